@@ -1,0 +1,27 @@
+/** IPv4 CIDR arithmetic for config validation (overlap checks and pool sizing). */
+
+export interface Ipv4Range {
+  readonly cidr: string;
+  readonly first: number;
+  readonly last: number;
+  readonly prefix: number;
+}
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** The range of a CIDR, or undefined when the text is not a canonical IPv4 CIDR. */
+export function parseCidr(cidr: string): Ipv4Range | undefined {
+  const m = CIDR.exec(cidr);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - prefix);
+  if (address % size !== 0) return undefined; // host bits set: 10.0.0.1/16 is not a network
+  return { cidr, first: address, last: address + size - 1, prefix };
+}
+
+export function overlaps(a: Ipv4Range, b: Ipv4Range): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}

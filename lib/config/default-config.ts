@@ -1,0 +1,69 @@
+import type { PlatformConfig } from './schema.js';
+
+/**
+ * The embedded default: lets `npx cdk synth` run on a fresh machine with no credentials and no
+ * config file. Account and organization ids are placeholders; a real deployment overrides them
+ * (see README "Configuration").
+ */
+export const DEFAULT_CONFIG: PlatformConfig = {
+  organization: {
+    managementAccountId: '111111111111',
+    organizationId: 'o-exampleorg1',
+    rootId: 'r-ex01',
+    quarantineOuName: 'Quarantine',
+    suspendedOuName: 'Suspended',
+  },
+  platformAccountId: '222222222222',
+  workloadAccountId: '333333333333',
+  homeRegion: 'us-east-1',
+  allowedRegions: ['us-east-1', 'us-west-2'],
+  roles: {
+    provisioningRoleName: 'TesseraProvisioning',
+    breakGlassRoleName: 'TesseraBreakGlass',
+  },
+  audit: { objectLockRetentionDays: 365, logRetentionDays: 365 },
+  platformNetwork: { cidr: '10.0.0.0/16', maxAzs: 2 },
+  sharedCluster: {
+    kubernetesVersion: '1.34',
+    systemNodes: { instanceType: 'm7i.xlarge', minSize: 2, maxSize: 6 },
+    gpu: { amiType: 'BOTTLEROCKET_x86_64_NVIDIA', instanceTypes: ['g5.2xlarge', 'g6.2xlarge'], minSize: 0, maxSize: 4, diskSizeGiB: 200 },
+  },
+  defaultTier: 'starter',
+  tiers: {
+    starter: {
+      isolation: 'vpc',
+      network: { tenantCidrPool: '10.64.0.0/12', tenantVpcPrefixLength: 22, maxAzs: 2, internetEgress: false },
+      database: { engineMajorVersion: '17', instanceClass: 'db.t4g.medium', allocatedStorageGiB: 20, maxAllocatedStorageGiB: 100, multiAz: false, backupRetentionDays: 7, port: 5438 },
+      cache: { nodeType: 'cache.t4g.small', replicasPerShard: 0, multiAz: false, snapshotRetentionDays: 1, port: 6390 },
+      compute: { mode: 'shared', quota: { cpu: 4, memoryGiB: 16, gpus: 0, pods: 50 } },
+      limits: { requestsPerMinute: 100, requestsPerHour: 1_000, requestsPerDay: 10_000, tokensPerDay: 1_000_000 },
+      models: { providers: ['bedrock', 'openai'], allowed: ['*'] },
+      training: { enabled: false, maxConcurrentJobs: 0, instanceTypes: [] },
+    },
+    professional: {
+      isolation: 'vpc',
+      network: { tenantCidrPool: '10.80.0.0/12', tenantVpcPrefixLength: 20, maxAzs: 2, internetEgress: true },
+      database: { engineMajorVersion: '17', instanceClass: 'db.m7g.large', allocatedStorageGiB: 100, maxAllocatedStorageGiB: 500, multiAz: true, backupRetentionDays: 14, port: 5438 },
+      cache: { nodeType: 'cache.m7g.large', replicasPerShard: 1, multiAz: true, snapshotRetentionDays: 7, port: 6390 },
+      compute: { mode: 'shared', quota: { cpu: 32, memoryGiB: 128, gpus: 2, pods: 200 } },
+      limits: { requestsPerMinute: 500, requestsPerHour: 5_000, requestsPerDay: 50_000, tokensPerDay: 10_000_000 },
+      models: { providers: ['bedrock', 'openai', 'huggingface', 'sagemaker'], allowed: ['*'] },
+      training: { enabled: true, maxConcurrentJobs: 1, instanceTypes: ['ml.g5.2xlarge'] },
+    },
+    enterprise: {
+      isolation: 'account',
+      network: { tenantCidrPool: '10.96.0.0/12', tenantVpcPrefixLength: 18, maxAzs: 3, internetEgress: true },
+      database: { engineMajorVersion: '17', instanceClass: 'db.r7g.xlarge', allocatedStorageGiB: 200, maxAllocatedStorageGiB: 2000, multiAz: true, backupRetentionDays: 35, port: 5438 },
+      cache: { nodeType: 'cache.r7g.large', replicasPerShard: 2, multiAz: true, snapshotRetentionDays: 14, port: 6390 },
+      compute: {
+        mode: 'dedicated',
+        kubernetesVersion: '1.34',
+        systemNodes: { instanceType: 'm7i.xlarge', minSize: 2, maxSize: 6 },
+        gpu: { amiType: 'BOTTLEROCKET_x86_64_NVIDIA', instanceTypes: ['g5.2xlarge', 'g5.4xlarge', 'p4d.24xlarge'], minSize: 1, maxSize: 5, diskSizeGiB: 200 },
+      },
+      limits: { requestsPerMinute: 1_000, requestsPerHour: 10_000, requestsPerDay: 100_000, tokensPerDay: 100_000_000 },
+      models: { providers: ['bedrock', 'openai', 'huggingface', 'sagemaker', 'openai-compatible'], allowed: ['*'] },
+      training: { enabled: true, maxConcurrentJobs: 4, instanceTypes: ['ml.g5.2xlarge', 'ml.g5.12xlarge', 'ml.p4d.24xlarge'] },
+    },
+  },
+};

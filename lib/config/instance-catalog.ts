@@ -1,0 +1,82 @@
+/**
+ * The instance sizes AWS sells, for the families Tessera lets a tier name.
+ *
+ * A tier naming `p4d.xlarge` must fail at synth, not at CreateNodegroup an hour into an
+ * onboarding. The catalog is deliberately a closed list: a family that is not here is refused
+ * with the list of families that are, so adding one is a one-line change in this file.
+ */
+
+const GPU_FAMILIES: Record<string, readonly string[]> = {
+  g4dn: ['xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', 'metal'],
+  g5: ['xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '48xlarge'],
+  g6: ['xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '48xlarge'],
+  g6e: ['xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '48xlarge'],
+  p3: ['2xlarge', '8xlarge', '16xlarge'],
+  p3dn: ['24xlarge'],
+  p4d: ['24xlarge'],
+  p4de: ['24xlarge'],
+  p5: ['4xlarge', '48xlarge'],
+  p5e: ['48xlarge'],
+  p5en: ['48xlarge'],
+};
+
+const GENERAL_FAMILIES: Record<string, readonly string[]> = {
+  m6i: ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '32xlarge'],
+  m7i: ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '48xlarge'],
+  m7g: ['medium', 'large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'],
+  c7i: ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '48xlarge'],
+  t3: ['medium', 'large', 'xlarge', '2xlarge'],
+};
+
+const DB_FAMILIES: Record<string, readonly string[]> = {
+  't4g': ['micro', 'small', 'medium', 'large', 'xlarge', '2xlarge'],
+  't3': ['micro', 'small', 'medium', 'large', 'xlarge', '2xlarge'],
+  'm7g': ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'],
+  'm6i': ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '32xlarge'],
+  'r7g': ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'],
+  'r6i': ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '32xlarge'],
+};
+
+const CACHE_FAMILIES: Record<string, readonly string[]> = {
+  t4g: ['micro', 'small', 'medium'],
+  m7g: ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'],
+  r7g: ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'],
+};
+
+/** Why `type` is not a sellable instance type of the catalog, or undefined when it is. */
+function checkAgainst(catalog: Record<string, readonly string[]>, type: string, what: string): string | undefined {
+  const match = /^([a-z0-9-]+)\.([a-z0-9]+)$/.exec(type);
+  if (!match) return `is not an ${what} instance type (expected family.size, e.g. ${exampleOf(catalog)})`;
+  const [, family, size] = match;
+  const sizes = catalog[family];
+  if (!sizes) {
+    return `is not an ${what} instance type Tessera knows: family "${family}" is not one of ${Object.keys(catalog).join(', ')}`;
+  }
+  if (!sizes.includes(size)) {
+    return `is not an ${what} instance type AWS sells: ${family} comes only as ${sizes.map((s) => `${family}.${s}`).join(', ')}`;
+  }
+  return undefined;
+}
+
+function exampleOf(catalog: Record<string, readonly string[]>): string {
+  const [family, sizes] = Object.entries(catalog)[0];
+  return `${family}.${sizes[0]}`;
+}
+
+export function gpuInstanceTypeProblem(type: string): string | undefined {
+  return checkAgainst(GPU_FAMILIES, type, 'EC2 GPU');
+}
+
+export function nodeInstanceTypeProblem(type: string): string | undefined {
+  return checkAgainst(GENERAL_FAMILIES, type, 'EC2');
+}
+
+export function dbInstanceClassProblem(type: string): string | undefined {
+  if (!type.startsWith('db.')) return 'is not an RDS instance class (expected db.family.size, e.g. db.t4g.medium)';
+  return checkAgainst(DB_FAMILIES, type.slice(3), 'RDS');
+}
+
+export function cacheNodeTypeProblem(type: string): string | undefined {
+  if (!type.startsWith('cache.')) return 'is not an ElastiCache node type (expected cache.family.size, e.g. cache.t4g.small)';
+  return checkAgainst(CACHE_FAMILIES, type.slice(6), 'ElastiCache');
+}

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { DEFAULT_CONFIG } from './default-config.js';
+import { PlatformConfigSchema, type PlatformConfig } from './schema.js';
+
+/** Context keys (cdk.json, `-c key=value`) that override the embedded default. */
+export const CONFIG_FILE_CONTEXT_KEY = 'tessera:configFile';
+export const CONFIG_CONTEXT_KEY = 'tessera:config';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid Tessera config (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSources {
+  /** Path of a YAML or JSON file whose keys override the default. @default - none */
+  readonly file?: string;
+  /** An object (or its JSON text) whose keys override the default and the file. @default - none */
+  readonly overrides?: unknown;
+}
+
+/** Reads the config sources named in the CDK context of `node` (use `app.node`). */
+export function configSourcesFromContext(tryGetContext: (key: string) => unknown): ConfigSources {
+  const file = tryGetContext(CONFIG_FILE_CONTEXT_KEY);
+  return {
+    file: typeof file === 'string' && file.length > 0 ? file : undefined,
+    overrides: tryGetContext(CONFIG_CONTEXT_KEY),
+  };
+}
+
+/**
+ * Default ⊕ file ⊕ overrides, validated. Objects merge key by key; arrays and scalars replace;
+ * `null` removes a key (e.g. `tiers: { starter: null }` drops a default tier).
+ */
+export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
+  const layers: Array<{ name: string; value: unknown }> = [{ name: 'embedded default', value: DEFAULT_CONFIG }];
+  if (sources.file) layers.push({ name: sources.file, value: readConfigFile(sources.file) });
+  if (sources.overrides !== undefined) {
+    layers.push({ name: `context ${CONFIG_CONTEXT_KEY}`, value: parseOverrides(sources.overrides) });
+  }
+  const merged = layers.reduce<unknown>((acc, layer) => deepMerge(acc, layer.value), {});
+  return parseConfig(merged, layers.map((l) => l.name).join(' + '));
+}
+
+/** Validates an already merged config object; errors name each bad key path and its value. */
+export function parseConfig(raw: unknown, source = 'config'): PlatformConfig {
+  const result = PlatformConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(source, describeIssues(result.error, raw));
+  return result.data;
+}
+
+function describeIssues(error: z.ZodError, raw: unknown): string[] {
+  return error.issues.map((issue) => {
+    const path = formatPath(issue.path);
+    const value = valueAt(raw, issue.path);
+    const shown = value === undefined ? '(missing)' : JSON.stringify(value);
+    return `${path || '(root)'} = ${truncate(shown)}: ${issue.message}`;
+  });
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = raw;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function truncate(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [`cannot read the config file: ${(e as Error).message}`]);
+  }
+  try {
+    return parseYaml(text); // YAML is a superset of JSON, so one parser serves both
+  } catch (e) {
+    throw new ConfigError(file, [`is not valid YAML/JSON: ${(e as Error).message}`]);
+  }
+}
+
+function parseOverrides(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch (e) {
+    throw new ConfigError(`context ${CONFIG_CONTEXT_KEY}`, [`is not valid JSON: ${(e as Error).message}`]);
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) delete out[key];
+    else out[key] = deepMerge(base[key], value);
+  }
+  return out;
+}

@@ -1,0 +1,230 @@
+import { z } from 'zod';
+import { overlaps, parseCidr, type Ipv4Range } from './cidr.js';
+import {
+  cacheNodeTypeProblem,
+  dbInstanceClassProblem,
+  gpuInstanceTypeProblem,
+  nodeInstanceTypeProblem,
+} from './instance-catalog.js';
+
+/**
+ * The platform configuration: one schema, used by the CDK app, the Lambdas and the CLI.
+ * Every refinement reports the path of the bad key so that `formatConfigError` can name it
+ * together with the value that was given.
+ */
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region name such as us-east-1');
+const tierName = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'must be a lower-case DNS label (a-z, 0-9, -)');
+const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'must be an IPv4 network in CIDR form such as 10.0.0.0/16');
+const port = z.number().int().min(1150).max(65535);
+
+function catalogChecked(problem: (v: string) => string | undefined) {
+  return z.string().superRefine((value, ctx) => {
+    const why = problem(value);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  });
+}
+
+export const GPU_AMI_TYPES = ['BOTTLEROCKET_x86_64_NVIDIA', 'AL2023_x86_64_NVIDIA'] as const;
+
+const scaling = z
+  .object({
+    minSize: z.number().int().min(0).max(100),
+    maxSize: z.number().int().min(1).max(100),
+    desiredSize: z.number().int().min(0).max(100).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.minSize > s.maxSize) {
+      ctx.addIssue({ code: 'custom', path: ['minSize'], message: `must not exceed maxSize (${s.maxSize})` });
+    }
+    if (s.desiredSize !== undefined && (s.desiredSize < s.minSize || s.desiredSize > s.maxSize)) {
+      ctx.addIssue({ code: 'custom', path: ['desiredSize'], message: `must lie between minSize (${s.minSize}) and maxSize (${s.maxSize})` });
+    }
+  });
+
+export const GpuNodeGroupConfigSchema = scaling.and(
+  z.object({
+    /** Bottlerocket NVIDIA ships the NVIDIA device plugin; AL2023 NVIDIA needs it installed (shared cluster only). */
+    amiType: z.enum(GPU_AMI_TYPES),
+    instanceTypes: z.array(catalogChecked(gpuInstanceTypeProblem)).min(1),
+    diskSizeGiB: z.number().int().min(50).max(16384),
+  }),
+);
+
+const systemNodesSchema = scaling.and(
+  z.object({ instanceType: catalogChecked(nodeInstanceTypeProblem) }),
+);
+
+const kubernetesVersion = z.enum(['1.33', '1.34']);
+
+const computeSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('none') }),
+  z.object({
+    mode: z.literal('shared'),
+    /** ResourceQuota of the tenant's namespace on the platform's shared cluster. */
+    quota: z.object({
+      cpu: z.number().positive(),
+      memoryGiB: z.number().positive(),
+      gpus: z.number().int().min(0),
+      pods: z.number().int().min(1),
+    }),
+  }),
+  z.object({
+    mode: z.literal('dedicated'),
+    kubernetesVersion,
+    systemNodes: systemNodesSchema,
+    gpu: GpuNodeGroupConfigSchema,
+  }),
+]);
+
+export const PROVIDERS = ['bedrock', 'openai', 'huggingface', 'sagemaker', 'openai-compatible'] as const;
+
+export const TierConfigSchema = z
+  .object({
+    /** `account`: the tenant gets an AWS account of its own; `vpc`: a VPC of its own in the workload account. */
+    isolation: z.enum(['account', 'vpc']),
+    network: z.object({
+      /** Each tenant's VPC is carved from this pool by the onboarding workflow, so tenant VPCs never overlap. */
+      tenantCidrPool: cidr,
+      tenantVpcPrefixLength: z.number().int().min(16).max(24),
+      maxAzs: z.number().int().min(2).max(3),
+      /** NAT gateways are created only when tenant workloads need to reach the internet. */
+      internetEgress: z.boolean(),
+    }),
+    database: z.object({
+      engineMajorVersion: z.enum(['16', '17']),
+      instanceClass: catalogChecked(dbInstanceClassProblem),
+      allocatedStorageGiB: z.number().int().min(20).max(65536),
+      maxAllocatedStorageGiB: z.number().int().min(20).max(65536),
+      multiAz: z.boolean(),
+      backupRetentionDays: z.number().int().min(1).max(35),
+      port,
+    }),
+    cache: z.object({
+      nodeType: catalogChecked(cacheNodeTypeProblem),
+      replicasPerShard: z.number().int().min(0).max(5),
+      multiAz: z.boolean(),
+      snapshotRetentionDays: z.number().int().min(1).max(35),
+      port,
+    }),
+    compute: computeSchema,
+    limits: z.object({
+      requestsPerMinute: z.number().int().positive(),
+      requestsPerHour: z.number().int().positive(),
+      requestsPerDay: z.number().int().positive(),
+      tokensPerDay: z.number().int().positive(),
+    }),
+    models: z.object({
+      providers: z.array(z.enum(PROVIDERS)).min(1),
+      /** Model ids the tier may call; `*` allows every model of the allowed providers. */
+      allowed: z.array(z.string().min(1)).min(1),
+    }),
+    training: z.object({
+      enabled: z.boolean(),
+      maxConcurrentJobs: z.number().int().min(0),
+      instanceTypes: z.array(z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a SageMaker instance type such as ml.g5.2xlarge')),
+    }),
+  })
+  .superRefine((t, ctx) => {
+    const pool = parseCidr(t.network.tenantCidrPool);
+    if (pool && t.network.tenantVpcPrefixLength < pool.prefix) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['network', 'tenantVpcPrefixLength'],
+        message: `must be at least the pool's prefix length (/${pool.prefix}): a tenant VPC cannot be larger than its pool`,
+      });
+    }
+    if (t.database.maxAllocatedStorageGiB < t.database.allocatedStorageGiB) {
+      ctx.addIssue({ code: 'custom', path: ['database', 'maxAllocatedStorageGiB'], message: `must be at least allocatedStorageGiB (${t.database.allocatedStorageGiB})` });
+    }
+    if (t.cache.multiAz && t.cache.replicasPerShard < 1) {
+      ctx.addIssue({ code: 'custom', path: ['cache', 'replicasPerShard'], message: 'must be at least 1 when cache.multiAz is true (failover needs a replica)' });
+    }
+    if (t.isolation === 'account' && t.compute.mode === 'shared') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compute', 'mode'],
+        message: 'cannot be "shared" for an account-isolated tier: its pods would run in the platform account, outside the tenant\'s account boundary; use "dedicated" or "none"',
+      });
+    }
+    if (t.compute.mode === 'dedicated' && t.compute.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compute', 'gpu', 'amiType'],
+        message: 'must be BOTTLEROCKET_x86_64_NVIDIA for a dedicated cluster: blueprints carry no Lambda to install the NVIDIA device plugin, and Bottlerocket NVIDIA ships it',
+      });
+    }
+    if (t.limits.requestsPerHour < t.limits.requestsPerMinute || t.limits.requestsPerDay < t.limits.requestsPerHour) {
+      ctx.addIssue({ code: 'custom', path: ['limits'], message: 'must satisfy requestsPerMinute <= requestsPerHour <= requestsPerDay' });
+    }
+    if (t.training.enabled && t.training.instanceTypes.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'instanceTypes'], message: 'must name at least one instance type when training is enabled' });
+    }
+  });
+
+export const PlatformConfigSchema = z
+  .object({
+    organization: z.object({
+      managementAccountId: accountId,
+      /** The AWS Organization id; blueprint assets are readable by its accounts only (aws:PrincipalOrgID). */
+      organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an AWS Organizations id such as o-a1b2c3d4e5'),
+      rootId: z.string().regex(/^r-[0-9a-z]{4,32}$/, 'must be an organization root id such as r-ab12'),
+      quarantineOuName: z.string().min(1),
+      suspendedOuName: z.string().min(1),
+    }),
+    platformAccountId: accountId,
+    /** Where VPC-isolated tenants' blueprints are deployed. */
+    workloadAccountId: accountId,
+    homeRegion: region,
+    allowedRegions: z.array(region).min(1),
+    roles: z.object({
+      /** Assumed by the lifecycle workflow in tenant accounts; administers keys, never decrypts. */
+      provisioningRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/),
+      /** The audited human path to tenant data. */
+      breakGlassRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/),
+    }),
+    audit: z.object({
+      objectLockRetentionDays: z.number().int().min(1).max(36500),
+      logRetentionDays: z.number().int().min(1).max(3653),
+    }),
+    platformNetwork: z.object({ cidr, maxAzs: z.number().int().min(2).max(3) }),
+    sharedCluster: z.object({
+      kubernetesVersion,
+      systemNodes: systemNodesSchema,
+      gpu: GpuNodeGroupConfigSchema,
+    }),
+    defaultTier: tierName,
+    tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier'),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.allowedRegions.includes(c.homeRegion)) {
+      ctx.addIssue({ code: 'custom', path: ['homeRegion'], message: `is outside allowedRegions (${c.allowedRegions.join(', ')})` });
+    }
+    if (!(c.defaultTier in c.tiers)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `is not a defined tier (tiers: ${Object.keys(c.tiers).join(', ')})` });
+    }
+    const named: Array<{ path: (string | number)[]; range: Ipv4Range }> = [];
+    const platform = parseCidr(c.platformNetwork.cidr);
+    if (platform) named.push({ path: ['platformNetwork', 'cidr'], range: platform });
+    for (const [name, tier] of Object.entries(c.tiers)) {
+      const pool = parseCidr(tier.network.tenantCidrPool);
+      if (pool) named.push({ path: ['tiers', name, 'network', 'tenantCidrPool'], range: pool });
+    }
+    for (let i = 0; i < named.length; i++) {
+      for (let j = 0; j < i; j++) {
+        if (overlaps(named[i].range, named[j].range)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: named[i].path,
+            message: `overlaps ${named[j].path.join('.')} (${named[j].range.cidr}); tenant VPCs are routed to the platform VPC, so their ranges must be disjoint`,
+          });
+        }
+      }
+    }
+  });
+
+export type PlatformConfig = z.infer<typeof PlatformConfigSchema>;
+export type TierConfig = z.infer<typeof TierConfigSchema>;
+export type ComputeConfig = TierConfig['compute'];
+export type GpuNodeGroupConfig = z.infer<typeof GpuNodeGroupConfigSchema>;
