@@ -1,0 +1,56 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { GpuNodeGroupConfig } from '../lib/config/schema.js';
+
+export interface GpuNodeGroupProps extends GpuNodeGroupConfig {
+  readonly cluster: eks.ICluster;
+  /** Subnets of the nodes; private. */
+  readonly subnets: ec2.SubnetSelection;
+  /**
+   * Extra node labels.
+   * @default - only the accelerator labels
+   */
+  readonly labels?: Record<string, string>;
+  /**
+   * IAM role of the nodes.
+   * @default - a role created by the node group
+   */
+  readonly nodeRole?: iam.IRole;
+}
+
+/** The taint every GPU node carries, so only pods that tolerate it (and ask for a GPU) land there. */
+export const GPU_TAINT = { key: 'nvidia.com/gpu', value: 'true', effect: eks.TaintEffect.NO_SCHEDULE } as const;
+export const GPU_LABELS = { 'tessera.io/accelerator': 'nvidia', 'nvidia.com/gpu.present': 'true' } as const;
+
+/**
+ * A managed node group of NVIDIA GPU instances: the AMI type is always explicit (the EKS default
+ * for GPU instances is the end-of-life AL2 GPU AMI), nodes are tainted `nvidia.com/gpu:NoSchedule`,
+ * labelled, with a large root disk for model weights and container images.
+ */
+export class GpuNodeGroup extends Construct {
+  readonly nodegroup: eks.Nodegroup;
+
+  constructor(scope: Construct, id: string, props: GpuNodeGroupProps) {
+    super(scope, id);
+    if (props.minSize > props.maxSize) {
+      throw new Error(`GpuNodeGroup minSize (${props.minSize}) must not exceed maxSize (${props.maxSize})`);
+    }
+    this.nodegroup = new eks.Nodegroup(this, 'Nodegroup', {
+      cluster: props.cluster,
+      subnets: props.subnets,
+      amiType: props.amiType as eks.NodegroupAmiType,
+      instanceTypes: props.instanceTypes.map((t) => new ec2.InstanceType(t)),
+      capacityType: eks.CapacityType.ON_DEMAND,
+      diskSize: props.diskSizeGiB,
+      minSize: props.minSize,
+      maxSize: props.maxSize,
+      desiredSize: props.desiredSize ?? props.minSize,
+      taints: [GPU_TAINT],
+      labels: { ...GPU_LABELS, ...props.labels },
+      enableNodeAutoRepair: true,
+      nodeRole: props.nodeRole,
+    });
+  }
+}

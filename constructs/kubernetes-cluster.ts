@@ -1,0 +1,127 @@
+import { type CfnResource, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/compliance.js';
+import type { GpuNodeGroupConfig } from '../lib/config/schema.js';
+import { ClusterAddons } from './cluster-addons.js';
+import { GpuNodeGroup } from './gpu-node-group.js';
+
+export interface KubernetesClusterProps {
+  /** Cluster name; also names the control-plane log group `/aws/eks/<name>/cluster`. */
+  readonly clusterName: string;
+  /** Kubernetes minor version, e.g. `1.34`. */
+  readonly kubernetesVersion: string;
+  readonly vpc: ec2.IVpc;
+  /** Subnets of the control-plane ENIs and the nodes; private. */
+  readonly subnets: ec2.SubnetSelection;
+  /** Envelope-encrypts Kubernetes secrets and the control-plane logs. */
+  readonly encryptionKey: kms.IKey;
+  /** System (non-GPU) node group: CoreDNS, agents, CPU workloads. */
+  readonly systemNodes: { instanceType: string; minSize: number; maxSize: number; desiredSize?: number };
+  /** The GPU node group. */
+  readonly gpu: GpuNodeGroupConfig;
+  /** Role ARNs granted cluster admin through EKS access entries. */
+  readonly adminRoleArns: string[];
+  /**
+   * kubectl layer; when given, the cluster gets a kubectl provider (a Lambda) so that manifests
+   * and Helm charts can be applied through CloudFormation.
+   * @default - no kubectl provider (the cluster is managed through the EKS API only)
+   */
+  readonly kubectlLayer?: lambda.ILayerVersion;
+  /**
+   * Control-plane log retention.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+const NODE_MANAGED_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly', 'AmazonEKS_CNI_Policy'];
+
+const ALL_CONTROL_PLANE_LOGS = [
+  eks.ClusterLoggingTypes.API,
+  eks.ClusterLoggingTypes.AUDIT,
+  eks.ClusterLoggingTypes.AUTHENTICATOR,
+  eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+  eks.ClusterLoggingTypes.SCHEDULER,
+];
+
+/**
+ * An EKS cluster (aws-eks-v2: native AWS::EKS::Cluster, access entries instead of aws-auth) with a
+ * private endpoint only, all five control-plane log types into a KMS-encrypted log group,
+ * Kubernetes secrets envelope-encrypted, the network policy agent and Pod Identity agent on,
+ * a system node group and a tainted GPU node group.
+ */
+export class KubernetesCluster extends Construct {
+  readonly cluster: eks.Cluster;
+  readonly gpuNodes: GpuNodeGroup;
+
+  constructor(scope: Construct, id: string, props: KubernetesClusterProps) {
+    super(scope, id);
+    const version = eks.KubernetesVersion.of(props.kubernetesVersion);
+
+    // Created before the cluster so EKS writes into an encrypted, retained group.
+    const controlPlaneLogs = new logs.LogGroup(this, 'ControlPlaneLogs', {
+      logGroupName: `/aws/eks/${props.clusterName}/cluster`,
+      encryptionKey: props.encryptionKey,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.cluster = new eks.Cluster(this, 'Cluster', {
+      clusterName: props.clusterName,
+      version,
+      vpc: props.vpc,
+      vpcSubnets: [props.subnets],
+      endpointAccess: eks.EndpointAccess.PRIVATE,
+      clusterLogging: ALL_CONTROL_PLANE_LOGS,
+      secretsEncryptionKey: props.encryptionKey,
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      defaultCapacity: 0,
+      bootstrapClusterCreatorAdminPermissions: false,
+      kubectlProviderOptions: props.kubectlLayer ? { kubectlLayer: props.kubectlLayer } : undefined,
+    });
+    this.cluster.node.defaultChild!.node.addDependency(controlPlaneLogs);
+
+    const cfnCluster = this.cluster.node.defaultChild as CfnResource;
+    acknowledge(cfnCluster, ['CloudFormation-Validate::W9009'],
+      'EncryptionConfig.Resources=["secrets"] is the only value EKS accepts for envelope encryption; the CloudFormation schema merely marks the property deprecated.');
+    acknowledge(this.cluster.role, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]'],
+      'EKS requires its cluster service role to carry the AWS-managed AmazonEKSClusterPolicy; AWS evolves it with the control plane.');
+
+    // One node role for both node groups, so its managed policies are reviewed in one place.
+    const nodeRole = new iam.Role(this, 'NodeRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `Nodes of EKS cluster ${props.clusterName}`,
+      managedPolicies: NODE_MANAGED_POLICIES.map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
+    });
+    acknowledge(nodeRole, NODE_MANAGED_POLICIES.map((name) => `AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${name}]`),
+      'The three AWS-managed policies EKS documents for managed node groups (kubelet registration, image pulls, VPC CNI); pods get AWS access only through Pod Identity roles, never through this node role.');
+
+    for (const [i, arn] of props.adminRoleArns.entries()) {
+      this.cluster.grantAccess(`Admin${i}`, arn, [
+        eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER }),
+      ]);
+    }
+
+    new ClusterAddons(this, 'Addons', { cluster: this.cluster });
+
+    this.cluster.addNodegroupCapacity('SystemNodes', {
+      subnets: props.subnets,
+      amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      instanceTypes: [new ec2.InstanceType(props.systemNodes.instanceType)],
+      minSize: props.systemNodes.minSize,
+      maxSize: props.systemNodes.maxSize,
+      desiredSize: props.systemNodes.desiredSize ?? props.systemNodes.minSize,
+      labels: { 'tessera.io/pool': 'system' },
+      nodeRole,
+      enableNodeAutoRepair: true,
+    });
+
+    this.gpuNodes = new GpuNodeGroup(this, 'GpuNodes', { ...props.gpu, cluster: this.cluster, subnets: props.subnets, nodeRole });
+  }
+}

@@ -1,0 +1,161 @@
+import { Aws, Fn, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/compliance.js';
+import { ParameterizedCidr } from './parameterized-cidr.js';
+
+export interface NetworkProps {
+  /** The VPC's IPv4 range; a literal or a CloudFormation parameter. */
+  readonly cidr: string;
+  /** Prefix length of `cidr` (known at synth even when the address is a parameter). */
+  readonly prefixLength: number;
+  /**
+   * Number of Availability Zones.
+   * @default 2
+   */
+  readonly maxAzs?: number;
+  /**
+   * Whether workloads in the compute subnets reach the internet (one NAT gateway per AZ).
+   * @default false - compute subnets are isolated and reach AWS only through VPC endpoints
+   */
+  readonly internetEgress?: boolean;
+  /** Key that encrypts the flow-log log group. */
+  readonly encryptionKey: kms.IKey;
+  /** Name of the flow-log log group (must fall under the key's allowed log-group prefix). */
+  readonly flowLogGroupName: string;
+  /**
+   * Retention of the flow logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly flowLogRetention?: logs.RetentionDays;
+  /**
+   * Add the interface endpoints a private EKS cluster needs (EKS, EKS Auth, EC2, ELB, Auto Scaling).
+   * @default false
+   */
+  readonly eksEndpoints?: boolean;
+  /**
+   * Strip the default security group's rules with CDK's Lambda-backed custom resource.
+   * Blueprints carry no Lambda, so they pass false and the onboarding workflow revokes the rules
+   * after deploy (the VPC's default security group id is a blueprint output).
+   * @default true
+   */
+  readonly restrictDefaultSecurityGroup?: boolean;
+}
+
+/** Rules that throw on a security group whose CIDR is a CloudFormation parameter. */
+const UNEVALUABLE_CIDR_RULES = [
+  'AwsSolutions::AwsSolutions-EC23',
+  'HIPAA.Security::HIPAA.Security-EC2RestrictedSSH',
+  'HIPAA.Security::HIPAA.Security-EC2RestrictedCommonPorts',
+  'NIST.800.53.R5::NIST.800.53.R5-EC2RestrictedSSH',
+  'NIST.800.53.R5::NIST.800.53.R5-EC2RestrictedCommonPorts',
+];
+
+/** Interface endpoints every tenant workload uses: STS for Pod Identity, ECR for images, SageMaker, logs, secrets. */
+const WORKLOAD_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+  Sts: ec2.InterfaceVpcEndpointAwsService.STS,
+  EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+  EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+  SageMakerApi: ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
+  SageMakerRuntime: ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+  Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+  Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
+};
+const EKS_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+  Eks: ec2.InterfaceVpcEndpointAwsService.EKS,
+  EksAuth: ec2.InterfaceVpcEndpointAwsService.EKS_AUTH,
+  Ec2: ec2.InterfaceVpcEndpointAwsService.EC2,
+  ElasticLoadBalancing: ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING,
+  AutoScaling: ec2.InterfaceVpcEndpointAwsService.AUTOSCALING,
+};
+
+/**
+ * A VPC with `data` subnets (isolated: RDS, ElastiCache) and `compute` subnets (EKS nodes,
+ * SageMaker), encrypted flow logs, gateway endpoints for S3 and DynamoDB, and the interface
+ * endpoints the workloads need. NAT exists only when the tier asks for internet egress.
+ */
+export class Network extends Construct {
+  readonly vpc: ec2.Vpc;
+  readonly dataSubnets: ec2.SubnetSelection = { subnetGroupName: 'data' };
+  readonly computeSubnets: ec2.SubnetSelection = { subnetGroupName: 'compute' };
+  /** Attached to workloads that are not EKS nodes (SageMaker jobs and endpoints); data stores admit it. */
+  readonly workloadSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const maxAzs = props.maxAzs ?? 2;
+    const egress = props.internetEgress ?? false;
+
+    const subnetConfiguration: ec2.SubnetConfiguration[] = [
+      { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      { name: 'compute', subnetType: egress ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED },
+    ];
+    if (egress) subnetConfiguration.push({ name: 'egress', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false });
+
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      logGroupName: props.flowLogGroupName,
+      encryptionKey: props.encryptionKey,
+      retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Own role with a managed policy: CDK's default would be an inline policy (IAMNoInlinePolicy).
+    const flowLogRole = new iam.Role(this, 'FlowLogRole', {
+      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }),
+      description: 'VPC flow logs delivery into the one flow-log log group',
+    });
+    new iam.ManagedPolicy(this, 'FlowLogDelivery', {
+      roles: [flowLogRole],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+          resources: [flowLogGroup.logGroupArn],
+        }),
+      ],
+    });
+    const flowLogDestination = ec2.FlowLogDestination.toCloudWatchLogs(
+      flowLogGroup,
+      iam.Role.fromRoleArn(this, 'FlowLogRoleRef', flowLogRole.roleArn, { mutable: false }),
+    );
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: new ParameterizedCidr(props.cidr, props.prefixLength),
+      // Blueprints are environment-agnostic: pick AZs at deploy time.
+      availabilityZones: Array.from({ length: maxAzs }, (_, i) => Fn.select(i, Fn.getAzs())),
+      subnetConfiguration,
+      natGateways: egress ? maxAzs : 0,
+      restrictDefaultSecurityGroup: props.restrictDefaultSecurityGroup ?? true,
+      flowLogs: {
+        all: { destination: flowLogDestination, trafficType: ec2.FlowLogTrafficType.ALL },
+      },
+      gatewayEndpoints: {
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+        DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+      },
+    });
+
+    const endpoints = { ...WORKLOAD_ENDPOINTS, ...(props.eksEndpoints ? EKS_ENDPOINTS : {}) };
+    for (const [name, service] of Object.entries(endpoints)) {
+      const endpoint = this.vpc.addInterfaceEndpoint(name, { service, subnets: this.computeSubnets, privateDnsEnabled: true });
+      if (Token.isUnresolved(props.cidr)) {
+        acknowledge(endpoint.node.findChild('SecurityGroup'), UNEVALUABLE_CIDR_RULES,
+          `The ${name} endpoint admits HTTPS (443) from the VPC's own range only; the range is a blueprint parameter, which these rules cannot evaluate.`);
+      }
+    }
+
+    this.workloadSecurityGroup = new ec2.SecurityGroup(this, 'WorkloadSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Tenant workloads other than EKS nodes (SageMaker jobs and endpoints)',
+      allowAllOutbound: true,
+    });
+
+    for (const subnet of this.vpc.publicSubnets) {
+      acknowledge(subnet.node.findChild('DefaultRoute'), ['NIST.800.53.R5::NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW', 'HIPAA.Security::HIPAA.Security-VPCNoUnrestrictedRouteToIGW'],
+        `Route of the public egress subnet in ${subnet.availabilityZone}, which holds only a NAT gateway (tier asks for internet egress); no workload runs in it and public IPs are never assigned on launch.`);
+    }
+  }
+}

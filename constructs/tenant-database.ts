@@ -1,0 +1,173 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/compliance.js';
+
+export interface TenantDatabaseProps {
+  readonly vpc: ec2.IVpc;
+  /** Subnets of the instance; must be private. */
+  readonly subnets: ec2.SubnetSelection;
+  /** The tenant's key: storage, Performance Insights, the managed master secret and backups. */
+  readonly encryptionKey: kms.IKey;
+  /** PostgreSQL major version (16 or later). */
+  readonly engineMajorVersion: '16' | '17';
+  /** Instance class, e.g. `db.t4g.medium`. */
+  readonly instanceClass: string;
+  /** Initial storage. */
+  readonly allocatedStorageGiB: number;
+  /** Storage autoscaling ceiling. */
+  readonly maxAllocatedStorageGiB: number;
+  /** Whether a synchronous standby runs in a second AZ. */
+  readonly multiAz: boolean;
+  /** Automated backup retention, 1-35 days. */
+  readonly backupRetentionDays: number;
+  /** Listener port; never the default 5432. */
+  readonly port: number;
+  /** Peers (CIDRs) allowed to connect on `port`. */
+  readonly allowedPeers: ec2.IPeer[];
+  /**
+   * Enhanced Monitoring interval.
+   * @default Duration.seconds(60)
+   */
+  readonly monitoringInterval?: Duration;
+}
+
+const PG_LOG_TYPES = ['postgresql', 'upgrade', 'iam-db-auth-error'];
+
+/**
+ * The tenant's PostgreSQL: private, encrypted with the tenant key, IAM authentication, TLS forced,
+ * master password managed and rotated by RDS in Secrets Manager (encrypted with the tenant key,
+ * so no rotation Lambda travels in the blueprint), all logs exported, Enhanced Monitoring,
+ * deletion protection, a snapshot on stack deletion, and an AWS Backup plan into a vault
+ * encrypted with the tenant key.
+ */
+export class TenantDatabase extends Construct {
+  readonly instance: rds.CfnDBInstance;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly endpointAddress: string;
+  readonly port: number;
+  readonly dbiResourceId: string;
+
+  constructor(scope: Construct, id: string, props: TenantDatabaseProps) {
+    super(scope, id);
+    if (props.port === 5432) throw new Error('TenantDatabase port must not be the PostgreSQL default 5432, got 5432');
+    if (props.backupRetentionDays < 1 || props.backupRetentionDays > 35) {
+      throw new Error(`TenantDatabase backupRetentionDays must be 1-35, got ${props.backupRetentionDays}`);
+    }
+    const stack = Stack.of(this);
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Tenant PostgreSQL: ingress on the database port from the tenant compute only',
+      allowAllOutbound: false,
+    });
+    for (const peer of props.allowedPeers) {
+      this.securityGroup.addIngressRule(peer, ec2.Port.tcp(props.port), 'tenant compute to PostgreSQL');
+    }
+
+    const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      description: 'Tenant PostgreSQL private subnets',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const parameterGroup = new rds.CfnDBParameterGroup(this, 'Parameters', {
+      family: `postgres${props.engineMajorVersion}`,
+      description: 'Tessera tenant PostgreSQL: TLS only, connection and statement logging',
+      parameters: { 'rds.force_ssl': '1', log_connections: '1', log_disconnections: '1', log_min_duration_statement: '1000' },
+    });
+
+    const monitoringRole = new iam.Role(this, 'MonitoringRole', {
+      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
+      description: 'RDS Enhanced Monitoring publishes OS metrics for the tenant database',
+    });
+    // The statements of AmazonRDSEnhancedMonitoringRole, narrowed to the one log group it writes.
+    const monitoringPolicy = new iam.ManagedPolicy(this, 'MonitoringPolicy', {
+      roles: [monitoringRole],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: 'RDSOSMetrics', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams', 'logs:GetLogEvents'],
+          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: 'RDSOSMetrics:log-stream:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      ],
+    });
+    acknowledge(monitoringPolicy, ['AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:RDSOSMetrics:log-stream:*]'],
+      'Enhanced Monitoring writes one stream per DB instance resource id into the fixed RDSOSMetrics group; the id exists only after the instance is created.');
+
+    this.instance = new rds.CfnDBInstance(this, 'Instance', {
+      engine: 'postgres',
+      engineVersion: props.engineMajorVersion,
+      dbInstanceClass: props.instanceClass,
+      allocatedStorage: String(props.allocatedStorageGiB),
+      maxAllocatedStorage: props.maxAllocatedStorageGiB,
+      storageType: 'gp3',
+      storageEncrypted: true,
+      kmsKeyId: props.encryptionKey.keyArn,
+      masterUsername: 'tessera_admin',
+      manageMasterUserPassword: true,
+      masterUserSecret: { kmsKeyId: props.encryptionKey.keyArn },
+      enableIamDatabaseAuthentication: true,
+      port: String(props.port),
+      publiclyAccessible: false,
+      multiAz: props.multiAz,
+      dbSubnetGroupName: subnetGroup.subnetGroupName,
+      vpcSecurityGroups: [this.securityGroup.securityGroupId],
+      dbParameterGroupName: parameterGroup.ref,
+      backupRetentionPeriod: props.backupRetentionDays,
+      copyTagsToSnapshot: true,
+      deletionProtection: true,
+      autoMinorVersionUpgrade: true,
+      enableCloudwatchLogsExports: PG_LOG_TYPES,
+      monitoringInterval: (props.monitoringInterval ?? Duration.seconds(60)).toSeconds(),
+      monitoringRoleArn: monitoringRole.roleArn,
+      enablePerformanceInsights: true,
+      performanceInsightsKmsKeyId: props.encryptionKey.keyArn,
+      performanceInsightsRetentionPeriod: 7,
+    });
+    this.instance.applyRemovalPolicy(RemovalPolicy.SNAPSHOT);
+    if (!props.multiAz) {
+      acknowledge(this.instance, ['AwsSolutions::AwsSolutions-RDS3', 'NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport', 'HIPAA.Security::HIPAA.Security-RDSMultiAZSupport'],
+        `The tier is configured single-AZ (database.multiAz=false) to keep its price down; automated backups (${props.backupRetentionDays} days), the AWS Backup plan and a final snapshot protect the data, and a tier change turns Multi-AZ on in place.`);
+    }
+
+    this.endpointAddress = this.instance.attrEndpointAddress;
+    this.port = props.port;
+    this.dbiResourceId = this.instance.attrDbiResourceId;
+
+    const vault = new backup.BackupVault(this, 'BackupVault', {
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const plan = new backup.BackupPlan(this, 'BackupPlan', {
+      backupVault: vault,
+      backupPlanRules: [
+        new backup.BackupPlanRule({
+          ruleName: 'daily',
+          scheduleExpression: events.Schedule.cron({ hour: '3', minute: '0' }),
+          deleteAfter: Duration.days(35),
+        }),
+        new backup.BackupPlanRule({
+          ruleName: 'monthly',
+          scheduleExpression: events.Schedule.cron({ day: '1', hour: '4', minute: '0' }),
+          moveToColdStorageAfter: Duration.days(30),
+          deleteAfter: Duration.days(365),
+        }),
+      ],
+    });
+    const selection = plan.addSelection('Database', {
+      resources: [backup.BackupResource.fromArn(stack.formatArn({ service: 'rds', resource: 'db', resourceName: this.instance.ref, arnFormat: ArnFormat.COLON_RESOURCE_NAME }))],
+    });
+    acknowledge(selection.grantPrincipal as iam.Role, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]'],
+      'AWS Backup\'s documented service-role policy for taking snapshots of the selected database; AWS keeps it current with the services Backup supports.');
+  }
+}

@@ -1,0 +1,115 @@
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+export interface TenantKeyProps {
+  /** Tenant id (a string or a CloudFormation token); used in the alias and the log-group condition. */
+  readonly tenantId: string;
+  /** ARNs of the tenant's own roles: the only principals allowed to encrypt and decrypt. */
+  readonly keyUserArns: string[];
+  /** ARN of the audited break-glass role, which may also use the key. */
+  readonly breakGlassRoleArn: string;
+  /** ARN of the platform's provisioning role: administers the key, never decrypts. */
+  readonly provisioningRoleArn: string;
+  /**
+   * Log-group name prefixes whose log groups CloudWatch Logs may encrypt with the key.
+   * @default - no CloudWatch Logs access
+   */
+  readonly logGroupPrefixes?: string[];
+  /**
+   * Days the key waits in PendingDeletion after ScheduleKeyDeletion.
+   * @default 30
+   */
+  readonly pendingWindow?: Duration;
+}
+
+const ADMIN_ACTIONS = [
+  'kms:CreateAlias', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*',
+  'kms:Disable*', 'kms:Get*', 'kms:Delete*', 'kms:TagResource', 'kms:UntagResource',
+  'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:RotateKeyOnDemand',
+];
+const USE_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
+
+/**
+ * The tenant's customer-managed KMS key: every tenant data store is encrypted with it.
+ *
+ * The key policy is written out in full instead of starting from CDK's default, because the
+ * default trusts the whole account (`kms:*` for the account root); in the shared workload
+ * account that would let any IAM principal with a broad identity policy decrypt any tenant's data.
+ */
+export class TenantKey extends Construct {
+  readonly key: kms.IKey;
+  readonly keyArn: string;
+  private readonly policy: iam.PolicyDocument;
+
+  constructor(scope: Construct, id: string, props: TenantKeyProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const provisioning = new iam.ArnPrincipal(props.provisioningRoleArn);
+    const users = [...props.keyUserArns, props.breakGlassRoleArn].map((arn) => new iam.ArnPrincipal(arn));
+
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'ProvisioningRoleAdministersOnly',
+        principals: [provisioning],
+        actions: ADMIN_ACTIONS,
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        // Creating RDS, ElastiCache, EKS and Secrets Manager resources on the key needs grants;
+        // only grants for AWS resources, so the provisioning role cannot grant itself decrypt.
+        sid: 'ProvisioningRoleGrantsToAwsServicesOnly',
+        principals: [provisioning],
+        actions: ['kms:CreateGrant', 'kms:ListGrants', 'kms:RevokeGrant'],
+        resources: ['*'],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'TenantRolesUseKey',
+        principals: users,
+        actions: USE_ACTIONS,
+        resources: ['*'],
+      }),
+    ];
+    if (props.logGroupPrefixes?.length) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchLogsEncryptsTenantLogGroups',
+          principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          resources: ['*'],
+          conditions: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': props.logGroupPrefixes.map((prefix) =>
+                stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+              ),
+            },
+          },
+        }),
+      );
+    }
+
+    this.policy = new iam.PolicyDocument({ statements });
+    const cfnKey = new kms.CfnKey(this, 'Resource', {
+      description: `Tessera tenant ${props.tenantId}: encrypts every data store of the tenant`,
+      enableKeyRotation: true,
+      keySpec: 'SYMMETRIC_DEFAULT',
+      keyUsage: 'ENCRYPT_DECRYPT',
+      pendingWindowInDays: (props.pendingWindow ?? Duration.days(30)).toDays(),
+      keyPolicy: this.policy,
+    });
+    cfnKey.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    new kms.CfnAlias(this, 'Alias', { aliasName: `alias/tessera/${props.tenantId}`, targetKeyId: cfnKey.attrArn });
+
+    // An imported reference: grants made through it touch identity policies only, so the key
+    // policy stays exactly what this construct writes.
+    this.key = kms.Key.fromKeyArn(this, 'Reference', cfnKey.attrArn);
+    this.keyArn = cfnKey.attrArn;
+  }
+
+  /** Lets an AWS service role of the tenant (e.g. the EKS cluster role) use the key. */
+  allowServiceRole(sid: string, role: iam.IRole, actions: string[] = USE_ACTIONS): void {
+    this.policy.addStatements(new iam.PolicyStatement({ sid, principals: [new iam.ArnPrincipal(role.roleArn)], actions, resources: ['*'] }));
+  }
+}

@@ -1,0 +1,130 @@
+import { Aws, CfnResource, Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { roleArn, tenantNamespace, tenantRoleName, TENANT_ID_TAG } from '../lib/tenant-naming.js';
+
+export type WorkloadTrust =
+  /** Pods of the tenant's dedicated cluster, through EKS Pod Identity in this account. */
+  | { readonly kind: 'pod-identity' }
+  /** Pods of the tenant's namespace on the platform's shared cluster, chained through the bridge role. */
+  | { readonly kind: 'shared-cluster-bridge'; readonly platformAccountId: string }
+  /** No compute: no workload role. */
+  | { readonly kind: 'none' };
+
+export interface TenantRolesProps {
+  readonly tenantId: string;
+  /** The platform account: tenant admins and break-glass sessions come from there. */
+  readonly platformAccountId: string;
+  /** Name of the platform's break-glass role, the only principal that may assume the tenant's break-glass role. */
+  readonly platformBreakGlassRoleName: string;
+  /** Who runs the tenant's workloads. */
+  readonly workloadTrust: WorkloadTrust;
+  /**
+   * Whether SageMaker training jobs run for this tenant.
+   * @default false - no training role
+   */
+  readonly training?: boolean;
+}
+
+/**
+ * The tenant's IAM roles, with fixed names so that the key policy, the bucket policy, the
+ * workflow and the gateway can name them before they exist. Permission policies are attached
+ * by the data-store constructs (see `TenantBlueprint`), which keeps each grant beside its resource.
+ */
+export class TenantRoles extends Construct {
+  /** Runs the tenant's pods; absent without compute. */
+  readonly workload?: iam.Role;
+  /** The tenant's own administrators (platform IdP sessions tagged with the tenant id). */
+  readonly admin: iam.Role;
+  /** SageMaker training jobs; absent when training is off. */
+  readonly training?: iam.Role;
+  /** Audited break-glass path for platform admins. */
+  readonly breakGlass: iam.Role;
+  /** Condition every workload permission carries: the session belongs to the tenant's namespace. */
+  readonly workloadSessionCondition: Record<string, Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: TenantRolesProps) {
+    super(scope, id);
+    const name = (purpose: Parameters<typeof tenantRoleName>[1]) => tenantRoleName(props.tenantId, purpose);
+    const platformRoot = new iam.AccountPrincipal(props.platformAccountId);
+    this.workloadSessionCondition = { StringEquals: { 'aws:PrincipalTag/kubernetes-namespace': tenantNamespace(props.tenantId) } };
+
+    if (props.workloadTrust.kind !== 'none') {
+      this.workload = new iam.Role(this, 'Workload', {
+        roleName: name('workload'),
+        description: 'Tessera tenant workloads (EKS Pod Identity); every permission requires the tenant namespace session tag',
+        assumedBy: this.workloadPrincipal(props.workloadTrust, props.tenantId),
+        maxSessionDuration: Duration.hours(1),
+      });
+    }
+
+    this.admin = new iam.Role(this, 'Admin', {
+      roleName: name('admin'),
+      description: 'Tessera tenant administrators, signed in through the platform identity provider',
+      assumedBy: platformRoot.withConditions({ StringEquals: { [`aws:PrincipalTag/${TENANT_ID_TAG}`]: props.tenantId } }),
+      maxSessionDuration: Duration.hours(4),
+    });
+
+    if (props.training) {
+      this.training = new iam.Role(this, 'Training', {
+        roleName: name('training'),
+        description: 'Tessera tenant SageMaker training jobs',
+        assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com').withConditions({
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        }),
+        maxSessionDuration: Duration.hours(12),
+      });
+    }
+
+    // Only the platform's break-glass role may assume it, and only with a SourceIdentity naming
+    // the human: CloudTrail then records who, in every account the session touches.
+    this.breakGlass = new iam.Role(this, 'BreakGlass', {
+      roleName: name('break-glass'),
+      description: 'Tessera audited break-glass access to the tenant data; requires sts:SourceIdentity',
+      assumedBy: new iam.PrincipalWithConditions(platformRoot, {
+        ArnEquals: { 'aws:PrincipalArn': roleArn(Aws.PARTITION, props.platformAccountId, props.platformBreakGlassRoleName) },
+        StringLike: { 'sts:SourceIdentity': '?*' },
+      }),
+      maxSessionDuration: Duration.hours(1),
+    });
+    this.breakGlass.assumeRolePolicy?.addStatements(
+      new iam.PolicyStatement({
+        actions: ['sts:SetSourceIdentity'],
+        principals: [platformRoot],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': roleArn(Aws.PARTITION, props.platformAccountId, props.platformBreakGlassRoleName) } },
+      }),
+    );
+  }
+
+  /** Every role of the tenant, for the key and bucket policies. */
+  get all(): iam.Role[] {
+    return [this.workload, this.admin, this.training, this.breakGlass].filter((r): r is iam.Role => r !== undefined);
+  }
+
+  /** Tenant roles other than break-glass. */
+  get tenantUseRoles(): iam.Role[] {
+    return this.all.filter((r) => r !== this.breakGlass);
+  }
+
+  /** Role resources, so that the key can be created after them (KMS rejects policies naming missing principals). */
+  get roleResources(): CfnResource[] {
+    return this.all.map((r) => r.node.defaultChild as CfnResource);
+  }
+
+  private workloadPrincipal(trust: Exclude<WorkloadTrust, { kind: 'none' }>, tenantId: string): iam.IPrincipal {
+    if (trust.kind === 'pod-identity') {
+      return new iam.SessionTagsPrincipal(
+        new iam.ServicePrincipal('pods.eks.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }),
+      );
+    }
+    // The bridge role is created later, by the namespace blueprint in the platform account; naming
+    // it in a condition rather than as the principal lets this role exist first.
+    const bridge = roleArn(Aws.PARTITION, trust.platformAccountId, tenantRoleName(tenantId, 'pod-bridge'));
+    return new iam.SessionTagsPrincipal(
+      new iam.AccountPrincipal(trust.platformAccountId).withConditions({
+        ArnEquals: { 'aws:PrincipalArn': bridge },
+        StringEquals: { 'aws:RequestTag/kubernetes-namespace': tenantNamespace(tenantId) },
+      }),
+    );
+  }
+}

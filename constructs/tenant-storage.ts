@@ -1,0 +1,115 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/compliance.js';
+import { AccessLogsBucket } from './access-logs-bucket.js';
+
+export interface TenantStorageProps {
+  /** The tenant's key; objects are encrypted with it (SSE-KMS with an S3 bucket key). */
+  readonly encryptionKey: kms.IKey;
+  /** ARNs of the tenant's roles: with the break-glass role, the only principals that may touch objects. */
+  readonly tenantRoleArns: string[];
+  /** ARN of the audited break-glass role. */
+  readonly breakGlassRoleArn: string;
+  /** ARN of the provisioning role: may manage the bucket's configuration, never its objects. */
+  readonly provisioningRoleArn: string;
+  /**
+   * Key prefix of uploaded training data, expired after `trainingDataExpiration`.
+   * @default 'training-data/'
+   */
+  readonly trainingDataPrefix?: string;
+  /**
+   * How long training data is kept.
+   * @default Duration.days(90)
+   */
+  readonly trainingDataExpiration?: Duration;
+  /**
+   * How long overwritten or deleted object versions are kept.
+   * @default Duration.days(30)
+   */
+  readonly noncurrentVersionExpiration?: Duration;
+}
+
+/** Data-plane actions: only tenant roles and break-glass perform them. */
+const OBJECT_ACTIONS = [
+  's3:GetObject*', 's3:PutObject*', 's3:DeleteObject*', 's3:RestoreObject', 's3:ListBucket*',
+  's3:ListMultipartUploadParts', 's3:AbortMultipartUpload', 's3:ReplicateObject', 's3:GetBucketObjectLockConfiguration',
+];
+/** Changing who can reach the data: only provisioning (deploys) and break-glass. */
+const POLICY_ACTIONS = ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketAcl', 's3:PutBucketOwnershipControls', 's3:PutBucketPublicAccessBlock'];
+
+/**
+ * The tenant's S3 bucket: SSE-KMS with the tenant key, TLS only, versioned, access-logged,
+ * never public, and a bucket policy that denies everyone but the tenant's roles and break-glass.
+ * Deny statements key on `aws:PrincipalArn`, so they hold even against an identity policy with
+ * `s3:*` in the same account (the workload account hosts many tenants).
+ */
+export class TenantStorage extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly accessLogsBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: TenantStorageProps) {
+    super(scope, id);
+    const trainingPrefix = props.trainingDataPrefix ?? 'training-data/';
+    if (!trainingPrefix.endsWith('/')) {
+      throw new Error(`TenantStorage trainingDataPrefix must end with "/", got "${trainingPrefix}"`);
+    }
+
+    this.accessLogsBucket = new AccessLogsBucket(this, 'AccessLogs', { logsOf: 'the tenant bucket' }).bucket;
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'tenant-bucket/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { id: 'expire-training-data', prefix: trainingPrefix, expiration: props.trainingDataExpiration ?? Duration.days(90) },
+        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(30) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+    });
+    acknowledge(this.bucket, ['NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled'],
+      'Tenant data stays in the tenant\'s home region (data residency is part of the tenant contract); durability comes from S3 itself and versioning keeps overwritten objects for the noncurrent-version window.');
+
+    const dataPrincipals = [...props.tenantRoleArns, props.breakGlassRoleArn];
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyObjectAccessToAllButTenantRoles',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: OBJECT_ACTIONS,
+        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': dataPrincipals } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyPolicyChangesToAllButProvisioning',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: POLICY_ACTIONS,
+        resources: [this.bucket.bucketArn],
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': [props.provisioningRoleArn, props.breakGlassRoleArn] } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyObjectsNotEncryptedWithTenantKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.encryptionKey.keyArn } },
+      }),
+    );
+  }
+}

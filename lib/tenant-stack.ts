@@ -1,0 +1,196 @@
+import { ArnFormat, Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import type { Construct } from 'constructs';
+import { KubernetesCluster } from '../constructs/kubernetes-cluster.js';
+import { TenantAccessPolicies } from '../constructs/tenant-access-policies.js';
+import { Network } from '../constructs/network.js';
+import { TenantCache } from '../constructs/tenant-cache.js';
+import { TenantDatabase } from '../constructs/tenant-database.js';
+import { TenantKey } from '../constructs/tenant-key.js';
+import { TenantRoles, type WorkloadTrust } from '../constructs/tenant-roles.js';
+import { TenantStorage } from '../constructs/tenant-storage.js';
+import type { PlatformConfig, TierConfig } from './config/schema.js';
+import { acknowledge } from './compliance.js';
+import {
+  dedicatedClusterName,
+  roleArn,
+  TENANT_ID_PATTERN,
+  TENANT_ID_TAG,
+  tenantLogGroupPrefix,
+  tenantNamespace,
+  TIER_TAG,
+} from './tenant-naming.js';
+
+export interface TenantStackProps extends StackProps {
+  readonly tierName: string;
+  readonly tier: TierConfig;
+  readonly config: PlatformConfig;
+  /** Version stamped into the template and its outputs; the registry records it per tenant. */
+  readonly blueprintVersion: string;
+}
+
+/** Stack outputs the lifecycle workflow records in the registry (one source for both sides). */
+export const TENANT_STACK_OUTPUTS = [
+  'Tier', 'BlueprintVersion', 'KeyArn', 'BucketName', 'VpcId', 'DefaultSecurityGroupId', 'ComputeSubnetIds',
+  'DatabaseEndpoint', 'DatabasePort', 'DatabaseResourceId', 'DatabaseSecretArn', 'CacheEndpoint', 'CachePort', 'CacheUserId',
+  'ClusterName', 'WorkloadRoleArn', 'AdminRoleArn', 'TrainingRoleArn', 'BreakGlassRoleArn',
+] as const;
+export type TenantStackOutput = (typeof TENANT_STACK_OUTPUTS)[number];
+
+/**
+ * The blueprint of one tier: everything a tenant of that tier owns, parameterised by tenant id and
+ * VPC range, deployable from its template URL alone (no assets, no bootstrap parameter) into the
+ * tenant's own account or the workload account. One template per tier, whatever the tenant count.
+ */
+export class TenantStack extends Stack {
+  constructor(scope: Construct, id: string, props: TenantStackProps) {
+    super(scope, id, {
+      ...props,
+      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+      description: `Tessera tenant blueprint, tier ${props.tierName}, version ${props.blueprintVersion}`,
+    });
+    const { tier, config } = props;
+
+    const tenantIdParam = new CfnParameter(this, 'TenantId', {
+      type: 'String',
+      description: 'Tenant id: lower-case DNS label, 3-24 characters',
+      allowedPattern: TENANT_ID_PATTERN,
+      constraintDescription: 'must be a lower-case DNS label of 3-24 characters',
+    });
+    const vpcCidrParam = new CfnParameter(this, 'VpcCidr', {
+      type: 'String',
+      description: `Tenant VPC range: a /${tier.network.tenantVpcPrefixLength} from ${tier.network.tenantCidrPool}, allocated by the onboarding workflow`,
+      allowedPattern: `^(\\d{1,3}\\.){3}\\d{1,3}/${tier.network.tenantVpcPrefixLength}$`,
+      constraintDescription: `must be an IPv4 /${tier.network.tenantVpcPrefixLength} network`,
+    });
+    const tenantId = tenantIdParam.valueAsString;
+    Tags.of(this).add(TENANT_ID_TAG, tenantId);
+    Tags.of(this).add(TIER_TAG, props.tierName);
+
+    const provisioningRoleArn = roleArn(Aws.PARTITION, Aws.ACCOUNT_ID, config.roles.provisioningRoleName);
+    const logPrefix = tenantLogGroupPrefix(tenantId);
+    const clusterName = dedicatedClusterName(tenantId);
+
+    const workloadTrust: WorkloadTrust =
+      tier.compute.mode === 'dedicated' ? { kind: 'pod-identity' }
+      : tier.compute.mode === 'shared' ? { kind: 'shared-cluster-bridge', platformAccountId: config.platformAccountId }
+      : { kind: 'none' };
+    const roles = new TenantRoles(this, 'Roles', {
+      tenantId,
+      platformAccountId: config.platformAccountId,
+      platformBreakGlassRoleName: config.roles.breakGlassRoleName,
+      workloadTrust,
+      training: tier.training.enabled,
+    });
+
+    const key = new TenantKey(this, 'Key', {
+      tenantId,
+      keyUserArns: roles.tenantUseRoles.map((r) => r.roleArn),
+      breakGlassRoleArn: roles.breakGlass.roleArn,
+      provisioningRoleArn,
+      logGroupPrefixes: [logPrefix, `/aws/eks/${clusterName}/`],
+    });
+    for (const role of roles.roleResources) key.node.defaultChild?.node.addDependency(role);
+
+    const network = new Network(this, 'Network', {
+      cidr: vpcCidrParam.valueAsString,
+      prefixLength: tier.network.tenantVpcPrefixLength,
+      maxAzs: tier.network.maxAzs,
+      internetEgress: tier.network.internetEgress,
+      encryptionKey: key.key,
+      flowLogGroupName: `${logPrefix}/vpc-flow-logs`,
+      eksEndpoints: tier.compute.mode === 'dedicated',
+      restrictDefaultSecurityGroup: false,
+    });
+    acknowledge(network.vpc, ['NIST.800.53.R5-VPCDefaultSecurityGroupClosed', 'HIPAA.Security-VPCDefaultSecurityGroupClosed'],
+      'The blueprint carries no Lambda, so the CDK custom resource cannot close the default security group; the onboarding workflow revokes its rules after deploy (DefaultSecurityGroupId output), and no tenant resource uses it.');
+
+    const storage = new TenantStorage(this, 'Storage', {
+      encryptionKey: key.key,
+      tenantRoleArns: roles.tenantUseRoles.map((r) => r.roleArn),
+      breakGlassRoleArn: roles.breakGlass.roleArn,
+      provisioningRoleArn,
+    });
+
+    let cluster: KubernetesCluster | undefined;
+    if (tier.compute.mode === 'dedicated') {
+      cluster = new KubernetesCluster(this, 'Compute', {
+        clusterName,
+        kubernetesVersion: tier.compute.kubernetesVersion,
+        vpc: network.vpc,
+        subnets: network.computeSubnets,
+        encryptionKey: key.key,
+        systemNodes: tier.compute.systemNodes,
+        gpu: tier.compute.gpu,
+        adminRoleArns: [roles.admin.roleArn],
+      });
+      key.allowServiceRole('EksClusterRoleEncryptsSecrets', cluster.cluster.role, ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant']);
+      new eks.CfnPodIdentityAssociation(this, 'WorkloadPodIdentity', {
+        clusterName: cluster.cluster.clusterName,
+        namespace: tenantNamespace(tenantId),
+        serviceAccount: 'workload',
+        roleArn: roles.workload!.roleArn,
+      });
+    }
+
+    const peers: ec2.IPeer[] = [network.workloadSecurityGroup];
+    if (cluster) peers.push(cluster.cluster.clusterSecurityGroup);
+    if (tier.compute.mode === 'shared') peers.push(ec2.Peer.ipv4(config.platformNetwork.cidr));
+
+    const database = new TenantDatabase(this, 'Database', {
+      vpc: network.vpc,
+      subnets: network.dataSubnets,
+      encryptionKey: key.key,
+      engineMajorVersion: tier.database.engineMajorVersion,
+      instanceClass: tier.database.instanceClass,
+      allocatedStorageGiB: tier.database.allocatedStorageGiB,
+      maxAllocatedStorageGiB: tier.database.maxAllocatedStorageGiB,
+      multiAz: tier.database.multiAz,
+      backupRetentionDays: tier.database.backupRetentionDays,
+      port: tier.database.port,
+      allowedPeers: peers,
+    });
+
+    const cache = new TenantCache(this, 'Cache', {
+      userIdPrefix: `tessera-${tenantId}`,
+      vpc: network.vpc,
+      subnets: network.dataSubnets,
+      encryptionKey: key.key,
+      nodeType: tier.cache.nodeType,
+      replicas: tier.cache.replicasPerShard,
+      multiAz: tier.cache.multiAz,
+      snapshotRetentionDays: tier.cache.snapshotRetentionDays,
+      port: tier.cache.port,
+      allowedPeers: peers,
+      logGroupPrefix: `${logPrefix}/cache`,
+    });
+
+    new TenantAccessPolicies(this, 'Access', { roles, bucket: storage.bucket, database, cache, cluster: cluster?.cluster });
+
+    const outputs: Partial<Record<TenantStackOutput, string>> = {
+      Tier: props.tierName,
+      BlueprintVersion: props.blueprintVersion,
+      KeyArn: key.keyArn,
+      BucketName: storage.bucket.bucketName,
+      VpcId: network.vpc.vpcId,
+      DefaultSecurityGroupId: network.vpc.vpcDefaultSecurityGroup,
+      ComputeSubnetIds: network.vpc.selectSubnets(network.computeSubnets).subnetIds.join(','),
+      DatabaseEndpoint: database.endpointAddress,
+      DatabasePort: String(database.port),
+      DatabaseResourceId: database.dbiResourceId,
+      DatabaseSecretArn: database.instance.attrMasterUserSecretSecretArn,
+      CacheEndpoint: cache.replicationGroup.attrPrimaryEndPointAddress,
+      CachePort: String(tier.cache.port),
+      CacheUserId: cache.appUserId,
+      ClusterName: cluster?.cluster.clusterName,
+      WorkloadRoleArn: roles.workload?.roleArn,
+      AdminRoleArn: roles.admin.roleArn,
+      TrainingRoleArn: roles.training?.roleArn,
+      BreakGlassRoleArn: roles.breakGlass.roleArn,
+    };
+    for (const [name, value] of Object.entries(outputs)) {
+      if (value !== undefined) new CfnOutput(this, name, { value });
+    }
+  }
+}
