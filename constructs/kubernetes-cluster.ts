@@ -28,11 +28,11 @@ export interface KubernetesClusterProps {
   /** Role ARNs granted cluster admin through EKS access entries. */
   readonly adminRoleArns: string[];
   /**
-   * kubectl layer; when given, the cluster gets a kubectl provider (a Lambda) so that manifests
+   * A kubectl provider (a Lambda in `subnets`, reaching the private endpoint) so that manifests
    * and Helm charts can be applied through CloudFormation.
    * @default - no kubectl provider (the cluster is managed through the EKS API only)
    */
-  readonly kubectlLayer?: lambda.ILayerVersion;
+  readonly kubectl?: { layer: lambda.ILayerVersion; subnets: ec2.ISubnet[] };
   /**
    * Control-plane log retention.
    * @default logs.RetentionDays.ONE_YEAR
@@ -83,7 +83,7 @@ export class KubernetesCluster extends Construct {
       defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
       defaultCapacity: 0,
       bootstrapClusterCreatorAdminPermissions: false,
-      kubectlProviderOptions: props.kubectlLayer ? { kubectlLayer: props.kubectlLayer } : undefined,
+      kubectlProviderOptions: props.kubectl ? { kubectlLayer: props.kubectl.layer, privateSubnets: props.kubectl.subnets } : undefined,
     });
     this.cluster.node.defaultChild!.node.addDependency(controlPlaneLogs);
 

@@ -138,13 +138,20 @@ export class Network extends Construct {
       },
     });
 
+    // One security group for every interface endpoint: HTTPS from the VPC's own range.
+    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Interface VPC endpoints: HTTPS from inside the VPC only',
+      allowAllOutbound: false,
+    });
+    endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), 'HTTPS to AWS APIs from inside the VPC');
+    if (Token.isUnresolved(props.cidr)) {
+      acknowledge(endpointSecurityGroup, UNEVALUABLE_CIDR_RULES,
+        'Admits HTTPS (443) from the VPC\'s own range only; that range is a blueprint parameter (each tenant\'s VPC is allocated at onboarding), which these rules cannot evaluate.');
+    }
     const endpoints = { ...WORKLOAD_ENDPOINTS, ...(props.eksEndpoints ? EKS_ENDPOINTS : {}) };
     for (const [name, service] of Object.entries(endpoints)) {
-      const endpoint = this.vpc.addInterfaceEndpoint(name, { service, subnets: this.computeSubnets, privateDnsEnabled: true });
-      if (Token.isUnresolved(props.cidr)) {
-        acknowledge(endpoint.node.findChild('SecurityGroup'), UNEVALUABLE_CIDR_RULES,
-          `The ${name} endpoint admits HTTPS (443) from the VPC's own range only; the range is a blueprint parameter, which these rules cannot evaluate.`);
-      }
+      this.vpc.addInterfaceEndpoint(name, { service, subnets: this.computeSubnets, privateDnsEnabled: true, securityGroups: [endpointSecurityGroup], open: false });
     }
 
     this.workloadSecurityGroup = new ec2.SecurityGroup(this, 'WorkloadSecurityGroup', {

@@ -15,3 +15,50 @@ export function acknowledge(construct: IConstruct, ruleIds: string[], reason: st
   if (reason.length < 40) throw new Error(`acknowledgement of ${ruleIds.join(', ')} on ${construct.node.path} needs a specific reason, got "${reason}"`);
   Validations.of(construct).acknowledge(...ruleIds.map((id) => ({ id, reason })));
 }
+
+export interface DeployTimeFunctionFindings {
+  /** What the function does, e.g. "The blueprint publisher (CDK BucketDeployment)". */
+  readonly purpose: string;
+  /** IAM4 findings on its service role (AWS-managed policies aws-cdk-lib attaches). */
+  readonly managedPolicyFindings?: string[];
+  /** IAM5 findings on its generated policy, with why the wildcard is needed. */
+  readonly wildcards?: { findings: string[]; reason: string };
+  /** Why it runs outside a VPC, when it does. */
+  readonly outsideVpcReason?: string;
+}
+
+/**
+ * Acknowledges, resource by resource, the findings of a Lambda that aws-cdk-lib creates for a
+ * deploy-time custom resource (BucketDeployment, the EKS kubectl provider). Their code, runtime,
+ * role policies and log groups are aws-cdk-lib's; CloudFormation alone invokes them, synchronously.
+ */
+export function acknowledgeDeployTimeFunction(fn: IConstruct, findings: DeployTimeFunctionFindings): void {
+  const { purpose } = findings;
+  const child = (path: string) => path.split('/').reduce<IConstruct | undefined>((c, id) => c?.node.tryFindChild(id), fn);
+  const resource = child('Resource');
+  if (resource) {
+    acknowledge(resource, ['AwsSolutions::AwsSolutions-L1'], `${purpose} runs on the Node.js runtime aws-cdk-lib pins for its bundled handler; upgrading aws-cdk-lib upgrades it.`);
+    acknowledge(resource, ['HIPAA.Security::HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency'],
+      `${purpose} is invoked only by CloudFormation during stack operations, a few calls per deployment; reserved concurrency would only throttle deployments.`);
+    acknowledge(resource, ['HIPAA.Security::HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ'],
+      `${purpose} is a CloudFormation custom-resource handler: a failure fails the stack operation and is retried by it, so there is no asynchronous event for a DLQ to keep.`);
+    if (findings.outsideVpcReason) {
+      acknowledge(resource, ['HIPAA.Security::HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC'], `${purpose}: ${findings.outsideVpcReason}`);
+    }
+  }
+  const role = child('ServiceRole');
+  if (role && findings.managedPolicyFindings?.length) {
+    acknowledge(role, findings.managedPolicyFindings, `${purpose}: aws-cdk-lib attaches these AWS-managed execution policies (logs, and ENIs or image pulls where it runs in a VPC) to its handler role.`);
+  }
+  const policy = child('ServiceRole/DefaultPolicy');
+  if (policy) {
+    acknowledge(policy, ['HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy'],
+      `${purpose}: aws-cdk-lib generates this role policy from the grants of the one resource it manages and offers no managed-policy option.`);
+    if (findings.wildcards) acknowledge(policy, findings.wildcards.findings, `${purpose}: ${findings.wildcards.reason}`);
+  }
+  const logGroup = child('LogGroup');
+  if (logGroup) {
+    acknowledge(logGroup, ['HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted', 'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted'],
+      `${purpose}: aws-cdk-lib creates this log group without a key option; it holds deployment diagnostics, never tenant data.`);
+  }
+}

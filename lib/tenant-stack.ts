@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';

@@ -1,0 +1,121 @@
+import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { acknowledge, acknowledgeDeployTimeFunction } from '../lib/compliance.js';
+import type { PlatformConfig } from '../lib/config/schema.js';
+import { SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
+import { GPU_TAINT } from './gpu-node-group.js';
+import { KubernetesCluster } from './kubernetes-cluster.js';
+import { Network } from './network.js';
+
+export interface SharedClusterProps {
+  /** The shared-cluster section of the platform config. */
+  readonly cluster: PlatformConfig['sharedCluster'];
+  /** The platform VPC range. */
+  readonly cidr: string;
+  readonly maxAzs: number;
+  /** Encrypts Kubernetes secrets, control-plane logs and flow logs. */
+  readonly encryptionKey: kms.IKey;
+  /** Role ARNs granted cluster admin (platform operators). */
+  readonly adminRoleArns: string[];
+  /**
+   * Cluster name.
+   * @default 'tessera-shared'
+   */
+  readonly clusterName?: string;
+}
+
+/** NVIDIA device plugin chart, installed only where the GPU AMI lacks the plugin (AL2023). */
+const NVIDIA_DEVICE_PLUGIN = { repository: 'https://nvidia.github.io/k8s-device-plugin', chart: 'nvidia-device-plugin', version: '0.17.1' };
+
+/**
+ * The platform's shared EKS cluster, home of the namespaces of shared-compute tenants: its own
+ * private VPC (no NAT; endpoints only), the same hardened cluster as a dedicated tenant gets, a
+ * kubectl provider so namespace blueprints can apply manifests, and SSM parameters that hand the
+ * cluster and provider to those blueprints.
+ */
+export class SharedCluster extends Construct {
+  readonly network: Network;
+  readonly kubernetes: KubernetesCluster;
+
+  constructor(scope: Construct, id: string, props: SharedClusterProps) {
+    super(scope, id);
+    const clusterName = props.clusterName ?? 'tessera-shared';
+    const prefixLength = Number(props.cidr.split('/')[1]);
+
+    this.network = new Network(this, 'Network', {
+      cidr: props.cidr,
+      prefixLength,
+      maxAzs: props.maxAzs,
+      internetEgress: false,
+      encryptionKey: props.encryptionKey,
+      flowLogGroupName: `/tessera/platform/${clusterName}/vpc-flow-logs`,
+      eksEndpoints: true,
+    });
+
+    this.kubernetes = new KubernetesCluster(this, 'Kubernetes', {
+      clusterName,
+      kubernetesVersion: props.cluster.kubernetesVersion,
+      vpc: this.network.vpc,
+      subnets: this.network.computeSubnets,
+      encryptionKey: props.encryptionKey,
+      systemNodes: props.cluster.systemNodes,
+      gpu: props.cluster.gpu,
+      adminRoleArns: props.adminRoleArns,
+      kubectl: {
+        layer: new KubectlV34Layer(this, 'KubectlLayer'),
+        subnets: this.network.vpc.selectSubnets(this.network.computeSubnets).subnets,
+      },
+    });
+    const cluster = this.kubernetes.cluster;
+    this.acknowledgeKubectlProvider(cluster);
+
+    if (props.cluster.gpu.amiType === 'AL2023_x86_64_NVIDIA') {
+      new eks.HelmChart(this, 'NvidiaDevicePlugin', {
+        cluster,
+        ...NVIDIA_DEVICE_PLUGIN,
+        namespace: 'kube-system',
+        values: { tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { 'nvidia.com/gpu.present': 'true' } },
+      });
+    }
+
+    // Not KubectlProvider.getKubectlProvider(this, ...): that makes its scope wait for the kubectl
+    // barrier, and this scope holds the cluster itself.
+    const provider = cluster.kubectlProvider;
+    if (!provider) throw new Error(`SharedCluster ${clusterName} has no kubectl provider`);
+    const parameter = (id: string, name: string, value: string) =>
+      new ssm.StringParameter(this, id, { parameterName: name, stringValue: value, description: `Tessera shared cluster: ${id}` });
+    parameter('ClusterNameParameter', SHARED_CLUSTER_PARAMETERS.ClusterName, cluster.clusterName);
+    parameter('KubectlServiceTokenParameter', SHARED_CLUSTER_PARAMETERS.KubectlServiceToken, provider.serviceToken);
+  }
+
+  private acknowledgeKubectlProvider(cluster: eks.Cluster): void {
+    acknowledge(cluster, ['Annotation::@aws-cdk/aws-eks:isolatedSubnetsForKubectlPrivateSubnets'],
+      'The kubectl provider runs in the isolated compute subnets on purpose: the platform VPC has no internet route, and the Network construct provides the STS, EKS, ECR, S3 and Logs endpoints it needs.');
+    const provider = cluster.node.findChild('KubectlProvider');
+    const vpcExecution = 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]';
+    const basicExecution = 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+    const handler = provider.node.findChild('Handler');
+    const stack = Stack.of(this);
+    const handlerLogicalId = stack.getLogicalId(handler.node.defaultChild as CfnElement);
+    acknowledgeDeployTimeFunction(handler, {
+      purpose: 'The shared cluster kubectl handler (aws-cdk-lib aws-eks-v2)',
+      managedPolicyFindings: [
+        basicExecution, vpcExecution,
+        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly]',
+        `AwsSolutions::AwsSolutions-IAM4[Policy::{"Fn::If":["${stack.getLogicalId(handler.node.findChild('HasEcrPublic') as CfnElement)}",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]`,
+      ],
+    });
+    acknowledgeDeployTimeFunction(provider.node.findChild('Provider').node.findChild('framework-onEvent'), {
+      purpose: 'The shared cluster kubectl provider framework (aws-cdk-lib custom-resources)',
+      managedPolicyFindings: [basicExecution, vpcExecution],
+      wildcards: {
+        findings: [`AwsSolutions::AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`],
+        reason: 'it invokes the one kubectl handler function, any of its versions (the ARN suffix), and nothing else.',
+      },
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { renderNamespaceManifests, type NamespaceQuota } from '../lib/namespace-manifests.js';
+import { tenantNamespace, tenantRoleName } from '../lib/tenant-naming.js';
+
+export interface TenantNamespaceProps {
+  /** The shared cluster, with a kubectl provider. */
+  readonly cluster: eks.ICluster;
+  readonly tenantId: string;
+  readonly tierName: string;
+  /** ResourceQuota of the namespace. */
+  readonly quota: NamespaceQuota;
+  /** ARN of the tenant's workload role (in the tenant's or the workload account): the Pod Identity target. */
+  readonly workloadRoleArn: string;
+  /** The tenant's VPC range: the only private destination its pods may reach, on `dataPorts`. */
+  readonly tenantVpcCidr: string;
+  /** Ports of the tenant's database and cache. */
+  readonly dataPorts: number[];
+  /** The shared cluster's VPC range (interface endpoints). */
+  readonly platformVpcCidr: string;
+  /**
+   * Service account that receives the tenant's AWS role.
+   * @default 'workload'
+   */
+  readonly serviceAccount?: string;
+}
+
+/**
+ * A tenant's namespace on the shared cluster: ResourceQuota (CPU, memory, `nvidia.com/gpu`, pods,
+ * no load balancers or node ports), LimitRange, restricted Pod Security, default-deny
+ * NetworkPolicies with narrow allowances, and a Pod Identity association whose bridge role only
+ * sessions tagged with this namespace can use, chaining to the tenant's workload role.
+ */
+export class TenantNamespace extends Construct {
+  readonly namespace: string;
+  readonly bridgeRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: TenantNamespaceProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.namespace = tenantNamespace(props.tenantId);
+    const serviceAccount = props.serviceAccount ?? 'workload';
+    const namespaceTag = { 'aws:PrincipalTag/kubernetes-namespace': this.namespace };
+
+    const manifests = renderNamespaceManifests({
+      namespace: this.namespace,
+      tenantId: props.tenantId,
+      tier: props.tierName,
+      quota: props.quota,
+      tenantVpcCidr: props.tenantVpcCidr,
+      dataPorts: props.dataPorts,
+      platformVpcCidr: props.platformVpcCidr,
+      serviceAccount,
+    });
+    new eks.KubernetesManifest(this, 'Objects', { cluster: props.cluster, manifest: manifests, overwrite: true });
+
+    const clusterArn = stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: props.cluster.clusterName });
+    this.bridgeRole = new iam.Role(this, 'BridgeRole', {
+      roleName: tenantRoleName(props.tenantId, 'pod-bridge'),
+      description: 'Pod Identity bridge: lets pods of one tenant namespace chain to the tenant workload role',
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.SessionTagsPrincipal(
+        new iam.ServicePrincipal('pods.eks.amazonaws.com').withConditions({
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:RequestTag/kubernetes-namespace': this.namespace },
+          ArnEquals: { 'aws:SourceArn': clusterArn },
+        }),
+      ),
+    });
+    new iam.ManagedPolicy(this, 'BridgePolicy', {
+      roles: [this.bridgeRole],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ChainToTenantWorkloadRoleFromTenantNamespaceOnly',
+          actions: ['sts:AssumeRole', 'sts:TagSession'],
+          resources: [props.workloadRoleArn],
+          conditions: { StringEquals: namespaceTag },
+        }),
+      ],
+    });
+
+    new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
+      clusterName: props.cluster.clusterName,
+      namespace: this.namespace,
+      serviceAccount,
+      roleArn: this.bridgeRole.roleArn,
+      targetRoleArn: props.workloadRoleArn,
+    });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Service control policy documents for Tessera-managed OUs. Pure data so that tests can check
+ * contents and the 5,120-character SCP size limit without synthesizing.
+ */
+
+export interface GuardrailInput {
+  readonly allowedRegions: string[];
+  readonly provisioningRoleName: string;
+  readonly breakGlassRoleName: string;
+}
+
+/** Actions of global services (or global endpoints) exempted from the region deny; after AWS's example SCP. */
+export const GLOBAL_SERVICE_ACTIONS = [
+  'a4b:*', 'acm:*', 'aws-marketplace-management:*', 'aws-marketplace:*', 'aws-portal:*', 'budgets:*', 'ce:*',
+  'chime:*', 'cloudfront:*', 'config:*', 'cur:*', 'directconnect:*', 'ec2:DescribeRegions',
+  'ec2:DescribeTransitGateways', 'ec2:DescribeVpnGateways', 'fms:*', 'globalaccelerator:*', 'health:*', 'iam:*',
+  'importexport:*', 'kms:*', 'networkmanager:*', 'organizations:*', 'pricing:*', 'route53:*',
+  'route53domains:*', 's3:GetAccountPublic*', 's3:ListAllMyBuckets', 's3:PutAccountPublic*', 'shield:*', 'sts:*',
+  'support:*', 'trustedadvisor:*', 'waf-regional:*', 'waf:*', 'wafv2:*', 'wellarchitected:*', 'account:*', 'sso:*',
+];
+
+const CLOUDTRAIL_TAMPERING = [
+  'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail', 'cloudtrail:PutEventSelectors',
+  'cloudtrail:PutInsightSelectors', 'cloudtrail:DeleteEventDataStore', 'cloudtrail:UpdateEventDataStore',
+  'cloudtrail:StopEventDataStoreIngestion',
+];
+
+const ROLE_MUTATIONS = [
+  'iam:AttachRolePolicy', 'iam:DeleteRole', 'iam:DeleteRolePermissionsBoundary', 'iam:DeleteRolePolicy',
+  'iam:DetachRolePolicy', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy',
+  'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:TagRole', 'iam:UntagRole',
+];
+
+export type PolicyDocument = { Version: '2012-10-17'; Statement: Array<Record<string, unknown>> };
+
+const provisioningRole = (input: GuardrailInput) => `arn:aws:iam::*:role/${input.provisioningRoleName}`;
+
+/** Attached to every Tessera OU: the rules no tenant account may break. */
+export function guardrailPolicy(input: GuardrailInput): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'DenyLeavingOrganization', Effect: 'Deny', Action: 'organizations:LeaveOrganization', Resource: '*' },
+      { Sid: 'DenyCloudTrailTampering', Effect: 'Deny', Action: CLOUDTRAIL_TAMPERING, Resource: '*' },
+      {
+        Sid: 'DenyOutsideAllowedRegions',
+        Effect: 'Deny',
+        NotAction: GLOBAL_SERVICE_ACTIONS,
+        Resource: '*',
+        Condition: { StringNotEquals: { 'aws:RequestedRegion': input.allowedRegions } },
+      },
+      { Sid: 'DenyRootUser', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:root' } } },
+      {
+        Sid: 'ProtectTesseraRoles',
+        Effect: 'Deny',
+        Action: ROLE_MUTATIONS,
+        Resource: [provisioningRole(input), `arn:aws:iam::*:role/${input.breakGlassRoleName}`, 'arn:aws:iam::*:role/tessera-*'],
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': provisioningRole(input) } },
+      },
+      {
+        Sid: 'ProtectTenantKeys',
+        Effect: 'Deny',
+        Action: ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:PutKeyPolicy'],
+        Resource: '*',
+        Condition: {
+          Null: { 'aws:ResourceTag/tessera:tenant-id': 'false' },
+          ArnNotLike: { 'aws:PrincipalArn': provisioningRole(input) },
+          Bool: { 'aws:ViaAWSService': 'false' },
+        },
+      },
+    ],
+  };
+}
+
+/** Attached to the Quarantine and Suspended OUs: nothing happens there but the platform's provisioning. */
+export function quarantinePolicy(input: Pick<GuardrailInput, 'provisioningRoleName'>): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenyAllButProvisioning',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:aws:iam::*:role/${input.provisioningRoleName}` } },
+      },
+    ],
+  };
+}
+
+/** AWS's limit on the size of one SCP document. */
+export const SCP_MAX_CHARACTERS = 5120;

@@ -1,0 +1,32 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { OrganizationGuardrails } from '../constructs/organization-guardrails.js';
+import type { PlatformConfig } from './config/schema.js';
+
+export interface OrganizationStackProps extends StackProps {
+  readonly config: PlatformConfig;
+}
+
+/** The management account: Tessera OUs (per tier, Quarantine, Suspended) and their SCPs. */
+export class OrganizationStack extends Stack {
+  readonly guardrails: OrganizationGuardrails;
+
+  constructor(scope: Construct, id: string, props: OrganizationStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.guardrails = new OrganizationGuardrails(this, 'Guardrails', {
+      parentId: config.organization.rootId,
+      tiers: Object.keys(config.tiers),
+      quarantineOuName: config.organization.quarantineOuName,
+      suspendedOuName: config.organization.suspendedOuName,
+      allowedRegions: config.allowedRegions,
+      provisioningRoleName: config.roles.provisioningRoleName,
+      breakGlassRoleName: config.roles.breakGlassRoleName,
+    });
+    for (const [tier, ou] of Object.entries(this.guardrails.tierOus)) {
+      new CfnOutput(this, `TierOu${tier.replace(/[^A-Za-z0-9]/g, '')}`, { value: ou.attrId, description: `OU of tier ${tier}` });
+    }
+    new CfnOutput(this, 'QuarantineOu', { value: this.guardrails.quarantineOu.attrId });
+    new CfnOutput(this, 'SuspendedOu', { value: this.guardrails.suspendedOu.attrId });
+  }
+}

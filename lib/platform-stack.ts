@@ -1,0 +1,69 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AccessLogsBucket } from '../constructs/access-logs-bucket.js';
+import { AuditTrail } from '../constructs/audit-trail.js';
+import { BlueprintCatalog } from '../constructs/blueprint-catalog.js';
+import { BreakGlassRole } from '../constructs/break-glass-role.js';
+import { LifecycleEventBus } from '../constructs/lifecycle-event-bus.js';
+import { PlatformKey } from '../constructs/platform-key.js';
+import { SharedCluster } from '../constructs/shared-cluster.js';
+import { TenantRegistry } from '../constructs/tenant-registry.js';
+import type { PlatformConfig } from './config/schema.js';
+
+export interface PlatformStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  /** Blueprint templates by file name, published to the catalog. */
+  readonly blueprintTemplates: Record<string, unknown>;
+  readonly blueprintVersion: string;
+}
+
+/** The platform account: registry, lifecycle bus, audit trail, break-glass, shared cluster, blueprint catalog. */
+export class PlatformStack extends Stack {
+  readonly registry: TenantRegistry;
+  readonly events: LifecycleEventBus;
+  readonly audit: AuditTrail;
+  readonly catalog: BlueprintCatalog;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const key = new PlatformKey(this, 'PlatformKey').key;
+    const accessLogs = new AccessLogsBucket(this, 'AccessLogs', { logsOf: 'the audit and blueprint buckets' }).bucket;
+
+    this.registry = new TenantRegistry(this, 'Registry', { encryptionKey: key });
+    this.events = new LifecycleEventBus(this, 'Lifecycle', { encryptionKey: key });
+    this.audit = new AuditTrail(this, 'Audit', {
+      encryptionKey: key,
+      accessLogsBucket: accessLogs,
+      objectLockRetentionDays: config.audit.objectLockRetentionDays,
+      logRetention: config.audit.logRetentionDays,
+      organizationTrail: config.platformAccountId === config.organization.managementAccountId,
+      organizationId: config.organization.organizationId,
+    });
+    const breakGlass = new BreakGlassRole(this, 'BreakGlass', { roleName: config.roles.breakGlassRoleName });
+
+    if (Object.values(config.tiers).some((t) => t.compute.mode === 'shared')) {
+      new SharedCluster(this, 'SharedCompute', {
+        cluster: config.sharedCluster,
+        cidr: config.platformNetwork.cidr,
+        maxAzs: config.platformNetwork.maxAzs,
+        encryptionKey: key,
+        adminRoleArns: [breakGlass.role.roleArn],
+      });
+    }
+
+    this.catalog = new BlueprintCatalog(this, 'Blueprints', {
+      organizationId: config.organization.organizationId,
+      accessLogsBucket: accessLogs,
+      encryptionKey: key,
+      version: props.blueprintVersion,
+      templates: props.blueprintTemplates,
+    });
+
+    new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
+    new CfnOutput(this, 'LifecycleEventBusName', { value: this.events.bus.eventBusName });
+    new CfnOutput(this, 'AuditBucketName', { value: this.audit.bucket.bucketName });
+    new CfnOutput(this, 'BlueprintBucketName', { value: this.catalog.bucket.bucketName });
+    new CfnOutput(this, 'BlueprintPrefix', { value: this.catalog.prefix });
+  }
+}

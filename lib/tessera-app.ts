@@ -1,0 +1,64 @@
+import { Stage, type App } from 'aws-cdk-lib';
+import { applyCompliancePacks } from './compliance.js';
+import type { PlatformConfig } from './config/schema.js';
+import { OrganizationStack } from './organization-stack.js';
+import { PlatformStack } from './platform-stack.js';
+import { TenantNamespaceStack } from './tenant-namespace-stack.js';
+import { TenantStack } from './tenant-stack.js';
+
+export interface TesseraApp {
+  readonly organization: OrganizationStack;
+  readonly platform: PlatformStack;
+  /** Tier name → blueprint stack. */
+  readonly blueprints: Record<string, TenantStack>;
+  /** Tier name → namespace blueprint (shared-compute tiers only). */
+  readonly namespaceBlueprints: Record<string, TenantNamespaceStack>;
+  readonly blueprintStage: Stage;
+}
+
+/** Construct ids of the stacks; they are the stack names, so they are a contract with deployed accounts. */
+export const STACK_IDS = { organization: 'TesseraOrganization', platform: 'TesseraPlatform', blueprintStage: 'Blueprints' } as const;
+export const blueprintStackId = (tier: string) => `TesseraTenant-${tier}`;
+export const namespaceBlueprintStackId = (tier: string) => `TesseraTenantNamespace-${tier}`;
+/** File name of a blueprint template in the catalog (`blueprints/<version>/<file>`); the workflow builds the same name. */
+export const blueprintFileName = (tier: string, kind: 'tenant' | 'namespace') => `${tier}${kind === 'namespace' ? '-namespace' : ''}.template.json`;
+
+/**
+ * Builds the whole Tessera app: one blueprint per tier (plus a namespace blueprint per
+ * shared-compute tier) in a nested `Blueprints` stage, then the organization and platform stacks.
+ * The blueprint stage is synthesized first so the platform stack can publish its templates.
+ * Nothing here depends on how many tenants exist.
+ */
+export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersion: string): TesseraApp {
+  const blueprintStage = new Stage(app, STACK_IDS.blueprintStage);
+  applyCompliancePacks(blueprintStage);
+  const blueprints: Record<string, TenantStack> = {};
+  const namespaceBlueprints: Record<string, TenantNamespaceStack> = {};
+  for (const [tierName, tier] of Object.entries(config.tiers)) {
+    blueprints[tierName] = new TenantStack(blueprintStage, blueprintStackId(tierName), { tierName, tier, config, blueprintVersion });
+    if (tier.compute.mode === 'shared') {
+      namespaceBlueprints[tierName] = new TenantNamespaceStack(blueprintStage, namespaceBlueprintStackId(tierName), { tierName, tier, config, blueprintVersion });
+    }
+  }
+  const assembly = blueprintStage.synth();
+  const template = (stack: TenantStack | TenantNamespaceStack) => assembly.getStackArtifact(stack.artifactId).template as unknown;
+  const blueprintTemplates = Object.fromEntries([
+    ...Object.entries(blueprints).map(([tier, stack]) => [blueprintFileName(tier, 'tenant'), template(stack)]),
+    ...Object.entries(namespaceBlueprints).map(([tier, stack]) => [blueprintFileName(tier, 'namespace'), template(stack)]),
+  ]);
+
+  const organization = new OrganizationStack(app, STACK_IDS.organization, {
+    env: { account: config.organization.managementAccountId, region: config.homeRegion },
+    config,
+    description: 'Tessera organization: OUs per tier, Quarantine, Suspended, and their SCPs',
+  });
+  const platform = new PlatformStack(app, STACK_IDS.platform, {
+    env: { account: config.platformAccountId, region: config.homeRegion },
+    config,
+    blueprintTemplates,
+    blueprintVersion,
+    description: 'Tessera platform: tenant registry, lifecycle, audit trail, shared cluster, blueprint catalog',
+  });
+  applyCompliancePacks(app);
+  return { organization, platform, blueprints, namespaceBlueprints, blueprintStage };
+}
