@@ -18,6 +18,8 @@ const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS r
 const tierName = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'must be a lower-case DNS label (a-z, 0-9, -)');
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'must be an IPv4 network in CIDR form such as 10.0.0.0/16');
 const port = z.number().int().min(1150).max(65535);
+const nonDefaultPort = (engineDefault: number, engine: string) =>
+  port.refine((p) => p !== engineDefault, `must not be ${engine}'s default port ${engineDefault} (a default port is the first one scanned)`);
 
 function catalogChecked(problem: (v: string) => string | undefined) {
   return z.string().superRefine((value, ctx) => {
@@ -99,14 +101,14 @@ export const TierConfigSchema = z
       maxAllocatedStorageGiB: z.number().int().min(20).max(65536),
       multiAz: z.boolean(),
       backupRetentionDays: z.number().int().min(1).max(35),
-      port,
+      port: nonDefaultPort(5432, 'PostgreSQL'),
     }),
     cache: z.object({
       nodeType: catalogChecked(cacheNodeTypeProblem),
       replicasPerShard: z.number().int().min(0).max(5),
       multiAz: z.boolean(),
       snapshotRetentionDays: z.number().int().min(1).max(35),
-      port,
+      port: nonDefaultPort(6379, 'Valkey'),
     }),
     compute: computeSchema,
     limits: z.object({

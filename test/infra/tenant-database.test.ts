@@ -1,0 +1,67 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { describe, expect, it } from 'vitest';
+import { TenantDatabase, type TenantDatabaseProps } from '../../constructs/tenant-database.js';
+import { newStack, template } from '../support/synth.js';
+
+function build(overrides: Partial<TenantDatabaseProps> = {}) {
+  const stack = newStack();
+  const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  new TenantDatabase(stack, 'Database', {
+    vpc, subnets: { subnetGroupName: 'data' }, encryptionKey: new kms.Key(stack, 'TenantKey'),
+    engineMajorVersion: '17', instanceClass: 'db.m7g.large', allocatedStorageGiB: 100, maxAllocatedStorageGiB: 500,
+    multiAz: true, backupRetentionDays: 14, port: 5438, allowedPeers: [ec2.Peer.ipv4('10.0.0.0/16')],
+    ...overrides,
+  });
+  return template(stack);
+}
+
+const tenantKeyArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^TenantKey'), 'Arn'] };
+
+describe('TenantDatabase', () => {
+  it('is private PostgreSQL >= 16, encrypted with the tenant key, IAM auth, non-default port, all logs, monitoring, protected', () => {
+    build().hasResource('AWS::RDS::DBInstance', {
+      Properties: Match.objectLike({
+        Engine: 'postgres', EngineVersion: '17', StorageEncrypted: true, KmsKeyId: tenantKeyArn,
+        EnableIAMDatabaseAuthentication: true, Port: '5438', PubliclyAccessible: false, MultiAZ: true,
+        BackupRetentionPeriod: 14, DeletionProtection: true,
+        EnableCloudwatchLogsExports: ['postgresql', 'upgrade', 'iam-db-auth-error'],
+        MonitoringInterval: 60, MonitoringRoleArn: Match.anyValue(),
+        ManageMasterUserPassword: true, MasterUserSecret: { KmsKeyId: tenantKeyArn },
+        PerformanceInsightsKMSKeyId: tenantKeyArn,
+      }),
+      DeletionPolicy: 'Snapshot',
+      UpdateReplacePolicy: 'Snapshot',
+    });
+  });
+
+  it('forces TLS through its parameter group', () => {
+    build().hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres17', Parameters: Match.objectLike({ 'rds.force_ssl': '1' }) });
+  });
+
+  it('takes its Multi-AZ setting and backup retention from the tier', () => {
+    build({ multiAz: false, backupRetentionDays: 7 }).hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false, BackupRetentionPeriod: 7 });
+  });
+
+  it('is in an AWS Backup plan whose vault uses the tenant key', () => {
+    const t = build();
+    t.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: tenantKeyArn });
+    const [selection] = Object.values(t.findResources('AWS::Backup::BackupSelection')) as any[];
+    const selected = JSON.stringify(selection.Properties.BackupSelection.Resources);
+    expect(selected).toMatch(/:db:/);
+    expect(selected).toMatch(/"Ref":"DatabaseInstance/);
+  });
+
+  it('admits only the allowed peers on the database port and has no default egress', () => {
+    build().hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('Tenant PostgreSQL'),
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.0.0.0/16', FromPort: 5438, ToPort: 5438 })],
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
+    });
+  });
+
+  it('refuses the default port', () => {
+    expect(() => build({ port: 5432 })).toThrow(/port must not be the PostgreSQL default 5432, got 5432/);
+  });
+});

@@ -1,0 +1,32 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cdkJsonContext } from '../../lib/cdk-json-context.js';
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
+import { deepMerge, parseConfig } from '../../lib/config/load-config.js';
+import type { PlatformConfig } from '../../lib/config/schema.js';
+import { buildTesseraApp, type TesseraApp } from '../../lib/tessera-app.js';
+
+/** An App with the CLI's context (feature flags, cached lookups) writing to a fresh temp dir. */
+export function newApp(): App {
+  return new App({ context: cdkJsonContext(), outdir: mkdtempSync(join(tmpdir(), 'tessera-test-')) });
+}
+
+/** A bare stack for testing one construct, with the app's feature flags. */
+export function newStack(id = 'TestStack'): Stack {
+  return new Stack(newApp(), id, { env: { account: '123456789012', region: 'us-east-1' } });
+}
+
+/** The default config with `overrides` merged in (same semantics as the loader). */
+export function configWith(overrides: unknown = {}): PlatformConfig {
+  return parseConfig(deepMerge(structuredClone(DEFAULT_CONFIG), overrides), 'test');
+}
+
+export function buildApp(config: PlatformConfig = configWith()): TesseraApp & { app: App } {
+  const app = newApp();
+  return { app, ...buildTesseraApp(app, config, '0.0.0-test') };
+}
+
+export const template = (stack: Stack) => Template.fromStack(stack);
