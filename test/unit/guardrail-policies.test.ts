@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { guardrailPolicy, quarantinePolicy, SCP_MAX_CHARACTERS } from '../../lib/guardrail-policies.js';
+
+const input = { allowedRegions: ['us-east-1', 'us-west-2'], provisioningRoleName: 'TesseraProvisioning', breakGlassRoleName: 'TesseraBreakGlass' };
+const statement = (sid: string) => guardrailPolicy(input).Statement.find((s) => s.Sid === sid) as any;
+
+describe('guardrail SCP', () => {
+  it('denies leaving the organization', () => {
+    expect(statement('DenyLeavingOrganization')).toMatchObject({ Effect: 'Deny', Action: 'organizations:LeaveOrganization' });
+  });
+
+  it('denies stopping or changing CloudTrail', () => {
+    expect(statement('DenyCloudTrailTampering').Action).toEqual(expect.arrayContaining(['cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail', 'cloudtrail:PutEventSelectors']));
+  });
+
+  it('denies actions outside the allowed regions, global services excepted', () => {
+    const s = statement('DenyOutsideAllowedRegions');
+    expect(s.Condition).toEqual({ StringNotEquals: { 'aws:RequestedRegion': ['us-east-1', 'us-west-2'] } });
+    expect(s.NotAction).toEqual(expect.arrayContaining(['iam:*', 'organizations:*', 'sts:*', 'route53:*', 'cloudfront:*']));
+    expect(s.Action).toBeUndefined();
+  });
+
+  it('denies the root user', () => {
+    expect(statement('DenyRootUser')).toMatchObject({ Effect: 'Deny', Action: '*', Condition: { StringLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:root' } } });
+  });
+
+  it('denies changes to Tessera-managed roles by anyone but the provisioning role', () => {
+    const s = statement('ProtectTesseraRoles');
+    expect(s.Resource).toEqual(['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBreakGlass', 'arn:aws:iam::*:role/tessera-*']);
+    expect(s.Action).toEqual(expect.arrayContaining(['iam:DeleteRole', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:PutRolePolicy']));
+    expect(s.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/TesseraProvisioning' } });
+  });
+
+  it('only denies (an SCP grants nothing)', () => {
+    expect(guardrailPolicy(input).Statement.every((s) => s.Effect === 'Deny')).toBe(true);
+  });
+
+  it('fits the SCP size limit even with every commercial region allowed', () => {
+    const many = { ...input, allowedRegions: Array.from({ length: 30 }, (_, i) => `xx-region-${i}`) };
+    expect(JSON.stringify(guardrailPolicy(many)).length).toBeLessThanOrEqual(SCP_MAX_CHARACTERS);
+  });
+});
+
+describe('quarantine SCP', () => {
+  it('denies everything to everyone but the provisioning role', () => {
+    expect(quarantinePolicy(input).Statement).toEqual([
+      { Sid: 'DenyAllButProvisioning', Effect: 'Deny', Action: '*', Resource: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/TesseraProvisioning' } } },
+    ]);
+  });
+});
