@@ -77,7 +77,7 @@ export class AuditTrail extends Construct {
       sendToCloudWatchLogs: true,
       cloudWatchLogGroup: logGroup,
     });
-    acknowledge(this.trail.node.findChild('LogsRole'), ['NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy', 'HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy'],
+    acknowledge(this.trail.node.findChild('LogsRole').node.findChild('DefaultPolicy'), ['NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy', 'HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy'],
       'The CloudTrail construct creates its CloudWatch Logs delivery role with one inline statement (CreateLogStream/PutLogEvents on the trail log group only) and exposes no way to pass a role.');
   }
 }

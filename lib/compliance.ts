@@ -13,7 +13,11 @@ export function applyCompliancePacks(stage: IConstruct): void {
  */
 export function acknowledge(construct: IConstruct, ruleIds: string[], reason: string): void {
   if (reason.length < 40) throw new Error(`acknowledgement of ${ruleIds.join(', ')} on ${construct.node.path} needs a specific reason, got "${reason}"`);
-  Validations.of(construct).acknowledge(...ruleIds.map((id) => ({ id, reason })));
+  // Scope it to the one CloudFormation resource an L2 stands for, never to everything beneath it.
+  // Construct annotations (warnings CDK attaches to the L2 itself) stay on the L2.
+  const isAnnotation = ruleIds.every((id) => id.startsWith('Annotation::'));
+  const target = isAnnotation ? construct : (construct.node.defaultChild ?? construct);
+  Validations.of(target).acknowledge(...ruleIds.map((id) => ({ id, reason })));
 }
 
 export interface DeployTimeFunctionFindings {

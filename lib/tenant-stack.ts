@@ -103,7 +103,7 @@ export class TenantStack extends Stack {
       eksEndpoints: tier.compute.mode === 'dedicated',
       restrictDefaultSecurityGroup: false,
     });
-    acknowledge(network.vpc, ['NIST.800.53.R5-VPCDefaultSecurityGroupClosed', 'HIPAA.Security-VPCDefaultSecurityGroupClosed'],
+    acknowledge(network.vpc.node.defaultChild!, ['NIST.800.53.R5-VPCDefaultSecurityGroupClosed', 'HIPAA.Security-VPCDefaultSecurityGroupClosed'],
       'The blueprint carries no Lambda, so the CDK custom resource cannot close the default security group; the onboarding workflow revokes its rules after deploy (DefaultSecurityGroupId output), and no tenant resource uses it.');
 
     const storage = new TenantStorage(this, 'Storage', {

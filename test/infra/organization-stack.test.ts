@@ -1,0 +1,32 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, template } from '../support/synth.js';
+
+let org: Template;
+beforeAll(() => {
+  org = template(buildApp().organization);
+});
+
+describe('OrganizationStack', () => {
+  it('creates an OU per tier plus Quarantine and Suspended under the root', () => {
+    const names = Object.values(org.findResources('AWS::Organizations::OrganizationalUnit')).map((r: any) => r.Properties.Name);
+    expect(names.sort()).toEqual(['Quarantine', 'Suspended', 'tessera-enterprise', 'tessera-professional', 'tessera-starter']);
+    org.allResourcesProperties('AWS::Organizations::OrganizationalUnit', { ParentId: 'r-ex01' });
+  });
+
+  it('attaches the guardrails to every Tessera OU and the quarantine SCP to Quarantine and Suspended', () => {
+    const policies = Object.values(org.findResources('AWS::Organizations::Policy')).map((r: any) => r.Properties);
+    const guardrails = policies.find((p) => p.Name === 'tessera-guardrails');
+    const quarantine = policies.find((p) => p.Name === 'tessera-quarantine');
+    expect(guardrails.Type).toBe('SERVICE_CONTROL_POLICY');
+    expect(guardrails.TargetIds).toHaveLength(5);
+    expect(quarantine.TargetIds).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/QuarantineOu/), 'Id'] },
+      { 'Fn::GetAtt': [expect.stringMatching(/SuspendedOu/), 'Id'] },
+    ]);
+    expect(guardrails.Content.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
+      'DenyLeavingOrganization', 'DenyCloudTrailTampering', 'DenyOutsideAllowedRegions', 'DenyRootUser', 'ProtectTesseraRoles', 'ProtectTenantKeys',
+    ]);
+    expect(quarantine.Content.Statement[0]).toMatchObject({ Effect: 'Deny', Action: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/TesseraProvisioning' } } });
+  });
+});

@@ -1,0 +1,102 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, configWith, template } from '../support/synth.js';
+
+let platform: Template;
+beforeAll(() => {
+  platform = template(buildApp().platform);
+});
+
+describe('PlatformStack', () => {
+  it('keeps the tenant registry: PITR, deletion protection, retained, platform KMS key, indexes for status and tier', () => {
+    platform.hasResource('AWS::DynamoDB::GlobalTable', {
+      Properties: Match.objectLike({
+        TableName: 'tessera-tenants',
+        KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }],
+        SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+        Replicas: [Match.objectLike({
+          PointInTimeRecoverySpecification: Match.objectLike({ PointInTimeRecoveryEnabled: true }),
+          DeletionProtectionEnabled: true,
+          SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformKey'), 'Arn'] } },
+        })],
+        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'by-status' }), Match.objectLike({ IndexName: 'by-tier' })],
+      }),
+      DeletionPolicy: 'Retain',
+    });
+    platform.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupSelection: Match.objectLike({ Resources: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^RegistryTable'), 'Arn'] }] }),
+    });
+  });
+
+  it('has a lifecycle event bus encrypted with the platform key, with an archive', () => {
+    platform.hasResourceProperties('AWS::Events::EventBus', { Name: 'tessera-lifecycle', KmsKeyIdentifier: Match.anyValue() });
+    platform.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365, EventPattern: { source: ['tessera.lifecycle'] } });
+  });
+
+  it('has an audit bucket with Object Lock in compliance mode, versioning, KMS and access logs', () => {
+    platform.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } } },
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'audit-bucket/' }),
+      }),
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('records CloudTrail with log file validation into the audit bucket, to encrypted CloudWatch Logs', () => {
+    platform.hasResourceProperties('AWS::CloudTrail::Trail', {
+      EnableLogFileValidation: true, IsMultiRegionTrail: true, IncludeGlobalServiceEvents: true, IsOrganizationTrail: false,
+      KMSKeyId: Match.anyValue(), CloudWatchLogsLogGroupArn: Match.anyValue(),
+    });
+  });
+
+  it('makes the trail an organization trail when the platform is deployed in the management account', () => {
+    const config = configWith({ platformAccountId: '111111111111' });
+    const t = template(buildApp(config).platform);
+    t.hasResourceProperties('AWS::CloudTrail::Trail', { IsOrganizationTrail: true });
+  });
+
+  it('publishes the blueprints readable by the organization and denied to anyone else', () => {
+    const policies = Object.values(platform.findResources('AWS::S3::BucketPolicy')).map((p: any) => p.Properties.PolicyDocument.Statement as any[]);
+    const catalog = policies.find((s) => s.some((x) => x.Sid === 'OrganizationReadsBlueprints'))!;
+    expect(catalog.find((x) => x.Sid === 'OrganizationReadsBlueprints')).toMatchObject({
+      Effect: 'Allow', Principal: { AWS: '*' }, Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' } },
+    });
+    expect(catalog.find((x) => x.Sid === 'DenyReadsOutsideOrganization')).toMatchObject({
+      Effect: 'Deny', Condition: { StringNotEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' } },
+    });
+    platform.hasResourceProperties('Custom::CDKBucketDeployment', { DestinationBucketKeyPrefix: 'blueprints/0.0.0-test/', Prune: false, RetainOnDelete: true });
+  });
+
+  it('runs the shared cluster with a tainted GPU node group and hands it to the namespace blueprints', () => {
+    platform.hasResourceProperties('AWS::EKS::Cluster', { Name: 'tessera-shared', ResourcesVpcConfig: Match.objectLike({ EndpointPublicAccess: false }) });
+    platform.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'BOTTLEROCKET_x86_64_NVIDIA', Taints: [{ Key: 'nvidia.com/gpu', Value: 'true', Effect: 'NO_SCHEDULE' }], DiskSize: 200 });
+    for (const name of ['/tessera/shared-cluster/name', '/tessera/shared-cluster/kubectl-service-token']) {
+      platform.hasResourceProperties('AWS::SSM::Parameter', { Name: name });
+    }
+  });
+
+  it('installs the NVIDIA device plugin only where the GPU AMI lacks it', () => {
+    platform.resourceCountIs('Custom::AWSCDK-EKS-HelmChart', 0);
+    const al2023 = template(buildApp(configWith({ sharedCluster: { gpu: { amiType: 'AL2023_x86_64_NVIDIA' } } })).platform);
+    al2023.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: 'nvidia-device-plugin' });
+  });
+
+  it('has no shared cluster when no tier uses shared compute', () => {
+    const config = configWith({ tiers: { starter: null, professional: null }, defaultTier: 'enterprise' });
+    template(buildApp(config).platform).resourceCountIs('AWS::EKS::Cluster', 0);
+  });
+
+  it('requires MFA and a SourceIdentity to assume the platform break-glass role', () => {
+    platform.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'TesseraBreakGlass',
+      AssumeRolePolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: 'sts:AssumeRole',
+        Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' }, StringLike: { 'sts:SourceIdentity': '?*' } },
+      })]) },
+    });
+  });
+});

@@ -1,0 +1,126 @@
+import { CfnResource, Stack, TagManager } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TENANT_STACK_OUTPUTS, type TenantStack } from '../../lib/tenant-stack.js';
+import { buildApp, template } from '../support/synth.js';
+
+let blueprints: Record<string, TenantStack>;
+beforeAll(() => {
+  blueprints = buildApp().blueprints;
+});
+
+const t = (tier: string) => template(blueprints[tier]);
+
+function taggableResources(root: IConstruct): CfnResource[] {
+  return root.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && TagManager.isTaggable(c));
+}
+
+function tagsOf(resource: { Properties?: { Tags?: unknown } }): Record<string, unknown> {
+  const tags = resource.Properties?.Tags;
+  if (Array.isArray(tags)) return Object.fromEntries(tags.map((x: { Key: string; Value: unknown }) => [x.Key, x.Value]));
+  return (tags as Record<string, unknown>) ?? {};
+}
+
+describe.each(['starter', 'professional', 'enterprise'])('TenantStack %s', (tier) => {
+  it('is parameterised by tenant id and VPC range, with no bootstrap parameter and no assets', () => {
+    const template = t(tier);
+    expect(Object.keys(template.toJSON().Parameters)).toEqual(['TenantId', 'VpcCidr']);
+    template.hasParameter('TenantId', { AllowedPattern: Match.stringLikeRegexp('a-z0-9-') });
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    template.resourceCountIs('AWS::CloudFormation::CustomResource', 0);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/cdk-hnb659fds|AssetParameters|BootstrapVersion/);
+  });
+
+  it('tags every taggable resource with the tenant id and the tier', () => {
+    const stack = blueprints[tier];
+    const resources = template(stack).toJSON().Resources as Record<string, { Properties?: { Tags?: unknown } }>;
+    const taggable = taggableResources(stack);
+    expect(taggable.length).toBeGreaterThan(20);
+    for (const r of taggable) {
+      const tags = tagsOf(resources[Stack.of(r).resolve(r.logicalId)]);
+      expect(tags['tessera:tenant-id'], r.node.path).toEqual({ Ref: 'TenantId' });
+      expect(tags['tessera:tier'], r.node.path).toBe(tier);
+    }
+  });
+
+  it('keeps the data stores: key, buckets and logs retained; database and cache snapshotted', () => {
+    const template = t(tier);
+    for (const type of ['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::Backup::BackupVault']) {
+      const all = Object.values(template.findResources(type));
+      expect(all.length, type).toBeGreaterThan(0);
+      for (const r of all) expect(r.DeletionPolicy, type).toBe('Retain');
+    }
+    template.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot' });
+    template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Snapshot' });
+  });
+
+  it('outputs what the workflow records', () => {
+    const outputs = Object.keys(t(tier).toJSON().Outputs);
+    for (const name of ['KeyArn', 'BucketName', 'DatabaseEndpoint', 'DatabaseSecretArn', 'CacheEndpoint', 'AdminRoleArn', 'BreakGlassRoleArn', 'DefaultSecurityGroupId', 'BlueprintVersion']) {
+      expect(outputs).toContain(name);
+    }
+    expect(outputs.every((o) => (TENANT_STACK_OUTPUTS as readonly string[]).includes(o))).toBe(true);
+  });
+
+  it('grants no IAM statement with "*" actions and no wildcard resource', () => {
+    const policies = [...Object.values(t(tier).findResources('AWS::IAM::ManagedPolicy')), ...Object.values(t(tier).findResources('AWS::IAM::Policy'))];
+    for (const p of policies) {
+      for (const s of (p as any).Properties.PolicyDocument.Statement) {
+        expect([s.Action].flat()).not.toContain('*');
+        expect([s.Resource].flat()).not.toContain('*');
+      }
+    }
+  });
+});
+
+describe('TenantStack sizing by tier', () => {
+  it('starter: single-AZ database and cache, no NAT, no dedicated cluster, workload role bridged from the shared cluster', () => {
+    const starter = t('starter');
+    starter.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false, DBInstanceClass: 'db.t4g.medium', BackupRetentionPeriod: 7 });
+    starter.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 1, MultiAZEnabled: false });
+    starter.resourceCountIs('AWS::EC2::NatGateway', 0);
+    starter.resourceCountIs('AWS::EKS::Cluster', 0);
+    starter.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-workload']] },
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({
+        Principal: { AWS: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::222222222222:root'])]) }) },
+        Condition: Match.objectLike({ StringEquals: { 'aws:RequestTag/kubernetes-namespace': { 'Fn::Join': ['', ['tenant-', { Ref: 'TenantId' }]] } } }),
+      })] },
+    });
+  });
+
+  it('professional: Multi-AZ database and cache with failover, NAT egress', () => {
+    const pro = t('professional');
+    pro.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, BackupRetentionPeriod: 14 });
+    pro.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 2, MultiAZEnabled: true, AutomaticFailoverEnabled: true });
+    pro.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  it('enterprise: dedicated private cluster with a GPU node group, Pod Identity for the workload role', () => {
+    const ent = t('enterprise');
+    ent.hasResourceProperties('AWS::EKS::Cluster', { ResourcesVpcConfig: Match.objectLike({ EndpointPublicAccess: false }) });
+    ent.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'BOTTLEROCKET_x86_64_NVIDIA', InstanceTypes: ['g5.2xlarge', 'g5.4xlarge', 'p4d.24xlarge'], DiskSize: 200, ScalingConfig: { MinSize: 1, MaxSize: 5, DesiredSize: 1 } });
+    ent.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { ServiceAccount: 'workload', Namespace: { 'Fn::Join': ['', ['tenant-', { Ref: 'TenantId' }]] } });
+    ent.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, BackupRetentionPeriod: 35 });
+  });
+
+  it('every workload permission requires the tenant namespace session tag', () => {
+    for (const tier of ['starter', 'enterprise']) {
+      const policies = Object.values(t(tier).findResources('AWS::IAM::ManagedPolicy')).map((p: any) => p.Properties);
+      const workload = policies.find((p) => JSON.stringify(p.Roles).includes('RolesWorkload'));
+      for (const s of workload.PolicyDocument.Statement) {
+        expect(s.Condition, s.Sid).toEqual({ StringEquals: { 'aws:PrincipalTag/kubernetes-namespace': { 'Fn::Join': ['', ['tenant-', { Ref: 'TenantId' }]] } } });
+      }
+    }
+  });
+
+  it('the key trusts the tenant roles by name and is created after them', () => {
+    const ent = t('enterprise').toJSON();
+    const [keyId, key] = Object.entries(ent.Resources).find(([, r]: any) => r.Type === 'AWS::KMS::Key') as [string, any];
+    const roleIds = Object.entries(ent.Resources).filter(([id, r]: any) => r.Type === 'AWS::IAM::Role' && id.startsWith('Roles')).map(([id]) => id);
+    expect(roleIds.length).toBe(4);
+    expect(key.DependsOn).toEqual(expect.arrayContaining(roleIds));
+    expect(keyId).toMatch(/^Key/);
+  });
+});
