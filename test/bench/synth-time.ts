@@ -1,0 +1,30 @@
+/**
+ * Measures `npx cdk synth` of the whole app (default config, no credentials), the way the README
+ * runs it: a fresh cdk.out each run, wall-clock time including the CLI and the app process.
+ * Usage: npm run bench:synth [-- runs]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const runs = Number(process.argv[2] ?? 5);
+const times: number[] = [];
+let templates = 0;
+for (let i = 0; i < runs; i++) {
+  const out = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  const start = process.hrtime.bigint();
+  const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', out], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) {
+    console.error(result.stdout, result.stderr);
+    throw new Error(`cdk synth failed (exit ${result.status})`);
+  }
+  templates = [...readdirSync(out), ...readdirSync(join(out, 'assembly-Blueprints'))].filter((f) => f.endsWith('.template.json')).length;
+  rmSync(out, { recursive: true, force: true });
+  times.push(ms);
+  console.log(`run ${i + 1}: ${(ms / 1000).toFixed(2)} s`);
+}
+times.sort((a, b) => a - b);
+const median = times[Math.floor(times.length / 2)];
+console.log(`cdk synth, whole app (${templates} templates), ${runs} runs: median ${(median / 1000).toFixed(2)} s, min ${(times[0] / 1000).toFixed(2)} s, max ${(times.at(-1)! / 1000).toFixed(2)} s`);
