@@ -1,0 +1,79 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { describe, expect, it } from 'vitest';
+import { ParameterizedCidr } from '../../constructs/parameterized-cidr.js';
+import { TenantRoles, type WorkloadTrust } from '../../constructs/tenant-roles.js';
+import { newStack, template } from '../support/synth.js';
+
+function build(workloadTrust: WorkloadTrust, training = false) {
+  // GIVEN
+  const stack = newStack();
+  // WHEN
+  const roles = new TenantRoles(stack, 'Roles', { tenantId: 'acme', platformAccountId: '222222222222', platformBreakGlassRoleName: 'TesseraBreakGlass', workloadTrust, training });
+  return { roles, t: template(stack) };
+}
+
+describe('TenantRoles', () => {
+  it('names every role after the tenant so policies can name them before they exist', () => {
+    const { t } = build({ kind: 'pod-identity' }, true);
+    const names = Object.values(t.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).sort();
+    expect(names).toEqual(['tessera-acme-admin', 'tessera-acme-break-glass', 'tessera-acme-training', 'tessera-acme-workload']);
+  });
+
+  it('lets EKS Pod Identity in the same account assume the workload role of a dedicated cluster', () => {
+    build({ kind: 'pod-identity' }).t.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'tessera-acme-workload',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({
+        Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      })] },
+    });
+  });
+
+  it('lets only the tenant bridge role of the platform account, tagged with the tenant namespace, assume it for shared compute', () => {
+    build({ kind: 'shared-cluster-bridge', platformAccountId: '222222222222' }).t.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'tessera-acme-workload',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({
+        Principal: { AWS: 'arn:aws:iam::222222222222:root' },
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/tessera-acme-pod-bridge']] } },
+          StringEquals: { 'aws:RequestTag/kubernetes-namespace': 'tenant-acme' },
+        },
+      })] },
+    });
+  });
+
+  it('has no workload role without compute, and no training role unless training is on', () => {
+    const { roles, t } = build({ kind: 'none' });
+    expect(roles.workload).toBeUndefined();
+    expect(roles.training).toBeUndefined();
+    t.resourceCountIs('AWS::IAM::Role', 2);
+  });
+
+  it('admits tenant admins only with the tenant id session tag', () => {
+    build({ kind: 'none' }).t.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'tessera-acme-admin',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Condition: { StringEquals: { 'aws:PrincipalTag/tessera:tenant-id': 'acme' } } })] },
+    });
+  });
+
+  it('admits break-glass only from the platform break-glass role, with a SourceIdentity', () => {
+    const { t } = build({ kind: 'none' });
+    const [role] = Object.values(t.findResources('AWS::IAM::Role', { Properties: { RoleName: 'tessera-acme-break-glass' } })) as any[];
+    const [assume, setSource] = role.Properties.AssumeRolePolicyDocument.Statement;
+    expect(assume.Condition.StringLike).toEqual({ 'sts:SourceIdentity': '?*' });
+    expect(JSON.stringify(assume.Condition.ArnEquals)).toMatch(/:iam::222222222222:role\/TesseraBreakGlass/);
+    expect(setSource.Action).toBe('sts:SetSourceIdentity');
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+  });
+});
+
+describe('ParameterizedCidr', () => {
+  it('refuses a split that would need subnets smaller than /28', () => {
+    const stack = newStack();
+    expect(() => new ec2.Vpc(stack, 'Vpc', {
+      ipAddresses: new ParameterizedCidr('10.0.0.0/26', 26), maxAzs: 2, restrictDefaultSecurityGroup: false,
+      subnetConfiguration: [{ name: 'a', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, { name: 'b', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, { name: 'c', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    })).toThrow(/a \/26 VPC cannot hold 6 subnets \(each would be \/29/);
+  });
+});
