@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { LIFECYCLE_EVENT_SOURCE } from '../lib/lifecycle-constants.js';
 
 export interface LifecycleEventBusProps {
   /** Encrypts events at rest. */
@@ -18,8 +19,6 @@ export interface LifecycleEventBusProps {
   readonly archiveRetention?: Duration;
 }
 
-/** Event source of every Tessera lifecycle event (`Tenant Onboarding Requested`, `Tenant Activated`, ...). */
-export const LIFECYCLE_EVENT_SOURCE = 'tessera.lifecycle';
 
 /** The platform's lifecycle event bus, encrypted with the platform key, with a replayable archive. */
 export class LifecycleEventBus extends Construct {

@@ -2,11 +2,13 @@ import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeDeployTimeFunction } from '../lib/compliance.js';
+import { acknowledge, acknowledgeDeployTimeFunction, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
+import { tenantRoleName } from '../lib/tenant-naming.js';
 import { GPU_TAINT } from './gpu-node-group.js';
 import { KubernetesCluster } from './kubernetes-cluster.js';
 import { Network } from './network.js';
@@ -40,6 +42,8 @@ const NVIDIA_DEVICE_PLUGIN = { repository: 'https://nvidia.github.io/k8s-device-
 export class SharedCluster extends Construct {
   readonly network: Network;
   readonly kubernetes: KubernetesCluster;
+  /** CloudFormation service role that deploys namespace blueprints onto this cluster. */
+  readonly namespaceDeployerRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: SharedClusterProps) {
     super(scope, id);
@@ -90,6 +94,46 @@ export class SharedCluster extends Construct {
       new ssm.StringParameter(this, id, { parameterName: name, stringValue: value, description: `Tessera shared cluster: ${id}` });
     parameter('ClusterNameParameter', SHARED_CLUSTER_PARAMETERS.ClusterName, cluster.clusterName);
     parameter('KubectlServiceTokenParameter', SHARED_CLUSTER_PARAMETERS.KubectlServiceToken, provider.serviceToken);
+    this.namespaceDeployerRole = this.deployerRole(cluster, provider.serviceToken);
+  }
+
+  /** What a namespace blueprint creates: the bridge role and its policy, the Pod Identity association, the manifests. */
+  private deployerRole(cluster: eks.Cluster, serviceToken: string): iam.Role {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'NamespaceDeployerRole', {
+      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
+      description: 'CloudFormation service role of the tenant namespace blueprints',
+    });
+    const bridgeRoles = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: tenantRoleName('*', 'pod-bridge') });
+    const bridgePolicies = stack.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: 'tessera-*-namespace-*' });
+    const associations = stack.formatArn({ service: 'eks', resource: 'podidentityassociation', resourceName: `${cluster.clusterName}/*` });
+    const policy = new iam.ManagedPolicy(this, 'NamespaceDeployerPolicy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'BridgeRoles',
+          actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PassRole'],
+          resources: [bridgeRoles],
+        }),
+        new iam.PolicyStatement({
+          sid: 'BridgePolicies',
+          actions: ['iam:CreatePolicy', 'iam:DeletePolicy', 'iam:GetPolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:ListPolicyVersions', 'iam:TagPolicy'],
+          resources: [bridgePolicies],
+        }),
+        new iam.PolicyStatement({
+          sid: 'PodIdentityAssociations',
+          actions: ['eks:CreatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation', 'eks:DescribePodIdentityAssociation', 'eks:UpdatePodIdentityAssociation', 'eks:TagResource'],
+          resources: [cluster.clusterArn, associations],
+        }),
+        new iam.PolicyStatement({ sid: 'KubectlProvider', actions: ['lambda:InvokeFunction'], resources: [serviceToken] }),
+        new iam.PolicyStatement({
+          sid: 'SharedClusterParameters', actions: ['ssm:GetParameters'],
+          resources: Object.values(SHARED_CLUSTER_PARAMETERS).map((name) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) })),
+        }),
+      ],
+    });
+    acknowledge(policy, [bridgeRoles, bridgePolicies, associations].map((arn) => wildcardResourceFinding(this, arn)), 'Namespace blueprints create one bridge role, one bridge policy and one Pod Identity association per tenant at run time; the patterns admit only those names, on the shared cluster only.');
+    return role;
   }
 
   private acknowledgeKubectlProvider(cluster: eks.Cluster): void {

@@ -15,8 +15,10 @@ export interface TenantRolesProps {
   readonly tenantId: string;
   /** The platform account: tenant admins and break-glass sessions come from there. */
   readonly platformAccountId: string;
-  /** Name of the platform's break-glass role, the only principal that may assume the tenant's break-glass role. */
+  /** Name of the platform's break-glass role, which may assume the tenant's break-glass role. */
   readonly platformBreakGlassRoleName: string;
+  /** Name of the provisioning role of this account, which may assume break-glass for the offboarding export. */
+  readonly provisioningRoleName: string;
   /** Who runs the tenant's workloads. */
   readonly workloadTrust: WorkloadTrust;
   /**
@@ -87,6 +89,18 @@ export class TenantRoles extends Construct {
       }),
       maxSessionDuration: Duration.hours(1),
     });
+    // The offboarding export reaches the data the same audited way, as SourceIdentity tessera-offboarding-<tenant>.
+    this.breakGlass.assumeRolePolicy?.addStatements(
+      new iam.PolicyStatement({
+        sid: 'OffboardingExport',
+        actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        principals: [new iam.AccountPrincipal(Aws.ACCOUNT_ID)],
+        conditions: {
+          ArnEquals: { 'aws:PrincipalArn': roleArn(Aws.PARTITION, Aws.ACCOUNT_ID, props.provisioningRoleName) },
+          StringEquals: { 'sts:SourceIdentity': `tessera-offboarding-${props.tenantId}` },
+        },
+      }),
+    );
     this.breakGlass.assumeRolePolicy?.addStatements(
       new iam.PolicyStatement({
         actions: ['sts:SetSourceIdentity'],

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -65,4 +65,26 @@ export function acknowledgeDeployTimeFunction(fn: IConstruct, findings: DeployTi
     acknowledge(logGroup, ['HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted', 'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted'],
       `${purpose}: aws-cdk-lib creates this log group without a key option; it holds deployment diagnostics, never tenant data.`);
   }
+}
+
+/**
+ * The id cdk-nag's AwsSolutions-IAM5 gives a wildcard resource, computed from the ARN as the
+ * policy renders it (tokens as `<Logical.Attr>` / `<AWS::Partition>`), so acknowledgements do
+ * not hard-code logical ids or account numbers.
+ */
+export function wildcardResourceFinding(scope: IConstruct, arn: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if ('Ref' in o) return `<${String(o.Ref)}>`;
+      if ('Fn::GetAtt' in o) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+      if ('Fn::Join' in o) {
+        const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+        return parts.map(render).join(sep);
+      }
+    }
+    return JSON.stringify(v);
+  };
+  return `AwsSolutions::AwsSolutions-IAM5[Resource::${render(Stack.of(scope).resolve(arn))}]`;
 }

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { OrganizationAccessRole } from '../constructs/organization-access-role.js';
 import { OrganizationGuardrails } from '../constructs/organization-guardrails.js';
 import type { PlatformConfig } from './config/schema.js';
 
@@ -22,6 +23,11 @@ export class OrganizationStack extends Stack {
       allowedRegions: config.allowedRegions,
       provisioningRoleName: config.roles.provisioningRoleName,
       breakGlassRoleName: config.roles.breakGlassRoleName,
+    });
+    new OrganizationAccessRole(this, 'PlatformAccess', {
+      platformAccountId: config.platformAccountId,
+      provisioningRoleName: config.roles.provisioningRoleName,
+      organizationId: config.organization.organizationId,
     });
     for (const [tier, ou] of Object.entries(this.guardrails.tierOus)) {
       new CfnOutput(this, `TierOu${tier.replace(/[^A-Za-z0-9]/g, '')}`, { value: ou.attrId, description: `OU of tier ${tier}` });

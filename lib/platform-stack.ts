@@ -7,6 +7,7 @@ import { BreakGlassRole } from '../constructs/break-glass-role.js';
 import { LifecycleEventBus } from '../constructs/lifecycle-event-bus.js';
 import { PlatformKey } from '../constructs/platform-key.js';
 import { SharedCluster } from '../constructs/shared-cluster.js';
+import { TenantLifecycle } from '../constructs/tenant-lifecycle.js';
 import { TenantRegistry } from '../constructs/tenant-registry.js';
 import type { PlatformConfig } from './config/schema.js';
 
@@ -23,6 +24,7 @@ export class PlatformStack extends Stack {
   readonly events: LifecycleEventBus;
   readonly audit: AuditTrail;
   readonly catalog: BlueprintCatalog;
+  readonly lifecycle: TenantLifecycle;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -31,7 +33,7 @@ export class PlatformStack extends Stack {
     const accessLogs = new AccessLogsBucket(this, 'AccessLogs', { logsOf: 'the audit and blueprint buckets' }).bucket;
 
     this.registry = new TenantRegistry(this, 'Registry', { encryptionKey: key });
-    this.events = new LifecycleEventBus(this, 'Lifecycle', { encryptionKey: key });
+    this.events = new LifecycleEventBus(this, 'LifecycleEvents', { encryptionKey: key });
     this.audit = new AuditTrail(this, 'Audit', {
       encryptionKey: key,
       accessLogsBucket: accessLogs,
@@ -42,8 +44,9 @@ export class PlatformStack extends Stack {
     });
     const breakGlass = new BreakGlassRole(this, 'BreakGlass', { roleName: config.roles.breakGlassRoleName });
 
+    let shared: SharedCluster | undefined;
     if (Object.values(config.tiers).some((t) => t.compute.mode === 'shared')) {
-      new SharedCluster(this, 'SharedCompute', {
+      shared = new SharedCluster(this, 'SharedCompute', {
         cluster: config.sharedCluster,
         cidr: config.platformNetwork.cidr,
         maxAzs: config.platformNetwork.maxAzs,
@@ -60,6 +63,18 @@ export class PlatformStack extends Stack {
       templates: props.blueprintTemplates,
     });
 
+    this.lifecycle = new TenantLifecycle(this, 'Lifecycle', {
+      config,
+      blueprintVersion: props.blueprintVersion,
+      encryptionKey: key,
+      registry: this.registry.table,
+      eventBus: this.events.bus,
+      blueprintBucket: this.catalog.bucket,
+      accessLogsBucket: accessLogs,
+      namespaceDeployerRole: shared?.namespaceDeployerRole,
+    });
+
+    new CfnOutput(this, 'OnboardStateMachineArn', { value: this.lifecycle.workflows.onboard.stateMachineArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
     new CfnOutput(this, 'LifecycleEventBusName', { value: this.events.bus.eventBusName });
     new CfnOutput(this, 'AuditBucketName', { value: this.audit.bucket.bucketName });

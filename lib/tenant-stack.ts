@@ -33,7 +33,7 @@ export interface TenantStackProps extends StackProps {
 /** Stack outputs the lifecycle workflow records in the registry (one source for both sides). */
 export const TENANT_STACK_OUTPUTS = [
   'Tier', 'BlueprintVersion', 'KeyArn', 'BucketName', 'VpcId', 'DefaultSecurityGroupId', 'ComputeSubnetIds',
-  'DatabaseEndpoint', 'DatabasePort', 'DatabaseResourceId', 'DatabaseSecretArn', 'CacheEndpoint', 'CachePort', 'CacheUserId',
+  'DatabaseInstanceId', 'DatabaseEndpoint', 'DatabasePort', 'DatabaseResourceId', 'DatabaseSecretArn', 'CacheEndpoint', 'CachePort', 'CacheUserId',
   'ClusterName', 'WorkloadRoleArn', 'AdminRoleArn', 'TrainingRoleArn', 'BreakGlassRoleArn',
 ] as const;
 export type TenantStackOutput = (typeof TENANT_STACK_OUTPUTS)[number];
@@ -80,6 +80,7 @@ export class TenantStack extends Stack {
       tenantId,
       platformAccountId: config.platformAccountId,
       platformBreakGlassRoleName: config.roles.breakGlassRoleName,
+      provisioningRoleName: config.roles.provisioningRoleName,
       workloadTrust,
       training: tier.training.enabled,
     });
@@ -176,6 +177,7 @@ export class TenantStack extends Stack {
       VpcId: network.vpc.vpcId,
       DefaultSecurityGroupId: network.vpc.vpcDefaultSecurityGroup,
       ComputeSubnetIds: network.vpc.selectSubnets(network.computeSubnets).subnetIds.join(','),
+      DatabaseInstanceId: database.instance.ref,
       DatabaseEndpoint: database.endpointAddress,
       DatabasePort: String(database.port),
       DatabaseResourceId: database.dbiResourceId,

@@ -25,3 +25,18 @@ export function parseCidr(cidr: string): Ipv4Range | undefined {
 export function overlaps(a: Ipv4Range, b: Ipv4Range): boolean {
   return a.first <= b.last && b.first <= a.last;
 }
+
+function formatAddress(address: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join('.');
+}
+
+/** How many /`prefix` networks fit in `pool`. */
+export function blockCount(pool: Ipv4Range, prefix: number): number {
+  return prefix < pool.prefix ? 0 : 2 ** (prefix - pool.prefix);
+}
+
+/** The `index`-th /`prefix` network of `pool` (0-based), e.g. nthBlock(10.64.0.0/12, 22, 1) = 10.64.4.0/22. */
+export function nthBlock(pool: Ipv4Range, prefix: number, index: number): string {
+  if (index < 0 || index >= blockCount(pool, prefix)) throw new RangeError(`${pool.cidr} has no /${prefix} block number ${index}`);
+  return `${formatAddress(pool.first + index * 2 ** (32 - prefix))}/${prefix}`;
+}

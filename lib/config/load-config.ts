@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import { describeIssues } from '../zod-issues.js';
 import { DEFAULT_CONFIG } from './default-config.js';
 import { PlatformConfigSchema, type PlatformConfig } from './schema.js';
 
@@ -53,32 +53,6 @@ export function parseConfig(raw: unknown, source = 'config'): PlatformConfig {
   const result = PlatformConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(source, describeIssues(result.error, raw));
   return result.data;
-}
-
-function describeIssues(error: z.ZodError, raw: unknown): string[] {
-  return error.issues.map((issue) => {
-    const path = formatPath(issue.path);
-    const value = valueAt(raw, issue.path);
-    const shown = value === undefined ? '(missing)' : JSON.stringify(value);
-    return `${path || '(root)'} = ${truncate(shown)}: ${issue.message}`;
-  });
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = raw;
-  for (const key of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
-}
-
-function truncate(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
 function readConfigFile(file: string): unknown {

@@ -9,7 +9,7 @@ function build(workloadTrust: WorkloadTrust, training = false) {
   // GIVEN
   const stack = newStack();
   // WHEN
-  const roles = new TenantRoles(stack, 'Roles', { tenantId: 'acme', platformAccountId: '222222222222', platformBreakGlassRoleName: 'TesseraBreakGlass', workloadTrust, training });
+  const roles = new TenantRoles(stack, 'Roles', { tenantId: 'acme', platformAccountId: '222222222222', platformBreakGlassRoleName: 'TesseraBreakGlass', provisioningRoleName: 'TesseraProvisioning', workloadTrust, training });
   return { roles, t: template(stack) };
 }
 
@@ -60,9 +60,11 @@ describe('TenantRoles', () => {
   it('admits break-glass only from the platform break-glass role, with a SourceIdentity', () => {
     const { t } = build({ kind: 'none' });
     const [role] = Object.values(t.findResources('AWS::IAM::Role', { Properties: { RoleName: 'tessera-acme-break-glass' } })) as any[];
-    const [assume, setSource] = role.Properties.AssumeRolePolicyDocument.Statement;
+    const [assume, offboarding, setSource] = role.Properties.AssumeRolePolicyDocument.Statement;
     expect(assume.Condition.StringLike).toEqual({ 'sts:SourceIdentity': '?*' });
     expect(JSON.stringify(assume.Condition.ArnEquals)).toMatch(/:iam::222222222222:role\/TesseraBreakGlass/);
+    expect(offboarding.Condition.StringEquals).toEqual({ 'sts:SourceIdentity': 'tessera-offboarding-acme' });
+    expect(JSON.stringify(offboarding.Condition.ArnEquals)).toMatch(/:role\/TesseraProvisioning/);
     expect(setSource.Action).toBe('sts:SetSourceIdentity');
     expect(role.Properties.MaxSessionDuration).toBe(3600);
   });

@@ -9,9 +9,13 @@ import { deepMerge, parseConfig } from '../../lib/config/load-config.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { buildTesseraApp, type TesseraApp } from '../../lib/tessera-app.js';
 
-/** An App with the CLI's context (feature flags, cached lookups) writing to a fresh temp dir. */
+/**
+ * An App with the CLI's context (feature flags, cached lookups) writing to a fresh temp dir.
+ * Lambda bundling is skipped (`aws:cdk:bundling-stacks: []`, as `cdk synth --exclusively` does for
+ * other stacks): assertions look at templates, and `npx cdk synth` in CI bundles for real.
+ */
 export function newApp(): App {
-  return new App({ context: cdkJsonContext(), outdir: mkdtempSync(join(tmpdir(), 'tessera-test-')) });
+  return new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: mkdtempSync(join(tmpdir(), 'tessera-test-')) });
 }
 
 /** A bare stack for testing one construct, with the app's feature flags. */

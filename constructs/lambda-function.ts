@@ -1,0 +1,114 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { acknowledge } from '../lib/compliance.js';
+
+const LAMBDAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'lambdas');
+
+export interface LambdaFunctionProps {
+  /** Handler file under lambdas/, without extension, e.g. `lifecycle/create-account`. */
+  readonly handlerFile: string;
+  /** IAM role name (fixed, so that trust policies elsewhere can name it). */
+  readonly roleName: string;
+  /** Encrypts the function's log group. */
+  readonly encryptionKey: kms.IKey;
+  /** Plain environment variables. @default - none */
+  readonly environment?: Record<string, string>;
+  /**
+   * Values inlined into the bundle at build time (esbuild `define`), for data larger than
+   * Lambda's 4 KB environment, e.g. the platform config. @default - none
+   */
+  readonly define?: Record<string, string>;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /**
+   * Reserved concurrency: a ceiling on what one function can take from the account.
+   * @default 10
+   */
+  readonly reservedConcurrency?: number;
+  /** Why a dead-letter queue would hold nothing for this function (how it is invoked). */
+  readonly invocation: string;
+}
+
+/**
+ * A Tessera Lambda: esbuild-bundled TypeScript (ESM), Node.js 24 on arm64, X-Ray active, a KMS-
+ * encrypted log group with retention, reserved concurrency, and its own role whose permissions
+ * live in one customer-managed policy (never inline), added to with `addToPolicy`.
+ */
+export class LambdaFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  private readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: LambdaFunctionProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey: props.encryptionKey,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
+      description: `Tessera ${props.handlerFile}`,
+    });
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+        new iam.PolicyStatement({ sid: 'Traces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+      ],
+    });
+    acknowledge(this.policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
+      'X-Ray PutTraceSegments and PutTelemetryRecords have no resource type; they are the only actions granted on "*".');
+    acknowledge(this.policy, [`AwsSolutions::AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as never)}.Arn>:*]`],
+      'The function writes streams it names at run time into its own log group, and no other.');
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: join(LAMBDAS_DIR, `${props.handlerFile}.ts`),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(60),
+      tracing: lambda.Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 10,
+      role: iam.Role.fromRoleArn(this, 'RoleRef', this.role.roleArn, { mutable: false }),
+      logGroup,
+      environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_METRICS_NAMESPACE: 'Tessera', ...props.environment },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        define: props.define,
+        // ESM bundles of CommonJS dependencies still call require().
+        banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
+      },
+    });
+    this.function.node.addDependency(this.policy);
+    acknowledge(this.function, ['HIPAA.Security::HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ'],
+      `${props.handlerFile} is invoked synchronously (${props.invocation}); the caller sees and handles every failure, so a dead-letter queue would stay empty.`);
+    acknowledge(this.function, ['HIPAA.Security::HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC'],
+      `${props.handlerFile} calls only AWS control-plane APIs (Organizations, STS, CloudFormation, DynamoDB, EventBridge, S3); it reaches no resource inside a VPC, and Organizations has no VPC endpoint.`);
+  }
+
+  addToPolicy(statement: iam.PolicyStatement): void {
+    this.policy.addStatements(statement);
+  }
+
+  /** For acknowledging a wildcard this function's policy needs, next to the grant that needs it. */
+  get managedPolicy(): iam.ManagedPolicy {
+    return this.policy;
+  }
+}

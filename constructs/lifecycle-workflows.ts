@@ -1,0 +1,305 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import type { LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
+import type { LifecycleKind } from '../lib/tenant-record.js';
+import { RETRYABLE_ERRORS } from '../lambdas/shared/errors.js';
+
+export interface LifecycleWorkflowsProps {
+  readonly functions: Record<LifecycleHandlerName, lambda.IFunction>;
+  /** Encrypts the execution logs. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Pause between polls of Organizations and CloudFormation.
+   * @default - 20 s for account creation, 30 s for stacks and slots
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * Concurrency and failure tolerance of a rolling upgrade.
+   * @default - 5 tenants at a time, 10% may fail
+   */
+  readonly upgrade?: { maxConcurrency: number; toleratedFailurePercentage: number };
+}
+
+const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+
+/**
+ * The tenant lifecycle state machines (standard workflows, logging ALL, X-Ray): onboard, change,
+ * suspend/resume, offboard and the rolling upgrade. Every task retries throttling with
+ * exponential backoff and jitter; every failure is caught by `Record failure`, which cleans up and
+ * leaves the registry saying which step failed and why. Waiting happens in Wait states, never in
+ * a sleeping Lambda.
+ */
+export class LifecycleWorkflows extends Construct {
+  readonly onboard: sfn.StateMachine;
+  readonly change: sfn.StateMachine;
+  readonly status: sfn.StateMachine;
+  readonly offboard: sfn.StateMachine;
+  readonly upgrade: sfn.StateMachine;
+  private readonly fns: Record<LifecycleHandlerName, lambda.IFunction>;
+  private readonly poll: Duration;
+
+  constructor(scope: Construct, id: string, props: LifecycleWorkflowsProps) {
+    super(scope, id);
+    this.fns = props.functions;
+    this.poll = props.pollInterval ?? Duration.seconds(30);
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: 'Tessera lifecycle state machines: invoke the lifecycle functions, log, trace',
+    });
+    const policy = new iam.ManagedPolicy(this, 'Policy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({ sid: 'InvokeLifecycleFunctions', actions: ['lambda:InvokeFunction'], resources: Object.values(this.fns).map((f) => f.functionArn) }),
+        new iam.PolicyStatement({
+          sid: 'ExecutionLogs',
+          actions: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({ sid: 'Traces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], resources: ['*'] }),
+      ],
+    });
+    acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
+      'CloudWatch Logs delivery actions (CreateLogDelivery and the rest) and the X-Ray actions have no resource type; Step Functions documents them on "*" for execution logging and tracing.');
+    const immutableRole = iam.Role.fromRoleArn(this, 'RoleRef', role.roleArn, { mutable: false });
+
+    const machine = (name: string, definition: sfn.IChainable, timeout: Duration) => {
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        logGroupName: `/aws/vendedlogs/states/tessera-${name.toLowerCase()}`,
+        encryptionKey: props.encryptionKey,
+        retention: logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const sm = new sfn.StateMachine(this, name, {
+        stateMachineName: `tessera-${name.toLowerCase()}`,
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        definitionBody: sfn.DefinitionBody.fromChainable(definition),
+        role: immutableRole,
+        tracingEnabled: true,
+        timeout,
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      });
+      sm.node.addDependency(policy);
+      return sm;
+    };
+
+    this.onboard = machine('Onboard', this.onboardDefinition(), Duration.days(2));
+    this.change = machine('Change', this.changeDefinition('Change', 'change'), Duration.days(1));
+    this.status = machine('Status', this.statusDefinition(), Duration.minutes(15));
+    this.offboard = machine('Offboard', this.offboardDefinition(), Duration.days(2));
+    this.upgrade = machine('Upgrade', this.upgradeDefinition(props.upgrade ?? { maxConcurrency: 5, toleratedFailurePercentage: 10 }), Duration.days(7));
+    // The distributed Map attaches its own policy (start, describe and stop its child executions).
+    const mapPolicy = this.upgrade.node.findChild('DistributedMapPolicy');
+    const childExecutions = (mapPolicy.node.defaultChild as iam.CfnPolicy).policyDocument as iam.PolicyDocument;
+    acknowledge(mapPolicy, ['HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy'],
+      'aws-cdk-lib attaches the distributed Map\'s policy to the state machine role itself, scoped to the executions of this one state machine; it offers no managed-policy option.');
+    acknowledge(mapPolicy, childExecutionFindings(this, childExecutions),
+      'Each tenant of a rolling upgrade runs as a child execution of this state machine, named at run time; the wildcard covers only those executions.');
+  }
+
+  /** A Lambda task: state name = construct id; the result lands at `resultPath`. */
+  private task(scope: Construct, name: string, handler: LifecycleHandlerName, resultPath: string, payload?: Record<string, unknown>): tasks.LambdaInvoke {
+    const t = new tasks.LambdaInvoke(scope, name, {
+      lambdaFunction: this.fns[handler],
+      payloadResponseOnly: true,
+      payload: payload ? sfn.TaskInput.fromObject(payload) : undefined,
+      resultPath,
+      retryOnServiceExceptions: false,
+    });
+    t.addRetry({ errors: [...RETRYABLE_ERRORS], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+    t.addRetry({ errors: LAMBDA_TRANSIENT, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
+    return t;
+  }
+
+  private wait(scope: Construct, name: string, seconds?: number): sfn.Wait {
+    return new sfn.Wait(scope, name, { time: sfn.WaitTime.duration(seconds ? Duration.seconds(seconds) : this.poll) });
+  }
+
+  /** `Record failure` then a Fail state; every task of `kind`'s machine is caught into it. */
+  private failure(scope: Construct, kind: LifecycleKind, prefix = ''): sfn.IChainable {
+    const record = this.task(scope, `${prefix}Record failure`, 'record-failure', '$.failure', {
+      'request.$': '$.request', 'executionArn.$': '$.executionArn', kind, 'error.$': '$.error',
+    });
+    return record.next(new sfn.Fail(scope, `${prefix}${kind[0].toUpperCase()}${kind.slice(1)} failed`, { errorPath: '$.error.Error', causePath: '$.failure.reason' }));
+  }
+
+  private catchAll(states: sfn.TaskStateBase[], handler: sfn.IChainable): void {
+    for (const s of states) s.addCatch(handler, { errors: ['States.ALL'], resultPath: '$.error' });
+  }
+
+  private start(scope: Construct, name: string, requestPath = '$'): sfn.Pass {
+    return new sfn.Pass(scope, name, { parameters: { 'request.$': requestPath, 'executionArn.$': '$$.Execution.Id' } });
+  }
+
+  /** Deploy a blueprint, then poll it until it is complete (or fails, which throws into the Catch). */
+  private deployAndWait(scope: Construct, label: 'blueprint' | 'namespace', prefix: string, extra: Record<string, unknown> = {}) {
+    const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', blueprint: label === 'blueprint' ? 'tenant' : 'namespace', ...extra };
+    const title = label === 'blueprint' ? 'blueprint' : 'namespace';
+    const deploy = this.task(scope, `${prefix}Deploy ${title}`, 'deploy-blueprint', '$.deploy', payload);
+    const wait = this.wait(scope, `${prefix}Wait for ${title}`);
+    const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', payload);
+    const done = new sfn.Choice(scope, `${prefix}${title[0].toUpperCase()}${title.slice(1)} deployed?`);
+    const next = new sfn.Pass(scope, `${prefix}${title[0].toUpperCase()}${title.slice(1)} ready`);
+    deploy.next(wait).next(check).next(done.when(sfn.Condition.stringEquals('$.stack.state', 'COMPLETE'), next).otherwise(wait));
+    return { first: deploy, last: next, tasks: [deploy, check] };
+  }
+
+  private onboardDefinition(): sfn.IChainable {
+    const s = new Construct(this, 'OnboardStates');
+    const fail = this.failure(s, 'onboard');
+    const validate = this.task(s, 'Validate request', 'validate-request', '$.request');
+    const register = this.task(s, 'Register tenant', 'register-tenant', '$.registration');
+    const acquire = this.task(s, 'Acquire account slot', 'acquire-account-slot', '$.slot');
+    const createAccount = this.task(s, 'Create account', 'create-account', '$.account');
+    const checkAccount = this.task(s, 'Check account', 'check-account-status', '$.account');
+    const release = this.task(s, 'Release account slot', 'release-account-slot', '$.slotRelease');
+    const quarantine = this.task(s, 'Quarantine account', 'quarantine-account', '$.quarantine');
+    const verify = this.task(s, 'Verify provisioning access', 'verify-provisioning-access', '$.access');
+    verify.addRetry({ errors: ['ProvisioningRoleNotReady'], interval: Duration.seconds(30), backoffRate: 1.5, maxAttempts: 10 });
+    const allocate = this.task(s, 'Allocate network', 'allocate-network', '$.network');
+    const tenantStack = this.deployAndWait(s, 'blueprint', '');
+    const namespaceStack = this.deployAndWait(s, 'namespace', '');
+    const wire = this.task(s, 'Wire tenant', 'wire-tenant', '$.wiring');
+    const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, allocate, ...tenantStack.tasks, ...namespaceStack.tasks, wire, activate], fail);
+
+    const waitSlot = this.wait(s, 'Wait for account slot');
+    const waitAccount = this.wait(s, 'Wait for account', 20);
+    const waitRetryAccount = this.wait(s, 'Wait before retrying account', 60);
+
+    const accountPath = acquire.next(
+      new sfn.Choice(s, 'Slot free?')
+        .when(sfn.Condition.booleanEquals('$.slot.acquired', true), createAccount)
+        .otherwise(waitSlot.next(acquire)),
+    );
+    createAccount.next(
+      new sfn.Choice(s, 'Account created?')
+        .when(sfn.Condition.stringEquals('$.account.state', 'SUCCEEDED'), release)
+        .otherwise(waitAccount.next(checkAccount).next(
+          new sfn.Choice(s, 'Account ready?')
+            .when(sfn.Condition.stringEquals('$.account.state', 'SUCCEEDED'), release)
+            .when(sfn.Condition.stringEquals('$.account.state', 'RETRY'), waitRetryAccount.next(createAccount))
+            .otherwise(waitAccount),
+        )),
+    );
+    release.next(quarantine).next(verify).next(allocate);
+
+    allocate.next(tenantStack.first);
+    tenantStack.last.next(
+      new sfn.Choice(s, 'Needs namespace?')
+        .when(sfn.Condition.stringEquals('$.request.computeMode', 'shared'), namespaceStack.first)
+        .otherwise(wire),
+    );
+    namespaceStack.last.next(wire);
+    wire.next(activate).next(new sfn.Succeed(s, 'Tenant active'));
+
+    return this.start(s, 'Start onboarding')
+      .next(validate)
+      .next(register)
+      .next(
+        new sfn.Choice(s, 'Already onboarded?')
+          .when(sfn.Condition.stringEquals('$.registration.action', 'done'), new sfn.Succeed(s, 'Nothing to do'))
+          .otherwise(
+            new sfn.Choice(s, 'Own account?')
+              .when(sfn.Condition.stringEquals('$.request.isolation', 'account'), accountPath)
+              .otherwise(allocate),
+          ),
+      );
+  }
+
+  /** Tier change or blueprint upgrade of one tenant; reused, with a prefix, as the upgrade's Map iterator. */
+  private changeDefinition(scopeId: string, kind: 'change' | 'upgrade', prefix = ''): sfn.IChainable {
+    const s = new Construct(this, `${scopeId}States`);
+    const fail = this.failure(s, kind, prefix);
+    const begin = this.task(s, `${prefix}Begin change`, 'begin-change', '$.change', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' });
+    const extra = { 'change.$': '$.change' };
+    const tenantStack = this.deployAndWait(s, 'blueprint', prefix, extra);
+    const namespaceStack = this.deployAndWait(s, 'namespace', prefix, extra);
+    const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' });
+    this.catchAll([begin, ...tenantStack.tasks, ...namespaceStack.tasks, finish], fail);
+    begin.next(tenantStack.first);
+    tenantStack.last.next(
+      new sfn.Choice(s, `${prefix}Needs namespace?`)
+        .when(sfn.Condition.stringEquals('$.change.computeMode', 'shared'), namespaceStack.first)
+        .otherwise(finish),
+    );
+    namespaceStack.last.next(finish);
+    finish.next(new sfn.Succeed(s, `${prefix}Changed`));
+    if (kind === 'upgrade') return begin;
+    return new sfn.Pass(s, 'Start change', {
+      parameters: { 'request.$': '$.request', 'change.$': '$.change', 'executionArn.$': '$$.Execution.Id' },
+    }).next(begin);
+  }
+
+  private statusDefinition(): sfn.IChainable {
+    const s = new Construct(this, 'StatusStates');
+    const set = this.task(s, 'Set status', 'set-status', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'action.$': '$.action' });
+    const fail = this.task(s, 'Record status failure', 'record-failure', '$.failure', {
+      'request.$': '$.request', 'executionArn.$': '$.executionArn', 'kind.$': '$.action', 'error.$': '$.error',
+    }).next(new sfn.Fail(s, 'Status change failed', { errorPath: '$.error.Error', causePath: '$.failure.reason' }));
+    set.addCatch(fail, { errors: ['States.ALL'], resultPath: '$.error' });
+    return new sfn.Pass(s, 'Start status change', {
+      parameters: { 'request.$': '$.request', 'action.$': '$.action', 'executionArn.$': '$$.Execution.Id' },
+    }).next(set).next(new sfn.Succeed(s, 'Status changed'));
+  }
+
+  private offboardDefinition(): sfn.IChainable {
+    const s = new Construct(this, 'OffboardStates');
+    const fail = this.failure(s, 'offboard');
+    const begin = this.task(s, 'Begin offboarding', 'begin-offboarding', '$.offboarding');
+    const exportData = this.task(s, 'Export tenant data', 'export-tenant-data', '$.export', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
+    const snapshot = this.task(s, 'Snapshot database', 'snapshot-database', '$.snapshot', {
+      'request.$': '$.request', 'executionArn.$': '$.executionArn', 'snapshot.$': '$.snapshot', 'export.$': '$.export',
+    });
+    const deleteStacks = this.task(s, 'Delete tenant stacks', 'delete-tenant-stacks', '$.deletion');
+    const scheduleKey = this.task(s, 'Schedule key deletion', 'schedule-key-deletion', '$.key');
+    const retire = this.task(s, 'Retire account', 'retire-account', '$.retirement');
+    const finish = this.task(s, 'Finish offboarding', 'finish-offboarding', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
+    this.catchAll([begin, exportData, snapshot, deleteStacks, scheduleKey, retire, finish], fail);
+
+    const waitSnapshot = this.wait(s, 'Wait for snapshot', 60);
+    const waitDeletion = this.wait(s, 'Wait for deletion');
+    exportData.next(new sfn.Choice(s, 'Export done?').when(sfn.Condition.booleanEquals('$.export.done', true), snapshot).otherwise(exportData));
+    snapshot.next(new sfn.Choice(s, 'Snapshot archived?').when(sfn.Condition.booleanEquals('$.snapshot.done', true), deleteStacks).otherwise(waitSnapshot.next(snapshot)));
+    deleteStacks.next(new sfn.Choice(s, 'Stacks deleted?').when(sfn.Condition.stringEquals('$.deletion.state', 'COMPLETE'), scheduleKey).otherwise(waitDeletion.next(deleteStacks)));
+    scheduleKey.next(retire).next(finish).next(new sfn.Succeed(s, 'Tenant offboarded'));
+
+    // `export` and `snapshot` start empty: the handlers keep their progress there between loops.
+    return new sfn.Pass(s, 'Start offboarding', {
+      parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: null, snapshot: null },
+    }).next(begin).next(exportData);
+  }
+
+  private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }): sfn.IChainable {
+    const s = new Construct(this, 'UpgradeStates');
+    const list = this.task(s, 'List tier tenants', 'list-tier-tenants', '$.tenants', {
+      'tier.$': '$.tier', 'blueprintVersion.$': '$.blueprintVersion', 'requestId.$': '$.requestId',
+    });
+    // A distributed Map: the only Map with a failure tolerance; each tenant runs as a child execution.
+    const map = new sfn.DistributedMap(s, 'Upgrade each tenant', {
+      itemsPath: '$.tenants',
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      maxConcurrency: options.maxConcurrency,
+      toleratedFailurePercentage: options.toleratedFailurePercentage,
+      itemSelector: { 'request.$': '$$.Map.Item.Value.request', 'change.$': '$$.Map.Item.Value.change', 'executionArn.$': '$$.Execution.Id' },
+      resultPath: '$.results',
+    });
+    map.itemProcessor(this.changeDefinition('UpgradeItem', 'upgrade', ''));
+    return list.next(map).next(new sfn.Succeed(s, 'Upgrade finished'));
+  }
+}
+
+/** The IAM5 findings of the distributed Map policy: its execution ARNs ending in wildcards. */
+function childExecutionFindings(scope: Construct, document: iam.PolicyDocument): string[] {
+  const json = Stack.of(scope).resolve(document.toJSON()) as { Statement: Array<{ Resource: unknown }> };
+  const resources = json.Statement.flatMap((st) => [st.Resource].flat());
+  return resources
+    .filter((r) => JSON.stringify(r).includes('*'))
+    .map((r) => wildcardResourceFinding(scope, r as string));
+}

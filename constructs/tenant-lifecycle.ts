@@ -1,0 +1,251 @@
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import type { PlatformConfig } from '../lib/config/schema.js';
+import { LIFECYCLE_HANDLERS, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME, type LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
+import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.js';
+import { roleArn } from '../lib/tenant-naming.js';
+import { ENV } from '../lambdas/shared/environment.js';
+import { LambdaFunction } from './lambda-function.js';
+import { LifecycleWorkflows } from './lifecycle-workflows.js';
+import { TenantArchive } from './tenant-archive.js';
+
+export interface TenantLifecycleProps {
+  readonly config: PlatformConfig;
+  readonly blueprintVersion: string;
+  /** The platform key: control table, archive, logs. */
+  readonly encryptionKey: kms.IKey;
+  readonly registry: dynamodb.ITableV2;
+  readonly eventBus: events.IEventBus;
+  readonly blueprintBucket: s3.IBucket;
+  readonly accessLogsBucket: s3.IBucket;
+  /** CloudFormation service role for namespace stacks; absent when no tier uses shared compute. */
+  readonly namespaceDeployerRole?: iam.IRole;
+  /**
+   * Concurrent account creations, organization-wide; extra requests queue.
+   * @default 5
+   */
+  readonly accountCreationCap?: number;
+  /**
+   * Waiting period of a tenant key scheduled for deletion at offboarding.
+   * @default 30
+   */
+  readonly keyDeletionWindowDays?: number;
+}
+
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'templates';
+
+/** What each lifecycle function may touch; everything else is denied by omission. */
+const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
+  'validate-request': [],
+  'register-tenant': ['registry'],
+  'acquire-account-slot': ['registry', 'control'],
+  'release-account-slot': ['registry', 'control'],
+  'create-account': ['registry', 'organizations'],
+  'check-account-status': ['registry', 'organizations'],
+  'quarantine-account': ['registry', 'organizations'],
+  'verify-provisioning-access': ['registry', 'tenantAccounts'],
+  'allocate-network': ['registry', 'control'],
+  'deploy-blueprint': ['registry', 'tenantAccounts', 'namespaceStacks', 'templates'],
+  'check-stack': ['registry', 'tenantAccounts', 'namespaceStacks'],
+  'wire-tenant': ['registry', 'tenantAccounts'],
+  'activate-tenant': ['registry', 'organizations', 'events'],
+  'record-failure': ['registry', 'control', 'tenantAccounts', 'namespaceStacks', 'events'],
+  'set-status': ['registry', 'events'],
+  'begin-change': ['registry'],
+  'finish-change': ['registry', 'events'],
+  'list-tier-tenants': ['registry'],
+  'begin-offboarding': ['registry'],
+  'export-tenant-data': ['registry', 'tenantAccounts', 'archive'],
+  'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
+  'delete-tenant-stacks': ['registry', 'tenantAccounts', 'namespaceStacks'],
+  'schedule-key-deletion': ['registry', 'tenantAccounts'],
+  'retire-account': ['registry', 'control', 'organizations', 'events'],
+  'finish-offboarding': ['registry', 'events'],
+  'process-closure-queue': ['control', 'organizations'],
+};
+
+/** Longer timeouts for the functions that move data. */
+const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
+  'export-tenant-data': Duration.minutes(10),
+  'process-closure-queue': Duration.minutes(5),
+};
+
+/**
+ * The tenant lifecycle: one Lambda per step, each with only the permissions its step needs, the
+ * state machines that run them, the control table (account-creation slots, CIDR allocations,
+ * closure queue), the admin archive, and the triggers: `Tenant Onboarding Requested` on the
+ * platform bus, and a daily run of the account-closure queue.
+ */
+export class TenantLifecycle extends Construct {
+  readonly functions: Record<LifecycleHandlerName, LambdaFunction>;
+  readonly workflows: LifecycleWorkflows;
+  readonly controlTable: dynamodb.TableV2;
+  readonly archive: TenantArchive;
+
+  constructor(scope: Construct, id: string, props: TenantLifecycleProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.controlTable = new dynamodb.TableV2(this, 'ControlTable', {
+      tableName: 'tessera-lifecycle-control',
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.controlTable, ['NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan'],
+      'The control table holds only coordination state (slots, CIDR claims, closure queue) that is rebuilt from the registry; point-in-time recovery covers mistakes.');
+
+    this.archive = new TenantArchive(this, 'Archive', {
+      encryptionKey: props.encryptionKey,
+      accessLogsBucket: props.accessLogsBucket,
+      retentionDays: config.audit.objectLockRetentionDays,
+    });
+
+    const environment: Record<string, string> = {
+      [ENV.registryTable]: props.registry.tableName,
+      [ENV.controlTable]: this.controlTable.tableName,
+      [ENV.eventBus]: props.eventBus.eventBusName,
+      [ENV.blueprintBucket]: props.blueprintBucket.bucketName,
+      [ENV.blueprintVersion]: props.blueprintVersion,
+      [ENV.archiveBucket]: this.archive.bucket.bucketName,
+      [ENV.archiveKeyArn]: props.encryptionKey.keyArn,
+      [ENV.accountCreationCap]: String(props.accountCreationCap ?? 5),
+      [ENV.keyDeletionWindowDays]: String(props.keyDeletionWindowDays ?? 30),
+    };
+    const organizationRole = roleArn(Aws.PARTITION, config.organization.managementAccountId, ORGANIZATION_ACCESS_ROLE_NAME);
+    const platformIsManagement = config.platformAccountId === config.organization.managementAccountId;
+    if (!platformIsManagement) environment[ENV.organizationRoleArn] = organizationRole;
+    if (props.namespaceDeployerRole) environment[ENV.namespaceDeployerRoleArn] = props.namespaceDeployerRole.roleArn;
+
+    this.functions = Object.fromEntries(
+      LIFECYCLE_HANDLERS.map((handler) => [handler, new LambdaFunction(this, handler, {
+        handlerFile: `lifecycle/${handler}`,
+        roleName: lifecycleRoleName(handler),
+        encryptionKey: props.encryptionKey,
+        environment,
+        define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(config)) },
+        timeout: TIMEOUTS[handler],
+        invocation: handler === 'process-closure-queue' ? 'by its daily EventBridge schedule, which retries' : 'by the lifecycle state machines, whose Retry and Catch handle every error',
+      })]),
+    ) as Record<LifecycleHandlerName, LambdaFunction>;
+
+    const grants = this.grants(props, organizationRole, platformIsManagement);
+    for (const [handler, caps] of Object.entries(CAPABILITIES) as Array<[LifecycleHandlerName, Capability[]]>) {
+      const fn = this.functions[handler];
+      for (const cap of caps) for (const statement of grants[cap]) fn.addToPolicy(statement);
+      this.acknowledgeWildcards(fn, caps, props, platformIsManagement);
+    }
+
+    this.workflows = new LifecycleWorkflows(this, 'Workflows', {
+      functions: Object.fromEntries(Object.entries(this.functions).map(([k, v]) => [k, v.function])) as unknown as Record<LifecycleHandlerName, lambda.IFunction>,
+      encryptionKey: props.encryptionKey,
+    });
+
+    new events.Rule(this, 'OnboardingRequested', {
+      eventBus: props.eventBus,
+      description: 'Tenant Onboarding Requested starts the onboarding workflow with the event detail as its request',
+      eventPattern: { source: [LIFECYCLE_EVENT_SOURCE], detailType: [LIFECYCLE_EVENTS.onboardingRequested] },
+      targets: [new targets.SfnStateMachine(this.workflows.onboard, { input: events.RuleTargetInput.fromEventPath('$.detail'), role: this.eventsRole() })],
+    });
+    new events.Rule(this, 'DailyClosureQueue', {
+      description: 'Closes queued tenant accounts as the 30-day closure quota frees up',
+      schedule: events.Schedule.cron({ hour: '6', minute: '0' }),
+      targets: [new targets.LambdaFunction(this.functions['process-closure-queue'].function, { retryAttempts: 2 })],
+    });
+  }
+
+  /** EventBridge's role for starting onboardings, with a managed (not inline) policy. */
+  private eventsRole(): iam.IRole {
+    const role = new iam.Role(this, 'EventsRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
+      description: 'Starts the onboarding workflow for Tenant Onboarding Requested events',
+    });
+    new iam.ManagedPolicy(this, 'EventsPolicy', {
+      roles: [role],
+      statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.workflows.onboard.stateMachineArn] })],
+    });
+    return iam.Role.fromRoleArn(this, 'EventsRoleRef', role.roleArn, { mutable: false });
+  }
+
+  private grants(props: TenantLifecycleProps, organizationRole: string, platformIsManagement: boolean): Record<Capability, iam.PolicyStatement[]> {
+    const provisioningRoles = roleArn(Aws.PARTITION, '*', props.config.roles.provisioningRoleName);
+    const keyUse = new iam.PolicyStatement({
+      sid: 'PlatformKeyForTables', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn],
+    });
+    const table = (sid: string, arn: string, indexes: string[] = []) => new iam.PolicyStatement({
+      sid,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem'],
+      resources: [arn, ...indexes.map((i) => `${arn}/index/${i}`)],
+    });
+    const namespaceStacks = namespaceStackArns(this);
+    return {
+      registry: [table('Registry', props.registry.tableArn, ['by-status', 'by-tier']), keyUse],
+      control: [table('ControlTable', this.controlTable.tableArn), keyUse],
+      events: [new iam.PolicyStatement({ sid: 'LifecycleEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] })],
+      organizations: platformIsManagement
+        ? [new iam.PolicyStatement({ sid: 'Organizations', actions: ORGANIZATIONS_ACTIONS, resources: ['*'] })]
+        : [new iam.PolicyStatement({ sid: 'OrganizationAccessRole', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
+      tenantAccounts: [platformIsManagement
+        ? new iam.PolicyStatement({ sid: 'TenantProvisioningRoles', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [provisioningRoles] })
+        : new iam.PolicyStatement({ sid: 'OrganizationAccessRoleForTenantAccounts', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
+      namespaceStacks: props.namespaceDeployerRole
+        ? [
+            new iam.PolicyStatement({
+              sid: 'NamespaceStacks',
+              actions: ['cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:UpdateTerminationProtection'],
+              resources: [namespaceStacks],
+            }),
+            new iam.PolicyStatement({
+              sid: 'PassNamespaceDeployerRole', actions: ['iam:PassRole'], resources: [props.namespaceDeployerRole.roleArn],
+              conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+            }),
+          ]
+        : [],
+      templates: [new iam.PolicyStatement({ sid: 'ReadBlueprintTemplates', actions: ['s3:GetObject'], resources: [props.blueprintBucket.arnForObjects('blueprints/*')] })],
+      archive: [
+        new iam.PolicyStatement({ sid: 'WriteArchive', actions: ['s3:PutObject'], resources: [this.archive.bucket.arnForObjects('*')] }),
+        keyUse,
+      ],
+    };
+  }
+
+  /** Each wildcard a capability needs, acknowledged on the one policy that carries it. */
+  private acknowledgeWildcards(fn: LambdaFunction, caps: Capability[], props: TenantLifecycleProps, platformIsManagement: boolean): void {
+    const wildcard = (arn: string, reason: string) => acknowledge(fn.managedPolicy, [wildcardResourceFinding(this, arn)], reason);
+    if (caps.includes('tenantAccounts') && platformIsManagement) {
+      wildcard(roleArn(Aws.PARTITION, '*', props.config.roles.provisioningRoleName),
+        'Tenant accounts are created at run time; the pattern admits only the provisioning role Organizations creates in each of them, and sessions are tagged with the tenant id.');
+    }
+    if (caps.includes('namespaceStacks') && props.namespaceDeployerRole) {
+      wildcard(namespaceStackArns(this),
+        'Namespace stacks are named tessera-<tenant>-namespace and created per tenant at run time; the pattern admits nothing else, and CloudFormation appends a stack id.');
+    }
+    if (caps.includes('templates')) {
+      wildcard(props.blueprintBucket.arnForObjects('blueprints/*'), 'Blueprint templates are published under blueprints/<version>/ by each deployment; reads are limited to that prefix of the catalog.');
+    }
+    if (caps.includes('archive')) {
+      wildcard(this.archive.bucket.arnForObjects('*'), 'Exports are written under <tenant>/<date>/ keys chosen at run time, in the archive bucket and nowhere else.');
+    }
+  }
+}
+
+const namespaceStackArns = (scope: Construct) => Stack.of(scope).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: 'tessera-*-namespace/*' });
+
+/** Organizations actions of the lifecycle when the platform runs in the management account. */
+export const ORGANIZATIONS_ACTIONS = [
+  'organizations:CreateAccount', 'organizations:DescribeCreateAccountStatus', 'organizations:ListRoots', 'organizations:ListOrganizationalUnitsForParent',
+  'organizations:ListPolicies', 'organizations:ListPoliciesForTarget', 'organizations:AttachPolicy', 'organizations:DetachPolicy', 'organizations:ListParents',
+  'organizations:MoveAccount', 'organizations:ListAccounts', 'organizations:CloseAccount', 'organizations:TagResource', 'organizations:DescribeAccount',
+];
+

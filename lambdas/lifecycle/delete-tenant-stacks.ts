@@ -1,0 +1,33 @@
+import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { StackFailedError } from '../shared/errors.js';
+import { lifecycleHandler } from '../shared/handler.js';
+import { requireTenant } from '../shared/registry.js';
+import { cloudFormationFor, stackName, type BlueprintKind } from './blueprints.js';
+import { firstFailure } from './check-stack.js';
+import { describeStack } from './deploy-blueprint.js';
+import type { LifecycleState } from './state.js';
+
+/**
+ * Deletes the namespace stack, then the tenant stack (termination protection lifted first).
+ * The data stores survive as the blueprint says: key, buckets and logs RETAIN, the database and
+ * cache leave a final SNAPSHOT. Called again until both stacks are gone.
+ */
+export const handler = lifecycleHandler('Delete tenant stacks', async (state: LifecycleState) => {
+  const record = await requireTenant(state.request.tenantId);
+  if (!record.accountId) return { state: 'COMPLETE' as const };
+  for (const kind of ['namespace', 'tenant'] as BlueprintKind[]) {
+    const cfn = await cloudFormationFor(record, kind, 'delete');
+    const name = stackName(record.tenantId, kind);
+    const stack = await describeStack(cfn, name);
+    if (!stack || stack.StackStatus === 'DELETE_COMPLETE') continue;
+    if (stack.StackStatus === 'DELETE_FAILED') {
+      throw new StackFailedError(`stack ${name} could not be deleted: ${(await firstFailure(cfn, name)) ?? stack.StackStatusReason}`);
+    }
+    if (stack.StackStatus !== 'DELETE_IN_PROGRESS') {
+      await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+      await cfn.send(new DeleteStackCommand({ StackName: name }));
+    }
+    return { state: 'IN_PROGRESS' as const, stack: name };
+  }
+  return { state: 'COMPLETE' as const };
+});

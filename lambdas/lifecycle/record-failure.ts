@@ -1,0 +1,75 @@
+import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { LIFECYCLE_EVENTS, type LifecycleKind, type TenantStatus } from '../../lib/tenant-record.js';
+import { releaseSlot } from '../shared/control-table.js';
+import { emitLifecycleEvent } from '../shared/events.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
+import { getTenant, recordExecution, updateTenant } from '../shared/registry.js';
+import { cloudFormationFor, stackName, type BlueprintKind } from './blueprints.js';
+import { describeStack } from './deploy-blueprint.js';
+import type { LifecycleState } from './state.js';
+
+/** Stacks in these states never worked: remove them so a re-run can create them afresh. */
+const DEAD_STACK = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED']);
+
+export interface FailureInput extends LifecycleState {
+  kind: LifecycleKind;
+  /** The Catch's ResultPath: `{ Error, Cause }`, Cause being the Lambda's JSON error. */
+  error: { Error: string; Cause?: string };
+}
+
+function reasonOf(error: FailureInput['error']): string {
+  try {
+    const cause = JSON.parse(error.Cause ?? '{}') as { errorMessage?: string; errorType?: string };
+    return cause.errorMessage ? `${error.Error}: ${cause.errorMessage}` : error.Error;
+  } catch {
+    return `${error.Error}: ${error.Cause}`;
+  }
+}
+
+/**
+ * The Catch of every lifecycle state machine: removes stacks that never came up, frees the
+ * account-creation slot, leaves a new account in quarantine, records FAILED with the step and the
+ * reason, and announces the failure. A change whose stack update rolled back leaves the tenant
+ * ACTIVE on its previous version, with the failure recorded.
+ */
+export const handler = lifecycleHandler('Record failure', async (input: FailureInput) => {
+  const tenantId = input.request.tenantId;
+  const reason = reasonOf(input.error);
+  const record = await getTenant(tenantId);
+  if (!record) {
+    // Validation or registration failed before a record existed: nothing to clean, only to report.
+    await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step: 'Validate request', reason });
+    return { status: 'REJECTED', reason };
+  }
+  const step = record.currentStep ?? 'unknown';
+  const cleanup: string[] = [];
+  if (record.accountId) {
+    for (const kind of ['namespace', 'tenant'] as BlueprintKind[]) {
+      try {
+        const cfn = await cloudFormationFor(record, kind, 'cleanup');
+        const name = stackName(tenantId, kind);
+        const stack = await describeStack(cfn, name);
+        if (stack && DEAD_STACK.has(stack.StackStatus!)) {
+          await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+          await cfn.send(new DeleteStackCommand({ StackName: name }));
+          cleanup.push(`deleted ${stack.StackStatus} stack ${name}`);
+        }
+      } catch (e) {
+        logger.warn('cleanup of a stack failed; a re-run retries it', { error: e as Error });
+      }
+    }
+  }
+  if (input.kind === 'onboard') await releaseSlot(tenantId);
+
+  const keepServing = input.kind === 'change' || input.kind === 'upgrade' || input.kind === 'suspend' || input.kind === 'resume';
+  const status: TenantStatus = keepServing ? (record.status === 'UPDATING' ? 'ACTIVE' : record.status) : 'FAILED';
+  const at = new Date().toISOString();
+  const requestId = input.request.requestId;
+  const started = record.executions.find((e) => e.kind === input.kind && e.requestId === requestId);
+  await recordExecution(tenantId, {
+    kind: input.kind, requestId, executionArn: input.executionArn, startedAt: started?.startedAt ?? at, endedAt: at, status: 'FAILED', failedStep: step, reason,
+  });
+  await updateTenant(tenantId, { status, failure: { step, reason, at } });
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step, reason, accountId: record.accountId, cleanup });
+  return { status, step, reason, cleanup };
+}, { trackStep: false });

@@ -1,0 +1,14 @@
+import type { OnboardRequest } from '../../lib/tenant-record.js';
+
+/** The execution state the lifecycle state machines pass between steps (JSONPath `$`). */
+export interface LifecycleState {
+  /** Set by the first Pass state from `$$.Execution.Id`. */
+  executionArn?: string;
+  request: OnboardRequest & { isolation?: 'account' | 'vpc'; computeMode?: 'none' | 'shared' | 'dedicated' };
+  /** Which blueprint a deploy/check step works on. */
+  blueprint?: 'tenant' | 'namespace';
+  /** For `change` and `upgrade`: the target tier and version. */
+  change?: { tier?: string; blueprintVersion?: string };
+}
+
+export const tenantIdOf = (state: { request?: { tenantId?: string }; tenantId?: string }) => state.request?.tenantId ?? state.tenantId;

@@ -1,0 +1,73 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+
+/**
+ * Every AWS SDK client of the Lambdas is made here, so that one place decides retries and
+ * credentials, and so that integration tests can add SDK middleware (fault injection: throttling,
+ * failed account creation) to real clients talking to moto.
+ */
+
+export type ClientPlugin = (client: { middlewareStack: { add: (...args: never[]) => unknown } }) => void;
+
+type Ctor<C> = new (config: { maxAttempts?: number; credentials?: AwsCredentialIdentity; region?: string }) => C;
+
+const plugins: ClientPlugin[] = [];
+const created: Array<{ middlewareStack: { add: (...args: never[]) => unknown } }> = [];
+const cache = new Map<unknown, unknown>();
+
+/** Applies `plugin` to every client made so far and from now on. Used by tests. */
+export function registerClientPlugin(plugin: ClientPlugin): () => void {
+  plugins.push(plugin);
+  for (const c of created) plugin(c);
+  return () => {
+    const i = plugins.indexOf(plugin);
+    if (i >= 0) plugins.splice(i, 1);
+  };
+}
+
+function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity): C {
+  // The SDK retries throttling three times with backoff; past that the error reaches the state
+  // machine, whose Retry policy backs off far longer than a Lambda invocation should wait.
+  const client = new ctor({ maxAttempts: 3, credentials });
+  const withStack = client as unknown as (typeof created)[number];
+  created.push(withStack);
+  for (const p of plugins) p(withStack);
+  return client;
+}
+
+/** A client with the Lambda's own credentials (cached per class). */
+export function platformClient<C>(ctor: Ctor<C>): C {
+  if (!cache.has(ctor)) cache.set(ctor, build(ctor));
+  return cache.get(ctor) as C;
+}
+
+/** A client with the given credentials (not cached: sessions expire). */
+export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity): C {
+  return build(ctor, credentials);
+}
+
+export interface AssumeRoleInput {
+  roleArn: string;
+  sessionName: string;
+  tenantId?: string;
+  /** Recorded by CloudTrail in every account the session reaches (needs sts:SetSourceIdentity in the trust). */
+  sourceIdentity?: string;
+  credentials?: AwsCredentialIdentity;
+}
+
+/** STS AssumeRole; the session carries the tenant id as a session tag when one is given. */
+export async function assumeRole(input: AssumeRoleInput): Promise<AwsCredentialIdentity> {
+  const sts = input.credentials ? clientWith(STSClient, input.credentials) : platformClient(STSClient);
+  const out = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: input.roleArn,
+      RoleSessionName: input.sessionName.slice(0, 64),
+      DurationSeconds: 900,
+      Tags: input.tenantId ? [{ Key: 'tessera:tenant-id', Value: input.tenantId }] : undefined,
+      SourceIdentity: input.sourceIdentity,
+    }),
+  );
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${input.roleArn} returned no credentials`);
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+}

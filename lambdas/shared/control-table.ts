@@ -1,0 +1,118 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { platformClient } from './aws-clients.js';
+import { ENV, requireEnv } from './environment.js';
+
+/**
+ * The lifecycle control table: the account-creation semaphore, CIDR allocations and the
+ * account-closure queue. Separate from the registry so that tenant listings never see it.
+ */
+export const doc = () => DynamoDBDocumentClient.from(platformClient(DynamoDBClient), { marshallOptions: { removeUndefinedValues: true } });
+const table = () => requireEnv(ENV.controlTable);
+
+const SLOTS_ID = 'account-creation-slots';
+
+/** Takes one of `cap` account-creation slots for `holder`; false when all are taken (re-entrant). */
+export async function acquireSlot(holder: string, cap: number): Promise<boolean> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(),
+      Key: { id: SLOTS_ID },
+      UpdateExpression: 'ADD holders :h',
+      ConditionExpression: 'attribute_not_exists(holders) OR size(holders) < :cap OR contains(holders, :holder)',
+      ExpressionAttributeValues: { ':h': new Set([holder]), ':cap': cap, ':holder': holder },
+    }));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
+}
+
+export async function releaseSlot(holder: string): Promise<void> {
+  await doc().send(new UpdateCommand({
+    TableName: table(), Key: { id: SLOTS_ID }, UpdateExpression: 'DELETE holders :h', ExpressionAttributeValues: { ':h': new Set([holder]) },
+  }));
+}
+
+export async function slotHolders(): Promise<string[]> {
+  const out = await doc().send(new GetCommand({ TableName: table(), Key: { id: SLOTS_ID }, ConsistentRead: true }));
+  return [...((out.Item?.holders as Set<string> | undefined) ?? [])];
+}
+
+/** Next index of a tier's CIDR pool (an atomic counter: blocks are never handed out twice). */
+export async function nextPoolIndex(tier: string): Promise<number> {
+  const out = await doc().send(new UpdateCommand({
+    TableName: table(), Key: { id: `cidr-next#${tier}` }, UpdateExpression: 'ADD #n :one',
+    ExpressionAttributeNames: { '#n': 'next' }, ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW',
+  }));
+  return Number(out.Attributes?.next) - 1;
+}
+
+/** Records `cidr` as allocated to `tenantId`; false when someone holds it. */
+export async function claimCidr(cidr: string, tenantId: string): Promise<boolean> {
+  try {
+    await doc().send(new PutCommand({ TableName: table(), Item: { id: `cidr#${cidr}`, tenantId }, ConditionExpression: 'attribute_not_exists(id)' }));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
+}
+
+export interface ClosureItem {
+  id: string;
+  accountId: string;
+  tenantId: string;
+  status: 'QUEUED' | 'CLOSED';
+  queuedAt: string;
+  closedAt?: string;
+}
+
+export async function enqueueClosure(accountId: string, tenantId: string): Promise<void> {
+  try {
+    await doc().send(new PutCommand({
+      TableName: table(),
+      Item: { id: `closure#${accountId}`, accountId, tenantId, status: 'QUEUED', queuedAt: new Date().toISOString() } satisfies ClosureItem,
+      ConditionExpression: 'attribute_not_exists(id)',
+    }));
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e; // already queued or closed
+  }
+}
+
+export async function closures(): Promise<ClosureItem[]> {
+  const items: ClosureItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc().send(new ScanCommand({
+      TableName: table(), FilterExpression: 'begins_with(id, :p)', ExpressionAttributeValues: { ':p': 'closure#' }, ExclusiveStartKey: start, ConsistentRead: true,
+    }));
+    items.push(...((out.Items ?? []) as ClosureItem[]));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** Claims a queued closure (it counts against the quota from now on); false when another worker got it first. */
+export async function markClosed(accountId: string): Promise<boolean> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :closed, closedAt = :now',
+      ConditionExpression: '#s = :queued', ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':closed': 'CLOSED', ':queued': 'QUEUED', ':now': new Date().toISOString() },
+    }));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
+}
+
+/** Puts a claimed closure back in the queue (CloseAccount was refused). */
+export async function requeueClosure(accountId: string): Promise<void> {
+  await doc().send(new UpdateCommand({
+    TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :queued REMOVE closedAt',
+    ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':queued': 'QUEUED' },
+  }));
+}

@@ -1,0 +1,58 @@
+import { PlatformConfigSchema, type PlatformConfig, type TierConfig } from '../../lib/config/schema.js';
+
+/** Environment of the lifecycle Lambdas, set by the TenantLifecycle construct (and by tests). */
+export const ENV = {
+  config: 'TESSERA_PLATFORM_CONFIG',
+  registryTable: 'TESSERA_REGISTRY_TABLE',
+  controlTable: 'TESSERA_CONTROL_TABLE',
+  eventBus: 'TESSERA_EVENT_BUS',
+  blueprintBucket: 'TESSERA_BLUEPRINT_BUCKET',
+  blueprintVersion: 'TESSERA_BLUEPRINT_VERSION',
+  archiveBucket: 'TESSERA_ARCHIVE_BUCKET',
+  archiveKeyArn: 'TESSERA_ARCHIVE_KEY_ARN',
+  organizationRoleArn: 'TESSERA_ORGANIZATION_ROLE_ARN',
+  namespaceDeployerRoleArn: 'TESSERA_NAMESPACE_DEPLOYER_ROLE_ARN',
+  accountCreationCap: 'TESSERA_ACCOUNT_CREATION_CAP',
+  keyDeletionWindowDays: 'TESSERA_KEY_DELETION_WINDOW_DAYS',
+  onboardStateMachineArn: 'TESSERA_ONBOARD_STATE_MACHINE_ARN',
+  changeStateMachineArn: 'TESSERA_CHANGE_STATE_MACHINE_ARN',
+  statusStateMachineArn: 'TESSERA_STATUS_STATE_MACHINE_ARN',
+  offboardStateMachineArn: 'TESSERA_OFFBOARD_STATE_MACHINE_ARN',
+} as const;
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+let cachedConfig: { raw: string; config: PlatformConfig } | undefined;
+
+/** The platform config the app was synthesized with (validated again: a bad value fails loudly). */
+export function platformConfig(): PlatformConfig {
+  // Spelled out (not process.env[name]) so that esbuild's `define` can inline it at bundling:
+  // the config is larger than Lambda's 4 KB environment allows.
+  const raw = process.env.TESSERA_PLATFORM_CONFIG;
+  if (!raw) throw new Error(`environment variable ${ENV.config} is not set`);
+  if (cachedConfig?.raw !== raw) cachedConfig = { raw, config: PlatformConfigSchema.parse(JSON.parse(raw)) };
+  return cachedConfig.config;
+}
+
+export class UnknownTierError extends Error {
+  override readonly name = 'InvalidRequest';
+}
+
+export function tierConfig(tier: string): TierConfig {
+  const config = platformConfig();
+  const t = config.tiers[tier];
+  if (!t) throw new UnknownTierError(`tier "${tier}" does not exist (tiers: ${Object.keys(config.tiers).join(', ')})`);
+  return t;
+}
+
+export function numberEnv(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`environment variable ${name} must be a number, got "${v}"`);
+  return n;
+}

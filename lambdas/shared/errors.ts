@@ -1,0 +1,32 @@
+/**
+ * Errors whose `name` the state machines match: terminal ones are caught and recorded, the
+ * retryable ones are retried with backoff. Messages name the field, value or resource at fault.
+ */
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequest';
+}
+export class AccountCreationFailedError extends Error {
+  override readonly name = 'AccountCreationFailed';
+}
+export class StackFailedError extends Error {
+  override readonly name = 'StackFailed';
+}
+export class NetworkPoolExhaustedError extends Error {
+  override readonly name = 'NetworkPoolExhausted';
+}
+export class StackBusyError extends Error {
+  override readonly name = 'StackBusy';
+}
+
+/** Error names the state machines retry with exponential backoff (throttling and contention). */
+export const RETRYABLE_ERRORS = [
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'Throttling',
+  'ConcurrentModificationException',
+  'ProvisioningRoleNotReady',
+  'StackBusy',
+] as const;
+
+/** Errors no retry can fix: the execution records them and stops. */
+export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantNotFound', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted'] as const;

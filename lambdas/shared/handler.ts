@@ -1,0 +1,42 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { tenantIdOf } from '../lifecycle/state.js';
+import { markStep } from './registry.js';
+
+export const logger = new Logger({ serviceName: 'tessera-lifecycle' });
+export const metrics = new Metrics({ namespace: 'Tessera', serviceName: 'tessera-lifecycle' });
+export const tracer = new Tracer({ serviceName: 'tessera-lifecycle' });
+
+export type StepHandler<I, O> = (event: I, context?: Context) => Promise<O>;
+
+/**
+ * Wraps a lifecycle step: structured logs with the Lambda context, EMF metrics, X-Ray traces.
+ * Errors are logged and re-thrown unchanged: their `name` is what the state machine's Retry and
+ * Catch rules match on.
+ */
+export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, options: { trackStep?: boolean } = {}): StepHandler<I, O> & { step: string } {
+  const wrapped = middy(async (event: I, context: Context) => {
+    const tenantId = tenantIdOf(event as never);
+    logger.appendKeys({ step, tenantId });
+    try {
+      // The registry shows which step runs now, and after a failure which one failed.
+      if (tenantId && options.trackStep !== false) await markStep(tenantId, step);
+      return await fn(event, context);
+    } catch (e) {
+      logger.error('step failed', { error: e as Error });
+      throw e;
+    }
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics));
+  const handler = ((event: I, context?: Context) => wrapped(event, context ?? ({} as Context))) as StepHandler<I, O> & { step: string };
+  handler.step = step;
+  return handler;
+}

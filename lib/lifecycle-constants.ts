@@ -1,0 +1,2 @@
+/** Event source of every Tessera lifecycle event. */
+export const LIFECYCLE_EVENT_SOURCE = 'tessera.lifecycle';

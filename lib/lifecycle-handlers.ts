@@ -1,0 +1,20 @@
+/**
+ * The lifecycle Lambdas: one handler file each under lambdas/lifecycle/. The CDK construct makes
+ * one function per entry; the integration tests map each state of a synthesized state machine to
+ * the same file to run the real handler locally.
+ */
+export const LIFECYCLE_HANDLERS = [
+  'validate-request', 'register-tenant', 'acquire-account-slot', 'release-account-slot', 'create-account',
+  'check-account-status', 'quarantine-account', 'verify-provisioning-access', 'allocate-network', 'deploy-blueprint',
+  'check-stack', 'wire-tenant', 'activate-tenant', 'record-failure', 'set-status', 'begin-change', 'finish-change',
+  'list-tier-tenants', 'begin-offboarding', 'export-tenant-data', 'snapshot-database', 'delete-tenant-stacks',
+  'schedule-key-deletion', 'retire-account', 'finish-offboarding', 'process-closure-queue',
+] as const;
+export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
+
+/** Role names of the lifecycle functions; the organization access role trusts this prefix. */
+export const LIFECYCLE_ROLE_PREFIX = 'tessera-lifecycle-';
+export const lifecycleRoleName = (handler: LifecycleHandlerName) => `${LIFECYCLE_ROLE_PREFIX}${handler}`;
+
+/** The role in the management account through which the platform calls Organizations. */
+export const ORGANIZATION_ACCESS_ROLE_NAME = 'TesseraOrganizationAccess';
