@@ -32,25 +32,11 @@ export class OrganizationAccessRole extends Construct {
         ArnLike: { 'aws:PrincipalArn': roleArn(Aws.PARTITION, props.platformAccountId, `${LIFECYCLE_ROLE_PREFIX}*`) },
       }),
     });
-    const orgArn = (resource: string) => `arn:${Aws.PARTITION}:organizations::${stack.account}:${resource}/${props.organizationId}/*`;
-    const organizationResources = [
-      orgArn('account'), orgArn('ou'), orgArn('root'), `arn:${Aws.PARTITION}:organizations::${stack.account}:policy/${props.organizationId}/service_control_policy/*`,
-    ];
     const provisioningRoles = roleArn(Aws.PARTITION, '*', props.provisioningRoleName);
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       roles: [this.role],
       statements: [
-        new iam.PolicyStatement({
-          sid: 'ReadOrganization',
-          actions: ['organizations:ListRoots', 'organizations:ListOrganizationalUnitsForParent', 'organizations:ListPolicies', 'organizations:ListPoliciesForTarget', 'organizations:ListParents', 'organizations:ListAccounts', 'organizations:DescribeCreateAccountStatus', 'organizations:DescribeAccount'],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({ sid: 'VendAccounts', actions: ['organizations:CreateAccount', 'organizations:TagResource'], resources: ['*'] }),
-        new iam.PolicyStatement({
-          sid: 'PlaceQuarantineAndCloseAccounts',
-          actions: ['organizations:AttachPolicy', 'organizations:DetachPolicy', 'organizations:MoveAccount', 'organizations:CloseAccount'],
-          resources: organizationResources,
-        }),
+        ...organizationsStatements(stack.account, props.organizationId),
         new iam.PolicyStatement({
           sid: 'IntoMemberAccounts',
           actions: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
@@ -59,7 +45,33 @@ export class OrganizationAccessRole extends Construct {
       ],
     });
     acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
-      'The Organizations List/Describe actions and CreateAccount have no resource type; CreateAccount is also limited by the organization itself and by the five-at-a-time cap of the lifecycle.');
-    acknowledge(policy, [...organizationResources, provisioningRoles].map((arn) => wildcardResourceFinding(this, arn)), 'Accounts, OUs and the quarantine SCP are addressed within this organization only; member accounts are created at run time, so their provisioning roles are named by pattern.');
+      'CreateAccount, DescribeCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization.');
+    acknowledge(policy, [...organizationResourceArns(stack.account, props.organizationId), provisioningRoles].map((arn) => wildcardResourceFinding(this, arn)), 'Accounts, OUs and the quarantine SCP are addressed within this organization only; member accounts are created at run time, so their provisioning roles are named by pattern.');
   }
+}
+
+/** Accounts, OUs, the root and SCPs of one organization, as IAM resources. */
+export function organizationResourceArns(managementAccountId: string, organizationId: string): string[] {
+  const arn = (resource: string) => `arn:${Aws.PARTITION}:organizations::${managementAccountId}:${resource}/${organizationId}/*`;
+  return [arn('account'), arn('ou'), arn('root'), `arn:${Aws.PARTITION}:organizations::${managementAccountId}:policy/${organizationId}/service_control_policy/*`];
+}
+
+/** The Organizations permissions of account vending, quarantine and closure. */
+export function organizationsStatements(managementAccountId: string, organizationId: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      // These actions have no resource type.
+      sid: 'VendAndList',
+      actions: ['organizations:CreateAccount', 'organizations:DescribeCreateAccountStatus', 'organizations:ListRoots', 'organizations:ListPolicies', 'organizations:ListAccounts'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'PlaceQuarantineAndCloseAccounts',
+      actions: [
+        'organizations:ListOrganizationalUnitsForParent', 'organizations:ListPoliciesForTarget', 'organizations:ListParents', 'organizations:DescribeAccount',
+        'organizations:AttachPolicy', 'organizations:DetachPolicy', 'organizations:MoveAccount', 'organizations:CloseAccount', 'organizations:TagResource',
+      ],
+      resources: organizationResourceArns(managementAccountId, organizationId),
+    }),
+  ];
 }

@@ -14,6 +14,7 @@ import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.j
 import { roleArn } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { LambdaFunction } from './lambda-function.js';
+import { organizationResourceArns, organizationsStatements } from './organization-access-role.js';
 import { LifecycleWorkflows } from './lifecycle-workflows.js';
 import { TenantArchive } from './tenant-archive.js';
 
@@ -194,7 +195,7 @@ export class TenantLifecycle extends Construct {
       control: [table('ControlTable', this.controlTable.tableArn), keyUse],
       events: [new iam.PolicyStatement({ sid: 'LifecycleEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] })],
       organizations: platformIsManagement
-        ? [new iam.PolicyStatement({ sid: 'Organizations', actions: ORGANIZATIONS_ACTIONS, resources: ['*'] })]
+        ? organizationsStatements(props.config.organization.managementAccountId, props.config.organization.organizationId)
         : [new iam.PolicyStatement({ sid: 'OrganizationAccessRole', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
       tenantAccounts: [platformIsManagement
         ? new iam.PolicyStatement({ sid: 'TenantProvisioningRoles', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [provisioningRoles] })
@@ -227,6 +228,11 @@ export class TenantLifecycle extends Construct {
       wildcard(roleArn(Aws.PARTITION, '*', props.config.roles.provisioningRoleName),
         'Tenant accounts are created at run time; the pattern admits only the provisioning role Organizations creates in each of them, and sessions are tagged with the tenant id.');
     }
+    if (caps.includes('organizations') && platformIsManagement) {
+      const { managementAccountId, organizationId } = props.config.organization;
+      acknowledge(fn.managedPolicy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]', ...organizationResourceArns(managementAccountId, organizationId).map((arn) => wildcardResourceFinding(this, arn))],
+        'CreateAccount, DescribeCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization\'s accounts, OUs, root and SCPs, which exist only at run time.');
+    }
     if (caps.includes('namespaceStacks') && props.namespaceDeployerRole) {
       wildcard(namespaceStackArns(this),
         'Namespace stacks are named tessera-<tenant>-namespace and created per tenant at run time; the pattern admits nothing else, and CloudFormation appends a stack id.');
@@ -241,11 +247,3 @@ export class TenantLifecycle extends Construct {
 }
 
 const namespaceStackArns = (scope: Construct) => Stack.of(scope).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: 'tessera-*-namespace/*' });
-
-/** Organizations actions of the lifecycle when the platform runs in the management account. */
-export const ORGANIZATIONS_ACTIONS = [
-  'organizations:CreateAccount', 'organizations:DescribeCreateAccountStatus', 'organizations:ListRoots', 'organizations:ListOrganizationalUnitsForParent',
-  'organizations:ListPolicies', 'organizations:ListPoliciesForTarget', 'organizations:AttachPolicy', 'organizations:DetachPolicy', 'organizations:ListParents',
-  'organizations:MoveAccount', 'organizations:ListAccounts', 'organizations:CloseAccount', 'organizations:TagResource', 'organizations:DescribeAccount',
-];
-
