@@ -1,0 +1,135 @@
+import { AttachPolicyCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, CreatePolicyCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import type { PlatformConfig } from '../../../lib/config/schema.js';
+import { guardrailPolicy, quarantinePolicy } from '../../../lib/guardrail-policies.js';
+import { LIFECYCLE_EVENT_SOURCE } from '../../../lib/lifecycle-constants.js';
+import { ORGANIZATION_ACCESS_ROLE_NAME } from '../../../lib/lifecycle-handlers.js';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { miniNamespaceBlueprint, miniTenantBlueprint } from './mini-blueprints.js';
+
+export const BLUEPRINT_VERSION = '1.0.0';
+
+export interface PlatformFixture {
+  readonly env: Record<string, string>;
+  readonly platform: AwsCredentialIdentity;
+  readonly management: AwsCredentialIdentity;
+  /** Credentials in any account, as moto lets an assumed role switch accounts. */
+  as(accountId: string, role?: string): Promise<AwsCredentialIdentity>;
+  /** Lifecycle events received so far (detail-type and detail), read from an SQS queue on the bus. */
+  events(): Promise<Array<{ detailType: string; detail: Record<string, unknown> }>>;
+}
+
+/**
+ * What the platform and organization stacks would have created, made in moto by API (moto's
+ * CloudFormation cannot run those templates): registry and control tables with the same keys and
+ * indexes, the lifecycle bus, the blueprint catalog (with the mini blueprints), the archive, the
+ * organization with the Tessera OUs and SCPs.
+ */
+export async function createPlatformFixture(endpoint: string, config: PlatformConfig): Promise<PlatformFixture> {
+  process.env.AWS_ENDPOINT_URL = endpoint;
+  process.env.AWS_REGION = config.homeRegion;
+  process.env.AWS_ACCESS_KEY_ID = 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+  delete process.env.AWS_SESSION_TOKEN;
+  process.env.POWERTOOLS_TRACE_ENABLED = 'false';
+  process.env.POWERTOOLS_DEV = 'false';
+  process.env.POWERTOOLS_LOG_LEVEL = process.env.TESSERA_TEST_LOG_LEVEL ?? 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+  const root = new STSClient({});
+  const as = async (accountId: string, role = 'tessera-test') => {
+    const out = await root.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/${role}`, RoleSessionName: 'fixture', DurationSeconds: 43200 }));
+    const c = out.Credentials!;
+    return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken };
+  };
+  const platform = await as(config.platformAccountId, 'tessera-lifecycle-fixture');
+  const management = await as(config.organization.managementAccountId, ORGANIZATION_ACCESS_ROLE_NAME);
+
+  // The Lambdas' own identity: the platform account.
+  process.env.AWS_ACCESS_KEY_ID = platform.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = platform.secretAccessKey;
+  process.env.AWS_SESSION_TOKEN = platform.sessionToken!;
+
+  const ddb = new DynamoDBClient({ credentials: platform });
+  const gsi = (name: string, key: string) => ({ IndexName: name, KeySchema: [{ AttributeName: key, KeyType: 'HASH' as const }, { AttributeName: 'tenantId', KeyType: 'RANGE' as const }], Projection: { ProjectionType: 'ALL' as const } });
+  await ddb.send(new CreateTableCommand({
+    TableName: 'tessera-tenants', BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'status', AttributeType: 'S' }, { AttributeName: 'tier', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [gsi('by-status', 'status'), gsi('by-tier', 'tier')],
+  }));
+  await ddb.send(new CreateTableCommand({
+    TableName: 'tessera-lifecycle-control', BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  }));
+
+  const s3 = new S3Client({ credentials: platform, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: 'tessera-blueprints' }));
+  await s3.send(new CreateBucketCommand({ Bucket: 'tessera-archive', ObjectLockEnabledForBucket: true }));
+  for (const tier of Object.keys(config.tiers)) {
+    const key = (suffix: string) => `blueprints/${BLUEPRINT_VERSION}/${tier}${suffix}.template.json`;
+    await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: key(''), Body: JSON.stringify(miniTenantBlueprint(BLUEPRINT_VERSION)) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: `blueprints/2.0.0/${tier}.template.json`, Body: JSON.stringify(miniTenantBlueprint('2.0.0')) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: key('-namespace'), Body: JSON.stringify(miniNamespaceBlueprint()) }));
+  }
+  const archiveKey = await new KMSClient({ credentials: platform }).send(new CreateKeyCommand({ Description: 'archive' }));
+
+  const eb = new EventBridgeClient({ credentials: platform });
+  const bus = await eb.send(new CreateEventBusCommand({ Name: 'tessera-lifecycle' }));
+  const sqs = new SQSClient({ credentials: platform });
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'lifecycle-events' }));
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  await eb.send(new PutRuleCommand({ Name: 'all', EventBusName: 'tessera-lifecycle', EventPattern: JSON.stringify({ source: [LIFECYCLE_EVENT_SOURCE] }) }));
+  await eb.send(new PutTargetsCommand({ Rule: 'all', EventBusName: 'tessera-lifecycle', Targets: [{ Id: 'queue', Arn: queueArn }] }));
+
+  const orgs = new OrganizationsClient({ credentials: management });
+  await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  const rootId = (await orgs.send(new ListRootsCommand({}))).Roots![0].Id!;
+  const ous: string[] = [];
+  for (const name of [...Object.keys(config.tiers).map((t) => `tessera-${t}`), config.organization.quarantineOuName, config.organization.suspendedOuName]) {
+    ous.push((await orgs.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: name }))).OrganizationalUnit!.Id!);
+  }
+  const guardrails = await orgs.send(new CreatePolicyCommand({
+    Name: 'tessera-guardrails', Type: 'SERVICE_CONTROL_POLICY', Description: 'guardrails',
+    Content: JSON.stringify(guardrailPolicy({ allowedRegions: config.allowedRegions, provisioningRoleName: config.roles.provisioningRoleName, breakGlassRoleName: config.roles.breakGlassRoleName })),
+  }));
+  await orgs.send(new CreatePolicyCommand({ Name: 'tessera-quarantine', Type: 'SERVICE_CONTROL_POLICY', Description: 'quarantine', Content: JSON.stringify(quarantinePolicy(config.roles)) }));
+  for (const ou of ous) await orgs.send(new AttachPolicyCommand({ PolicyId: guardrails.Policy!.PolicySummary!.Id!, TargetId: ou }));
+
+  const received: Array<{ detailType: string; detail: Record<string, unknown> }> = [];
+  return {
+    platform,
+    management,
+    as,
+    env: {
+      [ENV.config]: JSON.stringify(config),
+      [ENV.registryTable]: 'tessera-tenants',
+      [ENV.controlTable]: 'tessera-lifecycle-control',
+      [ENV.eventBus]: bus.EventBusArn ? 'tessera-lifecycle' : 'tessera-lifecycle',
+      [ENV.blueprintBucket]: 'tessera-blueprints',
+      [ENV.blueprintVersion]: BLUEPRINT_VERSION,
+      [ENV.archiveBucket]: 'tessera-archive',
+      [ENV.archiveKeyArn]: archiveKey.KeyMetadata!.Arn!,
+      [ENV.organizationRoleArn]: `arn:aws:iam::${config.organization.managementAccountId}:role/${ORGANIZATION_ACCESS_ROLE_NAME}`,
+      [ENV.accountCreationCap]: '5',
+      [ENV.keyDeletionWindowDays]: '7',
+    },
+    async events() {
+      for (;;) {
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 }));
+        if (!out.Messages?.length) break;
+        for (const m of out.Messages) {
+          const body = JSON.parse(m.Body!) as { 'detail-type': string; detail: Record<string, unknown> };
+          received.push({ detailType: body['detail-type'], detail: body.detail });
+        }
+      }
+      return received;
+    },
+  };
+}
