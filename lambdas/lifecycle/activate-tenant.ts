@@ -2,7 +2,7 @@ import { DetachPolicyCommand, ListPoliciesForTargetCommand } from '@aws-sdk/clie
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { recordExecution, requireTenant, updateTenant } from '../shared/registry.js';
+import { recordExecution, requireTenant, updateTenant, sameExecution } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
 import type { LifecycleState } from './state.js';
@@ -18,7 +18,7 @@ export const handler = lifecycleHandler('Activate tenant', async (state: Lifecyc
       await orgs.send(new DetachPolicyCommand({ PolicyId: quarantine, TargetId: record.accountId }));
     }
   }
-  const started = record.executions.find((e) => e.kind === 'onboard' && e.requestId === state.request.requestId);
+  const started = record.executions.find((e) => sameExecution(e, { kind: 'onboard', requestId: state.request.requestId, executionArn: state.executionArn }));
   await recordExecution(record.tenantId, {
     kind: 'onboard', requestId: state.request.requestId, executionArn: state.executionArn,
     startedAt: started?.startedAt ?? record.createdAt, endedAt: new Date().toISOString(), status: 'SUCCEEDED',

@@ -3,7 +3,7 @@ import { LIFECYCLE_EVENTS, type LifecycleKind, type TenantStatus } from '../../l
 import { releaseSlot } from '../shared/control-table.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { getTenant, recordExecution, updateTenant } from '../shared/registry.js';
+import { getTenant, recordExecution, sameExecution, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, stackName, type BlueprintKind } from './blueprints.js';
 import { describeStack } from './deploy-blueprint.js';
 import type { LifecycleState } from './state.js';
@@ -36,9 +36,10 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const tenantId = input.request.tenantId;
   const reason = reasonOf(input.error);
   const record = await getTenant(tenantId);
-  if (!record) {
-    // Validation or registration failed before a record existed: nothing to clean, only to report.
-    await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step: 'Validate request', reason });
+  if (!record || (input.kind === 'onboard' && record.requestId !== input.request.requestId)) {
+    // Refused before this request owned a record (invalid, or the id belongs to another
+    // request): nothing of ours to clean, and another tenant's record is not to be touched.
+    await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step: record ? 'Register tenant' : 'Validate request', reason, requestId: input.request.requestId });
     return { status: 'REJECTED', reason };
   }
   const step = record.currentStep ?? 'unknown';
@@ -65,7 +66,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const status: TenantStatus = keepServing ? (record.status === 'UPDATING' ? 'ACTIVE' : record.status) : 'FAILED';
   const at = new Date().toISOString();
   const requestId = input.request.requestId;
-  const started = record.executions.find((e) => e.kind === input.kind && e.requestId === requestId);
+  const started = record.executions.find((e) => sameExecution(e, { kind: input.kind, requestId, executionArn: input.executionArn }));
   await recordExecution(tenantId, {
     kind: input.kind, requestId, executionArn: input.executionArn, startedAt: started?.startedAt ?? at, endedAt: at, status: 'FAILED', failedStep: step, reason,
   });

@@ -1,7 +1,7 @@
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { platformConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { getTenant, putNewTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
+import { getTenant, putNewTenant, sameExecution, TenantConflictError, updateTenant } from '../shared/registry.js';
 import type { LifecycleState } from './state.js';
 
 export interface Registration {
@@ -45,7 +45,7 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
   if (existing.status === 'ACTIVE') return { action: 'done' };
   if (existing.status === 'REQUESTED' || existing.status === 'PROVISIONING' || existing.status === 'FAILED') {
     const resumedFrom = existing.failure?.step;
-    const executions = [...existing.executions.filter((e) => e.executionArn !== state.executionArn || !state.executionArn), execution];
+    const executions = [...existing.executions.filter((e) => !sameExecution(e, execution)), execution];
     await updateTenant(request.tenantId, { status: 'PROVISIONING', failure: undefined, executions }, { expectStatus: ['REQUESTED', 'PROVISIONING', 'FAILED'] });
     return { action: 'proceed', resumedFrom };
   }

@@ -102,10 +102,16 @@ export async function markStep(tenantId: string, step: string): Promise<void> {
   await updateTenant(tenantId, { currentStep: step });
 }
 
-/** Adds or updates the history entry of one lifecycle execution (matched by requestId and kind). */
+/** The same execution: by its ARN when known (a re-run of a request is a new execution), else by request and kind. */
+export function sameExecution(a: LifecycleExecution, b: Pick<LifecycleExecution, 'kind' | 'requestId' | 'executionArn'>): boolean {
+  if (a.executionArn && b.executionArn) return a.executionArn === b.executionArn;
+  return a.requestId === b.requestId && a.kind === b.kind;
+}
+
+/** Adds or updates the history entry of one lifecycle execution. */
 export async function recordExecution(tenantId: string, entry: LifecycleExecution): Promise<TenantRecord> {
   const record = await requireTenant(tenantId);
-  const executions = record.executions.filter((e) => !(e.requestId === entry.requestId && e.kind === entry.kind));
+  const executions = record.executions.filter((e) => !sameExecution(e, entry));
   executions.push(entry);
   return updateTenant(tenantId, { executions: executions.slice(-50) });
 }

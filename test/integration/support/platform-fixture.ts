@@ -11,6 +11,7 @@ import { guardrailPolicy, quarantinePolicy } from '../../../lib/guardrail-polici
 import { LIFECYCLE_EVENT_SOURCE } from '../../../lib/lifecycle-constants.js';
 import { ORGANIZATION_ACCESS_ROLE_NAME } from '../../../lib/lifecycle-handlers.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
+import { inject } from './faults.js';
 import { miniNamespaceBlueprint, miniTenantBlueprint } from './mini-blueprints.js';
 
 export const BLUEPRINT_VERSION = '1.0.0';
@@ -101,6 +102,10 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   }));
   await orgs.send(new CreatePolicyCommand({ Name: 'tessera-quarantine', Type: 'SERVICE_CONTROL_POLICY', Description: 'quarantine', Content: JSON.stringify(quarantinePolicy(config.roles)) }));
   for (const ou of ous) await orgs.send(new AttachPolicyCommand({ PolicyId: guardrails.Policy!.PolicySummary!.Id!, TargetId: ou }));
+
+  // moto has no UpdateTerminationProtection (and ignores termination protection): answer it here.
+  inject('moto-termination-protection', (next, context) => async (args) =>
+    context.commandName === 'UpdateTerminationProtectionCommand' ? { output: { StackId: args.input.StackName, $metadata: {} } } : next(args));
 
   const received: Array<{ detailType: string; detail: Record<string, unknown> }> = [];
   return {
