@@ -272,7 +272,7 @@ export class LifecycleWorkflows extends Construct {
 
     // `export` and `snapshot` start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {
-      parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: null, snapshot: null },
+      parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {} },
     }).next(begin).next(exportData);
   }
 

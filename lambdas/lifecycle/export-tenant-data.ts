@@ -23,11 +23,13 @@ const BATCH = 200;
  * state machine loops until `done`. Objects are read through the tenant's break-glass role
  * (SourceIdentity tessera-offboarding-<tenant>), the only non-tenant principal the bucket admits.
  */
-export const handler = lifecycleHandler('Export tenant data', async (state: LifecycleState & { export?: ExportProgress }): Promise<ExportProgress> => {
+export const handler = lifecycleHandler('Export tenant data', async (state: LifecycleState & { export?: Partial<ExportProgress> }): Promise<ExportProgress> => {
   const record = await requireTenant(state.request.tenantId);
   const bucket = record.stackOutputs.BucketName;
   const archive = requireEnv(ENV.archiveBucket);
-  const progress: ExportProgress = state.export ?? { prefix: `${record.tenantId}/${new Date().toISOString().slice(0, 10)}/`, objects: 0, bytes: 0, done: false };
+  const progress: ExportProgress = state.export?.prefix
+    ? (state.export as ExportProgress)
+    : { prefix: `${record.tenantId}/${new Date().toISOString().slice(0, 10)}/`, objects: 0, bytes: 0, done: false };
   if (!bucket) return { ...progress, done: true };
 
   const source = clientWith(S3Client, await tenantBreakGlassCredentials(record.accountId!, record.tenantId));

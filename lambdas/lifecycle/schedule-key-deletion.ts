@@ -14,6 +14,6 @@ export const handler = lifecycleHandler('Schedule key deletion', async (state: L
   const kms = clientWith(KMSClient, await tenantAccountCredentials(record.accountId!, record.tenantId, 'key'));
   const key = await kms.send(new DescribeKeyCommand({ KeyId: keyArn }));
   if (key.KeyMetadata?.KeyState === 'PendingDeletion') return { scheduled: true, deletionDate: key.KeyMetadata.DeletionDate?.toISOString() };
-  const out = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyArn, PendingWindowInDays: numberEnv(ENV.keyDeletionWindowDays, 30) }));
+  const out = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyMetadata?.KeyId ?? keyArn, PendingWindowInDays: numberEnv(ENV.keyDeletionWindowDays, 30) }));
   return { scheduled: true, deletionDate: out.DeletionDate?.toISOString() };
 });

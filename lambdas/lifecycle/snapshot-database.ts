@@ -21,7 +21,7 @@ export interface SnapshotProgress {
  * make a snapshot under it unreadable), share the copy with the platform account, and note it in
  * the archive. One phase per invocation; the state machine waits between them.
  */
-export const handler = lifecycleHandler('Snapshot database', async (state: LifecycleState & { snapshot?: SnapshotProgress; export?: ExportProgress }): Promise<SnapshotProgress> => {
+export const handler = lifecycleHandler('Snapshot database', async (state: LifecycleState & { snapshot?: Partial<SnapshotProgress>; export?: Partial<ExportProgress> }): Promise<SnapshotProgress> => {
   const record = await requireTenant(state.request.tenantId);
   const instance = record.stackOutputs.DatabaseInstanceId;
   if (!instance) return { phase: 'DONE', done: true };
@@ -30,8 +30,8 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
     const out = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
     return out.DBSnapshots?.[0]?.Status === 'available';
   };
-  const progress = state.snapshot;
-  if (!progress) {
+  const progress = state.snapshot as SnapshotProgress | undefined;
+  if (!progress?.phase) {
     const snapshotId = `tessera-${record.tenantId}-final-${Date.now()}`;
     await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: snapshotId, Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }] }));
     return { phase: 'SNAPSHOT', snapshotId, done: false };

@@ -12,7 +12,8 @@ export function miniTenantBlueprint(version: string): Record<string, unknown> {
     Description: `mini tenant blueprint ${version}`,
     Parameters: { TenantId: { Type: 'String' }, VpcCidr: { Type: 'String' } },
     Resources: {
-      Key: { Type: 'AWS::KMS::Key', DeletionPolicy: 'Retain', Properties: { EnableKeyRotation: true, KeyPolicy: { Version: '2012-10-17', Statement: [] } } },
+      // KeyPolicy as a JSON string: moto needs one, and fails DescribeKey when it is an object.
+      Key: { Type: 'AWS::KMS::Key', DeletionPolicy: 'Retain', Properties: { EnableKeyRotation: true, KeyPolicy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) } },
       Bucket: { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain', Properties: {} },
       Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: { Ref: 'VpcCidr' } } },
       Database: {

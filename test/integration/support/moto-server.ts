@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,7 @@ export async function startMoto(): Promise<MotoServer> {
   const child: ChildProcess = spawn(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
+  if (process.env.MOTO_LOG) child.stderr?.pipe(createWriteStream(process.env.MOTO_LOG));
   const kill = () => child.kill('SIGTERM');
   process.once('exit', kill);
   const deadline = Date.now() + 60_000;

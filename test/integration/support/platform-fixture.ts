@@ -78,6 +78,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
     await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: key(''), Body: JSON.stringify(miniTenantBlueprint(BLUEPRINT_VERSION)) }));
     await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: `blueprints/2.0.0/${tier}.template.json`, Body: JSON.stringify(miniTenantBlueprint('2.0.0')) }));
     await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: key('-namespace'), Body: JSON.stringify(miniNamespaceBlueprint()) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: `blueprints/2.0.0/${tier}-namespace.template.json`, Body: JSON.stringify(miniNamespaceBlueprint()) }));
   }
   const archiveKey = await new KMSClient({ credentials: platform }).send(new CreateKeyCommand({ Description: 'archive' }));
 
