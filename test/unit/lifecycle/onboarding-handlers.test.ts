@@ -117,7 +117,7 @@ describe('Create account / Check account', async () => {
   it('fails terminally on EMAIL_ALREADY_EXISTS and ACCOUNT_LIMIT_EXCEEDED, naming the reason', async () => {
     for (const reason of ['EMAIL_ALREADY_EXISTS', 'ACCOUNT_LIMIT_EXCEEDED']) {
       records.set('acme', tenant({ accountId: undefined, createAccountRequestId: 'car-1' }));
-      orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { State: 'FAILED', FailureReason: reason } });
+      orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { State: 'FAILED', FailureReason: reason as 'EMAIL_ALREADY_EXISTS' } });
       await expect(check(state())).rejects.toMatchObject({ name: 'AccountCreationFailed', message: expect.stringContaining(reason) });
     }
   });
