@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket.js';
+import { AdminApi } from '../constructs/admin-api.js';
 import { AuditTrail } from '../constructs/audit-trail.js';
 import { BlueprintCatalog } from '../constructs/blueprint-catalog.js';
 import { BreakGlassRole } from '../constructs/break-glass-role.js';
@@ -74,6 +75,8 @@ export class PlatformStack extends Stack {
       namespaceDeployerRole: shared?.namespaceDeployerRole,
     });
 
+    const admin = new AdminApi(this, 'Admin', { config, encryptionKey: key, registry: this.registry.table, workflows: this.lifecycle.workflows });
+    new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
     new CfnOutput(this, 'OnboardStateMachineArn', { value: this.lifecycle.workflows.onboard.stateMachineArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
     new CfnOutput(this, 'LifecycleEventBusName', { value: this.events.bus.eventBusName });

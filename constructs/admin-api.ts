@@ -1,0 +1,110 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import type { PlatformConfig } from '../lib/config/schema.js';
+import { ENV } from '../lambdas/shared/environment.js';
+import { LambdaFunction } from './lambda-function.js';
+
+export interface AdminApiProps {
+  readonly config: PlatformConfig;
+  readonly encryptionKey: kms.IKey;
+  readonly registry: dynamodb.ITableV2;
+  readonly workflows: { onboard: sfn.IStateMachine; change: sfn.IStateMachine; status: sfn.IStateMachine; offboard: sfn.IStateMachine };
+}
+
+/**
+ * The admin REST API: IAM-authenticated (SigV4; platform admins' roles need execute-api:Invoke),
+ * request-validated, access- and execution-logged, traced. One Lambda routes the calls.
+ */
+export class AdminApi extends Construct {
+  readonly api: apigw.RestApi;
+  readonly handler: LambdaFunction;
+
+  constructor(scope: Construct, id: string, props: AdminApiProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const machines = Object.values(props.workflows);
+    this.handler = new LambdaFunction(this, 'Handler', {
+      handlerFile: 'admin/admin-api',
+      roleName: 'tessera-admin-api',
+      encryptionKey: props.encryptionKey,
+      invocation: 'by API Gateway, which returns every error to the caller',
+      environment: {
+        [ENV.registryTable]: props.registry.tableName,
+        [ENV.onboardStateMachineArn]: props.workflows.onboard.stateMachineArn,
+        [ENV.changeStateMachineArn]: props.workflows.change.stateMachineArn,
+        [ENV.statusStateMachineArn]: props.workflows.status.stateMachineArn,
+        [ENV.offboardStateMachineArn]: props.workflows.offboard.stateMachineArn,
+      },
+      define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(props.config)) },
+    });
+    // The lifecycle state machines are named tessera-<workflow> (LifecycleWorkflows).
+    const executions = Object.keys(props.workflows).map((name) =>
+      stack.formatArn({ service: 'states', resource: 'execution', resourceName: `tessera-${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+    this.handler.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadRegistry', actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+      resources: [props.registry.tableArn, `${props.registry.tableArn}/index/by-status`, `${props.registry.tableArn}/index/by-tier`],
+    }));
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartLifecycle', actions: ['states:StartExecution'], resources: machines.map((m) => m.stateMachineArn) }));
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }));
+    acknowledge(this.handler.managedPolicy, executions.map((arn) => wildcardResourceFinding(this, arn)),
+      'Executions are named per request at run time; the pattern admits executions of the four lifecycle state machines only, for reading their progress.');
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: 'tessera-admin',
+      description: 'Tessera admin API: tenant lifecycle (IAM auth)',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: 'v1',
+        tracingEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        throttlingRateLimit: 20,
+        throttlingBurstLimit: 40,
+      },
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+    });
+    const validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
+    const integration = new apigw.LambdaIntegration(this.handler.function);
+    const method = (resource: apigw.IResource, verb: string) => resource.addMethod(verb, integration, { requestValidator: validator });
+    const tenants = this.api.root.addResource('admin').addResource('tenants');
+    method(tenants, 'GET');
+    method(tenants, 'POST');
+    const tenant = tenants.addResource('{id}');
+    for (const verb of ['GET', 'PATCH', 'DELETE']) method(tenant, verb);
+    method(tenant.addResource('suspend'), 'POST');
+    method(tenant.addResource('resume'), 'POST');
+    method(tenant.addResource('execution'), 'GET');
+
+    const stage = this.api.deploymentStage.node.defaultChild!;
+    acknowledge(stage, ['AwsSolutions::AwsSolutions-APIG3', 'NIST.800.53.R5::NIST.800.53.R5-APIGWAssociatedWithWAF'],
+      'The admin API accepts only SigV4-signed calls from platform admin roles (IAM auth on every method) and is throttled at 20 rps; there is no anonymous traffic for a WAF to filter.');
+    acknowledge(stage, ['NIST.800.53.R5::NIST.800.53.R5-APIGWCacheEnabledAndEncrypted', 'HIPAA.Security::HIPAA.Security-APIGWCacheEnabledAndEncrypted'],
+      'Admin responses reflect the registry at the moment of the call (status, current step); caching them would show stale lifecycle state, so no cache exists to encrypt.');
+    acknowledge(stage, ['NIST.800.53.R5::NIST.800.53.R5-APIGWSSLEnabled', 'HIPAA.Security::HIPAA.Security-APIGWSSLEnabled'],
+      'The only backend is a Lambda integration invoked by API Gateway through AWS; there is no HTTP backend to present a client certificate to.');
+    for (const m of this.api.methods) {
+      acknowledge(m, ['AwsSolutions::AwsSolutions-COG4'],
+        'Admin calls are authorized by IAM (SigV4) against platform admin roles, the AWS-native control for an operator API; a Cognito user pool would add a second identity store.');
+    }
+    const cwRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cwRole) {
+      acknowledge(cwRole, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]'],
+        'API Gateway\'s account-level logging role uses the AWS-managed push-to-CloudWatch policy AWS documents for it.');
+    }
+  }
+}
