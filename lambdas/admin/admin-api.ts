@@ -108,7 +108,13 @@ const routes: Record<string, Route> = {
   },
   'POST /admin/tenants/{id}/suspend': async (event, id) => statusChange(event, id!, 'suspend'),
   'POST /admin/tenants/{id}/resume': async (event, id) => statusChange(event, id!, 'resume'),
-  'GET /admin/tenants/{id}/execution': async (_e, id) => json(200, await executionProgress(await tenantOr404(id!))),
+  'GET /admin/tenants/{id}/execution': async (event, id) => {
+    // Right after a create the record may not exist yet; the execution does.
+    const record = await getTenant(id!);
+    const executionArn = event.queryStringParameters?.executionArn ?? record?.executions.at(-1)?.executionArn;
+    if (!executionArn && !record) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
+    return json(200, await executionProgress(id!, record, executionArn));
+  },
 };
 
 async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'suspend' | 'resume'): Promise<APIGatewayProxyResult> {
@@ -119,13 +125,12 @@ async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'su
   return json(202, { tenantId: record.tenantId, executionArn, status: action === 'suspend' ? 'SUSPENDED' : 'ACTIVE' });
 }
 
-/** The latest execution of a tenant, step by step with durations, from its Step Functions history. */
-export async function executionProgress(record: TenantRecord) {
-  const latest = record.executions.at(-1);
-  if (!latest?.executionArn) return { tenantId: record.tenantId, status: record.status, currentStep: record.currentStep, failure: record.failure, steps: [] };
+/** One execution of a tenant (the latest unless named), step by step with durations, from its Step Functions history. */
+export async function executionProgress(tenantId: string, record: TenantRecord | undefined, executionArn: string | undefined) {
+  if (!executionArn) return { tenantId, status: record?.status, currentStep: record?.currentStep, failure: record?.failure, steps: [] };
   const sfn = platformClient(SFNClient);
-  const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: latest.executionArn }));
-  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: latest.executionArn, maxResults: 1000 }));
+  const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
   const steps: Array<{ name: string; startedAt: string; endedAt?: string; seconds?: number; status: 'RUNNING' | 'DONE' | 'FAILED' }> = [];
   for (const e of history.events ?? []) {
     const at = e.timestamp!.toISOString();
@@ -136,9 +141,11 @@ export async function executionProgress(record: TenantRecord) {
     }
     if (e.type?.endsWith('Failed') && steps.length) Object.assign(steps.at(-1)!, { status: 'FAILED' });
   }
+  const kind = executionArn.split(':execution:')[1]?.split(':')[0]?.replace(/^tessera-/, '');
+  const current = record ?? (await getTenant(tenantId));
   return {
-    tenantId: record.tenantId, status: record.status, kind: latest.kind, executionArn: latest.executionArn,
-    executionStatus: execution.status, currentStep: record.currentStep, failure: record.failure, steps,
+    tenantId, status: current?.status, kind, executionArn, executionStatus: execution.status,
+    currentStep: current?.currentStep, failure: execution.status === 'FAILED' ? current?.failure : undefined, steps,
   };
 }
 

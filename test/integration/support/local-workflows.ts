@@ -61,7 +61,11 @@ export class LocalWorkflows {
   }
 
   /** Runs `workflow` to its end; resolves with the output, or with the error of a failed execution. */
-  async run(workflow: WorkflowName, input: unknown): Promise<{ output?: any; error?: { name: string; message: string }; states: string[] }> {
+  async run(
+    workflow: WorkflowName,
+    input: unknown,
+    options: { executionArn?: string; onEvent?: (e: { type: string; name?: string; at: Date }) => void } = {},
+  ): Promise<{ output?: any; error?: { name: string; message: string }; states: string[] }> {
     const definition = this.definitions[workflow];
     const taskHandlers: Record<string, Handler> = {};
     const waits: Record<string, number> = {};
@@ -83,12 +87,14 @@ export class LocalWorkflows {
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
     const execution = machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
-      context: { Execution: { Id: `arn:aws:states:us-east-1:222222222222:execution:tessera-${workflow}:${randomUUID()}`, Input: input, StartTime: new Date().toISOString() } } as never,
+      context: { Execution: { Id: options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${workflow}:${randomUUID()}`, Input: input, StartTime: new Date().toISOString() } } as never,
     });
     const states: string[] = [];
     const log = (async () => {
       for await (const event of execution.eventLogs) {
-        if ((event as { type: string }).type === 'StateEntered') states.push((event as { state: { name: string } }).state.name);
+        const e = event as { type: string; state?: { name: string } };
+        if (e.type === 'StateEntered') states.push(e.state!.name);
+        options.onEvent?.({ type: e.type, name: e.state?.name, at: new Date() });
       }
     })();
     try {

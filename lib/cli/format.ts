@@ -1,0 +1,32 @@
+import type { TenantRecord } from '../tenant-record.js';
+
+/** Plain-text tables for a terminal; `--json` prints the API's JSON instead. */
+export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
+  const cells = rows.map((r) => columns.map((c) => String(r[c] ?? '-')));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
+}
+
+export function tenantDetails(t: TenantRecord): string {
+  const lines = [
+    `tenant      ${t.tenantId} (${t.name})`,
+    `status      ${t.status}${t.currentStep ? ` — step: ${t.currentStep}` : ''}`,
+    `tier        ${t.tier} (${t.isolation} isolation)`,
+    `account     ${t.accountId ?? '-'}`,
+    `vpc         ${t.vpcCidr ?? '-'}`,
+    `blueprint   ${t.blueprintVersion ?? '-'}${t.stackName ? ` (stack ${t.stackName})` : ''}`,
+    `admin       ${t.adminEmail}`,
+    `created     ${t.createdAt}`,
+  ];
+  if (t.failure) lines.push(`failure     ${t.failure.step}: ${t.failure.reason}`);
+  if (Object.keys(t.stackOutputs).length) {
+    lines.push('outputs');
+    for (const [k, v] of Object.entries(t.stackOutputs)) lines.push(`  ${k.padEnd(24)}${v}`);
+  }
+  if (t.executions.length) {
+    lines.push('history');
+    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : ''}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,134 @@
+import { Command, Option } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { TENANT_STATUSES, type TenantRecord } from '../tenant-record.js';
+import { AdminApiError, AdminClient } from './admin-client.js';
+import { table, tenantDetails } from './format.js';
+
+interface Progress {
+  status: string;
+  kind?: string;
+  executionStatus?: string;
+  currentStep?: string;
+  failure?: { step: string; reason: string };
+  steps: Array<{ name: string; seconds?: number; status: string }>;
+}
+
+type Globals = { apiUrl?: string; region?: string; json?: boolean };
+
+const print = (s: string) => process.stdout.write(`${s}\n`);
+
+function client(cmd: Command): { api: AdminClient; json: boolean } {
+  const g = cmd.optsWithGlobals<Globals>();
+  const url = g.apiUrl ?? process.env.TESSERA_API_URL;
+  if (!url) throw new AdminApiError(0, 'no admin API URL: pass --api-url or set TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)');
+  return { api: new AdminClient(url, g.region ?? process.env.AWS_REGION ?? 'us-east-1'), json: Boolean(g.json) };
+}
+
+/** Polls the latest execution and prints each step as it finishes, with its duration. */
+export async function watch(api: AdminClient, id: string, intervalMs: number, json: boolean, executionArn?: string): Promise<Progress> {
+  const printed = new Set<number>();
+  const started = Date.now();
+  let lastStep = '';
+  for (;;) {
+    const p = await api.call<Progress>('GET', `/admin/tenants/${encodeURIComponent(id)}/execution`, undefined, { executionArn });
+    p.steps.forEach((s, i) => {
+      if (s.status === 'RUNNING' || printed.has(i) || /\?$|^Start |ready$|^Wait /.test(s.name)) return;
+      printed.add(i);
+      if (json) print(JSON.stringify({ step: s.name, status: s.status, seconds: s.seconds }));
+      else print(`  ${s.status === 'FAILED' ? '✗' : '✓'} ${s.name.padEnd(30)} ${s.seconds !== undefined ? `${s.seconds.toFixed(1)} s` : ''}`);
+    });
+    const running = p.steps.findLast((s) => s.status === 'RUNNING' && !/\?$/.test(s.name));
+    if (!json && running && running.name !== lastStep && /^Wait /.test(running.name)) print(`  … ${running.name.toLowerCase()}`);
+    lastStep = running?.name ?? lastStep;
+    if (p.executionStatus && p.executionStatus !== 'RUNNING') {
+      if (!json) {
+        print(`${p.kind ?? 'execution'} ${p.executionStatus.toLowerCase()} in ${((Date.now() - started) / 1000).toFixed(1)} s — tenant ${id} is ${p.status}`);
+        if (p.failure) print(`failed at "${p.failure.step}": ${p.failure.reason}`);
+      }
+      return p;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function tenantsCommand(): Command {
+  const tenants = new Command('tenants').description('onboard, list, change, suspend, resume, offboard and watch tenants');
+
+  tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
+    .requiredOption('--id <tenantId>', 'tenant id: lower-case DNS label, 3-24 characters')
+    .requiredOption('--name <name>', 'display name')
+    .requiredOption('--tier <tier>', 'tier name (see the platform config)')
+    .requiredOption('--admin-email <email>', 'tenant administrator; the root email of an account-isolated tenant')
+    .option('--request-id <requestId>', 'idempotency key (default: a new one, printed)')
+    .option('--watch', 'follow the onboarding until it ends')
+    .option('--interval <seconds>', 'watch poll interval', '2')
+    .action(async (o, cmd: Command) => {
+      const { api, json } = client(cmd);
+      const requestId = o.requestId ?? `cli-${randomUUID()}`;
+      const out = await api.call<{ executionArn: string; status: string }>('POST', '/admin/tenants', { tenantId: o.id, name: o.name, tier: o.tier, adminEmail: o.adminEmail, requestId });
+      if (json) print(JSON.stringify({ ...out, requestId }));
+      else print(`onboarding ${o.id} (tier ${o.tier}) started — request ${requestId}\nexecution ${out.executionArn}`);
+      if (o.watch) {
+        const p = await watch(api, o.id, Number(o.interval) * 1000, json, out.executionArn);
+        if (p.executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+      }
+    });
+
+  tenants.command('list').description('list tenants')
+    .addOption(new Option('--status <status>', 'only this status').choices([...TENANT_STATUSES]))
+    .option('--tier <tier>', 'only this tier')
+    .action(async (o, cmd: Command) => {
+      const { api, json } = client(cmd);
+      const out = await api.call<{ tenants: TenantRecord[] }>('GET', '/admin/tenants', undefined, { status: o.status, tier: o.tier });
+      if (json) print(JSON.stringify(out.tenants, null, 2));
+      else print(out.tenants.length ? table(out.tenants as never, ['tenantId', 'tier', 'status', 'isolation', 'accountId', 'blueprintVersion', 'currentStep']) : 'no tenants');
+    });
+
+  tenants.command('show').description('show a tenant: status, resources, history').argument('<id>')
+    .action(async (id: string, _o, cmd: Command) => {
+      const { api, json } = client(cmd);
+      const t = await api.call<TenantRecord>('GET', `/admin/tenants/${encodeURIComponent(id)}`);
+      print(json ? JSON.stringify(t, null, 2) : tenantDetails(t));
+    });
+
+  tenants.command('update').description('change tier or roll to another blueprint version').argument('<id>')
+    .option('--tier <tier>', 'target tier (same isolation mode)')
+    .option('--blueprint-version <version>', 'target blueprint version')
+    .option('--watch', 'follow the change until it ends')
+    .action(async (id: string, o, cmd: Command) => {
+      const { api, json } = client(cmd);
+      const out = await api.call<{ executionArn: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, { tier: o.tier, blueprintVersion: o.blueprintVersion });
+      print(json ? JSON.stringify(out) : `change of ${id} started\nexecution ${out.executionArn}`);
+      if (o.watch && (await watch(api, id, 2000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+    });
+
+  for (const action of ['suspend', 'resume'] as const) {
+    tenants.command(action).description(action === 'suspend' ? 'stop serving a tenant at once; keep every resource' : 'serve a suspended tenant again').argument('<id>')
+      .action(async (id: string, _o, cmd: Command) => {
+        const { api, json } = client(cmd);
+        const out = await api.call<{ status: string; executionArn: string }>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`);
+        print(json ? JSON.stringify(out) : `${id}: ${action} requested (${out.status})`);
+      });
+  }
+
+  tenants.command('delete').description('offboard: archive data, delete the stack (data stores kept), schedule key deletion, close the account').argument('<id>')
+    .option('--yes', 'confirm; without it nothing happens')
+    .option('--watch', 'follow the offboarding until it ends')
+    .option('--interval <seconds>', 'watch poll interval', '2')
+    .action(async (id: string, o, cmd: Command) => {
+      const { api, json } = client(cmd);
+      if (!o.yes) throw new AdminApiError(0, `offboarding ${id} cannot be undone after the key deletion window: repeat with --yes`);
+      const out = await api.call<{ executionArn: string }>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`);
+      print(json ? JSON.stringify(out) : `offboarding ${id} started\nexecution ${out.executionArn}`);
+      if (o.watch && (await watch(api, id, Number(o.interval) * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+    });
+
+  tenants.command('watch').description('follow the latest lifecycle execution of a tenant, step by step').argument('<id>')
+    .option('--interval <seconds>', 'poll interval', '2')
+    .action(async (id: string, o, cmd: Command) => {
+      const { api, json } = client(cmd);
+      if ((await watch(api, id, Number(o.interval) * 1000, json)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+    });
+
+  return tenants;
+}

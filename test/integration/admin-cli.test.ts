@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/synth.js';
+import { LocalPlatform } from './support/local-platform.js';
+
+let platform: LocalPlatform;
+beforeAll(async () => {
+  platform = await LocalPlatform.start(configWith());
+});
+afterAll(async () => platform?.stop());
+
+/** Runs the real `tessera` CLI (bin/tessera.mjs) against the local admin API. */
+function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs'), ...args], {
+      env: { ...process.env, TESSERA_API_URL: platform.apiUrl, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' },
+    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+describe('tessera CLI and admin API', () => {
+  it('onboards a tenant and shows each step live', async () => {
+    const run = await tessera('tenants', 'create', '--id', 'acme', '--name', 'Acme Corp', '--tier', 'starter', '--admin-email', 'ops@acme.example.com', '--request-id', 'req-acme-cli-1', '--watch', '--interval', '0.2');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/onboarding acme \(tier starter\) started — request req-acme-cli-1/);
+    for (const step of ['Validate request', 'Register tenant', 'Allocate network', 'Deploy blueprint', 'Check blueprint', 'Deploy namespace', 'Wire tenant', 'Activate tenant']) {
+      expect(run.stdout).toContain(step);
+    }
+    expect(run.stdout).toMatch(/onboard succeeded in [\d.]+ s — tenant acme is ACTIVE/);
+    expect((await getTenant('acme'))?.status).toBe('ACTIVE');
+  });
+
+  it('returns the same onboarding for the same request id', async () => {
+    const again = await tessera('--json', 'tenants', 'create', '--id', 'acme', '--name', 'Acme Corp', '--tier', 'starter', '--admin-email', 'ops@acme.example.com', '--request-id', 'req-acme-cli-1');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'ACTIVE' });
+    expect([...platform.executions.keys()].filter((k) => k.includes(':tessera-onboard:onboard-acme-'))).toHaveLength(1);
+  });
+
+  it('lists and shows tenants', async () => {
+    const list = await tessera('tenants', 'list');
+    expect(list.stdout).toMatch(/TENANTID\s+TIER\s+STATUS/);
+    expect(list.stdout).toMatch(/acme\s+starter\s+ACTIVE\s+vpc\s+333333333333\s+1\.0\.0/);
+    const show = await tessera('tenants', 'show', 'acme');
+    expect(show.stdout).toMatch(/status\s+ACTIVE/);
+    expect(show.stdout).toMatch(/BucketName\s+tessera-acme-bucket/);
+    const json = JSON.parse((await tessera('--json', 'tenants', 'list', '--status', 'ACTIVE')).stdout);
+    expect(json.map((t: { tenantId: string }) => t.tenantId)).toEqual(['acme']);
+  });
+
+  it('suspends and resumes', async () => {
+    expect((await tessera('tenants', 'suspend', 'acme')).stdout).toMatch(/acme: suspend requested/);
+    await platform.settle();
+    expect((await getTenant('acme'))?.status).toBe('SUSPENDED');
+    const twice = await tessera('tenants', 'suspend', 'acme');
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/error: tenant "acme" is SUSPENDED; suspension needs ACTIVE \(invalid_status, field status\)/);
+    await tessera('tenants', 'resume', 'acme');
+    await platform.settle();
+    expect((await getTenant('acme'))?.status).toBe('ACTIVE');
+  });
+
+  it('answers bad requests with the field and the value, and changes nothing', async () => {
+    const bad = await tessera('tenants', 'create', '--id', 'Bad_Id', '--name', 'x', '--tier', 'gold', '--admin-email', 'nope');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/error: tenantId = "Bad_Id": must be a lower-case DNS label.*adminEmail = "nope"/);
+    const tier = await tessera('tenants', 'create', '--id', 'initech', '--name', 'x', '--tier', 'gold', '--admin-email', 'a@initech.example.com');
+    expect(tier.stderr).toMatch(/tier = "gold": does not exist \(tiers: starter, professional, enterprise\) \(unknown_tier, field tier\)/);
+    expect(await getTenant('initech')).toBeUndefined();
+    const missing = await tessera('tenants', 'show', 'nobody');
+    expect(missing.stderr).toMatch(/error: tenant "nobody" does not exist \(tenant_not_found, field id\)/);
+    const unconfirmed = await tessera('tenants', 'delete', 'acme');
+    expect(unconfirmed.stderr).toMatch(/repeat with --yes/);
+    expect((await getTenant('acme'))?.status).toBe('ACTIVE');
+  });
+
+  it('offboards with --yes', async () => {
+    const run = await tessera('tenants', 'delete', 'acme', '--yes', '--watch', '--interval', '0.2');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/offboard succeeded in [\d.]+ s — tenant acme is OFFBOARDED/);
+  });
+});
