@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
@@ -24,18 +23,26 @@ export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, opti
   const wrapped = middy(async (event: I, context: Context) => {
     const tenantId = tenantIdOf(event as never);
     logger.appendKeys({ step, tenantId });
+    // One EMF record per step outcome, published at once (a step is one invocation).
+    const outcome = (name: string) => {
+      const m = metrics.singleMetric();
+      m.addDimension('Step', step);
+      m.addMetric(name, MetricUnit.Count, 1);
+    };
     try {
       // The registry shows which step runs now, and after a failure which one failed.
       if (tenantId && options.trackStep !== false) await markStep(tenantId, step);
-      return await fn(event, context);
+      const result = await fn(event, context);
+      outcome('StepSucceeded');
+      return result;
     } catch (e) {
+      outcome('StepFailed');
       logger.error('step failed', { error: e as Error });
       throw e;
     }
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics));
+    .use(captureLambdaHandler(tracer));
   const handler = ((event: I, context?: Context) => wrapped(event, context ?? ({} as Context))) as StepHandler<I, O> & { step: string };
   handler.step = step;
   return handler;

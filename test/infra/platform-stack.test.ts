@@ -100,3 +100,44 @@ describe('PlatformStack', () => {
     });
   });
 });
+
+describe('PlatformStack lifecycle', () => {
+  it('runs every lifecycle step as a Node.js 24 arm64 Lambda with tracing, reserved concurrency and its own role', () => {
+    const fns = Object.values(platform.findResources('AWS::Lambda::Function', { Properties: { Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Lifecycle'), 'Arn'] } } })) as any[];
+    expect(fns.length).toBe(26);
+    for (const f of fns) {
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, ReservedConcurrentExecutions: 10 });
+    }
+    const roleNames = Object.values(platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).filter((n) => typeof n === 'string' && n.startsWith('tessera-lifecycle-'));
+    expect(roleNames).toHaveLength(26);
+  });
+
+  it('logs every state machine at level ALL with X-Ray', () => {
+    const machines = Object.values(platform.findResources('AWS::StepFunctions::StateMachine')) as any[];
+    expect(machines.map((m) => m.Properties.StateMachineName).sort()).toEqual(['tessera-change', 'tessera-offboard', 'tessera-onboard', 'tessera-status', 'tessera-upgrade']);
+    for (const m of machines) {
+      expect(m.Properties).toMatchObject({ StateMachineType: 'STANDARD', TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true } });
+    }
+  });
+
+  it('starts an onboarding from a Tenant Onboarding Requested event, with the event detail as the request', () => {
+    platform.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['tessera.lifecycle'], 'detail-type': ['Tenant Onboarding Requested'] },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^LifecycleWorkflowsOnboard') }, InputPath: '$.detail' })],
+    });
+  });
+
+  it('serves the admin API with IAM auth on every method', () => {
+    const methods = Object.values(platform.findResources('AWS::ApiGateway::Method')) as any[];
+    expect(methods.length).toBe(8);
+    for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('trusts the organization access role from the lifecycle roles only', () => {
+    const org = template(buildApp().organization);
+    org.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'TesseraOrganizationAccess',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Condition: { ArnLike: { 'aws:PrincipalArn': Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::222222222222:role/tessera-lifecycle-*']) ]) }) } } })] },
+    });
+  });
+});

@@ -64,7 +64,7 @@ export class LocalWorkflows {
   async run(
     workflow: WorkflowName,
     input: unknown,
-    options: { executionArn?: string; onEvent?: (e: { type: string; name?: string; at: Date }) => void } = {},
+    options: { executionArn?: string; onEvent?: (e: { type: string; name?: string; at: Date }) => void; waitMs?: number } = {},
   ): Promise<{ output?: any; error?: { name: string; message: string }; states: string[] }> {
     const definition = this.definitions[workflow];
     const taskHandlers: Record<string, Handler> = {};
@@ -78,7 +78,7 @@ export class LocalWorkflows {
           taskHandlers[name] = (event: unknown) => handler(event);
           retries[name] = 1;
         }
-        if (state.Type === 'Wait') waits[name] = 1;
+        if (state.Type === 'Wait') waits[name] = options.waitMs ?? 1;
         const inner = state.Iterator ?? state.ItemProcessor;
         if (inner) await visit(inner);
       }
