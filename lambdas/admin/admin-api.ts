@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ChangeRequest, OnboardRequest, TenantStatus, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
@@ -68,6 +68,8 @@ function requireChangeable(record: TenantRecord, allowed: TenantRecord['status']
   }
 }
 
+const ListQuery = z.object({ status: TenantStatus.optional(), tier: z.string().min(1).optional() });
+
 type Route = (event: APIGatewayProxyEvent, id?: string) => Promise<APIGatewayProxyResult>;
 
 const routes: Record<string, Route> = {
@@ -84,10 +86,9 @@ const routes: Record<string, Route> = {
     return json(existing ? 200 : 202, { tenantId: request.tenantId, requestId: request.requestId, executionArn, status: existing?.status ?? 'REQUESTED' });
   },
   'GET /admin/tenants': async (event) => {
-    const q = event.queryStringParameters ?? {};
-    const status = q.status ? parse(TenantStatus, q.status) : undefined;
+    const q = parse(ListQuery, event.queryStringParameters ?? {});
     if (q.tier && !(q.tier in platformConfig().tiers)) throw new ApiError(400, `tier = "${q.tier}": does not exist`, 'invalid_request_error', 'unknown_tier', 'tier');
-    return json(200, { tenants: await listTenants({ status, tier: q.tier }) });
+    return json(200, { tenants: await listTenants(q) });
   },
   'GET /admin/tenants/{id}': async (_e, id) => json(200, await tenantOr404(id!)),
   'PATCH /admin/tenants/{id}': async (event, id) => {
