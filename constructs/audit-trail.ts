@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
+import { secureBucketProps } from './secure-bucket-props.js';
 
 export interface AuditTrailProps {
   readonly encryptionKey: kms.IKey;
@@ -44,19 +45,9 @@ export class AuditTrail extends Construct {
       throw new Error('AuditTrail organizationId is required when organizationTrail is true');
     }
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
+      ...secureBucketProps({ encryptionKey: props.encryptionKey, accessLogsBucket: props.accessLogsBucket, accessLogsPrefix: 'audit-bucket/' }),
       objectLockEnabled: true,
       objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(props.objectLockRetentionDays)),
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: 'audit-bucket/',
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     acknowledge(this.bucket, ['NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled'],
       'Audit records are immutable under Object Lock (compliance mode) in the home region; replication to another region is left to the organization\'s log-archive account, which the org trail can also target.');

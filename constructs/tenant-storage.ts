@@ -1,10 +1,11 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { AccessLogsBucket } from './access-logs-bucket.js';
+import { secureBucketProps } from './secure-bucket-props.js';
 
 export interface TenantStorageProps {
   /** The tenant's key; objects are encrypted with it (SSE-KMS with an S3 bucket key). */
@@ -60,17 +61,7 @@ export class TenantStorage extends Construct {
     this.accessLogsBucket = new AccessLogsBucket(this, 'AccessLogs', { logsOf: 'the tenant bucket' }).bucket;
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'tenant-bucket/',
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...secureBucketProps({ encryptionKey: props.encryptionKey, accessLogsBucket: this.accessLogsBucket, accessLogsPrefix: 'tenant-bucket/' }),
       lifecycleRules: [
         { id: 'expire-training-data', prefix: trainingPrefix, expiration: props.trainingDataExpiration ?? Duration.days(90) },
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(30) },

@@ -1,39 +1,24 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { slotHolders } from '../../lambdas/shared/control-table.js';
-import { configWith } from '../support/synth.js';
 import { rewrite, throttle } from './support/faults.js';
-import { LocalWorkflows } from './support/local-workflows.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
-import { createPlatformFixture, type PlatformFixture } from './support/platform-fixture.js';
 
-const config = configWith();
-let moto: MotoServer;
-let workflows: LocalWorkflows;
-let fixture: PlatformFixture;
-const cleanups: Array<() => void> = [];
+const local = useLocalLifecycle();
+const { config } = local;
 
-beforeAll(async () => {
-  moto = await startMoto();
-  workflows = new LocalWorkflows(config);
-  fixture = await createPlatformFixture(moto.endpoint, config);
-  Object.assign(process.env, fixture.env);
-});
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-afterAll(async () => moto?.stop());
-
-const request = (tenantId: string, tier: string) => ({ tenantId, name: tenantId, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
+const request = onboardRequest;
 
 describe('onboarding faults', () => {
   it('records FAILED with the step and reason when Organizations fails the account (EMAIL_ALREADY_EXISTS), keeps the account fenced, frees the slot', async () => {
     // GIVEN Organizations reports the creation as failed
-    cleanups.push(rewrite('account-failed', 'DescribeCreateAccountStatusCommand', (out) => {
+    local.cleanups.push(rewrite('account-failed', 'DescribeCreateAccountStatusCommand', (out) => {
       if (out.CreateAccountStatus?.AccountName === 'tessera-cyberdyne') Object.assign(out.CreateAccountStatus, { State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS', AccountId: undefined });
     }));
     // WHEN
-    const run = await workflows.run('onboard', request('cyberdyne', 'enterprise'));
+    const run = await local.workflows.run('onboard', request('cyberdyne', 'enterprise'));
     // THEN
     expect(run.error?.message).toMatch(/AccountCreationFailed/);
     const record = await getTenant('cyberdyne');
@@ -41,7 +26,7 @@ describe('onboarding faults', () => {
     expect(record?.failure).toMatchObject({ step: 'Check account', reason: expect.stringMatching(/AccountCreationFailed: .*EMAIL_ALREADY_EXISTS/) });
     expect(record?.executions.at(-1)).toMatchObject({ status: 'FAILED', failedStep: 'Check account' });
     expect(await slotHolders()).not.toContain('cyberdyne');
-    const failures = (await fixture.events()).filter((e) => e.detailType === 'Tenant Lifecycle Failed' && e.detail.tenantId === 'cyberdyne');
+    const failures = (await local.fixture.events()).filter((e) => e.detailType === 'Tenant Lifecycle Failed' && e.detail.tenantId === 'cyberdyne');
     expect(failures).toEqual([expect.objectContaining({ detail: expect.objectContaining({ step: 'Check account' }) })]);
   });
 
@@ -54,9 +39,9 @@ describe('onboarding faults', () => {
     const undoEvents = rewrite('rollback-events', 'DescribeStackEventsCommand', (out, input) => {
       if (input.StackName === 'tessera-wayne') out.StackEvents = [...(out.StackEvents ?? []), { LogicalResourceId: 'Database', ResourceStatus: 'CREATE_FAILED', ResourceStatusReason: 'DBInstance quota exceeded' }];
     });
-    cleanups.push(undoEvents);
+    local.cleanups.push(undoEvents);
     // WHEN
-    const run = await workflows.run('onboard', request('wayne', 'starter'));
+    const run = await local.workflows.run('onboard', request('wayne', 'starter'));
     rolledBack = true;
     undo();
     // THEN the partial stack is gone and the registry says why
@@ -65,10 +50,10 @@ describe('onboarding faults', () => {
     expect(record?.status).toBe('FAILED');
     expect(record?.failure?.step).toBe('Check blueprint');
     expect(record?.failure?.reason).toMatch(/tessera-wayne is ROLLBACK_COMPLETE: Database CREATE_FAILED: DBInstance quota exceeded/);
-    const cfn = new CloudFormationClient({ credentials: await fixture.as(config.workloadAccountId) });
+    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
     await expect(cfn.send(new DescribeStacksCommand({ StackName: 'tessera-wayne' }))).rejects.toThrow(/does not exist/);
     // WHEN the same request runs again, THEN it resumes (same VPC range) and succeeds
-    const rerun = await workflows.run('onboard', request('wayne', 'starter'));
+    const rerun = await local.workflows.run('onboard', request('wayne', 'starter'));
     expect(rerun.error).toBeUndefined();
     const active = await getTenant('wayne');
     expect(active).toMatchObject({ status: 'ACTIVE', vpcCidr: record!.vpcCidr });
@@ -77,13 +62,13 @@ describe('onboarding faults', () => {
   });
 
   it('leaves a failed account in quarantine, never orphaned', async () => {
-    cleanups.push(rewrite('rollback-stark', 'DescribeStacksCommand', (out, input) => {
+    local.cleanups.push(rewrite('rollback-stark', 'DescribeStacksCommand', (out, input) => {
       if (input.StackName === 'tessera-stark' && out.Stacks?.[0]) out.Stacks[0].StackStatus = 'ROLLBACK_COMPLETE';
     }));
-    const run = await workflows.run('onboard', request('stark', 'enterprise'));
+    const run = await local.workflows.run('onboard', request('stark', 'enterprise'));
     expect(run.error).toBeDefined();
     const record = await getTenant('stark');
-    const orgs = new OrganizationsClient({ credentials: fixture.management });
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management });
     const policies = (await orgs.send(new ListPoliciesForTargetCommand({ TargetId: record!.accountId!, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies!.map((p) => p.Name);
     expect(policies).toContain('tessera-quarantine');
     expect((await orgs.send(new ListParentsCommand({ ChildId: record!.accountId! }))).Parents![0].Type).toBe('ORGANIZATIONAL_UNIT');
@@ -93,8 +78,8 @@ describe('onboarding faults', () => {
     const orgs = throttle('CreateAccountCommand', 3, 'TooManyRequestsException', (i) => i.AccountName === 'tessera-tyrell');
     const cfn = throttle('CreateStackCommand', 3, 'Throttling', (i) => i.StackName === 'tessera-tyrell');
     const modification = throttle('MoveAccountCommand', 2, 'ConcurrentModificationException', () => true);
-    cleanups.push(orgs.removed, cfn.removed, modification.removed);
-    const run = await workflows.run('onboard', request('tyrell', 'enterprise'));
+    local.cleanups.push(orgs.removed, cfn.removed, modification.removed);
+    const run = await local.workflows.run('onboard', request('tyrell', 'enterprise'));
     expect(run.error).toBeUndefined();
     expect(orgs.thrown()).toBe(3);
     expect(cfn.thrown()).toBe(3);
@@ -103,16 +88,16 @@ describe('onboarding faults', () => {
   });
 
   it('rejects an invalid request with the field and value, and creates nothing', async () => {
-    const run = await workflows.run('onboard', { ...request('x', 'gold'), adminEmail: 'not-an-email' });
+    const run = await local.workflows.run('onboard', { ...request('x', 'gold'), adminEmail: 'not-an-email' });
     expect(run.error?.message).toMatch(/InvalidRequest/);
     expect(await getTenant('x')).toBeUndefined();
-    const events = (await fixture.events()).filter((e) => e.detail.tenantId === 'x');
+    const events = (await local.fixture.events()).filter((e) => e.detail.tenantId === 'x');
     expect(events[0].detail.reason).toMatch(/tenantId = "x": must be a lower-case DNS label.*adminEmail = "not-an-email"/);
   });
 
   it('refuses a second request for a taken tenant id', async () => {
-    expect((await workflows.run('onboard', request('soylent', 'starter'))).error).toBeUndefined();
-    const other = await workflows.run('onboard', { ...request('soylent', 'starter'), requestId: 'req-someone-else' });
+    expect((await local.workflows.run('onboard', request('soylent', 'starter'))).error).toBeUndefined();
+    const other = await local.workflows.run('onboard', { ...request('soylent', 'starter'), requestId: 'req-someone-else' });
     expect(other.error?.message).toMatch(/TenantConflict/);
     expect((await getTenant('soylent'))?.status).toBe('ACTIVE');
   });

@@ -4,66 +4,48 @@ import { DescribeAccountCommand, ListParentsCommand, OrganizationsClient, Descri
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { processClosureQueue } from '../../lambdas/lifecycle/account-closure.js';
 import { closures } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
-import { configWith } from '../support/synth.js';
 import { rewrite } from './support/faults.js';
-import { LocalWorkflows } from './support/local-workflows.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
-import { createPlatformFixture, type PlatformFixture } from './support/platform-fixture.js';
 
-const config = configWith();
-let moto: MotoServer;
-let workflows: LocalWorkflows;
-let fixture: PlatformFixture;
-const cleanups: Array<() => void> = [];
+const local = useLocalLifecycle();
+const { config } = local;
 
-beforeAll(async () => {
-  moto = await startMoto();
-  workflows = new LocalWorkflows(config);
-  fixture = await createPlatformFixture(moto.endpoint, config);
-  Object.assign(process.env, fixture.env);
-});
-afterEach(() => {
-  cleanups.splice(0).forEach((c) => c());
-  workflows.wrap = undefined;
-});
-afterAll(async () => moto?.stop());
-
-const request = (tenantId: string, tier: string) => ({ tenantId, name: tenantId, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
+const request = onboardRequest;
 
 describe('suspend and resume', () => {
   it('revokes access at once by status, keeps every resource, and resumes', async () => {
-    await workflows.run('onboard', request('oscorp', 'starter'));
-    const suspended = await workflows.run('status', { request: { tenantId: 'oscorp', requestId: 'req-suspend-1' }, action: 'suspend' });
+    await local.workflows.run('onboard', request('oscorp', 'starter'));
+    const suspended = await local.workflows.run('status', { request: { tenantId: 'oscorp', requestId: 'req-suspend-1' }, action: 'suspend' });
     expect(suspended.error).toBeUndefined();
     expect((await getTenant('oscorp'))?.status).toBe('SUSPENDED');
-    const cfn = new CloudFormationClient({ credentials: await fixture.as(config.workloadAccountId) });
+    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
     expect((await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-oscorp' }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
-    const again = await workflows.run('status', { request: { tenantId: 'oscorp', requestId: 'req-suspend-2' }, action: 'suspend' });
+    const again = await local.workflows.run('status', { request: { tenantId: 'oscorp', requestId: 'req-suspend-2' }, action: 'suspend' });
     expect(again.error?.message).toMatch(/TenantConflict/);
     expect((await getTenant('oscorp'))?.status).toBe('SUSPENDED');
-    const resumed = await workflows.run('status', { request: { tenantId: 'oscorp', requestId: 'req-resume-1' }, action: 'resume' });
+    const resumed = await local.workflows.run('status', { request: { tenantId: 'oscorp', requestId: 'req-resume-1' }, action: 'resume' });
     expect(resumed.error).toBeUndefined();
     expect((await getTenant('oscorp'))?.status).toBe('ACTIVE');
-    const kinds = (await fixture.events()).filter((e) => e.detail.tenantId === 'oscorp').map((e) => e.detailType);
+    const kinds = (await local.fixture.events()).filter((e) => e.detail.tenantId === 'oscorp').map((e) => e.detailType);
     expect(kinds).toEqual(expect.arrayContaining(['Tenant Suspended', 'Tenant Resumed']));
   });
 });
 
 describe('tier change', () => {
   it('updates the stack to another blueprint version and records it', async () => {
-    await workflows.run('onboard', request('massive', 'professional'));
-    const run = await workflows.run('change', { request: { tenantId: 'massive', requestId: 'req-change-1' }, change: { blueprintVersion: '2.0.0' } });
+    await local.workflows.run('onboard', request('massive', 'professional'));
+    const run = await local.workflows.run('change', { request: { tenantId: 'massive', requestId: 'req-change-1' }, change: { blueprintVersion: '2.0.0' } });
     expect(run.error).toBeUndefined();
     expect(await getTenant('massive')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.0.0' });
   });
 
   it('refuses a change of isolation mode', async () => {
-    await workflows.run('onboard', request('vandelay', 'starter'));
-    const run = await workflows.run('change', { request: { tenantId: 'vandelay', requestId: 'req-change-2' }, change: { tier: 'enterprise' } });
+    await local.workflows.run('onboard', request('vandelay', 'starter'));
+    const run = await local.workflows.run('change', { request: { tenantId: 'vandelay', requestId: 'req-change-2' }, change: { tier: 'enterprise' } });
     expect(run.error?.message).toMatch(/InvalidRequest/);
     const record = await getTenant('vandelay');
     expect(record?.status).toBe('ACTIVE');
@@ -73,18 +55,18 @@ describe('tier change', () => {
 
 describe('offboarding', () => {
   it('archives the data, deletes the stack (data stores kept), schedules the key, and marks OFFBOARDED', async () => {
-    await workflows.run('onboard', request('hooli', 'starter'));
+    await local.workflows.run('onboard', request('hooli', 'starter'));
     const record = await getTenant('hooli');
-    const tenantCreds = await fixture.as(config.workloadAccountId);
+    const tenantCreds = await local.fixture.as(config.workloadAccountId);
     const bucket = record!.stackOutputs.BucketName;
     const s3 = new S3Client({ credentials: tenantCreds, forcePathStyle: true });
     for (const key of ['training-data/a.jsonl', 'models/m1/model.tar.gz', 'notes.txt']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `content of ${key}` }));
 
-    const run = await workflows.run('offboard', { request: { tenantId: 'hooli', requestId: 'req-offboard-1' } });
+    const run = await local.workflows.run('offboard', { request: { tenantId: 'hooli', requestId: 'req-offboard-1' } });
     expect(run.error).toBeUndefined();
     expect(await getTenant('hooli')).toMatchObject({ status: 'OFFBOARDED' });
 
-    const archive = new S3Client({ credentials: fixture.platform, forcePathStyle: true });
+    const archive = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
     const keys = ((await archive.send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'hooli/' }))).Contents ?? []).map((o) => o.Key!.split('/').slice(2).join('/'));
     expect(keys.sort()).toEqual(['manifest.json', 'rds-snapshot.json', 's3/models/m1/model.tar.gz', 's3/notes.txt', 's3/training-data/a.jsonl']);
     const manifestKey = ((await archive.send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'hooli/' }))).Contents ?? []).find((o) => o.Key!.endsWith('manifest.json'))!.Key!;
@@ -96,7 +78,7 @@ describe('offboarding', () => {
     const key = await new KMSClient({ credentials: tenantCreds }).send(new DescribeKeyCommand({ KeyId: record!.stackOutputs.KeyArn }));
     expect(key.KeyMetadata?.KeyState).toBe('PendingDeletion');
     expect(run.states).not.toContain('Record failure');
-    expect((await fixture.events()).some((e) => e.detailType === 'Tenant Offboarded' && e.detail.tenantId === 'hooli')).toBe(true);
+    expect((await local.fixture.events()).some((e) => e.detailType === 'Tenant Offboarded' && e.detail.tenantId === 'hooli')).toBe(true);
   });
 
   it('moves an account-isolated tenant to Suspended and queues its closure under the 30-day quota', async () => {
@@ -107,14 +89,14 @@ describe('offboarding', () => {
       const accountId = `99999999990${i}`.slice(-12);
       await doc.send(new PutCommand({ TableName: 'tessera-lifecycle-control', Item: { id: `closure#${accountId}`, accountId, tenantId: `old${i}`, status: 'CLOSED', queuedAt: recently, closedAt: recently } }));
     }
-    await workflows.run('onboard', request('umbrella', 'enterprise'));
+    await local.workflows.run('onboard', request('umbrella', 'enterprise'));
     const accountId = (await getTenant('umbrella'))!.accountId!;
     // WHEN
-    const run = await workflows.run('offboard', { request: { tenantId: 'umbrella', requestId: 'req-offboard-2' } });
+    const run = await local.workflows.run('offboard', { request: { tenantId: 'umbrella', requestId: 'req-offboard-2' } });
     // THEN the account waits in the Suspended OU, its closure queued
     expect(run.error).toBeUndefined();
     expect(await getTenant('umbrella')).toMatchObject({ status: 'OFFBOARDED' });
-    const orgs = new OrganizationsClient({ credentials: fixture.management });
+    const orgs = new OrganizationsClient({ credentials: local.fixture.management });
     const parent = (await orgs.send(new ListParentsCommand({ ChildId: accountId }))).Parents![0];
     expect((await orgs.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: parent.Id! }))).OrganizationalUnit!.Name).toBe('Suspended');
     expect((await closures()).find((c) => c.accountId === accountId)?.status).toBe('QUEUED');
@@ -131,14 +113,14 @@ describe('account-creation cap', () => {
   it('onboards 20 account-isolated tenants at once with never more than 5 account creations in flight', async () => {
     // GIVEN each creation takes two polls (moto finishes at once; AWS takes minutes)
     const polls = new Map<string, number>();
-    cleanups.push(rewrite('slow-accounts', 'DescribeCreateAccountStatusCommand', (out, input) => {
+    local.cleanups.push(rewrite('slow-accounts', 'DescribeCreateAccountStatusCommand', (out, input) => {
       const n = (polls.get(input.CreateAccountRequestId) ?? 0) + 1;
       polls.set(input.CreateAccountRequestId, n);
       if (n <= 2) Object.assign(out.CreateAccountStatus, { State: 'IN_PROGRESS', AccountId: undefined });
     }));
     const inFlight = new Set<string>();
     let max = 0;
-    workflows.wrap = (name, handler) => async (event: any) => {
+    local.workflows.wrap = (name, handler) => async (event: any) => {
       const tenant = event.request?.tenantId;
       if (name === 'release-account-slot') inFlight.delete(tenant);
       const out: any = await handler(event);
@@ -150,7 +132,7 @@ describe('account-creation cap', () => {
     };
     // WHEN
     const ids = Array.from({ length: 20 }, (_, i) => `burst${String(i).padStart(2, '0')}`);
-    const runs = await Promise.all(ids.map((id) => workflows.run('onboard', request(id, 'enterprise'))));
+    const runs = await Promise.all(ids.map((id) => local.workflows.run('onboard', request(id, 'enterprise'))));
     // THEN
     expect(runs.map((r) => r.error)).toEqual(ids.map(() => undefined));
     for (const id of ids) expect((await getTenant(id))?.status).toBe('ACTIVE');

@@ -1,0 +1,40 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { PlatformConfig } from '../../../lib/config/schema.js';
+import { configWith } from '../../support/synth.js';
+import { LocalWorkflows } from './local-workflows.js';
+import { startMoto, type MotoServer } from './moto-server.js';
+import { createPlatformFixture, type PlatformFixture } from './platform-fixture.js';
+
+export interface LocalLifecycle {
+  readonly config: PlatformConfig;
+  moto: MotoServer;
+  workflows: LocalWorkflows;
+  fixture: PlatformFixture;
+  /** Undo functions (fault injections) run after each test. */
+  readonly cleanups: Array<() => void>;
+}
+
+/**
+ * One moto and one platform per test file: the Lambdas cache their SDK clients (and so their
+ * credentials) as they do in AWS, and a moto reset would orphan those; tests use distinct tenants.
+ */
+export function useLocalLifecycle(config: PlatformConfig = configWith()): LocalLifecycle {
+  const ctx = { config, cleanups: [] as Array<() => void> } as LocalLifecycle;
+  beforeAll(async () => {
+    ctx.moto = await startMoto();
+    ctx.workflows = new LocalWorkflows(config);
+    ctx.fixture = await createPlatformFixture(ctx.moto.endpoint, config);
+    Object.assign(process.env, ctx.fixture.env);
+  });
+  afterEach(() => {
+    ctx.cleanups.splice(0).forEach((undo) => undo());
+    if (ctx.workflows) ctx.workflows.wrap = undefined;
+  });
+  afterAll(async () => ctx.moto?.stop());
+  return ctx;
+}
+
+/** An onboarding request whose ids derive from the tenant id. */
+export const onboardRequest = (tenantId: string, tier: string, extra: Record<string, unknown> = {}) => ({
+  tenantId, name: `${tenantId} Inc.`, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001`, ...extra,
+});
