@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { AdminApiError } from '../lib/cli/admin-client.js';
+import { devTokenCommand, serveCommand } from '../lib/cli/serve-command.js';
 import { tenantsCommand } from '../lib/cli/tenants-command.js';
 
 const program = new Command('tessera')
@@ -9,6 +10,8 @@ const program = new Command('tessera')
   .option('--json', 'print JSON instead of text')
   .showHelpAfterError();
 program.addCommand(tenantsCommand());
+program.addCommand(serveCommand());
+program.addCommand(devTokenCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -32,6 +32,27 @@ export const LifecycleExecution = z.object({
 });
 export type LifecycleExecution = z.infer<typeof LifecycleExecution>;
 
+/** What a tenant's admin may tune about the gateway (within what its tier allows). */
+export const GatewayPolicy = z.object({
+  defaultModel: z.string().optional(),
+  /** Models tried in order when the requested one fails upstream. */
+  fallbacks: z.array(z.string()).max(5).default([]),
+  systemPrompt: z.string().max(8000).optional(),
+  maxTokens: z.number().int().positive().optional(),
+  guardrails: z.object({
+    redactPii: z.boolean().default(true),
+    redactResponses: z.boolean().default(false),
+    promptInjectionScreen: z.boolean().default(true),
+    bedrockGuardrailId: z.string().optional(),
+  }).default({ redactPii: true, redactResponses: false, promptInjectionScreen: true }),
+  /** Monthly budgets; the tier's daily token limit applies as well. */
+  monthlyTokenBudget: z.number().int().positive().optional(),
+  monthlyCostBudgetUsd: z.number().positive().optional(),
+  /** Keep prompt text in audit records (default: only its SHA-256). */
+  auditPromptText: z.boolean().default(false),
+});
+export type GatewayPolicy = z.infer<typeof GatewayPolicy>;
+
 export const TenantRecord = z.object({
   tenantId: TenantId,
   name: z.string().min(1).max(200),
@@ -55,6 +76,7 @@ export const TenantRecord = z.object({
   updatedAt: z.string(),
   failure: z.object({ step: z.string(), reason: z.string(), at: z.string() }).optional(),
   executions: z.array(LifecycleExecution).default([]),
+  gateway: GatewayPolicy.optional(),
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 

@@ -29,6 +29,22 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     gpu: { amiType: 'BOTTLEROCKET_x86_64_NVIDIA', instanceTypes: ['g5.2xlarge', 'g6.2xlarge'], minSize: 0, maxSize: 4, diskSizeGiB: 200 },
   },
   defaultTier: 'starter',
+  gateway: {
+    models: [
+      { id: 'bedrock/anthropic.claude-3-5-haiku', upstream: 'anthropic.claude-3-5-haiku-20241022-v1:0', inputPricePer1k: 0.0008, outputPricePer1k: 0.004, maxOutputTokens: 8192 },
+      { id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024, maxOutputTokens: 5000 },
+      { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006, maxOutputTokens: 16384 },
+      { id: 'huggingface/meta-llama/Llama-3.1-8B-Instruct', upstream: 'meta-llama/Llama-3.1-8B-Instruct', inputPricePer1k: 0.0001, outputPricePer1k: 0.0001, maxOutputTokens: 4096 },
+      { id: 'openai-compatible/default', upstream: 'default', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
+    ],
+    providers: {
+      openai: { baseUrl: 'https://api.openai.com/v1', apiKeySecretId: 'tessera/providers/openai' },
+      huggingface: { baseUrl: 'https://router.huggingface.co/v1', apiKeySecretId: 'tessera/providers/huggingface' },
+    },
+    upstreamTimeoutMs: 60_000,
+    upstreamRetries: 2,
+    maxRequestBytes: 1_048_576,
+  },
   tiers: {
     starter: {
       isolation: 'vpc',

@@ -165,6 +165,39 @@ export const TierConfigSchema = z
     }
   });
 
+const providerEndpoint = z.object({
+  /** OpenAI-compatible base URL, e.g. https://router.huggingface.co/v1. */
+  baseUrl: z.url(),
+  /** Secrets Manager secret holding the API key (platform-wide); tenants may bring their own. */
+  apiKeySecretId: z.string().min(1).optional(),
+});
+
+export const ModelEntrySchema = z.object({
+  /** The id callers send, `<provider>/<model>`. */
+  id: z.string().regex(/^(bedrock|openai|huggingface|sagemaker|openai-compatible)\/[\w.:\/-]+$/, 'must be <provider>/<model>, provider one of bedrock, openai, huggingface, sagemaker, openai-compatible'),
+  /** The provider's own model id (Bedrock model or inference profile id, OpenAI model name...). */
+  upstream: z.string().min(1),
+  /** USD per 1,000 prompt and completion tokens, for metering and cost budgets. */
+  inputPricePer1k: z.number().min(0),
+  outputPricePer1k: z.number().min(0),
+  maxOutputTokens: z.number().int().positive().default(4096),
+});
+
+export const GatewayConfigSchema = z.object({
+  /** JWT issuer and JWKS of tenant tokens. @default - the platform's Cognito user pool */
+  jwt: z.object({ issuer: z.string().min(1), jwksUri: z.url(), audience: z.string().min(1) }).optional(),
+  models: z.array(ModelEntrySchema).min(1),
+  providers: z.object({
+    openai: providerEndpoint,
+    huggingface: providerEndpoint,
+    'openai-compatible': providerEndpoint.optional(),
+  }),
+  /** Per-attempt upstream timeout and retries before the fallback chain is tried. */
+  upstreamTimeoutMs: z.number().int().min(100).max(900_000),
+  upstreamRetries: z.number().int().min(0).max(5),
+  maxRequestBytes: z.number().int().min(1024).max(6_000_000),
+});
+
 export const PlatformConfigSchema = z
   .object({
     organization: z.object({
@@ -197,6 +230,7 @@ export const PlatformConfigSchema = z
       gpu: GpuNodeGroupConfigSchema,
     }),
     defaultTier: tierName,
+    gateway: GatewayConfigSchema,
     tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier'),
   })
   .superRefine((c, ctx) => {
@@ -230,3 +264,5 @@ export type PlatformConfig = z.infer<typeof PlatformConfigSchema>;
 export type TierConfig = z.infer<typeof TierConfigSchema>;
 export type ComputeConfig = TierConfig['compute'];
 export type GpuNodeGroupConfig = z.infer<typeof GpuNodeGroupConfigSchema>;
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+export type ModelEntry = z.infer<typeof ModelEntrySchema>;

@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import type { PlatformConfig } from '../../lib/config/schema.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { FileAuditSink, MemoryAuditSink, type AuditSink } from './audit.js';
+import { Authorizer } from './auth.js';
+import { DEV_AUDIENCE, DEV_ISSUER, devKeys } from './dev-keys.js';
+import { Gateway } from './gateway.js';
+import { ProviderRegistry } from './providers/registry.js';
+import { DynamoDbStore } from './stores/dynamodb-store.js';
+import type { GatewayStore } from './stores/gateway-store.js';
+import { MemoryStore } from './stores/memory-store.js';
+
+export interface LocalGatewayOptions {
+  config: PlatformConfig;
+  /** Directory for dev keys and the audit log. */
+  stateDir: string;
+  /** OpenAI-compatible upstream for the `openai-compatible` provider (and, locally, `openai`/`huggingface`). */
+  upstreamUrl?: string;
+  upstreamKey?: string;
+  /** Tenants of the embedded registry. */
+  tenants?: TenantRecord[];
+  /** Use the real tables instead of the embedded store. */
+  dynamodb?: { registryTable: string; usageTable: string };
+  /** Keep audit records in memory (tests) instead of `<stateDir>/audit.jsonl`. */
+  memoryAudit?: boolean;
+}
+
+/** `tessera serve`'s gateway: dev JWT keys, embedded (or DynamoDB) store, providers pointed at a local upstream. */
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string }> {
+  const keysFile = join(options.stateDir, 'dev-keys.json');
+  const keys = await devKeys(keysFile);
+  const config: PlatformConfig = options.upstreamUrl
+    ? {
+        ...options.config,
+        gateway: {
+          ...options.config.gateway,
+          providers: {
+            openai: { baseUrl: options.upstreamUrl }, huggingface: { baseUrl: options.upstreamUrl }, 'openai-compatible': { baseUrl: options.upstreamUrl },
+          },
+        },
+      }
+    : options.config;
+  let store: GatewayStore;
+  if (options.dynamodb) store = new DynamoDbStore(options.dynamodb.registryTable, options.dynamodb.usageTable);
+  else {
+    const memory = new MemoryStore();
+    for (const t of options.tenants ?? []) memory.putTenant(t);
+    store = memory;
+  }
+  const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
+  const authorizer = new Authorizer({ issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys.publicJwk] } }, store);
+  const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
+  return { gateway: new Gateway({ config, store, authorizer, providers, audit }), store, audit, keysFile };
+}
+
+/** A registry record for a tenant of the embedded store. */
+export function localTenant(tenantId: string, tier: string, extra: Partial<TenantRecord> = {}): TenantRecord {
+  const now = new Date().toISOString();
+  return {
+    tenantId, name: tenantId, tier, isolation: 'vpc', adminEmail: `admin@${tenantId}.example.com`, status: 'ACTIVE',
+    requestId: `local-${tenantId}`, createdAt: now, updatedAt: now, stackOutputs: {}, executions: [], ...extra,
+  };
+}

@@ -1,0 +1,41 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { GatewayResponder } from './gateway.js';
+import type { Gateway } from './gateway.js';
+
+/**
+ * The gateway on a loopback HTTP server (`tessera serve`): the same authorizer and router code as
+ * in Lambda, behind node:http. Bodies over `maxBytes` are cut off with a 413 without buffering them.
+ */
+export function startLocalServer(gateway: Gateway, options: { port: number; host?: string; maxBytes: number }): Promise<Server> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > options.maxBytes + 1) tooBig = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      const responder: GatewayResponder = {
+        json(status, body) {
+          res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+        },
+        stream() {
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+          return { write: (event) => void res.write(event), end: () => void res.end() };
+        },
+      };
+      const url = new URL(req.url ?? '/', 'http://local');
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+      // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
+      const body = tooBig ? ' '.repeat(options.maxBytes + 1) : Buffer.concat(chunks).toString('utf8');
+      gateway.handle({ method: req.method ?? 'GET', path: url.pathname, headers, body }, responder).catch((e) => {
+        if (!res.headersSent) res.writeHead(502).end();
+        console.error(e);
+      });
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return new Promise((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', () => resolve(server)));
+}

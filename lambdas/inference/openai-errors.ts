@@ -1,0 +1,30 @@
+/**
+ * Gateway errors, answered in OpenAI's error shape so every OpenAI SDK surfaces them as usual.
+ * Never a 500 with internals: anything unexpected becomes a 502 with a request id to look up.
+ */
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'request_too_large' | 'upstream_error' | 'timeout_error';
+
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: ErrorType,
+    readonly code: string,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+
+  body(): string {
+    return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } });
+  }
+}
+
+export const invalid = (message: string, param: string | null = null, code = 'invalid_request') => new GatewayError(400, message, 'invalid_request_error', code, param);
+export const unauthorized = (message: string, code = 'invalid_token') => new GatewayError(401, message, 'authentication_error', code);
+export const forbidden = (message: string, code: string) => new GatewayError(403, message, 'permission_error', code);
+export const notFound = (message: string, param: string | null, code: string) => new GatewayError(404, message, 'not_found_error', code, param);
+export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
+export const limited = (message: string, code: string) => new GatewayError(429, message, 'rate_limit_error', code);
+export const upstream = (message: string, code = 'upstream_error') => new GatewayError(502, message, 'upstream_error', code);
+export const upstreamTimeout = (message: string) => new GatewayError(504, message, 'timeout_error', 'upstream_timeout');

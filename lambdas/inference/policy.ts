@@ -1,0 +1,53 @@
+import type { ModelEntry, PlatformConfig, TierConfig } from '../../lib/config/schema.js';
+import { GatewayPolicy, type TenantRecord } from '../../lib/tenant-record.js';
+import type { BudgetLimits } from './stores/gateway-store.js';
+
+/** What a tenant may do at the gateway: its tier's allowance narrowed by its own policy. */
+export interface TenantPolicy {
+  tenantId: string;
+  tier: TierConfig;
+  gateway: GatewayPolicy;
+  /** Models the tenant may call, by id. */
+  models: Map<string, ModelEntry>;
+  limits: BudgetLimits;
+  rate: { minute: number; hour: number; day: number };
+}
+
+/** The tenant's own fine-tuned models (issue 5) are `sagemaker/ft:<base>:<tenant>:<suffix>`. */
+const ownsModel = (tenantId: string, id: string) => !id.startsWith('sagemaker/ft:') || id.split(':')[2] === tenantId;
+
+export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord): TenantPolicy {
+  const tier = config.tiers[tenant.tier];
+  if (!tier) throw new Error(`tenant ${tenant.tenantId} has tier "${tenant.tier}", which the config does not define`);
+  const gateway = GatewayPolicy.parse(tenant.gateway ?? {});
+  const allowAll = tier.models.allowed.includes('*');
+  const models = new Map(
+    config.gateway.models
+      .filter((m) => tier.models.providers.includes(m.id.split('/')[0] as never))
+      .filter((m) => allowAll || tier.models.allowed.includes(m.id))
+      .filter((m) => ownsModel(tenant.tenantId, m.id))
+      .map((m) => [m.id, m]),
+  );
+  return {
+    tenantId: tenant.tenantId,
+    tier,
+    gateway,
+    models,
+    limits: { dayTokens: tier.limits.tokensPerDay, monthTokens: gateway.monthlyTokenBudget, monthCostUsd: gateway.monthlyCostBudgetUsd },
+    rate: { minute: tier.limits.requestsPerMinute, hour: tier.limits.requestsPerHour, day: tier.limits.requestsPerDay },
+  };
+}
+
+/** Policies cached per tenant for `ttlMs` (the registry is read once a minute, not once a request). */
+export class PolicyCache {
+  private readonly cache = new Map<string, { policy: TenantPolicy; updatedAt: string; until: number }>();
+  constructor(private readonly config: PlatformConfig, private readonly ttlMs = 60_000) {}
+
+  get(tenant: TenantRecord): TenantPolicy {
+    const hit = this.cache.get(tenant.tenantId);
+    if (hit && hit.until > Date.now() && hit.updatedAt === tenant.updatedAt) return hit.policy;
+    const policy = resolvePolicy(this.config, tenant);
+    this.cache.set(tenant.tenantId, { policy, updatedAt: tenant.updatedAt, until: Date.now() + this.ttlMs });
+    return policy;
+  }
+}

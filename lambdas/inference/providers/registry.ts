@@ -1,0 +1,44 @@
+import type { PlatformConfig } from '../../../lib/config/schema.js';
+import type { Provider } from './provider.js';
+
+export type ProviderName = 'bedrock' | 'openai' | 'huggingface' | 'sagemaker' | 'openai-compatible';
+
+/** Where each provider's API key comes from: Secrets Manager in AWS, the command line for `tessera serve`. */
+export type ApiKeyLookup = (provider: ProviderName, tenantId: string) => Promise<string>;
+
+/**
+ * Providers are built on first use and kept (one client per provider and key), each module
+ * loaded lazily so a cold start pays only for the providers a request needs.
+ */
+export class ProviderRegistry {
+  private readonly providers = new Map<string, Promise<Provider>>();
+
+  constructor(private readonly config: PlatformConfig, private readonly apiKey: ApiKeyLookup) {}
+
+  get(name: ProviderName, tenantId: string): Promise<Provider> {
+    const key = name === 'bedrock' || name === 'sagemaker' ? name : `${name}#${tenantId}`;
+    let p = this.providers.get(key);
+    if (!p) {
+      p = this.build(name, tenantId);
+      this.providers.set(key, p);
+      p.catch(() => this.providers.delete(key));
+    }
+    return p;
+  }
+
+  private async build(name: ProviderName, tenantId: string): Promise<Provider> {
+    const { gateway } = this.config;
+    switch (name) {
+      case 'bedrock':
+        return new (await import('./bedrock.js')).BedrockProvider();
+      case 'sagemaker':
+        return new (await import('./sagemaker.js')).SageMakerProvider();
+      default: {
+        const endpoint = name === 'openai-compatible' ? gateway.providers['openai-compatible'] : gateway.providers[name];
+        if (!endpoint) throw new Error(`provider ${name} has no endpoint configured (gateway.providers.${name})`);
+        const { OpenAiCompatibleProvider } = await import('./openai-compatible.js');
+        return new OpenAiCompatibleProvider(endpoint.baseUrl, await this.apiKey(name, tenantId), gateway.upstreamTimeoutMs);
+      }
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PlatformConfig } from '../../lib/config/schema.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import type { MemoryAuditSink } from '../../lambdas/inference/audit.js';
+import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
+import { createLocalGateway, type LocalGatewayOptions } from '../../lambdas/inference/local-gateway.js';
+import { startLocalServer } from '../../lambdas/inference/local-server.js';
+import type { GatewayStore } from '../../lambdas/inference/stores/gateway-store.js';
+
+/** `tessera serve` in this process, on a free loopback port, with a fresh state directory. */
+export async function serveGateway(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[], extra: Partial<LocalGatewayOptions> = {}) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tessera-serve-'));
+  const { gateway, store, audit, keysFile } = await createLocalGateway({ config, stateDir, upstreamUrl, tenants, memoryAudit: true, ...extra });
+  const server: Server = await startLocalServer(gateway, { port: 0, maxBytes: config.gateway.maxRequestBytes });
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+  return {
+    url,
+    store: store as GatewayStore,
+    audit: audit as MemoryAuditSink,
+    token: (tenantId: string, claims: Record<string, string> = {}) => mintDevToken(keysFile, { tenantId, ...claims }),
+    keysFile,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
