@@ -81,7 +81,7 @@ describe('the gateway through the official openai client', () => {
 
   it('reports the tenant\'s usage and remaining budget', async () => {
     const res = await fetch(`${gw.url}/usage`, { headers: { authorization: `Bearer ${tokens.acme}` } });
-    const usage = await res.json();
+    const usage = (await res.json()) as any;
     expect(usage).toMatchObject({ object: 'usage', tenant: 'acme', limits: { daily_tokens: 100_000_000, requests: { minute: 1000 } } });
     expect(usage.day.tokens).toBeGreaterThanOrEqual(36);
   });
@@ -126,7 +126,7 @@ describe('the gateway through the official openai client', () => {
 
 describe('malformed and hostile requests: each a 4xx with an OpenAI error body', async () => {
   const other = await generateKeyPair('ES256');
-  const sign = async (claims: Record<string, unknown>, opts: { key?: CryptoKey; issuer?: string; audience?: string; exp?: string | number } = {}) => {
+  const sign = async (claims: Record<string, unknown>, opts: { key?: Parameters<SignJWT['sign']>[0]; issuer?: string; audience?: string; exp?: string | number } = {}) => {
     const { importJWK } = await import('jose');
     const { devKeys } = await import('../../lambdas/inference/dev-keys.js');
     const key = opts.key ?? (await importJWK((await devKeys(gw.keysFile)).privateJwk, 'ES256'));
@@ -180,7 +180,7 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
     const before = upstream.requests.length;
     const res = await fetch(`${gw.url}${r.path ?? '/chat/completions'}`, { method: r.method ?? 'POST', headers, body: r.method === 'GET' ? undefined : r.body });
     expect(res.status).toBe(status);
-    const body = await res.json();
+    const body = (await res.json()) as { error: Record<string, string> };
     expect(Object.keys(body)).toEqual(['error']);
     expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
     expect(body.error.code).toMatch(code);
@@ -192,6 +192,6 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
 
   it('names the field and the value of a bad request', async () => {
     const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}` }, body: chat({ temperature: 7 }) });
-    expect((await res.json()).error).toEqual({ message: expect.stringMatching(/^temperature = 7: /), type: 'invalid_request_error', param: 'temperature', code: 'invalid_request' });
+    expect(((await res.json()) as { error: unknown }).error).toEqual({ message: expect.stringMatching(/^temperature = 7: /), type: 'invalid_request_error', param: 'temperature', code: 'invalid_request' });
   });
 });
