@@ -1,0 +1,69 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { DynamoDbStore } from '../../lambdas/inference/stores/dynamodb-store.js';
+import { BudgetExhaustedError } from '../../lambdas/inference/stores/gateway-store.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { serveGateway } from '../support/local-gateway.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { startMoto, type MotoServer } from './support/moto-server.js';
+
+let moto: MotoServer;
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+  delete process.env.AWS_SESSION_TOKEN;
+  const ddb = new DynamoDBClient({});
+  await ddb.send(new CreateTableCommand({ TableName: 'tessera-tenants', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
+  await ddb.send(new CreateTableCommand({ TableName: 'tessera-usage', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
+  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  const budget = { monthlyTokenBudget: 180, fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false };
+  for (const t of [localTenant('dynamo', 'enterprise', { gateway: budget }), localTenant('paused', 'enterprise', { status: 'SUSPENDED' })]) {
+    await doc.send(new PutCommand({ TableName: 'tessera-tenants', Item: t }));
+  }
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(gatewayConfig(), upstream.url, [], { dynamodb: { registryTable: 'tessera-tenants', usageTable: 'tessera-usage' } });
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+  await moto?.stop();
+});
+
+describe('the gateway on DynamoDB (moto): the same semantics as the embedded store', () => {
+  it('admits exactly 10 of 50 concurrent requests against a budget for 10', async () => {
+    const client = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('dynamo'), maxRetries: 0 });
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () =>
+      client.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }], max_tokens: 17 })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
+      expect(r.reason.status).toBe(429);
+      expect(r.reason.error.code).toBe('budget_exceeded');
+    }
+    expect((await gw.store.usage('dynamo', new Date())).month).toMatchObject({ tokens: 180, requests: 10 });
+  });
+
+  it('refuses a suspended tenant read from the registry table', async () => {
+    const client = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('paused'), maxRetries: 0 });
+    const err = await client.models.list().catch((e) => e);
+    expect(err.status).toBe(403);
+    expect(err.error.code).toBe('tenant_not_active');
+  });
+
+  it('names the budget that ran out and counts rate windows transactionally', async () => {
+    const store = new DynamoDbStore('tessera-tenants', 'tessera-usage');
+    const now = new Date('2026-11-23T10:00:00Z');
+    await store.reserve('solo', 60, 0.5, { dayTokens: 100, monthCostUsd: 1 }, now);
+    await expect(store.reserve('solo', 50, 0.1, { dayTokens: 100, monthCostUsd: 1 }, now)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 100));
+    await expect(store.reserve('solo', 10, 0.6, { dayTokens: 100, monthCostUsd: 1 }, now)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 1));
+    const limits = { minute: 2, hour: 10, day: 10 };
+    expect(await store.countRequest('solo', limits, now)).toEqual({ ok: true });
+    expect(await store.countRequest('solo', limits, now)).toEqual({ ok: true });
+    expect(await store.countRequest('solo', limits, now)).toEqual({ ok: false, window: 'minute', limit: 2 });
+  });
+});

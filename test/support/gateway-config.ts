@@ -1,0 +1,16 @@
+import { configWith } from './synth.js';
+
+/** A platform config whose gateway models all answer from a local OpenAI-compatible upstream. */
+const model = (id: string, upstream: string, maxOutputTokens = 100) => ({ id, upstream, inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens });
+export const gatewayConfig = () => configWith({
+  gateway: {
+    models: [
+      model('openai-compatible/default', 'default'), model('openai-compatible/primary', 'primary'), model('openai-compatible/backup', 'backup'),
+      model('openai/gpt-4o-mini', 'gpt-4o-mini'), model('bedrock/amazon.nova-lite', 'amazon.nova-lite-v1:0'),
+      model('sagemaker/ft:nova:acme:support', 'acme-support-endpoint'), model('sagemaker/ft:nova:globex:sales', 'globex-sales-endpoint'),
+    ],
+    upstreamRetries: 1,
+    upstreamTimeoutMs: 2000,
+  },
+});
+
