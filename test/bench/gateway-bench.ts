@@ -1,0 +1,86 @@
+/**
+ * The gateway's overhead and throughput on this machine: a fake OpenAI-compatible upstream (own
+ * process), `tessera serve` in front of it (own process: JWT authorizer, tenant policy, PII
+ * guardrails, rate counting, budget reserve/settle, audit), and autocannon driving both at 1 and
+ * 100 connections. Then the router Lambda bundle: size and module init time.
+ * Usage: npm run bench:gateway [-- seconds]
+ */
+import autocannon from 'autocannon';
+import { build } from 'esbuild';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const seconds = Number(process.argv[2] ?? 10);
+const root = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-gw-'));
+const children: ChildProcess[] = [];
+const stopAll = () => children.forEach((c) => c.kill('SIGTERM'));
+process.on('exit', stopAll);
+
+function startProcess(args: string[], ready: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += String(d);
+      const m = ready.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)));
+  });
+}
+
+// Rate limits out of the way: the benchmark measures the gateway, not the tier's request quota.
+const configFile = join(dir, 'bench.yaml');
+writeFileSync(configFile, 'tiers:\n  enterprise:\n    limits:\n      requestsPerMinute: 100000000\n      requestsPerHour: 100000000\n      requestsPerDay: 100000000\n      tokensPerDay: 100000000000\n');
+
+const tsx = [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')];
+const upstream = await startProcess([...tsx, 'test/bench/fake-upstream-main.ts'], /(http:\/\/127\.0\.0\.1:\d+\/v1)/);
+const port = 18787 + Math.floor(Math.random() * 1000);
+await startProcess(['bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream, '--tenant', 'bench:enterprise', '--config', configFile, '--state-dir', dir], /(tessera gateway on)/);
+const token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'bench', '--expires', '2h', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
+
+const body = JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Summarise our Q3 numbers for the board in two sentences.' }], max_tokens: 64 });
+async function load(url: string, connections: number, auth?: string, model = 'openai-compatible/default') {
+  const r = await autocannon({
+    url: `${url}/chat/completions`, method: 'POST', connections, duration: seconds, pipelining: 1,
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+    body: model === 'openai-compatible/default' ? body : body.replace('openai-compatible/default', model),
+  });
+  return { mean: r.latency.mean, p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+const line = (name: string, c: number, r: Awaited<ReturnType<typeof load>>) =>
+  console.log(`${name.padEnd(22)} ${String(c).padStart(3)} conn  mean ${r.mean.toFixed(2)} ms  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ${Math.round(r.rps)} req/s  errors ${r.errors}`);
+
+try {
+  await load(`http://127.0.0.1:${port}/v1`, 10, token); // warm up both processes (JIT, connections, JWKS)
+  for (const c of [1, 100]) {
+    const direct = await load(upstream, c, undefined, 'default');
+    const gateway = await load(`http://127.0.0.1:${port}/v1`, c, token);
+    line('upstream directly', c, direct);
+    line('through tessera serve', c, gateway);
+    console.log(`${''.padEnd(22)} ${String(c).padStart(3)} conn  added mean latency ${(gateway.mean - direct.mean).toFixed(2)} ms\n`);
+  }
+
+  // The router Lambda as deployed: one minified ESM bundle.
+  const outfile = join(dir, 'router.mjs');
+  await build({
+    entryPoints: [join(root, 'lambdas/inference/router-handler.ts')], bundle: true, minify: true, platform: 'node', target: 'node24', format: 'esm', outfile,
+    banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
+    define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify({})) },
+  });
+  const inits: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const ms = execFileSync(process.execPath, ['--input-type=module', '-e',
+      `globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } }; const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`], { encoding: 'utf8' });
+    inits.push(Number(ms));
+  }
+  inits.sort((a, b) => a - b);
+  console.log(`router bundle ${(statSync(outfile).size / 1024).toFixed(0)} KiB minified; module init median ${inits[2].toFixed(1)} ms (5 cold processes; providers load lazily on first use)`);
+} finally {
+  stopAll();
+}
