@@ -29,11 +29,24 @@ export interface AuditSink {
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** `tessera serve`: JSON lines in a local file. */
+/** `tessera serve`: JSON lines in a local file, appended in batches (one write per `flushMs`, not per request). */
 export class FileAuditSink implements AuditSink {
-  constructor(private readonly file: string) {}
-  async write(record: AuditRecord): Promise<void> {
-    await appendFile(this.file, `${JSON.stringify(record)}\n`);
+  private lines: string[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(private readonly file: string, private readonly flushMs = 50) {}
+
+  write(record: AuditRecord): Promise<void> {
+    this.lines.push(JSON.stringify(record));
+    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, this.flushMs)).then(() => this.flush());
+    return this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.lines;
+    this.lines = [];
+    this.flushing = undefined;
+    if (batch.length) await appendFile(this.file, `${batch.join('\n')}\n`);
   }
 }
 

@@ -40,7 +40,13 @@ export function serveCommand(): Command {
         config: platform, stateDir: o.stateDir, upstreamUrl: o.upstream, upstreamKey: o.upstreamKey, tenants,
         dynamodb: registryTable ? { registryTable, usageTable } : undefined,
       });
-      await startLocalServer(gateway, { port: Number(o.port), maxBytes: platform.gateway.maxRequestBytes });
+      const server = await startLocalServer(gateway, { port: Number(o.port), maxBytes: platform.gateway.maxRequestBytes });
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => {
+          server.closeAllConnections();
+          server.close(() => process.exit(0));
+        });
+      }
       process.stdout.write(`tessera gateway on http://127.0.0.1:${o.port}/v1 (${registryTable ? `DynamoDB ${registryTable}` : `embedded registry: ${tenants.map((t) => `${t.tenantId}:${t.tier}`).join(', ') || 'no tenants'}`}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n`);
     });
 }

@@ -33,9 +33,14 @@ export class ProviderRegistry {
         return new (await import('./bedrock.js')).BedrockProvider();
       case 'sagemaker':
         return new (await import('./sagemaker.js')).SageMakerProvider();
+      case 'openai-compatible': {
+        const endpoint = gateway.providers['openai-compatible'];
+        if (!endpoint) throw new Error('provider openai-compatible has no endpoint configured (gateway.providers.openai-compatible)');
+        const { HttpOpenAiCompatibleProvider } = await import('./http-openai-compatible.js');
+        return new HttpOpenAiCompatibleProvider(endpoint.baseUrl, await this.apiKey(name, tenantId), gateway.upstreamTimeoutMs);
+      }
       default: {
-        const endpoint = name === 'openai-compatible' ? gateway.providers['openai-compatible'] : gateway.providers[name];
-        if (!endpoint) throw new Error(`provider ${name} has no endpoint configured (gateway.providers.${name})`);
+        const endpoint = gateway.providers[name];
         const { OpenAiCompatibleProvider } = await import('./openai-compatible.js');
         return new OpenAiCompatibleProvider(endpoint.baseUrl, await this.apiKey(name, tenantId), gateway.upstreamTimeoutMs);
       }
