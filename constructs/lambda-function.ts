@@ -36,6 +36,11 @@ export interface LambdaFunctionProps {
   readonly reservedConcurrency?: number;
   /** Why a dead-letter queue would hold nothing for this function (how it is invoked). */
   readonly invocation: string;
+  /**
+   * Why the function runs outside a VPC.
+   * @default - it calls only AWS control-plane APIs
+   */
+  readonly outsideVpcReason?: string;
 }
 
 /**
@@ -100,7 +105,7 @@ export class LambdaFunction extends Construct {
     acknowledge(this.function, ['HIPAA.Security::HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ'],
       `${props.handlerFile} is invoked synchronously (${props.invocation}); the caller sees and handles every failure, so a dead-letter queue would stay empty.`);
     acknowledge(this.function, ['HIPAA.Security::HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC'],
-      `${props.handlerFile} calls only AWS control-plane APIs (Organizations, STS, CloudFormation, DynamoDB, EventBridge, S3); it reaches no resource inside a VPC, and Organizations has no VPC endpoint.`);
+      `${props.handlerFile} ${props.outsideVpcReason ?? 'calls only AWS control-plane APIs (Organizations, STS, CloudFormation, DynamoDB, EventBridge, S3); it reaches no resource inside a VPC, and Organizations has no VPC endpoint.'}`);
   }
 
   addToPolicy(statement: iam.PolicyStatement): void {

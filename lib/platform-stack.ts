@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket.js';
 import { AdminApi } from '../constructs/admin-api.js';
+import { InferenceApi } from '../constructs/inference-api.js';
 import { AuditTrail } from '../constructs/audit-trail.js';
 import { BlueprintCatalog } from '../constructs/blueprint-catalog.js';
 import { BreakGlassRole } from '../constructs/break-glass-role.js';
@@ -77,6 +78,9 @@ export class PlatformStack extends Stack {
 
     const admin = new AdminApi(this, 'Admin', { config, encryptionKey: key, registry: this.registry.table, workflows: this.lifecycle.workflows });
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
+    const inference = new InferenceApi(this, 'Inference', { config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket });
+    new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });
+    if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
     new CfnOutput(this, 'OnboardStateMachineArn', { value: this.lifecycle.workflows.onboard.stateMachineArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
     new CfnOutput(this, 'LifecycleEventBusName', { value: this.events.bus.eventBusName });

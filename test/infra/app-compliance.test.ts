@@ -72,7 +72,7 @@ describe('the whole app', () => {
     for (const t of templates) {
       for (const [id, r] of Object.entries<any>(t.body.Resources)) {
         if (r.Type === 'AWS::KMS::Key' || r.Type === 'AWS::Organizations::Policy') continue; // "*" there is the key itself; SCPs only deny
-        const docs = [r.Properties?.PolicyDocument, r.Properties?.AssumeRolePolicyDocument, ...(r.Properties?.Policies ?? []).map((p: any) => p.PolicyDocument)].filter(Boolean);
+        const docs = [r.Properties?.PolicyDocument, r.Properties?.AssumeRolePolicyDocument, ...(r.Type?.startsWith('AWS::IAM::') ? (r.Properties?.Policies ?? []) : []).map((p: any) => p.PolicyDocument)].filter(Boolean);
         for (const doc of docs) {
           for (const s of doc.Statement) {
             if (s.Effect !== 'Allow') continue;

@@ -128,7 +128,7 @@ describe('PlatformStack lifecycle', () => {
   });
 
   it('serves the admin API with IAM auth on every method', () => {
-    const methods = Object.values(platform.findResources('AWS::ApiGateway::Method')) as any[];
+    const methods = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^AdminApi') } } })) as any[];
     expect(methods.length).toBe(8);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
@@ -139,5 +139,28 @@ describe('PlatformStack lifecycle', () => {
       RoleName: 'TesseraOrganizationAccess',
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Condition: { ArnLike: { 'aws:PrincipalArn': Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::222222222222:role/tessera-lifecycle-*']) ]) }) } } })] },
     });
+  });
+});
+
+describe('PlatformStack inference API', () => {
+  it('routes /v1 through a JWT authorizer to a streaming router', () => {
+    const methods = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^InferenceApi') } } })) as any[];
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    for (const m of methods) {
+      expect(m.Properties.AuthorizationType).toBe('CUSTOM');
+      expect(m.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' });
+    }
+    platform.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 300 });
+  });
+
+  it('puts the API behind WAF (managed rules, per-IP rate), with logs', () => {
+    platform.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'REGIONAL', Rules: Match.arrayWith([Match.objectLike({ Name: 'per-ip-rate' })]) });
+    platform.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    platform.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', { RedactedFields: [{ SingleHeader: { Name: 'authorization' } }] });
+  });
+
+  it('keeps counters in an encrypted, retained usage table, and issues tenant tokens from an MFA-required user pool', () => {
+    platform.hasResource('AWS::DynamoDB::GlobalTable', { Properties: Match.objectLike({ TableName: 'tessera-usage', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }), DeletionPolicy: 'Retain' });
+    platform.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'ON', Schema: Match.arrayWith([Match.objectLike({ Name: 'tenant_id', Mutable: false })]) });
   });
 });

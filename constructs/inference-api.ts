@@ -1,0 +1,196 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import type { PlatformConfig } from '../lib/config/schema.js';
+import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
+import { LambdaFunction } from './lambda-function.js';
+
+export interface InferenceApiProps {
+  readonly config: PlatformConfig;
+  readonly encryptionKey: kms.IKey;
+  readonly registry: dynamodb.ITableV2;
+  /** The immutable audit bucket: one record per request under `tessera-audit/inference/`. */
+  readonly auditBucket: s3.IBucket;
+}
+
+/**
+ * The OpenAI-compatible inference API: API Gateway REST (TLS only, WAF, access logs) with a
+ * Lambda REQUEST authorizer (JWT from the platform's Cognito user pool unless `gateway.jwt` names
+ * another issuer) and the router Lambda behind response streaming; the usage table holds request
+ * counters and budgets.
+ */
+export class InferenceApi extends Construct {
+  readonly api: apigw.RestApi;
+  readonly usageTable: dynamodb.TableV2;
+  readonly userPool?: cognito.UserPool;
+
+  constructor(scope: Construct, id: string, props: InferenceApiProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { config } = props;
+
+    this.usageTable = new dynamodb.TableV2(this, 'UsageTable', {
+      tableName: 'tessera-usage',
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.usageTable, ['NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan'],
+      'The usage table holds counters (rate windows that expire in two days, day and month token totals); point-in-time recovery covers it, and the audit bucket keeps every request record.');
+
+    let jwt = config.gateway.jwt;
+    if (!jwt) {
+      this.userPool = new cognito.UserPool(this, 'UserPool', {
+        userPoolName: 'tessera-tenants',
+        selfSignUpEnabled: false,
+        signInAliases: { email: true },
+        mfa: cognito.Mfa.REQUIRED,
+        mfaSecondFactor: { otp: true, sms: false },
+        passwordPolicy: { minLength: 14, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+        featurePlan: cognito.FeaturePlan.PLUS,
+        standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+        customAttributes: { tenant_id: new cognito.StringAttribute({ mutable: false, minLen: 3, maxLen: 24 }) },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const client = this.userPool.addClient('GatewayClient', { authFlows: { userSrp: true }, generateSecret: false, idTokenValidity: Duration.hours(1), accessTokenValidity: Duration.hours(1) });
+      const issuer = `https://cognito-idp.${stack.region}.amazonaws.com/${this.userPool.userPoolId}`;
+      jwt = { issuer, jwksUri: `${issuer}/.well-known/jwks.json`, audience: client.userPoolClientId };
+    }
+    const environment = {
+      [GATEWAY_ENV.registryTable]: props.registry.tableName,
+      [GATEWAY_ENV.usageTable]: this.usageTable.tableName,
+      [GATEWAY_ENV.auditBucket]: props.auditBucket.bucketName,
+      [GATEWAY_ENV.jwtIssuer]: jwt.issuer,
+      [GATEWAY_ENV.jwtAudience]: jwt.audience,
+      [GATEWAY_ENV.jwksUri]: jwt.jwksUri,
+    };
+    const define = { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(config)) };
+    const readRegistry = new iam.PolicyStatement({ sid: 'ReadRegistry', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn] });
+    const useKey = new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] });
+
+    const authorizerFn = new LambdaFunction(this, 'Authorizer', {
+      handlerFile: 'inference/authorizer-handler', roleName: 'tessera-gateway-authorizer', encryptionKey: props.encryptionKey,
+      environment, define, memorySize: 512, timeout: Duration.seconds(10), reservedConcurrency: 50,
+      invocation: 'by API Gateway as a REQUEST authorizer, which answers 401/403 itself',
+      outsideVpcReason: 'verifies tokens against the issuer\'s public JWKS and reads the registry (DynamoDB); it reaches no resource inside a VPC.',
+    });
+    authorizerFn.addToPolicy(readRegistry);
+    authorizerFn.addToPolicy(useKey);
+
+    const router = new LambdaFunction(this, 'Router', {
+      handlerFile: 'inference/router-handler', roleName: 'tessera-gateway-router', encryptionKey: props.encryptionKey,
+      environment, define, memorySize: 1024, timeout: Duration.minutes(5), reservedConcurrency: 200,
+      invocation: 'by API Gateway with response streaming; every error is answered to the caller in OpenAI\'s shape',
+      outsideVpcReason: 'calls Bedrock, SageMaker runtime, DynamoDB, S3 and Secrets Manager APIs and external model providers (OpenAI, HuggingFace) over HTTPS; in a VPC it would need NAT for the latter and gain no isolation (tenant data stores are not reached from here).',
+    });
+    router.addToPolicy(readRegistry);
+    router.addToPolicy(useKey);
+    router.addToPolicy(new iam.PolicyStatement({
+      sid: 'UsageCounters', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], resources: [this.usageTable.tableArn],
+    }));
+    const auditRecords = props.auditBucket.arnForObjects('tessera-audit/inference/*');
+    router.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
+    const bedrock = [
+      stack.formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: '*' }),
+      stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: '*' }),
+      stack.formatArn({ service: 'bedrock', resource: 'application-inference-profile', resourceName: '*' }),
+    ];
+    router.addToPolicy(new iam.PolicyStatement({ sid: 'Bedrock', actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], resources: bedrock }));
+    const endpoints = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: 'tessera-*' });
+    router.addToPolicy(new iam.PolicyStatement({ sid: 'TenantEndpoints', actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'], resources: [endpoints] }));
+    const secrets = [
+      stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: 'tessera/providers/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: 'tessera/tenants/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    ];
+    router.addToPolicy(new iam.PolicyStatement({ sid: 'ProviderKeys', actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
+    acknowledge(router.managedPolicy, [auditRecords, ...bedrock, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
+      'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; provider keys are named per provider and tenant. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: 'tessera-inference',
+      description: 'Tessera OpenAI-compatible inference API',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: 'prod',
+        tracingEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    const authorizer = new apigw.RequestAuthorizer(this, 'JwtAuthorizer', {
+      handler: authorizerFn.function,
+      identitySources: [apigw.IdentitySource.header('Authorization')],
+      resultsCacheTtl: Duration.minutes(5),
+    });
+    const validator = this.api.addRequestValidator('Validator', { validateRequestBody: false, validateRequestParameters: true });
+    const integration = new apigw.LambdaIntegration(router.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.minutes(5) });
+    const v1 = this.api.root.addResource('v1');
+    const methods = [
+      v1.addResource('chat').addResource('completions').addMethod('POST', integration, { authorizer, requestValidator: validator }),
+      v1.addResource('models').addMethod('GET', integration, { authorizer, requestValidator: validator }),
+      v1.addResource('usage').addMethod('GET', integration, { authorizer, requestValidator: validator }),
+    ];
+    for (const m of methods) {
+      acknowledge(m, ['AwsSolutions::AwsSolutions-COG4'],
+        'Tenant calls carry a JWT verified by the Lambda authorizer (signature, issuer, audience, expiry, tenant status); the default issuer is this stack\'s Cognito user pool, and an external IdP can replace it, which a Cognito authorizer could not.');
+    }
+
+    const waf = new wafv2.CfnWebACL(this, 'Waf', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'tessera-inference', sampledRequestsEnabled: true },
+      rules: [
+        {
+          name: 'common', priority: 0, overrideAction: { none: {} },
+          // The 8 KB body rule would block ordinary prompts; the gateway enforces its own body limit.
+          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet', ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }] } },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'common', sampledRequestsEnabled: true },
+        },
+        {
+          name: 'known-bad-inputs', priority: 1, overrideAction: { none: {} },
+          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesKnownBadInputsRuleSet' } },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'known-bad-inputs', sampledRequestsEnabled: true },
+        },
+        {
+          name: 'per-ip-rate', priority: 2, action: { block: {} },
+          statement: { rateBasedStatement: { limit: 20_000, aggregateKeyType: 'IP' } },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'per-ip-rate', sampledRequestsEnabled: true },
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WafAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: waf.attrArn });
+    const wafLogs = new logs.LogGroup(this, 'WafLogs', {
+      logGroupName: 'aws-waf-logs-tessera-inference', // WAF delivers only to groups named aws-waf-logs-*
+      encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN,
+    });
+    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: waf.attrArn,
+      logDestinationConfigs: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: wafLogs.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+    });
+
+    const stage = this.api.deploymentStage.node.defaultChild!;
+    acknowledge(stage, ['NIST.800.53.R5::NIST.800.53.R5-APIGWCacheEnabledAndEncrypted', 'HIPAA.Security::HIPAA.Security-APIGWCacheEnabledAndEncrypted'],
+      'Chat completions are per-request generations (and streamed); caching them would leak one caller\'s answer to another, so no response cache exists to encrypt.');
+    acknowledge(stage, ['NIST.800.53.R5::NIST.800.53.R5-APIGWSSLEnabled', 'HIPAA.Security::HIPAA.Security-APIGWSSLEnabled'],
+      'The only backend is a Lambda integration (response streaming) invoked by API Gateway through AWS; there is no HTTP backend to present a client certificate to.');
+    acknowledge(this.api, ['AwsSolutions::AwsSolutions-APIG2'], 'Requests are validated by the router against the OpenAI schema (zod) so that errors come back in OpenAI\'s shape, naming the field and the value; an API Gateway model would answer in its own shape.');
+  }
+}
