@@ -108,6 +108,8 @@ export class InferenceApi extends Construct {
       stack.formatArn({ service: 'bedrock', resource: 'application-inference-profile', resourceName: '*' }),
     ];
     router.addToPolicy(new iam.PolicyStatement({ sid: 'Bedrock', actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], resources: bedrock }));
+    const guardrails = stack.formatArn({ service: 'bedrock', resource: 'guardrail', resourceName: '*' });
+    router.addToPolicy(new iam.PolicyStatement({ sid: 'TenantGuardrails', actions: ['bedrock:ApplyGuardrail'], resources: [guardrails] }));
     const endpoints = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: 'tessera-*' });
     router.addToPolicy(new iam.PolicyStatement({ sid: 'TenantEndpoints', actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'], resources: [endpoints] }));
     const secrets = [
@@ -115,7 +117,7 @@ export class InferenceApi extends Construct {
       stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: 'tessera/tenants/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     ];
     router.addToPolicy(new iam.PolicyStatement({ sid: 'ProviderKeys', actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
-    acknowledge(router.managedPolicy, [auditRecords, ...bedrock, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
+    acknowledge(router.managedPolicy, [auditRecords, ...bedrock, guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
       'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; provider keys are named per provider and tenant. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });

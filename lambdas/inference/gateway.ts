@@ -32,6 +32,8 @@ export interface GatewayDeps {
   audit: AuditSink;
   /** Awaited before the response ends (Lambda) or written after it (local server). @default false */
   awaitAudit?: boolean;
+  /** Bedrock ApplyGuardrail on the user input, for tenants that configure a guardrail. @default - not applied */
+  applyGuardrail?: (guardrailId: string, texts: string[]) => Promise<{ blocked: boolean; reason?: string }>;
 }
 
 const providerOf = (model: ModelEntry) => model.id.split('/')[0] as ProviderName;
@@ -122,6 +124,10 @@ export class Gateway {
     if (!rate.ok) throw limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for tenant ${caller.tenantId}`, 'rate_limit_exceeded');
 
     const messages = this.guard(request.messages, policy, audit);
+    if (policy.gateway.guardrails.bedrockGuardrailId && this.deps.applyGuardrail) {
+      const verdict = await this.deps.applyGuardrail(policy.gateway.guardrails.bedrockGuardrailId, messages.filter((m) => m.role === 'user').map((m) => textOf(m.content)));
+      if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'messages', 'guardrail_intervened');
+    }
     const promptText = messages.map((m) => textOf(m.content)).join('\n');
     audit.promptSha256 = sha256(promptText);
     if (policy.gateway.auditPromptText) audit.prompt = promptText;
@@ -150,7 +156,7 @@ export class Gateway {
     };
     try {
       if (request.stream) await this.streamChat(res, chain, base, audit, promptEstimate, settle);
-      else await this.completeChat(res, chain, base, audit, promptEstimate, settle);
+      else await this.completeChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails.redactResponses);
     } finally {
       if (!settled) await this.deps.store.settle(reservation, 0, 0); // nothing was produced: release the reservation
     }
@@ -199,10 +205,15 @@ export class Gateway {
     return { prompt_tokens: promptEstimate, completion_tokens: c, total_tokens: promptEstimate + c, estimated: true };
   }
 
-  private async completeChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>): Promise<void> {
+  private async completeChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>, redactResponses: boolean): Promise<void> {
     const { result, model } = await this.attempt(chain, base, async (r) => (await this.deps.providers.get(providerOf(r.model), r.tenantId)).complete(r));
     const usage = this.usageOf(promptEstimate, result.content, result.usage);
     await settle(model, usage);
+    if (redactResponses) {
+      const r = redactPii(result.content);
+      result.content = r.text;
+      if (r.found.length) audit.piiRedacted = [...new Set([...(audit.piiRedacted ?? []), ...r.found.map((f) => `response:${f}`)])];
+    }
     await res.json(200, JSON.stringify({
       id: audit.requestId, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: model.id,
       choices: [{ index: 0, message: { role: 'assistant', content: result.content }, finish_reason: result.finishReason, logprobs: null }],

@@ -39,5 +39,6 @@ export function lambdaGateway(): Gateway {
     providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig())),
     audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket)),
     awaitAudit: true,
+    applyGuardrail: async (id, texts) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts),
   }));
 }
