@@ -125,6 +125,8 @@ export class InferenceApi extends Construct {
       restApiName: 'tessera-inference',
       description: 'Tessera OpenAI-compatible inference API',
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      // The authorizer names the tenant's usage key, which sits in its tier's usage plan.
+      apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER,
       cloudWatchRole: false,
       deployOptions: {
         stageName: 'prod',
@@ -144,11 +146,23 @@ export class InferenceApi extends Construct {
     const validator = this.api.addRequestValidator('Validator', { validateRequestBody: false, validateRequestParameters: true });
     const integration = new apigw.LambdaIntegration(router.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.minutes(5) });
     const v1 = this.api.root.addResource('v1');
+    const options = { authorizer, requestValidator: validator, apiKeyRequired: true };
     const methods = [
-      v1.addResource('chat').addResource('completions').addMethod('POST', integration, { authorizer, requestValidator: validator }),
-      v1.addResource('models').addMethod('GET', integration, { authorizer, requestValidator: validator }),
-      v1.addResource('usage').addMethod('GET', integration, { authorizer, requestValidator: validator }),
+      v1.addResource('chat').addResource('completions').addMethod('POST', integration, options),
+      v1.addResource('models').addMethod('GET', integration, options),
+      v1.addResource('usage').addMethod('GET', integration, options),
     ];
+    // One usage plan per tier (rate, burst and daily quota at the edge); the lifecycle puts each
+    // tenant's usage key in its tier's plan. Exact per-tenant limits and budgets are the router's.
+    for (const [tier, t] of Object.entries(config.tiers)) {
+      this.api.addUsagePlan(`Plan-${tier}`, {
+        name: `tessera-${tier}`,
+        description: `Tier ${tier}: ${t.limits.requestsPerMinute}/min, ${t.limits.requestsPerDay}/day`,
+        throttle: { rateLimit: Math.max(1, Math.ceil(t.limits.requestsPerMinute / 60)), burstLimit: Math.max(10, Math.ceil(t.limits.requestsPerMinute / 6)) },
+        quota: { limit: t.limits.requestsPerDay, period: apigw.Period.DAY },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+    }
     for (const m of methods) {
       acknowledge(m, ['AwsSolutions::AwsSolutions-COG4'],
         'Tenant calls carry a JWT verified by the Lambda authorizer (signature, issuer, audience, expiry, tenant status); the default issuer is this stack\'s Cognito user pool, and an external IdP can replace it, which a Cognito authorizer could not.');

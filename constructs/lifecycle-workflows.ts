@@ -166,8 +166,9 @@ export class LifecycleWorkflows extends Construct {
     const tenantStack = this.deployAndWait(s, 'blueprint', '');
     const namespaceStack = this.deployAndWait(s, 'namespace', '');
     const wire = this.task(s, 'Wire tenant', 'wire-tenant', '$.wiring');
+    const issueKey = this.task(s, 'Issue usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'issue' });
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, allocate, ...tenantStack.tasks, ...namespaceStack.tasks, wire, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, allocate, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -197,7 +198,7 @@ export class LifecycleWorkflows extends Construct {
         .otherwise(wire),
     );
     namespaceStack.last.next(wire);
-    wire.next(activate).next(new sfn.Succeed(s, 'Tenant active'));
+    wire.next(issueKey).next(activate).next(new sfn.Succeed(s, 'Tenant active'));
 
     return this.start(s, 'Start onboarding')
       .next(validate)
@@ -221,15 +222,17 @@ export class LifecycleWorkflows extends Construct {
     const extra = { 'change.$': '$.change' };
     const tenantStack = this.deployAndWait(s, 'blueprint', prefix, extra);
     const namespaceStack = this.deployAndWait(s, 'namespace', prefix, extra);
+    const moveKey = this.task(s, `${prefix}Move usage key`, 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', usageKey: 'issue' });
     const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' });
-    this.catchAll([begin, ...tenantStack.tasks, ...namespaceStack.tasks, finish], fail);
+    moveKey.next(finish);
+    this.catchAll([begin, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish], fail);
     begin.next(tenantStack.first);
     tenantStack.last.next(
       new sfn.Choice(s, `${prefix}Needs namespace?`)
         .when(sfn.Condition.stringEquals('$.change.computeMode', 'shared'), namespaceStack.first)
-        .otherwise(finish),
+        .otherwise(moveKey),
     );
-    namespaceStack.last.next(finish);
+    namespaceStack.last.next(moveKey);
     finish.next(new sfn.Succeed(s, `${prefix}Changed`));
     if (kind === 'upgrade') return begin;
     return new sfn.Pass(s, 'Start change', {
@@ -253,6 +256,7 @@ export class LifecycleWorkflows extends Construct {
     const s = new Construct(this, 'OffboardStates');
     const fail = this.failure(s, 'offboard');
     const begin = this.task(s, 'Begin offboarding', 'begin-offboarding', '$.offboarding');
+    const revokeKey = this.task(s, 'Revoke usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'revoke' });
     const exportData = this.task(s, 'Export tenant data', 'export-tenant-data', '$.export', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
     const snapshot = this.task(s, 'Snapshot database', 'snapshot-database', '$.snapshot', {
       'request.$': '$.request', 'executionArn.$': '$.executionArn', 'snapshot.$': '$.snapshot', 'export.$': '$.export',
@@ -261,7 +265,7 @@ export class LifecycleWorkflows extends Construct {
     const scheduleKey = this.task(s, 'Schedule key deletion', 'schedule-key-deletion', '$.key');
     const retire = this.task(s, 'Retire account', 'retire-account', '$.retirement');
     const finish = this.task(s, 'Finish offboarding', 'finish-offboarding', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
-    this.catchAll([begin, exportData, snapshot, deleteStacks, scheduleKey, retire, finish], fail);
+    this.catchAll([begin, revokeKey, exportData, snapshot, deleteStacks, scheduleKey, retire, finish], fail);
 
     const waitSnapshot = this.wait(s, 'Wait for snapshot', 60);
     const waitDeletion = this.wait(s, 'Wait for deletion');
@@ -273,7 +277,7 @@ export class LifecycleWorkflows extends Construct {
     // `export` and `snapshot` start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {
       parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {} },
-    }).next(begin).next(exportData);
+    }).next(begin).next(revokeKey).next(exportData);
   }
 
   private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }): sfn.IChainable {

@@ -41,7 +41,7 @@ export interface TenantLifecycleProps {
   readonly keyDeletionWindowDays?: number;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'templates';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'templates' | 'usageKeys';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -71,6 +71,7 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'retire-account': ['registry', 'control', 'organizations', 'events'],
   'finish-offboarding': ['registry', 'events'],
   'process-closure-queue': ['control', 'organizations'],
+  'manage-usage-key': ['registry', 'usageKeys'],
 };
 
 /** Longer timeouts for the functions that move data. */
@@ -214,6 +215,13 @@ export class TenantLifecycle extends Construct {
           ]
         : [],
       templates: [new iam.PolicyStatement({ sid: 'ReadBlueprintTemplates', actions: ['s3:GetObject'], resources: [props.blueprintBucket.arnForObjects('blueprints/*')] })],
+      usageKeys: [
+        new iam.PolicyStatement({ sid: 'ListUsagePlans', actions: ['apigateway:GET'], resources: [apigatewayArn('/usageplans')] }),
+        new iam.PolicyStatement({ sid: 'CreateUsageKeys', actions: ['apigateway:POST'], resources: [apigatewayArn('/apikeys')] }),
+        new iam.PolicyStatement({ sid: 'TagUsageKeys', actions: ['apigateway:PUT'], resources: [apigatewayArn('/tags/*')] }),
+        new iam.PolicyStatement({ sid: 'DeleteUsageKeys', actions: ['apigateway:DELETE'], resources: [apigatewayArn('/apikeys/*')] }),
+        new iam.PolicyStatement({ sid: 'PlanKeys', actions: ['apigateway:POST', 'apigateway:DELETE'], resources: [apigatewayArn('/usageplans/*/keys'), apigatewayArn('/usageplans/*/keys/*')] }),
+      ],
       archive: [
         new iam.PolicyStatement({ sid: 'WriteArchive', actions: ['s3:PutObject'], resources: [this.archive.bucket.arnForObjects('*')] }),
         keyUse,
@@ -240,10 +248,16 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('templates')) {
       wildcard(props.blueprintBucket.arnForObjects('blueprints/*'), 'Blueprint templates are published under blueprints/<version>/ by each deployment; reads are limited to that prefix of the catalog.');
     }
+    if (caps.includes('usageKeys')) {
+      acknowledge(fn.managedPolicy, ['/tags/*', '/apikeys/*', '/usageplans/*/keys', '/usageplans/*/keys/*'].map((path) => wildcardResourceFinding(this, apigatewayArn(path))),
+        'Usage keys and their plan memberships are created per tenant at run time; API Gateway names them by generated ids, so the paths are patterns within this region\'s API Gateway only.');
+    }
     if (caps.includes('archive')) {
       wildcard(this.archive.bucket.arnForObjects('*'), 'Exports are written under <tenant>/<date>/ keys chosen at run time, in the archive bucket and nowhere else.');
     }
   }
 }
+
+const apigatewayArn = (path: string) => `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::${path}`;
 
 const namespaceStackArns = (scope: Construct) => Stack.of(scope).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: 'tessera-*-namespace/*' });

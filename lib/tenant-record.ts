@@ -77,6 +77,11 @@ export const TenantRecord = z.object({
   failure: z.object({ step: z.string(), reason: z.string(), at: z.string() }).optional(),
   executions: z.array(LifecycleExecution).default([]),
   gateway: GatewayPolicy.optional(),
+  /**
+   * The tenant's API Gateway usage key, in its tier's usage plan. Not a credential (callers
+   * authenticate with JWTs): the authorizer hands it to API Gateway to apply the tier's plan.
+   */
+  usageKey: z.object({ id: z.string(), value: z.string(), plan: z.string() }).optional(),
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 

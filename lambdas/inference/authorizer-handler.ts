@@ -15,6 +15,8 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
       principalId: `${caller.tenantId}/${caller.userId}`,
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn.replace(/\/[^/]+\/[^/]+\/.*$/, '/*/*/v1/*') }] },
       context: { tenantId: caller.tenantId, userId: caller.userId, role: caller.role },
+      // The tenant's key in its tier's usage plan (API key source AUTHORIZER): the tier's edge limits.
+      usageIdentifierKey: caller.tenant.usageKey?.value,
     };
   } catch (e) {
     if (e instanceof GatewayError && e.status === 403) {

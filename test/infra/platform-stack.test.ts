@@ -104,12 +104,12 @@ describe('PlatformStack', () => {
 describe('PlatformStack lifecycle', () => {
   it('runs every lifecycle step as a Node.js 24 arm64 Lambda with tracing, reserved concurrency and its own role', () => {
     const fns = Object.values(platform.findResources('AWS::Lambda::Function', { Properties: { Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Lifecycle'), 'Arn'] } } })) as any[];
-    expect(fns.length).toBe(26);
+    expect(fns.length).toBe(27);
     for (const f of fns) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, ReservedConcurrentExecutions: 10 });
     }
     const roleNames = Object.values(platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).filter((n) => typeof n === 'string' && n.startsWith('tessera-lifecycle-'));
-    expect(roleNames).toHaveLength(26);
+    expect(roleNames).toHaveLength(27);
   });
 
   it('logs every state machine at level ALL with X-Ray', () => {
@@ -151,6 +151,13 @@ describe('PlatformStack inference API', () => {
       expect(m.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' });
     }
     platform.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 300 });
+    for (const m of methods) expect(m.Properties.ApiKeyRequired).toBe(true);
+    platform.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'tessera-inference', ApiKeySourceType: 'AUTHORIZER' });
+  });
+
+  it('has one usage plan per tier with the tier\'s rate and daily quota', () => {
+    platform.hasResourceProperties('AWS::ApiGateway::UsagePlan', { UsagePlanName: 'tessera-starter', Throttle: { RateLimit: 2, BurstLimit: 17 }, Quota: { Limit: 10_000, Period: 'DAY' } });
+    platform.hasResourceProperties('AWS::ApiGateway::UsagePlan', { UsagePlanName: 'tessera-enterprise', Throttle: { RateLimit: 17, BurstLimit: 167 }, Quota: { Limit: 100_000, Period: 'DAY' } });
   });
 
   it('puts the API behind WAF (managed rules, per-IP rate), with logs', () => {

@@ -15,7 +15,7 @@ let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await startMoto({ serial: true });
   Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
   delete process.env.AWS_SESSION_TOKEN;
   const ddb = new DynamoDBClient({});

@@ -38,9 +38,14 @@ describe('suspend and resume', () => {
 describe('tier change', () => {
   it('updates the stack to another blueprint version and records it', async () => {
     await local.workflows.run('onboard', request('massive', 'professional'));
-    const run = await local.workflows.run('change', { request: { tenantId: 'massive', requestId: 'req-change-1' }, change: { blueprintVersion: '2.0.0' } });
+    const before = (await getTenant('massive'))!.usageKey!;
+    const run = await local.workflows.run('change', { request: { tenantId: 'massive', requestId: 'req-change-1' }, change: { tier: 'starter', blueprintVersion: '2.0.0' } });
     expect(run.error).toBeUndefined();
-    expect(await getTenant('massive')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.0.0' });
+    const after = await getTenant('massive');
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'starter', blueprintVersion: '2.0.0' });
+    // The usage key moved to the new tier's plan.
+    expect(after!.usageKey!.id).toBe(before.id);
+    expect(after!.usageKey!.plan).not.toBe(before.plan);
   });
 
   it('refuses a change of isolation mode', async () => {
@@ -64,7 +69,9 @@ describe('offboarding', () => {
 
     const run = await local.workflows.run('offboard', { request: { tenantId: 'hooli', requestId: 'req-offboard-1' } });
     expect(run.error).toBeUndefined();
-    expect(await getTenant('hooli')).toMatchObject({ status: 'OFFBOARDED' });
+    const offboarded = await getTenant('hooli');
+    expect(offboarded).toMatchObject({ status: 'OFFBOARDED' });
+    expect(offboarded!.usageKey).toBeUndefined();
 
     const archive = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
     const keys = ((await archive.send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'hooli/' }))).Contents ?? []).map((o) => o.Key!.split('/').slice(2).join('/'));

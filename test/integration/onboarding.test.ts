@@ -1,3 +1,4 @@
+import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListAccountsCommand, ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -30,6 +31,12 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     expect(sg.SecurityGroups![0].IpPermissions).toEqual([]);
     expect(sg.SecurityGroups![0].IpPermissionsEgress).toEqual([]);
     expect(run.states).not.toContain('Create account');
+    // The tenant's usage key sits in its tier's usage plan.
+    const apigw = new APIGatewayClient({ credentials: local.fixture.platform });
+    const plans = (await apigw.send(new GetUsagePlansCommand({}))).items!;
+    const starter = plans.find((p) => p.name === 'tessera-starter')!;
+    expect(record!.usageKey).toMatchObject({ plan: starter.id });
+    expect((await apigw.send(new GetUsagePlanKeysCommand({ usagePlanId: starter.id }))).items!.map((k) => k.id)).toContain(record!.usageKey!.id);
     expect((await local.fixture.events()).filter((e) => e.detail.tenantId === 'acme').map((e) => e.detailType)).toEqual(['Tenant Activated']);
   });
 

@@ -21,7 +21,7 @@ export interface LocalLifecycle {
 export function useLocalLifecycle(config: PlatformConfig = configWith()): LocalLifecycle {
   const ctx = { config, cleanups: [] as Array<() => void> } as LocalLifecycle;
   beforeAll(async () => {
-    ctx.moto = await startMoto();
+    ctx.moto = await startMoto({ serial: true }); // conditional writes (slots, claims) need DynamoDB's isolation
     ctx.workflows = new LocalWorkflows(config);
     ctx.fixture = await createPlatformFixture(ctx.moto.endpoint, config);
     Object.assign(process.env, ctx.fixture.env);

@@ -31,11 +31,27 @@ function motoBinary(): string {
   throw new Error('moto_server not found: run `node scripts/ensure-moto.mjs` (npm test does) or set MOTO_SERVER');
 }
 
+/**
+ * moto's own server, but answering one request at a time. moto_server handles requests in threads
+ * and its DynamoDB does not isolate concurrent transactions, which DynamoDB itself serializes; tests
+ * of exact concurrent accounting need the serialized semantics.
+ */
+const SERIAL_SERVER = `
+import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.server import MotoRequestHandler
+run_simple('127.0.0.1', int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False, request_handler=MotoRequestHandler)
+`;
+
 /** Starts moto on 127.0.0.1 on a free port; it stops with the test process at the latest. */
-export async function startMoto(): Promise<MotoServer> {
+export async function startMoto(options: { serial?: boolean } = {}): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [command, args] = options.serial
+    ? [join(dirname(motoBinary()), 'python'), ['-c', SERIAL_SERVER, String(port)]]
+    : [motoBinary(), ['-H', '127.0.0.1', '-p', String(port)]];
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
   if (process.env.MOTO_LOG) child.stderr?.pipe(createWriteStream(process.env.MOTO_LOG));

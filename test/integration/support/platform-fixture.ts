@@ -1,4 +1,5 @@
 import { AttachPolicyCommand, CreateOrganizationCommand, CreateOrganizationalUnitCommand, CreatePolicyCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { APIGatewayClient, CreateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -81,6 +82,8 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
     await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: `blueprints/2.0.0/${tier}-namespace.template.json`, Body: JSON.stringify(miniNamespaceBlueprint()) }));
   }
   const archiveKey = await new KMSClient({ credentials: platform }).send(new CreateKeyCommand({ Description: 'archive' }));
+  const apigw = new APIGatewayClient({ credentials: platform });
+  for (const tier of Object.keys(config.tiers)) await apigw.send(new CreateUsagePlanCommand({ name: `tessera-${tier}` }));
 
   const eb = new EventBridgeClient({ credentials: platform });
   const bus = await eb.send(new CreateEventBusCommand({ Name: 'tessera-lifecycle' }));

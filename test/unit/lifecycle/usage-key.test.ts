@@ -1,0 +1,49 @@
+import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { records, registryMock } from './registry-mock.js';
+import { setLifecycleEnv, state, tenant } from './support.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+const api = mockClient(APIGatewayClient);
+const { handler } = await import('../../../lambdas/lifecycle/manage-usage-key.js');
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  api.reset();
+  api.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }, { id: 'plan-p', name: 'tessera-professional' }] });
+  api.on(CreateApiKeyCommand).resolves({ id: 'key-1' });
+});
+
+describe('Manage usage key', () => {
+  it('issues a key into the tier\'s plan and records it', async () => {
+    records.set('acme', tenant());
+    await expect(handler({ ...state(), usageKey: 'issue' })).resolves.toEqual({ keyId: 'key-1', plan: 'plan-s' });
+    expect(api.commandCalls(CreateApiKeyCommand)[0].args[0].input).toMatchObject({ name: 'tessera-acme', enabled: true, tags: { 'tessera:tenant-id': 'acme' } });
+    expect(api.commandCalls(CreateUsagePlanKeyCommand)[0].args[0].input).toEqual({ usagePlanId: 'plan-s', keyId: 'key-1', keyType: 'API_KEY' });
+    expect(records.get('acme')?.usageKey).toMatchObject({ id: 'key-1', plan: 'plan-s', value: expect.stringMatching(/^[0-9a-f]{48}$/) });
+  });
+
+  it('moves the key on a tier change and does nothing twice', async () => {
+    records.set('acme', tenant({ usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
+    await handler({ ...state(), usageKey: 'issue', change: { tier: 'professional' } });
+    expect(api.commandCalls(DeleteUsagePlanKeyCommand)[0].args[0].input).toEqual({ usagePlanId: 'plan-s', keyId: 'key-1' });
+    expect(api.commandCalls(CreateUsagePlanKeyCommand)[0].args[0].input.usagePlanId).toBe('plan-p');
+    expect(api.commandCalls(CreateApiKeyCommand)).toHaveLength(0);
+    await handler({ ...state(), usageKey: 'issue', change: { tier: 'professional' } });
+    expect(api.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(1);
+  });
+
+  it('revokes the key at offboarding', async () => {
+    records.set('acme', tenant({ usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
+    await handler({ ...state(), usageKey: 'revoke' });
+    expect(api.commandCalls(DeleteApiKeyCommand)[0].args[0].input).toEqual({ apiKey: 'key-1' });
+    expect(records.get('acme')?.usageKey).toBeUndefined();
+  });
+
+  it('names the missing plan when the platform stack is not deployed', async () => {
+    records.set('acme', tenant({ tier: 'enterprise' }));
+    await expect(handler({ ...state(), usageKey: 'issue' })).rejects.toThrow(/usage plan "tessera-enterprise" does not exist; deploy the TesseraPlatform stack/);
+  });
+});
