@@ -10,7 +10,7 @@ import { lambdaAuthorizer } from './lambda-deps.js';
 export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const header = event.headers?.authorization ?? event.headers?.Authorization;
   try {
-    const caller = await lambdaAuthorizer().authorize(header);
+    const caller = await (await lambdaAuthorizer()).authorize(header);
     return {
       principalId: `${caller.tenantId}/${caller.userId}`,
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn.replace(/\/[^/]+\/[^/]+\/.*$/, '/*/*/v1/*') }] },

@@ -3,9 +3,7 @@ import { requireEnv } from '../shared/environment.js';
 import { Authorizer } from './auth.js';
 import { Gateway } from './gateway.js';
 import { ProviderRegistry } from './providers/registry.js';
-import { S3AuditSink } from './s3-audit-sink.js';
-import { secretsManagerKeys } from './secrets.js';
-import { DynamoDbStore } from './stores/dynamodb-store.js';
+import type { GatewayStore } from './stores/gateway-store.js';
 
 /** Environment of the gateway Lambdas (set by the InferenceApi construct). */
 export const GATEWAY_ENV = {
@@ -18,27 +16,35 @@ export const GATEWAY_ENV = {
 } as const;
 
 let config: PlatformConfig | undefined;
-let store: DynamoDbStore | undefined;
-let authorizer: Authorizer | undefined;
-let gateway: Gateway | undefined;
+let store: Promise<GatewayStore> | undefined;
+let authorizer: Promise<Authorizer> | undefined;
+let gateway: Promise<Gateway> | undefined;
 
-/** Built once per execution environment (module scope), reused by every invocation. */
+/**
+ * Built once per execution environment, on the first invocation, reused by every later one. The
+ * AWS SDK clients (DynamoDB, S3, Secrets Manager) are imported then, not at module init.
+ */
 export function lambdaConfig(): PlatformConfig {
   return (config ??= PlatformConfigSchema.parse(JSON.parse(process.env.TESSERA_PLATFORM_CONFIG ?? 'null')));
 }
 
-export function lambdaAuthorizer(): Authorizer {
-  store ??= new DynamoDbStore(requireEnv(GATEWAY_ENV.registryTable), requireEnv(GATEWAY_ENV.usageTable));
-  return (authorizer ??= new Authorizer({ issuer: requireEnv(GATEWAY_ENV.jwtIssuer), audience: requireEnv(GATEWAY_ENV.jwtAudience), jwks: requireEnv(GATEWAY_ENV.jwksUri) }, store));
+function lambdaStore(): Promise<GatewayStore> {
+  return (store ??= import('./stores/dynamodb-store.js').then(({ DynamoDbStore }) => new DynamoDbStore(requireEnv(GATEWAY_ENV.registryTable), requireEnv(GATEWAY_ENV.usageTable))));
 }
 
-export function lambdaGateway(): Gateway {
-  const auth = lambdaAuthorizer();
-  return (gateway ??= new Gateway({
-    config: lambdaConfig(), store: store!, authorizer: auth,
-    providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig())),
-    audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket)),
-    awaitAudit: true,
-    applyGuardrail: async (id, texts) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts),
-  }));
+export function lambdaAuthorizer(): Promise<Authorizer> {
+  return (authorizer ??= lambdaStore().then((s) => new Authorizer({ issuer: requireEnv(GATEWAY_ENV.jwtIssuer), audience: requireEnv(GATEWAY_ENV.jwtAudience), jwks: requireEnv(GATEWAY_ENV.jwksUri) }, s)));
+}
+
+export function lambdaGateway(): Promise<Gateway> {
+  return (gateway ??= (async () => {
+    const [{ S3AuditSink }, { secretsManagerKeys }] = await Promise.all([import('./s3-audit-sink.js'), import('./secrets.js')]);
+    return new Gateway({
+      config: lambdaConfig(), store: await lambdaStore(), authorizer: await lambdaAuthorizer(),
+      providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig())),
+      audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket)),
+      awaitAudit: true,
+      applyGuardrail: async (id, texts) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts),
+    });
+  })());
 }

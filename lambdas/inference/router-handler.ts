@@ -29,5 +29,5 @@ export function responderFor(raw: NodeJS.WritableStream): GatewayResponder {
 export const handler = awslambda.streamifyResponse(async (event, raw) => {
   const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? undefined);
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? undefined]));
-  await lambdaGateway().handle({ method: event.httpMethod, path: event.path.replace(/^\/[^/]+(?=\/v1\/)/, ''), headers, body }, responderFor(raw));
+  await (await lambdaGateway()).handle({ method: event.httpMethod, path: event.path.replace(/^\/[^/]+(?=\/v1\/)/, ''), headers, body }, responderFor(raw));
 });

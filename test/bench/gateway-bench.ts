@@ -107,7 +107,7 @@ try {
     inits.push(Number(ms));
   }
   inits.sort((a, b) => a - b);
-  console.log(`router bundle: entry ${(statSync(outfile).size / 1024).toFixed(0)} KiB minified (all chunks ${(total / 1024).toFixed(0)} KiB, AWS SDK from the runtime); module init median ${inits[2].toFixed(1)} ms (5 cold processes; providers load on first use)`);
+  console.log(`router bundle: entry ${(statSync(outfile).size / 1024).toFixed(0)} KiB minified (all chunks ${(total / 1024).toFixed(0)} KiB, AWS SDK from the runtime); module init median ${inits[2].toFixed(1)} ms (5 cold processes; AWS clients and providers load on the first request)`);
 } finally {
   stopAll();
 }

@@ -20,9 +20,10 @@ beforeAll(async () => {
     localTenant('gone', 'enterprise', { status: 'OFFBOARDED' }),
     localTenant('budgetco', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } }),
     localTenant('flaky', 'enterprise', { gateway: { fallbacks: ['openai-compatible/backup'], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } }),
-    localTenant('tinyrate', 'enterprise'),
+    localTenant('tinyrate', 'tiny'),
+    localTenant('slowpoke', 'enterprise'),
   ]);
-  for (const t of ['acme', 'starterco', 'sleepy', 'gone', 'budgetco', 'flaky', 'nobody']) tokens[t] = await gw.token(t);
+  for (const t of ['acme', 'starterco', 'sleepy', 'gone', 'budgetco', 'flaky', 'nobody', 'tinyrate', 'slowpoke']) tokens[t] = await gw.token(t);
 });
 afterAll(async () => {
   await gw?.stop();
@@ -93,6 +94,27 @@ describe('the gateway through the official openai client', () => {
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(502);
     expect(err.error).toMatchObject({ type: 'upstream_error', code: 'upstream_error' });
+  });
+
+  it('answers 429 with the window and limit when the tier\'s request rate is spent', async () => {
+    const c = client('tinyrate');
+    const ask = () => c.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'x' }] });
+    await ask();
+    await ask();
+    const err = await ask().catch((e) => e);
+    expect(err.status).toBe(429);
+    expect(err.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'rate limit of 2 requests per minute reached for tenant tinyrate' });
+  });
+
+  it('answers 504 when the upstream does not answer within the per-attempt timeout', async () => {
+    upstream.delayMs = 2500;
+    try {
+      const err = await client('slowpoke').chat.completions.create({ model: 'openai-compatible/primary', messages: [{ role: 'user', content: 'x' }] }, { timeout: 20_000 }).catch((e) => e);
+      expect(err.status).toBe(504);
+      expect(err.error).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' });
+    } finally {
+      upstream.delayMs = 0;
+    }
   });
 
   it('admits exactly 10 of 50 concurrent requests against a budget for 10', async () => {

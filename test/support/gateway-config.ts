@@ -1,3 +1,4 @@
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { configWith } from './synth.js';
 
 /** A platform config whose gateway models all answer from a local OpenAI-compatible upstream. */
@@ -12,5 +13,7 @@ export const gatewayConfig = () => configWith({
     upstreamRetries: 1,
     upstreamTimeoutMs: 2000,
   },
+  // A tier with a tiny request quota, for the rate-limit answer.
+  tiers: { tiny: { ...DEFAULT_CONFIG.tiers.enterprise, network: { ...DEFAULT_CONFIG.tiers.enterprise.network, tenantCidrPool: '10.112.0.0/12' }, limits: { requestsPerMinute: 2, requestsPerHour: 100, requestsPerDay: 1000, tokensPerDay: 1_000_000 } } },
 });
 

@@ -1,0 +1,36 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+
+// The Lambda Node.js runtime's global for response streaming.
+const from = vi.fn((stream: Writable, meta: { statusCode: number; headers: Record<string, string> }) => {
+  (stream as Writable & { meta?: unknown }).meta = meta;
+  return stream;
+});
+(globalThis as Record<string, unknown>).awslambda = { streamifyResponse: (f: unknown) => f, HttpResponseStream: { from } };
+const { responderFor } = await import('../../../lambdas/inference/router-handler.js');
+
+function sink() {
+  const chunks: string[] = [];
+  const stream = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } });
+  return { stream, chunks };
+}
+
+describe('router Lambda response streaming', () => {
+  it('sends a JSON answer with its status through the HTTP response stream', () => {
+    const { stream, chunks } = sink();
+    responderFor(stream).json(429, '{"error":{}}');
+    expect(from).toHaveBeenLastCalledWith(stream, { statusCode: 429, headers: { 'content-type': 'application/json' } });
+    expect(chunks).toEqual(['{"error":{}}']);
+  });
+
+  it('streams server-sent events as they are written', () => {
+    const { stream, chunks } = sink();
+    const out = responderFor(stream).stream();
+    out.write('data: {"a":1}\n\n');
+    out.write('data: [DONE]\n\n');
+    out.end();
+    expect(from).toHaveBeenLastCalledWith(stream, { statusCode: 200, headers: { 'content-type': 'text/event-stream' } });
+    expect(chunks).toEqual(['data: {"a":1}\n\n', 'data: [DONE]\n\n']);
+    expect(stream.writableEnded).toBe(true);
+  });
+});
