@@ -50,6 +50,8 @@ export const GatewayPolicy = z.object({
   monthlyCostBudgetUsd: z.number().positive().optional(),
   /** Keep prompt text in audit records (default: only its SHA-256). */
   auditPromptText: z.boolean().default(false),
+  /** Bedrock application inference profile per model id, for per-tenant cost allocation. */
+  bedrockInferenceProfiles: z.record(z.string(), z.string().regex(/^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:application-inference-profile\/[a-z0-9]+$/, 'must be a Bedrock application inference profile ARN')).optional(),
 });
 export type GatewayPolicy = z.infer<typeof GatewayPolicy>;
 

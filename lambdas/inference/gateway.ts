@@ -145,7 +145,10 @@ export class Gateway {
       throw e;
     }
 
-    const chain = [model, ...policy.gateway.fallbacks.map((id) => policy.models.get(id)).filter((m): m is ModelEntry => Boolean(m) && m!.id !== model.id)];
+    // A tenant's own Bedrock application inference profile replaces the model id, so its usage is billed to it.
+    const profiles = policy.gateway.bedrockInferenceProfiles ?? {};
+    const routed = (m: ModelEntry): ModelEntry => (profiles[m.id] ? { ...m, upstream: profiles[m.id] } : m);
+    const chain = [model, ...policy.gateway.fallbacks.map((id) => policy.models.get(id)).filter((m): m is ModelEntry => Boolean(m) && m!.id !== model.id)].map(routed);
     const base = { messages, maxTokens, temperature: request.temperature, topP: request.top_p, stop: request.stop, tenantId: caller.tenantId };
     let settled = false;
     const settle = async (used: ModelEntry, usage: Usage) => {

@@ -204,3 +204,20 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
     expect(((await res.json()) as { error: unknown }).error).toEqual({ message: expect.stringMatching(/^temperature = 7: /), type: 'invalid_request_error', param: 'temperature', code: 'invalid_request' });
   });
 });
+
+describe('Bedrock application inference profiles', () => {
+  it('routes a tenant\'s Bedrock model through its own inference profile', async () => {
+    const { BedrockRuntimeClient, ConverseCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const bedrock = mockClient(BedrockRuntimeClient);
+    bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'from nova' }] } }, stopReason: 'end_turn', usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 }, metrics: { latencyMs: 1 } });
+    const profile = 'arn:aws:bedrock:us-east-1:222222222222:application-inference-profile/abc123';
+    await gw.store.getTenant('acme');
+    (gw.store as unknown as { putTenant(t: unknown): void }).putTenant(localTenant('profiled', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false, bedrockInferenceProfiles: { 'bedrock/amazon.nova-lite': profile } } }));
+    const c = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('profiled'), maxRetries: 0 });
+    const out = await c.chat.completions.create({ model: 'bedrock/amazon.nova-lite', messages: [{ role: 'user', content: 'hi' }] });
+    expect(out.choices[0].message.content).toBe('from nova');
+    expect(bedrock.commandCalls(ConverseCommand)[0].args[0].input.modelId).toBe(profile);
+    bedrock.restore();
+  });
+});
