@@ -3,7 +3,9 @@
  * process), `tessera serve` in front of it (own process: JWT authorizer, tenant policy, PII
  * guardrails, rate counting, budget reserve/settle, audit), and autocannon driving both at 1 and
  * 100 connections. Then the router Lambda bundle: size and module init time.
- * Usage: npm run bench:gateway [-- seconds]
+ * With --portkey, Portkey's open-source gateway 1.15.2 (fetched by npx; it listens on all
+ * interfaces, it has no host flag) is measured in front of the same upstream for comparison.
+ * Usage: npm run bench:gateway [-- seconds] [--portkey]
  */
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -12,16 +14,19 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const seconds = Number(process.argv[2] ?? 10);
+const args = process.argv.slice(2);
+const seconds = Number(args.find((a) => /^\d+$/.test(a)) ?? 10);
+const withPortkey = args.includes('--portkey');
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-gw-'));
 const children: ChildProcess[] = [];
-const stopAll = () => children.forEach((c) => c.kill('SIGTERM'));
+// Each child leads its own process group, so npx's grandchild (Portkey) stops with it.
+const stopAll = () => children.forEach((c) => { try { process.kill(-c.pid!, 'SIGTERM'); } catch { /* already gone */ } });
 process.on('exit', stopAll);
 
-function startProcess(args: string[], ready: RegExp): Promise<string> {
+function startProcess(args: string[], ready: RegExp, command = process.execPath): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -44,17 +49,19 @@ await startProcess(['bin/tessera.mjs', 'serve', '--port', String(port), '--upstr
 const token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'bench', '--expires', '2h', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 
 const body = JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Summarise our Q3 numbers for the board in two sentences.' }], max_tokens: 64 });
-async function load(url: string, connections: number, auth?: string, model = 'openai-compatible/default') {
+// Portkey routes by headers: provider openai, custom host = the fake upstream.
+const portkeyHeaders = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstream };
+async function load(url: string, connections: number, auth?: string, model = 'openai-compatible/default', extra: Record<string, string> = {}) {
   const r = await autocannon({
     url: `${url}/chat/completions`, method: 'POST', connections, duration: seconds, pipelining: 1,
-    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...extra },
     body: model === 'openai-compatible/default' ? body : body.replace('openai-compatible/default', model),
   });
   return { mean: r.latency.mean, p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.timeouts + r.non2xx };
 }
 
 /** One connection, one request at a time, each timed with hrtime (autocannon's histogram is whole milliseconds). */
-async function sequential(url: string, auth?: string, model = 'openai-compatible/default') {
+async function sequential(url: string, auth?: string, model = 'openai-compatible/default', extra: Record<string, string> = {}) {
   const { Pool } = await import('undici');
   const target = new URL(`${url}/chat/completions`);
   const pool = new Pool(target.origin, { connections: 1 });
@@ -64,7 +71,7 @@ async function sequential(url: string, auth?: string, model = 'openai-compatible
   const until = performance.now() + seconds * 1000;
   while (performance.now() < until) {
     const t = process.hrtime.bigint();
-    const res = await pool.request({ method: 'POST', path: target.pathname, body: payload, headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) } });
+    const res = await pool.request({ method: 'POST', path: target.pathname, body: payload, headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...extra } });
     await res.body.text();
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
     if (res.statusCode !== 200) errors += 1;
@@ -78,14 +85,26 @@ async function sequential(url: string, auth?: string, model = 'openai-compatible
 const line = (name: string, c: number, r: Awaited<ReturnType<typeof load>>) =>
   console.log(`${name.padEnd(22)} ${String(c).padStart(3)} conn  mean ${r.mean.toFixed(3)} ms  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  ${Math.round(r.rps)} req/s  errors ${r.errors}`);
 
+const portkeyPort = port + 1000;
+const portkey = withPortkey
+  ? (await startProcess(['--yes', '@portkey-ai/gateway@1.15.2', '--headless', `--port=${portkeyPort}`], /(Ready for connections)/, 'npx'), `http://127.0.0.1:${portkeyPort}/v1`)
+  : undefined;
+
 try {
   await load(`http://127.0.0.1:${port}/v1`, 10, token); // warm up both processes (JIT, connections, JWKS)
+  if (portkey) await load(portkey, 10, 'sk-bench', 'default', portkeyHeaders);
   for (const c of [1, 100]) {
     const direct = c === 1 ? await sequential(upstream, undefined, 'default') : await load(upstream, c, undefined, 'default');
     const gateway = c === 1 ? await sequential(`http://127.0.0.1:${port}/v1`, token) : await load(`http://127.0.0.1:${port}/v1`, c, token);
     line('upstream directly', c, direct);
     line('through tessera serve', c, gateway);
-    console.log(`${''.padEnd(22)} ${String(c).padStart(3)} conn  added mean latency ${(gateway.mean - direct.mean).toFixed(3)} ms\n`);
+    console.log(`${''.padEnd(22)} ${String(c).padStart(3)} conn  added mean latency ${(gateway.mean - direct.mean).toFixed(3)} ms`);
+    if (portkey) {
+      const pk = c === 1 ? await sequential(portkey, 'sk-bench', 'default', portkeyHeaders) : await load(portkey, c, 'sk-bench', 'default', portkeyHeaders);
+      line('through portkey 1.15.2', c, pk);
+      console.log(`${''.padEnd(22)} ${String(c).padStart(3)} conn  added mean latency ${(pk.mean - direct.mean).toFixed(3)} ms`);
+    }
+    console.log('');
   }
 
   // The router Lambda bundle: minified ESM, providers split into lazily loaded chunks, the AWS SDK
