@@ -4,7 +4,7 @@ import { describeIssues } from '../../lib/zod-issues.js';
 import { sha256, type AuditRecord, type AuditSink } from './audit.js';
 import type { Authorizer, Caller } from './auth.js';
 import { ChatCompletionRequest, estimateTokens, textOf, type ChatMessage, type Usage } from './chat-schema.js';
-import { redactPii, screenPromptInjection } from './guardrails.js';
+import { redactPii, screenPromptInjection, StreamRedactor } from './guardrails.js';
 import { GatewayError, invalid, limited, notFound, tooLarge, upstream, upstreamTimeout } from './openai-errors.js';
 import { PolicyCache, type TenantPolicy } from './policy.js';
 import { ProviderError, type ProviderChunk, type ProviderRequest } from './providers/provider.js';
@@ -158,7 +158,7 @@ export class Gateway {
       await this.deps.store.settle(reservation, usage.total_tokens, cost(used, usage.prompt_tokens, usage.completion_tokens));
     };
     try {
-      if (request.stream) await this.streamChat(res, chain, base, audit, promptEstimate, settle);
+      if (request.stream) await this.streamChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails.redactResponses);
       else await this.completeChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails.redactResponses);
     } finally {
       if (!settled) await this.deps.store.settle(reservation, 0, 0); // nothing was produced: release the reservation
@@ -224,7 +224,7 @@ export class Gateway {
     }));
   }
 
-  private async streamChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>): Promise<void> {
+  private async streamChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>, redactResponses: boolean): Promise<void> {
     // Retries and fallbacks apply until the first chunk arrives; after that the stream is the answer.
     const { result: first, model } = await this.attempt(chain, base, async (r) => {
       const iterator = (await this.deps.providers.get(providerOf(r.model), r.tenantId)).stream(r)[Symbol.asyncIterator]();
@@ -238,10 +238,12 @@ export class Gateway {
     let text = '';
     let reported: ProviderChunk['usage'];
     let finish = 'stop';
+    const redactor = redactResponses ? new StreamRedactor() : undefined;
+    const send = async (content: string) => { if (content) await out.write(chunk([{ index: 0, delta: { content }, finish_reason: null }])); };
     const emit = async (c: ProviderChunk) => {
       if (c.delta) {
         text += c.delta;
-        await out.write(chunk([{ index: 0, delta: { content: c.delta }, finish_reason: null }]));
+        await send(redactor ? redactor.push(c.delta) : c.delta);
       }
       if (c.finishReason) finish = c.finishReason;
       if (c.usage) reported = c.usage;
@@ -250,8 +252,13 @@ export class Gateway {
       if (!first.head.done) await emit(first.head.value);
       for (let next = await first.iterator.next(); !next.done; next = await first.iterator.next()) await emit(next.value);
     } catch (e) {
+      if (redactor) await send(redactor.flush());
       audit.outcome = 'upstream_stream_interrupted';
       await out.write(`data: ${JSON.stringify({ error: { message: `upstream stream interrupted: ${(e as Error).message}`, type: 'upstream_error', param: null, code: 'upstream_stream_interrupted' } })}\n\n`);
+    }
+    if (redactor) {
+      await send(redactor.flush());
+      if (redactor.found.length) audit.piiRedacted = [...new Set([...(audit.piiRedacted ?? []), ...redactor.found.map((f) => `response:${f}`)])];
     }
     const usage = this.usageOf(promptEstimate, text, reported);
     await settle(model, usage);

@@ -23,6 +23,42 @@ const PATTERNS: Array<{ label: string; re: RegExp; accept?: (m: string) => boole
 ];
 
 /** Replaces PII with `[LABEL]`; returns the text and what was found. */
+/**
+ * PII redaction over a stream of text deltas. Text is released only up to the last whitespace
+ * that follows a letter: none of the patterns above can span such a point (emails, SSNs and IPs
+ * hold no whitespace; phone numbers and card numbers only between digits or after ")"), so
+ * redacting each released piece on its own finds exactly what redacting the whole text would.
+ * What follows the cut waits for more text, or for `flush` at the end of the stream.
+ */
+export class StreamRedactor {
+  private pending = '';
+  readonly found: string[] = [];
+
+  push(delta: string): string {
+    this.pending += delta;
+    let cut = -1;
+    for (let i = this.pending.length - 1; i > 0; i--) {
+      if (/\s/.test(this.pending[i]) && /[A-Za-z]/.test(this.pending[i - 1])) { cut = i + 1; break; }
+    }
+    if (cut < 0) return '';
+    const ready = this.pending.slice(0, cut);
+    this.pending = this.pending.slice(cut);
+    return this.redact(ready);
+  }
+
+  flush(): string {
+    const rest = this.pending;
+    this.pending = '';
+    return rest ? this.redact(rest) : '';
+  }
+
+  private redact(text: string): string {
+    const r = redactPii(text);
+    this.found.push(...r.found);
+    return r.text;
+  }
+}
+
 export function redactPii(text: string): { text: string; found: string[] } {
   const found: string[] = [];
   let out = text;

@@ -221,3 +221,17 @@ describe('Bedrock application inference profiles', () => {
     bedrock.restore();
   });
 });
+
+describe('response PII redaction', () => {
+  it('redacts PII in answers, streamed and not, when the tenant asks for it', async () => {
+    (gw.store as unknown as { putTenant(t: unknown): void }).putTenant(localTenant('redacting', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: true, promptInjectionScreen: false }, auditPromptText: false } }));
+    const c = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('redacting'), maxRetries: 0 });
+    const prompt = 'mail jane.doe@example.com or call 555-123-4567 today';
+    const plain = await c.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: prompt }] });
+    expect(plain.choices[0].message.content).toBe('echo: mail [EMAIL] or call [PHONE] today');
+    const stream = await c.chat.completions.create({ model: 'openai-compatible/default', stream: true, messages: [{ role: 'user', content: prompt }] });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(text).toBe('echo: mail [EMAIL] or call [PHONE] today');
+  });
+});
