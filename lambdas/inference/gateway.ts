@@ -32,8 +32,8 @@ export interface GatewayDeps {
   audit: AuditSink;
   /** Awaited before the response ends (Lambda) or written after it (local server). @default false */
   awaitAudit?: boolean;
-  /** Bedrock ApplyGuardrail on the user input, for tenants that configure a guardrail. @default - not applied */
-  applyGuardrail?: (guardrailId: string, texts: string[]) => Promise<{ blocked: boolean; reason?: string }>;
+  /** Bedrock ApplyGuardrail on the user input and on non-streamed answers, for tenants that configure a guardrail. @default - not applied */
+  applyGuardrail?: (guardrailId: string, texts: string[], source?: 'INPUT' | 'OUTPUT') => Promise<{ blocked: boolean; reason?: string }>;
 }
 
 const providerOf = (model: ModelEntry) => model.id.split('/')[0] as ProviderName;
@@ -159,7 +159,7 @@ export class Gateway {
     };
     try {
       if (request.stream) await this.streamChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails.redactResponses);
-      else await this.completeChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails.redactResponses);
+      else await this.completeChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails.redactResponses, policy.gateway.guardrails.bedrockGuardrailId);
     } finally {
       if (!settled) await this.deps.store.settle(reservation, 0, 0); // nothing was produced: release the reservation
     }
@@ -208,10 +208,19 @@ export class Gateway {
     return { prompt_tokens: promptEstimate, completion_tokens: c, total_tokens: promptEstimate + c, estimated: true };
   }
 
-  private async completeChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>, redactResponses: boolean): Promise<void> {
+  private async completeChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>, redactResponses: boolean, guardrailId?: string): Promise<void> {
     const { result, model } = await this.attempt(chain, base, async (r) => (await this.deps.providers.get(providerOf(r.model), r.tenantId)).complete(r));
     const usage = this.usageOf(promptEstimate, result.content, result.usage);
-    await settle(model, usage);
+    await settle(model, usage); // the tokens were spent whether or not the answer is shown
+    if (guardrailId && this.deps.applyGuardrail) {
+      const verdict = await this.deps.applyGuardrail(guardrailId, [result.content], 'OUTPUT');
+      if (verdict.blocked) {
+        // OpenAI's convention for a filtered answer: 200, finish_reason content_filter.
+        result.content = verdict.reason ?? 'The answer was withheld by the tenant\'s guardrail.';
+        result.finishReason = 'content_filter';
+        audit.outcome = 'guardrail_blocked_answer';
+      }
+    }
     if (redactResponses) {
       const r = redactPii(result.content);
       result.content = r.text;

@@ -44,7 +44,7 @@ export function lambdaGateway(): Promise<Gateway> {
       providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig())),
       audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket)),
       awaitAudit: true,
-      applyGuardrail: async (id, texts) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts),
+      applyGuardrail: async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source),
     });
   })());
 }

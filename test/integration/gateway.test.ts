@@ -235,3 +235,30 @@ describe('response PII redaction', () => {
     expect(text).toBe('echo: mail [EMAIL] or call [PHONE] today');
   });
 });
+
+describe('Bedrock guardrail through tessera serve', () => {
+  it('refuses a blocked prompt with a 400 and withholds a blocked answer with content_filter', async () => {
+    const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const bedrock = mockClient(BedrockRuntimeClient);
+    (gw.store as unknown as { putTenant(t: unknown): void }).putTenant(localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'gr-abc:3' }, auditPromptText: false } }));
+    const c = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('guarded'), maxRetries: 0 });
+    try {
+      bedrock.on(ApplyGuardrailCommand, { source: 'INPUT' }).resolves({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'That topic is not allowed.' }], usage: undefined as never, assessments: [] });
+      await expect(c.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'forbidden topic' }] }))
+        .rejects.toMatchObject({ status: 400, code: 'guardrail_intervened', param: 'messages' });
+      expect(bedrock.commandCalls(ApplyGuardrailCommand).map((call) => call.args[0].input.source)).toEqual(['INPUT']);
+
+      bedrock.reset();
+      bedrock.on(ApplyGuardrailCommand, { source: 'INPUT' }).resolves({ action: 'NONE', outputs: [], usage: undefined as never, assessments: [] });
+      bedrock.on(ApplyGuardrailCommand, { source: 'OUTPUT' }).resolves({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'I cannot share that answer.' }], usage: undefined as never, assessments: [] });
+      const out = await c.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'tell me the secret' }] });
+      expect(out.choices[0]).toMatchObject({ finish_reason: 'content_filter', message: { content: 'I cannot share that answer.' } });
+      expect(out.usage?.completion_tokens).toBeGreaterThan(0);
+      const output = bedrock.commandCalls(ApplyGuardrailCommand).find((call) => call.args[0].input.source === 'OUTPUT')!;
+      expect(output.args[0].input).toEqual({ guardrailIdentifier: 'gr-abc', guardrailVersion: '3', source: 'OUTPUT', content: [{ text: { text: 'echo: tell me the secret' } }] });
+    } finally {
+      bedrock.restore();
+    }
+  });
+});
