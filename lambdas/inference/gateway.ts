@@ -10,6 +10,9 @@ import { PolicyCache, type TenantPolicy } from './policy.js';
 import { ProviderError, type ProviderChunk, type ProviderRequest } from './providers/provider.js';
 import type { ProviderName, ProviderRegistry } from './providers/registry.js';
 import { BudgetExhaustedError, type GatewayStore, type Reservation } from './stores/gateway-store.js';
+import type { GatewayPolicy } from '../../lib/tenant-record.js';
+
+type Guardrails = GatewayPolicy['guardrails'];
 
 export interface GatewayRequest {
   method: string;
@@ -32,7 +35,7 @@ export interface GatewayDeps {
   audit: AuditSink;
   /** Awaited before the response ends (Lambda) or written after it (local server). @default false */
   awaitAudit?: boolean;
-  /** Bedrock ApplyGuardrail on the user input and on non-streamed answers, for tenants that configure a guardrail. @default - not applied */
+  /** Bedrock ApplyGuardrail on the user input and on non-streamed answers, for tenants that configure a guardrail. @default - Bedrock's, loaded on first use */
   applyGuardrail?: (guardrailId: string, texts: string[], source?: 'INPUT' | 'OUTPUT') => Promise<{ blocked: boolean; reason?: string }>;
 }
 
@@ -49,19 +52,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class Gateway {
   private readonly policies: PolicyCache;
+  private readonly applyGuardrail: NonNullable<GatewayDeps['applyGuardrail']>;
 
   constructor(private readonly deps: GatewayDeps) {
     this.policies = new PolicyCache(deps.config);
+    this.applyGuardrail = deps.applyGuardrail ?? (async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source));
   }
 
   async handle(req: GatewayRequest, res: GatewayResponder): Promise<void> {
     const started = performance.now();
     const audit: AuditRecord = { requestId: `chatcmpl-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), latencyMs: 0, status: 200, outcome: 'ok' };
     try {
-      const route = `${req.method} ${req.path.replace(/\/+$/, '')}`;
-      const known = ['/v1/chat/completions', '/v1/models', '/v1/usage'].includes(req.path.replace(/\/+$/, ''));
-      if (Buffer.byteLength(req.body ?? '') > this.deps.config.gateway.maxRequestBytes) {
-        throw tooLarge(`request body is ${Buffer.byteLength(req.body ?? '')} bytes; the limit is ${this.deps.config.gateway.maxRequestBytes}`);
+      const path = req.path.replace(/\/+$/, '');
+      const route = `${req.method} ${path}`;
+      const known = ['/v1/chat/completions', '/v1/models', '/v1/usage'].includes(path);
+      const bytes = Buffer.byteLength(req.body ?? '');
+      if (bytes > this.deps.config.gateway.maxRequestBytes) {
+        throw tooLarge(`request body is ${bytes} bytes; the limit is ${this.deps.config.gateway.maxRequestBytes}`);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, userId: caller.userId });
@@ -124,8 +131,8 @@ export class Gateway {
     if (!rate.ok) throw limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for tenant ${caller.tenantId}`, 'rate_limit_exceeded');
 
     const messages = this.guard(request.messages, policy, audit);
-    if (policy.gateway.guardrails.bedrockGuardrailId && this.deps.applyGuardrail) {
-      const verdict = await this.deps.applyGuardrail(policy.gateway.guardrails.bedrockGuardrailId, messages.filter((m) => m.role === 'user').map((m) => textOf(m.content)));
+    if (policy.gateway.guardrails.bedrockGuardrailId) {
+      const verdict = await this.applyGuardrail(policy.gateway.guardrails.bedrockGuardrailId, messages.filter((m) => m.role === 'user').map((m) => textOf(m.content)));
       if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'messages', 'guardrail_intervened');
     }
     const promptText = messages.map((m) => textOf(m.content)).join('\n');
@@ -153,13 +160,14 @@ export class Gateway {
     let settled = false;
     const settle = async (used: ModelEntry, usage: Usage) => {
       settled = true;
-      Object.assign(audit, { model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: usage.estimated ?? false, costUsd: cost(used, usage.prompt_tokens, usage.completion_tokens) });
+      const costUsd = cost(used, usage.prompt_tokens, usage.completion_tokens);
+      Object.assign(audit, { model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: usage.estimated ?? false, costUsd });
       if (used.id !== model.id) audit.fallbackFrom = model.id;
-      await this.deps.store.settle(reservation, usage.total_tokens, cost(used, usage.prompt_tokens, usage.completion_tokens));
+      await this.deps.store.settle(reservation, usage.total_tokens, costUsd);
     };
     try {
-      if (request.stream) await this.streamChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails.redactResponses);
-      else await this.completeChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails.redactResponses, policy.gateway.guardrails.bedrockGuardrailId);
+      if (request.stream) await this.streamChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails);
+      else await this.completeChat(res, chain, base, audit, promptEstimate, settle, policy.gateway.guardrails);
     } finally {
       if (!settled) await this.deps.store.settle(reservation, 0, 0); // nothing was produced: release the reservation
     }
@@ -208,12 +216,12 @@ export class Gateway {
     return { prompt_tokens: promptEstimate, completion_tokens: c, total_tokens: promptEstimate + c, estimated: true };
   }
 
-  private async completeChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>, redactResponses: boolean, guardrailId?: string): Promise<void> {
+  private async completeChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>, guardrails: Guardrails): Promise<void> {
     const { result, model } = await this.attempt(chain, base, async (r) => (await this.deps.providers.get(providerOf(r.model), r.tenantId)).complete(r));
     const usage = this.usageOf(promptEstimate, result.content, result.usage);
     await settle(model, usage); // the tokens were spent whether or not the answer is shown
-    if (guardrailId && this.deps.applyGuardrail) {
-      const verdict = await this.deps.applyGuardrail(guardrailId, [result.content], 'OUTPUT');
+    if (guardrails.bedrockGuardrailId) {
+      const verdict = await this.applyGuardrail(guardrails.bedrockGuardrailId, [result.content], 'OUTPUT');
       if (verdict.blocked) {
         // OpenAI's convention for a filtered answer: 200, finish_reason content_filter.
         result.content = verdict.reason ?? 'The answer was withheld by the tenant\'s guardrail.';
@@ -221,10 +229,10 @@ export class Gateway {
         audit.outcome = 'guardrail_blocked_answer';
       }
     }
-    if (redactResponses) {
+    if (guardrails.redactResponses) {
       const r = redactPii(result.content);
       result.content = r.text;
-      if (r.found.length) audit.piiRedacted = [...new Set([...(audit.piiRedacted ?? []), ...r.found.map((f) => `response:${f}`)])];
+      noteResponsePii(audit, r.found);
     }
     await res.json(200, JSON.stringify({
       id: audit.requestId, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: model.id,
@@ -233,7 +241,7 @@ export class Gateway {
     }));
   }
 
-  private async streamChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>, redactResponses: boolean): Promise<void> {
+  private async streamChat(res: GatewayResponder, chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, audit: AuditRecord, promptEstimate: number, settle: (m: ModelEntry, u: Usage) => Promise<void>, guardrails: Guardrails): Promise<void> {
     // Retries and fallbacks apply until the first chunk arrives; after that the stream is the answer.
     const { result: first, model } = await this.attempt(chain, base, async (r) => {
       const iterator = (await this.deps.providers.get(providerOf(r.model), r.tenantId)).stream(r)[Symbol.asyncIterator]();
@@ -247,7 +255,7 @@ export class Gateway {
     let text = '';
     let reported: ProviderChunk['usage'];
     let finish = 'stop';
-    const redactor = redactResponses ? new StreamRedactor() : undefined;
+    const redactor = guardrails.redactResponses ? new StreamRedactor() : undefined;
     const send = async (content: string) => { if (content) await out.write(chunk([{ index: 0, delta: { content }, finish_reason: null }])); };
     const emit = async (c: ProviderChunk) => {
       if (c.delta) {
@@ -267,7 +275,7 @@ export class Gateway {
     }
     if (redactor) {
       await send(redactor.flush());
-      if (redactor.found.length) audit.piiRedacted = [...new Set([...(audit.piiRedacted ?? []), ...redactor.found.map((f) => `response:${f}`)])];
+      noteResponsePii(audit, redactor.found);
     }
     const usage = this.usageOf(promptEstimate, text, reported);
     await settle(model, usage);
@@ -276,4 +284,9 @@ export class Gateway {
     await out.write('data: [DONE]\n\n');
     await out.end();
   }
+}
+
+/** Adds the PII kinds found in an answer to the audit record, marked as the response's. */
+function noteResponsePii(audit: AuditRecord, found: string[]): void {
+  if (found.length) audit.piiRedacted = [...new Set([...(audit.piiRedacted ?? []), ...found.map((f) => `response:${f}`)])];
 }

@@ -44,7 +44,6 @@ export function lambdaGateway(): Promise<Gateway> {
       providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig())),
       audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket)),
       awaitAudit: true,
-      applyGuardrail: async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source),
     });
   })());
 }

@@ -50,9 +50,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
   const authorizer = new Authorizer({ issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys.publicJwk] } }, store);
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
-  // A tenant that names a Bedrock guardrail gets it locally too (the caller's AWS credentials).
-  const applyGuardrail = async (id: string, texts: string[], source?: 'INPUT' | 'OUTPUT') => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source);
-  return { gateway: new Gateway({ config, store, authorizer, providers, audit, applyGuardrail }), store, audit, keysFile };
+  return { gateway: new Gateway({ config, store, authorizer, providers, audit }), store, audit, keysFile };
 }
 
 /** A registry record for a tenant of the embedded store. */
