@@ -1,4 +1,5 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { createPool, poolRequest } from './undici-pool.js';
 import { textOf } from '../chat-schema.js';
 import { ProviderError, type Provider, type ProviderChunk, type ProviderRequest } from './provider.js';
 
@@ -14,7 +15,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
 
   constructor(baseUrl: string, private readonly apiKey: string, timeoutMs: number) {
     const url = new URL(baseUrl);
-    this.pool = new Pool(url.origin, { connections: 256, keepAliveTimeout: 60_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    this.pool = createPool(url.origin, { connections: 256, keepAliveTimeout: 60_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     this.basePath = url.pathname.replace(/\/$/, '');
   }
 
@@ -29,7 +30,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
 
   private async post(r: ProviderRequest, stream: boolean) {
     try {
-      const res = await this.pool.request({
+      const res = await poolRequest(this.pool, {
         method: 'POST', path: `${this.basePath}/chat/completions`, signal: r.signal,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}` },
         body: this.body(r, stream),
