@@ -9,7 +9,7 @@ export const TIER_TAG = 'tessera:tier';
 /** DNS-safe, short enough for every resource name built from it (IAM 64, ElastiCache user 40). */
 export const TENANT_ID_PATTERN = '^[a-z][a-z0-9-]{1,22}[a-z0-9]$';
 
-export type TenantRolePurpose = 'workload' | 'admin' | 'training' | 'break-glass' | 'pod-bridge';
+export type TenantRolePurpose = 'workload' | 'admin' | 'training' | 'training-launcher' | 'model-invoker' | 'break-glass' | 'pod-bridge';
 
 export function tenantRoleName(tenantId: string, purpose: TenantRolePurpose): string {
   return `tessera-${tenantId}-${purpose}`;

@@ -55,6 +55,18 @@ export const GatewayPolicy = z.object({
 });
 export type GatewayPolicy = z.infer<typeof GatewayPolicy>;
 
+/** A fine-tuned model in its tenant's registry record, routable by the gateway's sagemaker provider. */
+export const FineTunedModel = z.object({
+  id: z.string().regex(/^ft:[a-z0-9.-]+:[a-z0-9-]+:[a-z0-9-]+$/),
+  baseModel: z.string(),
+  jobId: z.string(),
+  endpointName: z.string(),
+  /** Role in the endpoint's account that the gateway assumes to invoke it (tenant-scoped). */
+  invokeRoleArn: z.string().optional(),
+  createdAt: z.string(),
+});
+export type FineTunedModel = z.infer<typeof FineTunedModel>;
+
 export const TenantRecord = z.object({
   tenantId: TenantId,
   name: z.string().min(1).max(200),
@@ -84,6 +96,8 @@ export const TenantRecord = z.object({
    * authenticate with JWTs): the authorizer hands it to API Gateway to apply the tier's plan.
    */
   usageKey: z.object({ id: z.string(), value: z.string(), plan: z.string() }).optional(),
+  /** Models the tenant trained (fine-tuning), served by the gateway to this tenant only. */
+  fineTunedModels: z.array(FineTunedModel).optional(),
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 

@@ -21,6 +21,10 @@ export interface AuditRecord {
   prompt?: string;
   piiRedacted?: string[];
   fallbackFrom?: string;
+  /** What was done, for records other than a chat completion (e.g. `fine_tuning.job.created`). */
+  action?: string;
+  /** Identifiers the action touched (job id, training job, S3 URIs, endpoint); never data. */
+  detail?: Record<string, string | number | boolean>;
 }
 
 export interface AuditSink {

@@ -6,11 +6,12 @@ import type { Authorizer, Caller } from './auth.js';
 import { ChatCompletionRequest, estimateTokens, textOf, type ChatMessage, type Usage } from './chat-schema.js';
 import { redactPii, screenPromptInjection, StreamRedactor } from './guardrails.js';
 import { GatewayError, invalid, limited, notFound, tooLarge, upstream, upstreamTimeout } from './openai-errors.js';
-import { PolicyCache, type TenantPolicy } from './policy.js';
+import { PolicyCache, providerOf, type TenantPolicy } from './policy.js';
 import { ProviderError, type ProviderChunk, type ProviderRequest } from './providers/provider.js';
-import type { ProviderName, ProviderRegistry } from './providers/registry.js';
+import type { ProviderRegistry } from './providers/registry.js';
 import { BudgetExhaustedError, type GatewayStore, type Reservation } from './stores/gateway-store.js';
 import type { GatewayPolicy } from '../../lib/tenant-record.js';
+import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
 
 type Guardrails = GatewayPolicy['guardrails'];
 
@@ -19,6 +20,7 @@ export interface GatewayRequest {
   path: string;
   headers: Record<string, string | undefined>;
   body?: string;
+  query?: Record<string, string | undefined>;
 }
 
 /** How a response leaves: whole (JSON) or as server-sent events. */
@@ -37,9 +39,10 @@ export interface GatewayDeps {
   awaitAudit?: boolean;
   /** Bedrock ApplyGuardrail on the user input and on non-streamed answers, for tenants that configure a guardrail. @default - Bedrock's, loaded on first use */
   applyGuardrail?: (guardrailId: string, texts: string[], source?: 'INPUT' | 'OUTPUT') => Promise<{ blocked: boolean; reason?: string }>;
+  /** OpenAI's fine-tuning API (`/v1/fine_tuning/jobs...`). @default - not served here (404) */
+  fineTuning?: FineTuningService;
 }
 
-const providerOf = (model: ModelEntry) => model.id.split('/')[0] as ProviderName;
 const cost = (m: ModelEntry, prompt: number, completion: number) => (prompt * m.inputPricePer1k + completion * m.outputPricePer1k) / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -66,12 +69,18 @@ export class Gateway {
       const path = req.path.replace(/\/+$/, '');
       const route = `${req.method} ${path}`;
       const known = ['/v1/chat/completions', '/v1/models', '/v1/usage'].includes(path);
+      const fineTuning = path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/');
       const bytes = Buffer.byteLength(req.body ?? '');
       if (bytes > this.deps.config.gateway.maxRequestBytes) {
         throw tooLarge(`request body is ${bytes} bytes; the limit is ${this.deps.config.gateway.maxRequestBytes}`);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, userId: caller.userId });
+      if (fineTuning) {
+        if (!this.deps.fineTuning) throw notFound(`fine-tuning is not served on this endpoint (${req.method} ${req.path})`, null, 'route_not_found');
+        const answer = await this.deps.fineTuning.handle(req.method, path, req.query ?? {}, req.body, caller, audit);
+        return await res.json(answer.status, answer.body);
+      }
       const policy = this.policies.get(caller.tenant);
       if (route === 'POST /v1/chat/completions') return await this.chat(req, res, caller, policy, audit);
       if (route === 'GET /v1/models') return await res.json(200, this.models(policy));

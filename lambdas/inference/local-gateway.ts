@@ -9,6 +9,8 @@ import { ProviderRegistry } from './providers/registry.js';
 import { DynamoDbStore } from './stores/dynamodb-store.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
+import { FineTuningService, type FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
+import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-store.js';
 
 export interface LocalGatewayOptions {
   config: PlatformConfig;
@@ -23,10 +25,15 @@ export interface LocalGatewayOptions {
   dynamodb?: { registryTable: string; usageTable: string };
   /** Keep audit records in memory (tests) instead of `<stateDir>/audit.jsonl`. */
   memoryAudit?: boolean;
+  /**
+   * Serve the fine-tuning API with this SageMaker (e.g. a client pointed at moto); jobs kept in
+   * memory unless a store is given. @default - fine-tuning answers 404
+   */
+  fineTuning?: { sageMaker: FineTuningDeps['sageMaker']; jobs?: FineTuningStore };
 }
 
 /** `tessera serve`'s gateway: dev JWT keys, embedded (or DynamoDB) store, providers pointed at a local upstream. */
-export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string }> {
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore }> {
   const keysFile = join(options.stateDir, 'dev-keys.json');
   const keys = await devKeys(keysFile);
   const config: PlatformConfig = options.upstreamUrl
@@ -50,7 +57,9 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
   const authorizer = new Authorizer({ issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys.publicJwk] } }, store);
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
-  return { gateway: new Gateway({ config, store, authorizer, providers, audit }), store, audit, keysFile };
+  const jobs = options.fineTuning ? (options.fineTuning.jobs ?? new MemoryJobStore()) : undefined;
+  const fineTuning = options.fineTuning && jobs ? new FineTuningService({ config, jobs, sageMaker: options.fineTuning.sageMaker }) : undefined;
+  return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning }), store, audit, keysFile, jobs };
 }
 
 /** A registry record for a tenant of the embedded store. */

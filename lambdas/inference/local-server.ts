@@ -30,7 +30,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
       // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
       const body = tooBig ? ' '.repeat(options.maxBytes + 1) : Buffer.concat(chunks).toString('utf8');
-      gateway.handle({ method: req.method ?? 'GET', path: url.pathname, headers, body }, responder).catch((e) => {
+      gateway.handle({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body }, responder).catch((e) => {
         if (!res.headersSent) res.writeHead(502).end();
         console.error(e);
       });

@@ -1,5 +1,6 @@
 import type { ModelEntry, PlatformConfig, TierConfig } from '../../lib/config/schema.js';
 import { GatewayPolicy, type TenantRecord } from '../../lib/tenant-record.js';
+import type { ProviderName } from './providers/registry.js';
 import type { BudgetLimits } from './stores/gateway-store.js';
 
 /** What a tenant may do at the gateway: its tier's allowance narrowed by its own policy. */
@@ -13,8 +14,24 @@ export interface TenantPolicy {
   rate: { minute: number; hour: number; day: number };
 }
 
-/** The tenant's own fine-tuned models (issue 5) are `sagemaker/ft:<base>:<tenant>:<suffix>`. */
+/** A configured `sagemaker/ft:<base>:<tenant>:<suffix>` model belongs to that tenant alone. */
 const ownsModel = (tenantId: string, id: string) => !id.startsWith('sagemaker/ft:') || id.split(':')[2] === tenantId;
+
+/** `<provider>/<model>`; a tenant's fine-tuned `ft:<base>:<tenant>:<suffix>` runs on its SageMaker endpoint. */
+export const providerOf = (model: ModelEntry) => (model.id.startsWith('ft:') ? 'sagemaker' : model.id.split('/')[0]) as ProviderName;
+
+/** The tenant's fine-tuned models as gateway models: its endpoint, invoked as its model-invoker role, priced as the base. */
+function fineTunedEntries(config: PlatformConfig, tenant: TenantRecord): Array<[string, ModelEntry]> {
+  return (tenant.fineTunedModels ?? []).flatMap((m) => {
+    const base = config.fineTuning.baseModels.find((b) => b.id === m.baseModel);
+    if (!base || m.id.split(':')[2] !== tenant.tenantId) return [];
+    const entry: ModelEntry = {
+      id: m.id, upstream: m.endpointName, inputPricePer1k: base.inputPricePer1k, outputPricePer1k: base.outputPricePer1k,
+      maxOutputTokens: base.maxOutputTokens, invokeRoleArn: m.invokeRoleArn,
+    };
+    return [[m.id, entry] as [string, ModelEntry]];
+  });
+}
 
 export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord): TenantPolicy {
   const tier = config.tiers[tenant.tier];
@@ -26,7 +43,8 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord): Ten
       .filter((m) => tier.models.providers.includes(m.id.split('/')[0] as never))
       .filter((m) => allowAll || tier.models.allowed.includes(m.id))
       .filter((m) => ownsModel(tenant.tenantId, m.id))
-      .map((m) => [m.id, m]),
+      .map((m) => [m.id, m] as [string, ModelEntry])
+      .concat(fineTunedEntries(config, tenant)),
   );
   return {
     tenantId: tenant.tenantId,

@@ -45,6 +45,26 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     upstreamRetries: 2,
     maxRequestBytes: 1_048_576,
   },
+  fineTuning: {
+    // Hugging Face deep learning containers (training: PyTorch + transformers; serving: TGI, which
+    // answers the OpenAI messages API). Weights are uploaded once by the platform team.
+    baseModels: [
+      {
+        id: 'llama-3.1-8b-instruct',
+        trainingImage: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04',
+        servingImage: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.3.0-tgi2.2.0-gpu-py310-cu121-ubuntu22.04',
+        weightsS3Uri: 's3://tessera-base-models-222222222222/llama-3.1-8b-instruct/',
+        inputPricePer1k: 0.0002, outputPricePer1k: 0.0002, maxOutputTokens: 4096,
+      },
+      {
+        id: 'mistral-7b-instruct',
+        trainingImage: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04',
+        servingImage: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.3.0-tgi2.2.0-gpu-py310-cu121-ubuntu22.04',
+        weightsS3Uri: 's3://tessera-base-models-222222222222/mistral-7b-instruct/',
+        inputPricePer1k: 0.0002, outputPricePer1k: 0.0002, maxOutputTokens: 4096,
+      },
+    ],
+  },
   tiers: {
     starter: {
       isolation: 'vpc',
@@ -54,7 +74,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       compute: { mode: 'shared', quota: { cpu: 4, memoryGiB: 16, gpus: 0, pods: 50 } },
       limits: { requestsPerMinute: 100, requestsPerHour: 1_000, requestsPerDay: 10_000, tokensPerDay: 1_000_000 },
       models: { providers: ['bedrock', 'openai'], allowed: ['*'] },
-      training: { enabled: false, maxConcurrentJobs: 0, instanceTypes: [] },
+      training: { enabled: false, maxConcurrentJobs: 0, instanceTypes: [], endpointInstanceTypes: [], baseModels: [], spot: false, maxRuntimeHours: 24, dataRetentionDays: 30 },
     },
     professional: {
       isolation: 'vpc',
@@ -64,7 +84,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       compute: { mode: 'shared', quota: { cpu: 32, memoryGiB: 128, gpus: 2, pods: 200 } },
       limits: { requestsPerMinute: 500, requestsPerHour: 5_000, requestsPerDay: 50_000, tokensPerDay: 10_000_000 },
       models: { providers: ['bedrock', 'openai', 'huggingface', 'sagemaker'], allowed: ['*'] },
-      training: { enabled: true, maxConcurrentJobs: 1, instanceTypes: ['ml.g5.2xlarge'] },
+      training: { enabled: true, maxConcurrentJobs: 1, instanceTypes: ['ml.g5.2xlarge'], endpointInstanceTypes: ['ml.g5.xlarge'], baseModels: ['llama-3.1-8b-instruct'], spot: true, maxRuntimeHours: 12, dataRetentionDays: 30 },
     },
     enterprise: {
       isolation: 'account',
@@ -79,7 +99,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       },
       limits: { requestsPerMinute: 1_000, requestsPerHour: 10_000, requestsPerDay: 100_000, tokensPerDay: 100_000_000 },
       models: { providers: ['bedrock', 'openai', 'huggingface', 'sagemaker', 'openai-compatible'], allowed: ['*'] },
-      training: { enabled: true, maxConcurrentJobs: 4, instanceTypes: ['ml.g5.2xlarge', 'ml.g5.12xlarge', 'ml.p4d.24xlarge'] },
+      training: { enabled: true, maxConcurrentJobs: 4, instanceTypes: ['ml.g5.2xlarge', 'ml.g5.12xlarge', 'ml.p4d.24xlarge'], endpointInstanceTypes: ['ml.g5.2xlarge', 'ml.g5.12xlarge'], baseModels: ['*'], spot: false, maxRuntimeHours: 72, dataRetentionDays: 90 },
     },
   },
 };

@@ -80,3 +80,19 @@ export function cacheNodeTypeProblem(type: string): string | undefined {
   if (!type.startsWith('cache.')) return 'is not an ElastiCache node type (expected cache.family.size, e.g. cache.t4g.small)';
   return checkAgainst(CACHE_FAMILIES, type.slice(6), 'ElastiCache');
 }
+
+/** SageMaker ML instances: the GPU families above plus the general ones, as `ml.family.size`. */
+export function sageMakerInstanceTypeProblem(type: string): string | undefined {
+  if (!type.startsWith('ml.')) return 'is not a SageMaker instance type (expected ml.family.size, e.g. ml.g5.2xlarge)';
+  return checkAgainst({ ...GPU_FAMILIES, ...GENERAL_FAMILIES }, type.slice(3), 'SageMaker');
+}
+
+/**
+ * Families with local NVMe instance storage: SageMaker encrypts those volumes in hardware and
+ * refuses a VolumeKmsKeyId for them (CreateTrainingJob fails with a ValidationException).
+ */
+const LOCAL_STORAGE_FAMILIES = new Set(['g4dn', 'g5', 'g6', 'g6e', 'p3dn', 'p4d', 'p4de', 'p5', 'p5e', 'p5en']);
+
+export function acceptsVolumeKmsKey(mlInstanceType: string): boolean {
+  return !LOCAL_STORAGE_FAMILIES.has(mlInstanceType.split('.')[1] ?? '');
+}

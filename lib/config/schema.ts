@@ -5,6 +5,7 @@ import {
   dbInstanceClassProblem,
   gpuInstanceTypeProblem,
   nodeInstanceTypeProblem,
+  sageMakerInstanceTypeProblem,
 } from './instance-catalog.js';
 
 /**
@@ -125,7 +126,18 @@ export const TierConfigSchema = z
     training: z.object({
       enabled: z.boolean(),
       maxConcurrentJobs: z.number().int().min(0),
-      instanceTypes: z.array(z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a SageMaker instance type such as ml.g5.2xlarge')),
+      /** Training instance types a job may ask for; the first is the default. */
+      instanceTypes: z.array(catalogChecked(sageMakerInstanceTypeProblem)),
+      /** Instance types the endpoint of a fine-tuned model runs on; the first is used. */
+      endpointInstanceTypes: z.array(catalogChecked(sageMakerInstanceTypeProblem)).default([]),
+      /** Base models of `fineTuning.baseModels` the tier may fine-tune; `*` allows all. */
+      baseModels: z.array(z.string().min(1)).default(['*']),
+      /** Managed spot training, with checkpoints in the tenant bucket. */
+      spot: z.boolean().default(false),
+      /** StoppingCondition.MaxRuntimeInSeconds (and MaxWaitTimeInSeconds, twice that, with spot). */
+      maxRuntimeHours: z.number().int().min(1).max(672).default(24),
+      /** Objects under the training-data prefix of the tenant bucket expire after this many days. */
+      dataRetentionDays: z.number().int().min(1).max(3650).default(30),
     }),
   })
   .superRefine((t, ctx) => {
@@ -163,6 +175,9 @@ export const TierConfigSchema = z
     if (t.training.enabled && t.training.instanceTypes.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['training', 'instanceTypes'], message: 'must name at least one instance type when training is enabled' });
     }
+    if (t.training.enabled && t.training.endpointInstanceTypes.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'endpointInstanceTypes'], message: 'must name at least one instance type when training is enabled (fine-tuned models are served from an endpoint)' });
+    }
   });
 
 const providerEndpoint = z.object({
@@ -181,6 +196,8 @@ export const ModelEntrySchema = z.object({
   inputPricePer1k: z.number().min(0),
   outputPricePer1k: z.number().min(0),
   maxOutputTokens: z.number().int().positive().default(4096),
+  /** For a SageMaker endpoint in another account (a tenant's fine-tuned model): the role assumed to invoke it. */
+  invokeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN').optional(),
 });
 
 export const GatewayConfigSchema = z.object({
@@ -196,6 +213,25 @@ export const GatewayConfigSchema = z.object({
   upstreamTimeoutMs: z.number().int().min(100).max(900_000),
   upstreamRetries: z.number().int().min(0).max(5),
   maxRequestBytes: z.number().int().min(1024).max(6_000_000),
+});
+
+/** A base model tenants may fine-tune: the containers that train and serve it and where its weights are. */
+export const BaseModelSchema = z.object({
+  /** Short id callers send as `model` (no `/` or `:`: it becomes part of `ft:<base>:<tenant>:<suffix>`). */
+  id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,39}$/, 'must be 1-40 characters of a-z, 0-9, . and -'),
+  /** ECR image of the training container (runs with network isolation: no internet). */
+  trainingImage: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag'),
+  /** ECR image of the serving container; must answer the OpenAI messages API (TGI, LMI, vLLM). */
+  servingImage: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag'),
+  /** The base weights, given to the job as the `model` channel (the container cannot download them). */
+  weightsS3Uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\/$/, 'must be an s3://bucket/prefix/ URI ending in /'),
+  inputPricePer1k: z.number().min(0),
+  outputPricePer1k: z.number().min(0),
+  maxOutputTokens: z.number().int().positive().default(4096),
+});
+
+export const FineTuningConfigSchema = z.object({
+  baseModels: z.array(BaseModelSchema).min(1),
 });
 
 export const PlatformConfigSchema = z
@@ -231,6 +267,7 @@ export const PlatformConfigSchema = z
     }),
     defaultTier: tierName,
     gateway: GatewayConfigSchema,
+    fineTuning: FineTuningConfigSchema,
     tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier'),
   })
   .superRefine((c, ctx) => {
@@ -239,6 +276,17 @@ export const PlatformConfigSchema = z
     }
     if (!(c.defaultTier in c.tiers)) {
       ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `is not a defined tier (tiers: ${Object.keys(c.tiers).join(', ')})` });
+    }
+    const baseIds = c.fineTuning.baseModels.map((b) => b.id);
+    baseIds.forEach((id, i) => {
+      if (baseIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['fineTuning', 'baseModels', i, 'id'], message: `duplicates base model "${id}"` });
+    });
+    for (const [name, tier] of Object.entries(c.tiers)) {
+      tier.training.baseModels.forEach((id, i) => {
+        if (id !== '*' && !baseIds.includes(id)) {
+          ctx.addIssue({ code: 'custom', path: ['tiers', name, 'training', 'baseModels', i], message: `"${id}" is not a base model of fineTuning.baseModels (${baseIds.join(', ')})` });
+        }
+      });
     }
     const named: Array<{ path: (string | number)[]; range: Ipv4Range }> = [];
     const platform = parseCidr(c.platformNetwork.cidr);
@@ -266,3 +314,4 @@ export type ComputeConfig = TierConfig['compute'];
 export type GpuNodeGroupConfig = z.infer<typeof GpuNodeGroupConfigSchema>;
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
+export type BaseModel = z.infer<typeof BaseModelSchema>;

@@ -13,7 +13,7 @@ import type { GatewayStore } from '../../lambdas/inference/stores/gateway-store.
 /** `tessera serve` in this process, on a free loopback port, with a fresh state directory. */
 export async function serveGateway(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[], extra: Partial<LocalGatewayOptions> = {}) {
   const stateDir = mkdtempSync(join(tmpdir(), 'tessera-serve-'));
-  const { gateway, store, audit, keysFile } = await createLocalGateway({ config, stateDir, upstreamUrl, tenants, memoryAudit: true, ...extra });
+  const { gateway, store, audit, keysFile, jobs } = await createLocalGateway({ config, stateDir, upstreamUrl, tenants, memoryAudit: true, ...extra });
   const server: Server = await startLocalServer(gateway, { port: 0, maxBytes: config.gateway.maxRequestBytes });
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
   return {
@@ -22,6 +22,7 @@ export async function serveGateway(config: PlatformConfig, upstreamUrl: string, 
     audit: audit as MemoryAuditSink,
     token: (tenantId: string, claims: Record<string, string> = {}) => mintDevToken(keysFile, { tenantId, ...claims }),
     keysFile,
+    jobs,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

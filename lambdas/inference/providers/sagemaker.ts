@@ -1,5 +1,6 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { platformClient } from '../../shared/aws-clients.js';
+import { tenantRoleClient } from '../../shared/tenant-role-clients.js';
 import { textOf } from '../chat-schema.js';
 import { ProviderError, type Provider, type ProviderRequest } from './provider.js';
 
@@ -8,11 +9,14 @@ import { ProviderError, type Provider, type ProviderRequest } from './provider.j
  * containers do). `upstream` is the endpoint name. Streams as one chunk.
  */
 export class SageMakerProvider implements Provider {
-  private readonly client = platformClient(SageMakerRuntimeClient);
+  private client(r: ProviderRequest): Promise<SageMakerRuntimeClient> | SageMakerRuntimeClient {
+    // A tenant's fine-tuned model runs in the tenant's account: invoked as its model-invoker role.
+    return r.model.invokeRoleArn ? tenantRoleClient(SageMakerRuntimeClient, r.model.invokeRoleArn, r.tenantId, 'invoke') : platformClient(SageMakerRuntimeClient);
+  }
 
   async complete(r: ProviderRequest) {
     try {
-      const out = await this.client.send(new InvokeEndpointCommand({
+      const out = await (await this.client(r)).send(new InvokeEndpointCommand({
         EndpointName: r.model.upstream,
         ContentType: 'application/json',
         Body: JSON.stringify({ messages: r.messages.map((m) => ({ role: m.role, content: textOf(m.content) })), max_tokens: r.maxTokens, temperature: r.temperature, top_p: r.topP, stop: r.stop }),

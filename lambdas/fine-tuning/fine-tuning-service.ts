@@ -1,0 +1,193 @@
+import { type SageMakerClient, CreateTrainingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { randomBytes } from 'node:crypto';
+import type { PlatformConfig } from '../../lib/config/schema.js';
+import {
+  ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, trainingJobName,
+  type FineTuningJob,
+} from '../../lib/fine-tuning.js';
+import { describeIssues } from '../../lib/zod-issues.js';
+import type { AuditRecord } from '../inference/audit.js';
+import type { Caller } from '../inference/auth.js';
+import { forbidden, GatewayError, invalid, limited, notFound, upstream } from '../inference/openai-errors.js';
+import { createTrainingJobInput, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
+import { resolveTrainingFile } from './training-file.js';
+import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
+
+export interface FineTuningDeps {
+  config: PlatformConfig;
+  jobs: FineTuningStore;
+  /** SageMaker acting as the tenant's training launcher role, in the tenant's account. */
+  sageMaker: (target: TrainingTarget) => Promise<SageMakerClient>;
+}
+
+export interface FineTuningResponse {
+  status: number;
+  body: string;
+}
+
+const JOB_PATH = /^\/v1\/fine_tuning\/jobs(?:\/(?<id>[^/]+)(?:\/(?<action>cancel|events))?)?$/;
+const now = () => Math.floor(Date.now() / 1000);
+const event = (level: 'info' | 'warn' | 'error', message: string) => ({ id: `ftevent-${randomBytes(12).toString('hex')}`, created_at: now(), level, message });
+
+/**
+ * OpenAI's fine-tuning API for one authenticated caller: create, list, retrieve, cancel, events.
+ * Everything that decides where a job runs and as whom (role, key, subnets, bucket) comes from the
+ * caller's registry record; the request may only pick a catalog model, a file in its own training
+ * prefix, hyperparameters in range, a suffix and one of its tier's instance types. Every refusal
+ * is a 4xx in OpenAI's shape, and the gateway audits it with the action set here.
+ */
+export class FineTuningService {
+  constructor(private readonly deps: FineTuningDeps) {}
+
+  async handle(method: string, path: string, query: Record<string, string | undefined>, body: string | undefined, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
+    const m = JOB_PATH.exec(path);
+    if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
+    const { id, action } = m.groups ?? {};
+    const route = `${method} ${id ? (action ? `:id/${action}` : ':id') : ''}`;
+    audit.action = `fine_tuning.${route === 'POST ' ? 'job.create' : route === 'GET ' ? 'job.list' : route === 'GET :id' ? 'job.read' : route === 'POST :id/cancel' ? 'job.cancel' : route === 'GET :id/events' ? 'job.events' : 'unknown'}`;
+    if (id) audit.detail = { jobId: id };
+    switch (route) {
+      case 'POST ': return this.create(body, caller, audit);
+      case 'GET ': return this.list(caller, query);
+      case 'GET :id': return ok(toOpenAiJob(await this.job(caller, id!)));
+      case 'POST :id/cancel': return this.cancel(caller, id!);
+      case 'GET :id/events': return this.events(caller, id!, query);
+      default: throw new GatewayError(405, `${method} is not supported on ${path}`, 'invalid_request_error', 'method_not_allowed');
+    }
+  }
+
+  private async create(body: string | undefined, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
+    const request = parseRequest(body);
+    const tier = this.deps.config.tiers[caller.tenant.tier];
+    if (!tier?.training.enabled) throw forbidden(`tier "${caller.tenant.tier}" of tenant ${caller.tenantId} does not include fine-tuning`, 'fine_tuning_not_allowed');
+    const base = this.deps.config.fineTuning.baseModels.find((b) => b.id === request.model);
+    if (!base) throw notFound(`model "${request.model}" is not a base model of this platform (${this.deps.config.fineTuning.baseModels.map((b) => b.id).join(', ')})`, 'model', 'model_not_found');
+    if (!tier.training.baseModels.includes('*') && !tier.training.baseModels.includes(base.id)) {
+      throw forbidden(`model "${base.id}" may not be fine-tuned on tier "${caller.tenant.tier}" (allowed: ${tier.training.baseModels.join(', ') || 'none'})`, 'model_not_allowed');
+    }
+    const instanceType = request.instance_type ?? tier.training.instanceTypes[0];
+    if (!tier.training.instanceTypes.includes(instanceType)) {
+      throw invalid(`instance_type "${instanceType}" is not allowed on tier "${caller.tenant.tier}" (allowed: ${tier.training.instanceTypes.join(', ')})`, 'instance_type', 'instance_type_not_allowed');
+    }
+    const target = trainingTarget(caller.tenant);
+    const trainingFile = resolveTrainingFile(request.training_file, target.bucket);
+    const validationFile = request.validation_file ? resolveTrainingFile(request.validation_file, target.bucket, 'validation_file') : undefined;
+
+    const id = newJobId();
+    const suffix = request.suffix ?? id.slice(-8);
+    const modelId = fineTunedModelId(base.id, caller.tenantId, suffix);
+    const existing = await this.deps.jobs.list(caller.tenantId);
+    if (existing.some((j) => j.model === base.id && j.suffix === suffix && j.status !== 'failed' && j.status !== 'cancelled')) {
+      throw invalid(`suffix "${suffix}" is already used by another job of ${base.id} (model ${modelId}); choose another`, 'suffix', 'suffix_in_use');
+    }
+    const hp = request.hyperparameters;
+    const job: FineTuningJob = {
+      id, tenantId: caller.tenantId, userId: caller.userId, model: base.id, trainingFile, validationFile,
+      hyperparameters: {
+        n_epochs: hp.n_epochs === 'auto' ? HYPERPARAMETER_DEFAULTS.n_epochs : hp.n_epochs,
+        batch_size: hp.batch_size === 'auto' ? HYPERPARAMETER_DEFAULTS.batch_size : hp.batch_size,
+        learning_rate_multiplier: hp.learning_rate_multiplier === 'auto' ? HYPERPARAMETER_DEFAULTS.learning_rate_multiplier : hp.learning_rate_multiplier,
+      },
+      suffix, instanceType, spot: tier.training.spot, trainingJobName: trainingJobName(caller.tenantId, id),
+      status: 'validating_files', createdAt: now(), events: [event('info', `Created fine-tuning job ${id}`)],
+    };
+    try {
+      await this.deps.jobs.create(job, tier.training.maxConcurrentJobs);
+    } catch (e) {
+      if (e instanceof ConcurrentJobLimitError) throw limited(`tenant ${caller.tenantId} already runs ${e.limit} fine-tuning job(s), the limit of tier "${caller.tenant.tier}"; wait for one to finish or cancel one`, 'concurrent_job_limit');
+      throw e;
+    }
+    audit.detail = { jobId: id, trainingJobName: job.trainingJobName, trainingFile, model: base.id, instanceType };
+
+    try {
+      const sageMaker = await this.deps.sageMaker(target);
+      await sageMaker.send(new CreateTrainingJobCommand(createTrainingJobInput(job, base, tier, target)));
+    } catch (e) {
+      const name = (e as Error).name;
+      const failed: FineTuningJob = {
+        ...job, status: 'failed', finishedAt: now(),
+        error: { code: 'training_job_not_created', message: `SageMaker refused the training job: ${name}: ${(e as Error).message}`, param: null },
+        events: [event('error', `SageMaker refused the training job (${name})`), ...job.events],
+      };
+      await this.deps.jobs.update(failed, 'validating_files');
+      audit.outcome = 'training_job_not_created';
+      if (name === 'ResourceLimitExceeded') throw limited(`SageMaker has no capacity left for ${instanceType} in tenant ${caller.tenantId}'s account (ResourceLimitExceeded); job ${id} failed`, 'training_capacity_exceeded');
+      throw upstream(`SageMaker refused training job for ${id} (${name}); the job is recorded as failed`, 'training_job_not_created');
+    }
+    const queued: FineTuningJob = { ...job, status: 'queued', events: [event('info', `Training job ${job.trainingJobName} submitted on ${instanceType}${job.spot ? ' (managed spot)' : ''}`), ...job.events] };
+    await this.deps.jobs.update(queued, 'validating_files');
+    return ok(toOpenAiJob(queued));
+  }
+
+  private async list(caller: Caller, query: Record<string, string | undefined>): Promise<FineTuningResponse> {
+    const limit = pageLimit(query.limit);
+    let jobs = await this.deps.jobs.list(caller.tenantId);
+    if (query.after) {
+      const at = jobs.findIndex((j) => j.id === query.after);
+      if (at < 0) throw notFound(`fine-tuning job "${query.after}" (after) does not exist`, 'after', 'job_not_found');
+      jobs = jobs.slice(at + 1);
+    }
+    return ok({ object: 'list', data: jobs.slice(0, limit).map(toOpenAiJob), has_more: jobs.length > limit });
+  }
+
+  private async job(caller: Caller, id: string): Promise<FineTuningJob> {
+    // Another tenant's job id reads exactly like an unknown one: nothing about it leaks.
+    const job = /^ftjob-[a-f0-9]{24}$/.test(id) ? await this.deps.jobs.get(caller.tenantId, id) : undefined;
+    if (!job) throw notFound(`fine-tuning job "${id}" does not exist`, 'fine_tuning_job_id', 'job_not_found');
+    return job;
+  }
+
+  private async cancel(caller: Caller, id: string): Promise<FineTuningResponse> {
+    const job = await this.job(caller, id);
+    if (!ACTIVE_STATUSES.includes(job.status)) throw invalid(`fine-tuning job ${id} is ${job.status} and cannot be cancelled`, 'fine_tuning_job_id', 'job_not_cancellable');
+    const sageMaker = await this.deps.sageMaker(trainingTarget(caller.tenant));
+    try {
+      await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
+    } catch (e) {
+      // Already finished at SageMaker: its state-change event settles the job.
+      if ((e as Error).name !== 'ValidationException') throw upstream(`SageMaker did not stop ${job.trainingJobName}: ${(e as Error).name}`);
+    }
+    const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: now(), events: [event('info', `Job cancelled by ${caller.userId}`), ...job.events] };
+    if (!(await this.deps.jobs.update(cancelled, job.status))) return ok(toOpenAiJob(await this.job(caller, id)));
+    return ok(toOpenAiJob(cancelled));
+  }
+
+  private async events(caller: Caller, id: string, query: Record<string, string | undefined>): Promise<FineTuningResponse> {
+    const job = await this.job(caller, id);
+    const limit = pageLimit(query.limit);
+    let events = job.events;
+    if (query.after) events = events.slice(events.findIndex((e) => e.id === query.after) + 1);
+    return ok({ object: 'list', data: events.slice(0, limit).map((e) => ({ object: 'fine_tuning.job.event', type: 'message', data: null, ...e })), has_more: events.length > limit });
+  }
+}
+
+/** Time-ordered ids (milliseconds, then random): sorting by id lists newest first, as OpenAI does. */
+const newJobId = () => `ftjob-${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
+
+const ok = (body: unknown): FineTuningResponse => ({ status: 200, body: JSON.stringify(body) });
+
+function pageLimit(raw: string | undefined): number {
+  if (raw === undefined) return 20;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw invalid(`limit "${raw}" must be an integer from 1 to 100`, 'limit', 'invalid_limit');
+  return n;
+}
+
+function parseRequest(body: string | undefined): CreateFineTuningJobRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body ?? '');
+  } catch {
+    throw invalid('request body is not valid JSON', null, 'invalid_json');
+  }
+  if (typeof raw === 'object' && raw !== null) {
+    const named = PLATFORM_CHOSEN_FIELDS.find((f) => f in raw);
+    if (named) throw invalid(`${named} may not be set: the role, key, network and storage of a job are your tenant's own, chosen by the platform`, named, 'field_not_allowed');
+  }
+  const parsed = CreateFineTuningJobRequest.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? first.path.join('.') : null);
+  }
+  return parsed.data;
+}

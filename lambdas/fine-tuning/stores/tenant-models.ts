@@ -1,0 +1,41 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { FineTunedModel, type TenantRecord } from '../../../lib/tenant-record.js';
+import { platformClient } from '../../shared/aws-clients.js';
+import type { GatewayStore } from '../../inference/stores/gateway-store.js';
+import type { MemoryStore } from '../../inference/stores/memory-store.js';
+
+/** Adds a finished job's model to its tenant's registry record, where the gateway's policy picks it up. */
+export interface TenantModels {
+  getTenant(tenantId: string): Promise<TenantRecord | undefined>;
+  addFineTunedModel(tenantId: string, model: FineTunedModel): Promise<void>;
+}
+
+export function memoryTenantModels(store: MemoryStore): TenantModels {
+  return {
+    getTenant: (id) => store.getTenant(id),
+    async addFineTunedModel(tenantId, model) {
+      const t = await store.getTenant(tenantId);
+      if (!t) throw new Error(`tenant "${tenantId}" is not in the registry`);
+      if ((t.fineTunedModels ?? []).some((m) => m.id === model.id)) return;
+      store.putTenant({ ...t, fineTunedModels: [...(t.fineTunedModels ?? []), model], updatedAt: new Date().toISOString() });
+    },
+  };
+}
+
+export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore): TenantModels {
+  const doc = DynamoDBDocumentClient.from(platformClient(DynamoDBClient));
+  return {
+    getTenant: (id) => reader.getTenant(id),
+    async addFineTunedModel(tenantId, model) {
+      const t = await reader.getTenant(tenantId);
+      if ((t?.fineTunedModels ?? []).some((m) => m.id === model.id)) return; // the same event delivered twice
+      await doc.send(new UpdateCommand({
+        TableName: registryTable, Key: { tenantId },
+        UpdateExpression: 'SET fineTunedModels = list_append(if_not_exists(fineTunedModels, :none), :m), updatedAt = :at',
+        ConditionExpression: 'attribute_exists(tenantId)',
+        ExpressionAttributeValues: { ':none': [], ':m': [FineTunedModel.parse(model)], ':at': new Date().toISOString() },
+      }));
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { randomBytes } from 'node:crypto';
+import type { PlatformConfig } from '../../lib/config/schema.js';
+import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningJob, type FineTuningStatus } from '../../lib/fine-tuning.js';
+import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
+import type { AuditRecord, AuditSink } from '../inference/audit.js';
+import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
+import type { FineTuningStore } from './stores/job-store.js';
+import type { TenantModels } from './stores/tenant-models.js';
+
+/** The part of SageMaker's "Training Job State Change" event detail this handler reads. */
+export interface TrainingStateChange {
+  TrainingJobName: string;
+  TrainingJobStatus: 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
+  SecondaryStatus?: string;
+  FailureReason?: string;
+  ModelArtifacts?: { S3ModelArtifacts?: string };
+  BillableTimeInSeconds?: number;
+}
+
+export interface TrainingEventsDeps {
+  config: PlatformConfig;
+  jobs: FineTuningStore;
+  tenants: TenantModels;
+  audit: AuditSink;
+  sageMaker: (target: TrainingTarget) => Promise<SageMakerClient>;
+}
+
+export type TrainingEventOutcome = 'ignored' | 'stale' | FineTuningStatus;
+
+const now = () => Math.floor(Date.now() / 1000);
+const event = (level: 'info' | 'warn' | 'error', message: string) => ({ id: `ftevent-${randomBytes(12).toString('hex')}`, created_at: now(), level, message });
+
+/**
+ * Moves a job along SageMaker's state changes: running (and a data-read audit record naming what
+ * the job reads), failed with SageMaker's reason, cancelled, or succeeded: then the model, an
+ * endpoint config with the tenant key and an endpoint on the tier's instance type are created in
+ * the tenant's account and `ft:<base>:<tenant>:<suffix>` joins the tenant's models. An event from
+ * an account other than the job's tenant's is ignored (and logged): one tenant cannot move another's job.
+ */
+export class TrainingEvents {
+  constructor(private readonly deps: TrainingEventsDeps) {}
+
+  async handle(detail: TrainingStateChange, sourceAccount: string): Promise<TrainingEventOutcome> {
+    const job = await this.deps.jobs.findByTrainingJobName(detail.TrainingJobName);
+    if (!job) return 'ignored';
+    const tenant = await this.deps.tenants.getTenant(job.tenantId);
+    if (!tenant || tenant.accountId !== sourceAccount) {
+      console.error(JSON.stringify({ level: 'ERROR', message: 'training event from an account that does not own the job', trainingJobName: detail.TrainingJobName, sourceAccount, tenantId: job.tenantId }));
+      return 'ignored';
+    }
+    const audit = (action: string, outcome: string, detailFields: AuditRecord['detail']) => this.deps.audit.write({
+      requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: job.tenantId, userId: job.userId,
+      model: job.model, provider: 'sagemaker', latencyMs: 0, status: 200, outcome, action, detail: { jobId: job.id, trainingJobName: job.trainingJobName, ...detailFields },
+    });
+
+    switch (detail.TrainingJobStatus) {
+      case 'InProgress': {
+        if (job.status !== 'queued' && job.status !== 'validating_files') return 'stale';
+        const running: FineTuningJob = { ...job, status: 'running', events: [event('info', `Training started (${detail.SecondaryStatus ?? 'Starting'})`), ...job.events] };
+        if (!(await this.deps.jobs.update(running, job.status))) return 'stale';
+        await audit('fine_tuning.data.read', 'ok', { trainingFile: job.trainingFile, ...(job.validationFile ? { validationFile: job.validationFile } : {}), readBy: tenantRoleName(job.tenantId, 'training') });
+        return 'running';
+      }
+      case 'Failed': {
+        const failed: FineTuningJob = {
+          ...job, status: 'failed', finishedAt: now(),
+          error: { code: 'training_failed', message: detail.FailureReason ?? 'SageMaker reported the training job as failed without a reason', param: null },
+          events: [event('error', `Training failed: ${detail.FailureReason ?? 'no reason given'}`), ...job.events],
+        };
+        if (!(await this.deps.jobs.update(failed, job.status))) return 'stale';
+        await audit('fine_tuning.job.failed', 'training_failed', { reason: failed.error!.message });
+        return 'failed';
+      }
+      case 'Stopped': {
+        if (job.status === 'cancelled') return 'stale';
+        const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: now(), events: [event('warn', 'Training job stopped'), ...job.events] };
+        return (await this.deps.jobs.update(cancelled, job.status)) ? 'cancelled' : 'stale';
+      }
+      case 'Completed':
+        return this.deploy(job, detail, tenant, audit);
+      default:
+        return 'stale';
+    }
+  }
+
+  private async deploy(job: FineTuningJob, detail: TrainingStateChange, tenant: Parameters<typeof trainingTarget>[0], audit: (a: string, o: string, d: AuditRecord['detail']) => Promise<void>): Promise<TrainingEventOutcome> {
+    if (job.status !== 'running' && job.status !== 'queued') return 'stale';
+    const base = this.deps.config.fineTuning.baseModels.find((b) => b.id === job.model);
+    const tier = this.deps.config.tiers[tenant.tier];
+    const target = trainingTarget(tenant);
+    const artifacts = detail.ModelArtifacts?.S3ModelArtifacts ?? '';
+    const fail = async (message: string) => {
+      const failed: FineTuningJob = { ...job, status: 'failed', finishedAt: now(), error: { code: 'deployment_failed', message, param: null }, events: [event('error', message), ...job.events] };
+      await this.deps.jobs.update(failed, job.status);
+      await audit('fine_tuning.model.deployment_failed', 'deployment_failed', { reason: message });
+      return 'failed' as const;
+    };
+    if (!base || !tier) return fail(`base model ${job.model} or tier ${tenant.tier} is no longer configured`);
+    if (!artifacts.startsWith(`s3://${target.bucket}/${MODEL_ARTIFACTS_PREFIX}`)) return fail(`model artifacts "${artifacts}" are not in the tenant bucket's ${MODEL_ARTIFACTS_PREFIX} prefix; not deployed`);
+
+    const inputs = deploymentInputs(job, base, tier, target, artifacts);
+    try {
+      const sageMaker = await this.deps.sageMaker(target);
+      for (const command of [new CreateModelCommand(inputs.model), new CreateEndpointConfigCommand(inputs.endpointConfig), new CreateEndpointCommand(inputs.endpoint)]) {
+        try {
+          await sageMaker.send(command as never);
+        } catch (e) {
+          // The same event delivered twice: what exists already is ours (same name, same tenant).
+          if (!/already exist/i.test((e as Error).message)) throw e;
+        }
+      }
+    } catch (e) {
+      return fail(`could not deploy the model: ${(e as Error).name}: ${(e as Error).message}`);
+    }
+    const modelId = fineTunedModelId(job.model, job.tenantId, job.suffix);
+    await this.deps.tenants.addFineTunedModel(job.tenantId, {
+      id: modelId, baseModel: job.model, jobId: job.id, endpointName: inputs.endpoint.EndpointName!,
+      invokeRoleArn: roleArn('aws', target.accountId, tenantRoleName(job.tenantId, 'model-invoker')), createdAt: new Date().toISOString(),
+    });
+    const succeeded: FineTuningJob = {
+      ...job, status: 'succeeded', finishedAt: now(), fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName,
+      events: [event('info', `Model ${modelId} deployed to endpoint ${inputs.endpoint.EndpointName} (${tier.training.endpointInstanceTypes[0]})`), event('info', 'Training completed'), ...job.events],
+    };
+    if (!(await this.deps.jobs.update(succeeded, job.status))) return 'stale';
+    await audit('fine_tuning.model.deployed', 'ok', { fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName!, artifacts });
+    return 'succeeded';
+  }
+}

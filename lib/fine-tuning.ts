@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { TenantId } from './tenant-record.js';
+export { FineTunedModel } from './tenant-record.js';
+
+/**
+ * Fine-tuning: the API request (OpenAI's shape), the job record and the names that the
+ * blueprint's IAM conditions, the Lambdas, the CLI and the tests must agree on. One source.
+ */
+
+/** Where a tenant uploads training data in its bucket (expired by the bucket's lifecycle rule). */
+export const TRAINING_DATA_PREFIX = 'training-data/';
+/** Where training jobs write model artifacts and spot checkpoints. */
+export const MODEL_ARTIFACTS_PREFIX = 'models/';
+export const CHECKPOINTS_PREFIX = 'checkpoints/';
+
+/**
+ * SageMaker resource names of a tenant's fine-tuning: `<tenant>-ft-<24 hex>` for the training
+ * job, the model, the endpoint config and the endpoint alike. IAM scopes them with
+ * `sageMakerNamePattern`: the prefix plus exactly 24 single-character wildcards, so tenant `acme`
+ * cannot match tenant `acme-ft-x`'s names (theirs are at least 28 characters past `acme-ft-`).
+ */
+const JOB_HEX = 24;
+export const sageMakerNamePrefix = (tenantId: string) => `${tenantId}-ft-`;
+export const sageMakerNamePattern = (tenantId: string) => `${sageMakerNamePrefix(tenantId)}${'?'.repeat(JOB_HEX)}`;
+export const trainingJobName = (tenantId: string, jobId: string) => `${sageMakerNamePrefix(tenantId)}${jobId.slice('ftjob-'.length)}`;
+
+/** The model id a finished job adds to its tenant's model list. */
+export const fineTunedModelId = (base: string, tenantId: string, suffix: string) => `ft:${base}:${tenantId}:${suffix}`;
+
+const auto = z.literal('auto');
+export const Hyperparameters = z.strictObject({
+  n_epochs: z.union([auto, z.number().int().min(1).max(20)]).default('auto'),
+  batch_size: z.union([auto, z.number().int().min(1).max(256)]).default('auto'),
+  learning_rate_multiplier: z.union([auto, z.number().gt(0).max(10)]).default('auto'),
+});
+export type Hyperparameters = z.infer<typeof Hyperparameters>;
+
+/** What `auto` means, per hyperparameter. */
+export const HYPERPARAMETER_DEFAULTS = { n_epochs: 3, batch_size: 8, learning_rate_multiplier: 1 } as const;
+
+/**
+ * Fields a caller may never send: the role, key, network and output location of a job come from
+ * the tenant's registry record, never from the request.
+ */
+export const PLATFORM_CHOSEN_FIELDS = [
+  'role_arn', 'role', 'kms_key_id', 'kms_key', 'output_s3_uri', 'output_path', 'subnets', 'subnet_ids',
+  'security_group_ids', 'vpc_config', 'tenant', 'tenant_id', 'bucket',
+] as const;
+
+export const CreateFineTuningJobRequest = z.object({
+  /** A base model id of the platform catalog. */
+  model: z.string().min(1).max(100),
+  /** `s3://<tenant bucket>/training-data/...` or a key under `training-data/` of the tenant bucket. */
+  training_file: z.string().min(1).max(1024),
+  validation_file: z.string().min(1).max(1024).nullish(),
+  hyperparameters: Hyperparameters.default({ n_epochs: 'auto', batch_size: 'auto', learning_rate_multiplier: 'auto' }),
+  suffix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,17}$/, 'must be 1-18 characters of a-z, 0-9 and -, starting with a letter or digit').nullish(),
+  /** Tessera extension: one of the tier's training instance types. @default - the tier's first */
+  instance_type: z.string().min(1).max(40).nullish(),
+  seed: z.number().int().nullish(),
+});
+export type CreateFineTuningJobRequest = z.infer<typeof CreateFineTuningJobRequest>;
+
+export const FINE_TUNING_STATUSES = ['validating_files', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const FineTuningStatus = z.enum(FINE_TUNING_STATUSES);
+export type FineTuningStatus = z.infer<typeof FineTuningStatus>;
+/** Jobs counted against the tier's concurrent-job limit. */
+export const ACTIVE_STATUSES: readonly FineTuningStatus[] = ['validating_files', 'queued', 'running'];
+
+export const FineTuningEvent = z.object({
+  id: z.string(),
+  created_at: z.number().int(),
+  level: z.enum(['info', 'warn', 'error']),
+  message: z.string(),
+});
+export type FineTuningEvent = z.infer<typeof FineTuningEvent>;
+
+/** The job record: registry of fine-tuning jobs, keyed by tenant and job id. */
+export const FineTuningJob = z.object({
+  id: z.string().regex(/^ftjob-[a-f0-9]{24}$/),
+  tenantId: TenantId,
+  userId: z.string(),
+  model: z.string(),
+  trainingFile: z.string(),
+  validationFile: z.string().optional(),
+  hyperparameters: z.object({ n_epochs: z.number(), batch_size: z.number(), learning_rate_multiplier: z.number() }),
+  suffix: z.string(),
+  instanceType: z.string(),
+  spot: z.boolean(),
+  trainingJobName: z.string(),
+  status: FineTuningStatus,
+  createdAt: z.number().int(),
+  finishedAt: z.number().int().optional(),
+  fineTunedModel: z.string().optional(),
+  endpointName: z.string().optional(),
+  trainedTokens: z.number().int().optional(),
+  error: z.object({ code: z.string(), message: z.string(), param: z.string().nullable() }).optional(),
+  events: z.array(FineTuningEvent).default([]),
+});
+export type FineTuningJob = z.infer<typeof FineTuningJob>;
+
+/** EventBridge detail-type of SageMaker training job state changes (forwarded to the platform bus). */
+export const TRAINING_STATE_CHANGE = 'SageMaker Training Job State Change';
+
+/** OpenAI's job object, as `client.fineTuning.jobs.*` expects it. */
+export function toOpenAiJob(job: FineTuningJob) {
+  return {
+    object: 'fine_tuning.job', id: job.id, model: job.model, created_at: job.createdAt, finished_at: job.finishedAt ?? null,
+    fine_tuned_model: job.fineTunedModel ?? null, organization_id: job.tenantId, result_files: [], status: job.status,
+    training_file: job.trainingFile, validation_file: job.validationFile ?? null, hyperparameters: job.hyperparameters,
+    trained_tokens: job.trainedTokens ?? null, error: job.error ?? null, seed: 0, estimated_finish: null, integrations: null,
+    user_provided_suffix: job.suffix, metadata: null,
+    method: { type: 'supervised', supervised: { hyperparameters: job.hyperparameters } },
+  };
+}

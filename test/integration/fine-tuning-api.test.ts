@@ -1,0 +1,220 @@
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
+import type { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
+import { TrainingEvents } from '../../lambdas/fine-tuning/training-events.js';
+import { memoryTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
+import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { trainedTenant } from '../support/fine-tuning-tenants.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { serveGateway } from '../support/local-gateway.js';
+
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID = 'unit';
+process.env.AWS_SECRET_ACCESS_KEY = 'unit';
+
+const sageMaker = mockClient(SageMakerClient);
+const runtime = mockClient(SageMakerRuntimeClient);
+const sts = mockClient(STSClient);
+const ACME = '444444444444';
+const GLOBEX = '555555555555';
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+const tokens: Record<string, string> = {};
+const client = (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: tokens[tenant], maxRetries: 0 });
+const config = gatewayConfig();
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(config, upstream.url, [
+    trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'professional', GLOBEX), trainedTenant('starterco', 'starter', '666666666666'),
+  ], { fineTuning: { sageMaker: async () => new SageMakerClient({}) } });
+  for (const t of ['acme', 'globex', 'starterco']) tokens[t] = await gw.token(t);
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => {
+  sageMaker.reset();
+  sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:444444444444:training-job/x' });
+});
+
+const acmeBucket = `tessera-acme-data-${ACME}`;
+const lastAudit = () => gw.audit.records.at(-1)!;
+const lastAuditOf = (action: string) => gw.audit.records.findLast((r) => r.action === action);
+
+describe('fine-tuning through the official openai client against tessera serve', () => {
+  it('creates a job: a training job in the tenant account with every isolation setting, recorded and audited', async () => {
+    const job = await client('acme').fineTuning.jobs.create({
+      model: 'llama-3.1-8b-instruct', training_file: `s3://${acmeBucket}/training-data/support.jsonl`, suffix: 'support',
+      hyperparameters: { n_epochs: 2, batch_size: 16, learning_rate_multiplier: 0.5 },
+    });
+    expect(job).toMatchObject({ object: 'fine_tuning.job', model: 'llama-3.1-8b-instruct', status: 'queued', organization_id: 'acme', user_provided_suffix: 'support', fine_tuned_model: null });
+    expect(job.id).toMatch(/^ftjob-[0-9a-f]{24}$/);
+    const input = sageMaker.commandCalls(CreateTrainingJobCommand)[0].args[0].input;
+    const key = `arn:aws:kms:us-east-1:${ACME}:key/acme-0000-0000-0000-000000000000`;
+    expect(input).toMatchObject({
+      TrainingJobName: `acme-ft-${job.id.slice(6)}`,
+      RoleArn: `arn:aws:iam::${ACME}:role/tessera-acme-training`,
+      EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: true, EnableManagedSpotTraining: false,
+      VpcConfig: { Subnets: ['subnet-acmea', 'subnet-acmeb'], SecurityGroupIds: ['sg-acme0001'] },
+      OutputDataConfig: { S3OutputPath: `s3://${acmeBucket}/models/`, KmsKeyId: key },
+      StoppingCondition: { MaxRuntimeInSeconds: 72 * 3600 },
+      HyperParameters: { n_epochs: '2', batch_size: '16', learning_rate_multiplier: '0.5', base_model: 'llama-3.1-8b-instruct' },
+      Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:fine-tuning-job', Value: job.id }],
+    });
+    // ml.g5.2xlarge has local NVMe storage: SageMaker encrypts it in hardware and refuses a volume key.
+    expect(input.ResourceConfig).toEqual({ InstanceType: 'ml.g5.2xlarge', InstanceCount: 1, VolumeSizeInGB: 200 });
+    expect(input.InputDataConfig?.map((c) => [c.ChannelName, c.DataSource?.S3DataSource?.S3Uri])).toEqual([
+      ['train', `s3://${acmeBucket}/training-data/support.jsonl`], ['model', 's3://tessera-base-models-222222222222/llama-3.1-8b-instruct/'],
+    ]);
+    expect(lastAudit()).toMatchObject({ tenantId: 'acme', action: 'fine_tuning.job.create', status: 200, outcome: 'ok', detail: { jobId: job.id, trainingFile: `s3://${acmeBucket}/training-data/support.jsonl` } });
+  });
+
+  it('lists, reads and shows the events of the caller\'s jobs, newest first, and pages them', async () => {
+    const second = await client('acme').fineTuning.jobs.create({ model: 'mistral-7b-instruct', training_file: 'training-data/sales.jsonl' });
+    const page = await client('acme').fineTuning.jobs.list({ limit: 1 });
+    expect(page.data.map((j) => j.id)).toEqual([second.id]);
+    expect(page.has_more).toBe(true);
+    const all = await client('acme').fineTuning.jobs.list();
+    expect(all.data).toHaveLength(2);
+    expect(all.data.every((j) => j.organization_id === 'acme')).toBe(true);
+    const read = await client('acme').fineTuning.jobs.retrieve(second.id);
+    expect(read).toMatchObject({ id: second.id, training_file: `s3://${acmeBucket}/training-data/sales.jsonl`, hyperparameters: { n_epochs: 3, batch_size: 8, learning_rate_multiplier: 1 } });
+    const events = await client('acme').fineTuning.jobs.listEvents(second.id);
+    expect(events.data.map((e) => e.message)).toEqual([expect.stringMatching(/^Training job acme-ft-[0-9a-f]{24} submitted on ml\.g5\.2xlarge$/), `Created fine-tuning job ${second.id}`]);
+    expect(events.data[0]).toMatchObject({ object: 'fine_tuning.job.event', level: 'info' });
+  });
+
+  it('cancels a job: StopTrainingJob in the tenant account, the slot given back', async () => {
+    sageMaker.on(StopTrainingJobCommand).resolves({});
+    const first = await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: `training-data/a.jsonl` });
+    // professional allows one job at a time
+    const refused = await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/b.jsonl' }).catch((e) => e);
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(refused.code).toBe('concurrent_job_limit');
+    const cancelled = await client('globex').fineTuning.jobs.cancel(first.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(sageMaker.commandCalls(StopTrainingJobCommand)[0].args[0].input).toEqual({ TrainingJobName: `globex-ft-${first.id.slice(6)}` });
+    // professional trains on spot, with checkpoints in its own bucket
+    const next = await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/b.jsonl' });
+    const spot = sageMaker.commandCalls(CreateTrainingJobCommand).at(-1)!.args[0].input;
+    expect(spot).toMatchObject({ EnableManagedSpotTraining: true, StoppingCondition: { MaxRuntimeInSeconds: 12 * 3600, MaxWaitTimeInSeconds: 24 * 3600 }, CheckpointConfig: { S3Uri: `s3://tessera-globex-data-${GLOBEX}/checkpoints/globex-ft-${next.id.slice(6)}/` } });
+    const again = await client('globex').fineTuning.jobs.cancel(first.id).catch((e) => e);
+    expect(again).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(again.code).toBe('job_not_cancellable');
+    await client('globex').fineTuning.jobs.cancel(next.id);
+  });
+
+  it('records SageMaker\'s refusal on the job and answers 502, releasing the slot', async () => {
+    sageMaker.on(CreateTrainingJobCommand).rejects(Object.assign(new Error('Could not assume role'), { name: 'ValidationException' }));
+    const e = await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/c.jsonl' }).catch((x) => x);
+    expect(e.status).toBe(502);
+    const failed = (await client('globex').fineTuning.jobs.list()).data[0];
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'training_job_not_created', message: expect.stringContaining('ValidationException: Could not assume role') } });
+    sageMaker.on(CreateTrainingJobCommand).resolves({});
+    await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/d.jsonl' }).then((j) => client('globex').fineTuning.jobs.cancel(j.id));
+  });
+
+  it('serves a finished job\'s model through the gateway: deployed in the tenant account, invoked as its model-invoker role', async () => {
+    sageMaker.on(CreateModelCommand).resolves({}).on(CreateEndpointConfigCommand).resolves({}).on(CreateEndpointCommand).resolves({});
+    sts.reset();
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'a', SecretAccessKey: 'b', SessionToken: 'c', Expiration: new Date(Date.now() + 900_000) } });
+    runtime.reset();
+    runtime.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode(JSON.stringify({ choices: [{ message: { content: 'tuned answer' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 2 } })) as never });
+    const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/faq.jsonl', suffix: 'faq' });
+    const events = new TrainingEvents({ config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => new SageMakerClient({}) });
+    const name = `acme-ft-${job.id.slice(6)}`;
+    expect(await events.handle({ TrainingJobName: name, TrainingJobStatus: 'InProgress', SecondaryStatus: 'Downloading' }, ACME)).toBe('running');
+    expect(lastAudit()).toMatchObject({ action: 'fine_tuning.data.read', tenantId: 'acme', detail: { trainingFile: `s3://${acmeBucket}/training-data/faq.jsonl`, readBy: 'tessera-acme-training' } });
+    expect(await events.handle({ TrainingJobName: name, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${acmeBucket}/models/${name}/output/model.tar.gz` } }, ACME)).toBe('succeeded');
+
+    const done = await client('acme').fineTuning.jobs.retrieve(job.id);
+    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:llama-3.1-8b-instruct:acme:faq' });
+    expect(sageMaker.commandCalls(CreateModelCommand)[0].args[0].input).toMatchObject({ ModelName: name, EnableNetworkIsolation: true, ExecutionRoleArn: `arn:aws:iam::${ACME}:role/tessera-acme-training`, VpcConfig: { Subnets: ['subnet-acmea', 'subnet-acmeb'] } });
+    // enterprise's first endpoint type, ml.g5.2xlarge, has local NVMe: hardware-encrypted, no KmsKeyId accepted
+    expect(sageMaker.commandCalls(CreateEndpointConfigCommand)[0].args[0].input).toMatchObject({ EndpointConfigName: name, ProductionVariants: [{ ModelName: name, InstanceType: 'ml.g5.2xlarge', InitialInstanceCount: 1 }] });
+    expect(lastAuditOf('fine_tuning.model.deployed')).toMatchObject({ action: 'fine_tuning.model.deployed', detail: { fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:faq', endpointName: name } });
+
+    const models = await client('acme').models.list();
+    expect(models.data.map((m) => m.id)).toContain('ft:llama-3.1-8b-instruct:acme:faq');
+    const answer = await client('acme').chat.completions.create({ model: 'ft:llama-3.1-8b-instruct:acme:faq', messages: [{ role: 'user', content: 'hi' }] });
+    expect(answer.choices[0].message.content).toBe('tuned answer');
+    expect(runtime.commandCalls(InvokeEndpointCommand)[0].args[0].input.EndpointName).toBe(name);
+    expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input).toMatchObject({ RoleArn: `arn:aws:iam::${ACME}:role/tessera-acme-model-invoker`, Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] });
+
+    // The same event again changes nothing; globex cannot call acme's model.
+    expect(await events.handle({ TrainingJobName: name, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${acmeBucket}/models/${name}/output/model.tar.gz` } }, ACME)).toBe('stale');
+    const other = await client('globex').chat.completions.create({ model: 'ft:llama-3.1-8b-instruct:acme:faq', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    expect(other).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it('records a failed training with SageMaker\'s reason, shown by the API', async () => {
+    const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/bad.jsonl' });
+    const events = new TrainingEvents({ config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => new SageMakerClient({}) });
+    await events.handle({ TrainingJobName: `acme-ft-${job.id.slice(6)}`, TrainingJobStatus: 'Failed', FailureReason: 'AlgorithmError: training data line 3 is not JSON' }, ACME);
+    const read = await client('acme').fineTuning.jobs.retrieve(job.id);
+    expect(read).toMatchObject({ status: 'failed', error: { code: 'training_failed', message: 'AlgorithmError: training data line 3 is not JSON' } });
+    expect(lastAuditOf('fine_tuning.job.failed')).toMatchObject({ action: 'fine_tuning.job.failed', outcome: 'training_failed' });
+  });
+});
+
+describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every one audited', () => {
+  const cases: Array<[string, string, Record<string, unknown>, number, string, string | null]> = [
+    ['another tenant\'s bucket', 'globex', { model: 'llama-3.1-8b-instruct', training_file: `s3://${acmeBucket}/training-data/support.jsonl` }, 400, 'invalid_training_file', 'training_file'],
+    ['another bucket altogether', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 's3://public-datasets/training-data/x.jsonl' }, 400, 'invalid_training_file', 'training_file'],
+    ['a path escaping the prefix', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/../models/other.tar.gz' }, 400, 'invalid_training_file', 'training_file'],
+    ['a file outside training-data/', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'models/x.jsonl' }, 400, 'invalid_training_file', 'training_file'],
+    ['an encoded path', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/%2e%2e/x' }, 400, 'invalid_training_file', 'training_file'],
+    ['an https URL', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'https://example.com/x.jsonl' }, 400, 'invalid_training_file', 'training_file'],
+    ['another tenant\'s validation file', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', validation_file: `s3://${acmeBucket}/training-data/v.jsonl` }, 400, 'invalid_training_file', 'validation_file'],
+    ['another tenant\'s role', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', role_arn: `arn:aws:iam::${ACME}:role/tessera-acme-training` }, 400, 'field_not_allowed', 'role_arn'],
+    ['another tenant\'s key', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', kms_key_id: `arn:aws:kms:us-east-1:${ACME}:key/x` }, 400, 'field_not_allowed', 'kms_key_id'],
+    ['another tenant\'s subnets', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', subnets: ['subnet-acmea'] }, 400, 'field_not_allowed', 'subnets'],
+    ['an unknown base model', 'acme', { model: 'gpt-4o', training_file: 'training-data/a.jsonl' }, 404, 'model_not_found', 'model'],
+    ['a base model the tier does not allow', 'globex', { model: 'mistral-7b-instruct', training_file: 'training-data/a.jsonl' }, 403, 'model_not_allowed', null],
+    ['a tier without training', 'starterco', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }, 403, 'fine_tuning_not_allowed', null],
+    ['an instance type the tier does not allow', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', instance_type: 'ml.p4d.24xlarge' }, 400, 'instance_type_not_allowed', 'instance_type'],
+    ['epochs out of range', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { n_epochs: 50 } }, 400, 'invalid_request', 'hyperparameters.n_epochs'],
+    ['a negative learning rate', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { learning_rate_multiplier: -1 } }, 400, 'invalid_request', 'hyperparameters.learning_rate_multiplier'],
+    ['an unknown hyperparameter', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { warmup: 3 } }, 400, 'invalid_request', 'hyperparameters'],
+    ['a suffix with upper case', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'Support' }, 400, 'invalid_request', 'suffix'],
+    ['no training file', 'acme', { model: 'llama-3.1-8b-instruct' }, 400, 'invalid_request', 'training_file'],
+  ];
+  it.each(cases)('refuses %s', async (_, tenant, body, status, code, param) => {
+    const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;
+    const res = await fetch(`${gw.url}/fine_tuning/jobs`, { method: 'POST', headers: { authorization: `Bearer ${tokens[tenant]}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status).toBe(status);
+    const { error } = await res.json() as { error: { code: string; param: string | null; message: string; type: string } };
+    expect(error).toMatchObject({ code, param });
+    expect(error.message.length).toBeGreaterThan(10);
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
+    expect(lastAudit()).toMatchObject({ tenantId: tenant, action: 'fine_tuning.job.create', status, outcome: code });
+  });
+
+  it('answers another tenant\'s job id exactly like an unknown one, for read, cancel and events, and audits the attempt', async () => {
+    const acmeJob = (await client('acme').fineTuning.jobs.list()).data[0];
+    for (const attempt of [() => client('globex').fineTuning.jobs.retrieve(acmeJob.id), () => client('globex').fineTuning.jobs.cancel(acmeJob.id), () => client('globex').fineTuning.jobs.listEvents(acmeJob.id)]) {
+      const e = await attempt().catch((x) => x);
+      expect(e).toBeInstanceOf(OpenAI.NotFoundError);
+      expect(e.code).toBe('job_not_found');
+      expect(lastAudit()).toMatchObject({ tenantId: 'globex', status: 404, outcome: 'job_not_found', detail: { jobId: acmeJob.id } });
+    }
+    expect((await client('acme').fineTuning.jobs.retrieve(acmeJob.id)).id).toBe(acmeJob.id);
+    expect((await client('globex').fineTuning.jobs.list()).data.some((j) => j.id === acmeJob.id)).toBe(false);
+  });
+
+  it('ignores a training event for acme\'s job sent from globex\'s account', async () => {
+    const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/x.jsonl' });
+    const events = new TrainingEvents({ config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => new SageMakerClient({}) });
+    expect(await events.handle({ TrainingJobName: `acme-ft-${job.id.slice(6)}`, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${acmeBucket}/models/x/model.tar.gz` } }, GLOBEX)).toBe('ignored');
+    expect((await client('acme').fineTuning.jobs.retrieve(job.id)).status).toBe('queued');
+  });
+});
