@@ -44,16 +44,17 @@ const CACHE_FAMILIES: Record<string, readonly string[]> = {
 };
 
 /** Why `type` is not a sellable instance type of the catalog, or undefined when it is. */
-function checkAgainst(catalog: Record<string, readonly string[]>, type: string, what: string): string | undefined {
+/** `what` carries its article ("an RDS", "a SageMaker"). */
+function checkAgainst(catalog: Record<string, readonly string[]>, type: string, what: string, prefix = ''): string | undefined {
   const match = /^([a-z0-9-]+)\.([a-z0-9]+)$/.exec(type);
-  if (!match) return `is not an ${what} instance type (expected family.size, e.g. ${exampleOf(catalog)})`;
+  if (!match) return `is not ${what} instance type (expected family.size, e.g. ${exampleOf(catalog)})`;
   const [, family, size] = match;
   const sizes = catalog[family];
   if (!sizes) {
-    return `is not an ${what} instance type Tessera knows: family "${family}" is not one of ${Object.keys(catalog).join(', ')}`;
+    return `is not ${what} instance type Tessera knows: family "${family}" is not one of ${Object.keys(catalog).join(', ')}`;
   }
   if (!sizes.includes(size)) {
-    return `is not an ${what} instance type AWS sells: ${family} comes only as ${sizes.map((s) => `${family}.${s}`).join(', ')}`;
+    return `is not ${what} instance type AWS sells: ${family} comes only as ${sizes.map((s) => `${prefix}${family}.${s}`).join(', ')}`;
   }
   return undefined;
 }
@@ -64,27 +65,32 @@ function exampleOf(catalog: Record<string, readonly string[]>): string {
 }
 
 export function gpuInstanceTypeProblem(type: string): string | undefined {
-  return checkAgainst(GPU_FAMILIES, type, 'EC2 GPU');
+  return checkAgainst(GPU_FAMILIES, type, 'an EC2 GPU');
 }
 
 export function nodeInstanceTypeProblem(type: string): string | undefined {
-  return checkAgainst(GENERAL_FAMILIES, type, 'EC2');
+  return checkAgainst(GENERAL_FAMILIES, type, 'an EC2');
 }
 
 export function dbInstanceClassProblem(type: string): string | undefined {
   if (!type.startsWith('db.')) return 'is not an RDS instance class (expected db.family.size, e.g. db.t4g.medium)';
-  return checkAgainst(DB_FAMILIES, type.slice(3), 'RDS');
+  return checkAgainst(DB_FAMILIES, type.slice(3), 'an RDS');
 }
 
 export function cacheNodeTypeProblem(type: string): string | undefined {
   if (!type.startsWith('cache.')) return 'is not an ElastiCache node type (expected cache.family.size, e.g. cache.t4g.small)';
-  return checkAgainst(CACHE_FAMILIES, type.slice(6), 'ElastiCache');
+  return checkAgainst(CACHE_FAMILIES, type.slice(6), 'an ElastiCache');
 }
 
-/** SageMaker ML instances: the GPU families above plus the general ones, as `ml.family.size`. */
+/** SageMaker-only families, beside the EC2 ones above (SageMaker still sells m5 where EC2 tiers moved on). */
+const ML_ONLY_FAMILIES: Record<string, readonly string[]> = {
+  m5: ['large', 'xlarge', '2xlarge', '4xlarge', '12xlarge', '24xlarge'],
+};
+
+/** SageMaker ML instances: the GPU and general families above, as `ml.family.size`. */
 export function sageMakerInstanceTypeProblem(type: string): string | undefined {
   if (!type.startsWith('ml.')) return 'is not a SageMaker instance type (expected ml.family.size, e.g. ml.g5.2xlarge)';
-  return checkAgainst({ ...GPU_FAMILIES, ...GENERAL_FAMILIES }, type.slice(3), 'SageMaker');
+  return checkAgainst({ ...GPU_FAMILIES, ...GENERAL_FAMILIES, ...ML_ONLY_FAMILIES }, type.slice(3), 'a SageMaker', 'ml.');
 }
 
 /**

@@ -1,0 +1,130 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
+import { TrainingEvents, type TrainingStateChange } from '../../lambdas/fine-tuning/training-events.js';
+import { DynamoDbJobStore, JOBS_BY_TRAINING_JOB_INDEX } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
+import { dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
+import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { trainedTenant } from '../support/fine-tuning-tenants.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { serveGateway } from '../support/local-gateway.js';
+import { configWith } from '../support/synth.js';
+import { startMoto, type MotoServer } from './support/moto-server.js';
+
+/**
+ * The fine-tuning path against moto: jobs in DynamoDB (exact concurrent-job limit), the training
+ * job, model, endpoint config and endpoint created in SageMaker, and read back with Describe* to
+ * check every isolation parameter that SageMaker received.
+ */
+const ACCOUNT = '123456789012'; // moto's account: the training job's events come from it
+const JOBS = 'tessera-fine-tuning-jobs';
+let moto: MotoServer;
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+let sageMaker: SageMakerClient;
+const sent: Array<{ command: string; input: Record<string, unknown> }> = [];
+const config = configWith({
+  ...gatewayConfig(),
+  tiers: {
+    // A CPU tier: ml.m5 has no local NVMe, so SageMaker takes the tenant key for the volume too.
+    cpu: { ...DEFAULT_CONFIG.tiers.enterprise, network: { ...DEFAULT_CONFIG.tiers.enterprise.network, tenantCidrPool: '10.128.0.0/12' }, training: { ...DEFAULT_CONFIG.tiers.enterprise.training, instanceTypes: ['ml.m5.2xlarge'], endpointInstanceTypes: ['ml.m5.xlarge'], maxConcurrentJobs: 4 } },
+  },
+});
+
+beforeAll(async () => {
+  moto = await startMoto({ serial: true });
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+  delete process.env.AWS_SESSION_TOKEN;
+  const ddb = new DynamoDBClient({});
+  await ddb.send(new CreateTableCommand({ TableName: 'tessera-tenants', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
+  await ddb.send(new CreateTableCommand({ TableName: 'tessera-usage', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
+  await ddb.send(new CreateTableCommand({
+    TableName: JOBS, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'jobId', AttributeType: 'S' }, { AttributeName: 'trainingJobName', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'jobId', KeyType: 'RANGE' }],
+    GlobalSecondaryIndexes: [{ IndexName: JOBS_BY_TRAINING_JOB_INDEX, KeySchema: [{ AttributeName: 'trainingJobName', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+  }));
+  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  for (const t of [trainedTenant('acme', 'enterprise', ACCOUNT), trainedTenant('cpuco', 'cpu', ACCOUNT)]) await doc.send(new PutCommand({ TableName: 'tessera-tenants', Item: t }));
+  sageMaker = new SageMakerClient({});
+  // What left for SageMaker, for the one parameter moto does not keep (CreateModel's EnableNetworkIsolation).
+  sageMaker.middlewareStack.add((next, context) => async (args) => {
+    sent.push({ command: context.commandName!, input: args.input as Record<string, unknown> });
+    return next(args);
+  }, { step: 'initialize' });
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(config, upstream.url, [], {
+    dynamodb: { registryTable: 'tessera-tenants', usageTable: 'tessera-usage' },
+    fineTuning: { sageMaker: async () => sageMaker, jobs: new DynamoDbJobStore(JOBS) },
+  });
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+  await moto?.stop();
+});
+
+const client = async (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: await gw.token(tenant), maxRetries: 0 });
+
+describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
+  it('creates the training job with the exact isolation parameters, deploys the finished model encrypted with the tenant key', async () => {
+    const job = await (await client('cpuco')).fineTuning.jobs.create({ model: 'mistral-7b-instruct', training_file: 'training-data/tickets.jsonl', suffix: 'tickets' });
+    const name = `cpuco-ft-${job.id.slice(6)}`;
+    const key = trainedTenant('cpuco', 'cpu', ACCOUNT).stackOutputs.KeyArn;
+    const bucket = `tessera-cpuco-data-${ACCOUNT}`;
+    const described = await sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
+    expect(described).toMatchObject({
+      TrainingJobName: name,
+      RoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-cpuco-training`,
+      EnableNetworkIsolation: true,
+      EnableInterContainerTrafficEncryption: true,
+      EnableManagedSpotTraining: false,
+      VpcConfig: { Subnets: ['subnet-cpucoa', 'subnet-cpucob'], SecurityGroupIds: ['sg-cpuco0001'] },
+      OutputDataConfig: { S3OutputPath: `s3://${bucket}/models/`, KmsKeyId: key },
+      ResourceConfig: { InstanceType: 'ml.m5.2xlarge', InstanceCount: 1, VolumeSizeInGB: 200, VolumeKmsKeyId: key },
+      StoppingCondition: { MaxRuntimeInSeconds: 72 * 3600 },
+      AlgorithmSpecification: { TrainingImage: DEFAULT_CONFIG.fineTuning.baseModels[1].trainingImage, TrainingInputMode: 'File' },
+    });
+    expect(described.InputDataConfig?.map((c) => c.DataSource?.S3DataSource?.S3Uri)).toEqual([`s3://${bucket}/training-data/tickets.jsonl`, DEFAULT_CONFIG.fineTuning.baseModels[1].weightsS3Uri]);
+    const tags = await sageMaker.send(new ListTagsCommand({ ResourceArn: described.TrainingJobArn }));
+    expect(tags.Tags).toEqual(expect.arrayContaining([{ Key: 'tessera:tenant-id', Value: 'cpuco' }, { Key: 'tessera:fine-tuning-job', Value: job.id }]));
+
+    // EventBridge delivers DescribeTrainingJob's shape as the event detail; moto finishes jobs at once.
+    const audit = new MemoryAuditSink();
+    const events = new TrainingEvents({ config, jobs: new DynamoDbJobStore(JOBS), tenants: dynamoDbTenantModels('tessera-tenants', gw.store), audit, sageMaker: async () => sageMaker });
+    expect(await events.handle({ ...(described as unknown as TrainingStateChange), TrainingJobStatus: 'InProgress' }, ACCOUNT)).toBe('running');
+    const outcome = await events.handle(described as unknown as TrainingStateChange, ACCOUNT);
+    expect(outcome, JSON.stringify(audit.records.at(-1)?.detail)).toBe('succeeded');
+
+    const model = await sageMaker.send(new DescribeModelCommand({ ModelName: name }));
+    expect(sent.find((c) => c.command === 'CreateModelCommand')?.input).toMatchObject({ ModelName: name, EnableNetworkIsolation: true });
+    expect(model).toMatchObject({
+      ExecutionRoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-cpuco-training`,
+      VpcConfig: { Subnets: ['subnet-cpucoa', 'subnet-cpucob'], SecurityGroupIds: ['sg-cpuco0001'] },
+      PrimaryContainer: { Image: DEFAULT_CONFIG.fineTuning.baseModels[1].servingImage, ModelDataUrl: described.ModelArtifacts!.S3ModelArtifacts },
+    });
+    expect(await sageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }))).toMatchObject({
+      KmsKeyId: key, ProductionVariants: [expect.objectContaining({ ModelName: name, InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 })],
+    });
+    expect(await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).toMatchObject({ EndpointName: name, EndpointConfigName: name });
+
+    const done = await (await client('cpuco')).fineTuning.jobs.retrieve(job.id);
+    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:mistral-7b-instruct:cpuco:tickets' });
+    expect((await gw.store.getTenant('cpuco'))?.fineTunedModels).toEqual([expect.objectContaining({ id: 'ft:mistral-7b-instruct:cpuco:tickets', endpointName: name, invokeRoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-cpuco-model-invoker` })]);
+    const models = await (await client('cpuco')).models.list();
+    expect(models.data.map((m) => m.id)).toContain('ft:mistral-7b-instruct:cpuco:tickets');
+    expect(audit.records.map((r) => r.action)).toEqual(['fine_tuning.data.read', 'fine_tuning.model.deployed']);
+  });
+
+  it('admits exactly the tier\'s concurrent-job limit (4) of 10 simultaneous creations', async () => {
+    const acme = await client('acme');
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => acme.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: `training-data/${i}.jsonl` })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.error.code).toBe('concurrent_job_limit');
+    expect((await acme.fineTuning.jobs.list({ limit: 100 })).data).toHaveLength(4);
+  });
+});

@@ -1,0 +1,156 @@
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
+import { ConfigError, loadConfig } from '../../../lib/config/load-config.js';
+import type { FineTuningJob } from '../../../lib/fine-tuning.js';
+import { sageMakerNamePattern, trainingJobName } from '../../../lib/fine-tuning.js';
+import { createTrainingJobInput, trainingTarget } from '../../../lambdas/fine-tuning/sagemaker-requests.js';
+import { resolveTrainingFile } from '../../../lambdas/fine-tuning/training-file.js';
+import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
+import { ConcurrentJobLimitError, MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
+import { memoryTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
+import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
+import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
+import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+
+process.env.AWS_REGION = 'us-east-1';
+const sageMaker = mockClient(SageMakerClient);
+const BUCKET = 'tessera-acme-data-444444444444';
+
+function job(overrides: Partial<FineTuningJob> = {}): FineTuningJob {
+  const id = `ftjob-${'0'.repeat(12)}${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}`;
+  return {
+    id, tenantId: 'acme', userId: 'u', model: 'llama-3.1-8b-instruct', trainingFile: `s3://${BUCKET}/training-data/a.jsonl`,
+    hyperparameters: { n_epochs: 3, batch_size: 8, learning_rate_multiplier: 1 }, suffix: 'faq', instanceType: 'ml.g5.2xlarge', spot: false,
+    trainingJobName: trainingJobName('acme', id), status: 'queued', createdAt: 1, events: [], ...overrides,
+  };
+}
+
+describe('training file', () => {
+  it.each([
+    ['training-data/a.jsonl', `s3://${BUCKET}/training-data/a.jsonl`],
+    [`s3://${BUCKET}/training-data/team/b.jsonl`, `s3://${BUCKET}/training-data/team/b.jsonl`],
+  ])('accepts %s', (value, uri) => expect(resolveTrainingFile(value, BUCKET)).toBe(uri));
+
+  it.each([
+    ['s3://other-bucket/training-data/a.jsonl', /outside your tenant bucket/],
+    ['training-data/../models/a', /"\." or "\.\."/],
+    ['training-data/./a', /"\." or "\.\."/],
+    ['training-data/%2e%2e/a', /encoded/],
+    ['training-data\\a', /backslash/],
+    ['models/a.jsonl', /under training-data\//],
+    ['training-data/', /under training-data\//],
+    ['training-data/dir/', /a file, not a folder/],
+    ['file:///etc/passwd', /s3:\/\/ URI or a key/],
+    ['s3://', /not an s3:\/\/bucket\/key URI/],
+  ])('refuses %s with a 400 naming the field and the value', (value, why) => {
+    try {
+      resolveTrainingFile(value, BUCKET);
+      throw new Error('accepted');
+    } catch (e) {
+      expect(e).toBeInstanceOf(GatewayError);
+      expect((e as GatewayError).status).toBe(400);
+      expect((e as GatewayError).param).toBe('training_file');
+      expect((e as Error).message).toContain(`training_file "${value}"`);
+      expect((e as Error).message).toMatch(why);
+    }
+  });
+});
+
+describe('CreateTrainingJob input', () => {
+  const base = DEFAULT_CONFIG.fineTuning.baseModels[0];
+  const target = trainingTarget(trainedTenant('acme', 'enterprise', '444444444444'));
+  it('encrypts the volume with the tenant key only where the instance has no local NVMe storage', () => {
+    expect(createTrainingJobInput(job({ instanceType: 'ml.m5.2xlarge' }), base, DEFAULT_CONFIG.tiers.enterprise, target).ResourceConfig?.VolumeKmsKeyId).toBe(target.keyArn);
+    expect(createTrainingJobInput(job({ instanceType: 'ml.p4d.24xlarge' }), base, DEFAULT_CONFIG.tiers.enterprise, target).ResourceConfig).not.toHaveProperty('VolumeKmsKeyId');
+  });
+  it('trains on spot with checkpoints in the tenant bucket and a wait limit when the tier says so', () => {
+    const input = createTrainingJobInput(job({ spot: true }), base, DEFAULT_CONFIG.tiers.professional, target);
+    expect(input).toMatchObject({ EnableManagedSpotTraining: true, StoppingCondition: { MaxRuntimeInSeconds: 43_200, MaxWaitTimeInSeconds: 86_400 }, CheckpointConfig: { S3Uri: expect.stringMatching(new RegExp(`^s3://${BUCKET}/checkpoints/acme-ft-`)) } });
+  });
+  it('refuses a tenant whose blueprint has no training resources (403)', () => {
+    expect(() => trainingTarget({ ...trainedTenant('acme', 'starter', '444444444444'), stackOutputs: { BucketName: BUCKET } })).toThrow(/KeyArn, TrainingRoleArn, ComputeSubnetIds, WorkloadSecurityGroupId missing/);
+  });
+  it('names SageMaker resources so that one tenant\'s IAM pattern cannot match another\'s', () => {
+    const pattern = new RegExp(`^${sageMakerNamePattern('acme').replace(/\?/g, '.')}$`);
+    expect(pattern.test(trainingJobName('acme', 'ftjob-0123456789abcdef01234567'))).toBe(true);
+    expect(pattern.test(trainingJobName('acme-ft-x', 'ftjob-0123456789abcdef01234567'))).toBe(false);
+    expect(pattern.test(trainingJobName('acme-ft-0123456789abcdef0123', 'ftjob-0123456789abcdef01234567'))).toBe(false);
+  });
+});
+
+describe('job store (memory)', () => {
+  it('admits exactly the limit of concurrent creations and gives a slot back when a job ends', async () => {
+    const store = new MemoryJobStore();
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => store.create(job(), 3)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof ConcurrentJobLimitError)).toBe(true);
+    const [first] = await store.list('acme');
+    expect(await store.update({ ...first, status: 'failed' }, 'running')).toBe(false); // stale expectation: nothing written
+    expect(await store.update({ ...first, status: 'failed' }, 'queued')).toBe(true);
+    await expect(store.create(job(), 3)).resolves.toBeUndefined();
+    expect(await store.get('globex', first.id)).toBeUndefined();
+  });
+});
+
+describe('training state changes', () => {
+  let jobs: MemoryJobStore;
+  let events: TrainingEvents;
+  let audit: MemoryAuditSink;
+  beforeEach(() => {
+    sageMaker.reset();
+    jobs = new MemoryJobStore();
+    audit = new MemoryAuditSink();
+    const registry = new MemoryStore();
+    registry.putTenant(trainedTenant('acme', 'enterprise', '444444444444'));
+    events = new TrainingEvents({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit, sageMaker: async () => new SageMakerClient({}) });
+  });
+
+  it('refuses to deploy artifacts outside the tenant bucket\'s models/ prefix', async () => {
+    const j = job({ status: 'running' });
+    await jobs.create(j, 5);
+    expect(await events.handle({ TrainingJobName: j.trainingJobName, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: 's3://tessera-globex-data-555555555555/models/x/model.tar.gz' } }, '444444444444')).toBe('failed');
+    expect(await jobs.get('acme', j.id)).toMatchObject({ status: 'failed', error: { code: 'deployment_failed', message: expect.stringContaining('not in the tenant bucket') } });
+    expect(sageMaker.commandCalls(CreateModelCommand)).toHaveLength(0);
+    expect(audit.records[0]).toMatchObject({ action: 'fine_tuning.model.deployment_failed', outcome: 'deployment_failed' });
+  });
+
+  it('records a failed deployment with SageMaker\'s error, and tolerates what exists already from a repeated event', async () => {
+    const j = job({ status: 'running' });
+    await jobs.create(j, 5);
+    sageMaker.on(CreateModelCommand).rejects(Object.assign(new Error(`Cannot create already existing model "${j.trainingJobName}"`), { name: 'ValidationException' }));
+    sageMaker.on(CreateEndpointConfigCommand).resolves({});
+    sageMaker.on(CreateEndpointCommand).rejects(Object.assign(new Error('The account-level service limit for ml.g5.2xlarge endpoint usage is 0'), { name: 'ResourceLimitExceeded' }));
+    expect(await events.handle({ TrainingJobName: j.trainingJobName, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${BUCKET}/models/${j.trainingJobName}/output/model.tar.gz` } }, '444444444444')).toBe('failed');
+    expect((await jobs.get('acme', j.id))?.error?.message).toBe('could not deploy the model: ResourceLimitExceeded: The account-level service limit for ml.g5.2xlarge endpoint usage is 0');
+  });
+
+  it('marks a stopped job cancelled, ignores unknown jobs and stale events', async () => {
+    const j = job({ status: 'running' });
+    await jobs.create(j, 5);
+    expect(await events.handle({ TrainingJobName: 'someone-elses-job', TrainingJobStatus: 'Completed' }, '444444444444')).toBe('ignored');
+    expect(await events.handle({ TrainingJobName: j.trainingJobName, TrainingJobStatus: 'Stopped' }, '444444444444')).toBe('cancelled');
+    expect(await events.handle({ TrainingJobName: j.trainingJobName, TrainingJobStatus: 'InProgress' }, '444444444444')).toBe('stale');
+    expect((await jobs.get('acme', j.id))?.status).toBe('cancelled');
+  });
+});
+
+describe('fine-tuning config', () => {
+  const errorOf = (overrides: unknown) => {
+    try {
+      loadConfig({ overrides });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+  it.each([
+    [{ tiers: { professional: { training: { baseModels: ['gpt-5'] } } } }, /tiers\.professional\.training\.baseModels\[0\] = "gpt-5": "gpt-5" is not a base model of fineTuning\.baseModels/],
+    [{ tiers: { professional: { training: { endpointInstanceTypes: [] } } } }, /tiers\.professional\.training\.endpointInstanceTypes.*must name at least one instance type when training is enabled/],
+    [{ tiers: { professional: { training: { instanceTypes: ['ml.g5.3xlarge'] } } } }, /tiers\.professional\.training\.instanceTypes\[0\] = "ml\.g5\.3xlarge": is not a SageMaker instance type AWS sells/],
+    [{ fineTuning: { baseModels: [{ ...DEFAULT_CONFIG.fineTuning.baseModels[0], trainingImage: 'docker.io/evil:latest' }] } }, /fineTuning\.baseModels\[0\]\.trainingImage = "docker\.io\/evil:latest": must be an ECR image URI/],
+  ])('refuses %j naming the key path', (overrides, message) => expect(errorOf(overrides)).toMatch(message));
+});
