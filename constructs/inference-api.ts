@@ -10,6 +10,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
+import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
 import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
 import { LambdaFunction } from './lambda-function.js';
 
@@ -31,6 +32,12 @@ export class InferenceApi extends Construct {
   readonly api: apigw.RestApi;
   readonly usageTable: dynamodb.TableV2;
   readonly userPool?: cognito.UserPool;
+  /** `/v1`, for other APIs served behind the same authorizer (fine-tuning). */
+  readonly v1: apigw.Resource;
+  /** The JWT authorizer, request validator and usage-key requirement every `/v1` method uses. */
+  readonly methodOptions: apigw.MethodOptions;
+  /** Environment the gateway code needs (tables, audit bucket, JWT issuer). */
+  readonly gatewayEnvironment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: InferenceApiProps) {
     super(scope, id);
@@ -90,7 +97,7 @@ export class InferenceApi extends Construct {
     authorizerFn.addToPolicy(useKey);
 
     const router = new LambdaFunction(this, 'Router', {
-      handlerFile: 'inference/router-handler', roleName: 'tessera-gateway-router', encryptionKey: props.encryptionKey,
+      handlerFile: 'inference/router-handler', roleName: PLATFORM_ROLE_NAMES.router, encryptionKey: props.encryptionKey,
       environment, define, memorySize: 1024, timeout: Duration.minutes(5), reservedConcurrency: 200,
       invocation: 'by API Gateway with response streaming; every error is answered to the caller in OpenAI\'s shape',
       outsideVpcReason: 'calls Bedrock, SageMaker runtime, DynamoDB, S3 and Secrets Manager APIs and external model providers (OpenAI, HuggingFace) over HTTPS; in a VPC it would need NAT for the latter and gain no isolation (tenant data stores are not reached from here).',
@@ -147,6 +154,9 @@ export class InferenceApi extends Construct {
     const integration = new apigw.LambdaIntegration(router.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.minutes(5) });
     const v1 = this.api.root.addResource('v1');
     const options = { authorizer, requestValidator: validator, apiKeyRequired: true };
+    this.v1 = v1;
+    this.methodOptions = options;
+    this.gatewayEnvironment = environment;
     const methods = [
       v1.addResource('chat').addResource('completions').addMethod('POST', integration, options),
       v1.addResource('models').addMethod('GET', integration, options),
@@ -163,10 +173,7 @@ export class InferenceApi extends Construct {
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
     }
-    for (const m of methods) {
-      acknowledge(m, ['AwsSolutions::AwsSolutions-COG4'],
-        'Tenant calls carry a JWT verified by the Lambda authorizer (signature, issuer, audience, expiry, tenant status); the default issuer is this stack\'s Cognito user pool, and an external IdP can replace it, which a Cognito authorizer could not.');
-    }
+    for (const m of methods) acknowledgeJwtAuthorizer(m);
 
     const waf = new wafv2.CfnWebACL(this, 'Waf', {
       scope: 'REGIONAL',
@@ -209,4 +216,10 @@ export class InferenceApi extends Construct {
       'The only backend is a Lambda integration (response streaming) invoked by API Gateway through AWS; there is no HTTP backend to present a client certificate to.');
     acknowledge(this.api, ['AwsSolutions::AwsSolutions-APIG2'], 'Requests are validated by the router against the OpenAI schema (zod) so that errors come back in OpenAI\'s shape, naming the field and the value; an API Gateway model would answer in its own shape.');
   }
+}
+
+/** cdk-nag COG4 on a method behind the gateway's JWT authorizer. */
+export function acknowledgeJwtAuthorizer(method: apigw.Method): void {
+  acknowledge(method, ['AwsSolutions::AwsSolutions-COG4'],
+    'Tenant calls carry a JWT verified by the Lambda authorizer (signature, issuer, audience, expiry, tenant status); the default issuer is this stack\'s Cognito user pool, and an external IdP can replace it, which a Cognito authorizer could not.');
 }

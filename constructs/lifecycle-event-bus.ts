@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { LIFECYCLE_EVENT_SOURCE } from '../lib/lifecycle-constants.js';
+import { LIFECYCLE_EVENT_SOURCE, PLATFORM_EVENT_BUS_NAME } from '../lib/lifecycle-constants.js';
 
 export interface LifecycleEventBusProps {
   /** Encrypts events at rest. */
@@ -27,7 +27,7 @@ export class LifecycleEventBus extends Construct {
   constructor(scope: Construct, id: string, props: LifecycleEventBusProps) {
     super(scope, id);
     this.bus = new events.EventBus(this, 'Bus', {
-      eventBusName: props.eventBusName ?? 'tessera-lifecycle',
+      eventBusName: props.eventBusName ?? PLATFORM_EVENT_BUS_NAME,
       kmsKey: props.encryptionKey,
       description: 'Tessera tenant lifecycle: requests and state changes',
     });

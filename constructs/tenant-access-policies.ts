@@ -7,6 +7,8 @@ import { acknowledge } from '../lib/compliance.js';
 import type { TenantCache } from './tenant-cache.js';
 import type { TenantDatabase } from './tenant-database.js';
 import type { TenantRoles } from './tenant-roles.js';
+import type { BaseModel } from '../lib/config/schema.js';
+import { TrainingPolicies } from './training-policies.js';
 
 export interface TenantAccessPoliciesProps {
   readonly roles: TenantRoles;
@@ -18,6 +20,22 @@ export interface TenantAccessPoliciesProps {
    * @default - no cluster permissions
    */
   readonly cluster?: eks.ICluster;
+  /**
+   * What the tenant's training roles may touch: its key, network and the platform's base models.
+   * @default - no training permissions (required when the roles include training)
+   */
+  readonly training?: TrainingAccess;
+}
+
+export interface TrainingAccess {
+  readonly tenantId: string;
+  readonly keyArn: string;
+  readonly subnetIds: string[];
+  readonly securityGroupId: string;
+  /** Base models of the platform catalog: their images are pulled and weights read by training jobs. */
+  readonly baseModels: readonly BaseModel[];
+  readonly endpointInstanceTypes: readonly string[];
+  readonly maxRuntimeSeconds: number;
 }
 
 /** Database users the tenant's roles may log in as with IAM authentication. */
@@ -69,25 +87,9 @@ export class TenantAccessPolicies extends Construct {
     const admin = this.policy('Admin', roles.admin, adminStatements);
     acknowledge(admin, [objectsFinding], objectsReason('The tenant admin role'));
 
-    if (roles.training) {
-      const training = this.policy('Training', roles.training, [
-        new iam.PolicyStatement({ sid: 'ReadTrainingData', actions: ['s3:GetObject'], resources: [bucket.arnForObjects('training-data/*')] }),
-        new iam.PolicyStatement({ sid: 'WriteModelArtifacts', actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.arnForObjects('models/*')] }),
-        new iam.PolicyStatement({
-          sid: 'ListTrainingPrefixes', actions: ['s3:ListBucket'], resources: [bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': ['training-data/*', 'models/*'] } },
-        }),
-        new iam.PolicyStatement({
-          sid: 'TrainingJobLogs', actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/TrainingJobs:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-        }),
-      ]);
-      acknowledge(training, [
-        `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/training-data/*]`,
-        `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/models/*]`,
-      ], 'Training jobs read any object under training-data/ and write under models/ of the tenant bucket; object keys are chosen per job at run time.');
-      acknowledge(training, ['AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/TrainingJobs:*]'],
-        'SageMaker writes one log stream per training job into the fixed /aws/sagemaker/TrainingJobs group; stream names exist only once a job starts.');
+    if (roles.training && roles.trainingLauncher && roles.modelInvoker) {
+      if (!props.training) throw new Error('TenantAccessPolicies: training roles exist but props.training is missing');
+      new TrainingPolicies(this, 'Training', { ...props.training, roles: { training: roles.training, launcher: roles.trainingLauncher, invoker: roles.modelInvoker }, bucket });
     }
 
     const breakGlass = this.policy('BreakGlass', roles.breakGlass, [

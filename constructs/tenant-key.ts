@@ -109,7 +109,7 @@ export class TenantKey extends Construct {
   }
 
   /** Lets an AWS service role of the tenant (e.g. the EKS cluster role) use the key. */
-  allowServiceRole(sid: string, role: iam.IRole, actions: string[] = USE_ACTIONS): void {
-    this.policy.addStatements(new iam.PolicyStatement({ sid, principals: [new iam.ArnPrincipal(role.roleArn)], actions, resources: ['*'] }));
+  allowServiceRole(sid: string, role: iam.IRole, actions: string[] = USE_ACTIONS, conditions?: Record<string, unknown>): void {
+    this.policy.addStatements(new iam.PolicyStatement({ sid, principals: [new iam.ArnPrincipal(role.roleArn)], actions, resources: ['*'], conditions }));
   }
 }

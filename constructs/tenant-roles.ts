@@ -1,6 +1,7 @@
 import { Aws, CfnResource, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
 import { roleArn, tenantNamespace, tenantRoleName, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 
 export type WorkloadTrust =
@@ -40,6 +41,10 @@ export class TenantRoles extends Construct {
   readonly admin: iam.Role;
   /** SageMaker training jobs; absent when training is off. */
   readonly training?: iam.Role;
+  /** Assumed by the platform's fine-tuning Lambdas to start, stop and deploy this tenant's jobs; reads no data. */
+  readonly trainingLauncher?: iam.Role;
+  /** Assumed by the gateway's router to invoke this tenant's fine-tuned model endpoints. */
+  readonly modelInvoker?: iam.Role;
   /** Audited break-glass path for platform admins. */
   readonly breakGlass: iam.Role;
   /** Condition every workload permission carries: the session belongs to the tenant's namespace. */
@@ -75,6 +80,22 @@ export class TenantRoles extends Construct {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
         }),
         maxSessionDuration: Duration.hours(12),
+      });
+      const platformRole = (...names: string[]) => new iam.PrincipalWithConditions(platformRoot, {
+        ArnEquals: { 'aws:PrincipalArn': names.map((n) => roleArn(Aws.PARTITION, props.platformAccountId, n)) },
+        StringEquals: { [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId },
+      });
+      this.trainingLauncher = new iam.Role(this, 'TrainingLauncher', {
+        roleName: name('training-launcher'),
+        description: 'Tessera fine-tuning Lambdas: start, stop and deploy this tenant\'s SageMaker jobs with its own role, key and network',
+        assumedBy: new iam.SessionTagsPrincipal(platformRole(PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents)),
+        maxSessionDuration: Duration.hours(1),
+      });
+      this.modelInvoker = new iam.Role(this, 'ModelInvoker', {
+        roleName: name('model-invoker'),
+        description: 'Tessera gateway router: invokes this tenant\'s fine-tuned model endpoints',
+        assumedBy: new iam.SessionTagsPrincipal(platformRole(PLATFORM_ROLE_NAMES.router)),
+        maxSessionDuration: Duration.hours(1),
       });
     }
 
@@ -112,12 +133,12 @@ export class TenantRoles extends Construct {
 
   /** Every role of the tenant, for the key and bucket policies. */
   get all(): iam.Role[] {
-    return [this.workload, this.admin, this.training, this.breakGlass].filter((r): r is iam.Role => r !== undefined);
+    return [this.workload, this.admin, this.training, this.trainingLauncher, this.modelInvoker, this.breakGlass].filter((r): r is iam.Role => r !== undefined);
   }
 
-  /** Tenant roles other than break-glass. */
+  /** Tenant roles that use the tenant's data and key (not break-glass, not the platform's launcher and invoker). */
   get tenantUseRoles(): iam.Role[] {
-    return this.all.filter((r) => r !== this.breakGlass);
+    return [this.workload, this.admin, this.training].filter((r): r is iam.Role => r !== undefined);
   }
 
   /** Role resources, so that the key can be created after them (KMS rejects policies naming missing principals). */

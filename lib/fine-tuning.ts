@@ -113,3 +113,13 @@ export function toOpenAiJob(job: FineTuningJob) {
     method: { type: 'supervised', supervised: { hyperparameters: job.hyperparameters } },
   };
 }
+
+/**
+ * Platform Lambda roles that tenant roles trust by name (the blueprint is synthesized before the
+ * platform's roles exist in any tenant account, so it names them).
+ */
+export const PLATFORM_ROLE_NAMES = {
+  router: 'tessera-gateway-router',
+  fineTuningApi: 'tessera-fine-tuning-api',
+  fineTuningEvents: 'tessera-fine-tuning-events',
+} as const;

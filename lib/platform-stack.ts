@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket.js';
 import { AdminApi } from '../constructs/admin-api.js';
 import { InferenceApi } from '../constructs/inference-api.js';
+import { FineTuning } from '../constructs/fine-tuning.js';
 import { AuditTrail } from '../constructs/audit-trail.js';
 import { BlueprintCatalog } from '../constructs/blueprint-catalog.js';
 import { BreakGlassRole } from '../constructs/break-glass-role.js';
@@ -80,6 +81,7 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
     const inference = new InferenceApi(this, 'Inference', { config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket });
     new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });
+    new FineTuning(this, 'FineTuning', { config, encryptionKey: key, registry: this.registry.table, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
     new CfnOutput(this, 'OnboardStateMachineArn', { value: this.lifecycle.workflows.onboard.stateMachineArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });

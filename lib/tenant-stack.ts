@@ -1,8 +1,11 @@
-import { Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster.js';
+import { platformEventBusArn, TrainingEventsForwarder } from '../constructs/training-events-forwarder.js';
+import { TRAINING_DATA_PREFIX } from './fine-tuning.js';
+import { PLATFORM_EVENT_BUS_NAME } from './lifecycle-constants.js';
 import { TenantAccessPolicies } from '../constructs/tenant-access-policies.js';
 import { Network } from '../constructs/network.js';
 import { TenantCache } from '../constructs/tenant-cache.js';
@@ -34,7 +37,7 @@ export interface TenantStackProps extends StackProps {
 export const TENANT_STACK_OUTPUTS = [
   'Tier', 'BlueprintVersion', 'KeyArn', 'BucketName', 'VpcId', 'DefaultSecurityGroupId', 'ComputeSubnetIds',
   'DatabaseInstanceId', 'DatabaseEndpoint', 'DatabasePort', 'DatabaseResourceId', 'DatabaseSecretArn', 'CacheEndpoint', 'CachePort', 'CacheUserId',
-  'ClusterName', 'WorkloadRoleArn', 'AdminRoleArn', 'TrainingRoleArn', 'BreakGlassRoleArn',
+  'ClusterName', 'WorkloadRoleArn', 'AdminRoleArn', 'TrainingRoleArn', 'BreakGlassRoleArn', 'WorkloadSecurityGroupId',
 ] as const;
 export type TenantStackOutput = (typeof TENANT_STACK_OUTPUTS)[number];
 
@@ -109,6 +112,8 @@ export class TenantStack extends Stack {
 
     const storage = new TenantStorage(this, 'Storage', {
       encryptionKey: key.key,
+      trainingDataPrefix: TRAINING_DATA_PREFIX,
+      trainingDataExpiration: Duration.days(tier.training.dataRetentionDays),
       tenantRoleArns: roles.tenantUseRoles.map((r) => r.roleArn),
       breakGlassRoleArn: roles.breakGlass.roleArn,
       provisioningRoleArn,
@@ -167,7 +172,20 @@ export class TenantStack extends Stack {
       logGroupPrefix: `${logPrefix}/cache`,
     });
 
-    new TenantAccessPolicies(this, 'Access', { roles, bucket: storage.bucket, database, cache, cluster: cluster?.cluster });
+    const computeSubnetIds = network.vpc.selectSubnets(network.computeSubnets).subnetIds;
+    new TenantAccessPolicies(this, 'Access', {
+      roles, bucket: storage.bucket, database, cache, cluster: cluster?.cluster,
+      training: tier.training.enabled ? {
+        tenantId, keyArn: key.keyArn, subnetIds: computeSubnetIds, securityGroupId: network.workloadSecurityGroup.securityGroupId,
+        baseModels: config.fineTuning.baseModels.filter((b) => tier.training.baseModels.includes('*') || tier.training.baseModels.includes(b.id)),
+        endpointInstanceTypes: tier.training.endpointInstanceTypes, maxRuntimeSeconds: tier.training.maxRuntimeHours * 3600,
+      } : undefined,
+    });
+    if (roles.trainingLauncher) {
+      // SageMaker encrypts job output and endpoint volumes with the tenant key through grants the launcher creates.
+      key.allowServiceRole('TrainingLauncherGrantsToSageMaker', roles.trainingLauncher, ['kms:CreateGrant', 'kms:DescribeKey'], { Bool: { 'kms:GrantIsForAWSResource': 'true' } });
+      new TrainingEventsForwarder(this, 'TrainingEvents', { tenantId, platformEventBusArn: platformEventBusArn(config.platformAccountId, config.homeRegion, PLATFORM_EVENT_BUS_NAME) });
+    }
 
     const outputs: Partial<Record<TenantStackOutput, string>> = {
       Tier: props.tierName,
@@ -176,7 +194,8 @@ export class TenantStack extends Stack {
       BucketName: storage.bucket.bucketName,
       VpcId: network.vpc.vpcId,
       DefaultSecurityGroupId: network.vpc.vpcDefaultSecurityGroup,
-      ComputeSubnetIds: network.vpc.selectSubnets(network.computeSubnets).subnetIds.join(','),
+      ComputeSubnetIds: computeSubnetIds.join(','),
+      WorkloadSecurityGroupId: network.workloadSecurityGroup.securityGroupId,
       DatabaseInstanceId: database.instance.ref,
       DatabaseEndpoint: database.endpointAddress,
       DatabasePort: String(database.port),

@@ -1,7 +1,7 @@
 import { PlatformConfigSchema, type PlatformConfig } from '../../lib/config/schema.js';
 import { requireEnv } from '../shared/environment.js';
 import { Authorizer } from './auth.js';
-import { Gateway } from './gateway.js';
+import { Gateway, type GatewayDeps } from './gateway.js';
 import { ProviderRegistry } from './providers/registry.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 
@@ -37,13 +37,19 @@ export function lambdaAuthorizer(): Promise<Authorizer> {
 }
 
 export function lambdaGateway(): Promise<Gateway> {
-  return (gateway ??= (async () => {
-    const [{ S3AuditSink }, { secretsManagerKeys }] = await Promise.all([import('./s3-audit-sink.js'), import('./secrets.js')]);
-    return new Gateway({
-      config: lambdaConfig(), store: await lambdaStore(), authorizer: await lambdaAuthorizer(),
-      providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig())),
-      audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket)),
-      awaitAudit: true,
-    });
-  })());
+  return (gateway ??= buildLambdaGateway());
 }
+
+/** The gateway as the Lambdas run it: DynamoDB store, Secrets Manager keys, S3 audit awaited before the answer ends. */
+export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> = {}): Promise<Gateway> {
+  const [{ S3AuditSink }, { secretsManagerKeys }] = await Promise.all([import('./s3-audit-sink.js'), import('./secrets.js')]);
+  return new Gateway({
+    config: lambdaConfig(), store: await lambdaStore(), authorizer: await lambdaAuthorizer(),
+    providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig())),
+    audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), extra.fineTuning ? 'tessera-audit/fine-tuning/' : undefined),
+    awaitAudit: true,
+    ...extra,
+  });
+}
+
+export { lambdaStore };

@@ -4,17 +4,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, configWith } from '../support/synth.js';
+import { NO_RESOURCE_TYPE_ACTIONS } from '../support/iam-actions.js';
 
 interface Suppressed { ruleName: string; reason: string; acknowledgedAt: string; violatingConstructs: Array<{ constructPath: string }> }
 interface Report { pluginReports: Array<{ pluginName: string; violations: unknown[]; suppressedViolations?: Suppressed[] }> }
 
 /** Actions IAM offers no resource type for: "Resource: *" is the only way to grant them. */
-const NO_RESOURCE_TYPE = new Set([
-  'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
-  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
-  'organizations:CreateAccount', 'organizations:DescribeCreateAccountStatus', 'organizations:ListRoots', 'organizations:ListPolicies', 'organizations:ListAccounts',
-]);
+const NO_RESOURCE_TYPE = NO_RESOURCE_TYPE_ACTIONS;
 
 let built: ReturnType<typeof buildApp>;
 let outdir: string;

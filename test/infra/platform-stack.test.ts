@@ -144,8 +144,13 @@ describe('PlatformStack lifecycle', () => {
 
 describe('PlatformStack inference API', () => {
   it('routes /v1 through a JWT authorizer to a streaming router', () => {
-    const methods = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^InferenceApi') } } })) as any[];
+    const all = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^InferenceApi') } } })) as any[];
+    const methods = all.filter((m) => m.Properties.Integration.ResponseTransferMode === 'STREAM');
     expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    // The fine-tuning API: same authorizer and usage key, its own Lambda, answered whole.
+    const fineTuning = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM');
+    expect(fineTuning.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST']);
+    for (const m of fineTuning) expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
     for (const m of methods) {
       expect(m.Properties.AuthorizationType).toBe('CUSTOM');
       expect(m.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' });

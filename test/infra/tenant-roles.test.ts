@@ -17,7 +17,7 @@ describe('TenantRoles', () => {
   it('names every role after the tenant so policies can name them before they exist', () => {
     const { t } = build({ kind: 'pod-identity' }, true);
     const names = Object.values(t.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).sort();
-    expect(names).toEqual(['tessera-acme-admin', 'tessera-acme-break-glass', 'tessera-acme-training', 'tessera-acme-workload']);
+    expect(names).toEqual(['tessera-acme-admin', 'tessera-acme-break-glass', 'tessera-acme-model-invoker', 'tessera-acme-training', 'tessera-acme-training-launcher', 'tessera-acme-workload']);
   });
 
   it('lets EKS Pod Identity in the same account assume the workload role of a dedicated cluster', () => {

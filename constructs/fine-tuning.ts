@@ -1,0 +1,109 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import type { PlatformConfig } from '../lib/config/schema.js';
+import { PLATFORM_ROLE_NAMES, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
+import { JOBS_BY_TRAINING_JOB_INDEX } from '../lambdas/fine-tuning/stores/dynamodb-job-store.js';
+import { FINE_TUNING_ENV } from '../lambdas/fine-tuning/lambda-deps.js';
+import { acknowledgeJwtAuthorizer, type InferenceApi } from './inference-api.js';
+import { LambdaFunction } from './lambda-function.js';
+
+export interface FineTuningProps {
+  readonly config: PlatformConfig;
+  readonly encryptionKey: kms.IKey;
+  readonly registry: dynamodb.ITableV2;
+  readonly inference: InferenceApi;
+  /** The platform bus, where tenant blueprints forward SageMaker training state changes. */
+  readonly eventBus: events.EventBus;
+  /** Audit records under `tessera-audit/fine-tuning/`. */
+  readonly auditBucket: s3.IBucket;
+}
+
+/**
+ * OpenAI's fine-tuning API on the inference API (same JWT authorizer and usage plans), the jobs
+ * table, and the Lambda that follows SageMaker's state changes. Both Lambdas reach tenant accounts
+ * only through each tenant's training-launcher role, whose IAM conditions pin the isolation settings.
+ */
+export class FineTuning extends Construct {
+  readonly jobsTable: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: FineTuningProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.jobsTable = new dynamodb.TableV2(this, 'Jobs', {
+      tableName: 'tessera-fine-tuning-jobs',
+      partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'jobId', type: dynamodb.AttributeType.STRING },
+      globalSecondaryIndexes: [{ indexName: JOBS_BY_TRAINING_JOB_INDEX, partitionKey: { name: 'trainingJobName', type: dynamodb.AttributeType.STRING }, projectionType: dynamodb.ProjectionType.KEYS_ONLY }],
+      billing: dynamodb.Billing.onDemand(),
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.jobsTable, ['NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan'],
+      'Fine-tuning job records (status, events, names; no training data) are covered by point-in-time recovery; every job action is also in the immutable audit bucket.');
+
+    const environment = { ...props.inference.gatewayEnvironment, [FINE_TUNING_ENV.jobsTable]: this.jobsTable.tableName };
+    const define = { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(props.config)) };
+    const outsideVpcReason = 'calls DynamoDB, S3, STS and, as each tenant\'s training-launcher role, the SageMaker control plane; it reaches no resource inside a VPC.';
+    const api = new LambdaFunction(this, 'Api', {
+      handlerFile: 'fine-tuning/api-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningApi, encryptionKey: props.encryptionKey,
+      environment, define, memorySize: 512, timeout: Duration.seconds(29), reservedConcurrency: 20,
+      invocation: 'by API Gateway (proxy integration); every error is answered to the caller in OpenAI\'s shape', outsideVpcReason,
+    });
+    const stateChanges = new LambdaFunction(this, 'Events', {
+      handlerFile: 'fine-tuning/training-events-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningEvents, encryptionKey: props.encryptionKey,
+      environment, define, memorySize: 512, timeout: Duration.minutes(1), reservedConcurrency: 10,
+      invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API', outsideVpcReason,
+    });
+
+    const jobItems = [this.jobsTable.tableArn, `${this.jobsTable.tableArn}/index/${JOBS_BY_TRAINING_JOB_INDEX}`];
+    const auditRecords = props.auditBucket.arnForObjects('tessera-audit/fine-tuning/*');
+    const launchers = `arn:${stack.partition}:iam::*:role/tessera-*-training-launcher`;
+    for (const fn of [api, stateChanges]) {
+      fn.addToPolicy(new iam.PolicyStatement({ sid: 'ReadRegistry', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn] }));
+      fn.addToPolicy(new iam.PolicyStatement({ sid: 'Jobs', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'], resources: jobItems }));
+      fn.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+      fn.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
+      fn.addToPolicy(new iam.PolicyStatement({
+        sid: 'TenantTrainingLaunchers', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [launchers],
+        conditions: { StringEquals: { 'aws:ResourceOrgID': props.config.organization.organizationId } },
+      }));
+      acknowledge(fn.managedPolicy, [auditRecords, launchers].map((arn) => wildcardResourceFinding(this, arn)),
+        'Audit records are keyed per job action; each tenant account holds one training-launcher role named tessera-<tenant>-training-launcher, in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
+    }
+    stateChanges.addToPolicy(new iam.PolicyStatement({ sid: 'AddFineTunedModels', actions: ['dynamodb:UpdateItem'], resources: [props.registry.tableArn] }));
+
+    // Tenant accounts of this organization forward their SageMaker training events here.
+    props.eventBus.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'OrganizationForwardsTrainingEvents', principals: [new iam.AnyPrincipal()], actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn],
+      conditions: { StringEquals: { 'aws:PrincipalOrgID': props.config.organization.organizationId } },
+    }));
+    new events.Rule(this, 'TrainingStateChanges', {
+      eventBus: props.eventBus,
+      description: 'SageMaker training job state changes of tenant fine-tuning jobs',
+      eventPattern: { source: ['aws.sagemaker'], detailType: [TRAINING_STATE_CHANGE] },
+      targets: [new targets.LambdaFunction(stateChanges.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+    });
+
+    const integration = new apigw.LambdaIntegration(api.function, { timeout: Duration.seconds(29) });
+    const jobs = props.inference.v1.addResource('fine_tuning').addResource('jobs');
+    const job = jobs.addResource('{fine_tuning_job_id}');
+    for (const method of [
+      jobs.addMethod('POST', integration, props.inference.methodOptions),
+      jobs.addMethod('GET', integration, props.inference.methodOptions),
+      job.addMethod('GET', integration, props.inference.methodOptions),
+      job.addResource('cancel').addMethod('POST', integration, props.inference.methodOptions),
+      job.addResource('events').addMethod('GET', integration, props.inference.methodOptions),
+    ]) acknowledgeJwtAuthorizer(method);
+  }
+}

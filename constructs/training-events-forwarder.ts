@@ -1,0 +1,39 @@
+import { Aws } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { sageMakerNamePrefix, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
+
+export interface TrainingEventsForwarderProps {
+  readonly tenantId: string;
+  /** The platform account's event bus, where the fine-tuning events Lambda listens. */
+  readonly platformEventBusArn: string;
+}
+
+/**
+ * Forwards this tenant's SageMaker training job state changes (names `<tenant>-ft-*`) from the
+ * account's default bus to the platform bus. EventBridge keeps the source account on the
+ * forwarded event, and only SageMaker can emit `aws.sagemaker` events.
+ */
+export class TrainingEventsForwarder extends Construct {
+  constructor(scope: Construct, id: string, props: TrainingEventsForwarderProps) {
+    super(scope, id);
+    // Its own role with a managed policy naming the one bus (the target's default role gets an inline policy).
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }),
+      description: 'Tessera: forwards this tenant\'s training events to the platform bus',
+    });
+    new iam.ManagedPolicy(this, 'Policy', {
+      roles: [role],
+      statements: [new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [props.platformEventBusArn] })],
+    });
+    new events.Rule(this, 'Rule', {
+      description: 'Tessera: this tenant\'s SageMaker training job state changes, to the platform bus',
+      eventPattern: { source: ['aws.sagemaker'], detailType: [TRAINING_STATE_CHANGE], detail: { TrainingJobName: [{ prefix: sageMakerNamePrefix(props.tenantId) }] } },
+      targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBus', props.platformEventBusArn), { role: role.withoutPolicyUpdates() })],
+    });
+  }
+}
+
+export const platformEventBusArn = (platformAccountId: string, region: string, busName: string) => `arn:${Aws.PARTITION}:events:${region}:${platformAccountId}:event-bus/${busName}`;

@@ -1,0 +1,127 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/compliance.js';
+import { CHECKPOINTS_PREFIX, MODEL_ARTIFACTS_PREFIX, sageMakerNamePattern, TRAINING_DATA_PREFIX } from '../lib/fine-tuning.js';
+import { TENANT_ID_TAG } from '../lib/tenant-naming.js';
+import type { TrainingAccess } from './tenant-access-policies.js';
+
+export interface TrainingPoliciesProps extends TrainingAccess {
+  readonly roles: { readonly training: iam.IRole; readonly launcher: iam.IRole; readonly invoker: iam.IRole };
+  readonly bucket: s3.IBucket;
+}
+
+/**
+ * The three training roles' permissions. The launcher (assumed by the platform's fine-tuning
+ * Lambdas) can create SageMaker resources only under the tenant's name pattern, only with network
+ * isolation, inter-container encryption, the tenant's subnets, security group and key, tagged with
+ * the tenant id, and can pass only the tenant's training role, only to SageMaker. So even a
+ * confused or compromised platform Lambda cannot start one tenant's job with another's role, data
+ * or key: each tenant's launcher is a different role, in the tenant's account.
+ */
+export class TrainingPolicies extends Construct {
+  constructor(scope: Construct, id: string, props: TrainingPoliciesProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { roles, bucket } = props;
+    const sm = (resource: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: sageMakerNamePattern(props.tenantId) });
+    const [trainingJobs, models, endpointConfigs, endpoints] = ['training-job', 'model', 'endpoint-config', 'endpoint'].map(sm);
+    const tagged = { StringEquals: { [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId } };
+    const inTenantNetwork = {
+      'ForAllValues:StringEquals': { 'sagemaker:VpcSubnets': props.subnetIds, 'sagemaker:VpcSecurityGroupIds': [props.securityGroupId] },
+      Null: { 'sagemaker:VpcSubnets': 'false', 'sagemaker:VpcSecurityGroupIds': 'false' },
+    };
+
+    const training = new iam.ManagedPolicy(this, 'Training', {
+      description: 'Tessera tenant Training access', roles: [roles.training],
+      statements: [
+        new iam.PolicyStatement({ sid: 'ReadTrainingData', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${TRAINING_DATA_PREFIX}*`)] }),
+        new iam.PolicyStatement({ sid: 'ModelArtifactsAndCheckpoints', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.arnForObjects(`${MODEL_ARTIFACTS_PREFIX}*`), bucket.arnForObjects(`${CHECKPOINTS_PREFIX}*`)] }),
+        new iam.PolicyStatement({
+          sid: 'ListTrainingPrefixes', actions: ['s3:ListBucket'], resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${TRAINING_DATA_PREFIX}*`, `${MODEL_ARTIFACTS_PREFIX}*`, `${CHECKPOINTS_PREFIX}*`] } },
+        }),
+        new iam.PolicyStatement({ sid: 'ReadBaseModelWeights', actions: ['s3:GetObject'], resources: props.baseModels.map((b) => `arn:${stack.partition}:s3:::${b.weightsS3Uri.slice(5)}*`) }),
+        new iam.PolicyStatement({ sid: 'PullTrainingAndServingImages', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [...new Set(props.baseModels.flatMap((b) => [b.trainingImage, b.servingImage]).map((i) => ecrRepositoryArn(stack.partition, i)))] }),
+        new iam.PolicyStatement({ sid: 'EcrLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'JobNetworkInterfaces',
+          actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission'],
+          resources: [
+            stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' }),
+            ...props.subnetIds.map((s) => stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: s })),
+            stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: props.securityGroupId }),
+          ],
+        }),
+        new iam.PolicyStatement({ sid: 'DescribeJobNetwork', actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'], resources: ['*'] }),
+        new iam.PolicyStatement({ sid: 'TrainingMetrics', actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/Endpoints'] } } }),
+        new iam.PolicyStatement({
+          sid: 'JobLogs', actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: ['TrainingJobs', 'Endpoints'].map((g) => stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/${g}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+        }),
+      ],
+    });
+    const bucketArn = `<${stack.getLogicalId(bucket.node.defaultChild as never)}.Arn>`;
+    acknowledge(training, [TRAINING_DATA_PREFIX, MODEL_ARTIFACTS_PREFIX, CHECKPOINTS_PREFIX].map((p) => `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/${p}*]`),
+      'Training jobs read the objects under training-data/ and write under models/ and checkpoints/ of the tenant\'s own bucket; object keys are chosen per job at run time.');
+    acknowledge(training, props.baseModels.map((b) => `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${b.weightsS3Uri.slice(5)}*]`),
+      'Base model weights are many files under one catalog prefix per model (read only, platform-provided, no tenant data).');
+    acknowledge(training, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
+      'ecr:GetAuthorizationToken, the EC2 Describe calls SageMaker makes to attach a job to the VPC and cloudwatch:PutMetricData (limited by namespace condition) have no resource type.');
+    acknowledge(training, [
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
+      ...['TrainingJobs', 'Endpoints'].map((g) => `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/${g}*]`),
+    ], 'SageMaker creates a network interface per job in the tenant subnets (ids exist only then), and writes one log stream per job or endpoint into the fixed /aws/sagemaker groups.');
+
+    new iam.ManagedPolicy(this, 'Launcher', {
+      description: 'Tessera tenant TrainingLauncher access', roles: [roles.launcher],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'CreateIsolatedTrainingJobs', actions: ['sagemaker:CreateTrainingJob'], resources: [trainingJobs],
+          conditions: {
+            ...inTenantNetwork,
+            Bool: { 'sagemaker:NetworkIsolation': 'true', 'sagemaker:InterContainerTrafficEncryption': 'true' },
+            StringEquals: { 'sagemaker:OutputKmsKey': props.keyArn, [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId },
+            StringEqualsIfExists: { 'sagemaker:VolumeKmsKey': props.keyArn },
+            NumericLessThanEquals: { 'sagemaker:MaxRuntimeInSeconds': props.maxRuntimeSeconds },
+          },
+        }),
+        new iam.PolicyStatement({
+          sid: 'CreateIsolatedModels', actions: ['sagemaker:CreateModel'], resources: [models],
+          conditions: { ...inTenantNetwork, Bool: { 'sagemaker:NetworkIsolation': 'true' }, ...tagged },
+        }),
+        new iam.PolicyStatement({
+          sid: 'CreateEndpointConfigs', actions: ['sagemaker:CreateEndpointConfig'], resources: [endpointConfigs],
+          conditions: { 'ForAllValues:StringEquals': { 'sagemaker:InstanceTypes': [...props.endpointInstanceTypes] }, StringEqualsIfExists: { 'sagemaker:VolumeKmsKey': props.keyArn }, ...tagged },
+        }),
+        new iam.PolicyStatement({ sid: 'CreateEndpoints', actions: ['sagemaker:CreateEndpoint'], resources: [endpoints, endpointConfigs], conditions: tagged }),
+        new iam.PolicyStatement({ sid: 'TagOwnResources', actions: ['sagemaker:AddTags'], resources: [trainingJobs, models, endpointConfigs, endpoints], conditions: tagged }),
+        new iam.PolicyStatement({
+          sid: 'ManageOwnJobs', actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], resources: [trainingJobs],
+          conditions: { StringEquals: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: props.tenantId } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'PassOnlyTheTenantTrainingRole', actions: ['iam:PassRole'], resources: [roles.training.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'TenantKeyGrantsForSageMaker', actions: ['kms:CreateGrant', 'kms:DescribeKey'], resources: [props.keyArn],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+      ],
+    });
+
+    new iam.ManagedPolicy(this, 'Invoker', {
+      description: 'Tessera tenant ModelInvoker access', roles: [roles.invoker],
+      statements: [new iam.PolicyStatement({ sid: 'InvokeOwnEndpoints', actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'], resources: [endpoints] })],
+    });
+  }
+}
+
+/** `123456789012.dkr.ecr.us-east-1.amazonaws.com/repo/name:tag` → the repository's ARN. */
+function ecrRepositoryArn(partition: string, image: string): string {
+  const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:]+):/.exec(image);
+  if (!m) throw new Error(`TrainingPolicies: "${image}" is not an ECR image URI`);
+  return `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[3]}`;
+}

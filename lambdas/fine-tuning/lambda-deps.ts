@@ -1,0 +1,20 @@
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
+import { requireEnv } from '../shared/environment.js';
+import { tenantRoleClient } from '../shared/tenant-role-clients.js';
+import type { TrainingTarget } from './sagemaker-requests.js';
+import { DynamoDbJobStore } from './stores/dynamodb-job-store.js';
+
+/** Environment of the fine-tuning Lambdas (set by the FineTuning construct). */
+export const FINE_TUNING_ENV = { jobsTable: 'TESSERA_FINE_TUNING_JOBS_TABLE' } as const;
+
+/**
+ * SageMaker in the tenant's account, as the tenant's training-launcher role: it may pass only that
+ * tenant's training role, use only that tenant's key, and create only `<tenant>-ft-*` resources
+ * with the isolation settings on (the blueprint's IAM conditions), whatever this Lambda asks.
+ */
+export const launcherSageMaker = (target: TrainingTarget): Promise<SageMakerClient> =>
+  tenantRoleClient(SageMakerClient, roleArn('aws', target.accountId, tenantRoleName(target.tenantId, 'training-launcher')), target.tenantId, 'fine-tuning');
+
+let jobs: DynamoDbJobStore | undefined;
+export const lambdaJobStore = () => (jobs ??= new DynamoDbJobStore(requireEnv(FINE_TUNING_ENV.jobsTable)));

@@ -1,0 +1,102 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, template } from '../support/synth.js';
+
+let enterprise: Template;
+let starter: Template;
+let platform: Template;
+beforeAll(() => {
+  const built = buildApp();
+  enterprise = template(built.blueprints.enterprise);
+  starter = template(built.blueprints.starter);
+  platform = template(built.platform);
+});
+
+const tenantJoin = (...parts: unknown[]) => ({ 'Fn::Join': ['', Match.arrayWith(parts.flatMap((p) => (typeof p === 'string' ? [Match.stringLikeRegexp(p)] : [p])))] });
+const statement = (t: Template, policyDescription: string, sid: string) => {
+  const policy = Object.values(t.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: policyDescription } }))[0] as any;
+  return policy?.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === sid);
+};
+
+describe('fine-tuning in the tenant blueprint', () => {
+  it('lets the launcher create training jobs only with isolation, the tenant network, key and tag, and only under the tenant\'s names', () => {
+    const s = statement(enterprise, 'Tessera tenant TrainingLauncher access', 'CreateIsolatedTrainingJobs');
+    const key = { 'Fn::GetAtt': [expect.stringMatching(/^Key[0-9A-F]+$/), 'Arn'] };
+    expect(s.Action).toBe('sagemaker:CreateTrainingJob');
+    expect(s.Resource['Fn::Join'][1].slice(-3)).toEqual([':training-job/', { Ref: 'TenantId' }, '-ft-????????????????????????']);
+    expect(s.Condition).toEqual({
+      Bool: { 'sagemaker:NetworkIsolation': 'true', 'sagemaker:InterContainerTrafficEncryption': 'true' },
+      Null: { 'sagemaker:VpcSubnets': 'false', 'sagemaker:VpcSecurityGroupIds': 'false' },
+      'ForAllValues:StringEquals': {
+        'sagemaker:VpcSubnets': [1, 2, 3].map(() => ({ Ref: expect.stringMatching(/^NetworkVpccomputeSubnet/) })),
+        'sagemaker:VpcSecurityGroupIds': [{ 'Fn::GetAtt': [expect.stringMatching(/^NetworkWorkloadSecurityGroup/), 'GroupId'] }],
+      },
+      StringEquals: { 'sagemaker:OutputKmsKey': key, 'aws:RequestTag/tessera:tenant-id': { Ref: 'TenantId' } },
+      StringEqualsIfExists: { 'sagemaker:VolumeKmsKey': key },
+      NumericLessThanEquals: { 'sagemaker:MaxRuntimeInSeconds': 72 * 3600 },
+    });
+  });
+
+  it('lets the launcher pass only the tenant\'s training role, only to SageMaker', () => {
+    const s = statement(enterprise, 'Tessera tenant TrainingLauncher access', 'PassOnlyTheTenantTrainingRole');
+    expect(s).toMatchObject({ Action: 'iam:PassRole', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RolesTraining[0-9A-F]+$/), 'Arn'] }, Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } });
+  });
+
+  it('trusts only the platform\'s fine-tuning Lambdas (launcher) and router (invoker), each session tagged with the tenant', () => {
+    const roles = Object.values(enterprise.findResources('AWS::IAM::Role')) as any[];
+    const trustOf = (suffix: string) => roles.find((r) => JSON.stringify(r.Properties.RoleName ?? '').includes(suffix))!.Properties.AssumeRolePolicyDocument.Statement;
+    const platformRole = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::222222222222:role/${name}`]] });
+    expect(trustOf('-training-launcher')).toEqual([expect.objectContaining({
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: { ArnEquals: { 'aws:PrincipalArn': [platformRole('tessera-fine-tuning-api'), platformRole('tessera-fine-tuning-events')] }, StringEquals: { 'aws:RequestTag/tessera:tenant-id': { Ref: 'TenantId' } } },
+    })]);
+    expect(trustOf('-model-invoker')).toEqual([expect.objectContaining({
+      Condition: { ArnEquals: { 'aws:PrincipalArn': [platformRole('tessera-gateway-router')] }, StringEquals: { 'aws:RequestTag/tessera:tenant-id': { Ref: 'TenantId' } } },
+    })]);
+    const invoke = statement(enterprise, 'Tessera tenant ModelInvoker access', 'InvokeOwnEndpoints');
+    expect(invoke.Resource['Fn::Join'][1].slice(-3)).toEqual([':endpoint/', { Ref: 'TenantId' }, '-ft-????????????????????????']);
+  });
+
+  it('keeps the launcher and invoker out of the tenant\'s data: not in the bucket policy, only grants on the key', () => {
+    const bucketPolicy = JSON.stringify(Object.values(enterprise.findResources('AWS::S3::BucketPolicy')).map((p: any) => p.Properties.PolicyDocument));
+    expect(bucketPolicy).not.toMatch(/training-launcher|model-invoker/);
+    const key = Object.values(enterprise.findResources('AWS::KMS::Key'))[0] as any;
+    const launcherStatement = key.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'TrainingLauncherGrantsToSageMaker');
+    expect(launcherStatement).toMatchObject({ Action: ['kms:CreateGrant', 'kms:DescribeKey'], Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
+  });
+
+  it('expires training data after the tier\'s retention and forwards the tenant\'s training events to the platform bus', () => {
+    enterprise.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-training-data', Prefix: 'training-data/', ExpirationInDays: 90 })]) } });
+    enterprise.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.sagemaker'], 'detail-type': ['SageMaker Training Job State Change'], detail: { TrainingJobName: [{ prefix: tenantJoin('-ft-$') }] } },
+      Targets: [Match.objectLike({ Arn: tenantJoin(':events:us-east-1:222222222222:event-bus/tessera-lifecycle$') })],
+    });
+  });
+
+  it('gives a tier without training no training roles, policies or forwarding', () => {
+    const names = JSON.stringify(Object.values(starter.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName));
+    expect(names).not.toMatch(/training|model-invoker/);
+    starter.resourceCountIs('AWS::Events::Rule', 0);
+  });
+});
+
+describe('fine-tuning in the platform stack', () => {
+  it('lets only the fine-tuning Lambdas assume tenant training launchers, inside the organization', () => {
+    const policies = Object.values(platform.findResources('AWS::IAM::ManagedPolicy')) as any[];
+    const assumers = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('-training-launcher'));
+    expect(assumers).toHaveLength(2);
+    for (const p of assumers) {
+      const s = p.Properties.PolicyDocument.Statement.find((x: any) => x.Sid === 'TenantTrainingLaunchers');
+      expect(s).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-exampleorg1' } } });
+    }
+  });
+
+  it('keeps jobs in a retained, encrypted table with an index by training job, and listens for forwarded SageMaker events', () => {
+    platform.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ TableName: 'tessera-fine-tuning-jobs', GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'by-training-job' })], SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }) }),
+    });
+    platform.hasResourceProperties('AWS::Events::EventBusPolicy', { Statement: Match.objectLike({ Action: 'events:PutEvents', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' } } }) });
+    platform.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.sagemaker'], 'detail-type': ['SageMaker Training Job State Change'] } });
+  });
+});
