@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { AdminApiError } from '../lib/cli/admin-client.js';
 import { devTokenCommand, serveCommand } from '../lib/cli/serve-command.js';
 import { tenantsCommand } from '../lib/cli/tenants-command.js';
+import { fineTuningCommand } from '../lib/cli/fine-tuning-command.js';
 
 const program = new Command('tessera')
   .description('Tessera platform CLI: the tenant lifecycle, through the admin API (SigV4, your AWS credentials)')
@@ -12,6 +13,7 @@ const program = new Command('tessera')
 program.addCommand(tenantsCommand());
 program.addCommand(serveCommand());
 program.addCommand(devTokenCommand());
+program.addCommand(fineTuningCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -3,6 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { GpuNodeGroupConfig } from '../lib/config/schema.js';
+import { GPU_LABELS, GPU_TAINT_KEY, GPU_TAINT_VALUE } from '../lib/gpu-scheduling.js';
 
 export interface GpuNodeGroupProps extends GpuNodeGroupConfig {
   readonly cluster: eks.ICluster;
@@ -21,8 +22,8 @@ export interface GpuNodeGroupProps extends GpuNodeGroupConfig {
 }
 
 /** The taint every GPU node carries, so only pods that tolerate it (and ask for a GPU) land there. */
-export const GPU_TAINT = { key: 'nvidia.com/gpu', value: 'true', effect: eks.TaintEffect.NO_SCHEDULE } as const;
-export const GPU_LABELS = { 'tessera.io/accelerator': 'nvidia', 'nvidia.com/gpu.present': 'true' } as const;
+export const GPU_TAINT = { key: GPU_TAINT_KEY, value: GPU_TAINT_VALUE, effect: eks.TaintEffect.NO_SCHEDULE } as const;
+export { GPU_LABELS };
 
 /**
  * A managed node group of NVIDIA GPU instances: the AMI type is always explicit (the EKS default

@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster.js';
 import { platformEventBusArn, TrainingEventsForwarder } from '../constructs/training-events-forwarder.js';
 import { TRAINING_DATA_PREFIX } from './fine-tuning.js';
+import { WORKLOAD_SERVICE_ACCOUNT } from './gpu-scheduling.js';
 import { PLATFORM_EVENT_BUS_NAME } from './lifecycle-constants.js';
 import { TenantAccessPolicies } from '../constructs/tenant-access-policies.js';
 import { Network } from '../constructs/network.js';
@@ -135,7 +136,7 @@ export class TenantStack extends Stack {
       new eks.CfnPodIdentityAssociation(this, 'WorkloadPodIdentity', {
         clusterName: cluster.cluster.clusterName,
         namespace: tenantNamespace(tenantId),
-        serviceAccount: 'workload',
+        serviceAccount: WORKLOAD_SERVICE_ACCOUNT,
         roleArn: roles.workload!.roleArn,
       });
     }

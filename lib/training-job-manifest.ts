@@ -1,0 +1,76 @@
+import { GPU_LABELS, GPU_TAINT_KEY, GPU_TAINT_VALUE, WORKLOAD_SERVICE_ACCOUNT } from './gpu-scheduling.js';
+import { MODEL_ARTIFACTS_PREFIX, TRAINING_DATA_PREFIX } from './fine-tuning.js';
+import type { KubernetesObject } from './namespace-manifests.js';
+import { tenantNamespace } from './tenant-naming.js';
+
+export interface TrainingJobManifestInput {
+  readonly tenantId: string;
+  /** Job name (DNS label). */
+  readonly name: string;
+  /** Training container image (the tenant's, or a platform base image). */
+  readonly image: string;
+  /** Tenant bucket (stack output BucketName). */
+  readonly bucket: string;
+  /** Key under `training-data/` of the tenant bucket. */
+  readonly trainingFile: string;
+  readonly gpus: number;
+  readonly cpu: number;
+  readonly memoryGiB: number;
+  /** Kubernetes stops the job after this long (activeDeadlineSeconds). */
+  readonly maxRuntimeHours: number;
+  readonly hyperparameters?: Record<string, string | number>;
+}
+
+/**
+ * The EKS path of fine-tuning, for tenants of a dedicated cluster training on their own GPU node
+ * group: a Kubernetes Job in the tenant namespace that tolerates the GPU taint, asks for whole
+ * GPUs, runs as the `workload` service account (EKS Pod Identity: the tenant's workload role, which
+ * reads and writes only the tenant's bucket with the tenant's key) and as a non-root user.
+ * Rendered by `tessera fine-tuning job-manifest`.
+ */
+export function trainingJobManifest(input: TrainingJobManifestInput): KubernetesObject {
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(input.name)) throw new Error(`name "${input.name}" must be a DNS label (a-z, 0-9, -, at most 63 characters)`);
+  if (!input.trainingFile.startsWith(TRAINING_DATA_PREFIX) || input.trainingFile.split('/').includes('..')) {
+    throw new Error(`trainingFile "${input.trainingFile}" must be a key under ${TRAINING_DATA_PREFIX} of the tenant bucket`);
+  }
+  if (!Number.isInteger(input.gpus) || input.gpus < 1 || input.gpus > 8) throw new Error(`gpus ${input.gpus} must be a whole number from 1 to 8`);
+  const labels = { 'app.kubernetes.io/managed-by': 'tessera', 'tessera.io/tenant': input.tenantId, 'tessera.io/fine-tuning-job': input.name };
+  const resources = { 'nvidia.com/gpu': String(input.gpus), cpu: String(input.cpu), memory: `${input.memoryGiB}Gi` };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: input.name, namespace: tenantNamespace(input.tenantId), labels },
+    spec: {
+      backoffLimit: 2,
+      activeDeadlineSeconds: input.maxRuntimeHours * 3600,
+      ttlSecondsAfterFinished: 86_400,
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: WORKLOAD_SERVICE_ACCOUNT,
+          restartPolicy: 'Never',
+          nodeSelector: { 'tessera.io/accelerator': GPU_LABELS['tessera.io/accelerator'] },
+          tolerations: [{ key: GPU_TAINT_KEY, operator: 'Equal', value: GPU_TAINT_VALUE, effect: 'NoSchedule' }],
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [{
+            name: 'train',
+            image: input.image,
+            env: [
+              { name: 'TRAINING_DATA_S3_URI', value: `s3://${input.bucket}/${input.trainingFile}` },
+              { name: 'OUTPUT_S3_URI', value: `s3://${input.bucket}/${MODEL_ARTIFACTS_PREFIX}${input.name}/` },
+              ...Object.entries(input.hyperparameters ?? {}).map(([k, v]) => ({ name: `HP_${k.toUpperCase()}`, value: String(v) })),
+            ],
+            resources: { requests: resources, limits: resources },
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }, { name: 'shm', mountPath: '/dev/shm' }],
+          }],
+          volumes: [
+            { name: 'scratch', emptyDir: { sizeLimit: '150Gi' } },
+            // PyTorch data loaders share tensors through /dev/shm; the container default is 64 MiB.
+            { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.max(1, Math.floor(input.memoryGiB / 4))}Gi` } },
+          ],
+        },
+      },
+    },
+  };
+}
