@@ -1,0 +1,110 @@
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, EventBridgeEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
+import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+
+/** The two fine-tuning Lambda handlers as Lambda runs them, every AWS call answered by aws-sdk-client-mock. */
+const ACCOUNT = '444444444444';
+const tenant = trainedTenant('acme', 'enterprise', ACCOUNT);
+const doc = mockClient(DynamoDBDocumentClient);
+const sts = mockClient(STSClient);
+const sageMaker = mockClient(SageMakerClient);
+const s3 = mockClient(S3Client);
+let jwks: Server;
+let sign: (claims: Record<string, string>) => Promise<string>;
+
+beforeAll(async () => {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+  jwks = createServer((_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+  await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', () => r()));
+  sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('https://issuer.test').setAudience('tessera').setSubject('dev@acme').setExpirationTime('5m').sign(privateKey);
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'unit', AWS_SECRET_ACCESS_KEY: 'unit',
+    TESSERA_PLATFORM_CONFIG: JSON.stringify(DEFAULT_CONFIG), TESSERA_REGISTRY_TABLE: 'registry', TESSERA_USAGE_TABLE: 'usage', TESSERA_AUDIT_BUCKET: 'audit',
+    TESSERA_JWT_ISSUER: 'https://issuer.test', TESSERA_JWT_AUDIENCE: 'tessera', TESSERA_JWKS_URI: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
+    TESSERA_FINE_TUNING_JOBS_TABLE: 'jobs',
+  });
+});
+afterAll(() => new Promise((r) => jwks.close(r)));
+beforeEach(() => {
+  for (const m of [doc, sts, sageMaker, s3]) m.reset();
+  doc.on(GetCommand, { TableName: 'registry' }).resolves({ Item: tenant });
+  doc.on(QueryCommand, { TableName: 'jobs' }).resolves({ Items: [] });
+  doc.on(TransactWriteCommand).resolves({});
+  sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'a', SecretAccessKey: 'b', SessionToken: 'c', Expiration: new Date(Date.now() + 900_000) } });
+  sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn' });
+  s3.on(PutObjectCommand).resolves({});
+});
+
+const apiEvent = (method: string, path: string, token: string, body?: unknown) => ({
+  httpMethod: method, path: `/prod${path}`, headers: { Authorization: `Bearer ${token}` }, queryStringParameters: null, body: body === undefined ? null : JSON.stringify(body), isBase64Encoded: false,
+}) as unknown as APIGatewayProxyEvent;
+
+describe('fine-tuning API Lambda', () => {
+  it('starts a job as the tenant\'s training launcher, records it and audits under tessera-audit/fine-tuning/', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
+    const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme' }), { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }));
+    expect(out.statusCode).toBe(200);
+    expect(JSON.parse(out.body)).toMatchObject({ object: 'fine_tuning.job', status: 'queued', organization_id: 'acme' });
+    expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input).toMatchObject({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-acme-training-launcher`, Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] });
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)[0].args[0].input).toMatchObject({ RoleArn: tenant.stackOutputs.TrainingRoleArn, EnableNetworkIsolation: true });
+    const [create] = doc.commandCalls(TransactWriteCommand);
+    expect(create.args[0].input.TransactItems?.[0].Put?.TableName).toBe('jobs');
+    const audit = s3.commandCalls(PutObjectCommand)[0].args[0].input;
+    expect(audit.Key).toMatch(/^tessera-audit\/fine-tuning\/acme\/\d{4}-\d{2}-\d{2}\/chatcmpl-/);
+    expect(JSON.parse(audit.Body as string)).toMatchObject({ action: 'fine_tuning.job.create', tenantId: 'acme', status: 200 });
+  });
+
+  it('answers another tenant\'s bucket with a 400 in OpenAI\'s shape, starts nothing, audits the refusal', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
+    const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme' }), { model: 'llama-3.1-8b-instruct', training_file: 's3://tessera-globex-data-555555555555/training-data/a.jsonl' }));
+    expect(out.statusCode).toBe(400);
+    expect(JSON.parse(out.body).error).toMatchObject({ type: 'invalid_request_error', param: 'training_file', code: 'invalid_training_file' });
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.job.create', status: 400, outcome: 'invalid_training_file' });
+  });
+
+  it('answers a forged token with 401', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
+    const token = await sign({ 'tessera:tenant-id': 'acme' });
+    const out = await handler(apiEvent('GET', '/v1/fine_tuning/jobs', `${token.slice(0, -4)}AAAA`));
+    expect(out.statusCode).toBe(401);
+  });
+});
+
+describe('training state-change Lambda', () => {
+  it('deploys a completed job in the tenant account and adds the model to the tenant\'s registry record', async () => {
+    const jobId = 'ftjob-0000000000000123456789ab';
+    const name = `acme-ft-${jobId.slice(6)}`;
+    const job = {
+      id: jobId, jobId, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: `s3://${tenant.stackOutputs.BucketName}/training-data/a.jsonl`,
+      hyperparameters: { n_epochs: 3, batch_size: 8, learning_rate_multiplier: 1 }, suffix: 'faq', instanceType: 'ml.g5.2xlarge', spot: false,
+      trainingJobName: name, status: 'running', createdAt: 1, events: [],
+    };
+    doc.on(QueryCommand, { TableName: 'jobs', IndexName: 'by-training-job' }).resolves({ Items: [{ tenantId: 'acme', jobId }] });
+    doc.on(GetCommand, { TableName: 'jobs' }).resolves({ Item: job });
+    doc.on(UpdateCommand).resolves({});
+    sageMaker.on(CreateModelCommand).resolves({}).on(CreateEndpointConfigCommand).resolves({}).on(CreateEndpointCommand).resolves({});
+    const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
+    const event = {
+      account: ACCOUNT, source: 'aws.sagemaker', 'detail-type': 'SageMaker Training Job State Change',
+      detail: { TrainingJobName: name, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${tenant.stackOutputs.BucketName}/models/${name}/output/model.tar.gz` } },
+    } as unknown as EventBridgeEvent<'SageMaker Training Job State Change', never>;
+    expect(await handler(event)).toEqual({ outcome: 'succeeded' });
+    expect(sageMaker.commandCalls(CreateEndpointCommand)[0].args[0].input).toMatchObject({ EndpointName: name, EndpointConfigName: name });
+    const added = doc.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(added).toMatchObject({ TableName: 'registry', Key: { tenantId: 'acme' }, ExpressionAttributeValues: { ':m': [expect.objectContaining({ id: 'ft:llama-3.1-8b-instruct:acme:faq', endpointName: name, invokeRoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-acme-model-invoker` })] } });
+    const put = doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems!;
+    expect(put[0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:faq' }, ExpressionAttributeValues: { ':expected': 'running' } });
+    expect(put[1].Update).toMatchObject({ Key: { tenantId: 'acme', jobId: '#active' }, ExpressionAttributeValues: { ':minus': -1 } });
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.model.deployed', tenantId: 'acme' });
+  });
+});
