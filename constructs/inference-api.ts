@@ -124,6 +124,14 @@ export class InferenceApi extends Construct {
       stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: 'tessera/tenants/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     ];
     router.addToPolicy(new iam.PolicyStatement({ sid: 'ProviderKeys', actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
+    // A tenant's fine-tuned models run in the tenant's account: invoked as its model-invoker role.
+    const invokers = `arn:${stack.partition}:iam::*:role/tessera-*-model-invoker`;
+    router.addToPolicy(new iam.PolicyStatement({
+      sid: 'TenantModelInvokers', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [invokers],
+      conditions: { StringEquals: { 'aws:ResourceOrgID': config.organization.organizationId } },
+    }));
+    acknowledge(router.managedPolicy, [wildcardResourceFinding(this, invokers)],
+      'Each tenant account holds one model-invoker role named tessera-<tenant>-model-invoker (invoke-only on that tenant\'s endpoints), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
     acknowledge(router.managedPolicy, [auditRecords, ...bedrock, guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
       'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; provider keys are named per provider and tenant. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
 

@@ -1,11 +1,12 @@
 import { type SageMakerClient, CreateTrainingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { randomBytes } from 'node:crypto';
+import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import {
   ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, trainingJobName,
   type FineTuningJob,
 } from '../../lib/fine-tuning.js';
-import { describeIssues } from '../../lib/zod-issues.js';
+import { parseJson, parseWith } from '../inference/request-body.js';
 import type { AuditRecord } from '../inference/audit.js';
 import type { Caller } from '../inference/auth.js';
 import { forbidden, GatewayError, invalid, limited, notFound, upstream } from '../inference/openai-errors.js';
@@ -25,9 +26,12 @@ export interface FineTuningResponse {
   body: string;
 }
 
+/** The audit action of each route. */
+const ROUTE_ACTIONS: Record<string, string> = {
+  'POST jobs': 'job.create', 'GET jobs': 'job.list', 'GET jobs/:id': 'job.read', 'POST jobs/:id/cancel': 'job.cancel', 'GET jobs/:id/events': 'job.events',
+};
+
 const JOB_PATH = /^\/v1\/fine_tuning\/jobs(?:\/(?<id>[^/]+)(?:\/(?<action>cancel|events))?)?$/;
-const now = () => Math.floor(Date.now() / 1000);
-const event = (level: 'info' | 'warn' | 'error', message: string) => ({ id: `ftevent-${randomBytes(12).toString('hex')}`, created_at: now(), level, message });
 
 /**
  * OpenAI's fine-tuning API for one authenticated caller: create, list, retrieve, cancel, events.
@@ -43,15 +47,15 @@ export class FineTuningService {
     const m = JOB_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
-    const route = `${method} ${id ? (action ? `:id/${action}` : ':id') : ''}`;
-    audit.action = `fine_tuning.${route === 'POST ' ? 'job.create' : route === 'GET ' ? 'job.list' : route === 'GET :id' ? 'job.read' : route === 'POST :id/cancel' ? 'job.cancel' : route === 'GET :id/events' ? 'job.events' : 'unknown'}`;
+    const route = `${method} ${id ? `jobs/:id${action ? `/${action}` : ''}` : 'jobs'}`;
+    audit.action = `fine_tuning.${ROUTE_ACTIONS[route] ?? 'unknown'}`;
     if (id) audit.detail = { jobId: id };
     switch (route) {
-      case 'POST ': return this.create(body, caller, audit);
-      case 'GET ': return this.list(caller, query);
-      case 'GET :id': return ok(toOpenAiJob(await this.job(caller, id!)));
-      case 'POST :id/cancel': return this.cancel(caller, id!);
-      case 'GET :id/events': return this.events(caller, id!, query);
+      case 'POST jobs': return this.create(body, caller, audit);
+      case 'GET jobs': return this.list(caller, query);
+      case 'GET jobs/:id': return ok(toOpenAiJob(await this.job(caller, id!)));
+      case 'POST jobs/:id/cancel': return this.cancel(caller, id!);
+      case 'GET jobs/:id/events': return this.events(caller, id!, query);
       default: throw new GatewayError(405, `${method} is not supported on ${path}`, 'invalid_request_error', 'method_not_allowed');
     }
   }
@@ -89,7 +93,7 @@ export class FineTuningService {
         learning_rate_multiplier: hp.learning_rate_multiplier === 'auto' ? HYPERPARAMETER_DEFAULTS.learning_rate_multiplier : hp.learning_rate_multiplier,
       },
       suffix, instanceType, spot: tier.training.spot, trainingJobName: trainingJobName(caller.tenantId, id),
-      status: 'validating_files', createdAt: now(), events: [event('info', `Created fine-tuning job ${id}`)],
+      status: 'validating_files', createdAt: nowSeconds(), events: [jobEvent('info', `Created fine-tuning job ${id}`)],
     };
     try {
       await this.deps.jobs.create(job, tier.training.maxConcurrentJobs);
@@ -105,16 +109,16 @@ export class FineTuningService {
     } catch (e) {
       const name = (e as Error).name;
       const failed: FineTuningJob = {
-        ...job, status: 'failed', finishedAt: now(),
+        ...job, status: 'failed', finishedAt: nowSeconds(),
         error: { code: 'training_job_not_created', message: `SageMaker refused the training job: ${name}: ${(e as Error).message}`, param: null },
-        events: [event('error', `SageMaker refused the training job (${name})`), ...job.events],
+        events: [jobEvent('error', `SageMaker refused the training job (${name})`), ...job.events],
       };
       await this.deps.jobs.update(failed, 'validating_files');
       audit.outcome = 'training_job_not_created';
       if (name === 'ResourceLimitExceeded') throw limited(`SageMaker has no capacity left for ${instanceType} in tenant ${caller.tenantId}'s account (ResourceLimitExceeded); job ${id} failed`, 'training_capacity_exceeded');
       throw upstream(`SageMaker refused training job for ${id} (${name}); the job is recorded as failed`, 'training_job_not_created');
     }
-    const queued: FineTuningJob = { ...job, status: 'queued', events: [event('info', `Training job ${job.trainingJobName} submitted on ${instanceType}${job.spot ? ' (managed spot)' : ''}`), ...job.events] };
+    const queued: FineTuningJob = { ...job, status: 'queued', events: [jobEvent('info', `Training job ${job.trainingJobName} submitted on ${instanceType}${job.spot ? ' (managed spot)' : ''}`), ...job.events] };
     await this.deps.jobs.update(queued, 'validating_files');
     return ok(toOpenAiJob(queued));
   }
@@ -147,7 +151,7 @@ export class FineTuningService {
       // Already finished at SageMaker: its state-change event settles the job.
       if ((e as Error).name !== 'ValidationException') throw upstream(`SageMaker did not stop ${job.trainingJobName}: ${(e as Error).name}`);
     }
-    const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: now(), events: [event('info', `Job cancelled by ${caller.userId}`), ...job.events] };
+    const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: nowSeconds(), events: [jobEvent('info', `Job cancelled by ${caller.userId}`), ...job.events] };
     if (!(await this.deps.jobs.update(cancelled, job.status))) return ok(toOpenAiJob(await this.job(caller, id)));
     return ok(toOpenAiJob(cancelled));
   }
@@ -174,20 +178,10 @@ function pageLimit(raw: string | undefined): number {
 }
 
 function parseRequest(body: string | undefined): CreateFineTuningJobRequest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body ?? '');
-  } catch {
-    throw invalid('request body is not valid JSON', null, 'invalid_json');
-  }
+  const raw = parseJson(body);
   if (typeof raw === 'object' && raw !== null) {
     const named = PLATFORM_CHOSEN_FIELDS.find((f) => f in raw);
     if (named) throw invalid(`${named} may not be set: the role, key, network and storage of a job are your tenant's own, chosen by the platform`, named, 'field_not_allowed');
   }
-  const parsed = CreateFineTuningJobRequest.safeParse(raw);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? first.path.join('.') : null);
-  }
-  return parsed.data;
+  return parseWith(CreateFineTuningJobRequest, raw);
 }

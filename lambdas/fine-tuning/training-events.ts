@@ -1,5 +1,6 @@
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { randomBytes } from 'node:crypto';
+import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningJob, type FineTuningStatus } from '../../lib/fine-tuning.js';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
@@ -28,8 +29,6 @@ export interface TrainingEventsDeps {
 
 export type TrainingEventOutcome = 'ignored' | 'stale' | FineTuningStatus;
 
-const now = () => Math.floor(Date.now() / 1000);
-const event = (level: 'info' | 'warn' | 'error', message: string) => ({ id: `ftevent-${randomBytes(12).toString('hex')}`, created_at: now(), level, message });
 
 /**
  * Moves a job along SageMaker's state changes: running (and a data-read audit record naming what
@@ -57,16 +56,16 @@ export class TrainingEvents {
     switch (detail.TrainingJobStatus) {
       case 'InProgress': {
         if (job.status !== 'queued' && job.status !== 'validating_files') return 'stale';
-        const running: FineTuningJob = { ...job, status: 'running', events: [event('info', `Training started (${detail.SecondaryStatus ?? 'Starting'})`), ...job.events] };
+        const running: FineTuningJob = { ...job, status: 'running', events: [jobEvent('info', `Training started (${detail.SecondaryStatus ?? 'Starting'})`), ...job.events] };
         if (!(await this.deps.jobs.update(running, job.status))) return 'stale';
         await audit('fine_tuning.data.read', 'ok', { trainingFile: job.trainingFile, ...(job.validationFile ? { validationFile: job.validationFile } : {}), readBy: tenantRoleName(job.tenantId, 'training') });
         return 'running';
       }
       case 'Failed': {
         const failed: FineTuningJob = {
-          ...job, status: 'failed', finishedAt: now(),
+          ...job, status: 'failed', finishedAt: nowSeconds(),
           error: { code: 'training_failed', message: detail.FailureReason ?? 'SageMaker reported the training job as failed without a reason', param: null },
-          events: [event('error', `Training failed: ${detail.FailureReason ?? 'no reason given'}`), ...job.events],
+          events: [jobEvent('error', `Training failed: ${detail.FailureReason ?? 'no reason given'}`), ...job.events],
         };
         if (!(await this.deps.jobs.update(failed, job.status))) return 'stale';
         await audit('fine_tuning.job.failed', 'training_failed', { reason: failed.error!.message });
@@ -74,7 +73,7 @@ export class TrainingEvents {
       }
       case 'Stopped': {
         if (job.status === 'cancelled') return 'stale';
-        const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: now(), events: [event('warn', 'Training job stopped'), ...job.events] };
+        const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: nowSeconds(), events: [jobEvent('warn', 'Training job stopped'), ...job.events] };
         return (await this.deps.jobs.update(cancelled, job.status)) ? 'cancelled' : 'stale';
       }
       case 'Completed':
@@ -91,7 +90,7 @@ export class TrainingEvents {
     const target = trainingTarget(tenant);
     const artifacts = detail.ModelArtifacts?.S3ModelArtifacts ?? '';
     const fail = async (message: string) => {
-      const failed: FineTuningJob = { ...job, status: 'failed', finishedAt: now(), error: { code: 'deployment_failed', message, param: null }, events: [event('error', message), ...job.events] };
+      const failed: FineTuningJob = { ...job, status: 'failed', finishedAt: nowSeconds(), error: { code: 'deployment_failed', message, param: null }, events: [jobEvent('error', message), ...job.events] };
       await this.deps.jobs.update(failed, job.status);
       await audit('fine_tuning.model.deployment_failed', 'deployment_failed', { reason: message });
       return 'failed' as const;
@@ -119,8 +118,8 @@ export class TrainingEvents {
       invokeRoleArn: roleArn('aws', target.accountId, tenantRoleName(job.tenantId, 'model-invoker')), createdAt: new Date().toISOString(),
     });
     const succeeded: FineTuningJob = {
-      ...job, status: 'succeeded', finishedAt: now(), fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName,
-      events: [event('info', `Model ${modelId} deployed to endpoint ${inputs.endpoint.EndpointName} (${tier.training.endpointInstanceTypes[0]})`), event('info', 'Training completed'), ...job.events],
+      ...job, status: 'succeeded', finishedAt: nowSeconds(), fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName,
+      events: [jobEvent('info', `Model ${modelId} deployed to endpoint ${inputs.endpoint.EndpointName} (${tier.training.endpointInstanceTypes[0]})`), jobEvent('info', 'Training completed'), ...job.events],
     };
     if (!(await this.deps.jobs.update(succeeded, job.status))) return 'stale';
     await audit('fine_tuning.model.deployed', 'ok', { fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName!, artifacts });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
-import { describeIssues } from '../../lib/zod-issues.js';
 import { sha256, type AuditRecord, type AuditSink } from './audit.js';
 import type { Authorizer, Caller } from './auth.js';
 import { ChatCompletionRequest, estimateTokens, textOf, type ChatMessage, type Usage } from './chat-schema.js';
+import { parseJson, parseWith } from './request-body.js';
 import { redactPii, screenPromptInjection, StreamRedactor } from './guardrails.js';
 import { GatewayError, invalid, limited, notFound, tooLarge, upstream, upstreamTimeout } from './openai-errors.js';
 import { PolicyCache, providerOf, type TenantPolicy } from './policy.js';
@@ -114,23 +114,8 @@ export class Gateway {
     });
   }
 
-  private parse(body: string | undefined): ChatCompletionRequest {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(body ?? '');
-    } catch {
-      throw invalid('request body is not valid JSON', null, 'invalid_json');
-    }
-    const parsed = ChatCompletionRequest.safeParse(raw);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? first.path.join('.') : null);
-    }
-    return parsed.data;
-  }
-
   private async chat(req: GatewayRequest, res: GatewayResponder, caller: Caller, policy: TenantPolicy, audit: AuditRecord): Promise<void> {
-    const request = this.parse(req.body);
+    const request = parseWith(ChatCompletionRequest, parseJson(req.body));
     const requested = request.model === 'default' && policy.gateway.defaultModel ? policy.gateway.defaultModel : request.model;
     const model = policy.models.get(requested);
     if (!model) throw notFound(`model "${requested}" does not exist or is not available to tenant ${caller.tenantId}; GET /v1/models lists yours`, 'model', 'model_not_found');

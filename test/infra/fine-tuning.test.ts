@@ -100,3 +100,14 @@ describe('fine-tuning in the platform stack', () => {
     platform.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.sagemaker'], 'detail-type': ['SageMaker Training Job State Change'] } });
   });
 });
+
+describe('the gateway router and fine-tuned models', () => {
+  it('may assume tenant model-invoker roles (invoke-only), inside the organization, and no launcher', () => {
+    const policies = Object.values(platform.findResources('AWS::IAM::ManagedPolicy')) as any[];
+    const router = policies.find((p) => JSON.stringify(p.Properties.PolicyDocument).includes('TenantModelInvokers'))!;
+    const s = router.Properties.PolicyDocument.Statement.find((x: any) => x.Sid === 'TenantModelInvokers');
+    expect(s).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-exampleorg1' } } });
+    expect(JSON.stringify(s.Resource)).toContain(':role/tessera-*-model-invoker');
+    expect(JSON.stringify(router.Properties.PolicyDocument)).not.toContain('training-launcher');
+  });
+});

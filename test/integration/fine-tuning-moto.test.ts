@@ -1,5 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { configWith } from '../support/synth.js';
+import { createGatewayTables } from './support/gateway-tables.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 /**
@@ -39,17 +39,13 @@ beforeAll(async () => {
   moto = await startMoto({ serial: true });
   Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
   delete process.env.AWS_SESSION_TOKEN;
-  const ddb = new DynamoDBClient({});
-  await ddb.send(new CreateTableCommand({ TableName: 'tessera-tenants', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
-  await ddb.send(new CreateTableCommand({ TableName: 'tessera-usage', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
+  const ddb = await createGatewayTables([trainedTenant('acme', 'enterprise', ACCOUNT), trainedTenant('cpuco', 'cpu', ACCOUNT)]);
   await ddb.send(new CreateTableCommand({
     TableName: JOBS, BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'jobId', AttributeType: 'S' }, { AttributeName: 'trainingJobName', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'jobId', KeyType: 'RANGE' }],
     GlobalSecondaryIndexes: [{ IndexName: JOBS_BY_TRAINING_JOB_INDEX, KeySchema: [{ AttributeName: 'trainingJobName', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
   }));
-  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-  for (const t of [trainedTenant('acme', 'enterprise', ACCOUNT), trainedTenant('cpuco', 'cpu', ACCOUNT)]) await doc.send(new PutCommand({ TableName: 'tessera-tenants', Item: t }));
   sageMaker = new SageMakerClient({});
   // What left for SageMaker, for the one parameter moto does not keep (CreateModel's EnableNetworkIsolation).
   sageMaker.middlewareStack.add((next, context) => async (args) => {

@@ -1,5 +1,3 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
@@ -8,6 +6,7 @@ import { BudgetExhaustedError } from '../../lambdas/inference/stores/gateway-sto
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { gatewayConfig } from '../support/gateway-config.js';
+import { createGatewayTables } from './support/gateway-tables.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 let moto: MotoServer;
@@ -18,14 +17,8 @@ beforeAll(async () => {
   moto = await startMoto({ serial: true });
   Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
   delete process.env.AWS_SESSION_TOKEN;
-  const ddb = new DynamoDBClient({});
-  await ddb.send(new CreateTableCommand({ TableName: 'tessera-tenants', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
-  await ddb.send(new CreateTableCommand({ TableName: 'tessera-usage', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
-  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
   const budget = { monthlyTokenBudget: 180, fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false };
-  for (const t of [localTenant('dynamo', 'enterprise', { gateway: budget }), localTenant('paused', 'enterprise', { status: 'SUSPENDED' })]) {
-    await doc.send(new PutCommand({ TableName: 'tessera-tenants', Item: t }));
-  }
+  await createGatewayTables([localTenant('dynamo', 'enterprise', { gateway: budget }), localTenant('paused', 'enterprise', { status: 'SUSPENDED' })]);
   upstream = await new FakeUpstream().start();
   gw = await serveGateway(gatewayConfig(), upstream.url, [], { dynamodb: { registryTable: 'tessera-tenants', usageTable: 'tessera-usage' } });
 });

@@ -1,0 +1,13 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+
+/** The gateway's registry and usage tables in moto (same keys as the platform stack), with these tenants registered. */
+export async function createGatewayTables(tenants: TenantRecord[], names = { registry: 'tessera-tenants', usage: 'tessera-usage' }): Promise<DynamoDBClient> {
+  const ddb = new DynamoDBClient({});
+  await ddb.send(new CreateTableCommand({ TableName: names.registry, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
+  await ddb.send(new CreateTableCommand({ TableName: names.usage, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
+  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  for (const t of tenants) await doc.send(new PutCommand({ TableName: names.registry, Item: t }));
+  return ddb;
+}
