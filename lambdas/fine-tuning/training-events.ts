@@ -4,6 +4,7 @@ import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningJob, type FineTuningStatus } from '../../lib/fine-tuning.js';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { AuditRecord, AuditSink } from '../inference/audit.js';
 import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import type { FineTuningStore } from './stores/job-store.js';
@@ -83,7 +84,7 @@ export class TrainingEvents {
     }
   }
 
-  private async deploy(job: FineTuningJob, detail: TrainingStateChange, tenant: Parameters<typeof trainingTarget>[0], audit: (a: string, o: string, d: AuditRecord['detail']) => Promise<void>): Promise<TrainingEventOutcome> {
+  private async deploy(job: FineTuningJob, detail: TrainingStateChange, tenant: TenantRecord, audit: (a: string, o: string, d: AuditRecord['detail']) => Promise<void>): Promise<TrainingEventOutcome> {
     if (job.status !== 'running' && job.status !== 'queued') return 'stale';
     const base = this.deps.config.fineTuning.baseModels.find((b) => b.id === job.model);
     const tier = this.deps.config.tiers[tenant.tier];
@@ -113,7 +114,7 @@ export class TrainingEvents {
       return fail(`could not deploy the model: ${(e as Error).name}: ${(e as Error).message}`);
     }
     const modelId = fineTunedModelId(job.model, job.tenantId, job.suffix);
-    await this.deps.tenants.addFineTunedModel(job.tenantId, {
+    await this.deps.tenants.addFineTunedModel(tenant, {
       id: modelId, baseModel: job.model, jobId: job.id, endpointName: inputs.endpoint.EndpointName!,
       invokeRoleArn: roleArn('aws', target.accountId, tenantRoleName(job.tenantId, 'model-invoker')), createdAt: new Date().toISOString(),
     });

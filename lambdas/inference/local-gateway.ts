@@ -57,8 +57,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
   const authorizer = new Authorizer({ issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys.publicJwk] } }, store);
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
-  const jobs = options.fineTuning ? (options.fineTuning.jobs ?? new MemoryJobStore()) : undefined;
-  const fineTuning = options.fineTuning && jobs ? new FineTuningService({ config, jobs, sageMaker: options.fineTuning.sageMaker }) : undefined;
+  const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
+  const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker });
   return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning }), store, audit, keysFile, jobs };
 }
 

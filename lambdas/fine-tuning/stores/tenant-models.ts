@@ -8,16 +8,17 @@ import type { MemoryStore } from '../../inference/stores/memory-store.js';
 /** Adds a finished job's model to its tenant's registry record, where the gateway's policy picks it up. */
 export interface TenantModels {
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
-  addFineTunedModel(tenantId: string, model: FineTunedModel): Promise<void>;
+  /** `tenant` is the record the caller just read: a model it already lists is not added again. */
+  addFineTunedModel(tenant: TenantRecord, model: FineTunedModel): Promise<void>;
 }
 
 export function memoryTenantModels(store: MemoryStore): TenantModels {
   return {
     getTenant: (id) => store.getTenant(id),
-    async addFineTunedModel(tenantId, model) {
-      const t = await store.getTenant(tenantId);
-      if (!t) throw new Error(`tenant "${tenantId}" is not in the registry`);
-      if ((t.fineTunedModels ?? []).some((m) => m.id === model.id)) return;
+    async addFineTunedModel(tenant, model) {
+      if ((tenant.fineTunedModels ?? []).some((m) => m.id === model.id)) return;
+      const t = await store.getTenant(tenant.tenantId);
+      if (!t) throw new Error(`tenant "${tenant.tenantId}" is not in the registry`);
       store.putTenant({ ...t, fineTunedModels: [...(t.fineTunedModels ?? []), model], updatedAt: new Date().toISOString() });
     },
   };
@@ -27,11 +28,10 @@ export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore
   const doc = DynamoDBDocumentClient.from(platformClient(DynamoDBClient));
   return {
     getTenant: (id) => reader.getTenant(id),
-    async addFineTunedModel(tenantId, model) {
-      const t = await reader.getTenant(tenantId);
-      if ((t?.fineTunedModels ?? []).some((m) => m.id === model.id)) return; // the same event delivered twice
+    async addFineTunedModel(tenant, model) {
+      if ((tenant.fineTunedModels ?? []).some((m) => m.id === model.id)) return; // the same event delivered twice
       await doc.send(new UpdateCommand({
-        TableName: registryTable, Key: { tenantId },
+        TableName: registryTable, Key: { tenantId: tenant.tenantId },
         UpdateExpression: 'SET fineTunedModels = list_append(if_not_exists(fineTunedModels, :none), :m), updatedAt = :at',
         ConditionExpression: 'attribute_exists(tenantId)',
         ExpressionAttributeValues: { ':none': [], ':m': [FineTunedModel.parse(model)], ':at': new Date().toISOString() },
