@@ -31,3 +31,16 @@ export function dedicatedClusterName(tenantId: string): string {
 export function roleArn(partition: string, accountId: string, roleName: string): string {
   return `arn:${partition}:iam::${accountId}:role/${roleName}`;
 }
+
+/**
+ * IAM path of the AWS service roles a blueprint creates (EKS cluster and nodes, VPC flow logs, RDS
+ * Enhanced Monitoring, AWS Backup). The quarantine SCP admits sessions of roles on this path, so
+ * AWS can act for the tenant while its account is still fenced; tenant roles never carry it.
+ */
+export const SERVICE_ROLE_PATH = '/tessera/service-role/';
+
+/** Stack of the per-account baseline (the blueprint execution role), deployed before any tenant stack of an account. */
+export const ACCOUNT_BASELINE_STACK_NAME = 'tessera-account-baseline';
+
+/** File name of the account baseline template in the blueprint catalog (`blueprints/<version>/<file>`). */
+export const ACCOUNT_BASELINE_FILE_NAME = 'account-baseline.template.json';

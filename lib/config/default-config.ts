@@ -20,6 +20,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   roles: {
     provisioningRoleName: 'TesseraProvisioning',
     breakGlassRoleName: 'TesseraBreakGlass',
+    blueprintExecutionRoleName: 'TesseraBlueprintExecution',
   },
   audit: { objectLockRetentionDays: 365, logRetentionDays: 365 },
   platformNetwork: { cidr: '10.0.0.0/16', maxAzs: 2 },

@@ -254,6 +254,11 @@ export const PlatformConfigSchema = z
       provisioningRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/),
       /** The audited human path to tenant data. */
       breakGlassRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/),
+      /**
+       * CloudFormation service role (`RoleARN`) of tenant stacks in each target account, created by the
+       * account baseline stack; the only principal the tenant key lets create resources under it.
+       */
+      blueprintExecutionRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('TesseraBlueprintExecution'),
     }),
     audit: z.object({
       objectLockRetentionDays: z.number().int().min(1).max(36500),
