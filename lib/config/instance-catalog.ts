@@ -102,3 +102,35 @@ const LOCAL_STORAGE_FAMILIES = new Set(['g4dn', 'g5', 'g6', 'g6e', 'p3dn', 'p4d'
 export function acceptsVolumeKmsKey(mlInstanceType: string): boolean {
   return !LOCAL_STORAGE_FAMILIES.has(mlInstanceType.split('.')[1] ?? '');
 }
+
+/** vCPUs of sizes whose count does not follow `<n>xlarge` = 4n (EC2 instance type specifications). */
+const VCPU_EXCEPTIONS: Record<string, number> = { 't3.medium': 2, 'm7g.medium': 1, 'g4dn.metal': 96 };
+
+/**
+ * vCPUs of an EC2 instance type of the catalog (what On-Demand vCPU quotas count): `large` 2,
+ * `xlarge` 4, `<n>xlarge` 4n, with the exceptions AWS publishes.
+ * Source: https://docs.aws.amazon.com/ec2/latest/instancetypes/ (per-family specifications).
+ * @throws Error for a type outside the catalog or a size without a known count
+ */
+export function ec2Vcpus(instanceType: string): number {
+  const type = instanceType.replace(/^(ml|db|cache)\./, '');
+  if (VCPU_EXCEPTIONS[type] !== undefined) return VCPU_EXCEPTIONS[type];
+  const size = /^[a-z0-9-]+\.([a-z0-9]+)$/.exec(type)?.[1];
+  if (size === 'large') return 2;
+  if (size === 'xlarge') return 4;
+  const n = size ? /^(\d+)xlarge$/.exec(size)?.[1] : undefined;
+  if (n) return 4 * Number(n);
+  throw new Error(`ec2Vcpus: no vCPU count known for instance type "${instanceType}"`);
+}
+
+/**
+ * The On-Demand vCPU quota an EC2 instance type counts against (quotas by instance family):
+ * G and VT families → L-DB2E81BA, P → L-417A185B, everything else here → Standard L-1216C47A.
+ * Source: https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html
+ */
+export function onDemandVcpuQuota(instanceType: string): { quotaCode: string; name: string } {
+  const family = instanceType.replace(/^(ml|db|cache)\./, '').split('.')[0];
+  if (/^(g|vt)/.test(family)) return { quotaCode: 'L-DB2E81BA', name: 'Running On-Demand G and VT instances' };
+  if (/^p/.test(family)) return { quotaCode: 'L-417A185B', name: 'Running On-Demand P instances' };
+  return { quotaCode: 'L-1216C47A', name: 'Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances' };
+}
