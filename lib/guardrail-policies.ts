@@ -3,10 +3,15 @@
  * contents and the 5,120-character SCP size limit without synthesizing.
  */
 
+import { SERVICE_ROLE_PATH } from './tenant-naming.js';
+
 export interface GuardrailInput {
   readonly allowedRegions: string[];
+  /** The lifecycle's role in member accounts (Organizations creates it in vended accounts). */
   readonly provisioningRoleName: string;
   readonly breakGlassRoleName: string;
+  /** CloudFormation service role of tenant stacks in each member account (the account baseline creates it). */
+  readonly blueprintExecutionRoleName: string;
 }
 
 /** Actions of global services (or global endpoints) exempted from the region deny; after AWS's example SCP. */
@@ -33,7 +38,12 @@ const ROLE_MUTATIONS = [
 
 export type PolicyDocument = { Version: '2012-10-17'; Statement: Array<Record<string, unknown>> };
 
-const provisioningRole = (input: GuardrailInput) => `arn:aws:iam::*:role/${input.provisioningRoleName}`;
+const provisioningRole = (input: Pick<GuardrailInput, 'provisioningRoleName'>) => `arn:aws:iam::*:role/${input.provisioningRoleName}`;
+const executionRole = (input: Pick<GuardrailInput, 'blueprintExecutionRoleName'>) => `arn:aws:iam::*:role/${input.blueprintExecutionRoleName}`;
+/** Sessions of the AWS service roles a blueprint creates (EKS, flow logs, RDS monitoring, Backup): all on one IAM path. */
+const serviceRoles = `arn:aws:iam::*:role${SERVICE_ROLE_PATH}*`;
+/** The principals that deploy and administer Tessera resources in a member account. */
+const deployers = (input: Pick<GuardrailInput, 'provisioningRoleName' | 'blueprintExecutionRoleName'>) => [provisioningRole(input), executionRole(input)];
 
 /** Attached to every Tessera OU: the rules no tenant account may break. */
 export function guardrailPolicy(input: GuardrailInput): PolicyDocument {
@@ -54,8 +64,8 @@ export function guardrailPolicy(input: GuardrailInput): PolicyDocument {
         Sid: 'ProtectTesseraRoles',
         Effect: 'Deny',
         Action: ROLE_MUTATIONS,
-        Resource: [provisioningRole(input), `arn:aws:iam::*:role/${input.breakGlassRoleName}`, 'arn:aws:iam::*:role/tessera-*'],
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': provisioningRole(input) } },
+        Resource: [provisioningRole(input), executionRole(input), `arn:aws:iam::*:role/${input.breakGlassRoleName}`, 'arn:aws:iam::*:role/tessera-*', 'arn:aws:iam::*:role/tessera/*'],
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': deployers(input) } },
       },
       {
         Sid: 'ProtectTenantKeys',
@@ -64,7 +74,7 @@ export function guardrailPolicy(input: GuardrailInput): PolicyDocument {
         Resource: '*',
         Condition: {
           Null: { 'aws:ResourceTag/tessera:tenant-id': 'false' },
-          ArnNotLike: { 'aws:PrincipalArn': provisioningRole(input) },
+          ArnNotLike: { 'aws:PrincipalArn': deployers(input) },
           Bool: { 'aws:ViaAWSService': 'false' },
         },
       },
@@ -72,17 +82,26 @@ export function guardrailPolicy(input: GuardrailInput): PolicyDocument {
   };
 }
 
-/** Attached to the Quarantine and Suspended OUs: nothing happens there but the platform's provisioning. */
-export function quarantinePolicy(input: Pick<GuardrailInput, 'provisioningRoleName'>): PolicyDocument {
+/**
+ * Attached to a vended account until its tenant is ACTIVE, and to the Quarantine and Suspended OUs:
+ * nothing happens there but the platform's deployment. Admitted are the provisioning role, the
+ * blueprint execution role (CloudFormation acts as it) and the AWS service roles the blueprint
+ * creates on the service-role path: SCPs apply to service roles (not to service-linked roles), and
+ * EKS, VPC flow logs, RDS Enhanced Monitoring and AWS Backup act through them while the stack is
+ * being created. Tenant roles, break-glass and anyone else stay shut out.
+ * Source: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
+ * ("SCPs don't affect service-linked roles").
+ */
+export function quarantinePolicy(input: Pick<GuardrailInput, 'provisioningRoleName' | 'blueprintExecutionRoleName'>): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'DenyAllButProvisioning',
+        Sid: 'DenyAllButDeployment',
         Effect: 'Deny',
         Action: '*',
         Resource: '*',
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:aws:iam::*:role/${input.provisioningRoleName}` } },
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': [...deployers(input), serviceRoles] } },
       },
     ],
   };

@@ -23,6 +23,7 @@ export class OrganizationStack extends Stack {
       allowedRegions: config.allowedRegions,
       provisioningRoleName: config.roles.provisioningRoleName,
       breakGlassRoleName: config.roles.breakGlassRoleName,
+      blueprintExecutionRoleName: config.roles.blueprintExecutionRoleName,
     });
     new OrganizationAccessRole(this, 'PlatformAccess', {
       platformAccountId: config.platformAccountId,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { guardrailPolicy, quarantinePolicy, SCP_MAX_CHARACTERS } from '../../lib/guardrail-policies.js';
 
-const input = { allowedRegions: ['us-east-1', 'us-west-2'], provisioningRoleName: 'TesseraProvisioning', breakGlassRoleName: 'TesseraBreakGlass' };
+const input = { allowedRegions: ['us-east-1', 'us-west-2'], provisioningRoleName: 'TesseraProvisioning', breakGlassRoleName: 'TesseraBreakGlass', blueprintExecutionRoleName: 'TesseraBlueprintExecution' };
 const statement = (sid: string) => guardrailPolicy(input).Statement.find((s) => s.Sid === sid) as any;
 
 describe('guardrail SCP', () => {
@@ -24,11 +24,18 @@ describe('guardrail SCP', () => {
     expect(statement('DenyRootUser')).toMatchObject({ Effect: 'Deny', Action: '*', Condition: { StringLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:root' } } });
   });
 
-  it('denies changes to Tessera-managed roles by anyone but the provisioning role', () => {
+  it('denies changes to Tessera-managed roles (tenant roles and service roles too) by anyone but the two deployers', () => {
     const s = statement('ProtectTesseraRoles');
-    expect(s.Resource).toEqual(['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBreakGlass', 'arn:aws:iam::*:role/tessera-*']);
+    expect(s.Resource).toEqual([
+      'arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/TesseraBreakGlass',
+      'arn:aws:iam::*:role/tessera-*', 'arn:aws:iam::*:role/tessera/*',
+    ]);
     expect(s.Action).toEqual(expect.arrayContaining(['iam:DeleteRole', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:PutRolePolicy']));
-    expect(s.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/TesseraProvisioning' } });
+    expect(s.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution'] } });
+  });
+
+  it('lets only the two deployers change or delete tenant keys directly', () => {
+    expect(statement('ProtectTenantKeys').Condition.ArnNotLike).toEqual({ 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution'] });
   });
 
   it('only denies (an SCP grants nothing)', () => {
@@ -42,9 +49,21 @@ describe('guardrail SCP', () => {
 });
 
 describe('quarantine SCP', () => {
-  it('denies everything to everyone but the provisioning role', () => {
+  it('denies everything to everyone but the deployers and the blueprint\'s AWS service roles', () => {
     expect(quarantinePolicy(input).Statement).toEqual([
-      { Sid: 'DenyAllButProvisioning', Effect: 'Deny', Action: '*', Resource: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/TesseraProvisioning' } } },
+      {
+        Sid: 'DenyAllButDeployment', Effect: 'Deny', Action: '*', Resource: '*',
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/*'] } },
+      },
     ]);
+  });
+
+  it('keeps tenant roles and break-glass out: none of them is on the service-role path', () => {
+    const admitted = (quarantinePolicy(input).Statement[0].Condition as any).ArnNotLike['aws:PrincipalArn'] as string[];
+    const like = (arn: string) => admitted.some((p) => new RegExp(`^${p.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`).test(arn));
+    expect(like('arn:aws:iam::123456789012:role/tessera/service-role/tessera-acme-ComputeClusterRole-ABC')).toBe(true);
+    for (const arn of ['arn:aws:iam::123456789012:role/tessera-acme-admin', 'arn:aws:iam::123456789012:role/tessera-acme-workload', 'arn:aws:iam::123456789012:role/TesseraBreakGlass', 'arn:aws:iam::123456789012:role/OrganizationAccountAccessRole']) {
+      expect(like(arn), arn).toBe(false);
+    }
   });
 });

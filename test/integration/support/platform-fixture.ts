@@ -102,7 +102,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   }
   const guardrails = await orgs.send(new CreatePolicyCommand({
     Name: 'tessera-guardrails', Type: 'SERVICE_CONTROL_POLICY', Description: 'guardrails',
-    Content: JSON.stringify(guardrailPolicy({ allowedRegions: config.allowedRegions, provisioningRoleName: config.roles.provisioningRoleName, breakGlassRoleName: config.roles.breakGlassRoleName })),
+    Content: JSON.stringify(guardrailPolicy({ allowedRegions: config.allowedRegions, provisioningRoleName: config.roles.provisioningRoleName, breakGlassRoleName: config.roles.breakGlassRoleName, blueprintExecutionRoleName: config.roles.blueprintExecutionRoleName })),
   }));
   await orgs.send(new CreatePolicyCommand({ Name: 'tessera-quarantine', Type: 'SERVICE_CONTROL_POLICY', Description: 'quarantine', Content: JSON.stringify(quarantinePolicy(config.roles)) }));
   for (const ou of ous) await orgs.send(new AttachPolicyCommand({ PolicyId: guardrails.Policy!.PolicySummary!.Id!, TargetId: ou }));
