@@ -1,9 +1,11 @@
-import { Stage, type App } from 'aws-cdk-lib';
+import { Stage, type App, type Stack } from 'aws-cdk-lib';
+import { AccountBaselineStack } from './account-baseline-stack.js';
 import { applyCompliancePacks } from './compliance.js';
 import type { PlatformConfig } from './config/schema.js';
 import { OrganizationStack } from './organization-stack.js';
 import { PlatformStack } from './platform-stack.js';
 import { TenantNamespaceStack } from './tenant-namespace-stack.js';
+import { ACCOUNT_BASELINE_FILE_NAME } from './tenant-naming.js';
 import { TenantStack } from './tenant-stack.js';
 
 export interface TesseraApp {
@@ -13,6 +15,8 @@ export interface TesseraApp {
   readonly blueprints: Record<string, TenantStack>;
   /** Tier name → namespace blueprint (shared-compute tiers only). */
   readonly namespaceBlueprints: Record<string, TenantNamespaceStack>;
+  /** The per-account baseline (blueprint execution role), deployed before any tenant stack of an account. */
+  readonly accountBaseline: AccountBaselineStack;
   readonly blueprintStage: Stage;
 }
 
@@ -20,12 +24,14 @@ export interface TesseraApp {
 export const STACK_IDS = { organization: 'TesseraOrganization', platform: 'TesseraPlatform', blueprintStage: 'Blueprints' } as const;
 export const blueprintStackId = (tier: string) => `TesseraTenant-${tier}`;
 export const namespaceBlueprintStackId = (tier: string) => `TesseraTenantNamespace-${tier}`;
+export const ACCOUNT_BASELINE_STACK_ID = 'TesseraAccountBaseline';
 /** File name of a blueprint template in the catalog (`blueprints/<version>/<file>`); the workflow builds the same name. */
 export const blueprintFileName = (tier: string, kind: 'tenant' | 'namespace') => `${tier}${kind === 'namespace' ? '-namespace' : ''}.template.json`;
 
 /**
  * Builds the whole Tessera app: one blueprint per tier (plus a namespace blueprint per
- * shared-compute tier) in a nested `Blueprints` stage, then the organization and platform stacks.
+ * shared-compute tier, and the account baseline) in a nested `Blueprints` stage, then the
+ * organization and platform stacks.
  * The blueprint stage is synthesized first so the platform stack can publish its templates.
  * Nothing here depends on how many tenants exist.
  */
@@ -40,9 +46,11 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
       namespaceBlueprints[tierName] = new TenantNamespaceStack(blueprintStage, namespaceBlueprintStackId(tierName), { tierName, tier, config, blueprintVersion });
     }
   }
+  const accountBaseline = new AccountBaselineStack(blueprintStage, ACCOUNT_BASELINE_STACK_ID, { config, blueprintVersion });
   const assembly = blueprintStage.synth();
-  const template = (stack: TenantStack | TenantNamespaceStack) => assembly.getStackArtifact(stack.artifactId).template as unknown;
+  const template = (stack: Stack) => assembly.getStackArtifact(stack.artifactId).template as unknown;
   const blueprintTemplates = Object.fromEntries([
+    [ACCOUNT_BASELINE_FILE_NAME, template(accountBaseline)],
     ...Object.entries(blueprints).map(([tier, stack]) => [blueprintFileName(tier, 'tenant'), template(stack)]),
     ...Object.entries(namespaceBlueprints).map(([tier, stack]) => [blueprintFileName(tier, 'namespace'), template(stack)]),
   ]);
@@ -60,5 +68,5 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
     description: 'Tessera platform: tenant registry, lifecycle, audit trail, shared cluster, blueprint catalog',
   });
   applyCompliancePacks(app);
-  return { organization, platform, blueprints, namespaceBlueprints, blueprintStage };
+  return { organization, platform, blueprints, namespaceBlueprints, accountBaseline, blueprintStage };
 }

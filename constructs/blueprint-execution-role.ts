@@ -1,0 +1,298 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+
+export interface BlueprintExecutionRoleProps {
+  /** Fixed role name (`config.roles.blueprintExecutionRoleName`): the SCPs and tenant key policies name it. */
+  readonly roleName: string;
+}
+
+/**
+ * AWS services that create resources under a tenant key for CloudFormation (grants, data keys);
+ * the execution role may use a tenant key only through them (`kms:ViaService`).
+ */
+export const KEY_USING_SERVICES = ['backup', 'rds', 'elasticache', 'eks', 'secretsmanager'] as const;
+
+/** Services the blueprint passes its roles to (`iam:PassedToService`). */
+const PASSED_TO_SERVICES = [
+  'eks.amazonaws.com', 'ec2.amazonaws.com', 'pods.eks.amazonaws.com', 'vpc-flow-logs.amazonaws.com',
+  'monitoring.rds.amazonaws.com', 'backup.amazonaws.com', 'events.amazonaws.com',
+];
+
+/** Service-linked roles the blueprint's services create on first use (`iam:AWSServiceName`). */
+const SERVICE_LINKED_ROLES = [
+  'rds.amazonaws.com', 'elasticache.amazonaws.com', 'eks.amazonaws.com', 'eks-nodegroup.amazonaws.com',
+  'backup.amazonaws.com', 'autoscaling.amazonaws.com', 'vpc-flow-logs.amazonaws.com',
+];
+
+const arn = (service: string, resource: string, region: string = Aws.REGION) => `arn:${Aws.PARTITION}:${service}:${region}:${Aws.ACCOUNT_ID}:${resource}`;
+const iamArn = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
+
+/** Tessera-owned IAM roles of this account: fixed-name tenant roles (`tessera-<tenant>-…`) and everything under `/tessera/` (the service-role path). */
+const TESSERA_ROLES = [iamArn('role/tessera-*'), iamArn(`role${SERVICE_ROLE_PATH.split('/').slice(0, 2).join('/')}/*`)];
+
+/**
+ * The statements of the execution role, grouped into the customer-managed policies that carry them.
+ * Actions are the create, update and delete handler permissions AWS publishes for the resource types
+ * the tier blueprints use (CloudFormation resource provider schemas; the deploy preflight checks that
+ * nothing a handler lists is missing). Resources are named wherever the blueprint's names are
+ * predictable (`tessera-*`); EC2, RDS and ElastiCache resources get ids only at creation.
+ */
+function policyGroups(): Record<string, iam.PolicyStatement[]> {
+  const viaServices = KEY_USING_SERVICES.map((s) => `${s}.${Aws.REGION}.amazonaws.com`);
+  return {
+    Network: [
+      new iam.PolicyStatement({
+        sid: 'VpcNetworking',
+        actions: [
+          'ec2:AcceptAddressTransfer', 'ec2:AllocateAddress', 'ec2:AssignPrivateNatGatewayAddress', 'ec2:AssociateAddress', 'ec2:AssociateNatGatewayAddress',
+          'ec2:AssociateRouteTable', 'ec2:AssociateSubnetCidrBlock', 'ec2:AttachInternetGateway', 'ec2:AttachVpnGateway', 'ec2:AuthorizeSecurityGroupEgress',
+          'ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateFlowLogs', 'ec2:CreateInternetGateway', 'ec2:CreateNatGateway', 'ec2:CreateRoute',
+          'ec2:CreateRouteTable', 'ec2:CreateSecurityGroup', 'ec2:CreateSubnet', 'ec2:CreateTags', 'ec2:CreateVpc', 'ec2:CreateVpcEncryptionControl',
+          'ec2:CreateVpcEndpoint', 'ec2:DeleteFlowLogs', 'ec2:DeleteInternetGateway', 'ec2:DeleteNatGateway', 'ec2:DeleteRoute', 'ec2:DeleteRouteTable',
+          'ec2:DeleteSecurityGroup', 'ec2:DeleteSubnet', 'ec2:DeleteTags', 'ec2:DeleteVpc', 'ec2:DeleteVpcEndpoints', 'ec2:DescribeAccountAttributes',
+          'ec2:DescribeAddresses', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeFlowLogs', 'ec2:DescribeInstances', 'ec2:DescribeInternetGateways',
+          'ec2:DescribeKeyPairs', 'ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeLaunchTemplates', 'ec2:DescribeNatGateways',
+          'ec2:DescribeNetworkInterfaces', 'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSubnets', 'ec2:DescribeTags', 'ec2:DescribeVpcAttribute', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeVpcs', 'ec2:DescribeVpnGateways',
+          'ec2:DetachInternetGateway', 'ec2:DetachVpnGateway', 'ec2:DisassociateAddress', 'ec2:DisassociateNatGatewayAddress', 'ec2:DisassociateRouteTable',
+          'ec2:DisassociateSubnetCidrBlock', 'ec2:ModifySubnetAttribute', 'ec2:ModifyVpcAttribute', 'ec2:ModifyVpcEndpoint', 'ec2:ModifyVpcTenancy',
+          'ec2:ReleaseAddress', 'ec2:ReplaceRoute', 'ec2:ReplaceRouteTableAssociation', 'ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress',
+          'ec2:RunInstances', 'ec2:UnassignPrivateNatGatewayAddress', 'ec2:UpdateSecurityGroupRuleDescriptionsEgress',
+          'ec2:UpdateSecurityGroupRuleDescriptionsIngress', 'autoscaling:DescribeTags', 'vpce:AllowMultiRegion',
+          'vpc-lattice:CreateServiceNetworkVpcEndpointAssociation', 'vpc-lattice:DescribeServiceNetworkVpcEndpointAssociation',
+        ],
+        resources: ['*'],
+      }),
+    ],
+    DataStores: [
+      new iam.PolicyStatement({
+        sid: 'PostgreSql',
+        actions: [
+          'rds:AddRoleToDBInstance', 'rds:AddTagsToResource', 'rds:CreateDBInstance', 'rds:CreateDBInstanceReadReplica', 'rds:CreateDBParameterGroup',
+          'rds:CreateDBSnapshot', 'rds:CreateDBSubnetGroup', 'rds:DeleteDBInstance', 'rds:DeleteDBParameterGroup', 'rds:DeleteDBSubnetGroup',
+          'rds:DescribeDBClusterSnapshots', 'rds:DescribeDBClusters', 'rds:DescribeDBEngineVersions', 'rds:DescribeDBInstanceAutomatedBackups',
+          'rds:DescribeDBInstances', 'rds:DescribeDBParameterGroups', 'rds:DescribeDBParameters', 'rds:DescribeDBSnapshots', 'rds:DescribeDBSubnetGroups',
+          'rds:DescribeEngineDefaultParameters', 'rds:DescribeEvents', 'rds:ListTagsForResource', 'rds:ModifyDBInstance', 'rds:ModifyDBParameterGroup',
+          'rds:ModifyDBSubnetGroup', 'rds:PromoteReadReplica', 'rds:RebootDBInstance', 'rds:RemoveRoleFromDBInstance', 'rds:RemoveTagsFromResource',
+          'rds:ResetDBParameterGroup', 'rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime',
+          'rds:StartDBInstanceAutomatedBackupsReplication', 'rds:StopDBInstanceAutomatedBackupsReplication',
+        ],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ValkeyCache',
+        actions: [
+          'elasticache:AddTagsToResource', 'elasticache:CreateCacheCluster', 'elasticache:CreateCacheSubnetGroup', 'elasticache:CreateReplicationGroup',
+          'elasticache:CreateSnapshot', 'elasticache:CreateUser', 'elasticache:CreateUserGroup', 'elasticache:DecreaseReplicaCount',
+          'elasticache:DeleteCacheCluster', 'elasticache:DeleteCacheSubnetGroup', 'elasticache:DeleteReplicationGroup', 'elasticache:DeleteUser',
+          'elasticache:DeleteUserGroup', 'elasticache:DescribeCacheClusters', 'elasticache:DescribeCacheSubnetGroups', 'elasticache:DescribeReplicationGroups',
+          'elasticache:DescribeUserGroups', 'elasticache:DescribeUsers', 'elasticache:IncreaseReplicaCount', 'elasticache:ListTagsForResource',
+          'elasticache:ModifyCacheSubnetGroup', 'elasticache:ModifyReplicationGroup', 'elasticache:ModifyReplicationGroupShardConfiguration',
+          'elasticache:ModifyUser', 'elasticache:ModifyUserGroup', 'elasticache:RemoveTagsFromResource',
+        ],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'BackupVaultsAndPlans',
+        actions: [
+          'backup:CreateBackupPlan', 'backup:CreateBackupSelection', 'backup:CreateBackupVault', 'backup:DeleteBackupPlan', 'backup:DeleteBackupSelection',
+          'backup:DeleteBackupVault', 'backup:DeleteBackupVaultAccessPolicy', 'backup:DeleteBackupVaultLockConfiguration',
+          'backup:DeleteBackupVaultNotifications', 'backup:DescribeBackupVault', 'backup:GetBackupPlan', 'backup:GetBackupSelection', 'backup:ListTags',
+          'backup:PutBackupVaultAccessPolicy', 'backup:PutBackupVaultLockConfiguration', 'backup:PutBackupVaultNotifications', 'backup:TagResource',
+          'backup:UntagResource', 'backup:UpdateBackupPlan',
+        ],
+        resources: [arn('backup', 'backup-vault:tessera-*'), arn('backup', 'backup-plan:*')],
+      }),
+      // Backup's vault storage actions have no resource type.
+      new iam.PolicyStatement({ sid: 'BackupVaultStorage', actions: ['backup-storage:Mount', 'backup-storage:MountCapsule'], resources: ['*'] }),
+      // RDS creates the managed master-user secret in the caller's name; its name starts with rds!.
+      new iam.PolicyStatement({ sid: 'RdsManagedSecrets', actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], resources: [arn('secretsmanager', 'secret:rds!*')] }),
+    ],
+    Compute: [
+      new iam.PolicyStatement({
+        sid: 'KubernetesClusters',
+        actions: [
+          'eks:ActivateCertificateAuthority', 'eks:AssociateAccessPolicy', 'eks:CreateAccessEntry', 'eks:CreateAddon', 'eks:CreateCluster',
+          'eks:CreateNodegroup', 'eks:CreatePodIdentityAssociation', 'eks:DeleteAccessEntry', 'eks:DeleteAddon', 'eks:DeleteCluster', 'eks:DeleteNodegroup',
+          'eks:DeletePodIdentityAssociation', 'eks:DescribeAccessEntry', 'eks:DescribeAddon', 'eks:DescribeCluster', 'eks:DescribeNodegroup',
+          'eks:DescribePodIdentityAssociation', 'eks:DescribeUpdate', 'eks:DisassociateAccessPolicy', 'eks:ListAssociatedAccessPolicies', 'eks:ListUpdates',
+          'eks:TagResource', 'eks:UntagResource', 'eks:UpdateAccessEntry', 'eks:UpdateAddon', 'eks:UpdateClusterConfig', 'eks:UpdateClusterVersion',
+          'eks:UpdateNodegroupConfig', 'eks:UpdateNodegroupVersion', 'eks:UpdatePodIdentityAssociation',
+        ],
+        resources: [
+          arn('eks', 'cluster/tessera-*'), arn('eks', 'nodegroup/tessera-*/*/*'), arn('eks', 'addon/tessera-*/*/*'),
+          arn('eks', 'access-entry/tessera-*/*'), arn('eks', 'podidentityassociation/tessera-*/*'),
+        ],
+      }),
+      // The readiness marker aws-eks-v2 puts beside a cluster; CloudFormation names it CFN-<logical id>-<suffix>.
+      new iam.PolicyStatement({
+        sid: 'ClusterReadinessParameter',
+        actions: ['ssm:AddTagsToResource', 'ssm:DeleteParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:RemoveTagsFromResource'],
+        resources: [arn('ssm', 'parameter/CFN-*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'TrainingEventRules',
+        actions: ['events:DeleteRule', 'events:DescribeRule', 'events:ListTargetsByRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:TagResource', 'events:UntagResource'],
+        resources: [arn('events', 'rule/tessera-*')],
+      }),
+    ],
+    Identity: [
+      new iam.PolicyStatement({
+        sid: 'TesseraRoles',
+        actions: [
+          'iam:AttachRolePolicy', 'iam:CreateRole', 'iam:DeleteRole', 'iam:DeleteRolePermissionsBoundary', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy',
+          'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy',
+          'iam:TagRole', 'iam:UntagRole', 'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole', 'iam:UpdateRoleDescription',
+          'iam:AddRoleToInstanceProfile', 'iam:RemoveRoleFromInstanceProfile',
+        ],
+        resources: TESSERA_ROLES,
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadRoles',
+        actions: ['iam:GetRole'],
+        resources: [...TESSERA_ROLES, iamArn('role/aws-service-role/*')],
+      }),
+      new iam.PolicyStatement({ sid: 'ListRoles', actions: ['iam:ListRoles'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        sid: 'TesseraPolicies',
+        actions: [
+          'iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:ListEntitiesForPolicy',
+          'iam:ListPolicyVersions',
+        ],
+        resources: [iamArn('policy/tessera-*')],
+      }),
+      // AWS::IAM::ManagedPolicy's handler may attach to users and groups; Tessera creates none, so only tessera-* names qualify.
+      new iam.PolicyStatement({
+        sid: 'TesseraPolicyAttachmentsOutsideRoles',
+        actions: ['iam:AttachGroupPolicy', 'iam:AttachUserPolicy', 'iam:DetachGroupPolicy', 'iam:DetachUserPolicy'],
+        resources: [iamArn('group/tessera-*'), iamArn('user/tessera-*')],
+      }),
+      // AWS::EKS::Cluster's handler manages instance profiles for EKS Auto Mode, which the blueprint does not use.
+      new iam.PolicyStatement({
+        sid: 'TesseraInstanceProfiles',
+        actions: ['iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:GetInstanceProfile', 'iam:TagInstanceProfile'],
+        resources: [iamArn('instance-profile/tessera-*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PassTesseraRolesToTheirServices',
+        actions: ['iam:PassRole'],
+        resources: TESSERA_ROLES,
+        conditions: { StringEquals: { 'iam:PassedToService': PASSED_TO_SERVICES } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'ServiceLinkedRoles',
+        actions: ['iam:CreateServiceLinkedRole'],
+        resources: [iamArn('role/aws-service-role/*')],
+        conditions: { StringEquals: { 'iam:AWSServiceName': SERVICE_LINKED_ROLES } },
+      }),
+    ],
+    KeysLogsAndBuckets: [
+      // CreateKey has no resource; the key policy it sets decides everything after.
+      new iam.PolicyStatement({ sid: 'CreateTenantKeys', actions: ['kms:CreateKey'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        sid: 'AdministerKeys',
+        actions: [
+          'kms:DescribeKey', 'kms:DisableKey', 'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:ListResourceTags',
+          'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription',
+          'kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias',
+        ],
+        resources: [arn('kms', 'key/*'), arn('kms', 'alias/tessera/*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'UseKeysOnlyThroughServices',
+        actions: ['kms:CreateGrant', 'kms:RetireGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'],
+        resources: [arn('kms', 'key/*')],
+        conditions: { StringEquals: { 'kms:ViaService': viaServices } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'TesseraLogGroups',
+        actions: [
+          'logs:AssociateKmsKey', 'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DeleteDataProtectionPolicy', 'logs:DeleteIndexPolicy',
+          'logs:DeleteLogGroup', 'logs:DeleteRetentionPolicy', 'logs:DescribeIndexPolicies', 'logs:DisassociateKmsKey', 'logs:GetDataProtectionPolicy',
+          'logs:ListTagsForResource', 'logs:PutBearerTokenAuthentication', 'logs:PutDataProtectionPolicy', 'logs:PutIndexPolicy',
+          'logs:PutLogEvents', 'logs:PutLogGroupDeletionProtection', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:UntagResource',
+        ],
+        resources: [arn('logs', 'log-group:/tessera/*'), arn('logs', 'log-group:/aws/eks/tessera-*')],
+      }),
+      // Log deliveries (vended logs) and the account's log resource policies have no resource type.
+      new iam.PolicyStatement({
+        sid: 'LogDeliveries',
+        actions: [
+          'logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:GetLogDelivery', 'logs:ListLogDeliveries', 'logs:UpdateLogDelivery',
+          'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:PutResourcePolicy', 'logs:DeleteResourcePolicy',
+        ],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'TesseraBuckets',
+        actions: [
+          's3:CreateBucket', 's3:CreateBucketMetadataTableConfiguration', 's3:DeleteBucket', 's3:DeleteBucketAnalyticsConfiguration', 's3:DeleteBucketCors',
+          's3:DeleteBucketEncryption', 's3:DeleteBucketLifecycle', 's3:DeleteBucketMetadataTableConfiguration', 's3:DeleteBucketMetricsConfiguration',
+          's3:DeleteBucketPolicy', 's3:DeleteBucketReplication', 's3:DeleteBucketWebsite', 's3:GetBucketAcl', 's3:GetBucketMetadataTableConfiguration',
+          's3:GetBucketPolicy', 's3:ListBucket', 's3:PutAccelerateConfiguration', 's3:PutAnalyticsConfiguration', 's3:PutBucketAbac', 's3:PutBucketAcl',
+          's3:PutBucketCORS', 's3:PutBucketLogging', 's3:PutBucketNotification', 's3:PutBucketObjectLockConfiguration', 's3:PutBucketOwnershipControls',
+          's3:PutBucketPolicy', 's3:PutBucketPublicAccessBlock', 's3:PutBucketReplication', 's3:PutBucketTagging', 's3:PutBucketVersioning',
+          's3:PutBucketWebsite', 's3:PutEncryptionConfiguration', 's3:PutIntelligentTieringConfiguration', 's3:PutInventoryConfiguration',
+          's3:PutLifecycleConfiguration', 's3:PutMetricsConfiguration', 's3:PutReplicationConfiguration', 's3:TagResource', 's3:UntagResource',
+          's3:UpdateBucketMetadataAnnotationTableConfiguration', 's3:UpdateBucketMetadataInventoryTableConfiguration',
+          's3:UpdateBucketMetadataJournalTableConfiguration', 's3:DeleteObject', 's3:PutObjectAcl', 's3:PutObjectLockConfiguration',
+        ],
+        resources: [`arn:${Aws.PARTITION}:s3:::tessera-*`, `arn:${Aws.PARTITION}:s3:::tessera-*/*`],
+      }),
+      // Listed by the S3 bucket and ElastiCache handlers for features the blueprint leaves off (metadata tables, Firehose log delivery).
+      new iam.PolicyStatement({
+        sid: 'UnusedHandlerFeatures',
+        actions: [
+          's3tables:CreateNamespace', 's3tables:CreateTable', 's3tables:CreateTableBucket', 's3tables:GetTable', 's3tables:GetTableMetadataLocation',
+          's3tables:PutTableBucketPolicy', 's3tables:PutTableEncryption', 's3tables:PutTablePolicy', 's3tables:UpdateTableMetadataLocation',
+          'firehose:PutRecord', 'firehose:PutRecordBatch', 'firehose:TagDeliveryStream',
+        ],
+        resources: [arn('s3tables', 'bucket/tessera-*'), arn('firehose', 'deliverystream/tessera-*')],
+      }),
+    ],
+  };
+}
+
+/**
+ * The CloudFormation service role that creates, updates and deletes tenant stacks in one account:
+ * trusted by CloudFormation only, allowed exactly the handler permissions of the resource types the
+ * blueprints use, and the one principal besides the tenant's own roles that tenant key policies
+ * admit for key creation and resource creation under the key (`kms:ViaService`).
+ *
+ * A stack created with a service role keeps using it for every later operation, so long creates,
+ * updates and deletes no longer depend on the lifecycle's chained role session (one hour at most).
+ * Source: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html
+ */
+export class BlueprintExecutionRole extends Construct {
+  readonly role: iam.Role;
+  readonly policies: iam.ManagedPolicy[];
+
+  constructor(scope: Construct, id: string, props: BlueprintExecutionRoleProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
+      description: 'Tessera: CloudFormation service role of tenant stacks in this account (create, update, delete)',
+      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
+      maxSessionDuration: Duration.hours(12),
+    });
+    this.policies = Object.entries(policyGroups()).map(([name, statements]) => {
+      const policy = new iam.ManagedPolicy(this, name, { roles: [this.role], statements, description: `Tessera blueprint execution: ${name}` });
+      this.acknowledgeWildcards(policy, statements);
+      return policy;
+    });
+  }
+
+  /** Each wildcard acknowledged on the one policy that carries it, with the reason it is needed there. */
+  private acknowledgeWildcards(policy: iam.ManagedPolicy, statements: iam.PolicyStatement[]): void {
+    const findings = new Set<string>();
+    for (const s of statements) {
+      for (const r of s.resources) if (r.includes('*')) findings.add(wildcardResourceFinding(this, r));
+    }
+    if (findings.size === 0) return;
+    acknowledge(policy, [...findings],
+      'A CloudFormation service role for tenant stacks: EC2, RDS and ElastiCache resources receive ids only when created, and actions without a resource type (Describe*, CreateKey, log deliveries, Backup storage) take "*"; every other resource is a tessera-* name or the service-role path, and tenant keys admit the role only through their key policies.');
+  }
+}

@@ -1,0 +1,32 @@
+import { CfnOutput, DefaultStackSynthesizer, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { BlueprintExecutionRole } from '../constructs/blueprint-execution-role.js';
+import type { PlatformConfig } from './config/schema.js';
+
+export interface AccountBaselineStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  /** Version stamped into the template and its outputs. */
+  readonly blueprintVersion: string;
+}
+
+/**
+ * What a target account needs before any tenant stack: the blueprint execution role, CloudFormation's
+ * service role for tenant stacks. Deployed by the lifecycle workflow (stack `tessera-account-baseline`)
+ * with the provisioning role's own session, once per account and version, into every vended account
+ * and the shared workload account; published to the catalog like the tier blueprints.
+ */
+export class AccountBaselineStack extends Stack {
+  readonly executionRole: BlueprintExecutionRole;
+
+  constructor(scope: Construct, id: string, props: AccountBaselineStackProps) {
+    super(scope, id, {
+      ...props,
+      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+      description: `Tessera account baseline (blueprint execution role), version ${props.blueprintVersion}`,
+    });
+    Tags.of(this).add('tessera:component', 'account-baseline');
+    this.executionRole = new BlueprintExecutionRole(this, 'BlueprintExecution', { roleName: props.config.roles.blueprintExecutionRoleName });
+    new CfnOutput(this, 'ExecutionRoleArn', { value: this.executionRole.role.roleArn });
+    new CfnOutput(this, 'BlueprintVersion', { value: props.blueprintVersion });
+  }
+}
