@@ -137,15 +137,21 @@ export class LifecycleWorkflows extends Construct {
     return new sfn.Pass(scope, name, { parameters: { 'request.$': requestPath, 'executionArn.$': '$$.Execution.Id' } });
   }
 
-  /** Deploy a blueprint, then poll it until it is complete (or fails, which throws into the Catch). */
-  private deployAndWait(scope: Construct, label: 'blueprint' | 'namespace', prefix: string, extra: Record<string, unknown> = {}) {
-    const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', blueprint: label === 'blueprint' ? 'tenant' : 'namespace', ...extra };
-    const title = label === 'blueprint' ? 'blueprint' : 'namespace';
+  /**
+   * Deploy a blueprint, then poll it until it is complete (or fails, which throws into the Catch).
+   * `baseline` is the account baseline (the blueprint execution role), deployed before the tenant
+   * blueprint of every onboarding and change.
+   */
+  private deployAndWait(scope: Construct, label: 'baseline' | 'blueprint' | 'namespace', prefix: string, extra: Record<string, unknown> = {}) {
+    const kind = { baseline: 'baseline', blueprint: 'tenant', namespace: 'namespace' }[label];
+    const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', blueprint: kind, ...extra };
+    const title = label === 'baseline' ? 'account baseline' : label;
+    const Title = `${title[0].toUpperCase()}${title.slice(1)}`;
     const deploy = this.task(scope, `${prefix}Deploy ${title}`, 'deploy-blueprint', '$.deploy', payload);
     const wait = this.wait(scope, `${prefix}Wait for ${title}`);
     const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', payload);
-    const done = new sfn.Choice(scope, `${prefix}${title[0].toUpperCase()}${title.slice(1)} deployed?`);
-    const next = new sfn.Pass(scope, `${prefix}${title[0].toUpperCase()}${title.slice(1)} ready`);
+    const done = new sfn.Choice(scope, `${prefix}${Title} deployed?`);
+    const next = new sfn.Pass(scope, `${prefix}${Title} ready`);
     deploy.next(wait).next(check).next(done.when(sfn.Condition.stringEquals('$.stack.state', 'COMPLETE'), next).otherwise(wait));
     return { first: deploy, last: next, tasks: [deploy, check] };
   }
@@ -163,12 +169,13 @@ export class LifecycleWorkflows extends Construct {
     const verify = this.task(s, 'Verify provisioning access', 'verify-provisioning-access', '$.access');
     verify.addRetry({ errors: ['ProvisioningRoleNotReady'], interval: Duration.seconds(30), backoffRate: 1.5, maxAttempts: 10 });
     const allocate = this.task(s, 'Allocate network', 'allocate-network', '$.network');
+    const baseline = this.deployAndWait(s, 'baseline', '');
     const tenantStack = this.deployAndWait(s, 'blueprint', '');
     const namespaceStack = this.deployAndWait(s, 'namespace', '');
     const wire = this.task(s, 'Wire tenant', 'wire-tenant', '$.wiring');
     const issueKey = this.task(s, 'Issue usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'issue' });
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, allocate, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, allocate, ...baseline.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -191,7 +198,8 @@ export class LifecycleWorkflows extends Construct {
     );
     release.next(quarantine).next(verify).next(allocate);
 
-    allocate.next(tenantStack.first);
+    allocate.next(baseline.first);
+    baseline.last.next(tenantStack.first);
     tenantStack.last.next(
       new sfn.Choice(s, 'Needs namespace?')
         .when(sfn.Condition.stringEquals('$.request.computeMode', 'shared'), namespaceStack.first)
@@ -220,13 +228,15 @@ export class LifecycleWorkflows extends Construct {
     const fail = this.failure(s, kind, prefix);
     const begin = this.task(s, `${prefix}Begin change`, 'begin-change', '$.change', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' });
     const extra = { 'change.$': '$.change' };
+    const baseline = this.deployAndWait(s, 'baseline', prefix, extra);
     const tenantStack = this.deployAndWait(s, 'blueprint', prefix, extra);
     const namespaceStack = this.deployAndWait(s, 'namespace', prefix, extra);
     const moveKey = this.task(s, `${prefix}Move usage key`, 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', usageKey: 'issue' });
     const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' });
     moveKey.next(finish);
-    this.catchAll([begin, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish], fail);
-    begin.next(tenantStack.first);
+    this.catchAll([begin, ...baseline.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish], fail);
+    begin.next(baseline.first);
+    baseline.last.next(tenantStack.first);
     tenantStack.last.next(
       new sfn.Choice(s, `${prefix}Needs namespace?`)
         .when(sfn.Condition.stringEquals('$.change.computeMode', 'shared'), namespaceStack.first)

@@ -67,6 +67,118 @@ export const FineTunedModel = z.object({
 });
 export type FineTunedModel = z.infer<typeof FineTunedModel>;
 
+/**
+ * A resource a stack operation left in the account: CloudFormation skipped its deletion
+ * (`DELETE_SKIPPED`: a Retain policy) or could not delete it (`DELETE_FAILED`). Read from the
+ * stack's events (DescribeStackEvents).
+ */
+export const LeftBehindResource = z.object({
+  stack: z.string(),
+  logicalId: z.string(),
+  /** CloudFormation resource type, e.g. `AWS::Logs::LogGroup`. */
+  type: z.string(),
+  /** The resource's physical id (name or ARN), when CloudFormation reported one. */
+  physicalId: z.string().optional(),
+  status: z.enum(['DELETE_SKIPPED', 'DELETE_FAILED']),
+  reason: z.string().optional(),
+});
+export type LeftBehindResource = z.infer<typeof LeftBehindResource>;
+
+/**
+ * A Service Quotas increase the lifecycle asked for (RequestServiceQuotaIncrease), or found
+ * pending (ListRequestedServiceQuotaChangeHistoryByQuota). `desired` is in the quota's unit
+ * (vCPUs for the EC2 On-Demand quotas).
+ */
+export const QuotaRequest = z.object({
+  serviceCode: z.string(),
+  quotaCode: z.string(),
+  name: z.string(),
+  /** The applied value when the request was made. */
+  applied: z.number(),
+  desired: z.number(),
+  /** Service Quotas request id; absent when the request was refused outright. */
+  requestId: z.string().optional(),
+  /** Service Quotas' RequestStatus (PENDING, CASE_OPENED, APPROVED, DENIED, CASE_CLOSED, NOT_APPROVED, INVALID_REQUEST). */
+  status: z.string(),
+  requestedAt: z.string(),
+  /** Region of the quota (Service Quotas is regional). */
+  region: z.string(),
+});
+export type QuotaRequest = z.infer<typeof QuotaRequest>;
+
+/**
+ * GPU capacity of a dedicated tier at onboarding: the node group starts at the tier's sizes when
+ * the account's On-Demand vCPU quota for the first GPU instance type holds one node, else at 0
+ * (`WAITING_FOR_QUOTA`) until the requested increase is approved.
+ */
+export const GpuCapacity = z.object({
+  state: z.enum(['READY', 'WAITING_FOR_QUOTA']),
+  instanceType: z.string(),
+  quotaCode: z.string(),
+  /** Applied quota in vCPUs when last checked; absent when Service Quotas could not be read. */
+  appliedVcpus: z.number().optional(),
+  /** vCPUs of one node of `instanceType`. */
+  oneNodeVcpus: z.number(),
+  minSize: z.number().int(),
+  desiredSize: z.number().int(),
+  checkedAt: z.string(),
+});
+export type GpuCapacity = z.infer<typeof GpuCapacity>;
+
+/** One protection lifted at offboarding so that stack deletion can proceed (also in the audit bucket). */
+export const LiftedProtection = z.object({
+  logicalId: z.string(),
+  type: z.string(),
+  physicalId: z.string(),
+  /** e.g. `TerminationProtection`, `DeletionProtection`. */
+  protection: z.string(),
+  at: z.string(),
+});
+export type LiftedProtection = z.infer<typeof LiftedProtection>;
+
+/**
+ * A store that outlives the tenant stacks under the tenant key. `keptUntil` is the last moment its
+ * data must stay readable (ISO date-time); absent when the store sets no expiry (it then holds the
+ * key until an operator decides). `disposition` says what happens to it.
+ */
+export const RetainedStore = z.object({
+  store: z.enum(['log-group', 'backup-recovery-point', 'backup-vault', 'db-snapshot', 'cache-snapshot', 'bucket', 'key']),
+  id: z.string(),
+  keyArn: z.string().optional(),
+  keptUntil: z.string().optional(),
+  /**
+   * `expires`: AWS removes it at `keptUntil` and the key must stay until then;
+   * `archived`: a copy lives under the archive key, this one becomes unreadable with the tenant key;
+   * `transient`: derived data (cache) that nobody needs after offboarding;
+   * `review`: no expiry set, it holds the key until an operator decides.
+   */
+  disposition: z.enum(['expires', 'archived', 'transient', 'review']),
+  /** Whether this store keeps the tenant key from being scheduled for deletion. */
+  holdsKey: z.boolean(),
+  note: z.string().optional(),
+});
+export type RetainedStore = z.infer<typeof RetainedStore>;
+
+/** What offboarding did and left: protections lifted, stores kept, the fate of the tenant key. */
+export const OffboardingRecord = z.object({
+  /** Stack id of the tenant stack (ListStackResources of a deleted stack needs the id, not the name). */
+  stackId: z.string().optional(),
+  liftedProtections: z.array(LiftedProtection).default([]),
+  retainedStores: z.array(RetainedStore).optional(),
+  keyDeletion: z.object({
+    /**
+     * `SCHEDULED`: KMS deletes the key at `deletionDate`; `QUEUED`: waits in the control table until
+     * `dueAt`, when the daily job schedules it; `WITH_ACCOUNT_CLOSURE`: account mode, the key goes
+     * with the account; `HELD`: a store without expiry holds it (see retainedStores).
+     */
+    state: z.enum(['SCHEDULED', 'QUEUED', 'WITH_ACCOUNT_CLOSURE', 'HELD']),
+    keyArn: z.string().optional(),
+    dueAt: z.string().optional(),
+    deletionDate: z.string().optional(),
+  }).optional(),
+});
+export type OffboardingRecord = z.infer<typeof OffboardingRecord>;
+
 export const TenantRecord = z.object({
   tenantId: TenantId,
   name: z.string().min(1).max(200),
@@ -88,7 +200,13 @@ export const TenantRecord = z.object({
   requestId: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  failure: z.object({ step: z.string(), reason: z.string(), at: z.string() }).optional(),
+  failure: z.object({
+    step: z.string(),
+    reason: z.string(),
+    at: z.string(),
+    /** Resources a failed stack operation left behind (its events showed DELETE_SKIPPED or DELETE_FAILED). */
+    leftBehind: z.array(LeftBehindResource).optional(),
+  }).optional(),
   executions: z.array(LifecycleExecution).default([]),
   gateway: GatewayPolicy.optional(),
   /**
@@ -98,6 +216,11 @@ export const TenantRecord = z.object({
   usageKey: z.object({ id: z.string(), value: z.string(), plan: z.string() }).optional(),
   /** Models the tenant trained (fine-tuning), served by the gateway to this tenant only. */
   fineTunedModels: z.array(FineTunedModel).optional(),
+  /** Quota increases requested for the tenant's account (GPU vCPUs at vending, or found short at network allocation). */
+  quotaRequests: z.array(QuotaRequest).optional(),
+  /** Dedicated compute: whether the GPU node group could start at the tier's sizes. */
+  gpuCapacity: GpuCapacity.optional(),
+  offboarding: OffboardingRecord.optional(),
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 
@@ -132,4 +255,7 @@ export const LIFECYCLE_EVENTS = {
   changed: 'Tenant Changed',
   offboarded: 'Tenant Offboarded',
   accountClosureQueued: 'Tenant Account Closure Queued',
+  protectionLifted: 'Tenant Protection Lifted',
+  keyDeletionScheduled: 'Tenant Key Deletion Scheduled',
+  gpuQuotaApproved: 'Tenant GPU Quota Approved',
 } as const;

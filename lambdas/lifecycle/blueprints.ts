@@ -1,27 +1,62 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, roleArn } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
-import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
+import { ENV, partition, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 
 /** Where a tenant's blueprints run, what they are called and where their templates are. */
 
-export type BlueprintKind = 'tenant' | 'namespace';
+/**
+ * `baseline`: the account baseline (`tessera-account-baseline`, one per target account, shared by
+ * every tenant in it; holds the blueprint execution role); `tenant`: the tier blueprint;
+ * `namespace`: the tenant's namespace on the shared cluster (platform account).
+ */
+export type BlueprintKind = 'tenant' | 'namespace' | 'baseline';
 
 export function stackName(tenantId: string, kind: BlueprintKind): string {
+  if (kind === 'baseline') return ACCOUNT_BASELINE_STACK_NAME;
   return kind === 'tenant' ? `tessera-${tenantId}` : `tessera-${tenantId}-namespace`;
 }
 
-/** Same file names as lib/tessera-app.ts publishes (`<tier>.template.json`, `<tier>-namespace.template.json`). */
+/**
+ * Key of a template in the blueprint catalog, as lib/tessera-app.ts publishes it:
+ * `blueprints/<version>/<tier>.template.json`, `<tier>-namespace.template.json`, or
+ * `account-baseline.template.json` (one per version, for every tier).
+ */
+export function templateKey(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): string {
+  if (kind === 'baseline') return `blueprints/${version}/${ACCOUNT_BASELINE_FILE_NAME}`;
+  return `blueprints/${version}/${tier}${kind === 'namespace' ? '-namespace' : ''}.template.json`;
+}
+
 export function templateUrl(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): string {
   const bucket = requireEnv(ENV.blueprintBucket);
   const region = process.env.AWS_REGION ?? platformConfig().homeRegion;
-  return `https://${bucket}.s3.${region}.amazonaws.com/blueprints/${version}/${tier}${kind === 'namespace' ? '-namespace' : ''}.template.json`;
+  return `https://${bucket}.s3.${region}.amazonaws.com/${templateKey(tier, kind, version)}`;
 }
 
-export function parameters(record: TenantRecord, kind: BlueprintKind): Array<{ ParameterKey: string; ParameterValue: string }> {
+/**
+ * GPU node group sizes passed to a dedicated-compute tenant blueprint (decision 7 of issue 9):
+ * `GpuNodesMinSize` and `GpuNodesDesiredSize`, Number parameters whose template defaults are the
+ * tier's values. The registry's `gpuCapacity` (written by *Request compute quotas*) holds 0/0 while
+ * the account's GPU vCPU quota cannot hold one node.
+ */
+export function gpuParameters(record: TenantRecord, tier: string): Array<{ ParameterKey: string; ParameterValue: string }> {
+  const compute = tierConfig(tier).compute;
+  if (compute.mode !== 'dedicated') return [];
+  const tierDesired = compute.gpu.desiredSize ?? compute.gpu.minSize;
+  const waiting = record.gpuCapacity?.state === 'WAITING_FOR_QUOTA';
+  return [
+    { ParameterKey: 'GpuNodesMinSize', ParameterValue: String(waiting ? 0 : compute.gpu.minSize) },
+    { ParameterKey: 'GpuNodesDesiredSize', ParameterValue: String(waiting ? 0 : tierDesired) },
+  ];
+}
+
+export function parameters(record: TenantRecord, kind: BlueprintKind, tier = record.tier): Array<{ ParameterKey: string; ParameterValue: string }> {
   const p = (ParameterKey: string, ParameterValue: string) => ({ ParameterKey, ParameterValue });
-  if (kind === 'tenant') return [p('TenantId', record.tenantId), p('VpcCidr', record.vpcCidr!)];
+  // The baseline takes none: it is the same for every tenant of the account.
+  if (kind === 'baseline') return [];
+  if (kind === 'tenant') return [p('TenantId', record.tenantId), p('VpcCidr', record.vpcCidr!), ...gpuParameters(record, tier)];
   return [p('TenantId', record.tenantId), p('TenantAccountId', record.accountId!), p('TenantVpcCidr', record.vpcCidr!)];
 }
 
@@ -30,8 +65,37 @@ export function needsNamespace(tier: string): boolean {
   return tierConfig(tier).compute.mode === 'shared';
 }
 
+/**
+ * The role CloudFormation assumes for a tenant stack's create, update and delete (`RoleARN`):
+ * `arn:<partition>:iam::<account>:role/<config.roles.blueprintExecutionRoleName>`, created by the
+ * account baseline. Stack operations then outlive the chained provisioning session (1 h cap).
+ */
+export function executionRoleArn(accountId: string): string {
+  return roleArn(partition(), accountId, platformConfig().roles.blueprintExecutionRoleName);
+}
+
 /** CloudFormation in the account the blueprint runs in: the tenant's (through its provisioning role) or the platform's. */
 export async function cloudFormationFor(record: TenantRecord, kind: BlueprintKind, step: string): Promise<CloudFormationClient> {
   if (kind === 'namespace') return platformClient(CloudFormationClient);
   return clientWith(CloudFormationClient, await tenantAccountCredentials(record.accountId!, record.tenantId, step));
 }
+
+/**
+ * Orders blueprint versions (`1.10.0` > `1.9.2`; numeric parts compared as numbers, others as
+ * strings). Negative when `a` is older than `b`.
+ */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/);
+  const pb = b.split(/[.-]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '0';
+    const y = pb[i] ?? '0';
+    const nx = Number(x);
+    const ny = Number(y);
+    const c = Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : x.localeCompare(y);
+    if (c !== 0) return Math.sign(c);
+  }
+  return 0;
+}
+
+export const VERSION_TAG = 'tessera:blueprint-version';

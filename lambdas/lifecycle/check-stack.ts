@@ -3,8 +3,8 @@ import { ENV, requireEnv } from '../shared/environment.js';
 import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
-import { cloudFormationFor, stackName, type BlueprintKind } from './blueprints.js';
-import { describeStack } from './deploy-blueprint.js';
+import { cloudFormationFor, compareVersions, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { deployBaseline, describeStack } from './deploy-blueprint.js';
 import type { LifecycleState } from './state.js';
 
 const DONE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE']);
@@ -16,7 +16,15 @@ export async function firstFailure(cfn: CloudFormationClient, name: string): Pro
   return failed ? `${failed.LogicalResourceId} ${failed.ResourceStatus}: ${failed.ResourceStatusReason}` : undefined;
 }
 
-/** Polls the stack; on success records the tenant stack's outputs in the registry. */
+/**
+ * Polls the stack; on success records the tenant stack's outputs in the registry.
+ *
+ * The account baseline is shared by every tenant of its account, so its state may come from
+ * another onboarding: it is ready when it is complete at the target version or newer (its
+ * `tessera:blueprint-version` tag). A baseline completed by someone else at an older version is
+ * updated from here (IN_PROGRESS); an update that rolled back is fine when the version the stack
+ * is back on is still new enough.
+ */
 export const handler = lifecycleHandler('Check blueprint', async (state: LifecycleState) => {
   const kind: BlueprintKind = state.blueprint ?? 'tenant';
   const record = await requireTenant(state.request.tenantId);
@@ -25,6 +33,19 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
   const stack = await describeStack(cfn, name);
   if (!stack) throw new StackFailedError(`stack ${name} does not exist`);
   const status = stack.StackStatus!;
+  if (kind === 'baseline' && (DONE.has(status) || status === 'UPDATE_ROLLBACK_COMPLETE')) {
+    const tier = state.change?.tier ?? record.tier;
+    const target = state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion);
+    const current = stack.Tags?.find((t) => t.Key === VERSION_TAG)?.Value ?? '0';
+    if (compareVersions(current, target) >= 0) return { state: 'COMPLETE' as const, status, version: current };
+    if (status === 'UPDATE_ROLLBACK_COMPLETE') {
+      throw new StackFailedError(`stack ${name} is ${status} at version ${current} (needs ${target}): ${(await firstFailure(cfn, name)) ?? stack.StackStatusReason ?? 'no reason reported'}`);
+    }
+    const action = await deployBaseline(cfn, { url: templateUrl(tier, kind, target), version: target, token: `${state.request.requestId}-baseline-${target}`.slice(0, 128) });
+    // Nothing to change (same template) or someone went newer meanwhile: ready as it is.
+    if (action === 'UNCHANGED' || action === 'NEWER') return { state: 'COMPLETE' as const, status, version: current };
+    return { state: 'IN_PROGRESS' as const, status, action };
+  }
   if (DONE.has(status)) {
     if (kind === 'tenant') {
       const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? '']));

@@ -2,7 +2,7 @@ import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk
 import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
-import { cloudFormationFor, stackName, type BlueprintKind } from './blueprints.js';
+import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { firstFailure } from './check-stack.js';
 import { describeStack } from './deploy-blueprint.js';
 import type { LifecycleState } from './state.js';
@@ -25,7 +25,7 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
     }
     if (stack.StackStatus !== 'DELETE_IN_PROGRESS') {
       await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-      await cfn.send(new DeleteStackCommand({ StackName: name }));
+      await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' ? executionRoleArn(record.accountId) : undefined }));
     }
     return { state: 'IN_PROGRESS' as const, stack: name };
   }

@@ -1,9 +1,16 @@
-import { CreateStackCommand, DescribeStacksCommand, UpdateStackCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
+import {
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+  UpdateStackCommand,
+  type CloudFormationClient,
+  type Stack,
+} from '@aws-sdk/client-cloudformation';
 import { ENV, requireEnv } from '../shared/environment.js';
-import { StackBusyError } from '../shared/errors.js';
-import { lifecycleHandler } from '../shared/handler.js';
+import { StackBusyError, StackFailedError } from '../shared/errors.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
-import { cloudFormationFor, parameters, stackName, templateUrl, type BlueprintKind } from './blueprints.js';
+import { cloudFormationFor, compareVersions, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import type { LifecycleState } from './state.js';
 
 export async function describeStack(cfn: CloudFormationClient, name: string): Promise<Stack | undefined> {
@@ -16,9 +23,74 @@ export async function describeStack(cfn: CloudFormationClient, name: string): Pr
   }
 }
 
+const noUpdates = (e: unknown) => /No updates are to be performed/.test((e as Error).message);
+/** UpdateStack on a stack another caller is changing right now (CloudFormation answers ValidationError). */
+const busy = (e: unknown) => (e as Error).name === 'ValidationError' && /_IN_PROGRESS state and can ?not be updated/.test((e as Error).message);
+
+export type BaselineAction = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'WAITING' | 'NEWER';
+
+/**
+ * Deploys the account baseline (`tessera-account-baseline`) with the provisioning session's own
+ * rights (no RoleARN: the baseline creates the execution role the tenant stacks use). Several
+ * onboardings into the shared workload account may call this at once, so every outcome of a race
+ * is success or a wait:
+ * - no stack: CreateStack; `AlreadyExistsException` (another onboarding created it a moment
+ *   earlier) → WAITING (the check step waits for it);
+ * - `*_IN_PROGRESS` (create or update by someone else) → WAITING; `DELETE_IN_PROGRESS` → StackBusy (retried);
+ * - `ROLLBACK_COMPLETE` (a first create that failed; nothing of it works) → deleted, StackBusy (retried: created afresh);
+ * - otherwise UpdateStack to `version`, unless the stack's `tessera:blueprint-version` tag is newer
+ *   (a rolling upgrade got there first: never downgrade) → NEWER; "No updates are to be performed"
+ *   → UNCHANGED; "…_IN_PROGRESS state and can not be updated" → WAITING.
+ */
+export async function deployBaseline(cfn: CloudFormationClient, input: { url: string; version: string; token: string }): Promise<BaselineAction> {
+  const name = stackName('', 'baseline');
+  const common = {
+    StackName: name,
+    TemplateURL: input.url,
+    Capabilities: ['CAPABILITY_NAMED_IAM' as const],
+    Tags: [{ Key: VERSION_TAG, Value: input.version }, { Key: 'tessera:component', Value: 'account-baseline' }],
+  };
+  const existing = await describeStack(cfn, name);
+  if (!existing) {
+    try {
+      await cfn.send(new CreateStackCommand({ ...common, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: input.token }));
+      return 'CREATED';
+    } catch (e) {
+      if ((e as Error).name === 'AlreadyExistsException') return 'WAITING';
+      throw e;
+    }
+  }
+  const status = existing.StackStatus ?? '';
+  if (status === 'DELETE_IN_PROGRESS') throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
+  if (status.endsWith('_IN_PROGRESS')) return 'WAITING';
+  if (status === 'ROLLBACK_COMPLETE') {
+    await cfn.send(new DeleteStackCommand({ StackName: name }));
+    throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
+  }
+  if (status === 'ROLLBACK_FAILED' || status === 'UPDATE_ROLLBACK_FAILED' || status === 'DELETE_FAILED') {
+    throw new StackFailedError(`stack ${name} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; an operator must repair it (ContinueUpdateRollback or delete) before any tenant can deploy in this account`);
+  }
+  const current = existing.Tags?.find((t) => t.Key === VERSION_TAG)?.Value;
+  if (current && compareVersions(current, input.version) > 0) return 'NEWER';
+  try {
+    await cfn.send(new UpdateStackCommand(common));
+    return 'UPDATED';
+  } catch (e) {
+    if (noUpdates(e)) return 'UNCHANGED';
+    if (busy(e)) return 'WAITING';
+    throw e;
+  }
+}
+
 /**
  * Creates the tenant's stack from the tier blueprint's template URL, or updates it to the target
- * tier/version. Idempotent: a stack already being created or updated is left to finish.
+ * tier/version; for `baseline`, deploys the account baseline first (see deployBaseline).
+ * Idempotent: a stack already being created or updated is left to finish.
+ *
+ * Tenant stacks run as the account's blueprint execution role (`RoleARN`, see executionRoleArn)
+ * with `RetainExceptOnCreate`: a rolled-back create removes even the resources whose policy is
+ * Retain, so a re-run with the same names succeeds. Namespace stacks run as the platform's
+ * namespace deployer role.
  */
 export const handler = lifecycleHandler('Deploy blueprint', async (state: LifecycleState) => {
   const kind: BlueprintKind = state.blueprint ?? 'tenant';
@@ -27,19 +99,24 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   const version = state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion);
   const cfn = await cloudFormationFor(record, kind, 'deploy');
   const name = stackName(record.tenantId, kind);
+  const token = `${state.request.requestId}-${kind}`.slice(0, 128);
+  if (kind === 'baseline') {
+    const action = await deployBaseline(cfn, { url: templateUrl(tier, kind, version), version, token });
+    logger.info('account baseline', { accountId: record.accountId, action, version });
+    return { stackName: name, kind, action };
+  }
   const input = {
     StackName: name,
     TemplateURL: templateUrl(tier, kind, version),
-    Parameters: parameters(record, kind),
+    Parameters: parameters(record, kind, tier),
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
-    Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }, { Key: 'tessera:tier', Value: tier }, { Key: 'tessera:blueprint-version', Value: version }],
-    // Namespace stacks run under a CloudFormation service role scoped to namespace resources;
-    // tenant stacks run with the provisioning session of the tenant's account.
-    RoleARN: kind === 'namespace' ? process.env[ENV.namespaceDeployerRoleArn] : undefined,
+    Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }, { Key: 'tessera:tier', Value: tier }, { Key: VERSION_TAG, Value: version }],
+    RoleARN: kind === 'namespace' ? process.env[ENV.namespaceDeployerRoleArn] : executionRoleArn(record.accountId!),
+    ...(kind === 'tenant' ? { RetainExceptOnCreate: true } : {}),
   };
   const existing = await describeStack(cfn, name);
   if (!existing) {
-    await cfn.send(new CreateStackCommand({ ...input, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: `${state.request.requestId}-${kind}`.slice(0, 128) }));
+    await cfn.send(new CreateStackCommand({ ...input, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
   } else if (existing.StackStatus?.endsWith('_IN_PROGRESS')) {
     if (existing.StackStatus.startsWith('DELETE')) throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
     // already being created or updated: the check step waits for it
@@ -49,7 +126,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     try {
       await cfn.send(new UpdateStackCommand(input));
     } catch (e) {
-      if (!/No updates are to be performed/.test((e as Error).message)) throw e;
+      if (!noUpdates(e)) throw e;
     }
   }
   if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });

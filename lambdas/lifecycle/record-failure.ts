@@ -1,11 +1,12 @@
 import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
-import { LIFECYCLE_EVENTS, type LifecycleKind, type TenantStatus } from '../../lib/tenant-record.js';
+import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type TenantStatus } from '../../lib/tenant-record.js';
 import { releaseSlot } from '../shared/control-table.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, recordExecution, sameExecution, updateTenant } from '../shared/registry.js';
-import { cloudFormationFor, stackName, type BlueprintKind } from './blueprints.js';
+import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { describeStack } from './deploy-blueprint.js';
+import { describeLeftBehind, leftBehindFrom, stackEvents } from './stack-events.js';
 import type { LifecycleState } from './state.js';
 
 /** Stacks in these states never worked: remove them so a re-run can create them afresh. */
@@ -29,7 +30,10 @@ function reasonOf(error: FailureInput['error']): string {
 /**
  * The Catch of every lifecycle state machine: removes stacks that never came up, frees the
  * account-creation slot, leaves a new account in quarantine, records FAILED with the step and the
- * reason, and announces the failure. A change whose stack update rolled back leaves the tenant
+ * reason, and announces the failure. Tenant stacks are created with `RetainExceptOnCreate`, so a
+ * rolled-back create leaves nothing; should a dead stack's events still show resources
+ * `DELETE_SKIPPED` or `DELETE_FAILED`, they are named (logical id, type, physical id) in the
+ * registry's `failure.leftBehind` and in the event, because a re-run would collide with them. A change whose stack update rolled back leaves the tenant
  * ACTIVE on its previous version, with the failure recorded.
  */
 export const handler = lifecycleHandler('Record failure', async (input: FailureInput) => {
@@ -44,6 +48,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   }
   const step = record.currentStep ?? 'unknown';
   const cleanup: string[] = [];
+  const leftBehind: LeftBehindResource[] = [];
   if (record.accountId) {
     for (const kind of ['namespace', 'tenant'] as BlueprintKind[]) {
       try {
@@ -51,8 +56,13 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
         const name = stackName(tenantId, kind);
         const stack = await describeStack(cfn, name);
         if (stack && DEAD_STACK.has(stack.StackStatus!)) {
+          try {
+            leftBehind.push(...leftBehindFrom(name, await stackEvents(cfn, stack.StackId ?? name)));
+          } catch (e) {
+            logger.warn('could not read the events of a failed stack', { stack: name, error: e as Error });
+          }
           await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-          await cfn.send(new DeleteStackCommand({ StackName: name }));
+          await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' ? executionRoleArn(record.accountId) : undefined }));
           cleanup.push(`deleted ${stack.StackStatus} stack ${name}`);
         }
       } catch (e) {
@@ -70,7 +80,8 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   await recordExecution(tenantId, {
     kind: input.kind, requestId, executionArn: input.executionArn, startedAt: started?.startedAt ?? at, endedAt: at, status: 'FAILED', failedStep: step, reason,
   });
-  await updateTenant(tenantId, { status, failure: { step, reason, at } });
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step, reason, accountId: record.accountId, cleanup });
-  return { status, step, reason, cleanup };
+  const failure = { step, reason: leftBehind.length ? `${reason}; left behind: ${leftBehind.map(describeLeftBehind).join('; ')}` : reason, at, ...(leftBehind.length ? { leftBehind } : {}) };
+  await updateTenant(tenantId, { status, failure });
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step, reason: failure.reason, accountId: record.accountId, cleanup, ...(leftBehind.length ? { leftBehind } : {}) });
+  return { status, step, reason: failure.reason, cleanup, ...(leftBehind.length ? { leftBehind } : {}) };
 }, { trackStep: false });

@@ -6,7 +6,7 @@ export interface LifecycleState {
   executionArn?: string;
   request: OnboardRequest & { isolation?: 'account' | 'vpc'; computeMode?: 'none' | 'shared' | 'dedicated' };
   /** Which blueprint a deploy/check step works on. */
-  blueprint?: 'tenant' | 'namespace';
+  blueprint?: 'tenant' | 'namespace' | 'baseline';
   /** For `change` and `upgrade`: the target tier and version. */
   change?: { tier?: string; blueprintVersion?: string };
 }

@@ -18,7 +18,18 @@ export const ENV = {
   changeStateMachineArn: 'TESSERA_CHANGE_STATE_MACHINE_ARN',
   statusStateMachineArn: 'TESSERA_STATUS_STATE_MACHINE_ARN',
   offboardStateMachineArn: 'TESSERA_OFFBOARD_STATE_MACHINE_ARN',
+  /** The lifecycle work bucket: rolling-upgrade item lists (`upgrades/<requestId>/items.json`) and results. */
+  workBucket: 'TESSERA_LIFECYCLE_WORK_BUCKET',
+  /** The immutable audit bucket; lifecycle records go under `tessera-audit/lifecycle/<tenant>/`. Optional. */
+  auditBucket: 'TESSERA_AUDIT_BUCKET',
 } as const;
+
+/** The partition of the region the Lambda runs in (`aws`, `aws-cn`, `aws-us-gov`): ARNs built at run time use it. */
+export function partition(region = process.env.AWS_REGION ?? ''): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
 
 export function requireEnv(name: string): string {
   const value = process.env[name];

@@ -51,7 +51,7 @@ describe('Record failure', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
     const out = await handler(failure());
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
-    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme' });
+    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution' });
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
     expect(out).toMatchObject({ status: 'FAILED', step: 'Check blueprint', reason: 'StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: Db CREATE_FAILED: quota' });
     expect(records.get('acme')).toMatchObject({ status: 'FAILED', failure: { step: 'Check blueprint' }, executions: [expect.objectContaining({ status: 'FAILED', failedStep: 'Check blueprint' })] });

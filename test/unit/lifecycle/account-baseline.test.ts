@@ -1,0 +1,226 @@
+import {
+  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
+} from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+
+const cfn = mockClient(CloudFormationClient);
+const sts = mockClient(STSClient);
+const events = mockClient(EventBridgeClient);
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, sts, events]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+});
+
+const notFound = Object.assign(new Error('Stack with id tessera-account-baseline does not exist'), { name: 'ValidationError' });
+const baselineStack = (StackStatus: string, version = '1.0.0') => ({ Stacks: [{ StackName: 'tessera-account-baseline', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'tessera:blueprint-version', Value: version }] }] });
+const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';
+
+describe('Deploy account baseline', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
+  const check = (await import('../../../lambdas/lifecycle/check-stack.js')).handler;
+  const baseline = (extra: Record<string, unknown> = {}) => state('acme', { blueprint: 'baseline', ...extra });
+
+  it('creates the baseline with the provisioning session (no RoleARN), from the catalog, protected, tagged with its version', async () => {
+    // GIVEN a workload account without a baseline
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).rejects(notFound);
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    // WHEN
+    await expect(deploy(baseline())).resolves.toEqual({ stackName: 'tessera-account-baseline', kind: 'baseline', action: 'CREATED' });
+    // THEN
+    const input = cfn.commandCalls(CreateStackCommand)[0].args[0].input;
+    expect(input).toMatchObject({
+      StackName: 'tessera-account-baseline',
+      TemplateURL: 'https://tessera-blueprints.s3.us-east-1.amazonaws.com/blueprints/1.0.0/account-baseline.template.json',
+      Capabilities: ['CAPABILITY_NAMED_IAM'], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: 'req-acme-0001-baseline',
+      Tags: expect.arrayContaining([{ Key: 'tessera:blueprint-version', Value: '1.0.0' }]),
+    });
+    expect(input.RoleARN).toBeUndefined();
+    expect(input.Parameters).toBeUndefined();
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toContain('arn:aws:iam::333333333333:role/TesseraProvisioning');
+    expect(records.get('acme')?.stackName).toBeUndefined();
+  });
+
+  it('waits when another onboarding created it a moment earlier (AlreadyExistsException)', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).rejects(notFound);
+    cfn.on(CreateStackCommand).rejects(Object.assign(new Error('Stack [tessera-account-baseline] already exists'), { name: 'AlreadyExistsException' }));
+    await expect(deploy(baseline())).resolves.toMatchObject({ action: 'WAITING' });
+  });
+
+  it('waits for a create or update in progress, without touching it', async () => {
+    records.set('acme', tenant());
+    for (const status of ['CREATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']) {
+      cfn.on(DescribeStacksCommand).resolves(baselineStack(status));
+      await expect(deploy(baseline())).resolves.toMatchObject({ action: 'WAITING' });
+    }
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
+  });
+
+  it('updates a complete baseline; "No updates are to be performed" is success', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_COMPLETE'));
+    cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('No updates are to be performed.'), { name: 'ValidationError' }));
+    await expect(deploy(baseline())).resolves.toMatchObject({ action: 'UNCHANGED' });
+    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input).toMatchObject({ StackName: 'tessera-account-baseline', TemplateURL: expect.stringMatching(/1\.0\.0\/account-baseline\.template\.json$/) });
+  });
+
+  it('takes a concurrent update that started between describe and update as a wait', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(baselineStack('CREATE_COMPLETE'));
+    cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('Stack:arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-account-baseline/x is in UPDATE_IN_PROGRESS state and can not be updated.'), { name: 'ValidationError' }));
+    await expect(deploy(baseline())).resolves.toMatchObject({ action: 'WAITING' });
+  });
+
+  it('never downgrades a baseline a rolling upgrade already moved to a newer version', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_COMPLETE', '1.10.0'));
+    await expect(deploy(baseline())).resolves.toMatchObject({ action: 'NEWER' });
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+  });
+
+  it('deletes a baseline whose first create rolled back, and asks for a retry', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(baselineStack('ROLLBACK_COMPLETE'));
+    await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/ROLLBACK_COMPLETE from an earlier attempt; deleted it/) });
+    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline' });
+  });
+
+  it('fails, naming the stack and its state, when the baseline needs an operator', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...baselineStack('UPDATE_ROLLBACK_FAILED').Stacks[0], StackStatusReason: 'role in use' }] });
+    await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackFailed', message: expect.stringMatching(/^stack tessera-account-baseline is UPDATE_ROLLBACK_FAILED: role in use/) });
+  });
+
+  it('is ready when complete at the target version or newer', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_COMPLETE', '1.0.0'));
+    await expect(check(baseline())).resolves.toMatchObject({ state: 'COMPLETE', version: '1.0.0' });
+    cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_ROLLBACK_COMPLETE', '2.0.0'));
+    await expect(check(baseline())).resolves.toMatchObject({ state: 'COMPLETE', version: '2.0.0' });
+    expect(records.get('acme')?.stackOutputs).toEqual({});
+  });
+
+  it('updates a baseline another onboarding completed at an older version, and keeps waiting', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(baselineStack('CREATE_COMPLETE', '0.9.0'));
+    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    await expect(check(baseline())).resolves.toMatchObject({ state: 'IN_PROGRESS', action: 'UPDATED' });
+  });
+
+  it('fails when an update to the target version rolled back', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_ROLLBACK_COMPLETE', '0.9.0'));
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [{ LogicalResourceId: 'ExecutionRole', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'policy too large', StackId: 's', StackName: 's', EventId: '1', Timestamp: new Date() }] });
+    await expect(check(baseline())).rejects.toMatchObject({ name: 'StackFailed', message: 'stack tessera-account-baseline is UPDATE_ROLLBACK_COMPLETE at version 0.9.0 (needs 1.0.0): ExecutionRole UPDATE_FAILED: policy too large' });
+  });
+});
+
+describe('Deploy blueprint (tenant stack through the execution role)', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
+
+  it('creates and updates the tenant stack with RoleARN = the execution role and RetainExceptOnCreate', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).rejectsOnce(notFound).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('acme', { blueprint: 'tenant' }));
+    await deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } }));
+    const create = cfn.commandCalls(CreateStackCommand)[0].args[0].input;
+    const update = cfn.commandCalls(UpdateStackCommand)[0].args[0].input;
+    expect(create).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true, ClientRequestToken: 'req-acme-0001-tenant' });
+    expect(update).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true });
+    expect(update.ClientRequestToken).toBeUndefined();
+  });
+
+  it('passes the GPU node sizes to a dedicated tier: the tier\'s while the quota holds a node, 0/0 while it waits', async () => {
+    records.set('ent', tenant({ tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444' }));
+    cfn.on(DescribeStacksCommand).rejects(notFound);
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('ent', { blueprint: 'tenant' }));
+    records.set('ent', tenant({ tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444', gpuCapacity: { state: 'WAITING_FOR_QUOTA', instanceType: 'g5.2xlarge', quotaCode: 'L-DB2E81BA', appliedVcpus: 0, oneNodeVcpus: 8, minSize: 0, desiredSize: 0, checkedAt: 't' } }));
+    await deploy(state('ent', { blueprint: 'tenant' }));
+    const params = cfn.commandCalls(CreateStackCommand).map((c) => Object.fromEntries(c.args[0].input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue])));
+    expect(params[0]).toMatchObject({ TenantId: 'ent', GpuNodesMinSize: '1', GpuNodesDesiredSize: '1' });
+    expect(params[1]).toMatchObject({ GpuNodesMinSize: '0', GpuNodesDesiredSize: '0' });
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.RoleARN).toBe('arn:aws:iam::444444444444:role/TesseraBlueprintExecution');
+  });
+
+  it('passes no GPU parameters to a tier without dedicated compute', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).rejects(notFound);
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('acme', { blueprint: 'tenant' }));
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => p.ParameterKey)).toEqual(['TenantId', 'VpcCidr']);
+  });
+});
+
+describe('Record failure names what a dead stack left behind', async () => {
+  const { handler } = await import('../../../lambdas/lifecycle/record-failure.js');
+  const failure = { ...state(), kind: 'onboard' as const, error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: 'stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied' }) } };
+  const event = (LogicalResourceId: string, ResourceType: string, ResourceStatus: string, PhysicalResourceId?: string, ResourceStatusReason?: string) =>
+    ({ LogicalResourceId, ResourceType, ResourceStatus, PhysicalResourceId, ResourceStatusReason, StackId: 's', StackName: 'tessera-acme', EventId: LogicalResourceId + ResourceStatus, Timestamp: new Date() });
+
+  it('records DELETE_SKIPPED and DELETE_FAILED resources (logical id, type, physical id) in the registry and the event', async () => {
+    // GIVEN a rolled-back create whose events (newest first) show a skipped log group and a vault that could not be deleted
+    records.set('acme', tenant({ currentStep: 'Check blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
+      event('tessera-acme', 'AWS::CloudFormation::Stack', 'ROLLBACK_COMPLETE'),
+      event('Logs', 'AWS::Logs::LogGroup', 'DELETE_SKIPPED', '/tessera/acme/app'),
+      event('Vault', 'AWS::Backup::BackupVault', 'DELETE_FAILED', 'tessera-acme-vault', 'vault not empty'),
+      event('Bucket', 'AWS::S3::Bucket', 'DELETE_COMPLETE', 'tessera-acme-bucket'),
+      event('Vault', 'AWS::Backup::BackupVault', 'CREATE_FAILED', 'tessera-acme-vault', 'denied'),
+      event('Logs', 'AWS::Logs::LogGroup', 'CREATE_COMPLETE', '/tessera/acme/app'),
+    ] });
+    // WHEN
+    const out = await handler(failure);
+    // THEN
+    const leftBehind = [
+      { stack: 'tessera-acme', logicalId: 'Logs', type: 'AWS::Logs::LogGroup', physicalId: '/tessera/acme/app', status: 'DELETE_SKIPPED' },
+      { stack: 'tessera-acme', logicalId: 'Vault', type: 'AWS::Backup::BackupVault', physicalId: 'tessera-acme-vault', status: 'DELETE_FAILED', reason: 'vault not empty' },
+    ];
+    expect(cfn.commandCalls(DescribeStackEventsCommand)[0].args[0].input.StackName).toBe('arn:stack/tessera-acme/1');
+    expect(records.get('acme')?.failure).toMatchObject({ step: 'Check blueprint', leftBehind });
+    expect(records.get('acme')?.failure?.reason).toBe('StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied; left behind: Logs (AWS::Logs::LogGroup) /tessera/acme/app DELETE_SKIPPED; Vault (AWS::Backup::BackupVault) tessera-acme-vault DELETE_FAILED: vault not empty');
+    expect(out.leftBehind).toEqual(leftBehind);
+    const detail = JSON.parse(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!);
+    expect(detail.leftBehind).toEqual(leftBehind);
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE });
+  });
+
+  it('records no leftBehind when the rollback removed everything (RetainExceptOnCreate)', async () => {
+    records.set('acme', tenant({ currentStep: 'Check blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [event('Logs', 'AWS::Logs::LogGroup', 'DELETE_COMPLETE', '/tessera/acme/app')] });
+    const out = await handler(failure);
+    expect(out.leftBehind).toBeUndefined();
+    expect(records.get('acme')?.failure).not.toHaveProperty('leftBehind');
+  });
+
+  it('still deletes the stack and records the failure when the events cannot be read', async () => {
+    records.set('acme', tenant({ currentStep: 'Check blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
+    cfn.on(DescribeStackEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    await expect(handler(failure)).resolves.toMatchObject({ status: 'FAILED' });
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
+  });
+});
