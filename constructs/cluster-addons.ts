@@ -13,11 +13,17 @@ export interface ClusterAddonsProps {
 export class ClusterAddons extends Construct {
   constructor(scope: Construct, id: string, props: ClusterAddonsProps) {
     super(scope, id);
-    new eks.Addon(this, 'VpcCni', {
-      cluster: props.cluster,
-      addonName: 'vpc-cni',
-      configurationValues: { enableNetworkPolicy: 'true', nodeAgent: { enablePolicyEventLogs: 'true' } },
-    });
-    new eks.Addon(this, 'PodIdentityAgent', { cluster: props.cluster, addonName: 'eks-pod-identity-agent' });
+    const addons = [
+      new eks.Addon(this, 'VpcCni', {
+        cluster: props.cluster,
+        addonName: 'vpc-cni',
+        configurationValues: { enableNetworkPolicy: 'true', nodeAgent: { enablePolicyEventLogs: 'true' } },
+      }),
+      new eks.Addon(this, 'PodIdentityAgent', { cluster: props.cluster, addonName: 'eks-pod-identity-agent' }),
+    ];
+    // A new cluster already runs the self-managed vpc-cni (with kube-proxy and CoreDNS); creating the
+    // managed add-on with configuration values over it fails unless conflicts are overwritten.
+    // Source: https://docs.aws.amazon.com/eks/latest/userguide/creating-an-add-on.html (--resolve-conflicts)
+    for (const addon of addons) (addon.node.defaultChild as eks.CfnAddon).resolveConflicts = 'OVERWRITE';
   }
 }

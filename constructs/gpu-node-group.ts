@@ -1,3 +1,4 @@
+import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -35,7 +36,8 @@ export class GpuNodeGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuNodeGroupProps) {
     super(scope, id);
-    if (props.minSize > props.maxSize) {
+    // minSize and desiredSize may be blueprint parameters (tokens): AWS checks those at deploy time.
+    if (!Token.isUnresolved(props.minSize) && props.minSize > props.maxSize) {
       throw new Error(`GpuNodeGroup minSize (${props.minSize}) must not exceed maxSize (${props.maxSize})`);
     }
     this.nodegroup = new eks.Nodegroup(this, 'Nodegroup', {

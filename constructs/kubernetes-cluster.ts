@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
+import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 import type { GpuNodeGroupConfig } from '../lib/config/schema.js';
 import { ClusterAddons } from './cluster-addons.js';
 import { GpuNodeGroup } from './gpu-node-group.js';
@@ -72,8 +73,17 @@ export class KubernetesCluster extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // The cluster's service role, on the service-role path: EKS acts through it (ENIs, load balancers)
+    // while the tenant's account may still be fenced by the quarantine SCP.
+    const clusterRole = new iam.Role(this, 'ClusterRole', {
+      path: SERVICE_ROLE_PATH,
+      assumedBy: new iam.ServicePrincipal('eks.amazonaws.com'),
+      description: `Control plane of EKS cluster ${props.clusterName}`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSClusterPolicy')],
+    });
     this.cluster = new eks.Cluster(this, 'Cluster', {
       clusterName: props.clusterName,
+      role: clusterRole,
       version,
       vpc: props.vpc,
       vpcSubnets: [props.subnets],
@@ -90,11 +100,12 @@ export class KubernetesCluster extends Construct {
     const cfnCluster = this.cluster.node.defaultChild as CfnResource;
     acknowledge(cfnCluster, ['CloudFormation-Validate::W9009'],
       'EncryptionConfig.Resources=["secrets"] is the only value EKS accepts for envelope encryption; the CloudFormation schema merely marks the property deprecated.');
-    acknowledge(this.cluster.role, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]'],
+    acknowledge(clusterRole, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]'],
       'EKS requires its cluster service role to carry the AWS-managed AmazonEKSClusterPolicy; AWS evolves it with the control plane.');
 
     // One node role for both node groups, so its managed policies are reviewed in one place.
     const nodeRole = new iam.Role(this, 'NodeRole', {
+      path: SERVICE_ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `Nodes of EKS cluster ${props.clusterName}`,
       managedPolicies: NODE_MANAGED_POLICIES.map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),

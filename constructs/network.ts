@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
+import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 import { ParameterizedCidr } from './parameterized-cidr.js';
 
 export interface NetworkProps {
@@ -105,6 +106,7 @@ export class Network extends Construct {
 
     // Own role with a managed policy: CDK's default would be an inline policy (IAMNoInlinePolicy).
     const flowLogRole = new iam.Role(this, 'FlowLogRole', {
+      path: SERVICE_ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }),
       description: 'VPC flow logs delivery into the one flow-log log group',
     });

@@ -6,6 +6,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 
+/** Engine of the RBAC users and user group (see the constructor for why it is not "valkey"). */
+export const RBAC_ENGINE = 'redis';
+
 export interface TenantCacheProps {
   /** Prefix of the tenant-scoped ElastiCache user ids (ids are unique per account and region). */
   readonly userIdPrefix: string;
@@ -69,9 +72,12 @@ export class TenantCache extends Construct {
       subnetIds: props.vpc.selectSubnets(props.subnets).subnetIds,
     });
 
-    // RBAC needs a user named "default" in the group; this one is switched off.
+    // A user group must hold a user named "default"; this one is switched off. Users and group use
+    // engine "redis": a group of engine "valkey" may hold only users that authenticate (password or
+    // IAM), and a switched-off default needs neither; Valkey clusters accept "redis" user groups.
+    // Source: https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html
     const defaultUser = new elasticache.CfnUser(this, 'DefaultUser', {
-      engine: 'valkey',
+      engine: RBAC_ENGINE,
       userId: `${props.userIdPrefix}-default`,
       userName: 'default',
       accessString: 'off -@all',
@@ -79,14 +85,14 @@ export class TenantCache extends Construct {
     });
     this.appUserId = `${props.userIdPrefix}-app`;
     this.appUser = new elasticache.CfnUser(this, 'AppUser', {
-      engine: 'valkey',
+      engine: RBAC_ENGINE,
       userId: this.appUserId,
       userName: this.appUserId, // IAM authentication requires userName == userId
       accessString: 'on ~* &* +@all -@dangerous',
       authenticationMode: { Type: 'iam' },
     });
     const userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
-      engine: 'valkey',
+      engine: RBAC_ENGINE,
       userGroupId: `${props.userIdPrefix}-users`,
       userIds: [defaultUser.userId, this.appUser.userId],
     });

@@ -7,8 +7,14 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
+import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 
 export interface TenantDatabaseProps {
+  /**
+   * Prefix of the account-unique names (Backup vault and plan): `<prefix>-database`.
+   * Must carry the tenant id: the workload account hosts many tenants.
+   */
+  readonly namePrefix: string;
   readonly vpc: ec2.IVpc;
   /** Subnets of the instance; must be private. */
   readonly subnets: ec2.SubnetSelection;
@@ -52,6 +58,8 @@ export class TenantDatabase extends Construct {
   readonly endpointAddress: string;
   readonly port: number;
   readonly dbiResourceId: string;
+  /** AWS Backup's role for this database's plan (the tenant key must admit it). */
+  readonly backupRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: TenantDatabaseProps) {
     super(scope, id);
@@ -84,6 +92,7 @@ export class TenantDatabase extends Construct {
     });
 
     const monitoringRole = new iam.Role(this, 'MonitoringRole', {
+      path: SERVICE_ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
       description: 'RDS Enhanced Monitoring publishes OS metrics for the tenant database',
     });
@@ -145,10 +154,12 @@ export class TenantDatabase extends Construct {
     this.dbiResourceId = this.instance.attrDbiResourceId;
 
     const vault = new backup.BackupVault(this, 'BackupVault', {
+      backupVaultName: `${props.namePrefix}-database`,
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const plan = new backup.BackupPlan(this, 'BackupPlan', {
+      backupPlanName: `${props.namePrefix}-database`,
       backupVault: vault,
       backupPlanRules: [
         new backup.BackupPlanRule({
@@ -164,10 +175,18 @@ export class TenantDatabase extends Construct {
         }),
       ],
     });
-    const selection = plan.addSelection('Database', {
+    // Backup's service role, on the service-role path; the tenant key admits it through Backup and RDS.
+    this.backupRole = new iam.Role(this, 'BackupRole', {
+      path: SERVICE_ROLE_PATH,
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      description: 'AWS Backup snapshots of the tenant database',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForBackup')],
+    });
+    plan.addSelection('Database', {
+      role: this.backupRole,
       resources: [backup.BackupResource.fromArn(stack.formatArn({ service: 'rds', resource: 'db', resourceName: this.instance.ref, arnFormat: ArnFormat.COLON_RESOURCE_NAME }))],
     });
-    acknowledge(selection.grantPrincipal as iam.Role, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]'],
+    acknowledge(this.backupRole, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]'],
       'AWS Backup\'s documented service-role policy for taking snapshots of the selected database; AWS keeps it current with the services Backup supports.');
   }
 }

@@ -13,6 +13,18 @@ export interface TenantKeyProps {
   /** ARN of the platform's provisioning role: administers the key, never decrypts. */
   readonly provisioningRoleArn: string;
   /**
+   * ARN of the principal that creates the key and the resources under it: the account's blueprint
+   * execution role (CloudFormation's service role). It administers the key (KMS refuses a key policy
+   * that would lock its creator out of kms:PutKeyPolicy) and uses it only through `deployerServices`.
+   */
+  readonly deployerRoleArn: string;
+  /**
+   * Services that create resources under the key on the deployer's behalf (grants, data keys), e.g.
+   * `backup`, `rds`: the deployer's cryptographic use of the key is allowed only through them
+   * (`kms:ViaService` = `<service>.<region>.amazonaws.com`), never directly.
+   */
+  readonly deployerServices: readonly string[];
+  /**
    * Log-group name prefixes whose log groups CloudWatch Logs may encrypt with the key.
    * @default - no CloudWatch Logs access
    */
@@ -47,6 +59,8 @@ export class TenantKey extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const provisioning = new iam.ArnPrincipal(props.provisioningRoleArn);
+    const deployer = new iam.ArnPrincipal(props.deployerRoleArn);
+    const viaDeployerServices = { 'kms:ViaService': props.deployerServices.map((s) => `${s}.${Aws.REGION}.amazonaws.com`) };
     const users = [...props.keyUserArns, props.breakGlassRoleArn].map((arn) => new iam.ArnPrincipal(arn));
 
     const statements = [
@@ -64,6 +78,29 @@ export class TenantKey extends Construct {
         actions: ['kms:CreateGrant', 'kms:ListGrants', 'kms:RevokeGrant'],
         resources: ['*'],
         conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DeployerAdministers',
+        principals: [deployer],
+        actions: ADMIN_ACTIONS,
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        // What the create handlers of the Backup vault, database, cache and cluster need of the
+        // caller (CloudFormation resource provider schemas): grants for AWS resources, data keys
+        // and decrypt — each only through one of those services, so the deployer never decrypts.
+        sid: 'DeployerCreatesResourcesThroughServices',
+        principals: [deployer],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:RetireGrant'],
+        resources: ['*'],
+        conditions: { StringEquals: viaDeployerServices },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DeployerGrantsToServices',
+        principals: [deployer],
+        actions: ['kms:CreateGrant', 'kms:ListGrants', 'kms:RevokeGrant'],
+        resources: ['*'],
+        conditions: { StringEquals: viaDeployerServices, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }),
       new iam.PolicyStatement({
         sid: 'TenantRolesUseKey',

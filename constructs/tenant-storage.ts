@@ -17,6 +17,12 @@ export interface TenantStorageProps {
   /** ARN of the provisioning role: may manage the bucket's configuration, never its objects. */
   readonly provisioningRoleArn: string;
   /**
+   * ARN of the blueprint execution role (CloudFormation's service role): manages the bucket's
+   * configuration and may list and delete current objects, which the S3 bucket handler lists among
+   * its permissions; it never reads or writes object data.
+   */
+  readonly deployerRoleArn: string;
+  /**
    * Key prefix of uploaded training data, expired after `trainingDataExpiration`.
    * @default 'training-data/'
    */
@@ -35,9 +41,11 @@ export interface TenantStorageProps {
 
 /** Data-plane actions: only tenant roles and break-glass perform them. */
 const OBJECT_ACTIONS = [
-  's3:GetObject*', 's3:PutObject*', 's3:DeleteObject*', 's3:RestoreObject', 's3:ListBucket*',
-  's3:ListMultipartUploadParts', 's3:AbortMultipartUpload', 's3:ReplicateObject', 's3:GetBucketObjectLockConfiguration',
+  's3:GetObject*', 's3:PutObject*', 's3:DeleteObjectVersion*', 's3:DeleteObjectTagging', 's3:RestoreObject', 's3:ListBucketVersions',
+  's3:ListBucketMultipartUploads', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload', 's3:ReplicateObject', 's3:GetBucketObjectLockConfiguration',
 ];
+/** Listing keys and deleting current objects (a delete marker in this versioned bucket): the deployer may too. */
+const LIST_AND_DELETE_ACTIONS = ['s3:ListBucket', 's3:DeleteObject'];
 /** Changing who can reach the data: only provisioning (deploys) and break-glass. */
 const POLICY_ACTIONS = ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketAcl', 's3:PutBucketOwnershipControls', 's3:PutBucketPublicAccessBlock'];
 
@@ -84,12 +92,22 @@ export class TenantStorage extends Construct {
     );
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DenyPolicyChangesToAllButProvisioning',
+        sid: 'DenyListAndDeleteToAllButTenantRolesAndDeployer',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: LIST_AND_DELETE_ACTIONS,
+        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': [...dataPrincipals, props.deployerRoleArn] } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyPolicyChangesToAllButDeployers',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: POLICY_ACTIONS,
         resources: [this.bucket.bucketArn],
-        conditions: { ArnNotLike: { 'aws:PrincipalArn': [props.provisioningRoleArn, props.breakGlassRoleArn] } },
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': [props.provisioningRoleArn, props.deployerRoleArn, props.breakGlassRoleArn] } },
       }),
     );
     this.bucket.addToResourcePolicy(

@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { sageMakerNamePrefix, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
+import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 
 export interface TrainingEventsForwarderProps {
   readonly tenantId: string;
@@ -21,6 +22,7 @@ export class TrainingEventsForwarder extends Construct {
     super(scope, id);
     // Its own role with a managed policy naming the one bus (the target's default role gets an inline policy).
     const role = new iam.Role(this, 'Role', {
+      path: SERVICE_ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }),
       description: 'Tessera: forwards this tenant\'s training events to the platform bus',
     });

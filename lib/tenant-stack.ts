@@ -1,8 +1,10 @@
-import { Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aspects, Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
+import { KEY_USING_SERVICES } from '../constructs/blueprint-execution-role.js';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster.js';
+import { RetainExceptOnCreate } from './retain-except-on-create.js';
 import { platformEventBusArn, TrainingEventsForwarder } from '../constructs/training-events-forwarder.js';
 import { TRAINING_DATA_PREFIX } from './fine-tuning.js';
 import { WORKLOAD_SERVICE_ACCOUNT } from './gpu-scheduling.js';
@@ -72,7 +74,11 @@ export class TenantStack extends Stack {
     Tags.of(this).add(TENANT_ID_TAG, tenantId);
     Tags.of(this).add(TIER_TAG, props.tierName);
 
+    // A create that rolls back leaves no retained resource behind, so the re-run meets no name taken.
+    Aspects.of(this).add(new RetainExceptOnCreate());
+
     const provisioningRoleArn = roleArn(Aws.PARTITION, Aws.ACCOUNT_ID, config.roles.provisioningRoleName);
+    const deployerRoleArn = roleArn(Aws.PARTITION, Aws.ACCOUNT_ID, config.roles.blueprintExecutionRoleName);
     const logPrefix = tenantLogGroupPrefix(tenantId);
     const clusterName = dedicatedClusterName(tenantId);
 
@@ -94,6 +100,8 @@ export class TenantStack extends Stack {
       keyUserArns: roles.tenantUseRoles.map((r) => r.roleArn),
       breakGlassRoleArn: roles.breakGlass.roleArn,
       provisioningRoleArn,
+      deployerRoleArn,
+      deployerServices: KEY_USING_SERVICES,
       logGroupPrefixes: [logPrefix, `/aws/eks/${clusterName}/`],
     });
     for (const role of roles.roleResources) key.node.defaultChild?.node.addDependency(role);
@@ -118,6 +126,7 @@ export class TenantStack extends Stack {
       tenantRoleArns: roles.tenantUseRoles.map((r) => r.roleArn),
       breakGlassRoleArn: roles.breakGlass.roleArn,
       provisioningRoleArn,
+      deployerRoleArn,
     });
 
     let cluster: KubernetesCluster | undefined;
@@ -129,7 +138,7 @@ export class TenantStack extends Stack {
         subnets: network.computeSubnets,
         encryptionKey: key.key,
         systemNodes: tier.compute.systemNodes,
-        gpu: tier.compute.gpu,
+        gpu: { ...tier.compute.gpu, ...this.gpuScalingParameters(tier.compute.gpu) },
         adminRoleArns: [roles.admin.roleArn],
       });
       key.allowServiceRole('EksClusterRoleEncryptsSecrets', cluster.cluster.role, ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant']);
@@ -146,6 +155,7 @@ export class TenantStack extends Stack {
     if (tier.compute.mode === 'shared') peers.push(ec2.Peer.ipv4(config.platformNetwork.cidr));
 
     const database = new TenantDatabase(this, 'Database', {
+      namePrefix: `tessera-${tenantId}`,
       vpc: network.vpc,
       subnets: network.dataSubnets,
       encryptionKey: key.key,
@@ -158,6 +168,12 @@ export class TenantStack extends Stack {
       port: tier.database.port,
       allowedPeers: peers,
     });
+
+    // Backup's own calls for the key, made only through Backup and RDS (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html).
+    key.allowServiceRole('BackupRoleThroughBackup', database.backupRole, ['kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+      { StringEquals: { 'kms:ViaService': ['backup', 'rds'].map((s) => `${s}.${Aws.REGION}.amazonaws.com`) } });
+    key.allowServiceRole('BackupRoleGrantsThroughBackup', database.backupRole, ['kms:CreateGrant'],
+      { StringEquals: { 'kms:ViaService': ['backup', 'rds'].map((s) => `${s}.${Aws.REGION}.amazonaws.com`) }, Bool: { 'kms:GrantIsForAWSResource': 'true' } });
 
     const cache = new TenantCache(this, 'Cache', {
       userIdPrefix: `tessera-${tenantId}`,
@@ -214,5 +230,22 @@ export class TenantStack extends Stack {
     for (const [name, value] of Object.entries(outputs)) {
       if (value !== undefined) new CfnOutput(this, name, { value });
     }
+  }
+
+  /**
+   * The GPU node group's minimum and desired size as blueprint parameters (defaults: the tier's), so
+   * the onboarding can start the group at 0 while the account's GPU vCPU quota is below one node
+   * and scale it up by a stack update once AWS raises the quota.
+   */
+  private gpuScalingParameters(gpu: { minSize: number; maxSize: number; desiredSize?: number }): { minSize: number; desiredSize: number } {
+    const minSize = new CfnParameter(this, 'GpuNodesMinSize', {
+      type: 'Number', default: gpu.minSize, minValue: 0, maxValue: gpu.maxSize,
+      description: `Minimum GPU nodes (0 while the account's GPU vCPU quota cannot hold one node); at most ${gpu.maxSize}`,
+    });
+    const desiredSize = new CfnParameter(this, 'GpuNodesDesiredSize', {
+      type: 'Number', default: gpu.desiredSize ?? gpu.minSize, minValue: 0, maxValue: gpu.maxSize,
+      description: `Desired GPU nodes, between GpuNodesMinSize and ${gpu.maxSize}`,
+    });
+    return { minSize: minSize.valueAsNumber, desiredSize: desiredSize.valueAsNumber };
   }
 }

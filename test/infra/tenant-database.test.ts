@@ -9,7 +9,7 @@ function build(overrides: Partial<TenantDatabaseProps> = {}) {
   const stack = newStack();
   const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   new TenantDatabase(stack, 'Database', {
-    vpc, subnets: { subnetGroupName: 'data' }, encryptionKey: new kms.Key(stack, 'TenantKey'),
+    namePrefix: 'tessera-acme', vpc, subnets: { subnetGroupName: 'data' }, encryptionKey: new kms.Key(stack, 'TenantKey'),
     engineMajorVersion: '17', instanceClass: 'db.m7g.large', allocatedStorageGiB: 100, maxAllocatedStorageGiB: 500,
     multiAz: true, backupRetentionDays: 14, port: 5438, allowedPeers: [ec2.Peer.ipv4('10.0.0.0/16')],
     ...overrides,
@@ -44,9 +44,14 @@ describe('TenantDatabase', () => {
     build({ multiAz: false, backupRetentionDays: 7 }).hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false, BackupRetentionPeriod: 7 });
   });
 
-  it('is in an AWS Backup plan whose vault uses the tenant key', () => {
+  it('is in an AWS Backup plan whose vault uses the tenant key, both named after the tenant, run by a service role on the service-role path', () => {
     const t = build();
-    t.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: tenantKeyArn });
+    t.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: tenantKeyArn, BackupVaultName: 'tessera-acme-database' });
+    t.hasResourceProperties('AWS::Backup::BackupPlan', { BackupPlan: Match.objectLike({ BackupPlanName: 'tessera-acme-database' }) });
+    t.hasResourceProperties('AWS::IAM::Role', {
+      Path: '/tessera/service-role/',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'backup.amazonaws.com' } })], Version: '2012-10-17' },
+    });
     const [selection] = Object.values(t.findResources('AWS::Backup::BackupSelection')) as any[];
     const selected = JSON.stringify(selection.Properties.BackupSelection.Resources);
     expect(selected).toMatch(/:db:/);

@@ -15,6 +15,8 @@ function keyPolicyStatements() {
     keyUserArns: [ROLE('tessera-acme-workload'), ROLE('tessera-acme-admin')],
     breakGlassRoleArn: ROLE('tessera-acme-break-glass'),
     provisioningRoleArn: ROLE('TesseraProvisioning'),
+    deployerRoleArn: ROLE('TesseraBlueprintExecution'),
+    deployerServices: ['backup', 'rds'],
     logGroupPrefixes: ['/tessera/acme'],
     pendingWindow: Duration.days(14),
   });
@@ -28,15 +30,15 @@ describe('TenantKey', () => {
     const { t } = keyPolicyStatements();
     t.hasResource('AWS::KMS::Key', {
       Properties: Match.objectLike({ EnableKeyRotation: true, PendingWindowInDays: 14 }),
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'Retain', // a blueprint turns it into RetainExceptOnCreate (lib/retain-except-on-create.ts)
       UpdateReplacePolicy: 'Retain',
     });
     t.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/tessera/acme' });
   });
 
-  it('grants encrypt/decrypt only to the tenant roles and break-glass', () => {
+  it('grants encrypt/decrypt without a service condition only to the tenant roles and break-glass', () => {
     const { statements } = keyPolicyStatements();
-    const decrypting = statements.filter((s) => [s.Action].flat().some((a: string) => a === 'kms:Decrypt' || a === 'kms:Decrypt*'));
+    const decrypting = statements.filter((s) => !s.Condition?.StringEquals?.['kms:ViaService'] && [s.Action].flat().some((a: string) => a === 'kms:Decrypt' || a === 'kms:Decrypt*'));
     const principals = decrypting.flatMap((s) => [s.Principal.AWS ?? s.Principal.Service].flat());
     expect(principals.sort()).toEqual(
       [ROLE('tessera-acme-admin'), ROLE('tessera-acme-break-glass'), ROLE('tessera-acme-workload'), { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }].sort(),
@@ -51,6 +53,19 @@ describe('TenantKey', () => {
     expect(actions.filter((a: string) => /Decrypt|Encrypt|GenerateDataKey|ReEncrypt|kms:\*/.test(a))).toEqual([]);
     const grants = provisioning.find((s) => [s.Action].flat().includes('kms:CreateGrant'));
     expect(grants?.Condition).toEqual({ Bool: { 'kms:GrantIsForAWSResource': 'true' } });
+  });
+
+  it('lets the blueprint execution role administer (PutKeyPolicy: KMS\'s lockout check) and use the key only through the services that create resources under it', () => {
+    const { statements } = keyPolicyStatements();
+    const deployer = statements.filter((s) => s.Principal.AWS === ROLE('TesseraBlueprintExecution'));
+    const admin = deployer.find((s) => s.Sid === 'DeployerAdministers');
+    expect(admin?.Condition).toBeUndefined();
+    expect([admin?.Action].flat()).toEqual(expect.arrayContaining(['kms:Put*', 'kms:Describe*', 'kms:ScheduleKeyDeletion']));
+    const via = { 'kms:ViaService': [{ 'Fn::Join': ['', ['backup.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }, { 'Fn::Join': ['', ['rds.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }] };
+    const crypto = deployer.filter((s) => [s.Action].flat().some((a: string) => /Decrypt|Encrypt|GenerateDataKey|ReEncrypt|Grant/.test(a)));
+    expect(crypto.map((s) => s.Sid).sort()).toEqual(['DeployerCreatesResourcesThroughServices', 'DeployerGrantsToServices']);
+    for (const s of crypto) expect(s.Condition.StringEquals).toEqual(via);
+    expect(crypto.find((s) => s.Sid === 'DeployerGrantsToServices')?.Condition.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
   });
 
   it('does not trust the account root (no IAM-policy-only access)', () => {

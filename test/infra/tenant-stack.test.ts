@@ -26,7 +26,8 @@ function tagsOf(resource: { Properties?: { Tags?: unknown } }): Record<string, u
 describe.each(['starter', 'professional', 'enterprise'])('TenantStack %s', (tier) => {
   it('is parameterised by tenant id and VPC range, with no bootstrap parameter and no assets', () => {
     const template = t(tier);
-    expect(Object.keys(template.toJSON().Parameters)).toEqual(['TenantId', 'VpcCidr']);
+    const gpu = tier === 'enterprise' ? ['GpuNodesMinSize', 'GpuNodesDesiredSize'] : [];
+    expect(Object.keys(template.toJSON().Parameters)).toEqual(['TenantId', 'VpcCidr', ...gpu]);
     template.hasParameter('TenantId', { AllowedPattern: Match.stringLikeRegexp('a-z0-9-') });
     template.resourceCountIs('AWS::Lambda::Function', 0);
     template.resourceCountIs('AWS::CloudFormation::CustomResource', 0);
@@ -45,13 +46,15 @@ describe.each(['starter', 'professional', 'enterprise'])('TenantStack %s', (tier
     }
   });
 
-  it('keeps the data stores: key, buckets and logs retained; database and cache snapshotted', () => {
+  it('keeps the data stores: key, buckets and logs retained except when their own create rolls back; database and cache snapshotted', () => {
     const template = t(tier);
     for (const type of ['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::Backup::BackupVault']) {
       const all = Object.values(template.findResources(type));
       expect(all.length, type).toBeGreaterThan(0);
-      for (const r of all) expect(r.DeletionPolicy, type).toBe('Retain');
+      for (const r of all) expect(r.DeletionPolicy, type).toBe('RetainExceptOnCreate');
     }
+    // Nothing is left on plain Retain: a rolled-back first create would leave it behind and block the re-run.
+    expect(Object.values(template.toJSON().Resources).filter((r: any) => r.DeletionPolicy === 'Retain')).toEqual([]);
     template.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot' });
     template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Snapshot' });
   });
@@ -101,7 +104,9 @@ describe('TenantStack sizing by tier', () => {
   it('enterprise: dedicated private cluster with a GPU node group, Pod Identity for the workload role', () => {
     const ent = t('enterprise');
     ent.hasResourceProperties('AWS::EKS::Cluster', { ResourcesVpcConfig: Match.objectLike({ EndpointPublicAccess: false }) });
-    ent.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'BOTTLEROCKET_x86_64_NVIDIA', InstanceTypes: ['g5.2xlarge', 'g5.4xlarge', 'p4d.24xlarge'], DiskSize: 200, ScalingConfig: { MinSize: 1, MaxSize: 5, DesiredSize: 1 } });
+    ent.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'BOTTLEROCKET_x86_64_NVIDIA', InstanceTypes: ['g5.2xlarge', 'g5.4xlarge', 'p4d.24xlarge'], DiskSize: 200, ScalingConfig: { MinSize: { Ref: 'GpuNodesMinSize' }, MaxSize: 5, DesiredSize: { Ref: 'GpuNodesDesiredSize' } } });
+    ent.hasParameter('GpuNodesMinSize', { Type: 'Number', Default: 1, MinValue: 0, MaxValue: 5 });
+    ent.hasParameter('GpuNodesDesiredSize', { Type: 'Number', Default: 1, MinValue: 0, MaxValue: 5 });
     ent.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { ServiceAccount: 'workload', Namespace: { 'Fn::Join': ['', ['tenant-', { Ref: 'TenantId' }]] } });
     ent.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, BackupRetentionPeriod: 35 });
   });
@@ -114,6 +119,30 @@ describe('TenantStack sizing by tier', () => {
         expect(s.Condition, s.Sid).toEqual({ StringEquals: { 'aws:PrincipalTag/kubernetes-namespace': { 'Fn::Join': ['', ['tenant-', { Ref: 'TenantId' }]] } } });
       }
     }
+  });
+
+  it('puts every AWS service role on the service-role path (the quarantine SCP admits only those), and no tenant role', () => {
+    for (const tier of ['starter', 'professional', 'enterprise']) {
+      const roles = Object.entries(t(tier).findResources('AWS::IAM::Role')) as Array<[string, any]>;
+      for (const [id, role] of roles) {
+        const services = role.Properties.AssumeRolePolicyDocument.Statement.map((st: any) => st.Principal?.Service).filter(Boolean);
+        const awsServiceRole = services.length > 0 && !services.includes('pods.eks.amazonaws.com') && !services.includes('sagemaker.amazonaws.com');
+        expect(role.Properties.Path, `${tier} ${id}`).toBe(awsServiceRole ? '/tessera/service-role/' : undefined);
+      }
+    }
+  });
+
+  it('uses Valkey RBAC the way ElastiCache allows: redis-engine group and users, the switched-off default user password-less', () => {
+    const users = Object.values(t('starter').findResources('AWS::ElastiCache::User')) as any[];
+    expect(users.map((u) => u.Properties.Engine)).toEqual(['redis', 'redis']);
+    t('starter').hasResourceProperties('AWS::ElastiCache::UserGroup', { Engine: 'redis' });
+    t('starter').hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { Engine: 'valkey' });
+  });
+
+  it('overwrites conflicts when it installs managed add-ons over the self-managed ones of a new cluster', () => {
+    const addons = Object.values(t('enterprise').findResources('AWS::EKS::Addon')) as any[];
+    expect(addons.length).toBe(2);
+    for (const a of addons) expect(a.Properties.ResolveConflicts, a.Properties.AddonName).toBe('OVERWRITE');
   });
 
   it('the key trusts the tenant roles by name and is created after them', () => {

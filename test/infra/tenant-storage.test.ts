@@ -15,6 +15,7 @@ function build() {
     tenantRoleArns: [ROLE('tessera-acme-workload'), ROLE('tessera-acme-admin')],
     breakGlassRoleArn: ROLE('tessera-acme-break-glass'),
     provisioningRoleArn: ROLE('TesseraProvisioning'),
+    deployerRoleArn: ROLE('TesseraBlueprintExecution'),
     trainingDataExpiration: Duration.days(60),
   });
   return template(stack);
@@ -57,12 +58,18 @@ describe('TenantStorage', () => {
     const tenantPolicy = policies.find((s) => s.some((x) => x.Sid === 'DenyObjectAccessToAllButTenantRoles'))!;
     const deny = tenantPolicy.find((x) => x.Sid === 'DenyObjectAccessToAllButTenantRoles');
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
-    expect(deny.Action).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject*', 's3:DeleteObject*', 's3:ListBucket*']));
+    expect(deny.Action).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject*', 's3:DeleteObjectVersion*', 's3:ListBucketVersions']));
     expect(deny.Condition.ArnNotLike['aws:PrincipalArn'].sort()).toEqual(
       [ROLE('tessera-acme-workload'), ROLE('tessera-acme-admin'), ROLE('tessera-acme-break-glass')].sort(),
     );
-    const policyChange = tenantPolicy.find((x) => x.Sid === 'DenyPolicyChangesToAllButProvisioning');
-    expect(policyChange.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([ROLE('TesseraProvisioning'), ROLE('tessera-acme-break-glass')]);
+    // CloudFormation's bucket handler lists s3:ListBucket and s3:DeleteObject: the deployer may do those two, never read or write data.
+    const listAndDelete = tenantPolicy.find((x) => x.Sid === 'DenyListAndDeleteToAllButTenantRolesAndDeployer');
+    expect([...listAndDelete.Action].sort()).toEqual(['s3:DeleteObject', 's3:ListBucket']);
+    expect(listAndDelete.Condition.ArnNotLike['aws:PrincipalArn'].sort()).toEqual(
+      [ROLE('tessera-acme-workload'), ROLE('tessera-acme-admin'), ROLE('tessera-acme-break-glass'), ROLE('TesseraBlueprintExecution')].sort(),
+    );
+    const policyChange = tenantPolicy.find((x) => x.Sid === 'DenyPolicyChangesToAllButDeployers');
+    expect(policyChange.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([ROLE('TesseraProvisioning'), ROLE('TesseraBlueprintExecution'), ROLE('tessera-acme-break-glass')]);
     expect(tenantPolicy.some((x) => x.Effect === 'Deny' && x.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);
     expect(tenantPolicy.some((x) => x.Effect === 'Deny' && x.Condition?.NumericLessThan?.['s3:TlsVersion'] === 1.2)).toBe(true);
   });
@@ -70,7 +77,7 @@ describe('TenantStorage', () => {
   it('rejects a training prefix that is not a folder', () => {
     const stack = newStack();
     expect(() => new TenantStorage(stack, 'S', {
-      encryptionKey: new kms.Key(stack, 'K'), tenantRoleArns: [], breakGlassRoleArn: ROLE('b'), provisioningRoleArn: ROLE('p'), trainingDataPrefix: 'training',
+      encryptionKey: new kms.Key(stack, 'K'), tenantRoleArns: [], breakGlassRoleArn: ROLE('b'), provisioningRoleArn: ROLE('p'), deployerRoleArn: ROLE('d'), trainingDataPrefix: 'training',
     })).toThrow(/trainingDataPrefix must end with "\/", got "training"/);
   });
 });
