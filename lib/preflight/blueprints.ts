@@ -1,0 +1,117 @@
+/**
+ * Builds the Tessera app in-process (no Lambda bundling, no full app synth: seconds) and hands the
+ * preflight what it checks: every tier blueprint, every namespace blueprint, the account baseline
+ * template, and the namespace deployer role (the CloudFormation service role of namespace
+ * blueprints, defined in constructs/shared-cluster.ts inside the platform stack).
+ */
+import { App, CfnResource, Stack, type Stage } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cdkJsonContext } from '../cdk-json-context.js';
+import type { PlatformConfig, TierConfig } from '../config/schema.js';
+import { buildTesseraApp } from '../tessera-app.js';
+import type { CfnTemplate } from './cfn-template.js';
+
+/** Construct id of the account baseline stack in the Blueprints stage (decision 1 of the issue 9 plan). */
+export const ACCOUNT_BASELINE_STACK_ID = 'TesseraAccountBaseline';
+
+export interface TierBlueprints {
+  readonly tierName: string;
+  readonly tier: TierConfig;
+  /** The tier blueprint (`<tier>.template.json`). */
+  readonly tenant: CfnTemplate;
+  /** The namespace blueprint (`<tier>-namespace.template.json`), shared-compute tiers only. */
+  readonly namespace?: CfnTemplate;
+}
+
+export interface NamespaceDeployer {
+  /** Logical id of the role in the platform template. */
+  readonly roleLogicalId: string;
+  /**
+   * A template holding the role, the managed policies attached to it and every resource their
+   * documents refer to, exactly as in the platform stack (unresolved), to be instantiated for the
+   * platform account with stack name `TesseraPlatform`.
+   */
+  readonly template: CfnTemplate;
+}
+
+export interface LoadedBlueprints {
+  readonly config: PlatformConfig;
+  readonly tiers: TierBlueprints[];
+  /** The account baseline template, or undefined while the Blueprints stage has no `TesseraAccountBaseline` stack. */
+  readonly baseline?: CfnTemplate;
+  readonly namespaceDeployer?: NamespaceDeployer;
+  /** Milliseconds the build took. */
+  readonly buildMs: number;
+}
+
+/** Builds the blueprints of `config`: one App, `aws:cdk:bundling-stacks: []`, a throwaway outdir. */
+export function loadBlueprints(config: PlatformConfig, blueprintVersion = '0.0.0-preflight'): LoadedBlueprints {
+  const started = Date.now();
+  const app = new App({
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
+    outdir: mkdtempSync(join(tmpdir(), 'tessera-preflight-')),
+  });
+  const built = buildTesseraApp(app, config, blueprintVersion);
+  const assembly = built.blueprintStage.synth();
+  const templateOf = (stack: Stack) => assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
+  const tiers = Object.entries(config.tiers).map(([tierName, tier]) => ({
+    tierName,
+    tier,
+    tenant: templateOf(built.blueprints[tierName]),
+    namespace: built.namespaceBlueprints[tierName] ? templateOf(built.namespaceBlueprints[tierName]) : undefined,
+  }));
+  const baselineStack = findBaseline(built.blueprintStage);
+  return {
+    config,
+    tiers,
+    baseline: baselineStack ? templateOf(baselineStack) : undefined,
+    namespaceDeployer: namespaceDeployerOf(built.platform),
+    buildMs: Date.now() - started,
+  };
+}
+
+function findBaseline(stage: Stage): Stack | undefined {
+  const child = stage.node.tryFindChild(ACCOUNT_BASELINE_STACK_ID);
+  return child && Stack.isStack(child) ? child : undefined;
+}
+
+/** The CloudFormation JSON of one L1 resource, resolved against its stack (tokens → Ref/GetAtt). */
+function cfnJson(resource: CfnResource): Record<string, unknown> {
+  // `_toCloudFormation` is how a stack renders its resources; calling it on the few resources the
+  // deployer needs avoids synthesizing (and nag-validating) the whole platform stack.
+  const rendered = (resource as unknown as { _toCloudFormation(): { Resources: Record<string, unknown> } })._toCloudFormation();
+  const resolved = Stack.of(resource).resolve(rendered) as { Resources: Record<string, Record<string, unknown>> };
+  return Object.values(resolved.Resources)[0];
+}
+
+/**
+ * The namespace deployer role of the platform stack with its managed policies and the resources
+ * their documents name (the shared cluster, the kubectl provider function).
+ */
+function namespaceDeployerOf(platform: Stack): NamespaceDeployer | undefined {
+  const role = platform.node.findAll().find((c): c is iam.Role => c instanceof iam.Role && c.node.id === 'NamespaceDeployerRole');
+  if (!role) return undefined;
+  const cfnResources = platform.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c));
+  const byLogicalId = new Map(cfnResources.map((r) => [platform.resolve(r.logicalId) as string, r]));
+  const roleLogicalId = platform.resolve((role.node.defaultChild as CfnResource).logicalId) as string;
+  const resources: Record<string, Record<string, unknown>> = { [roleLogicalId]: cfnJson(role.node.defaultChild as CfnResource) };
+  // Managed policies whose Roles name the deployer role.
+  for (const r of cfnResources) {
+    if (r.cfnResourceType !== 'AWS::IAM::ManagedPolicy') continue;
+    const json = cfnJson(r);
+    if (JSON.stringify((json.Properties as Record<string, unknown>)?.Roles ?? []).includes(`"${roleLogicalId}"`)) {
+      resources[platform.resolve(r.logicalId) as string] = json;
+    }
+  }
+  // Resources the documents refer to, one level deep (their names and ARNs are all that is needed).
+  const referenced = new Set<string>();
+  for (const json of Object.values(resources)) JSON.stringify(json).replace(/"(?:Ref|Fn::GetAtt)":\s*(?:\["|")([A-Za-z0-9]+)"/g, (_m, id: string) => (referenced.add(id), ''));
+  for (const id of referenced) {
+    const r = byLogicalId.get(id);
+    if (r && !resources[id]) resources[id] = cfnJson(r);
+  }
+  return { roleLogicalId, template: { Resources: resources } as unknown as CfnTemplate };
+}

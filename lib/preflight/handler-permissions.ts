@@ -1,0 +1,262 @@
+/**
+ * Handler permissions: for every resource of an instantiated blueprint and each of its create,
+ * update and delete handlers, every IAM action the provider schema lists is evaluated for the
+ * deploying principal, with the identity policies it has, the resource policies of the template
+ * (key policy for kms actions on the tenant key, bucket policy for s3 actions on the tenant
+ * buckets) and the SCPs in force at the *Deploy blueprint* step.
+ *
+ * Modelling assumptions (each also in the preflight's "cannot see" list):
+ * - Resource ARN per action: the ARNs of the resource itself and of the template resources it
+ *   refers to whose type the action takes (Service Authorization Reference); tagging actions only on
+ *   the resource itself; `*` for actions without a resource type.
+ * - kms actions: on the keys the resource refers to (KmsKeyId, KeyArn, EncryptionConfig…). A kms
+ *   action listed by a handler whose resource names no key is "not exercised". kms actions of
+ *   another service's handler are calls that service makes for the deployer: kms:ViaService =
+ *   `<service>.<region>.amazonaws.com`, aws:ViaAWSService = true, kms:GrantIsForAWSResource = true
+ *   (CreateGrant). Direct calls (the key's own handler) carry aws:ViaAWSService = false.
+ * - iam:PassRole / GetRole / ListAttachedRolePolicies: on each role the resource refers to
+ *   (RoleArn, NodeRole, MonitoringRoleArn, IamRoleArn, DeliverLogsPermissionArn…), with
+ *   iam:PassedToService = the service principal that role trusts; not exercised without a role.
+ * - iam:CreateServiceLinkedRole: on the service's service-linked role, iam:AWSServiceName from
+ *   SERVICE_LINKED_ROLES.
+ * - Actions a handler lists for a feature the resource leaves off (S3 metadata tables, Firehose log
+ *   delivery, EKS Auto Mode instance profiles…) are "not exercised" (FEATURE_GATED).
+ * - Strings that are not IAM actions (e.g. `s3:REST.PUT.OBJECT`) are counted as "not an action".
+ * - aws:RequestedRegion is the stack's region, us-east-1 for IAM (a global service).
+ */
+import type { SimulationIdentityPolicy, SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
+import { trustedServices } from './identity.js';
+import { actionInfo, evaluate, fillArnTemplate, type PolicyJson } from './iam-eval.js';
+import type { InstantiatedResource, InstantiatedTemplate } from './instantiate.js';
+import { HANDLERS, type HandlerName, type ProviderSchemas } from './provider-schemas.js';
+import { TYPES } from './resource-types.js';
+
+export type CheckOutcome = 'allowed' | 'denied' | 'not-exercised' | 'not-an-action';
+
+export interface PermissionCheck {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly handler: HandlerName;
+  readonly action: string;
+  /** The evaluated resource ARN (or `*`); empty when not evaluated. */
+  readonly resource: string;
+  readonly outcome: CheckOutcome;
+  /** Why not exercised / which layer denied / the simulator's words. */
+  readonly detail: string;
+}
+
+export interface Deployer {
+  readonly principalArn: string;
+  readonly identityPolicies: SimulationIdentityPolicy[];
+}
+
+/** Service-linked roles that handlers create on first use: service name → role name. */
+export const SERVICE_LINKED_ROLES: Record<string, { service: string; roleName: string }> = {
+  'AWS::RDS::DBInstance': { service: 'rds.amazonaws.com', roleName: 'AWSServiceRoleForRDS' },
+  'AWS::RDS::DBSubnetGroup': { service: 'rds.amazonaws.com', roleName: 'AWSServiceRoleForRDS' },
+  'AWS::RDS::DBParameterGroup': { service: 'rds.amazonaws.com', roleName: 'AWSServiceRoleForRDS' },
+  'AWS::ElastiCache::ReplicationGroup': { service: 'elasticache.amazonaws.com', roleName: 'AWSServiceRoleForElastiCache' },
+  'AWS::EKS::Cluster': { service: 'eks.amazonaws.com', roleName: 'AWSServiceRoleForAmazonEKS' },
+  'AWS::EKS::Nodegroup': { service: 'eks-nodegroup.amazonaws.com', roleName: 'AWSServiceRoleForAmazonEKSNodegroup' },
+  'AWS::Backup::BackupSelection': { service: 'backup.amazonaws.com', roleName: 'AWSServiceRoleForBackup' },
+  'AWS::EC2::FlowLog': { service: 'vpc-flow-logs.amazonaws.com', roleName: 'AWSServiceRoleForVPCFlowLogs' },
+};
+
+/** Handler actions used only by a feature the resource may leave off: (type, action pattern) → is the feature on? */
+const FEATURE_GATED: Array<{ type: string; action: RegExp; feature: string; on: (p: Record<string, unknown>) => boolean }> = [
+  { type: 'AWS::S3::Bucket', action: /^s3tables:/, feature: 'S3 metadata tables', on: (p) => p.MetadataTableConfiguration !== undefined || p.MetadataConfiguration !== undefined },
+  { type: 'AWS::S3::Bucket', action: /^iam:PassRole$/, feature: 'replication', on: (p) => p.ReplicationConfiguration !== undefined },
+  { type: 'AWS::ElastiCache::ReplicationGroup', action: /^firehose:/, feature: 'log delivery to Firehose', on: (p) => JSON.stringify(p.LogDeliveryConfigurations ?? []).includes('kinesis-firehose') },
+  { type: 'AWS::ElastiCache::ReplicationGroup', action: /^s3:GetObject$/, feature: 'seeding from an S3 snapshot', on: (p) => p.SnapshotArns !== undefined },
+  { type: 'AWS::Logs::LogGroup', action: /^firehose:/, feature: 'Firehose delivery', on: () => false },
+  { type: 'AWS::EC2::FlowLog', action: /^s3:/, feature: 'flow logs to S3', on: (p) => p.LogDestinationType === 's3' },
+  { type: 'AWS::RDS::DBInstance', action: /^secretsmanager:/, feature: 'RDS-managed master password', on: (p) => p.ManageMasterUserPassword === true || p.ManageMasterUserPassword === 'true' },
+  { type: 'AWS::EKS::Cluster', action: /^iam:.*InstanceProfile/, feature: 'EKS Auto Mode', on: (p) => JSON.stringify(p.ComputeConfig ?? {}).includes('"Enabled":true') },
+  { type: 'AWS::EC2::VPCEndpoint', action: /^vpce:AllowMultiRegion$/, feature: 'cross-Region endpoints', on: (p) => p.ServiceRegion !== undefined },
+];
+
+const TAGGING = /:(CreateTags|DeleteTags|TagResource|UntagResource|AddTagsToResource|RemoveTagsFromResource|ListTagsForResource|Tag[A-Z]\w*|Untag[A-Z]\w*)$/;
+const ROLE_ACTIONS = new Set(['iam:passrole', 'iam:getrole', 'iam:listattachedrolepolicies']);
+/** Services whose API is global (IAM requests are signed for us-east-1). */
+const GLOBAL_SERVICES = new Set(['iam', 'organizations', 'sts', 'cloudfront', 'route53']);
+
+export interface CheckOptions {
+  readonly inst: InstantiatedTemplate;
+  readonly schemas: ProviderSchemas;
+  readonly deployer: Deployer;
+  readonly scps: SimulationOrgPolicies[];
+  /** Organization id for aws:PrincipalOrgID. */
+  readonly organizationId: string;
+  /** Permissions CloudFormation itself needs for the stack (e.g. ssm:GetParameters for SSM-typed parameters). */
+  readonly stackLevel?: Array<{ action: string; resource: string }>;
+}
+
+/** Every handler permission of every resource of `opts.inst`, evaluated. */
+export async function checkHandlerPermissions(opts: CheckOptions): Promise<PermissionCheck[]> {
+  const out: PermissionCheck[] = [];
+  const { inst } = opts;
+  for (const { action, resource } of opts.stackLevel ?? []) {
+    const r = await evaluateOne(opts, action, resource, context(opts, action, undefined, undefined));
+    out.push({ logicalId: '(stack)', type: 'AWS::CloudFormation::Stack', handler: 'create', action, resource, outcome: r.outcome, detail: r.detail });
+  }
+  for (const res of Object.values(inst.resources)) {
+    const handlerActions: Array<[HandlerName, string[]]> = res.type.startsWith('Custom::')
+      ? HANDLERS.map((h) => [h, ['lambda:InvokeFunction']])
+      : HANDLERS.map((h) => [h, opts.schemas.permissions(res.type, h)]);
+    for (const [handler, actions] of handlerActions) {
+      for (const action of actions) out.push(...(await checkAction(opts, res, handler, action)));
+    }
+  }
+  return out;
+}
+
+async function checkAction(opts: CheckOptions, res: InstantiatedResource, handler: HandlerName, action: string): Promise<PermissionCheck[]> {
+  const base = { logicalId: res.logicalId, type: res.type, handler, action };
+  const info = await actionInfo(action);
+  if (!info.exists) return [{ ...base, resource: '', outcome: 'not-an-action', detail: 'not an action of the Service Authorization Reference' }];
+  const targets = await targetsOf(opts, res, action);
+  if (typeof targets === 'string') return [{ ...base, resource: '', outcome: 'not-exercised', detail: targets }];
+  const checks: PermissionCheck[] = [];
+  for (const t of targets) {
+    const r = await evaluateOne(opts, action, t.arn, context(opts, action, res, t.passedTo), { res, handler });
+    checks.push({ ...base, resource: t.arn, outcome: r.outcome, detail: r.detail });
+  }
+  return checks;
+}
+
+/** The ARNs an action acts on for `res`, or the reason it is not exercised. */
+async function targetsOf(opts: CheckOptions, res: InstantiatedResource, action: string): Promise<Array<{ arn: string; passedTo?: string }> | string> {
+  const { inst } = opts;
+  const [service] = action.split(':');
+  const lower = action.toLowerCase();
+  const gate = FEATURE_GATED.find((g) => g.type === res.type && g.action.test(action));
+  if (gate && !gate.on(res.props)) return `${gate.feature} is off`;
+  const info = await actionInfo(action);
+  if (info.resourceTypes.length === 0) return [{ arn: '*' }];
+  const refs = inst.referencesOf(res.logicalId).map((id) => inst.resources[id]);
+  const literalArns = collectStrings(res.props).filter((s) => s.startsWith('arn:') && !inst.lookup(s));
+  const special = specialTargets(res, action, refs, info.resourceTypes.map((t) => t.name));
+  if (special) return special;
+
+  if (service === 'kms' && TYPES[res.type]?.service !== 'kms') {
+    const keys = refs.filter((r) => r.type === 'AWS::KMS::Key').map((r) => ({ arn: r.arn }));
+    const external = literalArns.filter((a) => /^arn:[^:]+:kms:/.test(a)).map((arn) => ({ arn }));
+    return keys.length + external.length > 0 ? [...keys, ...external] : 'the resource names no KMS key';
+  }
+  if (ROLE_ACTIONS.has(lower) && res.type !== 'AWS::IAM::Role') {
+    const roles = refs.filter((r) => r.type === 'AWS::IAM::Role').map((r) => ({ arn: r.arn, passedTo: trustedServices(r)[0] }));
+    const external = literalArns.filter((a) => /^arn:[^:]+:iam::\d+:role\//.test(a)).map((arn) => ({ arn, passedTo: undefined }));
+    return roles.length + external.length > 0 ? [...roles, ...external] : 'the resource passes no role';
+  }
+  if (lower === 'iam:createservicelinkedrole') {
+    const slr = SERVICE_LINKED_ROLES[res.type];
+    if (!slr) return 'no service-linked role known for this type';
+    return [{ arn: `arn:${inst.env.partition}:iam::${inst.env.account}:role/aws-service-role/${slr.service}/${slr.roleName}`, passedTo: slr.service }];
+  }
+  const matches = (arn: string) => info.resourceTypes.some((rt) => rt.pattern.test(arn));
+  const own = matches(res.arn) ? [{ arn: res.arn }] : [];
+  if (TAGGING.test(action) && own.length) return own;
+  const related = [...refs.map((r) => r.arn), ...literalArns].filter((arn) => arn !== res.arn && matches(arn)).map((arn) => ({ arn }));
+  const all = [...own, ...related];
+  if (all.length) return dedupe(all);
+  // Nothing of the template is of a type the action takes: an AWS-named resource we cannot know.
+  const rt = info.resourceTypes.find((t) => t.required) ?? info.resourceTypes[0];
+  return [{ arn: fillArnTemplate(rt.arn, inst.env, `${inst.env.stackName}-unknown`) }];
+}
+
+/** Targets the generic matching cannot derive: objects of a bucket, streams of a log group, RDS's managed secret. */
+function specialTargets(res: InstantiatedResource, action: string, refs: InstantiatedResource[], resourceTypes: string[]): Array<{ arn: string }> | undefined {
+  const [service] = action.split(':');
+  if (res.type === 'AWS::S3::Bucket' && service === 's3' && resourceTypes.includes('object') && !resourceTypes.includes('bucket')) return [{ arn: `${res.arn}/*` }];
+  if (/^logs:(CreateLogStream|PutLogEvents)$/.test(action)) {
+    const groups = refs.filter((r) => r.type === 'AWS::Logs::LogGroup');
+    if (groups.length) return groups.map((g) => ({ arn: `${g.arn}:log-stream:preflight` }));
+  }
+  if (res.type === 'AWS::RDS::DBInstance' && service === 'secretsmanager') {
+    const secret = TYPES[res.type].attributes?.['MasterUserSecret.SecretArn']?.(res, { account: res.arn.split(':')[4], region: res.arn.split(':')[3], partition: res.arn.split(':')[1], stackName: '' });
+    return [{ arn: String(secret) }];
+  }
+  return undefined;
+}
+
+function dedupe<T extends { arn: string }>(xs: T[]): T[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => !seen.has(x.arn) && (seen.add(x.arn), true));
+}
+
+/** Properties that hold policy documents: the ARNs in them are principals and grants, not resources the handler acts on. */
+export const DOCUMENT_PROPERTIES = /^(AssumeRolePolicyDocument|PolicyDocument|KeyPolicy|Policies|AccessPolicy|BackupVaultAccessPolicy|ResourcePolicy)$/;
+
+function collectStrings(v: unknown, out: string[] = []): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => collectStrings(x, out));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (!DOCUMENT_PROPERTIES.test(k)) collectStrings(x, out);
+  return out;
+}
+
+function context(opts: CheckOptions, action: string, res: InstantiatedResource | undefined, passedTo: string | undefined): Record<string, string | string[]> {
+  const { env } = opts.inst;
+  const [service] = action.split(':');
+  const ctx: Record<string, string | string[]> = {
+    'aws:PrincipalArn': opts.deployer.principalArn,
+    'aws:PrincipalAccount': env.account,
+    'aws:PrincipalOrgID': opts.organizationId,
+    'aws:RequestedRegion': GLOBAL_SERVICES.has(service) ? 'us-east-1' : env.region,
+    'aws:ViaAWSService': 'false',
+  };
+  const ownService = res ? (TYPES[res.type]?.service ?? res.type.split('::')[1]?.toLowerCase()) : undefined;
+  if (service === 'kms') {
+    ctx['kms:CallerAccount'] = env.account;
+    if (ownService && ownService !== 'kms') {
+      ctx['kms:ViaService'] = `${ownService}.${env.region}.amazonaws.com`;
+      ctx['aws:ViaAWSService'] = 'true';
+      if (action.toLowerCase() === 'kms:creategrant') ctx['kms:GrantIsForAWSResource'] = 'true';
+    }
+  }
+  if (action.toLowerCase() === 'iam:passrole') ctx['iam:PassedToService'] = passedTo ?? `${ownService}.amazonaws.com`;
+  if (action.toLowerCase() === 'iam:createservicelinkedrole' && passedTo) ctx['iam:AWSServiceName'] = passedTo;
+  return ctx;
+}
+
+async function evaluateOne(opts: CheckOptions, action: string, resource: string, ctx: Record<string, string | string[]>, during?: { res: InstantiatedResource; handler: HandlerName }): Promise<{ outcome: CheckOutcome; detail: string }> {
+  // A bucket's policy is a separate resource: it does not exist yet while the bucket is created,
+  // and CloudFormation deletes it before the bucket. A key's policy exists from CreateKey on.
+  const bucketOwnLifecycle = during?.res.type === 'AWS::S3::Bucket' && during.handler !== 'update';
+  const resourcePolicy = bucketOwnLifecycle ? undefined : resourcePolicyFor(opts.inst, action, resource);
+  const r = await evaluate({
+    principalArn: opts.deployer.principalArn,
+    action,
+    resource,
+    resourceAccount: opts.inst.env.account,
+    context: ctx,
+    identityPolicies: opts.deployer.identityPolicies,
+    scps: opts.scps,
+    resourcePolicy,
+  });
+  if (r.allowed) return { outcome: 'allowed', detail: '' };
+  const by = r.blockedBy.length ? `blocked by ${r.blockedBy.join('+')}` : r.result;
+  return { outcome: 'denied', detail: `${r.result}; ${by}${r.scpDenies.length ? ` (${r.scpDenies.join(', ')})` : ''}${resourcePolicy ? '' : ''}` };
+}
+
+/** The key policy of a tenant key for kms actions on it; the bucket policy of a tenant bucket for s3 actions on it. */
+export function resourcePolicyFor(inst: InstantiatedTemplate, action: string, resource: string): PolicyJson | undefined {
+  const [service] = action.split(':');
+  if (service === 'kms') {
+    const key = inst.lookup(resource);
+    if (key?.type === 'AWS::KMS::Key') return key.props.KeyPolicy as PolicyJson;
+  }
+  if (service === 's3') {
+    const bucketName = /^arn:[^:]+:s3:::([^/]+)/.exec(resource)?.[1];
+    const policy = bucketName ? Object.values(inst.resources).find((r) => r.type === 'AWS::S3::BucketPolicy' && r.props.Bucket === bucketName) : undefined;
+    if (policy) return policy.props.PolicyDocument as PolicyJson;
+  }
+  return undefined;
+}
+
+/** Counts by outcome. */
+export function summarize(checks: PermissionCheck[]): Record<CheckOutcome, number> & { evaluated: number } {
+  const counts = { allowed: 0, denied: 0, 'not-exercised': 0, 'not-an-action': 0, evaluated: 0 };
+  for (const c of checks) counts[c.outcome]++;
+  counts.evaluated = counts.allowed + counts.denied;
+  return counts;
+}

