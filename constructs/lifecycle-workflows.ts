@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -13,8 +14,13 @@ import { RETRYABLE_ERRORS } from '../lambdas/shared/errors.js';
 
 export interface LifecycleWorkflowsProps {
   readonly functions: Record<LifecycleHandlerName, lambda.IFunction>;
-  /** Encrypts the execution logs. */
+  /** Encrypts the execution logs (and the work bucket, whose objects the upgrade reads and writes). */
   readonly encryptionKey: kms.IKey;
+  /**
+   * The lifecycle work bucket: the rolling upgrade reads its items from
+   * `upgrades/<requestId>/items.json` and writes its results under `upgrades/<requestId>/results/`.
+   */
+  readonly workBucket: s3.IBucket;
   /**
    * Pause between polls of Organizations and CloudFormation.
    * @default - 20 s for account creation, 30 s for stacks and slots
@@ -63,10 +69,24 @@ export class LifecycleWorkflows extends Construct {
           resources: ['*'],
         }),
         new iam.PolicyStatement({ sid: 'Traces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], resources: ['*'] }),
+        // The rolling upgrade's Distributed Map: ItemReader (GetObject of the item list) and
+        // ResultWriter (PutObject, multipart, and GetObject of its own parts) under upgrades/ only.
+        new iam.PolicyStatement({ sid: 'UpgradeItems', actions: ['s3:GetObject'], resources: [props.workBucket.arnForObjects('upgrades/*/items.json')] }),
+        new iam.PolicyStatement({
+          sid: 'UpgradeResults',
+          actions: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+          resources: [props.workBucket.arnForObjects('upgrades/*/results/*')],
+        }),
+        new iam.PolicyStatement({
+          sid: 'WorkBucketKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+        }),
       ],
     });
     acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
       'CloudWatch Logs delivery actions (CreateLogDelivery and the rest) and the X-Ray actions have no resource type; Step Functions documents them on "*" for execution logging and tracing.');
+    acknowledge(policy, [wildcardResourceFinding(this, props.workBucket.arnForObjects('upgrades/*/items.json')), wildcardResourceFinding(this, props.workBucket.arnForObjects('upgrades/*/results/*'))],
+      'Each rolling upgrade has its own prefix upgrades/<requestId>/ in the lifecycle work bucket, chosen at run time; the state machine may read only the item lists and write only under results/, and Step Functions names the result files after the map run.');
     const immutableRole = iam.Role.fromRoleArn(this, 'RoleRef', role.roleArn, { mutable: false });
 
     const machine = (name: string, definition: sfn.IChainable, timeout: Duration) => {
@@ -93,7 +113,7 @@ export class LifecycleWorkflows extends Construct {
     this.change = machine('Change', this.changeDefinition('Change', 'change'), Duration.days(1));
     this.status = machine('Status', this.statusDefinition(), Duration.minutes(15));
     this.offboard = machine('Offboard', this.offboardDefinition(), Duration.days(2));
-    this.upgrade = machine('Upgrade', this.upgradeDefinition(props.upgrade ?? { maxConcurrency: 5, toleratedFailurePercentage: 10 }), Duration.days(7));
+    this.upgrade = machine('Upgrade', this.upgradeDefinition(props.upgrade ?? { maxConcurrency: 5, toleratedFailurePercentage: 10 }, props), Duration.days(7));
     // The distributed Map attaches its own policy (start, describe and stop its child executions).
     const mapPolicy = this.upgrade.node.findChild('DistributedMapPolicy');
     const childExecutions = (mapPolicy.node.defaultChild as iam.CfnPolicy).policyDocument as iam.PolicyDocument;
@@ -290,14 +310,20 @@ export class LifecycleWorkflows extends Construct {
     }).next(begin).next(revokeKey).next(exportData);
   }
 
-  private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }): sfn.IChainable {
+  private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }, props: LifecycleWorkflowsProps): sfn.IChainable {
     const s = new Construct(this, 'UpgradeStates');
     const list = this.task(s, 'List tier tenants', 'list-tier-tenants', '$.tenants', {
       'tier.$': '$.tier', 'blueprintVersion.$': '$.blueprintVersion', 'requestId.$': '$.requestId',
     });
     // A distributed Map: the only Map with a failure tolerance; each tenant runs as a child execution.
+    // Items come from S3 and results go to S3, so a tier of thousands of tenants stays far below
+    // the 256 KiB payload limit of a state.
     const map = new sfn.DistributedMap(s, 'Upgrade each tenant', {
-      itemsPath: '$.tenants',
+      itemReader: new sfn.S3JsonItemReader({ bucket: props.workBucket, key: sfn.JsonPath.stringAt('$.tenants.key') }),
+      resultWriterV2: new sfn.ResultWriterV2({
+        bucket: props.workBucket,
+        prefix: sfn.JsonPath.stringAt('$.tenants.resultsPrefix'),
+      }),
       mapExecutionType: sfn.StateMachineType.STANDARD,
       maxConcurrency: options.maxConcurrency,
       toleratedFailurePercentage: options.toleratedFailurePercentage,

@@ -5,17 +5,18 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
-import { LIFECYCLE_HANDLERS, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME, type LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
+import { LIFECYCLE_AUDIT_PREFIX, LIFECYCLE_HANDLERS, lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME, type LifecycleHandlerName } from '../lib/lifecycle-handlers.js';
 import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.js';
 import { roleArn } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { LambdaFunction } from './lambda-function.js';
 import { organizationResourceArns, organizationsStatements } from './organization-access-role.js';
 import { LifecycleWorkflows } from './lifecycle-workflows.js';
+import { secureBucketProps } from './secure-bucket-props.js';
 import { TenantArchive } from './tenant-archive.js';
 
 export interface TenantLifecycleProps {
@@ -39,9 +40,20 @@ export interface TenantLifecycleProps {
    * @default 30
    */
   readonly keyDeletionWindowDays?: number;
+  /**
+   * The platform's immutable audit bucket (Object Lock). Offboarding writes one JSON record per
+   * protection it lifts under `tessera-audit/lifecycle/<tenant>/`.
+   * @default - no lifecycle records in the audit bucket (the registry and the bus still carry them)
+   */
+  readonly auditBucket?: s3.IBucket;
+  /**
+   * How long rolling-upgrade item lists and results stay in the lifecycle work bucket.
+   * @default Duration.days(90)
+   */
+  readonly workRetention?: Duration;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'templates' | 'usageKeys';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -62,7 +74,7 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'set-status': ['registry', 'events'],
   'begin-change': ['registry'],
   'finish-change': ['registry', 'events'],
-  'list-tier-tenants': ['registry'],
+  'list-tier-tenants': ['registry', 'upgradeItems'],
   'begin-offboarding': ['registry'],
   'export-tenant-data': ['registry', 'tenantAccounts', 'archive'],
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
@@ -91,6 +103,8 @@ export class TenantLifecycle extends Construct {
   readonly workflows: LifecycleWorkflows;
   readonly controlTable: dynamodb.TableV2;
   readonly archive: TenantArchive;
+  /** Rolling-upgrade item lists and results (`upgrades/<requestId>/`), platform key, expiring. */
+  readonly workBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: TenantLifecycleProps) {
     super(scope, id);
@@ -114,6 +128,18 @@ export class TenantLifecycle extends Construct {
       retentionDays: config.audit.objectLockRetentionDays,
     });
 
+    this.workBucket = new s3.Bucket(this, 'WorkBucket', {
+      ...secureBucketProps({ encryptionKey: props.encryptionKey, accessLogsBucket: props.accessLogsBucket, accessLogsPrefix: 'lifecycle-work/' }),
+      lifecycleRules: [{
+        id: 'expire-upgrade-work',
+        expiration: props.workRetention ?? Duration.days(90),
+        noncurrentVersionExpiration: Duration.days(7),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      }],
+    });
+    acknowledge(this.workBucket, ['NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled'],
+      'Working copies of rolling-upgrade item lists and results, rebuilt from the registry on the next run and expired after their retention; nothing here needs a second region.');
+
     const environment: Record<string, string> = {
       [ENV.registryTable]: props.registry.tableName,
       [ENV.controlTable]: this.controlTable.tableName,
@@ -124,7 +150,9 @@ export class TenantLifecycle extends Construct {
       [ENV.archiveKeyArn]: props.encryptionKey.keyArn,
       [ENV.accountCreationCap]: String(props.accountCreationCap ?? 5),
       [ENV.keyDeletionWindowDays]: String(props.keyDeletionWindowDays ?? 30),
+      [ENV.workBucket]: this.workBucket.bucketName,
     };
+    if (props.auditBucket) environment[ENV.auditBucket] = props.auditBucket.bucketName;
     const organizationRole = roleArn(Aws.PARTITION, config.organization.managementAccountId, ORGANIZATION_ACCESS_ROLE_NAME);
     const platformIsManagement = config.platformAccountId === config.organization.managementAccountId;
     if (!platformIsManagement) environment[ENV.organizationRoleArn] = organizationRole;
@@ -152,6 +180,7 @@ export class TenantLifecycle extends Construct {
     this.workflows = new LifecycleWorkflows(this, 'Workflows', {
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, v]) => [k, v.function])) as unknown as Record<LifecycleHandlerName, lambda.IFunction>,
       encryptionKey: props.encryptionKey,
+      workBucket: this.workBucket,
     });
 
     new events.Rule(this, 'OnboardingRequested', {
@@ -226,6 +255,14 @@ export class TenantLifecycle extends Construct {
         new iam.PolicyStatement({ sid: 'WriteArchive', actions: ['s3:PutObject'], resources: [this.archive.bucket.arnForObjects('*')] }),
         keyUse,
       ],
+      upgradeItems: [
+        new iam.PolicyStatement({ sid: 'WriteUpgradeItems', actions: ['s3:PutObject'], resources: [this.workBucket.arnForObjects('upgrades/*/items.json')] }),
+        keyUse,
+      ],
+      // The audit bucket is encrypted with the platform key as well (PlatformStack).
+      audit: props.auditBucket
+        ? [new iam.PolicyStatement({ sid: 'WriteLifecycleAudit', actions: ['s3:PutObject'], resources: [props.auditBucket.arnForObjects(`${LIFECYCLE_AUDIT_PREFIX}*`)] }), keyUse]
+        : [],
     };
   }
 
@@ -251,6 +288,12 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('usageKeys')) {
       acknowledge(fn.managedPolicy, ['/tags/*', '/apikeys/*', '/usageplans/*/keys', '/usageplans/*/keys/*'].map((path) => wildcardResourceFinding(this, apigatewayArn(path))),
         'Usage keys and their plan memberships are created per tenant at run time; API Gateway names them by generated ids, so the paths are patterns within this region\'s API Gateway only.');
+    }
+    if (caps.includes('upgradeItems')) {
+      wildcard(this.workBucket.arnForObjects('upgrades/*/items.json'), 'Each rolling upgrade writes its item list under its own prefix upgrades/<requestId>/, chosen at run time; nothing else in the work bucket.');
+    }
+    if (caps.includes('audit') && props.auditBucket) {
+      wildcard(props.auditBucket.arnForObjects(`${LIFECYCLE_AUDIT_PREFIX}*`), 'Lifecycle audit records are written one object per action under tessera-audit/lifecycle/<tenant>/, keys chosen at run time; the bucket\'s Object Lock makes them immutable.');
     }
     if (caps.includes('archive')) {
       wildcard(this.archive.bucket.arnForObjects('*'), 'Exports are written under <tenant>/<date>/ keys chosen at run time, in the archive bucket and nowhere else.');

@@ -1,3 +1,7 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { platformClient } from '../shared/aws-clients.js';
+import { ENV, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { listTenants } from '../shared/registry.js';
 import type { LifecycleState } from './state.js';
@@ -8,13 +12,40 @@ export interface UpgradeInput {
   requestId: string;
 }
 
-/** The ACTIVE tenants of a tier not yet on the target blueprint version: the rolling upgrade's work list. */
-export const handler = lifecycleHandler('List tier tenants', async (input: UpgradeInput): Promise<LifecycleState[]> => {
-  const tenants = await listTenants({ tier: input.tier });
+/** Where the rolling upgrade finds its items and puts its results (the lifecycle work bucket). */
+export interface UpgradeItems {
+  bucket: string;
+  /** `upgrades/<requestId>/items.json`: a JSON array, one LifecycleState per tenant. */
+  key: string;
+  /** Prefix under which the Distributed Map's ResultWriter writes `<map run id>/manifest.json` and the result files. */
+  resultsPrefix: string;
+  count: number;
+}
+
+/** The work list: ACTIVE tenants of `input.tier` not yet on `input.blueprintVersion`, one change request each. */
+export function upgradeItems(tenants: readonly TenantRecord[], input: UpgradeInput): LifecycleState[] {
   return tenants
-    .filter((t) => t.status === 'ACTIVE' && t.blueprintVersion !== input.blueprintVersion)
+    .filter((t) => t.tier === input.tier && t.status === 'ACTIVE' && t.blueprintVersion !== input.blueprintVersion)
     .map((t) => ({
       request: { tenantId: t.tenantId, requestId: `${input.requestId}-${t.tenantId}`.slice(0, 80), name: t.name, tier: t.tier, adminEmail: t.adminEmail },
       change: { tier: input.tier, blueprintVersion: input.blueprintVersion },
     }));
+}
+
+/** S3 key prefix of one rolling upgrade; the request id is the caller's idempotency key (`[A-Za-z0-9_-]`). */
+export const upgradePrefix = (requestId: string) => `upgrades/${requestId.replace(/[^A-Za-z0-9_-]/g, '_')}/`;
+
+/**
+ * Writes the rolling upgrade's work list to the lifecycle work bucket and returns where it is:
+ * the Distributed Map reads it with an S3 JSON ItemReader, so a tier of thousands of tenants never
+ * passes through the 256 KiB state payload. Writing the same request again overwrites the list
+ * (the bucket is versioned).
+ */
+export const handler = lifecycleHandler('List tier tenants', async (input: UpgradeInput): Promise<UpgradeItems> => {
+  const items = upgradeItems(await listTenants({ tier: input.tier }), input);
+  const bucket = requireEnv(ENV.workBucket);
+  const prefix = upgradePrefix(input.requestId);
+  const key = `${prefix}items.json`;
+  await platformClient(S3Client).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(items), ContentType: 'application/json' }));
+  return { bucket, key, resultsPrefix: `${prefix}results`, count: items.length };
 }, { trackStep: false });

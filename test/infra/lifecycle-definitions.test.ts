@@ -1,11 +1,21 @@
 import aslValidator from 'asl-validator';
+import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalWorkflows, type WorkflowName } from '../integration/support/local-workflows.js';
-import { configWith } from '../support/synth.js';
+import { buildApp, configWith } from '../support/synth.js';
 
 let workflows: LocalWorkflows;
+/** The platform stack's template and the work bucket's logical id (LocalWorkflows renders a Ref as `<logicalId>`). */
+let platform: { template: Template; workBucket: string; workflowsPolicy: string };
 beforeAll(() => {
   workflows = new LocalWorkflows(configWith());
+  const built = buildApp(configWith());
+  const stack = built.platform;
+  platform = {
+    template: Template.fromStack(stack),
+    workBucket: stack.getLogicalId(built.platform.lifecycle.workBucket.node.defaultChild as never),
+    workflowsPolicy: stack.getLogicalId(built.platform.lifecycle.workflows.node.findChild('Policy').node.defaultChild as never),
+  };
 });
 
 type State = { Type: string; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[] }>; ItemProcessor?: { States: Record<string, State> } };
@@ -38,9 +48,60 @@ describe('the onboarding state machine', () => {
 });
 
 describe('the upgrade state machine', () => {
+  type MapState = State & {
+    MaxConcurrency: number; ToleratedFailurePercentage: number; ItemsPath?: string;
+    ItemReader: { Resource: string; ReaderConfig: { InputType: string }; Parameters: Record<string, unknown> };
+    ResultWriter: { Resource: string; Parameters: Record<string, unknown> };
+  };
+  const map = () => states(workflows.definitions.upgrade).find(([n]) => n === 'Upgrade each tenant')![1] as MapState;
+
   it('rolls out with bounded concurrency and a failure tolerance', () => {
-    const [, map] = states(workflows.definitions.upgrade).find(([n]) => n === 'Upgrade each tenant')! as [string, State & { MaxConcurrency: number; ToleratedFailurePercentage: number }];
-    expect(map.MaxConcurrency).toBe(5);
-    expect(map.ToleratedFailurePercentage).toBe(10);
+    expect(map().MaxConcurrency).toBe(5);
+    expect(map().ToleratedFailurePercentage).toBe(10);
+  });
+
+  it('reads its items from the S3 object the listing wrote, never from the state payload', () => {
+    // GIVEN the listing's result at $.tenants = { bucket, key, resultsPrefix, count }
+    expect(workflows.definitions.upgrade.States['List tier tenants']).toMatchObject({ ResultPath: '$.tenants' });
+    // THEN the Map reads a JSON array from that key of the work bucket
+    expect(map().ItemsPath).toBeUndefined();
+    expect(map().ItemReader).toEqual({
+      Resource: 'arn:<AWS::Partition>:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { Bucket: `<${platform.workBucket}>`, 'Key.$': '$.tenants.key' },
+    });
+  });
+
+  it('writes its results to S3 under the upgrade\'s own prefix', () => {
+    expect(map().ResultWriter).toEqual({ Resource: 'arn:<AWS::Partition>:states:::s3:putObject', Parameters: { Bucket: `<${platform.workBucket}>`, 'Prefix.$': '$.tenants.resultsPrefix' } });
+  });
+
+  it('lets the state machine role read the item lists and write results under upgrades/, nothing more of any bucket', () => {
+    // GIVEN every S3 statement of every policy the state machine role carries
+    const policies = { ...platform.template.findResources('AWS::IAM::ManagedPolicy'), ...platform.template.findResources('AWS::IAM::Policy') } as Record<string, { Properties: { PolicyDocument: { Statement: Array<{ Sid?: string; Action: string | string[]; Resource: unknown }> } } }>;
+    const objects = (path: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [platform.workBucket, 'Arn'] }, path]] });
+    const s3Statements = Object.entries(policies)
+      .filter(([id]) => id === platform.workflowsPolicy || id.includes('UpgradeDistributedMapPolicy'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+      .filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
+    // THEN only the item lists are readable and only results/ writable
+    expect(s3Statements).toEqual([
+      expect.objectContaining({ Sid: 'UpgradeItems', Action: 's3:GetObject', Resource: objects('/upgrades/*/items.json') }),
+      expect.objectContaining({ Sid: 'UpgradeResults', Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'], Resource: objects('/upgrades/*/results/*') }),
+    ]);
+  });
+});
+
+describe('the account baseline', () => {
+  const next = (d: { States: Record<string, State & { Next?: string }> }, name: string) => d.States[name]?.Next;
+  it('is deployed and checked before the tenant blueprint, in onboarding and in every change', () => {
+    const onboard = workflows.definitions.onboard as unknown as { States: Record<string, State & { Next?: string }> };
+    expect(next(onboard, 'Allocate network')).toBe('Deploy account baseline');
+    expect(next(onboard, 'Deploy account baseline')).toBe('Wait for account baseline');
+    expect(next(onboard, 'Account baseline ready')).toBe('Deploy blueprint');
+    const change = workflows.definitions.change as unknown as { States: Record<string, State & { Next?: string }> };
+    expect(next(change, 'Begin change')).toBe('Deploy account baseline');
+    expect(next(change, 'Account baseline ready')).toBe('Deploy blueprint');
+    expect(change.States['Deploy account baseline']).toMatchObject({ Parameters: { blueprint: 'baseline' } });
   });
 });

@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
+  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -25,7 +25,7 @@ beforeEach(() => {
 });
 
 const notFound = Object.assign(new Error('Stack with id tessera-account-baseline does not exist'), { name: 'ValidationError' });
-const baselineStack = (StackStatus: string, version = '1.0.0') => ({ Stacks: [{ StackName: 'tessera-account-baseline', StackStatus, CreationTime: new Date(), Tags: [{ Key: 'tessera:blueprint-version', Value: version }] }] });
+const baselineStack = (StackStatus: string, version = '1.0.0') => ({ Stacks: [{ StackName: 'tessera-account-baseline', StackStatus: StackStatus as StackStatus, CreationTime: new Date(), Tags: [{ Key: 'tessera:blueprint-version', Value: version }] }] });
 const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';
 
 describe('Deploy account baseline', async () => {
@@ -173,7 +173,7 @@ describe('Record failure names what a dead stack left behind', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/record-failure.js');
   const failure = { ...state(), kind: 'onboard' as const, error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: 'stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied' }) } };
   const event = (LogicalResourceId: string, ResourceType: string, ResourceStatus: string, PhysicalResourceId?: string, ResourceStatusReason?: string) =>
-    ({ LogicalResourceId, ResourceType, ResourceStatus, PhysicalResourceId, ResourceStatusReason, StackId: 's', StackName: 'tessera-acme', EventId: LogicalResourceId + ResourceStatus, Timestamp: new Date() });
+    ({ LogicalResourceId, ResourceType, ResourceStatus: ResourceStatus as ResourceStatus, PhysicalResourceId, ResourceStatusReason, StackId: 's', StackName: 'tessera-acme', EventId: LogicalResourceId + ResourceStatus, Timestamp: new Date() });
 
   it('records DELETE_SKIPPED and DELETE_FAILED resources (logical id, type, physical id) in the registry and the event', async () => {
     // GIVEN a rolled-back create whose events (newest first) show a skipped log group and a vault that could not be deleted
@@ -198,7 +198,7 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(cfn.commandCalls(DescribeStackEventsCommand)[0].args[0].input.StackName).toBe('arn:stack/tessera-acme/1');
     expect(records.get('acme')?.failure).toMatchObject({ step: 'Check blueprint', leftBehind });
     expect(records.get('acme')?.failure?.reason).toBe('StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied; left behind: Logs (AWS::Logs::LogGroup) /tessera/acme/app DELETE_SKIPPED; Vault (AWS::Backup::BackupVault) tessera-acme-vault DELETE_FAILED: vault not empty');
-    expect(out.leftBehind).toEqual(leftBehind);
+    expect((out as { leftBehind?: unknown }).leftBehind).toEqual(leftBehind);
     const detail = JSON.parse(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!);
     expect(detail.leftBehind).toEqual(leftBehind);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(1);
@@ -211,7 +211,7 @@ describe('Record failure names what a dead stack left behind', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [event('Logs', 'AWS::Logs::LogGroup', 'DELETE_COMPLETE', '/tessera/acme/app')] });
     const out = await handler(failure);
-    expect(out.leftBehind).toBeUndefined();
+    expect((out as { leftBehind?: unknown }).leftBehind).toBeUndefined();
     expect(records.get('acme')?.failure).not.toHaveProperty('leftBehind');
   });
 

@@ -106,13 +106,33 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     records.set('acme', tenant({ status: 'ACTIVE' }));
     await expect(begin({ ...state(), change: { tier: 'enterprise' } })).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/isolates by account, tenant acme by vpc/) });
   });
-  it('lists the ACTIVE tenants of a tier that are not on the target version', async () => {
+  it('writes the ACTIVE tenants of a tier not on the target version to the work bucket, one change request each', async () => {
+    // GIVEN three tenants of the tier, one already on the target version, one suspended
     records.set('a1', tenant({ tenantId: 'a1', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
     records.set('a2', tenant({ tenantId: 'a2', status: 'ACTIVE', blueprintVersion: '2.0.0' }));
     records.set('a3', tenant({ tenantId: 'a3', status: 'SUSPENDED', blueprintVersion: '1.0.0' }));
-    const items = await list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-1' });
-    expect(items.map((i) => i.request.tenantId)).toEqual(['a1']);
-    expect(items[0].change).toEqual({ tier: 'starter', blueprintVersion: '2.0.0' });
+    s3.on(PutObjectCommand).resolves({});
+    // WHEN
+    const out = await list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-1' });
+    // THEN the state carries only where the list is, never the list itself
+    expect(out).toEqual({ bucket: 'tessera-lifecycle-work', key: 'upgrades/upgrade-1/items.json', resultsPrefix: 'upgrades/upgrade-1/results', count: 1 });
+    const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
+    expect(put).toMatchObject({ Bucket: 'tessera-lifecycle-work', Key: 'upgrades/upgrade-1/items.json', ContentType: 'application/json' });
+    expect(JSON.parse(put.Body as string)).toEqual([{
+      request: { tenantId: 'a1', requestId: 'upgrade-1-a1', name: 'Acme', tier: 'starter', adminEmail: 'admin@acme.example.com' },
+      change: { tier: 'starter', blueprintVersion: '2.0.0' },
+    }]);
+  });
+  it('writes an empty list when every tenant is on the target version', async () => {
+    records.set('a2', tenant({ tenantId: 'a2', status: 'ACTIVE', blueprintVersion: '2.0.0' }));
+    s3.on(PutObjectCommand).resolves({});
+    await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-2' })).resolves.toMatchObject({ count: 0 });
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toEqual([]);
+  });
+  it('lets an S3 refusal fail the listing before any tenant is touched', async () => {
+    records.set('a1', tenant({ tenantId: 'a1', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-3' })).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 });
 

@@ -24,6 +24,8 @@ export function setLifecycleEnv(): void {
     [ENV.organizationRoleArn]: 'arn:aws:iam::111111111111:role/TesseraOrganizationAccess',
     [ENV.accountCreationCap]: '5',
     [ENV.keyDeletionWindowDays]: '7',
+    [ENV.workBucket]: 'tessera-lifecycle-work',
+    [ENV.auditBucket]: 'tessera-audit',
   });
 }
 
