@@ -87,5 +87,7 @@ describe('the whole app', () => {
     expect(stacks(built)).toBe(7);
     const twoTiers = buildApp(configWith({ tiers: { professional: null } }));
     expect(stacks(twoTiers)).toBe(5);
+    // plus one account baseline, whatever the tiers
+    expect(built.accountBaseline.templateOptions.description).toMatch(/account baseline/);
   });
 });

