@@ -73,6 +73,11 @@ const FEATURE_GATED: Array<{ type: string; action: RegExp; feature: string; on: 
   { type: 'AWS::RDS::DBInstance', action: /^secretsmanager:/, feature: 'RDS-managed master password', on: (p) => p.ManageMasterUserPassword === true || p.ManageMasterUserPassword === 'true' },
   { type: 'AWS::EKS::Cluster', action: /^iam:.*InstanceProfile/, feature: 'EKS Auto Mode', on: (p) => JSON.stringify(p.ComputeConfig ?? {}).includes('"Enabled":true') },
   { type: 'AWS::EC2::VPCEndpoint', action: /^vpce:AllowMultiRegion$/, feature: 'cross-Region endpoints', on: (p) => p.ServiceRegion !== undefined },
+  { type: 'AWS::IAM::ManagedPolicy', action: /^iam:(Attach|Detach)GroupPolicy$/, feature: 'attachment to groups', on: (p) => p.Groups !== undefined },
+  { type: 'AWS::IAM::ManagedPolicy', action: /^iam:(Attach|Detach)UserPolicy$/, feature: 'attachment to users', on: (p) => p.Users !== undefined },
+  { type: 'AWS::IAM::ManagedPolicy', action: /^iam:(Attach|Detach)RolePolicy$/, feature: 'attachment to roles', on: (p) => p.Roles !== undefined },
+  { type: 'AWS::IAM::Role', action: /^iam:(Put|Get|Delete)RolePolicy$/, feature: 'inline policies', on: (p) => p.Policies !== undefined },
+  { type: 'AWS::IAM::Role', action: /^iam:(Put|Delete)RolePermissionsBoundary$/, feature: 'a permissions boundary', on: (p) => p.PermissionsBoundary !== undefined },
 ];
 
 const TAGGING = /:(CreateTags|DeleteTags|TagResource|UntagResource|AddTagsToResource|RemoveTagsFromResource|ListTagsForResource|Tag[A-Z]\w*|Untag[A-Z]\w*)$/;
@@ -135,6 +140,10 @@ async function targetsOf(opts: CheckOptions, res: InstantiatedResource, action: 
   if (info.resourceTypes.length === 0) return [{ arn: '*' }];
   const refs = inst.referencesOf(res.logicalId).map((id) => inst.resources[id]);
   const literalArns = collectStrings(res.props).filter((s) => s.startsWith('arn:') && !inst.lookup(s));
+  // EKS sub-resources name their cluster by name (a parameter in namespace blueprints): its ARN is a target too.
+  if (typeof res.props.ClusterName === 'string' && !inst.lookup(res.props.ClusterName)) {
+    literalArns.push(`arn:${inst.env.partition}:eks:${inst.env.region}:${inst.env.account}:cluster/${res.props.ClusterName}`);
+  }
   const special = specialTargets(res, action, refs, info.resourceTypes.map((t) => t.name));
   if (special) return special;
 
@@ -145,8 +154,9 @@ async function targetsOf(opts: CheckOptions, res: InstantiatedResource, action: 
   }
   if (ROLE_ACTIONS.has(lower) && res.type !== 'AWS::IAM::Role') {
     const roles = refs.filter((r) => r.type === 'AWS::IAM::Role').map((r) => ({ arn: r.arn, passedTo: trustedServices(r)[0] }));
-    const external = literalArns.filter((a) => /^arn:[^:]+:iam::\d+:role\//.test(a)).map((arn) => ({ arn, passedTo: undefined }));
-    return roles.length + external.length > 0 ? [...roles, ...external] : 'the resource passes no role';
+    // IAM acts on the caller account's roles only: a role of another account (a cross-account target) is never passed or read.
+    const external = literalArns.filter((a) => new RegExp(`^arn:[^:]+:iam::${inst.env.account}:role/`).test(a)).map((arn) => ({ arn, passedTo: undefined }));
+    return roles.length + external.length > 0 ? [...roles, ...external] : 'the resource passes no role of its account';
   }
   if (lower === 'iam:createservicelinkedrole') {
     const slr = SERVICE_LINKED_ROLES[res.type];

@@ -1,0 +1,33 @@
+/**
+ * `npm run preflight [-- --config tessera.config.yaml] [--account 123456789012] [--region us-west-2] [--verbose]`
+ *
+ * Builds the blueprints of the config offline and prints, per tier: resources, handler permissions
+ * evaluated / denied / not exercised, name collisions, service rules passed/failed, service-role SCP
+ * denials, the quota table, and what the preflight cannot see. Exits 1 on any failure.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config.js';
+import { loadBlueprints } from './blueprints.js';
+import { formatReport } from './format.js';
+import { runPreflight, tierPasses } from './run.js';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string' },
+      account: { type: 'string' },
+      region: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+    },
+  });
+  const config = loadConfig({ file: values.config });
+  const loaded = loadBlueprints(config);
+  const report = await runPreflight(loaded, { account: values.account, region: values.region });
+  process.stdout.write(`${formatReport(report, { verbose: values.verbose ?? false })}\n`);
+  return report.tiers.every(tierPasses) && report.baselinePresent ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  process.stderr.write(`preflight: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,50 @@
+/** Text rendering of a preflight report (the CLI's output; tests print the per-tier counts line). */
+import type { PermissionCheck } from './handler-permissions.js';
+import { quotaSources } from './quota-table.js';
+import { tierPasses, type PreflightReport, type TierReport } from './run.js';
+
+/** One line of counts per tier, e.g. for CI logs. */
+export function countsLine(t: TierReport): string {
+  const perms = t.blueprints.map((b) => `${b.blueprint}: ${b.resources} resources, ${b.counts.evaluated} permissions evaluated, ${b.counts.denied} denied, ${b.counts['not-exercised']} not exercised, ${b.counts['not-an-action']} not actions`).join('; ');
+  const passed = t.rules.filter((r) => r.violations.length === 0).length;
+  return `[${t.tierName}] ${perms}; ${t.collisions.length} name collisions, ${t.nameViolations.length} name violations; service rules ${passed}/${t.rules.length} passed; deploy-time service roles: ${t.serviceRoles.roles} roles, ${t.serviceRoles.actionsEvaluated} actions, ${t.serviceRoles.denials.length} SCP denials (${t.serviceRoles.postActivationDenials.length} of post-activation roles, not failures)`;
+}
+
+/** Denied checks grouped so that one missing grant is one line (resource ARNs of other tenants folded). */
+export function deniedSummary(checks: PermissionCheck[]): string[] {
+  const lines = new Map<string, number>();
+  for (const c of checks.filter((x) => x.outcome === 'denied')) {
+    const key = `${c.logicalId} (${c.type}) ${c.handler} ${c.action} on ${c.resource}: ${c.detail}`;
+    lines.set(key, (lines.get(key) ?? 0) + 1);
+  }
+  return [...lines.keys()];
+}
+
+export function formatReport(report: PreflightReport, opts: { verbose: boolean } = { verbose: false }): string {
+  const out: string[] = [`Tessera deploy preflight (cfn-lint ${report.cfnLintVersion} provider schemas, @cloud-copilot/iam-simulate)`];
+  if (!report.baselinePresent) out.push('FAIL: no account baseline template (TesseraAccountBaseline) in the Blueprints stage');
+  for (const t of report.tiers) {
+    out.push('', `== ${t.tierName} (${t.isolation} isolation): ${tierPasses(t) ? 'PASS' : 'FAIL'}`, countsLine(t));
+    for (const b of t.blockers) out.push(`  BLOCKER ${b}`);
+    for (const b of t.blueprints) {
+      const denied = deniedSummary(b.checks);
+      if (denied.length) out.push(`  denied handler permissions in ${b.blueprint} (deployer ${b.deployer}):`, ...denied.slice(0, opts.verbose ? undefined : 40).map((l) => `    - ${l}`));
+      if (!opts.verbose && denied.length > 40) out.push(`    … ${denied.length - 40} more (--verbose)`);
+    }
+    for (const c of t.collisions) out.push(`  COLLISION ${c.type} "${c.name}" in ${c.scope}: ${c.holders.join(', ')}`);
+    for (const v of t.nameViolations) out.push(`  NAME ${v.tenantId}/${v.logicalId} ${v.property} "${v.name}": ${v.problem}`);
+    for (const r of t.rules) {
+      out.push(`  rule ${r.violations.length ? 'FAIL' : 'pass'} ${r.rule.id}: ${r.rule.statement} (${r.rule.source})`);
+      for (const v of r.violations) out.push(`    - ${v}`);
+    }
+    const byRole = new Map<string, string[]>();
+    for (const d of t.serviceRoles.denials) byRole.set(`${d.roleLogicalId} (${d.roleArn}, trusted by ${d.service})`, [...(byRole.get(`${d.roleLogicalId} (${d.roleArn}, trusted by ${d.service})`) ?? []), d.action]);
+    for (const [role, actions] of byRole) out.push(`  SERVICE ROLE denied by SCP: ${role}: ${actions.length} actions (${actions.slice(0, 5).join(', ')}${actions.length > 5 ? ', …' : ''})`);
+    if (t.serviceRoles.unknownManagedPolicies.length) out.push(`  service-role AWS-managed policies not in the embedded excerpt (not evaluated): ${t.serviceRoles.unknownManagedPolicies.join(', ')}`);
+    out.push('  retained named resources (outlive the stack):');
+    for (const r of t.retained) out.push(`    - ${r.logicalId} ${r.type} ${r.deletionPolicy}: ${r.namePattern}`);
+    out.push('', t.quotas.markdown);
+  }
+  out.push('', 'Quota sources:', quotaSources(), '', 'What the preflight cannot see:', ...report.cannotSee.map((s) => `- ${s}`));
+  return out.join('\n');
+}

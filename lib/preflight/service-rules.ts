@@ -1,0 +1,209 @@
+/**
+ * Service preconditions AWS enforces when a resource is created, which moto (the integration
+ * tests' fake) does not: each rule has an id, a one-line statement, the AWS documentation it comes
+ * from and a check over an instantiated template. A check returns the violations it finds (empty
+ * = the rule holds); each violation names the resource and the value.
+ */
+import type { PlatformConfig, TierConfig } from '../config/schema.js';
+import type { Deployer } from './handler-permissions.js';
+import { evaluate, type PolicyJson } from './iam-eval.js';
+import type { InstantiatedResource, InstantiatedTemplate } from './instantiate.js';
+
+export interface RuleContext {
+  readonly inst: InstantiatedTemplate;
+  readonly tierName: string;
+  readonly tier: TierConfig;
+  readonly config: PlatformConfig;
+  /** The principal that creates the stack's resources (for the key-policy lockout check). */
+  readonly deployer?: Deployer;
+}
+
+export interface ServiceRule {
+  readonly id: string;
+  readonly statement: string;
+  readonly source: string;
+  check(ctx: RuleContext): string[] | Promise<string[]>;
+}
+
+/**
+ * PostgreSQL major versions RDS sells, per Region Tessera allows (a small sourced catalog; the rule
+ * compares the config against it). Read 2026-11 from the RDS for PostgreSQL release calendar.
+ */
+export const RDS_POSTGRES_MAJORS: { source: string; read: string; regions: Record<string, readonly string[]> } = {
+  source: 'https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html',
+  read: '2026-11 (16 and 17 in every commercial Region; 13-15 past or near end of standard support)',
+  regions: { 'us-east-1': ['16', '17'], 'us-east-2': ['16', '17'], 'us-west-1': ['16', '17'], 'us-west-2': ['16', '17'], 'eu-west-1': ['16', '17'], 'eu-central-1': ['16', '17'] },
+};
+
+/** Add-ons EKS installs itself on a new cluster as self-managed (so a managed add-on of the same name conflicts). */
+const PREINSTALLED_ADDONS = new Set(['vpc-cni', 'kube-proxy', 'coredns']);
+
+const of = (inst: InstantiatedTemplate, type: string) => Object.values(inst.resources).filter((r) => r.type === type);
+const authType = (user: InstantiatedResource) => ((user.props.AuthenticationMode as { Type?: string } | undefined)?.Type ?? (user.props.NoPasswordRequired === true || user.props.NoPasswordRequired === 'true' ? 'no-password-required' : user.props.Passwords ? 'password' : 'no-password-required'));
+const usersOf = (inst: InstantiatedTemplate, group: InstantiatedResource) => ((group.props.UserIds as string[] | undefined) ?? []).map((id) => ({ id, user: of(inst, 'AWS::ElastiCache::User').find((u) => u.physicalId === id || u.props.UserId === id) }));
+
+export const SERVICE_RULES: readonly ServiceRule[] = [
+  {
+    id: 'elasticache-valkey-user-group-auth',
+    statement: 'A user group of engine valkey may hold only users that authenticate with a password or IAM.',
+    source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html',
+    check: ({ inst }) => of(inst, 'AWS::ElastiCache::UserGroup').filter((g) => String(g.props.Engine).toLowerCase() === 'valkey').flatMap((g) =>
+      usersOf(inst, g).filter(({ user }) => user && !['password', 'iam'].includes(authType(user))).map(({ id, user }) => `${g.logicalId} (engine valkey) holds ${id} (${user!.logicalId}) with authentication ${authType(user!)}`)),
+  },
+  {
+    id: 'elasticache-user-group-default-user',
+    statement: 'A user group must include a user whose user name is "default".',
+    source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html',
+    check: ({ inst }) => of(inst, 'AWS::ElastiCache::UserGroup').filter((g) => !usersOf(inst, g).some(({ user }) => user?.props.UserName === 'default')).map((g) => `${g.logicalId} has no user named "default" (users: ${usersOf(inst, g).map((u) => u.id).join(', ')})`),
+  },
+  {
+    id: 'elasticache-iam-user-name-equals-id',
+    statement: 'An IAM-authenticated ElastiCache user must have user name equal to user id.',
+    source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html',
+    check: ({ inst }) => of(inst, 'AWS::ElastiCache::User').filter((u) => authType(u) === 'iam' && u.props.UserName !== u.props.UserId).map((u) => `${u.logicalId}: UserName "${String(u.props.UserName)}" ≠ UserId "${String(u.props.UserId)}"`),
+  },
+  {
+    id: 'elasticache-rbac-needs-tls',
+    statement: 'A replication group with RBAC user groups must have in-transit encryption on.',
+    source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html',
+    check: ({ inst }) => of(inst, 'AWS::ElastiCache::ReplicationGroup').filter((rg) => Array.isArray(rg.props.UserGroupIds) && rg.props.UserGroupIds.length > 0 && rg.props.TransitEncryptionEnabled !== true && rg.props.TransitEncryptionEnabled !== 'true').map((rg) => `${rg.logicalId} sets UserGroupIds without TransitEncryptionEnabled`),
+  },
+  {
+    id: 'rds-postgres-major-sold-in-region',
+    statement: 'The tier\'s PostgreSQL major version is sold by RDS in every allowed Region.',
+    source: RDS_POSTGRES_MAJORS.source,
+    check: ({ inst, tier, config, tierName }) => {
+      const out: string[] = [];
+      for (const region of config.allowedRegions) {
+        const sold = RDS_POSTGRES_MAJORS.regions[region];
+        if (!sold) out.push(`no catalog entry for ${region} (add it to RDS_POSTGRES_MAJORS)`);
+        else if (!sold.includes(tier.database.engineMajorVersion)) out.push(`tiers.${tierName}.database.engineMajorVersion ${tier.database.engineMajorVersion} is not sold in ${region} (sold: ${sold.join(', ')})`);
+      }
+      for (const db of of(inst, 'AWS::RDS::DBInstance')) {
+        const v = String(db.props.EngineVersion ?? '');
+        if (v && v.split('.')[0] !== tier.database.engineMajorVersion) out.push(`${db.logicalId} EngineVersion ${v} differs from the config's major ${tier.database.engineMajorVersion}`);
+      }
+      return out;
+    },
+  },
+  {
+    id: 'eks-addon-resolve-conflicts',
+    statement: 'An EKS add-on on a new cluster sets ResolveConflicts; vpc-cni, kube-proxy and coredns are pre-installed self-managed, so with configuration values they need OVERWRITE.',
+    source: 'https://docs.aws.amazon.com/eks/latest/userguide/creating-an-add-on.html',
+    check: ({ inst }) => of(inst, 'AWS::EKS::Addon').flatMap((a) => {
+      const name = String(a.props.AddonName);
+      const resolve = a.props.ResolveConflicts;
+      if (resolve === undefined) return [`${a.logicalId} (${name}) sets no ResolveConflicts`];
+      if (PREINSTALLED_ADDONS.has(name) && a.props.ConfigurationValues !== undefined && resolve !== 'OVERWRITE') return [`${a.logicalId} (${name}) has configuration values but ResolveConflicts ${String(resolve)}, not OVERWRITE`];
+      return [];
+    }),
+  },
+  {
+    id: 'kms-key-policy-lockout',
+    statement: 'The key policy lets the principal that creates the key call kms:PutKeyPolicy (KMS\'s policy lockout safety check).',
+    source: 'https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html',
+    check: async ({ inst, deployer }) => {
+      if (!deployer) return ['no deployer principal to check (account baseline missing)'];
+      const out: string[] = [];
+      for (const key of of(inst, 'AWS::KMS::Key')) {
+        const r = await evaluate({
+          principalArn: deployer.principalArn, action: 'kms:PutKeyPolicy', resource: key.arn, resourceAccount: inst.env.account,
+          context: { 'aws:PrincipalArn': deployer.principalArn, 'aws:PrincipalAccount': inst.env.account, 'aws:RequestedRegion': inst.env.region, 'kms:CallerAccount': inst.env.account, 'aws:ViaAWSService': 'false' },
+          identityPolicies: deployer.identityPolicies, scps: [], resourcePolicy: key.props.KeyPolicy as PolicyJson,
+        });
+        if (!r.allowed) out.push(`${key.logicalId}: ${deployer.principalArn} may not kms:PutKeyPolicy under the key policy (${r.result})`);
+      }
+      return out;
+    },
+  },
+  {
+    id: 'kms-key-policy-principals-exist',
+    statement: 'Every principal a key policy names exists before the key is created (the key DependsOn or references each role of the stack it names).',
+    source: 'https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html',
+    check: ({ inst }) => of(inst, 'AWS::KMS::Key').flatMap((key) => {
+      const raw = JSON.stringify(inst.template.Resources[key.logicalId]?.Properties?.KeyPolicy ?? {});
+      const referenced = new Set([...raw.matchAll(/"(?:Ref|Fn::GetAtt)":\s*(?:\[\s*)?"([A-Za-z0-9]+)"/g)].map((m) => m[1]));
+      const before = new Set([...key.dependsOn, ...referenced]);
+      const principals = principalArns(key.props.KeyPolicy);
+      return principals.map((arn) => inst.lookup(arn)).filter((r): r is InstantiatedResource => !!r && r.type === 'AWS::IAM::Role' && !before.has(r.logicalId))
+        .map((r) => `${key.logicalId} names ${r.arn} (${r.logicalId}) without depending on it`);
+    }),
+  },
+  {
+    id: 'kms-log-group-admitted',
+    statement: 'Every KMS-encrypted log group\'s ARN is admitted by the key policy\'s statement for the CloudWatch Logs service principal.',
+    source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html',
+    check: ({ inst }) => of(inst, 'AWS::Logs::LogGroup').filter((g) => g.props.KmsKeyId !== undefined).flatMap((g) => {
+      const key = inst.lookup(g.props.KmsKeyId);
+      if (!key) return [`${g.logicalId} is encrypted with a key outside the template (${String(g.props.KmsKeyId)}): not checked`];
+      const logsPrincipal = `logs.${inst.env.region}.amazonaws.com`;
+      const statements = statementsOf(key.props.KeyPolicy).filter((s) => s.Effect === 'Allow' && [((s.Principal ?? {}) as { Service?: unknown }).Service].flat().includes(logsPrincipal)
+        && [s.Action].flat().some((a) => typeof a === 'string' && globMatch(a, 'kms:GenerateDataKey')));
+      const arn = g.arn;
+      const admitted = statements.some((s) => {
+        const conds = Object.values((s.Condition ?? {}) as Record<string, Record<string, unknown>>).map((c) => c['kms:EncryptionContext:aws:logs:arn']).filter((v) => v !== undefined);
+        return conds.length === 0 || conds.every((v) => [v].flat().some((p) => typeof p === 'string' && globMatch(p, arn)));
+      });
+      return admitted ? [] : [`${g.logicalId} (${arn}) is not admitted by ${key.logicalId}'s statement for ${logsPrincipal}`];
+    }),
+  },
+  {
+    id: 'eks-gpu-nodegroup-nvidia-ami',
+    statement: 'A node group of GPU instance types sets an NVIDIA AMI type explicitly (the default for GPU types is the end-of-life AL2 GPU AMI).',
+    source: 'https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html',
+    check: ({ inst }) => of(inst, 'AWS::EKS::Nodegroup').filter((n) => ((n.props.InstanceTypes as string[] | undefined) ?? []).some((t) => /^(g|p)\d/.test(t)) && !/NVIDIA/.test(String(n.props.AmiType ?? ''))).map((n) => `${n.logicalId} runs ${(n.props.InstanceTypes as string[]).join(', ')} with AmiType ${String(n.props.AmiType ?? '(default)')}`),
+  },
+  {
+    id: 'backup-cold-storage-90-days',
+    statement: 'A Backup plan rule that moves recovery points to cold storage keeps them at least 90 days there (DeleteAfterDays ≥ MoveToColdStorageAfterDays + 90).',
+    source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Lifecycle.html',
+    check: ({ inst }) => of(inst, 'AWS::Backup::BackupPlan').flatMap((p) => {
+      const rules = ((p.props.BackupPlan as { BackupPlanRule?: Array<{ RuleName?: string; Lifecycle?: { DeleteAfterDays?: number; MoveToColdStorageAfterDays?: number } }> } | undefined)?.BackupPlanRule) ?? [];
+      return rules.filter((r) => r.Lifecycle?.MoveToColdStorageAfterDays !== undefined && (r.Lifecycle.DeleteAfterDays === undefined || Number(r.Lifecycle.DeleteAfterDays) < Number(r.Lifecycle.MoveToColdStorageAfterDays) + 90))
+        .map((r) => `${p.logicalId} rule ${r.RuleName}: DeleteAfterDays ${r.Lifecycle!.DeleteAfterDays} < MoveToColdStorageAfterDays ${r.Lifecycle!.MoveToColdStorageAfterDays} + 90`);
+    }),
+  },
+  {
+    id: 'rds-enhanced-monitoring-role',
+    statement: 'A DB instance with MonitoringInterval > 0 names a MonitoringRoleArn.',
+    source: 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html',
+    check: ({ inst }) => of(inst, 'AWS::RDS::DBInstance').filter((d) => Number(d.props.MonitoringInterval ?? 0) > 0 && !d.props.MonitoringRoleArn).map((d) => `${d.logicalId} sets MonitoringInterval ${String(d.props.MonitoringInterval)} without MonitoringRoleArn`),
+  },
+  {
+    id: 'elasticache-failover-needs-replica',
+    statement: 'A replication group with automatic failover or Multi-AZ has at least one replica.',
+    source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/AutoFailover.html',
+    check: ({ inst }) => of(inst, 'AWS::ElastiCache::ReplicationGroup').filter((rg) => {
+      const failover = rg.props.AutomaticFailoverEnabled === true || rg.props.MultiAZEnabled === true;
+      const replicas = rg.props.NumCacheClusters !== undefined ? Number(rg.props.NumCacheClusters) - 1 : Number(rg.props.ReplicasPerNodeGroup ?? 0);
+      return failover && replicas < 1;
+    }).map((rg) => `${rg.logicalId} enables failover/Multi-AZ with no replica`),
+  },
+];
+
+type Statement = { Effect?: string; Principal?: unknown; Action?: unknown; Condition?: unknown };
+
+function statementsOf(policy: unknown): Statement[] {
+  const s = (policy as { Statement?: unknown } | undefined)?.Statement;
+  return (Array.isArray(s) ? s : s ? [s] : []) as Statement[];
+}
+
+function principalArns(policy: unknown): string[] {
+  return statementsOf(policy).flatMap((s) => [((s.Principal ?? {}) as { AWS?: unknown }).AWS].flat()).filter((p): p is string => typeof p === 'string');
+}
+
+/** IAM-style glob (`*`, `?`), case-sensitive. */
+function globMatch(pattern: string, value: string): boolean {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(value);
+}
+
+export interface RuleResult {
+  readonly rule: ServiceRule;
+  readonly violations: string[];
+}
+
+export async function checkServiceRules(ctx: RuleContext, rules: readonly ServiceRule[] = SERVICE_RULES): Promise<RuleResult[]> {
+  const out: RuleResult[] = [];
+  for (const rule of rules) out.push({ rule, violations: await rule.check(ctx) });
+  return out;
+}
