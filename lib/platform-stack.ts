@@ -75,6 +75,7 @@ export class PlatformStack extends Stack {
       blueprintBucket: this.catalog.bucket,
       accessLogsBucket: accessLogs,
       namespaceDeployerRole: shared?.namespaceDeployerRole,
+      auditBucket: this.audit.bucket,
     });
 
     const admin = new AdminApi(this, 'Admin', { config, encryptionKey: key, registry: this.registry.table, workflows: this.lifecycle.workflows });
