@@ -65,7 +65,7 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'check-account-status': ['registry', 'organizations'],
   'quarantine-account': ['registry', 'organizations'],
   'verify-provisioning-access': ['registry', 'tenantAccounts'],
-  'allocate-network': ['registry', 'control'],
+  'allocate-network': ['registry', 'control', 'tenantAccounts', 'templates'],
   'deploy-blueprint': ['registry', 'tenantAccounts', 'namespaceStacks', 'templates'],
   'check-stack': ['registry', 'tenantAccounts', 'namespaceStacks'],
   'wire-tenant': ['registry', 'tenantAccounts'],

@@ -1,18 +1,48 @@
 import { blockCount, nthBlock, parseCidr } from '../../lib/config/cidr.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
 import { claimCidr, nextPoolIndex } from '../shared/control-table.js';
-import { tierConfig } from '../shared/environment.js';
+import { platformConfig, tierConfig } from '../shared/environment.js';
 import { NetworkPoolExhaustedError } from '../shared/errors.js';
-import { lifecycleHandler } from '../shared/handler.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
+import { tenantAccountCredentials } from '../shared/sessions.js';
+import { checkQuotas, describeRequest, describeShortfall, mergeQuotaRequests, QuotaExceededError, tierTemplate } from './quota-check.js';
 import type { LifecycleState } from './state.js';
+
+/**
+ * Fails before anything is claimed when one more tenant of the tier does not fit the target
+ * account's quotas (lib/quotas.ts rules, counted from the tier's template in the catalog;
+ * usage measured and applied values read through the provisioning session). Each shortfall gets
+ * an increase request (usage + need) unless one is open; the error names every quota, and the
+ * requests land in the registry's `quotaRequests`. Record failure puts the message in the
+ * registry failure and the Tenant Lifecycle Failed event.
+ */
+async function assertQuotas(record: TenantRecord): Promise<{ checked: number; unchecked: string[] }> {
+  const region = process.env.AWS_REGION ?? platformConfig().homeRegion;
+  const template = await tierTemplate(record.tier);
+  const credentials = await tenantAccountCredentials(record.accountId!, record.tenantId, 'quotas');
+  const result = await checkQuotas(template, { accountId: record.accountId!, region, credentials });
+  if (result.unchecked.length) logger.info('quotas not checked', { unchecked: result.unchecked });
+  if (result.shortfalls.length) {
+    const requests = result.shortfalls.flatMap((s) => (s.request ? [(({ alreadyOpen: _, ...r }) => r)(s.request)] : []));
+    if (requests.length) await updateTenant(record.tenantId, { quotaRequests: mergeQuotaRequests(record.quotaRequests, requests) });
+    const where = { accountId: record.accountId!, region, tier: record.tier };
+    throw new QuotaExceededError(result.shortfalls.map((s) => `${describeShortfall(s.finding, where)}; ${describeRequest(s)}`).join('; '));
+  }
+  return { checked: result.findings.length, unchecked: result.unchecked.map((u) => u.key) };
+}
 
 /**
  * Gives the tenant a VPC range of its own from the tier's pool: an atomic counter hands out the
  * next block and a conditional write records the claim, so two tenants never share a range.
+ * First, in both isolation modes, the target account's quotas must hold one more tenant (see
+ * assertQuotas): a VPC tenant in the shared workload account at 5 of 5 VPCs fails here, naming
+ * the quota, instead of an hour later in CloudFormation.
  */
 export const handler = lifecycleHandler('Allocate network', async (state: LifecycleState) => {
   const record = await requireTenant(state.request.tenantId);
   if (record.vpcCidr) return { vpcCidr: record.vpcCidr };
+  const quotas = await assertQuotas(record);
   const { network } = tierConfig(record.tier);
   const pool = parseCidr(network.tenantCidrPool)!;
   const count = blockCount(pool, network.tenantVpcPrefixLength);
@@ -24,7 +54,7 @@ export const handler = lifecycleHandler('Allocate network', async (state: Lifecy
     const cidr = nthBlock(pool, network.tenantVpcPrefixLength, index);
     if (await claimCidr(cidr, record.tenantId)) {
       await updateTenant(record.tenantId, { vpcCidr: cidr });
-      return { vpcCidr: cidr };
+      return { vpcCidr: cidr, quotas };
     }
   }
 });

@@ -14,6 +14,10 @@ export class StackFailedError extends Error {
 export class NetworkPoolExhaustedError extends Error {
   override readonly name = 'NetworkPoolExhausted';
 }
+/** One more tenant does not fit the target account's quotas; the message names each quota, usage, value and need. */
+export class QuotaExceededError extends Error {
+  override readonly name = 'QuotaExceeded';
+}
 export class StackBusyError extends Error {
   override readonly name = 'StackBusy';
 }
@@ -29,4 +33,4 @@ export const RETRYABLE_ERRORS = [
 ] as const;
 
 /** Errors no retry can fix: the execution records them and stops. */
-export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantNotFound', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted'] as const;
+export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantNotFound', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded'] as const;

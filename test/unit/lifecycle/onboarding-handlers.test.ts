@@ -13,6 +13,12 @@ import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
+// The quota check has its own tests (quota-check.test.ts): here every quota holds.
+vi.mock('../../../lambdas/lifecycle/quota-check.js', async (importOriginal) => ({
+  ...(await importOriginal<object>()),
+  tierTemplate: vi.fn(async () => ({ Resources: {} })),
+  checkQuotas: vi.fn(async () => ({ findings: [], unchecked: [], shortfalls: [] })),
+}));
 const controlMock = vi.hoisted(() => ({
   acquireSlot: vi.fn(async () => true),
   releaseSlot: vi.fn(async () => undefined),
@@ -180,7 +186,7 @@ describe('Allocate network', async () => {
     records.set('acme', tenant({ vpcCidr: undefined }));
     controlMock.nextPoolIndex.mockResolvedValueOnce(0).mockResolvedValueOnce(1);
     controlMock.claimCidr.mockResolvedValueOnce(false).mockResolvedValueOnce(true);
-    await expect(handler(state())).resolves.toEqual({ vpcCidr: '10.64.4.0/22' });
+    await expect(handler(state())).resolves.toEqual({ vpcCidr: '10.64.4.0/22', quotas: { checked: 0, unchecked: [] } });
     expect(records.get('acme')?.vpcCidr).toBe('10.64.4.0/22');
   });
   it('keeps an existing allocation', async () => {

@@ -1,0 +1,169 @@
+import { BackupClient, ListBackupVaultsCommand } from '@aws-sdk/client-backup';
+import { CloudFormationClient, ListStacksCommand, type StackStatus } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeAddressesCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+  paginateDescribeInternetGateways,
+  paginateDescribeNatGateways,
+  paginateDescribeNetworkInterfaces,
+  paginateDescribeSecurityGroups,
+  paginateDescribeVpcEndpoints,
+  paginateDescribeVpcs,
+} from '@aws-sdk/client-ec2';
+import { DescribeCacheClustersCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
+import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
+import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { clientWith } from '../shared/aws-clients.js';
+
+/**
+ * What the target account uses now of each quota of lib/quotas.ts, one small function per rule
+ * key, measured with the provisioning session in the Lambda's region. Units are the quota's:
+ * resources counted the way the quota counts them (AWS sources in each rule's `source`).
+ * Rules scoped to one VPC are not measured: the tenant's VPC is new, it uses 0 of them.
+ * Rules without a function here (S3 buckets 10,000, KMS keys 100,000, log groups 1,000,000 by
+ * default) are not measured; the check reports them as unmeasured.
+ */
+
+export interface UsageClients {
+  ec2: () => EC2Client;
+  rds: () => RDSClient;
+  iam: () => IAMClient;
+  elasticache: () => ElastiCacheClient;
+  eks: () => EKSClient;
+  backup: () => BackupClient;
+  cfn: () => CloudFormationClient;
+  events: () => EventBridgeClient;
+}
+
+/** Clients made on first use, with the tenant account's credentials. */
+export function usageClients(credentials: AwsCredentialIdentity): UsageClients {
+  const lazy = <C>(make: () => C) => {
+    let c: C | undefined;
+    return () => (c ??= make());
+  };
+  return {
+    ec2: lazy(() => clientWith(EC2Client, credentials)),
+    rds: lazy(() => clientWith(RDSClient, credentials)),
+    iam: lazy(() => clientWith(IAMClient, credentials)),
+    elasticache: lazy(() => clientWith(ElastiCacheClient, credentials)),
+    eks: lazy(() => clientWith(EKSClient, credentials)),
+    backup: lazy(() => clientWith(BackupClient, credentials)),
+    cfn: lazy(() => clientWith(CloudFormationClient, credentials)),
+    events: lazy(() => clientWith(EventBridgeClient, credentials)),
+  };
+}
+
+export type UsageFn = (c: UsageClients) => Promise<number>;
+
+async function countPages<T>(pages: AsyncIterable<T>, items: (page: T) => unknown[] | undefined): Promise<number> {
+  let n = 0;
+  for await (const page of pages) n += items(page)?.length ?? 0;
+  return n;
+}
+
+/** RDS's own account quota usage (DescribeAccountAttributes → AccountQuotas[].Used), by RDS quota name. */
+async function rdsUsed(c: UsageClients, ...names: string[]): Promise<number> {
+  const out = await c.rds().send(new DescribeAccountAttributesCommand({}));
+  return (out.AccountQuotas ?? []).filter((q) => names.includes(q.AccountQuotaName ?? '')).reduce((n, q) => n + Number(q.Used ?? 0), 0);
+}
+
+/** IAM's account summary entry (GetAccountSummary → SummaryMap). */
+async function iamSummary(c: UsageClients, entry: 'Roles' | 'Policies'): Promise<number> {
+  const out = await c.iam().send(new GetAccountSummaryCommand({}));
+  return Number(out.SummaryMap?.[entry] ?? 0);
+}
+
+/** Stacks CloudFormation counts against the stack quota: every stack not yet deleted. */
+const LIVE_STACK_STATUSES: StackStatus[] = [
+  'CREATE_IN_PROGRESS', 'CREATE_FAILED', 'CREATE_COMPLETE', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_FAILED', 'ROLLBACK_COMPLETE', 'DELETE_IN_PROGRESS', 'DELETE_FAILED',
+  'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE', 'UPDATE_FAILED', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_FAILED',
+  'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE', 'REVIEW_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE',
+  'IMPORT_ROLLBACK_IN_PROGRESS', 'IMPORT_ROLLBACK_FAILED', 'IMPORT_ROLLBACK_COMPLETE',
+];
+
+/** Most NAT gateways (pending or available) in one Availability Zone: the per-AZ quota binds in the fullest AZ. */
+async function natGatewaysInFullestAz(c: UsageClients): Promise<number> {
+  const subnets: string[] = [];
+  for await (const page of paginateDescribeNatGateways({ client: c.ec2() }, { Filter: [{ Name: 'state', Values: ['pending', 'available'] }] })) {
+    for (const nat of page.NatGateways ?? []) if (nat.SubnetId) subnets.push(nat.SubnetId);
+  }
+  if (!subnets.length) return 0;
+  const out = await c.ec2().send(new DescribeSubnetsCommand({ SubnetIds: [...new Set(subnets)] }));
+  const azOf = new Map((out.Subnets ?? []).map((s) => [s.SubnetId!, s.AvailabilityZone ?? 'unknown']));
+  const perAz = new Map<string, number>();
+  for (const s of subnets) perAz.set(azOf.get(s) ?? 'unknown', (perAz.get(azOf.get(s) ?? 'unknown') ?? 0) + 1);
+  return Math.max(0, ...perAz.values());
+}
+
+/** Usage of each rule of lib/quotas.ts (QUOTA_RULES[].key) in the account and region. */
+export const USAGE: Readonly<Record<string, UsageFn>> = {
+  'vpcs-per-region': (c) => countPages(paginateDescribeVpcs({ client: c.ec2() }, {}), (p) => p.Vpcs),
+  'internet-gateways-per-region': (c) => countPages(paginateDescribeInternetGateways({ client: c.ec2() }, {}), (p) => p.InternetGateways),
+  'elastic-ips-per-region': async (c) => (await c.ec2().send(new DescribeAddressesCommand({ Filters: [{ Name: 'domain', Values: ['vpc'] }] }))).Addresses?.length ?? 0,
+  'nat-gateways-per-az': natGatewaysInFullestAz,
+  'gateway-endpoints-per-region': (c) => countPages(
+    paginateDescribeVpcEndpoints({ client: c.ec2() }, { Filters: [{ Name: 'vpc-endpoint-type', Values: ['Gateway'] }] }),
+    (p) => p.VpcEndpoints?.filter((e) => !['deleted', 'deleting', 'Deleted', 'Deleting'].includes(e.State ?? '')),
+  ),
+  'security-groups-per-region': (c) => countPages(paginateDescribeSecurityGroups({ client: c.ec2() }, {}), (p) => p.SecurityGroups),
+  'network-interfaces-per-region': (c) => countPages(paginateDescribeNetworkInterfaces({ client: c.ec2() }, {}), (p) => p.NetworkInterfaces),
+  'rds-db-instances': (c) => rdsUsed(c, 'DBInstances'),
+  'rds-db-subnet-groups': (c) => rdsUsed(c, 'DBSubnetGroups'),
+  'rds-parameter-groups': (c) => rdsUsed(c, 'DBParameterGroups', 'DBClusterParameterGroups'),
+  'elasticache-nodes-per-region': async (c) => {
+    let nodes = 0;
+    let marker: string | undefined;
+    do {
+      const out = await c.elasticache().send(new DescribeCacheClustersCommand({ Marker: marker }));
+      nodes += (out.CacheClusters ?? []).reduce((n, cl) => n + (cl.NumCacheNodes ?? 0), 0);
+      marker = out.Marker;
+    } while (marker);
+    return nodes;
+  },
+  'eks-clusters-per-region': async (c) => {
+    let n = 0;
+    let token: string | undefined;
+    do {
+      const out = await c.eks().send(new ListClustersCommand({ nextToken: token }));
+      n += out.clusters?.length ?? 0;
+      token = out.nextToken;
+    } while (token);
+    return n;
+  },
+  'iam-roles-per-account': (c) => iamSummary(c, 'Roles'),
+  'iam-customer-managed-policies-per-account': (c) => iamSummary(c, 'Policies'),
+  'backup-vaults': async (c) => {
+    let n = 0;
+    let token: string | undefined;
+    do {
+      const out = await c.backup().send(new ListBackupVaultsCommand({ NextToken: token }));
+      n += out.BackupVaultList?.length ?? 0;
+      token = out.NextToken;
+    } while (token);
+    return n;
+  },
+  'cloudformation-stacks': async (c) => {
+    let n = 0;
+    let token: string | undefined;
+    do {
+      const out = await c.cfn().send(new ListStacksCommand({ StackStatusFilter: LIVE_STACK_STATUSES, NextToken: token }));
+      n += out.StackSummaries?.length ?? 0;
+      token = out.NextToken;
+    } while (token);
+    return n;
+  },
+  'eventbridge-rules-per-bus': async (c) => {
+    let n = 0;
+    let token: string | undefined;
+    do {
+      const out = await c.events().send(new ListRulesCommand({ NextToken: token }));
+      n += out.Rules?.length ?? 0;
+      token = out.NextToken;
+    } while (token);
+    return n;
+  },
+};

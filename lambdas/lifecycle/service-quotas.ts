@@ -1,0 +1,111 @@
+import {
+  GetAWSDefaultServiceQuotaCommand,
+  GetServiceQuotaCommand,
+  ListAWSDefaultServiceQuotasCommand,
+  ListRequestedServiceQuotaChangeHistoryByQuotaCommand,
+  ListServiceQuotasCommand,
+  RequestServiceQuotaIncreaseCommand,
+  type ServiceQuota,
+  type ServiceQuotasClient,
+} from '@aws-sdk/client-service-quotas';
+import type { QuotaRequest } from '../../lib/tenant-record.js';
+
+/**
+ * Service Quotas reads and increase requests, in the target account (through the provisioning
+ * session) and the Lambda's region. AWS API reference:
+ * https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/Welcome.html
+ */
+
+/** What a quota is in the account: its value, its code (when Service Quotas has one), and where the value came from. */
+export interface AppliedQuota {
+  value: number;
+  quotaCode?: string;
+  /** `applied`: GetServiceQuota / ListServiceQuotas; `aws-default`: the AWS default of the quota; `rule-default`: the documented default in lib/quotas.ts (Service Quotas had nothing). */
+  source: 'applied' | 'aws-default' | 'rule-default';
+}
+
+/** Statuses of a request still on its way (ListRequestedServiceQuotaChangeHistoryByQuota). */
+export const OPEN_REQUEST_STATUSES = new Set(['PENDING', 'CASE_OPENED']);
+
+const missing = (e: unknown) => (e as Error).name === 'NoSuchResourceException';
+
+/** Quotas of a service listed by name (per client and service code: one listing per invocation). */
+const listings = new WeakMap<ServiceQuotasClient, Map<string, Promise<ServiceQuota[]>>>();
+async function listAll(sq: ServiceQuotasClient, serviceCode: string, defaults: boolean): Promise<ServiceQuota[]> {
+  const key = `${defaults ? 'default' : 'applied'}#${serviceCode}`;
+  const cache = listings.get(sq) ?? new Map<string, Promise<ServiceQuota[]>>();
+  listings.set(sq, cache);
+  if (!cache.has(key)) {
+    cache.set(key, (async () => {
+      const quotas: ServiceQuota[] = [];
+      let token: string | undefined;
+      do {
+        const out = defaults
+          ? await sq.send(new ListAWSDefaultServiceQuotasCommand({ ServiceCode: serviceCode, NextToken: token }))
+          : await sq.send(new ListServiceQuotasCommand({ ServiceCode: serviceCode, NextToken: token }));
+        quotas.push(...(out.Quotas ?? []));
+        token = out.NextToken;
+      } while (token);
+      return quotas;
+    })());
+  }
+  return cache.get(key)!;
+}
+
+/**
+ * The quota's value in the account. With a code: GetServiceQuota (the applied value), else
+ * GetAWSDefaultServiceQuota; without one: the quota of that exact name in ListServiceQuotas, then
+ * in ListAWSDefaultServiceQuotas (which also yields its code). Neither → `fallback` (the documented default).
+ */
+export async function appliedQuota(sq: ServiceQuotasClient, rule: { serviceCode: string; quotaCode?: string; name: string }, fallback: number): Promise<AppliedQuota> {
+  if (rule.quotaCode) {
+    try {
+      const out = await sq.send(new GetServiceQuotaCommand({ ServiceCode: rule.serviceCode, QuotaCode: rule.quotaCode }));
+      if (out.Quota?.Value !== undefined) return { value: out.Quota.Value, quotaCode: rule.quotaCode, source: 'applied' };
+    } catch (e) {
+      if (!missing(e)) throw e;
+    }
+    try {
+      const out = await sq.send(new GetAWSDefaultServiceQuotaCommand({ ServiceCode: rule.serviceCode, QuotaCode: rule.quotaCode }));
+      if (out.Quota?.Value !== undefined) return { value: out.Quota.Value, quotaCode: rule.quotaCode, source: 'aws-default' };
+    } catch (e) {
+      if (!missing(e)) throw e;
+    }
+    return { value: fallback, quotaCode: rule.quotaCode, source: 'rule-default' };
+  }
+  const applied = (await listAll(sq, rule.serviceCode, false)).find((q) => q.QuotaName === rule.name);
+  if (applied?.Value !== undefined) return { value: applied.Value, quotaCode: applied.QuotaCode, source: 'applied' };
+  const byDefault = (await listAll(sq, rule.serviceCode, true)).find((q) => q.QuotaName === rule.name);
+  if (byDefault?.Value !== undefined) return { value: byDefault.Value, quotaCode: byDefault.QuotaCode, source: 'aws-default' };
+  return { value: fallback, source: 'rule-default' };
+}
+
+/** The newest increase request of this quota still open (PENDING or CASE_OPENED), if any. */
+export async function openRequest(sq: ServiceQuotasClient, serviceCode: string, quotaCode: string): Promise<{ id?: string; desired?: number; status: string } | undefined> {
+  let token: string | undefined;
+  do {
+    const out = await sq.send(new ListRequestedServiceQuotaChangeHistoryByQuotaCommand({ ServiceCode: serviceCode, QuotaCode: quotaCode, NextToken: token }));
+    const open = (out.RequestedQuotas ?? [])
+      .filter((r) => OPEN_REQUEST_STATUSES.has(r.Status ?? ''))
+      .sort((a, b) => (b.Created?.getTime() ?? 0) - (a.Created?.getTime() ?? 0))[0];
+    if (open) return { id: open.Id, desired: open.DesiredValue, status: open.Status! };
+    token = out.NextToken;
+  } while (token);
+  return undefined;
+}
+
+/**
+ * Asks for `desired` unless a request is already open (then that one is reported). Never asks for
+ * less than `applied` (Service Quotas increases only). Returns the registry entry.
+ */
+export async function requestIncrease(
+  sq: ServiceQuotasClient,
+  quota: { serviceCode: string; quotaCode: string; name: string; applied: number; desired: number; region: string },
+): Promise<QuotaRequest & { alreadyOpen: boolean }> {
+  const base = { serviceCode: quota.serviceCode, quotaCode: quota.quotaCode, name: quota.name, applied: quota.applied, region: quota.region, requestedAt: new Date().toISOString() };
+  const open = await openRequest(sq, quota.serviceCode, quota.quotaCode);
+  if (open) return { ...base, desired: open.desired ?? quota.desired, requestId: open.id, status: open.status, alreadyOpen: true };
+  const desired = Math.max(quota.desired, quota.applied);
+  const out = await sq.send(new RequestServiceQuotaIncreaseCommand({ ServiceCode: quota.serviceCode, QuotaCode: quota.quotaCode, DesiredValue: desired }));
+  return { ...base, desired, requestId: out.RequestedQuota?.Id, status: out.RequestedQuota?.Status ?? 'PENDING', alreadyOpen: false };
+}
