@@ -109,7 +109,7 @@ describe('Allocate network checks the account\'s quotas first', async () => {
     sq.on(ListServiceQuotasCommand, { ServiceCode: 'rds' }).resolves({ Quotas: [{ QuotaName: 'DB instances', QuotaCode: 'L-7B6409FD', Value: 2 }] });
     sq.on(RequestServiceQuotaIncreaseCommand, { QuotaCode: 'L-7B6409FD' }).resolves({ RequestedQuota: { Id: 'req-rds-1', Status: 'PENDING' } });
     // WHEN
-    const error = await handler(state()).catch((e: Error) => e);
+    const error = (await handler(state()).then(() => new Error("did not fail"), (e: Error) => e));
     // THEN both quotas are named, each with its own request
     expect(error.message.split('; requested')).toHaveLength(3);
     expect(error.message).toContain('uses 2 of 2 "DB instances" (rds L-7B6409FD); tier starter needs 1 more; requested an increase to 3 (req-rds-1, PENDING)');
