@@ -188,6 +188,8 @@ export class LifecycleWorkflows extends Construct {
     const quarantine = this.task(s, 'Quarantine account', 'quarantine-account', '$.quarantine');
     const verify = this.task(s, 'Verify provisioning access', 'verify-provisioning-access', '$.access');
     verify.addRetry({ errors: ['ProvisioningRoleNotReady'], interval: Duration.seconds(30), backoffRate: 1.5, maxAttempts: 10 });
+    // Account mode: the tier's On-Demand vCPU quotas are requested as soon as the account is reachable.
+    const computeQuotas = this.task(s, 'Request compute quotas', 'request-compute-quotas', '$.computeQuotas');
     const allocate = this.task(s, 'Allocate network', 'allocate-network', '$.network');
     const baseline = this.deployAndWait(s, 'baseline', '');
     const tenantStack = this.deployAndWait(s, 'blueprint', '');
@@ -195,7 +197,7 @@ export class LifecycleWorkflows extends Construct {
     const wire = this.task(s, 'Wire tenant', 'wire-tenant', '$.wiring');
     const issueKey = this.task(s, 'Issue usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'issue' });
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, allocate, ...baseline.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, computeQuotas, allocate, ...baseline.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -216,7 +218,7 @@ export class LifecycleWorkflows extends Construct {
             .otherwise(waitAccount),
         )),
     );
-    release.next(quarantine).next(verify).next(allocate);
+    release.next(quarantine).next(verify).next(computeQuotas).next(allocate);
 
     allocate.next(baseline.first);
     baseline.last.next(tenantStack.first);

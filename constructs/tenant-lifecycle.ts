@@ -84,6 +84,7 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'finish-offboarding': ['registry', 'events'],
   'process-closure-queue': ['control', 'organizations'],
   'manage-usage-key': ['registry', 'usageKeys'],
+  'request-compute-quotas': ['registry', 'tenantAccounts'],
 };
 
 /** Longer timeouts for the functions that move data. */

@@ -9,6 +9,7 @@ export const LIFECYCLE_HANDLERS = [
   'check-stack', 'wire-tenant', 'activate-tenant', 'record-failure', 'set-status', 'begin-change', 'finish-change',
   'list-tier-tenants', 'begin-offboarding', 'export-tenant-data', 'snapshot-database', 'delete-tenant-stacks',
   'schedule-key-deletion', 'retire-account', 'finish-offboarding', 'process-closure-queue', 'manage-usage-key',
+  'request-compute-quotas',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 

@@ -1,0 +1,89 @@
+import {
+  GetServiceQuotaCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient,
+} from '@aws-sdk/client-service-quotas';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+
+const sq = mockClient(ServiceQuotasClient);
+const sts = mockClient(STSClient);
+
+const STANDARD = 'L-1216C47A';
+const G_AND_VT = 'L-DB2E81BA';
+const P = 'L-417A185B';
+const enterprise = () => records.set('ent', tenant({ tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444', vpcCidr: undefined }));
+const run = async () => (await import('../../../lambdas/lifecycle/request-compute-quotas.js')).handler(state('ent'));
+const applied = (values: Record<string, number>) => {
+  for (const [code, value] of Object.entries(values)) sq.on(GetServiceQuotaCommand, { ServiceCode: 'ec2', QuotaCode: code }).resolves({ Quota: { Value: value } });
+};
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  sq.reset();
+  sts.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  sq.on(ListRequestedServiceQuotaChangeHistoryByQuotaCommand).resolves({ RequestedQuotas: [] });
+  sq.on(RequestServiceQuotaIncreaseCommand).callsFake((input: { QuotaCode: string }) => ({ RequestedQuota: { Id: `req-${input.QuotaCode}`, Status: 'PENDING' } }));
+});
+
+describe('Request compute quotas (account vending)', () => {
+  it('requests the vCPU quotas a fresh account lacks and starts the GPU node group at 0 while G and VT cannot hold one g5.2xlarge', async () => {
+    // GIVEN a fresh account: Standard 5 vCPUs, G and VT 0, P 0
+    enterprise();
+    applied({ [STANDARD]: 5, [G_AND_VT]: 0, [P]: 0 });
+    // WHEN
+    const out = await run();
+    // THEN every quota below the tier's full scale is requested (Standard 6 × m7i.xlarge, G 5 × g5.4xlarge, P 5 × p4d.24xlarge)
+    expect(sq.commandCalls(RequestServiceQuotaIncreaseCommand).map((c) => c.args[0].input)).toEqual([
+      { ServiceCode: 'ec2', QuotaCode: STANDARD, DesiredValue: 24 },
+      { ServiceCode: 'ec2', QuotaCode: G_AND_VT, DesiredValue: 80 },
+      { ServiceCode: 'ec2', QuotaCode: P, DesiredValue: 480 },
+    ]);
+    expect(out.gpu).toEqual({ state: 'WAITING_FOR_QUOTA', minSize: 0, desiredSize: 0 });
+    const record = records.get('ent')!;
+    expect(record.gpuCapacity).toMatchObject({ state: 'WAITING_FOR_QUOTA', instanceType: 'g5.2xlarge', quotaCode: G_AND_VT, appliedVcpus: 0, oneNodeVcpus: 8, minSize: 0, desiredSize: 0 });
+    expect(record.quotaRequests?.map((r) => [r.quotaCode, r.applied, r.desired, r.requestId, r.status])).toEqual([
+      [STANDARD, 5, 24, `req-${STANDARD}`, 'PENDING'], [G_AND_VT, 0, 80, `req-${G_AND_VT}`, 'PENDING'], [P, 0, 480, `req-${P}`, 'PENDING'],
+    ]);
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toContain('arn:aws:iam::444444444444:role/TesseraProvisioning');
+  });
+
+  it('starts the GPU node group at the tier\'s sizes when G and VT holds one node, and asks for nothing already granted', async () => {
+    enterprise();
+    applied({ [STANDARD]: 64, [G_AND_VT]: 8, [P]: 480 });
+    const out = await run();
+    expect(sq.commandCalls(RequestServiceQuotaIncreaseCommand).map((c) => c.args[0].input)).toEqual([{ ServiceCode: 'ec2', QuotaCode: G_AND_VT, DesiredValue: 80 }]);
+    expect(out.gpu).toEqual({ state: 'READY', minSize: 1, desiredSize: 1 });
+  });
+
+  it('never files a second request while one is open (a resumed onboarding)', async () => {
+    enterprise();
+    applied({ [STANDARD]: 64, [G_AND_VT]: 0, [P]: 480 });
+    sq.on(ListRequestedServiceQuotaChangeHistoryByQuotaCommand, { QuotaCode: G_AND_VT }).resolves({ RequestedQuotas: [{ Id: 'earlier', Status: 'PENDING', DesiredValue: 80, Created: new Date() }] });
+    const out = await run();
+    expect(sq.commandCalls(RequestServiceQuotaIncreaseCommand)).toHaveLength(0);
+    expect(out.requested).toEqual([{ quotaCode: G_AND_VT, desired: 80, requestId: 'earlier', status: 'PENDING' }]);
+  });
+
+  it('does not fail the onboarding when Service Quotas refuses: the node group starts at 0', async () => {
+    enterprise();
+    sq.on(GetServiceQuotaCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    const out = await run();
+    expect(out.gpu).toEqual({ state: 'WAITING_FOR_QUOTA', minSize: 0, desiredSize: 0 });
+    expect(records.get('ent')?.gpuCapacity).toMatchObject({ state: 'WAITING_FOR_QUOTA' });
+    expect(records.get('ent')?.gpuCapacity?.appliedVcpus).toBeUndefined();
+  });
+
+  it('does nothing for a tier without dedicated compute', async () => {
+    records.set('acme', tenant());
+    const { handler } = await import('../../../lambdas/lifecycle/request-compute-quotas.js');
+    await expect(handler(state('acme'))).resolves.toEqual({ requested: [], gpu: undefined });
+    expect(sq.commandCalls(GetServiceQuotaCommand)).toHaveLength(0);
+  });
+});
