@@ -80,6 +80,22 @@ const FEATURE_GATED: Array<{ type: string; action: RegExp; feature: string; on: 
   { type: 'AWS::IAM::Role', action: /^iam:(Put|Delete)RolePermissionsBoundary$/, feature: 'a permissions boundary', on: (p) => p.PermissionsBoundary !== undefined },
 ];
 
+/**
+ * Schema entries that are S3 API operation names rather than IAM actions, and the IAM action that
+ * authorizes each ("Required permissions for Amazon S3 API operations",
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/using-with-s3-policy-actions.html).
+ */
+export const ACTION_ALIASES: Record<string, string> = {
+  's3:PutBucketReplication': 's3:PutReplicationConfiguration',
+  's3:DeleteBucketReplication': 's3:PutReplicationConfiguration',
+  's3:PutObjectLockConfiguration': 's3:PutBucketObjectLockConfiguration',
+  's3:DeleteBucketAnalyticsConfiguration': 's3:PutAnalyticsConfiguration',
+  's3:DeleteBucketCors': 's3:PutBucketCORS',
+  's3:DeleteBucketMetricsConfiguration': 's3:PutMetricsConfiguration',
+  's3:DeleteBucketEncryption': 's3:PutEncryptionConfiguration',
+  's3:DeleteBucketLifecycle': 's3:PutLifecycleConfiguration',
+};
+
 const TAGGING = /:(CreateTags|DeleteTags|TagResource|UntagResource|AddTagsToResource|RemoveTagsFromResource|ListTagsForResource|Tag[A-Z]\w*|Untag[A-Z]\w*)$/;
 const ROLE_ACTIONS = new Set(['iam:passrole', 'iam:getrole', 'iam:listattachedrolepolicies']);
 /** Services whose API is global (IAM requests are signed for us-east-1). */
@@ -115,8 +131,9 @@ export async function checkHandlerPermissions(opts: CheckOptions): Promise<Permi
   return out;
 }
 
-async function checkAction(opts: CheckOptions, res: InstantiatedResource, handler: HandlerName, action: string): Promise<PermissionCheck[]> {
-  const base = { logicalId: res.logicalId, type: res.type, handler, action };
+async function checkAction(opts: CheckOptions, res: InstantiatedResource, handler: HandlerName, listed: string): Promise<PermissionCheck[]> {
+  const action = ACTION_ALIASES[listed] ?? listed;
+  const base = { logicalId: res.logicalId, type: res.type, handler, action: action === listed ? action : `${action} (listed as ${listed})` };
   const info = await actionInfo(action);
   if (!info.exists) return [{ ...base, resource: '', outcome: 'not-an-action', detail: 'not an action of the Service Authorization Reference' }];
   const targets = await targetsOf(opts, res, action);
