@@ -112,17 +112,18 @@ export class SharedCluster extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'BridgeRoles',
-          actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PassRole'],
+          actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PassRole',
+            'iam:UpdateRoleDescription', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
           resources: [bridgeRoles],
         }),
         new iam.PolicyStatement({
           sid: 'BridgePolicies',
-          actions: ['iam:CreatePolicy', 'iam:DeletePolicy', 'iam:GetPolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:ListPolicyVersions', 'iam:TagPolicy'],
+          actions: ['iam:CreatePolicy', 'iam:DeletePolicy', 'iam:GetPolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:ListPolicyVersions', 'iam:TagPolicy', 'iam:ListEntitiesForPolicy'],
           resources: [bridgePolicies],
         }),
         new iam.PolicyStatement({
           sid: 'PodIdentityAssociations',
-          actions: ['eks:CreatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation', 'eks:DescribePodIdentityAssociation', 'eks:UpdatePodIdentityAssociation', 'eks:TagResource'],
+          actions: ['eks:CreatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation', 'eks:DescribePodIdentityAssociation', 'eks:UpdatePodIdentityAssociation', 'eks:TagResource', 'eks:UntagResource'],
           resources: [cluster.clusterArn, associations],
         }),
         new iam.PolicyStatement({ sid: 'KubectlProvider', actions: ['lambda:InvokeFunction'], resources: [serviceToken] }),
