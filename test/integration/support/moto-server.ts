@@ -24,7 +24,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-function motoBinary(): string {
+/** The moto_server executable: `MOTO_SERVER`, else the project's `.venv`. */
+export function motoBinary(): string {
   const venv = join(ROOT, '.venv', 'bin', 'moto_server');
   if (process.env.MOTO_SERVER) return process.env.MOTO_SERVER;
   if (existsSync(venv)) return venv;

@@ -1,0 +1,39 @@
+import type { Stack } from 'aws-cdk-lib';
+import type { PlatformConfig } from '../../../lib/config/schema.js';
+import { ACCOUNT_BASELINE_FILE_NAME } from '../../../lib/tenant-naming.js';
+import { blueprintFileName, blueprintStackId, buildTesseraApp, namespaceBlueprintStackId } from '../../../lib/tessera-app.js';
+import { newApp } from '../../support/synth.js';
+import type { CfnTemplate } from './derive-moto-blueprint.js';
+
+/** Construct id of the account baseline stack in the `Blueprints` stage (decision 1 of issue 9). */
+export const ACCOUNT_BASELINE_STACK_ID = 'TesseraAccountBaseline';
+
+/** One synthesized blueprint and the catalog file it is published as (`blueprints/<version>/<file>`). */
+export interface BlueprintTemplate {
+  /** `<tier>` | `<tier>-namespace` | `account-baseline`. */
+  readonly name: string;
+  readonly file: string;
+  readonly template: CfnTemplate;
+}
+
+/**
+ * The real blueprints of `config` at `blueprintVersion`, synthesized in this process exactly as
+ * `npx cdk synth` builds them (lib/tessera-app.ts, test context, no Lambda bundling): each tier's
+ * tenant template, each shared-compute tier's namespace template, and the account baseline when
+ * the app has one (it is being added; until then it is simply absent from the result).
+ */
+export function synthesizeBlueprints(config: PlatformConfig, blueprintVersion: string): BlueprintTemplate[] {
+  const built = buildTesseraApp(newApp(), config, blueprintVersion);
+  const assembly = built.blueprintStage.synth();
+  const templateOf = (stack: Stack) => assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
+  const out: BlueprintTemplate[] = [];
+  for (const tier of Object.keys(config.tiers)) {
+    const tenant = built.blueprintStage.node.findChild(blueprintStackId(tier)) as Stack;
+    out.push({ name: tier, file: blueprintFileName(tier, 'tenant'), template: templateOf(tenant) });
+    const namespace = built.blueprintStage.node.tryFindChild(namespaceBlueprintStackId(tier)) as Stack | undefined;
+    if (namespace) out.push({ name: `${tier}-namespace`, file: blueprintFileName(tier, 'namespace'), template: templateOf(namespace) });
+  }
+  const baseline = built.blueprintStage.node.tryFindChild(ACCOUNT_BASELINE_STACK_ID) as Stack | undefined;
+  if (baseline) out.push({ name: 'account-baseline', file: ACCOUNT_BASELINE_FILE_NAME, template: templateOf(baseline) });
+  return out;
+}

@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
+import { motoBinary } from './moto-server.js';
+
+/**
+ * What moto's CloudFormation can create, asked of moto itself rather than written down here.
+ *
+ * moto builds its resource-type table from the direct subclasses of `CloudFormationModel`
+ * (`moto/cloudformation/parsing.py`, `get_model_map()`); a template resource of any other type is
+ * skipped with a warning ("No Moto CloudFormation support"), and a `Custom::*` resource is handed
+ * to moto's Lambda backend, which invokes the ServiceToken function in Docker — the kubectl
+ * provider of the shared cluster is no function moto has, so custom resources cannot be created
+ * here either. Outputs and properties may only read attributes a model declares
+ * (`has_cfn_attr`): any other `Fn::GetAtt` fails the stack ("Template error" / UnsupportedAttribute).
+ */
+export interface MotoCloudFormation {
+  /** moto's version, e.g. `5.2.5`. */
+  readonly version: string;
+  /** Resource types moto's CloudFormation creates (its model map). */
+  readonly types: ReadonlySet<string>;
+  /** Whether moto creates resources of `type` in a template. */
+  creates(type: string): boolean;
+  /** Whether moto answers `Fn::GetAtt` of `attribute` on a resource of `type` (a type it creates). */
+  hasAttribute(type: string, attribute: string): boolean;
+}
+
+const QUERY = `
+import json, sys
+import moto
+from moto.cloudformation.parsing import get_model_map, NULL_MODELS
+pairs = json.loads(sys.stdin.read())
+models = get_model_map()
+print(json.dumps({
+  "version": moto.__version__,
+  "types": sorted(t for t in models if "::" in t and t not in NULL_MODELS),
+  "attributes": [bool(models[t].has_cfn_attr(a)) if t in models else False for t, a in pairs],
+}))
+`;
+
+const cache = new Map<string, MotoCloudFormation>();
+
+/**
+ * Asks moto (the project's `.venv`) for its CloudFormation model map and, for each
+ * `[type, attribute]` pair given, whether the model declares that attribute. One Python process
+ * per distinct question; callers ask once per test process with every pair their templates use.
+ */
+export function motoCloudFormation(attributePairs: ReadonlyArray<readonly [string, string]> = []): MotoCloudFormation {
+  const pairs = [...new Map(attributePairs.map((p) => [`${p[0]}.${p[1]}`, p])).values()].sort((a, b) => `${a}`.localeCompare(`${b}`));
+  const key = JSON.stringify(pairs);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const python = `${dirname(motoBinary())}/python`;
+  const out = JSON.parse(execFileSync(python, ['-c', QUERY], { input: key, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] })) as {
+    version: string; types: string[]; attributes: boolean[];
+  };
+  const types = new Set(out.types);
+  const attributes = new Map(pairs.map((p, i) => [`${p[0]}.${p[1]}`, out.attributes[i]]));
+  const answer: MotoCloudFormation = {
+    version: out.version,
+    types,
+    creates: (type) => !type.startsWith('Custom::') && types.has(type),
+    hasAttribute: (type, attribute) => {
+      const known = attributes.get(`${type}.${attribute}`);
+      if (known === undefined) throw new Error(`moto was not asked about ${type}.${attribute}; pass it to motoCloudFormation()`);
+      return known;
+    },
+  };
+  cache.set(key, answer);
+  return answer;
+}
