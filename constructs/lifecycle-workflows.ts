@@ -293,18 +293,22 @@ export class LifecycleWorkflows extends Construct {
     const snapshot = this.task(s, 'Snapshot database', 'snapshot-database', '$.snapshot', {
       'request.$': '$.request', 'executionArn.$': '$.executionArn', 'snapshot.$': '$.snapshot', 'export.$': '$.export',
     });
+    const liftProtections = this.task(s, 'Lift protections', 'lift-protections', '$.protections');
     const deleteStacks = this.task(s, 'Delete tenant stacks', 'delete-tenant-stacks', '$.deletion');
+    const inventory = this.task(s, 'Inventory retained stores', 'inventory-retained-stores', '$.retained', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
     const scheduleKey = this.task(s, 'Schedule key deletion', 'schedule-key-deletion', '$.key');
     const retire = this.task(s, 'Retire account', 'retire-account', '$.retirement');
     const finish = this.task(s, 'Finish offboarding', 'finish-offboarding', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
-    this.catchAll([begin, revokeKey, exportData, snapshot, deleteStacks, scheduleKey, retire, finish], fail);
+    this.catchAll([begin, revokeKey, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, finish], fail);
 
     const waitSnapshot = this.wait(s, 'Wait for snapshot', 60);
     const waitDeletion = this.wait(s, 'Wait for deletion');
+    const waitProtections = this.wait(s, 'Wait for protections', 20);
     exportData.next(new sfn.Choice(s, 'Export done?').when(sfn.Condition.booleanEquals('$.export.done', true), snapshot).otherwise(exportData));
-    snapshot.next(new sfn.Choice(s, 'Snapshot archived?').when(sfn.Condition.booleanEquals('$.snapshot.done', true), deleteStacks).otherwise(waitSnapshot.next(snapshot)));
-    deleteStacks.next(new sfn.Choice(s, 'Stacks deleted?').when(sfn.Condition.stringEquals('$.deletion.state', 'COMPLETE'), scheduleKey).otherwise(waitDeletion.next(deleteStacks)));
-    scheduleKey.next(retire).next(finish).next(new sfn.Succeed(s, 'Tenant offboarded'));
+    snapshot.next(new sfn.Choice(s, 'Snapshot archived?').when(sfn.Condition.booleanEquals('$.snapshot.done', true), liftProtections).otherwise(waitSnapshot.next(snapshot)));
+    liftProtections.next(new sfn.Choice(s, 'Protections lifted?').when(sfn.Condition.stringEquals('$.protections.state', 'COMPLETE'), deleteStacks).otherwise(waitProtections.next(liftProtections)));
+    deleteStacks.next(new sfn.Choice(s, 'Stacks deleted?').when(sfn.Condition.stringEquals('$.deletion.state', 'COMPLETE'), inventory).otherwise(waitDeletion.next(deleteStacks)));
+    inventory.next(scheduleKey).next(retire).next(finish).next(new sfn.Succeed(s, 'Tenant offboarded'));
 
     // `export` and `snapshot` start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {

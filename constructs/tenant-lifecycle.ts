@@ -79,18 +79,26 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'export-tenant-data': ['registry', 'tenantAccounts', 'archive'],
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
   'delete-tenant-stacks': ['registry', 'tenantAccounts', 'namespaceStacks'],
-  'schedule-key-deletion': ['registry', 'tenantAccounts'],
+  'schedule-key-deletion': ['registry', 'control', 'tenantAccounts', 'events'],
   'retire-account': ['registry', 'control', 'organizations', 'events'],
   'finish-offboarding': ['registry', 'events'],
   'process-closure-queue': ['control', 'organizations'],
   'manage-usage-key': ['registry', 'usageKeys'],
   'request-compute-quotas': ['registry', 'tenantAccounts'],
+  'lift-protections': ['registry', 'tenantAccounts', 'events', 'audit'],
+  'inventory-retained-stores': ['registry', 'tenantAccounts', 'archive'],
+  'process-key-deletion-queue': ['registry', 'control', 'tenantAccounts', 'events'],
 };
+
+/** Functions run by a daily EventBridge schedule rather than by a state machine. */
+const DAILY_JOBS: readonly LifecycleHandlerName[] = ['process-closure-queue', 'process-key-deletion-queue'];
 
 /** Longer timeouts for the functions that move data. */
 const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
   'export-tenant-data': Duration.minutes(10),
   'process-closure-queue': Duration.minutes(5),
+  'process-key-deletion-queue': Duration.minutes(5),
+  'inventory-retained-stores': Duration.minutes(2),
 };
 
 /**
@@ -167,7 +175,7 @@ export class TenantLifecycle extends Construct {
         environment,
         define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(config)) },
         timeout: TIMEOUTS[handler],
-        invocation: handler === 'process-closure-queue' ? 'by its daily EventBridge schedule, which retries' : 'by the lifecycle state machines, whose Retry and Catch handle every error',
+        invocation: DAILY_JOBS.includes(handler) ? 'by its daily EventBridge schedule, which retries' : 'by the lifecycle state machines, whose Retry and Catch handle every error',
       })]),
     ) as Record<LifecycleHandlerName, LambdaFunction>;
 
@@ -194,6 +202,11 @@ export class TenantLifecycle extends Construct {
       description: 'Closes queued tenant accounts as the 30-day closure quota frees up',
       schedule: events.Schedule.cron({ hour: '6', minute: '0' }),
       targets: [new targets.LambdaFunction(this.functions['process-closure-queue'].function, { retryAttempts: 2 })],
+    });
+    new events.Rule(this, 'DailyKeyDeletionQueue', {
+      description: 'Schedules the deletion of offboarded tenants\' keys once the last store under each has expired',
+      schedule: events.Schedule.cron({ hour: '6', minute: '30' }),
+      targets: [new targets.LambdaFunction(this.functions['process-key-deletion-queue'].function, { retryAttempts: 2 })],
     });
   }
 

@@ -116,3 +116,68 @@ export async function requeueClosure(accountId: string): Promise<void> {
     ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':queued': 'QUEUED' },
   }));
 }
+
+/**
+ * A tenant key whose deletion waits until the last store under it has expired (VPC mode): the
+ * daily job schedules it (ScheduleKeyDeletion) once `dueAt` has passed.
+ */
+export interface KeyDeletionItem {
+  id: string;
+  keyArn: string;
+  accountId: string;
+  tenantId: string;
+  /** ISO date-time after which nothing under the key must stay readable. */
+  dueAt: string;
+  status: 'QUEUED' | 'SCHEDULED';
+  queuedAt: string;
+  scheduledAt?: string;
+  deletionDate?: string;
+}
+
+const keyDeletionId = (keyArn: string) => `key-deletion#${keyArn}`;
+
+/** Queues (or re-dates, while still queued) the deletion of `keyArn`; false when it is already scheduled. */
+export async function enqueueKeyDeletion(item: Pick<KeyDeletionItem, 'keyArn' | 'accountId' | 'tenantId' | 'dueAt'>): Promise<boolean> {
+  try {
+    await doc().send(new PutCommand({
+      TableName: table(),
+      Item: { id: keyDeletionId(item.keyArn), ...item, status: 'QUEUED', queuedAt: new Date().toISOString() } satisfies KeyDeletionItem,
+      ConditionExpression: 'attribute_not_exists(id) OR #s = :queued',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':queued': 'QUEUED' },
+    }));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
+}
+
+export async function keyDeletions(): Promise<KeyDeletionItem[]> {
+  const items: KeyDeletionItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc().send(new ScanCommand({
+      TableName: table(), FilterExpression: 'begins_with(id, :p)', ExpressionAttributeValues: { ':p': 'key-deletion#' }, ExclusiveStartKey: start, ConsistentRead: true,
+    }));
+    items.push(...((out.Items ?? []) as KeyDeletionItem[]));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** Marks a queued key deletion as scheduled; false when another run did it first. */
+export async function markKeyDeletionScheduled(keyArn: string, deletionDate: string | undefined): Promise<boolean> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: keyDeletionId(keyArn) },
+      UpdateExpression: 'SET #s = :scheduled, scheduledAt = :now, deletionDate = :date',
+      ConditionExpression: '#s = :queued', ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':scheduled': 'SCHEDULED', ':queued': 'QUEUED', ':now': new Date().toISOString(), ':date': deletionDate ?? null },
+    }));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
+}

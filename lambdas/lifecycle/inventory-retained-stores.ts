@@ -1,0 +1,197 @@
+import { BackupClient, DescribeBackupVaultCommand, paginateListRecoveryPointsByBackupVault } from '@aws-sdk/client-backup';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { StackResourceSummary } from '@aws-sdk/client-cloudformation';
+import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import type { RetainedStore } from '../../lib/tenant-record.js';
+import { clientWith, platformClient } from '../shared/aws-clients.js';
+import { ENV, requireEnv } from '../shared/environment.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
+import { requireTenant, updateTenant } from '../shared/registry.js';
+import { tenantAccountCredentials } from '../shared/sessions.js';
+import { cloudFormationFor, stackName } from './blueprints.js';
+import { stackResources } from './offboarding-support.js';
+import type { LifecycleState } from './state.js';
+
+/*
+ * What offboarding keeps under the tenant key, and for how long — the decisions:
+ *
+ * 1. Log groups the blueprint created (flow logs, EKS control plane, cache engine/slow logs) are
+ *    retained by the stack. Their events stay readable until the last one expires: retention days
+ *    after the stack deletion (the last event was written before it). Encrypted with the tenant
+ *    key, they HOLD THE KEY until then (`expires`). A log group without retention holds it until an
+ *    operator decides (`review`).
+ * 2. AWS Backup recovery points in the tenant's vault are deleted by AWS Backup at their DeleteAt
+ *    (the plan's lifecycle). Under the tenant key, each HOLDS THE KEY until its DeleteAt; one
+ *    without DeleteAt holds it until an operator decides. The vault itself holds no data of its own.
+ * 3. The final DB snapshot CloudFormation takes (DeletionPolicy Snapshot) is under the tenant key;
+ *    the archived copy offboarding made first (*Snapshot database*, under the archive key, shared
+ *    with the platform account) is the record of the data, so the tenant-key snapshots are
+ *    `archived` and do NOT hold the key: they become unreadable with it.
+ * 4. The final cache snapshot is of derived data (a cache): `transient`, does not hold the key.
+ * 5. The tenant bucket was exported to the archive (*Export tenant data*): `archived`, does not hold
+ *    the key. Retained buckets not under the tenant key (the access-log bucket, SSE-S3) are kept
+ *    for review and do not hold it; any other retained bucket under the tenant key holds it.
+ * 6. VPC mode: *Schedule key deletion* schedules the key only once the last store that holds it
+ *    has expired (queued in the control table until then; the daily job schedules it when due).
+ *    Account mode: the key goes with the account closure (nothing scheduled separately).
+ *
+ * The inventory lands in the registry (`offboarding.retainedStores`) and beside the export's
+ * manifest in the archive (`<prefix>retained-stores.json`).
+ */
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** `arn:…:key/<id>`, `<id>` and alias-free ARNs of one key compare equal. */
+export function sameKey(a: string | undefined, b: string | undefined): boolean {
+  const id = (k?: string) => k?.split('key/').at(-1);
+  return Boolean(a && b && id(a) === id(b));
+}
+
+/** A log group's store: readable until `retentionInDays` after `now` (undefined retention: never expires). */
+export function logGroupStore(name: string, retentionInDays: number | undefined, kmsKeyId: string | undefined, tenantKey: string | undefined, now: Date): RetainedStore {
+  const underKey = sameKey(kmsKeyId, tenantKey);
+  return retentionInDays
+    ? { store: 'log-group', id: name, keyArn: kmsKeyId, keptUntil: new Date(now.getTime() + retentionInDays * DAY_MS).toISOString(), disposition: 'expires', holdsKey: underKey, note: `events expire ${retentionInDays} days after they were written` }
+    : { store: 'log-group', id: name, keyArn: kmsKeyId, disposition: 'review', holdsKey: underKey, note: 'no retention set: kept until an operator deletes it' };
+}
+
+/**
+ * The last moment the tenant key must stay readable: the latest `keptUntil` of the stores that
+ * hold it. `held` when one of them has no expiry (the key waits for an operator).
+ */
+export function keyNeededUntil(stores: readonly RetainedStore[]): { until?: string; held: boolean; holders: string[] } {
+  const holders = stores.filter((s) => s.holdsKey);
+  const held = holders.some((s) => !s.keptUntil);
+  const until = holders.map((s) => s.keptUntil).filter((d): d is string => Boolean(d)).sort().at(-1);
+  return { until, held, holders: holders.map((s) => `${s.store} ${s.id}`) };
+}
+
+interface Clients {
+  logs: CloudWatchLogsClient;
+  backup: BackupClient;
+  rds: RDSClient;
+  elasticache: ElastiCacheClient;
+  s3: S3Client;
+}
+
+async function logGroup(c: Clients, name: string, tenantKey: string | undefined, now: Date): Promise<RetainedStore[]> {
+  const out = await c.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
+  const group = out.logGroups?.find((g) => g.logGroupName === name);
+  return group ? [logGroupStore(name, group.retentionInDays, group.kmsKeyId, tenantKey, now)] : [];
+}
+
+async function backupVault(c: Clients, vault: string, tenantKey: string | undefined): Promise<RetainedStore[]> {
+  const stores: RetainedStore[] = [];
+  const described = await c.backup.send(new DescribeBackupVaultCommand({ BackupVaultName: vault }));
+  for await (const page of paginateListRecoveryPointsByBackupVault({ client: c.backup }, { BackupVaultName: vault })) {
+    for (const rp of page.RecoveryPoints ?? []) {
+      if (rp.Status === 'DELETING' || rp.Status === 'EXPIRED') continue;
+      const deleteAt = rp.CalculatedLifecycle?.DeleteAt?.toISOString();
+      const keyArn = rp.EncryptionKeyArn ?? described.EncryptionKeyArn;
+      stores.push(deleteAt
+        ? { store: 'backup-recovery-point', id: rp.RecoveryPointArn!, keyArn, keptUntil: deleteAt, disposition: 'expires', holdsKey: sameKey(keyArn, tenantKey), note: `AWS Backup deletes it at ${deleteAt}` }
+        : { store: 'backup-recovery-point', id: rp.RecoveryPointArn!, keyArn, disposition: 'review', holdsKey: sameKey(keyArn, tenantKey), note: 'no DeleteAt: kept until an operator deletes it' });
+    }
+  }
+  const last = stores.map((s) => s.keptUntil).filter((d): d is string => Boolean(d)).sort().at(-1);
+  stores.push({ store: 'backup-vault', id: vault, keyArn: described.EncryptionKeyArn, keptUntil: last, disposition: 'expires', holdsKey: false, note: 'holds nothing of its own; empty once its recovery points expire, then deletable' });
+  return stores;
+}
+
+async function dbSnapshots(c: Clients, instance: string, tenantKey: string | undefined): Promise<RetainedStore[]> {
+  const archiveKey = requireEnv(ENV.archiveKeyArn);
+  const out = await c.rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: instance, SnapshotType: 'manual' }));
+  const snapshots = out.DBSnapshots ?? [];
+  const archived = snapshots.find((s) => sameKey(s.KmsKeyId, archiveKey));
+  return snapshots.map((s): RetainedStore => sameKey(s.KmsKeyId, archiveKey)
+    ? { store: 'db-snapshot', id: s.DBSnapshotIdentifier!, keyArn: s.KmsKeyId, disposition: 'archived', holdsKey: false, note: 'the archived copy: under the archive key, shared with the platform account' }
+    : archived
+      ? { store: 'db-snapshot', id: s.DBSnapshotIdentifier!, keyArn: s.KmsKeyId, disposition: 'archived', holdsKey: false, note: `unreadable once the tenant key is deleted; the archived copy ${archived.DBSnapshotIdentifier} stays` }
+      : { store: 'db-snapshot', id: s.DBSnapshotIdentifier!, keyArn: s.KmsKeyId, disposition: 'review', holdsKey: sameKey(s.KmsKeyId, tenantKey), note: 'no archived copy found: kept readable until an operator decides' });
+}
+
+async function cacheSnapshots(c: Clients, replicationGroup: string): Promise<RetainedStore[]> {
+  const out = await c.elasticache.send(new DescribeSnapshotsCommand({ ReplicationGroupId: replicationGroup }));
+  return (out.Snapshots ?? []).map((s) => ({
+    store: 'cache-snapshot', id: s.SnapshotName!, keyArn: s.KmsKeyId, disposition: 'transient', holdsKey: false,
+    note: 'cache contents are derived data; unreadable once the tenant key is deleted',
+  }));
+}
+
+async function bucket(c: Clients, name: string, tenantBucket: string | undefined, tenantKey: string | undefined, archivePrefix: string | undefined): Promise<RetainedStore[]> {
+  let keyArn: string | undefined;
+  try {
+    const out = await c.s3.send(new GetBucketEncryptionCommand({ Bucket: name }));
+    keyArn = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID;
+  } catch (e) {
+    logger.warn('bucket encryption not readable', { bucket: name, error: e as Error });
+    if (name !== tenantBucket) keyArn = tenantKey; // unknown: assume the worst, it holds the key
+  }
+  if (name === tenantBucket) {
+    return [{ store: 'bucket', id: name, keyArn: keyArn ?? tenantKey, disposition: 'archived', holdsKey: false, note: `exported to the archive${archivePrefix ? ` under ${archivePrefix}s3/` : ''}; unreadable once the tenant key is deleted` }];
+  }
+  const underKey = sameKey(keyArn, tenantKey);
+  return [{ store: 'bucket', id: name, keyArn, disposition: 'review', holdsKey: underKey, note: underKey ? 'retained under the tenant key and not exported: holds the key until an operator decides' : 'not under the tenant key (e.g. server access logs, SSE-S3): kept for review' }];
+}
+
+/** The stores one stack resource leaves (retained ones: `DELETE_SKIPPED`; snapshots of deleted DB instances and caches). */
+async function storesOf(c: Clients, r: StackResourceSummary, ctx: { tenantKey?: string; tenantBucket?: string; archivePrefix?: string; now: Date }): Promise<RetainedStore[]> {
+  const id = r.PhysicalResourceId;
+  if (!id) return [];
+  const retained = r.ResourceStatus === 'DELETE_SKIPPED';
+  switch (r.ResourceType) {
+    case 'AWS::Logs::LogGroup': return retained ? logGroup(c, id, ctx.tenantKey, ctx.now) : [];
+    case 'AWS::Backup::BackupVault': return retained ? backupVault(c, id, ctx.tenantKey) : [];
+    case 'AWS::S3::Bucket': return retained ? bucket(c, id, ctx.tenantBucket, ctx.tenantKey, ctx.archivePrefix) : [];
+    case 'AWS::KMS::Key': return retained ? [{ store: 'key', id, keyArn: ctx.tenantKey ?? id, disposition: 'review', holdsKey: false, note: 'the tenant key; see offboarding.keyDeletion' }] : [];
+    case 'AWS::RDS::DBInstance': return dbSnapshots(c, id, ctx.tenantKey);
+    case 'AWS::ElastiCache::ReplicationGroup': return cacheSnapshots(c, id);
+    default: return [];
+  }
+}
+
+function clients(credentials: AwsCredentialIdentity): Clients {
+  return {
+    logs: clientWith(CloudWatchLogsClient, credentials), backup: clientWith(BackupClient, credentials), rds: clientWith(RDSClient, credentials),
+    elasticache: clientWith(ElastiCacheClient, credentials), s3: clientWith(S3Client, credentials),
+  };
+}
+
+/**
+ * After the stacks are deleted: inventories every store that remains under (or beside) the
+ * tenant key — see the decisions above — as `{store, id, keyArn, keptUntil, disposition, holdsKey}`,
+ * records them in the registry (`offboarding.retainedStores`) and writes
+ * `<export prefix>retained-stores.json` into the archive.
+ */
+export const handler = lifecycleHandler('Inventory retained stores', async (state: LifecycleState & { export?: { prefix?: string } }) => {
+  const record = await requireTenant(state.request.tenantId);
+  const tenantKey = record.stackOutputs.KeyArn;
+  const stores: RetainedStore[] = [];
+  if (record.accountId) {
+    const cfn = await cloudFormationFor(record, 'tenant', 'inventory');
+    // A deleted stack is listed by its id only (kept 90 days); its name no longer resolves.
+    const stack = record.offboarding?.stackId ?? stackName(record.tenantId, 'tenant');
+    let resources: StackResourceSummary[] = [];
+    try {
+      resources = await stackResources(cfn, stack);
+    } catch (e) {
+      if (!/does not exist/.test((e as Error).message)) throw e;
+      logger.warn('tenant stack resources not listable; inventory limited to the key', { stack });
+    }
+    const c = clients(await tenantAccountCredentials(record.accountId, record.tenantId, 'inventory'));
+    const ctx = { tenantKey, tenantBucket: record.stackOutputs.BucketName, archivePrefix: state.export?.prefix, now: new Date() };
+    for (const r of resources) stores.push(...(await storesOf(c, r, ctx)));
+    if (tenantKey && !stores.some((s) => s.store === 'key')) stores.push({ store: 'key', id: tenantKey, keyArn: tenantKey, disposition: 'review', holdsKey: false, note: 'the tenant key; see offboarding.keyDeletion' });
+  }
+  const need = keyNeededUntil(stores);
+  const prefix = state.export?.prefix ?? `${record.tenantId}/`;
+  await platformClient(S3Client).send(new PutObjectCommand({
+    Bucket: requireEnv(ENV.archiveBucket), Key: `${prefix}retained-stores.json`, ContentType: 'application/json',
+    Body: JSON.stringify({ tenantId: record.tenantId, accountId: record.accountId, isolation: record.isolation, keyArn: tenantKey, keyNeededUntil: need.until, keyHeld: need.held, stores, at: new Date().toISOString() }, null, 2),
+  }));
+  await updateTenant(record.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, retainedStores: stores } });
+  return { stores: stores.length, keyNeededUntil: need.until, keyHeld: need.held };
+});

@@ -1,0 +1,33 @@
+import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
+import { keyDeletions, markKeyDeletionScheduled } from '../shared/control-table.js';
+import { emitLifecycleEvent } from '../shared/events.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
+import { getTenant, updateTenant } from '../shared/registry.js';
+import { scheduleTenantKey } from './schedule-key-deletion.js';
+
+/**
+ * Daily: schedules the deletion of each queued tenant key whose `dueAt` has passed (the last
+ * store under it has expired), records the deletion date in the registry and announces it. A key
+ * that fails stays queued for the next run; the others go on.
+ */
+export const handler = lifecycleHandler('Process key deletion queue', async (_event: unknown = {}) => {
+  const now = Date.now();
+  const queued = (await keyDeletions()).filter((k) => k.status === 'QUEUED');
+  const due = queued.filter((k) => Date.parse(k.dueAt) <= now);
+  const scheduled: Array<{ keyArn: string; deletionDate?: string }> = [];
+  const failed: Array<{ keyArn: string; error: string }> = [];
+  for (const item of due) {
+    try {
+      const deletionDate = await scheduleTenantKey(item.accountId, item.tenantId, item.keyArn);
+      if (!(await markKeyDeletionScheduled(item.keyArn, deletionDate))) continue; // another run got there first
+      const record = await getTenant(item.tenantId);
+      if (record) await updateTenant(item.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, keyDeletion: { state: 'SCHEDULED', keyArn: item.keyArn, dueAt: item.dueAt, deletionDate } } });
+      await emitLifecycleEvent(LIFECYCLE_EVENTS.keyDeletionScheduled, { tenantId: item.tenantId, accountId: item.accountId, keyArn: item.keyArn, deletionDate, dueAt: item.dueAt });
+      scheduled.push({ keyArn: item.keyArn, deletionDate });
+    } catch (e) {
+      logger.error('tenant key not scheduled; it stays queued', { keyArn: item.keyArn, tenantId: item.tenantId, error: e as Error });
+      failed.push({ keyArn: item.keyArn, error: `${(e as Error).name}: ${(e as Error).message}` });
+    }
+  }
+  return { scheduled, waiting: queued.length - due.length, failed };
+}, { trackStep: false });

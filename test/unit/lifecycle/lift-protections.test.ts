@@ -1,0 +1,126 @@
+import {
+  CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, type ResourceStatus,
+} from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutLogGroupDeletionProtectionCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+
+const cfn = mockClient(CloudFormationClient);
+const rds = mockClient(RDSClient);
+const eks = mockClient(EKSClient);
+const logs = mockClient(CloudWatchLogsClient);
+const s3 = mockClient(S3Client);
+const events = mockClient(EventBridgeClient);
+const sts = mockClient(STSClient);
+
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1';
+const resource = (LogicalResourceId: string, ResourceType: string, PhysicalResourceId: string) =>
+  ({ LogicalResourceId, ResourceType, PhysicalResourceId, ResourceStatus: 'CREATE_COMPLETE' as ResourceStatus, LastUpdatedTimestamp: new Date() });
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, rds, eks, logs, s3, events, sts]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  s3.on(PutObjectCommand).resolves({});
+  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
+  // The blueprint's policies: the database is snapshotted (deleted with the stack), log groups retained.
+  cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: {
+    Database: { Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot' }, Cluster: { Type: 'AWS::EKS::Cluster' },
+    FlowLogs: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'RetainExceptOnCreate' }, AppLogs: { Type: 'AWS::Logs::LogGroup' },
+  } }) });
+  cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [
+    resource('Database', 'AWS::RDS::DBInstance', 'tessera-acme-db'), resource('Cluster', 'AWS::EKS::Cluster', 'tessera-acme'),
+    resource('FlowLogs', 'AWS::Logs::LogGroup', '/tessera/acme/flow-logs'), resource('AppLogs', 'AWS::Logs::LogGroup', '/tessera/acme/app'),
+  ] });
+  rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme-db', DeletionProtection: true }] });
+  rds.on(ModifyDBInstanceCommand).resolves({});
+  eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'tessera-acme', deletionProtection: false } });
+  logs.on(DescribeLogGroupsCommand).callsFake((input: { logGroupNamePrefix: string }) => ({ logGroups: [{ logGroupName: input.logGroupNamePrefix, deletionProtectionEnabled: true }] }));
+});
+
+describe('Lift protections (offboarding)', async () => {
+  const { handler } = await import('../../../lambdas/lifecycle/lift-protections.js');
+
+  it('lifts termination protection, the database\'s DeletionProtection and a deleted log group\'s, records each in the registry, the audit bucket and on the bus, then waits', async () => {
+    // GIVEN an ACTIVE tenant being offboarded
+    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    // WHEN
+    const out = await handler(state());
+    // THEN
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)[0].args[0].input).toEqual({ DBInstanceIdentifier: 'tessera-acme-db', DeletionProtection: false, ApplyImmediately: true });
+    expect(out).toEqual({ state: 'IN_PROGRESS', lifted: 3, waitingFor: ['Database', 'AppLogs'] });
+    const lifted = records.get('acme')?.offboarding?.liftedProtections;
+    expect(lifted).toEqual([
+      { logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: STACK_ID, protection: 'TerminationProtection', at: expect.any(String) },
+      { logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: 'tessera-acme-db', protection: 'DeletionProtection', at: expect.any(String) },
+      { logicalId: 'AppLogs', type: 'AWS::Logs::LogGroup', physicalId: '/tessera/acme/app', protection: 'DeletionProtection', at: expect.any(String) },
+    ]);
+    expect(records.get('acme')?.offboarding?.stackId).toBe(STACK_ID);
+    // one audit object per lift, under tessera-audit/lifecycle/<tenant>/
+    const audits = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(audits).toHaveLength(3);
+    expect(audits.every((a) => a.Bucket === 'tessera-audit' && a.Key!.startsWith('tessera-audit/lifecycle/acme/'))).toBe(true);
+    expect(JSON.parse(audits[1].Body as string)).toMatchObject({ tenantId: 'acme', action: 'protection-lifted', logicalId: 'Database', physicalId: 'tessera-acme-db', protection: 'DeletionProtection', accountId: '333333333333', requestId: 'req-acme-0001' });
+    expect(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).toEqual(['Tenant Protection Lifted', 'Tenant Protection Lifted', 'Tenant Protection Lifted']);
+  });
+
+  it('keeps the protections of resources the stack retains, and of resources that have none', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    await handler(state());
+    expect(logs.commandCalls(PutLogGroupDeletionProtectionCommand).map((c) => c.args[0].input)).toEqual([{ logGroupIdentifier: '/tessera/acme/app', deletionProtectionEnabled: false }]);
+    expect(eks.commandCalls(UpdateClusterConfigCommand)).toHaveLength(0);
+  });
+
+  it('waits for a lifted protection to show, never lifting it twice, and is complete once none shows', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    await handler(state());
+    // the database still reports DeletionProtection on the next poll; the stack's protection is off now
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: false }] });
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [] });
+    await expect(handler(state())).resolves.toEqual({ state: 'IN_PROGRESS', lifted: 0, waitingFor: ['Database'] });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme-db', DeletionProtection: false }] });
+    await expect(handler(state())).resolves.toEqual({ state: 'COMPLETE', lifted: 0, waitingFor: [] });
+    expect(records.get('acme')?.offboarding?.liftedProtections).toHaveLength(3);
+  });
+
+  it('lifts EKS cluster deletion protection when the template sets it', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'tessera-acme', deletionProtection: true } });
+    eks.on(UpdateClusterConfigCommand).resolves({ update: { id: 'u1', status: 'InProgress' } });
+    await handler(state());
+    expect(eks.commandCalls(UpdateClusterConfigCommand)[0].args[0].input).toEqual({ name: 'tessera-acme', deletionProtection: false });
+  });
+
+  it('is complete at once when the stack is gone (a re-run after deletion), and still records without an audit bucket', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
+    await expect(handler(state())).resolves.toEqual({ state: 'COMPLETE', lifted: 0, waitingFor: [] });
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
+    delete process.env[ENV.auditBucket];
+    await handler(state());
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(records.get('acme')?.offboarding?.liftedProtections).toHaveLength(3);
+  });
+
+  it('fails (into Record failure) when RDS refuses the change, naming nothing as lifted', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('Database instance is not in available state'), { name: 'InvalidDBInstanceStateFault' }));
+    await expect(handler(state())).rejects.toMatchObject({ name: 'InvalidDBInstanceStateFault' });
+    expect(records.get('acme')?.offboarding).toBeUndefined();
+  });
+});

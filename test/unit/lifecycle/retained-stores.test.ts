@@ -1,0 +1,193 @@
+import { BackupClient, DescribeBackupVaultCommand, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
+import { CloudFormationClient, ListStackResourcesCommand, type ResourceStatus } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RetainedStore } from '../../../lib/tenant-record.js';
+import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
+const controlMock = vi.hoisted(() => ({
+  enqueueKeyDeletion: vi.fn(async () => true),
+  keyDeletions: vi.fn(async () => [] as Array<Record<string, unknown>>),
+  markKeyDeletionScheduled: vi.fn(async () => true),
+}));
+
+const cfn = mockClient(CloudFormationClient);
+const logs = mockClient(CloudWatchLogsClient);
+const backup = mockClient(BackupClient);
+const rds = mockClient(RDSClient);
+const cache = mockClient(ElastiCacheClient);
+const s3 = mockClient(S3Client);
+const kms = mockClient(KMSClient);
+const events = mockClient(EventBridgeClient);
+const sts = mockClient(STSClient);
+
+const KEY = 'arn:aws:kms:us-east-1:333333333333:key/tenant-key';
+const ARCHIVE_KEY = 'arn:aws:kms:us-east-1:222222222222:key/archive';
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1';
+const DAY = 24 * 3600 * 1000;
+const resource = (LogicalResourceId: string, ResourceType: string, PhysicalResourceId: string, status: string) =>
+  ({ LogicalResourceId, ResourceType, PhysicalResourceId, ResourceStatus: status as ResourceStatus, LastUpdatedTimestamp: new Date() });
+const offboarded = (extra: Record<string, unknown> = {}) => tenant({
+  status: 'OFFBOARDING', stackOutputs: { KeyArn: KEY, BucketName: 'tessera-acme-bucket', DatabaseInstanceId: 'tessera-acme-db' },
+  offboarding: { stackId: STACK_ID, liftedProtections: [] }, ...extra,
+});
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, logs, backup, rds, cache, s3, kms, events, sts]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  s3.on(PutObjectCommand).resolves({});
+  // The deleted stack, listed by its id: what it retained (DELETE_SKIPPED) and what it deleted.
+  cfn.on(ListStackResourcesCommand, { StackName: STACK_ID }).resolves({ StackResourceSummaries: [
+    resource('Key', 'AWS::KMS::Key', 'tenant-key', 'DELETE_SKIPPED'),
+    resource('Bucket', 'AWS::S3::Bucket', 'tessera-acme-bucket', 'DELETE_SKIPPED'),
+    resource('AccessLogs', 'AWS::S3::Bucket', 'tessera-acme-access-logs', 'DELETE_SKIPPED'),
+    resource('FlowLogs', 'AWS::Logs::LogGroup', '/tessera/acme/flow-logs', 'DELETE_SKIPPED'),
+    resource('Vault', 'AWS::Backup::BackupVault', 'tessera-acme-vault', 'DELETE_SKIPPED'),
+    resource('Database', 'AWS::RDS::DBInstance', 'tessera-acme-db', 'DELETE_COMPLETE'),
+    resource('Cache', 'AWS::ElastiCache::ReplicationGroup', 'tessera-acme-cache', 'DELETE_COMPLETE'),
+    resource('Vpc', 'AWS::EC2::VPC', 'vpc-1', 'DELETE_COMPLETE'),
+  ] });
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/tessera/acme/flow-logs', retentionInDays: 365, kmsKeyId: KEY }] });
+  backup.on(DescribeBackupVaultCommand).resolves({ BackupVaultName: 'tessera-acme-vault', EncryptionKeyArn: KEY });
+  backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [
+    { RecoveryPointArn: 'arn:rp:1', EncryptionKeyArn: KEY, Status: 'COMPLETED', CalculatedLifecycle: { DeleteAt: new Date('2027-02-01T00:00:00Z') } },
+    { RecoveryPointArn: 'arn:rp:2', EncryptionKeyArn: KEY, Status: 'COMPLETED', CalculatedLifecycle: { DeleteAt: new Date('2027-03-01T00:00:00Z') } },
+  ] });
+  rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [
+    { DBSnapshotIdentifier: 'tessera-acme-final-1', KmsKeyId: KEY }, { DBSnapshotIdentifier: 'tessera-acme-final-1-archive', KmsKeyId: ARCHIVE_KEY },
+    { DBSnapshotIdentifier: 'tessera-acme-database-snapshot-cfn', KmsKeyId: KEY },
+  ] });
+  cache.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotName: 'tessera-acme-cache-final', KmsKeyId: KEY }] });
+  s3.on(GetBucketEncryptionCommand, { Bucket: 'tessera-acme-bucket' }).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY } }] } });
+  s3.on(GetBucketEncryptionCommand, { Bucket: 'tessera-acme-access-logs' }).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
+  kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'tenant-key', KeyState: 'Enabled' } });
+  kms.on(ScheduleKeyDeletionCommand).resolves({ DeletionDate: new Date('2027-03-08T00:00:00Z') });
+});
+
+describe('Inventory retained stores', async () => {
+  const { handler, keyNeededUntil } = await import('../../../lambdas/lifecycle/inventory-retained-stores.js');
+
+  it('records every store left under the tenant key, with its key, how long it must stay readable and what becomes of it', async () => {
+    // GIVEN a tenant whose stacks are deleted
+    records.set('acme', offboarded());
+    const before = Date.now();
+    // WHEN
+    const out = await handler(state('acme', { export: { prefix: 'acme/2026-11-30/' } }));
+    // THEN
+    const stores = records.get('acme')!.offboarding!.retainedStores!;
+    const byId = Object.fromEntries(stores.map((s) => [s.id, s]));
+    expect(byId['/tessera/acme/flow-logs']).toMatchObject({ store: 'log-group', keyArn: KEY, disposition: 'expires', holdsKey: true });
+    expect(Date.parse(byId['/tessera/acme/flow-logs'].keptUntil!) - before).toBeGreaterThanOrEqual(365 * DAY - 1000);
+    expect(byId['arn:rp:2']).toEqual({ store: 'backup-recovery-point', id: 'arn:rp:2', keyArn: KEY, keptUntil: '2027-03-01T00:00:00.000Z', disposition: 'expires', holdsKey: true, note: 'AWS Backup deletes it at 2027-03-01T00:00:00.000Z' });
+    expect(byId['tessera-acme-vault']).toMatchObject({ store: 'backup-vault', keptUntil: '2027-03-01T00:00:00.000Z', holdsKey: false });
+    expect(byId['tessera-acme-final-1-archive']).toMatchObject({ store: 'db-snapshot', keyArn: ARCHIVE_KEY, disposition: 'archived', holdsKey: false });
+    expect(byId['tessera-acme-database-snapshot-cfn']).toMatchObject({ store: 'db-snapshot', keyArn: KEY, disposition: 'archived', holdsKey: false, note: expect.stringContaining('tessera-acme-final-1-archive') });
+    expect(byId['tessera-acme-cache-final']).toMatchObject({ store: 'cache-snapshot', keyArn: KEY, disposition: 'transient', holdsKey: false });
+    expect(byId['tessera-acme-bucket']).toMatchObject({ store: 'bucket', keyArn: KEY, disposition: 'archived', holdsKey: false, note: expect.stringContaining('acme/2026-11-30/s3/') });
+    expect(byId['tessera-acme-access-logs']).toMatchObject({ store: 'bucket', disposition: 'review', holdsKey: false });
+    expect(byId['tenant-key']).toMatchObject({ store: 'key', keyArn: KEY });
+    expect(stores.some((s) => s.id === 'vpc-1')).toBe(false);
+    // the key is needed until the later of the log group's expiry and the last recovery point
+    expect(out).toMatchObject({ stores: stores.length, keyHeld: false, keyNeededUntil: byId['/tessera/acme/flow-logs'].keptUntil });
+    // and the same inventory lies beside the export's manifest in the archive
+    const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
+    expect(put).toMatchObject({ Bucket: 'tessera-archive', Key: 'acme/2026-11-30/retained-stores.json' });
+    expect(JSON.parse(put.Body as string)).toMatchObject({ tenantId: 'acme', keyArn: KEY, stores: JSON.parse(JSON.stringify(stores)) });
+  });
+
+  it('holds the key for a store without expiry', () => {
+    const store = (s: Partial<RetainedStore>): RetainedStore => ({ store: 'log-group', id: 'x', disposition: 'expires', holdsKey: true, ...s });
+    expect(keyNeededUntil([store({ keptUntil: '2027-01-01' }), store({ keptUntil: '2027-05-01' }), store({ keptUntil: '2028-01-01', holdsKey: false })])).toEqual({ until: '2027-05-01', held: false, holders: ['log-group x', 'log-group x'] });
+    expect(keyNeededUntil([store({ disposition: 'review' })]).held).toBe(true);
+    expect(keyNeededUntil([])).toEqual({ until: undefined, held: false, holders: [] });
+  });
+
+  it('keeps going when the deleted stack can no longer be listed (the key alone is recorded)', async () => {
+    records.set('acme', offboarded({ offboarding: { liftedProtections: [] } }));
+    cfn.on(ListStackResourcesCommand).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
+    await expect(handler(state())).resolves.toMatchObject({ stores: 1, keyHeld: false });
+    expect(records.get('acme')?.offboarding?.retainedStores).toEqual([expect.objectContaining({ store: 'key', id: KEY })]);
+  });
+
+  it('fails (into Record failure) when a store cannot be read, rather than under-reporting what the key protects', async () => {
+    records.set('acme', offboarded());
+    backup.on(ListRecoveryPointsByBackupVaultCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(handler(state())).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(records.get('acme')?.offboarding?.retainedStores).toBeUndefined();
+  });
+});
+
+describe('Schedule key deletion waits for what the key still protects', async () => {
+  const { handler } = await import('../../../lambdas/lifecycle/schedule-key-deletion.js');
+  const future = new Date(Date.now() + 100 * DAY).toISOString();
+  const stores = (keptUntil?: string, disposition: RetainedStore['disposition'] = 'expires'): RetainedStore[] =>
+    [{ store: 'log-group', id: '/tessera/acme/flow-logs', keyArn: KEY, keptUntil, disposition, holdsKey: true }];
+
+  it('VPC mode: queues the deletion until the last store under the key has expired, and records the date', async () => {
+    records.set('acme', offboarded({ offboarding: { stackId: STACK_ID, liftedProtections: [], retainedStores: stores(future) } }));
+    await expect(handler(state())).resolves.toEqual({ scheduled: false, keyDeletion: 'QUEUED', dueAt: future });
+    expect(controlMock.enqueueKeyDeletion).toHaveBeenCalledWith({ keyArn: KEY, accountId: '333333333333', tenantId: 'acme', dueAt: future });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+    expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'QUEUED', keyArn: KEY, dueAt: future });
+  });
+
+  it('VPC mode: schedules at once when nothing under the key must stay readable', async () => {
+    records.set('acme', offboarded({ offboarding: { liftedProtections: [], retainedStores: stores(new Date(Date.now() - DAY).toISOString()) } }));
+    await expect(handler(state())).resolves.toEqual({ scheduled: true, deletionDate: '2027-03-08T00:00:00.000Z' });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)[0].args[0].input).toEqual({ KeyId: 'tenant-key', PendingWindowInDays: 7 });
+    expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'SCHEDULED', keyArn: KEY, deletionDate: '2027-03-08T00:00:00.000Z' });
+    expect(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].DetailType).toBe('Tenant Key Deletion Scheduled');
+  });
+
+  it('VPC mode: holds the key while a store under it has no expiry', async () => {
+    records.set('acme', offboarded({ offboarding: { liftedProtections: [], retainedStores: stores(undefined, 'review') } }));
+    await expect(handler(state())).resolves.toMatchObject({ scheduled: false, keyDeletion: 'HELD', holders: ['log-group /tessera/acme/flow-logs'] });
+    expect(controlMock.enqueueKeyDeletion).not.toHaveBeenCalled();
+  });
+
+  it('account mode: the key goes with the account closure, nothing is scheduled', async () => {
+    records.set('acme', offboarded({ isolation: 'account', accountId: '444444444444', offboarding: { liftedProtections: [], retainedStores: stores(future) } }));
+    await expect(handler(state())).resolves.toEqual({ scheduled: false, keyDeletion: 'WITH_ACCOUNT_CLOSURE' });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+    expect(controlMock.enqueueKeyDeletion).not.toHaveBeenCalled();
+    expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'WITH_ACCOUNT_CLOSURE', keyArn: KEY });
+  });
+});
+
+describe('Process key deletion queue (daily)', async () => {
+  const { handler } = await import('../../../lambdas/lifecycle/process-key-deletion-queue.js');
+  const item = (tenantId: string, dueAt: string) => ({ id: `key-deletion#${KEY}-${tenantId}`, keyArn: `${KEY}-${tenantId}`, accountId: '333333333333', tenantId, dueAt, status: 'QUEUED', queuedAt: '2026-11-30T00:00:00Z' });
+
+  it('schedules the keys that are due, records the date in the registry, and leaves the rest queued', async () => {
+    records.set('acme', offboarded({ status: 'OFFBOARDED', offboarding: { liftedProtections: [], keyDeletion: { state: 'QUEUED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z' } } }));
+    controlMock.keyDeletions.mockResolvedValueOnce([item('acme', '2026-11-01T00:00:00Z'), item('later', '2999-01-01T00:00:00Z')]);
+    const out = await handler({});
+    expect(out).toEqual({ scheduled: [{ keyArn: `${KEY}-acme`, deletionDate: '2027-03-08T00:00:00.000Z' }], waiting: 1, failed: [] });
+    expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, '2027-03-08T00:00:00.000Z');
+    expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z', deletionDate: '2027-03-08T00:00:00.000Z' });
+    expect(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).toEqual(['Tenant Key Deletion Scheduled']);
+  });
+
+  it('keeps a key queued when KMS refuses, and goes on with the others', async () => {
+    records.set('b1', offboarded({ tenantId: 'b1' }));
+    controlMock.keyDeletions.mockResolvedValueOnce([item('a1', '2026-01-01T00:00:00Z'), item('b1', '2026-01-01T00:00:00Z')]);
+    kms.on(DescribeKeyCommand, { KeyId: `${KEY}-a1` }).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const out = await handler({});
+    expect(out.failed).toEqual([{ keyArn: `${KEY}-a1`, error: 'AccessDeniedException: denied' }]);
+    expect(out.scheduled.map((s) => s.keyArn)).toEqual([`${KEY}-b1`]);
+  });
+});
