@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -53,7 +53,7 @@ export interface TenantLifecycleProps {
   readonly workRetention?: Duration;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -88,10 +88,11 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'lift-protections': ['registry', 'tenantAccounts', 'events', 'audit'],
   'inventory-retained-stores': ['registry', 'tenantAccounts', 'archive'],
   'process-key-deletion-queue': ['registry', 'control', 'tenantAccounts', 'events'],
+  'process-quota-requests': ['registry', 'tenantAccounts', 'events', 'startChange'],
 };
 
 /** Functions run by a daily EventBridge schedule rather than by a state machine. */
-const DAILY_JOBS: readonly LifecycleHandlerName[] = ['process-closure-queue', 'process-key-deletion-queue'];
+const DAILY_JOBS: readonly LifecycleHandlerName[] = ['process-closure-queue', 'process-key-deletion-queue', 'process-quota-requests'];
 
 /** Longer timeouts for the functions that move data. */
 const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
@@ -160,6 +161,8 @@ export class TenantLifecycle extends Construct {
       [ENV.accountCreationCap]: String(props.accountCreationCap ?? 5),
       [ENV.keyDeletionWindowDays]: String(props.keyDeletionWindowDays ?? 30),
       [ENV.workBucket]: this.workBucket.bucketName,
+      // By name, not by reference: the change machine's definition references these functions.
+      [ENV.changeStateMachineArn]: changeStateMachineArn(this),
     };
     if (props.auditBucket) environment[ENV.auditBucket] = props.auditBucket.bucketName;
     const organizationRole = roleArn(Aws.PARTITION, config.organization.managementAccountId, ORGANIZATION_ACCESS_ROLE_NAME);
@@ -202,6 +205,11 @@ export class TenantLifecycle extends Construct {
       description: 'Closes queued tenant accounts as the 30-day closure quota frees up',
       schedule: events.Schedule.cron({ hour: '6', minute: '0' }),
       targets: [new targets.LambdaFunction(this.functions['process-closure-queue'].function, { retryAttempts: 2 })],
+    });
+    new events.Rule(this, 'DailyQuotaRequests', {
+      description: 'Starts a change that scales up the GPU node group of each tenant whose GPU vCPU quota was granted',
+      schedule: events.Schedule.cron({ hour: '7', minute: '0' }),
+      targets: [new targets.LambdaFunction(this.functions['process-quota-requests'].function, { retryAttempts: 2 })],
     });
     new events.Rule(this, 'DailyKeyDeletionQueue', {
       description: 'Schedules the deletion of offboarded tenants\' keys once the last store under each has expired',
@@ -274,6 +282,7 @@ export class TenantLifecycle extends Construct {
         keyUse,
       ],
       // The audit bucket is encrypted with the platform key as well (PlatformStack).
+      startChange: [new iam.PolicyStatement({ sid: 'StartScaleUpChange', actions: ['states:StartExecution'], resources: [changeStateMachineArn(this)] })],
       audit: props.auditBucket
         ? [new iam.PolicyStatement({ sid: 'WriteLifecycleAudit', actions: ['s3:PutObject'], resources: [props.auditBucket.arnForObjects(`${LIFECYCLE_AUDIT_PREFIX}*`)] }), keyUse]
         : [],
@@ -316,5 +325,8 @@ export class TenantLifecycle extends Construct {
 }
 
 const apigatewayArn = (path: string) => `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::${path}`;
+
+/** The change state machine (LifecycleWorkflows names it tessera-change). */
+const changeStateMachineArn = (scope: Construct) => Stack.of(scope).formatArn({ service: 'states', resource: 'stateMachine', resourceName: 'tessera-change', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 
 const namespaceStackArns = (scope: Construct) => Stack.of(scope).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: 'tessera-*-namespace/*' });

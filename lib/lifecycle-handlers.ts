@@ -9,7 +9,7 @@ export const LIFECYCLE_HANDLERS = [
   'check-stack', 'wire-tenant', 'activate-tenant', 'record-failure', 'set-status', 'begin-change', 'finish-change',
   'list-tier-tenants', 'begin-offboarding', 'export-tenant-data', 'snapshot-database', 'delete-tenant-stacks',
   'schedule-key-deletion', 'retire-account', 'finish-offboarding', 'process-closure-queue', 'manage-usage-key',
-  'request-compute-quotas', 'lift-protections', 'inventory-retained-stores', 'process-key-deletion-queue',
+  'request-compute-quotas', 'lift-protections', 'inventory-retained-stores', 'process-key-deletion-queue', 'process-quota-requests',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 

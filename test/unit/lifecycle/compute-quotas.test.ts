@@ -1,6 +1,8 @@
 import {
   GetServiceQuotaCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand, RequestServiceQuotaIncreaseCommand, ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +13,8 @@ vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const sq = mockClient(ServiceQuotasClient);
 const sts = mockClient(STSClient);
+const sfn = mockClient(SFNClient);
+const events = mockClient(EventBridgeClient);
 
 const STANDARD = 'L-1216C47A';
 const G_AND_VT = 'L-DB2E81BA';
@@ -25,8 +29,10 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  sq.reset();
-  sts.reset();
+  for (const m of [sq, sts, sfn, events]) m.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
+  process.env.TESSERA_CHANGE_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-change';
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   sq.on(ListRequestedServiceQuotaChangeHistoryByQuotaCommand).resolves({ RequestedQuotas: [] });
   sq.on(RequestServiceQuotaIncreaseCommand).callsFake((input: { QuotaCode: string }) => ({ RequestedQuota: { Id: `req-${input.QuotaCode}`, Status: 'PENDING' } }));
@@ -85,5 +91,47 @@ describe('Request compute quotas (account vending)', () => {
     const { handler } = await import('../../../lambdas/lifecycle/request-compute-quotas.js');
     await expect(handler(state('acme'))).resolves.toEqual({ requested: [], gpu: undefined });
     expect(sq.commandCalls(GetServiceQuotaCommand)).toHaveLength(0);
+  });
+});
+
+describe('Process quota requests (daily): scales the GPU node group up once the quota is granted', async () => {
+  const { handler, scaleUpExecutionName } = await import('../../../lambdas/lifecycle/process-quota-requests.js');
+  const waiting = (tenantId: string) => records.set(tenantId, tenant({
+    tenantId, tier: 'enterprise', isolation: 'account', accountId: '444444444444', status: 'ACTIVE', blueprintVersion: '1.0.0',
+    gpuCapacity: { state: 'WAITING_FOR_QUOTA', instanceType: 'g5.2xlarge', quotaCode: G_AND_VT, appliedVcpus: 0, oneNodeVcpus: 8, minSize: 0, desiredSize: 0, checkedAt: '2026-11-29T00:00:00.000Z' },
+  }));
+
+  it('records READY and starts a change on the tenant\'s own tier and version, once a day', async () => {
+    // GIVEN the G and VT request was approved (80 vCPUs)
+    waiting('ent');
+    applied({ [G_AND_VT]: 80 });
+    // WHEN
+    const out = await handler({});
+    // THEN
+    expect(out).toEqual({ started: ['ent'], waiting: [] });
+    expect(records.get('ent')?.gpuCapacity).toMatchObject({ state: 'READY', appliedVcpus: 80, minSize: 1, desiredSize: 1 });
+    const start = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
+    expect(start).toMatchObject({ stateMachineArn: 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-change', name: scaleUpExecutionName('ent') });
+    expect(JSON.parse(start.input!)).toEqual({ request: { tenantId: 'ent', requestId: scaleUpExecutionName('ent') }, change: { tier: 'enterprise', blueprintVersion: '1.0.0' } });
+    expect(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].DetailType).toBe('Tenant GPU Quota Approved');
+  });
+
+  it('takes an execution already started today as done', async () => {
+    waiting('ent');
+    applied({ [G_AND_VT]: 80 });
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' }));
+    await expect(handler({})).resolves.toEqual({ started: ['ent'], waiting: [] });
+  });
+
+  it('keeps waiting, noting the applied value, while the quota cannot hold one node; a tenant whose quota is unreadable waits too', async () => {
+    waiting('ent');
+    waiting('other');
+    records.set('other', { ...records.get('other')!, accountId: '555555555555' });
+    applied({ [G_AND_VT]: 4 });
+    sts.on(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::555555555555:role/TesseraProvisioning' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    const out = await handler({});
+    expect(out).toEqual({ started: [], waiting: ['ent', 'other'] });
+    expect(records.get('ent')?.gpuCapacity).toMatchObject({ state: 'WAITING_FOR_QUOTA', appliedVcpus: 4, minSize: 0 });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 });
