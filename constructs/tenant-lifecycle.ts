@@ -100,6 +100,7 @@ const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
   'process-closure-queue': Duration.minutes(5),
   'process-key-deletion-queue': Duration.minutes(5),
   'inventory-retained-stores': Duration.minutes(2),
+  'allocate-network': Duration.minutes(2),
 };
 
 /**

@@ -8,6 +8,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { RetainedStore } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
+import { RETRYABLE_ERRORS } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
@@ -37,6 +38,8 @@ import type { LifecycleState } from './state.js';
  * 6. VPC mode: *Schedule key deletion* schedules the key only once the last store that holds it
  *    has expired (queued in the control table until then; the daily job schedules it when due).
  *    Account mode: the key goes with the account closure (nothing scheduled separately).
+ * 7. A store that cannot be read is recorded for review and holds the key: the inventory never
+ *    under-reports what the key still protects.
  *
  * The inventory lands in the registry (`offboarding.retainedStores`) and beside the export's
  * manifest in the archive (`<prefix>retained-stores.json`).
@@ -153,6 +156,28 @@ async function storesOf(c: Clients, r: StackResourceSummary, ctx: { tenantKey?: 
   }
 }
 
+const STORE_OF_TYPE: Record<string, RetainedStore['store']> = {
+  'AWS::Logs::LogGroup': 'log-group', 'AWS::Backup::BackupVault': 'backup-vault', 'AWS::S3::Bucket': 'bucket', 'AWS::KMS::Key': 'key',
+  'AWS::RDS::DBInstance': 'db-snapshot', 'AWS::ElastiCache::ReplicationGroup': 'cache-snapshot',
+};
+
+/**
+ * A store that cannot be read is not left out (that would let the key go while it may still be
+ * needed): it is recorded for review and holds the key. Throttling goes to the state machine's retry.
+ */
+async function readable(r: StackResourceSummary, read: () => Promise<RetainedStore[]>): Promise<RetainedStore[]> {
+  try {
+    return await read();
+  } catch (e) {
+    if ((RETRYABLE_ERRORS as readonly string[]).includes((e as Error).name)) throw e;
+    logger.warn('retained store not readable; it holds the tenant key for review', { logicalId: r.LogicalResourceId, error: e as Error });
+    return [{
+      store: STORE_OF_TYPE[r.ResourceType ?? ''] ?? 'bucket', id: r.PhysicalResourceId ?? r.LogicalResourceId!, disposition: 'review', holdsKey: true,
+      note: `could not be read (${(e as Error).name}: ${(e as Error).message}); holds the key until an operator checks it`,
+    }];
+  }
+}
+
 function clients(credentials: AwsCredentialIdentity): Clients {
   return {
     logs: clientWith(CloudWatchLogsClient, credentials), backup: clientWith(BackupClient, credentials), rds: clientWith(RDSClient, credentials),
@@ -183,7 +208,7 @@ export const handler = lifecycleHandler('Inventory retained stores', async (stat
     }
     const c = clients(await tenantAccountCredentials(record.accountId, record.tenantId, 'inventory'));
     const ctx = { tenantKey, tenantBucket: record.stackOutputs.BucketName, archivePrefix: state.export?.prefix, now: new Date() };
-    for (const r of resources) stores.push(...(await storesOf(c, r, ctx)));
+    for (const r of resources) stores.push(...(await readable(r, () => storesOf(c, r, ctx))));
     if (tenantKey && !stores.some((s) => s.store === 'key')) stores.push({ store: 'key', id: tenantKey, keyArn: tenantKey, disposition: 'review', holdsKey: false, note: 'the tenant key; see offboarding.keyDeletion' });
   }
   const need = keyNeededUntil(stores);

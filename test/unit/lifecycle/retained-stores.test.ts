@@ -123,11 +123,19 @@ describe('Inventory retained stores', async () => {
     expect(records.get('acme')?.offboarding?.retainedStores).toEqual([expect.objectContaining({ store: 'key', id: KEY })]);
   });
 
-  it('fails (into Record failure) when a store cannot be read, rather than under-reporting what the key protects', async () => {
+  it('records a store it cannot read for review, holding the key, rather than under-reporting what the key protects', async () => {
     records.set('acme', offboarded());
     backup.on(ListRecoveryPointsByBackupVaultCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
-    await expect(handler(state())).rejects.toMatchObject({ name: 'AccessDeniedException' });
-    expect(records.get('acme')?.offboarding?.retainedStores).toBeUndefined();
+    await expect(handler(state())).resolves.toMatchObject({ keyHeld: true });
+    expect(records.get('acme')?.offboarding?.retainedStores).toContainEqual({
+      store: 'backup-vault', id: 'tessera-acme-vault', disposition: 'review', holdsKey: true, note: 'could not be read (AccessDeniedException: denied); holds the key until an operator checks it',
+    });
+  });
+
+  it('lets throttling through to the state machine retry', async () => {
+    records.set('acme', offboarded());
+    logs.on(DescribeLogGroupsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(handler(state())).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 });
 
