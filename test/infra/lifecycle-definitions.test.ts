@@ -105,3 +105,25 @@ describe('the account baseline', () => {
     expect(change.States['Deploy account baseline']).toMatchObject({ Parameters: { blueprint: 'baseline' } });
   });
 });
+
+describe('the offboarding state machine', () => {
+  type Next = { States: Record<string, State & { Next?: string; Default?: string; Choices?: Array<{ Next: string }> }> };
+  it('lifts the blueprint\'s protections (polling until none shows) before deleting the stacks, then inventories what remains before deciding on the key', () => {
+    const d = workflows.definitions.offboard as unknown as Next;
+    expect(d.States['Snapshot archived?'].Choices![0].Next).toBe('Lift protections');
+    expect(d.States['Lift protections'].Next).toBe('Protections lifted?');
+    expect(d.States['Protections lifted?']).toMatchObject({ Choices: [{ Next: 'Delete tenant stacks' }], Default: 'Wait for protections' });
+    expect(d.States['Wait for protections'].Next).toBe('Lift protections');
+    expect(d.States['Stacks deleted?'].Choices![0].Next).toBe('Inventory retained stores');
+    expect(d.States['Inventory retained stores']).toMatchObject({ Next: 'Schedule key deletion', Parameters: { 'export.$': '$.export' } });
+    expect(d.States['Schedule key deletion'].Next).toBe('Retire account');
+  });
+});
+
+describe('account vending', () => {
+  it('requests the compute quotas as soon as the account is reachable, before the network is allocated', () => {
+    const d = workflows.definitions.onboard as unknown as { States: Record<string, State & { Next?: string }> };
+    expect(d.States['Verify provisioning access'].Next).toBe('Request compute quotas');
+    expect(d.States['Request compute quotas'].Next).toBe('Allocate network');
+  });
+});
