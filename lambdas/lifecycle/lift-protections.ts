@@ -15,6 +15,8 @@ import { deletedWithStack, deletionPolicies, stackResources, writeAudit } from '
 import type { LifecycleState } from './state.js';
 
 const notFound = (e: unknown) => /NotFound/.test((e as Error).name);
+/** The resource is busy with another change (an RDS instance backing up or modifying, an EKS update running): lift on the next poll. */
+const busy = (e: unknown) => /^(InvalidDBInstanceState|InvalidDBClusterState|ResourceInUseException)/.test((e as Error).name);
 
 interface Clients {
   rds: () => RDSClient;
@@ -100,9 +102,11 @@ export const handler = lifecycleHandler('Lift protections', async (state: Lifecy
   const lifts: LiftedProtection[] = [];
   const waitingFor: string[] = [];
   const lifted = (l: Omit<LiftedProtection, 'at'>) => lifts.push({ ...l, at: new Date().toISOString() });
+  const recorded = (logicalId: string, protection: string) => earlier.some((l) => l.logicalId === logicalId && l.protection === protection);
   if (stack.EnableTerminationProtection) {
+    // Takes effect at once; lifted again (never recorded twice) should a stale read still show it.
     await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-    lifted({ logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? name, protection: 'TerminationProtection' });
+    if (!recorded(name, 'TerminationProtection')) lifted({ logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? name, protection: 'TerminationProtection' });
   }
   const policies = await deletionPolicies(cfn, stack.StackId ?? name);
   const c = clients(await tenantAccountCredentials(record.accountId, record.tenantId, 'protections'));
@@ -112,8 +116,13 @@ export const handler = lifecycleHandler('Lift protections', async (state: Lifecy
     if (!protection || !id || !deletedWithStack(policies[resource.LogicalResourceId!])) continue;
     if (!(await protection.isOn(c, id))) continue;
     waitingFor.push(resource.LogicalResourceId!);
-    if (earlier.some((l) => l.logicalId === resource.LogicalResourceId && l.protection === protection.protection)) continue; // lifted, not showing yet
-    await protection.lift(c, id);
+    if (recorded(resource.LogicalResourceId!, protection.protection)) continue; // lifted, not showing yet
+    try {
+      await protection.lift(c, id);
+    } catch (e) {
+      if (busy(e)) continue; // still on the waiting list: tried again after the Wait
+      throw e;
+    }
     lifted({ logicalId: resource.LogicalResourceId!, type: protection.type, physicalId: id, protection: protection.protection });
   }
   for (const lift of lifts) {

@@ -117,10 +117,20 @@ describe('Lift protections (offboarding)', async () => {
     expect(records.get('acme')?.offboarding?.liftedProtections).toHaveLength(3);
   });
 
-  it('fails (into Record failure) when RDS refuses the change, naming nothing as lifted', async () => {
+  it('waits while the database is busy (its final snapshot is being taken), and lifts it on a later poll', async () => {
     records.set('acme', tenant({ status: 'OFFBOARDING' }));
-    rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('Database instance is not in available state'), { name: 'InvalidDBInstanceStateFault' }));
-    await expect(handler(state())).rejects.toMatchObject({ name: 'InvalidDBInstanceStateFault' });
+    rds.on(ModifyDBInstanceCommand).rejectsOnce(Object.assign(new Error('Database instance is not in available state'), { name: 'InvalidDBInstanceStateFault' })).resolves({});
+    await expect(handler(state())).resolves.toMatchObject({ state: 'IN_PROGRESS', waitingFor: ['Database', 'AppLogs'] });
+    expect(records.get('acme')?.offboarding?.liftedProtections.map((l) => l.logicalId)).toEqual(['tessera-acme', 'AppLogs']);
+    await handler(state());
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(2);
+    expect(records.get('acme')?.offboarding?.liftedProtections.map((l) => l.logicalId)).toEqual(['tessera-acme', 'AppLogs', 'Database']);
+  });
+
+  it('fails (into Record failure) when RDS refuses the change outright, recording nothing as lifted', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('not authorized to perform rds:ModifyDBInstance'), { name: 'AccessDenied' }));
+    await expect(handler(state())).rejects.toMatchObject({ name: 'AccessDenied' });
     expect(records.get('acme')?.offboarding).toBeUndefined();
   });
 });
