@@ -2,7 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { synthesizeBlueprints, type BlueprintTemplate } from './blueprint-templates.js';
 import { attributesRead, deriveMotoBlueprint, type CfnTemplate, type DerivationReport } from './derive-moto-blueprint.js';
-import { motoCloudFormation } from './moto-cloudformation.js';
+import { motoCloudFormation, type MotoCloudFormation } from './moto-cloudformation.js';
 
 /**
  * The blueprint catalog of the local platform: every real blueprint (tier tenant templates,
@@ -20,16 +20,17 @@ export interface PublishedBlueprint extends BlueprintTemplate {
   readonly report: DerivationReport;
 }
 
-/** Synthesizes, derives and returns the catalog for `config` (no AWS call). */
-export function deriveCatalog(config: PlatformConfig): PublishedBlueprint[] {
+/** Synthesizes and derives the catalog for `config` (no AWS call); returns it with moto's answers it was derived from. */
+export function deriveCatalog(config: PlatformConfig): { catalog: PublishedBlueprint[]; moto: MotoCloudFormation } {
   const synthesized = CATALOG_VERSIONS.map((version) => ({ version, blueprints: synthesizeBlueprints(config, version) }));
   const moto = motoCloudFormation(synthesized.flatMap((s) => s.blueprints.flatMap((b) => attributesRead(b.template))));
-  return synthesized.flatMap(({ version, blueprints }) =>
+  const catalog = synthesized.flatMap(({ version, blueprints }) =>
     blueprints.map((b) => {
       const { template, report } = deriveMotoBlueprint(b.template, moto);
       return { ...b, version, derived: template, report };
     }),
   );
+  return { catalog, moto };
 }
 
 /** Puts every derived blueprint of `catalog` into `bucket`. */
@@ -45,4 +46,18 @@ export async function readTemplateUrl(s3: S3Client, url: string): Promise<CfnTem
   const bucket = hostname.split('.s3.')[0];
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: decodeURIComponent(pathname.slice(1)) }));
   return JSON.parse(await out.Body!.transformToString()) as CfnTemplate;
+}
+
+/**
+ * Publishes the `from` version of `catalog` again as `version`, with `change` applied to the
+ * blueprint named `name`: a controlled variant of the real blueprint (e.g. for a negative control).
+ */
+export async function publishVariant(s3: S3Client, bucket: string, catalog: readonly PublishedBlueprint[], input: { from: string; version: string; name: string; change(template: CfnTemplate): void }): Promise<void> {
+  const base = catalog.filter((b) => b.version === input.from);
+  if (!base.some((b) => b.name === input.name)) throw new Error(`no blueprint ${input.name} at ${input.from}`);
+  await publishCatalog(s3, bucket, base.map((b) => {
+    const derived = structuredClone(b.derived);
+    if (b.name === input.name) input.change(derived);
+    return { ...b, version: input.version, derived };
+  }));
 }

@@ -12,6 +12,8 @@ import { motoBinary } from './moto-server.js';
  * provider of the shared cluster is no function moto has, so custom resources cannot be created
  * here either. Outputs and properties may only read attributes a model declares
  * (`has_cfn_attr`): any other `Fn::GetAtt` fails the stack ("Template error" / UnsupportedAttribute).
+ * On deletion moto calls the model's `delete`, else its `delete_from_cloudformation_json`, else
+ * nothing (`ResourceMap._delete_resource`, `parse_and_delete_resource`).
  */
 export interface MotoCloudFormation {
   /** moto's version, e.g. `5.2.5`. */
@@ -20,6 +22,12 @@ export interface MotoCloudFormation {
   readonly types: ReadonlySet<string>;
   /** Whether moto creates resources of `type` in a template. */
   creates(type: string): boolean;
+  /**
+   * Whether moto's DeleteStack (and the removal in UpdateStack) deletes resources of `type`: its
+   * model has a `delete` method or a `delete_from_cloudformation_json`. For any other type moto
+   * skips the deletion silently and the resource stays.
+   */
+  deletes(type: string): boolean;
   /** Whether moto answers `Fn::GetAtt` of `attribute` on a resource of `type` (a type it creates). */
   hasAttribute(type: string, attribute: string): boolean;
 }
@@ -30,9 +38,12 @@ import moto
 from moto.cloudformation.parsing import get_model_map, NULL_MODELS
 pairs = json.loads(sys.stdin.read())
 models = get_model_map()
+def deletes(model):
+    return callable(getattr(model, "delete", None)) or not getattr(model.delete_from_cloudformation_json, "__isabstractmethod__", False)
 print(json.dumps({
   "version": moto.__version__,
   "types": sorted(t for t in models if "::" in t and t not in NULL_MODELS),
+  "deletable": sorted(t for t, m in models.items() if "::" in t and deletes(m)),
   "attributes": [bool(models[t].has_cfn_attr(a)) if t in models else False for t, a in pairs],
 }))
 `;
@@ -51,14 +62,16 @@ export function motoCloudFormation(attributePairs: ReadonlyArray<readonly [strin
   if (hit) return hit;
   const python = `${dirname(motoBinary())}/python`;
   const out = JSON.parse(execFileSync(python, ['-c', QUERY], { input: key, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] })) as {
-    version: string; types: string[]; attributes: boolean[];
+    version: string; types: string[]; deletable: string[]; attributes: boolean[];
   };
   const types = new Set(out.types);
+  const deletable = new Set(out.deletable);
   const attributes = new Map(pairs.map((p, i) => [`${p[0]}.${p[1]}`, out.attributes[i]]));
   const answer: MotoCloudFormation = {
     version: out.version,
     types,
     creates: (type) => !type.startsWith('Custom::') && types.has(type),
+    deletes: (type) => deletable.has(type),
     hasAttribute: (type, attribute) => {
       const known = attributes.get(`${type}.${attribute}`);
       if (known === undefined) throw new Error(`moto was not asked about ${type}.${attribute}; pass it to motoCloudFormation()`);

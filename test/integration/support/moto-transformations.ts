@@ -92,6 +92,18 @@ export const TRANSFORMATIONS: readonly Transformation[] = [
       return true;
     },
   },
+  {
+    type: 'AWS::Logs::LogGroup',
+    what: 'KmsKeyId as kmsKeyId',
+    why: "moto's LogGroup reads the key under the API's parameter name (kmsKeyId) from the CloudFormation properties, so KmsKeyId is dropped and the log group is not under the key",
+    apply: (r) => {
+      const key = r.Properties?.KmsKeyId;
+      if (key === undefined) return false;
+      delete r.Properties!.KmsKeyId;
+      r.Properties!.kmsKeyId = key;
+      return true;
+    },
+  },
   IAM_POLICY_NUMBERS('AWS::IAM::ManagedPolicy', (p) => [p.PolicyDocument]),
   IAM_POLICY_NUMBERS('AWS::IAM::Policy', (p) => [p.PolicyDocument]),
   IAM_POLICY_NUMBERS('AWS::IAM::Role', (p) => [p.AssumeRolePolicyDocument, ...[p.Policies ?? []].flat().map((x) => (isObject(x) ? x.PolicyDocument : undefined))]),

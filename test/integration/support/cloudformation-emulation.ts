@@ -1,0 +1,347 @@
+import {
+  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand,
+  ListStackResourcesCommand, UpdateStackCommand, type CreateStackCommandInput, type Parameter, type StackResourceSummary, type UpdateStackCommandInput,
+} from '@aws-sdk/client-cloudformation';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { registerClientPlugin } from '../../../lambdas/shared/aws-clients.js';
+import type { CfnTemplate } from './derive-moto-blueprint.js';
+import type { MotoCloudFormation } from './moto-cloudformation.js';
+import { deleteWhatMotoLeaves } from './moto-delete-gaps.js';
+import { templateForMoto } from './moto-template.js';
+import { createNamedResource, deleteNamedResource, namedResourceExists, namedResources } from './named-resources.js';
+import { deleteResource, snapshotDatabase, type DeployedResource } from './resource-deleters.js';
+import { rollbackPlan, type RollbackPlan } from './rollback-plan.js';
+import { StackOverlay, summary, type EmulatedStack } from './stack-overlay.js';
+
+/**
+ * CloudFormation as AWS behaves, on top of moto's CloudFormation, for the Lambdas' real clients
+ * (SDK middleware, innermost at the initialize step, so injected faults still come first).
+ * moto creates and deletes the resources; this layer supplies what moto does not do:
+ *
+ * - CreateStack/UpdateStack: the template is read from its TemplateURL and handed to moto with
+ *   `Fn::Cidr` evaluated and RetainExceptOnCreate spelled as moto's Retain (moto-template.ts).
+ *   An update that changes nothing fails with "No updates are to be performed." (moto performs it).
+ * - RoleARN: moto records it and never uses it. AWS assumes it; a role that does not exist in the
+ *   stack's account or does not trust cloudformation.amazonaws.com fails the call with
+ *   ValidationError "Role <arn> is invalid or cannot be assumed". Checked here.
+ * - AWS::RDS::DBInstance DeletionProtection: moto's handler drops it (the instance is created
+ *   unprotected); it is set on the instance after the create.
+ * - A create that fails rolls back (rollback-plan.ts): the stack ends ROLLBACK_COMPLETE (or
+ *   ROLLBACK_FAILED) with its events, retained resources stay outside it, the rest is deleted.
+ *   A failure is injected (`failCreate`), or is moto's own refusal of a name that exists, which
+ *   moto returns as an HTTP error of CreateStack, its stack left in CREATE_IN_PROGRESS. Then the
+ *   existing resource is stepped aside while moto completes the stack (ListStackResources makes
+ *   moto create what it had not reached, as AWS creates in parallel), the rollback runs as for
+ *   an injected failure, and the existing resource is put back.
+ * - Deletions (DeleteStack, rollback, resources an update removes) first delete by API what
+ *   moto's CloudFormation would leave (moto-delete-gaps.ts). A DB instance with deletion
+ *   protection makes DeleteStack fail (DELETE_FAILED, with RDS's message) instead of moto's answer
+ *   (an error, and the stack vanishing with the instance left behind); `Snapshot` instances leave
+ *   their final snapshot. ListStackResources of a deleted or rolled-back stack (by stack id, as
+ *   AWS keeps them) reports each resource's final status: DELETE_SKIPPED for what was retained.
+ *
+ * Simplifications: a failed rollback or delete leaves every resource in moto (AWS would have
+ * deleted those the failed one does not hold); an update that fails is moto's error, with no
+ * UPDATE_ROLLBACK.
+ */
+
+export interface RollbackRecord {
+  readonly stackName: string;
+  readonly account: string;
+  /** The resource that failed and why; `injected` false when moto itself refused it. */
+  readonly failure: { logicalId: string; reason: string; injected: boolean };
+  readonly retainExceptOnCreate: boolean;
+  readonly plan: RollbackPlan;
+  readonly status: 'ROLLBACK_COMPLETE' | 'ROLLBACK_FAILED';
+  /** Snapshots taken (Snapshot policy). */
+  readonly snapshots: string[];
+}
+
+export interface CloudFormationEmulation {
+  /** The next CreateStack of `stackName` fails at `logicalId` with `reason` (after moto created the stack), and rolls back. */
+  failCreate(stackName: string, logicalId: string, reason: string): void;
+  /** Every rollback emulated so far. */
+  readonly rollbacks: readonly RollbackRecord[];
+  uninstall(): void;
+}
+
+interface Caller {
+  readonly credentials: AwsCredentialIdentity;
+  readonly account: string;
+  readonly cfn: CloudFormationClient;
+  readonly rds: RDSClient;
+}
+
+const PROTECTED_DB_MESSAGE = 'Cannot delete protected DB Instance, please disable deletion protection and try again.';
+const RETAINED_BY_MOTO = ['Retain', 'RetainExceptOnCreate'];
+
+function awsError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+}
+
+/** moto's own message from a failed call (its body may be JSON, XML or HTML, which the SDK cannot always parse). */
+function motoMessage(e: unknown): string {
+  const body = (e as { $response?: { body?: unknown } }).$response?.body;
+  if (typeof body === 'string') {
+    try {
+      const json = JSON.parse(body) as { message?: string; Message?: string };
+      if (json.message ?? json.Message) return (json.message ?? json.Message)!;
+    } catch {
+      const xml = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
+      if (xml) return xml;
+    }
+  }
+  return (e as Error).message;
+}
+
+const parameterValues = (parameters: Parameter[] | undefined) => Object.fromEntries((parameters ?? []).map((p) => [p.ParameterKey!, p.ParameterValue ?? '']));
+const isProtectedInTemplate = (template: CfnTemplate, id: string) => [true, 'true'].includes(template.Resources[id]?.Properties?.DeletionProtection as never);
+
+export function emulateCloudFormation(options: { readTemplate(url: string): Promise<CfnTemplate>; moto: MotoCloudFormation }): CloudFormationEmulation {
+  const overlay = new StackOverlay();
+  const failures = new Map<string, { logicalId: string; reason: string }>();
+  const rollbacks: RollbackRecord[] = [];
+  const accounts = new Map<string, string>();
+  /** Resources of the stacks deleted through the emulation, by stack id, as ListStackResources reports them (moto keeps no final status). */
+  const deletedStacks = new Map<string, StackResourceSummary[]>();
+  const region = () => process.env.AWS_REGION ?? 'us-east-1';
+
+  async function caller(credentials: AwsCredentialIdentity): Promise<Caller> {
+    if (!accounts.has(credentials.accessKeyId)) {
+      const identity = await new STSClient({ credentials }).send(new GetCallerIdentityCommand({}));
+      accounts.set(credentials.accessKeyId, identity.Account!);
+    }
+    return { credentials, account: accounts.get(credentials.accessKeyId)!, cfn: new CloudFormationClient({ credentials, maxAttempts: 1 }), rds: new RDSClient({ credentials, maxAttempts: 1 }) };
+  }
+
+  async function templateOf(input: { TemplateBody?: string; TemplateURL?: string }): Promise<CfnTemplate> {
+    if (input.TemplateBody) return JSON.parse(input.TemplateBody) as CfnTemplate;
+    if (input.TemplateURL) return options.readTemplate(input.TemplateURL);
+    throw awsError('ValidationError', 'Either Template URL or Template Body must be specified.');
+  }
+
+  async function checkRole(arn: string, c: Caller): Promise<void> {
+    const invalid = () => awsError('ValidationError', `Role ${arn} is invalid or cannot be assumed`);
+    const m = /^arn:aws:iam::(\d{12}):role\/(?:[^/]+\/)*([\w+=,.@-]+)$/.exec(arn);
+    if (!m || m[1] !== c.account) throw invalid();
+    const role = await new IAMClient({ credentials: c.credentials }).send(new GetRoleCommand({ RoleName: m[2] })).catch(() => undefined);
+    if (!decodeURIComponent(role?.Role?.AssumeRolePolicyDocument ?? '').includes('cloudformation.amazonaws.com')) throw invalid();
+  }
+
+  async function listResources(stackName: string, c: Caller): Promise<DeployedResource[]> {
+    const out: DeployedResource[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await c.cfn.send(new ListStackResourcesCommand({ StackName: stackName, NextToken }));
+      for (const r of page.StackResourceSummaries ?? []) out.push({ logicalId: r.LogicalResourceId!, type: r.ResourceType!, physicalId: r.PhysicalResourceId ?? '' });
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return out;
+  }
+
+  /** The template moto holds for the stack (its copy: Fn::Cidr evaluated, RetainExceptOnCreate as Retain). */
+  async function storedTemplate(stackName: string, c: Caller): Promise<CfnTemplate> {
+    const body = (await c.cfn.send(new GetTemplateCommand({ StackName: stackName }))).TemplateBody;
+    return (typeof body === 'string' ? JSON.parse(body) : body) as CfnTemplate;
+  }
+
+  async function protect(dbIdentifier: string, c: Caller): Promise<void> {
+    await c.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: dbIdentifier, DeletionProtection: true, ApplyImmediately: true }));
+  }
+
+  /** moto's DeleteStack of `stackName`, after deleting what moto would leave among `deployed` (all but what moto retains). */
+  async function deleteInMoto(stackName: string, template: CfnTemplate, deployed: readonly DeployedResource[], c: Caller): Promise<void> {
+    const deleted = deployed.filter((r) => !RETAINED_BY_MOTO.includes(template.Resources[r.logicalId]?.DeletionPolicy ?? ''));
+    await deleteWhatMotoLeaves(deleted, c.credentials, options.moto);
+    await c.cfn.send(new DeleteStackCommand({ StackName: stackName }));
+  }
+
+  async function create(input: CreateStackCommandInput, c: Caller): Promise<{ StackId: string }> {
+    const name = input.StackName!;
+    if (overlay.get(c.account, name)) throw awsError('AlreadyExistsException', `Stack [${name}] already exists`);
+    if ((input.OnFailure && input.OnFailure !== 'ROLLBACK') || input.DisableRollback) throw new Error(`the CloudFormation emulation covers OnFailure ROLLBACK only (${name})`);
+    const template = await templateOf(input);
+    if (input.RoleARN) await checkRole(input.RoleARN, c);
+    const parameters = parameterValues(input.Parameters);
+    const values: Record<string, string> = { 'AWS::AccountId': c.account, 'AWS::Region': region(), 'AWS::StackName': name, 'AWS::Partition': 'aws' };
+    for (const [k, p] of Object.entries(template.Parameters ?? {})) if ((p as { Default?: unknown }).Default !== undefined) values[k] = String((p as { Default: unknown }).Default);
+    Object.assign(values, parameters);
+    const named = namedResources(template, values);
+    const existing = [];
+    for (const r of named) if (await namedResourceExists(r, c.credentials)) existing.push(r);
+
+    let refusal: string | undefined;
+    try {
+      await c.cfn.send(new CreateStackCommand({ ...input, TemplateURL: undefined, TemplateBody: JSON.stringify(templateForMoto(template, parameters)) }));
+    } catch (e) {
+      refusal = motoMessage(e);
+    }
+    const stackId = (await c.cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0].StackId!;
+    const injected = failures.get(name);
+    failures.delete(name);
+    if (!refusal && !injected) {
+      for (const r of await listResources(name, c)) if (r.type === 'AWS::RDS::DBInstance' && isProtectedInTemplate(template, r.logicalId)) await protect(r.physicalId, c);
+      return { StackId: stackId };
+    }
+
+    // moto refused a name that exists: step the existing resources aside so that moto completes the stack.
+    if (refusal && !existing.length) throw new Error(`moto refused the create of ${name} ("${refusal}") and the emulation cannot tell which resource: only "already exists" refusals of named resources are identified (named-resources.ts)`);
+    if (refusal) for (const r of existing) await deleteNamedResource(r, c.credentials);
+    const deployed = await listResources(name, c);
+    const failed = injected ? [{ logicalId: injected.logicalId, reason: injected.reason }] : existing.map((r) => ({ logicalId: r.logicalId, reason: refusal! }));
+
+    const stack: EmulatedStack = {
+      stackId, stackName: name, status: 'ROLLBACK_COMPLETE', creationTime: new Date(), description: template.Description,
+      parameters: input.Parameters, tags: input.Tags, roleArn: input.RoleARN, events: [], resources: [],
+    };
+    const typeOf = (id: string) => template.Resources[id]?.Type ?? 'AWS::CloudFormation::Stack';
+    const byId = new Map(deployed.map((r) => [r.logicalId, r]));
+    StackOverlay.event(stack, { status: 'CREATE_IN_PROGRESS', reason: 'User Initiated' });
+    for (const f of failed) StackOverlay.event(stack, { logicalId: f.logicalId, type: typeOf(f.logicalId), status: 'CREATE_FAILED', reason: f.reason });
+    StackOverlay.event(stack, { status: 'ROLLBACK_IN_PROGRESS', reason: `The following resource(s) failed to create: [${failed.map((f) => f.logicalId).join(', ')}]. Rollback requested by user.` });
+
+    const retainExceptOnCreate = input.RetainExceptOnCreate === true;
+    const plan = rollbackPlan({ template, retainExceptOnCreate, failed: new Set(failed.map((f) => f.logicalId)), createdInMoto: deployed.map((r) => r.logicalId) });
+    for (const id of plan.survive) StackOverlay.event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_SKIPPED' });
+    const snapshots: string[] = [];
+    for (const id of plan.snapshot) if (typeOf(id) === 'AWS::RDS::DBInstance') snapshots.push(await snapshotDatabase(name, byId.get(id)!, c.credentials));
+    const refused = plan.refused.map((id) => byId.get(id)!);
+    if (refused.length) {
+      for (const db of refused) {
+        await protect(db.physicalId, c);
+        StackOverlay.event(stack, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
+      }
+      stack.status = 'ROLLBACK_FAILED';
+      stack.reason = `The following resource(s) failed to delete: [${refused.map((r) => r.logicalId).join(', ')}]. `;
+      stack.resources = refused;
+    } else {
+      await deleteInMoto(name, template, deployed, c);
+      // moto kept what its copy calls Retain: delete what the rollback deletes of it.
+      for (const id of [...plan.deleted, ...plan.snapshot]) {
+        if (RETAINED_BY_MOTO.includes(template.Resources[id]?.DeletionPolicy ?? '')) await deleteResource(name, byId.get(id)!, c.credentials);
+      }
+      for (const id of [...plan.snapshot, ...plan.deleted].filter((x) => plan.created.includes(x))) {
+        StackOverlay.event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_COMPLETE' });
+      }
+    }
+    // What existed before this operation exists after it.
+    if (refusal) for (const r of existing) if (!(await namedResourceExists(r, c.credentials))) await createNamedResource(r, c.credentials);
+    const finalStatus = (id: string) => (plan.survive.includes(id) ? 'DELETE_SKIPPED' : plan.refused.includes(id) ? 'DELETE_FAILED' : 'DELETE_COMPLETE');
+    stack.summaries = deployed.map((r) => summary(r, finalStatus(r.logicalId)));
+    StackOverlay.event(stack, { status: stack.status, reason: stack.reason });
+    overlay.set(c.account, stack);
+    rollbacks.push({
+      stackName: name, account: c.account, retainExceptOnCreate, plan, snapshots, status: stack.status as RollbackRecord['status'],
+      failure: { logicalId: failed[0].logicalId, reason: failed[0].reason, injected: !!injected },
+    });
+    return { StackId: stackId };
+  }
+
+  async function update(input: UpdateStackCommandInput, c: Caller): Promise<{ StackId: string }> {
+    const emulated = overlay.get(c.account, input.StackName!);
+    if (emulated) throw awsError('ValidationError', `Stack:${emulated.stackId} is in ${emulated.status} state and can not be updated.`);
+    const template = await templateOf(input);
+    if (input.RoleARN) await checkRole(input.RoleARN, c);
+    const body = templateForMoto(template, parameterValues(input.Parameters));
+    const current = await storedTemplate(input.StackName!, c);
+    const stack = (await c.cfn.send(new DescribeStacksCommand({ StackName: input.StackName }))).Stacks![0];
+    const same = <T>(a: T[] | undefined, b: T[] | undefined, key: (x: T) => string) => JSON.stringify((a ?? []).map(key).sort()) === JSON.stringify((b ?? []).map(key).sort());
+    if (JSON.stringify(current) === JSON.stringify(body)
+      && same(input.Parameters, stack.Parameters, (p) => `${p.ParameterKey}=${p.ParameterValue}`)
+      && (input.Tags === undefined || same(input.Tags, stack.Tags, (t) => `${t.Key}=${t.Value}`))) {
+      throw awsError('ValidationError', 'No updates are to be performed.');
+    }
+    const removed = (await listResources(input.StackName!, c)).filter((r) => !template.Resources[r.logicalId] && !RETAINED_BY_MOTO.includes(current.Resources[r.logicalId]?.DeletionPolicy ?? ''));
+    await deleteWhatMotoLeaves(removed, c.credentials, options.moto);
+    const out = await c.cfn.send(new UpdateStackCommand({ ...input, TemplateURL: undefined, TemplateBody: JSON.stringify(body) }));
+    return { StackId: out.StackId! };
+  }
+
+  async function remove(input: { StackName?: string; RoleARN?: string }, c: Caller): Promise<Record<string, never>> {
+    if (input.RoleARN) await checkRole(input.RoleARN, c);
+    const emulated = overlay.get(c.account, input.StackName!);
+    const stackName = emulated?.stackName ?? input.StackName!;
+    if (emulated?.status === 'ROLLBACK_COMPLETE') {
+      deletedStacks.set(emulated.stackId, emulated.summaries ?? []);
+      overlay.delete(c.account, stackName);
+      return {};
+    }
+    let deployed: DeployedResource[];
+    try {
+      deployed = await listResources(stackName, c);
+    } catch (e) {
+      if ((e as Error).name === 'ValidationError' && /does not exist/.test((e as Error).message)) return {}; // AWS: deleting a stack that is not there succeeds
+      throw e;
+    }
+    const databases = deployed.filter((r) => r.type === 'AWS::RDS::DBInstance');
+    const state = async (db: DeployedResource) => (await c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db.physicalId }))).DBInstances?.[0];
+    const blocked: DeployedResource[] = [];
+    for (const db of databases) if ((await state(db))?.DeletionProtection) blocked.push(db);
+    if (blocked.length) {
+      const stackId = emulated?.stackId ?? (await c.cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0].StackId!;
+      const failed: EmulatedStack = emulated ?? { stackId, stackName, status: 'DELETE_FAILED', creationTime: new Date(), events: [], resources: blocked };
+      StackOverlay.event(failed, { status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
+      for (const db of blocked) StackOverlay.event(failed, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
+      failed.status = 'DELETE_FAILED';
+      failed.reason = `The following resource(s) failed to delete: [${blocked.map((b) => b.logicalId).join(', ')}]. `;
+      failed.resources = blocked;
+      StackOverlay.event(failed, { status: 'DELETE_FAILED', reason: failed.reason });
+      overlay.set(c.account, failed);
+      return {};
+    }
+    const stored = await storedTemplate(stackName, c);
+    for (const db of databases) {
+      if ((stored.Resources[db.logicalId]?.DeletionPolicy ?? 'Snapshot') === 'Snapshot' && (await state(db))) await snapshotDatabase(stackName, db, c.credentials);
+    }
+    const stackId = emulated?.stackId ?? (await c.cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0].StackId!;
+    await deleteInMoto(stackName, stored, deployed, c);
+    deletedStacks.set(stackId, deployed.map((r) => summary(r, RETAINED_BY_MOTO.includes(stored.Resources[r.logicalId]?.DeletionPolicy ?? '') ? 'DELETE_SKIPPED' : 'DELETE_COMPLETE')));
+    overlay.delete(c.account, stackName);
+    return {};
+  }
+
+  type Output = { output: Record<string, unknown> };
+  const handlers: Record<string, (input: any, c: Caller, next: () => Promise<Output>) => Promise<Output>> = {
+    CreateStackCommand: async (input, c) => ({ output: { ...(await create(input, c)), $metadata: {} } }),
+    UpdateStackCommand: async (input, c) => ({ output: { ...(await update(input, c)), $metadata: {} } }),
+    DeleteStackCommand: async (input, c) => ({ output: { ...(await remove(input, c)), $metadata: {} } }),
+    DescribeStacksCommand: async (input, c, next) => {
+      const emulated = input.StackName ? overlay.get(c.account, input.StackName) : undefined;
+      return emulated ? { output: { Stacks: [StackOverlay.describe(emulated)], $metadata: {} } } : next();
+    },
+    ListStackResourcesCommand: async (input, c, next) => {
+      const deleted = deletedStacks.get(input.StackName);
+      const emulated = input.StackName ? overlay.get(c.account, input.StackName) : undefined;
+      const summaries = deleted ?? emulated?.summaries;
+      return summaries ? { output: { StackResourceSummaries: summaries, $metadata: {} } } : next();
+    },
+    DescribeStackEventsCommand: async (input, c, next) => {
+      const emulated = input.StackName ? overlay.get(c.account, input.StackName) : undefined;
+      if (!emulated) return next();
+      const moto = emulated.status === 'ROLLBACK_COMPLETE' ? [] : ((await c.cfn.send(new DescribeStackEventsCommand({ StackName: emulated.stackName })).catch(() => undefined))?.StackEvents ?? []);
+      return { output: { StackEvents: [...emulated.events, ...moto], $metadata: {} } };
+    },
+  };
+
+  const uninstall = registerClientPlugin((client) => {
+    const config = (client as unknown as { config: { credentials: () => Promise<AwsCredentialIdentity> } }).config;
+    const stack = client.middlewareStack as unknown as { add(m: unknown, o: Record<string, unknown>): void };
+    stack.add(
+      (next: (args: { input: Record<string, unknown> }) => Promise<Output>, context: { clientName?: string; commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+        const handler = context.clientName === 'CloudFormationClient' ? handlers[context.commandName ?? ''] : undefined;
+        if (!handler) return next(args);
+        return handler(args.input, await caller(await config.credentials()), () => next(args));
+      },
+      { step: 'initialize', priority: 'low', name: 'tesseraCloudFormationEmulation', override: true },
+    );
+  });
+
+  return {
+    failCreate: (stackName, logicalId, reason) => void failures.set(stackName, { logicalId, reason }),
+    rollbacks,
+    uninstall,
+  };
+}

@@ -1,0 +1,62 @@
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateDBSnapshotCommand, DeleteDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { createHash } from 'node:crypto';
+
+
+/**
+ * The deletions and snapshots CloudFormation makes on a rollback that moto's DeleteStack does not:
+ * moto keeps every resource whose policy (in its copy of the template) is `Retain`, so a retained
+ * resource the rollback must delete (RetainExceptOnCreate, or Retain under the RetainExceptOnCreate
+ * parameter) is deleted here by API, as its CloudFormation handler would. Only the retained types
+ * of the blueprints are known; any other type is an error naming it.
+ */
+export interface DeployedResource {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly physicalId: string;
+}
+
+type Deleter = (r: DeployedResource, credentials: AwsCredentialIdentity, stackName: string) => Promise<void>;
+
+const DELETERS: Record<string, Deleter> = {
+  'AWS::Logs::LogGroup': async (r, credentials) => {
+    await new CloudWatchLogsClient({ credentials }).send(new DeleteLogGroupCommand({ logGroupName: r.physicalId }));
+  },
+  'AWS::S3::Bucket': async (r, credentials) => {
+    await new S3Client({ credentials, forcePathStyle: true }).send(new DeleteBucketCommand({ Bucket: r.physicalId }));
+  },
+  // The KMS key handler schedules the deletion (PendingWindowInDays, default 30) rather than deleting.
+  'AWS::KMS::Key': async (r, credentials) => {
+    await new KMSClient({ credentials }).send(new ScheduleKeyDeletionCommand({ KeyId: r.physicalId, PendingWindowInDays: 30 }));
+  },
+  // moto reports no physical id for a subnet group; its name is the one moto generates (`<stack>-<logicalId>-<suffix>`).
+  'AWS::RDS::DBSubnetGroup': async (r, credentials, stackName) => {
+    const rds = new RDSClient({ credentials });
+    const prefix = `${stackName}-${r.logicalId}-`.toLowerCase();
+    const groups = r.physicalId ? [r.physicalId] : ((await rds.send(new DescribeDBSubnetGroupsCommand({}))).DBSubnetGroups ?? [])
+      .map((g) => g.DBSubnetGroupName!).filter((n) => n.toLowerCase().startsWith(prefix));
+    for (const name of groups) await rds.send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: name }));
+  },
+};
+
+/** Deletes `resource` by API; throws for a type without a known deleter. */
+export async function deleteResource(stackName: string, resource: DeployedResource, credentials: AwsCredentialIdentity): Promise<void> {
+  const deleter = DELETERS[resource.type];
+  if (!deleter) throw new Error(`the rollback emulation cannot delete ${resource.logicalId} (${resource.type}); add a deleter to test/integration/support/resource-deleters.ts`);
+  await deleter(resource, credentials, stackName);
+}
+
+/**
+ * The final snapshot CloudFormation takes of an AWS::RDS::DBInstance with DeletionPolicy Snapshot,
+ * named as the RDS resource provider names it (`<stack>-snapshot-<logicalId>-<suffix>`, lower case).
+ * Returns the snapshot id.
+ */
+export async function snapshotDatabase(stackName: string, resource: DeployedResource, credentials: AwsCredentialIdentity): Promise<string> {
+  const suffix = createHash('sha256').update(`${resource.physicalId}${Date.now()}`).digest('hex').slice(0, 12);
+  const id = `${stackName}-snapshot-${resource.logicalId}-${suffix}`.toLowerCase().slice(0, 255);
+  await new RDSClient({ credentials }).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: resource.physicalId, DBSnapshotIdentifier: id }));
+  return id;
+}
