@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, configWith, template } from '../support/synth.js';
+import { LIFECYCLE_HANDLERS } from '../../lib/lifecycle-handlers.js';
 
 let platform: Template;
 beforeAll(() => {
@@ -104,12 +105,12 @@ describe('PlatformStack', () => {
 describe('PlatformStack lifecycle', () => {
   it('runs every lifecycle step as a Node.js 24 arm64 Lambda with tracing, reserved concurrency and its own role', () => {
     const fns = Object.values(platform.findResources('AWS::Lambda::Function', { Properties: { Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Lifecycle'), 'Arn'] } } })) as any[];
-    expect(fns.length).toBe(27);
+    expect(fns.length).toBe(LIFECYCLE_HANDLERS.length);
     for (const f of fns) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, ReservedConcurrentExecutions: 10 });
     }
     const roleNames = Object.values(platform.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).filter((n) => typeof n === 'string' && n.startsWith('tessera-lifecycle-'));
-    expect(roleNames).toHaveLength(27);
+    expect(roleNames).toHaveLength(LIFECYCLE_HANDLERS.length);
   });
 
   it('logs every state machine at level ALL with X-Ray', () => {
