@@ -3,7 +3,7 @@ import { APIGatewayClient, CreateUsagePlanCommand } from '@aws-sdk/client-api-ga
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
@@ -12,8 +12,11 @@ import { guardrailPolicy, quarantinePolicy } from '../../../lib/guardrail-polici
 import { LIFECYCLE_EVENT_SOURCE } from '../../../lib/lifecycle-constants.js';
 import { ORGANIZATION_ACCESS_ROLE_NAME } from '../../../lib/lifecycle-handlers.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
+import { SHARED_CLUSTER_PARAMETERS } from '../../../lib/shared-cluster-parameters.js';
+import { deriveCatalog, publishCatalog, readTemplateUrl, type PublishedBlueprint } from './blueprint-catalog.js';
+import { emulateCloudFormation, type CloudFormationEmulation } from './cloudformation-emulation.js';
 import { inject } from './faults.js';
-import { miniNamespaceBlueprint, miniTenantBlueprint } from './mini-blueprints.js';
+import { jsonCall } from './moto-api.js';
 
 export const BLUEPRINT_VERSION = '1.0.0';
 
@@ -25,13 +28,19 @@ export interface PlatformFixture {
   as(accountId: string, role?: string): Promise<AwsCredentialIdentity>;
   /** Lifecycle events received so far (detail-type and detail), read from an SQS queue on the bus. */
   events(): Promise<Array<{ detailType: string; detail: Record<string, unknown> }>>;
+  /** The real blueprints as published to the catalog (derived for moto), with their derivation reports. */
+  readonly catalog: readonly PublishedBlueprint[];
+  /** CloudFormation's AWS behaviour over moto's (rollback, protections, RoleARN): cloudformation-emulation.ts. */
+  readonly cloudFormation: CloudFormationEmulation;
 }
 
 /**
  * What the platform and organization stacks would have created, made in moto by API (moto's
  * CloudFormation cannot run those templates): registry and control tables with the same keys and
- * indexes, the lifecycle bus, the blueprint catalog (with the mini blueprints), the archive, the
- * organization with the Tessera OUs and SCPs.
+ * indexes, the lifecycle bus, the blueprint catalog (the real blueprints, derived for moto:
+ * blueprint-catalog.ts), the shared cluster's SSM parameters the namespace blueprint reads, the
+ * archive, the organization with the Tessera OUs and SCPs. CloudFormation calls of the Lambdas go
+ * through the AWS-behaviour emulation (cloudformation-emulation.ts).
  */
 export async function createPlatformFixture(endpoint: string, config: PlatformConfig): Promise<PlatformFixture> {
   process.env.AWS_ENDPOINT_URL = endpoint;
@@ -74,13 +83,13 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   const s3 = new S3Client({ credentials: platform, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-blueprints' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-archive', ObjectLockEnabledForBucket: true }));
-  for (const tier of Object.keys(config.tiers)) {
-    const key = (suffix: string) => `blueprints/${BLUEPRINT_VERSION}/${tier}${suffix}.template.json`;
-    await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: key(''), Body: JSON.stringify(miniTenantBlueprint(BLUEPRINT_VERSION)) }));
-    await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: `blueprints/2.0.0/${tier}.template.json`, Body: JSON.stringify(miniTenantBlueprint('2.0.0')) }));
-    await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: key('-namespace'), Body: JSON.stringify(miniNamespaceBlueprint()) }));
-    await s3.send(new PutObjectCommand({ Bucket: 'tessera-blueprints', Key: `blueprints/2.0.0/${tier}-namespace.template.json`, Body: JSON.stringify(miniNamespaceBlueprint()) }));
-  }
+  const { catalog, moto } = deriveCatalog(config);
+  await publishCatalog(s3, 'tessera-blueprints', catalog);
+  // The platform stack's hand-over of the shared cluster to the namespace blueprints.
+  await jsonCall(endpoint, platform, 'ssm', 'AmazonSSM.PutParameter', { Name: SHARED_CLUSTER_PARAMETERS.ClusterName, Value: 'tessera-shared', Type: 'String' });
+  await jsonCall(endpoint, platform, 'ssm', 'AmazonSSM.PutParameter', {
+    Name: SHARED_CLUSTER_PARAMETERS.KubectlServiceToken, Value: `arn:aws:lambda:${config.homeRegion}:${config.platformAccountId}:function:tessera-shared-cluster-kubectl`, Type: 'String',
+  });
   const archiveKey = await new KMSClient({ credentials: platform }).send(new CreateKeyCommand({ Description: 'archive' }));
   const apigw = new APIGatewayClient({ credentials: platform });
   for (const tier of Object.keys(config.tiers)) await apigw.send(new CreateUsagePlanCommand({ name: `tessera-${tier}` }));
@@ -111,11 +120,15 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   inject('moto-termination-protection', (next, context) => async (args) =>
     context.commandName === 'UpdateTerminationProtectionCommand' ? { output: { StackId: args.input.StackName, $metadata: {} } } : next(args));
 
+  const cloudFormation = emulateCloudFormation({ readTemplate: (url) => readTemplateUrl(s3, url), moto });
+
   const received: Array<{ detailType: string; detail: Record<string, unknown> }> = [];
   return {
     platform,
     management,
     as,
+    catalog,
+    cloudFormation,
     env: {
       [ENV.config]: JSON.stringify(config),
       [ENV.registryTable]: 'tessera-tenants',

@@ -1,0 +1,75 @@
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { describe, expect, it } from 'vitest';
+import { clientWith } from '../../lambdas/shared/aws-clients.js';
+import { useLocalLifecycle } from './support/local-lifecycle.js';
+
+/**
+ * What the CloudFormation emulation (support/cloudformation-emulation.ts) adds to moto, each
+ * behaviour on a small template through a Lambda-made client (the path the workflow takes).
+ */
+const local = useLocalLifecycle();
+const { config } = local;
+
+const cfnIn = async (account = config.workloadAccountId) => clientWith(CloudFormationClient, await local.fixture.as(account));
+const database = (id: string, protect: boolean) => JSON.stringify({
+  Resources: {
+    Db: {
+      Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot',
+      Properties: { DBInstanceIdentifier: id, Engine: 'postgres', EngineVersion: '17', DBInstanceClass: 'db.t4g.medium', AllocatedStorage: '20', MasterUsername: 'u', ManageMasterUserPassword: true, DeletionProtection: protect },
+    },
+  },
+});
+const role = (name: string, service: string) => JSON.stringify({
+  Resources: { Role: { Type: 'AWS::IAM::Role', Properties: { RoleName: name, AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] } } } },
+});
+
+describe('CloudFormation over moto, as AWS behaves', () => {
+  it('refuses a RoleARN that does not exist in the stack account or does not trust CloudFormation (moto records any)', async () => {
+    // GIVEN a role trusted by EC2 only, and one trusted by CloudFormation
+    const cfn = await cfnIn();
+    await cfn.send(new CreateStackCommand({ StackName: 'roles', TemplateBody: role('trusts-ec2', 'ec2.amazonaws.com'), Capabilities: ['CAPABILITY_NAMED_IAM'] }));
+    await cfn.send(new CreateStackCommand({ StackName: 'roles-cfn', TemplateBody: role('trusts-cfn', 'cloudformation.amazonaws.com'), Capabilities: ['CAPABILITY_NAMED_IAM'] }));
+    const arn = (name: string, account = config.workloadAccountId) => `arn:aws:iam::${account}:role/${name}`;
+    const body = JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' } } });
+    // WHEN / THEN
+    for (const bad of [arn('missing'), arn('trusts-ec2'), arn('trusts-cfn', config.platformAccountId)]) {
+      await expect(cfn.send(new CreateStackCommand({ StackName: 'with-role', TemplateBody: body, RoleARN: bad }))).rejects.toThrow(`Role ${bad} is invalid or cannot be assumed`);
+    }
+    await cfn.send(new CreateStackCommand({ StackName: 'with-role', TemplateBody: body, RoleARN: arn('trusts-cfn') }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'with-role' }))).Stacks![0]).toMatchObject({ StackStatus: 'CREATE_COMPLETE', RoleARN: arn('trusts-cfn') });
+  });
+
+  it('keeps a database created with DeletionProtection protected, and fails the stack delete on it until the protection is lifted', async () => {
+    // GIVEN a stack whose database sets DeletionProtection (moto's own handler drops it)
+    const cfn = await cfnIn();
+    const rds = new RDSClient({ credentials: await local.fixture.as(config.workloadAccountId) });
+    await cfn.send(new CreateStackCommand({ StackName: 'db', TemplateBody: database('tessera-protected-db', true) }));
+    expect((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'tessera-protected-db' }))).DBInstances![0].DeletionProtection).toBe(true);
+    // WHEN the stack is deleted
+    await cfn.send(new DeleteStackCommand({ StackName: 'db' }));
+    // THEN the delete fails on the database, which stays, and the stack says why
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'db' }))).Stacks![0]).toMatchObject({ StackStatus: 'DELETE_FAILED', StackStatusReason: 'The following resource(s) failed to delete: [Db]. ' });
+    const events = (await cfn.send(new DescribeStackEventsCommand({ StackName: 'db' }))).StackEvents!;
+    expect(events.find((e) => e.LogicalResourceId === 'Db')).toMatchObject({
+      ResourceStatus: 'DELETE_FAILED', ResourceStatusReason: 'Resource handler returned message: "Cannot delete protected DB Instance, please disable deletion protection and try again."',
+    });
+    expect((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'tessera-protected-db' }))).DBInstances).toHaveLength(1);
+    // WHEN the protection is lifted and the delete runs again
+    await rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'tessera-protected-db', DeletionProtection: false, ApplyImmediately: true }));
+    await cfn.send(new DeleteStackCommand({ StackName: 'db' }));
+    // THEN the stack and the database are gone, the database's final snapshot (DeletionPolicy Snapshot) stays
+    await expect(cfn.send(new DescribeStacksCommand({ StackName: 'db' }))).rejects.toThrow(/does not exist/);
+    await expect(rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'tessera-protected-db' }))).rejects.toThrow(/not found/i);
+    const snapshots = (await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'tessera-protected-db' }))).DBSnapshots ?? [];
+    expect(snapshots.map((s) => s.DBSnapshotIdentifier)).toEqual([expect.stringMatching(/^db-snapshot-db-[0-9a-f]{12}$/)]);
+  });
+
+  it('refuses an update that changes nothing, as AWS does (moto performs it)', async () => {
+    // GIVEN
+    const cfn = await cfnIn();
+    await cfn.send(new CreateStackCommand({ StackName: 'unchanged', TemplateBody: database('tessera-unchanged-db', false) }));
+    // WHEN / THEN
+    await expect(cfn.send(new UpdateStackCommand({ StackName: 'unchanged', TemplateBody: database('tessera-unchanged-db', false) }))).rejects.toThrow('No updates are to be performed.');
+  });
+});
