@@ -1,4 +1,3 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
@@ -7,7 +6,6 @@ import { slotHolders } from '../../lambdas/shared/control-table.js';
 import { rewrite, throttle } from './support/faults.js';
 
 const local = useLocalLifecycle();
-const { config } = local;
 
 const request = onboardRequest;
 
@@ -30,44 +28,16 @@ describe('onboarding faults', () => {
     expect(failures).toEqual([expect.objectContaining({ detail: expect.objectContaining({ step: 'Check account' }) })]);
   });
 
-  it('removes a blueprint stack that rolled back, records the failing resource, and resumes from that step when re-run', async () => {
-    // GIVEN CloudFormation reports the first create as rolled back
-    let rolledBack = false;
-    const undo = rewrite('rollback', 'DescribeStacksCommand', (out, input) => {
-      if (input.StackName === 'tessera-wayne' && !rolledBack && out.Stacks?.[0]) out.Stacks[0].StackStatus = 'ROLLBACK_COMPLETE';
-    });
-    const undoEvents = rewrite('rollback-events', 'DescribeStackEventsCommand', (out, input) => {
-      if (input.StackName === 'tessera-wayne') out.StackEvents = [...(out.StackEvents ?? []), { LogicalResourceId: 'Database', ResourceStatus: 'CREATE_FAILED', ResourceStatusReason: 'DBInstance quota exceeded' }];
-    });
-    local.cleanups.push(undoEvents);
-    // WHEN
-    const run = await local.workflows.run('onboard', request('wayne', 'starter'));
-    rolledBack = true;
-    undo();
-    // THEN the partial stack is gone and the registry says why
-    expect(run.error?.message).toMatch(/StackFailed/);
-    const record = await getTenant('wayne');
-    expect(record?.status).toBe('FAILED');
-    expect(record?.failure?.step).toBe('Check blueprint');
-    expect(record?.failure?.reason).toMatch(/tessera-wayne is ROLLBACK_COMPLETE: Database CREATE_FAILED: DBInstance quota exceeded/);
-    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
-    await expect(cfn.send(new DescribeStacksCommand({ StackName: 'tessera-wayne' }))).rejects.toThrow(/does not exist/);
-    // WHEN the same request runs again, THEN it resumes (same VPC range) and succeeds
-    const rerun = await local.workflows.run('onboard', request('wayne', 'starter'));
-    expect(rerun.error).toBeUndefined();
-    const active = await getTenant('wayne');
-    expect(active).toMatchObject({ status: 'ACTIVE', vpcCidr: record!.vpcCidr });
-    expect(active?.failure).toBeUndefined();
-    expect(active?.executions.map((e) => e.status)).toEqual(['FAILED', 'SUCCEEDED']);
-  });
-
   it('leaves a failed account in quarantine, never orphaned', async () => {
-    local.cleanups.push(rewrite('rollback-stark', 'DescribeStacksCommand', (out, input) => {
-      if (input.StackName === 'tessera-stark' && out.Stacks?.[0]) out.Stacks[0].StackStatus = 'ROLLBACK_COMPLETE';
-    }));
+    // GIVEN the tenant blueprint's create fails in the new account (and rolls back)
+    const database = Object.keys(local.fixture.catalog.find((b) => b.name === 'enterprise' && b.version === '1.0.0')!.derived.Resources).find((id) => id.startsWith('DatabaseInstance'))!;
+    local.fixture.cloudFormation.failCreate('tessera-stark', database, 'Resource handler returned message: "DB instance quota exceeded" (HandlerErrorCode: ServiceLimitExceeded)');
+    // WHEN
     const run = await local.workflows.run('onboard', request('stark', 'enterprise'));
-    expect(run.error).toBeDefined();
+    // THEN the onboarding failed on the stack, and the account stays fenced in an OU
+    expect(run.error?.message).toMatch(/StackFailed: stack tessera-stark is ROLLBACK_COMPLETE/);
     const record = await getTenant('stark');
+    expect(record?.status).toBe('FAILED');
     const orgs = new OrganizationsClient({ credentials: local.fixture.management });
     const policies = (await orgs.send(new ListPoliciesForTargetCommand({ TargetId: record!.accountId!, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies!.map((p) => p.Name);
     expect(policies).toContain('tessera-quarantine');
