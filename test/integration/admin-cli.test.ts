@@ -46,7 +46,8 @@ describe('tessera CLI and admin API', () => {
     expect(list.stdout).toMatch(/acme\s+starter\s+ACTIVE\s+vpc\s+333333333333\s+1\.0\.0/);
     const show = await tessera('tenants', 'show', 'acme');
     expect(show.stdout).toMatch(/status\s+ACTIVE/);
-    expect(show.stdout).toMatch(/BucketName\s+tessera-acme-bucket/);
+    // CloudFormation names the unnamed bucket after the stack and the logical id
+    expect(show.stdout).toMatch(/BucketName\s+tessera-acme-storagebucket[0-9a-f]{8}-[a-z0-9]{12}$/m);
     const json = JSON.parse((await tessera('--json', 'tenants', 'list', '--status', 'ACTIVE')).stdout);
     expect(json.map((t: { tenantId: string }) => t.tenantId)).toEqual(['acme']);
   });

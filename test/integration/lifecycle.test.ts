@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { DescribeAccountCommand, ListParentsCommand, OrganizationsClient, DescribeOrganizationalUnitCommand } from '@aws-sdk/client-organizations';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -59,15 +60,22 @@ describe('tier change', () => {
 });
 
 describe('offboarding', () => {
-  it('archives the data, deletes the stack (data stores kept), schedules the key, and marks OFFBOARDED', async () => {
+  it('archives the data, lifts the database protection, deletes the stack (data stores kept), defers the key while stores need it, and marks OFFBOARDED', async () => {
+    // GIVEN a starter tenant (the real blueprint: its database has DeletionProtection) with objects in its bucket
     await local.workflows.run('onboard', request('hooli', 'starter'));
     const record = await getTenant('hooli');
+    const tenantKey = record!.stackOutputs.KeyArn;
     const tenantCreds = await local.fixture.as(config.workloadAccountId);
     const bucket = record!.stackOutputs.BucketName;
     const s3 = new S3Client({ credentials: tenantCreds, forcePathStyle: true });
     for (const key of ['training-data/a.jsonl', 'models/m1/model.tar.gz', 'notes.txt']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `content of ${key}` }));
+    const rds = new RDSClient({ credentials: tenantCreds });
+    expect((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }))).DBInstances![0].DeletionProtection).toBe(true);
 
+    // WHEN
     const run = await local.workflows.run('offboard', { request: { tenantId: 'hooli', requestId: 'req-offboard-1' } });
+
+    // THEN
     expect(run.error).toBeUndefined();
     const offboarded = await getTenant('hooli');
     expect(offboarded).toMatchObject({ status: 'OFFBOARDED' });
@@ -75,15 +83,31 @@ describe('offboarding', () => {
 
     const archive = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
     const keys = ((await archive.send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'hooli/' }))).Contents ?? []).map((o) => o.Key!.split('/').slice(2).join('/'));
-    expect(keys.sort()).toEqual(['manifest.json', 'rds-snapshot.json', 's3/models/m1/model.tar.gz', 's3/notes.txt', 's3/training-data/a.jsonl']);
+    expect(keys.sort()).toEqual(['manifest.json', 'rds-snapshot.json', 'retained-stores.json', 's3/models/m1/model.tar.gz', 's3/notes.txt', 's3/training-data/a.jsonl']);
     const manifestKey = ((await archive.send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'hooli/' }))).Contents ?? []).find((o) => o.Key!.endsWith('manifest.json'))!.Key!;
     const manifest = JSON.parse(await (await archive.send(new GetObjectCommand({ Bucket: 'tessera-archive', Key: manifestKey }))).Body!.transformToString());
     expect(manifest).toMatchObject({ tenantId: 'hooli', objects: 3 });
 
+    // the database's protection was lifted and recorded, the stack deleted, the database gone with CloudFormation's final snapshot
+    expect(offboarded!.offboarding?.liftedProtections).toEqual(expect.arrayContaining([
+      expect.objectContaining({ type: 'AWS::RDS::DBInstance', physicalId: record!.stackOutputs.DatabaseInstanceId, protection: 'DeletionProtection' }),
+    ]));
     const cfn = new CloudFormationClient({ credentials: tenantCreds });
     await expect(cfn.send(new DescribeStacksCommand({ StackName: 'tessera-hooli' }))).rejects.toThrow(/does not exist/);
-    const key = await new KMSClient({ credentials: tenantCreds }).send(new DescribeKeyCommand({ KeyId: record!.stackOutputs.KeyArn }));
-    expect(key.KeyMetadata?.KeyState).toBe('PendingDeletion');
+    await expect(rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }))).rejects.toThrow(/not found/i);
+    const snapshots = (await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }))).DBSnapshots ?? [];
+    expect(snapshots.map((s) => s.DBSnapshotIdentifier)).toEqual(expect.arrayContaining([expect.stringMatching(/^tessera-hooli-snapshot-databaseinstance/)]));
+
+    // every store kept states its key; the log groups under the tenant key hold it until their events expire
+    const stores = offboarded!.offboarding!.retainedStores!;
+    const logGroups = stores.filter((s) => s.store === 'log-group');
+    expect(logGroups.map((s) => s.id).sort()).toEqual(['/tessera/hooli/cache/engine-log', '/tessera/hooli/cache/slow-log', '/tessera/hooli/vpc-flow-logs']);
+    for (const g of logGroups) expect(g).toMatchObject({ keyArn: tenantKey, holdsKey: true, disposition: 'expires' });
+    for (const s of stores.filter((x) => x.store === 'db-snapshot' || x.id === bucket)) expect(s.keyArn, s.id).toBeDefined();
+    const lastExpiry = logGroups.map((g) => g.keptUntil!).sort().at(-1);
+    expect(offboarded!.offboarding?.keyDeletion).toMatchObject({ state: 'QUEUED', keyArn: tenantKey, dueAt: lastExpiry });
+    const key = await new KMSClient({ credentials: tenantCreds }).send(new DescribeKeyCommand({ KeyId: tenantKey }));
+    expect(key.KeyMetadata?.KeyState).toBe('Enabled');
     expect(run.states).not.toContain('Record failure');
     expect((await local.fixture.events()).some((e) => e.detailType === 'Tenant Offboarded' && e.detail.tenantId === 'hooli')).toBe(true);
   });
