@@ -195,7 +195,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
 
     const stack: EmulatedStack = {
       stackId, stackName: name, status: 'ROLLBACK_COMPLETE', creationTime: new Date(), description: template.Description,
-      parameters: input.Parameters, tags: input.Tags, roleArn: input.RoleARN, events: [], resources: [],
+      parameters: input.Parameters, tags: input.Tags, roleArn: input.RoleARN, events: [],
     };
     const typeOf = (id: string) => template.Resources[id]?.Type ?? 'AWS::CloudFormation::Stack';
     const byId = new Map(deployed.map((r) => [r.logicalId, r]));
@@ -216,7 +216,6 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       }
       stack.status = 'ROLLBACK_FAILED';
       stack.reason = `The following resource(s) failed to delete: [${refused.map((r) => r.logicalId).join(', ')}]. `;
-      stack.resources = refused;
     } else {
       await deleteInMoto(name, template, deployed, c);
       // moto kept what its copy calls Retain: delete what the rollback deletes of it.
@@ -282,12 +281,11 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     for (const db of databases) if ((await state(db))?.DeletionProtection) blocked.push(db);
     if (blocked.length) {
       const stackId = emulated?.stackId ?? (await c.cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0].StackId!;
-      const failed: EmulatedStack = emulated ?? { stackId, stackName, status: 'DELETE_FAILED', creationTime: new Date(), events: [], resources: blocked };
+      const failed: EmulatedStack = emulated ?? { stackId, stackName, status: 'DELETE_FAILED', creationTime: new Date(), events: [] };
       StackOverlay.event(failed, { status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
       for (const db of blocked) StackOverlay.event(failed, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
       failed.status = 'DELETE_FAILED';
       failed.reason = `The following resource(s) failed to delete: [${blocked.map((b) => b.logicalId).join(', ')}]. `;
-      failed.resources = blocked;
       StackOverlay.event(failed, { status: 'DELETE_FAILED', reason: failed.reason });
       overlay.set(c.account, failed);
       return {};

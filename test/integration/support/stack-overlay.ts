@@ -22,8 +22,6 @@ export interface EmulatedStack {
   readonly roleArn?: string;
   /** Events of this stack's emulated operations, newest first. */
   readonly events: StackEvent[];
-  /** The stack still holds these resources in moto (ROLLBACK_FAILED, DELETE_FAILED). */
-  resources: DeployedResource[];
   /** Its resources as ListStackResources reports them after a rollback (DELETE_SKIPPED, DELETE_COMPLETE, DELETE_FAILED). */
   summaries?: StackResourceSummary[];
 }
