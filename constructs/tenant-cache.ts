@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
+import { admitPeers } from './admit-peers.js';
 
 /** Engine of the RBAC users and user group (see the constructor for why it is not "valkey"). */
 export const RBAC_ENGINE = 'redis';
@@ -28,7 +29,8 @@ export interface TenantCacheProps {
   /** Listener port; never the default 6379. */
   readonly port: number;
   /** Peers allowed to connect on `port`. */
-  readonly allowedPeers: ec2.IPeer[];
+  /** Peers allowed to connect on `port`, by a name that is stable across tiers (it names the rule). */
+  readonly allowedPeers: Record<string, ec2.IPeer>;
   /** Name prefix of the engine and slow log groups. */
   readonly logGroupPrefix: string;
   /**
@@ -63,9 +65,7 @@ export class TenantCache extends Construct {
       description: 'Tenant Valkey: ingress on the cache port from the tenant compute only',
       allowAllOutbound: false,
     });
-    for (const peer of props.allowedPeers) {
-      this.securityGroup.addIngressRule(peer, ec2.Port.tcp(props.port), 'tenant compute to Valkey');
-    }
+    admitPeers(this.securityGroup, props.allowedPeers, props.port, 'tenant compute to Valkey');
 
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
       description: 'Tenant Valkey private subnets',

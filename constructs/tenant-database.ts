@@ -7,6 +7,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
+import { admitPeers } from './admit-peers.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 
 export interface TenantDatabaseProps {
@@ -34,8 +35,8 @@ export interface TenantDatabaseProps {
   readonly backupRetentionDays: number;
   /** Listener port; never the default 5432. */
   readonly port: number;
-  /** Peers (CIDRs) allowed to connect on `port`. */
-  readonly allowedPeers: ec2.IPeer[];
+  /** Peers allowed to connect on `port`, by a name that is stable across tiers (it names the rule). */
+  readonly allowedPeers: Record<string, ec2.IPeer>;
   /**
    * Enhanced Monitoring interval.
    * @default Duration.seconds(60)
@@ -74,9 +75,7 @@ export class TenantDatabase extends Construct {
       description: 'Tenant PostgreSQL: ingress on the database port from the tenant compute only',
       allowAllOutbound: false,
     });
-    for (const peer of props.allowedPeers) {
-      this.securityGroup.addIngressRule(peer, ec2.Port.tcp(props.port), 'tenant compute to PostgreSQL');
-    }
+    admitPeers(this.securityGroup, props.allowedPeers, props.port, 'tenant compute to PostgreSQL');
 
     const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,

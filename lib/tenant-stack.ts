@@ -150,9 +150,10 @@ export class TenantStack extends Stack {
       });
     }
 
-    const peers: ec2.IPeer[] = [network.workloadSecurityGroup];
-    if (cluster) peers.push(cluster.cluster.clusterSecurityGroup);
-    if (tier.compute.mode === 'shared') peers.push(ec2.Peer.ipv4(config.platformNetwork.cidr));
+    // Named peers: the names are the rules' construct ids, identical in every tier (a tier change must not replace them).
+    const peers: Record<string, ec2.IPeer> = { Workloads: network.workloadSecurityGroup };
+    if (cluster) peers.ClusterNodes = cluster.cluster.clusterSecurityGroup;
+    if (tier.compute.mode === 'shared') peers.SharedCluster = ec2.Peer.ipv4(config.platformNetwork.cidr);
 
     const database = new TenantDatabase(this, 'Database', {
       namePrefix: `tessera-${tenantId}`,

@@ -11,7 +11,7 @@ function build(overrides: Partial<TenantCacheProps> = {}) {
   new TenantCache(stack, 'Cache', {
     userIdPrefix: 'tessera-acme', vpc, subnets: { subnetGroupName: 'data' }, encryptionKey: new kms.Key(stack, 'TenantKey'),
     nodeType: 'cache.m7g.large', replicas: 1, multiAz: true, snapshotRetentionDays: 21, port: 6390,
-    allowedPeers: [ec2.Peer.ipv4('10.0.0.0/16')], logGroupPrefix: '/tessera/acme/cache',
+    allowedPeers: { Platform: ec2.Peer.ipv4('10.0.0.0/16') }, logGroupPrefix: '/tessera/acme/cache',
     ...overrides,
   });
   return template(stack);

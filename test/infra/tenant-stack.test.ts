@@ -145,6 +145,22 @@ describe('TenantStack sizing by tier', () => {
     for (const a of addons) expect(a.Properties.ResolveConflicts, a.Properties.AddonName).toBe('OVERWRITE');
   });
 
+  it('gives a resource the same logical id in every tier, so a tier change updates it in place instead of replacing it', () => {
+    const ids = (tier: string) => {
+      const resources = t(tier).toJSON().Resources as Record<string, { Metadata?: Record<string, string> }>;
+      return new Map(Object.entries(resources).map(([id, r]) => [r.Metadata?.['aws:cdk:path']?.split('/').slice(2).join('/') ?? id, id]));
+    };
+    const [starter, professional] = [ids('starter'), ids('professional')];
+    const shared = [...starter.keys()].filter((path) => professional.has(path));
+    expect(shared.length).toBeGreaterThan(40);
+    for (const path of shared) expect(professional.get(path), path).toBe(starter.get(path));
+    // A logical id built from another construct's path would carry the stack's (tier's) name.
+    for (const tier of ['starter', 'professional', 'enterprise']) {
+      expect(Object.keys(t(tier).toJSON().Resources).filter((id) => /Tessera|starter|professional|enterprise/i.test(id)), tier).toEqual([]);
+    }
+    t('enterprise').hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5438, ToPort: 5438, SourceSecurityGroupId: Match.anyValue() });
+  });
+
   it('the key trusts the tenant roles by name and is created after them', () => {
     const ent = t('enterprise').toJSON();
     const [keyId, key] = Object.entries(ent.Resources).find(([, r]: any) => r.Type === 'AWS::KMS::Key') as [string, any];
