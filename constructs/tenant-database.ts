@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, type IResolvable } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -37,6 +37,13 @@ export interface TenantDatabaseProps {
   readonly port: number;
   /** Peers allowed to connect on `port`, by a name that is stable across tiers (it names the rule). */
   readonly allowedPeers: Record<string, ec2.IPeer>;
+  /**
+   * RDS deletion protection. A blueprint passes a parameter-driven value: off while the stack is
+   * first created (a create that rolls back must be able to delete the instance; RDS refuses to
+   * delete a protected one and the rollback would end ROLLBACK_FAILED), on from then on.
+   * @default true
+   */
+  readonly deletionProtection?: boolean | IResolvable;
   /**
    * Enhanced Monitoring interval.
    * @default Duration.seconds(60)
@@ -133,7 +140,7 @@ export class TenantDatabase extends Construct {
       dbParameterGroupName: parameterGroup.ref,
       backupRetentionPeriod: props.backupRetentionDays,
       copyTagsToSnapshot: true,
-      deletionProtection: true,
+      deletionProtection: props.deletionProtection ?? true,
       autoMinorVersionUpgrade: true,
       enableCloudwatchLogsExports: PG_LOG_TYPES,
       monitoringInterval: (props.monitoringInterval ?? Duration.seconds(60)).toSeconds(),
@@ -143,6 +150,10 @@ export class TenantDatabase extends Construct {
       performanceInsightsRetentionPeriod: 7,
     });
     this.instance.applyRemovalPolicy(RemovalPolicy.SNAPSHOT);
+    if (Token.isUnresolved(this.instance.deletionProtection)) {
+      acknowledge(this.instance, ['AwsSolutions::AwsSolutions-RDS10', 'HIPAA.Security::HIPAA.Security-RDSInstanceDeletionProtectionEnabled', 'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled'],
+        'Deletion protection is a blueprint parameter (default true): off only while the onboarding first creates the stack, so that a failed create can roll the instance back, and switched on by the onboarding as soon as the create succeeds; every later update keeps it on.');
+    }
     if (!props.multiAz) {
       acknowledge(this.instance, ['AwsSolutions::AwsSolutions-RDS3', 'NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport', 'HIPAA.Security::HIPAA.Security-RDSMultiAZSupport'],
         `The tier is configured single-AZ (database.multiAz=false) to keep its price down; automated backups (${props.backupRetentionDays} days), the AWS Backup plan and a final snapshot protect the data, and a tier change turns Multi-AZ on in place.`);

@@ -44,3 +44,10 @@ export const ACCOUNT_BASELINE_STACK_NAME = 'tessera-account-baseline';
 
 /** File name of the account baseline template in the blueprint catalog (`blueprints/<version>/<file>`). */
 export const ACCOUNT_BASELINE_FILE_NAME = 'account-baseline.template.json';
+
+/**
+ * Tenant blueprint parameter that switches the database's deletion protection (`true` | `false`,
+ * default `true`): the onboarding creates the stack with `false` and updates it to `true` once the
+ * create has succeeded (see TenantStack).
+ */
+export const DATABASE_DELETION_PROTECTION_PARAMETER = 'DatabaseDeletionProtection';

@@ -1,4 +1,4 @@
-import { Aspects, Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aspects, Aws, CfnCondition, CfnOutput, CfnParameter, DefaultStackSynthesizer, Duration, Fn, Stack, Tags, type IResolvable, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
@@ -19,6 +19,7 @@ import { TenantStorage } from '../constructs/tenant-storage.js';
 import type { PlatformConfig, TierConfig } from './config/schema.js';
 import { acknowledge } from './compliance.js';
 import {
+  DATABASE_DELETION_PROTECTION_PARAMETER,
   dedicatedClusterName,
   roleArn,
   TENANT_ID_PATTERN,
@@ -157,6 +158,7 @@ export class TenantStack extends Stack {
 
     const database = new TenantDatabase(this, 'Database', {
       namePrefix: `tessera-${tenantId}`,
+      deletionProtection: this.databaseDeletionProtection(),
       vpc: network.vpc,
       subnets: network.dataSubnets,
       encryptionKey: key.key,
@@ -248,5 +250,22 @@ export class TenantStack extends Stack {
       description: `Desired GPU nodes, between GpuNodesMinSize and ${gpu.maxSize}`,
     });
     return { minSize: minSize.valueAsNumber, desiredSize: desiredSize.valueAsNumber };
+  }
+
+  /**
+   * The database's deletion protection as a parameter (`DatabaseDeletionProtection`, `true` by
+   * default): the onboarding creates the stack with `false`, so that a create which fails after the
+   * database exists rolls back cleanly (RDS refuses to delete a protected instance, and the rollback
+   * would end ROLLBACK_FAILED with the database and everything it depends on left behind), and turns
+   * it on with an update as soon as the create has succeeded. Every later update passes `true`.
+   * Source: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection
+   */
+  private databaseDeletionProtection(): IResolvable {
+    const param = new CfnParameter(this, DATABASE_DELETION_PROTECTION_PARAMETER, {
+      type: 'String', default: 'true', allowedValues: ['true', 'false'],
+      description: 'RDS deletion protection of the tenant database: false only while the stack is first created',
+    });
+    const protect = new CfnCondition(this, 'ProtectDatabase', { expression: Fn.conditionEquals(param.valueAsString, 'true') });
+    return Fn.conditionIf(protect.logicalId, true, false);
   }
 }

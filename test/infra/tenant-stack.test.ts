@@ -27,7 +27,10 @@ describe.each(['starter', 'professional', 'enterprise'])('TenantStack %s', (tier
   it('is parameterised by tenant id and VPC range, with no bootstrap parameter and no assets', () => {
     const template = t(tier);
     const gpu = tier === 'enterprise' ? ['GpuNodesMinSize', 'GpuNodesDesiredSize'] : [];
-    expect(Object.keys(template.toJSON().Parameters)).toEqual(['TenantId', 'VpcCidr', ...gpu]);
+    expect(Object.keys(template.toJSON().Parameters)).toEqual(['TenantId', 'VpcCidr', ...gpu, 'DatabaseDeletionProtection']);
+    // Deletion protection: on by default, off only while the onboarding first creates the stack (a failed create must roll the database back).
+    template.hasParameter('DatabaseDeletionProtection', { Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: { 'Fn::If': ['ProtectDatabase', true, false] } });
     template.hasParameter('TenantId', { AllowedPattern: Match.stringLikeRegexp('a-z0-9-') });
     template.resourceCountIs('AWS::Lambda::Function', 0);
     template.resourceCountIs('AWS::CloudFormation::CustomResource', 0);
