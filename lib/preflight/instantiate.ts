@@ -48,6 +48,8 @@ export interface InstantiatedResource extends ResolvedResource {
 
 export interface InstantiatedTemplate {
   readonly env: Env;
+  /** What the template was resolved for (to resolve it again with other parameters). */
+  readonly instance: TenantInstance;
   readonly tenantId: string;
   readonly resources: Record<string, InstantiatedResource>;
   /** The source template, unresolved. */
@@ -310,6 +312,7 @@ export function instantiate(template: CfnTemplate, instance: TenantInstance): In
   const references = new Map<string, string[]>();
   return {
     env,
+    instance,
     tenantId: instance.tenantId,
     resources,
     template,

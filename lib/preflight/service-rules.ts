@@ -7,7 +7,8 @@
 import type { PlatformConfig, TierConfig } from '../config/schema.js';
 import type { Deployer } from './handler-permissions.js';
 import { evaluate, type PolicyJson } from './iam-eval.js';
-import type { InstantiatedResource, InstantiatedTemplate } from './instantiate.js';
+import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../tenant-naming.js';
+import { instantiate, type InstantiatedResource, type InstantiatedTemplate } from './instantiate.js';
 
 export interface RuleContext {
   readonly inst: InstantiatedTemplate;
@@ -168,6 +169,17 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     statement: 'A DB instance with MonitoringInterval > 0 names a MonitoringRoleArn.',
     source: 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html',
     check: ({ inst }) => of(inst, 'AWS::RDS::DBInstance').filter((d) => Number(d.props.MonitoringInterval ?? 0) > 0 && !d.props.MonitoringRoleArn).map((d) => `${d.logicalId} sets MonitoringInterval ${String(d.props.MonitoringInterval)} without MonitoringRoleArn`),
+  },
+  {
+    id: 'rds-create-rolls-back',
+    statement: 'A DB instance is created without deletion protection (RDS refuses to delete a protected instance, so a failed create could not roll it back and the stack would end ROLLBACK_FAILED); the blueprint turns it on by a parameter the onboarding sets once the create has succeeded.',
+    source: 'https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection',
+    check: ({ inst }) => {
+      const param = DATABASE_DELETION_PROTECTION_PARAMETER;
+      const created = inst.template.Parameters?.[param] ? instantiate(inst.template, { ...inst.instance, parameters: { ...inst.instance.parameters, [param]: 'false' } }) : inst;
+      return of(created, 'AWS::RDS::DBInstance').filter((db) => db.props.DeletionProtection === true || db.props.DeletionProtection === 'true')
+        .map((db) => `${db.logicalId} is created with DeletionProtection on${inst.template.Parameters?.[param] ? '' : ` (no ${param} parameter to create it unprotected)`}`);
+    },
   },
   {
     id: 'elasticache-failover-needs-replica',

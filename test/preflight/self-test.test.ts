@@ -56,6 +56,17 @@ describe('preflight self-test', () => {
     expect(rule?.violations).toEqual([expect.stringMatching(/engine valkey.*no-password-required/)]);
   }, 60_000);
 
+  it('catches a database created with deletion protection on (a failed create could not roll it back)', async () => {
+    const protectedAtCreate = (kind: string, _tier: string, t: CfnTemplate) => {
+      if (kind !== 'tenant') return t;
+      for (const db of resourcesOf(t, 'AWS::RDS::DBInstance')) (db.Properties as Record<string, CfnValue>).DeletionProtection = true;
+      return t;
+    };
+    const rollsBack = (r: Awaited<ReturnType<typeof runPreflight>>) => r.tiers[0].rules.find((x) => x.rule.id === 'rds-create-rolls-back')?.violations;
+    expect(rollsBack(await runPreflight(loaded, { onlyTiers: ['starter'] }))).toEqual([]);
+    expect(rollsBack(await runPreflight(loaded, { onlyTiers: ['starter'], mutate: protectedAtCreate }))).toEqual([expect.stringMatching(/^DatabaseInstance\w+ is created with DeletionProtection on$/)]);
+  }, 60_000);
+
   it('catches a quarantine SCP without the execution-role exemption (deploy denied, service roles denied)', async () => {
     const provisioningOnly = {
       Version: '2012-10-17' as const,
