@@ -1,9 +1,9 @@
-import { UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { UpdateTerminationProtectionCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutLogGroupDeletionProtectionCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, ModifyDBClusterCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { LIFECYCLE_EVENTS, type LiftedProtection } from '../../lib/tenant-record.js';
+import { LIFECYCLE_EVENTS, type LiftedProtection, type TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith } from '../shared/aws-clients.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
@@ -80,6 +80,73 @@ function clients(credentials: AwsCredentialIdentity): Clients {
   return { rds: lazy(() => clientWith(RDSClient, credentials)), eks: lazy(() => clientWith(EKSClient, credentials)), logs: lazy(() => clientWith(CloudWatchLogsClient, credentials)) };
 }
 
+export interface ProtectionSweep {
+  /** Logical ids (the stack's name for its termination protection) whose protection still shows on: busy, or lifted and not showing yet. */
+  waitingFor: string[];
+}
+
+/**
+ * Lifts every protection that would fail the deletion of the tenant stack `stack`: its
+ * termination protection, and each protection of PROTECTIONS on the resources the deletion
+ * deletes (DeletionPolicy Delete or Snapshot; the Retain policies keep theirs) that the stack still
+ * holds (a rollback may have deleted some). `recorded` says whether a lift was recorded earlier:
+ * such a protection is not lifted or reported again while a stale read still shows it.
+ * `onLift` is called after each lift, before the next one, so that a failure further on loses no
+ * record of what was already lifted. A resource busy with another change is left on the waiting
+ * list. With `recheck`, a protection lifted now is read once more and waited for only while it
+ * still shows (RDS applies DeletionProtection at once).
+ */
+export async function liftStackProtections(
+  cfn: CloudFormationClient,
+  record: TenantRecord & { accountId: string },
+  stack: Stack,
+  options: { recorded(lift: Omit<LiftedProtection, 'at'>): boolean; onLift(lift: LiftedProtection): Promise<void>; recheck?: boolean },
+): Promise<ProtectionSweep> {
+  const name = stack.StackName ?? stackName(record.tenantId, 'tenant');
+  const waitingFor: string[] = [];
+  const lifted = (l: Omit<LiftedProtection, 'at'>) => options.onLift({ ...l, at: new Date().toISOString() });
+  if (stack.EnableTerminationProtection) {
+    // Takes effect at once; lifted again (never recorded twice) should a stale read still show it.
+    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+    const lift = { logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? name, protection: 'TerminationProtection' };
+    if (!options.recorded(lift)) await lifted(lift);
+  }
+  // Resources that may carry a protection and are still in the stack (a rollback deleted or skipped the others).
+  const candidates = (await stackResources(cfn, stack.StackId ?? name)).filter((r) =>
+    PROTECTIONS.some((p) => p.type === r.ResourceType) && r.PhysicalResourceId && r.ResourceStatus !== 'DELETE_COMPLETE' && r.ResourceStatus !== 'DELETE_SKIPPED');
+  if (!candidates.length) return { waitingFor };
+  const policies = await deletionPolicies(cfn, stack.StackId ?? name);
+  const c = clients(await tenantAccountCredentials(record.accountId, record.tenantId, 'protections'));
+  for (const resource of candidates) {
+    const protection = PROTECTIONS.find((p) => p.type === resource.ResourceType)!;
+    const id = resource.PhysicalResourceId!;
+    if (!deletedWithStack(policies[resource.LogicalResourceId!])) continue;
+    if (!(await protection.isOn(c, id))) continue;
+    const lift = { logicalId: resource.LogicalResourceId!, type: protection.type, physicalId: id, protection: protection.protection };
+    if (options.recorded(lift)) {
+      waitingFor.push(lift.logicalId); // lifted, not showing yet
+      continue;
+    }
+    try {
+      await protection.lift(c, id);
+    } catch (e) {
+      if (!busy(e)) throw e;
+      waitingFor.push(lift.logicalId); // tried again after the Wait
+      continue;
+    }
+    await lifted(lift);
+    if (!options.recheck || (await protection.isOn(c, id))) waitingFor.push(lift.logicalId);
+  }
+  return { waitingFor };
+}
+
+/** Where a protection lift is recorded besides the registry: the audit bucket (`tessera-audit/lifecycle/<tenant>/…`) and the bus (`Tenant Protection Lifted`). */
+export async function announceLift(record: TenantRecord, stack: string, lift: LiftedProtection, context: { requestId: string; executionArn?: string; step: string; reason?: string }): Promise<void> {
+  const audit = { ...lift, accountId: record.accountId, stack, ...context };
+  await writeAudit(record.tenantId, 'protection-lifted', lift.logicalId, audit);
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.protectionLifted, { tenantId: record.tenantId, ...audit });
+}
+
 /**
  * Offboarding, before *Delete tenant stacks*: lifts every protection the blueprint sets on what
  * the stack deletion will delete — the stack's termination protection, RDS `DeletionProtection`
@@ -87,8 +154,9 @@ function clients(credentials: AwsCredentialIdentity): Clients {
  * the template sets them. Resources the stack retains (DeletionPolicy Retain /
  * RetainExceptOnCreate) keep theirs. Each lift goes to the audit bucket
  * (`tessera-audit/lifecycle/<tenant>/…`), the bus (`Tenant Protection Lifted`) and the registry
- * (`offboarding.liftedProtections`). Called again (after a Wait) until no protection shows:
- * `IN_PROGRESS` while a lifted protection is still reported on, never lifting it twice.
+ * (`offboarding.liftedProtections`), the registry even when a later lift fails. Called again
+ * (after a Wait) until no protection shows: `IN_PROGRESS` while a lifted protection is still
+ * reported on, never lifting or recording it twice.
  */
 export const handler = lifecycleHandler('Lift protections', async (state: LifecycleState) => {
   const record = await requireTenant(state.request.tenantId);
@@ -100,38 +168,22 @@ export const handler = lifecycleHandler('Lift protections', async (state: Lifecy
 
   const earlier = record.offboarding?.liftedProtections ?? [];
   const lifts: LiftedProtection[] = [];
-  const waitingFor: string[] = [];
-  const lifted = (l: Omit<LiftedProtection, 'at'>) => lifts.push({ ...l, at: new Date().toISOString() });
-  const recorded = (logicalId: string, protection: string) => earlier.some((l) => l.logicalId === logicalId && l.protection === protection);
-  if (stack.EnableTerminationProtection) {
-    // Takes effect at once; lifted again (never recorded twice) should a stale read still show it.
-    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-    if (!recorded(name, 'TerminationProtection')) lifted({ logicalId: name, type: 'AWS::CloudFormation::Stack', physicalId: stack.StackId ?? name, protection: 'TerminationProtection' });
-  }
-  const policies = await deletionPolicies(cfn, stack.StackId ?? name);
-  const c = clients(await tenantAccountCredentials(record.accountId, record.tenantId, 'protections'));
-  for (const resource of await stackResources(cfn, stack.StackId ?? name)) {
-    const protection = PROTECTIONS.find((p) => p.type === resource.ResourceType);
-    const id = resource.PhysicalResourceId;
-    if (!protection || !id || !deletedWithStack(policies[resource.LogicalResourceId!])) continue;
-    if (!(await protection.isOn(c, id))) continue;
-    waitingFor.push(resource.LogicalResourceId!);
-    if (recorded(resource.LogicalResourceId!, protection.protection)) continue; // lifted, not showing yet
-    try {
-      await protection.lift(c, id);
-    } catch (e) {
-      if (busy(e)) continue; // still on the waiting list: tried again after the Wait
-      throw e;
-    }
-    lifted({ logicalId: resource.LogicalResourceId!, type: protection.type, physicalId: id, protection: protection.protection });
-  }
-  for (const lift of lifts) {
-    const audit = { ...lift, accountId: record.accountId, stack: name, requestId: state.request.requestId, executionArn: state.executionArn };
-    await writeAudit(record.tenantId, 'protection-lifted', lift.logicalId, audit);
-    await emitLifecycleEvent(LIFECYCLE_EVENTS.protectionLifted, { tenantId: record.tenantId, ...audit });
-  }
-  await updateTenant(record.tenantId, {
+  const save = () => updateTenant(record.tenantId, {
     offboarding: { ...record.offboarding, stackId: stack.StackId, liftedProtections: [...earlier, ...lifts] },
   });
-  return { state: waitingFor.length ? 'IN_PROGRESS' as const : 'COMPLETE' as const, lifted: lifts.length, waitingFor };
+  let sweep: ProtectionSweep;
+  try {
+    sweep = await liftStackProtections(cfn, { ...record, accountId: record.accountId }, stack, {
+      recorded: (l) => [...earlier, ...lifts].some((e) => e.logicalId === l.logicalId && e.protection === l.protection),
+      onLift: async (lift) => {
+        lifts.push(lift);
+        await announceLift(record, name, lift, { requestId: state.request.requestId, executionArn: state.executionArn, step: 'Lift protections' });
+      },
+    });
+  } catch (e) {
+    if (lifts.length) await save(); // what was lifted before the failure stays on record
+    throw e;
+  }
+  await save();
+  return { state: sweep.waitingFor.length ? 'IN_PROGRESS' as const : 'COMPLETE' as const, lifted: lifts.length, waitingFor: sweep.waitingFor };
 });

@@ -127,10 +127,29 @@ describe('Lift protections (offboarding)', async () => {
     expect(records.get('acme')?.offboarding?.liftedProtections.map((l) => l.logicalId)).toEqual(['tessera-acme', 'AppLogs', 'Database']);
   });
 
-  it('fails (into Record failure) when RDS refuses the change outright, recording nothing as lifted', async () => {
+  it('fails (into Record failure) when RDS refuses the change outright, recording only what it did lift before', async () => {
     records.set('acme', tenant({ status: 'OFFBOARDING' }));
     rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('not authorized to perform rds:ModifyDBInstance'), { name: 'AccessDenied' }));
     await expect(handler(state())).rejects.toMatchObject({ name: 'AccessDenied' });
-    expect(records.get('acme')?.offboarding).toBeUndefined();
+    // the stack's termination protection was lifted before the database was refused: on record, as in the audit bucket
+    expect(records.get('acme')?.offboarding?.liftedProtections.map((l) => `${l.logicalId} ${l.protection}`)).toEqual(['tessera-acme TerminationProtection']);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  it('records the stack\'s termination protection once when a later poll still reads it on (a stale read, as moto always gives)', async () => {
+    // GIVEN the first poll lifted everything but the database is still reported protected
+    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    await expect(handler(state())).resolves.toMatchObject({ state: 'IN_PROGRESS', lifted: 3 });
+    // WHEN the next polls still read the stack's termination protection on (DescribeStacks unchanged), then the database off
+    await expect(handler(state())).resolves.toMatchObject({ state: 'IN_PROGRESS', lifted: 0 });
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'tessera-acme-db', DeletionProtection: false }] });
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [] });
+    await expect(handler(state())).resolves.toEqual({ state: 'COMPLETE', lifted: 0, waitingFor: [] });
+    // THEN each protection is on record once, in the registry, the audit bucket and on the bus
+    const lifted = records.get('acme')!.offboarding!.liftedProtections.map((l) => `${l.logicalId} ${l.protection}`);
+    expect(lifted).toEqual(['tessera-acme TerminationProtection', 'Database DeletionProtection', 'AppLogs DeletionProtection']);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(3);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(3);
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
   });
 });
