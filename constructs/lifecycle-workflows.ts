@@ -123,8 +123,13 @@ export class LifecycleWorkflows extends Construct {
       'Each tenant of a rolling upgrade runs as a child execution of this state machine, named at run time; the wildcard covers only those executions.');
   }
 
-  /** A Lambda task: state name = construct id; the result lands at `resultPath`. */
-  private task(scope: Construct, name: string, handler: LifecycleHandlerName, resultPath: string, payload?: Record<string, unknown>): tasks.LambdaInvoke {
+  /**
+   * A Lambda task: state name = construct id; the result lands at `resultPath`. With
+   * `waitWhileBusy`, StackBusy (a stack being deleted, or one the step just started deleting) is
+   * retried for up to about an hour instead of two minutes: deleting a dead tenant stack with its
+   * database takes CloudFormation 5 to 20 minutes.
+   */
+  private task(scope: Construct, name: string, handler: LifecycleHandlerName, resultPath: string, payload?: Record<string, unknown>, options: { waitWhileBusy?: boolean } = {}): tasks.LambdaInvoke {
     const t = new tasks.LambdaInvoke(scope, name, {
       lambdaFunction: this.fns[handler],
       payloadResponseOnly: true,
@@ -132,7 +137,10 @@ export class LifecycleWorkflows extends Construct {
       resultPath,
       retryOnServiceExceptions: false,
     });
-    t.addRetry({ errors: [...RETRYABLE_ERRORS], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+    // The first matching retrier applies: StackBusy gets its own after the throttling one.
+    const retryable = options.waitWhileBusy ? RETRYABLE_ERRORS.filter((e) => e !== 'StackBusy') : [...RETRYABLE_ERRORS];
+    t.addRetry({ errors: retryable, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
+    if (options.waitWhileBusy) t.addRetry({ errors: ['StackBusy'], interval: Duration.seconds(30), backoffRate: 1.5, maxDelay: Duration.minutes(5), maxAttempts: 15 });
     t.addRetry({ errors: LAMBDA_TRANSIENT, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
     return t;
   }
@@ -167,7 +175,7 @@ export class LifecycleWorkflows extends Construct {
     const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', blueprint: kind, ...extra };
     const title = label === 'baseline' ? 'account baseline' : label;
     const Title = `${title[0].toUpperCase()}${title.slice(1)}`;
-    const deploy = this.task(scope, `${prefix}Deploy ${title}`, 'deploy-blueprint', '$.deploy', payload);
+    const deploy = this.task(scope, `${prefix}Deploy ${title}`, 'deploy-blueprint', '$.deploy', payload, { waitWhileBusy: true });
     const wait = this.wait(scope, `${prefix}Wait for ${title}`);
     const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', payload);
     const done = new sfn.Choice(scope, `${prefix}${Title} deployed?`);

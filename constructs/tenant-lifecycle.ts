@@ -41,8 +41,9 @@ export interface TenantLifecycleProps {
    */
   readonly keyDeletionWindowDays?: number;
   /**
-   * The platform's immutable audit bucket (Object Lock). Offboarding writes one JSON record per
-   * protection it lifts under `tessera-audit/lifecycle/<tenant>/`.
+   * The platform's immutable audit bucket (Object Lock). The lifecycle writes one JSON record per
+   * protection it lifts (offboarding, and the removal of a dead tenant stack) under
+   * `tessera-audit/lifecycle/<tenant>/`.
    * @default - no lifecycle records in the audit bucket (the registry and the bus still carry them)
    */
   readonly auditBucket?: s3.IBucket;
@@ -66,11 +67,12 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'quarantine-account': ['registry', 'organizations'],
   'verify-provisioning-access': ['registry', 'tenantAccounts'],
   'allocate-network': ['registry', 'control', 'tenantAccounts', 'templates'],
-  'deploy-blueprint': ['registry', 'tenantAccounts', 'namespaceStacks', 'templates'],
+  // Events and audit: the protections it lifts to remove a dead tenant stack.
+  'deploy-blueprint': ['registry', 'tenantAccounts', 'namespaceStacks', 'templates', 'events', 'audit'],
   'check-stack': ['registry', 'tenantAccounts', 'namespaceStacks'],
   'wire-tenant': ['registry', 'tenantAccounts'],
   'activate-tenant': ['registry', 'organizations', 'events'],
-  'record-failure': ['registry', 'control', 'tenantAccounts', 'namespaceStacks', 'events'],
+  'record-failure': ['registry', 'control', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
   'set-status': ['registry', 'events'],
   'begin-change': ['registry'],
   'finish-change': ['registry', 'events'],

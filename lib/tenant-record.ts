@@ -20,6 +20,20 @@ export const SERVING_STATUSES: readonly TenantStatus[] = ['ACTIVE', 'UPDATING'];
 export const LifecycleKind = z.enum(['onboard', 'change', 'suspend', 'resume', 'offboard', 'upgrade']);
 export type LifecycleKind = z.infer<typeof LifecycleKind>;
 
+/**
+ * One protection lifted so that a stack deletion can proceed: at offboarding, or to remove a dead
+ * tenant stack (ROLLBACK_FAILED, DELETE_FAILED). Also in the audit bucket and on the bus.
+ */
+export const LiftedProtection = z.object({
+  logicalId: z.string(),
+  type: z.string(),
+  physicalId: z.string(),
+  /** e.g. `TerminationProtection`, `DeletionProtection`. */
+  protection: z.string(),
+  at: z.string(),
+});
+export type LiftedProtection = z.infer<typeof LiftedProtection>;
+
 export const LifecycleExecution = z.object({
   kind: LifecycleKind,
   requestId: z.string(),
@@ -29,6 +43,8 @@ export const LifecycleExecution = z.object({
   status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED']),
   failedStep: z.string().optional(),
   reason: z.string().optional(),
+  /** Protections this execution lifted to remove a dead tenant stack (*Deploy blueprint*, *Record failure*). */
+  liftedProtections: z.array(LiftedProtection).optional(),
 });
 export type LifecycleExecution = z.infer<typeof LifecycleExecution>;
 
@@ -125,16 +141,6 @@ export const GpuCapacity = z.object({
 });
 export type GpuCapacity = z.infer<typeof GpuCapacity>;
 
-/** One protection lifted at offboarding so that stack deletion can proceed (also in the audit bucket). */
-export const LiftedProtection = z.object({
-  logicalId: z.string(),
-  type: z.string(),
-  physicalId: z.string(),
-  /** e.g. `TerminationProtection`, `DeletionProtection`. */
-  protection: z.string(),
-  at: z.string(),
-});
-export type LiftedProtection = z.infer<typeof LiftedProtection>;
 
 /**
  * A store that outlives the tenant stacks under the tenant key. `keptUntil` is the last moment its
@@ -206,6 +212,8 @@ export const TenantRecord = z.object({
     at: z.string(),
     /** Resources a failed stack operation left behind (its events showed DELETE_SKIPPED or DELETE_FAILED). */
     leftBehind: z.array(LeftBehindResource).optional(),
+    /** Protections lifted so that the dead stack of this failure could be deleted (the execution's, see executions[].liftedProtections). */
+    liftedProtections: z.array(LiftedProtection).optional(),
   }).optional(),
   executions: z.array(LifecycleExecution).default([]),
   gateway: GatewayPolicy.optional(),

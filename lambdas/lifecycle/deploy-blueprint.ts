@@ -1,16 +1,20 @@
 import {
   CreateStackCommand,
   DeleteStackCommand,
+  DescribeStackEventsCommand,
   DescribeStacksCommand,
   UpdateStackCommand,
+  UpdateTerminationProtectionCommand,
   type CloudFormationClient,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
+import type { LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { StackBusyError, StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { requireTenant, updateTenant } from '../shared/registry.js';
+import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, compareVersions, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import type { LifecycleState } from './state.js';
 
 export async function describeStack(cfn: CloudFormationClient, name: string): Promise<Stack | undefined> {
@@ -64,6 +68,8 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
   if (status === 'DELETE_IN_PROGRESS') throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
   if (status.endsWith('_IN_PROGRESS')) return 'WAITING';
   if (status === 'ROLLBACK_COMPLETE') {
+    // Created with termination protection, which CloudFormation honours whatever the status.
+    if (existing.EnableTerminationProtection) await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
     await cfn.send(new DeleteStackCommand({ StackName: name }));
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   }
@@ -82,6 +88,41 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
   }
 }
 
+/** The newest resource failure among a stack's events: why its deletion failed. */
+async function latestResourceFailure(cfn: CloudFormationClient, name: string): Promise<string | undefined> {
+  const out = await cfn.send(new DescribeStackEventsCommand({ StackName: name }));
+  const failed = (out.StackEvents ?? []).find((e) => e.ResourceStatus?.endsWith('_FAILED') && e.LogicalResourceId !== e.StackName && e.ResourceStatusReason);
+  return failed ? `${failed.LogicalResourceId} ${failed.ResourceStatus}: ${failed.ResourceStatusReason}` : undefined;
+}
+
+/**
+ * A dead tenant stack met by an onboarding (DEAD_STACK_STATUSES: a create that rolled back or
+ * could not, a deletion that failed): its protections are lifted (each recorded in the running
+ * execution's history entry, the audit bucket and on the bus), then it is deleted; StackBusy either
+ * way, so the state machine retries until the stack is gone and can be created afresh. Never an
+ * UpdateStack: CloudFormation cannot update such a stack.
+ */
+async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord & { accountId: string }, stack: Stack, state: LifecycleState): Promise<never> {
+  const name = stack.StackName!;
+  const execution = { kind: 'onboard' as const, requestId: state.request.requestId, executionArn: state.executionArn };
+  const entry = record.executions.find((e) => sameExecution(e, execution)) ?? { ...execution, startedAt: new Date().toISOString(), status: 'RUNNING' as const };
+  const lifts: LiftedProtection[] = [];
+  let removal: Awaited<ReturnType<typeof removeDeadTenantStack>>;
+  try {
+    removal = await removeDeadTenantStack(cfn, record, stack, {
+      earlier: entry.liftedProtections ?? [], requestId: state.request.requestId, executionArn: state.executionArn, step: 'Deploy blueprint', onLift: (l) => lifts.push(l),
+    });
+  } finally {
+    if (lifts.length) await recordExecution(record.tenantId, { ...entry, liftedProtections: [...(entry.liftedProtections ?? []), ...lifts] });
+  }
+  const why = stack.StackStatus === 'DELETE_FAILED' ? `: ${(await latestResourceFailure(cfn, name)) ?? stack.StackStatusReason ?? 'no reason reported'}` : '';
+  const lifted = lifts.length ? `; lifted ${lifts.map((l) => `${l.protection} of ${l.logicalId}`).join(', ')}` : '';
+  if (!removal.deleted) {
+    throw new StackBusyError(`stack ${name} is ${stack.StackStatus}${why}${lifted}; waiting for the protection of ${removal.waitingFor.join(', ')} to be lifted before deleting it`);
+  }
+  throw new StackBusyError(`stack ${name} is ${stack.StackStatus} from an earlier attempt${why}${lifted}; deleted it, creating it again once it is gone`);
+}
+
 /**
  * Creates the tenant's stack from the tier blueprint's template URL, or updates it to the target
  * tier/version; for `baseline`, deploys the account baseline first (see deployBaseline).
@@ -91,6 +132,11 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
  * with `RetainExceptOnCreate`: a rolled-back create removes even the resources whose policy is
  * Retain, so a re-run with the same names succeeds. Namespace stacks run as the platform's
  * namespace deployer role.
+ *
+ * A dead tenant stack (ROLLBACK_COMPLETE, ROLLBACK_FAILED, CREATE_FAILED, DELETE_FAILED) met by an
+ * onboarding is removed (removeDeadStack: protections lifted and recorded, then deleted) and
+ * answered with StackBusy. A change or upgrade never deletes a stack: a dead one fails the step,
+ * for an operator (a live tenant's DELETE_FAILED stack still holds its database).
  */
 export const handler = lifecycleHandler('Deploy blueprint', async (state: LifecycleState) => {
   const kind: BlueprintKind = state.blueprint ?? 'tenant';
@@ -115,12 +161,18 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     ...(kind === 'tenant' ? { RetainExceptOnCreate: true } : {}),
   };
   const existing = await describeStack(cfn, name);
+  const status = existing?.StackStatus ?? '';
   if (!existing) {
     await cfn.send(new CreateStackCommand({ ...input, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
-  } else if (existing.StackStatus?.endsWith('_IN_PROGRESS')) {
-    if (existing.StackStatus.startsWith('DELETE')) throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
+  } else if (status.endsWith('_IN_PROGRESS')) {
+    if (status.startsWith('DELETE')) throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
     // already being created or updated: the check step waits for it
-  } else if (existing.StackStatus === 'ROLLBACK_COMPLETE') {
+  } else if (kind === 'tenant' && DEAD_STACK_STATUSES.has(status)) {
+    if (state.change) {
+      throw new StackFailedError(`stack ${name} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${state.change.tier ? 'tier change' : 'blueprint change'} does not delete a tenant's stack, an operator must repair or offboard it`);
+    }
+    await removeDeadStack(cfn, { ...record, accountId: record.accountId! }, existing, state);
+  } else if (status === 'ROLLBACK_COMPLETE') {
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt and must be deleted first`);
   } else {
     try {

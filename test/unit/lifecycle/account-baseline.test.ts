@@ -1,7 +1,9 @@
 import {
-  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type StackStatus,
+  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand,
+  UpdateTerminationProtectionCommand, type ResourceStatus, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,12 +16,14 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(
 const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
 const events = mockClient(EventBridgeClient);
+const s3 = mockClient(S3Client);
 
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, events]) m.reset();
+  for (const m of [cfn, sts, events, s3]) m.reset();
+  s3.on(PutObjectCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
 });
@@ -93,11 +97,13 @@ describe('Deploy account baseline', async () => {
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
   });
 
-  it('deletes a baseline whose first create rolled back, and asks for a retry', async () => {
+  it('deletes a baseline whose first create rolled back (its termination protection lifted first), and asks for a retry', async () => {
     records.set('acme', tenant());
-    cfn.on(DescribeStacksCommand).resolves(baselineStack('ROLLBACK_COMPLETE'));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...baselineStack('ROLLBACK_COMPLETE').Stacks[0], EnableTerminationProtection: true }] });
     await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/ROLLBACK_COMPLETE from an earlier attempt; deleted it/) });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline', EnableTerminationProtection: false });
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline' });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
   });
 
   it('fails, naming the stack and its state, when the baseline needs an operator', async () => {
@@ -171,6 +177,8 @@ describe('Deploy blueprint (tenant stack through the execution role)', async () 
 
 describe('Record failure names what a dead stack left behind', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/record-failure.js');
+  // The rollback deleted or skipped every resource: nothing in the stack carries a protection.
+  beforeEach(() => void cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] }));
   const failure = { ...state(), kind: 'onboard' as const, error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: 'stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied' }) } };
   const event = (LogicalResourceId: string, ResourceType: string, ResourceStatus: string, PhysicalResourceId?: string, ResourceStatusReason?: string) =>
     ({ LogicalResourceId, ResourceType, ResourceStatus: ResourceStatus as ResourceStatus, PhysicalResourceId, ResourceStatusReason, StackId: 's', StackName: 'tessera-acme', EventId: LogicalResourceId + ResourceStatus, Timestamp: new Date() });
@@ -178,7 +186,7 @@ describe('Record failure names what a dead stack left behind', async () => {
   it('records DELETE_SKIPPED and DELETE_FAILED resources (logical id, type, physical id) in the registry and the event', async () => {
     // GIVEN a rolled-back create whose events (newest first) show a skipped log group and a vault that could not be deleted
     records.set('acme', tenant({ currentStep: 'Check blueprint' }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
       event('tessera-acme', 'AWS::CloudFormation::Stack', 'ROLLBACK_COMPLETE'),
@@ -199,7 +207,8 @@ describe('Record failure names what a dead stack left behind', async () => {
     expect(records.get('acme')?.failure).toMatchObject({ step: 'Check blueprint', leftBehind });
     expect(records.get('acme')?.failure?.reason).toBe('StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: Vault CREATE_FAILED: denied; left behind: Logs (AWS::Logs::LogGroup) /tessera/acme/app DELETE_SKIPPED; Vault (AWS::Backup::BackupVault) tessera-acme-vault DELETE_FAILED: vault not empty');
     expect((out as { leftBehind?: unknown }).leftBehind).toEqual(leftBehind);
-    const detail = JSON.parse(events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!);
+    const failed = events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).find((e) => e.DetailType === 'Tenant Lifecycle Failed')!;
+    const detail = JSON.parse(failed.Detail!);
     expect(detail.leftBehind).toEqual(leftBehind);
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(1);
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE });
@@ -207,7 +216,7 @@ describe('Record failure names what a dead stack left behind', async () => {
 
   it('records no leftBehind when the rollback removed everything (RetainExceptOnCreate)', async () => {
     records.set('acme', tenant({ currentStep: 'Check blueprint' }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [event('Logs', 'AWS::Logs::LogGroup', 'DELETE_COMPLETE', '/tessera/acme/app')] });
     const out = await handler(failure);
@@ -217,7 +226,7 @@ describe('Record failure names what a dead stack left behind', async () => {
 
   it('still deletes the stack and records the failure when the events cannot be read', async () => {
     records.set('acme', tenant({ currentStep: 'Check blueprint' }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
     cfn.on(DescribeStackEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     await expect(handler(failure)).resolves.toMatchObject({ status: 'FAILED' });

@@ -1,4 +1,4 @@
-import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand, DescribeStackEventsCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, DescribeStackEventsCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { CloseAccountCommand, ListAccountsCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -45,17 +45,22 @@ describe('Record failure', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/record-failure.js');
   const failure = (extra: Record<string, unknown> = {}) => ({ ...state(), kind: 'onboard' as const, error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: 'stack tessera-acme is ROLLBACK_COMPLETE: Db CREATE_FAILED: quota' }) }, ...extra });
 
-  it('deletes a stack that never came up, frees the slot, records FAILED with step and reason, announces it', async () => {
+  it('deletes a stack that never came up (its termination protection lifted and recorded), frees the slot, records FAILED with step and reason, announces it', async () => {
     records.set('acme', tenant({ currentStep: 'Check blueprint', executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: state().executionArn, startedAt: 't', status: 'RUNNING' }] }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
+    cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
     const out = await handler(failure());
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
     expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', RoleARN: 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution' });
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
     expect(out).toMatchObject({ status: 'FAILED', step: 'Check blueprint', reason: 'StackFailed: stack tessera-acme is ROLLBACK_COMPLETE: Db CREATE_FAILED: quota' });
-    expect(records.get('acme')).toMatchObject({ status: 'FAILED', failure: { step: 'Check blueprint' }, executions: [expect.objectContaining({ status: 'FAILED', failedStep: 'Check blueprint' })] });
-    expect(eventTypes()).toEqual(['Tenant Lifecycle Failed']);
+    const lift = { logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', physicalId: 'arn:stack/tessera-acme/1', protection: 'TerminationProtection', at: expect.any(String) };
+    expect(records.get('acme')).toMatchObject({
+      status: 'FAILED', failure: { step: 'Check blueprint', liftedProtections: [lift] },
+      executions: [expect.objectContaining({ status: 'FAILED', failedStep: 'Check blueprint', liftedProtections: [lift] })],
+    });
+    expect(eventTypes()).toEqual(['Tenant Protection Lifted', 'Tenant Lifecycle Failed']);
   });
 
   it('keeps a stack that works (an update rolled back) and leaves the tenant ACTIVE after a failed change', async () => {

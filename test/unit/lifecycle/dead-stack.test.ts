@@ -1,0 +1,196 @@
+import {
+  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand,
+  UpdateStackCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus,
+} from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LifecycleExecution } from '../../../lib/tenant-record.js';
+import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+
+const cfn = mockClient(CloudFormationClient);
+const rds = mockClient(RDSClient);
+const s3 = mockClient(S3Client);
+const events = mockClient(EventBridgeClient);
+const sts = mockClient(STSClient);
+
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1';
+const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';
+const DB = 'tessera-acme-databaseinstance-x1';
+const PROTECTED = 'Resource handler returned message: "Cannot delete protected DB Instance, please disable deletion protection and try again."';
+const summary = (LogicalResourceId: string, ResourceType: string, PhysicalResourceId: string, ResourceStatus: string) =>
+  ({ LogicalResourceId, ResourceType, PhysicalResourceId, ResourceStatus: ResourceStatus as ResourceStatus, LastUpdatedTimestamp: new Date() });
+const event = (LogicalResourceId: string, ResourceType: string, ResourceStatus: string, PhysicalResourceId?: string, ResourceStatusReason?: string) =>
+  ({ LogicalResourceId, ResourceType, ResourceStatus: ResourceStatus as ResourceStatus, PhysicalResourceId, ResourceStatusReason, StackId: STACK_ID, StackName: 'tessera-acme', EventId: LogicalResourceId + ResourceStatus, Timestamp: new Date() });
+const deadStack = (StackStatus: string, extra: Partial<Stack> = {}) => ({ Stacks: [{
+  StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: StackStatus as StackStatus, CreationTime: new Date(), EnableTerminationProtection: true, ...extra,
+}] });
+const namespaceNotFound = Object.assign(new Error('Stack with id tessera-acme-namespace does not exist'), { name: 'ValidationError' });
+const running = (): LifecycleExecution => ({ kind: 'onboard', requestId: 'req-acme-0001', executionArn: state().executionArn, startedAt: 't', status: 'RUNNING' });
+const eventTypes = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType);
+const lifts = (list: Array<{ logicalId: string; protection: string }> | undefined) => (list ?? []).map((l) => `${l.logicalId} ${l.protection}`);
+
+let dbProtected: boolean;
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, rds, s3, events, sts]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  s3.on(PutObjectCommand).resolves({});
+  // A create that failed at a VPC endpoint after the database existed; the rollback could not delete
+  // the protected database and stopped there: the database and what it holds (the key) are still in the stack.
+  cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('ROLLBACK_FAILED', { StackStatusReason: 'The following resource(s) failed to delete: [Database]. ' }));
+  cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(namespaceNotFound);
+  cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: {
+    Database: { Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot' }, Key: { Type: 'AWS::KMS::Key', DeletionPolicy: 'RetainExceptOnCreate' },
+    FlowLogs: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'RetainExceptOnCreate' },
+  } }) });
+  cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [
+    summary('Database', 'AWS::RDS::DBInstance', DB, 'DELETE_FAILED'), summary('Key', 'AWS::KMS::Key', 'key-1', 'CREATE_COMPLETE'),
+    summary('FlowLogs', 'AWS::Logs::LogGroup', '/tessera/acme/vpc-flow-logs', 'DELETE_COMPLETE'),
+  ] });
+  cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
+    event('tessera-acme', 'AWS::CloudFormation::Stack', 'ROLLBACK_FAILED'),
+    event('Database', 'AWS::RDS::DBInstance', 'DELETE_FAILED', DB, PROTECTED),
+    event('FlowLogs', 'AWS::Logs::LogGroup', 'DELETE_COMPLETE', '/tessera/acme/vpc-flow-logs'),
+    event('Endpoint', 'AWS::EC2::VPCEndpoint', 'CREATE_FAILED', undefined, 'endpoint quota'),
+  ] });
+  dbProtected = true;
+  rds.on(DescribeDBInstancesCommand).callsFake(() => ({ DBInstances: [{ DBInstanceIdentifier: DB, DeletionProtection: dbProtected }] }));
+  rds.on(ModifyDBInstanceCommand).callsFake((input: { DeletionProtection: boolean }) => {
+    dbProtected = input.DeletionProtection;
+    return {};
+  });
+  cfn.on(DeleteStackCommand).resolves({});
+});
+
+describe('Record failure removes a dead tenant stack that cannot be deleted as it is', async () => {
+  const { handler } = await import('../../../lambdas/lifecycle/record-failure.js');
+  const failure = (kind: 'onboard' | 'change' | 'offboard' = 'onboard') => ({
+    ...state(), kind, error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: 'stack tessera-acme is ROLLBACK_FAILED: Endpoint CREATE_FAILED: endpoint quota' }) },
+  });
+
+  it('lifts the stack\'s termination protection and the database\'s DeletionProtection, records each (registry, audit bucket, bus), then deletes the stack', async () => {
+    // GIVEN an onboarding that failed with its stack ROLLBACK_FAILED on the protected database
+    records.set('acme', tenant({ currentStep: 'Check blueprint', executions: [running()] }));
+    // WHEN
+    const out = await handler(failure());
+    // THEN both protections are lifted, the database's as RDS takes it, before the deletion as the execution role
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-acme', EnableTerminationProtection: false });
+    expect(rds.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual([{ DBInstanceIdentifier: DB, DeletionProtection: false, ApplyImmediately: true }]);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE }]);
+    expect(rds.commandCalls(ModifyDBInstanceCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
+    // recorded in the failure and the execution's history entry
+    const record = records.get('acme')!;
+    expect(lifts(record.failure?.liftedProtections)).toEqual(['tessera-acme TerminationProtection', 'Database DeletionProtection']);
+    expect(record.failure?.liftedProtections?.[1]).toMatchObject({ type: 'AWS::RDS::DBInstance', physicalId: DB });
+    expect(lifts(record.executions[0].liftedProtections)).toEqual(['tessera-acme TerminationProtection', 'Database DeletionProtection']);
+    // in the audit bucket, one object per lift, and on the bus
+    const audits = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(audits.map((a) => a.Key)).toEqual([expect.stringMatching(/^tessera-audit\/lifecycle\/acme\/.*-protection-lifted-tessera-acme\.json$/), expect.stringMatching(/-protection-lifted-Database\.json$/)]);
+    expect(JSON.parse(audits[1].Body as string)).toMatchObject({ tenantId: 'acme', action: 'protection-lifted', logicalId: 'Database', physicalId: DB, step: 'Record failure', reason: expect.stringMatching(/^dead stack ROLLBACK_FAILED/) });
+    expect(eventTypes()).toEqual(['Tenant Protection Lifted', 'Tenant Protection Lifted', 'Tenant Lifecycle Failed']);
+    // the database goes with the stack now: not named as left behind
+    expect(out).toMatchObject({ status: 'FAILED', cleanup: ['deleted ROLLBACK_FAILED stack tessera-acme'] });
+    expect(record.failure?.leftBehind).toBeUndefined();
+    expect(record.failure?.reason).toBe('StackFailed: stack tessera-acme is ROLLBACK_FAILED: Endpoint CREATE_FAILED: endpoint quota');
+  });
+
+  it('keeps the stack while the database is busy (no deletion that would fail again), naming it as left behind', async () => {
+    records.set('acme', tenant({ currentStep: 'Check blueprint', executions: [running()] }));
+    rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('Database instance is not in available state.'), { name: 'InvalidDBInstanceStateFault' }));
+    const out = await handler(failure());
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    expect(out).toMatchObject({ cleanup: ['kept ROLLBACK_FAILED stack tessera-acme until the protection of Database shows lifted; a re-run deletes it'] });
+    expect(lifts(records.get('acme')!.failure?.liftedProtections)).toEqual(['tessera-acme TerminationProtection']);
+    expect(records.get('acme')!.failure?.leftBehind).toEqual([{ stack: 'tessera-acme', logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: DB, status: 'DELETE_FAILED', reason: PROTECTED }]);
+  });
+
+  it('removes a DELETE_FAILED stack of an offboarding (the stack was meant to go)', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDING', currentStep: 'Delete tenant stacks', executions: [{ ...running(), kind: 'offboard' }] }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { EnableTerminationProtection: false }));
+    await handler(failure('offboard'));
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
+    expect(lifts(records.get('acme')!.failure?.liftedProtections)).toEqual(['Database DeletionProtection']);
+  });
+
+  it('never deletes a live tenant\'s DELETE_FAILED stack after a failed change: it still holds the database', async () => {
+    records.set('acme', tenant({ status: 'UPDATING', currentStep: 'Deploy blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED'));
+    const out = await handler(failure('change'));
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    expect(out).toMatchObject({ status: 'ACTIVE', cleanup: [] });
+  });
+});
+
+describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and asks for a retry', async () => {
+  const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+
+  it('lifts and records the protections (execution history, audit bucket, bus), deletes the stack, answers StackBusy; never an UpdateStack', async () => {
+    // GIVEN the re-run of an onboarding whose earlier Record failure could not remove the stack
+    records.set('acme', tenant({ executions: [running()] }));
+    // WHEN / THEN
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({
+      name: 'StackBusy',
+      message: 'stack tessera-acme is ROLLBACK_FAILED from an earlier attempt; lifted TerminationProtection of tessera-acme, DeletionProtection of Database; deleted it, creating it again once it is gone',
+    });
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', RoleARN: EXECUTION_ROLE }]);
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
+    expect(lifts(records.get('acme')!.executions[0].liftedProtections)).toEqual(['tessera-acme TerminationProtection', 'Database DeletionProtection']);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(2);
+    expect(eventTypes()).toEqual(['Tenant Protection Lifted', 'Tenant Protection Lifted']);
+  });
+
+  it('on a retry, neither lifts nor records again a protection a stale read still shows: it waits, and deletes nothing yet', async () => {
+    // GIVEN this execution already lifted the database's protection, which a read still shows
+    const at = '2026-11-30T00:00:00.000Z';
+    records.set('acme', tenant({ executions: [{ ...running(), liftedProtections: [{ logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: DB, protection: 'DeletionProtection', at }] }] }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('ROLLBACK_FAILED', { EnableTerminationProtection: false }));
+    // WHEN / THEN
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/waiting for the protection of Database to be lifted before deleting it$/) });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    expect(records.get('acme')!.executions[0].liftedProtections).toHaveLength(1);
+    expect(eventTypes()).toEqual([]);
+  });
+
+  it('deletes a DELETE_FAILED stack again once nothing protects it, naming why the deletion failed', async () => {
+    records.set('acme', tenant({ executions: [running()] }));
+    dbProtected = false;
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { EnableTerminationProtection: false }));
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
+      event('tessera-acme', 'AWS::CloudFormation::Stack', 'DELETE_FAILED', undefined, 'The following resource(s) failed to delete: [Subnet]. '),
+      event('Subnet', 'AWS::EC2::Subnet', 'DELETE_FAILED', 'subnet-1', 'has dependencies'),
+    ] });
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({
+      name: 'StackBusy', message: 'stack tessera-acme is DELETE_FAILED from an earlier attempt: Subnet DELETE_FAILED: has dependencies; deleted it, creating it again once it is gone',
+    });
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(1);
+    expect(records.get('acme')!.executions[0].liftedProtections).toBeUndefined();
+  });
+
+  it('fails a change that meets a DELETE_FAILED stack, for an operator: no lift, no deletion, no update', async () => {
+    records.set('acme', tenant({ status: 'UPDATING' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { StackStatusReason: 'The following resource(s) failed to delete: [Database]. ' }));
+    await expect(deploy(state('acme', { blueprint: 'tenant', change: { tier: 'professional' } }))).rejects.toMatchObject({
+      name: 'StackFailed', message: expect.stringMatching(/^stack tessera-acme is DELETE_FAILED: The following resource\(s\) failed to delete: \[Database\]\. ; a tier change does not delete a tenant's stack/),
+    });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+  });
+});
