@@ -1,7 +1,8 @@
-import { DescribeStackEventsCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DescribeStackEventsCommand, UpdateStackCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
+import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { StackFailedError } from '../shared/errors.js';
-import { lifecycleHandler } from '../shared/handler.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, compareVersions, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { deployBaseline, describeStack } from './deploy-blueprint.js';
@@ -16,8 +17,42 @@ export async function firstFailure(cfn: CloudFormationClient, name: string): Pro
   return failed ? `${failed.LogicalResourceId} ${failed.ResourceStatus}: ${failed.ResourceStatusReason}` : undefined;
 }
 
+/** The stack's `DatabaseDeletionProtection` parameter value; undefined for a blueprint without it. */
+const databaseProtection = (stack: Stack) => stack.Parameters?.find((p) => p.ParameterKey === DATABASE_DELETION_PROTECTION_PARAMETER)?.ParameterValue;
+
+/** UpdateStack on a stack another caller is changing right now (CloudFormation answers ValidationError). */
+const busy = (e: unknown) => (e as Error).name === 'ValidationError' && /_IN_PROGRESS state and can ?not be updated/.test((e as Error).message);
+
+/**
+ * Switches the database's deletion protection on for a tenant stack created without it: one
+ * UpdateStack with the previous template, every other parameter at its previous value, the
+ * parameter `true`, and the stack's own role. Another change already running is waited for.
+ */
+async function protectDatabase(cfn: CloudFormationClient, stack: Stack): Promise<void> {
+  try {
+    await cfn.send(new UpdateStackCommand({
+      StackName: stack.StackName,
+      UsePreviousTemplate: true,
+      Parameters: (stack.Parameters ?? []).map((p) => (p.ParameterKey === DATABASE_DELETION_PROTECTION_PARAMETER
+        ? { ParameterKey: p.ParameterKey, ParameterValue: 'true' }
+        : { ParameterKey: p.ParameterKey, UsePreviousValue: true })),
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+      RoleARN: stack.RoleARN,
+    }));
+  } catch (e) {
+    if (!busy(e)) throw e;
+  }
+}
+
 /**
  * Polls the stack; on success records the tenant stack's outputs in the registry.
+ *
+ * A tenant stack is complete only with its database protected: *Deploy blueprint* creates it with
+ * `DatabaseDeletionProtection=false` (a failed create must be able to roll the database back), so
+ * a complete stack whose parameter is still `false` gets the update that switches it on
+ * (protectDatabase) and the step reports IN_PROGRESS until that update is complete. The
+ * step's output (`protecting`) in the execution history says so; the stack parameter is the
+ * record. Should that update roll back, the step fails naming the reason.
  *
  * The account baseline is shared by every tenant of its account, so its state may come from
  * another onboarding: it is ready when it is complete at the target version or newer (its
@@ -47,6 +82,11 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
     return { state: 'IN_PROGRESS' as const, status, action };
   }
   if (DONE.has(status)) {
+    if (kind === 'tenant' && databaseProtection(stack) === 'false') {
+      await protectDatabase(cfn, stack);
+      logger.info('switching the database deletion protection on', { stack: name, status });
+      return { state: 'IN_PROGRESS' as const, status, protecting: DATABASE_DELETION_PROTECTION_PARAMETER };
+    }
     if (kind === 'tenant') {
       const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? '']));
       await updateTenant(record.tenantId, {
@@ -59,5 +99,8 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
   // Creating, updating or rolling back: wait for the final state.
   if (status.endsWith('_IN_PROGRESS')) return { state: 'IN_PROGRESS' as const, status };
   const reason = (await firstFailure(cfn, name)) ?? stack.StackStatusReason ?? 'no reason reported';
+  if (kind === 'tenant' && databaseProtection(stack) === 'false' && status.startsWith('UPDATE_ROLLBACK')) {
+    throw new StackFailedError(`stack ${name} is ${status}: the update that switches the database's deletion protection on (${DATABASE_DELETION_PROTECTION_PARAMETER}=true) rolled back: ${reason}`);
+  }
   throw new StackFailedError(`stack ${name} is ${status}: ${reason}`);
 });

@@ -8,6 +8,7 @@ import {
   type CloudFormationClient,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
+import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
 import type { LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { StackBusyError, StackFailedError } from '../shared/errors.js';
@@ -130,8 +131,11 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  *
  * Tenant stacks run as the account's blueprint execution role (`RoleARN`, see executionRoleArn)
  * with `RetainExceptOnCreate`: a rolled-back create removes even the resources whose policy is
- * Retain, so a re-run with the same names succeeds. Namespace stacks run as the platform's
- * namespace deployer role.
+ * Retain, so a re-run with the same names succeeds. The database is created unprotected
+ * (`DatabaseDeletionProtection=false`), so that a create failing after the database exists rolls
+ * it back instead of ending ROLLBACK_FAILED; *Check blueprint* switches the protection on as soon
+ * as the create is complete, and every update passes `true`. Namespace stacks run as the
+ * platform's namespace deployer role.
  *
  * A dead tenant stack (ROLLBACK_COMPLETE, ROLLBACK_FAILED, CREATE_FAILED, DELETE_FAILED) met by an
  * onboarding is removed (removeDeadStack: protections lifted and recorded, then deleted) and
@@ -160,10 +164,11 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     RoleARN: kind === 'namespace' ? process.env[ENV.namespaceDeployerRoleArn] : executionRoleArn(record.accountId!),
     ...(kind === 'tenant' ? { RetainExceptOnCreate: true } : {}),
   };
+  const protection = (on: boolean) => (kind === 'tenant' ? [{ ParameterKey: DATABASE_DELETION_PROTECTION_PARAMETER, ParameterValue: String(on) }] : []);
   const existing = await describeStack(cfn, name);
   const status = existing?.StackStatus ?? '';
   if (!existing) {
-    await cfn.send(new CreateStackCommand({ ...input, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
+    await cfn.send(new CreateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(false)], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
   } else if (status.endsWith('_IN_PROGRESS')) {
     if (status.startsWith('DELETE')) throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
     // already being created or updated: the check step waits for it
@@ -176,7 +181,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt and must be deleted first`);
   } else {
     try {
-      await cfn.send(new UpdateStackCommand(input));
+      await cfn.send(new UpdateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(true)] }));
     } catch (e) {
       if (!noUpdates(e)) throw e;
     }

@@ -171,7 +171,7 @@ describe('Deploy blueprint (tenant stack through the execution role)', async () 
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'tenant' }));
-    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => p.ParameterKey)).toEqual(['TenantId', 'VpcCidr']);
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => p.ParameterKey)).toEqual(['TenantId', 'VpcCidr', 'DatabaseDeletionProtection']);
   });
 });
 

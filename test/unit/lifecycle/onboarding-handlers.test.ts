@@ -213,7 +213,8 @@ describe('Deploy blueprint / Check blueprint', async () => {
     expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input).toMatchObject({
       StackName: 'tessera-acme',
       TemplateURL: 'https://tessera-blueprints.s3.us-east-1.amazonaws.com/blueprints/1.0.0/starter.template.json',
-      Parameters: [{ ParameterKey: 'TenantId', ParameterValue: 'acme' }, { ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' }],
+      // The database is created unprotected: a create that fails after it exists must be able to roll it back.
+      Parameters: [{ ParameterKey: 'TenantId', ParameterValue: 'acme' }, { ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' }, { ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'false' }],
       EnableTerminationProtection: true, OnFailure: 'ROLLBACK', Capabilities: ['CAPABILITY_NAMED_IAM'],
     });
     expect(records.get('acme')?.stackName).toBe('tessera-acme');

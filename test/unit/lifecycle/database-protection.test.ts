@@ -1,0 +1,135 @@
+import {
+  CloudFormationClient, CreateStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type StackStatus,
+} from '@aws-sdk/client-cloudformation';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+
+const cfn = mockClient(CloudFormationClient);
+const sts = mockClient(STSClient);
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, sts]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+});
+
+const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';
+const notFound = Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' });
+const parameters = (protection?: string): Parameter[] => [
+  { ParameterKey: 'TenantId', ParameterValue: 'acme' }, { ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' },
+  ...(protection === undefined ? [] : [{ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: protection }]),
+];
+const tenantStack = (StackStatus: string, protection?: string, extra: Partial<Stack> = {}): { Stacks: Stack[] } => ({ Stacks: [{
+  StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: StackStatus as StackStatus, CreationTime: new Date(),
+  RoleARN: EXECUTION_ROLE, Parameters: parameters(protection), Outputs: [{ OutputKey: 'KeyArn', OutputValue: 'arn:k' }, { OutputKey: 'BlueprintVersion', OutputValue: '1.0.0' }], ...extra,
+}] });
+const valueOf = (params: Parameter[] | undefined, key: string) => params?.find((p) => p.ParameterKey === key);
+
+describe('the tenant database is created unprotected, then protected (Deploy blueprint)', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
+
+  it('creates the stack with DatabaseDeletionProtection=false, so that a failed create can roll the database back', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).rejects(notFound);
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('acme', { blueprint: 'tenant' }));
+    expect(valueOf(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters, 'DatabaseDeletionProtection')).toEqual({ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'false' });
+  });
+
+  it.each(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'])('updates a %s stack (change, upgrade, resumed run) with DatabaseDeletionProtection=true', async (status) => {
+    records.set('acme', tenant({ status: 'UPDATING' }));
+    cfn.on(DescribeStacksCommand).resolves(tenantStack(status, 'false'));
+    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } }));
+    const input = cfn.commandCalls(UpdateStackCommand)[0].args[0].input;
+    expect(valueOf(input.Parameters, 'DatabaseDeletionProtection')).toEqual({ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' });
+    expect(input).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true });
+  });
+
+  it('passes no such parameter to a namespace stack', async () => {
+    records.set('acme', tenant());
+    process.env.TESSERA_NAMESPACE_DEPLOYER_ROLE_ARN = 'arn:aws:iam::222222222222:role/deployer';
+    cfn.on(DescribeStacksCommand).rejects(notFound);
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('acme', { blueprint: 'namespace' }));
+    expect(valueOf(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters, 'DatabaseDeletionProtection')).toBeUndefined();
+  });
+});
+
+describe('Check blueprint switches the database protection on before the blueprint is complete', async () => {
+  const check = (await import('../../../lambdas/lifecycle/check-stack.js')).handler;
+
+  it('updates a CREATE_COMPLETE stack whose parameter is false: previous template, previous values, protection true, its own role; reports IN_PROGRESS and records no outputs yet', async () => {
+    // GIVEN the create completed with the database unprotected
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(tenantStack('CREATE_COMPLETE', 'false'));
+    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    // WHEN
+    const out = await check(state('acme', { blueprint: 'tenant' }));
+    // THEN
+    expect(out).toEqual({ state: 'IN_PROGRESS', status: 'CREATE_COMPLETE', protecting: 'DatabaseDeletionProtection' });
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input).toEqual({
+      StackName: 'tessera-acme',
+      UsePreviousTemplate: true,
+      Parameters: [
+        { ParameterKey: 'TenantId', UsePreviousValue: true }, { ParameterKey: 'VpcCidr', UsePreviousValue: true },
+        { ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' },
+      ],
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+      RoleARN: EXECUTION_ROLE,
+    });
+    expect(records.get('acme')?.stackOutputs).toEqual({});
+  });
+
+  it('waits while the protecting update runs, then is COMPLETE and records the outputs, with no second update', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(tenantStack('UPDATE_IN_PROGRESS', 'true'));
+    await expect(check(state('acme', { blueprint: 'tenant' }))).resolves.toMatchObject({ state: 'IN_PROGRESS' });
+    cfn.on(DescribeStacksCommand).resolves(tenantStack('UPDATE_COMPLETE', 'true'));
+    await expect(check(state('acme', { blueprint: 'tenant' }))).resolves.toEqual({ state: 'COMPLETE', status: 'UPDATE_COMPLETE' });
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+    expect(records.get('acme')).toMatchObject({ stackOutputs: { KeyArn: 'arn:k', BlueprintVersion: '1.0.0' }, blueprintVersion: '1.0.0' });
+  });
+
+  it('takes an update already running (a re-run of the step after its UpdateStack went through) as a wait', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(tenantStack('CREATE_COMPLETE', 'false'));
+    cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('Stack:arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1 is in UPDATE_IN_PROGRESS state and can not be updated.'), { name: 'ValidationError' }));
+    await expect(check(state('acme', { blueprint: 'tenant' }))).resolves.toMatchObject({ state: 'IN_PROGRESS' });
+  });
+
+  it('fails naming the reason when the protecting update rolled back', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(tenantStack('UPDATE_ROLLBACK_COMPLETE', 'false'));
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
+      { LogicalResourceId: 'DatabaseInstance', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'not authorized to perform rds:ModifyDBInstance', StackId: 's', StackName: 's', EventId: '1', Timestamp: new Date() },
+    ] });
+    await expect(check(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({
+      name: 'StackFailed',
+      message: "stack tessera-acme is UPDATE_ROLLBACK_COMPLETE: the update that switches the database's deletion protection on (DatabaseDeletionProtection=true) rolled back: DatabaseInstance UPDATE_FAILED: not authorized to perform rds:ModifyDBInstance",
+    });
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+  });
+
+  it('fails when CloudFormation refuses the protecting update outright', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(tenantStack('CREATE_COMPLETE', 'false'));
+    cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('Role arn:aws:iam::333333333333:role/TesseraBlueprintExecution is invalid or cannot be assumed'), { name: 'ValidationError' }));
+    await expect(check(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/cannot be assumed/) });
+  });
+
+  it('is COMPLETE for a stack of a blueprint without the parameter (protected by the template itself)', async () => {
+    records.set('acme', tenant());
+    cfn.on(DescribeStacksCommand).resolves(tenantStack('CREATE_COMPLETE'));
+    await expect(check(state('acme', { blueprint: 'tenant' }))).resolves.toMatchObject({ state: 'COMPLETE' });
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+  });
+});
