@@ -18,8 +18,8 @@ export interface TenantStorageProps {
   readonly provisioningRoleArn: string;
   /**
    * ARN of the blueprint execution role (CloudFormation's service role): manages the bucket's
-   * configuration and may list and delete current objects, which the S3 bucket handler lists among
-   * its permissions; it never reads or writes object data.
+   * configuration, never its objects (the bucket policy is not in force while CloudFormation
+   * creates or deletes the bucket itself).
    */
   readonly deployerRoleArn: string;
   /**
@@ -41,11 +41,15 @@ export interface TenantStorageProps {
 
 /** Data-plane actions: only tenant roles and break-glass perform them. */
 const OBJECT_ACTIONS = [
-  's3:GetObject*', 's3:PutObject*', 's3:DeleteObjectVersion*', 's3:DeleteObjectTagging', 's3:RestoreObject', 's3:ListBucketVersions',
-  's3:ListBucketMultipartUploads', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload', 's3:ReplicateObject', 's3:GetBucketObjectLockConfiguration',
+  's3:GetObject*', 's3:PutObject*', 's3:DeleteObject*', 's3:RestoreObject', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads',
+  's3:ListMultipartUploadParts', 's3:AbortMultipartUpload', 's3:ReplicateObject', 's3:GetBucketObjectLockConfiguration',
 ];
-/** Listing keys and deleting current objects (a delete marker in this versioned bucket): the deployer may too. */
-const LIST_AND_DELETE_ACTIONS = ['s3:ListBucket', 's3:DeleteObject'];
+/**
+ * Settings that can destroy or move data without touching an object (expire everything, suspend
+ * versioning, change the key, replicate elsewhere): CloudFormation's deployer changes them as the
+ * blueprint says, break-glass in an emergency, nobody else.
+ */
+const DATA_SETTING_ACTIONS = ['s3:PutLifecycleConfiguration', 's3:PutBucketVersioning', 's3:PutEncryptionConfiguration', 's3:PutReplicationConfiguration', 's3:PutBucketObjectLockConfiguration'];
 /** Changing who can reach the data: only provisioning (deploys) and break-glass. */
 const POLICY_ACTIONS = ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketAcl', 's3:PutBucketOwnershipControls', 's3:PutBucketPublicAccessBlock'];
 
@@ -90,14 +94,25 @@ export class TenantStorage extends Construct {
         conditions: { ArnNotLike: { 'aws:PrincipalArn': dataPrincipals } },
       }),
     );
+    // The S3 bucket handler's update lists the keys (s3:ListBucket); the deployer may list, never read or delete.
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DenyListAndDeleteToAllButTenantRolesAndDeployer',
+        sid: 'DenyListingToAllButTenantRolesAndDeployer',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
-        actions: LIST_AND_DELETE_ACTIONS,
-        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
         conditions: { ArnNotLike: { 'aws:PrincipalArn': [...dataPrincipals, props.deployerRoleArn] } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyDataSettingsToAllButDeployer',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: DATA_SETTING_ACTIONS,
+        resources: [this.bucket.bucketArn],
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': [props.deployerRoleArn, props.breakGlassRoleArn] } },
       }),
     );
     this.bucket.addToResourcePolicy(

@@ -31,17 +31,27 @@ const CLOUDTRAIL_TAMPERING = [
 ];
 
 const ROLE_MUTATIONS = [
-  'iam:AttachRolePolicy', 'iam:DeleteRole', 'iam:DeleteRolePermissionsBoundary', 'iam:DeleteRolePolicy',
+  'iam:CreateRole', 'iam:AttachRolePolicy', 'iam:DeleteRole', 'iam:DeleteRolePermissionsBoundary', 'iam:DeleteRolePolicy',
   'iam:DetachRolePolicy', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy',
   'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:TagRole', 'iam:UntagRole',
+];
+
+/** Changing what a Tessera customer-managed policy grants. */
+const POLICY_MUTATIONS = ['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion'];
+
+/** Stack operations on Tessera stacks (tenant stacks and the account baseline). */
+const STACK_MUTATIONS = [
+  'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:CreateChangeSet',
+  'cloudformation:ExecuteChangeSet', 'cloudformation:ContinueUpdateRollback', 'cloudformation:RollbackStack', 'cloudformation:CancelUpdateStack',
+  'cloudformation:SetStackPolicy', 'cloudformation:UpdateTerminationProtection',
 ];
 
 export type PolicyDocument = { Version: '2012-10-17'; Statement: Array<Record<string, unknown>> };
 
 const provisioningRole = (input: Pick<GuardrailInput, 'provisioningRoleName'>) => `arn:aws:iam::*:role/${input.provisioningRoleName}`;
 const executionRole = (input: Pick<GuardrailInput, 'blueprintExecutionRoleName'>) => `arn:aws:iam::*:role/${input.blueprintExecutionRoleName}`;
-/** Sessions of the AWS service roles a blueprint creates (EKS, flow logs, RDS monitoring, Backup): all on one IAM path. */
-const serviceRoles = `arn:aws:iam::*:role${SERVICE_ROLE_PATH}*`;
+/** Sessions of the AWS service roles a blueprint creates (EKS, flow logs, RDS monitoring, Backup): on one IAM path, named after their stack. */
+const serviceRoles = `arn:aws:iam::*:role${SERVICE_ROLE_PATH}tessera-*`;
 /** The principals that deploy and administer Tessera resources in a member account. */
 const deployers = (input: Pick<GuardrailInput, 'provisioningRoleName' | 'blueprintExecutionRoleName'>) => [provisioningRole(input), executionRole(input)];
 
@@ -66,6 +76,31 @@ export function guardrailPolicy(input: GuardrailInput): PolicyDocument {
         Action: ROLE_MUTATIONS,
         Resource: [provisioningRole(input), executionRole(input), `arn:aws:iam::*:role/${input.breakGlassRoleName}`, 'arn:aws:iam::*:role/tessera-*', 'arn:aws:iam::*:role/tessera/*'],
         Condition: { ArnNotLike: { 'aws:PrincipalArn': deployers(input) } },
+      },
+      {
+        // The tenant stacks' policies and the execution role's own (named after the role).
+        Sid: 'ProtectTesseraPolicies',
+        Effect: 'Deny',
+        Action: POLICY_MUTATIONS,
+        Resource: ['arn:aws:iam::*:policy/tessera-*', `arn:aws:iam::*:policy/${input.blueprintExecutionRoleName}-*`],
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': deployers(input) } },
+      },
+      {
+        // Only the provisioning role may hand the execution role to CloudFormation or change a
+        // Tessera stack: otherwise anyone able to drive CloudFormation in the account could deploy
+        // any template as the principal every tenant key and bucket policy admits.
+        Sid: 'ProtectBlueprintExecution',
+        Effect: 'Deny',
+        Action: 'iam:PassRole',
+        Resource: executionRole(input),
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': provisioningRole(input) } },
+      },
+      {
+        Sid: 'ProtectTesseraStacks',
+        Effect: 'Deny',
+        Action: STACK_MUTATIONS,
+        Resource: 'arn:aws:cloudformation:*:*:stack/tessera-*',
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': provisioningRole(input) } },
       },
       {
         Sid: 'ProtectTenantKeys',

@@ -25,11 +25,12 @@ describe('OrganizationStack', () => {
       { 'Fn::GetAtt': [expect.stringMatching(/SuspendedOu/), 'Id'] },
     ]);
     expect(guardrails.Content.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
-      'DenyLeavingOrganization', 'DenyCloudTrailTampering', 'DenyOutsideAllowedRegions', 'DenyRootUser', 'ProtectTesseraRoles', 'ProtectTenantKeys',
+      'DenyLeavingOrganization', 'DenyCloudTrailTampering', 'DenyOutsideAllowedRegions', 'DenyRootUser', 'ProtectTesseraRoles', 'ProtectTesseraPolicies',
+      'ProtectBlueprintExecution', 'ProtectTesseraStacks', 'ProtectTenantKeys',
     ]);
     expect(quarantine.Content.Statement[0]).toMatchObject({
       Effect: 'Deny', Action: '*',
-      Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/*'] } },
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/tessera-*'] } },
     });
   });
 });

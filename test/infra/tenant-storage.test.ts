@@ -58,16 +58,17 @@ describe('TenantStorage', () => {
     const tenantPolicy = policies.find((s) => s.some((x) => x.Sid === 'DenyObjectAccessToAllButTenantRoles'))!;
     const deny = tenantPolicy.find((x) => x.Sid === 'DenyObjectAccessToAllButTenantRoles');
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
-    expect(deny.Action).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject*', 's3:DeleteObjectVersion*', 's3:ListBucketVersions']));
+    expect(deny.Action).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject*', 's3:DeleteObject*', 's3:ListBucketVersions']));
+    const listing = tenantPolicy.find((x) => x.Sid === 'DenyListingToAllButTenantRolesAndDeployer');
+    expect(listing.Action).toBe('s3:ListBucket');
+    expect(listing.Condition.ArnNotLike['aws:PrincipalArn']).toContain(ROLE('TesseraBlueprintExecution'));
     expect(deny.Condition.ArnNotLike['aws:PrincipalArn'].sort()).toEqual(
       [ROLE('tessera-acme-workload'), ROLE('tessera-acme-admin'), ROLE('tessera-acme-break-glass')].sort(),
     );
-    // CloudFormation's bucket handler lists s3:ListBucket and s3:DeleteObject: the deployer may do those two, never read or write data.
-    const listAndDelete = tenantPolicy.find((x) => x.Sid === 'DenyListAndDeleteToAllButTenantRolesAndDeployer');
-    expect([...listAndDelete.Action].sort()).toEqual(['s3:DeleteObject', 's3:ListBucket']);
-    expect(listAndDelete.Condition.ArnNotLike['aws:PrincipalArn'].sort()).toEqual(
-      [ROLE('tessera-acme-workload'), ROLE('tessera-acme-admin'), ROLE('tessera-acme-break-glass'), ROLE('TesseraBlueprintExecution')].sort(),
-    );
+    // Settings that can destroy data without touching an object: CloudFormation's deployer (as the blueprint says) and break-glass only.
+    const settings = tenantPolicy.find((x) => x.Sid === 'DenyDataSettingsToAllButDeployer');
+    expect(settings.Action).toEqual(expect.arrayContaining(['s3:PutLifecycleConfiguration', 's3:PutBucketVersioning', 's3:PutEncryptionConfiguration', 's3:PutReplicationConfiguration']));
+    expect(settings.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([ROLE('TesseraBlueprintExecution'), ROLE('tessera-acme-break-glass')]);
     const policyChange = tenantPolicy.find((x) => x.Sid === 'DenyPolicyChangesToAllButDeployers');
     expect(policyChange.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([ROLE('TesseraProvisioning'), ROLE('TesseraBlueprintExecution'), ROLE('tessera-acme-break-glass')]);
     expect(tenantPolicy.some((x) => x.Effect === 'Deny' && x.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);

@@ -34,6 +34,25 @@ describe('guardrail SCP', () => {
     expect(s.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution'] } });
   });
 
+  it('lets nobody but the two deployers create Tessera roles or change Tessera policies (the quarantine fence trusts those names)', () => {
+    expect(statement('ProtectTesseraRoles').Action).toContain('iam:CreateRole');
+    const policies = statement('ProtectTesseraPolicies');
+    expect(policies.Action).toEqual(['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion']);
+    expect(policies.Resource).toEqual(['arn:aws:iam::*:policy/tessera-*', 'arn:aws:iam::*:policy/TesseraBlueprintExecution-*']);
+    expect(policies.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution'] } });
+  });
+
+  it('lets only the provisioning role pass the execution role or change a Tessera stack', () => {
+    expect(statement('ProtectBlueprintExecution')).toEqual({
+      Sid: 'ProtectBlueprintExecution', Effect: 'Deny', Action: 'iam:PassRole', Resource: 'arn:aws:iam::*:role/TesseraBlueprintExecution',
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/TesseraProvisioning' } },
+    });
+    const stacks = statement('ProtectTesseraStacks');
+    expect(stacks.Resource).toBe('arn:aws:cloudformation:*:*:stack/tessera-*');
+    expect(stacks.Action).toEqual(expect.arrayContaining(['cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:CreateChangeSet', 'cloudformation:ExecuteChangeSet']));
+    expect(stacks.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/TesseraProvisioning' } });
+  });
+
   it('lets only the two deployers change or delete tenant keys directly', () => {
     expect(statement('ProtectTenantKeys').Condition.ArnNotLike).toEqual({ 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution'] });
   });
@@ -53,7 +72,7 @@ describe('quarantine SCP', () => {
     expect(quarantinePolicy(input).Statement).toEqual([
       {
         Sid: 'DenyAllButDeployment', Effect: 'Deny', Action: '*', Resource: '*',
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/*'] } },
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/tessera-*'] } },
       },
     ]);
   });
@@ -62,6 +81,7 @@ describe('quarantine SCP', () => {
     const admitted = (quarantinePolicy(input).Statement[0].Condition as any).ArnNotLike['aws:PrincipalArn'] as string[];
     const like = (arn: string) => admitted.some((p) => new RegExp(`^${p.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`).test(arn));
     expect(like('arn:aws:iam::123456789012:role/tessera/service-role/tessera-acme-ComputeClusterRole-ABC')).toBe(true);
+    expect(like('arn:aws:iam::123456789012:role/tessera/service-role/backdoor')).toBe(false);
     for (const arn of ['arn:aws:iam::123456789012:role/tessera-acme-admin', 'arn:aws:iam::123456789012:role/tessera-acme-workload', 'arn:aws:iam::123456789012:role/TesseraBreakGlass', 'arn:aws:iam::123456789012:role/OrganizationAccountAccessRole']) {
       expect(like(arn), arn).toBe(false);
     }
