@@ -3,6 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
@@ -11,6 +12,12 @@ import { admitPeers } from './admit-peers.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 
 export interface TenantDatabaseProps {
+  /**
+   * DB instance identifier (unique per account and region). Fixed rather than generated so that the
+   * log groups RDS exports to (`/aws/rds/instance/<id>/<log>`) can be created first, under the
+   * tenant key; it also makes CloudFormation refuse any update that would replace the database.
+   */
+  readonly instanceIdentifier: string;
   /**
    * Prefix of the account-unique names (Backup vault and plan): `<prefix>-database`.
    * Must carry the tenant id: the workload account hosts many tenants.
@@ -84,12 +91,23 @@ export class TenantDatabase extends Construct {
     });
     admitPeers(this.securityGroup, props.allowedPeers, props.port, 'tenant compute to PostgreSQL');
 
+    // Deleted with the stack: it holds no data, and a retained one per offboarded tenant would use up
+    // the account's DB subnet groups (50 per region by default).
     const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       description: 'Tenant PostgreSQL private subnets',
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
+
+    // The exported PostgreSQL logs can hold query text: created here under the tenant key, before the
+    // instance, so RDS writes into them instead of creating unencrypted ones.
+    const logGroups = PG_LOG_TYPES.map((type) => new logs.LogGroup(this, `Log-${type}`, {
+      logGroupName: `/aws/rds/instance/${props.instanceIdentifier}/${type}`,
+      encryptionKey: props.encryptionKey,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    }));
 
     const parameterGroup = new rds.CfnDBParameterGroup(this, 'Parameters', {
       family: `postgres${props.engineMajorVersion}`,
@@ -120,6 +138,7 @@ export class TenantDatabase extends Construct {
       'Enhanced Monitoring writes one stream per DB instance resource id into the fixed RDSOSMetrics group; the id exists only after the instance is created.');
 
     this.instance = new rds.CfnDBInstance(this, 'Instance', {
+      dbInstanceIdentifier: props.instanceIdentifier,
       engine: 'postgres',
       engineVersion: props.engineMajorVersion,
       dbInstanceClass: props.instanceClass,
@@ -150,6 +169,7 @@ export class TenantDatabase extends Construct {
       performanceInsightsRetentionPeriod: 7,
     });
     this.instance.applyRemovalPolicy(RemovalPolicy.SNAPSHOT);
+    for (const group of logGroups) this.instance.node.addDependency(group);
     if (Token.isUnresolved(this.instance.deletionProtection)) {
       acknowledge(this.instance, ['AwsSolutions::AwsSolutions-RDS10', 'HIPAA.Security::HIPAA.Security-RDSInstanceDeletionProtectionEnabled', 'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled'],
         'Deletion protection is a blueprint parameter (default true): off only while the onboarding first creates the stack, so that a failed create can roll the instance back, and switched on by the onboarding as soon as the create succeeds; every later update keeps it on.');

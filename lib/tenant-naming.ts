@@ -6,8 +6,11 @@
 export const TENANT_ID_TAG = 'tessera:tenant-id';
 export const TIER_TAG = 'tessera:tier';
 
-/** DNS-safe, short enough for every resource name built from it (IAM 64, ElastiCache user 40). */
-export const TENANT_ID_PATTERN = '^[a-z][a-z0-9-]{1,22}[a-z0-9]$';
+/**
+ * DNS-safe, short enough for every resource name built from it (IAM 64, ElastiCache user 40), and
+ * without two hyphens in a row, which RDS refuses in a DB instance identifier (`tessera-<tenant>`).
+ */
+export const TENANT_ID_PATTERN = '^(?!.*--)[a-z][a-z0-9-]{1,22}[a-z0-9]$';
 
 export type TenantRolePurpose = 'workload' | 'admin' | 'training' | 'training-launcher' | 'model-invoker' | 'break-glass' | 'pod-bridge';
 
@@ -22,6 +25,11 @@ export function tenantNamespace(tenantId: string): string {
 
 export function tenantLogGroupPrefix(tenantId: string): string {
   return `/tessera/${tenantId}`;
+}
+
+/** The tenant database's instance identifier (fixed, so its log groups can be created under the tenant key first). */
+export function databaseInstanceIdentifier(tenantId: string): string {
+  return `tessera-${tenantId}`;
 }
 
 export function dedicatedClusterName(tenantId: string): string {

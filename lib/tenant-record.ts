@@ -8,7 +8,7 @@ import { TENANT_ID_PATTERN } from './tenant-naming.js';
 
 export const TenantId = z
   .string()
-  .regex(new RegExp(TENANT_ID_PATTERN), 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter');
+  .regex(new RegExp(TENANT_ID_PATTERN), 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, without two hyphens in a row');
 
 export const TENANT_STATUSES = ['REQUESTED', 'PROVISIONING', 'ACTIVE', 'UPDATING', 'SUSPENDED', 'OFFBOARDING', 'OFFBOARDED', 'FAILED'] as const;
 export const TenantStatus = z.enum(TENANT_STATUSES);

@@ -20,6 +20,7 @@ import type { PlatformConfig, TierConfig } from './config/schema.js';
 import { acknowledge } from './compliance.js';
 import {
   DATABASE_DELETION_PROTECTION_PARAMETER,
+  databaseInstanceIdentifier,
   dedicatedClusterName,
   roleArn,
   TENANT_ID_PATTERN,
@@ -103,7 +104,7 @@ export class TenantStack extends Stack {
       provisioningRoleArn,
       deployerRoleArn,
       deployerServices: KEY_USING_SERVICES,
-      logGroupPrefixes: [logPrefix, `/aws/eks/${clusterName}/`],
+      logGroupPrefixes: [`${logPrefix}/`, `/aws/eks/${clusterName}/`, `/aws/rds/instance/${databaseInstanceIdentifier(tenantId)}/`],
     });
     for (const role of roles.roleResources) key.node.defaultChild?.node.addDependency(role);
 
@@ -158,6 +159,7 @@ export class TenantStack extends Stack {
 
     const database = new TenantDatabase(this, 'Database', {
       namePrefix: `tessera-${tenantId}`,
+      instanceIdentifier: databaseInstanceIdentifier(tenantId),
       deletionProtection: this.databaseDeletionProtection(),
       vpc: network.vpc,
       subnets: network.dataSubnets,

@@ -17,7 +17,7 @@ function keyPolicyStatements() {
     provisioningRoleArn: ROLE('TesseraProvisioning'),
     deployerRoleArn: ROLE('TesseraBlueprintExecution'),
     deployerServices: ['backup', 'rds'],
-    logGroupPrefixes: ['/tessera/acme'],
+    logGroupPrefixes: ['/tessera/acme/'],
     pendingWindow: Duration.days(14),
   });
   const t = template(stack);
@@ -77,6 +77,6 @@ describe('TenantKey', () => {
   it('lets CloudWatch Logs use the key only for the tenant log groups', () => {
     const { statements } = keyPolicyStatements();
     const logs = statements.find((s) => s.Sid === 'CloudWatchLogsEncryptsTenantLogGroups');
-    expect(JSON.stringify(logs?.Condition)).toMatch(/log-group:\/tessera\/acme\*/);
+    expect(JSON.stringify(logs?.Condition)).toMatch(/log-group:\/tessera\/acme\/\*/);
   });
 });
