@@ -9,6 +9,13 @@ export interface PlatformKeyProps {
    * @default 'alias/tessera/platform'
    */
   readonly alias?: string;
+  /**
+   * The organization and the name of its provisioning role: the offboarding copies a tenant's final
+   * database snapshot under this key in the tenant's own (or the workload) account, as that role,
+   * so RDS must be able to use the key for it there.
+   * @default - no principal outside the platform account may use the key
+   */
+  readonly archiveCopiers?: { readonly organizationId: string; readonly provisioningRoleName: string };
 }
 
 /**
@@ -40,5 +47,29 @@ export class PlatformKey extends Construct {
       resources: ['*'],
       conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` } },
     }));
+    if (props.archiveCopiers) {
+      // CopyDBSnapshot with this key as the target, run by the provisioning role of a member account:
+      // RDS creates grants and encrypts under it for the caller. Only through RDS, only that role,
+      // only inside the organization; decrypting stays with the platform account.
+      // Source: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html (copying encrypted snapshots)
+      const copiers = {
+        StringEquals: { 'aws:PrincipalOrgID': props.archiveCopiers.organizationId, 'kms:ViaService': `rds.${Aws.REGION}.amazonaws.com` },
+        ArnLike: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::*:role/${props.archiveCopiers.provisioningRoleName}` },
+      };
+      this.key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'ProvisioningRolesCopySnapshotsIntoArchive',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: copiers,
+      }));
+      this.key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'ProvisioningRolesGrantRdsOnArchive',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { ...copiers, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }));
+    }
   }
 }

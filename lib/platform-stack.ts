@@ -32,7 +32,9 @@ export class PlatformStack extends Stack {
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const key = new PlatformKey(this, 'PlatformKey').key;
+    const key = new PlatformKey(this, 'PlatformKey', {
+      archiveCopiers: { organizationId: config.organization.organizationId, provisioningRoleName: config.roles.provisioningRoleName },
+    }).key;
     const accessLogs = new AccessLogsBucket(this, 'AccessLogs', { logsOf: 'the audit and blueprint buckets' }).bucket;
 
     this.registry = new TenantRegistry(this, 'Registry', { encryptionKey: key });

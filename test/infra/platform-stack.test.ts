@@ -91,6 +91,17 @@ describe('PlatformStack', () => {
     template(buildApp(config).platform).resourceCountIs('AWS::EKS::Cluster', 0);
   });
 
+  it('lets member accounts\' provisioning roles copy final snapshots under the archive key through RDS only, never decrypt', () => {
+    const [key] = Object.values(platform.findResources('AWS::KMS::Key')) as any[];
+    const outside = key.Properties.KeyPolicy.Statement.filter((s: any) => s.Principal?.AWS === '*');
+    expect(outside.map((s: any) => s.Sid).sort()).toEqual(['ProvisioningRolesCopySnapshotsIntoArchive', 'ProvisioningRolesGrantRdsOnArchive']);
+    for (const s of outside) {
+      expect(s.Condition.StringEquals).toEqual({ 'aws:PrincipalOrgID': 'o-exampleorg1', 'kms:ViaService': { 'Fn::Join': ['', ['rds.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } });
+      expect(s.Condition.ArnLike).toEqual({ 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/TesseraProvisioning']] } });
+      expect([s.Action].flat().filter((a: string) => /Decrypt/.test(a))).toEqual([]);
+    }
+  });
+
   it('requires MFA and a SourceIdentity to assume the platform break-glass role', () => {
     platform.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'TesseraBreakGlass',
