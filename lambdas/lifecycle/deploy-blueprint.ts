@@ -16,6 +16,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, compareVersions, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
+import { completeFailedRollbacks } from './failed-rollbacks.js';
 import type { LifecycleState } from './state.js';
 
 export async function describeStack(cfn: CloudFormationClient, name: string): Promise<Stack | undefined> {
@@ -139,8 +140,11 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  *
  * A dead tenant stack (ROLLBACK_COMPLETE, ROLLBACK_FAILED, CREATE_FAILED, DELETE_FAILED) met by an
  * onboarding is removed (removeDeadStack: protections lifted and recorded, then deleted) and
- * answered with StackBusy. A change or upgrade never deletes a stack: a dead one fails the step,
- * for an operator (a live tenant's DELETE_FAILED stack still holds its database).
+ * answered with StackBusy. Once it is gone, a re-run of a failed onboarding first completes what a
+ * failed rollback of it could not (completeFailedRollbacks: the RetainExceptOnCreate resources its
+ * deletion kept, whose names the new create needs). A change or upgrade never deletes a stack: a
+ * dead one fails the step, for an operator (a live tenant's DELETE_FAILED stack still holds its
+ * database).
  */
 export const handler = lifecycleHandler('Deploy blueprint', async (state: LifecycleState) => {
   const kind: BlueprintKind = state.blueprint ?? 'tenant';
@@ -167,7 +171,12 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   const protection = (on: boolean) => (kind === 'tenant' ? [{ ParameterKey: DATABASE_DELETION_PROTECTION_PARAMETER, ParameterValue: String(on) }] : []);
   const existing = await describeStack(cfn, name);
   const status = existing?.StackStatus ?? '';
+  let remnantsRemoved: string[] = [];
   if (!existing) {
+    const rerun = !state.change && record.executions.some((e) => e.kind === 'onboard' && e.status === 'FAILED');
+    if (kind === 'tenant' && rerun) {
+      remnantsRemoved = await completeFailedRollbacks(cfn, { ...record, accountId: record.accountId! }, name, { requestId: state.request.requestId, executionArn: state.executionArn });
+    }
     await cfn.send(new CreateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(false)], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
   } else if (status.endsWith('_IN_PROGRESS')) {
     if (status.startsWith('DELETE')) throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
@@ -187,5 +196,5 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     }
   }
   if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
-  return { stackName: name, kind };
+  return { stackName: name, kind, ...(remnantsRemoved.length ? { remnantsRemoved } : {}) };
 });

@@ -1,8 +1,10 @@
 import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand,
-  UpdateStackCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus,
+  ListStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -20,6 +22,8 @@ const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
 const events = mockClient(EventBridgeClient);
 const sts = mockClient(STSClient);
+const logs = mockClient(CloudWatchLogsClient);
+const kms = mockClient(KMSClient);
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1';
 const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';
@@ -43,7 +47,7 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, rds, s3, events, sts]) m.reset();
+  for (const m of [cfn, rds, s3, events, sts, logs, kms]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   s3.on(PutObjectCommand).resolves({});
@@ -192,5 +196,65 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+  });
+
+  describe('once the dead stack is gone, a re-run completes what its failed rollback could not', () => {
+    const OLD = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/0';
+    const ROLLED_BACK = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/00';
+    const deletedEvent = (StackId: string, ResourceStatus: string) => ({ ...event('tessera-acme', 'AWS::CloudFormation::Stack', ResourceStatus), StackId, EventId: `${StackId}${ResourceStatus}` });
+    beforeEach(() => {
+      cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
+      cfn.on(CreateStackCommand).resolves({ StackId: STACK_ID });
+      cfn.on(ListStacksCommand).resolves({ StackSummaries: [
+        { StackName: 'tessera-acme', StackId: OLD, StackStatus: 'DELETE_COMPLETE', CreationTime: new Date() },
+        { StackName: 'tessera-acme', StackId: ROLLED_BACK, StackStatus: 'DELETE_COMPLETE', CreationTime: new Date() },
+        { StackName: 'tessera-other', StackId: 'arn:other', StackStatus: 'DELETE_COMPLETE', CreationTime: new Date() },
+      ] });
+      // the first attempt's rollback failed on the protected database; the second's completed
+      cfn.on(DescribeStackEventsCommand, { StackName: OLD }).resolves({ StackEvents: [deletedEvent(OLD, 'DELETE_COMPLETE'), deletedEvent(OLD, 'ROLLBACK_FAILED'), deletedEvent(OLD, 'CREATE_IN_PROGRESS')] });
+      cfn.on(DescribeStackEventsCommand, { StackName: ROLLED_BACK }).resolves({ StackEvents: [deletedEvent(ROLLED_BACK, 'DELETE_COMPLETE'), deletedEvent(ROLLED_BACK, 'ROLLBACK_COMPLETE')] });
+      cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: {
+        Database: { Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot' }, Key: { Type: 'AWS::KMS::Key', DeletionPolicy: 'RetainExceptOnCreate' },
+        DatabaseLog: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'RetainExceptOnCreate' }, KeptLog: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Retain' },
+      } }) });
+      cfn.on(ListStackResourcesCommand, { StackName: OLD }).resolves({ StackResourceSummaries: [
+        summary('Database', 'AWS::RDS::DBInstance', DB, 'DELETE_COMPLETE'), summary('Key', 'AWS::KMS::Key', 'key-1', 'DELETE_SKIPPED'),
+        summary('DatabaseLog', 'AWS::Logs::LogGroup', '/aws/rds/instance/tessera-acme/postgresql', 'DELETE_SKIPPED'),
+        summary('KeptLog', 'AWS::Logs::LogGroup', '/tessera/acme/kept', 'DELETE_SKIPPED'),
+      ] });
+      cfn.on(ListStackResourcesCommand, { StackName: ROLLED_BACK }).resolves({ StackResourceSummaries: [summary('KeptLog', 'AWS::Logs::LogGroup', '/tessera/acme/kept-2', 'DELETE_SKIPPED')] });
+      logs.on(DeleteLogGroupCommand).resolves({});
+      kms.on(ScheduleKeyDeletionCommand).resolves({});
+    });
+
+    it('removes the RetainExceptOnCreate resources the deletion kept (audited), keeps plain Retain, then creates the stack', async () => {
+      records.set('acme', tenant({ executions: [{ ...running(), executionArn: 'arn:earlier', status: 'FAILED' }, running()] }));
+      await expect(deploy(state('acme', { blueprint: 'tenant' }))).resolves.toEqual({
+        stackName: 'tessera-acme', kind: 'tenant', remnantsRemoved: ['Key (AWS::KMS::Key) key-1', 'DatabaseLog (AWS::Logs::LogGroup) /aws/rds/instance/tessera-acme/postgresql'],
+      });
+      expect(logs.commandCalls(DeleteLogGroupCommand).map((c) => c.args[0].input)).toEqual([{ logGroupName: '/aws/rds/instance/tessera-acme/postgresql' }]);
+      expect(kms.commandCalls(ScheduleKeyDeletionCommand).map((c) => c.args[0].input)).toEqual([{ KeyId: 'key-1', PendingWindowInDays: 7 }]);
+      expect(logs.commandCalls(DeleteLogGroupCommand)[0].calledBefore(cfn.commandCalls(CreateStackCommand)[0])).toBe(true);
+      const audits = s3.commandCalls(PutObjectCommand).map((c) => JSON.parse(c.args[0].input.Body as string));
+      expect(audits).toEqual([
+        expect.objectContaining({ action: 'remnant-removed', logicalId: 'Key', stackId: OLD }),
+        expect.objectContaining({ action: 'remnant-removed', logicalId: 'DatabaseLog', physicalId: '/aws/rds/instance/tessera-acme/postgresql' }),
+      ]);
+    });
+
+    it('takes a remnant already removed as done (the step ran before)', async () => {
+      records.set('acme', tenant({ executions: [{ ...running(), executionArn: 'arn:earlier', status: 'FAILED' }, running()] }));
+      logs.on(DeleteLogGroupCommand).rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+      kms.on(ScheduleKeyDeletionCommand).rejects(Object.assign(new Error('pending deletion'), { name: 'KMSInvalidStateException' }));
+      await expect(deploy(state('acme', { blueprint: 'tenant' }))).resolves.toEqual({ stackName: 'tessera-acme', kind: 'tenant' });
+      expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(1);
+    });
+
+    it('looks for nothing on a first onboarding', async () => {
+      records.set('acme', tenant({ executions: [running()] }));
+      await deploy(state('acme', { blueprint: 'tenant' }));
+      expect(cfn.commandCalls(ListStacksCommand)).toHaveLength(0);
+      expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(1);
+    });
   });
 });
