@@ -22,6 +22,13 @@ const allow = (actions: string[]): PolicyJson => ({ Version: '2012-10-17', State
 const ref = (name: string) => `https://docs.aws.amazon.com/aws-managed-policy/latest/reference/${name}.html`;
 
 export const AWS_MANAGED_POLICIES: Record<string, ManagedPolicyExcerpt> = {
+  /** What Organizations attaches to the role it creates in a new account (the provisioning role). */
+  AdministratorAccess: {
+    source: ref('AdministratorAccess'),
+    read: 'v1: one statement, Allow * on *',
+    partial: false,
+    document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+  },
   AmazonEKSClusterPolicy: {
     source: ref('AmazonEKSClusterPolicy'),
     read: 'v8, 2026-11 (actions up to elasticloadbalancing:AddTags)',

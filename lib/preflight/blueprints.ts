@@ -43,6 +43,8 @@ export interface LoadedBlueprints {
   /** The account baseline template, or undefined while the Blueprints stage has no `TesseraAccountBaseline` stack. */
   readonly baseline?: CfnTemplate;
   readonly namespaceDeployer?: NamespaceDeployer;
+  /** The version the blueprints were built as (the `tessera:blueprint-version` stack tag). */
+  readonly blueprintVersion: string;
   /** Milliseconds the build took. */
   readonly buildMs: number;
 }
@@ -69,6 +71,7 @@ export function loadBlueprints(config: PlatformConfig, blueprintVersion = '0.0.0
     tiers,
     baseline: baselineStack ? templateOf(baselineStack) : undefined,
     namespaceDeployer: namespaceDeployerOf(built.platform),
+    blueprintVersion,
     buildMs: Date.now() - started,
   };
 }

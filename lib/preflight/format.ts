@@ -2,12 +2,15 @@
 import type { PermissionCheck } from './handler-permissions.js';
 import { quotaSources } from './quota-table.js';
 import { tierPasses, type PreflightReport, type TierReport } from './run.js';
+import { ruleStatus } from './service-rules.js';
 
 /** One line of counts per tier, e.g. for CI logs. */
 export function countsLine(t: TierReport): string {
-  const perms = t.blueprints.map((b) => `${b.blueprint}: ${b.resources} resources, ${b.counts.evaluated} permissions evaluated, ${b.counts.denied} denied, ${b.counts['not-exercised']} not exercised, ${b.counts['not-an-action']} not actions`).join('; ');
-  const passed = t.rules.filter((r) => r.violations.length === 0).length;
-  return `[${t.tierName}] ${perms}; ${t.collisions.length} name collisions, ${t.nameViolations.length} name violations; service rules ${passed}/${t.rules.length} passed; deploy-time service roles: ${t.serviceRoles.roles} roles, ${t.serviceRoles.actionsEvaluated} actions, ${t.serviceRoles.denials.length} SCP denials (${t.serviceRoles.postActivationDenials.length} of post-activation roles, not failures)`;
+  const perms = t.blueprints.map((b) => `${b.blueprint} (as ${b.deployerName}): ${b.resources} resources, ${b.counts.evaluated} permissions evaluated, ${b.counts.denied} denied, ${b.counts['not-exercised']} not exercised, ${b.counts['not-an-action']} not actions`).join('; ');
+  const status = t.rules.map(ruleStatus);
+  const n = (s: string) => status.filter((x) => x === s).length;
+  const sr = t.serviceRoles;
+  return `[${t.tierName}] ${perms}; ${t.collisions.length} name collisions, ${t.nameViolations.length} name violations, ${t.plainRetain.length} plain Retain; service rules ${n('pass')} passed, ${n('fail')} failed, ${n('n/a')} not applicable; deploy-time service roles: ${sr.roles} roles, ${sr.actionsEvaluated} actions, ${sr.denials.length} SCP denials, ${sr.errors.length} not evaluable, ${sr.unknownServices.length} unknown services (${sr.postActivationDenials.length} SCP denials of post-activation roles, not failures)`;
 }
 
 /** Denied checks grouped so that one missing grant is one line (resource ARNs of other tenants folded). */
@@ -33,13 +36,17 @@ export function formatReport(report: PreflightReport, opts: { verbose: boolean }
     }
     for (const c of t.collisions) out.push(`  COLLISION ${c.type} "${c.name}" in ${c.scope}: ${c.holders.join(', ')}`);
     for (const v of t.nameViolations) out.push(`  NAME ${v.tenantId}/${v.logicalId} ${v.property} "${v.name}": ${v.problem}`);
+    for (const r of t.plainRetain) out.push(`  RETAIN ${r.logicalId} ${r.type} has DeletionPolicy Retain: a rolled-back create leaves it behind (use RetainExceptOnCreate)`);
     for (const r of t.rules) {
-      out.push(`  rule ${r.violations.length ? 'FAIL' : 'pass'} ${r.rule.id}: ${r.rule.statement} (${r.rule.source})`);
+      const status = ruleStatus(r);
+      out.push(`  rule ${status === 'fail' ? 'FAIL' : status === 'n/a' ? 'not applicable' : 'pass'} ${r.rule.id}: ${r.rule.statement} (${r.rule.source})`);
       for (const v of r.violations) out.push(`    - ${v}`);
     }
     const byRole = new Map<string, string[]>();
     for (const d of t.serviceRoles.denials) byRole.set(`${d.roleLogicalId} (${d.roleArn}, trusted by ${d.service})`, [...(byRole.get(`${d.roleLogicalId} (${d.roleArn}, trusted by ${d.service})`) ?? []), d.action]);
     for (const [role, actions] of byRole) out.push(`  SERVICE ROLE denied by SCP: ${role}: ${actions.length} actions (${actions.slice(0, 5).join(', ')}${actions.length > 5 ? ', …' : ''})`);
+    for (const e of t.serviceRoles.errors) out.push(`  SERVICE ROLE not evaluable: ${e.roleLogicalId} (${e.roleArn}) ${e.action}: ${e.detail}`);
+    if (t.serviceRoles.unknownServices.length) out.push(`  service-role actions of services IAM does not know (not evaluated): ${t.serviceRoles.unknownServices.join(', ')}`);
     if (t.serviceRoles.unknownManagedPolicies.length) out.push(`  service-role AWS-managed policies not in the embedded excerpt (not evaluated): ${t.serviceRoles.unknownManagedPolicies.join(', ')}`);
     out.push('  retained named resources (outlive the stack):');
     for (const r of t.retained) out.push(`    - ${r.logicalId} ${r.type} ${r.deletionPolicy}: ${r.namePattern}`);

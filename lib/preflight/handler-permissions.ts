@@ -23,13 +23,23 @@
  *   delivery, EKS Auto Mode instance profiles…) are "not exercised" (FEATURE_GATED).
  * - Strings that are not IAM actions (e.g. `s3:REST.PUT.OBJECT`) are counted as "not an action".
  * - aws:RequestedRegion is the stack's region, us-east-1 for IAM (a global service).
+ * - Tags (./tags.ts): a request on a template resource that exists at that moment carries
+ *   `aws:ResourceTag/<key>` for each of its tags (stack tags + template tags): every action of the
+ *   update and delete handlers, actions on the other template resources it refers to, and actions
+ *   of its own create handler after the call that creates it. The creating call, and tagging calls,
+ *   of an action that takes request tags carry `aws:RequestTag/<key>` and `aws:TagKeys` (CloudFormation
+ *   passes the resource's tags with the create call of types that tag on create).
+ * - Calls AWS makes for the deployer that no handler lists (MODELLED_CALLS): RDS's managed master
+ *   secret is created by Secrets Manager under the key of MasterUserSecret.KmsKeyId, so the deployer
+ *   needs kms:GenerateDataKey and kms:Decrypt on that key with kms:ViaService = secretsmanager.
  */
 import type { SimulationIdentityPolicy, SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
 import { trustedServices } from './identity.js';
-import { actionInfo, evaluate, fillArnTemplate, type PolicyJson } from './iam-eval.js';
+import { actionInfo, evaluate, fillArnTemplate, type ActionInfo, type PolicyJson } from './iam-eval.js';
 import type { InstantiatedResource, InstantiatedTemplate } from './instantiate.js';
 import { HANDLERS, type HandlerName, type ProviderSchemas } from './provider-schemas.js';
 import { TYPES } from './resource-types.js';
+import { requestTagContext, resourceTagContext, resourceTags, type Tags } from './tags.js';
 
 export type CheckOutcome = 'allowed' | 'denied' | 'not-exercised' | 'not-an-action';
 
@@ -108,30 +118,113 @@ export interface CheckOptions {
   readonly scps: SimulationOrgPolicies[];
   /** Organization id for aws:PrincipalOrgID. */
   readonly organizationId: string;
-  /** Permissions CloudFormation itself needs for the stack (e.g. ssm:GetParameters for SSM-typed parameters). */
-  readonly stackLevel?: Array<{ action: string; resource: string }>;
+  /**
+   * Calls on the stack itself: what CloudFormation needs for it (ssm:GetParameters for SSM-typed
+   * parameters) and what the deployer calls to deploy it (cloudformation:CreateStack…, iam:PassRole
+   * of a stack role). `passedTo`: iam:PassedToService; `requestTags`: the stack tags of the call.
+   */
+  readonly stackLevel?: Array<{ action: string; resource: string; passedTo?: string; requestTags?: Tags; why?: string }>;
+  /** Tags of the stack (propagated to every taggable resource): see ./tags.ts. @default none */
+  readonly stackTags?: Tags;
 }
+
+/**
+ * Calls AWS makes for the deployer while a handler runs that the provider schema does not list,
+ * each evaluated like a handler permission (label in the check's action).
+ */
+export interface ModelledCall {
+  readonly type: string;
+  readonly handlers: readonly HandlerName[];
+  readonly actions: readonly string[];
+  /** The service that calls on the deployer's behalf (kms:ViaService = `<service>.<region>.amazonaws.com`). */
+  readonly viaService: string;
+  readonly why: string;
+  readonly source: string;
+  /** The ARNs (or values naming template resources) the calls act on; empty when the feature is off. */
+  targets(res: InstantiatedResource): string[];
+}
+
+export const MODELLED_CALLS: readonly ModelledCall[] = [
+  {
+    type: 'AWS::RDS::DBInstance',
+    handlers: ['create', 'update'],
+    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    viaService: 'secretsmanager',
+    why: 'RDS-managed master secret under MasterUserSecret.KmsKeyId',
+    source: 'https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html',
+    targets: (res) => {
+      const managed = res.props.ManageMasterUserPassword === true || res.props.ManageMasterUserPassword === 'true';
+      const key = (res.props.MasterUserSecret as { KmsKeyId?: unknown } | undefined)?.KmsKeyId;
+      return managed && typeof key === 'string' ? [key] : [];
+    },
+  },
+];
 
 /** Every handler permission of every resource of `opts.inst`, evaluated. */
 export async function checkHandlerPermissions(opts: CheckOptions): Promise<PermissionCheck[]> {
   const out: PermissionCheck[] = [];
   const { inst } = opts;
-  for (const { action, resource } of opts.stackLevel ?? []) {
-    const r = await evaluateOne(opts, action, resource, context(opts, action, undefined, undefined));
-    out.push({ logicalId: '(stack)', type: 'AWS::CloudFormation::Stack', handler: 'create', action, resource, outcome: r.outcome, detail: r.detail });
+  const tagged = taggedResources(opts);
+  for (const { action, resource, passedTo, requestTags, why } of opts.stackLevel ?? []) {
+    const r = await evaluateOne(opts, action, resource, context(opts, action, { passedTo, tags: requestTagContext(requestTags ?? {}) }));
+    out.push({ logicalId: '(stack)', type: 'AWS::CloudFormation::Stack', handler: 'create', action: why ? `${action} (${why})` : action, resource, outcome: r.outcome, detail: r.detail });
   }
   for (const res of Object.values(inst.resources)) {
     const handlerActions: Array<[HandlerName, string[]]> = res.type.startsWith('Custom::')
       ? HANDLERS.map((h) => [h, ['lambda:InvokeFunction']])
       : HANDLERS.map((h) => [h, opts.schemas.permissions(res.type, h)]);
     for (const [handler, actions] of handlerActions) {
-      for (const action of actions) out.push(...(await checkAction(opts, res, handler, action)));
+      for (const action of actions) out.push(...(await checkAction(opts, tagged, res, handler, action)));
+    }
+    for (const call of MODELLED_CALLS.filter((m) => m.type === res.type)) {
+      const targets = call.targets(res).map((v) => inst.lookup(v)?.arn ?? v);
+      for (const handler of call.handlers) {
+        for (const action of call.actions) {
+          for (const arn of targets) {
+            const ctx = context(opts, action, { res, viaService: call.viaService, ...tagContext(tagged, res, handler, action, arn, undefined) });
+            const r = await evaluateOne(opts, action, arn, ctx, { res, handler });
+            out.push({ logicalId: res.logicalId, type: res.type, handler, action: `${action} (via ${call.viaService}: ${call.why})`, resource: arn, outcome: r.outcome, detail: r.detail });
+          }
+        }
+      }
     }
   }
   return out;
 }
 
-async function checkAction(opts: CheckOptions, res: InstantiatedResource, handler: HandlerName, listed: string): Promise<PermissionCheck[]> {
+/** Template resources that carry tags, by their ARN, with their tags (resources whose ARN is a parent's are not taggable). */
+interface Tagged {
+  readonly byArn: Map<string, InstantiatedResource>;
+  readonly tags: Map<string, Tags>;
+}
+
+function taggedResources(opts: CheckOptions): Tagged {
+  const byArn = new Map<string, InstantiatedResource>();
+  const tags = new Map<string, Tags>();
+  for (const r of Object.values(opts.inst.resources)) {
+    const t = resourceTags(r, opts.schemas, opts.stackTags ?? {});
+    tags.set(r.logicalId, t);
+    if (opts.schemas.get(r.type)?.tagging?.taggable) byArn.set(r.arn, r);
+  }
+  return { byArn, tags };
+}
+
+/**
+ * Tag context of one request of `res`'s `handler` acting on `arn`: the target's tags when it exists
+ * (ResourceTag), the tags the request applies (RequestTag, TagKeys).
+ * `request` undefined: a call that applies no tags (a service's call for the deployer).
+ */
+function tagContext(tagged: Tagged, res: InstantiatedResource, handler: HandlerName, action: string, arn: string, request: { info: ActionInfo; onOwn: boolean } | undefined): { tags: Record<string, string | string[]> } {
+  const ctx: Record<string, string | string[]> = {};
+  const appliesTags = !!request && request.info.takesRequestTags && request.onOwn && (handler === 'create' || (handler === 'update' && TAGGING.test(action)));
+  if (appliesTags) Object.assign(ctx, requestTagContext(tagged.tags.get(res.logicalId) ?? {}));
+  const target = tagged.byArn.get(arn);
+  const creating = appliesTags && handler === 'create' && target === res && !TAGGING.test(action);
+  if (target && !creating) Object.assign(ctx, resourceTagContext(tagged.tags.get(target.logicalId) ?? {}));
+  return { tags: ctx };
+}
+
+async function checkAction(opts: CheckOptions, tagged: Tagged, res: InstantiatedResource, handler: HandlerName, listed: string): Promise<PermissionCheck[]> {
   const action = ACTION_ALIASES[listed] ?? listed;
   const base = { logicalId: res.logicalId, type: res.type, handler, action: action === listed ? action : `${action} (listed as ${listed})` };
   const info = await actionInfo(action);
@@ -139,8 +232,12 @@ async function checkAction(opts: CheckOptions, res: InstantiatedResource, handle
   const targets = await targetsOf(opts, res, action);
   if (typeof targets === 'string') return [{ ...base, resource: '', outcome: 'not-exercised', detail: targets }];
   const checks: PermissionCheck[] = [];
+  // One request: it applies the resource's tags when it acts on the resource itself (or on `*`, for
+  // a create action without a resource type, in the resource's own service).
+  const onOwn = targets.some((t) => t.arn === res.arn) || (targets.every((t) => t.arn === '*') && TYPES[res.type]?.service === action.split(':')[0]);
   for (const t of targets) {
-    const r = await evaluateOne(opts, action, t.arn, context(opts, action, res, t.passedTo), { res, handler });
+    const ctx = context(opts, action, { res, passedTo: t.passedTo, ...tagContext(tagged, res, handler, action, t.arn, { info, onOwn }) });
+    const r = await evaluateOne(opts, action, t.arn, ctx, { res, handler });
     checks.push({ ...base, resource: t.arn, outcome: r.outcome, detail: r.detail });
   }
   return checks;
@@ -221,7 +318,17 @@ function collectStrings(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
-function context(opts: CheckOptions, action: string, res: InstantiatedResource | undefined, passedTo: string | undefined): Record<string, string | string[]> {
+interface RequestFacts {
+  readonly res?: InstantiatedResource;
+  readonly passedTo?: string;
+  /** The service that makes a kms call for the deployer, when not the resource's own. */
+  readonly viaService?: string;
+  /** Tag context keys (tagContext). */
+  readonly tags?: Record<string, string | string[]>;
+}
+
+function context(opts: CheckOptions, action: string, facts: RequestFacts): Record<string, string | string[]> {
+  const { res, passedTo } = facts;
   const { env } = opts.inst;
   const [service] = action.split(':');
   const ctx: Record<string, string | string[]> = {
@@ -232,10 +339,12 @@ function context(opts: CheckOptions, action: string, res: InstantiatedResource |
     'aws:ViaAWSService': 'false',
   };
   const ownService = res ? (TYPES[res.type]?.service ?? res.type.split('::')[1]?.toLowerCase()) : undefined;
+  Object.assign(ctx, facts.tags ?? {});
   if (service === 'kms') {
     ctx['kms:CallerAccount'] = env.account;
-    if (ownService && ownService !== 'kms') {
-      ctx['kms:ViaService'] = `${ownService}.${env.region}.amazonaws.com`;
+    const via = facts.viaService ?? ownService;
+    if (via && via !== 'kms') {
+      ctx['kms:ViaService'] = `${via}.${env.region}.amazonaws.com`;
       ctx['aws:ViaAWSService'] = 'true';
       if (action.toLowerCase() === 'kms:creategrant') ctx['kms:GrantIsForAWSResource'] = 'true';
     }

@@ -37,8 +37,36 @@ export interface EvalResult {
   readonly scpDenies: string[];
 }
 
-/** Runs one request through the simulator (Strict mode: context keys are taken as given). */
-export async function evaluate(req: EvalRequest): Promise<EvalResult> {
+const interned = new Map<string, number>();
+const idOfObject = new WeakMap<object, number>();
+/** A small id per distinct JSON value, remembered per object (policy objects are not changed once evaluated). */
+function jsonId(v: object | undefined): number {
+  if (v === undefined) return -1;
+  let id = idOfObject.get(v);
+  if (id === undefined) {
+    const json = JSON.stringify(v);
+    id = interned.get(json);
+    if (id === undefined) interned.set(json, (id = interned.size));
+    idOfObject.set(v, id);
+  }
+  return id;
+}
+const results = new Map<string, Promise<EvalResult>>();
+
+/**
+ * Runs one request through the simulator (Strict mode: context keys are taken as given).
+ * Memoized per process on the whole request (the simulator is a pure function of it): self-tests
+ * re-run the preflight with one planted defect, and most requests are the same as the control's.
+ */
+export function evaluate(req: EvalRequest): Promise<EvalResult> {
+  const context = Object.keys(req.context).sort().map((k) => `${k}=${JSON.stringify(req.context[k])}`).join('&');
+  const key = [req.principalArn, req.action, req.resource, req.resourceAccount, context, jsonId(req.identityPolicies), jsonId(req.scps), jsonId(req.resourcePolicy)].join('|');
+  let r = results.get(key);
+  if (!r) results.set(key, (r = simulate(req)));
+  return r;
+}
+
+async function simulate(req: EvalRequest): Promise<EvalResult> {
   const simulation: Simulation = {
     request: {
       principal: req.principalArn,
@@ -60,7 +88,7 @@ export async function evaluate(req: EvalRequest): Promise<EvalResult> {
   }
   if (out.resultType === 'error') return { allowed: false, result: `error: ${out.errors.message}`, blockedBy: [], scpDenies: [] };
   const analysis = out.resultType === 'single' ? out.result.analysis : out.results[0]?.analysis;
-  const scpDenies = (analysis?.scpAnalysis?.ouAnalysis ?? []).flatMap((ou) => ou.denyStatements.map((s) => `${s.policyId}/${(s.statement as { Sid?: string }).Sid ?? '?'}`));
+  const scpDenies = (analysis?.scpAnalysis?.ouAnalysis ?? []).flatMap((ou) => ou.denyStatements.map((s) => `${s.policyId}/${(s as { explain?: { identifier?: string } }).explain?.identifier ?? '?'}`));
   const blockedBy = [...((analysis as { blockedBy?: string[] } | undefined)?.blockedBy ?? [])];
   if (out.overallResult !== 'Allowed' && blockedBy.length === 0) {
     if (analysis?.identityAnalysis?.result !== 'Allowed') blockedBy.push('identity');
@@ -74,6 +102,8 @@ export interface ActionInfo {
   readonly exists: boolean;
   /** Resource types the action takes, with their ARN templates; empty for wildcard-only actions. */
   readonly resourceTypes: Array<{ name: string; required: boolean; arn: string; pattern: RegExp }>;
+  /** The action takes `aws:RequestTag/<key>` (it creates or tags a resource with the request's tags). */
+  readonly takesRequestTags: boolean;
 }
 
 const actionCache = new Map<string, Promise<ActionInfo>>();
@@ -93,9 +123,10 @@ async function loadActionInfo(action: string): Promise<ActionInfo> {
       const type = await iamResourceTypeDetails(service, rt.name);
       return { name: rt.name, required: rt.required, arn: type.arn, pattern: arnTemplateRegex(type.arn) };
     }));
-    return { exists: true, resourceTypes };
+    const keys = [...details.conditionKeys, ...details.resourceTypes.flatMap((rt) => rt.conditionKeys ?? [])];
+    return { exists: true, resourceTypes, takesRequestTags: keys.some((k) => k.toLowerCase().startsWith('aws:requesttag/')) };
   } catch {
-    return { exists: false, resourceTypes: [] };
+    return { exists: false, resourceTypes: [], takesRequestTags: false };
   }
 }
 

@@ -1,7 +1,9 @@
 /**
- * Identity policies of a role of an instantiated template: its inline `Policies`, the
- * customer-managed policies of the template attached to it (through the policy's `Roles` or the
- * role's `ManagedPolicyArns`), and AWS-managed policies by ARN (from ./aws-managed-policies.ts).
+ * Identity policies of a role of an instantiated template: its inline `Policies`, the inline
+ * policies of the template that name it (`AWS::IAM::Policy` through `Roles`, `AWS::IAM::RolePolicy`
+ * through `RoleName`), the customer-managed policies of the template attached to it (through the
+ * policy's `Roles` or the role's `ManagedPolicyArns`), and AWS-managed policies by ARN (from
+ * ./aws-managed-policies.ts).
  */
 import type { SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
 import { AWS_MANAGED_POLICIES } from './aws-managed-policies.js';
@@ -27,6 +29,9 @@ export function identityOf(inst: InstantiatedTemplate, role: InstantiatedResourc
   }
   const attached = new Set<string>();
   for (const r of Object.values(inst.resources)) {
+    const inline = (r.type === 'AWS::IAM::Policy' && ((r.props.Roles as unknown[] | undefined) ?? []).includes(role.physicalId))
+      || (r.type === 'AWS::IAM::RolePolicy' && r.props.RoleName === role.physicalId);
+    if (inline) policies.push({ name: r.logicalId, policy: r.props.PolicyDocument });
     if (r.type !== 'AWS::IAM::ManagedPolicy') continue;
     const roles = (r.props.Roles as unknown[] | undefined) ?? [];
     if (roles.includes(role.physicalId)) {

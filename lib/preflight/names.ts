@@ -3,7 +3,8 @@
  * two resources with the same physical name in the same scope (IAM names are account-wide, S3
  * bucket names global, log groups, vaults, ElastiCache users… regional, security-group names per
  * VPC, node groups per cluster), and every resolved name must pass its property's schema
- * constraints (maxLength, pattern from the provider schema). Also lists the retained named
+ * constraints (maxLength, minLength, pattern from the provider schema; where the schema gives no
+ * maxLength, the limit of ./resource-types.ts). A name the schemas cannot check is a violation. Also lists the retained named
  * resources: they outlive their stack, so a second create with the same names meets them.
  */
 import { valueAt, type InstantiatedTemplate } from './instantiate.js';
@@ -58,26 +59,62 @@ export function findCollisions(instances: InstantiatedTemplate[]): NameCollision
 export function checkNameConstraints(inst: InstantiatedTemplate, schemas: ProviderSchemas): NameViolation[] {
   const out: NameViolation[] = [];
   for (const r of Object.values(inst.resources)) {
-    const property = TYPES[r.type]?.nameProperty;
+    const model = TYPES[r.type];
+    const property = model?.nameProperty;
     if (!property || !r.name) continue;
-    const schema = property.includes('.') ? undefined : schemas.property(r.type, property);
+    const schema = schemas.property(r.type, property);
     const value = property.includes('.') ? valueAt(r.props, property) : r.name;
     if (typeof value !== 'string') continue;
     const base = { tenantId: inst.tenantId, logicalId: r.logicalId, type: r.type, property, name: value };
-    if (schema?.maxLength !== undefined && value.length > schema.maxLength) out.push({ ...base, problem: `length ${value.length} > maxLength ${schema.maxLength}` });
-    if (schema?.minLength !== undefined && value.length < schema.minLength) out.push({ ...base, problem: `length ${value.length} < minLength ${schema.minLength}` });
-    if (schema?.pattern && !patternMatches(schema.pattern, value)) out.push({ ...base, problem: `does not match ${schema.pattern}` });
+    if (!schema) {
+      out.push({ ...base, problem: `no provider schema for ${r.type} property ${property}: the name is unchecked` });
+      continue;
+    }
+    if (schema.maxLength !== undefined && value.length > schema.maxLength) out.push({ ...base, problem: `length ${value.length} > maxLength ${schema.maxLength}` });
+    // Where the schema gives no maxLength, the limit AWS documents for the name (resource-types.ts).
+    else if (schema.maxLength === undefined && model?.maxNameLength !== undefined && value.length > model.maxNameLength) out.push({ ...base, problem: `length ${value.length} > ${model.maxNameLength} (AWS's limit; the schema gives no maxLength)` });
+    if (schema.minLength !== undefined && value.length < schema.minLength) out.push({ ...base, problem: `length ${value.length} < minLength ${schema.minLength}` });
+    if (schema.pattern) {
+      const compiled = compileSchemaPattern(schema.pattern);
+      if ('error' in compiled) out.push({ ...base, problem: `schema pattern ${schema.pattern} cannot be compiled (${compiled.error}): the name is unchecked` });
+      else if (!compiled.regex.test(value)) out.push({ ...base, problem: `does not match ${schema.pattern} (length ${value.length})` });
+    }
   }
   return out;
 }
 
-/** Provider-schema patterns are ECMA-262-ish; the ones that are not valid JS regexes are skipped. */
-function patternMatches(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(pattern.replace(/\\Z$/, '$'), 'u').test(value);
-  } catch {
-    return true;
+const compiledPatterns = new Map<string, { regex: RegExp } | { error: string }>();
+
+/**
+ * A provider-schema `pattern` as a JavaScript RegExp with the meaning the schema gives it. The
+ * schemas are written for ECMA-262 and Python `re` without Unicode mode: an escaped character
+ * that is not special (`\_`, `\-` outside a class) is the character itself, which the `u` flag
+ * refuses. So: Python's `\A`, `\Z`, `\z` become `^`/`$` and a leading inline `(?i)`/`(?s)`
+ * becomes a flag; then the pattern is compiled with `u` (what a Unicode-aware pattern such as
+ * `\p{L}` needs), else without it. A pattern that compiles neither way is an error, never a pass.
+ */
+export function compileSchemaPattern(pattern: string): { regex: RegExp } | { error: string } {
+  const known = compiledPatterns.get(pattern);
+  if (known) return known;
+  let source = pattern.replace(/\\A/g, '^').replace(/\\[Zz]/g, '$');
+  let flags = '';
+  const inline = /^\(\?([is]+)\)/.exec(source);
+  if (inline) {
+    flags += inline[1];
+    source = source.slice(inline[0].length);
   }
+  let result: { regex: RegExp } | { error: string };
+  try {
+    result = { regex: new RegExp(source, `${flags}u`) };
+  } catch {
+    try {
+      result = { regex: new RegExp(source, flags) };
+    } catch (e) {
+      result = { error: (e as Error).message };
+    }
+  }
+  compiledPatterns.set(pattern, result);
+  return result;
 }
 
 const RETAINING = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot']);

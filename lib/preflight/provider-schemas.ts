@@ -28,6 +28,8 @@ export interface ProviderSchema {
   readonly definitions?: Record<string, PropertySchema>;
   readonly handlers?: Partial<Record<HandlerName | 'read' | 'list', { permissions?: string[] }>>;
   readonly primaryIdentifier?: string[];
+  /** Whether the type takes tags and which property holds them (`/properties/Tags`, `/properties/BackupVaultTags`…). */
+  readonly tagging?: { readonly taggable?: boolean; readonly tagOnCreate?: boolean; readonly tagProperty?: string };
 }
 
 /**
@@ -78,11 +80,19 @@ export class ProviderSchemas {
     return [...new Set(this.get(typeName)?.handlers?.[handler]?.permissions ?? [])];
   }
 
-  /** A top-level property's schema with `$ref`s to `#/definitions/...` followed. */
+  /**
+   * A property's schema with `$ref`s to `#/definitions/...` followed; `property` may be a dotted
+   * path into nested objects (`BackupPlan.BackupPlanName`).
+   */
   property(typeName: string, property: string): PropertySchema | undefined {
     const schema = this.get(typeName);
-    let prop = schema?.properties[property];
-    for (let i = 0; prop?.$ref && i < 5; i++) prop = schema?.definitions?.[prop.$ref.replace('#/definitions/', '')];
+    const follow = (p: PropertySchema | undefined) => {
+      for (let i = 0; p?.$ref && i < 5; i++) p = schema?.definitions?.[p.$ref.replace('#/definitions/', '')];
+      return p;
+    };
+    const [first, ...rest] = property.split('.');
+    let prop = follow(schema?.properties[first]);
+    for (const part of rest) prop = follow(prop?.properties?.[part]);
     return prop;
   }
 }

@@ -1,22 +1,29 @@
 /**
  * The deploy preflight, end to end, for one config: per tier, the blueprint instantiated for
- * tenants in one account and region, handler permissions evaluated for the deploying principal,
- * name collisions and constraints, service rules, the service roles against the SCPs, and the
- * quota table. Pure (no printing); ./cli.ts prints, test/preflight/ asserts.
+ * tenants in one account and region (and its namespace blueprint for the same tenants in the
+ * platform account), handler permissions evaluated for the deploying principal (the execution
+ * role for the tier blueprint, the namespace deployer role for the namespace blueprint, the
+ * provisioning role for the account baseline), name collisions and constraints, service rules,
+ * the service roles against the SCPs, and the quota table. Pure (no printing); ./cli.ts prints,
+ * test/preflight/ asserts.
  */
 import type { PlatformConfig } from '../config/schema.js';
-import { ACCOUNT_BASELINE_STACK_NAME } from '../tenant-naming.js';
+import type { PolicyDocument } from '../guardrail-policies.js';
+import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME } from '../tenant-naming.js';
+import { AWS_MANAGED_POLICIES } from './aws-managed-policies.js';
 import type { CfnTemplate } from './cfn-template.js';
 import type { LoadedBlueprints, TierBlueprints } from './blueprints.js';
 import { checkHandlerPermissions, summarize, type Deployer, type PermissionCheck } from './handler-permissions.js';
 import { findRole, identityOf } from './identity.js';
 import { instantiate, type InstantiatedTemplate } from './instantiate.js';
+import { uuid } from './resource-types.js';
 import { checkNameConstraints, findCollisions, retainedResources, type NameCollision, type NameViolation, type RetainedResource } from './names.js';
 import { ProviderSchemas } from './provider-schemas.js';
 import { quotaTable, type TierQuotaSummary } from './quota-table.js';
-import { scpsInForce, type ScpOverrides } from './scps.js';
+import { scpsInForce, type ScpContext, type ScpOverrides } from './scps.js';
 import { checkServiceRoles, type ServiceRoleReport } from './service-roles.js';
 import { checkServiceRules, SERVICE_RULES, type RuleResult, type ServiceRule } from './service-rules.js';
+import { stackTagsFor } from './tags.js';
 
 /** Where the tenants of the check live. Defaults: two placeholder accounts, the config's home Region. */
 export interface PreflightTarget {
@@ -33,6 +40,8 @@ export interface PreflightTarget {
 export interface PreflightOptions extends PreflightTarget {
   /** Replace SCP documents (self-tests). */
   readonly scpOverrides?: ScpOverrides;
+  /** Change the SCP documents built from the config before they are used (self-tests plant defects). */
+  readonly mutateScp?: (name: 'guardrail' | 'quarantine', document: PolicyDocument) => PolicyDocument;
   /** Mutate templates before the checks (self-tests plant defects). */
   readonly mutate?: (kind: 'tenant' | 'namespace' | 'baseline', tierName: string, template: CfnTemplate) => CfnTemplate;
   readonly rules?: readonly ServiceRule[];
@@ -41,9 +50,13 @@ export interface PreflightOptions extends PreflightTarget {
 }
 
 export interface BlueprintReport {
+  /** File name in the blueprint catalog (`<tier>.template.json`, `<tier>-namespace.template.json`, `account-baseline.template.json`). */
   readonly blueprint: string;
   readonly resources: number;
+  /** ARN of the principal that deploys it. */
   readonly deployer: string;
+  /** Short name of that principal for the counts line (the role name; `NamespaceDeployerRole` for the generated one). */
+  readonly deployerName: string;
   readonly checks: PermissionCheck[];
   readonly counts: ReturnType<typeof summarize>;
 }
@@ -56,6 +69,8 @@ export interface TierReport {
   readonly nameViolations: NameViolation[];
   readonly retained: RetainedResource[];
   readonly rules: RuleResult[];
+  /** Retained resources whose DeletionPolicy is plain `Retain` (decision 5: RetainExceptOnCreate or Snapshot): failures. */
+  readonly plainRetain: RetainedResource[];
   readonly serviceRoles: ServiceRoleReport;
   readonly quotas: TierQuotaSummary;
   /** Problems that stop checks from running as intended (a missing baseline, an unresolvable template). */
@@ -84,64 +99,110 @@ export async function runPreflight(loaded: LoadedBlueprints, opts: PreflightOpti
   const mutate = opts.mutate ?? ((_k, _t, t) => t);
 
   const baseline = loaded.baseline ? mutate('baseline', '', structuredClone(loaded.baseline)) : undefined;
-  const deployerFor = (targetAccount: string): Deployer | undefined => {
-    if (!baseline) return undefined;
-    const inst = instantiate(baseline, { tenantId: 'baseline', vpcCidr: '10.0.0.0/16', account: targetAccount, region, partition, stackName: ACCOUNT_BASELINE_STACK_NAME });
-    const role = findRole(inst, config.roles.blueprintExecutionRoleName);
-    return role ? { principalArn: role.arn, identityPolicies: identityOf(inst, role).policies } : undefined;
-  };
+  const baselineInstance = baseline ? instantiate(baseline, { tenantId: 'baseline', vpcCidr: '10.0.0.0/16', account, region, partition, stackName: ACCOUNT_BASELINE_STACK_NAME }) : undefined;
+  const executionRole = baselineInstance ? findRole(baselineInstance, config.roles.blueprintExecutionRoleName) : undefined;
+  const deployer = baselineInstance && executionRole ? { principalArn: executionRole.arn, identityPolicies: identityOf(baselineInstance, executionRole).policies } : undefined;
 
+  const c: RunContext = { config, schemas, account, region, partition, tenantIds, mutate, deployer, baselineInstance, loaded, opts, baselineChecks: new Map() };
   const tiers: TierReport[] = [];
-  for (const tier of loaded.tiers.filter((t) => !opts.onlyTiers || opts.onlyTiers.includes(t.tierName))) {
-    tiers.push(await checkTier(tier, { config, schemas, account, region, partition, tenantIds, mutate, deployer: deployerFor(account), loaded, opts }));
-  }
+  for (const tier of loaded.tiers.filter((t) => !opts.onlyTiers || opts.onlyTiers.includes(t.tierName))) tiers.push(await checkTier(tier, c));
   return { tiers, baselinePresent: !!loaded.baseline, cfnLintVersion: schemas.version, cannotSee: CANNOT_SEE };
 }
 
-interface TierContext {
+interface RunContext {
   config: PlatformConfig; schemas: ProviderSchemas; account: string; region: string; partition: string; tenantIds: string[];
-  mutate: NonNullable<PreflightOptions['mutate']>; deployer?: Deployer; loaded: LoadedBlueprints; opts: PreflightOptions;
+  mutate: NonNullable<PreflightOptions['mutate']>; deployer?: Deployer; baselineInstance?: InstantiatedTemplate; loaded: LoadedBlueprints; opts: PreflightOptions;
+  /** The baseline's check per SCP context (the same for every tier of a mode). */
+  baselineChecks: Map<ScpContext, Promise<BlueprintReport>>;
 }
 
-async function checkTier(tier: TierBlueprints, c: TierContext): Promise<TierReport> {
+function scpsFor(c: RunContext, context: ScpContext) {
+  return scpsInForce(c.config, context, c.opts.scpOverrides, c.opts.mutateScp);
+}
+
+async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierReport> {
   const blockers: string[] = [];
   const tenantTemplate = c.mutate('tenant', tier.tierName, structuredClone(tier.tenant));
-  const scpContext = tier.tier.isolation === 'account' ? 'account-mode' : 'vpc-mode';
-  const scps = scpsInForce(c.config, scpContext, c.opts.scpOverrides);
+  const scpContext: ScpContext = tier.tier.isolation === 'account' ? 'account-mode' : 'vpc-mode';
+  const scps = scpsFor(c, scpContext);
   if (!c.deployer) blockers.push(`account baseline ${c.loaded.baseline ? `has no role ${c.config.roles.blueprintExecutionRoleName}` : 'template missing (no TesseraAccountBaseline stack in the Blueprints stage)'}: tenant stacks have no execution role, every handler permission is denied`);
   const deployer: Deployer = c.deployer ?? { principalArn: `arn:${c.partition}:iam::${c.account}:role/${c.config.roles.blueprintExecutionRoleName}`, identityPolicies: [] };
+  const version = c.loaded.blueprintVersion;
 
   const instances: InstantiatedTemplate[] = c.tenantIds.map((tenantId, i) => instantiate(tenantTemplate, {
     tenantId, account: c.account, region: c.region, partition: c.partition, vpcCidr: vpcCidrFor(tier, i),
   }));
   const first = instances[0];
   const blueprints: BlueprintReport[] = [];
-  const tenantChecks = await checkHandlerPermissions({ inst: first, schemas: c.schemas, deployer, scps, organizationId: c.config.organization.organizationId });
-  blueprints.push({ blueprint: `${tier.tierName}.template.json`, resources: Object.keys(first.resources).length, deployer: deployer.principalArn, checks: tenantChecks, counts: summarize(tenantChecks) });
+  const tenantChecks = await checkHandlerPermissions({
+    inst: first, schemas: c.schemas, deployer, scps, organizationId: c.config.organization.organizationId,
+    stackTags: stackTagsFor('tenant', { tenantId: first.tenantId, tierName: tier.tierName, version }),
+  });
+  blueprints.push({ blueprint: `${tier.tierName}.template.json`, resources: Object.keys(first.resources).length, deployer: deployer.principalArn, deployerName: c.config.roles.blueprintExecutionRoleName, checks: tenantChecks, counts: summarize(tenantChecks) });
 
+  let namespaceInstances: InstantiatedTemplate[] = [];
   if (tier.namespace) {
-    const ns = checkNamespace(tier, c);
+    const ns = await checkNamespace(tier, c);
     if (typeof ns === 'string') blockers.push(ns);
-    else blueprints.push(await ns);
+    else {
+      blueprints.push(ns.report);
+      namespaceInstances = ns.instances;
+    }
+  }
+
+  if (c.baselineInstance) {
+    if (!c.baselineChecks.has(scpContext)) c.baselineChecks.set(scpContext, checkBaseline(c, c.baselineInstance, scps));
+    blueprints.push(await c.baselineChecks.get(scpContext)!);
   }
 
   const rules = await checkServiceRules({ inst: first, tierName: tier.tierName, tier: tier.tier, config: c.config, deployer: c.deployer }, c.opts.rules ?? SERVICE_RULES);
+  const retained = retainedResources(first);
   return {
     tierName: tier.tierName,
     isolation: tier.tier.isolation,
     blueprints,
-    collisions: findCollisions(instances),
-    nameViolations: instances.flatMap((inst) => checkNameConstraints(inst, c.schemas)),
-    retained: retainedResources(first),
+    collisions: findCollisions([...instances, ...namespaceInstances]),
+    nameViolations: [...instances, ...namespaceInstances].flatMap((inst) => checkNameConstraints(inst, c.schemas)),
+    retained,
     rules,
+    plainRetain: retained.filter((r) => r.deletionPolicy === 'Retain'),
     serviceRoles: await checkServiceRoles(first, scps),
     quotas: quotaTable(tier.tierName, tier.tier, tenantTemplate, tier.namespace),
     blockers,
   };
 }
 
-/** The namespace blueprint in the platform account, deployed by the namespace deployer role. */
-function checkNamespace(tier: TierBlueprints, c: TierContext): Promise<BlueprintReport> | string {
+/**
+ * The account baseline's own deploy: CreateStack/UpdateStack with the provisioning role's session
+ * (no RoleARN, decision 1 of the issue 9 plan), under the SCPs of the account it goes to. The
+ * provisioning role is the one Organizations creates in a vended account, with the AWS-managed
+ * AdministratorAccess policy (and the same role in the workload account).
+ */
+function checkBaseline(c: RunContext, inst: InstantiatedTemplate, scps: ReturnType<typeof scpsInForce>): Promise<BlueprintReport> {
+  const principalArn = `arn:${c.partition}:iam::${c.account}:role/${c.config.roles.provisioningRoleName}`;
+  const stackTags = stackTagsFor('baseline', { version: c.loaded.blueprintVersion });
+  const stackArn = `arn:${c.partition}:cloudformation:${c.region}:${c.account}:stack/${inst.env.stackName}/${uuid(inst.env.stackName)}`;
+  const executionRole = findRole(inst, c.config.roles.blueprintExecutionRoleName);
+  return checkHandlerPermissions({
+    inst, schemas: c.schemas, scps, organizationId: c.config.organization.organizationId,
+    deployer: { principalArn, identityPolicies: [{ name: 'AdministratorAccess', policy: AWS_MANAGED_POLICIES.AdministratorAccess.document }] },
+    stackTags,
+    // Deploy blueprint's calls on the baseline stack (lambdas/lifecycle/deploy-blueprint.ts deployBaseline),
+    // and the RoleARN it then passes for every tenant stack of the account.
+    stackLevel: [
+      ...['cloudformation:CreateStack', 'cloudformation:UpdateStack'].map((action) => ({ action, resource: stackArn, requestTags: stackTags })),
+      ...['cloudformation:DeleteStack', 'cloudformation:UpdateTerminationProtection'].map((action) => ({ action, resource: stackArn })),
+      ...(executionRole ? [{ action: 'iam:PassRole', resource: executionRole.arn, passedTo: 'cloudformation.amazonaws.com', why: 'RoleARN of the tenant stacks' }] : []),
+    ],
+  }).then((checks) => ({ blueprint: ACCOUNT_BASELINE_FILE_NAME, resources: Object.keys(inst.resources).length, deployer: principalArn, deployerName: c.config.roles.provisioningRoleName, checks, counts: summarize(checks) }));
+}
+
+/**
+ * The namespace blueprint in the platform account, deployed by the namespace deployer role:
+ * instantiated for every tenant id (their names share the platform account), handler permissions
+ * evaluated for the first.
+ */
+async function checkNamespace(tier: TierBlueprints, c: RunContext): Promise<{ report: BlueprintReport; instances: InstantiatedTemplate[] } | string> {
   const deployerTemplate = c.loaded.namespaceDeployer;
   if (!deployerTemplate) return `${tier.tierName}: namespace blueprint present but the platform stack has no NamespaceDeployerRole`;
   const platformAccount = c.config.platformAccountId;
@@ -151,19 +212,22 @@ function checkNamespace(tier: TierBlueprints, c: TierContext): Promise<Blueprint
   const kubectl = Object.values(platform.resources).find((r) => r.type === 'AWS::Lambda::Function');
   const template = c.mutate('namespace', tier.tierName, structuredClone(tier.namespace!));
   const ssmParams = Object.entries(template.Parameters ?? {}).filter(([, p]) => p.Type.startsWith('AWS::SSM::Parameter::Value'));
-  const inst = instantiate(template, {
-    tenantId: c.tenantIds[0], vpcCidr: vpcCidrFor(tier, 0), account: platformAccount, region: c.region, partition: c.partition,
-    stackName: `tessera-${c.tenantIds[0]}-namespace`,
-    parameters: { TenantAccountId: c.account, TenantVpcCidr: vpcCidrFor(tier, 0), ClusterName: cluster?.physicalId ?? 'tessera-shared', KubectlServiceToken: kubectl?.arn ?? 'unknown' },
-  });
-  return checkHandlerPermissions({
+  const instances = c.tenantIds.map((tenantId, i) => instantiate(template, {
+    tenantId, vpcCidr: vpcCidrFor(tier, i), account: platformAccount, region: c.region, partition: c.partition,
+    stackName: `tessera-${tenantId}-namespace`,
+    parameters: { TenantAccountId: c.account, TenantVpcCidr: vpcCidrFor(tier, i), ClusterName: cluster?.physicalId ?? 'tessera-shared', KubectlServiceToken: kubectl?.arn ?? 'unknown' },
+  }));
+  const inst = instances[0];
+  const checks = await checkHandlerPermissions({
     inst, schemas: c.schemas,
     deployer: { principalArn: role.arn, identityPolicies: identityOf(platform, role).policies },
-    scps: scpsInForce(c.config, 'platform', c.opts.scpOverrides),
+    scps: scpsFor(c, 'platform'),
     organizationId: c.config.organization.organizationId,
+    stackTags: stackTagsFor('namespace', { tenantId: inst.tenantId, tierName: tier.tierName, version: c.loaded.blueprintVersion }),
     // CloudFormation reads SSM-typed parameters with the stack's role.
     stackLevel: ssmParams.map(([, p]) => ({ action: 'ssm:GetParameters', resource: `arn:${c.partition}:ssm:${c.region}:${platformAccount}:parameter/${String(p.Default).replace(/^\//, '')}` })),
-  }).then((checks) => ({ blueprint: `${tier.tierName}-namespace.template.json`, resources: Object.keys(inst.resources).length, deployer: role.arn, checks, counts: summarize(checks) }));
+  });
+  return { report: { blueprint: `${tier.tierName}-namespace.template.json`, resources: Object.keys(inst.resources).length, deployer: role.arn, deployerName: 'NamespaceDeployerRole', checks, counts: summarize(checks) }, instances };
 }
 
 /** The i-th tenant VPC range of the tier's pool at its prefix length. */
@@ -175,22 +239,30 @@ function vpcCidrFor(tier: TierBlueprints, i: number): string {
   return `${[24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.')}/${tier.tier.network.tenantVpcPrefixLength}`;
 }
 
-/** Whether the tier passes: 0 denied, 0 collisions, 0 name violations, every rule, no service-role denial, no blocker. */
+/**
+ * Whether the tier passes: no blocker, 0 denied in every blueprint (tier, namespace, account
+ * baseline), 0 collisions, 0 name violations, every applicable rule, no plain `Retain`, no
+ * service-role SCP denial and no service-role check the simulator could not evaluate.
+ * The same conditions as test/preflight/preflight.test.ts.
+ */
 export function tierPasses(t: TierReport): boolean {
   return t.blockers.length === 0 && t.blueprints.every((b) => b.counts.denied === 0) && t.collisions.length === 0
-    && t.nameViolations.length === 0 && t.rules.every((r) => r.violations.length === 0) && t.serviceRoles.denials.length === 0;
+    && t.nameViolations.length === 0 && t.rules.every((r) => r.violations.length === 0) && t.plainRetain.length === 0
+    && t.serviceRoles.denials.length === 0 && t.serviceRoles.errors.length === 0;
 }
 
 /** What the preflight cannot see: modelling assumptions and what needs a real account to confirm. */
 export const CANNOT_SEE: readonly string[] = [
   'Handler permissions are those the CloudFormation provider schemas list (cfn-lint 1.58.0 data); a handler that calls more than its schema says, or a service that checks permissions it does not document, is invisible.',
   'Resource ARNs: own-service actions are checked on the resource and on the template resources it refers to whose type the action takes; tagging actions on the resource only; actions without a resource type on "*"; an AWS-named resource the template cannot name (e.g. an RDS-managed secret) on a deterministic stand-in ARN.',
-  'kms actions of another service\'s handler are modelled as calls that service makes for the deployer (kms:ViaService = <service>.<region>.amazonaws.com, aws:ViaAWSService = true, kms:GrantIsForAWSResource = true for CreateGrant); the service chosen is the resource\'s own (RDS-managed secrets may go through secretsmanager instead).',
+  'kms actions of another service\'s handler are modelled as calls that service makes for the deployer (kms:ViaService = <service>.<region>.amazonaws.com, aws:ViaAWSService = true, kms:GrantIsForAWSResource = true for CreateGrant); the service chosen is the resource\'s own. Calls no schema lists are added where AWS documents them (MODELLED_CALLS in handler-permissions.ts): a DB instance with ManageMasterUserPassword and MasterUserSecret.KmsKeyId also needs kms:GenerateDataKey and kms:Decrypt on that key with kms:ViaService = secretsmanager.<region>.amazonaws.com (create and update handlers), since Secrets Manager encrypts the RDS-managed secret for the caller.',
+  'Tags: a request on a template resource that exists at that moment (update and delete handlers, resources it refers to, its own create handler after the creating call) carries aws:ResourceTag/<key> for the stack tags Deploy blueprint sets (tenant and namespace stacks: tessera:tenant-id, tessera:tier, tessera:blueprint-version; the baseline: tessera:blueprint-version, tessera:component) on taggable types, overlaid with the template\'s tags; the creating call and tagging calls carry aws:RequestTag/<key> and aws:TagKeys for actions that take them. CloudFormation\'s aws:cloudformation:* tags and tags AWS adds itself are not modelled, nor do tags reach resources outside the template.',
+  'Principals: tenant stacks are deployed by the blueprint execution role (identity policies from the account baseline template); the account baseline by the provisioning role with AdministratorAccess (the role Organizations creates in a vended account; the same is assumed for the workload account), under the SCPs of its account, together with Deploy blueprint\'s own calls on the baseline stack (cloudformation:CreateStack, UpdateStack, DeleteStack, UpdateTerminationProtection) and iam:PassRole of the execution role to CloudFormation (the tenant stacks\' RoleARN; the tenant stacks\' own CreateStack/UpdateStack/DeleteStack calls are not evaluated); namespace stacks by the platform\'s namespace deployer role in the platform account. Handler permissions are evaluated for the first tenant id; names of every tenant id (tier and namespace blueprints) are checked for collisions and schema constraints.',
   'iam:PassedToService is taken as the service principal the passed role trusts; iam:AWSServiceName from a table of service-linked roles per resource type.',
   'Handler actions for features the blueprint leaves off (S3 metadata tables, Firehose delivery, EKS Auto Mode instance profiles, cross-Region endpoints, seeding a cache from S3) are counted "not exercised", like kms actions of a resource that names no key; S3 API operation names in the schemas are evaluated as the IAM action that authorizes them (ACTION_ALIASES); other strings that are not IAM actions of the Service Authorization Reference (s3:REST.PUT.OBJECT, backup-storage:Mount, vpc-lattice:DescribeServiceNetworkVpcEndpointAssociation) are counted "not an action".',
   'A bucket policy is not in force while its bucket is created or deleted (CloudFormation creates and deletes it separately); a key policy is in force for every action on the key after CreateKey.',
   'SCPs: account mode = root [FullAWSAccess], tier OU [FullAWSAccess, guardrails], account [FullAWSAccess, quarantine]; VPC mode = root, an OU with [FullAWSAccess, guardrails] (the strict assumption), account [FullAWSAccess]; the platform account only root [FullAWSAccess]. Where the workload and platform accounts really sit is the platform team\'s choice.',
-  'Service roles are checked against SCPs only, with the AWS-managed policies\' actions from an embedded excerpt (lib/preflight/aws-managed-policies.ts; only AmazonEKSClusterPolicy was read in full in AWS\'s reference); the SCPs here deny by principal and region, so an excerpt changes counts, not verdicts.',
+  'Service roles are checked against SCPs only, with the AWS-managed policies\' actions from an embedded excerpt (lib/preflight/aws-managed-policies.ts; only AmazonEKSClusterPolicy was read in full in AWS\'s reference); the SCPs here deny by principal and region, so an excerpt changes counts, not verdicts. An action the simulator cannot evaluate (unknown to IAM, an invalid policy) is a failure ("not evaluable"); actions of a service IAM does not know are listed as "unknown services".',
   'Names CloudFormation generates are modelled as <stack>-<LogicalId>-<13 chars> cut to the name property\'s maxLength; ids and Fn::GetAZs (<region>a, b, c) are deterministic stand-ins. AWS\'s real truncation rules per type are not published in full.',
   'Quotas are AWS defaults; the applied values of a real account (Service Quotas), and the GPU vCPU quota of a new account (often 0), are not known offline. Quota codes are given only where an AWS source confirmed them.',
   'RDS engine versions per Region come from a small catalog read from AWS\'s release calendar (service-rules.ts), not from DescribeDBEngineVersions.',

@@ -29,16 +29,20 @@ export interface ScpOverrides {
   readonly quarantine?: PolicyDocument;
 }
 
-/** The SCP levels (root first, account last) in force for `context`. */
-export function scpsInForce(config: PlatformConfig, context: ScpContext, overrides: ScpOverrides = {}): SimulationOrgPolicies[] {
+/**
+ * The SCP levels (root first, account last) in force for `context`. `mutate` changes the documents
+ * built from the config (self-tests plant a defect in what the run really uses).
+ */
+export function scpsInForce(config: PlatformConfig, context: ScpContext, overrides: ScpOverrides = {}, mutate?: (name: 'guardrail' | 'quarantine', document: PolicyDocument) => PolicyDocument): SimulationOrgPolicies[] {
   const input = {
     allowedRegions: config.allowedRegions,
     provisioningRoleName: config.roles.provisioningRoleName,
     breakGlassRoleName: config.roles.breakGlassRoleName,
     blueprintExecutionRoleName: config.roles.blueprintExecutionRoleName,
   };
-  const guardrails = overrides.guardrail ?? guardrailPolicy(input);
-  const quarantine = overrides.quarantine ?? quarantinePolicy(input);
+  const change = mutate ?? ((_n: string, d: PolicyDocument) => d);
+  const guardrails = change('guardrail', structuredClone(overrides.guardrail ?? guardrailPolicy(input)));
+  const quarantine = change('quarantine', structuredClone(overrides.quarantine ?? quarantinePolicy(input)));
   const root: SimulationOrgPolicies = { orgIdentifier: config.organization.rootId, policies: [{ name: 'FullAWSAccess', policy: FULL_AWS_ACCESS }] };
   if (context === 'platform') return [root];
   const ou: SimulationOrgPolicies = { orgIdentifier: 'ou-tessera-tier', policies: [{ name: 'FullAWSAccess', policy: FULL_AWS_ACCESS }, { name: 'TesseraGuardrails', policy: guardrails }] };

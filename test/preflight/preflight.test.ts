@@ -1,13 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBlueprints, type LoadedBlueprints } from '../../lib/preflight/blueprints.js';
 import { countsLine } from '../../lib/preflight/format.js';
-import { runPreflight, type PreflightReport } from '../../lib/preflight/run.js';
+import { runPreflight, tierPasses, type PreflightReport } from '../../lib/preflight/run.js';
+import { instantiate } from '../../lib/preflight/instantiate.js';
+import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
+import { BLUEPRINT_VERSION_TAG, resourceTags, stackTagsFor } from '../../lib/preflight/tags.js';
+import { ACCOUNT_BASELINE_FILE_NAME, TENANT_ID_TAG, TIER_TAG } from '../../lib/tenant-naming.js';
+import { VERSION_TAG } from '../../lambdas/lifecycle/blueprints.js';
 import { configWith } from '../support/synth.js';
 
 // The CI gate of issue 9: every tier of the default config deploys as far as the offline
 // preflight can tell. One blueprint build and one preflight run for the whole file.
 let loaded: LoadedBlueprints;
 let report: PreflightReport;
+const schemas = new ProviderSchemas();
 
 beforeAll(async () => {
   loaded = loadBlueprints(configWith());
@@ -21,13 +27,28 @@ describe('deploy preflight of the default config', () => {
     for (const t of report.tiers) expect(t.blockers).toEqual([]);
   });
 
-  it('checks every tier and every namespace blueprint', () => {
+  it('checks every tier, every namespace blueprint and the account baseline\'s own deploy', () => {
     expect(report.tiers.map((t) => t.tierName).sort()).toEqual(Object.keys(loaded.config.tiers).sort());
     for (const t of report.tiers) {
       const tier = loaded.config.tiers[t.tierName];
-      expect(t.blueprints.length).toBe(tier.compute.mode === 'shared' ? 2 : 1);
+      expect(t.blueprints.map((b) => b.blueprint)).toEqual([
+        `${t.tierName}.template.json`, ...(tier.compute.mode === 'shared' ? [`${t.tierName}-namespace.template.json`] : []), ACCOUNT_BASELINE_FILE_NAME,
+      ]);
       for (const b of t.blueprints) expect(b.counts.evaluated).toBeGreaterThan(0);
+      expect(t.blueprints.at(-1)!.deployer).toBe(`arn:aws:iam::333333333333:role/${loaded.config.roles.provisioningRoleName}`);
     }
+  });
+
+  it('puts the stack tags Deploy blueprint sets on the requests (the tag keys agree with the lifecycle)', () => {
+    expect(BLUEPRINT_VERSION_TAG).toBe(VERSION_TAG);
+    expect(Object.keys(stackTagsFor('tenant', { tenantId: 'acme', tierName: 'starter', version: '1.0.0' }))).toEqual([TENANT_ID_TAG, TIER_TAG, VERSION_TAG]);
+    // The tenant key carries the stack's tags and its own; a map-shaped tag property (the vault's) is read too.
+    const inst = instantiate(loaded.tiers[0].tenant, { tenantId: 'acme', vpcCidr: '10.0.0.0/22', account: '333333333333', region: loaded.config.homeRegion });
+    const stackTags = stackTagsFor('tenant', { tenantId: 'acme', tierName: loaded.tiers[0].tierName, version: loaded.blueprintVersion });
+    const of = (type: string) => resourceTags(Object.values(inst.resources).find((r) => r.type === type)!, schemas, stackTags);
+    expect(of('AWS::KMS::Key')).toMatchObject({ [TENANT_ID_TAG]: 'acme', [TIER_TAG]: loaded.tiers[0].tierName, [VERSION_TAG]: loaded.blueprintVersion });
+    expect(of('AWS::Backup::BackupVault')).toMatchObject({ [TENANT_ID_TAG]: 'acme' });
+    expect(of('AWS::EC2::SubnetRouteTableAssociation')).toEqual({}); // not taggable
   });
 
   it('denies no handler permission of any blueprint', () => {
@@ -45,11 +66,15 @@ describe('deploy preflight of the default config', () => {
   it('passes every service rule', () => {
     const failed = report.tiers.flatMap((t) => t.rules.filter((r) => r.violations.length).map((r) => `${t.tierName} ${r.rule.id}: ${r.violations.join('; ')}`));
     expect(failed).toEqual([]);
+    // The dedicated tier exercises every rule.
+    expect(report.tiers.find((t) => t.isolation === 'account')?.rules.every((r) => r.applicable)).toBe(true);
   });
 
-  it('admits every deploy-time service role through the SCPs in force', () => {
+  it('admits every deploy-time service role through the SCPs in force, and evaluates every action', () => {
     for (const t of report.tiers) {
       expect(t.serviceRoles.denials, t.tierName).toEqual([]);
+      expect(t.serviceRoles.errors, t.tierName).toEqual([]);
+      expect(t.serviceRoles.unknownServices, t.tierName).toEqual([]);
       expect(t.serviceRoles.roles).toBeGreaterThan(0);
     }
   });
@@ -57,8 +82,12 @@ describe('deploy preflight of the default config', () => {
   it('retains data stores with RetainExceptOnCreate or Snapshot, never plain Retain (decision 5)', () => {
     for (const t of report.tiers) {
       expect(t.retained.length).toBeGreaterThan(0);
-      expect(t.retained.filter((r) => r.deletionPolicy === 'Retain').map((r) => r.logicalId), t.tierName).toEqual([]);
+      expect(t.plainRetain.map((r) => r.logicalId), t.tierName).toEqual([]);
     }
+  });
+
+  it('gives the CLI\'s verdict (tierPasses) PASS for every tier', () => {
+    for (const t of report.tiers) expect(tierPasses(t), t.tierName).toBe(true);
   });
 
   it('prints a quota table per tier and names what binds the shared workload account', () => {
