@@ -1,4 +1,6 @@
-import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
+} from '@aws-sdk/client-cloudformation';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { describe, expect, it } from 'vitest';
 import { clientWith } from '../../lambdas/shared/aws-clients.js';
@@ -19,6 +21,22 @@ const database = (id: string, protect: boolean) => JSON.stringify({
       Properties: { DBInstanceIdentifier: id, Engine: 'postgres', EngineVersion: '17', DBInstanceClass: 'db.t4g.medium', AllocatedStorage: '20', MasterUsername: 'u', ManageMasterUserPassword: true, DeletionProtection: protect },
     },
   },
+});
+/** A database whose DeletionProtection a parameter decides, as the tenant blueprints' `DatabaseDeletionProtection` does. */
+const parameterDriven = (id: string, keyDescription = 'first') => JSON.stringify({
+  Parameters: { Protect: { Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] }, Note: { Type: 'String', Default: 'n' } },
+  Conditions: { ProtectDatabase: { 'Fn::Equals': [{ Ref: 'Protect' }, 'true'] } },
+  Resources: {
+    Key: { Type: 'AWS::KMS::Key', Properties: { Description: keyDescription, KeyPolicy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) } },
+    Db: {
+      Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot',
+      Properties: {
+        DBInstanceIdentifier: id, Engine: 'postgres', EngineVersion: '17', DBInstanceClass: 'db.t4g.medium', AllocatedStorage: '20', MasterUsername: 'u', ManageMasterUserPassword: true,
+        DeletionProtection: { 'Fn::If': ['ProtectDatabase', true, false] },
+      },
+    },
+  },
+  Outputs: { KeyArn: { Value: { 'Fn::GetAtt': ['Key', 'Arn'] } }, Note: { Value: { Ref: 'Note' } } },
 });
 const role = (name: string, service: string) => JSON.stringify({
   Resources: { Role: { Type: 'AWS::IAM::Role', Properties: { RoleName: name, AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] } } } },
@@ -71,5 +89,54 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     await cfn.send(new CreateStackCommand({ StackName: 'unchanged', TemplateBody: database('tessera-unchanged-db', false) }));
     // WHEN / THEN
     await expect(cfn.send(new UpdateStackCommand({ StackName: 'unchanged', TemplateBody: database('tessera-unchanged-db', false) }))).rejects.toThrow('No updates are to be performed.');
+  });
+
+  it('protects a database as the create\'s and each update\'s parameters decide (Fn::If on a condition); UsePreviousTemplate, UsePreviousValue and the stack\'s role kept as AWS does', async () => {
+    // GIVEN a role CloudFormation may assume, and a stack created with the database unprotected
+    const cfn = await cfnIn();
+    const rds = new RDSClient({ credentials: await local.fixture.as(config.workloadAccountId) });
+    await cfn.send(new CreateStackCommand({ StackName: 'deployer', TemplateBody: role('param-deployer', 'cloudformation.amazonaws.com'), Capabilities: ['CAPABILITY_NAMED_IAM'] }));
+    const roleArn = `arn:aws:iam::${config.workloadAccountId}:role/param-deployer`;
+    await cfn.send(new CreateStackCommand({
+      StackName: 'param-db', TemplateBody: parameterDriven('tessera-param-db'), RoleARN: roleArn,
+      Parameters: [{ ParameterKey: 'Protect', ParameterValue: 'false' }, { ParameterKey: 'Note', ParameterValue: 'first' }],
+    }));
+    const isProtected = async () => (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'tessera-param-db' }))).DBInstances![0].DeletionProtection;
+    expect(await isProtected()).toBe(false);
+    // WHEN the parameter alone changes, with the previous template and values, and no RoleARN
+    await cfn.send(new UpdateStackCommand({
+      StackName: 'param-db', UsePreviousTemplate: true,
+      Parameters: [{ ParameterKey: 'Protect', ParameterValue: 'true' }, { ParameterKey: 'Note', UsePreviousValue: true }],
+    }));
+    // THEN the database is protected, the other value and the role are kept
+    expect(await isProtected()).toBe(true);
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'param-db' }))).Stacks![0];
+    expect(stack).toMatchObject({ StackStatus: 'UPDATE_COMPLETE', RoleARN: roleArn });
+    expect(Object.fromEntries(stack.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))).toMatchObject({ Protect: 'true', Note: 'first' });
+    // and the same again changes nothing
+    await expect(cfn.send(new UpdateStackCommand({
+      StackName: 'param-db', UsePreviousTemplate: true, Parameters: [{ ParameterKey: 'Protect', UsePreviousValue: true }, { ParameterKey: 'Note', UsePreviousValue: true }],
+    }))).rejects.toThrow('No updates are to be performed.');
+    // WHEN a resource moto's CloudFormation cannot update changes (the key's description): AWS updates it in place, moto would drop it
+    await cfn.send(new UpdateStackCommand({ StackName: 'param-db', TemplateBody: parameterDriven('tessera-param-db', 'second'), Parameters: [{ ParameterKey: 'Protect', ParameterValue: 'false' }, { ParameterKey: 'Note', UsePreviousValue: true }] }));
+    // THEN the stack still resolves the key, and the database follows the parameter back
+    const after = (await cfn.send(new DescribeStacksCommand({ StackName: 'param-db' }))).Stacks![0];
+    expect(after.Outputs?.find((o) => o.OutputKey === 'KeyArn')?.OutputValue).toBe(stack.Outputs?.find((o) => o.OutputKey === 'KeyArn')?.OutputValue);
+    expect(after.Outputs?.find((o) => o.OutputKey === 'Note')?.OutputValue).toBe('first');
+    expect(await isProtected()).toBe(false);
+  });
+
+  it('keeps termination protection (moto has none): DeleteStack of a protected stack fails until it is lifted', async () => {
+    // GIVEN a stack created with termination protection
+    const cfn = await cfnIn();
+    const body = JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' } } });
+    await cfn.send(new CreateStackCommand({ StackName: 'guarded', TemplateBody: body, EnableTerminationProtection: true }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'guarded' }))).Stacks![0].EnableTerminationProtection).toBe(true);
+    // WHEN / THEN
+    await expect(cfn.send(new DeleteStackCommand({ StackName: 'guarded' }))).rejects.toThrow('Stack [guarded] cannot be deleted while TerminationProtection is enabled');
+    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: 'guarded', EnableTerminationProtection: false }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'guarded' }))).Stacks![0].EnableTerminationProtection).toBe(false);
+    await cfn.send(new DeleteStackCommand({ StackName: 'guarded' }));
+    await expect(cfn.send(new DescribeStacksCommand({ StackName: 'guarded' }))).rejects.toThrow(/does not exist/);
   });
 });

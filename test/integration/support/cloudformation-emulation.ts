@@ -1,6 +1,6 @@
 import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand,
-  ListStackResourcesCommand, UpdateStackCommand, type CreateStackCommandInput, type Parameter, type StackResourceSummary, type UpdateStackCommandInput,
+  ListStackResourcesCommand, UpdateStackCommand, type CreateStackCommandInput, type Parameter, type StackEvent, type StackResourceSummary, type UpdateStackCommandInput,
 } from '@aws-sdk/client-cloudformation';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -15,6 +15,7 @@ import { createNamedResource, deleteNamedResource, namedResourceExists, namedRes
 import { deleteResource, snapshotDatabase, type DeployedResource } from './resource-deleters.js';
 import { rollbackPlan, type RollbackPlan } from './rollback-plan.js';
 import { StackOverlay, summary, type EmulatedStack } from './stack-overlay.js';
+import { databaseProtected, parameterValues as withDefaults } from './template-conditions.js';
 
 /**
  * CloudFormation as AWS behaves, on top of moto's CloudFormation, for the Lambdas' real clients
@@ -23,14 +24,37 @@ import { StackOverlay, summary, type EmulatedStack } from './stack-overlay.js';
  *
  * - CreateStack/UpdateStack: the template is read from its TemplateURL and handed to moto with
  *   `Fn::Cidr` evaluated and RetainExceptOnCreate spelled as moto's Retain (moto-template.ts).
- *   An update that changes nothing fails with "No updates are to be performed." (moto performs it).
+ *   An update that changes nothing (template and parameter values as last applied) fails with
+ *   "No updates are to be performed." (moto performs it).
+ * - UpdateStack as AWS reads it: `UsePreviousTemplate` (the template last applied, as published),
+ *   `UsePreviousValue` (the value last applied), a parameter left out takes its default, and a
+ *   RoleARN left out keeps the stack's role (moto's update would clear it).
+ * - In-place updates moto cannot make: a resource whose template entry changed and whose moto
+ *   model has no update (moto-cloudformation.ts `updates`) would be dropped from moto's stack
+ *   (and every later `Fn::GetAtt` of it fail); moto keeps its previous entry instead, as AWS keeps
+ *   the resource, and the properties the tests read are applied by API (the database's
+ *   DeletionProtection; nothing else: tags, instance class, log retention stay as created).
+ *   A bucket with a generated name is updated with that name given: moto's bucket update reads
+ *   the `BucketName` property to tag it (KeyError otherwise).
+ * - GetTemplate answers the template as published (AWS's `Original` stage: RetainExceptOnCreate
+ *   as written, not moto's Retain), also for a deleted stack by its id; DescribeStackEvents of a
+ *   deleted emulated stack by its id answers its events with the deletion's.
+ * - Termination protection: moto has no UpdateTerminationProtection and deletes a protected stack.
+ *   Here it is kept per stack (CreateStack `EnableTerminationProtection`, UpdateTerminationProtection,
+ *   DescribeStacks), and DeleteStack of a protected stack fails with AWS's ValidationError.
  * - RoleARN: moto records it and never uses it. AWS assumes it; a role that does not exist in the
  *   stack's account or does not trust cloudformation.amazonaws.com fails the call with
  *   ValidationError "Role <arn> is invalid or cannot be assumed". Checked here.
  * - AWS::RDS::DBInstance DeletionProtection: moto's handler drops it (the instance is created
- *   unprotected); it is set on the instance after the create.
+ *   unprotected); after a create or an update it is set on the instance as the template resolves
+ *   it for the operation's parameters (a literal, or `Fn::If` on a condition of them, as the
+ *   blueprints' `DatabaseDeletionProtection` parameter drives it: template-conditions.ts).
  * - A create that fails rolls back (rollback-plan.ts): the stack ends ROLLBACK_COMPLETE (or
  *   ROLLBACK_FAILED) with its events, retained resources stay outside it, the rest is deleted.
+ *   ROLLBACK_FAILED (a protected database refuses its deletion): what the database does not hold
+ *   is deleted as on a complete rollback (those moto would retain by API at once; the others stay
+ *   in moto's stack until it is deleted, which no re-run can tell apart), what it holds stays in
+ *   the stack, and a later DeleteStack deletes or retains those as their policies say.
  *   A failure is injected (`failCreate`), or is moto's own refusal of a name that exists, which
  *   moto returns as an HTTP error of CreateStack, its stack left in CREATE_IN_PROGRESS. Then the
  *   existing resource is stepped aside while moto completes the stack (ListStackResources makes
@@ -43,9 +67,8 @@ import { StackOverlay, summary, type EmulatedStack } from './stack-overlay.js';
  *   their final snapshot. ListStackResources of a deleted or rolled-back stack (by stack id, as
  *   AWS keeps them) reports each resource's final status: DELETE_SKIPPED for what was retained.
  *
- * Simplifications: a failed rollback or delete leaves every resource in moto (AWS would have
- * deleted those the failed one does not hold); an update that fails is moto's error, with no
- * UPDATE_ROLLBACK.
+ * Simplifications: a failed delete leaves every resource in moto (AWS would have deleted those
+ * the failed one does not hold); an update that fails is moto's error, with no UPDATE_ROLLBACK.
  */
 
 export interface RollbackRecord {
@@ -58,6 +81,8 @@ export interface RollbackRecord {
   readonly status: 'ROLLBACK_COMPLETE' | 'ROLLBACK_FAILED';
   /** Snapshots taken (Snapshot policy). */
   readonly snapshots: string[];
+  /** What moto had created of the stack when the rollback started, with physical ids. */
+  readonly resources: readonly DeployedResource[];
 }
 
 export interface CloudFormationEmulation {
@@ -98,7 +123,13 @@ function motoMessage(e: unknown): string {
 }
 
 const parameterValues = (parameters: Parameter[] | undefined) => Object.fromEntries((parameters ?? []).map((p) => [p.ParameterKey!, p.ParameterValue ?? '']));
-const isProtectedInTemplate = (template: CfnTemplate, id: string) => [true, 'true'].includes(template.Resources[id]?.Properties?.DeletionProtection as never);
+const sameValues = (a: Record<string, string>, b: Record<string, string>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+
+/** What the last successful create or update of a stack applied: the template as published and every parameter value (defaults included). */
+interface Applied {
+  readonly template: CfnTemplate;
+  readonly parameters: Record<string, string>;
+}
 
 export function emulateCloudFormation(options: { readTemplate(url: string): Promise<CfnTemplate>; moto: MotoCloudFormation }): CloudFormationEmulation {
   const overlay = new StackOverlay();
@@ -107,6 +138,14 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
   const accounts = new Map<string, string>();
   /** Resources of the stacks deleted through the emulation, by stack id, as ListStackResources reports them (moto keeps no final status). */
   const deletedStacks = new Map<string, StackResourceSummary[]>();
+  /** By stack id. */
+  const applied = new Map<string, Applied>();
+  /** Termination protection by stack id. */
+  const termination = new Map<string, boolean>();
+  /** The template each stack was last created or updated with, as published, by stack id (kept after deletion, as AWS keeps it 90 days). */
+  const published = new Map<string, CfnTemplate>();
+  /** Events of deleted emulated stacks, by stack id, newest first. */
+  const deletedEvents = new Map<string, StackEvent[]>();
   const region = () => process.env.AWS_REGION ?? 'us-east-1';
 
   async function caller(credentials: AwsCredentialIdentity): Promise<Caller> {
@@ -148,8 +187,18 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     return (typeof body === 'string' ? JSON.parse(body) : body) as CfnTemplate;
   }
 
-  async function protect(dbIdentifier: string, c: Caller): Promise<void> {
-    await c.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: dbIdentifier, DeletionProtection: true, ApplyImmediately: true }));
+  async function protect(dbIdentifier: string, c: Caller, on = true): Promise<void> {
+    await c.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: dbIdentifier, DeletionProtection: on, ApplyImmediately: true }));
+  }
+
+  /** Each database of the stack protected as the template resolves DeletionProtection for `values` (moto's handler drops it). */
+  async function syncDatabaseProtection(stackName: string, template: CfnTemplate, values: Record<string, string>, c: Caller): Promise<void> {
+    for (const r of await listResources(stackName, c)) {
+      if (r.type !== 'AWS::RDS::DBInstance') continue;
+      const wanted = databaseProtected(template, r.logicalId, values);
+      const now = (await c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: r.physicalId }))).DBInstances?.[0]?.DeletionProtection === true;
+      if (now !== wanted) await protect(r.physicalId, c, wanted);
+    }
   }
 
   /** moto's DeleteStack of `stackName`, after deleting what moto would leave among `deployed` (all but what moto retains). */
@@ -180,10 +229,13 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       refusal = motoMessage(e);
     }
     const stackId = (await c.cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0].StackId!;
+    termination.set(stackId, input.EnableTerminationProtection === true);
+    published.set(stackId, template);
     const injected = failures.get(name);
     failures.delete(name);
     if (!refusal && !injected) {
-      for (const r of await listResources(name, c)) if (r.type === 'AWS::RDS::DBInstance' && isProtectedInTemplate(template, r.logicalId)) await protect(r.physicalId, c);
+      await syncDatabaseProtection(name, template, values, c);
+      applied.set(stackId, { template, parameters: withDefaults(template, parameters) });
       return { StackId: stackId };
     }
 
@@ -204,7 +256,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     StackOverlay.event(stack, { status: 'ROLLBACK_IN_PROGRESS', reason: `The following resource(s) failed to create: [${failed.map((f) => f.logicalId).join(', ')}]. Rollback requested by user.` });
 
     const retainExceptOnCreate = input.RetainExceptOnCreate === true;
-    const plan = rollbackPlan({ template, retainExceptOnCreate, failed: new Set(failed.map((f) => f.logicalId)), createdInMoto: deployed.map((r) => r.logicalId) });
+    const plan = rollbackPlan({ template, retainExceptOnCreate, failed: new Set(failed.map((f) => f.logicalId)), createdInMoto: deployed.map((r) => r.logicalId), parameters: values });
     for (const id of plan.survive) StackOverlay.event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_SKIPPED' });
     const snapshots: string[] = [];
     for (const id of plan.snapshot) if (typeOf(id) === 'AWS::RDS::DBInstance') snapshots.push(await snapshotDatabase(name, byId.get(id)!, c.credentials));
@@ -213,6 +265,13 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       for (const db of refused) {
         await protect(db.physicalId, c);
         StackOverlay.event(stack, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
+      }
+      // The rest of the rollback went ahead: what moto would retain of what the refused resources do
+      // not hold is deleted now (a re-run needs its names); moto deletes the others with the stack.
+      const reached = [...plan.deleted, ...plan.snapshot].filter((id) => !plan.held.includes(id));
+      for (const id of reached) {
+        if (RETAINED_BY_MOTO.includes(template.Resources[id]?.DeletionPolicy ?? '')) await deleteResource(name, byId.get(id)!, c.credentials);
+        if (plan.created.includes(id)) StackOverlay.event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_COMPLETE' });
       }
       stack.status = 'ROLLBACK_FAILED';
       stack.reason = `The following resource(s) failed to delete: [${refused.map((r) => r.logicalId).join(', ')}]. `;
@@ -228,12 +287,13 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     }
     // What existed before this operation exists after it.
     if (refusal) for (const r of existing) if (!(await namedResourceExists(r, c.credentials))) await createNamedResource(r, c.credentials);
-    const finalStatus = (id: string) => (plan.survive.includes(id) ? 'DELETE_SKIPPED' : plan.refused.includes(id) ? 'DELETE_FAILED' : 'DELETE_COMPLETE');
+    // A ROLLBACK_FAILED stack still holds the refused resources and what they depend on.
+    const finalStatus = (id: string) => (plan.survive.includes(id) ? 'DELETE_SKIPPED' : plan.refused.includes(id) ? 'DELETE_FAILED' : plan.held.includes(id) ? 'CREATE_COMPLETE' : 'DELETE_COMPLETE');
     stack.summaries = deployed.map((r) => summary(r, finalStatus(r.logicalId)));
     StackOverlay.event(stack, { status: stack.status, reason: stack.reason });
     overlay.set(c.account, stack);
     rollbacks.push({
-      stackName: name, account: c.account, retainExceptOnCreate, plan, snapshots, status: stack.status as RollbackRecord['status'],
+      stackName: name, account: c.account, retainExceptOnCreate, plan, snapshots, resources: deployed, status: stack.status as RollbackRecord['status'],
       failure: { logicalId: failed[0].logicalId, reason: failed[0].reason, injected: !!injected },
     });
     return { StackId: stackId };
@@ -242,29 +302,78 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
   async function update(input: UpdateStackCommandInput, c: Caller): Promise<{ StackId: string }> {
     const emulated = overlay.get(c.account, input.StackName!);
     if (emulated) throw awsError('ValidationError', `Stack:${emulated.stackId} is in ${emulated.status} state and can not be updated.`);
-    const template = await templateOf(input);
-    if (input.RoleARN) await checkRole(input.RoleARN, c);
-    const body = templateForMoto(template, parameterValues(input.Parameters));
-    const current = await storedTemplate(input.StackName!, c);
     const stack = (await c.cfn.send(new DescribeStacksCommand({ StackName: input.StackName }))).Stacks![0];
+    const current = await storedTemplate(input.StackName!, c);
+    const previous = applied.get(stack.StackId!);
+    if (input.UsePreviousTemplate && (input.TemplateBody || input.TemplateURL)) throw awsError('ValidationError', 'You cannot specify both usePreviousTemplate and Template Body/Template URL');
+    const template = input.UsePreviousTemplate ? (previous?.template ?? current) : await templateOf(input);
+    if (input.RoleARN) await checkRole(input.RoleARN, c);
+    // AWS: UsePreviousValue takes the value last applied; a parameter left out takes its default.
+    const before = previous?.parameters ?? parameterValues(stack.Parameters);
+    const given: Record<string, string> = {};
+    for (const p of input.Parameters ?? []) {
+      if (!p.UsePreviousValue) given[p.ParameterKey!] = p.ParameterValue ?? '';
+      else if (before[p.ParameterKey!] !== undefined) given[p.ParameterKey!] = before[p.ParameterKey!];
+      else throw awsError('ValidationError', `Invalid input for parameter key ${p.ParameterKey}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`);
+    }
+    const values = withDefaults(template, given);
+    const body = templateForMoto(template, given);
     const same = <T>(a: T[] | undefined, b: T[] | undefined, key: (x: T) => string) => JSON.stringify((a ?? []).map(key).sort()) === JSON.stringify((b ?? []).map(key).sort());
-    if (JSON.stringify(current) === JSON.stringify(body)
-      && same(input.Parameters, stack.Parameters, (p) => `${p.ParameterKey}=${p.ParameterValue}`)
-      && (input.Tags === undefined || same(input.Tags, stack.Tags, (t) => `${t.Key}=${t.Value}`))) {
+    const unchanged = previous
+      ? JSON.stringify(previous.template) === JSON.stringify(template) && sameValues(previous.parameters, values)
+      : JSON.stringify(current) === JSON.stringify(body) && same(input.Parameters, stack.Parameters, (p) => `${p.ParameterKey}=${p.ParameterValue}`);
+    if (unchanged && (input.Tags === undefined || same(input.Tags, stack.Tags, (t) => `${t.Key}=${t.Value}`))) {
       throw awsError('ValidationError', 'No updates are to be performed.');
     }
-    const removed = (await listResources(input.StackName!, c)).filter((r) => !template.Resources[r.logicalId] && !RETAINED_BY_MOTO.includes(current.Resources[r.logicalId]?.DeletionPolicy ?? ''));
+    // Resources moto cannot update keep their entry (moto would drop them): AWS updates them in place.
+    const deployed = new Map((await listResources(input.StackName!, c)).map((r) => [r.logicalId, r]));
+    for (const [id, resource] of Object.entries(body.Resources)) {
+      const was = current.Resources[id];
+      if (!was || was.Type !== resource.Type || JSON.stringify(was) === JSON.stringify(resource)) continue;
+      if (!options.moto.updates(resource.Type)) body.Resources[id] = was;
+      // moto's bucket update tags the bucket by the BucketName property, which a generated name lacks (KeyError: 'BucketName').
+      else if (resource.Type === 'AWS::S3::Bucket' && resource.Properties?.BucketName === undefined && deployed.get(id)?.physicalId) {
+        body.Resources[id] = { ...resource, Properties: { ...resource.Properties, BucketName: deployed.get(id)!.physicalId } };
+      }
+    }
+    // moto also "updates" a resource whose entry is unchanged but refers to a changed parameter: the same loss.
+    const changed = Object.keys(values).filter((k) => before[k] !== values[k]);
+    const dropped = Object.entries(body.Resources).filter(([id, r]) => current.Resources[id] && !options.moto.updates(r.Type) && changed.some((k) => JSON.stringify(r).includes(`{"Ref":"${k}"}`)));
+    if (dropped.length) throw new Error(`moto would drop ${dropped.map(([id, r]) => `${id} (${r.Type})`).join(', ')} on this update (a changed parameter it refers to, and no moto update for its type); the emulation cannot update it in place`);
+    const removed = [...deployed.values()].filter((r) => !template.Resources[r.logicalId] && !RETAINED_BY_MOTO.includes(current.Resources[r.logicalId]?.DeletionPolicy ?? ''));
     await deleteWhatMotoLeaves(removed, c.credentials, options.moto);
-    const out = await c.cfn.send(new UpdateStackCommand({ ...input, TemplateURL: undefined, TemplateBody: JSON.stringify(body) }));
+    const out = await c.cfn.send(new UpdateStackCommand({
+      ...input, UsePreviousTemplate: undefined, TemplateURL: undefined, TemplateBody: JSON.stringify(body),
+      Parameters: Object.entries(given).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+      RoleARN: input.RoleARN ?? stack.RoleARN,
+    }));
+    await syncDatabaseProtection(input.StackName!, template, values, c);
+    applied.set(stack.StackId!, { template, parameters: values });
+    published.set(stack.StackId!, template);
     return { StackId: out.StackId! };
+  }
+
+  /** The stack id of `nameOrId` in the caller's account; undefined when there is no such stack. */
+  async function stackIdOf(nameOrId: string, c: Caller): Promise<string | undefined> {
+    const emulated = overlay.get(c.account, nameOrId);
+    if (emulated) return emulated.stackId;
+    try {
+      return (await c.cfn.send(new DescribeStacksCommand({ StackName: nameOrId }))).Stacks?.[0]?.StackId;
+    } catch (e) {
+      if ((e as Error).name === 'ValidationError' && /does not exist/.test((e as Error).message)) return undefined;
+      throw e;
+    }
   }
 
   async function remove(input: { StackName?: string; RoleARN?: string }, c: Caller): Promise<Record<string, never>> {
     if (input.RoleARN) await checkRole(input.RoleARN, c);
     const emulated = overlay.get(c.account, input.StackName!);
     const stackName = emulated?.stackName ?? input.StackName!;
+    const id = await stackIdOf(stackName, c);
+    if (id && termination.get(id)) throw awsError('ValidationError', `Stack [${stackName}] cannot be deleted while TerminationProtection is enabled`);
     if (emulated?.status === 'ROLLBACK_COMPLETE') {
       deletedStacks.set(emulated.stackId, emulated.summaries ?? []);
+      deletedEvents.set(emulated.stackId, deletionEvents(emulated, []));
       overlay.delete(c.account, stackName);
       return {};
     }
@@ -296,9 +405,23 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     }
     const stackId = emulated?.stackId ?? (await c.cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0].StackId!;
     await deleteInMoto(stackName, stored, deployed, c);
-    deletedStacks.set(stackId, deployed.map((r) => summary(r, RETAINED_BY_MOTO.includes(stored.Resources[r.logicalId]?.DeletionPolicy ?? '') ? 'DELETE_SKIPPED' : 'DELETE_COMPLETE')));
+    // Deleted earlier by the rollback of a ROLLBACK_FAILED stack stays deleted; the rest as their policy says.
+    const earlier = new Map((emulated?.summaries ?? []).map((r) => [r.LogicalResourceId, r.ResourceStatus]));
+    const finalStatus = (r: DeployedResource) => earlier.get(r.logicalId) === 'DELETE_COMPLETE' || !RETAINED_BY_MOTO.includes(stored.Resources[r.logicalId]?.DeletionPolicy ?? '') ? 'DELETE_COMPLETE' : 'DELETE_SKIPPED';
+    deletedStacks.set(stackId, deployed.map((r) => summary(r, finalStatus(r))));
+    if (emulated) deletedEvents.set(stackId, deletionEvents(emulated, deletedStacks.get(stackId)!));
     overlay.delete(c.account, stackName);
+    applied.delete(stackId);
     return {};
+  }
+
+  /** An emulated stack's events once deleted: its own, then the deletion's (what it skipped, then DELETE_COMPLETE), newest first. */
+  function deletionEvents(stack: EmulatedStack, final: readonly StackResourceSummary[]): StackEvent[] {
+    const copy = { stackId: stack.stackId, stackName: stack.stackName, events: [...stack.events] };
+    StackOverlay.event(copy, { status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
+    for (const r of final) if (r.ResourceStatus === 'DELETE_SKIPPED') StackOverlay.event(copy, { logicalId: r.LogicalResourceId, type: r.ResourceType, physicalId: r.PhysicalResourceId, status: 'DELETE_SKIPPED' });
+    StackOverlay.event(copy, { status: 'DELETE_COMPLETE' });
+    return copy.events;
   }
 
   type Output = { output: Record<string, unknown> };
@@ -308,7 +431,17 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     DeleteStackCommand: async (input, c) => ({ output: { ...(await remove(input, c)), $metadata: {} } }),
     DescribeStacksCommand: async (input, c, next) => {
       const emulated = input.StackName ? overlay.get(c.account, input.StackName) : undefined;
-      return emulated ? { output: { Stacks: [StackOverlay.describe(emulated)], $metadata: {} } } : next();
+      const out = emulated ? { output: { Stacks: [StackOverlay.describe(emulated)], $metadata: {} } } : await next();
+      for (const s of (out.output.Stacks ?? []) as Array<{ StackId?: string; EnableTerminationProtection?: boolean }>) {
+        if (s.StackId && termination.has(s.StackId)) s.EnableTerminationProtection = termination.get(s.StackId);
+      }
+      return out;
+    },
+    UpdateTerminationProtectionCommand: async (input, c) => {
+      const id = await stackIdOf(input.StackName, c);
+      if (!id) throw awsError('ValidationError', `Stack [${input.StackName}] does not exist`);
+      termination.set(id, input.EnableTerminationProtection === true);
+      return { output: { StackId: id, $metadata: {} } };
     },
     ListStackResourcesCommand: async (input, c, next) => {
       const deleted = deletedStacks.get(input.StackName);
@@ -316,7 +449,14 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       const summaries = deleted ?? emulated?.summaries;
       return summaries ? { output: { StackResourceSummaries: summaries, $metadata: {} } } : next();
     },
+    GetTemplateCommand: async (input, c, next) => {
+      const id = published.has(input.StackName) ? input.StackName : await stackIdOf(input.StackName, c).catch(() => undefined);
+      const template = id ? published.get(id) : undefined;
+      return template ? { output: { TemplateBody: JSON.stringify(template), StagesAvailable: ['Original', 'Processed'], $metadata: {} } } : next();
+    },
     DescribeStackEventsCommand: async (input, c, next) => {
+      const gone = deletedEvents.get(input.StackName);
+      if (gone) return { output: { StackEvents: gone, $metadata: {} } };
       const emulated = input.StackName ? overlay.get(c.account, input.StackName) : undefined;
       if (!emulated) return next();
       const moto = emulated.status === 'ROLLBACK_COMPLETE' ? [] : ((await c.cfn.send(new DescribeStackEventsCommand({ StackName: emulated.stackName })).catch(() => undefined))?.StackEvents ?? []);

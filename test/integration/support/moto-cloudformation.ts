@@ -28,6 +28,13 @@ export interface MotoCloudFormation {
    * skips the deletion silently and the resource stays.
    */
   deletes(type: string): boolean;
+  /**
+   * Whether moto's UpdateStack updates a resource of `type` whose template entry changed: its
+   * model has an `update_from_cloudformation_json`. For any other type moto's update replaces the
+   * resource by nothing (`ResourceMap.update` stores the None that `parse_and_update_resource`
+   * returns), and every later `Fn::GetAtt` of it fails ("references undefined resource").
+   */
+  updates(type: string): boolean;
   /** Whether moto answers `Fn::GetAtt` of `attribute` on a resource of `type` (a type it creates). */
   hasAttribute(type: string, attribute: string): boolean;
 }
@@ -38,12 +45,15 @@ import moto
 from moto.cloudformation.parsing import get_model_map, NULL_MODELS
 pairs = json.loads(sys.stdin.read())
 models = get_model_map()
+def updates(model):
+    return not getattr(model.update_from_cloudformation_json, "__isabstractmethod__", False)
 def deletes(model):
     return callable(getattr(model, "delete", None)) or not getattr(model.delete_from_cloudformation_json, "__isabstractmethod__", False)
 print(json.dumps({
   "version": moto.__version__,
   "types": sorted(t for t in models if "::" in t and t not in NULL_MODELS),
   "deletable": sorted(t for t, m in models.items() if "::" in t and deletes(m)),
+  "updatable": sorted(t for t, m in models.items() if "::" in t and updates(m)),
   "attributes": [bool(models[t].has_cfn_attr(a)) if t in models else False for t, a in pairs],
 }))
 `;
@@ -62,16 +72,18 @@ export function motoCloudFormation(attributePairs: ReadonlyArray<readonly [strin
   if (hit) return hit;
   const python = `${dirname(motoBinary())}/python`;
   const out = JSON.parse(execFileSync(python, ['-c', QUERY], { input: key, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] })) as {
-    version: string; types: string[]; deletable: string[]; attributes: boolean[];
+    version: string; types: string[]; deletable: string[]; updatable: string[]; attributes: boolean[];
   };
   const types = new Set(out.types);
   const deletable = new Set(out.deletable);
+  const updatable = new Set(out.updatable);
   const attributes = new Map(pairs.map((p, i) => [`${p[0]}.${p[1]}`, out.attributes[i]]));
   const answer: MotoCloudFormation = {
     version: out.version,
     types,
     creates: (type) => !type.startsWith('Custom::') && types.has(type),
     deletes: (type) => deletable.has(type),
+    updates: (type) => updatable.has(type),
     hasAttribute: (type, attribute) => {
       const known = attributes.get(`${type}.${attribute}`);
       if (known === undefined) throw new Error(`moto was not asked about ${type}.${attribute}; pass it to motoCloudFormation()`);

@@ -15,7 +15,6 @@ import { ENV } from '../../../lambdas/shared/environment.js';
 import { SHARED_CLUSTER_PARAMETERS } from '../../../lib/shared-cluster-parameters.js';
 import { deriveCatalog, publishCatalog, readTemplateUrl, type PublishedBlueprint } from './blueprint-catalog.js';
 import { emulateCloudFormation, type CloudFormationEmulation } from './cloudformation-emulation.js';
-import { inject } from './faults.js';
 import { jsonCall } from './moto-api.js';
 
 export const BLUEPRINT_VERSION = '1.0.0';
@@ -30,7 +29,7 @@ export interface PlatformFixture {
   events(): Promise<Array<{ detailType: string; detail: Record<string, unknown> }>>;
   /** The real blueprints as published to the catalog (derived for moto), with their derivation reports. */
   readonly catalog: readonly PublishedBlueprint[];
-  /** CloudFormation's AWS behaviour over moto's (rollback, protections, RoleARN): cloudformation-emulation.ts. */
+  /** CloudFormation's AWS behaviour over moto's (rollback, protections, termination protection, RoleARN, in-place updates): cloudformation-emulation.ts. */
   readonly cloudFormation: CloudFormationEmulation;
 }
 
@@ -115,10 +114,6 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   }));
   await orgs.send(new CreatePolicyCommand({ Name: 'tessera-quarantine', Type: 'SERVICE_CONTROL_POLICY', Description: 'quarantine', Content: JSON.stringify(quarantinePolicy(config.roles)) }));
   for (const ou of ous) await orgs.send(new AttachPolicyCommand({ PolicyId: guardrails.Policy!.PolicySummary!.Id!, TargetId: ou }));
-
-  // moto has no UpdateTerminationProtection (and ignores termination protection): answer it here.
-  inject('moto-termination-protection', (next, context) => async (args) =>
-    context.commandName === 'UpdateTerminationProtectionCommand' ? { output: { StackId: args.input.StackName, $metadata: {} } } : next(args));
 
   const cloudFormation = emulateCloudFormation({ readTemplate: (url) => readTemplateUrl(s3, url), moto });
 

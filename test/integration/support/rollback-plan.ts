@@ -1,5 +1,6 @@
 import type { CfnTemplate } from './derive-moto-blueprint.js';
 import type { CfnResource } from './stand-ins.js';
+import { databaseProtected } from './template-conditions.js';
 
 /**
  * What CloudFormation does with each resource when a stack create fails and rolls back, decided
@@ -16,7 +17,8 @@ import type { CfnResource } from './stand-ins.js';
  * - `RetainExceptOnCreate` is deleted: the rollback of the create is the one operation it does not retain.
  * - `Snapshot` (the default of an AWS::RDS::DBInstance without DBClusterIdentifier) leaves a
  *   snapshot, then is deleted.
- * - An AWS::RDS::DBInstance with `DeletionProtection` cannot be deleted: the RDS resource
+ * - An AWS::RDS::DBInstance with `DeletionProtection` (as the create resolved it: a literal, or
+ *   `Fn::If` on a condition of the stack's parameters, template-conditions.ts) cannot be deleted: the RDS resource
  *   provider's delete handler calls DeleteDBInstance without lifting the protection
  *   (aws-cloudformation-resource-providers-rds, aws-rds-dbinstance DeleteHandler), and RDS refuses
  *   ("Cannot delete protected DB Instance, please disable deletion protection and try again."),
@@ -32,6 +34,12 @@ export interface RollbackPlan {
   readonly snapshot: string[];
   /** Deletion refused (DeletionProtection): the rollback fails. */
   readonly refused: string[];
+  /**
+   * What the refused resources depend on (transitively) among those the operation created:
+   * CloudFormation deletes in reverse dependency order, so it never reaches these; they stay in
+   * the ROLLBACK_FAILED stack with the refused ones. Everything else is deleted as its policy says.
+   */
+  readonly held: string[];
   /** Deleted (including what moto created but AWS never would have: the failed resources and their dependants). */
   readonly deleted: string[];
 }
@@ -83,13 +91,16 @@ function deletionPolicy(resource: CfnResource): string {
   return resource.Type === 'AWS::RDS::DBInstance' && resource.Properties?.DBClusterIdentifier === undefined ? 'Snapshot' : 'Delete';
 }
 
-const protectedDatabase = (r: CfnResource) => r.Type === 'AWS::RDS::DBInstance' && [true, 'true'].includes(r.Properties?.DeletionProtection as never);
-
-/** The rollback of a create of `template` in which `failed` failed, moto having created `createdInMoto`. */
-export function rollbackPlan(input: { template: CfnTemplate; failed: ReadonlySet<string>; createdInMoto: Iterable<string>; retainExceptOnCreate: boolean }): RollbackPlan {
+/**
+ * The rollback of a create of `template` in which `failed` failed, moto having created
+ * `createdInMoto`; `parameters` are the create's parameter values over the template's defaults.
+ */
+export function rollbackPlan(input: {
+  template: CfnTemplate; failed: ReadonlySet<string>; createdInMoto: Iterable<string>; retainExceptOnCreate: boolean; parameters: Record<string, string>;
+}): RollbackPlan {
   const { template } = input;
   const neverCreated = dependantsOf(template, input.failed);
-  const plan = { created: [] as string[], survive: [] as string[], snapshot: [] as string[], refused: [] as string[], deleted: [] as string[] };
+  const plan = { created: [] as string[], survive: [] as string[], snapshot: [] as string[], refused: [] as string[], held: [] as string[], deleted: [] as string[] };
   for (const id of input.createdInMoto) {
     const resource = template.Resources[id];
     if (neverCreated.has(id)) {
@@ -99,10 +110,26 @@ export function rollbackPlan(input: { template: CfnTemplate; failed: ReadonlySet
     plan.created.push(id);
     const policy = deletionPolicy(resource);
     if (policy === 'Retain' && !input.retainExceptOnCreate) plan.survive.push(id);
-    else if (protectedDatabase(resource)) plan.refused.push(id);
+    else if (databaseProtected(template, id, input.parameters)) plan.refused.push(id);
     else if (policy === 'Snapshot') plan.snapshot.push(id);
     else plan.deleted.push(id);
   }
+  if (plan.refused.length) plan.held = [...dependenciesOf(template, plan.refused)].filter((id) => plan.created.includes(id) && !plan.refused.includes(id));
   for (const list of Object.values(plan)) list.sort();
   return plan;
+}
+
+/** Everything `ids` depend on, transitively (not `ids` themselves, unless one depends on another). */
+export function dependenciesOf(template: CfnTemplate, ids: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  const todo = [...ids];
+  while (todo.length) {
+    for (const d of dependencies(template, todo.pop()!)) {
+      if (!out.has(d)) {
+        out.add(d);
+        todo.push(d);
+      }
+    }
+  }
+  return out;
 }
