@@ -24,7 +24,7 @@ describe('suspend and resume', () => {
     expect(suspended.error).toBeUndefined();
     expect((await getTenant('oscorp'))?.status).toBe('SUSPENDED');
     const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
-    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-oscorp' }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-oscorp' }))).Stacks![0].StackStatus).toBe('UPDATE_COMPLETE'); // as onboarding left it
     const again = await local.workflows.run('status', { request: { tenantId: 'oscorp', requestId: 'req-suspend-2' }, action: 'suspend' });
     expect(again.error?.message).toMatch(/TenantConflict/);
     expect((await getTenant('oscorp'))?.status).toBe('SUSPENDED');
@@ -89,9 +89,10 @@ describe('offboarding', () => {
     expect(manifest).toMatchObject({ tenantId: 'hooli', objects: 3 });
 
     // the database's protection was lifted and recorded, the stack deleted, the database gone with CloudFormation's final snapshot
-    expect(offboarded!.offboarding?.liftedProtections).toEqual(expect.arrayContaining([
-      expect.objectContaining({ type: 'AWS::RDS::DBInstance', physicalId: record!.stackOutputs.DatabaseInstanceId, protection: 'DeletionProtection' }),
-    ]));
+    // each protection on record once (the stack's termination protection, the database's), though Lift protections polled twice
+    expect(offboarded!.offboarding?.liftedProtections.map((l) => `${l.type} ${l.protection}`)).toEqual(['AWS::CloudFormation::Stack TerminationProtection', 'AWS::RDS::DBInstance DeletionProtection']);
+    expect(offboarded!.offboarding?.liftedProtections[1]).toMatchObject({ physicalId: record!.stackOutputs.DatabaseInstanceId });
+    expect(run.states.filter((s) => s === 'Lift protections')).toHaveLength(2);
     const cfn = new CloudFormationClient({ credentials: tenantCreds });
     await expect(cfn.send(new DescribeStacksCommand({ StackName: 'tessera-hooli' }))).rejects.toThrow(/does not exist/);
     await expect(rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }))).rejects.toThrow(/not found/i);
@@ -101,7 +102,10 @@ describe('offboarding', () => {
     // every store kept states its key; the log groups under the tenant key hold it until their events expire
     const stores = offboarded!.offboarding!.retainedStores!;
     const logGroups = stores.filter((s) => s.store === 'log-group');
-    expect(logGroups.map((s) => s.id).sort()).toEqual(['/tessera/hooli/cache/engine-log', '/tessera/hooli/cache/slow-log', '/tessera/hooli/vpc-flow-logs']);
+    expect(logGroups.map((s) => s.id).sort()).toEqual([
+      '/aws/rds/instance/tessera-hooli/iam-db-auth-error', '/aws/rds/instance/tessera-hooli/postgresql', '/aws/rds/instance/tessera-hooli/upgrade',
+      '/tessera/hooli/cache/engine-log', '/tessera/hooli/cache/slow-log', '/tessera/hooli/vpc-flow-logs',
+    ]);
     for (const g of logGroups) expect(g).toMatchObject({ keyArn: tenantKey, holdsKey: true, disposition: 'expires' });
     for (const s of stores.filter((x) => x.store === 'db-snapshot' || x.id === bucket)) expect(s.keyArn, s.id).toBeDefined();
     const lastExpiry = logGroups.map((g) => g.keptUntil!).sort().at(-1);

@@ -1,6 +1,7 @@
 import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ListAccountsCommand, ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
@@ -23,8 +24,11 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     expect(record!.executions).toEqual([expect.objectContaining({ kind: 'onboard', status: 'SUCCEEDED' })]);
     const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-acme' }))).Stacks![0];
-    expect(stack.StackStatus).toBe('CREATE_COMPLETE');
-    expect(stack.Parameters).toEqual(expect.arrayContaining([{ ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' }]));
+    // created with the database unprotected, then updated to protect it (Check blueprint)
+    expect(stack.StackStatus).toBe('UPDATE_COMPLETE');
+    expect(stack.Parameters).toEqual(expect.arrayContaining([{ ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' }, { ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' }]));
+    const db = await new RDSClient({ credentials: await local.fixture.as(config.workloadAccountId) }).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }));
+    expect(db.DBInstances![0].DeletionProtection).toBe(true);
     const ns = (await new CloudFormationClient({ credentials: local.fixture.platform }).send(new DescribeStacksCommand({ StackName: 'tessera-acme-namespace' }))).Stacks![0];
     expect(ns.StackStatus).toBe('CREATE_COMPLETE');
     const sg = await new EC2Client({ credentials: await local.fixture.as(config.workloadAccountId) }).send(new DescribeSecurityGroupsCommand({ GroupIds: [record!.stackOutputs.DefaultSecurityGroupId] }));
@@ -53,7 +57,7 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     const policies = (await orgs.send(new ListPoliciesForTargetCommand({ TargetId: record!.accountId!, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies!.map((p) => p.Name);
     expect(policies).not.toContain('tessera-quarantine');
     const cfn = new CloudFormationClient({ credentials: await local.fixture.as(record!.accountId!) });
-    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-globex' }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-globex' }))).Stacks![0].StackStatus).toBe('UPDATE_COMPLETE'); // the protecting update
     expect(run.states).toEqual(expect.arrayContaining(['Acquire account slot', 'Create account', 'Quarantine account', 'Verify provisioning access', 'Release account slot']));
   });
 
