@@ -39,7 +39,7 @@ export class OrganizationAccessRole extends Construct {
         ...organizationsStatements(stack.account, props.organizationId),
         new iam.PolicyStatement({
           sid: 'IntoMemberAccounts',
-          actions: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+          actions: ['sts:AssumeRole'],
           resources: [provisioningRoles],
         }),
       ],

@@ -253,7 +253,7 @@ export class TenantLifecycle extends Construct {
         ? organizationsStatements(props.config.organization.managementAccountId, props.config.organization.organizationId)
         : [new iam.PolicyStatement({ sid: 'OrganizationAccessRole', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
       tenantAccounts: [platformIsManagement
-        ? new iam.PolicyStatement({ sid: 'TenantProvisioningRoles', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [provisioningRoles] })
+        ? new iam.PolicyStatement({ sid: 'TenantProvisioningRoles', actions: ['sts:AssumeRole'], resources: [provisioningRoles] })
         : new iam.PolicyStatement({ sid: 'OrganizationAccessRoleForTenantAccounts', actions: ['sts:AssumeRole'], resources: [organizationRole] })],
       namespaceStacks: props.namespaceDeployerRole
         ? [
@@ -297,7 +297,7 @@ export class TenantLifecycle extends Construct {
     const wildcard = (arn: string, reason: string) => acknowledge(fn.managedPolicy, [wildcardResourceFinding(this, arn)], reason);
     if (caps.includes('tenantAccounts') && platformIsManagement) {
       wildcard(roleArn(Aws.PARTITION, '*', props.config.roles.provisioningRoleName),
-        'Tenant accounts are created at run time; the pattern admits only the provisioning role Organizations creates in each of them, and sessions are tagged with the tenant id.');
+        'Tenant accounts are created at run time; the pattern admits only the provisioning role Organizations creates in each of them, and each session is named after its tenant and step.');
     }
     if (caps.includes('organizations') && platformIsManagement) {
       const { managementAccountId, organizationId } = props.config.organization;

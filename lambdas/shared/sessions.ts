@@ -2,7 +2,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
 import { assumeRole, clientWith, platformClient } from './aws-clients.js';
-import { ENV, platformConfig } from './environment.js';
+import { ENV, partition, platformConfig } from './environment.js';
 
 /**
  * The platform's way into other accounts: Organizations APIs run in the management account
@@ -32,14 +32,18 @@ export class ProvisioningRoleNotReadyError extends Error {
   override readonly name = 'ProvisioningRoleNotReady';
 }
 
-/** Credentials of the provisioning role in `accountId`, the session tagged with the tenant id. */
+/**
+ * Credentials of the provisioning role in `accountId`; the session is named after the tenant and
+ * the step (CloudTrail records it). No session tags: the role Organizations creates in a vended
+ * account trusts the management account for `sts:AssumeRole` only, and tags would also need
+ * `sts:TagSession` in that trust (AWS refuses the call otherwise).
+ */
 export async function tenantAccountCredentials(accountId: string, tenantId: string, step: string): Promise<AwsCredentialIdentity> {
   const config = platformConfig();
   try {
     return await assumeRole({
-      roleArn: roleArn('aws', accountId, config.roles.provisioningRoleName),
+      roleArn: roleArn(partition(), accountId, config.roles.provisioningRoleName),
       sessionName: `tessera-${tenantId}-${step}`,
-      tenantId,
       credentials: await organizationCredentials(),
     });
   } catch (e) {

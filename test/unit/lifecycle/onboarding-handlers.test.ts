@@ -167,11 +167,13 @@ describe('Quarantine account', async () => {
 
 describe('Verify provisioning access', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/verify-provisioning-access.js');
-  it('chains through the management account into the provisioning role, tagged with the tenant id', async () => {
+  it('chains through the management account into the provisioning role, the session named after the tenant, untagged', async () => {
     records.set('acme', tenant({ accountId: '444444444444' }));
     await handler(state());
     const provisioning = sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input).find((i) => i.RoleArn!.endsWith('TesseraProvisioning'));
-    expect(provisioning).toMatchObject({ RoleArn: 'arn:aws:iam::444444444444:role/TesseraProvisioning', Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] });
+    expect(provisioning).toMatchObject({ RoleArn: 'arn:aws:iam::444444444444:role/TesseraProvisioning', RoleSessionName: expect.stringMatching(/^tessera-acme-/) });
+    // Organizations' role trusts sts:AssumeRole only: session tags would be refused.
+    expect(provisioning?.Tags).toBeUndefined();
   });
   it('reports a role that is not assumable yet as ProvisioningRoleNotReady (retried)', async () => {
     records.set('acme', tenant({ accountId: '555555555555' }));
