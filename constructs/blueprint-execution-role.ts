@@ -122,8 +122,14 @@ const EKS_ACTIONS = [
  * PutRolePolicy, DeleteRolePolicy, GetRolePolicy and the boundary actions as not exercised).
  */
 const ROLE_ACTIONS = [
-  'iam:AttachRolePolicy', 'iam:CreateRole', 'iam:DeleteRole', 'iam:DetachRolePolicy', 'iam:GetRole', 'iam:ListAttachedRolePolicies',
+  'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:ListAttachedRolePolicies',
   'iam:ListRolePolicies', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:ListRoles',
+];
+
+/** AWS-managed policies the blueprints attach (EKS cluster and nodes, AWS Backup); a new one shows as a denial in the preflight. */
+export const BLUEPRINT_AWS_MANAGED_POLICIES = [
+  'AmazonEKSClusterPolicy', 'AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly', 'AmazonEKS_CNI_Policy',
+  'service-role/AWSBackupServiceRolePolicyForBackup',
 ];
 
 const KEY_ADMIN_ACTIONS = [
@@ -185,6 +191,11 @@ function policyGroups(): Record<string, iam.PolicyStatement[]> {
     ],
     Identity: [
       ...statements('TesseraRoles', ROLE_ACTIONS, TESSERA_ROLES),
+      // Only the tenant stacks' own policies and the AWS-managed ones the blueprints name: the role
+      // cannot hand a Tessera role AdministratorAccess or any other policy.
+      ...statements('AttachBlueprintPolicies', ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'], TESSERA_ROLES, {
+        ArnLike: { 'iam:PolicyARN': [iamArn('policy/tessera-*'), ...BLUEPRINT_AWS_MANAGED_POLICIES.map((p) => `arn:${Aws.PARTITION}:iam::aws:policy/${p}`)] },
+      }),
       ...statements('ReadServiceLinkedRoles', ['iam:GetRole'], [iamArn('role/aws-service-role/*')]),
       ...statements('TesseraPolicies', ['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:ListEntitiesForPolicy', 'iam:ListPolicyVersions'],
         [iamArn('policy/tessera-*')]),

@@ -232,15 +232,29 @@ async function checkAction(opts: CheckOptions, tagged: Tagged, res: Instantiated
   const targets = await targetsOf(opts, res, action);
   if (typeof targets === 'string') return [{ ...base, resource: '', outcome: 'not-exercised', detail: targets }];
   const checks: PermissionCheck[] = [];
+  // A policy attachment carries the attached policy's ARN (iam:PolicyARN): one request per policy.
+  const attached = ATTACHMENTS.test(action) ? attachedPolicies(res) : [undefined];
+  if (attached.length === 0) return [{ ...base, resource: '', outcome: 'not-exercised', detail: 'the resource attaches no managed policy' }];
   // One request: it applies the resource's tags when it acts on the resource itself (or on `*`, for
   // a create action without a resource type, in the resource's own service).
   const onOwn = targets.some((t) => t.arn === res.arn) || (targets.every((t) => t.arn === '*') && TYPES[res.type]?.service === action.split(':')[0]);
   for (const t of targets) {
-    const ctx = context(opts, action, { res, passedTo: t.passedTo, ...tagContext(tagged, res, handler, action, t.arn, { info, onOwn }) });
-    const r = await evaluateOne(opts, action, t.arn, ctx, { res, handler });
-    checks.push({ ...base, resource: t.arn, outcome: r.outcome, detail: r.detail });
+    for (const policyArn of attached) {
+      const ctx = context(opts, action, { res, passedTo: t.passedTo, policyArn, ...tagContext(tagged, res, handler, action, t.arn, { info, onOwn }) });
+      const r = await evaluateOne(opts, action, t.arn, ctx, { res, handler });
+      checks.push({ ...base, resource: t.arn, outcome: r.outcome, detail: policyArn ? `attaching ${policyArn}: ${r.detail}` : r.detail });
+    }
   }
   return checks;
+}
+
+const ATTACHMENTS = /^iam:(Attach|Detach)(Role|User|Group)Policy$/i;
+
+/** The managed policies an attachment action attaches: a role's ManagedPolicyArns, or a managed policy itself. */
+function attachedPolicies(res: InstantiatedResource): string[] {
+  if (res.type === 'AWS::IAM::ManagedPolicy') return [res.arn];
+  if (res.type === 'AWS::IAM::Role') return ((res.props.ManagedPolicyArns as unknown[] | undefined) ?? []).filter((a): a is string => typeof a === 'string');
+  return [];
 }
 
 /** The ARNs an action acts on for `res`, or the reason it is not exercised. */
@@ -325,6 +339,8 @@ interface RequestFacts {
   readonly viaService?: string;
   /** Tag context keys (tagContext). */
   readonly tags?: Record<string, string | string[]>;
+  /** `iam:PolicyARN` of a policy attachment: the managed policy attached or detached. */
+  readonly policyArn?: string;
 }
 
 function context(opts: CheckOptions, action: string, facts: RequestFacts): Record<string, string | string[]> {
@@ -351,6 +367,7 @@ function context(opts: CheckOptions, action: string, facts: RequestFacts): Recor
   }
   if (action.toLowerCase() === 'iam:passrole') ctx['iam:PassedToService'] = passedTo ?? `${ownService}.amazonaws.com`;
   if (action.toLowerCase() === 'iam:createservicelinkedrole' && passedTo) ctx['iam:AWSServiceName'] = passedTo;
+  if (facts.policyArn) ctx['iam:PolicyARN'] = facts.policyArn;
   return ctx;
 }
 

@@ -59,6 +59,20 @@ describe('the blueprint execution role', () => {
     expect((slr.Condition as any).StringEquals['iam:AWSServiceName']).toEqual(expect.arrayContaining(['rds.amazonaws.com', 'elasticache.amazonaws.com', 'eks.amazonaws.com', 'eks-nodegroup.amazonaws.com']));
   });
 
+  it('attaches only the tenant stacks\' own policies and the AWS-managed ones the blueprints name (never AdministratorAccess)', () => {
+    const attach = statements.filter((s) => actionsOf(s).some((a) => /^iam:(Attach|Detach)/.test(a)));
+    expect(attach.map((s) => s.Sid)).toEqual(['AttachBlueprintPolicies']);
+    const allowed = JSON.stringify((attach[0].Condition as any).ArnLike['iam:PolicyARN']);
+    expect(allowed).toMatch(/policy\/tessera-\*/);
+    expect(allowed).toMatch(/AmazonEKSClusterPolicy/);
+    expect(allowed).not.toMatch(/AdministratorAccess|\*"\]\]\}$/);
+  });
+
+  it('cannot version or replace its own policies: they are named after the role, outside tessera-*', () => {
+    const names = Object.values(baseline.findResources('AWS::IAM::ManagedPolicy')).map((p: any) => p.Properties.ManagedPolicyName);
+    expect(names.sort()).toEqual(['TesseraBlueprintExecution-Compute', 'TesseraBlueprintExecution-DataStores', 'TesseraBlueprintExecution-Identity', 'TesseraBlueprintExecution-KeysLogsAndBuckets', 'TesseraBlueprintExecution-Network']);
+  });
+
   it('keeps each managed policy under IAM\'s 6,144-character limit', () => {
     for (const p of Object.values(baseline.findResources('AWS::IAM::ManagedPolicy')) as any[]) {
       // Tokens resolve to ARNs of about the same length as their Fn::Join form.

@@ -243,6 +243,21 @@ describe('preflight self-test', () => {
     expect(text).toMatch(/\[enterprise\] .*service rules \d+ passed, 0 failed, 1 not applicable/);
   });
 
+  it('catches a role that attaches an AWS-managed policy the execution role may not attach (iam:PolicyARN in the request)', async () => {
+    const adminNodes = onTenant((t) => {
+      for (const role of resourcesOf(t, 'AWS::IAM::Role')) {
+        const arns = propsOf(role).ManagedPolicyArns as CfnValue[] | undefined;
+        if (arns?.length) arns.push({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AdministratorAccess']] });
+      }
+    });
+    const attachDenied = (r: PreflightReport) => blueprint(tier(r, 'enterprise'), 'enterprise.template.json').checks
+      .filter((c) => c.outcome === 'denied' && c.action === 'iam:AttachRolePolicy' && c.detail.includes('AdministratorAccess'));
+    expect(attachDenied(control)).toEqual([]);
+    const planted = attachDenied(await plant(['enterprise'], { mutate: adminNodes }));
+    expect(planted.length).toBeGreaterThan(0);
+    expect(planted.every((c) => /ComputeNodeRole|ComputeClusterRole|DatabaseBackupRole/.test(c.logicalId))).toBe(true);
+  }, 60_000);
+
   it('catches a quarantine SCP without the execution-role exemption (deploy denied, service roles denied)', async () => {
     const provisioningOnly: PolicyDocument = {
       Version: '2012-10-17',
