@@ -30,7 +30,7 @@ export class OrganizationGuardrails extends Construct {
 
     const allOus = [...Object.values(this.tierOus), this.quarantineOu, this.suspendedOu];
     this.scp('GuardrailsScp', 'tessera-guardrails', 'Tessera guardrails: organization, CloudTrail, regions, root user, Tessera roles and tenant keys', guardrailPolicy(props), allOus.map((ou) => ou.attrId));
-    this.scp('QuarantineScp', 'tessera-quarantine', 'Tessera quarantine: only the provisioning role acts in these accounts', quarantinePolicy(props), [this.quarantineOu.attrId, this.suspendedOu.attrId]);
+    this.scp('QuarantineScp', 'tessera-quarantine', 'Tessera quarantine: only the deployers and the blueprint service roles act in these accounts', quarantinePolicy(props), [this.quarantineOu.attrId, this.suspendedOu.attrId]);
   }
 
   private scp(id: string, name: string, description: string, content: PolicyDocument, targetIds: string[]): organizations.CfnPolicy {

@@ -27,7 +27,7 @@ import { stackTagsFor } from './tags.js';
 
 /** Where the tenants of the check live. Defaults: two placeholder accounts, the config's home Region. */
 export interface PreflightTarget {
-  /** Account of the tenant stacks (a vended account or the workload account). @default '333333333333' */
+  /** Account of the tenant stacks (a vended account or the workload account). @default the config's workloadAccountId */
   readonly account?: string;
   /** @default config.homeRegion */
   readonly region?: string;
@@ -92,7 +92,7 @@ let sharedSchemas: ProviderSchemas | undefined;
 export async function runPreflight(loaded: LoadedBlueprints, opts: PreflightOptions = {}): Promise<PreflightReport> {
   const config = loaded.config;
   const schemas = (sharedSchemas ??= new ProviderSchemas());
-  const account = opts.account ?? '333333333333';
+  const account = opts.account ?? config.workloadAccountId;
   const region = opts.region ?? config.homeRegion;
   const partition = opts.partition ?? 'aws';
   const tenantIds = opts.tenantIds ?? DEFAULT_TENANT_IDS;
