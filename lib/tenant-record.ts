@@ -162,6 +162,8 @@ export const RetainedStore = z.object({
   /** Whether this store keeps the tenant key from being scheduled for deletion. */
   holdsKey: z.boolean(),
   note: z.string().optional(),
+  /** When the emptied container (log group, Backup vault) was removed, with the key's scheduling. */
+  removedAt: z.string().optional(),
 });
 export type RetainedStore = z.infer<typeof RetainedStore>;
 

@@ -3,12 +3,14 @@ import { keyDeletions, markKeyDeletionScheduled } from '../shared/control-table.
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, updateTenant } from '../shared/registry.js';
+import { removeEmptiedStores } from './emptied-stores.js';
 import { scheduleTenantKey } from './schedule-key-deletion.js';
 
 /**
  * Daily: schedules the deletion of each queued tenant key whose `dueAt` has passed (the last
- * store under it has expired), records the deletion date in the registry and announces it. A key
- * that fails stays queued for the next run; the others go on.
+ * store under it has expired), removes the containers left empty (log groups, the Backup vault;
+ * see emptied-stores.ts), records both in the registry and announces them. A key that fails stays
+ * queued for the next run; the others go on.
  */
 export const handler = lifecycleHandler('Process key deletion queue', async (_event: unknown = {}) => {
   const now = Date.now();
@@ -21,7 +23,10 @@ export const handler = lifecycleHandler('Process key deletion queue', async (_ev
       const deletionDate = await scheduleTenantKey(item.accountId, item.tenantId, item.keyArn);
       if (!(await markKeyDeletionScheduled(item.keyArn, deletionDate))) continue; // another run got there first
       const record = await getTenant(item.tenantId);
-      if (record) await updateTenant(item.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, keyDeletion: { state: 'SCHEDULED', keyArn: item.keyArn, dueAt: item.dueAt, deletionDate } } });
+      const retainedStores = record?.offboarding?.retainedStores
+        ? await removeEmptiedStores(item.accountId, item.tenantId, record.offboarding.retainedStores, new Date(now))
+        : undefined;
+      if (record) await updateTenant(item.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, ...(retainedStores ? { retainedStores } : {}), keyDeletion: { state: 'SCHEDULED', keyArn: item.keyArn, dueAt: item.dueAt, deletionDate } } });
       await emitLifecycleEvent(LIFECYCLE_EVENTS.keyDeletionScheduled, { tenantId: item.tenantId, accountId: item.accountId, keyArn: item.keyArn, deletionDate, dueAt: item.dueAt });
       scheduled.push({ keyArn: item.keyArn, deletionDate });
     } catch (e) {

@@ -1,6 +1,6 @@
-import { BackupClient, DescribeBackupVaultCommand, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
+import { BackupClient, DeleteBackupVaultCommand, DescribeBackupVaultCommand, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
 import { CloudFormationClient, ListStackResourcesCommand, type ResourceStatus } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
@@ -188,6 +188,29 @@ describe('Process key deletion queue (daily)', async () => {
     expect(controlMock.markKeyDeletionScheduled).toHaveBeenCalledWith(`${KEY}-acme`, '2027-03-08T00:00:00.000Z');
     expect(records.get('acme')?.offboarding?.keyDeletion).toEqual({ state: 'SCHEDULED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z', deletionDate: '2027-03-08T00:00:00.000Z' });
     expect(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).toEqual(['Tenant Key Deletion Scheduled']);
+  });
+
+  it('removes the log groups and the Backup vault left empty once the key is scheduled; a vault AWS Backup still refuses stays listed', async () => {
+    // GIVEN an offboarded tenant whose stores have all expired
+    const expired = '2026-10-01T00:00:00Z';
+    const retainedStores: RetainedStore[] = [
+      { store: 'log-group', id: '/tessera/acme/vpc-flow-logs', keyArn: `${KEY}-acme`, keptUntil: expired, disposition: 'expires', holdsKey: true },
+      { store: 'log-group', id: '/aws/rds/instance/tessera-acme/postgresql', keyArn: `${KEY}-acme`, keptUntil: expired, disposition: 'expires', holdsKey: true },
+      { store: 'backup-vault', id: 'tessera-acme-database', keyArn: `${KEY}-acme`, keptUntil: expired, disposition: 'expires', holdsKey: false },
+      { store: 'bucket', id: 'tessera-acme-storagebucket', keyArn: `${KEY}-acme`, disposition: 'archived', holdsKey: false },
+    ];
+    records.set('acme', offboarded({ status: 'OFFBOARDED', offboarding: { liftedProtections: [], retainedStores, keyDeletion: { state: 'QUEUED', keyArn: `${KEY}-acme`, dueAt: expired } } }));
+    controlMock.keyDeletions.mockResolvedValueOnce([item('acme', expired)]);
+    logs.on(DeleteLogGroupCommand, { logGroupName: '/aws/rds/instance/tessera-acme/postgresql' }).rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    backup.on(DeleteBackupVaultCommand).rejects(Object.assign(new Error('Backup vault cannot be deleted because it contains recovery points'), { name: 'InvalidRequestException' }));
+    // WHEN the daily job runs
+    await handler({});
+    // THEN both log groups count as removed (one was already gone), the vault stays, the bucket is untouched
+    expect(logs.commandCalls(DeleteLogGroupCommand).map((c) => c.args[0].input.logGroupName)).toEqual(['/tessera/acme/vpc-flow-logs', '/aws/rds/instance/tessera-acme/postgresql']);
+    const after = records.get('acme')!.offboarding!.retainedStores!;
+    expect(after.filter((x) => x.removedAt).map((x) => x.id)).toEqual(['/tessera/acme/vpc-flow-logs', '/aws/rds/instance/tessera-acme/postgresql']);
+    expect(after.find((x) => x.store === 'backup-vault')?.removedAt).toBeUndefined();
+    expect(records.get('acme')!.offboarding!.keyDeletion?.state).toBe('SCHEDULED');
   });
 
   it('keeps a key queued when KMS refuses, and goes on with the others', async () => {

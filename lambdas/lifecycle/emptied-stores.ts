@@ -1,0 +1,40 @@
+import { BackupClient, DeleteBackupVaultCommand } from '@aws-sdk/client-backup';
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { RetainedStore } from '../../lib/tenant-record.js';
+import { clientWith } from '../shared/aws-clients.js';
+import { logger } from '../shared/handler.js';
+import { tenantAccountCredentials } from '../shared/sessions.js';
+
+/** Containers that stay behind empty once what they held has expired. */
+const CONTAINERS = new Set<RetainedStore['store']>(['log-group', 'backup-vault']);
+
+/**
+ * When a tenant key's last store has expired (the daily key-deletion job), removes the containers
+ * offboarding left behind empty: the blueprint's log groups (every event past its retention) and
+ * the Backup vault (every recovery point past its DeleteAt). Otherwise each offboarded VPC tenant
+ * would keep one vault and its log groups in the shared workload account for good (100 vaults per
+ * region by default). A vault that still holds a recovery point is refused by AWS Backup and kept;
+ * a container already gone counts as removed. Returns the stores with `removedAt` set where removed.
+ *
+ * @param now stores whose `keptUntil` is after it are left alone
+ */
+export async function removeEmptiedStores(accountId: string, tenantId: string, stores: readonly RetainedStore[], now = new Date()): Promise<RetainedStore[]> {
+  const due = stores.filter((s) => CONTAINERS.has(s.store) && s.disposition === 'expires' && !s.removedAt && (!s.keptUntil || Date.parse(s.keptUntil) <= now.getTime()));
+  if (due.length === 0) return [...stores];
+  const credentials = await tenantAccountCredentials(accountId, tenantId, 'cleanup');
+  const logs = clientWith(CloudWatchLogsClient, credentials);
+  const backup = clientWith(BackupClient, credentials);
+  const removed = new Set<string>();
+  for (const store of due) {
+    try {
+      if (store.store === 'log-group') await logs.send(new DeleteLogGroupCommand({ logGroupName: store.id }));
+      else await backup.send(new DeleteBackupVaultCommand({ BackupVaultName: store.id }));
+      removed.add(`${store.store}#${store.id}`);
+    } catch (e) {
+      if ((e as Error).name === 'ResourceNotFoundException') removed.add(`${store.store}#${store.id}`);
+      else logger.warn('an emptied store was not removed; it stays listed', { store: store.store, id: store.id, error: e as Error });
+    }
+  }
+  const at = now.toISOString();
+  return stores.map((s) => (removed.has(`${s.store}#${s.id}`) ? { ...s, removedAt: at } : s));
+}
