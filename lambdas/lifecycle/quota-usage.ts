@@ -1,5 +1,5 @@
-import { BackupClient, ListBackupVaultsCommand } from '@aws-sdk/client-backup';
-import { CloudFormationClient, ListStacksCommand, type StackStatus } from '@aws-sdk/client-cloudformation';
+import { BackupClient, paginateListBackupVaults } from '@aws-sdk/client-backup';
+import { CloudFormationClient, paginateListStacks, type StackStatus } from '@aws-sdk/client-cloudformation';
 import {
   DescribeAddressesCommand,
   DescribeSubnetsCommand,
@@ -11,8 +11,8 @@ import {
   paginateDescribeVpcEndpoints,
   paginateDescribeVpcs,
 } from '@aws-sdk/client-ec2';
-import { DescribeCacheClustersCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
+import { ElastiCacheClient, paginateDescribeCacheClusters } from '@aws-sdk/client-elasticache';
+import { EKSClient, paginateListClusters } from '@aws-sdk/client-eks';
 import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -116,46 +116,15 @@ export const USAGE: Readonly<Record<string, UsageFn>> = {
   'rds-parameter-groups': (c) => rdsUsed(c, 'DBParameterGroups', 'DBClusterParameterGroups'),
   'elasticache-nodes-per-region': async (c) => {
     let nodes = 0;
-    let marker: string | undefined;
-    do {
-      const out = await c.elasticache().send(new DescribeCacheClustersCommand({ Marker: marker }));
-      nodes += (out.CacheClusters ?? []).reduce((n, cl) => n + (cl.NumCacheNodes ?? 0), 0);
-      marker = out.Marker;
-    } while (marker);
+    for await (const page of paginateDescribeCacheClusters({ client: c.elasticache() }, {})) nodes += (page.CacheClusters ?? []).reduce((n, cl) => n + (cl.NumCacheNodes ?? 0), 0);
     return nodes;
   },
-  'eks-clusters-per-region': async (c) => {
-    let n = 0;
-    let token: string | undefined;
-    do {
-      const out = await c.eks().send(new ListClustersCommand({ nextToken: token }));
-      n += out.clusters?.length ?? 0;
-      token = out.nextToken;
-    } while (token);
-    return n;
-  },
+  'eks-clusters-per-region': (c) => countPages(paginateListClusters({ client: c.eks() }, {}), (p) => p.clusters),
   'iam-roles-per-account': (c) => iamSummary(c, 'Roles'),
   'iam-customer-managed-policies-per-account': (c) => iamSummary(c, 'Policies'),
-  'backup-vaults': async (c) => {
-    let n = 0;
-    let token: string | undefined;
-    do {
-      const out = await c.backup().send(new ListBackupVaultsCommand({ NextToken: token }));
-      n += out.BackupVaultList?.length ?? 0;
-      token = out.NextToken;
-    } while (token);
-    return n;
-  },
-  'cloudformation-stacks': async (c) => {
-    let n = 0;
-    let token: string | undefined;
-    do {
-      const out = await c.cfn().send(new ListStacksCommand({ StackStatusFilter: LIVE_STACK_STATUSES, NextToken: token }));
-      n += out.StackSummaries?.length ?? 0;
-      token = out.NextToken;
-    } while (token);
-    return n;
-  },
+  'backup-vaults': (c) => countPages(paginateListBackupVaults({ client: c.backup() }, {}), (p) => p.BackupVaultList),
+  'cloudformation-stacks': (c) => countPages(paginateListStacks({ client: c.cfn() }, { StackStatusFilter: LIVE_STACK_STATUSES }), (p) => p.StackSummaries),
+  // EventBridge publishes no paginator for ListRules.
   'eventbridge-rules-per-bus': async (c) => {
     let n = 0;
     let token: string | undefined;
