@@ -6,7 +6,7 @@
  */
 import { App, CfnResource, Stack, type Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cdkJsonContext } from '../cdk-json-context.js';
@@ -52,10 +52,17 @@ export interface LoadedBlueprints {
 /** Builds the blueprints of `config`: one App, `aws:cdk:bundling-stacks: []`, a throwaway outdir. */
 export function loadBlueprints(config: PlatformConfig, blueprintVersion = '0.0.0-preflight'): LoadedBlueprints {
   const started = Date.now();
-  const app = new App({
-    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
-    outdir: mkdtempSync(join(tmpdir(), 'tessera-preflight-')),
-  });
+  const outdir = mkdtempSync(join(tmpdir(), 'tessera-preflight-'));
+  try {
+    return build(config, blueprintVersion, outdir, started);
+  } finally {
+    // The templates are read into memory below; nothing else needs the synthesized files.
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+function build(config: PlatformConfig, blueprintVersion: string, outdir: string, started: number): LoadedBlueprints {
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir });
   const built = buildTesseraApp(app, config, blueprintVersion);
   const assembly = built.blueprintStage.synth();
   const templateOf = (stack: Stack) => assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;

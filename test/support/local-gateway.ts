@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { MemoryAuditSink } from '../../lambdas/inference/audit.js';
@@ -9,10 +6,11 @@ import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { createLocalGateway, type LocalGatewayOptions } from '../../lambdas/inference/local-gateway.js';
 import { startLocalServer } from '../../lambdas/inference/local-server.js';
 import type { GatewayStore } from '../../lambdas/inference/stores/gateway-store.js';
+import { tempDir } from './temp-dirs.js';
 
 /** `tessera serve` in this process, on a free loopback port, with a fresh state directory. */
 export async function serveGateway(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[], extra: Partial<LocalGatewayOptions> = {}) {
-  const stateDir = mkdtempSync(join(tmpdir(), 'tessera-serve-'));
+  const stateDir = tempDir('tessera-serve-');
   const { gateway, store, audit, keysFile, jobs } = await createLocalGateway({ config, stateDir, upstreamUrl, tenants, memoryAudit: true, ...extra });
   const server: Server = await startLocalServer(gateway, { port: 0, maxBytes: config.gateway.maxRequestBytes });
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;

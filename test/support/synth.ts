@@ -1,13 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { deepMerge, parseConfig } from '../../lib/config/load-config.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { buildTesseraApp, type TesseraApp } from '../../lib/tessera-app.js';
+import { tempDir } from './temp-dirs.js';
 
 /**
  * An App with the CLI's context (feature flags, cached lookups) writing to a fresh temp dir.
@@ -15,7 +13,7 @@ import { buildTesseraApp, type TesseraApp } from '../../lib/tessera-app.js';
  * other stacks): assertions look at templates, and `npx cdk synth` in CI bundles for real.
  */
 export function newApp(): App {
-  return new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: mkdtempSync(join(tmpdir(), 'tessera-test-')) });
+  return new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
 }
 
 /** A bare stack for testing one construct, with the app's feature flags. */

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { ConfigError, loadConfig } from '../../lib/config/load-config.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 /** The error a config override produces, as text (fails the test when none is thrown). */
 function errorOf(overrides: unknown): string {
@@ -80,7 +80,7 @@ describe('platform config', () => {
 
   it('merges a YAML file and then context overrides over the default', () => {
     // GIVEN
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+    const dir = tempDir('tessera-config-');
     const file = join(dir, 'tessera.yaml');
     writeFileSync(file, 'platformAccountId: "444444444444"\ntiers:\n  starter: null\n  enterprise:\n    compute:\n      gpu:\n        maxSize: 8\ndefaultTier: professional\n');
     // WHEN
@@ -94,7 +94,7 @@ describe('platform config', () => {
   });
 
   it('names the file when it cannot be read or parsed', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+    const dir = tempDir('tessera-config-');
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, 'tiers: [unclosed');
     expect(() => loadConfig({ file: join(dir, 'missing.yaml') })).toThrow(/missing\.yaml.*cannot read the config file/s);
