@@ -1,4 +1,4 @@
-import { DescribeStackEventsCommand, UpdateStackCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
+import { UpdateStackCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { StackFailedError } from '../shared/errors.js';
@@ -6,22 +6,13 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, compareVersions, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { deployBaseline, describeStack } from './deploy-blueprint.js';
+import { firstFailure, stackBusy } from './stack-events.js';
 import type { LifecycleState } from './state.js';
 
 const DONE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE']);
 
-/** The first resource failure of the stack's latest operation: the reason an operator needs. */
-export async function firstFailure(cfn: CloudFormationClient, name: string): Promise<string | undefined> {
-  const out = await cfn.send(new DescribeStackEventsCommand({ StackName: name }));
-  const failed = (out.StackEvents ?? []).filter((e) => e.ResourceStatus?.endsWith('_FAILED') && e.ResourceStatusReason).at(-1);
-  return failed ? `${failed.LogicalResourceId} ${failed.ResourceStatus}: ${failed.ResourceStatusReason}` : undefined;
-}
-
 /** The stack's `DatabaseDeletionProtection` parameter value; undefined for a blueprint without it. */
 const databaseProtection = (stack: Stack) => stack.Parameters?.find((p) => p.ParameterKey === DATABASE_DELETION_PROTECTION_PARAMETER)?.ParameterValue;
-
-/** UpdateStack on a stack another caller is changing right now (CloudFormation answers ValidationError). */
-const busy = (e: unknown) => (e as Error).name === 'ValidationError' && /_IN_PROGRESS state and can ?not be updated/.test((e as Error).message);
 
 /**
  * Switches the database's deletion protection on for a tenant stack created without it: one
@@ -40,7 +31,7 @@ async function protectDatabase(cfn: CloudFormationClient, stack: Stack): Promise
       RoleARN: stack.RoleARN,
     }));
   } catch (e) {
-    if (!busy(e)) throw e;
+    if (!stackBusy(e)) throw e;
   }
 }
 

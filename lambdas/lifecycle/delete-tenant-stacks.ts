@@ -3,7 +3,7 @@ import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
-import { firstFailure } from './check-stack.js';
+import { firstFailure } from './stack-events.js';
 import { describeStack } from './deploy-blueprint.js';
 import type { LifecycleState } from './state.js';
 

@@ -1,7 +1,6 @@
 import {
   CreateStackCommand,
   DeleteStackCommand,
-  DescribeStackEventsCommand,
   DescribeStacksCommand,
   UpdateStackCommand,
   UpdateTerminationProtectionCommand,
@@ -17,6 +16,7 @@ import { recordExecution, requireTenant, sameExecution, updateTenant } from '../
 import { cloudFormationFor, compareVersions, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
+import { latestResourceFailure, noUpdates, stackBusy } from './stack-events.js';
 import type { LifecycleState } from './state.js';
 
 export async function describeStack(cfn: CloudFormationClient, name: string): Promise<Stack | undefined> {
@@ -29,9 +29,6 @@ export async function describeStack(cfn: CloudFormationClient, name: string): Pr
   }
 }
 
-const noUpdates = (e: unknown) => /No updates are to be performed/.test((e as Error).message);
-/** UpdateStack on a stack another caller is changing right now (CloudFormation answers ValidationError). */
-const busy = (e: unknown) => (e as Error).name === 'ValidationError' && /_IN_PROGRESS state and can ?not be updated/.test((e as Error).message);
 
 export type BaselineAction = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'WAITING' | 'NEWER';
 
@@ -85,16 +82,9 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
     return 'UPDATED';
   } catch (e) {
     if (noUpdates(e)) return 'UNCHANGED';
-    if (busy(e)) return 'WAITING';
+    if (stackBusy(e)) return 'WAITING';
     throw e;
   }
-}
-
-/** The newest resource failure among a stack's events: why its deletion failed. */
-async function latestResourceFailure(cfn: CloudFormationClient, name: string): Promise<string | undefined> {
-  const out = await cfn.send(new DescribeStackEventsCommand({ StackName: name }));
-  const failed = (out.StackEvents ?? []).find((e) => e.ResourceStatus?.endsWith('_FAILED') && e.LogicalResourceId !== e.StackName && e.ResourceStatusReason);
-  return failed ? `${failed.LogicalResourceId} ${failed.ResourceStatus}: ${failed.ResourceStatusReason}` : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, ModifyDBClusterCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { LIFECYCLE_EVENTS, type LiftedProtection, type TenantRecord } from '../../lib/tenant-record.js';
-import { clientWith } from '../shared/aws-clients.js';
+import { clientWith, lazy } from '../shared/aws-clients.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
@@ -73,10 +73,6 @@ export const PROTECTIONS: readonly Protection[] = [
 ];
 
 function clients(credentials: AwsCredentialIdentity): Clients {
-  const lazy = <C>(make: () => C) => {
-    let c: C | undefined;
-    return () => (c ??= make());
-  };
   return { rds: lazy(() => clientWith(RDSClient, credentials)), eks: lazy(() => clientWith(EKSClient, credentials)), logs: lazy(() => clientWith(CloudWatchLogsClient, credentials)) };
 }
 

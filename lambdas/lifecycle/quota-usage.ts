@@ -17,7 +17,7 @@ import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge
 import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { clientWith } from '../shared/aws-clients.js';
+import { clientWith, lazy } from '../shared/aws-clients.js';
 
 /**
  * What the target account uses now of each quota of lib/quotas.ts, one small function per rule
@@ -41,10 +41,6 @@ export interface UsageClients {
 
 /** Clients made on first use, with the tenant account's credentials. */
 export function usageClients(credentials: AwsCredentialIdentity): UsageClients {
-  const lazy = <C>(make: () => C) => {
-    let c: C | undefined;
-    return () => (c ??= make());
-  };
   return {
     ec2: lazy(() => clientWith(EC2Client, credentials)),
     rds: lazy(() => clientWith(RDSClient, credentials)),

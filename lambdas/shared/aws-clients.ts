@@ -41,6 +41,12 @@ export function platformClient<C>(ctor: Ctor<C>): C {
   return cache.get(ctor) as C;
 }
 
+/** A client made on first call and reused after: `lazy(() => clientWith(EC2Client, credentials))`. */
+export function lazy<C>(make: () => C): () => C {
+  let client: C | undefined;
+  return () => (client ??= make());
+}
+
 /** A client with the given credentials (not cached: sessions expire). */
 export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity): C {
   return build(ctor, credentials);

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { platformClient } from './aws-clients.js';
 import { ENV, requireEnv } from './environment.js';
 
@@ -81,18 +81,15 @@ export async function enqueueClosure(accountId: string, tenantId: string): Promi
   }
 }
 
-export async function closures(): Promise<ClosureItem[]> {
-  const items: ClosureItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc().send(new ScanCommand({
-      TableName: table(), FilterExpression: 'begins_with(id, :p)', ExpressionAttributeValues: { ':p': 'closure#' }, ExclusiveStartKey: start, ConsistentRead: true,
-    }));
-    items.push(...((out.Items ?? []) as ClosureItem[]));
-    start = out.LastEvaluatedKey;
-  } while (start);
+/** Every item whose id starts with `prefix` (a consistent scan: the queues are small). */
+async function itemsWithPrefix<T>(prefix: string): Promise<T[]> {
+  const items: T[] = [];
+  const pages = paginateScan({ client: doc() }, { TableName: table(), FilterExpression: 'begins_with(id, :p)', ExpressionAttributeValues: { ':p': prefix }, ConsistentRead: true });
+  for await (const page of pages) items.push(...((page.Items ?? []) as T[]));
   return items;
 }
+
+export const closures = () => itemsWithPrefix<ClosureItem>('closure#');
 
 /** Claims a queued closure (it counts against the quota from now on); false when another worker got it first. */
 export async function markClosed(accountId: string): Promise<boolean> {
@@ -153,18 +150,7 @@ export async function enqueueKeyDeletion(item: Pick<KeyDeletionItem, 'keyArn' | 
   }
 }
 
-export async function keyDeletions(): Promise<KeyDeletionItem[]> {
-  const items: KeyDeletionItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc().send(new ScanCommand({
-      TableName: table(), FilterExpression: 'begins_with(id, :p)', ExpressionAttributeValues: { ':p': 'key-deletion#' }, ExclusiveStartKey: start, ConsistentRead: true,
-    }));
-    items.push(...((out.Items ?? []) as KeyDeletionItem[]));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
+export const keyDeletions = () => itemsWithPrefix<KeyDeletionItem>('key-deletion#');
 
 /** Marks a queued key deletion as scheduled; false when another run did it first. */
 export async function markKeyDeletionScheduled(keyArn: string, deletionDate: string | undefined): Promise<boolean> {
