@@ -7,7 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     pool: 'forks',
-    // Every temp dir a test makes through test/support/temp-dirs.ts is removed after its file.
-    setupFiles: ['test/support/remove-temp-dirs.ts'],
+    // Silent Powertools logs, and every temp dir made through test/support/temp-dirs.ts removed after its file.
+    setupFiles: ['test/support/test-setup.ts'],
   },
 });

@@ -151,6 +151,8 @@ export const RetainedStore = z.object({
   store: z.enum(['log-group', 'backup-recovery-point', 'backup-vault', 'db-snapshot', 'cache-snapshot', 'bucket', 'key']),
   id: z.string(),
   keyArn: z.string().optional(),
+  /** How a store without a customer key is encrypted, e.g. `SSE-S3` (an S3-owned key) for the access-log bucket. */
+  encryption: z.string().optional(),
   keptUntil: z.string().optional(),
   /**
    * `expires`: AWS removes it at `keptUntil` and the key must stay until then;

@@ -126,9 +126,12 @@ async function cacheSnapshots(c: Clients, replicationGroup: string): Promise<Ret
 
 async function bucket(c: Clients, name: string, tenantBucket: string | undefined, tenantKey: string | undefined, archivePrefix: string | undefined): Promise<RetainedStore[]> {
   let keyArn: string | undefined;
+  let encryption: string | undefined;
   try {
     const out = await c.s3.send(new GetBucketEncryptionCommand({ Bucket: name }));
-    keyArn = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID;
+    const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+    keyArn = rule?.KMSMasterKeyID;
+    if (!keyArn && rule?.SSEAlgorithm === 'AES256') encryption = 'SSE-S3';
   } catch (e) {
     logger.warn('bucket encryption not readable', { bucket: name, error: e as Error });
     if (name !== tenantBucket) keyArn = tenantKey; // unknown: assume the worst, it holds the key
@@ -137,7 +140,7 @@ async function bucket(c: Clients, name: string, tenantBucket: string | undefined
     return [{ store: 'bucket', id: name, keyArn: keyArn ?? tenantKey, disposition: 'archived', holdsKey: false, note: `exported to the archive${archivePrefix ? ` under ${archivePrefix}s3/` : ''}; unreadable once the tenant key is deleted` }];
   }
   const underKey = sameKey(keyArn, tenantKey);
-  return [{ store: 'bucket', id: name, keyArn, disposition: 'review', holdsKey: underKey, note: underKey ? 'retained under the tenant key and not exported: holds the key until an operator decides' : 'not under the tenant key (e.g. server access logs, SSE-S3): kept for review' }];
+  return [{ store: 'bucket', id: name, keyArn, ...(encryption ? { encryption } : {}), disposition: 'review', holdsKey: underKey, note: underKey ? 'retained under the tenant key and not exported: holds the key until an operator decides' : 'not under the tenant key (e.g. server access logs, SSE-S3): kept for review' }];
 }
 
 /** The stores one stack resource leaves (retained ones: `DELETE_SKIPPED`; snapshots of deleted DB instances and caches). */

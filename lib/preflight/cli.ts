@@ -36,6 +36,11 @@ async function main(): Promise<number> {
   }
   process.stdout.write(`preflight of ${values.config ? `embedded default + ${values.config}` : 'the embedded default config'}\n`);
   const config = loadConfig({ file: values.config });
+  process.stdout.write([
+    `organization ${config.organization.organizationId} (management ${config.organization.managementAccountId}), platform account ${config.platformAccountId}`,
+    `tenant stacks instantiated in account ${values.account ?? config.workloadAccountId}, region ${values.region ?? config.homeRegion}; allowed regions ${config.allowedRegions.join(', ')}`,
+    '',
+  ].join('\n'));
   const loaded = loadBlueprints(config);
   const report = await runPreflight(loaded, { account: values.account, region: values.region });
   process.stdout.write(`${formatReport(report, { verbose: values.verbose ?? false })}\n`);
@@ -43,6 +48,7 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`preflight: ${err instanceof Error ? err.message : String(err)}\n`);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`preflight: ${message}${/Unknown option/.test(message) ? ' (npm run preflight -- --help)' : ''}\n`);
   process.exit(2);
 });

@@ -31,6 +31,15 @@ export interface ServiceRule {
   check(ctx: RuleContext): string[] | Promise<string[]>;
 }
 
+/** AWS commercial Regions (https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html, read 2026-11). */
+const COMMERCIAL_REGIONS = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'ca-west-1', 'mx-central-1', 'sa-east-1',
+  'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2',
+  'af-south-1', 'il-central-1', 'me-south-1', 'me-central-1',
+  'ap-east-1', 'ap-south-1', 'ap-south-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3',
+  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7',
+] as const;
+
 /**
  * PostgreSQL major versions RDS sells, per Region Tessera allows (a small sourced catalog; the rule
  * compares the config against it). Read 2026-11 from the RDS for PostgreSQL release calendar.
@@ -38,7 +47,7 @@ export interface ServiceRule {
 export const RDS_POSTGRES_MAJORS: { source: string; read: string; regions: Record<string, readonly string[]> } = {
   source: 'https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html',
   read: '2026-11 (16 and 17 in every commercial Region; 13-15 past or near end of standard support)',
-  regions: { 'us-east-1': ['16', '17'], 'us-east-2': ['16', '17'], 'us-west-1': ['16', '17'], 'us-west-2': ['16', '17'], 'eu-west-1': ['16', '17'], 'eu-central-1': ['16', '17'] },
+  regions: Object.fromEntries(COMMERCIAL_REGIONS.map((r) => [r, ['16', '17']])),
 };
 
 /** Add-ons EKS installs itself on a new cluster as self-managed (so a managed add-on of the same name conflicts). */
@@ -95,7 +104,7 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
       const out: string[] = [];
       for (const region of config.allowedRegions) {
         const sold = RDS_POSTGRES_MAJORS.regions[region];
-        if (!sold) out.push(`no catalog entry for ${region} (add it to RDS_POSTGRES_MAJORS)`);
+        if (!sold) out.push(`allowedRegions has ${region}, which the catalog of PostgreSQL versions per Region does not list (RDS_POSTGRES_MAJORS in lib/preflight/service-rules.ts; check with aws rds describe-db-engine-versions --engine postgres --region ${region})`);
         else if (!sold.includes(tier.database.engineMajorVersion)) out.push(`tiers.${tierName}.database.engineMajorVersion ${tier.database.engineMajorVersion} is not sold in ${region} (sold: ${sold.join(', ')})`);
       }
       for (const db of of(inst, 'AWS::RDS::DBInstance')) {

@@ -107,7 +107,11 @@ describe('offboarding', () => {
       '/tessera/hooli/cache/engine-log', '/tessera/hooli/cache/slow-log', '/tessera/hooli/vpc-flow-logs',
     ]);
     for (const g of logGroups) expect(g).toMatchObject({ keyArn: tenantKey, holdsKey: true, disposition: 'expires' });
+    expect(stores.filter((x) => x.store === 'db-snapshot' || x.id === bucket).length).toBeGreaterThanOrEqual(2);
     for (const s of stores.filter((x) => x.store === 'db-snapshot' || x.id === bucket)) expect(s.keyArn, s.id).toBeDefined();
+    // the rest say how they are encrypted: the access-log bucket is SSE-S3, not under any customer key
+    for (const s of stores) expect(s.keyArn ?? s.encryption, `${s.store} ${s.id}`).toBeDefined();
+    expect(stores.filter((s) => s.store === 'bucket' && s.encryption === 'SSE-S3')).toHaveLength(1);
     const lastExpiry = logGroups.map((g) => g.keptUntil!).sort().at(-1);
     expect(offboarded!.offboarding?.keyDeletion).toMatchObject({ state: 'QUEUED', keyArn: tenantKey, dueAt: lastExpiry });
     const key = await new KMSClient({ credentials: tenantCreds }).send(new DescribeKeyCommand({ KeyId: tenantKey }));

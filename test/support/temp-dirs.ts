@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 const created = new Set<string>();
 
-/** A fresh directory under the OS temp dir, removed after the test file (test/support/remove-temp-dirs.ts). */
+/** A fresh directory under the OS temp dir, removed after the test file (test/support/test-setup.ts). */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   created.add(dir);
