@@ -54,7 +54,7 @@ export interface TenantLifecycleProps {
   readonly workRetention?: Duration;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -78,7 +78,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'finish-change': ['registry', 'events'],
   'list-tier-tenants': ['registry', 'upgradeItems'],
   'begin-offboarding': ['registry'],
-  'export-tenant-data': ['registry', 'tenantAccounts', 'archive'],
+  // Its own archive capability: multipart copies, and the verification's reads and listing of its export.
+  'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport'],
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
   'delete-tenant-stacks': ['registry', 'tenantAccounts', 'namespaceStacks'],
   'schedule-key-deletion': ['registry', 'control', 'tenantAccounts', 'events'],
@@ -280,6 +281,21 @@ export class TenantLifecycle extends Construct {
         new iam.PolicyStatement({ sid: 'WriteArchive', actions: ['s3:PutObject'], resources: [this.archive.bucket.arnForObjects('*')] }),
         keyUse,
       ],
+      // The offboarding export: PutObject covers CreateMultipartUpload, UploadPart and
+      // CompleteMultipartUpload; ListParts recovers part ETags; Abort cleans up a failed copy. Its
+      // verification reads back the manifest parts and lists one export prefix (<tenant>/<time>/),
+      // never the whole archive.
+      archiveExport: [
+        new iam.PolicyStatement({
+          sid: 'WriteExport', actions: ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'], resources: [this.archive.bucket.arnForObjects('*')],
+        }),
+        new iam.PolicyStatement({ sid: 'ReadExportManifestParts', actions: ['s3:GetObject'], resources: [this.archive.bucket.arnForObjects(EXPORT_MANIFEST_PARTS)] }),
+        new iam.PolicyStatement({
+          sid: 'ListOneExport', actions: ['s3:ListBucket'], resources: [this.archive.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': EXPORT_PREFIX_PATTERN } },
+        }),
+        keyUse,
+      ],
       upgradeItems: [
         new iam.PolicyStatement({ sid: 'WriteUpgradeItems', actions: ['s3:PutObject'], resources: [this.workBucket.arnForObjects('upgrades/*/items.json')] }),
         keyUse,
@@ -324,8 +340,19 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('archive')) {
       wildcard(this.archive.bucket.arnForObjects('*'), 'Exports are written under <tenant>/<date>/ keys chosen at run time, in the archive bucket and nowhere else.');
     }
+    if (caps.includes('archiveExport')) {
+      wildcard(this.archive.bucket.arnForObjects('*'),
+        'The offboarding export writes (whole or by multipart upload, listing and aborting its own uploads) under <tenant>/<time>/ keys named after the tenant\'s objects at run time, in the archive bucket and nowhere else; Object Lock keeps what it wrote.');
+      wildcard(this.archive.bucket.arnForObjects(EXPORT_MANIFEST_PARTS),
+        'The export\'s verification reads back the manifest parts it wrote, <tenant>/<time>/manifest/part-<n>.jsonl, named at run time; no other archive object is readable.');
+    }
   }
 }
+
+/** The manifest parts of every export (`<tenant>/<time>/manifest/part-<nnnnn>.jsonl`): the one thing in the archive the export reads. */
+const EXPORT_MANIFEST_PARTS = '*/manifest/part-*.jsonl';
+/** ListBucket on the archive only under one export's prefix (`<tenant>/<time>/`), never the whole bucket. */
+const EXPORT_PREFIX_PATTERN = '?*/?*/';
 
 const apigatewayArn = (path: string) => `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::${path}`;
 

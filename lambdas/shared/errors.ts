@@ -21,6 +21,14 @@ export class QuotaExceededError extends Error {
 export class StackBusyError extends Error {
   override readonly name = 'StackBusy';
 }
+/**
+ * The offboarding export does not match its source: the verification pass found versions, delete
+ * markers or archived objects that differ from the manifest. Nothing may be destroyed after it; the
+ * message names the counts expected and found and the first differing keys.
+ */
+export class ExportIncompleteError extends Error {
+  override readonly name = 'ExportIncomplete';
+}
 
 /** Error names the state machines retry with exponential backoff (throttling and contention). */
 export const RETRYABLE_ERRORS = [
@@ -33,4 +41,4 @@ export const RETRYABLE_ERRORS = [
 ] as const;
 
 /** Errors no retry can fix: the execution records them and stops. */
-export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantNotFound', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded'] as const;
+export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantNotFound', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete'] as const;
