@@ -1,13 +1,14 @@
 import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand,
-  UpdateTerminationProtectionCommand, type ResourceStatus, type StackStatus,
+  UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus, type Tag,
 } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { createHash } from 'node:crypto';
+import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -29,8 +30,15 @@ beforeEach(() => {
 });
 
 const notFound = Object.assign(new Error('Stack with id tessera-account-baseline does not exist'), { name: 'ValidationError' });
-const baselineStack = (StackStatus: string, version = '1.0.0') => ({ Stacks: [{ StackName: 'tessera-account-baseline', StackStatus: StackStatus as StackStatus, CreationTime: new Date(), Tags: [{ Key: 'tessera:blueprint-version', Value: version }] }] });
+const baselineStack = (StackStatus: string, version = '1.0.0') => ({ Stacks: [{
+  StackName: 'tessera-account-baseline', StackStatus: StackStatus as StackStatus, CreationTime: new Date(),
+  Tags: [{ Key: 'tessera:blueprint-version', Value: version }, { Key: 'tessera:component', Value: 'account-baseline' }],
+}] });
 const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';
+/** An upgrade's execution, after the onboarding's (state()). */
+const UPGRADE_ARN = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:upgrade-1';
+/** The ClientRequestToken of `kind`'s stack operation in `executionArn` (deploy-blueprint.ts: 24 hex of the ARN's SHA-256). */
+const tokenOf = (executionArn: string, kind: string) => `tessera-deploy-${kind}-${createHash('sha256').update(executionArn).digest('hex').slice(0, 24)}`;
 
 describe('Deploy account baseline', async () => {
   const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
@@ -39,7 +47,7 @@ describe('Deploy account baseline', async () => {
 
   it('creates the baseline with the provisioning session (no RoleARN), from the catalog, protected, tagged with its version', async () => {
     // GIVEN a workload account without a baseline
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     // WHEN
@@ -49,8 +57,8 @@ describe('Deploy account baseline', async () => {
     expect(input).toMatchObject({
       StackName: 'tessera-account-baseline',
       TemplateURL: 'https://tessera-blueprints.s3.us-east-1.amazonaws.com/blueprints/1.0.0/account-baseline.template.json',
-      Capabilities: ['CAPABILITY_NAMED_IAM'], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: 'req-acme-0001-baseline',
-      Tags: expect.arrayContaining([{ Key: 'tessera:blueprint-version', Value: '1.0.0' }]),
+      Capabilities: ['CAPABILITY_NAMED_IAM'], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: tokenOf(EXECUTION_ARN, 'baseline'),
+      Tags: [{ Key: 'tessera:blueprint-version', Value: '1.0.0' }, { Key: 'tessera:component', Value: 'account-baseline' }],
     });
     expect(input.RoleARN).toBeUndefined();
     expect(input.Parameters).toBeUndefined();
@@ -59,14 +67,14 @@ describe('Deploy account baseline', async () => {
   });
 
   it('waits when another onboarding created it a moment earlier (AlreadyExistsException)', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).rejects(Object.assign(new Error('Stack [tessera-account-baseline] already exists'), { name: 'AlreadyExistsException' }));
     await expect(deploy(baseline())).resolves.toMatchObject({ action: 'WAITING' });
   });
 
   it('waits for a create or update in progress, without touching it', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     for (const status of ['CREATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']) {
       cfn.on(DescribeStacksCommand).resolves(baselineStack(status));
       await expect(deploy(baseline())).resolves.toMatchObject({ action: 'WAITING' });
@@ -76,7 +84,7 @@ describe('Deploy account baseline', async () => {
   });
 
   it('updates a complete baseline; "No updates are to be performed" is success', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_COMPLETE'));
     cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('No updates are to be performed.'), { name: 'ValidationError' }));
     await expect(deploy(baseline())).resolves.toMatchObject({ action: 'UNCHANGED' });
@@ -84,21 +92,21 @@ describe('Deploy account baseline', async () => {
   });
 
   it('takes a concurrent update that started between describe and update as a wait', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(baselineStack('CREATE_COMPLETE'));
     cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('Stack:arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-account-baseline/x is in UPDATE_IN_PROGRESS state and can not be updated.'), { name: 'ValidationError' }));
     await expect(deploy(baseline())).resolves.toMatchObject({ action: 'WAITING' });
   });
 
   it('never downgrades a baseline a rolling upgrade already moved to a newer version', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_COMPLETE', '1.10.0'));
     await expect(deploy(baseline())).resolves.toMatchObject({ action: 'NEWER' });
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
   });
 
   it('deletes a baseline whose first create rolled back (its termination protection lifted first), and asks for a retry', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...baselineStack('ROLLBACK_COMPLETE').Stacks[0], EnableTerminationProtection: true }] });
     await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/ROLLBACK_COMPLETE from an earlier attempt; deleted it/) });
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].args[0].input).toEqual({ StackName: 'tessera-account-baseline', EnableTerminationProtection: false });
@@ -106,14 +114,24 @@ describe('Deploy account baseline', async () => {
     expect(cfn.commandCalls(UpdateTerminationProtectionCommand)[0].calledBefore(cfn.commandCalls(DeleteStackCommand)[0])).toBe(true);
   });
 
+  it('never adopts a stack with the baseline\'s name that lacks its component tag (StackNotOwned), calling nothing on it', async () => {
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-account-baseline', StackId: 'arn:stack/tessera-account-baseline/x', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Tags: [{ Key: 'tessera:component', Value: 'something-else' }] }] });
+    await expect(deploy(baseline())).rejects.toMatchObject({
+      name: 'StackNotOwned', message: expect.stringMatching(/^stack tessera-account-baseline \(arn:stack\/tessera-account-baseline\/x\) exists but is not Tessera's account baseline: its tag tessera:component is "something-else", not "account-baseline"/),
+    });
+    // it was only described: no create, update, protection change or deletion
+    expect(cfn.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeStacksCommand']);
+  });
+
   it('fails, naming the stack and its state, when the baseline needs an operator', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...baselineStack('UPDATE_ROLLBACK_FAILED').Stacks[0], StackStatusReason: 'role in use' }] });
     await expect(deploy(baseline())).rejects.toMatchObject({ name: 'StackFailed', message: expect.stringMatching(/^stack tessera-account-baseline is UPDATE_ROLLBACK_FAILED: role in use/) });
   });
 
   it('is ready when complete at the target version or newer', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_COMPLETE', '1.0.0'));
     await expect(check(baseline())).resolves.toMatchObject({ state: 'COMPLETE', version: '1.0.0' });
     cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_ROLLBACK_COMPLETE', '2.0.0'));
@@ -122,14 +140,14 @@ describe('Deploy account baseline', async () => {
   });
 
   it('updates a baseline another onboarding completed at an older version, and keeps waiting', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(baselineStack('CREATE_COMPLETE', '0.9.0'));
     cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
     await expect(check(baseline())).resolves.toMatchObject({ state: 'IN_PROGRESS', action: 'UPDATED' });
   });
 
   it('fails when an update to the target version rolled back', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(baselineStack('UPDATE_ROLLBACK_COMPLETE', '0.9.0'));
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [{ LogicalResourceId: 'ExecutionRole', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'policy too large', StackId: 's', StackName: 's', EventId: '1', Timestamp: new Date() }] });
     await expect(check(baseline())).rejects.toMatchObject({ name: 'StackFailed', message: 'stack tessera-account-baseline is UPDATE_ROLLBACK_COMPLETE at version 0.9.0 (needs 1.0.0): ExecutionRole UPDATE_FAILED: policy too large' });
@@ -137,28 +155,93 @@ describe('Deploy account baseline', async () => {
 });
 
 describe('Deploy blueprint (tenant stack through the execution role)', async () => {
-  const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
+  const { handler: deploy, requestToken } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+  const tenantStack = (extra: Partial<Stack> = {}): { Stacks: Stack[] } => ({ Stacks: [{
+    StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), ...extra,
+  }] });
+  const upgrade = () => state('acme', { executionArn: UPGRADE_ARN, blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } });
 
-  it('creates and updates the tenant stack with RoleARN = the execution role and RetainExceptOnCreate', async () => {
-    records.set('acme', tenant());
-    cfn.on(DescribeStacksCommand).rejectsOnce(notFound).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date() }] });
+  it('creates and updates the tenant stack with RoleARN = the execution role and RetainExceptOnCreate, one token per execution', async () => {
+    // GIVEN an onboarding creates the stack, an upgrade later updates it
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).rejectsOnce(notFound).resolves(tenantStack({ Tags: [...ownedTags(), { Key: 'tessera:created-by', Value: EXECUTION_ARN }] }));
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'tenant' }));
-    await deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } }));
+    records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0' }, UPGRADE_ARN));
+    await deploy(upgrade());
+    // THEN
     const create = cfn.commandCalls(CreateStackCommand)[0].args[0].input;
     const update = cfn.commandCalls(UpdateStackCommand)[0].args[0].input;
-    expect(create).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true, ClientRequestToken: 'req-acme-0001-tenant' });
-    expect(update).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true });
-    expect(update.ClientRequestToken).toBeUndefined();
+    expect(create).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true, ClientRequestToken: tokenOf(EXECUTION_ARN, 'tenant') });
+    expect(update).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true, ClientRequestToken: tokenOf(UPGRADE_ARN, 'tenant') });
+    expect(update.ClientRequestToken).not.toBe(create.ClientRequestToken);
+  });
+
+  it('tags the stack it creates with the tenant, tier, version, the onboarding request and the execution that created it; an update keeps the creator', async () => {
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).rejectsOnce(notFound).resolves(tenantStack({ Tags: [...ownedTags(), { Key: 'tessera:created-by', Value: EXECUTION_ARN }] }));
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('acme', { blueprint: 'tenant' }));
+    records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0' }, UPGRADE_ARN));
+    await deploy(upgrade());
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Tags).toEqual([
+      { Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:tier', Value: 'starter' }, { Key: 'tessera:blueprint-version', Value: '1.0.0' },
+      { Key: 'tessera:request-id', Value: 'req-acme-0001' }, { Key: 'tessera:created-by', Value: EXECUTION_ARN },
+    ]);
+    // CloudFormation replaces the tag set on update: the onboarding's request and creator go with it
+    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input.Tags).toEqual([
+      { Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:tier', Value: 'starter' }, { Key: 'tessera:blueprint-version', Value: '2.0.0' },
+      { Key: 'tessera:request-id', Value: 'req-acme-0001' }, { Key: 'tessera:created-by', Value: EXECUTION_ARN },
+    ]);
+  });
+
+  it('uses the same ClientRequestToken on every retry of the step within an execution, and another in the next execution', async () => {
+    // GIVEN CreateStack is retried within one execution (the first answer was lost), then the onboarding is run again
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).rejects(notFound);
+    cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('acme', { blueprint: 'tenant' }));
+    await deploy(state('acme', { blueprint: 'tenant' }));
+    const rerun = 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:2';
+    records.set('acme', leased('onboard', {}, rerun));
+    await deploy(state('acme', { blueprint: 'tenant', executionArn: rerun }));
+    // THEN
+    const tokens = cfn.commandCalls(CreateStackCommand).map((c) => c.args[0].input.ClientRequestToken!);
+    expect(tokens[0]).toBe(tokens[1]);
+    expect(tokens[2]).not.toBe(tokens[0]);
+    expect(tokens.every((t) => /^[a-zA-Z0-9][-a-zA-Z0-9]*$/.test(t) && t.length <= 128)).toBe(true);
+    // and per blueprint kind within one execution
+    expect(requestToken(state(), 'namespace')).not.toBe(requestToken(state(), 'tenant'));
+    expect(requestToken(state(), 'tenant')).toBe(tokenOf(EXECUTION_ARN, 'tenant'));
+  });
+
+  it.each([
+    ['without tags (made by hand)', [] as Tag[], 'its tag tessera:tenant-id is absent, not "acme"'],
+    ['of another tenant', ownedTags('globex'), 'its tag tessera:tenant-id is "globex", not "acme"'],
+    ['of an earlier tenant with the same id (another onboarding request)', ownedTags('acme', 'req-acme-old'), 'its tag tessera:request-id is "req-acme-old", not the tenant\'s onboarding request "req-acme-0001"'],
+  ])('refuses an existing stack %s (StackNotOwned) and calls nothing on it', async (_case, Tags, problem) => {
+    for (const StackStatus of ['CREATE_COMPLETE', 'ROLLBACK_COMPLETE', 'DELETE_FAILED'] as const) {
+      records.set('acme', leased('onboard'));
+      cfn.on(DescribeStacksCommand).resolves(tenantStack({ StackStatus, Tags, EnableTerminationProtection: true }));
+      await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({
+        name: 'StackNotOwned',
+        message: `stack tessera-acme (arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1, ${StackStatus}) exists in account 333333333333 but was not created by Tessera's workflow for tenant acme: ${problem}; `
+          + 'Tessera never adopts, updates or deletes a stack it did not create — remove or rename that stack, then retry the tenant',
+      });
+    }
+    // each was only described: no create, update, protection change, deletion or resource listing
+    expect(cfn.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeStacksCommand', 'DescribeStacksCommand', 'DescribeStacksCommand']);
+    expect(records.get('acme')?.stackName).toBeUndefined();
   });
 
   it('passes the GPU node sizes to a dedicated tier: the tier\'s while the quota holds a node, 0/0 while it waits', async () => {
-    records.set('ent', tenant({ tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444' }));
+    records.set('ent', leased('onboard', { tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444' }));
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('ent', { blueprint: 'tenant' }));
-    records.set('ent', tenant({ tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444', gpuCapacity: { state: 'WAITING_FOR_QUOTA', instanceType: 'g5.2xlarge', quotaCode: 'L-DB2E81BA', appliedVcpus: 0, oneNodeVcpus: 8, minSize: 0, desiredSize: 0, checkedAt: 't' } }));
+    records.set('ent', leased('onboard', { tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444', gpuCapacity: { state: 'WAITING_FOR_QUOTA', instanceType: 'g5.2xlarge', quotaCode: 'L-DB2E81BA', appliedVcpus: 0, oneNodeVcpus: 8, minSize: 0, desiredSize: 0, checkedAt: 't' } }));
     await deploy(state('ent', { blueprint: 'tenant' }));
     const params = cfn.commandCalls(CreateStackCommand).map((c) => Object.fromEntries(c.args[0].input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue])));
     expect(params[0]).toMatchObject({ TenantId: 'ent', GpuNodesMinSize: '1', GpuNodesDesiredSize: '1' });
@@ -167,7 +250,7 @@ describe('Deploy blueprint (tenant stack through the execution role)', async () 
   });
 
   it('passes no GPU parameters to a tier without dedicated compute', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'tenant' }));
@@ -185,8 +268,8 @@ describe('Record failure names what a dead stack left behind', async () => {
 
   it('records DELETE_SKIPPED and DELETE_FAILED resources (logical id, type, physical id) in the registry and the event', async () => {
     // GIVEN a rolled-back create whose events (newest first) show a skipped log group and a vault that could not be deleted
-    records.set('acme', tenant({ currentStep: 'Check blueprint' }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:stack/tessera-acme/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
       event('tessera-acme', 'AWS::CloudFormation::Stack', 'ROLLBACK_COMPLETE'),
@@ -215,8 +298,8 @@ describe('Record failure names what a dead stack left behind', async () => {
   });
 
   it('records no leftBehind when the rollback removed everything (RetainExceptOnCreate)', async () => {
-    records.set('acme', tenant({ currentStep: 'Check blueprint' }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [event('Logs', 'AWS::Logs::LogGroup', 'DELETE_COMPLETE', '/tessera/acme/app')] });
     const out = await handler(failure);
@@ -225,8 +308,8 @@ describe('Record failure names what a dead stack left behind', async () => {
   });
 
   it('still deletes the stack and records the failure when the events cannot be read', async () => {
-    records.set('acme', tenant({ currentStep: 'Check blueprint' }));
-    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint' }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags() }] });
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(notFound);
     cfn.on(DescribeStackEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     await expect(handler(failure)).resolves.toMatchObject({ status: 'FAILED' });

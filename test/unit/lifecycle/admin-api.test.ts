@@ -1,49 +1,133 @@
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { records, registryMock } from './registry-mock.js';
-import { setLifecycleEnv, tenant } from './support.js';
+import { LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 const sfn = mockClient(SFNClient);
-const { handler } = await import('../../../lambdas/admin/admin-api.js');
+const { handler, executionName } = await import('../../../lambdas/admin/admin-api.js');
 
 const call = (httpMethod: string, resource: string, extra: Partial<APIGatewayProxyEvent> = {}) =>
   handler({ httpMethod, resource, headers: {}, requestContext: { requestId: 'api-req-1' }, ...extra } as unknown as APIGatewayProxyEvent);
+const on = (id = 'acme') => ({ pathParameters: { id } });
 const body = (r: { body: string }) => JSON.parse(r.body);
+const starts = () => sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+const MACHINE = 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-';
+const EXECUTION = 'arn:aws:states:us-east-1:222222222222:execution:tessera-';
+/** `<kind>-<tenant>-<base36 time>-<8 hex>`: unique per attempt. */
+const NAME = (kind: string, tenantId = 'acme') => new RegExp(`^${kind}-${tenantId}-[0-9a-z]+-[0-9a-f]{8}$`);
 
 beforeEach(() => {
   setLifecycleEnv();
   Object.assign(process.env, {
-    [ENV.onboardStateMachineArn]: 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-onboard',
-    [ENV.statusStateMachineArn]: 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-status',
-    [ENV.offboardStateMachineArn]: 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-offboard',
-    [ENV.changeStateMachineArn]: 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-change',
+    [ENV.onboardStateMachineArn]: `${MACHINE}onboard`,
+    [ENV.statusStateMachineArn]: `${MACHINE}status`,
+    [ENV.offboardStateMachineArn]: `${MACHINE}offboard`,
+    [ENV.changeStateMachineArn]: `${MACHINE}change`,
   });
   records.clear();
+  vi.clearAllMocks();
   sfn.reset();
-  sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace('stateMachine', 'execution')}:${input.name}` }));
+  sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` }));
 });
 
 const onboard = { tenantId: 'acme', name: 'Acme', tier: 'starter', adminEmail: 'ops@acme.example.com', requestId: 'req-acme-0001' };
+/** acme as an onboarding of `onboard` left it. */
+const registered = (extra: Partial<TenantRecord> = {}) => tenant({ adminEmail: onboard.adminEmail, ...extra });
+/** acme while another operation's execution runs. */
+const heldByOther = (kind: 'onboard' | 'change' | 'offboard', extra: Partial<TenantRecord> = {}) => {
+  sfn.on(DescribeExecutionCommand, { executionArn: OTHER_EXECUTION_ARN }).resolves({ status: 'RUNNING' });
+  return leased(kind, { adminEmail: onboard.adminEmail, ...extra }, OTHER_EXECUTION_ARN);
+};
 
-describe('admin API', () => {
-  it('starts an onboarding named after the request, so a repeat is idempotent', async () => {
+describe('admin API: onboarding', () => {
+  it('takes the tenant\'s lease before StartExecution, for an execution named uniquely per attempt', async () => {
+    // GIVEN the registry as StartExecution finds it
+    let atStart: TenantRecord | undefined;
+    sfn.on(StartExecutionCommand).callsFake((input) => {
+      atStart = structuredClone(records.get('acme'));
+      return { executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` };
+    });
+    // WHEN
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    // THEN
+    expect(res.statusCode).toBe(202);
+    const [start] = starts();
+    expect(start.stateMachineArn).toBe(`${MACHINE}onboard`);
+    expect(start.name).toMatch(NAME('onboard'));
+    expect(JSON.parse(start.input!)).toEqual(onboard);
+    const executionArn = `${EXECUTION}onboard:${start.name}`;
+    expect(body(res)).toEqual({ tenantId: 'acme', requestId: 'req-acme-0001', executionArn, status: 'REQUESTED' });
+    expect(atStart).toMatchObject({
+      status: 'REQUESTED', isolation: 'vpc', adminEmail: onboard.adminEmail,
+      lease: { kind: 'onboard', executionArn, requestId: 'req-acme-0001', previousStatus: 'REQUESTED' },
+      executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn, status: 'RUNNING' }],
+    });
+  });
+
+  it('answers a repeat of a running onboarding with the running execution (200), starting nothing', async () => {
+    const first = body(await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) }));
+    const again = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    expect(again.statusCode).toBe(200);
+    expect(body(again)).toEqual({ tenantId: 'acme', requestId: 'req-acme-0001', executionArn: first.executionArn, status: 'REQUESTED', note: 'onboarding already running' });
+    expect(starts()).toHaveLength(1);
+  });
+
+  it('answers a repeat once the tenant is past onboarding with 200, starting nothing', async () => {
+    for (const status of ['ACTIVE', 'SUSPENDED', 'OFFBOARDED'] as const) {
+      records.set('acme', registered({ status }));
+      const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+      expect(res.statusCode).toBe(200);
+      expect(body(res)).toEqual({ tenantId: 'acme', requestId: 'req-acme-0001', status, note: 'already onboarded by this request; nothing started' });
+    }
+    expect(starts()).toHaveLength(0);
+  });
+
+  it('runs a FAILED onboarding again on a repeat, as a new execution with a new name', async () => {
+    records.set('acme', registered({ status: 'FAILED', executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: `${EXECUTION}onboard:onboard-acme-old-00000000`, startedAt: 't', endedAt: 't', status: 'FAILED' }] }));
     const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
     expect(res.statusCode).toBe(202);
-    const name = sfn.commandCalls(StartExecutionCommand)[0].args[0].input.name!;
-    expect(name).toMatch(/^onboard-acme-[0-9a-f]{16}$/);
-    await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
-    expect(sfn.commandCalls(StartExecutionCommand)[1].args[0].input.name).toBe(name);
+    expect(starts()[0].name).toMatch(NAME('onboard'));
+    expect(body(res)).toEqual({ tenantId: 'acme', requestId: 'req-acme-0001', executionArn: `${EXECUTION}onboard:${starts()[0].name}`, status: 'PROVISIONING', corrected: [] });
+    expect(records.get('acme')).toMatchObject({ status: 'PROVISIONING', lease: { kind: 'onboard', executionArn: body(res).executionArn, previousStatus: 'FAILED' } });
+  });
+
+  it('refuses the same request with other values (409 request_mismatch), pointing to the retry endpoint', async () => {
+    records.set('acme', registered({ status: 'FAILED' }));
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, adminEmail: 'root@acme.example.com' }) });
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({
+      code: 'request_mismatch', param: 'adminEmail', type: 'conflict_error',
+      message: expect.stringMatching(/^request req-acme-0001 was recorded with other values: adminEmail "ops@acme\.example\.com" → "root@acme\.example\.com"; .*POST \/admin\/tenants\/acme\/retry/),
+    });
+    expect(starts()).toHaveLength(0);
   });
 
   it('answers 400 in OpenAI error shape naming the field and value', async () => {
     const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, adminEmail: 'nope' }) });
     expect(res.statusCode).toBe(400);
     expect(body(res)).toEqual({ error: { message: expect.stringMatching(/adminEmail = "nope"/), type: 'invalid_request_error', param: 'adminEmail', code: 'invalid_request' } });
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(starts()).toHaveLength(0);
+  });
+
+  it('refuses a field it does not know (400 unknown_parameter naming it) instead of dropping it', async () => {
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, isolation: 'account' }) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toEqual({ message: expect.stringContaining('"isolation"'), type: 'invalid_request_error', param: 'isolation', code: 'unknown_parameter' });
+    expect(starts()).toHaveLength(0);
+    expect(records.size).toBe(0);
+  });
+
+  it.each([['a line feed', 'Acme\nINFO tenant globex deleted'], ['an escape', 'Acme\u001b[2J'], ['a C1 control (NEL)', 'Acme\u0085'], ['DEL', 'Acme\u007f']])('refuses a name with %s (400)', async (_what, name) => {
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, name }) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ param: 'name', code: 'invalid_request', message: expect.stringContaining('must not contain control characters') });
+    expect(records.size).toBe(0);
   });
 
   it('refuses bad JSON, unknown tiers and taken ids', async () => {
@@ -53,33 +137,282 @@ describe('admin API', () => {
     const taken = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
     expect(taken.statusCode).toBe(409);
     expect(body(taken).error.code).toBe('tenant_exists');
+    expect(starts()).toHaveLength(0);
   });
 
-  it('maps a name clash with a different input to 409', async () => {
+  it('maps a name clash to 409 and removes the record it had put for that execution', async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
     expect(res.statusCode).toBe(409);
     expect(body(res).error.code).toBe('execution_exists');
+    expect(records.has('acme')).toBe(false);
   });
 
+  it('removes the record it put when Step Functions refuses the start (500), so the same request can be sent again', async () => {
+    sfn.on(StartExecutionCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` }));
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    expect(res.statusCode).toBe(500);
+    expect(body(res).error).toMatchObject({ code: 'internal_error', type: 'api_error' });
+    expect(registryMock.deleteHeldTenant).toHaveBeenCalledWith('acme', expect.stringMatching(/:execution:tessera-onboard:onboard-acme-/), 'REQUESTED');
+    expect(records.has('acme')).toBe(false);
+    expect((await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) })).statusCode).toBe(202);
+  });
+
+  it('names executions within Step Functions\' 80 characters, differently on every attempt', () => {
+    const at = Date.parse('2026-11-30T00:00:00.000Z');
+    const long = 'a'.repeat(24);
+    expect(executionName('offboard', long, at)).toMatch(new RegExp(`^offboard-${long}-${at.toString(36)}-[0-9a-f]{8}$`));
+    expect(executionName('offboard', long, at).length).toBeLessThanOrEqual(80);
+    expect(executionName('change', 'acme', at)).not.toBe(executionName('change', 'acme', at));
+  });
+});
+
+describe('admin API: one operation per tenant', () => {
+  it('answers 409 operation_in_progress with the running operation while another operation holds the tenant, starting nothing', async () => {
+    // GIVEN a running onboarding holds acme
+    const before = heldByOther('onboard');
+    records.set('acme', before);
+    const operation = { kind: 'onboard', executionArn: OTHER_EXECUTION_ARN, requestId: 'req-acme-0001', since: LEASED_AT };
+    // WHEN / THEN
+    const suspend = await call('POST', '/admin/tenants/{id}/suspend', on());
+    expect(suspend.statusCode).toBe(409);
+    expect(body(suspend)).toEqual({
+      error: {
+        message: `tenant "acme" is busy: onboard (execution ${OTHER_EXECUTION_ARN}, request req-acme-0001, since ${LEASED_AT}) is running; suspend is refused until it ends (follow it with tessera tenants watch acme)`,
+        type: 'conflict_error', param: 'id', code: 'operation_in_progress',
+      },
+      operation,
+    });
+    for (const [method, resource, extra] of [
+      ['DELETE', '/admin/tenants/{id}', {}], ['PATCH', '/admin/tenants/{id}', { body: JSON.stringify({ tier: 'professional' }) }],
+      ['POST', '/admin/tenants/{id}/resume', {}], ['POST', '/admin/tenants/{id}/retry', {}],
+    ] as const) {
+      const res = await call(method, resource, { ...on(), ...extra });
+      expect(res.statusCode).toBe(409);
+      expect(body(res)).toMatchObject({ error: { code: 'operation_in_progress' }, operation });
+    }
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('ends a lease whose execution has ended without recording it, then starts the new operation', async () => {
+    // GIVEN a change whose execution was stopped; the status-change handler has not run
+    records.set('acme', leased('change', { currentStep: 'Deploy blueprint' }, OTHER_EXECUTION_ARN));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
+    // WHEN
+    const res = await call('POST', '/admin/tenants/{id}/suspend', on());
+    // THEN
+    expect(res.statusCode).toBe(202);
+    const record = records.get('acme')!;
+    expect(record.lease).toMatchObject({ kind: 'suspend', executionArn: body(res).executionArn, previousStatus: 'ACTIVE' });
+    expect(record.executions.map((e) => [e.kind, e.status])).toEqual([['change', 'FAILED'], ['suspend', 'RUNNING']]);
+    expect(record.failure).toMatchObject({ kind: 'change', executionArn: OTHER_EXECUTION_ARN, step: 'Deploy blueprint' });
+  });
+
+  it('suspends only ACTIVE tenants and offboards only settled ones (409 invalid_status)', async () => {
+    records.set('acme', registered({ status: 'PROVISIONING' }));
+    const suspend = await call('POST', '/admin/tenants/{id}/suspend', on());
+    expect(suspend.statusCode).toBe(409);
+    expect(body(suspend).error).toMatchObject({ code: 'invalid_status', param: 'status', message: 'tenant "acme" is PROVISIONING; suspend needs ACTIVE' });
+    const remove = await call('DELETE', '/admin/tenants/{id}', on());
+    expect(remove.statusCode).toBe(409);
+    expect(body(remove).error).toMatchObject({ code: 'invalid_status', message: 'tenant "acme" is PROVISIONING; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING' });
+    expect(starts()).toHaveLength(0);
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const ok = await call('POST', '/admin/tenants/{id}/suspend', on());
+    expect(ok.statusCode).toBe(202);
+    expect(starts()[0]).toMatchObject({ stateMachineArn: `${MACHINE}status`, name: expect.stringMatching(NAME('suspend')) });
+    expect(JSON.parse(starts()[0].input!)).toEqual({ request: { tenantId: 'acme', requestId: 'api-req-1' }, action: 'suspend' });
+    expect(body(ok)).toEqual({ tenantId: 'acme', executionArn: `${EXECUTION}status:${starts()[0].name}`, status: 'SUSPENDED' });
+    expect(records.get('acme')?.lease).toMatchObject({ kind: 'suspend', executionArn: body(ok).executionArn, requestId: 'api-req-1' });
+  });
+
+  it('refuses a body on suspend (400 unknown_parameter)', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const res = await call('POST', '/admin/tenants/{id}/suspend', { ...on(), body: JSON.stringify({ reason: 'late payment' }) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ code: 'unknown_parameter', param: 'reason' });
+  });
+
+  it('gives the lease back when Step Functions refuses to start the execution: the record as before', async () => {
+    // GIVEN an ACTIVE tenant
+    const before = registered({ status: 'ACTIVE', executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: 'arn:onboarded', startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] });
+    records.set('acme', before);
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }));
+    // WHEN
+    const res = await call('POST', '/admin/tenants/{id}/suspend', on());
+    // THEN
+    expect(res.statusCode).toBe(500);
+    expect(records.get('acme')).toEqual({ ...before, updatedAt: expect.any(String) });
+  });
+});
+
+describe('admin API: change', () => {
+  it('starts a tier change under the lease (UPDATING, still served)', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'change-1' }, body: JSON.stringify({ tier: 'professional' }) });
+    expect(res.statusCode).toBe(202);
+    expect(starts()[0]).toMatchObject({ stateMachineArn: `${MACHINE}change`, name: expect.stringMatching(NAME('change')) });
+    expect(JSON.parse(starts()[0].input!)).toEqual({ request: { tenantId: 'acme', requestId: 'change-1' }, change: { tier: 'professional' } });
+    expect(body(res)).toEqual({ tenantId: 'acme', executionArn: `${EXECUTION}change:${starts()[0].name}`, status: 'UPDATING', change: { tier: 'professional' } });
+    expect(records.get('acme')).toMatchObject({ status: 'UPDATING', lease: { kind: 'change', requestId: 'change-1', previousStatus: 'ACTIVE' } });
+  });
+
+  it('refuses a PATCH that changes nothing (400 nothing_to_change), starting nothing', async () => {
+    const before = registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    records.set('acme', before);
+    const cases = [
+      [{ tier: 'starter' }, 'tier', 'nothing to change: tier is already "starter"'],
+      [{ blueprintVersion: '1.0.0' }, 'blueprintVersion', 'nothing to change: blueprintVersion is already "1.0.0"'],
+      [{ tier: 'starter', blueprintVersion: '1.0.0' }, 'tier', 'nothing to change: tier is already "starter", blueprintVersion is already "1.0.0"'],
+      [{ name: 'Acme Corp' }, 'name', 'renaming alone is not a lifecycle change; send tier or blueprintVersion'],
+    ] as const;
+    for (const [change, param, message] of cases) {
+      const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify(change) });
+      expect(res.statusCode).toBe(400);
+      expect(body(res).error).toEqual({ type: 'invalid_request_error', code: 'nothing_to_change', param, message });
+    }
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('refuses unknown fields and unknown tiers in a PATCH', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const unknown = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify({ tier: 'professional', force: true }) });
+    expect(unknown.statusCode).toBe(400);
+    expect(body(unknown).error).toMatchObject({ code: 'unknown_parameter', param: 'force' });
+    const gold = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify({ tier: 'gold' }) });
+    expect(body(gold).error).toMatchObject({ code: 'unknown_tier', param: 'tier' });
+    expect(starts()).toHaveLength(0);
+  });
+});
+
+describe('admin API: offboarding (DELETE) is idempotent', () => {
+  it('starts an offboarding under the lease', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const res = await call('DELETE', '/admin/tenants/{id}', on());
+    expect(res.statusCode).toBe(202);
+    const [start] = starts();
+    expect(start).toMatchObject({ stateMachineArn: `${MACHINE}offboard`, name: expect.stringMatching(NAME('offboard')) });
+    const { request } = JSON.parse(start.input!);
+    expect(request).toEqual({ tenantId: 'acme', requestId: expect.stringMatching(/^offboard-acme-[0-9a-z]+$/) });
+    expect(body(res)).toEqual({ tenantId: 'acme', executionArn: `${EXECUTION}offboard:${start.name}`, status: 'OFFBOARDING' });
+    expect(records.get('acme')).toMatchObject({ status: 'OFFBOARDING', lease: { kind: 'offboard', requestId: request.requestId, previousStatus: 'ACTIVE' } });
+  });
+
+  it('answers 200 for an OFFBOARDED tenant, starting nothing and writing nothing', async () => {
+    const before = registered({ status: 'OFFBOARDED' });
+    records.set('acme', before);
+    const res = await call('DELETE', '/admin/tenants/{id}', on());
+    expect(res.statusCode).toBe(200);
+    expect(body(res)).toEqual({ tenantId: 'acme', status: 'OFFBOARDED', note: 'already offboarded; nothing started' });
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('answers 200 with the running execution while the offboarding runs', async () => {
+    const before = heldByOther('offboard', { currentStep: 'Export tenant data' });
+    records.set('acme', before);
+    const res = await call('DELETE', '/admin/tenants/{id}', on());
+    expect(res.statusCode).toBe(200);
+    expect(body(res)).toEqual({ tenantId: 'acme', executionArn: OTHER_EXECUTION_ARN, status: 'OFFBOARDING', note: 'offboarding already running' });
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('resumes an offboarding that stopped (OFFBOARDING, no lease), naming where it stopped', async () => {
+    records.set('acme', registered({ status: 'OFFBOARDING', failure: { step: 'Delete tenant stacks', reason: 'StackFailed: x', at: 't', kind: 'offboard' } }));
+    const res = await call('DELETE', '/admin/tenants/{id}', on());
+    expect(res.statusCode).toBe(202);
+    expect(body(res)).toMatchObject({ status: 'OFFBOARDING', resumed: 'Delete tenant stacks' });
+    expect(records.get('acme')?.lease).toMatchObject({ kind: 'offboard', previousStatus: 'OFFBOARDING' });
+  });
+});
+
+describe('admin API: POST /admin/tenants/{id}/retry', () => {
+  it('runs a FAILED onboarding again as a new execution, with the corrected adminEmail written under the lease', async () => {
+    // GIVEN a VPC tenant whose onboarding failed; no account was ever requested with its email
+    records.set('acme', registered({ status: 'FAILED', failure: { step: 'Allocate network', reason: 'QuotaExceeded: x', at: 't' } }));
+    // WHEN
+    const res = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ adminEmail: 'root@acme.example.com' }) });
+    // THEN
+    expect(res.statusCode).toBe(202);
+    const [start] = starts();
+    expect(start).toMatchObject({ stateMachineArn: `${MACHINE}onboard`, name: expect.stringMatching(NAME('onboard')) });
+    expect(JSON.parse(start.input!)).toEqual({ ...onboard, adminEmail: 'root@acme.example.com' });
+    const executionArn = `${EXECUTION}onboard:${start.name}`;
+    expect(body(res)).toEqual({ tenantId: 'acme', requestId: 'req-acme-0001', executionArn, status: 'PROVISIONING', corrected: ['adminEmail'] });
+    expect(records.get('acme')).toMatchObject({ status: 'PROVISIONING', adminEmail: 'root@acme.example.com', lease: { kind: 'onboard', executionArn, requestId: 'req-acme-0001', previousStatus: 'FAILED' } });
+  });
+
+  it.each([
+    ['an account was created', { accountId: '444444444444' }, 'account 444444444444 was created or requested with ops@acme.example.com'],
+    ['an account was requested', { accountId: undefined, createAccountRequestId: 'car-1' }, 'account request car-1 was created or requested with ops@acme.example.com'],
+    ['an account request was claimed', { accountId: undefined, createAccountClaim: { at: 't' } }, 'account request (claimed) was created or requested with ops@acme.example.com'],
+  ])('refuses to change adminEmail once %s (409 email_in_use), starting nothing', async (_what, extra, message) => {
+    const before = registered({ status: 'FAILED', isolation: 'account', tier: 'enterprise', ...extra });
+    records.set('acme', before);
+    const res = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ adminEmail: 'root@acme.example.com' }) });
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toEqual({ type: 'conflict_error', code: 'email_in_use', param: 'adminEmail', message: `adminEmail cannot change: ${message}` });
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('retries a stopped offboarding as it is, and refuses corrections for it', async () => {
+    records.set('acme', registered({ status: 'OFFBOARDING' }));
+    const corrected = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ name: 'Acme' }) });
+    expect(corrected.statusCode).toBe(400);
+    expect(body(corrected).error).toMatchObject({ code: 'invalid_request', param: 'name' });
+    const res = await call('POST', '/admin/tenants/{id}/retry', on());
+    expect(res.statusCode).toBe(202);
+    expect(starts()[0].stateMachineArn).toBe(`${MACHINE}offboard`);
+  });
+
+  it('has nothing to retry for a tenant that did not fail (409 invalid_status), and refuses unknown fields (400)', async () => {
+    records.set('acme', registered({ status: 'ACTIVE' }));
+    const res = await call('POST', '/admin/tenants/{id}/retry', on());
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error).toMatchObject({ code: 'invalid_status', message: expect.stringMatching(/^tenant "acme" is ACTIVE: nothing to retry/) });
+    const unknown = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ tier: 'professional' }) });
+    expect(unknown.statusCode).toBe(400);
+    expect(body(unknown).error).toMatchObject({ code: 'unknown_parameter', param: 'tier' });
+    expect(starts()).toHaveLength(0);
+  });
+
+  it('gives the lease back when Step Functions refuses the retry: FAILED again, no execution recorded', async () => {
+    const before = registered({ status: 'FAILED', failure: { step: 'Allocate network', reason: 'x', at: 't' } });
+    records.set('acme', before);
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const res = await call('POST', '/admin/tenants/{id}/retry', on());
+    expect(res.statusCode).toBe(500);
+    expect(records.get('acme')).toEqual({ ...before, updatedAt: expect.any(String) });
+  });
+
+  // BUG (reported): the corrections go into acquireLease's write (admin-api.ts retryOnboarding → startOperation),
+  // but abandonLease (lease.ts, abandonLease) restores only lease, status and history, so a retry that Step
+  // Functions refused leaves the new adminEmail (or name) recorded without any execution, and the original
+  // request is answered 409 request_mismatch from then on. `it.fails` until abandonLease restores them.
+  it.fails('gives the lease back when Step Functions refuses a corrected retry: the adminEmail as before too', async () => {
+    const before = registered({ status: 'FAILED', failure: { step: 'Check account', reason: 'AccountCreationFailed: EMAIL_ALREADY_EXISTS', at: 't' } });
+    records.set('acme', before);
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const res = await call('POST', '/admin/tenants/{id}/retry', { ...on(), body: JSON.stringify({ adminEmail: 'root@acme.example.com', name: 'Acme Corp' }) });
+    expect(res.statusCode).toBe(500);
+    expect(records.get('acme')).toEqual({ ...before, updatedAt: expect.any(String) });
+  });
+});
+
+describe('admin API: reads', () => {
   it('shows, lists and 404s', async () => {
-    records.set('acme', tenant({ status: 'ACTIVE' }));
-    expect(body(await call('GET', '/admin/tenants/{id}', { pathParameters: { id: 'acme' } })).tenantId).toBe('acme');
+    records.set('acme', registered({ status: 'ACTIVE', lease: lease('suspend', OTHER_EXECUTION_ARN) }));
+    const shown = body(await call('GET', '/admin/tenants/{id}', on()));
+    expect(shown).toMatchObject({ tenantId: 'acme', lease: { kind: 'suspend', executionArn: OTHER_EXECUTION_ARN } });
     expect(body(await call('GET', '/admin/tenants', { queryStringParameters: { tier: 'starter' } })).tenants).toHaveLength(1);
-    const missing = await call('GET', '/admin/tenants/{id}', { pathParameters: { id: 'nobody' } });
+    const missing = await call('GET', '/admin/tenants/{id}', on('nobody'));
     expect(missing.statusCode).toBe(404);
     expect(body(await call('GET', '/admin/tenants', { queryStringParameters: { status: 'HAPPY' } })).error).toMatchObject({ param: 'status', message: expect.stringMatching(/^status = "HAPPY": /) });
-  });
-
-  it('suspends only ACTIVE tenants and offboards only settled ones', async () => {
-    records.set('acme', tenant({ status: 'PROVISIONING' }));
-    const suspend = await call('POST', '/admin/tenants/{id}/suspend', { pathParameters: { id: 'acme' } });
-    expect(suspend.statusCode).toBe(409);
-    expect(body(suspend).error.message).toBe('tenant "acme" is PROVISIONING; suspension needs ACTIVE');
-    expect((await call('DELETE', '/admin/tenants/{id}', { pathParameters: { id: 'acme' } })).statusCode).toBe(409);
-    records.set('acme', tenant({ status: 'ACTIVE' }));
-    expect((await call('POST', '/admin/tenants/{id}/suspend', { pathParameters: { id: 'acme' } })).statusCode).toBe(202);
-    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!)).toEqual({ request: { tenantId: 'acme', requestId: 'api-req-1' }, action: 'suspend' });
   });
 
   it('answers an unknown route with 404', async () => {

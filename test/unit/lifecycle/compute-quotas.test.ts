@@ -6,7 +6,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { credentials, leased, setLifecycleEnv, state, tenant } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -19,7 +19,7 @@ const events = mockClient(EventBridgeClient);
 const STANDARD = 'L-1216C47A';
 const G_AND_VT = 'L-DB2E81BA';
 const P = 'L-417A185B';
-const enterprise = () => records.set('ent', tenant({ tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444', vpcCidr: undefined }));
+const enterprise = () => records.set('ent', leased('onboard', { tenantId: 'ent', tier: 'enterprise', isolation: 'account', accountId: '444444444444', vpcCidr: undefined }));
 const run = async () => (await import('../../../lambdas/lifecycle/request-compute-quotas.js')).handler(state('ent'));
 const applied = (values: Record<string, number>) => {
   for (const [code, value] of Object.entries(values)) sq.on(GetServiceQuotaCommand, { ServiceCode: 'ec2', QuotaCode: code }).resolves({ Quota: { Value: value } });
@@ -87,7 +87,7 @@ describe('Request compute quotas (account vending)', () => {
   });
 
   it('does nothing for a tier without dedicated compute', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     const { handler } = await import('../../../lambdas/lifecycle/request-compute-quotas.js');
     await expect(handler(state('acme'))).resolves.toEqual({ requested: [], gpu: undefined });
     expect(sq.commandCalls(GetServiceQuotaCommand)).toHaveLength(0);

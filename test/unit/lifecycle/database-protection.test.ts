@@ -4,7 +4,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -28,7 +28,7 @@ const parameters = (protection?: string): Parameter[] => [
 ];
 const tenantStack = (StackStatus: string, protection?: string, extra: Partial<Stack> = {}): { Stacks: Stack[] } => ({ Stacks: [{
   StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: StackStatus as StackStatus, CreationTime: new Date(),
-  RoleARN: EXECUTION_ROLE, Parameters: parameters(protection), Outputs: [{ OutputKey: 'KeyArn', OutputValue: 'arn:k' }, { OutputKey: 'BlueprintVersion', OutputValue: '1.0.0' }], ...extra,
+  RoleARN: EXECUTION_ROLE, Parameters: parameters(protection), Tags: ownedTags(), Outputs: [{ OutputKey: 'KeyArn', OutputValue: 'arn:k' }, { OutputKey: 'BlueprintVersion', OutputValue: '1.0.0' }], ...extra,
 }] });
 const valueOf = (params: Parameter[] | undefined, key: string) => params?.find((p) => p.ParameterKey === key);
 
@@ -36,7 +36,7 @@ describe('the tenant database is created unprotected, then protected (Deploy blu
   const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
 
   it('creates the stack with DatabaseDeletionProtection=false, so that a failed create can roll the database back', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'tenant' }));
@@ -44,7 +44,7 @@ describe('the tenant database is created unprotected, then protected (Deploy blu
   });
 
   it.each(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'])('updates a %s stack (change, upgrade, resumed run) with DatabaseDeletionProtection=true', async (status) => {
-    records.set('acme', tenant({ status: 'UPDATING' }));
+    records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0' }));
     cfn.on(DescribeStacksCommand).resolves(tenantStack(status, 'false'));
     cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } }));
@@ -54,7 +54,7 @@ describe('the tenant database is created unprotected, then protected (Deploy blu
   });
 
   it('passes no such parameter to a namespace stack', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     process.env.TESSERA_NAMESPACE_DEPLOYER_ROLE_ARN = 'arn:aws:iam::222222222222:role/deployer';
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
@@ -68,7 +68,7 @@ describe('Check blueprint switches the database protection on before the bluepri
 
   it('updates a CREATE_COMPLETE stack whose parameter is false: previous template, previous values, protection true, its own role; reports IN_PROGRESS and records no outputs yet', async () => {
     // GIVEN the create completed with the database unprotected
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(tenantStack('CREATE_COMPLETE', 'false'));
     cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
     // WHEN
@@ -90,7 +90,7 @@ describe('Check blueprint switches the database protection on before the bluepri
   });
 
   it('waits while the protecting update runs, then is COMPLETE and records the outputs, with no second update', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(tenantStack('UPDATE_IN_PROGRESS', 'true'));
     await expect(check(state('acme', { blueprint: 'tenant' }))).resolves.toMatchObject({ state: 'IN_PROGRESS' });
     cfn.on(DescribeStacksCommand).resolves(tenantStack('UPDATE_COMPLETE', 'true'));
@@ -100,14 +100,14 @@ describe('Check blueprint switches the database protection on before the bluepri
   });
 
   it('takes an update already running (a re-run of the step after its UpdateStack went through) as a wait', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(tenantStack('CREATE_COMPLETE', 'false'));
     cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('Stack:arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1 is in UPDATE_IN_PROGRESS state and can not be updated.'), { name: 'ValidationError' }));
     await expect(check(state('acme', { blueprint: 'tenant' }))).resolves.toMatchObject({ state: 'IN_PROGRESS' });
   });
 
   it('fails naming the reason when the protecting update rolled back', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(tenantStack('UPDATE_ROLLBACK_COMPLETE', 'false'));
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
       { LogicalResourceId: 'DatabaseInstance', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'not authorized to perform rds:ModifyDBInstance', StackId: 's', StackName: 's', EventId: '1', Timestamp: new Date() },
@@ -120,14 +120,14 @@ describe('Check blueprint switches the database protection on before the bluepri
   });
 
   it('fails when CloudFormation refuses the protecting update outright', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(tenantStack('CREATE_COMPLETE', 'false'));
     cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('Role arn:aws:iam::333333333333:role/TesseraBlueprintExecution is invalid or cannot be assumed'), { name: 'ValidationError' }));
     await expect(check(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/cannot be assumed/) });
   });
 
   it('is COMPLETE for a stack of a blueprint without the parameter (protected by the template itself)', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).resolves(tenantStack('CREATE_COMPLETE'));
     await expect(check(state('acme', { blueprint: 'tenant' }))).resolves.toMatchObject({ state: 'COMPLETE' });
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);

@@ -11,7 +11,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution } from '../../../lib/tenant-record.js';
-import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -34,7 +34,7 @@ const summary = (LogicalResourceId: string, ResourceType: string, PhysicalResour
 const event = (LogicalResourceId: string, ResourceType: string, ResourceStatus: string, PhysicalResourceId?: string, ResourceStatusReason?: string) =>
   ({ LogicalResourceId, ResourceType, ResourceStatus: ResourceStatus as ResourceStatus, PhysicalResourceId, ResourceStatusReason, StackId: STACK_ID, StackName: 'tessera-acme', EventId: LogicalResourceId + ResourceStatus, Timestamp: new Date() });
 const deadStack = (StackStatus: string, extra: Partial<Stack> = {}) => ({ Stacks: [{
-  StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: StackStatus as StackStatus, CreationTime: new Date(), EnableTerminationProtection: true, ...extra,
+  StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: StackStatus as StackStatus, CreationTime: new Date(), EnableTerminationProtection: true, Tags: ownedTags(), ...extra,
 }] });
 const namespaceNotFound = Object.assign(new Error('Stack with id tessera-acme-namespace does not exist'), { name: 'ValidationError' });
 const running = (): LifecycleExecution => ({ kind: 'onboard', requestId: 'req-acme-0001', executionArn: state().executionArn, startedAt: 't', status: 'RUNNING' });
@@ -86,7 +86,7 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
 
   it('lifts the stack\'s termination protection and the database\'s DeletionProtection, records each (registry, audit bucket, bus), then deletes the stack', async () => {
     // GIVEN an onboarding that failed with its stack ROLLBACK_FAILED on the protected database
-    records.set('acme', tenant({ currentStep: 'Check blueprint', executions: [running()] }));
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint', executions: [running()] }));
     // WHEN
     const out = await handler(failure());
     // THEN both protections are lifted, the database's as RDS takes it, before the deletion as the execution role
@@ -111,7 +111,7 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
   });
 
   it('keeps the stack while the database is busy (no deletion that would fail again), naming it as left behind', async () => {
-    records.set('acme', tenant({ currentStep: 'Check blueprint', executions: [running()] }));
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint', executions: [running()] }));
     rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('Database instance is not in available state.'), { name: 'InvalidDBInstanceStateFault' }));
     const out = await handler(failure());
     expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
@@ -121,7 +121,7 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
   });
 
   it('removes a DELETE_FAILED stack of an offboarding (the stack was meant to go)', async () => {
-    records.set('acme', tenant({ status: 'OFFBOARDING', currentStep: 'Delete tenant stacks', executions: [{ ...running(), kind: 'offboard' }] }));
+    records.set('acme', leased('offboard', { currentStep: 'Delete tenant stacks', executions: [{ ...running(), kind: 'offboard' }] }));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { EnableTerminationProtection: false }));
     await handler(failure('offboard'));
     expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
@@ -129,8 +129,26 @@ describe('Record failure removes a dead tenant stack that cannot be deleted as i
     expect(lifts(records.get('acme')!.failure?.liftedProtections)).toEqual(['Database DeletionProtection']);
   });
 
+  it('leaves a dead stack with the tenant\'s name that Tessera did not create alone, saying so', async () => {
+    // GIVEN a ROLLBACK_FAILED stack named tessera-acme, tagged for acme by another onboarding request
+    records.set('acme', leased('onboard', { currentStep: 'Check blueprint', executions: [running()] }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('ROLLBACK_FAILED', { Tags: ownedTags('acme', 'req-someone-else') }));
+    // WHEN
+    const out = await handler(failure());
+    // THEN nothing is lifted or deleted; the failure is recorded as for any other
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(0);
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
+    expect(out).toEqual({
+      status: 'FAILED', step: 'Check blueprint', reason: 'StackFailed: stack tessera-acme is ROLLBACK_FAILED: Endpoint CREATE_FAILED: endpoint quota',
+      cleanup: ['left ROLLBACK_FAILED stack tessera-acme alone: its tag tessera:request-id is "req-someone-else", not the tenant\'s onboarding request "req-acme-0001"'],
+    });
+    expect(records.get('acme')).toMatchObject({ status: 'FAILED', failure: { step: 'Check blueprint', kind: 'onboard', executionArn: state().executionArn } });
+    expect(records.get('acme')?.lease).toBeUndefined();
+  });
+
   it('never deletes a live tenant\'s DELETE_FAILED stack after a failed change: it still holds the database', async () => {
-    records.set('acme', tenant({ status: 'UPDATING', currentStep: 'Deploy blueprint' }));
+    records.set('acme', leased('change', { currentStep: 'Deploy blueprint' }));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED'));
     const out = await handler(failure('change'));
     expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
@@ -145,7 +163,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
 
   it('lifts and records the protections (execution history, audit bucket, bus), deletes the stack, answers StackBusy; never an UpdateStack', async () => {
     // GIVEN the re-run of an onboarding whose earlier Record failure could not remove the stack
-    records.set('acme', tenant({ executions: [running()] }));
+    records.set('acme', leased('onboard', { executions: [running()] }));
     // WHEN / THEN
     await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({
       name: 'StackBusy',
@@ -162,7 +180,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
   it('on a retry, neither lifts nor records again a protection a stale read still shows: it waits, and deletes nothing yet', async () => {
     // GIVEN this execution already lifted the database's protection, which a read still shows
     const at = '2026-11-30T00:00:00.000Z';
-    records.set('acme', tenant({ executions: [{ ...running(), liftedProtections: [{ logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: DB, protection: 'DeletionProtection', at }] }] }));
+    records.set('acme', leased('onboard', { executions: [{ ...running(), liftedProtections: [{ logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: DB, protection: 'DeletionProtection', at }] }] }));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('ROLLBACK_FAILED', { EnableTerminationProtection: false }));
     // WHEN / THEN
     await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/waiting for the protection of Database to be lifted before deleting it$/) });
@@ -173,7 +191,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
   });
 
   it('deletes a DELETE_FAILED stack again once nothing protects it, naming why the deletion failed', async () => {
-    records.set('acme', tenant({ executions: [running()] }));
+    records.set('acme', leased('onboard', { executions: [running()] }));
     dbProtected = false;
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { EnableTerminationProtection: false }));
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
@@ -188,7 +206,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
   });
 
   it('fails a change that meets a DELETE_FAILED stack, for an operator: no lift, no deletion, no update', async () => {
-    records.set('acme', tenant({ status: 'UPDATING' }));
+    records.set('acme', leased('change'));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).resolves(deadStack('DELETE_FAILED', { StackStatusReason: 'The following resource(s) failed to delete: [Database]. ' }));
     await expect(deploy(state('acme', { blueprint: 'tenant', change: { tier: 'professional' } }))).rejects.toMatchObject({
       name: 'StackFailed', message: expect.stringMatching(/^stack tessera-acme is DELETE_FAILED: The following resource\(s\) failed to delete: \[Database\]\. ; a tier change does not delete a tenant's stack/),
@@ -228,7 +246,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     });
 
     it('removes the RetainExceptOnCreate resources the deletion kept (audited), keeps plain Retain, then creates the stack', async () => {
-      records.set('acme', tenant({ executions: [{ ...running(), executionArn: 'arn:earlier', status: 'FAILED' }, running()] }));
+      records.set('acme', leased('onboard', { executions: [{ ...running(), executionArn: 'arn:earlier', status: 'FAILED' }, running()] }));
       await expect(deploy(state('acme', { blueprint: 'tenant' }))).resolves.toEqual({
         stackName: 'tessera-acme', kind: 'tenant', remnantsRemoved: ['Key (AWS::KMS::Key) key-1', 'DatabaseLog (AWS::Logs::LogGroup) /aws/rds/instance/tessera-acme/postgresql'],
       });
@@ -243,7 +261,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     });
 
     it('takes a remnant already removed as done (the step ran before)', async () => {
-      records.set('acme', tenant({ executions: [{ ...running(), executionArn: 'arn:earlier', status: 'FAILED' }, running()] }));
+      records.set('acme', leased('onboard', { executions: [{ ...running(), executionArn: 'arn:earlier', status: 'FAILED' }, running()] }));
       logs.on(DeleteLogGroupCommand).rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
       kms.on(ScheduleKeyDeletionCommand).rejects(Object.assign(new Error('pending deletion'), { name: 'KMSInvalidStateException' }));
       await expect(deploy(state('acme', { blueprint: 'tenant' }))).resolves.toEqual({ stackName: 'tessera-acme', kind: 'tenant' });
@@ -251,7 +269,7 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     });
 
     it('looks for nothing on a first onboarding', async () => {
-      records.set('acme', tenant({ executions: [running()] }));
+      records.set('acme', leased('onboard', { executions: [running()] }));
       await deploy(state('acme', { blueprint: 'tenant' }));
       expect(cfn.commandCalls(ListStacksCommand)).toHaveLength(0);
       expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(1);

@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, type ResourceStatus,
+  CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand, UpdateTerminationProtectionCommand, type ResourceStatus, type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutLogGroupDeletionProtectionCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
@@ -10,7 +10,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
-import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -24,6 +24,10 @@ const events = mockClient(EventBridgeClient);
 const sts = mockClient(STSClient);
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1';
+/** The tenant stack as DescribeStacks shows it: created by Tessera's onboarding for acme (its ownership tags). */
+const tenantStack = (EnableTerminationProtection: boolean, extra: Partial<Stack> = {}): { Stacks: Stack[] } => ({ Stacks: [{
+  StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection, Tags: ownedTags(), ...extra,
+}] });
 const resource = (LogicalResourceId: string, ResourceType: string, PhysicalResourceId: string) =>
   ({ LogicalResourceId, ResourceType, PhysicalResourceId, ResourceStatus: 'CREATE_COMPLETE' as ResourceStatus, LastUpdatedTimestamp: new Date() });
 
@@ -35,7 +39,7 @@ beforeEach(() => {
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   s3.on(PutObjectCommand).resolves({});
-  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
+  cfn.on(DescribeStacksCommand).resolves(tenantStack(true));
   // The blueprint's policies: the database is snapshotted (deleted with the stack), log groups retained.
   cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: {
     Database: { Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot' }, Cluster: { Type: 'AWS::EKS::Cluster' },
@@ -56,7 +60,7 @@ describe('Lift protections (offboarding)', async () => {
 
   it('lifts termination protection, the database\'s DeletionProtection and a deleted log group\'s, records each in the registry, the audit bucket and on the bus, then waits', async () => {
     // GIVEN an ACTIVE tenant being offboarded
-    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    records.set('acme', leased('offboard'));
     // WHEN
     const out = await handler(state());
     // THEN
@@ -79,17 +83,17 @@ describe('Lift protections (offboarding)', async () => {
   });
 
   it('keeps the protections of resources the stack retains, and of resources that have none', async () => {
-    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    records.set('acme', leased('offboard'));
     await handler(state());
     expect(logs.commandCalls(PutLogGroupDeletionProtectionCommand).map((c) => c.args[0].input)).toEqual([{ logGroupIdentifier: '/tessera/acme/app', deletionProtectionEnabled: false }]);
     expect(eks.commandCalls(UpdateClusterConfigCommand)).toHaveLength(0);
   });
 
   it('waits for a lifted protection to show, never lifting it twice, and is complete once none shows', async () => {
-    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    records.set('acme', leased('offboard'));
     await handler(state());
     // the database still reports DeletionProtection on the next poll; the stack's protection is off now
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: false }] });
+    cfn.on(DescribeStacksCommand).resolves(tenantStack(false));
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [] });
     await expect(handler(state())).resolves.toEqual({ state: 'IN_PROGRESS', lifted: 0, waitingFor: ['Database'] });
     expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
@@ -99,7 +103,7 @@ describe('Lift protections (offboarding)', async () => {
   });
 
   it('lifts EKS cluster deletion protection when the template sets it', async () => {
-    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    records.set('acme', leased('offboard'));
     eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'tessera-acme', deletionProtection: true } });
     eks.on(UpdateClusterConfigCommand).resolves({ update: { id: 'u1', status: 'InProgress' } });
     await handler(state());
@@ -107,10 +111,10 @@ describe('Lift protections (offboarding)', async () => {
   });
 
   it('is complete at once when the stack is gone (a re-run after deletion), and still records without an audit bucket', async () => {
-    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    records.set('acme', leased('offboard'));
     cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
     await expect(handler(state())).resolves.toEqual({ state: 'COMPLETE', lifted: 0, waitingFor: [] });
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: STACK_ID, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), EnableTerminationProtection: true }] });
+    cfn.on(DescribeStacksCommand).resolves(tenantStack(true));
     delete process.env[ENV.auditBucket];
     await handler(state());
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
@@ -118,7 +122,7 @@ describe('Lift protections (offboarding)', async () => {
   });
 
   it('waits while the database is busy (its final snapshot is being taken), and lifts it on a later poll', async () => {
-    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    records.set('acme', leased('offboard'));
     rds.on(ModifyDBInstanceCommand).rejectsOnce(Object.assign(new Error('Database instance is not in available state'), { name: 'InvalidDBInstanceStateFault' })).resolves({});
     await expect(handler(state())).resolves.toMatchObject({ state: 'IN_PROGRESS', waitingFor: ['Database', 'AppLogs'] });
     expect(records.get('acme')?.offboarding?.liftedProtections.map((l) => l.logicalId)).toEqual(['tessera-acme', 'AppLogs']);
@@ -128,7 +132,7 @@ describe('Lift protections (offboarding)', async () => {
   });
 
   it('fails (into Record failure) when RDS refuses the change outright, recording only what it did lift before', async () => {
-    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    records.set('acme', leased('offboard'));
     rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('not authorized to perform rds:ModifyDBInstance'), { name: 'AccessDenied' }));
     await expect(handler(state())).rejects.toMatchObject({ name: 'AccessDenied' });
     // the stack's termination protection was lifted before the database was refused: on record, as in the audit bucket
@@ -136,9 +140,34 @@ describe('Lift protections (offboarding)', async () => {
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
   });
 
+  it('keeps every protection of a stack with the tenant\'s name that Tessera did not create, and records nothing', async () => {
+    // GIVEN a stack named tessera-acme without the tags of Tessera's onboarding of acme
+    const before = leased('offboard');
+    records.set('acme', before);
+    cfn.on(DescribeStacksCommand).resolves(tenantStack(true, { Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] }));
+    // WHEN / THEN
+    await expect(handler(state())).resolves.toEqual({ state: 'COMPLETE', lifted: 0, waitingFor: [], notOurs: 'tessera-acme' });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(0);
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+    expect(logs.commandCalls(PutLogGroupDeletionProtectionCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    // only the step's own mark
+    expect(records.get('acme')).toEqual({ ...before, currentStep: 'Lift protections', updatedAt: expect.any(String) });
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+  });
+
+  it('lifts nothing for an execution that does not hold the tenant\'s lease', async () => {
+    const before = leased('offboard', {}, 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:other');
+    records.set('acme', before);
+    await expect(handler(state())).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(0);
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
   it('records the stack\'s termination protection once when a later poll still reads it on (a stale read, as moto always gives)', async () => {
     // GIVEN the first poll lifted everything but the database is still reported protected
-    records.set('acme', tenant({ status: 'OFFBOARDING' }));
+    records.set('acme', leased('offboard'));
     await expect(handler(state())).resolves.toMatchObject({ state: 'IN_PROGRESS', lifted: 3 });
     // WHEN the next polls still read the stack's termination protection on (DescribeStacks unchanged), then the database off
     await expect(handler(state())).resolves.toMatchObject({ state: 'IN_PROGRESS', lifted: 0 });

@@ -2,13 +2,15 @@ import { CloudFormationClient, CreateStackCommand, DescribeStackEventsCommand, D
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
-  AttachPolicyCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListOrganizationalUnitsForParentCommand,
+  AttachPolicyCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
   ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -24,6 +26,8 @@ const controlMock = vi.hoisted(() => ({
   releaseSlot: vi.fn(async () => undefined),
   nextPoolIndex: vi.fn(async () => 0),
   claimCidr: vi.fn(async () => true),
+  cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
+  releaseCidr: vi.fn(async () => undefined),
 }));
 
 const orgs = mockClient(OrganizationsClient);
@@ -31,12 +35,14 @@ const sts = mockClient(STSClient);
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
 const events = mockClient(EventBridgeClient);
+const sfn = mockClient(SFNClient);
+const eventTypes = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType);
 
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [orgs, sts, cfn, ec2, events]) m.reset();
+  for (const m of [orgs, sts, cfn, ec2, events, sfn]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
@@ -46,34 +52,95 @@ beforeEach(() => {
 
 describe('Validate request', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/validate-request.js');
+  // What the admin API starts the execution with: the onboarding request as the client sent it (strict, nothing resolved yet).
+  const sent = { tenantId: 'acme', name: 'Acme', tier: 'starter', adminEmail: 'admin@acme.example.com', requestId: 'req-acme-0001' };
   it('resolves isolation and compute mode of the tier', async () => {
-    await expect(handler(state('acme', { request: { ...state().request, tier: 'enterprise' } }))).resolves.toMatchObject({ isolation: 'account', computeMode: 'dedicated' });
+    await expect(handler(state('acme', { request: { ...sent, tier: 'enterprise' } }))).resolves.toEqual({ ...sent, tier: 'enterprise', isolation: 'account', computeMode: 'dedicated' });
+  });
+  it('refuses a field the request does not know, naming it', async () => {
+    await expect(handler(state('acme', { request: { ...sent, isolation: 'vpc' } }))).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/Unrecognized key.*"isolation"/) });
   });
   it('names every bad field and its value', async () => {
     await expect(handler({ request: { tenantId: 'Bad_Id', name: '', tier: 'starter', adminEmail: 'nope', requestId: 'r' } } as never))
       .rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/tenantId = "Bad_Id".*adminEmail = "nope".*requestId = "r"/) });
   });
   it('refuses an unknown tier, listing the tiers', async () => {
-    await expect(handler(state('acme', { request: { ...state().request, tier: 'gold' } }))).rejects.toMatchObject({ name: 'InvalidRequest', message: 'tier "gold" does not exist (tiers: starter, professional, enterprise)' });
+    await expect(handler(state('acme', { request: { ...sent, tier: 'gold' } }))).rejects.toMatchObject({ name: 'InvalidRequest', message: 'tier "gold" does not exist (tiers: starter, professional, enterprise)' });
   });
 });
 
 describe('Register tenant', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/register-tenant.js');
-  it('registers a new tenant as PROVISIONING in the workload account for VPC isolation', async () => {
+  it('registers a new tenant as PROVISIONING in the workload account for VPC isolation, holding its lease', async () => {
     await expect(handler(state())).resolves.toEqual({ action: 'proceed' });
-    expect(records.get('acme')).toMatchObject({ status: 'PROVISIONING', accountId: '333333333333', executions: [expect.objectContaining({ status: 'RUNNING' })] });
+    const record = records.get('acme')!;
+    expect(record).toMatchObject({
+      status: 'PROVISIONING', accountId: '333333333333', currentStep: 'Register tenant',
+      lease: { kind: 'onboard', executionArn: EXECUTION_ARN, requestId: 'req-acme-0001', previousStatus: 'REQUESTED' },
+    });
+    expect(record.executions).toEqual([{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: record.lease!.acquiredAt, status: 'RUNNING' }]);
   });
-  it('is a no-op for the same request once ACTIVE', async () => {
-    records.set('acme', tenant({ status: 'ACTIVE' }));
-    await expect(handler(state())).resolves.toEqual({ action: 'done' });
+
+  it('takes over the record the admin API registered for this execution (REQUESTED, its lease already)', async () => {
+    // GIVEN the record the admin API put before StartExecution
+    records.set('acme', leased('onboard', { status: 'REQUESTED', accountId: '333333333333', vpcCidr: undefined }));
+    // WHEN
+    await expect(handler(state())).resolves.toEqual({ action: 'proceed' });
+    // THEN the same lease, PROVISIONING
+    expect(records.get('acme')).toMatchObject({ status: 'PROVISIONING', currentStep: 'Register tenant', lease: { executionArn: EXECUTION_ARN, acquiredAt: LEASED_AT, previousStatus: 'REQUESTED' } });
+    expect(records.get('acme')!.executions).toHaveLength(1);
+  });
+
+  it.each(['ACTIVE', 'UPDATING', 'SUSPENDED', 'OFFBOARDING', 'OFFBOARDED'] as const)('is a no-op for the same request once %s: done, nothing written', async (status) => {
+    // GIVEN a tenant past onboarding, and a replay of its onboarding request (a bus replay, a second StartExecution)
+    const before = tenant({ status, executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: 'arn:first', startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] });
+    records.set('acme', before);
+    // WHEN / THEN
+    await expect(handler(state())).resolves.toEqual({ action: 'done', status });
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(registryMock.putNewTenant).not.toHaveBeenCalled();
+    expect(records.get('acme')).toEqual(before);
   });
-  it('resumes a FAILED onboarding of the same request, reporting where it stopped', async () => {
-    records.set('acme', tenant({ status: 'FAILED', failure: { step: 'Check blueprint', reason: 'x', at: 'now' } }));
+
+  it('refuses the same request with another tier, email or name, naming each difference, and writes nothing', async () => {
+    // GIVEN a FAILED onboarding recorded with the original values
+    const before = tenant({ status: 'FAILED', failure: { step: 'Check account', reason: 'AccountCreationFailed: EMAIL_ALREADY_EXISTS', at: 't' } });
+    records.set('acme', before);
+    // WHEN the same request id comes with other values
+    const changed = state('acme', { request: { ...state().request, tier: 'professional', adminEmail: 'root@acme.example.com', name: 'Acme Corp' } });
+    // THEN
+    await expect(handler(changed)).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringContaining('request req-acme-0001 differs from the one recorded for tenant acme: name "Acme" → "Acme Corp"; tier "starter" → "professional"; adminEmail "admin@acme.example.com" → "root@acme.example.com"; '),
+    });
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('resumes a FAILED onboarding of the same request with the lease, reporting where it stopped', async () => {
+    // GIVEN an earlier execution that failed at Check blueprint
+    const earlier = { kind: 'onboard' as const, requestId: 'req-acme-0001', executionArn: 'arn:earlier', startedAt: 't0', endedAt: 't1', status: 'FAILED' as const, failedStep: 'Check blueprint', reason: 'x' };
+    records.set('acme', tenant({ status: 'FAILED', currentStep: 'Check blueprint', executions: [earlier], failure: { step: 'Check blueprint', reason: 'x', at: 't1', kind: 'onboard', executionArn: 'arn:earlier' } }));
+    // WHEN
     await expect(handler(state())).resolves.toEqual({ action: 'proceed', resumedFrom: 'Check blueprint' });
-    expect(records.get('acme')?.status).toBe('PROVISIONING');
+    // THEN this execution holds the lease, the failure is cleared, both attempts are in the history
+    const record = records.get('acme')!;
+    expect(record).toMatchObject({ status: 'PROVISIONING', currentStep: 'Register tenant', lease: { kind: 'onboard', executionArn: EXECUTION_ARN, previousStatus: 'FAILED' } });
+    expect(record.failure).toBeUndefined();
+    expect(record.executions).toEqual([earlier, expect.objectContaining({ executionArn: EXECUTION_ARN, status: 'RUNNING' })]);
   });
+
+  it('refuses while another execution of the onboarding runs (TenantBusy), writing nothing', async () => {
+    // GIVEN a live execution holds the lease
+    const before = leased('onboard', {}, OTHER_EXECUTION_ARN);
+    records.set('acme', before);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    // WHEN / THEN
+    await expect(handler(state())).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringContaining(`execution ${OTHER_EXECUTION_ARN}`) });
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0].args[0].input).toEqual({ executionArn: OTHER_EXECUTION_ARN });
+    expect(records.get('acme')).toEqual(before);
+  });
+
   it('refuses a tenant id taken by another request', async () => {
     records.set('acme', tenant({ requestId: 'someone-else', status: 'ACTIVE' }));
     await expect(handler(state())).rejects.toMatchObject({ name: 'TenantConflict', message: expect.stringMatching(/already registered by request someone-else/) });
@@ -84,6 +151,7 @@ describe('account slots', async () => {
   const acquire = (await import('../../../lambdas/lifecycle/acquire-account-slot.js')).handler;
   const release = (await import('../../../lambdas/lifecycle/release-account-slot.js')).handler;
   it('reports whether a slot under the cap was taken', async () => {
+    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined }));
     controlMock.acquireSlot.mockResolvedValueOnce(false);
     await expect(acquire(state())).resolves.toEqual({ acquired: false, cap: 5 });
     expect(controlMock.acquireSlot).toHaveBeenCalledWith('acme', 5);
@@ -95,55 +163,137 @@ describe('account slots', async () => {
 describe('Create account / Check account', async () => {
   const create = (await import('../../../lambdas/lifecycle/create-account.js')).handler;
   const check = (await import('../../../lambdas/lifecycle/check-account-status.js')).handler;
+  const vending = (extra: Partial<TenantRecord> = {}) => records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, vpcCidr: undefined, ...extra }));
+
   it('asks Organizations once, through the management account role, with the provisioning role name and tags', async () => {
-    records.set('acme', tenant({ isolation: 'account', tier: 'enterprise', accountId: undefined }));
+    vending();
     orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } });
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
-    expect(orgs.commandCalls(CreateAccountCommand)[0].args[0].input).toMatchObject({
+    expect(orgs.commandCalls(CreateAccountCommand)[0].args[0].input).toEqual({
       Email: 'admin@acme.example.com', AccountName: 'tessera-acme', RoleName: 'TesseraProvisioning', IamUserAccessToBilling: 'DENY',
       Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:tier', Value: 'enterprise' }],
     });
     expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input.RoleArn).toBe('arn:aws:iam::111111111111:role/TesseraOrganizationAccess');
-    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
+    expect(records.get('acme')).toMatchObject({ createAccountRequestId: 'car-1', createAccountClaim: { at: expect.any(String), executionArn: EXECUTION_ARN } });
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(1);
   });
-  it('records the account id when Organizations succeeds', async () => {
-    records.set('acme', tenant({ accountId: undefined, createAccountRequestId: 'car-1' }));
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { State: 'SUCCEEDED', AccountId: '444444444444' } });
+
+  it('writes its claim before it calls CreateAccount', async () => {
+    // GIVEN no account, request or claim
+    vending();
+    let claimAtCall: unknown;
+    orgs.on(CreateAccountCommand).callsFake(() => {
+      claimAtCall = structuredClone(records.get('acme')!.createAccountClaim);
+      return { CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } };
+    });
+    // WHEN
+    await create(state());
+    // THEN the registry held the claim when Organizations was asked
+    expect(claimAtCall).toEqual({ at: expect.any(String), executionArn: EXECUTION_ARN });
+    expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(1);
+  });
+
+  it('records the request of an earlier claim that reached Organizations instead of calling CreateAccount again', async () => {
+    // GIVEN an earlier invocation claimed at 10:00 and died before it recorded the request id
+    const at = '2026-11-30T10:00:00.000Z';
+    vending({ createAccountClaim: { at, executionArn: EXECUTION_ARN } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [
+      // the same account name, requested long before the claim (another, older attempt): not ours
+      { Id: 'car-old', AccountName: 'tessera-acme', State: 'FAILED', RequestedTimestamp: new Date('2026-11-01T00:00:00.000Z') },
+      { Id: 'car-other', AccountName: 'tessera-globex', State: 'IN_PROGRESS', RequestedTimestamp: new Date(at) },
+      { Id: 'car-1', AccountName: 'tessera-acme', State: 'IN_PROGRESS', RequestedTimestamp: new Date('2026-11-30T10:00:01.000Z') },
+    ] });
+    // WHEN
+    await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
+    // THEN
+    expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(0);
+    expect(orgs.commandCalls(ListCreateAccountStatusCommand)[0].args[0].input).toEqual({ States: ['IN_PROGRESS', 'SUCCEEDED', 'FAILED'] });
+    expect(records.get('acme')).toMatchObject({ createAccountRequestId: 'car-1', createAccountClaim: { at, executionArn: EXECUTION_ARN } });
+  });
+
+  it('claims anew and asks once when Organizations has no request for an earlier claim (the call never reached it)', async () => {
+    vending({ createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+    orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'IN_PROGRESS' } });
+    await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
+    expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(1);
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-2');
+    expect(records.get('acme')?.createAccountClaim?.at).not.toBe('2026-11-30T10:00:00.000Z');
+  });
+
+  it('makes no call when another invocation claimed between its read and its claim (TenantConflict)', async () => {
+    vending();
+    // the record as this invocation reads it, then the other invocation's claim lands
+    registryMock.requireTenant.mockImplementationOnce(async (id: string) => {
+      const seen = structuredClone(records.get(id)!);
+      records.set(id, { ...records.get(id)!, createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: 'arn:concurrent' }, updatedAt: '2026-11-30T10:00:00.000Z' });
+      return seen;
+    });
+    await expect(create(state())).rejects.toMatchObject({ name: 'TenantConflict', message: expect.stringMatching(/another invocation claimed the account request at the same moment; this one makes no call/) });
+    expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(0);
+    expect(records.get('acme')?.createAccountClaim?.executionArn).toBe('arn:concurrent');
+  });
+
+  it('records the account id when Organizations succeeds, clearing request and claim', async () => {
+    vending({ createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'SUCCEEDED', AccountId: '444444444444' } });
     await expect(check(state())).resolves.toEqual({ state: 'SUCCEEDED', accountId: '444444444444' });
+    expect(orgs.commandCalls(DescribeCreateAccountStatusCommand)[0].args[0].input).toEqual({ CreateAccountRequestId: 'car-1' });
     expect(records.get('acme')).toMatchObject({ accountId: '444444444444' });
     expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
+    expect(records.get('acme')?.createAccountClaim).toBeUndefined();
   });
+
   it('keeps polling while IN_PROGRESS', async () => {
-    records.set('acme', tenant({ accountId: undefined, createAccountRequestId: 'car-1' }));
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { State: 'IN_PROGRESS' } });
+    vending({ createAccountRequestId: 'car-1' });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS' } });
     await expect(check(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
   });
-  it('fails terminally on EMAIL_ALREADY_EXISTS and ACCOUNT_LIMIT_EXCEEDED, naming the reason', async () => {
+
+  it('fails terminally on EMAIL_ALREADY_EXISTS and ACCOUNT_LIMIT_EXCEEDED, naming the reason, and clears request and claim', async () => {
     for (const reason of ['EMAIL_ALREADY_EXISTS', 'ACCOUNT_LIMIT_EXCEEDED']) {
-      records.set('acme', tenant({ accountId: undefined, createAccountRequestId: 'car-1' }));
-      orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { State: 'FAILED', FailureReason: reason as 'EMAIL_ALREADY_EXISTS' } });
-      await expect(check(state())).rejects.toMatchObject({ name: 'AccountCreationFailed', message: expect.stringContaining(reason) });
+      vending({ createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
+      orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: reason as 'EMAIL_ALREADY_EXISTS' } });
+      await expect(check(state())).rejects.toMatchObject({
+        name: 'AccountCreationFailed', message: `Organizations could not create the account for tenant acme (admin@acme.example.com): ${reason}`,
+      });
+      // no account will come of it: a retry with a corrected email must be able to ask again
+      expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
+      expect(records.get('acme')?.createAccountClaim).toBeUndefined();
     }
   });
+
   it('asks for a new attempt after CONCURRENT_ACCOUNT_MODIFICATION', async () => {
-    records.set('acme', tenant({ accountId: undefined, createAccountRequestId: 'car-1' }));
-    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { State: 'FAILED', FailureReason: 'CONCURRENT_ACCOUNT_MODIFICATION' } });
+    vending({ createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: 'CONCURRENT_ACCOUNT_MODIFICATION' } });
     await expect(check(state())).resolves.toEqual({ state: 'RETRY', reason: 'CONCURRENT_ACCOUNT_MODIFICATION' });
     expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
+    expect(records.get('acme')?.createAccountClaim).toBeUndefined();
   });
-  it('lets throttling through to the state machine retry', async () => {
-    records.set('acme', tenant({ accountId: undefined }));
+
+  it('lets throttling through to the state machine retry, its claim kept for the retry to resolve', async () => {
+    vending();
     orgs.on(CreateAccountCommand).rejects(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' }));
     await expect(create(state())).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    expect(records.get('acme')?.createAccountClaim).toEqual({ at: expect.any(String), executionArn: EXECUTION_ARN });
+    expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
+  });
+
+  it('writes nothing and asks nothing for an execution that does not hold the lease', async () => {
+    const before = leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined }, OTHER_EXECUTION_ARN);
+    records.set('acme', before);
+    await expect(create(state())).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
   });
 });
 
 describe('Quarantine account', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/quarantine-account.js');
   it('attaches the quarantine SCP and moves the account into its tier OU', async () => {
-    records.set('acme', tenant({ isolation: 'account', tier: 'enterprise', accountId: '444444444444' }));
+    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: '444444444444' }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
     orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'r-root', Type: 'ROOT' }] });
     await handler(state());
@@ -151,7 +301,7 @@ describe('Quarantine account', async () => {
     expect(orgs.commandCalls(MoveAccountCommand)[0].args[0].input).toEqual({ AccountId: '444444444444', SourceParentId: 'r-root', DestinationParentId: 'ou-ent' });
   });
   it('does nothing twice', async () => {
-    records.set('acme', tenant({ isolation: 'account', tier: 'enterprise', accountId: '444444444444' }));
+    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: '444444444444' }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
     orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-ent' }] });
     await handler(state());
@@ -159,7 +309,7 @@ describe('Quarantine account', async () => {
     expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(0);
   });
   it('names the missing OU when the organization stack is not deployed', async () => {
-    records.set('acme', tenant({ tier: 'professional', accountId: '444444444444' }));
+    records.set('acme', leased('onboard', { tier: 'professional', accountId: '444444444444' }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
     await expect(handler(state())).rejects.toThrow(/organizational unit "tessera-professional" does not exist under r-root; deploy the TesseraOrganization stack/);
   });
@@ -168,7 +318,7 @@ describe('Quarantine account', async () => {
 describe('Verify provisioning access', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/verify-provisioning-access.js');
   it('chains through the management account into the provisioning role, the session named after the tenant, untagged', async () => {
-    records.set('acme', tenant({ accountId: '444444444444' }));
+    records.set('acme', leased('onboard', { accountId: '444444444444' }));
     await handler(state());
     const provisioning = sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input).find((i) => i.RoleArn!.endsWith('TesseraProvisioning'));
     expect(provisioning).toMatchObject({ RoleArn: 'arn:aws:iam::444444444444:role/TesseraProvisioning', RoleSessionName: expect.stringMatching(/^tessera-acme-/) });
@@ -176,7 +326,7 @@ describe('Verify provisioning access', async () => {
     expect(provisioning?.Tags).toBeUndefined();
   });
   it('reports a role that is not assumable yet as ProvisioningRoleNotReady (retried)', async () => {
-    records.set('acme', tenant({ accountId: '555555555555' }));
+    records.set('acme', leased('onboard', { accountId: '555555555555' }));
     sts.on(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::555555555555:role/TesseraProvisioning' }).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
     await expect(handler(state())).rejects.toMatchObject({ name: 'ProvisioningRoleNotReady' });
   });
@@ -185,19 +335,42 @@ describe('Verify provisioning access', async () => {
 describe('Allocate network', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/allocate-network.js');
   it('hands out the next free block of the tier pool', async () => {
-    records.set('acme', tenant({ vpcCidr: undefined }));
+    records.set('acme', leased('onboard', { vpcCidr: undefined }));
     controlMock.nextPoolIndex.mockResolvedValueOnce(0).mockResolvedValueOnce(1);
     controlMock.claimCidr.mockResolvedValueOnce(false).mockResolvedValueOnce(true);
     await expect(handler(state())).resolves.toEqual({ vpcCidr: '10.64.4.0/22', quotas: { checked: 0, unchecked: [] } });
+    expect(controlMock.cidrClaimsOf).toHaveBeenCalledWith('acme');
+    expect(controlMock.claimCidr.mock.calls).toEqual([['10.64.0.0/22', 'acme'], ['10.64.4.0/22', 'acme']]);
+    expect(records.get('acme')?.vpcCidr).toBe('10.64.4.0/22');
+    expect(controlMock.releaseCidr).not.toHaveBeenCalled();
+  });
+  it('reuses the range an earlier attempt claimed but never recorded, claiming nothing new', async () => {
+    records.set('acme', leased('onboard', { vpcCidr: undefined }));
+    controlMock.cidrClaimsOf.mockResolvedValueOnce(['10.64.8.0/22']);
+    await expect(handler(state())).resolves.toEqual({ vpcCidr: '10.64.8.0/22', quotas: { checked: 0, unchecked: [] } });
+    expect(controlMock.nextPoolIndex).not.toHaveBeenCalled();
+    expect(controlMock.claimCidr).not.toHaveBeenCalled();
+    expect(records.get('acme')?.vpcCidr).toBe('10.64.8.0/22');
+  });
+  it('gives its range back when another run recorded one meanwhile: one range per tenant', async () => {
+    // GIVEN another run records 10.64.4.0/22 while this one claims 10.64.0.0/22
+    records.set('acme', leased('onboard', { vpcCidr: undefined }));
+    controlMock.claimCidr.mockImplementationOnce(async () => {
+      records.set('acme', { ...records.get('acme')!, vpcCidr: '10.64.4.0/22' });
+      return true;
+    });
+    // WHEN / THEN theirs stands, ours goes back
+    await expect(handler(state())).resolves.toEqual({ vpcCidr: '10.64.4.0/22', quotas: { checked: 0, unchecked: [] } });
+    expect(controlMock.releaseCidr).toHaveBeenCalledWith('10.64.0.0/22', 'acme');
     expect(records.get('acme')?.vpcCidr).toBe('10.64.4.0/22');
   });
   it('keeps an existing allocation', async () => {
-    records.set('acme', tenant({ vpcCidr: '10.64.8.0/22' }));
+    records.set('acme', leased('onboard', { vpcCidr: '10.64.8.0/22' }));
     await expect(handler(state())).resolves.toEqual({ vpcCidr: '10.64.8.0/22' });
     expect(controlMock.nextPoolIndex).not.toHaveBeenCalled();
   });
   it('fails with the pool and the key to widen when exhausted', async () => {
-    records.set('acme', tenant({ vpcCidr: undefined }));
+    records.set('acme', leased('onboard', { vpcCidr: undefined }));
     controlMock.nextPoolIndex.mockResolvedValueOnce(1024);
     await expect(handler(state())).rejects.toMatchObject({ name: 'NetworkPoolExhausted', message: expect.stringMatching(/pool 10\.64\.0\.0\/12 has no free \/22 left \(1024 handed out\); widen tiers\.starter\.network\.tenantCidrPool/) });
   });
@@ -208,7 +381,7 @@ describe('Deploy blueprint / Check blueprint', async () => {
   const check = (await import('../../../lambdas/lifecycle/check-stack.js')).handler;
   const notFound = Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' });
   it('creates the stack from the catalog URL with the tenant parameters, termination protection and rollback on failure', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'tenant' }));
@@ -219,10 +392,14 @@ describe('Deploy blueprint / Check blueprint', async () => {
       Parameters: [{ ParameterKey: 'TenantId', ParameterValue: 'acme' }, { ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' }, { ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'false' }],
       EnableTerminationProtection: true, OnFailure: 'ROLLBACK', Capabilities: ['CAPABILITY_NAMED_IAM'],
     });
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Tags).toEqual([
+      { Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:tier', Value: 'starter' }, { Key: 'tessera:blueprint-version', Value: '1.0.0' },
+      { Key: 'tessera:request-id', Value: 'req-acme-0001' }, { Key: 'tessera:created-by', Value: EXECUTION_ARN },
+    ]);
     expect(records.get('acme')?.stackName).toBe('tessera-acme');
   });
   it('deploys the namespace blueprint in the platform account under its service role', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     process.env.TESSERA_NAMESPACE_DEPLOYER_ROLE_ARN = 'arn:aws:iam::222222222222:role/deployer';
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
@@ -234,31 +411,38 @@ describe('Deploy blueprint / Check blueprint', async () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
   it('updates an existing stack, and takes "no updates" as done', async () => {
-    records.set('acme', tenant());
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date() }] });
+    records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0' }));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
     cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('No updates are to be performed.'), { name: 'ValidationError' }));
     await expect(deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } }))).resolves.toMatchObject({ stackName: 'tessera-acme' });
     expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input.TemplateURL).toMatch(/blueprints\/2\.0\.0\/starter\.template\.json$/);
   });
   it('waits for a stack being deleted', async () => {
-    records.set('acme', tenant());
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: new Date() }] });
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: new Date(), Tags: ownedTags() }] });
     await expect(deploy(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'StackBusy' });
   });
   it('records the outputs of a complete stack', async () => {
-    records.set('acme', tenant());
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'KeyArn', OutputValue: 'arn:k' }, { OutputKey: 'BlueprintVersion', OutputValue: '1.0.0' }] }] });
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Tags: ownedTags(), Outputs: [{ OutputKey: 'KeyArn', OutputValue: 'arn:k' }, { OutputKey: 'BlueprintVersion', OutputValue: '1.0.0' }] }] });
     await expect(check(state('acme', { blueprint: 'tenant' }))).resolves.toMatchObject({ state: 'COMPLETE' });
     expect(records.get('acme')).toMatchObject({ stackOutputs: { KeyArn: 'arn:k', BlueprintVersion: '1.0.0' }, blueprintVersion: '1.0.0' });
   });
   it('keeps polling while in progress, even while rolling back', async () => {
-    records.set('acme', tenant());
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_IN_PROGRESS', CreationTime: new Date() }] });
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_IN_PROGRESS', CreationTime: new Date(), Tags: ownedTags() }] });
     await expect(check(state('acme', { blueprint: 'tenant' }))).resolves.toMatchObject({ state: 'IN_PROGRESS' });
   });
+  it('refuses to check a stack with the tenant\'s name that Tessera did not create (StackNotOwned), recording nothing', async () => {
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: 'arn:stack/tessera-acme/x', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'KeyArn', OutputValue: 'arn:theirs' }] }] });
+    await expect(check(state('acme', { blueprint: 'tenant' }))).rejects.toMatchObject({ name: 'StackNotOwned', message: expect.stringMatching(/its tag tessera:tenant-id is absent, not "acme"/) });
+    expect(records.get('acme')?.stackOutputs).toEqual({});
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+  });
   it('fails with the first failed resource when the stack rolled back', async () => {
-    records.set('acme', tenant());
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
+    records.set('acme', leased('onboard'));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [
       { LogicalResourceId: 'tessera-acme', ResourceStatus: 'ROLLBACK_COMPLETE', StackId: 's', StackName: 's', EventId: '1', Timestamp: new Date() },
       { LogicalResourceId: 'Cache', ResourceStatus: 'CREATE_FAILED', ResourceStatusReason: 'cache.r7g.large is not available in us-east-1e', StackId: 's', StackName: 's', EventId: '2', Timestamp: new Date() },
@@ -270,7 +454,7 @@ describe('Deploy blueprint / Check blueprint', async () => {
 describe('Wire tenant', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/wire-tenant.js');
   it('strips every rule from the default security group', async () => {
-    records.set('acme', tenant({ stackOutputs: { DefaultSecurityGroupId: 'sg-1' } }));
+    records.set('acme', leased('onboard', { stackOutputs: { DefaultSecurityGroupId: 'sg-1' } }));
     const rule = { IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: 'sg-1' }] };
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-1', IpPermissions: [rule], IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }] });
     await expect(handler(state())).resolves.toMatchObject({ defaultSecurityGroupClosed: true });
@@ -281,18 +465,79 @@ describe('Wire tenant', async () => {
 
 describe('Activate tenant', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/activate-tenant.js');
-  it('lifts the quarantine of an account tenant, marks it ACTIVE and announces it', async () => {
-    records.set('acme', tenant({ isolation: 'account', accountId: '444444444444', currentStep: 'Wire tenant' }));
+  it('lifts the quarantine of an account tenant, marks it ACTIVE, ends the operation and announces it', async () => {
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: '444444444444', currentStep: 'Wire tenant' }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
-    await handler(state());
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
     expect(orgs.commandCalls(DetachPolicyCommand)[0].args[0].input).toEqual({ PolicyId: 'p-quarantine', TargetId: '444444444444' });
-    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE' });
-    expect(records.get('acme')?.currentStep).toBeUndefined();
+    const record = records.get('acme')!;
+    expect(record).toMatchObject({ status: 'ACTIVE' });
+    expect(record.currentStep).toBeUndefined();
+    expect(record.lease).toBeUndefined();
+    expect(record.executions).toEqual([{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, endedAt: expect.any(String), status: 'SUCCEEDED' }]);
     const entry = events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
     expect(entry).toMatchObject({ Source: 'tessera.lifecycle', DetailType: 'Tenant Activated', EventBusName: 'tessera-lifecycle' });
+    expect(JSON.parse(entry.Detail!)).toEqual({ tenantId: 'acme', tier: 'starter', isolation: 'account', accountId: '444444444444', executionArn: EXECUTION_ARN });
   });
+
+  it('has the record say ACTIVE (the lease still held) before the quarantine SCP comes off', async () => {
+    // GIVEN a fenced account tenant at the end of its onboarding
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: '444444444444', currentStep: 'Wire tenant' }));
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
+    let atDetach: TenantRecord | undefined;
+    orgs.on(DetachPolicyCommand).callsFake(() => {
+      atDetach = structuredClone(records.get('acme'));
+      return {};
+    });
+    // WHEN
+    await handler(state());
+    // THEN when DetachPolicy was called the record already said ACTIVE, under this execution's lease (kept until the last write)
+    expect(orgs.commandCalls(DetachPolicyCommand)).toHaveLength(1);
+    expect(atDetach).toMatchObject({ status: 'ACTIVE', currentStep: 'Activate tenant', lease: { executionArn: EXECUTION_ARN } });
+    expect(atDetach?.executions).toEqual([expect.objectContaining({ executionArn: EXECUTION_ARN, status: 'RUNNING' })]);
+    // two writes: ACTIVE (conditional on PROVISIONING), then the end of the operation (history SUCCEEDED, lease released)
+    expect(registryMock.updateTenant.mock.calls.map((c) => c.slice(1))).toEqual([
+      [{ status: 'ACTIVE', currentStep: 'Activate tenant' }, { expectStatus: ['PROVISIONING'] }],
+      [expect.objectContaining({ status: 'ACTIVE', lease: undefined, executions: [expect.objectContaining({ status: 'SUCCEEDED' })] }), { holder: EXECUTION_ARN }],
+    ]);
+    expect(records.get('acme')?.lease).toBeUndefined();
+  });
+
+  it('leaves the quarantine SCP attached when the ACTIVE write fails', async () => {
+    // GIVEN the registry refuses the write
+    const before = leased('onboard', { isolation: 'account', accountId: '444444444444', currentStep: 'Wire tenant' });
+    records.set('acme', before);
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
+    registryMock.updateTenant.mockRejectedValueOnce(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+    // WHEN / THEN
+    await expect(handler(state())).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    expect(orgs.commandCalls(DetachPolicyCommand)).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+    expect(eventTypes()).toEqual([]);
+  });
+
+  it('leaves the quarantine SCP attached when this execution no longer holds the lease', async () => {
+    const before = leased('onboard', { isolation: 'account', accountId: '444444444444', currentStep: 'Wire tenant' }, OTHER_EXECUTION_ARN);
+    records.set('acme', before);
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
+    await expect(handler(state())).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(orgs.commandCalls(DetachPolicyCommand)).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('only announces on a retry after the operation ended (the lease already released)', async () => {
+    // GIVEN the first attempt wrote everything and the announcement failed
+    records.set('acme', tenant({ status: 'ACTIVE', isolation: 'account', accountId: '444444444444', executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, endedAt: 't', status: 'SUCCEEDED' }] }));
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
+    // WHEN / THEN
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(orgs.commandCalls(DetachPolicyCommand)).toHaveLength(0);
+    expect(eventTypes()).toEqual(['Tenant Activated']);
+  });
+
   it('fails when EventBridge rejects the event', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] });
     await expect(handler(state())).rejects.toThrow(/EventBridge rejected "Tenant Activated": InternalFailure boom/);
   });

@@ -12,7 +12,7 @@ import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import { credentials, leased, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -20,6 +20,8 @@ vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
 const controlMock = vi.hoisted(() => ({
   nextPoolIndex: vi.fn(async () => 0),
   claimCidr: vi.fn(async () => true),
+  cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
+  releaseCidr: vi.fn(async () => undefined),
   releaseSlot: vi.fn(async () => undefined),
 }));
 
@@ -61,7 +63,7 @@ beforeEach(() => {
 
 describe('Allocate network checks the account\'s quotas first', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/allocate-network.js');
-  const fresh = () => records.set('acme', tenant({ vpcCidr: undefined }));
+  const fresh = () => records.set('acme', leased('onboard', { vpcCidr: undefined }));
 
   it('claims a range when one more tenant fits every quota, and says what it checked', async () => {
     fresh();
@@ -130,7 +132,7 @@ describe('Allocate network checks the account\'s quotas first', async () => {
     fresh();
     rds.on(DescribeAccountAttributesCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
     await expect(handler(state())).resolves.toMatchObject({ quotas: { unchecked: expect.arrayContaining(['rds-db-instances']) } });
-    records.set('acme', tenant({ vpcCidr: undefined }));
+    fresh();
     ec2.on(DescribeVpcsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     await expect(handler(state())).rejects.toMatchObject({ name: 'Throttling' });
   });
@@ -144,7 +146,7 @@ describe('Allocate network checks the account\'s quotas first', async () => {
   });
 
   it('does nothing when the tenant already holds a range (a resumed run)', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     await expect(handler(state())).resolves.toEqual({ vpcCidr: '10.64.0.0/22' });
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
@@ -153,7 +155,7 @@ describe('Allocate network checks the account\'s quotas first', async () => {
 describe('Record failure carries the quota shortfall', async () => {
   const { handler } = await import('../../../lambdas/lifecycle/record-failure.js');
   it('writes the named quota into the registry failure and the event', async () => {
-    records.set('acme', tenant({ vpcCidr: undefined, currentStep: 'Allocate network', accountId: undefined }));
+    records.set('acme', leased('onboard', { vpcCidr: undefined, currentStep: 'Allocate network', accountId: undefined }));
     const message = 'account 333333333333 us-east-1 uses 5 of 5 "VPCs per Region" (vpc L-F678F1CE); tier starter needs 1 more; requested an increase to 6 (req-vpc-1, PENDING)';
     await handler({ ...state(), kind: 'onboard', error: { Error: 'QuotaExceeded', Cause: JSON.stringify({ errorType: 'QuotaExceeded', errorMessage: message }) } });
     expect(records.get('acme')?.failure).toMatchObject({ step: 'Allocate network', reason: `QuotaExceeded: ${message}` });

@@ -1,38 +1,77 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { vi } from 'vitest';
-import type { TenantRecord } from '../../../lib/tenant-record.js';
+import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
 
-/** An in-memory stand-in for lambdas/shared/registry.ts (which has its own SDK-mocked tests). */
+/**
+ * An in-memory stand-in for lambdas/shared/registry.ts (which has its own SDK-mocked tests), with
+ * the same conditions: the lease of the step's execution (stepContext) or of `holder`, the
+ * expected status, the expected `updatedAt`.
+ */
 export const records = new Map<string, TenantRecord>();
 
+const named = (name: string) => class extends Error { override readonly name = name; };
+const TenantConflictError = named('TenantConflict');
+const TenantBusyError = named('TenantBusy');
+const RegistryContentionError = named('RegistryContention');
+const stepContext = new AsyncLocalStorage<{ executionArn?: string }>();
+/** As registry.ts: by ARN when both have one, else by request and kind. */
+const sameExecution = (a: Pick<LifecycleExecution, 'kind' | 'requestId' | 'executionArn'>, b: Pick<LifecycleExecution, 'kind' | 'requestId' | 'executionArn'>) =>
+  a.executionArn && b.executionArn ? a.executionArn === b.executionArn : a.requestId === b.requestId && a.kind === b.kind;
+const withExecution = (r: TenantRecord, entry: LifecycleExecution) => [...r.executions.filter((e) => !sameExecution(e, entry)), entry].slice(-50);
+let clock = 0;
+
+type Options = { expectStatus?: readonly string[]; holder?: string | null; expectUpdatedAt?: string };
+
+/** The conditional UpdateItem of registry.ts: the holder's lease, the expected status, the expected `updatedAt`. */
+async function update(id: string, changes: Partial<TenantRecord>, options: Options = {}): Promise<TenantRecord> {
+  const r = records.get(id);
+  if (!r) throw Object.assign(new Error(`tenant "${id}" is not in the registry`), { name: 'TenantNotFound' });
+  const holder = options.holder === undefined ? stepContext.getStore()?.executionArn : options.holder ?? undefined;
+  if (holder && r.lease?.executionArn !== holder) throw new TenantBusyError(`tenant "${id}" is not held by execution ${holder}`);
+  if (options.expectStatus && !options.expectStatus.includes(r.status)) {
+    throw new TenantConflictError(`tenant "${id}" is ${r.status}; this change needs ${options.expectStatus.join(' or ')}`);
+  }
+  if (options.expectUpdatedAt && options.expectUpdatedAt !== r.updatedAt) throw new RegistryContentionError(`tenant "${id}" changed`);
+  const next = { ...r } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(changes)) if (v === undefined) delete next[k]; else next[k] = structuredClone(v);
+  next.updatedAt = new Date(Date.parse('2026-11-30T00:00:00.000Z') + ++clock).toISOString();
+  records.set(id, next as TenantRecord);
+  return structuredClone(next as TenantRecord);
+}
+
 export const registryMock = {
-  getTenant: vi.fn(async (id: string) => records.get(id)),
+  stepContext,
+  TenantConflictError,
+  TenantBusyError,
+  RegistryContentionError,
+  TenantNotFoundError: named('TenantNotFound'),
+  sameExecution,
+  withExecution,
+  describeLease: (l: NonNullable<TenantRecord['lease']>) => `${l.kind} (execution ${l.executionArn}, request ${l.requestId}, since ${l.acquiredAt})`,
+  getTenant: vi.fn(async (id: string) => structuredClone(records.get(id))),
   requireTenant: vi.fn(async (id: string) => {
     const r = records.get(id);
     if (!r) throw Object.assign(new Error(`tenant "${id}" is not in the registry`), { name: 'TenantNotFound' });
-    return r;
+    return structuredClone(r);
   }),
   putNewTenant: vi.fn(async (r: TenantRecord) => {
     if (records.has(r.tenantId)) return false;
-    records.set(r.tenantId, r);
+    records.set(r.tenantId, structuredClone(r));
     return true;
   }),
-  updateTenant: vi.fn(async (id: string, changes: Partial<TenantRecord>, options: { expectStatus?: string[] } = {}) => {
-    const r = records.get(id)!;
-    if (options.expectStatus && !options.expectStatus.includes(r.status)) {
-      throw Object.assign(new Error(`tenant "${id}" is ${r.status}; this change needs ${options.expectStatus.join(' or ')}`), { name: 'TenantConflict' });
-    }
-    const next = { ...r } as Record<string, unknown>;
-    for (const [k, v] of Object.entries(changes)) if (v === undefined) delete next[k]; else next[k] = v;
-    records.set(id, next as TenantRecord);
-    return next as TenantRecord;
+  updateTenant: vi.fn(update),
+  /** As registry.ts: a write of `currentStep`, under the step's lease like every write of a step. */
+  markStep: vi.fn(async (id: string, step: string) => void (await update(id, { currentStep: step }))),
+  /** As registry.ts: the history entry added or replaced, under the step's lease, only if nobody wrote the record meanwhile. */
+  recordExecution: vi.fn(async (id: string, entry: LifecycleExecution) => {
+    const r = records.get(id);
+    if (!r) throw Object.assign(new Error(`tenant "${id}" is not in the registry`), { name: 'TenantNotFound' });
+    return update(id, { executions: withExecution(r, entry) }, { expectUpdatedAt: r.updatedAt });
   }),
-  markStep: vi.fn(async () => undefined),
-  recordExecution: vi.fn(async (id: string, entry: TenantRecord['executions'][number]) => {
-    const r = records.get(id)!;
-    r.executions = [...r.executions.filter((e) => e.executionArn !== entry.executionArn), entry];
-    return r;
+  deleteHeldTenant: vi.fn(async (id: string, holder: string, status: string) => {
+    const r = records.get(id);
+    if (r?.lease?.executionArn !== holder || r.status !== status) return false;
+    return records.delete(id);
   }),
-  sameExecution: (a: { executionArn?: string }, b: { executionArn?: string }) => a.executionArn === b.executionArn,
   listTenants: vi.fn(async (filter: { tier?: string } = {}) => [...records.values()].filter((r) => !filter.tier || r.tier === filter.tier)),
-  TenantConflictError: class extends Error { override readonly name = 'TenantConflict'; },
 };

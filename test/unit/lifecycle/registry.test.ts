@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSlot, claimCidr, nextPoolIndex } from '../../../lambdas/shared/control-table.js';
-import { listTenants, putNewTenant, updateTenant } from '../../../lambdas/shared/registry.js';
-import { setLifecycleEnv, tenant } from './support.js';
+import { deleteHeldTenant, listTenants, putNewTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
+import { EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -40,6 +40,53 @@ describe('registry', () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({ Item: tenant({ status: 'OFFBOARDED' }) });
     await expect(updateTenant('acme', { status: 'ACTIVE' }, { expectStatus: ['SUSPENDED'] })).rejects.toMatchObject({ name: 'TenantConflict', message: 'tenant "acme" is OFFBOARDED; this change needs SUSPENDED' });
+  });
+
+  it('makes every write of a step conditional on the step\'s execution holding the lease; `holder: null` writes without it', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: leased('onboard') });
+    // WHEN a step writes (its execution in the step context), then a daily job (holder: null) inside the same context
+    await stepContext.run({ executionArn: EXECUTION_ARN }, async () => {
+      await updateTenant('acme', { vpcCidr: '10.64.0.0/22' });
+      await updateTenant('acme', { gpuCapacity: undefined }, { holder: null });
+    });
+    // THEN
+    const [step, job] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(step.ConditionExpression).toBe('attribute_exists(tenantId) AND #lease.#holder = :holder');
+    expect(step.ExpressionAttributeNames).toMatchObject({ '#lease': 'lease', '#holder': 'executionArn' });
+    expect(step.ExpressionAttributeValues).toMatchObject({ ':holder': EXECUTION_ARN });
+    expect(job.ConditionExpression).toBe('attribute_exists(tenantId)');
+    expect(job.ExpressionAttributeValues).not.toHaveProperty(':holder');
+  });
+
+  it('names the operation that holds the tenant when a step\'s write is refused (TenantBusy)', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: leased('change', {}, OTHER_EXECUTION_ARN) });
+    await expect(updateTenant('acme', { stackName: 'tessera-acme' }, { holder: EXECUTION_ARN })).rejects.toMatchObject({
+      name: 'TenantBusy',
+      message: `tenant "acme" is held by another operation: change (execution ${OTHER_EXECUTION_ARN}, request req-acme-0001, since ${LEASED_AT}); execution ${EXECUTION_ARN} no longer holds it`,
+    });
+    ddb.on(GetCommand).resolves({ Item: tenant({ status: 'ACTIVE' }) });
+    await expect(updateTenant('acme', { stackName: 'tessera-acme' }, { holder: EXECUTION_ARN })).rejects.toMatchObject({
+      name: 'TenantBusy', message: `tenant "acme" is not held by execution ${EXECUTION_ARN} (status ACTIVE); it may not change the tenant`,
+    });
+  });
+
+  it('guards a read-modify-write with the updatedAt it read (RegistryContention when someone wrote meanwhile)', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: tenant({ updatedAt: '2026-11-30T00:00:01.000Z' }) });
+    await expect(updateTenant('acme', { vpcCidr: '10.64.4.0/22' }, { holder: null, expectUpdatedAt: '2026-11-23T00:00:00.000Z' })).rejects.toMatchObject({ name: 'RegistryContention' });
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.ConditionExpression).toBe('attribute_exists(tenantId) AND #updatedAt = :observedUpdatedAt');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':observedUpdatedAt': '2026-11-23T00:00:00.000Z' });
+  });
+
+  it('deletes only a record its holder created and still holds in the given status', async () => {
+    ddb.on(DeleteCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    await expect(deleteHeldTenant('acme', EXECUTION_ARN, 'REQUESTED')).resolves.toBe(true);
+    await expect(deleteHeldTenant('acme', EXECUTION_ARN, 'REQUESTED')).resolves.toBe(false);
+    expect(ddb.commandCalls(DeleteCommand)[0].args[0].input).toMatchObject({
+      Key: { tenantId: 'acme' }, ConditionExpression: '#lease.#holder = :holder AND #status = :status', ExpressionAttributeValues: { ':holder': EXECUTION_ARN, ':status': 'REQUESTED' },
+    });
   });
 
   it('lists by status through the status index', async () => {

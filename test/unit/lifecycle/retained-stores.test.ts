@@ -9,8 +9,8 @@ import { GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RetainedStore } from '../../../lib/tenant-record.js';
-import { credentials, setLifecycleEnv, state, tenant } from './support.js';
+import type { RetainedStore, TenantRecord } from '../../../lib/tenant-record.js';
+import { credentials, leased, setLifecycleEnv, state, tenant } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -37,10 +37,11 @@ const STACK_ID = 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-ac
 const DAY = 24 * 3600 * 1000;
 const resource = (LogicalResourceId: string, ResourceType: string, PhysicalResourceId: string, status: string) =>
   ({ LogicalResourceId, ResourceType, PhysicalResourceId, ResourceStatus: status as ResourceStatus, LastUpdatedTimestamp: new Date() });
-const offboarded = (extra: Record<string, unknown> = {}) => tenant({
-  status: 'OFFBOARDING', stackOutputs: { KeyArn: KEY, BucketName: 'tessera-acme-bucket', DatabaseInstanceId: 'tessera-acme-db' },
-  offboarding: { stackId: STACK_ID, liftedProtections: [] }, ...extra,
-});
+const stores = { stackOutputs: { KeyArn: KEY, BucketName: 'tessera-acme-bucket', DatabaseInstanceId: 'tessera-acme-db' }, offboarding: { stackId: STACK_ID, liftedProtections: [] } };
+/** A tenant being offboarded by the execution of state() (OFFBOARDING, its lease). */
+const offboarded = (extra: Partial<TenantRecord> = {}) => leased('offboard', { ...stores, ...extra });
+/** A tenant whose offboarding ended (OFFBOARDED, no lease): what the daily job meets. */
+const closed = (extra: Partial<TenantRecord> = {}) => tenant({ status: 'OFFBOARDED', ...stores, ...extra });
 
 beforeEach(() => {
   setLifecycleEnv();
@@ -181,7 +182,7 @@ describe('Process key deletion queue (daily)', async () => {
   const item = (tenantId: string, dueAt: string) => ({ id: `key-deletion#${KEY}-${tenantId}`, keyArn: `${KEY}-${tenantId}`, accountId: '333333333333', tenantId, dueAt, status: 'QUEUED', queuedAt: '2026-11-30T00:00:00Z' });
 
   it('schedules the keys that are due, records the date in the registry, and leaves the rest queued', async () => {
-    records.set('acme', offboarded({ status: 'OFFBOARDED', offboarding: { liftedProtections: [], keyDeletion: { state: 'QUEUED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z' } } }));
+    records.set('acme', closed({ offboarding: { liftedProtections: [], keyDeletion: { state: 'QUEUED', keyArn: `${KEY}-acme`, dueAt: '2026-11-01T00:00:00Z' } } }));
     controlMock.keyDeletions.mockResolvedValueOnce([item('acme', '2026-11-01T00:00:00Z'), item('later', '2999-01-01T00:00:00Z')]);
     const out = await handler({});
     expect(out).toEqual({ scheduled: [{ keyArn: `${KEY}-acme`, deletionDate: '2027-03-08T00:00:00.000Z' }], waiting: 1, failed: [] });
@@ -199,7 +200,7 @@ describe('Process key deletion queue (daily)', async () => {
       { store: 'backup-vault', id: 'tessera-acme-database', keyArn: `${KEY}-acme`, keptUntil: expired, disposition: 'expires', holdsKey: false },
       { store: 'bucket', id: 'tessera-acme-storagebucket', keyArn: `${KEY}-acme`, disposition: 'archived', holdsKey: false },
     ];
-    records.set('acme', offboarded({ status: 'OFFBOARDED', offboarding: { liftedProtections: [], retainedStores, keyDeletion: { state: 'QUEUED', keyArn: `${KEY}-acme`, dueAt: expired } } }));
+    records.set('acme', closed({ offboarding: { liftedProtections: [], retainedStores, keyDeletion: { state: 'QUEUED', keyArn: `${KEY}-acme`, dueAt: expired } } }));
     controlMock.keyDeletions.mockResolvedValueOnce([item('acme', expired)]);
     logs.on(DeleteLogGroupCommand, { logGroupName: '/aws/rds/instance/tessera-acme/postgresql' }).rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
     backup.on(DeleteBackupVaultCommand).rejects(Object.assign(new Error('Backup vault cannot be deleted because it contains recovery points'), { name: 'InvalidRequestException' }));
@@ -214,7 +215,7 @@ describe('Process key deletion queue (daily)', async () => {
   });
 
   it('keeps a key queued when KMS refuses, and goes on with the others', async () => {
-    records.set('b1', offboarded({ tenantId: 'b1' }));
+    records.set('b1', closed({ tenantId: 'b1' }));
     controlMock.keyDeletions.mockResolvedValueOnce([item('a1', '2026-01-01T00:00:00Z'), item('b1', '2026-01-01T00:00:00Z')]);
     kms.on(DescribeKeyCommand, { KeyId: `${KEY}-a1` }).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     const out = await handler({});

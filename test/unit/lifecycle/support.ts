@@ -1,4 +1,5 @@
-import type { TenantRecord } from '../../../lib/tenant-record.js';
+import type { Tag } from '@aws-sdk/client-cloudformation';
+import { LIFECYCLE_OPERATIONS, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { configWith } from '../../support/synth.js';
 
@@ -41,8 +42,44 @@ export function tenant(overrides: Partial<TenantRecord> = {}): TenantRecord {
   };
 }
 
+/** The execution of `state()`: every registry write of a step it runs needs this execution to hold the tenant's lease. */
+export const EXECUTION_ARN = 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:1';
+/** Another execution (another operation, or an earlier attempt). */
+export const OTHER_EXECUTION_ARN = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:other';
+export const LEASED_AT = '2026-11-23T00:00:00.000Z';
+
+/** The status a tenant had before an operation of `kind` took its lease (the first of the kind's `from`, ACTIVE where allowed). */
+const previousOf = (kind: LifecycleKind): TenantStatus => {
+  const from = LIFECYCLE_OPERATIONS[kind].from as readonly TenantStatus[];
+  return from.includes('ACTIVE') ? 'ACTIVE' : from[0];
+};
+
+/** The lease an operation of `kind` holds on acme. */
+export function lease(kind: LifecycleKind = 'onboard', executionArn = EXECUTION_ARN, extra: Partial<TenantLease> = {}): TenantLease {
+  return { kind, executionArn, requestId: 'req-acme-0001', acquiredAt: LEASED_AT, previousStatus: previousOf(kind), ...extra };
+}
+
+/**
+ * A record as acquireLease leaves it for `kind` run by `executionArn` (default: the execution of
+ * `state()`): the lease, the kind's `during` status, and the execution's RUNNING history entry.
+ */
+export function leased(kind: LifecycleKind = 'onboard', overrides: Partial<TenantRecord> = {}, executionArn = EXECUTION_ARN): TenantRecord {
+  const held = overrides.lease ?? lease(kind, executionArn);
+  return tenant({
+    status: LIFECYCLE_OPERATIONS[kind].during,
+    lease: held,
+    executions: [{ kind, requestId: held.requestId, executionArn: held.executionArn, startedAt: held.acquiredAt, status: 'RUNNING' }],
+    ...overrides,
+  });
+}
+
+/** The tags every tenant or namespace stack Tessera creates for acme carries (stack-ownership.ts). */
+export const ownedTags = (tenantId = 'acme', requestId = 'req-acme-0001'): Tag[] => [
+  { Key: 'tessera:tenant-id', Value: tenantId }, { Key: 'tessera:request-id', Value: requestId },
+];
+
 export const state = (tenantId = 'acme', extra: Record<string, unknown> = {}) => ({
-  executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:1',
+  executionArn: EXECUTION_ARN,
   request: { tenantId, name: 'Acme', tier: 'starter', adminEmail: 'admin@acme.example.com', requestId: 'req-acme-0001', isolation: 'vpc' as const, computeMode: 'shared' as const },
   ...extra,
 });

@@ -2,7 +2,7 @@ import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, Delet
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { records, registryMock } from './registry-mock.js';
-import { setLifecycleEnv, state, tenant } from './support.js';
+import { leased, setLifecycleEnv, state } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 const api = mockClient(APIGatewayClient);
@@ -18,7 +18,7 @@ beforeEach(() => {
 
 describe('Manage usage key', () => {
   it('issues a key into the tier\'s plan and records it', async () => {
-    records.set('acme', tenant());
+    records.set('acme', leased('onboard'));
     await expect(handler({ ...state(), usageKey: 'issue' })).resolves.toEqual({ keyId: 'key-1', plan: 'plan-s' });
     expect(api.commandCalls(CreateApiKeyCommand)[0].args[0].input).toMatchObject({ name: 'tessera-acme', enabled: true, tags: { 'tessera:tenant-id': 'acme' } });
     expect(api.commandCalls(CreateUsagePlanKeyCommand)[0].args[0].input).toEqual({ usagePlanId: 'plan-s', keyId: 'key-1', keyType: 'API_KEY' });
@@ -26,7 +26,7 @@ describe('Manage usage key', () => {
   });
 
   it('moves the key on a tier change and does nothing twice', async () => {
-    records.set('acme', tenant({ usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
+    records.set('acme', leased('change', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
     await handler({ ...state(), usageKey: 'issue', change: { tier: 'professional' } });
     expect(api.commandCalls(DeleteUsagePlanKeyCommand)[0].args[0].input).toEqual({ usagePlanId: 'plan-s', keyId: 'key-1' });
     expect(api.commandCalls(CreateUsagePlanKeyCommand)[0].args[0].input.usagePlanId).toBe('plan-p');
@@ -36,14 +36,22 @@ describe('Manage usage key', () => {
   });
 
   it('revokes the key at offboarding', async () => {
-    records.set('acme', tenant({ usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
+    records.set('acme', leased('offboard', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
     await handler({ ...state(), usageKey: 'revoke' });
     expect(api.commandCalls(DeleteApiKeyCommand)[0].args[0].input).toEqual({ apiKey: 'key-1' });
     expect(records.get('acme')?.usageKey).toBeUndefined();
   });
 
+  it('issues nothing for an execution that does not hold the tenant\'s lease', async () => {
+    const before = leased('onboard', {}, 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:other');
+    records.set('acme', before);
+    await expect(handler({ ...state(), usageKey: 'issue' })).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(api.commandCalls(CreateApiKeyCommand)).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
   it('names the missing plan when the platform stack is not deployed', async () => {
-    records.set('acme', tenant({ tier: 'enterprise' }));
+    records.set('acme', leased('onboard', { tier: 'enterprise' }));
     await expect(handler({ ...state(), usageKey: 'issue' })).rejects.toThrow(/usage plan "tessera-enterprise" does not exist; deploy the TesseraPlatform stack/);
   });
 });

@@ -1,0 +1,337 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, type ExecutionStatus } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LifecycleKind, TenantStatus } from '../../../lib/tenant-record.js';
+import { records, registryMock } from './registry-mock.js';
+import { EXECUTION_ARN, LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
+const controlMock = vi.hoisted(() => ({ releaseSlot: vi.fn(async () => undefined) }));
+
+const sfn = mockClient(SFNClient);
+const events = mockClient(EventBridgeClient);
+
+const { acquireLease, completeOperation, failOperation, abandonLease, leaseHolderEnded } = await import('../../../lambdas/lifecycle/lease.js');
+
+/** The execution asking for the lease in these tests. */
+const MINE = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:change-acme-mine';
+const ask = (kind: LifecycleKind, executionArn = MINE) => ({ kind, executionArn, requestId: `req-${kind}-1` });
+const onboarded = { kind: 'onboard' as const, requestId: 'req-acme-0001', executionArn: 'arn:onboarded', startedAt: 't0', endedAt: 't1', status: 'SUCCEEDED' as const };
+const notFound = () => new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} });
+const holderIs = (status: ExecutionStatus) => sfn.on(DescribeExecutionCommand).resolves({ status });
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  sfn.reset();
+  events.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+});
+
+describe('acquireLease', () => {
+  it('takes a free lease in one conditional write: the kind\'s `during` status, a RUNNING history entry, the status before kept in the lease', async () => {
+    // GIVEN an ACTIVE tenant that nothing holds
+    const before = tenant({ status: 'ACTIVE', executions: [onboarded] });
+    records.set('acme', before);
+    // WHEN a change asks for it
+    const held = await acquireLease('acme', ask('change'), { currentStep: 'Begin change' });
+    // THEN
+    expect(held).toEqual(records.get('acme'));
+    expect(held).toMatchObject({ status: 'UPDATING', currentStep: 'Begin change', lease: { kind: 'change', executionArn: MINE, requestId: 'req-change-1', acquiredAt: expect.any(String), previousStatus: 'ACTIVE' } });
+    expect(held.executions).toEqual([onboarded, { kind: 'change', requestId: 'req-change-1', executionArn: MINE, startedAt: held.lease!.acquiredAt, status: 'RUNNING' }]);
+    expect(registryMock.updateTenant).toHaveBeenCalledTimes(1);
+    expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: null, expectUpdatedAt: before.updatedAt, expectStatus: ['ACTIVE'] });
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['onboard', 'REQUESTED', 'PROVISIONING'], ['onboard', 'FAILED', 'PROVISIONING'], ['upgrade', 'ACTIVE', 'UPDATING'], ['suspend', 'ACTIVE', 'ACTIVE'],
+    ['resume', 'SUSPENDED', 'SUSPENDED'], ['offboard', 'SUSPENDED', 'OFFBOARDING'], ['offboard', 'FAILED', 'OFFBOARDING'], ['offboard', 'OFFBOARDING', 'OFFBOARDING'],
+  ] as Array<[LifecycleKind, TenantStatus, TenantStatus]>)('%s from %s: %s while it runs, the status before kept in the lease', async (kind, from, during) => {
+    records.set('acme', tenant({ status: from }));
+    await acquireLease('acme', ask(kind));
+    expect(records.get('acme')).toMatchObject({ status: during, lease: { kind, executionArn: MINE, previousStatus: from } });
+  });
+
+  it('is a no-op for the execution that holds it already (the admin API took it before StartExecution)', async () => {
+    const before = leased('change', {}, MINE);
+    records.set('acme', before);
+    await expect(acquireLease('acme', ask('change'), { currentStep: 'Begin change' })).resolves.toEqual(before);
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('refuses with TenantBusy naming the holder while the holder runs, and writes nothing', async () => {
+    // GIVEN a running onboarding holds the tenant
+    const before = leased('onboard', {}, OTHER_EXECUTION_ARN);
+    records.set('acme', before);
+    holderIs('RUNNING');
+    // WHEN / THEN
+    await expect(acquireLease('acme', ask('offboard'))).rejects.toMatchObject({
+      name: 'TenantBusy',
+      message: `tenant "acme" is busy: onboard (execution ${OTHER_EXECUTION_ARN}, request req-acme-0001, since ${LEASED_AT}) is running; offboard is refused until it ends`,
+    });
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: OTHER_EXECUTION_ARN }]);
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('says that a rolling upgrade waits for the holder (its run retries), and counts a redrive as running', async () => {
+    records.set('acme', leased('suspend', { status: 'ACTIVE' }, OTHER_EXECUTION_ARN));
+    holderIs('PENDING_REDRIVE');
+    await expect(acquireLease('acme', ask('upgrade'))).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringMatching(/is running; upgrade waits for it to end$/) });
+  });
+
+  it('keeps a lease whose execution Step Functions does not know yet while the 2-minute start grace lasts', async () => {
+    // GIVEN the admin API wrote the lease 30 seconds ago and is about to call StartExecution
+    const before = leased('onboard', { status: 'REQUESTED', lease: lease('onboard', OTHER_EXECUTION_ARN, { acquiredAt: new Date(Date.now() - 30_000).toISOString() }) });
+    records.set('acme', before);
+    sfn.on(DescribeExecutionCommand).rejects(notFound());
+    // WHEN / THEN
+    await expect(acquireLease('acme', ask('offboard'))).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('takes the holder as running when Step Functions cannot be asked: a live holder never loses its lease', async () => {
+    const before = leased('change', {}, OTHER_EXECUTION_ARN);
+    records.set('acme', before);
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    await expect(acquireLease('acme', ask('suspend'))).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it.each(['ABORTED', 'TIMED_OUT', 'FAILED'] as ExecutionStatus[])('ends the operation of a holder that ended %s without recording it (failOperation), then takes the lease', async (status) => {
+    // GIVEN a change whose execution stopped at Deploy blueprint, its lease still on the record
+    records.set('acme', leased('change', { currentStep: 'Deploy blueprint', executions: [onboarded, { kind: 'change', requestId: 'req-old', executionArn: OTHER_EXECUTION_ARN, startedAt: LEASED_AT, status: 'RUNNING' }],
+      lease: lease('change', OTHER_EXECUTION_ARN, { requestId: 'req-old' }) }));
+    holderIs(status);
+    // WHEN another change asks for it
+    const held = await acquireLease('acme', ask('change'));
+    // THEN the stopped change is recorded FAILED (the tenant back to ACTIVE, as a failed change leaves it), and the new one holds the tenant
+    const reason = `execution ${OTHER_EXECUTION_ARN} ended ${status} without recording its outcome (found by change ${MINE})`;
+    expect(held).toMatchObject({
+      status: 'UPDATING', lease: { kind: 'change', executionArn: MINE, previousStatus: 'ACTIVE' },
+      failure: { step: 'Deploy blueprint', reason, kind: 'change', executionArn: OTHER_EXECUTION_ARN },
+    });
+    expect(held.executions).toEqual([
+      onboarded,
+      { kind: 'change', requestId: 'req-old', executionArn: OTHER_EXECUTION_ARN, startedAt: LEASED_AT, endedAt: expect.any(String), status: 'FAILED', failedStep: 'Deploy blueprint', reason },
+      { kind: 'change', requestId: 'req-change-1', executionArn: MINE, startedAt: held.lease!.acquiredAt, status: 'RUNNING' },
+    ]);
+    // the failure was written under the stopped execution's lease
+    expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: OTHER_EXECUTION_ARN });
+    expect(controlMock.releaseSlot).not.toHaveBeenCalled();
+  });
+
+  it('ends an onboarding whose execution never started (ExecutionDoesNotExist after the grace): FAILED, its slot given back, then the offboarding takes it', async () => {
+    // GIVEN a lease the admin API wrote long ago for an execution Step Functions never saw
+    records.set('acme', leased('onboard', { status: 'REQUESTED', currentStep: undefined, lease: lease('onboard', OTHER_EXECUTION_ARN, { previousStatus: 'REQUESTED' }) }));
+    sfn.on(DescribeExecutionCommand).rejects(notFound());
+    // WHEN
+    const held = await acquireLease('acme', ask('offboard'));
+    // THEN
+    expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
+    expect(held).toMatchObject({
+      status: 'OFFBOARDING', lease: { kind: 'offboard', executionArn: MINE, previousStatus: 'FAILED' },
+      failure: { step: 'unknown', reason: `execution ${OTHER_EXECUTION_ARN} ended DOES_NOT_EXIST without recording its outcome (found by offboard ${MINE})`, kind: 'onboard' },
+    });
+    expect(held.executions.map((e) => [e.kind, e.status])).toEqual([['onboard', 'FAILED'], ['offboard', 'RUNNING']]);
+  });
+
+  it.each([
+    ['resume', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED; resume needs SUSPENDED'],
+    ['offboard', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING'],
+    ['change', 'SUSPENDED', 'tenant "acme" is SUSPENDED; change needs ACTIVE'],
+    ['suspend', 'PROVISIONING', 'tenant "acme" is PROVISIONING; suspend needs ACTIVE'],
+    ['onboard', 'ACTIVE', 'tenant "acme" is ACTIVE; onboard needs REQUESTED or PROVISIONING or FAILED'],
+  ] as Array<[LifecycleKind, TenantStatus, string]>)('refuses %s of a %s tenant with TenantConflict, and leaves the record untouched', async (kind, status, message) => {
+    const before = tenant({ status, executions: [onboarded] });
+    records.set('acme', before);
+    await expect(acquireLease('acme', ask(kind))).rejects.toMatchObject({ name: 'TenantConflict', message });
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('refuses a tenant without a record (TenantNotFound)', async () => {
+    await expect(acquireLease('nobody', ask('offboard'))).rejects.toMatchObject({ name: 'TenantNotFound' });
+  });
+
+  it('decides again when the record changed between its read and its write', async () => {
+    // GIVEN a read that a concurrent write (a daily job's) makes stale
+    records.set('acme', tenant({ status: 'ACTIVE' }));
+    registryMock.getTenant.mockImplementationOnce(async (id: string) => ({ ...structuredClone(records.get(id)!), updatedAt: '2026-11-29T00:00:00.000Z' }));
+    // WHEN / THEN the conditional write fails, the second read and write succeed
+    await expect(acquireLease('acme', ask('suspend'))).resolves.toMatchObject({ lease: { executionArn: MINE } });
+    expect(registryMock.updateTenant.mock.calls.map((c) => c[2]?.expectUpdatedAt)).toEqual(['2026-11-29T00:00:00.000Z', '2026-11-23T00:00:00.000Z']);
+    await expect(registryMock.updateTenant.mock.results[0].value).rejects.toMatchObject({ name: 'RegistryContention' });
+  });
+
+  it('meets a lease taken between its read and its write as busy, and overwrites nothing', async () => {
+    // GIVEN the read shows a free ACTIVE tenant; meanwhile a change took it
+    const taken = leased('change', {}, OTHER_EXECUTION_ARN);
+    records.set('acme', taken);
+    registryMock.getTenant.mockImplementationOnce(async () => tenant({ status: 'ACTIVE' }));
+    holderIs('RUNNING');
+    // WHEN / THEN
+    await expect(acquireLease('acme', ask('suspend'))).rejects.toMatchObject({ name: 'TenantBusy', message: expect.stringContaining(`execution ${OTHER_EXECUTION_ARN}`) });
+    expect(records.get('acme')).toEqual(taken);
+  });
+});
+
+describe('leaseHolderEnded', () => {
+  it('asks Step Functions; an unknown execution counts as ended only after the 2-minute grace', async () => {
+    const held = lease('onboard', OTHER_EXECUTION_ARN, { acquiredAt: '2026-11-30T00:00:00.000Z' });
+    const at = (seconds: number) => Date.parse('2026-11-30T00:00:00.000Z') + seconds * 1000;
+    sfn.on(DescribeExecutionCommand).rejects(notFound());
+    await expect(leaseHolderEnded(held, at(119))).resolves.toEqual({ ended: false, status: 'DOES_NOT_EXIST' });
+    await expect(leaseHolderEnded(held, at(121))).resolves.toEqual({ ended: true, status: 'DOES_NOT_EXIST' });
+    holderIs('SUCCEEDED');
+    await expect(leaseHolderEnded(held)).resolves.toEqual({ ended: true, status: 'SUCCEEDED' });
+    holderIs('RUNNING');
+    await expect(leaseHolderEnded(held)).resolves.toEqual({ ended: false, status: 'RUNNING' });
+  });
+});
+
+describe('completeOperation', () => {
+  it('ends the operation in one write under its lease: the kind\'s success status, history SUCCEEDED, no step, no failure, no lease', async () => {
+    // GIVEN a change that an earlier failure left a failure record behind
+    records.set('acme', leased('change', { currentStep: 'Finish change', failure: { step: 'Deploy blueprint', reason: 'earlier', at: 't' } }, MINE));
+    // WHEN
+    const done = await completeOperation('acme', { kind: 'change', executionArn: MINE, requestId: 'req-acme-0001' }, { tier: 'professional' });
+    // THEN
+    expect(done).toEqual(records.get('acme'));
+    expect(done).toMatchObject({ status: 'ACTIVE', tier: 'professional' });
+    for (const gone of ['lease', 'currentStep', 'failure'] as const) expect(done[gone]).toBeUndefined();
+    expect(done.executions).toEqual([{ kind: 'change', requestId: 'req-acme-0001', executionArn: MINE, startedAt: LEASED_AT, endedAt: expect.any(String), status: 'SUCCEEDED' }]);
+    expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: MINE });
+  });
+
+  it('is idempotent after its write: a retry returns the record as it is and writes nothing', async () => {
+    records.set('acme', leased('suspend', { status: 'ACTIVE' }, MINE));
+    const request = { kind: 'suspend' as const, executionArn: MINE, requestId: 'req-acme-0001' };
+    const first = await completeOperation('acme', request);
+    expect(first.status).toBe('SUSPENDED');
+    await expect(completeOperation('acme', request)).resolves.toEqual(first);
+    expect(registryMock.updateTenant).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses (TenantBusy) an execution that neither holds the lease nor completed, writing nothing', async () => {
+    const before = leased('change', {}, OTHER_EXECUTION_ARN);
+    records.set('acme', before);
+    await expect(completeOperation('acme', { kind: 'change', executionArn: MINE, requestId: 'r' })).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(records.get('acme')).toEqual(before);
+  });
+});
+
+describe('failOperation', () => {
+  it.each([
+    ['onboard', 'FAILED'], ['change', 'ACTIVE'], ['upgrade', 'ACTIVE'], ['suspend', 'ACTIVE'], ['resume', 'SUSPENDED'], ['offboard', 'OFFBOARDING'],
+  ] as Array<[LifecycleKind, TenantStatus]>)('%s: leaves the tenant %s, the failure and the history entry recorded, the lease released', async (kind, after) => {
+    // GIVEN an operation of `kind` running at Deploy blueprint (an offboarding from SUSPENDED)
+    const held = lease(kind, MINE, kind === 'offboard' ? { previousStatus: 'SUSPENDED' } : {});
+    const record = leased(kind, { currentStep: 'Deploy blueprint', lease: held });
+    records.set('acme', record);
+    // WHEN
+    const failed = await failOperation(record, held, { step: 'Deploy blueprint', reason: 'StackFailed: boom' });
+    // THEN
+    expect(failed).toEqual(records.get('acme'));
+    expect(failed.status).toBe(after);
+    expect(failed.lease).toBeUndefined();
+    expect(failed.currentStep).toBe('Deploy blueprint');
+    expect(failed.failure).toEqual({ step: 'Deploy blueprint', reason: 'StackFailed: boom', at: expect.any(String), kind, executionArn: MINE });
+    expect(failed.executions).toEqual([{
+      kind, requestId: 'req-acme-0001', executionArn: MINE, startedAt: LEASED_AT, endedAt: failed.failure!.at, status: 'FAILED', failedStep: 'Deploy blueprint', reason: 'StackFailed: boom',
+    }]);
+    expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: MINE });
+    // an onboarding's account-creation slot goes back
+    expect(controlMock.releaseSlot).toHaveBeenCalledTimes(kind === 'onboard' ? 1 : 0);
+  });
+
+  it('refuses (TenantBusy) when the lease is someone else\'s, and writes nothing', async () => {
+    const before = leased('offboard', {}, OTHER_EXECUTION_ARN);
+    records.set('acme', before);
+    await expect(failOperation(before, lease('change', MINE), { step: 'Deploy blueprint', reason: 'x' })).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('never overwrites a record whose operation has ended (OFFBOARDED, no lease)', async () => {
+    const before = tenant({ status: 'OFFBOARDED', executions: [{ kind: 'offboard', requestId: 'r', executionArn: MINE, startedAt: 't0', endedAt: 't1', status: 'SUCCEEDED' }] });
+    records.set('acme', before);
+    await expect(failOperation(before, lease('offboard', MINE), { step: 'Finish offboarding', reason: 'x' })).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(records.get('acme')).toEqual(before);
+  });
+});
+
+describe('abandonLease', () => {
+  it('gives back a lease taken for an execution Step Functions refused to start: the status before, its history entry removed', async () => {
+    const before = tenant({ status: 'ACTIVE', executions: [onboarded] });
+    records.set('acme', before);
+    await acquireLease('acme', ask('change'));
+    await abandonLease('acme', MINE);
+    expect(records.get('acme')).toEqual({ ...before, updatedAt: expect.any(String) });
+  });
+
+  it('does nothing for an execution that does not hold the lease', async () => {
+    const before = leased('change', {}, OTHER_EXECUTION_ARN);
+    records.set('acme', before);
+    await abandonLease('acme', MINE);
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(records.get('acme')).toEqual(before);
+  });
+});
+
+describe('End stopped execution', async () => {
+  const { handler, tenantOfInput } = await import('../../../lambdas/lifecycle/end-stopped-execution.js');
+  const stopped = (status: string, executionArn = EXECUTION_ARN, extra: Record<string, unknown> = {}) => ({ detail: {
+    executionArn, stateMachineArn: 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-onboard', status,
+    input: JSON.stringify({ request: { tenantId: 'acme', requestId: 'req-acme-0001' } }), error: null, cause: null, ...extra,
+  } });
+  const failedEvents = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).filter((e) => e.DetailType === 'Tenant Lifecycle Failed').map((e) => JSON.parse(e.Detail!));
+
+  it.each([
+    ['onboard', 'FAILED'], ['change', 'ACTIVE'], ['upgrade', 'ACTIVE'], ['suspend', 'ACTIVE'], ['resume', 'SUSPENDED'], ['offboard', 'OFFBOARDING'],
+  ] as Array<[LifecycleKind, TenantStatus]>)('ends an ABORTED %s that holds the lease: %s, the failure at its step, the lease released, announced', async (kind, after) => {
+    // GIVEN an execution an operator stopped at Check blueprint
+    records.set('acme', leased(kind, { currentStep: 'Check blueprint' }));
+    // WHEN
+    await expect(handler(stopped('ABORTED'))).resolves.toEqual({ ended: true, status: after });
+    // THEN
+    const reason = 'execution ABORTED at "Check blueprint" without recording its outcome';
+    const record = records.get('acme')!;
+    expect(record).toMatchObject({ status: after, currentStep: 'Check blueprint', failure: { step: 'Check blueprint', reason, kind, executionArn: EXECUTION_ARN } });
+    expect(record.lease).toBeUndefined();
+    expect(record.executions).toEqual([expect.objectContaining({ executionArn: EXECUTION_ARN, status: 'FAILED', failedStep: 'Check blueprint', reason })]);
+    expect(failedEvents()).toEqual([{ tenantId: 'acme', kind, step: 'Check blueprint', reason, executionArn: EXECUTION_ARN, status: after }]);
+  });
+
+  it('names the error and cause of a timed-out execution', async () => {
+    records.set('acme', leased('onboard', { currentStep: 'Check account' }));
+    await handler(stopped('TIMED_OUT', EXECUTION_ARN, { error: 'States.Timeout', cause: 'execution timed out' }));
+    expect(records.get('acme')?.failure?.reason).toBe('execution TIMED_OUT: States.Timeout (execution timed out) at "Check account" without recording its outcome');
+    expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
+  });
+
+  it('is a no-op for an execution that holds no lease: it ended normally, or another operation holds the tenant', async () => {
+    for (const record of [tenant({ status: 'ACTIVE', executions: [onboarded] }), leased('change', {}, OTHER_EXECUTION_ARN)]) {
+      records.set('acme', record);
+      await expect(handler(stopped('ABORTED'))).resolves.toEqual({ ended: false, reason: 'the execution holds no lease' });
+      expect(records.get('acme')).toEqual(record);
+    }
+    await expect(handler(stopped('ABORTED', EXECUTION_ARN, { input: '{}' }))).resolves.toEqual({ ended: false, reason: 'no tenant in the execution input' });
+    records.delete('acme');
+    await expect(handler(stopped('ABORTED'))).resolves.toEqual({ ended: false, reason: 'the execution holds no lease' });
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(failedEvents()).toEqual([]);
+  });
+
+  it('finds the tenant in a request input or a bus request, and nowhere else', () => {
+    expect(tenantOfInput(JSON.stringify({ request: { tenantId: 'acme' } }))).toBe('acme');
+    expect(tenantOfInput(JSON.stringify({ tenantId: 'globex', requestId: 'r' }))).toBe('globex');
+    expect(tenantOfInput('not json')).toBeUndefined();
+    expect(tenantOfInput(null)).toBeUndefined();
+  });
+});
