@@ -7,12 +7,23 @@ export const TENANT_ID_TAG = 'tessera:tenant-id';
 export const TIER_TAG = 'tessera:tier';
 
 /**
- * DNS-safe, short enough for every resource name built from it (IAM 64, ElastiCache user 40), and
- * without two hyphens in a row, which RDS refuses in a DB instance identifier (`tessera-<tenant>`).
+ * The one rule for tenant ids (zod `TenantId`, the blueprints' `TenantId` parameter, the CLI):
+ * 3-24 characters, lower-case letters, digits and single hyphens, a letter first and a letter or
+ * digit last; ids the platform reserves (`tenantIdReservation`) are refused on top of it.
+ *
+ * Every name built from the id must fit, and test/infra/tenant-names.test.ts instantiates them all
+ * (every blueprint of every tier, the namespace blueprints, the names the Lambdas build) with the
+ * shortest and longest ids against AWS's rules. The binding limit is the ElastiCache RBAC user id
+ * `tessera-<id>-default`: at most 40 characters (the ElastiCache console's rule; 8 + 24 + 8), so
+ * 24. Next come the AWS Backup vault and plan `tessera-<id>-database` (50: up to 33) and the IAM
+ * role `tessera-<id>-training-launcher` (64: up to 38). No two hyphens in a row and no hyphen
+ * last: RDS refuses both in the DB instance identifier `tessera-<id>`, ElastiCache in its user ids.
  */
 export const TENANT_ID_PATTERN = '^(?!.*--)[a-z][a-z0-9-]{1,22}[a-z0-9]$';
 
-export type TenantRolePurpose = 'workload' | 'admin' | 'training' | 'training-launcher' | 'model-invoker' | 'break-glass' | 'pod-bridge';
+/** The tenant roles a blueprint names (`tessera-<tenant>-<purpose>`). */
+export const TENANT_ROLE_PURPOSES = ['workload', 'admin', 'training', 'training-launcher', 'model-invoker', 'break-glass', 'pod-bridge'] as const;
+export type TenantRolePurpose = (typeof TENANT_ROLE_PURPOSES)[number];
 
 export function tenantRoleName(tenantId: string, purpose: TenantRolePurpose): string {
   return `tessera-${tenantId}-${purpose}`;
@@ -59,3 +70,68 @@ export const ACCOUNT_BASELINE_FILE_NAME = 'account-baseline.template.json';
  * create has succeeded (see TenantStack).
  */
 export const DATABASE_DELETION_PROTECTION_PARAMETER = 'DatabaseDeletionProtection';
+
+/**
+ * Tenant ids whose names would be the platform's own: every tenant gets the stack `tessera-<id>`
+ * (and the same string as account name, RDS instance and EKS cluster), `tessera-<id>-…` roles,
+ * `/tessera/<id>/…` log groups and `alias/tessera/<id>`. An id that makes one of those equal to a
+ * platform name, or a leading part of one (`tessera-<id>` before `-…`), is reserved here, with
+ * the platform name it protects. test/infra/tenant-names.test.ts derives the list from the
+ * synthesized platform, organization and account baseline stacks and fails on a name it misses.
+ * Each reason completes the sentence `"<id>" is reserved: …`.
+ */
+export const RESERVED_TENANT_IDS: Readonly<Record<string, string>> = {
+  account: `its stack tessera-account would be the leading part of ${ACCOUNT_BASELINE_STACK_NAME}, the account baseline stack of every tenant account`,
+  'account-baseline': `it would name the stack ${ACCOUNT_BASELINE_STACK_NAME}, the account baseline of every tenant account`,
+  admin: 'it would name the stack tessera-admin, the name of the admin API, and lead the admin API role tessera-admin-api',
+  'admin-api': 'it would name the stack tessera-admin-api, the name of the admin API role',
+  change: 'it would name the stack tessera-change, the name of the tier-change state machine',
+  enterprise: 'it would name the stack tessera-enterprise, the name of the enterprise tier\'s OU and usage plan',
+  fine: 'its stack tessera-fine would be the leading part of the fine-tuning names tessera-fine-tuning-*',
+  'fine-tuning': 'its stack tessera-fine-tuning would be the leading part of the fine-tuning names tessera-fine-tuning-*',
+  gateway: 'its stack tessera-gateway would be the leading part of the gateway roles tessera-gateway-*',
+  guardrails: 'it would name the stack tessera-guardrails, the name of the organization\'s guardrail SCP',
+  inference: 'it would name the stack tessera-inference, the name of the inference API',
+  lifecycle: 'it would name the stack tessera-lifecycle, the platform event bus, and its pod-bridge role tessera-lifecycle-pod-bridge would match tessera-lifecycle-*, the roles the organization access role trusts',
+  offboard: 'it would name the stack tessera-offboard, the name of the offboarding state machine',
+  onboard: 'it would name the stack tessera-onboard, the name of the onboarding state machine',
+  platform: 'it would name the key alias alias/tessera/platform (the platform key\'s) and log groups under /tessera/platform/, the platform\'s',
+  professional: 'it would name the stack tessera-professional, the name of the professional tier\'s OU and usage plan',
+  quarantine: 'it would name the stack tessera-quarantine, the name of the quarantine SCP',
+  shared: 'it would name the EKS cluster and stack tessera-shared and the log group /aws/eks/tessera-shared/cluster, the shared cluster\'s',
+  starter: 'it would name the stack tessera-starter, the name of the starter tier\'s OU and usage plan',
+  status: 'it would name the stack tessera-status, the name of the suspend/resume state machine',
+  tessera: 'its SageMaker names tessera-ft-… would fall under the gateway router\'s grant on the platform\'s tessera-* endpoints',
+  tenants: 'it would name the stack tessera-tenants, the name of the tenant registry table and the Cognito user pool',
+  upgrade: 'it would name the stack tessera-upgrade, the name of the rolling-upgrade state machine',
+  usage: 'it would name the stack tessera-usage, the name of the gateway\'s usage table',
+};
+
+/**
+ * Families of platform names `tessera-<word>-*`: ids starting with `<word>-` are reserved, so the
+ * platform can add names to a family without meeting a tenant's (and `tessera-lifecycle-*` is a
+ * trust pattern: the organization access role trusts every platform-account role named so).
+ */
+export const RESERVED_TENANT_ID_PREFIXES: Readonly<Record<string, string>> = {
+  'lifecycle-': 'ids starting with "lifecycle-" would name the tenant\'s pod-bridge role in the platform account tessera-lifecycle-…-pod-bridge, and the organization access role trusts every role named tessera-lifecycle-* there (the lifecycle functions\' roles; also the table tessera-lifecycle-control)',
+  'fine-tuning-': 'ids starting with "fine-tuning-" would name stacks tessera-fine-tuning-…, the family of the fine-tuning names (table tessera-fine-tuning-jobs, roles tessera-fine-tuning-api and tessera-fine-tuning-events)',
+  'gateway-': 'ids starting with "gateway-" would name stacks tessera-gateway-…, the family of the gateway roles (tessera-gateway-authorizer, tessera-gateway-router)',
+  'tessera-': 'ids starting with "tessera-" would give SageMaker names <id>-ft-… that fall under the gateway router\'s grant on tessera-* endpoints',
+};
+
+/**
+ * Words an id may not have after its first: the platform's `tessera-*-<word>` patterns would take a
+ * name of tenant `x-<word>` for one of tenant `x`'s.
+ */
+export const RESERVED_TENANT_ID_WORDS: Readonly<Record<string, string>> = {
+  namespace: 'ids with the word "namespace" after the first would name stacks and policies that match tessera-*-namespace and tessera-*-namespace-*, the namespace blueprints\' stacks and policies (tenant "acme"\'s namespace stack is tessera-acme-namespace, the tenant stack of a tenant "acme-namespace")',
+};
+
+/** Why `tenantId` is reserved, or undefined when it is not. */
+export function tenantIdReservation(tenantId: string): string | undefined {
+  if (Object.hasOwn(RESERVED_TENANT_IDS, tenantId)) return RESERVED_TENANT_IDS[tenantId];
+  for (const [prefix, reason] of Object.entries(RESERVED_TENANT_ID_PREFIXES)) if (tenantId.startsWith(prefix)) return reason;
+  const later = tenantId.split('-').slice(1);
+  for (const [word, reason] of Object.entries(RESERVED_TENANT_ID_WORDS)) if (later.includes(word)) return reason;
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TENANT_ID_PATTERN } from './tenant-naming.js';
+import { TENANT_ID_PATTERN, tenantIdReservation } from './tenant-naming.js';
 
 /**
  * The tenant registry record and the lifecycle requests: one schema, used by the CDK app (table
@@ -8,7 +8,12 @@ import { TENANT_ID_PATTERN } from './tenant-naming.js';
 
 export const TenantId = z
   .string()
-  .regex(new RegExp(TENANT_ID_PATTERN), 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, without two hyphens in a row');
+  .regex(new RegExp(TENANT_ID_PATTERN), 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, without two hyphens in a row')
+  // Ids whose names would be the platform's own (lib/tenant-naming.ts RESERVED_TENANT_IDS and the reserved prefixes and words).
+  .superRefine((id, ctx) => {
+    const reason = new RegExp(TENANT_ID_PATTERN).test(id) ? tenantIdReservation(id) : undefined;
+    if (reason) ctx.addIssue({ code: 'custom', message: `"${id}" is reserved: ${reason}` });
+  });
 
 export const TENANT_STATUSES = ['REQUESTED', 'PROVISIONING', 'ACTIVE', 'UPDATING', 'SUSPENDED', 'OFFBOARDING', 'OFFBOARDED', 'FAILED'] as const;
 export const TenantStatus = z.enum(TENANT_STATUSES);
