@@ -16,6 +16,8 @@ export interface AdminApiProps {
   readonly config: PlatformConfig;
   readonly encryptionKey: kms.IKey;
   readonly registry: dynamodb.ITableV2;
+  /** The lifecycle control table: ending the operation of a dead lease holder gives its account-creation slot back. */
+  readonly controlTable: dynamodb.ITableV2;
   readonly workflows: { onboard: sfn.IStateMachine; change: sfn.IStateMachine; status: sfn.IStateMachine; offboard: sfn.IStateMachine };
 }
 
@@ -30,7 +32,7 @@ export class AdminApi extends Construct {
   constructor(scope: Construct, id: string, props: AdminApiProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const machines = Object.values(props.workflows);
+    const machines = [props.workflows.onboard, props.workflows.change, props.workflows.status, props.workflows.offboard];
     this.handler = new LambdaFunction(this, 'Handler', {
       handlerFile: 'admin/admin-api',
       roleName: 'tessera-admin-api',
@@ -38,6 +40,7 @@ export class AdminApi extends Construct {
       invocation: 'by API Gateway, which returns every error to the caller',
       environment: {
         [ENV.registryTable]: props.registry.tableName,
+        [ENV.controlTable]: props.controlTable.tableName,
         [ENV.onboardStateMachineArn]: props.workflows.onboard.stateMachineArn,
         [ENV.changeStateMachineArn]: props.workflows.change.stateMachineArn,
         [ENV.statusStateMachineArn]: props.workflows.status.stateMachineArn,
@@ -45,18 +48,24 @@ export class AdminApi extends Construct {
       },
       define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(props.config)) },
     });
-    // The lifecycle state machines are named tessera-<workflow> (LifecycleWorkflows).
-    const executions = Object.keys(props.workflows).map((name) =>
-      stack.formatArn({ service: 'states', resource: 'execution', resourceName: `tessera-${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+    // The lifecycle state machines are named tessera-<workflow> (LifecycleWorkflows); a lease may
+    // also name a child execution of the rolling upgrade (tessera-upgrade/<map run>:<name>).
+    const executions = [...(['onboard', 'change', 'status', 'offboard'] as const).map((name) =>
+      stack.formatArn({ service: 'states', resource: 'execution', resourceName: `tessera-${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+    stack.formatArn({ service: 'states', resource: 'execution', resourceName: 'tessera-upgrade*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })];
     this.handler.addToPolicy(new iam.PolicyStatement({
       sid: 'ReadRegistry', actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
       resources: [props.registry.tableArn, `${props.registry.tableArn}/index/by-status`, `${props.registry.tableArn}/index/by-tier`],
     }));
-    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
+    // Leases: a new tenant's record (conditional put), the lease of the execution about to start
+    // (conditional update), and its removal when Step Functions refuses the start.
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantLeases', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [props.registry.tableArn] }));
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'AccountSlots', actions: ['dynamodb:UpdateItem'], resources: [props.controlTable.tableArn] }));
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartLifecycle', actions: ['states:StartExecution'], resources: machines.map((m) => m.stateMachineArn) }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }));
     acknowledge(this.handler.managedPolicy, executions.map((arn) => wildcardResourceFinding(this, arn)),
-      'Executions are named per request at run time; the pattern admits executions of the four lifecycle state machines only, for reading their progress.');
+      'Executions are named per attempt at run time; the patterns admit executions of the lifecycle state machines only (the rolling upgrade\'s children included), for reading their progress and whether a lease holder still runs.');
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new apigw.RestApi(this, 'Api', {
@@ -88,6 +97,7 @@ export class AdminApi extends Construct {
     for (const verb of ['GET', 'PATCH', 'DELETE']) method(tenant, verb);
     method(tenant.addResource('suspend'), 'POST');
     method(tenant.addResource('resume'), 'POST');
+    method(tenant.addResource('retry'), 'POST');
     method(tenant.addResource('execution'), 'GET');
 
     const stage = this.api.deploymentStage.node.defaultChild!;

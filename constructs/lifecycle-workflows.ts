@@ -125,11 +125,13 @@ export class LifecycleWorkflows extends Construct {
 
   /**
    * A Lambda task: state name = construct id; the result lands at `resultPath`. With
-   * `waitWhileBusy`, StackBusy (a stack being deleted, or one the step just started deleting) is
-   * retried for up to about an hour instead of two minutes: deleting a dead tenant stack with its
-   * database takes CloudFormation 5 to 20 minutes.
+   * `waitWhileBusy`, StackBusy (a stack being deleted, or one the step just started deleting) and
+   * AccountCreationPending (Organizations still creating an account) are retried for up to about
+   * an hour instead of two minutes: deleting a dead tenant stack with its database takes
+   * CloudFormation 5 to 20 minutes. With `waitForLease`, TenantBusy (another operation holds the
+   * tenant's lease) is retried for about an hour: the operation queues.
    */
-  private task(scope: Construct, name: string, handler: LifecycleHandlerName, resultPath: string, payload?: Record<string, unknown>, options: { waitWhileBusy?: boolean } = {}): tasks.LambdaInvoke {
+  private task(scope: Construct, name: string, handler: LifecycleHandlerName, resultPath: string, payload?: Record<string, unknown>, options: { waitWhileBusy?: boolean; waitForLease?: boolean } = {}): tasks.LambdaInvoke {
     const t = new tasks.LambdaInvoke(scope, name, {
       lambdaFunction: this.fns[handler],
       payloadResponseOnly: true,
@@ -137,10 +139,12 @@ export class LifecycleWorkflows extends Construct {
       resultPath,
       retryOnServiceExceptions: false,
     });
-    // The first matching retrier applies: StackBusy gets its own after the throttling one.
+    // The first matching retrier applies: the waits get their own after the throttling one.
     const retryable = options.waitWhileBusy ? RETRYABLE_ERRORS.filter((e) => e !== 'StackBusy') : [...RETRYABLE_ERRORS];
     t.addRetry({ errors: retryable, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
-    if (options.waitWhileBusy) t.addRetry({ errors: ['StackBusy'], interval: Duration.seconds(30), backoffRate: 1.5, maxDelay: Duration.minutes(5), maxAttempts: 15 });
+    if (options.waitWhileBusy) t.addRetry({ errors: ['StackBusy', 'AccountCreationPending'], interval: Duration.seconds(30), backoffRate: 1.5, maxDelay: Duration.minutes(5), maxAttempts: 15 });
+    // The rolling upgrade queues behind a tenant's running operation instead of being refused.
+    if (options.waitForLease) t.addRetry({ errors: ['TenantBusy'], interval: Duration.seconds(60), backoffRate: 1.5, maxDelay: Duration.minutes(10), maxAttempts: 12 });
     t.addRetry({ errors: LAMBDA_TRANSIENT, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
     return t;
   }
@@ -152,13 +156,22 @@ export class LifecycleWorkflows extends Construct {
   /** `Record failure` then a Fail state; every task of `kind`'s machine is caught into it. */
   private failure(scope: Construct, kind: LifecycleKind, prefix = ''): sfn.IChainable {
     const record = this.task(scope, `${prefix}Record failure`, 'record-failure', '$.failure', {
-      'request.$': '$.request', 'executionArn.$': '$.executionArn', kind, 'error.$': '$.error',
+      'request.$': '$.request', 'executionArn.$': '$.executionArn', kind, 'error.$': '$.error', 'failedStep.$': '$.failedStep',
     });
     return record.next(new sfn.Fail(scope, `${prefix}${kind[0].toUpperCase()}${kind.slice(1)} failed`, { errorPath: '$.error.Error', causePath: '$.failure.reason' }));
   }
 
+  /**
+   * Catches every error of `states` into `handler` through a Pass state per task that records the
+   * task's name at `$.failedStep`: the failure names the step where it happened, whatever the
+   * registry could record before it.
+   */
   private catchAll(states: sfn.TaskStateBase[], handler: sfn.IChainable): void {
-    for (const s of states) s.addCatch(handler, { errors: ['States.ALL'], resultPath: '$.error' });
+    for (const s of states) {
+      const caught = new sfn.Pass(s, 'Caught', { stateName: `Failed at ${s.stateId}`.slice(0, 80), result: sfn.Result.fromString(s.stateId), resultPath: '$.failedStep' });
+      caught.next(handler);
+      s.addCatch(caught, { errors: ['States.ALL'], resultPath: '$.error' });
+    }
   }
 
   private start(scope: Construct, name: string, requestPath = '$'): sfn.Pass {
@@ -256,13 +269,13 @@ export class LifecycleWorkflows extends Construct {
   private changeDefinition(scopeId: string, kind: 'change' | 'upgrade', prefix = ''): sfn.IChainable {
     const s = new Construct(this, `${scopeId}States`);
     const fail = this.failure(s, kind, prefix);
-    const begin = this.task(s, `${prefix}Begin change`, 'begin-change', '$.change', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' });
+    const begin = this.task(s, `${prefix}Begin change`, 'begin-change', '$.change', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind }, { waitForLease: kind === 'upgrade' });
     const extra = { 'change.$': '$.change' };
     const baseline = this.deployAndWait(s, 'baseline', prefix, extra);
     const tenantStack = this.deployAndWait(s, 'blueprint', prefix, extra);
     const namespaceStack = this.deployAndWait(s, 'namespace', prefix, extra);
     const moveKey = this.task(s, `${prefix}Move usage key`, 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', usageKey: 'issue' });
-    const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change' });
+    const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind });
     moveKey.next(finish);
     this.catchAll([begin, ...baseline.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish], fail);
     begin.next(baseline.first);
@@ -274,8 +287,8 @@ export class LifecycleWorkflows extends Construct {
     );
     namespaceStack.last.next(moveKey);
     finish.next(new sfn.Succeed(s, `${prefix}Changed`));
-    if (kind === 'upgrade') return begin;
-    return new sfn.Pass(s, 'Start change', {
+    // Each tenant of an upgrade is a child execution of its own: its lease names the child.
+    return new sfn.Pass(s, kind === 'upgrade' ? 'Start tenant upgrade' : 'Start change', {
       parameters: { 'request.$': '$.request', 'change.$': '$.change', 'executionArn.$': '$$.Execution.Id' },
     }).next(begin);
   }
@@ -284,9 +297,9 @@ export class LifecycleWorkflows extends Construct {
     const s = new Construct(this, 'StatusStates');
     const set = this.task(s, 'Set status', 'set-status', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'action.$': '$.action' });
     const fail = this.task(s, 'Record status failure', 'record-failure', '$.failure', {
-      'request.$': '$.request', 'executionArn.$': '$.executionArn', 'kind.$': '$.action', 'error.$': '$.error',
+      'request.$': '$.request', 'executionArn.$': '$.executionArn', 'kind.$': '$.action', 'error.$': '$.error', 'failedStep.$': '$.failedStep',
     }).next(new sfn.Fail(s, 'Status change failed', { errorPath: '$.error.Error', causePath: '$.failure.reason' }));
-    set.addCatch(fail, { errors: ['States.ALL'], resultPath: '$.error' });
+    this.catchAll([set], fail);
     return new sfn.Pass(s, 'Start status change', {
       parameters: { 'request.$': '$.request', 'action.$': '$.action', 'executionArn.$': '$$.Execution.Id' },
     }).next(set).next(new sfn.Succeed(s, 'Status changed'));
@@ -305,7 +318,7 @@ export class LifecycleWorkflows extends Construct {
     const deleteStacks = this.task(s, 'Delete tenant stacks', 'delete-tenant-stacks', '$.deletion');
     const inventory = this.task(s, 'Inventory retained stores', 'inventory-retained-stores', '$.retained', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
     const scheduleKey = this.task(s, 'Schedule key deletion', 'schedule-key-deletion', '$.key');
-    const retire = this.task(s, 'Retire account', 'retire-account', '$.retirement');
+    const retire = this.task(s, 'Retire account', 'retire-account', '$.retirement', undefined, { waitWhileBusy: true });
     const finish = this.task(s, 'Finish offboarding', 'finish-offboarding', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
     this.catchAll([begin, revokeKey, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, finish], fail);
 
@@ -341,7 +354,7 @@ export class LifecycleWorkflows extends Construct {
       mapExecutionType: sfn.StateMachineType.STANDARD,
       maxConcurrency: options.maxConcurrency,
       toleratedFailurePercentage: options.toleratedFailurePercentage,
-      itemSelector: { 'request.$': '$$.Map.Item.Value.request', 'change.$': '$$.Map.Item.Value.change', 'executionArn.$': '$$.Execution.Id' },
+      itemSelector: { 'request.$': '$$.Map.Item.Value.request', 'change.$': '$$.Map.Item.Value.change' },
       resultPath: '$.results',
     });
     map.itemProcessor(this.changeDefinition('UpgradeItem', 'upgrade', ''));

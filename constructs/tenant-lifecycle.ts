@@ -54,12 +54,13 @@ export interface TenantLifecycleProps {
   readonly workRetention?: Duration;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'validate-request': [],
-  'register-tenant': ['registry'],
+  // Leases: the steps that take a tenant's lease ask Step Functions whether a holder has ended, and end its operation (slot release).
+  'register-tenant': ['registry', 'leases'],
   'acquire-account-slot': ['registry', 'control'],
   'release-account-slot': ['registry', 'control'],
   'create-account': ['registry', 'organizations'],
@@ -72,12 +73,12 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'check-stack': ['registry', 'tenantAccounts', 'namespaceStacks'],
   'wire-tenant': ['registry', 'tenantAccounts'],
   'activate-tenant': ['registry', 'organizations', 'events'],
-  'record-failure': ['registry', 'control', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
-  'set-status': ['registry', 'events'],
-  'begin-change': ['registry'],
+  'record-failure': ['registry', 'control', 'organizations', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
+  'set-status': ['registry', 'events', 'leases'],
+  'begin-change': ['registry', 'leases'],
   'finish-change': ['registry', 'events'],
   'list-tier-tenants': ['registry', 'upgradeItems'],
-  'begin-offboarding': ['registry'],
+  'begin-offboarding': ['registry', 'leases'],
   // Its own archive capability: multipart copies, and the verification's reads and listing of its export.
   'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport'],
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
@@ -92,6 +93,7 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'inventory-retained-stores': ['registry', 'tenantAccounts', 'archive'],
   'process-key-deletion-queue': ['registry', 'control', 'tenantAccounts', 'events'],
   'process-quota-requests': ['registry', 'tenantAccounts', 'events', 'startChange'],
+  'end-stopped-execution': ['registry', 'control', 'events'],
 };
 
 /** Functions run by a daily EventBridge schedule rather than by a state machine. */
@@ -182,7 +184,9 @@ export class TenantLifecycle extends Construct {
         environment,
         define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(config)) },
         timeout: TIMEOUTS[handler],
-        invocation: DAILY_JOBS.includes(handler) ? 'by its daily EventBridge schedule, which retries' : 'by the lifecycle state machines, whose Retry and Catch handle every error',
+        invocation: DAILY_JOBS.includes(handler) ? 'by its daily EventBridge schedule, which retries'
+          : handler === 'end-stopped-execution' ? 'by EventBridge (Step Functions status changes), which retries it for up to 6 hours; an operation it misses is ended by the next request that meets the tenant\'s lease (lease.ts)'
+            : 'by the lifecycle state machines, whose Retry and Catch handle every error',
       })]),
     ) as Record<LifecycleHandlerName, LambdaFunction>;
 
@@ -204,6 +208,19 @@ export class TenantLifecycle extends Construct {
       description: 'Tenant Onboarding Requested starts the onboarding workflow with the event detail as its request',
       eventPattern: { source: [LIFECYCLE_EVENT_SOURCE], detailType: [LIFECYCLE_EVENTS.onboardingRequested] },
       targets: [new targets.SfnStateMachine(this.workflows.onboard, { input: events.RuleTargetInput.fromEventPath('$.detail'), role: this.eventsRole() })],
+    });
+    // Executions that stop without their Catch (StopExecution, timeout) still hold their tenant's lease: end their operation.
+    new events.Rule(this, 'StoppedExecutions', {
+      description: 'Ends the operation of a lifecycle execution that stopped (aborted, timed out, failed in Step Functions) while holding its tenant\'s lease',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+          stateMachineArn: [{ prefix: Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: 'tessera-', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) }],
+        },
+      },
+      targets: [new targets.LambdaFunction(this.functions['end-stopped-execution'].function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
     new events.Rule(this, 'DailyClosureQueue', {
       description: 'Closes queued tenant accounts as the 30-day closure quota frees up',
@@ -302,6 +319,10 @@ export class TenantLifecycle extends Construct {
       ],
       // The audit bucket is encrypted with the platform key as well (PlatformStack).
       startChange: [new iam.PolicyStatement({ sid: 'StartScaleUpChange', actions: ['states:StartExecution'], resources: [changeStateMachineArn(this)] })],
+      leases: [
+        new iam.PolicyStatement({ sid: 'LeaseHolders', actions: ['states:DescribeExecution'], resources: [lifecycleExecutionArns(this)] }),
+        table('ControlTableForLeases', this.controlTable.tableArn), keyUse,
+      ],
       audit: props.auditBucket
         ? [new iam.PolicyStatement({ sid: 'WriteLifecycleAudit', actions: ['s3:PutObject'], resources: [props.auditBucket.arnForObjects(`${LIFECYCLE_AUDIT_PREFIX}*`)] }), keyUse]
         : [],
@@ -334,6 +355,9 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('upgradeItems')) {
       wildcard(this.workBucket.arnForObjects('upgrades/*/items.json'), 'Each rolling upgrade writes its item list under its own prefix upgrades/<requestId>/, chosen at run time; nothing else in the work bucket.');
     }
+    if (caps.includes('leases')) {
+      wildcard(lifecycleExecutionArns(this), 'A lease names the execution holding a tenant; executions of the tessera-* state machines (and the upgrade\'s child executions) are named per attempt at run time; only DescribeExecution is allowed on them.');
+    }
     if (caps.includes('audit') && props.auditBucket) {
       wildcard(props.auditBucket.arnForObjects(`${LIFECYCLE_AUDIT_PREFIX}*`), 'Lifecycle audit records are written one object per action under tessera-audit/lifecycle/<tenant>/, keys chosen at run time; the bucket\'s Object Lock makes them immutable.');
     }
@@ -358,5 +382,8 @@ const apigatewayArn = (path: string) => `arn:${Aws.PARTITION}:apigateway:${Aws.R
 
 /** The change state machine (LifecycleWorkflows names it tessera-change). */
 const changeStateMachineArn = (scope: Construct) => Stack.of(scope).formatArn({ service: 'states', resource: 'stateMachine', resourceName: 'tessera-change', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+
+/** Every execution of the lifecycle state machines (tessera-*), the rolling upgrade's children included. */
+export const lifecycleExecutionArns = (scope: Construct) => Stack.of(scope).formatArn({ service: 'states', resource: 'execution', resourceName: 'tessera-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 
 const namespaceStackArns = (scope: Construct) => Stack.of(scope).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: 'tessera-*-namespace/*' });

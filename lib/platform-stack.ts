@@ -80,7 +80,7 @@ export class PlatformStack extends Stack {
       auditBucket: this.audit.bucket,
     });
 
-    const admin = new AdminApi(this, 'Admin', { config, encryptionKey: key, registry: this.registry.table, workflows: this.lifecycle.workflows });
+    const admin = new AdminApi(this, 'Admin', { config, encryptionKey: key, registry: this.registry.table, controlTable: this.lifecycle.controlTable, workflows: this.lifecycle.workflows });
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
     const inference = new InferenceApi(this, 'Inference', { config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket });
     new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });

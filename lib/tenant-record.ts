@@ -19,6 +19,12 @@ export const TENANT_STATUSES = ['REQUESTED', 'PROVISIONING', 'ACTIVE', 'UPDATING
 export const TenantStatus = z.enum(TENANT_STATUSES);
 export type TenantStatus = z.infer<typeof TenantStatus>;
 
+/**
+ * A tenant's display name: 1-200 characters, none of them a control character (Unicode category
+ * Cc: C0, DEL, C1), which would forge lines in logs, CLI tables and audit records.
+ */
+export const DisplayName = z.string().min(1).max(200).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters (U+0000-U+001F, U+007F-U+009F)');
+
 /** Statuses in which the gateway serves a tenant's requests; everything else is refused at once. */
 export const SERVING_STATUSES: readonly TenantStatus[] = ['ACTIVE', 'UPDATING'];
 
@@ -38,6 +44,47 @@ export const LiftedProtection = z.object({
   at: z.string(),
 });
 export type LiftedProtection = z.infer<typeof LiftedProtection>;
+
+/**
+ * What each lifecycle operation expects and leaves (one table, read by the lease, the workflows'
+ * steps, the admin API and the README):
+ * - `from`: statuses it may start from (none: the tenant has no record yet, onboarding only);
+ * - `during`: the status while it runs (the gateway serves ACTIVE and UPDATING only);
+ * - `success`: the status it leaves when it succeeds;
+ * - `failure`: the status a failure leaves — `FAILED` (never served), `previous` (the status that
+ *   was true before it: a change that failed leaves the tenant serving on its previous stack), or
+ *   `during` (an offboarding that stopped leaves access stopped, to be resumed by DELETE again);
+ * - `whenBusy`: what a start meets while another operation holds the tenant's lease: `refuse` (409
+ *   from the admin API, the execution ends refused without touching the record) or `wait` (the
+ *   rolling upgrade's per-tenant run waits for the lease, up to about an hour, then fails refused).
+ */
+export const LIFECYCLE_OPERATIONS = {
+  onboard: { from: ['REQUESTED', 'PROVISIONING', 'FAILED'], during: 'PROVISIONING', success: 'ACTIVE', failure: 'FAILED', whenBusy: 'refuse' },
+  change: { from: ['ACTIVE'], during: 'UPDATING', success: 'ACTIVE', failure: 'previous', whenBusy: 'refuse' },
+  upgrade: { from: ['ACTIVE'], during: 'UPDATING', success: 'ACTIVE', failure: 'previous', whenBusy: 'wait' },
+  suspend: { from: ['ACTIVE'], during: 'ACTIVE', success: 'SUSPENDED', failure: 'previous', whenBusy: 'refuse' },
+  resume: { from: ['SUSPENDED'], during: 'SUSPENDED', success: 'ACTIVE', failure: 'previous', whenBusy: 'refuse' },
+  offboard: { from: ['ACTIVE', 'SUSPENDED', 'FAILED', 'OFFBOARDING'], during: 'OFFBOARDING', success: 'OFFBOARDED', failure: 'during', whenBusy: 'refuse' },
+} as const satisfies Record<LifecycleKind, {
+  from: readonly TenantStatus[]; during: TenantStatus; success: TenantStatus; failure: 'FAILED' | 'previous' | 'during'; whenBusy: 'refuse' | 'wait';
+}>;
+
+/**
+ * The per-tenant lease: the one lifecycle operation that may change the tenant now. Taken by a
+ * conditional write before the operation changes anything (by the admin API for the execution it
+ * is about to start, or by the workflow's first step for a start from elsewhere), released by the
+ * operation's last write, whatever the outcome. Every registry write of a lifecycle step is
+ * conditional on it.
+ */
+export const TenantLease = z.object({
+  kind: LifecycleKind,
+  executionArn: z.string(),
+  requestId: z.string(),
+  acquiredAt: z.string(),
+  /** The status before the operation, restored when it fails with `failure: 'previous'`. */
+  previousStatus: TenantStatus,
+});
+export type TenantLease = z.infer<typeof TenantLease>;
 
 export const LifecycleExecution = z.object({
   kind: LifecycleKind,
@@ -196,7 +243,7 @@ export type OffboardingRecord = z.infer<typeof OffboardingRecord>;
 
 export const TenantRecord = z.object({
   tenantId: TenantId,
-  name: z.string().min(1).max(200),
+  name: DisplayName,
   tier: z.string(),
   isolation: z.enum(['account', 'vpc']),
   adminEmail: z.email(),
@@ -204,8 +251,16 @@ export const TenantRecord = z.object({
   accountId: z.string().regex(/^\d{12}$/).optional(),
   /** Organizations CreateAccount request, while the account is being created. */
   createAccountRequestId: z.string().optional(),
+  /**
+   * Written (conditionally) just before CreateAccount is called, so that a retried or concurrent
+   * call never creates a second account: a claim without a request id is resolved through
+   * ListCreateAccountStatus before anyone calls CreateAccount again.
+   */
+  createAccountClaim: z.object({ at: z.string(), executionArn: z.string().optional() }).optional(),
   vpcCidr: z.string().optional(),
   status: TenantStatus,
+  /** The operation that holds the tenant now; absent when none runs. */
+  lease: TenantLease.optional(),
   /** The lifecycle step running now, or the one that failed. */
   currentStep: z.string().optional(),
   blueprintVersion: z.string().optional(),
@@ -219,6 +274,9 @@ export const TenantRecord = z.object({
     step: z.string(),
     reason: z.string(),
     at: z.string(),
+    /** The operation that failed, and its execution. */
+    kind: LifecycleKind.optional(),
+    executionArn: z.string().optional(),
     /** Resources a failed stack operation left behind (its events showed DELETE_SKIPPED or DELETE_FAILED). */
     leftBehind: z.array(LeftBehindResource).optional(),
     /** Protections lifted so that the dead stack of this failure could be deleted (the execution's, see executions[].liftedProtections). */
@@ -241,9 +299,10 @@ export const TenantRecord = z.object({
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 
-export const OnboardRequest = z.object({
+/** Strict: a field the API does not know is refused (400 naming it), never dropped. */
+export const OnboardRequest = z.strictObject({
   tenantId: TenantId,
-  name: z.string().min(1).max(200),
+  name: DisplayName,
   tier: z.string().min(1),
   adminEmail: z.email(),
   /** Client-chosen idempotency key; the same key again returns the existing onboarding. */
@@ -252,13 +311,25 @@ export const OnboardRequest = z.object({
 export type OnboardRequest = z.infer<typeof OnboardRequest>;
 
 export const ChangeRequest = z
-  .object({
+  .strictObject({
     tier: z.string().min(1).optional(),
     blueprintVersion: z.string().min(1).optional(),
-    name: z.string().min(1).max(200).optional(),
+    name: DisplayName.optional(),
   })
   .refine((c) => Object.values(c).some((v) => v !== undefined), 'must change at least one of tier, blueprintVersion, name');
 export type ChangeRequest = z.infer<typeof ChangeRequest>;
+
+/**
+ * `POST /admin/tenants/{id}/retry`: a new attempt of a failed onboarding (or a stopped
+ * offboarding), with corrections of the recorded request where the first attempt cannot have
+ * used them yet — the documented path after `EMAIL_ALREADY_EXISTS`.
+ */
+export const RetryRequest = z.strictObject({
+  /** A new administrator (root) email; only while no account was created or requested with the old one. */
+  adminEmail: z.email().optional(),
+  name: DisplayName.optional(),
+});
+export type RetryRequest = z.infer<typeof RetryRequest>;
 
 export { LIFECYCLE_EVENT_SOURCE } from './lifecycle-constants.js';
 

@@ -1,19 +1,27 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ChangeRequest, OnboardRequest, TenantStatus, type TenantRecord } from '../../lib/tenant-record.js';
+import { ChangeRequest, OnboardRequest, RetryRequest, TenantStatus, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { getTenant, listTenants } from '../shared/registry.js';
+import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
+import { requestDifferences } from '../lifecycle/register-tenant.js';
+import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, TenantBusyError, TenantConflictError } from '../shared/registry.js';
 
 /**
  * The admin REST API (API Gateway, IAM auth): reads the registry and starts lifecycle executions.
- * Execution names are derived from the request, so Step Functions itself makes a repeated request
- * idempotent: the same name and input return the running execution.
+ *
+ * One operation per tenant: before StartExecution the API takes the tenant's lease for the
+ * execution it is about to start (lambdas/lifecycle/lease.ts; its ARN is known from its name), so
+ * a second request meets the lease at once: 409 `operation_in_progress` naming the running
+ * operation and its execution. The same request again (POST with the same requestId, DELETE while
+ * the offboarding runs) answers with the running execution instead. Execution names are unique per
+ * attempt (`<kind>-<tenant>-<time>-<random>`): Step Functions keeps a closed execution's name for
+ * 90 days, so a name derived from the request could never run a second attempt.
  */
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
@@ -24,7 +32,8 @@ function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
   const result = schema.safeParse(raw);
   if (!result.success) {
     const first = result.error.issues[0];
-    throw new ApiError(400, describeIssues(result.error, raw).join('; '), 'invalid_request_error', 'invalid_request', first?.path.join('.') || undefined);
+    const param = first?.code === 'unrecognized_keys' ? first.keys[0] : first?.path.join('.');
+    throw new ApiError(400, describeIssues(result.error, raw).join('; '), 'invalid_request_error', first?.code === 'unrecognized_keys' ? 'unknown_parameter' : 'invalid_request', param || undefined);
   }
   return result.data;
 }
@@ -44,31 +53,94 @@ async function tenantOr404(id: string): Promise<TenantRecord> {
   return record;
 }
 
-/** Step Functions execution names: 80 characters of [A-Za-z0-9-_]. */
-function executionName(kind: string, tenantId: string, requestId: string): string {
-  const digest = createHash('sha256').update(requestId).digest('hex').slice(0, 16);
-  return `${kind}-${tenantId}-${digest}`.slice(0, 80);
+/** Step Functions execution names: 1-80 characters of [A-Za-z0-9-_]; unique per attempt. */
+export function executionName(kind: LifecycleKind, tenantId: string, now = Date.now()): string {
+  return `${kind}-${tenantId}-${now.toString(36)}-${randomBytes(4).toString('hex')}`.slice(0, 80);
 }
 
-async function start(stateMachineEnv: string, name: string, input: unknown): Promise<string> {
+const MACHINE_ENV: Record<LifecycleKind, string> = {
+  onboard: ENV.onboardStateMachineArn, change: ENV.changeStateMachineArn, suspend: ENV.statusStateMachineArn,
+  resume: ENV.statusStateMachineArn, offboard: ENV.offboardStateMachineArn, upgrade: ENV.changeStateMachineArn,
+};
+
+/** 409 for a tenant another operation holds, naming it and its execution. */
+function busy(record: TenantRecord, kind: LifecycleKind): ApiError {
+  const lease = record.lease!;
+  return new ApiError(409, `tenant "${record.tenantId}" is busy: ${describeLease(lease)} is running; ${kind} is refused until it ends (follow it with tessera tenants watch ${record.tenantId})`,
+    'conflict_error', 'operation_in_progress', 'id', { operation: { kind: lease.kind, executionArn: lease.executionArn, requestId: lease.requestId, since: lease.acquiredAt } });
+}
+
+async function asApiError(e: unknown, tenantId: string, kind: LifecycleKind): Promise<unknown> {
+  if (e instanceof TenantBusyError) {
+    const now = await getTenant(tenantId);
+    return now?.lease ? busy(now, kind) : new ApiError(409, e.message, 'conflict_error', 'operation_in_progress', 'id');
+  }
+  if (e instanceof TenantConflictError) return new ApiError(409, e.message, 'conflict_error', 'invalid_status', 'status');
+  return e;
+}
+
+/**
+ * Takes the tenant's lease for a new execution of `kind` (refused with 409 while another
+ * operation holds it, or when the status does not allow `kind`), then starts it; gives the lease
+ * back when Step Functions refuses the start. `changes` go into the lease write (corrections of
+ * a retried onboarding).
+ */
+async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}): Promise<string> {
+  const name = executionName(kind, record.tenantId);
+  const executionArn = `${requireEnv(MACHINE_ENV[kind]).replace(':stateMachine:', ':execution:')}:${name}`;
+  if (record.lease && record.lease.executionArn !== executionArn && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, kind);
   try {
-    const out = await platformClient(SFNClient).send(new StartExecutionCommand({ stateMachineArn: requireEnv(stateMachineEnv), name, input: JSON.stringify(input) }));
-    return out.executionArn!;
+    await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes);
   } catch (e) {
-    if (e instanceof ExecutionAlreadyExists) {
-      throw new ApiError(409, `an execution named ${name} already exists with a different input; use a new requestId`, 'conflict_error', 'execution_exists');
-    }
+    throw await asApiError(e, record.tenantId, kind);
+  }
+  try {
+    return await startExecution(MACHINE_ENV[kind], name, input);
+  } catch (e) {
+    const restore = Object.fromEntries(Object.keys(changes).map((k) => [k, record[k as keyof TenantRecord]]));
+    await abandonLease(record.tenantId, executionArn, restore);
     throw e;
   }
 }
 
-function requireChangeable(record: TenantRecord, allowed: TenantRecord['status'][], action: string): void {
-  if (!allowed.includes(record.status)) {
-    throw new ApiError(409, `tenant "${record.tenantId}" is ${record.status}; ${action} needs ${allowed.join(' or ')}`, 'conflict_error', 'invalid_status', 'status');
+async function startExecution(stateMachineEnv: string, name: string, input: unknown): Promise<string> {
+  try {
+    const out = await platformClient(SFNClient).send(new StartExecutionCommand({ stateMachineArn: requireEnv(stateMachineEnv), name, input: JSON.stringify(input) }));
+    return out.executionArn!;
+  } catch (e) {
+    if (e instanceof ExecutionAlreadyExists) throw new ApiError(409, `an execution named ${name} already exists; send the request again`, 'conflict_error', 'execution_exists');
+    throw e;
   }
 }
 
-const ListQuery = z.object({ status: TenantStatus.optional(), tier: z.string().min(1).optional() });
+/** The onboarding request recorded for a tenant (what a retry runs again). */
+const recordedRequest = (record: TenantRecord): OnboardRequest => ({ tenantId: record.tenantId, name: record.name, tier: record.tier, adminEmail: record.adminEmail, requestId: record.requestId });
+
+/** A new attempt of a FAILED onboarding, with corrections (RetryRequest) where nothing can have used the old values yet. */
+async function retryOnboarding(record: TenantRecord, corrections: RetryRequest): Promise<APIGatewayProxyResult> {
+  const changes: Partial<TenantRecord> = {};
+  if (corrections.adminEmail && corrections.adminEmail !== record.adminEmail) {
+    if (record.isolation === 'account' && (record.accountId || record.createAccountRequestId || record.createAccountClaim)) {
+      throw new ApiError(409, `adminEmail cannot change: account ${record.accountId ?? `request ${record.createAccountRequestId ?? '(claimed)'}`} was created or requested with ${record.adminEmail}`, 'conflict_error', 'email_in_use', 'adminEmail');
+    }
+    changes.adminEmail = corrections.adminEmail;
+  }
+  if (corrections.name && corrections.name !== record.name) changes.name = corrections.name;
+  const request = { ...recordedRequest(record), ...changes } as OnboardRequest;
+  const executionArn = await startOperation('onboard', record, record.requestId, request, changes);
+  return json(202, { tenantId: record.tenantId, requestId: record.requestId, executionArn, status: 'PROVISIONING', corrected: Object.keys(changes) });
+}
+
+/** DELETE, and a retry of a stopped offboarding: idempotent while an offboarding runs or after it ended. */
+async function offboard(record: TenantRecord): Promise<APIGatewayProxyResult> {
+  if (record.status === 'OFFBOARDED') return json(200, { tenantId: record.tenantId, status: record.status, note: 'already offboarded; nothing started' });
+  if (record.lease?.kind === 'offboard') return json(200, { tenantId: record.tenantId, executionArn: record.lease.executionArn, status: record.status, note: 'offboarding already running' });
+  const requestId = `offboard-${record.tenantId}-${Date.now().toString(36)}`;
+  const executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } });
+  return json(202, { tenantId: record.tenantId, executionArn, status: 'OFFBOARDING', ...(record.status === 'OFFBOARDING' ? { resumed: record.failure?.step } : {}) });
+}
+
+const ListQuery = z.strictObject({ status: TenantStatus.optional(), tier: z.string().min(1).optional() });
 
 type Route = (event: APIGatewayProxyEvent, id?: string) => Promise<APIGatewayProxyResult>;
 
@@ -78,12 +150,44 @@ const routes: Record<string, Route> = {
     if (!(request.tier in platformConfig().tiers)) {
       throw new ApiError(400, `tier = "${request.tier}": does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
     }
-    const existing = await getTenant(request.tenantId);
-    if (existing && existing.requestId !== request.requestId) {
-      throw new ApiError(409, `tenant id "${request.tenantId}" is already registered (status ${existing.status})`, 'conflict_error', 'tenant_exists', 'tenantId');
+    if (request.tenantId in platformConfig().tiers) {
+      throw new ApiError(400, `tenantId = "${request.tenantId}": is reserved: it would name the stack tessera-${request.tenantId}, the name of that tier's OU and usage plan`, 'invalid_request_error', 'reserved_tenant_id', 'tenantId');
     }
-    const executionArn = await start(ENV.onboardStateMachineArn, executionName('onboard', request.tenantId, request.requestId), request);
-    return json(existing ? 200 : 202, { tenantId: request.tenantId, requestId: request.requestId, executionArn, status: existing?.status ?? 'REQUESTED' });
+    const isolation = platformConfig().tiers[request.tier].isolation;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await getTenant(request.tenantId);
+      if (!existing) {
+        const name = executionName('onboard', request.tenantId);
+        const executionArn = `${requireEnv(ENV.onboardStateMachineArn).replace(':stateMachine:', ':execution:')}:${name}`;
+        const now = new Date().toISOString();
+        const created = await putNewTenant({
+          ...request, isolation, status: 'REQUESTED', lease: { kind: 'onboard', executionArn, requestId: request.requestId, acquiredAt: now, previousStatus: 'REQUESTED' },
+          accountId: isolation === 'vpc' ? platformConfig().workloadAccountId : undefined,
+          createdAt: now, updatedAt: now, stackOutputs: {}, executions: [{ kind: 'onboard', requestId: request.requestId, executionArn, startedAt: now, status: 'RUNNING' }],
+        });
+        if (!created) continue; // someone registered the id a moment ago: decide against their record
+        try {
+          await startExecution(ENV.onboardStateMachineArn, name, request);
+        } catch (e) {
+          await deleteHeldTenant(request.tenantId, executionArn, 'REQUESTED');
+          throw e;
+        }
+        return json(202, { tenantId: request.tenantId, requestId: request.requestId, executionArn, status: 'REQUESTED' });
+      }
+      if (existing.requestId !== request.requestId) {
+        throw new ApiError(409, `tenant id "${request.tenantId}" is already registered (status ${existing.status})`, 'conflict_error', 'tenant_exists', 'tenantId');
+      }
+      const differences = requestDifferences(existing, { ...request, isolation });
+      if (differences.length) {
+        throw new ApiError(409, `request ${request.requestId} was recorded with other values: ${differences.join('; ')}; `
+          + `to correct the admin email of a failed onboarding use POST /admin/tenants/${request.tenantId}/retry (tessera tenants retry ${request.tenantId} --admin-email …)`, 'conflict_error', 'request_mismatch', differences[0].split(' ')[0]);
+      }
+      if (existing.lease?.kind === 'onboard') return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, executionArn: existing.lease.executionArn, status: existing.status, note: 'onboarding already running' });
+      if (existing.status === 'FAILED' || (existing.status === 'REQUESTED' || existing.status === 'PROVISIONING')) return retryOnboarding(existing, {});
+      // Past onboarding (ACTIVE and later, OFFBOARDED included): the same request again is a no-op.
+      return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, status: existing.status, note: 'already onboarded by this request; nothing started' });
+    }
+    throw new ApiError(409, `tenant id "${request.tenantId}" is being registered concurrently; send the request again`, 'conflict_error', 'tenant_exists', 'tenantId');
   },
   'GET /admin/tenants': async (event) => {
     const q = parse(ListQuery, event.queryStringParameters ?? {});
@@ -94,18 +198,38 @@ const routes: Record<string, Route> = {
   'PATCH /admin/tenants/{id}': async (event, id) => {
     const change = parse(ChangeRequest, bodyOf(event));
     const record = await tenantOr404(id!);
-    requireChangeable(record, ['ACTIVE'], 'a change');
+    if (change.tier && !(change.tier in platformConfig().tiers)) {
+      throw new ApiError(400, `tier = "${change.tier}": does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
+    }
+    if (change.tier && platformConfig().tiers[change.tier].isolation !== record.isolation) {
+      throw new ApiError(400, `tier = "${change.tier}": isolates by ${platformConfig().tiers[change.tier].isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`, 'invalid_request_error', 'isolation_change', 'tier');
+    }
+    const effective = {
+      tier: change.tier !== undefined && change.tier !== record.tier ? change.tier : undefined,
+      blueprintVersion: change.blueprintVersion !== undefined && change.blueprintVersion !== record.blueprintVersion ? change.blueprintVersion : undefined,
+    };
+    if (!effective.tier && !effective.blueprintVersion) {
+      const same = [change.tier && `tier is already "${change.tier}"`, change.blueprintVersion && `blueprintVersion is already "${change.blueprintVersion}"`].filter(Boolean).join(', ');
+      throw new ApiError(400, change.name && !same
+        ? 'renaming alone is not a lifecycle change; send tier or blueprintVersion'
+        : `nothing to change: ${same || 'send tier or blueprintVersion'}`, 'invalid_request_error', 'nothing_to_change', change.tier ? 'tier' : change.blueprintVersion ? 'blueprintVersion' : 'name');
+    }
     const requestId = (event.headers?.['idempotency-key'] ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
-    if (change.name && !change.tier && !change.blueprintVersion) throw new ApiError(400, 'renaming alone is not a lifecycle change; send tier or blueprintVersion', 'invalid_request_error', 'nothing_to_deploy', 'name');
-    const executionArn = await start(ENV.changeStateMachineArn, executionName('change', record.tenantId, requestId), { request: { tenantId: record.tenantId, requestId }, change });
-    return json(202, { tenantId: record.tenantId, executionArn, status: 'UPDATING' });
+    const target = Object.fromEntries(Object.entries({ ...effective }).filter(([, v]) => v !== undefined));
+    const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target });
+    return json(202, { tenantId: record.tenantId, executionArn, status: 'UPDATING', change: target });
   },
-  'DELETE /admin/tenants/{id}': async (_event, id) => {
+  'DELETE /admin/tenants/{id}': async (_event, id) => offboard(await tenantOr404(id!)),
+  'POST /admin/tenants/{id}/retry': async (event, id) => {
+    const corrections = parse(RetryRequest, bodyOf(event));
     const record = await tenantOr404(id!);
-    requireChangeable(record, ['ACTIVE', 'SUSPENDED', 'FAILED', 'OFFBOARDING'], 'offboarding');
-    const requestId = `offboard-${record.tenantId}`;
-    const executionArn = await start(ENV.offboardStateMachineArn, executionName('offboard', record.tenantId, requestId), { request: { tenantId: record.tenantId, requestId } });
-    return json(202, { tenantId: record.tenantId, executionArn, status: 'OFFBOARDING' });
+    if (record.lease) throw busy(record, record.lease.kind);
+    if (record.status === 'FAILED' || record.status === 'REQUESTED' || record.status === 'PROVISIONING') return retryOnboarding(record, corrections);
+    if (record.status === 'OFFBOARDING') {
+      if (corrections.adminEmail || corrections.name) throw new ApiError(400, 'an offboarding is retried as it is; adminEmail and name apply to a failed onboarding only', 'invalid_request_error', 'invalid_request', corrections.adminEmail ? 'adminEmail' : 'name');
+      return offboard(record);
+    }
+    throw new ApiError(409, `tenant "${record.tenantId}" is ${record.status}: nothing to retry (retry resumes a FAILED onboarding or a stopped offboarding)`, 'conflict_error', 'invalid_status', 'status');
   },
   'POST /admin/tenants/{id}/suspend': async (event, id) => statusChange(event, id!, 'suspend'),
   'POST /admin/tenants/{id}/resume': async (event, id) => statusChange(event, id!, 'resume'),
@@ -119,10 +243,10 @@ const routes: Record<string, Route> = {
 };
 
 async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'suspend' | 'resume'): Promise<APIGatewayProxyResult> {
+  if (event.body && Object.keys(bodyOf(event) as object).length) throw new ApiError(400, `${action} takes no body`, 'invalid_request_error', 'unknown_parameter', Object.keys(bodyOf(event) as object)[0]);
   const record = await tenantOr404(id);
-  requireChangeable(record, action === 'suspend' ? ['ACTIVE'] : ['SUSPENDED'], action === 'suspend' ? 'suspension' : 'resumption');
   const requestId = (event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
-  const executionArn = await start(ENV.statusStateMachineArn, executionName(action, record.tenantId, requestId), { request: { tenantId: record.tenantId, requestId }, action });
+  const executionArn = await startOperation(action, record, requestId, { request: { tenantId: record.tenantId, requestId }, action });
   return json(202, { tenantId: record.tenantId, executionArn, status: action === 'suspend' ? 'SUSPENDED' : 'ACTIVE' });
 }
 

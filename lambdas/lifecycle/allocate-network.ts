@@ -1,6 +1,6 @@
 import { blockCount, nthBlock, parseCidr } from '../../lib/config/cidr.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { claimCidr, nextPoolIndex } from '../shared/control-table.js';
+import { cidrClaimsOf, claimCidr, nextPoolIndex, releaseCidr } from '../shared/control-table.js';
 import { platformConfig, tierConfig } from '../shared/environment.js';
 import { NetworkPoolExhaustedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
@@ -34,7 +34,9 @@ async function assertQuotas(record: TenantRecord): Promise<{ checked: number; un
 
 /**
  * Gives the tenant a VPC range of its own from the tier's pool: an atomic counter hands out the
- * next block and a conditional write records the claim, so two tenants never share a range.
+ * next block and a conditional write records the claim, so two tenants never share a range; the
+ * registry write is conditional too, so two runs of one tenant end with one range (the loser's
+ * claim is released), and a claim an earlier attempt left behind is reused.
  * First, in both isolation modes, the target account's quotas must hold one more tenant (see
  * assertQuotas): a VPC tenant in the shared workload account at 5 of 5 VPCs fails here, naming
  * the quota, instead of an hour later in CloudFormation.
@@ -43,6 +45,29 @@ export const handler = lifecycleHandler('Allocate network', async (state: Lifecy
   const record = await requireTenant(state.request.tenantId);
   if (record.vpcCidr) return { vpcCidr: record.vpcCidr };
   const quotas = await assertQuotas(record);
+  // A range this tenant claimed in an earlier attempt that died before the registry write is reused.
+  const earlier = (await cidrClaimsOf(record.tenantId))[0];
+  const cidr = earlier ?? (await claimNextBlock(record));
+  const fresh = await requireTenant(record.tenantId);
+  if (fresh.vpcCidr) {
+    if (fresh.vpcCidr !== cidr) await releaseCidr(cidr, record.tenantId);
+    return { vpcCidr: fresh.vpcCidr, quotas };
+  }
+  try {
+    await updateTenant(record.tenantId, { vpcCidr: cidr }, { expectUpdatedAt: fresh.updatedAt });
+    return { vpcCidr: cidr, quotas };
+  } catch (e) {
+    if ((e as Error).name !== 'RegistryContention') throw e;
+    // Someone else wrote the record meanwhile: if it was a range, that one stands and ours goes back.
+    const now = await requireTenant(record.tenantId);
+    if (!now.vpcCidr) throw e;
+    if (now.vpcCidr !== cidr) await releaseCidr(cidr, record.tenantId);
+    return { vpcCidr: now.vpcCidr, quotas };
+  }
+});
+
+/** Claims the next free block of the tier's pool (an atomic counter, then a conditional claim per block). */
+async function claimNextBlock(record: TenantRecord): Promise<string> {
   const { network } = tierConfig(record.tier);
   const pool = parseCidr(network.tenantCidrPool)!;
   const count = blockCount(pool, network.tenantVpcPrefixLength);
@@ -52,9 +77,6 @@ export const handler = lifecycleHandler('Allocate network', async (state: Lifecy
       throw new NetworkPoolExhaustedError(`tier ${record.tier}: pool ${network.tenantCidrPool} has no free /${network.tenantVpcPrefixLength} left (${count} handed out); widen tiers.${record.tier}.network.tenantCidrPool`);
     }
     const cidr = nthBlock(pool, network.tenantVpcPrefixLength, index);
-    if (await claimCidr(cidr, record.tenantId)) {
-      await updateTenant(record.tenantId, { vpcCidr: cidr });
-      return { vpcCidr: cidr, quotas };
-    }
+    if (await claimCidr(cidr, record.tenantId)) return cidr;
   }
-});
+}

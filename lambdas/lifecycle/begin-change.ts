@@ -1,21 +1,24 @@
 import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { recordExecution, requireTenant, updateTenant } from '../shared/registry.js';
+import { requireTenant } from '../shared/registry.js';
+import { acquireLease } from './lease.js';
 import type { LifecycleState } from './state.js';
 
 /**
- * Starts a tier change or blueprint upgrade: checks the target, then UPDATING (still served).
- * Moving between isolation modes (VPC ↔ account) is a migration, not a stack update: refused.
+ * Starts a tier change or blueprint upgrade: checks the target, then takes the tenant's lease,
+ * which moves it ACTIVE → UPDATING (still served) in the same conditional write. A change meets
+ * a running operation with TenantBusy (refused, nothing written); the rolling upgrade's run of a
+ * tenant retries it, waiting for the lease. Moving between isolation modes (VPC ↔ account) is a
+ * migration, not a stack update: refused.
  */
-export const handler = lifecycleHandler('Begin change', async (state: LifecycleState) => {
+export const handler = lifecycleHandler('Begin change', async (state: LifecycleState & { kind?: 'change' | 'upgrade' }) => {
   const record = await requireTenant(state.request.tenantId);
   const tier = state.change?.tier ?? record.tier;
   const target = tierConfig(tier);
   if (target.isolation !== record.isolation) {
     throw new InvalidRequestError(`tier "${tier}" isolates by ${target.isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`);
   }
-  await updateTenant(record.tenantId, { status: 'UPDATING' }, { expectStatus: ['ACTIVE'] });
-  await recordExecution(record.tenantId, { kind: 'change', requestId: state.request.requestId, executionArn: state.executionArn, startedAt: new Date().toISOString(), status: 'RUNNING' });
+  await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' });
   return { tier, blueprintVersion: state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion), computeMode: target.compute.mode };
-});
+}, { trackStep: false });

@@ -1,13 +1,15 @@
 import { lifecycleHandler } from '../shared/handler.js';
-import { recordExecution, requireTenant, updateTenant } from '../shared/registry.js';
+import { acquireLease } from './lease.js';
 import type { LifecycleState } from './state.js';
 
-/** OFFBOARDING: the gateway stops serving the tenant at once (it serves ACTIVE and UPDATING only). */
+/**
+ * Takes the tenant's lease for the offboarding, which moves it to OFFBOARDING in the same
+ * conditional write: the gateway stops serving the tenant at once (it serves ACTIVE and UPDATING
+ * only). Refused (nothing written) while another operation runs or once the tenant is OFFBOARDED.
+ * An offboarding that stopped earlier left the tenant OFFBOARDING: this resumes it.
+ */
 export const handler = lifecycleHandler('Begin offboarding', async (state: LifecycleState) => {
-  const record = await requireTenant(state.request.tenantId);
-  if (record.status !== 'OFFBOARDING') {
-    await updateTenant(record.tenantId, { status: 'OFFBOARDING' }, { expectStatus: ['ACTIVE', 'SUSPENDED', 'FAILED'] });
-  }
-  await recordExecution(record.tenantId, { kind: 'offboard', requestId: state.request.requestId, executionArn: state.executionArn, startedAt: new Date().toISOString(), status: 'RUNNING' });
-  return { previousStatus: record.status, isolation: record.isolation, hasStack: Boolean(record.stackName), accountId: record.accountId };
-});
+  const record = await acquireLease(state.request.tenantId, { kind: 'offboard', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin offboarding' });
+  const previousStatus = record.lease?.previousStatus ?? record.status;
+  return { previousStatus, isolation: record.isolation, hasStack: Boolean(record.stackName), accountId: record.accountId };
+}, { trackStep: false });

@@ -1,33 +1,34 @@
-import { DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
 import { AccountCreationFailedError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import type { AccountProgress } from './create-account.js';
+import { resolvePendingAccount, TRANSIENT_ACCOUNT_FAILURES } from './pending-account.js';
 import type { LifecycleState } from './state.js';
 
-/** Failure reasons worth a new CreateAccount after a pause; every other reason is terminal. */
-const TRANSIENT_REASONS = new Set(['CONCURRENT_ACCOUNT_MODIFICATION', 'INTERNAL_FAILURE']);
-
-/** Polls DescribeCreateAccountStatus (the state machine waits between polls, not this Lambda). */
+/**
+ * Polls the tenant's CreateAccount request (the state machine waits between polls, not this
+ * Lambda). A transient failure clears the request and its claim for a new CreateAccount after a
+ * pause (RETRY); any other failure (e.g. `EMAIL_ALREADY_EXISTS`) clears them too — no account
+ * will come of it, and a retry with a corrected email must be able to ask again — and fails the
+ * onboarding naming the reason.
+ */
 export const handler = lifecycleHandler('Check account', async (state: LifecycleState): Promise<AccountProgress> => {
   const record = await requireTenant(state.request.tenantId);
   if (record.accountId) return { state: 'SUCCEEDED', accountId: record.accountId };
-  if (!record.createAccountRequestId) return { state: 'RETRY', reason: 'no account request recorded' };
-  const orgs = await organizationsClient();
-  const out = await orgs.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: record.createAccountRequestId }));
-  const status = out.CreateAccountStatus;
-  if (status?.State === 'SUCCEEDED' && status.AccountId) {
-    await updateTenant(record.tenantId, { accountId: status.AccountId, createAccountRequestId: undefined });
-    return { state: 'SUCCEEDED', accountId: status.AccountId };
+  if (!record.createAccountRequestId && !record.createAccountClaim) return { state: 'RETRY', reason: 'no account request recorded' };
+  const pending = await resolvePendingAccount(await organizationsClient(), record);
+  if (pending.state === 'SUCCEEDED' && pending.accountId) {
+    await updateTenant(record.tenantId, { accountId: pending.accountId, createAccountRequestId: undefined, createAccountClaim: undefined });
+    return { state: 'SUCCEEDED', accountId: pending.accountId };
   }
-  if (status?.State === 'FAILED') {
-    const reason = status.FailureReason ?? 'UNKNOWN';
-    if (TRANSIENT_REASONS.has(reason)) {
-      await updateTenant(record.tenantId, { createAccountRequestId: undefined });
-      return { state: 'RETRY', reason };
-    }
+  if (pending.state === 'FAILED') {
+    const reason = pending.failureReason ?? 'UNKNOWN';
+    await updateTenant(record.tenantId, { createAccountRequestId: undefined, createAccountClaim: undefined });
+    if (TRANSIENT_ACCOUNT_FAILURES.has(reason)) return { state: 'RETRY', reason };
     throw new AccountCreationFailedError(`Organizations could not create the account for tenant ${record.tenantId} (${record.adminEmail}): ${reason}`);
   }
+  if (pending.state === 'CLAIMED') return { state: 'RETRY', reason: 'the claimed account request never reached Organizations' };
+  if (pending.requestId && !record.createAccountRequestId) await updateTenant(record.tenantId, { createAccountRequestId: pending.requestId });
   return { state: 'IN_PROGRESS' };
 });

@@ -5,7 +5,8 @@ import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, compareVersions, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
-import { deployBaseline, describeStack } from './deploy-blueprint.js';
+import { deployBaseline, describeStack, requestToken } from './deploy-blueprint.js';
+import { assertOwned } from './stack-ownership.js';
 import { firstFailure, stackBusy } from './stack-events.js';
 import type { LifecycleState } from './state.js';
 
@@ -58,6 +59,7 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
   const name = stackName(record.tenantId, kind);
   const stack = await describeStack(cfn, name);
   if (!stack) throw new StackFailedError(`stack ${name} does not exist`);
+  if (kind !== 'baseline') assertOwned(stack, record, kind);
   const status = stack.StackStatus!;
   if (kind === 'baseline' && (DONE.has(status) || status === 'UPDATE_ROLLBACK_COMPLETE')) {
     const tier = state.change?.tier ?? record.tier;
@@ -67,7 +69,7 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
     if (status === 'UPDATE_ROLLBACK_COMPLETE') {
       throw new StackFailedError(`stack ${name} is ${status} at version ${current} (needs ${target}): ${(await firstFailure(cfn, name)) ?? stack.StackStatusReason ?? 'no reason reported'}`);
     }
-    const action = await deployBaseline(cfn, { url: templateUrl(tier, kind, target), version: target, token: `${state.request.requestId}-baseline-${target}`.slice(0, 128) });
+    const action = await deployBaseline(cfn, { url: templateUrl(tier, kind, target), version: target, token: requestToken(state, 'baseline', `v${target.replace(/[^a-zA-Z0-9]/g, '-')}`) });
     // Nothing to change (same template) or someone went newer meanwhile: ready as it is.
     if (action === 'UNCHANGED' || action === 'NEWER') return { state: 'COMPLETE' as const, status, version: current };
     return { state: 'IN_PROGRESS' as const, status, action };

@@ -1,8 +1,9 @@
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
 import { platformConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { requireTenant, updateTenant } from '../shared/registry.js';
+import { requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
+import { resolvePendingAccount, tenantAccountName } from './pending-account.js';
 import type { LifecycleState } from './state.js';
 
 export interface AccountProgress {
@@ -11,15 +12,38 @@ export interface AccountProgress {
   reason?: string;
 }
 
-/** Asks Organizations for the tenant's account, once: a resumed run picks up the recorded request. */
+/**
+ * Asks Organizations for the tenant's account, once. The call is claimed first by a conditional
+ * write (`createAccountClaim`, only when the record has no account, request or claim), so a
+ * retried or concurrent invocation never makes a second CreateAccount — Organizations would
+ * refuse the second one's email anyway, failing the onboarding. A claim left without a request id
+ * (the invocation died between the claim and the registry write) is resolved through
+ * ListCreateAccountStatus by account name before anyone calls again.
+ */
 export const handler = lifecycleHandler('Create account', async (state: LifecycleState): Promise<AccountProgress> => {
-  const record = await requireTenant(state.request.tenantId);
+  let record = await requireTenant(state.request.tenantId);
   if (record.accountId) return { state: 'SUCCEEDED', accountId: record.accountId };
   if (record.createAccountRequestId) return { state: 'IN_PROGRESS' };
   const orgs = await organizationsClient();
+  if (record.createAccountClaim) {
+    const pending = await resolvePendingAccount(orgs, record);
+    if (pending.requestId) {
+      await updateTenant(record.tenantId, { createAccountRequestId: pending.requestId });
+      return { state: 'IN_PROGRESS' };
+    }
+    // A claim Organizations has no request for: the earlier call never reached it. Claim anew.
+  }
+  try {
+    record = await updateTenant(record.tenantId, { createAccountClaim: { at: new Date().toISOString(), executionArn: state.executionArn } }, {
+      expectUpdatedAt: record.updatedAt,
+    });
+  } catch (e) {
+    if ((e as Error).name === 'RegistryContention') throw new TenantConflictError(`tenant ${record.tenantId}: another invocation claimed the account request at the same moment; this one makes no call`);
+    throw e;
+  }
   const out = await orgs.send(new CreateAccountCommand({
     Email: record.adminEmail,
-    AccountName: `tessera-${record.tenantId}`,
+    AccountName: tenantAccountName(record.tenantId),
     RoleName: platformConfig().roles.provisioningRoleName,
     IamUserAccessToBilling: 'DENY',
     Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }, { Key: 'tessera:tier', Value: record.tier }],

@@ -1,14 +1,17 @@
 import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { StackFailedError } from '../shared/errors.js';
-import { lifecycleHandler } from '../shared/handler.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { firstFailure } from './stack-events.js';
 import { describeStack } from './deploy-blueprint.js';
+import { ownershipProblem } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 
 /**
- * Deletes the namespace stack, then the tenant stack (termination protection lifted first).
+ * Deletes the namespace stack, then the tenant stack (termination protection lifted first); a
+ * stack with the tenant's name that Tessera's workflow did not create (stack-ownership.ts) is
+ * never deleted.
  * The data stores survive as the blueprint says: key, buckets and logs RETAIN, the database and
  * cache leave a final SNAPSHOT. Called again until both stacks are gone.
  */
@@ -20,6 +23,11 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
     const name = stackName(record.tenantId, kind);
     const stack = await describeStack(cfn, name);
     if (!stack || stack.StackStatus === 'DELETE_COMPLETE') continue;
+    const notOurs = ownershipProblem(stack, record, kind);
+    if (notOurs) {
+      logger.warn('a stack with the tenant\'s name that Tessera did not create is left alone', { stack: name, why: notOurs });
+      continue;
+    }
     if (stack.StackStatus === 'DELETE_FAILED') {
       throw new StackFailedError(`stack ${name} could not be deleted: ${(await firstFailure(cfn, name)) ?? stack.StackStatusReason}`);
     }

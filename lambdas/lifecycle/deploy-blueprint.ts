@@ -7,16 +7,18 @@ import {
   type CloudFormationClient,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
+import { createHash } from 'node:crypto';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
 import type { LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
 import { ENV, requireEnv } from '../shared/environment.js';
-import { StackBusyError, StackFailedError } from '../shared/errors.js';
+import { StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, compareVersions, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
 import { latestResourceFailure, noUpdates, stackBusy } from './stack-events.js';
+import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 
 export async function describeStack(cfn: CloudFormationClient, name: string): Promise<Stack | undefined> {
@@ -29,6 +31,17 @@ export async function describeStack(cfn: CloudFormationClient, name: string): Pr
   }
 }
 
+
+/**
+ * ClientRequestToken of a stack operation: unique per execution (a new attempt is a new
+ * operation) and per blueprint kind, the same for every retry of the step within the execution,
+ * so CloudFormation recognizes a retried call instead of starting a second operation. Tokens are
+ * 1-128 characters of `[a-zA-Z0-9][-a-zA-Z0-9]*` (CloudFormation API reference).
+ */
+export function requestToken(state: Pick<LifecycleState, 'executionArn' | 'request'>, kind: string, purpose = 'deploy'): string {
+  const execution = createHash('sha256').update(state.executionArn ?? state.request.requestId).digest('hex').slice(0, 24);
+  return `tessera-${purpose}-${kind}-${execution}`.slice(0, 128);
+}
 
 export type BaselineAction = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'WAITING' | 'NEWER';
 
@@ -51,9 +64,11 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
     StackName: name,
     TemplateURL: input.url,
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
-    Tags: [{ Key: VERSION_TAG, Value: input.version }, { Key: 'tessera:component', Value: 'account-baseline' }],
+    Tags: [{ Key: VERSION_TAG, Value: input.version }, { Key: COMPONENT_TAG, Value: 'account-baseline' }],
   };
   const existing = await describeStack(cfn, name);
+  const notOurs = existing && ownershipProblem(existing, { tenantId: '', requestId: '' }, 'baseline');
+  if (notOurs) throw new StackNotOwnedError(`stack ${name} (${existing.StackId}) exists but is not Tessera's account baseline: ${notOurs}; Tessera never adopts a stack it did not create — remove or rename it`);
   if (!existing) {
     try {
       await cfn.send(new CreateStackCommand({ ...common, EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: input.token }));
@@ -78,7 +93,7 @@ export async function deployBaseline(cfn: CloudFormationClient, input: { url: st
   const current = existing.Tags?.find((t) => t.Key === VERSION_TAG)?.Value;
   if (current && compareVersions(current, input.version) > 0) return 'NEWER';
   try {
-    await cfn.send(new UpdateStackCommand(common));
+    await cfn.send(new UpdateStackCommand({ ...common, ClientRequestToken: input.token }));
     return 'UPDATED';
   } catch (e) {
     if (noUpdates(e)) return 'UNCHANGED';
@@ -143,23 +158,24 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   const version = state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion);
   const cfn = await cloudFormationFor(record, kind, 'deploy');
   const name = stackName(record.tenantId, kind);
-  const token = `${state.request.requestId}-${kind}`.slice(0, 128);
+  const token = requestToken(state, kind);
   if (kind === 'baseline') {
     const action = await deployBaseline(cfn, { url: templateUrl(tier, kind, version), version, token });
     logger.info('account baseline', { accountId: record.accountId, action, version });
     return { stackName: name, kind, action };
   }
+  const existing = await describeStack(cfn, name);
+  if (existing) assertOwned(existing, record, kind);
   const input = {
     StackName: name,
     TemplateURL: templateUrl(tier, kind, version),
     Parameters: parameters(record, kind, tier),
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
-    Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }, { Key: 'tessera:tier', Value: tier }, { Key: VERSION_TAG, Value: version }],
+    Tags: tenantStackTags(record, tier, version, state.executionArn, existing),
     RoleARN: kind === 'namespace' ? process.env[ENV.namespaceDeployerRoleArn] : executionRoleArn(record.accountId!),
     ...(kind === 'tenant' ? { RetainExceptOnCreate: true } : {}),
   };
   const protection = (on: boolean) => (kind === 'tenant' ? [{ ParameterKey: DATABASE_DELETION_PROTECTION_PARAMETER, ParameterValue: String(on) }] : []);
-  const existing = await describeStack(cfn, name);
   const status = existing?.StackStatus ?? '';
   let remnantsRemoved: string[] = [];
   if (!existing) {
@@ -180,7 +196,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt and must be deleted first`);
   } else {
     try {
-      await cfn.send(new UpdateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(true)] }));
+      await cfn.send(new UpdateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(true)], ClientRequestToken: token }));
     } catch (e) {
       if (!noUpdates(e)) throw e;
     }

@@ -1,18 +1,18 @@
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { recordExecution, requireTenant, updateTenant, sameExecution } from '../shared/registry.js';
+import { requireTenant } from '../shared/registry.js';
+import { completeOperation } from './lease.js';
 import type { LifecycleState } from './state.js';
 
-/** Records the new tier and version, ACTIVE again, and announces the change. */
-export const handler = lifecycleHandler('Finish change', async (state: LifecycleState) => {
-  const record = await requireTenant(state.request.tenantId);
-  const tier = state.change?.tier ?? record.tier;
-  const started = record.executions.find((e) => sameExecution(e, { kind: 'change', requestId: state.request.requestId, executionArn: state.executionArn }));
-  await recordExecution(record.tenantId, {
-    kind: 'change', requestId: state.request.requestId, executionArn: state.executionArn, startedAt: started?.startedAt ?? new Date().toISOString(), endedAt: new Date().toISOString(), status: 'SUCCEEDED',
-  });
-  const updated = await updateTenant(record.tenantId, { status: 'ACTIVE', tier, currentStep: undefined, failure: undefined });
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.changed, { tenantId: updated.tenantId, previousTier: record.tier, tier, blueprintVersion: updated.blueprintVersion });
+/**
+ * Records the new tier, ACTIVE again, the history entry SUCCEEDED and the lease released, in one
+ * conditional write; then announces the change. A retry after the write finds it done.
+ */
+export const handler = lifecycleHandler('Finish change', async (state: LifecycleState & { kind?: 'change' | 'upgrade' }) => {
+  const before = await requireTenant(state.request.tenantId);
+  const tier = state.change?.tier ?? before.tier;
+  const updated = await completeOperation(before.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { tier });
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.changed, { tenantId: updated.tenantId, previousTier: before.tier, tier, blueprintVersion: updated.blueprintVersion, executionArn: state.executionArn });
   return { status: updated.status, tier, blueprintVersion: updated.blueprintVersion };
-});
+}, { trackStep: false });

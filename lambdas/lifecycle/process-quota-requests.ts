@@ -25,6 +25,11 @@ export const handler = lifecycleHandler('Process quota requests', async (_event:
   const started: string[] = [];
   const stillWaiting: string[] = [];
   for (const tenant of waiting) {
+    // Another operation holds the tenant: its scale-up change would be refused; tried again tomorrow.
+    if (tenant.lease) {
+      stillWaiting.push(tenant.tenantId);
+      continue;
+    }
     try {
       if (await approved(tenant)) started.push(tenant.tenantId);
       else stillWaiting.push(tenant.tenantId);

@@ -1,13 +1,16 @@
 import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
-import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type LiftedProtection, type TenantStatus } from '../../lib/tenant-record.js';
-import { releaseSlot } from '../shared/control-table.js';
+import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type LiftedProtection, type TenantRecord } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { getTenant, recordExecution, sameExecution, updateTenant } from '../shared/registry.js';
+import { getTenant, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
+import { organizationsClient } from '../shared/sessions.js';
 import { cloudFormationFor, stackName, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { describeStack } from './deploy-blueprint.js';
 import { describeLeftBehind, leftBehindFrom, stackEvents } from './stack-events.js';
+import { failOperation } from './lease.js';
+import { fenceAccount, resolvePendingAccount } from './pending-account.js';
+import { ownershipProblem } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 
 /** Stacks in these states never worked (a create that failed): remove them so a re-run can create them afresh. */
@@ -25,6 +28,8 @@ export interface FailureInput extends LifecycleState {
   kind: LifecycleKind;
   /** The Catch's ResultPath: `{ Error, Cause }`, Cause being the Lambda's JSON error. */
   error: { Error: string; Cause?: string };
+  /** The state that failed, set by the Catch's own Pass state (the registry's currentStep is the fallback). */
+  failedStep?: string;
 }
 
 function reasonOf(error: FailureInput['error']): string {
@@ -37,29 +42,55 @@ function reasonOf(error: FailureInput['error']): string {
 }
 
 /**
- * The Catch of every lifecycle state machine: removes stacks that never came up, frees the
- * account-creation slot, leaves a new account in quarantine, records FAILED with the step and the
- * reason, and announces the failure. Tenant stacks are created with `RetainExceptOnCreate`, so a
- * rolled-back create leaves nothing; should a dead stack's events still show resources
- * `DELETE_SKIPPED` or `DELETE_FAILED`, they are named (logical id, type, physical id) in the
- * registry's `failure.leftBehind` and in the event, because a re-run would collide with them. A
- * dead tenant stack that cannot be deleted as it is (ROLLBACK_FAILED on a protected database, or
- * DELETE_FAILED) first has its protections lifted (removeDeadTenantStack), each recorded in
- * `failure.liftedProtections`, the execution's history entry, the audit bucket and on the bus;
- * what its deletion then removes is no longer named as left behind. A change whose stack update
- * rolled back leaves the tenant ACTIVE on its previous version, with the failure recorded.
+ * An execution that failed without holding the tenant's lease. Refused before it took it (another
+ * request's tenant, another operation running, a status its operation does not start from): the
+ * record is not touched, the refusal goes on the bus. Failed after its last registry write had
+ * released the lease (the announcement on the bus failed): its history entry is corrected to
+ * FAILED — the registry never reports success for a failed execution — and nothing else changes.
+ */
+async function recordWithoutLease(input: FailureInput, record: TenantRecord | undefined, step: string, reason: string) {
+  const tenantId = input.request.tenantId;
+  const own = record?.executions.find((e) => e.executionArn === input.executionArn);
+  if (record && own && own.status !== 'FAILED') {
+    const at = new Date().toISOString();
+    await updateTenant(tenantId, { executions: withExecution(record, { ...own, status: 'FAILED', endedAt: at, failedStep: step, reason }) }, { holder: null, expectUpdatedAt: record.updatedAt });
+    await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step, reason, executionArn: input.executionArn, status: record.status });
+    return { status: record.status, step, reason, recorded: 'history' as const };
+  }
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, {
+    tenantId, kind: input.kind, step, reason, requestId: input.request.requestId, executionArn: input.executionArn, refused: true, ...(record ? { status: record.status } : {}),
+  });
+  return { status: 'REFUSED' as const, step, reason };
+}
+
+/**
+ * The Catch of every lifecycle state machine. It writes to the registry only for the execution
+ * that holds the tenant's lease (recordWithoutLease otherwise); then it removes stacks that never
+ * came up, frees the account-creation slot, fences an account Organizations finished creating
+ * meanwhile, and ends the operation (failOperation, one conditional write that releases the
+ * lease): the status its kind leaves on failure (an onboarding FAILED; a change or status change
+ * the status that was true before it, so a tenant whose change failed is still ACTIVE and served;
+ * an offboarding OFFBOARDING, resumed by DELETE again), the failure with the step and the reason,
+ * the history entry FAILED. It never overwrites a terminal record or another execution's.
+ *
+ * Only stacks Tessera's workflow created for the tenant are touched (stack-ownership.ts). Tenant
+ * stacks are created with `RetainExceptOnCreate`, so a rolled-back create leaves nothing; should
+ * a dead stack's events still show resources `DELETE_SKIPPED` or `DELETE_FAILED`, they are named
+ * (logical id, type, physical id) in the registry's `failure.leftBehind` and in the event, because
+ * a re-run would collide with them. A dead tenant stack that cannot be deleted as it is
+ * (ROLLBACK_FAILED on a protected database, or DELETE_FAILED) first has its protections lifted
+ * (removeDeadTenantStack), each recorded in `failure.liftedProtections`, the execution's history
+ * entry, the audit bucket and on the bus; what its deletion then removes is no longer named as
+ * left behind. A change whose stack update rolled back leaves the tenant ACTIVE on its previous
+ * version, with the failure recorded.
  */
 export const handler = lifecycleHandler('Record failure', async (input: FailureInput) => {
   const tenantId = input.request.tenantId;
   const reason = reasonOf(input.error);
   const record = await getTenant(tenantId);
-  if (!record || (input.kind === 'onboard' && record.requestId !== input.request.requestId)) {
-    // Refused before this request owned a record (invalid, or the id belongs to another
-    // request): nothing of ours to clean, and another tenant's record is not to be touched.
-    await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step: record ? 'Register tenant' : 'Validate request', reason, requestId: input.request.requestId });
-    return { status: 'REJECTED', reason };
-  }
-  const step = record.currentStep ?? 'unknown';
+  const step = input.failedStep ?? record?.currentStep ?? 'unknown';
+  const lease = record?.lease;
+  if (!record || !lease || lease.executionArn !== input.executionArn) return recordWithoutLease(input, record, step, reason);
   const requestId = input.request.requestId;
   const started = record.executions.find((e) => sameExecution(e, { kind: input.kind, requestId, executionArn: input.executionArn }));
   const earlier = started?.liftedProtections ?? [];
@@ -74,6 +105,11 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
         const stack = await describeStack(cfn, name);
         const status = stack?.StackStatus ?? '';
         if (!stack || !(kind === 'tenant' ? removable(status, input.kind) : NEVER_WORKED.has(status))) continue;
+        const notOurs = ownershipProblem(stack, record, kind);
+        if (notOurs) {
+          cleanup.push(`left ${status} stack ${name} alone: ${notOurs}`);
+          continue;
+        }
         let found: LeftBehindResource[] = [];
         try {
           found = leftBehindFrom(name, await stackEvents(cfn, stack.StackId ?? name));
@@ -107,18 +143,43 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
       }
     }
   }
-  if (input.kind === 'onboard') await releaseSlot(tenantId);
+  const changes = lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup) : {};
 
-  const keepServing = input.kind === 'change' || input.kind === 'upgrade' || input.kind === 'suspend' || input.kind === 'resume';
-  const status: TenantStatus = keepServing ? (record.status === 'UPDATING' ? 'ACTIVE' : record.status) : 'FAILED';
-  const at = new Date().toISOString();
   const liftedProtections = [...earlier, ...lifts];
   const lifted = liftedProtections.length ? { liftedProtections } : {};
-  await recordExecution(tenantId, {
-    kind: input.kind, requestId, executionArn: input.executionArn, startedAt: started?.startedAt ?? at, endedAt: at, status: 'FAILED', failedStep: step, reason, ...lifted,
+  const fullReason = leftBehind.length ? `${reason}; left behind: ${leftBehind.map(describeLeftBehind).join('; ')}` : reason;
+  const ended = await failOperation(record, lease, {
+    step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted }, entry: { reason, ...lifted }, changes,
   });
-  const failure = { step, reason: leftBehind.length ? `${reason}; left behind: ${leftBehind.map(describeLeftBehind).join('; ')}` : reason, at, ...(leftBehind.length ? { leftBehind } : {}), ...lifted };
-  await updateTenant(tenantId, { status, failure });
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step, reason: failure.reason, accountId: record.accountId, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted });
-  return { status, step, reason: failure.reason, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted };
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, {
+    tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, accountId: ended.accountId, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted,
+  });
+  return { status: ended.status, step, reason: fullReason, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted };
 }, { trackStep: false });
+
+/**
+ * A failed onboarding whose CreateAccount request is still pending: if Organizations has finished
+ * it meanwhile, the account is recorded and fenced with the quarantine SCP (offboarding then
+ * retires it); a request that failed is cleared; one still in progress stays recorded, so the
+ * retry, the offboarding or the next failure resolves it. Best effort: never hides the failure.
+ */
+async function settlePendingAccount(record: TenantRecord, cleanup: string[]): Promise<Partial<TenantRecord>> {
+  if (record.isolation !== 'account' || record.accountId || (!record.createAccountRequestId && !record.createAccountClaim)) return {};
+  try {
+    const orgs = await organizationsClient();
+    const pending = await resolvePendingAccount(orgs, record);
+    if (pending.state === 'SUCCEEDED' && pending.accountId) {
+      await fenceAccount(orgs, pending.accountId);
+      cleanup.push(`account ${pending.accountId} (request ${pending.requestId}) was created meanwhile: recorded and quarantined`);
+      return { accountId: pending.accountId, createAccountRequestId: undefined, createAccountClaim: undefined };
+    }
+    if (pending.state === 'FAILED' || pending.state === 'CLAIMED') return { createAccountRequestId: undefined, createAccountClaim: undefined };
+    if (pending.requestId) {
+      cleanup.push(`account request ${pending.requestId} still in progress: kept in the record for the retry or the offboarding`);
+      return { createAccountRequestId: pending.requestId };
+    }
+  } catch (e) {
+    logger.warn('could not resolve the pending account request; it stays recorded', { error: e as Error });
+  }
+  return {};
+}

@@ -1,26 +1,47 @@
-import type { TenantRecord } from '../../lib/tenant-record.js';
+import { LIFECYCLE_OPERATIONS, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
 import { platformConfig } from '../shared/environment.js';
+import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { getTenant, putNewTenant, sameExecution, TenantConflictError, updateTenant } from '../shared/registry.js';
+import { getTenant, putNewTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
+import { acquireLease, type LeaseRequest } from './lease.js';
 import type { LifecycleState } from './state.js';
 
 export interface Registration {
-  /** `done`: this request already onboarded the tenant; the execution ends without side effects. */
+  /** `done`: the tenant is past onboarding (ACTIVE or later, OFFBOARDED included): the execution ends without side effects. */
   action: 'proceed' | 'done';
-  /** The step a failed earlier run stopped at; the steps before it are skipped, being recorded as done. */
+  status?: TenantStatus;
+  /** The step a failed earlier run stopped at; the steps before it skip work the registry records as done. */
   resumedFrom?: string;
 }
 
 /**
- * Writes the tenant record (conditional: a tenant id is registered once). The same request again
- * is a no-op; a re-run of a failed onboarding resumes; a different request for a taken id is refused.
+ * Where an onboarding request differs from the one recorded for the tenant: each as
+ * `field "recorded" → "requested"`. Isolation follows from the tier, and is named when it differs.
+ */
+export function requestDifferences(record: TenantRecord, request: LifecycleState['request']): string[] {
+  const fields = ['name', 'tier', 'adminEmail', 'isolation'] as const;
+  return fields
+    .filter((f) => request[f] !== undefined && request[f] !== record[f])
+    .map((f) => `${f} "${record[f]}" → "${request[f]}"`);
+}
+
+/**
+ * Takes the tenant's lease for this onboarding and writes the record (PROVISIONING):
+ * - no record: a conditional put creates it, lease included (a tenant id is registered once);
+ * - the record of another request: refused (TenantConflict), nothing written;
+ * - the same request with other values (tier, email, name): refused naming the differences,
+ *   nothing written; a corrected email goes through `POST /admin/tenants/{id}/retry`;
+ * - the same request for a tenant past onboarding (ACTIVE, UPDATING, SUSPENDED, OFFBOARDING,
+ *   OFFBOARDED): `done`, nothing written — a replayed request is a no-op;
+ * - the same request for a FAILED (or never-started) onboarding: the lease is taken and the run
+ *   resumes; held by another live execution: refused (TenantBusy), nothing written.
  */
 export const handler = lifecycleHandler('Register tenant', async (state: LifecycleState): Promise<Registration> => {
   const { request } = state;
-  const now = new Date().toISOString();
-  const execution = { kind: 'onboard' as const, requestId: request.requestId, executionArn: state.executionArn, startedAt: now, status: 'RUNNING' as const };
+  const lease: LeaseRequest = { kind: 'onboard', executionArn: state.executionArn!, requestId: request.requestId };
   const existing = await getTenant(request.tenantId);
   if (!existing) {
+    const now = new Date().toISOString();
     const record: TenantRecord = {
       tenantId: request.tenantId,
       name: request.name,
@@ -29,12 +50,13 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
       adminEmail: request.adminEmail,
       accountId: request.isolation === 'vpc' ? platformConfig().workloadAccountId : undefined,
       status: 'PROVISIONING',
+      lease: { ...lease, acquiredAt: now, previousStatus: 'REQUESTED' },
       currentStep: 'Register tenant',
       requestId: request.requestId,
       createdAt: now,
       updatedAt: now,
       stackOutputs: {},
-      executions: [execution],
+      executions: [{ ...lease, startedAt: now, status: 'RUNNING' }],
     };
     if (await putNewTenant(record)) return { action: 'proceed' };
     return handler({ ...state }); // lost a race with the same id: decide against the winner's record
@@ -42,12 +64,14 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
   if (existing.requestId !== request.requestId) {
     throw new TenantConflictError(`tenant id "${request.tenantId}" is already registered by request ${existing.requestId} (status ${existing.status}); choose another id`);
   }
-  if (existing.status === 'ACTIVE') return { action: 'done' };
-  if (existing.status === 'REQUESTED' || existing.status === 'PROVISIONING' || existing.status === 'FAILED') {
-    const resumedFrom = existing.failure?.step;
-    const executions = [...existing.executions.filter((e) => !sameExecution(e, execution)), execution];
-    await updateTenant(request.tenantId, { status: 'PROVISIONING', failure: undefined, executions }, { expectStatus: ['REQUESTED', 'PROVISIONING', 'FAILED'] });
-    return { action: 'proceed', resumedFrom };
+  const differences = requestDifferences(existing, request);
+  if (differences.length) {
+    throw new InvalidRequestError(`request ${request.requestId} differs from the one recorded for tenant ${request.tenantId}: ${differences.join('; ')}; `
+      + `a failed onboarding is retried with its recorded request (POST /admin/tenants/${request.tenantId}/retry, which also takes a corrected adminEmail), anything else is a new tenant`);
   }
-  throw new TenantConflictError(`tenant "${request.tenantId}" is ${existing.status}; onboarding applies only to new or failed tenants`);
+  const mine = existing.lease?.executionArn === lease.executionArn;
+  if (!mine && !(LIFECYCLE_OPERATIONS.onboard.from as readonly TenantStatus[]).includes(existing.status)) return { action: 'done', status: existing.status };
+  const held = await acquireLease(request.tenantId, lease);
+  await updateTenant(request.tenantId, { status: 'PROVISIONING', currentStep: 'Register tenant', failure: undefined }, { holder: lease.executionArn });
+  return { action: 'proceed', resumedFrom: existing.failure?.step ?? held.failure?.step };
 }, { trackStep: false });

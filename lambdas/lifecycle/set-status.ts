@@ -1,24 +1,26 @@
-import { LIFECYCLE_EVENTS, type TenantStatus } from '../../lib/tenant-record.js';
+import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { recordExecution, requireTenant, updateTenant } from '../shared/registry.js';
+import { requireTenant } from '../shared/registry.js';
+import { acquireLease, completeOperation } from './lease.js';
 import type { LifecycleState } from './state.js';
 
-const TRANSITIONS: Record<'suspend' | 'resume', { from: TenantStatus[]; to: TenantStatus; event: string }> = {
-  suspend: { from: ['ACTIVE'], to: 'SUSPENDED', event: LIFECYCLE_EVENTS.suspended },
-  resume: { from: ['SUSPENDED'], to: 'ACTIVE', event: LIFECYCLE_EVENTS.resumed },
-};
+const EVENTS = { suspend: LIFECYCLE_EVENTS.suspended, resume: LIFECYCLE_EVENTS.resumed } as const;
 
 /**
- * Suspend or resume: one conditional write of the status the gateway reads on every request, so
- * access stops (or returns) at once; every resource is kept.
+ * Suspend or resume: takes the tenant's lease (refused while another operation runs, or when the
+ * status does not allow it: suspend needs ACTIVE, resume SUSPENDED), then one conditional write
+ * sets the status the gateway reads on every request, so access stops (or returns) at once, and
+ * releases the lease. Every resource is kept.
  */
 export const handler = lifecycleHandler('Set status', async (state: LifecycleState & { action: 'suspend' | 'resume' }) => {
-  const t = TRANSITIONS[state.action];
+  const request = { kind: state.action, executionArn: state.executionArn!, requestId: state.request.requestId };
   const record = await requireTenant(state.request.tenantId);
-  const at = new Date().toISOString();
-  const updated = await updateTenant(record.tenantId, { status: t.to }, { expectStatus: t.from });
-  await recordExecution(record.tenantId, { kind: state.action, requestId: state.request.requestId, executionArn: state.executionArn, startedAt: at, endedAt: at, status: 'SUCCEEDED' });
-  await emitLifecycleEvent(t.event, { tenantId: record.tenantId, previousStatus: record.status, status: updated.status });
+  // A retry after the status write (the announcement failed) only announces.
+  const done = record.executions.some((e) => e.executionArn === request.executionArn && e.status === 'SUCCEEDED');
+  const held = done ? record : await acquireLease(state.request.tenantId, request, { currentStep: 'Set status' });
+  const previousStatus = held.lease?.executionArn === request.executionArn ? held.lease.previousStatus : undefined;
+  const updated = done ? record : await completeOperation(state.request.tenantId, request);
+  await emitLifecycleEvent(EVENTS[state.action], { tenantId: updated.tenantId, previousStatus, status: updated.status, executionArn: state.executionArn });
   return { status: updated.status };
 }, { trackStep: false });

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { platformClient } from './aws-clients.js';
 import { ENV, requireEnv } from './environment.js';
 
@@ -58,6 +58,21 @@ export async function claimCidr(cidr: string, tenantId: string): Promise<boolean
     if (e instanceof ConditionalCheckFailedException) return false;
     throw e;
   }
+}
+
+/** Gives back a range `tenantId` claimed but does not use (conditional: only its own claim). */
+export async function releaseCidr(cidr: string, tenantId: string): Promise<void> {
+  try {
+    await doc().send(new DeleteCommand({ TableName: table(), Key: { id: `cidr#${cidr}` }, ConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId } }));
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
+  }
+}
+
+/** The ranges claimed by `tenantId` (a consistent scan of the claims). */
+export async function cidrClaimsOf(tenantId: string): Promise<string[]> {
+  const claims = await itemsWithPrefix<{ id: string; tenantId: string }>('cidr#');
+  return claims.filter((c) => c.tenantId === tenantId).map((c) => c.id.slice('cidr#'.length)).sort();
 }
 
 export interface ClosureItem {

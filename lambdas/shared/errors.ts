@@ -18,6 +18,14 @@ export class NetworkPoolExhaustedError extends Error {
 export class QuotaExceededError extends Error {
   override readonly name = 'QuotaExceeded';
 }
+/** A stack with the tenant's name that Tessera's workflow did not create for it (see stack-ownership.ts): never adopted or deleted. */
+export class StackNotOwnedError extends Error {
+  override readonly name = 'StackNotOwned';
+}
+/** Organizations is still creating an account the step must act on (retried for about an hour). */
+export class AccountCreationPendingError extends Error {
+  override readonly name = 'AccountCreationPending';
+}
 export class StackBusyError extends Error {
   override readonly name = 'StackBusy';
 }
@@ -30,15 +38,36 @@ export class ExportIncompleteError extends Error {
   override readonly name = 'ExportIncomplete';
 }
 
-/** Error names the state machines retry with exponential backoff (throttling and contention). */
+/**
+ * Error names the state machines retry with exponential backoff and jitter, after the SDK's own
+ * three attempts: every throttling and transient error of every service the lifecycle calls.
+ * - throttling, as the SDK classifies it (@smithy/service-error-classification THROTTLING_ERROR_CODES);
+ * - transient (its TRANSIENT_ERROR_CODES) and each service's server faults (`$fault: 'server'`,
+ *   5xx) and errors with the retryable trait, as the clients model them;
+ * - codes of the query/XML-protocol services that the clients do not model as classes:
+ *   CloudFormation and RDS `Throttling`, EC2 `RequestLimitExceeded`/`Unavailable`, S3 `SlowDown`,
+ *   `InternalError`, `ServiceUnavailable`, `InternalFailure`;
+ * - contention: Organizations `ConcurrentModificationException`, DynamoDB
+ *   `TransactionConflictException`, and the registry's own read-modify-write conflict;
+ * - waits of our own: a provisioning role not assumable yet, a stack busy with another operation.
+ * test/unit/lifecycle/retryable-errors.test.ts derives the first two groups from the SDK clients
+ * and fails when one is missing.
+ */
 export const RETRYABLE_ERRORS = [
-  'TooManyRequestsException',
-  'ThrottlingException',
-  'Throttling',
-  'ConcurrentModificationException',
-  'ProvisioningRoleNotReady',
-  'StackBusy',
+  // throttling (SDK classification)
+  'BandwidthLimitExceeded', 'EC2ThrottledException', 'LimitExceededException', 'PriorRequestNotComplete', 'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException', 'SlowDown', 'ThrottledException', 'Throttling', 'ThrottlingException',
+  'TooManyRequestsException', 'TransactionInProgressException',
+  // transient, server faults and retryable traits
+  'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'InternalFailure', 'InternalError', 'ServiceUnavailable', 'Unavailable',
+  'ServiceUnavailableException', 'InternalServerError', 'InternalServerException', 'InternalException', 'ServerException', 'ServiceException',
+  'ServiceFailureException', 'DependencyFailureException', 'DependencyTimeoutException', 'KMSInternalException', 'KeyUnavailableException',
+  'PolicyEvaluationException', 'IDPCommunicationErrorException', 'ReplicatedWriteConflictException',
+  // contention
+  'ConcurrentModificationException', 'TransactionConflictException', 'RegistryContention',
+  // our own waits
+  'ProvisioningRoleNotReady', 'StackBusy',
 ] as const;
 
 /** Errors no retry can fix: the execution records them and stops. */
-export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantNotFound', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete'] as const;
+export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete'] as const;

@@ -6,7 +6,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { tenantIdOf } from '../lifecycle/state.js';
-import { markStep } from './registry.js';
+import { markStep, stepContext } from './registry.js';
 
 export const logger = new Logger({ serviceName: 'tessera-lifecycle' });
 export const metrics = new Metrics({ namespace: 'Tessera', serviceName: 'tessera-lifecycle' });
@@ -16,6 +16,8 @@ export type StepHandler<I, O> = (event: I, context?: Context) => Promise<O>;
 
 /**
  * Wraps a lifecycle step: structured logs with the Lambda context, EMF metrics, X-Ray traces.
+ * Registry writes inside the step are conditional on the event's `executionArn` holding the
+ * tenant's lease (stepContext); steps that take the lease themselves pass `trackStep: false`.
  * Errors are logged and re-thrown unchanged: their `name` is what the state machine's Retry and
  * Catch rules match on.
  */
@@ -29,10 +31,14 @@ export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, opti
       m.addDimension('Step', step);
       m.addMetric(name, MetricUnit.Count, 1);
     };
+    const executionArn = (event as { executionArn?: string } | undefined)?.executionArn;
     try {
-      // The registry shows which step runs now, and after a failure which one failed.
-      if (tenantId && options.trackStep !== false) await markStep(tenantId, step);
-      const result = await fn(event, context);
+      const result = await stepContext.run({ executionArn }, async () => {
+        // The registry shows which step runs now, and after a failure which one failed. Like every
+        // registry write of a step, it happens only while the step's execution holds the lease.
+        if (tenantId && options.trackStep !== false) await markStep(tenantId, step);
+        return fn(event, context);
+      });
       outcome('StepSucceeded');
       return result;
     } catch (e) {

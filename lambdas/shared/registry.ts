@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
 import { platformClient } from './aws-clients.js';
 import { ENV, requireEnv } from './environment.js';
@@ -20,9 +21,32 @@ export class TenantNotFoundError extends Error {
   }
 }
 
+/** The tenant's status does not allow this operation or step (terminal: nothing was changed). */
 export class TenantConflictError extends Error {
   override readonly name = 'TenantConflict';
 }
+
+/** Another lifecycle operation holds the tenant's lease (terminal for a refused start; nothing was changed). */
+export class TenantBusyError extends Error {
+  override readonly name = 'TenantBusy';
+}
+
+/** The record changed between a read and a conditional write (retryable: read again). */
+export class RegistryContentionError extends Error {
+  override readonly name = 'RegistryContention';
+}
+
+/**
+ * The execution whose step is running, set by the lifecycle handler wrapper: every registry write
+ * made inside a step is conditional on that execution holding the tenant's lease.
+ */
+export const stepContext = new AsyncLocalStorage<{ executionArn?: string }>();
+
+/** Describes who holds a lease, for errors and 409 bodies. */
+export function describeLease(lease: LifecycleLease): string {
+  return `${lease.kind} (execution ${lease.executionArn}, request ${lease.requestId}, since ${lease.acquiredAt})`;
+}
+type LifecycleLease = NonNullable<TenantRecord['lease']>;
 
 export async function getTenant(tenantId: string): Promise<TenantRecord | undefined> {
   const out = await doc().send(new GetCommand({ TableName: table(), Key: { tenantId }, ConsistentRead: true }));
@@ -48,12 +72,21 @@ export async function putNewTenant(record: TenantRecord): Promise<boolean> {
 
 export interface UpdateOptions {
   /** Only update when the current status is one of these. */
-  readonly expectStatus?: TenantStatus[];
+  readonly expectStatus?: readonly TenantStatus[];
+  /**
+   * The execution that must hold the tenant's lease for the write to happen. Default: the
+   * execution of the step running (stepContext), if any; `null`: no lease condition (writes
+   * outside an operation: the daily jobs, fine-tuning).
+   */
+  readonly holder?: string | null;
+  /** Only update when `updatedAt` still has this value (optimistic concurrency for read-modify-write). */
+  readonly expectUpdatedAt?: string;
 }
 
 /**
- * Sets the given attributes (undefined values remove them) and `updatedAt`. Throws
- * TenantConflict when `expectStatus` does not hold.
+ * Sets the given attributes (undefined values remove them) and `updatedAt`. Throws TenantBusy
+ * when the holder's lease does not hold, TenantConflict when `expectStatus` (or `expectUpdatedAt`)
+ * does not.
  */
 export async function updateTenant(tenantId: string, changes: Partial<Omit<TenantRecord, 'tenantId'>>, options: UpdateOptions = {}): Promise<TenantRecord> {
   const sets: string[] = ['#updatedAt = :updatedAt'];
@@ -68,11 +101,22 @@ export async function updateTenant(tenantId: string, changes: Partial<Omit<Tenan
       values[`:${key}`] = value;
     }
   }
-  let condition = 'attribute_exists(tenantId)';
+  const conditions = ['attribute_exists(tenantId)'];
   if (options.expectStatus?.length) {
     names['#status'] = 'status';
-    condition += ` AND #status IN (${options.expectStatus.map((_, i) => `:expect${i}`).join(', ')})`;
+    conditions.push(`#status IN (${options.expectStatus.map((_, i) => `:expect${i}`).join(', ')})`);
     options.expectStatus.forEach((s, i) => (values[`:expect${i}`] = s));
+  }
+  const holder = options.holder === undefined ? stepContext.getStore()?.executionArn : options.holder ?? undefined;
+  if (holder) {
+    names['#lease'] = 'lease';
+    names['#holder'] = 'executionArn';
+    conditions.push('#lease.#holder = :holder');
+    values[':holder'] = holder;
+  }
+  if (options.expectUpdatedAt) {
+    conditions.push('#updatedAt = :observedUpdatedAt');
+    values[':observedUpdatedAt'] = options.expectUpdatedAt;
   }
   try {
     const out = await doc().send(
@@ -80,7 +124,7 @@ export async function updateTenant(tenantId: string, changes: Partial<Omit<Tenan
         TableName: table(),
         Key: { tenantId },
         UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: condition,
+        ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
@@ -91,7 +135,15 @@ export async function updateTenant(tenantId: string, changes: Partial<Omit<Tenan
     if (e instanceof ConditionalCheckFailedException) {
       const current = await getTenant(tenantId);
       if (!current) throw new TenantNotFoundError(tenantId);
-      throw new TenantConflictError(`tenant "${tenantId}" is ${current.status}; this change needs ${options.expectStatus?.join(' or ')}`);
+      if (holder && current.lease?.executionArn !== holder) {
+        throw new TenantBusyError(current.lease
+          ? `tenant "${tenantId}" is held by another operation: ${describeLease(current.lease)}; execution ${holder} no longer holds it`
+          : `tenant "${tenantId}" is not held by execution ${holder} (status ${current.status}); it may not change the tenant`);
+      }
+      if (options.expectStatus?.length && !options.expectStatus.includes(current.status)) {
+        throw new TenantConflictError(`tenant "${tenantId}" is ${current.status}; this change needs ${options.expectStatus.join(' or ')}`);
+      }
+      throw new RegistryContentionError(`tenant "${tenantId}" changed while this step read it (updatedAt ${current.updatedAt})`);
     }
     throw e;
   }
@@ -108,12 +160,37 @@ export function sameExecution(a: LifecycleExecution, b: Pick<LifecycleExecution,
   return a.requestId === b.requestId && a.kind === b.kind;
 }
 
-/** Adds or updates the history entry of one lifecycle execution. */
+/** The history with `entry` added or replaced (the same execution), the last 50 kept. */
+export function withExecution(record: TenantRecord, entry: LifecycleExecution): LifecycleExecution[] {
+  return [...record.executions.filter((e) => !sameExecution(e, entry)), entry].slice(-50);
+}
+
+/** Adds or updates the history entry of one lifecycle execution (under the step's lease, and only if nobody wrote the record meanwhile). */
 export async function recordExecution(tenantId: string, entry: LifecycleExecution): Promise<TenantRecord> {
-  const record = await requireTenant(tenantId);
-  const executions = record.executions.filter((e) => !sameExecution(e, entry));
-  executions.push(entry);
-  return updateTenant(tenantId, { executions: executions.slice(-50) });
+  for (let attempt = 1; ; attempt++) {
+    const record = await requireTenant(tenantId);
+    try {
+      return await updateTenant(tenantId, { executions: withExecution(record, entry) }, { expectUpdatedAt: record.updatedAt });
+    } catch (e) {
+      if (!(e instanceof RegistryContentionError) || attempt >= 5) throw e;
+    }
+  }
+}
+
+/** Deletes a record that `holder` created and still holds in `status` (an onboarding the admin API could not start). */
+export async function deleteHeldTenant(tenantId: string, holder: string, status: TenantStatus): Promise<boolean> {
+  try {
+    await doc().send(new DeleteCommand({
+      TableName: table(), Key: { tenantId },
+      ConditionExpression: '#lease.#holder = :holder AND #status = :status',
+      ExpressionAttributeNames: { '#lease': 'lease', '#holder': 'executionArn', '#status': 'status' },
+      ExpressionAttributeValues: { ':holder': holder, ':status': status },
+    }));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
 }
 
 export async function listTenants(filter: { status?: TenantStatus; tier?: string } = {}): Promise<TenantRecord[]> {

@@ -123,6 +123,21 @@ export function tenantsCommand(): Command {
       if (o.watch && (await watch(api, id, Number(o.interval) * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
 
+  tenants.command('retry').description('run a FAILED onboarding again (or resume a stopped offboarding) as a new execution; steps already done are skipped')
+    .argument('<id>')
+    .option('--admin-email <email>', 'correct the recorded administrator email (e.g. after EMAIL_ALREADY_EXISTS); only while no account was created or requested with the old one')
+    .option('--name <name>', 'correct the recorded display name')
+    .option('--watch', 'follow the new execution until it ends')
+    .option('--interval <seconds>', 'watch poll interval', '2')
+    .action(async (id: string, o, cmd: Command) => {
+      const { api, json } = client(cmd);
+      const body = Object.fromEntries(Object.entries({ adminEmail: o.adminEmail, name: o.name }).filter(([, v]) => v !== undefined));
+      const out = await api.call<{ executionArn?: string; status: string; corrected?: string[] }>('POST', `/admin/tenants/${encodeURIComponent(id)}/retry`, body);
+      if (json) print(JSON.stringify(out));
+      else print(`${id}: ${out.status === 'OFFBOARDING' ? 'offboarding resumed' : 'onboarding retried'}${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}\nexecution ${out.executionArn}`);
+      if (o.watch && out.executionArn && (await watch(api, id, Number(o.interval) * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+    });
+
   tenants.command('watch').description('follow the latest lifecycle execution of a tenant, step by step').argument('<id>')
     .option('--interval <seconds>', 'poll interval', '2')
     .action(async (id: string, o, cmd: Command) => {

@@ -141,8 +141,18 @@ describe('PlatformStack lifecycle', () => {
 
   it('serves the admin API with IAM auth on every method', () => {
     const methods = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^AdminApi') } } })) as any[];
-    expect(methods.length).toBe(8);
+    expect(methods.length).toBe(9); // tenants GET/POST; {id} GET/PATCH/DELETE; suspend, resume, retry, execution
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('ends the operation of a lifecycle execution that stopped while holding its tenant\'s lease', () => {
+    platform.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ prefix: Match.anyValue() }] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('endstoppedexecution'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 } })],
+    });
   });
 
   it('trusts the organization access role from the lifecycle roles only', () => {

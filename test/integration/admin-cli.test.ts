@@ -58,7 +58,7 @@ describe('tessera CLI and admin API', () => {
     expect((await getTenant('acme'))?.status).toBe('SUSPENDED');
     const twice = await tessera('tenants', 'suspend', 'acme');
     expect(twice.code).toBe(1);
-    expect(twice.stderr).toMatch(/error: tenant "acme" is SUSPENDED; suspension needs ACTIVE \(invalid_status, field status\)/);
+    expect(twice.stderr).toMatch(/error: tenant "acme" is SUSPENDED; suspend needs ACTIVE \(invalid_status, field status\)/);
     await tessera('tenants', 'resume', 'acme');
     await platform.settle();
     expect((await getTenant('acme'))?.status).toBe('ACTIVE');

@@ -53,9 +53,13 @@ describe('tier change', () => {
     await local.workflows.run('onboard', request('vandelay', 'starter'));
     const run = await local.workflows.run('change', { request: { tenantId: 'vandelay', requestId: 'req-change-2' }, change: { tier: 'enterprise' } });
     expect(run.error?.message).toMatch(/InvalidRequest/);
+    // Refused before it took the tenant's lease: the record is untouched, the refusal is on the bus.
     const record = await getTenant('vandelay');
     expect(record?.status).toBe('ACTIVE');
-    expect(record?.failure?.reason).toMatch(/isolates by account, tenant vandelay by vpc/);
+    expect(record?.failure).toBeUndefined();
+    expect(record?.lease).toBeUndefined();
+    const refusal = (await local.fixture.events()).find((e) => e.detailType === 'Tenant Lifecycle Failed' && e.detail.tenantId === 'vandelay');
+    expect(refusal?.detail).toMatchObject({ refused: true, step: 'Begin change', reason: expect.stringMatching(/isolates by account, tenant vandelay by vpc/) });
   });
 });
 
@@ -83,10 +87,10 @@ describe('offboarding', () => {
 
     const archive = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
     const keys = ((await archive.send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'hooli/' }))).Contents ?? []).map((o) => o.Key!.split('/').slice(2).join('/'));
-    expect(keys.sort()).toEqual(['manifest.json', 'rds-snapshot.json', 'retained-stores.json', 's3/models/m1/model.tar.gz', 's3/notes.txt', 's3/training-data/a.jsonl']);
+    expect(keys.sort()).toEqual(['manifest.json', 'manifest/part-00000.jsonl', 'rds-snapshot.json', 'retained-stores.json', 's3/models/m1/model.tar.gz', 's3/notes.txt', 's3/training-data/a.jsonl']);
     const manifestKey = ((await archive.send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'hooli/' }))).Contents ?? []).find((o) => o.Key!.endsWith('manifest.json'))!.Key!;
     const manifest = JSON.parse(await (await archive.send(new GetObjectCommand({ Bucket: 'tessera-archive', Key: manifestKey }))).Body!.transformToString());
-    expect(manifest).toMatchObject({ tenantId: 'hooli', objects: 3 });
+    expect(manifest).toMatchObject({ tenantId: 'hooli', currentObjects: 3 });
 
     // the database's protection was lifted and recorded, the stack deleted, the database gone with CloudFormation's final snapshot
     // each protection on record once (the stack's termination protection, the database's), though Lift protections polled twice

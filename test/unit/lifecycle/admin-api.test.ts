@@ -390,11 +390,7 @@ describe('admin API: POST /admin/tenants/{id}/retry', () => {
     expect(records.get('acme')).toEqual({ ...before, updatedAt: expect.any(String) });
   });
 
-  // BUG (reported): the corrections go into acquireLease's write (admin-api.ts retryOnboarding → startOperation),
-  // but abandonLease (lease.ts, abandonLease) restores only lease, status and history, so a retry that Step
-  // Functions refused leaves the new adminEmail (or name) recorded without any execution, and the original
-  // request is answered 409 request_mismatch from then on. `it.fails` until abandonLease restores them.
-  it.fails('gives the lease back when Step Functions refuses a corrected retry: the adminEmail as before too', async () => {
+  it('gives the lease back when Step Functions refuses a corrected retry: the adminEmail as before too', async () => {
     const before = registered({ status: 'FAILED', failure: { step: 'Check account', reason: 'AccountCreationFailed: EMAIL_ALREADY_EXISTS', at: 't' } });
     records.set('acme', before);
     sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));

