@@ -39,6 +39,13 @@ import { databaseProtected, parameterValues as withDefaults } from './template-c
  * - GetTemplate answers the template as published (AWS's `Original` stage: RetainExceptOnCreate
  *   as written, not moto's Retain), also for a deleted stack by its id; DescribeStackEvents of a
  *   deleted emulated stack by its id answers its events with the deletion's.
+ * - ClientRequestToken, by which AWS recognizes a retry: CreateStack with the token of the request
+ *   that created the existing stack of that name answers that stack's id and starts nothing; any
+ *   other CreateStack of an existing name (emulated or moto's) fails with AlreadyExistsException
+ *   (moto's own refusal of it would otherwise be taken for a failed create). UpdateStack and
+ *   DeleteStack with the token of the stack's last update, or last delete, succeed without a new
+ *   operation. The emulated events (rollback, deletion) carry the operation's ClientRequestToken
+ *   (moto's own events carry none).
  * - Termination protection: moto has no UpdateTerminationProtection and deletes a protected stack.
  *   Here it is kept per stack (CreateStack `EnableTerminationProtection`, UpdateTerminationProtection,
  *   DescribeStacks), and DeleteStack of a protected stack fails with AWS's ValidationError.
@@ -144,6 +151,8 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
   const termination = new Map<string, boolean>();
   /** The template each stack was last created or updated with, as published, by stack id (kept after deletion, as AWS keeps it 90 days). */
   const published = new Map<string, CfnTemplate>();
+  /** ClientRequestToken of the request that created each stack, and of its last update and last delete, by stack id (AWS recognizes a retry by it). */
+  const tokens = new Map<string, { create?: string; update?: string; delete?: string }>();
   /** Events of deleted emulated stacks, by stack id, newest first. */
   const deletedEvents = new Map<string, StackEvent[]>();
   const region = () => process.env.AWS_REGION ?? 'us-east-1';
@@ -210,7 +219,14 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
 
   async function create(input: CreateStackCommandInput, c: Caller): Promise<{ StackId: string }> {
     const name = input.StackName!;
-    if (overlay.get(c.account, name)) throw awsError('AlreadyExistsException', `Stack [${name}] already exists`);
+    const token = input.ClientRequestToken;
+    // A stack of that name exists (emulated, or moto's): a retry of the request that created it (same token) gets its id, anything else AlreadyExists.
+    const live = await stackIdOf(name, c);
+    if (live) {
+      if (token && tokens.get(live)?.create === token) return { StackId: live };
+      throw awsError('AlreadyExistsException', `Stack [${name}] already exists`);
+    }
+    const event: typeof StackOverlay.event = (stack, e) => StackOverlay.event(stack, { ...e, token });
     if ((input.OnFailure && input.OnFailure !== 'ROLLBACK') || input.DisableRollback) throw new Error(`the CloudFormation emulation covers OnFailure ROLLBACK only (${name})`);
     const template = await templateOf(input);
     if (input.RoleARN) await checkRole(input.RoleARN, c);
@@ -229,6 +245,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       refusal = motoMessage(e);
     }
     const stackId = (await c.cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0].StackId!;
+    tokens.set(stackId, { create: token });
     termination.set(stackId, input.EnableTerminationProtection === true);
     published.set(stackId, template);
     const injected = failures.get(name);
@@ -251,27 +268,27 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     };
     const typeOf = (id: string) => template.Resources[id]?.Type ?? 'AWS::CloudFormation::Stack';
     const byId = new Map(deployed.map((r) => [r.logicalId, r]));
-    StackOverlay.event(stack, { status: 'CREATE_IN_PROGRESS', reason: 'User Initiated' });
-    for (const f of failed) StackOverlay.event(stack, { logicalId: f.logicalId, type: typeOf(f.logicalId), status: 'CREATE_FAILED', reason: f.reason });
-    StackOverlay.event(stack, { status: 'ROLLBACK_IN_PROGRESS', reason: `The following resource(s) failed to create: [${failed.map((f) => f.logicalId).join(', ')}]. Rollback requested by user.` });
+    event(stack, { status: 'CREATE_IN_PROGRESS', reason: 'User Initiated' });
+    for (const f of failed) event(stack, { logicalId: f.logicalId, type: typeOf(f.logicalId), status: 'CREATE_FAILED', reason: f.reason });
+    event(stack, { status: 'ROLLBACK_IN_PROGRESS', reason: `The following resource(s) failed to create: [${failed.map((f) => f.logicalId).join(', ')}]. Rollback requested by user.` });
 
     const retainExceptOnCreate = input.RetainExceptOnCreate === true;
     const plan = rollbackPlan({ template, retainExceptOnCreate, failed: new Set(failed.map((f) => f.logicalId)), createdInMoto: deployed.map((r) => r.logicalId), parameters: values });
-    for (const id of plan.survive) StackOverlay.event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_SKIPPED' });
+    for (const id of plan.survive) event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_SKIPPED' });
     const snapshots: string[] = [];
     for (const id of plan.snapshot) if (typeOf(id) === 'AWS::RDS::DBInstance') snapshots.push(await snapshotDatabase(name, byId.get(id)!, c.credentials));
     const refused = plan.refused.map((id) => byId.get(id)!);
     if (refused.length) {
       for (const db of refused) {
         await protect(db.physicalId, c);
-        StackOverlay.event(stack, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
+        event(stack, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
       }
       // The rest of the rollback went ahead: what moto would retain of what the refused resources do
       // not hold is deleted now (a re-run needs its names); moto deletes the others with the stack.
       const reached = [...plan.deleted, ...plan.snapshot].filter((id) => !plan.held.includes(id));
       for (const id of reached) {
         if (RETAINED_BY_MOTO.includes(template.Resources[id]?.DeletionPolicy ?? '')) await deleteResource(name, byId.get(id)!, c.credentials);
-        if (plan.created.includes(id)) StackOverlay.event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_COMPLETE' });
+        if (plan.created.includes(id)) event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_COMPLETE' });
       }
       stack.status = 'ROLLBACK_FAILED';
       stack.reason = `The following resource(s) failed to delete: [${refused.map((r) => r.logicalId).join(', ')}]. `;
@@ -282,7 +299,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
         if (RETAINED_BY_MOTO.includes(template.Resources[id]?.DeletionPolicy ?? '')) await deleteResource(name, byId.get(id)!, c.credentials);
       }
       for (const id of [...plan.snapshot, ...plan.deleted].filter((x) => plan.created.includes(x))) {
-        StackOverlay.event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_COMPLETE' });
+        event(stack, { logicalId: id, type: typeOf(id), physicalId: byId.get(id)?.physicalId, status: 'DELETE_COMPLETE' });
       }
     }
     // What existed before this operation exists after it.
@@ -290,7 +307,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     // A ROLLBACK_FAILED stack still holds the refused resources and what they depend on.
     const finalStatus = (id: string) => (plan.survive.includes(id) ? 'DELETE_SKIPPED' : plan.refused.includes(id) ? 'DELETE_FAILED' : plan.held.includes(id) ? 'CREATE_COMPLETE' : 'DELETE_COMPLETE');
     stack.summaries = deployed.map((r) => summary(r, finalStatus(r.logicalId)));
-    StackOverlay.event(stack, { status: stack.status, reason: stack.reason });
+    event(stack, { status: stack.status, reason: stack.reason });
     overlay.set(c.account, stack);
     rollbacks.push({
       stackName: name, account: c.account, retainExceptOnCreate, plan, snapshots, resources: deployed, status: stack.status as RollbackRecord['status'],
@@ -303,6 +320,8 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const emulated = overlay.get(c.account, input.StackName!);
     if (emulated) throw awsError('ValidationError', `Stack:${emulated.stackId} is in ${emulated.status} state and can not be updated.`);
     const stack = (await c.cfn.send(new DescribeStacksCommand({ StackName: input.StackName }))).Stacks![0];
+    // A retry of the stack's last update (same token): that update's answer, no new operation.
+    if (input.ClientRequestToken && tokens.get(stack.StackId!)?.update === input.ClientRequestToken) return { StackId: stack.StackId! };
     const current = await storedTemplate(input.StackName!, c);
     const previous = applied.get(stack.StackId!);
     if (input.UsePreviousTemplate && (input.TemplateBody || input.TemplateURL)) throw awsError('ValidationError', 'You cannot specify both usePreviousTemplate and Template Body/Template URL');
@@ -350,6 +369,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     await syncDatabaseProtection(input.StackName!, template, values, c);
     applied.set(stack.StackId!, { template, parameters: values });
     published.set(stack.StackId!, template);
+    tokens.set(stack.StackId!, { ...tokens.get(stack.StackId!), update: input.ClientRequestToken });
     return { StackId: out.StackId! };
   }
 
@@ -365,15 +385,20 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     }
   }
 
-  async function remove(input: { StackName?: string; RoleARN?: string }, c: Caller): Promise<Record<string, never>> {
+  async function remove(input: { StackName?: string; RoleARN?: string; ClientRequestToken?: string }, c: Caller): Promise<Record<string, never>> {
     if (input.RoleARN) await checkRole(input.RoleARN, c);
     const emulated = overlay.get(c.account, input.StackName!);
     const stackName = emulated?.stackName ?? input.StackName!;
     const id = await stackIdOf(stackName, c);
+    const token = input.ClientRequestToken;
+    // A retry of the stack's last delete (same token): that delete's answer, no new operation.
+    if (id && token && tokens.get(id)?.delete === token) return {};
     if (id && termination.get(id)) throw awsError('ValidationError', `Stack [${stackName}] cannot be deleted while TerminationProtection is enabled`);
+    if (id) tokens.set(id, { ...tokens.get(id), delete: token });
+    const event: typeof StackOverlay.event = (stack, e) => StackOverlay.event(stack, { ...e, token });
     if (emulated?.status === 'ROLLBACK_COMPLETE') {
       deletedStacks.set(emulated.stackId, emulated.summaries ?? []);
-      deletedEvents.set(emulated.stackId, deletionEvents(emulated, []));
+      deletedEvents.set(emulated.stackId, deletionEvents(emulated, [], token));
       overlay.delete(c.account, stackName);
       return {};
     }
@@ -391,11 +416,11 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     if (blocked.length) {
       const stackId = emulated?.stackId ?? (await c.cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0].StackId!;
       const failed: EmulatedStack = emulated ?? { stackId, stackName, status: 'DELETE_FAILED', creationTime: new Date(), events: [] };
-      StackOverlay.event(failed, { status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
-      for (const db of blocked) StackOverlay.event(failed, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
+      event(failed, { status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
+      for (const db of blocked) event(failed, { logicalId: db.logicalId, type: db.type, physicalId: db.physicalId, status: 'DELETE_FAILED', reason: `Resource handler returned message: "${PROTECTED_DB_MESSAGE}"` });
       failed.status = 'DELETE_FAILED';
       failed.reason = `The following resource(s) failed to delete: [${blocked.map((b) => b.logicalId).join(', ')}]. `;
-      StackOverlay.event(failed, { status: 'DELETE_FAILED', reason: failed.reason });
+      event(failed, { status: 'DELETE_FAILED', reason: failed.reason });
       overlay.set(c.account, failed);
       return {};
     }
@@ -409,18 +434,18 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const earlier = new Map((emulated?.summaries ?? []).map((r) => [r.LogicalResourceId, r.ResourceStatus]));
     const finalStatus = (r: DeployedResource) => earlier.get(r.logicalId) === 'DELETE_COMPLETE' || !RETAINED_BY_MOTO.includes(stored.Resources[r.logicalId]?.DeletionPolicy ?? '') ? 'DELETE_COMPLETE' : 'DELETE_SKIPPED';
     deletedStacks.set(stackId, deployed.map((r) => summary(r, finalStatus(r))));
-    if (emulated) deletedEvents.set(stackId, deletionEvents(emulated, deletedStacks.get(stackId)!));
+    if (emulated) deletedEvents.set(stackId, deletionEvents(emulated, deletedStacks.get(stackId)!, token));
     overlay.delete(c.account, stackName);
     applied.delete(stackId);
     return {};
   }
 
   /** An emulated stack's events once deleted: its own, then the deletion's (what it skipped, then DELETE_COMPLETE), newest first. */
-  function deletionEvents(stack: EmulatedStack, final: readonly StackResourceSummary[]): StackEvent[] {
+  function deletionEvents(stack: EmulatedStack, final: readonly StackResourceSummary[], token: string | undefined): StackEvent[] {
     const copy = { stackId: stack.stackId, stackName: stack.stackName, events: [...stack.events] };
-    StackOverlay.event(copy, { status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
-    for (const r of final) if (r.ResourceStatus === 'DELETE_SKIPPED') StackOverlay.event(copy, { logicalId: r.LogicalResourceId, type: r.ResourceType, physicalId: r.PhysicalResourceId, status: 'DELETE_SKIPPED' });
-    StackOverlay.event(copy, { status: 'DELETE_COMPLETE' });
+    StackOverlay.event(copy, { status: 'DELETE_IN_PROGRESS', reason: 'User Initiated', token });
+    for (const r of final) if (r.ResourceStatus === 'DELETE_SKIPPED') StackOverlay.event(copy, { logicalId: r.LogicalResourceId, type: r.ResourceType, physicalId: r.PhysicalResourceId, status: 'DELETE_SKIPPED', token });
+    StackOverlay.event(copy, { status: 'DELETE_COMPLETE', token });
     return copy.events;
   }
 

@@ -1,36 +1,103 @@
-import { ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidName, StateMachineDoesNotExist, type DescribeExecutionOutput, type ExecutionListItem, type ExecutionStatus, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { inject } from './faults.js';
-import { LocalWorkflows, type WorkflowName } from './local-workflows.js';
+import { LocalWorkflows, type WorkflowEvent, type WorkflowName } from './local-workflows.js';
 import { startMoto, type MotoServer } from './moto-server.js';
 import { createPlatformFixture, type PlatformFixture } from './platform-fixture.js';
 
-interface LocalExecution {
-  name: string;
-  input: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-  events: Array<{ type: string; name?: string; at: Date }>;
+export type LocalExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface LocalExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly workflow: WorkflowName;
+  readonly name: string;
+  /** The input as given to StartExecution (a JSON string). */
+  readonly input: string;
+  status: LocalExecutionStatus;
+  readonly startDate: Date;
+  stopDate?: Date;
+  /** JSON string, once SUCCEEDED. */
+  output?: string;
+  error?: string;
+  cause?: string;
+  readonly events: WorkflowEvent[];
+  /** Resolves once the execution is closed and its status-change listeners have run. */
   done: Promise<unknown>;
 }
 
 /**
+ * The `detail` of the EventBridge event "Step Functions Execution Status Change" that AWS puts on
+ * the default bus when an execution changes status (dates in epoch milliseconds, absent values
+ * null, input and output as JSON strings).
+ */
+export interface ExecutionStatusChange {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: LocalExecutionStatus;
+  startDate: number;
+  stopDate: number | null;
+  input: string;
+  inputDetails: { included: boolean };
+  output: string | null;
+  outputDetails: { included: boolean } | null;
+  error: string | null;
+  cause: string | null;
+}
+
+export type StatusChangeListener = (detail: ExecutionStatusChange) => unknown;
+
+/** The statuses whose change `onStatusChange` listeners receive: an execution closing unsuccessfully. */
+export const NOTIFIED_STATUSES: readonly LocalExecutionStatus[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+
+/** Characters Step Functions refuses in an execution name (whitespace, brackets, wildcards, specials, control characters). */
+const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
+const sdkError = <E>(ctor: new (o: { message: string; $metadata: object }) => E, message: string): E => new ctor({ message, $metadata: { httpStatusCode: 400 } });
+
+/**
  * The whole control plane on one machine, for the CLI: moto as AWS, the admin API handler behind
  * a loopback HTTP server shaped like API Gateway's proxy integration, and Step Functions served
- * by aws-local-stepfunctions running the synthesized state machines (StartExecution,
- * DescribeExecution and GetExecutionHistory are answered from those local runs).
+ * by aws-local-stepfunctions running the synthesized state machines. The Step Functions API the
+ * handlers call is answered from those local runs with AWS's semantics:
+ *
+ * - StartExecution: a name (1–80 characters, none of those AWS refuses) is unique per state
+ *   machine for good (AWS: 90 days, closed executions included). The name of a RUNNING execution
+ *   with the same input returns that execution (idempotent); with another input, or once that
+ *   execution is closed (SUCCEEDED, FAILED, TIMED_OUT, ABORTED), ExecutionAlreadyExists. No name:
+ *   a UUID, as AWS generates one. An unknown state machine: StateMachineDoesNotExist.
+ * - DescribeExecution: the fields AWS returns (stopDate once closed; output once SUCCEEDED; error
+ *   and cause once FAILED, or as StopExecution gave them); GetExecutionHistory: the run's events
+ *   (maxResults, nextToken, reverseOrder). An unknown ARN: ExecutionDoesNotExist.
+ * - StopExecution: a RUNNING execution becomes ABORTED at once (with the given error and cause) and
+ *   its local run is aborted (the state in flight finishes, no further state runs); stopping a
+ *   closed one changes nothing.
+ * - ListExecutions: by stateMachineArn and optional statusFilter, newest first, paginated.
+ * - An execution closing FAILED, TIMED_OUT or ABORTED is announced to `onStatusChange` listeners
+ *   with the detail of AWS's "Step Functions Execution Status Change" event.
+ *
+ * Tests start executions "outside the API" with `startExecution` (the same semantics) and wait
+ * for one with `awaitExecution`.
  */
 export class LocalPlatform {
   readonly executions = new Map<string, LocalExecution>();
-  private constructor(readonly moto: MotoServer, readonly fixture: PlatformFixture, readonly workflows: LocalWorkflows, private readonly server: Server, readonly apiUrl: string) {}
+  /** Listeners of executions closing FAILED, TIMED_OUT or ABORTED (AWS: an EventBridge rule on the default bus). */
+  readonly onStatusChange: StatusChangeListener[] = [];
+  /** What a listener threw, with the event it was given (EventBridge would retry, then dead-letter it; nothing is lost silently). */
+  readonly statusChangeErrors: Array<{ detail: ExecutionStatusChange; error: unknown }> = [];
+  private readonly aborts = new Map<string, AbortController>();
+  private readonly deliveries = new Map<string, Promise<void>>();
+  private constructor(readonly moto: MotoServer, readonly fixture: PlatformFixture, readonly workflows: LocalWorkflows, private readonly server: Server, readonly apiUrl: string, private readonly config: PlatformConfig) {}
 
   static async start(config: PlatformConfig): Promise<LocalPlatform> {
     const moto = await startMoto();
     const workflows = new LocalWorkflows(config);
     const fixture = await createPlatformFixture(moto.endpoint, config);
-    for (const wf of ['onboard', 'change', 'status', 'offboard']) fixture.env[`TESSERA_${wf.toUpperCase()}_STATE_MACHINE_ARN`] = `arn:aws:states:us-east-1:${config.platformAccountId}:stateMachine:tessera-${wf}`;
+    for (const wf of ['onboard', 'change', 'status', 'offboard']) fixture.env[`TESSERA_${wf.toUpperCase()}_STATE_MACHINE_ARN`] = stateMachineArnOf(config, wf as WorkflowName);
     Object.assign(process.env, fixture.env, {
       [ENV.onboardStateMachineArn]: fixture.env.TESSERA_ONBOARD_STATE_MACHINE_ARN,
       [ENV.changeStateMachineArn]: fixture.env.TESSERA_CHANGE_STATE_MACHINE_ARN,
@@ -59,42 +126,145 @@ export class LocalPlatform {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const address = server.address() as { port: number };
-    const platform = new LocalPlatform(moto, fixture, workflows, server, `http://127.0.0.1:${address.port}/v1`);
+    const platform = new LocalPlatform(moto, fixture, workflows, server, `http://127.0.0.1:${address.port}/v1`, config);
     platform.serveStepFunctions();
     return platform;
   }
 
+  /** The ARN of `workflow`'s state machine. */
+  stateMachineArn(workflow: WorkflowName): string {
+    return stateMachineArnOf(this.config, workflow);
+  }
+
+  /** StartExecution from outside the admin API (a test, the console, another service): the same semantics as the API call. */
+  async startExecution(workflow: WorkflowName, input: unknown, name?: string): Promise<{ executionArn: string; startDate: Date }> {
+    return this.start({ stateMachineArn: this.stateMachineArn(workflow), input: typeof input === 'string' ? input : JSON.stringify(input), name });
+  }
+
+  /** Resolves with the execution as DescribeExecution answers it once it is closed (and its status-change listeners have run). */
+  async awaitExecution(executionArn: string): Promise<DescribeExecutionOutput> {
+    const e = this.execution(executionArn);
+    await e.done;
+    return this.describe(e);
+  }
+
+  private execution(executionArn: string): LocalExecution {
+    const e = this.executions.get(executionArn);
+    if (!e) throw sdkError(ExecutionDoesNotExist, `Execution Does Not Exist: '${executionArn}'`);
+    return e;
+  }
+
+  private workflowOf(stateMachineArn: string): WorkflowName {
+    const workflow = (Object.keys(this.workflows.definitions) as WorkflowName[]).find((w) => this.stateMachineArn(w) === stateMachineArn);
+    if (!workflow) throw sdkError(StateMachineDoesNotExist, `State Machine Does Not Exist: '${stateMachineArn}'`);
+    return workflow;
+  }
+
+  private start(input: { stateMachineArn?: string; name?: string; input?: string }): { executionArn: string; startDate: Date } {
+    const stateMachineArn = String(input.stateMachineArn);
+    const workflow = this.workflowOf(stateMachineArn);
+    const name = input.name ?? randomUUID();
+    if (name.length < 1 || name.length > 80 || INVALID_NAME.test(name)) throw sdkError(InvalidName, `Invalid Name: '${name}'`);
+    const given = input.input ?? '{}';
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      // AWS: the same name and input as a RUNNING execution is the same request; anything else is a conflict, closed executions included.
+      if (existing.status === 'RUNNING' && existing.input === given) return { executionArn, startDate: existing.startDate };
+      throw sdkError(ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
+    }
+    const execution: LocalExecution = { executionArn, stateMachineArn, workflow, name, input: given, status: 'RUNNING', startDate: new Date(), events: [], done: Promise.resolve() };
+    const abort = new AbortController();
+    this.executions.set(executionArn, execution);
+    this.aborts.set(executionArn, abort);
+    execution.done = this.workflows.run(workflow, JSON.parse(given), { executionArn, signal: abort.signal, onEvent: (e) => execution.events.push(e) })
+      .then((r) => {
+        this.aborts.delete(executionArn);
+        if (execution.status !== 'RUNNING') return; // stopped meanwhile: StopExecution closed it
+        this.close(execution, r.status, { output: r.status === 'SUCCEEDED' ? JSON.stringify(r.output ?? null) : undefined, error: r.error?.error, cause: r.error?.cause });
+      })
+      .then(() => this.deliveries.get(executionArn));
+    return { executionArn, startDate: execution.startDate };
+  }
+
+  private close(execution: LocalExecution, status: LocalExecutionStatus, fields: { output?: string; error?: string; cause?: string }): void {
+    Object.assign(execution, { status, stopDate: new Date(), ...fields });
+    if (NOTIFIED_STATUSES.includes(status)) this.deliveries.set(execution.executionArn, this.notify(execution));
+  }
+
+  private async notify(e: LocalExecution): Promise<void> {
+    const detail: ExecutionStatusChange = {
+      executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status,
+      startDate: e.startDate.getTime(), stopDate: e.stopDate?.getTime() ?? null,
+      input: e.input, inputDetails: { included: true }, output: e.output ?? null, outputDetails: e.output === undefined ? null : { included: true },
+      error: e.error ?? null, cause: e.cause ?? null,
+    };
+    // Asynchronous, as EventBridge delivers: after the API call that closed the execution has answered.
+    await Promise.resolve();
+    for (const listener of [...this.onStatusChange]) {
+      try {
+        await listener({ ...detail });
+      } catch (error) {
+        this.statusChangeErrors.push({ detail, error });
+      }
+    }
+  }
+
+  private describe(e: LocalExecution): DescribeExecutionOutput {
+    return {
+      executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status as ExecutionStatus,
+      startDate: e.startDate, stopDate: e.stopDate, input: e.input, inputDetails: { included: true },
+      ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
+      ...(e.error !== undefined ? { error: e.error } : {}), ...(e.cause !== undefined ? { cause: e.cause } : {}),
+      $metadata: {},
+    } as DescribeExecutionOutput;
+  }
+
+  private history(e: LocalExecution, input: { maxResults?: number; nextToken?: string; reverseOrder?: boolean }): { events: HistoryEvent[]; nextToken?: string } {
+    const typeOf = (x: WorkflowEvent) => {
+      if (x.type === 'StateEntered' || x.type === 'StateExited') return `${x.stateType ?? 'Task'}${x.type}`;
+      if (x.type === 'ExecutionTimeout') return 'ExecutionTimedOut';
+      return x.type;
+    };
+    const all = e.events.map((x, i) => ({
+      id: i + 1, previousEventId: i, timestamp: x.at, type: typeOf(x),
+      stateEnteredEventDetails: x.type === 'StateEntered' ? { name: x.name } : undefined,
+      stateExitedEventDetails: x.type === 'StateExited' ? { name: x.name } : undefined,
+    })) as HistoryEvent[];
+    if (input.reverseOrder) all.reverse();
+    const from = input.nextToken ? Number(input.nextToken) : 0;
+    const size = input.maxResults || 1000;
+    return { events: all.slice(from, from + size), nextToken: from + size < all.length ? String(from + size) : undefined };
+  }
+
   private serveStepFunctions(): void {
-    inject('local-step-functions', (next, context) => async (args) => {
-      const input = args.input;
-      if (context.commandName === 'StartExecutionCommand') {
-        const workflow = String(input.stateMachineArn).split(':stateMachine:tessera-')[1] as WorkflowName;
-        const executionArn = `${String(input.stateMachineArn).replace(':stateMachine:', ':execution:')}:${input.name}`;
-        const existing = this.executions.get(executionArn);
-        if (existing) {
-          if (existing.input !== input.input) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${executionArn}'`, $metadata: {} });
-          return { output: { executionArn, startDate: new Date(), $metadata: {} } };
+    const answer = (output: object) => ({ output: { ...output, $metadata: {} } });
+    const handlers: Record<string, (input: Record<string, any>) => Promise<{ output: any }> | { output: any }> = {
+      StartExecutionCommand: (input) => answer(this.start(input)),
+      DescribeExecutionCommand: (input) => ({ output: this.describe(this.execution(input.executionArn)) }),
+      GetExecutionHistoryCommand: (input) => answer(this.history(this.execution(input.executionArn), input)),
+      StopExecutionCommand: (input) => {
+        const e = this.execution(input.executionArn);
+        if (e.status === 'RUNNING') {
+          this.close(e, 'ABORTED', { error: input.error, cause: input.cause });
+          this.aborts.get(e.executionArn)?.abort();
         }
-        const execution: LocalExecution = { name: input.name, input: input.input, status: 'RUNNING', events: [], done: Promise.resolve() };
-        this.executions.set(executionArn, execution);
-        execution.done = this.workflows.run(workflow, JSON.parse(input.input), { executionArn, onEvent: (e) => execution.events.push(e) })
-          .then((r) => (execution.status = r.error ? 'FAILED' : 'SUCCEEDED'));
-        return { output: { executionArn, startDate: new Date(), $metadata: {} } };
-      }
-      if (context.commandName === 'DescribeExecutionCommand') {
-        const e = this.executions.get(input.executionArn);
-        return { output: { executionArn: input.executionArn, status: e?.status ?? 'RUNNING', $metadata: {} } };
-      }
-      if (context.commandName === 'GetExecutionHistoryCommand') {
-        const e = this.executions.get(input.executionArn);
-        const events = (e?.events ?? []).map((x, i) => ({
-          id: i + 1, timestamp: x.at, type: x.type === 'StateEntered' ? 'TaskStateEntered' : x.type === 'StateExited' ? 'TaskStateExited' : x.type,
-          stateEnteredEventDetails: x.type === 'StateEntered' ? { name: x.name } : undefined,
-          stateExitedEventDetails: x.type === 'StateExited' ? { name: x.name } : undefined,
-        }));
-        return { output: { events, $metadata: {} } };
-      }
-      return next(args);
+        return answer({ stopDate: e.stopDate });
+      },
+      ListExecutionsCommand: (input) => {
+        this.workflowOf(String(input.stateMachineArn));
+        const items: ExecutionListItem[] = [...this.executions.values()]
+          .filter((e) => e.stateMachineArn === input.stateMachineArn && (!input.statusFilter || e.status === input.statusFilter))
+          .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
+          .map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status as ExecutionStatus, startDate: e.startDate, stopDate: e.stopDate }));
+        const from = input.nextToken ? Number(input.nextToken) : 0;
+        const size = input.maxResults || 100;
+        return answer({ executions: items.slice(from, from + size), nextToken: from + size < items.length ? String(from + size) : undefined });
+      },
+    };
+    inject('local-step-functions', (next, context) => async (args) => {
+      const handler = (context as { clientName?: string }).clientName === 'SFNClient' ? handlers[context.commandName ?? ''] : undefined;
+      return handler ? handler(args.input) : next(args);
     });
   }
 
@@ -108,4 +278,8 @@ export class LocalPlatform {
     await new Promise((r) => this.server.close(r));
     await this.moto.stop();
   }
+}
+
+function stateMachineArnOf(config: PlatformConfig, workflow: WorkflowName): string {
+  return `arn:aws:states:us-east-1:${config.platformAccountId}:stateMachine:tessera-${workflow}`;
 }

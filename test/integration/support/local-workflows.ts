@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LifecycleHandlerName } from '../../../lib/lifecycle-handlers.js';
@@ -8,6 +8,16 @@ import { buildApp } from '../../support/synth.js';
 export type WorkflowName = 'onboard' | 'change' | 'status' | 'offboard' | 'upgrade';
 type Definition = { States: Record<string, { Type: string; Resource?: string; Iterator?: Definition; ItemProcessor?: Definition }>; StartAt: string };
 type Handler = (event: unknown) => Promise<unknown>;
+/** One event of a local run, as aws-local-stepfunctions logs it (`stateType` for state events). */
+export type WorkflowEvent = { type: string; name?: string; stateType?: string; at: Date };
+
+/** An execution's `cause` as Step Functions reports it: a string (an error's message, or JSON). */
+function causeText(cause: unknown): string | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  if (typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message;
+  return JSON.stringify(cause);
+}
 
 /**
  * The state machines exactly as synthesized by the platform stack, made runnable locally:
@@ -60,12 +70,17 @@ export class LocalWorkflows {
     return this.wrap ? this.wrap(name, h) : h;
   }
 
-  /** Runs `workflow` to its end; resolves with the output, or with the error of a failed execution. */
+  /**
+   * Runs `workflow` to its end; resolves with the output, or with the error of a failed execution.
+   * `status` is how Step Functions would close it; for FAILED, `error.error` and `error.cause` are
+   * the execution's error and cause as DescribeExecution reports them. `signal` aborts the run (the
+   * library's `abort()`: the state in flight finishes, no further state runs).
+   */
   async run(
     workflow: WorkflowName,
     input: unknown,
-    options: { executionArn?: string; onEvent?: (e: { type: string; name?: string; at: Date }) => void; waitMs?: number } = {},
-  ): Promise<{ output?: any; error?: { name: string; message: string }; states: string[] }> {
+    options: { executionArn?: string; onEvent?: (e: WorkflowEvent) => void; waitMs?: number; signal?: AbortSignal } = {},
+  ): Promise<{ output?: any; error?: { name: string; message: string; error?: string; cause?: string }; states: string[]; status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' }> {
     const definition = this.definitions[workflow];
     const taskHandlers: Record<string, Handler> = {};
     const waits: Record<string, number> = {};
@@ -90,20 +105,31 @@ export class LocalWorkflows {
       context: { Execution: { Id: options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${workflow}:${randomUUID()}`, Input: input, StartTime: new Date().toISOString() } } as never,
     });
     const states: string[] = [];
+    let failure: { Error?: string; Cause?: unknown } | undefined;
     const log = (async () => {
       for await (const event of execution.eventLogs) {
-        const e = event as { type: string; state?: { name: string } };
+        const e = event as { type: string; state?: { name: string; type?: string }; Error?: string; Cause?: unknown };
         if (e.type === 'StateEntered') states.push(e.state!.name);
-        options.onEvent?.({ type: e.type, name: e.state?.name, at: new Date() });
+        if (e.type === 'ExecutionFailed') failure = e;
+        options.onEvent?.({ type: e.type, name: e.state?.name, stateType: e.state?.type, at: new Date() });
       }
     })();
+    const abort = () => execution.abort();
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
     try {
       const output = await execution.result;
       await log;
-      return { output, states };
+      return { output, states, status: 'SUCCEEDED' };
     } catch (e) {
       await log.catch(() => undefined);
-      return { error: { name: (e as Error).name, message: (e as Error).message }, states };
+      const error = { name: (e as Error).name, message: (e as Error).message };
+      if (e instanceof ExecutionAbortedError) return { error, states, status: 'ABORTED' };
+      if (e instanceof ExecutionTimeoutError) return { error: { ...error, error: 'States.Timeout' }, states, status: 'TIMED_OUT' };
+      const caught = (e as Error).cause as Error | undefined;
+      return { error: { ...error, error: failure?.Error ?? caught?.name, cause: causeText(failure ? failure.Cause : caught?.message) }, states, status: 'FAILED' };
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
     }
   }
 }

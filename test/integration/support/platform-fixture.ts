@@ -16,6 +16,7 @@ import { SHARED_CLUSTER_PARAMETERS } from '../../../lib/shared-cluster-parameter
 import { deriveCatalog, publishCatalog, readTemplateUrl, type PublishedBlueprint } from './blueprint-catalog.js';
 import { emulateCloudFormation, type CloudFormationEmulation } from './cloudformation-emulation.js';
 import { jsonCall } from './moto-api.js';
+import { emulateOrganizations, type OrganizationsEmulation } from './organizations-emulation.js';
 
 export const BLUEPRINT_VERSION = '1.0.0';
 
@@ -31,6 +32,8 @@ export interface PlatformFixture {
   readonly catalog: readonly PublishedBlueprint[];
   /** CloudFormation's AWS behaviour over moto's (rollback, protections, termination protection, RoleARN, in-place updates): cloudformation-emulation.ts. */
   readonly cloudFormation: CloudFormationEmulation;
+  /** Organizations' AWS behaviour over moto's (one account per email, IN_PROGRESS requests, `hold()`/`release()`): organizations-emulation.ts. */
+  readonly organizations: OrganizationsEmulation;
 }
 
 /**
@@ -116,6 +119,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   for (const ou of ous) await orgs.send(new AttachPolicyCommand({ PolicyId: guardrails.Policy!.PolicySummary!.Id!, TargetId: ou }));
 
   const cloudFormation = emulateCloudFormation({ readTemplate: (url) => readTemplateUrl(s3, url), moto });
+  const organizations = emulateOrganizations();
 
   const received: Array<{ detailType: string; detail: Record<string, unknown> }> = [];
   return {
@@ -124,6 +128,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
     as,
     catalog,
     cloudFormation,
+    organizations,
     env: {
       [ENV.config]: JSON.stringify(config),
       [ENV.registryTable]: 'tessera-tenants',

@@ -54,8 +54,8 @@ export class StackOverlay {
     if (stack) this.stacks.delete(StackOverlay.key(account, stack.stackName));
   }
 
-  /** Records an event (newest first). */
-  static event(stack: Pick<EmulatedStack, 'stackId' | 'stackName' | 'events'>, e: { logicalId?: string; type?: string; physicalId?: string; status: string; reason?: string }): void {
+  /** Records an event (newest first); `token` is the ClientRequestToken of the operation it belongs to, as AWS records it. */
+  static event(stack: Pick<EmulatedStack, 'stackId' | 'stackName' | 'events'>, e: { logicalId?: string; type?: string; physicalId?: string; status: string; reason?: string; token?: string }): void {
     stack.events.unshift({
       StackId: stack.stackId,
       StackName: stack.stackName,
@@ -66,6 +66,7 @@ export class StackOverlay {
       Timestamp: new Date(),
       ResourceStatus: e.status as StackEvent['ResourceStatus'],
       ResourceStatusReason: e.reason,
+      ...(e.token ? { ClientRequestToken: e.token } : {}),
     });
   }
 
