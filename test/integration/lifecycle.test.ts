@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 import { processClosureQueue } from '../../lambdas/lifecycle/account-closure.js';
-import { closures } from '../../lambdas/shared/control-table.js';
+import { closures, slotHolders } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { rewrite } from './support/faults.js';
 
@@ -153,19 +153,23 @@ describe('offboarding', () => {
 });
 
 describe('account-creation cap', () => {
-  it('onboards 20 account-isolated tenants at once with never more than 5 account creations in flight', async () => {
-    // GIVEN each creation takes two polls (moto finishes at once; AWS takes minutes)
+  it('onboards 30 account-isolated tenants at once, 3 refused by Organizations: 27 ACTIVE, 3 FAILED with the reason, never more than 5 creations in flight, no slot left taken', async () => {
+    // GIVEN each creation takes two polls (moto finishes at once; AWS takes minutes), and Organizations refuses three
+    const refused = new Set(['burst07', 'burst15', 'burst23']);
     const polls = new Map<string, number>();
     local.cleanups.push(rewrite('slow-accounts', 'DescribeCreateAccountStatusCommand', (out, input) => {
       const n = (polls.get(input.CreateAccountRequestId) ?? 0) + 1;
       polls.set(input.CreateAccountRequestId, n);
       if (n <= 2) Object.assign(out.CreateAccountStatus, { State: 'IN_PROGRESS', AccountId: undefined });
+      else if (refused.has(String(out.CreateAccountStatus?.AccountName).replace(/^tessera-/, ''))) {
+        Object.assign(out.CreateAccountStatus, { State: 'FAILED', FailureReason: 'ACCOUNT_LIMIT_EXCEEDED', AccountId: undefined });
+      }
     }));
     const inFlight = new Set<string>();
     let max = 0;
     local.workflows.wrap = (name, handler) => async (event: any) => {
       const tenant = event.request?.tenantId;
-      if (name === 'release-account-slot') inFlight.delete(tenant);
+      if (name === 'release-account-slot' || name === 'record-failure') inFlight.delete(tenant);
       const out: any = await handler(event);
       if (name === 'acquire-account-slot' && out.acquired) {
         inFlight.add(tenant);
@@ -174,12 +178,22 @@ describe('account-creation cap', () => {
       return out;
     };
     // WHEN
-    const ids = Array.from({ length: 20 }, (_, i) => `burst${String(i).padStart(2, '0')}`);
+    const ids = Array.from({ length: 30 }, (_, i) => `burst${String(i).padStart(2, '0')}`);
     const runs = await Promise.all(ids.map((id) => local.workflows.run('onboard', request(id, 'enterprise'))));
     // THEN
-    expect(runs.map((r) => r.error)).toEqual(ids.map(() => undefined));
-    for (const id of ids) expect((await getTenant(id))?.status).toBe('ACTIVE');
+    expect(runs.map((r, i) => (r.error ? ids[i] : undefined)).filter(Boolean)).toEqual([...refused]);
+    const records = await Promise.all(ids.map(getTenant));
+    for (const r of records) {
+      if (refused.has(r!.tenantId)) {
+        expect(r).toMatchObject({ status: 'FAILED', failure: { step: 'Check account', kind: 'onboard', reason: expect.stringMatching(/ACCOUNT_LIMIT_EXCEEDED/) } });
+        expect(r!.lease).toBeUndefined();
+        expect(r!.accountId).toBeUndefined();
+      } else {
+        expect(r).toMatchObject({ status: 'ACTIVE' });
+      }
+    }
     expect(max).toBe(5);
-    expect(new Set((await Promise.all(ids.map(getTenant))).map((r) => r!.accountId)).size).toBe(20);
+    expect(new Set(records.filter((r) => r!.status === 'ACTIVE').map((r) => r!.accountId)).size).toBe(27);
+    expect(await slotHolders()).toEqual([]);
   });
 });

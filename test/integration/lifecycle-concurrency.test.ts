@@ -1,0 +1,497 @@
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient, DescribeOrganizationalUnitCommand } from '@aws-sdk/client-organizations';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { platformClient } from '../../lambdas/shared/aws-clients.js';
+import { closures, slotHolders } from '../../lambdas/shared/control-table.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/synth.js';
+import { inject } from './support/faults.js';
+import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
+import { LocalPlatform } from './support/local-platform.js';
+
+/**
+ * The lifecycle under conflicting requests, replays and faults (issue 10), through the admin API
+ * and Step Functions as the harness serves them with AWS's rules: execution names stay taken 90
+ * days, Organizations refuses a second account for an email and creates accounts asynchronously
+ * (held here until released), CloudFormation honours ClientRequestToken. Stopped executions reach
+ * the end-stopped-execution handler as EventBridge would deliver their status change.
+ */
+
+const config = configWith();
+let platform: LocalPlatform;
+let quotas: FakeServiceQuotas | undefined;
+const cleanups: Array<() => void> = [];
+beforeAll(async () => {
+  platform = await LocalPlatform.start(config);
+  // The shared workload account of a platform team that raised its VPC quotas (this file onboards a dozen VPC tenants).
+  quotas = fakeServiceQuotas({ 'L-F678F1CE': 100, 'L-A4707A72': 100, 'L-0263D0A3': 100, 'L-FE5A380F': 100 });
+  const { handler } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
+  platform.onStatusChange.push((detail) => handler({ detail } as never));
+});
+afterEach(() => {
+  cleanups.splice(0).forEach((undo) => undo());
+  platform.workflows.wrap = undefined;
+});
+afterAll(async () => {
+  // Across every execution of this file: the registry never reports success for a failed execution.
+  await platform?.settle();
+  if (platform) {
+    for (const execution of platform.executions.values()) {
+      if (execution.status === 'SUCCEEDED') continue;
+      const tenantId = tenantOf(execution.input);
+      const record = tenantId ? await getTenant(tenantId) : undefined;
+      const entry = record?.executions.find((e) => e.executionArn === execution.executionArn);
+      expect(entry?.status, `${execution.executionArn} ended ${execution.status}`).not.toBe('SUCCEEDED');
+      expect(record?.lease?.executionArn, `${execution.executionArn} ended ${execution.status} but holds the lease`).not.toBe(execution.executionArn);
+    }
+  }
+  quotas?.remove();
+  await platform?.stop();
+});
+
+const tenantOf = (input: string) => {
+  const parsed = JSON.parse(input) as { tenantId?: string; request?: { tenantId?: string } };
+  return parsed.request?.tenantId ?? parsed.tenantId;
+};
+
+/** The admin API as a client sees it (LocalPlatform serves the real handler on loopback). */
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${platform.apiUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+const onboarding = (tenantId: string, tier: string, extra: Record<string, unknown> = {}) => ({
+  tenantId, name: `${tenantId} Inc.`, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001`, ...extra,
+});
+
+/** Waits until `check` holds for the tenant's record (the workflows run in this process). */
+async function until(tenantId: string, check: (r: TenantRecord | undefined) => boolean, what: string): Promise<TenantRecord> {
+  for (let i = 0; i < 600; i++) {
+    const record = await getTenant(tenantId);
+    if (check(record)) return record!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`tenant ${tenantId} never reached: ${what}`);
+}
+
+const settled = (executionArn: string) => platform.awaitExecution(executionArn);
+
+async function onboarded(tenantId: string, tier: string): Promise<TenantRecord> {
+  const res = await api('POST', '/admin/tenants', onboarding(tenantId, tier));
+  expect(res.status).toBe(202);
+  expect((await settled(res.body.executionArn)).status).toBe('SUCCEEDED');
+  return (await getTenant(tenantId))!;
+}
+
+const events = async (tenantId: string) => (await platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId);
+const orgs = () => new OrganizationsClient({ credentials: platform.fixture.management });
+const quarantined = async (accountId: string) =>
+  ((await orgs().send(new ListPoliciesForTargetCommand({ TargetId: accountId, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies ?? []).some((p) => p.Name === 'tessera-quarantine');
+
+/** Runs the real `tessera` CLI against the local admin API. */
+function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs'), ...args], {
+      env: { ...process.env, TESSERA_API_URL: platform.apiUrl, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' },
+    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+/** Fails the first `times` calls of `command` whose input matches, with a terminal error named `name`. */
+function failing(command: string, matches: (input: Record<string, any>) => boolean, name = 'AccessDeniedException', times = Infinity): { removed: () => void } {
+  let thrown = 0;
+  const removed = inject(`fail-${command}-${Math.random()}`, (next, context) => async (args) => {
+    if (context.commandName === command && thrown < times && matches(args.input)) {
+      thrown += 1;
+      throw Object.assign(new Error(`injected: ${command} refused`), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    }
+    return next(args);
+  });
+  cleanups.push(removed);
+  return { removed };
+}
+
+describe('one operation per tenant', () => {
+  it('refuses an offboarding while the onboarding waits on CreateAccount; the record stays PROVISIONING, then the onboarding finishes', async () => {
+    // GIVEN an account-mode onboarding waiting on Organizations
+    platform.fixture.organizations.hold();
+    const start = await api('POST', '/admin/tenants', onboarding('waystar', 'enterprise'));
+    expect(start.status).toBe(202);
+    const waiting = await until('waystar', (r) => Boolean(r?.createAccountRequestId), 'a CreateAccount request');
+    expect(waiting).toMatchObject({ status: 'PROVISIONING', lease: { kind: 'onboard', executionArn: start.body.executionArn } });
+
+    // WHEN an offboarding is requested through the API, and started directly (console, StartExecution)
+    const viaApi = await api('DELETE', '/admin/tenants/waystar');
+    const direct = await platform.startExecution('offboard', { request: { tenantId: 'waystar', requestId: 'console-offboard-1' } });
+    const directEnd = await settled(direct.executionArn);
+
+    // THEN both are refused, naming the running onboarding; the record still says PROVISIONING under the onboarding's lease
+    expect(viaApi.status).toBe(409);
+    expect(viaApi.body).toMatchObject({ error: { code: 'operation_in_progress' }, operation: { kind: 'onboard', executionArn: start.body.executionArn } });
+    expect(directEnd.status).toBe('FAILED');
+    expect(directEnd.error).toBe('TenantBusy');
+    const during = (await getTenant('waystar'))!;
+    expect(during).toMatchObject({ status: 'PROVISIONING', lease: { executionArn: start.body.executionArn } });
+    expect(during.executions.map((e) => e.executionArn)).not.toContain(direct.executionArn);
+    expect((await events('waystar')).find((e) => e.detail.executionArn === direct.executionArn)?.detail).toMatchObject({ refused: true, kind: 'offboard' });
+
+    // AND the onboarding finishes once Organizations does
+    await platform.fixture.organizations.release();
+    expect((await settled(start.body.executionArn)).status).toBe('SUCCEEDED');
+    const active = (await getTenant('waystar'))!;
+    expect(active.status).toBe('ACTIVE');
+    expect(active.lease).toBeUndefined();
+    expect(await quarantined(active.accountId!)).toBe(false);
+  });
+
+  it('refuses a second tier change while the first runs: UPDATING until it ends, then the stack, the registry and the events agree', async () => {
+    // GIVEN an ACTIVE professional tenant, and a first change held at its stack deployment
+    await onboarded('pied-piper', 'professional');
+    let releaseDeploy!: () => void;
+    const deployHeld = new Promise<void>((r) => (releaseDeploy = r));
+    platform.workflows.wrap = (name, handler) => async (event: any) => {
+      if (name === 'deploy-blueprint' && event.blueprint === 'tenant' && event.request?.tenantId === 'pied-piper') await deployHeld;
+      return handler(event);
+    };
+    const first = await api('PATCH', '/admin/tenants/pied-piper', { tier: 'starter' });
+    expect(first.status).toBe(202);
+
+    // WHEN a second change is requested, through the API and directly
+    const second = await api('PATCH', '/admin/tenants/pied-piper', { tier: 'professional', blueprintVersion: '2.0.0' });
+    const direct = await platform.startExecution('change', { request: { tenantId: 'pied-piper', requestId: 'console-change-1' }, change: { blueprintVersion: '2.0.0' } });
+    const directEnd = await settled(direct.executionArn);
+    const during = (await getTenant('pied-piper'))!;
+    releaseDeploy();
+    const firstEnd = await settled(first.body.executionArn);
+
+    // THEN the second is refused naming the first; the record said UPDATING under the first's lease until it ended
+    expect(second.status).toBe(409);
+    expect(second.body.operation).toMatchObject({ kind: 'change', executionArn: first.body.executionArn });
+    expect(directEnd.status).toBe('FAILED');
+    expect(during).toMatchObject({ status: 'UPDATING', tier: 'professional', lease: { kind: 'change', executionArn: first.body.executionArn } });
+    expect(firstEnd.status).toBe('SUCCEEDED');
+    const after = (await getTenant('pied-piper'))!;
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'starter' });
+    expect(after.lease).toBeUndefined();
+    const cfn = new CloudFormationClient({ credentials: await platform.fixture.as(config.workloadAccountId) });
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-pied-piper' }))).Stacks![0];
+    expect(stack.Tags).toEqual(expect.arrayContaining([{ Key: 'tessera:tier', Value: 'starter' }]));
+    const changed = (await events('pied-piper')).filter((e) => e.detailType === 'Tenant Changed');
+    expect(changed.map((e) => e.detail.tier)).toEqual(['starter']);
+    expect(after.executions.filter((e) => e.kind === 'change').map((e) => [e.executionArn, e.status])).toEqual([[first.body.executionArn, 'SUCCEEDED']]);
+  });
+
+  it('offboards a tenant whose suspension was accepted just before: the OFFBOARDED record carries no failure; a resume of OFFBOARDED is refused and changes nothing', async () => {
+    await onboarded('hooli-xyz', 'starter');
+    // GIVEN a suspension accepted (its lease taken) and the offboarding requested while it runs
+    let releaseSuspend!: () => void;
+    const suspendHeld = new Promise<void>((r) => (releaseSuspend = r));
+    platform.workflows.wrap = (name, handler) => async (event: any) => {
+      if (name === 'set-status' && event.request?.tenantId === 'hooli-xyz') await suspendHeld;
+      return handler(event);
+    };
+    const suspend = await api('POST', '/admin/tenants/hooli-xyz/suspend');
+    expect(suspend.status).toBe(202);
+    const early = await api('DELETE', '/admin/tenants/hooli-xyz');
+    expect(early.status).toBe(409);
+    expect(early.body.operation.kind).toBe('suspend');
+    releaseSuspend();
+    expect((await settled(suspend.body.executionArn)).status).toBe('SUCCEEDED');
+
+    // WHEN the offboarding is requested again, and a suspension started directly races it
+    const offboard = await api('DELETE', '/admin/tenants/hooli-xyz');
+    expect(offboard.status).toBe(202);
+    const racing = await platform.startExecution('status', { request: { tenantId: 'hooli-xyz', requestId: 'console-suspend-2' }, action: 'suspend' });
+    await settled(racing.executionArn);
+    expect((await settled(offboard.body.executionArn)).status).toBe('SUCCEEDED');
+
+    // THEN
+    const offboarded = (await getTenant('hooli-xyz'))!;
+    expect(offboarded.status).toBe('OFFBOARDED');
+    expect(offboarded.failure).toBeUndefined();
+    expect(offboarded.lease).toBeUndefined();
+
+    // AND a resume of OFFBOARDED is refused, through the API and directly, and the record is untouched
+    const resume = await api('POST', '/admin/tenants/hooli-xyz/resume');
+    expect(resume.status).toBe(409);
+    expect(resume.body.error.message).toBe('tenant "hooli-xyz" is OFFBOARDED; resume needs SUSPENDED');
+    const directResume = await platform.startExecution('status', { request: { tenantId: 'hooli-xyz', requestId: 'console-resume-1' }, action: 'resume' });
+    expect((await settled(directResume.executionArn)).status).toBe('FAILED');
+    expect(await getTenant('hooli-xyz')).toEqual(offboarded);
+  });
+});
+
+describe('replays and re-runs', () => {
+  it('treats the original onboarding request replayed twice after OFFBOARDED as a no-op: no new account, none closed under an ACTIVE tenant', async () => {
+    // GIVEN an account tenant onboarded and offboarded (its account queued for closure)
+    const first = await onboarded('dunder', 'enterprise');
+    const off = await api('DELETE', '/admin/tenants/dunder');
+    expect((await settled(off.body.executionArn)).status).toBe('SUCCEEDED');
+    const offboarded = (await getTenant('dunder'))!;
+    const queued = await closures();
+    const requests = platform.fixture.organizations.requests().length;
+
+    // WHEN the original request is replayed twice through the API and twice as a bus replay (StartExecution with the request as input)
+    const replays = [await api('POST', '/admin/tenants', onboarding('dunder', 'enterprise')), await api('POST', '/admin/tenants', onboarding('dunder', 'enterprise'))];
+    const busReplays = [];
+    for (let i = 0; i < 2; i++) busReplays.push(await settled((await platform.startExecution('onboard', onboarding('dunder', 'enterprise'))).executionArn));
+
+    // THEN nothing starts, nothing is written, no account is requested, the closure queue is as it was
+    for (const r of replays) expect(r).toMatchObject({ status: 200, body: { status: 'OFFBOARDED' } });
+    expect(busReplays.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(await getTenant('dunder')).toEqual(offboarded);
+    expect(platform.fixture.organizations.requests()).toHaveLength(requests);
+    expect(await closures()).toEqual(queued);
+    const active = await Promise.all(queued.map(async (c) => (await getTenant(c.tenantId))?.status));
+    expect(active).not.toContain('ACTIVE');
+    expect(queued.map((c) => c.accountId)).toContain(first.accountId);
+  });
+
+  it('resumes a FAILED onboarding through the API (POST /retry) and through the CLI (tessera tenants retry), each a new execution', async () => {
+    // GIVEN two onboardings that failed at Allocate network (a terminal fault once each)
+    failing('UpdateItemCommand', (input) => input.ExpressionAttributeNames?.['#vpcCidr'] === 'vpcCidr' && /^initech|^vandelay/.test(String(input.Key?.tenantId)), 'AccessDeniedException', 2);
+    const a = await api('POST', '/admin/tenants', onboarding('initech', 'starter'));
+    const b = await api('POST', '/admin/tenants', onboarding('vandelay', 'starter'));
+    expect((await settled(a.body.executionArn)).status).toBe('FAILED');
+    expect((await settled(b.body.executionArn)).status).toBe('FAILED');
+    expect(await getTenant('initech')).toMatchObject({ status: 'FAILED', failure: { step: 'Allocate network', kind: 'onboard' } });
+
+    // WHEN
+    const viaApi = await api('POST', '/admin/tenants/initech/retry', {});
+    const viaCli = await tessera('tenants', 'retry', 'vandelay', '--watch', '--interval', '0.2');
+
+    // THEN
+    expect(viaApi.status).toBe(202);
+    expect(viaApi.body.executionArn).not.toBe(a.body.executionArn);
+    expect((await settled(viaApi.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(viaCli.stderr).toBe('');
+    expect(viaCli.code).toBe(0);
+    expect(viaCli.stdout).toMatch(/vandelay: onboarding retried/);
+    expect(viaCli.stdout).toMatch(/onboard succeeded in [\d.]+ s — tenant vandelay is ACTIVE/);
+    for (const id of ['initech', 'vandelay']) {
+      const record = (await getTenant(id))!;
+      expect(record).toMatchObject({ status: 'ACTIVE' });
+      expect(record.failure).toBeUndefined();
+      expect(record.executions.map((e) => e.status)).toEqual(['FAILED', 'SUCCEEDED']);
+    }
+  });
+
+  it('fails a duplicate admin email with the reason, then onboards with the corrected email through the documented path', async () => {
+    // GIVEN an account tenant with an email, and a second tenant asking for the same email
+    await onboarded('sterling', 'enterprise');
+    const dup = await api('POST', '/admin/tenants', onboarding('cooper', 'enterprise', { adminEmail: 'admin@sterling.example.com' }));
+    expect((await settled(dup.body.executionArn)).status).toBe('FAILED');
+    const failed = (await getTenant('cooper'))!;
+    expect(failed).toMatchObject({ status: 'FAILED', failure: { step: 'Check account', reason: expect.stringMatching(/EMAIL_ALREADY_EXISTS/) } });
+    expect(failed.createAccountRequestId).toBeUndefined();
+
+    // WHEN the same request is sent with the new email (refused, naming the difference), then the documented correction
+    const mismatch = await api('POST', '/admin/tenants', onboarding('cooper', 'enterprise', { adminEmail: 'root@cooper.example.com' }));
+    const corrected = await tessera('tenants', 'retry', 'cooper', '--admin-email', 'root@cooper.example.com', '--watch', '--interval', '0.2');
+
+    // THEN
+    expect(mismatch.status).toBe(409);
+    expect(mismatch.body.error).toMatchObject({ code: 'request_mismatch', message: expect.stringContaining('adminEmail "admin@sterling.example.com" → "root@cooper.example.com"') });
+    expect(corrected.code).toBe(0);
+    expect(corrected.stdout).toMatch(/with corrected adminEmail/);
+    const active = (await getTenant('cooper'))!;
+    expect(active).toMatchObject({ status: 'ACTIVE', adminEmail: 'root@cooper.example.com' });
+    expect(active.accountId).not.toBe((await getTenant('sterling'))!.accountId);
+  });
+
+  it('resumes an onboarding whose execution was stopped (StopExecution): the status-change rule ends its operation, and a retry finishes it', async () => {
+    // GIVEN an onboarding stopped while it waits on Organizations
+    platform.fixture.organizations.hold();
+    const start = await api('POST', '/admin/tenants', onboarding('prestige', 'enterprise'));
+    await until('prestige', (r) => Boolean(r?.createAccountRequestId), 'a CreateAccount request');
+    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    // THEN the operation is ended as that execution's failure, its slot given back
+    const failed = await until('prestige', (r) => r?.status === 'FAILED', 'FAILED');
+    expect(failed.lease).toBeUndefined();
+    expect(failed.failure).toMatchObject({ kind: 'onboard', reason: expect.stringMatching(/ABORTED/) });
+    expect(failed.createAccountRequestId).toBeDefined();
+    expect(await slotHolders()).not.toContain('prestige');
+    // WHEN Organizations finishes and the onboarding is retried: the pending request is picked up, not made twice
+    await platform.fixture.organizations.release();
+    const requests = platform.fixture.organizations.requests().length;
+    const retry = await api('POST', '/admin/tenants/prestige/retry', {});
+    expect((await settled(retry.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(platform.fixture.organizations.requests()).toHaveLength(requests);
+    expect(await getTenant('prestige')).toMatchObject({ status: 'ACTIVE' });
+  });
+});
+
+describe('concurrent requests', () => {
+  it('gives one execution to the same new request sent twice at once, and 409 to another request for the same id', async () => {
+    const [a, b] = await Promise.all([api('POST', '/admin/tenants', onboarding('globex', 'starter')), api('POST', '/admin/tenants', onboarding('globex', 'starter'))]);
+    const other = await api('POST', '/admin/tenants', onboarding('globex', 'starter', { requestId: 'req-globex-other' }));
+    expect([a.status, b.status].sort()).toEqual([200, 202]);
+    expect(a.body.executionArn).toBe(b.body.executionArn);
+    expect(other).toMatchObject({ status: 409, body: { error: { code: 'tenant_exists', param: 'tenantId' } } });
+    expect((await settled(a.body.executionArn)).status).toBe('SUCCEEDED');
+    expect([...platform.executions.values()].filter((e) => e.workflow === 'onboard' && tenantOf(e.input) === 'globex')).toHaveLength(1);
+  });
+
+  it('makes one CreateAccount and claims one VPC range when a step runs twice at once for the same execution (a Lambda retried after a timeout)', async () => {
+    // GIVEN an account onboarding held at Create account, its lease taken
+    platform.fixture.organizations.hold();
+    let releaseCreate!: () => void;
+    const createHeld = new Promise<void>((r) => (releaseCreate = r));
+    let createEvent: any;
+    platform.workflows.wrap = (name, handler) => async (event: any) => {
+      if (name === 'create-account' && event.request?.tenantId === 'massive-dyn' && !createEvent) {
+        createEvent = event;
+        await createHeld;
+      }
+      return handler(event);
+    };
+    const requestsBefore = platform.fixture.organizations.requests().length;
+    const start = await api('POST', '/admin/tenants', onboarding('massive-dyn', 'enterprise'));
+    await until('massive-dyn', () => Boolean(createEvent), 'Create account');
+    // WHEN the step runs twice at once for the same execution
+    const [{ handler: createAccount }, { handler: allocate }] = await Promise.all([import('../../lambdas/lifecycle/create-account.js'), import('../../lambdas/lifecycle/allocate-network.js')]);
+    const twice = await Promise.allSettled([createAccount(createEvent), createAccount(createEvent)]);
+    releaseCreate();
+    await until('massive-dyn', (r) => Boolean(r?.createAccountRequestId), 'a CreateAccount request');
+    await platform.fixture.organizations.release();
+    expect((await settled(start.body.executionArn)).status).toBe('SUCCEEDED');
+    // THEN one account request was made, and the execution ended with one account
+    expect(twice.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
+    expect(platform.fixture.organizations.requests().length - requestsBefore).toBe(1);
+    // AND allocating the network again, twice at once, keeps the one range it has
+    const active = (await getTenant('massive-dyn'))!;
+    await Promise.all([allocate({ ...createEvent, request: { ...createEvent.request } }).catch(() => undefined), allocate({ ...createEvent }).catch(() => undefined)]);
+    expect((await getTenant('massive-dyn'))!.vpcCidr).toBe(active.vpcCidr);
+    const { cidrClaimsOf } = await import('../../lambdas/shared/control-table.js');
+    expect(await cidrClaimsOf('massive-dyn')).toEqual([active.vpcCidr]);
+  });
+
+  it('resumes a failed offboarding when DELETE is sent again; the tenant stays OFFBOARDING (not served) in between', async () => {
+    await onboarded('cyberdyne', 'starter');
+    failing('CreateDBSnapshotCommand', () => true, 'AccessDeniedException', 1);
+    const first = await api('DELETE', '/admin/tenants/cyberdyne');
+    expect((await settled(first.body.executionArn)).status).toBe('FAILED');
+    const stopped = (await getTenant('cyberdyne'))!;
+    expect(stopped).toMatchObject({ status: 'OFFBOARDING', failure: { kind: 'offboard', step: 'Snapshot database' } });
+    expect(stopped.lease).toBeUndefined();
+    const again = await api('DELETE', '/admin/tenants/cyberdyne');
+    expect(again).toMatchObject({ status: 202, body: { resumed: 'Snapshot database' } });
+    const againEnd = await settled(again.body.executionArn);
+    expect(againEnd.status, JSON.stringify({ end: againEnd, record: await getTenant('cyberdyne') }).slice(0, 3000)).toBe('SUCCEEDED');
+    const offboarded = (await getTenant('cyberdyne'))!;
+    expect(offboarded.status).toBe('OFFBOARDED');
+    expect(offboarded.failure).toBeUndefined();
+    expect(await api('DELETE', '/admin/tenants/cyberdyne')).toMatchObject({ status: 200, body: { status: 'OFFBOARDED' } });
+  });
+
+  it('refuses what the admin API can refuse before anything starts: unknown fields, control characters, reserved and unusable ids, a PATCH that changes nothing', async () => {
+    const executions = platform.executions.size;
+    const unknown = await api('POST', '/admin/tenants', { ...onboarding('wonka', 'starter'), isolation: 'account' });
+    expect(unknown).toMatchObject({ status: 400, body: { error: { code: 'unknown_parameter', param: 'isolation' } } });
+    const control = await api('POST', '/admin/tenants', onboarding('wonka', 'starter', { name: 'Wonka\nIndustries' }));
+    expect(control).toMatchObject({ status: 400, body: { error: { param: 'name', message: expect.stringMatching(/control characters/) } } });
+    for (const id of ['account-baseline', 'lifecycle-ops', 'starter', 'a--b', 'x'.repeat(25)]) {
+      const res = await api('POST', '/admin/tenants', onboarding(id, 'starter'));
+      expect(res.status, id).toBe(400);
+      expect(res.body.error.param, id).toBe('tenantId');
+    }
+    await onboarded('wonka', 'starter');
+    expect(await api('PATCH', '/admin/tenants/wonka', { tier: 'starter' })).toMatchObject({ status: 400, body: { error: { code: 'nothing_to_change', param: 'tier' } } });
+    expect(await api('PATCH', '/admin/tenants/wonka', { name: 'Wonka Ltd' })).toMatchObject({ status: 400, body: { error: { code: 'nothing_to_change' } } });
+    expect(await api('PATCH', '/admin/tenants/wonka', { tier: 'enterprise' })).toMatchObject({ status: 400, body: { error: { code: 'isolation_change', param: 'tier' } } });
+    expect(await api('PATCH', '/admin/tenants/wonka', { tier: 'professional', color: 'red' })).toMatchObject({ status: 400, body: { error: { code: 'unknown_parameter', param: 'color' } } });
+    expect(platform.executions.size).toBe(executions + 1); // only the onboarding of wonka
+    expect((await getTenant('wonka'))!.status).toBe('ACTIVE');
+  });
+});
+
+describe('nothing orphaned', () => {
+  it('finds the account Organizations finished after the onboarding was marked FAILED, retires it and queues its closure on DELETE', async () => {
+    // GIVEN an onboarding that fails while Organizations is still creating its account
+    platform.fixture.organizations.hold();
+    failing('DescribeCreateAccountStatusCommand', () => true, 'AccessDeniedException', 1);
+    const start = await api('POST', '/admin/tenants', onboarding('soylent', 'enterprise'));
+    expect((await settled(start.body.executionArn)).status).toBe('FAILED');
+    const failed = (await getTenant('soylent'))!;
+    expect(failed).toMatchObject({ status: 'FAILED', failure: { step: 'Check account' } });
+    expect(failed.accountId).toBeUndefined();
+    const requestId = failed.createAccountRequestId!;
+    expect(requestId).toMatch(/^car-/);
+    await platform.fixture.organizations.release();
+
+    // WHEN
+    const off = await api('DELETE', '/admin/tenants/soylent');
+    expect(off.status).toBe(202);
+    expect((await settled(off.body.executionArn)).status).toBe('SUCCEEDED');
+
+    // THEN the account was found through its request id, moved to Suspended and its closure queued
+    const offboarded = (await getTenant('soylent'))!;
+    expect(offboarded.status).toBe('OFFBOARDED');
+    expect(offboarded.accountId).toMatch(/^\d{12}$/);
+    expect(offboarded.createAccountRequestId).toBeUndefined();
+    const parent = (await orgs().send(new ListParentsCommand({ ChildId: offboarded.accountId! }))).Parents![0].Id!;
+    expect((await orgs().send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: parent }))).OrganizationalUnit!.Name).toBe('Suspended');
+    expect((await closures()).map((c) => c.accountId)).toContain(offboarded.accountId);
+  });
+
+  it('refuses a stack with the tenant\'s name created by hand, and leaves that stack untouched', async () => {
+    // GIVEN a stack tessera-umbrella made by someone else in the workload account
+    const cfn = new CloudFormationClient({ credentials: await platform.fixture.as(config.workloadAccountId) });
+    const handMade = await cfn.send(new CreateStackCommand({
+      StackName: 'tessera-umbrella', EnableTerminationProtection: true,
+      TemplateBody: JSON.stringify({ Resources: { Marker: { Type: 'AWS::SSM::Parameter', Properties: { Name: '/hand-made/umbrella', Type: 'String', Value: 'mine' } } } }),
+    }));
+    const before = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-umbrella' }))).Stacks![0];
+
+    // WHEN
+    const start = await api('POST', '/admin/tenants', onboarding('umbrella', 'starter'));
+    expect((await settled(start.body.executionArn)).status).toBe('FAILED');
+
+    // THEN refused at Deploy blueprint, naming why; the stack is as it was
+    expect(await getTenant('umbrella')).toMatchObject({
+      status: 'FAILED', failure: { step: 'Deploy blueprint', reason: expect.stringMatching(/StackNotOwned: stack tessera-umbrella .* was not created by Tessera's workflow for tenant umbrella: its tag tessera:tenant-id is absent/) },
+    });
+    const after = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-umbrella' }))).Stacks![0];
+    expect(after.StackId).toBe(handMade.StackId);
+    expect(after).toMatchObject({ StackStatus: before.StackStatus, EnableTerminationProtection: true, Tags: before.Tags });
+    expect(after.LastUpdatedTime).toEqual(before.LastUpdatedTime);
+  });
+});
+
+describe('faults', () => {
+  it('fails an onboarding whose ACTIVE write fails with the account still fenced; the re-run reaches ACTIVE and lifts the fence', async () => {
+    // GIVEN the registry refuses the write that makes the tenant ACTIVE (once)
+    failing('UpdateItemCommand', (input) => input.Key?.tenantId === 'tyrell' && input.ExpressionAttributeValues?.[':status'] === 'ACTIVE' && input.ExpressionAttributeValues?.[':expect0'] === 'PROVISIONING', 'AccessDeniedException', 1);
+    const start = await api('POST', '/admin/tenants', onboarding('tyrell', 'enterprise'));
+    expect((await settled(start.body.executionArn)).status).toBe('FAILED');
+    const failed = (await getTenant('tyrell'))!;
+    expect(failed).toMatchObject({ status: 'FAILED', failure: { step: 'Activate tenant', kind: 'onboard' } });
+    expect(await quarantined(failed.accountId!)).toBe(true);
+
+    // WHEN re-run (the same request again)
+    const rerun = await api('POST', '/admin/tenants', onboarding('tyrell', 'enterprise'));
+    expect(rerun.status).toBe(202);
+    expect((await settled(rerun.body.executionArn)).status).toBe('SUCCEEDED');
+
+    // THEN
+    const active = (await getTenant('tyrell'))!;
+    expect(active.status).toBe('ACTIVE');
+    expect(active.accountId).toBe(failed.accountId);
+    expect(await quarantined(active.accountId!)).toBe(false);
+  });
+
+  it('never reports success for a failed execution: an onboarding whose announcement fails after its last write is FAILED in the history, ACTIVE as it truly is', async () => {
+    failing('PutEventsCommand', (input) => input.Entries?.[0]?.DetailType === 'Tenant Activated' && JSON.parse(input.Entries[0].Detail).tenantId === 'nakatomi', 'AccessDeniedException');
+    const start = await api('POST', '/admin/tenants', onboarding('nakatomi', 'starter'));
+    const end = await settled(start.body.executionArn);
+    expect(end.status).toBe('FAILED');
+    const record = (await getTenant('nakatomi'))!;
+    expect(record.status).toBe('ACTIVE');
+    expect(record.lease).toBeUndefined();
+    expect(record.executions.find((e) => e.executionArn === start.body.executionArn)).toMatchObject({ status: 'FAILED', failedStep: 'Activate tenant', reason: expect.stringMatching(/Tenant Activated|injected/) });
+  });
+});
