@@ -25,6 +25,8 @@ export class TenantArchive extends Construct {
       ...secureBucketProps({ encryptionKey: props.encryptionKey, accessLogsBucket: props.accessLogsBucket, accessLogsPrefix: 'tenant-archive/' }),
       objectLockEnabled: true,
       objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(props.retentionDays)),
+      // The export copies large objects by multipart upload; parts of an upload a dead Lambda left are removed after a week.
+      lifecycleRules: [{ id: 'abort-incomplete-exports', abortIncompleteMultipartUploadAfter: Duration.days(7) }],
     });
     acknowledge(this.bucket, ['NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled'],
       'Offboarded tenant data stays in the tenant\'s home region (data residency outlives the contract); Object Lock in compliance mode keeps it immutable for the retention period.');

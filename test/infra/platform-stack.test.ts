@@ -47,6 +47,14 @@ describe('PlatformStack', () => {
     });
   });
 
+  it('removes the parts of offboarding exports a dead Lambda left unfinished in the Object Lock archive after a week', () => {
+    platform.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'tenant-archive/' }),
+      LifecycleConfiguration: { Rules: [{ Id: 'abort-incomplete-exports', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }] },
+    });
+  });
+
   it('records CloudTrail with log file validation into the audit bucket, to encrypted CloudWatch Logs', () => {
     platform.hasResourceProperties('AWS::CloudTrail::Trail', {
       EnableLogFileValidation: true, IsMultiRegionTrail: true, IncludeGlobalServiceEvents: true, IsOrganizationTrail: false,
