@@ -45,7 +45,7 @@ export class OrganizationAccessRole extends Construct {
       ],
     });
     acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
-      'CreateAccount, DescribeCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization.');
+      'CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization.');
     acknowledge(policy, [...organizationResourceArns(stack.account, props.organizationId), provisioningRoles].map((arn) => wildcardResourceFinding(this, arn)), 'Accounts, OUs and the quarantine SCP are addressed within this organization only; member accounts are created at run time, so their provisioning roles are named by pattern.');
   }
 }
@@ -62,7 +62,7 @@ export function organizationsStatements(managementAccountId: string, organizatio
     new iam.PolicyStatement({
       // These actions have no resource type.
       sid: 'VendAndList',
-      actions: ['organizations:CreateAccount', 'organizations:DescribeCreateAccountStatus', 'organizations:ListRoots', 'organizations:ListPolicies', 'organizations:ListAccounts'],
+      actions: ['organizations:CreateAccount', 'organizations:DescribeCreateAccountStatus', 'organizations:ListCreateAccountStatus', 'organizations:ListRoots', 'organizations:ListPolicies', 'organizations:ListAccounts'],
       resources: ['*'],
     }),
     new iam.PolicyStatement({

@@ -93,7 +93,7 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'inventory-retained-stores': ['registry', 'tenantAccounts', 'archive'],
   'process-key-deletion-queue': ['registry', 'control', 'tenantAccounts', 'events'],
   'process-quota-requests': ['registry', 'tenantAccounts', 'events', 'startChange'],
-  'end-stopped-execution': ['registry', 'control', 'events'],
+  'end-stopped-execution': ['registry', 'control', 'events', 'organizations'],
 };
 
 /** Functions run by a daily EventBridge schedule rather than by a state machine. */
@@ -339,7 +339,7 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('organizations') && platformIsManagement) {
       const { managementAccountId, organizationId } = props.config.organization;
       acknowledge(fn.managedPolicy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]', ...organizationResourceArns(managementAccountId, organizationId).map((arn) => wildcardResourceFinding(this, arn))],
-        'CreateAccount, DescribeCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization\'s accounts, OUs, root and SCPs, which exist only at run time.');
+        'CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization\'s accounts, OUs, root and SCPs, which exist only at run time.');
     }
     if (caps.includes('namespaceStacks') && props.namespaceDeployerRole) {
       wildcard(namespaceStackArns(this),

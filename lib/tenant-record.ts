@@ -20,10 +20,16 @@ export const TenantStatus = z.enum(TENANT_STATUSES);
 export type TenantStatus = z.infer<typeof TenantStatus>;
 
 /**
- * A tenant's display name: 1-200 characters, none of them a control character (Unicode category
- * Cc: C0, DEL, C1), which would forge lines in logs, CLI tables and audit records.
+ * A tenant's display name: 1-200 characters, none of them a control character (Unicode Cc: C0,
+ * DEL, C1), a line or paragraph separator (U+2028, U+2029) or a bidirectional override or isolate
+ * (U+202A-U+202E, U+2066-U+2069), which would forge lines or reorder text in logs, CLI tables and
+ * audit records.
  */
-export const DisplayName = z.string().min(1).max(200).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters (U+0000-U+001F, U+007F-U+009F)');
+export const DisplayName = z.string().min(1).max(200).regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u,
+  'must not contain control characters (U+0000-U+001F, U+007F-U+009F), line separators (U+2028, U+2029) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069)');
+
+/** A blueprint version as the catalog names its folders: `1.2.0`, `2.0.0-rc.1` (letters, digits, `.`, `-`, `+`). */
+export const BlueprintVersion = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/, 'must be a version such as 1.2.0 (letters, digits, ".", "-", "+"; at most 64)');
 
 /** Statuses in which the gateway serves a tenant's requests; everything else is refused at once. */
 export const SERVING_STATUSES: readonly TenantStatus[] = ['ACTIVE', 'UPDATING'];
@@ -313,7 +319,7 @@ export type OnboardRequest = z.infer<typeof OnboardRequest>;
 export const ChangeRequest = z
   .strictObject({
     tier: z.string().min(1).optional(),
-    blueprintVersion: z.string().min(1).optional(),
+    blueprintVersion: BlueprintVersion.optional(),
     name: DisplayName.optional(),
   })
   .refine((c) => Object.values(c).some((v) => v !== undefined), 'must change at least one of tier, blueprintVersion, name');

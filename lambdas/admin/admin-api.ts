@@ -134,7 +134,9 @@ async function retryOnboarding(record: TenantRecord, corrections: RetryRequest):
 /** DELETE, and a retry of a stopped offboarding: idempotent while an offboarding runs or after it ended. */
 async function offboard(record: TenantRecord): Promise<APIGatewayProxyResult> {
   if (record.status === 'OFFBOARDED') return json(200, { tenantId: record.tenantId, status: record.status, note: 'already offboarded; nothing started' });
-  if (record.lease?.kind === 'offboard') return json(200, { tenantId: record.tenantId, executionArn: record.lease.executionArn, status: record.status, note: 'offboarding already running' });
+  if (record.lease?.kind === 'offboard' && !(await leaseHolderEnded(record.lease)).ended) {
+    return json(200, { tenantId: record.tenantId, executionArn: record.lease.executionArn, status: record.status, note: 'offboarding already running' });
+  }
   const requestId = `offboard-${record.tenantId}-${Date.now().toString(36)}`;
   const executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } });
   return json(202, { tenantId: record.tenantId, executionArn, status: 'OFFBOARDING', ...(record.status === 'OFFBOARDING' ? { resumed: record.failure?.step } : {}) });
@@ -147,10 +149,10 @@ type Route = (event: APIGatewayProxyEvent, id?: string) => Promise<APIGatewayPro
 const routes: Record<string, Route> = {
   'POST /admin/tenants': async (event) => {
     const request = parse(OnboardRequest, bodyOf(event));
-    if (!(request.tier in platformConfig().tiers)) {
+    if (!Object.hasOwn(platformConfig().tiers, request.tier)) {
       throw new ApiError(400, `tier = "${request.tier}": does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
     }
-    if (request.tenantId in platformConfig().tiers) {
+    if (Object.hasOwn(platformConfig().tiers, request.tenantId)) {
       throw new ApiError(400, `tenantId = "${request.tenantId}": is reserved: it would name the stack tessera-${request.tenantId}, the name of that tier's OU and usage plan`, 'invalid_request_error', 'reserved_tenant_id', 'tenantId');
     }
     const isolation = platformConfig().tiers[request.tier].isolation;
@@ -182,7 +184,10 @@ const routes: Record<string, Route> = {
         throw new ApiError(409, `request ${request.requestId} was recorded with other values: ${differences.join('; ')}; `
           + `to correct the admin email of a failed onboarding use POST /admin/tenants/${request.tenantId}/retry (tessera tenants retry ${request.tenantId} --admin-email …)`, 'conflict_error', 'request_mismatch', differences[0].split(' ')[0]);
       }
-      if (existing.lease?.kind === 'onboard') return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, executionArn: existing.lease.executionArn, status: existing.status, note: 'onboarding already running' });
+      if (existing.lease?.kind === 'onboard' && !(await leaseHolderEnded(existing.lease)).ended) {
+        return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, executionArn: existing.lease.executionArn, status: existing.status, note: 'onboarding already running' });
+      }
+      if (existing.lease && existing.lease.kind !== 'onboard') throw busy(existing, 'onboard');
       if (existing.status === 'FAILED' || (existing.status === 'REQUESTED' || existing.status === 'PROVISIONING')) return retryOnboarding(existing, {});
       // Past onboarding (ACTIVE and later, OFFBOARDED included): the same request again is a no-op.
       return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, status: existing.status, note: 'already onboarded by this request; nothing started' });
@@ -191,18 +196,21 @@ const routes: Record<string, Route> = {
   },
   'GET /admin/tenants': async (event) => {
     const q = parse(ListQuery, event.queryStringParameters ?? {});
-    if (q.tier && !(q.tier in platformConfig().tiers)) throw new ApiError(400, `tier = "${q.tier}": does not exist`, 'invalid_request_error', 'unknown_tier', 'tier');
+    if (q.tier && !Object.hasOwn(platformConfig().tiers, q.tier)) throw new ApiError(400, `tier = "${q.tier}": does not exist`, 'invalid_request_error', 'unknown_tier', 'tier');
     return json(200, { tenants: await listTenants(q) });
   },
   'GET /admin/tenants/{id}': async (_e, id) => json(200, await tenantOr404(id!)),
   'PATCH /admin/tenants/{id}': async (event, id) => {
     const change = parse(ChangeRequest, bodyOf(event));
     const record = await tenantOr404(id!);
-    if (change.tier && !(change.tier in platformConfig().tiers)) {
+    if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
       throw new ApiError(400, `tier = "${change.tier}": does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
     }
     if (change.tier && platformConfig().tiers[change.tier].isolation !== record.isolation) {
       throw new ApiError(400, `tier = "${change.tier}": isolates by ${platformConfig().tiers[change.tier].isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`, 'invalid_request_error', 'isolation_change', 'tier');
+    }
+    if (change.name !== undefined && (change.tier !== undefined || change.blueprintVersion !== undefined)) {
+      throw new ApiError(400, 'name cannot change with a tier or version change: a rename is not a lifecycle change; send the name on its own once renaming is supported, the tier or version here', 'invalid_request_error', 'invalid_request', 'name');
     }
     const effective = {
       tier: change.tier !== undefined && change.tier !== record.tier ? change.tier : undefined,
@@ -223,7 +231,7 @@ const routes: Record<string, Route> = {
   'POST /admin/tenants/{id}/retry': async (event, id) => {
     const corrections = parse(RetryRequest, bodyOf(event));
     const record = await tenantOr404(id!);
-    if (record.lease) throw busy(record, record.lease.kind);
+    if (record.lease && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, 'onboard');
     if (record.status === 'FAILED' || record.status === 'REQUESTED' || record.status === 'PROVISIONING') return retryOnboarding(record, corrections);
     if (record.status === 'OFFBOARDING') {
       if (corrections.adminEmail || corrections.name) throw new ApiError(400, 'an offboarding is retried as it is; adminEmail and name apply to a failed onboarding only', 'invalid_request_error', 'invalid_request', corrections.adminEmail ? 'adminEmail' : 'name');
@@ -243,7 +251,9 @@ const routes: Record<string, Route> = {
 };
 
 async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'suspend' | 'resume'): Promise<APIGatewayProxyResult> {
-  if (event.body && Object.keys(bodyOf(event) as object).length) throw new ApiError(400, `${action} takes no body`, 'invalid_request_error', 'unknown_parameter', Object.keys(bodyOf(event) as object)[0]);
+  const body = bodyOf(event);
+  if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw new ApiError(400, `${action} takes no body`, 'invalid_request_error', 'invalid_request');
+  if (body && Object.keys(body as object).length) throw new ApiError(400, `${action} takes no body`, 'invalid_request_error', 'unknown_parameter', Object.keys(bodyOf(event) as object)[0]);
   const record = await tenantOr404(id);
   const requestId = (event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
   const executionArn = await startOperation(action, record, requestId, { request: { tenantId: record.tenantId, requestId }, action });

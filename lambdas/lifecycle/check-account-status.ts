@@ -3,7 +3,7 @@ import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import type { AccountProgress } from './create-account.js';
-import { resolvePendingAccount, TRANSIENT_ACCOUNT_FAILURES } from './pending-account.js';
+import { findClaimedRequest, resolvePendingAccount, TRANSIENT_ACCOUNT_FAILURES } from './pending-account.js';
 import type { LifecycleState } from './state.js';
 
 /**
@@ -17,13 +17,22 @@ export const handler = lifecycleHandler('Check account', async (state: Lifecycle
   const record = await requireTenant(state.request.tenantId);
   if (record.accountId) return { state: 'SUCCEEDED', accountId: record.accountId };
   if (!record.createAccountRequestId && !record.createAccountClaim) return { state: 'RETRY', reason: 'no account request recorded' };
-  const pending = await resolvePendingAccount(await organizationsClient(), record);
+  const orgs = await organizationsClient();
+  const pending = await resolvePendingAccount(orgs, record);
   if (pending.state === 'SUCCEEDED' && pending.accountId) {
     await updateTenant(record.tenantId, { accountId: pending.accountId, createAccountRequestId: undefined, createAccountClaim: undefined });
     return { state: 'SUCCEEDED', accountId: pending.accountId };
   }
   if (pending.state === 'FAILED') {
     const reason = pending.failureReason ?? 'UNKNOWN';
+    if (reason === 'EMAIL_ALREADY_EXISTS') {
+      // The email may be taken by this tenant's own account (a CreateAccount sent twice): adopt it, never orphan it.
+      const own = await findClaimedRequest(orgs, record);
+      if (own?.State === 'SUCCEEDED' && own.AccountId) {
+        await updateTenant(record.tenantId, { accountId: own.AccountId, createAccountRequestId: undefined, createAccountClaim: undefined });
+        return { state: 'SUCCEEDED', accountId: own.AccountId };
+      }
+    }
     await updateTenant(record.tenantId, { createAccountRequestId: undefined, createAccountClaim: undefined });
     if (TRANSIENT_ACCOUNT_FAILURES.has(reason)) return { state: 'RETRY', reason };
     throw new AccountCreationFailedError(`Organizations could not create the account for tenant ${record.tenantId} (${record.adminEmail}): ${reason}`);

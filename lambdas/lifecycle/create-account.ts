@@ -1,7 +1,7 @@
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
 import { platformConfig } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
+import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { resolvePendingAccount, tenantAccountName } from './pending-account.js';
 import type { LifecycleState } from './state.js';
@@ -38,10 +38,14 @@ export const handler = lifecycleHandler('Create account', async (state: Lifecycl
       expectUpdatedAt: record.updatedAt,
     });
   } catch (e) {
-    if ((e as Error).name === 'RegistryContention') throw new TenantConflictError(`tenant ${record.tenantId}: another invocation claimed the account request at the same moment; this one makes no call`);
+    // Another invocation claimed the account request at the same moment: it makes the call, this one polls.
+    if ((e as Error).name === 'RegistryContention') return { state: 'IN_PROGRESS' };
     throw e;
   }
-  const out = await orgs.send(new CreateAccountCommand({
+  // One attempt only: CreateAccount is not idempotent, and an SDK retry after a timeout would ask
+  // for a second account (refused for its email, and recorded instead of the first). A failed call
+  // leaves the claim, which the next attempt resolves through ListCreateAccountStatus.
+  const out = await (await organizationsClient({ maxAttempts: 1 })).send(new CreateAccountCommand({
     Email: record.adminEmail,
     AccountName: tenantAccountName(record.tenantId),
     RoleName: platformConfig().roles.provisioningRoleName,

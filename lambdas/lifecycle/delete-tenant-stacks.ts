@@ -5,7 +5,7 @@ import { requireTenant } from '../shared/registry.js';
 import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { firstFailure } from './stack-events.js';
 import { describeStack } from './deploy-blueprint.js';
-import { ownershipProblem } from './stack-ownership.js';
+import { assertOwned, ownershipProblem } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 
 /**
@@ -24,6 +24,8 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
     const stack = await describeStack(cfn, name);
     if (!stack || stack.StackStatus === 'DELETE_COMPLETE') continue;
     const notOurs = ownershipProblem(stack, record, kind);
+    // The registry says the tenant has a stack, and the one under its name is not it: stop before anything is destroyed.
+    if (notOurs && kind === 'tenant' && record.stackName) assertOwned(stack, record, kind);
     if (notOurs) {
       logger.warn('a stack with the tenant\'s name that Tessera did not create is left alone', { stack: name, why: notOurs });
       continue;

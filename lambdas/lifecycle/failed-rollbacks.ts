@@ -1,4 +1,4 @@
-import { paginateListStacks, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand, paginateListStacks, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -10,6 +10,7 @@ import { logger } from '../shared/handler.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { deletionPolicies, stackResources, writeAudit } from './offboarding-support.js';
 import { stackEvents } from './stack-events.js';
+import { ownershipProblem } from './stack-ownership.js';
 
 /** Already gone, or already on its way (a key pending deletion): nothing left to do. */
 const done = (e: unknown) => /NotFound|NoSuchBucket|KMSInvalidState/.test((e as Error).name);
@@ -47,6 +48,9 @@ export async function completeFailedRollbacks(cfn: CloudFormationClient, record:
   const removed: string[] = [];
   let credentials: AwsCredentialIdentity | undefined;
   for (const stackId of deleted) {
+    // Only what Tessera's workflow created for this tenant (a deleted stack still answers DescribeStacks by id, tags included).
+    const described = (await cfn.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks?.[0];
+    if (!described || ownershipProblem(described, record, 'tenant')) continue;
     const events = await stackEvents(cfn, stackId);
     if (!events.some((e) => e.LogicalResourceId === stackName && e.ResourceType === 'AWS::CloudFormation::Stack' && e.ResourceStatus === 'ROLLBACK_FAILED')) continue;
     const policies = await deletionPolicies(cfn, stackId);

@@ -11,7 +11,7 @@ import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { cloudFormationFor, stackName } from './blueprints.js';
 import { describeStack } from './deploy-blueprint.js';
-import { ownershipProblem } from './stack-ownership.js';
+import { assertOwned, ownershipProblem } from './stack-ownership.js';
 import { deletedWithStack, deletionPolicies, stackResources, writeAudit } from './offboarding-support.js';
 import type { LifecycleState } from './state.js';
 
@@ -162,8 +162,13 @@ export const handler = lifecycleHandler('Lift protections', async (state: Lifecy
   const cfn = await cloudFormationFor(record, 'tenant', 'protections');
   const stack = await describeStack(cfn, name);
   if (!stack || stack.StackStatus === 'DELETE_COMPLETE') return { state: 'COMPLETE' as const, lifted: 0, waitingFor: [] };
-  // A stack with the tenant's name that Tessera did not create keeps every protection (and is not deleted).
-  if (ownershipProblem(stack, record, 'tenant')) return { state: 'COMPLETE' as const, lifted: 0, waitingFor: [], notOurs: name };
+  // A stack with the tenant's name that Tessera did not create keeps every protection. When the
+  // registry says the tenant has a stack of its own, the offboarding stops here (StackNotOwned)
+  // before anything is destroyed, instead of going on to schedule the key of a live stack.
+  if (ownershipProblem(stack, record, 'tenant')) {
+    if (record.stackName) assertOwned(stack, record, 'tenant');
+    return { state: 'COMPLETE' as const, lifted: 0, waitingFor: [], notOurs: name };
+  }
 
   const earlier = record.offboarding?.liftedProtections ?? [];
   const lifts: LiftedProtection[] = [];

@@ -164,7 +164,18 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
  * retry, the offboarding or the next failure resolves it. Best effort: never hides the failure.
  */
 async function settlePendingAccount(record: TenantRecord, cleanup: string[]): Promise<Partial<TenantRecord>> {
-  if (record.isolation !== 'account' || record.accountId || (!record.createAccountRequestId && !record.createAccountClaim)) return {};
+  if (record.isolation !== 'account') return {};
+  if (record.accountId) {
+    // A failure after *Activate tenant* lifted the quarantine (the completing write failed): the account is fenced again.
+    try {
+      await fenceAccount(await organizationsClient(), record.accountId);
+    } catch (e) {
+      logger.warn('could not check the quarantine of the failed tenant\'s account', { accountId: record.accountId, error: e as Error });
+      cleanup.push(`quarantine of account ${record.accountId} not checked: ${(e as Error).message}`);
+    }
+    return {};
+  }
+  if (!record.createAccountRequestId && !record.createAccountClaim) return {};
   try {
     const orgs = await organizationsClient();
     const pending = await resolvePendingAccount(orgs, record);

@@ -1,5 +1,6 @@
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
+import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { acquireLease, completeOperation } from './lease.js';
@@ -14,6 +15,8 @@ const EVENTS = { suspend: LIFECYCLE_EVENTS.suspended, resume: LIFECYCLE_EVENTS.r
  * releases the lease. Every resource is kept.
  */
 export const handler = lifecycleHandler('Set status', async (state: LifecycleState & { action: 'suspend' | 'resume' }) => {
+  // The status machine's input names the action: anything but these two is refused before the lease.
+  if (state.action !== 'suspend' && state.action !== 'resume') throw new InvalidRequestError(`action = ${JSON.stringify(state.action)}: must be "suspend" or "resume"`);
   const request = { kind: state.action, executionArn: state.executionArn!, requestId: state.request.requestId };
   const record = await requireTenant(state.request.tenantId);
   // A retry after the status write (the announcement failed) only announces.

@@ -17,9 +17,10 @@ const tagOf = (stack: Stack, key: string) => stack.Tags?.find((t) => t.Key === k
  * Why `stack` is not one Tessera's workflow created for `record` (undefined when it is): a tenant
  * or namespace stack carries the tenant id and the tenant's onboarding request id as tags, the
  * account baseline its component tag. A stack with the tenant's name made by hand, or by another
- * tool, has neither.
+ * tool, has neither. A tenant stack deployed before the request tag existed is recognized by the
+ * tenant tag and the registry's `stackName`; its next update adds the request tag.
  */
-export function ownershipProblem(stack: Stack, record: Pick<TenantRecord, 'tenantId' | 'requestId'>, kind: BlueprintKind): string | undefined {
+export function ownershipProblem(stack: Stack, record: Pick<TenantRecord, 'tenantId' | 'requestId'> & { stackName?: string }, kind: BlueprintKind): string | undefined {
   const shown = (v: string | undefined) => (v === undefined ? 'absent' : `"${v}"`);
   if (kind === 'baseline') {
     const component = tagOf(stack, COMPONENT_TAG);
@@ -28,6 +29,9 @@ export function ownershipProblem(stack: Stack, record: Pick<TenantRecord, 'tenan
   const tenant = tagOf(stack, TENANT_ID_TAG);
   if (tenant !== record.tenantId) return `its tag ${TENANT_ID_TAG} is ${shown(tenant)}, not "${record.tenantId}"`;
   const request = tagOf(stack, REQUEST_TAG);
+  // A stack deployed before the request tag existed: ours when the registry records deploying it
+  // (the next update adds the tag). A stack the registry never recorded needs the tag.
+  if (request === undefined && kind === 'tenant' && record.stackName === stack.StackName) return undefined;
   if (request !== record.requestId) return `its tag ${REQUEST_TAG} is ${shown(request)}, not the tenant's onboarding request "${record.requestId}"`;
   return undefined;
 }

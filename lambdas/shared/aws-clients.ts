@@ -25,10 +25,10 @@ export function registerClientPlugin(plugin: ClientPlugin): () => void {
   };
 }
 
-function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity): C {
+function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempts = 3): C {
   // The SDK retries throttling three times with backoff; past that the error reaches the state
   // machine, whose Retry policy backs off far longer than a Lambda invocation should wait.
-  const client = new ctor({ maxAttempts: 3, credentials });
+  const client = new ctor({ maxAttempts, credentials });
   const withStack = client as unknown as (typeof created)[number];
   created.push(withStack);
   for (const p of plugins) p(withStack);
@@ -48,8 +48,13 @@ export function lazy<C>(make: () => C): () => C {
 }
 
 /** A client with the given credentials (not cached: sessions expire). */
-export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity): C {
-  return build(ctor, credentials);
+export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number } = {}): C {
+  return build(ctor, credentials, options.maxAttempts);
+}
+
+/** A new client with the Lambda's own credentials and `maxAttempts` (1: a call that must not be sent twice). */
+export function platformClientWith<C>(ctor: Ctor<C>, options: { maxAttempts: number }): C {
+  return build(ctor, undefined, options.maxAttempts);
 }
 
 export interface AssumeRoleInput {

@@ -1,7 +1,7 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
-import { assumeRole, clientWith, platformClient } from './aws-clients.js';
+import { assumeRole, clientWith, platformClient, platformClientWith } from './aws-clients.js';
 import { ENV, partition, platformConfig } from './environment.js';
 
 /**
@@ -23,8 +23,12 @@ async function organizationCredentials(): Promise<AwsCredentialIdentity | undefi
   return orgSession.credentials;
 }
 
-export async function organizationsClient(): Promise<OrganizationsClient> {
+/** Organizations in the management account; `maxAttempts: 1` for a call that must not be sent twice (CreateAccount). */
+export async function organizationsClient(options: { maxAttempts?: number } = {}): Promise<OrganizationsClient> {
   const credentials = await organizationCredentials();
+  if (options.maxAttempts !== undefined) {
+    return credentials ? clientWith(OrganizationsClient, credentials, options) : platformClientWith(OrganizationsClient, { maxAttempts: options.maxAttempts });
+  }
   return credentials ? clientWith(OrganizationsClient, credentials) : platformClient(OrganizationsClient);
 }
 

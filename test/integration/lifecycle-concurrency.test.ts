@@ -405,7 +405,13 @@ describe('concurrent requests', () => {
     expect(await api('PATCH', '/admin/tenants/wonka', { tier: 'enterprise' })).toMatchObject({ status: 400, body: { error: { code: 'isolation_change', param: 'tier' } } });
     expect(await api('PATCH', '/admin/tenants/wonka', { tier: 'professional', color: 'red' })).toMatchObject({ status: 400, body: { error: { code: 'unknown_parameter', param: 'color' } } });
     expect(platform.executions.size).toBe(executions + 1); // only the onboarding of wonka
-    expect((await getTenant('wonka'))!.status).toBe('ACTIVE');
+    // The status workflow started directly with an action that is not a status change: refused, nothing written.
+    const before = await getTenant('wonka');
+    for (const action of ['offboard', 'onboard']) {
+      const direct = await platform.startExecution('status', { request: { tenantId: 'wonka', requestId: `console-${action}` }, action });
+      expect((await settled(direct.executionArn)).status).toBe('FAILED');
+    }
+    expect(await getTenant('wonka')).toEqual(before);
   });
 });
 

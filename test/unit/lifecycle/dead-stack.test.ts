@@ -223,6 +223,9 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
     beforeEach(() => {
       cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme' }).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
       cfn.on(CreateStackCommand).resolves({ StackId: STACK_ID });
+      for (const StackId of [OLD, ROLLED_BACK]) {
+        cfn.on(DescribeStacksCommand, { StackName: StackId }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId, StackStatus: 'DELETE_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
+      }
       cfn.on(ListStacksCommand).resolves({ StackSummaries: [
         { StackName: 'tessera-acme', StackId: OLD, StackStatus: 'DELETE_COMPLETE', CreationTime: new Date() },
         { StackName: 'tessera-acme', StackId: ROLLED_BACK, StackStatus: 'DELETE_COMPLETE', CreationTime: new Date() },
@@ -243,6 +246,14 @@ describe('Deploy blueprint removes a dead tenant stack an onboarding meets, and 
       cfn.on(ListStackResourcesCommand, { StackName: ROLLED_BACK }).resolves({ StackResourceSummaries: [summary('KeptLog', 'AWS::Logs::LogGroup', '/tessera/acme/kept-2', 'DELETE_SKIPPED')] });
       logs.on(DeleteLogGroupCommand).resolves({});
       kms.on(ScheduleKeyDeletionCommand).resolves({});
+    });
+
+    it('leaves alone what a deleted stack of the same name that Tessera did not create kept', async () => {
+      cfn.on(DescribeStacksCommand, { StackName: OLD }).resolves({ Stacks: [{ StackName: 'tessera-acme', StackId: OLD, StackStatus: 'DELETE_COMPLETE', CreationTime: new Date(), Tags: [] }] });
+      records.set('acme', leased('onboard', { executions: [{ ...running(), executionArn: 'arn:earlier', status: 'FAILED' }, running()] }));
+      await expect(deploy(state('acme', { blueprint: 'tenant' }))).resolves.toEqual({ stackName: 'tessera-acme', kind: 'tenant' });
+      expect(logs.commandCalls(DeleteLogGroupCommand)).toHaveLength(0);
+      expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
     });
 
     it('removes the RetainExceptOnCreate resources the deletion kept (audited), keeps plain Retain, then creates the stack', async () => {

@@ -156,6 +156,22 @@ describe('Lift protections (offboarding)', async () => {
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
   });
 
+  it('stops the offboarding (StackNotOwned) before anything is destroyed when the tenant has a stack of its own and the one under its name is not it', async () => {
+    records.set('acme', leased('offboard', { stackName: 'tessera-acme' }));
+    cfn.on(DescribeStacksCommand).resolves(tenantStack(true, { Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:request-id', Value: 'someone-else' }] }));
+    await expect(handler(state())).rejects.toMatchObject({ name: 'StackNotOwned', message: expect.stringMatching(/its tag tessera:request-id is "someone-else"/) });
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand)).toHaveLength(0);
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+  });
+
+  it('recognizes a stack deployed before the request tag existed by the tenant tag and the registry\'s stackName', async () => {
+    records.set('acme', leased('offboard', { stackName: 'tessera-acme' }));
+    cfn.on(DescribeStacksCommand).resolves(tenantStack(true, { Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] }));
+    const out = await handler(state());
+    expect(out.notOurs).toBeUndefined();
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', EnableTerminationProtection: false }]);
+  });
+
   it('lifts nothing for an execution that does not hold the tenant\'s lease', async () => {
     const before = leased('offboard', {}, 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:other');
     records.set('acme', before);

@@ -222,7 +222,7 @@ describe('Create account / Check account', async () => {
     expect(records.get('acme')?.createAccountClaim?.at).not.toBe('2026-11-30T10:00:00.000Z');
   });
 
-  it('makes no call when another invocation claimed between its read and its claim (TenantConflict)', async () => {
+  it('makes no call when another invocation claimed between its read and its claim, and polls instead of failing', async () => {
     vending();
     // the record as this invocation reads it, then the other invocation's claim lands
     registryMock.requireTenant.mockImplementationOnce(async (id: string) => {
@@ -230,7 +230,7 @@ describe('Create account / Check account', async () => {
       records.set(id, { ...records.get(id)!, createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: 'arn:concurrent' }, updatedAt: '2026-11-30T10:00:00.000Z' });
       return seen;
     });
-    await expect(create(state())).rejects.toMatchObject({ name: 'TenantConflict', message: expect.stringMatching(/another invocation claimed the account request at the same moment; this one makes no call/) });
+    await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(0);
     expect(records.get('acme')?.createAccountClaim?.executionArn).toBe('arn:concurrent');
   });
@@ -256,6 +256,7 @@ describe('Create account / Check account', async () => {
     for (const reason of ['EMAIL_ALREADY_EXISTS', 'ACCOUNT_LIMIT_EXCEEDED']) {
       vending({ createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
       orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: reason as 'EMAIL_ALREADY_EXISTS' } });
+      orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] }); // no account of this tenant holds the email
       await expect(check(state())).rejects.toMatchObject({
         name: 'AccountCreationFailed', message: `Organizations could not create the account for tenant acme (admin@acme.example.com): ${reason}`,
       });
@@ -263,6 +264,18 @@ describe('Create account / Check account', async () => {
       expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
       expect(records.get('acme')?.createAccountClaim).toBeUndefined();
     }
+  });
+
+  it('adopts the tenant\'s own account when EMAIL_ALREADY_EXISTS comes from a CreateAccount sent twice', async () => {
+    vending({ createAccountRequestId: 'car-2', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [
+      { Id: 'car-old', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '999999999999', RequestedTimestamp: new Date('2026-01-01T00:00:00Z') },
+      { Id: 'car-1', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '444444444444', RequestedTimestamp: new Date('2026-11-30T10:00:01Z') },
+    ] });
+    await expect(check(state())).resolves.toEqual({ state: 'SUCCEEDED', accountId: '444444444444' });
+    expect(records.get('acme')).toMatchObject({ accountId: '444444444444' });
+    expect(records.get('acme')?.createAccountClaim).toBeUndefined();
   });
 
   it('asks for a new attempt after CONCURRENT_ACCOUNT_MODIFICATION', async () => {
