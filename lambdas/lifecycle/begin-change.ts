@@ -20,5 +20,5 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     throw new InvalidRequestError(`tier "${tier}" isolates by ${target.isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`);
   }
   await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' });
-  return { tier, blueprintVersion: state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion), computeMode: target.compute.mode };
+  return { tier, previousTier: record.tier, blueprintVersion: state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion), computeMode: target.compute.mode };
 }, { trackStep: false });

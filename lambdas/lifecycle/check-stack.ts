@@ -82,9 +82,12 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
     }
     if (kind === 'tenant') {
       const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? '']));
+      // What the stack now is: its outputs, its version and (after a tier change) its tier, so the
+      // registry agrees with the stack even if a later step of the change fails.
       await updateTenant(record.tenantId, {
         stackOutputs: outputs,
         blueprintVersion: outputs.BlueprintVersion ?? state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion),
+        ...(state.change?.tier ? { tier: outputs.Tier ?? state.change.tier } : {}),
       });
     }
     return { state: 'COMPLETE' as const, status };

@@ -13,6 +13,6 @@ export const handler = lifecycleHandler('Finish change', async (state: Lifecycle
   const before = await requireTenant(state.request.tenantId);
   const tier = state.change?.tier ?? before.tier;
   const updated = await completeOperation(before.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { tier });
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.changed, { tenantId: updated.tenantId, previousTier: before.tier, tier, blueprintVersion: updated.blueprintVersion, executionArn: state.executionArn });
+  await emitLifecycleEvent(LIFECYCLE_EVENTS.changed, { tenantId: updated.tenantId, previousTier: state.change?.previousTier ?? before.tier, tier, blueprintVersion: updated.blueprintVersion, executionArn: state.executionArn });
   return { status: updated.status, tier, blueprintVersion: updated.blueprintVersion };
 }, { trackStep: false });

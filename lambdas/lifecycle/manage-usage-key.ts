@@ -57,7 +57,11 @@ export const handler = lifecycleHandler('Manage usage key', async (state: Lifecy
     try {
       await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan, keyId: key.id, keyType: 'API_KEY' }));
     } catch (e) {
-      if ((e as Error).name !== 'ConflictException') throw e;
+      if ((e as Error).name !== 'ConflictException') {
+        // A key in no plan cuts the tenant off at the edge: put it back in the plan it was in, then fail.
+        if (key.plan) await api.send(new CreateUsagePlanKeyCommand({ usagePlanId: key.plan, keyId: key.id, keyType: 'API_KEY' })).catch(() => undefined);
+        throw e;
+      }
     }
     key = { ...key, plan };
   }

@@ -8,7 +8,7 @@ export interface LifecycleState {
   /** Which blueprint a deploy/check step works on. */
   blueprint?: 'tenant' | 'namespace' | 'baseline';
   /** For `change` and `upgrade`: the target tier and version. */
-  change?: { tier?: string; blueprintVersion?: string };
+  change?: { tier?: string; blueprintVersion?: string; previousTier?: string };
 }
 
 export const tenantIdOf = (state: { request?: { tenantId?: string }; tenantId?: string }) => state.request?.tenantId ?? state.tenantId;

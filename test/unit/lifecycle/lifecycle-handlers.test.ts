@@ -243,7 +243,7 @@ describe('Begin change / Finish change / List tier tenants', async () => {
   const list = (await import('../../../lambdas/lifecycle/list-tier-tenants.js')).handler;
   it('moves a VPC tenant to another VPC tier and back to ACTIVE, holding its lease in between', async () => {
     records.set('acme', tenant({ status: 'ACTIVE' }));
-    await expect(begin({ ...state(), change: { tier: 'professional' } })).resolves.toEqual({ tier: 'professional', blueprintVersion: '1.0.0', computeMode: 'shared' });
+    await expect(begin({ ...state(), change: { tier: 'professional' } })).resolves.toEqual({ tier: 'professional', previousTier: 'starter', blueprintVersion: '1.0.0', computeMode: 'shared' });
     expect(records.get('acme')).toMatchObject({ status: 'UPDATING', currentStep: 'Begin change', lease: { kind: 'change', executionArn: EXECUTION_ARN, previousStatus: 'ACTIVE' } });
     await finish({ ...state(), change: { tier: 'professional' } });
     expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', tier: 'professional', executions: [{ kind: 'change', executionArn: EXECUTION_ARN, status: 'SUCCEEDED' }] });

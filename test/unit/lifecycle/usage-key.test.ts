@@ -35,6 +35,15 @@ describe('Manage usage key', () => {
     expect(api.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(1);
   });
 
+  it('puts the key back in its plan when the new plan refuses it, so a failed change never leaves the tenant in no plan', async () => {
+    records.set('acme', leased('change', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
+    api.on(CreateUsagePlanKeyCommand, { usagePlanId: 'plan-p' }).rejects(Object.assign(new Error('refused'), { name: 'BadRequestException' }));
+    api.on(CreateUsagePlanKeyCommand, { usagePlanId: 'plan-s' }).resolves({});
+    await expect(handler({ ...state(), usageKey: 'issue', change: { tier: 'professional' } })).rejects.toMatchObject({ name: 'BadRequestException' });
+    expect(api.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['plan-p', 'plan-s']);
+    expect(records.get('acme')?.usageKey?.plan).toBe('plan-s');
+  });
+
   it('revokes the key at offboarding', async () => {
     records.set('acme', leased('offboard', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
     await handler({ ...state(), usageKey: 'revoke' });
