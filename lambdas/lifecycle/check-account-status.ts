@@ -27,8 +27,8 @@ export const handler = lifecycleHandler('Check account', async (state: Lifecycle
     const reason = pending.failureReason ?? 'UNKNOWN';
     if (reason === 'EMAIL_ALREADY_EXISTS') {
       // The email may be taken by this tenant's own account (a CreateAccount sent twice): adopt it, never orphan it.
-      const own = await findClaimedRequest(orgs, record);
-      if (own?.State === 'SUCCEEDED' && own.AccountId) {
+      const own = await findClaimedRequest(orgs, record, { state: 'SUCCEEDED', except: pending.requestId });
+      if (own?.AccountId) {
         await updateTenant(record.tenantId, { accountId: own.AccountId, createAccountRequestId: undefined, createAccountClaim: undefined });
         return { state: 'SUCCEEDED', accountId: own.AccountId };
       }

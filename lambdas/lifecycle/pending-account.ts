@@ -19,12 +19,17 @@ export interface PendingAccount {
 /**
  * The CreateAccount request of a tenant's claim, found in ListCreateAccountStatus by account name
  * among the requests made since the claim (a retried *Create account* whose first call reached
- * Organizations but not the registry).
+ * Organizations but not the registry); `state` and `except` narrow it to another request of the
+ * tenant that succeeded (the one a refused duplicate stands behind).
  */
-export async function findClaimedRequest(orgs: OrganizationsClient, record: TenantRecord): Promise<CreateAccountStatus | undefined> {
+export async function findClaimedRequest(
+  orgs: OrganizationsClient, record: TenantRecord, options: { state?: 'SUCCEEDED'; except?: string } = {},
+): Promise<CreateAccountStatus | undefined> {
   const since = Date.parse(record.createAccountClaim?.at ?? record.createdAt) - 60_000;
-  for await (const page of paginateListCreateAccountStatus({ client: orgs }, { States: ['IN_PROGRESS', 'SUCCEEDED', 'FAILED'] })) {
-    const match = (page.CreateAccountStatuses ?? []).find((s) => s.AccountName === tenantAccountName(record.tenantId) && (s.RequestedTimestamp?.getTime() ?? 0) >= since);
+  const states = options.state ? [options.state] : ['IN_PROGRESS' as const, 'SUCCEEDED' as const, 'FAILED' as const];
+  for await (const page of paginateListCreateAccountStatus({ client: orgs }, { States: states })) {
+    const match = (page.CreateAccountStatuses ?? []).find((s) => s.AccountName === tenantAccountName(record.tenantId) && (s.RequestedTimestamp?.getTime() ?? 0) >= since
+      && (!options.state || s.State === options.state) && s.Id !== options.except);
     if (match) return match;
   }
   return undefined;

@@ -278,6 +278,14 @@ describe('Create account / Check account', async () => {
     expect(records.get('acme')?.createAccountClaim).toBeUndefined();
   });
 
+  it('never adopts the refused request itself as the tenant\'s own account', async () => {
+    vending({ createAccountRequestId: 'car-2', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [{ Id: 'car-2', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '444444444444', RequestedTimestamp: new Date('2026-11-30T10:00:01Z') }] });
+    await expect(check(state())).rejects.toMatchObject({ name: 'AccountCreationFailed' });
+    expect(records.get('acme')?.accountId).toBeUndefined();
+  });
+
   it('asks for a new attempt after CONCURRENT_ACCOUNT_MODIFICATION', async () => {
     vending({ createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
     orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: 'CONCURRENT_ACCOUNT_MODIFICATION' } });
