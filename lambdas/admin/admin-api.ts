@@ -88,7 +88,6 @@ async function asApiError(e: unknown, tenantId: string, kind: LifecycleKind): Pr
 async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}): Promise<string> {
   const name = executionName(kind, record.tenantId);
   const executionArn = `${requireEnv(MACHINE_ENV[kind]).replace(':stateMachine:', ':execution:')}:${name}`;
-  if (record.lease && record.lease.executionArn !== executionArn && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, kind);
   try {
     await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes);
   } catch (e) {

@@ -20,8 +20,8 @@ const MAX_KEY_BYTES = 1024;
 /** Key areas of one export prefix that hold copies of tenant objects (the rest is manifest and records). */
 export const DATA_AREAS = ['s3/', 'noncurrent/', 'long-keys/'] as const;
 
-/** One line of a manifest part (`<prefix>manifest/part-<nnnnn>.jsonl`): one object version or delete marker. */
-export interface ManifestLine {
+/** A version or delete marker as ListObjectVersions reports it. */
+export interface SourceEntry {
   key: string;
   versionId: string;
   isLatest: boolean;
@@ -31,19 +31,12 @@ export interface ManifestLine {
   /** The source ETag without quotes; null for a delete marker. */
   etag: string | null;
   lastModified: string | null;
-  /** Where the copy is in the archive; null for a delete marker, which has no content. */
-  archiveKey: string | null;
 }
 
-/** A version or delete marker as ListObjectVersions reports it. */
-export interface SourceEntry {
-  key: string;
-  versionId: string;
-  isLatest: boolean;
-  deleteMarker: boolean;
-  size: number;
-  etag: string | null;
-  lastModified: string | null;
+/** One line of a manifest part (`<prefix>manifest/part-<nnnnn>.jsonl`): one object version or delete marker. */
+export interface ManifestLine extends SourceEntry {
+  /** Where the copy is in the archive; null for a delete marker, which has no content. */
+  archiveKey: string | null;
 }
 
 interface ListedVersion { Key?: string; VersionId?: string; IsLatest?: boolean; Size?: number; ETag?: string; LastModified?: Date }
