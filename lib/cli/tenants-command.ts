@@ -52,7 +52,7 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
 }
 
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('onboard, list, change, suspend, resume, offboard and watch tenants');
+  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version), suspend, resume, delete (offboard), retry, watch');
 
   tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
     .requiredOption('--id <tenantId>', 'tenant id: lower-case DNS label, 3-24 characters')
