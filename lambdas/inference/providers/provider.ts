@@ -1,42 +1,67 @@
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { ModelEntry } from '../../../lib/config/schema.js';
-import type { ChatMessage } from '../chat-schema.js';
 
+/**
+ * What the gateway hands a provider: the caller's chat-completions body as OpenAI defines it
+ * (`openai`'s `ChatCompletionCreateParams`), after the tenant's guardrails and system prompt.
+ * `body.model` is still the catalog id and `body.stream` the caller's flag: a provider sends
+ * `model.upstream` as the model and decides streaming from which method the gateway called.
+ */
 export interface ProviderRequest {
   model: ModelEntry;
-  messages: ChatMessage[];
-  maxTokens: number;
-  temperature?: number;
-  topP?: number;
-  stop?: string | string[];
+  body: ChatCompletionCreateParams;
   tenantId: string;
+  /** Aborted when the upstream is past its first-byte or idle timeout, or the caller went away. */
   signal: AbortSignal;
 }
 
-export interface ProviderUsage {
-  promptTokens: number;
-  completionTokens: number;
-}
-
-export interface ProviderResult {
-  content: string;
-  finishReason: string;
-  usage?: ProviderUsage;
-}
-
-export interface ProviderChunk {
-  delta?: string;
-  finishReason?: string;
-  usage?: ProviderUsage;
-}
-
-/** An upstream model API. Errors it throws carry `status` when the upstream answered with one. */
+/** An upstream model API speaking (or mapped onto) OpenAI's chat completions. */
 export interface Provider {
-  complete(request: ProviderRequest): Promise<ProviderResult>;
-  stream(request: ProviderRequest): AsyncIterable<ProviderChunk>;
+  /**
+   * The whole answer in OpenAI's shape, everything the upstream returned that OpenAI defines
+   * (every choice, tool calls, refusal, logprobs, usage details). The gateway replaces `id` and
+   * `model` and normalises `finish_reason`.
+   * @throws ProviderError - the upstream refused or failed, or a field has no equivalent here (400)
+   */
+  complete(request: ProviderRequest): Promise<ChatCompletion>;
+  /**
+   * OpenAI chunks as the upstream produced them, the usage chunk (`choices: []`, `usage`) last
+   * whenever the upstream reports usage (OpenAI-compatible upstreams are asked for it whatever
+   * the caller asked; the gateway passes it on only when the caller did).
+   * @throws ProviderError - before the first chunk, or for an error event in the middle of the stream
+   */
+  stream(request: ProviderRequest): AsyncIterable<ChatCompletionChunk>;
 }
 
+/** What an upstream said about its refusal, kept so the caller sees the same error. */
+export interface UpstreamErrorDetails {
+  /** OpenAI's `error.type`, `error.code` and `error.param` as the upstream sent them. */
+  type?: string;
+  code?: string | null;
+  param?: string | null;
+  /** From the upstream's `Retry-After` (seconds or an HTTP date), in ms. */
+  retryAfterMs?: number;
+  /** No answer (or no next chunk) within the timeout. */
+  timedOut?: boolean;
+}
+
+/**
+ * An upstream failure. `status` is the upstream's HTTP status when it answered with one;
+ * `retryable` says whether another attempt (or the next model of the fallback chain) may help.
+ * The message is the upstream's own when it sent one, so the caller reads what the upstream said.
+ */
 export class ProviderError extends Error {
-  constructor(message: string, readonly status: number | undefined, readonly retryable: boolean) {
+  constructor(message: string, readonly status: number | undefined, readonly retryable: boolean, readonly details: UpstreamErrorDetails = {}) {
     super(message);
+  }
+}
+
+/**
+ * A field of the request that this provider has no equivalent for: a 400 naming the field and
+ * the provider, never a silent drop. Thrown before anything is sent upstream.
+ */
+export class UnsupportedFieldError extends ProviderError {
+  constructor(readonly field: string, readonly provider: string, why: string) {
+    super(`${field} is not supported by the ${provider} provider: ${why}`, 400, false, { type: 'invalid_request_error', code: 'unsupported_parameter', param: field });
   }
 }

@@ -1,0 +1,51 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { ProviderError } from './provider.js';
+
+/**
+ * OpenAI chat-completion chunks from an upstream's server-sent events, byte chunks in. Framing is
+ * eventsource-parser's (the WHATWG rules: LF, CRLF or CR line ends, multi-line `data:`), and bytes
+ * are decoded as UTF-8 across reads (`TextDecoder` with `stream: true`), so any split point,
+ * even inside a multi-byte character, yields the same chunks.
+ *
+ * `data: [DONE]` ends the stream. An event whose data carries `error` (OpenAI's mid-stream error,
+ * also vLLM's and TGI's) ends it with a ProviderError holding the upstream's message and code.
+ * @throws ProviderError - for an error event, or data that is not JSON
+ */
+export async function* sseChunks(body: AsyncIterable<Uint8Array | string>, upstream: string): AsyncGenerator<ChatCompletionChunk> {
+  const decoder = new TextDecoder('utf-8');
+  const ready: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (e) => ready.push(e) });
+  for await (const bytes of body) {
+    parser.feed(typeof bytes === 'string' ? bytes : decoder.decode(bytes, { stream: true }));
+    while (ready.length) {
+      const chunk = toChunk(ready.shift()!, upstream);
+      if (chunk === 'done') return;
+      if (chunk) yield chunk;
+    }
+  }
+  parser.feed(decoder.decode());
+  parser.feed('\n\n'); // an upstream that closes without a final blank line still delivers its last event
+  for (const e of ready) {
+    const chunk = toChunk(e, upstream);
+    if (chunk === 'done') return;
+    if (chunk) yield chunk;
+  }
+}
+
+function toChunk(event: EventSourceMessage, upstream: string): ChatCompletionChunk | 'done' | undefined {
+  const data = event.data.trim();
+  if (!data) return undefined;
+  if (data === '[DONE]') return 'done';
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    throw new ProviderError(`${upstream} sent a stream event that is not JSON: ${data.slice(0, 120)}`, undefined, false);
+  }
+  if (parsed.error !== undefined || event.event === 'error') {
+    const error = (typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : { message: String(parsed.error ?? data) }) as { message?: string; type?: string; code?: string | number | null; param?: string | null };
+    throw new ProviderError(error.message ?? `${upstream} sent an error event`, undefined, false, { type: error.type ?? 'upstream_error', code: error.code === undefined || error.code === null ? 'upstream_stream_error' : String(error.code), param: error.param ?? null });
+  }
+  return parsed as unknown as ChatCompletionChunk;
+}
