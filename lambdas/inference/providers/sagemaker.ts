@@ -1,12 +1,30 @@
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, SageMakerRuntimeClient, type ResponseStream } from '@aws-sdk/client-sagemaker-runtime';
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { platformClient } from '../../shared/aws-clients.js';
 import { tenantRoleClient } from '../../shared/tenant-role-clients.js';
-import { textOf } from '../chat-schema.js';
-import { ProviderError, type Provider, type ProviderRequest } from './provider.js';
+import { ProviderError, type Provider, type ProviderRequest, type UpstreamErrorDetails } from './provider.js';
+import { sseChunks } from './sse-chunks.js';
 
 /**
- * A tenant's own model on a SageMaker endpoint serving the OpenAI messages API (LMI/TGI/vLLM
- * containers do). `upstream` is the endpoint name. Streams as one chunk.
+ * A model on a SageMaker endpoint whose container (LMI, TGI, vLLM) serves OpenAI's chat-completions
+ * schema on `/invocations`. `model.upstream` is the endpoint name. Nothing is mapped: the caller's
+ * body goes to the container as it came, and the container's answer and chunks come back as they
+ * are.
+ *
+ * - `model` is dropped from the body. The endpoint, not the body, picks the model; LMI and TGI
+ *   ignore the field, but vLLM answers 404 "The model `x` does not exist" to any name other than its
+ *   served model name (`/opt/ml/model` on SageMaker) and accepts a body without one.
+ * - `stream` and `stream_options` are the provider's: absent for `complete`, `stream: true` with
+ *   `include_usage` for `stream`, whatever the caller asked.
+ * - A stream is read as server-sent events (vLLM, TGI), or as JSON lines (LMI's own chat
+ *   streaming format: one chunk per line, no `data:`), told apart by the first byte.
+ * - Errors: `ModelError` is the container's own answer (`OriginalStatusCode`, `OriginalMessage`):
+ *   its status, message, type, code and param reach the caller as they are (an upstream 4xx is
+ *   the caller's 4xx). `ValidationError` (unknown endpoint, endpoint not in service) is a 400 from
+ *   AWS but the platform's misconfiguration, not the caller's request (the body is opaque to
+ *   SageMaker): status 502, code `upstream_misconfigured`, not retried (the next model of the
+ *   fallback chain is tried). Throttling, `ServiceUnavailable`, `InternalFailure`,
+ *   `InternalDependencyException` and `ModelNotReadyException` are retryable.
  */
 export class SageMakerProvider implements Provider {
   private client(r: ProviderRequest): Promise<SageMakerRuntimeClient> | SageMakerRuntimeClient {
@@ -14,28 +32,177 @@ export class SageMakerProvider implements Provider {
     return r.model.invokeRoleArn ? tenantRoleClient(SageMakerRuntimeClient, r.model.invokeRoleArn, r.tenantId, 'invoke') : platformClient(SageMakerRuntimeClient);
   }
 
-  async complete(r: ProviderRequest) {
+  async complete(r: ProviderRequest): Promise<ChatCompletion> {
+    const endpoint = r.model.upstream;
+    let bytes: Uint8Array | undefined;
     try {
-      const out = await (await this.client(r)).send(new InvokeEndpointCommand({
-        EndpointName: r.model.upstream,
-        ContentType: 'application/json',
-        Body: JSON.stringify({ messages: r.messages.map((m) => ({ role: m.role, content: textOf(m.content) })), max_tokens: r.maxTokens, temperature: r.temperature, top_p: r.topP, stop: r.stop }),
-      }), { abortSignal: r.signal });
-      const body = JSON.parse(new TextDecoder().decode(out.Body)) as { choices?: Array<{ message?: { content?: string }; finish_reason?: string }>; usage?: { prompt_tokens: number; completion_tokens: number } };
-      return {
-        content: body.choices?.[0]?.message?.content ?? '',
-        finishReason: body.choices?.[0]?.finish_reason ?? 'stop',
-        usage: body.usage ? { promptTokens: body.usage.prompt_tokens, completionTokens: body.usage.completion_tokens } : undefined,
-      };
+      const out = await (await this.client(r)).send(
+        new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'application/json', Accept: 'application/json', Body: containerBody(r, false) }),
+        { abortSignal: r.signal },
+      );
+      bytes = out.Body;
     } catch (e) {
-      if (e instanceof ProviderError) throw e;
-      const name = (e as Error).name;
-      throw new ProviderError(`SageMaker ${name}`, (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, name === 'ThrottlingException' || name === 'ServiceUnavailable');
+      throw toProviderError(e, endpoint);
     }
+    const text = bytes ? new TextDecoder().decode(bytes) : '';
+    let answer: Record<string, unknown>;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      throw new ProviderError(`SageMaker endpoint ${endpoint} answered with a body that is not JSON: ${text.slice(0, 120)}`, undefined, false);
+    }
+    if (!answer || typeof answer !== 'object' || !Array.isArray(answer.choices)) {
+      const error = errorOf(answer);
+      if (error) throw new ProviderError(error.message ?? `SageMaker endpoint ${endpoint} answered with an error`, undefined, false, error.details);
+      throw new ProviderError(`SageMaker endpoint ${endpoint} answered without choices: ${text.slice(0, 120)}`, undefined, false);
+    }
+    return answer as unknown as ChatCompletion;
   }
 
-  async *stream(r: ProviderRequest) {
-    const result = await this.complete(r);
-    yield { delta: result.content, finishReason: result.finishReason, usage: result.usage };
+  async *stream(r: ProviderRequest): AsyncGenerator<ChatCompletionChunk> {
+    const endpoint = r.model.upstream;
+    let events: AsyncIterable<ResponseStream> | undefined;
+    try {
+      const out = await (await this.client(r)).send(
+        new InvokeEndpointWithResponseStreamCommand({ EndpointName: endpoint, ContentType: 'application/json', Body: containerBody(r, true) }),
+        { abortSignal: r.signal },
+      );
+      events = out.Body;
+    } catch (e) {
+      throw toProviderError(e, endpoint);
+    }
+    if (!events) throw new ProviderError(`SageMaker endpoint ${endpoint} answered without a stream`, undefined, true);
+    yield* sseChunks(asServerSentEvents(payloadParts(events, endpoint)), `SageMaker endpoint ${endpoint}`);
   }
+}
+
+/** The caller's body for the container: without `model`, with the provider's own stream flags. */
+function containerBody(r: ProviderRequest, stream: boolean): string {
+  const { model: _model, stream: _stream, stream_options: _options, ...rest } = r.body as unknown as Record<string, unknown>;
+  return JSON.stringify(stream ? { ...rest, stream: true, stream_options: { include_usage: true } } : rest);
+}
+
+/** The bytes of the event stream's payload parts; its error events as ProviderErrors. */
+async function* payloadParts(events: AsyncIterable<ResponseStream>, endpoint: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const event of events) {
+      if (event.PayloadPart) {
+        if (event.PayloadPart.Bytes?.length) yield event.PayloadPart.Bytes;
+      } else if (event.ModelStreamError) {
+        throw streamError('ModelStreamError', event.ModelStreamError, endpoint);
+      } else if (event.InternalStreamFailure) {
+        throw streamError('InternalStreamFailure', event.InternalStreamFailure, endpoint);
+      }
+    }
+  } catch (e) {
+    throw toProviderError(e, endpoint);
+  }
+}
+
+/**
+ * SSE text as it came, or LMI's JSON lines (`{...}\n` per chunk) turned into SSE events. Decoded
+ * as UTF-8 across payload parts, so a part may end inside a character or a line.
+ */
+async function* asServerSentEvents(parts: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let mode: 'sse' | 'jsonl' | undefined;
+  let line = '';
+  const relay = (text: string, end: boolean): string => {
+    if (mode === undefined) {
+      const first = text.trimStart()[0];
+      if (first === undefined) return ''; // blank lines before the first event mean nothing in either format
+      mode = first === '{' ? 'jsonl' : 'sse';
+    }
+    if (mode === 'sse') return text;
+    const lines = (line + text).split('\n');
+    line = end ? '' : lines.pop()!;
+    return lines.map((l) => l.trim()).filter(Boolean).map((l) => `data: ${l}\n\n`).join('');
+  };
+  for await (const bytes of parts) {
+    const text = relay(decoder.decode(bytes, { stream: true }), false);
+    if (text) yield text;
+  }
+  const rest = relay(decoder.decode(), true);
+  if (rest) yield rest;
+}
+
+/** A stream error event (or the exception the SDK throws for one). */
+function streamError(name: string, e: { Message?: string; message?: string; ErrorCode?: string }, endpoint: string): ProviderError {
+  const message = e.Message ?? e.message ?? name;
+  const code = e.ErrorCode ?? (name === 'ModelStreamError' ? 'model_stream_error' : 'internal_stream_failure');
+  // ModelInvocationTimeExceeded: the container took longer than SageMaker allows, a timeout (504).
+  return new ProviderError(`SageMaker endpoint ${endpoint} stream failed (${code}): ${message}`, undefined, true, {
+    type: 'upstream_error',
+    code,
+    ...(code === 'ModelInvocationTimeExceeded' ? { timedOut: true } : {}),
+  });
+}
+
+const RETRYABLE = new Set(['ThrottlingException', 'Throttling', 'ServiceUnavailable', 'InternalFailure', 'InternalDependencyException', 'ModelNotReadyException']);
+
+/** An SDK error (or a stream error event thrown by the SDK) as the caller should see it. */
+export function toProviderError(e: unknown, endpoint: string): ProviderError {
+  if (e instanceof ProviderError) return e;
+  const err = e as Error & {
+    $metadata?: { httpStatusCode?: number };
+    Message?: string;
+    OriginalStatusCode?: number;
+    OriginalMessage?: string;
+    ErrorCode?: string;
+  };
+  const name = err?.name ?? 'Error';
+  const message = err?.message || err?.Message || name;
+  switch (name) {
+    case 'ModelError':
+      return containerError(err, endpoint);
+    case 'ModelStreamError':
+    case 'InternalStreamFailure':
+      return streamError(name, err, endpoint);
+    case 'ValidationError':
+      return new ProviderError(`SageMaker refused the call to endpoint ${endpoint}: ${message}`, 502, false, { type: 'upstream_error', code: 'upstream_misconfigured' });
+    case 'AbortError':
+      return new ProviderError(`the call to SageMaker endpoint ${endpoint} was aborted`, undefined, true);
+  }
+  const status = name === 'ThrottlingException' || name === 'Throttling' ? 429 : name === 'ModelNotReadyException' ? 503 : err?.$metadata?.httpStatusCode;
+  const retryable = RETRYABLE.has(name) || status === undefined || status === 429 || status >= 500;
+  return new ProviderError(`SageMaker ${name} for endpoint ${endpoint}: ${message}`, status, retryable, { code: name });
+}
+
+/**
+ * The container's own non-2xx answer: its status, and its message, type, code and param from the
+ * body. Bodies seen: OpenAI's `{error: {message, type, param, code}}` (vLLM, LMI's OpenAI
+ * handlers), vLLM's older flat `{object: 'error', message, type, param, code}`, TGI's and LMI's
+ * `{error: "text", ...}`. A numeric `code` (vLLM repeats the HTTP status there) is not an OpenAI
+ * error code and is left out. No status (SageMaker reports 0 when the container did not answer in
+ * time) is an upstream failure, retryable.
+ */
+function containerError(e: { OriginalStatusCode?: number; OriginalMessage?: string; message?: string }, endpoint: string): ProviderError {
+  const status = e.OriginalStatusCode;
+  let parsed: unknown;
+  try {
+    parsed = e.OriginalMessage ? JSON.parse(e.OriginalMessage) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const error = errorOf(parsed);
+  const message = error?.message ?? (e.OriginalMessage || e.message || `SageMaker endpoint ${endpoint} failed`);
+  if (status === undefined || status < 400 || status > 599) {
+    return new ProviderError(`SageMaker endpoint ${endpoint} failed: ${message}`, undefined, true, error?.details ?? {});
+  }
+  return new ProviderError(message, status, status === 429 || status >= 500, error?.details ?? {});
+}
+
+/** OpenAI's error object out of a container's JSON body, if it is one. */
+function errorOf(body: unknown): { message?: string; details: UpstreamErrorDetails } | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as Record<string, unknown>;
+  const source = b.error && typeof b.error === 'object' ? (b.error as Record<string, unknown>) : b.error !== undefined || b.object === 'error' ? b : undefined;
+  if (!source) return undefined;
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const message = text(source.message) ?? text(b.error) ?? text(b.message);
+  const details: UpstreamErrorDetails = {};
+  if (text(source.type)) details.type = source.type as string;
+  if (text(source.code)) details.code = source.code as string;
+  if (text(source.param)) details.param = source.param as string;
+  return { message, details };
 }

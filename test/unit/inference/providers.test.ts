@@ -1,19 +1,15 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BedrockProvider } from '../../../lambdas/inference/providers/bedrock.js';
-import { SageMakerProvider } from '../../../lambdas/inference/providers/sagemaker.js';
 import type { ProviderRequest } from '../../../lambdas/inference/providers/provider.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
 const bedrock = mockClient(BedrockRuntimeClient);
-const sagemaker = mockClient(SageMakerRuntimeClient);
 beforeEach(() => {
   bedrock.reset();
-  sagemaker.reset();
 });
 
 const request = (upstream: string): ProviderRequest => ({
@@ -53,17 +49,6 @@ describe('Bedrock provider (Converse)', () => {
       .rejectsOnce(Object.assign(new Error('bad'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }));
     await expect(new BedrockProvider().complete(request('m'))).rejects.toMatchObject({ retryable: true, status: 429 });
     await expect(new BedrockProvider().complete(request('m'))).rejects.toMatchObject({ retryable: false, status: 400 });
-  });
-});
-
-describe('SageMaker provider', () => {
-  it('posts the OpenAI messages payload to the tenant endpoint and reads an OpenAI answer', async () => {
-    sagemaker.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode(JSON.stringify({ choices: [{ message: { content: 'tuned' }, finish_reason: 'stop' }], usage: { prompt_tokens: 4, completion_tokens: 1 } })) as never });
-    const out = await new SageMakerProvider().complete(request('acme-support-endpoint'));
-    expect(out).toEqual({ content: 'tuned', finishReason: 'stop', usage: { promptTokens: 4, completionTokens: 1 } });
-    const input = sagemaker.commandCalls(InvokeEndpointCommand)[0].args[0].input;
-    expect(input.EndpointName).toBe('acme-support-endpoint');
-    expect(JSON.parse(input.Body as string)).toMatchObject({ max_tokens: 50, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }, { role: 'user', content: 'again' }] });
   });
 });
 
