@@ -1,58 +1,48 @@
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type Message, type SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { platformClient } from '../../shared/aws-clients.js';
-import { textOf } from '../chat-schema.js';
-import { ProviderError, type Provider, type ProviderRequest } from './provider.js';
+import { converseRequest } from './bedrock/converse-request.js';
+import { chatCompletion, type AnswerMeta } from './bedrock/response.js';
+import { providerErrorFromSdk } from './bedrock/sdk-errors.js';
+import { chatCompletionChunks } from './bedrock/stream.js';
+import type { Provider, ProviderRequest } from './provider.js';
 
-const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalServerException', 'ModelNotReadyException', 'ModelTimeoutException']);
-
-function toBedrock(r: ProviderRequest) {
-  const system: SystemContentBlock[] = r.messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => ({ text: textOf(m.content) }));
-  const messages: Message[] = r.messages.filter((m) => m.role === 'user' || m.role === 'assistant').map((m) => ({ role: m.role as 'user' | 'assistant', content: [{ text: textOf(m.content) }] }));
-  return {
-    modelId: r.model.upstream,
-    system: system.length ? system : undefined,
-    messages,
-    inferenceConfig: { maxTokens: r.maxTokens, temperature: r.temperature, topP: r.topP, stopSequences: r.stop === undefined ? undefined : [r.stop].flat() },
-  };
-}
-
-const FINISH: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', content_filtered: 'content_filter', guardrail_intervened: 'content_filter' };
-
-function fromError(e: unknown): ProviderError {
-  const name = (e as Error).name;
-  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return new ProviderError(`Bedrock ${name}`, status, RETRYABLE.has(name));
-}
-
-/** Amazon Bedrock through the Converse API (one shape for every Bedrock model). */
+/**
+ * Amazon Bedrock through Converse / ConverseStream (one API for every Bedrock model), mapping
+ * OpenAI's chat completions both ways. Each mapping rule is a tested module in `./bedrock/`:
+ * converse-request.ts assembles the request (and throws every 400 before anything is sent),
+ * response.ts and stream.ts shape the answer, sdk-errors.ts Bedrock's errors.
+ * `model.upstream` is the Bedrock model id, inference profile id or ARN.
+ */
 export class BedrockProvider implements Provider {
   private readonly client = platformClient(BedrockRuntimeClient);
 
-  async complete(r: ProviderRequest) {
-    try {
-      const out = await this.client.send(new ConverseCommand(toBedrock(r)), { abortSignal: r.signal });
-      const text = (out.output?.message?.content ?? []).map((c) => c.text ?? '').join('');
-      return {
-        content: text,
-        finishReason: FINISH[out.stopReason ?? 'end_turn'] ?? 'stop',
-        usage: out.usage ? { promptTokens: out.usage.inputTokens ?? 0, completionTokens: out.usage.outputTokens ?? 0 } : undefined,
-      };
-    } catch (e) {
-      throw fromError(e);
-    }
-  }
-
-  async *stream(r: ProviderRequest) {
+  async complete(r: ProviderRequest): Promise<ChatCompletion> {
+    const input = converseRequest(r.body, r.model.upstream);
     let out;
     try {
-      out = await this.client.send(new ConverseStreamCommand(toBedrock(r)), { abortSignal: r.signal });
+      out = await this.client.send(new ConverseCommand(input), { abortSignal: r.signal });
     } catch (e) {
-      throw fromError(e);
+      throw providerErrorFromSdk(e);
     }
-    for await (const event of out.stream ?? []) {
-      if (event.contentBlockDelta?.delta?.text) yield { delta: event.contentBlockDelta.delta.text };
-      if (event.messageStop) yield { finishReason: FINISH[event.messageStop.stopReason ?? 'end_turn'] ?? 'stop' };
-      if (event.metadata?.usage) yield { usage: { promptTokens: event.metadata.usage.inputTokens ?? 0, completionTokens: event.metadata.usage.outputTokens ?? 0 } };
+    return chatCompletion(out, meta(r, out.$metadata?.requestId));
+  }
+
+  async *stream(r: ProviderRequest): AsyncIterable<ChatCompletionChunk> {
+    const input = converseRequest(r.body, r.model.upstream);
+    let out;
+    try {
+      out = await this.client.send(new ConverseStreamCommand(input), { abortSignal: r.signal });
+    } catch (e) {
+      throw providerErrorFromSdk(e);
     }
+    yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId));
   }
 }
+
+/** Placeholders the gateway replaces: Bedrock's request id as the completion id, the upstream model. */
+function meta(r: ProviderRequest, requestId: string | undefined): AnswerMeta {
+  return { id: `chatcmpl-${requestId ?? 'bedrock'}`, created: Math.floor(Date.now() / 1000), model: r.model.upstream };
+}
+
+async function* none(): AsyncIterable<ConverseStreamOutput> {}

@@ -1,0 +1,111 @@
+import type { ContentBlock, ConversationRole, Message, SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { contentBlocks, textBlocks } from './content-parts.js';
+import { documentNamer } from './file-part.js';
+import { given, invalidField, unsupported } from './refuse.js';
+import { legacyFunctionCallId, toolResult, toolResultBlock, toolUse, toolUseBlocks } from './tool-calls.js';
+
+/**
+ * OpenAI `messages` → Converse `system` and `messages`.
+ *
+ *   [{role:'system', content:'Be brief'},
+ *    {role:'user', content:'Weather in Oslo and Rome?'},
+ *    {role:'assistant', content:null, tool_calls:[{id:'a',...}, {id:'b',...}]},
+ *    {role:'tool', tool_call_id:'a', content:'3°C'}, {role:'tool', tool_call_id:'b', content:'18°C'},
+ *    {role:'user', content:'And tomorrow?'}]
+ *   → system: [{text:'Be brief'}]
+ *     messages: [{role:'user', content:[{text:'Weather in Oslo and Rome?'}]},
+ *                {role:'assistant', content:[{toolUse:a}, {toolUse:b}]},
+ *                {role:'user', content:[{toolResult:a}, {toolResult:b}, {text:'And tomorrow?'}]}]
+ *
+ * - `system` and `developer` messages, wherever they are, become `system` blocks in order
+ *   (Converse keeps the system prompt apart from the turns).
+ * - `user` content parts: content-parts.ts; `assistant`: its text and refusal (content parts or the
+ *   `refusal` field, both as text) then its tool calls as toolUse blocks (tool-calls.ts).
+ * - `tool` (and legacy `function`) messages become toolResult blocks in a user turn.
+ * - Converse wants turns to alternate: consecutive turns of one role (tool results then the next
+ *   user message, two assistant messages...) are merged into one turn, blocks in order.
+ * - A message left with no blocks (only empty text) carries nothing and Converse refuses blank
+ *   text, so it adds no turn.
+ * - `name` on any message has no Converse equivalent: 400 at `messages[i].name`; so has an
+ *   assistant's `audio` (`messages[i].audio`). `annotations` echoed back on an assistant message
+ *   are output-only and ignored, as OpenAI does. Any other field: 400 naming it.
+ *
+ * `hasToolBlocks` tells tools.ts whether the conversation holds tool calls or results.
+ * AWS reference: Message, "Converse API" guide on alternating roles
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Message.html).
+ */
+export function converseMessages(input: ChatCompletionMessageParam[]): { system: SystemContentBlock[]; messages: Message[]; hasToolBlocks: boolean } {
+  const system: SystemContentBlock[] = [];
+  const messages: Message[] = [];
+  const names = documentNamer();
+  const legacyCalls: Array<{ name: string; id: string }> = [];
+  let hasToolBlocks = false;
+
+  const add = (role: ConversationRole, blocks: ContentBlock[]) => {
+    if (!blocks.length) return;
+    if (blocks.some((b) => b.toolUse || b.toolResult)) hasToolBlocks = true;
+    const last = messages.at(-1);
+    if (last?.role === role) last.content = [...(last.content ?? []), ...blocks];
+    else messages.push({ role, content: blocks });
+  };
+
+  input.forEach((message, i) => {
+    const at = `messages[${i}]`;
+    checkFields(message, at);
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+        system.push(...textBlocks(message.content, `${at}.content`));
+        return;
+      case 'user':
+        add('user', contentBlocks(message.content, `${at}.content`, ['text', 'image_url', 'file', 'input_audio'], names));
+        return;
+      case 'assistant': {
+        const blocks = contentBlocks(message.content, `${at}.content`, ['text', 'refusal'], names);
+        if (message.refusal) blocks.push({ text: message.refusal });
+        blocks.push(...toolUseBlocks(message.tool_calls ?? [], at));
+        if (given(message.function_call)) {
+          const id = legacyFunctionCallId(i);
+          legacyCalls.push({ name: message.function_call.name, id });
+          blocks.push(toolUse(id, message.function_call.name, message.function_call.arguments, `${at}.function_call.arguments`));
+        }
+        add('assistant', blocks);
+        return;
+      }
+      case 'tool':
+        add('user', [toolResultBlock(message, at)]);
+        return;
+      case 'function': {
+        const k = legacyCalls.findLastIndex((c) => c.name === message.name);
+        if (k < 0) throw invalidField(`${at}.name`, `names ${message.name}, but no earlier assistant function_call called it`);
+        const [call] = legacyCalls.splice(k, 1);
+        add('user', [toolResult(call.id, message.content ? [{ text: message.content }] : [])]);
+        return;
+      }
+      default:
+        throw invalidField(`${at}.role`, `is ${String((message as { role: unknown }).role)}, not a chat-completions role`);
+    }
+  });
+  return { system, messages, hasToolBlocks };
+}
+
+const FIELDS: Record<string, readonly string[]> = {
+  system: ['role', 'content'],
+  developer: ['role', 'content'],
+  user: ['role', 'content'],
+  assistant: ['role', 'content', 'refusal', 'tool_calls', 'function_call', 'annotations'],
+  tool: ['role', 'content', 'tool_call_id'],
+  function: ['role', 'content', 'name'],
+};
+
+function checkFields(message: ChatCompletionMessageParam, at: string): void {
+  const known = FIELDS[message.role];
+  if (!known) return;
+  for (const [key, value] of Object.entries(message)) {
+    if (!given(value) || known.includes(key)) continue;
+    if (key === 'name') throw unsupported(`${at}.name`, 'Converse has no participant names');
+    if (key === 'audio') throw unsupported(`${at}.audio`, 'Converse has no audio answers to refer back to');
+    throw unsupported(`${at}.${key}`, 'not a field of this chat-completions message, and Converse has no place for it');
+  }
+}

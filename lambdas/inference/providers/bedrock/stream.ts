@@ -1,0 +1,79 @@
+import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { ProviderError } from '../provider.js';
+import type { AnswerMeta } from './response.js';
+import { providerErrorFromSdk, streamExceptionError } from './sdk-errors.js';
+import { openAiServiceTier } from './service-tier.js';
+import { finishReason, type FinishReason } from './stop-reason.js';
+import { completionUsage } from './usage.js';
+
+/**
+ * ConverseStream events → OpenAI `ChatCompletionChunk`s (one choice, index 0).
+ *
+ *   messageStart {role:'assistant'}               → delta {role:'assistant', content:''}
+ *   contentBlockDelta {delta:{text}}              → delta {content: text}
+ *   contentBlockStart {start:{toolUse:{toolUseId, name}}, contentBlockIndex: b}
+ *     → delta {tool_calls:[{index: n, id: toolUseId, type:'function', function:{name, arguments:''}}]}
+ *       where n is the ordinal of this tool call in the answer (0, 1, ...), remembered for block b
+ *   contentBlockDelta {delta:{toolUse:{input: fragment}}, contentBlockIndex: b}
+ *     → delta {tool_calls:[{index: n of block b, function:{arguments: fragment}}]}
+ *   messageStop {stopReason}                      → delta {}, finish_reason (stop-reason.ts)
+ *   metadata {usage, serviceTier?}                → choices: [], usage (usage.ts), service_tier?
+ *   internalServerException, modelStreamErrorException, throttlingException,
+ *   validationException, serviceUnavailableException (as events, or thrown by the SDK while
+ *   reading the stream)                          → throws ProviderError with Bedrock's message
+ *                                                   (sdk-errors.ts); never a made-up finish
+ *
+ * The role chunk comes first even if Bedrock sent no messageStart. Interleaved fragments of
+ * parallel tool calls keep their own index through the block map. Reasoning and citation deltas
+ * are left out (OpenAI's chat completions stream neither).
+ *
+ * AWS reference: ConverseStreamOutput (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html).
+ */
+export async function* chatCompletionChunks(events: AsyncIterable<ConverseStreamOutput>, meta: AnswerMeta): AsyncGenerator<ChatCompletionChunk> {
+  const base = { id: meta.id, object: 'chat.completion.chunk' as const, created: meta.created, model: meta.model };
+  const chunk = (delta: ChatCompletionChunk.Choice.Delta, finish: FinishReason | null = null): ChatCompletionChunk =>
+    ({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
+  const toolIndex = new Map<number, number>();
+  let started = false;
+  const start = function* () {
+    if (!started) {
+      started = true;
+      yield chunk({ role: 'assistant', content: '' });
+    }
+  };
+
+  try {
+    for await (const event of events) {
+      const failure = streamExceptionError(event);
+      if (failure) throw failure;
+      if (event.messageStart) {
+        yield* start();
+      } else if (event.contentBlockStart?.start?.toolUse) {
+        yield* start();
+        const { toolUseId, name } = event.contentBlockStart.start.toolUse;
+        const index = toolIndex.size;
+        toolIndex.set(event.contentBlockStart.contentBlockIndex ?? index, index);
+        yield chunk({ tool_calls: [{ index, id: toolUseId, type: 'function', function: { name, arguments: '' } }] });
+      } else if (event.contentBlockDelta?.delta) {
+        const { delta, contentBlockIndex } = event.contentBlockDelta;
+        if (delta.text) {
+          yield* start();
+          yield chunk({ content: delta.text });
+        } else if (delta.toolUse?.input) {
+          const index = toolIndex.get(contentBlockIndex ?? -1);
+          if (index === undefined) throw new ProviderError(`Bedrock streamed tool input for content block ${contentBlockIndex}, which started no tool call`, 502, true, { type: 'upstream_error', code: 'malformed_stream' });
+          yield chunk({ tool_calls: [{ index, function: { arguments: delta.toolUse.input } }] });
+        }
+      } else if (event.messageStop) {
+        yield* start();
+        yield chunk({}, finishReason(event.messageStop.stopReason));
+      } else if (event.metadata?.usage) {
+        const tier = openAiServiceTier(event.metadata.serviceTier);
+        yield { ...base, choices: [], usage: completionUsage(event.metadata.usage), ...(tier ? { service_tier: tier } : {}) };
+      }
+    }
+  } catch (e) {
+    throw providerErrorFromSdk(e);
+  }
+}

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import type { ContentBlock } from '@aws-sdk/client-bedrock-runtime';
+import type { DocumentType } from '@smithy/types';
+import type { ChatCompletionMessageToolCall, ChatCompletionToolMessageParam } from 'openai/resources/chat/completions';
+import { textBlocks } from './content-parts.js';
+import { invalidField, unsupported } from './refuse.js';
+
+/**
+ * Tool calls and their results in the conversation → Converse toolUse / toolResult blocks.
+ *
+ *   assistant tool_calls[k] {id, type:'function', function:{name, arguments:'{"city":"Oslo"}'}}
+ *     → {toolUse:{toolUseId: id, name, input:{city:'Oslo'}}}
+ *   tool message {tool_call_id, content}
+ *     → {toolResult:{toolUseId: tool_call_id, content:[{text}...]}}   (goes in a user turn)
+ *   legacy assistant function_call {name, arguments} and role 'function' {name, content}
+ *     → the same blocks, paired by an id made from the assistant message's index
+ *
+ * - `arguments` must parse as JSON (`""` reads as `{}`, no arguments): otherwise a 400 at
+ *   `<field>.tool_calls[k].function.arguments`. Converse takes the input as a JSON document.
+ * - `custom` tool calls: 400 at `<field>.tool_calls[k]` (Converse tools take JSON input only).
+ * - Ids are opaque pairing tokens. Converse allows 1-64 characters of `[a-zA-Z0-9_.:-]`; an id
+ *   outside that becomes `h_` + 40 hex of its SHA-256, the same on both sides, so pairs still match.
+ * - An empty tool result is an empty content list: Converse refuses blank text blocks.
+ *
+ * AWS references: ToolUseBlock, ToolResultBlock, ToolUseId pattern in the Bedrock runtime API model
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolUseBlock.html).
+ */
+export function toolUseBlocks(calls: ChatCompletionMessageToolCall[], field: string): ContentBlock[] {
+  return calls.map((call, k) => {
+    if (call.type !== 'function') throw unsupported(`${field}.tool_calls[${k}]`, `Converse tools take JSON input; a ${String(call.type)} tool call has no equivalent`);
+    return toolUse(toolUseId(call.id), call.function.name, call.function.arguments, `${field}.tool_calls[${k}].function.arguments`);
+  });
+}
+
+export function toolUse(id: string, name: string, args: string, field: string): ContentBlock {
+  let input: DocumentType;
+  try {
+    input = args.trim() === '' ? {} : (JSON.parse(args) as DocumentType);
+  } catch (e) {
+    throw invalidField(field, `is not valid JSON (${(e as Error).message}); Converse takes tool input as a JSON document`);
+  }
+  return { toolUse: { toolUseId: id, name, input } };
+}
+
+export function toolResultBlock(message: ChatCompletionToolMessageParam, field: string): ContentBlock {
+  return toolResult(toolUseId(message.tool_call_id), textBlocks(message.content, `${field}.content`));
+}
+
+export function toolResult(id: string, content: { text: string }[]): ContentBlock {
+  return { toolResult: { toolUseId: id, content } };
+}
+
+/** A caller's tool-call id as Converse accepts it (itself when it fits). */
+export function toolUseId(id: string): string {
+  return /^[a-zA-Z0-9_.:-]{1,64}$/.test(id) ? id : `h_${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+}
+
+/** The id pairing a legacy assistant `function_call` with the `function` message answering it. */
+export function legacyFunctionCallId(messageIndex: number): string {
+  return `function_call_${messageIndex}`;
+}

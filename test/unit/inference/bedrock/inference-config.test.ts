@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { inferenceConfig } from '../../../../lambdas/inference/providers/bedrock/inference-config.js';
+import { body, expectUnsupported } from './refusal.js';
+
+describe('inferenceConfig', () => {
+  it('maps the limit, sampling and stop sequences', () => {
+    expect(inferenceConfig(body({ max_completion_tokens: 300, temperature: 0.2, top_p: 0.9, stop: ['END', '###'] })))
+      .toEqual({ maxTokens: 300, temperature: 0.2, topP: 0.9, stopSequences: ['END', '###'] });
+  });
+
+  it('takes a single stop string as one sequence and the deprecated max_tokens', () => {
+    expect(inferenceConfig(body({ max_tokens: 50, stop: 'END' }))).toEqual({ maxTokens: 50, stopSequences: ['END'] });
+  });
+
+  it('prefers max_completion_tokens over max_tokens, as the gateway does', () => {
+    expect(inferenceConfig(body({ max_tokens: 50, max_completion_tokens: 70 }))).toEqual({ maxTokens: 70 });
+  });
+
+  it('sends nothing when nothing was sent (no limit means the model’s own), null included', () => {
+    expect(inferenceConfig(body())).toBeUndefined();
+    expect(inferenceConfig(body({ max_tokens: null, temperature: null, top_p: null, stop: null }))).toBeUndefined();
+  });
+
+  it('keeps temperature 0 and refuses temperatures Converse cannot take', () => {
+    expect(inferenceConfig(body({ temperature: 0 }))).toEqual({ temperature: 0 });
+    expectUnsupported(() => inferenceConfig(body({ temperature: 1.5 })), 'temperature');
+  });
+});

@@ -1,0 +1,90 @@
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { describe, expect, it } from 'vitest';
+import { converseMessages } from '../../../../lambdas/inference/providers/bedrock/messages.js';
+import { expectInvalid, expectUnsupported } from './refusal.js';
+
+const msgs = (m: unknown[]) => m as ChatCompletionMessageParam[];
+
+describe('converseMessages', () => {
+  it('maps a multi-turn tool conversation, merging tool results and the next user message into one turn', () => {
+    const out = converseMessages(msgs([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Weather in Oslo and Rome?' },
+      { role: 'assistant', content: null, tool_calls: [
+        { id: 'call_a', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } },
+        { id: 'call_b', type: 'function', function: { name: 'weather', arguments: '{"city":"Rome"}' } },
+      ] },
+      { role: 'tool', tool_call_id: 'call_a', content: '3°C' },
+      { role: 'tool', tool_call_id: 'call_b', content: '18°C' },
+      { role: 'user', content: 'And tomorrow?' },
+    ]));
+    expect(out).toEqual({
+      system: [{ text: 'Be brief.' }],
+      messages: [
+        { role: 'user', content: [{ text: 'Weather in Oslo and Rome?' }] },
+        { role: 'assistant', content: [
+          { toolUse: { toolUseId: 'call_a', name: 'weather', input: { city: 'Oslo' } } },
+          { toolUse: { toolUseId: 'call_b', name: 'weather', input: { city: 'Rome' } } },
+        ] },
+        { role: 'user', content: [
+          { toolResult: { toolUseId: 'call_a', content: [{ text: '3°C' }] } },
+          { toolResult: { toolUseId: 'call_b', content: [{ text: '18°C' }] } },
+          { text: 'And tomorrow?' },
+        ] },
+      ],
+      hasToolBlocks: true,
+    });
+  });
+
+  it('puts system and developer messages, wherever they are, in system; merges consecutive same-role turns', () => {
+    expect(converseMessages(msgs([
+      { role: 'developer', content: [{ type: 'text', text: 'Rule 1' }] },
+      { role: 'user', content: 'a' },
+      { role: 'system', content: 'Rule 2' },
+      { role: 'user', content: [{ type: 'text', text: 'b' }] },
+      { role: 'assistant', content: 'c' },
+      { role: 'assistant', content: [{ type: 'text', text: 'd' }] },
+    ]))).toEqual({
+      system: [{ text: 'Rule 1' }, { text: 'Rule 2' }],
+      messages: [{ role: 'user', content: [{ text: 'a' }, { text: 'b' }] }, { role: 'assistant', content: [{ text: 'c' }, { text: 'd' }] }],
+      hasToolBlocks: false,
+    });
+  });
+
+  it('keeps an assistant’s text before its tool calls, its refusal as text, and drops turns with nothing in them', () => {
+    expect(converseMessages(msgs([
+      { role: 'user', content: 'x' },
+      { role: 'assistant', content: '', refusal: null, annotations: [], audio: null, function_call: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 't', content: 'done' },
+      { role: 'assistant', content: '' },
+      { role: 'user', content: 'y' },
+      { role: 'assistant', content: 'Let me see.', refusal: 'No.' },
+    ])).messages).toEqual([
+      { role: 'user', content: [{ text: 'x' }] },
+      { role: 'assistant', content: [{ toolUse: { toolUseId: 't', name: 'f', input: {} } }] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 't', content: [{ text: 'done' }] } }, { text: 'y' }] },
+      { role: 'assistant', content: [{ text: 'Let me see.' }, { text: 'No.' }] },
+    ]);
+  });
+
+  it('pairs a legacy function_call with the function message answering it', () => {
+    expect(converseMessages(msgs([
+      { role: 'user', content: 'time?' },
+      { role: 'assistant', content: null, function_call: { name: 'time', arguments: '{"tz":"UTC"}' } },
+      { role: 'function', name: 'time', content: '12:00' },
+    ])).messages).toEqual([
+      { role: 'user', content: [{ text: 'time?' }] },
+      { role: 'assistant', content: [{ toolUse: { toolUseId: 'function_call_1', name: 'time', input: { tz: 'UTC' } } }] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 'function_call_1', content: [{ text: '12:00' }] } }] },
+    ]);
+    expectInvalid(() => converseMessages(msgs([{ role: 'function', name: 'time', content: 'x' }])), 'messages[0].name');
+  });
+
+  it('refuses names, assistant audio and unknown message fields, naming them', () => {
+    expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: 'hi', name: 'jane' }])), 'messages[0].name');
+    expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: 'hi' }, { role: 'assistant', audio: { id: 'audio_1' } }])), 'messages[1].audio');
+    expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'x', reasoning_content: 'y' }])), 'messages[1].reasoning_content');
+    expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }])), 'messages[0].content[0].image_url');
+    expectInvalid(() => converseMessages(msgs([{ role: 'critic', content: 'x' }])), 'messages[0].role');
+  });
+});

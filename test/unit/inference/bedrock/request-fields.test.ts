@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { checkRequestFields } from '../../../../lambdas/inference/providers/bedrock/request-fields.js';
+import { body, expectUnsupported } from './refusal.js';
+
+describe('checkRequestFields', () => {
+  it('passes the fields other rules map and the gateway’s own', () => {
+    expect(() => checkRequestFields(body({
+      stream: true, stream_options: { include_usage: true }, max_completion_tokens: 5, max_tokens: 5, temperature: 0.5, top_p: 0.9, stop: 'x',
+      tools: [], tool_choice: 'auto', parallel_tool_calls: true, response_format: { type: 'text' }, reasoning_effort: 'low',
+      service_tier: 'auto', user: 'u', metadata: {}, safety_identifier: 's',
+    }))).not.toThrow();
+  });
+
+  it('accepts the values equal to OpenAI’s defaults, and null for anything', () => {
+    expect(() => checkRequestFields(body({
+      n: 1, logprobs: false, top_logprobs: 0, logit_bias: {}, frequency_penalty: 0, presence_penalty: 0, store: false, modalities: ['text'], verbosity: 'medium',
+      seed: null, audio: null, prediction: null, web_search_options: null, top_k: null,
+    }))).not.toThrow();
+  });
+
+  it.each([
+    ['n', 2], ['logprobs', true], ['top_logprobs', 3], ['logit_bias', { 50256: -100 }], ['seed', 7],
+    ['frequency_penalty', 0.5], ['presence_penalty', -0.2], ['prediction', { type: 'content', content: 'x' }],
+    ['audio', { voice: 'alloy', format: 'mp3' }], ['modalities', ['text', 'audio']], ['web_search_options', {}],
+    ['store', true], ['verbosity', 'low'], ['moderation', { model: 'omni-moderation-latest' }],
+    ['prompt_cache_key', 'k'], ['prompt_cache_options', { mode: 'explicit' }], ['prompt_cache_retention', '24h'],
+    ['functions', [{ name: 'f', parameters: {} }]], ['function_call', 'auto'],
+  ])('refuses %s = %j naming it', (field, value) => {
+    const e = expectUnsupported(() => checkRequestFields(body({ [field]: value })), field);
+    expect(e.message).toMatch(new RegExp(`^${field} is not supported by the bedrock provider: `));
+  });
+
+  it('refuses fields OpenAI does not define, top_k included', () => {
+    expectUnsupported(() => checkRequestFields(body({ top_k: 40 })), 'top_k');
+    expectUnsupported(() => checkRequestFields(body({ repetition_penalty: 1.1 })), 'repetition_penalty');
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { toolResultBlock, toolUseBlocks, toolUseId } from '../../../../lambdas/inference/providers/bedrock/tool-calls.js';
+import { expectInvalid, expectUnsupported } from './refusal.js';
+
+const call = (id: string, name: string, args: string) => ({ id, type: 'function' as const, function: { name, arguments: args } });
+
+describe('tool calls and results', () => {
+  it('maps assistant tool_calls to toolUse blocks with parsed input', () => {
+    expect(toolUseBlocks([call('call_1', 'weather', '{"city":"Oslo"}'), call('call_2', 'time', '')], 'messages[1]')).toEqual([
+      { toolUse: { toolUseId: 'call_1', name: 'weather', input: { city: 'Oslo' } } },
+      { toolUse: { toolUseId: 'call_2', name: 'time', input: {} } },
+    ]);
+  });
+
+  it('refuses arguments that are not JSON, naming their path', () => {
+    const e = expectInvalid(() => toolUseBlocks([call('a', 'f', '{}'), call('b', 'f', '{"city":')], 'messages[3]'), 'messages[3].tool_calls[1].function.arguments');
+    expect(e.message).toMatch(/^messages\[3\]\.tool_calls\[1\]\.function\.arguments is not valid JSON/);
+  });
+
+  it('refuses custom tool calls', () => {
+    expectUnsupported(() => toolUseBlocks([{ id: 'c', type: 'custom', custom: { name: 'g', input: 'x' } }], 'messages[1]'), 'messages[1].tool_calls[0]');
+  });
+
+  it('maps a tool message to a toolResult with its text', () => {
+    expect(toolResultBlock({ role: 'tool', tool_call_id: 'call_1', content: '3°C' }, 'messages[2]'))
+      .toEqual({ toolResult: { toolUseId: 'call_1', content: [{ text: '3°C' }] } });
+    expect(toolResultBlock({ role: 'tool', tool_call_id: 'call_1', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }, 'messages[2]'))
+      .toEqual({ toolResult: { toolUseId: 'call_1', content: [{ text: 'a' }, { text: 'b' }] } });
+    expect(toolResultBlock({ role: 'tool', tool_call_id: 'call_1', content: '' }, 'messages[2]')).toEqual({ toolResult: { toolUseId: 'call_1', content: [] } });
+  });
+
+  it('keeps ids Converse accepts and maps others to the same stable id on both sides', () => {
+    expect(toolUseId('call_abc-1.2:3')).toBe('call_abc-1.2:3');
+    const odd = toolUseId('call/with spaces');
+    expect(odd).toMatch(/^h_[0-9a-f]{40}$/);
+    expect(toolUseId('call/with spaces')).toBe(odd);
+    expect(toolUseBlocks([call('call/with spaces', 'f', '{}')], 'm')[0].toolUse?.toolUseId).toBe(odd);
+    expect(toolResultBlock({ role: 'tool', tool_call_id: 'call/with spaces', content: 'ok' }, 'm').toolResult?.toolUseId).toBe(odd);
+  });
+});
