@@ -1,15 +1,129 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+
+/** One request the upstream received in scripted mode, and what became of its connection. */
+export interface UpstreamCall {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The body as JSON (undefined when it was not JSON) and as it came. */
+  body: any;
+  rawBody: string;
+  /** `Date.now()` when the request was complete, and when its response (or connection) closed. */
+  receivedAt: number;
+  closedAt?: number;
+  /** Resolves with `closedAt`. */
+  closed: Promise<number>;
+  /** Stream events written before the response ended or the connection closed. */
+  eventsWritten: number;
+}
+
+/** A whole answer: JSON (or a string written as is), status and headers. */
+export interface ScriptedJson {
+  status?: number;
+  headers?: Record<string, string>;
+  body: unknown;
+  /** Wait this long before answering. */
+  delayMs?: number;
+}
+
+/**
+ * One event of a scripted stream: `data` (JSON-encoded unless a string; a string with line breaks
+ * becomes several `data:` lines) with an optional `event` name, a `pause` before the next write,
+ * or `raw` text written as is (framing included).
+ */
+export type ScriptedEvent = { data: unknown; event?: string } | { pause: number } | { raw: string };
+
+/** A server-sent-events answer, misbehaving as asked. */
+export interface ScriptedStream {
+  status?: number;
+  headers?: Record<string, string>;
+  events: ScriptedEvent[];
+  /** Line ending of every field and blank line. @default 'lf' */
+  lineEnding?: 'lf' | 'crlf' | 'cr';
+  /**
+   * How the bytes go out: one write per event (pauses and `eventDelayMs` apply), one byte per write,
+   * or the whole stream cut at these byte offsets (a cut may fall inside a multi-byte character).
+   * In the last two modes pauses are ignored. @default 'events'
+   */
+  writes?: 'events' | 'bytes' | number[];
+  /** Wait between two events (ms), in 'events' mode. */
+  eventDelayMs?: number;
+  /** Wait before the first byte of the body (headers go out at once). */
+  firstByteDelayMs?: number;
+  /** Leave off the line ending(s) after the last event: the stream stops right after its last field. */
+  noFinalBlankLine?: boolean;
+  /** After the last event, keep the connection open and send nothing more (a stall) instead of ending. */
+  hang?: boolean;
+}
+
+export type Scripted = ScriptedJson | ScriptedStream | ((call: UpstreamCall) => ScriptedJson | ScriptedStream);
+
+const EOL = { lf: '\n', crlf: '\r\n', cr: '\r' } as const;
+
+/** The text of one event, framed with `eol` (fields, then the blank line). */
+export function sseEventText(event: Exclude<ScriptedEvent, { pause: number }>, eol = '\n'): string {
+  if ('raw' in event) return event.raw;
+  const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
+  const fields = [...(event.event ? [`event: ${event.event}`] : []), ...data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`)];
+  return `${fields.map((f) => f + eol).join('')}${eol}`;
+}
+
+/** The bytes of a whole scripted stream (pauses left out), as the upstream writes them. */
+export function sseBytes(stream: Pick<ScriptedStream, 'events' | 'lineEnding' | 'noFinalBlankLine'>): Buffer {
+  return Buffer.from(eventTexts(stream).join(''), 'utf8');
+}
+
+function eventTexts(stream: Pick<ScriptedStream, 'events' | 'lineEnding' | 'noFinalBlankLine'>): string[] {
+  const eol = EOL[stream.lineEnding ?? 'lf'];
+  const texts = stream.events.filter((e): e is Exclude<ScriptedEvent, { pause: number }> => !('pause' in e)).map((e) => sseEventText(e, eol));
+  if (stream.noFinalBlankLine && texts.length) texts[texts.length - 1] = texts[texts.length - 1].replace(/(\r\n|\r|\n)+$/, '');
+  return texts;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A minimal OpenAI-compatible upstream on loopback: echoes the last user message, reports usage,
  * streams SSE with a final usage chunk, and fails on demand (status, count) per model.
+ *
+ * Scripted mode, for the conformance suite: `script(...)` queues answers for the next requests to
+ * `/chat/completions` (one each, in order; a function of the request picks its answer when it
+ * comes): a JSON body with any status and headers, or a stream of events with the line ending,
+ * write splitting, delays, stalls and framing faults asked for. Each scripted request is recorded
+ * in `calls` with its body, headers and when its connection closed. With `scriptOnly` set, a
+ * request that finds the queue empty is recorded too and answered 500, so a test sees every call.
  */
 export class FakeUpstream {
   readonly requests: Array<Record<string, any>> = [];
   readonly failures = new Map<string, { status: number; times: number }>();
   delayMs = 0;
+  /** Requests answered from the script (or, with `scriptOnly`, every chat request). */
+  readonly calls: UpstreamCall[] = [];
+  /** Answer only from the script: an unscripted chat request is recorded and gets a 500. */
+  scriptOnly = false;
+  private readonly queue: Scripted[] = [];
   private server!: Server;
   url = '';
+
+  /** Queues answers for the next chat requests, in order. */
+  script(...responses: Scripted[]): this {
+    this.queue.push(...responses);
+    return this;
+  }
+
+  /** Scripted answers not yet taken. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Forgets queued answers, recorded calls and requests (between tests). */
+  reset(): void {
+    this.queue.length = 0;
+    this.calls.length = 0;
+    this.requests.length = 0;
+    this.failures.clear();
+    this.delayMs = 0;
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -17,7 +131,9 @@ export class FakeUpstream {
       req.on('data', (c) => chunks.push(c));
       req.on('end', async () => {
         if (req.url?.endsWith('/models')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'default', object: 'model' }] }));
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        const rawBody = Buffer.concat(chunks).toString('utf8');
+        if (this.queue.length || this.scriptOnly) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res);
+        const body = JSON.parse(rawBody || '{}');
         this.requests.push(body);
         const failure = this.failures.get(body.model);
         if (failure && failure.times > 0) {
@@ -44,6 +160,71 @@ export class FakeUpstream {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/v1`;
     return this;
+  }
+
+  private async scripted(method: string, path: string, headers: IncomingHttpHeaders, rawBody: string, res: ServerResponse): Promise<void> {
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      body = undefined;
+    }
+    let resolveClosed!: (at: number) => void;
+    const call: UpstreamCall = { method, path, headers, body, rawBody, receivedAt: Date.now(), closed: new Promise((r) => (resolveClosed = r)), eventsWritten: 0 };
+    res.once('close', () => {
+      call.closedAt = Date.now();
+      resolveClosed(call.closedAt);
+    });
+    this.calls.push(call);
+    if (body && typeof body === 'object') this.requests.push(body as Record<string, any>);
+    const next = this.queue.shift();
+    const answer: ScriptedJson | ScriptedStream = next === undefined
+      ? { status: 500, body: { error: { message: 'the fake upstream has no scripted answer for this request', type: 'server_error', code: 'unscripted' } } }
+      : typeof next === 'function' ? next(call) : next;
+    const open = () => !res.destroyed && !res.writableEnded;
+    if (!('events' in answer)) {
+      if (answer.delayMs) await sleep(answer.delayMs);
+      if (!open()) return;
+      const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...answer.headers }).end(payload);
+      return;
+    }
+    res.writeHead(answer.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...answer.headers });
+    res.flushHeaders();
+    if (answer.firstByteDelayMs) await sleep(answer.firstByteDelayMs);
+    const writes = answer.writes ?? 'events';
+    if (writes === 'events') {
+      const eol = EOL[answer.lineEnding ?? 'lf'];
+      const last = answer.events.reduce((at, e, i) => ('pause' in e ? at : i), -1);
+      let first = true;
+      for (const [i, event] of answer.events.entries()) {
+        if ('pause' in event) {
+          await sleep(event.pause);
+          continue;
+        }
+        if (!first && answer.eventDelayMs) await sleep(answer.eventDelayMs);
+        first = false;
+        if (!open()) return;
+        let text = sseEventText(event, eol);
+        if (i === last && answer.noFinalBlankLine) text = text.replace(/(\r\n|\r|\n)+$/, '');
+        res.write(text);
+        call.eventsWritten += 1;
+      }
+    } else {
+      const bytes = sseBytes(answer);
+      const cuts = writes === 'bytes' ? Array.from({ length: bytes.length - 1 }, (_, i) => i + 1) : [...writes].sort((a, b) => a - b);
+      let start = 0;
+      for (const end of [...cuts, bytes.length]) {
+        if (!open()) return;
+        if (end > start) res.write(bytes.subarray(start, end));
+        start = Math.max(start, end);
+        // Let the bytes leave before the next write, so that the reader sees them apart.
+        await new Promise((r) => setImmediate(r));
+      }
+      call.eventsWritten = answer.events.filter((e) => !('pause' in e)).length;
+    }
+    if (answer.hang || !open()) return;
+    res.end();
   }
 
   async stop(): Promise<void> {
