@@ -1,0 +1,152 @@
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLIENTS, runClient, type ClientName } from './clients.js';
+import {
+  MODES, NODE_WEATHER_FORMAT, PNG_BASE64, PYTHON_WEATHER_FORMAT, SCENARIOS, WEATHER_PARAMETERS, asParsed, bedrockAnswer, bedrockChunks, callOf,
+  converseAnswerOf, converseEvents, converseOutput, includeUsage, type Mode, type Scenario,
+} from './matrix.js';
+import { PythonClient, fakeAwsEnv, startConformanceGateway } from './setup.js';
+
+/**
+ * The conformance matrix for `bedrock/amazon.nova-lite`: OpenAI's request mapped onto Converse /
+ * ConverseStream (asserted as the exact SDK command input), Converse's answer and events mapped
+ * back (asserted as the exact result the client saw). Bedrock has no `n > 1` and no logprobs:
+ * those cells assert the 400 that names the field and the provider, and that nothing was sent.
+ */
+fakeAwsEnv();
+const bedrock = mockClient(BedrockRuntimeClient);
+
+const MODEL = 'bedrock/amazon.nova-lite';
+const MODEL_ID = 'amazon.nova-lite-v1:0';
+
+let env: Awaited<ReturnType<typeof startConformanceGateway>>;
+let python: PythonClient;
+beforeAll(async () => {
+  [env, python] = await Promise.all([startConformanceGateway(), PythonClient.start()]);
+});
+afterAll(async () => {
+  await python?.stop();
+  await env?.stop();
+  bedrock.restore();
+});
+beforeEach(() => bedrock.reset());
+
+const run = (client: ClientName, call: Parameters<typeof runClient>[4]) => runClient(client, python, env.gw.url, env.tokens.acme, call);
+
+async function* eventStream(events: Array<Record<string, unknown>>) {
+  for (const e of events) yield e;
+}
+
+/** Image bytes as base64, so that Buffers and Uint8Arrays compare by content. */
+function withBase64Bytes(v: unknown): unknown {
+  if (v instanceof Uint8Array) return { base64: Buffer.from(v).toString('base64') };
+  if (Array.isArray(v)) return v.map(withBase64Bytes);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withBase64Bytes(x)]));
+  return v;
+}
+
+const TOOL_CONFIG = { tools: [{ toolSpec: { name: 'get_weather', description: 'Current weather in a city', inputSchema: { json: WEATHER_PARAMETERS } } }] };
+const userText = (text: string) => ({ role: 'user', content: [{ text }] });
+
+/** The exact Converse input for a scenario (the json_schema one depends on the schema the client sent). */
+function converseInput(scenario: Scenario, client: ClientName): Record<string, unknown> {
+  switch (scenario) {
+    case 'text':
+      return { modelId: MODEL_ID, messages: [userText('Say hello in Norwegian.')], system: [{ text: 'You are terse.' }], inferenceConfig: { temperature: 0.2 } };
+    case 'one tool call':
+      return { modelId: MODEL_ID, messages: [userText('What is the weather in Oslo?')], toolConfig: TOOL_CONFIG };
+    case 'parallel tool calls':
+      return { modelId: MODEL_ID, messages: [userText('Weather in Oslo and in Rome?')], toolConfig: TOOL_CONFIG };
+    case 'forced tool':
+      return { modelId: MODEL_ID, messages: [userText('Oslo, please.')], toolConfig: { ...TOOL_CONFIG, toolChoice: { tool: { name: 'get_weather' } } } };
+    case 'tool-result turn':
+      return {
+        modelId: MODEL_ID,
+        messages: [
+          userText('What is the weather in Oslo?'),
+          { role: 'assistant', content: [{ toolUse: { toolUseId: 'call_oslo', name: 'get_weather', input: { city: 'Oslo' } } }] },
+          { role: 'user', content: [{ toolResult: { toolUseId: 'call_oslo', content: [{ text: '{"temp_c":3,"sky":"sunny"}' }] } }] },
+        ],
+        toolConfig: TOOL_CONFIG,
+      };
+    case 'image input':
+      return { modelId: MODEL_ID, messages: [{ role: 'user', content: [{ text: 'What is in this image?' }, { image: { format: 'png', source: { bytes: { base64: PNG_BASE64 } } } }] }] };
+    case 'json_schema answer': {
+      const format = (client === 'node' ? NODE_WEATHER_FORMAT : PYTHON_WEATHER_FORMAT) as { json_schema: { schema: unknown; name: string } };
+      return {
+        modelId: MODEL_ID,
+        messages: [userText('The weather in Oslo, as JSON.')],
+        outputConfig: { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify(format.json_schema.schema), name: 'Weather' } } } },
+      };
+    }
+    default:
+      throw new Error(`no Converse input for ${scenario}`);
+  }
+}
+
+/** Fields Converse has no equivalent for: the 400 names them. */
+const REFUSED: Partial<Record<Scenario, string>> = { 'n = 2': 'n', logprobs: 'logprobs' };
+
+interface Cell { mode: Mode; scenario: Scenario; client: ClientName }
+const cells: Cell[] = MODES.flatMap((mode) => SCENARIOS.flatMap((scenario) => CLIENTS.map((client) => ({ mode, scenario, client }))));
+
+describe('conformance: bedrock (Converse, SDK mocked)', () => {
+  it.each(cells)('bedrock · $mode · $scenario · $client client', async ({ mode, scenario, client }) => {
+    // GIVEN Converse's answer for the scenario
+    const answer = converseAnswerOf(scenario);
+    if (mode === 'whole') bedrock.on(ConverseCommand).resolves(converseOutput(answer) as never);
+    else bedrock.on(ConverseStreamCommand).callsFake(() => ({ $metadata: { httpStatusCode: 200, requestId: 'bedrock-request-1' }, stream: eventStream(converseEvents(answer)) }));
+    const call = callOf(scenario, mode, MODEL);
+
+    // WHEN the client calls the gateway
+    const out = await run(client, call);
+    const sent = [...bedrock.commandCalls(ConverseCommand), ...bedrock.commandCalls(ConverseStreamCommand)];
+
+    const refused = REFUSED[scenario];
+    if (refused) {
+      // THEN a 400 naming the field and the provider, and nothing sent to Bedrock
+      expect(out.ok).toBe(false);
+      expect(out.error!.status).toBe(400);
+      expect(out.error!.body).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_parameter', param: refused });
+      expect(out.error!.body.message).toMatch(new RegExp(`^${refused}\\b`));
+      expect(out.error!.body.message).toMatch(/bedrock/);
+      expect(out.chunks ?? []).toEqual([]);
+      expect(sent).toHaveLength(0);
+      return;
+    }
+
+    // THEN Bedrock got exactly the mapped request, through the API of the mode
+    expect(out.error).toBeUndefined();
+    expect(sent).toHaveLength(1);
+    expect(sent[0].args[0]).toBeInstanceOf(mode === 'whole' ? ConverseCommand : ConverseStreamCommand);
+    expect(withBase64Bytes(sent[0].args[0].input)).toEqual(converseInput(scenario, client));
+
+    // AND the client saw Converse's answer in OpenAI's shape
+    if (mode === 'whole') {
+      const expected = bedrockAnswer(answer, MODEL);
+      if (call.op === 'parse') {
+        expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+        expect(out.result).toEqual(asParsed(expected as Record<string, any>, { city: 'Oslo', temp_c: 3 }, client));
+      } else expect(out.result).toEqual(expected);
+    } else {
+      expect(out.chunks).toEqual(bedrockChunks(answer, MODEL, includeUsage(call)));
+      expect(new Set(out.chunks!.map((c) => c.id)).size).toBe(1);
+      if (call.op === 'parse') expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+    }
+  });
+});
+
+describe('bedrock refusals that name the field', () => {
+  it.each(CLIENTS)('an https image URL is a 400 asking for a data URL; the gateway fetches nothing (%s client)', async (client) => {
+    const out = await run(client, {
+      op: 'create',
+      params: { model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] },
+    });
+    expect(out.error!.status).toBe(400);
+    expect(out.error!.body).toMatchObject({ code: 'unsupported_parameter', param: 'messages[0].content[1].image_url' });
+    expect(out.error!.body.message).toMatch(/data URL/);
+    expect(out.error!.body.message).toMatch(/bedrock/);
+    expect(bedrock.calls()).toHaveLength(0);
+  });
+});

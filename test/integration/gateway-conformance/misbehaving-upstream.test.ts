@@ -1,0 +1,321 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { ProviderError } from '../../../lambdas/inference/providers/provider.js';
+import { sseChunks } from '../../../lambdas/inference/providers/sse-chunks.js';
+import { sseBytes, type ScriptedEvent, type ScriptedStream } from '../../support/fake-upstream.js';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { CLIENTS, runClient, type ClientCall, type ClientName, type Outcome } from './clients.js';
+import { GATEWAY_ID } from './matrix.js';
+import { PythonClient, plainTenant, startConformanceGateway } from './setup.js';
+
+/**
+ * The fake upstream misbehaving on demand, each misbehaviour a test with the outcome the contract
+ * asks for: any SSE framing and split point, error events mid-stream, 429 with Retry-After, 400
+ * context length, slow but healthy streams, stalls, and a client that goes away.
+ */
+
+const base = { id: 'upstream-7', object: 'chat.completion.chunk', created: 1_764_000_000, model: 'served-model-name', system_fingerprint: 'fp_x' };
+const textChunk = (content: string, extra: Record<string, unknown> = {}) => ({ ...base, choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }], ...extra });
+const roleChunk = { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] };
+const finishChunk = (reason = 'stop') => ({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: reason }] });
+const usageChunk = { ...base, choices: [], usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 } };
+/** Text with two-, three- and four-byte characters, so that cuts fall inside them. */
+const PIECES = ['Hei på deg', ' — ÆØÅ 日本', ' 🌍🚀!'];
+const TEXT = PIECES.join('');
+const streamEvents = (pieces = PIECES): ScriptedEvent[] => [
+  { data: roleChunk }, ...pieces.map((p) => ({ data: textChunk(p) })), { data: finishChunk() }, { data: usageChunk }, { data: '[DONE]' },
+];
+const CONTEXT_ERROR = {
+  message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9120 tokens. Please reduce the length of the messages.",
+  type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded',
+};
+/** OpenAI's rate-limit headers: counts, resets as durations (`20ms`, `1s`, `6m0s`, `1h2m3s`), retry-after in seconds. */
+function expectRateHeaders(headers: Record<string, string>): void {
+  expect(headers['retry-after'], 'retry-after').toMatch(/^\d+$/);
+  for (const kind of ['requests', 'tokens']) {
+    expect(headers[`x-ratelimit-limit-${kind}`], `x-ratelimit-limit-${kind}`).toMatch(/^\d+$/);
+    expect(headers[`x-ratelimit-remaining-${kind}`], `x-ratelimit-remaining-${kind}`).toMatch(/^\d+$/);
+    expect(headers[`x-ratelimit-reset-${kind}`], `x-ratelimit-reset-${kind}`).toMatch(/^(\d+h)?(\d+m)?\d+(ms|s)$/);
+  }
+}
+
+const textOf = (out: Outcome) => (out.chunks ?? []).map((c) => c.choices[0]?.delta?.content ?? '').join('');
+const finishes = (out: Outcome) => (out.chunks ?? []).flatMap((c) => c.choices.map((ch: { finish_reason: string | null }) => ch.finish_reason)).filter((f) => f !== null);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('sseChunks: any framing, any split point between reads', () => {
+  const chunksOf = async (pieces: Uint8Array[]) => {
+    const out: unknown[] = [];
+    async function* body() {
+      for (const p of pieces) yield p;
+    }
+    try {
+      for await (const c of sseChunks(body(), 'fake')) out.push(c);
+    } catch (e) {
+      out.push({ thrown: (e as Error).message });
+    }
+    return out;
+  };
+  const expected = [roleChunk, ...PIECES.map((p) => textChunk(p)), finishChunk(), usageChunk];
+
+  for (const lineEnding of ['lf', 'crlf', 'cr'] as const) {
+    for (const noFinalBlankLine of [false, true]) {
+      it(`${lineEnding}${noFinalBlankLine ? ', no final blank line' : ''}: the same chunks whole, cut at every byte position, and one byte per read`, async () => {
+        const stream: ScriptedStream = { events: streamEvents(), lineEnding, noFinalBlankLine };
+        const bytes = new Uint8Array(sseBytes(stream));
+        expect(await chunksOf([bytes])).toEqual(expected);
+        for (let i = 1; i < bytes.length; i++) {
+          const got = await chunksOf([bytes.subarray(0, i), bytes.subarray(i)]);
+          if (JSON.stringify(got) !== JSON.stringify(expected)) expect({ cutAt: i, got }).toEqual({ cutAt: i, got: expected });
+        }
+        expect(await chunksOf([...bytes].map((b) => new Uint8Array([b])))).toEqual(expected);
+      });
+    }
+  }
+
+  it('an error event mid-stream ends it with the upstream\'s message and code, after the chunks before it, at every split point', async () => {
+    const error = { error: { message: 'The server had an error while processing your request.', type: 'server_error', code: 'internal_error' } };
+    const bytes = new Uint8Array(sseBytes({ events: [{ data: roleChunk }, { data: textChunk('Hei') }, { data: error }, { data: textChunk(' never') }], lineEnding: 'crlf' }));
+    for (let i = 1; i < bytes.length; i += 1) {
+      const pieces = [bytes.subarray(0, i), bytes.subarray(i)];
+      const out: unknown[] = [];
+      let thrown: unknown;
+      async function* body() {
+        for (const p of pieces) yield p;
+      }
+      try {
+        for await (const c of sseChunks(body(), 'fake')) out.push(c);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(out).toEqual([roleChunk, textChunk('Hei')]);
+      expect(thrown).toBeInstanceOf(ProviderError);
+      expect((thrown as ProviderError).message).toBe(error.error.message);
+      expect((thrown as ProviderError).details.code).toBe('internal_error');
+    }
+  });
+});
+
+describe('a misbehaving upstream through tessera serve', () => {
+  let env: Awaited<ReturnType<typeof startConformanceGateway>>;
+  let python: PythonClient;
+  beforeAll(async () => {
+    [env, python] = await Promise.all([
+      startConformanceGateway({ tenants: [plainTenant('acme'), plainTenant('flaky', { fallbacks: ['openai-compatible/backup'] }), localTenant('tinyrate', 'tiny')] }),
+      PythonClient.start(),
+    ]);
+  });
+  afterAll(async () => {
+    await python?.stop();
+    await env?.stop();
+  });
+  beforeEach(() => env.upstream.reset());
+
+  const run = (client: ClientName, call: ClientCall, tenant = 'acme') => runClient(client, python, env.gw.url, env.tokens[tenant], call);
+  const ask = (model = 'openai-compatible/default', extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'Greet me.' }], ...extra });
+  const expectRelayed = (out: Outcome) => {
+    expect(out.error).toBeUndefined();
+    expect(textOf(out)).toBe(TEXT);
+    expect(finishes(out)).toEqual(['stop']);
+    expect(out.chunks!.every((c) => GATEWAY_ID.test(c.id) && c.model === 'openai-compatible/default' && c.choices.length === 1)).toBe(true);
+  };
+
+  it.each(CLIENTS)('CRLF framing (\\r\\n\\r\\n between events): the text arrives (%s client)', async (client) => {
+    env.upstream.script({ events: streamEvents(), lineEnding: 'crlf' });
+    expectRelayed(await run(client, { op: 'stream', params: ask() }));
+  });
+
+  it('CR framing: the text arrives', async () => {
+    env.upstream.script({ events: streamEvents(), lineEnding: 'cr' });
+    expectRelayed(await run('node', { op: 'stream', params: ask() }));
+  });
+
+  it.each(CLIENTS)('one byte per write, CRLF framing, multi-byte characters: the text arrives whole (%s client)', async (client) => {
+    env.upstream.script({ events: streamEvents(), lineEnding: 'crlf', writes: 'bytes' });
+    expectRelayed(await run(client, { op: 'stream', params: ask() }));
+  });
+
+  it('writes cut inside a four-byte character and between \\r and \\n: the text arrives whole', async () => {
+    const bytes = sseBytes({ events: streamEvents(), lineEnding: 'crlf' });
+    const emoji = bytes.indexOf(Buffer.from('🌍'));
+    const crlf = bytes.indexOf(Buffer.from('\r\n'));
+    env.upstream.script({ events: streamEvents(), lineEnding: 'crlf', writes: [crlf + 1, emoji + 1, emoji + 3] });
+    expectRelayed(await run('node', { op: 'stream', params: ask() }));
+  });
+
+  it('no final blank line and no [DONE]: the last event still arrives, and the client\'s stream ends', async () => {
+    env.upstream.script({ events: streamEvents().slice(0, -1), noFinalBlankLine: true });
+    const out = await run('node', { op: 'stream', params: ask(undefined, { stream_options: { include_usage: true } }) });
+    expect(out.error).toBeUndefined();
+    expect(textOf(out)).toBe(TEXT);
+    expect(out.chunks!.at(-1)).toMatchObject({ choices: [], usage: usageChunk.usage });
+  });
+
+  it.each(CLIENTS)('an error event mid-stream reaches the client as an error after the chunks before it, with no made-up stop (%s client)', async (client) => {
+    const error = { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: 'internal_error' };
+    env.upstream.script({ events: [{ data: roleChunk }, { data: textChunk('Hei') }, { data: textChunk(' på') }, { data: { error } }] });
+    const out = await run(client, { op: 'stream', params: ask() });
+    expect(out.ok).toBe(false);
+    expect(textOf(out)).toBe('Hei på');
+    expect(finishes(out)).toEqual([]);
+    expect(out.error).toMatchObject({ status: null, body: { message: error.message, code: 'internal_error' } });
+  });
+
+  it('an error event mid-stream on the wire: the relayed chunks, then the error event, nothing with a finish', async () => {
+    const error = { message: 'upstream overloaded', type: 'server_error', param: null, code: 'overloaded' };
+    env.upstream.script({ events: [{ data: roleChunk }, { data: textChunk('Hei') }, { data: { error } }] });
+    const res = await fetch(`${env.gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${env.tokens.acme}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...ask(), stream: true }) });
+    expect(res.status).toBe(200);
+    const events = (await res.text()).split('\n\n').map((e) => e.trim()).filter(Boolean).map((e) => e.replace(/^data: /, ''));
+    const parsed = events.filter((e) => e !== '[DONE]').map((e) => JSON.parse(e));
+    expect(parsed.at(-1)).toEqual({ error: expect.objectContaining({ message: 'upstream overloaded', code: 'overloaded' }) });
+    expect(parsed.slice(0, -1).map((c) => c.choices[0].delta.content)).toEqual(['', 'Hei']);
+    expect(parsed.some((c) => c.choices?.some((ch: { finish_reason: unknown }) => ch.finish_reason !== null))).toBe(false);
+  });
+
+  const tooMany = (retryAfter: string) => ({
+    status: 429, headers: { 'retry-after': retryAfter },
+    body: { error: { message: 'Rate limit reached for requests. Please try again in 7s.', type: 'requests', param: null, code: 'rate_limit_exceeded' } },
+  });
+  const answer = (content: string) => ({
+    body: { id: 'up', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } },
+  });
+
+  it.each(CLIENTS)('upstream 429 with Retry-After: 7, beyond the attempt budget, no fallback: one upstream call, no waiting, 429 with retry-after and the rate headers (%s client)', async (client) => {
+    env.upstream.script(tooMany('7'), tooMany('7'), tooMany('7'));
+    const started = Date.now();
+    const out = await run(client, { op: 'create', params: ask() });
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(env.upstream.calls).toHaveLength(1);
+    expect(out.error!.status).toBe(429);
+    expect(out.error!.headers['retry-after']).toBe('7');
+    expectRateHeaders(out.error!.headers);
+    expect(out.error!.body).toMatchObject({ type: 'rate_limit_error' });
+    expect(out.error!.body.message).toContain('Rate limit reached for requests');
+  });
+
+  it('upstream 429 with Retry-After: 7 and a fallback: one call to each model, the fallback\'s answer', async () => {
+    env.upstream.script(tooMany('7'), answer('from the backup'));
+    const started = Date.now();
+    const out = await run('node', { op: 'create', params: ask('openai-compatible/primary') }, 'flaky');
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(env.upstream.calls.map((c) => c.body.model)).toEqual(['primary', 'backup']);
+    expect(out.result).toMatchObject({ model: 'openai-compatible/backup', choices: [{ message: { content: 'from the backup' } }] });
+  });
+
+  it('upstream 429 with Retry-After: 7 on every model of the chain: one call each, then 429 with retry-after', async () => {
+    env.upstream.script(tooMany('7'), tooMany('7'), tooMany('7'), tooMany('7'));
+    const out = await run('python', { op: 'create', params: ask('openai-compatible/primary') }, 'flaky');
+    expect(env.upstream.calls.map((c) => c.body.model)).toEqual(['primary', 'backup']);
+    expect(out.error!.status).toBe(429);
+    expect(out.error!.headers['retry-after']).toBe('7');
+  });
+
+  it('upstream 429 with Retry-After: 1, within the attempt budget: waited out, then the answer', async () => {
+    env.upstream.script(tooMany('1'), answer('after waiting'));
+    const started = Date.now();
+    const out = await run('node', { op: 'create', params: ask() });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(env.upstream.calls).toHaveLength(2);
+    expect(env.upstream.calls[1].receivedAt - env.upstream.calls[0].receivedAt).toBeGreaterThanOrEqual(950);
+    expect(out.result.choices[0].message.content).toBe('after waiting');
+  });
+
+  it.each(CLIENTS.flatMap((client) => (['whole', 'streamed'] as const).map((mode) => ({ client, mode }))))(
+    'upstream 400 context_length_exceeded: the same 400, message and code to the caller, never retried nor sent to the fallback ($mode, $client client)',
+    async ({ client, mode }) => {
+      env.upstream.script({ status: 400, body: { error: CONTEXT_ERROR } }, answer('should not be asked'));
+      const out = await run(client, { op: mode === 'whole' ? 'create' : 'stream', params: ask('openai-compatible/primary') }, 'flaky');
+      expect(out.error!.status).toBe(400);
+      expect(out.error!.body).toEqual(CONTEXT_ERROR);
+      expect(env.upstream.calls).toHaveLength(1);
+    },
+  );
+
+  it('the gateway\'s own 429 (the tier\'s request rate) carries retry-after and the x-ratelimit headers', async () => {
+    env.upstream.script(answer('1'), answer('2'));
+    const outs: Outcome[] = [];
+    for (let i = 0; i < 3; i++) outs.push(await run('node', { op: 'create', params: ask() }, 'tinyrate'));
+    const limitedOut = outs.find((o) => o.error?.status === 429);
+    expect(limitedOut, 'one of three calls at 2 requests per minute is refused').toBeDefined();
+    expectRateHeaders(limitedOut!.error!.headers);
+    expect(Number(limitedOut!.error!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('slow streams, stalls and a client that leaves (first-byte timeout 0.8 s, idle timeout 0.7 s)', () => {
+  let env: Awaited<ReturnType<typeof startConformanceGateway>>;
+  let python: PythonClient;
+  beforeAll(async () => {
+    [env, python] = await Promise.all([
+      startConformanceGateway({ config: conformanceConfig({ upstreamTimeoutMs: 800, upstreamIdleTimeoutMs: 700, upstreamRetries: 0 }), tenants: [plainTenant('acme'), plainTenant('leaver')] }),
+      PythonClient.start(),
+    ]);
+  });
+  afterAll(async () => {
+    await python?.stop();
+    await env?.stop();
+  });
+  beforeEach(() => env.upstream.reset());
+
+  const run = (client: ClientName, call: ClientCall, tenant = 'acme') => runClient(client, python, env.gw.url, env.tokens[tenant], call);
+  const ask = (who: string) => ({ model: 'openai-compatible/default', messages: [{ role: 'user', content: `Count slowly, ${who}.` }] });
+
+  it('0.5 s between chunks for 2.5 s, longer than both timeouts: every chunk arrives (both clients at once)', async () => {
+    const slow = (who: string): ScriptedStream => ({ events: [{ data: roleChunk }, ...['1', '2', '3', '4', '5'].map((n) => ({ data: textChunk(`${who}${n} `) })), { data: finishChunk() }, { data: '[DONE]' }], eventDelayMs: 500 });
+    env.upstream.script((call) => slow(String(call.body.messages[0].content).includes('node') ? 'n' : 'p'), (call) => slow(String(call.body.messages[0].content).includes('node') ? 'n' : 'p'));
+    const started = Date.now();
+    const [node, py] = await Promise.all([run('node', { op: 'stream', params: ask('node') }), run('python', { op: 'stream', params: ask('python') })]);
+    expect(Date.now() - started).toBeGreaterThan(2500);
+    expect(node.error).toBeUndefined();
+    expect(py.error).toBeUndefined();
+    expect(textOf(node)).toBe('n1 n2 n3 n4 n5 ');
+    expect(textOf(py)).toBe('p1 p2 p3 p4 p5 ');
+    expect(finishes(node)).toEqual(['stop']);
+    expect(finishes(py)).toEqual(['stop']);
+  });
+
+  it.each(CLIENTS)('a stall longer than the idle timeout: the chunks so far, then a timeout error event, no stop; the upstream call is closed (%s client)', async (client) => {
+    env.upstream.script({ events: [{ data: roleChunk }, { data: textChunk('Hei') }], hang: true });
+    const started = Date.now();
+    const out = await run(client, { op: 'stream', params: ask(client) });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(out.ok).toBe(false);
+    expect(textOf(out)).toBe('Hei');
+    expect(finishes(out)).toEqual([]);
+    expect(out.error).toMatchObject({ status: null, body: { type: 'timeout_error', code: 'upstream_timeout' } });
+    const closedAt = await Promise.race([env.upstream.calls[0].closed, sleep(2000).then(() => undefined)]);
+    expect(closedAt, 'the gateway closed the stalled upstream connection').toBeDefined();
+  });
+
+  it('no first byte within the first-byte timeout: 504, before any chunk', async () => {
+    env.upstream.script({ events: [{ data: roleChunk }, { data: finishChunk() }, { data: '[DONE]' }], firstByteDelayMs: 1500 });
+    const out = await run('node', { op: 'stream', params: ask('node') });
+    expect(out.error).toMatchObject({ status: 504, body: { type: 'timeout_error', code: 'upstream_timeout' } });
+    expect(out.chunks).toEqual([]);
+  });
+
+  it('a client that disconnects after three chunks: the upstream connection closes at once, the audit says cancelled, usage is what was produced', async () => {
+    const events: ScriptedEvent[] = [{ data: roleChunk }, ...Array.from({ length: 40 }, () => ({ data: textChunk(' the') })), { data: finishChunk() }, { data: '[DONE]' }];
+    env.upstream.script({ events, eventDelayMs: 200 });
+    const out = await run('python', { op: 'stream', params: ask('python'), closeAfter: 3 }, 'leaver');
+    const left = Date.now();
+    expect(out.error).toBeUndefined();
+    expect(out.chunks).toHaveLength(3);
+    const call = env.upstream.calls[0];
+    const closedAt = await Promise.race([call.closed, sleep(3000).then(() => undefined)]);
+    expect(closedAt, 'the upstream connection closed').toBeDefined();
+    expect(closedAt! - left).toBeLessThan(1000);
+    expect(call.eventsWritten).toBeLessThan(12);
+    let record = env.gw.audit.records.find((r) => r.tenantId === 'leaver');
+    for (let i = 0; !record && i < 40; i++) {
+      await sleep(50);
+      record = env.gw.audit.records.find((r) => r.tenantId === 'leaver');
+    }
+    expect(record).toMatchObject({ outcome: 'cancelled', stream: true });
+    expect(record!.completionTokens).toBeGreaterThanOrEqual(2);
+    expect(record!.completionTokens).toBeLessThanOrEqual(call.eventsWritten);
+    const usage = await env.gw.store.usage('leaver', new Date());
+    expect(usage.month.tokens).toBe(record!.promptTokens! + record!.completionTokens!);
+  });
+});

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLIENTS, runClient, type ClientName } from './clients.js';
+import {
+  GATEWAY_ID, MODES, SCENARIOS, asParsed, callOf, includeUsage, openAiAnswer, openAiChunks, relayedChunks, wireBodyOf, type Mode, type Scenario,
+} from './matrix.js';
+import { PythonClient, startConformanceGateway } from './setup.js';
+
+/**
+ * The conformance matrix for the providers that speak OpenAI's API over HTTP (`openai-compatible`
+ * and `openai`, both pointed at the fake upstream): the upstream receives the caller's body
+ * untouched apart from `model` (and, for a stream, `stream_options.include_usage`), and the
+ * client sees the upstream's answer with the gateway's id and the catalog model.
+ */
+const PROVIDERS = [
+  { provider: 'openai-compatible', model: 'openai-compatible/default', upstream: 'default' },
+  { provider: 'openai', model: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini' },
+];
+
+let env: Awaited<ReturnType<typeof startConformanceGateway>>;
+let python: PythonClient;
+beforeAll(async () => {
+  [env, python] = await Promise.all([startConformanceGateway(), PythonClient.start()]);
+});
+afterAll(async () => {
+  await python?.stop();
+  await env?.stop();
+});
+beforeEach(() => env.upstream.reset());
+
+const run = (client: ClientName, call: Parameters<typeof runClient>[4]) => runClient(client, python, env.gw.url, env.tokens.acme, call);
+
+interface Cell { provider: string; model: string; upstream: string; mode: Mode; scenario: Scenario; client: ClientName }
+const cells: Cell[] = PROVIDERS.flatMap((p) => MODES.flatMap((mode) => SCENARIOS.flatMap((scenario) => CLIENTS.map((client) => ({ ...p, mode, scenario, client })))));
+
+describe('conformance: OpenAI-compatible upstreams over HTTP', () => {
+  it.each(cells)('$provider · $mode · $scenario · $client client', async ({ model, upstream: upstreamId, mode, scenario, client }) => {
+    // GIVEN the upstream's answer for the scenario
+    const upstream = env.upstream;
+    const chunks = openAiChunks(scenario);
+    if (mode === 'whole') upstream.script({ body: openAiAnswer(scenario) });
+    else upstream.script({ events: [...chunks.map((data) => ({ data })), { data: '[DONE]' }] });
+    const call = callOf(scenario, mode, model);
+
+    // WHEN the client calls the gateway
+    const out = await run(client, call);
+
+    // THEN the upstream got the caller's body, model aside (and usage asked for on a stream)
+    expect(out.error).toBeUndefined();
+    expect(upstream.calls).toHaveLength(1);
+    expect(upstream.calls[0].path).toBe('/v1/chat/completions');
+    const wire = wireBodyOf(call, client);
+    const expected = mode === 'whole'
+      ? { ...wire, model: upstreamId }
+      : { ...wire, model: upstreamId, stream: true, stream_options: { ...(wire.stream_options as object | undefined), include_usage: true } };
+    expect(upstream.calls[0].body).toEqual(expected);
+
+    // AND the client saw the upstream's answer with the gateway's id and the catalog model
+    if (mode === 'whole') {
+      const answer = { ...openAiAnswer(scenario), id: expect.stringMatching(GATEWAY_ID), model };
+      if (call.op === 'parse') {
+        expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+        expect(out.result).toEqual(asParsed(answer, { city: 'Oslo', temp_c: 3 }, client));
+      } else expect(out.result).toEqual(answer);
+    } else {
+      expect(out.chunks).toEqual(relayedChunks(chunks, model, includeUsage(call)));
+      expect(new Set(out.chunks!.map((c) => c.id)).size).toBe(1);
+      if (call.op === 'parse') expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+    }
+  });
+});
+
+describe('fields the gateway does not read', () => {
+  it.each(CLIENTS)('reach an openai-compatible upstream untouched, provider extras and nulls included (%s client)', async (client) => {
+    env.upstream.script({ body: openAiAnswer('text') });
+    const params = {
+      model: 'openai-compatible/default',
+      messages: [{ role: 'developer', content: 'Answer in one word.' }, { role: 'user', content: 'Hi', name: 'ola' }],
+      top_k: 20, chat_template_kwargs: { enable_thinking: false }, repetition_penalty: 1.05,
+      seed: 7, stop: ['\n\n'], logit_bias: { '50256': -100 }, presence_penalty: 0.5, frequency_penalty: 0.25,
+      user: 'end-user-9', metadata: { trace: 'abc' }, reasoning_effort: 'low', service_tier: 'flex',
+      prediction: { type: 'content', content: 'Hello' }, modalities: ['text'], temperature: null, max_tokens: null,
+    };
+    const out = await run(client, { op: 'create', params });
+    expect(out.error).toBeUndefined();
+    expect(env.upstream.calls[0].body).toEqual({ ...params, model: 'default' });
+  });
+});
+
+describe('finish reasons of servers behind openai-compatible', () => {
+  it.each(MODES)('a HuggingFace TGI eos_token finish is stop (%s)', async (mode) => {
+    const base = { id: 'tgi', created: 1, model: 'meta-llama/Llama-3.1-8B-Instruct', system_fingerprint: '3.3.6-sha-0' };
+    if (mode === 'whole') {
+      env.upstream.script({ body: { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hei.' }, logprobs: null, finish_reason: 'eos_token' }], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } } });
+      const out = await run('node', { op: 'create', params: { model: 'huggingface/tgi-llama', messages: [{ role: 'user', content: 'Hi' }] } });
+      expect(out.result.choices[0].finish_reason).toBe('stop');
+      expect(env.upstream.calls[0].body.model).toBe('meta-llama/Llama-3.1-8B-Instruct');
+    } else {
+      env.upstream.script({ events: [
+        { data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hei.' }, logprobs: null, finish_reason: null }] } },
+        { data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'eos_token' }] } },
+        { data: '[DONE]' },
+      ] });
+      const out = await run('node', { op: 'stream', params: { model: 'huggingface/tgi-llama', messages: [{ role: 'user', content: 'Hi' }] } });
+      expect(out.chunks!.map((c) => c.choices[0].finish_reason)).toEqual([null, 'stop']);
+    }
+  });
+});

@@ -1,0 +1,82 @@
+import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sseBytes } from '../../support/fake-upstream.js';
+import { CLIENTS, runClient, type ClientName } from './clients.js';
+import {
+  GATEWAY_ID, MODES, SCENARIOS, asParsed, callOf, includeUsage, openAiAnswer, openAiChunks, relayedChunks, wireBodyOf, type Mode, type Scenario,
+} from './matrix.js';
+import { PythonClient, fakeAwsEnv, startConformanceGateway } from './setup.js';
+
+/**
+ * The conformance matrix for `sagemaker/ft:nova:acme:support`: a container serving OpenAI's chat
+ * completions behind InvokeEndpoint / InvokeEndpointWithResponseStream (SDK mocked). The endpoint
+ * gets the caller's body without `model` (the endpoint picks the model) and with the provider's
+ * own stream flags; the container's answer and chunks come back as they are, with the gateway's
+ * id and the catalog model. Streamed bytes arrive in payload parts cut at odd places (inside
+ * events and inside multi-byte characters), as SageMaker may deliver them.
+ */
+fakeAwsEnv();
+const sagemaker = mockClient(SageMakerRuntimeClient);
+
+const MODEL = 'sagemaker/ft:nova:acme:support';
+const ENDPOINT = 'acme-support-endpoint';
+
+let env: Awaited<ReturnType<typeof startConformanceGateway>>;
+let python: PythonClient;
+beforeAll(async () => {
+  [env, python] = await Promise.all([startConformanceGateway(), PythonClient.start()]);
+});
+afterAll(async () => {
+  await python?.stop();
+  await env?.stop();
+  sagemaker.restore();
+});
+beforeEach(() => sagemaker.reset());
+
+const run = (client: ClientName, call: Parameters<typeof runClient>[4]) => runClient(client, python, env.gw.url, env.tokens.acme, call);
+
+/** SSE bytes as payload parts of 37 bytes: cuts fall inside events, lines and characters. */
+async function* payloadParts(bytes: Buffer) {
+  for (let i = 0; i < bytes.length; i += 37) yield { PayloadPart: { Bytes: new Uint8Array(bytes.subarray(i, i + 37)) } };
+}
+
+interface Cell { mode: Mode; scenario: Scenario; client: ClientName }
+const cells: Cell[] = MODES.flatMap((mode) => SCENARIOS.flatMap((scenario) => CLIENTS.map((client) => ({ mode, scenario, client }))));
+
+describe('conformance: sagemaker (OpenAI container on an endpoint, SDK mocked)', () => {
+  it.each(cells)('sagemaker · $mode · $scenario · $client client', async ({ mode, scenario, client }) => {
+    // GIVEN the container's answer for the scenario
+    const chunks = openAiChunks(scenario).map((c) => ({ ...c, model: '/opt/ml/model' }));
+    if (mode === 'whole') sagemaker.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode(JSON.stringify({ ...openAiAnswer(scenario), model: '/opt/ml/model' })) as never, ContentType: 'application/json' });
+    else sagemaker.on(InvokeEndpointWithResponseStreamCommand).callsFake(() => ({ Body: payloadParts(sseBytes({ events: [...chunks.map((data) => ({ data })), { data: '[DONE]' }] })), ContentType: 'text/event-stream' }));
+    const call = callOf(scenario, mode, MODEL);
+
+    // WHEN the client calls the gateway
+    const out = await run(client, call);
+
+    // THEN the endpoint got the caller's body without the model, with the provider's stream flags
+    expect(out.error).toBeUndefined();
+    const sent = [...sagemaker.commandCalls(InvokeEndpointCommand), ...sagemaker.commandCalls(InvokeEndpointWithResponseStreamCommand)];
+    expect(sent).toHaveLength(1);
+    expect(sent[0].args[0]).toBeInstanceOf(mode === 'whole' ? InvokeEndpointCommand : InvokeEndpointWithResponseStreamCommand);
+    const { model: _model, stream: _stream, stream_options: _options, ...rest } = wireBodyOf(call, client);
+    const input = sent[0].args[0].input as { Body: string };
+    expect({ ...input, Body: JSON.parse(input.Body) }).toEqual(mode === 'whole'
+      ? { EndpointName: ENDPOINT, ContentType: 'application/json', Accept: 'application/json', Body: rest }
+      : { EndpointName: ENDPOINT, ContentType: 'application/json', Body: { ...rest, stream: true, stream_options: { include_usage: true } } });
+
+    // AND the client saw the container's answer with the gateway's id and the catalog model
+    if (mode === 'whole') {
+      const answer = { ...openAiAnswer(scenario), id: expect.stringMatching(GATEWAY_ID), model: MODEL };
+      if (call.op === 'parse') {
+        expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+        expect(out.result).toEqual(asParsed(answer, { city: 'Oslo', temp_c: 3 }, client));
+      } else expect(out.result).toEqual(answer);
+    } else {
+      expect(out.chunks).toEqual(relayedChunks(chunks, MODEL, includeUsage(call)));
+      expect(new Set(out.chunks!.map((c) => c.id)).size).toBe(1);
+      if (call.op === 'parse') expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+    }
+  });
+});
