@@ -36,7 +36,8 @@ export class Authorizer {
 
   async authorize(header: string | undefined): Promise<Caller> {
     if (!header) throw unauthorized('missing Authorization header: send "Authorization: Bearer <token>"', 'missing_token');
-    const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header.trim());
+    // The auth scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are Bearer.
+    const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i.exec(header.trim());
     if (!match) throw unauthorized('Authorization header must be "Bearer <JWT>"', 'malformed_token');
     const token = match[1];
     const cached = this.cache.get(token);

@@ -101,6 +101,8 @@ const isPhone = (m: string, before: string): boolean => {
   if (chunks.length === 1) { // a bare run of digits is a phone number only where the text says so
     return /^(?:1?[2-9]\d\d[2-9]\d{6}|0[1-9]\d{8,9})$/.test(digits) && PHONE_BEFORE.test(before);
   }
+  // After "call", "phone"...: any 3-3-4 shape, valid NANP codes or not (555-123-4567 is still someone's number to a reader)
+  if (PHONE_BEFORE.test(before) && /^(?:1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}$/.test(m)) return true;
   // North American: (415) 555-0134, 415-555-0134, 415.555.0134, 1-800-555-0163
   if (/^(?:1[ .-]?)?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}$/.test(m)) return true;
   // National with a trunk 0: 020 7946 0958, 06 12 34 56 78, 03-1234-5678, (02) 9374 4000

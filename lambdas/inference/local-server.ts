@@ -17,12 +17,18 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
       else chunks.push(c);
     });
     req.on('end', () => {
+      // The caller leaving before the answer ended (not the normal end) cancels the upstream call.
+      const gone = new AbortController();
+      res.once('close', () => { if (!res.writableFinished) gone.abort(); });
       const responder: GatewayResponder = {
-        json(status, body) {
-          res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+        signal: gone.signal,
+        json(status, body, headers = {}) {
+          if (res.headersSent) return void res.end(); // an error after a stream began: the stream carried it
+          res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
         },
-        stream() {
-          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        stream(headers = {}) {
+          res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+          res.flushHeaders();
           return { write: (event) => void res.write(event), end: () => void res.end() };
         },
       };

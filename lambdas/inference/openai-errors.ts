@@ -2,7 +2,8 @@
  * Gateway errors, answered in OpenAI's error shape so every OpenAI SDK surfaces them as usual.
  * Never a 500 with internals: anything unexpected becomes a 502 with a request id to look up.
  */
-export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'request_too_large' | 'upstream_error' | 'timeout_error';
+/** OpenAI's error types, plus whatever type an upstream sent (relayed as it was). */
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'request_too_large' | 'upstream_error' | 'timeout_error' | (string & {});
 
 export class GatewayError extends Error {
   constructor(
@@ -11,6 +12,8 @@ export class GatewayError extends Error {
     readonly type: ErrorType,
     readonly code: string,
     readonly param: string | null = null,
+    /** Response headers that go with the error (`retry-after`, `x-ratelimit-*`, `www-authenticate`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -21,10 +24,13 @@ export class GatewayError extends Error {
 }
 
 export const invalid = (message: string, param: string | null = null, code = 'invalid_request') => new GatewayError(400, message, 'invalid_request_error', code, param);
-export const unauthorized = (message: string, code = 'invalid_token') => new GatewayError(401, message, 'authentication_error', code);
+/** 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3). */
+export const unauthorized = (message: string, code = 'invalid_token') =>
+  new GatewayError(401, message, 'authentication_error', code, null, { 'www-authenticate': code === 'missing_token' ? 'Bearer' : `Bearer error="invalid_token"` });
 export const forbidden = (message: string, code: string) => new GatewayError(403, message, 'permission_error', code);
 export const notFound = (message: string, param: string | null, code: string) => new GatewayError(404, message, 'not_found_error', code, param);
 export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
-export const limited = (message: string, code: string) => new GatewayError(429, message, 'rate_limit_error', code);
+/** 429; `headers` carries `retry-after` and OpenAI's `x-ratelimit-*` headers (see rate-limit-headers.ts). */
+export const limited = (message: string, code: string, headers: Record<string, string> = {}) => new GatewayError(429, message, 'rate_limit_error', code, null, headers);
 export const upstream = (message: string, code = 'upstream_error') => new GatewayError(502, message, 'upstream_error', code);
 export const upstreamTimeout = (message: string) => new GatewayError(504, message, 'timeout_error', 'upstream_timeout');

@@ -1,6 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { GatewayResponder } from './gateway.js';
 import { lambdaGateway } from './lambda-deps.js';
+import { loadTokenizer } from './token-count.js';
+
+// During init (boosted CPU, not billed to a request): the tokenizer's ranks, ~150 ms.
+loadTokenizer().catch(() => undefined);
 
 /**
  * The router Lambda: API Gateway (REST, `responseTransferMode: STREAM`) → Lambda response
@@ -12,16 +16,26 @@ declare const awslambda: {
 };
 
 export function responderFor(raw: NodeJS.WritableStream): GatewayResponder {
-  const open = (statusCode: number, contentType: string) => awslambda.HttpResponseStream.from(raw, { statusCode, headers: { 'content-type': contentType } });
+  // Lambda closes the response stream when API Gateway's client disconnects: that cancels the upstream call.
+  const gone = new AbortController();
+  let ended = false;
+  const onGone = () => { if (!ended) gone.abort(); };
+  raw.once('close', onGone);
+  raw.once('error', onGone);
+  const open = (statusCode: number, headers: Record<string, string>) => awslambda.HttpResponseStream.from(raw, { statusCode, headers });
+  let opened: NodeJS.WritableStream | undefined;
+  const finish = (s: NodeJS.WritableStream) => { ended = true; s.end(); };
   return {
-    json(status, body) {
-      const s = open(status, 'application/json');
+    signal: gone.signal,
+    json(status, body, headers = {}) {
+      if (opened) return finish(opened); // an error after a stream began: the stream carried it
+      const s = (opened = open(status, { ...headers, 'content-type': 'application/json' }));
       s.write(body);
-      s.end();
+      finish(s);
     },
-    stream() {
-      const s = open(200, 'text/event-stream');
-      return { write: (event) => void s.write(event), end: () => void s.end() };
+    stream(headers = {}) {
+      const s = (opened = open(200, { ...headers, 'content-type': 'text/event-stream' }));
+      return { write: (event) => void s.write(event), end: () => finish(s) };
     },
   };
 }

@@ -209,8 +209,16 @@ export const GatewayConfigSchema = z.object({
     huggingface: providerEndpoint,
     'openai-compatible': providerEndpoint.optional(),
   }),
-  /** Per-attempt upstream timeout and retries before the fallback chain is tried. */
+  /**
+   * Longest wait for an upstream's first byte, per attempt: a whole answer, or a stream's first
+   * chunk. Retries before the fallback chain is tried: `upstreamRetries`.
+   */
   upstreamTimeoutMs: z.number().int().min(100).max(900_000),
+  /**
+   * Longest gap between two chunks of a streamed answer; a healthy stream is never cut for its
+   * total length (Lambda's 15-minute limit aside). @default - upstreamTimeoutMs
+   */
+  upstreamIdleTimeoutMs: z.number().int().min(100).max(900_000).optional(),
   upstreamRetries: z.number().int().min(0).max(5),
   maxRequestBytes: z.number().int().min(1024).max(6_000_000),
 });

@@ -48,7 +48,19 @@ const port = 18787 + Math.floor(Math.random() * 1000);
 await startProcess(['bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream, '--tenant', 'bench:enterprise', '--config', configFile, '--state-dir', dir], /(tessera gateway on)/);
 const token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'bench', '--expires', '2h', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 
-const body = JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Summarise our Q3 numbers for the board in two sentences.' }], max_tokens: 64 });
+// What an agent sends (issue 11): a system prompt, a user turn and two function tools.
+const tools = [
+  { type: 'function', function: { name: 'get_quarterly_figures', description: 'Revenue, cost and margin of a quarter, by region.', strict: true, parameters: { type: 'object', properties: { year: { type: 'integer' }, quarter: { type: 'string', enum: ['Q1', 'Q2', 'Q3', 'Q4'] }, region: { type: ['string', 'null'], description: 'ISO region code, or null for all' } }, required: ['year', 'quarter', 'region'], additionalProperties: false } } },
+  { type: 'function', function: { name: 'search_board_minutes', description: 'Full-text search over past board minutes.', parameters: { type: 'object', properties: { query: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 20 } }, required: ['query'] } } },
+];
+const body = JSON.stringify({
+  model: 'openai-compatible/default',
+  messages: [
+    { role: 'system', content: 'You are the finance assistant of Acme Corp. Answer in plain English, cite the figures you use, and call a tool when you need data you do not have.' },
+    { role: 'user', content: 'Summarise our Q3 numbers for the board in two sentences.' },
+  ],
+  tools, tool_choice: 'auto', max_tokens: 64,
+});
 // Portkey routes by headers: provider openai, custom host = the fake upstream.
 const portkeyHeaders = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstream };
 async function load(url: string, connections: number, auth?: string, model = 'openai-compatible/default', extra: Record<string, string> = {}) {

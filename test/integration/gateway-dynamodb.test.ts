@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { countPromptTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
 import { DynamoDbStore } from '../../lambdas/inference/stores/dynamodb-store.js';
 import { BudgetExhaustedError } from '../../lambdas/inference/stores/gateway-store.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
@@ -30,9 +31,13 @@ afterAll(async () => {
 
 describe('the gateway on DynamoDB (moto): the same semantics as the embedded store', () => {
   it('admits exactly 10 of 50 concurrent requests against a budget for 10', async () => {
+    // Each reserves its prompt (o200k count) plus max_tokens = 18 tokens; the upstream reports 18 used.
+    await loadTokenizer();
+    const hi = { model: 'openai-compatible/default', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const promptTokens = countPromptTokens(hi);
     const client = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('dynamo'), maxRetries: 0 });
     const results = await Promise.allSettled(Array.from({ length: 50 }, () =>
-      client.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }], max_tokens: 17 })));
+      client.chat.completions.create({ ...hi, max_tokens: 18 - promptTokens })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
     for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
       expect(r.reason.status).toBe(429);

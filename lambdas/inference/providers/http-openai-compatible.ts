@@ -1,81 +1,120 @@
-import type { Pool } from 'undici';
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest } from './undici-pool.js';
-import { textOf } from '../chat-schema.js';
-import { ProviderError, type Provider, type ProviderChunk, type ProviderRequest } from './provider.js';
+import { ProviderError, type Provider, type ProviderRequest } from './provider.js';
+import { sseChunks } from './sse-chunks.js';
 
 /**
- * A self-hosted OpenAI-compatible server (vLLM, TGI on a tenant's cluster, a local dev model)
- * over a keep-alive undici connection pool. The `openai` SDK (kept for OpenAI and HuggingFace)
- * costs about as much per call as the rest of the gateway together; on a hop inside the VPC that
- * overhead is the gateway's latency, so this provider speaks the wire format directly.
+ * An upstream that speaks OpenAI's chat completions: OpenAI itself, HuggingFace's router, vLLM or
+ * TGI on a tenant's cluster, any self-hosted server. The caller's body goes on untouched apart
+ * from `model` (the catalog entry's `upstream`) and, for a stream, `stream_options.include_usage`
+ * (the gateway meters every stream; it passes the usage chunk on only when the caller asked).
+ * Spoken over a keep-alive undici pool: the `openai` SDK's per-call cost was as large as the rest
+ * of the gateway together, and relaying needs none of what it adds. Timeouts are the gateway's
+ * (first byte, idle between chunks), through `signal`.
  */
 export class HttpOpenAiCompatibleProvider implements Provider {
   private readonly pool: Pool;
   private readonly basePath: string;
 
-  constructor(baseUrl: string, private readonly apiKey: string, timeoutMs: number) {
+  constructor(private readonly name: string, baseUrl: string, private readonly apiKey: string) {
     const url = new URL(baseUrl);
-    this.pool = createPool(url.origin, { connections: 256, keepAliveTimeout: 60_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    this.pool = createPool(url.origin, { connections: 256, keepAliveTimeout: 60_000, headersTimeout: 0, bodyTimeout: 0 });
     this.basePath = url.pathname.replace(/\/$/, '');
   }
 
   private body(r: ProviderRequest, stream: boolean): string {
-    return JSON.stringify({
-      model: r.model.upstream,
-      messages: r.messages.map((m) => ({ role: m.role, content: textOf(m.content) })),
-      max_tokens: r.maxTokens, temperature: r.temperature, top_p: r.topP, stop: r.stop,
-      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
-    });
+    const body: Record<string, unknown> = { ...r.body, model: r.model.upstream };
+    if (stream) {
+      body.stream = true;
+      body.stream_options = { ...(r.body.stream_options ?? {}), include_usage: true };
+    }
+    return JSON.stringify(body);
   }
 
-  private async post(r: ProviderRequest, stream: boolean) {
+  private async post(r: ProviderRequest, stream: boolean): Promise<Dispatcher.ResponseData> {
+    let res: Dispatcher.ResponseData;
     try {
-      const res = await poolRequest(this.pool, {
+      res = await poolRequest(this.pool, {
         method: 'POST', path: `${this.basePath}/chat/completions`, signal: r.signal,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}` },
+        headers: { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', authorization: `Bearer ${this.apiKey}` },
         body: this.body(r, stream),
       });
-      if (res.statusCode >= 400) {
-        await res.body.dump();
-        throw new ProviderError(`upstream answered ${res.statusCode}`, res.statusCode, res.statusCode === 429 || res.statusCode >= 500);
-      }
-      return res;
     } catch (e) {
-      if (e instanceof ProviderError) throw e;
-      const timedOut = (e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError' || /Timeout/.test((e as Error).name);
-      throw new ProviderError(timedOut ? 'upstream timed out' : `upstream unreachable: ${(e as Error).message}`, undefined, true);
+      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
     }
+    if (res.statusCode >= 400) throw await upstreamError(this.name, res);
+    return res;
   }
 
-  async complete(r: ProviderRequest) {
+  async complete(r: ProviderRequest): Promise<ChatCompletion> {
     const res = await this.post(r, false);
-    const out = (await res.body.json()) as { choices?: Array<{ message?: { content?: string }; finish_reason?: string }>; usage?: { prompt_tokens: number; completion_tokens: number } };
-    return {
-      content: out.choices?.[0]?.message?.content ?? '',
-      finishReason: out.choices?.[0]?.finish_reason ?? 'stop',
-      usage: out.usage ? { promptTokens: out.usage.prompt_tokens, completionTokens: out.usage.completion_tokens } : undefined,
-    };
-  }
-
-  async *stream(r: ProviderRequest): AsyncIterable<ProviderChunk> {
-    const res = await this.post(r, true);
-    let buffer = '';
-    for await (const part of res.body) {
-      buffer += part.toString('utf8');
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const event = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('');
-        if (!data || data === '[DONE]') continue;
-        const chunk = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string }; finish_reason?: string | null }>; usage?: { prompt_tokens: number; completion_tokens: number } };
-        const choice = chunk.choices?.[0];
-        yield {
-          delta: choice?.delta?.content ?? undefined,
-          finishReason: choice?.finish_reason ?? undefined,
-          usage: chunk.usage ? { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens } : undefined,
-        };
-      }
+    const text = await res.body.text();
+    try {
+      return JSON.parse(text) as ChatCompletion;
+    } catch {
+      throw new ProviderError(`${this.name} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, res.statusCode, true);
     }
   }
+
+  async *stream(r: ProviderRequest): AsyncIterable<ChatCompletionChunk> {
+    const res = await this.post(r, true);
+    const type = String(res.headers['content-type'] ?? '');
+    if (!type.includes('text/event-stream')) {
+      // Some servers answer a stream request with a whole JSON answer: relay it as one chunk.
+      const whole = JSON.parse(await res.body.text()) as ChatCompletion;
+      yield* asChunks(whole);
+      return;
+    }
+    yield* sseChunks(res.body, this.name);
+  }
+}
+
+/** An OpenAI error answer as a ProviderError: status, the upstream's message/type/code/param, `Retry-After`. */
+async function upstreamError(name: string, res: Dispatcher.ResponseData): Promise<ProviderError> {
+  const text = await res.body.text().catch(() => '');
+  let error: { message?: string; type?: string; code?: string | number | null; param?: string | null } = {};
+  try {
+    const parsed = JSON.parse(text) as { error?: typeof error | string; message?: string; detail?: string };
+    error = typeof parsed.error === 'object' && parsed.error ? parsed.error : { message: typeof parsed.error === 'string' ? parsed.error : (parsed.message ?? parsed.detail) };
+  } catch {
+    error = { message: text.slice(0, 500) || undefined };
+  }
+  const status = res.statusCode;
+  return new ProviderError(error.message ?? `${name} answered ${status}`, status, status === 429 || status >= 500, {
+    type: error.type, code: error.code === undefined || error.code === null ? undefined : String(error.code), param: error.param ?? null,
+    retryAfterMs: retryAfterMs(res.headers),
+  });
+}
+
+/**
+ * `retry-after-ms` (OpenAI's), else `retry-after` in seconds or as an HTTP date (RFC 9110 §10.2.3).
+ * @returns ms, or undefined when the upstream gave no usable hint
+ */
+export function retryAfterMs(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const ms = Number(one(headers['retry-after-ms']));
+  if (one(headers['retry-after-ms']) !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  const value = one(headers['retry-after'])?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** A whole answer as the chunks a stream of it would have carried. */
+export function* asChunks(whole: ChatCompletion): Generator<ChatCompletionChunk> {
+  const base = { id: whole.id, object: 'chat.completion.chunk' as const, created: whole.created, model: whole.model };
+  yield {
+    ...base,
+    choices: whole.choices.map((c) => ({
+      index: c.index,
+      delta: {
+        role: 'assistant' as const, content: c.message.content, refusal: c.message.refusal ?? null,
+        ...(c.message.tool_calls ? { tool_calls: c.message.tool_calls.map((t, index) => ({ index, ...t })) } : {}),
+      },
+      finish_reason: c.finish_reason, logprobs: c.logprobs ?? null,
+    })) as ChatCompletionChunk['choices'],
+  };
+  if (whole.usage) yield { ...base, choices: [], usage: whole.usage };
 }

@@ -33,16 +33,12 @@ export class ProviderRegistry {
         return new (await import('./bedrock.js')).BedrockProvider();
       case 'sagemaker':
         return new (await import('./sagemaker.js')).SageMakerProvider();
-      case 'openai-compatible': {
-        const endpoint = gateway.providers['openai-compatible'];
-        if (!endpoint) throw new Error('provider openai-compatible has no endpoint configured (gateway.providers.openai-compatible)');
-        const { HttpOpenAiCompatibleProvider } = await import('./http-openai-compatible.js');
-        return new HttpOpenAiCompatibleProvider(endpoint.baseUrl, await this.apiKey(name, tenantId), gateway.upstreamTimeoutMs);
-      }
       default: {
+        // openai, huggingface and openai-compatible all speak OpenAI's API: one relay for the three.
         const endpoint = gateway.providers[name];
-        const { OpenAiCompatibleProvider } = await import('./openai-compatible.js');
-        return new OpenAiCompatibleProvider(endpoint.baseUrl, await this.apiKey(name, tenantId), gateway.upstreamTimeoutMs);
+        if (!endpoint) throw new Error(`provider ${name} has no endpoint configured (gateway.providers.${name})`);
+        const { HttpOpenAiCompatibleProvider } = await import('./http-openai-compatible.js');
+        return new HttpOpenAiCompatibleProvider(name, endpoint.baseUrl, await this.apiKey(name, tenantId));
       }
     }
   }

@@ -1,0 +1,72 @@
+import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { z } from 'zod';
+
+/**
+ * What the gateway reads of OpenAI's chat-completions request (`ChatCompletionCreateParams` of the
+ * `openai` package is the contract): the model, the message shapes (for guardrails, token counts
+ * and the Bedrock mapping), the token limits, `n` and the stream options. Every object is loose:
+ * fields it does not read pass through untouched to the provider. Every optional field accepts
+ * `null` as "absent", as OpenAI's API does.
+ */
+const opt = <T extends z.ZodType>(t: T) => t.nullish();
+
+const TextPart = z.looseObject({ type: z.literal('text'), text: z.string() });
+const ImagePart = z.looseObject({
+  type: z.literal('image_url'),
+  image_url: z.looseObject({ url: z.string().min(1), detail: opt(z.enum(['auto', 'low', 'high'])) }),
+});
+const AudioPart = z.looseObject({ type: z.literal('input_audio'), input_audio: z.looseObject({ data: z.string(), format: z.string() }) });
+const FilePart = z.looseObject({ type: z.literal('file'), file: z.looseObject({ file_data: opt(z.string()), file_id: opt(z.string()), filename: opt(z.string()) }) });
+const RefusalPart = z.looseObject({ type: z.literal('refusal'), refusal: z.string() });
+
+const parts = <T extends z.ZodType>(part: T) => z.array(part).min(1);
+const TextContent = z.union([z.string(), parts(TextPart)]);
+const UserContent = z.union([z.string(), parts(z.discriminatedUnion('type', [TextPart, ImagePart, AudioPart, FilePart]))]);
+
+const ToolCall = z.looseObject({
+  id: z.string().min(1),
+  type: z.string(),
+  function: opt(z.looseObject({ name: z.string().min(1), arguments: z.string() })),
+});
+
+const System = z.looseObject({ role: z.literal('system'), content: TextContent, name: opt(z.string()) });
+const Developer = z.looseObject({ role: z.literal('developer'), content: TextContent, name: opt(z.string()) });
+const User = z.looseObject({ role: z.literal('user'), content: UserContent, name: opt(z.string()) });
+const Assistant = z
+  .looseObject({
+    role: z.literal('assistant'),
+    content: opt(z.union([z.string(), z.array(z.discriminatedUnion('type', [TextPart, RefusalPart]))])),
+    refusal: opt(z.string()),
+    tool_calls: opt(z.array(ToolCall)),
+    function_call: opt(z.looseObject({ name: z.string(), arguments: z.string() })),
+    audio: opt(z.looseObject({ id: z.string() })),
+    name: opt(z.string()),
+  })
+  .refine((m) => m.content != null || (m.tool_calls?.length ?? 0) > 0 || m.function_call != null || m.audio != null || m.refusal != null, {
+    message: 'an assistant message needs content, tool_calls, function_call or audio',
+    path: ['content'],
+  });
+const Tool = z.looseObject({ role: z.literal('tool'), content: TextContent, tool_call_id: z.string().min(1) });
+const LegacyFunction = z.looseObject({ role: z.literal('function'), content: z.string().nullable(), name: z.string().min(1) });
+
+export const ChatMessage = z.discriminatedUnion('role', [System, Developer, User, Assistant, Tool, LegacyFunction]);
+
+const TokenLimit = opt(z.number().int().positive());
+
+export const ChatCompletionRequest = z.looseObject({
+  model: z.string().min(1).max(256),
+  messages: z.array(ChatMessage).min(1),
+  stream: opt(z.boolean()),
+  stream_options: opt(z.looseObject({ include_usage: opt(z.boolean()) })),
+  max_tokens: TokenLimit,
+  max_completion_tokens: TokenLimit,
+  /** OpenAI allows 1 to 128 choices. */
+  n: opt(z.number().int().min(1).max(128)),
+  tools: opt(z.array(z.looseObject({ type: z.string() }))),
+});
+
+/** The request as the gateway hands it on: the caller's body, typed as the `openai` package defines it. */
+export type ChatRequestBody = ChatCompletionCreateParams;
+
+/** The caller's completion-token limit: `max_completion_tokens`, else the deprecated `max_tokens`; undefined when neither was sent. */
+export const completionLimitOf = (body: ChatRequestBody): number | undefined => body.max_completion_tokens ?? body.max_tokens ?? undefined;

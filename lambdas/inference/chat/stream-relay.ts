@@ -1,0 +1,81 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import { StreamRedactor } from '../guardrails.js';
+import { normaliseFinishReason } from './finish-reason.js';
+
+export interface StreamRelayOptions {
+  /** The gateway's id for the answer (`chatcmpl-…`) and the catalog id of the model that answers. */
+  id: string;
+  model: string;
+  /** The caller's `stream_options.include_usage`: pass on the usage chunk (`choices: []`) or not. */
+  includeUsage: boolean;
+  /** Redact PII in answer text (`redactResponses`), per choice. */
+  redactAnswers: boolean;
+}
+
+/**
+ * An upstream's chunks as the caller gets them: the gateway's id and model, OpenAI's finish
+ * reasons, the usage chunk only when the caller asked for it (so `chunk.choices[0]` exists in
+ * every chunk otherwise), PII redaction per choice that never splits a pattern across chunks.
+ * Everything else in a chunk (tool-call deltas, refusal, logprobs, system_fingerprint) is relayed
+ * as it came. Keeps what the answer said, to estimate usage when the upstream reports none.
+ */
+export class StreamRelay {
+  /** The upstream's usage, when it reported one. */
+  usage: CompletionUsage | undefined;
+  /** Everything the answer produced (text, refusals, tool names and arguments), for a usage estimate. */
+  produced = '';
+  private readonly redactors = new Map<number, StreamRedactor>();
+
+  constructor(private readonly options: StreamRelayOptions) {}
+
+  /** PII kinds found in the answer so far. */
+  get piiFound(): string[] {
+    return [...this.redactors.values()].flatMap((r) => r.found);
+  }
+
+  /** The chunk to send for an upstream chunk, or undefined when nothing is to be sent. */
+  relay(chunk: ChatCompletionChunk): ChatCompletionChunk | undefined {
+    if (chunk.usage) this.usage = chunk.usage;
+    const choices = chunk.choices ?? [];
+    if (choices.length === 0 && !(this.options.includeUsage && chunk.usage)) return undefined;
+    const out: ChatCompletionChunk = { ...chunk, id: this.options.id, model: this.options.model, choices: choices.map((c) => this.choice(c)) };
+    if (!this.options.includeUsage) delete out.usage;
+    return out;
+  }
+
+  private choice(c: ChatCompletionChunk.Choice): ChatCompletionChunk.Choice {
+    const delta = c.delta ?? {};
+    this.produced += (delta.content ?? '') + (delta.refusal ?? '');
+    for (const t of delta.tool_calls ?? []) this.produced += (t.function?.name ?? '') + (t.function?.arguments ?? '');
+    const finish = normaliseFinishReason(c.finish_reason);
+    let content = delta.content;
+    if (this.options.redactAnswers) {
+      const redactor = this.redactorFor(c.index);
+      if (typeof content === 'string') content = redactor.push(content);
+      // The choice ends here: what the redactor still holds goes out with this chunk.
+      if (finish !== null) content = (content ?? '') + redactor.flush();
+    }
+    const next = { ...c, delta: content === delta.content ? delta : { ...delta, content }, finish_reason: finish };
+    return next;
+  }
+
+  private redactorFor(index: number): StreamRedactor {
+    let r = this.redactors.get(index);
+    if (!r) this.redactors.set(index, (r = new StreamRedactor()));
+    return r;
+  }
+
+  /**
+   * Chunks that release text still held by the redactors when the upstream ended without a
+   * finish reason for a choice (e.g. an error mid-stream), so nothing the caller was due is lost.
+   */
+  drain(): ChatCompletionChunk[] {
+    const out: ChatCompletionChunk[] = [];
+    for (const [index, r] of this.redactors) {
+      const rest = r.flush();
+      if (rest) out.push({ id: this.options.id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: this.options.model, choices: [{ index, delta: { content: rest }, finish_reason: null }] });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,137 @@
+import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
+import type { AuditRecord } from './audit.js';
+import type { Caller } from './auth.js';
+import { invalid, limited, notFound } from './openai-errors.js';
+import { providerOf, type TenantPolicy } from './policy.js';
+import type { ProviderRegistry } from './providers/registry.js';
+import { msUntilWindowEnd, rateLimitHeaders, type RateLimitState } from './rate-limit-headers.js';
+import { BudgetExhaustedError, type GatewayStore, type Reservation } from './stores/gateway-store.js';
+import { UpstreamCalls } from './upstream-calls.js';
+
+/** Bedrock ApplyGuardrail: blocked or not, and the guardrail's message. */
+export type ApplyGuardrail = (guardrailId: string, texts: string[], source?: 'INPUT' | 'OUTPUT') => Promise<{ blocked: boolean; reason?: string }>;
+
+/** Token counts in, USD out, at the catalog entry's prices per 1,000 tokens. */
+export const costOf = (m: ModelEntry, prompt: number, completion: number) => (prompt * m.inputPricePer1k + completion * m.outputPricePer1k) / 1000;
+
+/** A caller's request on its way through the pipeline. */
+export interface PipelineRequest {
+  caller: Caller;
+  policy: TenantPolicy;
+  audit: AuditRecord;
+  /** Aborted when the caller disconnects. */
+  signal: AbortSignal;
+}
+
+/**
+ * The steps every model endpoint shares, in this order: resolve the model (the tenant's models
+ * only) → count the request against the tier's rate limits → (the endpoint's guardrails) →
+ * reserve tokens and cost against every budget → call the provider with timeouts, retries and
+ * the fallback chain → settle the reservation with the real usage → (the gateway writes the
+ * audit record). Authentication and the tenant policy come before, in the gateway.
+ */
+export class RequestPipeline {
+  readonly upstream: UpstreamCalls;
+
+  constructor(
+    config: PlatformConfig,
+    private readonly store: GatewayStore,
+    providers: ProviderRegistry,
+    readonly applyGuardrail: ApplyGuardrail,
+  ) {
+    const g = config.gateway;
+    this.upstream = new UpstreamCalls((name, tenantId) => providers.get(name, tenantId), {
+      firstByteMs: g.upstreamTimeoutMs, idleMs: g.upstreamIdleTimeoutMs ?? g.upstreamTimeoutMs, retries: g.upstreamRetries,
+    });
+  }
+
+  /**
+   * The catalog entry for `requested` (`default` = the tenant's default model), if the tenant may use it.
+   * @throws GatewayError 404 `model_not_found`
+   */
+  model(r: PipelineRequest, requested: string): ModelEntry {
+    const id = requested === 'default' && r.policy.gateway.defaultModel ? r.policy.gateway.defaultModel : requested;
+    const model = r.policy.models.get(id);
+    if (!model) throw notFound(`model "${id}" does not exist or is not available to tenant ${r.caller.tenantId}; GET /v1/models lists yours`, 'model', 'model_not_found');
+    Object.assign(r.audit, { model: model.id, provider: providerOf(model) });
+    return model;
+  }
+
+  /** The model, then the tenant's fallbacks; each routed through the tenant's Bedrock application inference profile when it has one (so its usage is billed to it). */
+  chain(r: PipelineRequest, model: ModelEntry): ModelEntry[] {
+    const profiles = r.policy.gateway.bedrockInferenceProfiles ?? {};
+    const routed = (m: ModelEntry): ModelEntry => (profiles[m.id] ? { ...m, upstream: profiles[m.id] } : m);
+    const fallbacks = r.policy.gateway.fallbacks.map((id) => r.policy.models.get(id)).filter((m): m is ModelEntry => m !== undefined && m.id !== model.id);
+    return [model, ...fallbacks].map(routed);
+  }
+
+  /**
+   * Counts the request in the tier's minute, hour and day windows.
+   * @throws GatewayError 429 `rate_limit_exceeded` with `retry-after` and `x-ratelimit-*` headers
+   */
+  async admit(r: PipelineRequest): Promise<void> {
+    const now = new Date();
+    const rate = await this.store.countRequest(r.caller.tenantId, r.policy.rate, now);
+    if (rate.ok) return;
+    const requests = { limit: rate.limit, remaining: 0, resetMs: msUntilWindowEnd(rate.window, now) };
+    throw limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for tenant ${r.caller.tenantId}`, 'rate_limit_exceeded', rateLimitHeaders({ requests, tokens: await this.tokenWindow(r, now) }));
+  }
+
+  /**
+   * Reserves `promptTokens + completionTokens` and their cost at `model`'s prices, all budgets or none.
+   * @throws GatewayError 429 `budget_exceeded` naming the budget, with `retry-after` (the budget's period end) and `x-ratelimit-*` headers
+   */
+  async reserve(r: PipelineRequest, model: ModelEntry, promptTokens: number, completionTokens: number): Promise<Reservation> {
+    const now = new Date();
+    const tokens = promptTokens + completionTokens;
+    try {
+      return await this.store.reserve(r.caller.tenantId, tokens, costOf(model, promptTokens, completionTokens), r.policy.limits, now);
+    } catch (e) {
+      if (!(e instanceof BudgetExhaustedError)) throw e;
+      const unit = e.budget === 'monthly cost budget' ? `USD ${e.limit}` : `${e.limit} tokens`;
+      const resetMs = msUntilWindowEnd(e.budget === 'daily token budget' ? 'day' : 'month', now);
+      const headers = rateLimitHeaders({ requests: await this.requestWindow(r, now), tokens: await this.tokenWindow(r, now), retryAfterMs: resetMs });
+      throw limited(`${e.budget} of ${unit} is exhausted for tenant ${r.caller.tenantId} (this request would reserve ${tokens} tokens)`, 'budget_exceeded', headers);
+    }
+  }
+
+  /** Replaces the reservation by what was used (0 when nothing was produced). */
+  settle(reservation: Reservation, tokens: number, costUsd: number): Promise<void> {
+    return this.store.settle(reservation, tokens, costUsd);
+  }
+
+  /** Adds the tenant's rate-limit headers to a 429 that came from an upstream. */
+  async withRateHeaders(r: PipelineRequest, retryAfter: Record<string, string>): Promise<Record<string, string>> {
+    const now = new Date();
+    const retryAfterMs = retryAfter['retry-after'] ? Number(retryAfter['retry-after']) * 1000 : 1000;
+    return rateLimitHeaders({ requests: await this.requestWindow(r, now), tokens: await this.tokenWindow(r, now), retryAfterMs });
+  }
+
+  /**
+   * The completion-token limit for the request: the caller's, checked against the tenant's cap.
+   * @returns `add`: the tenant's cap, to send as `max_completion_tokens` when the caller sent no limit
+   *   (undefined otherwise: the caller's own field goes on as sent, or no limit at all);
+   *   `reserve`: completion tokens to reserve per choice, never more than the model's maximum
+   * @throws GatewayError 400 naming the field when the caller asks for more than the tenant's cap
+   */
+  completionLimit(r: PipelineRequest, model: ModelEntry, sent: number | undefined, field: string): { add: number | undefined; reserve: number } {
+    const cap = r.policy.gateway.maxTokens;
+    if (cap !== undefined && sent !== undefined && sent > cap) {
+      throw invalid(`${field} is ${sent}; tenant ${r.caller.tenantId} allows at most ${cap} completion tokens per request`, field, 'max_tokens_exceeded');
+    }
+    const effective = sent ?? cap;
+    return { add: sent === undefined ? cap : undefined, reserve: Math.min(effective ?? model.maxOutputTokens, model.maxOutputTokens) };
+  }
+
+  private async tokenWindow(r: PipelineRequest, now: Date): Promise<RateLimitState['tokens']> {
+    const limit = r.policy.limits.dayTokens;
+    if (limit === undefined) return undefined;
+    const used = await this.store.usage(r.caller.tenantId, now);
+    return { limit, remaining: limit - used.day.tokens, resetMs: msUntilWindowEnd('day', now) };
+  }
+
+  private async requestWindow(r: PipelineRequest, now: Date): Promise<RateLimitState['requests']> {
+    const used = await this.store.usage(r.caller.tenantId, now);
+    return { limit: r.policy.rate.day, remaining: r.policy.rate.day - used.day.requests, resetMs: msUntilWindowEnd('day', now) };
+  }
+}

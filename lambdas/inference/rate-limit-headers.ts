@@ -1,0 +1,49 @@
+/**
+ * OpenAI's rate-limit response headers (https://platform.openai.com/docs/guides/rate-limits,
+ * "Rate limits in headers"): `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`, resets as
+ * durations like `1s`, `6m0s`, `2h3m4s`, and `retry-after` in whole seconds (RFC 9110 §10.2.3).
+ */
+export interface RateLimitState {
+  requests: { limit: number; remaining: number; resetMs: number };
+  tokens?: { limit: number; remaining: number; resetMs: number };
+  /** How long the caller should wait; @default the sooner reset that is exhausted */
+  retryAfterMs?: number;
+}
+
+/** A duration as OpenAI writes it: `1s`, `20ms`, `6m0s`, `1h2m3s`. */
+export function openAiDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
+  const total = Math.ceil(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h ? `${h}h${m}m${s}s` : m ? `${m}m${s}s` : `${s}s`;
+}
+
+/** The headers of a gateway 429. */
+export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
+  const exhausted = [state.requests, state.tokens].filter((w): w is NonNullable<typeof w> => Boolean(w) && w!.remaining <= 0);
+  const wait = state.retryAfterMs ?? Math.min(...(exhausted.length ? exhausted : [state.requests]).map((w) => w.resetMs));
+  const headers: Record<string, string> = {
+    'retry-after': String(Math.max(1, Math.ceil(wait / 1000))),
+    'x-ratelimit-limit-requests': String(state.requests.limit),
+    'x-ratelimit-remaining-requests': String(Math.max(0, state.requests.remaining)),
+    'x-ratelimit-reset-requests': openAiDuration(state.requests.resetMs),
+  };
+  if (state.tokens) {
+    headers['x-ratelimit-limit-tokens'] = String(state.tokens.limit);
+    headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, Math.floor(state.tokens.remaining)));
+    headers['x-ratelimit-reset-tokens'] = openAiDuration(state.tokens.resetMs);
+  }
+  return headers;
+}
+
+/** Milliseconds from `now` to the end of its UTC minute, hour, day or month. */
+export function msUntilWindowEnd(window: 'minute' | 'hour' | 'day' | 'month', now: Date): number {
+  const end = new Date(now);
+  if (window === 'minute') end.setUTCSeconds(60, 0);
+  else if (window === 'hour') end.setUTCMinutes(60, 0, 0);
+  else if (window === 'day') end.setUTCHours(24, 0, 0, 0);
+  else end.setUTCMonth(end.getUTCMonth() + 1, 1), end.setUTCHours(0, 0, 0, 0);
+  return end.getTime() - now.getTime();
+}

@@ -1,0 +1,201 @@
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { ModelEntry } from '../../lib/config/schema.js';
+import { GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
+import { providerOf } from './policy.js';
+import { ProviderError, type Provider, type ProviderRequest } from './providers/provider.js';
+import type { ProviderName } from './providers/registry.js';
+
+export interface UpstreamTimeouts {
+  /** Longest wait for the first byte of an answer (a whole answer, or a stream's first chunk), per attempt. */
+  firstByteMs: number;
+  /** Longest gap between two chunks of a stream. A healthy stream is never cut for its length. */
+  idleMs: number;
+  /** Retries of one model before the next of the fallback chain. */
+  retries: number;
+}
+
+/** The caller went away: nothing more to send, nothing to retry. */
+export class CallerGone extends Error {
+  constructor() {
+    super('the caller closed the connection');
+  }
+}
+
+type ProviderLookup = (name: ProviderName, tenantId: string) => Promise<Provider>;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/**
+ * One model call with its deadline: an AbortController that the caller's disconnect and a timer
+ * abort. The timer first waits `firstByteMs`; a stream re-arms it with `idleMs` before each chunk.
+ */
+class Attempt {
+  readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  timedOut = false;
+
+  constructor(private readonly caller: AbortSignal) {
+    if (caller.aborted) this.controller.abort();
+    else caller.addEventListener('abort', this.onCallerAbort, { once: true });
+  }
+
+  private readonly onCallerAbort = () => this.controller.abort(new CallerGone());
+
+  arm(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(new ProviderError('upstream timed out', undefined, true, { timedOut: true }));
+    }, ms);
+  }
+
+  disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  done(): void {
+    this.disarm();
+    this.caller.removeEventListener('abort', this.onCallerAbort);
+  }
+
+  /** What an exception thrown during this attempt means. */
+  failure(e: unknown): ProviderError | CallerGone {
+    if (this.caller.aborted) return new CallerGone();
+    if (this.timedOut) return new ProviderError('upstream timed out', undefined, true, { timedOut: true });
+    if (e instanceof ProviderError) return e;
+    return new ProviderError(`upstream unreachable: ${(e as Error).message}`, undefined, true);
+  }
+}
+
+/** A stream that has produced its first chunk, with its idle deadline still running. */
+export interface OpenStream {
+  model: ModelEntry;
+  first: ChatCompletionChunk | undefined;
+  /** The rest; each `next()` must come within `idleMs` of the previous chunk. Throws ProviderError or CallerGone. */
+  rest: AsyncGenerator<ChatCompletionChunk>;
+  /** Ends the call (closing the upstream connection if it is still open); idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Calls the model chain: each model with retries (jittered backoff; an upstream 429's
+ * `Retry-After` is waited out when it is no longer than the first-byte timeout, else the next
+ * model is tried at once), then the tenant's fallback chain. An upstream 4xx other than
+ * 401/403/408/429 is the caller's error and ends the chain at once: another model would refuse it too, and SDKs must
+ * not retry it. Each attempt is one upstream call.
+ */
+export class UpstreamCalls {
+  constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts) {}
+
+  async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal): Promise<{ result: ChatCompletion; model: ModelEntry }> {
+    return this.attempts(chain, caller, async (model, attempt) => {
+      attempt.arm(this.timeouts.firstByteMs);
+      try {
+        const provider = await this.providers(providerOf(model), base.tenantId);
+        return { result: await provider.complete({ ...base, model, signal: attempt.controller.signal }), model };
+      } finally {
+        attempt.done();
+      }
+    });
+  }
+
+  /** Retries and fallbacks apply until the first chunk arrives; after that the stream is the answer. */
+  async stream(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal): Promise<OpenStream> {
+    return this.attempts(chain, caller, async (model, attempt) => {
+      attempt.arm(this.timeouts.firstByteMs);
+      let iterator: AsyncIterator<ChatCompletionChunk>;
+      let head: IteratorResult<ChatCompletionChunk>;
+      try {
+        const provider = await this.providers(providerOf(model), base.tenantId);
+        iterator = provider.stream({ ...base, model, signal: attempt.controller.signal })[Symbol.asyncIterator]();
+        head = await iterator.next();
+      } catch (e) {
+        attempt.done();
+        throw e;
+      }
+      const idleMs = this.timeouts.idleMs;
+      let closed = false;
+      const close = async () => {
+        if (closed) return;
+        closed = true;
+        attempt.done();
+        if (!attempt.controller.signal.aborted) attempt.controller.abort(new CallerGone()); // closes the upstream connection if we stopped early
+        await iterator.return?.(undefined).catch(() => undefined);
+      };
+      async function* rest(): AsyncGenerator<ChatCompletionChunk> {
+        try {
+          if (head.done) return;
+          for (;;) {
+            attempt.arm(idleMs);
+            let next: IteratorResult<ChatCompletionChunk>;
+            try {
+              next = await iterator.next();
+            } catch (e) {
+              throw attempt.failure(e);
+            }
+            if (next.done) return;
+            yield next.value;
+          }
+        } finally {
+          await close();
+        }
+      }
+      attempt.disarm();
+      return { model, first: head.done ? undefined : head.value, rest: rest(), close };
+    });
+  }
+
+  private async attempts<T>(chain: ModelEntry[], caller: AbortSignal, call: (model: ModelEntry, attempt: Attempt) => Promise<T>): Promise<T> {
+    const { retries, firstByteMs } = this.timeouts;
+    let last: ProviderError | undefined;
+    for (const model of chain) {
+      for (let n = 0; n <= retries; n++) {
+        const attempt = new Attempt(caller);
+        try {
+          return await call(model, attempt);
+        } catch (e) {
+          const failure = attempt.failure(e);
+          if (failure instanceof CallerGone) throw failure;
+          last = failure;
+          if (!failure.retryable || n === retries) break;
+          const wait = failure.details.retryAfterMs;
+          if (wait !== undefined && wait > firstByteMs) break; // not worth waiting here: the next model, or the caller's own retry
+          await sleep(wait ?? Math.random() * 100 * 2 ** n, caller);
+          if (caller.aborted) throw new CallerGone();
+        }
+      }
+      if (last && isCallersError(last)) break;
+    }
+    throw callerErrorOf(last, chain);
+  }
+}
+
+/** A refusal of the request itself (4xx but not 401/403/408/429): another model would refuse it too. */
+const isCallersError = (e: ProviderError) => e.status !== undefined && e.status >= 400 && e.status < 500 && ![401, 403, 408, 429].includes(e.status);
+
+/**
+ * The caller's answer for an upstream failure. An upstream 4xx keeps its status, message, type,
+ * code and param (SDKs do not retry what cannot succeed). 401 and 403 are the platform's
+ * credentials, not the caller's: 502. 429 keeps the upstream's `Retry-After` (the gateway adds its
+ * `x-ratelimit-*` headers). No answer in time is 504; anything else 502.
+ */
+export function callerErrorOf(e: ProviderError | undefined, chain: ModelEntry[]): GatewayError {
+  const ids = chain.map((m) => m.id).join(', ');
+  if (!e) return upstream(`no model of the chain (${ids}) answered`);
+  const { status, details } = e;
+  if (status === 429) {
+    const after = details.retryAfterMs;
+    return limited(`the upstream of ${ids} is rate limited: ${e.message}`, details.code ?? 'upstream_rate_limited', after === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(after / 1000))) });
+  }
+  if (status === 401 || status === 403) return upstream(`the upstream refused the platform's credentials for ${ids} (${status}): ${e.message}`, 'upstream_auth_failed');
+  if (isCallersError(e)) {
+    return new GatewayError(status!, e.message, details.type ?? 'invalid_request_error', details.code ?? 'upstream_invalid_request', details.param ?? null);
+  }
+  if (details.timedOut) return upstreamTimeout(`no answer from ${ids} in time: ${e.message}`);
+  return upstream(`upstream failed for every model of the chain (${ids}): ${e.message}`);
+}

@@ -1,0 +1,114 @@
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { PlatformConfig } from '../../../lib/config/schema.js';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { DEV_AUDIENCE, DEV_ISSUER, devKeys, mintDevToken } from '../../../lambdas/inference/dev-keys.js';
+import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
+import { tempDir } from '../../support/temp-dirs.js';
+import { createGatewayTables } from './gateway-tables.js';
+import { startMoto, type MotoServer } from './moto-server.js';
+
+/** The Lambda Node.js runtime's response-streaming global, as the router handler expects it. */
+function installLambdaStreamingGlobal(): void {
+  (globalThis as Record<string, unknown>).awslambda = {
+    streamifyResponse: (fn: unknown) => fn,
+    HttpResponseStream: {
+      from(stream: Writable & { openHead?: (meta: { statusCode: number; headers: Record<string, string> }) => void }, meta: { statusCode: number; headers: Record<string, string> }) {
+        stream.openHead?.(meta);
+        return stream;
+      },
+    },
+  };
+}
+
+const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+});
+
+/**
+ * API Gateway (REST, Lambda REQUEST authorizer on `Authorization`, Lambda proxy integration with
+ * `responseTransferMode: STREAM`) in front of the real authorizer and router handlers, on
+ * loopback, with the handlers' AWS dependencies in moto: the registry and usage tables, the
+ * audit bucket, the tenant's provider key in Secrets Manager, and the JWKS served over HTTP. As
+ * API Gateway does: the authorizer runs first (an `Unauthorized` throw is a 401
+ * `{"message":"Unauthorized"}`, a Deny a 403), then the router streams its answer through
+ * `awslambda.HttpResponseStream`; a client that disconnects closes the Lambda's response stream.
+ */
+export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[]) {
+  const moto: MotoServer = await startMoto({ serial: true });
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+  delete process.env.AWS_SESSION_TOKEN;
+  await createGatewayTables(tenants);
+  await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'tessera-audit' }));
+  const secrets = new SecretsManagerClient({});
+  for (const t of tenants) {
+    for (const provider of ['openai-compatible', 'openai', 'huggingface']) await secrets.send(new CreateSecretCommand({ Name: `tessera/tenants/${t.tenantId}/${provider}`, SecretString: `key-of-${t.tenantId}` }));
+  }
+  const keysFile = join(tempDir('tessera-apigw-'), 'dev-keys.json');
+  const keys = await devKeys(keysFile);
+  const jwks = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [keys.publicJwk] })));
+  await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+  const lambdaConfig: PlatformConfig = {
+    ...config,
+    gateway: { ...config.gateway, providers: { openai: { baseUrl: upstreamUrl }, huggingface: { baseUrl: upstreamUrl }, 'openai-compatible': { baseUrl: upstreamUrl } } },
+  };
+  Object.assign(process.env, {
+    TESSERA_PLATFORM_CONFIG: JSON.stringify(lambdaConfig),
+    [GATEWAY_ENV.registryTable]: 'tessera-tenants', [GATEWAY_ENV.usageTable]: 'tessera-usage', [GATEWAY_ENV.auditBucket]: 'tessera-audit',
+    [GATEWAY_ENV.jwtIssuer]: DEV_ISSUER, [GATEWAY_ENV.jwtAudience]: DEV_AUDIENCE, [GATEWAY_ENV.jwksUri]: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
+  });
+  installLambdaStreamingGlobal();
+  const authorizer = (await import('../../../lambdas/inference/authorizer-handler.js')).handler;
+  const router = (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: APIGatewayProxyEvent, stream: Writable) => Promise<void>;
+
+  const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await read(req);
+    const url = new URL(req.url ?? '/', 'http://apigw');
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])) as Record<string, string>;
+    const methodArn = `arn:aws:execute-api:us-east-1:111111111111:api0000001/prod/${req.method}${url.pathname}`;
+    let context: Record<string, string> = {};
+    try {
+      const event = { type: 'REQUEST', methodArn, headers, httpMethod: req.method, path: url.pathname } as unknown as APIGatewayRequestAuthorizerEvent;
+      const answer = await authorizer(event);
+      if (answer.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"Message":"User is not authorized to access this resource with an explicit deny"}');
+      context = answer.context as Record<string, string>;
+    } catch {
+      return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"Unauthorized"}');
+    }
+    const stream = Object.assign(new Writable({
+      write(chunk, _enc, cb) { res.write(chunk, cb); },
+      final(cb) { res.end(cb); },
+    }), {
+      openHead(meta: { statusCode: number; headers: Record<string, string> }) {
+        res.writeHead(meta.statusCode, meta.headers);
+        res.flushHeaders();
+      },
+    });
+    res.once('close', () => { if (!res.writableFinished) stream.destroy(); });
+    const event = {
+      httpMethod: req.method, path: url.pathname, headers, body: body || null, isBase64Encoded: false,
+      queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
+      requestContext: { authorizer: context, stage: 'prod' },
+    } as unknown as APIGatewayProxyEvent;
+    await router(event, stream).catch((e) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: (e as Error).message }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`,
+    token: (tenantId: string) => mintDevToken(keysFile, { tenantId }),
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await new Promise((r) => jwks.close(r));
+      await moto.stop();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { describe, expect, it } from 'vitest';
+import { ChatCompletionRequest, completionLimitOf } from '../../../../lambdas/inference/chat/request-schema.js';
+
+const parse = (body: Record<string, unknown>) => ChatCompletionRequest.safeParse({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...body });
+
+describe('the chat-completions request schema: what the gateway reads, everything else through', () => {
+  it('accepts every role and content shape of OpenAI\'s ChatCompletionCreateParams', () => {
+    const body: ChatCompletionCreateParams = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'sys' },
+        { role: 'developer', content: [{ type: 'text', text: 'dev' }] },
+        { role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } }, { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }, { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } }] },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: '{"ok":true}' },
+        { role: 'assistant', content: [{ type: 'refusal', refusal: 'no' }] },
+        { role: 'function', name: 'legacy', content: null },
+      ],
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' }, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'f' } }, parallel_tool_calls: false,
+      response_format: { type: 'json_schema', json_schema: { name: 's', schema: { type: 'object' }, strict: true } },
+      n: 2, seed: 7, logprobs: true, top_logprobs: 3, logit_bias: { '50256': -100 }, stop: ['x'], user: 'u', metadata: { a: 'b' },
+      reasoning_effort: 'low', service_tier: 'auto', prediction: { type: 'content', content: 'p' }, modalities: ['text'],
+    };
+    const out = ChatCompletionRequest.safeParse({ ...body, top_k: 5, chat_template_kwargs: { enable_thinking: false } });
+    expect(out.success).toBe(true);
+    // Loose: fields the gateway does not read come out as they went in.
+    expect(out.data).toMatchObject({ seed: 7, logit_bias: { '50256': -100 }, top_k: 5, chat_template_kwargs: { enable_thinking: false }, prediction: { type: 'content', content: 'p' } });
+    expect((out.data as { messages: unknown[] }).messages[3]).toEqual(body.messages[3]);
+  });
+
+  it('takes null as absent for every optional field it reads', () => {
+    const out = parse({ max_tokens: null, max_completion_tokens: null, n: null, stream: null, stream_options: null, tools: null, temperature: null });
+    expect(out.success).toBe(true);
+    expect(completionLimitOf(out.data as never)).toBeUndefined();
+  });
+
+  it('keeps max_tokens and max_completion_tokens apart, max_completion_tokens first', () => {
+    expect(completionLimitOf({ max_tokens: 10 } as never)).toBe(10);
+    expect(completionLimitOf({ max_completion_tokens: 20, max_tokens: 10 } as never)).toBe(20);
+  });
+
+  it.each([
+    ['a tool message without tool_call_id', { messages: [{ role: 'tool', content: 'x' }] }, 'messages.0.tool_call_id'],
+    ['an assistant turn with nothing in it', { messages: [{ role: 'assistant', content: null }] }, 'messages.0.content'],
+    ['an image part without a url', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] }, 'messages.0.content'],
+    ['a part type OpenAI does not define', { messages: [{ role: 'user', content: [{ type: 'hologram' }] }] }, 'messages.0.content'],
+    ['an image in a system message', { messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'data:,' } }] }] }, 'messages.0.content'],
+    ['n of 0', { n: 0 }, 'n'],
+    ['a fractional max_tokens', { max_tokens: 1.5 }, 'max_tokens'],
+  ])('refuses %s, naming the field', (_name, body, path) => {
+    const out = parse(body);
+    expect(out.success).toBe(false);
+    expect(out.error!.issues[0].path.join('.')).toContain(path);
+  });
+});

@@ -1,0 +1,49 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { describe, expect, it } from 'vitest';
+import { StreamRelay } from '../../../../lambdas/inference/chat/stream-relay.js';
+
+const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ id: 'up-1', object: 'chat.completion.chunk', created: 1, model: 'default', choices, ...extra }) as ChatCompletionChunk;
+const usage = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7, prompt_tokens_details: { cached_tokens: 3 } };
+const relay = (extra: Partial<ConstructorParameters<typeof StreamRelay>[0]> = {}) => new StreamRelay({ id: 'chatcmpl-gw', model: 'openai-compatible/default', includeUsage: false, redactAnswers: false, ...extra });
+
+describe('relaying an upstream stream to the caller', () => {
+  it('puts the gateway\'s id and model on each chunk and keeps everything else', () => {
+    const up = chunk([{ index: 0, delta: { tool_calls: [{ index: 1, id: 'call_2', type: 'function', function: { name: 'f', arguments: '{"a"' } }] }, finish_reason: null, logprobs: { content: [] } }], { system_fingerprint: 'fp_1' });
+    expect(relay().relay(up)).toEqual({ ...up, id: 'chatcmpl-gw', model: 'openai-compatible/default' });
+  });
+
+  it('drops the usage chunk and the usage field unless the caller asked, but keeps the usage for metering', () => {
+    const r = relay();
+    expect(r.relay(chunk([{ index: 0, delta: { content: 'x' }, finish_reason: null }], { usage: null }))).not.toHaveProperty('usage');
+    expect(r.relay(chunk([], { usage }))).toBeUndefined();
+    expect(r.usage).toEqual(usage);
+    const asked = relay({ includeUsage: true });
+    expect(asked.relay(chunk([], { usage }))).toMatchObject({ choices: [], usage });
+  });
+
+  it('drops chunks with empty choices that carry no usage (e.g. a prompt-filter preamble)', () => {
+    expect(relay({ includeUsage: true }).relay(chunk([], { prompt_filter_results: [] }))).toBeUndefined();
+  });
+
+  it('normalises finish reasons', () => {
+    expect(relay().relay(chunk([{ index: 0, delta: {}, finish_reason: 'eos_token' }]))!.choices[0].finish_reason).toBe('stop');
+  });
+
+  it('redacts each choice on its own, releasing held text with the choice\'s finish', () => {
+    const r = relay({ redactAnswers: true });
+    const out = [
+      r.relay(chunk([{ index: 0, delta: { content: 'mail jane.doe@exa' }, finish_reason: null }, { index: 1, delta: { content: 'call 555-' }, finish_reason: null }])),
+      r.relay(chunk([{ index: 0, delta: { content: 'mple.com now' }, finish_reason: 'stop' }, { index: 1, delta: { content: '867-5309' }, finish_reason: 'length' }])),
+    ];
+    const text = (i: number) => out.map((c) => c!.choices.find((x) => x.index === i)?.delta.content ?? '').join('');
+    expect(text(0)).toBe('mail [EMAIL] now');
+    expect(text(1)).toBe('call [PHONE]');
+    expect(r.piiFound.sort()).toEqual(['EMAIL', 'PHONE']);
+  });
+
+  it('counts what the answer produced, tool arguments included, for an estimate', () => {
+    const r = relay();
+    r.relay(chunk([{ index: 0, delta: { content: 'ab', tool_calls: [{ index: 0, function: { name: 'f', arguments: '{}' } }] }, finish_reason: null }]));
+    expect(r.produced).toBe('abf{}');
+  });
+});

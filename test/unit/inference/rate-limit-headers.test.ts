@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { msUntilWindowEnd, openAiDuration, rateLimitHeaders } from '../../../lambdas/inference/rate-limit-headers.js';
+
+describe('OpenAI\'s rate-limit headers on every 429', () => {
+  it('writes durations as OpenAI does', () => {
+    expect([openAiDuration(20), openAiDuration(1000), openAiDuration(360_000), openAiDuration(3_723_000)]).toEqual(['20ms', '1s', '6m0s', '1h2m3s']);
+  });
+
+  it('gives retry-after in whole seconds and the request and token trios', () => {
+    expect(rateLimitHeaders({ requests: { limit: 60, remaining: 0, resetMs: 12_300 }, tokens: { limit: 1000, remaining: 400.7, resetMs: 3_600_000 } })).toEqual({
+      'retry-after': '13',
+      'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '13s',
+      'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '400', 'x-ratelimit-reset-tokens': '1h0m0s',
+    });
+  });
+
+  it('prefers an explicit wait (an upstream\'s Retry-After) and never says 0', () => {
+    expect(rateLimitHeaders({ requests: { limit: 5, remaining: 3, resetMs: 50_000 }, retryAfterMs: 7000 })['retry-after']).toBe('7');
+    expect(rateLimitHeaders({ requests: { limit: 5, remaining: 0, resetMs: 10 } })['retry-after']).toBe('1');
+  });
+
+  it('finds the end of UTC windows', () => {
+    const now = new Date('2026-11-30T17:20:36.500Z');
+    expect(msUntilWindowEnd('minute', now)).toBe(23_500);
+    expect(msUntilWindowEnd('day', now)).toBe(Date.parse('2026-12-01T00:00:00Z') - now.getTime());
+    expect(msUntilWindowEnd('month', now)).toBe(Date.parse('2026-12-01T00:00:00Z') - now.getTime());
+  });
+});

@@ -1,0 +1,119 @@
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { describe, expect, it } from 'vitest';
+import type { ModelEntry } from '../../../lib/config/schema.js';
+import { ProviderError, type Provider, type ProviderRequest } from '../../../lambdas/inference/providers/provider.js';
+import { CallerGone, UpstreamCalls } from '../../../lambdas/inference/upstream-calls.js';
+
+const model = (id: string): ModelEntry => ({ id: `openai-compatible/${id}`, upstream: id, inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 10 });
+const answer = (text: string) => ({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }] }) as ChatCompletion;
+const chunk = (text: string) => ({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: text }, finish_reason: null }] }) as ChatCompletionChunk;
+const base = { body: { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] }, tenantId: 'acme' };
+const never = new AbortController().signal;
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
+  const t = setTimeout(resolve, ms);
+  signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+});
+
+/** A provider whose behaviour per call is scripted; it records the upstream models it was called with. */
+function scripted(script: Array<(r: ProviderRequest) => Promise<ChatCompletion>>, stream?: (r: ProviderRequest) => AsyncIterable<ChatCompletionChunk>) {
+  const calls: string[] = [];
+  const provider: Provider = {
+    complete: (r) => (calls.push(r.model.upstream), script[Math.min(calls.length - 1, script.length - 1)](r)),
+    stream: (r) => (calls.push(r.model.upstream), stream!(r)),
+  };
+  return { calls, lookup: async () => provider };
+}
+const timeouts = { firstByteMs: 300, idleMs: 300, retries: 2 };
+
+describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller that leaves', () => {
+  it('retries a 5xx and answers from the same model', async () => {
+    const p = scripted([async () => { throw new ProviderError('boom', 503, true); }, async () => answer('ok')]);
+    const out = await new UpstreamCalls(p.lookup, timeouts).complete([model('a')], base, never);
+    expect(out.result.choices[0].message.content).toBe('ok');
+    expect(p.calls).toEqual(['a', 'a']);
+  });
+
+  it('waits out a Retry-After that fits the attempt budget, then retries once', async () => {
+    const p = scripted([async () => { throw new ProviderError('slow down', 429, true, { retryAfterMs: 100 }); }, async () => answer('ok')]);
+    const started = Date.now();
+    await new UpstreamCalls(p.lookup, timeouts).complete([model('a')], base, never);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(p.calls).toEqual(['a', 'a']);
+  });
+
+  it('does not wait out a longer Retry-After: one call, then the fallback; with none left, a 429 with retry-after', async () => {
+    const p = scripted([async (r) => { if (r.model.upstream === 'a') throw new ProviderError('slow down', 429, true, { retryAfterMs: 7000 }); return answer('from b'); }]);
+    const out = await new UpstreamCalls(p.lookup, timeouts).complete([model('a'), model('b')], base, never);
+    expect(out.model.upstream).toBe('b');
+    expect(p.calls).toEqual(['a', 'b']);
+
+    const alone = scripted([async () => { throw new ProviderError('slow down', 429, true, { retryAfterMs: 7000, code: 'rate_limit_exceeded' }); }]);
+    const err = await new UpstreamCalls(alone.lookup, timeouts).complete([model('a')], base, never).catch((e) => e);
+    expect(alone.calls).toEqual(['a']);
+    expect(err).toMatchObject({ status: 429, code: 'rate_limit_exceeded', headers: { 'retry-after': '7' } });
+  });
+
+  it('hands an upstream 400 to the caller as it is, without retrying or falling back', async () => {
+    const p = scripted([async () => { throw new ProviderError("This model's maximum context length is 8192 tokens", 400, false, { type: 'invalid_request_error', code: 'context_length_exceeded', param: 'messages' }); }]);
+    const err = await new UpstreamCalls(p.lookup, timeouts).complete([model('a'), model('b')], base, never).catch((e) => e);
+    expect(p.calls).toEqual(['a']);
+    expect(err).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'context_length_exceeded', param: 'messages', message: "This model's maximum context length is 8192 tokens" });
+  });
+
+  it('turns the platform\'s rejected upstream credentials into a 502 and tries the fallback', async () => {
+    const p = scripted([async (r) => { if (r.model.upstream === 'a') throw new ProviderError('Incorrect API key', 401, false); return answer('b'); }]);
+    expect((await new UpstreamCalls(p.lookup, timeouts).complete([model('a'), model('b')], base, never)).model.upstream).toBe('b');
+    const alone = scripted([async () => { throw new ProviderError('Incorrect API key', 401, false); }]);
+    expect(await new UpstreamCalls(alone.lookup, timeouts).complete([model('a')], base, never).catch((e) => e)).toMatchObject({ status: 502, code: 'upstream_auth_failed' });
+  });
+
+  it('answers 504 when no first byte comes in time, after the retries', async () => {
+    const p = scripted([(r) => sleep(10_000, r.signal).then(() => answer('late'))]);
+    const err = await new UpstreamCalls(p.lookup, { ...timeouts, firstByteMs: 50, retries: 1 }).complete([model('a')], base, never).catch((e) => e);
+    expect(err).toMatchObject({ status: 504, code: 'upstream_timeout' });
+    expect(p.calls).toEqual(['a', 'a']);
+  });
+
+  it('never cuts a stream for its length, only for a gap longer than the idle timeout', async () => {
+    async function* slow(r: ProviderRequest) {
+      for (let i = 0; i < 6; i++) {
+        await sleep(40, r.signal);
+        yield chunk(String(i));
+      }
+    }
+    const calls = new UpstreamCalls(scripted([], slow).lookup, { firstByteMs: 100, idleMs: 100, retries: 0 });
+    const open = await calls.stream([model('a')], base, never);
+    const seen = [open.first!.choices[0].delta.content];
+    for await (const c of open.rest) seen.push(c.choices[0].delta.content);
+    expect(seen).toEqual(['0', '1', '2', '3', '4', '5']); // 240 ms in all, over twice the timeouts
+
+    async function* stalls(r: ProviderRequest) {
+      yield chunk('a');
+      await sleep(1000, r.signal);
+      yield chunk('b');
+    }
+    const stalled = await new UpstreamCalls(scripted([], stalls).lookup, { firstByteMs: 100, idleMs: 100, retries: 0 }).stream([model('a')], base, never);
+    const err = await (async () => { for await (const _ of stalled.rest); })().catch((e) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.details.timedOut).toBe(true);
+  });
+
+  it('aborts the upstream call when the caller leaves, and does not retry', async () => {
+    let aborted = false;
+    async function* endless(r: ProviderRequest) {
+      r.signal.addEventListener('abort', () => { aborted = true; });
+      for (let i = 0; ; i++) {
+        await sleep(20, r.signal);
+        yield chunk(String(i));
+      }
+    }
+    const p = scripted([], endless);
+    const caller = new AbortController();
+    const open = await new UpstreamCalls(p.lookup, timeouts).stream([model('a')], base, caller.signal);
+    setTimeout(() => caller.abort(), 70);
+    const err = await (async () => { for await (const _ of open.rest); })().catch((e) => e);
+    expect(err).toBeInstanceOf(CallerGone);
+    expect(aborted).toBe(true);
+    expect(p.calls).toEqual(['a']);
+  });
+});
