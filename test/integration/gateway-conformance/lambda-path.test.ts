@@ -1,0 +1,105 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbStore } from '../../../lambdas/inference/stores/dynamodb-store.js';
+import { countPromptTokens, loadTokenizer } from '../../../lambdas/inference/token-count.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
+import { CLIENTS, PythonClient, runClient, type ClientName } from './clients.js';
+import { GATEWAY_ID, MODES, SCENARIOS, asParsed, callOf, includeUsage, openAiAnswer, openAiChunks, relayedChunks, wireBodyOf, type Mode, type Scenario } from './matrix.js';
+import { plainTenant } from './setup.js';
+
+/**
+ * The conformance cells of the `openai-compatible` provider on the deployed path: API Gateway
+ * (emulated on loopback) runs the REQUEST authorizer Lambda's handler, then the router Lambda's
+ * streaming handler through `awslambda.HttpResponseStream`, with the registry, usage table, audit
+ * bucket and provider key in moto. The deployed path must not fall behind `tessera serve`.
+ */
+let upstream: FakeUpstream;
+let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
+let python: PythonClient;
+let token: string;
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  upstream.scriptOnly = true;
+  [apigw, python] = await Promise.all([startApiGatewayEmulator(conformanceConfig(), upstream.url, [plainTenant('acme')]), PythonClient.start()]);
+  token = await apigw.token('acme');
+});
+afterAll(async () => {
+  await python?.stop();
+  await apigw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => upstream.reset());
+
+interface Cell { mode: Mode; scenario: Scenario; client: ClientName }
+const cells: Cell[] = MODES.flatMap((mode) => SCENARIOS.flatMap((scenario) => CLIENTS.map((client) => ({ mode, scenario, client }))));
+const model = 'openai-compatible/default';
+
+
+describe('conformance through the Lambda adapters (authorizer, streaming router)', () => {
+  it.each(cells)('$mode · $scenario · $client client', async ({ mode, scenario, client }) => {
+    const chunks = openAiChunks(scenario);
+    if (mode === 'whole') upstream.script({ body: openAiAnswer(scenario) });
+    else upstream.script({ events: [...chunks.map((data) => ({ data })), { data: '[DONE]' }] });
+    const call = callOf(scenario, mode, model);
+
+    const out = await runClient(client, python, apigw.url, token, call);
+
+    expect(out.error).toBeUndefined();
+    expect(upstream.calls).toHaveLength(1);
+    // The tenant's own provider key, read from Secrets Manager by the router Lambda.
+    expect(upstream.calls[0].headers.authorization).toBe('Bearer key-of-acme');
+    const wire = wireBodyOf(call, client);
+    const expected = mode === 'whole'
+      ? { ...wire, model: 'default' }
+      : { ...wire, model: 'default', stream: true, stream_options: { ...(wire.stream_options as object | undefined), include_usage: true } };
+    expect(upstream.calls[0].body).toEqual(expected);
+    if (mode === 'whole') {
+      const answer = { ...openAiAnswer(scenario), id: expect.stringMatching(GATEWAY_ID), model };
+      if (call.op === 'parse') {
+        expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+        expect(out.result).toEqual(asParsed(answer, { city: 'Oslo', temp_c: 3 }, client));
+      } else expect(out.result).toEqual(answer);
+    } else {
+      expect(out.chunks).toEqual(relayedChunks(chunks, model, includeUsage(call)));
+      if (call.op === 'parse') expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+    }
+  });
+
+  it('refuses a bad token at the authorizer as API Gateway does (401), before the router runs', async () => {
+    const res = await fetch(`${apigw.url}/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer not.a.jwt' }, body: '{}' });
+    expect(res.status).toBe(401);
+    expect(upstream.calls).toHaveLength(0);
+  });
+
+  it('answers an upstream 400 with the same 400 through the Lambda path', async () => {
+    upstream.script({ status: 400, body: { error: { message: "This model's maximum context length is 8192 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } } });
+    const out = await runClient('node', python, apigw.url, token, { op: 'create', params: { model, messages: [{ role: 'user', content: 'long' }] } });
+    expect(out.error).toMatchObject({ status: 400, body: { code: 'context_length_exceeded', param: 'messages', message: "This model's maximum context length is 8192 tokens." } });
+  });
+
+  it('a client that leaves mid-stream closes the Lambda response stream, which aborts the upstream call and bills what was produced', async () => {
+    const chunk = (content: string | null, finish: string | null = null) => ({ id: 'up', object: 'chat.completion.chunk', created: 1, model: 'default', choices: [{ index: 0, delta: content === null ? {} : { content }, finish_reason: finish }] });
+    upstream.script({ events: [...Array.from({ length: 40 }, () => ({ data: chunk(' the') })), { data: chunk(null, 'stop') }, { data: '[DONE]' }], eventDelayMs: 100 });
+    const client = new OpenAI({ baseURL: apigw.url, apiKey: token, maxRetries: 0 });
+    const before = (await new DynamoDbStore('tessera-tenants', 'tessera-usage').usage('acme', new Date())).month.tokens;
+    const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Count.' }], stream: true });
+    let received = 0;
+    for await (const _ of stream) if (++received === 3) break; // leaving the loop closes the connection
+    const closedAt = await Promise.race([upstream.calls[0].closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000))]);
+    expect(closedAt, 'the upstream connection closed').toBeDefined();
+    expect(upstream.calls[0].eventsWritten).toBeLessThan(40);
+    let billed = before;
+    for (let i = 0; i < 40 && billed === before; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      billed = (await new DynamoDbStore('tessera-tenants', 'tessera-usage').usage('acme', new Date())).month.tokens;
+    }
+    // The prompt and one token per chunk produced: never the 40 of the whole answer, nor the reservation.
+    await loadTokenizer();
+    const prompt = countPromptTokens({ model, messages: [{ role: 'user', content: 'Count.' }] });
+    expect(billed - before).toBeGreaterThanOrEqual(prompt + received);
+    expect(billed - before).toBeLessThanOrEqual(prompt + upstream.calls[0].eventsWritten);
+  });
+});
