@@ -1,0 +1,439 @@
+/**
+ * Token counts for the gateway's budget reservations, in tokens of OpenAI's `o200k_base` BPE
+ * encoding (GPT-4o, GPT-4.1, GPT-5 and the o-series), through `gpt-tokenizer` (a pure-JS port of
+ * tiktoken). For Bedrock, SageMaker and self-hosted models (Llama, Mistral, Claude...) these are an
+ * estimate of their own tokenizers' counts; the usage the provider reports settles the budget
+ * after the call, so only an answer without reported usage is billed on these counts.
+ *
+ * Loading: the encoding's 200k ranks are 2.4 MB of JavaScript and take ~150 ms to load, so none of
+ * it is on the module's import path. `await loadTokenizer()` loads them on first use, from a file
+ * next to the running module when one is there (`O200K_RANKS_ASSET`: the Lambda bundle ships the
+ * ranks as that separate file, copied from `o200kRanksModulePath()`), else from the package (the
+ * source tree: `tessera serve`, tests). Until it has loaded, every count is the UTF-8 byte length,
+ * an upper bound (a token is at least one byte), never below the real count.
+ *
+ * Speed: counts of texts seen before come from a bounded cache (system prompts, tool schemas,
+ * the conversation history a chat sends again each turn): a typical request costs ~15 µs. BPE
+ * merging costs ~1 µs a byte of novel CJK text and is quadratic in a pre-tokenized piece's length
+ * (100 KB of one letter is one piece). So a piece over `MAX_BPE_PIECE_BYTES`, every piece not seen
+ * before once a call has merged `MAX_BPE_BYTES_PER_CALL` bytes of such pieces, and any text past
+ * `MAX_SCAN_CHARS_PER_CALL` count as their UTF-8 byte length: sound for a reservation (never below
+ * the real count), and a call's CPU stays bounded (measured: ≤ 0.15 s for 1 MB of random CJK,
+ * 2.5 ms for 100 KB of English) whatever it is sent. Ordinary text stays exact: its pieces are
+ * mostly whole tokens (one map look-up each) or words merged once and remembered. A bounded count
+ * is cached too (it stays an upper bound), so a long document sent again costs a look-up.
+ */
+import type {
+  ChatCompletionContentPart,
+  ChatCompletionContentPartRefusal,
+  ChatCompletionContentPartText,
+  ChatCompletionCreateParams,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The encoding every count is in. */
+export const TOKEN_ENCODING = 'o200k_base';
+
+/**
+ * Chat framing, in tokens, per OpenAI's cookbook "How to count tokens with tiktoken"
+ * (`num_tokens_from_messages`, gpt-4o and later): 3 per message (`<|start|>{role}<|message|>`...
+ * `<|end|>`, the role's own token counted apart), 1 more when a message has a `name`, and 3 for the
+ * reply's priming (`<|start|>assistant<|message|>`).
+ */
+export const TOKENS_PER_MESSAGE = 3;
+export const TOKENS_PER_NAME = 1;
+export const REPLY_PRIMING_TOKENS = 3;
+
+/**
+ * Tool definitions, in tokens, after the cookbook's `num_tokens_for_tools` for gpt-4o: 7 at the
+ * start of each function, 12 once after them. OpenAI renders tools into the system message in a
+ * format of its own; the cookbook counts only the top-level properties, so this module counts the
+ * whole serialized JSON definition instead (nested schemas included, JSON's quotes and braces
+ * making it an estimate above the rendering): an estimate, not an exact count.
+ */
+export const TOKENS_PER_TOOL = 7;
+export const TOOLS_END_TOKENS = 12;
+
+/**
+ * Tool calls an assistant message carries (name + arguments counted as text): the framing of
+ * each, an estimate (OpenAI documents none).
+ */
+export const TOKENS_PER_TOOL_CALL = 3;
+
+/**
+ * Images, in tokens, by OpenAI's vision pricing rule for GPT-4o/GPT-4.1/o-series (the
+ * "Calculating costs" section of the vision guide): `detail: low` costs 85; `high` (and `auto`,
+ * counted as high: it may choose it) scales the image to fit 2048×2048, then its shortest side
+ * down to 768 px, and costs 85 + 170 per 512-px tile. (gpt-4o-mini bills images at other rates
+ * on the same token budget; the reservation uses this rule for every model.)
+ */
+export const IMAGE_BASE_TOKENS = 85;
+export const IMAGE_TILE_TOKENS = 170;
+/**
+ * An image whose size cannot be read (an https URL, or bytes that are no PNG/JPEG/GIF/WebP...),
+ * at high or auto detail: the rule's maximum, 2×4 tiles (shortest side ≤ 768 after scaling,
+ * longest ≤ 2048) = 85 + 8 × 170 = 1445.
+ */
+export const IMAGE_UNKNOWN_SIZE_TOKENS = IMAGE_BASE_TOKENS + 8 * IMAGE_TILE_TOKENS;
+
+/**
+ * Audio input, in tokens per second: OpenAI bills user audio at 1 token per 100 ms (Realtime and
+ * audio models' pricing). The duration is an estimate from the size: a WAV's header gives its
+ * byte rate; a WAV without a readable header is taken as 16 kHz 16-bit mono
+ * (`WAV_FALLBACK_BYTES_PER_SECOND`); MP3 as 32 kbps (`MP3_BYTES_PER_SECOND`, a low speech
+ * bitrate, so 64–128 kbps recordings are over-counted 2–4×, the safe side for a reservation).
+ */
+export const AUDIO_TOKENS_PER_SECOND = 10;
+export const WAV_FALLBACK_BYTES_PER_SECOND = 32_000;
+export const MP3_BYTES_PER_SECOND = 4_000;
+
+/**
+ * File parts (PDFs): OpenAI puts each page's extracted text and an image of the page in the
+ * context, and the page count is not in the size. Estimate: one token per 32 bytes of file data
+ * (a page's ~1.5k tokens of text and image per ~48 KB), not a bound. A `file_id` (size unknown
+ * here) counts `FILE_ID_TOKENS`, a placeholder; the provider's usage settles either.
+ */
+export const FILE_BYTES_PER_TOKEN = 32;
+export const FILE_ID_TOKENS = 2_048;
+
+/** The ranks file a bundle ships next to its entry (copy of `o200kRanksModulePath()`). */
+export const O200K_RANKS_ASSET = 'o200k_base.ranks.mjs';
+
+/** Pieces longer than this (UTF-8 bytes) are not BPE-merged but counted as their byte length. */
+export const MAX_BPE_PIECE_BYTES = 384;
+/**
+ * UTF-8 bytes of pieces not seen before that one call (a request, or one `countTextTokens`) merges
+ * at most: ~21k novel CJK characters, ~40–70 ms at gpt-tokenizer's ~1 µs a byte on novel CJK.
+ */
+export const MAX_BPE_BYTES_PER_CALL = 64 * 1024;
+/** Characters one call pre-tokenizes at most (~20–40 ms); texts past it count as their bytes. */
+export const MAX_SCAN_CHARS_PER_CALL = 1024 * 1024;
+
+/** Counts of texts of at least this many characters are cached (exact, or the sound bound). */
+const CACHE_MIN_CHARS = 32;
+const CACHE_MAX_ENTRIES = 4_096;
+const CACHE_MAX_CHARS = 4 * 1024 * 1024;
+/** Merged pieces remembered (by count); a hit costs no BPE and none of the call's budget. */
+const PIECE_CACHE_ENTRIES = 20_000;
+
+/** gpt-tokenizer's BytePairEncodingCore, by the two methods this module drives (see `load`). */
+interface BpeCore {
+  getBpeRankFromString(piece: string): number | undefined;
+  bytePairEncode(piece: string): number[];
+  countNative(text: string): number;
+}
+
+interface Tokenizer {
+  core: BpeCore;
+  split: RegExp;
+  imageSize: (bytes: Uint8Array) => { width?: number; height?: number };
+}
+
+/** What `loadTokenizer` loaded, and how long it took (ms). */
+export interface TokenizerInfo {
+  encoding: typeof TOKEN_ENCODING;
+  ranksFrom: string;
+  loadMs: number;
+}
+
+let tokenizer: Tokenizer | undefined;
+let loading: Promise<TokenizerInfo> | undefined;
+
+/**
+ * Loads the o200k_base tokenizer (and the image header reader) once; later calls return the same
+ * promise. Rejects, naming the missing file, when the ranks are neither next to the module nor in
+ * node_modules (a bundle deployed without its asset); counts then stay the byte bound, and the
+ * next call tries again.
+ */
+export function loadTokenizer(): Promise<TokenizerInfo> {
+  return (loading ??= load().catch((e: unknown) => {
+    loading = undefined;
+    throw e;
+  }));
+}
+
+/** Whether counts are exact yet (else they are the UTF-8 byte bound). */
+export function tokenizerLoaded(): boolean {
+  return tokenizer !== undefined;
+}
+
+/** The ESM file of the o200k ranks in node_modules: what a bundle ships as `O200K_RANKS_ASSET`. */
+export function o200kRanksModulePath(): string {
+  return fileURLToPath(import.meta.resolve(RANKS_SPECIFIER));
+}
+
+// Built at run time so that esbuild leaves it out of the bundle (it bundles literal specifiers).
+const RANKS_SPECIFIER = ['gpt-tokenizer', 'bpeRanks', 'o200k_base'].join('/');
+
+async function load(): Promise<TokenizerInfo> {
+  const started = performance.now();
+  const asset = new URL(`./${O200K_RANKS_ASSET}`, import.meta.url);
+  const ranksFrom = asset.protocol === 'file:' && existsSync(fileURLToPath(asset)) ? asset.href : RANKS_SPECIFIER;
+  const [{ BytePairEncodingCore }, { O200KBase }, { O200K_TOKEN_SPLIT_REGEX }, { imageSize }, ranks] = await Promise.all([
+    import('gpt-tokenizer/BytePairEncodingCore'),
+    import('gpt-tokenizer/encodingParams/o200k_base'),
+    import('gpt-tokenizer/encodingParams/constants'),
+    import('image-size'),
+    (import(ranksFrom) as Promise<{ default: Array<string | number[]> }>).catch((e: unknown) => {
+      throw new Error(`the ${TOKEN_ENCODING} ranks are missing: neither ${fileURLToPath(asset)} nor the package ${RANKS_SPECIFIER} (${(e as Error).message}); ship ${O200K_RANKS_ASSET} next to the bundle`);
+    }),
+  ]);
+  // The count loop below needs the piece lookup and the merge of gpt-tokenizer's core, which its
+  // typings mark private; the version is pinned, and the check here and the unit tests' exact counts
+  // catch an upgrade that moves them.
+  const core = new BytePairEncodingCore({ ...O200KBase(ranks.default), mergeCacheSize: 0 }) as unknown as BpeCore;
+  if (typeof core.getBpeRankFromString !== 'function' || typeof core.bytePairEncode !== 'function') {
+    throw new Error('gpt-tokenizer changed: BytePairEncodingCore has no getBpeRankFromString/bytePairEncode');
+  }
+  const loaded: Tokenizer = { core, split: new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'gu'), imageSize };
+  const probe = 'hello world, 你好 🎉 const x = f(42);';
+  if (exactCount(loaded, probe, newBudget()) !== core.countNative(probe)) throw new Error('gpt-tokenizer changed: counts differ from its own');
+  tokenizer = loaded;
+  return { encoding: TOKEN_ENCODING, ranksFrom, loadMs: performance.now() - started };
+}
+
+interface Budget {
+  scanChars: number;
+  bpeBytes: number;
+}
+
+function newBudget(): Budget {
+  return { scanChars: MAX_SCAN_CHARS_PER_CALL, bpeBytes: MAX_BPE_BYTES_PER_CALL };
+}
+
+const cache = new Map<string, number>();
+let cachedChars = 0;
+const pieces = new Map<string, number>();
+
+function remember(text: string, count: number): void {
+  cache.set(text, count);
+  cachedChars += text.length;
+  while (cache.size > CACHE_MAX_ENTRIES || cachedChars > CACHE_MAX_CHARS) {
+    const oldest = cache.keys().next().value as string;
+    cache.delete(oldest);
+    cachedChars -= oldest.length;
+  }
+}
+
+/** The count; negated when a piece was counted by its bytes (an upper bound then). */
+function exactCount(t: Tokenizer, text: string, budget: Budget): number {
+  let count = 0;
+  let exact = true;
+  const split = t.split;
+  split.lastIndex = 0;
+  for (let m = split.exec(text); m !== null; m = split.exec(text)) {
+    const piece = m[0];
+    if (piece.length === 0) {
+      split.lastIndex++;
+      continue;
+    }
+    if (t.core.getBpeRankFromString(piece) !== undefined) {
+      count++;
+      continue;
+    }
+    const known = pieces.get(piece);
+    if (known !== undefined) {
+      pieces.delete(piece); // most recently used last
+      pieces.set(piece, known);
+      count += known;
+      continue;
+    }
+    const bytes = Buffer.byteLength(piece, 'utf8');
+    if (bytes <= MAX_BPE_PIECE_BYTES && bytes <= budget.bpeBytes) {
+      budget.bpeBytes -= bytes;
+      const merged = t.core.bytePairEncode(piece).length;
+      if (pieces.size >= PIECE_CACHE_ENTRIES) pieces.delete(pieces.keys().next().value as string);
+      pieces.set(piece, merged);
+      count += merged;
+    } else {
+      count += bytes;
+      exact = false;
+    }
+  }
+  return exact ? count : -count;
+}
+
+function countWithin(text: string | null | undefined, budget: Budget): number {
+  if (typeof text !== 'string' || text.length === 0) return 0;
+  const cached = cache.get(text);
+  if (cached !== undefined) {
+    cache.delete(text); // most recently used last
+    cache.set(text, cached);
+    return cached;
+  }
+  const t = tokenizer;
+  if (t === undefined || text.length > budget.scanChars) return Buffer.byteLength(text, 'utf8');
+  budget.scanChars -= text.length;
+  const n = Math.abs(exactCount(t, text, budget));
+  if (text.length >= CACHE_MIN_CHARS) remember(text, n);
+  return n;
+}
+
+/** Forgets the cached counts of texts and pieces (for benchmarks and tests of a cold process). */
+export function clearTokenCountCaches(): void {
+  cache.clear();
+  cachedChars = 0;
+  pieces.clear();
+}
+
+/**
+ * Tokens of a text in o200k_base (special tokens such as `<|endoftext|>` counted as the plain
+ * text they are in a request). Exact once `loadTokenizer()` has resolved, except for the bounded
+ * cases above (then an upper bound); before that, the UTF-8 byte length (an upper bound).
+ */
+export function countTextTokens(text: string): number {
+  return countWithin(text, newBudget());
+}
+
+/**
+ * Tokens of an answer's text (content, refusal, tool names and arguments joined), for a
+ * completion that reported no usage, e.g. a stream cut short. Same count as `countTextTokens`;
+ * the provider's stop token is not included.
+ */
+export function countCompletionTokens(text: string): number {
+  return countTextTokens(text);
+}
+
+/**
+ * Prompt tokens of a chat-completions request: OpenAI's chat framing per message and for the
+ * reply, every text (string contents and text parts, refusals, names, tool results, the
+ * assistant's tool calls and function calls), images by the vision rule (dimensions read from a
+ * data URL's PNG/JPEG/GIF/WebP header; the 1445 bound for a URL), audio and files by their
+ * size, and the `tools`/`functions` definitions and a JSON schema `response_format` serialized
+ * (estimates, see the constants). Exact for text-only requests without tools once
+ * `loadTokenizer()` has resolved (up to the bounds above); never throws on an odd shape.
+ */
+export function countPromptTokens(body: ChatCompletionCreateParams): number {
+  const budget = newBudget();
+  let n = REPLY_PRIMING_TOKENS;
+  for (const m of body.messages ?? []) n += messageTokens(m, budget);
+  const tools = body.tools ?? [];
+  for (const tool of tools) n += TOKENS_PER_TOOL + countWithin(safeJson(tool.type === 'custom' ? tool.custom : tool.function), budget);
+  const functions = body.functions ?? [];
+  for (const f of functions) n += TOKENS_PER_TOOL + countWithin(safeJson(f), budget);
+  if (tools.length + functions.length > 0) n += TOOLS_END_TOKENS;
+  const format = body.response_format;
+  if (format?.type === 'json_schema') n += countWithin(safeJson(format.json_schema), budget);
+  return n;
+}
+
+function messageTokens(m: ChatCompletionMessageParam, budget: Budget): number {
+  let n = TOKENS_PER_MESSAGE + countWithin(m.role, budget);
+  if ('name' in m && typeof m.name === 'string' && m.name) n += countWithin(m.name, budget) + TOKENS_PER_NAME;
+  n += contentTokens(m.content, budget);
+  if (m.role === 'assistant') {
+    n += countWithin(m.refusal, budget);
+    for (const call of m.tool_calls ?? []) {
+      const c = call.type === 'custom' ? { name: call.custom?.name, text: call.custom?.input } : { name: call.function?.name, text: call.function?.arguments };
+      n += TOKENS_PER_TOOL_CALL + countWithin(c.name, budget) + countWithin(c.text, budget);
+    }
+    if (m.function_call) n += TOKENS_PER_TOOL_CALL + countWithin(m.function_call.name, budget) + countWithin(m.function_call.arguments, budget);
+  }
+  return n;
+}
+
+type AnyPart = ChatCompletionContentPart | ChatCompletionContentPartRefusal | ChatCompletionContentPartText;
+
+function contentTokens(content: string | AnyPart[] | null | undefined, budget: Budget): number {
+  if (typeof content === 'string') return countWithin(content, budget);
+  if (!Array.isArray(content)) return 0;
+  let n = 0;
+  for (const part of content) {
+    switch (part?.type) {
+      case 'text': n += countWithin(part.text, budget); break;
+      case 'refusal': n += countWithin(part.refusal, budget); break;
+      case 'image_url': n += imagePartTokens(part.image_url?.url, part.image_url?.detail); break;
+      case 'input_audio': n += audioTokens(part.input_audio?.data, part.input_audio?.format); break;
+      case 'file': n += fileTokens(part.file?.file_data, part.file?.file_id) + countWithin(part.file?.filename, budget); break;
+      default: break;
+    }
+  }
+  return n;
+}
+
+/**
+ * Tokens of an image of `width`×`height` px at `detail`, by OpenAI's vision rule (see
+ * `IMAGE_BASE_TOKENS`); an unknown size (undefined, 0) at high/auto is the 1445 bound.
+ * 1024×1024 high = 765, 2048×4096 high = 1105, any size low = 85.
+ */
+export function imageTokens(width: number | undefined, height: number | undefined, detail: 'auto' | 'low' | 'high' = 'auto'): number {
+  if (detail === 'low') return IMAGE_BASE_TOKENS;
+  if (!width || !height || !(width > 0 && height > 0) || !Number.isFinite(width * height)) return IMAGE_UNKNOWN_SIZE_TOKENS;
+  let w = width;
+  let h = height;
+  const fit = 2048 / Math.max(w, h);
+  if (fit < 1) [w, h] = [w * fit, h * fit];
+  const shortest = 768 / Math.min(w, h);
+  if (shortest < 1) [w, h] = [w * shortest, h * shortest];
+  const tiles = Math.ceil(w / 512 - 1e-9) * Math.ceil(h / 512 - 1e-9);
+  return IMAGE_BASE_TOKENS + IMAGE_TILE_TOKENS * tiles;
+}
+
+/** Base64 characters decoded first to find an image's size (JPEG's may follow EXIF/ICC data). */
+const IMAGE_HEAD_BASE64_CHARS = 96 * 1024;
+
+function imagePartTokens(url: string | undefined, detail: 'auto' | 'low' | 'high' | undefined): number {
+  if (detail === 'low') return IMAGE_BASE_TOKENS;
+  const data = typeof url === 'string' ? base64Of(url, true) : undefined;
+  const read = tokenizer?.imageSize;
+  if (data === undefined || read === undefined) return IMAGE_UNKNOWN_SIZE_TOKENS;
+  const size = (b64: string) => {
+    try {
+      return read(Buffer.from(b64, 'base64'));
+    } catch {
+      return undefined;
+    }
+  };
+  const dims = size(data.slice(0, IMAGE_HEAD_BASE64_CHARS)) ?? (data.length > IMAGE_HEAD_BASE64_CHARS ? size(data) : undefined);
+  return imageTokens(dims?.width, dims?.height, detail);
+}
+
+/** Audio tokens from a base64 WAV or MP3 (see `AUDIO_TOKENS_PER_SECOND`). */
+export function audioTokens(data: string | undefined, format: string | undefined): number {
+  const b64 = typeof data === 'string' ? base64Of(data, false) : undefined;
+  if (!b64) return 0;
+  const bytes = base64Bytes(b64);
+  let perSecond = format === 'mp3' ? MP3_BYTES_PER_SECOND : WAV_FALLBACK_BYTES_PER_SECOND;
+  if (format !== 'mp3') {
+    const head = Buffer.from(b64.slice(0, 64), 'base64');
+    // RIFF....WAVEfmt : the byte rate is the little-endian uint32 at offset 28.
+    if (head.length >= 32 && head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 16) === 'WAVEfmt ') {
+      const rate = head.readUInt32LE(28);
+      if (rate >= 1_000) perSecond = rate;
+    }
+  }
+  return Math.ceil((bytes / perSecond) * AUDIO_TOKENS_PER_SECOND);
+}
+
+/** File tokens from its base64 data (see `FILE_BYTES_PER_TOKEN`), or `FILE_ID_TOKENS` for an id. */
+export function fileTokens(fileData: string | undefined, fileId: string | undefined): number {
+  const b64 = typeof fileData === 'string' ? base64Of(fileData, false) : undefined;
+  if (b64) return Math.ceil(base64Bytes(b64) / FILE_BYTES_PER_TOKEN);
+  return fileId ? FILE_ID_TOKENS : 0;
+}
+
+/** The base64 payload of a `data:...;base64,` URL, or the string itself when bare base64 is allowed. */
+function base64Of(value: string, dataUrlOnly: boolean): string | undefined {
+  if (value.startsWith('data:')) {
+    const comma = value.indexOf(',');
+    return comma > 0 && value.slice(0, comma).endsWith(';base64') ? value.slice(comma + 1) : undefined;
+  }
+  return dataUrlOnly ? undefined : value;
+}
+
+function base64Bytes(b64: string): number {
+  let pad = 0;
+  if (b64.endsWith('==')) pad = 2;
+  else if (b64.endsWith('=')) pad = 1;
+  return Math.max(0, Math.floor((b64.length * 3) / 4) - pad);
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '';
+  }
+}
