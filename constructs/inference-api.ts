@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../lambdas/inference/token-count.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
@@ -98,7 +99,9 @@ export class InferenceApi extends Construct {
 
     const router = new LambdaFunction(this, 'Router', {
       handlerFile: 'inference/router-handler', roleName: PLATFORM_ROLE_NAMES.router, encryptionKey: props.encryptionKey,
-      environment, define, memorySize: 1024, timeout: Duration.minutes(5), reservedConcurrency: 200,
+      // API Gateway's longest stream is 15 minutes; a healthy stream is cut only by the upstream's idle timeout.
+      environment, define, memorySize: 1024, timeout: Duration.minutes(15), reservedConcurrency: 200,
+      assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }],
       invocation: 'by API Gateway with response streaming; every error is answered to the caller in OpenAI\'s shape',
       outsideVpcReason: 'calls Bedrock, SageMaker runtime, DynamoDB, S3 and Secrets Manager APIs and external model providers (OpenAI, HuggingFace) over HTTPS; in a VPC it would need NAT for the latter and gain no isolation (tenant data stores are not reached from here).',
     });
@@ -159,7 +162,7 @@ export class InferenceApi extends Construct {
       resultsCacheTtl: Duration.minutes(5),
     });
     const validator = this.api.addRequestValidator('Validator', { validateRequestBody: false, validateRequestParameters: true });
-    const integration = new apigw.LambdaIntegration(router.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.minutes(5) });
+    const integration = new apigw.LambdaIntegration(router.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.minutes(15) });
     const v1 = this.api.root.addResource('v1');
     const options = { authorizer, requestValidator: validator, apiKeyRequired: true };
     this.v1 = v1;

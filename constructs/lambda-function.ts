@@ -37,6 +37,11 @@ export interface LambdaFunctionProps {
   /** Why a dead-letter queue would hold nothing for this function (how it is invoked). */
   readonly invocation: string;
   /**
+   * Files copied next to the bundle (read at run time, not bundled), e.g. the tokenizer's ranks.
+   * @default - none
+   */
+  readonly assets?: Array<{ from: string; name: string }>;
+  /**
    * Why the function runs outside a VPC.
    * @default - it calls only AWS control-plane APIs
    */
@@ -99,6 +104,15 @@ export class LambdaFunction extends Construct {
         define: props.define,
         // ESM bundles of CommonJS dependencies still call require().
         banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
+        ...(props.assets?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_input: string, output: string) => props.assets!.map((a) => `cp "${a.from}" "${output}/${a.name}"`),
+              },
+            }
+          : {}),
       },
     });
     this.function.node.addDependency(this.policy);
