@@ -51,7 +51,7 @@ _clients: dict[tuple[str, str], OpenAI] = {}
 def client_for(base_url: str, api_key: str) -> OpenAI:
     key = (base_url, api_key)
     if key not in _clients:
-        _clients[key] = OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=60)
+        _clients[key] = OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=20)
     return _clients[key]
 
 

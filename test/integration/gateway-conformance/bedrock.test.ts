@@ -1,12 +1,15 @@
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ThrottlingException, ValidationException } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
   MODES, NODE_WEATHER_FORMAT, PNG_BASE64, PYTHON_WEATHER_FORMAT, SCENARIOS, WEATHER_PARAMETERS, asParsed, bedrockAnswer, bedrockChunks, callOf,
   converseAnswerOf, converseEvents, converseOutput, includeUsage, type Mode, type Scenario,
 } from './matrix.js';
-import { PythonClient, fakeAwsEnv, startConformanceGateway } from './setup.js';
+import { PythonClient, expectRateHeaders, fakeAwsEnv, plainTenant, startConformanceGateway } from './setup.js';
+
+// A gateway that hangs fails a test in seconds, not at the global limit.
+vi.setConfig({ testTimeout: 20_000 });
 
 /**
  * The conformance matrix for `bedrock/amazon.nova-lite`: OpenAI's request mapped onto Converse /
@@ -23,16 +26,23 @@ const MODEL_ID = 'amazon.nova-lite-v1:0';
 let env: Awaited<ReturnType<typeof startConformanceGateway>>;
 let python: PythonClient;
 beforeAll(async () => {
-  [env, python] = await Promise.all([startConformanceGateway(), PythonClient.start()]);
+  [env, python] = await Promise.all([
+    startConformanceGateway({ tenants: [plainTenant('acme'), plainTenant('hedged', { fallbacks: ['openai-compatible/backup'] }), plainTenant('leaver')] }),
+    PythonClient.start(),
+  ]);
 });
 afterAll(async () => {
   await python?.stop();
   await env?.stop();
   bedrock.restore();
 });
-beforeEach(() => bedrock.reset());
+beforeEach(() => {
+  bedrock.reset();
+  env.upstream.reset();
+});
 
-const run = (client: ClientName, call: Parameters<typeof runClient>[4]) => runClient(client, python, env.gw.url, env.tokens.acme, call);
+const run = (client: ClientName, call: Parameters<typeof runClient>[4], tenant = 'acme') => runClient(client, python, env.gw.url, env.tokens[tenant], call);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function* eventStream(events: Array<Record<string, unknown>>) {
   for (const e of events) yield e;
@@ -148,5 +158,76 @@ describe('bedrock refusals that name the field', () => {
     expect(out.error!.body.message).toMatch(/data URL/);
     expect(out.error!.body.message).toMatch(/bedrock/);
     expect(bedrock.calls()).toHaveLength(0);
+  });
+});
+
+describe('bedrock errors keep their meaning', () => {
+  const ask = { model: MODEL, messages: [{ role: 'user', content: 'Hi' }] };
+
+  it.each(CLIENTS)('a ValidationException (input too long) is the caller\'s 400 with Bedrock\'s message, sent once (%s client)', async (client) => {
+    bedrock.on(ConverseCommand).rejects(new ValidationException({ message: 'Input is too long for requested model.', $metadata: { httpStatusCode: 400 } }));
+    const out = await run(client, { op: 'create', params: ask });
+    expect(out.error!.status).toBe(400);
+    expect(out.error!.body).toMatchObject({ message: 'Input is too long for requested model.', type: 'invalid_request_error', code: 'ValidationException' });
+    expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(1);
+  });
+
+  it('a ThrottlingException with no fallback: 429 with retry-after and the x-ratelimit headers', async () => {
+    bedrock.on(ConverseCommand).rejects(new ThrottlingException({ message: 'Too many requests, please wait before trying again.', $metadata: { httpStatusCode: 429 } }));
+    const out = await run('node', { op: 'create', params: ask });
+    expect(out.error!.status).toBe(429);
+    expect(out.error!.body.message).toContain('Too many requests, please wait before trying again.');
+    expectRateHeaders(out.error!.headers);
+    expect(bedrock.commandCalls(ConverseCommand).length).toBeLessThanOrEqual(2); // one retry at most (upstreamRetries: 1)
+  });
+
+  it('a ThrottlingException with a fallback to another provider: the fallback\'s answer', async () => {
+    bedrock.on(ConverseCommand).rejects(new ThrottlingException({ message: 'Too many requests', $metadata: { httpStatusCode: 429 } }));
+    env.upstream.script({ body: { id: 'up', object: 'chat.completion', created: 1, model: 'backup', choices: [{ index: 0, message: { role: 'assistant', content: 'from the backup', refusal: null }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 } } });
+    const out = await run('python', { op: 'create', params: ask }, 'hedged');
+    expect(out.error).toBeUndefined();
+    expect(out.result).toMatchObject({ model: 'openai-compatible/backup', choices: [{ message: { content: 'from the backup' } }] });
+    expect(env.upstream.calls.map((c) => c.body)).toEqual([{ ...ask, model: 'backup' }]);
+  });
+
+  it.each(CLIENTS)('a modelStreamErrorException event mid-stream reaches the client as an error after the text so far, never a stop (%s client)', async (client) => {
+    bedrock.on(ConverseStreamCommand).callsFake(() => ({
+      stream: eventStream([
+        { messageStart: { role: 'assistant' } },
+        { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Hei' } } },
+        { modelStreamErrorException: { message: 'The model stream failed.', originalStatusCode: 500 } },
+      ]),
+    }));
+    const out = await run(client, { op: 'stream', params: ask });
+    expect(out.ok).toBe(false);
+    expect(out.chunks!.map((c) => c.choices[0].delta.content ?? '').join('')).toBe('Hei');
+    expect(out.chunks!.some((c) => c.choices[0].finish_reason !== null)).toBe(false);
+    expect(out.error).toMatchObject({ status: null, body: { message: 'The model stream failed.' } });
+  });
+
+  it('a client that leaves mid-stream aborts the ConverseStream call; the audit says cancelled', async () => {
+    // Like the SDK's, the mocked event stream fails with an AbortError once the call's abortSignal is aborted.
+    const signal = () => ((bedrock.commandCalls(ConverseStreamCommand).at(-1)?.args as unknown[] | undefined)?.[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal;
+    let ended = false;
+    bedrock.on(ConverseStreamCommand).callsFake(() => ({
+      stream: (async function* () {
+        try {
+          yield { messageStart: { role: 'assistant' } };
+          for (let i = 0; i < 50; i++) {
+            await sleep(100);
+            if (signal()?.aborted) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+            yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text: ' the' } } };
+          }
+        } finally {
+          ended = true;
+        }
+      })(),
+    }));
+    const out = await run('node', { op: 'stream', params: ask, closeAfter: 3 }, 'leaver');
+    expect(out.chunks).toHaveLength(3);
+    for (let i = 0; i < 20 && !(ended && env.gw.audit.records.some((r) => r.tenantId === 'leaver')); i++) await sleep(50);
+    expect(signal()?.aborted, 'the abort signal given to the SDK').toBe(true);
+    expect(ended, 'the event stream was closed').toBe(true);
+    expect(env.gw.audit.records.find((r) => r.tenantId === 'leaver')).toMatchObject({ outcome: 'cancelled', model: MODEL });
   });
 });

@@ -66,7 +66,7 @@ function nodeError(e: unknown): ClientError {
 
 /** A call through the official Node client (`maxRetries: 0`: every upstream call the gateway makes is its own). */
 export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
-  const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 60_000 });
+  const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 20_000 });
   const params = call.params as any;
   const chunks: any[] = [];
   let text = '';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { ProviderError } from '../../../lambdas/inference/providers/provider.js';
 import { sseChunks } from '../../../lambdas/inference/providers/sse-chunks.js';
@@ -6,7 +6,10 @@ import { sseBytes, type ScriptedEvent, type ScriptedStream } from '../../support
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { CLIENTS, runClient, type ClientCall, type ClientName, type Outcome } from './clients.js';
 import { GATEWAY_ID } from './matrix.js';
-import { PythonClient, plainTenant, startConformanceGateway } from './setup.js';
+import { PythonClient, expectRateHeaders, plainTenant, startConformanceGateway } from './setup.js';
+
+// A gateway that hangs fails a test in seconds, not at the global limit.
+vi.setConfig({ testTimeout: 20_000 });
 
 /**
  * The fake upstream misbehaving on demand, each misbehaviour a test with the outcome the contract
@@ -29,15 +32,6 @@ const CONTEXT_ERROR = {
   message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9120 tokens. Please reduce the length of the messages.",
   type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded',
 };
-/** OpenAI's rate-limit headers: counts, resets as durations (`20ms`, `1s`, `6m0s`, `1h2m3s`), retry-after in seconds. */
-function expectRateHeaders(headers: Record<string, string>): void {
-  expect(headers['retry-after'], 'retry-after').toMatch(/^\d+$/);
-  for (const kind of ['requests', 'tokens']) {
-    expect(headers[`x-ratelimit-limit-${kind}`], `x-ratelimit-limit-${kind}`).toMatch(/^\d+$/);
-    expect(headers[`x-ratelimit-remaining-${kind}`], `x-ratelimit-remaining-${kind}`).toMatch(/^\d+$/);
-    expect(headers[`x-ratelimit-reset-${kind}`], `x-ratelimit-reset-${kind}`).toMatch(/^(\d+h)?(\d+m)?\d+(ms|s)$/);
-  }
-}
 
 const textOf = (out: Outcome) => (out.chunks ?? []).map((c) => c.choices[0]?.delta?.content ?? '').join('');
 const finishes = (out: Outcome) => (out.chunks ?? []).flatMap((c) => c.choices.map((ch: { finish_reason: string | null }) => ch.finish_reason)).filter((f) => f !== null);
@@ -101,7 +95,7 @@ describe('a misbehaving upstream through tessera serve', () => {
   let python: PythonClient;
   beforeAll(async () => {
     [env, python] = await Promise.all([
-      startConformanceGateway({ tenants: [plainTenant('acme'), plainTenant('flaky', { fallbacks: ['openai-compatible/backup'] }), localTenant('tinyrate', 'tiny')] }),
+      startConformanceGateway({ tenants: [plainTenant('acme'), plainTenant('flaky', { fallbacks: ['openai-compatible/backup'] }), localTenant('tinyrate', 'tiny'), plainTenant('broke', { monthlyTokenBudget: 5 })] }),
       PythonClient.start(),
     ]);
   });
@@ -240,6 +234,14 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(limitedOut, 'one of three calls at 2 requests per minute is refused').toBeDefined();
     expectRateHeaders(limitedOut!.error!.headers);
     expect(Number(limitedOut!.error!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each(CLIENTS)('the gateway\'s own 429 (an exhausted token budget) carries retry-after and the x-ratelimit headers, and asks nothing upstream (%s client)', async (client) => {
+    const out = await run(client, { op: 'create', params: ask() }, 'broke');
+    expect(out.error!.status).toBe(429);
+    expect(out.error!.body).toMatchObject({ type: 'rate_limit_error', code: 'budget_exceeded' });
+    expectRateHeaders(out.error!.headers);
+    expect(env.upstream.calls).toHaveLength(0);
   });
 });
 

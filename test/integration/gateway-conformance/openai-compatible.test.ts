@@ -1,9 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
   GATEWAY_ID, MODES, SCENARIOS, asParsed, callOf, includeUsage, openAiAnswer, openAiChunks, relayedChunks, wireBodyOf, type Mode, type Scenario,
 } from './matrix.js';
 import { PythonClient, startConformanceGateway } from './setup.js';
+
+// A gateway that hangs fails a test in seconds, not at the global limit.
+vi.setConfig({ testTimeout: 20_000 });
 
 /**
  * The conformance matrix for the providers that speak OpenAI's API over HTTP (`openai-compatible`
@@ -53,6 +56,9 @@ describe('conformance: OpenAI-compatible upstreams over HTTP', () => {
       ? { ...wire, model: upstreamId }
       : { ...wire, model: upstreamId, stream: true, stream_options: { ...(wire.stream_options as object | undefined), include_usage: true } };
     expect(upstream.calls[0].body).toEqual(expected);
+    // with the platform's key for the provider, never the caller's token
+    expect(upstream.calls[0].headers.authorization).toBe('Bearer local');
+    expect(upstream.calls[0].headers['content-type']).toMatch(/^application\/json/);
 
     // AND the client saw the upstream's answer with the gateway's id and the catalog model
     if (mode === 'whole') {
@@ -103,5 +109,22 @@ describe('finish reasons of servers behind openai-compatible', () => {
       const out = await run('node', { op: 'stream', params: { model: 'huggingface/tgi-llama', messages: [{ role: 'user', content: 'Hi' }] } });
       expect(out.chunks!.map((c) => c.choices[0].finish_reason)).toEqual([null, 'stop']);
     }
+  });
+});
+
+describe('a stream on the wire', () => {
+  it('is text/event-stream, one `data:` event per chunk, and ends with data: [DONE]', async () => {
+    env.upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
+    const res = await fetch(`${env.gw.url}/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${env.tokens.acme}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await res.text();
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    const events = text.split('\n\n').filter(Boolean);
+    expect(events.every((e) => e.startsWith('data: ') && !e.slice(6).includes('\n'))).toBe(true);
+    expect(events.slice(0, -1).map((e) => JSON.parse(e.slice(6)).choices[0].delta.content ?? '').join('')).toBe('Hei! Hyggelig å møte deg.');
   });
 });

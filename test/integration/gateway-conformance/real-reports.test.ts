@@ -2,12 +2,15 @@ import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bed
 import { InvokeEndpointWithResponseStreamCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sseBytes, type ScriptedEvent } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { CLIENTS, runClient, type ClientCall, type ClientName, type Outcome } from './clients.js';
 import { NODE_WEATHER_FORMAT, PNG_DATA_URL, PYTHON_WEATHER_FORMAT, WEATHER_SCHEMA, WEATHER_TOOL, converseAnswerOf, converseEvents, nodeWeatherFormat, openAiChunks } from './matrix.js';
 import { PythonClient, fakeAwsEnv, plainTenant, startConformanceGateway } from './setup.js';
+
+// A gateway that hangs fails a test in seconds, not at the global limit.
+vi.setConfig({ testTimeout: 20_000 });
 
 /**
  * The cases from other gateways' public bug reports (issue 11, "These cases, from real reports"),

@@ -1,12 +1,15 @@
-import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, ModelError, SageMakerRuntimeClient, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sseBytes } from '../../support/fake-upstream.js';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
   GATEWAY_ID, MODES, SCENARIOS, asParsed, callOf, includeUsage, openAiAnswer, openAiChunks, relayedChunks, wireBodyOf, type Mode, type Scenario,
 } from './matrix.js';
 import { PythonClient, fakeAwsEnv, startConformanceGateway } from './setup.js';
+
+// A gateway that hangs fails a test in seconds, not at the global limit.
+vi.setConfig({ testTimeout: 20_000 });
 
 /**
  * The conformance matrix for `sagemaker/ft:nova:acme:support`: a container serving OpenAI's chat
@@ -78,5 +81,39 @@ describe('conformance: sagemaker (OpenAI container on an endpoint, SDK mocked)',
       expect(new Set(out.chunks!.map((c) => c.id)).size).toBe(1);
       if (call.op === 'parse') expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
     }
+  });
+});
+
+describe('sagemaker errors keep their meaning', () => {
+  const ask = { model: MODEL, messages: [{ role: 'user', content: 'Hi' }] };
+
+  it.each(CLIENTS)('the container\'s own 400 (ModelError, context length) is the caller\'s 400 with the container\'s message and code (%s client)', async (client) => {
+    const error = { message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.", type: 'BadRequestError', param: null, code: 400 };
+    sagemaker.on(InvokeEndpointCommand).rejects(new ModelError({
+      message: 'Received client error (400) from primary with message "..."', $metadata: { httpStatusCode: 424 },
+      OriginalStatusCode: 400, OriginalMessage: JSON.stringify({ object: 'error', ...error }),
+    }));
+    const out = await run(client, { op: 'create', params: ask });
+    expect(out.error!.status).toBe(400);
+    expect(out.error!.body.message).toBe(error.message);
+    expect(sagemaker.commandCalls(InvokeEndpointCommand)).toHaveLength(1);
+  });
+
+  it('an endpoint SageMaker refuses (ValidationError: not found) is the platform\'s 502, not the caller\'s 400', async () => {
+    sagemaker.on(InvokeEndpointCommand).rejects(new ValidationError({ message: 'Endpoint acme-support-endpoint of account 123456789012 not found.', $metadata: { httpStatusCode: 400 } }));
+    const out = await run('node', { op: 'create', params: ask });
+    expect(out.error!.status).toBe(502);
+    expect(out.error!.body).toMatchObject({ code: 'upstream_misconfigured' });
+  });
+
+  it.each(CLIENTS)('an error event from the container mid-stream reaches the client as an error, never a stop (%s client)', async (client) => {
+    const head = openAiChunks('text').slice(0, 2);
+    const bytes = sseBytes({ events: [...head.map((data) => ({ data })), { data: { error: { message: 'CUDA out of memory', type: 'InternalServerError', code: 'engine_error' } } }] });
+    sagemaker.on(InvokeEndpointWithResponseStreamCommand).callsFake(() => ({ Body: payloadParts(bytes) }));
+    const out = await run(client, { op: 'stream', params: ask });
+    expect(out.ok).toBe(false);
+    expect(out.chunks!.map((c) => c.choices[0].delta.content ?? '').join('')).toBe(head[1].choices[0].delta.content);
+    expect(out.chunks!.some((c) => c.choices[0].finish_reason !== null)).toBe(false);
+    expect(out.error).toMatchObject({ status: null, body: { message: 'CUDA out of memory', code: 'engine_error' } });
   });
 });

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { GatewayPolicy, TenantRecord } from '../../../lib/tenant-record.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -41,6 +42,19 @@ export async function startConformanceGateway(options: { config?: PlatformConfig
       if (!options.upstream) await upstream.stop();
     },
   };
+}
+
+/**
+ * OpenAI's rate-limit headers on a 429: `retry-after` in seconds, and `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
+ * with resets as durations (`20ms`, `1s`, `6m0s`, `1h2m3s`).
+ */
+export function expectRateHeaders(headers: Record<string, string>): void {
+  expect(headers['retry-after'], 'retry-after').toMatch(/^\d+$/);
+  for (const kind of ['requests', 'tokens']) {
+    expect(headers[`x-ratelimit-limit-${kind}`], `x-ratelimit-limit-${kind}`).toMatch(/^\d+$/);
+    expect(headers[`x-ratelimit-remaining-${kind}`], `x-ratelimit-remaining-${kind}`).toMatch(/^\d+$/);
+    expect(headers[`x-ratelimit-reset-${kind}`], `x-ratelimit-reset-${kind}`).toMatch(/^(\d+h)?(\d+m)?\d+(ms|s)$/);
+  }
 }
 
 export { PythonClient };
