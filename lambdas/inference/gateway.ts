@@ -11,6 +11,7 @@ import { PolicyCache } from './policy.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { loadTokenizer } from './token-count.js';
+import { CallerGone } from './upstream-calls.js';
 import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
 
 export interface GatewayRequest {
@@ -91,6 +92,11 @@ export class Gateway {
       if (ROUTES.includes(path)) throw new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');
       throw notFound(`no route ${req.method} ${req.path}`, null, 'route_not_found');
     } catch (e) {
+      if (e instanceof CallerGone) {
+        // Nobody to answer: 499 (the caller closed the request) in the audit record, as nginx logs it.
+        Object.assign(audit, { status: 499, outcome: 'cancelled' });
+        return;
+      }
       const err = e instanceof GatewayError ? e : upstream(`internal error (request ${audit.requestId})`, 'internal_error');
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'gateway failure', requestId: audit.requestId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
