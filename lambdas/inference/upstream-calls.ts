@@ -197,5 +197,5 @@ export function callerErrorOf(e: ProviderError | undefined, chain: ModelEntry[])
     return new GatewayError(status!, e.message, details.type ?? 'invalid_request_error', details.code ?? 'upstream_invalid_request', details.param ?? null);
   }
   if (details.timedOut) return upstreamTimeout(`no answer from ${ids} in time: ${e.message}`);
-  return upstream(`upstream failed for every model of the chain (${ids}): ${e.message}`);
+  return upstream(`upstream failed for every model of the chain (${ids}): ${e.message}`, details.code ?? 'upstream_error');
 }

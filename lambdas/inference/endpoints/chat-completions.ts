@@ -138,7 +138,10 @@ async function streamed(pipeline: RequestPipeline, r: PipelineRequest, body: Cha
   let failure: GatewayError | undefined;
   try {
     if (open.first) await send(relay.relay(open.first));
-    for await (const chunk of open.rest) await send(relay.relay(chunk));
+    for await (const chunk of open.rest) {
+      if (r.signal.aborted) throw new CallerGone(); // even from a provider that does not honour the abort
+      await send(relay.relay(chunk));
+    }
   } catch (e) {
     if (e instanceof CallerGone || r.signal.aborted) r.audit.outcome = 'cancelled';
     else {
