@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord, AuditSink } from './audit.js';
 import type { Authorizer } from './auth.js';
@@ -68,7 +68,7 @@ export class Gateway {
 
   async handle(req: GatewayRequest, res: GatewayResponder): Promise<void> {
     const started = performance.now();
-    const audit: AuditRecord = { requestId: `chatcmpl-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), latencyMs: 0, status: 200, outcome: 'ok' };
+    const audit: AuditRecord = { requestId: `chatcmpl-${randomUUID().replaceAll('-', '').slice(0, 24)}`, at: new Date().toISOString(), latencyMs: 0, status: 200, outcome: 'ok' };
     try {
       const path = req.path.replace(/\/+$/, '');
       const route = `${req.method} ${path}`;
