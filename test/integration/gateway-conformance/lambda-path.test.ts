@@ -6,7 +6,7 @@ import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
 import { CLIENTS, PythonClient, runClient, type ClientName } from './clients.js';
-import { GATEWAY_ID, MODES, SCENARIOS, asParsed, callOf, includeUsage, openAiAnswer, openAiChunks, relayedChunks, wireBodyOf, type Mode, type Scenario } from './matrix.js';
+import { MODES, SCENARIOS, callOf, expectRelayed, openAiAnswer, openAiChunks, wireBodyOf, type Mode, type Scenario } from './matrix.js';
 import { plainTenant } from './setup.js';
 
 /**
@@ -56,16 +56,7 @@ describe('conformance through the Lambda adapters (authorizer, streaming router)
       ? { ...wire, model: 'default' }
       : { ...wire, model: 'default', stream: true, stream_options: { ...(wire.stream_options as object | undefined), include_usage: true } };
     expect(upstream.calls[0].body).toEqual(expected);
-    if (mode === 'whole') {
-      const answer = { ...openAiAnswer(scenario), id: expect.stringMatching(GATEWAY_ID), model };
-      if (call.op === 'parse') {
-        expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
-        expect(out.result).toEqual(asParsed(answer, { city: 'Oslo', temp_c: 3 }, client));
-      } else expect(out.result).toEqual(answer);
-    } else {
-      expect(out.chunks).toEqual(relayedChunks(chunks, model, includeUsage(call)));
-      if (call.op === 'parse') expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
-    }
+    expectRelayed(out, call, mode, scenario, model, client);
   });
 
   it('refuses a bad token at the authorizer as API Gateway does (401), before the router runs', async () => {

@@ -1,7 +1,7 @@
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { expect } from 'vitest';
 import { z } from 'zod';
-import type { ClientCall, ClientName } from './clients.js';
+import type { ClientCall, ClientName, Outcome } from './clients.js';
 
 /**
  * The conformance matrix as data: what each scenario sends (OpenAI's chat-completions request),
@@ -311,4 +311,22 @@ export function asParsed(answer: Record<string, any>, parsed: unknown, client: C
     ...answer,
     choices: answer.choices.map((c: any) => ({ ...c, message: { ...c.message, ...(client === 'python' && !c.message.tool_calls ? { tool_calls: null } : {}), parsed } })),
   };
+}
+
+/**
+ * A cell's client side: the client saw the upstream's answer (or its chunks) for `scenario` with
+ * the gateway's id and the catalog `model`, and `parse` yielded the object.
+ */
+export function expectRelayed(out: Outcome, call: ClientCall, mode: Mode, scenario: Scenario, model: string, client: ClientName): void {
+  if (mode === 'whole') {
+    const answer = { ...openAiAnswer(scenario), id: expect.stringMatching(GATEWAY_ID), model };
+    if (call.op === 'parse') {
+      expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+      expect(out.result).toEqual(asParsed(answer, { city: 'Oslo', temp_c: 3 }, client));
+    } else expect(out.result).toEqual(answer);
+  } else {
+    expect(out.chunks).toEqual(relayedChunks(openAiChunks(scenario), model, includeUsage(call)));
+    expect(new Set(out.chunks!.map((c) => c.id)).size).toBe(1);
+    if (call.op === 'parse') expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
+  }
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { sseBytes } from '../../support/fake-upstream.js';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
-  GATEWAY_ID, MODES, SCENARIOS, asParsed, callOf, includeUsage, openAiAnswer, openAiChunks, relayedChunks, wireBodyOf, type Mode, type Scenario,
+  MODES, SCENARIOS, callOf, expectRelayed, openAiAnswer, openAiChunks, wireBodyOf, type Mode, type Scenario,
 } from './matrix.js';
 import { PythonClient, fakeAwsEnv, startConformanceGateway } from './setup.js';
 
@@ -70,17 +70,7 @@ describe('conformance: sagemaker (OpenAI container on an endpoint, SDK mocked)',
       : { EndpointName: ENDPOINT, ContentType: 'application/json', Body: { ...rest, stream: true, stream_options: { include_usage: true } } });
 
     // AND the client saw the container's answer with the gateway's id and the catalog model
-    if (mode === 'whole') {
-      const answer = { ...openAiAnswer(scenario), id: expect.stringMatching(GATEWAY_ID), model: MODEL };
-      if (call.op === 'parse') {
-        expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
-        expect(out.result).toEqual(asParsed(answer, { city: 'Oslo', temp_c: 3 }, client));
-      } else expect(out.result).toEqual(answer);
-    } else {
-      expect(out.chunks).toEqual(relayedChunks(chunks, MODEL, includeUsage(call)));
-      expect(new Set(out.chunks!.map((c) => c.id)).size).toBe(1);
-      if (call.op === 'parse') expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
-    }
+    expectRelayed(out, call, mode, scenario, MODEL, client);
   });
 });
 
