@@ -8,13 +8,12 @@ import { ChatCompletionRequest, completionLimitOf, type ChatRequestBody } from '
 import { StreamRelay } from '../chat/stream-relay.js';
 import type { GatewayResponder } from '../gateway.js';
 import { redactPii } from '../guardrails.js';
-import { applyInputGuardrails, PromptInjectionError } from '../guardrails/caller-texts.js';
+import { applyInputGuardrails } from '../guardrails/caller-texts.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
 import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { ProviderError } from '../providers/provider.js';
 import { parseJson, parseWith } from '../request-body.js';
-import type { Reservation } from '../stores/gateway-store.js';
 import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { CallerGone, callerErrorOf } from '../upstream-calls.js';
 
@@ -57,12 +56,8 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, await pipeline.withRateHeaders(r, e.headers));
     throw e;
   } finally {
-    if (!settled) await releaseQuietly(pipeline, reservation);
+    if (!settled) await pipeline.settle(reservation, 0, 0); // nothing was produced: release the reservation
   }
-}
-
-async function releaseQuietly(pipeline: RequestPipeline, reservation: Reservation): Promise<void> {
-  await pipeline.settle(reservation, 0, 0); // nothing was produced: release the reservation
 }
 
 /**
@@ -72,15 +67,10 @@ async function releaseQuietly(pipeline: RequestPipeline, reservation: Reservatio
  */
 async function guard(pipeline: RequestPipeline, r: PipelineRequest, body: ChatRequestBody): Promise<ChatRequestBody> {
   const g = r.policy.gateway.guardrails;
-  let messages: ChatCompletionMessageParam[];
-  try {
-    const out = applyInputGuardrails(body.messages, { redactPii: g.redactPii, promptInjectionScreen: g.promptInjectionScreen });
-    messages = out.messages;
-    if (out.piiFound.length) r.audit.piiRedacted = [...new Set(out.piiFound)];
-  } catch (e) {
-    if (e instanceof PromptInjectionError) throw invalid('the request was refused by the prompt-injection screen of this tenant', e.param, 'prompt_injection_detected');
-    throw e;
-  }
+  // PromptInjectionError is the caller's 400 `prompt_injection_detected`, naming the text's path.
+  const screened = applyInputGuardrails(body.messages, { redactPii: g.redactPii, promptInjectionScreen: g.promptInjectionScreen });
+  let messages: ChatCompletionMessageParam[] = screened.messages;
+  if (screened.piiFound.length) r.audit.piiRedacted = [...new Set(screened.piiFound)];
   if (g.bedrockGuardrailId) {
     const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, callerTextsOf(messages, ['user', 'tool', 'function']));
     if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'messages', 'guardrail_intervened');
