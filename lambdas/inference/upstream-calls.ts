@@ -84,8 +84,8 @@ export interface OpenStream {
 
 /**
  * Calls the model chain: each model with retries (jittered backoff; an upstream 429's
- * `Retry-After` is waited out when it is no longer than the first-byte timeout, else the next
- * model is tried at once), then the tenant's fallback chain. An upstream 4xx other than
+ * `Retry-After` is waited out once when it is no longer than the first-byte timeout, else the
+ * next model is tried at once), then the tenant's fallback chain. An upstream 4xx other than
  * 401/403/408/429 is the caller's error and ends the chain at once: another model would refuse it too, and SDKs must
  * not retry it. Each attempt is one upstream call.
  */
@@ -154,6 +154,7 @@ export class UpstreamCalls {
     const { retries, firstByteMs } = this.timeouts;
     let last: ProviderError | undefined;
     for (const model of chain) {
+      let waitedOut = false;
       for (let n = 0; n <= retries; n++) {
         const attempt = new Attempt(caller);
         try {
@@ -164,7 +165,10 @@ export class UpstreamCalls {
           last = failure;
           if (!failure.retryable || n === retries) break;
           const wait = failure.details.retryAfterMs;
-          if (wait !== undefined && wait > firstByteMs) break; // not worth waiting here: the next model, or the caller's own retry
+          // A Retry-After is waited out once per model, and only when it fits the first-byte timeout;
+          // otherwise (or when the model is still limited after it) the next model, or the caller's 429.
+          if (wait !== undefined && (waitedOut || wait > firstByteMs)) break;
+          if (wait !== undefined) waitedOut = true;
           await sleep(wait ?? Math.random() * 100 * 2 ** n, caller);
           if (caller.aborted) throw new CallerGone();
         }
@@ -185,6 +189,13 @@ const isCallersError = (e: ProviderError) => e.status !== undefined && e.status 
  * `x-ratelimit-*` headers). No answer in time is 504; anything else 502.
  */
 export function callerErrorOf(e: ProviderError | undefined, chain: ModelEntry[]): GatewayError {
+  const err = callerError(e, chain);
+  // The gateway has made its retries and tried the fallbacks: the OpenAI SDKs, which honour
+  // `x-should-retry`, do not multiply them (3 SDK attempts × 3 gateway attempts = 9 upstream calls).
+  return err.status === 429 || err.status >= 500 ? new GatewayError(err.status, err.message, err.type, err.code, err.param, { ...err.headers, 'x-should-retry': 'false' }) : err;
+}
+
+function callerError(e: ProviderError | undefined, chain: ModelEntry[]): GatewayError {
   const ids = chain.map((m) => m.id).join(', ');
   if (!e) return upstream(`no model of the chain (${ids}) answered`);
   const { status, details } = e;

@@ -53,7 +53,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     if (stream) await streamed(pipeline, r, guarded, chain, promptTokens, settle, res);
     else await whole(pipeline, r, guarded, chain, promptTokens, settle, res);
   } catch (e) {
-    if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, await pipeline.withRateHeaders(r, e.headers));
+    if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e.headers)) });
     throw e;
   } finally {
     if (!settled) await pipeline.settle(reservation, 0, 0); // nothing was produced: release the reservation

@@ -41,6 +41,13 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     expect(p.calls).toEqual(['a', 'a']);
   });
 
+  it('waits out a Retry-After once per model: still limited after it, the caller gets the 429, and the SDKs are told not to multiply the calls', async () => {
+    const p = scripted([async () => { throw new ProviderError('slow down', 429, true, { retryAfterMs: 50 }); }]);
+    const err = await new UpstreamCalls(p.lookup, timeouts).complete([model('a')], base, never).catch((e) => e);
+    expect(p.calls).toEqual(['a', 'a']);
+    expect(err).toMatchObject({ status: 429, headers: { 'retry-after': '1', 'x-should-retry': 'false' } });
+  });
+
   it('does not wait out a longer Retry-After: one call, then the fallback; with none left, a 429 with retry-after', async () => {
     const p = scripted([async (r) => { if (r.model.upstream === 'a') throw new ProviderError('slow down', 429, true, { retryAfterMs: 7000 }); return answer('from b'); }]);
     const out = await new UpstreamCalls(p.lookup, timeouts).complete([model('a'), model('b')], base, never);
