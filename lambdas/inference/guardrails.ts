@@ -187,6 +187,22 @@ export function redactPii(text: string): { text: string; found: string[] } {
  * earlier piece: the last CONTEXT characters released are kept and given as context.
  * What follows the cut waits for more text, or for `flush` at the end of the stream.
  */
+/**
+ * Characters no PII pattern contains, looks behind at or looks ahead two characters from: every
+ * non-ASCII character but a high surrogate (cutting there would split a pair), and ASCII
+ * punctuation outside the patterns' alphabets (`"{}[];!?=<>\\'\`|~&` and line feeds). A cut right
+ * after one never splits a match nor changes what the patterns see: CJK text and JSON stream
+ * as they come instead of being held to the end.
+ */
+function safeToCutAfter(code: number): boolean {
+  if (code > 0x7f) return code < 0xd800 || code > 0xdbff;
+  return SAFE_ASCII.has(code);
+}
+const SAFE_ASCII = new Set([...'"{}[];!?=<>\\\'`|~&\n'].map((c) => c.charCodeAt(0)));
+/** Longest PII the patterns find (an email address is at most 254 characters, RFC 5321), and what a redactor may hold. */
+const MAX_MATCH = 256;
+const MAX_HELD = 4096;
+
 export class StreamRedactor {
   private pending = '';
   private before = '';
@@ -195,9 +211,13 @@ export class StreamRedactor {
   push(delta: string): string {
     this.pending += delta;
     let cut = -1;
-    for (let i = this.pending.length - 1; i > 0; i--) {
-      if (/\s/.test(this.pending[i]) && /[A-Za-z]/.test(this.pending[i - 1])) { cut = i + 1; break; }
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const c = this.pending.charCodeAt(i);
+      if (safeToCutAfter(c) || (i > 0 && /\s/.test(this.pending[i]) && /[A-Za-z]/.test(this.pending[i - 1]))) { cut = i + 1; break; }
     }
+    // Text with no safe point at all (a long run of digits and letters): release all but the last
+    // MAX_MATCH characters, longer than any PII the patterns find (an address is at most 254).
+    if (cut < 0 && this.pending.length > MAX_HELD) cut = this.pending.length - MAX_MATCH;
     if (cut < 0) return '';
     const ready = this.pending.slice(0, cut);
     this.pending = this.pending.slice(cut);
@@ -228,5 +248,8 @@ const INJECTION = [
 
 /** A screen for the common prompt-injection phrasings; returns the matched pattern or undefined. */
 export function screenPromptInjection(text: string): string | undefined {
-  return INJECTION.find((re) => re.test(text))?.source;
+  // Seen as a reader sees it: compatibility forms folded (full-width letters), zero-width and
+  // soft-hyphen characters dropped, any run of whitespace (no-break spaces, line breaks) one space.
+  const seen = text.normalize('NFKC').replace(/[\u00AD\u200B-\u200F\u2060-\u2064\uFEFF]/g, '').replace(/\s+/g, ' ');
+  return INJECTION.find((re) => re.test(seen))?.source;
 }

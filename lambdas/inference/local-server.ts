@@ -29,7 +29,8 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
         stream(headers = {}) {
           res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
           res.flushHeaders();
-          return { write: (event) => void res.write(event), end: () => void res.end() };
+          // A slow reader is waited for (the upstream is read no faster than the caller reads).
+          return { write: (event) => (res.write(event) || res.destroyed ? undefined : new Promise<void>((ok) => { res.once('drain', ok); res.once('close', ok); })), end: () => void res.end() };
         },
       };
       const url = new URL(req.url ?? '/', 'http://local');

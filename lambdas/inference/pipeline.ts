@@ -108,19 +108,22 @@ export class RequestPipeline {
   }
 
   /**
-   * The completion-token limit for the request: the caller's, checked against the tenant's cap.
+   * The completion-token limit of a chat request: `max_completion_tokens` and `max_tokens` (an
+   * upstream may honour either), each checked against the tenant's cap.
    * @returns `add`: the tenant's cap, to send as `max_completion_tokens` when the caller sent no limit
-   *   (undefined otherwise: the caller's own field goes on as sent, or no limit at all);
-   *   `reserve`: completion tokens to reserve per choice, never more than the model's maximum
+   *   (undefined otherwise: the caller's fields go on as sent, or no limit at all);
+   *   `reserve`: completion tokens to reserve per choice, the larger limit sent (or the cap, or the
+   *   model's maximum), never more than the model's maximum
    * @throws GatewayError 400 naming the field when the caller asks for more than the tenant's cap
    */
-  completionLimit(r: PipelineRequest, model: ModelEntry, sent: number | undefined, field: string): { add: number | undefined; reserve: number } {
+  completionLimit(r: PipelineRequest, model: ModelEntry, body: { max_tokens?: number | null; max_completion_tokens?: number | null }): { add: number | undefined; reserve: number } {
     const cap = r.policy.gateway.maxTokens;
-    if (cap !== undefined && sent !== undefined && sent > cap) {
-      throw invalid(`${field} is ${sent}; tenant ${r.caller.tenantId} allows at most ${cap} completion tokens per request`, field, 'max_tokens_exceeded');
+    const sent = (['max_completion_tokens', 'max_tokens'] as const).filter((f) => body[f] != null);
+    for (const field of sent) {
+      if (cap !== undefined && body[field]! > cap) throw invalid(`${field} is ${body[field]}; tenant ${r.caller.tenantId} allows at most ${cap} completion tokens per request`, field, 'max_tokens_exceeded');
     }
-    const effective = sent ?? cap;
-    return { add: sent === undefined ? cap : undefined, reserve: Math.min(effective ?? model.maxOutputTokens, model.maxOutputTokens) };
+    const largest = sent.length ? Math.max(...sent.map((f) => body[f]!)) : cap;
+    return { add: sent.length ? undefined : cap, reserve: Math.min(largest ?? model.maxOutputTokens, model.maxOutputTokens) };
   }
 
   private async tokenWindow(r: PipelineRequest, now: Date): Promise<RateLimitState['tokens']> {

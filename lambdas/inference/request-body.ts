@@ -4,11 +4,29 @@ import { invalid } from './openai-errors.js';
 
 /** A request body as JSON (400 `invalid_json` otherwise), before any schema. */
 export function parseJson(body: string | undefined): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(body ?? '');
+    value = JSON.parse(body ?? '');
   } catch {
     throw invalid('request body is not valid JSON', null, 'invalid_json');
   }
+  if (depthOver(value, MAX_DEPTH)) throw invalid(`request body nests objects or arrays deeper than ${MAX_DEPTH} levels`, null, 'invalid_json');
+  return value;
+}
+
+/** Deeper than any real request (a JSON schema nests a few levels); serializing deeper ones can exhaust the stack. */
+const MAX_DEPTH = 64;
+
+/** Whether `value` nests deeper than `max`, walked without recursion. */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** `raw` against `schema`; a 400 naming every bad field and value, `param` = the first field's path (`messages[0].content`). */

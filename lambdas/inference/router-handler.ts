@@ -35,7 +35,8 @@ export function responderFor(raw: NodeJS.WritableStream): GatewayResponder {
     },
     stream(headers = {}) {
       const s = (opened = open(200, { ...headers, 'content-type': 'text/event-stream' }));
-      return { write: (event) => void s.write(event), end: () => finish(s) };
+      // A slow reader is waited for (the upstream is read no faster than API Gateway takes the stream).
+      return { write: (event) => (s.write(event) ? undefined : new Promise<void>((ok) => { s.once('drain', ok); s.once('close', ok); })), end: () => finish(s) };
     },
   };
 }

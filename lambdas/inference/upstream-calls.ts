@@ -179,8 +179,12 @@ export class UpstreamCalls {
   }
 }
 
-/** A refusal of the request itself (4xx but not 401/403/408/429): another model would refuse it too. */
-const isCallersError = (e: ProviderError) => e.status !== undefined && e.status >= 400 && e.status < 500 && ![401, 403, 408, 429].includes(e.status);
+/**
+ * A refusal of the request itself (4xx but not 401/403/404/408/429): another model would refuse it
+ * too. 401/403 are the platform's credentials and 404 the platform's catalog (the upstream does
+ * not know the model the catalog names): the platform's problems, so the next model is tried.
+ */
+const isCallersError = (e: ProviderError) => e.status !== undefined && e.status >= 400 && e.status < 500 && ![401, 403, 404, 408, 429].includes(e.status);
 
 /**
  * The caller's answer for an upstream failure. An upstream 4xx keeps its status, message, type,
@@ -203,7 +207,9 @@ function callerError(e: ProviderError | undefined, chain: ModelEntry[]): Gateway
     const after = details.retryAfterMs;
     return limited(`the upstream of ${ids} is rate limited: ${e.message}`, details.code ?? 'upstream_rate_limited', after === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(after / 1000))) });
   }
-  if (status === 401 || status === 403) return upstream(`the upstream refused the platform's credentials for ${ids} (${status}): ${e.message}`, 'upstream_auth_failed');
+  // The upstream's own words are not relayed: OpenAI's 401 message quotes part of the key.
+  if (status === 401 || status === 403) return upstream(`the upstream refused the platform's credentials for ${ids} (${status}); the platform team must check the provider key`, 'upstream_auth_failed');
+  if (status === 404) return upstream(`the upstream does not know the model the catalog names for ${ids} (404): ${e.message.slice(0, 200)}`, 'upstream_model_not_found');
   if (isCallersError(e)) {
     return new GatewayError(status!, e.message, details.type ?? 'invalid_request_error', details.code ?? 'upstream_invalid_request', details.param ?? null);
   }

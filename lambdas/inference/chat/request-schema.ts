@@ -13,7 +13,12 @@ const opt = <T extends z.ZodType>(t: T) => t.nullish();
 const TextPart = z.looseObject({ type: z.literal('text'), text: z.string() });
 const ImagePart = z.looseObject({
   type: z.literal('image_url'),
-  image_url: z.looseObject({ url: z.string().min(1), detail: opt(z.enum(['auto', 'low', 'high'])) }),
+  // A data URL, or an https URL for an upstream that fetches it itself; never http, file, gopher...
+  // (the gateway and a self-hosted upstream inside the VPC must not be made to fetch internal URLs).
+  image_url: z.looseObject({
+    url: z.string().regex(/^(data:|https:\/\/)/i, 'must be a data URL (data:image/png;base64,...) or an https URL'),
+    detail: opt(z.enum(['auto', 'low', 'high'])),
+  }),
 });
 const AudioPart = z.looseObject({ type: z.literal('input_audio'), input_audio: z.looseObject({ data: z.string(), format: z.string() }) });
 const FilePart = z.looseObject({ type: z.literal('file'), file: z.looseObject({ file_data: opt(z.string()), file_id: opt(z.string()), filename: opt(z.string()) }) });
@@ -68,5 +73,3 @@ export const ChatCompletionRequest = z.looseObject({
 /** The request as the gateway hands it on: the caller's body, typed as the `openai` package defines it. */
 export type ChatRequestBody = ChatCompletionCreateParams;
 
-/** The caller's completion-token limit: `max_completion_tokens`, else the deprecated `max_tokens`; undefined when neither was sent. */
-export const completionLimitOf = (body: ChatRequestBody): number | undefined => body.max_completion_tokens ?? body.max_tokens ?? undefined;

@@ -16,7 +16,9 @@ export interface StreamRelayOptions {
 /**
  * An upstream's chunks as the caller gets them: the gateway's id and model, OpenAI's finish
  * reasons, the usage chunk only when the caller asked for it (so `chunk.choices[0]` exists in
- * every chunk otherwise), PII redaction per choice that never splits a pattern across chunks.
+ * every chunk otherwise), PII redaction of each choice's content and refusal that never splits a
+ * pattern across chunks (streamed tool-call argument fragments are not redacted: a redacted JSON
+ * number would break the arguments' JSON; whole answers redact them).
  * Everything else in a chunk (tool-call deltas, refusal, logprobs, system_fingerprint) is relayed
  * as it came. Keeps what the answer said, to estimate usage when the upstream reports none.
  */
@@ -26,6 +28,8 @@ export class StreamRelay {
   /** Everything the answer produced (text, refusals, tool names and arguments), for a usage estimate. */
   produced = '';
   private readonly redactors = new Map<number, StreamRedactor>();
+  /** Choices seen, and whether each has had its finish_reason. */
+  private readonly finished = new Map<number, boolean>();
 
   constructor(private readonly options: StreamRelayOptions) {}
 
@@ -49,15 +53,23 @@ export class StreamRelay {
     this.produced += (delta.content ?? '') + (delta.refusal ?? '');
     for (const t of delta.tool_calls ?? []) this.produced += (t.function?.name ?? '') + (t.function?.arguments ?? '');
     const finish = normaliseFinishReason(c.finish_reason);
+    if (!this.finished.get(c.index)) this.finished.set(c.index, finish !== null);
     let content = delta.content;
+    let refusal = delta.refusal;
     if (this.options.redactAnswers) {
       const redactor = this.redactorFor(c.index);
       if (typeof content === 'string') content = redactor.push(content);
-      // The choice ends here: what the redactor still holds goes out with this chunk.
-      if (finish !== null) content = (content ?? '') + redactor.flush();
+      const refusals = this.redactorFor(-1 - c.index);
+      if (typeof refusal === 'string') refusal = refusals.push(refusal);
+      // The choice ends here: what the redactors still hold goes out with this chunk.
+      if (finish !== null) {
+        content = (content ?? '') + redactor.flush();
+        const rest = refusals.flush();
+        if (rest) refusal = (refusal ?? '') + rest;
+      }
     }
-    const next = { ...c, delta: content === delta.content ? delta : { ...delta, content }, finish_reason: finish };
-    return next;
+    const same = content === delta.content && refusal === delta.refusal;
+    return { ...c, delta: same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}) }, finish_reason: finish };
   }
 
   private redactorFor(index: number): StreamRedactor {
@@ -66,15 +78,22 @@ export class StreamRelay {
     return r;
   }
 
+  /** Whether a choice was seen that never got its finish_reason (a stream cut off upstream). */
+  unfinished(): boolean {
+    return this.finished.size === 0 || [...this.finished.values()].some((done) => !done);
+  }
+
   /**
    * Chunks that release text still held by the redactors when the upstream ended without a
    * finish reason for a choice (e.g. an error mid-stream), so nothing the caller was due is lost.
    */
   drain(): ChatCompletionChunk[] {
     const out: ChatCompletionChunk[] = [];
-    for (const [index, r] of this.redactors) {
+    for (const [key, r] of this.redactors) {
       const rest = r.flush();
-      if (rest) out.push({ id: this.options.id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: this.options.model, choices: [{ index, delta: { content: rest }, finish_reason: null }] });
+      // Keys: a choice's index for its content, -1 - index for its refusal.
+      const [index, delta] = key >= 0 ? [key, { content: rest }] : [-1 - key, { refusal: rest }];
+      if (rest) out.push({ id: this.options.id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: this.options.model, choices: [{ index, delta, finish_reason: null }] });
     }
     return out;
   }

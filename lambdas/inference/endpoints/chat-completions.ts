@@ -4,10 +4,9 @@ import type { ModelEntry } from '../../../lib/config/schema.js';
 import { sha256 } from '../audit.js';
 import { normaliseFinishReason } from '../chat/finish-reason.js';
 import { callerTextsOf, textOfContent } from '../chat/message-texts.js';
-import { ChatCompletionRequest, completionLimitOf, type ChatRequestBody } from '../chat/request-schema.js';
+import { ChatCompletionRequest, type ChatRequestBody } from '../chat/request-schema.js';
 import { StreamRelay } from '../chat/stream-relay.js';
 import type { GatewayResponder } from '../gateway.js';
-import { redactPii } from '../guardrails.js';
 import { applyInputGuardrails } from '../guardrails/caller-texts.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
@@ -31,8 +30,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   await pipeline.admit(r);
 
   const guarded = await guard(pipeline, r, body);
-  const sent = completionLimitOf(body);
-  const limit = pipeline.completionLimit(r, model, sent, body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens');
+  const limit = pipeline.completionLimit(r, model, body);
   if (limit.add !== undefined) guarded.max_completion_tokens = limit.add;
   // The gateway starts loading the tokenizer when it is built; a request before it is ready waits for it.
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
@@ -85,7 +83,11 @@ type Settle = (used: ModelEntry, usage: CompletionUsage, estimated: boolean) => 
 
 /** The upstream's usage, or the gateway's count when it reported none (marked estimated in the audit). */
 function usageOf(reported: CompletionUsage | undefined | null, promptTokens: number, produced: string): { usage: CompletionUsage; estimated: boolean } {
-  if (reported && typeof reported.prompt_tokens === 'number') return { usage: reported, estimated: false };
+  // Only counts that can be counts are billed: whole, non-negative, and a total that is their sum.
+  const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (reported && count(reported.prompt_tokens) && count(reported.completion_tokens)) {
+    return { usage: { ...reported, total_tokens: reported.prompt_tokens + reported.completion_tokens }, estimated: false };
+  }
   const completion = countCompletionTokens(produced);
   return { usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion }, estimated: true };
 }
@@ -106,12 +108,12 @@ async function whole(pipeline: RequestPipeline, r: PipelineRequest, body: ChatRe
     }
   }
   if (g.redactResponses) {
+    // The same walk as the caller's texts: content, refusal, tool-call arguments (kept valid JSON).
     const found: string[] = [];
     answer.choices = answer.choices.map((c) => {
-      if (typeof c.message.content !== 'string') return c;
-      const red = redactPii(c.message.content);
-      found.push(...red.found);
-      return red.found.length ? { ...c, message: { ...c.message, content: red.text } } : c;
+      const red = applyInputGuardrails([c.message as ChatCompletionMessageParam], { redactPii: true, promptInjectionScreen: false });
+      found.push(...red.piiFound);
+      return red.piiFound.length ? { ...c, message: red.messages[0] as ChatCompletion.Choice['message'] } : c;
     });
     noteResponsePii(r, found);
   }
@@ -140,6 +142,11 @@ async function streamed(pipeline: RequestPipeline, r: PipelineRequest, body: Cha
     }
   } finally {
     await open.close();
+  }
+  if (!failure && r.audit.outcome !== 'cancelled' && relay.unfinished()) {
+    // The upstream closed before every choice had its finish_reason: cut off, not complete.
+    failure = new GatewayError(502, 'the upstream stream ended before the answer was finished (no finish_reason)', 'upstream_error', 'upstream_stream_interrupted');
+    r.audit.outcome = failure.code;
   }
   for (const chunk of relay.drain()) await send(chunk);
   noteResponsePii(r, relay.piiFound);

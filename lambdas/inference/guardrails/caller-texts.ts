@@ -101,6 +101,8 @@ class Visitor {
       changed ||= next !== part;
       return next;
     });
+    // A phrase split across text parts reaches the model whole: screen the parts joined too.
+    if (screen && content.length > 1) this.screen(content.map((p) => (p.type === 'text' ? p.text : '')).join(''), path, true);
     return (changed ? parts : content) as C;
   }
 

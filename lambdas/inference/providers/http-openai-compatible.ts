@@ -50,11 +50,15 @@ export class HttpOpenAiCompatibleProvider implements Provider {
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
     const res = await this.post(r, false);
     const text = await res.body.text();
+    let answer: ChatCompletion & { error?: { message?: string } };
     try {
-      return JSON.parse(text) as ChatCompletion;
+      answer = JSON.parse(text);
     } catch {
-      throw new ProviderError(`${this.name} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, res.statusCode, true);
+      throw new ProviderError(`${this.name} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
     }
+    // Some servers answer a failure with 200 and an error body: a failure, not an empty answer.
+    if (!Array.isArray(answer?.choices)) throw new ProviderError(`${this.name} answered 200 without choices${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
+    return answer;
   }
 
   async *stream(r: ProviderRequest): AsyncIterable<ChatCompletionChunk> {

@@ -10,8 +10,8 @@ import { given, unsupported } from './refuse.js';
  *   top_p                               → topP
  *   stop: "s" | ["s", ...]              → stopSequences: ["s", ...]
  *
- * `max_completion_tokens` wins over the deprecated `max_tokens` when both are sent, as the
- * gateway reads the limit for budgets (chat/request-schema.ts `completionLimitOf`). Returns
+ * `max_completion_tokens` wins over the deprecated `max_tokens` when both are sent (the gateway
+ * reserves the larger of the two, pipeline.ts `completionLimit`, so the budget holds either way). Returns
  * `undefined` when none of these was sent, so Bedrock applies the model's defaults.
  *
  * AWS reference: InferenceConfiguration
