@@ -53,6 +53,9 @@ class Attempt {
     }, ms);
   }
 
+  /** A sign of life without a chunk: the running timeout starts again. */
+  readonly touch = (): void => void this.timer?.refresh();
+
   disarm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -97,7 +100,7 @@ export class UpstreamCalls {
       attempt.arm(this.timeouts.firstByteMs);
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
-        return { result: await provider.complete({ ...base, model, signal: attempt.controller.signal }), model };
+        return { result: await provider.complete({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
       } finally {
         attempt.done();
       }
@@ -112,7 +115,7 @@ export class UpstreamCalls {
       let head: IteratorResult<ChatCompletionChunk>;
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
-        iterator = provider.stream({ ...base, model, signal: attempt.controller.signal })[Symbol.asyncIterator]();
+        iterator = provider.stream({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch })[Symbol.asyncIterator]();
         head = await iterator.next();
       } catch (e) {
         attempt.done();

@@ -70,7 +70,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
       yield* asChunks(whole);
       return;
     }
-    yield* sseChunks(res.body, this.name);
+    yield* sseChunks(res.body, this.name, r.onActivity);
   }
 }
 

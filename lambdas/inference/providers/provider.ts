@@ -13,6 +13,11 @@ export interface ProviderRequest {
   tenantId: string;
   /** Aborted when the upstream is past its first-byte or idle timeout, or the caller went away. */
   signal: AbortSignal;
+  /**
+   * Called when the upstream shows it is alive without a chunk (an SSE keep-alive comment while a
+   * reasoning model thinks): restarts the running timeout. @default - nothing
+   */
+  onActivity?: () => void;
 }
 
 /** An upstream model API speaking (or mapped onto) OpenAI's chat completions. */

@@ -72,7 +72,7 @@ export class SageMakerProvider implements Provider {
       throw toProviderError(e, endpoint);
     }
     if (!events) throw new ProviderError(`SageMaker endpoint ${endpoint} answered without a stream`, undefined, true);
-    yield* sseChunks(asServerSentEvents(payloadParts(events, endpoint)), `SageMaker endpoint ${endpoint}`);
+    yield* sseChunks(asServerSentEvents(payloadParts(events, endpoint)), `SageMaker endpoint ${endpoint}`, r.onActivity);
   }
 }
 

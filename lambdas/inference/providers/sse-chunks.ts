@@ -8,14 +8,15 @@ import { ProviderError } from './provider.js';
  * are decoded as UTF-8 across reads (`TextDecoder` with `stream: true`), so any split point,
  * even inside a multi-byte character, yields the same chunks.
  *
+ * A comment line (`: keep-alive`) calls `onComment`, so the caller can count it as a sign of life.
  * `data: [DONE]` ends the stream. An event whose data carries `error` (OpenAI's mid-stream error,
  * also vLLM's and TGI's) ends it with a ProviderError holding the upstream's message and code.
  * @throws ProviderError - for an error event, or data that is not JSON
  */
-export async function* sseChunks(body: AsyncIterable<Uint8Array | string>, upstream: string): AsyncGenerator<ChatCompletionChunk> {
+export async function* sseChunks(body: AsyncIterable<Uint8Array | string>, upstream: string, onComment?: () => void): AsyncGenerator<ChatCompletionChunk> {
   const decoder = new TextDecoder('utf-8');
   const ready: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (e) => ready.push(e) });
+  const parser = createParser({ onEvent: (e) => ready.push(e), onComment });
   for await (const bytes of body) {
     parser.feed(typeof bytes === 'string' ? bytes : decoder.decode(bytes, { stream: true }));
     while (ready.length) {

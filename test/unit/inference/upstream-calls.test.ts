@@ -105,6 +105,21 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     expect(err.details.timedOut).toBe(true);
   });
 
+  it('keeps a stream whose upstream sends keep-alive comments while it thinks (onActivity), however long the silence between chunks', async () => {
+    async function* thinking(r: ProviderRequest) {
+      yield chunk('a');
+      for (let i = 0; i < 6; i++) {
+        await sleep(40, r.signal);
+        r.onActivity?.(); // what sseChunks does for ": keep-alive"
+      }
+      yield chunk('b');
+    }
+    const open = await new UpstreamCalls(scripted([], thinking).lookup, { firstByteMs: 100, idleMs: 100, retries: 0 }).stream([model('a')], base, never);
+    const seen = [open.first!.choices[0].delta.content];
+    for await (const c of open.rest) seen.push(c.choices[0].delta.content);
+    expect(seen).toEqual(['a', 'b']); // 240 ms without a chunk, under a 100 ms idle timeout
+  });
+
   it('aborts the upstream call when the caller leaves, and does not retry', async () => {
     let aborted = false;
     async function* endless(r: ProviderRequest) {
