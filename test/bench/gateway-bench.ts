@@ -2,7 +2,8 @@
  * The gateway's overhead and throughput on this machine: a fake OpenAI-compatible upstream (own
  * process), `tessera serve` in front of it (own process: JWT authorizer, tenant policy, PII
  * guardrails, rate counting, budget reserve/settle, audit), and autocannon driving both at 1 and
- * 100 connections. Then the router Lambda bundle: size and module init time.
+ * 100 connections, with what an agent sends (a system prompt, a user turn, two function tools).
+ * Then the router Lambda bundle: size and module init time.
  * With --portkey, Portkey's open-source gateway 1.15.2 (fetched by npx; it listens on all
  * interfaces, it has no host flag) is measured in front of the same upstream for comparison.
  * Usage: npm run bench:gateway [-- seconds] [--portkey]
