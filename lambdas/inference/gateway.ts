@@ -75,7 +75,7 @@ export class Gateway {
       const fineTuning = path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/');
       const bytes = Buffer.byteLength(req.body ?? '');
       if (bytes > this.deps.config.gateway.maxRequestBytes) {
-        throw tooLarge(`request body is ${bytes} bytes; the limit is ${this.deps.config.gateway.maxRequestBytes}`);
+        throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, userId: caller.userId });

@@ -90,7 +90,8 @@ export class RequestPipeline {
       if (!(e instanceof BudgetExhaustedError)) throw e;
       const unit = e.budget === 'monthly cost budget' ? `USD ${e.limit}` : `${e.limit} tokens`;
       const resetMs = msUntilWindowEnd(e.budget === 'daily token budget' ? 'day' : 'month', now);
-      const headers = rateLimitHeaders({ requests: await this.requestWindow(r, now), tokens: await this.tokenWindow(r, now), retryAfterMs: resetMs });
+      const window = e.budget === 'daily token budget' ? 'day' : 'month';
+      const headers = rateLimitHeaders({ requests: await this.requestWindow(r, now), tokens: await this.tokenWindow(r, now, window), retryAfterMs: resetMs });
       throw limited(`${e.budget} of ${unit} is exhausted for tenant ${r.caller.tenantId} (this request would reserve ${tokens} tokens)`, 'budget_exceeded', headers);
     }
   }
@@ -126,11 +127,13 @@ export class RequestPipeline {
     return { add: sent.length ? undefined : cap, reserve: Math.min(largest ?? model.maxOutputTokens, model.maxOutputTokens) };
   }
 
-  private async tokenWindow(r: PipelineRequest, now: Date): Promise<RateLimitState['tokens']> {
-    const limit = r.policy.limits.dayTokens;
+  /** The token budget of the window as OpenAI's headers state it: the tier's day, or the tenant's month when that ran out. */
+  private async tokenWindow(r: PipelineRequest, now: Date, window: 'day' | 'month' = 'day'): Promise<RateLimitState['tokens']> {
+    const limit = window === 'day' ? r.policy.limits.dayTokens : (r.policy.limits.monthTokens ?? r.policy.limits.dayTokens);
     if (limit === undefined) return undefined;
     const used = await this.store.usage(r.caller.tenantId, now);
-    return { limit, remaining: limit - used.day.tokens, resetMs: msUntilWindowEnd('day', now) };
+    const month = window === 'month' && r.policy.limits.monthTokens !== undefined;
+    return { limit, remaining: limit - (month ? used.month.tokens : used.day.tokens), resetMs: msUntilWindowEnd(month ? 'month' : 'day', now) };
   }
 
   private async requestWindow(r: PipelineRequest, now: Date): Promise<RateLimitState['requests']> {

@@ -61,6 +61,16 @@ describe('upstream usage is billed only when it is a count', () => {
   });
 });
 
+describe('a 429 names the budget that ran out in its headers', () => {
+  it('the monthly token budget: x-ratelimit-*-tokens give the month\'s limit and reset', async () => {
+    const res = await post('budget', ask({ n: 20, max_tokens: 100 }));
+    expect(res.status).toBe(429);
+    expect(res.headers.get('x-ratelimit-limit-tokens')).toBe('1000');
+    expect(Number(res.headers.get('x-ratelimit-remaining-tokens'))).toBeLessThanOrEqual(1000);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
 describe('the tenant\'s cap holds for both limit fields', () => {
   it('max_tokens over the cap is refused even when max_completion_tokens is under it', async () => {
     const res = await post('capped', ask({ max_completion_tokens: 10, max_tokens: 100_000 }));
