@@ -23,6 +23,8 @@ export interface LocalGatewayOptions {
   tenants?: TenantRecord[];
   /** Use the real tables instead of the embedded store. */
   dynamodb?: { registryTable: string; usageTable: string };
+  /** A store made by the caller (the shared store of `serve --workers`). @default - embedded or DynamoDB */
+  store?: GatewayStore;
   /** Keep audit records in memory (tests) instead of `<stateDir>/audit.jsonl`. */
   memoryAudit?: boolean;
   /**
@@ -48,7 +50,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
       }
     : options.config;
   let store: GatewayStore;
-  if (options.dynamodb) store = new DynamoDbStore(options.dynamodb.registryTable, options.dynamodb.usageTable);
+  if (options.store) store = options.store;
+  else if (options.dynamodb) store = new DynamoDbStore(options.dynamodb.registryTable, options.dynamodb.usageTable);
   else {
     const memory = new MemoryStore();
     for (const t of options.tenants ?? []) memory.putTenant(t);

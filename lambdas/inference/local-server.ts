@@ -6,7 +6,7 @@ import type { Gateway } from './gateway.js';
  * The gateway on a loopback HTTP server (`tessera serve`): the same authorizer and router code as
  * in Lambda, behind node:http. Bodies over `maxBytes` are cut off with a 413 without buffering them.
  */
-export function startLocalServer(gateway: Gateway, options: { port: number; host?: string; maxBytes: number }): Promise<Server> {
+export function startLocalServer(gateway: Gateway, options: { port: number; host?: string; maxBytes: number; reusePort?: boolean }): Promise<Server> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -44,5 +44,9 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     });
   });
   server.keepAliveTimeout = 65_000;
-  return new Promise((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', () => resolve(server)));
+  // reusePort (Linux SO_REUSEPORT): several threads listen on one port and the kernel spreads connections.
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: options.port, host: options.host ?? '127.0.0.1', reusePort: options.reusePort ?? false }, () => resolve(server));
+  });
 }

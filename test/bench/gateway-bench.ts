@@ -6,7 +6,7 @@
  * Then the router Lambda bundle: size and module init time.
  * With --portkey, Portkey's open-source gateway 1.15.2 (fetched by npx; it listens on all
  * interfaces, it has no host flag) is measured in front of the same upstream for comparison.
- * Usage: npm run bench:gateway [-- seconds] [--portkey]
+ * Usage: npm run bench:gateway [-- seconds] [--portkey] [--workers N]
  */
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -16,8 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
-const seconds = Number(args.find((a) => /^\d+$/.test(a)) ?? 10);
+const seconds = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--workers') ?? 10);
 const withPortkey = args.includes('--portkey');
+// `--workers N`: tessera serve with N event loops (worker threads, budgets exact across them). @default 1
+const workers = Number(args[args.indexOf('--workers') + 1] ?? 1) || 1;
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-gw-'));
 const children: ChildProcess[] = [];
@@ -46,7 +48,7 @@ writeFileSync(configFile, 'tiers:\n  enterprise:\n    limits:\n      requestsPer
 const tsx = [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')];
 const upstream = await startProcess([...tsx, 'test/bench/fake-upstream-main.ts'], /(http:\/\/127\.0\.0\.1:\d+\/v1)/);
 const port = 18787 + Math.floor(Math.random() * 1000);
-await startProcess(['bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream, '--tenant', 'bench:enterprise', '--config', configFile, '--state-dir', dir], /(tessera gateway on)/);
+await startProcess(['bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream, '--tenant', 'bench:enterprise', '--config', configFile, '--state-dir', dir, '--workers', String(workers)], /(tessera gateway on)/);
 const token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'bench', '--expires', '2h', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 
 // What an agent sends (issue 11): a system prompt, a user turn and two function tools.
@@ -110,7 +112,7 @@ try {
     const direct = c === 1 ? await sequential(upstream, undefined, 'default') : await load(upstream, c, undefined, 'default');
     const gateway = c === 1 ? await sequential(`http://127.0.0.1:${port}/v1`, token) : await load(`http://127.0.0.1:${port}/v1`, c, token);
     line('upstream directly', c, direct);
-    line('through tessera serve', c, gateway);
+    line(workers > 1 ? `through serve x${workers}` : 'through tessera serve', c, gateway);
     console.log(`${''.padEnd(22)} ${String(c).padStart(3)} conn  added mean latency ${(gateway.mean - direct.mean).toFixed(3)} ms`);
     if (portkey) {
       const pk = c === 1 ? await sequential(portkey, 'sk-bench', 'default', portkeyHeaders) : await load(portkey, c, 'sk-bench', 'default', portkeyHeaders);

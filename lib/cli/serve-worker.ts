@@ -1,0 +1,27 @@
+// One event loop of `tessera serve --workers N`: its own gateway and server on the shared port,
+// the registry and budgets in the SharedMemoryStore every thread shares.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TenantRecord } from '../tenant-record.js';
+import { configSourcesFromContext, loadConfig } from '../config/load-config.js';
+import { createLocalGateway } from '../../lambdas/inference/local-gateway.js';
+import { startLocalServer } from '../../lambdas/inference/local-server.js';
+import { SharedMemoryStore } from '../../lambdas/inference/stores/shared-memory-store.js';
+
+export interface ServeWorkerData {
+  configFile?: string;
+  stateDir: string;
+  upstream?: string;
+  upstreamKey?: string;
+  tenants: TenantRecord[];
+  buffer: SharedArrayBuffer;
+  port: number;
+}
+
+const data = workerData as ServeWorkerData;
+const config = loadConfig(configSourcesFromContext((key) => (key === 'tessera:configFile' ? data.configFile : undefined)));
+const { gateway } = await createLocalGateway({
+  config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants,
+  store: new SharedMemoryStore(data.buffer, data.tenants),
+});
+await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });
+parentPort!.postMessage('listening');

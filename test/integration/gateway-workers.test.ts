@@ -1,0 +1,54 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { countPromptTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+/**
+ * `tessera serve --workers 2`: two event loops on one port, the registry and budgets in one
+ * SharedArrayBuffer. Whichever thread takes a request, budgets stay exact.
+ */
+const root = join(import.meta.dirname, '..', '..');
+let upstream: FakeUpstream;
+let serve: ChildProcess;
+let url: string;
+let token: string;
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  const dir = tempDir('tessera-workers-');
+  const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
+  writeFileSync(join(dir, 'tenants.json'), JSON.stringify([localTenant('budgetco', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails: quiet, auditPromptText: false } })]));
+  const port = 20000 + Math.floor(Math.random() * 10000);
+  serve = spawn(process.execPath, ['bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    serve.stdout!.on('data', (d) => { out += String(d); if (out.includes('2 workers')) resolve(); });
+    serve.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+  });
+  url = `http://127.0.0.1:${port}/v1`;
+  token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'budgetco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
+});
+afterAll(async () => {
+  serve?.kill('SIGTERM');
+  await upstream?.stop();
+});
+
+describe('tessera serve --workers 2', () => {
+  it('admits exactly 10 of 50 concurrent requests against a budget for 10, whichever thread takes each', async () => {
+    await loadTokenizer();
+    const hi = { model: 'openai-compatible/default', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const promptTokens = countPromptTokens(hi);
+    // Fresh connections each, so the kernel spreads them over both threads.
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () =>
+      new OpenAI({ baseURL: url, apiKey: token, maxRetries: 0 }).chat.completions.create({ ...hi, max_tokens: 18 - promptTokens })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.error.code).toBe('budget_exceeded');
+    const usage = await fetch(`${url}/usage`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ month: { tokens: number; requests: number } }>);
+    expect(usage.month).toMatchObject({ tokens: 180, requests: 10 });
+  });
+});
