@@ -19,7 +19,7 @@ const args = process.argv.slice(2);
 const seconds = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--workers') ?? 10);
 const withPortkey = args.includes('--portkey');
 // `--workers N`: tessera serve with N event loops (worker threads, budgets exact across them). @default 1
-const workers = Number(args[args.indexOf('--workers') + 1] ?? 1) || 1;
+const workers = args.includes('--workers') ? Number(args[args.indexOf('--workers') + 1]) || 1 : 1;
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-gw-'));
 const children: ChildProcess[] = [];
