@@ -73,10 +73,19 @@ async function guard(pipeline: RequestPipeline, r: PipelineRequest, body: ChatRe
     const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, callerTextsOf(messages, ['user', 'tool', 'function']));
     if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'messages', 'guardrail_intervened');
   }
+  let prediction = body.prediction;
+  if (g.redactPii && prediction?.type === 'content') {
+    // A predicted output is the caller's text too (usually a file it is editing).
+    const red = applyInputGuardrails([{ role: 'user', content: prediction.content }], { redactPii: true, promptInjectionScreen: false });
+    if (red.piiFound.length) {
+      prediction = { ...prediction, content: red.messages[0].content as typeof prediction.content };
+      r.audit.piiRedacted = [...new Set([...(r.audit.piiRedacted ?? []), ...red.piiFound])];
+    }
+  }
   if (r.policy.gateway.systemPrompt) messages = [{ role: 'system', content: r.policy.gateway.systemPrompt }, ...messages];
   r.audit.promptSha256 = sha256(JSON.stringify(messages));
   if (r.policy.gateway.auditPromptText) r.audit.prompt = callerTextsOf(messages).join('\n');
-  return { ...body, messages };
+  return prediction === body.prediction ? { ...body, messages } : { ...body, messages, prediction };
 }
 
 type Settle = (used: ModelEntry, usage: CompletionUsage, estimated: boolean) => Promise<void>;
