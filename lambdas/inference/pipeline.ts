@@ -74,7 +74,8 @@ export class RequestPipeline {
     const rate = await this.store.countRequest(r.caller.tenantId, r.policy.rate, now);
     if (rate.ok) return;
     const requests = { limit: rate.limit, remaining: 0, resetMs: msUntilWindowEnd(rate.window, now) };
-    throw limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for tenant ${r.caller.tenantId}`, 'rate_limit_exceeded', rateLimitHeaders({ requests, tokens: await this.tokenWindow(r, now) }));
+    const { tokens } = await this.windows(r, now);
+    throw limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for tenant ${r.caller.tenantId}`, 'rate_limit_exceeded', rateLimitHeaders({ requests, tokens }));
   }
 
   /**
@@ -89,9 +90,8 @@ export class RequestPipeline {
     } catch (e) {
       if (!(e instanceof BudgetExhaustedError)) throw e;
       const unit = e.budget === 'monthly cost budget' ? `USD ${e.limit}` : `${e.limit} tokens`;
-      const resetMs = msUntilWindowEnd(e.budget === 'daily token budget' ? 'day' : 'month', now);
       const window = e.budget === 'daily token budget' ? 'day' : 'month';
-      const headers = rateLimitHeaders({ requests: await this.requestWindow(r, now), tokens: await this.tokenWindow(r, now, window), retryAfterMs: resetMs });
+      const headers = rateLimitHeaders({ ...(await this.windows(r, now, window)), retryAfterMs: msUntilWindowEnd(window, now) });
       throw limited(`${e.budget} of ${unit} is exhausted for tenant ${r.caller.tenantId} (this request would reserve ${tokens} tokens)`, 'budget_exceeded', headers);
     }
   }
@@ -105,7 +105,7 @@ export class RequestPipeline {
   async withRateHeaders(r: PipelineRequest, retryAfter: Record<string, string>): Promise<Record<string, string>> {
     const now = new Date();
     const retryAfterMs = retryAfter['retry-after'] ? Number(retryAfter['retry-after']) * 1000 : 1000;
-    return rateLimitHeaders({ requests: await this.requestWindow(r, now), tokens: await this.tokenWindow(r, now), retryAfterMs });
+    return rateLimitHeaders({ ...(await this.windows(r, now)), retryAfterMs });
   }
 
   /**
@@ -127,17 +127,16 @@ export class RequestPipeline {
     return { add: sent.length ? undefined : cap, reserve: Math.min(largest ?? model.maxOutputTokens, model.maxOutputTokens) };
   }
 
-  /** The token budget of the window as OpenAI's headers state it: the tier's day, or the tenant's month when that ran out. */
-  private async tokenWindow(r: PipelineRequest, now: Date, window: 'day' | 'month' = 'day'): Promise<RateLimitState['tokens']> {
-    const limit = window === 'day' ? r.policy.limits.dayTokens : (r.policy.limits.monthTokens ?? r.policy.limits.dayTokens);
-    if (limit === undefined) return undefined;
+  /**
+   * The request and token windows as OpenAI's headers state them, from one usage read: requests
+   * per day, and tokens of the tier's day, or of the tenant's month when that budget ran out.
+   */
+  private async windows(r: PipelineRequest, now: Date, tokenWindow: 'day' | 'month' = 'day'): Promise<Pick<RateLimitState, 'requests' | 'tokens'>> {
     const used = await this.store.usage(r.caller.tenantId, now);
-    const month = window === 'month' && r.policy.limits.monthTokens !== undefined;
-    return { limit, remaining: limit - (month ? used.month.tokens : used.day.tokens), resetMs: msUntilWindowEnd(month ? 'month' : 'day', now) };
-  }
-
-  private async requestWindow(r: PipelineRequest, now: Date): Promise<RateLimitState['requests']> {
-    const used = await this.store.usage(r.caller.tenantId, now);
-    return { limit: r.policy.rate.day, remaining: r.policy.rate.day - used.day.requests, resetMs: msUntilWindowEnd('day', now) };
+    const requests = { limit: r.policy.rate.day, remaining: r.policy.rate.day - used.day.requests, resetMs: msUntilWindowEnd('day', now) };
+    const month = tokenWindow === 'month' && r.policy.limits.monthTokens !== undefined;
+    const limit = month ? r.policy.limits.monthTokens : r.policy.limits.dayTokens;
+    if (limit === undefined) return { requests };
+    return { requests, tokens: { limit, remaining: limit - (month ? used.month.tokens : used.day.tokens), resetMs: msUntilWindowEnd(month ? 'month' : 'day', now) } };
   }
 }

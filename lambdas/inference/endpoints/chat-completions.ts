@@ -91,19 +91,20 @@ async function guard(pipeline: RequestPipeline, r: PipelineRequest, body: ChatRe
 type Settle = (used: ModelEntry, usage: CompletionUsage, estimated: boolean) => Promise<void>;
 
 /** The upstream's usage, or the gateway's count when it reported none (marked estimated in the audit). */
-function usageOf(reported: CompletionUsage | undefined | null, promptTokens: number, produced: string): { usage: CompletionUsage; estimated: boolean } {
+function usageOf(reported: CompletionUsage | undefined | null, promptTokens: number, produced: () => string): { usage: CompletionUsage; estimated: boolean } {
   // Only counts that can be counts are billed: whole, non-negative, and a total that is their sum.
   const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
   if (reported && count(reported.prompt_tokens) && count(reported.completion_tokens)) {
     return { usage: { ...reported, total_tokens: reported.prompt_tokens + reported.completion_tokens }, estimated: false };
   }
-  const completion = countCompletionTokens(produced);
+  const completion = countCompletionTokens(produced());
   return { usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion }, estimated: true };
 }
 
 async function whole(pipeline: RequestPipeline, r: PipelineRequest, body: ChatRequestBody, chain: ModelEntry[], promptTokens: number, settle: Settle, res: GatewayResponder): Promise<void> {
   const { result, model } = await pipeline.upstream.complete(chain, { body, tenantId: r.caller.tenantId }, r.signal);
-  const produced = (result.choices ?? []).map((c) => `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}`).join('');
+  // What the answer said, joined only when the upstream reported no usage to bill.
+  const produced = () => (result.choices ?? []).map((c) => `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}`).join('');
   const { usage, estimated } = usageOf(result.usage, promptTokens, produced);
   await settle(model, usage, estimated); // the tokens were spent whether or not the answer is shown
   const answer: ChatCompletion = { ...result, id: r.audit.requestId, model: model.id, usage, choices: (result.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
@@ -159,7 +160,7 @@ async function streamed(pipeline: RequestPipeline, r: PipelineRequest, body: Cha
   }
   for (const chunk of relay.drain()) await send(chunk);
   noteResponsePii(r, relay.piiFound);
-  const { usage, estimated } = usageOf(relay.usage, promptTokens, relay.produced);
+  const { usage, estimated } = usageOf(relay.usage, promptTokens, () => relay.produced);
   await settle(open.model, usage, estimated);
   if (r.audit.outcome === 'cancelled') return void (await out.end());
   if (failure) {
