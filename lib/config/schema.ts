@@ -162,6 +162,14 @@ export const TierConfigSchema = z
         message: 'cannot be "shared" for an account-isolated tier: its pods would run in the platform account, outside the tenant\'s account boundary; use "dedicated" or "none"',
       });
     }
+    if (t.isolation === 'vpc' && t.compute.mode === 'dedicated') {
+      // test/isolation/cross-tenant.test.ts builds this shape anyway and shows the cross-tenant paths.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compute', 'mode'],
+        message: 'cannot be "dedicated" for a VPC-isolated tier: a dedicated cluster\'s control-plane and node roles need the AWS-managed policies AmazonEKSClusterPolicy and AmazonEKS_CNI_Policy, which act on every network interface in the account, so in the shared workload account one tenant\'s cluster could modify or delete another tenant\'s network interfaces; use isolation "account" for a dedicated cluster, or compute "shared" (a namespace on the platform\'s cluster)',
+      });
+    }
     if (t.compute.mode === 'dedicated' && t.compute.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
       ctx.addIssue({
         code: 'custom',
