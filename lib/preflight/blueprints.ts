@@ -4,7 +4,7 @@
  * template, and the namespace deployer role (the CloudFormation service role of namespace
  * blueprints, defined in constructs/shared-cluster.ts inside the platform stack).
  */
-import { App, CfnResource, Stack, type Stage } from 'aws-cdk-lib';
+import { App, CfnElement, CfnResource, Stack, type Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,12 @@ export interface LoadedBlueprints {
   /** The account baseline template, or undefined while the Blueprints stage has no `TesseraAccountBaseline` stack. */
   readonly baseline?: CfnTemplate;
   readonly namespaceDeployer?: NamespaceDeployer;
+  /**
+   * Every resource of the platform stack, rendered as in its template but without synthesizing the
+   * stack (no bundling, no nag): what the isolation check needs of the platform account (the event
+   * bus policy, the tenant-scoped data role, the pooled tables).
+   */
+  readonly platform: CfnTemplate;
   /** The version the blueprints were built as (the `tessera:blueprint-version` stack tag). */
   readonly blueprintVersion: string;
   /** Milliseconds the build took. */
@@ -78,6 +84,7 @@ function build(config: PlatformConfig, blueprintVersion: string, outdir: string,
     tiers,
     baseline: baselineStack ? templateOf(baselineStack) : undefined,
     namespaceDeployer: namespaceDeployerOf(built.platform),
+    platform: renderStack(built.platform),
     blueprintVersion,
     buildMs: Date.now() - started,
   };
@@ -95,6 +102,17 @@ function cfnJson(resource: CfnResource): Record<string, unknown> {
   const rendered = (resource as unknown as { _toCloudFormation(): { Resources: Record<string, unknown> } })._toCloudFormation();
   const resolved = Stack.of(resource).resolve(rendered) as { Resources: Record<string, Record<string, unknown>> };
   return Object.values(resolved.Resources)[0];
+}
+
+/** Every CloudFormation element of `stack` (resources, conditions, parameters, mappings) rendered and resolved, as a template. */
+function renderStack(stack: Stack): CfnTemplate {
+  const template: Record<string, Record<string, unknown>> = { Resources: {} };
+  for (const c of stack.node.findAll()) {
+    if (!CfnElement.isCfnElement(c) || Stack.of(c) !== stack) continue;
+    const rendered = stack.resolve((c as unknown as { _toCloudFormation(): object })._toCloudFormation()) as Record<string, Record<string, unknown>>;
+    for (const [section, entries] of Object.entries(rendered ?? {})) Object.assign((template[section] ??= {}), entries);
+  }
+  return template as unknown as CfnTemplate;
 }
 
 /**

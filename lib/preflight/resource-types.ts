@@ -217,6 +217,10 @@ export const TYPES: Record<string, TypeModel> = {
       'ReaderEndPoint.Port': (r) => r.props.Port ?? '6379',
     },
   },
+  'AWS::Events::EventBus': {
+    service: 'events', nameProperty: 'Name', ref: 'name', maxNameLength: 256, nameScope: region,
+    arn: (r, env) => `arn:${env.partition}:events:${env.region}:${env.account}:event-bus/${r.physicalId}`,
+  },
   'AWS::Events::Rule': {
     service: 'events', nameProperty: 'Name', ref: 'name', maxNameLength: 64,
     nameScope: (r, env) => `${env.account}/${env.region}/bus:${str(r.props.EventBusName ?? 'default')}`,

@@ -206,16 +206,14 @@ async function checkNamespace(tier: TierBlueprints, c: RunContext): Promise<{ re
   const deployerTemplate = c.loaded.namespaceDeployer;
   if (!deployerTemplate) return `${tier.tierName}: namespace blueprint present but the platform stack has no NamespaceDeployerRole`;
   const platformAccount = c.config.platformAccountId;
-  const platform = instantiate(deployerTemplate.template, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: platformAccount, region: c.region, partition: c.partition, stackName: 'TesseraPlatform', lenient: true });
+  const { platform, parameters } = namespaceDeployerInstance(deployerTemplate, platformAccount, c.region, c.partition);
   const role = platform.resources[deployerTemplate.roleLogicalId];
-  const cluster = Object.values(platform.resources).find((r) => r.type === 'AWS::EKS::Cluster');
-  const kubectl = Object.values(platform.resources).find((r) => r.type === 'AWS::Lambda::Function');
   const template = c.mutate('namespace', tier.tierName, structuredClone(tier.namespace!));
   const ssmParams = Object.entries(template.Parameters ?? {}).filter(([, p]) => p.Type.startsWith('AWS::SSM::Parameter::Value'));
   const instances = c.tenantIds.map((tenantId, i) => instantiate(template, {
     tenantId, vpcCidr: vpcCidrFor(tier, i), account: platformAccount, region: c.region, partition: c.partition,
-    stackName: `tessera-${tenantId}-namespace`,
-    parameters: { TenantAccountId: c.account, TenantVpcCidr: vpcCidrFor(tier, i), ClusterName: cluster?.physicalId ?? 'tessera-shared', KubectlServiceToken: kubectl?.arn ?? 'unknown' },
+    stackName: namespaceStackName(tenantId),
+    parameters: { ...parameters, TenantAccountId: c.account, TenantVpcCidr: vpcCidrFor(tier, i) },
   }));
   const inst = instances[0];
   const checks = await checkHandlerPermissions({
@@ -230,8 +228,22 @@ async function checkNamespace(tier: TierBlueprints, c: RunContext): Promise<{ re
   return { report: { blueprint: `${tier.tierName}-namespace.template.json`, resources: Object.keys(inst.resources).length, deployer: role.arn, deployerName: 'NamespaceDeployerRole', checks, counts: summarize(checks) }, instances };
 }
 
+/** Stack name of a tenant's namespace blueprint (lambdas/lifecycle/blueprints.ts). */
+export const namespaceStackName = (tenantId: string) => `tessera-${tenantId}-namespace`;
+
+/**
+ * The platform stack's namespace deployer excerpt instantiated for the platform account, and the
+ * parameters every namespace blueprint gets from it (the shared cluster's name, the kubectl handler).
+ */
+export function namespaceDeployerInstance(deployer: NonNullable<LoadedBlueprints['namespaceDeployer']>, platformAccount: string, region: string, partition: string) {
+  const platform = instantiate(deployer.template, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: platformAccount, region, partition, stackName: 'TesseraPlatform', lenient: true });
+  const cluster = Object.values(platform.resources).find((r) => r.type === 'AWS::EKS::Cluster');
+  const kubectl = Object.values(platform.resources).find((r) => r.type === 'AWS::Lambda::Function');
+  return { platform, parameters: { ClusterName: cluster?.physicalId ?? 'tessera-shared', KubectlServiceToken: kubectl?.arn ?? 'unknown' } };
+}
+
 /** The i-th tenant VPC range of the tier's pool at its prefix length. */
-function vpcCidrFor(tier: TierBlueprints, i: number): string {
+export function vpcCidrFor(tier: TierBlueprints, i: number): string {
   const [ip, poolPrefix] = tier.tier.network.tenantCidrPool.split('/');
   const base = ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
   const size = 2 ** (32 - tier.tier.network.tenantVpcPrefixLength);

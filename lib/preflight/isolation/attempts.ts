@@ -1,0 +1,207 @@
+/**
+ * The sensitive requests one tenant could make on another tenant's resources: reading, writing,
+ * deleting or reconfiguring its data stores, using its key, assuming or passing its roles,
+ * touching its network interfaces and log streams, and creating SageMaker resources that name its
+ * key, subnets or security groups. Each attempt carries the request context AWS would set for it
+ * (resource tags, `ec2:Vpc`, `kms:ViaService` for every service that uses tenant keys, the
+ * resource's policy), and where the requester chooses a value (request tags, session tags, the
+ * names in a create call) the value most likely to get through.
+ */
+import type { PolicyJson } from '../iam-eval.js';
+import type { InstantiatedResource } from '../instantiate.js';
+import { TENANT_ID_TAG } from '../../tenant-naming.js';
+import type { TenantEstate } from './estate.js';
+import { sessionTagsOf, templateTags } from './estate.js';
+
+export interface Attempt {
+  readonly action: string;
+  readonly resource: string;
+  readonly resourceAccount: string;
+  readonly resourcePolicy?: PolicyJson;
+  /** Request context beyond the principal's own keys (aws:PrincipalArn, aws:PrincipalTag/…). */
+  readonly context: Record<string, string | string[]>;
+  /** What is attempted on what, for reports: `<action> <resource>[ (<variant>)]`. */
+  readonly label: string;
+}
+
+/** Services that use a tenant key on a caller's behalf (kms:ViaService values tried on every key action). */
+const KEY_SERVICES = ['s3', 'rds', 'secretsmanager', 'elasticache', 'eks', 'backup', 'sagemaker', 'logs', 'dynamodb', 'ec2', 'ebs'];
+
+const S3_OBJECT_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:RestoreObject', 's3:PutObjectAcl'];
+const S3_BUCKET_ACTIONS = ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketAcl', 's3:PutEncryptionConfiguration', 's3:PutLifecycleConfiguration', 's3:PutReplicationConfiguration', 's3:DeleteBucket'];
+const KMS_USE = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:CreateGrant'];
+const KMS_ADMIN = ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CreateAlias', 'kms:UpdateAlias'];
+const ENI_ACTIONS = ['ec2:DeleteNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'];
+const LOG_STREAM_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:DeleteLogStream'];
+const LOG_GROUP_ACTIONS = ['logs:FilterLogEvents', 'logs:DescribeLogStreams', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:AssociateKmsKey', 'logs:DisassociateKmsKey', 'logs:PutSubscriptionFilter'];
+
+/** The tags a resource of the victim's stack carries, as `aws:ResourceTag/<key>` context. */
+function resourceTags(victim: TenantEstate, r?: InstantiatedResource): Record<string, string> {
+  const tags: Record<string, string> = { ...victim.stackTags };
+  Object.assign(tags, templateTags(r));
+  return Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+}
+
+/** A stream ARN inside a log group ARN (`…:log-group:<name>[:*]` → `…:log-group:<name>:log-stream:<stream>`). */
+function streamIn(groupArn: string, stream: string): string {
+  return `${groupArn.replace(/:\*$/, '')}:log-stream:${stream}`;
+}
+
+/**
+ * Every attempt of `attacker`'s principals on `victim`'s resources (without the principal's own
+ * context, which the runner adds). The attacker's estate supplies the values a requester would
+ * put in a create call it controls (its own names and tags) beside the victim's.
+ */
+export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attempt[] {
+  const out: Attempt[] = [];
+  const add = (actions: string[], resource: string, opts: { account?: string; policy?: PolicyJson; context?: Record<string, string | string[]>; variant?: string } = {}) => {
+    for (const action of actions) {
+      out.push({ action, resource, resourceAccount: opts.account ?? victim.account, resourcePolicy: opts.policy, context: opts.context ?? {}, label: `${action} ${resource}${opts.variant ? ` (${opts.variant})` : ''}` });
+    }
+  };
+  const region = victim.region;
+  const res = Object.values(victim.tenant.resources);
+  const bucketPolicies = res.filter((r) => r.type === 'AWS::S3::BucketPolicy');
+
+  for (const r of res) {
+    const tags = resourceTags(victim, r);
+    switch (r.type) {
+      case 'AWS::S3::Bucket': {
+        const policy = bucketPolicies.find((p) => p.props.Bucket === r.physicalId)?.props.PolicyDocument as PolicyJson | undefined;
+        // The requester sends whatever encryption headers the policy asks for: the victim's own key.
+        const ctx = { ...tags, 's3:TlsVersion': '1.3', 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': victim.keyArn ?? '' };
+        for (const key of ['data/report.parquet', 'training-data/train.jsonl', 'models/model.tar.gz', 'checkpoints/step-1', 'tessera-export/archive.tar']) {
+          add(S3_OBJECT_ACTIONS, `${r.arn}/${key}`, { policy, context: ctx });
+        }
+        add(S3_BUCKET_ACTIONS, r.arn, { policy, context: ctx });
+        break;
+      }
+      case 'AWS::KMS::Key': {
+        const policy = r.props.KeyPolicy as PolicyJson;
+        add([...KMS_USE, ...KMS_ADMIN], r.arn, { policy, context: tags, variant: 'direct' });
+        for (const s of KEY_SERVICES) {
+          add(KMS_USE, r.arn, { policy, context: { ...tags, 'kms:ViaService': `${s}.${region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true', 'kms:CallerAccount': attacker.account }, variant: `via ${s}` });
+        }
+        break;
+      }
+      case 'AWS::IAM::Role': {
+        const trust = r.props.AssumeRolePolicyDocument as PolicyJson;
+        // The requester chooses its session tags and source identity: it sends what the victim's trust asks for.
+        const chosen = Object.fromEntries(Object.entries(sessionTagsOf(r)).map(([k, v]) => [`aws:RequestTag/${k}`, v]));
+        const ctx = { ...tags, ...chosen, 'aws:TagKeys': Object.keys(sessionTagsOf(r)), 'sts:SourceIdentity': `tessera-offboarding-${victim.tenantId}` };
+        add(['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'], r.arn, { policy: trust, context: ctx });
+        const services = ((trust as { Statement?: Array<{ Principal?: { Service?: string | string[] } }> }).Statement ?? []).flatMap((s) => [s.Principal?.Service ?? []].flat());
+        for (const svc of services.length ? services : ['sagemaker.amazonaws.com']) add(['iam:PassRole'], r.arn, { context: { ...tags, 'iam:PassedToService': svc }, variant: `to ${svc}` });
+        add(['iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:TagRole'], r.arn, { context: tags });
+        break;
+      }
+      case 'AWS::RDS::DBInstance': {
+        add(['rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:RebootDBInstance', 'rds:StopDBInstance', 'rds:CreateDBSnapshot', 'rds:AddTagsToResource', 'rds:RestoreDBInstanceToPointInTime', 'rds:CreateDBInstanceReadReplica'], r.arn, { context: tags });
+        const dbi = victim.runtime.rdsMetricsStreamArn!.split(':log-stream:')[1];
+        for (const user of ['tenant_app', 'tenant_admin', String(r.props.MasterUsername ?? 'postgres')]) {
+          add(['rds-db:connect'], `arn:${victim.partition}:rds-db:${region}:${victim.account}:dbuser:${dbi}/${user}`);
+        }
+        break;
+      }
+      case 'AWS::ElastiCache::ReplicationGroup':
+        add(['elasticache:Connect', 'elasticache:ModifyReplicationGroup', 'elasticache:DeleteReplicationGroup', 'elasticache:CreateSnapshot', 'elasticache:TestFailover'], r.arn, { context: tags });
+        break;
+      case 'AWS::ElastiCache::User':
+        add(['elasticache:Connect', 'elasticache:ModifyUser', 'elasticache:DeleteUser'], r.arn, { context: tags });
+        break;
+      case 'AWS::Logs::LogGroup':
+        add(LOG_GROUP_ACTIONS, r.arn, { context: tags });
+        add(LOG_STREAM_ACTIONS, streamIn(r.arn, 'stream-1'), { context: tags });
+        break;
+      case 'AWS::EC2::Subnet':
+        add(['ec2:CreateNetworkInterface', 'ec2:RunInstances', 'ec2:CreateVpcEndpoint'], r.arn, { context: { ...tags, 'ec2:Vpc': victim.vpcArn ?? '' } });
+        break;
+      case 'AWS::EC2::SecurityGroup':
+        add(['ec2:CreateNetworkInterface', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'], r.arn, { context: { ...tags, 'ec2:Vpc': victim.vpcArn ?? '' } });
+        break;
+      case 'AWS::EC2::VPC':
+        add(['ec2:CreateSubnet', 'ec2:ModifyVpcAttribute', 'ec2:CreateVpcPeeringConnection', 'ec2:DeleteVpc'], r.arn, { context: { ...tags, 'ec2:Vpc': r.arn } });
+        break;
+      case 'AWS::Backup::BackupVault':
+        add(['backup:StartBackupJob', 'backup:DeleteBackupVault', 'backup:PutBackupVaultAccessPolicy', 'backup:ListRecoveryPointsByBackupVault', 'backup:PutBackupVaultLockConfiguration'], r.arn, { context: tags });
+        break;
+      case 'AWS::Backup::BackupPlan':
+        add(['backup:UpdateBackupPlan', 'backup:DeleteBackupPlan', 'backup:CreateBackupSelection'], r.arn, { context: tags });
+        break;
+      case 'AWS::EKS::Cluster':
+        add(['eks:DescribeCluster', 'eks:AccessKubernetesApi', 'eks:CreateAccessEntry', 'eks:UpdateClusterConfig', 'eks:DeleteCluster', 'eks:CreatePodIdentityAssociation'], r.arn, { context: tags });
+        break;
+      case 'AWS::EKS::Nodegroup':
+        add(['eks:DeleteNodegroup', 'eks:UpdateNodegroupConfig'], r.arn, { context: tags });
+        break;
+      case 'AWS::Events::Rule':
+        add(['events:PutRule', 'events:PutTargets', 'events:DeleteRule', 'events:DisableRule'], r.arn, { context: tags });
+        break;
+      case 'AWS::SSM::Parameter':
+        add(['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], r.arn, { context: tags });
+        break;
+      default:
+    }
+  }
+
+  // What AWS creates for the victim at run time.
+  const rt = victim.runtime;
+  const tenantTag = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: victim.tenantId };
+  add(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:AddTags', 'sagemaker:DeleteTags'], rt.trainingJobArn, { context: tenantTag });
+  add(['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream', 'sagemaker:UpdateEndpoint', 'sagemaker:DeleteEndpoint'], rt.endpointArn, { context: tenantTag });
+  add(['sagemaker:DeleteModel', 'sagemaker:DescribeModel'], rt.modelArn, { context: tenantTag });
+  add(['sagemaker:DeleteEndpointConfig'], rt.endpointConfigArn, { context: tenantTag });
+  add(LOG_STREAM_ACTIONS, rt.trainingLogStreamArn);
+  add(['logs:PutLogEvents', 'logs:GetLogEvents'], rt.endpointLogStreamArn);
+  if (rt.rdsMetricsStreamArn) add(LOG_STREAM_ACTIONS, rt.rdsMetricsStreamArn);
+  if (rt.dbSnapshotArn) add(['rds:DeleteDBSnapshot', 'rds:CopyDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource'], rt.dbSnapshotArn, { context: tenantTag });
+  add(['backup:DeleteRecoveryPoint', 'backup:StartRestoreJob', 'backup:UpdateRecoveryPointLifecycle'], rt.recoveryPointArn, { context: tenantTag });
+  if (rt.rdsMasterSecretArn) add(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret'], rt.rdsMasterSecretArn);
+  add(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'], rt.providerSecretArn, { account: victim.platformAccount, context: tenantTag });
+  if (victim.vpcArn) {
+    const eniCtx = { 'ec2:Vpc': victim.vpcArn, 'ec2:Subnet': victim.subnetArns[0] ?? '' };
+    add(ENI_ACTIONS, rt.networkInterfaceArn, { context: eniCtx });
+    add(['ec2:CreateNetworkInterface'], `arn:${victim.partition}:ec2:${region}:${victim.account}:network-interface/*`, { context: eniCtx, variant: 'in the victim\'s subnet' });
+  }
+
+  // Create calls a requester controls: its own names, the victim's key, network or role.
+  out.push(...sageMakerCreateAttempts(victim, attacker));
+  return out;
+}
+
+/**
+ * The SageMaker create calls a tenant's launcher makes (lambdas/fine-tuning/sagemaker-requests.ts),
+ * as the request context AWS sets for them, for tenant `e` with its own values.
+ */
+export function sageMakerCreateRequests(e: TenantEstate): Array<{ action: string; resource: string; context: Record<string, string | string[]> }> {
+  const rt = e.runtime;
+  const tag = { [`aws:RequestTag/${TENANT_ID_TAG}`]: e.tenantId, 'aws:TagKeys': [TENANT_ID_TAG] };
+  const key = e.keyArn ?? '';
+  const network = { 'sagemaker:VpcSubnets': e.subnetIds.slice(0, 2), 'sagemaker:VpcSecurityGroupIds': e.securityGroupIds.slice(0, 1) };
+  return [
+    { action: 'sagemaker:CreateTrainingJob', resource: rt.trainingJobArn, context: { ...tag, ...network, 'sagemaker:VolumeKmsKey': key, 'sagemaker:OutputKmsKey': key, 'sagemaker:NetworkIsolation': 'true', 'sagemaker:InterContainerTrafficEncryption': 'true', 'sagemaker:InstanceTypes': ['ml.g5.2xlarge'] } },
+    { action: 'sagemaker:CreateModel', resource: rt.modelArn, context: { ...tag, ...network, 'sagemaker:NetworkIsolation': 'true' } },
+    { action: 'sagemaker:CreateEndpointConfig', resource: rt.endpointConfigArn, context: { ...tag, 'sagemaker:VolumeKmsKey': key, 'sagemaker:InstanceTypes': ['ml.g5.2xlarge'] } },
+    { action: 'sagemaker:CreateEndpoint', resource: rt.endpointArn, context: { ...tag } },
+  ];
+}
+
+/**
+ * For each create call of the attacker's own (allowed to its launcher), the same call with one
+ * tenant-specific value swapped for the victim's: the victim's name, key, subnets, security
+ * groups or tag. Each must be denied.
+ */
+function sageMakerCreateAttempts(victim: TenantEstate, attacker: TenantEstate): Attempt[] {
+  const own = sageMakerCreateRequests(attacker);
+  const theirs = sageMakerCreateRequests(victim);
+  const out: Attempt[] = [];
+  own.forEach((req, i) => {
+    const victimReq = theirs[i];
+    out.push({ action: req.action, resource: victimReq.resource, resourceAccount: victim.account, context: req.context, label: `${req.action} ${victimReq.resource} (the victim's name)` });
+    for (const [k, v] of Object.entries(victimReq.context)) {
+      if (JSON.stringify(v) === JSON.stringify(req.context[k])) continue;
+      out.push({ action: req.action, resource: req.resource, resourceAccount: attacker.account, context: { ...req.context, [k]: v }, label: `${req.action} ${req.resource} (with the victim's ${k})` });
+    }
+  });
+  return out;
+}

@@ -1,0 +1,157 @@
+/**
+ * The cross-tenant isolation check: every principal of tenant A (each role of its blueprints, as a
+ * session with the tags its trust policy gives it, and each AWS service acting for one of A's
+ * resources) against every sensitive request on tenant B's resources (./attempts.ts), through the
+ * IAM policy simulator (../iam-eval.ts: identity policies, resource policies, SCPs, same-account
+ * versus cross-account semantics). Zero may be allowed. Then the positive controls (./controls.ts):
+ * every principal does on its own tenant what it exists for, and every one must be allowed.
+ */
+import { evaluate, type PolicyJson } from '../iam-eval.js';
+import { TYPES } from '../resource-types.js';
+import { attemptsOn, type Attempt } from './attempts.js';
+import { controlsOf } from './controls.js';
+import type { TenantEstate, TenantPrincipal } from './estate.js';
+
+export interface IsolationFinding {
+  readonly principal: string;
+  readonly attempt: string;
+  readonly result: string;
+}
+
+export interface IsolationReport {
+  readonly attacker: string;
+  readonly victim: string;
+  readonly principals: number;
+  /** Cross-tenant requests evaluated. */
+  readonly attempts: number;
+  /** Cross-tenant requests the evaluator allowed: failures. */
+  readonly allowed: IsolationFinding[];
+  /** Requests the evaluator could not evaluate: failures (the check did not run). */
+  readonly errors: IsolationFinding[];
+  readonly controls: number;
+  /** Positive controls denied: failures (a principal cannot do its job, or the evaluator denies everything). */
+  readonly controlsDenied: IsolationFinding[];
+  /** Roles without a positive control in ./controls.ts: failures. */
+  readonly missingControls: string[];
+}
+
+export interface CheckOptions {
+  readonly organizationId: string;
+}
+
+/** Context a session of `p` carries on every request. */
+function principalContext(p: TenantPrincipal, region: string, organizationId: string): Record<string, string | string[]> {
+  return {
+    'aws:PrincipalArn': p.arn,
+    'aws:PrincipalAccount': p.account,
+    'aws:PrincipalOrgID': organizationId,
+    'aws:PrincipalType': 'AssumedRole',
+    'aws:PrincipalIsAWSService': 'false',
+    'aws:RequestedRegion': region,
+    'aws:SecureTransport': 'true',
+    'aws:ViaAWSService': 'false',
+    ...Object.fromEntries(Object.entries(p.tags).map(([k, v]) => [`aws:PrincipalTag/${k}`, v])),
+  };
+}
+
+async function run(p: TenantPrincipal, a: Attempt, region: string, organizationId: string) {
+  return evaluate({
+    principalArn: p.arn,
+    action: a.action,
+    resource: a.resource,
+    resourceAccount: a.resourceAccount,
+    context: { ...principalContext(p, region, organizationId), 'aws:ResourceAccount': a.resourceAccount, ...a.context },
+    identityPolicies: p.identityPolicies,
+    scps: p.scps,
+    resourcePolicy: a.resourcePolicy,
+  });
+}
+
+/**
+ * Resources whose ARN an AWS service presents as `aws:SourceArn` when it assumes a role for
+ * them (confused-deputy context), by service principal.
+ */
+const SOURCE_OF_SERVICE: Record<string, (e: TenantEstate) => string | undefined> = {
+  'vpc-flow-logs.amazonaws.com': (e) => arnOfType(e, 'AWS::EC2::FlowLog'),
+  'monitoring.rds.amazonaws.com': (e) => arnOfType(e, 'AWS::RDS::DBInstance'),
+  'backup.amazonaws.com': (e) => arnOfType(e, 'AWS::Backup::BackupVault'),
+  'sagemaker.amazonaws.com': (e) => e.runtime.trainingJobArn,
+  'events.amazonaws.com': (e) => arnOfType(e, 'AWS::Events::Rule'),
+  'eks.amazonaws.com': (e) => arnOfType(e, 'AWS::EKS::Cluster'),
+  'pods.eks.amazonaws.com': (e) => {
+    const association = Object.values(e.namespace?.resources ?? e.tenant.resources).find((r) => r.type === 'AWS::EKS::PodIdentityAssociation');
+    const cluster = association?.props.ClusterName;
+    return typeof cluster === 'string' ? `arn:${e.partition}:eks:${e.region}:${(e.namespace ?? e.tenant).env.account}:cluster/${cluster}` : undefined;
+  },
+};
+
+function arnOfType(e: TenantEstate, type: string): string | undefined {
+  const r = Object.values(e.tenant.resources).find((x) => x.type === type);
+  return r ? TYPES[type]?.arn(r, e.tenant.env, (v) => e.tenant.lookup(v)) ?? r.arn : undefined;
+}
+
+/**
+ * A service acting for one of `from`'s resources assumes a service role of `to`: the role's trust
+ * policy must admit it only for `to`'s own resources. Returns the evaluation per service role.
+ */
+async function serviceAssumes(from: TenantEstate, to: TenantEstate, organizationId: string) {
+  const out: Array<{ principal: string; attempt: string; allowed: boolean; result: string }> = [];
+  for (const role of to.principals) {
+    for (const service of role.services) {
+      const source = SOURCE_OF_SERVICE[service]?.(from);
+      const context: Record<string, string | string[]> = { 'aws:SourceAccount': (service === 'pods.eks.amazonaws.com' ? (from.namespace ?? from.tenant).env.account : from.account), 'aws:PrincipalIsAWSService': 'true', 'aws:PrincipalServiceName': service };
+      if (source) context['aws:SourceArn'] = source;
+      if (service === 'pods.eks.amazonaws.com') Object.assign(context, { 'aws:RequestTag/kubernetes-namespace': `tenant-${from.tenantId}`, 'aws:TagKeys': ['kubernetes-namespace'] });
+      for (const action of service === 'pods.eks.amazonaws.com' ? ['sts:AssumeRole', 'sts:TagSession'] : ['sts:AssumeRole']) {
+        const r = await evaluate({
+          principalArn: service, action, resource: role.arn, resourceAccount: role.account,
+          context, identityPolicies: [], scps: [], resourcePolicy: role.resource.props.AssumeRolePolicyDocument as PolicyJson,
+        });
+        out.push({ principal: `${service} for ${from.tenantId}${source ? ` (${source})` : ''}`, attempt: `${action} ${role.arn}`, allowed: r.allowed, result: r.result });
+      }
+    }
+  }
+  return out;
+}
+
+/** Every principal of `attacker` against `victim`'s resources, and `attacker`'s positive controls. */
+export async function checkIsolation(attacker: TenantEstate, victim: TenantEstate, opts: CheckOptions): Promise<IsolationReport> {
+  const attempts = attemptsOn(victim, attacker);
+  const allowed: IsolationFinding[] = [];
+  const errors: IsolationFinding[] = [];
+  let count = 0;
+  for (const p of attacker.principals) {
+    for (const a of attempts) {
+      count++;
+      const r = await run(p, a, attacker.region, opts.organizationId);
+      if (r.result.startsWith('error')) errors.push({ principal: p.roleName, attempt: a.label, result: r.result });
+      else if (r.allowed) allowed.push({ principal: p.roleName, attempt: a.label, result: r.result });
+    }
+  }
+  for (const s of await serviceAssumes(attacker, victim, opts.organizationId)) {
+    count++;
+    if (s.result.startsWith('error')) errors.push({ principal: s.principal, attempt: s.attempt, result: s.result });
+    else if (s.allowed) allowed.push({ principal: s.principal, attempt: s.attempt, result: s.result });
+  }
+
+  const controlsDenied: IsolationFinding[] = [];
+  const missingControls: string[] = [];
+  let controls = 0;
+  for (const p of attacker.principals) {
+    const own = controlsOf(attacker, p);
+    if (!own) {
+      missingControls.push(`${p.logicalId} (${p.roleName})`);
+      continue;
+    }
+    for (const a of own) {
+      controls++;
+      const r = await run(p, a, attacker.region, opts.organizationId);
+      if (!r.allowed) controlsDenied.push({ principal: p.roleName, attempt: a.label, result: `${r.result}${r.blockedBy.length ? ` by ${r.blockedBy.join(', ')}` : ''}` });
+    }
+  }
+  for (const s of await serviceAssumes(attacker, attacker, opts.organizationId)) {
+    controls++;
+    if (!s.allowed) controlsDenied.push({ principal: s.principal, attempt: s.attempt, result: s.result });
+  }
+  return { attacker: attacker.tenantId, victim: victim.tenantId, principals: attacker.principals.length, attempts: count, allowed, errors, controls, controlsDenied, missingControls };
+}

@@ -1,0 +1,139 @@
+/**
+ * Positive controls: what each principal of a tenant exists to do on its own tenant's resources.
+ * An evaluator that denies everything would pass the cross-tenant check; these must all be allowed.
+ * Every role of a blueprint needs an entry here (a new role without one fails the check).
+ */
+import type { PolicyJson } from '../iam-eval.js';
+import type { InstantiatedResource } from '../instantiate.js';
+import { TENANT_ID_TAG, tenantNamespace, tenantRoleName } from '../../tenant-naming.js';
+import { TENANT_DB_USERS } from '../../../constructs/tenant-access-policies.js';
+import type { Attempt } from './attempts.js';
+import { sageMakerCreateRequests } from './attempts.js';
+import type { TenantEstate, TenantPrincipal } from './estate.js';
+
+type Control = (e: TenantEstate, p: TenantPrincipal) => Attempt[];
+
+function one(action: string, resource: string, e: TenantEstate, opts: { account?: string; policy?: PolicyJson; context?: Record<string, string | string[]> } = {}): Attempt {
+  return { action, resource, resourceAccount: opts.account ?? e.account, resourcePolicy: opts.policy, context: opts.context ?? {}, label: `${action} ${resource}` };
+}
+
+const first = (e: TenantEstate, type: string, pick?: (r: InstantiatedResource) => boolean) =>
+  Object.values(e.tenant.resources).find((r) => r.type === type && (!pick || pick(r)));
+
+function bucket(e: TenantEstate) {
+  // The tenant's data bucket: the one whose policy fences objects to the tenant roles (not the access-log bucket).
+  const policies = Object.values(e.tenant.resources).filter((r) => r.type === 'AWS::S3::BucketPolicy');
+  const policy = policies.find((p) => JSON.stringify(p.props.PolicyDocument).includes('"DenyObjectAccessToAllButTenantRoles"'));
+  const b = first(e, 'AWS::S3::Bucket', (r) => r.physicalId === policy?.props.Bucket)!;
+  // Writers name the tenant key (the bucket policy denies a PutObject that does not).
+  return { arn: b.arn, policy: policy?.props.PolicyDocument as PolicyJson, ctx: { 's3:TlsVersion': '1.3', 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': e.keyArn ?? '', [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } };
+}
+function key(e: TenantEstate) {
+  const k = first(e, 'AWS::KMS::Key')!;
+  return { arn: k.arn, policy: k.props.KeyPolicy as PolicyJson };
+}
+function dbUser(e: TenantEstate, user: string) {
+  const dbi = e.runtime.rdsMetricsStreamArn!.split(':log-stream:')[1];
+  return `arn:${e.partition}:rds-db:${e.region}:${e.account}:dbuser:${dbi}/${user}`;
+}
+function cacheArns(e: TenantEstate) {
+  return [first(e, 'AWS::ElastiCache::ReplicationGroup')!.arn, ...Object.values(e.tenant.resources).filter((r) => r.type === 'AWS::ElastiCache::User' && String(r.props.UserId).endsWith('-app')).map((r) => r.arn)];
+}
+const eniContext = (e: TenantEstate) => ({ 'ec2:Vpc': e.vpcArn ?? '', 'ec2:Subnet': e.subnetArns[0] ?? '' });
+
+/** Controls by role name suffix (`tessera-<tenant>-<purpose>`) for named roles, by logical id prefix for service roles. */
+const BY_PURPOSE: Record<string, Control> = {
+  workload: (e) => {
+    const b = bucket(e);
+    const k = key(e);
+    return [
+      one('s3:GetObject', `${b.arn}/data/report.parquet`, e, { policy: b.policy, context: b.ctx }),
+      one('s3:PutObject', `${b.arn}/data/report.parquet`, e, { policy: b.policy, context: b.ctx }),
+      one('kms:Decrypt', k.arn, e, { policy: k.policy, context: { 'kms:ViaService': `s3.${e.region}.amazonaws.com` } }),
+      one('rds-db:connect', dbUser(e, TENANT_DB_USERS.app), e),
+      ...cacheArns(e).map((arn) => one('elasticache:Connect', arn, e)),
+    ];
+  },
+  admin: (e) => {
+    const b = bucket(e);
+    const cluster = first(e, 'AWS::EKS::Cluster');
+    return [
+      one('s3:GetObject', `${b.arn}/data/report.parquet`, e, { policy: b.policy, context: b.ctx }),
+      one('s3:ListBucket', b.arn, e, { policy: b.policy, context: b.ctx }),
+      one('rds-db:connect', dbUser(e, TENANT_DB_USERS.admin), e),
+      ...(cluster ? [one('eks:DescribeCluster', cluster.arn, e), one('eks:AccessKubernetesApi', cluster.arn, e)] : []),
+    ];
+  },
+  'break-glass': (e) => {
+    const b = bucket(e);
+    return [one('s3:GetObject', `${b.arn}/data/report.parquet`, e, { policy: b.policy, context: b.ctx }), one('s3:ListBucket', b.arn, e, { policy: b.policy, context: b.ctx })];
+  },
+  training: (e) => {
+    const b = bucket(e);
+    const k = key(e);
+    return [
+      one('s3:GetObject', `${b.arn}/training-data/train.jsonl`, e, { policy: b.policy, context: b.ctx }),
+      one('s3:PutObject', `${b.arn}/models/model.tar.gz`, e, { policy: b.policy, context: b.ctx }),
+      one('kms:GenerateDataKey', k.arn, e, { policy: k.policy, context: { 'kms:ViaService': `s3.${e.region}.amazonaws.com` } }),
+      one('ec2:CreateNetworkInterface', e.subnetArns[0], e, { context: { 'ec2:Vpc': e.vpcArn ?? '' } }),
+      one('ec2:CreateNetworkInterface', `arn:${e.partition}:ec2:${e.region}:${e.account}:network-interface/*`, e, { context: eniContext(e) }),
+      one('ec2:DeleteNetworkInterface', e.runtime.networkInterfaceArn, e, { context: eniContext(e) }),
+      one('ec2:CreateNetworkInterfacePermission', e.runtime.networkInterfaceArn, e, { context: eniContext(e) }),
+      one('logs:CreateLogStream', e.runtime.trainingLogStreamArn, e),
+      one('logs:PutLogEvents', e.runtime.trainingLogStreamArn, e),
+    ];
+  },
+  'training-launcher': (e) => {
+    const trainingRole = Object.values(e.tenant.resources).find((r) => r.type === 'AWS::IAM::Role' && r.physicalId === tenantRoleName(e.tenantId, 'training'))!;
+    return [
+      ...sageMakerCreateRequests(e).map((r) => one(r.action, r.resource, e, { context: r.context })),
+      one('iam:PassRole', trainingRole.arn, e, { context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }),
+      one('sagemaker:DescribeTrainingJob', e.runtime.trainingJobArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } }),
+      one('sagemaker:StopTrainingJob', e.runtime.trainingJobArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } }),
+    ];
+  },
+  'model-invoker': (e) => [one('sagemaker:InvokeEndpoint', e.runtime.endpointArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } })],
+  'pod-bridge': (e) => {
+    const workload = Object.values(e.tenant.resources).find((r) => r.type === 'AWS::IAM::Role' && r.physicalId === tenantRoleName(e.tenantId, 'workload'))!;
+    const ctx = { 'aws:RequestTag/kubernetes-namespace': tenantNamespace(e.tenantId), 'aws:TagKeys': ['kubernetes-namespace'] };
+    const trust = workload.props.AssumeRolePolicyDocument as PolicyJson;
+    return [one('sts:AssumeRole', workload.arn, e, { policy: trust, context: ctx }), one('sts:TagSession', workload.arn, e, { policy: trust, context: ctx })];
+  },
+  NetworkFlowLogRole: (e) => {
+    const flowLog = first(e, 'AWS::EC2::FlowLog')!;
+    const group = Object.values(e.tenant.resources).find((r) => r.type === 'AWS::Logs::LogGroup' && (r.physicalId === flowLog.props.LogGroupName || r.arn === flowLog.props.LogDestination))!;
+    const stream = `${group.arn.replace(/:\*$/, '')}:log-stream:eni-0abc-all`;
+    return [one('logs:CreateLogStream', stream, e), one('logs:PutLogEvents', stream, e)];
+  },
+  DatabaseMonitoringRole: (e) => [one('logs:CreateLogStream', e.runtime.rdsMetricsStreamArn!, e), one('logs:PutLogEvents', e.runtime.rdsMetricsStreamArn!, e)],
+  DatabaseBackupRole: (e) => {
+    const db = first(e, 'AWS::RDS::DBInstance')!;
+    const tag = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId };
+    return [
+      one('rds:CreateDBSnapshot', db.arn, e, { context: { ...tag, [`aws:RequestTag/${TENANT_ID_TAG}`]: e.tenantId, 'aws:TagKeys': [TENANT_ID_TAG] } }),
+      one('rds:AddTagsToResource', e.runtime.dbSnapshotArn!, e, { context: { ...tag, [`aws:RequestTag/${TENANT_ID_TAG}`]: e.tenantId, 'aws:TagKeys': [TENANT_ID_TAG] } }),
+      one('rds:DeleteDBSnapshot', e.runtime.dbSnapshotArn!, e, { context: tag }),
+    ];
+  },
+  TrainingEventsRole: (e) => {
+    const rule = first(e, 'AWS::Events::Rule')!;
+    const target = ((rule.props.Targets as Array<{ Arn: string }> | undefined) ?? [])[0]?.Arn ?? '';
+    const busName = target.split('event-bus/')[1];
+    const statements = Object.values(e.platform?.resources ?? {}).filter((r) => r.type === 'AWS::Events::EventBusPolicy' && r.props.EventBusName === busName).map((r) => r.props.Statement);
+    return [one('events:PutEvents', target, e, { account: target.split(':')[4], policy: { Version: '2012-10-17', Statement: statements } })];
+  },
+  // The AWS-managed cluster policy acts on every security group and network interface of the
+  // account: acceptable only in an account of the tenant's own (the schema refuses it in a VPC tier).
+  ComputeClusterRole: (e) => {
+    const sg = first(e, 'AWS::EC2::SecurityGroup')!;
+    return [one('ec2:AuthorizeSecurityGroupIngress', sg.arn, e, { context: { 'ec2:Vpc': e.vpcArn ?? '' } })];
+  },
+  ComputeNodeRole: (e) => [one('eks:DescribeCluster', first(e, 'AWS::EKS::Cluster')!.arn, e), one('ecr:GetAuthorizationToken', '*', e)],
+};
+
+/** The controls of principal `p` of estate `e`, or undefined when its role has no entry. */
+export function controlsOf(e: TenantEstate, p: TenantPrincipal): Attempt[] | undefined {
+  const prefix = `tessera-${e.tenantId}-`;
+  const purpose = p.roleName.startsWith(prefix) && BY_PURPOSE[p.roleName.slice(prefix.length)] ? p.roleName.slice(prefix.length) : Object.keys(BY_PURPOSE).find((k) => p.logicalId.startsWith(k));
+  return purpose ? BY_PURPOSE[purpose](e, p) : undefined;
+}

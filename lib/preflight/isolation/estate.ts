@@ -1,0 +1,193 @@
+/**
+ * A tenant's estate for the cross-tenant isolation check: its tier blueprint (and namespace
+ * blueprint) instantiated for one tenant id in one account, the principals those templates create
+ * with the session tags their trust policies give them, and the resources AWS creates for the
+ * tenant at run time, named as Tessera names them (SageMaker jobs and endpoints, their log
+ * streams, Enhanced Monitoring streams, Backup snapshots, the RDS-managed master secret, network
+ * interfaces in the tenant's subnets, the tenant's provider secret in the platform account).
+ */
+import type { SimulationIdentityPolicy, SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
+import { trainingJobName } from '../../fine-tuning.js';
+import { TENANT_ID_TAG, TIER_TAG } from '../../tenant-naming.js';
+import { identityOf, trustedServices } from '../identity.js';
+import type { InstantiatedResource, InstantiatedTemplate } from '../instantiate.js';
+import { hex, TYPES } from '../resource-types.js';
+
+/** One IAM role of a tenant, as a session of it would be evaluated. */
+export interface TenantPrincipal {
+  readonly tenantId: string;
+  /** The role's logical id in its template (`RolesWorkload9AF4AE29`). */
+  readonly logicalId: string;
+  readonly roleName: string;
+  readonly arn: string;
+  readonly account: string;
+  readonly identityPolicies: SimulationIdentityPolicy[];
+  /** Role tags (template tags and the stack's `tessera:*` tags) overlaid with the session tags its trust policy requires. */
+  readonly tags: Record<string, string>;
+  /** Service principals the role trusts (empty for roles assumed by AWS principals). */
+  readonly services: string[];
+  readonly scps: SimulationOrgPolicies[];
+  /** The role resource in its template. */
+  readonly resource: InstantiatedResource;
+  /** The template it comes from. */
+  readonly inst: InstantiatedTemplate;
+}
+
+export interface RuntimeResources {
+  readonly trainingJobName: string;
+  readonly trainingJobArn: string;
+  readonly modelArn: string;
+  readonly endpointConfigArn: string;
+  readonly endpointArn: string;
+  /** A stream of the training job in `/aws/sagemaker/TrainingJobs`. */
+  readonly trainingLogStreamArn: string;
+  /** A stream of the endpoint in `/aws/sagemaker/Endpoints/<endpoint>`. */
+  readonly endpointLogStreamArn: string;
+  /** The database's Enhanced Monitoring stream in `RDSOSMetrics` (named after its DbiResourceId), if it has a database. */
+  readonly rdsMetricsStreamArn?: string;
+  /** A snapshot AWS Backup takes of the database (`awsbackup:job-<uuid>`). */
+  readonly dbSnapshotArn?: string;
+  /** An AWS Backup recovery point in the tenant's vault. */
+  readonly recoveryPointArn: string;
+  /** The RDS-managed master user secret (`rds!db-<uuid>`). */
+  readonly rdsMasterSecretArn?: string;
+  /** A network interface in the tenant's first private subnet (what SageMaker or EKS creates). */
+  readonly networkInterfaceArn: string;
+  /** The tenant's own provider key in the platform account (lambdas/inference/secrets.ts). */
+  readonly providerSecretArn: string;
+}
+
+export interface TenantEstate {
+  readonly tenantId: string;
+  readonly tierName: string;
+  readonly account: string;
+  readonly platformAccount: string;
+  readonly region: string;
+  readonly partition: string;
+  readonly tenant: InstantiatedTemplate;
+  readonly namespace?: InstantiatedTemplate;
+  /** The platform stack instantiated for the platform account (its bus policy, pooled tables and roles). */
+  readonly platform?: InstantiatedTemplate;
+  readonly principals: TenantPrincipal[];
+  readonly runtime: RuntimeResources;
+  /** ARNs and ids other checks need: the VPC, its subnets, security groups, the key. */
+  readonly vpcArn?: string;
+  readonly subnetArns: string[];
+  readonly subnetIds: string[];
+  readonly securityGroupIds: string[];
+  readonly keyArn?: string;
+  /** Tags every tenant-stack resource carries (CloudFormation stack tags). */
+  readonly stackTags: Record<string, string>;
+}
+
+export interface EstateInput {
+  readonly tenantId: string;
+  readonly tierName: string;
+  readonly tenant: InstantiatedTemplate;
+  readonly namespace?: InstantiatedTemplate;
+  readonly platform?: InstantiatedTemplate;
+  readonly platformAccount: string;
+  /** SCPs in force in the tenant's account and in the platform account. */
+  readonly scps: { readonly tenantAccount: SimulationOrgPolicies[]; readonly platform: SimulationOrgPolicies[] };
+}
+
+export function tenantEstate(input: EstateInput): TenantEstate {
+  const { tenant, tenantId } = input;
+  const { account, region, partition } = tenant.env;
+  const stackTags = { [TENANT_ID_TAG]: tenantId, [TIER_TAG]: input.tierName };
+  const principals = [
+    ...principalsOf(tenant, tenantId, stackTags, input.scps.tenantAccount),
+    ...(input.namespace ? principalsOf(input.namespace, tenantId, stackTags, input.scps.platform) : []),
+  ];
+  const of = (type: string) => Object.values(tenant.resources).filter((r) => r.type === type);
+  const vpc = of('AWS::EC2::VPC')[0];
+  const subnets = of('AWS::EC2::Subnet');
+  const db = of('AWS::RDS::DBInstance')[0];
+  const dbi = db ? String(TYPES['AWS::RDS::DBInstance'].attributes!.DbiResourceId(db, tenant.env)) : undefined;
+  const arn = (service: string, resource: string, acct = account) => `arn:${partition}:${service}:${region}:${acct}:${resource}`;
+  const job = trainingJobName(tenantId, `ftjob-${hex(`${tenantId}-job`, 24)}`);
+  const vault = of('AWS::Backup::BackupVault')[0];
+  return {
+    tenantId, tierName: input.tierName, account, platformAccount: input.platformAccount, region, partition,
+    tenant, namespace: input.namespace, platform: input.platform, principals, stackTags,
+    runtime: {
+      trainingJobName: job,
+      trainingJobArn: arn('sagemaker', `training-job/${job}`),
+      modelArn: arn('sagemaker', `model/${job}`),
+      endpointConfigArn: arn('sagemaker', `endpoint-config/${job}`),
+      endpointArn: arn('sagemaker', `endpoint/${job}`),
+      trainingLogStreamArn: arn('logs', `log-group:/aws/sagemaker/TrainingJobs:log-stream:${job}/algo-1-1764547200`),
+      endpointLogStreamArn: arn('logs', `log-group:/aws/sagemaker/Endpoints/${job}:log-stream:AllTraffic/i-${hex(job, 17)}`),
+      rdsMetricsStreamArn: dbi ? arn('logs', `log-group:RDSOSMetrics:log-stream:${dbi}`) : undefined,
+      dbSnapshotArn: db ? arn('rds', `snapshot:awsbackup:job-${uuidOf(`${tenantId}-snapshot`)}`) : undefined,
+      recoveryPointArn: arn('backup', `recovery-point:${uuidOf(`${tenantId}-${vault?.physicalId ?? 'vault'}-rp`)}`),
+      rdsMasterSecretArn: db ? arn('secretsmanager', `secret:rds!db-${uuidOf(`${tenantId}-master`)}-${hex(tenantId, 6)}`) : undefined,
+      networkInterfaceArn: arn('ec2', `network-interface/eni-${hex(`${tenantId}-eni`, 17)}`),
+      providerSecretArn: arn('secretsmanager', `secret:tessera/tenants/${tenantId}/openai-${hex(tenantId, 6)}`, input.platformAccount),
+    },
+    vpcArn: vpc?.arn,
+    subnetArns: subnets.map((s) => s.arn),
+    subnetIds: subnets.map((s) => s.physicalId),
+    securityGroupIds: of('AWS::EC2::SecurityGroup').map((s) => s.physicalId),
+    keyArn: of('AWS::KMS::Key')[0]?.arn,
+  };
+}
+
+function uuidOf(seed: string): string {
+  const h = hex(seed, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Every role of `inst`, with its identity policies and the tags a session of it carries. */
+function principalsOf(inst: InstantiatedTemplate, tenantId: string, stackTags: Record<string, string>, scps: SimulationOrgPolicies[]): TenantPrincipal[] {
+  return Object.values(inst.resources).filter((r) => r.type === 'AWS::IAM::Role').map((role) => {
+    const tags: Record<string, string> = { ...stackTags };
+    Object.assign(tags, templateTags(role));
+    Object.assign(tags, sessionTagsOf(role), podIdentityTagsOf(inst, role));
+    return {
+      tenantId, logicalId: role.logicalId, roleName: role.physicalId, arn: role.arn, account: inst.env.account,
+      identityPolicies: identityOf(inst, role).policies, tags, services: trustedServices(role), scps, resource: role, inst,
+    };
+  });
+}
+
+/**
+ * Session tags EKS Pod Identity gives a role's sessions, from the template's pod identity
+ * associations naming it (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html).
+ */
+function podIdentityTagsOf(inst: InstantiatedTemplate, role: InstantiatedResource): Record<string, string> {
+  const association = Object.values(inst.resources).find((r) => r.type === 'AWS::EKS::PodIdentityAssociation' && r.props.RoleArn === role.arn);
+  if (!association) return {};
+  const cluster = String(association.props.ClusterName);
+  return {
+    'eks-cluster-name': cluster,
+    'eks-cluster-arn': `arn:${inst.env.partition}:eks:${inst.env.region}:${inst.env.account}:cluster/${cluster}`,
+    'kubernetes-namespace': String(association.props.Namespace),
+    'kubernetes-service-account': String(association.props.ServiceAccount),
+  };
+}
+
+/** Session tags a role's trust policy requires (`StringEquals: { aws:RequestTag/<key>: <value> }`). */
+export function sessionTagsOf(role: InstantiatedResource): Record<string, string> {
+  const doc = role.props.AssumeRolePolicyDocument as { Statement?: Array<{ Effect?: string; Condition?: Record<string, Record<string, unknown>> }> } | undefined;
+  const tags: Record<string, string> = {};
+  for (const s of doc?.Statement ?? []) {
+    if (s.Effect !== 'Allow') continue;
+    for (const [op, kv] of Object.entries(s.Condition ?? {})) {
+      if (op !== 'StringEquals') continue;
+      for (const [k, v] of Object.entries(kv)) {
+        const m = /^aws:RequestTag\/(.+)$/.exec(k);
+        if (m && typeof v === 'string') tags[m[1]] = v;
+      }
+    }
+  }
+  return tags;
+}
+
+/** A resource's template tags, whether a `[{Key, Value}]` list or a `{key: value}` map (EKS, SSM). */
+export function templateTags(r?: InstantiatedResource): Record<string, string> {
+  const t = r?.props.Tags;
+  if (Array.isArray(t)) return Object.fromEntries(t.filter((x) => typeof x?.Key === 'string').map((x: { Key: string; Value: string }) => [x.Key, String(x.Value)]));
+  if (t && typeof t === 'object') return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, String(v)]));
+  return {};
+}

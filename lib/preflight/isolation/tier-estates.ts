@@ -1,0 +1,33 @@
+/**
+ * Two (or more) tenants of one tier instantiated from the synthesized blueprints where Tessera
+ * puts them: VPC-isolated tenants side by side in the shared workload account (their namespace
+ * blueprints in the platform account), account-isolated tenants each in an account of its own.
+ * The SCPs are those in force once a tenant is ACTIVE (the quarantine is lifted by then).
+ */
+import type { LoadedBlueprints, TierBlueprints } from '../blueprints.js';
+import { instantiate } from '../instantiate.js';
+import { namespaceDeployerInstance, namespaceStackName, vpcCidrFor } from '../run.js';
+import { scpsInForce } from '../scps.js';
+import { tenantEstate, type TenantEstate } from './estate.js';
+
+/** Accounts given to account-isolated tenants, in order (placeholders, never real). */
+export const VENDED_ACCOUNTS = ['444444444444', '555555555555', '666666666666'];
+
+export function tierEstates(loaded: LoadedBlueprints, tier: TierBlueprints, tenantIds: string[], partition = 'aws'): TenantEstate[] {
+  const { config } = loaded;
+  const region = config.homeRegion;
+  const platformAccount = config.platformAccountId;
+  const ns = tier.namespace && loaded.namespaceDeployer ? namespaceDeployerInstance(loaded.namespaceDeployer, platformAccount, region, partition) : undefined;
+  const platform = instantiate(loaded.platform, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: platformAccount, region, partition, stackName: 'TesseraPlatform', lenient: true });
+  const scps = { tenantAccount: scpsInForce(config, 'vpc-mode'), platform: scpsInForce(config, 'platform') };
+  return tenantIds.map((tenantId, i) => {
+    const account = tier.tier.isolation === 'account' ? VENDED_ACCOUNTS[i] : config.workloadAccountId;
+    const vpcCidr = vpcCidrFor(tier, i);
+    const tenant = instantiate(tier.tenant, { tenantId, vpcCidr, account, region, partition });
+    const namespace = tier.namespace && ns ? instantiate(tier.namespace, {
+      tenantId, vpcCidr, account: platformAccount, region, partition, stackName: namespaceStackName(tenantId),
+      parameters: { ...ns.parameters, TenantAccountId: account, TenantVpcCidr: vpcCidr },
+    }) : undefined;
+    return tenantEstate({ tenantId, tierName: tier.tierName, tenant, namespace, platform, platformAccount, scps });
+  });
+}
