@@ -35,6 +35,13 @@ export interface TrainingAccess {
   /** Base models of the platform catalog: their images are pulled and weights read by training jobs. */
   readonly baseModels: readonly BaseModel[];
   readonly endpointInstanceTypes: readonly string[];
+  /** The tier's training instance types: the only ones the launcher may start jobs on. */
+  readonly trainingInstanceTypes: readonly string[];
+  /**
+   * The tenant's VPC: network interfaces the training role manages must be in it (`ec2:Vpc`), beside being in its subnets.
+   * @default - scoped by `ec2:Subnet` only (the subnets are the tenant's, so the VPC is too)
+   */
+  readonly vpcId?: string;
   readonly maxRuntimeSeconds: number;
 }
 

@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
-import { CHECKPOINTS_PREFIX, MODEL_ARTIFACTS_PREFIX, sageMakerNamePattern, TRAINING_DATA_PREFIX } from '../lib/fine-tuning.js';
+import { acceptsVolumeKmsKey } from '../lib/config/instance-catalog.js';
+import { CHECKPOINTS_PREFIX, ENDPOINT_LOG_GROUP_PREFIX, MODEL_ARTIFACTS_PREFIX, sageMakerNamePattern, TRAINING_DATA_PREFIX, TRAINING_LOG_GROUP } from '../lib/fine-tuning.js';
 import { TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import type { TrainingAccess } from './tenant-access-policies.js';
 
@@ -27,6 +28,12 @@ export class TrainingPolicies extends Construct {
     const { roles, bucket } = props;
     const sm = (resource: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: sageMakerNamePattern(props.tenantId) });
     const [trainingJobs, models, endpointConfigs, endpoints] = ['training-job', 'model', 'endpoint-config', 'endpoint'].map(sm);
+    const namePattern = sageMakerNamePattern(props.tenantId);
+    const networkInterfaces = stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' });
+    const subnetArns = props.subnetIds.map((s) => stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: s }));
+    /** A log group's ARN, or one of its streams' when `stream` is given. */
+    const logGroup = (name: string, stream?: string) =>
+      stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: stream === undefined ? name : `${name}:log-stream:${stream}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const tagged = { StringEquals: { [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId } };
     const inTenantNetwork = {
       'ForAllValues:StringEquals': { 'sagemaker:VpcSubnets': props.subnetIds, 'sagemaker:VpcSecurityGroupIds': [props.securityGroupId] },
@@ -45,20 +52,32 @@ export class TrainingPolicies extends Construct {
         new iam.PolicyStatement({ sid: 'ReadBaseModelWeights', actions: ['s3:GetObject'], resources: props.baseModels.map((b) => `arn:${stack.partition}:s3:::${b.weightsS3Uri.slice(5)}*`) }),
         new iam.PolicyStatement({ sid: 'PullTrainingAndServingImages', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [...new Set(props.baseModels.flatMap((b) => [b.trainingImage, b.servingImage]).map((i) => ecrRepositoryArn(stack.partition, i)))] }),
         new iam.PolicyStatement({ sid: 'EcrLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+        // SageMaker creates a network interface per job or endpoint instance in the subnets of its
+        // VpcConfig (the tenant's compute subnets) with the execution role, lets its own account
+        // attach it, and deletes it afterwards. CreateNetworkInterface is authorized against the
+        // subnet and security group (named here) and the new interface (no VPC or subnet keys on
+        // that resource type); the other three act on an existing interface, which carries
+        // ec2:Subnet and ec2:Vpc: only interfaces in the tenant's subnets of the tenant's VPC.
         new iam.PolicyStatement({
-          sid: 'JobNetworkInterfaces',
-          actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission'],
-          resources: [
-            stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' }),
-            ...props.subnetIds.map((s) => stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: s })),
-            stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: props.securityGroupId }),
-          ],
+          sid: 'CreateJobNetworkInterfaces', actions: ['ec2:CreateNetworkInterface'],
+          resources: [networkInterfaces, ...subnetArns, stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: props.securityGroupId })],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ManageJobNetworkInterfaces',
+          actions: ['ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission'],
+          resources: [networkInterfaces],
+          conditions: { ArnEquals: { 'ec2:Subnet': subnetArns, ...(props.vpcId ? { 'ec2:Vpc': stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: props.vpcId }) } : {}) } },
         }),
         new iam.PolicyStatement({ sid: 'DescribeJobNetwork', actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'], resources: ['*'] }),
         new iam.PolicyStatement({ sid: 'TrainingMetrics', actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/Endpoints'] } } }),
+        // SageMaker writes a job's logs to streams `<TrainingJobName>/algo-<n>-<time>` of the
+        // account's one /aws/sagemaker/TrainingJobs group, and an endpoint's to the group
+        // /aws/sagemaker/Endpoints/<EndpointName>. Streams and endpoint groups are named with the
+        // exact-length pattern and a delimiter, so tenant `acme` matches none of `acme-ft`'s.
+        new iam.PolicyStatement({ sid: 'JobLogGroups', actions: ['logs:CreateLogGroup'], resources: [logGroup(TRAINING_LOG_GROUP), logGroup(`${ENDPOINT_LOG_GROUP_PREFIX}${namePattern}`)] }),
         new iam.PolicyStatement({
-          sid: 'JobLogs', actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: ['TrainingJobs', 'Endpoints'].map((g) => stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/${g}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+          sid: 'JobLogStreams', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup(TRAINING_LOG_GROUP, `${namePattern}/*`), logGroup(`${ENDPOINT_LOG_GROUP_PREFIX}${namePattern}`, '*')],
         }),
       ],
     });
@@ -71,30 +90,46 @@ export class TrainingPolicies extends Construct {
       'ecr:GetAuthorizationToken, the EC2 Describe calls SageMaker makes to attach a job to the VPC and cloudwatch:PutMetricData (limited by namespace condition) have no resource type.');
     acknowledge(training, [
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
-      ...['TrainingJobs', 'Endpoints'].map((g) => `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/${g}*]`),
-    ], 'SageMaker creates a network interface per job in the tenant subnets (ids exist only then), and writes one log stream per job or endpoint into the fixed /aws/sagemaker groups.');
+    ], 'SageMaker creates a network interface per job in the tenant subnets (ids exist only then); acting on an existing one requires ec2:Subnet to be a tenant subnet.');
+    acknowledge(training, [
+      `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${TRAINING_LOG_GROUP}:log-stream:<TenantId>-ft-${'?'.repeat(24)}/*]`,
+      `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${ENDPOINT_LOG_GROUP_PREFIX}<TenantId>-ft-${'?'.repeat(24)}:log-stream:*]`,
+    ], 'SageMaker names a job\'s log streams <job name>/algo-<n>-<time> and an endpoint\'s streams <variant>/<instance id> at run time; the job and endpoint names are the tenant\'s exact-length pattern.');
 
     new iam.ManagedPolicy(this, 'Launcher', {
       description: 'Tessera tenant TrainingLauncher access', roles: [roles.launcher],
       statements: [
-        new iam.PolicyStatement({
-          sid: 'CreateIsolatedTrainingJobs', actions: ['sagemaker:CreateTrainingJob'], resources: [trainingJobs],
+        // Keys as the Service Authorization Reference lists them for each action
+        // (sagemaker:OutputKmsKeyArn / VolumeKmsKeyArn, not the deprecated …KmsKey). SageMaker
+        // refuses a volume key for instance types with local NVMe storage (encrypted in hardware):
+        // the request then carries no volume key, which the policy admits for those types only.
+        ...volumeKeyVariants(props.trainingInstanceTypes).map(({ suffix, types, volumeKey }) => new iam.PolicyStatement({
+          sid: `CreateIsolatedTrainingJobs${suffix}`, actions: ['sagemaker:CreateTrainingJob'], resources: [trainingJobs],
           conditions: {
             ...inTenantNetwork,
+            Null: { ...inTenantNetwork.Null, 'sagemaker:InstanceTypes': 'false', ...(volumeKey ? {} : { 'sagemaker:VolumeKmsKeyArn': 'true' }) },
+            'ForAllValues:StringEquals': { ...inTenantNetwork['ForAllValues:StringEquals'], 'sagemaker:InstanceTypes': types },
             Bool: { 'sagemaker:NetworkIsolation': 'true', 'sagemaker:InterContainerTrafficEncryption': 'true' },
-            StringEquals: { 'sagemaker:OutputKmsKey': props.keyArn, [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId },
-            StringEqualsIfExists: { 'sagemaker:VolumeKmsKey': props.keyArn },
+            ArnEquals: { 'sagemaker:OutputKmsKeyArn': props.keyArn, ...(volumeKey ? { 'sagemaker:VolumeKmsKeyArn': props.keyArn } : {}) },
+            StringEquals: tagged.StringEquals,
             NumericLessThanEquals: { 'sagemaker:MaxRuntimeInSeconds': props.maxRuntimeSeconds },
           },
-        }),
+        })),
         new iam.PolicyStatement({
           sid: 'CreateIsolatedModels', actions: ['sagemaker:CreateModel'], resources: [models],
           conditions: { ...inTenantNetwork, Bool: { 'sagemaker:NetworkIsolation': 'true' }, ...tagged },
         }),
-        new iam.PolicyStatement({
-          sid: 'CreateEndpointConfigs', actions: ['sagemaker:CreateEndpointConfig'], resources: [endpointConfigs],
-          conditions: { 'ForAllValues:StringEquals': { 'sagemaker:InstanceTypes': [...props.endpointInstanceTypes] }, StringEqualsIfExists: { 'sagemaker:VolumeKmsKey': props.keyArn }, ...tagged },
-        }),
+        // An endpoint config serves only the tenant's own models (sagemaker:ModelArn), on the tier's types, with its key.
+        ...volumeKeyVariants(props.endpointInstanceTypes).map(({ suffix, types, volumeKey }) => new iam.PolicyStatement({
+          sid: `CreateEndpointConfigs${suffix}`, actions: ['sagemaker:CreateEndpointConfig'], resources: [endpointConfigs],
+          conditions: {
+            Null: { 'sagemaker:InstanceTypes': 'false', 'sagemaker:ModelArn': 'false', ...(volumeKey ? {} : { 'sagemaker:VolumeKmsKeyArn': 'true' }) },
+            'ForAllValues:StringEquals': { 'sagemaker:InstanceTypes': types },
+            ArnLike: { 'sagemaker:ModelArn': models },
+            ...(volumeKey ? { ArnEquals: { 'sagemaker:VolumeKmsKeyArn': props.keyArn } } : {}),
+            ...tagged,
+          },
+        })),
         new iam.PolicyStatement({ sid: 'CreateEndpoints', actions: ['sagemaker:CreateEndpoint'], resources: [endpoints, endpointConfigs], conditions: tagged }),
         new iam.PolicyStatement({ sid: 'TagOwnResources', actions: ['sagemaker:AddTags'], resources: [trainingJobs, models, endpointConfigs, endpoints], conditions: tagged }),
         new iam.PolicyStatement({
@@ -106,9 +141,11 @@ export class TrainingPolicies extends Construct {
           conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
         }),
         new iam.PolicyStatement({
-          sid: 'TenantKeyGrantsForSageMaker', actions: ['kms:CreateGrant', 'kms:DescribeKey'], resources: [props.keyArn],
+          sid: 'TenantKeyGrantsForSageMaker', actions: ['kms:CreateGrant'], resources: [props.keyArn],
           conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
         }),
+        // kms:GrantIsForAWSResource is a key of the grant operations only; DescribeKey never carries it.
+        new iam.PolicyStatement({ sid: 'DescribeTenantKey', actions: ['kms:DescribeKey'], resources: [props.keyArn] }),
       ],
     });
 
@@ -117,6 +154,18 @@ export class TrainingPolicies extends Construct {
       statements: [new iam.PolicyStatement({ sid: 'InvokeOwnEndpoints', actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'], resources: [endpoints] })],
     });
   }
+}
+
+/**
+ * The tier's instance types split by whether SageMaker takes a volume key for them: statements
+ * requiring the tenant's volume key (suffix '') and statements requiring its absence, for
+ * local-storage types only (suffix 'OnInstanceStorage'). A split with no types yields no statement.
+ */
+function volumeKeyVariants(instanceTypes: readonly string[]): Array<{ suffix: string; types: string[]; volumeKey: boolean }> {
+  return [
+    { suffix: '', types: instanceTypes.filter(acceptsVolumeKmsKey), volumeKey: true },
+    { suffix: 'OnInstanceStorage', types: instanceTypes.filter((t) => !acceptsVolumeKmsKey(t)), volumeKey: false },
+  ].filter((v) => v.types.length > 0);
 }
 
 /** `123456789012.dkr.ecr.us-east-1.amazonaws.com/repo/name:tag` → the repository's ARN. */

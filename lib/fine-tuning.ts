@@ -24,6 +24,13 @@ export const sageMakerNamePrefix = (tenantId: string) => `${tenantId}-ft-`;
 export const sageMakerNamePattern = (tenantId: string) => `${sageMakerNamePrefix(tenantId)}${'?'.repeat(JOB_HEX)}`;
 export const trainingJobName = (tenantId: string, jobId: string) => `${sageMakerNamePrefix(tenantId)}${jobId.slice('ftjob-'.length)}`;
 
+/**
+ * CloudWatch Logs of SageMaker: one group per account for training jobs (streams
+ * `<TrainingJobName>/algo-<n>-<epoch>`), one group per endpoint (`/aws/sagemaker/Endpoints/<EndpointName>`).
+ */
+export const TRAINING_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
+export const ENDPOINT_LOG_GROUP_PREFIX = '/aws/sagemaker/Endpoints/';
+
 /** The model id a finished job adds to its tenant's model list. */
 export const fineTunedModelId = (base: string, tenantId: string, suffix: string) => `ft:${base}:${tenantId}:${suffix}`;
 

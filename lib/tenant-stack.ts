@@ -201,6 +201,7 @@ export class TenantStack extends Stack {
         tenantId, keyArn: key.keyArn, subnetIds: computeSubnetIds, securityGroupId: network.workloadSecurityGroup.securityGroupId,
         baseModels: config.fineTuning.baseModels.filter((b) => tier.training.baseModels.includes('*') || tier.training.baseModels.includes(b.id)),
         endpointInstanceTypes: tier.training.endpointInstanceTypes, maxRuntimeSeconds: tier.training.maxRuntimeHours * 3600,
+        trainingInstanceTypes: tier.training.instanceTypes, vpcId: network.vpc.vpcId,
       } : undefined,
     });
     if (roles.trainingLauncher) {

@@ -20,19 +20,23 @@ const statement = (t: Template, policyDescription: string, sid: string) => {
 
 describe('fine-tuning in the tenant blueprint', () => {
   it('lets the launcher create training jobs only with isolation, the tenant network, key and tag, and only under the tenant\'s names', () => {
-    const s = statement(enterprise, 'Tessera tenant TrainingLauncher access', 'CreateIsolatedTrainingJobs');
+    // The enterprise tier trains on ml.g5.2xlarge, ml.g5.12xlarge and ml.p4d.24xlarge: all local-storage
+    // types, which SageMaker refuses a volume key for, so only the no-volume-key statement exists.
+    expect(statement(enterprise, 'Tessera tenant TrainingLauncher access', 'CreateIsolatedTrainingJobs')).toBeUndefined();
+    const s = statement(enterprise, 'Tessera tenant TrainingLauncher access', 'CreateIsolatedTrainingJobsOnInstanceStorage');
     const key = { 'Fn::GetAtt': [expect.stringMatching(/^Key[0-9A-F]+$/), 'Arn'] };
     expect(s.Action).toBe('sagemaker:CreateTrainingJob');
     expect(s.Resource['Fn::Join'][1].slice(-3)).toEqual([':training-job/', { Ref: 'TenantId' }, '-ft-????????????????????????']);
     expect(s.Condition).toEqual({
       Bool: { 'sagemaker:NetworkIsolation': 'true', 'sagemaker:InterContainerTrafficEncryption': 'true' },
-      Null: { 'sagemaker:VpcSubnets': 'false', 'sagemaker:VpcSecurityGroupIds': 'false' },
+      Null: { 'sagemaker:VpcSubnets': 'false', 'sagemaker:VpcSecurityGroupIds': 'false', 'sagemaker:InstanceTypes': 'false', 'sagemaker:VolumeKmsKeyArn': 'true' },
       'ForAllValues:StringEquals': {
         'sagemaker:VpcSubnets': [1, 2, 3].map(() => ({ Ref: expect.stringMatching(/^NetworkVpccomputeSubnet/) })),
         'sagemaker:VpcSecurityGroupIds': [{ 'Fn::GetAtt': [expect.stringMatching(/^NetworkWorkloadSecurityGroup/), 'GroupId'] }],
+        'sagemaker:InstanceTypes': ['ml.g5.2xlarge', 'ml.g5.12xlarge', 'ml.p4d.24xlarge'],
       },
-      StringEquals: { 'sagemaker:OutputKmsKey': key, 'aws:RequestTag/tessera:tenant-id': { Ref: 'TenantId' } },
-      StringEqualsIfExists: { 'sagemaker:VolumeKmsKey': key },
+      ArnEquals: { 'sagemaker:OutputKmsKeyArn': key },
+      StringEquals: { 'aws:RequestTag/tessera:tenant-id': { Ref: 'TenantId' } },
       NumericLessThanEquals: { 'sagemaker:MaxRuntimeInSeconds': 72 * 3600 },
     });
   });
