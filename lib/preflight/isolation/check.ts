@@ -94,7 +94,7 @@ function arnOfType(e: TenantEstate, type: string): string | undefined {
  * A service acting for one of `from`'s resources assumes a service role of `to`: the role's trust
  * policy must admit it only for `to`'s own resources. Returns the evaluation per service role.
  */
-async function serviceAssumes(from: TenantEstate, to: TenantEstate, organizationId: string) {
+async function serviceAssumes(from: TenantEstate, to: TenantEstate) {
   const out: Array<{ principal: string; attempt: string; allowed: boolean; result: string }> = [];
   for (const role of to.principals) {
     for (const service of role.services) {
@@ -128,7 +128,7 @@ export async function checkIsolation(attacker: TenantEstate, victim: TenantEstat
       else if (r.allowed) allowed.push({ principal: p.roleName, attempt: a.label, result: r.result });
     }
   }
-  for (const s of await serviceAssumes(attacker, victim, opts.organizationId)) {
+  for (const s of await serviceAssumes(attacker, victim)) {
     count++;
     if (s.result.startsWith('error')) errors.push({ principal: s.principal, attempt: s.attempt, result: s.result });
     else if (s.allowed) allowed.push({ principal: s.principal, attempt: s.attempt, result: s.result });
@@ -149,7 +149,7 @@ export async function checkIsolation(attacker: TenantEstate, victim: TenantEstat
       if (!r.allowed) controlsDenied.push({ principal: p.roleName, attempt: a.label, result: `${r.result}${r.blockedBy.length ? ` by ${r.blockedBy.join(', ')}` : ''}` });
     }
   }
-  for (const s of await serviceAssumes(attacker, attacker, opts.organizationId)) {
+  for (const s of await serviceAssumes(attacker, attacker)) {
     controls++;
     if (!s.allowed) controlsDenied.push({ principal: s.principal, attempt: s.attempt, result: s.result });
   }
