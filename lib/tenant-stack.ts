@@ -206,7 +206,9 @@ export class TenantStack extends Stack {
     });
     if (roles.trainingLauncher) {
       // SageMaker encrypts job output and endpoint volumes with the tenant key through grants the launcher creates.
-      key.allowServiceRole('TrainingLauncherGrantsToSageMaker', roles.trainingLauncher, ['kms:CreateGrant', 'kms:DescribeKey'], { Bool: { 'kms:GrantIsForAWSResource': 'true' } });
+      key.allowServiceRole('TrainingLauncherGrantsToSageMaker', roles.trainingLauncher, ['kms:CreateGrant'], { Bool: { 'kms:GrantIsForAWSResource': 'true' } });
+      // kms:GrantIsForAWSResource exists on the grant operations only: a DescribeKey request never carries it.
+      key.allowServiceRole('TrainingLauncherDescribesKey', roles.trainingLauncher, ['kms:DescribeKey']);
       new TrainingEventsForwarder(this, 'TrainingEvents', { tenantId, platformEventBusArn: platformEventBusArn(config.platformAccountId, config.homeRegion, PLATFORM_EVENT_BUS_NAME) });
     }
 

@@ -66,7 +66,9 @@ describe('fine-tuning in the tenant blueprint', () => {
     expect(bucketPolicy).not.toMatch(/training-launcher|model-invoker/);
     const key = Object.values(enterprise.findResources('AWS::KMS::Key'))[0] as any;
     const launcherStatement = key.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'TrainingLauncherGrantsToSageMaker');
-    expect(launcherStatement).toMatchObject({ Action: ['kms:CreateGrant', 'kms:DescribeKey'], Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
+    expect(launcherStatement).toMatchObject({ Action: 'kms:CreateGrant', Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
+    expect(key.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'TrainingLauncherDescribesKey')).toMatchObject({ Action: 'kms:DescribeKey' });
+    expect(key.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'TrainingLauncherDescribesKey').Condition).toBeUndefined();
   });
 
   it('expires training data after the tier\'s retention and forwards the tenant\'s training events to the platform bus', () => {

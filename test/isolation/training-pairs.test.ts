@@ -137,6 +137,7 @@ function ownCalls(t: Estate, job: FineTuningJob): Attempt[] {
       who: launcher, action: 'kms:CreateGrant', resource: t.target.keyArn, resourcePolicy: t.keyPolicy,
       context: { 'kms:GrantIsForAWSResource': 'true', 'kms:ViaService': `sagemaker.${REGION}.amazonaws.com`, 'kms:CallerAccount': ACCOUNT }, ...tags,
     },
+    { who: launcher, action: 'kms:DescribeKey', resource: t.target.keyArn, resourcePolicy: t.keyPolicy, ...tags },
     { who: launcher, action: 'sagemaker:CreateModel', resource: sageMakerArn('model', name), context: createModelContext(deploy.model), ...tags },
     tagging('CreateModel', 'model'),
     { who: launcher, action: 'iam:PassRole', resource: deploy.model.ExecutionRoleArn!, context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' }, ...tags },
@@ -249,6 +250,7 @@ describe.each([
     }
     const bName = b.job().trainingJobName;
     await expectDenied({ who: a.launcher, action: 'sagemaker:CreateTrainingJob', resource: sageMakerArn('training-job', bName), context: createTrainingJobContext({ ...withB({}), TrainingJobName: bName }) });
+    await expectDenied({ who: a.launcher, action: 'kms:DescribeKey', resource: b.target.keyArn, resourcePolicy: b.keyPolicy });
     await expectDenied({ who: a.launcher, action: 'iam:PassRole', resource: b.target.trainingRoleArn, context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
     await expectDenied({
       who: a.launcher, action: 'kms:CreateGrant', resource: b.target.keyArn, resourcePolicy: b.keyPolicy,
