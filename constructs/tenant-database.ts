@@ -9,7 +9,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { admitPeers } from './admit-peers.js';
-import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+import { SERVICE_ROLE_PATH, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 
 export interface TenantDatabaseProps {
   /**
@@ -18,6 +18,12 @@ export interface TenantDatabaseProps {
    * tenant key; it also makes CloudFormation refuse any update that would replace the database.
    */
   readonly instanceIdentifier: string;
+  /**
+   * The tenant id: the value of the `tessera:tenant-id` tag the blueprint puts on the instance, which
+   * RDS copies to its snapshots (`copyTagsToSnapshot`) and AWS Backup to its recovery points. The
+   * backup role acts only on snapshots carrying it (every Backup snapshot is named `awsbackup:job-*`).
+   */
+  readonly tenantId: string;
   /**
    * Prefix of the account-unique names (Backup vault and plan): `<prefix>-database`.
    * Must carry the tenant id: the workload account hosts many tenants.
@@ -75,6 +81,8 @@ export class TenantDatabase extends Construct {
   readonly dbiResourceId: string;
   /** AWS Backup's role for this database's plan (the tenant key must admit it). */
   readonly backupRole: iam.Role;
+  /** The backup role's customer-managed policy: this database, its vault, key and snapshots only. */
+  readonly backupPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: TenantDatabaseProps) {
     super(scope, id);
@@ -115,28 +123,16 @@ export class TenantDatabase extends Construct {
       parameters: { 'rds.force_ssl': '1', log_connections: '1', log_disconnections: '1', log_min_duration_statement: '1000' },
     });
 
+    // Known before the instance exists (the identifier is fixed), so the trust policy can name it.
+    const instanceArn = stack.formatArn({ service: 'rds', resource: 'db', resourceName: props.instanceIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    // Confused-deputy conditions as the RDS User Guide documents them for the Enhanced Monitoring role:
+    // aws:SourceArn = the DB instance, aws:SourceAccount = its account
+    // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html#USER_Monitoring.OS.confused-deputy).
     const monitoringRole = new iam.Role(this, 'MonitoringRole', {
       path: SERVICE_ROLE_PATH,
-      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
+      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': instanceArn } }),
       description: 'RDS Enhanced Monitoring publishes OS metrics for the tenant database',
     });
-    // The statements of AmazonRDSEnhancedMonitoringRole, narrowed to the one log group it writes.
-    const monitoringPolicy = new iam.ManagedPolicy(this, 'MonitoringPolicy', {
-      roles: [monitoringRole],
-      statements: [
-        new iam.PolicyStatement({
-          actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
-          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: 'RDSOSMetrics', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-        }),
-        new iam.PolicyStatement({
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams', 'logs:GetLogEvents'],
-          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: 'RDSOSMetrics:log-stream:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-        }),
-      ],
-    });
-    acknowledge(monitoringPolicy, ['AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:RDSOSMetrics:log-stream:*]'],
-      'Enhanced Monitoring writes one stream per DB instance resource id into the fixed RDSOSMetrics group; the id exists only after the instance is created.');
-
     this.instance = new rds.CfnDBInstance(this, 'Instance', {
       dbInstanceIdentifier: props.instanceIdentifier,
       engine: 'postgres',
@@ -169,6 +165,24 @@ export class TenantDatabase extends Construct {
       performanceInsightsRetentionPeriod: 7,
     });
     this.instance.applyRemovalPolicy(RemovalPolicy.SNAPSHOT);
+
+    // The statements of AmazonRDSEnhancedMonitoringRole, narrowed to what this instance writes: the
+    // account has one RDSOSMetrics log group for every instance, and RDS names each instance's stream
+    // after its DbiResourceId (db-XXXX). The id exists only once the instance does, so this policy is a
+    // resource of its own that follows the instance (role <- instance <- policy: no cycle).
+    new iam.ManagedPolicy(this, 'MonitoringPolicy', {
+      roles: [monitoringRole],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: 'RDSOSMetrics', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams', 'logs:GetLogEvents'],
+          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `RDSOSMetrics:log-stream:${this.instance.attrDbiResourceId}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      ],
+    });
     for (const group of logGroups) this.instance.node.addDependency(group);
     if (Token.isUnresolved(this.instance.deletionProtection)) {
       acknowledge(this.instance, ['AwsSolutions::AwsSolutions-RDS10', 'HIPAA.Security::HIPAA.Security-RDSInstanceDeletionProtectionEnabled', 'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled'],
@@ -188,6 +202,8 @@ export class TenantDatabase extends Construct {
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Every recovery point is tagged with the tenant on top of the tags Backup copies from the instance.
+    const recoveryPointTags = { [TENANT_ID_TAG]: props.tenantId };
     const plan = new backup.BackupPlan(this, 'BackupPlan', {
       backupPlanName: `${props.namePrefix}-database`,
       backupVault: vault,
@@ -196,27 +212,121 @@ export class TenantDatabase extends Construct {
           ruleName: 'daily',
           scheduleExpression: events.Schedule.cron({ hour: '3', minute: '0' }),
           deleteAfter: Duration.days(35),
+          recoveryPointTags,
         }),
         new backup.BackupPlanRule({
           ruleName: 'monthly',
           scheduleExpression: events.Schedule.cron({ day: '1', hour: '4', minute: '0' }),
           moveToColdStorageAfter: Duration.days(30),
           deleteAfter: Duration.days(365),
+          recoveryPointTags,
         }),
       ],
     });
     // Backup's service role, on the service-role path; the tenant key admits it through Backup and RDS.
+    // Trust without aws:SourceArn / aws:SourceAccount: AWS Backup documents neither key for the role it
+    // assumes (its confused-deputy page covers SNS topic and KMS key policies only, and its service-role
+    // page trusts the bare principal), and a condition on a key the service does not send would make
+    // every backup job fail with "cannot be assumed by AWS Backup":
+    // https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-service-confused-deputy-prevention.html
+    // https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html
+    // What binds the role to this tenant is its policy below (this database, this vault, this tenant's
+    // snapshots) and iam:PassRole, which only this tenant's principals hold for it.
     this.backupRole = new iam.Role(this, 'BackupRole', {
       path: SERVICE_ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
       description: 'AWS Backup snapshots of the tenant database',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForBackup')],
     });
     plan.addSelection('Database', {
       role: this.backupRole,
+      // CDK would attach AWSBackupServiceRolePolicyForBackup (every database and snapshot of the account).
+      disableDefaultBackupPolicy: true,
       resources: [backup.BackupResource.fromArn(stack.formatArn({ service: 'rds', resource: 'db', resourceName: this.instance.ref, arnFormat: ArnFormat.COLON_RESOURCE_NAME }))],
     });
-    acknowledge(this.backupRole, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]'],
-      'AWS Backup\'s documented service-role policy for taking snapshots of the selected database; AWS keeps it current with the services Backup supports.');
+    this.backupPolicy = new iam.ManagedPolicy(this, 'BackupPolicy', { roles: [this.backupRole], statements: backupStatements(stack, {
+      instanceArn: stack.formatArn({ service: 'rds', resource: 'db', resourceName: this.instance.ref, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      vaultArn: vault.backupVaultArn,
+      keyArn: props.encryptionKey.keyArn,
+      tenantId: props.tenantId,
+    }) });
+    acknowledge(this.backupPolicy, [
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:awsbackup:job-*]',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+    ], 'AWS Backup names every RDS snapshot it takes awsbackup:job-<uuid> in every tenant, so the snapshot statements carry the tenant tag as a condition (aws:ResourceTag, and aws:RequestTag when a request sets it); tag:GetResources is a wildcard-only action (no resource type) that Backup uses to resolve selections.');
   }
 }
+
+interface BackupPolicyTargets {
+  readonly instanceArn: string;
+  readonly vaultArn: string;
+  readonly keyArn: string;
+  readonly tenantId: string;
+}
+
+/**
+ * What AWS Backup needs to snapshot one RDS DB instance, from the RDS, KMS, tag and vault statements
+ * of AWSBackupServiceRolePolicyForBackup (AWS's documented starting point for a customer-managed
+ * Backup role: https://docs.aws.amazon.com/aws-backup/latest/devguide/security-iam-awsmanpol.html,
+ * policy: https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSBackupServiceRolePolicyForBackup.html),
+ * narrowed to this tenant. Left out because the plan uses none of them: cluster actions (Aurora),
+ * continuous backup's rds:DeleteDBInstanceAutomatedBackup, copy jobs' rds:CopyDBSnapshot and
+ * rds:ModifyDBSnapshotAttribute (sharing a snapshot), and every other service.
+ */
+function backupStatements(stack: Stack, t: BackupPolicyTargets): iam.PolicyStatement[] {
+  const snapshots = stack.formatArn({ service: 'rds', resource: 'snapshot', resourceName: 'awsbackup:job-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const ownTag = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: t.tenantId };
+  // A request that sets the tenant tag may set only this tenant's (Backup copies the instance's tags and
+  // adds the plan's recovery point tags); no request may hand a snapshot to another tenant.
+  const requestTag = { [`aws:RequestTag/${TENANT_ID_TAG}`]: t.tenantId };
+  return [
+    new iam.PolicyStatement({
+      sid: 'TheTenantDatabase',
+      // ModifyDBInstance: AWS's policy grants it for continuous backup (Backup takes over the instance's
+      // backup retention); kept, on this one instance only, so turning continuous backup on later works.
+      actions: ['rds:DescribeDBInstances', 'rds:ListTagsForResource', 'rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots', 'rds:ModifyDBInstance'],
+      resources: [t.instanceArn],
+    }),
+    new iam.PolicyStatement({
+      // CreateDBSnapshot authorizes on the instance (above) and on the new snapshot, which has no tags yet.
+      sid: 'NewSnapshotsOfTheTenantDatabase',
+      actions: ['rds:CreateDBSnapshot'],
+      resources: [snapshots],
+      conditions: { StringEqualsIfExists: requestTag },
+    }),
+    new iam.PolicyStatement({
+      sid: 'TheTenantSnapshots',
+      actions: ['rds:DescribeDBSnapshots', 'rds:ListTagsForResource', 'rds:DeleteDBSnapshot'],
+      resources: [snapshots],
+      conditions: { StringEquals: ownTag },
+    }),
+    new iam.PolicyStatement({
+      // Tagging a recovery point: one that is already this tenant's, or a new one that has no tenant yet.
+      sid: 'TagTheTenantSnapshots',
+      actions: ['rds:AddTagsToResource'],
+      resources: [snapshots],
+      conditions: { StringEqualsIfExists: { ...ownTag, ...requestTag } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'TheTenantVault',
+      actions: ['backup:DescribeBackupVault', 'backup:CopyIntoBackupVault'],
+      resources: [t.vaultArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'TheTenantKey',
+      actions: ['kms:DescribeKey'],
+      resources: [t.keyArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'GrantsOnTheTenantKeyForAwsResources',
+      actions: ['kms:CreateGrant'],
+      resources: [t.keyArn],
+      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ResolveTheSelection',
+      actions: ['tag:GetResources'],
+      resources: ['*'],
+    }),
+  ];
+}
+

@@ -159,6 +159,7 @@ export class TenantStack extends Stack {
 
     const database = new TenantDatabase(this, 'Database', {
       namePrefix: `tessera-${tenantId}`,
+      tenantId,
       instanceIdentifier: databaseInstanceIdentifier(tenantId),
       deletionProtection: this.databaseDeletionProtection(),
       vpc: network.vpc,

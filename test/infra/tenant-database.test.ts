@@ -9,7 +9,7 @@ function build(overrides: Partial<TenantDatabaseProps> = {}) {
   const stack = newStack();
   const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   new TenantDatabase(stack, 'Database', {
-    namePrefix: 'tessera-acme', instanceIdentifier: 'tessera-acme', vpc, subnets: { subnetGroupName: 'data' }, encryptionKey: new kms.Key(stack, 'TenantKey'),
+    namePrefix: 'tessera-acme', tenantId: 'acme', instanceIdentifier: 'tessera-acme', vpc, subnets: { subnetGroupName: 'data' }, encryptionKey: new kms.Key(stack, 'TenantKey'),
     engineMajorVersion: '17', instanceClass: 'db.m7g.large', allocatedStorageGiB: 100, maxAllocatedStorageGiB: 500,
     multiAz: true, backupRetentionDays: 14, port: 5438, allowedPeers: { Platform: ec2.Peer.ipv4('10.0.0.0/16') },
     ...overrides,

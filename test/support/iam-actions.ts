@@ -14,4 +14,6 @@ export const NO_RESOURCE_TYPE_ACTIONS: ReadonlySet<string> = new Set([
   // SageMaker training jobs: ECR login, the EC2 Describe calls that attach a job to the VPC, metrics (namespace-conditioned).
   'ecr:GetAuthorizationToken', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups',
   'cloudwatch:PutMetricData',
+  // AWS Backup resolving a backup selection.
+  'tag:GetResources',
 ]);
