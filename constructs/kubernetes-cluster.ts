@@ -1,4 +1,4 @@
-import { type CfnResource, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -75,9 +75,16 @@ export class KubernetesCluster extends Construct {
 
     // The cluster's service role, on the service-role path: EKS acts through it (ENIs, load balancers)
     // while the tenant's account may still be fenced by the quarantine SCP.
+    // Confused-deputy conditions EKS documents for the cluster role: aws:SourceArn = this cluster (its
+    // name is fixed, so the ARN is known before it exists), aws:SourceAccount = its account
+    // (https://docs.aws.amazon.com/eks/latest/userguide/cross-service-confused-deputy-prevention.html).
+    const stack = Stack.of(this);
     const clusterRole = new iam.Role(this, 'ClusterRole', {
       path: SERVICE_ROLE_PATH,
-      assumedBy: new iam.ServicePrincipal('eks.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('eks.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: props.clusterName }) },
+      }),
       description: `Control plane of EKS cluster ${props.clusterName}`,
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSClusterPolicy')],
     });
@@ -104,6 +111,10 @@ export class KubernetesCluster extends Construct {
       'EKS requires its cluster service role to carry the AWS-managed AmazonEKSClusterPolicy; AWS evolves it with the control plane.');
 
     // One node role for both node groups, so its managed policies are reviewed in one place.
+    // Trusts EC2 without aws:SourceArn / aws:SourceAccount: EC2 documents neither for the role of an
+    // instance profile (the EKS node role page trusts the bare principal:
+    // https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html), and EKS's confused-deputy
+    // page covers the cluster role only. Its reach is bounded by its AWS-managed policies and by who may pass it.
     const nodeRole = new iam.Role(this, 'NodeRole', {
       path: SERVICE_ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),

@@ -105,9 +105,18 @@ export class Network extends Construct {
     });
 
     // Own role with a managed policy: CDK's default would be an inline policy (IAMNoInlinePolicy).
+    // Confused-deputy conditions as the VPC User Guide documents them (aws:SourceAccount = the flow log's
+    // owner, aws:SourceArn = the flow log): https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+    // The flow log's id is generated and the flow log names this role, so naming the id here would be a
+    // CloudFormation cycle; the guide's answer for an unknown id is `vpc-flow-log/*`, which binds the role
+    // to this account and region but not to this VPC's flow log. What keeps it to this tenant is its
+    // policy (this tenant's flow-log group only) and iam:PassRole, which only this tenant's principals hold for it.
     const flowLogRole = new iam.Role(this, 'FlowLogRole', {
       path: SERVICE_ROLE_PATH,
-      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }),
+      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:vpc-flow-log/*` },
+      }),
       description: 'VPC flow logs delivery into the one flow-log log group',
     });
     new iam.ManagedPolicy(this, 'FlowLogDelivery', {

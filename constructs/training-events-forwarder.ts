@@ -20,10 +20,16 @@ export interface TrainingEventsForwarderProps {
 export class TrainingEventsForwarder extends Construct {
   constructor(scope: Construct, id: string, props: TrainingEventsForwarderProps) {
     super(scope, id);
+    // The rule's name is fixed (account-unique through the tenant id) so that the role's trust can name
+    // the rule before it exists: for event bus rule targets EventBridge sends aws:SourceArn = the rule ARN
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
+    const ruleName = `tessera-${props.tenantId}-training-events`;
     // Its own role with a managed policy naming the one bus (the target's default role gets an inline policy).
     const role = new iam.Role(this, 'Role', {
       path: SERVICE_ROLE_PATH,
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }),
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${ruleName}` },
+      }),
       description: 'Tessera: forwards this tenant\'s training events to the platform bus',
     });
     new iam.ManagedPolicy(this, 'Policy', {
@@ -31,6 +37,7 @@ export class TrainingEventsForwarder extends Construct {
       statements: [new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [props.platformEventBusArn] })],
     });
     new events.Rule(this, 'Rule', {
+      ruleName,
       description: 'Tessera: this tenant\'s SageMaker training job state changes, to the platform bus',
       eventPattern: { source: ['aws.sagemaker'], detailType: [TRAINING_STATE_CHANGE], detail: { TrainingJobName: [{ prefix: sageMakerNamePrefix(props.tenantId) }] } },
       targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBus', props.platformEventBusArn), { role: role.withoutPolicyUpdates() })],
