@@ -132,6 +132,8 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^AWS::IAM::Role RoleName$/, checks: ['iam-role-name'], kind: 'iam:role' },
   { match: /^AWS::RDS::DBInstance DBInstanceIdentifier$/, checks: ['rds-db-instance-identifier'], kind: 'rds:dbinstance' },
   { match: /^AWS::EKS::Cluster Name$/, checks: ['eks-cluster-name'], kind: 'eks:cluster' },
+  { match: /^AWS::Events::Rule Name$/, checks: ['events-rule-name'], kind: 'events:rule' },
+  { match: /^AWS::Backup::BackupPlan BackupPlan\.BackupPlanRule\[\]\.RecoveryPointTags\.[^.]+$/, checks: ['tag-value'] },
   { match: /^AWS::ElastiCache::User (UserId|UserName)$/, checks: ['elasticache-user-id'], kind: 'elasticache:user' },
   { match: /^AWS::ElastiCache::UserGroup UserIds\[\]$/, checks: ['elasticache-user-id'] },
   { match: /^AWS::ElastiCache::UserGroup UserGroupId$/, checks: ['elasticache-user-group-id'], kind: 'elasticache:usergroup' },
@@ -146,7 +148,7 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^\S+ (PolicyDocument|AssumeRolePolicyDocument|KeyPolicy)\.Statement\[\]\.(Not)?Resource(\[\])?$/, checks: ['arn'] },
   { match: new RegExp(`^\\S+ (PolicyDocument|AssumeRolePolicyDocument)\\.Statement\\[\\]\\.Condition\\.\\w+\\.aws:(Request|Resource|Principal)Tag/(${TAG_KEYS})(\\[\\])?$`), checks: ['tag-value'] },
   { match: /^\S+ \S*Statement\[\]\.Condition\.\w+\.sts:SourceIdentity(\[\])?$/, checks: ['sts-source-identity'] },
-  { match: /^\S+ \S*Statement\[\]\.Condition\.\w+\.(aws:PrincipalArn|kms:EncryptionContext:aws:logs:arn)(\[\])?$/, checks: ['arn'] },
+  { match: /^\S+ \S*Statement\[\]\.Condition\.\w+\.(aws:PrincipalArn|aws:SourceArn|kms:EncryptionContext:aws:logs:arn)(\[\])?$/, checks: ['arn'] },
   { match: /^AWS::Events::Rule EventPattern\.detail\.TrainingJobName\[\]\.prefix$/, checks: ['sagemaker-name-prefix'] },
   { match: /^Custom::AWSCDK-EKS-KubernetesResource Manifest$/, checks: ['manifest'] },
 ];
@@ -416,6 +418,8 @@ function arnName(arn: string): NameEntry | undefined {
   if (service === 'logs') return { kind: 'logs:loggroup', name: rest.replace(/:log-stream:.*$/, '').replace(/:\*$/, ''), source: arn };
   if (service === 'iam') return { kind: type === 'policy' ? 'iam:managedpolicy' : `iam:${type}`, name: rest, source: arn };
   if (service === 'eks') return { kind: 'eks:cluster', name: rest.split('/')[0], source: arn };
+  if (service === 'rds' && type === 'db') return { kind: 'rds:dbinstance', name: rest, source: arn };
+  if (service === 'events' && type === 'rule') return { kind: 'events:rule', name: rest.split('/').pop()!, source: arn };
   if (service === 'cloudformation') return { kind: 'cloudformation:stack', name: rest.split('/')[0], source: arn };
   if (service === 'secretsmanager') return { kind: 'secretsmanager:secret', name: rest, source: arn };
   return { kind: `${service}:${norm(type)}`, name: rest.split(/[/:]/)[0], source: arn };

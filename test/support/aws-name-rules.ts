@@ -56,6 +56,7 @@ export const NAME_RULES = {
   // through the API, 1-50 in the console; the schema has no limit. We keep to 50 so the console can edit the plan.
   'backup-plan-name': { source: 'AWS Backup BackupPlanName: alphanumerics and -_. ; 1-50 in the console (1-200 through the API)', minLength: 1, maxLength: 50, pattern: /^[a-zA-Z0-9_.-]+$/ },
   // https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html (name)
+  'events-rule-name': { source: 'EventBridge PutRule: Name 1-64, [\\.\\-_A-Za-z0-9]+', minLength: 1, maxLength: 64, pattern: /^[.\-_A-Za-z0-9]+$/ },
   'eks-cluster-name': { source: 'EKS CreateCluster: name 1-100, ^[0-9A-Za-z][A-Za-z0-9\\-_]*$', minLength: 1, maxLength: 100, pattern: /^[0-9A-Za-z][A-Za-z0-9_-]*$/ },
   // https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names (namespaces are DNS labels)
   'k8s-namespace': { source: 'Kubernetes: a namespace name is an RFC 1123 DNS label: 1-63, lower-case alphanumerics and -, starting and ending alphanumeric', minLength: 1, maxLength: 63, pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ },
@@ -135,6 +136,9 @@ export function namesInArn(arn: string): { names: Array<[NameRuleId, string]>; u
   const complete = (name: string) => name.replace(/:\*$/, '').replace(/\*$/, 'x');
   if (service === 'iam' && type === 'role') return { names: [['iam-role-name', complete(rest).split('/').pop()!]] };
   if (service === 'sagemaker' && ['training-job', 'model', 'endpoint-config', 'endpoint'].includes(type)) return { names: [['sagemaker-name', complete(rest)]] };
+  if (service === 'rds' && type === 'db') return { names: [['rds-db-instance-identifier', complete(rest)]] };
+  if (service === 'eks' && type === 'cluster') return { names: [['eks-cluster-name', complete(rest)]] };
+  if (service === 'events' && type === 'rule') return { names: [['events-rule-name', complete(rest).split('/').pop()!]] };
   if (service === 'logs' && type === 'log-group') return { names: [['log-group-name', complete(rest.replace(/:log-stream:.*$/, ''))]] };
   return { names: [], unknown: `no name rule for ${service} ${type} ARNs (${arn})` };
 }
