@@ -10,7 +10,6 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
-import { JOBS_BY_TRAINING_JOB_INDEX } from '../lambdas/fine-tuning/stores/dynamodb-job-store.js';
 import { FINE_TUNING_ENV } from '../lambdas/fine-tuning/lambda-deps.js';
 import { acknowledgeJwtAuthorizer, type InferenceApi } from './inference-api.js';
 import { LambdaFunction } from './lambda-function.js';
@@ -18,7 +17,6 @@ import { LambdaFunction } from './lambda-function.js';
 export interface FineTuningProps {
   readonly config: PlatformConfig;
   readonly encryptionKey: kms.IKey;
-  readonly registry: dynamodb.ITableV2;
   readonly inference: InferenceApi;
   /** The platform bus, where tenant blueprints forward SageMaker training state changes. */
   readonly eventBus: events.EventBus;
@@ -33,6 +31,8 @@ export interface FineTuningProps {
  */
 export class FineTuning extends Construct {
   readonly jobsTable: dynamodb.TableV2;
+  /** The functions that read and write a tenant's pooled items as that tenant (TenantDataAccessRole). */
+  readonly tenantDataFunctions: LambdaFunction[];
 
   constructor(scope: Construct, id: string, props: FineTuningProps) {
     super(scope, id);
@@ -42,7 +42,6 @@ export class FineTuning extends Construct {
       tableName: 'tessera-fine-tuning-jobs',
       partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'jobId', type: dynamodb.AttributeType.STRING },
-      globalSecondaryIndexes: [{ indexName: JOBS_BY_TRAINING_JOB_INDEX, partitionKey: { name: 'trainingJobName', type: dynamodb.AttributeType.STRING }, projectionType: dynamodb.ProjectionType.KEYS_ONLY }],
       billing: dynamodb.Billing.onDemand(),
       encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -66,12 +65,10 @@ export class FineTuning extends Construct {
       invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API', outsideVpcReason,
     });
 
-    const jobItems = [this.jobsTable.tableArn, `${this.jobsTable.tableArn}/index/${JOBS_BY_TRAINING_JOB_INDEX}`];
     const auditRecords = props.auditBucket.arnForObjects('tessera-audit/fine-tuning/*');
     const launchers = `arn:${stack.partition}:iam::*:role/tessera-*-training-launcher`;
     for (const fn of [api, stateChanges]) {
-      fn.addToPolicy(new iam.PolicyStatement({ sid: 'ReadRegistry', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn] }));
-      fn.addToPolicy(new iam.PolicyStatement({ sid: 'Jobs', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'], resources: jobItems }));
+      // Registry, usage and jobs items: as the tenant only (TenantDataAccessRole). The key stays for the audit bucket.
       fn.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
       fn.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
       fn.addToPolicy(new iam.PolicyStatement({
@@ -81,7 +78,7 @@ export class FineTuning extends Construct {
       acknowledge(fn.managedPolicy, [auditRecords, launchers].map((arn) => wildcardResourceFinding(this, arn)),
         'Audit records are keyed per job action; each tenant account holds one training-launcher role named tessera-<tenant>-training-launcher, in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
     }
-    stateChanges.addToPolicy(new iam.PolicyStatement({ sid: 'AddFineTunedModels', actions: ['dynamodb:UpdateItem'], resources: [props.registry.tableArn] }));
+    this.tenantDataFunctions = [api, stateChanges];
 
     // Tenant accounts of this organization forward their SageMaker training events here.
     props.eventBus.addToResourcePolicy(new iam.PolicyStatement({

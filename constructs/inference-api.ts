@@ -12,6 +12,7 @@ import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../lambdas/inference/to
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
+import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
 import { LambdaFunction } from './lambda-function.js';
 
@@ -37,8 +38,10 @@ export class InferenceApi extends Construct {
   readonly v1: apigw.Resource;
   /** The JWT authorizer, request validator and usage-key requirement every `/v1` method uses. */
   readonly methodOptions: apigw.MethodOptions;
-  /** Environment the gateway code needs (tables, audit bucket, JWT issuer). */
+  /** Environment the gateway code needs (tables, audit bucket, JWT issuer, tenant-data role). */
   readonly gatewayEnvironment: Record<string, string>;
+  /** The functions that read and write a tenant's pooled items as that tenant (TenantDataAccessRole). */
+  readonly tenantDataFunctions: LambdaFunction[];
 
   constructor(scope: Construct, id: string, props: InferenceApiProps) {
     super(scope, id);
@@ -83,9 +86,9 @@ export class InferenceApi extends Construct {
       [GATEWAY_ENV.jwtIssuer]: jwt.issuer,
       [GATEWAY_ENV.jwtAudience]: jwt.audience,
       [GATEWAY_ENV.jwksUri]: jwt.jwksUri,
+      [GATEWAY_ENV.tenantDataRole]: roleArn(stack.partition, stack.account, TENANT_DATA_ROLE_NAME),
     };
     const define = { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(config)) };
-    const readRegistry = new iam.PolicyStatement({ sid: 'ReadRegistry', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn] });
     const useKey = new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] });
 
     const authorizerFn = new LambdaFunction(this, 'Authorizer', {
@@ -94,8 +97,7 @@ export class InferenceApi extends Construct {
       invocation: 'by API Gateway as a REQUEST authorizer, which answers 401/403 itself',
       outsideVpcReason: 'verifies tokens against the issuer\'s public JWKS and reads the registry (DynamoDB); it reaches no resource inside a VPC.',
     });
-    authorizerFn.addToPolicy(readRegistry);
-    authorizerFn.addToPolicy(useKey);
+    // The authorizer reads the caller's tenant record as that tenant only (TenantDataAccessRole): no grant of its own on the registry.
 
     const router = new LambdaFunction(this, 'Router', {
       handlerFile: 'inference/router-handler', roleName: PLATFORM_ROLE_NAMES.router, encryptionKey: props.encryptionKey,
@@ -105,11 +107,9 @@ export class InferenceApi extends Construct {
       invocation: 'by API Gateway with response streaming; every error is answered to the caller in OpenAI\'s shape',
       outsideVpcReason: 'calls Bedrock, SageMaker runtime, DynamoDB, S3 and Secrets Manager APIs and external model providers (OpenAI, HuggingFace) over HTTPS; in a VPC it would need NAT for the latter and gain no isolation (tenant data stores are not reached from here).',
     });
-    router.addToPolicy(readRegistry);
+    // Registry, usage counters and tenants' own provider keys: as the tenant only (TenantDataAccessRole).
+    // The platform key stays for the audit bucket and the platform's provider secrets.
     router.addToPolicy(useKey);
-    router.addToPolicy(new iam.PolicyStatement({
-      sid: 'UsageCounters', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], resources: [this.usageTable.tableArn],
-    }));
     const auditRecords = props.auditBucket.arnForObjects('tessera-audit/inference/*');
     router.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
     const bedrock = [
@@ -122,10 +122,7 @@ export class InferenceApi extends Construct {
     router.addToPolicy(new iam.PolicyStatement({ sid: 'TenantGuardrails', actions: ['bedrock:ApplyGuardrail'], resources: [guardrails] }));
     const endpoints = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: 'tessera-*' });
     router.addToPolicy(new iam.PolicyStatement({ sid: 'TenantEndpoints', actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'], resources: [endpoints] }));
-    const secrets = [
-      stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: 'tessera/providers/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-      stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: 'tessera/tenants/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-    ];
+    const secrets = [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: 'tessera/providers/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })];
     router.addToPolicy(new iam.PolicyStatement({ sid: 'ProviderKeys', actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
     // A tenant's fine-tuned models run in the tenant's account: invoked as its model-invoker role.
     const invokers = `arn:${stack.partition}:iam::*:role/tessera-*-model-invoker`;
@@ -136,7 +133,9 @@ export class InferenceApi extends Construct {
     acknowledge(router.managedPolicy, [wildcardResourceFinding(this, invokers)],
       'Each tenant account holds one model-invoker role named tessera-<tenant>-model-invoker (invoke-only on that tenant\'s endpoints), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
     acknowledge(router.managedPolicy, [auditRecords, ...bedrock, guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
-      'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; provider keys are named per provider and tenant. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
+      'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; the platform\'s provider keys are named per provider. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
+
+    this.tenantDataFunctions = [authorizerFn, router];
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new apigw.RestApi(this, 'Api', {

@@ -24,6 +24,12 @@ export const sageMakerNamePrefix = (tenantId: string) => `${tenantId}-ft-`;
 export const sageMakerNamePattern = (tenantId: string) => `${sageMakerNamePrefix(tenantId)}${'?'.repeat(JOB_HEX)}`;
 export const trainingJobName = (tenantId: string, jobId: string) => `${sageMakerNamePrefix(tenantId)}${jobId.slice('ftjob-'.length)}`;
 
+/** The tenant and job id a training job name stands for (the inverse of `trainingJobName`), or undefined. */
+export function parseTrainingJobName(name: string): { tenantId: string; jobId: string } | undefined {
+  const m = new RegExp(`^(.+)-ft-([a-f0-9]{${JOB_HEX}})$`).exec(name);
+  return m ? { tenantId: m[1], jobId: `ftjob-${m[2]}` } : undefined;
+}
+
 /**
  * CloudWatch Logs of SageMaker: one group per account for training jobs (streams
  * `<TrainingJobName>/algo-<n>-<epoch>`), one group per endpoint (`/aws/sagemaker/Endpoints/<EndpointName>`).

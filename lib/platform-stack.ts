@@ -11,6 +11,7 @@ import { LifecycleEventBus } from '../constructs/lifecycle-event-bus.js';
 import { PlatformKey } from '../constructs/platform-key.js';
 import { SharedCluster } from '../constructs/shared-cluster.js';
 import { TenantLifecycle } from '../constructs/tenant-lifecycle.js';
+import { TenantDataAccessRole } from '../constructs/tenant-data-access-role.js';
 import { TenantRegistry } from '../constructs/tenant-registry.js';
 import type { PlatformConfig } from './config/schema.js';
 
@@ -84,7 +85,11 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
     const inference = new InferenceApi(this, 'Inference', { config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket });
     new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });
-    new FineTuning(this, 'FineTuning', { config, encryptionKey: key, registry: this.registry.table, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
+    const fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
+    new TenantDataAccessRole(this, 'TenantData', {
+      registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, encryptionKey: key,
+      trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions],
+    });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
     new CfnOutput(this, 'OnboardStateMachineArn', { value: this.lifecycle.workflows.onboard.stateMachineArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });

@@ -21,6 +21,13 @@ export const TIER_TAG = 'tessera:tier';
  */
 export const TENANT_ID_PATTERN = '^(?!.*--)[a-z][a-z0-9-]{1,22}[a-z0-9]$';
 
+/**
+ * The platform-account role the gateway and fine-tuning Lambdas assume, with the session tag
+ * `tessera:tenant-id`, to read and write one tenant's items of the pooled tables (registry, usage,
+ * fine-tuning jobs) and its own provider secrets (constructs/tenant-data-access-role.ts).
+ */
+export const TENANT_DATA_ROLE_NAME = 'tessera-tenant-data';
+
 /** The tenant roles a blueprint names (`tessera-<tenant>-<purpose>`). */
 export const TENANT_ROLE_PURPOSES = ['workload', 'admin', 'training', 'training-launcher', 'model-invoker', 'break-glass', 'pod-bridge'] as const;
 export type TenantRolePurpose = (typeof TENANT_ROLE_PURPOSES)[number];
@@ -102,6 +109,8 @@ export const RESERVED_TENANT_IDS: Readonly<Record<string, string>> = {
   starter: 'it would name the stack tessera-starter, the name of the starter tier\'s OU and usage plan',
   status: 'it would name the stack tessera-status, the name of the suspend/resume state machine',
   tessera: 'its SageMaker names tessera-ft-… would fall under the gateway router\'s grant on the platform\'s tessera-* endpoints',
+  tenant: `its stack tessera-tenant would be the leading part of ${TENANT_DATA_ROLE_NAME}, the platform's tenant-data role`,
+  'tenant-data': `it would name the stack ${TENANT_DATA_ROLE_NAME}, the name of the platform's tenant-data role (the gateway's and fine-tuning's tenant-scoped credentials)`,
   tenants: 'it would name the stack tessera-tenants, the name of the tenant registry table and the Cognito user pool',
   upgrade: 'it would name the stack tessera-upgrade, the name of the rolling-upgrade state machine',
   usage: 'it would name the stack tessera-usage, the name of the gateway\'s usage table',

@@ -1,5 +1,6 @@
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
+import { lambdaTenantClients } from '../inference/lambda-deps.js';
 import { requireEnv } from '../shared/environment.js';
 import { tenantRoleClient } from '../shared/tenant-role-clients.js';
 import type { TrainingTarget } from './sagemaker-requests.js';
@@ -17,4 +18,5 @@ export const launcherSageMaker = (target: TrainingTarget): Promise<SageMakerClie
   tenantRoleClient(SageMakerClient, roleArn('aws', target.accountId, tenantRoleName(target.tenantId, 'training-launcher')), target.tenantId, 'fine-tuning');
 
 let jobs: DynamoDbJobStore | undefined;
-export const lambdaJobStore = () => (jobs ??= new DynamoDbJobStore(requireEnv(FINE_TUNING_ENV.jobsTable)));
+/** The jobs table, each call as its tenant (a session of the tenant-data role). */
+export const lambdaJobStore = () => (jobs ??= new DynamoDbJobStore(requireEnv(FINE_TUNING_ENV.jobsTable), async (tenantId) => (await lambdaTenantClients()).jobDocuments(tenantId)));

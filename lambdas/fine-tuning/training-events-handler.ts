@@ -1,7 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { TRAINING_STATE_CHANGE } from '../../lib/fine-tuning.js';
 import { S3AuditSink } from '../inference/s3-audit-sink.js';
-import { GATEWAY_ENV, lambdaConfig, lambdaStore } from '../inference/lambda-deps.js';
+import { GATEWAY_ENV, lambdaConfig, lambdaStore, lambdaTenantClients } from '../inference/lambda-deps.js';
 import { requireEnv } from '../shared/environment.js';
 import { lambdaJobStore, launcherSageMaker } from './lambda-deps.js';
 import { dynamoDbTenantModels } from './stores/tenant-models.js';
@@ -15,8 +15,8 @@ let events: Promise<TrainingEvents> | undefined;
  * buses), which the handler checks against the job's tenant.
  */
 export const handler = async (event: EventBridgeEvent<typeof TRAINING_STATE_CHANGE, TrainingStateChange>): Promise<{ outcome: string }> => {
-  events ??= lambdaStore().then((store) => new TrainingEvents({
-    config: lambdaConfig(), jobs: lambdaJobStore(), tenants: dynamoDbTenantModels(requireEnv(GATEWAY_ENV.registryTable), store),
+  events ??= Promise.all([lambdaStore(), lambdaTenantClients()]).then(([store, clients]) => new TrainingEvents({
+    config: lambdaConfig(), jobs: lambdaJobStore(), tenants: dynamoDbTenantModels(requireEnv(GATEWAY_ENV.registryTable), store, clients.documents),
     audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), 'tessera-audit/fine-tuning/'), sageMaker: launcherSageMaker,
   }));
   const outcome = await (await events).handle(event.detail, event.account);

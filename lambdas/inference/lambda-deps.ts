@@ -1,5 +1,6 @@
 import { PlatformConfigSchema, type PlatformConfig } from '../../lib/config/schema.js';
 import { requireEnv } from '../shared/environment.js';
+import type { TenantCredentials, TenantDocumentClient, TenantSecretsClient } from '../shared/tenant-credentials.js';
 import { Authorizer } from './auth.js';
 import { Gateway, type GatewayDeps } from './gateway.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -13,9 +14,12 @@ export const GATEWAY_ENV = {
   jwtIssuer: 'TESSERA_JWT_ISSUER',
   jwtAudience: 'TESSERA_JWT_AUDIENCE',
   jwksUri: 'TESSERA_JWKS_URI',
+  /** The tenant-data role: every read and write of a tenant's pooled items and secrets is made as it, tagged with the tenant. */
+  tenantDataRole: 'TESSERA_TENANT_DATA_ROLE_ARN',
 } as const;
 
 let config: PlatformConfig | undefined;
+let tenantClients: Promise<LambdaTenantClients> | undefined;
 let store: Promise<GatewayStore> | undefined;
 let authorizer: Promise<Authorizer> | undefined;
 let gateway: Promise<Gateway> | undefined;
@@ -28,8 +32,31 @@ export function lambdaConfig(): PlatformConfig {
   return (config ??= PlatformConfigSchema.parse(JSON.parse(process.env.TESSERA_PLATFORM_CONFIG ?? 'null')));
 }
 
+export interface LambdaTenantClients {
+  readonly credentials: TenantCredentials;
+  /** Document clients of the gateway store and of the job store (which drops undefined values). */
+  readonly documents: TenantDocumentClient;
+  readonly jobDocuments: TenantDocumentClient;
+  readonly secrets: TenantSecretsClient;
+}
+
+/**
+ * Sessions of the tenant-data role, one per tenant, shared by every store and secret lookup of
+ * this execution environment: the Lambdas reach a tenant's pooled items only as that tenant.
+ */
+export function lambdaTenantClients(): Promise<LambdaTenantClients> {
+  return (tenantClients ??= import('../shared/tenant-credentials.js').then((m) => {
+    const credentials = new m.TenantCredentials({ roleArn: requireEnv(GATEWAY_ENV.tenantDataRole) });
+    return {
+      credentials, documents: m.tenantDocumentClient(credentials), secrets: m.tenantSecretsClient(credentials),
+      jobDocuments: m.tenantDocumentClient(credentials, { marshallOptions: { removeUndefinedValues: true } }),
+    };
+  }));
+}
+
 function lambdaStore(): Promise<GatewayStore> {
-  return (store ??= import('./stores/dynamodb-store.js').then(({ DynamoDbStore }) => new DynamoDbStore(requireEnv(GATEWAY_ENV.registryTable), requireEnv(GATEWAY_ENV.usageTable))));
+  return (store ??= Promise.all([import('./stores/dynamodb-store.js'), lambdaTenantClients()])
+    .then(([{ DynamoDbStore }, clients]) => new DynamoDbStore(requireEnv(GATEWAY_ENV.registryTable), requireEnv(GATEWAY_ENV.usageTable), clients.documents)));
 }
 
 export function lambdaAuthorizer(): Promise<Authorizer> {
@@ -45,7 +72,7 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> 
   const [{ S3AuditSink }, { secretsManagerKeys }] = await Promise.all([import('./s3-audit-sink.js'), import('./secrets.js')]);
   return new Gateway({
     config: lambdaConfig(), store: await lambdaStore(), authorizer: await lambdaAuthorizer(),
-    providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig())),
+    providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig(), (await lambdaTenantClients()).secrets)),
     audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), extra.fineTuning ? 'tessera-audit/fine-tuning/' : undefined),
     awaitAudit: true,
     ...extra,

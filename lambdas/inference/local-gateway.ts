@@ -9,6 +9,7 @@ import { ProviderRegistry } from './providers/registry.js';
 import { DynamoDbStore } from './stores/dynamodb-store.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
+import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import { FineTuningService, type FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-store.js';
 
@@ -51,7 +52,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     : options.config;
   let store: GatewayStore;
   if (options.store) store = options.store;
-  else if (options.dynamodb) store = new DynamoDbStore(options.dynamodb.registryTable, options.dynamodb.usageTable);
+  // A local tool against real tables acts with the operator's own credentials (the Lambdas act as each tenant).
+  else if (options.dynamodb) store = new DynamoDbStore(options.dynamodb.registryTable, options.dynamodb.usageTable, unscopedDocumentClient());
   else {
     const memory = new MemoryStore();
     for (const t of options.tenants ?? []) memory.putTenant(t);

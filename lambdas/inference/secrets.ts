@@ -1,33 +1,46 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { platformClient } from '../shared/aws-clients.js';
+import type { TenantSecretsClient } from '../shared/tenant-credentials.js';
 import type { ApiKeyLookup } from './providers/registry.js';
 
 /**
- * Provider API keys from Secrets Manager: a tenant's own key (`tessera/tenants/<tenant>/<provider>`)
- * when it brought one, else the platform's (`gateway.providers.<provider>.apiKeySecretId`). Cached
- * for `ttlMs`; never logged.
+ * Provider API keys from Secrets Manager: a tenant's own key (`tessera/tenants/<tenant>/<provider>`,
+ * tagged `tessera:tenant-id` = the tenant) when it brought one, read with the tenant's scoped
+ * client (`tenantSecrets`), else the platform's (`gateway.providers.<provider>.apiKeySecretId`),
+ * read with the Lambda's own credentials. Cached for `ttlMs`; never logged.
+ *
+ * With tenant-scoped credentials a tenant secret that is missing may answer AccessDenied rather
+ * than ResourceNotFound (the session may read only secrets tagged with its tenant, and a missing
+ * secret has no tags); so may one created without the tag. Both mean "no own key": the platform's
+ * is used, and the untagged case is logged once so an operator can tag it.
  */
-export function secretsManagerKeys(config: PlatformConfig, ttlMs = 300_000): ApiKeyLookup {
-  const cache = new Map<string, { value: string; until: number }>();
-  const read = async (secretId: string): Promise<string | undefined> => {
+export function secretsManagerKeys(config: PlatformConfig, tenantSecrets: TenantSecretsClient, ttlMs = 300_000): ApiKeyLookup {
+  const cache = new Map<string, { value: string | undefined; until: number }>();
+  const warned = new Set<string>();
+  const read = async (secretId: string, client: () => Promise<SecretsManagerClient>): Promise<string | undefined> => {
     const hit = cache.get(secretId);
     if (hit && hit.until > Date.now()) return hit.value;
+    let value: string | undefined;
     try {
-      const out = await platformClient(SecretsManagerClient).send(new GetSecretValueCommand({ SecretId: secretId }));
-      const value = out.SecretString ?? '';
-      cache.set(secretId, { value, until: Date.now() + ttlMs });
-      return value;
+      const out = await (await client()).send(new GetSecretValueCommand({ SecretId: secretId }));
+      value = out.SecretString ?? '';
     } catch (e) {
-      if ((e as Error).name === 'ResourceNotFoundException') return undefined;
-      throw e;
+      const name = (e as Error).name;
+      if (name === 'AccessDeniedException' && secretId.startsWith('tessera/tenants/') && !warned.has(secretId)) {
+        warned.add(secretId);
+        console.warn(JSON.stringify({ level: 'WARN', message: 'tenant provider secret not readable with the tenant\'s credentials: absent, or not tagged tessera:tenant-id with its tenant; the platform key is used', secretId }));
+      }
+      if (name !== 'ResourceNotFoundException' && !(name === 'AccessDeniedException' && secretId.startsWith('tessera/tenants/'))) throw e;
     }
+    cache.set(secretId, { value, until: Date.now() + ttlMs });
+    return value;
   };
   return async (provider, tenantId) => {
-    const own = await read(`tessera/tenants/${tenantId}/${provider}`);
+    const own = await read(`tessera/tenants/${tenantId}/${provider}`, () => tenantSecrets(tenantId));
     if (own) return own;
     const endpoint = provider === 'openai-compatible' ? config.gateway.providers['openai-compatible'] : provider === 'openai' || provider === 'huggingface' ? config.gateway.providers[provider] : undefined;
-    const platformKey = endpoint?.apiKeySecretId ? await read(endpoint.apiKeySecretId) : undefined;
+    const platformKey = endpoint?.apiKeySecretId ? await read(endpoint.apiKeySecretId, async () => platformClient(SecretsManagerClient)) : undefined;
     if (platformKey === undefined) throw new Error(`no API key for provider ${provider}: neither tessera/tenants/${tenantId}/${provider} nor the platform secret exists`);
     return platformKey;
   };

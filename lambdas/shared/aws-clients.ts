@@ -64,6 +64,8 @@ export interface AssumeRoleInput {
   /** Recorded by CloudTrail in every account the session reaches (needs sts:SetSourceIdentity in the trust). */
   sourceIdentity?: string;
   credentials?: AwsCredentialIdentity;
+  /** Session length; a role chained from a Lambda's own role can have at most an hour. @default 900 */
+  durationSeconds?: number;
 }
 
 /** STS AssumeRole; the session carries the tenant id as a session tag when one is given. */
@@ -73,7 +75,7 @@ export async function assumeRole(input: AssumeRoleInput): Promise<AwsCredentialI
     new AssumeRoleCommand({
       RoleArn: input.roleArn,
       RoleSessionName: input.sessionName.slice(0, 64),
-      DurationSeconds: 900,
+      DurationSeconds: input.durationSeconds ?? 900,
       Tags: input.tenantId ? [{ Key: 'tessera:tenant-id', Value: input.tenantId }] : undefined,
       SourceIdentity: input.sourceIdentity,
     }),

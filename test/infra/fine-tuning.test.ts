@@ -97,10 +97,10 @@ describe('fine-tuning in the platform stack', () => {
     }
   });
 
-  it('keeps jobs in a retained, encrypted table with an index by training job, and listens for forwarded SageMaker events', () => {
+  it('keeps jobs in a retained, encrypted table keyed by tenant (no index across tenants), and listens for forwarded SageMaker events', () => {
     platform.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
-      Properties: Match.objectLike({ TableName: 'tessera-fine-tuning-jobs', GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'by-training-job' })], SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }) }),
+      Properties: Match.objectLike({ TableName: 'tessera-fine-tuning-jobs', GlobalSecondaryIndexes: Match.absent(), SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }) }),
     });
     platform.hasResourceProperties('AWS::Events::EventBusPolicy', { Statement: Match.objectLike({ Action: 'events:PutEvents', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' } } }) });
     platform.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.sagemaker'], 'detail-type': ['SageMaker Training Job State Change'] } });

@@ -4,9 +4,10 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { TrainingEvents, type TrainingStateChange } from '../../lambdas/fine-tuning/training-events.js';
-import { DynamoDbJobStore, JOBS_BY_TRAINING_JOB_INDEX } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
+import { DynamoDbJobStore } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
 import { dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
+import { TenantCredentials, tenantDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
@@ -42,9 +43,8 @@ beforeAll(async () => {
   const ddb = await createGatewayTables([trainedTenant('acme', 'enterprise', ACCOUNT), trainedTenant('cpuco', 'cpu', ACCOUNT)]);
   await ddb.send(new CreateTableCommand({
     TableName: JOBS, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'jobId', AttributeType: 'S' }, { AttributeName: 'trainingJobName', AttributeType: 'S' }],
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'jobId', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'jobId', KeyType: 'RANGE' }],
-    GlobalSecondaryIndexes: [{ IndexName: JOBS_BY_TRAINING_JOB_INDEX, KeySchema: [{ AttributeName: 'trainingJobName', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
   }));
   sageMaker = new SageMakerClient({});
   // What left for SageMaker, for the one parameter moto does not keep (CreateModel's EnableNetworkIsolation).
@@ -55,7 +55,7 @@ beforeAll(async () => {
   upstream = await new FakeUpstream().start();
   gw = await serveGateway(config, upstream.url, [], {
     dynamodb: { registryTable: 'tessera-tenants', usageTable: 'tessera-usage' },
-    fineTuning: { sageMaker: async () => sageMaker, jobs: new DynamoDbJobStore(JOBS) },
+    fineTuning: { sageMaker: async () => sageMaker, jobs: jobStore() },
   });
 });
 afterAll(async () => {
@@ -63,6 +63,10 @@ afterAll(async () => {
   await upstream?.stop();
   await moto?.stop();
 });
+
+// As the Lambdas do: each tenant's items through a session of the tenant-data role (moto's STS), tagged with the tenant.
+const tenantCredentials = new TenantCredentials({ roleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-tenant-data` });
+const jobStore = () => new DynamoDbJobStore(JOBS, tenantDocumentClient(tenantCredentials, { marshallOptions: { removeUndefinedValues: true } }));
 
 const client = async (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: await gw.token(tenant), maxRetries: 0 });
 
@@ -91,7 +95,7 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
 
     // EventBridge delivers DescribeTrainingJob's shape as the event detail; moto finishes jobs at once.
     const audit = new MemoryAuditSink();
-    const events = new TrainingEvents({ config, jobs: new DynamoDbJobStore(JOBS), tenants: dynamoDbTenantModels('tessera-tenants', gw.store), audit, sageMaker: async () => sageMaker });
+    const events = new TrainingEvents({ config, jobs: jobStore(), tenants: dynamoDbTenantModels('tessera-tenants', gw.store, tenantDocumentClient(tenantCredentials)), audit, sageMaker: async () => sageMaker });
     expect(await events.handle({ ...(described as unknown as TrainingStateChange), TrainingJobStatus: 'InProgress' }, ACCOUNT)).toBe('running');
     const outcome = await events.handle(described as unknown as TrainingStateChange, ACCOUNT);
     expect(outcome, JSON.stringify(audit.records.at(-1)?.detail)).toBe('succeeded');

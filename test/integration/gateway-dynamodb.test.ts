@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { countPromptTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
 import { DynamoDbStore } from '../../lambdas/inference/stores/dynamodb-store.js';
+import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { BudgetExhaustedError } from '../../lambdas/inference/stores/gateway-store.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { serveGateway } from '../support/local-gateway.js';
@@ -54,7 +55,7 @@ describe('the gateway on DynamoDB (moto): the same semantics as the embedded sto
   });
 
   it('names the budget that ran out and counts rate windows transactionally', async () => {
-    const store = new DynamoDbStore('tessera-tenants', 'tessera-usage');
+    const store = new DynamoDbStore('tessera-tenants', 'tessera-usage', unscopedDocumentClient());
     const now = new Date('2026-11-23T10:00:00Z');
     await store.reserve('solo', 60, 0.5, { dayTokens: 100, monthCostUsd: 1 }, now);
     await expect(store.reserve('solo', 50, 0.1, { dayTokens: 100, monthCostUsd: 1 }, now)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 100));

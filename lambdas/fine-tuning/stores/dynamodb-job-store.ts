@@ -1,12 +1,11 @@
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { FineTuningJob, type FineTuningStatus } from '../../../lib/fine-tuning.js';
-import { platformClient } from '../../shared/aws-clients.js';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { FineTuningJob, parseTrainingJobName, type FineTuningStatus } from '../../../lib/fine-tuning.js';
+import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { ConcurrentJobLimitError, isActive, type FineTuningStore } from './job-store.js';
 
 /** Item key of a tenant's active-job counter, beside its jobs (`jobId` of jobs is `ftjob-...`). */
 const ACTIVE_COUNTER = '#active';
-export const JOBS_BY_TRAINING_JOB_INDEX = 'by-training-job';
 
 /** The stored item: the job plus its sort key. */
 const item = (job: FineTuningJob) => ({ ...FineTuningJob.parse(job), jobId: job.id });
@@ -14,18 +13,21 @@ const item = (job: FineTuningJob) => ({ ...FineTuningJob.parse(job), jobId: job.
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /**
- * Jobs in DynamoDB (partition `tenantId`, sort `jobId`; GSI on `trainingJobName` for SageMaker's
- * events). Create is one transaction: the job put plus a conditional ADD on the tenant's counter,
- * so concurrent Lambdas can never start more jobs than the tier allows.
+ * Jobs in DynamoDB (partition `tenantId`, sort `jobId`). Create is one transaction: the job put
+ * plus a conditional ADD on the tenant's counter, so concurrent Lambdas can never start more jobs
+ * than the tier allows. Every call acts for one tenant with that tenant's client (`docFor`): in the
+ * Lambdas a session of the tenant-data role that reaches only that tenant's partition. SageMaker's
+ * events name a training job; its tenant and job id are read from the name
+ * (`<tenant>-ft-<24 hex>`), so no query across tenants (an index) is needed.
  */
 export class DynamoDbJobStore implements FineTuningStore {
-  private readonly doc = DynamoDBDocumentClient.from(platformClient(DynamoDBClient), { marshallOptions: { removeUndefinedValues: true } });
-
-  constructor(private readonly table: string) {}
+  /** `docFor` must drop undefined values (`marshallOptions.removeUndefinedValues`). */
+  constructor(private readonly table: string, private readonly docFor: TenantDocumentClient) {}
 
   async create(job: FineTuningJob, maxActive: number): Promise<void> {
+    const doc = await this.docFor(job.tenantId);
     try {
-      await this.doc.send(new TransactWriteCommand({
+      await doc.send(new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName: this.table, Item: item(job), ConditionExpression: 'attribute_not_exists(jobId)' } },
           {
@@ -44,16 +46,17 @@ export class DynamoDbJobStore implements FineTuningStore {
   }
 
   async get(tenantId: string, jobId: string): Promise<FineTuningJob | undefined> {
-    if (!jobId.startsWith('ftjob-')) return undefined;
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { tenantId, jobId }, ConsistentRead: true }));
+    if (!jobId.startsWith('ftjob-') || !isTenantId(tenantId)) return undefined;
+    const out = await (await this.docFor(tenantId)).send(new GetCommand({ TableName: this.table, Key: { tenantId, jobId }, ConsistentRead: true }));
     return out.Item ? this.parse(out.Item) : undefined;
   }
 
   async list(tenantId: string): Promise<FineTuningJob[]> {
     const items: Record<string, unknown>[] = [];
+    const doc = await this.docFor(tenantId);
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({
+      const out = await doc.send(new QueryCommand({
         TableName: this.table, KeyConditionExpression: 'tenantId = :t AND begins_with(jobId, :p)',
         ExpressionAttributeValues: { ':t': tenantId, ':p': 'ftjob-' }, ExclusiveStartKey: start,
       }));
@@ -64,11 +67,10 @@ export class DynamoDbJobStore implements FineTuningStore {
   }
 
   async findByTrainingJobName(trainingJobName: string): Promise<FineTuningJob | undefined> {
-    const out = await this.doc.send(new QueryCommand({
-      TableName: this.table, IndexName: JOBS_BY_TRAINING_JOB_INDEX, KeyConditionExpression: 'trainingJobName = :n', ExpressionAttributeValues: { ':n': trainingJobName },
-    }));
-    const key = out.Items?.[0];
-    return key ? this.get(String(key.tenantId), String(key.jobId)) : undefined;
+    const key = parseTrainingJobName(trainingJobName);
+    if (!key) return undefined;
+    const job = await this.get(key.tenantId, key.jobId);
+    return job?.trainingJobName === trainingJobName ? job : undefined;
   }
 
   async update(job: FineTuningJob, expected: FineTuningStatus): Promise<boolean> {
@@ -82,7 +84,7 @@ export class DynamoDbJobStore implements FineTuningStore {
       items.push({ Update: { TableName: this.table, Key: { tenantId: job.tenantId, jobId: ACTIVE_COUNTER }, UpdateExpression: 'ADD #n :minus', ExpressionAttributeNames: { '#n': 'count' }, ExpressionAttributeValues: { ':minus': -1 } } });
     }
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      await (await this.docFor(job.tenantId)).send(new TransactWriteCommand({ TransactItems: items }));
       return true;
     } catch (e) {
       if (e instanceof TransactionCanceledException && e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;

@@ -1,7 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { FineTunedModel, type TenantRecord } from '../../../lib/tenant-record.js';
-import { platformClient } from '../../shared/aws-clients.js';
+import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { GatewayStore } from '../../inference/stores/gateway-store.js';
 import type { MemoryStore } from '../../inference/stores/memory-store.js';
 
@@ -24,13 +23,16 @@ export function memoryTenantModels(store: MemoryStore): TenantModels {
   };
 }
 
-export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore): TenantModels {
-  const doc = DynamoDBDocumentClient.from(platformClient(DynamoDBClient));
+/**
+ * The registry as the training-events Lambda changes it: as the tenant (`docFor`), and only the
+ * attributes the tenant-data role lets a tenant session update (`fineTunedModels`, `updatedAt`).
+ */
+export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore, docFor: TenantDocumentClient): TenantModels {
   return {
     getTenant: (id) => reader.getTenant(id),
     async addFineTunedModel(tenant, model) {
       if ((tenant.fineTunedModels ?? []).some((m) => m.id === model.id)) return; // the same event delivered twice
-      await doc.send(new UpdateCommand({
+      await (await docFor(tenant.tenantId)).send(new UpdateCommand({
         TableName: registryTable, Key: { tenantId: tenant.tenantId },
         UpdateExpression: 'SET fineTunedModels = list_append(if_not_exists(fineTunedModels, :none), :m), updatedAt = :at',
         ConditionExpression: 'attribute_exists(tenantId)',

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbStore } from '../../../lambdas/inference/stores/dynamodb-store.js';
+import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { countPromptTokens, loadTokenizer } from '../../../lambdas/inference/token-count.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -75,7 +76,7 @@ describe('conformance through the Lambda adapters (authorizer, streaming router)
     const chunk = (content: string | null, finish: string | null = null) => ({ id: 'up', object: 'chat.completion.chunk', created: 1, model: 'default', choices: [{ index: 0, delta: content === null ? {} : { content }, finish_reason: finish }] });
     upstream.script({ events: [...Array.from({ length: 40 }, () => ({ data: chunk(' the') })), { data: chunk(null, 'stop') }, { data: '[DONE]' }], eventDelayMs: 100 });
     const client = new OpenAI({ baseURL: apigw.url, apiKey: token, maxRetries: 0 });
-    const before = (await new DynamoDbStore('tessera-tenants', 'tessera-usage').usage('acme', new Date())).month.tokens;
+    const before = (await new DynamoDbStore('tessera-tenants', 'tessera-usage', unscopedDocumentClient()).usage('acme', new Date())).month.tokens;
     const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Count.' }], stream: true });
     let received = 0;
     for await (const _ of stream) if (++received === 3) break; // leaving the loop closes the connection
@@ -85,7 +86,7 @@ describe('conformance through the Lambda adapters (authorizer, streaming router)
     let billed = before;
     for (let i = 0; i < 40 && billed === before; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      billed = (await new DynamoDbStore('tessera-tenants', 'tessera-usage').usage('acme', new Date())).month.tokens;
+      billed = (await new DynamoDbStore('tessera-tenants', 'tessera-usage', unscopedDocumentClient()).usage('acme', new Date())).month.tokens;
     }
     // The prompt and one token per chunk produced: never the 40 of the whole answer, nor the reservation.
     await loadTokenizer();

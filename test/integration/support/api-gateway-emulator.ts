@@ -48,7 +48,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'tessera-audit' }));
   const secrets = new SecretsManagerClient({});
   for (const t of tenants) {
-    for (const provider of ['openai-compatible', 'openai', 'huggingface']) await secrets.send(new CreateSecretCommand({ Name: `tessera/tenants/${t.tenantId}/${provider}`, SecretString: `key-of-${t.tenantId}` }));
+    for (const provider of ['openai-compatible', 'openai', 'huggingface']) await secrets.send(new CreateSecretCommand({ Name: `tessera/tenants/${t.tenantId}/${provider}`, SecretString: `key-of-${t.tenantId}`, Tags: [{ Key: 'tessera:tenant-id', Value: t.tenantId }] }));
   }
   const keysFile = join(tempDir('tessera-apigw-'), 'dev-keys.json');
   const keys = await devKeys(keysFile);
@@ -61,6 +61,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   Object.assign(process.env, {
     TESSERA_PLATFORM_CONFIG: JSON.stringify(lambdaConfig),
     [GATEWAY_ENV.registryTable]: 'tessera-tenants', [GATEWAY_ENV.usageTable]: 'tessera-usage', [GATEWAY_ENV.auditBucket]: 'tessera-audit',
+    // The handlers read and write each tenant's items as that tenant: sessions of the tenant-data role from moto's STS.
+    [GATEWAY_ENV.tenantDataRole]: 'arn:aws:iam::123456789012:role/tessera-tenant-data',
     [GATEWAY_ENV.jwtIssuer]: DEV_ISSUER, [GATEWAY_ENV.jwtAudience]: DEV_AUDIENCE, [GATEWAY_ENV.jwksUri]: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
   });
   installLambdaStreamingGlobal();

@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { S3AuditSink } from '../../../lambdas/inference/s3-audit-sink.js';
 import { secretsManagerKeys } from '../../../lambdas/inference/secrets.js';
+import { unscopedSecretsClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { configWith } from '../../support/synth.js';
 
 process.env.AWS_REGION = 'us-east-1';
@@ -22,7 +23,7 @@ describe('provider keys from Secrets Manager', () => {
     secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/acme/openai' }).resolves({ SecretString: 'sk-acme' });
     secrets.on(GetSecretValueCommand, { SecretId: 'tessera/tenants/globex/openai' }).rejects(notFound());
     secrets.on(GetSecretValueCommand, { SecretId: 'tessera/providers/openai' }).resolves({ SecretString: 'sk-platform' });
-    const keys = secretsManagerKeys(configWith());
+    const keys = secretsManagerKeys(configWith(), unscopedSecretsClient());
     expect(await keys('openai', 'acme')).toBe('sk-acme');
     expect(await keys('openai', 'globex')).toBe('sk-platform');
     expect(await keys('openai', 'acme')).toBe('sk-acme');
@@ -31,7 +32,7 @@ describe('provider keys from Secrets Manager', () => {
 
   it('says which secrets are missing', async () => {
     secrets.on(GetSecretValueCommand).rejects(notFound());
-    await expect(secretsManagerKeys(configWith())('huggingface', 'acme')).rejects.toThrow(/no API key for provider huggingface: neither tessera\/tenants\/acme\/huggingface nor the platform secret exists/);
+    await expect(secretsManagerKeys(configWith(), unscopedSecretsClient())('huggingface', 'acme')).rejects.toThrow(/no API key for provider huggingface: neither tessera\/tenants\/acme\/huggingface nor the platform secret exists/);
   });
 });
 

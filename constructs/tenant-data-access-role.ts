@@ -1,0 +1,142 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG } from '../lib/tenant-naming.js';
+import type { LambdaFunction } from './lambda-function.js';
+
+export interface TenantDataAccessRoleProps {
+  /** The tenant registry (partition key `tenantId`): a session reads its tenant's record and adds fine-tuned models to it. */
+  readonly registry: dynamodb.ITableV2;
+  /** The gateway's usage table (partition key `id` = `rate#<tenant>#<window>` | `usage#<tenant>#<day|month>`). */
+  readonly usageTable: dynamodb.ITableV2;
+  /** The fine-tuning jobs table (partition key `tenantId`, sort key `jobId`). */
+  readonly jobsTable: dynamodb.ITableV2;
+  /** The platform key, which encrypts the tables and the tenants' provider secrets. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * The Lambdas that act for one tenant at a time (the gateway authorizer and router, the
+   * fine-tuning Lambdas): the role trusts their roles, and their policies may assume it.
+   */
+  readonly trustedFunctions: LambdaFunction[];
+}
+
+/** The session tag as a policy variable: the tenant the session was assumed for. */
+export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
+
+/**
+ * Tenant-scoped credentials for the platform's pooled data (AWS SaaS Lens, "token vending"). The
+ * gateway and fine-tuning Lambdas assume this role with the session tag `tessera:tenant-id` = the
+ * tenant they act for (lambdas/shared/tenant-credentials.ts); its policies admit only that tenant's
+ * items (`dynamodb:LeadingKeys`) and secrets (path and `tessera:tenant-id` resource tag). So a
+ * request for another tenant's item is refused by AWS, whatever the code asks.
+ *
+ * - Every DynamoDB statement requires `dynamodb:LeadingKeys` to be present (`Null`): `ForAllValues`
+ *   is true of a request that has none (Scan, a query of an index keyed otherwise). No Scan, no
+ *   index, no BatchGetItem is granted; only the item actions the Lambdas call.
+ * - The usage table keeps its key schema: its keys start with `rate#<tenant>#` or `usage#<tenant>#`
+ *   and neither a tenant id nor an STS tag value can contain `#`, so `rate#acme#*` never matches
+ *   tenant `acme-2`'s `rate#acme-2#…`. (A new key schema would replace a retained, deletion-protected
+ *   table and lose the month-to-date totals that budgets are checked against.)
+ * - The registry: GetItem, and UpdateItem of `fineTunedModels` and `updatedAt` only
+ *   (`dynamodb:Attributes`): a session can never change its tenant's status, tier or limits.
+ * - KMS only through DynamoDB for these tables (encryption context `aws:dynamodb:tableName`) and
+ *   through Secrets Manager for the tenant's own secrets (encryption context `SecretARN`).
+ *
+ * The trust admits only `trustedRoles`, only with the tag `tessera:tenant-id` (and no other tag),
+ * not transitive (the role can assume nothing, and no chained session could carry the tag on).
+ * IAM has no regular expressions: the trust refuses values with characters a tenant id cannot
+ * have that STS tag values may (`/ : . _ = + @` and spaces), hyphens a tenant id cannot have, and
+ * values over 24 characters; lambdas/shared/tenant-credentials.ts checks the full pattern before
+ * calling STS. No tag value can reach another tenant's data either way: the policies compare the
+ * tag whole, with `#` or `/` after it.
+ */
+export class TenantDataAccessRole extends Construct {
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: TenantDataAccessRoleProps) {
+    super(scope, id);
+    if (props.trustedFunctions.length === 0) throw new Error('TenantDataAccessRole: trustedFunctions must name at least one function (got none)');
+    const stack = Stack.of(this);
+    const tag = `aws:RequestTag/${TENANT_ID_TAG}`;
+
+    this.role = new iam.Role(this, 'Role', {
+      roleName: TENANT_DATA_ROLE_NAME,
+      description: 'Tessera: one tenant\'s items of the pooled tables and its provider secrets, for the session tag tessera:tenant-id',
+      assumedBy: new iam.SessionTagsPrincipal(new iam.CompositePrincipal(...props.trustedFunctions.map((f) => new iam.ArnPrincipal(f.role.roleArn)))).withConditions({
+        Null: { [tag]: 'false', 'sts:TransitiveTagKeys': 'true' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_ID_TAG] },
+        StringNotLike: { [tag]: ['*/*', '*:*', '*.*', '*_*', '*=*', '*+*', '*@*', '* *', '*--*', '-*', '*-', `${'?'.repeat(25)}*`] },
+      }),
+    });
+
+    const tenantKeys = (patterns: string[]) => ({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    });
+    const policy = new iam.ManagedPolicy(this, 'Policy', { roles: [this.role], description: 'Tessera: one tenant\'s pooled items and provider secrets (the session\'s tessera:tenant-id tag)' });
+    policy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'RegistryReadOwnRecord', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'RegistryAddFineTunedModels', actions: ['dynamodb:UpdateItem'], resources: [props.registry.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT], 'dynamodb:Attributes': ['tenantId', 'fineTunedModels', 'updatedAt'] },
+          Null: { 'dynamodb:LeadingKeys': 'false', 'dynamodb:Attributes': 'false' },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'UsageOwnCounters', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.usageTable.tableArn],
+        conditions: tenantKeys([`rate#${SESSION_TENANT}#*`, `usage#${SESSION_TENANT}#*`]),
+      }),
+      new iam.PolicyStatement({
+        sid: 'FineTuningOwnJobs', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.jobsTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      }),
+    );
+    const ownSecrets = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tessera/tenants/${SESSION_TENANT}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    policy.addStatements(new iam.PolicyStatement({
+      sid: 'OwnProviderSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [ownSecrets],
+      conditions: { StringEquals: { [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: SESSION_TENANT } },
+    }));
+    const tableNames = [props.registry.tableName, props.usageTable.tableName, props.jobsTable.tableName];
+    policy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'PlatformKeyForTheTables', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com`,
+            'kms:EncryptionContext:aws:dynamodb:tableName': tableNames,
+            'kms:EncryptionContext:aws:dynamodb:subscriberId': stack.account,
+          },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DescribePlatformKeyThroughDynamoDB', actions: ['kms:DescribeKey'], resources: [props.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'PlatformKeyForOwnSecrets', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+          StringLike: { 'kms:EncryptionContext:SecretARN': ownSecrets },
+        },
+      }),
+    );
+    // cdk-nag prints a policy variable `${x}` as `<x>`.
+    acknowledge(policy, [wildcardResourceFinding(this, ownSecrets).replace(SESSION_TENANT, `<aws:PrincipalTag/${TENANT_ID_TAG}>`)],
+      'Secrets Manager appends a random suffix to every secret ARN; the pattern is the session tenant\'s own path (tessera/tenants/<tenant>/), and the secret must also carry the tag tessera:tenant-id = that tenant.');
+
+    for (const fn of props.trustedFunctions) {
+      fn.addToPolicy(new iam.PolicyStatement({
+        sid: 'ActForOneTenant', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [this.role.roleArn],
+        conditions: { Null: { [tag]: 'false' } },
+      }));
+    }
+  }
+}

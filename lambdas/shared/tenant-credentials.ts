@@ -1,0 +1,126 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
+import { assumeRole, clientWith, platformClient, type AssumeRoleInput } from './aws-clients.js';
+
+/**
+ * Tenant-scoped credentials (AWS SaaS Lens "token vending"): the platform's tenant-data role
+ * (constructs/tenant-data-access-role.ts) assumed with the session tag `tessera:tenant-id` = the
+ * tenant. Its policies admit only items whose partition key is that tenant's
+ * (`dynamodb:LeadingKeys`) and only secrets tagged with that tenant, so code that asks for tenant
+ * A's item with tenant B's credentials gets AccessDenied from AWS, whatever the code does.
+ *
+ * One session per tenant, kept until `refreshMarginMs` before it expires; concurrent first calls
+ * for a tenant share one AssumeRole; a failed AssumeRole is not cached. Clients made from a
+ * session are kept with it (a warm request costs a map lookup).
+ */
+
+const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
+
+/** A tenant id the credentials are never asked for: not a valid id (it came from a token or a name). */
+export class InvalidTenantIdError extends Error {
+  constructor(readonly tenantId: string) {
+    super(`"${tenantId.slice(0, 40)}" is not a tenant id (${TENANT_ID_PATTERN})`);
+  }
+}
+
+export const isTenantId = (value: string) => TENANT_ID.test(value);
+
+export interface TenantCredentialsOptions {
+  /** The tenant-data role (`TESSERA_TENANT_DATA_ROLE_ARN`). */
+  readonly roleArn: string;
+  /** Session names are `<prefix>-<tenant>` (CloudTrail shows them). @default 'tenant' */
+  readonly sessionPrefix?: string;
+  /** Session length; a role chained from a Lambda role can have at most 3600. @default 3600 */
+  readonly durationSeconds?: number;
+  /** A session is renewed this long before it expires (no request starts with one about to expire). @default 300_000 */
+  readonly refreshMarginMs?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** STS AssumeRole. @default assumeRole of ./aws-clients.ts with the Lambda's own credentials */
+  readonly assume?: (input: AssumeRoleInput) => Promise<AwsCredentialIdentity>;
+}
+
+interface Session {
+  readonly credentials: AwsCredentialIdentity;
+  readonly renewAt: number;
+  readonly clients: Map<string, unknown>;
+}
+
+export class TenantCredentials {
+  private readonly sessions = new Map<string, Session>();
+  private readonly pending = new Map<string, Promise<Session>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: TenantCredentialsOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Credentials of `tenantId`'s session (assumed on first use, renewed before expiry). */
+  async credentials(tenantId: string): Promise<AwsCredentialIdentity> {
+    return (await this.session(tenantId)).credentials;
+  }
+
+  /** A client made once per session by `make` (`key` names the kind of client). */
+  async clientFor<C>(tenantId: string, key: string, make: (credentials: AwsCredentialIdentity) => C): Promise<C> {
+    const session = await this.session(tenantId);
+    let client = session.clients.get(key) as C | undefined;
+    if (client === undefined) session.clients.set(key, (client = make(session.credentials)));
+    return client;
+  }
+
+  private session(tenantId: string): Promise<Session> {
+    const hit = this.sessions.get(tenantId);
+    if (hit && hit.renewAt > this.now()) return Promise.resolve(hit);
+    let pending = this.pending.get(tenantId);
+    if (!pending) {
+      pending = this.assume(tenantId).finally(() => this.pending.delete(tenantId));
+      this.pending.set(tenantId, pending);
+    }
+    return pending;
+  }
+
+  private async assume(tenantId: string): Promise<Session> {
+    if (!isTenantId(tenantId)) throw new InvalidTenantIdError(tenantId);
+    const durationSeconds = this.options.durationSeconds ?? 3600;
+    const credentials = await (this.options.assume ?? assumeRole)({
+      roleArn: this.options.roleArn, sessionName: `${this.options.sessionPrefix ?? 'tenant'}-${tenantId}`, tenantId, durationSeconds,
+    });
+    const expires = credentials.expiration?.getTime() ?? this.now() + durationSeconds * 1000;
+    const session: Session = { credentials, renewAt: expires - (this.options.refreshMarginMs ?? 300_000), clients: new Map() };
+    // Expired sessions of tenants no longer seen are dropped when new ones arrive.
+    if (this.sessions.size >= 1000) for (const [t, s] of this.sessions) if (s.renewAt <= this.now()) this.sessions.delete(t);
+    this.sessions.set(tenantId, session);
+    return session;
+  }
+}
+
+/** A DynamoDB document client for one tenant's items. */
+export type TenantDocumentClient = (tenantId: string) => Promise<DynamoDBDocumentClient>;
+/** A Secrets Manager client for one tenant's secrets. */
+export type TenantSecretsClient = (tenantId: string) => Promise<SecretsManagerClient>;
+
+/** Document clients acting with `credentials`' session of each tenant. */
+export function tenantDocumentClient(credentials: TenantCredentials, translate?: TranslateConfig): TenantDocumentClient {
+  const key = `dynamodb-document:${JSON.stringify(translate ?? {})}`;
+  return (tenantId) => credentials.clientFor(tenantId, key, (c) => DynamoDBDocumentClient.from(clientWith(DynamoDBClient, c), translate));
+}
+
+export function tenantSecretsClient(credentials: TenantCredentials): TenantSecretsClient {
+  return (tenantId) => credentials.clientFor(tenantId, 'secretsmanager', (c) => clientWith(SecretsManagerClient, c));
+}
+
+/**
+ * One client with the process's own credentials for every tenant: for local tools (`tessera serve`
+ * against real tables, tests against moto) only. The Lambdas use tenant-scoped clients.
+ */
+export function unscopedDocumentClient(translate?: TranslateConfig): TenantDocumentClient {
+  let doc: DynamoDBDocumentClient | undefined;
+  return async () => (doc ??= DynamoDBDocumentClient.from(platformClient(DynamoDBClient), translate));
+}
+
+export function unscopedSecretsClient(): TenantSecretsClient {
+  return async () => platformClient(SecretsManagerClient);
+}
