@@ -148,7 +148,7 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^\S+ (PolicyDocument|AssumeRolePolicyDocument|KeyPolicy)\.Statement\[\]\.(Not)?Resource(\[\])?$/, checks: ['arn'] },
   { match: new RegExp(`^\\S+ (PolicyDocument|AssumeRolePolicyDocument)\\.Statement\\[\\]\\.Condition\\.\\w+\\.aws:(Request|Resource|Principal)Tag/(${TAG_KEYS})(\\[\\])?$`), checks: ['tag-value'] },
   { match: /^\S+ \S*Statement\[\]\.Condition\.\w+\.sts:SourceIdentity(\[\])?$/, checks: ['sts-source-identity'] },
-  { match: /^\S+ \S*Statement\[\]\.Condition\.\w+\.(aws:PrincipalArn|aws:SourceArn|kms:EncryptionContext:aws:logs:arn)(\[\])?$/, checks: ['arn'] },
+  { match: /^\S+ \S*Statement\[\]\.Condition\.\w+\.(aws:PrincipalArn|aws:SourceArn|kms:EncryptionContext:aws:logs:arn|sagemaker:ModelArn)(\[\])?$/, checks: ['arn'] },
   { match: /^AWS::Events::Rule EventPattern\.detail\.TrainingJobName\[\]\.prefix$/, checks: ['sagemaker-name-prefix'] },
   { match: /^Custom::AWSCDK-EKS-KubernetesResource Manifest$/, checks: ['manifest'] },
 ];
@@ -415,7 +415,9 @@ function arnName(arn: string): NameEntry | undefined {
   const m = /^([a-z-]+)[/:](.*)$/.exec(resource);
   if (!m) return undefined;
   const [, type, rest] = m;
-  if (service === 'logs') return { kind: 'logs:loggroup', name: rest.replace(/:log-stream:.*$/, '').replace(/:\*$/, ''), source: arn };
+  // A stream ARN names the stream (SageMaker's job streams share the account's fixed group /aws/sagemaker/TrainingJobs).
+  if (service === 'logs' && rest.includes(':log-stream:')) return { kind: 'logs:logstream', name: rest, source: arn };
+  if (service === 'logs') return { kind: 'logs:loggroup', name: rest.replace(/:\*$/, ''), source: arn };
   if (service === 'iam') return { kind: type === 'policy' ? 'iam:managedpolicy' : `iam:${type}`, name: rest, source: arn };
   if (service === 'eks') return { kind: 'eks:cluster', name: rest.split('/')[0], source: arn };
   if (service === 'rds' && type === 'db') return { kind: 'rds:dbinstance', name: rest, source: arn };
