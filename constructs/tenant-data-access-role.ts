@@ -102,7 +102,7 @@ export class TenantDataAccessRole extends Construct {
     const ownSecrets = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tessera/tenants/${SESSION_TENANT}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     policy.addStatements(new iam.PolicyStatement({
       sid: 'OwnProviderSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [ownSecrets],
-      conditions: { StringEquals: { [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: SESSION_TENANT } },
+      conditions: { StringEquals: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: SESSION_TENANT } },
     }));
     const tableNames = [props.registry.tableName, props.usageTable.tableName, props.jobsTable.tableName];
     policy.addStatements(
