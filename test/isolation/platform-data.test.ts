@@ -108,7 +108,6 @@ const keys = (...k: string[]) => ({ 'dynamodb:LeadingKeys': k });
 const REGISTRY = 'tessera-tenants';
 const USAGE = 'tessera-usage';
 const JOBS = 'tessera-fine-tuning-jobs';
-const JOB = 'ftjob-0000019d0a1b2c3d4e5f6a7b';
 const MODEL_ATTRIBUTES = ['tenantId', 'fineTunedModels', 'updatedAt'];
 
 /** What a session of `attacker` tries on `victim`'s items and secrets: every one must be denied. */
