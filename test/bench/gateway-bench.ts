@@ -3,7 +3,8 @@
  * process), `tessera serve` in front of it (own process: JWT authorizer, tenant policy, PII
  * guardrails, rate counting, budget reserve/settle, audit), and autocannon driving both at 1 and
  * 100 connections, with what an agent sends (a system prompt, a user turn, two function tools).
- * Then the router Lambda bundle: size and module init time.
+ * Then the cost of tenant-scoped credentials in the Lambda's request path (test/bench/tenant-credentials-bench.ts),
+ * and the router Lambda bundle: size and module init time.
  * With --portkey, Portkey's open-source gateway 1.15.2 (fetched by npx; it listens on all
  * interfaces, it has no host flag) is measured in front of the same upstream for comparison.
  * Usage: npm run bench:gateway [-- seconds] [--portkey] [--workers N]
@@ -121,6 +122,10 @@ try {
     }
     console.log('');
   }
+
+  // Tenant-scoped credentials (issue 12): the Lambda's gateway with and without them, over a local AWS stand-in.
+  execFileSync(process.execPath, [...tsx, 'test/bench/tenant-credentials-bench.ts', upstream, String(seconds)], { cwd: root, stdio: 'inherit' });
+  console.log('');
 
   // The router Lambda bundle: minified ESM, providers split into lazily loaded chunks, the AWS SDK
   // left to the Lambda runtime (as NodejsFunction does); built under the project so the SDK resolves.
