@@ -1,0 +1,40 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TenantDataAccessRole } from '../../constructs/tenant-data-access-role.js';
+import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
+import { buildApp, newStack } from '../support/synth.js';
+
+let platform: Template;
+beforeAll(() => {
+  platform = Template.fromStack(buildApp().platform);
+}, 240_000);
+
+const policiesOfRole = (roleName: string) => {
+  const roleId = Object.entries(platform.findResources('AWS::IAM::Role')).find(([, r]) => (r as { Properties: { RoleName?: string } }).Properties.RoleName === roleName)![0];
+  return Object.values(platform.findResources('AWS::IAM::ManagedPolicy')).filter((p) => JSON.stringify((p as { Properties: { Roles?: unknown } }).Properties.Roles ?? []).includes(roleId))
+    .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties.PolicyDocument.Statement);
+};
+
+describe('TenantDataAccessRole', () => {
+  it('refuses to trust nobody', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => new TenantDataAccessRole(newStack(), 'TenantData', { trustedFunctions: [] } as never)).toThrow(/trustedFunctions must name at least one function \(got none\)/);
+  });
+
+  it('is assumed only by the gateway and fine-tuning Lambdas, with the tenant tag', () => {
+    const role = Object.values(platform.findResources('AWS::IAM::Role')).find((r) => (r as { Properties: { RoleName?: string } }).Properties.RoleName === 'tessera-tenant-data') as { Properties: { AssumeRolePolicyDocument: { Statement: Array<Record<string, unknown>> } } };
+    const [statement] = role.Properties.AssumeRolePolicyDocument.Statement;
+    expect(statement).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { Null: { 'aws:RequestTag/tessera:tenant-id': 'false', 'sts:TransitiveTagKeys': 'true' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['tessera:tenant-id'] } } });
+    expect((statement.Principal as { AWS: unknown[] }).AWS).toHaveLength(4);
+  });
+
+  it('leaves the Lambdas that act for a tenant no permission of their own on tenant items or tenant secrets', () => {
+    for (const name of [PLATFORM_ROLE_NAMES.router, 'tessera-gateway-authorizer', PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents]) {
+      const statements = policiesOfRole(name);
+      const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action as string));
+      expect(actions.filter((a) => a.startsWith('dynamodb:')), name).toEqual([]);
+      expect(JSON.stringify(statements), name).not.toContain('tessera/tenants/');
+      expect(statements.find((s) => s.Sid === 'ActForOneTenant'), name).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'] });
+    }
+  });
+});
