@@ -21,8 +21,8 @@ import { startMoto, type MotoServer } from './support/moto-server.js';
  * The tenant-data role in moto 5.2.5's server with IAM enforcement on (`POST /moto-api/reset-auth 0`
  * = INITIAL_NO_AUTH_ACTION_COUNT 0), its policies taken from the synthesized platform stack.
  *
- * What moto enforces, read in moto/iam/access_control.py and moto/core/authorization.py and
- * measured here:
+ * What moto enforces, read in moto/iam/access_control.py, moto/iam/policy_conditions.py,
+ * moto/core/authorization.py and moto/sts/models.py; the first four points are also measured here:
  * - signatures and keys: every request must be signed by a known access key; a session's requests
  *   must carry its session token;
  * - identity policies by action: a DynamoDB or Secrets Manager action no statement of the role
@@ -31,10 +31,12 @@ import { startMoto, type MotoServer } from './support/moto-server.js';
  *   resource "*", so a statement naming a table or secret ARN never matches, and the role's
  *   real policy is refused even on the tenant's own items;
  * - trust policies on AssumeRole: the principal as an exact ARN string (a role's session does not
- *   match its role ARN, so the trusted caller here is an IAM user), and conditions only with
- *   StringEquals on sts:ExternalId; every other operator is skipped;
- * - no condition keys of requests: no `dynamodb:LeadingKeys`, no `aws:PrincipalTag` (moto's STS
- *   drops the session tags), no `aws:ResourceTag`, no `kms:*`.
+ *   match its role ARN, so the trusted caller here is an IAM user);
+ * - (source only) conditions: only the StringEquals operator, and only on keys moto puts in the
+ *   request context, which is sts:ExternalId alone; every other operator is skipped (and an Allow
+ *   whose StringEquals fails counts as an explicit Deny). So no `dynamodb:LeadingKeys`, no
+ *   `aws:PrincipalTag` (moto's AssumeRole does not even keep the session tags), no
+ *   `aws:ResourceTag`, no `kms:*`.
  * So moto cannot tell tenant A's items from tenant B's. That AWS refuses a session tagged A on B's
  * items is proven by test/isolation/platform-data.test.ts (an IAM policy evaluator); this test
  * proves what moto can: the Lambdas' credentials module really obtains a session of the role,
