@@ -217,6 +217,10 @@ export const TYPES: Record<string, TypeModel> = {
       'ReaderEndPoint.Port': (r) => r.props.Port ?? '6379',
     },
   },
+  'AWS::DynamoDB::GlobalTable': {
+    service: 'dynamodb', nameProperty: 'TableName', ref: 'name', maxNameLength: 255, nameScope: region,
+    arn: (r, env) => `arn:${env.partition}:dynamodb:${env.region}:${env.account}:table/${r.physicalId}`,
+  },
   'AWS::Events::EventBus': {
     service: 'events', nameProperty: 'Name', ref: 'name', maxNameLength: 256, nameScope: region,
     arn: (r, env) => `arn:${env.partition}:events:${env.region}:${env.account}:event-bus/${r.physicalId}`,

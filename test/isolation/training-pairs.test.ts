@@ -18,7 +18,7 @@ import { instantiate, type InstantiatedTemplate } from '../../lib/preflight/inst
 import { scpsInForce } from '../../lib/preflight/scps.js';
 import { tenantRoleName } from '../../lib/tenant-naming.js';
 import { configWith } from '../support/synth.js';
-import { createEndpointConfigContext, createEndpointContext, createModelContext, createTrainingJobContext, type Context } from './training-request-context.js';
+import { createEndpointConfigContext, createEndpointContext, createModelContext, createTrainingJobContext, type Context } from '../../lib/preflight/isolation/sagemaker-request-context.js';
 
 const ACCOUNT = '111111111111';
 const REGION = 'us-east-1';

@@ -7,11 +7,14 @@
  * resource's policy), and where the requester chooses a value (request tags, session tags, the
  * names in a create call) the value most likely to get through.
  */
+import { createTrainingJobInput, deploymentInputs } from '../../../lambdas/fine-tuning/sagemaker-requests.js';
+import type { FineTuningJob } from '../../fine-tuning.js';
 import type { PolicyJson } from '../iam-eval.js';
 import type { InstantiatedResource } from '../instantiate.js';
 import { TENANT_ID_TAG } from '../../tenant-naming.js';
 import type { TenantEstate } from './estate.js';
 import { sessionTagsOf, templateTags } from './estate.js';
+import { createEndpointConfigContext, createEndpointContext, createModelContext, createTrainingJobContext } from './sagemaker-request-context.js';
 
 export interface Attempt {
   readonly action: string;
@@ -22,6 +25,11 @@ export interface Attempt {
   readonly context: Record<string, string | string[]>;
   /** What is attempted on what, for reports: `<action> <resource>[ (<variant>)]`. */
   readonly label: string;
+  /**
+   * Further resources the same request is authorized on (EC2's CreateNetworkInterface is checked on
+   * the subnet, the security group and the new interface): the request is allowed only if every part is.
+   */
+  readonly alsoOn?: ReadonlyArray<{ readonly resource: string; readonly context: Record<string, string | string[]> }>;
 }
 
 /** Services that use a tenant key on a caller's behalf (kms:ViaService values tried on every key action). */
@@ -161,8 +169,19 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
   if (victim.vpcArn) {
     const eniCtx = { 'ec2:Vpc': victim.vpcArn, 'ec2:Subnet': victim.subnetArns[0] ?? '' };
     add(ENI_ACTIONS, rt.networkInterfaceArn, { context: eniCtx });
-    add(['ec2:CreateNetworkInterface'], `arn:${victim.partition}:ec2:${region}:${victim.account}:network-interface/*`, { context: eniCtx, variant: 'in the victim\'s subnet' });
+    // A new interface in the victim's subnet (with the victim's security group: it must be in the subnet's VPC).
+    const sg = res.find((r) => r.type === 'AWS::EC2::SecurityGroup');
+    if (victim.subnetArns[0] && sg) {
+      const vpc = { 'ec2:Vpc': victim.vpcArn };
+      out.push({
+        action: 'ec2:CreateNetworkInterface', resource: victim.subnetArns[0], resourceAccount: victim.account, context: vpc,
+        alsoOn: [{ resource: sg.arn, context: vpc }, { resource: `arn:${victim.partition}:ec2:${region}:${victim.account}:network-interface/*`, context: {} }],
+        label: `ec2:CreateNetworkInterface in ${victim.subnetArns[0]} with ${sg.arn}`,
+      });
+    }
   }
+
+  if (victim.platform) out.push(...platformDataAttempts(victim));
 
   // Create calls a requester controls: its own names, the victim's key, network or role.
   out.push(...sageMakerCreateAttempts(victim, attacker));
@@ -170,26 +189,46 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
 }
 
 /**
- * The SageMaker create calls a tenant's launcher makes (lambdas/fine-tuning/sagemaker-requests.ts),
- * as the request context AWS sets for them, for tenant `e` with its own values.
+ * The SageMaker calls of one fine-tuning job of tenant `e` as its launcher makes them: built by
+ * lambdas/fine-tuning/sagemaker-requests.ts, with the request context AWS derives from each
+ * (./sagemaker-request-context.ts), plus the role the calls pass. Empty for a tier without training.
  */
 export function sageMakerCreateRequests(e: TenantEstate): Array<{ action: string; resource: string; context: Record<string, string | string[]> }> {
+  if (!e.training) return [];
+  const { target, tier, base } = e.training;
+  const jobId = `ftjob-${e.runtime.trainingJobName.slice(-24)}`;
+  const job: FineTuningJob = {
+    id: jobId, tenantId: e.tenantId, userId: 'u-1', model: base.id, trainingFile: `s3://${target.bucket}/training-data/train.jsonl`,
+    hyperparameters: { n_epochs: 3, batch_size: 8, learning_rate_multiplier: 1 }, suffix: 'faq', instanceType: tier.training.instanceTypes[0], spot: tier.training.spot,
+    trainingJobName: e.runtime.trainingJobName, status: 'queued', createdAt: 1, events: [],
+  };
+  const create = createTrainingJobInput(job, base, tier, target);
+  const deploy = deploymentInputs(job, base, tier, target, `s3://${target.bucket}/models/${job.trainingJobName}/output/model.tar.gz`);
   const rt = e.runtime;
-  const tag = { [`aws:RequestTag/${TENANT_ID_TAG}`]: e.tenantId, 'aws:TagKeys': [TENANT_ID_TAG] };
-  const key = e.keyArn ?? '';
-  const network = { 'sagemaker:VpcSubnets': e.subnetIds.slice(0, 2), 'sagemaker:VpcSecurityGroupIds': e.securityGroupIds.slice(0, 1) };
+  const modelArn = (name: string) => rt.modelArn.replace(/model\/.*$/, `model/${name}`);
   return [
-    { action: 'sagemaker:CreateTrainingJob', resource: rt.trainingJobArn, context: { ...tag, ...network, 'sagemaker:VolumeKmsKey': key, 'sagemaker:OutputKmsKey': key, 'sagemaker:NetworkIsolation': 'true', 'sagemaker:InterContainerTrafficEncryption': 'true', 'sagemaker:InstanceTypes': ['ml.g5.2xlarge'] } },
-    { action: 'sagemaker:CreateModel', resource: rt.modelArn, context: { ...tag, ...network, 'sagemaker:NetworkIsolation': 'true' } },
-    { action: 'sagemaker:CreateEndpointConfig', resource: rt.endpointConfigArn, context: { ...tag, 'sagemaker:VolumeKmsKey': key, 'sagemaker:InstanceTypes': ['ml.g5.2xlarge'] } },
-    { action: 'sagemaker:CreateEndpoint', resource: rt.endpointArn, context: { ...tag } },
+    { action: 'sagemaker:CreateTrainingJob', resource: rt.trainingJobArn, context: createTrainingJobContext(create) },
+    { action: 'sagemaker:CreateModel', resource: rt.modelArn, context: createModelContext(deploy.model) },
+    { action: 'sagemaker:CreateEndpointConfig', resource: rt.endpointConfigArn, context: createEndpointConfigContext(deploy.endpointConfig, modelArn) },
+    { action: 'sagemaker:CreateEndpoint', resource: rt.endpointArn, context: createEndpointContext(deploy.endpoint) },
   ];
 }
 
 /**
- * For each create call of the attacker's own (allowed to its launcher), the same call with one
- * tenant-specific value swapped for the victim's: the victim's name, key, subnets, security
- * groups or tag. Each must be denied.
+ * Keys a requester may add to a create call although its own call does not carry them (the
+ * victim's key), by the actions the Service Authorization Reference lists them for.
+ */
+const ADDABLE_KEYS: Record<string, string[]> = {
+  'sagemaker:CreateTrainingJob': ['sagemaker:VolumeKmsKeyArn', 'sagemaker:OutputKmsKeyArn'],
+  'sagemaker:CreateEndpointConfig': ['sagemaker:VolumeKmsKeyArn'],
+};
+/** Request keys whose value names a tenant's resource or the tenant (the job-id tag, instance types and flags do not). */
+const TENANT_KEYS = ['sagemaker:VolumeKmsKeyArn', 'sagemaker:OutputKmsKeyArn', `aws:RequestTag/${TENANT_ID_TAG}`, 'sagemaker:VpcSubnets', 'sagemaker:VpcSecurityGroupIds', 'sagemaker:ModelArn'];
+
+/**
+ * For each create call of the attacker's own (allowed to its launcher), the same call naming the
+ * victim's resource, and the same call with one tenant-specific value swapped for (or added as)
+ * the victim's: key, subnets, security groups, model, tag. Each must be denied.
  */
 function sageMakerCreateAttempts(victim: TenantEstate, attacker: TenantEstate): Attempt[] {
   const own = sageMakerCreateRequests(attacker);
@@ -197,11 +236,45 @@ function sageMakerCreateAttempts(victim: TenantEstate, attacker: TenantEstate): 
   const out: Attempt[] = [];
   own.forEach((req, i) => {
     const victimReq = theirs[i];
-    out.push({ action: req.action, resource: victimReq.resource, resourceAccount: victim.account, context: req.context, label: `${req.action} ${victimReq.resource} (the victim's name)` });
-    for (const [k, v] of Object.entries(victimReq.context)) {
+    const victimResource = victimReq?.resource ?? req.resource.replace(`/${attacker.runtime.trainingJobName}`, `/${victim.runtime.trainingJobName}`);
+    out.push({ action: req.action, resource: victimResource, resourceAccount: victim.account, context: req.context, label: `${req.action} ${victimResource} (the victim's name)` });
+    const swaps: Record<string, string | string[]> = { ...(victimReq?.context ?? {}) };
+    const addable = ADDABLE_KEYS[req.action] ?? [];
+    if (victim.keyArn) for (const k of addable) swaps[k] ??= victim.keyArn;
+    for (const [k, v] of Object.entries(swaps)) {
       if (JSON.stringify(v) === JSON.stringify(req.context[k])) continue;
+      if (!TENANT_KEYS.includes(k) || (!(k in req.context) && !addable.includes(k))) continue;
       out.push({ action: req.action, resource: req.resource, resourceAccount: attacker.account, context: { ...req.context, [k]: v }, label: `${req.action} ${req.resource} (with the victim's ${k})` });
     }
   });
+  return out;
+}
+
+/** The platform's pooled tables (tessera-tenants, tessera-usage, tessera-fine-tuning-jobs) in `e.platform`. */
+export function platformTables(e: TenantEstate): { registry?: string; usage?: string; jobs?: string } {
+  const tables = Object.values(e.platform?.resources ?? {}).filter((r) => r.type === 'AWS::DynamoDB::GlobalTable');
+  const arn = (logical: RegExp) => tables.find((t) => logical.test(t.logicalId))?.arn;
+  return { registry: arn(/^RegistryTable/), usage: arn(/UsageTable/), jobs: arn(/^FineTuningJobs/) };
+}
+
+/** Items of the victim's in the pooled tables, by their partition keys (`dynamodb:LeadingKeys`). */
+function platformDataAttempts(victim: TenantEstate): Attempt[] {
+  const t = platformTables(victim);
+  const out: Attempt[] = [];
+  const add = (actions: string[], resource: string | undefined, context: Record<string, string | string[]>, variant: string) => {
+    if (!resource) return;
+    for (const action of actions) out.push({ action, resource, resourceAccount: victim.platformAccount, context, label: `${action} ${resource} (${variant})` });
+  };
+  const b = victim.tenantId;
+  const item = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+  const attrs = { 'dynamodb:Attributes': ['tenantId', 'fineTunedModels', 'updatedAt'], 'dynamodb:ReturnValues': 'NONE' };
+  add(item, t.registry, { 'dynamodb:LeadingKeys': [b], ...attrs }, `the victim's record ${b}`);
+  add(['dynamodb:Scan'], t.registry, {}, 'every record');
+  add(['dynamodb:Query'], t.registry && `${t.registry}/index/by-status`, { 'dynamodb:LeadingKeys': ['ACTIVE'] }, 'an index of every tenant');
+  for (const key of [`rate#${b}#minute#29403522`, `usage#${b}#2026-11`, `usage#${b}#2026-11-30`]) add(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], t.usage, { 'dynamodb:LeadingKeys': [key] }, key);
+  add(['dynamodb:Scan'], t.usage, {}, 'every counter');
+  add(item, t.jobs, { 'dynamodb:LeadingKeys': [b] }, `the victim's jobs`);
+  add(['dynamodb:Scan'], t.jobs, {}, 'every job');
+  add(['dynamodb:Query'], t.jobs && `${t.jobs}/index/by-training-job`, { 'dynamodb:LeadingKeys': [victim.runtime.trainingJobName] }, 'the victim\'s job through the index');
   return out;
 }

@@ -28,6 +28,12 @@ export interface IsolationReport {
   readonly allowed: IsolationFinding[];
   /** Requests the evaluator could not evaluate: failures (the check did not run). */
   readonly errors: IsolationFinding[];
+  /**
+   * A service acting for A that B's role trusts, where the trust cannot name B's resource
+   * (TRUST_CANNOT_NAME_RESOURCE) or the role is in another account: closed by iam:PassRole, whose
+   * attempts are in `attempts`. Reported with the reason, not failures.
+   */
+  readonly guardedByPassRole: IsolationFinding[];
   readonly controls: number;
   /** Positive controls denied: failures (a principal cannot do its job, or the evaluator denies everything). */
   readonly controlsDenied: IsolationFinding[];
@@ -54,17 +60,24 @@ function principalContext(p: TenantPrincipal, region: string, organizationId: st
   };
 }
 
+/** One request (every resource part of it) as `p`: allowed only if every part is. */
 async function run(p: TenantPrincipal, a: Attempt, region: string, organizationId: string) {
-  return evaluate({
-    principalArn: p.arn,
-    action: a.action,
-    resource: a.resource,
-    resourceAccount: a.resourceAccount,
-    context: { ...principalContext(p, region, organizationId), 'aws:ResourceAccount': a.resourceAccount, ...a.context },
-    identityPolicies: p.identityPolicies,
-    scps: p.scps,
-    resourcePolicy: a.resourcePolicy,
-  });
+  const parts = [{ resource: a.resource, context: a.context, resourcePolicy: a.resourcePolicy }, ...(a.alsoOn ?? [])];
+  let last: Awaited<ReturnType<typeof evaluate>> | undefined;
+  for (const part of parts) {
+    last = await evaluate({
+      principalArn: p.arn,
+      action: a.action,
+      resource: part.resource,
+      resourceAccount: a.resourceAccount,
+      context: { ...principalContext(p, region, organizationId), 'aws:ResourceAccount': a.resourceAccount, ...part.context },
+      identityPolicies: p.identityPolicies,
+      scps: p.scps,
+      resourcePolicy: 'resourcePolicy' in part ? part.resourcePolicy : undefined,
+    });
+    if (!last.allowed) return last;
+  }
+  return last!;
 }
 
 /**
@@ -91,11 +104,25 @@ function arnOfType(e: TenantEstate, type: string): string | undefined {
 }
 
 /**
+ * Services whose trust policy cannot name the tenant's own resource, and why. A service acting for
+ * tenant A can use tenant B's role only if something passes it B's role (iam:PassRole, which works
+ * within one account only); every iam:PassRole of B's roles by A's principals is among the
+ * attempts and must be denied. Such assumptions are reported as guarded by iam:PassRole, not as
+ * isolation by the trust policy.
+ */
+export const TRUST_CANNOT_NAME_RESOURCE: Record<string, string> = {
+  'backup.amazonaws.com': 'AWS Backup documents no aws:SourceArn or aws:SourceAccount for assuming a backup role (https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html)',
+  'ec2.amazonaws.com': 'EC2 documents no source context for assuming an instance profile\'s role',
+  'vpc-flow-logs.amazonaws.com': 'a flow log names its role and its id is generated, so the trust names the account and Region only (aws:SourceArn …:vpc-flow-log/*)',
+  'sagemaker.amazonaws.com': 'one training role serves the tenant\'s training jobs and endpoints; the trust names the account (aws:SourceArn values SageMaker presents per resource are not confirmed offline)',
+};
+
+/**
  * A service acting for one of `from`'s resources assumes a service role of `to`: the role's trust
  * policy must admit it only for `to`'s own resources. Returns the evaluation per service role.
  */
 async function serviceAssumes(from: TenantEstate, to: TenantEstate) {
-  const out: Array<{ principal: string; attempt: string; allowed: boolean; result: string }> = [];
+  const out: Array<{ principal: string; attempt: string; allowed: boolean; result: string; guard?: string }> = [];
   for (const role of to.principals) {
     for (const service of role.services) {
       const source = SOURCE_OF_SERVICE[service]?.(from);
@@ -107,7 +134,8 @@ async function serviceAssumes(from: TenantEstate, to: TenantEstate) {
           principalArn: service, action, resource: role.arn, resourceAccount: role.account,
           context, identityPolicies: [], scps: [], resourcePolicy: role.resource.props.AssumeRolePolicyDocument as PolicyJson,
         });
-        out.push({ principal: `${service} for ${from.tenantId}${source ? ` (${source})` : ''}`, attempt: `${action} ${role.arn}`, allowed: r.allowed, result: r.result });
+        const guard = role.account !== from.account ? 'a role of another account cannot be passed to a resource (iam:PassRole is same-account)' : TRUST_CANNOT_NAME_RESOURCE[service];
+        out.push({ principal: `${service} for ${from.tenantId}${source ? ` (${source})` : ''}`, attempt: `${action} ${role.arn}`, allowed: r.allowed, result: r.result, guard: from === to ? undefined : guard });
       }
     }
   }
@@ -128,9 +156,11 @@ export async function checkIsolation(attacker: TenantEstate, victim: TenantEstat
       else if (r.allowed) allowed.push({ principal: p.roleName, attempt: a.label, result: r.result });
     }
   }
+  const guardedByPassRole: IsolationFinding[] = [];
   for (const s of await serviceAssumes(attacker, victim)) {
     count++;
     if (s.result.startsWith('error')) errors.push({ principal: s.principal, attempt: s.attempt, result: s.result });
+    else if (s.allowed && s.guard) guardedByPassRole.push({ principal: s.principal, attempt: s.attempt, result: s.guard });
     else if (s.allowed) allowed.push({ principal: s.principal, attempt: s.attempt, result: s.result });
   }
 
@@ -153,5 +183,5 @@ export async function checkIsolation(attacker: TenantEstate, victim: TenantEstat
     controls++;
     if (!s.allowed) controlsDenied.push({ principal: s.principal, attempt: s.attempt, result: s.result });
   }
-  return { attacker: attacker.tenantId, victim: victim.tenantId, principals: attacker.principals.length, attempts: count, allowed, errors, controls, controlsDenied, missingControls };
+  return { attacker: attacker.tenantId, victim: victim.tenantId, principals: attacker.principals.length, attempts: count, allowed, errors, guardedByPassRole, controls, controlsDenied, missingControls };
 }

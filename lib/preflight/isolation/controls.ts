@@ -5,10 +5,10 @@
  */
 import type { PolicyJson } from '../iam-eval.js';
 import type { InstantiatedResource } from '../instantiate.js';
-import { TENANT_ID_TAG, tenantNamespace, tenantRoleName } from '../../tenant-naming.js';
+import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, tenantNamespace, tenantRoleName } from '../../tenant-naming.js';
 import { TENANT_DB_USERS } from '../../../constructs/tenant-access-policies.js';
 import type { Attempt } from './attempts.js';
-import { sageMakerCreateRequests } from './attempts.js';
+import { platformTables, sageMakerCreateRequests } from './attempts.js';
 import type { TenantEstate, TenantPrincipal } from './estate.js';
 
 type Control = (e: TenantEstate, p: TenantPrincipal) => Attempt[];
@@ -76,6 +76,7 @@ const BY_PURPOSE: Record<string, Control> = {
       one('s3:PutObject', `${b.arn}/models/model.tar.gz`, e, { policy: b.policy, context: b.ctx }),
       one('kms:GenerateDataKey', k.arn, e, { policy: k.policy, context: { 'kms:ViaService': `s3.${e.region}.amazonaws.com` } }),
       one('ec2:CreateNetworkInterface', e.subnetArns[0], e, { context: { 'ec2:Vpc': e.vpcArn ?? '' } }),
+      one('ec2:CreateNetworkInterface', first(e, 'AWS::EC2::SecurityGroup', (r) => r.physicalId === e.training?.target.securityGroupId)?.arn ?? '', e, { context: { 'ec2:Vpc': e.vpcArn ?? '' } }),
       one('ec2:CreateNetworkInterface', `arn:${e.partition}:ec2:${e.region}:${e.account}:network-interface/*`, e, { context: eniContext(e) }),
       one('ec2:DeleteNetworkInterface', e.runtime.networkInterfaceArn, e, { context: eniContext(e) }),
       one('ec2:CreateNetworkInterfacePermission', e.runtime.networkInterfaceArn, e, { context: eniContext(e) }),
@@ -131,8 +132,25 @@ const BY_PURPOSE: Record<string, Control> = {
   ComputeNodeRole: (e) => [one('eks:DescribeCluster', first(e, 'AWS::EKS::Cluster')!.arn, e), one('ecr:GetAuthorizationToken', '*', e)],
 };
 
+/** A session of the platform's tenant-data role for the tenant: what the gateway and fine-tuning Lambdas do with it. */
+function tenantData(e: TenantEstate): Attempt[] {
+  const t = platformTables(e);
+  const at = (action: string, resource: string | undefined, context: Record<string, string | string[]>) => one(action, resource ?? '', e, { account: e.platformAccount, context });
+  return [
+    at('dynamodb:GetItem', t.registry, { 'dynamodb:LeadingKeys': [e.tenantId] }),
+    at('dynamodb:UpdateItem', t.registry, { 'dynamodb:LeadingKeys': [e.tenantId], 'dynamodb:Attributes': ['tenantId', 'fineTunedModels', 'updatedAt'], 'dynamodb:ReturnValues': 'NONE' }),
+    at('dynamodb:UpdateItem', t.usage, { 'dynamodb:LeadingKeys': [`rate#${e.tenantId}#minute#29403522`] }),
+    at('dynamodb:UpdateItem', t.usage, { 'dynamodb:LeadingKeys': [`usage#${e.tenantId}#2026-11`] }),
+    at('dynamodb:GetItem', t.usage, { 'dynamodb:LeadingKeys': [`usage#${e.tenantId}#2026-11-30`] }),
+    at('dynamodb:PutItem', t.jobs, { 'dynamodb:LeadingKeys': [e.tenantId] }),
+    at('dynamodb:Query', t.jobs, { 'dynamodb:LeadingKeys': [e.tenantId] }),
+    at('secretsmanager:GetSecretValue', e.runtime.providerSecretArn, { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId }),
+  ];
+}
+
 /** The controls of principal `p` of estate `e`, or undefined when its role has no entry. */
 export function controlsOf(e: TenantEstate, p: TenantPrincipal): Attempt[] | undefined {
+  if (p.roleName === TENANT_DATA_ROLE_NAME) return tenantData(e);
   const prefix = `tessera-${e.tenantId}-`;
   const purpose = p.roleName.startsWith(prefix) && BY_PURPOSE[p.roleName.slice(prefix.length)] ? p.roleName.slice(prefix.length) : Object.keys(BY_PURPOSE).find((k) => p.logicalId.startsWith(k));
   return purpose ? BY_PURPOSE[purpose](e, p) : undefined;

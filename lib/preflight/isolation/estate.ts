@@ -7,8 +7,10 @@
  * interfaces in the tenant's subnets, the tenant's provider secret in the platform account).
  */
 import type { SimulationIdentityPolicy, SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
+import type { TrainingTarget } from '../../../lambdas/fine-tuning/sagemaker-requests.js';
+import type { BaseModel, TierConfig } from '../../config/schema.js';
 import { trainingJobName } from '../../fine-tuning.js';
-import { TENANT_ID_TAG, TIER_TAG } from '../../tenant-naming.js';
+import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, TIER_TAG } from '../../tenant-naming.js';
 import { identityOf, trustedServices } from '../identity.js';
 import type { InstantiatedResource, InstantiatedTemplate } from '../instantiate.js';
 import { hex, TYPES } from '../resource-types.js';
@@ -78,6 +80,8 @@ export interface TenantEstate {
   readonly keyArn?: string;
   /** Tags every tenant-stack resource carries (CloudFormation stack tags). */
   readonly stackTags: Record<string, string>;
+  /** What the fine-tuning Lambdas build the tenant's SageMaker requests from, for a tier with training. */
+  readonly training?: { readonly target: TrainingTarget; readonly tier: TierConfig; readonly base: BaseModel };
 }
 
 export interface EstateInput {
@@ -87,6 +91,9 @@ export interface EstateInput {
   readonly namespace?: InstantiatedTemplate;
   readonly platform?: InstantiatedTemplate;
   readonly platformAccount: string;
+  readonly tier: TierConfig;
+  /** The platform's base-model catalog (`fineTuning.baseModels`). */
+  readonly baseModels: readonly BaseModel[];
   /** SCPs in force in the tenant's account and in the platform account. */
   readonly scps: { readonly tenantAccount: SimulationOrgPolicies[]; readonly platform: SimulationOrgPolicies[] };
 }
@@ -98,15 +105,30 @@ export function tenantEstate(input: EstateInput): TenantEstate {
   const principals = [
     ...principalsOf(tenant, tenantId, stackTags, input.scps.tenantAccount),
     ...(input.namespace ? principalsOf(input.namespace, tenantId, stackTags, input.scps.platform) : []),
+    // The platform's tenant-scoped credentials: a session of the tenant-data role tagged with this tenant.
+    ...(input.platform ? principalsOf(input.platform, tenantId, {}, input.scps.platform, (r) => r.physicalId === TENANT_DATA_ROLE_NAME).map((p) => ({ ...p, tags: { ...p.tags, [TENANT_ID_TAG]: tenantId } })) : []),
   ];
   const of = (type: string) => Object.values(tenant.resources).filter((r) => r.type === type);
   const vpc = of('AWS::EC2::VPC')[0];
-  const subnets = of('AWS::EC2::Subnet');
+  // Compute subnets first: where SageMaker and EKS put network interfaces.
+  const subnets = of('AWS::EC2::Subnet').sort((a, b) => Number(/computeSubnet/.test(b.logicalId)) - Number(/computeSubnet/.test(a.logicalId)));
   const db = of('AWS::RDS::DBInstance')[0];
   const dbi = db ? String(TYPES['AWS::RDS::DBInstance'].attributes!.DbiResourceId(db, tenant.env)) : undefined;
   const arn = (service: string, resource: string, acct = account) => `arn:${partition}:${service}:${region}:${acct}:${resource}`;
   const job = trainingJobName(tenantId, `ftjob-${hex(`${tenantId}-job`, 24)}`);
   const vault = of('AWS::Backup::BackupVault')[0];
+  const trainingRole = principals.find((p) => p.roleName === `tessera-${tenantId}-training`);
+  const bucket = of('AWS::S3::Bucket').find((r) => r.logicalId.startsWith('StorageBucket'));
+  const key = of('AWS::KMS::Key')[0];
+  const base = input.baseModels.find((b) => input.tier.training.baseModels.includes('*') || input.tier.training.baseModels.includes(b.id));
+  const training = input.tier.training.enabled && trainingRole && bucket && key && base ? {
+    tier: input.tier, base,
+    target: {
+      tenantId, accountId: account, bucket: bucket.physicalId, keyArn: key.arn, trainingRoleArn: trainingRole.arn,
+      subnetIds: subnets.filter((r) => /computeSubnet/.test(r.logicalId)).map((r) => r.physicalId),
+      securityGroupId: of('AWS::EC2::SecurityGroup').find((r) => r.logicalId.startsWith('NetworkWorkloadSecurityGroup'))?.physicalId ?? '',
+    },
+  } : undefined;
   return {
     tenantId, tierName: input.tierName, account, platformAccount: input.platformAccount, region, partition,
     tenant, namespace: input.namespace, platform: input.platform, principals, stackTags,
@@ -129,7 +151,8 @@ export function tenantEstate(input: EstateInput): TenantEstate {
     subnetArns: subnets.map((s) => s.arn),
     subnetIds: subnets.map((s) => s.physicalId),
     securityGroupIds: of('AWS::EC2::SecurityGroup').map((s) => s.physicalId),
-    keyArn: of('AWS::KMS::Key')[0]?.arn,
+    keyArn: key?.arn,
+    training,
   };
 }
 
@@ -139,8 +162,8 @@ function uuidOf(seed: string): string {
 }
 
 /** Every role of `inst`, with its identity policies and the tags a session of it carries. */
-function principalsOf(inst: InstantiatedTemplate, tenantId: string, stackTags: Record<string, string>, scps: SimulationOrgPolicies[]): TenantPrincipal[] {
-  return Object.values(inst.resources).filter((r) => r.type === 'AWS::IAM::Role').map((role) => {
+function principalsOf(inst: InstantiatedTemplate, tenantId: string, stackTags: Record<string, string>, scps: SimulationOrgPolicies[], which: (role: InstantiatedResource) => boolean = () => true): TenantPrincipal[] {
+  return Object.values(inst.resources).filter((r) => r.type === 'AWS::IAM::Role' && which(r)).map((role) => {
     const tags: Record<string, string> = { ...stackTags };
     Object.assign(tags, templateTags(role));
     Object.assign(tags, sessionTagsOf(role), podIdentityTagsOf(inst, role));

@@ -28,6 +28,6 @@ export function tierEstates(loaded: LoadedBlueprints, tier: TierBlueprints, tena
       tenantId, vpcCidr, account: platformAccount, region, partition, stackName: namespaceStackName(tenantId),
       parameters: { ...ns.parameters, TenantAccountId: account, TenantVpcCidr: vpcCidr },
     }) : undefined;
-    return tenantEstate({ tenantId, tierName: tier.tierName, tenant, namespace, platform, platformAccount, scps });
+    return tenantEstate({ tenantId, tierName: tier.tierName, tier: tier.tier, baseModels: config.fineTuning.baseModels, tenant, namespace, platform, platformAccount, scps });
   });
 }
