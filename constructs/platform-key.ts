@@ -33,12 +33,22 @@ export class PlatformKey extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const trails = `arn:${Aws.PARTITION}:cloudtrail:*:${Aws.ACCOUNT_ID}:trail/*`;
     this.key.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'CloudTrailEncryptsTrailLogs',
       principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
-      actions: ['kms:GenerateDataKey*', 'kms:DescribeKey'],
+      actions: ['kms:GenerateDataKey*'],
       resources: ['*'],
-      conditions: { StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${Aws.PARTITION}:cloudtrail:*:${Aws.ACCOUNT_ID}:trail/*` } },
+      conditions: { StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': trails } },
+    }));
+    // DescribeKey carries no encryption context, so it needs a statement of its own (under the one
+    // above it was never allowed). Source: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudTrailDescribesKey',
+      principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['kms:DescribeKey'],
+      resources: ['*'],
+      conditions: { StringLike: { 'aws:SourceArn': trails } },
     }));
     this.key.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'CloudWatchLogsEncryptsPlatformLogGroups',

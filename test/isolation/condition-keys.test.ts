@@ -130,11 +130,11 @@ const KNOWN_ELSEWHERE = new Set<string>([
   // three s3 actions never carry s3:TlsVersion, so the Deny does not reach them (the aws:SecureTransport Deny still does).
   ...['StorageBucketPolicy49CFBD91', 'AuditBucketPolicyE6CAAC5C', 'BlueprintsBucketPolicy08B0FF0A', 'LifecycleArchiveBucketPolicy2E0F0893', 'LifecycleWorkBucketPolicy47F0A7DA']
     .flatMap((id) => ['s3:InitiateReplication', 's3:AllowVendedLogDeliveryForResource', 's3:PutAccessPointPublicAccessBlock'].map((a) => `${id}|(no sid)|s3:TlsVersion|${a}`)),
-  // Key policies for CloudWatch Logs, CloudTrail and EventBridge (constructs/tenant-key.ts, constructs/platform-key.ts):
-  // DescribeKey (kms:Describe*) under an encryption-context condition, which DescribeKey requests never carry.
+  // Key policies for CloudWatch Logs (constructs/tenant-key.ts, constructs/platform-key.ts; the shape AWS documents) and the
+  // event bus's statement aws-cdk-lib adds: DescribeKey (kms:Describe*) under an encryption-context condition, which
+  // DescribeKey requests never carry.
   ...['kms:DescribeKey', 'kms:DescribeCustomKeyStores'].map((a) => `Key961B73FD|CloudWatchLogsEncryptsTenantLogGroups|kms:EncryptionContext:aws:logs:arn|${a}`),
   ...['kms:DescribeKey', 'kms:DescribeCustomKeyStores'].map((a) => `PlatformKey1C4A1A63|CloudWatchLogsEncryptsPlatformLogGroups|kms:EncryptionContext:aws:logs:arn|${a}`),
-  'PlatformKey1C4A1A63|CloudTrailEncryptsTrailLogs|kms:EncryptionContext:aws:cloudtrail:arn|kms:DescribeKey',
   'PlatformKey1C4A1A63|(no sid)|kms:EncryptionContext:aws:events:event-bus:arn|kms:DescribeKey',
 ]);
 
