@@ -13,6 +13,7 @@ import { trainedTenant } from '../../support/fine-tuning-tenants.js';
 /** The two fine-tuning Lambda handlers as Lambda runs them, every AWS call answered by aws-sdk-client-mock. */
 const ACCOUNT = '444444444444';
 const tenant = trainedTenant('acme', 'enterprise', ACCOUNT);
+const PLATFORM_ACCOUNT = '222222222222';
 const doc = mockClient(DynamoDBDocumentClient);
 const sts = mockClient(STSClient);
 const sageMaker = mockClient(SageMakerClient);
@@ -30,7 +31,7 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'unit', AWS_SECRET_ACCESS_KEY: 'unit',
     TESSERA_PLATFORM_CONFIG: JSON.stringify(DEFAULT_CONFIG), TESSERA_REGISTRY_TABLE: 'registry', TESSERA_USAGE_TABLE: 'usage', TESSERA_AUDIT_BUCKET: 'audit',
     TESSERA_JWT_ISSUER: 'https://issuer.test', TESSERA_JWT_AUDIENCE: 'tessera', TESSERA_JWKS_URI: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
-    TESSERA_FINE_TUNING_JOBS_TABLE: 'jobs',
+    TESSERA_FINE_TUNING_JOBS_TABLE: 'jobs', TESSERA_TENANT_DATA_ROLE_ARN: `arn:aws:iam::${PLATFORM_ACCOUNT}:role/tessera-tenant-data`,
   });
 });
 afterAll(() => new Promise((r) => jwks.close(r)));
@@ -54,7 +55,10 @@ describe('fine-tuning API Lambda', () => {
     const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme' }), { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }));
     expect(out.statusCode).toBe(200);
     expect(JSON.parse(out.body)).toMatchObject({ object: 'fine_tuning.job', status: 'queued', organization_id: 'acme' });
-    expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input).toMatchObject({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-acme-training-launcher`, Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] });
+    const assumed = sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input);
+    expect(assumed.find((i) => i.RoleArn!.endsWith('-training-launcher'))).toMatchObject({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-acme-training-launcher`, Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] });
+    // The registry and the jobs table as the tenant: a session of the tenant-data role, tagged acme.
+    expect(assumed.find((i) => i.RoleArn!.endsWith('/tessera-tenant-data'))).toMatchObject({ Tags: [{ Key: 'tessera:tenant-id', Value: 'acme' }] });
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)[0].args[0].input).toMatchObject({ RoleArn: tenant.stackOutputs.TrainingRoleArn, EnableNetworkIsolation: true });
     const [create] = doc.commandCalls(TransactWriteCommand);
     expect(create.args[0].input.TransactItems?.[0].Put?.TableName).toBe('jobs');
@@ -89,8 +93,8 @@ describe('training state-change Lambda', () => {
       hyperparameters: { n_epochs: 3, batch_size: 8, learning_rate_multiplier: 1 }, suffix: 'faq', instanceType: 'ml.g5.2xlarge', spot: false,
       trainingJobName: name, status: 'running', createdAt: 1, events: [],
     };
-    doc.on(QueryCommand, { TableName: 'jobs', IndexName: 'by-training-job' }).resolves({ Items: [{ tenantId: 'acme', jobId }] });
-    doc.on(GetCommand, { TableName: 'jobs' }).resolves({ Item: job });
+    // The job is found by its name's tenant and id (no index across tenants).
+    doc.on(GetCommand, { TableName: 'jobs', Key: { tenantId: 'acme', jobId } }).resolves({ Item: job });
     doc.on(UpdateCommand).resolves({});
     sageMaker.on(CreateModelCommand).resolves({}).on(CreateEndpointConfigCommand).resolves({}).on(CreateEndpointCommand).resolves({});
     const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
