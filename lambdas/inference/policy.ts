@@ -14,8 +14,14 @@ export interface TenantPolicy {
   rate: { minute: number; hour: number; day: number };
 }
 
-/** A configured `sagemaker/ft:<base>:<tenant>:<suffix>` model belongs to that tenant alone. */
-const ownsModel = (tenantId: string, id: string) => !id.startsWith('sagemaker/ft:') || id.split(':')[2] === tenantId;
+/**
+ * A configured `sagemaker/ft:<base>:<tenant>:<suffix>` model belongs to that tenant alone, and so
+ * does a model invoked as a tenant's model-invoker role (`tessera-<tenant>-model-invoker`).
+ */
+const ownsModel = (tenantId: string, m: ModelEntry) => {
+  const invoker = /:role\/tessera-(.+)-model-invoker$/.exec(m.invokeRoleArn ?? '')?.[1];
+  return (!m.id.startsWith('sagemaker/ft:') || m.id.split(':')[2] === tenantId) && (invoker === undefined || invoker === tenantId);
+};
 
 /** `<provider>/<model>`; a tenant's fine-tuned `ft:<base>:<tenant>:<suffix>` runs on its SageMaker endpoint. */
 export const providerOf = (model: ModelEntry) => (model.id.startsWith('ft:') ? 'sagemaker' : model.id.split('/')[0]) as ProviderName;
@@ -42,7 +48,7 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord): Ten
     config.gateway.models
       .filter((m) => tier.models.providers.includes(m.id.split('/')[0] as never))
       .filter((m) => allowAll || tier.models.allowed.includes(m.id))
-      .filter((m) => ownsModel(tenant.tenantId, m.id))
+      .filter((m) => ownsModel(tenant.tenantId, m))
       .map((m) => [m.id, m] as [string, ModelEntry])
       .concat(fineTunedEntries(config, tenant)),
   );

@@ -10,7 +10,8 @@ const sessions = new Map<string, { client: unknown; until: number }>();
  * a warm Lambda does not call STS per request.
  */
 export async function tenantRoleClient<C>(ctor: Ctor<C>, roleArn: string, tenantId: string, purpose: string): Promise<C> {
-  const key = `${ctor.name}#${roleArn}`;
+  // The session carries the tenant's tag, so it is the tenant's: never hand it to another tenant's request.
+  const key = `${ctor.name}#${roleArn}#${tenantId}`;
   const hit = sessions.get(key);
   if (hit && hit.until > Date.now()) return hit.client as C;
   const credentials = await assumeRole({ roleArn, sessionName: `tessera-${tenantId}-${purpose}`, tenantId });
