@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
+import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 import { FINE_TUNING_ENV } from '../lambdas/fine-tuning/lambda-deps.js';
 import { acknowledgeJwtAuthorizer, type InferenceApi } from './inference-api.js';
 import { LambdaFunction } from './lambda-function.js';
@@ -80,10 +81,19 @@ export class FineTuning extends Construct {
     }
     this.tenantDataFunctions = [api, stateChanges];
 
-    // Tenant accounts of this organization forward their SageMaker training events here.
+    // Tenant accounts of this organization forward their SageMaker training events here, through
+    // their blueprints' forwarder roles (on the service-role path). Only those events: the lifecycle
+    // rules on this bus act on `tessera.lifecycle` events, which no tenant account may put.
     props.eventBus.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'OrganizationForwardsTrainingEvents', principals: [new iam.AnyPrincipal()], actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn],
-      conditions: { StringEquals: { 'aws:PrincipalOrgID': props.config.organization.organizationId } },
+      // events:source and events:detail-type are multivalued (one per entry of the call): every
+      // entry must match, and the keys must be present (ForAllValues is true of an empty set).
+      conditions: {
+        StringEquals: { 'aws:PrincipalOrgID': props.config.organization.organizationId },
+        'ForAllValues:StringEquals': { 'events:source': ['aws.sagemaker'], 'events:detail-type': [TRAINING_STATE_CHANGE] },
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        ArnLike: { 'aws:PrincipalArn': `arn:${Stack.of(this).partition}:iam::*:role${SERVICE_ROLE_PATH}*` },
+      },
     }));
     new events.Rule(this, 'TrainingStateChanges', {
       eventBus: props.eventBus,

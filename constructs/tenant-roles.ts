@@ -16,6 +16,11 @@ export interface TenantRolesProps {
   readonly tenantId: string;
   /** The platform account: tenant admins and break-glass sessions come from there. */
   readonly platformAccountId: string;
+  /**
+   * Platform-account role names (with path, `*`/`?` wildcards) whose sessions tagged with the tenant
+   * may assume the admin role (`roles.tenantAdminRoleNamePatterns`).
+   */
+  readonly adminRoleNamePatterns: readonly string[];
   /** Name of the platform's break-glass role, which may assume the tenant's break-glass role. */
   readonly platformBreakGlassRoleName: string;
   /** Name of the provisioning role of this account, which may assume break-glass for the offboarding export. */
@@ -68,7 +73,11 @@ export class TenantRoles extends Construct {
     this.admin = new iam.Role(this, 'Admin', {
       roleName: name('admin'),
       description: 'Tessera tenant administrators, signed in through the platform identity provider',
-      assumedBy: platformRoot.withConditions({ StringEquals: { [`aws:PrincipalTag/${TENANT_ID_TAG}`]: props.tenantId } }),
+      // The tag and the principal: a platform principal that could set the tag on itself is not an admin.
+      assumedBy: platformRoot.withConditions({
+        StringEquals: { [`aws:PrincipalTag/${TENANT_ID_TAG}`]: props.tenantId },
+        ArnLike: { 'aws:PrincipalArn': props.adminRoleNamePatterns.map((p) => `arn:${Aws.PARTITION}:iam::${props.platformAccountId}:role/${p}`) },
+      }),
       maxSessionDuration: Duration.hours(4),
     });
 

@@ -92,6 +92,7 @@ export class TenantStack extends Stack {
       tenantId,
       platformAccountId: config.platformAccountId,
       platformBreakGlassRoleName: config.roles.breakGlassRoleName,
+      adminRoleNamePatterns: config.roles.tenantAdminRoleNamePatterns,
       provisioningRoleName: config.roles.provisioningRoleName,
       workloadTrust,
       training: tier.training.enabled,

@@ -21,6 +21,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     provisioningRoleName: 'TesseraProvisioning',
     breakGlassRoleName: 'TesseraBreakGlass',
     blueprintExecutionRoleName: 'TesseraBlueprintExecution',
+    tenantAdminRoleNamePatterns: ['aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_TesseraTenantAdmin_*'],
   },
   audit: { objectLockRetentionDays: 365, logRetentionDays: 365 },
   platformNetwork: { cidr: '10.0.0.0/16', maxAzs: 2 },

@@ -275,6 +275,16 @@ export const PlatformConfigSchema = z
        * account baseline stack; the only principal the tenant key lets create resources under it.
        */
       blueprintExecutionRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('TesseraBlueprintExecution'),
+      /**
+       * Platform-account roles (path and name; `*` and `?` wildcards) whose sessions, tagged
+       * `tessera:tenant-id` = the tenant, may assume a tenant's admin role `tessera-<tenant>-admin`.
+       * A tag alone is not enough: any platform principal that can set the tag would pass.
+       * @default - IAM Identity Center permission set `TesseraTenantAdmin` (its roles are
+       * `aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_TesseraTenantAdmin_<id>`), with the
+       * tenant id passed as the session tag through attributes for access control
+       */
+      tenantAdminRoleNamePatterns: z.array(z.string().regex(/^[\w+=,.@/*?-]{1,512}$/, 'must be an IAM role path and name (letters, digits, +=,.@_-/ and the wildcards * ?)')).min(1)
+        .default(['aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_TesseraTenantAdmin_*']),
     }),
     audit: z.object({
       objectLockRetentionDays: z.number().int().min(1).max(36500),

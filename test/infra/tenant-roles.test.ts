@@ -9,7 +9,7 @@ function build(workloadTrust: WorkloadTrust, training = false) {
   // GIVEN
   const stack = newStack();
   // WHEN
-  const roles = new TenantRoles(stack, 'Roles', { tenantId: 'acme', platformAccountId: '222222222222', platformBreakGlassRoleName: 'TesseraBreakGlass', provisioningRoleName: 'TesseraProvisioning', workloadTrust, training });
+  const roles = new TenantRoles(stack, 'Roles', { tenantId: 'acme', platformAccountId: '222222222222', platformBreakGlassRoleName: 'TesseraBreakGlass', adminRoleNamePatterns: ['aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_TesseraTenantAdmin_*'], provisioningRoleName: 'TesseraProvisioning', workloadTrust, training });
   return { roles, t: template(stack) };
 }
 
@@ -50,11 +50,12 @@ describe('TenantRoles', () => {
     t.resourceCountIs('AWS::IAM::Role', 2);
   });
 
-  it('admits tenant admins only with the tenant id session tag', () => {
-    build({ kind: 'none' }).t.hasResourceProperties('AWS::IAM::Role', {
-      RoleName: 'tessera-acme-admin',
-      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Condition: { StringEquals: { 'aws:PrincipalTag/tessera:tenant-id': 'acme' } } })] },
-    });
+  it('admits tenant admins only from the configured platform roles (IAM Identity Center by default) with the tenant id session tag', () => {
+    const { t } = build({ kind: 'none' });
+    const [role] = Object.values(t.findResources('AWS::IAM::Role', { Properties: { RoleName: 'tessera-acme-admin' } })) as any[];
+    const [trust] = role.Properties.AssumeRolePolicyDocument.Statement;
+    expect(trust.Condition.StringEquals).toEqual({ 'aws:PrincipalTag/tessera:tenant-id': 'acme' });
+    expect(JSON.stringify(trust.Condition.ArnLike['aws:PrincipalArn'])).toMatch(/:iam::222222222222:role\/aws-reserved\/sso\.amazonaws\.com\/\*\/AWSReservedSSO_TesseraTenantAdmin_\*/);
   });
 
   it('admits break-glass only from the platform break-glass role, with a SourceIdentity', () => {

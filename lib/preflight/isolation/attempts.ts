@@ -8,7 +8,8 @@
  * names in a create call) the value most likely to get through.
  */
 import { createTrainingJobInput, deploymentInputs } from '../../../lambdas/fine-tuning/sagemaker-requests.js';
-import type { FineTuningJob } from '../../fine-tuning.js';
+import { TRAINING_STATE_CHANGE, type FineTuningJob } from '../../fine-tuning.js';
+import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../../tenant-record.js';
 import type { PolicyJson } from '../iam-eval.js';
 import type { InstantiatedResource } from '../instantiate.js';
 import { TENANT_ID_TAG } from '../../tenant-naming.js';
@@ -276,5 +277,17 @@ function platformDataAttempts(victim: TenantEstate): Attempt[] {
   add(item, t.jobs, { 'dynamodb:LeadingKeys': [b] }, `the victim's jobs`);
   add(['dynamodb:Scan'], t.jobs, {}, 'every job');
   add(['dynamodb:Query'], t.jobs && `${t.jobs}/index/by-training-job`, { 'dynamodb:LeadingKeys': [victim.runtime.trainingJobName] }, 'the victim\'s job through the index');
+  // The platform bus: lifecycle events (an onboarding request in the victim's name, a state change of it).
+  const bus = Object.values(victim.platform?.resources ?? {}).find((r) => r.type === 'AWS::Events::EventBus');
+  if (bus) {
+    const policy = { Version: '2012-10-17', Statement: Object.values(victim.platform!.resources).filter((r) => r.type === 'AWS::Events::EventBusPolicy' && r.props.EventBusName === bus.physicalId).map((r) => r.props.Statement) };
+    for (const detailType of [LIFECYCLE_EVENTS.onboardingRequested, LIFECYCLE_EVENTS.suspended, LIFECYCLE_EVENTS.offboarded]) {
+      const source = LIFECYCLE_EVENT_SOURCE;
+      out.push({ action: 'events:PutEvents', resource: bus.arn, resourceAccount: victim.platformAccount, resourcePolicy: policy, context: { 'events:source': [source], 'events:detail-type': [detailType] }, label: `events:PutEvents ${bus.arn} (${source}: ${detailType})` });
+    }
+    // One call with a training state change and an onboarding request.
+    const mixed = { 'events:source': ['aws.sagemaker', LIFECYCLE_EVENT_SOURCE], 'events:detail-type': [TRAINING_STATE_CHANGE, LIFECYCLE_EVENTS.onboardingRequested] };
+    out.push({ action: 'events:PutEvents', resource: bus.arn, resourceAccount: victim.platformAccount, resourcePolicy: policy, context: mixed, label: `events:PutEvents ${bus.arn} (a training event and an onboarding request in one call)` });
+  }
   return out;
 }

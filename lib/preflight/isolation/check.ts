@@ -6,6 +6,7 @@
  * versus cross-account semantics). Zero may be allowed. Then the positive controls (./controls.ts):
  * every principal does on its own tenant what it exists for, and every one must be allowed.
  */
+import { TENANT_ID_TAG } from '../../tenant-naming.js';
 import { evaluate, type PolicyJson } from '../iam-eval.js';
 import { TYPES } from '../resource-types.js';
 import { attemptsOn, type Attempt } from './attempts.js';
@@ -142,6 +143,42 @@ async function serviceAssumes(from: TenantEstate, to: TenantEstate) {
   return out;
 }
 
+/** The first `ArnLike aws:PrincipalArn` pattern of a trust statement naming `account`, made concrete (`*`, `?` → `x`). */
+function namedPrincipalOf(trust: PolicyJson, account: string): string | undefined {
+  const statements = [trust.Statement].flat() as Array<{ Condition?: Record<string, Record<string, unknown>> }>;
+  for (const st of statements) {
+    const arns = [st.Condition?.ArnLike?.['aws:PrincipalArn'] ?? []].flat().filter((a): a is string => typeof a === 'string' && a.includes(`:${account}:`));
+    if (arns[0]) return arns[0].replace(/[*?]/g, 'x');
+  }
+  return undefined;
+}
+
+/**
+ * Sessions in the platform account that carry a tenant's tag: an impostor (any platform role that
+ * can set `tessera:tenant-id` on itself, allowed to assume any role) against every role of the
+ * victim, which must refuse it; and, as positive controls, the principals a role's trust names
+ * (the IdP's tenant-admin roles), tagged with their own tenant, assuming it.
+ */
+async function platformSessions(e: TenantEstate, tenantId: string, kind: 'impostor' | 'named', organizationId: string) {
+  const out: Array<{ principal: string; attempt: string; allowed: boolean; result: string }> = [];
+  for (const role of e.principals) {
+    const trust = role.resource.props.AssumeRolePolicyDocument as PolicyJson;
+    const principal = kind === 'impostor' ? `arn:${e.partition}:iam::${e.platformAccount}:role/tessera-impostor` : namedPrincipalOf(trust, e.platformAccount);
+    if (!principal) continue;
+    const r = await evaluate({
+      principalArn: principal, action: 'sts:AssumeRole', resource: role.arn, resourceAccount: role.account,
+      context: {
+        'aws:PrincipalArn': principal, 'aws:PrincipalAccount': e.platformAccount, 'aws:PrincipalOrgID': organizationId, 'aws:PrincipalType': 'AssumedRole',
+        'aws:RequestedRegion': e.region, 'aws:SecureTransport': 'true', [`aws:PrincipalTag/${TENANT_ID_TAG}`]: tenantId,
+      },
+      identityPolicies: [{ name: 'AssumeAnything', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: '*' }] } }],
+      scps: [], resourcePolicy: trust,
+    });
+    out.push({ principal: `${principal} tagged ${tenantId}`, attempt: `sts:AssumeRole ${role.arn}`, allowed: r.allowed, result: r.result });
+  }
+  return out;
+}
+
 /** Every principal of `attacker` against `victim`'s resources, and `attacker`'s positive controls. */
 export async function checkIsolation(attacker: TenantEstate, victim: TenantEstate, opts: CheckOptions): Promise<IsolationReport> {
   const attempts = attemptsOn(victim, attacker);
@@ -164,6 +201,12 @@ export async function checkIsolation(attacker: TenantEstate, victim: TenantEstat
     else if (s.allowed) allowed.push({ principal: s.principal, attempt: s.attempt, result: s.result });
   }
 
+  for (const s of await platformSessions(victim, victim.tenantId, 'impostor', opts.organizationId)) {
+    count++;
+    if (s.result.startsWith('error')) errors.push(s);
+    else if (s.allowed) allowed.push(s);
+  }
+
   const controlsDenied: IsolationFinding[] = [];
   const missingControls: string[] = [];
   let controls = 0;
@@ -178,6 +221,10 @@ export async function checkIsolation(attacker: TenantEstate, victim: TenantEstat
       const r = await run(p, a, attacker.region, opts.organizationId);
       if (!r.allowed) controlsDenied.push({ principal: p.roleName, attempt: a.label, result: `${r.result}${r.blockedBy.length ? ` by ${r.blockedBy.join(', ')}` : ''}` });
     }
+  }
+  for (const s of await platformSessions(attacker, attacker.tenantId, 'named', opts.organizationId)) {
+    controls++;
+    if (!s.allowed) controlsDenied.push({ principal: s.principal, attempt: s.attempt, result: s.result });
   }
   for (const s of await serviceAssumes(attacker, attacker)) {
     controls++;
