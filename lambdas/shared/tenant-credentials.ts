@@ -33,6 +33,8 @@ export interface TenantCredentialsOptions {
   readonly roleArn: string;
   /** Session names are `<prefix>-<tenant>` (CloudTrail shows them). @default 'tenant' */
   readonly sessionPrefix?: string;
+  /** The session name of a tenant's session, when not `<sessionPrefix>-<tenant>`. */
+  readonly sessionName?: (tenantId: string) => string;
   /** Session length; a role chained from a Lambda role can have at most 3600. @default 3600 */
   readonly durationSeconds?: number;
   /** A session is renewed this long before it expires (no request starts with one about to expire). @default 300_000 */
@@ -86,7 +88,7 @@ export class TenantCredentials {
     if (!isTenantId(tenantId)) throw new InvalidTenantIdError(tenantId);
     const durationSeconds = this.options.durationSeconds ?? 3600;
     const credentials = await (this.options.assume ?? assumeRole)({
-      roleArn: this.options.roleArn, sessionName: `${this.options.sessionPrefix ?? 'tenant'}-${tenantId}`, tenantId, durationSeconds,
+      roleArn: this.options.roleArn, sessionName: this.options.sessionName?.(tenantId) ?? `${this.options.sessionPrefix ?? 'tenant'}-${tenantId}`, tenantId, durationSeconds,
     });
     const expires = credentials.expiration?.getTime() ?? this.now() + durationSeconds * 1000;
     const session: Session = { credentials, renewAt: expires - (this.options.refreshMarginMs ?? 300_000), clients: new Map() };

@@ -1,21 +1,22 @@
-import { assumeRole, clientWith } from './aws-clients.js';
+import { clientWith } from './aws-clients.js';
+import { TenantCredentials } from './tenant-credentials.js';
 
 type Ctor<C> = Parameters<typeof clientWith<C>>[0];
 
-const sessions = new Map<string, { client: unknown; until: number }>();
+/** Sessions of one role for one purpose, per tenant (./tenant-credentials.ts). */
+const byRole = new Map<string, TenantCredentials>();
 
 /**
  * A client acting as one of a tenant's roles (its training launcher, its model invoker), the
- * session tagged with the tenant id. Kept until a minute before the 15-minute session expires, so
- * a warm Lambda does not call STS per request.
+ * session named `tessera-<tenant>-<purpose>` and tagged with the tenant id. One session per
+ * tenant and role: it carries the tenant's tag, so it is never handed to another tenant's request.
+ * Sessions last 15 minutes and are renewed a minute early, so a warm Lambda does not call STS per
+ * request; concurrent first calls share one AssumeRole.
+ * @throws InvalidTenantIdError for a string that is not a tenant id (STS is not called)
  */
 export async function tenantRoleClient<C>(ctor: Ctor<C>, roleArn: string, tenantId: string, purpose: string): Promise<C> {
-  // The session carries the tenant's tag, so it is the tenant's: never hand it to another tenant's request.
-  const key = `${ctor.name}#${roleArn}#${tenantId}`;
-  const hit = sessions.get(key);
-  if (hit && hit.until > Date.now()) return hit.client as C;
-  const credentials = await assumeRole({ roleArn, sessionName: `tessera-${tenantId}-${purpose}`, tenantId });
-  const client = clientWith(ctor, credentials);
-  sessions.set(key, { client, until: (credentials.expiration?.getTime() ?? Date.now() + 900_000) - 60_000 });
-  return client;
+  const key = `${roleArn}#${purpose}`;
+  let sessions = byRole.get(key);
+  if (!sessions) byRole.set(key, (sessions = new TenantCredentials({ roleArn, sessionName: (t) => `tessera-${t}-${purpose}`, durationSeconds: 900, refreshMarginMs: 60_000 })));
+  return sessions.clientFor(tenantId, ctor.name, (credentials) => clientWith(ctor, credentials));
 }
