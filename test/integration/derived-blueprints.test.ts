@@ -56,6 +56,9 @@ const DATA_SUBSTITUTIONS = [
   'AccessWorkloadD4178944: CacheAppUser61A72E56.Arn (removed AWS::ElastiCache::User)',
   'AccessWorkloadD4178944: DatabaseInstance02E622FB.DbiResourceId (attribute moto lacks on AWS::RDS::DBInstance)',
   'AccessWorkloadD4178944: Ref CacheReplicationGroupBFE59FF3 (removed AWS::ElastiCache::ReplicationGroup)',
+  // The backup role's policy names its vault; the monitoring role's, its instance's stream (issue 12).
+  'DatabaseBackupPolicy0B9FBDA1: DatabaseBackupVaultED8CBFE1.BackupVaultArn (removed AWS::Backup::BackupVault)',
+  'DatabaseMonitoringPolicy1B246FB3: DatabaseInstance02E622FB.DbiResourceId (attribute moto lacks on AWS::RDS::DBInstance)',
   'Outputs.CacheEndpoint: CacheReplicationGroupBFE59FF3.PrimaryEndPoint.Address (removed AWS::ElastiCache::ReplicationGroup)',
   'Outputs.DatabaseResourceId: DatabaseInstance02E622FB.DbiResourceId (attribute moto lacks on AWS::RDS::DBInstance)',
   'Outputs.DatabaseSecretArn: DatabaseInstance02E622FB.MasterUserSecret.SecretArn (attribute moto lacks on AWS::RDS::DBInstance)',
