@@ -144,3 +144,19 @@ export function tenantIdReservation(tenantId: string): string | undefined {
   for (const [word, reason] of Object.entries(RESERVED_TENANT_ID_WORDS)) if (later.includes(word)) return reason;
   return undefined;
 }
+
+/**
+ * The roles IAM Identity Center creates in the platform account for the permission set
+ * `TesseraTenantAdmin`: `aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_TesseraTenantAdmin_<id>`,
+ * without the Region segment for instances in us-east-1. `*` matches both (IAM's ArnLike wildcard
+ * spans `/`); only Identity Center can create roles under `aws-reserved/`.
+ * Source: https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html
+ */
+export const IDENTITY_CENTER_TENANT_ADMIN_ROLES = ['aws-reserved/sso.amazonaws.com/*AWSReservedSSO_TesseraTenantAdmin_*'] as const;
+
+/** Role paths and names of both forms Identity Center gives that permission set's roles (for tests). */
+export const IDENTITY_CENTER_TENANT_ADMIN_EXAMPLES = [
+  'aws-reserved/sso.amazonaws.com/AWSReservedSSO_TesseraTenantAdmin_0123456789abcdef',
+  'aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_TesseraTenantAdmin_0123456789abcdef',
+] as const;
+

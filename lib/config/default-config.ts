@@ -1,4 +1,5 @@
 import type { PlatformConfig } from './schema.js';
+import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 
 /**
  * The embedded default: lets `npx cdk synth` run on a fresh machine with no credentials and no
@@ -21,7 +22,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     provisioningRoleName: 'TesseraProvisioning',
     breakGlassRoleName: 'TesseraBreakGlass',
     blueprintExecutionRoleName: 'TesseraBlueprintExecution',
-    tenantAdminRoleNamePatterns: ['aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_TesseraTenantAdmin_*'],
+    tenantAdminRoleNamePatterns: [...IDENTITY_CENTER_TENANT_ADMIN_ROLES],
   },
   audit: { objectLockRetentionDays: 365, logRetentionDays: 365 },
   platformNetwork: { cidr: '10.0.0.0/16', maxAzs: 2 },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { overlaps, parseCidr, type Ipv4Range } from './cidr.js';
 import {
   cacheNodeTypeProblem,
@@ -167,7 +168,7 @@ export const TierConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['compute', 'mode'],
-        message: 'cannot be "dedicated" for a VPC-isolated tier: a dedicated cluster\'s control-plane and node roles need the AWS-managed policies AmazonEKSClusterPolicy and AmazonEKS_CNI_Policy, which act on every network interface in the account, so in the shared workload account one tenant\'s cluster could modify or delete another tenant\'s network interfaces; use isolation "account" for a dedicated cluster, or compute "shared" (a namespace on the platform\'s cluster)',
+        message: 'cannot be "dedicated" for a VPC-isolated tier: a dedicated cluster\'s control-plane and node roles need the AWS-managed policies AmazonEKSClusterPolicy and AmazonEKS_CNI_Policy, which act on every network interface and security group in the account, so in the shared workload account one tenant\'s cluster could modify or delete another tenant\'s network interfaces and security group rules; use isolation "account" for a dedicated cluster, or compute "shared" (a namespace on the platform\'s cluster)',
       });
     }
     if (t.compute.mode === 'dedicated' && t.compute.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
@@ -280,11 +281,15 @@ export const PlatformConfigSchema = z
        * `tessera:tenant-id` = the tenant, may assume a tenant's admin role `tessera-<tenant>-admin`.
        * A tag alone is not enough: any platform principal that can set the tag would pass.
        * @default - IAM Identity Center permission set `TesseraTenantAdmin` (its roles are
-       * `aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_TesseraTenantAdmin_<id>`), with the
-       * tenant id passed as the session tag through attributes for access control
+       * `aws-reserved/sso.amazonaws.com/[<region>/]AWSReservedSSO_TesseraTenantAdmin_<id>`: the
+       * Region segment is absent for instances in us-east-1), with the tenant id passed as the
+       * session tag through attributes for access control
        */
-      tenantAdminRoleNamePatterns: z.array(z.string().regex(/^[\w+=,.@/*?-]{1,512}$/, 'must be an IAM role path and name (letters, digits, +=,.@_-/ and the wildcards * ?)')).min(1)
-        .default(['aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_TesseraTenantAdmin_*']),
+      tenantAdminRoleNamePatterns: z.array(z.string()
+        .refine((p) => !p.startsWith('arn:'), 'must be the role\'s path and name after "role/" (e.g. "okta/TesseraTenantAdmin-*"), not its ARN: the account is platformAccountId')
+        .refine((p) => !/^[/*?]/.test(p), 'must start with a literal path or name, not "/" or a wildcard: a leading wildcard would admit any platform-account role able to tag itself, and a leading "/" matches no role')
+        .refine((p) => /^[\w+=,.@/*?-]{1,512}$/.test(p), 'must be an IAM role path and name (letters, digits, +=,.@_-/ and the wildcards * ?)')).min(1)
+        .default([...IDENTITY_CENTER_TENANT_ADMIN_ROLES]),
     }),
     audit: z.object({
       objectLockRetentionDays: z.number().int().min(1).max(36500),

@@ -49,7 +49,7 @@ export function locateCfnLint(repoRoot = resolve(import.meta.dirname, '../..')):
   try {
     return execFileSync(join(repoRoot, '.venv', 'bin', 'python'), ['-c', 'import cfnlint,os;print(os.path.dirname(cfnlint.__file__))'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error('preflight: cfn-lint not found; install it with `.venv/bin/pip install -r requirements-dev.txt` (cfn-lint 1.58.0) or set CFNLINT_DIR');
+    throw new Error('cfn-lint not found; install it with `node scripts/ensure-moto.mjs` (creates .venv with cfn-lint 1.58.0 and the test tools, as `npm test` does) or set CFNLINT_DIR');
   }
 }
 

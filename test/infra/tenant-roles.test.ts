@@ -3,13 +3,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
 import { ParameterizedCidr } from '../../constructs/parameterized-cidr.js';
 import { TenantRoles, type WorkloadTrust } from '../../constructs/tenant-roles.js';
+import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../../lib/tenant-naming.js';
 import { newStack, template } from '../support/synth.js';
 
 function build(workloadTrust: WorkloadTrust, training = false) {
   // GIVEN
   const stack = newStack();
   // WHEN
-  const roles = new TenantRoles(stack, 'Roles', { tenantId: 'acme', platformAccountId: '222222222222', platformBreakGlassRoleName: 'TesseraBreakGlass', adminRoleNamePatterns: ['aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_TesseraTenantAdmin_*'], provisioningRoleName: 'TesseraProvisioning', workloadTrust, training });
+  const roles = new TenantRoles(stack, 'Roles', { tenantId: 'acme', platformAccountId: '222222222222', platformBreakGlassRoleName: 'TesseraBreakGlass', adminRoleNamePatterns: [...IDENTITY_CENTER_TENANT_ADMIN_ROLES], provisioningRoleName: 'TesseraProvisioning', workloadTrust, training });
   return { roles, t: template(stack) };
 }
 
@@ -55,7 +56,7 @@ describe('TenantRoles', () => {
     const [role] = Object.values(t.findResources('AWS::IAM::Role', { Properties: { RoleName: 'tessera-acme-admin' } })) as any[];
     const [trust] = role.Properties.AssumeRolePolicyDocument.Statement;
     expect(trust.Condition.StringEquals).toEqual({ 'aws:PrincipalTag/tessera:tenant-id': 'acme' });
-    expect(JSON.stringify(trust.Condition.ArnLike['aws:PrincipalArn'])).toMatch(/:iam::222222222222:role\/aws-reserved\/sso\.amazonaws\.com\/\*\/AWSReservedSSO_TesseraTenantAdmin_\*/);
+    expect(JSON.stringify(trust.Condition.ArnLike['aws:PrincipalArn'])).toMatch(/:iam::222222222222:role\/aws-reserved\/sso\.amazonaws\.com\/\*AWSReservedSSO_TesseraTenantAdmin_\*/);
   });
 
   it('admits break-glass only from the platform break-glass role, with a SourceIdentity', () => {

@@ -93,7 +93,7 @@ describe('cross-tenant isolation, by policy evaluation', () => {
 
   it('refuses exactly the shapes it cannot isolate, saying why', () => {
     expect(refused.map((r) => shapeName(r.shape)).sort()).toEqual(['account-shared-no-training', 'account-shared-training', 'vpc-dedicated-no-training', 'vpc-dedicated-training']);
-    for (const r of refused.filter((x) => x.shape.isolation === 'vpc')) expect(r.message).toMatch(/cannot be "dedicated" for a VPC-isolated tier: .*every network interface in the account/);
+    for (const r of refused.filter((x) => x.shape.isolation === 'vpc')) expect(r.message).toMatch(/cannot be "dedicated" for a VPC-isolated tier: .*every network interface and security group in the account/);
     for (const r of refused.filter((x) => x.shape.isolation === 'account')) expect(r.message).toMatch(/cannot be "shared" for an account-isolated tier/);
   });
 

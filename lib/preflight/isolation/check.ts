@@ -6,7 +6,7 @@
  * versus cross-account semantics). Zero may be allowed. Then the positive controls (./controls.ts):
  * every principal does on its own tenant what it exists for, and every one must be allowed.
  */
-import { TENANT_ID_TAG } from '../../tenant-naming.js';
+import { IDENTITY_CENTER_TENANT_ADMIN_EXAMPLES, IDENTITY_CENTER_TENANT_ADMIN_ROLES, TENANT_ID_TAG } from '../../tenant-naming.js';
 import { evaluate, type PolicyJson } from '../iam-eval.js';
 import { TYPES } from '../resource-types.js';
 import { attemptsOn, type Attempt } from './attempts.js';
@@ -143,14 +143,21 @@ async function serviceAssumes(from: TenantEstate, to: TenantEstate) {
   return out;
 }
 
-/** The first `ArnLike aws:PrincipalArn` pattern of a trust statement naming `account`, made concrete (`*`, `?` → `x`). */
-function namedPrincipalOf(trust: PolicyJson, account: string): string | undefined {
+/**
+ * Principals of `account` a trust statement names by `ArnLike aws:PrincipalArn`: for IAM Identity
+ * Center's tenant-admin permission set, the role ARNs Identity Center really gives it (both path
+ * forms, so the control does not merely echo the pattern); otherwise the pattern made concrete
+ * (`*`, `?` → `x`).
+ */
+function namedPrincipalsOf(trust: PolicyJson, account: string, partition: string): string[] {
   const statements = [trust.Statement].flat() as Array<{ Condition?: Record<string, Record<string, unknown>> }>;
   for (const st of statements) {
     const arns = [st.Condition?.ArnLike?.['aws:PrincipalArn'] ?? []].flat().filter((a): a is string => typeof a === 'string' && a.includes(`:${account}:`));
-    if (arns[0]) return arns[0].replace(/[*?]/g, 'x');
+    if (arns.length === 0) continue;
+    if (arns.some((a) => a.endsWith(`:role/${IDENTITY_CENTER_TENANT_ADMIN_ROLES[0]}`))) return IDENTITY_CENTER_TENANT_ADMIN_EXAMPLES.map((r) => `arn:${partition}:iam::${account}:role/${r}`);
+    return [arns[0].replace(/[*?]/g, 'x')];
   }
-  return undefined;
+  return [];
 }
 
 /**
@@ -163,18 +170,22 @@ async function platformSessions(e: TenantEstate, tenantId: string, kind: 'impost
   const out: Array<{ principal: string; attempt: string; allowed: boolean; result: string }> = [];
   for (const role of e.principals) {
     const trust = role.resource.props.AssumeRolePolicyDocument as PolicyJson;
-    const principal = kind === 'impostor' ? `arn:${e.partition}:iam::${e.platformAccount}:role/tessera-impostor` : namedPrincipalOf(trust, e.platformAccount);
-    if (!principal) continue;
-    const r = await evaluate({
-      principalArn: principal, action: 'sts:AssumeRole', resource: role.arn, resourceAccount: role.account,
-      context: {
-        'aws:PrincipalArn': principal, 'aws:PrincipalAccount': e.platformAccount, 'aws:PrincipalOrgID': organizationId, 'aws:PrincipalType': 'AssumedRole',
-        'aws:RequestedRegion': e.region, 'aws:SecureTransport': 'true', [`aws:PrincipalTag/${TENANT_ID_TAG}`]: tenantId,
-      },
-      identityPolicies: [{ name: 'AssumeAnything', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: '*' }] } }],
-      scps: [], resourcePolicy: trust,
-    });
-    out.push({ principal: `${principal} tagged ${tenantId}`, attempt: `sts:AssumeRole ${role.arn}`, allowed: r.allowed, result: r.result });
+    // Impostors: a platform role, and an Identity Center role of another permission set, each tagged with the tenant.
+    const principals = kind === 'impostor'
+      ? [`arn:${e.partition}:iam::${e.platformAccount}:role/tessera-impostor`, `arn:${e.partition}:iam::${e.platformAccount}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformEngineer_0123456789abcdef`]
+      : namedPrincipalsOf(trust, e.platformAccount, e.partition);
+    for (const principal of principals) {
+      const r = await evaluate({
+        principalArn: principal, action: 'sts:AssumeRole', resource: role.arn, resourceAccount: role.account,
+        context: {
+          'aws:PrincipalArn': principal, 'aws:PrincipalAccount': e.platformAccount, 'aws:PrincipalOrgID': organizationId, 'aws:PrincipalType': 'AssumedRole',
+          'aws:RequestedRegion': e.region, 'aws:SecureTransport': 'true', [`aws:PrincipalTag/${TENANT_ID_TAG}`]: tenantId,
+        },
+        identityPolicies: [{ name: 'AssumeAnything', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: '*' }] } }],
+        scps: [], resourcePolicy: trust,
+      });
+      out.push({ principal: `${principal} tagged ${tenantId}`, attempt: `sts:AssumeRole ${role.arn}`, allowed: r.allowed, result: r.result });
+    }
   }
   return out;
 }
