@@ -1,15 +1,19 @@
 import { Command } from 'commander';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { configSourcesFromContext, loadConfig } from '../config/load-config.js';
-import { TenantRecord } from '../tenant-record.js';
+import { ConfigError, configSourcesFromContext, loadConfig } from '../config/load-config.js';
 import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
-import { createLocalGateway, localTenant } from '../../lambdas/inference/local-gateway.js';
+import { createLocalGateway } from '../../lambdas/inference/local-gateway.js';
 import { startLocalServer } from '../../lambdas/inference/local-server.js';
 import { devKeys } from '../../lambdas/inference/dev-keys.js';
 import { SharedMemoryStore } from '../../lambdas/inference/stores/shared-memory-store.js';
 import { Worker } from 'node:worker_threads';
-import type { ServeWorkerData } from './serve-worker.js';
+import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
+import {
+  checkTenants, EXAMPLE_TENANTS, listenError, parseDynamoDb, parsePort, parseTenantFlag, parseUpstream, providerReport, readTenantsFile, ServeError,
+} from './serve-setup.js';
 
 const stateDirOption = ['--state-dir <dir>', 'dev keys and the local audit log', '.tessera'] as const;
 
@@ -20,54 +24,113 @@ function config(file?: string) {
 export function serveCommand(): Command {
   return new Command('serve')
     .description('run the gateway (authorizer, policy, guardrails, metering, budgets) on 127.0.0.1')
-    .option('--port <port>', 'port', '8787')
+    .option('--port <port>', 'port (0: any free port)', '8787')
     .option('--upstream <url>', 'OpenAI-compatible base URL the providers call (e.g. a local vLLM: http://127.0.0.1:8000/v1)')
     .option('--upstream-key <key>', 'API key sent upstream', process.env.TESSERA_UPSTREAM_KEY)
     .option('--tenant <id:tier...>', 'tenants of the embedded registry, e.g. --tenant acme:enterprise')
-    .option('--tenants-file <file>', 'JSON array of registry records for the embedded registry')
+    .option('--tenants-file <file>', 'JSON or YAML list of tenants with their policies (see --example-tenants)')
+    .option('--example-tenants', 'print an example --tenants-file and exit')
     .option('--dynamodb <registryTable:usageTable>', 'use these DynamoDB tables instead of the embedded store')
     .option('--config <file>', 'platform config file (default: the embedded default)')
     .option('--workers <n>', 'event loops (worker threads on one port, budgets exact across them through shared memory; Linux)', '1')
+    .option('--debug', 'print the stack trace of a start-up error')
     .option(...stateDirOption)
-    .action(async (o) => {
-      mkdirSync(o.stateDir, { recursive: true });
-      const tenants = [
-        ...((o.tenant as string[] | undefined) ?? []).map((t) => {
-          const [id, tier] = t.split(':');
-          if (!id || !tier) throw new Error(`--tenant ${t}: expected <id>:<tier>`);
-          return localTenant(id, tier);
-        }),
-        ...(o.tenantsFile ? TenantRecord.array().parse(JSON.parse(readFileSync(o.tenantsFile, 'utf8'))) : []),
-      ];
-      const [registryTable, usageTable] = o.dynamodb ? String(o.dynamodb).split(':') : [];
-      const platform = config(o.config);
-      const workers = Number(o.workers);
-      if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers ${o.workers}: expected a whole number from 1 to 64`);
-      if (workers > 1) {
-        if (registryTable) throw new Error('--workers with --dynamodb: not supported; run one process per core against the tables instead');
-        await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
-        const buffer = SharedMemoryStore.allocate(tenants.length);
-        const data: Omit<ServeWorkerData, 'port'> = { configFile: o.config, stateDir: o.stateDir, upstream: o.upstream, upstreamKey: o.upstreamKey, tenants, buffer };
-        // tsx for the threads too: they load the same TypeScript as this one.
-        const threads = Array.from({ length: workers }, () => new Worker(new URL('./serve-worker.ts', import.meta.url), { workerData: { ...data, port: Number(o.port) }, execArgv: ['--import', import.meta.resolve('tsx')] }));
-        await Promise.all(threads.map((t) => new Promise((ok, fail) => { t.once('message', ok); t.once('error', fail); })));
-        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void Promise.all(threads.map((t) => t.terminate())).then(() => process.exit(0)));
-        process.stdout.write(`tessera gateway on http://127.0.0.1:${o.port}/v1 (${workers} workers; embedded registry: ${tenants.map((t) => `${t.tenantId}:${t.tier}`).join(', ') || 'no tenants'}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n`);
-        return;
+    // Commander's own refusals (unknown option, missing value) are usage errors too: exit 2.
+    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
+    .action(async (o, command: Command) => {
+      try {
+        await serve(o);
+      } catch (e) {
+        fail(e, Boolean(command.optsWithGlobals().debug));
       }
-      const { gateway } = await createLocalGateway({
-        config: platform, stateDir: o.stateDir, upstreamUrl: o.upstream, upstreamKey: o.upstreamKey, tenants,
-        dynamodb: registryTable ? { registryTable, usageTable } : undefined,
-      });
-      const server = await startLocalServer(gateway, { port: Number(o.port), maxBytes: platform.gateway.maxRequestBytes });
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-        process.once(signal, () => {
-          server.closeAllConnections();
-          server.close(() => process.exit(0));
-        });
-      }
-      process.stdout.write(`tessera gateway on http://127.0.0.1:${o.port}/v1 (${registryTable ? `DynamoDB ${registryTable}` : `embedded registry: ${tenants.map((t) => `${t.tenantId}:${t.tier}`).join(', ') || 'no tenants'}`}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n`);
     });
+}
+
+/** A start-up error: one line (or a short list) on stderr, no stack trace unless --debug; exit 2 for usage/config, 1 for runtime. */
+function fail(e: unknown, debug: boolean): never {
+  let message: string;
+  let exitCode: number;
+  if (e instanceof ServeError) {
+    ({ message, exitCode } = e);
+  } else if (e instanceof ConfigError || (e as Error | undefined)?.name === 'ConfigError') {
+    message = `${(e as Error).message}\n  fix the config file named above (or leave out --config to use the embedded default)`;
+    exitCode = 2;
+  } else {
+    message = `${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (--debug prints the stack trace)'}`;
+    exitCode = 1;
+  }
+  process.stderr.write(`tessera serve: ${message}\n`);
+  if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  process.exit(exitCode);
+}
+
+interface ServeOptions {
+  port: string; upstream?: string; upstreamKey?: string; tenant?: string[]; tenantsFile?: string; exampleTenants?: boolean;
+  dynamodb?: string; config?: string; workers: string; stateDir: string;
+}
+
+async function serve(o: ServeOptions): Promise<void> {
+  if (o.exampleTenants) {
+    process.stdout.write(EXAMPLE_TENANTS);
+    return;
+  }
+  const workers = Number(o.workers);
+  if (!/^\d+$/.test(o.workers) || workers < 1 || workers > 64) throw new ServeError(`--workers ${o.workers}: expected a whole number from 1 to 64`);
+  const port = parsePort(o.port, workers);
+  const upstream = parseUpstream(o.upstream);
+  const dynamodb = parseDynamoDb(o.dynamodb);
+  if (workers > 1 && dynamodb) throw new ServeError('--workers with --dynamodb: not supported; run one process per core against the tables instead');
+  if (dynamodb && (o.tenant?.length || o.tenantsFile)) throw new ServeError('--tenant and --tenants-file fill the embedded registry; with --dynamodb the tenants come from the table: leave them out');
+  const platform = config(o.config);
+  const configName = o.config ? `--config ${o.config}` : 'the embedded default config';
+  const tenants = [
+    ...(o.tenant ?? []).map((t) => parseTenantFlag(t, platform)),
+    ...(o.tenantsFile ? readTenantsFile(o.tenantsFile, platform) : []),
+  ];
+  checkTenants(tenants, platform, configName);
+  try {
+    mkdirSync(o.stateDir, { recursive: true });
+  } catch (e) {
+    throw new ServeError(`--state-dir ${o.stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a directory you can write`);
+  }
+  const registry = dynamodb ? `DynamoDB ${dynamodb.registryTable}` : `embedded registry: ${tenants.map((t) => `${t.tenantId}:${t.tier}`).join(', ') || 'no tenants'}`;
+  const providers = `providers:\n${providerReport(platform, upstream, o.upstreamKey).map((l) => `  ${l}\n`).join('')}`;
+  if (workers > 1) {
+    await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
+    const buffer = SharedMemoryStore.allocate(tenants.length);
+    const data: Omit<ServeWorkerData, 'port'> = { configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, buffer };
+    // tsx for the threads too: they load the same TypeScript as this one.
+    const threads = Array.from({ length: workers }, () => new Worker(new URL('./serve-worker.ts', import.meta.url), { workerData: { ...data, port }, execArgv: ['--import', import.meta.resolve('tsx')] }));
+    const started = await Promise.allSettled(threads.map((t) => new Promise<void>((ok, no) => {
+      t.once('message', (m: ServeWorkerMessage) => (m === 'listening' ? ok() : no(Object.assign(new Error(m.error.message), { code: m.error.code, stack: m.error.stack }))));
+      t.once('error', no);
+    })));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(threads.map((t) => t.terminate()));
+      throw listenError(failed.reason, port);
+    }
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void Promise.all(threads.map((t) => t.terminate())).then(() => process.exit(0)));
+    process.stdout.write(`tessera gateway on http://127.0.0.1:${port}/v1 (${workers} workers; ${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
+    return;
+  }
+  const { gateway } = await createLocalGateway({
+    config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, tenants, dynamodb,
+  });
+  let server: Server;
+  try {
+    server = await startLocalServer(gateway, { port, maxBytes: platform.gateway.maxRequestBytes });
+  } catch (e) {
+    throw listenError(e, port);
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      server.closeAllConnections();
+      server.close(() => process.exit(0));
+    });
+  }
+  const bound = (server.address() as AddressInfo).port;
+  process.stdout.write(`tessera gateway on http://127.0.0.1:${bound}/v1 (${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
 }
 
 export function devTokenCommand(): Command {

@@ -17,11 +17,19 @@ export interface ServeWorkerData {
   port: number;
 }
 
+/** What a worker posts once: `listening`, or why it could not start (an Error does not cross threads intact). */
+export type ServeWorkerMessage = 'listening' | { error: { message: string; code?: string; stack?: string } };
+
 const data = workerData as ServeWorkerData;
-const config = loadConfig(configSourcesFromContext((key) => (key === 'tessera:configFile' ? data.configFile : undefined)));
-const { gateway } = await createLocalGateway({
-  config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants,
-  store: new SharedMemoryStore(data.buffer, data.tenants),
-});
-await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });
-parentPort!.postMessage('listening');
+try {
+  const config = loadConfig(configSourcesFromContext((key) => (key === 'tessera:configFile' ? data.configFile : undefined)));
+  const { gateway } = await createLocalGateway({
+    config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants,
+    store: new SharedMemoryStore(data.buffer, data.tenants),
+  });
+  await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });
+  parentPort!.postMessage('listening' satisfies ServeWorkerMessage);
+} catch (e) {
+  const error = e as NodeJS.ErrnoException;
+  parentPort!.postMessage({ error: { message: error.message, code: error.code, stack: error.stack } } satisfies ServeWorkerMessage);
+}

@@ -1,0 +1,190 @@
+import { execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_TENANTS, readTenantsFile } from '../../lib/cli/serve-setup.js';
+import { loadConfig } from '../../lib/config/load-config.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+/**
+ * `tessera serve` fails politely: each start-up error is one line (or a short list) on stderr that
+ * names the flag, file or value and the fix; exit code 2 for usage and config errors, 1 for
+ * runtime ones (a busy port); no stack trace unless --debug.
+ */
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+const STACK_LINE = /^\s+at /m;
+let dir: string;
+let busy: Server;
+let busyPort: number;
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** Runs `tessera serve <args>`; killed after 60 s if it does not end by itself. */
+function serve(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, 'serve', '--state-dir', dir, ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Exit code, a message of at most `lines` lines matching `pattern`, nothing on stdout, no stack trace. */
+function expectPolite(run: Run, code: number, pattern: RegExp, lines = 1): void {
+  expect(run.stderr).toMatch(pattern);
+  expect(run.stderr).not.toMatch(STACK_LINE);
+  expect(run.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(lines);
+  expect(run.stdout).toBe('');
+  expect(run.code).toBe(code);
+}
+
+beforeAll(async () => {
+  dir = tempDir('tessera-test-serve-cli-');
+  busy = createServer();
+  await new Promise<void>((ok) => busy.listen({ port: 0, host: '127.0.0.1' }, ok));
+  busyPort = (busy.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await new Promise((ok) => busy?.close(ok));
+});
+
+describe.concurrent('tessera serve: polite start-up failures', () => {
+  it('a --tenant without a tier: exit 2, names the flag, the format and the tiers', async () => {
+    expectPolite(await serve('--tenant', 'acme'), 2, /^tessera serve: --tenant "acme": expected <id>:<tier>, e\.g\. --tenant acme:starter \(tiers: starter, professional, enterprise\)$/m);
+  });
+
+  it('a --tenant with an invalid id: exit 2, says what a tenant id is', async () => {
+    expectPolite(await serve('--tenant', 'Acme:starter'), 2, /--tenant "Acme:starter": tenant id "Acme" must be a lower-case DNS label/);
+  });
+
+  it('a --tenant whose tier the config lacks: exit 2, names the tenant, the tier and the config\'s tiers', async () => {
+    expectPolite(await serve('--tenant', 'acme:gold'), 2,
+      /^tessera serve: tenant acme has tier "gold", which the embedded default config lacks \(its tiers: starter, professional, enterprise\); use one of those or add tiers\.gold to the config$/m);
+  });
+
+  it('a tenants-file tenant whose tier a --config lacks: exit 2, names the config file', async () => {
+    const config = file('one-tier.yaml', 'tiers: { professional: null, enterprise: null }\n');
+    const tenants = file('gold.json', JSON.stringify([{ tenantId: 'acme', tier: 'enterprise' }]));
+    expectPolite(await serve('--config', config, '--tenants-file', tenants), 2, new RegExp(`tenant acme has tier "enterprise", which --config ${config} lacks \\(its tiers: starter\\)`));
+  });
+
+  it('a config file that does not validate: exit 2, the file, each bad key and the fix, as a short list', async () => {
+    const config = file('bad-config.yaml', 'homeRegion: 5\n');
+    const run = await serve('--config', config);
+    expectPolite(run, 2, new RegExp(`^tessera serve: .*${config}`), 6);
+    expect(run.stderr).toMatch(/homeRegion/);
+    expect(run.stderr).toMatch(/leave out --config to use the embedded default/);
+  });
+
+  it('a config file that does not exist: exit 2, names it', async () => {
+    expectPolite(await serve('--config', join(dir, 'nowhere.yaml')), 2, /nowhere\.yaml.*\n?.*(ENOENT|no such file)/, 4);
+  });
+
+  it('a tenants file that is not JSON: exit 2, names the file and points to the example', async () => {
+    const tenants = file('broken.json', '[{"tenantId": "acme",');
+    expectPolite(await serve('--tenants-file', tenants), 2, new RegExp(`^tessera serve: --tenants-file ${tenants}: not valid JSON or YAML .*tessera serve --example-tenants$`, 'm'));
+  });
+
+  it('a tenants file that is not a list: exit 2', async () => {
+    const tenants = file('object.json', '{"tenantId": "acme", "tier": "starter"}');
+    expectPolite(await serve('--tenants-file', tenants), 2, /--tenants-file .*: expected a list of tenants .*found object/);
+  });
+
+  it('a tenants file that does not exist: exit 2', async () => {
+    expectPolite(await serve('--tenants-file', join(dir, 'missing.json')), 2, /--tenants-file .*missing\.json: cannot read it \(ENOENT\)/);
+  });
+
+  it('a misspelt policy key in a tenants file: exit 2, names the path and the key it meant', async () => {
+    const tenants = file('typo.json', JSON.stringify([{ tenantId: 'acme', tier: 'starter', gateway: { fallbaks: [] } }]));
+    expectPolite(await serve('--tenants-file', tenants), 2, /\[0\]\.gateway\.fallbaks: unknown key \(did you mean fallbacks\?\)/, 2);
+  });
+
+  it('a bad value in a tenants file: exit 2, names the path and what it must be', async () => {
+    const tenants = file('bad-value.json', JSON.stringify([{ tenantId: 'acme', tier: 'starter', gateway: { maxTokens: -1 } }]));
+    expectPolite(await serve('--tenants-file', tenants), 2, /\[0\]\.gateway\.maxTokens = -1: /, 2);
+  });
+
+  it('a busy port: exit 1, names the port and the fix', async () => {
+    expectPolite(await serve('--port', String(busyPort), '--tenant', 'acme:starter'), 1,
+      new RegExp(`^tessera serve: --port ${busyPort}: 127\\.0\\.0\\.1:${busyPort} is already in use \\(another tessera serve\\?\\); stop that process or pick a free port with --port <n>$`, 'm'));
+  });
+
+  it('a busy port with --workers 2: exit 1, the same one line', async () => {
+    expectPolite(await serve('--port', String(busyPort), '--workers', '2'), 1, new RegExp(`^tessera serve: --port ${busyPort}: .* is already in use`, 'm'));
+  });
+
+  it('bad --port, --workers, --upstream, --dynamodb values: exit 2 each', async () => {
+    expectPolite(await serve('--port', 'http'), 2, /--port http: expected a whole number from 1 to 65535/);
+    expectPolite(await serve('--workers', '0'), 2, /--workers 0: expected a whole number from 1 to 64/);
+    expectPolite(await serve('--upstream', 'localhost:8000'), 2, /--upstream localhost:8000: expected an http\(s\) base URL/);
+    expectPolite(await serve('--dynamodb', 'tessera-tenants'), 2, /--dynamodb tessera-tenants: expected <registryTable>:<usageTable>/);
+  });
+
+  it('an unknown option: exit 2 with commander\'s one line', async () => {
+    expectPolite(await serve('--tennant', 'acme:starter'), 2, /error: unknown option '--tennant'/, 3);
+  });
+
+  it('--debug adds the stack trace', async () => {
+    const run = await serve('--tenant', 'acme:gold', '--debug');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^tessera serve: tenant acme has tier "gold"/);
+    expect(run.stderr).toMatch(STACK_LINE);
+  });
+});
+
+describe('tessera serve: the tenants file and what it serves', () => {
+  it('--example-tenants prints a tenants file that validates, with a policy', async () => {
+    const run = await serve('--example-tenants');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(EXAMPLE_TENANTS);
+    expect(parseYaml(run.stdout)).toBeInstanceOf(Array);
+    const tenants = readTenantsFile(file('example.yaml', run.stdout), loadConfig());
+    expect(tenants.map((t) => [t.tenantId, t.tier, t.status])).toEqual([['acme', 'enterprise', 'ACTIVE'], ['globex', 'starter', 'ACTIVE'], ['initech', 'starter', 'SUSPENDED']]);
+    expect(tenants[0]!.gateway).toMatchObject({ monthlyTokenBudget: 1_000_000, guardrails: { redactPii: true } });
+    expect(tenants[0]!.isolation).toBe('account'); // the tier's isolation
+  });
+
+  it('starts with the example file and says which providers it reroutes and which it cannot serve; stops on SIGINT', async () => {
+    const tenants = file('serve-example.yaml', EXAMPLE_TENANTS);
+    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0', '--tenants-file', tenants, '--upstream', 'http://127.0.0.1:9/v1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d) => { err += String(d); });
+    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.on('data', (d) => { out += String(d); if (out.includes('not served locally')) ok(); });
+      void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}${err}`)));
+    });
+    expect(out).toMatch(/^tessera gateway on http:\/\/127\.0\.0\.1:\d+\/v1 \(embedded registry: acme:enterprise, globex:starter, initech:starter; audit /);
+    expect(out).toMatch(/^ {2}rerouted to --upstream http:\/\/127\.0\.0\.1:9\/v1: openai \(openai\/gpt-4o-mini\), huggingface \(huggingface\/meta-llama\/Llama-3\.1-8B-Instruct\), openai-compatible \(openai-compatible\/default\)$/m);
+    expect(out).toMatch(/^ {2}not served locally, called on AWS with your environment's credentials and region \(502 without them\): bedrock \(bedrock\/anthropic\.claude-3-5-haiku, bedrock\/amazon\.nova-lite\), sagemaker/m);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    clearTimeout(killer);
+    expect(err).toBe('');
+  });
+
+  it('without --upstream it says that openai-compatible cannot be served', async () => {
+    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let out = '';
+    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.on('data', (d) => { out += String(d); if (out.includes('not served locally')) ok(); });
+      void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}`)));
+    });
+    expect(out).toMatch(/^ {2}cannot serve \(no endpoint in the config; give --upstream\): openai-compatible \(openai-compatible\/default\)$/m);
+    expect(out).toMatch(/without a key \(they refuse; give --upstream or --upstream-key\): openai -> https:\/\/api\.openai\.com\/v1/);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    clearTimeout(killer);
+  });
+});
