@@ -29,10 +29,12 @@ export { GPU_LABELS };
 /**
  * A managed node group of NVIDIA GPU instances: the AMI type is always explicit (the EKS default
  * for GPU instances is the end-of-life AL2 GPU AMI), nodes are tainted `nvidia.com/gpu:NoSchedule`,
- * labelled, with a large root disk for model weights and container images.
+ * labelled, with a large root disk for model weights and container images. A group whose
+ * `maxSize` is 0 is a tier without GPUs: no node group is created.
  */
 export class GpuNodeGroup extends Construct {
-  readonly nodegroup: eks.Nodegroup;
+  /** The managed node group; absent when `maxSize` is 0 (no GPUs). */
+  readonly nodegroup?: eks.Nodegroup;
 
   constructor(scope: Construct, id: string, props: GpuNodeGroupProps) {
     super(scope, id);
@@ -40,6 +42,7 @@ export class GpuNodeGroup extends Construct {
     if (!Token.isUnresolved(props.minSize) && props.minSize > props.maxSize) {
       throw new Error(`GpuNodeGroup minSize (${props.minSize}) must not exceed maxSize (${props.maxSize})`);
     }
+    if (props.maxSize === 0) return;
     this.nodegroup = new eks.Nodegroup(this, 'Nodegroup', {
       cluster: props.cluster,
       subnets: props.subnets,

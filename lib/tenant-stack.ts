@@ -256,6 +256,12 @@ export class TenantStack extends Stack {
       type: 'Number', default: gpu.desiredSize ?? gpu.minSize, minValue: 0, maxValue: gpu.maxSize,
       description: `Desired GPU nodes, between GpuNodesMinSize and ${gpu.maxSize}`,
     });
+    if (gpu.maxSize === 0) {
+      // A dedicated tier without GPUs has no GPU node group to size, but keeps both parameters
+      // (fixed at 0): the lifecycle passes them to every dedicated-compute blueprint.
+      acknowledge(this, ['CloudFormation-Validate::W2001'],
+        'GpuNodesMinSize and GpuNodesDesiredSize are unused in a tier whose GPU maxSize is 0 (no GPU node group); they stay, bounded to 0, because the onboarding workflow passes them to every dedicated-compute blueprint.');
+    }
     return { minSize: minSize.valueAsNumber, desiredSize: desiredSize.valueAsNumber };
   }
 

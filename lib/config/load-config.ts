@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { describeIssues } from '../zod-issues.js';
+import { configErrorMap, describeConfigIssues, uselessRemovals, type ConfigLayer } from './config-issues.js';
 import { DEFAULT_CONFIG } from './default-config.js';
 import { PlatformConfigSchema, type PlatformConfig } from './schema.js';
 
@@ -39,19 +39,31 @@ export function configSourcesFromContext(tryGetContext: (key: string) => unknown
  * `null` removes a key (e.g. `tiers: { starter: null }` drops a default tier).
  */
 export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
-  const layers: Array<{ name: string; value: unknown }> = [{ name: 'embedded default', value: DEFAULT_CONFIG }];
+  const layers: ConfigLayer[] = [{ name: 'embedded default', value: DEFAULT_CONFIG }];
   if (sources.file) layers.push({ name: sources.file, value: readConfigFile(sources.file) });
   if (sources.overrides !== undefined) {
     layers.push({ name: `context ${CONFIG_CONTEXT_KEY}`, value: parseOverrides(sources.overrides) });
   }
-  const merged = layers.reduce<unknown>((acc, layer) => deepMerge(acc, layer.value), {});
-  return parseConfig(merged, layers.map((l) => l.name).join(' + '));
+  const removals: string[] = [];
+  const merged = layers.reduce<unknown>((acc, layer) => {
+    removals.push(...uselessRemovals(acc, layer));
+    return deepMerge(acc, layer.value);
+  }, {});
+  return parseConfig(merged, layers.map((l) => l.name).join(' + '), layers, removals);
 }
 
-/** Validates an already merged config object; errors name each bad key path and its value. */
-export function parseConfig(raw: unknown, source = 'config'): PlatformConfig {
-  const result = PlatformConfigSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, describeIssues(result.error, raw));
+/**
+ * Validates an already merged config object. Every problem is one line naming the layer that set
+ * the key (`layers`; @default - `source` for all), its dotted path, the value and the fix.
+ * The schema is strict: an unknown key at any depth is an error with the nearest known key.
+ */
+export function parseConfig(raw: unknown, source = 'config', layers: readonly ConfigLayer[] = [{ name: source, value: raw }], problems: readonly string[] = []): PlatformConfig {
+  const knownKeys = new Map<string, string[]>();
+  const result = PlatformConfigSchema.safeParse(raw, { error: configErrorMap(knownKeys) });
+  // zod finalizes messages lazily: read the issues here, while the error map's known keys are ours.
+  const issues = result.success ? [] : result.error.issues;
+  const all = [...problems, ...describeConfigIssues(issues, raw, layers, knownKeys)];
+  if (all.length > 0 || !result.success) throw new ConfigError(source, all);
   return result.data;
 }
 

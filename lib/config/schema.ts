@@ -15,11 +15,14 @@ import {
  * together with the value that was given.
  */
 
-const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const iamRoleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name: 1-64 characters of letters, digits and +=,.@_-, without a path');
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id, quoted in YAML ("012345678901")');
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region name such as us-east-1');
-const tierName = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'must be a lower-case DNS label (a-z, 0-9, -)');
+/** The rule for tier names, spelled out: they become parts of stack, role and DNS names. */
+export const TIER_NAME_RULE = 'a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter (it becomes part of stack, role and DNS names)';
+const tierName = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, `is not a valid tier name: ${TIER_NAME_RULE}`);
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'must be an IPv4 network in CIDR form such as 10.0.0.0/16');
-const port = z.number().int().min(1150).max(65535);
+const port = z.number().int().min(1150, 'must be a port from 1150 to 65535 (the range RDS accepts)').max(65535, 'must be a port from 1150 to 65535');
 const nonDefaultPort = (engineDefault: number, engine: string) =>
   port.refine((p) => p !== engineDefault, `must not be ${engine}'s default port ${engineDefault} (a default port is the first one scanned)`);
 
@@ -32,49 +35,60 @@ function catalogChecked(problem: (v: string) => string | undefined) {
 
 export const GPU_AMI_TYPES = ['BOTTLEROCKET_x86_64_NVIDIA', 'AL2023_x86_64_NVIDIA'] as const;
 
-const scaling = z
-  .object({
-    minSize: z.number().int().min(0).max(100),
-    maxSize: z.number().int().min(1).max(100),
-    desiredSize: z.number().int().min(0).max(100).optional(),
-  })
-  .superRefine((s, ctx) => {
-    if (s.minSize > s.maxSize) {
-      ctx.addIssue({ code: 'custom', path: ['minSize'], message: `must not exceed maxSize (${s.maxSize})` });
-    }
-    if (s.desiredSize !== undefined && (s.desiredSize < s.minSize || s.desiredSize > s.maxSize)) {
-      ctx.addIssue({ code: 'custom', path: ['desiredSize'], message: `must lie between minSize (${s.minSize}) and maxSize (${s.maxSize})` });
-    }
-  });
+interface Scaling { minSize: number; maxSize: number; desiredSize?: number }
 
-export const GpuNodeGroupConfigSchema = scaling.and(
-  z.object({
+function checkScaling(s: Scaling, ctx: z.RefinementCtx): void {
+  if (s.minSize > s.maxSize) {
+    ctx.addIssue({ code: 'custom', path: ['minSize'], message: `must not exceed maxSize (${s.maxSize}): lower minSize or raise maxSize` });
+  }
+  if (s.desiredSize !== undefined && (s.desiredSize < s.minSize || s.desiredSize > s.maxSize)) {
+    ctx.addIssue({ code: 'custom', path: ['desiredSize'], message: `must lie between minSize (${s.minSize}) and maxSize (${s.maxSize}); leave it out to start at minSize` });
+  }
+}
+
+/** Node group sizes; a strict object cannot be an intersection, so each group spreads this shape. */
+const scalingShape = (minMaxSize: number) => ({
+  minSize: z.number().int().min(0).max(100),
+  maxSize: z.number().int().min(minMaxSize).max(100),
+  desiredSize: z.number().int().min(0).max(100).optional(),
+});
+
+/**
+ * A GPU node group. `maxSize: 0` (with `minSize: 0`) means no GPUs: a dedicated tier's blueprint then
+ * has no GPU node group (its `GpuNodesMinSize`/`GpuNodesDesiredSize` parameters stay, fixed at 0).
+ */
+export const GpuNodeGroupConfigSchema = z
+  .strictObject({
+    ...scalingShape(0),
     /** Bottlerocket NVIDIA ships the NVIDIA device plugin; AL2023 NVIDIA needs it installed (shared cluster only). */
     amiType: z.enum(GPU_AMI_TYPES),
     instanceTypes: z.array(catalogChecked(gpuInstanceTypeProblem)).min(1),
     diskSizeGiB: z.number().int().min(50).max(16384),
-  }),
-);
+  })
+  .superRefine(checkScaling);
 
-const systemNodesSchema = scaling.and(
-  z.object({ instanceType: catalogChecked(nodeInstanceTypeProblem) }),
-);
+const systemNodesSchema = z
+  .strictObject({
+    ...scalingShape(1),
+    instanceType: catalogChecked(nodeInstanceTypeProblem),
+  })
+  .superRefine(checkScaling);
 
 const kubernetesVersion = z.enum(['1.33', '1.34']);
 
 const computeSchema = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('none') }),
-  z.object({
+  z.strictObject({ mode: z.literal('none') }),
+  z.strictObject({
     mode: z.literal('shared'),
     /** ResourceQuota of the tenant's namespace on the platform's shared cluster. */
-    quota: z.object({
+    quota: z.strictObject({
       cpu: z.number().positive(),
       memoryGiB: z.number().positive(),
       gpus: z.number().int().min(0),
       pods: z.number().int().min(1),
     }),
   }),
-  z.object({
+  z.strictObject({
     mode: z.literal('dedicated'),
     kubernetesVersion,
     systemNodes: systemNodesSchema,
@@ -85,10 +99,10 @@ const computeSchema = z.discriminatedUnion('mode', [
 export const PROVIDERS = ['bedrock', 'openai', 'huggingface', 'sagemaker', 'openai-compatible'] as const;
 
 export const TierConfigSchema = z
-  .object({
+  .strictObject({
     /** `account`: the tenant gets an AWS account of its own; `vpc`: a VPC of its own in the workload account. */
     isolation: z.enum(['account', 'vpc']),
-    network: z.object({
+    network: z.strictObject({
       /** Each tenant's VPC is carved from this pool by the onboarding workflow, so tenant VPCs never overlap. */
       tenantCidrPool: cidr,
       tenantVpcPrefixLength: z.number().int().min(16).max(24),
@@ -96,7 +110,7 @@ export const TierConfigSchema = z
       /** NAT gateways are created only when tenant workloads need to reach the internet. */
       internetEgress: z.boolean(),
     }),
-    database: z.object({
+    database: z.strictObject({
       engineMajorVersion: z.enum(['16', '17']),
       instanceClass: catalogChecked(dbInstanceClassProblem),
       allocatedStorageGiB: z.number().int().min(20).max(65536),
@@ -105,7 +119,7 @@ export const TierConfigSchema = z
       backupRetentionDays: z.number().int().min(1).max(35),
       port: nonDefaultPort(5432, 'PostgreSQL'),
     }),
-    cache: z.object({
+    cache: z.strictObject({
       nodeType: catalogChecked(cacheNodeTypeProblem),
       replicasPerShard: z.number().int().min(0).max(5),
       multiAz: z.boolean(),
@@ -113,18 +127,18 @@ export const TierConfigSchema = z
       port: nonDefaultPort(6379, 'Valkey'),
     }),
     compute: computeSchema,
-    limits: z.object({
+    limits: z.strictObject({
       requestsPerMinute: z.number().int().positive(),
       requestsPerHour: z.number().int().positive(),
       requestsPerDay: z.number().int().positive(),
       tokensPerDay: z.number().int().positive(),
     }),
-    models: z.object({
+    models: z.strictObject({
       providers: z.array(z.enum(PROVIDERS)).min(1),
       /** Model ids the tier may call; `*` allows every model of the allowed providers. */
       allowed: z.array(z.string().min(1)).min(1),
     }),
-    training: z.object({
+    training: z.strictObject({
       enabled: z.boolean(),
       maxConcurrentJobs: z.number().int().min(0),
       /** Training instance types a job may ask for; the first is the default. */
@@ -151,10 +165,10 @@ export const TierConfigSchema = z
       });
     }
     if (t.database.maxAllocatedStorageGiB < t.database.allocatedStorageGiB) {
-      ctx.addIssue({ code: 'custom', path: ['database', 'maxAllocatedStorageGiB'], message: `must be at least allocatedStorageGiB (${t.database.allocatedStorageGiB})` });
+      ctx.addIssue({ code: 'custom', path: ['database', 'maxAllocatedStorageGiB'], message: `must be at least allocatedStorageGiB (${t.database.allocatedStorageGiB}): raise it or lower allocatedStorageGiB` });
     }
     if (t.cache.multiAz && t.cache.replicasPerShard < 1) {
-      ctx.addIssue({ code: 'custom', path: ['cache', 'replicasPerShard'], message: 'must be at least 1 when cache.multiAz is true (failover needs a replica)' });
+      ctx.addIssue({ code: 'custom', path: ['cache', 'replicasPerShard'], message: 'must be at least 1 when cache.multiAz is true (failover needs a replica): add a replica or set cache.multiAz to false' });
     }
     if (t.isolation === 'account' && t.compute.mode === 'shared') {
       ctx.addIssue({
@@ -171,7 +185,7 @@ export const TierConfigSchema = z
         message: 'cannot be "dedicated" for a VPC-isolated tier: a dedicated cluster\'s control-plane and node roles need the AWS-managed policies AmazonEKSClusterPolicy and AmazonEKS_CNI_Policy, which act on every network interface and security group in the account, so in the shared workload account one tenant\'s cluster could modify or delete another tenant\'s network interfaces and security group rules; use isolation "account" for a dedicated cluster, or compute "shared" (a namespace on the platform\'s cluster)',
       });
     }
-    if (t.compute.mode === 'dedicated' && t.compute.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
+    if (t.compute.mode === 'dedicated' && t.compute.gpu.maxSize > 0 && t.compute.gpu.amiType !== 'BOTTLEROCKET_x86_64_NVIDIA') {
       ctx.addIssue({
         code: 'custom',
         path: ['compute', 'gpu', 'amiType'],
@@ -179,24 +193,24 @@ export const TierConfigSchema = z
       });
     }
     if (t.limits.requestsPerHour < t.limits.requestsPerMinute || t.limits.requestsPerDay < t.limits.requestsPerHour) {
-      ctx.addIssue({ code: 'custom', path: ['limits'], message: 'must satisfy requestsPerMinute <= requestsPerHour <= requestsPerDay' });
+      ctx.addIssue({ code: 'custom', path: ['limits'], message: 'must satisfy requestsPerMinute <= requestsPerHour <= requestsPerDay: raise the longer windows or lower the shorter ones' });
     }
     if (t.training.enabled && t.training.instanceTypes.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['training', 'instanceTypes'], message: 'must name at least one instance type when training is enabled' });
+      ctx.addIssue({ code: 'custom', path: ['training', 'instanceTypes'], message: 'must name at least one instance type when training is enabled, or set training.enabled to false' });
     }
     if (t.training.enabled && t.training.endpointInstanceTypes.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['training', 'endpointInstanceTypes'], message: 'must name at least one instance type when training is enabled (fine-tuned models are served from an endpoint)' });
+      ctx.addIssue({ code: 'custom', path: ['training', 'endpointInstanceTypes'], message: 'must name at least one instance type when training is enabled (fine-tuned models are served from an endpoint), or set training.enabled to false' });
     }
   });
 
-const providerEndpoint = z.object({
+const providerEndpoint = z.strictObject({
   /** OpenAI-compatible base URL, e.g. https://router.huggingface.co/v1. */
   baseUrl: z.url(),
   /** Secrets Manager secret holding the API key (platform-wide); tenants may bring their own. */
   apiKeySecretId: z.string().min(1).optional(),
 });
 
-export const ModelEntrySchema = z.object({
+export const ModelEntrySchema = z.strictObject({
   /** The id callers send, `<provider>/<model>`. */
   id: z.string().regex(/^(bedrock|openai|huggingface|sagemaker|openai-compatible)\/[\w.:\/-]+$/, 'must be <provider>/<model>, provider one of bedrock, openai, huggingface, sagemaker, openai-compatible'),
   /** The provider's own model id (Bedrock model or inference profile id, OpenAI model name...). */
@@ -206,14 +220,14 @@ export const ModelEntrySchema = z.object({
   outputPricePer1k: z.number().min(0),
   maxOutputTokens: z.number().int().positive().default(4096),
   /** For a SageMaker endpoint in another account (a tenant's fine-tuned model): the role assumed to invoke it. */
-  invokeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN').optional(),
+  invokeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/name').optional(),
 });
 
-export const GatewayConfigSchema = z.object({
+export const GatewayConfigSchema = z.strictObject({
   /** JWT issuer and JWKS of tenant tokens. @default - the platform's Cognito user pool */
-  jwt: z.object({ issuer: z.string().min(1), jwksUri: z.url(), audience: z.string().min(1) }).optional(),
+  jwt: z.strictObject({ issuer: z.string().min(1), jwksUri: z.url(), audience: z.string().min(1) }).optional(),
   models: z.array(ModelEntrySchema).min(1),
-  providers: z.object({
+  providers: z.strictObject({
     openai: providerEndpoint,
     huggingface: providerEndpoint,
     'openai-compatible': providerEndpoint.optional(),
@@ -233,13 +247,13 @@ export const GatewayConfigSchema = z.object({
 });
 
 /** A base model tenants may fine-tune: the containers that train and serve it and where its weights are. */
-export const BaseModelSchema = z.object({
+export const BaseModelSchema = z.strictObject({
   /** Short id callers send as `model` (no `/` or `:`: it becomes part of `ft:<base>:<tenant>:<suffix>`). */
-  id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,39}$/, 'must be 1-40 characters of a-z, 0-9, . and -'),
+  id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,39}$/, 'must be 1-40 characters of a-z, 0-9, . and -, starting with a letter or digit (no / or :, it becomes part of ft:<base>:<tenant>:<suffix>)'),
   /** ECR image of the training container (runs with network isolation: no internet). */
-  trainingImage: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag'),
+  trainingImage: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag, such as 763104351884.dkr.ecr.us-east-1.amazonaws.com/repository:tag'),
   /** ECR image of the serving container; must answer the OpenAI messages API (TGI, LMI, vLLM). */
-  servingImage: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag'),
+  servingImage: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[\w./-]+:[\w.-]+$/, 'must be an ECR image URI with a tag, such as 763104351884.dkr.ecr.us-east-1.amazonaws.com/repository:tag'),
   /** The base weights, given to the job as the `model` channel (the container cannot download them). */
   weightsS3Uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\/$/, 'must be an s3://bucket/prefix/ URI ending in /'),
   inputPricePer1k: z.number().min(0),
@@ -247,13 +261,13 @@ export const BaseModelSchema = z.object({
   maxOutputTokens: z.number().int().positive().default(4096),
 });
 
-export const FineTuningConfigSchema = z.object({
+export const FineTuningConfigSchema = z.strictObject({
   baseModels: z.array(BaseModelSchema).min(1),
 });
 
 export const PlatformConfigSchema = z
-  .object({
-    organization: z.object({
+  .strictObject({
+    organization: z.strictObject({
       managementAccountId: accountId,
       /** The AWS Organization id; blueprint assets are readable by its accounts only (aws:PrincipalOrgID). */
       organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an AWS Organizations id such as o-a1b2c3d4e5'),
@@ -266,16 +280,16 @@ export const PlatformConfigSchema = z
     workloadAccountId: accountId,
     homeRegion: region,
     allowedRegions: z.array(region).min(1),
-    roles: z.object({
+    roles: z.strictObject({
       /** Assumed by the lifecycle workflow in tenant accounts; administers keys, never decrypts. */
-      provisioningRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/),
+      provisioningRoleName: iamRoleName,
       /** The audited human path to tenant data. */
-      breakGlassRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/),
+      breakGlassRoleName: iamRoleName,
       /**
        * CloudFormation service role (`RoleARN`) of tenant stacks in each target account, created by the
        * account baseline stack; the only principal the tenant key lets create resources under it.
        */
-      blueprintExecutionRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('TesseraBlueprintExecution'),
+      blueprintExecutionRoleName: iamRoleName.default('TesseraBlueprintExecution'),
       /**
        * Platform-account roles (path and name; `*` and `?` wildcards) whose sessions, tagged
        * `tessera:tenant-id` = the tenant, may assume a tenant's admin role `tessera-<tenant>-admin`.
@@ -291,12 +305,12 @@ export const PlatformConfigSchema = z
         .refine((p) => /^[\w+=,.@/*?-]{1,512}$/.test(p), 'must be an IAM role path and name (letters, digits, +=,.@_-/ and the wildcards * ?)')).min(1)
         .default([...IDENTITY_CENTER_TENANT_ADMIN_ROLES]),
     }),
-    audit: z.object({
+    audit: z.strictObject({
       objectLockRetentionDays: z.number().int().min(1).max(36500),
       logRetentionDays: z.number().int().min(1).max(3653),
     }),
-    platformNetwork: z.object({ cidr, maxAzs: z.number().int().min(2).max(3) }),
-    sharedCluster: z.object({
+    platformNetwork: z.strictObject({ cidr, maxAzs: z.number().int().min(2).max(3) }),
+    sharedCluster: z.strictObject({
       kubernetesVersion,
       systemNodes: systemNodesSchema,
       gpu: GpuNodeGroupConfigSchema,
@@ -304,23 +318,23 @@ export const PlatformConfigSchema = z
     defaultTier: tierName,
     gateway: GatewayConfigSchema,
     fineTuning: FineTuningConfigSchema,
-    tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier'),
+    tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier: removing every default tier (null) leaves none; define one under tiers'),
   })
   .superRefine((c, ctx) => {
     if (!c.allowedRegions.includes(c.homeRegion)) {
-      ctx.addIssue({ code: 'custom', path: ['homeRegion'], message: `is outside allowedRegions (${c.allowedRegions.join(', ')})` });
+      ctx.addIssue({ code: 'custom', path: ['homeRegion'], message: `is outside allowedRegions (${c.allowedRegions.join(', ')}): add it to allowedRegions or choose one of them` });
     }
     if (!(c.defaultTier in c.tiers)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `is not a defined tier (tiers: ${Object.keys(c.tiers).join(', ')})` });
+      ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `is not a defined tier: set it to one of ${Object.keys(c.tiers).join(', ')}, or define it under tiers` });
     }
     const baseIds = c.fineTuning.baseModels.map((b) => b.id);
     baseIds.forEach((id, i) => {
-      if (baseIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['fineTuning', 'baseModels', i, 'id'], message: `duplicates base model "${id}"` });
+      if (baseIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['fineTuning', 'baseModels', i, 'id'], message: `duplicates base model "${id}": give each base model its own id` });
     });
     for (const [name, tier] of Object.entries(c.tiers)) {
       tier.training.baseModels.forEach((id, i) => {
         if (id !== '*' && !baseIds.includes(id)) {
-          ctx.addIssue({ code: 'custom', path: ['tiers', name, 'training', 'baseModels', i], message: `"${id}" is not a base model of fineTuning.baseModels (${baseIds.join(', ')})` });
+          ctx.addIssue({ code: 'custom', path: ['tiers', name, 'training', 'baseModels', i], message: `"${id}" is not a base model of fineTuning.baseModels: use one of ${baseIds.join(', ')}, "*" for all, or add it to fineTuning.baseModels` });
         }
       });
     }

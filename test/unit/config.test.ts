@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { ConfigError, loadConfig } from '../../lib/config/load-config.js';
+import { PlatformConfigSchema } from '../../lib/config/schema.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /** The error a config override produces, as text (fails the test when none is thrown). */
@@ -29,7 +30,7 @@ describe('platform config', () => {
 
   // GIVEN an invalid override, THEN synth fails naming the key path and the bad value.
   it.each([
-    ['unknown tier', { defaultTier: 'gold' }, /defaultTier = "gold": is not a defined tier \(tiers: starter, professional, enterprise\)/],
+    ['unknown tier', { defaultTier: 'gold' }, /defaultTier = "gold": is not a defined tier: set it to one of starter, professional, enterprise, or define it under tiers/],
     [
       'an instance type AWS does not sell',
       { tiers: { enterprise: { compute: { gpu: { instanceTypes: ['g5.2xlarge', 'p4d.xlarge'] } } } } },
@@ -107,5 +108,96 @@ describe('platform config', () => {
 
   it('rejects context overrides that are not JSON', () => {
     expect(() => loadConfig({ overrides: '{tiers:' })).toThrow(/context tessera:config.*is not valid JSON/s);
+  });
+
+  // Issue 13: strict config. GIVEN a config file with a mistake, THEN synth fails with one line
+  // naming the file, the dotted path, the value and the fix (the nearest known key for a typo).
+  describe('strict keys', () => {
+    /** The error of the default merged with a YAML file written from `yaml` (the file is `tessera.yaml`). */
+    function fileError(yaml: string): { message: string; file: string } {
+      const file = join(tempDir('tessera-config-'), 'tessera.yaml');
+      writeFileSync(file, yaml);
+      try {
+        loadConfig({ file });
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return { message: (e as Error).message, file };
+      }
+      throw new Error(`expected ${JSON.stringify(yaml)} to be rejected`);
+    }
+    const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+    it.each([
+      ['a nested typo', 'organization:\n  managmentAccountId: "444444444444"\n',
+        'organization.managmentAccountId = "444444444444": is not a key of organization; did you mean `managementAccountId`?'],
+      ['a top-level typo', 'homeRegoin: us-west-2\n',
+        'homeRegoin = "us-west-2": is not a top-level key; did you mean `homeRegion`?'],
+      ['a tier-level typo', 'tiers:\n  starter:\n    databse:\n      port: 5439\n',
+        'tiers.starter.databse = {"port":5439}: is not a key of tiers.starter; did you mean `database`?'],
+      ['a typo inside a tier section', 'tiers:\n  starter:\n    database:\n      multiAZ: true\n',
+        'tiers.starter.database.multiAZ = true: is not a key of tiers.starter.database; did you mean `multiAz`?'],
+      ['a typo in a dedicated cluster\'s GPU node group', 'tiers:\n  enterprise:\n    compute:\n      gpu:\n        maxSzie: 8\n',
+        'tiers.enterprise.compute.gpu.maxSzie = 8: is not a key of tiers.enterprise.compute.gpu; did you mean `maxSize`?'],
+      ['a typo in a list entry', 'gateway:\n  models:\n    - { id: openai/gpt-4o, upstream: gpt-4o, inputPricePer1k: 0.0025, outputPricePer1k: 0.01, maxOutputToken: 100 }\n',
+        'gateway.models[0].maxOutputToken = 100: is not a key of gateway.models[0]; did you mean `maxOutputTokens`?'],
+      ['an uppercase tier name', 'tiers:\n  Gold:\n    isolation: vpc\n',
+        'tiers.Gold = {"isolation":"vpc"}: a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter (it becomes part of stack, role and DNS names); rename it to `gold`'],
+      ['an uppercase default tier', 'defaultTier: Starter\n',
+        'defaultTier = "Starter": is not a valid tier name: a tier name must be a lower-case DNS label of 2-31 characters'],
+      ['a null that removes nothing (misspelt tier)', 'tiers:\n  startr: null\n',
+        'tiers.startr = null: removes nothing, tiers has no key "startr"; did you mean `starter`?'],
+      ['an unknown key with no near match', 'organization:\n  costCenter: ai\n',
+        'organization.costCenter = "ai": is not a key of organization; remove it or use one of managementAccountId, organizationId, rootId, quarantineOuName, suspendedOuName'],
+    ])('rejects %s, naming the file, the path and the fix', (_name, yaml, expected) => {
+      // WHEN
+      const { message, file } = fileError(yaml);
+      // THEN
+      expect(message).toMatch(new RegExp(`^  - ${esc(file)}: ${esc(expected)}`, 'm'));
+    });
+
+    it('reports an invalid tier name once, not once per missing key of its body', () => {
+      const { message } = fileError('tiers:\n  Gold:\n    isolation: vpc\n');
+      expect(message.split('\n').filter((l) => l.includes('tiers.Gold'))).toHaveLength(1);
+    });
+
+    it('names the context key when the typo comes from -c tessera:config', () => {
+      expect(errorOf({ organization: { managmentAccountId: '444444444444' } }))
+        .toMatch(/^ {2}- context tessera:config: organization\.managmentAccountId = "444444444444": is not a key of organization; did you mean `managementAccountId`\?$/m);
+    });
+
+    it('names the source of each problem when file and context both have one', () => {
+      const file = join(tempDir('tessera-config-'), 'tessera.yaml');
+      writeFileSync(file, 'homeRegoin: us-west-2\n');
+      expect(() => loadConfig({ file, overrides: { platformAcountId: '444444444444' } })).toThrow(
+        new RegExp(`${esc(file)}: homeRegoin = .*\\n.*context tessera:config: platformAcountId = "444444444444": is not a top-level key; did you mean \`platformAccountId\`\\?`),
+      );
+    });
+
+    it.each([
+      ['a number given as a string', { gateway: { upstreamRetries: '3' } }, /gateway\.upstreamRetries = "3": must be a number, not the string "3": write 3 without quotes/],
+      ['an account id YAML read as a number', { platformAccountId: 12345678901 }, /platformAccountId = 12345678901: must be a string, not the number 12345678901: quote it/],
+      ['a scalar where a list belongs', { allowedRegions: 'us-east-1' }, /allowedRegions = "us-east-1": must be a list, not the string "us-east-1": write it as a list, e\.g\. \["us-east-1"\]/],
+      ['a misspelt enum value', { tiers: { starter: { isolation: 'vcp' } } }, /tiers\.starter\.isolation = "vcp": must be one of "account", "vpc"; did you mean `vpc`\?/],
+      ['a misspelt compute mode', { tiers: { starter: { compute: { mode: 'shard' } } } }, /tiers\.starter\.compute\.mode = "shard": must be one of "none", "shared", "dedicated"; did you mean `shared`\?/],
+      ['a number below its minimum', { audit: { logRetentionDays: 0 } }, /audit\.logRetentionDays = 0: must be at least 1/],
+      ['an empty list', { gateway: { models: [] } }, /gateway\.models = \[\]: must list at least 1 item: add one/],
+      ['a required key removed with null', { organization: { rootId: null } }, /organization\.rootId = \(missing\): is required: set it to a string/],
+      ['a malformed role name', { roles: { provisioningRoleName: 'team/Provisioning' } }, /roles\.provisioningRoleName = "team\/Provisioning": must be an IAM role name: 1-64 characters of letters, digits and \+=,\.@_-, without a path/],
+    ])('says what to do for %s', (_name, overrides, expected) => {
+      expect(errorOf(overrides)).toMatch(expected);
+    });
+
+    it('allows a dedicated tier without GPUs (maxSize 0) and still refuses maxSize 0 for system nodes', () => {
+      expect(loadConfig({ overrides: { tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } } } }).tiers.enterprise.compute)
+        .toMatchObject({ mode: 'dedicated', gpu: { minSize: 0, maxSize: 0 } });
+      expect(errorOf({ tiers: { enterprise: { compute: { systemNodes: { minSize: 0, maxSize: 0 } } } } })).toMatch(/tiers\.enterprise\.compute\.systemNodes\.maxSize = 0: must be at least 1/);
+    });
+
+    it('keeps parsing the config the Lambdas embed (JSON of the parsed config) under strict objects', () => {
+      // GIVEN the config as constructs embed it (JSON.stringify of the loaded config)
+      const embedded = JSON.stringify(loadConfig());
+      // WHEN a Lambda parses it THEN it round-trips
+      expect(PlatformConfigSchema.parse(JSON.parse(embedded))).toEqual(JSON.parse(embedded));
+    });
   });
 });

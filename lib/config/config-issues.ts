@@ -1,0 +1,240 @@
+import { distance } from 'fastest-levenshtein';
+import type { z } from 'zod';
+import { formatPath } from '../zod-issues.js';
+import { TIER_NAME_RULE } from './schema.js';
+
+/**
+ * Config validation messages that say what to do: each line names the source that set the key
+ * (the file, the context key or the embedded default), the dotted path, the value given and the
+ * fix; an unknown key gets the nearest known key ("did you mean `managementAccountId`?").
+ *
+ * Kept apart from lib/zod-issues.ts (shared by the Lambdas) so that Lambda bundles do not carry
+ * the string-distance library.
+ */
+
+/** One source of the merged config, in merge order (the last one wins). */
+export interface ConfigLayer {
+  readonly name: string;
+  readonly value: unknown;
+}
+
+type Path = readonly PropertyKey[];
+
+/**
+ * The candidate closest to `word` by Levenshtein distance (case-insensitive), if it is close
+ * enough to be a likely misspelling: at most 2 edits or a third of the word's length, and fewer edits than it has letters.
+ */
+export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+  const lower = word.toLowerCase();
+  let best: { candidate: string; d: number } | undefined;
+  for (const candidate of candidates) {
+    if (candidate === word) continue;
+    const d = distance(lower, candidate.toLowerCase());
+    if (!best || d < best.d) best = { candidate, d };
+  }
+  if (!best) return undefined;
+  return best.d <= Math.max(2, Math.floor(word.length / 3)) && best.d < word.length ? best.candidate : undefined;
+}
+
+/** `Gold_Tier` → `gold-tier`: the closest name that follows the tier-name rule. */
+export function tierNameLike(name: string): string {
+  const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '').slice(0, 31);
+  return cleaned.length >= 2 ? cleaned : `tier-${cleaned}`.replace(/-$/, '');
+}
+
+function has(value: unknown, key: PropertyKey): boolean {
+  return typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, key);
+}
+
+function valueAt(raw: unknown, path: Path): unknown {
+  let cur: unknown = raw;
+  for (const key of path) {
+    if (!has(cur, key)) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function defines(raw: unknown, path: Path): boolean {
+  let cur: unknown = raw;
+  for (const key of path) {
+    if (!has(cur, key)) return false;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return true;
+}
+
+/**
+ * The layer that set `path`: the last one defining it, else the last one defining (or removing,
+ * with `null`) its longest defined prefix, e.g. the file that added a tier missing a section.
+ */
+export function sourceOf(path: Path, layers: readonly ConfigLayer[]): string {
+  for (let n = path.length; n > 0; n--) {
+    const prefix = path.slice(0, n);
+    for (let i = layers.length - 1; i >= 0; i--) {
+      if (defines(layers[i].value, prefix)) return layers[i].name;
+    }
+  }
+  return layers.map((l) => l.name).join(' + ');
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  const shown = JSON.stringify(value);
+  return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown;
+}
+
+function describeInput(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  return `the ${typeof input} ${JSON.stringify(input)}`;
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping of keys',
+  record: 'a mapping of keys',
+};
+
+function quoted(values: readonly unknown[]): string {
+  return values.map((v) => JSON.stringify(v)).join(', ');
+}
+
+function lastKey(path: Path): string {
+  return String(path[path.length - 1] ?? 'value');
+}
+
+/** Zod issue (as the error map sees it) → a message that says what to do. */
+type RawIssue = z.core.$ZodRawIssue & { inst?: { _zod?: { def?: { shape?: Record<string, unknown> } } } };
+
+/**
+ * A per-parse zod error map. Messages set by the schema itself (refinements, regex messages) take
+ * precedence over it; it rewrites zod's generic ones. Known keys of each object with unknown keys
+ * are recorded in `knownKeys` (by dotted path) for the suggestion.
+ */
+export function configErrorMap(knownKeys: Map<string, string[]>): (issue: RawIssue) => string | undefined {
+  return (issue) => {
+    const path = issue.path ?? [];
+    const input = issue.input;
+    switch (issue.code) {
+      case 'unrecognized_keys': {
+        knownKeys.set(formatPath(path), Object.keys(issue.inst?._zod?.def?.shape ?? {}));
+        return 'is not a known key';
+      }
+      case 'invalid_type': {
+        const expected = EXPECTED[issue.expected] ?? issue.expected;
+        if (input === undefined) {
+          return issue.expected === 'object'
+            ? `is required: add the ${lastKey(path)} section (see README "Configuration")`
+            : `is required: set it to ${expected} (see README "Configuration")`;
+        }
+        let fix = '';
+        if ((issue.expected === 'number' || issue.expected === 'int') && typeof input === 'string' && input.trim() !== '' && !Number.isNaN(Number(input))) fix = `: write ${input} without quotes`;
+        else if (issue.expected === 'boolean' && (input === 'true' || input === 'false')) fix = `: write ${input} without quotes`;
+        else if (issue.expected === 'string' && typeof input === 'number') fix = ': quote it (in YAML an unquoted number such as an account id is read as a number and loses its leading zeros)';
+        else if (issue.expected === 'array' && (typeof input === 'string' || typeof input === 'number')) fix = `: write it as a list, e.g. [${JSON.stringify(input)}]`;
+        else if (issue.expected === 'int' && typeof input === 'number') fix = `: round ${input} to a whole number`;
+        return `must be ${expected}, not ${describeInput(input)}${fix}`;
+      }
+      case 'too_small': {
+        const min = Number(issue.minimum);
+        if (issue.origin === 'array' || issue.origin === 'set') return `must list at least ${min} item${min === 1 ? '' : 's'}: add ${min === 1 ? 'one' : 'more'}`;
+        if (issue.origin === 'string') return min <= 1 ? 'must not be empty: set a value or remove the key' : `must be at least ${min} characters long`;
+        return issue.inclusive === false ? `must be greater than ${min}` : `must be at least ${min}`;
+      }
+      case 'too_big': {
+        const max = Number(issue.maximum);
+        if (issue.origin === 'array' || issue.origin === 'set') return `must list at most ${max} item${max === 1 ? '' : 's'}: remove some`;
+        if (issue.origin === 'string') return `must be at most ${max} characters long`;
+        return issue.inclusive === false ? `must be less than ${max}` : `must be at most ${max}`;
+      }
+      case 'invalid_value': {
+        const values = issue.values as readonly unknown[];
+        const guess = typeof input === 'string' ? nearest(input, values.filter((v): v is string => typeof v === 'string')) : undefined;
+        return `must be one of ${quoted(values)}${guess ? `; did you mean \`${guess}\`?` : ''}`;
+      }
+      case 'invalid_union': {
+        const discriminated = issue as { discriminator?: string; options?: unknown[] };
+        if (discriminated.discriminator && discriminated.options) {
+          const options = discriminated.options.filter((v): v is string => typeof v === 'string');
+          const given = (input as Record<string, unknown> | undefined)?.[discriminated.discriminator];
+          if (given === undefined) return `is required: set ${discriminated.discriminator} to one of ${quoted(options)}`;
+          const guess = typeof given === 'string' ? nearest(given, options) : undefined;
+          return `must be one of ${quoted(options)}${guess ? `; did you mean \`${guess}\`?` : ''}`;
+        }
+        return undefined;
+      }
+      case 'invalid_format': {
+        if (issue.format === 'url') return 'must be an absolute URL such as https://api.example.com/v1';
+        if (issue.format === 'regex') return `must match the pattern ${String((issue as { pattern?: unknown }).pattern)}`;
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  };
+}
+
+/** The issue as the caller gets it (zod's finalized issue, with the key rule for record keys). */
+type FinalIssue = z.core.$ZodIssue;
+
+function startsWith(path: Path, prefix: Path): boolean {
+  return path.length > prefix.length && prefix.every((k, i) => path[i] === k);
+}
+
+/**
+ * One line per problem: `<source>: <path> = <value>: <what to do>`. Unknown keys get a line each,
+ * with the nearest known key; an invalid tier name hides the errors of the tier's body.
+ */
+export function describeConfigIssues(issues: readonly FinalIssue[], merged: unknown, layers: readonly ConfigLayer[], knownKeys: ReadonlyMap<string, string[]>): string[] {
+  const badKeys = issues.filter((i) => i.code === 'invalid_key').map((i) => i.path);
+  const lines: string[] = [];
+  const line = (path: Path, message: string) =>
+    lines.push(`${sourceOf(path, layers)}: ${formatPath(path) || '(root)'} = ${show(valueAt(merged, path))}: ${message}`);
+  for (const issue of issues) {
+    if (badKeys.some((k) => startsWith(issue.path, k))) continue;
+    if (issue.code === 'unrecognized_keys') {
+      const parent = formatPath(issue.path);
+      const known = knownKeys.get(parent) ?? [];
+      for (const key of issue.keys) {
+        const guess = nearest(key, known);
+        const of = parent ? `a key of ${parent}` : 'a top-level key';
+        const fix = guess ? `did you mean \`${guess}\`?` : `remove it or use one of ${known.join(', ')}`;
+        line([...issue.path, key], `is not ${of}; ${fix}`);
+      }
+    } else if (issue.code === 'invalid_key') {
+      const key = String(issue.path[issue.path.length - 1]);
+      const inTiers = issue.path.length === 2 && issue.path[0] === 'tiers';
+      const rule = inTiers ? TIER_NAME_RULE : issue.issues.map((i) => i.message).join('; ');
+      line(issue.path, inTiers ? `${rule}; rename it to \`${tierNameLike(key)}\`` : rule);
+    } else {
+      line(issue.path, issue.message);
+    }
+  }
+  return lines;
+}
+
+/**
+ * `null` removes a key of the layers below; a `null` for a key they do not have removes nothing and
+ * is most likely a misspelling (`tiers: { startr: null }`).
+ */
+export function uselessRemovals(base: unknown, layer: ConfigLayer, path: PropertyKey[] = [], value: unknown = layer.value): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  const out: string[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    const here = [...path, key];
+    if (v === null && !has(base, key)) {
+      const known = typeof base === 'object' && base !== null ? Object.keys(base) : [];
+      const guess = nearest(key, known);
+      out.push(`${layer.name}: ${formatPath(here)} = null: removes nothing, ${formatPath(path) || 'the config'} has no key "${key}"; ${guess ? `did you mean \`${guess}\`?` : 'remove this line'}`);
+    } else if (v !== null) {
+      out.push(...uselessRemovals(has(base, key) ? (base as Record<string, unknown>)[key] : undefined, layer, here, v));
+    }
+  }
+  return out;
+}
