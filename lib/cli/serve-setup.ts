@@ -8,6 +8,7 @@ import type { PlatformConfig } from '../config/schema.js';
 import { GatewayPolicy, TenantId, TenantRecord } from '../tenant-record.js';
 import { describeIssues, formatPath } from '../zod-issues.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { nearest } from '../config/config-issues.js';
 
 /** A start-up refusal of `tessera serve`: exit code 2 for usage and config errors, 1 for runtime ones (port busy). */
 export class ServeError extends Error {
@@ -50,21 +51,6 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
   if (named.at(-1) === 'guardrails') return Object.keys(StrictGuardrails.shape);
   if (named.at(-1) === 'gateway') return Object.keys(LocalGatewayPolicy.shape);
   return Object.keys(LocalTenantEntry.shape);
-}
-
-/** The known key closest to a misspelt one (edit distance at most 3), if any. */
-function nearest(key: string, known: readonly string[]): string | undefined {
-  const distance = (a: string, b: string) => {
-    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      const cur = [i];
-      for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-    return prev[b.length]!;
-  };
-  const best = known.map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) })).sort((x, y) => x.d - y.d)[0];
-  return best && best.d <= 3 ? best.k : undefined;
 }
 
 /** Reads `--tenants-file` (JSON or YAML): an array of entries, each completed into a full registry record. */
