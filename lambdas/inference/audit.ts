@@ -5,6 +5,9 @@ import { appendFile } from 'node:fs/promises';
 export interface AuditRecord {
   requestId: string;
   at: string;
+  /** The HTTP method and path of the request (`POST /v1/chat/completions`); absent for records not made by a request (training events). */
+  method?: string;
+  path?: string;
   tenantId?: string;
   userId?: string;
   model?: string;

@@ -68,9 +68,9 @@ export class Gateway {
 
   async handle(req: GatewayRequest, res: GatewayResponder): Promise<void> {
     const started = performance.now();
-    const audit: AuditRecord = { requestId: `chatcmpl-${randomUUID().replaceAll('-', '').slice(0, 24)}`, at: new Date().toISOString(), latencyMs: 0, status: 200, outcome: 'ok' };
+    const path = req.path.replace(/\/+$/, '');
+    const audit: AuditRecord = { requestId: `chatcmpl-${randomUUID().replaceAll('-', '').slice(0, 24)}`, at: new Date().toISOString(), method: req.method, path, latencyMs: 0, status: 200, outcome: 'ok' };
     try {
-      const path = req.path.replace(/\/+$/, '');
       const route = `${req.method} ${path}`;
       const fineTuning = path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/');
       const bytes = Buffer.byteLength(req.body ?? '');

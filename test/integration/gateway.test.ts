@@ -82,6 +82,13 @@ describe('the gateway through the official openai client', () => {
     expect(gw.audit.records.at(-1)!.piiRedacted!.sort()).toEqual(['CREDIT_CARD', 'EMAIL', 'US_SSN']);
   });
 
+  it('names the method and path of every request in its audit record, refused ones too', async () => {
+    await fetch(`${gw.url}/usage`, { headers: { authorization: `Bearer ${tokens.acme}` } });
+    expect(gw.audit.records.at(-1)).toMatchObject({ method: 'GET', path: '/v1/usage', status: 200 });
+    await fetch(`${gw.url}/models/`, { headers: { authorization: 'Bearer not-a-token' } });
+    expect(gw.audit.records.at(-1)).toMatchObject({ method: 'GET', path: '/v1/models', status: 401 });
+  });
+
   it('retries a failing upstream and then falls back to the tenant\'s next model', async () => {
     upstream.failures.set('primary', { status: 503, times: 2 });
     const out = await client('flaky').chat.completions.create({ model: 'openai-compatible/primary', messages: [{ role: 'user', content: 'x' }] });
