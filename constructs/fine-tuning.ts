@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, type IResolvable, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -84,17 +84,24 @@ export class FineTuning extends Construct {
     // Tenant accounts of this organization forward their SageMaker training events here, through
     // their blueprints' forwarder roles (on the service-role path). Only those events: the lifecycle
     // rules on this bus act on `tessera.lifecycle` events, which no tenant account may put.
-    props.eventBus.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'OrganizationForwardsTrainingEvents', principals: [new iam.AnyPrincipal()], actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn],
-      // events:source and events:detail-type are multivalued (one per entry of the call): every
-      // entry must match, and the keys must be present (ForAllValues is true of an empty set).
-      conditions: {
-        StringEquals: { 'aws:PrincipalOrgID': props.config.organization.organizationId },
-        'ForAllValues:StringEquals': { 'events:source': ['aws.sagemaker'], 'events:detail-type': [TRAINING_STATE_CHANGE] },
-        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
-        ArnLike: { 'aws:PrincipalArn': `arn:${Stack.of(this).partition}:iam::*:role${SERVICE_ROLE_PATH}*` },
-      },
-    }));
+    // Rendered as EventBus.addToResourcePolicy would (same construct path, so the same logical ID and
+    // Sid: a replaced policy resource would remove the statement it shares a StatementId with), through
+    // a CfnEventBusPolicy that does not answer its deprecated props (StatementOnlyEventBusPolicy).
+    const forwardsSid = 'cdk-OrganizationForwardsTrainingEvents';
+    new StatementOnlyEventBusPolicy(new Construct(props.eventBus, forwardsSid), 'Resource', {
+      eventBusName: props.eventBus.eventBusName, statementId: forwardsSid,
+      statement: new iam.PolicyStatement({
+        sid: forwardsSid, principals: [new iam.AnyPrincipal()], actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn],
+        // events:source and events:detail-type are multivalued (one per entry of the call): every
+        // entry must match, and the keys must be present (ForAllValues is true of an empty set).
+        conditions: {
+          StringEquals: { 'aws:PrincipalOrgID': props.config.organization.organizationId },
+          'ForAllValues:StringEquals': { 'events:source': ['aws.sagemaker'], 'events:detail-type': [TRAINING_STATE_CHANGE] },
+          Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+          ArnLike: { 'aws:PrincipalArn': `arn:${Stack.of(this).partition}:iam::*:role${SERVICE_ROLE_PATH}*` },
+        },
+      }).toJSON(),
+    });
     new events.Rule(this, 'TrainingStateChanges', {
       eventBus: props.eventBus,
       description: 'SageMaker training job state changes of tenant fine-tuning jobs',
@@ -113,4 +120,32 @@ export class FineTuning extends Construct {
       job.addResource('events').addMethod('GET', integration, props.inference.methodOptions),
     ]) acknowledgeJwtAuthorizer(method);
   }
+}
+
+/**
+ * An `AWS::Events::EventBusPolicy` given as one statement (`statement` + `statementId`), the form
+ * `EventBus.addToResourcePolicy` renders.
+ *
+ * Why not `addToResourcePolicy` itself: cdk-nag's AwsSolutions-EVB1 (EventBusOpenAccess) reads the
+ * deprecated `principal` property of every `CfnEventBusPolicy`, and aws-cdk-lib prints
+ * "CfnEventBusPolicy#principal is deprecated" on each synth although no Tessera code sets it. Here
+ * the deprecated statement-less props (`action`, `principal`, `condition`) read as absent, which
+ * they are, without that notice; EVB1 still checks the statement (a `*` principal needs a condition).
+ * Setting one of them is refused: write the statement instead.
+ */
+class StatementOnlyEventBusPolicy extends events.CfnEventBusPolicy {
+  constructor(scope: Construct, id: string, props: { eventBusName: string; statementId: string; statement: object }) {
+    super(scope, id, props);
+  }
+
+  override get action(): string | undefined { return undefined; }
+  override set action(value: string | undefined) { refuseDeprecated('action', value); }
+  override get principal(): string | undefined { return undefined; }
+  override set principal(value: string | undefined) { refuseDeprecated('principal', value); }
+  override get condition(): events.CfnEventBusPolicy.ConditionProperty | IResolvable | undefined { return undefined; }
+  override set condition(value: events.CfnEventBusPolicy.ConditionProperty | IResolvable | undefined) { refuseDeprecated('condition', value); }
+}
+
+function refuseDeprecated(prop: string, value: unknown): void {
+  if (value !== undefined) throw new Error(`StatementOnlyEventBusPolicy.${prop} is deprecated in CloudFormation: put it in the statement instead (got ${JSON.stringify(value)})`);
 }

@@ -11,6 +11,24 @@ import { acknowledge } from '../lib/compliance.js';
 
 const LAMBDAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'lambdas');
 
+/**
+ * CDK context key for esbuild's log level when bundling the Lambdas. Bundling is quiet by default
+ * (`warning`: esbuild's warnings and errors only, no per-file size table); ask for more with e.g.
+ * `npx cdk synth -c tessera:bundlingLogLevel=info`.
+ */
+export const BUNDLING_LOG_LEVEL_CONTEXT = 'tessera:bundlingLogLevel';
+
+/** esbuild's log level: the `tessera:bundlingLogLevel` context, or `warning`. */
+export function bundlingLogLevel(scope: Construct): nodejs.LogLevel {
+  const asked: unknown = scope.node.tryGetContext(BUNDLING_LOG_LEVEL_CONTEXT);
+  if (asked === undefined) return nodejs.LogLevel.WARNING;
+  const levels = Object.values(nodejs.LogLevel) as string[];
+  if (typeof asked !== 'string' || !levels.includes(asked)) {
+    throw new Error(`Context ${BUNDLING_LOG_LEVEL_CONTEXT} is ${JSON.stringify(asked)}: use one of ${levels.join(', ')} (default warning), e.g. -c ${BUNDLING_LOG_LEVEL_CONTEXT}=info`);
+  }
+  return asked as nodejs.LogLevel;
+}
+
 export interface LambdaFunctionProps {
   /** Handler file under lambdas/, without extension, e.g. `lifecycle/create-account`. */
   readonly handlerFile: string;
@@ -102,6 +120,7 @@ export class LambdaFunction extends Construct {
         minify: true,
         sourceMap: true,
         define: props.define,
+        logLevel: bundlingLogLevel(this),
         // ESM bundles of CommonJS dependencies still call require().
         banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
         ...(props.assets?.length

@@ -23,6 +23,7 @@ const withPortkey = args.includes('--portkey');
 const workers = args.includes('--workers') ? Number(args[args.indexOf('--workers') + 1]) || 1 : 1;
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-gw-'));
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 const children: ChildProcess[] = [];
 // Each child leads its own process group, so npx's grandchild (Portkey) stops with it.
 const stopAll = () => children.forEach((c) => { try { process.kill(-c.pid!, 'SIGTERM'); } catch { /* already gone */ } });

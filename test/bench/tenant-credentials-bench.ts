@@ -13,7 +13,7 @@
  * Usage: tsx test/bench/tenant-credentials-bench.ts <upstream base URL> [seconds]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -42,7 +42,9 @@ const config = parseConfig(deepMerge(structuredClone(DEFAULT_CONFIG), {
   tiers: { enterprise: { limits: { requestsPerMinute: huge, requestsPerHour: huge, requestsPerDay: huge, tokensPerDay: huge * 1000 } } },
   gateway: { providers: { openai: { baseUrl: upstreamUrl }, huggingface: { baseUrl: upstreamUrl }, 'openai-compatible': { baseUrl: upstreamUrl } } },
 }), 'bench');
-const keysFile = join(mkdtempSync(join(tmpdir(), 'tessera-bench-tc-')), 'dev-keys.json');
+const keysDir = mkdtempSync(join(tmpdir(), 'tessera-bench-tc-'));
+process.once('exit', () => rmSync(keysDir, { recursive: true, force: true }));
+const keysFile = join(keysDir, 'dev-keys.json');
 const keys = await devKeys(keysFile);
 
 function gateway(scoped: boolean, credentials?: InstanceType<typeof tc.TenantCredentials>) {

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 
 const created = new Set<string>();
 
+// After each file (test/support/test-setup.ts), and when the process exits without reaching it
+// (a worker ended early, a script that is not a test file); rmSync is synchronous, as 'exit' needs.
+process.once('exit', () => removeTempDirs());
+
 /** A fresh directory under the OS temp dir, removed after the test file (test/support/test-setup.ts). */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
