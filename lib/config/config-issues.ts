@@ -1,6 +1,6 @@
 import { distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
-import { formatPath } from '../zod-issues.js';
+import { formatPath, valueAt } from '../zod-issues.js';
 import { TIER_NAME_RULE } from './schema.js';
 
 /**
@@ -46,15 +46,7 @@ function has(value: unknown, key: PropertyKey): boolean {
   return typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, key);
 }
 
-function valueAt(raw: unknown, path: Path): unknown {
-  let cur: unknown = raw;
-  for (const key of path) {
-    if (!has(cur, key)) return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
-}
-
+/** Whether `raw` has every key of `path` (a value of `undefined` or `null` counts: the layer set it). */
 function defines(raw: unknown, path: Path): boolean {
   let cur: unknown = raw;
   for (const key of path) {

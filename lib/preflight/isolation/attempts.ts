@@ -11,10 +11,11 @@ import { createTrainingJobInput, deploymentInputs } from '../../../lambdas/fine-
 import { TRAINING_STATE_CHANGE, type FineTuningJob } from '../../fine-tuning.js';
 import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../../tenant-record.js';
 import type { PolicyJson } from '../iam-eval.js';
+import { resourceTagContext, tagsOf } from '../tags.js';
 import type { InstantiatedResource } from '../instantiate.js';
 import { TENANT_ID_TAG } from '../../tenant-naming.js';
 import type { TenantEstate } from './estate.js';
-import { sessionTagsOf, templateTags } from './estate.js';
+import { sessionTagsOf } from './estate.js';
 import { createEndpointConfigContext, createEndpointContext, createModelContext, createTrainingJobContext } from './sagemaker-request-context.js';
 
 export interface Attempt {
@@ -46,9 +47,7 @@ const LOG_GROUP_ACTIONS = ['logs:FilterLogEvents', 'logs:DescribeLogStreams', 'l
 
 /** The tags a resource of the victim's stack carries, as `aws:ResourceTag/<key>` context. */
 function resourceTags(victim: TenantEstate, r?: InstantiatedResource): Record<string, string> {
-  const tags: Record<string, string> = { ...victim.stackTags };
-  Object.assign(tags, templateTags(r));
-  return Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+  return resourceTagContext({ ...victim.stackTags, ...tagsOf(r?.props.Tags) });
 }
 
 /** A stream ARN inside a log group ARN (`…:log-group:<name>[:*]` → `…:log-group:<name>:log-stream:<stream>`). */

@@ -14,6 +14,7 @@ import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, TIER_TAG } from '../../tenant-nam
 import { identityOf, trustedServices } from '../identity.js';
 import type { InstantiatedResource, InstantiatedTemplate } from '../instantiate.js';
 import { hex, TYPES } from '../resource-types.js';
+import { tagsOf } from '../tags.js';
 
 /** One IAM role of a tenant, as a session of it would be evaluated. */
 export interface TenantPrincipal {
@@ -165,7 +166,7 @@ function uuidOf(seed: string): string {
 function principalsOf(inst: InstantiatedTemplate, tenantId: string, stackTags: Record<string, string>, scps: SimulationOrgPolicies[], which: (role: InstantiatedResource) => boolean = () => true): TenantPrincipal[] {
   return Object.values(inst.resources).filter((r) => r.type === 'AWS::IAM::Role' && which(r)).map((role) => {
     const tags: Record<string, string> = { ...stackTags };
-    Object.assign(tags, templateTags(role));
+    Object.assign(tags, tagsOf(role.props.Tags));
     Object.assign(tags, sessionTagsOf(role), podIdentityTagsOf(inst, role));
     return {
       tenantId, logicalId: role.logicalId, roleName: role.physicalId, arn: role.arn, account: inst.env.account,
@@ -205,12 +206,4 @@ export function sessionTagsOf(role: InstantiatedResource): Record<string, string
     }
   }
   return tags;
-}
-
-/** A resource's template tags, whether a `[{Key, Value}]` list or a `{key: value}` map (EKS, SSM). */
-export function templateTags(r?: InstantiatedResource): Record<string, string> {
-  const t = r?.props.Tags;
-  if (Array.isArray(t)) return Object.fromEntries(t.filter((x) => typeof x?.Key === 'string').map((x: { Key: string; Value: string }) => [x.Key, String(x.Value)]));
-  if (t && typeof t === 'object') return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, String(v)]));
-  return {};
 }
