@@ -38,7 +38,7 @@ export class Authorizer {
     if (!header) throw unauthorized('missing Authorization header: send "Authorization: Bearer <token>"', 'missing_token');
     // The auth scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are Bearer.
     const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i.exec(header.trim());
-    if (!match) throw unauthorized('Authorization header must be "Bearer <JWT>"', 'malformed_token');
+    if (!match) throw unauthorized(/^Bearer +\S/i.test(header.trim()) ? 'the bearer token is not a JWT (three base64url parts separated by dots): send a token issued by the platform\'s identity provider' : 'Authorization header must be "Bearer <JWT>"', 'malformed_token');
     const token = match[1];
     const cached = this.cache.get(token);
     if (cached && cached.until > Date.now()) return this.check(cached.caller.tenantId, cached.caller);
@@ -62,7 +62,7 @@ export class Authorizer {
   private async check(tenantId: string, cached?: Caller, payload?: Record<string, unknown>): Promise<Caller> {
     const tenant = await this.store.getTenant(tenantId);
     if (!tenant) throw forbidden(`tenant "${tenantId}" is not registered`, 'unknown_tenant');
-    if (!SERVING_STATUSES.includes(tenant.status)) throw forbidden(`tenant "${tenantId}" is ${tenant.status}; the gateway serves ACTIVE tenants only`, 'tenant_not_active');
+    if (!SERVING_STATUSES.includes(tenant.status)) throw forbidden(`tenant "${tenantId}" is ${tenant.status}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only`, 'tenant_not_active');
     if (cached) return { ...cached, tenant };
     return { tenantId, tenant, userId: String(payload?.sub ?? 'unknown'), role: String(payload?.[ROLE_CLAIM] ?? 'member') };
   }

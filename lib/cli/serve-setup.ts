@@ -93,7 +93,7 @@ export function checkTenants(tenants: readonly TenantRecord[], config: PlatformC
   const seen = new Set<string>();
   const problems: string[] = [];
   for (const t of tenants) {
-    if (seen.has(t.tenantId)) problems.push(`tenant ${t.tenantId} is given twice (--tenant and --tenants-file together name each tenant once)`);
+    if (seen.has(t.tenantId)) problems.push(`tenant ${t.tenantId} is given twice (each tenant once, across --tenant flags and the --tenants-file entries)`);
     seen.add(t.tenantId);
     if (!(t.tier in config.tiers)) {
       problems.push(`tenant ${t.tenantId} has tier "${t.tier}", which ${configName} lacks (its tiers: ${tierList(config)}); use one of those or add tiers.${t.tier} to the config`);
