@@ -9,11 +9,12 @@ import { GatewayPolicy, TenantId, TenantRecord } from '../tenant-record.js';
 import { describeIssues, formatPath } from '../zod-issues.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { nearest } from '../config/config-issues.js';
+import { CliError } from './cli-error.js';
 
 /** A start-up refusal of `tessera serve`: exit code 2 for usage and config errors, 1 for runtime ones (port busy). */
-export class ServeError extends Error {
-  constructor(message: string, readonly exitCode: 1 | 2 = 2) {
-    super(message);
+export class ServeError extends CliError {
+  constructor(message: string, exitCode: 1 | 2 = 2) {
+    super(message, exitCode);
     this.name = 'ServeError';
   }
 }
