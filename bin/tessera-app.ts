@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
-import { ConfigError, configSourcesFromContext, loadConfig } from '../lib/config/load-config.js';
+import { ConfigError, configSourcesFromContext, loadConfigReport } from '../lib/config/load-config.js';
 import { buildTesseraApp } from '../lib/tessera-app.js';
 
 const app = new App();
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 try {
-  const config = loadConfig(configSourcesFromContext((key) => app.node.tryGetContext(key)));
-  buildTesseraApp(app, config, version);
+  const sources = configSourcesFromContext((key) => app.node.tryGetContext(key));
+  // A config file means a real deployment: its synth refuses placeholders. Without one (the
+  // embedded default, perhaps with context overrides) synth works offline and the stacks carry a
+  // rule that refuses every deployment while placeholders remain.
+  const { config, placeholders } = loadConfigReport(sources, { refusePlaceholders: sources.file !== undefined });
+  buildTesseraApp(app, config, version, { placeholders });
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);

@@ -19,6 +19,12 @@ export interface NetworkProps {
    */
   readonly maxAzs?: number;
   /**
+   * Zone names to place the VPC in; the first `maxAzs` are used. Only for a stack with a known
+   * region (the platform); blueprints are environment-agnostic.
+   * @default - the first `maxAzs` zones of `Fn::GetAZs` at deploy time
+   */
+  readonly availabilityZones?: string[];
+  /**
    * Whether workloads in the compute subnets reach the internet (one NAT gateway per AZ).
    * @default false - compute subnets are isolated and reach AWS only through VPC endpoints
    */
@@ -135,8 +141,8 @@ export class Network extends Construct {
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: new ParameterizedCidr(props.cidr, props.prefixLength),
-      // Blueprints are environment-agnostic: pick AZs at deploy time.
-      availabilityZones: Array.from({ length: maxAzs }, (_, i) => Fn.select(i, Fn.getAzs())),
+      // Blueprints are environment-agnostic: pick AZs at deploy time, unless the config pins them.
+      availabilityZones: props.availabilityZones?.slice(0, maxAzs) ?? Array.from({ length: maxAzs }, (_, i) => Fn.select(i, Fn.getAzs())),
       subnetConfiguration,
       natGateways: egress ? maxAzs : 0,
       restrictDefaultSecurityGroup: props.restrictDefaultSecurityGroup ?? true,

@@ -19,6 +19,8 @@ export interface SharedClusterProps {
   /** The platform VPC range. */
   readonly cidr: string;
   readonly maxAzs: number;
+  /** Zones to place the VPC in (the first `maxAzs`). @default - the first `maxAzs` of `Fn::GetAZs` at deploy time */
+  readonly availabilityZones?: string[];
   /** Encrypts Kubernetes secrets, control-plane logs and flow logs. */
   readonly encryptionKey: kms.IKey;
   /** Role ARNs granted cluster admin (platform operators). */
@@ -54,6 +56,7 @@ export class SharedCluster extends Construct {
       cidr: props.cidr,
       prefixLength,
       maxAzs: props.maxAzs,
+      availabilityZones: props.availabilityZones,
       internetEgress: false,
       encryptionKey: props.encryptionKey,
       flowLogGroupName: `/tessera/platform/${clusterName}/vpc-flow-logs`,

@@ -13,6 +13,7 @@ import { SharedCluster } from '../constructs/shared-cluster.js';
 import { TenantLifecycle } from '../constructs/tenant-lifecycle.js';
 import { TenantDataAccessRole } from '../constructs/tenant-data-access-role.js';
 import { TenantRegistry } from '../constructs/tenant-registry.js';
+import { configuredZones, stackZones } from './config/availability-zones.js';
 import type { PlatformConfig } from './config/schema.js';
 
 export interface PlatformStackProps extends StackProps {
@@ -29,10 +30,17 @@ export class PlatformStack extends Stack {
   readonly audit: AuditTrail;
   readonly catalog: BlueprintCatalog;
   readonly lifecycle: TenantLifecycle;
+  private zones: string[] = [];
+
+  /** The home region's zones from the config (`availabilityZones`), never a lookup: synth needs no credentials. */
+  override get availabilityZones(): string[] {
+    return this.zones;
+  }
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.zones = stackZones(config, config.homeRegion);
     const key = new PlatformKey(this, 'PlatformKey', {
       archiveCopiers: { organizationId: config.organization.organizationId, provisioningRoleName: config.roles.provisioningRoleName },
     }).key;
@@ -56,6 +64,7 @@ export class PlatformStack extends Stack {
         cluster: config.sharedCluster,
         cidr: config.platformNetwork.cidr,
         maxAzs: config.platformNetwork.maxAzs,
+        availabilityZones: configuredZones(config, config.homeRegion),
         encryptionKey: key,
         adminRoleArns: [breakGlass.role.roleArn],
       });

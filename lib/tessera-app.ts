@@ -1,8 +1,10 @@
 import { Stage, type App, type Stack } from 'aws-cdk-lib';
 import { AccountBaselineStack } from './account-baseline-stack.js';
 import { applyCompliancePacks } from './compliance.js';
+import type { PlaceholderFinding } from './config/placeholders.js';
 import type { PlatformConfig } from './config/schema.js';
 import { OrganizationStack } from './organization-stack.js';
+import { addPlaceholderGuard } from './placeholder-guard.js';
 import { PlatformStack } from './platform-stack.js';
 import { TenantNamespaceStack } from './tenant-namespace-stack.js';
 import { ACCOUNT_BASELINE_FILE_NAME } from './tenant-naming.js';
@@ -28,6 +30,15 @@ export const ACCOUNT_BASELINE_STACK_ID = 'TesseraAccountBaseline';
 /** File name of a blueprint template in the catalog (`blueprints/<version>/<file>`); the workflow builds the same name. */
 export const blueprintFileName = (tier: string, kind: 'tenant' | 'namespace') => `${tier}${kind === 'namespace' ? '-namespace' : ''}.template.json`;
 
+export interface BuildOptions {
+  /**
+   * Placeholders of the embedded default still in the config: the organization and platform
+   * stacks then carry a template rule that refuses every deployment (lib/placeholder-guard.ts).
+   * @default - none
+   */
+  readonly placeholders?: readonly PlaceholderFinding[];
+}
+
 /**
  * Builds the whole Tessera app: one blueprint per tier (plus a namespace blueprint per
  * shared-compute tier, and the account baseline) in a nested `Blueprints` stage, then the
@@ -35,7 +46,7 @@ export const blueprintFileName = (tier: string, kind: 'tenant' | 'namespace') =>
  * The blueprint stage is synthesized first so the platform stack can publish its templates.
  * Nothing here depends on how many tenants exist.
  */
-export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersion: string): TesseraApp {
+export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersion: string, options: BuildOptions = {}): TesseraApp {
   const blueprintStage = new Stage(app, STACK_IDS.blueprintStage);
   applyCompliancePacks(blueprintStage);
   const blueprints: Record<string, TenantStack> = {};
@@ -67,6 +78,7 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
     blueprintVersion,
     description: 'Tessera platform: tenant registry, lifecycle, audit trail, shared cluster, blueprint catalog',
   });
+  for (const stack of [organization, platform]) addPlaceholderGuard(stack, options.placeholders ?? []);
   applyCompliancePacks(app);
   return { organization, platform, blueprints, namespaceBlueprints, accountBaseline, blueprintStage };
 }

@@ -3,19 +3,21 @@ import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 
 /**
  * The embedded default: lets `npx cdk synth` run on a fresh machine with no credentials and no
- * config file. Account and organization ids are placeholders; a real deployment overrides them
+ * config file. Values marked PLACEHOLDER (listed in lib/config/placeholders.ts: account,
+ * organization and root ids, the base models' bucket and images) must be replaced: synth with a
+ * config file refuses them, and without one the stacks carry a rule that refuses every deployment
  * (see README "Configuration").
  */
 export const DEFAULT_CONFIG: PlatformConfig = {
   organization: {
-    managementAccountId: '111111111111',
-    organizationId: 'o-exampleorg1',
-    rootId: 'r-ex01',
+    managementAccountId: '111111111111', // PLACEHOLDER
+    organizationId: 'o-exampleorg1', // PLACEHOLDER
+    rootId: 'r-ex01', // PLACEHOLDER
     quarantineOuName: 'Quarantine',
     suspendedOuName: 'Suspended',
   },
-  platformAccountId: '222222222222',
-  workloadAccountId: '333333333333',
+  platformAccountId: '222222222222', // PLACEHOLDER
+  workloadAccountId: '333333333333', // PLACEHOLDER
   homeRegion: 'us-east-1',
   allowedRegions: ['us-east-1', 'us-west-2'],
   roles: {
@@ -49,6 +51,9 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     maxRequestBytes: 1_048_576,
   },
   fineTuning: {
+    // PLACEHOLDER, the whole list: the weights bucket is in the placeholder platform account, and the
+    // images are AWS Deep Learning Containers (account 763104351884) for us-east-1 that a platform
+    // team must choose for its own region and tags.
     // Hugging Face deep learning containers (training: PyTorch + transformers; serving: TGI, which
     // answers the OpenAI messages API). Weights are uploaded once by the platform team.
     baseModels: [

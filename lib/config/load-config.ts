@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { configErrorMap, describeConfigIssues, uselessRemovals, type ConfigLayer } from './config-issues.js';
 import { DEFAULT_CONFIG } from './default-config.js';
+import { describePlaceholders, findPlaceholders, type PlaceholderFinding } from './placeholders.js';
 import { PlatformConfigSchema, type PlatformConfig } from './schema.js';
 
 /** Context keys (cdk.json, `-c key=value`) that override the embedded default. */
@@ -37,8 +38,25 @@ export function configSourcesFromContext(tryGetContext: (key: string) => unknown
 /**
  * Default ⊕ file ⊕ overrides, validated. Objects merge key by key; arrays and scalars replace;
  * `null` removes a key (e.g. `tiers: { starter: null }` drops a default tier).
+ * @throws ConfigError listing every problem, one line each
  */
 export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
+  return loadConfigReport(sources).config;
+}
+
+/** A loaded config and the embedded default's placeholders still in force in it (see lib/config/placeholders.ts). */
+export interface LoadedConfig {
+  readonly config: PlatformConfig;
+  readonly placeholders: readonly PlaceholderFinding[];
+}
+
+/**
+ * `loadConfig`, also reporting the placeholders of the embedded default that no source replaced.
+ * With `refusePlaceholders`, any such placeholder is a ConfigError naming each key to set (the
+ * CDK app refuses them whenever a config file is given: a file means a real deployment).
+ * @throws ConfigError for an invalid config, or for placeholders when `refusePlaceholders`
+ */
+export function loadConfigReport(sources: ConfigSources = {}, options: { refusePlaceholders?: boolean } = {}): LoadedConfig {
   const layers: ConfigLayer[] = [{ name: 'embedded default', value: DEFAULT_CONFIG }];
   if (sources.file) layers.push({ name: sources.file, value: readConfigFile(sources.file) });
   if (sources.overrides !== undefined) {
@@ -49,7 +67,14 @@ export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
     removals.push(...uselessRemovals(acc, layer));
     return deepMerge(acc, layer.value);
   }, {});
-  return parseConfig(merged, layers.map((l) => l.name).join(' + '), layers, removals);
+  const source = layers.map((l) => l.name).join(' + ');
+  const config = parseConfig(merged, source, layers, removals);
+  const placeholders = findPlaceholders(merged, layers);
+  if (options.refusePlaceholders && placeholders.length > 0) {
+    const where = sources.file ?? `context ${CONFIG_CONTEXT_KEY}`;
+    throw new ConfigError(`${source}; placeholders remain, so it cannot be deployed`, describePlaceholders(placeholders, where));
+  }
+  return { config, placeholders };
 }
 
 /**

@@ -280,6 +280,15 @@ export const PlatformConfigSchema = z
     workloadAccountId: accountId,
     homeRegion: region,
     allowedRegions: z.array(region).min(1),
+    /**
+     * Availability Zone names per region, for the stacks `cdk deploy` puts in an account
+     * (TesseraPlatform's VPC uses the home region's first `platformNetwork.maxAzs`), so synth needs
+     * no credentials and no AZ lookup cached in cdk.context.json. Tenant blueprints pick their AZs
+     * at deploy time (`Fn::GetAZs`) and ignore this. Names are the account's own: zone *names*
+     * map to different physical zones in each account (zone ids do not).
+     * @default - `<region>a`, `<region>b`, `<region>c` for every region not listed
+     */
+    availabilityZones: z.record(region, z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'must be an Availability Zone name such as us-east-1a (the region followed by one letter)')).min(1)).optional(),
     roles: z.strictObject({
       /** Assumed by the lifecycle workflow in tenant accounts; administers keys, never decrypts. */
       provisioningRoleName: iamRoleName,
@@ -324,6 +333,30 @@ export const PlatformConfigSchema = z
     if (!c.allowedRegions.includes(c.homeRegion)) {
       ctx.addIssue({ code: 'custom', path: ['homeRegion'], message: `is outside allowedRegions (${c.allowedRegions.join(', ')}): add it to allowedRegions or choose one of them` });
     }
+    for (const [zoneRegion, zones] of Object.entries(c.availabilityZones ?? {})) {
+      if (!c.allowedRegions.includes(zoneRegion)) {
+        ctx.addIssue({ code: 'custom', path: ['availabilityZones', zoneRegion], message: `names a region outside allowedRegions (${c.allowedRegions.join(', ')}): remove it or add the region to allowedRegions` });
+      }
+      zones.forEach((zone, i) => {
+        if (!zone.startsWith(zoneRegion) || zone.length !== zoneRegion.length + 1) {
+          ctx.addIssue({ code: 'custom', path: ['availabilityZones', zoneRegion, i], message: `is not a zone of ${zoneRegion}: write ${zoneRegion} followed by the zone letter, e.g. ${zoneRegion}a` });
+        } else if (zones.indexOf(zone) !== i) {
+          ctx.addIssue({ code: 'custom', path: ['availabilityZones', zoneRegion, i], message: `repeats ${zone}: list each zone once` });
+        }
+      });
+    }
+    const homeZones = c.availabilityZones?.[c.homeRegion];
+    if (homeZones && homeZones.length < c.platformNetwork.maxAzs) {
+      ctx.addIssue({ code: 'custom', path: ['availabilityZones', c.homeRegion], message: `lists ${homeZones.length} zone(s), fewer than platformNetwork.maxAzs (${c.platformNetwork.maxAzs}) the platform VPC spans: list at least ${c.platformNetwork.maxAzs} or lower platformNetwork.maxAzs` });
+    }
+    c.fineTuning.baseModels.forEach((model, i) => {
+      for (const key of ['trainingImage', 'servingImage'] as const) {
+        const imageRegion = /\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\//.exec(model[key])?.[1];
+        if (imageRegion && imageRegion !== c.homeRegion) {
+          ctx.addIssue({ code: 'custom', path: ['fineTuning', 'baseModels', i, key], message: `is in ${imageRegion}, but SageMaker pulls images from the region of the job (homeRegion ${c.homeRegion}): use the image's ${c.homeRegion} registry (${model[key].replace(`.${imageRegion}.`, `.${c.homeRegion}.`).split('/')[0]}) or a copy in your own ECR` });
+        }
+      }
+    });
     if (!(c.defaultTier in c.tiers)) {
       ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `is not a defined tier: set it to one of ${Object.keys(c.tiers).join(', ')}, or define it under tiers` });
     }

@@ -1,0 +1,85 @@
+import { formatPath, valueAt } from '../zod-issues.js';
+import type { ConfigLayer } from './config-issues.js';
+
+/**
+ * The embedded default's placeholders: values that let `npx cdk synth` run on a fresh machine but
+ * must never reach a deployment. A placeholder account id may belong to someone: a platform that
+ * trusted it would hand that account its keys and buckets.
+ *
+ * Two marks, both checked:
+ * - keys whose embedded value is a placeholder (`PLACEHOLDER_KEYS`): a placeholder remains when no
+ *   config layer but the embedded default sets the key;
+ * - tokens (`PLACEHOLDER_TOKENS`) that mark a placeholder wherever they appear in a string value,
+ *   so a copied default (`s3://tessera-base-models-222222222222/...`) is caught too.
+ */
+export const PLACEHOLDER_KEYS: ReadonlyArray<{ readonly path: readonly string[]; readonly what: string }> = [
+  { path: ['organization', 'managementAccountId'], what: 'your management account id' },
+  { path: ['organization', 'organizationId'], what: 'your organization id (o-…)' },
+  { path: ['organization', 'rootId'], what: 'your organization root id (r-…)' },
+  { path: ['platformAccountId'], what: 'the platform account id' },
+  { path: ['workloadAccountId'], what: 'the workload account id' },
+  {
+    path: ['fineTuning', 'baseModels'],
+    what: 'your base models: weights in a bucket of your platform account and training/serving images you chose for your home region (or [] for none)',
+  },
+];
+
+/** Substrings that mark a placeholder in any string value: the example account ids, organization and root ids, and example email domains. */
+export const PLACEHOLDER_TOKENS: readonly string[] = ['111111111111', '222222222222', '333333333333', 'o-exampleorg1', 'r-ex01', '@example.com', '@example.org'];
+
+/** One placeholder still in force: its dotted path, its value and what to set instead. */
+export interface PlaceholderFinding {
+  readonly path: string;
+  readonly value: unknown;
+  readonly what: string;
+}
+
+function has(value: unknown, key: string): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, key);
+}
+
+function setBy(layer: unknown, path: readonly string[]): boolean {
+  let cur = layer;
+  for (const key of path) {
+    if (!has(cur, key)) return false;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur !== null; // null removes the key: the default's value does not stay, but nothing replaces it either
+}
+
+function* stringsIn(value: unknown, path: PropertyKey[] = []): Generator<{ path: PropertyKey[]; value: string }> {
+  if (typeof value === 'string') yield { path, value };
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* stringsIn(v, [...path, i]);
+  else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) yield* stringsIn(v, [...path, k]);
+}
+
+/**
+ * Every placeholder still in force in `merged`, the config merged from `layers` (the first layer
+ * is the embedded default). Returns `[]` when the config is deployable in this respect.
+ */
+export function findPlaceholders(merged: unknown, layers: readonly ConfigLayer[]): PlaceholderFinding[] {
+  const own = layers.slice(1);
+  const findings: PlaceholderFinding[] = [];
+  const seen = new Set<string>();
+  for (const key of PLACEHOLDER_KEYS) {
+    const value = valueAt(merged, key.path);
+    if (value === undefined || own.some((layer) => setBy(layer.value, key.path))) continue;
+    findings.push({ path: key.path.join('.'), value, what: key.what });
+    seen.add(key.path.join('.'));
+  }
+  for (const found of stringsIn(merged)) {
+    const token = PLACEHOLDER_TOKENS.find((t) => found.value.includes(t));
+    const path = formatPath(found.path);
+    if (!token || [...seen].some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`))) continue;
+    findings.push({ path, value: found.value, what: `a value without the embedded default's placeholder ${token}` });
+  }
+  return findings;
+}
+
+/** One line per finding: `path = value: is a placeholder of the embedded default; set <what> in <where>`. */
+export function describePlaceholders(findings: readonly PlaceholderFinding[], where: string): string[] {
+  return findings.map((f) => {
+    const shown = Array.isArray(f.value) ? `[${f.value.length} entr${f.value.length === 1 ? 'y' : 'ies'} of the embedded default]` : JSON.stringify(f.value);
+    return `${f.path} = ${shown}: is a placeholder of the embedded default; set ${f.what} in ${where}`;
+  });
+}
