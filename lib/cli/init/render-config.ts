@@ -1,0 +1,134 @@
+import { Document, Scalar, YAMLMap, YAMLSeq, type Node } from 'yaml';
+import { DEFAULT_CONFIG } from '../../config/default-config.js';
+import type { InitAnswers } from './collect-answers.js';
+import { DEFAULT_TIERS, SECRET_PROVIDERS } from './field-rules.js';
+
+/** A comment block for yaml's `commentBefore`: each line gets "# " (yaml adds the "#"). */
+function comment(...lines: string[]): string {
+  return lines.map((line) => (line ? ` ${line}` : '')).join('\n');
+}
+
+/**
+ * `image` with the region of its ECR registry host (`<account>.dkr.ecr.<region>.amazonaws.com`)
+ * replaced by `region`: SageMaker pulls a job's images from the job's region (the schema refuses
+ * an image of another region). The repository and tag are kept. An URI without an ECR host is
+ * returned unchanged.
+ */
+export function imageInRegion(image: string, region: string): string {
+  return image.replace(/^(\d{12}\.dkr\.ecr\.)[a-z0-9-]+(\.amazonaws\.com\/)/, `$1${region}$2`);
+}
+
+/** `fineTuning.baseModels` of the embedded default, restated with the engineer's weights bucket and home-region images. */
+export function baseModelsFor(answers: Pick<InitAnswers, 'homeRegion' | 'baseModelsBucket'>): typeof DEFAULT_CONFIG.fineTuning.baseModels {
+  return DEFAULT_CONFIG.fineTuning.baseModels.map((model) => ({
+    ...model,
+    trainingImage: imageInRegion(model.trainingImage, answers.homeRegion),
+    servingImage: imageInRegion(model.servingImage, answers.homeRegion),
+    weightsS3Uri: `s3://${answers.baseModelsBucket}/${model.id}/`,
+  }));
+}
+
+/**
+ * The text of the `tessera.config.yaml` that `tessera init` writes: a YAML document (yaml's
+ * Document API) with a comment above each section saying what it is and what to change. It holds
+ * only the values the engineer must own (organization, accounts, regions, Availability Zones, the
+ * base models with their weights bucket and home-region images) and what differs from the embedded
+ * default (provider secret names, removed tiers as `null`, the default tier when `starter` is
+ * removed). Account ids are double-quoted, so YAML never reads them as numbers.
+ */
+export function renderConfig(answers: InitAnswers): string {
+  const doc = new Document();
+  const root = new YAMLMap();
+  doc.contents = root;
+  doc.commentBefore = comment(
+    'Tessera platform configuration, written by `tessera init`.',
+    'Each key here overrides the embedded default (lib/config/default-config.ts): maps merge key',
+    'by key, lists replace the default\'s list, and `null` removes a default key. Keys not set here',
+    'keep the default; README "Configuration" lists them all. Unknown keys are refused.',
+  );
+  const add = (key: string, value: unknown, text: string, tweak?: (node: Node) => void): void => {
+    const node = value instanceof Scalar || value instanceof YAMLMap || value instanceof YAMLSeq ? value : doc.createNode(value);
+    tweak?.(node as Node);
+    const pair = doc.createPair(key, node);
+    const keyNode = pair.key as Scalar;
+    keyNode.commentBefore = text;
+    keyNode.spaceBefore = root.items.length > 0;
+    root.items.push(pair);
+  };
+  const accountId = (id: string): Scalar => {
+    const scalar = new Scalar(id);
+    scalar.type = Scalar.QUOTE_DOUBLE;
+    return scalar;
+  };
+  const flow = (node: Node) => { (node as YAMLSeq).flow = true; };
+
+  const organization = new YAMLMap();
+  organization.set('managementAccountId', accountId(answers.managementAccountId));
+  organization.set('organizationId', answers.organizationId);
+  organization.set('rootId', answers.rootId);
+  add('organization', organization, comment(
+    'Your AWS Organization (aws organizations describe-organization; aws organizations list-roots).',
+    'TesseraOrganization deploys to the management account: OUs per tier, SCP guardrails, the',
+    'organization trail. Blueprint assets are readable by this organization\'s accounts only.',
+  ));
+  add('platformAccountId', accountId(answers.platformAccountId), comment(
+    'The account TesseraPlatform deploys to: tenant registry, lifecycle workflows, gateway, audit',
+    'bucket, fine-tuning. Keep it apart from the management account.',
+  ));
+  add('workloadAccountId', accountId(answers.workloadAccountId), comment(
+    'The account where VPC-isolated tenants (tiers with isolation: vpc) get their VPC and data stores.',
+    'It needs the TesseraProvisioning role trusted by the platform account (see the deploy guide).',
+  ));
+  add('homeRegion', answers.homeRegion, comment('The region the platform runs in; it must be one of allowedRegions.'));
+  add('allowedRegions', answers.allowedRegions, comment(
+    'Regions tenants may be deployed to; SCPs deny the others. Add a region here before onboarding a tenant to it.',
+  ), flow);
+  const zones = new YAMLMap();
+  zones.flow = false;
+  for (const [region, names] of Object.entries(answers.availabilityZones)) {
+    const seq = doc.createNode(names) as YAMLSeq;
+    seq.flow = true;
+    zones.set(region, seq);
+  }
+  add('availabilityZones', zones, comment(
+    'Availability Zone names per region, used by the stacks `cdk deploy` puts in your accounts (the',
+    'platform VPC takes the home region\'s first platformNetwork.maxAzs), so synth needs no lookup.',
+    'Zone names map to different physical zones in each account: check the platform account\'s with',
+    '`aws ec2 describe-availability-zones --region <region>` and list the zones it offers.',
+  ));
+
+  const changedSecrets = SECRET_PROVIDERS.filter((p) => answers.providerSecrets[p] !== DEFAULT_CONFIG.gateway.providers[p].apiKeySecretId);
+  if (changedSecrets.length > 0) {
+    add('gateway', { providers: Object.fromEntries(changedSecrets.map((p) => [p, { apiKeySecretId: answers.providerSecrets[p] }])) }, comment(
+      'Secrets Manager secrets (in the platform account, home region) holding the providers\' API keys;',
+      'the embedded default names the others. Create each before the first request (deploy guide).',
+    ));
+  }
+
+  add('fineTuning', { baseModels: baseModelsFor(answers) }, comment(
+    'Base models tenants may fine-tune. Upload each model\'s weights under its weightsS3Uri, a bucket',
+    'in the platform account in the home region (the training container has no internet access).',
+    `The images are AWS Deep Learning Containers for ${answers.homeRegion}: confirm each tag is still`,
+    'published there (https://aws.github.io/deep-learning-containers/reference/available_images/);',
+    'a few regions serve them from an account other than 763104351884. This list replaces the',
+    'default\'s: add or remove base models here.',
+  ));
+
+  const removed = DEFAULT_TIERS.filter((t) => !answers.tiers.includes(t));
+  if (!answers.tiers.includes(DEFAULT_CONFIG.defaultTier)) {
+    add('defaultTier', answers.tiers[0], comment(
+      `The tier a tenant gets when none is named; the default's (${DEFAULT_CONFIG.defaultTier}) is removed below.`,
+    ));
+  }
+  const keptNote = `The tiers kept (${answers.tiers.join(', ')}) are the embedded default's; override any of their keys`;
+  if (removed.length > 0) {
+    add('tiers', Object.fromEntries(removed.map((t) => [t, null])), comment(
+      'Default tiers removed (null deletes a default key).',
+      `${keptNote} here,`,
+      `e.g. tiers.${answers.tiers[0]}.limits.requestsPerMinute, or add a tier of your own.`,
+    ));
+  } else {
+    doc.comment = comment(`${keptNote} under tiers:`, `e.g. tiers.${answers.tiers[0]}.limits.requestsPerMinute, or add a tier of your own.`);
+  }
+  return doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
+}
