@@ -1,7 +1,70 @@
 import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config/load-config.js';
+import type { PlatformConfig } from '../config/schema.js';
+import { CliError } from './cli-error.js';
+import { awsClientFactory, type ClientFactory } from './doctor/clients.js';
+import { exitCodeOf, formatJson, formatReport } from './doctor/format.js';
+import { runDoctor } from './doctor/runner.js';
 
-/** `tessera doctor`: read-only checks of every deploy prerequisite (being built; see issue 13). */
+interface DoctorFlags {
+  config?: string; profile?: string; region?: string; accountProfile: string[]; identityCenterRegion?: string; json?: boolean; debug?: boolean;
+}
+
+/** `--account-profile 555555555555=platform-ro` → { '555555555555': 'platform-ro' }. @throws CliError (exit 2) naming the bad value */
+export function parseAccountProfiles(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const m = /^(\d{12})=(.+)$/.exec(v);
+    if (!m) throw new CliError(`--account-profile ${v}: expected <12-digit account id>=<profile name>, e.g. --account-profile 555555555555=platform-readonly`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
+function readConfig(file: string | undefined): PlatformConfig {
+  try {
+    return loadConfig({ file });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(`tessera doctor: ${e.message}\n  fix the config file named above`, 2);
+    throw e;
+  }
+}
+
+/**
+ * Runs doctor and prints the report; returns the exit code (0 all pass, 1 any fail).
+ * @throws CliError for usage/config errors (2) and unusable credentials or endpoint (1)
+ */
+export async function doctor(flags: DoctorFlags, out: (text: string) => void = (t) => process.stdout.write(`${t}\n`), factory: ClientFactory = awsClientFactory()): Promise<0 | 1> {
+  const accountProfiles = parseAccountProfiles(flags.accountProfile);
+  const config = readConfig(flags.config);
+  const report = await runDoctor({
+    config, configFile: flags.config, region: flags.region, profile: flags.profile, accountProfiles, identityCenterRegion: flags.identityCenterRegion, factory,
+  });
+  out(flags.json ? formatJson(report) : formatReport(report));
+  return exitCodeOf(report);
+}
+
+/** `tessera doctor`: read-only checks of every deploy prerequisite, one line each with the fix. */
 export function doctorCommand(): Command {
-  return new Command('doctor').description('check the deploy prerequisites with read-only AWS calls (not built yet)')
-    .action(() => { throw new Error('tessera doctor is not built yet'); });
+  return new Command('doctor')
+    .description('check the deploy prerequisites with read-only AWS calls (run it with credentials of the management account): one ✓/✗ line per prerequisite, with the fix; exit 1 when any fails')
+    .option('--config <file>', 'platform config file (default: the embedded default, whose placeholder ids cannot pass)')
+    .option('--profile <name>', 'AWS profile of the management account (default: the default credential chain)')
+    .option('--region <region>', 'Region to check (default: the config\'s homeRegion)')
+    .option('--account-profile <account=profile>', 'read this account with a named profile instead of its CDK lookup role (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--identity-center-region <region>', 'Region of the IAM Identity Center instance (default: --region)')
+    .option('--json', 'print { checks, summary } as JSON')
+    .option('--debug', 'print the stack trace of an unexpected error')
+    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
+    .action(async (_o, command: Command) => {
+      const flags = command.optsWithGlobals<DoctorFlags>();
+      try {
+        process.exitCode = await doctor(flags);
+      } catch (e) {
+        const cli = e instanceof CliError;
+        process.stderr.write(`${cli ? e.message : `tessera doctor: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}${flags.debug ? '' : ' (--debug prints the stack trace)'}`}\n`);
+        if (flags.debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+        process.exitCode = cli ? e.exitCode : 1;
+      }
+    });
 }

@@ -1,0 +1,74 @@
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+
+/** The SDK clients doctor reads with, all in one account and Region. ECR is per call (images live in any account and Region). */
+export interface AwsClients {
+  readonly organizations: OrganizationsClient;
+  readonly sts: STSClient;
+  readonly iam: IAMClient;
+  readonly ssm: SSMClient;
+  readonly secretsManager: SecretsManagerClient;
+  readonly bedrock: BedrockClient;
+  readonly s3: S3Client;
+  readonly serviceQuotas: ServiceQuotasClient;
+  readonly cloudFormation: CloudFormationClient;
+  readonly cognito: CognitoIdentityProviderClient;
+  readonly ssoAdmin: SSOAdminClient;
+  /** ECR in `region` (an image URI names its registry's Region). */
+  ecr(region: string): ECRClient;
+}
+
+/** Credentials for a client: static ones (an assumed role's), a provider (a profile's), or undefined for the default chain. */
+export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
+
+/**
+ * Builds the clients for one set of credentials and one Region. Injectable: unit tests pass the
+ * default (aws-sdk-client-mock intercepts every instance), the moto test passes `endpoint`.
+ */
+export type ClientFactory = (credentials: Credentials, region: string) => AwsClients;
+
+export interface ClientFactoryOptions {
+  /** Endpoint of every client (moto). @default - the SDK's: `AWS_ENDPOINT_URL` when set, else AWS */
+  readonly endpoint?: string;
+  /** Attempts per call (the SDK's retries included). @default 2 (doctor is interactive: fail fast) */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * The real factory. S3 uses path-style addressing when an endpoint override is in force
+ * (`endpoint` or `AWS_ENDPOINT_URL`), since a local endpoint has no bucket subdomains.
+ */
+export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFactory {
+  return (credentials, region) => {
+    const common = { region, credentials, maxAttempts: options.maxAttempts ?? 2, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+    const ecr = new Map<string, ECRClient>();
+    return {
+      organizations: new OrganizationsClient(common),
+      sts: new STSClient(common),
+      iam: new IAMClient(common),
+      ssm: new SSMClient(common),
+      secretsManager: new SecretsManagerClient(common),
+      bedrock: new BedrockClient(common),
+      s3: new S3Client({ ...common, forcePathStyle: Boolean(options.endpoint ?? process.env.AWS_ENDPOINT_URL) }),
+      serviceQuotas: new ServiceQuotasClient(common),
+      cloudFormation: new CloudFormationClient(common),
+      cognito: new CognitoIdentityProviderClient(common),
+      ssoAdmin: new SSOAdminClient(common),
+      ecr(r: string) {
+        if (!ecr.has(r)) ecr.set(r, new ECRClient({ ...common, region: r }));
+        return ecr.get(r)!;
+      },
+    };
+  };
+}

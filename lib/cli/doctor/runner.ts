@@ -1,0 +1,139 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { fromIni } from '@aws-sdk/credential-providers';
+import { DEFAULT_CONFIG } from '../../config/default-config.js';
+import type { PlatformConfig } from '../../config/schema.js';
+import { CliError } from '../cli-error.js';
+import { accountAccess } from './account-access.js';
+import { describeAwsError, firstLine, isConnectionError, isCredentialsError } from './aws-errors.js';
+import { baseModelChecks } from './base-model-checks.js';
+import { bedrockChecks } from './bedrock-checks.js';
+import { bootstrapChecks } from './bootstrap-checks.js';
+import { awsClientFactory, type AwsClients, type ClientFactory } from './clients.js';
+import { gpuQuotaChecks } from './gpu-quota-checks.js';
+import { platformAdminChecks, userPoolChecks } from './identity-checks.js';
+import { organizationChecks, trustedAccessChecks } from './organization-checks.js';
+import { providerSecretChecks } from './provider-secret-checks.js';
+import { provisioningRoleChecks } from './provisioning-role-checks.js';
+import { result } from './results.js';
+import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './types.js';
+
+/** Every check group, in report order (README "tessera doctor" lists them). */
+export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: CheckGroup }> = [
+  { name: 'organization', run: organizationChecks },
+  { name: 'trusted-access', run: trustedAccessChecks },
+  { name: 'cdk-bootstrap', run: bootstrapChecks },
+  { name: 'provisioning-role', run: provisioningRoleChecks },
+  { name: 'provider-secrets', run: providerSecretChecks },
+  { name: 'bedrock', run: bedrockChecks },
+  { name: 'base-models', run: baseModelChecks },
+  { name: 'gpu-quotas', run: gpuQuotaChecks },
+  { name: 'cognito', run: userPoolChecks },
+  { name: 'platform-admins', run: platformAdminChecks },
+];
+
+export interface DoctorOptions {
+  /** The loaded platform config. */
+  readonly config: PlatformConfig;
+  /** The file it came from; absent means the embedded default (reported: its placeholder ids cannot pass). */
+  readonly configFile?: string;
+  /** Region of every call. @default - config.homeRegion */
+  readonly region?: string;
+  /** Named profile of the engineer's credentials. @default - the default provider chain */
+  readonly profile?: string;
+  /** Account id → named profile used to read that account instead of its CDK lookup role. @default - none */
+  readonly accountProfiles?: Readonly<Record<string, string>>;
+  /** Region of the IAM Identity Center instance. @default - `region` */
+  readonly identityCenterRegion?: string;
+  /** Builds the SDK clients. @default - awsClientFactory() */
+  readonly factory?: ClientFactory;
+  /** Groups to run. @default - CHECK_GROUPS */
+  readonly groups?: ReadonlyArray<{ readonly name: string; readonly run: CheckGroup }>;
+}
+
+/** Placeholder ids of the embedded default that a real estate cannot have. */
+function placeholderIds(config: PlatformConfig): string[] {
+  const d = DEFAULT_CONFIG;
+  const pairs: Array<[string, string, string]> = [
+    ['organization.managementAccountId', config.organization.managementAccountId, d.organization.managementAccountId],
+    ['organization.organizationId', config.organization.organizationId, d.organization.organizationId],
+    ['organization.rootId', config.organization.rootId, d.organization.rootId],
+    ['platformAccountId', config.platformAccountId, d.platformAccountId],
+    ['workloadAccountId', config.workloadAccountId, d.workloadAccountId],
+  ];
+  return pairs.filter(([, v, p]) => v === p).map(([k, v]) => `${k} ${v}`);
+}
+
+/**
+ * Runs every check group with read-only calls and returns the report. Groups run concurrently;
+ * lines keep the group order. A group that throws becomes one `fail` line naming the error.
+ * @throws CliError (exit 1) when the engineer's credentials cannot be resolved or the endpoint
+ *   cannot be reached (sts:GetCallerIdentity), since no check could run
+ */
+export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  const { config } = options;
+  const region = options.region ?? config.homeRegion;
+  const factory = options.factory ?? awsClientFactory();
+  const credentials = options.profile ? fromIni({ profile: options.profile }) : undefined;
+  const callers = new Map<string, AwsClients>();
+  const callerIn = (r: string) => {
+    if (!callers.has(r)) callers.set(r, factory(credentials, r));
+    return callers.get(r)!;
+  };
+  const caller = callerIn(region);
+  let identity: { Account?: string; Arn?: string };
+  try {
+    identity = await caller.sts.send(new GetCallerIdentityCommand({}));
+  } catch (e) {
+    if (isCredentialsError(e)) {
+      throw new CliError(`tessera doctor: no AWS credentials${options.profile ? ` for profile ${options.profile}` : ''} (${firstLine(e)}): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE`, 1);
+    }
+    if (isConnectionError(e)) {
+      throw new CliError(`tessera doctor: ${describeAwsError('sts:GetCallerIdentity', e)}`, 1);
+    }
+    throw new CliError(`tessera doctor: ${describeAwsError('sts:GetCallerIdentity', e)}: check the credentials${options.profile ? ` of profile ${options.profile}` : ''}`, 1);
+  }
+  const callerAccount = identity.Account ?? '';
+  const management = config.organization.managementAccountId;
+  const ctx: DoctorContext = {
+    config, region, callerAccount, caller, callerIn, identityCenterRegion: options.identityCenterRegion,
+    clientsIn: accountAccess({
+      factory, region, callerAccount, caller, managementAccount: management, accountProfiles: options.accountProfiles,
+      fallbackRoles: { [config.workloadAccountId]: [config.roles.provisioningRoleName] },
+    }),
+  };
+
+  const head: CheckResult[] = [];
+  const placeholders = placeholderIds(config);
+  if (!options.configFile) {
+    head.push(result('config', 'Config', 'fail', `embedded default config: its placeholder ids (${placeholders.join(', ')}) cannot pass`, { fix: 'write your config (npx tessera init) and run npx tessera doctor --config tessera.config.yaml' }));
+  } else {
+    head.push(placeholders.length
+      ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholder ids of the embedded default: ${placeholders.join(', ')}`, { fix: `set them in ${options.configFile}` })
+      : result('config', 'Config', 'pass', options.configFile));
+  }
+  head.push(callerAccount === management
+    ? result('credentials', 'Credentials', 'pass', `${identity.Arn} (management account)`, { account: callerAccount })
+    : result('credentials', 'Credentials', 'fail', `${identity.Arn} is in account ${callerAccount}, not the management account ${management}`, {
+      account: callerAccount, fix: `use credentials of the management account ${management}: --profile <its profile> (the other accounts are read through their CDK lookup roles)`,
+    }));
+
+  const groups = options.groups ?? CHECK_GROUPS;
+  const lines = await Promise.all(groups.map(async (g) => {
+    try {
+      return await g.run(ctx);
+    } catch (e) {
+      return [result(g.name, g.name, 'fail', `doctor could not run this check: ${firstLine(e)}`, { fix: 'rerun; if it persists, report it with --json output' })];
+    }
+  }));
+  const checks = [...head, ...lines.flat()];
+  return { checks, summary: summarize(checks) };
+}
+
+/** Counts of each status. */
+export function summarize(checks: readonly CheckResult[]): DoctorReport['summary'] {
+  return {
+    pass: checks.filter((c) => c.status === 'pass').length,
+    fail: checks.filter((c) => c.status === 'fail').length,
+    warn: checks.filter((c) => c.status === 'warn').length,
+  };
+}
