@@ -1,5 +1,5 @@
-import { Command } from 'commander';
-import { AdminApiError } from '../lib/cli/admin-client.js';
+import { Command, CommanderError } from 'commander';
+import { politeCommander, reportError } from '../lib/cli/report-error.js';
 import { devTokenCommand, serveCommand } from '../lib/cli/serve-command.js';
 import { tenantsCommand } from '../lib/cli/tenants-command.js';
 import { fineTuningCommand } from '../lib/cli/fine-tuning-command.js';
@@ -13,7 +13,7 @@ const program = new Command('tessera')
   .option('--api-url <url>', 'admin API base URL (default: $TESSERA_API_URL)')
   .option('--region <region>', 'AWS region of the admin API (default: $AWS_REGION)')
   .option('--json', 'print JSON instead of text')
-  .showHelpAfterError();
+  .option('--debug', 'print the stack trace of an error');
 program.addCommand(tenantsCommand());
 program.addCommand(serveCommand());
 program.addCommand(devTokenCommand());
@@ -24,13 +24,16 @@ program.addCommand(adminsCommand());
 program.addCommand(usersCommand());
 program.addCommand(loginCommand());
 
+// One error handler for every command: commander's refusals (printed by politeCommander, exit 2),
+// CliError and its kin as one line with their exit code, anything else one line and exit 1; the
+// stack trace only with --debug.
+politeCommander(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof AdminApiError) {
-    process.stderr.write(`error: ${e.message}${e.code ? ` (${e.code}${e.param ? `, field ${e.param}` : ''})` : ''}\n`);
-    process.exitCode = 1;
-  } else {
-    throw e;
-  }
+  // process.exit, not exitCode: a failed command may leave a socket or a timer that would keep it running.
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  const report = reportError(e, Boolean(program.opts().debug) || process.argv.includes('--debug'));
+  process.stderr.write(report.text);
+  process.exit(report.exitCode);
 }

@@ -2,22 +2,28 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { AdminApiError, credentialsError, gatewayRefusal, transportError } from './admin-api-errors.js';
 
-/** An error the admin API answered with (OpenAI error shape), or a transport failure. */
-export class AdminApiError extends Error {
-  constructor(readonly status: number, message: string, readonly code?: string, readonly param?: string | null) {
-    super(message);
-  }
-}
+export { AdminApiError } from './admin-api-errors.js';
 
 /** Calls the admin API with SigV4 (service execute-api), using the standard AWS credential chain. */
 export class AdminClient {
   private readonly signer: SignatureV4;
 
-  constructor(private readonly baseUrl: string, region: string) {
+  /**
+   * @param baseUrl the admin API's base URL (the AdminApiUrl output), e.g. `https://abc.execute-api.us-east-1.amazonaws.com/prod`
+   * @param region the region to sign for: the API's
+   */
+  constructor(private readonly baseUrl: string, private readonly region: string) {
     this.signer = new SignatureV4({ credentials: fromNodeProviderChain(), region, service: 'execute-api', sha256: Sha256 });
   }
 
+  /**
+   * One call: signed, sent, and its JSON answer parsed.
+   * @throws AdminApiError - one line saying what failed and the fix: no credentials to sign with,
+   *   DNS / the connection / TLS (status 0), API Gateway's refusal (403: IAM, a wrong URL, the
+   *   signature, the credentials), or the admin API's own error (its message, code and field)
+   */
   async call<T>(method: string, path: string, body?: unknown, query: Record<string, string | undefined> = {}): Promise<T> {
     const url = new URL(`${this.baseUrl.replace(/\/$/, '')}${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
@@ -30,23 +36,27 @@ export class AdminClient {
     try {
       signed = (await this.signer.sign(request)) as HttpRequest;
     } catch (e) {
-      throw new AdminApiError(0, `no AWS credentials to sign the call with (${(e as Error).message}); configure a profile or the AWS_* variables`);
+      throw credentialsError(e);
     }
     let res: Response;
     try {
       res = await fetch(url, { method, headers: signed.headers as Record<string, string>, body: payload });
     } catch (e) {
-      throw new AdminApiError(0, `cannot reach the admin API at ${this.baseUrl}: ${(e as Error).message}`);
+      throw transportError(e, this.baseUrl);
     }
     const text = await res.text();
     let parsed: any;
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
-      throw new AdminApiError(res.status, `the admin API answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+      throw new AdminApiError(res.status, `the admin API at ${this.baseUrl} answered ${res.status} with a body that is not JSON (${text.slice(0, 120).replace(/\s+/g, ' ')}); check --api-url / TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)`);
     }
     if (!res.ok) {
-      const err = parsed.error ?? { message: parsed.message ?? `HTTP ${res.status}` };
+      if (!parsed.error) {
+        const refusal = gatewayRefusal(res.status, parsed, res.headers.get('x-amzn-errortype'), this.baseUrl, this.region);
+        if (refusal) throw refusal;
+      }
+      const err = parsed.error ?? { message: parsed.message ?? parsed.Message ?? `HTTP ${res.status}` };
       throw new AdminApiError(res.status, err.message, err.code, err.param);
     }
     return parsed as T;

@@ -11,6 +11,7 @@ import { devKeys } from '../../lambdas/inference/dev-keys.js';
 import { SharedMemoryStore } from '../../lambdas/inference/stores/shared-memory-store.js';
 import { Worker } from 'node:worker_threads';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
+import { CliError } from './cli-error.js';
 import {
   checkTenants, EXAMPLE_TENANTS, listenError, parseDynamoDb, parsePort, parseTenantFlag, parseUpstream, providerReport, readTenantsFile, ServeError,
 } from './serve-setup.js';
@@ -33,35 +34,28 @@ export function serveCommand(): Command {
     .option('--dynamodb <registryTable:usageTable>', 'use these DynamoDB tables instead of the embedded store')
     .option('--config <file>', 'platform config file (default: the embedded default)')
     .option('--workers <n>', 'event loops (worker threads on one port, budgets exact across them through shared memory; Linux)', '1')
-    .option('--debug', 'print the stack trace of a start-up error')
     .option(...stateDirOption)
-    // Commander's own refusals (unknown option, missing value) are usage errors too: exit 2.
-    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
-    .action(async (o, command: Command) => {
+    .action(async (o: ServeOptions, command: Command) => {
       try {
         await serve(o);
       } catch (e) {
-        fail(e, Boolean(command.optsWithGlobals().debug));
+        throw asServeError(e, Boolean(command.optsWithGlobals().debug));
       }
     });
 }
 
-/** A start-up error: one line (or a short list) on stderr, no stack trace unless --debug; exit 2 for usage/config, 1 for runtime. */
-function fail(e: unknown, debug: boolean): never {
-  let message: string;
-  let exitCode: number;
-  if (e instanceof ServeError) {
-    ({ message, exitCode } = e);
-  } else if (e instanceof ConfigError || (e as Error | undefined)?.name === 'ConfigError') {
-    message = `${(e as Error).message}\n  fix the config file named above (or leave out --config to use the embedded default)`;
-    exitCode = 2;
-  } else {
-    message = `${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (--debug prints the stack trace)'}`;
-    exitCode = 1;
+/**
+ * A start-up failure as a ServeError (printed `tessera serve: <message>` by the CLI's one error
+ * handler, bin/tessera-cli.ts): a config that does not validate is a config error (exit 2) with
+ * the fix; anything unforeseen a runtime error (exit 1) keeping the original as `cause`, whose
+ * stack `--debug` prints.
+ */
+function asServeError(e: unknown, debug: boolean): unknown {
+  if (e instanceof CliError) return e;
+  if (e instanceof ConfigError || (e as Error | undefined)?.name === 'ConfigError') {
+    return new ServeError(`${(e as Error).message}\n  fix the config file named above (or leave out --config to use the embedded default)`, 2, { cause: e });
   }
-  process.stderr.write(`tessera serve: ${message}\n`);
-  if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-  process.exit(exitCode);
+  return new ServeError(`${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (--debug prints the stack trace)'}`, 1, { cause: e });
 }
 
 interface ServeOptions {

@@ -11,11 +11,19 @@ import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { nearest } from '../config/config-issues.js';
 import { CliError } from './cli-error.js';
 
-/** A start-up refusal of `tessera serve`: exit code 2 for usage and config errors, 1 for runtime ones (port busy). */
+/**
+ * A start-up refusal of `tessera serve`: exit code 2 for usage and config errors, 1 for runtime
+ * ones (port busy). Printed `tessera serve: <message>` (its `label`), so that a server's lines say
+ * where they come from among other processes' output; `cause` is the error behind it, whose stack
+ * `--debug` prints.
+ */
 export class ServeError extends CliError {
-  constructor(message: string, exitCode: 1 | 2 = 2) {
+  readonly label = 'tessera serve';
+
+  constructor(message: string, exitCode: 1 | 2 = 2, options: { cause?: unknown } = {}) {
     super(message, exitCode);
     this.name = 'ServeError';
+    if (options.cause !== undefined) this.cause = options.cause;
   }
 }
 

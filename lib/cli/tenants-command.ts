@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { TENANT_STATUSES, type TenantRecord } from '../tenant-record.js';
-import { AdminApiError, AdminClient } from './admin-client.js';
+import { AdminClient } from './admin-client.js';
+import { CliError } from './cli-error.js';
 import { table, tenantDetails } from './format.js';
+import { pollSeconds } from './option-parsers.js';
 
 interface Progress {
   status: string;
@@ -20,7 +22,8 @@ const print = (s: string) => process.stdout.write(`${s}\n`);
 function client(cmd: Command): { api: AdminClient; json: boolean } {
   const g = cmd.optsWithGlobals<Globals>();
   const url = g.apiUrl ?? process.env.TESSERA_API_URL;
-  if (!url) throw new AdminApiError(0, 'no admin API URL: pass --api-url or set TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)');
+  if (!url) throw new CliError('no admin API URL: pass --api-url or set TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)');
+  if (!/^https?:\/\//.test(url)) throw new CliError(`${g.apiUrl ? '--api-url' : 'TESSERA_API_URL'} ${url}: expected an https URL, the AdminApiUrl output of the TesseraPlatform stack (https://<id>.execute-api.<region>.amazonaws.com/<stage>)`);
   return { api: new AdminClient(url, g.region ?? process.env.AWS_REGION ?? 'us-east-1'), json: Boolean(g.json) };
 }
 
@@ -61,7 +64,7 @@ export function tenantsCommand(): Command {
     .requiredOption('--admin-email <email>', 'tenant administrator; the root email of an account-isolated tenant')
     .option('--request-id <requestId>', 'idempotency key (default: a new one, printed)')
     .option('--watch', 'follow the onboarding until it ends')
-    .option('--interval <seconds>', 'watch poll interval', '2')
+    .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (o, cmd: Command) => {
       const { api, json } = client(cmd);
       const requestId = o.requestId ?? `cli-${randomUUID()}`;
@@ -69,7 +72,7 @@ export function tenantsCommand(): Command {
       if (json) print(JSON.stringify({ ...out, requestId }));
       else print(`onboarding ${o.id} (tier ${o.tier}) started — request ${requestId}\nexecution ${out.executionArn}`);
       if (o.watch) {
-        const p = await watch(api, o.id, Number(o.interval) * 1000, json, out.executionArn);
+        const p = await watch(api, o.id, o.interval * 1000, json, out.executionArn);
         if (p.executionStatus !== 'SUCCEEDED') process.exitCode = 1;
       }
     });
@@ -96,6 +99,7 @@ export function tenantsCommand(): Command {
     .option('--blueprint-version <version>', 'target blueprint version')
     .option('--watch', 'follow the change until it ends')
     .action(async (id: string, o, cmd: Command) => {
+      if (o.tier === undefined && o.blueprintVersion === undefined) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both)`);
       const { api, json } = client(cmd);
       const out = await api.call<{ executionArn: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, { tier: o.tier, blueprintVersion: o.blueprintVersion });
       print(json ? JSON.stringify(out) : `change of ${id} started\nexecution ${out.executionArn}`);
@@ -114,13 +118,13 @@ export function tenantsCommand(): Command {
   tenants.command('delete').description('offboard: archive data, delete the stack (data stores kept), schedule key deletion, close the account').argument('<id>')
     .option('--yes', 'confirm; without it nothing happens')
     .option('--watch', 'follow the offboarding until it ends')
-    .option('--interval <seconds>', 'watch poll interval', '2')
+    .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);
-      if (!o.yes) throw new AdminApiError(0, `offboarding ${id} cannot be undone after the key deletion window: repeat with --yes`);
+      if (!o.yes) throw new CliError(`offboarding ${id} cannot be undone after the key deletion window: repeat with --yes`);
       const out = await api.call<{ executionArn: string }>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`);
       print(json ? JSON.stringify(out) : `offboarding ${id} started\nexecution ${out.executionArn}`);
-      if (o.watch && (await watch(api, id, Number(o.interval) * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+      if (o.watch && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
 
   tenants.command('retry').description('run a FAILED onboarding again (or resume a stopped offboarding) as a new execution; steps already done are skipped')
@@ -128,21 +132,21 @@ export function tenantsCommand(): Command {
     .option('--admin-email <email>', 'correct the recorded administrator email (e.g. after EMAIL_ALREADY_EXISTS); only while no account was created or requested with the old one')
     .option('--name <name>', 'correct the recorded display name')
     .option('--watch', 'follow the new execution until it ends')
-    .option('--interval <seconds>', 'watch poll interval', '2')
+    .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);
       const body = Object.fromEntries(Object.entries({ adminEmail: o.adminEmail, name: o.name }).filter(([, v]) => v !== undefined));
       const out = await api.call<{ executionArn?: string; status: string; corrected?: string[] }>('POST', `/admin/tenants/${encodeURIComponent(id)}/retry`, body);
       if (json) print(JSON.stringify(out));
       else print(`${id}: ${out.status === 'OFFBOARDING' ? 'offboarding resumed' : 'onboarding retried'}${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}\nexecution ${out.executionArn}`);
-      if (o.watch && out.executionArn && (await watch(api, id, Number(o.interval) * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+      if (o.watch && out.executionArn && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
 
   tenants.command('watch').description('follow the latest lifecycle execution of a tenant, step by step').argument('<id>')
-    .option('--interval <seconds>', 'poll interval', '2')
+    .option('--interval <seconds>', 'poll interval', pollSeconds, 2)
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);
-      if ((await watch(api, id, Number(o.interval) * 1000, json)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+      if ((await watch(api, id, o.interval * 1000, json)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
 
   return tenants;

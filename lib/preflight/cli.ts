@@ -7,21 +7,55 @@
  * any finding, 2 when it cannot run (a bad config, an unknown option, cfn-lint missing from .venv).
  */
 import { parseArgs } from 'node:util';
+import { CliError } from '../cli/cli-error.js';
+import { reportError } from '../cli/report-error.js';
+import { nearest } from '../config/config-issues.js';
 import { loadConfig } from '../config/load-config.js';
 import { loadBlueprints } from './blueprints.js';
 import { formatReport } from './format.js';
 import { runPreflight, tierPasses } from './run.js';
 
+const OPTIONS = {
+  config: { type: 'string' },
+  account: { type: 'string' },
+  region: { type: 'string' },
+  verbose: { type: 'boolean', default: false },
+  debug: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const HELP = 'npm run preflight -- --help';
+
+/**
+ * The command line, refused in house style (exit 2): an unknown option names the nearest known
+ * one, an option missing its value says so, a stray argument is named. parseArgs runs lenient
+ * (`strict: false`, with tokens) so the refusal is ours, built from the tokens, not from its text.
+ * @throws CliError
+ */
+export function parseCommandLine(args: string[]): { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean } {
+  const { values, tokens, positionals } = parseArgs({ args, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const known = Object.keys(OPTIONS);
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (!(token.name in OPTIONS)) {
+      const guess = nearest(token.name, known);
+      throw new CliError(`unknown option ${token.rawName}${guess ? `; did you mean --${guess}?` : ''} (${HELP} lists the options)`);
+    }
+    const option = OPTIONS[token.name as keyof typeof OPTIONS];
+    if (option.type === 'string' && (token.value === undefined || token.value.startsWith('--'))) {
+      throw new CliError(`${token.rawName} needs a value, e.g. ${token.rawName} ${token.name === 'config' ? 'tessera.config.yaml' : token.name === 'account' ? '123456789012' : 'us-west-2'} (${HELP})`);
+    }
+    if (option.type === 'boolean' && token.value !== undefined) throw new CliError(`${token.rawName} takes no value (${HELP})`);
+  }
+  if (positionals.length) {
+    throw new CliError(`unexpected argument ${JSON.stringify(positionals[0])}: options only (${HELP}); with npm run, put them after -- (npm run preflight -- --config tessera.config.yaml)`);
+  }
+  return values as never;
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      config: { type: 'string' },
-      account: { type: 'string' },
-      region: { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const values = parseCommandLine(process.argv.slice(2));
+  debug = Boolean(values.debug);
   if (values.help) {
     process.stdout.write([
       'npm run preflight [-- options]   offline deploy preflight of the tier blueprints',
@@ -29,6 +63,7 @@ async function main(): Promise<number> {
       '  --account <id>      account the tenants are instantiated in (default: the config\'s workloadAccountId)',
       '  --region <name>     region (default: the config\'s homeRegion)',
       '  --verbose           list every denied permission, not the first 40',
+      '  --debug             print the stack trace of an error',
       'exit codes: 0 every tier passes, 1 a finding, 2 cannot run',
       '',
     ].join('\n'));
@@ -47,8 +82,10 @@ async function main(): Promise<number> {
   return report.tiers.every(tierPasses) && report.baselinePresent ? 0 : 1;
 }
 
+let debug = process.argv.includes('--debug');
+// Errors as the tessera CLI prints them (lib/cli/report-error.ts): one line (or the config's list
+// of problems), no stack trace unless --debug; always exit 2 (it cannot run): 1 means a finding.
 main().then((code) => process.exit(code), (err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`preflight: ${message}${/Unknown option/.test(message) ? ' (npm run preflight -- --help)' : ''}\n`);
+  process.stderr.write(reportError(err, debug).text.replace(/^error: /, 'preflight: '));
   process.exit(2);
 });

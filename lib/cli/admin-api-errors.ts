@@ -1,0 +1,114 @@
+// Why a call to the admin API failed, said in one line with the fix: no credentials to sign it,
+// DNS, the connection or TLS, or API Gateway's own refusal (IAM, a wrong URL, bad credentials).
+import { CliError } from './cli-error.js';
+
+/**
+ * An error the admin API answered with (OpenAI error shape: `code`, `param`), a refusal of API
+ * Gateway in front of it, or a transport failure (`status` 0). Printed `error: <message>` by the
+ * CLI's one error handler; `exitCode` 1 (a runtime failure) unless said otherwise.
+ */
+export class AdminApiError extends CliError {
+  constructor(readonly status: number, message: string, readonly code?: string, readonly param?: string | null, exitCode: 1 | 2 = 1) {
+    super(`${message}${code ? ` (${code}${param ? `, field ${param}` : ''})` : ''}`, exitCode);
+    this.name = 'AdminApiError';
+  }
+}
+
+const URL_FIX = 'check --api-url / TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)';
+
+/** Node's (undici's) network error codes, by what failed. */
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED',
+  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+]);
+/** OpenSSL's certificate verification codes (`X509_V_ERR_*` without the prefix, as Node reports them) and Node's hostname check. */
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+/** The innermost error with a `code`: fetch wraps the socket's error as `cause` (an AggregateError holds one per address). */
+function networkCode(e: unknown): { code?: string; message: string } {
+  for (let err = e as (Error & { code?: string; errors?: unknown[] }) | undefined; err; err = err.cause as typeof err) {
+    if (err.code && !err.code.startsWith('ERR_INVALID')) return { code: err.code, message: err.message };
+    const inner = err.errors?.find((x) => (x as { code?: string }).code) as (Error & { code?: string }) | undefined;
+    if (inner) return { code: inner.code, message: inner.message };
+  }
+  let innermost = e as Error | undefined;
+  while (innermost?.cause instanceof Error) innermost = innermost.cause;
+  return { message: innermost?.message ?? String(e) };
+}
+
+/**
+ * A failed `fetch` of the admin API at `url` as one line saying what failed and the fix:
+ * - DNS (ENOTFOUND, EAI_AGAIN...): the host does not resolve: a wrong --api-url, or no network/DNS;
+ * - the connection (ECONNREFUSED, ECONNRESET, ETIMEDOUT...): nothing answers, or a proxy/firewall cuts it;
+ * - TLS (CERT_*, self-signed, hostname mismatch): the certificate is not trusted for that host:
+ *   an intercepting proxy needs its CA in NODE_EXTRA_CA_CERTS; otherwise the URL is not API Gateway's.
+ * Anything else: the error's own message, with the URL.
+ */
+export function transportError(e: unknown, url: string): AdminApiError {
+  const host = safeHost(url);
+  const { code, message } = networkCode(e);
+  if (code && DNS_CODES.has(code)) {
+    return new AdminApiError(0, `cannot reach the admin API at ${url}: DNS cannot resolve ${host} (${code}); ${URL_FIX}, and that this machine has network and DNS`);
+  }
+  if (code && (TLS_CODES.has(code) || code.startsWith('CERT_') || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL'))) {
+    return new AdminApiError(0, `cannot reach the admin API at ${url}: TLS failed, the server's certificate is not trusted for ${host} (${code}); `
+      + `${URL_FIX} (an execute-api URL has an Amazon certificate); behind a TLS-inspecting proxy give its CA in NODE_EXTRA_CA_CERTS`);
+  }
+  if (code && CONNECTION_CODES.has(code)) {
+    return new AdminApiError(0, `cannot reach the admin API at ${url}: the connection to ${host} failed (${code}); ${URL_FIX} and its region, `
+      + 'and any firewall between here and AWS (behind a proxy: HTTPS_PROXY with NODE_USE_ENV_PROXY=1)');
+  }
+  return new AdminApiError(0, `cannot reach the admin API at ${url}: ${message}${code ? ` (${code})` : ''}; ${URL_FIX}`);
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * No credentials to sign with (the SDK's `CredentialsProviderError`, or an expired SSO session):
+ * one line naming the ways to give them.
+ */
+export function credentialsError(e: unknown): AdminApiError {
+  const name = (e as Error | undefined)?.name;
+  const what = name === 'CredentialsProviderError' ? 'no AWS credentials found' : `the AWS credentials cannot be loaded (${(e as Error | undefined)?.message?.split('\n')[0] ?? String(e)})`;
+  return new AdminApiError(0, `${what} to sign the admin API call (SigV4): set AWS_PROFILE to a profile of ~/.aws/config (\`aws sso login --profile <name>\` first for IAM Identity Center), `
+    + 'or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)');
+}
+
+/**
+ * API Gateway's own refusal, in front of the admin API handler: its body is `{"message": ...}` or
+ * `{"Message": ...}` (IAM), never the handler's `{"error": {...}}`; `x-amzn-errortype` names it.
+ * - 403 "... is not authorized to perform: execute-api:Invoke ...": the caller's IAM policies lack it;
+ * - 403 "Missing Authentication Token": no such path or stage (a wrong URL);
+ * - 403 signature mismatch / invalid or expired token: the signing region, the clock, the credentials.
+ * @returns undefined when the answer is not one of these
+ */
+export function gatewayRefusal(status: number, body: { message?: unknown; Message?: unknown }, errorType: string | null, url: string, region: string): AdminApiError | undefined {
+  const said = String(body.message ?? body.Message ?? '');
+  const type = errorType?.split(':')[0] ?? '';
+  if (status !== 403 && status !== 401) return undefined;
+  if (/not authorized to perform: execute-api:Invoke/.test(said) || type === 'AccessDeniedException') {
+    return new AdminApiError(status, `the admin API at ${url} refused your AWS identity (403 from API Gateway): it needs execute-api:Invoke on the admin API; `
+      + 'attach the TesseraPlatformAdminAccess managed policy (made by the platform stack) to your role or permission set, or a policy allowing execute-api:Invoke on the admin API', 'AccessDenied');
+  }
+  if (/Missing Authentication Token/i.test(said) || type === 'MissingAuthenticationTokenException') {
+    return new AdminApiError(status, `API Gateway at ${url} has no such resource (403 Missing Authentication Token): the URL lacks the stage or is another API; ${URL_FIX}`, 'MissingAuthenticationToken', null, 2);
+  }
+  if (/signature we calculated does not match|Credential should be scoped to a valid region/i.test(said) || ['InvalidSignatureException', 'IncompleteSignatureException'].includes(type)) {
+    return new AdminApiError(status, `API Gateway at ${url} refused the request signature (${said.split('.')[0]}): sign for the API's region (--region / AWS_REGION, now ${region}: the region in the AdminApiUrl) and check this machine's clock`, 'InvalidSignature', null, 2);
+  }
+  if (/security token included in the request is (invalid|expired)/i.test(said) || ['UnrecognizedClientException', 'ExpiredTokenException'].includes(type)) {
+    return new AdminApiError(status, `API Gateway at ${url} refused your AWS credentials (${said.replace(/\.$/, '')}): refresh them (\`aws sso login\`, or new AWS_* variables)`, 'InvalidCredentials');
+  }
+  return undefined;
+}

@@ -1,0 +1,86 @@
+// How every `tessera` command (and `npm run preflight`) reports a failure: one line (or a short
+// list) on stderr, no stack trace unless --debug, an exit code that says whose fault it was.
+import { CommanderError, type Command } from 'commander';
+import { ConfigError } from '../config/load-config.js';
+import { CliError } from './cli-error.js';
+
+/** What to print and the exit code for a failure. */
+export interface FailureReport {
+  /** The text for stderr, ending in a newline. */
+  text: string;
+  /** 2 usage or config error, 1 runtime error (0 for commander's help and version exits). */
+  exitCode: number;
+}
+
+const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError || (e as Error | undefined)?.name === 'ConfigError';
+
+/**
+ * The report for an error that ended a command:
+ * - `CliError` (and its subclasses: `ServeError`, `AdminApiError`): `<label>: <message>` with the
+ *   error's exit code (`label` is `error` unless the error has a `label` of its own, as
+ *   `ServeError`'s `tessera serve`, so a server's lines say where they come from);
+ * - `ConfigError`: its list of problems and the fix, exit 2;
+ * - anything else: `error: <message> (--debug prints the stack trace)`, exit 1.
+ * With `debug`, the stack trace follows (and that of the error's `cause`, when it has one).
+ */
+export function reportError(e: unknown, debug: boolean): FailureReport {
+  let text: string;
+  let exitCode: number;
+  if (e instanceof CliError) {
+    text = `${(e as CliError & { label?: string }).label ?? 'error'}: ${e.message}`;
+    exitCode = e.exitCode;
+  } else if (isConfigError(e)) {
+    text = `error: ${e.message}\n  fix the config file named above (or leave out --config to use the embedded default)`;
+    exitCode = 2;
+  } else {
+    const message = e instanceof Error ? e.message : String(e);
+    text = `error: ${message.split('\n')[0]}${debug ? '' : ' (--debug prints the stack trace)'}`;
+    exitCode = 1;
+  }
+  if (debug) {
+    for (let err: unknown = e; err instanceof Error; err = err.cause) if (err.stack) text += `\n${err.stack}`;
+  }
+  return { text: `${text}\n`, exitCode };
+}
+
+/** The command line of `cmd` as typed, e.g. `tessera tenants create`. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Makes commander's own refusals (unknown option, unknown command, missing argument, a required
+ * option not given, a bad choice) house style, on `cmd` and every subcommand below it: one line
+ * (commander's message with its nearest-name suggestion from `showSuggestionAfterError`; every
+ * required option not given, not only the first), then where the options are listed
+ * (`see \`tessera tenants create --help\``); exit 2. Help and `--version` still exit 0.
+ * Call it once every command is registered (`addCommand` does not pass settings on).
+ *
+ * @throws CommanderError - from `parse`/`parseAsync`, once the message is printed; `exitCode` 0 or 2
+ */
+export function politeCommander(cmd: Command): Command {
+  let printed = '';
+  cmd.showSuggestionAfterError(true)
+    .showHelpAfterError(false)
+    // Kept until exitOverride knows which refusal it is.
+    .configureOutput({ outputError: (str) => { printed = str; } })
+    .exitOverride((e: CommanderError) => {
+      if (e.exitCode !== 0 && printed) process.stderr.write(usageLine(cmd, e.code, printed));
+      printed = '';
+      throw new CommanderError(e.exitCode === 0 ? 0 : 2, e.code, e.message);
+    });
+  for (const sub of cmd.commands) politeCommander(sub);
+  return cmd;
+}
+
+/** A commander refusal in house style: one line, and the help pointer. */
+export function usageLine(cmd: Command, code: string, commanderText: string): string {
+  let line = commanderText.trimEnd().split('\n').join(' '); // commander puts its suggestion on a line of its own
+  if (code === 'commander.missingMandatoryOptionValue') {
+    const missing = cmd.options.filter((o) => o.mandatory && cmd.getOptionValue(o.attributeName()) === undefined).map((o) => o.flags);
+    line = `error: ${commandPath(cmd)} needs ${missing.length === 1 ? 'the option' : 'the options'} ${missing.join(', ')}`;
+  }
+  return `${line}\n  see \`${commandPath(cmd)} --help\` for the options\n`;
+}
