@@ -20,7 +20,7 @@ export const PLACEHOLDER_KEYS: ReadonlyArray<{ readonly path: readonly string[];
   { path: ['workloadAccountId'], what: 'the workload account id' },
   {
     path: ['fineTuning', 'baseModels'],
-    what: 'your base models: weights in a bucket of your platform account and training/serving images you chose for your home region (or [] for none)',
+    what: 'your base models: weights in a bucket of your platform account and training/serving images you chose for your home region',
   },
 ];
 

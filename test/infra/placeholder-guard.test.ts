@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, CfnWaitConditionHandle, type Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { cdkJsonContext } from '../../lib/cdk-json-context.js';
+import { loadConfigReport } from '../../lib/config/load-config.js';
+import { addPlaceholderGuard, PLACEHOLDER_GUARD } from '../../lib/placeholder-guard.js';
+import { buildTesseraApp } from '../../lib/tessera-app.js';
+import { newStack } from '../support/synth.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+/**
+ * Issue 13, item 2: synth with a config file and every deploy refuse placeholders; the default
+ * config's offline synth still works (its stacks carry a rule that refuses every deployment); a
+ * complete config synthesizes with no credentials, no lookups and no cdk.context.json.
+ */
+const ROOT = join(import.meta.dirname, '..', '..');
+const CDK = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+
+const COMPLETE = {
+  organization: { managementAccountId: '444444444444', organizationId: 'o-abcdefghij', rootId: 'r-abcd' },
+  platformAccountId: '555555555555',
+  workloadAccountId: '666666666666',
+  availabilityZones: { 'us-east-1': ['us-east-1b', 'us-east-1d'] },
+  fineTuning: {
+    baseModels: [{
+      id: 'llama-3.1-8b-instruct',
+      trainingImage: '444444444444.dkr.ecr.us-east-1.amazonaws.com/tessera/llama-training:1.0.0',
+      servingImage: '444444444444.dkr.ecr.us-east-1.amazonaws.com/tessera/llama-serving:1.0.0',
+      weightsS3Uri: 's3://acme-base-models-555555555555/llama-3.1-8b-instruct/',
+      inputPricePer1k: 0.0002, outputPricePer1k: 0.0002, maxOutputTokens: 4096,
+    }],
+  },
+};
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** Runs the CDK CLI in the project with no AWS credentials at all; killed after 120 s. */
+function cdk(...args: string[]): Promise<Run> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CDK, ...args, '-o', tempDir('tessera-test-cdkout-')], {
+      cwd: ROOT, env: { ...env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' }, timeout: 120_000, killSignal: 'SIGKILL',
+    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+/** A stack with one resource (a template must have one), validated like every synthesized template. */
+function stackWithAResource(): Stack {
+  const stack = newStack();
+  new CfnWaitConditionHandle(stack, 'AnyResource');
+  return stack;
+}
+
+describe('placeholder guard', () => {
+  it('adds a rule that cannot hold, listing the keys to set', () => {
+    // GIVEN the default config's placeholders
+    const { placeholders } = loadConfigReport();
+    const stack = stackWithAResource();
+    // WHEN the guard is added
+    addPlaceholderGuard(stack, placeholders);
+    // THEN the parameter admits only the marker and the rule asks for another value
+    const t = Template.fromStack(stack).toJSON() as { Parameters: Record<string, { AllowedValues: string[]; Default: string }>; Rules: Record<string, { Assertions: Array<{ Assert: unknown; AssertDescription: string }> }> };
+    expect(t.Parameters[PLACEHOLDER_GUARD.parameter]).toMatchObject({ Default: 'placeholders-remain', AllowedValues: ['placeholders-remain'] });
+    const [assertion] = t.Rules[PLACEHOLDER_GUARD.rule]!.Assertions;
+    expect(assertion!.Assert).toEqual({ 'Fn::Equals': [{ Ref: PLACEHOLDER_GUARD.parameter }, 'none'] });
+    expect(t.Parameters[PLACEHOLDER_GUARD.parameter]!.AllowedValues).not.toContain('none');
+    expect(assertion!.AssertDescription).toContain('set organization.managementAccountId, organization.organizationId, organization.rootId, platformAccountId, workloadAccountId, fineTuning.baseModels in a config file');
+  });
+
+  it('adds nothing when no placeholder remains', () => {
+    const stack = stackWithAResource();
+    addPlaceholderGuard(stack, []);
+    const t = Template.fromStack(stack).toJSON() as { Rules?: object; Parameters?: Record<string, unknown> };
+    expect(t.Rules?.[PLACEHOLDER_GUARD.rule as keyof object]).toBeUndefined();
+    expect(t.Parameters?.[PLACEHOLDER_GUARD.parameter]).toBeUndefined();
+  });
+
+  it('a complete config synthesizes with no credentials, no lookups and the zones it pins', () => {
+    // GIVEN no cdk.context.json and an App with only cdk.json's flags
+    expect(existsSync(join(ROOT, 'cdk.context.json'))).toBe(false);
+    const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+    const { config, placeholders } = loadConfigReport({ overrides: COMPLETE });
+    expect(placeholders).toEqual([]);
+    // WHEN the whole app is built
+    const built = buildTesseraApp(app, config, '0.0.0-test', { placeholders });
+    // THEN no stack asks for a lookup, no guard is added, and the platform VPC uses the pinned zones
+    for (const stack of [built.organization, built.platform]) {
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+      expect(Template.fromStack(stack).toJSON().Rules?.[PLACEHOLDER_GUARD.rule]).toBeUndefined();
+    }
+    const zones = Template.fromStack(built.platform).findResources('AWS::EC2::Subnet');
+    expect(new Set(Object.values(zones).map((s) => (s as { Properties: { AvailabilityZone: unknown } }).Properties.AvailabilityZone))).toEqual(new Set(['us-east-1b', 'us-east-1d']));
+  }, 240_000);
+
+  it.each([['synth'], ['deploy']])('`cdk %s` with a config file that keeps placeholders refuses before any AWS call', async (command) => {
+    // GIVEN a file that sets only the management account
+    const file = join(tempDir('tessera-test-config-'), 'tessera.config.yaml');
+    writeFileSync(file, 'organization:\n  managementAccountId: "444444444444"\n');
+    // WHEN the CDK CLI runs the app with it
+    const extra = command === 'deploy' ? ['TesseraPlatform', '--require-approval', 'never'] : ['--quiet'];
+    const run = await cdk(command, ...extra, '-c', `tessera:configFile=${file}`);
+    // THEN it fails at the config, listing each key to set, and never reaches for credentials
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('placeholders remain, so it cannot be deployed');
+    expect(run.stderr).toContain(`platformAccountId = "222222222222": is a placeholder of the embedded default; set the platform account id in ${file}`);
+    expect(run.stderr).not.toMatch(/credentials|Need to perform AWS calls/i);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  }, 150_000);
+});
