@@ -268,7 +268,8 @@ export function maxTenantsPerAccount(template: CfnTemplate): { tenants: number; 
  *   group's largest instance type that counts against this quota);
  * - `oneNodeVcpus`: the smallest node of that quota the tier can start (the lifecycle starts the
  *   GPU node group at 0 nodes while the applied quota is below this, decision 7).
- * Shared and no-compute tiers run no nodes in the tenant account: `[]`.
+ * Shared and no-compute tiers run no nodes in the tenant account: `[]`; a group with `maxSize` 0
+ * (a dedicated tier without GPUs) counts against nothing.
  * Codes and family mapping: `onDemandVcpuQuota` (lib/config/instance-catalog.ts).
  */
 export function computeVcpuNeeds(tier: TierConfig): Array<{ quotaCode: string; name: string; vcpus: number; oneNodeVcpus: number }> {
@@ -276,7 +277,7 @@ export function computeVcpuNeeds(tier: TierConfig): Array<{ quotaCode: string; n
   const groups = [
     { instanceTypes: [tier.compute.systemNodes.instanceType], maxSize: tier.compute.systemNodes.maxSize },
     { instanceTypes: tier.compute.gpu.instanceTypes, maxSize: tier.compute.gpu.maxSize },
-  ];
+  ].filter((group) => group.maxSize > 0); // a tier without GPUs (gpu.maxSize 0) needs no GPU quota and never waits for one
   const byCode = new Map<string, { quotaCode: string; name: string; vcpus: number; oneNodeVcpus: number }>();
   for (const group of groups) {
     const perQuota = new Map<string, { name: string; sizes: number[] }>();

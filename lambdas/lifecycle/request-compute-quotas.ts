@@ -16,12 +16,14 @@ import type { LifecycleState } from './state.js';
  * Whether the GPU node group can start at the tier's sizes (decision 7 of issue 9): it can when
  * the applied On-Demand vCPU quota of the first GPU instance type's family (G and VT, or P) holds
  * one node of that type; otherwise it starts at 0 nodes (`WAITING_FOR_QUOTA`). `appliedVcpus`
- * undefined (Service Quotas unreadable) also waits.
+ * undefined (Service Quotas unreadable) also waits. A group with `maxSize` 0 (a dedicated tier
+ * without GPUs) is `READY` at 0 nodes: it asks no quota and waits for none.
  */
 export function gpuCapacityFor(gpu: Extract<TierConfig['compute'], { mode: 'dedicated' }>['gpu'], appliedVcpus: number | undefined, at = new Date()): GpuCapacity {
   const instanceType = gpu.instanceTypes[0];
   const oneNodeVcpus = ec2Vcpus(instanceType);
-  const ready = appliedVcpus !== undefined && appliedVcpus >= oneNodeVcpus;
+  // A tier without GPUs (maxSize 0) wants no node: nothing to wait for.
+  const ready = gpu.maxSize === 0 || (appliedVcpus !== undefined && appliedVcpus >= oneNodeVcpus);
   return {
     state: ready ? 'READY' : 'WAITING_FOR_QUOTA',
     instanceType,

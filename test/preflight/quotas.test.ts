@@ -62,4 +62,9 @@ describe('computeVcpuNeeds', () => {
   it('is empty for tiers without nodes in the tenant account', () => {
     expect(computeVcpuNeeds(configWith().tiers.starter)).toEqual([]);
   });
+
+  it('asks no GPU quota of a dedicated tier without GPUs (gpu.maxSize 0), so its onboarding never waits for one', () => {
+    const needs = computeVcpuNeeds(configWith({ tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } } }).tiers.enterprise);
+    expect(needs.map((n) => n.quotaCode)).toEqual(['L-1216C47A']);
+  });
 });

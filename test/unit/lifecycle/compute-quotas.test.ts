@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { credentials, leased, setLifecycleEnv, state, tenant } from './support.js';
 import { records, registryMock } from './registry-mock.js';
+import { configWith } from '../../support/synth.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
@@ -39,6 +40,20 @@ beforeEach(() => {
 });
 
 describe('Request compute quotas (account vending)', () => {
+  it('asks a dedicated tier without GPUs (gpu.maxSize 0) for no GPU quota and records it READY at 0 nodes, not WAITING_FOR_QUOTA', async () => {
+    // GIVEN the enterprise tier without GPUs, in a fresh account
+    const { requestComputeQuotas, gpuCapacityFor } = await import('../../../lambdas/lifecycle/request-compute-quotas.js');
+    const tier = configWith({ tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } } }).tiers.enterprise;
+    if (tier.compute.mode !== 'dedicated') throw new Error('enterprise is dedicated');
+    applied({ [STANDARD]: 5, [G_AND_VT]: 0, [P]: 0 });
+    // WHEN
+    const { applied: read } = await requestComputeQuotas(new ServiceQuotasClient({ region: 'us-east-1' }), tier, 'us-east-1');
+    // THEN only the Standard quota (system nodes) is read and requested, and the GPU group has nothing to wait for
+    expect(sq.commandCalls(GetServiceQuotaCommand).map((c) => c.args[0].input.QuotaCode)).toEqual([STANDARD]);
+    expect(sq.commandCalls(RequestServiceQuotaIncreaseCommand).map((c) => c.args[0].input.QuotaCode)).toEqual([STANDARD]);
+    expect(gpuCapacityFor(tier.compute.gpu, read.get(G_AND_VT))).toMatchObject({ state: 'READY', minSize: 0, desiredSize: 0 });
+  });
+
   it('requests the vCPU quotas a fresh account lacks and starts the GPU node group at 0 while G and VT cannot hold one g5.2xlarge', async () => {
     // GIVEN a fresh account: Standard 5 vCPUs, G and VT 0, P 0
     enterprise();
