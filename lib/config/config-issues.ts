@@ -188,8 +188,29 @@ export function describeConfigIssues(issues: readonly FinalIssue[], merged: unkn
   const lines: string[] = [];
   const line = (path: Path, message: string) =>
     lines.push(`${sourceOf(path, layers)}: ${formatPath(path) || '(root)'} = ${show(valueAt(merged, path))}: ${message}`);
+  const tierNames = Object.keys((valueAt(merged, ['tiers']) as Record<string, unknown> | undefined) ?? {});
+  // A tier the layers below do not have, missing required sections, whose name is close to a tier
+  // they do have: most likely a misspelt override (`tiers: { profesional: { limits: … } }`). One
+  // line for it, not one per missing section.
+  const misspeltTiers = new Map<string, string>();
+  for (const issue of issues) {
+    if (issue.path[0] !== 'tiers' || issue.path.length < 3 || issue.code !== 'invalid_type' || valueAt(merged, issue.path) !== undefined) continue;
+    const name = String(issue.path[1]);
+    const existing = tierNames.filter((t) => t !== name && layers.slice(0, -1).some((l) => defines(l.value, ['tiers', t])));
+    const guess = nearest(name, existing);
+    if (guess && !layers.slice(0, -1).some((l) => defines(l.value, ['tiers', name]))) misspeltTiers.set(name, guess);
+  }
+  for (const [name, guess] of misspeltTiers) {
+    line(['tiers', name], `is a new tier missing required sections; did you mean \`${guess}\`? (to change a tier, use its name; a new tier must define isolation, network, database, cache, compute, limits, models and training)`);
+  }
   for (const issue of issues) {
     if (badKeys.some((k) => startsWith(issue.path, k))) continue;
+    if (issue.path[0] === 'tiers' && misspeltTiers.has(String(issue.path[1]))) continue;
+    if (issue.path.length === 1 && issue.path[0] === 'defaultTier' && issue.code === 'custom') {
+      const guess = nearest(String(valueAt(merged, ['defaultTier'])), tierNames);
+      line(issue.path, `${issue.message}${guess ? `; did you mean \`${guess}\`?` : ''}`);
+      continue;
+    }
     if (issue.code === 'unrecognized_keys') {
       const parent = formatPath(issue.path);
       const known = knownKeys.get(parent) ?? [];

@@ -155,6 +155,17 @@ describe('platform config', () => {
       expect(message).toMatch(new RegExp(`^  - ${esc(file)}: ${esc(expected)}`, 'm'));
     });
 
+    it('reports a misspelt tier override once, with the tier it most likely means', () => {
+      const { message, file } = fileError('tiers:\n  profesional:\n    limits:\n      tokensPerDay: 5\n');
+      expect(message.split('\n').filter((l) => l.includes('tiers.profesional'))).toEqual([
+        `  - ${file}: tiers.profesional = {"limits":{"tokensPerDay":5}}: is a new tier missing required sections; did you mean \`professional\`? (to change a tier, use its name; a new tier must define isolation, network, database, cache, compute, limits, models and training)`,
+      ]);
+    });
+
+    it('suggests the nearest tier for a defaultTier that names none', () => {
+      expect(errorOf({ defaultTier: 'startr' })).toMatch(/defaultTier = "startr": is not a defined tier: set it to one of starter, professional, enterprise, or define it under tiers; did you mean `starter`\?/);
+    });
+
     it('reports an invalid tier name once, not once per missing key of its body', () => {
       const { message } = fileError('tiers:\n  Gold:\n    isolation: vpc\n');
       expect(message.split('\n').filter((l) => l.includes('tiers.Gold'))).toHaveLength(1);
