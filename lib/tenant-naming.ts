@@ -72,6 +72,12 @@ export const ACCOUNT_BASELINE_STACK_NAME = 'tessera-account-baseline';
 export const ACCOUNT_BASELINE_FILE_NAME = 'account-baseline.template.json';
 
 /**
+ * File name of the workload account's provisioning-role template in the blueprint catalog
+ * (`blueprints/<version>/<file>`): the engineer deploys it once, by hand (lib/workload-provisioning-stack.ts).
+ */
+export const WORKLOAD_PROVISIONING_FILE_NAME = 'workload-provisioning-role.template.json';
+
+/**
  * Tenant blueprint parameter that switches the database's deletion protection (`true` | `false`,
  * default `true`): the onboarding creates the stack with `false` and updates it to `true` once the
  * create has succeeded (see TenantStack).

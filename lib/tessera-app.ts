@@ -7,8 +7,9 @@ import { OrganizationStack } from './organization-stack.js';
 import { addPlaceholderGuard } from './placeholder-guard.js';
 import { PlatformStack } from './platform-stack.js';
 import { TenantNamespaceStack } from './tenant-namespace-stack.js';
-import { ACCOUNT_BASELINE_FILE_NAME } from './tenant-naming.js';
+import { ACCOUNT_BASELINE_FILE_NAME, WORKLOAD_PROVISIONING_FILE_NAME } from './tenant-naming.js';
 import { TenantStack } from './tenant-stack.js';
+import { WorkloadProvisioningStack } from './workload-provisioning-stack.js';
 
 export interface TesseraApp {
   readonly organization: OrganizationStack;
@@ -19,6 +20,8 @@ export interface TesseraApp {
   readonly namespaceBlueprints: Record<string, TenantNamespaceStack>;
   /** The per-account baseline (blueprint execution role), deployed before any tenant stack of an account. */
   readonly accountBaseline: AccountBaselineStack;
+  /** The workload account's provisioning role, deployed once by the engineer from the catalog. */
+  readonly workloadProvisioning: WorkloadProvisioningStack;
   readonly blueprintStage: Stage;
 }
 
@@ -27,6 +30,7 @@ export const STACK_IDS = { organization: 'TesseraOrganization', platform: 'Tesse
 export const blueprintStackId = (tier: string) => `TesseraTenant-${tier}`;
 export const namespaceBlueprintStackId = (tier: string) => `TesseraTenantNamespace-${tier}`;
 export const ACCOUNT_BASELINE_STACK_ID = 'TesseraAccountBaseline';
+export const WORKLOAD_PROVISIONING_STACK_ID = 'TesseraWorkloadProvisioning';
 /** File name of a blueprint template in the catalog (`blueprints/<version>/<file>`); the workflow builds the same name. */
 export const blueprintFileName = (tier: string, kind: 'tenant' | 'namespace') => `${tier}${kind === 'namespace' ? '-namespace' : ''}.template.json`;
 
@@ -58,10 +62,12 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
     }
   }
   const accountBaseline = new AccountBaselineStack(blueprintStage, ACCOUNT_BASELINE_STACK_ID, { config, blueprintVersion });
+  const workloadProvisioning = new WorkloadProvisioningStack(blueprintStage, WORKLOAD_PROVISIONING_STACK_ID, { config, blueprintVersion });
   const assembly = blueprintStage.synth();
   const template = (stack: Stack) => assembly.getStackArtifact(stack.artifactId).template as unknown;
   const blueprintTemplates = Object.fromEntries([
     [ACCOUNT_BASELINE_FILE_NAME, template(accountBaseline)],
+    [WORKLOAD_PROVISIONING_FILE_NAME, template(workloadProvisioning)],
     ...Object.entries(blueprints).map(([tier, stack]) => [blueprintFileName(tier, 'tenant'), template(stack)]),
     ...Object.entries(namespaceBlueprints).map(([tier, stack]) => [blueprintFileName(tier, 'namespace'), template(stack)]),
   ]);
@@ -80,5 +86,5 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
   });
   for (const stack of [organization, platform]) addPlaceholderGuard(stack, options.placeholders ?? []);
   applyCompliancePacks(app);
-  return { organization, platform, blueprints, namespaceBlueprints, accountBaseline, blueprintStage };
+  return { organization, platform, blueprints, namespaceBlueprints, accountBaseline, workloadProvisioning, blueprintStage };
 }

