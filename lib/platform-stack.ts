@@ -8,6 +8,7 @@ import { AuditTrail } from '../constructs/audit-trail.js';
 import { BlueprintCatalog } from '../constructs/blueprint-catalog.js';
 import { BreakGlassRole } from '../constructs/break-glass-role.js';
 import { LifecycleEventBus } from '../constructs/lifecycle-event-bus.js';
+import { PlatformAdminAccess } from '../constructs/platform-admin-access.js';
 import { PlatformKey } from '../constructs/platform-key.js';
 import { SharedCluster } from '../constructs/shared-cluster.js';
 import { TenantLifecycle } from '../constructs/tenant-lifecycle.js';
@@ -15,6 +16,7 @@ import { TenantDataAccessRole } from '../constructs/tenant-data-access-role.js';
 import { TenantRegistry } from '../constructs/tenant-registry.js';
 import { configuredZones, stackZones } from './config/availability-zones.js';
 import type { PlatformConfig } from './config/schema.js';
+import { WORKLOAD_PROVISIONING_FILE_NAME } from './tenant-naming.js';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -92,6 +94,8 @@ export class PlatformStack extends Stack {
 
     const admin = new AdminApi(this, 'Admin', { config, encryptionKey: key, registry: this.registry.table, controlTable: this.lifecycle.controlTable, workflows: this.lifecycle.workflows });
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
+    const adminAccess = new PlatformAdminAccess(this, 'PlatformAdmins', { adminApi: admin.api });
+    new CfnOutput(this, 'PlatformAdminPolicyArn', { value: adminAccess.policy.managedPolicyArn, description: 'Customer-managed policy of the TesseraPlatformAdmin permission set (tessera admins create)' });
     const inference = new InferenceApi(this, 'Inference', { config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket });
     new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });
     const fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
@@ -106,5 +110,9 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'AuditBucketName', { value: this.audit.bucket.bucketName });
     new CfnOutput(this, 'BlueprintBucketName', { value: this.catalog.bucket.bucketName });
     new CfnOutput(this, 'BlueprintPrefix', { value: this.catalog.prefix });
+    new CfnOutput(this, 'WorkloadProvisioningRoleTemplateUrl', {
+      value: `https://${this.catalog.bucket.bucketRegionalDomainName}/${this.catalog.prefix}${WORKLOAD_PROVISIONING_FILE_NAME}`,
+      description: 'Template of the workload account\'s provisioning role: deploy it there once (parameter BlueprintBucketName)',
+    });
   }
 }
