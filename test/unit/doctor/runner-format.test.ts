@@ -1,0 +1,113 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseAccountProfiles } from '../../../lib/cli/doctor-command.js';
+import { CliError } from '../../../lib/cli/cli-error.js';
+import { awsClientFactory } from '../../../lib/cli/doctor/clients.js';
+import { exitCodeOf, formatJson, formatReport } from '../../../lib/cli/doctor/format.js';
+import { runDoctor } from '../../../lib/cli/doctor/runner.js';
+import type { DoctorReport } from '../../../lib/cli/doctor/types.js';
+import { loadConfig } from '../../../lib/config/load-config.js';
+import { awsError, MANAGEMENT, PLATFORM, testConfig } from './support.js';
+
+const sts = mockClient(STSClient);
+const factory = awsClientFactory({ maxAttempts: 1 });
+const okGroup = { name: 'ok', run: async () => [{ id: 'ok', title: 'OK', status: 'pass' as const, detail: 'fine' }] };
+
+beforeEach(() => {
+  sts.reset();
+  sts.on(GetCallerIdentityCommand).resolves({ Account: MANAGEMENT, Arn: `arn:aws:sts::${MANAGEMENT}:assumed-role/Admin/eng` });
+});
+
+describe('runDoctor', () => {
+  it('opens with the config and the credentials, then the groups in order', async () => {
+    const report = await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory, groups: [okGroup] });
+    expect(report.checks.map((c) => [c.id, c.status, c.detail])).toEqual([
+      ['config', 'pass', 'acme.yaml'],
+      ['credentials', 'pass', `arn:aws:sts::${MANAGEMENT}:assumed-role/Admin/eng (management account)`],
+      ['ok', 'pass', 'fine'],
+    ]);
+    expect(report.summary).toEqual({ pass: 3, fail: 0, warn: 0 });
+    expect(exitCodeOf(report)).toBe(0);
+  });
+
+  it('says that the embedded default\'s placeholder ids cannot pass', async () => {
+    const report = await runDoctor({ config: loadConfig(), factory, groups: [] });
+    expect(report.checks[0]).toMatchObject({ id: 'config', status: 'fail' });
+    expect(report.checks[0].detail).toBe('embedded default config: its placeholder ids (organization.managementAccountId 111111111111, organization.organizationId o-exampleorg1, organization.rootId r-ex01, platformAccountId 222222222222, workloadAccountId 333333333333) cannot pass');
+    expect(exitCodeOf(report)).toBe(1);
+  });
+
+  it('fails credentials of another account than the management account', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: PLATFORM, Arn: `arn:aws:sts::${PLATFORM}:assumed-role/Admin/eng` });
+    const report = await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory, groups: [] });
+    expect(report.checks[1]).toMatchObject({ id: 'credentials', status: 'fail', detail: `arn:aws:sts::${PLATFORM}:assumed-role/Admin/eng is in account ${PLATFORM}, not the management account ${MANAGEMENT}` });
+  });
+
+  it('turns a group that throws into one fail line, and keeps the others', async () => {
+    const boom = { name: 'boom', run: async () => { throw new Error('unexpected\nsecond line'); } };
+    const report = await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory, groups: [boom, okGroup] });
+    expect(report.checks.slice(2).map((c) => [c.id, c.status, c.detail])).toEqual([['boom', 'fail', 'doctor could not run this check: unexpected'], ['ok', 'pass', 'fine']]);
+  });
+
+  it('refuses politely (CliError, exit 1, one line) without credentials', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const error = await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(1);
+    expect((error as CliError).message).toBe('tessera doctor: no AWS credentials (Could not load credentials from any providers): sign in to the management account (aws sso login --profile <profile>) and pass --profile <profile>, or set AWS_PROFILE');
+  });
+
+  it('refuses politely when the endpoint cannot be reached', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
+    const error = (await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory }).catch((e: unknown) => e)) as CliError;
+    expect(error.message).toBe('tessera doctor: sts:GetCallerIdentity failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)');
+  });
+
+  it('refuses politely with invalid credentials', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(awsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403));
+    const error = (await runDoctor({ config: testConfig(), configFile: 'acme.yaml', factory }).catch((e: unknown) => e)) as CliError;
+    expect(error.message).toMatch(/^tessera doctor: sts:GetCallerIdentity failed: InvalidClientTokenId: The security token included in the request is invalid\./);
+  });
+});
+
+describe('report formats', () => {
+  const report: DoctorReport = {
+    checks: [
+      { id: 'organization', title: 'Organization', status: 'pass', detail: `o-abcdefghij, management account ${MANAGEMENT}, all features`, account: MANAGEMENT, region: 'us-east-1' },
+      { id: 'organization-root', title: 'Root and SCPs', status: 'fail', detail: 'root r-abcd: SERVICE_CONTROL_POLICY is not enabled', fix: 'aws organizations enable-policy-type --root-id r-abcd --policy-type SERVICE_CONTROL_POLICY', account: MANAGEMENT, region: 'us-east-1' },
+      { id: 'gpu', title: 'GPU quota', status: 'warn', detail: 'short', fix: 'nothing now' },
+    ],
+    summary: { pass: 1, fail: 1, warn: 1 },
+  };
+
+  it('prints one line per check with its mark, an indented fix under failures and warnings, and the counts', () => {
+    expect(formatReport(report).split('\n')).toEqual([
+      `✓ Organization   o-abcdefghij, management account ${MANAGEMENT}, all features [${MANAGEMENT} us-east-1]`,
+      `✗ Root and SCPs  root r-abcd: SERVICE_CONTROL_POLICY is not enabled [${MANAGEMENT} us-east-1]`,
+      '    fix: aws organizations enable-policy-type --root-id r-abcd --policy-type SERVICE_CONTROL_POLICY',
+      '! GPU quota      short',
+      '    fix: nothing now',
+      '',
+      'doctor: 1 pass, 1 fail, 1 warn (fix each ✗ line and run it again)',
+    ]);
+    expect(exitCodeOf(report)).toBe(1);
+  });
+
+  it('--json is { checks, summary }', () => {
+    expect(JSON.parse(formatJson(report))).toEqual({ checks: report.checks, summary: report.summary });
+  });
+
+  it('warnings alone exit 0', () => {
+    expect(exitCodeOf({ checks: [], summary: { pass: 3, fail: 0, warn: 2 } })).toBe(0);
+  });
+});
+
+describe('--account-profile', () => {
+  it('parses account=profile pairs', () => {
+    expect(parseAccountProfiles(['555555555555=platform-ro', '666666666666=workload'])).toEqual({ '555555555555': 'platform-ro', '666666666666': 'workload' });
+  });
+  it('refuses a malformed value with exit 2, naming it', () => {
+    expect(() => parseAccountProfiles(['platform'])).toThrow(new CliError('--account-profile platform: expected <12-digit account id>=<profile name>, e.g. --account-profile 555555555555=platform-readonly'));
+  });
+});
