@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { CliError } from './cli-error.js';
-import { ConfigError, loadConfig } from '../config/load-config.js';
+import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import { collectAnswers, type InitAnswers, type InitFlags } from './init/collect-answers.js';
 import { readOrganization, type OrganizationFacts } from './init/organization-lookup.js';
 import { createPrompter, type PromptStreams } from './init/prompt.js';
@@ -49,7 +49,8 @@ export async function runInit(options: InitOptions, io: InitIo): Promise<InitAns
   }
   writeConfigFile(options.output, renderConfig(answers), Boolean(options.force));
   try {
-    loadConfig({ file: options.output });
+    // As the CDK app loads a config file: placeholders of the embedded default refused.
+    loadConfigReport({ file: options.output }, { refusePlaceholders: true });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     throw new CliError(`wrote ${options.output}, but it does not load (a bug of tessera init; please report it): ${e.problems.join('; ')}`, 1);
@@ -91,24 +92,9 @@ export function initCommand(): Command {
     .option('--tiers <tiers>', 'default tiers to keep, comma-separated (default starter,professional,enterprise)')
     .option('--base-models-bucket <name>', 'S3 bucket of the base-model weights (default tessera-base-models-<platform account id>)')
     .option('--provider-secret <provider=secret>', 'Secrets Manager secret of a provider\'s API key, e.g. openai=prod/openai (repeatable; default tessera/providers/<provider>)', collect)
-    .option('--debug', 'print the stack trace of an error')
-    // Commander's own refusals (unknown option, missing value) are usage errors too: exit 2.
-    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
-    .action(async (options: InitOptions & { debug?: boolean }) => {
-      try {
-        await runInit(options, { input: process.stdin, output: process.stdout, interactive: !options.yes && Boolean(process.stdin.isTTY) });
-      } catch (e) {
-        fail(e, Boolean(options.debug));
-      }
+    // Errors go to bin/tessera-cli.ts's one handler (lib/cli/report-error.ts): a CliError is one line
+    // (or a short list) with its exit code, no stack trace unless --debug.
+    .action(async (options: InitOptions) => {
+      await runInit(options, { input: process.stdin, output: process.stdout, interactive: !options.yes && Boolean(process.stdin.isTTY) });
     });
-}
-
-/** One line (or a short list) on stderr, no stack trace unless --debug; exit 2 for usage, 1 for runtime errors. */
-function fail(e: unknown, debug: boolean): never {
-  const known = e instanceof CliError;
-  const message = known ? e.message : `${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (--debug prints the stack trace)'}`;
-  const lines = message.split('\n');
-  process.stderr.write(lines.length > 1 ? `tessera init:\n${lines.map((l) => `  - ${l}`).join('\n')}\n` : `tessera init: ${message}\n`);
-  if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-  process.exit(known ? e.exitCode : 1);
 }

@@ -145,7 +145,7 @@ export async function collectAnswers(flags: InitFlags, options: CollectOptions =
       ? ' (--from-organization reads the organization id, root id and management account id with your credentials)' : '';
     problems.push(`missing ${missing.join(', ')}: ${options.noPromptReason ?? '--yes never prompts'}, so give each as a flag${orgHint}`);
   }
-  if (problems.length > 0) throw new CliError(problems.join('\n'));
+  if (problems.length > 0) throw new CliError(problemList(problems));
 
   for (const field of REQUIRED_FIELDS) {
     if (given[field.key] !== undefined) continue;
@@ -186,4 +186,9 @@ function parseZoneFlag(region: string, raw: string, parse: (raw: string) => stri
     if (e instanceof InvalidValue) throw new CliError(`--availability-zones "${region}=${raw}": ${e.message}`);
     throw e;
   }
+}
+
+/** One problem as its line; several as a short list under a heading. */
+function problemList(problems: readonly string[]): string {
+  return problems.length === 1 ? problems[0] : `${problems.length} problems with the flags of tessera init:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
 }

@@ -59,14 +59,15 @@ describe('collectAnswers without prompts (--yes)', () => {
     }));
     // THEN
     expect(error.message.split('\n')).toEqual([
-      '--management-account-id "1234": must be a 12-digit AWS account id such as 123456789012',
-      '--organization-id "o-exampleorg1": is the embedded default\'s placeholder: give your organization\'s id',
-      '--allowed-regions "us-east-1": must include the home region eu-west-1: add it to the list',
-      '--availability-zones "eu-west-1=eu-west-2a": "eu-west-2a" is not a zone of eu-west-1: write eu-west-1 followed by the zone letter, e.g. eu-west-1a',
-      expect.stringMatching(/^--tiers "gold": "gold" is not a default tier/),
-      expect.stringMatching(/^--base-models-bucket "Nope": must be an S3 bucket name/),
-      expect.stringMatching(/^--provider-secret "cohere=x": must be <provider>=<secret name>/),
-      expect.stringMatching(/^missing --root-id, --platform-account-id, --workload-account-id: /),
+      '8 problems with the flags of tessera init:',
+      '  - --management-account-id "1234": must be a 12-digit AWS account id such as 123456789012',
+      '  - --organization-id "o-exampleorg1": is the embedded default\'s placeholder: give your organization\'s id',
+      '  - --allowed-regions "us-east-1": must include the home region eu-west-1: add it to the list',
+      '  - --availability-zones "eu-west-1=eu-west-2a": "eu-west-2a" is not a zone of eu-west-1: write eu-west-1 followed by the zone letter, e.g. eu-west-1a',
+      expect.stringMatching(/^ {2}- --tiers "gold": "gold" is not a default tier/),
+      expect.stringMatching(/^ {2}- --base-models-bucket "Nope": must be an S3 bucket name/),
+      expect.stringMatching(/^ {2}- --provider-secret "cohere=x": must be <provider>=<secret name>/),
+      expect.stringMatching(/^ {2}- missing --root-id, --platform-account-id, --workload-account-id: /),
     ]);
   });
 

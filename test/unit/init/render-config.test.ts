@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { collectAnswers, type InitAnswers } from '../../../lib/cli/init/collect-answers.js';
 import { imageInRegion, renderConfig } from '../../../lib/cli/init/render-config.js';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
-import { loadConfig } from '../../../lib/config/load-config.js';
+import { loadConfigReport } from '../../../lib/config/load-config.js';
+
+/** Loads a written file as the CDK app does: placeholders of the embedded default refused. */
+const loadConfig = (sources: { file: string }) => loadConfigReport(sources, { refusePlaceholders: true }).config;
 import { tempDir } from '../../support/temp-dirs.js';
 import { REQUIRED_FLAGS } from './required-flags.js';
 

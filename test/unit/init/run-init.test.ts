@@ -4,7 +4,10 @@ import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { runInit, type InitOptions } from '../../../lib/cli/init-command.js';
-import { loadConfig } from '../../../lib/config/load-config.js';
+import { loadConfigReport } from '../../../lib/config/load-config.js';
+
+/** Loads a written file as the CDK app does: placeholders of the embedded default refused. */
+const loadConfig = (sources: { file: string }) => loadConfigReport(sources, { refusePlaceholders: true }).config;
 import { tempDir } from '../../support/temp-dirs.js';
 import { REQUIRED_FLAGS } from './required-flags.js';
 
