@@ -64,7 +64,8 @@ export async function signIn(cognito: CognitoIdentityProviderClient, ctx: SignIn
         break;
       case 'MFA_SETUP': {
         const associated = await call('AssociateSoftwareToken', () => cognito.send(new AssociateSoftwareTokenCommand({ Session: res.Session })));
-        const secret = associated.SecretCode!;
+        // Base32 (RFC 4648) in its canonical upper case: some authenticator apps refuse lower case.
+        const secret = associated.SecretCode!.toUpperCase();
         terminal.info([
           'Multi-factor authentication is required: add Tessera to an authenticator app (any TOTP app).',
           `  secret key: ${secret}`,

@@ -14,7 +14,8 @@ export interface LoginTokens {
   expiresIn: number;
   expiresAt: string;
   tenantId: string;
-  email?: string;
+  /** The address the user signed in with. */
+  email: string;
 }
 
 /** The payload of a JWT, not verified (the gateway verifies; this only reads what to print). */
@@ -31,7 +32,7 @@ export function jwtPayload(token: string): Record<string, unknown> {
  * The tokens of a sign-in, with the tenant and expiry read from the ID token.
  * @throws CliError (exit 1) when the ID token carries no `custom:tenant_id`: the gateway would refuse it.
  */
-export function loginTokens(result: AuthenticationResultType, now = Date.now()): LoginTokens {
+export function loginTokens(result: AuthenticationResultType, email: string, now = Date.now()): LoginTokens {
   const idToken = result.IdToken!;
   const claims = jwtPayload(idToken);
   const tenantId = claims[TENANT_ATTRIBUTE];
@@ -42,6 +43,6 @@ export function loginTokens(result: AuthenticationResultType, now = Date.now()):
   const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : now + expiresIn * 1000;
   return {
     idToken, accessToken: result.AccessToken ?? '', refreshToken: result.RefreshToken, tokenType: result.TokenType ?? 'Bearer',
-    expiresIn, expiresAt: new Date(exp).toISOString(), tenantId, email: typeof claims.email === 'string' ? claims.email : undefined,
+    expiresIn, expiresAt: new Date(exp).toISOString(), tenantId, email,
   };
 }

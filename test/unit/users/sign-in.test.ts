@@ -33,7 +33,7 @@ describe('tessera login: SRP sign-in and its challenges', () => {
     cognito.on(RespondToAuthChallengeCommand).resolves({ AuthenticationResult: tokens() });
     const terminal = new FakeTerminal(true, ['correct horse battery staple']);
     const result = await run(terminal);
-    expect(loginTokens(result)).toMatchObject({ tenantId: 'acme', expiresIn: 3600, expiresAt: '2033-05-18T03:33:20.000Z' });
+    expect(loginTokens(result, ctx.email)).toMatchObject({ tenantId: 'acme', expiresIn: 3600, expiresAt: '2033-05-18T03:33:20.000Z' });
     const init = cognito.commandCalls(InitiateAuthCommand)[0].args[0].input;
     expect(init).toMatchObject({ ClientId: 'client123', AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: ctx.email } });
     expect(init.AuthParameters!.SRP_A).toMatch(/^[0-9a-f]{256,}$/);
@@ -162,7 +162,7 @@ describe('tessera login: SRP sign-in and its challenges', () => {
     });
 
     it('an ID token without custom:tenant_id (the gateway would refuse it)', () => {
-      expect(() => loginTokens(tokens(''))).toThrow(/has no custom:tenant_id claim, so the gateway would refuse it/);
+      expect(() => loginTokens(tokens(''), ctx.email)).toThrow(/has no custom:tenant_id claim, so the gateway would refuse it/);
     });
   });
 });

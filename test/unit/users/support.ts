@@ -48,6 +48,13 @@ export function totp(base32Secret: string, now = Date.now()): string {
   return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
+/** A TOTP code with at least 5 s of its 30 s window left (waits for the next window otherwise), so a check made a moment later sees the same code. */
+export async function freshTotp(base32Secret: string): Promise<string> {
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < 5_000) await new Promise((r) => setTimeout(r, left + 100));
+  return totp(base32Secret);
+}
+
 /** Runs a `tessera` subcommand in-process with the CLI's global options; returns what it printed. */
 export async function runCli(make: (io: UsersIo) => Command, args: string[], terminal: Terminal = new FakeTerminal(false)): Promise<{ out: string[]; terminal: Terminal }> {
   const out: string[] = [];

@@ -1,0 +1,246 @@
+import { spawn } from 'node:child_process';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  AdminGetUserCommand, CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand, GetUserCommand, SetUserPoolMfaConfigCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
+import { Authorizer } from '../../lambdas/inference/auth.js';
+import { Gateway } from '../../lambdas/inference/gateway.js';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { startLocalServer } from '../../lambdas/inference/local-server.js';
+import { ProviderRegistry } from '../../lambdas/inference/providers/registry.js';
+import { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
+import { CliError } from '../../lib/cli/cli-error.js';
+import { loginCommand, usersCommand } from '../../lib/cli/users-command.js';
+import type { Terminal } from '../../lib/cli/users/terminal.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { freshTotp, runCli } from '../unit/users/support.js';
+import { startMoto, type MotoServer } from './support/moto-server.js';
+
+// moto 5.2.5's Cognito, and where it is more lenient than Cognito (read from moto/cognitoidp/models.py):
+// - USER_SRP_AUTH does NOT verify the SRP proof: SRP_B and SALT are random, any PASSWORD_CLAIM_SIGNATURE
+//   passes, so a wrong password signs in (asserted below). The proof itself is tested against
+//   Cognito's rules only through cognito-srp-helper; the unit tests pin what is sent.
+// - AdminCreateUser sends no email and sets no temporary password unless one is given; MessageAction
+//   RESEND creates a second user instead of re-mailing (so --resend is tested with mocks only).
+// - NEW_PASSWORD_REQUIRED, MFA_SETUP, AssociateSoftwareToken and VerifySoftwareToken are emulated, with
+//   the fixed TOTP secret asdfasdfasdf (shown upper-cased by the CLI); with MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true moto checks the
+//   codes (VerifySoftwareToken and SOFTWARE_TOKEN_MFA) as Cognito does.
+// - The ID token's `email` claim is the username moto was given in the last challenge answer (here the
+//   user's sub), not the email attribute as in Cognito; the CLI reports the --email it signed in with.
+// - ListUsers refuses a Filter on a custom attribute, as Cognito does.
+// - Tokens are RS256 JWTs signed with moto's key, published at <endpoint>/<pool id>/.well-known/jwks.json,
+//   with Cognito's issuer (https://cognito-idp.<region>.amazonaws.com/<pool id>): the gateway's own
+//   authorizer verifies them against that JWKS below.
+
+let moto: MotoServer;
+let userPoolId: string;
+let clientId: string;
+const cognito = () => new CognitoIdentityProviderClient({ region: 'us-east-1' });
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+const NEW_PASSWORD = 'Tessera-first-login-2026!';
+
+beforeAll(async () => {
+  process.env.MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP = 'true'; // read by the moto_server child at start
+  moto = await startMoto();
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+  delete process.env.TESSERA_API_URL;
+  // The pool as constructs/inference-api.ts declares it (email sign-in, MFA required with TOTP only,
+  // admin-created users only, immutable custom:tenant_id of 3-24 characters), and its GatewayClient
+  // (SRP only, no secret, 1 h tokens). Created by API: moto's CloudFormation has no AWS::Cognito::UserPool.
+  const pool = await cognito().send(new CreateUserPoolCommand({
+    PoolName: 'tessera-tenants', UsernameAttributes: ['email'], AutoVerifiedAttributes: ['email'], MfaConfiguration: 'ON',
+    AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+    Policies: { PasswordPolicy: { MinimumLength: 14, RequireNumbers: true, RequireLowercase: true, RequireUppercase: true, RequireSymbols: true } },
+    Schema: [{ Name: 'tenant_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '3', MaxLength: '24' } }],
+  }));
+  userPoolId = pool.UserPool!.Id!;
+  await cognito().send(new SetUserPoolMfaConfigCommand({ UserPoolId: userPoolId, MfaConfiguration: 'ON', SoftwareTokenMfaConfiguration: { Enabled: true } }));
+  clientId = (await cognito().send(new CreateUserPoolClientCommand({
+    UserPoolId: userPoolId, ClientName: 'GatewayClient', GenerateSecret: false, ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    IdTokenValidity: 1, AccessTokenValidity: 1, TokenValidityUnits: { IdToken: 'hours', AccessToken: 'hours' },
+  }))).UserPoolClient!.ClientId!;
+  // The platform stack's outputs, as the CLI reads them (DescribeStacks).
+  await new CloudFormationClient({ region: 'us-east-1' }).send(new CreateStackCommand({
+    StackName: 'TesseraPlatform',
+    TemplateBody: JSON.stringify({
+      Resources: { Handle: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
+      Outputs: { TenantUserPoolId: { Value: userPoolId }, TenantUserPoolClientId: { Value: clientId } },
+    }),
+  }));
+});
+afterAll(async () => moto?.stop());
+
+/** A terminal with no TTY whose stdin lines are produced when asked: the code comes from the secret it was shown. */
+class ScriptTerminal implements Terminal {
+  readonly interactive = false;
+  readonly told: string[] = [];
+  constructor(private readonly lines: Array<string | ((told: string[]) => Promise<string>)>) {}
+  async ask(): Promise<string> {
+    throw new Error('not interactive');
+  }
+  async nextLine() {
+    const next = this.lines.shift();
+    return typeof next === 'function' ? next(this.told) : next;
+  }
+  info(text: string) {
+    this.told.push(text);
+  }
+}
+const secretShown = (told: string[]) => /secret key: (\S+)/.exec(told.join('\n'))![1];
+
+/** The real CLI (bin/tessera.mjs) as a child: stdin lines written as it asks for them. */
+function tesseraChild(args: string[], answer: (stderr: string, stdin: NodeJS.WritableStream) => void): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      answer(stderr, child.stdin);
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    answer(stderr, child.stdin);
+  });
+}
+
+describe('tenant users against moto (cognito-idp)', () => {
+  it('invites users of two tenants; list shows each tenant its own (filtered here: ListUsers cannot filter on custom:tenant_id)', async () => {
+    const invited = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']);
+    const lines = invited.out[0].split('\n');
+    expect(lines[0]).toMatch(/^invited dev@acme.example.com to tenant acme \(user [0-9a-f-]{36}, status FORCE_CHANGE_PASSWORD\)$/);
+    expect(lines.at(-1)).toBe(`  tessera login --email dev@acme.example.com --user-pool-id ${userPoolId} --client-id ${clientId}`);
+    await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'ops@acme.example.com']);
+    await runCli(usersCommand, ['users', 'invite', '--tenant', 'globex', '--email', 'dev@globex.example.com']);
+
+    const user = await cognito().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: 'dev@acme.example.com' }));
+    expect(Object.fromEntries(user.UserAttributes!.map((a) => [a.Name, a.Value]))).toMatchObject({ email: 'dev@acme.example.com', email_verified: 'true', 'custom:tenant_id': 'acme' });
+
+    const acme = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'list', '--tenant', 'acme'])).out[0]);
+    expect(acme.map((u: { email: string; status: string }) => [u.email, u.status])).toEqual([['dev@acme.example.com', 'FORCE_CHANGE_PASSWORD'], ['ops@acme.example.com', 'FORCE_CHANGE_PASSWORD']]);
+    const globex = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'list', '--tenant', 'globex'])).out[0]);
+    expect(globex.map((u: { email: string }) => u.email)).toEqual(['dev@globex.example.com']);
+    expect((await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--email-prefix', 'ops'])).out[0]).toMatch(/^EMAIL.*\nops@acme.example.com\s+FORCE_CHANGE_PASSWORD/);
+  });
+
+  it('a user who exists already is refused with the --resend fix', async () => {
+    const error = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect(error.message).toBe(`a user dev@acme.example.com exists already in user pool ${userPoolId}: to mail them a new temporary password, run tessera users invite --tenant acme --email dev@acme.example.com --resend`);
+  });
+
+  it('moto, like Cognito, refuses a ListUsers filter on custom:tenant_id (why list filters here)', async () => {
+    const { ListUsersCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+    await expect(cognito().send(new ListUsersCommand({ UserPoolId: userPoolId, Filter: 'custom:tenant_id = "acme"' }))).rejects.toThrow(/Invalid search attribute: custom:tenant_id/);
+  });
+
+  it('first sign-in through the real CLI: SRP, new password, MFA setup with the shown secret; stdout is the ID token only', async () => {
+    let sent = 0;
+    const run = await tesseraChild(['login', '--email', 'dev@acme.example.com', '--password-stdin', '--new-password-stdin', '--totp-code', '-'], (stderr, stdin) => {
+      if (sent === 0) {
+        stdin.write(`temporary-password-from-the-email\n${NEW_PASSWORD}\n`);
+        sent = 1;
+      } else if (sent === 1 && /secret key: (\S+)/.test(stderr)) {
+        sent = 2;
+        void freshTotp(/secret key: (\S+)/.exec(stderr)![1]).then((code) => {
+          stdin.write(`${code}\n`);
+          stdin.end();
+        });
+      }
+    });
+    expect(run.stderr).toContain('Multi-factor authentication is required: add Tessera to an authenticator app');
+    expect(run.stderr).toMatch(/otpauth:\/\/totp\/Tessera:dev%40acme.example.com\?secret=ASDFASDFASDF&issuer=Tessera&algorithm=SHA1&digits=6&period=30/);
+    expect(run.stderr).toMatch(/signed in as dev@acme.example.com \(tenant acme\); the ID token below is your API key for the inference API until \d{4}-/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const user = await cognito().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: 'dev@acme.example.com' }));
+    expect(user.UserStatus).toBe('CONFIRMED');
+  });
+
+  describe('the next sign-ins', () => {
+    const login = (lines: ConstructorParameters<typeof ScriptTerminal>[0], ...args: string[]) =>
+      runCli(loginCommand, ['--json', 'login', '--email', 'dev@acme.example.com', '--password-stdin', ...args], new ScriptTerminal(lines));
+
+    it('ask for the authenticator code (SOFTWARE_TOKEN_MFA); --json prints the tokens; no AWS credentials needed', async () => {
+      const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+      delete process.env.AWS_ACCESS_KEY_ID;
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+      try {
+        const { out } = await login([NEW_PASSWORD], '--user-pool-id', userPoolId, '--client-id', clientId, '--totp-code', await freshTotp('ASDFASDFASDF'));
+        const tokens = JSON.parse(out[0]);
+        expect(tokens).toMatchObject({ tenantId: 'acme', email: 'dev@acme.example.com', tokenType: 'Bearer', expiresIn: 3600 });
+        expect(Date.parse(tokens.expiresAt) - Date.now()).toBeGreaterThan(3500_000);
+        const me = await cognito().send(new GetUserCommand({ AccessToken: tokens.accessToken }));
+        expect(me.UserAttributes?.find((a) => a.Name === 'custom:tenant_id')?.Value).toBe('acme');
+      } finally {
+        Object.assign(process.env, { AWS_ACCESS_KEY_ID: saved.id, AWS_SECRET_ACCESS_KEY: saved.secret });
+      }
+    });
+
+    it('refuse a wrong code (CodeMismatchException)', async () => {
+      const wrong = String((Number(await freshTotp('ASDFASDFASDF')) + 500_000) % 1_000_000).padStart(6, '0');
+      const error = await login([NEW_PASSWORD], '--totp-code', wrong).catch((e) => e);
+      expect(error).toBeInstanceOf(CliError);
+      expect(error.message).toMatch(/^Cognito RespondToAuthChallenge: the authenticator code was not accepted \(CodeMismatchException\)/);
+    });
+
+    it('refuse an unknown user (UserNotFoundException)', async () => {
+      const error = await runCli(loginCommand, ['login', '--email', 'nobody@acme.example.com', '--password-stdin'], new ScriptTerminal(['x'])).catch((e) => e);
+      expect(error.message).toMatch(/^Cognito InitiateAuth: no user nobody@acme.example.com in user pool .* ask your platform admin to invite you/);
+    });
+
+    it('LENIENT: moto accepts a wrong password (it does not verify the SRP proof; Cognito answers NotAuthorizedException)', async () => {
+      const { out } = await login(['not-the-password'], '--totp-code', await freshTotp('ASDFASDFASDF'));
+      expect(JSON.parse(out[0]).tenantId).toBe('acme');
+    });
+  });
+
+  it('the printed token passes the gateway\'s JWT verification (moto\'s JWKS) and answers a chat completion through the openai client', async () => {
+    // Second tenant user, first sign-in in-process.
+    const terminal = new ScriptTerminal(['temporary', NEW_PASSWORD, (told) => freshTotp(secretShown(told))]);
+    const first = await runCli(loginCommand, ['login', '--email', 'dev@globex.example.com', '--password-stdin', '--new-password-stdin', '--totp-code', '-'], terminal);
+    const globexToken = first.out[0];
+    const { out } = await runCli(loginCommand, ['login', '--email', 'ops@acme.example.com', '--password-stdin', '--new-password-stdin', '--totp-code', '-'],
+      new ScriptTerminal(['temporary', NEW_PASSWORD, (told) => freshTotp(secretShown(told))]));
+    const acmeToken = out[0];
+
+    // The gateway as deployed, but local: its Authorizer with Cognito's issuer and the client id as
+    // audience (constructs/inference-api.ts), the JWKS fetched from moto instead of cognito-idp.amazonaws.com.
+    const upstream = await new FakeUpstream().start();
+    const config = gatewayConfig();
+    const local = { ...config, gateway: { ...config.gateway, providers: { openai: { baseUrl: upstream.url }, huggingface: { baseUrl: upstream.url }, 'openai-compatible': { baseUrl: upstream.url } } } };
+    const store = new MemoryStore();
+    store.putTenant(localTenant('acme', 'enterprise'));
+    store.putTenant(localTenant('globex', 'enterprise', { status: 'SUSPENDED' }));
+    const authorizer = new Authorizer({ issuer: `https://cognito-idp.us-east-1.amazonaws.com/${userPoolId}`, audience: clientId, jwks: `${moto.endpoint}/${userPoolId}/.well-known/jwks.json` }, store);
+    const audit = new MemoryAuditSink();
+    const gateway = new Gateway({ config: local, store, authorizer, providers: new ProviderRegistry(local, async () => 'local'), audit });
+    const server: Server = await startLocalServer(gateway, { port: 0, maxBytes: config.gateway.maxRequestBytes });
+    try {
+      const baseURL = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+      const acme = new OpenAI({ baseURL, apiKey: acmeToken, maxRetries: 0 });
+      const answer = await acme.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hello from a Cognito user' }] });
+      expect(answer.choices[0].message.role).toBe('assistant');
+      expect(audit.records.at(-1)).toMatchObject({ tenantId: 'acme', status: 200 });
+
+      // The access token has no aud (client_id instead) and no tenant claim: refused.
+      const accessToken = JSON.parse((await runCli(loginCommand, ['--json', 'login', '--email', 'ops@acme.example.com', '--password-stdin', '--totp-code', await freshTotp('ASDFASDFASDF')], new ScriptTerminal([NEW_PASSWORD]))).out[0]).accessToken;
+      const refusedAccess = await new OpenAI({ baseURL, apiKey: accessToken, maxRetries: 0 }).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+      expect(refusedAccess.status).toBe(401);
+      // A valid token of a suspended tenant: refused by tenant status, not by the token.
+      const refusedTenant = await new OpenAI({ baseURL, apiKey: globexToken, maxRetries: 0 }).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+      expect(refusedTenant.status).toBe(403);
+      expect(refusedTenant.message).toMatch(/tenant "globex" is SUSPENDED/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await upstream.stop();
+    }
+  });
+});
