@@ -12,6 +12,7 @@ import { SharedMemoryStore } from '../../lambdas/inference/stores/shared-memory-
 import { Worker } from 'node:worker_threads';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
+import { stopCleanly } from './serve-shutdown.js';
 import {
   checkTenants, EXAMPLE_TENANTS, listenError, parseDynamoDb, parsePort, parseTenantFlag, parseUpstream, providerReport, readTenantsFile, ServeError,
 } from './serve-setup.js';
@@ -104,7 +105,7 @@ async function serve(o: ServeOptions): Promise<void> {
       await Promise.all(threads.map((t) => t.terminate()));
       throw listenError(failed.reason, port);
     }
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void Promise.all(threads.map((t) => t.terminate())).then(() => process.exit(0)));
+    stopCleanly(async () => { await Promise.all(threads.map((t) => t.terminate())); });
     process.stdout.write(`tessera gateway on http://127.0.0.1:${port}/v1 (${workers} workers; ${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
     return;
   }
@@ -117,12 +118,10 @@ async function serve(o: ServeOptions): Promise<void> {
   } catch (e) {
     throw listenError(e, port);
   }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      server.closeAllConnections();
-      server.close(() => process.exit(0));
-    });
-  }
+  stopCleanly(() => new Promise<void>((done) => {
+    server.closeAllConnections();
+    server.close(() => done());
+  }));
   const bound = (server.address() as AddressInfo).port;
   process.stdout.write(`tessera gateway on http://127.0.0.1:${bound}/v1 (${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
 }

@@ -188,3 +188,59 @@ describe('tessera serve: the tenants file and what it serves', () => {
     clearTimeout(killer);
   });
 });
+
+describe.concurrent('tessera serve: stops cleanly (the README\'s background example)', () => {
+  /** Starts `command args` and resolves once serve prints its address. */
+  async function started(command: string, args: string[], env: Record<string, string> = {}) {
+    const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d) => { err += String(d); });
+    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => { clearTimeout(killer); ok(code); }));
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.on('data', (d) => { out += String(d); if (out.includes('not served locally')) ok(); });
+      void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}${err}`)));
+    });
+    const port = Number(/127\.0\.0\.1:(\d+)\/v1/.exec(out)![1]);
+    return { child, exited, port, stderr: () => err };
+  }
+  const answers = (port: number) => fetch(`http://127.0.0.1:${port}/v1/models`).then(() => true, () => false);
+
+  it('SIGTERM (kill $!, kill %1): exit 0, the port closed', async () => {
+    const serveRun = await started(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0', '--tenant', 'acme:starter']);
+    expect(await answers(serveRun.port)).toBe(true);
+    serveRun.child.kill('SIGTERM');
+    expect(await serveRun.exited).toBe(0);
+    expect(await answers(serveRun.port)).toBe(false);
+    expect(serveRun.stderr()).toBe('');
+  });
+
+  it('SIGTERM with --workers 2: exit 0, no worker left on the port', async () => {
+    const port = await freePort();
+    const serveRun = await started(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', String(port), '--workers', '2', '--tenant', 'acme:starter']);
+    expect(await answers(port)).toBe(true);
+    serveRun.child.kill('SIGTERM');
+    expect(await serveRun.exited).toBe(0);
+    expect(await answers(port)).toBe(false);
+    expect(serveRun.stderr()).toBe('');
+  });
+
+  it('started by npm (npx tessera serve &), it stops when its npm parent goes: kill $! reaches npx only', async ({ expect }) => {
+    // npx runs `sh -c 'tessera' ...`; killing npx ends the sh without signalling serve. The sh
+    // here does the same (`; true` keeps it from exec'ing node); npm_command is what npm sets.
+    const serveRun = await started('sh', ['-c', `"${process.execPath}" "${bin}" serve --state-dir "${dir}" --port 0; true`], { npm_command: 'exec' });
+    expect(await answers(serveRun.port)).toBe(true);
+    serveRun.child.kill('SIGKILL');
+    await serveRun.exited;
+    await expect.poll(() => answers(serveRun.port), { timeout: 10_000, interval: 250 }).toBe(false);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((ok) => probe.listen({ port: 0, host: '127.0.0.1' }, ok));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((ok) => probe.close(ok));
+  return port;
+}

@@ -1,0 +1,28 @@
+// How `tessera serve` stops: on SIGINT (Ctrl-C), SIGTERM (`kill`, `kill %1`) or SIGHUP (the
+// terminal closed) it stops listening and exits 0, workers included; and started through npm
+// (`npx tessera serve ... &`), it stops when its npm parent goes: `kill $!` reaches npx (npm exec),
+// which ends its `sh -c` child without passing the signal on to this process.
+
+/** The signals that stop serve. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Calls `stop` once, on the first stop signal or, under npm (`npm_command` set: npx, npm run), when
+ * the parent process is gone (this process re-parented: `process.ppid` changed), then exits 0.
+ * The parent is checked every `pollMs` on an unref'd timer (it keeps nothing alive).
+ * @param stop closes the servers, or terminates the worker threads
+ * @param pollMs @default 500
+ */
+export function stopCleanly(stop: () => Promise<void>, pollMs = 500): void {
+  let stopping = false;
+  const once = () => {
+    if (stopping) return;
+    stopping = true;
+    void stop().then(() => process.exit(0), () => process.exit(0));
+  };
+  for (const signal of STOP_SIGNALS) process.once(signal, once);
+  if (process.env.npm_command) {
+    const parent = process.ppid;
+    setInterval(() => { if (process.ppid !== parent) once(); }, pollMs).unref();
+  }
+}
