@@ -137,7 +137,12 @@ export function loginCommand(io: UsersIo = processIo): Command {
       const clientId = await resolveClientId(o.clientId ?? process.env.TESSERA_CLIENT_ID, pool.outputs, pool.cognito, pool.userPoolId);
       const terminal = io.terminal();
       const credentials = new CredentialSource({ passwordStdin: o.passwordStdin, newPasswordStdin: o.newPasswordStdin, totpCode: o.totpCode }, terminal);
-      const tokens = loginTokens(await signIn(pool.cognito, { email, userPoolId: pool.userPoolId, clientId }, credentials, terminal), email);
+      let tokens;
+      try {
+        tokens = loginTokens(await signIn(pool.cognito, { email, userPoolId: pool.userPoolId, clientId }, credentials, terminal), email);
+      } finally {
+        terminal.close?.();
+      }
       if (g.json) {
         io.out(JSON.stringify(tokens, null, 2));
         return;

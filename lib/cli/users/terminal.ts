@@ -15,6 +15,8 @@ export interface Terminal {
   nextLine(): Promise<string | undefined>;
   /** A message for the person at the terminal (stderr). */
   info(text: string): void;
+  /** Stops reading stdin, so the process can exit while a pipe stays open. @default - nothing to close */
+  close?(): void;
 }
 
 /** The process's terminal: process.stdin / process.stderr. */
@@ -37,17 +39,21 @@ export function processTerminal(stdin: Readable & { isTTY?: boolean; setRawMode?
     },
     async ask(question, secret) {
       stderr.write(question);
-      if (!secret || !stdin.setRawMode) {
+      if (!stdin.setRawMode) {
         const next = await reader().next();
         return next.done ? '' : next.value;
       }
-      return readWithoutEcho(stdin as Readable & { setRawMode: (raw: boolean) => void }, stderr);
+      return readTerminalLine(stdin as Readable & { setRawMode: (raw: boolean) => void }, stderr, !secret);
     },
+    close: () => rl?.close(),
   };
 }
 
-/** Reads one line in raw mode, echoing nothing; Backspace deletes, Ctrl-C and Ctrl-D cancel. */
-function readWithoutEcho(stdin: Readable & { setRawMode: (raw: boolean) => void }, stderr: Writable): Promise<string> {
+/**
+ * Reads one line from a terminal in raw mode (so prompts never share stdin with a line reader),
+ * echoing the characters unless it is a secret; Backspace deletes, Ctrl-C and Ctrl-D cancel.
+ */
+export function readTerminalLine(stdin: Readable & { setRawMode: (raw: boolean) => void }, stderr: Writable, echo: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     let value = '';
     stdin.setRawMode(true);
@@ -65,8 +71,13 @@ function readWithoutEcho(stdin: Readable & { setRawMode: (raw: boolean) => void 
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n') return done();
         if (ch === '\u0003' || ch === '\u0004') return done(new CliError('tessera login cancelled', 1));
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-        else value += ch;
+        if (ch === '\u007f' || ch === '\b') {
+          if (echo && value) stderr.write('\b \b');
+          value = value.slice(0, -1);
+        } else {
+          value += ch;
+          if (echo) stderr.write(ch);
+        }
       }
     };
     stdin.on('data', onData);
