@@ -1,0 +1,326 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { CognitoIdentityProviderClient, CreateUserPoolCommand, DeleteUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { BatchDeleteImageCommand, CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import { DeleteRoleCommand, CreateRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateOrganizationCommand, DisableAWSServiceAccessCommand, DisablePolicyTypeCommand, EnableAWSServiceAccessCommand, EnablePolicyTypeCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateAccountAssignmentCommand, CreatePermissionSetCommand, DeleteAccountAssignmentCommand, ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { stringify as toYaml } from 'yaml';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { awsClientFactory } from '../../lib/cli/doctor/clients.js';
+import { CHECK_GROUPS, runDoctor } from '../../lib/cli/doctor/runner.js';
+import type { CheckResult, DoctorReport } from '../../lib/cli/doctor/types.js';
+import { loadConfig } from '../../lib/config/load-config.js';
+import type { PlatformConfig } from '../../lib/config/schema.js';
+import { tempDir } from '../support/temp-dirs.js';
+import { startMoto, type MotoServer } from './support/moto-server.js';
+
+/**
+ * `tessera doctor` against moto: a prepared healthy estate passes every check moto can answer, then
+ * one prerequisite at a time is broken and its line asserted.
+ *
+ * What moto (5.2) lacks, so these checks are covered by the aws-sdk-client-mock tests only
+ * (test/unit/doctor/) and, here, asserted to fail with the translated error rather than pass:
+ * - Bedrock GetFoundationModelAvailability (moto's bedrock has no such route);
+ * - Service Quotas for EC2: moto answers GetServiceQuota / GetAWSDefaultServiceQuota for the `vpc`
+ *   service only (NoSuchResourceException for L-DB2E81BA and L-417A185B).
+ * moto's STS also assumes any role without reading its trust policy, so "the lookup role cannot be
+ * assumed" (bootstrap or --trust missing) is a unit test; here a missing bootstrap shows as the
+ * missing version parameter. moto's ECR answers BatchGetImage only for its own account's
+ * repositories, so the test images live in the platform account's registry.
+ */
+
+const MANAGEMENT = '444444444444';
+const PLATFORM = '555555555555';
+const WORKLOAD = '666666666666';
+const REGION = 'us-east-1';
+const TRAIN_IMAGE = `${PLATFORM}.dkr.ecr.${REGION}.amazonaws.com/tessera-train:1.0`;
+const SERVE_IMAGE = `${PLATFORM}.dkr.ecr.${REGION}.amazonaws.com/tessera-serve:1.0`;
+const BUCKET = `acme-base-models-${PLATFORM}`;
+const POOL_NAME = 'tessera-tenants';
+const trust = (account: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }] });
+const MOTO_LACKS = /^(bedrock-model|gpu-quota:shared-cluster|gpu-quota:tier)/;
+
+let moto: MotoServer;
+let dir: string;
+
+interface Estate { config: PlatformConfig; configFile: string; creds: Record<string, AwsCredentialIdentity>; rootId: string; poolId: string; instanceArn: string; permissionSetArn: string }
+
+async function as(account: string): Promise<AwsCredentialIdentity> {
+  const out = await new STSClient({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
+    .send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/estate-builder`, RoleSessionName: 'estate' }));
+  return { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: out.Credentials!.SecretAccessKey!, sessionToken: out.Credentials!.SessionToken };
+}
+
+const client = <T>(C: new (c: object) => T, credentials: AwsCredentialIdentity): T => new C({ region: REGION, endpoint: moto.endpoint, credentials, forcePathStyle: true, maxAttempts: 1 });
+
+/** The config of the made-up organization, moto's organization and root ids filled in. */
+function estateConfig(organizationId: string, rootId: string, extra: Record<string, unknown> = {}): PlatformConfig {
+  return loadConfig({
+    overrides: {
+      organization: { managementAccountId: MANAGEMENT, organizationId, rootId },
+      platformAccountId: PLATFORM,
+      workloadAccountId: WORKLOAD,
+      fineTuning: { baseModels: [{ id: 'llama-3.1-8b-instruct', trainingImage: TRAIN_IMAGE, servingImage: SERVE_IMAGE, weightsS3Uri: `s3://${BUCKET}/llama-3.1-8b-instruct/`, inputPricePer1k: 0.0002, outputPricePer1k: 0.0002 }] },
+      ...extra,
+    },
+  });
+}
+
+/** What a healthy estate has: organization with SCPs, bootstraps, provisioning role, secrets, weights, images, platform stack, pool, admins. */
+async function buildEstate(extra: Record<string, unknown> = {}): Promise<Estate> {
+  const creds = { management: await as(MANAGEMENT), platform: await as(PLATFORM), workload: await as(WORKLOAD) };
+  const orgs = client(OrganizationsClient, creds.management);
+  const org = (await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }))).Organization!;
+  const rootId = (await orgs.send(new ListRootsCommand({}))).Roots![0].Id!;
+  await orgs.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
+  await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'cloudtrail.amazonaws.com' }));
+  const config = estateConfig(org.Id!, rootId, extra);
+
+  for (const account of ['management', 'platform'] as const) {
+    await client(SSMClient, creds[account]).send(new PutParameterCommand({ Name: '/cdk-bootstrap/hnb659fds/version', Value: '30', Type: 'String' }));
+  }
+  await client(IAMClient, creds.platform).send(new CreateRoleCommand({ RoleName: `cdk-hnb659fds-deploy-role-${PLATFORM}-${REGION}`, AssumeRolePolicyDocument: trust(MANAGEMENT) }));
+  await client(IAMClient, creds.workload).send(new CreateRoleCommand({ RoleName: 'TesseraProvisioning', AssumeRolePolicyDocument: trust(MANAGEMENT) }));
+
+  const sm = client(SecretsManagerClient, creds.platform);
+  for (const id of ['tessera/providers/openai', 'tessera/providers/huggingface']) await sm.send(new CreateSecretCommand({ Name: id, SecretString: 'sk-test' }));
+
+  const s3 = client(S3Client, creds.platform);
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'llama-3.1-8b-instruct/config.json', Body: '{}' }));
+  const ecr = client(ECRClient, creds.platform);
+  for (const repo of ['tessera-train', 'tessera-serve']) {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: repo }));
+    await ecr.send(new PutImageCommand({ repositoryName: repo, imageTag: '1.0', imageManifest: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 1, digest: `sha256:${'a'.repeat(64)}` }, layers: [] }) }));
+  }
+
+  const pool = await client(CognitoIdentityProviderClient, creds.platform).send(new CreateUserPoolCommand({ PoolName: POOL_NAME, Schema: [{ Name: 'tenant_id', AttributeDataType: 'String', Mutable: false }] }));
+  const poolId = pool.UserPool!.Id!;
+  await client(CloudFormationClient, creds.platform).send(new CreateStackCommand({
+    StackName: 'TesseraPlatform',
+    TemplateBody: JSON.stringify({ Resources: { Marker: { Type: 'AWS::CloudFormation::WaitConditionHandle' } }, Outputs: { TenantUserPoolId: { Value: poolId } } }),
+  }));
+
+  const sso = client(SSOAdminClient, creds.management);
+  const instanceArn = (await sso.send(new ListInstancesCommand({}))).Instances![0].InstanceArn!;
+  const permissionSetArn = (await sso.send(new CreatePermissionSetCommand({ InstanceArn: instanceArn, Name: 'TesseraPlatformAdmin' }))).PermissionSet!.PermissionSetArn!;
+  await sso.send(new CreateAccountAssignmentCommand({ InstanceArn: instanceArn, PermissionSetArn: permissionSetArn, TargetId: PLATFORM, TargetType: 'AWS_ACCOUNT', PrincipalType: 'USER', PrincipalId: 'u-alice' }));
+
+  const configFile = join(dir, `acme-${Date.now()}.yaml`);
+  writeFileSync(configFile, toYaml(configFileBody(config, extra)));
+  return { config, configFile, creds, rootId, poolId, instanceArn, permissionSetArn };
+}
+
+/** The keys a platform engineer's file sets (the rest comes from the embedded default). */
+function configFileBody(config: PlatformConfig, extra: Record<string, unknown>): Record<string, unknown> {
+  return { organization: config.organization, platformAccountId: PLATFORM, workloadAccountId: WORKLOAD, fineTuning: { baseModels: config.fineTuning.baseModels }, ...extra };
+}
+
+/** Runs doctor in process as the engineer (management account credentials), every client on moto. */
+async function doctor(estate: Estate): Promise<DoctorReport> {
+  process.env.AWS_ACCESS_KEY_ID = estate.creds.management.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = estate.creds.management.secretAccessKey;
+  process.env.AWS_SESSION_TOKEN = estate.creds.management.sessionToken!;
+  return runDoctor({ config: estate.config, configFile: estate.configFile, factory: awsClientFactory({ endpoint: moto.endpoint, maxAttempts: 1 }), groups: CHECK_GROUPS });
+}
+
+const line = (report: DoctorReport, id: string): CheckResult => {
+  const found = report.checks.find((c) => c.id === id);
+  if (!found) throw new Error(`no line ${id} in ${report.checks.map((c) => c.id).join(', ')}`);
+  return found;
+};
+/** Every line but the ones moto cannot answer. */
+const answerable = (report: DoctorReport) => report.checks.filter((c) => !MOTO_LACKS.test(c.id));
+
+beforeAll(async () => {
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  delete process.env.AWS_PROFILE;
+  moto = await startMoto();
+  dir = tempDir('tessera-test-doctor-');
+});
+afterAll(async () => {
+  await moto?.stop();
+});
+
+describe('tessera doctor against moto', () => {
+  let estate: Estate;
+  beforeEach(async () => {
+    await moto.reset();
+    estate = await buildEstate();
+  });
+
+  it('passes every check of a healthy estate that moto can answer', async () => {
+    const report = await doctor(estate);
+    expect(answerable(report).filter((c) => c.status !== 'pass')).toEqual([]);
+    expect(answerable(report).map((c) => c.id)).toEqual([
+      'config', 'credentials', 'organization', 'organization-root', 'trusted-access:cloudtrail.amazonaws.com',
+      'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',
+      'provider-secret:openai', 'provider-secret:huggingface',
+      'base-model-weights:llama-3.1-8b-instruct', `base-model-image:${TRAIN_IMAGE}`, `base-model-image:${SERVE_IMAGE}`,
+      'cognito-user-pool', 'platform-admins',
+    ]);
+    expect(line(report, 'cognito-user-pool').detail).toBe(`${estate.poolId} (${POOL_NAME}) has custom:tenant_id`);
+  });
+
+  it('reports what moto lacks (Bedrock availability, EC2 quotas) as failed calls, not crashes', async () => {
+    const report = await doctor(estate);
+    const lacking = report.checks.filter((c) => MOTO_LACKS.test(c.id));
+    expect(lacking.map((c) => c.id)).toEqual([
+      'bedrock-model:bedrock/anthropic.claude-3-5-haiku', 'bedrock-model:bedrock/amazon.nova-lite',
+      'gpu-quota:shared-cluster:L-DB2E81BA', 'gpu-quota:tier:enterprise:L-DB2E81BA', 'gpu-quota:tier:enterprise:L-417A185B',
+    ]);
+    for (const c of lacking) expect(c.detail).toMatch(/^(bedrock:GetFoundationModelAvailability|servicequotas:Get(AWSDefault)?ServiceQuota ec2\/L-\w+) failed: /);
+  });
+
+  it('SCPs disabled on the root', async () => {
+    await client(OrganizationsClient, estate.creds.management).send(new DisablePolicyTypeCommand({ RootId: estate.rootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
+    const report = await doctor(estate);
+    expect(line(report, 'organization-root')).toMatchObject({ status: 'fail', fix: `aws organizations enable-policy-type --root-id ${estate.rootId} --policy-type SERVICE_CONTROL_POLICY` });
+    expect(answerable(report).filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['organization-root']);
+  });
+
+  it('the config names another organization', async () => {
+    const report = await doctor({ ...estate, config: estateConfig('o-zzzzzzzzzz', estate.rootId) });
+    expect(line(report, 'organization')).toMatchObject({ status: 'fail', fix: `set organization.organizationId: ${estate.config.organization.organizationId} in the config` });
+  });
+
+  it('platform account not bootstrapped (no version parameter)', async () => {
+    await client(SSMClient, estate.creds.platform).send(new DeleteParameterCommand({ Name: '/cdk-bootstrap/hnb659fds/version' }));
+    const report = await doctor(estate);
+    expect(line(report, 'cdk-bootstrap:platform')).toMatchObject({
+      status: 'fail', detail: `not bootstrapped in ${REGION}: no SSM parameter /cdk-bootstrap/hnb659fds/version`,
+      fix: `npx cdk bootstrap aws://${PLATFORM}/${REGION} --trust ${MANAGEMENT} --cloudformation-execution-policies arn:aws:iam::aws:policy/AdministratorAccess`,
+    });
+    expect(line(report, 'cdk-bootstrap:management').status).toBe('pass');
+  });
+
+  it('platform bootstrapped without --trust of the management account', async () => {
+    await client(IAMClient, estate.creds.platform).send(new UpdateAssumeRolePolicyCommand({ RoleName: `cdk-hnb659fds-deploy-role-${PLATFORM}-${REGION}`, PolicyDocument: trust(PLATFORM) }));
+    const report = await doctor(estate);
+    expect(line(report, 'cdk-bootstrap:platform').detail).toBe(`version 30, but cdk-hnb659fds-deploy-role-${PLATFORM}-${REGION} does not trust the management account ${MANAGEMENT} (trusts arn:aws:iam::${PLATFORM}:root)`);
+  });
+
+  it('TesseraProvisioning trusting another account, then missing', async () => {
+    const iam = client(IAMClient, estate.creds.workload);
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'TesseraProvisioning', PolicyDocument: trust('999999999999') }));
+    expect(line(await doctor(estate), 'provisioning-role').detail).toBe(`exists but does not trust the management account ${MANAGEMENT} for sts:AssumeRole (trusts arn:aws:iam::999999999999:root)`);
+    await iam.send(new DeleteRoleCommand({ RoleName: 'TesseraProvisioning' }));
+    expect(line(await doctor(estate), 'provisioning-role')).toMatchObject({ status: 'fail', detail: `no role TesseraProvisioning in the workload account ${WORKLOAD}` });
+  });
+
+  it('a provider secret missing', async () => {
+    await client(SecretsManagerClient, estate.creds.platform).send(new DeleteSecretCommand({ SecretId: 'tessera/providers/huggingface', ForceDeleteWithoutRecovery: true }));
+    const report = await doctor(estate);
+    expect(line(report, 'provider-secret:huggingface')).toMatchObject({ status: 'fail', detail: `no secret tessera/providers/huggingface in account ${PLATFORM} (${REGION})` });
+    expect(line(report, 'provider-secret:openai').status).toBe('pass');
+  });
+
+  it('base-model weights not uploaded, serving image deleted', async () => {
+    await client(S3Client, estate.creds.platform).send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'llama-3.1-8b-instruct/config.json' }));
+    await client(ECRClient, estate.creds.platform).send(new BatchDeleteImageCommand({ repositoryName: 'tessera-serve', imageIds: [{ imageTag: '1.0' }] }));
+    const report = await doctor(estate);
+    expect(line(report, 'base-model-weights:llama-3.1-8b-instruct')).toMatchObject({ status: 'fail', detail: `s3://${BUCKET}/llama-3.1-8b-instruct/ is empty` });
+    expect(line(report, `base-model-image:${SERVE_IMAGE}`).status).toBe('fail');
+    expect(line(report, `base-model-image:${TRAIN_IMAGE}`).status).toBe('pass');
+  });
+
+  it('TesseraPlatform not deployed, then the pool deleted', async () => {
+    await client(CognitoIdentityProviderClient, estate.creds.platform).send(new DeleteUserPoolCommand({ UserPoolId: estate.poolId }));
+    expect(line(await doctor(estate), 'cognito-user-pool').detail).toBe(`user pool ${estate.poolId} (output TenantUserPoolId) does not exist`);
+    await client(CloudFormationClient, estate.creds.platform).send(new DeleteStackCommand({ StackName: 'TesseraPlatform' }));
+    expect(line(await doctor(estate), 'cognito-user-pool')).toMatchObject({ status: 'fail', detail: `stack TesseraPlatform is not deployed in account ${PLATFORM} (${REGION})` });
+  });
+
+  it('no platform admin assigned', async () => {
+    await client(SSOAdminClient, estate.creds.management).send(new DeleteAccountAssignmentCommand({ InstanceArn: estate.instanceArn, PermissionSetArn: estate.permissionSetArn, TargetId: PLATFORM, TargetType: 'AWS_ACCOUNT', PrincipalType: 'USER', PrincipalId: 'u-alice' }));
+    expect(line(await doctor(estate), 'platform-admins')).toMatchObject({ status: 'fail', fix: 'npx tessera admins create --user <user name>' });
+  });
+});
+
+describe('tessera doctor against moto: an organization trail', () => {
+  it('needs CloudTrail trusted access when the platform account is the management account', async () => {
+    await moto.reset();
+    const estate = await buildEstate();
+    const config = { ...estate.config, platformAccountId: MANAGEMENT };
+    const trustedAccess = CHECK_GROUPS.filter((g) => g.name === 'trusted-access');
+    process.env.AWS_ACCESS_KEY_ID = estate.creds.management.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = estate.creds.management.secretAccessKey;
+    process.env.AWS_SESSION_TOKEN = estate.creds.management.sessionToken!;
+    const run = () => runDoctor({ config, configFile: estate.configFile, factory: awsClientFactory({ endpoint: moto.endpoint, maxAttempts: 1 }), groups: trustedAccess });
+    expect(line(await run(), 'trusted-access:cloudtrail.amazonaws.com').status).toBe('pass');
+    await client(OrganizationsClient, estate.creds.management).send(new DisableAWSServiceAccessCommand({ ServicePrincipal: 'cloudtrail.amazonaws.com' }));
+    expect(line(await run(), 'trusted-access:cloudtrail.amazonaws.com')).toMatchObject({ status: 'fail', fix: 'aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com' });
+  });
+});
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** `node bin/tessera.mjs doctor ...` with the given environment (nothing of the test process's AWS settings). */
+function cli(args: string[], env: Record<string, string>): Promise<Run> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs'), 'doctor', ...args], {
+      env: { ...clean, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'), ...env }, timeout: 120_000,
+    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+describe('tessera doctor CLI against moto', () => {
+  // No bedrock/ model and no GPU node group: every check is one moto answers, so the run can pass.
+  const noMotoGaps = {
+    gateway: { models: [{ id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006 }] },
+    sharedCluster: { gpu: { minSize: 0, maxSize: 0 } },
+    tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } },
+  };
+
+  it('--json: exit 0 on a healthy estate, exit 1 with the failing line when a secret is missing', async () => {
+    await moto.reset();
+    const estate = await buildEstate(noMotoGaps);
+    const env = { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: estate.creds.management.accessKeyId, AWS_SECRET_ACCESS_KEY: estate.creds.management.secretAccessKey, AWS_SESSION_TOKEN: estate.creds.management.sessionToken!, AWS_REGION: REGION };
+    const healthy = await cli(['--config', estate.configFile, '--json'], env);
+    expect(healthy.stderr).toBe('');
+    const report = JSON.parse(healthy.stdout) as DoctorReport;
+    expect(report.summary).toEqual({ pass: report.checks.length, fail: 0, warn: 0 });
+    expect(report.checks.map((c) => c.id)).toContain('gpu-quota:tier:enterprise');
+    expect(healthy.code).toBe(0);
+
+    await client(SecretsManagerClient, estate.creds.platform).send(new DeleteSecretCommand({ SecretId: 'tessera/providers/openai', ForceDeleteWithoutRecovery: true }));
+    const broken = await cli(['--config', estate.configFile, '--json'], env);
+    const after = JSON.parse(broken.stdout) as DoctorReport;
+    expect(after.summary.fail).toBe(1);
+    expect(after.checks.filter((c) => c.status === 'fail')).toEqual([{
+      id: 'provider-secret:openai', title: 'Secret tessera/providers/openai (openai)', status: 'fail', detail: `no secret tessera/providers/openai in account ${PLATFORM} (${REGION})`,
+      fix: `in account ${PLATFORM}: aws secretsmanager create-secret --region ${REGION} --name tessera/providers/openai --secret-string '<openai API key>'`, account: PLATFORM, region: REGION,
+    }]);
+    expect(broken.code).toBe(1);
+  });
+
+  it('no credentials: one line, exit 1, no stack trace', async () => {
+    const run = await cli(['--config', join(dir, 'unused.yaml')], { AWS_REGION: REGION });
+    // the config is read first: a missing file is a config error (exit 2)
+    expect(run.code).toBe(2);
+    writeFileSync(join(dir, 'acme-min.yaml'), toYaml(configFileBody(estateConfig('o-abcdefghij', 'r-abcd'), {})));
+    const none = await cli(['--config', join(dir, 'acme-min.yaml')], { AWS_REGION: REGION });
+    expect(none.stderr).toMatch(/^tessera doctor: no AWS credentials \(.*\): sign in to the management account/);
+    expect(none.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(none.stderr).not.toMatch(/^\s+at /m);
+    expect(none.stdout).toBe('');
+    expect(none.code).toBe(1);
+  });
+
+  it('unreachable endpoint: one line naming the call and the cause, exit 1', async () => {
+    writeFileSync(join(dir, 'acme-min.yaml'), toYaml(configFileBody(estateConfig('o-abcdefghij', 'r-abcd'), {})));
+    const run = await cli(['--config', join(dir, 'acme-min.yaml')], { AWS_REGION: REGION, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake' });
+    expect(run.stderr).toMatch(/^tessera doctor: sts:GetCallerIdentity failed: ECONNREFUSED: .* \(the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL\)\n$/);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.code).toBe(1);
+  });
+});
