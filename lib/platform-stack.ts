@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket.js';
 import { AdminApi } from '../constructs/admin-api.js';
@@ -104,6 +105,9 @@ export class PlatformStack extends Stack {
       trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions],
     });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
+    // The gateway's app client (InferenceApi adds it as the pool's child `GatewayClient`): `tessera login` signs in through it.
+    const gatewayClient = inference.userPool?.node.tryFindChild('GatewayClient') as UserPoolClient | undefined;
+    if (gatewayClient) new CfnOutput(this, 'TenantUserPoolClientId', { value: gatewayClient.userPoolClientId });
     new CfnOutput(this, 'OnboardStateMachineArn', { value: this.lifecycle.workflows.onboard.stateMachineArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
     new CfnOutput(this, 'LifecycleEventBusName', { value: this.events.bus.eventBusName });
