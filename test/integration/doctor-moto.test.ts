@@ -1,26 +1,24 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
-import { CognitoIdentityProviderClient, CreateUserPoolCommand, DeleteUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { BatchDeleteImageCommand, CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
-import { DeleteRoleCommand, CreateRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { CreateOrganizationCommand, DisableAWSServiceAccessCommand, DisablePolicyTypeCommand, EnableAWSServiceAccessCommand, EnablePolicyTypeCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CreateAccountAssignmentCommand, CreatePermissionSetCommand, DeleteAccountAssignmentCommand, ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CloudFormationClient, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { CognitoIdentityProviderClient, DeleteUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { BatchDeleteImageCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { DeleteRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DisableAWSServiceAccessCommand, DisablePolicyTypeCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteAccountAssignmentCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsClientFactory } from '../../lib/cli/doctor/clients.js';
 import { CHECK_GROUPS, runDoctor } from '../../lib/cli/doctor/runner.js';
 import type { CheckResult, DoctorReport } from '../../lib/cli/doctor/types.js';
-import { loadConfig } from '../../lib/config/load-config.js';
-import type { PlatformConfig } from '../../lib/config/schema.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
+import { buildEstate as buildEstateIn, configFileBody, estateClient, estateConfig, MANAGEMENT, PLATFORM, REGION, SERVE_IMAGE, TRAIN_IMAGE, BUCKET, POOL_NAME, trust, WORKLOAD, type Estate } from './support/doctor-estate.js';
 
 /**
  * `tessera doctor` against moto: a prepared healthy estate passes every check moto can answer, then
@@ -37,92 +35,12 @@ import { startMoto, type MotoServer } from './support/moto-server.js';
  * repositories, so the test images live in the platform account's registry.
  */
 
-const MANAGEMENT = '444444444444';
-const PLATFORM = '555555555555';
-const WORKLOAD = '666666666666';
-const REGION = 'us-east-1';
-const TRAIN_IMAGE = `${PLATFORM}.dkr.ecr.${REGION}.amazonaws.com/tessera-train:1.0`;
-const SERVE_IMAGE = `${PLATFORM}.dkr.ecr.${REGION}.amazonaws.com/tessera-serve:1.0`;
-const BUCKET = `acme-base-models-${PLATFORM}`;
-const POOL_NAME = 'tessera-tenants';
-const trust = (account: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }] });
 const MOTO_LACKS = /^(bedrock-model|gpu-quota:shared-cluster|gpu-quota:tier)/;
 
 let moto: MotoServer;
 let dir: string;
-
-interface Estate { config: PlatformConfig; configFile: string; creds: Record<string, AwsCredentialIdentity>; rootId: string; poolId: string; instanceArn: string; permissionSetArn: string }
-
-async function as(account: string): Promise<AwsCredentialIdentity> {
-  const out = await new STSClient({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
-    .send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/estate-builder`, RoleSessionName: 'estate' }));
-  return { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: out.Credentials!.SecretAccessKey!, sessionToken: out.Credentials!.SessionToken };
-}
-
-const client = <T>(C: new (c: object) => T, credentials: AwsCredentialIdentity): T => new C({ region: REGION, endpoint: moto.endpoint, credentials, forcePathStyle: true, maxAttempts: 1 });
-
-/** The config of the made-up organization, moto's organization and root ids filled in. */
-function estateConfig(organizationId: string, rootId: string, extra: Record<string, unknown> = {}): PlatformConfig {
-  return loadConfig({
-    overrides: {
-      organization: { managementAccountId: MANAGEMENT, organizationId, rootId },
-      platformAccountId: PLATFORM,
-      workloadAccountId: WORKLOAD,
-      fineTuning: { baseModels: [{ id: 'llama-3.1-8b-instruct', trainingImage: TRAIN_IMAGE, servingImage: SERVE_IMAGE, weightsS3Uri: `s3://${BUCKET}/llama-3.1-8b-instruct/`, inputPricePer1k: 0.0002, outputPricePer1k: 0.0002 }] },
-      ...extra,
-    },
-  });
-}
-
-/** What a healthy estate has: organization with SCPs, bootstraps, provisioning role, secrets, weights, images, platform stack, pool, admins. */
-async function buildEstate(extra: Record<string, unknown> = {}): Promise<Estate> {
-  const creds = { management: await as(MANAGEMENT), platform: await as(PLATFORM), workload: await as(WORKLOAD) };
-  const orgs = client(OrganizationsClient, creds.management);
-  const org = (await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }))).Organization!;
-  const rootId = (await orgs.send(new ListRootsCommand({}))).Roots![0].Id!;
-  await orgs.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
-  await orgs.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'cloudtrail.amazonaws.com' }));
-  const config = estateConfig(org.Id!, rootId, extra);
-
-  for (const account of ['management', 'platform'] as const) {
-    await client(SSMClient, creds[account]).send(new PutParameterCommand({ Name: '/cdk-bootstrap/hnb659fds/version', Value: '30', Type: 'String' }));
-  }
-  await client(IAMClient, creds.platform).send(new CreateRoleCommand({ RoleName: `cdk-hnb659fds-deploy-role-${PLATFORM}-${REGION}`, AssumeRolePolicyDocument: trust(MANAGEMENT) }));
-  await client(IAMClient, creds.workload).send(new CreateRoleCommand({ RoleName: 'TesseraProvisioning', AssumeRolePolicyDocument: trust(MANAGEMENT) }));
-
-  const sm = client(SecretsManagerClient, creds.platform);
-  for (const id of ['tessera/providers/openai', 'tessera/providers/huggingface']) await sm.send(new CreateSecretCommand({ Name: id, SecretString: 'sk-test' }));
-
-  const s3 = client(S3Client, creds.platform);
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'llama-3.1-8b-instruct/config.json', Body: '{}' }));
-  const ecr = client(ECRClient, creds.platform);
-  for (const repo of ['tessera-train', 'tessera-serve']) {
-    await ecr.send(new CreateRepositoryCommand({ repositoryName: repo }));
-    await ecr.send(new PutImageCommand({ repositoryName: repo, imageTag: '1.0', imageManifest: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 1, digest: `sha256:${'a'.repeat(64)}` }, layers: [] }) }));
-  }
-
-  const pool = await client(CognitoIdentityProviderClient, creds.platform).send(new CreateUserPoolCommand({ PoolName: POOL_NAME, Schema: [{ Name: 'tenant_id', AttributeDataType: 'String', Mutable: false }] }));
-  const poolId = pool.UserPool!.Id!;
-  await client(CloudFormationClient, creds.platform).send(new CreateStackCommand({
-    StackName: 'TesseraPlatform',
-    TemplateBody: JSON.stringify({ Resources: { Marker: { Type: 'AWS::CloudFormation::WaitConditionHandle' } }, Outputs: { TenantUserPoolId: { Value: poolId } } }),
-  }));
-
-  const sso = client(SSOAdminClient, creds.management);
-  const instanceArn = (await sso.send(new ListInstancesCommand({}))).Instances![0].InstanceArn!;
-  const permissionSetArn = (await sso.send(new CreatePermissionSetCommand({ InstanceArn: instanceArn, Name: 'TesseraPlatformAdmin' }))).PermissionSet!.PermissionSetArn!;
-  await sso.send(new CreateAccountAssignmentCommand({ InstanceArn: instanceArn, PermissionSetArn: permissionSetArn, TargetId: PLATFORM, TargetType: 'AWS_ACCOUNT', PrincipalType: 'USER', PrincipalId: 'u-alice' }));
-
-  const configFile = join(dir, `acme-${Date.now()}.yaml`);
-  writeFileSync(configFile, toYaml(configFileBody(config, extra)));
-  return { config, configFile, creds, rootId, poolId, instanceArn, permissionSetArn };
-}
-
-/** The keys a platform engineer's file sets (the rest comes from the embedded default). */
-function configFileBody(config: PlatformConfig, extra: Record<string, unknown>): Record<string, unknown> {
-  return { organization: config.organization, platformAccountId: PLATFORM, workloadAccountId: WORKLOAD, fineTuning: { baseModels: config.fineTuning.baseModels }, ...extra };
-}
+const client = <T>(C: new (c: object) => T, credentials: AwsCredentialIdentity): T => estateClient(moto, C, credentials);
+const buildEstate = (extra: Record<string, unknown> = {}) => buildEstateIn(moto, dir, extra);
 
 /** Runs doctor in process as the engineer (management account credentials), every client on moto. */
 async function doctor(estate: Estate): Promise<DoctorReport> {
