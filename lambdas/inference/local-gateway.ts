@@ -5,7 +5,7 @@ import { FileAuditSink, MemoryAuditSink, type AuditSink } from './audit.js';
 import { Authorizer } from './auth.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys } from './dev-keys.js';
 import { Gateway } from './gateway.js';
-import { ProviderRegistry } from './providers/registry.js';
+import { ProviderRegistry, type ProviderName } from './providers/registry.js';
 import { DynamoDbStore } from './stores/dynamodb-store.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
@@ -26,6 +26,13 @@ export interface LocalGatewayOptions {
   dynamodb?: { registryTable: string; usageTable: string };
   /** A store made by the caller (the shared store of `serve --workers`). @default - embedded or DynamoDB */
   store?: GatewayStore;
+  /**
+   * Serve only these providers' catalog models: the others' are left out of the catalog, so
+   * `GET /v1/models` does not list them and a request for one answers 404 `model_not_found`
+   * (`tessera serve` leaves out what it cannot reach: see providerRoutes in lib/cli/serve-setup.ts).
+   * @default - every provider
+   */
+  providers?: readonly ProviderName[];
   /** Keep audit records in memory (tests) instead of `<stateDir>/audit.jsonl`. */
   memoryAudit?: boolean;
   /**
@@ -39,17 +46,18 @@ export interface LocalGatewayOptions {
 export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore }> {
   const keysFile = join(options.stateDir, 'dev-keys.json');
   const keys = await devKeys(keysFile);
-  const config: PlatformConfig = options.upstreamUrl
-    ? {
-        ...options.config,
-        gateway: {
-          ...options.config.gateway,
-          providers: {
-            openai: { baseUrl: options.upstreamUrl }, huggingface: { baseUrl: options.upstreamUrl }, 'openai-compatible': { baseUrl: options.upstreamUrl },
-          },
-        },
-      }
-    : options.config;
+  const served = options.providers && new Set<string>(options.providers);
+  const catalog = served ? options.config.gateway.models.filter((m) => served.has(m.id.split('/')[0]!)) : options.config.gateway.models;
+  const config: PlatformConfig = {
+    ...options.config,
+    gateway: {
+      ...options.config.gateway,
+      models: catalog,
+      providers: options.upstreamUrl
+        ? { openai: { baseUrl: options.upstreamUrl }, huggingface: { baseUrl: options.upstreamUrl }, 'openai-compatible': { baseUrl: options.upstreamUrl } }
+        : options.config.gateway.providers,
+    },
+  };
   let store: GatewayStore;
   if (options.store) store = options.store;
   // A local tool against real tables acts with the operator's own credentials (the Lambdas act as each tenant).

@@ -99,7 +99,7 @@ export function gatewayRefusal(status: number, body: { message?: unknown; Messag
   if (status !== 403 && status !== 401) return undefined;
   if (/not authorized to perform: execute-api:Invoke/.test(said) || type === 'AccessDeniedException') {
     return new AdminApiError(status, `the admin API at ${url} refused your AWS identity (403 from API Gateway): it needs execute-api:Invoke on the admin API; `
-      + 'attach the TesseraPlatformAdminAccess managed policy (made by the platform stack) to your role or permission set, or a policy allowing execute-api:Invoke on the admin API', 'AccessDenied');
+      + 'sign in with the TesseraPlatformAdmin permission set (tessera admins create), or attach the customer-managed policy TesseraPlatformAdminAccess (the PlatformAdminPolicyArn output of the TesseraPlatform stack) to your role', 'AccessDenied');
   }
   if (/Missing Authentication Token/i.test(said) || type === 'MissingAuthenticationTokenException') {
     return new AdminApiError(status, `API Gateway at ${url} has no such resource (403 Missing Authentication Token): the URL lacks the stage or is another API; ${URL_FIX}`, 'MissingAuthenticationToken', null, 2);

@@ -13,9 +13,12 @@ import { Worker } from 'node:worker_threads';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
 import { stopCleanly } from './serve-shutdown.js';
+import { checkRegistryTiers } from './serve-registry-check.js';
+import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import {
-  checkTenants, EXAMPLE_TENANTS, listenError, parseDynamoDb, parsePort, parseTenantFlag, parseUpstream, providerReport, readTenantsFile, ServeError,
+  listenError, parseDynamoDb, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, ServeError,
 } from './serve-setup.js';
+import { EXAMPLE_TENANTS, loadTenants } from './serve-tenants.js';
 
 const stateDirOption = ['--state-dir <dir>', 'dev keys and the local audit log', '.tessera'] as const;
 
@@ -78,22 +81,20 @@ async function serve(o: ServeOptions): Promise<void> {
   if (dynamodb && (o.tenant?.length || o.tenantsFile)) throw new ServeError('--tenant and --tenants-file fill the embedded registry; with --dynamodb the tenants come from the table: leave them out');
   const platform = config(o.config);
   const configName = o.config ? `--config ${o.config}` : 'the embedded default config';
-  const tenants = [
-    ...(o.tenant ?? []).map((t) => parseTenantFlag(t, platform)),
-    ...(o.tenantsFile ? readTenantsFile(o.tenantsFile, platform) : []),
-  ];
-  checkTenants(tenants, platform, configName);
+  const tenants = loadTenants(o.tenant ?? [], o.tenantsFile, platform, configName);
+  if (dynamodb) await checkRegistryTiers(await unscopedDocumentClient()(''), dynamodb.registryTable, platform, configName);
   try {
     mkdirSync(o.stateDir, { recursive: true });
   } catch (e) {
     throw new ServeError(`--state-dir ${o.stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a directory you can write`);
   }
   const registry = dynamodb ? `DynamoDB ${dynamodb.registryTable}` : `embedded registry: ${tenants.map((t) => `${t.tenantId}:${t.tier}`).join(', ') || 'no tenants'}`;
-  const providers = `providers:\n${providerReport(platform, upstream, o.upstreamKey).map((l) => `  ${l}\n`).join('')}`;
+  const routes = providerRoutes(platform, { upstream, upstreamKey: o.upstreamKey, awsCredentials: Boolean(dynamodb) || await awsCredentialsFound() });
+  const providers = `providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
   if (workers > 1) {
     await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
     const buffer = SharedMemoryStore.allocate(tenants.length);
-    const data: Omit<ServeWorkerData, 'port'> = { configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, buffer };
+    const data: Omit<ServeWorkerData, 'port'> = { configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, providers: routes.served, buffer };
     // tsx for the threads too: they load the same TypeScript as this one.
     const threads = Array.from({ length: workers }, () => new Worker(new URL('./serve-worker.ts', import.meta.url), { workerData: { ...data, port }, execArgv: ['--import', import.meta.resolve('tsx')] }));
     const started = await Promise.allSettled(threads.map((t) => new Promise<void>((ok, no) => {
@@ -110,7 +111,7 @@ async function serve(o: ServeOptions): Promise<void> {
     return;
   }
   const { gateway } = await createLocalGateway({
-    config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, tenants, dynamodb,
+    config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, tenants, dynamodb, providers: routes.served,
   });
   let server: Server;
   try {

@@ -2,6 +2,7 @@
 // the registry and budgets in the SharedMemoryStore every thread shares.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TenantRecord } from '../tenant-record.js';
+import type { ProviderName } from '../../lambdas/inference/providers/registry.js';
 import { configSourcesFromContext, loadConfig } from '../config/load-config.js';
 import { createLocalGateway } from '../../lambdas/inference/local-gateway.js';
 import { startLocalServer } from '../../lambdas/inference/local-server.js';
@@ -13,6 +14,8 @@ export interface ServeWorkerData {
   upstream?: string;
   upstreamKey?: string;
   tenants: TenantRecord[];
+  /** The providers serve can reach (providerRoutes in serve-setup.ts). */
+  providers: ProviderName[];
   buffer: SharedArrayBuffer;
   port: number;
 }
@@ -24,7 +27,7 @@ const data = workerData as ServeWorkerData;
 try {
   const config = loadConfig(configSourcesFromContext((key) => (key === 'tessera:configFile' ? data.configFile : undefined)));
   const { gateway } = await createLocalGateway({
-    config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants,
+    config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants, providers: data.providers,
     store: new SharedMemoryStore(data.buffer, data.tenants),
   });
   await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });

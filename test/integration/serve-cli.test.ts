@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_TENANTS, readTenantsFile } from '../../lib/cli/serve-setup.js';
+import type OpenAI from 'openai';
+import { EXAMPLE_TENANTS, readTenantsFile } from '../../lib/cli/serve-tenants.js';
+import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { loadConfig } from '../../lib/config/load-config.js';
 import { tempDir } from '../support/temp-dirs.js';
 
@@ -16,6 +18,8 @@ import { tempDir } from '../support/temp-dirs.js';
  */
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
 const STACK_LINE = /^\s+at /m;
+/** No AWS credentials whatever this machine has: what serve reports and lists must not depend on it. */
+const NO_AWS = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONTAINER_CREDENTIALS_FULL_URI: '', AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '', AWS_WEB_IDENTITY_TOKEN_FILE: '' };
 let dir: string;
 let busy: Server;
 let busyPort: number;
@@ -25,7 +29,7 @@ interface Run { code: number; stdout: string; stderr: string }
 /** Runs `tessera serve <args>`; killed after 60 s if it does not end by itself. */
 function serve(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'serve', '--state-dir', dir, ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) =>
+    execFile(process.execPath, [bin, 'serve', '--state-dir', dir, ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, ...NO_AWS } }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -153,19 +157,22 @@ describe('tessera serve: the tenants file and what it serves', () => {
 
   it('starts with the example file and says which providers it reroutes and which it cannot serve; stops on SIGINT', async () => {
     const tenants = file('serve-example.yaml', EXAMPLE_TENANTS);
-    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0', '--tenants-file', tenants, '--upstream', 'http://127.0.0.1:9/v1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0', '--tenants-file', tenants, '--upstream', 'http://127.0.0.1:9/v1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NO_AWS } });
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let out = '';
     let err = '';
     child.stderr!.on('data', (d) => { err += String(d); });
     const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
     await new Promise<void>((ok, fail) => {
-      child.stdout!.on('data', (d) => { out += String(d); if (out.includes('not served locally')) ok(); });
+      child.stdout!.on('data', (d) => { out += String(d); if (/^ {2}sagemaker /m.test(out)) ok(); });
       void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}${err}`)));
     });
     expect(out).toMatch(/^tessera gateway on http:\/\/127\.0\.0\.1:\d+\/v1 \(embedded registry: acme:enterprise, globex:starter, initech:starter; audit /);
-    expect(out).toMatch(/^ {2}rerouted to --upstream http:\/\/127\.0\.0\.1:9\/v1: openai \(openai\/gpt-4o-mini\), huggingface \(huggingface\/meta-llama\/Llama-3\.1-8B-Instruct\), openai-compatible \(openai-compatible\/default\)$/m);
-    expect(out).toMatch(/^ {2}not served locally, called on AWS with your environment's credentials and region \(502 without them\): bedrock \(bedrock\/anthropic\.claude-3-5-haiku, bedrock\/amazon\.nova-lite\), sagemaker/m);
+    expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini\): rerouted to --upstream http:\/\/127\.0\.0\.1:9\/v1 \(no key sent; give --upstream-key if it needs one\)$/m);
+    expect(out).toMatch(/^ {2}huggingface \(huggingface\/meta-llama\/Llama-3\.1-8B-Instruct\): rerouted to --upstream /m);
+    expect(out).toMatch(/^ {2}openai-compatible \(openai-compatible\/default\): rerouted to --upstream /m);
+    expect(out).toMatch(/^ {2}bedrock \(bedrock\/anthropic\.claude-3-5-haiku, bedrock\/amazon\.nova-lite\): not served, no AWS credentials in the environment \(it calls AWS, never --upstream\); set AWS_PROFILE/m);
+    expect(out).toMatch(/^ {2}sagemaker \(no catalog models\): not served, no AWS credentials/m);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     clearTimeout(killer);
@@ -173,16 +180,16 @@ describe('tessera serve: the tenants file and what it serves', () => {
   });
 
   it('without --upstream it says that openai-compatible cannot be served', async () => {
-    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...NO_AWS } });
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let out = '';
     const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
     await new Promise<void>((ok, fail) => {
-      child.stdout!.on('data', (d) => { out += String(d); if (out.includes('not served locally')) ok(); });
+      child.stdout!.on('data', (d) => { out += String(d); if (/^ {2}sagemaker /m.test(out)) ok(); });
       void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}`)));
     });
-    expect(out).toMatch(/^ {2}cannot serve \(no endpoint in the config; give --upstream\): openai-compatible \(openai-compatible\/default\)$/m);
-    expect(out).toMatch(/without a key \(they refuse; give --upstream or --upstream-key\): openai -> https:\/\/api\.openai\.com\/v1/);
+    expect(out).toMatch(/^ {2}openai-compatible \(openai-compatible\/default\): not served, no endpoint in the config \(gateway\.providers\.openai-compatible\); give --upstream <url>/m);
+    expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini\): not served, its endpoint https:\/\/api\.openai\.com\/v1 needs a key; give --upstream-key \(or TESSERA_UPSTREAM_KEY\), or --upstream <url> for a local server$/m);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     clearTimeout(killer);
@@ -190,23 +197,6 @@ describe('tessera serve: the tenants file and what it serves', () => {
 });
 
 describe.concurrent('tessera serve: stops cleanly (the README\'s background example)', () => {
-  /** Starts `command args` and resolves once serve prints its address. */
-  async function started(command: string, args: string[], env: Record<string, string> = {}) {
-    const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d) => { err += String(d); });
-    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => { clearTimeout(killer); ok(code); }));
-    await new Promise<void>((ok, fail) => {
-      child.stdout!.on('data', (d) => { out += String(d); if (out.includes('not served locally')) ok(); });
-      void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}${err}`)));
-    });
-    const port = Number(/127\.0\.0\.1:(\d+)\/v1/.exec(out)![1]);
-    return { child, exited, port, stderr: () => err };
-  }
-  const answers = (port: number) => fetch(`http://127.0.0.1:${port}/v1/models`).then(() => true, () => false);
-
   it('SIGTERM (kill $!, kill %1): exit 0, the port closed', async () => {
     const serveRun = await started(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0', '--tenant', 'acme:starter']);
     expect(await answers(serveRun.port)).toBe(true);
@@ -237,6 +227,24 @@ describe.concurrent('tessera serve: stops cleanly (the README\'s background exam
   });
 });
 
+/** Starts `command args` and resolves once serve prints its address. */
+async function started(command: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NO_AWS, ...env } });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => { err += String(d); });
+  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => { clearTimeout(killer); ok(code); }));
+  await new Promise<void>((ok, fail) => {
+    child.stdout!.on('data', (d) => { out += String(d); if (/^ {2}sagemaker /m.test(out)) ok(); });
+    void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}${err}`)));
+  });
+  const port = Number(/127\.0\.0\.1:(\d+)\/v1/.exec(out)![1]);
+  return { child, exited, port, stderr: () => err, out: () => out };
+}
+const answers = (port: number) => fetch(`http://127.0.0.1:${port}/v1/models`).then(() => true, () => false);
+
+
 async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((ok) => probe.listen({ port: 0, host: '127.0.0.1' }, ok));
@@ -244,3 +252,57 @@ async function freePort(): Promise<number> {
   await new Promise((ok) => probe.close(ok));
   return port;
 }
+
+describe.concurrent('tessera serve: what it lists and refuses', () => {
+  /** The ids GET /v1/models lists for a fresh tenant acme (enterprise: every provider allowed). */
+  async function listed(args: string[], env: Record<string, string> = {}): Promise<{ ids: string[]; out: string }> {
+    const state = tempDir('tessera-test-serve-models-');
+    const serveRun = await started(process.execPath, [bin, 'serve', '--state-dir', state, '--port', '0', '--tenant', 'acme:enterprise', ...args], env);
+    try {
+      const token = await mintDevToken(join(state, 'dev-keys.json'), { tenantId: 'acme' });
+      const res = await fetch(`http://127.0.0.1:${serveRun.port}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await res.json()) as { object: 'list'; data: OpenAI.Models.Model[] };
+      for (const m of body.data) expect(Object.keys(m).sort()).toEqual(['created', 'id', 'object', 'owned_by']); // OpenAI's Model, nothing added
+      return { ids: body.data.map((m) => m.id), out: serveRun.out() };
+    } finally {
+      serveRun.child.kill('SIGTERM');
+      await serveRun.exited;
+    }
+  }
+
+  it('/v1/models lists only what serve can reach: with --upstream and no AWS credentials, no bedrock model', async () => {
+    const { ids } = await listed(['--upstream', 'http://127.0.0.1:9/v1']);
+    expect(ids.sort()).toEqual(['huggingface/meta-llama/Llama-3.1-8B-Instruct', 'openai-compatible/default', 'openai/gpt-4o-mini']);
+  });
+
+  it('/v1/models without --upstream or key: nothing it cannot serve; with AWS credentials, the bedrock models', async () => {
+    expect((await listed([])).ids).toEqual([]);
+    const withAws = await listed(['--upstream-key', 'sk-test'], { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' });
+    expect(withAws.ids.sort()).toEqual(['bedrock/amazon.nova-lite', 'bedrock/anthropic.claude-3-5-haiku', 'huggingface/meta-llama/Llama-3.1-8B-Instruct', 'openai/gpt-4o-mini']);
+    expect(withAws.out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini\): sent to the config's endpoint https:\/\/api\.openai\.com\/v1 with --upstream-key$/m);
+    expect(withAws.out).toMatch(/^ {2}bedrock \(.*\): called on AWS with your environment's credentials and region \(not rerouted to --upstream\)$/m);
+  });
+
+  it('every tenant problem at once: flags, schema, unknown tier, duplicate, in one list (exit 2)', async () => {
+    const tenants = file('many-problems.yaml', [
+      '- { tenantId: acme, tier: gold }',
+      '- { tenantId: acme, tier: starter, gateway: { fallbaks: [] } }',
+      '- { tenantId: Bad, tier: starter }',
+      '- { tenantId: globex, tier: starter }',
+    ].join('\n'));
+    const r = await serve('--tenant', 'initech', '--tenant', 'globex:starter', '--tenants-file', tenants);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe('tessera serve: 6 problems with the tenants:');
+    expect(lines.slice(1, 7)).toEqual([
+      expect.stringMatching(/^ {2}- --tenant "initech": expected <id>:<tier>/),
+      expect.stringMatching(/^ {2}- --tenants-file .*: \[1\]\.gateway\.fallbaks: unknown key \(did you mean fallbacks\?\)/),
+      expect.stringMatching(/^ {2}- --tenants-file .*: \[2\]\.tenantId = "Bad": /),
+      expect.stringMatching(/^ {2}- tenant acme has tier "gold", which the embedded default config lacks/),
+      expect.stringMatching(/^ {2}- tenant acme is given twice/),
+      expect.stringMatching(/^ {2}- tenant globex is given twice/),
+    ]);
+    expect(lines[7]).toMatch(/^ {2}fix these entries \(fields: TenantRecord in lib\/tenant-record\.ts; an example: tessera serve --example-tenants\)$/);
+  });
+});

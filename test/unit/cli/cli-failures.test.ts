@@ -121,7 +121,7 @@ describe.concurrent('tessera tenants: an admin API it cannot use', () => {
 
   it('API Gateway\'s 403 for a caller without execute-api:Invoke names the policy to attach', async () => {
     expectPolite(await tessera(['tenants', 'list', '--api-url', deniedUrl]), 1,
-      /^error: the admin API at .* refused your AWS identity \(403 from API Gateway\): it needs execute-api:Invoke on the admin API; attach the TesseraPlatformAdminAccess managed policy .* \(AccessDenied\)$/m);
+      /^error: the admin API at .* refused your AWS identity \(403 from API Gateway\): it needs execute-api:Invoke on the admin API; sign in with the TesseraPlatformAdmin permission set .*TesseraPlatformAdminAccess .* \(AccessDenied\)$/m);
   });
 
   it('API Gateway\'s 403 Missing Authentication Token: a URL without the stage (exit 2)', async () => {

@@ -1,0 +1,181 @@
+// The tenants of `tessera serve`'s embedded registry: `--tenant <id>:<tier>` flags and the
+// `--tenants-file` (the local per-tenant policy), checked all at once: every problem of the flags,
+// of the file's entries (schema), of their tiers and of tenants named twice, in one list.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { PlatformConfig } from '../config/schema.js';
+import { GatewayPolicy, TenantId, TenantRecord } from '../tenant-record.js';
+import { describeIssues, formatPath } from '../zod-issues.js';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { nearest } from '../config/config-issues.js';
+import { ServeError } from './serve-setup.js';
+
+const tierList = (config: PlatformConfig) => Object.keys(config.tiers).join(', ');
+const EXAMPLE_HINT = 'an example: tessera serve --example-tenants';
+
+/** `--tenant <id>:<tier>` → a registry record of the embedded store (default policy). @throws ServeError */
+export function parseTenantFlag(value: string, config: PlatformConfig): TenantRecord {
+  const parts = value.split(':');
+  const example = `e.g. --tenant acme:${config.defaultTier}`;
+  if (parts.length !== 2 || !parts[0] || !parts[1]) {
+    throw new ServeError(`--tenant ${JSON.stringify(value)}: expected <id>:<tier>, ${example} (tiers: ${tierList(config)})`);
+  }
+  const [id, tier] = parts;
+  const idCheck = TenantId.safeParse(id);
+  if (!idCheck.success) throw new ServeError(`--tenant ${JSON.stringify(value)}: tenant id "${id}" ${idCheck.error.issues[0]!.message}, ${example}`);
+  return localTenant(id, tier, { isolation: config.tiers[tier]?.isolation ?? 'vpc' });
+}
+
+/**
+ * One entry of `--tenants-file`: `tenantId` and `tier`, and any other field of the registry
+ * record (`TenantRecord` in lib/tenant-record.ts), chiefly `gateway` (the tenant's policy,
+ * `GatewayPolicy`). A key the record does not know is refused, at the top, in `gateway` and in
+ * `gateway.guardrails` (a typo would otherwise be dropped silently and the default applied).
+ */
+const StrictGuardrails = GatewayPolicy.shape.guardrails.unwrap().strict();
+const LocalGatewayPolicy = GatewayPolicy.extend({ guardrails: StrictGuardrails.optional() }).strict();
+export const LocalTenantEntry = TenantRecord.partial()
+  .extend({ tenantId: TenantId, tier: z.string().min(1), gateway: LocalGatewayPolicy.optional() })
+  .strict();
+export const LocalTenantsFile = z.array(LocalTenantEntry);
+
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  const named = path.filter((k) => typeof k === 'string');
+  if (named.at(-1) === 'guardrails') return Object.keys(StrictGuardrails.shape);
+  if (named.at(-1) === 'gateway') return Object.keys(LocalGatewayPolicy.shape);
+  return Object.keys(LocalTenantEntry.shape);
+}
+
+/** A tenant as named by a flag or an entry, for the tier and duplicate checks. */
+interface Named { tenantId: string; tier: string }
+
+/** What a tenants file holds: the records of its valid entries, every problem, and every entry that names a tenant and a tier (valid or not). */
+interface TenantsFileContents { tenants: TenantRecord[]; problems: string[]; named: Named[] }
+
+/** Reads `--tenants-file` (JSON or YAML): an array of entries, each completed into a full registry record; problems listed, not thrown. */
+function tenantsFileContents(file: string, config: PlatformConfig): TenantsFileContents {
+  const flag = `--tenants-file ${file}`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return { tenants: [], named: [], problems: [`${flag}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of a JSON or YAML file (${EXAMPLE_HINT})`] };
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text); // YAML is a superset of JSON: one parser for both
+  } catch (e) {
+    return { tenants: [], named: [], problems: [`${flag}: not valid JSON or YAML (${(e as Error).message.split('\n')[0]}); ${EXAMPLE_HINT}`] };
+  }
+  if (!Array.isArray(raw)) {
+    return { tenants: [], named: [], problems: [`${flag}: expected a list of tenants ([{ "tenantId": "acme", "tier": "${config.defaultTier}" }, ...]), found ${raw === null ? 'nothing' : typeof raw}; ${EXAMPLE_HINT}`] };
+  }
+  // Every entry that names a tenant and a tier is checked for its tier and for duplicates, valid or not.
+  const named = raw.filter((e): e is Named => typeof e?.tenantId === 'string' && typeof e?.tier === 'string').map(({ tenantId, tier }) => ({ tenantId, tier }));
+  const problems: string[] = [];
+  const tenants: TenantRecord[] = [];
+  raw.forEach((entry, i) => {
+    const parsed = LocalTenantsFile.safeParse([entry]);
+    if (!parsed.success) {
+      problems.push(...describeIssues(parsed.error, [entry]).flatMap((line, n) => {
+        const issue = parsed.error.issues[n]!;
+        const at = (text: string) => `${flag}: ${text.replace(/^\[0\]/, `[${i}]`)}`;
+        // zod shows the whole object for an unknown key; name the key and the nearest known one instead.
+        if (issue.code !== 'unrecognized_keys') return [at(line)];
+        const known = knownKeysAt(issue.path);
+        return issue.keys.map((k) => at(`${formatPath(issue.path)}.${k}: unknown key${nearest(k, known) ? ` (did you mean ${nearest(k, known)}?)` : ''}; known keys: ${known.join(', ')}`));
+      }));
+      return;
+    }
+    const { tenantId, tier, ...rest } = parsed.data[0]!;
+    const fields = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    tenants.push(TenantRecord.parse(localTenant(tenantId, tier, { isolation: config.tiers[tier]?.isolation ?? 'vpc', ...fields })));
+  });
+  return { tenants, problems, named };
+}
+
+/** Tenants whose tier the config lacks, and tenants named twice. */
+function tierAndDuplicateProblems(named: readonly Named[], config: PlatformConfig, configName: string): string[] {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const t of named) {
+    if (seen.has(t.tenantId)) problems.push(`tenant ${t.tenantId} is given twice (each tenant once, across --tenant flags and the --tenants-file entries)`);
+    seen.add(t.tenantId);
+    if (!(t.tier in config.tiers)) {
+      problems.push(`tenant ${t.tenantId} has tier "${t.tier}", which ${configName} lacks (its tiers: ${tierList(config)}); use one of those or add tiers.${t.tier} to the config`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The embedded registry's tenants from `--tenant` flags and `--tenants-file`, every problem of
+ * either reported at once: a malformed flag, an unreadable or invalid file, each invalid entry
+ * (its path, the value and what it must be; an unknown key with the nearest known one), a tier
+ * the config lacks, a tenant named twice.
+ * @param configName how the config is named in messages (`--config tessera.config.yaml`)
+ * @throws ServeError - exit 2: one line for one problem, else a list (at most 12 lines)
+ */
+export function loadTenants(flags: readonly string[], file: string | undefined, config: PlatformConfig, configName: string): TenantRecord[] {
+  const problems: string[] = [];
+  const tenants: TenantRecord[] = [];
+  const named: Named[] = [];
+  for (const flag of flags) {
+    try {
+      const t = parseTenantFlag(flag, config);
+      tenants.push(t);
+      named.push(t);
+    } catch (e) {
+      if (!(e instanceof ServeError)) throw e;
+      problems.push(e.message);
+    }
+  }
+  const fromFile = file === undefined ? undefined : tenantsFileContents(file, config);
+  if (fromFile) {
+    problems.push(...fromFile.problems);
+    tenants.push(...fromFile.tenants);
+    named.push(...fromFile.named);
+  }
+  problems.push(...tierAndDuplicateProblems(named, config, configName));
+  const entryProblems = problems.some((p) => /^--tenants-file .*: \[\d+\]/.test(p));
+  const fix = entryProblems ? `\n  fix these entries (fields: TenantRecord in lib/tenant-record.ts; ${EXAMPLE_HINT})` : '';
+  if (problems.length === 1) throw new ServeError(`${problems[0]}${fix}`);
+  if (problems.length > 1) {
+    const shown = problems.slice(0, 10).map((p) => `  - ${p}`).join('\n');
+    throw new ServeError(`${problems.length} problems with the tenants:\n${shown}${problems.length > 10 ? `\n  - ... and ${problems.length - 10} more` : ''}${fix}`);
+  }
+  return tenants;
+}
+
+/** Reads `--tenants-file` alone (JSON or YAML) into registry records. @throws ServeError - every problem of the file, as loadTenants */
+export function readTenantsFile(file: string, config: PlatformConfig): TenantRecord[] {
+  return loadTenants([], file, config, 'the config');
+}
+
+/** What `tessera serve --example-tenants` prints: a tenants file with every policy field, commented. */
+export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAML or JSON): the embedded registry's tenants.
+# Each entry: tenantId and tier (one of the config's tiers), and any field of the registry record
+# (TenantRecord in lib/tenant-record.ts); the rest is filled in (status ACTIVE, name = tenantId).
+# A key the record does not know is refused. Mint a token with: tessera dev-token --tenant <id>
+- tenantId: acme
+  tier: enterprise
+  # The tenant's gateway policy (GatewayPolicy); every field optional.
+  gateway:
+    defaultModel: openai-compatible/default   # what a request for model "default" gets
+    fallbacks: [openai/gpt-4o-mini]           # tried in order when the model fails upstream (at most 5)
+    systemPrompt: You are Acme's assistant.   # prepended to every chat (at most 8,000 characters)
+    maxTokens: 1024                           # cap on each answer's tokens
+    monthlyTokenBudget: 1000000               # tokens per calendar month (the tier's daily limit applies too)
+    monthlyCostBudgetUsd: 50                  # USD per calendar month, at the catalog's prices
+    auditPromptText: false                    # true: keep prompt text in audit records (default: its SHA-256 only)
+    guardrails:
+      redactPii: true                         # redact e-mail addresses, phone numbers... before the upstream sees them
+      redactResponses: false                  # redact answers as well
+      promptInjectionScreen: true             # 400 prompt_injection_detected for "ignore all previous instructions..."
+- tenantId: globex
+  tier: starter                               # default policy
+- tenantId: initech
+  tier: starter
+  status: SUSPENDED                           # registered but refused (only ACTIVE and UPDATING are served)
+`;
