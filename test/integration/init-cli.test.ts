@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CreateOrganizationCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigReport } from '../../lib/config/load-config.js';
+import { buildApp } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
@@ -67,6 +68,20 @@ describe.concurrent('tessera init --yes', () => {
     expect(Object.keys(config.tiers)).toEqual(['professional', 'enterprise']);
     expect(config.fineTuning.baseModels.every((m) => m.weightsS3Uri.startsWith('s3://tessera-base-models-234567890123/') && m.trainingImage.includes('.dkr.ecr.eu-west-1.'))).toBe(true);
     expect(readFileSync(join(dir, 'ok.yaml'), 'utf8')).toMatch(/^ {2}managementAccountId: "123456789012"$/m);
+  });
+
+  it('writes a file the CDK app synthesizes with, no credentials and no context lookups (bundling skipped)', async () => {
+    // GIVEN
+    const run = await init(['--yes', '--output', 'synth.yaml', ...FLAGS, '--tiers', 'starter,enterprise']);
+    expect(run.code).toBe(0);
+    // WHEN
+    const { app, platform } = buildApp(load(join(dir, 'synth.yaml')));
+    const assembly = app.synth();
+    // THEN: the platform stack is bound to the account and home region written, with the zones written
+    expect(platform.account).toBe('234567890123');
+    expect(platform.region).toBe('eu-west-1');
+    expect(platform.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+    expect(assembly.manifest.missing ?? []).toEqual([]);
   });
 
   it('defaults --output to ./tessera.config.yaml', async () => {
