@@ -75,7 +75,15 @@ export const REQUIRED_FIELDS: readonly RequiredField[] = [
   { key: 'rootId', flag: '--root-id', question: 'Organization root id (r-...)', parse: parseRootId },
   { key: 'platformAccountId', flag: '--platform-account-id', question: 'Platform account id (runs the registry, workflows, gateway)', parse: parseAccountId },
   { key: 'workloadAccountId', flag: '--workload-account-id', question: 'Workload account id (VPC-isolated tenants live here)', parse: parseAccountId },
-  { key: 'homeRegion', flag: '--home-region', question: 'Home region (where the platform runs)', parse: parseRegion },
+  {
+    key: 'homeRegion', flag: '--home-region', question: 'Home region (where the platform runs)',
+    parse: (raw, sofar) => {
+      const region = parseRegion(raw);
+      // Asked after --allowed-regions was given: the home region must be one of them (schema rule).
+      if (sofar.allowedRegions && !sofar.allowedRegions.includes(region)) throw new InvalidValue(`is not one of --allowed-regions (${sofar.allowedRegions.join(',')}): choose one of them`);
+      return region;
+    },
+  },
   {
     key: 'allowedRegions', flag: '--allowed-regions', question: 'Allowed regions, comma-separated (must include the home region)',
     parse: (raw, sofar) => parseAllowedRegions(raw, sofar.homeRegion), defaultAnswer: (sofar) => sofar.homeRegion,

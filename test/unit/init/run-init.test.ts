@@ -128,4 +128,17 @@ describe('runInit', () => {
     expect(config.gateway.providers.openai.apiKeySecretId).toBe('prod/openai');
     expect(config.gateway.providers.huggingface.apiKeySecretId).toBe('tessera/providers/huggingface');
   });
+
+  it('interactive: a home region asked after --allowed-regions must be one of them', async () => {
+    // GIVEN
+    const output = join(tempDir('tessera-test-init-run-'), 'tessera.config.yaml');
+    const input = new PassThrough();
+    const io = { input, output: sink(), interactive: true };
+    input.end(['us-east-1', 'eu-west-1', '', '', '', '', '', '', ''].join('\n'));
+    // WHEN
+    await runInit({ ...REQUIRED_FLAGS, homeRegion: undefined, output } as InitOptions, io);
+    // THEN
+    expect(io.output.text()).toContain('"us-east-1": is not one of --allowed-regions (eu-west-1,eu-central-1): choose one of them; try again');
+    expect(loadConfig({ file: output }).homeRegion).toBe('eu-west-1');
+  });
 });
