@@ -167,7 +167,7 @@ describe('BedrockProvider.stream', () => {
     bedrock.on(ConverseStreamCommand).resolves({ stream: events([{ messageStart: { role: 'assistant' } }, { modelStreamErrorException: { message: 'model crashed', originalStatusCode: 500 } }]) as never });
     const chunks: ChatCompletionChunk[] = [];
     await expect((async () => { for await (const c of new BedrockProvider().stream(request({}))) chunks.push(c); })())
-      .rejects.toMatchObject({ message: 'model crashed', status: 424, retryable: false, details: { code: 'ModelStreamErrorException' } });
+      .rejects.toMatchObject({ message: 'model crashed', status: 424, retryable: false, details: { code: 'bedrock_model_stream_error' } });
     expect(chunks.map((c) => c.choices[0]?.finish_reason)).toEqual([null]);
   });
 

@@ -78,11 +78,12 @@ describe('chatCompletionChunks', () => {
   });
 
   it.each([
-    ['internalServerException', 'InternalServerException', 500, true],
-    ['modelStreamErrorException', 'ModelStreamErrorException', 424, false],
+    // Bedrock's name where the caller gets Bedrock's 4xx/429, an OpenAI-shaped code where it gets a 502.
+    ['internalServerException', 'bedrock_internal_error', 500, true],
+    ['modelStreamErrorException', 'bedrock_model_stream_error', 424, false],
     ['throttlingException', 'ThrottlingException', 429, true],
     ['validationException', 'ValidationException', 400, false],
-    ['serviceUnavailableException', 'ServiceUnavailableException', 503, true],
+    ['serviceUnavailableException', 'bedrock_unavailable', 503, true],
   ])('throws the %s event as a ProviderError with Bedrock’s message, with no finish', async (member, code, status, retryable) => {
     const { chunks, error } = await collect([
       { messageStart: { role: 'assistant' } },
