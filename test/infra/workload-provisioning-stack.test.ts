@@ -4,9 +4,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROVISIONING_WILDCARD_ONLY_ACTIONS } from '../../constructs/workload-provisioning-role.js';
+import { checkHandlerPermissions } from '../../lib/preflight/handler-permissions.js';
 import { evaluate } from '../../lib/preflight/iam-eval.js';
-import { WORKLOAD_PROVISIONING_FILE_NAME } from '../../lib/tenant-naming.js';
-import { buildApp, template } from '../support/synth.js';
+import { findRole } from '../../lib/preflight/identity.js';
+import { instantiate } from '../../lib/preflight/instantiate.js';
+import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
+import { scpsInForce } from '../../lib/preflight/scps.js';
+import { stackTagsFor } from '../../lib/preflight/tags.js';
+import { ACCOUNT_BASELINE_STACK_NAME, WORKLOAD_PROVISIONING_FILE_NAME } from '../../lib/tenant-naming.js';
+import { buildApp, configWith, template } from '../support/synth.js';
 
 type Statement = { Sid: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, any> };
 const MGMT = '111111111111'; // the default config's management account
@@ -95,6 +101,32 @@ describe('the workload-account provisioning role template', () => {
       }
     }
   });
+
+  it('deploys the account baseline: every create, update and delete handler permission of its resources, under the guardrail SCPs, as the deploy preflight evaluates it', async () => {
+    // GIVEN the account baseline instantiated in the workload account, as the preflight does (with AdministratorAccess there)
+    const inst = instantiate(template(built.accountBaseline).toJSON() as never, { tenantId: 'baseline', vpcCidr: '10.0.0.0/16', account: WORKLOAD, region: REGION, partition: 'aws', stackName: ACCOUNT_BASELINE_STACK_NAME });
+    const stackArn = `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/${ACCOUNT_BASELINE_STACK_NAME}/0b5b1e60-0000-11f0-0000-000000000000`;
+    const stackTags = stackTagsFor('baseline', { version: '0.0.0-test' });
+    const executionRole = findRole(inst, 'TesseraBlueprintExecution')!;
+    // WHEN its handler permissions are evaluated for TesseraProvisioning with the template's policies
+    const run = (identityPolicies: typeof resolvedPolicies) => checkHandlerPermissions({
+      inst, schemas: new ProviderSchemas(), scps: scpsInForce(configWith(), 'vpc-mode'), organizationId: 'o-exampleorg1',
+      deployer: { principalArn: `arn:aws:iam::${WORKLOAD}:role/TesseraProvisioning`, identityPolicies },
+      stackTags,
+      stackLevel: [
+        ...['cloudformation:CreateStack', 'cloudformation:UpdateStack'].map((action) => ({ action, resource: stackArn, requestTags: stackTags })),
+        ...['cloudformation:DeleteStack', 'cloudformation:UpdateTerminationProtection'].map((action) => ({ action, resource: stackArn })),
+        { action: 'iam:PassRole', resource: executionRole.arn, passedTo: 'cloudformation.amazonaws.com' },
+      ],
+    });
+    const checks = await run(resolvedPolicies);
+    // THEN nothing is denied, and the role, its five policies and the stack calls were evaluated
+    expect(checks.filter((c) => c.outcome === 'denied').map((c) => `${c.logicalId} ${c.handler} ${c.action} ${c.resource}: ${c.detail}`)).toEqual([]);
+    expect(checks.filter((c) => c.outcome === 'allowed').length).toBeGreaterThan(40);
+    // Control: without the Stacks policy the same evaluation denies the role's and the stack's calls.
+    const control = await run(resolvedPolicies.filter((p) => p.name !== 'TesseraProvisioning-Stacks'));
+    expect(control.filter((c) => c.outcome === 'denied').map((c) => c.action)).toEqual(expect.arrayContaining(['iam:CreateRole', 'iam:CreatePolicy', 'cloudformation:CreateStack', 'iam:PassRole']));
+  }, 120_000);
 
   // One row per call the lifecycle sends with this role's credentials (lambdas/lifecycle/*).
   const CALLS: Array<[string, string, Record<string, string>?]> = [
