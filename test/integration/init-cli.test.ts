@@ -62,7 +62,7 @@ describe.concurrent('tessera init --yes', () => {
       organization: { managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12' },
       platformAccountId: '234567890123', workloadAccountId: '345678901234', homeRegion: 'eu-west-1',
       allowedRegions: ['eu-west-1', 'eu-central-1'],
-      availabilityZones: { 'eu-west-1': ['eu-west-1a', 'eu-west-1b'], 'eu-central-1': ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'] },
+      availabilityZones: { 'eu-west-1': ['eu-west-1a', 'eu-west-1b'] }, // eu-central-1 unpinned: Fn::GetAZs at deploy time
       defaultTier: 'professional',
     });
     expect(Object.keys(config.tiers)).toEqual(['professional', 'enterprise']);

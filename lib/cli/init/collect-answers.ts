@@ -166,13 +166,16 @@ export async function collectAnswers(flags: InitFlags, options: CollectOptions =
     throw new CliError(`--availability-zones names ${stray.join(', ')}, outside the allowed regions (${answers.allowedRegions.join(',')}): add it to the allowed regions or leave its zones out`);
   }
 
+  // Zones are pinned only when the engineer names them: unpinned, the platform VPC takes the first
+  // zones Fn::GetAZs returns at deploy time, which works in every region (letters differ: ap-northeast-1 has a, c, d).
   const availabilityZones: Record<string, string[]> = {};
   for (const region of answers.allowedRegions) {
     const raw = zoneFlags.get(region);
     const parse = (text: string) => parseZones(text, region, answers.homeRegion);
-    availabilityZones[region] = raw !== undefined ? parseZoneFlag(region, raw, parse)
-      : asker ? await asker.ask(`Availability Zones of ${region}, comma-separated`, defaultZones(region).join(','), parse)
-        : defaultZones(region);
+    const zones = raw !== undefined ? parseZoneFlag(region, raw, parse)
+      : asker ? await asker.ask(`Availability Zones of ${region}, comma-separated, e.g. ${defaultZones(region).join(',')}`, DEPLOY_TIME_ZONES, (text) => (text === DEPLOY_TIME_ZONES ? [] : parse(text)))
+        : [];
+    if (zones.length > 0) availabilityZones[region] = zones;
   }
   const keptTiers = tiers ?? (asker ? await asker.ask('Default tiers to keep, comma-separated', DEFAULT_TIERS.join(','), parseTiers) : [...DEFAULT_TIERS]);
   const defaultBucket = baseModelsBucketOf(answers.platformAccountId);
@@ -185,6 +188,9 @@ export async function collectAnswers(flags: InitFlags, options: CollectOptions =
   }
   return { ...answers, availabilityZones, tiers: keptTiers, baseModelsBucket, providerSecrets };
 }
+
+/** The prompt's default answer for zones: none pinned, chosen at deploy time. */
+const DEPLOY_TIME_ZONES = 'at deploy time';
 
 /** Re-checks a region's --availability-zones once the home region is known (it may have been asked). */
 function parseZoneFlag(region: string, raw: string, parse: (raw: string) => string[]): string[] {

@@ -77,7 +77,7 @@ export function renderConfig(answers: InitAnswers): string {
   ));
   add('workloadAccountId', accountId(answers.workloadAccountId), comment(
     'The account where VPC-isolated tenants (tiers with isolation: vpc) get their VPC and data stores.',
-    'It needs the TesseraProvisioning role trusted by the platform account (see the deploy guide).',
+    'It needs the TesseraProvisioning role, trusted by the management account (see the deploy guide).',
   ));
   add('homeRegion', answers.homeRegion, comment('The region the platform runs in; it must be one of allowedRegions.'));
   add('allowedRegions', answers.allowedRegions, comment(
@@ -90,7 +90,7 @@ export function renderConfig(answers: InitAnswers): string {
     seq.flow = true;
     zones.set(region, seq);
   }
-  add('availabilityZones', zones, comment(
+  if (zones.items.length > 0) add('availabilityZones', zones, comment(
     'Availability Zone names per region, used by the stacks `cdk deploy` puts in your accounts (the',
     'platform VPC takes the home region\'s first platformNetwork.maxAzs), so synth needs no lookup.',
     'Zone names map to different physical zones in each account: check the platform account\'s with',

@@ -22,7 +22,7 @@ describe('collectAnswers without prompts (--yes)', () => {
       managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12',
       platformAccountId: '234567890123', workloadAccountId: '345678901234',
       homeRegion: 'eu-west-1', allowedRegions: ['eu-west-1', 'eu-central-1'],
-      availabilityZones: { 'eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], 'eu-central-1': ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'] },
+      availabilityZones: {}, // none pinned: the platform VPC takes Fn::GetAZs at deploy time
       tiers: ['starter', 'professional', 'enterprise'],
       baseModelsBucket: 'tessera-base-models-234567890123',
       providerSecrets: { openai: 'tessera/providers/openai', huggingface: 'tessera/providers/huggingface' },

@@ -39,7 +39,7 @@ describe('renderConfig', () => {
     // WHEN
     const text = renderConfig(answers);
     // THEN
-    expect(topKeys(text)).toEqual(['organization', 'platformAccountId', 'workloadAccountId', 'homeRegion', 'allowedRegions', 'availabilityZones', 'fineTuning']);
+    expect(topKeys(text)).toEqual(['organization', 'platformAccountId', 'workloadAccountId', 'homeRegion', 'allowedRegions', 'fineTuning']);
     expect(parseDocument(text).toJS().organization).toEqual({ managementAccountId: '123456789012', organizationId: 'o-a1b2c3d4e5', rootId: 'r-ab12' });
     const config = writeAndLoad(text);
     expect(Object.keys(config.tiers)).toEqual(['starter', 'professional', 'enterprise']);
@@ -56,7 +56,7 @@ describe('renderConfig', () => {
 
   it('puts a comment above the document and above each section', async () => {
     // GIVEN
-    const text = renderConfig(await collectAnswers({ ...REQUIRED_FLAGS, tiers: 'professional', providerSecret: ['openai=prod/openai'] }));
+    const text = renderConfig(await collectAnswers({ ...REQUIRED_FLAGS, tiers: 'professional', providerSecret: ['openai=prod/openai'], availabilityZones: ['eu-west-1=eu-west-1a,eu-west-1b'] }));
     // WHEN
     const lines = text.split('\n');
     // THEN
@@ -132,13 +132,13 @@ describe('renderConfig', () => {
     expect(config.workloadAccountId).toBe('345678901234');
     expect(config.homeRegion).toBe('ap-southeast-2');
     expect(config.allowedRegions).toEqual(['ap-southeast-2', 'us-west-2']);
-    expect(config.availabilityZones).toEqual({ 'ap-southeast-2': ['ap-southeast-2b', 'ap-southeast-2c'], 'us-west-2': ['us-west-2a', 'us-west-2b', 'us-west-2c'] });
+    expect(config.availabilityZones).toEqual({ 'ap-southeast-2': ['ap-southeast-2b', 'ap-southeast-2c'] }); // us-west-2 unpinned
     expect(Object.keys(config.tiers)).toEqual(['starter', 'enterprise']);
     expect(config.fineTuning.baseModels.every((m) => m.servingImage.includes('.ap-southeast-2.'))).toBe(true);
   });
 
   it('is built with the Document API: flow lists for regions and zones, no string templates', async () => {
-    const text = renderConfig(await collectAnswers(REQUIRED_FLAGS));
+    const text = renderConfig(await collectAnswers({ ...REQUIRED_FLAGS, availabilityZones: ['eu-west-1=eu-west-1a,eu-west-1b,eu-west-1c'] }));
     expect(text).toMatch(/^allowedRegions: \[eu-west-1, eu-central-1\]$/m);
     expect(text).toMatch(/^ {2}eu-west-1: \[eu-west-1a, eu-west-1b, eu-west-1c\]$/m);
     const doc = parseDocument(text);

@@ -111,7 +111,7 @@ describe('runInit', () => {
     expect(transcript).toContain('Platform account id (runs the registry, workflows, gateway): '
       + '  "222222222222": is a placeholder of the embedded default: give your own account id; try again\n');
     expect(transcript).toContain('Allowed regions, comma-separated (must include the home region) [eu-west-1]: ');
-    expect(transcript).toContain('Availability Zones of eu-west-1, comma-separated [eu-west-1a,eu-west-1b,eu-west-1c]: ');
+    expect(transcript).toContain('Availability Zones of eu-west-1, comma-separated, e.g. eu-west-1a,eu-west-1b,eu-west-1c [at deploy time]: ');
     expect(transcript).toContain('Default tiers to keep, comma-separated [starter,professional,enterprise]: ');
     expect(transcript).toContain('"gold": "gold" is not a default tier');
     expect(transcript).toContain('S3 bucket of the base-model weights (in the platform account) [tessera-base-models-234567890123]: ');
