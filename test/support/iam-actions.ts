@@ -1,4 +1,5 @@
 import { WILDCARD_ONLY_ACTIONS } from '../../constructs/blueprint-execution-role.js';
+import { PROVISIONING_WILDCARD_ONLY_ACTIONS } from '../../constructs/workload-provisioning-role.js';
 
 /**
  * Actions IAM offers no resource type for: the only ones a Tessera policy may grant on "*".
@@ -7,6 +8,7 @@ import { WILDCARD_ONLY_ACTIONS } from '../../constructs/blueprint-execution-role
  */
 export const NO_RESOURCE_TYPE_ACTIONS: ReadonlySet<string> = new Set([
   ...WILDCARD_ONLY_ACTIONS,
+  ...PROVISIONING_WILDCARD_ONLY_ACTIONS,
   'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
   'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
   'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
