@@ -69,8 +69,8 @@ async function main(): Promise<number> {
     ].join('\n'));
     return 0;
   }
+  const config = loadConfig({ file: values.config }); // a bad config fails before anything is printed
   process.stdout.write(`preflight of ${values.config ? `embedded default + ${values.config}` : 'the embedded default config'}\n`);
-  const config = loadConfig({ file: values.config });
   process.stdout.write([
     `organization ${config.organization.organizationId} (management ${config.organization.managementAccountId}), platform account ${config.platformAccountId}`,
     `tenant stacks instantiated in account ${values.account ?? config.workloadAccountId}, region ${values.region ?? config.homeRegion}; allowed regions ${config.allowedRegions.join(', ')}`,
