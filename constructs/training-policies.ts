@@ -50,6 +50,12 @@ export class TrainingPolicies extends Construct {
           conditions: { StringLike: { 's3:prefix': [`${TRAINING_DATA_PREFIX}*`, `${MODEL_ARTIFACTS_PREFIX}*`, `${CHECKPOINTS_PREFIX}*`] } },
         }),
         new iam.PolicyStatement({ sid: 'ReadBaseModelWeights', actions: ['s3:GetObject'], resources: props.baseModels.map((b) => `arn:${stack.partition}:s3:::${b.weightsS3Uri.slice(5)}*`) }),
+        // The weights are an S3Prefix channel: SageMaker lists the prefix with this role before it
+        // downloads (SageMaker Developer Guide, "CreateTrainingJob API: Execution Role Permissions").
+        ...weightPrefixesByBucket(props.baseModels).map(([bucketName, prefixes], i) => new iam.PolicyStatement({
+          sid: `ListBaseModelWeights${i}`, actions: ['s3:ListBucket'], resources: [`arn:${stack.partition}:s3:::${bucketName}`],
+          conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
+        })),
         new iam.PolicyStatement({ sid: 'PullTrainingAndServingImages', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [...new Set(props.baseModels.flatMap((b) => [b.trainingImage, b.servingImage]).map((i) => ecrRepositoryArn(stack.partition, i)))] }),
         new iam.PolicyStatement({ sid: 'EcrLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
         // SageMaker creates a network interface per job or endpoint instance in the subnets of its
@@ -173,4 +179,16 @@ function ecrRepositoryArn(partition: string, image: string): string {
   const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:]+):/.exec(image);
   if (!m) throw new Error(`TrainingPolicies: "${image}" is not an ECR image URI`);
   return `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[3]}`;
+}
+
+/** Base-model weight prefixes grouped by bucket: `s3://b/p/` → [b, [p/]]. */
+function weightPrefixesByBucket(baseModels: ReadonlyArray<{ weightsS3Uri: string }>): Array<[string, string[]]> {
+  const byBucket = new Map<string, string[]>();
+  for (const { weightsS3Uri } of baseModels) {
+    const [bucketName, ...rest] = weightsS3Uri.slice('s3://'.length).split('/');
+    const prefixes = byBucket.get(bucketName!) ?? [];
+    prefixes.push(rest.join('/'));
+    byBucket.set(bucketName!, [...new Set(prefixes)]);
+  }
+  return [...byBucket];
 }

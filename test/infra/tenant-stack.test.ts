@@ -173,3 +173,17 @@ describe('TenantStack sizing by tier', () => {
     expect(keyId).toMatch(/^Key/);
   });
 });
+
+describe('training role and base-model weights', () => {
+  it('lets the training role list each base model\'s weight prefix (an S3Prefix channel is listed before it is read), and nothing else of the bucket', () => {
+    // GIVEN the professional tier (training enabled) and the default base models
+    const statements = Object.values(t('professional').findResources('AWS::IAM::ManagedPolicy'))
+      .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Sid?: string; Action: unknown; Resource: unknown; Condition?: unknown }> } } }).Properties.PolicyDocument.Statement);
+    // THEN
+    expect(statements.filter((s) => s.Sid?.startsWith('ListBaseModelWeights'))).toEqual([{
+      Sid: 'ListBaseModelWeights0', Effect: 'Allow', Action: 's3:ListBucket',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::tessera-base-models-222222222222']] },
+      Condition: { StringLike: { 's3:prefix': ['llama-3.1-8b-instruct/*'] } }, // the tier's base models only
+    }]);
+  });
+});
