@@ -1,31 +1,26 @@
 import { CliError } from '../cli-error.js';
-
-const ACCESS_DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|UnrecognizedClientException|InvalidClientTokenId|ExpiredToken|ExpiredTokenException)$/;
-const NO_CREDENTIALS = /Could not load credentials|profile .* could not be found|Unable to locate credentials/i;
-const NO_CONNECTION = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'TimeoutError']);
+import { errorName, firstLine, isAccessDenied, isConnectionError, isCredentialsError } from '../aws-errors.js';
 
 /** The AWS error code of `e`: the SDK's `name`, or Node's `code` for network errors. */
-export function awsErrorName(e: unknown): string {
-  const err = e as { name?: string; code?: string; cause?: { code?: string } } | undefined;
-  return err?.code && NO_CONNECTION.has(err.code) ? err.code : (err?.cause?.code && NO_CONNECTION.has(err.cause.code) ? err.cause.code : (err?.name ?? 'Error'));
-}
+export const awsErrorName = errorName;
 
 /**
  * Translates an AWS SDK error of one call into a one-line CliError (exit 1): which call failed,
  * what it means and the fix. AccessDenied names the IAM permission the call needs.
+ * Classification is lib/cli/aws-errors.ts's, shared with `tessera doctor`.
  * @param call the API operation, e.g. `sso:CreatePermissionSet`
  * @param permission the IAM action(s) to grant, e.g. `sso:CreatePermissionSet`
  */
 export function awsFailure(call: string, permission: string, e: unknown): CliError {
   if (e instanceof CliError) return e;
-  const name = awsErrorName(e);
-  const message = ((e as Error | undefined)?.message ?? String(e)).split('\n')[0].trim();
+  const name = errorName(e);
+  const message = firstLine(e);
   const head = `${call} failed: ${name}${message && message !== name ? `: ${message}` : ''}`;
-  if (name === 'CredentialsProviderError' || NO_CREDENTIALS.test(message)) {
+  if (isCredentialsError(e)) {
     return new CliError(`${head}\n  no AWS credentials: pass --profile <profile> (the management account's, or the Identity Center delegated administrator's) or set AWS_PROFILE`, 1);
   }
-  if (NO_CONNECTION.has(name)) return new CliError(`${head}\n  the endpoint cannot be reached: check the network, the proxy and AWS_ENDPOINT_URL`, 1);
-  if (ACCESS_DENIED.test(name) || /not authorized to perform/i.test(message)) {
+  if (isConnectionError(e)) return new CliError(`${head}\n  the endpoint cannot be reached: check the network, the proxy and AWS_ENDPOINT_URL`, 1);
+  if (isAccessDenied(e)) {
     return new CliError(`${head}\n  your credentials may not make this call: they need ${permission} (Identity Center is administered from the management account or its delegated administrator account)`, 1);
   }
   return new CliError(head, 1);

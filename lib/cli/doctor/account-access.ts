@@ -1,7 +1,7 @@
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { AwsClients, ClientFactory } from './clients.js';
-import { describeAwsError } from './aws-errors.js';
+import { describeAwsError } from '../aws-errors.js';
 import type { AccountClients } from './types.js';
 
 /** CDK's default bootstrap qualifier (aws-cdk-lib DefaultStackSynthesizer.DEFAULT_QUALIFIER). */

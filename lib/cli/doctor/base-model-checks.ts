@@ -1,6 +1,6 @@
 import { BatchGetImageCommand } from '@aws-sdk/client-ecr';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { describeAwsError, errorName, isNotFound } from './aws-errors.js';
+import { describeAwsError, errorName, isNotFound } from '../aws-errors.js';
 import { result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 

@@ -1,5 +1,5 @@
 import { GetFoundationModelAvailabilityCommand, type GetFoundationModelAvailabilityCommandOutput } from '@aws-sdk/client-bedrock';
-import { describeAwsError, isNotFound } from './aws-errors.js';
+import { describeAwsError, isNotFound } from '../aws-errors.js';
 import { result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 

@@ -1,7 +1,7 @@
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { bootstrapFix, CDK_QUALIFIER, deployRoleName } from './account-access.js';
-import { describeAwsError, isNotFound } from './aws-errors.js';
+import { describeAwsError, isNotFound } from '../aws-errors.js';
 import { callFailed, result } from './results.js';
 import { trustedPrincipals, trustsAccount } from './trust-policy.js';
 import type { CheckResult, DoctorContext } from './types.js';

@@ -1,7 +1,7 @@
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import type { GpuNodeGroupConfig } from '../../config/schema.js';
 import { ec2Vcpus, onDemandVcpuQuota } from '../../config/instance-catalog.js';
-import { describeAwsError } from './aws-errors.js';
+import { describeAwsError } from '../aws-errors.js';
 import { result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 

@@ -1,5 +1,5 @@
 import { DescribeOrganizationCommand, ListAWSServiceAccessForOrganizationCommand, ListRootsCommand, type Root } from '@aws-sdk/client-organizations';
-import { describeAwsError, errorName, isAccessDenied } from './aws-errors.js';
+import { describeAwsError, errorName, isAccessDenied } from '../aws-errors.js';
 import { callFailed, result } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 

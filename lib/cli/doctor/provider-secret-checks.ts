@@ -1,5 +1,5 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { describeAwsError, isNotFound } from './aws-errors.js';
+import { describeAwsError, isNotFound } from '../aws-errors.js';
 import { result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 

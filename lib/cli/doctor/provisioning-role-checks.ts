@@ -1,5 +1,5 @@
 import { GetRoleCommand } from '@aws-sdk/client-iam';
-import { describeAwsError, isNotFound } from './aws-errors.js';
+import { describeAwsError, isNotFound } from '../aws-errors.js';
 import { result } from './results.js';
 import { trustedPrincipals, trustsAccount } from './trust-policy.js';
 import type { CheckResult, DoctorContext } from './types.js';

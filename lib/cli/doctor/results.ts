@@ -1,4 +1,4 @@
-import { describeAwsError } from './aws-errors.js';
+import { describeAwsError } from '../aws-errors.js';
 import type { AccountClients, CheckResult, CheckStatus } from './types.js';
 
 /** Builds one check line; `fix` is kept only for `fail` and `warn`. */

@@ -4,7 +4,7 @@ import { DEFAULT_CONFIG } from '../../config/default-config.js';
 import type { PlatformConfig } from '../../config/schema.js';
 import { CliError } from '../cli-error.js';
 import { accountAccess } from './account-access.js';
-import { describeAwsError, firstLine, isConnectionError, isCredentialsError } from './aws-errors.js';
+import { describeAwsError, firstLine, isConnectionError, isCredentialsError } from '../aws-errors.js';
 import { baseModelChecks } from './base-model-checks.js';
 import { bedrockChecks } from './bedrock-checks.js';
 import { bootstrapChecks } from './bootstrap-checks.js';
