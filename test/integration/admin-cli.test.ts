@@ -74,7 +74,9 @@ describe('tessera CLI and admin API', () => {
     const missing = await tessera('tenants', 'show', 'nobody');
     expect(missing.stderr).toMatch(/error: tenant "nobody" does not exist \(tenant_not_found, field id\)/);
     const unconfirmed = await tessera('tenants', 'delete', 'acme');
-    expect(unconfirmed.stderr).toMatch(/repeat with --yes/);
+    expect(unconfirmed.stderr).toBe('error: offboarding acme cannot be undone after the key deletion window: repeat with --yes\n');
+    expect(unconfirmed.code).toBe(2); // a usage error: nothing was asked of the API
+    for (const run of [bad, tier, missing]) expect(run.stderr).not.toMatch(/^\s+at /m);
     expect((await getTenant('acme'))?.status).toBe('ACTIVE');
   });
 
