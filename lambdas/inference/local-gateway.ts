@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { FileAuditSink, MemoryAuditSink, type AuditSink } from './audit.js';
-import { Authorizer } from './auth.js';
+import { Authorizer, type JwtSettings } from './auth.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys } from './dev-keys.js';
 import { Gateway } from './gateway.js';
 import { ProviderRegistry, type ProviderName } from './providers/registry.js';
@@ -33,6 +33,12 @@ export interface LocalGatewayOptions {
    * @default - every provider
    */
   providers?: readonly ProviderName[];
+  /**
+   * Verify bearer tokens with an identity provider's settings (issuer, audience, JWKS URL), as the
+   * deployed authorizer does, instead of with the dev key (`tessera serve --jwt-issuer ...`).
+   * @default - tokens of `tessera dev-token`: the dev key in `<stateDir>/dev-keys.json`, created if missing
+   */
+  jwt?: JwtSettings;
   /** Keep audit records in memory (tests) instead of `<stateDir>/audit.jsonl`. */
   memoryAudit?: boolean;
   /**
@@ -42,10 +48,10 @@ export interface LocalGatewayOptions {
   fineTuning?: { sageMaker: FineTuningDeps['sageMaker']; jobs?: FineTuningStore };
 }
 
-/** `tessera serve`'s gateway: dev JWT keys, embedded (or DynamoDB) store, providers pointed at a local upstream. */
+/** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
 export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore }> {
   const keysFile = join(options.stateDir, 'dev-keys.json');
-  const keys = await devKeys(keysFile);
+  const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
   const catalog = served ? options.config.gateway.models.filter((m) => served.has(m.id.split('/')[0]!)) : options.config.gateway.models;
   const config: PlatformConfig = {
@@ -68,7 +74,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     store = memory;
   }
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
-  const authorizer = new Authorizer({ issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys.publicJwk] } }, store);
+  const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] } }, store);
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
   const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker });

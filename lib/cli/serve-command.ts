@@ -16,7 +16,7 @@ import { stopCleanly } from './serve-shutdown.js';
 import { checkRegistryTiers } from './serve-registry-check.js';
 import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import {
-  listenError, parseDynamoDb, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, ServeError,
+  checkJwks, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, ServeError,
 } from './serve-setup.js';
 import { EXAMPLE_TENANTS, loadTenants } from './serve-tenants.js';
 
@@ -37,6 +37,9 @@ export function serveCommand(): Command {
     .option('--example-tenants', 'print an example --tenants-file and exit')
     .option('--dynamodb <registryTable:usageTable>', 'use these DynamoDB tables instead of the embedded store')
     .option('--config <file>', 'platform config file (default: the embedded default)')
+    .option('--jwt-issuer <url>', "verify tokens of your identity provider instead of the dev key: the tokens' iss, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id> (with --jwt-audience and --jwks-url)")
+    .option('--jwt-audience <client id>', "the tokens' aud: for Cognito ID tokens, the app client id (TenantUserPoolClientId)")
+    .option('--jwks-url <url>', 'where the signing keys are published, e.g. <issuer>/.well-known/jwks.json')
     .option('--workers <n>', 'event loops (worker threads on one port, budgets exact across them through shared memory; Linux)', '1')
     .option(...stateDirOption)
     .action(async (o: ServeOptions, command: Command) => {
@@ -65,6 +68,7 @@ function asServeError(e: unknown, debug: boolean): unknown {
 interface ServeOptions {
   port: string; upstream?: string; upstreamKey?: string; tenant?: string[]; tenantsFile?: string; exampleTenants?: boolean;
   dynamodb?: string; config?: string; workers: string; stateDir: string;
+  jwtIssuer?: string; jwtAudience?: string; jwksUrl?: string;
 }
 
 async function serve(o: ServeOptions): Promise<void> {
@@ -77,11 +81,13 @@ async function serve(o: ServeOptions): Promise<void> {
   const port = parsePort(o.port, workers);
   const upstream = parseUpstream(o.upstream);
   const dynamodb = parseDynamoDb(o.dynamodb);
+  const jwt = parseJwt(o);
   if (workers > 1 && dynamodb) throw new ServeError('--workers with --dynamodb: not supported; run one process per core against the tables instead');
   if (dynamodb && (o.tenant?.length || o.tenantsFile)) throw new ServeError('--tenant and --tenants-file fill the embedded registry; with --dynamodb the tenants come from the table: leave them out');
   const platform = config(o.config);
   const configName = o.config ? `--config ${o.config}` : 'the embedded default config';
   const tenants = loadTenants(o.tenant ?? [], o.tenantsFile, platform, configName);
+  if (jwt) await checkJwks(jwt.jwks);
   if (dynamodb) await checkRegistryTiers(await unscopedDocumentClient()(''), dynamodb.registryTable, platform, configName);
   try {
     mkdirSync(o.stateDir, { recursive: true });
@@ -90,11 +96,14 @@ async function serve(o: ServeOptions): Promise<void> {
   }
   const registry = dynamodb ? `DynamoDB ${dynamodb.registryTable}` : `embedded registry: ${tenants.map((t) => `${t.tenantId}:${t.tier}`).join(', ') || 'no tenants'}`;
   const routes = providerRoutes(platform, { upstream, upstreamKey: o.upstreamKey, awsCredentials: Boolean(dynamodb) || await awsCredentialsFound() });
-  const providers = `providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
+  const tokens = jwt
+    ? `tokens: verified as the deployed authorizer does, against ${jwt.jwks} (issuer ${jwt.issuer}, audience ${jwt.audience}); tessera dev-token tokens are refused\n`
+    : `tokens: tessera dev-token --state-dir ${o.stateDir} (dev key ${resolve(o.stateDir, 'dev-keys.json')}); --jwt-issuer, --jwt-audience and --jwks-url verify your identity provider's tokens instead\n`;
+  const providers = `${tokens}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
   if (workers > 1) {
-    await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
+    if (!jwt) await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
     const buffer = SharedMemoryStore.allocate(tenants.length);
-    const data: Omit<ServeWorkerData, 'port'> = { configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, providers: routes.served, buffer };
+    const data: Omit<ServeWorkerData, 'port'> = { configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, providers: routes.served, buffer, jwt };
     // tsx for the threads too: they load the same TypeScript as this one.
     const threads = Array.from({ length: workers }, () => new Worker(new URL('./serve-worker.ts', import.meta.url), { workerData: { ...data, port }, execArgv: ['--import', import.meta.resolve('tsx')] }));
     const started = await Promise.allSettled(threads.map((t) => new Promise<void>((ok, no) => {
@@ -111,7 +120,7 @@ async function serve(o: ServeOptions): Promise<void> {
     return;
   }
   const { gateway } = await createLocalGateway({
-    config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, tenants, dynamodb, providers: routes.served,
+    config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, tenants, dynamodb, providers: routes.served, jwt,
   });
   let server: Server;
   try {

@@ -123,3 +123,58 @@ export function parseDynamoDb(value: string | undefined): { registryTable: strin
   return { registryTable, usageTable };
 }
 
+
+/** How `tessera serve` verifies bearer tokens when given an identity provider's settings. */
+export interface ServeJwtSettings {
+  /** The `iss` every token must carry, e.g. `https://cognito-idp.us-east-1.amazonaws.com/<pool id>`. */
+  issuer: string;
+  /** The `aud` every token must carry: for Cognito ID tokens, the app client id. */
+  audience: string;
+  /** The JWKS URL the signing keys are fetched from (and refetched on an unknown `kid`), e.g. `<issuer>/.well-known/jwks.json`. */
+  jwks: string;
+}
+
+/**
+ * `--jwt-issuer`, `--jwt-audience`, `--jwks-url`: verify tokens as the deployed authorizer does
+ * (lambdas/inference/auth.ts: RS256 signature against the JWKS, `iss`, `aud`, expiry) instead of
+ * with serve's dev key. All three or none.
+ * @returns undefined when none is given (serve then trusts `tessera dev-token` tokens only)
+ * @throws ServeError (exit 2) naming each missing flag, or a `--jwks-url` that is not an http(s) URL
+ */
+export function parseJwt(o: { jwtIssuer?: string; jwtAudience?: string; jwksUrl?: string }): ServeJwtSettings | undefined {
+  const given = { '--jwt-issuer': o.jwtIssuer, '--jwt-audience': o.jwtAudience, '--jwks-url': o.jwksUrl };
+  if (Object.values(given).every((v) => v === undefined)) return undefined;
+  const missing = Object.entries(given).filter(([, v]) => !v).map(([k]) => k);
+  if (missing.length) {
+    const present = Object.entries(given).filter(([, v]) => v).map(([k]) => k);
+    throw new ServeError(`${present.join(' and ') || 'an empty value'} without ${missing.join(' and ')}: verifying your identity provider's tokens needs all three, e.g. --jwt-issuer https://cognito-idp.us-east-1.amazonaws.com/<pool id> --jwt-audience <app client id> --jwks-url https://cognito-idp.us-east-1.amazonaws.com/<pool id>/.well-known/jwks.json`);
+  }
+  let url: URL | undefined;
+  try { url = new URL(o.jwksUrl!); } catch { /* below */ }
+  if (!url || !['http:', 'https:'].includes(url.protocol)) {
+    throw new ServeError(`--jwks-url ${o.jwksUrl}: expected the http(s) URL of a JSON Web Key Set, e.g. https://cognito-idp.us-east-1.amazonaws.com/<pool id>/.well-known/jwks.json`);
+  }
+  return { issuer: o.jwtIssuer!, audience: o.jwtAudience!, jwks: o.jwksUrl! };
+}
+
+/**
+ * Reads `--jwks-url` once at start, so that a wrong URL is one line now rather than a 401 on
+ * every request later. The authorizer fetches it again itself (and on an unknown `kid`).
+ * @param timeoutMs how long to wait for the answer. @default 5000
+ * @throws ServeError (exit 1) when the URL cannot be read or does not answer a JWKS (`{"keys": [...]}` with at least one key)
+ */
+export async function checkJwks(url: string, timeoutMs = 5_000): Promise<void> {
+  const fix = 'check the URL (Cognito publishes https://cognito-idp.<region>.amazonaws.com/<pool id>/.well-known/jwks.json)';
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    const inner = (e as { cause?: { code?: string; message?: string } }).cause;
+    const cause = inner?.code ?? inner?.message ?? (e as Error).message;
+    throw new ServeError(`--jwks-url ${url}: cannot read it (${cause}); ${fix}`, 1, { cause: e });
+  }
+  const body = await res.json().catch(() => undefined) as { keys?: unknown } | undefined;
+  if (!res.ok || !Array.isArray(body?.keys) || body.keys.length === 0) {
+    throw new ServeError(`--jwks-url ${url}: answered ${res.status} without a JSON Web Key Set ({"keys": [...]}); ${fix}`, 1);
+  }
+}

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TenantRecord } from '../tenant-record.js';
 import type { ProviderName } from '../../lambdas/inference/providers/registry.js';
+import type { ServeJwtSettings } from './serve-setup.js';
 import { configSourcesFromContext, loadConfig } from '../config/load-config.js';
 import { createLocalGateway } from '../../lambdas/inference/local-gateway.js';
 import { startLocalServer } from '../../lambdas/inference/local-server.js';
@@ -17,6 +18,8 @@ export interface ServeWorkerData {
   /** The providers serve can reach (providerRoutes in serve-setup.ts). */
   providers: ProviderName[];
   buffer: SharedArrayBuffer;
+  /** The identity provider's token settings (`--jwt-issuer` ...). @default - the dev key */
+  jwt?: ServeJwtSettings;
   port: number;
 }
 
@@ -27,7 +30,7 @@ const data = workerData as ServeWorkerData;
 try {
   const config = loadConfig(configSourcesFromContext((key) => (key === 'tessera:configFile' ? data.configFile : undefined)));
   const { gateway } = await createLocalGateway({
-    config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants, providers: data.providers,
+    config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants, providers: data.providers, jwt: data.jwt,
     store: new SharedMemoryStore(data.buffer, data.tenants),
   });
   await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });
