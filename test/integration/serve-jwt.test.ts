@@ -102,6 +102,35 @@ describe('tessera serve with an identity provider\'s tokens', () => {
   });
 });
 
+describe('tessera serve --workers 2 with an identity provider\'s tokens', () => {
+  it('every worker verifies with the given settings', async () => {
+    const port = await closedPort();
+    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', String(port), '--workers', '2', '--tenant', 'acme:starter', '--upstream', upstream.url,
+      '--jwt-issuer', ISSUER, '--jwt-audience', CLIENT, '--jwks-url', jwksUrl], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NO_AWS } });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let out = '';
+    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+    try {
+      await new Promise<void>((ok, fail) => {
+        child.stdout!.on('data', (d) => { out += String(d); if (/^ {2}sagemaker /m.test(out)) ok(); });
+        void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}`)));
+      });
+      const token = await idToken();
+      const dev = await mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'acme' });
+      // several requests on fresh connections, so both workers answer some
+      for (let i = 0; i < 6; i++) {
+        const headers = { authorization: `Bearer ${token}`, connection: 'close' };
+        expect((await fetch(`http://127.0.0.1:${port}/v1/models`, { headers })).status).toBe(200);
+        expect((await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { ...headers, authorization: `Bearer ${dev}` } })).status).toBe(401);
+      }
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      clearTimeout(killer);
+    }
+  });
+});
+
 describe.concurrent('tessera serve: polite refusals of the token flags', () => {
   it('a missing flag: exit 2, one line naming it', async () => {
     const run = await serveRun('--jwt-issuer', ISSUER, '--jwks-url', 'http://127.0.0.1:9/jwks.json');
