@@ -1,4 +1,4 @@
-import { Stage, type App, type Stack } from 'aws-cdk-lib';
+import { Stack, Stage, type App } from 'aws-cdk-lib';
 import { AccountBaselineStack } from './account-baseline-stack.js';
 import { applyCompliancePacks } from './compliance.js';
 import type { PlaceholderFinding } from './config/placeholders.js';
@@ -36,8 +36,9 @@ export const blueprintFileName = (tier: string, kind: 'tenant' | 'namespace') =>
 
 export interface BuildOptions {
   /**
-   * Placeholders of the embedded default still in the config: the organization and platform
-   * stacks then carry a template rule that refuses every deployment (lib/placeholder-guard.ts).
+   * Placeholders of the embedded default still in the config: every stack (organization,
+   * platform, and the blueprints, which `cdk deploy` could put in any account) then carries a
+   * template rule that refuses every deployment (lib/placeholder-guard.ts).
    * @default - none
    */
   readonly placeholders?: readonly PlaceholderFinding[];
@@ -63,6 +64,9 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
   }
   const accountBaseline = new AccountBaselineStack(blueprintStage, ACCOUNT_BASELINE_STACK_ID, { config, blueprintVersion });
   const workloadProvisioning = new WorkloadProvisioningStack(blueprintStage, WORKLOAD_PROVISIONING_STACK_ID, { config, blueprintVersion });
+  // Blueprints are environment-agnostic: `cdk deploy Blueprints/...` would put them in any account,
+  // so they carry the guard too (the lifecycle never deploys from a config with placeholders).
+  for (const stack of blueprintStage.node.children) if (stack instanceof Stack) addPlaceholderGuard(stack, options.placeholders ?? []);
   const assembly = blueprintStage.synth();
   const template = (stack: Stack) => assembly.getStackArtifact(stack.artifactId).template as unknown;
   const blueprintTemplates = Object.fromEntries([

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, CfnWaitConditionHandle, type Stack } from 'aws-cdk-lib';
+import { App, CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
@@ -77,6 +77,17 @@ describe('placeholder guard', () => {
     expect(t.Rules?.[PLACEHOLDER_GUARD.rule as keyof object]).toBeUndefined();
     expect(t.Parameters?.[PLACEHOLDER_GUARD.parameter]).toBeUndefined();
   });
+
+  it('puts the guard in every stack `cdk deploy` could deploy when placeholders remain: organization, platform and each environment-agnostic blueprint', () => {
+    const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+    const { config, placeholders } = loadConfigReport();
+    const built = buildTesseraApp(app, config, '0.0.0-test', { placeholders });
+    const stacks = [built.organization, built.platform, built.accountBaseline, ...Object.values(built.blueprints), ...Object.values(built.namespaceBlueprints)];
+    expect(built.blueprintStage.node.children.filter((c) => c instanceof Stack).length).toBeGreaterThan(stacks.length - 2 - 1);
+    for (const stack of [...stacks, ...built.blueprintStage.node.children.filter((c): c is Stack => c instanceof Stack)]) {
+      expect(Template.fromStack(stack).toJSON().Rules?.[PLACEHOLDER_GUARD.rule], stack.stackName).toBeDefined();
+    }
+  }, 240_000);
 
   it('a complete config synthesizes with no credentials, no lookups and the zones it pins', () => {
     // GIVEN no cdk.context.json and an App with only cdk.json's flags
