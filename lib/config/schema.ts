@@ -19,8 +19,8 @@ const iamRoleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id, quoted in YAML ("012345678901")');
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region name such as us-east-1');
 /** The rule for tier names, spelled out: they become parts of stack, role and DNS names. */
-export const TIER_NAME_RULE = 'a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter (it becomes part of stack, role and DNS names)';
-const tierName = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, `is not a valid tier name: ${TIER_NAME_RULE}`);
+export const TIER_NAME_RULE = 'a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter and not ending with "-" (it becomes part of stack, role, DNS names and Kubernetes labels)';
+const tierName = z.string().regex(/^[a-z][a-z0-9-]{0,29}[a-z0-9]$/, `is not a valid tier name: ${TIER_NAME_RULE}`);
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'must be an IPv4 network in CIDR form such as 10.0.0.0/16');
 const port = z.number().int().min(1150, 'must be a port from 1150 to 65535 (the range RDS accepts)').max(65535, 'must be a port from 1150 to 65535');
 const nonDefaultPort = (engineDefault: number, engine: string) =>
@@ -166,6 +166,9 @@ export const TierConfigSchema = z
     }
     if (t.database.maxAllocatedStorageGiB < t.database.allocatedStorageGiB) {
       ctx.addIssue({ code: 'custom', path: ['database', 'maxAllocatedStorageGiB'], message: `must be at least allocatedStorageGiB (${t.database.allocatedStorageGiB}): raise it or lower allocatedStorageGiB` });
+    }
+    if (t.training.enabled && t.training.baseModels.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'baseModels'], message: 'must name at least one base model (or "*") while training.enabled is true: a tier that trains nothing sets training.enabled to false' });
     }
     if (t.cache.multiAz && t.cache.replicasPerShard < 1) {
       ctx.addIssue({ code: 'custom', path: ['cache', 'replicasPerShard'], message: 'must be at least 1 when cache.multiAz is true (failover needs a replica): add a replica or set cache.multiAz to false' });

@@ -141,7 +141,7 @@ describe('platform config', () => {
       ['a typo in a list entry', 'gateway:\n  models:\n    - { id: openai/gpt-4o, upstream: gpt-4o, inputPricePer1k: 0.0025, outputPricePer1k: 0.01, maxOutputToken: 100 }\n',
         'gateway.models[0].maxOutputToken = 100: is not a key of gateway.models[0]; did you mean `maxOutputTokens`?'],
       ['an uppercase tier name', 'tiers:\n  Gold:\n    isolation: vpc\n',
-        'tiers.Gold = {"isolation":"vpc"}: a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter (it becomes part of stack, role and DNS names); rename it to `gold`'],
+        'tiers.Gold = {"isolation":"vpc"}: a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter and not ending with "-" (it becomes part of stack, role, DNS names and Kubernetes labels); rename it to `gold`'],
       ['an uppercase default tier', 'defaultTier: Starter\n',
         'defaultTier = "Starter": is not a valid tier name: a tier name must be a lower-case DNS label of 2-31 characters'],
       ['a null that removes nothing (misspelt tier)', 'tiers:\n  startr: null\n',
@@ -160,6 +160,11 @@ describe('platform config', () => {
       expect(message.split('\n').filter((l) => l.includes('tiers.profesional'))).toEqual([
         `  - ${file}: tiers.profesional = {"limits":{"tokensPerDay":5}}: is a new tier missing required sections; did you mean \`professional\`? (to change a tier, use its name; a new tier must define isolation, network, database, cache, compute, limits, models and training)`,
       ]);
+    });
+
+    it('refuses a tier name ending in "-" (a Kubernetes label value must end alphanumeric) and a training tier with no base model', () => {
+      expect(errorOf({ tiers: { 'ab-': structuredClone(DEFAULT_CONFIG.tiers.starter) } })).toMatch(/tiers\.ab- = .*not ending with "-".*rename it to `ab`/);
+      expect(errorOf({ tiers: { professional: { training: { baseModels: [] } } } })).toMatch(/tiers\.professional\.training\.baseModels = \[\]: must name at least one base model \(or "\*"\) while training\.enabled is true/);
     });
 
     it('suggests the nearest tier for a defaultTier that names none', () => {
