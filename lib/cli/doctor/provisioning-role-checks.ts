@@ -22,18 +22,26 @@ export async function provisioningRoleChecks(ctx: DoctorContext): Promise<CheckR
   const title = `${name} in workload account`;
   const where = { account, region: ctx.region };
   const trust = provisioningTrustPolicy(organization.managementAccountId);
-  const create = `in account ${account}: aws iam create-role --role-name ${name} --assume-role-policy-document '${trust}' && aws iam attach-role-policy --role-name ${name} --policy-arn arn:aws:iam::aws:policy/AdministratorAccess (or the narrower policy of README "Deploying into a real organization")`;
+  // The role comes from the template the platform publishes (README "Deploying into a real organization", step 5),
+  // never a hand-made role: that one would have to be broad, and the stack's create would then fail on the name.
+  const template = `in account ${account} (home region ${ctx.region}): aws cloudformation create-stack --stack-name TesseraWorkloadProvisioning --template-url <TesseraPlatform output WorkloadProvisioningRoleTemplateUrl> --parameters ParameterKey=BlueprintBucketName,ParameterValue=<output BlueprintBucketName> --capabilities CAPABILITY_NAMED_IAM --profile <workload account profile> (after cdk deploy TesseraPlatform)`;
+  const create = template;
   const access = await ctx.clientsIn(account);
   if (!access.ok) {
-    return [result(id, title, 'fail', `${access.detail}; ${name} could not be assumed either, so it is missing or does not trust ${ctx.callerAccount}`, { ...where, fix: `${create}; or read the account with ${access.fix}` })];
+    return [result(id, title, 'fail', `${access.detail}; ${name} could not be assumed either, so it is missing or does not trust ${ctx.callerAccount}`, { ...where, fix: `${create}; if it exists, let doctor read the account: --account-profile ${account}=<profile> (the workload account is not CDK-bootstrapped, so it has no lookup role), or ${access.fix}` })];
   }
   try {
     const doc = (await access.clients.iam.send(new GetRoleCommand({ RoleName: name }))).Role?.AssumeRolePolicyDocument;
+    if (trustedPrincipals(doc).includes('*')) {
+      return [result(id, title, 'fail', `exists but trusts every AWS principal ("*"): anyone could provision in the workload account`, {
+        ...where, fix: `delete the hand-made role and deploy the published template instead: ${template}`,
+      })];
+    }
     if (trustsAccount(doc, organization.managementAccountId)) {
       return [result(id, title, 'pass', `exists and trusts the management account ${organization.managementAccountId} (read as ${access.via})`, where)];
     }
     return [result(id, title, 'fail', `exists but does not trust the management account ${organization.managementAccountId} for sts:AssumeRole (trusts ${trustedPrincipals(doc).join(', ') || 'no AWS principal'})`, {
-      ...where, fix: `in account ${account}: aws iam update-assume-role-policy --role-name ${name} --policy-document '${trust}'`,
+      ...where, fix: `update it from the published template (aws cloudformation update-stack --stack-name TesseraWorkloadProvisioning --template-url <WorkloadProvisioningRoleTemplateUrl> ...), whose trust is ${trust} narrowed to TesseraOrganizationAccess and the lifecycle roles`,
     })];
   } catch (e) {
     if (isNotFound(e)) return [result(id, title, 'fail', `no role ${name} in the workload account ${account}`, { ...where, fix: create })];

@@ -26,21 +26,32 @@ describe('TesseraProvisioning in the workload account', () => {
     expect(await accessKeyOf(iam.commandCalls(GetRoleCommand)[0])).toBe('AKIA-TesseraProvisioning');
   });
 
-  it('fails when neither the lookup role nor TesseraProvisioning can be assumed, with the create-role fix', async () => {
+  it('fails when neither the lookup role nor TesseraProvisioning can be assumed, with the published template as the fix and --account-profile to read it', async () => {
     mockSts(() => true);
     const [line] = await provisioningRoleChecks(testContext());
     expect(line.status).toBe('fail');
     expect(line.detail).toContain(`TesseraProvisioning could not be assumed either, so it is missing or does not trust ${MANAGEMENT}`);
-    expect(line.fix).toContain(`in account ${WORKLOAD}: aws iam create-role --role-name TesseraProvisioning --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::${MANAGEMENT}:root"},"Action":"sts:AssumeRole"}]}'`);
+    expect(line.fix).toContain(`in account ${WORKLOAD} (home region us-east-1): aws cloudformation create-stack --stack-name TesseraWorkloadProvisioning --template-url <TesseraPlatform output WorkloadProvisioningRoleTemplateUrl>`);
+    expect(line.fix).toContain(`--account-profile ${WORKLOAD}=<profile>`);
+    expect(line.fix).not.toContain('attach-role-policy');
   });
 
-  it('fails a role that trusts another account, with update-assume-role-policy', async () => {
+  it('fails a role that trusts another account, with an update from the published template', async () => {
     mockSts();
     iam.on(GetRoleCommand).resolves(role(trustDocument('arn:aws:iam::999999999999:root')));
     const [line] = await provisioningRoleChecks(testContext());
     expect(line.status).toBe('fail');
     expect(line.detail).toBe(`exists but does not trust the management account ${MANAGEMENT} for sts:AssumeRole (trusts arn:aws:iam::999999999999:root)`);
-    expect(line.fix).toMatch(new RegExp(`^in account ${WORKLOAD}: aws iam update-assume-role-policy --role-name TesseraProvisioning`));
+    expect(line.fix).toMatch(/^update it from the published template \(aws cloudformation update-stack --stack-name TesseraWorkloadProvisioning/);
+  });
+
+  it('fails a role that trusts every AWS principal ("*"), which the account check alone would pass', async () => {
+    mockSts();
+    iam.on(GetRoleCommand).resolves(role(trustDocument('*')));
+    const [line] = await provisioningRoleChecks(testContext());
+    expect(line.status).toBe('fail');
+    expect(line.detail).toBe('exists but trusts every AWS principal ("*"): anyone could provision in the workload account');
+    expect(line.fix).toMatch(/^delete the hand-made role and deploy the published template instead/);
   });
 
   it('fails a missing role (NoSuchEntity)', async () => {
@@ -48,7 +59,7 @@ describe('TesseraProvisioning in the workload account', () => {
     iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'The role with name TesseraProvisioning cannot be found.'));
     const [line] = await provisioningRoleChecks(testContext());
     expect(line).toMatchObject({ status: 'fail', detail: `no role TesseraProvisioning in the workload account ${WORKLOAD}` });
-    expect(line.fix).toContain('aws iam create-role --role-name TesseraProvisioning');
+    expect(line.fix).toContain('aws cloudformation create-stack --stack-name TesseraWorkloadProvisioning');
   });
 
   it('translates AccessDenied on GetRole', async () => {
