@@ -291,8 +291,8 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
       await serveExited;
     }
   });
-  say(`$ export TESSERA_API_URL=${serve.baseUrl} TESSERA_TOKEN=$(cat token)`);
-  say('$ node first-call.mjs   # new OpenAI({ baseURL: TESSERA_API_URL, apiKey: TESSERA_TOKEN }).chat.completions.create(...), the README\'s Node example');
+  say(`$ export TESSERA_BASE_URL=${serve.baseUrl} TESSERA_TOKEN=$(cat token)`);
+  say('$ node first-call.mjs   # new OpenAI({ baseURL: TESSERA_BASE_URL, apiKey: TESSERA_TOKEN }).chat.completions.create(...), the README\'s Node example');
   const openai = new OpenAI({ baseURL: serve.baseUrl, apiKey: token, maxRetries: 0 });
   const reply = await openai.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hello from my first Tessera credential' }] });
   say(reply.choices[0]?.message.content ?? '(no content)');

@@ -128,11 +128,11 @@ async function serve(o: ServeOptions): Promise<void> {
   } catch (e) {
     throw listenError(e, port);
   }
+  const bound = (server.address() as AddressInfo).port;
   stopCleanly(() => new Promise<void>((done) => {
     server.closeAllConnections();
     server.close(() => done());
   }));
-  const bound = (server.address() as AddressInfo).port;
   process.stdout.write(`tessera gateway on http://127.0.0.1:${bound}/v1 (${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
 }
 

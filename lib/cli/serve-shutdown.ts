@@ -3,12 +3,18 @@
 // (`npx tessera serve ... &`), it stops when its npm parent goes: `kill $!` reaches npx (npm exec),
 // which ends its `sh -c` child without passing the signal on to this process.
 
+/**
+ * The parent when this module loaded (at CLI start, before serve's set-up): a parent gone during
+ * the set-up (`kill $!` right after `npx tessera serve &`) is noticed too.
+ */
+const PARENT_AT_START = process.ppid;
+
 /** The signals that stop serve. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Calls `stop` once, on the first stop signal or, under npm (`npm_command` set: npx, npm run), when
- * the parent process is gone (this process re-parented: `process.ppid` changed), then exits 0.
+ * the parent process is gone (this process re-parented since the CLI started), then exits 0.
  * The parent is checked every `pollMs` on an unref'd timer (it keeps nothing alive).
  * @param stop closes the servers, or terminates the worker threads
  * @param pollMs @default 500
@@ -22,7 +28,9 @@ export function stopCleanly(stop: () => Promise<void>, pollMs = 500): void {
   };
   for (const signal of STOP_SIGNALS) process.once(signal, once);
   if (process.env.npm_command) {
-    const parent = process.ppid;
-    setInterval(() => { if (process.ppid !== parent) once(); }, pollMs).unref();
+    // Under npm the parent is npm's shell, never init (1): re-parented to 1 means it is gone.
+    const gone = () => process.ppid !== PARENT_AT_START || process.ppid === 1;
+    if (gone()) once();
+    setInterval(() => { if (gone()) once(); }, pollMs).unref();
   }
 }
