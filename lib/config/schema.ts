@@ -17,7 +17,9 @@ import {
 
 const iamRoleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name: 1-64 characters of letters, digits and +=,.@_-, without a path');
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id, quoted in YAML ("012345678901")');
-const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region name such as us-east-1');
+const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region name such as us-east-1')
+  // Policies and nag acknowledgements assume the aws partition; GovCloud would fail synth later, without a path.
+  .refine((r) => !r.includes('-gov-'), 'is an AWS GovCloud region (partition aws-us-gov), which Tessera does not support yet: use a region of the aws partition');
 /** The rule for tier names, spelled out: they become parts of stack, role and DNS names. */
 export const TIER_NAME_RULE = 'a tier name must be a lower-case DNS label of 2-31 characters: a-z, 0-9 and "-", starting with a letter and not ending with "-" (it becomes part of stack, role, DNS names and Kubernetes labels)';
 const tierName = z.string().regex(/^[a-z][a-z0-9-]{0,29}[a-z0-9]$/, `is not a valid tier name: ${TIER_NAME_RULE}`);

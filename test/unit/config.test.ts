@@ -167,6 +167,10 @@ describe('platform config', () => {
       expect(errorOf({ tiers: { professional: { training: { baseModels: [] } } } })).toMatch(/tiers\.professional\.training\.baseModels = \[\]: must name at least one base model \(or "\*"\) while training\.enabled is true/);
     });
 
+    it('refuses a GovCloud region with the reason, instead of a synth that fails later without a path', () => {
+      expect(errorOf({ homeRegion: 'us-gov-west-1', allowedRegions: ['us-gov-west-1'] })).toMatch(/homeRegion = "us-gov-west-1": is an AWS GovCloud region \(partition aws-us-gov\), which Tessera does not support yet/);
+    });
+
     it('suggests the nearest tier for a defaultTier that names none', () => {
       expect(errorOf({ defaultTier: 'startr' })).toMatch(/defaultTier = "startr": is not a defined tier: set it to one of starter, professional, enterprise, or define it under tiers; did you mean `starter`\?/);
     });
