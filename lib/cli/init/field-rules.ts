@@ -1,3 +1,4 @@
+import { PLACEHOLDER_TOKENS } from '../../config/placeholders.js';
 import { DEFAULT_CONFIG } from '../../config/default-config.js';
 import { PlatformConfigSchema } from '../../config/schema.js';
 
@@ -186,6 +187,8 @@ export type SecretProvider = (typeof SECRET_PROVIDERS)[number];
  */
 export function parseSecretId(raw: string): string {
   const value = raw.trim();
+  const token = PLACEHOLDER_TOKENS.find((t) => value.includes(t));
+  if (token) throw new InvalidValue(`contains the embedded default's placeholder ${token}: name your own secret (its ARN holds your platform account id)`);
   if (/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/.test(value)) return value;
   if (!/^[\w/+=.@-]{1,512}$/.test(value)) throw new InvalidValue('must be a Secrets Manager secret name (1-512 characters of letters, digits and /_+=.@-) or ARN');
   return value;

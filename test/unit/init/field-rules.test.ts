@@ -41,6 +41,7 @@ describe('init field rules', () => {
     ['bucket with reserved suffix', parseBucketName, 'weights-s3alias', /S3 bucket name/],
     ['placeholder bucket', parseBucketName, 'tessera-base-models-222222222222', /placeholder bucket/],
     ['secret name with a space', parseSecretId, 'my secret', /Secrets Manager secret name/],
+    ['secret ARN in the placeholder account', parseSecretId, 'arn:aws:secretsmanager:us-east-1:111111111111:secret:x', /embedded default's placeholder 111111111111/],
   ])('refuses a bad %s', (_what, parse, raw, message) => {
     // WHEN / THEN
     expect(() => (parse as (raw: string) => string)(raw)).toThrow(InvalidValue);
