@@ -365,6 +365,10 @@ export const PlatformConfigSchema = z
     if (!(c.defaultTier in c.tiers)) {
       ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `is not a defined tier: set it to one of ${Object.keys(c.tiers).join(', ')}, or define it under tiers` });
     }
+    const modelIds = c.gateway.models.map((m) => m.id);
+    modelIds.forEach((id, i) => {
+      if (modelIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['gateway', 'models', i, 'id'], message: `duplicates model "${id}" (entry ${modelIds.indexOf(id)}): give each catalog model its own id, or remove one` });
+    });
     const baseIds = c.fineTuning.baseModels.map((b) => b.id);
     baseIds.forEach((id, i) => {
       if (baseIds.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['fineTuning', 'baseModels', i, 'id'], message: `duplicates base model "${id}": give each base model its own id` });

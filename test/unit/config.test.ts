@@ -171,6 +171,11 @@ describe('platform config', () => {
       expect(errorOf({ homeRegion: 'us-gov-west-1', allowedRegions: ['us-gov-west-1'] })).toMatch(/homeRegion = "us-gov-west-1": is an AWS GovCloud region \(partition aws-us-gov\), which Tessera does not support yet/);
     });
 
+    it('refuses two catalog models with one id (the second would be unreachable, its prices ignored)', () => {
+      const models = [...DEFAULT_CONFIG.gateway.models, { ...DEFAULT_CONFIG.gateway.models[0]!, inputPricePer1k: 1 }];
+      expect(errorOf({ gateway: { models } })).toMatch(/gateway\.models\[5\]\.id = "bedrock\/anthropic\.claude-3-5-haiku": duplicates model "bedrock\/anthropic\.claude-3-5-haiku" \(entry 0\)/);
+    });
+
     it('suggests the nearest tier for a defaultTier that names none', () => {
       expect(errorOf({ defaultTier: 'startr' })).toMatch(/defaultTier = "startr": is not a defined tier: set it to one of starter, professional, enterprise, or define it under tiers; did you mean `starter`\?/);
     });
