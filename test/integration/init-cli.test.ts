@@ -7,6 +7,7 @@ import { loadConfigReport } from '../../lib/config/load-config.js';
 import { buildApp } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
+import { expectPolite } from '../support/polite-cli.js';
 
 /**
  * `tessera init` as an engineer runs it: `node bin/tessera.mjs init --yes ...` writes a file the CDK
@@ -15,7 +16,6 @@ import { startMoto, type MotoServer } from './support/moto-server.js';
  * organization from moto (Organizations DescribeOrganization and ListRoots).
  */
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
-const STACK_LINE = /^\s+at /m;
 const FLAGS = [
   '--management-account-id', '123456789012', '--organization-id', 'o-a1b2c3d4e5', '--root-id', 'r-ab12',
   '--platform-account-id', '234567890123', '--workload-account-id', '345678901234',
@@ -34,14 +34,6 @@ function init(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   });
 }
 
-/** Exit code, a message of at most `lines` lines matching `pattern`, nothing on stdout, no stack trace. */
-function expectPolite(run: Run, code: number, pattern: RegExp, lines = 1): void {
-  expect(run.stderr).toMatch(pattern);
-  expect(run.stderr).not.toMatch(STACK_LINE);
-  expect(run.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(lines);
-  expect(run.stdout).toBe('');
-  expect(run.code).toBe(code);
-}
 
 const load = (file: string) => loadConfigReport({ file }, { refusePlaceholders: true }).config;
 

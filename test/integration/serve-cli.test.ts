@@ -10,6 +10,7 @@ import { EXAMPLE_TENANTS, readTenantsFile } from '../../lib/cli/serve-tenants.js
 import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { loadConfig } from '../../lib/config/load-config.js';
 import { tempDir } from '../support/temp-dirs.js';
+import { expectPolite } from '../support/polite-cli.js';
 
 /**
  * `tessera serve` fails politely: each start-up error is one line (or a short list) on stderr that
@@ -40,14 +41,6 @@ function file(name: string, text: string): string {
   return path;
 }
 
-/** Exit code, a message of at most `lines` lines matching `pattern`, nothing on stdout, no stack trace. */
-function expectPolite(run: Run, code: number, pattern: RegExp, lines = 1): void {
-  expect(run.stderr).toMatch(pattern);
-  expect(run.stderr).not.toMatch(STACK_LINE);
-  expect(run.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(lines);
-  expect(run.stdout).toBe('');
-  expect(run.code).toBe(code);
-}
 
 beforeAll(async () => {
   dir = tempDir('tessera-test-serve-cli-');

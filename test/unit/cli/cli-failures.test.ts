@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/temp-dirs.js';
+import { expectPolite } from '../../support/polite-cli.js';
 
 /**
  * Every `tessera` command (and `npm run preflight`) fails politely, run as a user runs it
@@ -36,14 +37,6 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
 const tessera = (args: string[], env: Record<string, string> = CREDENTIALS) => run(process.execPath, [bin, ...args], env);
 const preflight = (...args: string[]) => run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'lib', 'preflight', 'cli.ts'), ...args]);
 
-/** Exit code, a message of at most `lines` lines matching `pattern`, nothing on stdout, no stack trace. */
-function expectPolite(r: Run, code: number, pattern: RegExp, lines = 1): void {
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).not.toMatch(STACK_LINE);
-  expect(r.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(lines);
-  expect(r.stdout).toBe('');
-  expect(r.code).toBe(code);
-}
 
 async function listen(server: Server): Promise<string> {
   servers.push(server);
