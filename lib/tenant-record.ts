@@ -126,6 +126,16 @@ export const GatewayPolicy = z.object({
   auditPromptText: z.boolean().default(false),
   /** Bedrock application inference profile per model id, for per-tenant cost allocation. */
   bedrockInferenceProfiles: z.record(z.string(), z.string().regex(/^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:application-inference-profile\/[a-z0-9]+$/, 'must be a Bedrock application inference profile ARN')).optional(),
+  /**
+   * Browser origins (`https://app.example.com`, scheme + host + optional port, as the `Origin`
+   * header carries them) allowed to call the gateway (CORS, Fetch standard). @default - none
+   */
+  allowedOrigins: z.array(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, 'must be an origin: scheme://host[:port], lower case, no path')).max(50).optional(),
+  /**
+   * Whether Responses API answers may be stored (`store`, OpenAI's default true). false: every
+   * response is treated as `store: false`, and a request asking `store: true` is a 400. @default true
+   */
+  storeResponses: z.boolean().optional(),
 });
 export type GatewayPolicy = z.infer<typeof GatewayPolicy>;
 

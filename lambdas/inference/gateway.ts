@@ -3,13 +3,16 @@ import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord, AuditSink } from './audit.js';
 import type { Authorizer } from './auth.js';
 import { chatCompletions } from './endpoints/chat-completions.js';
-import { listModels } from './endpoints/models.js';
+import { embeddings } from './endpoints/embeddings.js';
+import { listModels, retrieveModel } from './endpoints/models.js';
+import { responses } from './endpoints/responses.js';
 import { tenantUsage } from './endpoints/usage.js';
 import { GatewayError, notFound, tooLarge, upstream } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import { PolicyCache } from './policy.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import type { GatewayStore } from './stores/gateway-store.js';
+import type { ResponseStore } from './stores/response-store.js';
 import { loadTokenizer } from './token-count.js';
 import { CallerGone } from './upstream-calls.js';
 import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
@@ -43,9 +46,11 @@ export interface GatewayDeps {
   applyGuardrail?: ApplyGuardrail;
   /** OpenAI's fine-tuning API (`/v1/fine_tuning/jobs...`). @default - not served here (404) */
   fineTuning?: FineTuningService;
+  /** Stored Responses API answers (`store: true`, `previous_response_id`). @default - none kept: `store: true` and `previous_response_id` are refused */
+  responses?: ResponseStore;
 }
 
-const ROUTES = ['/v1/chat/completions', '/v1/models', '/v1/usage'];
+const ROUTES = ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/usage'];
 const NEVER = new AbortController().signal;
 
 /**
@@ -87,7 +92,12 @@ export class Gateway {
       const policy = this.policies.get(caller.tenant);
       const request = { caller, policy, audit, signal: res.signal ?? NEVER };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res);
+      if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
+      if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
+        return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {} }, res, this.deps.responses);
+      }
       if (route === 'GET /v1/models') return await res.json(200, listModels(policy));
+      if (req.method === 'GET' && path.startsWith('/v1/models/')) return await res.json(200, retrieveModel(policy, path.slice('/v1/models/'.length)));
       if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy));
       if (ROUTES.includes(path)) throw new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');
       throw notFound(`no route ${req.method} ${req.path}`, null, 'route_not_found');

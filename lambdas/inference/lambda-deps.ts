@@ -16,6 +16,10 @@ export const GATEWAY_ENV = {
   jwksUri: 'TESSERA_JWKS_URI',
   /** The tenant-data role: every read and write of a tenant's pooled items and secrets is made as it, tagged with the tenant. */
   tenantDataRole: 'TESSERA_TENANT_DATA_ROLE_ARN',
+  /** Stored Responses API answers (partition key `tenantId`, sort key `responseId`), read and written as the tenant. */
+  responsesTable: 'TESSERA_RESPONSES_TABLE',
+  /** The CORS origin index (partition key `origin`, sort key `tenantId`): answers browser preflights, which carry no credentials. */
+  corsOriginsTable: 'TESSERA_CORS_ORIGINS_TABLE',
 } as const;
 
 let config: PlatformConfig | undefined;

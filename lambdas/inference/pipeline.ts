@@ -46,13 +46,19 @@ export class RequestPipeline {
   }
 
   /**
-   * The catalog entry for `requested` (`default` = the tenant's default model), if the tenant may use it.
-   * @throws GatewayError 404 `model_not_found`
+   * The catalog entry for `requested` (`default` = the tenant's default model), if the tenant may
+   * use it and it is of the endpoint's `kind`.
+   * @param kind what the endpoint serves: `chat` (chat completions, responses) or `embedding`
+   * @throws GatewayError 404 `model_not_found`; 400 `model_kind_mismatch` naming `model` when the model is of the other kind
    */
-  model(r: PipelineRequest, requested: string): ModelEntry {
+  model(r: PipelineRequest, requested: string, kind: ModelEntry['kind'] = 'chat'): ModelEntry {
     const id = requested === 'default' && r.policy.gateway.defaultModel ? r.policy.gateway.defaultModel : requested;
     const model = r.policy.models.get(id);
     if (!model) throw notFound(`model "${id}" does not exist or is not available to tenant ${r.caller.tenantId}; GET /v1/models lists yours`, 'model', 'model_not_found');
+    if ((model.kind ?? 'chat') !== kind) {
+      const served = model.kind === 'embedding' ? 'embeddings (POST /v1/embeddings)' : 'chat (POST /v1/chat/completions, POST /v1/responses)';
+      throw invalid(`model "${id}" is ${model.kind === 'embedding' ? 'an embedding' : 'a chat'} model: it serves ${served}, not ${kind === 'embedding' ? 'embeddings' : 'chat'}`, 'model', 'model_kind_mismatch');
+    }
     Object.assign(r.audit, { model: model.id, provider: providerOf(model) });
     return model;
   }

@@ -224,6 +224,12 @@ export const ModelEntrySchema = z.strictObject({
   inputPricePer1k: z.number().min(0),
   outputPricePer1k: z.number().min(0),
   maxOutputTokens: z.number().int().positive().default(4096),
+  /**
+   * What the model serves: `chat` (`/v1/chat/completions`, `/v1/responses`) or `embedding`
+   * (`/v1/embeddings`). A call to the other kind's endpoint is a 400 that says so.
+   * @default 'chat' (absent)
+   */
+  kind: z.enum(['chat', 'embedding']).optional(),
   /** For a SageMaker endpoint in another account (a tenant's fine-tuned model): the role assumed to invoke it. */
   invokeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/name').optional(),
 });
@@ -249,6 +255,11 @@ export const GatewayConfigSchema = z.strictObject({
   upstreamIdleTimeoutMs: z.number().int().min(100).max(900_000).optional(),
   upstreamRetries: z.number().int().min(0).max(5),
   maxRequestBytes: z.number().int().min(1024).max(6_000_000),
+  /**
+   * Days a stored Responses API answer (`store: true`, the default) is kept before DynamoDB's TTL
+   * removes it; OpenAI keeps them 30 days. @default 30 (absent)
+   */
+  responsesTtlDays: z.number().int().min(1).max(400).optional(),
 });
 
 /** A base model tenants may fine-tune: the containers that train and serve it and where its weights are. */

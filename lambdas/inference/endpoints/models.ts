@@ -1,6 +1,29 @@
+import { notFound } from '../openai-errors.js';
 import { providerOf, type TenantPolicy } from '../policy.js';
+import type { ModelEntry } from '../../../lib/config/schema.js';
 
-/** `GET /v1/models`: the caller's models, in OpenAI's list shape. */
+/** OpenAI's `Model` object (`openai`'s `Model`): `created` is 0, the catalog has no creation time. */
+const modelObject = (m: ModelEntry) => ({ id: m.id, object: 'model', created: 0, owned_by: providerOf(m) });
+
+/** `GET /v1/models`: the caller's models (chat and embedding), in OpenAI's list shape. */
 export function listModels(policy: TenantPolicy): string {
-  return JSON.stringify({ object: 'list', data: [...policy.models.values()].map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: providerOf(m) })) });
+  return JSON.stringify({ object: 'list', data: [...policy.models.values()].map(modelObject) });
+}
+
+/**
+ * `GET /v1/models/{model}`: one of the caller's models. Ids hold `/` and `:`; clients send them
+ * percent-encoded (`openai` for Node encodes `/` as `%2F`) or raw, and both are accepted.
+ * @param encodedId the path after `/v1/models/`, as it arrived
+ * @throws GatewayError 404 `model_not_found` for an id the caller may not use (or that does not exist)
+ */
+export function retrieveModel(policy: TenantPolicy, encodedId: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(encodedId);
+  } catch {
+    id = encodedId;
+  }
+  const model = policy.models.get(id);
+  if (!model) throw notFound(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`, 'model', 'model_not_found');
+  return JSON.stringify(modelObject(model));
 }
