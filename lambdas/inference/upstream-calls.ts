@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/
 import type { ModelEntry } from '../../lib/config/schema.js';
 import { GatewayError, limited, upstream, upstreamTimeout } from './openai-errors.js';
 import { providerOf } from './policy.js';
-import { ProviderError, type Provider, type ProviderRequest } from './providers/provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest } from './providers/provider.js';
 import type { ProviderName } from './providers/registry.js';
 
 export interface UpstreamTimeouts {
@@ -101,6 +101,25 @@ export class UpstreamCalls {
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
         return { result: await provider.complete({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
+      } finally {
+        attempt.done();
+      }
+    });
+  }
+
+  /**
+   * Embeddings along the chain, with the same retries, timeouts (`firstByteMs` for the whole
+   * answer) and caller-error semantics as `complete`. The chain is the caller's to choose: the
+   * embeddings endpoint passes embedding models only.
+   * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
+   */
+  async embed(chain: ModelEntry[], base: Omit<EmbeddingProviderRequest, 'model' | 'signal'>, caller: AbortSignal): Promise<{ result: EmbeddingAnswer; model: ModelEntry }> {
+    return this.attempts(chain, caller, async (model, attempt) => {
+      attempt.arm(this.timeouts.firstByteMs);
+      try {
+        const provider = await this.providers(providerOf(model), base.tenantId);
+        if (!provider.embed) throw new ProviderError(`provider ${providerOf(model)} does not serve embeddings`, 502, false, { type: 'upstream_error', code: 'embeddings_not_supported' });
+        return { result: await provider.embed({ ...base, model, signal: attempt.controller.signal, onActivity: attempt.touch }), model };
       } finally {
         attempt.done();
       }

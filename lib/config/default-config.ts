@@ -41,6 +41,13 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006, maxOutputTokens: 16384 },
       { id: 'huggingface/meta-llama/Llama-3.1-8B-Instruct', upstream: 'meta-llama/Llama-3.1-8B-Instruct', inputPricePer1k: 0.0001, outputPricePer1k: 0.0001, maxOutputTokens: 4096 },
       { id: 'openai-compatible/default', upstream: 'default', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
+      // Embedding models (POST /v1/embeddings), priced by input tokens only (USD per 1,000, on-demand list prices, Nov 2026);
+      // maxOutputTokens is the schema's default, unused: an embedding produces no output tokens.
+      { id: 'bedrock/amazon.titan-embed-text-v2', upstream: 'amazon.titan-embed-text-v2:0', kind: 'embedding', inputPricePer1k: 0.00002, outputPricePer1k: 0, maxOutputTokens: 4096, maxInputTokens: 8192 },
+      { id: 'bedrock/cohere.embed-english-v3', upstream: 'cohere.embed-english-v3', kind: 'embedding', inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096, maxInputTokens: 512 },
+      { id: 'openai/text-embedding-3-small', upstream: 'text-embedding-3-small', kind: 'embedding', inputPricePer1k: 0.00002, outputPricePer1k: 0, maxOutputTokens: 4096, maxInputTokens: 8192 },
+      // A TEI or vLLM embedding server of the platform's (its served model name as upstream).
+      { id: 'openai-compatible/embeddings', upstream: 'default', kind: 'embedding', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 4096 },
     ],
     providers: {
       openai: { baseUrl: 'https://api.openai.com/v1', apiKeySecretId: 'tessera/providers/openai' },

@@ -230,8 +230,19 @@ export const ModelEntrySchema = z.strictObject({
    * @default 'chat' (absent)
    */
   kind: z.enum(['chat', 'embedding']).optional(),
+  /**
+   * Longest input the model takes, in tokens (o200k count, the gateway's estimate of the model's
+   * own), checked per input before anything is reserved or sent: a longer one is a 400 naming
+   * `input[i]`. Embedding models only (Titan Text Embeddings V2: 8,192; Cohere Embed v3: 512;
+   * OpenAI text-embedding-3: 8,192). @default - no check (the upstream refuses what is too long)
+   */
+  maxInputTokens: z.number().int().positive().optional(),
   /** For a SageMaker endpoint in another account (a tenant's fine-tuned model): the role assumed to invoke it. */
   invokeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/name').optional(),
+}).superRefine((m, ctx) => {
+  // An embedding model produces no completion tokens: it is priced by its input only.
+  if (m.kind === 'embedding' && m.outputPricePer1k !== 0) ctx.addIssue({ code: 'custom', path: ['outputPricePer1k'], message: `is ${m.outputPricePer1k} for embedding model "${m.id}": embeddings are priced by input tokens only, set it to 0` });
+  if (m.maxInputTokens !== undefined && m.kind !== 'embedding') ctx.addIssue({ code: 'custom', path: ['maxInputTokens'], message: `applies to embedding models only (kind: embedding); "${m.id}" is a chat model: remove it` });
 });
 
 export const GatewayConfigSchema = z.strictObject({

@@ -1,8 +1,77 @@
+import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
+import { guardEmbeddingInput } from '../embeddings/guard.js';
+import { inputPath, inputsOf } from '../embeddings/inputs.js';
+import { EmbeddingRequest, type EmbeddingRequestBody } from '../embeddings/request-schema.js';
+import { encodeVector } from '../embeddings/vector-encoding.js';
 import type { GatewayResponder } from '../gateway.js';
-import { notFound } from '../openai-errors.js';
-import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
+import { GatewayError, invalid, upstream } from '../openai-errors.js';
+import { providerOf } from '../policy.js';
+import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
+import { parseJson, parseWith } from '../request-body.js';
+import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 
-/** `POST /v1/embeddings` (OpenAI's embeddings API). Not served yet (issue 14 in progress). */
-export async function embeddings(_pipeline: RequestPipeline, _r: PipelineRequest, _rawBody: string | undefined, _res: GatewayResponder): Promise<void> {
-  throw notFound('POST /v1/embeddings is not served yet', null, 'route_not_found');
+/**
+ * `POST /v1/embeddings`, OpenAI's contract (`EmbeddingCreateParams` in, `CreateEmbeddingResponse`
+ * out) on the shared pipeline: the tenant's embedding model (a chat model is a 400
+ * `model_kind_mismatch`) → rate limits → input guardrails (embeddings/guard.ts) → reserve the
+ * input tokens at the model's input price → the provider, with retries and the tenant's
+ * fallbacks that are embedding models → settle with the upstream's `prompt_tokens` (the gateway's
+ * o200k count when it reported none, marked estimated in the audit) → the answer, each vector in
+ * the caller's `encoding_format` (base64 = little-endian float32, whatever the provider returned),
+ * with the catalog id of the model that answered.
+ *
+ * Input tokens: texts are counted in o200k (token-count.ts), a token-id input counts its length.
+ * A catalog entry's `maxInputTokens` is checked per input before anything is reserved (400 naming
+ * `input[i]`).
+ */
+export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
+  const body = parseWith(EmbeddingRequest, parseJson(rawBody)) as unknown as EmbeddingRequestBody;
+  const model = pipeline.model(r, body.model, 'embedding');
+  r.audit.stream = false;
+  // OpenAI's end-user id (abuse monitoring): forwarded to OpenAI-compatible upstreams, and kept in
+  // the audit record for every provider (Bedrock and SageMaker have no field for it).
+  if (body.user) r.audit.detail = { ...r.audit.detail, endUser: body.user };
+  await pipeline.admit(r);
+
+  const guarded = await guardEmbeddingInput(pipeline, r, body);
+  if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
+  const inputs = inputsOf(guarded.input);
+  const perInput = inputs.kind === 'text' ? inputs.texts.map(countTextTokens) : inputs.tokens.map((t) => t.length);
+  if (model.maxInputTokens !== undefined) {
+    const over = perInput.findIndex((n) => n > model.maxInputTokens!);
+    if (over >= 0) throw invalid(`${inputPath(guarded.input, over)} is ${perInput[over]} tokens; ${model.id} takes at most ${model.maxInputTokens} tokens per input: split it`, inputPath(guarded.input, over), 'input_too_long');
+  }
+  const counted = perInput.reduce((a, b) => a + b, 0);
+  const reservation = await pipeline.reserve(r, model, counted, 0);
+
+  let settled = false;
+  try {
+    // A fallback must produce the same kind of thing: vectors (in another model's space: the answer's `model` says which).
+    const chain = pipeline.chain(r, model).filter((m) => m.kind === 'embedding');
+    const { result, model: used } = await pipeline.upstream.embed(chain, { body: guarded, tenantId: r.caller.tenantId }, r.signal);
+    const reported = result.promptTokens;
+    const estimated = !(Number.isSafeInteger(reported) && reported! >= 0);
+    const promptTokens = estimated ? counted : reported!;
+    const costUsd = costOf(used, promptTokens, 0);
+    Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens, completionTokens: 0, usageEstimated: estimated, costUsd });
+    if (used.id !== model.id) r.audit.fallbackFrom = model.id;
+    settled = true;
+    await pipeline.settle(reservation, promptTokens, costUsd); // the tokens were spent whether or not the answer is shown
+    const count = inputs.kind === 'text' ? inputs.texts.length : inputs.tokens.length;
+    if (result.vectors.length !== count) throw upstream(`${used.id} answered ${result.vectors.length} embeddings for ${count} inputs`, 'upstream_invalid_answer');
+    const format = guarded.encoding_format ?? 'float';
+    let data: CreateEmbeddingResponse['data'];
+    try {
+      data = result.vectors.map((v, index) => ({ object: 'embedding' as const, index, embedding: encodeVector(v, format) as number[] }));
+    } catch (e) {
+      throw upstream(`${used.id} answered an embedding the gateway cannot read: ${(e as Error).message}`, 'upstream_invalid_answer');
+    }
+    const answer: CreateEmbeddingResponse = { object: 'list', data, model: used.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
+    await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId });
+  } catch (e) {
+    if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e.headers)) });
+    throw e;
+  } finally {
+    if (!settled) await pipeline.settle(reservation, 0, 0); // nothing was produced: release the reservation
+  }
 }

@@ -5,14 +5,16 @@ import { converseRequest } from './bedrock/converse-request.js';
 import { chatCompletion, type AnswerMeta } from './bedrock/response.js';
 import { providerErrorFromSdk } from './bedrock/sdk-errors.js';
 import { chatCompletionChunks } from './bedrock/stream.js';
-import type { Provider, ProviderRequest } from './provider.js';
+import { bedrockEmbeddings } from './bedrock/embeddings.js';
+import type { EmbeddingAnswer, EmbeddingProviderRequest, Provider, ProviderRequest } from './provider.js';
 
 /**
  * Amazon Bedrock through Converse / ConverseStream (one API for every Bedrock model), mapping
  * OpenAI's chat completions both ways. Each mapping rule is a tested module in `./bedrock/`:
  * converse-request.ts assembles the request (and throws every 400 before anything is sent),
  * response.ts and stream.ts shape the answer, sdk-errors.ts Bedrock's errors.
- * `model.upstream` is the Bedrock model id, inference profile id or ARN.
+ * `model.upstream` is the Bedrock model id, inference profile id or ARN. Embeddings go through
+ * InvokeModel (Converse has none): bedrock/embeddings.ts.
  */
 export class BedrockProvider implements Provider {
   private readonly client = platformClient(BedrockRuntimeClient);
@@ -37,6 +39,11 @@ export class BedrockProvider implements Provider {
       throw providerErrorFromSdk(e);
     }
     yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId));
+  }
+
+  /** Titan Text Embeddings V2 and Cohere Embed v3 through InvokeModel (bedrock/embeddings.ts, bedrock/embedding-models.ts). */
+  embed(r: EmbeddingProviderRequest): Promise<EmbeddingAnswer> {
+    return bedrockEmbeddings(this.client, r);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest } from './undici-pool.js';
-import { ProviderError, type Provider, type ProviderRequest } from './provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
 
 /**
@@ -59,6 +59,37 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     // Some servers answer a failure with 200 and an error body: a failure, not an empty answer.
     if (!Array.isArray(answer?.choices)) throw new ProviderError(`${this.name} answered 200 without choices${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
     return answer;
+  }
+
+  /**
+   * `POST {baseUrl}/embeddings` with the caller's body untouched apart from `model` (OpenAI, and
+   * TEI's and vLLM's OpenAI-compatible servers, take OpenAI's shape, their own extra fields too).
+   * The answer's `data[].embedding` come back as sent (floats, or base64 when the upstream
+   * honoured `encoding_format`), ordered by `index`; `usage.prompt_tokens` when reported.
+   * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `data`
+   */
+  async embed(r: EmbeddingProviderRequest): Promise<EmbeddingAnswer> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await poolRequest(this.pool, {
+        method: 'POST', path: `${this.basePath}/embeddings`, signal: r.signal,
+        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${this.apiKey}` },
+        body: JSON.stringify({ ...r.body, model: r.model.upstream }),
+      });
+    } catch (e) {
+      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+    }
+    if (res.statusCode >= 400) throw await upstreamError(this.name, res);
+    const text = await res.body.text();
+    let answer: { data?: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number }; error?: { message?: string } };
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      throw new ProviderError(`${this.name} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
+    }
+    if (!Array.isArray(answer?.data)) throw new ProviderError(`${this.name} answered 200 without data${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
+    const data = [...answer.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+    return { vectors: data.map((d) => d.embedding as number[] | string), promptTokens: answer.usage?.prompt_tokens };
   }
 
   async *stream(r: ProviderRequest): AsyncIterable<ChatCompletionChunk> {

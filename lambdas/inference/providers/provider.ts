@@ -1,4 +1,5 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 
 /**
@@ -36,6 +37,37 @@ export interface Provider {
    * @throws ProviderError - before the first chunk, or for an error event in the middle of the stream
    */
   stream(request: ProviderRequest): AsyncIterable<ChatCompletionChunk>;
+  /**
+   * Embeddings of `request.body.input`, one per input in input order (`index` 0..n-1). A vector
+   * is floats, or OpenAI's base64 (little-endian float32) when the upstream answered so; the
+   * gateway encodes the caller's `encoding_format` whatever the provider returned. Optional so
+   * that a chat-only provider (a test double) needs none; every built-in provider has it.
+   * @throws ProviderError - the upstream refused or failed, or a field has no equivalent here (400 naming it)
+   */
+  embed?(request: EmbeddingProviderRequest): Promise<EmbeddingAnswer>;
+}
+
+/**
+ * What the gateway hands a provider for `POST /v1/embeddings`: the caller's body as OpenAI
+ * defines it (`EmbeddingCreateParams`, plus any field OpenAI does not name, for upstreams that
+ * take it), after the tenant's guardrails. `body.model` is still the catalog id.
+ */
+export interface EmbeddingProviderRequest {
+  model: ModelEntry;
+  body: EmbeddingCreateParams & Record<string, unknown>;
+  tenantId: string;
+  /** Aborted when the upstream is past its timeout, or the caller went away. */
+  signal: AbortSignal;
+  /** @default - nothing */
+  onActivity?: () => void;
+}
+
+/** One vector per input, as the provider got it. */
+export interface EmbeddingAnswer {
+  /** In input order. Floats, or base64 of little-endian float32 (OpenAI's `encoding_format: base64`). */
+  vectors: Array<number[] | string>;
+  /** Input tokens the upstream reported (undefined when it reported none: the gateway's count bills). */
+  promptTokens?: number;
 }
 
 /** What an upstream said about its refusal, kept so the caller sees the same error. */

@@ -2,12 +2,12 @@ import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, SageMak
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { platformClient } from '../../shared/aws-clients.js';
 import { tenantRoleClient } from '../../shared/tenant-role-clients.js';
-import { ProviderError, type Provider, type ProviderRequest, type UpstreamErrorDetails } from './provider.js';
+import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest, type UpstreamErrorDetails } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
 
 /**
  * A model on a SageMaker endpoint whose container (LMI, TGI, vLLM) serves OpenAI's chat-completions
- * schema on `/invocations`. `model.upstream` is the endpoint name. Nothing is mapped: the caller's
+ * schema on `/invocations` (or, for an embedding model, OpenAI's embeddings schema: `embed`). `model.upstream` is the endpoint name. Nothing is mapped: the caller's
  * body goes to the container as it came, and the container's answer and chunks come back as they
  * are.
  *
@@ -27,7 +27,7 @@ import { sseChunks } from './sse-chunks.js';
  *   `InternalDependencyException` and `ModelNotReadyException` are retryable.
  */
 export class SageMakerProvider implements Provider {
-  private client(r: ProviderRequest): Promise<SageMakerRuntimeClient> | SageMakerRuntimeClient {
+  private client(r: Pick<ProviderRequest, 'model' | 'tenantId'>): Promise<SageMakerRuntimeClient> | SageMakerRuntimeClient {
     // A tenant's fine-tuned model runs in the tenant's account: invoked as its model-invoker role.
     return r.model.invokeRoleArn ? tenantRoleClient(SageMakerRuntimeClient, r.model.invokeRoleArn, r.tenantId, 'invoke') : platformClient(SageMakerRuntimeClient);
   }
@@ -57,6 +57,47 @@ export class SageMakerProvider implements Provider {
       throw new ProviderError(`SageMaker endpoint ${endpoint} answered without choices: ${text.slice(0, 120)}`, undefined, false);
     }
     return answer as unknown as ChatCompletion;
+  }
+
+  /**
+   * An embedding model on the endpoint: InvokeEndpoint with OpenAI's embeddings body, without
+   * `model` (the endpoint picks the model), everything else as the caller sent it. That is the
+   * body vLLM's `/invocations` takes for its embedding models, and what TEI serves on
+   * `/v1/embeddings`; TEI's native `{inputs}` shape is not used, because it drops
+   * `dimensions`, `encoding_format` and token-id inputs that the OpenAI shape carries.
+   * The answer: OpenAI's `{data: [{embedding, index}], usage}` (floats or base64), or a bare
+   * array of vectors (TEI's `/embed` answer) in input order, without usage (the gateway's count bills).
+   * @throws ProviderError - as `complete` (ModelError keeps the container's status and message; ValidationError is the platform's 502)
+   */
+  async embed(r: EmbeddingProviderRequest): Promise<EmbeddingAnswer> {
+    const endpoint = r.model.upstream;
+    const { model: _model, ...rest } = r.body;
+    let bytes: Uint8Array | undefined;
+    try {
+      const out = await (await this.client(r)).send(
+        new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'application/json', Accept: 'application/json', Body: JSON.stringify(rest) }),
+        { abortSignal: r.signal },
+      );
+      bytes = out.Body;
+    } catch (e) {
+      throw toProviderError(e, endpoint);
+    }
+    const text = bytes ? new TextDecoder().decode(bytes) : '';
+    let answer: unknown;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      throw new ProviderError(`SageMaker endpoint ${endpoint} answered with a body that is not JSON: ${text.slice(0, 120)}`, undefined, false);
+    }
+    if (Array.isArray(answer)) return { vectors: answer as number[][] };
+    const a = answer as { data?: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number } } | null;
+    if (!a || typeof a !== 'object' || !Array.isArray(a.data)) {
+      const error = errorOf(answer);
+      if (error) throw new ProviderError(error.message ?? `SageMaker endpoint ${endpoint} answered with an error`, undefined, false, error.details);
+      throw new ProviderError(`SageMaker endpoint ${endpoint} answered without embeddings (data): ${text.slice(0, 120)}`, undefined, false);
+    }
+    const data = [...a.data].sort((x, y) => (x.index ?? 0) - (y.index ?? 0));
+    return { vectors: data.map((d) => d.embedding as number[] | string), promptTokens: a.usage?.prompt_tokens };
   }
 
   async *stream(r: ProviderRequest): AsyncGenerator<ChatCompletionChunk> {

@@ -1,0 +1,55 @@
+import { sha256 } from '../audit.js';
+import { redactPii, screenPromptInjection } from '../guardrails.js';
+import { PromptInjectionError } from '../guardrails/caller-texts.js';
+import { invalid } from '../openai-errors.js';
+import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
+import { inputPath, inputsOf, withTexts } from './inputs.js';
+import type { EmbeddingRequestBody } from './request-schema.js';
+
+/**
+ * The tenant's input guardrails on an embeddings request, as chat applies them to a user's text:
+ * each input string is screened for prompt injection (400 `prompt_injection_detected` naming
+ * `input` or `input[i]`), then PII-redacted (the kinds found go to the audit record), then, with a
+ * Bedrock guardrail configured, checked by ApplyGuardrail (400 `guardrail_intervened`).
+ * The fingerprint of the input as it will be sent (`promptSha256` = SHA-256 of its JSON) goes to
+ * the audit record, the text too when the tenant audits prompt text.
+ *
+ * Token-id inputs cannot be screened or redacted: the ids are in the upstream's own vocabulary,
+ * which the gateway does not know (decoding them with o200k would screen a text the model never
+ * sees). So a tenant with any input guardrail on (PII redaction, the injection screen or a
+ * Bedrock guardrail) gets a 400 `unscreenable_input` naming `input` for them, rather than a way
+ * around its guardrails; a tenant with none gets them through untouched.
+ *
+ * Returns a new body; the caller's is not changed.
+ * @throws GatewayError 400 as above
+ */
+export async function guardEmbeddingInput(pipeline: RequestPipeline, r: PipelineRequest, body: EmbeddingRequestBody): Promise<EmbeddingRequestBody> {
+  const g = r.policy.gateway.guardrails;
+  const inputs = inputsOf(body.input);
+  if (inputs.kind === 'tokens') {
+    const on = [g.redactPii && 'PII redaction', g.promptInjectionScreen && 'the prompt-injection screen', g.bedrockGuardrailId && 'a Bedrock guardrail'].filter(Boolean);
+    if (on.length) throw invalid(`input holds token ids, which the gateway cannot check with tenant ${r.caller.tenantId}'s ${on.join(', ')}; send the text instead`, 'input', 'unscreenable_input');
+    r.audit.promptSha256 = sha256(JSON.stringify(body.input));
+    return body;
+  }
+  const found: string[] = [];
+  const texts = inputs.texts.map((text, i) => {
+    if (g.promptInjectionScreen) {
+      const pattern = screenPromptInjection(text);
+      if (pattern) throw new PromptInjectionError(inputPath(body.input, i), pattern);
+    }
+    if (!g.redactPii) return text;
+    const red = redactPii(text);
+    found.push(...red.found);
+    return red.found.length ? red.text : text;
+  });
+  if (found.length) r.audit.piiRedacted = [...new Set(found)];
+  if (g.bedrockGuardrailId) {
+    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, texts);
+    if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'input', 'guardrail_intervened');
+  }
+  const input = found.length ? withTexts(body.input, texts) : body.input;
+  r.audit.promptSha256 = sha256(JSON.stringify(input));
+  if (r.policy.gateway.auditPromptText) r.audit.prompt = texts.join('\n');
+  return input === body.input ? body : { ...body, input };
+}

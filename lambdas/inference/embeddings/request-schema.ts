@@ -1,0 +1,38 @@
+import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import { z } from 'zod';
+
+/**
+ * OpenAI's limits on `input` (API reference, "Create embeddings"): an array holds at most 2,048
+ * inputs, and no input may be an empty string. (Its other limits, 8,192 tokens per input for
+ * OpenAI's models and 300,000 tokens per request, are the model's: the catalog's `maxInputTokens`.)
+ */
+export const MAX_INPUTS = 2048;
+
+const text = z.string().min(1, 'must not be an empty string (OpenAI refuses empty inputs)');
+const token = z.number().int().min(0);
+
+/**
+ * What the gateway reads of OpenAI's embeddings request (`EmbeddingCreateParams` of the `openai`
+ * package is the contract):
+ * - `input`: a string, an array of strings, an array of token ids (one input), or an array of
+ *   token-id arrays; at most `MAX_INPUTS` inputs, no empty string or empty token array.
+ * - `encoding_format`: `float` | `base64` (absent or null = float, OpenAI's default).
+ * - `dimensions`: a positive integer; `user`: a string.
+ * Every optional field accepts `null` as "absent". The object is loose: fields the gateway does
+ * not read (a TEI or vLLM server's own, such as `truncate`) go on to OpenAI-compatible upstreams.
+ */
+export const EmbeddingRequest = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([
+    text,
+    z.array(text).min(1).max(MAX_INPUTS),
+    z.array(token).min(1),
+    z.array(z.array(token).min(1)).min(1).max(MAX_INPUTS),
+  ]),
+  encoding_format: z.enum(['float', 'base64']).nullish(),
+  dimensions: z.number().int().positive().nullish(),
+  user: z.string().nullish(),
+});
+
+/** The parsed body: OpenAI's params and whatever else the caller sent. */
+export type EmbeddingRequestBody = EmbeddingCreateParams & Record<string, unknown>;
