@@ -1,0 +1,239 @@
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { ModelEntry } from '../../../lib/config/schema.js';
+import { sha256 } from '../audit.js';
+import { applyInputGuardrails } from '../guardrails/caller-texts.js';
+import { GatewayError, invalid } from '../openai-errors.js';
+import { providerOf } from '../policy.js';
+import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
+import { ProviderError } from '../providers/provider.js';
+import type { Reservation } from '../stores/gateway-store.js';
+import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
+import { CallerGone, callerErrorOf } from '../upstream-calls.js';
+import { normaliseFinishReason } from './finish-reason.js';
+import { callerTextsOf, textOfContent } from './message-texts.js';
+import type { ChatRequestBody } from './request-schema.js';
+import { StreamRelay } from './stream-relay.js';
+
+/**
+ * The chat machinery every chat-model endpoint shares (`POST /v1/chat/completions` and
+ * `POST /v1/responses`, which is translated onto it): after the endpoint has resolved the model
+ * and admitted the request, `runChat` applies the tenant's input guardrails, caps and counts the
+ * tokens, reserves them against every budget, and hands a `ChatExchange` to the endpoint, which
+ * calls the upstream whole (`completeChat`) or streamed (`streamChat`). The exchange settles the
+ * reservation with the real usage (or releases it when nothing was produced) and fills the audit
+ * record; an upstream 429 gets the tenant's rate-limit headers.
+ */
+export class ChatExchange {
+  settled = false;
+
+  constructor(
+    readonly pipeline: RequestPipeline,
+    readonly r: PipelineRequest,
+    /** The catalog model the caller asked for (the chain may answer with a fallback). */
+    readonly model: ModelEntry,
+    /** The body as it goes to the provider: guarded, system prompt first, token cap added. */
+    readonly body: ChatRequestBody,
+    readonly promptTokens: number,
+    private readonly reservation: Reservation,
+  ) {}
+
+  /** The model, then the tenant's fallbacks. */
+  get chain(): ModelEntry[] {
+    return this.pipeline.chain(this.r, this.model);
+  }
+
+  /** Replaces the reservation by the usage of the model that answered, and notes it in the audit record. */
+  async settle(used: ModelEntry, usage: CompletionUsage, estimated: boolean): Promise<void> {
+    this.settled = true;
+    const costUsd = costOf(used, usage.prompt_tokens, usage.completion_tokens);
+    Object.assign(this.r.audit, { model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: estimated, costUsd });
+    if (used.id !== this.model.id) this.r.audit.fallbackFrom = this.model.id;
+    await this.pipeline.settle(this.reservation, usage.total_tokens, costUsd);
+  }
+
+  /** Nothing was produced: the reservation is released. Idempotent with `settle`. */
+  async release(): Promise<void> {
+    if (!this.settled) await this.pipeline.settle(this.reservation, 0, 0);
+    this.settled = true;
+  }
+}
+
+/**
+ * Guards, counts and reserves a chat request, runs `call` with the exchange, and releases the
+ * reservation if `call` settled nothing.
+ * @param choices answers the request asks for (`n`), each reserved at the completion limit
+ * @throws GatewayError 400 from the guardrails or the token cap, 429 from the budgets or (with the
+ *   tenant's `x-ratelimit-*` headers) from the upstream, and whatever `call` throws
+ */
+export async function runChat<T>(pipeline: RequestPipeline, r: PipelineRequest, model: ModelEntry, body: ChatRequestBody, choices: number, call: (x: ChatExchange) => Promise<T>): Promise<T> {
+  const guarded = await guardChat(pipeline, r, body);
+  const limit = pipeline.completionLimit(r, model, body);
+  if (limit.add !== undefined) guarded.max_completion_tokens = limit.add;
+  // The gateway starts loading the tokenizer when it is built; a request before it is ready waits for it.
+  if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
+  const promptTokens = countPromptTokens(guarded);
+  const reservation = await pipeline.reserve(r, model, promptTokens, limit.reserve * choices);
+  const x = new ChatExchange(pipeline, r, model, guarded, promptTokens, reservation);
+  try {
+    return await call(x);
+  } catch (e) {
+    if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e.headers)) });
+    throw e;
+  } finally {
+    await x.release(); // nothing was produced: release the reservation
+  }
+}
+
+/**
+ * The tenant's input guardrails on every text the caller sent (PII redaction, the injection
+ * screen, Bedrock ApplyGuardrail), the tenant's system prompt first, the prompt's fingerprint
+ * in the audit record. Returns a new body; the caller's is not changed. The messages keep their
+ * positions (one out per one in), after the system prompt when the tenant has one.
+ */
+export async function guardChat(pipeline: RequestPipeline, r: PipelineRequest, body: ChatRequestBody): Promise<ChatRequestBody> {
+  const g = r.policy.gateway.guardrails;
+  // PromptInjectionError is the caller's 400 `prompt_injection_detected`, naming the text's path.
+  const screened = applyInputGuardrails(body.messages, { redactPii: g.redactPii, promptInjectionScreen: g.promptInjectionScreen });
+  let messages: ChatCompletionMessageParam[] = screened.messages;
+  if (screened.piiFound.length) r.audit.piiRedacted = [...new Set(screened.piiFound)];
+  if (g.bedrockGuardrailId) {
+    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, callerTextsOf(messages, ['user', 'tool', 'function']));
+    if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'messages', 'guardrail_intervened');
+  }
+  let prediction = body.prediction;
+  if (g.redactPii && prediction?.type === 'content') {
+    // A predicted output is the caller's text too (usually a file it is editing).
+    const red = applyInputGuardrails([{ role: 'user', content: prediction.content }], { redactPii: true, promptInjectionScreen: false });
+    if (red.piiFound.length) {
+      prediction = { ...prediction, content: red.messages[0].content as typeof prediction.content };
+      r.audit.piiRedacted = [...new Set([...(r.audit.piiRedacted ?? []), ...red.piiFound])];
+    }
+  }
+  if (r.policy.gateway.systemPrompt) messages = [{ role: 'system', content: r.policy.gateway.systemPrompt }, ...messages];
+  r.audit.promptSha256 = sha256(JSON.stringify(messages));
+  if (r.policy.gateway.auditPromptText) r.audit.prompt = callerTextsOf(messages).join('\n');
+  return prediction === body.prediction ? { ...body, messages } : { ...body, messages, prediction };
+}
+
+/** The upstream's usage, or the gateway's count when it reported none (marked estimated in the audit). */
+export function usageOf(reported: CompletionUsage | undefined | null, promptTokens: number, produced: () => string): { usage: CompletionUsage; estimated: boolean } {
+  // Only counts that can be counts are billed: whole, non-negative, and a total that is their sum.
+  const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (reported && count(reported.prompt_tokens) && count(reported.completion_tokens)) {
+    return { usage: { ...reported, total_tokens: reported.prompt_tokens + reported.completion_tokens }, estimated: false };
+  }
+  const completion = countCompletionTokens(produced());
+  return { usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion }, estimated: true };
+}
+
+/**
+ * The whole answer: the upstream's, settled (the tokens were spent whether or not it is shown),
+ * with the gateway's `id` and the catalog model, OpenAI's finish reasons, then the tenant's output
+ * guardrails: Bedrock ApplyGuardrail (a blocked answer becomes OpenAI's filtered answer: content
+ * replaced, finish_reason `content_filter`) and PII redaction of every answer text.
+ */
+export async function completeChat(x: ChatExchange, id: string): Promise<ChatCompletion> {
+  const { pipeline, r } = x;
+  const { result, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
+  // What the answer said, joined only when the upstream reported no usage to bill.
+  const produced = () => (result.choices ?? []).map((c) => `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}`).join('');
+  const { usage, estimated } = usageOf(result.usage, x.promptTokens, produced);
+  await x.settle(model, usage, estimated);
+  const answer: ChatCompletion = { ...result, id, model: model.id, usage, choices: (result.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
+  const g = r.policy.gateway.guardrails;
+  if (g.bedrockGuardrailId) {
+    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, answer.choices.map((c) => textOfContent(c.message.content)), 'OUTPUT');
+    if (verdict.blocked) {
+      // OpenAI's convention for a filtered answer: 200, finish_reason content_filter.
+      answer.choices = answer.choices.map((c) => ({ ...c, message: { ...c.message, content: verdict.reason ?? "The answer was withheld by the tenant's guardrail.", tool_calls: undefined }, finish_reason: 'content_filter' }));
+      r.audit.outcome = 'guardrail_blocked_answer';
+    }
+  }
+  if (g.redactResponses) {
+    // The same walk as the caller's texts: content, refusal, tool-call arguments (kept valid JSON).
+    const found: string[] = [];
+    answer.choices = answer.choices.map((c) => {
+      const red = applyInputGuardrails([c.message as ChatCompletionMessageParam], { redactPii: true, promptInjectionScreen: false });
+      found.push(...red.piiFound);
+      return red.piiFound.length ? { ...c, message: red.messages[0] as ChatCompletion.Choice['message'] } : c;
+    });
+    noteResponsePii(r, found);
+  }
+  return answer;
+}
+
+/** Where a streamed answer goes: opened once the upstream's first chunk is in, then chunk by chunk. */
+export interface ChunkSink {
+  open(): void | Promise<void>;
+  chunk(chunk: ChatCompletionChunk): void | Promise<void>;
+}
+
+/** How a stream ended: whole, cut by the caller (`cancelled`), or with a failure to report in the stream. */
+export interface StreamEnd {
+  cancelled: boolean;
+  failure?: GatewayError;
+  /** What was used (the upstream's report, or the gateway's count), settled. */
+  usage: CompletionUsage;
+  /** Whether the upstream reported usage (else `usage` is the gateway's estimate). */
+  reported: boolean;
+  model: ModelEntry;
+}
+
+/**
+ * The streamed answer: the upstream's chunks through a `StreamRelay` (gateway id and catalog
+ * model, OpenAI's finish reasons, PII redaction of the answer when the tenant asks) into `sink`,
+ * which is opened after the first chunk (a failure before it is the caller's JSON error, with
+ * retries and fallbacks). A failure after it (an upstream error event, a timeout, a stream cut
+ * before every choice finished) is returned for the endpoint to report in its stream; the caller
+ * leaving is `cancelled`. Text the redactor still held is released, usage is settled, the audit
+ * outcome is set, in every case.
+ */
+export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, includeUsage: boolean): Promise<StreamEnd> {
+  const { pipeline, r } = x;
+  const chain = x.chain;
+  const open = await pipeline.upstream.stream(chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
+  const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
+  await sink.open();
+  const send = async (chunk: ChatCompletionChunk | undefined) => {
+    if (chunk) await sink.chunk(chunk);
+  };
+  let failure: GatewayError | undefined;
+  try {
+    if (open.first) await send(relay.relay(open.first));
+    for await (const chunk of open.rest) {
+      if (r.signal.aborted) throw new CallerGone(); // even from a provider that does not honour the abort
+      await send(relay.relay(chunk));
+    }
+  } catch (e) {
+    if (e instanceof CallerGone || r.signal.aborted) r.audit.outcome = 'cancelled';
+    else {
+      failure = e instanceof ProviderError ? midStreamError(e, chain) : new GatewayError(502, `upstream stream interrupted: ${(e as Error).message}`, 'upstream_error', 'upstream_stream_interrupted');
+      r.audit.outcome = failure.code;
+    }
+  } finally {
+    await open.close();
+  }
+  if (!failure && r.audit.outcome !== 'cancelled' && relay.unfinished()) {
+    // The upstream closed before every choice had its finish_reason: cut off, not complete.
+    failure = new GatewayError(502, 'the upstream stream ended before the answer was finished (no finish_reason)', 'upstream_error', 'upstream_stream_interrupted');
+    r.audit.outcome = failure.code;
+  }
+  for (const chunk of relay.drain()) await send(chunk);
+  noteResponsePii(r, relay.piiFound);
+  const { usage, estimated } = usageOf(relay.usage, x.promptTokens, () => relay.produced);
+  await x.settle(open.model, usage, estimated);
+  return { cancelled: r.audit.outcome === 'cancelled', failure, usage, reported: relay.usage !== undefined, model: open.model };
+}
+
+/** An upstream's mid-stream error as the caller's error event: its own message and code, a timeout as 504. */
+function midStreamError(e: ProviderError, chain: ModelEntry[]): GatewayError {
+  if (e.details.timedOut) return new GatewayError(504, `the upstream sent nothing for longer than the idle timeout: ${e.message}`, 'timeout_error', 'upstream_timeout');
+  if (e.status !== undefined) return callerErrorOf(e, chain);
+  return new GatewayError(502, e.message, e.details.type ?? 'upstream_error', e.details.code ?? 'upstream_stream_error', e.details.param ?? null);
+}
+
+/** Adds the PII kinds found in an answer to the audit record, marked as the response's. */
+export function noteResponsePii(r: PipelineRequest, found: string[]): void {
+  if (found.length) r.audit.piiRedacted = [...new Set([...(r.audit.piiRedacted ?? []), ...found.map((f) => `response:${f}`)])];
+}
