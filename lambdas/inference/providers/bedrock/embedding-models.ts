@@ -82,8 +82,8 @@ export function embeddingCalls(body: EmbeddingRequestBody, model: ModelEntry): {
     const options = { ...(given(body.dimensions) ? { dimensions: body.dimensions } : {}), ...(given(body.normalize) ? { normalize: body.normalize } : {}) };
     return { family, bodies: texts.map((inputText) => ({ inputText, ...options })), sizes: texts.map(() => 1) };
   }
-  checkFields(body, new Set(['input_type', 'truncate', 'embedding_types']), 'Cohere Embed v3');
   if (given(body.dimensions)) throw unsupported('dimensions', 'Cohere Embed v3 on Bedrock makes 1,024-dimension vectors and has no dimensions parameter');
+  checkFields(body, new Set(['input_type', 'truncate', 'embedding_types']), 'Cohere Embed v3');
   if (given(body.input_type) && !(COHERE_INPUT_TYPES as readonly unknown[]).includes(body.input_type)) throw invalidField('input_type', `must be one of ${COHERE_INPUT_TYPES.join(', ')}`);
   if (given(body.truncate) && !(COHERE_TRUNCATE as readonly unknown[]).includes(body.truncate)) throw invalidField('truncate', `must be one of ${COHERE_TRUNCATE.join(', ')}`);
   if (given(body.embedding_types) && !(Array.isArray(body.embedding_types) && body.embedding_types.length === 1 && body.embedding_types[0] === 'float')) {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
+import { ConfigError, loadConfig } from '../../lib/config/load-config.js';
+import { providerRoutes } from '../../lib/cli/serve-setup.js';
+
+const embedding = { id: 'openai-compatible/bge', upstream: 'bge', kind: 'embedding', inputPricePer1k: 0.00001, outputPricePer1k: 0 };
+const withModels = (...extra: unknown[]) => ({ gateway: { models: [...DEFAULT_CONFIG.gateway.models, ...extra] } });
+
+function errorOf(overrides: unknown): string {
+  try {
+    loadConfig({ overrides });
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error(`expected ${JSON.stringify(overrides)} to be rejected`);
+}
+
+describe('embedding models in the catalog', () => {
+  it('the embedded default has the four embedding entries, kind embedding, priced by input only', () => {
+    const config = loadConfig();
+    const embeddings = config.gateway.models.filter((m) => m.kind === 'embedding');
+    expect(embeddings.map((m) => m.id)).toEqual(['bedrock/amazon.titan-embed-text-v2', 'bedrock/cohere.embed-english-v3', 'openai/text-embedding-3-small', 'openai-compatible/embeddings']);
+    expect(embeddings.map((m) => m.upstream)).toEqual(['amazon.titan-embed-text-v2:0', 'cohere.embed-english-v3', 'text-embedding-3-small', 'default']);
+    for (const m of embeddings) expect(m.outputPricePer1k).toBe(0);
+    expect(embeddings.find((m) => m.id.includes('titan'))!.maxInputTokens).toBe(8192);
+  });
+
+  it('takes an embedding entry with maxInputTokens', () => {
+    const config = loadConfig({ overrides: withModels({ ...embedding, maxInputTokens: 512 }) });
+    expect(config.gateway.models.at(-1)).toMatchObject({ id: 'openai-compatible/bge', kind: 'embedding', maxInputTokens: 512 });
+  });
+
+  it('refuses an embedding entry with an output price, naming the key', () => {
+    expect(errorOf(withModels({ ...embedding, outputPricePer1k: 0.001 }))).toMatch(/gateway\.models\[\d+\]\.outputPricePer1k = 0\.001: is 0\.001 for embedding model "openai-compatible\/bge": embeddings are priced by input tokens only, set it to 0/);
+  });
+
+  it('refuses maxInputTokens on a chat model', () => {
+    expect(errorOf(withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: 0, outputPricePer1k: 0, maxInputTokens: 100 }))).toMatch(/gateway\.models\[\d+\]\.maxInputTokens = 100: applies to embedding models only/);
+  });
+
+  it("tessera serve's provider filtering lists embedding models with their provider's", () => {
+    const routes = providerRoutes(loadConfig(), { upstream: 'http://127.0.0.1:9/v1', awsCredentials: false });
+    expect(routes.served).toEqual(['openai', 'huggingface', 'openai-compatible']);
+    expect(routes.report.find((l) => l.startsWith('openai-compatible '))).toContain('openai-compatible/embeddings');
+    expect(routes.report.find((l) => l.startsWith('bedrock '))).toMatch(/bedrock\/amazon\.titan-embed-text-v2, bedrock\/cohere\.embed-english-v3\).*not served, no AWS credentials/);
+  });
+});
