@@ -22,6 +22,16 @@ export interface InferenceApiProps {
   readonly registry: dynamodb.ITableV2;
   /** The immutable audit bucket: one record per request under `tessera-audit/inference/`. */
   readonly auditBucket: s3.IBucket;
+  /**
+   * Stored Responses API answers (constructs/responses-table.ts). The router reaches it only
+   * through the tenant-data role (constructs/tenant-data-access-role.ts): no grant of its own.
+   */
+  readonly responsesTable: dynamodb.ITableV2;
+  /**
+   * The CORS origin index (constructs/cors-origin-index.ts), which the router queries with its own
+   * role to answer preflights: a preflight carries no credentials, so there is no tenant to act as.
+   */
+  readonly corsOriginsTable: dynamodb.ITableV2;
 }
 
 /**
@@ -42,6 +52,11 @@ export class InferenceApi extends Construct {
   readonly gatewayEnvironment: Record<string, string>;
   /** The functions that read and write a tenant's pooled items as that tenant (TenantDataAccessRole). */
   readonly tenantDataFunctions: LambdaFunction[];
+  /** The router Lambda (every OpenAI route and every preflight). */
+  readonly router: LambdaFunction;
+  /** The `OPTIONS` methods (no authorizer, no API key), by resource path. */
+  readonly preflights = new Map<string, apigw.Method>();
+  private readonly routerIntegration: apigw.LambdaIntegration;
 
   constructor(scope: Construct, id: string, props: InferenceApiProps) {
     super(scope, id);
@@ -102,14 +117,22 @@ export class InferenceApi extends Construct {
     const router = new LambdaFunction(this, 'Router', {
       handlerFile: 'inference/router-handler', roleName: PLATFORM_ROLE_NAMES.router, encryptionKey: props.encryptionKey,
       // API Gateway's longest stream is 15 minutes; a healthy stream is cut only by the upstream's idle timeout.
-      environment, define, memorySize: 1024, timeout: Duration.minutes(15), reservedConcurrency: 200,
+      environment: { ...environment, [GATEWAY_ENV.responsesTable]: props.responsesTable.tableName, [GATEWAY_ENV.corsOriginsTable]: props.corsOriginsTable.tableName },
+      define, memorySize: 1024, timeout: Duration.minutes(15), reservedConcurrency: 200,
       assets: [{ from: o200kRanksModulePath(), name: O200K_RANKS_ASSET }],
       invocation: 'by API Gateway with response streaming; every error is answered to the caller in OpenAI\'s shape',
       outsideVpcReason: 'calls Bedrock, SageMaker runtime, DynamoDB, S3 and Secrets Manager APIs and external model providers (OpenAI, HuggingFace) over HTTPS; in a VPC it would need NAT for the latter and gain no isolation (tenant data stores are not reached from here).',
     });
-    // Registry, usage counters and tenants' own provider keys: as the tenant only (TenantDataAccessRole).
-    // The platform key stays for the audit bucket and the platform's provider secrets.
+    this.router = router;
+    // Registry, usage counters, stored responses and tenants' own provider keys: as the tenant only
+    // (TenantDataAccessRole). The platform key stays for the audit bucket, the platform's provider
+    // secrets and the origin index.
     router.addToPolicy(useKey);
+    // Preflights carry no credentials, so no tenant: the router asks the origin index with its own
+    // role whether SOME tenant allows the origin. The index holds only (origin, tenant id) pairs,
+    // the origins every browser of those tenants' apps sends anyway; no tenant data is in it.
+    // Query on the table only (not its by-tenant index): the router looks an origin up, it never lists a tenant's.
+    router.addToPolicy(new iam.PolicyStatement({ sid: 'CorsOriginIndex', actions: ['dynamodb:Query'], resources: [props.corsOriginsTable.tableArn] }));
     const auditRecords = props.auditBucket.arnForObjects('tessera-audit/inference/*');
     router.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
     const bedrock = [
@@ -161,17 +184,37 @@ export class InferenceApi extends Construct {
       resultsCacheTtl: Duration.minutes(5),
     });
     const validator = this.api.addRequestValidator('Validator', { validateRequestBody: false, validateRequestParameters: true });
-    const integration = new apigw.LambdaIntegration(router.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.minutes(15) });
+    // One invoke permission for the API (any stage, method and path) instead of two per method:
+    // every method here integrates the router, and the platform stack stays far from CloudFormation's
+    // 500-resource limit (17 router methods would take 34 AWS::Lambda::Permission resources).
+    const integration = new apigw.LambdaIntegration(router.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.minutes(15), scopePermissionToMethod: false });
+    this.routerIntegration = integration;
     const v1 = this.api.root.addResource('v1');
     const options = { authorizer, requestValidator: validator, apiKeyRequired: true };
     this.v1 = v1;
     this.methodOptions = options;
     this.gatewayEnvironment = environment;
+    const chatCompletions = v1.addResource('chat').addResource('completions');
+    const embeddings = v1.addResource('embeddings');
+    const models = v1.addResource('models');
+    // Model ids hold `/` and `:` (`bedrock/anthropic.claude-3-5-haiku`): a greedy path variable.
+    const model = models.addResource('{proxy+}');
+    const usage = v1.addResource('usage');
+    const responses = v1.addResource('responses');
+    const response = responses.addResource('{id}');
+    const inputItems = response.addResource('input_items');
     const methods = [
-      v1.addResource('chat').addResource('completions').addMethod('POST', integration, options),
-      v1.addResource('models').addMethod('GET', integration, options),
-      v1.addResource('usage').addMethod('GET', integration, options),
+      chatCompletions.addMethod('POST', integration, options),
+      embeddings.addMethod('POST', integration, options),
+      models.addMethod('GET', integration, options),
+      model.addMethod('GET', integration, options),
+      usage.addMethod('GET', integration, options),
+      responses.addMethod('POST', integration, options),
+      response.addMethod('GET', integration, options),
+      response.addMethod('DELETE', integration, options),
+      inputItems.addMethod('GET', integration, options),
     ];
+    for (const r of [chatCompletions, embeddings, models, model, usage, responses, response, inputItems]) this.addPreflight(r);
     // One usage plan per tier (rate, burst and daily quota at the edge); the lifecycle puts each
     // tenant's usage key in its tier's plan. Exact per-tenant limits and budgets are the router's.
     for (const [tier, t] of Object.entries(config.tiers)) {
@@ -225,6 +268,26 @@ export class InferenceApi extends Construct {
     acknowledge(stage, ['NIST.800.53.R5::NIST.800.53.R5-APIGWSSLEnabled', 'HIPAA.Security::HIPAA.Security-APIGWSSLEnabled'],
       'The only backend is a Lambda integration (response streaming) invoked by API Gateway through AWS; there is no HTTP backend to present a client certificate to.');
     acknowledge(this.api, ['AwsSolutions::AwsSolutions-APIG2'], 'Requests are validated by the router against the OpenAI schema (zod) so that errors come back in OpenAI\'s shape, naming the field and the value; an API Gateway model would answer in its own shape.');
+  }
+
+  /**
+   * Adds the CORS preflight method (`OPTIONS`) to `resource`: no authorizer and no API key (a
+   * browser's preflight carries neither: Fetch standard, CORS-preflight request), integrated with
+   * the router, which answers from the origin index (204 with the CORS headers for an origin some
+   * tenant allows, none for any other). A MOCK integration could not: the answer depends on the
+   * origin. Idempotent per resource.
+   *
+   * Only for resources the router serves: it lists a route's methods in
+   * `Access-Control-Allow-Methods` (lambdas/inference/routes.ts).
+   */
+  addPreflight(resource: apigw.Resource): apigw.Method {
+    const existing = this.preflights.get(resource.path);
+    if (existing) return existing;
+    const method = resource.addMethod('OPTIONS', this.routerIntegration, { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: false });
+    acknowledge(method, ['AwsSolutions::AwsSolutions-APIG4', 'AwsSolutions::AwsSolutions-COG4'],
+      'A CORS preflight is sent by the browser itself, without the Authorization header or any credential (Fetch standard), so no authorizer can run; the router answers it with CORS headers or none, from the origin index only, and serves no model or tenant data on OPTIONS.');
+    this.preflights.set(resource.path, method);
+    return method;
   }
 }
 

@@ -14,6 +14,8 @@ export interface TenantDataAccessRoleProps {
   readonly usageTable: dynamodb.ITableV2;
   /** The fine-tuning jobs table (partition key `tenantId`, sort key `jobId`). */
   readonly jobsTable: dynamodb.ITableV2;
+  /** Stored Responses API answers (partition key `tenantId`, sort key `responseId`): the router stores, reads and deletes a tenant's. */
+  readonly responsesTable: dynamodb.ITableV2;
   /** The platform key, which encrypts the tables and the tenants' provider secrets. */
   readonly encryptionKey: kms.IKey;
   /**
@@ -42,6 +44,9 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  *   table and lose the month-to-date totals that budgets are checked against.)
  * - The registry: GetItem, and UpdateItem of `fineTunedModels` and `updatedAt` only
  *   (`dynamodb:Attributes`): a session can never change its tenant's status, tier or limits.
+ * - Stored responses: GetItem, PutItem and DeleteItem of the session tenant's partition (what the
+ *   Responses API's store, retrieve and delete need; input items live in the response's item, so
+ *   no Query is granted).
  * - KMS only through DynamoDB for these tables (encryption context `aws:dynamodb:tableName`) and
  *   through Secrets Manager for the tenant's own secrets (encryption context `SecretARN`).
  *
@@ -98,13 +103,17 @@ export class TenantDataAccessRole extends Construct {
         sid: 'FineTuningOwnJobs', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.jobsTable.tableArn],
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
       }),
+      new iam.PolicyStatement({
+        sid: 'ResponsesOwnItems', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.responsesTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      }),
     );
     const ownSecrets = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tessera/tenants/${SESSION_TENANT}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     policy.addStatements(new iam.PolicyStatement({
       sid: 'OwnProviderSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [ownSecrets],
       conditions: { StringEquals: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: SESSION_TENANT } },
     }));
-    const tableNames = [props.registry.tableName, props.usageTable.tableName, props.jobsTable.tableName];
+    const tableNames = [props.registry.tableName, props.usageTable.tableName, props.jobsTable.tableName, props.responsesTable.tableName];
     policy.addStatements(
       new iam.PolicyStatement({
         sid: 'PlatformKeyForTheTables', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn],

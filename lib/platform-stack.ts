@@ -8,9 +8,11 @@ import { FineTuning } from '../constructs/fine-tuning.js';
 import { AuditTrail } from '../constructs/audit-trail.js';
 import { BlueprintCatalog } from '../constructs/blueprint-catalog.js';
 import { BreakGlassRole } from '../constructs/break-glass-role.js';
+import { CorsOriginIndex } from '../constructs/cors-origin-index.js';
 import { LifecycleEventBus } from '../constructs/lifecycle-event-bus.js';
 import { PlatformAdminAccess } from '../constructs/platform-admin-access.js';
 import { PlatformKey } from '../constructs/platform-key.js';
+import { ResponsesTable } from '../constructs/responses-table.js';
 import { SharedCluster } from '../constructs/shared-cluster.js';
 import { TenantLifecycle } from '../constructs/tenant-lifecycle.js';
 import { TenantDataAccessRole } from '../constructs/tenant-data-access-role.js';
@@ -26,7 +28,7 @@ export interface PlatformStackProps extends StackProps {
   readonly blueprintVersion: string;
 }
 
-/** The platform account: registry, lifecycle bus, audit trail, break-glass, shared cluster, blueprint catalog. */
+/** The platform account: registry, lifecycle bus, audit trail, break-glass, shared cluster, blueprint catalog, inference API (with its responses table and CORS origin index). */
 export class PlatformStack extends Stack {
   readonly registry: TenantRegistry;
   readonly events: LifecycleEventBus;
@@ -97,11 +99,15 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
     const adminAccess = new PlatformAdminAccess(this, 'PlatformAdmins', { adminApi: admin.api });
     new CfnOutput(this, 'PlatformAdminPolicyArn', { value: adminAccess.policy.managedPolicyArn, description: 'Customer-managed policy of the TesseraPlatformAdmin permission set (tessera admins create)' });
-    const inference = new InferenceApi(this, 'Inference', { config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket });
+    const responses = new ResponsesTable(this, 'Responses', { encryptionKey: key });
+    const corsOrigins = new CorsOriginIndex(this, 'CorsOrigins', { encryptionKey: key, registry: this.registry.table });
+    const inference = new InferenceApi(this, 'Inference', {
+      config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket, responsesTable: responses.table, corsOriginsTable: corsOrigins.table,
+    });
     new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });
     const fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
     new TenantDataAccessRole(this, 'TenantData', {
-      registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, encryptionKey: key,
+      registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, responsesTable: responses.table, encryptionKey: key,
       trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions],
     });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
