@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord, AuditSink } from './audit.js';
 import type { Authorizer } from './auth.js';
+import { actualResponseCors, answerPreflight, withVary } from './cors.js';
 import { chatCompletions } from './endpoints/chat-completions.js';
 import { embeddings } from './endpoints/embeddings.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
@@ -11,6 +12,8 @@ import { GatewayError, notFound, tooLarge, upstream } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import { PolicyCache } from './policy.js';
 import type { ProviderRegistry } from './providers/registry.js';
+import { routeMethods } from './routes.js';
+import { NO_ORIGINS, type CorsOrigins } from './stores/cors-origins.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import { loadTokenizer } from './token-count.js';
@@ -30,6 +33,8 @@ export interface GatewayRequest {
 export interface GatewayResponder {
   json(status: number, body: string, headers?: Record<string, string>): void | Promise<void>;
   stream(headers?: Record<string, string>): { write(event: string): void | Promise<void>; end(): void | Promise<void> };
+  /** An answer without content (204, RFC 9110 §15.3.5: no body, no Content-Type or Content-Length). @default - `json` with an empty body */
+  empty?(status: number, headers?: Record<string, string>): void | Promise<void>;
   /** Aborted when the caller closes the connection before the answer has ended. @default - never */
   signal?: AbortSignal;
 }
@@ -48,6 +53,11 @@ export interface GatewayDeps {
   fineTuning?: FineTuningService;
   /** Stored Responses API answers (`store: true`, `previous_response_id`). @default - none kept: `store: true` and `previous_response_id` are refused */
   responses?: ResponseStore;
+  /**
+   * The origin index answering CORS preflights, which come without credentials: whether some
+   * tenant allows an origin (stores/cors-origins.ts). @default - none allowed: preflights get no CORS headers
+   */
+  corsOrigins?: CorsOrigins;
 }
 
 const ROUTES = ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/usage'];
@@ -71,9 +81,24 @@ export class Gateway {
     loadTokenizer().catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'tokenizer not loaded', error: (e as Error).message })));
   }
 
-  async handle(req: GatewayRequest, res: GatewayResponder): Promise<void> {
-    const started = performance.now();
+  /**
+   * Answers one request through `raw`. `OPTIONS` is answered before authentication (cors.ts
+   * answerPreflight) and not audited: it carries no identity and reads nothing. Every other answer
+   * carries `Vary: Origin`, and `Access-Control-Allow-Origin` once the caller's tenant is known and
+   * its policy allows the request's `Origin` (whole answers, streams and errors alike).
+   */
+  async handle(req: GatewayRequest, raw: GatewayResponder): Promise<void> {
     const path = req.path.replace(/\/+$/, '');
+    if (req.method === 'OPTIONS') return this.preflight({ path, headers: req.headers }, raw);
+    const started = performance.now();
+    let cors: Record<string, string> = {};
+    const withCors = (headers: Record<string, string> = {}) => withVary({ ...headers, ...cors }, 'Origin');
+    const res: GatewayResponder = {
+      signal: raw.signal,
+      json: (status, body, headers) => raw.json(status, body, withCors(headers)),
+      stream: (headers) => raw.stream(withCors(headers)),
+      ...(raw.empty ? { empty: (status: number, headers?: Record<string, string>) => raw.empty!(status, withCors(headers)) } : {}),
+    };
     const audit: AuditRecord = { requestId: `chatcmpl-${randomUUID().replaceAll('-', '').slice(0, 24)}`, at: new Date().toISOString(), method: req.method, path, latencyMs: 0, status: 200, outcome: 'ok' };
     try {
       const route = `${req.method} ${path}`;
@@ -84,6 +109,7 @@ export class Gateway {
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, userId: caller.userId });
+      cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
       if (fineTuning) {
         if (!this.deps.fineTuning) throw notFound(`fine-tuning is not served on this endpoint (${req.method} ${req.path})`, null, 'route_not_found');
         const answer = await this.deps.fineTuning.handle(req.method, path, req.query ?? {}, req.body, caller, audit);
@@ -117,4 +143,22 @@ export class Gateway {
       if (this.deps.awaitAudit) await written;
     }
   }
+
+  private preflight(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder): Promise<void> {
+    return answerOptions(req, res, this.deps.corsOrigins ?? NO_ORIGINS, Boolean(this.deps.fineTuning));
+  }
+}
+
+/**
+ * Answers an `OPTIONS` request (a CORS preflight or a plain `OPTIONS`) from the route table and
+ * the origin index, with no authentication (cors.ts answerPreflight). The router Lambda calls it
+ * directly, so a preflight never builds the gateway (registry, authorizer, providers).
+ * @param req path as received (`/v1/...`, trailing slashes allowed), header names in lower case
+ * @param fineTuning whether `/v1/fine_tuning/jobs...` is served here @default false
+ */
+export async function answerOptions(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder, origins: CorsOrigins, fineTuning = false): Promise<void> {
+  const path = req.path.replace(/\/+$/, '');
+  const answer = await answerPreflight({ path, headers: req.headers }, routeMethods(path, fineTuning), origins);
+  if (answer.body === undefined && res.empty) return await res.empty(answer.status, answer.headers);
+  await res.json(answer.status, answer.body ?? '', answer.headers);
 }

@@ -26,6 +26,9 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
           if (res.headersSent) return void res.end(); // an error after a stream began: the stream carried it
           res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
         },
+        empty(status, headers = {}) {
+          res.writeHead(status, headers).end();
+        },
         stream(headers = {}) {
           res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
           res.flushHeaders();

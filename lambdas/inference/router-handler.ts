@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { GatewayResponder } from './gateway.js';
+import { answerOptions, type GatewayResponder } from './gateway.js';
+import { lambdaCorsOrigins } from './lambda-cors.js';
 import { lambdaGateway } from './lambda-deps.js';
 import { loadTokenizer } from './token-count.js';
 
@@ -33,6 +34,10 @@ export function responderFor(raw: NodeJS.WritableStream): GatewayResponder {
       s.write(body);
       finish(s);
     },
+    empty(status, headers = {}) {
+      if (opened) return finish(opened);
+      finish((opened = open(status, headers)));
+    },
     stream(headers = {}) {
       const s = (opened = open(200, { ...headers, 'content-type': 'text/event-stream' }));
       // A slow reader is waited for (the upstream is read no faster than API Gateway takes the stream).
@@ -41,8 +46,19 @@ export function responderFor(raw: NodeJS.WritableStream): GatewayResponder {
   };
 }
 
+/**
+ * The gateway path of a REST API event: `event.path` without a stage or base-path prefix. API
+ * Gateway REST passes `path` as the client sent it, still percent-encoded (a model id's `%2F`
+ * stays `%2F`), while `pathParameters.proxy` is decoded; the gateway routes on the encoded path
+ * and decodes ids itself (endpoints/models.ts), so `GET /v1/models/{proxy+}` reads both forms.
+ */
+export const gatewayPath = (event: Pick<APIGatewayProxyEvent, 'path'>) => event.path.replace(/^\/[^/]+(?=\/v1\/)/, '');
+
 export const handler = awslambda.streamifyResponse(async (event, raw) => {
-  const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? undefined);
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? undefined]));
-  await (await lambdaGateway()).handle({ method: event.httpMethod, path: event.path.replace(/^\/[^/]+(?=\/v1\/)/, ''), headers, body }, responderFor(raw));
+  // A preflight (API Gateway's OPTIONS methods have no authorizer) is answered from the origin index alone.
+  if (event.httpMethod === 'OPTIONS') return answerOptions({ path: gatewayPath(event), headers }, responderFor(raw), lambdaCorsOrigins());
+  const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? undefined);
+  const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? undefined]));
+  await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, query }, responderFor(raw));
 });

@@ -1,3 +1,4 @@
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
@@ -32,6 +33,33 @@ const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
 });
 
 /**
+ * The CORS origin index (GATEWAY_ENV.corsOriginsTable) in moto, as the registry-stream Lambda
+ * keeps it: one `{ origin, tenantId }` item per origin of each tenant's `gateway.allowedOrigins`.
+ */
+async function createCorsOriginIndex(table: string, tenants: TenantRecord[]): Promise<void> {
+  const ddb = new DynamoDBClient({});
+  await ddb.send(new CreateTableCommand({
+    TableName: table, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'origin', AttributeType: 'S' }, { AttributeName: 'tenantId', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'origin', KeyType: 'HASH' }, { AttributeName: 'tenantId', KeyType: 'RANGE' }],
+  }));
+  for (const t of tenants) {
+    if (t.status === 'OFFBOARDED') continue;
+    for (const origin of t.gateway?.allowedOrigins ?? []) await ddb.send(new PutItemCommand({ TableName: table, Item: { origin: { S: origin }, tenantId: { S: t.tenantId } } }));
+  }
+}
+
+/** The REST API resource a path is routed to, and its path parameters as API Gateway passes them (decoded). */
+function resourceOf(path: string): { resource: string; pathParameters: Record<string, string> | null } {
+  const decode = (v: string) => { try { return decodeURIComponent(v); } catch { return v; } };
+  const model = /^\/v1\/models\/(.+)$/.exec(path);
+  if (model) return { resource: '/v1/models/{proxy+}', pathParameters: { proxy: decode(model[1]) } };
+  const response = /^\/v1\/responses\/([^/]+)(\/input_items)?$/.exec(path);
+  if (response) return { resource: `/v1/responses/{id}${response[2] ?? ''}`, pathParameters: { id: decode(response[1]) } };
+  return { resource: path, pathParameters: null };
+}
+
+/**
  * API Gateway (REST, Lambda REQUEST authorizer on `Authorization`, Lambda proxy integration with
  * `responseTransferMode: STREAM`) in front of the real authorizer and router handlers, on
  * loopback, with the handlers' AWS dependencies in moto: the registry and usage tables, the
@@ -39,12 +67,17 @@ const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
  * API Gateway does: the authorizer runs first (an `Unauthorized` throw is a 401
  * `{"message":"Unauthorized"}`, a Deny a 403), then the router streams its answer through
  * `awslambda.HttpResponseStream`; a client that disconnects closes the Lambda's response stream.
+ * `OPTIONS` goes to the router without the authorizer, as API Gateway does for OPTIONS methods
+ * that have none (browser preflights carry no credentials); the origin index is a moto table.
+ * The router's event is REST's: `path` as the client sent it (percent-encoding kept),
+ * `pathParameters` decoded (`{proxy+}` of `/v1/models/{proxy+}` holds `bedrock/anthropic...`).
  */
 export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[]) {
   const moto: MotoServer = await startMoto({ serial: true });
   Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
   delete process.env.AWS_SESSION_TOKEN;
   await createGatewayTables(tenants);
+  await createCorsOriginIndex('tessera-cors-origins', tenants);
   await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'tessera-audit' }));
   const secrets = new SecretsManagerClient({});
   for (const t of tenants) {
@@ -61,6 +94,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   Object.assign(process.env, {
     TESSERA_PLATFORM_CONFIG: JSON.stringify(lambdaConfig),
     [GATEWAY_ENV.registryTable]: 'tessera-tenants', [GATEWAY_ENV.usageTable]: 'tessera-usage', [GATEWAY_ENV.auditBucket]: 'tessera-audit',
+    [GATEWAY_ENV.corsOriginsTable]: 'tessera-cors-origins',
     // The handlers read and write each tenant's items as that tenant: sessions of the tenant-data role from moto's STS.
     [GATEWAY_ENV.tenantDataRole]: 'arn:aws:iam::123456789012:role/tessera-tenant-data',
     [GATEWAY_ENV.jwtIssuer]: DEV_ISSUER, [GATEWAY_ENV.jwtAudience]: DEV_AUDIENCE, [GATEWAY_ENV.jwksUri]: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
@@ -68,6 +102,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   installLambdaStreamingGlobal();
   const authorizer = (await import('../../../lambdas/inference/authorizer-handler.js')).handler;
   const router = (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: APIGatewayProxyEvent, stream: Writable) => Promise<void>;
+  let authorizerCalls = 0;
 
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const body = await read(req);
@@ -75,13 +110,16 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])) as Record<string, string>;
     const methodArn = `arn:aws:execute-api:us-east-1:111111111111:api0000001/prod/${req.method}${url.pathname}`;
     let context: Record<string, string> = {};
-    try {
-      const event = { type: 'REQUEST', methodArn, headers, httpMethod: req.method, path: url.pathname } as unknown as APIGatewayRequestAuthorizerEvent;
-      const answer = await authorizer(event);
-      if (answer.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"Message":"User is not authorized to access this resource with an explicit deny"}');
-      context = answer.context as Record<string, string>;
-    } catch {
-      return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"Unauthorized"}');
+    if (req.method !== 'OPTIONS') {
+      try {
+        authorizerCalls++;
+        const event = { type: 'REQUEST', methodArn, headers, httpMethod: req.method, path: url.pathname } as unknown as APIGatewayRequestAuthorizerEvent;
+        const answer = await authorizer(event);
+        if (answer.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"Message":"User is not authorized to access this resource with an explicit deny"}');
+        context = answer.context as Record<string, string>;
+      } catch {
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"Unauthorized"}');
+      }
     }
     const stream = Object.assign(new Writable({
       write(chunk, _enc, cb) { res.write(chunk, cb); },
@@ -94,7 +132,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     });
     res.once('close', () => { if (!res.writableFinished) stream.destroy(); });
     const event = {
-      httpMethod: req.method, path: url.pathname, headers, body: body || null, isBase64Encoded: false,
+      httpMethod: req.method, path: url.pathname, ...resourceOf(url.pathname.replace(/^\/prod(?=\/)/, '')), headers, body: body || null, isBase64Encoded: false,
       queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
       requestContext: { authorizer: context, stage: 'prod' },
     } as unknown as APIGatewayProxyEvent;
@@ -106,6 +144,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`,
     token: (tenantId: string) => mintDevToken(keysFile, { tenantId }),
+    /** How many requests reached the authorizer so far. */
+    authorizerCalls: () => authorizerCalls,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

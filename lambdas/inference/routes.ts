@@ -1,0 +1,35 @@
+/**
+ * The gateway's routes and the HTTP methods each answers: what a CORS preflight lists in
+ * `Access-Control-Allow-Methods` and a plain `OPTIONS` in `Allow` (RFC 9110 §9.3.7). Paths are
+ * as the gateway sees them (`/v1/...`, no trailing slash, still percent-encoded).
+ */
+type Route = readonly [pattern: RegExp, methods: readonly string[]];
+
+const OPENAI_ROUTES: readonly Route[] = [
+  [/^\/v1\/chat\/completions$/, ['POST']],
+  [/^\/v1\/embeddings$/, ['POST']],
+  [/^\/v1\/responses$/, ['POST']],
+  [/^\/v1\/responses\/[^/]+$/, ['GET', 'DELETE']],
+  [/^\/v1\/responses\/[^/]+\/input_items$/, ['GET']],
+  [/^\/v1\/models$/, ['GET']],
+  // Model ids hold `/` and `:` (`bedrock/anthropic.claude-3-5-haiku`), sent encoded (`%2F`) or raw.
+  [/^\/v1\/models\/.+$/, ['GET']],
+  [/^\/v1\/usage$/, ['GET']],
+];
+
+const FINE_TUNING_ROUTES: readonly Route[] = [
+  [/^\/v1\/fine_tuning\/jobs$/, ['GET', 'POST']],
+  [/^\/v1\/fine_tuning\/jobs\/[^/]+$/, ['GET']],
+  [/^\/v1\/fine_tuning\/jobs\/[^/]+\/cancel$/, ['POST']],
+  [/^\/v1\/fine_tuning\/jobs\/[^/]+\/events$/, ['GET']],
+];
+
+/**
+ * The methods served on `path`, or undefined when no route matches.
+ * @param path `/v1/...` without a trailing slash
+ * @param fineTuning whether this gateway serves `/v1/fine_tuning/jobs...` @default false
+ */
+export function routeMethods(path: string, fineTuning = false): readonly string[] | undefined {
+  const routes = fineTuning ? [...OPENAI_ROUTES, ...FINE_TUNING_ROUTES] : OPENAI_ROUTES;
+  return routes.find(([pattern]) => pattern.test(path))?.[1];
+}
