@@ -31,7 +31,7 @@ async function nodeCall(baseURL: string, apiKey: string, op: EmbedOp, params: Re
   const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 20_000 });
   try {
     if (op === 'embed') return { ok: true, result: plain(await client.embeddings.create(params as never)) };
-    return { ok: true, result: plain(await client.chat.completions.create({ ...(params as never), stream: false })) };
+    return { ok: true, result: plain(await client.chat.completions.create({ ...(params as Record<string, unknown>), stream: false } as never)) };
   } catch (e) {
     return { ok: false, error: nodeError(e) };
   }
