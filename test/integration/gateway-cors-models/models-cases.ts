@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CorsTarget } from './cors-cases.js';
+import { IDS, nodeRetrieve, pythonRetrieve, type Retrieved } from './fixtures.js';
+
+const model = (id: string, owned_by: string) => ({ id, object: 'model', created: 0, owned_by });
+
+/**
+ * `client.models.retrieve(id)` with the official Node and Python clients against `start()`'s
+ * gateway: ids with `/` (sent as `%2F` by both clients) and `:` (sent raw), the caller's own
+ * fine-tuned models, embedding models; and a 404 `model_not_found` (NotFoundError) for an id the
+ * caller may not use: another tenant's fine-tuned model, a model outside its tier, an unknown id.
+ */
+export function describeModelRetrieval(label: string, start: () => Promise<CorsTarget>): void {
+  describe(`models.retrieve through ${label}`, () => {
+    let target: CorsTarget;
+    const tokens: Record<string, string> = {};
+    beforeAll(async () => {
+      target = await start();
+      for (const t of ['acme', 'globex', 'initech']) tokens[t] = await target.token(t);
+    });
+    afterAll(async () => {
+      await target?.stop();
+    });
+
+    const retrieve = async (client: 'node' | 'python', tenant: string, ids: string[]): Promise<Retrieved[]> =>
+      client === 'node' ? Promise.all(ids.map((id) => nodeRetrieve(target.url, tokens[tenant], id))) : pythonRetrieve(target.url, tokens[tenant], ids);
+
+    const mine = [
+      [IDS.bedrock, 'bedrock'], [IDS.twoSlashes, 'huggingface'], [IDS.configuredFineTuned, 'sagemaker'],
+      [IDS.recordFineTuned, 'sagemaker'], [IDS.embedding, 'openai-compatible'],
+    ] as const;
+
+    it.each(['node', 'python'] as const)('%s client: the caller\'s models, ids with / and :, fine-tuned and embedding ones', async (client) => {
+      const out = await retrieve(client, 'acme', mine.map(([id]) => id));
+      for (const [i, [id, owner]] of mine.entries()) {
+        expect(out[i], id).toMatchObject({ ok: true, model: model(id, owner) });
+        // What went on the wire: `/` percent-encoded, `:` as it is (both SDKs encode path parameters).
+        expect(out[i].path, id).toBe(`${new URL(target.url).pathname}/models/${id.replaceAll('/', '%2F')}`);
+      }
+    });
+
+    it.each(['node', 'python'] as const)('%s client: 404 model_not_found (NotFoundError) for an id the caller may not use', async (client) => {
+      const cases: Array<[string, string]> = [
+        ['acme', IDS.othersFineTuned], // another tenant's fine-tuned model
+        ['globex', IDS.recordFineTuned], // another tenant's fine-tuned model (from its registry record)
+        ['initech', IDS.twoSlashes], // huggingface is outside the starter tier
+        ['acme', 'bedrock/no-such-model'], // unknown
+      ];
+      for (const [tenant, id] of cases) {
+        const [out] = await retrieve(client, tenant, [id]);
+        expect(out, `${tenant} ${id}`).toMatchObject({ ok: false, status: 404, type: 'NotFoundError', error: { type: 'not_found_error', code: 'model_not_found', param: 'model' } });
+        expect(out.error.message, `${tenant} ${id}`).toContain(id);
+      }
+    });
+
+    it('a raw (unencoded) id with slashes is found too, and the list holds chat and embedding models alike', async () => {
+      const raw = await fetch(`${target.url}/models/${IDS.twoSlashes}`, { headers: { authorization: `Bearer ${tokens.acme}` } });
+      expect(raw.status).toBe(200);
+      expect(await raw.json()).toEqual(model(IDS.twoSlashes, 'huggingface'));
+      const list = await (await fetch(`${target.url}/models`, { headers: { authorization: `Bearer ${tokens.acme}` } })).json();
+      expect(list.data.map((m: { id: string }) => m.id)).toEqual(expect.arrayContaining(mine.map(([id]) => id)));
+      expect(list.data.map((m: { id: string }) => m.id)).not.toContain(IDS.othersFineTuned);
+    });
+  });
+}
