@@ -99,6 +99,7 @@ export class AdminApi extends Construct {
     method(tenant.addResource('resume'), 'POST');
     method(tenant.addResource('retry'), 'POST');
     method(tenant.addResource('execution'), 'GET');
+    method(tenant.addResource('gateway'), 'PUT');
 
     const stage = this.api.deploymentStage.node.defaultChild!;
     acknowledge(stage, ['AwsSolutions::AwsSolutions-APIG3', 'NIST.800.53.R5::NIST.800.53.R5-APIGWAssociatedWithWAF'],

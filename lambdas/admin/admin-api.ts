@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCo
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ChangeRequest, OnboardRequest, RetryRequest, TenantStatus, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { ChangeRequest, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -10,7 +10,8 @@ import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
-import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, TenantBusyError, TenantConflictError } from '../shared/registry.js';
+import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
+import { parseGatewayPolicy } from './gateway-policy-request.js';
 
 /**
  * The admin REST API (API Gateway, IAM auth): reads the registry and starts lifecycle executions.
@@ -28,7 +29,7 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
 });
 
-function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
+function parse<T>(schema: z.ZodType<T> | { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: z.ZodError } }, raw: unknown): T {
   const result = schema.safeParse(raw);
   if (!result.success) {
     const first = result.error.issues[0];
@@ -238,6 +239,7 @@ const routes: Record<string, Route> = {
     }
     throw new ApiError(409, `tenant "${record.tenantId}" is ${record.status}: nothing to retry (retry resumes a FAILED onboarding or a stopped offboarding)`, 'conflict_error', 'invalid_status', 'status');
   },
+  'PUT /admin/tenants/{id}/gateway': async (event, id) => setGatewayPolicy(event, id!),
   'POST /admin/tenants/{id}/suspend': async (event, id) => statusChange(event, id!, 'suspend'),
   'POST /admin/tenants/{id}/resume': async (event, id) => statusChange(event, id!, 'resume'),
   'GET /admin/tenants/{id}/execution': async (event, id) => {
@@ -248,6 +250,31 @@ const routes: Record<string, Route> = {
     return json(200, await executionProgress(id!, record, executionArn));
   },
 };
+
+/** Statuses whose gateway policy may be set: all but a tenant being or already offboarded (it is never served again). */
+const POLICY_STATUSES: readonly TenantStatus[] = TenantStatus.options.filter((s) => s !== 'OFFBOARDING' && s !== 'OFFBOARDED');
+
+/**
+ * `PUT /admin/tenants/{id}/gateway`: replaces the tenant's gateway policy (lib/tenant-record.ts
+ * GatewayPolicy) with the body, strictly parsed (400 naming an unknown or bad key). Writes
+ * `gateway` and `updatedAt` only, with no lease condition: a lifecycle operation in flight writes
+ * other attributes and is not disturbed. 404 for an unknown tenant, 409 for one OFFBOARDING or
+ * OFFBOARDED. The registry's stream then updates the CORS origin index (`allowedOrigins`).
+ */
+async function setGatewayPolicy(event: APIGatewayProxyEvent, id: string): Promise<APIGatewayProxyResult> {
+  const gateway = parse<GatewayPolicy>({ safeParse: parseGatewayPolicy }, bodyOf(event));
+  const record = await tenantOr404(id);
+  const refuse = (status: string) => new ApiError(409, `tenant "${id}" is ${status}: its gateway policy can no longer change (it is not served again)`, 'conflict_error', 'invalid_status', 'status');
+  if (!POLICY_STATUSES.includes(record.status)) throw refuse(record.status);
+  try {
+    const updated = await updateTenant(id, { gateway }, { holder: null, expectStatus: POLICY_STATUSES });
+    return json(200, { tenantId: id, status: updated.status, gateway: updated.gateway, updatedAt: updated.updatedAt });
+  } catch (e) {
+    if (e instanceof TenantConflictError) throw refuse((await getTenant(id))?.status ?? 'gone');
+    if (e instanceof TenantNotFoundError) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
+    throw e;
+  }
+}
 
 async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'suspend' | 'resume'): Promise<APIGatewayProxyResult> {
   const body = bodyOf(event);

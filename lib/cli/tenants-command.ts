@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { TENANT_STATUSES, type TenantRecord } from '../tenant-record.js';
+import { readFile } from 'node:fs/promises';
+import { TENANT_STATUSES, type GatewayPolicy, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { table, tenantDetails } from './format.js';
@@ -54,8 +55,37 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
   }
 }
 
+/**
+ * Reads a gateway policy file (JSON: lib/tenant-record.ts GatewayPolicy) for `tenants gateway`.
+ * @throws CliError (exit 2) naming the file: unreadable, not JSON (with the parser's position), or not a JSON object
+ */
+export async function readPolicyFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(`--file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`}; give a JSON file holding the gateway policy, e.g. {"allowedOrigins": ["https://app.example.com"]}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`--file ${file}: not valid JSON (${(e as Error).message}); the gateway policy is one JSON object`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliError(`--file ${file}: holds ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}, not a JSON object; the gateway policy is one object, e.g. {"allowedOrigins": ["https://app.example.com"]}`);
+  return parsed as Record<string, unknown>;
+}
+
+/** The policy as lines for a terminal: each key set, with its value. */
+function policyLines(policy: GatewayPolicy | undefined): string[] {
+  const entries = Object.entries(policy ?? {}).filter(([, v]) => v !== undefined);
+  if (!entries.some(([k]) => k === 'allowedOrigins')) entries.push(['allowedOrigins', 'none (no browser origin)']);
+  return entries.map(([k, v]) => `  ${k.padEnd(26)}${Array.isArray(v) ? (v.length ? v.join(', ') : '[]') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+}
+
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version), suspend, resume, delete (offboard), retry, watch');
+  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version), gateway (set the gateway policy), suspend, resume, delete (offboard), retry, watch');
 
   tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
     .requiredOption('--id <tenantId>', 'tenant id: lower-case DNS label, 3-24 characters')
@@ -104,6 +134,17 @@ export function tenantsCommand(): Command {
       const out = await api.call<{ executionArn: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, { tier: o.tier, blueprintVersion: o.blueprintVersion });
       print(json ? JSON.stringify(out) : `change of ${id} started\nexecution ${out.executionArn}`);
       if (o.watch && (await watch(api, id, 2000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+    });
+
+  tenants.command('gateway').description('replace a tenant\'s gateway policy (allowed browser origins, response storage, models, budgets, guardrails) with the JSON in --file')
+    .argument('<id>')
+    .requiredOption('--file <policy.json>', 'JSON object: the whole gateway policy (keys of GatewayPolicy; a key it does not know is refused, an absent one takes its default)')
+    .action(async (id: string, o, cmd: Command) => {
+      const policy = await readPolicyFile(o.file);
+      const { api, json } = client(cmd);
+      const out = await api.call<{ tenantId: string; status: string; gateway?: GatewayPolicy; updatedAt: string }>('PUT', `/admin/tenants/${encodeURIComponent(id)}/gateway`, policy);
+      if (json) print(JSON.stringify(out, null, 2));
+      else print([`gateway policy of ${id} replaced (${out.updatedAt}); the CORS origin index follows within seconds`, ...policyLines(out.gateway)].join('\n'));
     });
 
   for (const action of ['suspend', 'resume'] as const) {

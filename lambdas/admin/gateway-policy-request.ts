@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { GatewayPolicy } from '../../lib/tenant-record.js';
+
+/**
+ * The body of `PUT /admin/tenants/{id}/gateway`: a whole GatewayPolicy (lib/tenant-record.ts), which
+ * replaces the tenant's. Strict at every level: a key the policy does not know (a typo such as
+ * `allowedOrigin`, or `guardrails.redactPII`) is refused with a 400 naming it, never dropped.
+ * Defaults are those of GatewayPolicy (absent `allowedOrigins` = no browser origin, absent
+ * `storeResponses` = responses may be stored).
+ */
+export const GatewayPolicyRequest = GatewayPolicy.extend({
+  guardrails: GatewayPolicy.shape.guardrails.unwrap().strict().optional(),
+}).strict();
+
+/**
+ * Parses a request body into the policy to store.
+ * @returns the policy with GatewayPolicy's defaults filled in, or zod's error for the caller's 400
+ */
+export function parseGatewayPolicy(body: unknown): { success: true; data: GatewayPolicy } | { success: false; error: z.ZodError } {
+  const strict = GatewayPolicyRequest.safeParse(body);
+  if (!strict.success) return strict;
+  return { success: true, data: GatewayPolicy.parse(body) };
+}
