@@ -57,9 +57,9 @@ export function describeModelRetrieval(label: string, start: () => Promise<CorsT
       const raw = await fetch(`${target.url}/models/${IDS.twoSlashes}`, { headers: { authorization: `Bearer ${tokens.acme}` } });
       expect(raw.status).toBe(200);
       expect(await raw.json()).toEqual(model(IDS.twoSlashes, 'huggingface'));
-      const list = await (await fetch(`${target.url}/models`, { headers: { authorization: `Bearer ${tokens.acme}` } })).json();
-      expect(list.data.map((m: { id: string }) => m.id)).toEqual(expect.arrayContaining(mine.map(([id]) => id)));
-      expect(list.data.map((m: { id: string }) => m.id)).not.toContain(IDS.othersFineTuned);
+      const list = (await (await fetch(`${target.url}/models`, { headers: { authorization: `Bearer ${tokens.acme}` } })).json()) as { data: Array<{ id: string }> };
+      expect(list.data.map((m) => m.id)).toEqual(expect.arrayContaining(mine.map(([id]) => id)));
+      expect(list.data.map((m) => m.id)).not.toContain(IDS.othersFineTuned);
     });
   });
 }
