@@ -3,6 +3,9 @@
  * process), `tessera serve` in front of it (own process: JWT authorizer, tenant policy, PII
  * guardrails, rate counting, budget reserve/settle, audit), and autocannon driving both at 1 and
  * 100 connections, with what an agent sends (a system prompt, a user turn, two function tools).
+ * Then the same for `POST /v1/embeddings`: one RAG chunk per request as the Node SDK sends it
+ * (`encoding_format: base64`), the fake upstream answering a 1,536-float vector as floats (so the
+ * gateway parses it and encodes it as base64 on the way back).
  * Then the cost of tenant-scoped credentials in the Lambda's request path (test/bench/tenant-credentials-bench.ts),
  * and the router Lambda bundle: size and module init time.
  * With --portkey, Portkey's open-source gateway 1.15.2 (fetched by npx; it listens on all
@@ -66,23 +69,31 @@ const body = JSON.stringify({
   ],
   tools, tool_choice: 'auto', max_tokens: 64,
 });
+// What a RAG indexer sends (issue 14): one chunk of a document, base64 as the Node SDK asks by default.
+const embeddingBody = JSON.stringify({
+  model: 'openai-compatible/embeddings',
+  input: 'Acme Corp board minutes, 14 October. Present: the chair, the CFO and four directors. The CFO reported Q3 revenue of 41.2 million, up 6% on Q2, with margins steady at 18% in every region but the north, where a supplier change cost two points. The board approved the 2027 budget and asked for a hiring plan by November.',
+  encoding_format: 'base64',
+});
+const embeddingBodyFor = (model: string) => embeddingBody.replace('openai-compatible/embeddings', model);
+
 // Portkey routes by headers: provider openai, custom host = the fake upstream.
 const portkeyHeaders = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstream };
-async function load(url: string, connections: number, auth?: string, model = 'openai-compatible/default', extra: Record<string, string> = {}) {
+async function load(url: string, connections: number, auth?: string, model = 'openai-compatible/default', extra: Record<string, string> = {}, path = '/chat/completions') {
   const r = await autocannon({
-    url: `${url}/chat/completions`, method: 'POST', connections, duration: seconds, pipelining: 1,
+    url: `${url}${path}`, method: 'POST', connections, duration: seconds, pipelining: 1,
     headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...extra },
-    body: model === 'openai-compatible/default' ? body : body.replace('openai-compatible/default', model),
+    body: path === '/embeddings' ? embeddingBodyFor(model) : model === 'openai-compatible/default' ? body : body.replace('openai-compatible/default', model),
   });
   return { mean: r.latency.mean, p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.timeouts + r.non2xx };
 }
 
 /** One connection, one request at a time, each timed with hrtime (autocannon's histogram is whole milliseconds). */
-async function sequential(url: string, auth?: string, model = 'openai-compatible/default', extra: Record<string, string> = {}) {
+async function sequential(url: string, auth?: string, model = 'openai-compatible/default', extra: Record<string, string> = {}, path = '/chat/completions') {
   const { Pool } = await import('undici');
-  const target = new URL(`${url}/chat/completions`);
+  const target = new URL(`${url}${path}`);
   const pool = new Pool(target.origin, { connections: 1 });
-  const payload = model === 'openai-compatible/default' ? body : body.replace('openai-compatible/default', model);
+  const payload = path === '/embeddings' ? embeddingBodyFor(model) : model === 'openai-compatible/default' ? body : body.replace('openai-compatible/default', model);
   const times: number[] = [];
   let errors = 0;
   const until = performance.now() + seconds * 1000;
@@ -121,6 +132,17 @@ try {
       line('through portkey 1.15.2', c, pk);
       console.log(`${''.padEnd(22)} ${String(c).padStart(3)} conn  added mean latency ${(pk.mean - direct.mean).toFixed(3)} ms`);
     }
+    console.log('');
+  }
+
+  // Embeddings (issue 14): the same fake upstream, the same gateway, POST /v1/embeddings.
+  await load(`http://127.0.0.1:${port}/v1`, 10, token, 'openai-compatible/embeddings', {}, '/embeddings'); // warm up the embeddings path
+  for (const c of [1, 100]) {
+    const direct = c === 1 ? await sequential(upstream, undefined, 'default', {}, '/embeddings') : await load(upstream, c, undefined, 'default', {}, '/embeddings');
+    const gateway = c === 1 ? await sequential(`http://127.0.0.1:${port}/v1`, token, 'openai-compatible/embeddings', {}, '/embeddings') : await load(`http://127.0.0.1:${port}/v1`, c, token, 'openai-compatible/embeddings', {}, '/embeddings');
+    line('embeddings directly', c, direct);
+    line(workers > 1 ? `embeddings serve x${workers}` : 'embeddings via serve', c, gateway);
+    console.log(`${''.padEnd(22)} ${String(c).padStart(3)} conn  added mean latency ${(gateway.mean - direct.mean).toFixed(3)} ms`);
     console.log('');
   }
 

@@ -93,6 +93,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * in `calls` with its body, headers and when its connection closed. With `scriptOnly` set, a
  * request that finds the queue empty is recorded too and answered 500, so a test sees every call.
  */
+/** Width of the fake upstream's embeddings: OpenAI text-embedding-3-small's. */
+export const EMBEDDING_DIMENSIONS = 1536;
+/** One deterministic unit-scale vector, numbers written as a real upstream writes them (~9 significant digits). */
+const FAKE_EMBEDDING = Array.from({ length: EMBEDDING_DIMENSIONS }, (_, i) => Number((Math.sin(i * 12.9898) * 0.05).toPrecision(9)));
+
 export class FakeUpstream {
   readonly requests: Array<Record<string, any>> = [];
   readonly failures = new Map<string, { status: number; times: number }>();
@@ -135,6 +140,7 @@ export class FakeUpstream {
         if (this.queue.length || this.scriptOnly) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res);
         const body = JSON.parse(rawBody || '{}');
         this.requests.push(body);
+        if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res));
         const failure = this.failures.get(body.model);
         if (failure && failure.times > 0) {
           failure.times -= 1;
@@ -160,6 +166,17 @@ export class FakeUpstream {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/v1`;
     return this;
+  }
+
+  /**
+   * An embeddings answer (non-scripted mode): one `EMBEDDING_DIMENSIONS`-wide float vector per
+   * input, as floats whatever `encoding_format` asked (TEI's way), usage 8 tokens per input.
+   */
+  private async embeddings(body: { model?: string; input?: unknown }, res: ServerResponse): Promise<void> {
+    if (this.delayMs) await sleep(this.delayMs);
+    const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
+    const payload = JSON.stringify({ object: 'list', model: body.model, data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: FAKE_EMBEDDING })), usage: { prompt_tokens: 8 * inputs.length, total_tokens: 8 * inputs.length } });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }).end(payload);
   }
 
   private async scripted(method: string, path: string, headers: IncomingHttpHeaders, rawBody: string, res: ServerResponse): Promise<void> {
