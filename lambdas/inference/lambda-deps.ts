@@ -5,6 +5,7 @@ import { Authorizer } from './auth.js';
 import { Gateway, type GatewayDeps } from './gateway.js';
 import { ProviderRegistry } from './providers/registry.js';
 import type { GatewayStore } from './stores/gateway-store.js';
+import type { ResponseStore } from './stores/response-store.js';
 
 /** Environment of the gateway Lambdas (set by the InferenceApi construct). */
 export const GATEWAY_ENV = {
@@ -63,6 +64,18 @@ function lambdaStore(): Promise<GatewayStore> {
     .then(([{ DynamoDbStore }, clients]) => new DynamoDbStore(requireEnv(GATEWAY_ENV.registryTable), requireEnv(GATEWAY_ENV.usageTable), clients.documents)));
 }
 
+/**
+ * Stored Responses API answers in the responses table (`TESSERA_RESPONSES_TABLE`), read and
+ * written with the tenant-scoped document client. @returns undefined when the variable is not set
+ * (the gateway then serves every response as `store: false`)
+ */
+async function lambdaResponseStore(): Promise<ResponseStore | undefined> {
+  const table = process.env[GATEWAY_ENV.responsesTable];
+  if (!table) return undefined;
+  const [{ DynamoDbResponseStore }, clients] = await Promise.all([import('./stores/dynamodb-response-store.js'), lambdaTenantClients()]);
+  return new DynamoDbResponseStore(table, clients.documents);
+}
+
 export function lambdaAuthorizer(): Promise<Authorizer> {
   return (authorizer ??= lambdaStore().then((s) => new Authorizer({ issuer: requireEnv(GATEWAY_ENV.jwtIssuer), audience: requireEnv(GATEWAY_ENV.jwtAudience), jwks: requireEnv(GATEWAY_ENV.jwksUri) }, s)));
 }
@@ -79,6 +92,7 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> 
     providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig(), (await lambdaTenantClients()).secrets)),
     audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), extra.fineTuning ? 'tessera-audit/fine-tuning/' : undefined),
     awaitAudit: true,
+    responses: await lambdaResponseStore(),
     ...extra,
   });
 }

@@ -9,6 +9,8 @@ import { ProviderRegistry, type ProviderName } from './providers/registry.js';
 import { DynamoDbStore } from './stores/dynamodb-store.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
+import { MemoryResponseStore } from './stores/memory-response-store.js';
+import type { ResponseStore } from './stores/response-store.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import { FineTuningService, type FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-store.js';
@@ -46,10 +48,15 @@ export interface LocalGatewayOptions {
    * memory unless a store is given. @default - fine-tuning answers 404
    */
   fineTuning?: { sageMaker: FineTuningDeps['sageMaker']; jobs?: FineTuningStore };
+  /**
+   * Stored Responses API answers (`store`, `previous_response_id`), e.g. a DynamoDbResponseStore
+   * on a responses table. @default - kept in memory for the life of the process
+   */
+  responses?: ResponseStore;
 }
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
-export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore }> {
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses: ResponseStore }> {
   const keysFile = join(options.stateDir, 'dev-keys.json');
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
@@ -78,7 +85,8 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
   const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker });
-  return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning }), store, audit, keysFile, jobs };
+  const responses = options.responses ?? new MemoryResponseStore();
+  return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses }), store, audit, keysFile, jobs, responses };
 }
 
 /** A registry record for a tenant of the embedded store. */

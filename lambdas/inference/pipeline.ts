@@ -34,7 +34,8 @@ export class RequestPipeline {
   readonly upstream: UpstreamCalls;
 
   constructor(
-    config: PlatformConfig,
+    /** The platform config (endpoints read their settings from it, e.g. `gateway.responsesTtlDays`). */
+    readonly config: PlatformConfig,
     private readonly store: GatewayStore,
     providers: ProviderRegistry,
     readonly applyGuardrail: ApplyGuardrail,

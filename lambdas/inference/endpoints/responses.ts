@@ -1,7 +1,9 @@
 import type { GatewayResponder } from '../gateway.js';
-import { notFound } from '../openai-errors.js';
+import { GatewayError, notFound } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import type { ResponseStore } from '../stores/response-store.js';
+import { createResponse } from './responses-create.js';
+import { deleteResponse, listInputItems, retrieveResponse, storedResponse } from './responses-stored.js';
 
 /** What the responses endpoint reads of the HTTP request. */
 export interface ResponsesHttpRequest {
@@ -12,7 +14,44 @@ export interface ResponsesHttpRequest {
   query: Record<string, string | undefined>;
 }
 
-/** OpenAI's Responses API (`/v1/responses...`). Not served yet (issue 14 in progress). */
-export async function responses(_pipeline: RequestPipeline, _r: PipelineRequest, req: ResponsesHttpRequest, _res: GatewayResponder, _store: ResponseStore | undefined): Promise<void> {
-  throw notFound(`${req.method} ${req.path} is not served yet`, null, 'route_not_found');
+/**
+ * OpenAI's Responses API: `POST /v1/responses` (responses-create.ts), `GET` and `DELETE
+ * /v1/responses/{id}` and `GET /v1/responses/{id}/input_items` (responses-stored.ts).
+ * `POST /v1/responses/{id}/cancel` is for background responses, which are not served: 400 for a
+ * stored response, 404 otherwise. Another method on a served path is a 405.
+ */
+export async function responses(pipeline: RequestPipeline, r: PipelineRequest, req: ResponsesHttpRequest, res: GatewayResponder, store: ResponseStore | undefined): Promise<void> {
+  const rest = req.path.slice('/v1/responses'.length).split('/').slice(1).map(decoded);
+  const json = (body: string) => res.json(200, body, { 'x-request-id': r.audit.requestId });
+  if (rest.length === 0) {
+    if (req.method === 'POST') return await createResponse(pipeline, r, req.body, res, store);
+    throw methodNotAllowed(req);
+  }
+  const [id, sub, ...more] = rest;
+  if (more.length === 0 && sub === undefined) {
+    if (req.method === 'GET') return await json(await retrieveResponse(store, r, id, req.query));
+    if (req.method === 'DELETE') return await json(await deleteResponse(store, r, id));
+    throw methodNotAllowed(req);
+  }
+  if (more.length === 0 && sub === 'input_items') {
+    if (req.method === 'GET') return await json(await listInputItems(store, r, id, req.query));
+    throw methodNotAllowed(req);
+  }
+  if (more.length === 0 && sub === 'cancel' && req.method === 'POST') {
+    Object.assign(r.audit, { action: 'response.cancel', detail: { responseId: id } });
+    await storedResponse(store, r, id);
+    throw new GatewayError(400, `response '${id}' cannot be cancelled: only background responses can, and this gateway serves none (every response is finished when it is answered)`, 'invalid_request_error', 'response_not_cancellable');
+  }
+  throw notFound(`no route ${req.method} ${req.path}`, null, 'route_not_found');
 }
+
+/** A path segment, percent-decoded; a malformed escape names no response. */
+const decoded = (segment: string) => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw notFound(`no response with id '${segment}'`, null, 'response_not_found');
+  }
+};
+
+const methodNotAllowed = (req: ResponsesHttpRequest) => new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');

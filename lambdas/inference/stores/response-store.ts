@@ -1,3 +1,6 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+
 /**
  * Stored Responses API answers (`store: true`): kept per tenant, read and written only as that
  * tenant (the Lambdas' DynamoDB client is the tenant-scoped one), expiring after
@@ -13,14 +16,52 @@ export interface StoredResponse {
   response: Record<string, unknown>;
   /** The input items of the request, with ids (`GET /v1/responses/{id}/input_items`). */
   inputItems: Record<string, unknown>[];
+  /**
+   * The conversation through this turn as chat messages, for a next turn's `previous_response_id`
+   * (OpenAI: the previous response's input and output come before the new input): the previous
+   * turns' messages, this turn's input and the answer. Not the turn's `instructions` (OpenAI does
+   * not carry them over) nor the tenant's system prompt (added to every turn).
+   */
+  messages: ChatCompletionMessageParam[];
   /** Epoch seconds after which it is gone (DynamoDB TTL; the stores also refuse to return it). */
   expiresAt: number;
 }
 
 export interface ResponseStore {
+  /** @throws ResponseTooLargeError when the compressed item is over `MAX_STORED_BYTES` */
   put(item: StoredResponse): Promise<void>;
-  /** The tenant's stored response, or undefined (never another tenant's). */
+  /** The tenant's stored response, unless it has expired, or undefined (never another tenant's). */
   get(tenantId: string, responseId: string): Promise<StoredResponse | undefined>;
-  /** @returns whether the tenant had such a response */
+  /** @returns whether the tenant had such a response (an expired one counts as gone) */
   delete(tenantId: string, responseId: string): Promise<boolean>;
 }
+
+/**
+ * The most a stored response's body may take, gzipped: DynamoDB's item limit is 400 KB (names
+ * and values, UTF-8); the keys, `expiresAt` and attribute names fit in the rest.
+ */
+export const MAX_STORED_BYTES = 390 * 1024;
+
+/** What a stored response keeps beyond its keys. */
+export type StoredBody = Pick<StoredResponse, 'response' | 'inputItems' | 'messages'>;
+
+/** A stored response's body as gzipped JSON (text compresses 3 to 10 times: long conversations fit in one item). */
+export const encodeStoredBody = (body: StoredBody): Buffer => gzipSync(JSON.stringify(body));
+export const decodeStoredBody = (bytes: Uint8Array): StoredBody => JSON.parse(gunzipSync(bytes).toString('utf8')) as StoredBody;
+
+/** The body is over `MAX_STORED_BYTES` compressed: the response cannot be stored. */
+export class ResponseTooLargeError extends Error {
+  constructor(readonly bytes: number) {
+    super(`the response and its conversation take ${Math.ceil(bytes / 1024)} KiB compressed, over the ${MAX_STORED_BYTES / 1024} KiB a stored response may take (DynamoDB items are at most 400 KB)`);
+  }
+}
+
+/** The encoded body, or ResponseTooLargeError. */
+export function encodeWithinLimit(body: StoredBody): Buffer {
+  const bytes = encodeStoredBody(body);
+  if (bytes.length > MAX_STORED_BYTES) throw new ResponseTooLargeError(bytes.length);
+  return bytes;
+}
+
+/** Whether an item that expires at `expiresAt` (epoch seconds) is gone at `now`. */
+export const expired = (expiresAt: number, now = Date.now()) => expiresAt * 1000 <= now;

@@ -1,0 +1,120 @@
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { Response } from 'openai/resources/responses/responses';
+import { completeChat, runChat, streamChat, type ChatExchange } from '../chat/chat-exchange.js';
+import type { GatewayResponder } from '../gateway.js';
+import { invalid } from '../openai-errors.js';
+import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
+import { parseJson, parseWith } from '../request-body.js';
+import { chatRequestOf } from '../responses/chat-request.js';
+import { newId } from '../responses/ids.js';
+import { inputItemsOf, type InputItem } from '../responses/input-items.js';
+import { itemsToMessages } from '../responses/items-to-messages.js';
+import { checkRequestFields } from '../responses/request-fields.js';
+import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
+import { responseOfChat, responseShell } from '../responses/response-object.js';
+import { ResponseEventStream } from '../responses/stream-events.js';
+import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore } from '../stores/response-store.js';
+import { storedResponse } from './responses-stored.js';
+
+const DAY_S = 86_400;
+
+/**
+ * `POST /v1/responses`: OpenAI's Responses API translated onto the chat machinery every chat
+ * provider serves (../chat/chat-exchange.ts: the same guardrails, token cap, budgets, upstream
+ * retries and fallbacks, metering, output guardrails and audit as chat completions). The request
+ * is mapped by ../responses/ (items → messages, tools, text format, …; what cannot be mapped is a
+ * 400 naming it), the chat answer or chunks come back as a Response object or its typed events.
+ *
+ * Storage (`store`, default true): the Response, its input items and the conversation through
+ * this turn are kept for `gateway.responsesTtlDays` (default 30) in the response store, as the
+ * tenant. A tenant whose policy says `storeResponses: false` gets `store: false` semantics, and a
+ * 400 naming `store` when it asks for `store: true`. Without a response store (a gateway built
+ * without one) every response is `store: false` and `previous_response_id` is a 400.
+ * `previous_response_id` puts the stored conversation before the new input (its `instructions`
+ * are not carried over, as at OpenAI); another tenant's or an unknown id is a 404 `response_not_found`.
+ */
+export async function createResponse(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined): Promise<void> {
+  const body = parseWith(ResponsesRequest, parseJson(rawBody)) as ResponsesRequestBody;
+  checkRequestFields(body);
+  const model = pipeline.model(r, body.model, 'chat');
+  const stream = body.stream === true;
+  r.audit.stream = stream;
+  const storing = storageOf(pipeline, r, body, store);
+  const responseId = newId('resp');
+  Object.assign(r.audit, { action: 'response.create', detail: { responseId, stored: storing !== undefined, ...(body.previous_response_id ? { previousResponseId: body.previous_response_id } : {}) } });
+  await pipeline.admit(r);
+
+  let history: ChatCompletionMessageParam[] = [];
+  if (body.previous_response_id) {
+    if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
+    history = (await storedResponse(store, r, body.previous_response_id, 'previous_response_id')).messages;
+  }
+  const items = inputItemsOf(body.input as string | Array<Record<string, unknown>> | null | undefined);
+  const translated = chatRequestOf(body, history, items);
+  const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined);
+  if (storing) {
+    // Refused before any token is spent: a conversation that could not be stored with its answer.
+    const bytes = encodeStoredBody({ response: shell, inputItems: items, messages: translated.body.messages }).length;
+    if (bytes > MAX_STORED_BYTES) throw invalid(`store: ${new ResponseTooLargeError(bytes).message}; send store: false, or start a new conversation without previous_response_id`, 'store', 'response_too_large_to_store');
+  }
+
+  await runChat(pipeline, r, model, translated.body, 1, async (x) => {
+    // The conversation as the model saw it (guarded), without the tenant's system prompt and the instructions.
+    const conversation = () => x.body.messages.slice((r.policy.gateway.systemPrompt ? 1 : 0) + translated.leading);
+    const keep = async (response: Response): Promise<Response> => (storing ? storing(response, items, [...conversation(), ...itemsToMessages(response.output as unknown as InputItem[], 'output')]) : response);
+    if (!stream) {
+      const answer = await completeChat(x, r.audit.requestId);
+      const response = await keep(responseOfChat(shell, answer, answer.usage!));
+      return void (await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId }));
+    }
+    await streamed(x, r, res, shell, keep);
+  });
+}
+
+/** The stream of typed events; the response is stored before `response.completed` goes out. */
+async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayResponder, shell: Response, keep: (response: Response) => Promise<Response>): Promise<void> {
+  let out: ReturnType<GatewayResponder['stream']>;
+  let events: ResponseEventStream;
+  const end = await streamChat(x, r.audit.requestId, {
+    open: async () => {
+      out = res.stream({ 'x-request-id': r.audit.requestId });
+      events = new ResponseEventStream(shell, (e) => out.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+      await events.start();
+    },
+    chunk: (chunk) => events.chunk(chunk),
+  }, false);
+  if (end.cancelled) return void (await out!.end());
+  if (end.failure) {
+    r.audit.status = end.failure.status;
+    await events!.fail(end.failure, end.usage);
+    return void (await out!.end());
+  }
+  await events!.finish(end.usage, keep);
+  await out!.end();
+}
+
+type Storing = (response: Response, items: InputItem[], messages: ChatCompletionMessageParam[]) => Promise<Response>;
+
+/**
+ * How this request's response is kept, or undefined for `store: false` semantics.
+ * @throws GatewayError 400 naming `store` when the caller asks `store: true` and the tenant's policy forbids storage
+ */
+function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, store: ResponseStore | undefined): Storing | undefined {
+  if (r.policy.gateway.storeResponses === false) {
+    if (body.store === true) throw invalid(`store: tenant ${r.caller.tenantId}'s policy does not allow stored responses; send store: false or leave it out`, 'store', 'store_not_allowed');
+    return undefined;
+  }
+  if (body.store === false || !store) return undefined;
+  const days = pipeline.config.gateway.responsesTtlDays ?? 30;
+  return async (response, items, messages) => {
+    try {
+      await store.put({ tenantId: r.caller.tenantId, responseId: response.id, response: response as unknown as Record<string, unknown>, inputItems: items, messages, expiresAt: Math.floor(Date.now() / 1000) + days * DAY_S });
+      return response;
+    } catch (e) {
+      if (!(e instanceof ResponseTooLargeError)) throw e;
+      // The answer is paid for: it is answered, marked as not stored, and the audit record says why.
+      r.audit.outcome = 'response_not_stored';
+      return { ...response, store: false } as Response;
+    }
+  };
+}

@@ -1,0 +1,57 @@
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatRequestBody } from '../chat/request-schema.js';
+import { invalid } from '../openai-errors.js';
+import type { InputItem } from './input-items.js';
+import { itemsToMessages } from './items-to-messages.js';
+import type { ResponsesRequestBody } from './request-schema.js';
+import { textFormatToChat } from './text-format.js';
+import { toolChoiceToChat, toolsToChat } from './tools.js';
+
+/** A chat request made from a Responses request, and where its parts sit in `messages`. */
+export interface TranslatedRequest {
+  body: ChatRequestBody;
+  /** Messages before the conversation: 1 for `instructions`, else 0 (they are not carried to the next turn). */
+  leading: number;
+}
+
+/**
+ * A Responses request as a chat-completions request (the mapping table of the README):
+ * - `instructions` → a leading `system` message (every provider maps `system`; not kept for the
+ *   next turn, as OpenAI does not carry instructions over `previous_response_id`);
+ * - `history` (the previous response's conversation, when chaining) then `items` → `messages`;
+ * - `tools`, `tool_choice`, `parallel_tool_calls` (only with tools, as chat requires) → the same;
+ * - `text.format` → `response_format`; `text.verbosity` → `verbosity`;
+ * - `max_output_tokens` → `max_completion_tokens`; `reasoning.effort` → `reasoning_effort`;
+ * - `temperature`, `top_p`, `user`, `safety_identifier`, `prompt_cache_key`,
+ *   `prompt_cache_retention`, `service_tier` → the same;
+ * - `top_logprobs` or `include: ['message.output_text.logprobs']` → `logprobs: true` (and `top_logprobs`).
+ * `metadata` and `store` stay with the gateway (they describe the stored Response, not the model call).
+ * @throws GatewayError 400 naming the field of the Responses request that cannot be mapped, or `input` when there is nothing to answer
+ */
+export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletionMessageParam[], items: InputItem[]): TranslatedRequest {
+  const leading: ChatCompletionMessageParam[] = req.instructions ? [{ role: 'system', content: req.instructions }] : [];
+  const messages = [...leading, ...history, ...itemsToMessages(items)];
+  if (messages.length === leading.length) throw invalid('input is required: a string or a list of items (messages, function_call_output, …)', 'input', 'missing_required_parameter');
+  const tools = toolsToChat(req.tools as Array<Record<string, unknown>> | null | undefined);
+  const toolChoice = toolChoiceToChat(req.tool_choice as string | Record<string, unknown> | null | undefined);
+  const format = textFormatToChat(req.text?.format as Record<string, unknown> | null | undefined);
+  const logprobs = req.top_logprobs != null || (req.include ?? []).includes('message.output_text.logprobs');
+  const body: Record<string, unknown> = {
+    model: req.model,
+    messages,
+    ...(req.stream === true ? { stream: true } : {}),
+    ...(tools ? { tools } : {}),
+    ...(toolChoice !== undefined ? { tool_choice: toolChoice } : {}),
+    ...(tools && req.parallel_tool_calls != null ? { parallel_tool_calls: req.parallel_tool_calls } : {}),
+    ...(format ? { response_format: format } : {}),
+    ...(req.text?.verbosity != null ? { verbosity: req.text.verbosity } : {}),
+    ...(req.max_output_tokens != null ? { max_completion_tokens: req.max_output_tokens } : {}),
+    ...(req.reasoning?.effort != null ? { reasoning_effort: req.reasoning.effort } : {}),
+    ...(logprobs ? { logprobs: true } : {}),
+    ...(req.top_logprobs != null ? { top_logprobs: req.top_logprobs } : {}),
+  };
+  for (const field of ['temperature', 'top_p', 'user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'service_tier'] as const) {
+    if (req[field] != null) body[field] = req[field];
+  }
+  return { body: body as unknown as ChatRequestBody, leading: leading.length };
+}

@@ -1,0 +1,30 @@
+import { invalid } from '../openai-errors.js';
+import { newId } from './ids.js';
+
+/** An input item as the gateway keeps it: the caller's item, with an `id` (and `type`, `status`) when it had none. */
+export type InputItem = Record<string, unknown> & { id: string; type: string };
+
+const PREFIX: Record<string, 'msg' | 'fc' | 'fco'> = { message: 'msg', function_call: 'fc', function_call_output: 'fco' };
+
+/**
+ * A request's `input` as the list of input items OpenAI's `GET /v1/responses/{id}/input_items`
+ * answers (`ResponseItem`s): a string is one user message with an `input_text` part; a message
+ * given as a string becomes one `input_text` part (`output_text` for an assistant's); an item
+ * without `type` is a message (`EasyInputMessage`); each item keeps its id or gets one
+ * (`msg_…`, `fc_…`, `fco_…`) and is `completed`. Nothing else changes.
+ * @param input the request's `input` (absent: no items)
+ * @throws GatewayError 400 naming `input[i]` when an item is not an object
+ */
+export function inputItemsOf(input: string | Array<Record<string, unknown>> | null | undefined): InputItem[] {
+  if (input == null) return [];
+  if (typeof input === 'string') return [{ id: newId('msg'), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: input }] }];
+  return input.map((raw, i) => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid(`input[${i}] must be an object (a message, function_call, function_call_output, …)`, `input[${i}]`);
+    const type = typeof raw.type === 'string' ? raw.type : 'message';
+    const item: Record<string, unknown> = { ...raw, type };
+    if (type === 'message' && typeof raw.content === 'string') item.content = [{ type: raw.role === 'assistant' ? 'output_text' : 'input_text', text: raw.content, ...(raw.role === 'assistant' ? { annotations: [] } : {}) }];
+    if (type in PREFIX) item.status ??= 'completed';
+    const id = typeof raw.id === 'string' && raw.id ? raw.id : newId(PREFIX[type] ?? 'item');
+    return { ...item, id } as InputItem;
+  });
+}

@@ -1,0 +1,148 @@
+import type {
+  ChatCompletionAssistantMessageParam, ChatCompletionContentPart, ChatCompletionContentPartText, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import { invalid } from '../openai-errors.js';
+import type { InputItem } from './input-items.js';
+
+type Item = Record<string, any>;
+
+const str = (v: unknown, path: string): string => {
+  if (typeof v !== 'string') throw invalid(`${path} must be a string`, path);
+  return v;
+};
+
+/**
+ * One content part of a user, system or developer message as a chat content part:
+ * `input_text` → `text`; `input_image` with `image_url` (a data URL or https URL) → `image_url`
+ * with its `detail` (`original` is refused: chat has auto, low and high); `input_file` with
+ * `file_data` → `file` (`file_data`, `filename`). A `file_id` (OpenAI's Files API) and a
+ * `file_url` cannot be served: the gateway holds no files and fetches no URLs for the upstream.
+ * @throws GatewayError 400 naming the part's path
+ */
+export function inputPartToChat(part: Item, path: string): ChatCompletionContentPart {
+  switch (part?.type) {
+    case 'input_text':
+    case 'output_text': // an assistant's text sent back as a user's (clients do this when they replay history)
+      return { type: 'text', text: str(part.text, `${path}.text`) };
+    case 'input_image': {
+      if (part.file_id != null) throw invalid(`${path}.file_id: OpenAI file ids are not served by this gateway (it holds no files); send the image as image_url (a data URL or an https URL)`, `${path}.file_id`, 'unsupported_parameter');
+      const url = str(part.image_url, `${path}.image_url`);
+      if (!/^(data:|https:\/\/)/i.test(url)) throw invalid(`${path}.image_url must be a data URL (data:image/png;base64,...) or an https URL`, `${path}.image_url`);
+      if (part.detail === 'original') throw invalid(`${path}.detail 'original' has no chat-completions equivalent; send auto, low or high`, `${path}.detail`, 'unsupported_parameter');
+      return { type: 'image_url', image_url: { url, ...(part.detail != null ? { detail: part.detail } : {}) } };
+    }
+    case 'input_file': {
+      for (const f of ['file_id', 'file_url'] as const) {
+        if (part[f] != null) throw invalid(`${path}.${f}: files are only served inline here; send the file as file_data (base64) with a filename`, `${path}.${f}`, 'unsupported_parameter');
+      }
+      return { type: 'file', file: { file_data: str(part.file_data, `${path}.file_data`), ...(part.filename != null ? { filename: part.filename } : {}) } };
+    }
+    default:
+      throw invalid(`${path}.type '${part?.type}' is not a content part of an input message (input_text, input_image, input_file)`, `${path}.type`);
+  }
+}
+
+/** A system or developer message's parts: text only, as chat allows. */
+function textParts(content: Item[], path: string): ChatCompletionContentPartText[] {
+  return content.map((p, j) => {
+    const part = inputPartToChat(p, `${path}[${j}]`);
+    if (part.type !== 'text') throw invalid(`${path}[${j}].type '${p.type}': system and developer messages carry text only`, `${path}[${j}].type`);
+    return part;
+  });
+}
+
+/**
+ * An assistant message (an earlier answer sent back): its `output_text` (or `input_text`) parts
+ * as the content, its `refusal` parts as the refusal.
+ */
+function assistantMessage(content: Item[], path: string): ChatCompletionAssistantMessageParam {
+  const texts: string[] = [];
+  const refusals: string[] = [];
+  content.forEach((p, j) => {
+    if (p?.type === 'output_text' || p?.type === 'input_text') texts.push(str(p.text, `${path}[${j}].text`));
+    else if (p?.type === 'refusal') refusals.push(str(p.refusal, `${path}[${j}].refusal`));
+    else throw invalid(`${path}[${j}].type '${p?.type}' is not a part of an assistant message (output_text, refusal)`, `${path}[${j}].type`);
+  });
+  return { role: 'assistant', content: texts.length ? texts.join('') : null, ...(refusals.length ? { refusal: refusals.join('') } : {}) };
+}
+
+/**
+ * A function call's output as a tool message: a string, or `input_text` parts (images and files
+ * cannot go in a chat tool message).
+ */
+function toolMessage(item: Item, path: string): ChatCompletionMessageParam {
+  const callId = str(item.call_id, `${path}.call_id`);
+  if (typeof item.output === 'string') return { role: 'tool', tool_call_id: callId, content: item.output };
+  if (!Array.isArray(item.output)) throw invalid(`${path}.output must be a string or a list of input_text parts`, `${path}.output`);
+  return {
+    role: 'tool', tool_call_id: callId,
+    content: item.output.map((p: Item, j: number) => {
+      if (p?.type !== 'input_text') throw invalid(`${path}.output[${j}].type '${p?.type}': a chat tool message carries text only; send the output as text`, `${path}.output[${j}].type`, 'unsupported_parameter');
+      return { type: 'text' as const, text: str(p.text, `${path}.output[${j}].text`) };
+    }),
+  };
+}
+
+/** Input item types that only OpenAI's hosted tools, reasoning or stored items produce. */
+const NOT_SERVED: Record<string, string> = {
+  reasoning: 'reasoning items cannot be sent to a chat-completions upstream (and this gateway never returns them); leave them out',
+  item_reference: 'item references are not resolved by this gateway; send the item itself, or chain from its response with previous_response_id',
+};
+
+/**
+ * The input items as chat messages, in order:
+ * - `message` user/system/developer → the same role (parts mapped by `inputPartToChat`);
+ *   assistant → an assistant message (`output_text` → content, `refusal` → refusal);
+ * - `function_call` → an assistant `tool_calls` entry (id = `call_id`); consecutive calls, and the
+ *   assistant message right before them, form one assistant turn, as chat completions answered it;
+ * - `function_call_output` → a `tool` message for its `call_id`;
+ * - anything else (reasoning, item_reference, hosted-tool calls) → 400 naming `input[i].type`.
+ * @param base the path of the items in the request (`input`)
+ * @throws GatewayError 400 naming the item's path
+ */
+export function itemsToMessages(items: InputItem[], base = 'input'): ChatCompletionMessageParam[] {
+  const out: ChatCompletionMessageParam[] = [];
+  // The assistant turn that function calls join: the last message, while only function calls followed it.
+  let turn: ChatCompletionAssistantMessageParam | undefined;
+  items.forEach((item: Item, i) => {
+    const path = `${base}[${i}]`;
+    if (item.type === 'message') {
+      const content = item.content as Item[];
+      if (!Array.isArray(content)) throw invalid(`${path}.content must be a string or a list of content parts`, `${path}.content`);
+      const where = `${path}.content`;
+      switch (item.role) {
+        case 'user':
+          out.push({ role: 'user', content: content.map((p, j) => inputPartToChat(p, `${where}[${j}]`)) });
+          turn = undefined;
+          return;
+        case 'system':
+        case 'developer':
+          out.push({ role: item.role, content: textParts(content, where) });
+          turn = undefined;
+          return;
+        case 'assistant':
+          out.push((turn = assistantMessage(content, where)));
+          return;
+        default:
+          throw invalid(`${path}.role '${item.role}' is not a message role (user, system, developer, assistant)`, `${path}.role`);
+      }
+    }
+    if (item.type === 'function_call') {
+      const call: ChatCompletionMessageFunctionToolCall = {
+        id: str(item.call_id, `${path}.call_id`), type: 'function',
+        function: { name: str(item.name, `${path}.name`), arguments: str(item.arguments, `${path}.arguments`) },
+      };
+      if (!turn) out.push((turn = { role: 'assistant', content: null }));
+      turn.tool_calls = [...(turn.tool_calls ?? []), call];
+      return;
+    }
+    if (item.type === 'function_call_output') {
+      out.push(toolMessage(item, path));
+      turn = undefined;
+      return;
+    }
+    const why = NOT_SERVED[item.type] ?? `'${item.type}' items belong to OpenAI's hosted tools, which chat-completions upstreams do not run; send messages, function_call and function_call_output items`;
+    throw invalid(`${path}.type '${item.type}': ${why}`, `${path}.type`, 'unsupported_parameter');
+  });
+  return out;
+}

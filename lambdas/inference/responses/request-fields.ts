@@ -1,0 +1,54 @@
+import { invalid } from '../openai-errors.js';
+import type { ResponsesRequestBody } from './request-schema.js';
+
+/**
+ * Every top-level field of a Responses request, and what becomes of it (the README's mapping
+ * table says the same). `chat`: mapped onto the chat-completions request (chat-request.ts);
+ * `gateway`: the gateway's own (storage, chaining, streaming, echoed in the Response);
+ * `refused`: a 400 naming the field unless it is absent, null or the value that changes nothing.
+ */
+export const FIELDS = {
+  model: 'gateway', input: 'chat', instructions: 'chat', previous_response_id: 'gateway', store: 'gateway', stream: 'gateway',
+  tools: 'chat', tool_choice: 'chat', parallel_tool_calls: 'chat', text: 'chat', max_output_tokens: 'chat', temperature: 'chat',
+  top_p: 'chat', top_logprobs: 'chat', metadata: 'gateway', user: 'chat', safety_identifier: 'chat', prompt_cache_key: 'chat',
+  prompt_cache_retention: 'chat', service_tier: 'chat', reasoning: 'chat', include: 'chat', truncation: 'gateway', stream_options: 'gateway',
+  background: 'refused', conversation: 'refused', prompt: 'refused', context_management: 'refused', moderation: 'refused', prompt_cache_options: 'refused',
+} as const;
+
+/**
+ * `include` values the gateway honours: output-text logprobs (chat `logprobs`), and image URLs of
+ * input messages (the stored input items keep them anyway). Every other value names output that
+ * only OpenAI's hosted tools or encrypted reasoning produce.
+ */
+export const HONOURED_INCLUDES = ['message.output_text.logprobs', 'message.input_image.image_url'];
+
+const WHY: Record<string, string> = {
+  background: 'background responses are not served by this gateway (a Lambda answers while the caller waits); send background: false or leave it out',
+  conversation: "OpenAI's Conversations API is not served by this gateway; chain turns with previous_response_id instead",
+  prompt: "reusable prompt templates live in OpenAI's dashboard, which this gateway cannot read; send the prompt as instructions and input",
+  context_management: 'server-side context compaction is not served by this gateway; leave it out',
+  moderation: "OpenAI's moderation of responses is not served by this gateway (the tenant's guardrails apply to every request); leave it out",
+  prompt_cache_options: 'prompt-cache options are not served by this gateway; leave them out (prompt_cache_key and prompt_cache_retention are forwarded)',
+};
+
+/**
+ * Refuses what the gateway cannot honour, before anything is counted or sent.
+ * @throws GatewayError 400 `unsupported_parameter` naming the field (`include[1]`, `reasoning.summary`, …)
+ */
+export function checkRequestFields(body: ResponsesRequestBody): void {
+  const raw = body as unknown as Record<string, unknown>;
+  for (const [field, value] of Object.entries(raw)) {
+    const kind = (FIELDS as Record<string, string>)[field];
+    if (kind === undefined) throw invalid(`${field} is not a Responses API parameter this gateway knows; leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, field, 'unsupported_parameter');
+    if (kind === 'refused' && value != null && !(field === 'background' && value === false)) throw invalid(`${field}: ${WHY[field]}`, field, 'unsupported_parameter');
+  }
+  if (body.truncation === 'auto') throw invalid("truncation 'auto' is not served: the gateway does not drop items from the conversation; send truncation: 'disabled' (a conversation over the model's context window is the upstream's 400)", 'truncation', 'unsupported_parameter');
+  (body.include ?? []).forEach((value, i) => {
+    if (!HONOURED_INCLUDES.includes(value)) throw invalid(`include[${i}] '${value}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}`, `include[${i}]`, 'unsupported_parameter');
+  });
+  if (body.stream_options?.include_obfuscation === true) throw invalid('stream_options.include_obfuscation true is not served: stream events carry no obfuscation padding; leave it out or send false', 'stream_options.include_obfuscation', 'unsupported_parameter');
+  for (const field of ['summary', 'generate_summary'] as const) {
+    if (body.reasoning?.[field] != null) throw invalid(`reasoning.${field} is not served: chat-completions upstreams return no reasoning summaries; leave it out (reasoning.effort is forwarded as reasoning_effort)`, `reasoning.${field}`, 'unsupported_parameter');
+  }
+  if (body.stream !== true && body.stream_options != null) throw invalid('stream_options is only allowed with stream: true', 'stream_options', 'invalid_request');
+}

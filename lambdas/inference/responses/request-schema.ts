@@ -1,0 +1,45 @@
+import type { ResponseCreateParamsBase } from 'openai/resources/responses/responses';
+import { z } from 'zod';
+
+/**
+ * What the gateway reads of a Responses API request (`ResponseCreateParams` of the `openai`
+ * package is the contract). Loose: fields the gateway does not read pass the schema, and
+ * request-fields.ts decides each of them (mapped onto chat completions, kept by the gateway, or
+ * refused with a 400 naming it). Every optional field accepts `null` as "absent", as OpenAI's API
+ * does. Items and tools are checked where they are mapped (items-to-messages.ts, tools.ts), so
+ * that each 400 names the item's path (`input[2].content[0].image_url`).
+ */
+const opt = <T extends z.ZodType>(t: T) => t.nullish();
+
+export const ResponsesRequest = z.looseObject({
+  model: z.string().min(1).max(256),
+  input: opt(z.union([z.string(), z.array(z.looseObject({}))])),
+  instructions: opt(z.string()),
+  previous_response_id: opt(z.string().min(1).max(256)),
+  store: opt(z.boolean()),
+  stream: opt(z.boolean()),
+  background: opt(z.boolean()),
+  tools: opt(z.array(z.looseObject({ type: z.string() }))),
+  tool_choice: opt(z.union([z.string(), z.looseObject({ type: z.string() })])),
+  parallel_tool_calls: opt(z.boolean()),
+  text: opt(z.looseObject({ format: opt(z.looseObject({ type: z.string() })), verbosity: opt(z.enum(['low', 'medium', 'high'])) })),
+  /** OpenAI: at least 16. */
+  max_output_tokens: opt(z.number().int().min(16)),
+  temperature: opt(z.number().min(0).max(2)),
+  top_p: opt(z.number().min(0).max(1)),
+  top_logprobs: opt(z.number().int().min(0).max(20)),
+  /** Up to 16 pairs: keys up to 64 characters, values up to 512 (OpenAI's `Metadata`). */
+  metadata: opt(z.record(z.string().max(64), z.string().max(512)).refine((m) => Object.keys(m).length <= 16, 'at most 16 keys')),
+  user: opt(z.string()),
+  safety_identifier: opt(z.string().max(64)),
+  prompt_cache_key: opt(z.string()),
+  prompt_cache_retention: opt(z.enum(['in_memory', '24h'])),
+  service_tier: opt(z.enum(['auto', 'default', 'flex', 'scale', 'priority'])),
+  reasoning: opt(z.looseObject({ effort: opt(z.string()), summary: opt(z.string()), generate_summary: opt(z.string()) })),
+  include: opt(z.array(z.string())),
+  truncation: opt(z.enum(['auto', 'disabled'])),
+  stream_options: opt(z.looseObject({ include_obfuscation: opt(z.boolean()) })),
+});
+
+/** The request as read: the `openai` package's type, narrowed to what the schema checked. */
+export type ResponsesRequestBody = z.infer<typeof ResponsesRequest> & Omit<ResponseCreateParamsBase, keyof z.infer<typeof ResponsesRequest>>;

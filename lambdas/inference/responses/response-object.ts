@@ -1,0 +1,84 @@
+import type { ChatCompletion, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { Response, ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseOutputText, ResponseUsage } from 'openai/resources/responses/responses';
+import type { FinishReason } from '../chat/finish-reason.js';
+import { newId } from './ids.js';
+import type { ResponsesRequestBody } from './request-schema.js';
+
+/**
+ * The Response object before its answer: `in_progress`, no output, and the request's fields
+ * echoed as OpenAI echoes them (`instructions`, `tools`, `tool_choice` (default `auto`),
+ * `parallel_tool_calls` (default true), `temperature`, `top_p`, `max_output_tokens`, `text`
+ * (default `{format:{type:'text'}}`), `metadata` (default {}), `previous_response_id`, `store`,
+ * `reasoning`, `truncation` (`disabled`), `user`, `safety_identifier`, `prompt_cache_key`,
+ * `service_tier`, `top_logprobs`, `background` false). `model` is the catalog id.
+ */
+export function responseShell(id: string, createdAt: number, model: string, req: ResponsesRequestBody, store: boolean): Response & Record<string, unknown> {
+  return {
+    id, object: 'response', created_at: createdAt, status: 'in_progress', background: false, error: null, incomplete_details: null,
+    instructions: req.instructions ?? null, max_output_tokens: req.max_output_tokens ?? null, model, output: [],
+    parallel_tool_calls: req.parallel_tool_calls ?? true, previous_response_id: req.previous_response_id ?? null,
+    prompt_cache_key: req.prompt_cache_key ?? null, reasoning: { effort: (req.reasoning?.effort ?? null) as never, summary: null },
+    safety_identifier: req.safety_identifier ?? null, service_tier: req.service_tier ?? 'auto', store,
+    temperature: req.temperature ?? null, text: { format: { type: 'text' }, ...(req.text as object | undefined) } as Response['text'],
+    tool_choice: (req.tool_choice ?? 'auto') as Response['tool_choice'], tools: (req.tools ?? []) as Response['tools'],
+    top_logprobs: req.top_logprobs ?? 0, top_p: req.top_p ?? null, truncation: 'disabled', usage: undefined, user: req.user ?? undefined,
+    metadata: req.metadata ?? {},
+  } as unknown as Response & Record<string, unknown>; // `output_text` is the SDKs' own convenience, not on the wire
+}
+
+/** Chat usage as the Response's: input/output tokens with cached, cache-write and reasoning tokens (0 when the upstream does not say). */
+export function usageOfChat(u: CompletionUsage): ResponseUsage {
+  return {
+    input_tokens: u.prompt_tokens, input_tokens_details: { cached_tokens: u.prompt_tokens_details?.cached_tokens ?? 0, cache_write_tokens: u.prompt_tokens_details?.cache_write_tokens ?? 0 },
+    output_tokens: u.completion_tokens, output_tokens_details: { reasoning_tokens: u.completion_tokens_details?.reasoning_tokens ?? 0 },
+    total_tokens: u.prompt_tokens + u.completion_tokens,
+  };
+}
+
+/**
+ * The Response's status for a chat finish reason: `length` → incomplete (`max_output_tokens`),
+ * `content_filter` → incomplete (`content_filter`), anything else → completed.
+ */
+export function statusOf(finish: FinishReason | null | undefined): Pick<Response, 'status' | 'incomplete_details'> {
+  if (finish === 'length') return { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } };
+  if (finish === 'content_filter') return { status: 'incomplete', incomplete_details: { reason: 'content_filter' } };
+  return { status: 'completed', incomplete_details: null };
+}
+
+/** Chat token logprobs as the output text's (the same fields). */
+export const logprobsOf = (l: ChatCompletionTokenLogprob[] | null | undefined): ResponseOutputText['logprobs'] =>
+  (l ?? []).map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes ?? [], top_logprobs: (t.top_logprobs ?? []).map((x) => ({ token: x.token, logprob: x.logprob, bytes: x.bytes ?? [] })) }));
+
+/**
+ * A chat answer's message as output items: a `message` (id `msg_…`) with an `output_text` part
+ * (annotations [], the answer's logprobs) and/or a `refusal` part, then one `function_call` item
+ * per tool call (id `fc_…`, `call_id` = the chat tool call's id, status completed).
+ */
+export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: ResponseOutputMessage['status']): ResponseOutputItem[] {
+  const m = choice.message;
+  const content: ResponseOutputMessage['content'] = [];
+  if (typeof m.content === 'string' && (m.content !== '' || (!m.refusal && !(m.tool_calls?.length)))) {
+    content.push({ type: 'output_text', text: m.content, annotations: [], logprobs: logprobsOf(choice.logprobs?.content) });
+  }
+  if (m.refusal) content.push({ type: 'refusal', refusal: m.refusal });
+  const out: ResponseOutputItem[] = content.length ? [{ id: newId('msg'), type: 'message', role: 'assistant', status: itemStatus, content }] : [];
+  for (const t of m.tool_calls ?? []) {
+    if (t.type !== 'function') continue; // a chat upstream calls only the function tools it was given
+    const call: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', call_id: t.id, name: t.function.name, arguments: t.function.arguments, status: 'completed' };
+    out.push(call);
+  }
+  return out;
+}
+
+/** The finished Response for a whole chat answer (its first choice: a Responses request never asks for more). */
+export function responseOfChat(shell: Response, answer: ChatCompletion, usage: CompletionUsage): Response {
+  const choice = answer.choices[0];
+  const status = statusOf(choice?.finish_reason);
+  const output = choice ? outputOfChoice(choice, status.status === 'completed' ? 'completed' : 'incomplete') : [];
+  return {
+    ...shell, ...status, output, usage: usageOfChat(usage),
+    ...(status.status === 'completed' ? { completed_at: Math.floor(Date.now() / 1000) } : {}),
+    ...(answer.service_tier ? { service_tier: answer.service_tier } : {}),
+  };
+}

@@ -1,0 +1,161 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type {
+  Response, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputRefusal, ResponseOutputText, ResponseStreamEvent,
+} from 'openai/resources/responses/responses';
+import type { FinishReason } from '../chat/finish-reason.js';
+import type { GatewayError } from '../openai-errors.js';
+import { newId } from './ids.js';
+import { logprobsOf, statusOf, usageOfChat } from './response-object.js';
+
+type Emit = (event: ResponseStreamEvent) => void | Promise<void>;
+type Part = ResponseOutputText | ResponseOutputRefusal;
+
+interface OpenMessage { kind: 'message'; index: number; item: ResponseOutputMessage; part?: Part }
+interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall }
+
+/**
+ * Chat chunks (already relayed: the gateway's finish reasons, redacted text) as the Responses
+ * API's typed stream events, each with its `sequence_number` (0, 1, 2, … in order):
+ * `response.created`, `response.in_progress`; for text `response.output_item.added` (a message),
+ * `response.content_part.added` (`output_text`), `response.output_text.delta`…; a refusal gets its
+ * own part (`response.refusal.delta`…); each tool call (the chunk's `tool_calls[k]`, by its index)
+ * closes the message and opens a `function_call` item (`response.function_call_arguments.delta`…).
+ * `finish` closes every open part and item (`…text.done`, `…content_part.done`,
+ * `…function_call_arguments.done`, `response.output_item.done`) and ends with `response.completed`
+ * (or `response.incomplete` for finish reasons length and content_filter); `fail` closes them as
+ * incomplete and ends with `response.failed` and OpenAI's `error` event. Only the first choice is
+ * read: a Responses request never asks for more.
+ */
+export class ResponseEventStream {
+  private seq = 0;
+  private readonly output: Array<ResponseOutputMessage | ResponseFunctionToolCall> = [];
+  private message: OpenMessage | undefined;
+  private readonly calls = new Map<number, OpenCall>();
+  private finishReason: FinishReason | null = null;
+
+  constructor(private readonly shell: Response, private readonly emit: Emit) {}
+
+  private send(event: Record<string, unknown>): void | Promise<void> {
+    return this.emit({ ...event, sequence_number: this.seq++ } as unknown as ResponseStreamEvent);
+  }
+
+  /** `response.created` and `response.in_progress`, with the echoed request and no output. */
+  async start(): Promise<void> {
+    await this.send({ type: 'response.created', response: this.snapshot() });
+    await this.send({ type: 'response.in_progress', response: this.snapshot() });
+  }
+
+  /** The events for one relayed chat chunk. */
+  async chunk(chunk: ChatCompletionChunk): Promise<void> {
+    const choice = chunk.choices?.find((c) => c.index === 0);
+    if (!choice) return;
+    const d = choice.delta ?? {};
+    if (typeof d.content === 'string' && d.content) {
+      const part = await this.openPart('output_text');
+      (part as ResponseOutputText).text += d.content;
+      const logprobs = logprobsOf(choice.logprobs?.content);
+      if (logprobs?.length) (part as ResponseOutputText).logprobs = [...((part as ResponseOutputText).logprobs ?? []), ...logprobs];
+      await this.send({ type: 'response.output_text.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: d.content, logprobs: logprobs ?? [] });
+    }
+    if (typeof d.refusal === 'string' && d.refusal) {
+      const part = (await this.openPart('refusal')) as ResponseOutputRefusal;
+      part.refusal += d.refusal;
+      await this.send({ type: 'response.refusal.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: d.refusal });
+    }
+    for (const t of d.tool_calls ?? []) {
+      let call = this.calls.get(t.index);
+      if (!call) {
+        await this.closeMessage('completed');
+        const item: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', status: 'in_progress', call_id: t.id ?? newId('fc'), name: t.function?.name ?? '', arguments: '' };
+        call = { kind: 'call', index: this.output.length, item };
+        this.output.push(item);
+        this.calls.set(t.index, call);
+        await this.send({ type: 'response.output_item.added', output_index: call.index, item: { ...item } });
+      } else if (t.function?.name && !call.item.name) call.item.name = t.function.name;
+      const args = t.function?.arguments;
+      if (args) {
+        call.item.arguments += args;
+        await this.send({ type: 'response.function_call_arguments.delta', item_id: call.item.id, output_index: call.index, delta: args });
+      }
+    }
+    if (choice.finish_reason) this.finishReason = choice.finish_reason;
+  }
+
+  /**
+   * Closes what is open and ends the stream with `response.completed` (or `response.incomplete`).
+   * @param keep called with the finished Response before the last event (to store it); its result is what the event carries
+   * @returns the finished Response
+   */
+  async finish(usage: CompletionUsage, keep: (response: Response) => Promise<Response> = async (x) => x, serviceTier?: string | null): Promise<Response> {
+    const status = statusOf(this.finishReason);
+    const itemStatus = status.status === 'completed' ? 'completed' : 'incomplete';
+    await this.closeMessage(itemStatus);
+    await this.closeCalls(itemStatus);
+    const response = await keep({
+      ...this.snapshot(), ...status, usage: usageOfChat(usage),
+      ...(status.status === 'completed' ? { completed_at: Math.floor(Date.now() / 1000) } : {}),
+      ...(serviceTier ? { service_tier: serviceTier as Response['service_tier'] } : {}),
+    });
+    await this.send({ type: status.status === 'completed' ? 'response.completed' : 'response.incomplete', response });
+    return response;
+  }
+
+  /** Closes what is open as incomplete, then `response.failed` (with the error) and the `error` event. */
+  async fail(error: GatewayError, usage?: CompletionUsage): Promise<void> {
+    await this.closeMessage('incomplete');
+    await this.closeCalls('incomplete');
+    const response: Response = { ...this.snapshot(), status: 'failed', error: { code: 'server_error', message: error.message }, ...(usage ? { usage: usageOfChat(usage) } : {}) };
+    await this.send({ type: 'response.failed', response });
+    await this.send({ type: 'error', code: error.code, message: error.message, param: error.param });
+  }
+
+  private snapshot(): Response {
+    return { ...this.shell, output: this.output.map((o) => structuredClone(o)) };
+  }
+
+  /** The open message's last part when it is of `type`; else a new part (and a new message when none is open). */
+  private async openPart(type: Part['type']): Promise<Part> {
+    if (!this.message) {
+      const item: ResponseOutputMessage = { id: newId('msg'), type: 'message', role: 'assistant', status: 'in_progress', content: [] };
+      this.message = { kind: 'message', index: this.output.length, item };
+      this.output.push(item);
+      await this.send({ type: 'response.output_item.added', output_index: this.message.index, item: { ...item, content: [] } });
+    }
+    const m = this.message;
+    if (m.part?.type === type) return m.part;
+    if (m.part) await this.closePart(m);
+    const part: Part = type === 'output_text' ? { type: 'output_text', text: '', annotations: [], logprobs: [] } : { type: 'refusal', refusal: '' };
+    m.item.content.push(part);
+    m.part = part;
+    await this.send({ type: 'response.content_part.added', item_id: m.item.id, output_index: m.index, content_index: m.item.content.length - 1, part: structuredClone(part) });
+    return part;
+  }
+
+  private async closePart(m: OpenMessage): Promise<void> {
+    const part = m.part!;
+    const at = { item_id: m.item.id, output_index: m.index, content_index: m.item.content.indexOf(part) };
+    if (part.type === 'output_text') await this.send({ type: 'response.output_text.done', ...at, text: part.text, logprobs: part.logprobs ?? [] });
+    else await this.send({ type: 'response.refusal.done', ...at, refusal: part.refusal });
+    await this.send({ type: 'response.content_part.done', ...at, part: structuredClone(part) });
+    m.part = undefined;
+  }
+
+  private async closeMessage(status: ResponseOutputMessage['status']): Promise<void> {
+    const m = this.message;
+    if (!m) return;
+    if (m.part) await this.closePart(m);
+    m.item.status = status;
+    await this.send({ type: 'response.output_item.done', output_index: m.index, item: structuredClone(m.item) });
+    this.message = undefined;
+  }
+
+  private async closeCalls(status: 'completed' | 'incomplete'): Promise<void> {
+    for (const call of [...this.calls.values()].sort((a, b) => a.index - b.index)) {
+      if (call.item.status !== 'in_progress') continue;
+      await this.send({ type: 'response.function_call_arguments.done', item_id: call.item.id, output_index: call.index, name: call.item.name, arguments: call.item.arguments });
+      call.item.status = status;
+      await this.send({ type: 'response.output_item.done', output_index: call.index, item: structuredClone(call.item) });
+    }
+  }
+}

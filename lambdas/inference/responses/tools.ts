@@ -1,0 +1,72 @@
+import type { ChatCompletionFunctionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
+import { invalid } from '../openai-errors.js';
+
+type Item = Record<string, any>;
+
+/** Tools OpenAI runs itself; a chat-completions upstream cannot. */
+const HOSTED = ['web_search', 'web_search_preview', 'web_search_2025_08_26', 'web_search_preview_2025_03_11', 'file_search', 'code_interpreter', 'computer_use_preview', 'computer', 'image_generation', 'mcp', 'local_shell', 'shell', 'apply_patch', 'custom', 'tool_search', 'namespace'];
+
+/**
+ * Function tools as chat tools: `{type:'function', name, description, parameters, strict}` →
+ * `{type:'function', function:{name, description, parameters, strict}}`. Every other tool type
+ * (OpenAI's hosted tools: `web_search`, `file_search`, `code_interpreter`, `computer_use_preview`,
+ * `image_generation`, `mcp`, `local_shell`, `custom`, …) is refused: a chat-completions upstream
+ * cannot run it. So are function-tool options chat has no equivalent for (`defer_loading`,
+ * programmatic callers, `output_schema`).
+ * @throws GatewayError 400 `unsupported_tool` naming `tools[i].type` (or the option's path)
+ */
+export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFunctionTool[] | undefined {
+  if (!tools || tools.length === 0) return undefined;
+  return tools.map((t, i) => {
+    const path = `tools[${i}]`;
+    if (t.type !== 'function') {
+      const what = HOSTED.includes(t.type) ? `the hosted tool '${t.type}' runs at OpenAI, and chat-completions upstreams (every provider of this gateway) cannot run it` : `'${t.type}' is not a tool type this gateway serves`;
+      throw invalid(`${path}.type: ${what}; send function tools and run the tool in your application`, `${path}.type`, 'unsupported_tool');
+    }
+    if (typeof t.name !== 'string' || !t.name) throw invalid(`${path}.name is required for a function tool`, `${path}.name`);
+    if (t.defer_loading === true) throw invalid(`${path}.defer_loading is not served (chat tools are always loaded); leave it out`, `${path}.defer_loading`, 'unsupported_parameter');
+    if (Array.isArray(t.allowed_callers) && t.allowed_callers.some((c: string) => c !== 'direct')) throw invalid(`${path}.allowed_callers: only 'direct' callers are served`, `${path}.allowed_callers`, 'unsupported_parameter');
+    if (t.output_schema != null) throw invalid(`${path}.output_schema has no chat-completions equivalent; leave it out`, `${path}.output_schema`, 'unsupported_parameter');
+    return {
+      type: 'function',
+      function: {
+        name: t.name,
+        ...(t.description != null ? { description: t.description } : {}),
+        ...(t.parameters != null ? { parameters: t.parameters } : {}),
+        ...(t.strict != null ? { strict: t.strict } : {}),
+      },
+    };
+  });
+}
+
+/**
+ * `tool_choice` as chat's: `none` | `auto` | `required` as they are; `{type:'function', name}` →
+ * `{type:'function', function:{name}}`; `{type:'allowed_tools', mode, tools:[{type:'function', name}]}`
+ * → chat's `allowed_tools`. A hosted tool, MCP or custom choice is refused.
+ * @throws GatewayError 400 naming `tool_choice`
+ */
+export function toolChoiceToChat(choice: string | Item | null | undefined): ChatCompletionToolChoiceOption | undefined {
+  if (choice == null) return undefined;
+  if (typeof choice === 'string') {
+    if (choice === 'none' || choice === 'auto' || choice === 'required') return choice;
+    throw invalid(`tool_choice '${choice}' is not one of none, auto, required`, 'tool_choice');
+  }
+  if (choice.type === 'function') {
+    if (typeof choice.name !== 'string' || !choice.name) throw invalid('tool_choice.name is required for a function choice', 'tool_choice.name');
+    return { type: 'function', function: { name: choice.name } };
+  }
+  if (choice.type === 'allowed_tools') {
+    const tools = Array.isArray(choice.tools) ? choice.tools : [];
+    return {
+      type: 'allowed_tools',
+      allowed_tools: {
+        mode: choice.mode,
+        tools: tools.map((t: Item, i: number) => {
+          if (t?.type !== 'function') throw invalid(`tool_choice.tools[${i}].type '${t?.type}': only function tools are served`, `tool_choice.tools[${i}].type`, 'unsupported_tool');
+          return { type: 'function', function: { name: t.name } };
+        }),
+      },
+    };
+  }
+  throw invalid(`tool_choice.type '${choice.type}': only none, auto, required, a function or allowed_tools (of functions) can be chosen here; hosted, MCP and custom tools are not served`, 'tool_choice.type', 'unsupported_tool');
+}

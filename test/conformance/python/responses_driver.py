@@ -1,0 +1,199 @@
+"""The official OpenAI Python client and the OpenAI Agents SDK, driven over JSON lines against the
+gateway's Responses API (`/v1/responses`). The chat-completions twin is driver.py.
+
+One long-lived process per test file (spawned with `.venv/bin/python`). Requests come one per
+line on stdin:
+
+    {"id": 1, "op": "create" | "stream" | "parse" | "retrieve" | "delete" | "input_items" | "agent",
+     "base_url": "...", "api_key": "...", "params": {...}, "schema": {"name", "schema"}?,
+     "response_id": "resp_..."?}
+
+and each gets one line on stdout: {"id": 1, "ok": true, "result": ..., "events"?: [...],
+"parsed"?: ...} or {"id": 1, "ok": false, "error": {"status", "body", "headers", "type", "message"}}.
+
+- create: `client.responses.create(**params)`; result = the Response (`exclude_unset`), plus
+  `output_text` (the SDK's convenience property).
+- stream: `client.responses.stream(**params)` (the SDK's helper, which accumulates the events into
+  the final response and raises on a malformed order); events = every event as dumped,
+  result = `get_final_response()`.
+- parse: `client.responses.parse(text_format=<pydantic model from schema>, **params)`;
+  parsed = `output_parsed`.
+- retrieve / delete / input_items: `client.responses.retrieve(id)`, `.delete(id)` (result null),
+  `.input_items.list(id, **params)` (result = the page: data, first_id, last_id, has_more).
+- agent: the Agents SDK (`agents.Agent` with one function tool `get_weather(city)`,
+  `OpenAIResponsesModel` on an `AsyncOpenAI` client pointed at the gateway, tracing disabled)
+  runs `params.input` with `Runner.run`; result = {final_output, tool_calls: [city, ...],
+  responses: [response ids of each model call]}.
+- The first line written is {"ready": true}, once the imports are done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import traceback
+import warnings
+from typing import Any, List, Optional
+
+import openai
+import pydantic
+from openai import AsyncOpenAI, OpenAI
+
+from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
+
+warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
+# No trace export: there is no network here, and the gateway is the system under test.
+set_tracing_disabled(True)
+
+_clients: dict[tuple[str, str], OpenAI] = {}
+
+
+def client_for(base_url: str, api_key: str) -> OpenAI:
+    key = (base_url, api_key)
+    if key not in _clients:
+        _clients[key] = OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=20)
+    return _clients[key]
+
+
+def dump(obj: Any) -> Any:
+    return obj.model_dump(mode="json", exclude_unset=True)
+
+
+_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool}
+
+
+def field_type(schema: dict[str, Any], name: str) -> Any:
+    kind = schema.get("type")
+    if kind in _TYPES:
+        return _TYPES[kind]
+    if kind == "array":
+        return List[field_type(schema.get("items", {}), name)]  # type: ignore[misc]
+    if kind == "object":
+        return model_from_schema(schema.get("title") or name.title().replace("_", ""), schema)
+    raise ValueError(f"the driver cannot build a pydantic field for the schema {schema!r}")
+
+
+def model_from_schema(name: str, schema: dict[str, Any]) -> type[pydantic.BaseModel]:
+    required = set(schema.get("required", []))
+    fields: dict[str, Any] = {}
+    for prop, sub in schema.get("properties", {}).items():
+        t = field_type(sub, prop)
+        fields[prop] = (t, ...) if prop in required else (Optional[t], None)
+    return pydantic.create_model(name, **fields)  # type: ignore[call-overload]
+
+
+def error_of(e: BaseException) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": type(e).__name__, "message": str(e), "status": None, "body": None, "headers": {}}
+    if isinstance(e, openai.APIStatusError):
+        out["status"] = e.status_code
+        out["body"] = e.body
+        out["headers"] = {k.lower(): v for k, v in e.response.headers.items()}
+        out["message"] = e.message
+    elif isinstance(e, openai.APIError):
+        out["body"] = e.body
+        out["message"] = e.message
+    return out
+
+
+def with_text(response: Any) -> dict[str, Any]:
+    out = dump(response)
+    out["output_text"] = response.output_text
+    return out
+
+
+def run_stream(c: OpenAI, params: dict[str, Any]) -> dict[str, Any]:
+    events: list[Any] = []
+    params.pop("stream", None)
+    try:
+        with c.responses.stream(**params) as stream:
+            for event in stream:
+                events.append(event.model_dump(mode="json", exclude_unset=True, exclude={"snapshot", "parsed"}))
+            final = stream.get_final_response()
+    except Exception as e:  # noqa: BLE001 - every failure goes back to the test
+        return {"ok": False, "events": events, "error": error_of(e)}
+    return {"ok": True, "events": events, "result": with_text(final)}
+
+
+def run_parse(c: OpenAI, req: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    schema = req["schema"]
+    model = model_from_schema(schema["name"], schema["schema"])
+    response = c.responses.parse(text_format=model, **params)
+    parsed = response.output_parsed
+    return {"ok": True, "parsed": parsed.model_dump(mode="json") if parsed else None, "result": with_text(response)}
+
+
+async def run_agent(req: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    calls: list[str] = []
+
+    @function_tool
+    def get_weather(city: str) -> str:
+        """Current weather in a city."""
+        calls.append(city)
+        return json.dumps({"city": city, "temp_c": 3, "sky": "sunny"})
+
+    client = AsyncOpenAI(base_url=req["base_url"], api_key=req["api_key"], max_retries=0, timeout=20)
+    agent = Agent(
+        name="Weather agent",
+        instructions=params.get("instructions", "Answer with the weather tool."),
+        tools=[get_weather],
+        model=OpenAIResponsesModel(model=params["model"], openai_client=client),
+    )
+    try:
+        result = await Runner.run(agent, params["input"])
+    finally:
+        await client.close()
+    return {
+        "ok": True,
+        "result": {
+            "final_output": result.final_output,
+            "tool_calls": calls,
+            "responses": [r.response_id for r in result.raw_responses],
+        },
+    }
+
+
+def handle(req: dict[str, Any]) -> dict[str, Any]:
+    c = client_for(req["base_url"], req["api_key"])
+    params = dict(req.get("params") or {})
+    op = req["op"]
+    try:
+        if op == "create":
+            params.pop("stream", None)
+            return {"ok": True, "result": with_text(c.responses.create(**params))}
+        if op == "stream":
+            return run_stream(c, params)
+        if op == "parse":
+            return run_parse(c, req, params)
+        if op == "retrieve":
+            return {"ok": True, "result": with_text(c.responses.retrieve(req["response_id"]))}
+        if op == "delete":
+            return {"ok": True, "result": c.responses.delete(req["response_id"])}
+        if op == "input_items":
+            page = c.responses.input_items.list(req["response_id"], **params)
+            return {"ok": True, "result": {"data": [dump(i) for i in page.data], "first_id": page.first_id, "last_id": page.last_id, "has_more": page.has_more}}
+        if op == "agent":
+            return asyncio.run(run_agent(req, params))
+        return {"ok": False, "error": {"type": "DriverError", "message": f"unknown op {op!r}", "status": None, "body": None, "headers": {}}}
+    except Exception as e:  # noqa: BLE001 - every failure goes back to the test
+        return {"ok": False, "error": error_of(e)}
+
+
+def main() -> None:
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        req: dict[str, Any] = {}
+        try:
+            req = json.loads(line)
+            out = handle(req)
+        except Exception as e:  # noqa: BLE001 - a broken request must not end the driver
+            out = {"ok": False, "error": {"type": "DriverError", "message": "".join(traceback.format_exception(e)), "status": None, "body": None, "headers": {}}}
+        out["id"] = req.get("id")
+        print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
