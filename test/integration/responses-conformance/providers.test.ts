@@ -111,7 +111,8 @@ const BEDROCK: Provider = {
   script: (s, mode) => {
     const answer = converseAnswerOf(s);
     converseQueue.push(mode === 'whole' ? () => converseOutput(answer) : () => ({ $metadata: { httpStatusCode: 200 }, stream: iterate(converseEvents(answer)) }));
-    bedrock.on(mode === 'whole' ? ConverseCommand : ConverseStreamCommand).callsFake(() => converseQueue.shift()?.());
+    if (mode === 'whole') bedrock.on(ConverseCommand).callsFake(() => converseQueue.shift()?.());
+    else bedrock.on(ConverseStreamCommand).callsFake(() => converseQueue.shift()?.());
   },
   sent: () => [...bedrock.commandCalls(ConverseCommand), ...bedrock.commandCalls(ConverseStreamCommand)].map((c) => c.args[0].input as Record<string, any>),
   expected: (chat) => converseOf(chat),
