@@ -11,11 +11,18 @@ import type { DynamoDBRecord } from 'aws-lambda';
  * DynamoDB Streams API itself does not return.
  */
 export class StreamReader {
-  private readonly signer = new SignatureV4({ credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, region: 'us-east-1', service: 'dynamodb', sha256: Sha256 });
+  private readonly signer: SignatureV4;
   /** The next iterator per shard, from TRIM_HORIZON on. */
   private readonly iterators = new Map<string, string>();
 
-  constructor(private readonly endpoint: string, readonly streamArn: string) {}
+  /**
+   * @param credentials those of the table's account (moto keeps resources per account, by access key)
+   * @default the process's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN
+   */
+  constructor(private readonly endpoint: string, readonly streamArn: string, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) {
+    const env = { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test', sessionToken: process.env.AWS_SESSION_TOKEN || undefined };
+    this.signer = new SignatureV4({ credentials: credentials ?? env, region: streamArn.split(':')[3] || 'us-east-1', service: 'dynamodb', sha256: Sha256 });
+  }
 
   private async call<T>(operation: string, body: unknown): Promise<T> {
     const url = new URL(this.endpoint);

@@ -1,0 +1,130 @@
+import { CreateTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processBatch } from '../../lambdas/inference/cors-origin-index-handler.js';
+import { CORS_ORIGINS_BY_TENANT_INDEX } from '../../lambdas/inference/cors-origin-index.js';
+import { getTenant, putNewTenant } from '../../lambdas/shared/registry.js';
+import type { TenantRecord, TenantStatus } from '../../lib/tenant-record.js';
+import { expectPolite } from '../support/polite-cli.js';
+import { configWith } from '../support/synth.js';
+import { tempDir } from '../support/temp-dirs.js';
+import { StreamReader } from './support/dynamodb-stream.js';
+import { LocalPlatform } from './support/local-platform.js';
+
+// `tessera tenants gateway <id> --file policy.json` → the admin API (PUT /admin/tenants/{id}/gateway)
+// → the registry in moto → its DynamoDB stream (moto's) → the origin index maintainer → the index
+// table the router's preflights read.
+
+const INDEX = 'tessera-gateway-cors-origins';
+let platform: LocalPlatform;
+let dir: string;
+let stream: StreamReader;
+let doc: DynamoDBDocumentClient;
+
+const tenant = (tenantId: string, status: TenantStatus): TenantRecord => ({
+  tenantId, name: `${tenantId} corp`, tier: 'starter', isolation: 'vpc', adminEmail: `ops@${tenantId}.example.com`, status, requestId: `req-${tenantId}-0001`,
+  accountId: '333333333333', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', stackOutputs: { BucketName: `tessera-${tenantId}-bucket` },
+  executions: [{ kind: 'onboard', requestId: `req-${tenantId}-0001`, startedAt: '2026-12-01T00:00:00.000Z', status: 'SUCCEEDED' }],
+  gateway: { fallbacks: [], guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false, maxTokens: 512 },
+});
+
+beforeAll(async () => {
+  platform = await LocalPlatform.start(configWith());
+  dir = tempDir('tessera-gateway-policy-');
+  const ddb = new DynamoDBClient({});
+  doc = DynamoDBDocumentClient.from(ddb);
+  // The platform stack's registry has a NEW_AND_OLD_IMAGES stream and the origin index (constructs/tenant-registry.ts, cors-origin-index.ts).
+  const updated = await ddb.send(new UpdateTableCommand({ TableName: 'tessera-tenants', StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }));
+  stream = new StreamReader(platform.moto.endpoint, updated.TableDescription!.LatestStreamArn!);
+  await ddb.send(new CreateTableCommand({
+    TableName: INDEX, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'origin', AttributeType: 'S' }, { AttributeName: 'tenantId', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'origin', KeyType: 'HASH' }, { AttributeName: 'tenantId', KeyType: 'RANGE' }],
+    GlobalSecondaryIndexes: [{ IndexName: CORS_ORIGINS_BY_TENANT_INDEX, KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'origin', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+  }));
+  for (const [id, status] of [['acme', 'ACTIVE'], ['globex', 'SUSPENDED'], ['oldco', 'OFFBOARDED'], ['leaving', 'OFFBOARDING']] as const) await putNewTenant(tenant(id, status));
+}, 180_000);
+afterAll(async () => platform?.stop());
+
+/** Runs the real `tessera` CLI (bin/tessera.mjs) against the local admin API. */
+function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs'), ...args], {
+      env: { ...process.env, TESSERA_API_URL: platform.apiUrl, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' },
+    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+const policyFile = (name: string, body: unknown) => {
+  const file = join(dir, name);
+  writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body));
+  return file;
+};
+const index = async () => ((await doc.send(new ScanCommand({ TableName: INDEX }))).Items ?? []).map((i) => `${i.origin} ${i.tenantId}`).sort();
+
+describe('tessera tenants gateway (PUT /admin/tenants/{id}/gateway)', () => {
+  it('replaces the policy, writing gateway and updatedAt only, and prints it', async () => {
+    const before = (await getTenant('acme'))!;
+    const file = policyFile('acme.json', { allowedOrigins: ['https://app.acme.example', 'http://localhost:5173'], storeResponses: false, monthlyTokenBudget: 1_000_000 });
+    const run = await tessera('tenants', 'gateway', 'acme', '--file', file);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^gateway policy of acme replaced \(2\d{3}-\d\d-\d\dT[\d:.]+Z\); the CORS origin index follows within seconds$/m);
+    expect(run.stdout).toMatch(/^ {2}allowedOrigins\s+https:\/\/app\.acme\.example, http:\/\/localhost:5173$/m);
+    expect(run.stdout).toMatch(/^ {2}storeResponses\s+false$/m);
+    const after = (await getTenant('acme'))!;
+    // A replacement, with GatewayPolicy's defaults: maxTokens (set before) is gone.
+    expect(after.gateway).toEqual({
+      allowedOrigins: ['https://app.acme.example', 'http://localhost:5173'], storeResponses: false, monthlyTokenBudget: 1_000_000,
+      fallbacks: [], guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false,
+    });
+    expect(after.updatedAt > before.updatedAt).toBe(true);
+    const { gateway: _g, updatedAt: _u, ...rest } = after;
+    const { gateway: _g0, updatedAt: _u0, ...restBefore } = before;
+    expect(rest).toEqual(restBefore);
+  });
+
+  it('prints the API\'s answer with --json', async () => {
+    const run = await tessera('--json', 'tenants', 'gateway', 'globex', '--file', policyFile('globex.json', { allowedOrigins: ['https://app.acme.example'] }));
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ tenantId: 'globex', status: 'SUSPENDED', gateway: { allowedOrigins: ['https://app.acme.example'] }, updatedAt: expect.any(String) });
+  });
+
+  it('updates the CORS origin index through the registry stream', async () => {
+    const records = await stream.next();
+    expect(records.map((r) => `${r.eventName} ${r.dynamodb?.Keys?.tenantId?.S}`)).toEqual(['INSERT acme', 'INSERT globex', 'INSERT oldco', 'INSERT leaving', 'MODIFY acme', 'MODIFY globex']);
+    expect(await processBatch(records, doc, INDEX)).toEqual({ batchItemFailures: [] });
+    expect(await index()).toEqual(['http://localhost:5173 acme', 'https://app.acme.example acme', 'https://app.acme.example globex']);
+    await tessera('tenants', 'gateway', 'acme', '--file', policyFile('acme-2.json', { allowedOrigins: ['https://app.acme.example'] }));
+    expect(await processBatch(await stream.next(), doc, INDEX)).toEqual({ batchItemFailures: [] });
+    expect(await index()).toEqual(['https://app.acme.example acme', 'https://app.acme.example globex']);
+  });
+
+  it('refuses a key the policy does not know, at any level, and a bad value, naming it; the registry is unchanged', async () => {
+    const before = (await getTenant('acme'))!;
+    const typo = await tessera('tenants', 'gateway', 'acme', '--file', policyFile('typo.json', { allowedOrigin: ['https://x.example'] }));
+    expectPolite(typo, 1, /allowedOrigin.*\(unknown_parameter, field allowedOrigin\)/);
+    const nested = await tessera('tenants', 'gateway', 'acme', '--file', policyFile('nested.json', { guardrails: { redactPII: false } }));
+    expectPolite(nested, 1, /redactPII/);
+    const origin = await tessera('tenants', 'gateway', 'acme', '--file', policyFile('origin.json', { allowedOrigins: ['https://app.example.com/path'] }));
+    expectPolite(origin, 1, /allowedOrigins.*must be an origin: scheme:\/\/host\[:port\], lower case, no path/);
+    expect((await getTenant('acme'))!).toEqual(before);
+  });
+
+  it('answers 404 for an unknown tenant and 409 for one offboarding or offboarded', async () => {
+    const file = policyFile('any.json', { allowedOrigins: ['https://x.example'] });
+    expectPolite(await tessera('tenants', 'gateway', 'nobody', '--file', file), 1, /error: tenant "nobody" does not exist \(tenant_not_found, field id\)/);
+    expectPolite(await tessera('tenants', 'gateway', 'oldco', '--file', file), 1, /error: tenant "oldco" is OFFBOARDED: its gateway policy can no longer change .*\(invalid_status, field status\)/);
+    expectPolite(await tessera('tenants', 'gateway', 'leaving', '--file', file), 1, /tenant "leaving" is OFFBOARDING/);
+    expect((await getTenant('oldco'))!.gateway?.allowedOrigins).toBeUndefined();
+  });
+
+  it('names the file and the fix when it is missing, not JSON or not an object (exit 2, nothing sent)', async () => {
+    expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', join(dir, 'missing.json')), 2, /^error: --file .*missing\.json: no such file; give a JSON file holding the gateway policy/);
+    expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', policyFile('broken.json', '{"allowedOrigins": [')), 2, /^error: --file .*broken\.json: not valid JSON \(/);
+    expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', policyFile('list.json', ['https://x.example'])), 2, /^error: --file .*list\.json: holds an array, not a JSON object/);
+    expectPolite(await tessera('tenants', 'gateway', 'acme'), 2, /^error: tessera tenants gateway needs the option --file <policy.json>/, 2);
+  });
+});
