@@ -11,8 +11,10 @@ export function listModels(policy: TenantPolicy): string {
 }
 
 /**
- * `GET /v1/models/{model}`: one of the caller's models. Ids hold `/` and `:`; clients send them
- * percent-encoded (`openai` for Node encodes `/` as `%2F`) or raw, and both are accepted.
+ * `GET /v1/models/{model}`: one of the caller's models (chat or embedding, its own fine-tuned ones
+ * included). Ids hold `/` and `:`; the official clients percent-encode `/` as `%2F` and send `:`
+ * raw (`openai` for Node, and for Python 3.57 through `path_template`), other clients may send the
+ * id raw: both are accepted. API Gateway REST passes the encoded form in `event.path`.
  * @param encodedId the path after `/v1/models/`, as it arrived
  * @throws GatewayError 404 `model_not_found` for an id the caller may not use (or that does not exist)
  */
