@@ -17,7 +17,7 @@ export class DynamoDbResponseStore implements ResponseStore {
   constructor(private readonly table: string, private readonly docFor: TenantDocumentClient) {}
 
   async put(item: StoredResponse): Promise<void> {
-    const body = encodeWithinLimit(item);
+    const body = encodeWithinLimit({ response: item.response, inputItems: item.inputItems, messages: item.messages });
     const doc = await this.docFor(item.tenantId);
     await doc.send(new PutCommand({
       TableName: this.table,

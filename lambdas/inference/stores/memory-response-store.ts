@@ -11,7 +11,7 @@ export class MemoryResponseStore implements ResponseStore {
   private static key = (tenantId: string, responseId: string) => JSON.stringify([tenantId, responseId]);
 
   async put(item: StoredResponse): Promise<void> {
-    const body = encodeWithinLimit(item);
+    const body = encodeWithinLimit({ response: item.response, inputItems: item.inputItems, messages: item.messages });
     this.items.set(MemoryResponseStore.key(item.tenantId, item.responseId), { tenantId: item.tenantId, responseId: item.responseId, expiresAt: item.expiresAt, body });
   }
 

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
+import { chatRequestOf } from '../../../../lambdas/inference/responses/chat-request.js';
+import { inputItemsOf } from '../../../../lambdas/inference/responses/input-items.js';
+import { checkRequestFields } from '../../../../lambdas/inference/responses/request-fields.js';
+import type { ResponsesRequestBody } from '../../../../lambdas/inference/responses/request-schema.js';
+
+const req = (r: Record<string, unknown>) => ({ model: 'm', ...r }) as unknown as ResponsesRequestBody;
+const translate = (r: Record<string, unknown>, history: any[] = []) => chatRequestOf(req(r), history, inputItemsOf(r.input as never));
+const hi = { role: 'user', content: [{ type: 'text', text: 'Hi' }] };
+
+function thrown(f: () => unknown): GatewayError {
+  try {
+    f();
+  } catch (e) {
+    return e as GatewayError;
+  }
+  throw new Error('expected a 400');
+}
+
+describe('a Responses request → a chat-completions request', () => {
+  it('instructions are a leading system message, counted as leading (not kept for the next turn)', () => {
+    const out = translate({ instructions: 'Be terse.', input: 'Hi' });
+    expect(out.body.messages).toEqual([{ role: 'system', content: 'Be terse.' }, hi]);
+    expect(out.leading).toBe(1);
+  });
+
+  it('the previous turns come between the instructions and the new input', () => {
+    const history = [{ role: 'user', content: 'Earlier' }, { role: 'assistant', content: 'Yes' }];
+    expect(translate({ instructions: 'Be terse.', input: 'Hi' }, history).body.messages).toEqual([{ role: 'system', content: 'Be terse.' }, ...history, hi]);
+  });
+
+  it('max_output_tokens → max_completion_tokens; reasoning.effort → reasoning_effort; text.verbosity → verbosity', () => {
+    expect(translate({ input: 'Hi', max_output_tokens: 64, reasoning: { effort: 'low' }, text: { verbosity: 'low' } }).body).toMatchObject({ max_completion_tokens: 64, reasoning_effort: 'low', verbosity: 'low' });
+  });
+
+  it('temperature, top_p, user, safety_identifier, prompt_cache_key, prompt_cache_retention and service_tier are forwarded as they are', () => {
+    const fields = { temperature: 0.3, top_p: 0.9, user: 'u', safety_identifier: 's', prompt_cache_key: 'k', prompt_cache_retention: '24h', service_tier: 'flex' };
+    expect(translate({ input: 'Hi', ...fields }).body).toMatchObject(fields);
+  });
+
+  it('metadata and store stay with the gateway: not sent upstream', () => {
+    const body = translate({ input: 'Hi', metadata: { a: 'b' }, store: true }).body as unknown as Record<string, unknown>;
+    expect(body.metadata).toBeUndefined();
+    expect(body.store).toBeUndefined();
+  });
+
+  it('top_logprobs → logprobs true and top_logprobs; include output_text.logprobs → logprobs true', () => {
+    expect(translate({ input: 'Hi', top_logprobs: 3 }).body).toMatchObject({ logprobs: true, top_logprobs: 3 });
+    expect(translate({ input: 'Hi', include: ['message.output_text.logprobs'] }).body).toMatchObject({ logprobs: true });
+  });
+
+  it('parallel_tool_calls goes with tools only (chat refuses it without tools)', () => {
+    expect(translate({ input: 'Hi', parallel_tool_calls: false }).body).not.toHaveProperty('parallel_tool_calls');
+    expect(translate({ input: 'Hi', parallel_tool_calls: false, tools: [{ type: 'function', name: 'f' }] }).body).toMatchObject({ parallel_tool_calls: false });
+  });
+
+  it('stream: true is passed on (the provider streams); n is never sent', () => {
+    const body = translate({ input: 'Hi', stream: true }).body as unknown as Record<string, unknown>;
+    expect(body.stream).toBe(true);
+    expect(body.n).toBeUndefined();
+  });
+
+  it('no input and no previous turns is a 400 naming input', () => {
+    expect(thrown(() => translate({ instructions: 'Be terse.' }))).toMatchObject({ status: 400, param: 'input' });
+  });
+});
+
+describe('fields the gateway refuses, each named', () => {
+  it.each([
+    [{ background: true }, 'background'],
+    [{ conversation: 'conv_1' }, 'conversation'],
+    [{ prompt: { id: 'pmpt_1' } }, 'prompt'],
+    [{ context_management: [{ type: 'compaction' }] }, 'context_management'],
+    [{ truncation: 'auto' }, 'truncation'],
+    [{ include: ['message.output_text.logprobs', 'reasoning.encrypted_content'] }, 'include[1]'],
+    [{ reasoning: { summary: 'auto' } }, 'reasoning.summary'],
+    [{ stream: true, stream_options: { include_obfuscation: true } }, 'stream_options.include_obfuscation'],
+    [{ top_k: 5 }, 'top_k'],
+  ])('%j is a 400 naming %s', (fields, param) => {
+    expect(thrown(() => checkRequestFields(req({ input: 'Hi', ...fields })))).toMatchObject({ status: 400, param });
+  });
+
+  it('their neutral values pass: background false, truncation disabled, nulls', () => {
+    expect(() => checkRequestFields(req({ input: 'Hi', background: false, truncation: 'disabled', conversation: null, prompt: null, include: ['message.input_image.image_url'] }))).not.toThrow();
+  });
+});

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { inputItemsOf } from '../../../../lambdas/inference/responses/input-items.js';
+import { inputPartToChat, itemsToMessages } from '../../../../lambdas/inference/responses/items-to-messages.js';
+import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
+
+const PNG = 'data:image/png;base64,iVBORw0KGgo=';
+const messagesOf = (input: Parameters<typeof inputItemsOf>[0]) => itemsToMessages(inputItemsOf(input));
+
+/** The 400 a call throws: its param and code. */
+function refusal(f: () => unknown): { param: string | null; code: string; message: string } {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(GatewayError);
+    const g = e as GatewayError;
+    expect(g.status).toBe(400);
+    return { param: g.param, code: g.code, message: g.message };
+  }
+  throw new Error('expected a 400');
+}
+
+describe('input items → chat messages', () => {
+  it('a string input is one user message with a text part', () => {
+    expect(messagesOf('Hi')).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }]);
+  });
+
+  it('messages keep their role: user, system, developer (text parts), assistant (content)', () => {
+    expect(messagesOf([
+      { role: 'system', content: 'Be terse.' },
+      { role: 'developer', content: [{ type: 'input_text', text: 'Answer in Norwegian.' }] },
+      { type: 'message', role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hei.' },
+    ])).toEqual([
+      { role: 'system', content: [{ type: 'text', text: 'Be terse.' }] },
+      { role: 'developer', content: [{ type: 'text', text: 'Answer in Norwegian.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'Hi' }] },
+      { role: 'assistant', content: 'Hei.' },
+    ]);
+  });
+
+  it('an output message sent back (output_text and refusal parts) is an assistant message with content and refusal', () => {
+    expect(messagesOf([{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Part one. ', annotations: [] }, { type: 'refusal', refusal: 'No more.' }] }]))
+      .toEqual([{ role: 'assistant', content: 'Part one. ', refusal: 'No more.' }]);
+  });
+
+  it('input_image with a data URL and detail is an image_url part; input_file with file_data is a file part', () => {
+    expect(inputPartToChat({ type: 'input_image', image_url: PNG, detail: 'low' }, 'p')).toEqual({ type: 'image_url', image_url: { url: PNG, detail: 'low' } });
+    expect(inputPartToChat({ type: 'input_file', file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' }, 'p')).toEqual({ type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } });
+  });
+
+  it.each([
+    [{ type: 'input_image', file_id: 'file-1' }, 'input[0].content[0].file_id'],
+    [{ type: 'input_image', image_url: 'http://169.254.169.254/latest' }, 'input[0].content[0].image_url'],
+    [{ type: 'input_image', image_url: PNG, detail: 'original' }, 'input[0].content[0].detail'],
+    [{ type: 'input_file', file_url: 'https://example.com/a.pdf' }, 'input[0].content[0].file_url'],
+    [{ type: 'input_file', file_id: 'file-1' }, 'input[0].content[0].file_id'],
+    [{ type: 'input_audio', data: 'x' }, 'input[0].content[0].type'],
+  ])('a part it cannot serve is a 400 naming its path: %j', (part, param) => {
+    expect(refusal(() => messagesOf([{ role: 'user', content: [part] }])).param).toBe(param);
+  });
+
+  it('a system message with an image is a 400 (chat system messages carry text only)', () => {
+    expect(refusal(() => messagesOf([{ role: 'system', content: [{ type: 'input_image', image_url: PNG }] }])).param).toBe('input[0].content[0].type');
+  });
+
+  it('function_call items become one assistant turn with tool_calls (id = call_id), merged with the assistant message before them', () => {
+    expect(messagesOf([
+      { role: 'user', content: 'Weather in Oslo and Rome?' },
+      { role: 'assistant', content: 'Checking both.' },
+      { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+      { type: 'function_call', call_id: 'call_2', name: 'get_weather', arguments: '{"city":"Rome"}' },
+      { type: 'function_call_output', call_id: 'call_1', output: '3 °C' },
+      { type: 'function_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: '18 °C' }] },
+    ])).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Weather in Oslo and Rome?' }] },
+      {
+        role: 'assistant', content: 'Checking both.', tool_calls: [
+          { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+          { id: 'call_2', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_1', content: '3 °C' },
+      { role: 'tool', tool_call_id: 'call_2', content: [{ type: 'text', text: '18 °C' }] },
+    ]);
+  });
+
+  it('function calls after a tool message start a new assistant turn', () => {
+    const out = messagesOf([
+      { type: 'function_call', call_id: 'a', name: 'f', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'a', output: '1' },
+      { type: 'function_call', call_id: 'b', name: 'f', arguments: '{}' },
+    ]);
+    expect(out.map((m) => m.role)).toEqual(['assistant', 'tool', 'assistant']);
+  });
+
+  it('a function_call_output with an image is a 400 (chat tool messages carry text only)', () => {
+    expect(refusal(() => messagesOf([{ type: 'function_call_output', call_id: 'a', output: [{ type: 'input_image', image_url: PNG }] }])).param).toBe('input[0].output[0].type');
+  });
+
+  it.each([
+    ['reasoning', { type: 'reasoning', id: 'rs_1', summary: [] }],
+    ['item_reference', { type: 'item_reference', id: 'msg_1' }],
+    ['web_search_call', { type: 'web_search_call', id: 'ws_1', status: 'completed' }],
+  ])('a %s item is a 400 naming input[i].type', (_type, item) => {
+    const r = refusal(() => messagesOf([{ role: 'user', content: 'Hi' }, item as Record<string, unknown>]));
+    expect(r).toMatchObject({ param: 'input[1].type', code: 'unsupported_parameter' });
+  });
+});
+
+describe('input items as kept for input_items', () => {
+  it('each item gets an id (msg_, fc_, fco_) and status completed unless it had them; string contents become parts', () => {
+    const items = inputItemsOf([
+      { role: 'user', content: 'Hi' },
+      { type: 'function_call', id: 'fc_mine', call_id: 'c', name: 'f', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'c', output: 'x' },
+      { role: 'assistant', content: 'Hei' },
+    ]);
+    expect(items[0]).toEqual({ id: expect.stringMatching(/^msg_[0-9a-f]{48}$/), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'Hi' }] });
+    expect(items[1].id).toBe('fc_mine');
+    expect(items[2]).toMatchObject({ id: expect.stringMatching(/^fco_/), status: 'completed' });
+    expect(items[3].content).toEqual([{ type: 'output_text', text: 'Hei', annotations: [] }]);
+  });
+});

@@ -1,0 +1,56 @@
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import { describe, expect, it } from 'vitest';
+import type { ResponsesRequestBody } from '../../../../lambdas/inference/responses/request-schema.js';
+import { responseOfChat, responseShell, statusOf, usageOfChat } from '../../../../lambdas/inference/responses/response-object.js';
+
+const req = (r: Record<string, unknown> = {}) => ({ model: 'm', input: 'Hi', ...r }) as unknown as ResponsesRequestBody;
+const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+const answer = (message: Record<string, unknown>, finish = 'stop', extra: Record<string, unknown> = {}): ChatCompletion =>
+  ({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...message }, logprobs: null, finish_reason: finish }], usage, ...extra }) as unknown as ChatCompletion;
+
+describe('the Response object', () => {
+  it('echoes the request as OpenAI does, with its defaults', () => {
+    const shell = responseShell('resp_1', 100, 'openai/gpt-4o-mini', req(), true);
+    expect(shell).toMatchObject({
+      id: 'resp_1', object: 'response', created_at: 100, status: 'in_progress', model: 'openai/gpt-4o-mini', output: [], error: null, incomplete_details: null,
+      instructions: null, tools: [], tool_choice: 'auto', parallel_tool_calls: true, temperature: null, top_p: null, max_output_tokens: null,
+      text: { format: { type: 'text' } }, metadata: {}, previous_response_id: null, store: true, truncation: 'disabled', background: false,
+    });
+    const echoed = responseShell('resp_1', 100, 'm', req({ instructions: 'I', tool_choice: 'required', parallel_tool_calls: false, temperature: 0.5, top_p: 0.8, max_output_tokens: 99, metadata: { k: 'v' }, previous_response_id: 'resp_0', text: { format: { type: 'json_object' } } }), false);
+    expect(echoed).toMatchObject({ instructions: 'I', tool_choice: 'required', parallel_tool_calls: false, temperature: 0.5, top_p: 0.8, max_output_tokens: 99, metadata: { k: 'v' }, previous_response_id: 'resp_0', text: { format: { type: 'json_object' } }, store: false });
+  });
+
+  it('a text answer is one message item with an output_text part (annotations [])', () => {
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'Hei' }), usage);
+    expect(r.status).toBe('completed');
+    expect(r.output).toEqual([{ id: expect.stringMatching(/^msg_/), type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Hei', annotations: [], logprobs: [] }] }]);
+    expect(r.completed_at).toEqual(expect.any(Number));
+  });
+
+  it('a refusal is a refusal part', () => {
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: null, refusal: 'I cannot help with that.' }), usage);
+    expect((r.output[0] as any).content).toEqual([{ type: 'refusal', refusal: 'I cannot help with that.' }]);
+  });
+
+  it('tool calls are function_call items (fc_ ids, call_id = the chat tool call id), after the message when there is text', () => {
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'Checking.', tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] }, 'tool_calls'), usage);
+    expect(r.output.map((o) => o.type)).toEqual(['message', 'function_call']);
+    expect(r.output[1]).toEqual({ id: expect.stringMatching(/^fc_/), type: 'function_call', call_id: 'call_9', name: 'f', arguments: '{"a":1}', status: 'completed' });
+  });
+
+  it('finish reasons length and content_filter make it incomplete, with the reason', () => {
+    expect(statusOf('length')).toEqual({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
+    expect(statusOf('content_filter')).toEqual({ status: 'incomplete', incomplete_details: { reason: 'content_filter' } });
+    expect(statusOf('tool_calls')).toEqual({ status: 'completed', incomplete_details: null });
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'Cut' }, 'length'), usage);
+    expect(r).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
+    expect((r.output[0] as any).status).toBe('incomplete');
+    expect(r.completed_at).toBeUndefined();
+  });
+
+  it('usage in the Responses shape, with cached and reasoning tokens', () => {
+    expect(usageOfChat({ prompt_tokens: 31, completion_tokens: 9, total_tokens: 40, prompt_tokens_details: { cached_tokens: 12 }, completion_tokens_details: { reasoning_tokens: 4 } })).toEqual({
+      input_tokens: 31, input_tokens_details: { cached_tokens: 12, cache_write_tokens: 0 }, output_tokens: 9, output_tokens_details: { reasoning_tokens: 4 }, total_tokens: 40,
+    });
+  });
+});

@@ -1,0 +1,83 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
+import type { ResponsesRequestBody } from '../../../../lambdas/inference/responses/request-schema.js';
+import { responseShell } from '../../../../lambdas/inference/responses/response-object.js';
+import { ResponseEventStream } from '../../../../lambdas/inference/responses/stream-events.js';
+
+const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
+const chunk = (delta: Record<string, unknown>, finish: string | null = null): ChatCompletionChunk =>
+  ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] }) as unknown as ChatCompletionChunk;
+
+async function eventsOf(chunks: ChatCompletionChunk[], end: 'finish' | 'fail' = 'finish') {
+  const events: any[] = [];
+  const s = new ResponseEventStream(responseShell('resp_1', 1, 'm', { model: 'm', input: 'Hi' } as unknown as ResponsesRequestBody, true), (e) => void events.push(e));
+  await s.start();
+  for (const c of chunks) await s.chunk(c);
+  if (end === 'finish') await s.finish(usage);
+  else await s.fail(new GatewayError(504, 'idle timeout', 'timeout_error', 'upstream_timeout'));
+  return events;
+}
+
+describe('chat chunks → Responses stream events', () => {
+  it('text: created, in_progress, item added, part added, deltas, text done, part done, item done, completed; sequence numbers 0…n', async () => {
+    const events = await eventsOf([chunk({ role: 'assistant', content: '' }), chunk({ content: 'Hei' }), chunk({ content: ' du' }), chunk({}, 'stop')]);
+    expect(events.map((e) => e.type)).toEqual([
+      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added', 'response.output_text.delta', 'response.output_text.delta',
+      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+    ]);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events[0].response).toMatchObject({ id: 'resp_1', status: 'in_progress', output: [] });
+    expect(events[2].item).toMatchObject({ type: 'message', status: 'in_progress', content: [] });
+    expect(events[4]).toMatchObject({ output_index: 0, content_index: 0, delta: 'Hei', item_id: events[2].item.id, logprobs: [] });
+    expect(events[6]).toMatchObject({ text: 'Hei du' });
+    expect(events[8].item).toMatchObject({ status: 'completed', content: [{ type: 'output_text', text: 'Hei du', annotations: [] }] });
+    expect(events[9].response).toMatchObject({ status: 'completed', output: [events[8].item], usage: { input_tokens: 3, output_tokens: 2, total_tokens: 5 } });
+  });
+
+  it('tool calls: each its function_call item with argument deltas, done events, and the call id of the chunk', async () => {
+    const events = await eventsOf([
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"x":' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] }),
+      chunk({ tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'g', arguments: '{}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    expect(events.map((e) => e.type)).toEqual([
+      'response.created', 'response.in_progress',
+      'response.output_item.added', 'response.function_call_arguments.delta', 'response.function_call_arguments.delta',
+      'response.output_item.added', 'response.function_call_arguments.delta',
+      'response.function_call_arguments.done', 'response.output_item.done', 'response.function_call_arguments.done', 'response.output_item.done',
+      'response.completed',
+    ]);
+    expect(events[2].item).toMatchObject({ type: 'function_call', call_id: 'call_a', name: 'f', arguments: '', status: 'in_progress' });
+    expect(events[7]).toMatchObject({ name: 'f', arguments: '{"x":1}', output_index: 0 });
+    expect(events.at(-1).response.output.map((o: any) => [o.call_id, o.arguments, o.status])).toEqual([['call_a', '{"x":1}', 'completed'], ['call_b', '{}', 'completed']]);
+  });
+
+  it('text then a tool call: the message is closed before the call opens', async () => {
+    const events = await eventsOf([chunk({ content: 'Checking.' }), chunk({ tool_calls: [{ index: 0, id: 'c', function: { name: 'f', arguments: '{}' } }] }), chunk({}, 'tool_calls')]);
+    const types = events.map((e) => e.type);
+    expect(types.indexOf('response.output_item.done')).toBeLessThan(types.lastIndexOf('response.output_item.added'));
+    expect(events.at(-1).response.output.map((o: any) => o.type)).toEqual(['message', 'function_call']);
+  });
+
+  it('a refusal gets a refusal part with refusal deltas', async () => {
+    const events = await eventsOf([chunk({ refusal: 'No' }), chunk({ refusal: '.' }), chunk({}, 'stop')]);
+    expect(events.map((e) => e.type)).toContain('response.refusal.delta');
+    expect(events.find((e) => e.type === 'response.refusal.done')).toMatchObject({ refusal: 'No.' });
+  });
+
+  it('finish reason length ends with response.incomplete (max_output_tokens)', async () => {
+    const events = await eventsOf([chunk({ content: 'Cut' }), chunk({}, 'length')]);
+    expect(events.at(-1)).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } } });
+  });
+
+  it('a failure closes open items as incomplete, then response.failed and the error event', async () => {
+    const events = await eventsOf([chunk({ content: 'Hal' })], 'fail');
+    expect(events.slice(-4).map((e) => e.type)).toEqual(['response.content_part.done', 'response.output_item.done', 'response.failed', 'error']);
+    expect(events.at(-3).item.status).toBe('incomplete');
+    expect(events.at(-2).response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'idle timeout' } });
+    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'upstream_timeout', message: 'idle timeout', param: null });
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
+import { textFormatToChat } from '../../../../lambdas/inference/responses/text-format.js';
+import { toolChoiceToChat, toolsToChat } from '../../../../lambdas/inference/responses/tools.js';
+
+const PARAMS = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+
+function thrown(f: () => unknown): GatewayError {
+  try {
+    f();
+  } catch (e) {
+    return e as GatewayError;
+  }
+  throw new Error('expected a 400');
+}
+
+describe('tools → chat tools', () => {
+  it('a function tool (flat) becomes a chat function tool (nested), strict and description kept', () => {
+    expect(toolsToChat([{ type: 'function', name: 'get_weather', description: 'Weather', parameters: PARAMS, strict: true }]))
+      .toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: PARAMS, strict: true } }]);
+  });
+
+  it('null parameters, strict and description are left out; no tools is undefined', () => {
+    expect(toolsToChat([{ type: 'function', name: 'ping', parameters: null, strict: null, description: null }])).toEqual([{ type: 'function', function: { name: 'ping' } }]);
+    expect(toolsToChat([])).toBeUndefined();
+  });
+
+  it.each(['web_search', 'web_search_preview', 'file_search', 'code_interpreter', 'computer_use_preview', 'image_generation', 'mcp', 'local_shell', 'custom'])(
+    'the hosted tool %s is a 400 naming tools[i].type and the tool', (type) => {
+      const e = thrown(() => toolsToChat([{ type: 'function', name: 'ok' }, { type }]));
+      expect(e).toMatchObject({ status: 400, param: 'tools[1].type', code: 'unsupported_tool' });
+      expect(e.message).toContain(`'${type}'`);
+    },
+  );
+
+  it('function-tool options chat cannot honour are 400s naming them', () => {
+    expect(thrown(() => toolsToChat([{ type: 'function', name: 'f', defer_loading: true }])).param).toBe('tools[0].defer_loading');
+    expect(thrown(() => toolsToChat([{ type: 'function', name: 'f', output_schema: {} }])).param).toBe('tools[0].output_schema');
+  });
+});
+
+describe('tool_choice → chat tool_choice', () => {
+  it.each(['none', 'auto', 'required'])('%s stays', (c) => expect(toolChoiceToChat(c)).toBe(c));
+  it('a function choice is nested', () => expect(toolChoiceToChat({ type: 'function', name: 'f' })).toEqual({ type: 'function', function: { name: 'f' } }));
+  it('allowed_tools of functions is chat allowed_tools', () => {
+    expect(toolChoiceToChat({ type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'f' }] }))
+      .toEqual({ type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'f' } }] } });
+  });
+  it('a hosted tool choice is a 400 naming tool_choice.type', () => {
+    expect(thrown(() => toolChoiceToChat({ type: 'web_search_preview' }))).toMatchObject({ param: 'tool_choice.type', code: 'unsupported_tool' });
+  });
+  it('absent is undefined', () => expect(toolChoiceToChat(null)).toBeUndefined());
+});
+
+describe('text.format → response_format', () => {
+  it('text is chat\'s default (nothing sent); json_object stays', () => {
+    expect(textFormatToChat({ type: 'text' })).toBeUndefined();
+    expect(textFormatToChat({ type: 'json_object' })).toEqual({ type: 'json_object' });
+  });
+  it('json_schema (flat) becomes chat json_schema (nested) with name, schema, description and strict', () => {
+    expect(textFormatToChat({ type: 'json_schema', name: 'Weather', schema: PARAMS, strict: true, description: 'd' }))
+      .toEqual({ type: 'json_schema', json_schema: { name: 'Weather', schema: PARAMS, strict: true, description: 'd' } });
+  });
+  it('a json_schema without a name is a 400 naming text.format.name; an unknown type names text.format.type', () => {
+    expect(thrown(() => textFormatToChat({ type: 'json_schema', schema: PARAMS })).param).toBe('text.format.name');
+    expect(thrown(() => textFormatToChat({ type: 'grammar' })).param).toBe('text.format.type');
+  });
+});
