@@ -22,7 +22,8 @@ and each gets one line on stdout: {"id": 1, "ok": true, "result": ..., "events"?
   `.input_items.list(id, **params)` (result = the page: data, first_id, last_id, has_more).
 - agent: the Agents SDK (`agents.Agent` with one function tool `get_weather(city)`,
   `OpenAIResponsesModel` on an `AsyncOpenAI` client pointed at the gateway, tracing disabled)
-  runs `params.input` with `Runner.run`; result = {final_output, tool_calls: [city, ...],
+  runs `params.input` with `Runner.run` (`Runner.run_streamed` when `params.stream`, every
+  event consumed); result = {final_output, tool_calls: [city, ...],
   responses: [response ids of each model call]}.
 - The first line written is {"ready": true}, once the imports are done.
 """
@@ -140,7 +141,12 @@ async def run_agent(req: dict[str, Any], params: dict[str, Any]) -> dict[str, An
         model=OpenAIResponsesModel(model=params["model"], openai_client=client),
     )
     try:
-        result = await Runner.run(agent, params["input"])
+        if params.get("stream"):
+            result = Runner.run_streamed(agent, params["input"])
+            async for _event in result.stream_events():
+                pass
+        else:
+            result = await Runner.run(agent, params["input"])
     finally:
         await client.close()
     return {
