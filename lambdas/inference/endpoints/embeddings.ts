@@ -14,8 +14,8 @@ import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.
  * `POST /v1/embeddings`, OpenAI's contract (`EmbeddingCreateParams` in, `CreateEmbeddingResponse`
  * out) on the shared pipeline: the tenant's embedding model (a chat model is a 400
  * `model_kind_mismatch`) → rate limits → input guardrails (embeddings/guard.ts) → reserve the
- * input tokens at the model's input price → the provider, with retries and the tenant's
- * fallbacks that are embedding models → settle with the upstream's `prompt_tokens` (the gateway's
+ * input tokens at the model's input price → the provider, with retries but no fallback to another
+ * model (its vectors would be in another space) → settle with the upstream's `prompt_tokens` (the gateway's
  * o200k count when it reported none, marked estimated in the audit) → the answer, each vector in
  * the caller's `encoding_format` (base64 = little-endian float32, whatever the provider returned),
  * with the catalog id of the model that answered.
@@ -46,15 +46,15 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
 
   let settled = false;
   try {
-    // A fallback must produce the same kind of thing: vectors (in another model's space: the answer's `model` says which).
-    const chain = pipeline.chain(r, model).filter((m) => m.kind === 'embedding');
+    // No fallback to another model: its vectors live in another space, and a RAG index that mixed
+    // them would return wrong neighbours without any error. Retries of this model still apply.
+    const chain = pipeline.chain(r, model).slice(0, 1);
     const { result, model: used } = await pipeline.upstream.embed(chain, { body: guarded, tenantId: r.caller.tenantId }, r.signal);
     const reported = result.promptTokens;
     const estimated = !(Number.isSafeInteger(reported) && reported! >= 0);
     const promptTokens = estimated ? counted : reported!;
     const costUsd = costOf(used, promptTokens, 0);
     Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens, completionTokens: 0, usageEstimated: estimated, costUsd });
-    if (used.id !== model.id) r.audit.fallbackFrom = model.id;
     settled = true;
     await pipeline.settle(reservation, promptTokens, costUsd); // the tokens were spent whether or not the answer is shown
     const count = inputs.kind === 'text' ? inputs.texts.length : inputs.tokens.length;

@@ -242,13 +242,14 @@ describe('conformance: model kinds, guardrails, audit, fallbacks', () => {
     expect(env.gw.audit.records.filter((a) => a.path === '/v1/embeddings').at(-1)).toMatchObject({ promptTokens: 3, usageEstimated: true, promptSha256: sha256(JSON.stringify([[101, 102], [103]])) });
   });
 
-  it('falls back to the next embedding model of the chain, skipping chat models', async () => {
+  it('never falls back to another model: its vectors live in another space (502 after the retries, the fallback never called)', async () => {
     bedrock.on(InvokeModelCommand).rejects(Object.assign(new Error('down'), { name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } }));
     env.upstream.script(openAiAnswer);
     const out = await run('node', 'embed', { model: 'bedrock/amazon.titan-embed-text-v2', input: 'alpha' }, 'hedged');
-    expect(out.result).toMatchObject({ model: 'openai-compatible/embeddings', data: [{ embedding: vectorOf('alpha') }] });
-    expect(env.upstream.calls.map((c) => c.path)).toEqual(['/v1/embeddings']);
-    expect(env.gw.audit.records.filter((a) => a.tenantId === 'hedged').at(-1)).toMatchObject({ model: 'openai-compatible/embeddings', fallbackFrom: 'bedrock/amazon.titan-embed-text-v2' });
+    expect(out.error).toMatchObject({ status: 502 });
+    expect(env.upstream.calls).toEqual([]);
+    expect(env.gw.audit.records.filter((a) => a.tenantId === 'hedged').at(-1)).toMatchObject({ model: 'bedrock/amazon.titan-embed-text-v2', status: 502 });
+    expect(env.gw.audit.records.filter((a) => a.tenantId === 'hedged').at(-1)?.fallbackFrom).toBeUndefined();
   });
 
   it("keeps an upstream 4xx the caller's, with its message and param (node client)", async () => {

@@ -26,6 +26,8 @@ describe('Bedrock model access', () => {
     expect(lines.map((l) => [l.id, l.status, l.account])).toEqual([
       ['bedrock-model:bedrock/anthropic.claude-3-5-haiku', 'pass', PLATFORM],
       ['bedrock-model:bedrock/amazon.nova-lite', 'pass', PLATFORM],
+      ['bedrock-model:bedrock/amazon.titan-embed-text-v2', 'pass', PLATFORM],
+      ['bedrock-model:bedrock/cohere.embed-english-v3', 'pass', PLATFORM],
     ]);
   });
 
