@@ -50,13 +50,14 @@ export interface LocalGatewayOptions {
   fineTuning?: { sageMaker: FineTuningDeps['sageMaker']; jobs?: FineTuningStore };
   /**
    * Stored Responses API answers (`store`, `previous_response_id`), e.g. a DynamoDbResponseStore
-   * on a responses table. @default - kept in memory for the life of the process
+   * on a responses table; `false`: none kept (every response is `store: false`).
+   * @default - kept in memory for the life of the process
    */
-  responses?: ResponseStore;
+  responses?: ResponseStore | false;
 }
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
-export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses: ResponseStore }> {
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore }> {
   const keysFile = join(options.stateDir, 'dev-keys.json');
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
@@ -85,7 +86,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
   const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker });
-  const responses = options.responses ?? new MemoryResponseStore();
+  const responses = options.responses === false ? undefined : (options.responses ?? new MemoryResponseStore());
   return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses }), store, audit, keysFile, jobs, responses };
 }
 

@@ -11,3 +11,13 @@ export async function createGatewayTables(tenants: TenantRecord[], names = { reg
   for (const t of tenants) await doc.send(new PutCommand({ TableName: names.registry, Item: t }));
   return ddb;
 }
+
+/** The platform's responses table in moto (partition key `tenantId`, sort key `responseId`, as the platform stack makes it). */
+export async function createResponsesTable(name = 'tessera-responses'): Promise<void> {
+  const ddb = new DynamoDBClient({});
+  await ddb.send(new CreateTableCommand({
+    TableName: name, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'responseId', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'responseId', KeyType: 'RANGE' }],
+  }));
+}
