@@ -18,8 +18,12 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
   await (await gateway).handle(
     { method: event.httpMethod, path: event.path.replace(/^\/[^/]+(?=\/v1\/)/, ''), query: event.queryStringParameters ?? {}, headers, body },
     {
-      json(status, text) {
-        answer = { statusCode: status, headers: { 'content-type': 'application/json' }, body: text };
+      // The gateway's headers (x-request-id, retry-after, x-ratelimit-*, CORS) go out with the answer.
+      json(status, text, extra = {}) {
+        answer = { statusCode: status, headers: { ...extra, 'content-type': 'application/json' }, body: text };
+      },
+      empty(status, extra = {}) {
+        answer = { statusCode: status, headers: extra, body: '' };
       },
       stream() {
         throw new Error('the fine-tuning API does not stream');
