@@ -10,8 +10,8 @@ import { buildApp } from '../support/synth.js';
 import type { SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
 
 /**
- * The platform's pooled data (registry, usage and fine-tuning jobs tables; tenants' provider
- * secrets) against the tenant-data role the gateway and fine-tuning Lambdas act through: the
+ * The platform's pooled data (registry, usage, fine-tuning jobs and stored-responses tables;
+ * tenants' provider secrets) against the tenant-data role the gateway and fine-tuning Lambdas act through: the
  * synthesized platform stack, instantiated (intrinsics resolved), its role's policies put through
  * the IAM policy simulator (lib/preflight/iam-eval.ts) as a session tagged `tessera:tenant-id` =
  * one tenant, with the request context DynamoDB, Secrets Manager and KMS give (`dynamodb:LeadingKeys`,
@@ -108,6 +108,7 @@ const keys = (...k: string[]) => ({ 'dynamodb:LeadingKeys': k });
 const REGISTRY = 'tessera-tenants';
 const USAGE = 'tessera-usage';
 const JOBS = 'tessera-fine-tuning-jobs';
+const RESPONSES = 'tessera-gateway-responses';
 const MODEL_ATTRIBUTES = ['tenantId', 'fineTunedModels', 'updatedAt'];
 
 /** What a session of `attacker` tries on `victim`'s items and secrets: every one must be denied. */
@@ -118,6 +119,7 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     { table: USAGE, key: `usage#${victim}#2026-11-30` },
     { table: USAGE, key: `usage#${victim}#2026-11` },
     { table: JOBS, key: victim },
+    { table: RESPONSES, key: victim },
   ];
   const out: Attempt[] = [];
   for (const i of items) {
@@ -128,7 +130,7 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     const own = i.key.replace(victim, attacker);
     out.push({ what: `UpdateItem ${i.table} ${own} + ${i.key}`, action: 'dynamodb:UpdateItem', resource: table(i.table), context: { ...keys(own, i.key), 'dynamodb:Attributes': MODEL_ATTRIBUTES } });
   }
-  for (const t of [REGISTRY, USAGE, JOBS]) {
+  for (const t of [REGISTRY, USAGE, JOBS, RESPONSES]) {
     // No LeadingKeys at all: `ForAllValues` alone would be vacuously true.
     out.push({ what: `Scan ${t}`, action: 'dynamodb:Scan', resource: table(t) });
     out.push({ what: `Query ${t} without key context`, action: 'dynamodb:Query', resource: table(t) });
@@ -158,6 +160,7 @@ function ownControls(tenant: string): Attempt[] {
       { what: `UpdateItem own usage ${k}`, action: 'dynamodb:UpdateItem', resource: table(USAGE), context: keys(k) },
     ]),
     ...['GetItem', 'PutItem', 'UpdateItem', 'Query'].map((action) => ({ what: `${action} own jobs`, action: `dynamodb:${action}`, resource: table(JOBS), context: keys(tenant) })),
+    ...['GetItem', 'PutItem', 'DeleteItem'].map((action) => ({ what: `${action} own stored response`, action: `dynamodb:${action}`, resource: table(RESPONSES), context: keys(tenant) })),
     { what: 'GetSecretValue own provider key', action: 'secretsmanager:GetSecretValue', resource: secret(tenant), context: { 'aws:ResourceTag/tessera:tenant-id': tenant } },
     ...['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((action) => ({ what: `${action} through DynamoDB`, action, resource: keyArn, context: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } })),
     { what: 'kms:Decrypt through Secrets Manager', action: 'kms:Decrypt', resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
@@ -167,7 +170,7 @@ function ownControls(tenant: string): Attempt[] {
 const PAIRS: Array<[string, string]> = [['acme', 'acme-2'], ['acme-2', 'acme']];
 
 describe('platform data: a session tagged with one tenant reaches none of another tenant\'s pooled items or secrets', () => {
-  it.each(PAIRS)('a session of %s: every attempt on %s\'s registry, usage and job items and provider key is denied; its own are allowed', async (attacker, victim) => {
+  it.each(PAIRS)('a session of %s: every attempt on %s\'s registry, usage, job and stored-response items and provider key is denied; its own are allowed', async (attacker, victim) => {
     const cross = crossTenant(attacker, victim);
     const allowed: string[] = [];
     for (const a of cross) if ((await asTenant(attacker, a)).allowed) allowed.push(a.what);
@@ -191,14 +194,14 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
     expect(returnsAll.allowed).toBe(false);
   });
 
-  it('uses the platform key only for the three tables (DynamoDB\'s encryption context) and the session tenant\'s own secrets (SecretARN)', () => {
+  it('uses the platform key only for the four tables (DynamoDB\'s encryption context) and the session tenant\'s own secrets (SecretARN)', () => {
     // As written, since the simulator cannot evaluate kms:EncryptionContext:<key> (see beforeAll).
     const kms = statementsOf(resolved).filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('kms:')));
     const byService = (svc: string) => kms.filter((s) => JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService']) === JSON.stringify(`${svc}.${region}.amazonaws.com`));
     expect(byService('dynamodb').length + byService('secretsmanager').length).toBe(kms.length);
     for (const s of byService('dynamodb').filter((x) => ([] as string[]).concat(x.Action).some((a) => a !== 'kms:DescribeKey'))) {
       expect(s.Condition!.StringEquals).toMatchObject({
-        'kms:EncryptionContext:aws:dynamodb:tableName': [REGISTRY, USAGE, JOBS],
+        'kms:EncryptionContext:aws:dynamodb:tableName': [REGISTRY, USAGE, JOBS, RESPONSES],
         'kms:EncryptionContext:aws:dynamodb:subscriberId': account,
       });
     }
@@ -206,6 +209,29 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
       expect(s.Action).toBe('kms:Decrypt');
       expect(s.Condition!.StringLike).toEqual({ 'kms:EncryptionContext:SecretARN': `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:tessera/tenants/\${aws:PrincipalTag/tessera:tenant-id}/*` });
     }
+  });
+
+  it('stored responses: a session reads, stores and deletes only its own tenant\'s (Responses API retrieve, store, delete, previous_response_id)', async () => {
+    const id = 'resp_0123456789abcdef0123456789abcdef';
+    for (const [attacker, victim] of PAIRS) {
+      for (const action of ['GetItem', 'PutItem', 'DeleteItem', 'UpdateItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'ConditionCheckItem', 'DescribeTable']) {
+        const r = await asTenant(attacker, { what: `${action} ${victim}'s ${id}`, action: `dynamodb:${action}`, resource: table(RESPONSES), context: action === 'Scan' || action === 'DescribeTable' ? {} : keys(victim) });
+        expect(r.allowed, `${attacker} → ${action} ${victim}'s response`).toBe(false);
+      }
+      for (const action of ['GetItem', 'PutItem', 'DeleteItem']) expect((await asTenant(attacker, { what: action, action: `dynamodb:${action}`, resource: table(RESPONSES), context: keys(attacker) })).allowed, `${attacker} own ${action}`).toBe(true);
+      // No index exists to reach another tenant's items by another key.
+      expect((await asTenant(attacker, { what: 'Query an index', action: 'dynamodb:Query', resource: `${table(RESPONSES)}/index/by-response`, context: keys(id) })).allowed).toBe(false);
+    }
+  });
+
+  it('would let one tenant read another\'s stored responses without the LeadingKeys condition (the check can fail)', async () => {
+    const planted = resolved.map((p) => ({ ...p, policy: { ...withoutEncryptionContext(p.policy), Statement: ([] as Statement[]).concat(withoutEncryptionContext(p.policy).Statement as Statement[]).map((st) => (st.Sid === 'ResponsesOwnItems' ? (({ Condition: _dropped, ...rest }) => rest)(st) : st)) } }));
+    expect(JSON.stringify(planted)).toContain('ResponsesOwnItems');
+    const r = await evaluate({
+      principalArn: `arn:${PARTITION}:sts::${account}:assumed-role/${TENANT_DATA_ROLE_NAME}/tenant-acme`, action: 'dynamodb:GetItem', resource: table(RESPONSES), resourceAccount: account,
+      context: { 'aws:PrincipalArn': `arn:${PARTITION}:iam::${account}:role/${TENANT_DATA_ROLE_NAME}`, 'aws:PrincipalTag/tessera:tenant-id': 'acme', ...keys('acme-2') }, identityPolicies: planted, scps: [],
+    });
+    expect(r.result).toBe('Allowed');
   });
 
   it('a session without the tenant tag reaches nothing', async () => {
