@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
+import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
+import { startConformanceGateway } from '../gateway-conformance/setup.js';
+import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+/**
+ * The Responses API where it ends otherwise than completed, and where it refuses: a stream the
+ * upstream breaks (response.failed and the error event, as the SDKs surface them), an answer cut
+ * by the token limit (incomplete), a streamed response stored and retrieved, hosted tools and
+ * hosted-only items refused with a 400 naming them, before any upstream call.
+ */
+let env: Awaited<ReturnType<typeof startConformanceGateway>>;
+let python: PythonResponsesClient;
+beforeAll(async () => {
+  [env, python] = await Promise.all([startConformanceGateway(), PythonResponsesClient.start()]);
+});
+afterAll(async () => {
+  await python?.stop();
+  await env?.stop();
+});
+beforeEach(() => env.upstream.reset());
+
+const run = (client: ClientName, call: ResponsesCall) => runResponses(client, python, env.gw.url, env.tokens.acme, call);
+const MODEL = 'openai-compatible/default';
+
+describe('streams that do not complete', () => {
+  it.each(CLIENTS)('an upstream error mid-stream: the text so far, then response.failed and the error event; the client raises (%s client)', async (client) => {
+    const head = openAiChunks('text').slice(0, 2);
+    env.upstream.script({ events: [...head.map((data) => ({ data })), { data: { error: { message: 'CUDA out of memory', type: 'server_error', code: 'engine_error' } } }] });
+    const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi' } });
+    expect(out.ok).toBe(false);
+    const types = out.events!.map((e) => e.type);
+    expect(types.slice(0, 4)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added']);
+    expect(types).toContain('response.failed');
+    expect(types).not.toContain('response.completed');
+    const failed = out.events!.find((e) => e.type === 'response.failed');
+    expect(failed.response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'CUDA out of memory' } });
+    expect(failed.response.output[0]).toMatchObject({ type: 'message', status: 'incomplete' });
+    // Node's stream helper rejects with the failure's message; Python yields the error event, then its helper finds no response.completed.
+    if (client === 'node') expect(out.error!.message).toContain('CUDA out of memory');
+    else {
+      expect(out.events!.at(-1)).toMatchObject({ type: 'error', code: 'engine_error', message: 'CUDA out of memory' });
+      expect(out.error!.message).toMatch(/response.completed/);
+    }
+    expect(env.gw.audit.records.at(-1)).toMatchObject({ path: '/v1/responses', stream: true, outcome: 'engine_error' });
+  });
+
+  it.each(CLIENTS)('an answer cut by the token limit is incomplete, reason max_output_tokens (%s client)', async (client) => {
+    env.upstream.script({ body: { ...openAiAnswer('text'), choices: [{ index: 0, message: { role: 'assistant', content: 'Hei! Hygg' }, finish_reason: 'length' }] } });
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', max_output_tokens: 16 } });
+    expect(out.result).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, max_output_tokens: 16 });
+    expect(env.upstream.calls[0].body.max_completion_tokens).toBe(16);
+  });
+});
+
+describe('a streamed response is stored', () => {
+  it.each(CLIENTS)('retrieve answers what response.completed carried (%s client)', async (client) => {
+    env.upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
+    const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi' } });
+    expect(out.error).toBeUndefined();
+    const completed = out.events!.at(-1);
+    expect(completed.type).toBe('response.completed');
+    const got = await run(client, { op: 'retrieve', responseId: completed.response.id });
+    expect(got.result.output_text).toBe('Hei! Hyggelig å møte deg.');
+    expect(got.result.status).toBe('completed');
+    expect(got.result.usage).toEqual(completed.response.usage);
+  });
+});
+
+describe('what chat providers cannot do is refused, naming it', () => {
+  it.each(CLIENTS)('a hosted tool (web_search) is a 400 naming tools[i].type; nothing is sent (%s client)', async (client) => {
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'News today?', tools: [{ type: 'web_search' }] } });
+    expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'tools[0].type', code: 'unsupported_tool' } });
+    expect(out.error!.body.message).toContain("'web_search'");
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+
+  it.each(CLIENTS)('background: true and an item_reference are 400s naming them (%s client)', async (client) => {
+    const bg = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', background: true } });
+    expect(bg.error).toMatchObject({ status: 400, body: { param: 'background', code: 'unsupported_parameter' } });
+    const ref = await run(client, { op: 'create', params: { model: MODEL, input: [{ role: 'user', content: 'Hi' }, { type: 'item_reference', id: 'msg_1' }] } });
+    expect(ref.error).toMatchObject({ status: 400, body: { param: 'input[1].type', code: 'unsupported_parameter' } });
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+});
