@@ -49,6 +49,10 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
     if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
     history = (await storedResponse(store, r, body.previous_response_id, 'previous_response_id')).messages;
   }
+  const cap = r.policy.gateway.maxTokens;
+  if (cap !== undefined && body.max_output_tokens != null && body.max_output_tokens > cap) {
+    throw invalid(`max_output_tokens is ${body.max_output_tokens}; tenant ${r.caller.tenantId} allows at most ${cap} output tokens per request`, 'max_output_tokens', 'max_tokens_exceeded');
+  }
   const items = inputItemsOf(body.input as string | Array<Record<string, unknown>> | null | undefined);
   const translated = chatRequestOf(body, history, items);
   const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined);

@@ -1,0 +1,76 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
+import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
+import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
+import { plainTenant } from '../gateway-conformance/setup.js';
+import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
+import { createResponsesTable } from '../support/gateway-tables.js';
+import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+/**
+ * The Responses API on the deployed path: API Gateway (emulated) runs the authorizer Lambda, then
+ * the streaming router Lambda, whose gateway stores responses in the responses table
+ * (`TESSERA_RESPONSES_TABLE`, in moto) with the tenant-scoped document client (sessions of the
+ * tenant-data role from moto's STS). Stored, retrieved, chained, streamed; another tenant's id is a 404.
+ */
+let upstream: FakeUpstream;
+let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
+let python: PythonResponsesClient;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  upstream.scriptOnly = true;
+  [apigw, python] = await Promise.all([startApiGatewayEmulator(conformanceConfig(), upstream.url, [plainTenant('acme'), plainTenant('globex')]), PythonResponsesClient.start()]);
+  // The router builds its gateway on its first invocation: the table is in place before that.
+  await createResponsesTable('tessera-responses');
+  process.env[GATEWAY_ENV.responsesTable] = 'tessera-responses';
+  for (const t of ['acme', 'globex']) tokens[t] = await apigw.token(t);
+});
+afterAll(async () => {
+  delete process.env[GATEWAY_ENV.responsesTable];
+  await python?.stop();
+  await apigw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => upstream.reset());
+
+const run = (client: ClientName, tenant: string, call: ResponsesCall) => runResponses(client, python, apigw.url, tokens[tenant], call);
+const MODEL = 'openai-compatible/default';
+
+describe('the Responses API through the Lambda adapters, stored in DynamoDB as the tenant', () => {
+  it.each(CLIENTS)('create, retrieve, chain, stream; another tenant gets 404s (%s client)', async (client) => {
+    upstream.script({ body: openAiAnswer('text') });
+    const first = await run(client, 'acme', { op: 'create', params: { model: MODEL, input: 'Say hello in Norwegian.' } });
+    expect(first.error, JSON.stringify(first.error)).toBeUndefined();
+    expect(first.result.output_text).toBe('Hei! Hyggelig å møte deg.');
+    expect(upstream.calls[0].headers.authorization).toBe('Bearer key-of-acme');
+
+    // The item is in the table under the tenant's partition, expiring after the default 30 days.
+    const doc = await unscopedDocumentClient()('');
+    const item = (await doc.send(new GetCommand({ TableName: 'tessera-responses', Key: { tenantId: 'acme', responseId: first.result.id } }))).Item!;
+    expect(item.expiresAt - Math.floor(Date.now() / 1000)).toBeGreaterThan(30 * 86_400 - 60);
+    expect(item.body).toBeInstanceOf(Uint8Array);
+
+    const got = await run(client, 'acme', { op: 'retrieve', responseId: first.result.id });
+    expect(got.result).toEqual(first.result);
+
+    upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
+    const second = await run(client, 'acme', { op: 'stream', params: { model: MODEL, previous_response_id: first.result.id, input: 'And in Swedish?' } });
+    expect(second.error, JSON.stringify(second.error)).toBeUndefined();
+    expect(second.events!.at(-1).type).toBe('response.completed');
+    expect(upstream.calls[1].body.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant', 'user']);
+
+    for (const call of [{ op: 'retrieve' as const, responseId: first.result.id }, { op: 'delete' as const, responseId: first.result.id }]) {
+      expect((await run(client, 'globex', call)).error).toMatchObject({ status: 404, body: { code: 'response_not_found' } });
+    }
+    expect((await run(client, 'acme', { op: 'delete', responseId: first.result.id })).error).toBeUndefined();
+    expect((await run(client, 'acme', { op: 'retrieve', responseId: first.result.id })).error).toMatchObject({ status: 404 });
+  });
+});
