@@ -93,7 +93,8 @@ async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayRespond
     await events!.fail(end.failure, end.usage);
     return void (await out!.end());
   }
-  await events!.finish(end.usage, keep);
+  // The model that answered (a fallback's catalog id when one did), as chat completions reports it.
+  await events!.finish(end.usage, (response) => keep({ ...response, model: end.model.id }));
   await out!.end();
 }
 

@@ -71,13 +71,16 @@ export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: Respon
   return out;
 }
 
-/** The finished Response for a whole chat answer (its first choice: a Responses request never asks for more). */
+/**
+ * The finished Response for a whole chat answer (its first choice: a Responses request never asks
+ * for more); `model` is the catalog id of the model that answered (a fallback's, when one did).
+ */
 export function responseOfChat(shell: Response, answer: ChatCompletion, usage: CompletionUsage): Response {
   const choice = answer.choices[0];
   const status = statusOf(choice?.finish_reason);
   const output = choice ? outputOfChoice(choice, status.status === 'completed' ? 'completed' : 'incomplete') : [];
   return {
-    ...shell, ...status, output, usage: usageOfChat(usage),
+    ...shell, ...status, model: answer.model, output, usage: usageOfChat(usage),
     ...(status.status === 'completed' ? { completed_at: Math.floor(Date.now() / 1000) } : {}),
     ...(answer.service_tier ? { service_tier: answer.service_tier } : {}),
   };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
-import { startConformanceGateway } from '../gateway-conformance/setup.js';
+import { plainTenant, startConformanceGateway } from '../gateway-conformance/setup.js';
 import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -15,7 +15,8 @@ vi.setConfig({ testTimeout: 30_000 });
 let env: Awaited<ReturnType<typeof startConformanceGateway>>;
 let python: PythonResponsesClient;
 beforeAll(async () => {
-  [env, python] = await Promise.all([startConformanceGateway(), PythonResponsesClient.start()]);
+  const tenants = [plainTenant('acme'), plainTenant('hedged', { fallbacks: ['openai-compatible/backup'] }), plainTenant('capped', { maxTokens: 32 })];
+  [env, python] = await Promise.all([startConformanceGateway({ tenants }), PythonResponsesClient.start()]);
 });
 afterAll(async () => {
   await python?.stop();
@@ -23,7 +24,7 @@ afterAll(async () => {
 });
 beforeEach(() => env.upstream.reset());
 
-const run = (client: ClientName, call: ResponsesCall) => runResponses(client, python, env.gw.url, env.tokens.acme, call);
+const run = (client: ClientName, call: ResponsesCall, tenant = 'acme') => runResponses(client, python, env.gw.url, env.tokens[tenant], call);
 const MODEL = 'openai-compatible/default';
 
 describe('streams that do not complete', () => {
@@ -84,5 +85,26 @@ describe('what chat providers cannot do is refused, naming it', () => {
     const ref = await run(client, { op: 'create', params: { model: MODEL, input: [{ role: 'user', content: 'Hi' }, { type: 'item_reference', id: 'msg_1' }] } });
     expect(ref.error).toMatchObject({ status: 400, body: { param: 'input[1].type', code: 'unsupported_parameter' } });
     expect(env.upstream.calls).toHaveLength(0);
+  });
+});
+
+describe('the chat pipeline\'s limits and fallbacks, in Responses terms', () => {
+  it.each(CLIENTS)('the tenant\'s fallback answers when the model fails; the Response names the model that answered (%s client)', async (client) => {
+    const failure = { status: 503, body: { error: { message: 'overloaded', type: 'server_error' } } };
+    env.upstream.script(failure, failure, { body: openAiAnswer('text') });
+    const out = await run(client, { op: 'create', params: { model: 'openai-compatible/primary', input: 'Hi' } }, 'hedged');
+    expect(out.error).toBeUndefined();
+    expect(out.result.model).toBe('openai-compatible/backup');
+    expect(env.upstream.calls.map((c) => c.body.model)).toEqual(['primary', 'primary', 'backup']);
+    expect(env.gw.audit.records.at(-1)).toMatchObject({ model: 'openai-compatible/backup', fallbackFrom: 'openai-compatible/primary' });
+  });
+
+  it.each(CLIENTS)('max_output_tokens over the tenant\'s cap is a 400 naming max_output_tokens; without one, the cap is sent (%s client)', async (client) => {
+    const over = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', max_output_tokens: 64 } }, 'capped');
+    expect(over.error).toMatchObject({ status: 400, body: { param: 'max_output_tokens', code: 'max_tokens_exceeded' } });
+    env.upstream.script({ body: openAiAnswer('text') });
+    const ok = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi' } }, 'capped');
+    expect(ok.error).toBeUndefined();
+    expect(env.upstream.calls[0].body.max_completion_tokens).toBe(32);
   });
 });
