@@ -9,7 +9,7 @@ import { ProviderRegistry, type ProviderName } from './providers/registry.js';
 import { DynamoDbStore } from './stores/dynamodb-store.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
-import { MemoryResponseStore } from './stores/memory-response-store.js';
+import { FileResponseStore } from './stores/file-response-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import { FineTuningService, type FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
@@ -49,9 +49,9 @@ export interface LocalGatewayOptions {
    */
   fineTuning?: { sageMaker: FineTuningDeps['sageMaker']; jobs?: FineTuningStore };
   /**
-   * Stored Responses API answers (`store`, `previous_response_id`), e.g. a DynamoDbResponseStore
-   * on a responses table; `false`: none kept (every response is `store: false`).
-   * @default - kept in memory for the life of the process
+   * Stored Responses API answers (`store`, `previous_response_id`), e.g. a MemoryResponseStore or
+   * a DynamoDbResponseStore on a responses table; `false`: none kept (every response is `store: false`).
+   * @default - files under `<stateDir>/responses`, shared by the worker threads of `serve --workers N`
    */
   responses?: ResponseStore | false;
 }
@@ -86,7 +86,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
   const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker });
-  const responses = options.responses === false ? undefined : (options.responses ?? new MemoryResponseStore());
+  const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
   return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses }), store, audit, keysFile, jobs, responses };
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { DynamoDbResponseStore } from '../../../lambdas/inference/stores/dynamodb-response-store.js';
+import { MemoryResponseStore } from '../../../lambdas/inference/stores/memory-response-store.js';
 import type { ResponseStore } from '../../../lambdas/inference/stores/response-store.js';
 import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
@@ -16,8 +17,8 @@ import { PythonResponsesClient, runResponses, type ResponsesCall } from './clien
 vi.setConfig({ testTimeout: 30_000 });
 
 /**
- * Tenancy of the Responses API, on the embedded response store of `tessera serve` and on the
- * DynamoDB store against the responses table in moto: tenant A cannot retrieve, chain from, list
+ * Tenancy of the Responses API, on `tessera serve`'s response store (files in its state
+ * directory), the memory store and the DynamoDB store against the responses table in moto: tenant A cannot retrieve, chain from, list
  * the input items of, or delete tenant B's stored response (each a 404 `response_not_found` in
  * OpenAI's shape, each audited with that outcome), and B's response is untouched. Then the
  * tenant's policy (`storeResponses: false`), budgets and guardrails apply as they do to chat.
@@ -59,7 +60,8 @@ async function gatewayWith(responses: ResponseStore | false | undefined) {
 }
 
 const STORES = [
-  { name: 'embedded store', make: () => undefined },
+  { name: 'tessera serve\'s default store (files in the state directory)', make: () => undefined },
+  { name: 'memory store', make: () => new MemoryResponseStore() },
   { name: 'DynamoDB store (moto)', make: () => new DynamoDbResponseStore('tessera-responses', unscopedDocumentClient()) },
 ];
 

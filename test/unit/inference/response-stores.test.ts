@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbResponseStore } from '../../../lambdas/inference/stores/dynamodb-response-store.js';
+import { FileResponseStore } from '../../../lambdas/inference/stores/file-response-store.js';
 import { MemoryResponseStore } from '../../../lambdas/inference/stores/memory-response-store.js';
+import { newId } from '../../../lambdas/inference/responses/ids.js';
+import { tempDir } from '../../support/temp-dirs.js';
 import { MAX_STORED_BYTES, ResponseTooLargeError, decodeStoredBody, type StoredResponse } from '../../../lambdas/inference/stores/response-store.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -12,33 +15,56 @@ const item = (tenantId: string, responseId: string, expiresAt = now() + 3600): S
   tenantId, responseId, expiresAt, response: { id: responseId, object: 'response' }, inputItems: [{ id: 'msg_1', type: 'message' }], messages: [{ role: 'user', content: 'Hi' }],
 });
 
-describe('MemoryResponseStore', () => {
+describe.each([
+  { name: 'MemoryResponseStore', make: () => new MemoryResponseStore() },
+  { name: 'FileResponseStore', make: () => new FileResponseStore(tempDir('tessera-responses-')) },
+])('$name', ({ make }) => {
+  const id = newId('resp');
   it('returns a tenant\'s own response, never another tenant\'s', async () => {
-    const s = new MemoryResponseStore();
-    await s.put(item('acme', 'resp_1'));
-    expect(await s.get('acme', 'resp_1')).toEqual(item('acme', 'resp_1', (await s.get('acme', 'resp_1'))!.expiresAt));
-    expect(await s.get('globex', 'resp_1')).toBeUndefined();
-    expect(await s.delete('globex', 'resp_1')).toBe(false);
-    expect(await s.get('acme', 'resp_1')).toBeDefined();
+    const s = make();
+    const mine = item('acme', id);
+    await s.put(mine);
+    expect(await s.get('acme', id)).toEqual(mine);
+    expect(await s.get('globex', id)).toBeUndefined();
+    expect(await s.delete('globex', id)).toBe(false);
+    expect(await s.get('acme', id)).toBeDefined();
   });
 
   it('an expired response is gone for get and delete', async () => {
-    const s = new MemoryResponseStore();
-    await s.put(item('acme', 'resp_old', now() - 1));
-    expect(await s.get('acme', 'resp_old')).toBeUndefined();
-    expect(await s.delete('acme', 'resp_old')).toBe(false);
+    const s = make();
+    await s.put(item('acme', id, now() - 1));
+    expect(await s.get('acme', id)).toBeUndefined();
+    expect(await s.delete('acme', id)).toBe(false);
   });
 
   it('delete answers whether there was one', async () => {
-    const s = new MemoryResponseStore();
-    await s.put(item('acme', 'resp_1'));
-    expect(await s.delete('acme', 'resp_1')).toBe(true);
-    expect(await s.delete('acme', 'resp_1')).toBe(false);
+    const s = make();
+    await s.put(item('acme', id));
+    expect(await s.delete('acme', id)).toBe(true);
+    expect(await s.delete('acme', id)).toBe(false);
   });
 
   it('a body over the limit compressed is refused (the same limit as DynamoDB\'s item)', async () => {
-    const big = { ...item('acme', 'resp_big'), messages: [{ role: 'user' as const, content: randomBytes(MAX_STORED_BYTES).toString('base64') }] };
-    await expect(new MemoryResponseStore().put(big)).rejects.toBeInstanceOf(ResponseTooLargeError);
+    const big = { ...item('acme', id), messages: [{ role: 'user' as const, content: randomBytes(MAX_STORED_BYTES).toString('base64') }] };
+    await expect(make().put(big)).rejects.toBeInstanceOf(ResponseTooLargeError);
+  });
+});
+
+describe('FileResponseStore paths', () => {
+  it('an id that is not the gateway\'s names no file: a path from a request cannot leave the directory', async () => {
+    const dir = tempDir('tessera-responses-');
+    const s = new FileResponseStore(dir);
+    await s.put(item('acme', newId('resp')));
+    expect(await s.get('acme', '../acme/x')).toBeUndefined();
+    expect(await s.get('..', newId('resp'))).toBeUndefined();
+    expect(await s.delete('acme', '../../etc/passwd')).toBe(false);
+  });
+
+  it('two stores on one directory (two worker threads) see each other\'s responses', async () => {
+    const dir = tempDir('tessera-responses-');
+    const id = newId('resp');
+    await new FileResponseStore(dir).put(item('acme', id));
+    expect((await new FileResponseStore(dir).get('acme', id))?.responseId).toBe(id);
   });
 });
 
