@@ -5,7 +5,7 @@ import type { GatewayResponder } from '../gateway.js';
 import { invalid } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { parseJson, parseWith } from '../request-body.js';
-import { chatRequestOf } from '../responses/chat-request.js';
+import { chatRequestOf, checkMappable } from '../responses/chat-request.js';
 import { newId } from '../responses/ids.js';
 import { inputItemsOf, type InputItem } from '../responses/input-items.js';
 import { itemsToMessages } from '../responses/items-to-messages.js';
@@ -39,9 +39,17 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
   const model = pipeline.model(r, body.model, 'chat');
   const stream = body.stream === true;
   r.audit.stream = stream;
-  const storing = storageOf(pipeline, r, body, store);
   const responseId = newId('resp');
-  Object.assign(r.audit, { action: 'response.create', detail: { responseId, stored: storing !== undefined, ...(body.previous_response_id ? { previousResponseId: body.previous_response_id } : {}) } });
+  const detail: Record<string, string | boolean> = { responseId, stored: false, ...(body.previous_response_id ? { previousResponseId: body.previous_response_id } : {}) };
+  Object.assign(r.audit, { action: 'response.create', detail });
+  const storing = storageOf(pipeline, r, body, store, () => (detail.stored = true));
+  const items = inputItemsOf(body.input as string | Array<Record<string, unknown>> | null | undefined);
+  // What cannot be mapped or exceeds the tenant's cap is refused before it counts against the rate limits.
+  checkMappable(body, items);
+  const cap = r.policy.gateway.maxTokens;
+  if (cap !== undefined && body.max_output_tokens != null && body.max_output_tokens > cap) {
+    throw invalid(`max_output_tokens is ${body.max_output_tokens}; tenant ${r.caller.tenantId} allows at most ${cap} output tokens per request`, 'max_output_tokens', 'max_tokens_exceeded');
+  }
   await pipeline.admit(r);
 
   let history: ChatCompletionMessageParam[] = [];
@@ -49,11 +57,6 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
     if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
     history = (await storedResponse(store, r, body.previous_response_id, 'previous_response_id')).messages;
   }
-  const cap = r.policy.gateway.maxTokens;
-  if (cap !== undefined && body.max_output_tokens != null && body.max_output_tokens > cap) {
-    throw invalid(`max_output_tokens is ${body.max_output_tokens}; tenant ${r.caller.tenantId} allows at most ${cap} output tokens per request`, 'max_output_tokens', 'max_tokens_exceeded');
-  }
-  const items = inputItemsOf(body.input as string | Array<Record<string, unknown>> | null | undefined);
   const translated = chatRequestOf(body, history, items);
   const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined);
   if (storing) {
@@ -101,10 +104,10 @@ async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayRespond
 type Storing = (response: Response, items: InputItem[], messages: ChatCompletionMessageParam[]) => Promise<Response>;
 
 /**
- * How this request's response is kept, or undefined for `store: false` semantics.
+ * How this request's response is kept (then `stored` is called, for the audit record), or undefined for `store: false` semantics.
  * @throws GatewayError 400 naming `store` when the caller asks `store: true` and the tenant's policy forbids storage
  */
-function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, store: ResponseStore | undefined): Storing | undefined {
+function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, store: ResponseStore | undefined, stored: () => void): Storing | undefined {
   if (r.policy.gateway.storeResponses === false) {
     if (body.store === true) throw invalid(`store: tenant ${r.caller.tenantId}'s policy does not allow stored responses; send store: false or leave it out`, 'store', 'store_not_allowed');
     return undefined;
@@ -114,6 +117,7 @@ function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: Response
   return async (response, items, messages) => {
     try {
       await store.put({ tenantId: r.caller.tenantId, responseId: response.id, response: response as unknown as Record<string, unknown>, inputItems: items, messages, expiresAt: Math.floor(Date.now() / 1000) + days * DAY_S });
+      stored();
       return response;
     } catch (e) {
       if (!(e instanceof ResponseTooLargeError)) throw e;

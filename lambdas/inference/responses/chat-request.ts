@@ -55,3 +55,15 @@ export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletion
   }
   return { body: body as unknown as ChatRequestBody, leading: leading.length };
 }
+
+/**
+ * Maps what `chatRequestOf` maps of the request alone (items, tools, tool_choice, text.format),
+ * to refuse it before anything is counted or read.
+ * @throws GatewayError 400 naming the field that cannot be mapped
+ */
+export function checkMappable(req: ResponsesRequestBody, items: InputItem[]): void {
+  itemsToMessages(items);
+  toolsToChat(req.tools as Array<Record<string, unknown>> | null | undefined);
+  toolChoiceToChat(req.tool_choice as string | Record<string, unknown> | null | undefined);
+  textFormatToChat(req.text?.format as Record<string, unknown> | null | undefined);
+}

@@ -68,6 +68,8 @@ describe('a streamed response is stored', () => {
     expect(got.result.output_text).toBe('Hei! Hyggelig å møte deg.');
     expect(got.result.status).toBe('completed');
     expect(got.result.usage).toEqual(completed.response.usage);
+    const created = env.gw.audit.records.find((r) => r.action === 'response.create' && r.detail?.responseId === completed.response.id);
+    expect(created).toMatchObject({ status: 200, stream: true, detail: { stored: true } });
   });
 });
 

@@ -132,6 +132,7 @@ describe('the tenant\'s policy, budgets and guardrails apply to /v1/responses', 
     upstream.script({ body: openAiAnswer('text') });
     const out = await run(client, 'acme', { op: 'create', params: { model: 'openai-compatible/default', input: 'Hi', store: false } });
     expect(out.result.store).toBe(false);
+    expect(gw.audit.records.at(-1)).toMatchObject({ action: 'response.create', detail: { responseId: out.result.id, stored: false } });
     const chained = await run(client, 'acme', { op: 'create', params: { model: 'openai-compatible/default', input: 'Again', previous_response_id: out.result.id } });
     expect(chained.error).toMatchObject({ status: 404, body: { param: 'previous_response_id', code: 'response_not_found' } });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
-import { chatRequestOf } from '../../../../lambdas/inference/responses/chat-request.js';
+import { chatRequestOf, checkMappable } from '../../../../lambdas/inference/responses/chat-request.js';
 import { inputItemsOf } from '../../../../lambdas/inference/responses/input-items.js';
 import { checkRequestFields } from '../../../../lambdas/inference/responses/request-fields.js';
 import type { ResponsesRequestBody } from '../../../../lambdas/inference/responses/request-schema.js';
@@ -83,5 +83,14 @@ describe('fields the gateway refuses, each named', () => {
 
   it('their neutral values pass: background false, truncation disabled, nulls', () => {
     expect(() => checkRequestFields(req({ input: 'Hi', background: false, truncation: 'disabled', conversation: null, prompt: null, include: ['message.input_image.image_url'] }))).not.toThrow();
+  });
+});
+
+describe('checkMappable', () => {
+  it('refuses what cannot be mapped from the request alone, with or without input (a chained turn may have none)', () => {
+    expect(() => checkMappable(req({ previous_response_id: 'resp_1' }), [])).not.toThrow();
+    expect(thrown(() => checkMappable(req({ tools: [{ type: 'file_search' }] }), inputItemsOf('Hi')))).toMatchObject({ param: 'tools[0].type' });
+    expect(thrown(() => checkMappable(req({ text: { format: { type: 'grammar' } } }), []))).toMatchObject({ param: 'text.format.type' });
+    expect(thrown(() => checkMappable(req({}), inputItemsOf([{ type: 'reasoning', id: 'rs_1' }])))).toMatchObject({ param: 'input[0].type' });
   });
 });
