@@ -251,10 +251,10 @@ function sageMakerCreateAttempts(victim: TenantEstate, attacker: TenantEstate): 
 }
 
 /** The platform's pooled tables (tessera-tenants, tessera-usage, tessera-fine-tuning-jobs) in `e.platform`. */
-export function platformTables(e: TenantEstate): { registry?: string; usage?: string; jobs?: string } {
+export function platformTables(e: TenantEstate): { registry?: string; usage?: string; jobs?: string; responses?: string } {
   const tables = Object.values(e.platform?.resources ?? {}).filter((r) => r.type === 'AWS::DynamoDB::GlobalTable');
   const arn = (logical: RegExp) => tables.find((t) => logical.test(t.logicalId))?.arn;
-  return { registry: arn(/^RegistryTable/), usage: arn(/UsageTable/), jobs: arn(/^FineTuningJobs/) };
+  return { registry: arn(/^RegistryTable/), usage: arn(/UsageTable/), jobs: arn(/^FineTuningJobs/), responses: arn(/^ResponsesTable/) };
 }
 
 /** Items of the victim's in the pooled tables, by their partition keys (`dynamodb:LeadingKeys`). */
@@ -276,6 +276,8 @@ function platformDataAttempts(victim: TenantEstate): Attempt[] {
   add(item, t.jobs, { 'dynamodb:LeadingKeys': [b] }, `the victim's jobs`);
   add(['dynamodb:Scan'], t.jobs, {}, 'every job');
   add(['dynamodb:Query'], t.jobs && `${t.jobs}/index/by-training-job`, { 'dynamodb:LeadingKeys': [victim.runtime.trainingJobName] }, 'the victim\'s job through the index');
+  add(item, t.responses, { 'dynamodb:LeadingKeys': [b] }, `the victim's stored responses`);
+  add(['dynamodb:Scan'], t.responses, {}, 'every stored response');
   // The platform bus: lifecycle events (an onboarding request in the victim's name, a state change of it).
   const bus = Object.values(victim.platform?.resources ?? {}).find((r) => r.type === 'AWS::Events::EventBus');
   if (bus) {
