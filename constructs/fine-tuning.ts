@@ -12,7 +12,8 @@ import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 import { FINE_TUNING_ENV } from '../lambdas/fine-tuning/lambda-deps.js';
-import { acknowledgeJwtAuthorizer, type InferenceApi } from './inference-api.js';
+import { acknowledgeJwtAuthorizer, addPreflightMethod, type InferenceApi } from './inference-api.js';
+import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
 import { LambdaFunction } from './lambda-function.js';
 
 export interface FineTuningProps {
@@ -53,11 +54,13 @@ export class FineTuning extends Construct {
       'Fine-tuning job records (status, events, names; no training data) are covered by point-in-time recovery; every job action is also in the immutable audit bucket.');
 
     const environment = { ...props.inference.gatewayEnvironment, [FINE_TUNING_ENV.jobsTable]: this.jobsTable.tableName };
+    // The API Lambda answers the fine-tuning routes' browser preflights itself, from the origin index.
+    const apiEnvironment = { ...environment, [GATEWAY_ENV.corsOriginsTable]: props.inference.corsOriginsTable.tableName };
     const define = { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(props.config)) };
     const outsideVpcReason = 'calls DynamoDB, S3, STS and, as each tenant\'s training-launcher role, the SageMaker control plane; it reaches no resource inside a VPC.';
     const api = new LambdaFunction(this, 'Api', {
       handlerFile: 'fine-tuning/api-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningApi, encryptionKey: props.encryptionKey,
-      environment, define, memorySize: 512, timeout: Duration.seconds(29), reservedConcurrency: 20,
+      environment: apiEnvironment, define, memorySize: 512, timeout: Duration.seconds(29), reservedConcurrency: 20,
       invocation: 'by API Gateway (proxy integration); every error is answered to the caller in OpenAI\'s shape', outsideVpcReason,
     });
     const stateChanges = new LambdaFunction(this, 'Events', {
@@ -109,15 +112,20 @@ export class FineTuning extends Construct {
       targets: [new targets.LambdaFunction(stateChanges.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
 
-    const integration = new apigw.LambdaIntegration(api.function, { timeout: Duration.seconds(29) });
+    // One API-scoped invoke permission, not two per method (the platform stack stays far from CloudFormation's 500 resources).
+    const integration = new apigw.LambdaIntegration(api.function, { timeout: Duration.seconds(29), scopePermissionToMethod: false });
     const jobs = props.inference.v1.addResource('fine_tuning').addResource('jobs');
     const job = jobs.addResource('{fine_tuning_job_id}');
+    api.addToPolicy(new iam.PolicyStatement({ sid: 'CorsOriginIndex', actions: ['dynamodb:Query'], resources: [props.inference.corsOriginsTable.tableArn] }));
+    const cancel = job.addResource('cancel');
+    const jobEvents = job.addResource('events');
+    for (const resource of [jobs, job, cancel, jobEvents]) addPreflightMethod(resource, integration, 'the fine-tuning API Lambda');
     for (const method of [
       jobs.addMethod('POST', integration, props.inference.methodOptions),
       jobs.addMethod('GET', integration, props.inference.methodOptions),
       job.addMethod('GET', integration, props.inference.methodOptions),
-      job.addResource('cancel').addMethod('POST', integration, props.inference.methodOptions),
-      job.addResource('events').addMethod('GET', integration, props.inference.methodOptions),
+      cancel.addMethod('POST', integration, props.inference.methodOptions),
+      jobEvents.addMethod('GET', integration, props.inference.methodOptions),
     ]) acknowledgeJwtAuthorizer(method);
   }
 }

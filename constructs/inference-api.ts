@@ -56,12 +56,15 @@ export class InferenceApi extends Construct {
   readonly router: LambdaFunction;
   /** The `OPTIONS` methods (no authorizer, no API key), by resource path. */
   readonly preflights = new Map<string, apigw.Method>();
+  /** The CORS origin index (`{ origin, tenantId }`), for other Lambdas behind this API that answer their own preflights (fine-tuning). */
+  readonly corsOriginsTable: dynamodb.ITableV2;
   private readonly routerIntegration: apigw.LambdaIntegration;
 
   constructor(scope: Construct, id: string, props: InferenceApiProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { config } = props;
+    this.corsOriginsTable = props.corsOriginsTable;
 
     this.usageTable = new dynamodb.TableV2(this, 'UsageTable', {
       tableName: 'tessera-usage',
@@ -283,12 +286,22 @@ export class InferenceApi extends Construct {
   addPreflight(resource: apigw.Resource): apigw.Method {
     const existing = this.preflights.get(resource.path);
     if (existing) return existing;
-    const method = resource.addMethod('OPTIONS', this.routerIntegration, { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: false });
-    acknowledge(method, ['AwsSolutions::AwsSolutions-APIG4', 'AwsSolutions::AwsSolutions-COG4'],
-      'A CORS preflight is sent by the browser itself, without the Authorization header or any credential (Fetch standard), so no authorizer can run; the router answers it with CORS headers or none, from the origin index only, and serves no model or tenant data on OPTIONS.');
+    const method = addPreflightMethod(resource, this.routerIntegration, 'the router');
     this.preflights.set(resource.path, method);
     return method;
   }
+}
+
+/**
+ * `OPTIONS` on `resource` with no authorizer and no API key (a browser's preflight carries neither:
+ * Fetch standard, CORS-preflight request), integrated with the Lambda that serves the resource's
+ * other methods: it answers from the origin index only.
+ */
+export function addPreflightMethod(resource: apigw.Resource, integration: apigw.Integration, answeredBy: string): apigw.Method {
+  const method = resource.addMethod('OPTIONS', integration, { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: false });
+  acknowledge(method, ['AwsSolutions::AwsSolutions-APIG4', 'AwsSolutions::AwsSolutions-COG4'],
+    `A CORS preflight is sent by the browser itself, without the Authorization header or any credential (Fetch standard), so no authorizer can run; ${answeredBy} answers it with CORS headers or none, from the origin index only, and serves no model or tenant data on OPTIONS.`);
+  return method;
 }
 
 /** cdk-nag COG4 on a method behind the gateway's JWT authorizer. */

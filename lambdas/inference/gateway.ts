@@ -51,7 +51,7 @@ export interface GatewayDeps {
   applyGuardrail?: ApplyGuardrail;
   /** OpenAI's fine-tuning API (`/v1/fine_tuning/jobs...`). @default - not served here (404) */
   fineTuning?: FineTuningService;
-  /** Stored Responses API answers (`store: true`, `previous_response_id`). @default - none kept: `store: true` and `previous_response_id` are refused */
+  /** Stored Responses API answers (`store`, `previous_response_id`, retrieve, delete, input_items). @default - none kept: every response is served as `store: false`, `previous_response_id` is a 400, retrieve and delete a 404 */
   responses?: ResponseStore;
   /**
    * The origin index answering CORS preflights, which come without credentials: whether some

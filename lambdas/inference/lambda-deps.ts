@@ -93,6 +93,8 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> 
     audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), extra.fineTuning ? 'tessera-audit/fine-tuning/' : undefined),
     awaitAudit: true,
     responses: await lambdaResponseStore(),
+    // Preflights that reach this Lambda (the router answers its own before building the gateway; the fine-tuning API's come here).
+    corsOrigins: (await import('./lambda-cors.js')).lambdaCorsOrigins(),
     ...extra,
   });
 }

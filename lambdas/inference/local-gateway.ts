@@ -11,6 +11,7 @@ import type { GatewayStore } from './stores/gateway-store.js';
 import { MemoryStore } from './stores/memory-store.js';
 import { FileResponseStore } from './stores/file-response-store.js';
 import type { ResponseStore } from './stores/response-store.js';
+import { tenantOrigins } from './stores/cors-origins.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import { FineTuningService, type FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-store.js';
@@ -87,7 +88,9 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
   const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker });
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
-  return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses }), store, audit, keysFile, jobs, responses };
+  // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
+  const corsOrigins = tenantOrigins(options.tenants ?? []);
+  return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins }), store, audit, keysFile, jobs, responses };
 }
 
 /** A registry record for a tenant of the embedded store. */

@@ -179,8 +179,18 @@ describe('PlatformStack inference API', () => {
     const methods = all.filter((m) => m.Properties.Integration.ResponseTransferMode === 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
     expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST']);
     // The fine-tuning API: same authorizer and usage key, its own Lambda, answered whole.
-    const fineTuning = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM');
+    const fineTuning = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
     expect(fineTuning.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST']);
+    // Its four resources answer their own preflights (the fine-tuning Lambda reads the origin index), without authorizer or key.
+    const fineTuningPreflights = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM' && m.Properties.HttpMethod === 'OPTIONS');
+    expect(fineTuningPreflights).toHaveLength(4);
+    for (const m of fineTuningPreflights) {
+      expect(m.Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false, Integration: { Type: 'AWS_PROXY' } });
+      expect(JSON.stringify(m.Properties.Integration.Uri)).toMatch(/FineTuningApiFunction/);
+    }
+    const queries = Object.values(platform.findResources('AWS::IAM::ManagedPolicy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement.filter((st: any) => st.Sid === 'CorsOriginIndex').map((st: any) => ({ roles: JSON.stringify(p.Properties.Roles), st })));
+    expect(queries.map((q) => q.roles).join(' ')).toMatch(/FineTuningApi/);
+    for (const q of queries) expect(q.st).toMatchObject({ Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^InferenceCorsOrigins|CorsOrigins/), 'Arn'] } });
     for (const m of fineTuning) expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
     for (const m of methods) {
       expect(m.Properties.AuthorizationType).toBe('CUSTOM');

@@ -31,7 +31,7 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'unit', AWS_SECRET_ACCESS_KEY: 'unit',
     TESSERA_PLATFORM_CONFIG: JSON.stringify(DEFAULT_CONFIG), TESSERA_REGISTRY_TABLE: 'registry', TESSERA_USAGE_TABLE: 'usage', TESSERA_AUDIT_BUCKET: 'audit',
     TESSERA_JWT_ISSUER: 'https://issuer.test', TESSERA_JWT_AUDIENCE: 'tessera', TESSERA_JWKS_URI: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
-    TESSERA_FINE_TUNING_JOBS_TABLE: 'jobs', TESSERA_TENANT_DATA_ROLE_ARN: `arn:aws:iam::${PLATFORM_ACCOUNT}:role/tessera-tenant-data`,
+    TESSERA_FINE_TUNING_JOBS_TABLE: 'jobs', TESSERA_CORS_ORIGINS_TABLE: 'cors', TESSERA_TENANT_DATA_ROLE_ARN: `arn:aws:iam::${PLATFORM_ACCOUNT}:role/tessera-tenant-data`,
   });
 });
 afterAll(() => new Promise((r) => jwks.close(r)));
@@ -39,6 +39,7 @@ beforeEach(() => {
   for (const m of [doc, sts, sageMaker, s3]) m.reset();
   doc.on(GetCommand, { TableName: 'registry' }).resolves({ Item: tenant });
   doc.on(QueryCommand, { TableName: 'jobs' }).resolves({ Items: [] });
+  doc.on(QueryCommand, { TableName: 'cors' }).callsFake((input) => ({ Items: input.ExpressionAttributeValues[':o'] === 'https://app.acme.test' ? [{ origin: 'https://app.acme.test' }] : [] }));
   doc.on(TransactWriteCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'a', SecretAccessKey: 'b', SessionToken: 'c', Expiration: new Date(Date.now() + 900_000) } });
   sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn' });
@@ -83,6 +84,29 @@ describe('fine-tuning API Lambda', () => {
     expect(out.statusCode).toBe(401);
     // The gateway's headers reach the caller (they were dropped before): the challenge and the request id.
     expect(out.headers).toMatchObject({ 'www-authenticate': 'Bearer error="invalid_token"', 'x-request-id': expect.stringMatching(/^chatcmpl-/), 'content-type': 'application/json' });
+  });
+});
+
+describe('fine-tuning API Lambda: browser preflights', () => {
+  const preflight = (origin: string) => ({
+    httpMethod: 'OPTIONS', path: '/prod/v1/fine_tuning/jobs', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' },
+    queryStringParameters: null, body: null, isBase64Encoded: false,
+  }) as unknown as APIGatewayProxyEvent;
+
+  it('answers an origin some tenant allows with 204 and the CORS headers, from the origin index, without a token', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
+    const out = await handler(preflight('https://app.acme.test'));
+    expect(out.statusCode).toBe(204);
+    expect(out.body).toBe('');
+    expect(out.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.acme.test', 'access-control-allow-methods': expect.stringContaining('POST') });
+    expect(doc.commandCalls(QueryCommand, { TableName: 'cors' })).toHaveLength(1);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0); // no tenant session: a preflight has no tenant
+  });
+
+  it('answers any other origin without CORS headers', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
+    const out = await handler(preflight('https://evil.test'));
+    expect(Object.keys(out.headers ?? {}).filter((h) => h.startsWith('access-control-'))).toEqual([]);
   });
 });
 
