@@ -29,79 +29,18 @@ and each gets one line on stdout:
 
 from __future__ import annotations
 
-import json
-import sys
-import traceback
 import warnings
-from typing import Any, List, Optional
+from typing import Any
 
-import openai
-import pydantic
 from openai import OpenAI
 from openai.types.chat import completion_create_params
+
+from driver_io import client_for, dump, error_of, model_from_schema, serve, split_params, unknown_op
 
 # `parsed` holds the model built here, which the client's own type for it does not name.
 warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
 
 NAMED_PARAMS = set(completion_create_params.CompletionCreateParamsBase.__annotations__) | {"stream"}
-
-_clients: dict[tuple[str, str], OpenAI] = {}
-
-
-def client_for(base_url: str, api_key: str) -> OpenAI:
-    key = (base_url, api_key)
-    if key not in _clients:
-        _clients[key] = OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=20)
-    return _clients[key]
-
-
-def split_params(params: dict[str, Any]) -> dict[str, Any]:
-    named = {k: v for k, v in params.items() if k in NAMED_PARAMS}
-    extra = {k: v for k, v in params.items() if k not in NAMED_PARAMS}
-    if extra:
-        named["extra_body"] = extra
-    return named
-
-
-def dump(obj: Any) -> Any:
-    return obj.model_dump(mode="json", exclude_unset=True)
-
-
-_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool}
-
-
-def field_type(schema: dict[str, Any], name: str) -> Any:
-    kind = schema.get("type")
-    if kind in _TYPES:
-        return _TYPES[kind]
-    if kind == "array":
-        return List[field_type(schema.get("items", {}), name)]  # type: ignore[misc]
-    if kind == "object":
-        return model_from_schema(schema.get("title") or name.title().replace("_", ""), schema)
-    raise ValueError(f"the driver cannot build a pydantic field for the schema {schema!r}")
-
-
-def model_from_schema(name: str, schema: dict[str, Any]) -> type[pydantic.BaseModel]:
-    """A pydantic model for an object schema: its properties, required ones without default."""
-    required = set(schema.get("required", []))
-    fields: dict[str, Any] = {}
-    for prop, sub in schema.get("properties", {}).items():
-        t = field_type(sub, prop)
-        fields[prop] = (t, ...) if prop in required else (Optional[t], None)
-    return pydantic.create_model(name, **fields)  # type: ignore[call-overload]
-
-
-def error_of(e: BaseException) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": type(e).__name__, "message": str(e), "status": None, "body": None, "headers": {}}
-    if isinstance(e, openai.APIStatusError):
-        out["status"] = e.status_code
-        out["body"] = e.body
-        out["headers"] = {k.lower(): v for k, v in e.response.headers.items()}
-        out["message"] = e.message
-    elif isinstance(e, openai.APIError):
-        out["body"] = e.body
-        out["message"] = e.message
-    return out
 
 
 def run_stream(c: OpenAI, req: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +80,7 @@ def run_parse(c: OpenAI, req: dict[str, Any], kw: dict[str, Any]) -> dict[str, A
 
 def handle(req: dict[str, Any]) -> dict[str, Any]:
     c = client_for(req["base_url"], req["api_key"])
-    kw = split_params(dict(req.get("params") or {}))
+    kw = split_params(dict(req.get("params") or {}), NAMED_PARAMS)
     op = req["op"]
     try:
         if op == "create":
@@ -152,26 +91,10 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
             return run_stream(c, req, kw)
         if op == "parse":
             return run_parse(c, req, kw)
-        return {"ok": False, "error": {"type": "DriverError", "message": f"unknown op {op!r}", "status": None, "body": None, "headers": {}}}
+        return unknown_op(op)
     except Exception as e:  # noqa: BLE001 - every failure goes back to the test
         return {"ok": False, "error": error_of(e)}
 
 
-def main() -> None:
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        req: dict[str, Any] = {}
-        try:
-            req = json.loads(line)
-            out = handle(req)
-        except Exception as e:  # noqa: BLE001 - a broken request must not end the driver
-            out = {"ok": False, "error": {"type": "DriverError", "message": "".join(traceback.format_exception(e)), "status": None, "body": None, "headers": {}}}
-        out["id"] = req.get("id")
-        print(json.dumps(out), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    serve(handle)

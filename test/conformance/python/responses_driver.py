@@ -32,69 +32,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
-import traceback
 import warnings
-from typing import Any, List, Optional
+from typing import Any
 
-import openai
-import pydantic
 from openai import AsyncOpenAI, OpenAI
 
 from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
+from driver_io import client_for, dump, error_of, model_from_schema, serve, unknown_op
 
 warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
 # No trace export: there is no network here, and the gateway is the system under test.
 set_tracing_disabled(True)
-
-_clients: dict[tuple[str, str], OpenAI] = {}
-
-
-def client_for(base_url: str, api_key: str) -> OpenAI:
-    key = (base_url, api_key)
-    if key not in _clients:
-        _clients[key] = OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=20)
-    return _clients[key]
-
-
-def dump(obj: Any) -> Any:
-    return obj.model_dump(mode="json", exclude_unset=True)
-
-
-_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool}
-
-
-def field_type(schema: dict[str, Any], name: str) -> Any:
-    kind = schema.get("type")
-    if kind in _TYPES:
-        return _TYPES[kind]
-    if kind == "array":
-        return List[field_type(schema.get("items", {}), name)]  # type: ignore[misc]
-    if kind == "object":
-        return model_from_schema(schema.get("title") or name.title().replace("_", ""), schema)
-    raise ValueError(f"the driver cannot build a pydantic field for the schema {schema!r}")
-
-
-def model_from_schema(name: str, schema: dict[str, Any]) -> type[pydantic.BaseModel]:
-    required = set(schema.get("required", []))
-    fields: dict[str, Any] = {}
-    for prop, sub in schema.get("properties", {}).items():
-        t = field_type(sub, prop)
-        fields[prop] = (t, ...) if prop in required else (Optional[t], None)
-    return pydantic.create_model(name, **fields)  # type: ignore[call-overload]
-
-
-def error_of(e: BaseException) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": type(e).__name__, "message": str(e), "status": None, "body": None, "headers": {}}
-    if isinstance(e, openai.APIStatusError):
-        out["status"] = e.status_code
-        out["body"] = e.body
-        out["headers"] = {k.lower(): v for k, v in e.response.headers.items()}
-        out["message"] = e.message
-    elif isinstance(e, openai.APIError):
-        out["body"] = e.body
-        out["message"] = e.message
-    return out
 
 
 def with_text(response: Any) -> dict[str, Any]:
@@ -180,26 +128,10 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
             return {"ok": True, "result": {"data": [dump(i) for i in page.data], "first_id": page.first_id, "last_id": page.last_id, "has_more": page.has_more}}
         if op == "agent":
             return asyncio.run(run_agent(req, params))
-        return {"ok": False, "error": {"type": "DriverError", "message": f"unknown op {op!r}", "status": None, "body": None, "headers": {}}}
+        return unknown_op(op)
     except Exception as e:  # noqa: BLE001 - every failure goes back to the test
         return {"ok": False, "error": error_of(e)}
 
 
-def main() -> None:
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        req: dict[str, Any] = {}
-        try:
-            req = json.loads(line)
-            out = handle(req)
-        except Exception as e:  # noqa: BLE001 - a broken request must not end the driver
-            out = {"ok": False, "error": {"type": "DriverError", "message": "".join(traceback.format_exception(e)), "status": None, "body": None, "headers": {}}}
-        out["id"] = req.get("id")
-        print(json.dumps(out), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    serve(handle)
