@@ -1,7 +1,7 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { PythonDriver, nodeClient, nodeError, plain, type ClientError } from './official-clients.js';
+
+export type { ClientError };
 
 /**
  * The two official clients the conformance suite drives `tessera serve` with, behind one call:
@@ -29,16 +29,6 @@ export interface ClientCall {
   firstChoiceLoop?: boolean;
 }
 
-export interface ClientError {
-  /** HTTP status (null for an error event in a stream). */
-  status: number | null;
-  /** The `error` object of the answer or event. */
-  body: any;
-  headers: Record<string, string>;
-  type: string;
-  message: string;
-}
-
 /** What the application saw: the answer, the chunks, the parsed object, or the error (after any chunks). */
 export interface Outcome {
   ok: boolean;
@@ -50,23 +40,9 @@ export interface Outcome {
   error?: ClientError;
 }
 
-const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v));
-
-function nodeError(e: unknown): ClientError {
-  if (e instanceof OpenAI.APIError) {
-    const headers: Record<string, string> = {};
-    const h = e.headers as unknown;
-    if (h instanceof Headers) h.forEach((v, k) => (headers[k.toLowerCase()] = v));
-    else if (h && typeof h === 'object') for (const [k, v] of Object.entries(h)) headers[k.toLowerCase()] = String(v);
-    return { status: e.status ?? null, body: e.error ?? null, headers, type: e.constructor.name, message: e.message };
-  }
-  const err = e as Error;
-  return { status: null, body: null, headers: {}, type: err?.constructor?.name ?? 'Error', message: err?.message ?? String(e) };
-}
-
 /** A call through the official Node client (`maxRetries: 0`: every upstream call the gateway makes is its own). */
 export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
-  const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 20_000 });
+  const client = nodeClient(baseURL, apiKey);
   const params = call.params as any;
   const chunks: any[] = [];
   let text = '';
@@ -99,53 +75,25 @@ export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall
   }
 }
 
-/** The Python driver: one process, JSON lines in and out, calls answered in order. */
+/** The Python driver (driver.py): one process, JSON lines in and out, calls answered in order. */
 export class PythonClient {
-  private child!: ChildProcessWithoutNullStreams;
-  private readonly waiting = new Map<number, (out: Outcome) => void>();
-  private next = 1;
-  private stderr = '';
+  private constructor(private readonly driver: PythonDriver<Outcome>) {}
 
   static async start(): Promise<PythonClient> {
-    const c = new PythonClient();
-    const root = join(import.meta.dirname, '..', '..', '..');
-    c.child = spawn(join(root, '.venv', 'bin', 'python'), [join(root, 'test', 'conformance', 'python', 'driver.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
-    c.child.stderr.on('data', (d) => (c.stderr += String(d)));
-    const lines = createInterface({ input: c.child.stdout });
-    const ready = new Promise<void>((resolve, reject) => {
-      c.child.once('exit', (code) => reject(new Error(`the Python driver exited (${code}) before it was ready: ${c.stderr}`)));
-      lines.on('line', (line) => {
-        const msg = JSON.parse(line) as Outcome & { id?: number; ready?: boolean };
-        if (msg.ready) return resolve();
-        const done = c.waiting.get(msg.id!);
-        c.waiting.delete(msg.id!);
-        done?.(msg);
-      });
-    });
-    await ready;
-    return c;
+    return new PythonClient(await PythonDriver.start<Outcome>('driver.py', 'the Python driver'));
   }
 
   call(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
-    const id = this.next++;
     const { params, schema, closeAfter, firstChoiceLoop } = call;
     const { response_format: _ignored, ...rest } = params;
-    const request = {
-      id, op: call.op, base_url: baseURL, api_key: apiKey, params: call.op === 'parse' ? rest : params,
+    return this.driver.send({
+      op: call.op, base_url: baseURL, api_key: apiKey, params: call.op === 'parse' ? rest : params,
       ...(schema ? { schema } : {}), ...(closeAfter !== undefined ? { close_after: closeAfter } : {}), ...(firstChoiceLoop ? { first_choice_loop: true } : {}),
-    };
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, resolve);
-      this.child.stdin.write(`${JSON.stringify(request)}\n`, (e) => e && reject(e));
     });
   }
 
-  async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.stdin.end();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-    if (this.child.exitCode === null) this.child.kill();
+  stop(): Promise<void> {
+    return this.driver.stop();
   }
 }
 

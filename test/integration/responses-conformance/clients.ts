@@ -1,10 +1,7 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import type { ClientError, ClientName } from '../gateway-conformance/clients.js';
+import type { ClientName } from '../gateway-conformance/clients.js';
+import { PythonDriver, nodeClient, nodeError, plain, type ClientError } from '../gateway-conformance/official-clients.js';
 
 /**
  * The official clients against the gateway's Responses API, behind one call: the `openai` npm
@@ -29,22 +26,9 @@ export interface ResponsesOutcome {
   error?: ClientError;
 }
 
-const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v ?? null));
-
-function nodeError(e: unknown): ClientError {
-  if (e instanceof OpenAI.APIError) {
-    const headers: Record<string, string> = {};
-    const h = e.headers as unknown;
-    if (h instanceof Headers) h.forEach((v, k) => (headers[k.toLowerCase()] = v));
-    return { status: e.status ?? null, body: e.error ?? null, headers, type: e.constructor.name, message: e.message };
-  }
-  const err = e as Error;
-  return { status: null, body: null, headers: {}, type: err?.constructor?.name ?? 'Error', message: err?.message ?? String(e) };
-}
-
 /** A call through the official Node client (`maxRetries: 0`). */
 export async function nodeResponsesCall(baseURL: string, apiKey: string, call: ResponsesCall): Promise<ResponsesOutcome> {
-  const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 20_000 });
+  const client = nodeClient(baseURL, apiKey);
   const params = (call.params ?? {}) as any;
   const events: any[] = [];
   try {
@@ -81,47 +65,20 @@ export async function nodeResponsesCall(baseURL: string, apiKey: string, call: R
   }
 }
 
-/** The Python driver: one process, JSON lines in and out. */
+/** The Python driver (responses_driver.py): one process, JSON lines in and out. */
 export class PythonResponsesClient {
-  private child!: ChildProcessWithoutNullStreams;
-  private readonly waiting = new Map<number, (out: ResponsesOutcome) => void>();
-  private next = 1;
-  private stderr = '';
+  private constructor(private readonly driver: PythonDriver<ResponsesOutcome>) {}
 
   static async start(): Promise<PythonResponsesClient> {
-    const c = new PythonResponsesClient();
-    const root = join(import.meta.dirname, '..', '..', '..');
-    c.child = spawn(join(root, '.venv', 'bin', 'python'), [join(root, 'test', 'conformance', 'python', 'responses_driver.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
-    c.child.stderr.on('data', (d) => (c.stderr += String(d)));
-    const lines = createInterface({ input: c.child.stdout });
-    await new Promise<void>((resolve, reject) => {
-      c.child.once('exit', (code) => reject(new Error(`the Python responses driver exited (${code}) before it was ready: ${c.stderr}`)));
-      lines.on('line', (line) => {
-        const msg = JSON.parse(line) as ResponsesOutcome & { id?: number; ready?: boolean };
-        if (msg.ready) return resolve();
-        const done = c.waiting.get(msg.id!);
-        c.waiting.delete(msg.id!);
-        done?.(msg);
-      });
-    });
-    return c;
+    return new PythonResponsesClient(await PythonDriver.start<ResponsesOutcome>('responses_driver.py', 'the Python responses driver'));
   }
 
   call(baseURL: string, apiKey: string, call: ResponsesCall): Promise<ResponsesOutcome> {
-    const id = this.next++;
-    const request = { id, op: call.op, base_url: baseURL, api_key: apiKey, params: call.params ?? {}, ...(call.schema ? { schema: call.schema } : {}), ...(call.responseId ? { response_id: call.responseId } : {}) };
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, resolve);
-      this.child.stdin.write(`${JSON.stringify(request)}\n`, (e) => e && reject(e));
-    });
+    return this.driver.send({ op: call.op, base_url: baseURL, api_key: apiKey, params: call.params ?? {}, ...(call.schema ? { schema: call.schema } : {}), ...(call.responseId ? { response_id: call.responseId } : {}) });
   }
 
-  async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.stdin.end();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-    if (this.child.exitCode === null) this.child.kill();
+  stop(): Promise<void> {
+    return this.driver.stop();
   }
 }
 
