@@ -173,6 +173,8 @@ export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAM
       redactPii: true                         # redact e-mail addresses, phone numbers... before the upstream sees them
       redactResponses: false                  # redact answers as well
       promptInjectionScreen: true             # 400 prompt_injection_detected for "ignore all previous instructions..."
+    allowedOrigins: [https://app.acme.example, http://localhost:5173]   # browser origins (CORS); default none
+    storeResponses: true                      # Responses API answers may be stored (store: true, previous_response_id)
 - tenantId: globex
   tier: starter                               # default policy
 - tenantId: initech
