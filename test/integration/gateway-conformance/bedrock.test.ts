@@ -1,12 +1,12 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ThrottlingException, ValidationException } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
   MODES, NODE_WEATHER_FORMAT, PNG_BASE64, PYTHON_WEATHER_FORMAT, SCENARIOS, WEATHER_PARAMETERS, asParsed, bedrockAnswer, bedrockChunks, callOf,
   converseAnswerOf, converseEvents, converseOutput, includeUsage, type Mode, type Scenario,
 } from './matrix.js';
-import { PythonClient, expectRateHeaders, fakeAwsEnv, plainTenant, startConformanceGateway } from './setup.js';
+import { PythonClient, expectRateHeaders, fakeAwsEnv, plainTenant, useConformanceGateway } from './setup.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
 vi.setConfig({ testTimeout: 20_000 });
@@ -23,25 +23,11 @@ const bedrock = mockClient(BedrockRuntimeClient);
 const MODEL = 'bedrock/amazon.nova-lite';
 const MODEL_ID = 'amazon.nova-lite-v1:0';
 
-let env: Awaited<ReturnType<typeof startConformanceGateway>>;
-let python: PythonClient;
-beforeAll(async () => {
-  [env, python] = await Promise.all([
-    startConformanceGateway({ tenants: [plainTenant('acme'), plainTenant('hedged', { fallbacks: ['openai-compatible/backup'] }), plainTenant('leaver')] }),
-    PythonClient.start(),
-  ]);
-});
-afterAll(async () => {
-  await python?.stop();
-  await env?.stop();
-  bedrock.restore();
-});
-beforeEach(() => {
-  bedrock.reset();
-  env.upstream.reset();
-});
+const suite = useConformanceGateway(PythonClient.start, { tenants: [plainTenant('acme'), plainTenant('hedged', { fallbacks: ['openai-compatible/backup'] }), plainTenant('leaver')] });
+afterAll(() => bedrock.restore());
+beforeEach(() => bedrock.reset());
 
-const run = (client: ClientName, call: Parameters<typeof runClient>[4], tenant = 'acme') => runClient(client, python, env.gw.url, env.tokens[tenant], call);
+const run = (client: ClientName, call: Parameters<typeof runClient>[4], tenant = 'acme') => runClient(client, suite.python, suite.env.gw.url, suite.env.tokens[tenant], call);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function* eventStream(events: Array<Record<string, unknown>>) {
@@ -183,11 +169,11 @@ describe('bedrock errors keep their meaning', () => {
 
   it('a ThrottlingException with a fallback to another provider: the fallback\'s answer', async () => {
     bedrock.on(ConverseCommand).rejects(new ThrottlingException({ message: 'Too many requests', $metadata: { httpStatusCode: 429 } }));
-    env.upstream.script({ body: { id: 'up', object: 'chat.completion', created: 1, model: 'backup', choices: [{ index: 0, message: { role: 'assistant', content: 'from the backup', refusal: null }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 } } });
+    suite.env.upstream.script({ body: { id: 'up', object: 'chat.completion', created: 1, model: 'backup', choices: [{ index: 0, message: { role: 'assistant', content: 'from the backup', refusal: null }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 } } });
     const out = await run('python', { op: 'create', params: ask }, 'hedged');
     expect(out.error).toBeUndefined();
     expect(out.result).toMatchObject({ model: 'openai-compatible/backup', choices: [{ message: { content: 'from the backup' } }] });
-    expect(env.upstream.calls.map((c) => c.body)).toEqual([{ ...ask, model: 'backup' }]);
+    expect(suite.env.upstream.calls.map((c) => c.body)).toEqual([{ ...ask, model: 'backup' }]);
   });
 
   it.each(CLIENTS)('a modelStreamErrorException event mid-stream reaches the client as an error after the text so far, never a stop (%s client)', async (client) => {
@@ -225,9 +211,9 @@ describe('bedrock errors keep their meaning', () => {
     }));
     const out = await run('node', { op: 'stream', params: ask, closeAfter: 3 }, 'leaver');
     expect(out.chunks).toHaveLength(3);
-    for (let i = 0; i < 20 && !(ended && env.gw.audit.records.some((r) => r.tenantId === 'leaver')); i++) await sleep(50);
+    for (let i = 0; i < 20 && !(ended && suite.env.gw.audit.records.some((r) => r.tenantId === 'leaver')); i++) await sleep(50);
     expect(signal()?.aborted, 'the abort signal given to the SDK').toBe(true);
     expect(ended, 'the event stream was closed').toBe(true);
-    expect(env.gw.audit.records.find((r) => r.tenantId === 'leaver')).toMatchObject({ outcome: 'cancelled', model: MODEL });
+    expect(suite.env.gw.audit.records.find((r) => r.tenantId === 'leaver')).toMatchObject({ outcome: 'cancelled', model: MODEL });
   });
 });

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
   MODES, SCENARIOS, callOf, expectRelayed, openAiAnswer, openAiChunks, wireBodyOf, type Mode, type Scenario,
 } from './matrix.js';
-import { PythonClient, startConformanceGateway } from './setup.js';
+import { PythonClient, useConformanceGateway } from './setup.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
 vi.setConfig({ testTimeout: 20_000 });
@@ -19,18 +19,9 @@ const PROVIDERS = [
   { provider: 'openai', model: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini' },
 ];
 
-let env: Awaited<ReturnType<typeof startConformanceGateway>>;
-let python: PythonClient;
-beforeAll(async () => {
-  [env, python] = await Promise.all([startConformanceGateway(), PythonClient.start()]);
-});
-afterAll(async () => {
-  await python?.stop();
-  await env?.stop();
-});
-beforeEach(() => env.upstream.reset());
+const suite = useConformanceGateway(PythonClient.start);
 
-const run = (client: ClientName, call: Parameters<typeof runClient>[4]) => runClient(client, python, env.gw.url, env.tokens.acme, call);
+const run = (client: ClientName, call: Parameters<typeof runClient>[4]) => runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, call);
 
 interface Cell { provider: string; model: string; upstream: string; mode: Mode; scenario: Scenario; client: ClientName }
 const cells: Cell[] = PROVIDERS.flatMap((p) => MODES.flatMap((mode) => SCENARIOS.flatMap((scenario) => CLIENTS.map((client) => ({ ...p, mode, scenario, client })))));
@@ -38,7 +29,7 @@ const cells: Cell[] = PROVIDERS.flatMap((p) => MODES.flatMap((mode) => SCENARIOS
 describe('conformance: OpenAI-compatible upstreams over HTTP', () => {
   it.each(cells)('$provider · $mode · $scenario · $client client', async ({ model, upstream: upstreamId, mode, scenario, client }) => {
     // GIVEN the upstream's answer for the scenario
-    const upstream = env.upstream;
+    const upstream = suite.env.upstream;
     const chunks = openAiChunks(scenario);
     if (mode === 'whole') upstream.script({ body: openAiAnswer(scenario) });
     else upstream.script({ events: [...chunks.map((data) => ({ data })), { data: '[DONE]' }] });
@@ -67,7 +58,7 @@ describe('conformance: OpenAI-compatible upstreams over HTTP', () => {
 
 describe('fields the gateway does not read', () => {
   it.each(CLIENTS)('reach an openai-compatible upstream untouched, provider extras and nulls included (%s client)', async (client) => {
-    env.upstream.script({ body: openAiAnswer('text') });
+    suite.env.upstream.script({ body: openAiAnswer('text') });
     const params = {
       model: 'openai-compatible/default',
       messages: [{ role: 'developer', content: 'Answer in one word.' }, { role: 'user', content: 'Hi', name: 'ola' }],
@@ -78,7 +69,7 @@ describe('fields the gateway does not read', () => {
     };
     const out = await run(client, { op: 'create', params });
     expect(out.error).toBeUndefined();
-    expect(env.upstream.calls[0].body).toEqual({ ...params, model: 'default' });
+    expect(suite.env.upstream.calls[0].body).toEqual({ ...params, model: 'default' });
   });
 });
 
@@ -86,12 +77,12 @@ describe('finish reasons of servers behind openai-compatible', () => {
   it.each(MODES)('a HuggingFace TGI eos_token finish is stop (%s)', async (mode) => {
     const base = { id: 'tgi', created: 1, model: 'meta-llama/Llama-3.1-8B-Instruct', system_fingerprint: '3.3.6-sha-0' };
     if (mode === 'whole') {
-      env.upstream.script({ body: { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hei.' }, logprobs: null, finish_reason: 'eos_token' }], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } } });
+      suite.env.upstream.script({ body: { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hei.' }, logprobs: null, finish_reason: 'eos_token' }], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } } });
       const out = await run('node', { op: 'create', params: { model: 'huggingface/tgi-llama', messages: [{ role: 'user', content: 'Hi' }] } });
       expect(out.result.choices[0].finish_reason).toBe('stop');
-      expect(env.upstream.calls[0].body.model).toBe('meta-llama/Llama-3.1-8B-Instruct');
+      expect(suite.env.upstream.calls[0].body.model).toBe('meta-llama/Llama-3.1-8B-Instruct');
     } else {
-      env.upstream.script({ events: [
+      suite.env.upstream.script({ events: [
         { data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hei.' }, logprobs: null, finish_reason: null }] } },
         { data: { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'eos_token' }] } },
         { data: '[DONE]' },
@@ -104,9 +95,9 @@ describe('finish reasons of servers behind openai-compatible', () => {
 
 describe('a stream on the wire', () => {
   it('is text/event-stream, one `data:` event per chunk, and ends with data: [DONE]', async () => {
-    env.upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
-    const res = await fetch(`${env.gw.url}/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${env.tokens.acme}`, 'content-type': 'application/json' },
+    suite.env.upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
+    const res = await fetch(`${suite.env.gw.url}/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${suite.env.tokens.acme}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
     });
     expect(res.status).toBe(200);

@@ -1,13 +1,12 @@
-import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { InvokeEndpointWithResponseStreamCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { InvokeEndpointWithResponseStreamCommand } from '@aws-sdk/client-sagemaker-runtime';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sseBytes, type ScriptedEvent } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { CLIENTS, runClient, type ClientCall, type ClientName, type Outcome } from './clients.js';
 import { NODE_WEATHER_FORMAT, PNG_DATA_URL, PYTHON_WEATHER_FORMAT, WEATHER_SCHEMA, WEATHER_TOOL, converseAnswerOf, converseEvents, nodeWeatherFormat, openAiChunks } from './matrix.js';
-import { PythonClient, fakeAwsEnv, plainTenant, startConformanceGateway } from './setup.js';
+import { PythonClient, mockProviderSdks, plainTenant, useConformanceGateway } from './setup.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
 vi.setConfig({ testTimeout: 20_000 });
@@ -17,34 +16,13 @@ vi.setConfig({ testTimeout: 20_000 });
  * each a test with the value the report says a correct gateway gives, through both official clients.
  * The gateway's first-byte timeout is 3 s, as in the slow-stream report.
  */
-fakeAwsEnv();
-const bedrock = mockClient(BedrockRuntimeClient);
-const sagemaker = mockClient(SageMakerRuntimeClient);
-
-let env: Awaited<ReturnType<typeof startConformanceGateway>>;
-let python: PythonClient;
-beforeAll(async () => {
-  [env, python] = await Promise.all([
-    startConformanceGateway({
-      config: conformanceConfig({ upstreamTimeoutMs: 3000 }),
-      tenants: [plainTenant('acme'), plainTenant('flaky', { fallbacks: ['openai-compatible/backup'] }), plainTenant('dropper')],
-    }),
-    PythonClient.start(),
-  ]);
-});
-afterAll(async () => {
-  await python?.stop();
-  await env?.stop();
-  bedrock.restore();
-  sagemaker.restore();
-});
-beforeEach(() => {
-  env.upstream.reset();
-  bedrock.reset();
-  sagemaker.reset();
+const { bedrock, sagemaker } = mockProviderSdks();
+const suite = useConformanceGateway(PythonClient.start, {
+  config: conformanceConfig({ upstreamTimeoutMs: 3000 }),
+  tenants: [plainTenant('acme'), plainTenant('flaky', { fallbacks: ['openai-compatible/backup'] }), plainTenant('dropper')],
 });
 
-const run = (client: ClientName, call: ClientCall, tenant = 'acme') => runClient(client, python, env.gw.url, env.tokens[tenant], call);
+const run = (client: ClientName, call: ClientCall, tenant = 'acme') => runClient(client, suite.python, suite.env.gw.url, suite.env.tokens[tenant], call);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
   id: 'up', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
@@ -56,7 +34,7 @@ const textOf = (out: Outcome) => (out.chunks ?? []).map((c) => c.choices[0]?.del
 
 describe('a stream without include_usage: every chunk has a choice, so `chunk.choices[0]` never fails', () => {
   const providers = {
-    'openai-compatible/default': () => env.upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] }),
+    'openai-compatible/default': () => suite.env.upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] }),
     'bedrock/amazon.nova-lite': () => bedrock.on(ConverseStreamCommand).callsFake(() => ({
       stream: (async function* () {
         yield* converseEvents(converseAnswerOf('text'));
@@ -84,9 +62,9 @@ describe('tools with tool_choice auto, the upstream calls one: the arguments arr
   const cases = CLIENTS.flatMap((client) => (['whole', 'streamed'] as const).map((mode) => ({ client, mode })));
   it.each(cases)('$mode, $client client', async ({ client, mode }) => {
     const call = { id: 'call_zrh', type: 'function', function: { name: 'get_weather', arguments: ZURICH_ARGS } };
-    if (mode === 'whole') env.upstream.script(whole({ content: null, tool_calls: [call] }, 'tool_calls'));
+    if (mode === 'whole') suite.env.upstream.script(whole({ content: null, tool_calls: [call] }, 'tool_calls'));
     else {
-      env.upstream.script({ events: [
+      suite.env.upstream.script({ events: [
         { data: chunk({ role: 'assistant', content: null }) },
         { data: chunk({ tool_calls: [{ index: 0, id: 'call_zrh', type: 'function', function: { name: 'get_weather', arguments: '' } }] }) },
         ...['{"city":"Z', 'ürich","un', 'its":"celsius",', '"days":[1,', '2]}'].map((a) => ({ data: chunk({ tool_calls: [{ index: 0, function: { arguments: a } }] }) })),
@@ -111,7 +89,7 @@ describe('tools with tool_choice auto, the upstream calls one: the arguments arr
 
 describe('the next turn: an assistant turn with content null and tool_calls, then the tool message', () => {
   it.each(CLIENTS)('200, and the upstream gets the turns as sent (%s client)', async (client) => {
-    env.upstream.script(whole({ content: 'It is 3 °C in Zürich.' }));
+    suite.env.upstream.script(whole({ content: 'It is 3 °C in Zürich.' }));
     const messages = [
       { role: 'user', content: 'Weather in Zürich?' },
       { role: 'assistant', content: null, tool_calls: [{ id: 'call_zrh', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Zürich"}' } }] },
@@ -120,17 +98,17 @@ describe('the next turn: an assistant turn with content null and tool_calls, the
     const out = await run(client, { op: 'create', params: { model: 'openai-compatible/default', messages, tools: [WEATHER_TOOL] } });
     expect(out.error).toBeUndefined();
     expect(out.result.choices[0].message.content).toBe('It is 3 °C in Zürich.');
-    expect(env.upstream.calls[0].body.messages).toEqual(messages);
+    expect(suite.env.upstream.calls[0].body.messages).toEqual(messages);
   });
 });
 
 describe('a user message with a text part and a data-URL image part', () => {
   it.each(CLIENTS)('is forwarded as parts (%s client)', async (client) => {
-    env.upstream.script(whole({ content: 'A pixel.' }));
+    suite.env.upstream.script(whole({ content: 'A pixel.' }));
     const content = [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: PNG_DATA_URL, detail: 'low' } }];
     const out = await run(client, { op: 'create', params: { model: 'openai-compatible/default', messages: [{ role: 'user', content }] } });
     expect(out.error).toBeUndefined();
-    expect(env.upstream.calls[0].body.messages).toEqual([{ role: 'user', content }]);
+    expect(suite.env.upstream.calls[0].body.messages).toEqual([{ role: 'user', content }]);
   });
 });
 
@@ -142,35 +120,35 @@ describe('a reasoning model whose upstream refuses max_tokens', () => {
   const cases = CLIENTS.flatMap((client) => (['whole', 'streamed'] as const).map((mode) => ({ client, mode })));
 
   it.each(cases)('max_completion_tokens: 500 reaches it as sent and the call succeeds ($mode, $client client)', async ({ client, mode }) => {
-    env.upstream.script(reasoner(mode === 'streamed'));
+    suite.env.upstream.script(reasoner(mode === 'streamed'));
     const out = await run(client, { op: mode === 'whole' ? 'create' : 'stream', params: { model: 'openai-compatible/reasoner', messages: [{ role: 'user', content: 'Think.' }], max_completion_tokens: 500 } });
     expect(out.error).toBeUndefined();
-    expect(env.upstream.calls[0].body).toMatchObject({ model: 'o-reasoner', max_completion_tokens: 500 });
-    expect(env.upstream.calls[0].body).not.toHaveProperty('max_tokens');
+    expect(suite.env.upstream.calls[0].body).toMatchObject({ model: 'o-reasoner', max_completion_tokens: 500 });
+    expect(suite.env.upstream.calls[0].body).not.toHaveProperty('max_tokens');
   });
 
   it.each(CLIENTS)('no limit from the caller: none is invented (%s client)', async (client) => {
-    env.upstream.script(reasoner(false));
+    suite.env.upstream.script(reasoner(false));
     const out = await run(client, { op: 'create', params: { model: 'openai-compatible/reasoner', messages: [{ role: 'user', content: 'Think.' }] } });
     expect(out.error).toBeUndefined();
-    expect(env.upstream.calls[0].body).not.toHaveProperty('max_tokens');
-    expect(env.upstream.calls[0].body).not.toHaveProperty('max_completion_tokens');
+    expect(suite.env.upstream.calls[0].body).not.toHaveProperty('max_tokens');
+    expect(suite.env.upstream.calls[0].body).not.toHaveProperty('max_completion_tokens');
   });
 });
 
 describe('response_format json_schema', () => {
   it.each(CLIENTS)('is forwarded as sent, and the client\'s parse yields the object (%s client)', async (client) => {
-    env.upstream.script(whole({ content: '{"city":"Oslo","temp_c":3}' }));
+    suite.env.upstream.script(whole({ content: '{"city":"Oslo","temp_c":3}' }));
     const out = await run(client, { op: 'parse', params: { model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Oslo as JSON.' }] }, schema: WEATHER_SCHEMA, nodeFormat: nodeWeatherFormat() as never });
     expect(out.error).toBeUndefined();
     expect(out.parsed).toEqual({ city: 'Oslo', temp_c: 3 });
-    expect(env.upstream.calls[0].body.response_format).toEqual(client === 'node' ? NODE_WEATHER_FORMAT : PYTHON_WEATHER_FORMAT);
+    expect(suite.env.upstream.calls[0].body.response_format).toEqual(client === 'node' ? NODE_WEATHER_FORMAT : PYTHON_WEATHER_FORMAT);
   });
 });
 
 describe('an upstream stream framed with \\r\\n\\r\\n', () => {
   it.each(CLIENTS)('the text arrives, not an empty answer marked stop (%s client)', async (client) => {
-    env.upstream.script({ events: [{ data: chunk({ role: 'assistant', content: '' }) }, { data: chunk({ content: 'Hei' }) }, { data: chunk({ content: ' på deg!' }) }, { data: chunk({}, 'stop') }, { data: '[DONE]' }], lineEnding: 'crlf' });
+    suite.env.upstream.script({ events: [{ data: chunk({ role: 'assistant', content: '' }) }, { data: chunk({ content: 'Hei' }) }, { data: chunk({ content: ' på deg!' }) }, { data: chunk({}, 'stop') }, { data: '[DONE]' }], lineEnding: 'crlf' });
     const out = await run(client, { op: 'stream', params: { model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Hi' }] } });
     expect(out.error).toBeUndefined();
     expect(textOf(out)).toBe('Hei på deg!');
@@ -181,9 +159,9 @@ describe('an upstream stream framed with \\r\\n\\r\\n', () => {
 describe('an upstream 429 with Retry-After: 7', () => {
   it.each(CLIENTS)('at most one upstream call per attempt (one per model of the chain), then 429 with retry-after (%s client)', async (client) => {
     const tooMany = { status: 429, headers: { 'retry-after': '7' }, body: { error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } } };
-    env.upstream.script(...Array.from({ length: 9 }, () => tooMany));
+    suite.env.upstream.script(...Array.from({ length: 9 }, () => tooMany));
     const out = await run(client, { op: 'create', params: { model: 'openai-compatible/primary', messages: [{ role: 'user', content: 'Hi' }] } }, 'flaky');
-    expect(env.upstream.calls.map((c) => c.body.model)).toEqual(['primary', 'backup']);
+    expect(suite.env.upstream.calls.map((c) => c.body.model)).toEqual(['primary', 'backup']);
     expect(out.error!.status).toBe(429);
     expect(out.error!.headers['retry-after']).toBe('7');
   });
@@ -196,7 +174,7 @@ describe('a stream of 20 chunks, 0.4 s apart, with the timeout at 3 s', () => {
       const events: ScriptedEvent[] = Array.from({ length: 20 }, (_, i) => ({ data: chunk({ content: `${who}${i + 1};` }, i === 19 ? 'stop' : null) }));
       return { events: [...events, { data: '[DONE]' }], eventDelayMs: 400 };
     };
-    env.upstream.script(script, script);
+    suite.env.upstream.script(script, script);
     const started = Date.now();
     const [node, py] = await Promise.all(CLIENTS.map((client) => run(client, { op: 'stream', params: { model: 'openai-compatible/default', messages: [{ role: 'user', content: client[0] }] } })));
     expect(Date.now() - started).toBeGreaterThan(7600);
@@ -212,8 +190,8 @@ describe('a stream of 20 chunks, 0.4 s apart, with the timeout at 3 s', () => {
 describe('a client that drops 1.2 s into an 8 s stream', () => {
   it('the upstream connection closes within a second, and usage is billed only to that point', async () => {
     const events: ScriptedEvent[] = [...Array.from({ length: 40 }, () => ({ data: chunk({ content: ' the' }) })), { data: chunk({}, 'stop') }, { data: '[DONE]' }];
-    env.upstream.script({ events, eventDelayMs: 200 });
-    const client = new OpenAI({ baseURL: env.gw.url, apiKey: env.tokens.dropper, maxRetries: 0 });
+    suite.env.upstream.script({ events, eventDelayMs: 200 });
+    const client = new OpenAI({ baseURL: suite.env.gw.url, apiKey: suite.env.tokens.dropper, maxRetries: 0 });
     const controller = new AbortController();
     const received: string[] = [];
     const stream = await client.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'Count.' }], stream: true }, { signal: controller.signal });
@@ -226,23 +204,23 @@ describe('a client that drops 1.2 s into an 8 s stream', () => {
     } finally {
       clearTimeout(drop);
     }
-    const call = env.upstream.calls[0];
+    const call = suite.env.upstream.calls[0];
     const closedAt = await Promise.race([call.closed, sleep(3000).then(() => undefined)]);
     expect(closedAt, 'the upstream connection closed').toBeDefined();
     expect(closedAt! - dropped).toBeLessThan(1000);
     expect(call.eventsWritten).toBeLessThan(14);
     expect(received.length).toBeGreaterThanOrEqual(4);
 
-    let record = env.gw.audit.records.find((r) => r.tenantId === 'dropper');
+    let record = suite.env.gw.audit.records.find((r) => r.tenantId === 'dropper');
     for (let i = 0; !record && i < 40; i++) {
       await sleep(50);
-      record = env.gw.audit.records.find((r) => r.tenantId === 'dropper');
+      record = suite.env.gw.audit.records.find((r) => r.tenantId === 'dropper');
     }
     expect(record).toMatchObject({ outcome: 'cancelled', stream: true, usageEstimated: true });
     // One token per chunk (" the"): billed for what was produced before the drop, never the 40 of the whole answer.
     expect(record!.completionTokens).toBeGreaterThanOrEqual(received.length);
     expect(record!.completionTokens).toBeLessThanOrEqual(call.eventsWritten);
-    const usage = await env.gw.store.usage('dropper', new Date());
+    const usage = await suite.env.gw.store.usage('dropper', new Date());
     expect(usage.month.tokens).toBe(record!.promptTokens! + record!.completionTokens!);
   });
 });

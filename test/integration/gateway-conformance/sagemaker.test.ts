@@ -1,12 +1,12 @@
 import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, ModelError, SageMakerRuntimeClient, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sseBytes } from '../../support/fake-upstream.js';
 import { CLIENTS, runClient, type ClientName } from './clients.js';
 import {
   MODES, SCENARIOS, callOf, expectRelayed, openAiAnswer, openAiChunks, wireBodyOf, type Mode, type Scenario,
 } from './matrix.js';
-import { PythonClient, fakeAwsEnv, startConformanceGateway } from './setup.js';
+import { PythonClient, fakeAwsEnv, useConformanceGateway } from './setup.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
 vi.setConfig({ testTimeout: 20_000 });
@@ -25,19 +25,11 @@ const sagemaker = mockClient(SageMakerRuntimeClient);
 const MODEL = 'sagemaker/ft:nova:acme:support';
 const ENDPOINT = 'acme-support-endpoint';
 
-let env: Awaited<ReturnType<typeof startConformanceGateway>>;
-let python: PythonClient;
-beforeAll(async () => {
-  [env, python] = await Promise.all([startConformanceGateway(), PythonClient.start()]);
-});
-afterAll(async () => {
-  await python?.stop();
-  await env?.stop();
-  sagemaker.restore();
-});
+const suite = useConformanceGateway(PythonClient.start);
+afterAll(() => sagemaker.restore());
 beforeEach(() => sagemaker.reset());
 
-const run = (client: ClientName, call: Parameters<typeof runClient>[4]) => runClient(client, python, env.gw.url, env.tokens.acme, call);
+const run = (client: ClientName, call: Parameters<typeof runClient>[4]) => runClient(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, call);
 
 /** SSE bytes as payload parts of 37 bytes: cuts fall inside events, lines and characters. */
 async function* payloadParts(bytes: Buffer) {

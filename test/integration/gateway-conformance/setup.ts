@@ -1,4 +1,7 @@
-import { expect } from 'vitest';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { GatewayPolicy, TenantRecord } from '../../../lib/tenant-record.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -24,11 +27,14 @@ export function plainTenant(tenantId: string, gateway: Partial<GatewayPolicy> = 
 
 export type Served = Awaited<ReturnType<typeof serveGateway>>;
 
+/** What `startConformanceGateway` takes: the platform config, the tenants, an upstream to reuse. */
+export interface ConformanceGatewayOptions { config?: PlatformConfig; tenants?: TenantRecord[]; upstream?: FakeUpstream }
+
 /**
  * `tessera serve` in this process against a fake upstream in scripted-only mode, with tokens for
  * its tenants (`acme` unless others are given).
  */
-export async function startConformanceGateway(options: { config?: PlatformConfig; tenants?: TenantRecord[]; upstream?: FakeUpstream } = {}) {
+export async function startConformanceGateway(options: ConformanceGatewayOptions = {}) {
   const upstream = options.upstream ?? (await new FakeUpstream().start());
   upstream.scriptOnly = true;
   const tenants = options.tenants ?? [plainTenant('acme')];
@@ -42,6 +48,56 @@ export async function startConformanceGateway(options: { config?: PlatformConfig
       if (!options.upstream) await upstream.stop();
     },
   };
+}
+
+export type ConformanceGateway = Awaited<ReturnType<typeof startConformanceGateway>>;
+
+/** The gateway and the Python driver of a test file, readable once its `beforeAll` ran. */
+export interface ConformanceSuite<P> {
+  readonly env: ConformanceGateway;
+  readonly python: P;
+}
+
+/**
+ * Registers a test file's hooks: `beforeAll` starts `startConformanceGateway(options)` and the
+ * Python driver (`startPython`, e.g. `PythonClient.start`) together; `beforeEach` resets the fake
+ * upstream (scripts and recorded calls); `afterAll` stops the driver, then the gateway.
+ */
+export function useConformanceGateway<P extends { stop(): Promise<void> }>(startPython: () => Promise<P>, options: ConformanceGatewayOptions = {}): ConformanceSuite<P> {
+  let env: ConformanceGateway | undefined;
+  let python: P | undefined;
+  beforeAll(async () => {
+    [env, python] = await Promise.all([startConformanceGateway(options), startPython()]);
+  });
+  afterAll(async () => {
+    await python?.stop();
+    await env?.stop();
+  });
+  beforeEach(() => env!.upstream.reset());
+  return {
+    get env() { return env!; },
+    get python() { return python!; },
+  };
+}
+
+/**
+ * Bedrock Runtime and SageMaker Runtime mocked at the AWS SDK for a test file (`fakeAwsEnv` first,
+ * so the clients the gateway makes find a region and credentials): reset before each test,
+ * restored after the file.
+ */
+export function mockProviderSdks() {
+  fakeAwsEnv();
+  const bedrock = mockClient(BedrockRuntimeClient);
+  const sagemaker = mockClient(SageMakerRuntimeClient);
+  beforeEach(() => {
+    bedrock.reset();
+    sagemaker.reset();
+  });
+  afterAll(() => {
+    bedrock.restore();
+    sagemaker.restore();
+  });
+  return { bedrock, sagemaker };
 }
 
 /**

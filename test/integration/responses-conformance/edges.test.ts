@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
-import { plainTenant, startConformanceGateway } from '../gateway-conformance/setup.js';
+import { plainTenant, useConformanceGateway } from '../gateway-conformance/setup.js';
 import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -12,25 +12,17 @@ vi.setConfig({ testTimeout: 30_000 });
  * by the token limit (incomplete), a streamed response stored and retrieved, hosted tools and
  * hosted-only items refused with a 400 naming them, before any upstream call.
  */
-let env: Awaited<ReturnType<typeof startConformanceGateway>>;
-let python: PythonResponsesClient;
-beforeAll(async () => {
-  const tenants = [plainTenant('acme'), plainTenant('hedged', { fallbacks: ['openai-compatible/backup'] }), plainTenant('capped', { maxTokens: 32 })];
-  [env, python] = await Promise.all([startConformanceGateway({ tenants }), PythonResponsesClient.start()]);
+const suite = useConformanceGateway(PythonResponsesClient.start, {
+  tenants: [plainTenant('acme'), plainTenant('hedged', { fallbacks: ['openai-compatible/backup'] }), plainTenant('capped', { maxTokens: 32 })],
 });
-afterAll(async () => {
-  await python?.stop();
-  await env?.stop();
-});
-beforeEach(() => env.upstream.reset());
 
-const run = (client: ClientName, call: ResponsesCall, tenant = 'acme') => runResponses(client, python, env.gw.url, env.tokens[tenant], call);
+const run = (client: ClientName, call: ResponsesCall, tenant = 'acme') => runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens[tenant], call);
 const MODEL = 'openai-compatible/default';
 
 describe('streams that do not complete', () => {
   it.each(CLIENTS)('an upstream error mid-stream: the text so far, then response.failed and the error event; the client raises (%s client)', async (client) => {
     const head = openAiChunks('text').slice(0, 2);
-    env.upstream.script({ events: [...head.map((data) => ({ data })), { data: { error: { message: 'CUDA out of memory', type: 'server_error', code: 'engine_error' } } }] });
+    suite.env.upstream.script({ events: [...head.map((data) => ({ data })), { data: { error: { message: 'CUDA out of memory', type: 'server_error', code: 'engine_error' } } }] });
     const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi' } });
     expect(out.ok).toBe(false);
     const types = out.events!.map((e) => e.type);
@@ -46,20 +38,20 @@ describe('streams that do not complete', () => {
       expect(out.events!.at(-1)).toMatchObject({ type: 'error', code: 'engine_error', message: 'CUDA out of memory' });
       expect(out.error!.message).toMatch(/response.completed/);
     }
-    expect(env.gw.audit.records.at(-1)).toMatchObject({ path: '/v1/responses', stream: true, outcome: 'engine_error' });
+    expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ path: '/v1/responses', stream: true, outcome: 'engine_error' });
   });
 
   it.each(CLIENTS)('an answer cut by the token limit is incomplete, reason max_output_tokens (%s client)', async (client) => {
-    env.upstream.script({ body: { ...openAiAnswer('text'), choices: [{ index: 0, message: { role: 'assistant', content: 'Hei! Hygg' }, finish_reason: 'length' }] } });
+    suite.env.upstream.script({ body: { ...openAiAnswer('text'), choices: [{ index: 0, message: { role: 'assistant', content: 'Hei! Hygg' }, finish_reason: 'length' }] } });
     const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', max_output_tokens: 16 } });
     expect(out.result).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, max_output_tokens: 16 });
-    expect(env.upstream.calls[0].body.max_completion_tokens).toBe(16);
+    expect(suite.env.upstream.calls[0].body.max_completion_tokens).toBe(16);
   });
 });
 
 describe('a streamed response is stored', () => {
   it.each(CLIENTS)('retrieve answers what response.completed carried (%s client)', async (client) => {
-    env.upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
+    suite.env.upstream.script({ events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
     const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi' } });
     expect(out.error).toBeUndefined();
     const completed = out.events!.at(-1);
@@ -68,7 +60,7 @@ describe('a streamed response is stored', () => {
     expect(got.result.output_text).toBe('Hei! Hyggelig å møte deg.');
     expect(got.result.status).toBe('completed');
     expect(got.result.usage).toEqual(completed.response.usage);
-    const created = env.gw.audit.records.find((r) => r.action === 'response.create' && r.detail?.responseId === completed.response.id);
+    const created = suite.env.gw.audit.records.find((r) => r.action === 'response.create' && r.detail?.responseId === completed.response.id);
     expect(created).toMatchObject({ status: 200, stream: true, detail: { stored: true } });
   });
 });
@@ -78,7 +70,7 @@ describe('what chat providers cannot do is refused, naming it', () => {
     const out = await run(client, { op: 'create', params: { model: MODEL, input: 'News today?', tools: [{ type: 'web_search' }] } });
     expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'tools[0].type', code: 'unsupported_tool' } });
     expect(out.error!.body.message).toContain("'web_search'");
-    expect(env.upstream.calls).toHaveLength(0);
+    expect(suite.env.upstream.calls).toHaveLength(0);
   });
 
   it.each(CLIENTS)('background: true and an item_reference are 400s naming them (%s client)', async (client) => {
@@ -86,27 +78,27 @@ describe('what chat providers cannot do is refused, naming it', () => {
     expect(bg.error).toMatchObject({ status: 400, body: { param: 'background', code: 'unsupported_parameter' } });
     const ref = await run(client, { op: 'create', params: { model: MODEL, input: [{ role: 'user', content: 'Hi' }, { type: 'item_reference', id: 'msg_1' }] } });
     expect(ref.error).toMatchObject({ status: 400, body: { param: 'input[1].type', code: 'unsupported_parameter' } });
-    expect(env.upstream.calls).toHaveLength(0);
+    expect(suite.env.upstream.calls).toHaveLength(0);
   });
 });
 
 describe('the chat pipeline\'s limits and fallbacks, in Responses terms', () => {
   it.each(CLIENTS)('the tenant\'s fallback answers when the model fails; the Response names the model that answered (%s client)', async (client) => {
     const failure = { status: 503, body: { error: { message: 'overloaded', type: 'server_error' } } };
-    env.upstream.script(failure, failure, { body: openAiAnswer('text') });
+    suite.env.upstream.script(failure, failure, { body: openAiAnswer('text') });
     const out = await run(client, { op: 'create', params: { model: 'openai-compatible/primary', input: 'Hi' } }, 'hedged');
     expect(out.error).toBeUndefined();
     expect(out.result.model).toBe('openai-compatible/backup');
-    expect(env.upstream.calls.map((c) => c.body.model)).toEqual(['primary', 'primary', 'backup']);
-    expect(env.gw.audit.records.at(-1)).toMatchObject({ model: 'openai-compatible/backup', fallbackFrom: 'openai-compatible/primary' });
+    expect(suite.env.upstream.calls.map((c) => c.body.model)).toEqual(['primary', 'primary', 'backup']);
+    expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ model: 'openai-compatible/backup', fallbackFrom: 'openai-compatible/primary' });
   });
 
   it.each(CLIENTS)('max_output_tokens over the tenant\'s cap is a 400 naming max_output_tokens; without one, the cap is sent (%s client)', async (client) => {
     const over = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', max_output_tokens: 64 } }, 'capped');
     expect(over.error).toMatchObject({ status: 400, body: { param: 'max_output_tokens', code: 'max_tokens_exceeded' } });
-    env.upstream.script({ body: openAiAnswer('text') });
+    suite.env.upstream.script({ body: openAiAnswer('text') });
     const ok = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi' } }, 'capped');
     expect(ok.error).toBeUndefined();
-    expect(env.upstream.calls[0].body.max_completion_tokens).toBe(32);
+    expect(suite.env.upstream.calls[0].body.max_completion_tokens).toBe(32);
   });
 });

@@ -1,11 +1,10 @@
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand } from '@aws-sdk/client-sagemaker-runtime';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { sseBytes } from '../../support/fake-upstream.js';
 import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { WEATHER_PARAMETERS, converseAnswerOf, converseEvents, converseOutput, openAiAnswer, openAiChunks, type Scenario } from '../gateway-conformance/matrix.js';
-import { fakeAwsEnv, startConformanceGateway } from '../gateway-conformance/setup.js';
+import { mockProviderSdks, useConformanceGateway } from '../gateway-conformance/setup.js';
 import { CHAT_SCENARIO, MODES, RESPONSE_SCENARIOS, chatRequestOf, expectResponse, responsesCallOf, type Mode, type ResponseScenario } from './cases.js';
 import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
 
@@ -20,29 +19,13 @@ vi.setConfig({ testTimeout: 30_000 });
  * Response (or event stream) the client saw; then chaining with `previous_response_id`,
  * `retrieve`, `input_items` and `delete` on each provider.
  */
-fakeAwsEnv();
-const bedrock = mockClient(BedrockRuntimeClient);
-const sagemaker = mockClient(SageMakerRuntimeClient);
-
-let env: Awaited<ReturnType<typeof startConformanceGateway>>;
-let python: PythonResponsesClient;
-beforeAll(async () => {
-  [env, python] = await Promise.all([startConformanceGateway(), PythonResponsesClient.start()]);
-});
-afterAll(async () => {
-  await python?.stop();
-  await env?.stop();
-  bedrock.restore();
-  sagemaker.restore();
-});
+const { bedrock, sagemaker } = mockProviderSdks();
+const suite = useConformanceGateway(PythonResponsesClient.start);
 beforeEach(() => {
-  env.upstream.reset();
-  bedrock.reset();
-  sagemaker.reset();
   converseQueue.length = 0;
 });
 
-const run = (client: ClientName, call: ResponsesCall) => runResponses(client, python, env.gw.url, env.tokens.acme, call);
+const run = (client: ClientName, call: ResponsesCall) => runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, call);
 
 async function* iterate<T>(items: T[]) {
   for (const i of items) yield i;
@@ -69,8 +52,8 @@ interface Provider {
 
 const http = (name: string, model: string, upstream: string): Provider => ({
   name, model, usage: OPENAI_USAGE, callId: 'call_oslo',
-  script: (s, mode) => void (mode === 'whole' ? env.upstream.script({ body: openAiAnswer(s) }) : env.upstream.script({ events: [...openAiChunks(s).map((data) => ({ data })), { data: '[DONE]' }] })),
-  sent: () => env.upstream.calls.map((c) => c.body),
+  script: (s, mode) => void (mode === 'whole' ? suite.env.upstream.script({ body: openAiAnswer(s) }) : suite.env.upstream.script({ events: [...openAiChunks(s).map((data) => ({ data })), { data: '[DONE]' }] })),
+  sent: () => suite.env.upstream.calls.map((c) => c.body),
   expected: (chat, mode) => ({ model: upstream, ...chat, ...(mode === 'streamed' ? STREAM_FLAGS : {}) }),
 });
 
@@ -135,7 +118,7 @@ describe('conformance: the Responses API on every chat provider', () => {
     provider.script(CHAT_SCENARIO[scenario], mode);
 
     // WHEN the client calls POST /v1/responses
-    const out = await runResponses(client, python, env.gw.url, env.tokens.acme, responsesCallOf(scenario, mode, provider.model));
+    const out = await runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, responsesCallOf(scenario, mode, provider.model));
 
     // THEN the provider got the Responses request mapped onto chat completions, nothing more
     expect(out.error, JSON.stringify(out.error)).toBeUndefined();
