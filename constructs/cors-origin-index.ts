@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { CORS_ORIGINS_BY_TENANT_INDEX, CORS_ORIGINS_TABLE_ENV } from '../lambdas/inference/cors-origin-index.js';
 import { LambdaFunction } from './lambda-function.js';
+import { secureTableProps } from './secure-table-props.js';
 
 export interface CorsOriginIndexProps {
   /** The platform key: encrypts the index table, the failure queue and the maintainer's logs (and decrypts the registry's stream). */
@@ -60,11 +61,7 @@ export class CorsOriginIndex extends Construct {
         indexName: CORS_ORIGINS_BY_TENANT_INDEX, projectionType: dynamodb.ProjectionType.KEYS_ONLY,
         partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'origin', type: dynamodb.AttributeType.STRING },
       }],
-      billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...secureTableProps({ encryptionKey: props.encryptionKey }),
     });
     acknowledge(this.table, ['NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan'],
       'The origin index is derived data: every item is rebuilt from the tenant registry (backed up daily by AWS Backup) by writing a tenant\'s gateway policy again; point-in-time recovery covers mistakes.');

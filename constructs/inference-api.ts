@@ -15,6 +15,7 @@ import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
 import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
 import { LambdaFunction } from './lambda-function.js';
+import { secureTableProps } from './secure-table-props.js';
 
 export interface InferenceApiProps {
   readonly config: PlatformConfig;
@@ -69,12 +70,7 @@ export class InferenceApi extends Construct {
     this.usageTable = new dynamodb.TableV2(this, 'UsageTable', {
       tableName: 'tessera-usage',
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...secureTableProps({ encryptionKey: props.encryptionKey, timeToLiveAttribute: 'expiresAt' }),
     });
     acknowledge(this.usageTable, ['NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan'],
       'The usage table holds counters (rate windows that expire in two days, day and month token totals); point-in-time recovery covers it, and the audit bucket keeps every request record.');

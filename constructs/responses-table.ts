@@ -1,8 +1,8 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
+import { secureTableProps } from './secure-table-props.js';
 
 export interface ResponsesTableProps {
   /** The platform key: encrypts the table and its point-in-time recovery data. */
@@ -33,12 +33,7 @@ export class ResponsesTable extends Construct {
       tableName: props.tableName ?? 'tessera-gateway-responses',
       partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'responseId', type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...secureTableProps({ encryptionKey: props.encryptionKey, timeToLiveAttribute: 'expiresAt' }),
     });
     acknowledge(this.table, ['NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan'],
       'Stored responses are short-lived conversation state (expiring after gateway.responsesTtlDays, default 30) that a client can regenerate; point-in-time recovery covers mistakes, and a daily backup kept 90 days would outlive the expiry tenants were promised.');

@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
+import { secureTableProps } from './secure-table-props.js';
 
 export interface TenantRegistryProps {
   /** Encrypts the table and its backups. */
@@ -32,11 +33,7 @@ export class TenantRegistry extends Construct {
     this.table = new dynamodb.TableV2(this, 'Table', {
       tableName: props.tableName ?? 'tessera-tenants',
       partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: 35 },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...secureTableProps({ encryptionKey: props.encryptionKey, recoveryPeriodInDays: 35 }),
       dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       globalSecondaryIndexes: [
         { indexName: REGISTRY_INDEXES.byStatus, partitionKey: { name: 'status', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING } },
