@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { countTextTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
+import { reservationTokens } from '../../lambdas/inference/embeddings/reservation.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
@@ -11,9 +12,11 @@ import { startMoto, type MotoServer } from './support/moto-server.js';
 
 /**
  * Budgets hold for embeddings as for chat: 50 concurrent `client.embeddings.create` calls against
- * a monthly token budget that admits exactly 10 (each reserves its input's o200k count, and the
- * upstream reports the same count used), on the embedded MemoryStore and on DynamoDbStore against
- * moto. Exactly 10 succeed; the other 40 are 429 `budget_exceeded` and never reach the upstream.
+ * a monthly token budget that admits exactly 10 (each reserves the upper bound of any tokenizer's
+ * count, embeddings/reservation.ts, and the upstream bills that much), on the embedded MemoryStore
+ * and on DynamoDbStore against moto. Exactly 10 succeed; the other 40 are 429 `budget_exceeded`
+ * and never reach the upstream. And an upstream whose tokenizer counts more than o200k does
+ * cannot take a tenant past its budget.
  */
 const TEXT = 'Quarterly revenue grew in every region except the north, where margins held.';
 const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
@@ -47,7 +50,7 @@ async function fiftyAgainstTen(gw: Awaited<ReturnType<typeof serveGateway>>, ups
 let perCall: number;
 beforeAll(async () => {
   await loadTokenizer();
-  perCall = countTextTokens(TEXT);
+  perCall = reservationTokens({ kind: 'text', texts: [TEXT] });
 });
 
 describe('embeddings budgets on the embedded MemoryStore', () => {
@@ -64,6 +67,35 @@ describe('embeddings budgets on the embedded MemoryStore', () => {
 
   it('admits exactly 10 of 50 concurrent embedding calls against a budget for 10', async () => {
     await fiftyAgainstTen(gw, upstream, 'memo', perCall);
+  });
+});
+
+describe('an upstream that counts more tokens than the gateway does (another tokenizer)', () => {
+  let upstream: FakeUpstream;
+  let gw: Awaited<ReturnType<typeof serveGateway>>;
+  const SHORT = 'hello world';
+  beforeAll(async () => {
+    upstream = await new FakeUpstream().start();
+    gw = await serveGateway(withEmbeddings(gatewayConfig()), upstream.url, [localTenant('tight', 'enterprise', { gateway: { monthlyTokenBudget: 50, fallbacks: [], guardrails: quiet, auditPromptText: false } })]);
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await upstream?.stop();
+  });
+
+  it('never spends past the budget under 50 concurrent calls (found by the hostile test: 125 of 50 were spent)', async () => {
+    const billed = 5; // a WordPiece count of "hello world" with [CLS] and [SEP]; o200k counts 2
+    expect(countTextTokens(SHORT)).toBeLessThan(billed);
+    upstream.scriptOnly = true;
+    for (let i = 0; i < 50; i++) upstream.script(() => ({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: [0.5] }], usage: { prompt_tokens: billed, total_tokens: billed } } }));
+    const client = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('tight'), maxRetries: 0 });
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => client.embeddings.create({ model: 'openai-compatible/embeddings', input: SHORT })));
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    const month = (await gw.store.usage('tight', new Date())).month;
+    expect(month.tokens).toBe(ok * billed);
+    expect(month.tokens).toBeLessThanOrEqual(50);
+    expect(ok).toBeGreaterThanOrEqual(Math.floor(50 / reservationTokens({ kind: 'text', texts: [SHORT] }))); // at least what fits at once
+    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.error.code).toBe('budget_exceeded');
   });
 });
 

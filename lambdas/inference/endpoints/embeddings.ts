@@ -9,6 +9,7 @@ import { providerOf } from '../policy.js';
 import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
+import { reservationTokens } from '../embeddings/reservation.js';
 
 /**
  * `POST /v1/embeddings`, OpenAI's contract (`EmbeddingCreateParams` in, `CreateEmbeddingResponse`
@@ -20,9 +21,10 @@ import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.
  * the caller's `encoding_format` (base64 = little-endian float32, whatever the provider returned),
  * with the catalog id of the model that answered.
  *
- * Input tokens: texts are counted in o200k (token-count.ts), a token-id input counts its length.
- * A catalog entry's `maxInputTokens` is checked per input before anything is reserved (400 naming
- * `input[i]`).
+ * Input tokens: texts are counted in o200k (token-count.ts), a token-id input counts its length;
+ * that count is checked against the catalog entry's `maxInputTokens` per input (400 naming
+ * `input[i]`) and billed when the upstream reports no usage. The reservation is an upper bound of
+ * any upstream's count (embeddings/reservation.ts), so concurrent calls cannot spend past a budget.
  */
 export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
   const body = parseWith(EmbeddingRequest, parseJson(rawBody)) as unknown as EmbeddingRequestBody;
@@ -42,7 +44,8 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
     if (over >= 0) throw invalid(`${inputPath(guarded.input, over)} is ${perInput[over]} tokens; ${model.id} takes at most ${model.maxInputTokens} tokens per input: split it`, inputPath(guarded.input, over), 'input_too_long');
   }
   const counted = perInput.reduce((a, b) => a + b, 0);
-  const reservation = await pipeline.reserve(r, model, counted, 0);
+  // The reservation is what any upstream could bill (embeddings/reservation.ts), not the o200k count.
+  const reservation = await pipeline.reserve(r, model, reservationTokens(inputs, model.maxInputTokens), 0);
 
   let settled = false;
   try {
