@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { ConfigError, loadConfig } from '../../lib/config/load-config.js';
+import { loadConfig } from '../../lib/config/load-config.js';
+import { configErrorOf } from '../support/config-errors.js';
 import { providerRoutes } from '../../lib/cli/serve-setup.js';
 
 const embedding = { id: 'openai-compatible/bge', upstream: 'bge', kind: 'embedding', inputPricePer1k: 0.00001, outputPricePer1k: 0 };
 const withModels = (...extra: unknown[]) => ({ gateway: { models: [...DEFAULT_CONFIG.gateway.models, ...extra] } });
-
-function errorOf(overrides: unknown): string {
-  try {
-    loadConfig({ overrides });
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error(`expected ${JSON.stringify(overrides)} to be rejected`);
-}
 
 describe('embedding models in the catalog', () => {
   it('the embedded default has the four embedding entries, kind embedding, priced by input only', () => {
@@ -32,11 +23,11 @@ describe('embedding models in the catalog', () => {
   });
 
   it('refuses an embedding entry with an output price, naming the key', () => {
-    expect(errorOf(withModels({ ...embedding, outputPricePer1k: 0.001 }))).toMatch(/gateway\.models\[\d+\]\.outputPricePer1k = 0\.001: is 0\.001 for embedding model "openai-compatible\/bge": embeddings are priced by input tokens only, set it to 0/);
+    expect(configErrorOf(withModels({ ...embedding, outputPricePer1k: 0.001 }))).toMatch(/gateway\.models\[\d+\]\.outputPricePer1k = 0\.001: is 0\.001 for embedding model "openai-compatible\/bge": embeddings are priced by input tokens only, set it to 0/);
   });
 
   it('refuses maxInputTokens on a chat model', () => {
-    expect(errorOf(withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: 0, outputPricePer1k: 0, maxInputTokens: 100 }))).toMatch(/gateway\.models\[\d+\]\.maxInputTokens = 100: applies to embedding models only/);
+    expect(configErrorOf(withModels({ id: 'openai-compatible/chatty', upstream: 'c', inputPricePer1k: 0, outputPricePer1k: 0, maxInputTokens: 100 }))).toMatch(/gateway\.models\[\d+\]\.maxInputTokens = 100: applies to embedding models only/);
   });
 
   it("tessera serve's provider filtering lists embedding models with their provider's", () => {

@@ -4,18 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { ConfigError, loadConfig } from '../../lib/config/load-config.js';
 import { PlatformConfigSchema } from '../../lib/config/schema.js';
+import { configErrorOf } from '../support/config-errors.js';
 import { tempDir } from '../support/temp-dirs.js';
-
-/** The error a config override produces, as text (fails the test when none is thrown). */
-function errorOf(overrides: unknown): string {
-  try {
-    loadConfig({ overrides });
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error(`expected ${JSON.stringify(overrides)} to be rejected`);
-}
 
 describe('platform config', () => {
   it('the embedded default is valid and defines the three default tiers', () => {
@@ -74,11 +64,11 @@ describe('platform config', () => {
     ['an unknown isolation mode', { tiers: { starter: { isolation: 'cluster' } } }, /tiers\.starter\.isolation = "cluster"/],
     ['a tier VPC larger than its pool', { tiers: { starter: { network: { tenantCidrPool: '10.64.0.0/20', tenantVpcPrefixLength: 18 } } } }, /tiers\.starter\.network\.tenantVpcPrefixLength = 18: must be at least the pool's prefix length \(\/20\)/],
   ])('rejects %s', (_name, overrides, expected) => {
-    expect(errorOf(overrides)).toMatch(expected);
+    expect(configErrorOf(overrides)).toMatch(expected);
   });
 
   it('reports every problem at once, not only the first', () => {
-    const message = errorOf({ platformAccountId: '1', homeRegion: 'eu-west-1' });
+    const message = configErrorOf({ platformAccountId: '1', homeRegion: 'eu-west-1' });
     expect(message).toMatch(/platformAccountId = "1"/);
     expect(message).toMatch(/homeRegion = "eu-west-1"/);
   });
@@ -163,22 +153,22 @@ describe('platform config', () => {
     });
 
     it('refuses a tier name ending in "-" (a Kubernetes label value must end alphanumeric) and a training tier with no base model', () => {
-      expect(errorOf({ tiers: { 'ab-': structuredClone(DEFAULT_CONFIG.tiers.starter) } })).toMatch(/tiers\.ab- = .*not ending with "-".*rename it to `ab`/);
-      expect(errorOf({ tiers: { professional: { training: { baseModels: [] } } } })).toMatch(/tiers\.professional\.training\.baseModels = \[\]: must name at least one base model \(or "\*"\) while training\.enabled is true/);
+      expect(configErrorOf({ tiers: { 'ab-': structuredClone(DEFAULT_CONFIG.tiers.starter) } })).toMatch(/tiers\.ab- = .*not ending with "-".*rename it to `ab`/);
+      expect(configErrorOf({ tiers: { professional: { training: { baseModels: [] } } } })).toMatch(/tiers\.professional\.training\.baseModels = \[\]: must name at least one base model \(or "\*"\) while training\.enabled is true/);
     });
 
     it('refuses a GovCloud region with the reason, instead of a synth that fails later without a path', () => {
-      expect(errorOf({ homeRegion: 'us-gov-west-1', allowedRegions: ['us-gov-west-1'] })).toMatch(/homeRegion = "us-gov-west-1": is an AWS GovCloud region \(partition aws-us-gov\), which Tessera does not support yet/);
+      expect(configErrorOf({ homeRegion: 'us-gov-west-1', allowedRegions: ['us-gov-west-1'] })).toMatch(/homeRegion = "us-gov-west-1": is an AWS GovCloud region \(partition aws-us-gov\), which Tessera does not support yet/);
     });
 
     it('refuses two catalog models with one id (the second would be unreachable, its prices ignored)', () => {
       const models = [...DEFAULT_CONFIG.gateway.models, { ...DEFAULT_CONFIG.gateway.models[0]!, inputPricePer1k: 1 }];
       const duplicate = DEFAULT_CONFIG.gateway.models.length;
-      expect(errorOf({ gateway: { models } })).toContain(`gateway.models[${duplicate}].id = "bedrock/anthropic.claude-3-5-haiku": duplicates model "bedrock/anthropic.claude-3-5-haiku" (entry 0)`);
+      expect(configErrorOf({ gateway: { models } })).toContain(`gateway.models[${duplicate}].id = "bedrock/anthropic.claude-3-5-haiku": duplicates model "bedrock/anthropic.claude-3-5-haiku" (entry 0)`);
     });
 
     it('suggests the nearest tier for a defaultTier that names none', () => {
-      expect(errorOf({ defaultTier: 'startr' })).toMatch(/defaultTier = "startr": is not a defined tier: set it to one of starter, professional, enterprise, or define it under tiers; did you mean `starter`\?/);
+      expect(configErrorOf({ defaultTier: 'startr' })).toMatch(/defaultTier = "startr": is not a defined tier: set it to one of starter, professional, enterprise, or define it under tiers; did you mean `starter`\?/);
     });
 
     it('reports an invalid tier name once, not once per missing key of its body', () => {
@@ -187,7 +177,7 @@ describe('platform config', () => {
     });
 
     it('names the context key when the typo comes from -c tessera:config', () => {
-      expect(errorOf({ organization: { managmentAccountId: '444444444444' } }))
+      expect(configErrorOf({ organization: { managmentAccountId: '444444444444' } }))
         .toMatch(/^ {2}- context tessera:config: organization\.managmentAccountId = "444444444444": is not a key of organization; did you mean `managementAccountId`\?$/m);
     });
 
@@ -210,13 +200,13 @@ describe('platform config', () => {
       ['a required key removed with null', { organization: { rootId: null } }, /organization\.rootId = \(missing\): is required: set it to a string/],
       ['a malformed role name', { roles: { provisioningRoleName: 'team/Provisioning' } }, /roles\.provisioningRoleName = "team\/Provisioning": must be an IAM role name: 1-64 characters of letters, digits and \+=,\.@_-, without a path/],
     ])('says what to do for %s', (_name, overrides, expected) => {
-      expect(errorOf(overrides)).toMatch(expected);
+      expect(configErrorOf(overrides)).toMatch(expected);
     });
 
     it('allows a dedicated tier without GPUs (maxSize 0) and still refuses maxSize 0 for system nodes', () => {
       expect(loadConfig({ overrides: { tiers: { enterprise: { compute: { gpu: { minSize: 0, maxSize: 0 } } } } } }).tiers.enterprise.compute)
         .toMatchObject({ mode: 'dedicated', gpu: { minSize: 0, maxSize: 0 } });
-      expect(errorOf({ tiers: { enterprise: { compute: { systemNodes: { minSize: 0, maxSize: 0 } } } } })).toMatch(/tiers\.enterprise\.compute\.systemNodes\.maxSize = 0: must be at least 1/);
+      expect(configErrorOf({ tiers: { enterprise: { compute: { systemNodes: { minSize: 0, maxSize: 0 } } } } })).toMatch(/tiers\.enterprise\.compute\.systemNodes\.maxSize = 0: must be at least 1/);
     });
 
     it('keeps parsing the config the Lambdas embed (JSON of the parsed config) under strict objects', () => {
