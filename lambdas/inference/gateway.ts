@@ -11,7 +11,7 @@ import { tenantUsage } from './endpoints/usage.js';
 import { GatewayError, notFound, tooLarge, upstream } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import { PolicyCache } from './policy.js';
-import type { ProviderRegistry } from './providers/registry.js';
+import type { ProviderName, ProviderRegistry } from './providers/registry.js';
 import { routeMethods } from './routes.js';
 import { NO_ORIGINS, type CorsOrigins } from './stores/cors-origins.js';
 import type { GatewayStore } from './stores/gateway-store.js';
@@ -54,6 +54,12 @@ export interface GatewayDeps {
   /** Stored Responses API answers (`store`, `previous_response_id`, retrieve, delete, input_items). @default - none kept: every response is served as `store: false`, `previous_response_id` is a 400, retrieve and delete a 404 */
   responses?: ResponseStore;
   /**
+   * Providers this gateway can reach; the others' models (a tenant's fine-tuned SageMaker models
+   * included) are not the tenant's here: not listed, not retrievable, 404 when called.
+   * @default - every provider
+   */
+  servedProviders?: readonly ProviderName[];
+  /**
    * The origin index answering CORS preflights, which come without credentials: whether some
    * tenant allows an origin (stores/cors-origins.ts). @default - none allowed: preflights get no CORS headers
    */
@@ -74,7 +80,7 @@ export class Gateway {
   private readonly pipeline: RequestPipeline;
 
   constructor(private readonly deps: GatewayDeps) {
-    this.policies = new PolicyCache(deps.config);
+    this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders));
     const applyGuardrail = deps.applyGuardrail ?? (async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source));
     this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail);
     // Off the first request's path as far as possible (Lambda: during init). A failure is logged; counts then stay the byte bound.

@@ -90,7 +90,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
   // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
   const corsOrigins = tenantOrigins(options.tenants ?? []);
-  return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins }), store, audit, keysFile, jobs, responses };
+  return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers }), store, audit, keysFile, jobs, responses };
 }
 
 /** A registry record for a tenant of the embedded store. */

@@ -39,7 +39,15 @@ function fineTunedEntries(config: PlatformConfig, tenant: TenantRecord): Array<[
   });
 }
 
-export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord): TenantPolicy {
+/**
+ * What `tenant` may do at the gateway: its tier's models narrowed to its own (fine-tuned models
+ * included), its policy with defaults, its budgets and rate limits.
+ * @param served providers this gateway can reach (`tessera serve` without AWS credentials serves
+ *   no bedrock or sagemaker model): the others' models, the tenant's fine-tuned ones included, are
+ *   left out, so they are neither listed nor retrievable. @default - every provider
+ * @throws Error when the tenant's tier is not in the config
+ */
+export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord, served?: ReadonlySet<ProviderName>): TenantPolicy {
   const tier = config.tiers[tenant.tier];
   if (!tier) throw new Error(`tenant ${tenant.tenantId} has tier "${tenant.tier}", which the config does not define`);
   const gateway = GatewayPolicy.parse(tenant.gateway ?? {});
@@ -50,7 +58,8 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord): Ten
       .filter((m) => allowAll || tier.models.allowed.includes(m.id))
       .filter((m) => ownsModel(tenant.tenantId, m))
       .map((m) => [m.id, m] as [string, ModelEntry])
-      .concat(fineTunedEntries(config, tenant)),
+      .concat(fineTunedEntries(config, tenant))
+      .filter(([, m]) => !served || served.has(providerOf(m))),
   );
   return {
     tenantId: tenant.tenantId,
@@ -65,12 +74,12 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord): Ten
 /** Policies cached per tenant for `ttlMs` (the registry is read once a minute, not once a request). */
 export class PolicyCache {
   private readonly cache = new Map<string, { policy: TenantPolicy; updatedAt: string; until: number }>();
-  constructor(private readonly config: PlatformConfig, private readonly ttlMs = 60_000) {}
+  constructor(private readonly config: PlatformConfig, private readonly ttlMs = 60_000, private readonly served?: ReadonlySet<ProviderName>) {}
 
   get(tenant: TenantRecord): TenantPolicy {
     const hit = this.cache.get(tenant.tenantId);
     if (hit && hit.until > Date.now() && hit.updatedAt === tenant.updatedAt) return hit.policy;
-    const policy = resolvePolicy(this.config, tenant);
+    const policy = resolvePolicy(this.config, tenant, this.served);
     this.cache.set(tenant.tenantId, { policy, updatedAt: tenant.updatedAt, until: Date.now() + this.ttlMs });
     return policy;
   }

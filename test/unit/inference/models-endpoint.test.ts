@@ -30,3 +30,21 @@ describe('retrieveModel', () => {
     }
   });
 });
+
+describe('models of providers the gateway cannot reach (tessera serve without AWS credentials)', () => {
+  const config = gatewayConfig();
+  const base = config.fineTuning.baseModels[0]!;
+  const trained = localTenant('bravo', 'enterprise', {
+    fineTunedModels: [{ id: `ft:${base.id}:bravo:v1`, baseModel: base.id, jobId: 'ftjob-1', endpointName: 'bravo-ep', createdAt: '2026-12-01T00:00:00Z' }],
+  });
+
+  it('leaves out every model of an unserved provider, the tenant\'s fine-tuned SageMaker models included (found by the hostile test)', () => {
+    const everywhere = resolvePolicy(config, trained);
+    expect(everywhere.models.has(`ft:${base.id}:bravo:v1`)).toBe(true);
+    const served = resolvePolicy(config, trained, new Set(['openai', 'huggingface', 'openai-compatible'] as const));
+    expect(served.models.has(`ft:${base.id}:bravo:v1`)).toBe(false);
+    expect([...served.models.values()].map((m) => m.id.split('/')[0]).filter((p) => p === 'bedrock' || p === 'sagemaker' || p.startsWith('ft:'))).toEqual([]);
+    expect(() => retrieveModel(served, `ft:${base.id}:bravo:v1`)).toThrow(GatewayError);
+  });
+});
+
