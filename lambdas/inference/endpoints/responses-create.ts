@@ -9,6 +9,7 @@ import { chatRequestOf, checkMappable } from '../responses/chat-request.js';
 import { newId } from '../responses/ids.js';
 import { inputItemsOf, type InputItem } from '../responses/input-items.js';
 import { itemsToMessages } from '../responses/items-to-messages.js';
+import { checkCallOutputs, checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
 import { checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { responseOfChat, responseShell } from '../responses/response-object.js';
@@ -46,6 +47,8 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
   const items = inputItemsOf(body.input as string | Array<Record<string, unknown>> | null | undefined);
   // What cannot be mapped or exceeds the tenant's cap is refused before it counts against the rate limits.
   checkMappable(body, items);
+  checkUniqueItemIds(items);
+  checkToolChoiceNames(body.tools as Array<Record<string, unknown>> | null | undefined, body.tool_choice as string | Record<string, unknown> | null | undefined);
   const cap = r.policy.gateway.maxTokens;
   if (cap !== undefined && body.max_output_tokens != null && body.max_output_tokens > cap) {
     throw invalid(`max_output_tokens is ${body.max_output_tokens}; tenant ${r.caller.tenantId} allows at most ${cap} output tokens per request`, 'max_output_tokens', 'max_tokens_exceeded');
@@ -57,6 +60,7 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
     if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
     history = (await storedResponse(store, r, body.previous_response_id, 'previous_response_id')).messages;
   }
+  checkCallOutputs(items, history);
   const translated = chatRequestOf(body, history, items);
   const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined);
   if (storing) {
