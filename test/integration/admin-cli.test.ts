@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/synth.js';
 import { LocalPlatform } from './support/local-platform.js';
+import { runTessera } from './support/tessera-cli.js';
 
 let platform: LocalPlatform;
 beforeAll(async () => {
@@ -11,14 +10,8 @@ beforeAll(async () => {
 });
 afterAll(async () => platform?.stop());
 
-/** Runs the real `tessera` CLI (bin/tessera.mjs) against the local admin API. */
-function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs'), ...args], {
-      env: { ...process.env, TESSERA_API_URL: platform.apiUrl, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' },
-    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-  });
-}
+/** Runs the real `tessera` CLI against the local admin API. */
+const tessera = (...args: string[]) => runTessera(platform.apiUrl, ...args);
 
 describe('tessera CLI and admin API', () => {
   it('onboards a tenant and shows each step live', async () => {

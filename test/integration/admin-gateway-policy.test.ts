@@ -1,6 +1,5 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { configWith } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { StreamReader } from './support/dynamodb-stream.js';
 import { LocalPlatform } from './support/local-platform.js';
+import { runTessera } from './support/tessera-cli.js';
 
 // `tessera tenants gateway <id> --file policy.json` → the admin API (PUT /admin/tenants/{id}/gateway)
 // → the registry in moto → its DynamoDB stream (moto's) → the origin index maintainer → the index
@@ -49,14 +49,8 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => platform?.stop());
 
-/** Runs the real `tessera` CLI (bin/tessera.mjs) against the local admin API. */
-function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs'), ...args], {
-      env: { ...process.env, TESSERA_API_URL: platform.apiUrl, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' },
-    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-  });
-}
+/** Runs the real `tessera` CLI against the local admin API. */
+const tessera = (...args: string[]) => runTessera(platform.apiUrl, ...args);
 const policyFile = (name: string, body: unknown) => {
   const file = join(dir, name);
   writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body));
