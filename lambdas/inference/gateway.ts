@@ -68,6 +68,9 @@ export interface GatewayDeps {
 
 const ROUTES = ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/usage'];
 const NEVER = new AbortController().signal;
+/** Longest request path an audit record keeps (a URL may be up to API Gateway's 10,240 bytes, all the caller's). */
+const MAX_AUDIT_PATH = 1024;
+const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 /**
  * The OpenAI-compatible gateway, transport-free: the local server and the Lambda adapters feed it
@@ -105,7 +108,10 @@ export class Gateway {
       stream: (headers) => raw.stream(withCors(headers)),
       ...(raw.empty ? { empty: (status: number, headers?: Record<string, string>) => raw.empty!(status, withCors(headers)) } : {}),
     };
-    const audit: AuditRecord = { requestId: `chatcmpl-${randomUUID().replaceAll('-', '').slice(0, 24)}`, at: new Date().toISOString(), method: req.method, path, latencyMs: 0, status: 200, outcome: 'ok' };
+    // The chat completion's id is the request id (`chatcmpl-…`, as OpenAI's); other routes' are `req_…`, as OpenAI's x-request-id.
+    const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
+    const audit: AuditRecord = { requestId, at: new Date().toISOString(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
     try {
       const route = `${req.method} ${path}`;
       const fineTuning = path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/');
@@ -129,10 +135,13 @@ export class Gateway {
         return await responses(this.pipeline, request, { method: req.method, path, body: req.body, query: req.query ?? {} }, res, this.deps.responses);
       }
       if (route === 'GET /v1/models') return await res.json(200, listModels(policy));
-      if (req.method === 'GET' && path.startsWith('/v1/models/')) return await res.json(200, retrieveModel(policy, path.slice('/v1/models/'.length)));
+      if (path.startsWith('/v1/models/')) {
+        if (req.method !== 'GET') throw new GatewayError(405, `${req.method} is not supported on /v1/models/{model}; GET retrieves a model`, 'invalid_request_error', 'method_not_allowed');
+        return await res.json(200, retrieveModel(policy, path.slice('/v1/models/'.length)));
+      }
       if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy));
       if (ROUTES.includes(path)) throw new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');
-      throw notFound(`no route ${req.method} ${req.path}`, null, 'route_not_found');
+      throw notFound(`no route ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
     } catch (e) {
       if (e instanceof CallerGone) {
         // Nobody to answer: 499 (the caller closed the request) in the audit record, as nginx logs it.

@@ -32,9 +32,11 @@ describe('TenantDataAccessRole', () => {
     for (const name of [PLATFORM_ROLE_NAMES.router, 'tessera-gateway-authorizer', PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents]) {
       const statements = policiesOfRole(name);
       const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action as string));
-      // The router's one exception: Query on the CORS origin index, which holds no tenant data (test/infra/inference-api.test.ts).
-      expect(actions.filter((a) => a.startsWith('dynamodb:')), name).toEqual(name === PLATFORM_ROLE_NAMES.router ? ['dynamodb:Query'] : []);
-      if (name === PLATFORM_ROLE_NAMES.router) expect(statements.find((s) => s.Action === 'dynamodb:Query')).toMatchObject({ Sid: 'CorsOriginIndex', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^CorsOriginsTable/), 'Arn'] } });
+      // The one exception of the two API Lambdas that answer browser preflights (router, fine-tuning API):
+      // Query on the CORS origin index, which holds no tenant data (test/infra/inference-api.test.ts).
+      const answersPreflights = name === PLATFORM_ROLE_NAMES.router || name === PLATFORM_ROLE_NAMES.fineTuningApi;
+      expect(actions.filter((a) => a.startsWith('dynamodb:')), name).toEqual(answersPreflights ? ['dynamodb:Query'] : []);
+      if (answersPreflights) expect(statements.find((s) => s.Action === 'dynamodb:Query'), name).toMatchObject({ Sid: 'CorsOriginIndex', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^CorsOriginsTable/), 'Arn'] } });
       expect(JSON.stringify(statements), name).not.toContain('tessera/tenants/');
       expect(statements.find((s) => s.Sid === 'ActForOneTenant'), name).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'] });
     }

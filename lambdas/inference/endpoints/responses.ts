@@ -14,6 +14,9 @@ export interface ResponsesHttpRequest {
   query: Record<string, string | undefined>;
 }
 
+/** Longest response id looked up, as `previous_response_id` in a body (request-schema.ts). */
+const MAX_RESPONSE_ID_CHARS = 256;
+
 /**
  * OpenAI's Responses API: `POST /v1/responses` (responses-create.ts), `GET` and `DELETE
  * /v1/responses/{id}` and `GET /v1/responses/{id}/input_items` (responses-stored.ts).
@@ -28,6 +31,12 @@ export async function responses(pipeline: RequestPipeline, r: PipelineRequest, r
     throw methodNotAllowed(req);
   }
   const [id, sub, ...more] = rest;
+  if (id.length > MAX_RESPONSE_ID_CHARS) {
+    // Never a stored id (ours are resp_ + 48 hex): not looked up, and not echoed whole into the answer and the audit record.
+    const shown = `${id.slice(0, 64)}…`;
+    Object.assign(r.audit, { detail: { responseId: shown } });
+    throw notFound(`no response with id '${shown}': response ids are at most ${MAX_RESPONSE_ID_CHARS} characters`, null, 'response_not_found');
+  }
   if (more.length === 0 && sub === undefined) {
     if (req.method === 'GET') return await json(await retrieveResponse(store, r, id, req.query));
     if (req.method === 'DELETE') return await json(await deleteResponse(store, r, id));

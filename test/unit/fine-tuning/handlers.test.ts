@@ -64,7 +64,7 @@ describe('fine-tuning API Lambda', () => {
     const [create] = doc.commandCalls(TransactWriteCommand);
     expect(create.args[0].input.TransactItems?.[0].Put?.TableName).toBe('jobs');
     const audit = s3.commandCalls(PutObjectCommand)[0].args[0].input;
-    expect(audit.Key).toMatch(/^tessera-audit\/fine-tuning\/acme\/\d{4}-\d{2}-\d{2}\/chatcmpl-/);
+    expect(audit.Key).toMatch(/^tessera-audit\/fine-tuning\/acme\/\d{4}-\d{2}-\d{2}\/req_/);
     expect(JSON.parse(audit.Body as string)).toMatchObject({ action: 'fine_tuning.job.create', tenantId: 'acme', status: 200 });
   });
 
@@ -83,7 +83,7 @@ describe('fine-tuning API Lambda', () => {
     const out = await handler(apiEvent('GET', '/v1/fine_tuning/jobs', `${token.slice(0, -4)}AAAA`));
     expect(out.statusCode).toBe(401);
     // The gateway's headers reach the caller (they were dropped before): the challenge and the request id.
-    expect(out.headers).toMatchObject({ 'www-authenticate': 'Bearer error="invalid_token"', 'x-request-id': expect.stringMatching(/^chatcmpl-/), 'content-type': 'application/json' });
+    expect(out.headers).toMatchObject({ 'www-authenticate': 'Bearer error="invalid_token"', 'x-request-id': expect.stringMatching(/^req_/), 'content-type': 'application/json' });
   });
 });
 
