@@ -141,7 +141,10 @@ export function itemsToMessages(items: InputItem[], base = 'input'): ChatComplet
       turn = undefined;
       return;
     }
-    const why = NOT_SERVED[item.type] ?? `'${item.type}' items belong to OpenAI's hosted tools, which chat-completions upstreams do not run; send messages, function_call and function_call_output items`;
+    const hosted = /_call(_output)?$/.test(String(item.type)) || String(item.type).startsWith('mcp_');
+    const why = NOT_SERVED[item.type]
+      ?? (hosted ? `'${item.type}' items belong to OpenAI's hosted tools, which chat-completions upstreams do not run; send messages, function_call and function_call_output items`
+        : `'${String(item.type).slice(0, 60)}' is not an input item type this gateway serves (message, function_call, function_call_output)`);
     throw invalid(`${path}.type '${item.type}': ${why}`, `${path}.type`, 'unsupported_parameter');
   });
   return out;

@@ -105,6 +105,13 @@ describe('input items → chat messages', () => {
     const r = refusal(() => messagesOf([{ role: 'user', content: 'Hi' }, item as Record<string, unknown>]));
     expect(r).toMatchObject({ param: 'input[1].type', code: 'unsupported_parameter' });
   });
+
+  it('says a hosted tool\'s item belongs to the hosted tools, and an unknown type is not an item type (found by the hostile test)', () => {
+    expect(refusal(() => messagesOf([{ type: 'web_search_call', id: 'ws_1' }])).message).toMatch(/hosted tools/);
+    const unknown = refusal(() => messagesOf([{ type: 'banana' }]));
+    expect(unknown).toMatchObject({ param: 'input[0].type' });
+    expect(unknown.message).toMatch(/'banana' is not an input item type this gateway serves \(message, function_call, function_call_output\)/);
+  });
 });
 
 describe('input items as kept for input_items', () => {
