@@ -1,0 +1,69 @@
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { conformanceConfig } from '../../support/gateway-config.js';
+import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
+import { CLIENTS, type ClientName } from './clients.js';
+import { PythonEmbeddingsClient, runEmbeddingClient, type EmbedOp } from './embedding-clients.js';
+import { plainTenant } from './setup.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+/**
+ * `POST /v1/embeddings` on the deployed path, as issue 11 asks of chat ("the deployed path must not
+ * fall behind tessera serve"): API Gateway (emulated) runs the authorizer Lambda, then the
+ * streaming router Lambda, with registry, usage and the tenant's provider key in moto, reached as
+ * the tenant; the audit record lands in the audit bucket.
+ */
+const MODEL = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
+let upstream: FakeUpstream;
+let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
+let python: PythonEmbeddingsClient;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  upstream.scriptOnly = true;
+  const c = conformanceConfig();
+  const config = { ...c, gateway: { ...c.gateway, models: [...c.gateway.models, MODEL] } };
+  [apigw, python] = await Promise.all([startApiGatewayEmulator(config, upstream.url, [plainTenant('acme')]), PythonEmbeddingsClient.start()]);
+  tokens.acme = await apigw.token('acme');
+});
+afterAll(async () => {
+  await python?.stop();
+  await apigw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => upstream.reset());
+
+const run = (client: ClientName, op: EmbedOp, params: Record<string, unknown>) => runEmbeddingClient(client, python, apigw.url, tokens.acme, op, params);
+const answer = (n: number) => ({ body: { object: 'list', model: 'bge', data: Array.from({ length: n }, (_, index) => ({ object: 'embedding', index, embedding: [0.5, -0.25, index] })), usage: { prompt_tokens: 3 * n, total_tokens: 3 * n } } });
+
+describe('embeddings through the Lambda adapters', () => {
+  it.each(CLIENTS)('a batch the SDK asks as base64 and decodes, then floats with dimensions; audited in the bucket (%s client)', async (client) => {
+    upstream.script(answer(2));
+    const batch = await run(client, 'embed', { model: MODEL.id, input: ['alpha', 'beta'] });
+    expect(batch.error, JSON.stringify(batch.error)).toBeUndefined();
+    expect(batch.result.data.map((d: { embedding: number[] }) => d.embedding)).toEqual([[0.5, -0.25, 0], [0.5, -0.25, 1]]);
+    expect(batch.result).toMatchObject({ model: MODEL.id, usage: { prompt_tokens: 6, total_tokens: 6 } });
+    expect(upstream.calls[0].body).toMatchObject({ model: 'bge', input: ['alpha', 'beta'], encoding_format: 'base64' });
+    expect(upstream.calls[0].headers.authorization).toBe('Bearer key-of-acme');
+
+    upstream.script(answer(1));
+    const floats = await run(client, 'embed', { model: MODEL.id, input: 'gamma', encoding_format: 'float', dimensions: 3 });
+    expect(floats.result.data[0].embedding).toEqual([0.5, -0.25, 0]);
+    expect(upstream.calls[1].body).toMatchObject({ input: 'gamma', encoding_format: 'float', dimensions: 3 });
+
+    const s3 = new S3Client({ forcePathStyle: true });
+    const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: 'tessera-audit', Prefix: 'tessera-audit/inference/acme/' }))).Contents ?? []).map((o) => o.Key!);
+    const records = await Promise.all(keys.map(async (Key) => JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'tessera-audit', Key }))).Body!.transformToString())));
+    expect(records.filter((a) => a.path === '/v1/embeddings' && a.promptTokens === 6).length).toBeGreaterThanOrEqual(1);
+    expect(records.find((a) => a.path === '/v1/embeddings')).toMatchObject({ tenantId: 'acme', status: 200, model: MODEL.id, requestId: expect.stringMatching(/^req_/), promptSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('refuses a chat model with 400 model_kind_mismatch, nothing sent upstream', async () => {
+    const out = await run('node', 'embed', { model: 'openai-compatible/default', input: 'alpha' });
+    expect(out.error).toMatchObject({ status: 400, body: { code: 'model_kind_mismatch', param: 'model' } });
+    expect(upstream.calls).toEqual([]);
+  });
+});
