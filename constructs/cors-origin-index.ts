@@ -3,7 +3,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
@@ -48,7 +47,7 @@ export class CorsOriginIndex extends Construct {
   readonly maintainer: LambdaFunction;
   /** The event source mapping's on-failure destination. */
   readonly failures: sqs.Queue;
-  readonly eventSource: DynamoEventSource;
+  readonly eventSource: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: CorsOriginIndexProps) {
     super(scope, id);
@@ -94,7 +93,12 @@ export class CorsOriginIndex extends Construct {
       'dynamodb:ListStreams has no resource type, so it can only be granted on "*"; it lists stream ARNs, never records (GetRecords is granted on the registry\'s stream only).');
     this.maintainer.function.node.addDependency(listStreams);
 
-    this.eventSource = new DynamoEventSource(props.registry, {
+    // An EventSourceMapping of its own rather than DynamoEventSource + SqsDlq: those grant stream
+    // read and queue send through the platform key's policy (the role takes no policy updates, so
+    // CDK falls back to the key), where the role's own statements above already grant both.
+    this.eventSource = new lambda.EventSourceMapping(this, 'RegistryStream', {
+      target: this.maintainer.function,
+      eventSourceArn: props.registry.tableStreamArn,
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: 100,
       bisectBatchOnError: true,
@@ -102,8 +106,21 @@ export class CorsOriginIndex extends Construct {
       maxRecordAge: Duration.days(1),
       parallelizationFactor: 1,
       reportBatchItemFailures: true,
-      onFailure: new SqsDlq(this.failures),
+      onFailure: new GrantedSqsDestination(this.failures),
     });
-    this.maintainer.function.addEventSource(this.eventSource);
+  }
+}
+
+/**
+ * The stream mapping's on-failure queue, without `SqsDlq`'s grants: those would add a statement
+ * for the maintainer role to the platform key's policy (the queue's key), where the role's own
+ * policy already grants what sending needs (`ReportFailures`, `PlatformKey`). The platform key's
+ * policy keeps only the statements the platform writes on purpose.
+ */
+class GrantedSqsDestination implements lambda.IEventSourceDlq {
+  constructor(private readonly queue: sqs.IQueue) {}
+
+  bind(): lambda.DlqDestinationConfig {
+    return { destination: this.queue.queueArn };
   }
 }

@@ -93,6 +93,7 @@ describe('tessera doctor against moto', () => {
     const lacking = report.checks.filter((c) => MOTO_LACKS.test(c.id));
     expect(lacking.map((c) => c.id)).toEqual([
       'bedrock-model:bedrock/anthropic.claude-3-5-haiku', 'bedrock-model:bedrock/amazon.nova-lite',
+      'bedrock-model:bedrock/amazon.titan-embed-text-v2', 'bedrock-model:bedrock/cohere.embed-english-v3',
       'gpu-quota:shared-cluster:L-DB2E81BA', 'gpu-quota:tier:enterprise:L-DB2E81BA', 'gpu-quota:tier:enterprise:L-417A185B',
     ]);
     for (const c of lacking) expect(c.detail).toMatch(/^(bedrock:GetFoundationModelAvailability|servicequotas:Get(AWSDefault)?ServiceQuota ec2\/L-\w+) failed: /);
