@@ -112,34 +112,46 @@ const isPhone = (m: string, before: string): boolean => {
 const SSN_BEFORE = /\b(?:ssn|social[ -]security(?: (?:number|no|#))?)\b[^\d\n]{0,12}$/i;
 
 type Accept = (match: string, before: string) => boolean;
-const PATTERNS: Array<{ label: PiiLabel; re: RegExp; accept?: Accept }> = [
+/**
+ * What every match of a pattern contains, so a text without it is not searched: an email its `@`,
+ * card, SSN, phone and IPv4 numbers a digit (ASCII, as `\d`), an IPv6 address a `:` (node:net's
+ * isIPv6 accepts none without). Most texts hold no `@` or `:`, and the IPv6 pattern otherwise
+ * tries every word made of hex letters ("a", "be", "face").
+ */
+type Needs = 'at' | 'digit' | 'colon';
+const PATTERNS: Array<{ label: PiiLabel; re: RegExp; needs: Needs; accept?: Accept }> = [
   {
     label: 'EMAIL',
+    needs: 'at',
     re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])/g,
     accept: (m) => !/@\d+(?:\.\d+)?x\.[A-Za-z]+$/.test(m), // icon@2x.png
   },
   {
     label: 'CREDIT_CARD',
+    needs: 'digit',
     re: /(?<![\w.-]|\d[ -])\d(?:[ -]?\d){13,18}(?!\w|[ .-]\d)/g,
     accept: isCard,
   },
-  { label: 'US_SSN', re: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g },
+  { label: 'US_SSN', needs: 'digit', re: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g },
   {
     label: 'US_SSN', // 536 22 8741 or 536228741, only after "SSN" or "social security"
+    needs: 'digit',
     re: /(?<![\w-])(?!000|666|9\d\d)\d{3}( ?)(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])/g,
     accept: (_m, before) => SSN_BEFORE.test(before),
   },
   {
     label: 'PHONE',
+    needs: 'digit',
     re: /(?<![\w+.\/@#$%^*-])\+?(?:\(\d{1,5}\)|\d{1,15})(?:(?:[ .-]|(?<=\))|(?=\())(?:\(\d{1,5}\)|\d{1,12})){0,7}(?![\w\/@-]|[.:,]\d)/g,
     accept: isPhone,
   },
   {
     label: 'IPV4',
+    needs: 'digit',
     re: /(?<![\w.]|\w\/)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d|-[A-Za-z]|\+\w)/g,
     accept: isIPv4,
   },
-  { label: 'IPV6', re: /(?<![\w:.])[0-9A-Fa-f:.]{1,44}[0-9A-Fa-f:](?![\w:]|\.\w)/g, accept: isIPv6Address },
+  { label: 'IPV6', needs: 'colon', re: /(?<![\w:.])[0-9A-Fa-f:.]{1,44}[0-9A-Fa-f:](?![\w:]|\.\w)/g, accept: isIPv6Address },
 ];
 
 export type PiiLabel = 'EMAIL' | 'PHONE' | 'US_SSN' | 'CREDIT_CARD' | 'IPV4' | 'IPV6';
@@ -153,7 +165,9 @@ export interface PiiMatch { label: PiiLabel; start: number; end: number }
  */
 export function findPii(text: string, from = 0): PiiMatch[] {
   const all: PiiMatch[] = [];
-  for (const { label, re, accept } of PATTERNS) {
+  const has: Record<Needs, boolean> = { at: text.includes('@'), digit: /\d/.test(text), colon: text.includes(':') };
+  for (const { label, re, needs, accept } of PATTERNS) {
+    if (!has[needs]) continue;
     for (const m of text.matchAll(re)) {
       if (m.index < from || (accept && !accept(m[0], text.slice(Math.max(0, m.index - CONTEXT), m.index)))) continue;
       all.push({ label, start: m.index, end: m.index + m[0].length });

@@ -36,11 +36,17 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
           return { write: (event) => (res.write(event) || res.destroyed ? undefined : new Promise<void>((ok) => { res.once('drain', ok); res.once('close', ok); })), end: () => void res.end() };
         },
       };
-      const url = new URL(req.url ?? '/', 'http://local');
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+      const { path, query } = target(req.url);
+      const headers: Record<string, string | undefined> = {};
+      for (const k in req.headers) {
+        const v = req.headers[k];
+        // A header named __proto__ stays a header, as Object.fromEntries kept it.
+        if (k === '__proto__') Object.defineProperty(headers, k, { value: Array.isArray(v) ? v.join(',') : v, enumerable: true, writable: true, configurable: true });
+        else headers[k] = Array.isArray(v) ? v.join(',') : v;
+      }
       // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
-      const body = tooBig ? ' '.repeat(options.maxBytes + 1) : Buffer.concat(chunks).toString('utf8');
-      gateway.handle({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body }, responder).catch((e) => {
+      const body = tooBig ? ' '.repeat(options.maxBytes + 1) : (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
+      gateway.handle({ method: req.method ?? 'GET', path, query, headers, body }, responder).catch((e) => {
         if (!res.headersSent) res.writeHead(502).end();
         console.error(e);
       });
@@ -53,3 +59,15 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     server.listen({ port: options.port, host: options.host ?? '127.0.0.1', reusePort: options.reusePort ?? false }, () => resolve(server));
   });
 }
+
+/**
+ * The request target's path and query, as WHATWG URL parsing against `http://local` gives them.
+ * A plain path (letters, digits, `_`, `-` and single-leading `/`: nothing URL parsing would
+ * normalise, decode or read as an authority) is taken as it is, without building a URL.
+ */
+function target(url = '/'): { path: string; query: Record<string, string> } {
+  if (PLAIN_PATH.test(url)) return { path: url, query: {} };
+  const parsed = new URL(url, 'http://local');
+  return { path: parsed.pathname, query: Object.fromEntries(parsed.searchParams) };
+}
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_\/-]*$/;
