@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 
 /** One structured record per gateway request: who, what, how much, how it ended; no prompt text unless opted in. */
@@ -34,7 +34,8 @@ export interface AuditSink {
   write(record: AuditRecord): Promise<void>;
 }
 
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** Hex SHA-256 of `text` (UTF-8), one-shot: no Hash object per call. */
+export const sha256 = (text: string) => hash('sha256', text, 'hex');
 
 /** `tessera serve`: JSON lines in a local file, appended in batches (one write per `flushMs`, not per request). */
 export class FileAuditSink implements AuditSink {

@@ -42,5 +42,11 @@ export interface GatewayStore {
   usage(tenantId: string, now: Date): Promise<UsageSummary>;
 }
 
-export const periods = (now: Date) => ({ day: now.toISOString().slice(0, 10), month: now.toISOString().slice(0, 7) });
-export const windows = (now: Date) => ({ minute: now.toISOString().slice(0, 16), hour: now.toISOString().slice(0, 13), day: now.toISOString().slice(0, 10) });
+export const periods = (now: Date) => {
+  const iso = now.toISOString();
+  return { day: iso.slice(0, 10), month: iso.slice(0, 7) };
+};
+export const windows = (now: Date) => {
+  const iso = now.toISOString();
+  return { minute: iso.slice(0, 16), hour: iso.slice(0, 13), day: iso.slice(0, 10) };
+};
