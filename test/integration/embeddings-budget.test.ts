@@ -8,7 +8,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { createGatewayTables } from './support/gateway-tables.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
 
 /**
  * Budgets hold for embeddings as for chat: 50 concurrent `client.embeddings.create` calls against
@@ -105,8 +105,7 @@ describe('embeddings budgets on DynamoDbStore (moto)', () => {
   let gw: Awaited<ReturnType<typeof serveGateway>>;
   beforeAll(async () => {
     moto = await startMoto({ serial: true });
-    Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-    delete process.env.AWS_SESSION_TOKEN;
+    pointSdkAtMoto(moto);
     await createGatewayTables([localTenant('dynamo', 'enterprise', { gateway: { monthlyTokenBudget: 10 * perCall, fallbacks: [], guardrails: quiet, auditPromptText: false } })]);
     upstream = await new FakeUpstream().start();
     gw = await serveGateway(withEmbeddings(gatewayConfig()), upstream.url, [], { dynamodb: { registryTable: 'tessera-tenants', usageTable: 'tessera-usage' } });

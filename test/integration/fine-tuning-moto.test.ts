@@ -14,7 +14,7 @@ import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { configWith } from '../support/synth.js';
 import { createGatewayTables } from './support/gateway-tables.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
 
 /**
  * The fine-tuning path against moto: jobs in DynamoDB (exact concurrent-job limit), the training
@@ -38,8 +38,7 @@ const config = configWith({
 
 beforeAll(async () => {
   moto = await startMoto({ serial: true });
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-  delete process.env.AWS_SESSION_TOKEN;
+  pointSdkAtMoto(moto);
   const ddb = await createGatewayTables([trainedTenant('acme', 'enterprise', ACCOUNT), trainedTenant('cpuco', 'cpu', ACCOUNT)]);
   await ddb.send(new CreateTableCommand({
     TableName: JOBS, BillingMode: 'PAY_PER_REQUEST',

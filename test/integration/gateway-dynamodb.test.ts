@@ -9,7 +9,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { createGatewayTables } from './support/gateway-tables.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
 
 let moto: MotoServer;
 let upstream: FakeUpstream;
@@ -17,8 +17,7 @@ let gw: Awaited<ReturnType<typeof serveGateway>>;
 
 beforeAll(async () => {
   moto = await startMoto({ serial: true });
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-  delete process.env.AWS_SESSION_TOKEN;
+  pointSdkAtMoto(moto);
   const budget = { monthlyTokenBudget: 180, fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false };
   await createGatewayTables([localTenant('dynamo', 'enterprise', { gateway: budget }), localTenant('paused', 'enterprise', { status: 'SUSPENDED' })]);
   upstream = await new FakeUpstream().start();

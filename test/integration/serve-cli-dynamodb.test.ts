@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { createGatewayTables } from './support/gateway-tables.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
 
 /**
  * `tessera serve --dynamodb` checks the registry table's tenants against the config's tiers before
@@ -27,8 +27,7 @@ beforeAll(async () => {
   dir = tempDir('tessera-test-serve-dynamodb-');
   moto = await startMoto();
   env = { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: '' };
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-  delete process.env.AWS_SESSION_TOKEN;
+  pointSdkAtMoto(moto);
   await createGatewayTables([
     localTenant('acme', 'starter'),
     localTenant('globex', 'gold'),

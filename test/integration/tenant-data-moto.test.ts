@@ -15,7 +15,7 @@ import { TENANT_DATA_ROLE_NAME } from '../../lib/tenant-naming.js';
 import { assumeRole, clientWith } from '../../lambdas/shared/aws-clients.js';
 import { TenantCredentials } from '../../lambdas/shared/tenant-credentials.js';
 import { buildApp } from '../support/synth.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
+import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
 
 /**
  * The tenant-data role in moto 5.2.5's server with IAM enforcement on (`POST /moto-api/reset-auth 0`
@@ -72,8 +72,7 @@ async function rawDynamoDb(credentials: AwsCredentialIdentity, target: string, b
 
 beforeAll(async () => {
   moto = await startMoto();
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-  delete process.env.AWS_SESSION_TOKEN;
+  pointSdkAtMoto(moto);
 
   // The role's identity policy as synthesized, resolved for moto's account.
   const built = buildApp();

@@ -11,7 +11,7 @@ import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { openAiAnswer } from '../gateway-conformance/matrix.js';
 import { expectRateHeaders, plainTenant } from '../gateway-conformance/setup.js';
 import { createResponsesTable } from '../support/gateway-tables.js';
-import { startMoto, type MotoServer } from '../support/moto-server.js';
+import { startMoto, type MotoServer, pointSdkAtMoto } from '../support/moto-server.js';
 import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -40,8 +40,7 @@ let python: PythonResponsesClient;
 beforeAll(async () => {
   [upstream, python, moto] = await Promise.all([new FakeUpstream().start(), PythonResponsesClient.start(), startMoto({ serial: true })]);
   upstream.scriptOnly = true;
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-  delete process.env.AWS_SESSION_TOKEN;
+  pointSdkAtMoto(moto);
   await createResponsesTable('tessera-responses');
 });
 afterAll(async () => {

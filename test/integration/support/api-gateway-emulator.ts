@@ -11,7 +11,7 @@ import { DEV_AUDIENCE, DEV_ISSUER, devKeys, mintDevToken } from '../../../lambda
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { tempDir } from '../../support/temp-dirs.js';
 import { createGatewayTables } from './gateway-tables.js';
-import { startMoto, type MotoServer } from './moto-server.js';
+import { startMoto, type MotoServer, pointSdkAtMoto } from './moto-server.js';
 
 /** The Lambda Node.js runtime's response-streaming global, as the router handler expects it. */
 function installLambdaStreamingGlobal(): void {
@@ -74,8 +74,7 @@ function resourceOf(path: string): { resource: string; pathParameters: Record<st
  */
 export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[]) {
   const moto: MotoServer = await startMoto({ serial: true });
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-  delete process.env.AWS_SESSION_TOKEN;
+  pointSdkAtMoto(moto);
   await createGatewayTables(tenants);
   await createCorsOriginIndex('tessera-cors-origins', tenants);
   await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'tessera-audit' }));

@@ -89,3 +89,12 @@ export async function startMoto(options: { serial?: boolean } = {}): Promise<Mot
     },
   };
 }
+
+/**
+ * Points every AWS SDK client this process builds from now on at `moto`: its endpoint, region
+ * us-east-1 and moto's test credentials (no session token left over from the environment).
+ */
+export function pointSdkAtMoto(moto: MotoServer): void {
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+  delete process.env.AWS_SESSION_TOKEN;
+}

@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { chatRequestOf, checkMappable } from '../../../../lambdas/inference/responses/chat-request.js';
 import { inputItemsOf } from '../../../../lambdas/inference/responses/input-items.js';
 import { checkRequestFields } from '../../../../lambdas/inference/responses/request-fields.js';
 import type { ResponsesRequestBody } from '../../../../lambdas/inference/responses/request-schema.js';
+import { thrown } from './thrown.js';
 
 const req = (r: Record<string, unknown>) => ({ model: 'm', ...r }) as unknown as ResponsesRequestBody;
 const translate = (r: Record<string, unknown>, history: any[] = []) => chatRequestOf(req(r), history, inputItemsOf(r.input as never));
 const hi = { role: 'user', content: [{ type: 'text', text: 'Hi' }] };
-
-function thrown(f: () => unknown): GatewayError {
-  try {
-    f();
-  } catch (e) {
-    return e as GatewayError;
-  }
-  throw new Error('expected a 400');
-}
 
 describe('a Responses request → a chat-completions request', () => {
   it('instructions are a leading system message, counted as leading (not kept for the next turn)', () => {

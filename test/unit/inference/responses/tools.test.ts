@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { textFormatToChat } from '../../../../lambdas/inference/responses/text-format.js';
 import { toolChoiceToChat, toolsToChat } from '../../../../lambdas/inference/responses/tools.js';
+import { thrown } from './thrown.js';
 
 const PARAMS = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
-
-function thrown(f: () => unknown): GatewayError {
-  try {
-    f();
-  } catch (e) {
-    return e as GatewayError;
-  }
-  throw new Error('expected a 400');
-}
 
 describe('tools → chat tools', () => {
   it('a function tool (flat) becomes a chat function tool (nested), strict and description kept', () => {
