@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SubjectLimits } from './identity/subject-limits.js';
 import { TENANT_ID_PATTERN, tenantIdReservation } from './tenant-naming.js';
 
 /**
@@ -136,6 +137,11 @@ export const GatewayPolicy = z.object({
    * response is treated as `store: false`, and a request asking `store: true` is a 400. @default true
    */
   storeResponses: z.boolean().optional(),
+  /**
+   * Limits of every user of the tenant (each user counted alone), on top of the tenant's; a key's
+   * own limits are on its record. @default - only the tenant's limits
+   */
+  userLimits: SubjectLimits.optional(),
 });
 export type GatewayPolicy = z.infer<typeof GatewayPolicy>;
 

@@ -3,7 +3,6 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ChangeRequest, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
-import { describeIssues } from '../../lib/zod-issues.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
@@ -11,7 +10,11 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
+import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
+import { keysRoutes } from './keys-routes.js';
+import { usageRoutes } from './usage-routes.js';
+import { usersRoutes } from './users-routes.js';
 
 /**
  * The admin REST API (API Gateway, IAM auth): reads the registry and starts lifecycle executions.
@@ -25,34 +28,6 @@ import { parseGatewayPolicy } from './gateway-policy-request.js';
  * 90 days, so a name derived from the request could never run a second attempt.
  */
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
-  statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-});
-
-function parse<T>(schema: z.ZodType<T> | { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: z.ZodError } }, raw: unknown): T {
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    const first = result.error.issues[0];
-    const param = first?.code === 'unrecognized_keys' ? first.keys[0] : first?.path.join('.');
-    throw new ApiError(400, describeIssues(result.error, raw).join('; '), 'invalid_request_error', first?.code === 'unrecognized_keys' ? 'unknown_parameter' : 'invalid_request', param || undefined);
-  }
-  return result.data;
-}
-
-function bodyOf(event: APIGatewayProxyEvent): unknown {
-  if (!event.body) return {};
-  try {
-    return JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
-  } catch {
-    throw new ApiError(400, 'request body is not valid JSON', 'invalid_request_error', 'invalid_json');
-  }
-}
-
-async function tenantOr404(id: string): Promise<TenantRecord> {
-  const record = await getTenant(id);
-  if (!record) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
-  return record;
-}
 
 /** Step Functions execution names: 1-80 characters of [A-Za-z0-9-_]; unique per attempt. */
 export function executionName(kind: LifecycleKind, tenantId: string, now = Date.now()): string {
@@ -144,9 +119,11 @@ async function offboard(record: TenantRecord): Promise<APIGatewayProxyResult> {
 
 const ListQuery = z.strictObject({ status: TenantStatus.optional(), tier: z.string().min(1).optional() });
 
-type Route = (event: APIGatewayProxyEvent, id?: string) => Promise<APIGatewayProxyResult>;
 
 const routes: Record<string, Route> = {
+  ...keysRoutes,
+  ...usersRoutes,
+  ...usageRoutes,
   'POST /admin/tenants': async (event) => {
     const request = parse(OnboardRequest, bodyOf(event));
     if (!Object.hasOwn(platformConfig().tiers, request.tier)) {

@@ -9,7 +9,12 @@ export interface AuditRecord {
   method?: string;
   path?: string;
   tenantId?: string;
+  /** The user (JWT `sub`), or for a key caller its key id. */
   userId?: string;
+  /** Set when the caller used a tenant API key: `key_…`. */
+  keyId?: string;
+  /** The caller's role inside the tenant. */
+  role?: string;
   model?: string;
   provider?: string;
   promptTokens?: number;

@@ -1,4 +1,6 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
+import type { Role } from '../../lib/identity/roles.js';
 import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
 import { forbidden, unauthorized } from './openai-errors.js';
 import type { GatewayStore } from './stores/gateway-store.js';
@@ -7,11 +9,18 @@ import type { GatewayStore } from './stores/gateway-store.js';
 export const TENANT_CLAIM = 'tessera:tenant-id';
 export const ROLE_CLAIM = 'tessera:role';
 
+/**
+ * Who is calling, from verified claims or the key's record only. A key caller's `userId` is its
+ * key id (`key_…`), so every audit record names the user or the key.
+ */
 export interface Caller {
   tenantId: string;
   userId: string;
-  role: string;
+  role: Role;
   tenant: TenantRecord;
+  /** Set when the caller authenticated with a tenant API key (`tsk_…`): its id and record. */
+  keyId?: string;
+  key?: ApiKeyRecord;
 }
 
 export interface JwtSettings {
@@ -64,6 +73,6 @@ export class Authorizer {
     if (!tenant) throw forbidden(`tenant "${tenantId}" is not registered`, 'unknown_tenant');
     if (!SERVING_STATUSES.includes(tenant.status)) throw forbidden(`tenant "${tenantId}" is ${tenant.status}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only`, 'tenant_not_active');
     if (cached) return { ...cached, tenant };
-    return { tenantId, tenant, userId: String(payload?.sub ?? 'unknown'), role: String(payload?.[ROLE_CLAIM] ?? 'member') };
+    return { tenantId, tenant, userId: String(payload?.sub ?? 'unknown'), role: String(payload?.[ROLE_CLAIM] ?? 'member') as Role };
   }
 }

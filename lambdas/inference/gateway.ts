@@ -18,6 +18,8 @@ import type { GatewayStore } from './stores/gateway-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import { loadTokenizer } from './token-count.js';
 import { CallerGone } from './upstream-calls.js';
+import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
+import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
 
 export interface GatewayRequest {
@@ -64,6 +66,10 @@ export interface GatewayDeps {
    * tenant allows an origin (stores/cors-origins.ts). @default - none allowed: preflights get no CORS headers
    */
   corsOrigins?: CorsOrigins;
+  /** Tenant API keys (`tsk_…`): `/v1/tenant/keys`. @default - not served (404) */
+  keys?: ApiKeyStore;
+  /** Tenant users in the platform's Cognito pool: `/v1/tenant/users`. @default - not served (404) */
+  users?: TenantUserDirectory;
 }
 
 const ROUTES = ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/usage'];

@@ -21,6 +21,12 @@ export const GATEWAY_ENV = {
   responsesTable: 'TESSERA_RESPONSES_TABLE',
   /** The CORS origin index (partition key `origin`, sort key `tenantId`): answers browser preflights, which carry no credentials. */
   corsOriginsTable: 'TESSERA_CORS_ORIGINS_TABLE',
+  /** Tenant API keys (partition key `tenantId`, sort key `keyHash`), read and written as the tenant. */
+  apiKeysTable: 'TESSERA_API_KEYS_TABLE',
+  /** The platform's Cognito pool of tenant users (`/v1/tenant/users`); unset with an external identity provider. */
+  userPoolId: 'TESSERA_USER_POOL_ID',
+  /** The platform bus, for `Tenant User Created` / `Tenant User Deleted`. */
+  eventBus: 'TESSERA_EVENT_BUS',
 } as const;
 
 let config: PlatformConfig | undefined;

@@ -1,3 +1,4 @@
+import type { SubjectLimits } from '../../../lib/identity/subject-limits.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 
 /**
@@ -12,8 +13,23 @@ export interface BudgetLimits {
   monthCostUsd?: number;
 }
 
+/** Whose limit ran out: the tenant's, the calling user's or the calling key's. */
+export type LimitScope = 'tenant' | 'user' | 'key';
+
+/**
+ * Who inside the tenant a request counts for: a user (JWT `sub`) or an API key (`key_…`). Its
+ * usage is kept beside the tenant's, and its limits (when any) checked in the same transaction.
+ */
+export interface Subject {
+  kind: 'user' | 'key';
+  id: string;
+  limits?: SubjectLimits;
+}
+
 export interface Reservation {
   readonly tenantId: string;
+  /** The user or key the reservation also counts for. */
+  readonly subject?: { kind: Subject['kind']; id: string };
   readonly day: string;
   readonly month: string;
   readonly tokens: number;
@@ -26,8 +42,8 @@ export interface UsageSummary {
 }
 
 export class BudgetExhaustedError extends Error {
-  constructor(readonly budget: 'daily token budget' | 'monthly token budget' | 'monthly cost budget', readonly limit: number) {
-    super(`${budget} exhausted`);
+  constructor(readonly budget: 'daily token budget' | 'monthly token budget' | 'monthly cost budget', readonly limit: number, readonly scope: LimitScope = 'tenant') {
+    super(`${scope} ${budget} exhausted`);
   }
 }
 

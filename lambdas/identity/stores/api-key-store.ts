@@ -1,0 +1,22 @@
+import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+
+/**
+ * Where tenant API key records live: DynamoDB (`DynamoDbApiKeyStore`, the keys table, reached
+ * with the tenant-scoped client: partition key `tenantId`, sort key `keyHash`), a directory of
+ * files (`FileApiKeyStore`, `tessera serve`, shared by its worker threads) or memory (tests).
+ * Every call names the tenant; no call reaches another tenant's records.
+ */
+export interface ApiKeyStore {
+  /** The record of one key: a single read by hash. */
+  get(tenantId: string, keyHash: string): Promise<ApiKeyRecord | undefined>;
+  /** The record with this public id (`key_…`), revoked or not. */
+  findById(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
+  /** Every record of the tenant, newest first. */
+  list(tenantId: string): Promise<ApiKeyRecord[]>;
+  /** Stores a new record; refuses to overwrite one with the same hash. */
+  put(record: ApiKeyRecord): Promise<void>;
+  /** Sets these fields of an existing record (`revokedAt`, `expiresAt`, `lastUsedAt`); a missing record is left missing. */
+  update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt'>>): Promise<void>;
+  /** Deletes every record of the tenant (offboarding). @returns how many were deleted */
+  deleteAll(tenantId: string): Promise<number>;
+}

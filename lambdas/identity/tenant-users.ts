@@ -1,0 +1,33 @@
+import type { Role } from '../../lib/identity/roles.js';
+
+/** A tenant user as the admin API, `/v1/tenant/users` and the CLI show it. */
+export interface TenantUser {
+  object: 'tenant.user';
+  /** Cognito's username (the user's `sub`). */
+  id: string;
+  email: string;
+  tenantId: string;
+  role: Role | null;
+  /** Cognito's UserStatus (FORCE_CHANGE_PASSWORD, CONFIRMED, ...). */
+  status: string;
+  enabled: boolean;
+  createdAt: string;
+}
+
+/**
+ * Tenant users in the platform's Cognito pool (`custom:tenant_id`, one role group each), shared by
+ * the admin API, the gateway's `/v1/tenant/users` and the offboarding workflow. Every call names
+ * the tenant and refuses a user of another tenant as not found (404), never acting on it.
+ * Implementation: lambdas/identity/cognito-tenant-users.ts.
+ */
+export interface TenantUserDirectory {
+  /** AdminCreateUser (Cognito mails the invitation) + the role group; emits `Tenant User Created`. */
+  invite(tenantId: string, input: { email: string; role: Role }, by: string): Promise<TenantUser>;
+  list(tenantId: string): Promise<TenantUser[]>;
+  /** AdminDisableUser + AdminUserGlobalSignOut. */
+  disable(tenantId: string, userId: string, by: string): Promise<TenantUser>;
+  /** Moves the user to the role's group (out of every other role group). */
+  setRole(tenantId: string, userId: string, role: Role, by: string): Promise<TenantUser>;
+  /** Disables every user of the tenant (offboarding). @returns how many were disabled */
+  disableAll(tenantId: string, by: string): Promise<number>;
+}

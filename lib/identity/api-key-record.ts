@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { TenantId } from '../tenant-record.js';
+import { Role } from './roles.js';
+import { SubjectLimits } from './subject-limits.js';
+
+export { SubjectLimits };
+
+
+/**
+ * A tenant API key as the keys table keeps it (partition key `tenantId`, sort key `keyHash`).
+ * The key itself is never stored. Times are ISO 8601 UTC.
+ */
+export const ApiKeyRecord = z.object({
+  tenantId: TenantId,
+  /** Hex SHA-256 of the key. */
+  keyHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** `key_<16 hex>`: the public id. */
+  keyId: z.string().regex(/^key_[0-9a-f]{16}$/),
+  name: z.string().min(1).max(128),
+  role: Role,
+  /** `tsk_<tenant>_…<last 4>`. */
+  hint: z.string(),
+  /** The models this key may call (a subset of the tenant's). @default - all of the tenant's */
+  models: z.array(z.string().min(1)).min(1).max(100).optional(),
+  limits: SubjectLimits.optional(),
+  /** After this instant the key is refused. @default - never expires */
+  expiresAt: z.string().datetime().optional(),
+  /** Who created it: `admin:<principal>` (admin API, CLI) or `user:<sub>` / `key:<keyId>` (a tenant admin through /v1/tenant/keys). */
+  createdBy: z.string().min(1),
+  createdAt: z.string().datetime(),
+  /** Last accepted use, as the authorizer saw it (written at most once per cache TTL per process). */
+  lastUsedAt: z.string().datetime().optional(),
+  revokedAt: z.string().datetime().optional(),
+  /** For a key made by rotation: the key it replaces. */
+  rotatedFrom: z.string().optional(),
+});
+export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
+
+/** Rotation grace period: how long the old key keeps working after `rotate`. */
+export const DEFAULT_ROTATION_GRACE_HOURS = 24;
+export const MAX_ROTATION_GRACE_HOURS = 168;
+
+/** `POST /admin/tenants/{id}/keys` and `POST /v1/tenant/keys`. */
+export const CreateApiKeyRequest = z.strictObject({
+  name: z.string().min(1).max(128),
+  role: Role.default('member'),
+  models: z.array(z.string().min(1)).min(1).max(100).optional(),
+  limits: SubjectLimits.optional(),
+  /** Days until the key expires (1 to 3,650). @default - never */
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+export type CreateApiKeyRequest = z.input<typeof CreateApiKeyRequest>;
+
+/** `POST .../keys/{keyId}/rotate`. */
+export const RotateApiKeyRequest = z.strictObject({
+  /** Hours the old key keeps working (0 = revoke at once). @default 24 */
+  gracePeriodHours: z.number().int().min(0).max(MAX_ROTATION_GRACE_HOURS).default(DEFAULT_ROTATION_GRACE_HOURS),
+});
+
+/** What a list shows of a key: everything but the hash. */
+export const publicKey = (r: ApiKeyRecord) => {
+  const { keyHash: _hash, ...shown } = r;
+  return { object: 'tenant.api_key' as const, ...shown };
+};

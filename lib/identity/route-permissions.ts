@@ -1,0 +1,35 @@
+import type { Permission } from './roles.js';
+
+/**
+ * The permission each gateway route requires, by method and path (`/v1/...`, no trailing slash).
+ * `GET /v1/usage` needs only `usage.read_own`: the endpoint answers the caller's own usage, the
+ * tenant's with `usage.read`, and `group_by` with `usage.read_by_caller`.
+ */
+const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp, permission: Permission]> = [
+  ['POST', /^\/v1\/chat\/completions$/, 'inference'],
+  ['POST', /^\/v1\/embeddings$/, 'inference'],
+  ['POST', /^\/v1\/responses$/, 'inference'],
+  ['GET', /^\/v1\/responses\/[^/]+(\/input_items)?$/, 'inference'],
+  ['DELETE', /^\/v1\/responses\/[^/]+$/, 'inference'],
+  ['GET', /^\/v1\/models(\/.+)?$/, 'models.read'],
+  ['GET', /^\/v1\/usage$/, 'usage.read_own'],
+  ['GET', /^\/v1\/fine_tuning\/jobs(\/[^/]+(\/events)?)?$/, 'fine_tuning.read'],
+  ['POST', /^\/v1\/fine_tuning\/jobs(\/[^/]+\/cancel)?$/, 'fine_tuning.write'],
+  ['GET', /^\/v1\/tenant\/keys(\/[^/]+)?$/, 'keys.manage'],
+  ['POST', /^\/v1\/tenant\/keys(\/[^/]+\/rotate)?$/, 'keys.manage'],
+  ['DELETE', /^\/v1\/tenant\/keys\/[^/]+$/, 'keys.manage'],
+  ['GET', /^\/v1\/tenant\/users$/, 'users.manage'],
+  ['POST', /^\/v1\/tenant\/users(\/[^/]+\/disable)?$/, 'users.manage'],
+  ['PUT', /^\/v1\/tenant\/users\/[^/]+\/role$/, 'users.manage'],
+];
+
+/**
+ * The permission `method path` requires.
+ * @returns undefined for a route the table does not know (the gateway then answers 404/405 as before)
+ */
+export function permissionFor(method: string, path: string): Permission | undefined {
+  return ROUTE_PERMISSIONS.find(([m, p]) => m === method && p.test(path))?.[2];
+}
+
+/** Every (method, pattern, permission) row, for the role-matrix tests and the docs. */
+export const routePermissions = () => ROUTE_PERMISSIONS;
