@@ -28,6 +28,8 @@ export interface TenantUserDirectory {
   disable(tenantId: string, userId: string, by: string): Promise<TenantUser>;
   /** Moves the user to the role's group (out of every other role group). */
   setRole(tenantId: string, userId: string, role: Role, by: string): Promise<TenantUser>;
+  /** AdminDeleteUser; emits `Tenant User Deleted` (SBT's `tenantUserDeleted`). */
+  remove(tenantId: string, userId: string, by: string): Promise<TenantUser>;
   /** Disables every user of the tenant (offboarding). @returns how many were disabled */
   disableAll(tenantId: string, by: string): Promise<number>;
 }

@@ -1,0 +1,372 @@
+import {
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand,
+  AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, ListUsersCommand,
+  type AttributeType, type CognitoIdentityProviderClient, type UserType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { ROLE_GROUPS, ROLES, groupOf, roleOfClaims, type Role } from '../../lib/identity/roles.js';
+import { IdentityError } from './identity-error.js';
+import { TENANT_USER_EVENTS, tenantUserEventDetail } from './identity-events.js';
+import type { TenantUser, TenantUserDirectory } from './tenant-users.js';
+
+/** The user attribute that carries the tenant (immutable in the platform pool); the authorizer reads it from the ID token. */
+export const TENANT_ATTRIBUTE = 'custom:tenant_id';
+
+/** Puts one event on the platform bus (lambdas/shared/events.ts emitLifecycleEvent, or the CLI's own PutEvents). */
+export type EmitEvent = (detailType: string, detail: Record<string, unknown>) => Promise<void>;
+
+/**
+ * A Cognito call that failed for a reason the caller cannot fix by changing its request
+ * (throttling, access denied, a missing pool or role group, no credentials). The admin API answers
+ * it as a 502, the CLI as a one-line error naming the call (exit 1).
+ */
+export class CognitoCallError extends Error {
+  override readonly name = 'CognitoCallError';
+  constructor(
+    /** The Cognito API action, e.g. `AdminCreateUser`. */
+    readonly call: string,
+    /** The SDK's error (its `name` is Cognito's exception name). */
+    override readonly cause: Error,
+    hint?: string,
+  ) {
+    super(`Cognito ${call} failed (${cause.name}: ${String(cause.message).split('\n')[0]})${hint ? `: ${hint}` : ''}`);
+  }
+}
+
+/** A plausible email address; Cognito checks it again (InvalidParameterException). */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Cognito's UsernameType: 1-128 letters, marks, symbols, numbers or punctuation. */
+const USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+/** ListUsers' largest page. */
+const PAGE = 60;
+/** Cognito calls in flight at once for per-user work (AdminListGroupsForUser, AdminDisableUser): well under its per-category quotas (25-120 RPS). */
+const CONCURRENCY = 4;
+
+const attr = (attrs: AttributeType[] | undefined, name: string) => attrs?.find((a) => a.Name === name)?.Value;
+const tenantOf = (u: UserType | { UserAttributes?: AttributeType[] }) => attr((u as UserType).Attributes ?? (u as { UserAttributes?: AttributeType[] }).UserAttributes, TENANT_ATTRIBUTE);
+
+/** Runs `fn` over `items`, `limit` at a time, keeping their order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  }));
+  return out;
+}
+
+/**
+ * Tenant users in the platform's Cognito pool (TenantUserDirectory), shared by the admin API
+ * (lambdas/admin/users-routes.ts), the gateway's `/v1/tenant/users`, the CLI (`tessera users`)
+ * and offboarding (lambdas/lifecycle/revoke-tenant-identities.ts), so that all of them act and
+ * emit events the same way.
+ *
+ * - A user is `Username` = the email at creation (the pool signs in by email; Cognito then names
+ *   the user by its `sub`, the `id` here), `custom:tenant_id` (immutable) and one role group
+ *   `tenant-<role>` (lib/identity/roles.ts groupOf).
+ * - Every call on one user first reads it (AdminGetUser) and answers a user of another tenant
+ *   exactly as a user that does not exist: 404 `user_not_found`, with no change.
+ * - Listing: Cognito's ListUsers Filter takes standard attributes only (Cognito API reference,
+ *   ListUsers: username, email, phone_number, name, given_name, family_name, preferred_username,
+ *   cognito:user_status, status, sub), never `custom:tenant_id`. So `list` pages through the whole
+ *   pool (ListUsers, 60 a page) and keeps the tenant's users, then reads each of those users'
+ *   groups (AdminListGroupsForUser). Cost: ceil(pool users / 60) ListUsers calls (quota category
+ *   UserList, 30 RPS by default) + one AdminListGroupsForUser per user of the tenant (UserRead,
+ *   120 RPS). ListUsersInGroup per role group would cost about as many UserList pages (four groups
+ *   over the same users) and would miss a user left in no group. A pool of 60,000 users takes
+ *   1,000 pages (about 35 s at the default quota); beyond that, keep an index of users by tenant.
+ *
+ * Errors: IdentityError for what the caller can fix (400 bad email or id, 404 not found, 409
+ * exists); CognitoCallError for the rest (throttling, permissions, a missing pool or group).
+ */
+export class CognitoTenantUsers implements TenantUserDirectory {
+  constructor(
+    private readonly cognito: CognitoIdentityProviderClient,
+    private readonly userPoolId: string,
+    private readonly emit: EmitEvent,
+    /** The clock of the events' `at`. @default the system clock */
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Invites a user: AdminCreateUser (Username and `email` = the address, `email_verified` true,
+   * `custom:tenant_id`; DesiredDeliveryMediums EMAIL, so Cognito mails the temporary password),
+   * then AdminAddUserToGroup `tenant-<role>`. When the group cannot be joined, the new user is
+   * deleted again (AdminDeleteUser) so that no user without a role is left behind, and the error
+   * is thrown. Emits `Tenant User Created`.
+   * @throws IdentityError 400 `invalid_email` (param `email`); 409 `user_exists` (this tenant has
+   *   the address already); 409 `email_unavailable` (another tenant has it: the message does not
+   *   say which); CognitoCallError otherwise.
+   */
+  async invite(tenantId: string, input: { email: string; role: Role }, by: string): Promise<TenantUser> {
+    const email = checkEmail(input.email);
+    const role = checkRole(input.role);
+    let created: UserType;
+    try {
+      created = (await this.cognito.send(new AdminCreateUserCommand({
+        UserPoolId: this.userPoolId,
+        Username: email,
+        UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }, { Name: TENANT_ATTRIBUTE, Value: tenantId }],
+        DesiredDeliveryMediums: ['EMAIL'],
+      }))).User ?? {};
+    } catch (e) {
+      if ((e as Error).name === 'UsernameExistsException') throw await this.exists(tenantId, email);
+      throw refusal('AdminCreateUser', e, { email });
+    }
+    const username = created.Username ?? email;
+    try {
+      await this.cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: groupOf(role) }));
+    } catch (e) {
+      try {
+        await this.cognito.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: username }));
+      } catch {
+        // best effort: the error below is the one to act on; a user left behind shows in the list without a role
+      }
+      throw refusal('AdminAddUserToGroup', e, { group: groupOf(role) });
+    }
+    const user = toTenantUser(created, tenantId, role);
+    await this.emit(TENANT_USER_EVENTS.created, { ...tenantUserEventDetail(user, by, this.now()) });
+    return user;
+  }
+
+  /**
+   * Mails a new temporary password to a user of this tenant who has not signed in yet
+   * (AdminCreateUser MessageAction RESEND). Not an event: nothing changes but the password.
+   * @throws IdentityError 404 `user_not_found` (no such user in this tenant); 409 `user_signed_in`
+   *   (the user has signed in: a new invitation is only for users who have not); CognitoCallError.
+   */
+  async resend(tenantId: string, email: string): Promise<TenantUser> {
+    const found = await this.own(tenantId, checkEmail(email), 'email');
+    if (found.UserStatus !== 'FORCE_CHANGE_PASSWORD') {
+      throw new IdentityError(409, `${email} has signed in already (status ${found.UserStatus}): a new invitation is only for users who have not; they can reset their password with "Forgot password"`, 'user_signed_in', 'email');
+    }
+    try {
+      await this.cognito.send(new AdminCreateUserCommand({ UserPoolId: this.userPoolId, Username: email, DesiredDeliveryMediums: ['EMAIL'], MessageAction: 'RESEND' }));
+    } catch (e) {
+      throw refusal('AdminCreateUser', e, { email });
+    }
+    return toTenantUser(found, tenantId, await this.roleOf(found.Username!));
+  }
+
+  /**
+   * The tenant's users, sorted by email; `role` is the least-privileged role group the user is in
+   * (as the authorizer reads it), null for none. See the class comment for the cost.
+   * @param options.emailPrefix narrows ListUsers itself (Filter `email ^= "…"`).
+   */
+  async list(tenantId: string, options: { emailPrefix?: string } = {}): Promise<TenantUser[]> {
+    const filter = options.emailPrefix ? `email ^= "${options.emailPrefix.replace(/["\\]/g, '\\$&')}"` : undefined;
+    const users = (await this.listPool(filter)).filter((u) => tenantOf(u) === tenantId);
+    const listed = await mapLimited(users, CONCURRENCY, async (u) => toTenantUser(u, tenantId, await this.roleOf(u.Username!)));
+    return listed.sort((a, b) => a.email.localeCompare(b.email));
+  }
+
+  /**
+   * Disables a user of this tenant: AdminDisableUser (no new sign-in; Cognito revokes its access
+   * tokens) then AdminUserGlobalSignOut (its refresh tokens stop). An ID token already issued
+   * stays valid until it expires (the GatewayClient issues them for 1 hour): Cognito cannot revoke
+   * an ID token. Idempotent. Emits `Tenant User Disabled`.
+   * @throws IdentityError 404 `user_not_found` (also for another tenant's user); CognitoCallError.
+   */
+  async disable(tenantId: string, userId: string, by: string): Promise<TenantUser> {
+    const found = await this.own(tenantId, userId, 'userId');
+    await this.disableFound(found.Username!);
+    const user = { ...toTenantUser(found, tenantId, await this.roleOf(found.Username!)), enabled: false };
+    await this.emit(TENANT_USER_EVENTS.disabled, { ...tenantUserEventDetail(user, by, this.now()) });
+    return user;
+  }
+
+  /**
+   * Moves a user of this tenant to `role`'s group: AdminAddUserToGroup (new group) first, then
+   * AdminRemoveUserFromGroup for every other role group it is in. The authorizer takes the
+   * least-privileged of several role groups (lib/identity/roles.ts roleOfClaims), so at no moment
+   * does the user hold more than the old or the new role. Groups that are not role groups are left
+   * alone. Emits `Tenant User Role Changed` (with `previousRole`) when the role changed.
+   * @throws IdentityError 400 `invalid_role`; 404 `user_not_found`; CognitoCallError.
+   */
+  async setRole(tenantId: string, userId: string, role: Role, by: string): Promise<TenantUser> {
+    checkRole(role);
+    const found = await this.own(tenantId, userId, 'userId');
+    const username = found.Username!;
+    const before = await this.groupsOf(username);
+    const previousRole = roleOfGroups(before);
+    try {
+      await this.cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: groupOf(role) }));
+    } catch (e) {
+      throw refusal('AdminAddUserToGroup', e, { group: groupOf(role), userId });
+    }
+    for (const group of before.filter((g) => ROLE_GROUPS.includes(g) && g !== groupOf(role))) {
+      try {
+        await this.cognito.send(new AdminRemoveUserFromGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: group }));
+      } catch (e) {
+        throw refusal('AdminRemoveUserFromGroup', e, { group, userId });
+      }
+    }
+    const user = toTenantUser(found, tenantId, role);
+    if (previousRole !== role || before.filter((g) => ROLE_GROUPS.includes(g)).length > 1) {
+      await this.emit(TENANT_USER_EVENTS.roleChanged, { ...tenantUserEventDetail(user, by, this.now(), { previousRole: previousRole ?? null }) });
+    }
+    return user;
+  }
+
+  /**
+   * Deletes a user of this tenant (AdminDeleteUser): it can no longer sign in and its refresh
+   * tokens stop; an ID token already issued stays valid until it expires (1 hour). Emits
+   * `Tenant User Deleted` (SBT's `tenantUserDeleted`).
+   * @throws IdentityError 404 `user_not_found` (also for another tenant's user); CognitoCallError.
+   */
+  async remove(tenantId: string, userId: string, by: string): Promise<TenantUser> {
+    const found = await this.own(tenantId, userId, 'userId');
+    const user = toTenantUser(found, tenantId, await this.roleOf(found.Username!));
+    try {
+      await this.cognito.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: found.Username! }));
+    } catch (e) {
+      throw refusal('AdminDeleteUser', e, { userId });
+    }
+    await this.emit(TENANT_USER_EVENTS.deleted, { ...tenantUserEventDetail(user, by, this.now()) });
+    return user;
+  }
+
+  /**
+   * Offboarding: disables every enabled user of the tenant (as `disable`, one `Tenant User
+   * Disabled` event each). Pages through the pool's enabled users (ListUsers Filter
+   * `status = "Enabled"`), so a second run finds none of this tenant's and disables nothing.
+   * @returns how many users this call disabled (0 on a repeated run)
+   */
+  async disableAll(tenantId: string, by: string): Promise<number> {
+    const users = (await this.listPool('status = "Enabled"')).filter((u) => tenantOf(u) === tenantId && u.Enabled !== false);
+    await mapLimited(users, CONCURRENCY, async (u) => {
+      await this.disableFound(u.Username!);
+      const user = { ...toTenantUser(u, tenantId, await this.roleOf(u.Username!)), enabled: false };
+      await this.emit(TENANT_USER_EVENTS.disabled, { ...tenantUserEventDetail(user, by, this.now()) });
+    });
+    return users.length;
+  }
+
+  private async disableFound(username: string): Promise<void> {
+    try {
+      await this.cognito.send(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: username }));
+    } catch (e) {
+      throw refusal('AdminDisableUser', e, { userId: username });
+    }
+    try {
+      await this.cognito.send(new AdminUserGlobalSignOutCommand({ UserPoolId: this.userPoolId, Username: username }));
+    } catch (e) {
+      throw refusal('AdminUserGlobalSignOut', e, { userId: username });
+    }
+  }
+
+  /** The user, when it is this tenant's; else 404 `user_not_found`, the same answer as for no user at all. */
+  private async own(tenantId: string, userId: string, param: 'userId' | 'email') {
+    if (!USERNAME.test(userId)) throw new IdentityError(400, `${param} "${userId.slice(0, 140)}" is not a user id (Cognito usernames are 1-128 characters, no spaces): take the id from the user list`, 'invalid_user_id', param);
+    const notFound = new IdentityError(404, `no user "${userId}" in tenant "${tenantId}"`, 'user_not_found', param);
+    let found;
+    try {
+      found = await this.cognito.send(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: userId }));
+    } catch (e) {
+      if ((e as Error).name === 'UserNotFoundException') throw notFound;
+      throw refusal('AdminGetUser', e, { userId });
+    }
+    if (tenantOf(found) !== tenantId) throw notFound;
+    return found;
+  }
+
+  private async exists(tenantId: string, email: string): Promise<Error> {
+    let owner: string | undefined;
+    try {
+      owner = tenantOf(await this.cognito.send(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: email })));
+    } catch (e) {
+      if ((e as Error).name !== 'UserNotFoundException') return refusal('AdminGetUser', e, { email });
+    }
+    if (owner === tenantId) {
+      return new IdentityError(409, `a user with email ${email} exists already in tenant "${tenantId}": list the tenant's users to find it; a user who has not signed in yet can be sent a new invitation (tessera users invite --resend)`, 'user_exists', 'email');
+    }
+    return new IdentityError(409, `email ${email} cannot be invited to tenant "${tenantId}": the address is already registered on the platform outside this tenant (a user belongs to one tenant); use another address`, 'email_unavailable', 'email');
+  }
+
+  private async groupsOf(username: string): Promise<string[]> {
+    const groups: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.cognito.send(new AdminListGroupsForUserCommand({ UserPoolId: this.userPoolId, Username: username, Limit: PAGE, NextToken: token }));
+        groups.push(...(page.Groups ?? []).map((g) => g.GroupName!));
+        token = page.NextToken;
+      } while (token);
+    } catch (e) {
+      throw refusal('AdminListGroupsForUser', e, { userId: username });
+    }
+    return groups;
+  }
+
+  private async roleOf(username: string): Promise<Role | null> {
+    return roleOfGroups(await this.groupsOf(username)) ?? null;
+  }
+
+  private async listPool(filter?: string): Promise<UserType[]> {
+    const users: UserType[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.cognito.send(new ListUsersCommand({ UserPoolId: this.userPoolId, Limit: PAGE, PaginationToken: token, Filter: filter }));
+        users.push(...(page.Users ?? []));
+        token = page.PaginationToken;
+      } while (token);
+    } catch (e) {
+      throw refusal('ListUsers', e, {});
+    }
+    return users;
+  }
+}
+
+/** The role the authorizer would read from these groups (roleOfClaims: the least-privileged role group). */
+export function roleOfGroups(groups: string[]): Role | undefined {
+  const role = roleOfClaims({ 'cognito:groups': groups });
+  return typeof role === 'string' ? role : undefined;
+}
+
+function checkEmail(email: unknown): string {
+  if (typeof email !== 'string' || !EMAIL.test(email)) {
+    throw new IdentityError(400, `email "${String(email).slice(0, 320)}" is not an email address: give the address the invitation goes to`, 'invalid_email', 'email');
+  }
+  return email;
+}
+
+function checkRole(role: unknown): Role {
+  if (!ROLES.includes(role as Role)) throw new IdentityError(400, `role "${String(role)}" is not a role (roles: ${ROLES.join(', ')})`, 'invalid_role', 'role');
+  return role as Role;
+}
+
+function toTenantUser(u: UserType | { Username?: string; UserAttributes?: AttributeType[]; UserStatus?: string; Enabled?: boolean; UserCreateDate?: Date }, tenantId: string, role: Role | null): TenantUser {
+  const attrs = (u as UserType).Attributes ?? (u as { UserAttributes?: AttributeType[] }).UserAttributes;
+  return {
+    object: 'tenant.user', id: u.Username ?? '', email: attr(attrs, 'email') ?? '', tenantId, role,
+    status: u.UserStatus ?? 'UNKNOWN', enabled: u.Enabled ?? true, createdAt: u.UserCreateDate?.toISOString() ?? '',
+  };
+}
+
+/**
+ * Translates a Cognito error into what the caller can act on (names from the Cognito API
+ * reference's "Errors" of each action): UserNotFoundException → 404 `user_not_found`;
+ * InvalidParameterException about the email → 400 naming `email`; everything else → a
+ * CognitoCallError naming the call, with a fix for a missing group or pool.
+ */
+function refusal(call: string, e: unknown, ctx: { email?: string; userId?: string; group?: string }): Error {
+  const error = (e instanceof Error ? e : new Error(String(e)));
+  switch (error.name) {
+    case 'UserNotFoundException':
+      return new IdentityError(404, `no user "${ctx.userId ?? ctx.email}" (Cognito ${call}: UserNotFoundException)`, 'user_not_found', ctx.userId ? 'userId' : 'email');
+    case 'InvalidParameterException':
+      if (ctx.email && /email/i.test(error.message) && !/custom:|tenant_id/i.test(error.message)) {
+        return new IdentityError(400, `email "${ctx.email}" was refused by Cognito ${call} (${error.message.split('\n')[0]}): give a valid email address`, 'invalid_email', 'email');
+      }
+      return new CognitoCallError(call, error);
+    case 'ResourceNotFoundException':
+      return new CognitoCallError(call, error, ctx.group
+        ? `the user pool has no group ${ctx.group}: the platform stack creates the role groups (${ROLE_GROUPS.join(', ')}); deploy it, or check the pool id`
+        : 'the user pool does not exist: check the pool id (the TenantUserPoolId output of the platform stack)');
+    default:
+      return new CognitoCallError(call, error);
+  }
+}
