@@ -145,7 +145,7 @@ export class Gateway {
         if (req.method !== 'GET') throw new GatewayError(405, `${req.method} is not supported on /v1/models/{model}; GET retrieves a model`, 'invalid_request_error', 'method_not_allowed');
         return await res.json(200, retrieveModel(policy, path.slice('/v1/models/'.length)));
       }
-      if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy));
+      if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
       if (ROUTES.includes(path)) throw new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');
       throw notFound(`no route ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
     } catch (e) {

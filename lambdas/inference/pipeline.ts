@@ -1,11 +1,11 @@
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord } from './audit.js';
 import type { Caller } from './auth.js';
-import { invalid, limited, notFound } from './openai-errors.js';
+import { GatewayError, invalid, limited, notFound } from './openai-errors.js';
 import { providerOf, type TenantPolicy } from './policy.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, type RateLimitState } from './rate-limit-headers.js';
-import { BudgetExhaustedError, type GatewayStore, type Reservation } from './stores/gateway-store.js';
+import { BudgetExhaustedError, SubjectCapacityError, type GatewayStore, type LimitScope, type Reservation, type Subject } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
 
 /** Bedrock ApplyGuardrail: blocked or not, and the guardrail's message. */
@@ -21,7 +21,24 @@ export interface PipelineRequest {
   audit: AuditRecord;
   /** Aborted when the caller disconnects. */
   signal: AbortSignal;
+  /** Whom the request counts for inside the tenant (set by the pipeline on first use: subjectOf). */
+  subject?: Subject;
 }
+
+/**
+ * The user or key a request counts for, with its own limits: a key caller's key id and the
+ * limits on its record; otherwise the user (`sub`) with the tenant's `userLimits`.
+ */
+export function subjectOf(r: Pick<PipelineRequest, 'caller' | 'policy' | 'subject'>): Subject {
+  const c = r.caller;
+  return (r.subject ??= c.keyId ? { kind: 'key', id: c.keyId, limits: c.key?.limits } : { kind: 'user', id: c.userId, limits: r.policy.gateway.userLimits });
+}
+
+/** The scope and id a 429 names: `tenant acme`, `user 3f1c…`, `key key_0123456789abcdef`. */
+const whose = (r: PipelineRequest, scope: LimitScope) => (scope === 'tenant' ? `tenant ${r.caller.tenantId}` : `${scope} ${subjectOf(r).id}`);
+
+/** 503 for a user or key the embedded multi-thread store has no room for (shared-memory-store.ts). */
+const noRoom = (e: SubjectCapacityError) => new GatewayError(503, `${e.message}; restart tessera serve to start with empty counters, or run fewer distinct users and keys per tenant`, 'server_error', 'subject_capacity_exceeded');
 
 /**
  * The steps every model endpoint shares, in this order: resolve the model (the tenant's models
@@ -73,33 +90,46 @@ export class RequestPipeline {
   }
 
   /**
-   * Counts the request in the tier's minute, hour and day windows.
-   * @throws GatewayError 429 `rate_limit_exceeded` with `retry-after` and `x-ratelimit-*` headers
+   * Counts the request in the tier's minute, hour and day windows and, when the caller's user or
+   * key has a `requestsPerMinute` limit, in its minute, all or nothing (subjectOf).
+   * @throws GatewayError 429 `rate_limit_exceeded` naming the scope (`tenant t`, `user <sub>`,
+   *   `key key_…`) and the window, with `retry-after`, `x-ratelimit-*` and `x-tessera-limit-scope` headers;
+   *   503 `subject_capacity_exceeded` when the embedded multi-thread store has no slot for a new user or key
    */
   async admit(r: PipelineRequest): Promise<void> {
     const now = new Date();
-    const rate = await this.store.countRequest(r.caller.tenantId, r.policy.rate, now);
+    let rate;
+    try {
+      rate = await this.store.countRequest(r.caller.tenantId, r.policy.rate, now, subjectOf(r));
+    } catch (e) {
+      throw e instanceof SubjectCapacityError ? noRoom(e) : e;
+    }
     if (rate.ok) return;
     const requests = { limit: rate.limit, remaining: 0, resetMs: msUntilWindowEnd(rate.window, now) };
     const { tokens } = await this.windows(r, now);
-    throw limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for tenant ${r.caller.tenantId}`, 'rate_limit_exceeded', rateLimitHeaders({ requests, tokens }));
+    throw limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for ${whose(r, rate.scope)}`, 'rate_limit_exceeded', rateLimitHeaders({ requests, tokens, scope: rate.scope }));
   }
 
   /**
-   * Reserves `promptTokens + completionTokens` and their cost at `model`'s prices, all budgets or none.
-   * @throws GatewayError 429 `budget_exceeded` naming the budget, with `retry-after` (the budget's period end) and `x-ratelimit-*` headers
+   * Reserves `promptTokens + completionTokens` and their cost at `model`'s prices, every budget of
+   * the tenant and of the caller's user or key, or none; the reservation counts for that user or key too.
+   * @throws GatewayError 429 `budget_exceeded` naming the budget, its scope and id, with `retry-after`
+   *   (the budget's period end), `x-ratelimit-*` and `x-tessera-limit-scope` headers;
+   *   503 `subject_capacity_exceeded` when the embedded multi-thread store has no slot for a new user or key
    */
   async reserve(r: PipelineRequest, model: ModelEntry, promptTokens: number, completionTokens: number): Promise<Reservation> {
     const now = new Date();
     const tokens = promptTokens + completionTokens;
     try {
-      return await this.store.reserve(r.caller.tenantId, tokens, costOf(model, promptTokens, completionTokens), r.policy.limits, now);
+      return await this.store.reserve(r.caller.tenantId, tokens, costOf(model, promptTokens, completionTokens), r.policy.limits, now, subjectOf(r));
     } catch (e) {
+      if (e instanceof SubjectCapacityError) throw noRoom(e);
       if (!(e instanceof BudgetExhaustedError)) throw e;
       const unit = e.budget === 'monthly cost budget' ? `USD ${e.limit}` : `${e.limit} tokens`;
       const window = e.budget === 'daily token budget' ? 'day' : 'month';
-      const headers = rateLimitHeaders({ ...(await this.windows(r, now, window)), retryAfterMs: msUntilWindowEnd(window, now) });
-      throw limited(`${e.budget} of ${unit} is exhausted for tenant ${r.caller.tenantId} (this request would reserve ${tokens} tokens)`, 'budget_exceeded', headers);
+      const state = e.scope === 'tenant' ? await this.windows(r, now, window) : await this.subjectWindows(r, now, e.budget === 'daily token budget');
+      const headers = rateLimitHeaders({ ...state, retryAfterMs: msUntilWindowEnd(window, now), scope: e.scope });
+      throw limited(`${e.budget} of ${unit} is exhausted for ${whose(r, e.scope)} (this request would reserve ${tokens} tokens)`, 'budget_exceeded', headers);
     }
   }
 
@@ -132,6 +162,19 @@ export class RequestPipeline {
     }
     const largest = sent.length ? Math.max(...sent.map((f) => body[f]!)) : cap;
     return { add: sent.length ? undefined : cap, reserve: Math.min(largest ?? model.maxOutputTokens, model.maxOutputTokens) };
+  }
+
+  /**
+   * The windows of a 429 for a user's or key's budget: the tenant's requests per day, and, for its
+   * daily token budget, its own tokens of the day.
+   */
+  private async subjectWindows(r: PipelineRequest, now: Date, dayTokens: boolean): Promise<Pick<RateLimitState, 'requests' | 'tokens'>> {
+    const subject = subjectOf(r);
+    const [tenant, own] = await Promise.all([this.store.usage(r.caller.tenantId, now), this.store.usage(r.caller.tenantId, now, subject)]);
+    const requests = { limit: r.policy.rate.day, remaining: r.policy.rate.day - tenant.day.requests, resetMs: msUntilWindowEnd('day', now) };
+    const limit = subject.limits?.tokensPerDay;
+    if (!dayTokens || limit === undefined) return { requests };
+    return { requests, tokens: { limit, remaining: limit - own.day.tokens, resetMs: msUntilWindowEnd('day', now) } };
   }
 
   /**

@@ -8,6 +8,8 @@ export interface RateLimitState {
   tokens?: { limit: number; remaining: number; resetMs: number };
   /** How long the caller should wait; @default the sooner reset that is exhausted */
   retryAfterMs?: number;
+  /** Whose limit ran out, sent as `x-tessera-limit-scope` (Tessera's own header). @default - no such header (an upstream's 429) */
+  scope?: 'tenant' | 'user' | 'key';
 }
 
 /** A duration as OpenAI writes it: `1s`, `20ms`, `6m0s`, `1h2m3s`. */
@@ -20,7 +22,7 @@ export function openAiDuration(ms: number): string {
   return h ? `${h}h${m}m${s}s` : m ? `${m}m${s}s` : `${s}s`;
 }
 
-/** The headers of a gateway 429. */
+/** The headers of a gateway 429: `retry-after`, OpenAI's `x-ratelimit-*`, and `x-tessera-limit-scope` when the gateway's own limit ran out. */
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   const exhausted = [state.requests, state.tokens].filter((w): w is NonNullable<typeof w> => Boolean(w) && w!.remaining <= 0);
   const wait = state.retryAfterMs ?? Math.min(...(exhausted.length ? exhausted : [state.requests]).map((w) => w.resetMs));
@@ -35,6 +37,7 @@ export function rateLimitHeaders(state: RateLimitState): Record<string, string> 
     headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, Math.floor(state.tokens.remaining)));
     headers['x-ratelimit-reset-tokens'] = openAiDuration(state.tokens.resetMs);
   }
+  if (state.scope) headers['x-tessera-limit-scope'] = state.scope;
   return headers;
 }
 

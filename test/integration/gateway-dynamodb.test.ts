@@ -62,6 +62,6 @@ describe('the gateway on DynamoDB (moto): the same semantics as the embedded sto
     const limits = { minute: 2, hour: 10, day: 10 };
     expect(await store.countRequest('solo', limits, now)).toEqual({ ok: true });
     expect(await store.countRequest('solo', limits, now)).toEqual({ ok: true });
-    expect(await store.countRequest('solo', limits, now)).toEqual({ ok: false, window: 'minute', limit: 2 });
+    expect(await store.countRequest('solo', limits, now)).toEqual({ ok: false, window: 'minute', limit: 2, scope: 'tenant' });
   });
 });

@@ -1,15 +1,49 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TenantRecord } from '../../../lib/tenant-record.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
-import { BudgetExhaustedError, periods, windows, type BudgetLimits, type GatewayStore, type Reservation, type UsageSummary } from './gateway-store.js';
+import {
+  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type Reservation, type Subject, type SubjectUsage,
+  type SubjectUsageList, type UsageSummary,
+} from './gateway-store.js';
 
 const MICRO = 1_000_000; // costs are counted in micro-dollars: DynamoDB adds integers exactly
+/** GetItem calls in flight at once when listing a tenant's users or keys. */
+const LIST_CONCURRENCY = 16;
+
+/**
+ * Usage table item ids. All start `rate#<tenant>#` or `usage#<tenant>#` (the tenant-data role's
+ * `dynamodb:LeadingKeys` patterns, constructs/tenant-data-access-role.ts; a tenant id holds no `#`).
+ * The tenant's own ids continue with a period or window (`2026-11-23`, `2026-11`,
+ * `2026-11-23T10:15`: a digit first); a subject's continue with its kind (`user#`, `key#`: a letter
+ * first), so no subject id can equal a tenant id; and a subject's id ends in `#<period>`, whose
+ * fixed shape (YYYY-MM-DD, YYYY-MM, YYYY-MM-DDTHH:MM) makes (id, period) recoverable from the item id
+ * even when the subject's id holds a `#`.
+ */
+export const usageIds = {
+  tenantRate: (tenantId: string, window: string) => `rate#${tenantId}#${window}`,
+  tenantUsage: (tenantId: string, period: string) => `usage#${tenantId}#${period}`,
+  subjectRate: (tenantId: string, s: Pick<Subject, 'kind' | 'id'>, minute: string) => `rate#${tenantId}#${s.kind}#${s.id}#${minute}`,
+  subjectUsage: (tenantId: string, s: Pick<Subject, 'kind' | 'id'>, period: string) => `usage#${tenantId}#${s.kind}#${s.id}#${period}`,
+  /** Counts reservations whose subject could not be listed on the month item (its 400 KB limit): its presence marks the listing incomplete. */
+  unlisted: (tenantId: string, month: string) => `usage#${tenantId}#unlisted#${month}`,
+};
+
+interface Check { id: string; conditions: string[]; values: Record<string, number>; budgets: BudgetExhaustedError[] }
 
 /**
  * Registry reads and usage counters in DynamoDB. A reservation is one transaction of conditional
- * ADDs on the day and month items, each conditioned on `committed <= limit - n` (committed =
- * used + reserved): it lands whole or not at all, so concurrent Lambdas can never overspend.
+ * ADDs on the tenant's day and month items and the subject's (user's or key's) day and month
+ * items, each conditioned on `committed <= limit - n` (committed = used + reserved): it lands whole
+ * or not at all, so concurrent Lambdas can never overspend a tenant, a user or a key.
+ *
+ * Attribution: the subject's items count its tokens, cost (micro-dollars) and requests whether it
+ * has limits or not, and the tenant's month item keeps a string set `subjects` of `user#<id>` and
+ * `key#<id>` entries (ADDed in the same transaction), so `usageBy` lists them without a Scan. The
+ * set grows with the distinct users and keys of a month: about 8,000 at ~45 bytes an entry before
+ * the month item reaches DynamoDB's 400 KB item size. Past that DynamoDB refuses the transaction;
+ * it is sent again without the set (limits stay exact: nothing of the refused one was written),
+ * counting the reservation on `usage#<tenant>#unlisted#<month>`, and listings say `incomplete`.
  *
  * Every call acts for one tenant with that tenant's client (`docFor(tenantId)`): in the Lambdas, a
  * session of the tenant-data role tagged with the tenant, which reaches only that tenant's items
@@ -26,9 +60,13 @@ export class DynamoDbStore implements GatewayStore {
     return out.Item ? TenantRecord.parse(out.Item) : undefined;
   }
 
-  async countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date) {
+  async countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date, subject?: Subject): Promise<CountResult> {
     const w = windows(now);
-    const items = (['minute', 'hour', 'day'] as const).map((window) => ({ window, id: `rate#${tenantId}#${w[window]}`, limit: limits[window] }));
+    const items: Array<{ window: 'minute' | 'hour' | 'day'; id: string; limit: number; scope: LimitScope }> = (['minute', 'hour', 'day'] as const)
+      .map((window) => ({ window, id: usageIds.tenantRate(tenantId, w[window]), limit: limits[window], scope: 'tenant' as const }));
+    const rpm = subject?.limits?.requestsPerMinute;
+    if (rpm !== undefined) items.push({ window: 'minute', id: usageIds.subjectRate(tenantId, subject!, w.minute), limit: rpm, scope: subject!.kind });
+    const ttl = Math.floor(now.getTime() / 1000) + 2 * 86400;
     const doc = await this.docFor(tenantId);
     try {
       await doc.send(new TransactWriteCommand({
@@ -38,81 +76,116 @@ export class DynamoDbStore implements GatewayStore {
             UpdateExpression: 'ADD #c :one SET expiresAt = if_not_exists(expiresAt, :ttl)',
             ConditionExpression: 'attribute_not_exists(#c) OR #c < :limit',
             ExpressionAttributeNames: { '#c': 'count' },
-            ExpressionAttributeValues: { ':one': 1, ':limit': i.limit, ':ttl': Math.floor(now.getTime() / 1000) + 2 * 86400 },
+            ExpressionAttributeValues: { ':one': 1, ':limit': i.limit, ':ttl': ttl },
           },
         })),
       }));
-      return { ok: true as const };
+      return { ok: true };
     } catch (e) {
       const failed = this.failedIndex(e);
       if (failed === undefined) throw e;
-      return { ok: false as const, window: items[failed].window, limit: items[failed].limit };
+      const { window, limit, scope } = items[failed];
+      return { ok: false, window, limit, scope };
     }
   }
 
-  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date): Promise<Reservation> {
+  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
     const { day, month } = periods(now);
     const cost = Math.round(costUsd * MICRO);
-    const checks: Array<{ id: string; conditions: string[]; values: Record<string, number>; budget?: BudgetExhaustedError }> = [
-      { id: `usage#${tenantId}#${day}`, conditions: [], values: {} },
-      { id: `usage#${tenantId}#${month}`, conditions: [], values: {} },
+    const checks: Check[] = [
+      budgetCheck(usageIds.tenantUsage(tenantId, day), limits.dayTokens, undefined, undefined, tokens, cost, 'tenant'),
+      budgetCheck(usageIds.tenantUsage(tenantId, month), undefined, limits.monthTokens, limits.monthCostUsd, tokens, cost, 'tenant'),
     ];
-    const budgets: BudgetExhaustedError[][] = [[], []];
-    if (limits.dayTokens !== undefined) {
-      checks[0].conditions.push('(attribute_not_exists(tokens) OR tokens <= :maxTokens)');
-      checks[0].values[':maxTokens'] = limits.dayTokens - tokens;
-      budgets[0].push(new BudgetExhaustedError('daily token budget', limits.dayTokens));
-    }
-    if (limits.monthTokens !== undefined) {
-      checks[1].conditions.push('(attribute_not_exists(tokens) OR tokens <= :maxTokens)');
-      checks[1].values[':maxTokens'] = limits.monthTokens - tokens;
-      budgets[1].push(new BudgetExhaustedError('monthly token budget', limits.monthTokens));
-    }
-    if (limits.monthCostUsd !== undefined) {
-      checks[1].conditions.push('(attribute_not_exists(costMicros) OR costMicros <= :maxCost)');
-      checks[1].values[':maxCost'] = Math.round(limits.monthCostUsd * MICRO) - cost;
-      budgets[1].push(new BudgetExhaustedError('monthly cost budget', limits.monthCostUsd));
+    if (subject) {
+      checks.push(
+        budgetCheck(usageIds.subjectUsage(tenantId, subject, day), subject.limits?.tokensPerDay, undefined, undefined, tokens, cost, subject.kind),
+        budgetCheck(usageIds.subjectUsage(tenantId, subject, month), undefined, undefined, subject.limits?.monthlyCostUsd, tokens, cost, subject.kind),
+      );
     }
     // A reservation larger than the whole budget can never fit.
-    for (const [i, c] of checks.entries()) {
-      if (Object.values(c.values).some((v) => v < 0)) throw budgets[i][Object.values(c.values).findIndex((v) => v < 0)];
+    for (const c of checks) {
+      const over = Object.values(c.values).findIndex((v) => v < 0);
+      if (over >= 0) throw c.budgets[over];
     }
     const doc = await this.docFor(tenantId);
+    const listed = subject && new Set([`${subject.kind}#${subject.id}`]);
     try {
-      await doc.send(new TransactWriteCommand({
-        TransactItems: checks.map((c) => ({
-          Update: {
-            TableName: this.usageTable, Key: { id: c.id },
-            UpdateExpression: 'ADD tokens :t, costMicros :c, requests :one',
-            ConditionExpression: c.conditions.length ? c.conditions.join(' AND ') : undefined,
-            ExpressionAttributeValues: { ':t': tokens, ':c': cost, ':one': 1, ...c.values },
-          },
-        })),
-      }));
+      await doc.send(this.reservation(checks, tokens, cost, listed));
     } catch (e) {
-      const failed = this.failedIndex(e);
-      if (failed === undefined) throw e;
-      throw await this.whichBudget(tenantId, checks[failed].id, budgets[failed], tokens, cost);
+      if (listed && tooLarge(e)) {
+        // The month item's subject set is full (400 KB): the same reservation, counted as unlisted.
+        await this.sendReservation(doc, tenantId, checks, tokens, cost, usageIds.unlisted(tenantId, month));
+      } else {
+        await this.refusal(e, tenantId, checks, tokens, cost);
+      }
     }
-    return { tenantId, day, month, tokens, costUsd };
+    return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
   }
 
   async settle(r: Reservation, tokens: number, costUsd: number): Promise<void> {
-    const delta = { t: tokens - r.tokens, c: Math.round(costUsd * MICRO) - Math.round(r.costUsd * MICRO) };
+    const delta = { ':t': tokens - r.tokens, ':c': Math.round(costUsd * MICRO) - Math.round(r.costUsd * MICRO) };
+    if (delta[':t'] === 0 && delta[':c'] === 0) return;
+    const ids = [usageIds.tenantUsage(r.tenantId, r.day), usageIds.tenantUsage(r.tenantId, r.month)];
+    if (r.subject) ids.push(usageIds.subjectUsage(r.tenantId, r.subject, r.day), usageIds.subjectUsage(r.tenantId, r.subject, r.month));
     const doc = await this.docFor(r.tenantId);
-    for (const id of [`usage#${r.tenantId}#${r.day}`, `usage#${r.tenantId}#${r.month}`]) {
-      await doc.send(new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costMicros :c', ExpressionAttributeValues: { ':t': delta.t, ':c': delta.c } }));
+    await Promise.all(ids.map((id) => doc.send(new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costMicros :c', ExpressionAttributeValues: delta }))));
+  }
+
+  async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {
+    const { day, month } = periods(now);
+    const doc = await this.docFor(tenantId);
+    const id = (period: string) => (subject ? usageIds.subjectUsage(tenantId, subject, period) : usageIds.tenantUsage(tenantId, period));
+    const [d, m] = await Promise.all([this.read(doc, id(day)), this.read(doc, id(month))]);
+    return { day: counters(d), month: counters(m) };
+  }
+
+  async usageBy(tenantId: string, now: Date, kind: Subject['kind']): Promise<SubjectUsageList> {
+    const { day, month } = periods(now);
+    const doc = await this.docFor(tenantId);
+    const [monthItem, unlisted] = await Promise.all([this.read(doc, usageIds.tenantUsage(tenantId, month)), this.read(doc, usageIds.unlisted(tenantId, month))]);
+    const prefix = `${kind}#`;
+    const ids = [...((monthItem?.subjects as Set<string> | undefined) ?? [])].filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+    const subjects: SubjectUsage[] = [];
+    for (let i = 0; i < ids.length; i += LIST_CONCURRENCY / 2) {
+      subjects.push(...await Promise.all(ids.slice(i, i + LIST_CONCURRENCY / 2).map(async (id) => {
+        const [d, m] = await Promise.all([this.read(doc, usageIds.subjectUsage(tenantId, { kind, id }, day)), this.read(doc, usageIds.subjectUsage(tenantId, { kind, id }, month))]);
+        return { kind, id, day: counters(d), month: counters(m) };
+      })));
+    }
+    return { subjects: subjects.sort(byId), incomplete: unlisted !== undefined };
+  }
+
+  /** The reservation's transaction: each check's ADDs under its conditions; the month item also ADDs `listed` to its `subjects` set. */
+  private reservation(checks: Check[], tokens: number, cost: number, listed?: Set<string>, unlistedId?: string): TransactWriteCommand {
+    const items = checks.map((c, i) => ({
+      Update: {
+        TableName: this.usageTable, Key: { id: c.id },
+        UpdateExpression: `ADD tokens :t, costMicros :c, requests :one${i === 1 && listed ? ', subjects :s' : ''}`,
+        ConditionExpression: c.conditions.length ? c.conditions.join(' AND ') : undefined,
+        ExpressionAttributeValues: { ':t': tokens, ':c': cost, ':one': 1, ...(i === 1 && listed ? { ':s': listed } : {}), ...c.values },
+      },
+    }));
+    if (unlistedId) items.push({ Update: { TableName: this.usageTable, Key: { id: unlistedId }, UpdateExpression: 'ADD requests :one', ConditionExpression: undefined, ExpressionAttributeValues: { ':one': 1 } as never } });
+    return new TransactWriteCommand({ TransactItems: items });
+  }
+
+  private async sendReservation(doc: DynamoDBDocumentClient, tenantId: string, checks: Check[], tokens: number, cost: number, unlistedId: string): Promise<void> {
+    try {
+      await doc.send(this.reservation(checks, tokens, cost, undefined, unlistedId));
+    } catch (e) {
+      await this.refusal(e, tenantId, checks, tokens, cost);
     }
   }
 
-  async usage(tenantId: string, now: Date): Promise<UsageSummary> {
-    const { day, month } = periods(now);
-    const doc = await this.docFor(tenantId);
-    const read = async (id: string) => {
-      const out = await doc.send(new GetCommand({ TableName: this.usageTable, Key: { id }, ConsistentRead: true }));
-      return { tokens: Number(out.Item?.tokens ?? 0), costUsd: Number(out.Item?.costMicros ?? 0) / MICRO, requests: Number(out.Item?.requests ?? 0) };
-    };
-    return { day: await read(`usage#${tenantId}#${day}`), month: await read(`usage#${tenantId}#${month}`) };
+  /** Throws the BudgetExhaustedError a refused reservation stands for (`e` itself when it is no condition failure). */
+  private async refusal(e: unknown, tenantId: string, checks: Check[], tokens: number, cost: number): Promise<never> {
+    const failed = this.failedIndex(e);
+    if (failed === undefined || failed >= checks.length) throw e;
+    throw await this.whichBudget(tenantId, checks[failed], tokens, cost);
+  }
+
+  private async read(doc: DynamoDBDocumentClient, id: string): Promise<Record<string, unknown> | undefined> {
+    return (await doc.send(new GetCommand({ TableName: this.usageTable, Key: { id }, ConsistentRead: true }))).Item;
   }
 
   private failedIndex(e: unknown): number | undefined {
@@ -125,13 +198,38 @@ export class DynamoDbStore implements GatewayStore {
   }
 
   /** Which of the item's budgets the reservation would break (read after the refusal). */
-  private async whichBudget(tenantId: string, id: string, candidates: BudgetExhaustedError[], tokens: number, cost: number): Promise<BudgetExhaustedError> {
-    const out = await (await this.docFor(tenantId)).send(new GetCommand({ TableName: this.usageTable, Key: { id }, ConsistentRead: true }));
-    for (const b of candidates) {
-      const used = b.budget === 'monthly cost budget' ? Number(out.Item?.costMicros ?? 0) + cost : Number(out.Item?.tokens ?? 0) + tokens;
+  private async whichBudget(tenantId: string, check: Check, tokens: number, cost: number): Promise<BudgetExhaustedError> {
+    const item = await this.read(await this.docFor(tenantId), check.id);
+    for (const b of check.budgets) {
+      const used = b.budget === 'monthly cost budget' ? Number(item?.costMicros ?? 0) + cost : Number(item?.tokens ?? 0) + tokens;
       const limit = b.budget === 'monthly cost budget' ? b.limit * MICRO : b.limit;
       if (used > limit) return b;
     }
-    return candidates[0];
+    return check.budgets[0];
   }
+}
+
+/** An item's conditions: tokens within `dayTokens` or `monthTokens`, cost within `monthCostUsd`, for a reservation of `tokens` and `cost` micro-dollars. */
+function budgetCheck(id: string, dayTokens: number | undefined, monthTokens: number | undefined, monthCostUsd: number | undefined, tokens: number, cost: number, scope: LimitScope): Check {
+  const c: Check = { id, conditions: [], values: {}, budgets: [] };
+  const tokenLimit = dayTokens ?? monthTokens;
+  if (tokenLimit !== undefined) {
+    c.conditions.push('(attribute_not_exists(tokens) OR tokens <= :maxTokens)');
+    c.values[':maxTokens'] = tokenLimit - tokens;
+    c.budgets.push(new BudgetExhaustedError(dayTokens !== undefined ? 'daily token budget' : 'monthly token budget', tokenLimit, scope));
+  }
+  if (monthCostUsd !== undefined) {
+    c.conditions.push('(attribute_not_exists(costMicros) OR costMicros <= :maxCost)');
+    c.values[':maxCost'] = Math.round(monthCostUsd * MICRO) - cost;
+    c.budgets.push(new BudgetExhaustedError('monthly cost budget', monthCostUsd, scope));
+  }
+  return c;
+}
+
+const counters = (item: Record<string, unknown> | undefined) => ({ tokens: Number(item?.tokens ?? 0), costUsd: Number(item?.costMicros ?? 0) / MICRO, requests: Number(item?.requests ?? 0) });
+
+/** DynamoDB refused the write because an item would pass 400 KB (the tenant's month item and its `subjects` set). */
+function tooLarge(e: unknown): boolean {
+  if (e instanceof TransactionCanceledException) return (e.CancellationReasons ?? []).some((r) => r.Code === 'ValidationError' && /size/i.test(r.Message ?? ''));
+  return (e as { name?: string }).name === 'ValidationException' && /item size|maximum allowed size/i.test((e as Error).message);
 }

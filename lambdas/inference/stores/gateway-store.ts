@@ -3,8 +3,14 @@ import type { TenantRecord } from '../../../lib/tenant-record.js';
 
 /**
  * What the gateway keeps between requests: tenant records (read), request counters and budgets.
- * One interface, two implementations with one semantics: in memory (`tessera serve`, no AWS) and
- * DynamoDB (Lambda; conditional writes make it exact across concurrent invocations).
+ * One interface, three implementations with one semantics: in memory (`tessera serve`, no AWS),
+ * in shared memory (`tessera serve --workers N`) and DynamoDB (Lambda; conditional writes in one
+ * transaction make it exact across concurrent invocations).
+ *
+ * Every request counts for its tenant and for one subject inside it (the calling user or key):
+ * the subject's limits (SubjectLimits: requests per minute, tokens per day, monthly cost) are
+ * checked in the same all-or-nothing step as the tenant's, and its usage is kept beside the
+ * tenant's (attribution) whether it has limits or not.
  */
 export interface BudgetLimits {
   /** Tokens per day (tier) and per month (tenant policy). */
@@ -41,21 +47,67 @@ export interface UsageSummary {
   month: { tokens: number; costUsd: number; requests: number };
 }
 
+/** One user's or key's usage today and this month (`usageBy`). */
+export interface SubjectUsage extends UsageSummary {
+  kind: Subject['kind'];
+  id: string;
+}
+
+/** The subjects of a tenant that used the gateway this month, with their usage. */
+export interface SubjectUsageList {
+  subjects: SubjectUsage[];
+  /**
+   * true when the store could not record every subject of the month for listing (DynamoDB: the
+   * tenant's month item reached DynamoDB's 400 KB item size); counting and limits are unaffected.
+   */
+  incomplete: boolean;
+}
+
+/** The result of countRequest: admitted, or the first window that is full and whose it is. */
+export type CountResult = { ok: true } | { ok: false; window: 'minute' | 'hour' | 'day'; limit: number; scope: LimitScope };
+
+export type BudgetName = 'daily token budget' | 'monthly token budget' | 'monthly cost budget';
+
 export class BudgetExhaustedError extends Error {
-  constructor(readonly budget: 'daily token budget' | 'monthly token budget' | 'monthly cost budget', readonly limit: number, readonly scope: LimitScope = 'tenant') {
+  constructor(readonly budget: BudgetName, readonly limit: number, readonly scope: LimitScope = 'tenant') {
     super(`${scope} ${budget} exhausted`);
+  }
+}
+
+/**
+ * The embedded multi-thread store holds a bounded number of subjects per tenant and had no room
+ * for a new one (shared-memory-store.ts): the request is refused, never counted without its
+ * subject (which would let the subject past its own limits).
+ */
+export class SubjectCapacityError extends Error {
+  constructor(readonly tenantId: string, readonly capacity: number) {
+    super(`the gateway's store holds at most ${capacity} users and keys of tenant ${tenantId} active in this or last month, and all are taken`);
   }
 }
 
 export interface GatewayStore {
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
-  /** Counts a request in the current minute/hour/day windows; false (and nothing counted) past a limit. */
-  countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date): Promise<{ ok: true } | { ok: false; window: 'minute' | 'hour' | 'day'; limit: number }>;
-  /** Reserves tokens and cost against every budget, all or nothing; throws BudgetExhaustedError naming the budget. */
-  reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date): Promise<Reservation>;
-  /** Replaces a reservation by what was actually used (which may be less, or, if the estimate was short, more). */
+  /**
+   * Counts a request in the tenant's current minute/hour/day windows and, when the subject has a
+   * `requestsPerMinute` limit, in the subject's current minute, all or nothing: past any limit
+   * nothing is counted and the first full window is named with its scope.
+   * @throws SubjectCapacityError (shared-memory store only) when no slot is left for a new subject
+   */
+  countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date, subject?: Subject): Promise<CountResult>;
+  /**
+   * Reserves tokens and cost against every budget of the tenant and of the subject (its
+   * `tokensPerDay` and `monthlyCostUsd`), all or nothing; the subject's day and month usage is
+   * counted even when it has no limits.
+   * @throws BudgetExhaustedError naming the budget and its scope
+   * @throws SubjectCapacityError (shared-memory store only) when no slot is left for a new subject
+   */
+  reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation>;
+  /** Replaces a reservation by what was actually used (which may be less, or, if the estimate was short, more), for the tenant and the reservation's subject. */
   settle(reservation: Reservation, tokens: number, costUsd: number): Promise<void>;
-  usage(tenantId: string, now: Date): Promise<UsageSummary>;
+  /** The tenant's usage today and this month; with `subject`, that user's or key's own. */
+  usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary>;
+  /** Every user (or key) of the tenant that reserved this month, with its day and month usage, sorted by id. */
+  usageBy(tenantId: string, now: Date, kind: Subject['kind']): Promise<SubjectUsageList>;
 }
 
 export const periods = (now: Date) => {
@@ -66,3 +118,9 @@ export const windows = (now: Date) => {
   const iso = now.toISOString();
   return { minute: iso.slice(0, 16), hour: iso.slice(0, 13), day: iso.slice(0, 10) };
 };
+
+/** The subject's budgets in the tenant's terms: `tokensPerDay` is a daily token budget, `monthlyCostUsd` a monthly cost budget. */
+export const subjectBudgets = (limits: SubjectLimits | undefined): BudgetLimits => ({ dayTokens: limits?.tokensPerDay, monthCostUsd: limits?.monthlyCostUsd });
+
+/** Sorts subject usage by id (stable listings for the API and CLI). */
+export const byId = (a: SubjectUsage, b: SubjectUsage) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -1,16 +1,26 @@
 import type { TenantRecord } from '../../../lib/tenant-record.js';
-import { BudgetExhaustedError, periods, windows, type BudgetLimits, type GatewayStore, type Reservation, type UsageSummary } from './gateway-store.js';
+import {
+  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type Reservation, type Subject, type SubjectUsageList, type UsageSummary,
+} from './gateway-store.js';
 
 interface Counter { tokens: number; costUsd: number; requests: number }
 
+/** One user's or key's counters: its current minute's requests, and its usage per day and per month. */
+interface SubjectCounters { minute: string; minuteRequests: number; days: Map<string, Counter>; months: Map<string, Counter> }
+
+const ZERO: Readonly<Counter> = { tokens: 0, costUsd: 0, requests: 0 };
+
 /**
  * The embedded store of `tessera serve`: same semantics as the DynamoDB store. Node runs one
- * request's check-and-add without interleaving (no await between them), which is what makes it exact.
+ * request's check-and-add without interleaving (no await between them), which is what makes it
+ * exact, for the tenant's counters and the subject's alike (both are checked before either is added to).
  */
 export class MemoryStore implements GatewayStore {
   private readonly tenants = new Map<string, TenantRecord>();
   private readonly counters = new Map<string, Counter>();
   private readonly requests = new Map<string, number>();
+  /** Per tenant, its users' and its keys' counters by id (two maps: a user id may look like a key id). */
+  private readonly subjects = new Map<string, { user: Map<string, SubjectCounters>; key: Map<string, SubjectCounters> }>();
 
   putTenant(record: TenantRecord): void {
     this.tenants.set(record.tenantId, record);
@@ -20,47 +30,96 @@ export class MemoryStore implements GatewayStore {
     return this.tenants.get(tenantId);
   }
 
-  async countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date) {
+  async countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date, subject?: Subject): Promise<CountResult> {
     const w = windows(now);
     const keys = { minute: `${tenantId}#m#${w.minute}`, hour: `${tenantId}#h#${w.hour}`, day: `${tenantId}#d#${w.day}` };
     for (const window of ['minute', 'hour', 'day'] as const) {
-      if ((this.requests.get(keys[window]) ?? 0) >= limits[window]) return { ok: false as const, window, limit: limits[window] };
+      if ((this.requests.get(keys[window]) ?? 0) >= limits[window]) return { ok: false, window, limit: limits[window], scope: 'tenant' };
+    }
+    const rpm = subject?.limits?.requestsPerMinute;
+    let s: SubjectCounters | undefined;
+    if (rpm !== undefined) {
+      s = this.subject(tenantId, subject!, true)!;
+      if (s.minute !== w.minute) (s.minute = w.minute), (s.minuteRequests = 0);
+      if (s.minuteRequests >= rpm) return { ok: false, window: 'minute', limit: rpm, scope: subject!.kind };
     }
     for (const key of Object.values(keys)) this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    return { ok: true as const };
+    if (s) s.minuteRequests += 1;
+    return { ok: true };
   }
 
   private counter(key: string): Counter {
     let c = this.counters.get(key);
-    if (!c) this.counters.set(key, (c = { tokens: 0, costUsd: 0, requests: 0 }));
+    if (!c) this.counters.set(key, (c = { ...ZERO }));
     return c;
   }
 
-  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date): Promise<Reservation> {
+  private subject(tenantId: string, subject: Pick<Subject, 'kind' | 'id'>, create: boolean): SubjectCounters | undefined {
+    let own = this.subjects.get(tenantId);
+    if (!own) {
+      if (!create) return undefined;
+      this.subjects.set(tenantId, (own = { user: new Map(), key: new Map() }));
+    }
+    let s = own[subject.kind].get(subject.id);
+    if (!s && create) own[subject.kind].set(subject.id, (s = { minute: '', minuteRequests: 0, days: new Map(), months: new Map() }));
+    return s;
+  }
+
+  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
     const { day, month } = periods(now);
     const d = this.counter(`${tenantId}#${day}`);
     const m = this.counter(`${tenantId}#${month}`);
     if (limits.dayTokens !== undefined && d.tokens + tokens > limits.dayTokens) throw new BudgetExhaustedError('daily token budget', limits.dayTokens);
     if (limits.monthTokens !== undefined && m.tokens + tokens > limits.monthTokens) throw new BudgetExhaustedError('monthly token budget', limits.monthTokens);
     if (limits.monthCostUsd !== undefined && m.costUsd + costUsd > limits.monthCostUsd) throw new BudgetExhaustedError('monthly cost budget', limits.monthCostUsd);
-    for (const c of [d, m]) {
+    const touched = [d, m];
+    if (subject) {
+      const s = this.subject(tenantId, subject, true)!;
+      const sd = periodCounter(s.days, day);
+      const sm = periodCounter(s.months, month);
+      const own = subject.limits;
+      if (own?.tokensPerDay !== undefined && sd.tokens + tokens > own.tokensPerDay) throw new BudgetExhaustedError('daily token budget', own.tokensPerDay, subject.kind);
+      if (own?.monthlyCostUsd !== undefined && sm.costUsd + costUsd > own.monthlyCostUsd) throw new BudgetExhaustedError('monthly cost budget', own.monthlyCostUsd, subject.kind);
+      touched.push(sd, sm);
+    }
+    for (const c of touched) {
       c.tokens += tokens;
       c.costUsd += costUsd;
       c.requests += 1;
     }
-    return { tenantId, day, month, tokens, costUsd };
+    return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
   }
 
   async settle(r: Reservation, tokens: number, costUsd: number): Promise<void> {
-    for (const key of [`${r.tenantId}#${r.day}`, `${r.tenantId}#${r.month}`]) {
-      const c = this.counter(key);
+    const touched = [this.counter(`${r.tenantId}#${r.day}`), this.counter(`${r.tenantId}#${r.month}`)];
+    const s = r.subject && this.subject(r.tenantId, r.subject, true)!;
+    if (s) touched.push(periodCounter(s.days, r.day), periodCounter(s.months, r.month));
+    for (const c of touched) {
       c.tokens += tokens - r.tokens;
       c.costUsd += costUsd - r.costUsd;
     }
   }
 
-  async usage(tenantId: string, now: Date): Promise<UsageSummary> {
+  async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {
     const { day, month } = periods(now);
+    if (subject) {
+      const s = this.subject(tenantId, subject, false);
+      return { day: { ...(s?.days.get(day) ?? ZERO) }, month: { ...(s?.months.get(month) ?? ZERO) } };
+    }
     return { day: { ...this.counter(`${tenantId}#${day}`) }, month: { ...this.counter(`${tenantId}#${month}`) } };
   }
+
+  async usageBy(tenantId: string, now: Date, kind: Subject['kind']): Promise<SubjectUsageList> {
+    const { day, month } = periods(now);
+    const subjects = [...(this.subjects.get(tenantId)?.[kind] ?? new Map<string, SubjectCounters>())]
+      .filter(([, s]) => s.months.has(month))
+      .map(([id, s]) => ({ kind, id, day: { ...(s.days.get(day) ?? ZERO) }, month: { ...s.months.get(month)! } }));
+    return { subjects: subjects.sort(byId), incomplete: false };
+  }
+}
+
+function periodCounter(map: Map<string, Counter>, period: string): Counter {
+  let c = map.get(period);
+  if (!c) map.set(period, (c = { ...ZERO }));
+  return c;
 }

@@ -1,5 +1,9 @@
+import { hash } from 'node:crypto';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
-import { BudgetExhaustedError, periods, type BudgetLimits, type GatewayStore, type Reservation, type UsageSummary } from './gateway-store.js';
+import {
+  BudgetExhaustedError, byId, periods, SubjectCapacityError, type BudgetLimits, type CountResult, type GatewayStore, type Reservation, type Subject, type SubjectUsage,
+  type SubjectUsageList, type UsageSummary,
+} from './gateway-store.js';
 
 // Per tenant: Int32 [lock, minute id, count, hour id, count, day id, count]; Float64, for the day
 // and the month, a current and a previous period of [period id, tokens, costUsd, requests].
@@ -7,33 +11,74 @@ const INTS = 7;
 const NUMS = 16;
 const DAY = 0;
 const MONTH = 8;
+// Per subject slot (a tenant's users and keys, `capacity` slots per tenant, open addressing):
+// Int32 [state (0 free, 1 used), kind (1 user, 2 key), id length, minute id, count, last month id],
+// the same 16 Float64 as a tenant's, and the id as up to ID_UNITS UTF-16 code units.
+const SINTS = 6;
+const ID_UNITS = 64;
+const SLOT_BYTES = NUMS * 8 + SINTS * 4 + ID_UNITS * 2;
+const KIND = { user: 1, key: 2 } as const;
+
+/** Subjects (users and keys) each tenant's region holds at once, by default: about 208 KiB per tenant. */
+export const DEFAULT_SUBJECTS_PER_TENANT = 1024;
 
 const minuteOf = (now: Date) => Math.floor(now.getTime() / 60_000);
 const dayId = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
 const monthId = (month: string) => Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7));
+const monthOf = (now: Date) => now.getUTCFullYear() * 12 + now.getUTCMonth() + 1;
+
+/**
+ * The id a slot keeps: the id itself up to 64 UTF-16 units (key ids are 20, Cognito subs 36);
+ * a longer one (some identity providers' `sub`) as `~` + its SHA-256 in base64url (44 units),
+ * which counts it exactly and lists it by that digest.
+ */
+const slotId = (id: string) => (id.length <= ID_UNITS ? id : `~${hash('sha256', id, 'base64url')}`);
 
 /**
  * The embedded store shared by the worker threads of `tessera serve --workers N`: MemoryStore's
  * semantics (rate windows, all-or-nothing reservations, settlement into the reservation's own
  * day and month) with the counters in one SharedArrayBuffer, each tenant's slot under an Atomics
  * lock, so budgets stay exact across the threads. Tenants are fixed when the buffer is allocated.
+ *
+ * Users and keys (subjects) live in a fixed table per tenant, under that tenant's lock: `capacity`
+ * slots (DEFAULT_SUBJECTS_PER_TENANT unless allocated otherwise), found by linear probing from a
+ * FNV-1a fingerprint of kind and id and compared by the id's code units. A slot whose subject was
+ * last seen two months ago or earlier is reused for a new subject (its usage is of no period
+ * anyone reads any more). With every slot taken by subjects of this or last month, a new subject is
+ * refused (SubjectCapacityError, a 503 naming the capacity) rather than counted for the tenant
+ * alone: that would let it past its own limits and leave its usage unattributed.
  */
 export class SharedMemoryStore implements GatewayStore {
   private readonly ints: Int32Array;
   private readonly nums: Float64Array;
+  private readonly sints: Int32Array;
+  private readonly snums: Float64Array;
+  private readonly ids: Uint16Array;
+  private readonly capacity: number;
   private readonly slots = new Map<string, number>();
   private readonly tenants = new Map<string, TenantRecord>();
 
-  /** A buffer for these tenants, to hand every thread (`workerData`). */
-  static allocate(tenantCount: number): SharedArrayBuffer {
+  /**
+   * A buffer for these tenants, to hand every thread (`workerData`).
+   * @param subjectsPerTenant users and keys each tenant's table holds (208 bytes each) @default DEFAULT_SUBJECTS_PER_TENANT
+   */
+  static allocate(tenantCount: number, subjectsPerTenant = DEFAULT_SUBJECTS_PER_TENANT): SharedArrayBuffer {
     const n = Math.max(1, tenantCount);
-    return new SharedArrayBuffer(n * NUMS * 8 + n * INTS * 4);
+    return new SharedArrayBuffer(n * NUMS * 8 + n * INTS * 4 + n * Math.max(1, subjectsPerTenant) * SLOT_BYTES);
   }
 
   constructor(buffer: SharedArrayBuffer, tenants: TenantRecord[]) {
     const n = Math.max(1, tenants.length);
-    this.nums = new Float64Array(buffer, 0, n * NUMS);
-    this.ints = new Int32Array(buffer, n * NUMS * 8, n * INTS);
+    const head = n * NUMS * 8 + n * INTS * 4;
+    this.capacity = Math.floor((buffer.byteLength - head) / (n * SLOT_BYTES));
+    if (this.capacity < 1) throw new Error(`SharedMemoryStore: a buffer of ${buffer.byteLength} bytes holds no subject table for ${n} tenants; allocate it with SharedMemoryStore.allocate(${n})`);
+    const c = n * this.capacity;
+    let at = 0;
+    this.nums = new Float64Array(buffer, at, n * NUMS);
+    this.snums = new Float64Array(buffer, (at += n * NUMS * 8), c * NUMS);
+    this.ints = new Int32Array(buffer, (at += c * NUMS * 8), n * INTS);
+    this.sints = new Int32Array(buffer, (at += n * INTS * 4), c * SINTS);
+    this.ids = new Uint16Array(buffer, (at += c * SINTS * 4), c * ID_UNITS);
     tenants.forEach((t, i) => {
       this.slots.set(t.tenantId, i);
       this.tenants.set(t.tenantId, t);
@@ -44,8 +89,8 @@ export class SharedMemoryStore implements GatewayStore {
     return this.tenants.get(tenantId);
   }
 
-  async countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date) {
-    return this.locked(tenantId, (i) => {
+  async countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date, subject?: Subject): Promise<CountResult> {
+    return this.locked(tenantId, (i): CountResult => {
       const minute = minuteOf(now);
       const ids = { minute, hour: Math.floor(minute / 60), day: Math.floor(minute / 1440) };
       const windows = (['minute', 'hour', 'day'] as const).map((window, k) => {
@@ -53,62 +98,159 @@ export class SharedMemoryStore implements GatewayStore {
         return { window, at, count: this.ints[at] === ids[window] ? this.ints[at + 1] : 0 };
       });
       const full = windows.find((w) => w.count >= limits[w.window]);
-      if (full) return { ok: false as const, window: full.window, limit: limits[full.window] };
+      if (full) return { ok: false, window: full.window, limit: limits[full.window], scope: 'tenant' };
+      const rpm = subject?.limits?.requestsPerMinute;
+      let s = -1;
+      let count = 0;
+      if (rpm !== undefined) {
+        s = this.subjectSlot(i, subject!, monthOf(now), true)!;
+        count = this.sints[s * SINTS + 3] === minute ? this.sints[s * SINTS + 4] : 0;
+        if (count >= rpm) return { ok: false, window: 'minute', limit: rpm, scope: subject!.kind };
+      }
       for (const w of windows) {
         this.ints[w.at] = ids[w.window];
         this.ints[w.at + 1] = w.count + 1;
       }
-      return { ok: true as const };
-    }, { ok: true as const });
+      if (s >= 0) {
+        this.sints[s * SINTS + 3] = minute;
+        this.sints[s * SINTS + 4] = count + 1;
+      }
+      return { ok: true };
+    }, { ok: true });
   }
 
-  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date): Promise<Reservation> {
+  async reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation> {
     const { day, month } = periods(now);
+    const reservation: Reservation = subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
     return this.locked(tenantId, (i) => {
-      const d = this.period(i, DAY, dayId(day), true)!;
-      const m = this.period(i, MONTH, monthId(month), true)!;
-      if (limits.dayTokens !== undefined && this.nums[d + 1] + tokens > limits.dayTokens) throw new BudgetExhaustedError('daily token budget', limits.dayTokens);
-      if (limits.monthTokens !== undefined && this.nums[m + 1] + tokens > limits.monthTokens) throw new BudgetExhaustedError('monthly token budget', limits.monthTokens);
-      if (limits.monthCostUsd !== undefined && this.nums[m + 2] + costUsd > limits.monthCostUsd) throw new BudgetExhaustedError('monthly cost budget', limits.monthCostUsd);
-      for (const at of [d, m]) {
-        this.nums[at + 1] += tokens;
-        this.nums[at + 2] += costUsd;
-        this.nums[at + 3] += 1;
+      const nums = this.nums;
+      const d = this.period(nums, i * NUMS + DAY, dayId(day), true)!;
+      const m = this.period(nums, i * NUMS + MONTH, monthId(month), true)!;
+      if (limits.dayTokens !== undefined && nums[d + 1] + tokens > limits.dayTokens) throw new BudgetExhaustedError('daily token budget', limits.dayTokens);
+      if (limits.monthTokens !== undefined && nums[m + 1] + tokens > limits.monthTokens) throw new BudgetExhaustedError('monthly token budget', limits.monthTokens);
+      if (limits.monthCostUsd !== undefined && nums[m + 2] + costUsd > limits.monthCostUsd) throw new BudgetExhaustedError('monthly cost budget', limits.monthCostUsd);
+      let sd = -1;
+      let sm = -1;
+      if (subject) {
+        const s = this.subjectSlot(i, subject, monthId(month), true)!;
+        const snums = this.snums;
+        sd = this.period(snums, s * NUMS + DAY, dayId(day), true)!;
+        sm = this.period(snums, s * NUMS + MONTH, monthId(month), true)!;
+        const own = subject.limits;
+        if (own?.tokensPerDay !== undefined && snums[sd + 1] + tokens > own.tokensPerDay) throw new BudgetExhaustedError('daily token budget', own.tokensPerDay, subject.kind);
+        if (own?.monthlyCostUsd !== undefined && snums[sm + 2] + costUsd > own.monthlyCostUsd) throw new BudgetExhaustedError('monthly cost budget', own.monthlyCostUsd, subject.kind);
+        add(snums, sd, tokens, costUsd, 1);
+        add(snums, sm, tokens, costUsd, 1);
       }
-      return { tenantId, day, month, tokens, costUsd };
-    }, { tenantId, day, month, tokens, costUsd });
+      add(nums, d, tokens, costUsd, 1);
+      add(nums, m, tokens, costUsd, 1);
+      return reservation;
+    }, reservation);
   }
 
   async settle(r: Reservation, tokens: number, costUsd: number): Promise<void> {
+    const t = tokens - r.tokens;
+    const c = costUsd - r.costUsd;
     this.locked(r.tenantId, (i) => {
-      for (const at of [this.period(i, DAY, dayId(r.day), false), this.period(i, MONTH, monthId(r.month), false)]) {
-        if (at === undefined) continue; // a period two rollovers old: nothing left to correct
-        this.nums[at + 1] += tokens - r.tokens;
-        this.nums[at + 2] += costUsd - r.costUsd;
+      // A period two rollovers old is not found: nothing left to correct.
+      for (const at of [this.period(this.nums, i * NUMS + DAY, dayId(r.day), false), this.period(this.nums, i * NUMS + MONTH, monthId(r.month), false)]) {
+        if (at !== undefined) add(this.nums, at, t, c, 0);
+      }
+      const s = r.subject ? this.subjectSlot(i, r.subject, 0, false) : undefined;
+      if (s === undefined) return;
+      for (const at of [this.period(this.snums, s * NUMS + DAY, dayId(r.day), false), this.period(this.snums, s * NUMS + MONTH, monthId(r.month), false)]) {
+        if (at !== undefined) add(this.snums, at, t, c, 0);
       }
     }, undefined);
   }
 
-  async usage(tenantId: string, now: Date): Promise<UsageSummary> {
+  async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {
     const { day, month } = periods(now);
     const zero = { tokens: 0, costUsd: 0, requests: 0 };
     return this.locked(tenantId, (i) => {
-      const read = (at: number | undefined) => (at === undefined ? { ...zero } : { tokens: this.nums[at + 1], costUsd: this.nums[at + 2], requests: this.nums[at + 3] });
-      return { day: read(this.period(i, DAY, dayId(day), false)), month: read(this.period(i, MONTH, monthId(month), false)) };
+      if (!subject) return this.read(this.nums, i * NUMS, dayId(day), monthId(month));
+      const s = this.subjectSlot(i, subject, 0, false);
+      return s === undefined ? { day: { ...zero }, month: { ...zero } } : this.read(this.snums, s * NUMS, dayId(day), monthId(month));
     }, { day: { ...zero }, month: { ...zero } });
   }
 
-  /** The index in `nums` of the period `id` (current or previous); with `roll`, a newer id starts a new current period. */
-  private period(i: number, kind: typeof DAY | typeof MONTH, id: number, roll: boolean): number | undefined {
-    const current = i * NUMS + kind;
+  async usageBy(tenantId: string, now: Date, kind: Subject['kind']): Promise<SubjectUsageList> {
+    const { day, month } = periods(now);
+    const subjects = this.locked(tenantId, (i) => {
+      const found: SubjectUsage[] = [];
+      for (let j = 0; j < this.capacity; j++) {
+        const s = i * this.capacity + j;
+        const at = s * SINTS;
+        if (this.sints[at] !== 1 || this.sints[at + 1] !== KIND[kind]) continue;
+        if (this.period(this.snums, s * NUMS + MONTH, monthId(month), false) === undefined) continue; // nothing reserved this month
+        const used = this.read(this.snums, s * NUMS, dayId(day), monthId(month));
+        const id = String.fromCharCode(...this.ids.subarray(s * ID_UNITS, s * ID_UNITS + this.sints[at + 2]));
+        found.push({ kind, id, ...used });
+      }
+      return found;
+    }, []);
+    return { subjects: subjects.sort(byId), incomplete: false };
+  }
+
+  /** Day and month usage of the 16-number block at `base`. */
+  private read(nums: Float64Array, base: number, day: number, month: number): UsageSummary {
+    const at = (p: number | undefined) => (p === undefined ? { tokens: 0, costUsd: 0, requests: 0 } : { tokens: nums[p + 1], costUsd: nums[p + 2], requests: nums[p + 3] });
+    return { day: at(this.period(nums, base + DAY, day, false)), month: at(this.period(nums, base + MONTH, month, false)) };
+  }
+
+  /** The index in `nums` of the period `id` (current or previous) of the block at `current`; with `roll`, a newer id starts a new current period. */
+  private period(nums: Float64Array, current: number, id: number, roll: boolean): number | undefined {
     const previous = current + 4;
-    if (this.nums[current] === id) return current;
-    if (this.nums[previous] === id) return previous;
-    if (!roll || this.nums[current] > id) return undefined;
-    this.nums.copyWithin(previous, current, current + 4);
-    this.nums.fill(0, current, current + 4);
-    this.nums[current] = id;
+    if (nums[current] === id) return current;
+    if (nums[previous] === id) return previous;
+    if (!roll || nums[current] > id) return undefined;
+    nums.copyWithin(previous, current, current + 4);
+    nums.fill(0, current, current + 4);
+    nums[current] = id;
     return current;
+  }
+
+  /**
+   * The global slot index of a subject of tenant `i` (under the tenant's lock). With `create`, a
+   * new subject takes the first free slot of its probe sequence, or else the first slot whose
+   * subject was last seen before last month, and every slot it touches notes `month` as last seen.
+   * @throws SubjectCapacityError when `create` finds neither
+   */
+  private subjectSlot(i: number, subject: Pick<Subject, 'kind' | 'id'>, month: number, create: boolean): number | undefined {
+    const id = slotId(subject.id);
+    const kind = KIND[subject.kind];
+    let h = 0x811c9dc5 ^ kind;
+    for (let k = 0; k < id.length; k++) h = Math.imul(h ^ id.charCodeAt(k), 0x01000193);
+    const start = (h >>> 0) % this.capacity;
+    let reusable = -1;
+    let free = -1;
+    for (let step = 0; step < this.capacity; step++) {
+      const s = i * this.capacity + ((start + step) % this.capacity);
+      const at = s * SINTS;
+      if (this.sints[at] === 0) {
+        free = s;
+        break; // the probe sequence ends at the first free slot: the id is not further on
+      }
+      if (this.sints[at + 1] === kind && this.sints[at + 2] === id.length && this.sameId(s, id)) {
+        if (create && this.sints[at + 5] < month) this.sints[at + 5] = month;
+        return s;
+      }
+      if (reusable < 0 && this.sints[at + 5] < month - 1) reusable = s;
+    }
+    if (!create) return undefined;
+    const s = reusable >= 0 ? reusable : free;
+    if (s < 0) throw new SubjectCapacityError([...this.slots].find(([, v]) => v === i)![0], this.capacity);
+    const at = s * SINTS;
+    this.sints.set([1, kind, id.length, 0, 0, month], at);
+    this.snums.fill(0, s * NUMS, s * NUMS + NUMS);
+    for (let k = 0; k < id.length; k++) this.ids[s * ID_UNITS + k] = id.charCodeAt(k);
+    return s;
+  }
+
+  private sameId(s: number, id: string): boolean {
+    const base = s * ID_UNITS;
+    for (let k = 0; k < id.length; k++) if (this.ids[base + k] !== id.charCodeAt(k)) return false;
+    return true;
   }
 
   /** `fn` under the tenant's lock; `unknown` for a tenant this store does not hold. */
@@ -124,4 +266,11 @@ export class SharedMemoryStore implements GatewayStore {
       Atomics.notify(this.ints, lock, 1);
     }
   }
+}
+
+/** Adds to the [id, tokens, costUsd, requests] period at `at`. */
+function add(nums: Float64Array, at: number, tokens: number, costUsd: number, requests: number): void {
+  nums[at + 1] += tokens;
+  nums[at + 2] += costUsd;
+  nums[at + 3] += requests;
 }

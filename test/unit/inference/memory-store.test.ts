@@ -10,7 +10,7 @@ describe('embedded store semantics (shared with the DynamoDB store)', () => {
     const limits = { minute: 2, hour: 100, day: 1000 };
     expect(await s.countRequest('t', limits, now)).toEqual({ ok: true });
     expect(await s.countRequest('t', limits, now)).toEqual({ ok: true });
-    expect(await s.countRequest('t', limits, now)).toEqual({ ok: false, window: 'minute', limit: 2 });
+    expect(await s.countRequest('t', limits, now)).toEqual({ ok: false, window: 'minute', limit: 2, scope: 'tenant' });
     expect(await s.countRequest('t', limits, new Date('2026-11-23T10:16:00Z'))).toEqual({ ok: true });
   });
 

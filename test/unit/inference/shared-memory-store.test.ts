@@ -14,9 +14,9 @@ describe('the store shared by serve\'s worker threads: the embedded store\'s sem
     const limits = { minute: 2, hour: 3, day: 1000 };
     expect(await s.countRequest('t', limits, now)).toEqual({ ok: true });
     expect(await s.countRequest('t', limits, now)).toEqual({ ok: true });
-    expect(await s.countRequest('t', limits, now)).toEqual({ ok: false, window: 'minute', limit: 2 });
+    expect(await s.countRequest('t', limits, now)).toEqual({ ok: false, window: 'minute', limit: 2, scope: 'tenant' });
     expect(await s.countRequest('t', limits, new Date('2026-11-23T10:16:00Z'))).toEqual({ ok: true });
-    expect(await s.countRequest('t', limits, new Date('2026-11-23T10:17:00Z'))).toEqual({ ok: false, window: 'hour', limit: 3 });
+    expect(await s.countRequest('t', limits, new Date('2026-11-23T10:17:00Z'))).toEqual({ ok: false, window: 'hour', limit: 3, scope: 'tenant' });
     expect(await s.countRequest('other', limits, now)).toEqual({ ok: true });
   });
 
