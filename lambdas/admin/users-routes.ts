@@ -1,4 +1,101 @@
-import type { Route } from './admin-http.js';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { Role } from '../../lib/identity/roles.js';
+import { CognitoCallError, CognitoTenantUsers } from '../identity/cognito-tenant-users.js';
+import { IdentityError } from '../identity/identity-error.js';
+import { ApiError } from '../shared/api-errors.js';
+import { platformClient } from '../shared/aws-clients.js';
+import { ENV } from '../shared/environment.js';
+import { emitLifecycleEvent } from '../shared/events.js';
+import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
 
-/** The admin API's tenant users: POST/GET /admin/tenants/{id}/users, POST /admin/tenants/{id}/users/{userId}/disable, PUT /admin/tenants/{id}/users/{userId}/role. */
-export const usersRoutes: Record<string, Route> = {};
+/** `POST /admin/tenants/{id}/users`: the invitation. @default role `member` */
+export const InviteUserRequest = z.strictObject({ email: z.string().min(3).max(320), role: Role.default('member') });
+/** `PUT /admin/tenants/{id}/users/{userId}/role`. */
+export const SetRoleRequest = z.strictObject({ role: Role });
+
+/** Tenants whose users can no longer be invited: being or already offboarded. */
+const CLOSED = ['OFFBOARDING', 'OFFBOARDED'];
+
+let directory: CognitoTenantUsers | undefined;
+let directoryPool: string | undefined;
+
+/**
+ * The platform pool's directory (TESSERA_USER_POOL_ID), events through emitLifecycleEvent on the
+ * platform bus. @throws ApiError 404 `no_user_pool` when the platform has no pool (external IdP).
+ */
+function users(): CognitoTenantUsers {
+  const pool = process.env[ENV.userPoolId];
+  if (!pool) throw new ApiError(404, `this platform has no tenant user pool (${ENV.userPoolId} is not set): it uses an external identity provider, whose users are managed there`, 'not_found_error', 'no_user_pool');
+  if (!directory || directoryPool !== pool) {
+    directory = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent);
+    directoryPool = pool;
+  }
+  return directory;
+}
+
+/** Who asked: the caller's IAM ARN (the admin API uses IAM auth), for the events' `by`. */
+const callerOf = (event: APIGatewayProxyEvent) => event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller ?? 'admin-api';
+
+const TYPES = { 400: 'invalid_request_error', 403: 'invalid_request_error', 404: 'not_found_error', 409: 'conflict_error' } as const;
+
+/** IdentityError → its status; CognitoCallError → 502 naming the Cognito call; the rest unchanged (500). */
+function asApiError(e: unknown): unknown {
+  if (e instanceof IdentityError) return new ApiError(e.status, e.message, TYPES[e.status], e.code, e.param);
+  if (e instanceof CognitoCallError) return new ApiError(502, e.message, 'api_error', 'cognito_error');
+  return e;
+}
+
+/** A route that answers the directory's refusals in the admin API's error shape. */
+const route = (fn: Route): Route => async (event, id) => {
+  try {
+    return await fn(event, id);
+  } catch (e) {
+    throw asApiError(e);
+  }
+};
+
+const userIdOf = (event: APIGatewayProxyEvent) => {
+  const userId = event.pathParameters?.userId;
+  if (!userId) throw new ApiError(400, 'the path names no user id', 'invalid_request_error', 'invalid_request', 'userId');
+  return userId;
+};
+
+async function invite(event: APIGatewayProxyEvent, id: string): Promise<APIGatewayProxyResult> {
+  const request = parse(InviteUserRequest, bodyOf(event));
+  const tenant = await tenantOr404(id);
+  if (CLOSED.includes(tenant.status)) throw new ApiError(409, `tenant "${id}" is ${tenant.status}: no user can be invited to it`, 'conflict_error', 'invalid_status', 'id');
+  return json(201, await users().invite(id, request, callerOf(event)));
+}
+
+/**
+ * The admin API's tenant users (CognitoTenantUsers on the platform pool; events on the platform
+ * bus). Each answers 404 `tenant_not_found` for an unknown tenant and 404 `user_not_found` for a
+ * user of another tenant, with no change:
+ * - `POST /admin/tenants/{id}/users` {email, role = member} → 201 the user (Cognito mails the invitation);
+ * - `GET /admin/tenants/{id}/users` → 200 `{ tenantId, users }`;
+ * - `POST /admin/tenants/{id}/users/{userId}/disable` → 200 the user (disabled, signed out);
+ * - `PUT /admin/tenants/{id}/users/{userId}/role` {role} → 200 the user;
+ * - `DELETE /admin/tenants/{id}/users/{userId}` → 200 the deleted user.
+ */
+export const usersRoutes: Record<string, Route> = {
+  'POST /admin/tenants/{id}/users': route(async (event, id) => invite(event, id!)),
+  'GET /admin/tenants/{id}/users': route(async (_event, id) => {
+    await tenantOr404(id!);
+    return json(200, { tenantId: id, users: await users().list(id!) });
+  }),
+  'POST /admin/tenants/{id}/users/{userId}/disable': route(async (event, id) => {
+    await tenantOr404(id!);
+    return json(200, await users().disable(id!, userIdOf(event), callerOf(event)));
+  }),
+  'PUT /admin/tenants/{id}/users/{userId}/role': route(async (event, id) => {
+    const { role } = parse(SetRoleRequest, bodyOf(event));
+    await tenantOr404(id!);
+    return json(200, await users().setRole(id!, userIdOf(event), role, callerOf(event)));
+  }),
+  'DELETE /admin/tenants/{id}/users/{userId}': route(async (event, id) => {
+    await tenantOr404(id!);
+    return json(200, { ...(await users().remove(id!, userIdOf(event), callerOf(event))), deleted: true });
+  }),
+};

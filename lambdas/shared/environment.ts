@@ -22,6 +22,8 @@ export const ENV = {
   workBucket: 'TESSERA_LIFECYCLE_WORK_BUCKET',
   /** The immutable audit bucket; lifecycle records go under `tessera-audit/lifecycle/<tenant>/`. Optional. */
   auditBucket: 'TESSERA_AUDIT_BUCKET',
+  /** The platform's Cognito pool of tenant users (admin API users routes, offboarding); unset with an external identity provider. */
+  userPoolId: 'TESSERA_USER_POOL_ID',
 } as const;
 
 /** The partition of the region the Lambda runs in (`aws`, `aws-cn`, `aws-us-gov`): ARNs built at run time use it. */

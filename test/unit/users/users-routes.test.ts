@@ -1,0 +1,146 @@
+import {
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand,
+  AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { records, registryMock } from '../lifecycle/registry-mock.js';
+import { setLifecycleEnv, tenant } from '../lifecycle/support.js';
+
+// GIVEN the admin API with the registry in memory, Cognito and EventBridge mocked at the SDK.
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+const cognito = mockClient(CognitoIdentityProviderClient);
+const events = mockClient(EventBridgeClient);
+const { handler } = await import('../../../lambdas/admin/admin-api.js');
+
+const POOL = 'us-east-1_Pool123';
+const ADMIN = 'arn:aws:sts::222222222222:assumed-role/TesseraPlatformAdmin/ops';
+const call = (httpMethod: string, resource: string, pathParameters: Record<string, string>, body?: unknown) =>
+  handler({ httpMethod, resource, headers: {}, pathParameters, body: body === undefined ? null : JSON.stringify(body), requestContext: { requestId: 'r1', identity: { userArn: ADMIN } } } as unknown as APIGatewayProxyEvent);
+const answer = (r: { statusCode: number; body: string }) => [r.statusCode, JSON.parse(r.body)];
+const attrs = (email: string, t: string) => [{ Name: 'email', Value: email }, { Name: 'custom:tenant_id', Value: t }];
+const got = (email: string, t: string) => ({ Username: `sub-${email}`, UserAttributes: attrs(email, t), UserStatus: 'CONFIRMED' as const, Enabled: true, UserCreateDate: new Date('2026-11-30T12:00:00Z') });
+const sentEvents = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).map((e) => ({ bus: e.EventBusName, source: e.Source, type: e.DetailType, detail: JSON.parse(e.Detail!) }));
+
+beforeEach(() => {
+  setLifecycleEnv();
+  process.env[ENV.userPoolId] = POOL;
+  records.clear();
+  records.set('acme', tenant({ status: 'ACTIVE' }));
+  cognito.reset();
+  events.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
+  cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [{ GroupName: 'tenant-member' }] });
+});
+
+describe('admin API: tenant users', () => {
+  it('POST /users invites (201) with the role group and puts Tenant User Created on the platform bus, by the IAM caller', async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: 'sub-1', Attributes: attrs('dev@acme.example.com', 'acme'), UserStatus: 'FORCE_CHANGE_PASSWORD', Enabled: true, UserCreateDate: new Date('2026-12-01T00:00:00Z') } });
+    const [status, user] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com', role: 'admin' }));
+    expect(status).toBe(201);
+    expect(user).toEqual({ object: 'tenant.user', id: 'sub-1', email: 'dev@acme.example.com', tenantId: 'acme', role: 'admin', status: 'FORCE_CHANGE_PASSWORD', enabled: true, createdAt: '2026-12-01T00:00:00.000Z' });
+    expect(cognito.commandCalls(AdminCreateUserCommand)[0].args[0].input.UserPoolId).toBe(POOL);
+    expect(cognito.commandCalls(AdminAddUserToGroupCommand)[0].args[0].input.GroupName).toBe('tenant-admin');
+    expect(sentEvents()).toEqual([{ bus: 'tessera-lifecycle', source: 'tessera.lifecycle', type: 'Tenant User Created', detail: expect.objectContaining({ tenantId: 'acme', userName: 'sub-1', email: 'dev@acme.example.com', userRole: 'admin', by: ADMIN }) }]);
+  });
+
+  it('the role defaults to member', async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: 'sub-1', Attributes: attrs('dev@acme.example.com', 'acme') } });
+    await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com' });
+    expect(cognito.commandCalls(AdminAddUserToGroupCommand)[0].args[0].input.GroupName).toBe('tenant-member');
+  });
+
+  it.each([
+    [{ email: 'dev@acme.example.com', role: 'owner' }, 'role'],
+    [{ email: 'dev@acme.example.com', role: 'member', tenantId: 'globex' }, 'tenantId'],
+    [{ role: 'member' }, 'email'],
+    [{ email: 'nope', role: 'member' }, 'email'],
+  ])('POST /users refuses %j with a 400 naming %s, and calls nobody', async (body, param) => {
+    const [status, error] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, body));
+    expect(status).toBe(400);
+    expect(error.error.param).toBe(param);
+    expect(cognito.commandCalls(AdminCreateUserCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['POST', '/admin/tenants/{id}/users', { id: 'nobody' }, { email: 'a@b.example.com' }],
+    ['GET', '/admin/tenants/{id}/users', { id: 'nobody' }, undefined],
+    ['POST', '/admin/tenants/{id}/users/{userId}/disable', { id: 'nobody', userId: 'sub-1' }, undefined],
+    ['PUT', '/admin/tenants/{id}/users/{userId}/role', { id: 'nobody', userId: 'sub-1' }, { role: 'viewer' }],
+    ['DELETE', '/admin/tenants/{id}/users/{userId}', { id: 'nobody', userId: 'sub-1' }, undefined],
+  ])('%s %s of a tenant that does not exist: 404 tenant_not_found', async (method, resource, params, body) => {
+    const [status, error] = answer(await call(method, resource, params, body));
+    expect([status, error.error.code]).toEqual([404, 'tenant_not_found']);
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('an offboarded tenant gets no new users (409)', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDED' }));
+    const [status, error] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com' }));
+    expect([status, error.error.code]).toEqual([409, 'invalid_status']);
+  });
+
+  it('GET /users lists the tenant\'s users with their roles', async () => {
+    cognito.on(ListUsersCommand).resolves({ Users: [{ Username: 'sub-a', Attributes: attrs('a@acme.example.com', 'acme') }, { Username: 'sub-x', Attributes: attrs('x@globex.example.com', 'globex') }] });
+    const [status, list] = answer(await call('GET', '/admin/tenants/{id}/users', { id: 'acme' }));
+    expect(status).toBe(200);
+    expect(list).toEqual({ tenantId: 'acme', users: [expect.objectContaining({ id: 'sub-a', email: 'a@acme.example.com', role: 'member' })] });
+  });
+
+  it('disable, set-role and delete act on the tenant\'s user and emit their events', async () => {
+    cognito.on(AdminGetUserCommand).resolves(got('dev@acme.example.com', 'acme'));
+    const [s1, disabled] = answer(await call('POST', '/admin/tenants/{id}/users/{userId}/disable', { id: 'acme', userId: 'sub-dev@acme.example.com' }));
+    expect([s1, disabled.enabled]).toEqual([200, false]);
+    expect(cognito.commandCalls(AdminDisableUserCommand)).toHaveLength(1);
+    expect(cognito.commandCalls(AdminUserGlobalSignOutCommand)).toHaveLength(1);
+    const [s2, changed] = answer(await call('PUT', '/admin/tenants/{id}/users/{userId}/role', { id: 'acme', userId: 'sub-dev@acme.example.com' }, { role: 'viewer' }));
+    expect([s2, changed.role]).toEqual([200, 'viewer']);
+    expect(cognito.commandCalls(AdminRemoveUserFromGroupCommand)[0].args[0].input.GroupName).toBe('tenant-member');
+    const [s3, removed] = answer(await call('DELETE', '/admin/tenants/{id}/users/{userId}', { id: 'acme', userId: 'sub-dev@acme.example.com' }));
+    expect([s3, removed.deleted, removed.id]).toEqual([200, true, 'sub-dev@acme.example.com']);
+    expect(sentEvents().map((e) => e.type)).toEqual(['Tenant User Disabled', 'Tenant User Role Changed', 'Tenant User Deleted']);
+  });
+
+  it('another tenant\'s user: 404 user_not_found naming userId, nothing changed', async () => {
+    cognito.on(AdminGetUserCommand).resolves(got('dev@globex.example.com', 'globex'));
+    for (const [method, resource, body] of [['POST', '/admin/tenants/{id}/users/{userId}/disable'], ['PUT', '/admin/tenants/{id}/users/{userId}/role', { role: 'admin' }], ['DELETE', '/admin/tenants/{id}/users/{userId}']] as const) {
+      const [status, error] = answer(await call(method, resource, { id: 'acme', userId: 'sub-dev@globex.example.com' }, body));
+      expect([status, error.error.code, error.error.param, error.error.type]).toEqual([404, 'user_not_found', 'userId', 'not_found_error']);
+    }
+    expect(cognito.commandCalls(AdminDisableUserCommand)).toHaveLength(0);
+    expect(cognito.commandCalls(AdminDeleteUserCommand)).toHaveLength(0);
+    expect(events.calls()).toHaveLength(0);
+  });
+
+  it('PUT /role refuses an unknown role or key (400 naming it)', async () => {
+    for (const [body, param] of [[{ role: 'root' }, 'role'], [{ role: 'admin', by: 'me' }, 'by'], [{}, 'role']] as const) {
+      const [status, error] = answer(await call('PUT', '/admin/tenants/{id}/users/{userId}/role', { id: 'acme', userId: 'sub-1' }, body));
+      expect([status, error.error.param]).toEqual([400, param]);
+    }
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('an address that exists: 409 (this tenant: user_exists; another: email_unavailable, not naming it)', async () => {
+    cognito.on(AdminCreateUserCommand).rejects(Object.assign(new Error('An account with the given email already exists.'), { name: 'UsernameExistsException' }));
+    cognito.on(AdminGetUserCommand).resolves(got('dev@globex.example.com', 'globex'));
+    const [status, error] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@globex.example.com' }));
+    expect([status, error.error.code, error.error.type]).toEqual([409, 'email_unavailable', 'conflict_error']);
+    expect(error.error.message).not.toContain('globex"');
+  });
+
+  it('Cognito failing (throttling): 502 naming the call', async () => {
+    cognito.on(ListUsersCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    const [status, error] = answer(await call('GET', '/admin/tenants/{id}/users', { id: 'acme' }));
+    expect([status, error.error.code, error.error.message]).toEqual([502, 'cognito_error', 'Cognito ListUsers failed (TooManyRequestsException: Rate exceeded)']);
+  });
+
+  it('a platform without the pool (external IdP): 404 no_user_pool', async () => {
+    delete process.env[ENV.userPoolId];
+    const [status, error] = answer(await call('GET', '/admin/tenants/{id}/users', { id: 'acme' }));
+    expect([status, error.error.code]).toEqual([404, 'no_user_pool']);
+  });
+});
