@@ -1,8 +1,10 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { parseApiKey, looksLikeApiKey } from '../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
-import type { Role } from '../../lib/identity/roles.js';
+import { ROLES, roleOfClaims, type Role } from '../../lib/identity/roles.js';
 import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
-import { forbidden, unauthorized } from './openai-errors.js';
+import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
+import { forbidden, GatewayError, unauthorized } from './openai-errors.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 
 /** Where a tenant's identity comes from: only these verified claims, never the request body. */
@@ -30,31 +32,107 @@ export interface JwtSettings {
   jwks: string | { keys: unknown[] };
 }
 
+/** How long the authorizer trusts what it has read: the documented TTL of a revocation (README "API keys"). */
+export const AUTH_CACHE_MS = 60_000;
+/** Most tokens and keys remembered at once; the least recently used is forgotten first (random keys cannot grow memory). */
+export const AUTH_CACHE_ENTRIES = 10_000;
+
+export interface AuthorizerOptions {
+  /** Tenant API keys (`tsk_…`), read once per cache miss by hash. @default - none: a `tsk_` bearer is 401 `api_keys_not_enabled` */
+  keys?: ApiKeyStore;
+  /** Milliseconds a verdict (accepted or refused) is reused, never past a token's or key's expiry. @default 60000 (AUTH_CACHE_MS) */
+  cacheMs?: number;
+  /** Most verdicts cached. @default 10000 (AUTH_CACHE_ENTRIES) */
+  maxEntries?: number;
+  /** The clock, in epoch milliseconds (tests). @default Date.now */
+  now?: () => number;
+}
+
+/** A cached verdict: the caller (its tenant re-read on every use) or the refusal. */
+type Verdict = { caller: Caller; until: number } | { refusal: GatewayError; until: number };
+
+/** What the authorizer answers for every key that names no key record: never whether the tenant exists. */
+const noSuchKey = () => unauthorized('invalid API key: no such key (check that you copied the whole tsk_… key; keys are shown once, at creation)', 'invalid_api_key');
+const KEY_SHAPE = 'tsk_<tenant id>_<43 letters and digits>';
+
 /**
- * Verifies the bearer JWT (signature against the JWKS, issuer, audience, expiry) and resolves the
- * tenant from its claims; an unknown, suspended or offboarded tenant is refused. Results are
- * cached per token until the earlier of its expiry and `cacheMs` (the gateway's authorizer TTL).
+ * Why a key record may not be used at `now`: revoked (`revokedAt` at or before now), expired
+ * (`expiresAt` at or before now: a rotated key's grace period ends so), or undefined when usable.
+ */
+function keyRefusal(record: ApiKeyRecord, now: Date): 'revoked' | 'expired' | undefined {
+  if (record.revokedAt && Date.parse(record.revokedAt) <= now.getTime()) return 'revoked';
+  if (record.expiresAt && Date.parse(record.expiresAt) <= now.getTime()) return 'expired';
+  return undefined;
+}
+
+/**
+ * The tenant, when the gateway serves it.
+ * @throws GatewayError 403 `unknown_tenant` (no record) / `tenant_not_active` (suspended, offboarding, ...)
+ */
+function servedStatus(tenant: TenantRecord | undefined, tenantId = tenant?.tenantId ?? ''): TenantRecord {
+  if (!tenant) throw forbidden(`tenant "${tenantId}" is not registered`, 'unknown_tenant');
+  if (!SERVING_STATUSES.includes(tenant.status)) throw forbidden(`tenant "${tenantId}" is ${tenant.status}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only`, 'tenant_not_active');
+  return tenant;
+}
+
+/**
+ * Authenticates a request's `Authorization: Bearer …` (the scheme is case-insensitive, RFC 9110
+ * §11.1) as one of:
+ * - a JWT: signature against the JWKS, issuer, audience and expiry verified; tenant from
+ *   `tessera:tenant-id` or Cognito's `custom:tenant_id`, role from `tessera:role` or
+ *   `cognito:groups` (roleOfClaims). A token with no role claim at all is a `member` (users
+ *   invited before roles existed keep inference); a role claim naming no role is 403 `unknown_role`.
+ * - a tenant API key `tsk_<tenant>_<secret>`: the tenant from its prefix, then ONE read by
+ *   SHA-256 hash from the keys store (as that tenant). A key that names no record is 401
+ *   `invalid_api_key` whatever its prefix (the message never says whether the tenant exists),
+ *   revoked 401 `api_key_revoked`, expired 401 `api_key_expired`, mis-shaped 401 `malformed_api_key`.
+ *   The role and model subset are the record's; the caller's `userId` is the key id.
+ * Either way an unknown tenant (403 `unknown_tenant` for a JWT), a suspended or offboarded one
+ * (403 `tenant_not_active`) is refused: a suspended tenant's keys stop with it.
+ *
+ * Verdicts, accepted and refused, are cached per token / key hash for at most `cacheMs` and never
+ * past the token's or key's expiry, so a revoked key stops within `cacheMs` (60 s); the tenant's
+ * status is re-read on every request. A key's `lastUsedAt` is written on a cache miss only, off
+ * the request's path (a failure is logged, not answered).
  */
 export class Authorizer {
-  private readonly keys: JWTVerifyGetKey;
-  private readonly cache = new Map<string, { caller: Caller; until: number }>();
+  private readonly jwks: JWTVerifyGetKey;
+  private readonly cache = new Map<string, Verdict>();
+  private readonly keys?: ApiKeyStore;
+  private readonly cacheMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
 
-  constructor(private readonly settings: JwtSettings, private readonly store: GatewayStore, private readonly cacheMs = 60_000) {
-    this.keys = typeof settings.jwks === 'string' ? createRemoteJWKSet(new URL(settings.jwks)) : createLocalJWKSet(settings.jwks as never);
+  constructor(private readonly settings: JwtSettings, private readonly store: GatewayStore, options: AuthorizerOptions | number = {}) {
+    const o = typeof options === 'number' ? { cacheMs: options } : options;
+    this.keys = o.keys;
+    this.cacheMs = o.cacheMs ?? AUTH_CACHE_MS;
+    this.maxEntries = o.maxEntries ?? AUTH_CACHE_ENTRIES;
+    this.now = o.now ?? Date.now;
+    this.jwks = typeof settings.jwks === 'string' ? createRemoteJWKSet(new URL(settings.jwks)) : createLocalJWKSet(settings.jwks as never);
   }
 
+  /**
+   * The caller behind an `Authorization` header value.
+   * @throws GatewayError 401 (`missing_token`, `malformed_token`, `invalid_token`, `token_expired`,
+   *   `missing_tenant_claim`, `malformed_api_key`, `invalid_api_key`, `api_key_revoked`,
+   *   `api_key_expired`, `api_keys_not_enabled`) or 403 (`unknown_tenant`, `tenant_not_active`, `unknown_role`)
+   */
   async authorize(header: string | undefined): Promise<Caller> {
     if (!header) throw unauthorized('missing Authorization header: send "Authorization: Bearer <token>"', 'missing_token');
-    // The auth scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are Bearer.
+    const bearer = /^Bearer +(.*)$/is.exec(header.trim())?.[1];
+    if (bearer !== undefined && looksLikeApiKey(bearer)) return this.authorizeKey(bearer);
     const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i.exec(header.trim());
-    if (!match) throw unauthorized(/^Bearer +\S/i.test(header.trim()) ? 'the bearer token is not a JWT (three base64url parts separated by dots): send a token issued by the platform\'s identity provider' : 'Authorization header must be "Bearer <JWT>"', 'malformed_token');
-    const token = match[1];
-    const cached = this.cache.get(token);
-    if (cached && cached.until > Date.now()) return this.check(cached.caller.tenantId, cached.caller);
+    if (!match) throw unauthorized(/^Bearer +\S/i.test(header.trim()) ? 'the bearer token is not a JWT (three base64url parts separated by dots) nor a tenant API key (tsk_…): send a token issued by the platform\'s identity provider or a key' : 'Authorization header must be "Bearer <JWT>" or "Bearer tsk_…"', 'malformed_token');
+    return this.authorizeJwt(match[1]!);
+  }
 
+  private async authorizeJwt(token: string): Promise<Caller> {
+    const cached = this.cached(token);
+    if (cached) return this.serve(cached.tenantId, cached);
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.keys, { issuer: this.settings.issuer, audience: this.settings.audience, clockTolerance: 5 }));
+      ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.settings.issuer, audience: this.settings.audience, clockTolerance: 5 }));
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'invalid_token';
       const reason = code === 'ERR_JWT_EXPIRED' ? 'token expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `token claim rejected: ${(e as Error).message}` : 'token signature or format is invalid';
@@ -62,17 +140,85 @@ export class Authorizer {
     }
     const tenantId = payload[TENANT_CLAIM] ?? payload['custom:tenant_id'];
     if (typeof tenantId !== 'string' || !tenantId) throw unauthorized(`token has no ${TENANT_CLAIM} claim`, 'missing_tenant_claim');
-    const caller = await this.check(tenantId, undefined, payload);
-    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Date.now();
-    this.cache.set(token, { caller, until: Math.min(exp, Date.now() + this.cacheMs) });
+    const role = roleOfClaims(payload);
+    if (typeof role === 'object') {
+      throw forbidden(`the token's role claim "${role.unknown.slice(0, 64)}" names no role; roles are ${ROLES.join(', ')} (ask your tenant admin to set yours)`, 'unknown_role');
+    }
+    const tenant = servedStatus(await this.store.getTenant(tenantId), tenantId);
+    const caller: Caller = { tenantId, tenant, userId: String(payload.sub ?? 'unknown'), role: role ?? 'member' };
+    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : this.now();
+    this.remember(token, { caller, until: Math.min(exp, this.now() + this.cacheMs) });
     return caller;
   }
 
-  private async check(tenantId: string, cached?: Caller, payload?: Record<string, unknown>): Promise<Caller> {
+  private async authorizeKey(key: string): Promise<Caller> {
+    if (!this.keys) throw unauthorized('API keys are not enabled here: send a JWT ("Authorization: Bearer <JWT>") instead of a tsk_… key', 'api_keys_not_enabled');
+    const parsed = parseApiKey(key);
+    if (!parsed) throw unauthorized(`malformed API key: expected ${KEY_SHAPE}, sent as "Authorization: Bearer tsk_…" with nothing else`, 'malformed_api_key');
+    const entry = `key:${parsed.keyHash}`;
+    const hit = this.cacheHit(entry);
+    if (hit && 'refusal' in hit) throw hit.refusal;
+    if (hit) return this.serve(parsed.tenantId, hit.caller);
+    try {
+      const caller = await this.readKey(parsed.tenantId, parsed.keyHash);
+      const expires = caller.key?.expiresAt ? Date.parse(caller.key.expiresAt) : Infinity;
+      this.remember(entry, { caller, until: Math.min(expires, this.now() + this.cacheMs) });
+      return { ...caller, tenant: servedStatus(caller.tenant) };
+    } catch (e) {
+      if (e instanceof GatewayError && e.status === 401) this.remember(entry, { refusal: e, until: this.now() + this.cacheMs });
+      throw e;
+    }
+  }
+
+  /** The key's record as a caller (tenant as read now), or the 401 that refuses it. */
+  private async readKey(tenantId: string, keyHash: string): Promise<Caller> {
     const tenant = await this.store.getTenant(tenantId);
-    if (!tenant) throw forbidden(`tenant "${tenantId}" is not registered`, 'unknown_tenant');
-    if (!SERVING_STATUSES.includes(tenant.status)) throw forbidden(`tenant "${tenantId}" is ${tenant.status}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only`, 'tenant_not_active');
-    if (cached) return { ...cached, tenant };
-    return { tenantId, tenant, userId: String(payload?.sub ?? 'unknown'), role: String(payload?.[ROLE_CLAIM] ?? 'member') as Role };
+    if (!tenant) throw noSuchKey();
+    const record = await this.keys!.get(tenantId, keyHash);
+    if (!record || record.tenantId !== tenantId || record.keyHash !== keyHash) throw noSuchKey();
+    const now = this.now();
+    const refusal = keyRefusal(record, new Date(now));
+    if (refusal === 'revoked') throw unauthorized(`API key ${record.keyId} was revoked at ${record.revokedAt}; ask your tenant admin for a new key`, 'api_key_revoked');
+    if (refusal === 'expired') throw unauthorized(`API key ${record.keyId} expired at ${record.expiresAt}; ask your tenant admin for a new key (or rotate it before it expires)`, 'api_key_expired');
+    this.keys!.update(tenantId, keyHash, { lastUsedAt: new Date(now).toISOString() })
+      .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'API key lastUsedAt not written', tenantId, keyId: record.keyId, error: (e as Error).message })));
+    return { tenantId, tenant, userId: record.keyId, role: record.role, keyId: record.keyId, key: record };
+  }
+
+  /** The cached caller with its tenant re-read (a tenant suspended since is refused at once). */
+  private async serve(tenantId: string, caller: Caller): Promise<Caller> {
+    return { ...caller, tenant: await this.servedTenant(tenantId) };
+  }
+
+  private async servedTenant(tenantId: string): Promise<TenantRecord> {
+    return servedStatus(await this.store.getTenant(tenantId), tenantId);
+  }
+
+  private cached(token: string): Caller | undefined {
+    const hit = this.cacheHit(token);
+    return hit && 'caller' in hit ? hit.caller : undefined;
+  }
+
+  /** A live cache entry, moved to the most recently used end; an expired one is dropped. */
+  private cacheHit(entry: string): Verdict | undefined {
+    const hit = this.cache.get(entry);
+    if (!hit) return undefined;
+    this.cache.delete(entry);
+    if (hit.until <= this.now()) return undefined;
+    this.cache.set(entry, hit);
+    return hit;
+  }
+
+  private remember(entry: string, verdict: Verdict): void {
+    if (verdict.until <= this.now()) return;
+    this.cache.delete(entry);
+    this.cache.set(entry, verdict);
+    // Map iterates in insertion order: the first entry is the least recently used.
+    while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /** Entries cached now (tests: the bound holds). */
+  get cacheSize(): number {
+    return this.cache.size;
   }
 }

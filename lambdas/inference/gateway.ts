@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { PlatformConfig } from '../../lib/config/schema.js';
+import { PERMISSIONS, can } from '../../lib/identity/roles.js';
+import { permissionFor } from '../../lib/identity/route-permissions.js';
 import type { AuditRecord, AuditSink } from './audit.js';
-import type { Authorizer } from './auth.js';
+import type { Authorizer, Caller } from './auth.js';
 import { actualResponseCors, answerPreflight, withVary } from './cors.js';
 import { chatCompletions } from './endpoints/chat-completions.js';
 import { embeddings } from './endpoints/embeddings.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
 import { responses } from './endpoints/responses.js';
 import { tenantUsage } from './endpoints/usage.js';
-import { GatewayError, notFound, tooLarge, upstream } from './openai-errors.js';
+import { GatewayError, notFound, permissionDenied, tooLarge, upstream } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
-import { PolicyCache } from './policy.js';
+import { PolicyCache, type TenantPolicy } from './policy.js';
 import type { ProviderName, ProviderRegistry } from './providers/registry.js';
 import { routeMethods } from './routes.js';
 import { NO_ORIGINS, type CorsOrigins } from './stores/cors-origins.js';
@@ -87,6 +89,8 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
 export class Gateway {
   private readonly policies: PolicyCache;
   private readonly pipeline: RequestPipeline;
+  /** Tenant policies narrowed to a key's `models`, per policy object (a new one when the tenant changes) and key id. */
+  private readonly narrowed = new WeakMap<TenantPolicy, Map<string, TenantPolicy>>();
 
   constructor(private readonly deps: GatewayDeps) {
     this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders));
@@ -126,14 +130,20 @@ export class Gateway {
         throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
-      Object.assign(audit, { tenantId: caller.tenantId, userId: caller.userId });
+      Object.assign(audit, { tenantId: caller.tenantId, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
       cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
+      // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below.
+      const permission = permissionFor(req.method, path);
+      if (permission && !can(caller.role, permission)) {
+        audit.detail = { ...audit.detail, permission };
+        throw permissionDenied(caller.role, permission, PERMISSIONS[permission]);
+      }
       if (fineTuning) {
         if (!this.deps.fineTuning) throw notFound(`fine-tuning is not served on this endpoint (${req.method} ${req.path})`, null, 'route_not_found');
         const answer = await this.deps.fineTuning.handle(req.method, path, req.query ?? {}, req.body, caller, audit);
         return await res.json(answer.status, answer.body);
       }
-      const policy = this.policies.get(caller.tenant);
+      const policy = this.policyOf(caller);
       const request = { caller, policy, audit, signal: res.signal ?? NEVER };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res);
       if (route === 'POST /v1/embeddings') return await embeddings(this.pipeline, request, req.body, res);
@@ -163,6 +173,27 @@ export class Gateway {
       const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
       if (this.deps.awaitAudit) await written;
     }
+  }
+
+  /**
+   * The caller's policy: the tenant's, narrowed for a key with a `models` subset to the models of
+   * both (a model outside it is then 404 `model_not_found`, as one the tenant lacks, and
+   * `/v1/models` lists only the subset; fallbacks outside it are skipped).
+   */
+  private policyOf(caller: Caller): TenantPolicy {
+    const policy = this.policies.get(caller.tenant);
+    const subset = caller.key?.models;
+    if (!subset || !caller.keyId) return policy;
+    let perKey = this.narrowed.get(policy);
+    if (!perKey) this.narrowed.set(policy, (perKey = new Map()));
+    const signature = `${caller.keyId}\n${subset.join('\n')}`;
+    let narrow = perKey.get(signature);
+    if (!narrow) {
+      const allowed = new Set(subset);
+      narrow = { ...policy, models: new Map([...policy.models].filter(([id]) => allowed.has(id))) };
+      perKey.set(signature, narrow);
+    }
+    return narrow;
   }
 
   private preflight(req: { path: string; headers: Record<string, string | undefined> }, res: GatewayResponder): Promise<void> {

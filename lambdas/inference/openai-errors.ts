@@ -28,6 +28,13 @@ export const invalid = (message: string, param: string | null = null, code = 'in
 export const unauthorized = (message: string, code = 'invalid_token') =>
   new GatewayError(401, message, 'authentication_error', code, null, { 'www-authenticate': code === 'missing_token' ? 'Bearer' : `Bearer error="invalid_token"` });
 export const forbidden = (message: string, code: string) => new GatewayError(403, message, 'permission_error', code);
+/**
+ * 403 `permission_denied`: the caller's role (lib/identity/roles.ts) lacks the permission a route
+ * needs; the message names both and what the permission allows, e.g.
+ * `role "viewer" lacks permission "inference" (call models: chat completions, embeddings, responses)`.
+ */
+export const permissionDenied = (role: string, permission: string, allows: string) =>
+  new GatewayError(403, `role "${role}" lacks permission "${permission}" (${allows}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied');
 export const notFound = (message: string, param: string | null, code: string) => new GatewayError(404, message, 'not_found_error', code, param);
 export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
 /** 429; `headers` carries `retry-after` and OpenAI's `x-ratelimit-*` headers (see rate-limit-headers.ts). */

@@ -15,6 +15,13 @@ const OPENAI_ROUTES: readonly Route[] = [
   // Model ids hold `/` and `:` (`bedrock/anthropic.claude-3-5-haiku`), sent encoded (`%2F`) or raw.
   [/^\/v1\/models\/.+$/, ['GET']],
   [/^\/v1\/usage$/, ['GET']],
+  // Tessera's own: a tenant admin's keys and users (endpoints/tenant-keys.ts, endpoints/tenant-users.ts).
+  [/^\/v1\/tenant\/keys$/, ['GET', 'POST']],
+  [/^\/v1\/tenant\/keys\/[^/]+$/, ['GET', 'DELETE']],
+  [/^\/v1\/tenant\/keys\/[^/]+\/rotate$/, ['POST']],
+  [/^\/v1\/tenant\/users$/, ['GET', 'POST']],
+  [/^\/v1\/tenant\/users\/[^/]+\/disable$/, ['POST']],
+  [/^\/v1\/tenant\/users\/[^/]+\/role$/, ['PUT']],
 ];
 
 const FINE_TUNING_ROUTES: readonly Route[] = [
