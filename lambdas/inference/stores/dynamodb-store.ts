@@ -10,6 +10,8 @@ import {
 const MICRO = 1_000_000; // costs are counted in micro-dollars: DynamoDB adds integers exactly
 /** GetItem calls in flight at once when listing a tenant's users or keys. */
 const LIST_CONCURRENCY = 16;
+/** Retries of a transaction DynamoDB cancelled for a conflict with another one on the same items (TransactionConflict); its backoff is 10, 20, 40, 80 ms plus jitter. */
+const CONFLICT_RETRIES = 4;
 
 /**
  * Usage table item ids. All start `rate#<tenant>#` or `usage#<tenant>#` (the tenant-data role's
@@ -69,7 +71,7 @@ export class DynamoDbStore implements GatewayStore {
     const ttl = Math.floor(now.getTime() / 1000) + 2 * 86400;
     const doc = await this.docFor(tenantId);
     try {
-      await doc.send(new TransactWriteCommand({
+      await transact(doc, new TransactWriteCommand({
         TransactItems: items.map((i) => ({
           Update: {
             TableName: this.usageTable, Key: { id: i.id },
@@ -110,7 +112,7 @@ export class DynamoDbStore implements GatewayStore {
     const doc = await this.docFor(tenantId);
     const listed = subject && new Set([`${subject.kind}#${subject.id}`]);
     try {
-      await doc.send(this.reservation(checks, tokens, cost, listed));
+      await transact(doc, this.reservation(checks, tokens, cost, listed));
     } catch (e) {
       if (listed && tooLarge(e)) {
         // The month item's subject set is full (400 KB): the same reservation, counted as unlisted.
@@ -171,7 +173,7 @@ export class DynamoDbStore implements GatewayStore {
 
   private async sendReservation(doc: DynamoDBDocumentClient, tenantId: string, checks: Check[], tokens: number, cost: number, unlistedId: string): Promise<void> {
     try {
-      await doc.send(this.reservation(checks, tokens, cost, undefined, unlistedId));
+      await transact(doc, this.reservation(checks, tokens, cost, undefined, unlistedId));
     } catch (e) {
       await this.refusal(e, tenantId, checks, tokens, cost);
     }
@@ -224,6 +226,26 @@ function budgetCheck(id: string, dayTokens: number | undefined, monthTokens: num
     c.budgets.push(new BudgetExhaustedError('monthly cost budget', monthCostUsd, scope));
   }
   return c;
+}
+
+/**
+ * Sends a transaction, again after a short backoff when DynamoDB cancelled it only for conflicts
+ * with concurrent transactions on the same items (reason `TransactionConflict`, nothing written):
+ * every request of a tenant writes its day and month items, so concurrent Lambdas meet there.
+ * @throws the last TransactionCanceledException after CONFLICT_RETRIES retries; any other error at once
+ */
+async function transact(doc: DynamoDBDocumentClient, command: TransactWriteCommand): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await doc.send(command);
+      return;
+    } catch (e) {
+      const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
+      const conflict = reasons.some((r) => r.Code === 'TransactionConflict') && reasons.every((r) => r.Code === 'TransactionConflict' || r.Code === 'None' || r.Code === undefined);
+      if (!conflict || attempt >= CONFLICT_RETRIES) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 10));
+    }
+  }
 }
 
 const counters = (item: Record<string, unknown> | undefined) => ({ tokens: Number(item?.tokens ?? 0), costUsd: Number(item?.costMicros ?? 0) / MICRO, requests: Number(item?.requests ?? 0) });

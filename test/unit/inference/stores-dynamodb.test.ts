@@ -1,0 +1,132 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbStore, usageIds } from '../../../lambdas/inference/stores/dynamodb-store.js';
+import { BudgetExhaustedError, type Subject } from '../../../lambdas/inference/stores/gateway-store.js';
+
+// The DynamoDB store's requests for per-user and per-key limits (issue 15, item 4): what goes in
+// the one transaction. Its behaviour against a DynamoDB (moto) is test/integration/identity-limits-dynamodb.test.ts.
+const ddb = mockClient(DynamoDBDocumentClient);
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
+const store = new DynamoDbStore('tenants', 'usage', async () => doc);
+const now = new Date('2026-11-23T10:15:30Z');
+const key: Subject = { kind: 'key', id: 'key_00000000000000aa', limits: { requestsPerMinute: 10, tokensPerDay: 100, monthlyCostUsd: 1 } };
+const cancelled = (...codes: Array<string | [string, string]>) => new TransactionCanceledException({
+  message: 'Transaction cancelled', $metadata: {},
+  CancellationReasons: codes.map((c) => (Array.isArray(c) ? { Code: c[0], Message: c[1] } : { Code: c })),
+});
+const transactions = () => ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems!.map((i) => i.Update!));
+
+beforeEach(() => ddb.reset());
+
+describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
+  it('reserves the tenant\'s day and month and the key\'s day and month in one TransactWriteItems, with the key\'s conditions', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const r = await store.reserve('acme', 10, 0.25, { dayTokens: 1000, monthCostUsd: 5 }, now, key);
+    expect(r).toEqual({ tenantId: 'acme', subject: { kind: 'key', id: key.id }, day: '2026-11-23', month: '2026-11', tokens: 10, costUsd: 0.25 });
+    const [items] = transactions();
+    expect(items.map((i) => i.Key!.id)).toEqual(['usage#acme#2026-11-23', 'usage#acme#2026-11', `usage#acme#key#${key.id}#2026-11-23`, `usage#acme#key#${key.id}#2026-11`]);
+    expect(items[1]).toMatchObject({ UpdateExpression: 'ADD tokens :t, costMicros :c, requests :one, subjects :s', ExpressionAttributeValues: { ':s': new Set([`key#${key.id}`]), ':maxCost': 5_000_000 - 250_000 } });
+    expect(items[2]).toMatchObject({ ConditionExpression: '(attribute_not_exists(tokens) OR tokens <= :maxTokens)', ExpressionAttributeValues: { ':t': 10, ':c': 250_000, ':one': 1, ':maxTokens': 90 } });
+    expect(items[3]).toMatchObject({ ConditionExpression: '(attribute_not_exists(costMicros) OR costMicros <= :maxCost)', ExpressionAttributeValues: { ':maxCost': 750_000 } });
+    for (const i of items) expect(i.Key!.id).toMatch(/^usage#acme#/); // the tenant-data role's LeadingKeys pattern
+  });
+
+  it('counts a subject without limits unconditionally (attribution), and a request without a subject on the tenant\'s items only', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await store.reserve('acme', 10, 0, {}, now, { kind: 'user', id: 'u-1' });
+    await store.reserve('acme', 10, 0, {}, now);
+    const [withUser, alone] = transactions();
+    expect(withUser).toHaveLength(4);
+    expect(withUser.slice(2).map((i) => [i.Key!.id, i.ConditionExpression])).toEqual([['usage#acme#user#u-1#2026-11-23', undefined], ['usage#acme#user#u-1#2026-11', undefined]]);
+    expect(alone.map((i) => i.Key!.id)).toEqual(['usage#acme#2026-11-23', 'usage#acme#2026-11']);
+  });
+
+  it('names the key\'s budget when the key\'s item refused the transaction (read after the refusal)', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed', 'None'));
+    ddb.on(GetCommand, { Key: { id: `usage#acme#key#${key.id}#2026-11-23` } }).resolves({ Item: { tokens: 95 } });
+    await expect(store.reserve('acme', 10, 0, {}, now, key)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 100, 'key'));
+    ddb.reset();
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
+    ddb.on(GetCommand).resolves({ Item: { costMicros: 990_000 } });
+    await expect(store.reserve('acme', 10, 0.02, {}, now, key)).rejects.toEqual(new BudgetExhaustedError('monthly cost budget', 1, 'key'));
+  });
+
+  it('refuses at once, with no call, a reservation larger than the key\'s whole budget', async () => {
+    await expect(store.reserve('acme', 101, 0, {}, now, key)).rejects.toEqual(new BudgetExhaustedError('daily token budget', 100, 'key'));
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('counts the key\'s requests per minute as a fourth item of the rate transaction and names the key when it is full', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
+    expect(await store.countRequest('acme', { minute: 30, hour: 100, day: 1000 }, now, key)).toEqual({ ok: false, window: 'minute', limit: 10, scope: 'key' });
+    const [items] = transactions();
+    expect(items.map((i) => i.Key!.id)).toEqual(['rate#acme#2026-11-23T10:15', 'rate#acme#2026-11-23T10', 'rate#acme#2026-11-23', `rate#acme#key#${key.id}#2026-11-23T10:15`]);
+    expect(items[3].ExpressionAttributeValues).toMatchObject({ ':limit': 10 });
+    ddb.reset();
+    ddb.on(TransactWriteCommand).resolves({});
+    await store.countRequest('acme', { minute: 30, hour: 100, day: 1000 }, now, { kind: 'user', id: 'u-1' });
+    expect(transactions()[0]).toHaveLength(3); // no requestsPerMinute: no subject rate item
+  });
+
+  it('sends a transaction again when DynamoDB cancelled it for a conflict with a concurrent one (nothing was written)', async () => {
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict', 'None', 'None')).resolves({});
+    await store.reserve('acme', 10, 0, {}, now, key);
+    expect(transactions()).toHaveLength(2);
+    ddb.reset();
+    ddb.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'None', 'None'));
+    await expect(store.countRequest('acme', { minute: 30, hour: 100, day: 1000 }, now)).rejects.toBeInstanceOf(TransactionCanceledException);
+    expect(transactions()).toHaveLength(5); // the first attempt and four retries
+  });
+
+  it('past the month item\'s 400 KB, reserves the same without listing the subject and marks the month unlisted', async () => {
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', ['ValidationError', 'Item size has exceeded the maximum allowed size'], 'None', 'None')).resolves({});
+    await store.reserve('acme', 10, 0, { dayTokens: 1000 }, now, key);
+    const [, retry] = transactions();
+    expect(retry.map((i) => i.Key!.id)).toEqual(['usage#acme#2026-11-23', 'usage#acme#2026-11', `usage#acme#key#${key.id}#2026-11-23`, `usage#acme#key#${key.id}#2026-11`, 'usage#acme#unlisted#2026-11']);
+    expect(retry[1].UpdateExpression).toBe('ADD tokens :t, costMicros :c, requests :one');
+    expect(retry[2].ConditionExpression).toContain(':maxTokens'); // the limits hold all the same
+  });
+
+  it('settles the subject\'s day and month with the tenant\'s, and sends nothing when the estimate was right', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const r = { tenantId: 'acme', subject: { kind: 'key' as const, id: key.id }, day: '2026-11-23', month: '2026-11', tokens: 50, costUsd: 0.5 };
+    await store.settle(r, 20, 0.1);
+    const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(updates.map((u) => u.Key!.id).sort()).toEqual(['usage#acme#2026-11', 'usage#acme#2026-11-23', `usage#acme#key#${key.id}#2026-11`, `usage#acme#key#${key.id}#2026-11-23`]);
+    for (const u of updates) expect(u.ExpressionAttributeValues).toEqual({ ':t': -30, ':c': -400_000 });
+    ddb.reset();
+    await store.settle(r, 50, 0.5);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('lists the month\'s keys from the month item\'s subjects set and reads each one\'s day and month (no Scan)', async () => {
+    ddb.on(GetCommand).resolves({});
+    ddb.on(GetCommand, { Key: { id: 'usage#acme#2026-11' } }).resolves({ Item: { subjects: new Set(['key#key_b', 'user#u-1', 'key#key_a']) } });
+    ddb.on(GetCommand, { Key: { id: 'usage#acme#key#key_a#2026-11-23' } }).resolves({ Item: { tokens: 5, costMicros: 1500, requests: 1 } });
+    ddb.on(GetCommand, { Key: { id: 'usage#acme#key#key_a#2026-11' } }).resolves({ Item: { tokens: 12, costMicros: 3000, requests: 2 } });
+    const listed = await store.usageBy('acme', now, 'key');
+    expect(listed).toEqual({
+      incomplete: false,
+      subjects: [
+        { kind: 'key', id: 'key_a', day: { tokens: 5, costUsd: 0.0015, requests: 1 }, month: { tokens: 12, costUsd: 0.003, requests: 2 } },
+        { kind: 'key', id: 'key_b', day: { tokens: 0, costUsd: 0, requests: 0 }, month: { tokens: 0, costUsd: 0, requests: 0 } },
+      ],
+    });
+    expect(ddb.commandCalls(GetCommand).every((c) => c.args[0].input.ConsistentRead === true)).toBe(true);
+    expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key!.id)).not.toContain('usage#acme#user#u-1#2026-11');
+    ddb.on(GetCommand, { Key: { id: usageIds.unlisted('acme', '2026-11') } }).resolves({ Item: { requests: 3 } });
+    expect((await store.usageBy('acme', now, 'user')).incomplete).toBe(true);
+  });
+
+  it('keeps subject ids apart from the tenant\'s own ids', () => {
+    const tenantIds = [usageIds.tenantUsage('acme', '2026-11-23'), usageIds.tenantUsage('acme', '2026-11'), usageIds.tenantRate('acme', '2026-11-23T10:15')];
+    // A user id built to look like a period still gives an id with its kind after the tenant.
+    for (const id of ['2026-11-23', '2026-11', '#2026-11']) {
+      expect(tenantIds).not.toContain(usageIds.subjectUsage('acme', { kind: 'user', id }, '2026-11'));
+      expect(usageIds.subjectUsage('acme', { kind: 'user', id }, '2026-11')).toMatch(/^usage#acme#user#/);
+    }
+    expect(usageIds.subjectUsage('acme', { kind: 'user', id: 'a#2026-11-23' }, '2026-11')).not.toBe(usageIds.subjectUsage('acme', { kind: 'user', id: 'a' }, '2026-11-23'));
+  });
+});
