@@ -1,0 +1,39 @@
+import { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+
+/** What every ApiKeyStore shares: the refusal of a second record with one hash, ordering, and checks of ids. */
+
+/** `put` found a record with this hash already (a second put of one key; never two minted keys: 256 random bits). */
+export class ApiKeyExistsError extends Error {
+  constructor(readonly tenantId: string, readonly keyHash: string) {
+    super(`a key record with hash ${keyHash.slice(0, 16)}… already exists for tenant ${tenantId}; records are never overwritten`);
+  }
+}
+
+const KEY_HASH = /^[0-9a-f]{64}$/;
+const KEY_ID = /^key_([0-9a-f]{16})$/;
+
+/** Whether `value` is a key hash (64 lower-case hex characters): anything else names no record (nor a file). */
+export const isKeyHash = (value: string): boolean => KEY_HASH.test(value);
+
+/** The 16 hex characters a key id (`key_<16 hex>`) shares with the start of its hash, or undefined for anything else. */
+export const hashPrefixOf = (keyId: string): string | undefined => KEY_ID.exec(keyId)?.[1];
+
+/** Newest first (`createdAt` descending; the id breaks ties so the order is stable). */
+export const newestFirst = (records: ApiKeyRecord[]): ApiKeyRecord[] =>
+  records.sort((a, b) => (a.createdAt === b.createdAt ? a.keyId.localeCompare(b.keyId) : a.createdAt < b.createdAt ? 1 : -1));
+
+/**
+ * A stored item as an ApiKeyRecord.
+ * @throws Error naming the tenant, the key id and the bad fields when the stored item is not a record (a corrupt or hand-edited item)
+ */
+export function parseStoredKey(item: unknown, where: string): ApiKeyRecord {
+  const parsed = ApiKeyRecord.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
+  throw new Error(`the stored API key record ${where} is not a valid record (fields: ${fields}); fix or delete it`);
+}
+
+/** The record without undefined fields (what JSON and DynamoDB keep). */
+export function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

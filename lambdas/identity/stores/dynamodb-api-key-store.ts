@@ -1,0 +1,141 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type BatchWriteCommandInput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import type { ApiKeyStore } from './api-key-store.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, newestFirst, parseStoredKey, withoutUndefined } from './api-key-store-common.js';
+
+/** DynamoDB's BatchWriteItem limit: 25 requests a call. */
+const BATCH_SIZE = 25;
+/** Attempts of a batch whose UnprocessedItems keep coming back (throttling), with exponential backoff from BACKOFF_MS. */
+const BATCH_ATTEMPTS = 8;
+const BACKOFF_MS = 50;
+
+const conditionFailed = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException';
+
+/** Options of DynamoDbApiKeyStore. */
+export interface DynamoDbApiKeyStoreOptions {
+  /** Waits between retries of unprocessed batch items (tests make it instant). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Key records in the platform's keys table: partition key `tenantId` (S), sort key `keyHash` (S),
+ * one item per key, the ApiKeyRecord's fields as attributes. Every call uses the tenant's client
+ * (`await docFor(tenantId)`): in the Lambdas a session of the tenant-data role tagged with the
+ * tenant, whose `dynamodb:LeadingKeys` condition reaches only that tenant's partition; the admin
+ * API (the platform operator) passes the platform's own client. Items are parsed with
+ * ApiKeyRecord on the way out (a bad item throws, naming it).
+ *
+ * Reads are strongly consistent (`ConsistentRead: true`): a script creates a key and uses it in
+ * the next second, and a revocation must take effect within the authorizer's documented cache TTL,
+ * not that TTL plus replication lag. It costs 1 read unit instead of 0.5 per lookup, and the
+ * authorizer reads a key once per cache TTL, not once a request.
+ */
+export class DynamoDbApiKeyStore implements ApiKeyStore {
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  /**
+   * @param table the keys table's name (TESSERA_API_KEYS_TABLE)
+   * @param docFor the document client for a tenant (tenant-scoped in the Lambdas)
+   */
+  constructor(private readonly table: string, private readonly docFor: TenantDocumentClient, options: DynamoDbApiKeyStoreOptions = {}) {
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** GetItem {tenantId, keyHash}; an id or hash that is not one asks for no session and finds nothing. */
+  async get(tenantId: string, keyHash: string): Promise<ApiKeyRecord | undefined> {
+    if (!isTenantId(tenantId) || !isKeyHash(keyHash)) return undefined;
+    const doc = await this.docFor(tenantId);
+    const out = await doc.send(new GetCommand({ TableName: this.table, Key: { tenantId, keyHash }, ConsistentRead: true }));
+    return out.Item ? parseStoredKey(out.Item, `${tenantId}/${keyHash.slice(0, 16)}`) : undefined;
+  }
+
+  /** Query of the tenant's partition with `begins_with(keyHash, <the id's 16 hex>)`. */
+  async findById(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined> {
+    const prefix = hashPrefixOf(keyId);
+    if (!isTenantId(tenantId) || !prefix) return undefined;
+    const found = await this.query(tenantId, {
+      KeyConditionExpression: 'tenantId = :t AND begins_with(keyHash, :p)', ExpressionAttributeValues: { ':t': tenantId, ':p': prefix },
+    });
+    return found.map((item) => parseStoredKey(item, `${tenantId}/${keyId}`)).find((r) => r.keyId === keyId);
+  }
+
+  /** Query of the tenant's partition, every page; newest first. */
+  async list(tenantId: string): Promise<ApiKeyRecord[]> {
+    if (!isTenantId(tenantId)) return [];
+    const items = await this.query(tenantId, { KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId } });
+    return newestFirst(items.map((item) => parseStoredKey(item, `${tenantId}/${String(item.keyHash).slice(0, 16)}`)));
+  }
+
+  /**
+   * PutItem conditioned on `attribute_not_exists(keyHash)`.
+   * @throws ApiKeyExistsError when the item exists
+   */
+  async put(record: ApiKeyRecord): Promise<void> {
+    const doc = await this.docFor(record.tenantId);
+    try {
+      await doc.send(new PutCommand({ TableName: this.table, Item: withoutUndefined(record), ConditionExpression: 'attribute_not_exists(keyHash)' }));
+    } catch (e) {
+      if (conditionFailed(e)) throw new ApiKeyExistsError(record.tenantId, record.keyHash);
+      throw e;
+    }
+  }
+
+  /** UpdateItem SET of the given fields, conditioned on the item existing (a missing one is not created). */
+  async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt'>>): Promise<void> {
+    const set = Object.entries(withoutUndefined(changes));
+    if (!set.length || !isTenantId(tenantId) || !isKeyHash(keyHash)) return;
+    const doc = await this.docFor(tenantId);
+    try {
+      await doc.send(new UpdateCommand({
+        TableName: this.table, Key: { tenantId, keyHash },
+        UpdateExpression: `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(keyHash)',
+        ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
+        ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
+      }));
+    } catch (e) {
+      if (!conditionFailed(e)) throw e;
+    }
+  }
+
+  /**
+   * Query of the tenant's keys (key attributes only), then BatchWriteItem deletes, 25 a call;
+   * UnprocessedItems are sent again with exponential backoff (50 ms doubling, 8 attempts).
+   * @throws Error naming how many deletes were left unprocessed after the last attempt
+   */
+  async deleteAll(tenantId: string): Promise<number> {
+    if (!isTenantId(tenantId)) return 0;
+    const items = await this.query(tenantId, {
+      KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId }, ProjectionExpression: 'tenantId, keyHash',
+    });
+    const doc = await this.docFor(tenantId);
+    for (let i = 0; i < items.length; i += BATCH_SIZE) {
+      let requests: NonNullable<BatchWriteCommandInput['RequestItems']> = {
+        [this.table]: items.slice(i, i + BATCH_SIZE).map((item) => ({ DeleteRequest: { Key: { tenantId, keyHash: item.keyHash } } })),
+      };
+      for (let attempt = 1; ; attempt++) {
+        const out = await doc.send(new BatchWriteCommand({ RequestItems: requests }));
+        const left = out.UnprocessedItems?.[this.table]?.length ?? 0;
+        if (!left) break;
+        if (attempt >= BATCH_ATTEMPTS) throw new Error(`BatchWriteItem on ${this.table} left ${left} of tenant ${tenantId}'s key records undeleted after ${BATCH_ATTEMPTS} attempts (throttled); run the deletion again`);
+        requests = out.UnprocessedItems!;
+        await this.sleep(BACKOFF_MS * 2 ** (attempt - 1));
+      }
+    }
+    return items.length;
+  }
+
+  private async query(tenantId: string, input: Omit<QueryCommandInput, 'TableName'>): Promise<Array<Record<string, unknown>>> {
+    const doc = await this.docFor(tenantId);
+    const items: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await doc.send(new QueryCommand({ TableName: this.table, ConsistentRead: true, ...input, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}

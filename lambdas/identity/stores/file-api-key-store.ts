@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import { isTenantId } from '../../shared/tenant-credentials.js';
+import type { ApiKeyStore } from './api-key-store.js';
+import { ApiKeyExistsError, hashPrefixOf, isKeyHash, newestFirst, parseStoredKey, withoutUndefined } from './api-key-store-common.js';
+
+const RECORD_FILE = /^[0-9a-f]{64}\.json$/;
+/** How long `update` waits for another worker's lock on the same record before failing. */
+const LOCK_WAIT_MS = 5_000;
+/** A lock older than this was left by a worker that died holding it, and is broken. */
+const STALE_LOCK_MS = 10_000;
+
+const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
+
+/**
+ * Key records of `tessera serve`, one JSON file per key: `<dir>/<tenantId>/<keyHash>.json`.
+ * Every worker thread of `serve --workers N` opens its own store on the same directory and there
+ * is no cache here (the authorizer caches), so a key created or revoked through one worker is
+ * seen by the next read in any other.
+ *
+ * - `get` is one file read. A tenant id or hash that is not one names no file (a path from a
+ *   request cannot leave the directory).
+ * - Writes are atomic: a temp file beside the record, then `link` (put: fails when the record
+ *   exists, so a put never overwrites) or `rename` (update): readers see the old file or the new
+ *   one, never half of one.
+ * - `update` is a read-modify-write under a per-record lock file (`<keyHash>.json.lock`, created
+ *   exclusively), so a revocation and the authorizer's `lastUsedAt` write never undo each other.
+ */
+export class FileApiKeyStore implements ApiKeyStore {
+  /** @param dir the state directory's keys folder (created on the first put) */
+  constructor(private readonly dir: string) {}
+
+  private folder(tenantId: string): string | undefined {
+    return isTenantId(tenantId) ? join(this.dir, tenantId) : undefined;
+  }
+
+  private file(tenantId: string, keyHash: string): string | undefined {
+    const folder = this.folder(tenantId);
+    return folder && isKeyHash(keyHash) ? join(folder, `${keyHash}.json`) : undefined;
+  }
+
+  private async read(file: string): Promise<ApiKeyRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if (missing(e)) return undefined;
+      throw e;
+    }
+    return parseStoredKey(JSON.parse(text), `in ${file}`);
+  }
+
+  private async names(tenantId: string): Promise<string[]> {
+    const folder = this.folder(tenantId);
+    if (!folder) return [];
+    try {
+      return (await readdir(folder)).filter((n) => RECORD_FILE.test(n));
+    } catch (e) {
+      if (missing(e)) return [];
+      throw e;
+    }
+  }
+
+  async get(tenantId: string, keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const file = this.file(tenantId, keyHash);
+    return file ? this.read(file) : undefined;
+  }
+
+  async findById(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined> {
+    const prefix = hashPrefixOf(keyId);
+    if (!prefix) return undefined;
+    for (const name of await this.names(tenantId)) {
+      if (!name.startsWith(prefix)) continue;
+      const record = await this.read(join(this.folder(tenantId)!, name));
+      if (record?.keyId === keyId) return record;
+    }
+    return undefined;
+  }
+
+  async list(tenantId: string): Promise<ApiKeyRecord[]> {
+    const folder = this.folder(tenantId);
+    const records = await Promise.all((await this.names(tenantId)).map((n) => this.read(join(folder!, n))));
+    return newestFirst(records.filter((r): r is ApiKeyRecord => r !== undefined));
+  }
+
+  /**
+   * @throws ApiKeyExistsError when the record's file exists already
+   * @throws Error when the tenant id or hash could not name a file
+   */
+  async put(record: ApiKeyRecord): Promise<void> {
+    const file = this.file(record.tenantId, record.keyHash);
+    if (!file) throw new Error(`cannot store key ${record.keyId} of tenant ${record.tenantId}: not a tenant id and key hash`);
+    await mkdir(join(this.dir, record.tenantId), { recursive: true });
+    const temp = await this.writeTemp(file, record);
+    try {
+      await link(temp, file); // atomic and exclusive: EEXIST when the record exists
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ApiKeyExistsError(record.tenantId, record.keyHash);
+      throw e;
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt'>>): Promise<void> {
+    const file = this.file(tenantId, keyHash);
+    if (!file) return;
+    if (!(await stat(file).catch(() => undefined))) return; // a missing record stays missing (and its folder may not exist)
+    await this.locked(file, async () => {
+      const record = await this.read(file);
+      if (!record) return; // a missing record stays missing
+      const temp = await this.writeTemp(file, { ...record, ...withoutUndefined(changes) });
+      await rename(temp, file);
+    });
+  }
+
+  async deleteAll(tenantId: string): Promise<number> {
+    const folder = this.folder(tenantId);
+    if (!folder) return 0;
+    let deleted = 0;
+    for (const name of await this.names(tenantId)) {
+      try {
+        await unlink(join(folder, name));
+        deleted++;
+      } catch (e) {
+        if (!missing(e)) throw e;
+      }
+    }
+    await rm(folder, { recursive: true, force: true }); // temp and lock files left by a crash
+    return deleted;
+  }
+
+  private async writeTemp(file: string, record: ApiKeyRecord): Promise<string> {
+    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temp, `${JSON.stringify(withoutUndefined(record), null, 2)}\n`, { mode: 0o600 });
+    return temp;
+  }
+
+  /** Runs `work` holding `<file>.lock` (exclusive create); waits up to LOCK_WAIT_MS, breaks a lock older than STALE_LOCK_MS. */
+  private async locked(file: string, work: () => Promise<void>): Promise<void> {
+    const lock = `${file}.lock`;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        await (await open(lock, 'wx')).close();
+        break;
+      } catch (e) {
+        if (missing(e)) return; // the tenant's folder is gone (deleteAll): nothing to update
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const held = await stat(lock).catch(() => undefined);
+      if (held && Date.now() - held.mtimeMs > STALE_LOCK_MS) {
+        await unlink(lock).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`the key record ${file} stayed locked by another worker for ${LOCK_WAIT_MS / 1000} s (${lock}); delete the lock file if no tessera serve is running`);
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+    }
+    try {
+      await work();
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
+  }
+}

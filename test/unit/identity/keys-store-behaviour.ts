@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { mintApiKey } from '../../../lib/identity/api-key.js';
+import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import type { ApiKeyStore } from '../../../lambdas/identity/stores/api-key-store.js';
+import { ApiKeyExistsError } from '../../../lambdas/identity/stores/api-key-store-common.js';
+
+/** A fresh record of `tenantId` (a real minted key's hash and id), created at `createdAt`. */
+export function keyRecord(tenantId: string, createdAt = '2026-12-01T10:00:00.000Z', extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  const minted = mintApiKey(tenantId);
+  return {
+    tenantId, keyHash: minted.keyHash, keyId: minted.keyId, hint: minted.hint, name: `key ${minted.keyId}`, role: 'member',
+    createdBy: 'admin:arn:aws:iam::111111111111:user/ops', createdAt, ...extra,
+  };
+}
+
+/**
+ * The behaviour every ApiKeyStore has (lambdas/identity/stores/api-key-store.ts), one table run
+ * against each implementation: the memory, file and DynamoDB stores (SDK mocked in unit tests,
+ * moto in test/integration/keys-dynamodb-moto.test.ts).
+ */
+export function apiKeyStoreBehaviour(name: string, make: () => ApiKeyStore | Promise<ApiKeyStore>): void {
+  describe(`${name}: the ApiKeyStore behaviour`, () => {
+    it('get returns the stored record by hash, never another tenant\'s, and nothing for a malformed hash', async () => {
+      const store = await make();
+      const mine = keyRecord('acme', '2026-12-01T10:00:00.000Z', { models: ['openai/gpt-4o-mini'], limits: { requestsPerMinute: 10, tokensPerDay: 1000, monthlyCostUsd: 2.5 }, expiresAt: '2027-01-01T00:00:00.000Z' });
+      await store.put(mine);
+      expect(await store.get('acme', mine.keyHash)).toEqual(mine);
+      expect(await store.get('globex', mine.keyHash)).toBeUndefined();
+      expect(await store.get('acme', mine.keyHash.slice(0, 63))).toBeUndefined();
+      expect(await store.get('acme', '../../etc/passwd')).toBeUndefined();
+      expect(await store.get('../acme', mine.keyHash)).toBeUndefined();
+    });
+
+    it('put refuses a second record with the same hash and keeps the first', async () => {
+      const store = await make();
+      const first = keyRecord('acme');
+      await store.put(first);
+      await expect(store.put({ ...first, name: 'impostor', role: 'admin' })).rejects.toBeInstanceOf(ApiKeyExistsError);
+      expect(await store.get('acme', first.keyHash)).toEqual(first);
+    });
+
+    it('findById finds the tenant\'s key by its public id, revoked or not; not another tenant\'s; not a malformed id', async () => {
+      const store = await make();
+      const [a, b] = [keyRecord('acme'), keyRecord('acme', '2026-12-01T11:00:00.000Z', { revokedAt: '2026-12-02T00:00:00.000Z' })];
+      await store.put(a);
+      await store.put(b);
+      expect(await store.findById('acme', a.keyId)).toEqual(a);
+      expect(await store.findById('acme', b.keyId)).toEqual(b);
+      expect(await store.findById('globex', a.keyId)).toBeUndefined();
+      expect(await store.findById('acme', 'key_0000000000000000')).toBeUndefined();
+      expect(await store.findById('acme', a.keyId.toUpperCase())).toBeUndefined();
+      expect(await store.findById('acme', a.keyHash)).toBeUndefined();
+      expect(await store.findById('acme', 'key_')).toBeUndefined();
+    });
+
+    it('list gives every record of the tenant, newest first, and none of another tenant', async () => {
+      const store = await make();
+      const times = ['2026-12-01T09:00:00.000Z', '2026-12-03T09:00:00.000Z', '2026-12-02T09:00:00.000Z', '2026-11-30T09:00:00.000Z', '2026-12-04T09:00:00.000Z'];
+      const mine = times.map((t) => keyRecord('acme', t));
+      for (const r of mine) await store.put(r);
+      await store.put(keyRecord('globex', '2026-12-05T00:00:00.000Z'));
+      const listed = await store.list('acme');
+      expect(listed.map((r) => r.createdAt)).toEqual([...times].sort().reverse());
+      expect(new Set(listed.map((r) => r.tenantId))).toEqual(new Set(['acme']));
+      expect(await store.list('initech')).toEqual([]);
+    });
+
+    it('update sets the given fields and keeps the others; a missing record stays missing', async () => {
+      const store = await make();
+      const r = keyRecord('acme', '2026-12-01T10:00:00.000Z', { expiresAt: '2027-06-01T00:00:00.000Z' });
+      await store.put(r);
+      await store.update('acme', r.keyHash, { lastUsedAt: '2026-12-01T12:00:00.000Z' });
+      await store.update('acme', r.keyHash, { revokedAt: '2026-12-01T13:00:00.000Z', expiresAt: '2026-12-02T00:00:00.000Z' });
+      expect(await store.get('acme', r.keyHash)).toEqual({ ...r, lastUsedAt: '2026-12-01T12:00:00.000Z', revokedAt: '2026-12-01T13:00:00.000Z', expiresAt: '2026-12-02T00:00:00.000Z' });
+      const ghost = keyRecord('acme');
+      await store.update('acme', ghost.keyHash, { revokedAt: '2026-12-01T13:00:00.000Z' });
+      expect(await store.get('acme', ghost.keyHash)).toBeUndefined();
+      await store.update('globex', r.keyHash, { revokedAt: '2026-12-09T00:00:00.000Z' }); // another tenant's partition: nothing
+      expect((await store.get('acme', r.keyHash))?.revokedAt).toBe('2026-12-01T13:00:00.000Z');
+      expect(await store.list('acme')).toHaveLength(1);
+    });
+
+    it('a returned record is a copy: changing it changes nothing stored', async () => {
+      const store = await make();
+      const r = keyRecord('acme', '2026-12-01T10:00:00.000Z', { models: ['openai/gpt-4o-mini'] });
+      await store.put(r);
+      const got = (await store.get('acme', r.keyHash))!;
+      got.models!.push('openai/gpt-4o');
+      got.role = 'admin';
+      expect(await store.get('acme', r.keyHash)).toEqual(r);
+    });
+
+    it('deleteAll deletes every record of the tenant (more than one batch) and counts them; other tenants keep theirs', async () => {
+      const store = await make();
+      const mine = Array.from({ length: 27 }, (_, i) => keyRecord('acme', new Date(Date.UTC(2026, 11, 1, 0, i)).toISOString()));
+      for (const r of mine) await store.put(r);
+      const theirs = keyRecord('globex');
+      await store.put(theirs);
+      expect(await store.deleteAll('acme')).toBe(27);
+      expect(await store.list('acme')).toEqual([]);
+      expect(await store.get('acme', mine[0]!.keyHash)).toBeUndefined();
+      expect(await store.get('globex', theirs.keyHash)).toEqual(theirs);
+      expect(await store.deleteAll('acme')).toBe(0);
+    });
+  });
+}
