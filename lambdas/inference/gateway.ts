@@ -9,6 +9,8 @@ import { chatCompletions } from './endpoints/chat-completions.js';
 import { embeddings } from './endpoints/embeddings.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
 import { responses } from './endpoints/responses.js';
+import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
+import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantUsage } from './endpoints/usage.js';
 import { GatewayError, notFound, permissionDenied, tooLarge, upstream } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
@@ -70,6 +72,8 @@ export interface GatewayDeps {
   corsOrigins?: CorsOrigins;
   /** Tenant API keys (`tsk_…`): `/v1/tenant/keys`. @default - not served (404) */
   keys?: ApiKeyStore;
+  /** What `/v1/tenant/keys` manages keys with. @default - ApiKeyService on `keys` (lambdas/identity/api-keys.ts) */
+  keyService?: TenantKeyService;
   /** Tenant users in the platform's Cognito pool: `/v1/tenant/users`. @default - not served (404) */
   users?: TenantUserDirectory;
 }
@@ -143,6 +147,14 @@ export class Gateway {
         const answer = await this.deps.fineTuning.handle(req.method, path, req.query ?? {}, req.body, caller, audit);
         return await res.json(answer.status, answer.body);
       }
+      if (path === '/v1/tenant/keys' || path.startsWith('/v1/tenant/keys/')) {
+        if (!this.deps.keyService) throw notFound(`tenant API keys are not served on this endpoint (no keys table configured here): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
+        return await answer(res, await tenantKeys(this.deps.keyService, caller, req.method, path, req.body));
+      }
+      if (path === '/v1/tenant/users' || path.startsWith('/v1/tenant/users/')) {
+        if (!this.deps.users) throw notFound(`tenant users are not served on this endpoint (no Cognito user pool configured here; tessera serve has none): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
+        return await answer(res, await tenantUsers(this.deps.users, caller, req.method, path, req.body));
+      }
       const policy = this.policyOf(caller);
       const request = { caller, policy, audit, signal: res.signal ?? NEVER };
       if (route === 'POST /v1/chat/completions') return await chatCompletions(this.pipeline, request, req.body, res);
@@ -200,6 +212,8 @@ export class Gateway {
     return answerOptions(req, res, this.deps.corsOrigins ?? NO_ORIGINS, Boolean(this.deps.fineTuning));
   }
 }
+
+const answer = (res: GatewayResponder, a: TenantAnswer) => res.json(a.status, a.body);
 
 /**
  * Answers an `OPTIONS` request (a CORS preflight or a plain `OPTIONS`) from the route table and

@@ -13,6 +13,10 @@ import { FileResponseStore } from './stores/file-response-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import { tenantOrigins } from './stores/cors-origins.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
+import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
+import { FileApiKeyStore } from '../identity/stores/file-api-key-store.js';
+import type { TenantUserDirectory } from '../identity/tenant-users.js';
+import type { TenantKeyService } from './endpoints/tenant-keys.js';
 import { FineTuningService, type FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-store.js';
 
@@ -55,10 +59,24 @@ export interface LocalGatewayOptions {
    * @default - files under `<stateDir>/responses`, shared by the worker threads of `serve --workers N`
    */
   responses?: ResponseStore | false;
+  /**
+   * Tenant API keys (`tsk_…`) the authorizer accepts and `/v1/tenant/keys` manages; `false`: none
+   * (a `tsk_` bearer is 401 `api_keys_not_enabled`, `/v1/tenant/keys` 404).
+   * @default - one file per key under `<stateDir>/api-keys/` (FileApiKeyStore), shared by the worker threads and `tessera dev-key`
+   */
+  apiKeys?: ApiKeyStore | false;
+  /** What `/v1/tenant/keys` manages keys with. @default - ApiKeyService on `apiKeys` */
+  keyService?: TenantKeyService;
+  /** Tenant users for `/v1/tenant/users` (e.g. CognitoTenantUsers on a pool in moto). @default - none: 404 with the reason */
+  users?: TenantUserDirectory;
+  /** The authorizer's cache TTL in ms (tests shorten it). @default 60000 */
+  authCacheMs?: number;
+  /** The authorizer's clock in epoch ms (tests). @default Date.now */
+  now?: () => number;
 }
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
-export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore }> {
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; apiKeys?: ApiKeyStore }> {
   const keysFile = join(options.stateDir, 'dev-keys.json');
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
@@ -83,15 +101,21 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
     store = memory;
   }
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
-  const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] } }, store);
+  const apiKeys = options.apiKeys === false ? undefined : (options.apiKeys ?? new FileApiKeyStore(apiKeysDir(options.stateDir)));
+  const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] } }, store, { keys: apiKeys, cacheMs: options.authCacheMs, now: options.now });
+  const keyService = options.keyService;
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
   const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker });
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
   // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
   const corsOrigins = tenantOrigins(options.tenants ?? []);
-  return { gateway: new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers }), store, audit, keysFile, jobs, responses };
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers, keys: apiKeys, keyService, users: options.users });
+  return { gateway, store, audit, keysFile, jobs, responses, apiKeys };
 }
+
+/** Where `tessera serve` keeps tenant API key records: `<stateDir>/api-keys/` (one file per key). */
+export const apiKeysDir = (stateDir: string) => join(stateDir, 'api-keys');
 
 /** A registry record for a tenant of the embedded store. */
 export function localTenant(tenantId: string, tier: string, extra: Partial<TenantRecord> = {}): TenantRecord {

@@ -1,0 +1,62 @@
+import { publicKey, type ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import type { Caller } from '../auth.js';
+import { GatewayError, notFound } from '../openai-errors.js';
+import { actorOf, asGatewayError, segment, tenantBody } from './tenant-admin-io.js';
+
+/** What the endpoint needs of lambdas/identity/api-keys.ts `ApiKeyService` (engineer K's), which refuses with IdentityError. */
+export interface TenantKeyService {
+  create(tenant: TenantRecord, request: unknown, createdBy: string, now?: Date): Promise<{ key: string; record: ApiKeyRecord }>;
+  list(tenantId: string): Promise<ApiKeyRecord[]>;
+  revoke(tenantId: string, keyId: string, now?: Date): Promise<ApiKeyRecord>;
+  rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now?: Date): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }>;
+}
+
+/** An answer: HTTP status and JSON body. */
+export interface TenantAnswer { status: number; body: string }
+
+/**
+ * `/v1/tenant/keys` (Tessera's own route; the gateway has checked `keys.manage`), always on the
+ * caller's own tenant:
+ * - `POST /v1/tenant/keys` `{ name, role?, models?, limits?, expiresInDays? }` (CreateApiKeyRequest)
+ *   → 201 the key's public record plus `key`, the key itself, shown this once;
+ * - `GET /v1/tenant/keys` → `{ object: 'list', data: [record...] }`, newest first (no hashes);
+ * - `GET /v1/tenant/keys/{keyId}` → the record; `DELETE /v1/tenant/keys/{keyId}` → revokes it
+ *   (200, the record with `revokedAt`);
+ * - `POST /v1/tenant/keys/{keyId}/rotate` `{ gracePeriodHours? }` (0-168, default 24) → 201 the
+ *   new key as for create, plus `previous`: the old record, valid until its new `expiresAt`.
+ * `createdBy` is `user:<sub>` or `key:<keyId>`. A body naming a tenant is a 400; the service's
+ * refusals keep their status, code and param (unknown model, limit above the tenant's: 400;
+ * another tenant's or no such key: 404 `key_not_found`).
+ * @param path `/v1/tenant/keys...` without a trailing slash
+ * @throws GatewayError (OpenAI's shape)
+ */
+export async function tenantKeys(service: TenantKeyService, caller: Caller, method: string, path: string, body: string | undefined): Promise<TenantAnswer> {
+  const [, keyId, action] = /^\/v1\/tenant\/keys(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(path) ?? [];
+  const id = keyId === undefined ? undefined : segment(keyId);
+  try {
+    if (id === undefined && method === 'POST') {
+      const { key, record } = await service.create(caller.tenant, tenantBody(body), actorOf(caller));
+      return { status: 201, body: JSON.stringify({ ...publicKey(record), key }) };
+    }
+    if (id === undefined && method === 'GET') {
+      return { status: 200, body: JSON.stringify({ object: 'list', data: (await service.list(caller.tenantId)).map(publicKey) }) };
+    }
+    if (id !== undefined && action === undefined && method === 'GET') {
+      const record = (await service.list(caller.tenantId)).find((r) => r.keyId === id);
+      if (!record) throw notFound(`no API key ${id.slice(0, 64)} in tenant ${caller.tenantId}`, 'keyId', 'key_not_found');
+      return { status: 200, body: JSON.stringify(publicKey(record)) };
+    }
+    if (id !== undefined && action === undefined && method === 'DELETE') {
+      tenantBody(body);
+      return { status: 200, body: JSON.stringify(publicKey(await service.revoke(caller.tenantId, id))) };
+    }
+    if (id !== undefined && action === 'rotate' && method === 'POST') {
+      const { key, record, previous } = await service.rotate(caller.tenant, id, tenantBody(body), actorOf(caller));
+      return { status: 201, body: JSON.stringify({ ...publicKey(record), key, previous: publicKey(previous) }) };
+    }
+  } catch (e) {
+    throw asGatewayError(e);
+  }
+  throw new GatewayError(405, `${method} is not supported on ${path.slice(0, 200)}`, 'invalid_request_error', 'method_not_allowed');
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { Role } from '../../../lib/identity/roles.js';
+import type { TenantUserDirectory } from '../../identity/tenant-users.js';
+import type { Caller } from '../auth.js';
+import { GatewayError } from '../openai-errors.js';
+import { parseWith } from '../request-body.js';
+import type { TenantAnswer } from './tenant-keys.js';
+import { actorOf, asGatewayError, segment, tenantBody } from './tenant-admin-io.js';
+
+/** `POST /v1/tenant/users`: whom to invite (Cognito mails the invitation) and their role. */
+const InviteRequest = z.strictObject({ email: z.string().email().max(254), role: Role.default('member') });
+/** `PUT /v1/tenant/users/{userId}/role`. */
+const SetRoleRequest = z.strictObject({ role: Role });
+
+/**
+ * `/v1/tenant/users` (Tessera's own route; the gateway has checked `users.manage`), always on the
+ * caller's own tenant, on the platform's Cognito pool (TenantUserDirectory):
+ * - `GET /v1/tenant/users` → `{ object: 'list', data: [TenantUser...] }`;
+ * - `POST /v1/tenant/users` `{ email, role? }` (role @default `member`) → 201 the invited user
+ *   (Cognito mails the temporary password; the bus gets `Tenant User Created`);
+ * - `POST /v1/tenant/users/{userId}/disable` → 200 the user, disabled and signed out everywhere;
+ * - `PUT /v1/tenant/users/{userId}/role` `{ role }` → 200 the user in its new role group.
+ * A body naming a tenant or any other unknown field is a 400; a user of another tenant is 404, as
+ * one that does not exist (the directory's IdentityError, same status, code and param).
+ * @param path `/v1/tenant/users...` without a trailing slash
+ * @throws GatewayError (OpenAI's shape)
+ */
+export async function tenantUsers(users: TenantUserDirectory, caller: Caller, method: string, path: string, body: string | undefined): Promise<TenantAnswer> {
+  const [, rawId, action] = /^\/v1\/tenant\/users(?:\/([^/]+)\/([^/]+))?$/.exec(path) ?? [];
+  const userId = rawId === undefined ? undefined : segment(rawId);
+  // The events' `by` (identity-events.ts): `tenant-user:<sub>` or `tenant-key:<keyId>`.
+  const by = `tenant-${actorOf(caller)}`;
+  try {
+    if (userId === undefined && path === '/v1/tenant/users' && method === 'GET') {
+      return { status: 200, body: JSON.stringify({ object: 'list', data: await users.list(caller.tenantId) }) };
+    }
+    if (userId === undefined && path === '/v1/tenant/users' && method === 'POST') {
+      const input = parseWith(InviteRequest, tenantBody(body));
+      return { status: 201, body: JSON.stringify(await users.invite(caller.tenantId, input, by)) };
+    }
+    if (userId !== undefined && action === 'disable' && method === 'POST') {
+      parseWith(z.strictObject({}), tenantBody(body));
+      return { status: 200, body: JSON.stringify(await users.disable(caller.tenantId, userId, by)) };
+    }
+    if (userId !== undefined && action === 'role' && method === 'PUT') {
+      const { role } = parseWith(SetRoleRequest, tenantBody(body));
+      return { status: 200, body: JSON.stringify(await users.setRole(caller.tenantId, userId, role, by)) };
+    }
+  } catch (e) {
+    throw asGatewayError(e);
+  }
+  throw new GatewayError(405, `${method} is not supported on ${path.slice(0, 200)}`, 'invalid_request_error', 'method_not_allowed');
+}
