@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey as JoseKey, type JWK } from 'jose';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mintApiKey } from '../../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
@@ -11,12 +11,12 @@ import { MemoryApiKeyStore } from '../../../lambdas/identity/stores/memory-api-k
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'tessera';
 const T0 = Date.parse('2026-12-01T12:00:00Z');
-let privateKey: CryptoKey;
+let privateKey: JoseKey;
 let publicJwk: JWK;
 
 beforeAll(async () => {
   const pair = await generateKeyPair('ES256', { extractable: true });
-  privateKey = pair.privateKey as CryptoKey;
+  privateKey = pair.privateKey;
   publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
 });
 
