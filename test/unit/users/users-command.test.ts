@@ -1,7 +1,9 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
-  AdminCreateUserCommand, AdminGetUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand, ListUserPoolClientsCommand, ListUsersCommand, RespondToAuthChallengeCommand,
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand, ListUserPoolClientsCommand, ListUsersCommand, RespondToAuthChallengeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { UserStatusType } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +17,9 @@ import { FakeTerminal, fakeJwt, passwordVerifier, runCli } from './support.js';
 
 const cognito = mockClient(CognitoIdentityProviderClient);
 const cloudFormation = mockClient(CloudFormationClient);
+const eventBridge = mockClient(EventBridgeClient);
+const sts = mockClient(STSClient);
+const OPERATOR = 'arn:aws:sts::222222222222:assumed-role/TesseraPlatformAdmin/ops';
 const POOL = 'eu-west-1_Pool123';
 const attrs = (email: string, tenant: string) => [{ Name: 'sub', Value: `sub-${email}` }, { Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }, { Name: 'custom:tenant_id', Value: tenant }];
 const user = (email: string, tenant: string, status: UserStatusType = 'FORCE_CHANGE_PASSWORD') => ({ Username: `sub-${email}`, Attributes: attrs(email, tenant), UserStatus: status, Enabled: true, UserCreateDate: new Date('2026-11-30T12:00:00Z') });
@@ -23,22 +28,31 @@ const failure = (name: string, message: string) => Object.assign(new Error(messa
 beforeEach(() => {
   cognito.reset();
   cloudFormation.reset();
+  eventBridge.reset();
+  sts.reset();
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: OPERATOR });
+  cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [{ GroupName: 'tenant-member' }] });
   cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'TesseraPlatform', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'TenantUserPoolId', OutputValue: POOL }, { OutputKey: 'TenantUserPoolClientId', OutputValue: 'gatewayclient1' }] }] });
   delete process.env.TESSERA_API_URL;
 });
 
 describe('tessera users invite', () => {
-  it('creates the user with email, email_verified and custom:tenant_id, mailed by Cognito; the pool and client from the stack outputs', async () => {
+  it('creates the user with email, email_verified and custom:tenant_id, mailed by Cognito, in the member group by default; the pool and client from the stack outputs; the event on the platform bus', async () => {
     cognito.on(AdminCreateUserCommand).resolves({ User: user('dev@acme.example.com', 'acme') });
     const { out } = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']);
     expect(cloudFormation.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({ StackName: 'TesseraPlatform' });
     expect(cognito.commandCalls(AdminCreateUserCommand)[0].args[0].input).toEqual({
-      UserPoolId: POOL, Username: 'dev@acme.example.com', DesiredDeliveryMediums: ['EMAIL'], MessageAction: undefined,
+      UserPoolId: POOL, Username: 'dev@acme.example.com', DesiredDeliveryMediums: ['EMAIL'],
       UserAttributes: [{ Name: 'email', Value: 'dev@acme.example.com' }, { Name: 'email_verified', Value: 'true' }, { Name: 'custom:tenant_id', Value: 'acme' }],
     });
+    expect(cognito.commandCalls(AdminAddUserToGroupCommand)[0].args[0].input).toEqual({ UserPoolId: POOL, Username: 'sub-dev@acme.example.com', GroupName: 'tenant-member' });
+    const [event] = eventBridge.commandCalls(PutEventsCommand)[0].args[0].input.Entries!;
+    expect({ ...event, Detail: JSON.parse(event.Detail!) }).toEqual({ EventBusName: 'tessera-lifecycle', Source: 'tessera.lifecycle', DetailType: 'Tenant User Created', Detail: expect.objectContaining({ tenantId: 'acme', email: 'dev@acme.example.com', userRole: 'member', by: OPERATOR }) });
     expect(out.join('\n')).toBe([
-      'invited dev@acme.example.com to tenant acme (user sub-dev@acme.example.com, status FORCE_CHANGE_PASSWORD)',
+      'invited dev@acme.example.com to tenant acme as member (user sub-dev@acme.example.com, status FORCE_CHANGE_PASSWORD)',
       'tenant not checked against the registry: no --api-url / TESSERA_API_URL',
+      'event "Tenant User Created" sent to bus tessera-lifecycle',
       'Cognito emails them a temporary password, valid for 7 days. Send them this command for their first sign-in (it sets a new password and an authenticator app):',
       `  tessera login --email dev@acme.example.com --user-pool-id ${POOL} --client-id gatewayclient1`,
     ].join('\n'));
@@ -50,8 +64,8 @@ describe('tessera users invite', () => {
     cognito.on(ListUserPoolClientsCommand).resolves({ UserPoolClients: [{ ClientId: 'onlyclient', UserPoolId: POOL, ClientName: 'GatewayClient' }] });
     const { out } = await runCli(usersCommand, ['--json', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com', '--user-pool-id', POOL]);
     expect(JSON.parse(out[0])).toEqual({
-      username: 'sub-dev@acme.example.com', email: 'dev@acme.example.com', tenantId: 'acme', status: 'FORCE_CHANGE_PASSWORD', enabled: true, createdAt: '2026-11-30T12:00:00.000Z',
-      userPoolId: POOL, clientId: 'onlyclient', resent: false, tenantChecked: false, login: `tessera login --email dev@acme.example.com --user-pool-id ${POOL} --client-id onlyclient`,
+      object: 'tenant.user', id: 'sub-dev@acme.example.com', email: 'dev@acme.example.com', tenantId: 'acme', role: 'member', status: 'FORCE_CHANGE_PASSWORD', enabled: true, createdAt: '2026-11-30T12:00:00.000Z',
+      userPoolId: POOL, clientId: 'onlyclient', resent: false, tenantChecked: false, eventBus: 'tessera-lifecycle', login: `tessera login --email dev@acme.example.com --user-pool-id ${POOL} --client-id onlyclient`,
     });
   });
 
@@ -60,6 +74,7 @@ describe('tessera users invite', () => {
     [['--tenant', 'tenant'], /^--tenant "tenant" "tenant" is reserved/],
     [['--email', 'not-an-email'], /^--email "not-an-email" is not an email address/],
     [['--user-pool-id', 'pool'], /^--user-pool-id "pool" is not a user pool id/],
+    [['--role', 'owner'], /^--role "owner" is not a role: use one of admin, developer, member, viewer/],
   ])('refuses %j before any AWS call (exit 2)', async (args, message) => {
     const base: Record<string, string> = { '--tenant': 'acme', '--email': 'dev@acme.example.com' };
     for (let i = 0; i < args.length; i += 2) base[args[i]] = args[i + 1];
@@ -70,26 +85,32 @@ describe('tessera users invite', () => {
     expect(cognito.calls()).toHaveLength(0);
   });
 
-  it('a user who exists already: says so, with the tenant they belong to and the --resend fix', async () => {
+  it('a user who exists already in this tenant: says so with the --resend fix; in another tenant: says the address is taken, without naming the tenant (exit 1, no event)', async () => {
     cognito.on(AdminCreateUserCommand).rejects(failure('UsernameExistsException', 'An account with the given email already exists.'));
+    cognito.on(AdminGetUserCommand).resolves({ Username: 'sub-1', UserAttributes: attrs('dev@acme.example.com', 'acme'), UserStatus: 'CONFIRMED' as const });
+    const same = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
+    expect(same.message).toBe('--email: a user with email dev@acme.example.com exists already in tenant "acme": list the tenant\'s users to find it; a user who has not signed in yet can be sent a new invitation (tessera users invite --resend)');
+    expect(same.exitCode).toBe(1);
     cognito.on(AdminGetUserCommand).resolves({ Username: 'sub-1', UserAttributes: attrs('dev@acme.example.com', 'globex'), UserStatus: 'CONFIRMED' as const });
-    const error = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
-    expect(error.message).toBe(`a user dev@acme.example.com exists already in user pool ${POOL} and belongs to tenant "globex": to mail them a new temporary password, run tessera users invite --tenant acme --email dev@acme.example.com --resend`);
-    expect(error.exitCode).toBe(1);
+    const other = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
+    expect(other.message).toMatch(/^--email: email dev@acme.example.com cannot be invited to tenant "acme": the address is already registered on the platform outside this tenant/);
+    expect(other.message).not.toContain('globex');
+    expect(eventBridge.calls()).toHaveLength(0);
   });
 
   it('--resend: MessageAction RESEND for this tenant\'s user who has not signed in', async () => {
     cognito.on(AdminGetUserCommand).resolves({ Username: 'sub-1', UserAttributes: attrs('dev@acme.example.com', 'acme'), UserStatus: 'FORCE_CHANGE_PASSWORD' as const });
     cognito.on(AdminCreateUserCommand).resolves({ User: user('dev@acme.example.com', 'acme') });
     const { out } = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com', '--resend']);
-    expect(cognito.commandCalls(AdminCreateUserCommand)[0].args[0].input).toEqual({ UserPoolId: POOL, Username: 'dev@acme.example.com', DesiredDeliveryMediums: ['EMAIL'], MessageAction: 'RESEND', UserAttributes: undefined });
-    expect(out[0]).toMatch(/^invitation resent to dev@acme.example.com to tenant acme/);
+    expect(cognito.commandCalls(AdminCreateUserCommand)[0].args[0].input).toEqual({ UserPoolId: POOL, Username: 'dev@acme.example.com', DesiredDeliveryMediums: ['EMAIL'], MessageAction: 'RESEND' });
+    expect(out[0]).toMatch(/^invitation resent to dev@acme.example.com to tenant acme as member/);
+    expect(eventBridge.calls()).toHaveLength(0);
   });
 
   it.each([
-    [{ UserAttributes: attrs('dev@acme.example.com', 'globex'), UserStatus: 'FORCE_CHANGE_PASSWORD' as const }, /belongs to tenant "globex", not "acme": check --tenant/],
+    [{ UserAttributes: attrs('dev@acme.example.com', 'globex'), UserStatus: 'FORCE_CHANGE_PASSWORD' as const }, /^--email: no user "dev@acme.example.com" in tenant "acme"$/],
     [{ UserAttributes: attrs('dev@acme.example.com', 'acme'), UserStatus: 'CONFIRMED' as const }, /has signed in already \(status CONFIRMED\)/],
-    [undefined, /no user dev@acme.example.com in user pool eu-west-1_Pool123 to resend the invitation to: leave out --resend/],
+    [undefined, /^--email: no user "dev@acme.example.com" in tenant "acme"$/],
   ])('--resend refuses %#', async (existing, message) => {
     if (existing) cognito.on(AdminGetUserCommand).resolves({ Username: 'sub-1', ...existing });
     else cognito.on(AdminGetUserCommand).rejects(failure('UserNotFoundException', 'User does not exist.'));
@@ -142,9 +163,61 @@ describe('tessera users list', () => {
     cognito.on(ListUsersCommand).resolves({ Users: [user('a@acme.example.com', 'acme')] });
     const { out } = await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--user-pool-id', POOL, '--email-prefix', 'a"b']);
     expect(cognito.commandCalls(ListUsersCommand)[0].args[0].input.Filter).toBe('email ^= "a\\"b"');
-    expect(out[0]).toMatch(/^EMAIL\s+STATUS\s+ENABLED\s+CREATEDAT\s+USERNAME\na@acme.example.com\s+FORCE_CHANGE_PASSWORD\s+true\s+2026-11-30T12:00:00.000Z\s+sub-a@acme.example.com$/);
+    expect(out[0]).toMatch(/^EMAIL\s+ROLE\s+STATUS\s+ENABLED\s+CREATEDAT\s+ID\na@acme.example.com\s+member\s+FORCE_CHANGE_PASSWORD\s+true\s+2026-11-30T12:00:00.000Z\s+sub-a@acme.example.com$/);
     const none = await runCli(usersCommand, ['users', 'list', '--tenant', 'globex', '--user-pool-id', POOL]);
     expect(none.out[0]).toBe(`no users of tenant globex in user pool ${POOL}`);
+  });
+});
+
+describe('tessera users disable | set-role | remove', () => {
+  const got = (tenant: string) => ({ Username: 'sub-dev', UserAttributes: attrs('dev@acme.example.com', tenant), UserStatus: 'CONFIRMED' as const, Enabled: true, UserCreateDate: new Date('2026-11-30T12:00:00Z') });
+  const sent = () => eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]);
+
+  it('disable: disables and signs out, prints the ID-token window, emits Tenant User Disabled on --event-bus', async () => {
+    cognito.on(AdminGetUserCommand).resolves(got('acme'));
+    const { out } = await runCli(usersCommand, ['users', 'disable', '--tenant', 'acme', '--user', 'sub-dev', '--user-pool-id', POOL, '--event-bus', 'my-bus']);
+    expect(out[0]).toBe([
+      'disabled dev@acme.example.com (user sub-dev) of tenant acme and signed them out: no new sign-in, their refresh tokens stop; an ID token issued before stays valid until it expires (at most 1 hour; Cognito cannot revoke ID tokens)',
+      'event "Tenant User Disabled" sent to bus my-bus',
+    ].join('\n'));
+    expect(sent().map((e) => [e.EventBusName, e.DetailType])).toEqual([['my-bus', 'Tenant User Disabled']]);
+  });
+
+  it('set-role --json: the user with its new role; the event names the previous one', async () => {
+    cognito.on(AdminGetUserCommand).resolves(got('acme'));
+    const { out } = await runCli(usersCommand, ['--json', 'users', 'set-role', '--tenant', 'acme', '--user', 'dev@acme.example.com', '--role', 'developer', '--user-pool-id', POOL]);
+    expect(JSON.parse(out[0])).toMatchObject({ id: 'sub-dev', role: 'developer', tenantId: 'acme' });
+    expect(JSON.parse(sent()[0].Detail!)).toMatchObject({ role: 'developer', previousRole: 'member' });
+  });
+
+  it('remove: deletes the user, emits Tenant User Deleted on the stack\'s bus output', async () => {
+    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'TesseraPlatform', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'TenantUserPoolId', OutputValue: POOL }, { OutputKey: 'LifecycleEventBusName', OutputValue: 'bus-from-stack' }] }] });
+    cognito.on(AdminGetUserCommand).resolves(got('acme'));
+    const { out } = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'remove', '--tenant', 'acme', '--user', 'sub-dev']);
+    expect(out[0]).toMatch(/^removed dev@acme.example.com \(user sub-dev, role member\) from tenant acme; /);
+    expect(sent().map((e) => [e.EventBusName, e.DetailType])).toEqual([['bus-from-stack', 'Tenant User Deleted']]);
+  });
+
+  it.each([['disable'], ['set-role', '--role', 'admin'], ['remove']])('%s on another tenant\'s user: exit 1 naming --user, nothing changed, no event', async (command, ...extra) => {
+    cognito.on(AdminGetUserCommand).resolves(got('globex'));
+    const error = await runCli(usersCommand, ['users', command, '--tenant', 'acme', '--user', 'sub-dev', '--user-pool-id', POOL, ...extra]).catch((e) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect([error.message, error.exitCode]).toEqual(['--user: no user "sub-dev" in tenant "acme"', 1]);
+    expect(cognito.calls().map((c) => (c.args[0] as object).constructor.name)).toEqual(['AdminGetUserCommand']);
+    expect(eventBridge.calls()).toHaveLength(0);
+  });
+
+  it('set-role refuses an unknown --role before any AWS call (exit 2)', async () => {
+    const error = await runCli(usersCommand, ['users', 'set-role', '--tenant', 'acme', '--user', 'sub-dev', '--role', 'root', '--user-pool-id', POOL]).catch((e) => e);
+    expect([error.exitCode, cognito.calls().length]).toEqual([2, 0]);
+  });
+
+  it('a bus that refuses the event: exit 1, says the change was made and the event not sent', async () => {
+    cognito.on(AdminGetUserCommand).resolves(got('acme'));
+    eventBridge.on(PutEventsCommand).rejects(failure('ResourceNotFoundException', 'Event bus nope does not exist.'));
+    const error = await runCli(usersCommand, ['users', 'disable', '--tenant', 'acme', '--user', 'sub-dev', '--user-pool-id', POOL, '--event-bus', 'nope']).catch((e) => e);
+    expect(error.message).toBe('EventBridge PutEvents failed (ResourceNotFoundException: Event bus nope does not exist.): the change was made, but its "Tenant User Disabled" event did not reach bus nope: check --event-bus (the LifecycleEventBusName output)');
+    expect(error.exitCode).toBe(1);
   });
 });
 
