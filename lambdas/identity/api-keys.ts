@@ -1,0 +1,179 @@
+import type { z } from 'zod';
+import { mintApiKey } from '../../lib/identity/api-key.js';
+import { ApiKeyRecord, CreateApiKeyRequest, RotateApiKeyRequest } from '../../lib/identity/api-key-record.js';
+import type { PlatformConfig } from '../../lib/config/schema.js';
+import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
+import { describeIssues, formatPath } from '../../lib/zod-issues.js';
+import { resolvePolicy } from '../inference/policy.js';
+import { IdentityError } from './identity-error.js';
+import type { ApiKeyStore } from './stores/api-key-store.js';
+
+/**
+ * At most this many live keys (not revoked, not expired) per tenant. A tenant needs a key per
+ * application and environment, not per request; the cap keeps a tenant's key list one Query page,
+ * bounds what a leaked admin credential can mint before someone notices, and keeps the
+ * authorizer's cache small. Revoked and expired keys do not count. Rotation is never refused by
+ * the cap (it must always be possible to replace a leaked key): during its grace period the
+ * tenant may hold 101.
+ */
+export const MAX_LIVE_KEYS = 100;
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** Whether a key may be used at `now`: not revoked, not past `expiresAt`. For the authorizer. */
+export function keyUsable(record: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>, now: Date = new Date()): { ok: true } | { ok: false; reason: 'revoked' | 'expired' } {
+  if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
+  if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime()) return { ok: false, reason: 'expired' };
+  return { ok: true };
+}
+
+/**
+ * A request body parsed with `schema`, or the IdentityError (400) of its first problem: `message`
+ * lists every problem as `path = value: what is wrong`; `param` is the first one's path (an
+ * unknown key's own path, e.g. `limits.tokensPerMinute`); `code` is `unknown_parameter` for an
+ * unknown key, `invalid_request` otherwise.
+ */
+export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const first = result.error.issues[0]!;
+  const unknown = first.code === 'unrecognized_keys';
+  const param = formatPath(unknown ? [...first.path, first.keys[0]!] : first.path) || undefined;
+  throw new IdentityError(400, describeIssues(result.error, raw).join('; '), unknown ? 'unknown_parameter' : 'invalid_request', param);
+}
+
+/**
+ * Tenant API keys: create, list, revoke and rotate, on any ApiKeyStore (DynamoDB in the Lambdas,
+ * files in `tessera serve`, memory in tests). The admin API (lambdas/admin/keys-routes.ts) and the
+ * gateway's `/v1/tenant/keys` both call it; it refuses with IdentityError (status, code, param),
+ * which each answers in its own shape. The key itself is returned once, by create and rotate, and
+ * never stored: the store keeps its SHA-256 (lib/identity/api-key.ts).
+ */
+export class ApiKeyService {
+  /**
+   * @param store where the records live
+   * @param config the platform config: the tenant's tier gives its models and limits (resolvePolicy)
+   */
+  constructor(private readonly store: ApiKeyStore, private readonly config: PlatformConfig) {}
+
+  /**
+   * Mints a key for `tenant`. Checks, in order:
+   * - `request` is a CreateApiKeyRequest (400 `unknown_parameter` / `invalid_request`, naming the field and value);
+   * - the tenant is served (ACTIVE, UPDATING: SERVING_STATUSES), else 409 `invalid_status` naming its status;
+   * - each of `models` is one of the tenant's (its tier's and its fine-tuned models, as GET /v1/models lists them), else 400 `unknown_model`, param `models[i]`;
+   * - `limits` are within the tenant's own: requestsPerMinute and tokensPerDay within the tier's,
+   *   monthlyCostUsd within the gateway policy's monthlyCostBudgetUsd when it has one, else 400 `limit_above_tenant`, param `limits.<field>`;
+   * - fewer than MAX_LIVE_KEYS live keys, else 409 `too_many_keys`.
+   * @param createdBy `admin:<principal>`, `user:<sub>` or `key:<keyId>`
+   * @returns the key (show it once) and the stored record
+   */
+  async create(tenant: TenantRecord, request: unknown, createdBy: string, now: Date = new Date()): Promise<{ key: string; record: ApiKeyRecord }> {
+    const body = parseRequest(CreateApiKeyRequest, request);
+    this.requireServed(tenant, 'create a key');
+    const models = body.models && this.checkModels(tenant, [...new Set(body.models)]);
+    if (body.limits) this.checkLimits(tenant, body.limits);
+    const live = (await this.store.list(tenant.tenantId)).filter((r) => keyUsable(r, now).ok).length;
+    if (live >= MAX_LIVE_KEYS) {
+      throw new IdentityError(409, `tenant ${tenant.tenantId} has ${live} live API keys, the most a tenant may have (${MAX_LIVE_KEYS}); revoke keys it no longer uses (tessera keys list / revoke)`, 'too_many_keys');
+    }
+    const minted = mintApiKey(tenant.tenantId);
+    const record = ApiKeyRecord.parse({
+      tenantId: tenant.tenantId, keyHash: minted.keyHash, keyId: minted.keyId, hint: minted.hint, name: body.name, role: body.role,
+      models, limits: body.limits, createdBy, createdAt: now.toISOString(),
+      expiresAt: body.expiresInDays === undefined ? undefined : new Date(now.getTime() + body.expiresInDays * DAY_MS).toISOString(),
+    });
+    await this.store.put(record);
+    return { key: minted.key, record };
+  }
+
+  /** Every key of the tenant, revoked and expired ones included, newest first. */
+  async list(tenantId: string): Promise<ApiKeyRecord[]> {
+    return this.store.list(tenantId);
+  }
+
+  /**
+   * Revokes a key at once (`revokedAt` = now). Idempotent: an already revoked key is returned unchanged.
+   * @throws IdentityError 404 `key_not_found` for an id the tenant has no key with (another tenant's too)
+   */
+  async revoke(tenantId: string, keyId: string, now: Date = new Date()): Promise<ApiKeyRecord> {
+    const record = await this.find(tenantId, keyId);
+    if (record.revokedAt !== undefined) return record;
+    const revokedAt = now.toISOString();
+    await this.store.update(tenantId, record.keyHash, { revokedAt });
+    return { ...record, revokedAt };
+  }
+
+  /**
+   * Replaces a key with a new one of the same name, role, models, limits and expiry instant
+   * (`rotatedFrom` = the old id). The old key keeps working for `gracePeriodHours` (0-168, default
+   * 24; its `expiresAt` becomes now + grace, never later than it was) or is revoked at once when
+   * the grace is 0. The new key is stored before the old one is cut short, so a failure between
+   * the two leaves both working, never neither.
+   * @throws IdentityError 400 for a bad request, 404 `key_not_found`, 409 `invalid_status` for a
+   *   tenant not served, 409 `key_revoked` / `key_expired` for a key that no longer works
+   */
+  async rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now: Date = new Date()): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }> {
+    const { gracePeriodHours } = parseRequest(RotateApiKeyRequest, request);
+    this.requireServed(tenant, 'rotate a key');
+    const old = await this.find(tenant.tenantId, keyId);
+    const usable = keyUsable(old, now);
+    if (!usable.ok) {
+      const when = usable.reason === 'revoked' ? old.revokedAt : old.expiresAt;
+      throw new IdentityError(409, `key ${keyId} was ${usable.reason} at ${when}: only a working key can be rotated; create a new key instead (tessera keys create)`, `key_${usable.reason}`, 'keyId');
+    }
+    const minted = mintApiKey(tenant.tenantId);
+    const record = ApiKeyRecord.parse({
+      tenantId: tenant.tenantId, keyHash: minted.keyHash, keyId: minted.keyId, hint: minted.hint, name: old.name, role: old.role,
+      models: old.models, limits: old.limits, expiresAt: old.expiresAt, createdBy, createdAt: now.toISOString(), rotatedFrom: old.keyId,
+    });
+    await this.store.put(record);
+    let changes: Pick<ApiKeyRecord, 'revokedAt'> | Pick<ApiKeyRecord, 'expiresAt'>;
+    if (gracePeriodHours === 0) changes = { revokedAt: now.toISOString() };
+    else {
+      const graceEnd = now.getTime() + gracePeriodHours * HOUR_MS;
+      changes = { expiresAt: new Date(old.expiresAt === undefined ? graceEnd : Math.min(graceEnd, Date.parse(old.expiresAt))).toISOString() };
+    }
+    await this.store.update(tenant.tenantId, old.keyHash, changes);
+    return { key: minted.key, record, previous: { ...old, ...changes } };
+  }
+
+  private async find(tenantId: string, keyId: string): Promise<ApiKeyRecord> {
+    const record = await this.store.findById(tenantId, keyId);
+    if (!record) throw new IdentityError(404, `key "${keyId.slice(0, 40)}" does not exist in tenant ${tenantId} (tessera keys list --tenant ${tenantId} lists its keys)`, 'key_not_found', 'keyId');
+    return record;
+  }
+
+  private requireServed(tenant: TenantRecord, what: string): void {
+    if (!SERVING_STATUSES.includes(tenant.status)) {
+      throw new IdentityError(409, `tenant ${tenant.tenantId} is ${tenant.status}: cannot ${what}; keys are created and rotated only for a tenant that is served (${SERVING_STATUSES.join(' or ')})`, 'invalid_status', 'status');
+    }
+  }
+
+  private checkModels(tenant: TenantRecord, models: string[]): string[] {
+    const own = resolvePolicy(this.config, tenant).models;
+    models.forEach((model, i) => {
+      if (!own.has(model)) {
+        const known = [...own.keys()];
+        const shown = known.length > 10 ? `${known.slice(0, 10).join(', ')} and ${known.length - 10} more` : known.join(', ') || 'none';
+        throw new IdentityError(400, `models[${i}] = "${model.slice(0, 120)}": not a model of tenant ${tenant.tenantId} (its models: ${shown}; GET /v1/models lists them)`, 'unknown_model', `models[${i}]`);
+      }
+    });
+    return models;
+  }
+
+  private checkLimits(tenant: TenantRecord, limits: NonNullable<z.infer<typeof CreateApiKeyRequest>['limits']>): void {
+    const policy = resolvePolicy(this.config, tenant);
+    const ceilings: Array<[keyof typeof limits, number | undefined, string]> = [
+      ['requestsPerMinute', policy.tier.limits.requestsPerMinute, `requests a minute (tier ${tenant.tier})`],
+      ['tokensPerDay', policy.tier.limits.tokensPerDay, `tokens a day (tier ${tenant.tier})`],
+      ['monthlyCostUsd', policy.gateway.monthlyCostBudgetUsd, 'USD a month (its gateway policy\'s monthlyCostBudgetUsd)'],
+    ];
+    for (const [field, ceiling, what] of ceilings) {
+      const value = limits[field];
+      if (value !== undefined && ceiling !== undefined && value > ceiling) {
+        throw new IdentityError(400, `limits.${field} = ${value}: above tenant ${tenant.tenantId}'s own limit of ${ceiling} ${what}; a key's limit applies on top of the tenant's, so give at most ${ceiling}`, 'limit_above_tenant', `limits.${field}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { API_KEY_PATTERN, hashApiKey, parseApiKey } from '../../../lib/identity/api-key.js';
+import type { TenantRecord, TenantStatus } from '../../../lib/tenant-record.js';
+import { ApiKeyService, keyUsable, MAX_LIVE_KEYS } from '../../../lambdas/identity/api-keys.js';
+import { IdentityError } from '../../../lambdas/identity/identity-error.js';
+import { MemoryApiKeyStore } from '../../../lambdas/identity/stores/memory-api-key-store.js';
+import { configWith } from '../../support/synth.js';
+
+const config = configWith();
+const NOW = new Date('2026-12-01T10:00:00.000Z');
+const hours = (h: number) => new Date(NOW.getTime() + h * 3_600_000);
+const ADMIN = 'admin:arn:aws:iam::111111111111:user/ops';
+
+function tenant(tenantId = 'acme', extra: Partial<TenantRecord> = {}): TenantRecord {
+  return {
+    tenantId, name: `${tenantId} corp`, tier: 'starter', isolation: 'vpc', adminEmail: `ops@${tenantId}.example.com`, status: 'ACTIVE', requestId: `req-${tenantId}-0001`,
+    createdAt: '2026-11-01T00:00:00.000Z', updatedAt: '2026-11-01T00:00:00.000Z', stackOutputs: {}, executions: [],
+    gateway: { fallbacks: [], guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false, monthlyCostBudgetUsd: 50 },
+    ...extra,
+  };
+}
+
+const setup = () => {
+  const store = new MemoryApiKeyStore();
+  return { store, keys: new ApiKeyService(store, config) };
+};
+
+/** The IdentityError `promise` rejects with (fails the test when it resolves or throws anything else). */
+async function refusal(promise: Promise<unknown>): Promise<IdentityError> {
+  const e = await promise.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(IdentityError);
+  return e as IdentityError;
+}
+
+describe('ApiKeyService.create', () => {
+  it('mints a tsk_ key, stores only its hash, and returns the key once with the record', async () => {
+    const { store, keys } = setup();
+    const { key, record } = await keys.create(tenant(), {
+      name: 'batch job', role: 'developer', models: ['openai/gpt-4o-mini', 'bedrock/amazon.nova-lite'], limits: { requestsPerMinute: 10, tokensPerDay: 5000, monthlyCostUsd: 5 }, expiresInDays: 30,
+    }, ADMIN, NOW);
+    expect(key).toMatch(API_KEY_PATTERN);
+    expect(parseApiKey(key)).toEqual({ tenantId: 'acme', keyHash: record.keyHash });
+    expect(record).toEqual({
+      tenantId: 'acme', keyHash: hashApiKey(key), keyId: `key_${hashApiKey(key).slice(0, 16)}`, hint: `tsk_acme_…${key.slice(-4)}`, name: 'batch job', role: 'developer',
+      models: ['openai/gpt-4o-mini', 'bedrock/amazon.nova-lite'], limits: { requestsPerMinute: 10, tokensPerDay: 5000, monthlyCostUsd: 5 },
+      expiresAt: '2026-12-31T10:00:00.000Z', createdBy: ADMIN, createdAt: '2026-12-01T10:00:00.000Z',
+    });
+    expect(await store.get('acme', record.keyHash)).toEqual(record);
+    expect(JSON.stringify(await store.list('acme'))).not.toContain(key.split('_')[2]);
+  });
+
+  it('defaults: role member, every model of the tenant, no limits of its own, no expiry', async () => {
+    const { record } = await setup().keys.create(tenant(), { name: 'plain' }, ADMIN, NOW);
+    expect(record.role).toBe('member');
+    for (const field of ['models', 'limits', 'expiresAt', 'revokedAt', 'rotatedFrom'] as const) expect(record[field]).toBeUndefined();
+  });
+
+  it('accepts the tenant\'s fine-tuned model and limits equal to the tenant\'s', async () => {
+    const ft = 'ft:llama-3.1-8b-instruct:acme:support';
+    const withModel = tenant('acme', { tier: 'professional', fineTunedModels: [{ id: ft, baseModel: 'llama-3.1-8b-instruct', jobId: 'ftjob-1', endpointName: 'tessera-acme-ft-support', createdAt: '2026-11-20T00:00:00.000Z' }] });
+    const { record } = await setup().keys.create(withModel, { name: 'ft', models: [ft], limits: { requestsPerMinute: 500, tokensPerDay: 10_000_000, monthlyCostUsd: 50 } }, ADMIN, NOW);
+    expect(record.models).toEqual([ft]);
+  });
+
+  it.each([
+    // hostile: an unknown model, another tier's model, another tenant's fine-tuned model
+    [{ name: 'x', models: ['openai/gpt-4o-mini', 'openai/gpt-5-turbo'] }, 'models[1]', 'unknown_model', /models\[1\] = "openai\/gpt-5-turbo": not a model of tenant acme \(its models: .*openai\/gpt-4o-mini.*; GET \/v1\/models lists them\)/],
+    [{ name: 'x', models: ['huggingface/meta-llama/Llama-3.1-8B-Instruct'] }, 'models[0]', 'unknown_model', /not a model of tenant acme/],
+    [{ name: 'x', models: ['ft:llama-3.1-8b-instruct:globex:support'] }, 'models[0]', 'unknown_model', /not a model of tenant acme/],
+    // hostile: a budget above the tenant's
+    [{ name: 'x', limits: { monthlyCostUsd: 50.01 } }, 'limits.monthlyCostUsd', 'limit_above_tenant', /limits\.monthlyCostUsd = 50\.01: above tenant acme's own limit of 50 USD a month/],
+    [{ name: 'x', limits: { tokensPerDay: 1_000_001 } }, 'limits.tokensPerDay', 'limit_above_tenant', /limits\.tokensPerDay = 1000001: above tenant acme's own limit of 1000000 tokens a day \(tier starter\)/],
+    [{ name: 'x', limits: { requestsPerMinute: 101 } }, 'limits.requestsPerMinute', 'limit_above_tenant', /limits\.requestsPerMinute = 101: above tenant acme's own limit of 100 requests a minute/],
+    // hostile: an unknown role, a non-integer limit, unknown fields (top level and nested)
+    [{ name: 'x', role: 'owner' }, 'role', 'invalid_request', /role = "owner": Invalid option: expected one of "admin"\|"developer"\|"member"\|"viewer"/],
+    [{ name: 'x', limits: { tokensPerDay: 10.5 } }, 'limits.tokensPerDay', 'invalid_request', /limits\.tokensPerDay = 10\.5: Invalid input: expected int/],
+    [{ name: 'x', limits: { requestsPerMinute: -1 } }, 'limits.requestsPerMinute', 'invalid_request', /limits\.requestsPerMinute = -1/],
+    [{ name: 'x', tenantId: 'globex' }, 'tenantId', 'unknown_parameter', /Unrecognized key: "tenantId"/],
+    [{ name: 'x', limits: { tokensPerMinute: 5 } }, 'limits.tokensPerMinute', 'unknown_parameter', /Unrecognized key: "tokensPerMinute"/],
+    [{ name: 'x', expiresInDays: 0 }, 'expiresInDays', 'invalid_request', /expiresInDays = 0/],
+    [{ name: 'x', expiresInDays: 1.5 }, 'expiresInDays', 'invalid_request', /expiresInDays = 1\.5/],
+    [{ role: 'member' }, 'name', 'invalid_request', /name = \(missing\)/],
+    [{ name: '' }, 'name', 'invalid_request', /name = "":/],
+    [{ name: 'x', models: [] }, 'models', 'invalid_request', /models = \[\]/],
+    ['not an object', undefined, 'invalid_request', /\(root\) = "not an object"/],
+  ])('refuses %j with a 400 naming %s (%s), and stores nothing', async (request, param, code, message) => {
+    const { store, keys } = setup();
+    const e = await refusal(keys.create(tenant(), request, ADMIN, NOW));
+    expect({ status: e.status, param: e.param, code: e.code }).toEqual({ status: 400, param, code });
+    expect(e.message).toMatch(message);
+    expect(await store.list('acme')).toEqual([]);
+  });
+
+  it('a tenant without a cost budget has no cost ceiling for its keys', async () => {
+    const noBudget = tenant('acme', { gateway: undefined });
+    const { record } = await setup().keys.create(noBudget, { name: 'x', limits: { monthlyCostUsd: 10_000 } }, ADMIN, NOW);
+    expect(record.limits).toEqual({ monthlyCostUsd: 10_000 });
+  });
+
+  it.each(['REQUESTED', 'PROVISIONING', 'FAILED', 'SUSPENDED', 'OFFBOARDING', 'OFFBOARDED'] as TenantStatus[])('refuses a %s tenant with a 409 naming the status', async (status) => {
+    const { store, keys } = setup();
+    const e = await refusal(keys.create(tenant('acme', { status }), { name: 'x' }, ADMIN, NOW));
+    expect({ status: e.status, code: e.code }).toEqual({ status: 409, code: 'invalid_status' });
+    expect(e.message).toContain(`tenant acme is ${status}: cannot create a key`);
+    expect(await store.list('acme')).toEqual([]);
+  });
+
+  it('an UPDATING tenant is served: keys can be created', async () => {
+    await expect(setup().keys.create(tenant('acme', { status: 'UPDATING' }), { name: 'x' }, ADMIN, NOW)).resolves.toBeDefined();
+  });
+
+  it(`allows ${MAX_LIVE_KEYS} live keys; revoked and expired ones do not count`, async () => {
+    const { store, keys } = setup();
+    const made = [];
+    for (let i = 0; i < MAX_LIVE_KEYS; i++) made.push(await keys.create(tenant(), { name: `k${i}`, ...(i === 0 ? { expiresInDays: 1 } : {}) }, ADMIN, NOW));
+    const e = await refusal(keys.create(tenant(), { name: 'one too many' }, ADMIN, NOW));
+    expect({ status: e.status, code: e.code }).toEqual({ status: 409, code: 'too_many_keys' });
+    expect(e.message).toContain(`tenant acme has 100 live API keys, the most a tenant may have (100)`);
+    await keys.revoke('acme', made[1]!.record.keyId, NOW);
+    await keys.create(tenant(), { name: 'after a revoke' }, ADMIN, NOW);
+    await keys.create(tenant(), { name: 'after the first expired' }, ADMIN, hours(25));
+    await expect(keys.create(tenant(), { name: 'full again' }, ADMIN, hours(25))).rejects.toMatchObject({ code: 'too_many_keys' });
+    expect(await store.list('acme')).toHaveLength(102);
+    await expect(keys.create(tenant('globex'), { name: 'other tenant' }, ADMIN, NOW)).resolves.toBeDefined();
+  });
+});
+
+describe('ApiKeyService.list and revoke', () => {
+  it('lists the tenant\'s keys newest first, revoked ones included, never another tenant\'s', async () => {
+    const { keys } = setup();
+    const a = await keys.create(tenant(), { name: 'a' }, ADMIN, NOW);
+    const b = await keys.create(tenant(), { name: 'b' }, ADMIN, hours(1));
+    await keys.create(tenant('globex'), { name: 'theirs' }, ADMIN, hours(2));
+    await keys.revoke('acme', a.record.keyId, hours(3));
+    expect((await keys.list('acme')).map((r) => [r.name, r.revokedAt])).toEqual([['b', undefined], ['a', hours(3).toISOString()]]);
+    expect(b.record.tenantId).toBe('acme');
+  });
+
+  it('revokes at once, and a second revoke returns the key unchanged', async () => {
+    const { store, keys } = setup();
+    const { record } = await keys.create(tenant(), { name: 'a' }, ADMIN, NOW);
+    const revoked = await keys.revoke('acme', record.keyId, hours(1));
+    expect(revoked).toEqual({ ...record, revokedAt: hours(1).toISOString() });
+    expect(await store.get('acme', record.keyHash)).toEqual(revoked);
+    expect(keyUsable(revoked, hours(1))).toEqual({ ok: false, reason: 'revoked' });
+    expect(await keys.revoke('acme', record.keyId, hours(2))).toEqual(revoked);
+    expect(await store.get('acme', record.keyHash)).toEqual(revoked);
+  });
+
+  it('an unknown id, a malformed one, or another tenant\'s key is a 404 key_not_found, and nothing changes', async () => {
+    const { store, keys } = setup();
+    const theirs = await keys.create(tenant('globex'), { name: 'theirs' }, ADMIN, NOW);
+    for (const id of [theirs.record.keyId, 'key_0123456789abcdef', 'key_../../x', theirs.record.keyHash]) {
+      const e = await refusal(keys.revoke('acme', id, NOW));
+      expect({ status: e.status, code: e.code, param: e.param }).toEqual({ status: 404, code: 'key_not_found', param: 'keyId' });
+    }
+    expect((await store.get('globex', theirs.record.keyHash))?.revokedAt).toBeUndefined();
+  });
+});
+
+describe('ApiKeyService.rotate', () => {
+  it('mints a new key with the same name, role, models, limits and expiry instant; the old one works for the grace period', async () => {
+    const { store, keys } = setup();
+    const old = await keys.create(tenant(), { name: 'ci', role: 'developer', models: ['openai/gpt-4o-mini'], limits: { tokensPerDay: 1000 }, expiresInDays: 10 }, ADMIN, NOW);
+    const out = await keys.rotate(tenant(), old.record.keyId, { gracePeriodHours: 6 }, 'admin:rotator', hours(1));
+    expect(out.key).toMatch(API_KEY_PATTERN);
+    expect(out.key).not.toBe(old.key);
+    expect(out.record).toMatchObject({ name: 'ci', role: 'developer', models: ['openai/gpt-4o-mini'], limits: { tokensPerDay: 1000 }, expiresAt: old.record.expiresAt, rotatedFrom: old.record.keyId, createdBy: 'admin:rotator', createdAt: hours(1).toISOString() });
+    expect(out.previous).toEqual({ ...old.record, expiresAt: hours(7).toISOString() });
+    expect(await store.get('acme', old.record.keyHash)).toEqual(out.previous);
+    expect(await store.get('acme', out.record.keyHash)).toEqual(out.record);
+    expect(keyUsable(out.previous, hours(6.9))).toEqual({ ok: true });
+    expect(keyUsable(out.previous, hours(7))).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('the default grace is 24 hours; it never extends the old key\'s own expiry', async () => {
+    const { keys } = setup();
+    const open = await keys.create(tenant(), { name: 'a' }, ADMIN, NOW);
+    expect((await keys.rotate(tenant(), open.record.keyId, {}, ADMIN, NOW)).previous.expiresAt).toBe(hours(24).toISOString());
+    const soon = await keys.create(tenant(), { name: 'b', expiresInDays: 1 }, ADMIN, hours(-20)); // expires at NOW + 4 h
+    const rotated = await keys.rotate(tenant(), soon.record.keyId, { gracePeriodHours: 168 }, ADMIN, NOW);
+    expect(rotated.previous.expiresAt).toBe(hours(4).toISOString());
+    expect(rotated.record.expiresAt).toBe(hours(4).toISOString()); // the remaining expiry, not a new one
+  });
+
+  it('grace 0 revokes the old key at once', async () => {
+    const { store, keys } = setup();
+    const old = await keys.create(tenant(), { name: 'a' }, ADMIN, NOW);
+    const out = await keys.rotate(tenant(), old.record.keyId, { gracePeriodHours: 0 }, ADMIN, hours(1));
+    expect(out.previous.revokedAt).toBe(hours(1).toISOString());
+    expect((await store.get('acme', old.record.keyHash))?.revokedAt).toBe(hours(1).toISOString());
+  });
+
+  it('a revoked or expired key cannot be rotated (409), and nothing is minted', async () => {
+    const { store, keys } = setup();
+    const revoked = await keys.create(tenant(), { name: 'r' }, ADMIN, NOW);
+    await keys.revoke('acme', revoked.record.keyId, NOW);
+    const expired = await keys.create(tenant(), { name: 'e', expiresInDays: 1 }, ADMIN, NOW);
+    const r = await refusal(keys.rotate(tenant(), revoked.record.keyId, {}, ADMIN, hours(1)));
+    expect({ status: r.status, code: r.code }).toEqual({ status: 409, code: 'key_revoked' });
+    const e = await refusal(keys.rotate(tenant(), expired.record.keyId, {}, ADMIN, hours(24)));
+    expect({ status: e.status, code: e.code }).toEqual({ status: 409, code: 'key_expired' });
+    expect(e.message).toContain(`was expired at ${hours(24).toISOString()}`);
+    expect(await store.list('acme')).toHaveLength(2);
+  });
+
+  it.each([
+    [{ gracePeriodHours: 169 }, 'gracePeriodHours', 'invalid_request'],
+    [{ gracePeriodHours: -1 }, 'gracePeriodHours', 'invalid_request'],
+    [{ gracePeriodHours: 1.5 }, 'gracePeriodHours', 'invalid_request'],
+    [{ gracePeriodHours: '24' }, 'gracePeriodHours', 'invalid_request'],
+    [{ grace: 24 }, 'grace', 'unknown_parameter'],
+  ])('refuses %j with a 400 naming %s', async (request, param, code) => {
+    const { store, keys } = setup();
+    const old = await keys.create(tenant(), { name: 'a' }, ADMIN, NOW);
+    const e = await refusal(keys.rotate(tenant(), old.record.keyId, request, ADMIN, NOW));
+    expect({ status: e.status, param: e.param, code: e.code }).toEqual({ status: 400, param, code });
+    expect(await store.list('acme')).toEqual([old.record]);
+  });
+
+  it('another tenant\'s key is a 404; a suspended tenant cannot rotate (409)', async () => {
+    const { keys } = setup();
+    const theirs = await keys.create(tenant('globex'), { name: 'theirs' }, ADMIN, NOW);
+    expect(await refusal(keys.rotate(tenant(), theirs.record.keyId, {}, ADMIN, NOW))).toMatchObject({ status: 404, code: 'key_not_found' });
+    const mine = await keys.create(tenant(), { name: 'mine' }, ADMIN, NOW);
+    expect(await refusal(keys.rotate(tenant('acme', { status: 'SUSPENDED' }), mine.record.keyId, {}, ADMIN, NOW))).toMatchObject({ status: 409, code: 'invalid_status' });
+  });
+
+  it('rotation is not refused by the live-key cap: a leaked key can always be replaced', async () => {
+    const { keys } = setup();
+    const first = await keys.create(tenant(), { name: 'k0' }, ADMIN, NOW);
+    for (let i = 1; i < MAX_LIVE_KEYS; i++) await keys.create(tenant(), { name: `k${i}` }, ADMIN, NOW);
+    await expect(keys.rotate(tenant(), first.record.keyId, {}, ADMIN, NOW)).resolves.toBeDefined();
+  });
+});
+
+describe('keyUsable', () => {
+  it('a key is usable until its expiry instant and not after a revocation', () => {
+    expect(keyUsable({}, NOW)).toEqual({ ok: true });
+    expect(keyUsable({ expiresAt: hours(1).toISOString() }, NOW)).toEqual({ ok: true });
+    expect(keyUsable({ expiresAt: NOW.toISOString() }, NOW)).toEqual({ ok: false, reason: 'expired' });
+    expect(keyUsable({ revokedAt: hours(1).toISOString(), expiresAt: hours(-1).toISOString() }, NOW)).toEqual({ ok: false, reason: 'revoked' });
+  });
+});
