@@ -1,4 +1,70 @@
-import type { Route } from './admin-http.js';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { publicKey } from '../../lib/identity/api-key-record.js';
+import { ApiKeyService } from '../identity/api-keys.js';
+import { IdentityError } from '../identity/identity-error.js';
+import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
+import { ApiError } from '../shared/api-errors.js';
+import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
+import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
+import { bodyOf, json, tenantOr404, type Route } from './admin-http.js';
 
-/** The admin API's tenant API keys: POST/GET /admin/tenants/{id}/keys, DELETE /admin/tenants/{id}/keys/{keyId}, POST /admin/tenants/{id}/keys/{keyId}/rotate. */
-export const keysRoutes: Record<string, Route> = {};
+/**
+ * The admin API's tenant API keys (the platform operator's view of any tenant's keys):
+ * - `POST /admin/tenants/{id}/keys`: CreateApiKeyRequest → 201 `{ key, ...publicKey(record) }` (the key shown once);
+ * - `GET /admin/tenants/{id}/keys` → `{ object: 'list', data: [publicKey(record), …] }`, newest first, revoked and expired keys included;
+ * - `DELETE /admin/tenants/{id}/keys/{keyId}` → 200 publicKey(record) with `revokedAt` (idempotent);
+ * - `POST /admin/tenants/{id}/keys/{keyId}/rotate`: RotateApiKeyRequest → 201 `{ key, ...publicKey(new record), previous: publicKey(old record) }`.
+ * An unknown tenant is a 404 `tenant_not_found`; ApiKeyService's refusals keep their status, code and param.
+ * The store is DynamoDbApiKeyStore on TESSERA_API_KEYS_TABLE with the platform's own credentials
+ * (the admin API is the platform operator, IAM-authenticated, not a tenant). `createdBy` is
+ * `admin:<the caller's IAM ARN>` (API Gateway's requestContext.identity.userArn, else its caller).
+ */
+export const keysRoutes: Record<string, Route> = {
+  'POST /admin/tenants/{id}/keys': async (event, id) => {
+    const tenant = await tenantOr404(id!);
+    const { key, record } = await refused(() => keys().create(tenant, bodyOf(event), createdBy(event)));
+    return json(201, { key, ...publicKey(record) });
+  },
+  'GET /admin/tenants/{id}/keys': async (_event, id) => {
+    const tenant = await tenantOr404(id!);
+    return json(200, { object: 'list', data: (await keys().list(tenant.tenantId)).map(publicKey) });
+  },
+  'DELETE /admin/tenants/{id}/keys/{keyId}': async (event, id) => {
+    const tenant = await tenantOr404(id!);
+    return json(200, publicKey(await refused(() => keys().revoke(tenant.tenantId, keyIdOf(event)))));
+  },
+  'POST /admin/tenants/{id}/keys/{keyId}/rotate': async (event, id) => {
+    const tenant = await tenantOr404(id!);
+    const { key, record, previous } = await refused(() => keys().rotate(tenant, keyIdOf(event), bodyOf(event), createdBy(event)));
+    return json(201, { key, ...publicKey(record), previous: publicKey(previous) });
+  },
+};
+
+let service: { table: string; keys: ApiKeyService } | undefined;
+
+/** The service on TESSERA_API_KEYS_TABLE (made once per table name). */
+function keys(): ApiKeyService {
+  const table = requireEnv(ENV.apiKeysTable);
+  if (service?.table !== table) service = { table, keys: new ApiKeyService(new DynamoDbApiKeyStore(table, unscopedDocumentClient({ marshallOptions: { removeUndefinedValues: true } })), platformConfig()) };
+  return service.keys;
+}
+
+const keyIdOf = (event: APIGatewayProxyEvent): string => event.pathParameters?.keyId ?? '';
+
+/** `admin:<IAM ARN of the SigV4 caller>`; `admin:unknown` only where API Gateway gave no identity (local tools). */
+function createdBy(event: APIGatewayProxyEvent): string {
+  const identity = event.requestContext?.identity;
+  return `admin:${identity?.userArn || identity?.caller || 'unknown'}`;
+}
+
+const TYPES = { 400: 'invalid_request_error', 403: 'invalid_request_error', 404: 'not_found_error', 409: 'conflict_error' } as const;
+
+/** Runs `work`, answering an IdentityError as the admin API's ApiError with the same status, code and param. */
+async function refused<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof IdentityError) throw new ApiError(e.status, e.message, TYPES[e.status], e.code, e.param);
+    throw e;
+  }
+}

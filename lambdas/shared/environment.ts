@@ -22,6 +22,8 @@ export const ENV = {
   workBucket: 'TESSERA_LIFECYCLE_WORK_BUCKET',
   /** The immutable audit bucket; lifecycle records go under `tessera-audit/lifecycle/<tenant>/`. Optional. */
   auditBucket: 'TESSERA_AUDIT_BUCKET',
+  /** The tenant API keys table (partition key `tenantId`, sort key `keyHash`): the admin API's keys routes. */
+  apiKeysTable: 'TESSERA_API_KEYS_TABLE',
   /** The platform's Cognito pool of tenant users (admin API users routes, offboarding); unset with an external identity provider. */
   userPoolId: 'TESSERA_USER_POOL_ID',
 } as const;
