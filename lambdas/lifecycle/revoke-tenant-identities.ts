@@ -1,0 +1,60 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoTenantUsers } from '../identity/cognito-tenant-users.js';
+import { DynamoDbApiKeyStore } from '../identity/stores/dynamodb-api-key-store.js';
+import { platformClient } from '../shared/aws-clients.js';
+import { ENV, requireEnv } from '../shared/environment.js';
+import { emitLifecycleEvent } from '../shared/events.js';
+import { lifecycleHandler } from '../shared/handler.js';
+import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
+import type { LifecycleState } from './state.js';
+
+/** The tenant API keys table (GATEWAY_ENV.apiKeysTable, spelled out: this file must not import the gateway). */
+export const API_KEYS_TABLE_ENV = 'TESSERA_API_KEYS_TABLE';
+
+/** The events' `by` for changes made by this step. */
+export const OFFBOARDING_ACTOR = 'offboarding';
+
+/** What the step returns into the state machine (the offboarding workflow keeps it at `$.identities`). */
+export interface RevokedIdentities {
+  tenantId: string;
+  /** API key records deleted by this run (0 when a previous run deleted them). */
+  apiKeys: { deleted: number };
+  /**
+   * Users disabled by this run (0 when a previous run did), or why users were left alone: the
+   * platform has no Cognito pool (TESSERA_USER_POOL_ID unset) because an external identity
+   * provider (gateway.jwt) owns the users.
+   */
+  users: { disabled: number } | { skipped: string };
+}
+
+/**
+ * Offboarding, right after *Begin offboarding*: revokes every identity of the tenant, so that
+ * nothing can call the gateway as the tenant again, before its data and stacks go.
+ * 1. Deletes the tenant's API key records from the keys table (DynamoDbApiKeyStore.deleteAll:
+ *    Query on the partition `tenantId`, BatchWriteItem deletes), with the platform's own
+ *    credentials (offboarding is a platform operation; the step's role holds Query and
+ *    BatchWriteItem on the keys table). A deleted key fails its next lookup; an authorizer that
+ *    cached it stops accepting it within its cache TTL (≤ 60 s).
+ * 2. Disables every enabled user of the tenant in the platform pool (CognitoTenantUsers.disableAll:
+ *    AdminDisableUser + AdminUserGlobalSignOut, one `Tenant User Disabled` event each, `by`
+ *    `offboarding`). Users are disabled, not deleted: they stay listed for the audit trail. An ID
+ *    token issued before stays valid until it expires (1 hour), but the gateway serves no tenant
+ *    that is OFFBOARDING.
+ * Idempotent: a second run deletes and disables nothing and returns zeros.
+ * Input: LifecycleState (`request.tenantId`, `executionArn`). Output: RevokedIdentities.
+ * @throws Error naming TESSERA_API_KEYS_TABLE (or TESSERA_EVENT_BUS with a pool) when unset,
+ *   before any change; the store's or Cognito's error (CognitoCallError names the call) for the
+ *   state machine's Retry/Catch.
+ */
+export const handler = lifecycleHandler('Revoke tenant identities', async (state: LifecycleState): Promise<RevokedIdentities> => {
+  const tenantId = state.request.tenantId;
+  const keys = new DynamoDbApiKeyStore(requireEnv(API_KEYS_TABLE_ENV), unscopedDocumentClient());
+  const pool = process.env[ENV.userPoolId];
+  if (pool) requireEnv(ENV.eventBus); // fail before the first change, not after
+  const deleted = await keys.deleteAll(tenantId);
+  if (!pool) {
+    return { tenantId, apiKeys: { deleted }, users: { skipped: `no platform user pool (${ENV.userPoolId} is not set): the tenant's users live in the external identity provider; disable them there` } };
+  }
+  const users = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent);
+  return { tenantId, apiKeys: { deleted }, users: { disabled: await users.disableAll(tenantId, OFFBOARDING_ACTOR) } };
+});

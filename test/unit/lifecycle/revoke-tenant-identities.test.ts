@@ -1,0 +1,84 @@
+import {
+  AdminDisableUserCommand, AdminListGroupsForUserCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient, ListUsersCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { records, registryMock } from './registry-mock.js';
+import { leased, setLifecycleEnv, state } from './support.js';
+
+// GIVEN an offboarding execution holding acme's lease; DynamoDB, Cognito and EventBridge mocked at the SDK.
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+const dynamodb = mockClient(DynamoDBDocumentClient);
+const cognito = mockClient(CognitoIdentityProviderClient);
+const events = mockClient(EventBridgeClient);
+const { handler, API_KEYS_TABLE_ENV } = await import('../../../lambdas/lifecycle/revoke-tenant-identities.js');
+
+const TABLE = 'tessera-api-keys';
+const POOL = 'us-east-1_Pool123';
+const user = (email: string, tenant: string) => ({ Username: `sub-${email}`, Attributes: [{ Name: 'email', Value: email }, { Name: 'custom:tenant_id', Value: tenant }], Enabled: true, UserStatus: 'CONFIRMED' as const });
+const keyItem = (hash: string) => ({ tenantId: 'acme', keyHash: hash });
+
+beforeEach(() => {
+  setLifecycleEnv();
+  Object.assign(process.env, { [API_KEYS_TABLE_ENV]: TABLE, [ENV.userPoolId]: POOL });
+  records.clear();
+  records.set('acme', leased('offboard'));
+  dynamodb.reset();
+  cognito.reset();
+  events.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [{ GroupName: 'tenant-developer' }] });
+});
+
+describe('Revoke tenant identities (offboarding)', () => {
+  it('deletes the tenant\'s key records and disables its enabled users, returning the counts', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: [keyItem('a'.repeat(64)), keyItem('b'.repeat(64))] });
+    dynamodb.on(BatchWriteCommand).resolves({ UnprocessedItems: {} });
+    cognito.on(ListUsersCommand).resolves({ Users: [user('dev@acme.example.com', 'acme'), user('dev@globex.example.com', 'globex')] });
+    // WHEN
+    const out = await handler(state());
+    // THEN
+    expect(out).toEqual({ tenantId: 'acme', apiKeys: { deleted: 2 }, users: { disabled: 1 } });
+    const query = dynamodb.commandCalls(QueryCommand)[0].args[0].input;
+    expect([query.TableName, query.ExpressionAttributeValues]).toEqual([TABLE, { ':t': 'acme' }]);
+    expect(dynamodb.commandCalls(BatchWriteCommand)[0].args[0].input.RequestItems![TABLE]).toHaveLength(2);
+    expect(cognito.commandCalls(AdminDisableUserCommand).map((c) => c.args[0].input)).toEqual([{ UserPoolId: POOL, Username: 'sub-dev@acme.example.com' }]);
+    expect(cognito.commandCalls(AdminUserGlobalSignOutCommand)).toHaveLength(1);
+    const entry = events.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
+    expect([entry.EventBusName, entry.DetailType, JSON.parse(entry.Detail!)]).toEqual(['tessera-lifecycle', 'Tenant User Disabled', expect.objectContaining({ tenantId: 'acme', by: 'offboarding', userRole: 'developer', enabled: false })]);
+  });
+
+  it('a second run deletes and disables nothing (idempotent)', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
+    cognito.on(ListUsersCommand).resolves({ Users: [user('dev@globex.example.com', 'globex')] });
+    await expect(handler(state())).resolves.toEqual({ tenantId: 'acme', apiKeys: { deleted: 0 }, users: { disabled: 0 } });
+    expect(dynamodb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(cognito.commandCalls(AdminDisableUserCommand)).toHaveLength(0);
+    expect(events.calls()).toHaveLength(0);
+  });
+
+  it('no platform pool (external IdP): deletes the keys, skips the users and says why', async () => {
+    delete process.env[ENV.userPoolId];
+    dynamodb.on(QueryCommand).resolves({ Items: [keyItem('c'.repeat(64))] });
+    dynamodb.on(BatchWriteCommand).resolves({});
+    const out = await handler(state());
+    expect(out).toEqual({ tenantId: 'acme', apiKeys: { deleted: 1 }, users: { skipped: expect.stringMatching(/^no platform user pool \(TESSERA_USER_POOL_ID is not set\): the tenant's users live in the external identity provider; disable them there$/) } });
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('fails naming the missing keys table, before any change', async () => {
+    delete process.env[API_KEYS_TABLE_ENV];
+    await expect(handler(state())).rejects.toThrow('environment variable TESSERA_API_KEYS_TABLE is not set');
+    expect(dynamodb.calls()).toHaveLength(0);
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('a Cognito failure reaches the state machine with the call named (its Retry runs the step again)', async () => {
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
+    cognito.on(ListUsersCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    await expect(handler(state())).rejects.toThrow('Cognito ListUsers failed (TooManyRequestsException: Rate exceeded)');
+  });
+});
