@@ -3,6 +3,7 @@ import { parseApiKey, looksLikeApiKey } from '../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
 import { ROLES, roleOfClaims, type Role } from '../../lib/identity/roles.js';
 import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
+import { keyUsable } from '../identity/api-keys.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import { forbidden, GatewayError, unauthorized } from './openai-errors.js';
 import type { GatewayStore } from './stores/gateway-store.js';
@@ -55,15 +56,6 @@ type Verdict = { caller: Caller; until: number } | { refusal: GatewayError; unti
 const noSuchKey = () => unauthorized('invalid API key: no such key (check that you copied the whole tsk_… key; keys are shown once, at creation)', 'invalid_api_key');
 const KEY_SHAPE = 'tsk_<tenant id>_<43 letters and digits>';
 
-/**
- * Why a key record may not be used at `now`: revoked (`revokedAt` at or before now), expired
- * (`expiresAt` at or before now: a rotated key's grace period ends so), or undefined when usable.
- */
-function keyRefusal(record: ApiKeyRecord, now: Date): 'revoked' | 'expired' | undefined {
-  if (record.revokedAt && Date.parse(record.revokedAt) <= now.getTime()) return 'revoked';
-  if (record.expiresAt && Date.parse(record.expiresAt) <= now.getTime()) return 'expired';
-  return undefined;
-}
 
 /**
  * The tenant, when the gateway serves it.
@@ -177,7 +169,8 @@ export class Authorizer {
     const record = await this.keys!.get(tenantId, keyHash);
     if (!record || record.tenantId !== tenantId || record.keyHash !== keyHash) throw noSuchKey();
     const now = this.now();
-    const refusal = keyRefusal(record, new Date(now));
+    const usable = keyUsable(record, new Date(now));
+    const refusal = usable.ok ? undefined : usable.reason;
     if (refusal === 'revoked') throw unauthorized(`API key ${record.keyId} was revoked at ${record.revokedAt}; ask your tenant admin for a new key`, 'api_key_revoked');
     if (refusal === 'expired') throw unauthorized(`API key ${record.keyId} expired at ${record.expiresAt}; ask your tenant admin for a new key (or rotate it before it expires)`, 'api_key_expired');
     this.keys!.update(tenantId, keyHash, { lastUsedAt: new Date(now).toISOString() })

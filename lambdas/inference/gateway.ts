@@ -22,6 +22,7 @@ import type { GatewayStore } from './stores/gateway-store.js';
 import type { ResponseStore } from './stores/response-store.js';
 import { loadTokenizer } from './token-count.js';
 import { CallerGone } from './upstream-calls.js';
+import { ApiKeyService } from '../identity/api-keys.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
@@ -95,11 +96,13 @@ export class Gateway {
   private readonly pipeline: RequestPipeline;
   /** Tenant policies narrowed to a key's `models`, per policy object (a new one when the tenant changes) and key id. */
   private readonly narrowed = new WeakMap<TenantPolicy, Map<string, TenantPolicy>>();
+  private readonly keyService?: TenantKeyService;
 
   constructor(private readonly deps: GatewayDeps) {
     this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders));
     const applyGuardrail = deps.applyGuardrail ?? (async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source));
     this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail);
+    this.keyService = deps.keyService ?? (deps.keys && new ApiKeyService(deps.keys, deps.config));
     // Off the first request's path as far as possible (Lambda: during init). A failure is logged; counts then stay the byte bound.
     loadTokenizer().catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'tokenizer not loaded', error: (e as Error).message })));
   }
@@ -148,8 +151,8 @@ export class Gateway {
         return await res.json(answer.status, answer.body);
       }
       if (path === '/v1/tenant/keys' || path.startsWith('/v1/tenant/keys/')) {
-        if (!this.deps.keyService) throw notFound(`tenant API keys are not served on this endpoint (no keys table configured here): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
-        return await answer(res, await tenantKeys(this.deps.keyService, caller, req.method, path, req.body));
+        if (!this.keyService) throw notFound(`tenant API keys are not served on this endpoint (no keys table configured here): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
+        return await answer(res, await tenantKeys(this.keyService, caller, req.method, path, req.body));
       }
       if (path === '/v1/tenant/users' || path.startsWith('/v1/tenant/users/')) {
         if (!this.deps.users) throw notFound(`tenant users are not served on this endpoint (no Cognito user pool configured here; tessera serve has none): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
