@@ -3,8 +3,9 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
-  AdminGetUserCommand, CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand, GetUserCommand, SetUserPoolMfaConfigCommand,
+  AdminGetUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand, CreateUserPoolCommand, GetUserCommand, SetUserPoolMfaConfigCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
@@ -15,6 +16,8 @@ import { startLocalServer } from '../../lambdas/inference/local-server.js';
 import { ProviderRegistry } from '../../lambdas/inference/providers/registry.js';
 import { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
 import { CliError } from '../../lib/cli/cli-error.js';
+import { ROLE_GROUPS } from '../../lib/identity/roles.js';
+import { PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
 import { loginCommand, usersCommand } from '../../lib/cli/users-command.js';
 import type { Terminal } from '../../lib/cli/users/terminal.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
@@ -60,6 +63,9 @@ beforeAll(async () => {
     Schema: [{ Name: 'tenant_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '3', MaxLength: '24' } }],
   }));
   userPoolId = pool.UserPool!.Id!;
+  // The role groups and the platform bus, as the platform stack makes them (the CLI puts the user events there).
+  for (const group of ROLE_GROUPS) await cognito().send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: group }));
+  await new EventBridgeClient({ region: 'us-east-1' }).send(new CreateEventBusCommand({ Name: PLATFORM_EVENT_BUS_NAME }));
   await cognito().send(new SetUserPoolMfaConfigCommand({ UserPoolId: userPoolId, MfaConfiguration: 'ON', SoftwareTokenMfaConfiguration: { Enabled: true } }));
   clientId = (await cognito().send(new CreateUserPoolClientCommand({
     UserPoolId: userPoolId, ClientName: 'GatewayClient', GenerateSecret: false, ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
@@ -114,7 +120,7 @@ describe('tenant users against moto (cognito-idp)', () => {
   it('invites users of two tenants; list shows each tenant its own (filtered here: ListUsers cannot filter on custom:tenant_id)', async () => {
     const invited = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']);
     const lines = invited.out[0].split('\n');
-    expect(lines[0]).toMatch(/^invited dev@acme.example.com to tenant acme \(user [0-9a-f-]{36}, status FORCE_CHANGE_PASSWORD\)$/);
+    expect(lines[0]).toMatch(/^invited dev@acme.example.com to tenant acme as member \(user [0-9a-f-]{36}, status FORCE_CHANGE_PASSWORD\)$/);
     expect(lines.at(-1)).toBe(`  tessera login --email dev@acme.example.com --user-pool-id ${userPoolId} --client-id ${clientId}`);
     await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'ops@acme.example.com']);
     await runCli(usersCommand, ['users', 'invite', '--tenant', 'globex', '--email', 'dev@globex.example.com']);
@@ -126,13 +132,38 @@ describe('tenant users against moto (cognito-idp)', () => {
     expect(acme.map((u: { email: string; status: string }) => [u.email, u.status])).toEqual([['dev@acme.example.com', 'FORCE_CHANGE_PASSWORD'], ['ops@acme.example.com', 'FORCE_CHANGE_PASSWORD']]);
     const globex = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'list', '--tenant', 'globex'])).out[0]);
     expect(globex.map((u: { email: string }) => u.email)).toEqual(['dev@globex.example.com']);
-    expect((await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--email-prefix', 'ops'])).out[0]).toMatch(/^EMAIL.*\nops@acme.example.com\s+FORCE_CHANGE_PASSWORD/);
+    expect((await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--email-prefix', 'ops'])).out[0]).toMatch(/^EMAIL.*\nops@acme.example.com\s+member\s+FORCE_CHANGE_PASSWORD/);
   });
 
   it('a user who exists already is refused with the --resend fix', async () => {
     const error = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
     expect(error).toBeInstanceOf(CliError);
-    expect(error.message).toBe(`a user dev@acme.example.com exists already in user pool ${userPoolId}: to mail them a new temporary password, run tessera users invite --tenant acme --email dev@acme.example.com --resend`);
+    expect(error.message).toBe('--email: a user with email dev@acme.example.com exists already in tenant "acme": list the tenant\'s users to find it; a user who has not signed in yet can be sent a new invitation (tessera users invite --resend)');
+  });
+
+  it('set-role, disable and remove through the CLI: the role groups change, the user is disabled, then gone; another tenant\'s --tenant is refused', async () => {
+    const invited = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'invite', '--tenant', 'acme', '--email', 'temp@acme.example.com', '--role', 'viewer'])).out[0]);
+    expect(invited).toMatchObject({ email: 'temp@acme.example.com', role: 'viewer', tenantId: 'acme', eventBus: PLATFORM_EVENT_BUS_NAME });
+    const groups = async () => ((await cognito().send(new AdminListGroupsForUserCommand({ UserPoolId: userPoolId, Username: invited.id }))).Groups ?? []).map((g) => g.GroupName);
+    expect(await groups()).toEqual(['tenant-viewer']);
+
+    const other = await runCli(usersCommand, ['users', 'set-role', '--tenant', 'globex', '--user', invited.id, '--role', 'admin']).catch((e) => e);
+    expect([other.message, other.exitCode]).toEqual([`--user: no user "${invited.id}" in tenant "globex"`, 1]);
+    expect(await groups()).toEqual(['tenant-viewer']);
+
+    const changed = await runCli(usersCommand, ['users', 'set-role', '--tenant', 'acme', '--user', 'temp@acme.example.com', '--role', 'developer']);
+    expect(changed.out[0]).toMatch(new RegExp(`^temp@acme.example.com \\(user ${invited.id}\\) of tenant acme is now developer;`));
+    expect(await groups()).toEqual(['tenant-developer']);
+    const listed = await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--email-prefix', 'temp']);
+    expect(listed.out[0]).toMatch(/^EMAIL\s+ROLE\s+STATUS\s+ENABLED\s+CREATEDAT\s+ID\ntemp@acme.example.com\s+developer\s+FORCE_CHANGE_PASSWORD\s+true\s/);
+
+    const disabled = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'disable', '--tenant', 'acme', '--user', invited.id])).out[0]);
+    expect(disabled).toMatchObject({ id: invited.id, enabled: false, role: 'developer' });
+    expect((await cognito().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: invited.id }))).Enabled).toBe(false);
+
+    const removed = await runCli(usersCommand, ['users', 'remove', '--tenant', 'acme', '--user', invited.id]);
+    expect(removed.out[0]).toMatch(new RegExp(`^removed temp@acme.example.com \\(user ${invited.id}, role developer\\) from tenant acme;`));
+    await expect(cognito().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: invited.id }))).rejects.toThrow(/does not exist/);
   });
 
   it('moto, like Cognito, refuses a ListUsers filter on custom:tenant_id (why list filters here)', async () => {
