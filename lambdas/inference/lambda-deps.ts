@@ -5,6 +5,8 @@ import { Authorizer } from './auth.js';
 import { Gateway, type GatewayDeps } from './gateway.js';
 import { ProviderRegistry } from './providers/registry.js';
 import type { GatewayStore } from './stores/gateway-store.js';
+import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
+import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { ResponseStore } from './stores/response-store.js';
 
 /** Environment of the gateway Lambdas (set by the InferenceApi construct). */
@@ -33,6 +35,7 @@ let config: PlatformConfig | undefined;
 let tenantClients: Promise<LambdaTenantClients> | undefined;
 let store: Promise<GatewayStore> | undefined;
 let authorizer: Promise<Authorizer> | undefined;
+let apiKeys: Promise<ApiKeyStore | undefined> | undefined;
 let gateway: Promise<Gateway> | undefined;
 
 /**
@@ -82,15 +85,52 @@ async function lambdaResponseStore(): Promise<ResponseStore | undefined> {
   return new DynamoDbResponseStore(table, clients.documents);
 }
 
+/**
+ * Tenant API keys in the keys table (`TESSERA_API_KEYS_TABLE`), read and written with the
+ * tenant-scoped document client: the authorizer reads a key only as the tenant its prefix names.
+ * @returns undefined when the variable is not set (a `tsk_` bearer is then 401 `api_keys_not_enabled`, `/v1/tenant/keys` 404)
+ */
+export function lambdaApiKeyStore(): Promise<ApiKeyStore | undefined> {
+  return (apiKeys ??= (async () => {
+    const table = process.env[GATEWAY_ENV.apiKeysTable];
+    if (!table) return undefined;
+    const [{ DynamoDbApiKeyStore }, clients] = await Promise.all([import('../identity/stores/dynamodb-api-key-store.js'), lambdaTenantClients()]);
+    return new DynamoDbApiKeyStore(table, clients.documents);
+  })());
+}
+
+/**
+ * Tenant users in the platform's Cognito pool (`TESSERA_USER_POOL_ID`), with the platform role's
+ * credentials; `Tenant User Created` / `Deleted` / `Disabled` / `Role Changed` go on the platform
+ * bus (`TESSERA_EVENT_BUS`) with the lifecycle source `tessera.lifecycle`, as the admin API's
+ * (lambdas/shared/events.ts). Without a bus the event is logged instead.
+ * @returns undefined when the pool is not set (an external identity provider: `/v1/tenant/users` 404)
+ */
+async function lambdaTenantUsers(): Promise<TenantUserDirectory | undefined> {
+  const pool = process.env[GATEWAY_ENV.userPoolId];
+  if (!pool) return undefined;
+  const [{ CognitoIdentityProviderClient }, { CognitoTenantUsers }, { platformClient }, { emitLifecycleEvent }] = await Promise.all([
+    import('@aws-sdk/client-cognito-identity-provider'), import('../identity/cognito-tenant-users.js'), import('../shared/aws-clients.js'), import('../shared/events.js'),
+  ]);
+  const emit = process.env[GATEWAY_ENV.eventBus]
+    ? emitLifecycleEvent
+    : async (detailType: string, detail: Record<string, unknown>) => console.warn(JSON.stringify({ level: 'WARN', message: 'no event bus (TESSERA_EVENT_BUS): tenant user event not sent', detailType, detail }));
+  return new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emit);
+}
+
 export function lambdaAuthorizer(): Promise<Authorizer> {
-  return (authorizer ??= lambdaStore().then((s) => new Authorizer({ issuer: requireEnv(GATEWAY_ENV.jwtIssuer), audience: requireEnv(GATEWAY_ENV.jwtAudience), jwks: requireEnv(GATEWAY_ENV.jwksUri) }, s)));
+  return (authorizer ??= Promise.all([lambdaStore(), lambdaApiKeyStore()]).then(([s, keys]) => new Authorizer({ issuer: requireEnv(GATEWAY_ENV.jwtIssuer), audience: requireEnv(GATEWAY_ENV.jwtAudience), jwks: requireEnv(GATEWAY_ENV.jwksUri) }, s, { keys })));
 }
 
 export function lambdaGateway(): Promise<Gateway> {
   return (gateway ??= buildLambdaGateway());
 }
 
-/** The gateway as the Lambdas run it: DynamoDB store, Secrets Manager keys, S3 audit awaited before the answer ends. */
+/**
+ * The gateway as the Lambdas run it: DynamoDB store, Secrets Manager keys, S3 audit awaited before
+ * the answer ends, tenant API keys in the keys table and tenant users in the Cognito pool (each
+ * when its variable is set).
+ */
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> = {}): Promise<Gateway> {
   const [{ S3AuditSink }, { secretsManagerKeys }] = await Promise.all([import('./s3-audit-sink.js'), import('./secrets.js')]);
   return new Gateway({
@@ -99,6 +139,8 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> 
     audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), extra.fineTuning ? 'tessera-audit/fine-tuning/' : undefined),
     awaitAudit: true,
     responses: await lambdaResponseStore(),
+    keys: await lambdaApiKeyStore(),
+    users: await lambdaTenantUsers(),
     // Preflights that reach this Lambda (the router answers its own before building the gateway; the fine-tuning API's come here).
     corsOrigins: (await import('./lambda-cors.js')).lambdaCorsOrigins(),
     ...extra,

@@ -3,7 +3,7 @@ import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { FileAuditSink, MemoryAuditSink, type AuditSink } from './audit.js';
 import { Authorizer, type JwtSettings } from './auth.js';
-import { DEV_AUDIENCE, DEV_ISSUER, devKeys } from './dev-keys.js';
+import { apiKeysDir, DEV_AUDIENCE, DEV_ISSUER, devKeys } from './dev-keys.js';
 import { Gateway } from './gateway.js';
 import { ProviderRegistry, type ProviderName } from './providers/registry.js';
 import { DynamoDbStore } from './stores/dynamodb-store.js';
@@ -114,8 +114,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   return { gateway, store, audit, keysFile, jobs, responses, apiKeys };
 }
 
-/** Where `tessera serve` keeps tenant API key records: `<stateDir>/api-keys/` (one file per key). */
-export const apiKeysDir = (stateDir: string) => join(stateDir, 'api-keys');
+export { apiKeysDir };
 
 /** A registry record for a tenant of the embedded store. */
 export function localTenant(tenantId: string, tier: string, extra: Partial<TenantRecord> = {}): TenantRecord {

@@ -4,7 +4,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError, configSourcesFromContext, loadConfig } from '../config/load-config.js';
-import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
+import { createDevApiKey, mintDevToken } from '../../lambdas/inference/dev-keys.js';
+import { ROLES, type Role } from '../identity/roles.js';
+import { TENANT_ID_PATTERN } from '../tenant-naming.js';
 import { createLocalGateway } from '../../lambdas/inference/local-gateway.js';
 import { startLocalServer } from '../../lambdas/inference/local-server.js';
 import { devKeys } from '../../lambdas/inference/dev-keys.js';
@@ -136,15 +138,50 @@ async function serve(o: ServeOptions): Promise<void> {
   process.stdout.write(`tessera gateway on http://127.0.0.1:${bound}/v1 (${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
 }
 
+/** `--role`: one of ROLES. @throws CliError (exit 2) naming the value and the roles */
+function parseRole(value: string): Role {
+  if (!(ROLES as readonly string[]).includes(value)) throw new CliError(`--role ${value}: not a role; expected one of ${ROLES.join(', ')} (tessera roles prints what each may do)`);
+  return value as Role;
+}
+
 export function devTokenCommand(): Command {
   return new Command('dev-token')
     .description('mint a JWT for `tessera serve` (signed with the local dev key)')
     .requiredOption('--tenant <id>', 'tenant id claim')
-    .option('--role <role>', 'role claim', 'member')
+    .option('--role <role>', `role claim: ${ROLES.join(', ')}`, parseRole, 'member')
     .option('--sub <subject>', 'user id')
     .option('--expires <duration>', 'lifetime, e.g. 15m, 1h', '1h')
     .option(...stateDirOption)
     .action(async (o) => {
       process.stdout.write(`${await mintDevToken(resolve(o.stateDir, 'dev-keys.json'), { tenantId: o.tenant, role: o.role, sub: o.sub, expiresIn: o.expires })}\n`);
+    });
+}
+
+/**
+ * `tessera dev-key`: a tenant API key (`tsk_…`) for `tessera serve`, written to
+ * `<state-dir>/api-keys/` where a running serve (every worker) reads it on the next request. Prints
+ * the key alone on stdout (shown once), what it is on stderr; `--json` prints the record and the key.
+ */
+export function devKeyCommand(): Command {
+  return new Command('dev-key')
+    .description('mint a tenant API key (tsk_...) for `tessera serve`, kept in <state-dir>/api-keys/')
+    .requiredOption('--tenant <id>', 'the tenant the key belongs to (its prefix)')
+    .option('--role <role>', `the key's role: ${ROLES.join(', ')}`, parseRole, 'member')
+    .option('--name <name>', 'a name to recognise it by', 'dev key')
+    .option('--models <ids>', 'comma-separated models it may call (default: all of the tenant\'s)')
+    .option('--expires-in-days <n>', 'days until it expires (default: never)')
+    .option('--json', 'print the record and the key as JSON')
+    .option(...stateDirOption)
+    .action(async (o: { tenant: string; role: Role; name: string; models?: string; expiresInDays?: string; json?: boolean; stateDir: string }) => {
+      if (!new RegExp(TENANT_ID_PATTERN).test(o.tenant)) throw new CliError(`--tenant ${o.tenant}: not a tenant id (3 to 24 lowercase letters, digits and single hyphens, starting with a letter: the id given to tessera serve --tenant <id:tier>)`);
+      const days = o.expiresInDays === undefined ? undefined : Number(o.expiresInDays);
+      if (days !== undefined && (!/^\d+$/.test(o.expiresInDays!) || days < 1 || days > 3650)) throw new CliError(`--expires-in-days ${o.expiresInDays}: expected a whole number of days from 1 to 3650`);
+      const models = o.models?.split(',').map((m) => m.trim()).filter(Boolean);
+      if (o.models !== undefined && !models?.length) throw new CliError(`--models ${o.models}: expected comma-separated model ids, e.g. --models openai-compatible/default,openai/gpt-4o-mini`);
+      if (o.name.length < 1 || o.name.length > 128) throw new CliError('--name: expected 1 to 128 characters');
+      const { key, record } = await createDevApiKey(o.stateDir, { tenantId: o.tenant, role: o.role, name: o.name, models, expiresInDays: days });
+      if (o.json) return void process.stdout.write(`${JSON.stringify({ key, ...record }, null, 2)}\n`);
+      process.stderr.write(`${record.keyId} (${record.role}) of tenant ${record.tenantId} in ${resolve(o.stateDir, 'api-keys')}; shown once:\n`);
+      process.stdout.write(`${key}\n`);
     });
 }
