@@ -8,6 +8,7 @@ import { initCommand } from '../lib/cli/init-command.js';
 import { adminsCommand } from '../lib/cli/admins-command.js';
 import { loginCommand, usersCommand } from '../lib/cli/users-command.js';
 import { rolesCommand } from '../lib/cli/roles-command.js';
+import { keysCommand } from '../lib/cli/keys-command.js';
 
 const program = new Command('tessera')
   .description('Tessera platform CLI: the tenant lifecycle, through the admin API (SigV4, your AWS credentials)')
@@ -25,6 +26,7 @@ program.addCommand(adminsCommand());
 program.addCommand(usersCommand());
 program.addCommand(loginCommand());
 program.addCommand(rolesCommand());
+program.addCommand(keysCommand());
 
 // One error handler for every command: commander's refusals (printed by politeCommander, exit 2),
 // CliError and its kin as one line with their exit code, anything else one line and exit 1; the

@@ -1,0 +1,197 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../lib/identity/api-key.js';
+import type { TenantRecord, TenantStatus } from '../../lib/tenant-record.js';
+import { putNewTenant } from '../../lambdas/shared/registry.js';
+import { expectPolite } from '../support/polite-cli.js';
+import { configWith } from '../support/synth.js';
+import { LocalPlatform } from './support/local-platform.js';
+import { runTessera } from './support/tessera-cli.js';
+
+// `tessera keys …` → the admin API handler (lambdas/admin/admin-api.ts, keys routes) → the
+// registry and a keys table in moto (partition `tenantId`, sort `keyHash`, as the platform stack
+// declares it). LocalPlatform gives moto, the platform fixture and the environment; its own HTTP
+// front maps only `{id}`, so this file serves the handler behind a front that also maps `{keyId}`
+// and gives API Gateway's IAM identity (requestContext.identity.userArn) of the SigV4 caller.
+
+const KEYS_TABLE = 'tessera-api-keys';
+const OPERATOR = 'arn:aws:iam::111111111111:user/ops';
+let platform: LocalPlatform;
+let server: Server;
+let apiUrl: string;
+let doc: DynamoDBDocumentClient;
+
+const tenant = (tenantId: string, status: TenantStatus): TenantRecord => ({
+  tenantId, name: `${tenantId} corp`, tier: 'starter', isolation: 'vpc', adminEmail: `ops@${tenantId}.example.com`, status, requestId: `req-${tenantId}-0001`,
+  accountId: '333333333333', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', stackOutputs: {}, executions: [],
+  gateway: { fallbacks: [], guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false, monthlyCostBudgetUsd: 100 },
+});
+
+/** API Gateway's proxy event for a path under /admin/tenants/{id}[/keys[/{keyId}[/rotate]]]. */
+function eventOf(method: string, path: string, body: string | null): APIGatewayProxyEvent {
+  const [, , , id, ...rest] = path.split('/');
+  const pathParameters: Record<string, string> = { id: decodeURIComponent(id!) };
+  const resource = ['/admin/tenants/{id}', ...rest.map((part, i) => (rest[0] === 'keys' && i === 1 ? ((pathParameters.keyId = decodeURIComponent(part)), '{keyId}') : part))].join('/');
+  return {
+    httpMethod: method, resource, path, pathParameters, queryStringParameters: null, headers: {}, body, isBase64Encoded: false,
+    requestContext: { requestId: `local-${Date.now()}`, identity: { userArn: OPERATOR, caller: 'AIDAEXAMPLE' } },
+  } as unknown as APIGatewayProxyEvent;
+}
+
+beforeAll(async () => {
+  platform = await LocalPlatform.start(configWith());
+  const ddb = new DynamoDBClient({});
+  doc = DynamoDBDocumentClient.from(ddb);
+  await ddb.send(new CreateTableCommand({
+    TableName: KEYS_TABLE, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+  }));
+  process.env.TESSERA_API_KEYS_TABLE = KEYS_TABLE;
+  for (const [id, status] of [['acme', 'ACTIVE'], ['globex', 'ACTIVE'], ['sleepy', 'SUSPENDED']] as const) await putNewTenant(tenant(id, status));
+  const { handler } = await import('../../lambdas/admin/admin-api.js');
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const path = new URL(req.url!, 'http://local').pathname.replace(/^\/v1/, '');
+      const out = await handler(eventOf(req.method!, path, chunks.length ? Buffer.concat(chunks).toString('utf8') : null));
+      res.writeHead(out.statusCode, out.headers as Record<string, string>).end(out.body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+}, 180_000);
+afterAll(async () => {
+  await new Promise((r) => server?.close(r));
+  await platform?.stop();
+});
+
+const tessera = (...args: string[]) => runTessera(apiUrl, ...args);
+const items = async () => (await doc.send(new ScanCommand({ TableName: KEYS_TABLE }))).Items ?? [];
+const api = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${apiUrl}${path}`, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: res.status, body: await res.json() as any };
+};
+const KEY_LINE = /^ {2}(tsk_acme_[0-9A-Za-z]{43})$/m;
+
+describe('tessera keys and the admin API keys routes', () => {
+  let first: { keyId: string; key: string };
+
+  it('create prints the key once with the warning, its id, role, models, limits and expiry; the table keeps only the hash', async () => {
+    const run = await tessera('keys', 'create', '--tenant', 'acme', '--name', 'nightly batch', '--role', 'developer', '--model', 'openai/gpt-4o-mini', '--model', 'bedrock/amazon.nova-lite',
+      '--requests-per-minute', '20', '--tokens-per-day', '50000', '--monthly-cost-usd', '12.5', '--expires-in-days', '90');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const key = KEY_LINE.exec(run.stdout)![1]!;
+    const keyId = `key_${hashApiKey(key).slice(0, 16)}`;
+    expect(run.stdout).toContain(`created key ${keyId} for tenant acme`);
+    expect(run.stdout).toContain('Store this key now: it cannot be shown again');
+    expect(run.stdout).toMatch(/role\s+developer\n\s+models\s+openai\/gpt-4o-mini, bedrock\/amazon\.nova-lite\n\s+limits\s+20 requests\/minute, 50000 tokens\/day, 12\.5 USD\/month \(on top of the tenant's\)\n\s+expires\s+20\d\d-/);
+    const stored = await items();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ tenantId: 'acme', keyHash: hashApiKey(key), keyId, role: 'developer', createdBy: `admin:${OPERATOR}` });
+    expect(JSON.stringify(stored)).not.toContain(key.slice(9));
+    first = { keyId, key };
+  });
+
+  it('create --json gives the admin API\'s answer: the key and the public record, never the hash', async () => {
+    const run = await tessera('keys', 'create', '--tenant', 'acme', '--name', 'ci', '--json');
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out).toMatchObject({ object: 'tenant.api_key', tenantId: 'acme', name: 'ci', role: 'member' });
+    expect(out.key).toMatch(/^tsk_acme_/);
+    expect(out).not.toHaveProperty('keyHash');
+    expect(out).not.toHaveProperty('models');
+  });
+
+  it('list shows the tenant\'s keys newest first, text and --json, without hashes or keys', async () => {
+    const text = await tessera('keys', 'list', '--tenant', 'acme');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^KEYID\s+NAME\s+ROLE\s+STATE\s+HINT/);
+    expect(text.stdout.split('\n')[1]).toMatch(/key_[0-9a-f]{16}\s+ci\s+member\s+active\s+tsk_acme_…/);
+    expect(text.stdout.split('\n')[2]).toContain(first.keyId);
+    const json = JSON.parse((await tessera('keys', 'list', '--tenant', 'acme', '--json')).stdout);
+    expect(json.object).toBe('list');
+    expect(json.data.map((k: { name: string }) => k.name)).toEqual(['ci', 'nightly batch']);
+    expect(JSON.stringify(json)).not.toMatch(/keyHash|tsk_acme_[0-9A-Za-z]{43}/);
+    expect((await tessera('keys', 'list', '--tenant', 'globex')).stdout).toBe('tenant globex has no API keys (tessera keys create --tenant globex --name <name>)\n');
+  });
+
+  it('rotate prints the new key once; the old one keeps working for the grace period, then grace 0 revokes at once', async () => {
+    const run = await tessera('keys', 'rotate', first.keyId, '--tenant', 'acme', '--grace-hours', '2');
+    expect(run.code).toBe(0);
+    const key = KEY_LINE.exec(run.stdout)![1]!;
+    expect(run.stdout).toContain(`rotated ${first.keyId} into key_`);
+    expect(run.stdout).toMatch(/models\s+openai\/gpt-4o-mini, bedrock\/amazon\.nova-lite/);
+    const until = /The old key key_[0-9a-f]{16} keeps working until (\S+): move every client/.exec(run.stdout)![1]!;
+    expect(Math.abs(Date.parse(until) - Date.now() - 2 * 3_600_000)).toBeLessThan(60_000);
+    const rotated = (await items()).find((i) => i.keyHash === hashApiKey(key))!;
+    expect(rotated).toMatchObject({ rotatedFrom: first.keyId, name: 'nightly batch', role: 'developer', limits: { requestsPerMinute: 20, tokensPerDay: 50000, monthlyCostUsd: 12.5 } });
+    const again = JSON.parse((await tessera('keys', 'rotate', rotated.keyId as string, '--tenant', 'acme', '--grace-hours', '0', '--json')).stdout);
+    expect(again.previous).toMatchObject({ keyId: rotated.keyId, revokedAt: expect.any(String) });
+    expect(again.rotatedFrom).toBe(rotated.keyId);
+  });
+
+  it('revoke revokes at once; a second revoke changes nothing and succeeds', async () => {
+    const run = await tessera('keys', 'revoke', first.keyId, '--tenant', 'acme');
+    expect(run.code).toBe(0);
+    const at = /^revoked key (key_[0-9a-f]{16}) \(nightly batch\) of tenant acme at (\S+)$/.exec(run.stdout.trim())!;
+    expect(at[1]).toBe(first.keyId);
+    const twice = await tessera('keys', 'revoke', first.keyId, '--tenant', 'acme');
+    expect(twice.stdout.trim()).toBe(run.stdout.trim());
+    expect((await tessera('keys', 'list', '--tenant', 'acme')).stdout).toMatch(new RegExp(`${first.keyId}\\s+nightly batch\\s+developer\\s+revoked`));
+  });
+
+  it('refuses bad input naming the flag, with no stack trace, and changes nothing', async () => {
+    const before = JSON.stringify(await items());
+    const runs = [
+      [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--model', 'openai/gpt-4o-mini', '--model', 'openai/gpt-5-turbo'), 2, /^error: --model "openai\/gpt-5-turbo": not a model of tenant acme \(its models: .*; GET \/v1\/models lists them\) \(unknown_model\)$/m],
+      [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--tokens-per-day', '2000000'), 2, /^error: --tokens-per-day 2000000: above tenant acme's own limit of 1000000 tokens a day \(tier starter\).* \(limit_above_tenant\)$/m],
+      [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--monthly-cost-usd', '100.5'), 2, /^error: --monthly-cost-usd 100\.5: above tenant acme's own limit of 100 USD a month/m],
+      [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--tokens-per-day', '1.5'), 2, /option '--tokens-per-day <n>' argument '1\.5' is invalid\. Expected a whole number of tokens a day/],
+      [await tessera('keys', 'create', '--tenant', 'acme', '--name', 'x', '--role', 'owner'), 2, /option '--role <role>' argument 'owner' is invalid\. Allowed choices are admin, developer, member, viewer/],
+      [await tessera('keys', 'create', '--tenant', 'Acme!', '--name', 'x'), 2, /^error: --tenant "Acme!" must be a lower-case DNS label/m],
+      [await tessera('keys', 'create', '--tenant', 'nobody', '--name', 'x'), 1, /^error: --tenant: tenant "nobody" does not exist \(tenant_not_found\)$/m],
+      [await tessera('keys', 'create', '--tenant', 'sleepy', '--name', 'x'), 1, /^error: --tenant: tenant sleepy is SUSPENDED: cannot create a key.* \(invalid_status\)$/m],
+      [await tessera('keys', 'revoke', 'tsk_acme_abc', '--tenant', 'acme'), 2, /^error: <keyId> "tsk_acme_abc": not a key id; .*never pass the tsk_ key itself/m],
+      [await tessera('keys', 'revoke', first.keyId, '--tenant', 'globex'), 1, new RegExp(`^error: <keyId>: key "${first.keyId}" does not exist in tenant globex .* \\(key_not_found\\)$`, 'm')],
+      [await tessera('keys', 'rotate', first.keyId, '--tenant', 'acme'), 1, new RegExp(`^error: <keyId>: key ${first.keyId} was revoked at \\S+: only a working key can be rotated.* \\(key_revoked\\)$`, 'm')],
+      [await tessera('keys', 'rotate', first.keyId, '--tenant', 'acme', '--grace-hours', '169'), 2, /option '--grace-hours <hours>' argument '169' is invalid\. Expected a whole number of hours from 0 to 168/],
+      [await tessera('keys', 'list'), 2, /^error: tessera keys list needs the option --tenant <id>$/m],
+    ] as const;
+    for (const [run, code, pattern] of runs) expectPolite(run, code, pattern, 2);
+    expect(JSON.stringify(await items())).toBe(before);
+  });
+
+  it('the admin API answers hostile bodies with a 400 naming the field, in the admin API\'s error shape', async () => {
+    const before = (await items()).length;
+    const unknown = await api('POST', '/admin/tenants/acme/keys', { name: 'x', tenantId: 'globex' });
+    expect(unknown).toEqual({ status: 400, body: { error: { message: expect.stringContaining('Unrecognized key: "tenantId"'), type: 'invalid_request_error', param: 'tenantId', code: 'unknown_parameter' } } });
+    const role = await api('POST', '/admin/tenants/acme/keys', { name: 'x', role: 'superuser' });
+    expect(role.body.error).toMatchObject({ param: 'role', code: 'invalid_request' });
+    const fraction = await api('POST', '/admin/tenants/acme/keys', { name: 'x', limits: { requestsPerMinute: 2.5 } });
+    expect(fraction.body.error).toMatchObject({ param: 'limits.requestsPerMinute', code: 'invalid_request' });
+    const notJson = await api('POST', '/admin/tenants/acme/keys', '{"name":');
+    expect(notJson.body.error).toMatchObject({ code: 'invalid_json' });
+    const grace = await api('POST', `/admin/tenants/acme/keys/${first.keyId}/rotate`, { gracePeriodHours: 24, extra: true });
+    expect(grace.body.error).toMatchObject({ param: 'extra', code: 'unknown_parameter' });
+    expect((await items()).length).toBe(before);
+    expect((await api('GET', '/admin/tenants/nobody/keys')).body.error).toMatchObject({ code: 'tenant_not_found', param: 'id' });
+    expect((await api('DELETE', '/admin/tenants/acme/keys/key_0123456789abcdef')).status).toBe(404);
+  });
+
+  it('create answers 201 with the key; rotate 201 with the new key and the previous record', async () => {
+    const created = await api('POST', '/admin/tenants/globex/keys', { name: 'svc' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ object: 'tenant.api_key', tenantId: 'globex', key: expect.stringMatching(/^tsk_globex_/), createdBy: `admin:${OPERATOR}` });
+    const rotated = await api('POST', `/admin/tenants/globex/keys/${created.body.keyId}/rotate`, {});
+    expect(rotated.status).toBe(201);
+    expect(rotated.body).toMatchObject({ rotatedFrom: created.body.keyId, previous: { keyId: created.body.keyId, expiresAt: expect.any(String) } });
+    expect(rotated.body.previous).not.toHaveProperty('key');
+    expect(JSON.stringify(rotated.body)).not.toContain('keyHash');
+  });
+});
