@@ -72,11 +72,12 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
  *   ListUsers: username, email, phone_number, name, given_name, family_name, preferred_username,
  *   cognito:user_status, status, sub), never `custom:tenant_id`. So `list` pages through the whole
  *   pool (ListUsers, 60 a page) and keeps the tenant's users, then reads each of those users'
- *   groups (AdminListGroupsForUser). Cost: ceil(pool users / 60) ListUsers calls (quota category
- *   UserList, 30 RPS by default) + one AdminListGroupsForUser per user of the tenant (UserRead,
- *   120 RPS). ListUsersInGroup per role group would cost about as many UserList pages (four groups
- *   over the same users) and would miss a user left in no group. A pool of 60,000 users takes
- *   1,000 pages (about 35 s at the default quota); beyond that, keep an index of users by tenant.
+ *   groups (AdminListGroupsForUser). Cost: ceil(pool users / 60) ListUsers calls (Cognito's
+ *   UserList quota category, 30 requests/s by default) + one AdminListGroupsForUser per user of the
+ *   tenant. ListUsersInGroup per role group would read about as many pages (four groups over the
+ *   same users, same UserList category) and would miss a user left in no group. A pool of 60,000
+ *   users takes 1,000 pages (about 35 s at the default quota); beyond that, keep an index of users
+ *   by tenant.
  *
  * Errors: IdentityError for what the caller can fix (400 bad email or id, 404 not found, 409
  * exists); CognitoCallError for the rest (throttling, permissions, a missing pool or group).
