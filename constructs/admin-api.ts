@@ -1,6 +1,8 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,7 +11,9 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
+import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
 import { ENV } from '../lambdas/shared/environment.js';
+import { TENANT_USER_POOL_ACTIONS } from './inference-api.js';
 import { LambdaFunction } from './lambda-function.js';
 
 export interface AdminApiProps {
@@ -19,6 +23,20 @@ export interface AdminApiProps {
   /** The lifecycle control table: ending the operation of a dead lease holder gives its account-creation slot back. */
   readonly controlTable: dynamodb.ITableV2;
   readonly workflows: { onboard: sfn.IStateMachine; change: sfn.IStateMachine; status: sfn.IStateMachine; offboard: sfn.IStateMachine };
+  /**
+   * Tenant API keys (constructs/api-keys-table.ts): the admin API creates, lists, revokes and
+   * rotates any tenant's keys with its own role (Query, GetItem, PutItem, UpdateItem; no delete).
+   */
+  readonly apiKeysTable: dynamodb.ITableV2;
+  /** The gateway's usage table: `GET /admin/tenants/{id}/usage` reads a tenant's counters (GetItem, BatchGetItem). */
+  readonly usageTable: dynamodb.ITableV2;
+  /**
+   * The platform's Cognito pool of tenant users, for `/admin/tenants/{id}/users`.
+   * @default - none (external identity provider): the users routes answer 404 `no_user_pool` and no Cognito grant exists
+   */
+  readonly userPool?: cognito.IUserPool;
+  /** The platform bus: tenant-user events (`Tenant User Created`, …). */
+  readonly eventBus: events.IEventBus;
 }
 
 /**
@@ -45,6 +63,10 @@ export class AdminApi extends Construct {
         [ENV.changeStateMachineArn]: props.workflows.change.stateMachineArn,
         [ENV.statusStateMachineArn]: props.workflows.status.stateMachineArn,
         [ENV.offboardStateMachineArn]: props.workflows.offboard.stateMachineArn,
+        [ENV.eventBus]: props.eventBus.eventBusName,
+        [ENV.apiKeysTable]: props.apiKeysTable.tableName,
+        [GATEWAY_ENV.usageTable]: props.usageTable.tableName,
+        ...(props.userPool ? { [ENV.userPoolId]: props.userPool.userPoolId } : {}),
       },
       define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(props.config)) },
     });
@@ -61,6 +83,13 @@ export class AdminApi extends Construct {
     // (conditional update), and its removal when Step Functions refuses the start.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantLeases', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [props.registry.tableArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'AccountSlots', actions: ['dynamodb:UpdateItem'], resources: [props.controlTable.tableArn] }));
+    // Tenant identities (issue 15): any tenant's keys with the platform's own role (an operator
+    // acts across tenants; the routes check the tenant exists), usage counters read-only, the
+    // pool's users (Cognito actions by name, on the one pool), and the users' events.
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantApiKeys', actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.apiKeysTable.tableArn] }));
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadUsage', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [props.usageTable.tableArn] }));
+    if (props.userPool) this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUsers', actions: [...TENANT_USER_POOL_ACTIONS], resources: [props.userPool.userPoolArn] }));
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartLifecycle', actions: ['states:StartExecution'], resources: machines.map((m) => m.stateMachineArn) }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }));
@@ -100,6 +129,21 @@ export class AdminApi extends Construct {
     method(tenant.addResource('retry'), 'POST');
     method(tenant.addResource('execution'), 'GET');
     method(tenant.addResource('gateway'), 'PUT');
+    // Tenant identities and usage (issue 15), IAM-authenticated like the rest.
+    const keys = tenant.addResource('keys');
+    method(keys, 'GET');
+    method(keys, 'POST');
+    const key = keys.addResource('{keyId}');
+    method(key, 'DELETE');
+    method(key.addResource('rotate'), 'POST');
+    const users = tenant.addResource('users');
+    method(users, 'GET');
+    method(users, 'POST');
+    const user = users.addResource('{userId}');
+    method(user, 'DELETE');
+    method(user.addResource('disable'), 'POST');
+    method(user.addResource('role'), 'PUT');
+    method(tenant.addResource('usage'), 'GET');
 
     const stage = this.api.deploymentStage.node.defaultChild!;
     acknowledge(stage, ['AwsSolutions::AwsSolutions-APIG3', 'NIST.800.53.R5::NIST.800.53.R5-APIGWAssociatedWithWAF'],

@@ -2,13 +2,16 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { AUTH_CACHE_MS } from '../lambdas/inference/auth.js';
 import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../lambdas/inference/token-count.js';
+import { ROLE_PERMISSIONS, ROLES, groupOf, type Role } from '../lib/identity/roles.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
@@ -33,7 +36,54 @@ export interface InferenceApiProps {
    * role to answer preflights: a preflight carries no credentials, so there is no tenant to act as.
    */
   readonly corsOriginsTable: dynamodb.ITableV2;
+  /**
+   * Tenant API keys (constructs/api-keys-table.ts). The authorizer, the router and the fine-tuning
+   * API reach it only through the tenant-data role: no grant of their own.
+   */
+  readonly apiKeysTable: dynamodb.ITableV2;
+  /**
+   * The platform bus: `/v1/tenant/users` emits `Tenant User Created`, `… Disabled`, `… Role
+   * Changed` on it (lambdas/identity/identity-events.ts).
+   * @default - no bus: the tenant-users Lambda is given none (its events are not sent)
+   */
+  readonly eventBus?: events.IEventBus;
 }
+
+/**
+ * The key revocation window tenants are promised (README): a revoked or expired `tsk_` key stops
+ * working within this many seconds. Two caches stand between a revocation and a refused request:
+ * the authorizer Lambda's own (lambdas/inference/auth.ts AUTH_CACHE_MS) and API Gateway's cache of
+ * the authorizer's answer (`resultsCacheTtl`); their sum stays within the window.
+ */
+export const KEY_REVOCATION_WINDOW_SECONDS = 60;
+
+/** Role of the function behind `/v1/tenant/users` (in the reserved `tessera-gateway-` family). */
+export const TENANT_USERS_ROLE_NAME = 'tessera-gateway-tenant-users';
+
+/**
+ * API Gateway's authorizer result cache, in seconds: what the window leaves after the authorizer
+ * Lambda's own cache (0 turns API Gateway's cache off: every request reaches the authorizer, which
+ * answers a repeated token or key from memory).
+ * @throws Error when the Lambda's cache alone is longer than the window
+ */
+export function authorizerCacheTtlSeconds(lambdaCacheMs = AUTH_CACHE_MS, windowSeconds = KEY_REVOCATION_WINDOW_SECONDS): number {
+  const left = windowSeconds - Math.ceil(lambdaCacheMs / 1000);
+  if (left < 0) throw new Error(`the authorizer Lambda caches verdicts ${lambdaCacheMs} ms, longer than the key revocation window of ${windowSeconds} s: lower AUTH_CACHE_MS (lambdas/inference/auth.ts)`);
+  return left;
+}
+
+/**
+ * The description of a role's Cognito group: its permissions, from the one permission table
+ * (lib/identity/roles.ts), so the console says what membership grants and never drifts from it.
+ */
+export const roleGroupDescription = (role: Role) => `Tessera tenant ${role}: ${ROLE_PERMISSIONS[role].join(', ')}`.slice(0, 2048);
+
+/** Cognito's actions on the platform pool that the tenant-users routes call (lambdas/identity/cognito-tenant-users.ts), each by name. */
+export const TENANT_USER_POOL_ACTIONS = [
+  'cognito-idp:AdminCreateUser', 'cognito-idp:AdminGetUser', 'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminRemoveUserFromGroup',
+  'cognito-idp:AdminListGroupsForUser', 'cognito-idp:AdminDisableUser', 'cognito-idp:AdminUserGlobalSignOut', 'cognito-idp:AdminDeleteUser',
+  'cognito-idp:ListUsers', 'cognito-idp:ListUsersInGroup',
+] as const;
 
 /**
  * The OpenAI-compatible inference API: API Gateway REST (TLS only, WAF, access logs) with a
@@ -53,8 +103,13 @@ export class InferenceApi extends Construct {
   readonly gatewayEnvironment: Record<string, string>;
   /** The functions that read and write a tenant's pooled items as that tenant (TenantDataAccessRole). */
   readonly tenantDataFunctions: LambdaFunction[];
-  /** The router Lambda (every OpenAI route and every preflight). */
+  /** The router Lambda (every OpenAI route, the API keys routes and every preflight). */
   readonly router: LambdaFunction;
+  /**
+   * The function behind `/v1/tenant/users` (the router's code, with the Cognito grants the router
+   * does not have); absent with an external identity provider (`gateway.jwt`).
+   */
+  readonly tenantUsers?: LambdaFunction;
   /** The `OPTIONS` methods (no authorizer, no API key), by resource path. */
   readonly preflights = new Map<string, apigw.Method>();
   /** The CORS origin index (`{ origin, tenantId }`), for other Lambdas behind this API that answer their own preflights (fine-tuning). */
@@ -89,7 +144,18 @@ export class InferenceApi extends Construct {
         customAttributes: { tenant_id: new cognito.StringAttribute({ mutable: false, minLen: 3, maxLen: 24 }) },
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      const client = this.userPool.addClient('GatewayClient', { authFlows: { userSrp: true }, generateSecret: false, idTokenValidity: Duration.hours(1), accessTokenValidity: Duration.hours(1) });
+      // The ID token carries every attribute the client may read: the tenant (custom:tenant_id) and
+      // the email, named here so no later attribute leaks into tokens. `cognito:groups` (the role)
+      // is always in Cognito's ID and access tokens.
+      const readAttributes = new cognito.ClientAttributes().withStandardAttributes({ email: true, emailVerified: true }).withCustomAttributes('tenant_id');
+      const client = this.userPool.addClient('GatewayClient', { authFlows: { userSrp: true }, generateSecret: false, idTokenValidity: Duration.hours(1), accessTokenValidity: Duration.hours(1), readAttributes });
+      // One group per role (lib/identity/roles.ts groupOf): membership is the role (roleOfClaims
+      // reads `cognito:groups`). Precedence admin 0 … viewer 3 orders the groups for Cognito
+      // (`cognito:preferred_role`, the console); the gateway ignores it: a user in two groups gets
+      // the role with fewer permissions (roleOfClaims), and the users routes keep one group a user.
+      ROLES.forEach((role, precedence) => new cognito.CfnUserPoolGroup(this.userPool!, `Group-${role}`, {
+        userPoolId: this.userPool!.userPoolId, groupName: groupOf(role), description: roleGroupDescription(role), precedence,
+      }));
       const issuer = `https://cognito-idp.${stack.region}.amazonaws.com/${this.userPool.userPoolId}`;
       jwt = { issuer, jwksUri: `${issuer}/.well-known/jwks.json`, audience: client.userPoolClientId };
     }
@@ -101,6 +167,8 @@ export class InferenceApi extends Construct {
       [GATEWAY_ENV.jwtAudience]: jwt.audience,
       [GATEWAY_ENV.jwksUri]: jwt.jwksUri,
       [GATEWAY_ENV.tenantDataRole]: roleArn(stack.partition, stack.account, TENANT_DATA_ROLE_NAME),
+      // Read and written as the tenant (TenantDataAccessRole), by the authorizer, the router and the fine-tuning API.
+      [GATEWAY_ENV.apiKeysTable]: props.apiKeysTable.tableName,
     };
     const define = { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(config)) };
     const useKey = new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] });
@@ -157,7 +225,36 @@ export class InferenceApi extends Construct {
     acknowledge(router.managedPolicy, [auditRecords, ...bedrock, guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
       'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; the platform\'s provider keys are named per provider. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
 
-    this.tenantDataFunctions = [authorizerFn, router];
+    // `/v1/tenant/users` calls Cognito's admin API on the platform pool. Cognito has no condition
+    // key that confines a call to one tenant's users (the code checks each user's custom:tenant_id),
+    // so those grants stay off the router, which handles every model call and upstream answer: a
+    // small function of the same code serves only the users routes (API Gateway sends it nothing
+    // else). With an external identity provider there is no pool: the router answers those routes
+    // (404 no_user_pool) and nobody holds a Cognito grant.
+    let tenantUsersFn: LambdaFunction | undefined;
+    if (this.userPool) {
+      const pool = this.userPool;
+      tenantUsersFn = new LambdaFunction(this, 'TenantUsers', {
+        handlerFile: 'inference/router-handler', roleName: TENANT_USERS_ROLE_NAME, encryptionKey: props.encryptionKey,
+        environment: {
+          ...environment, [GATEWAY_ENV.corsOriginsTable]: props.corsOriginsTable.tableName, [GATEWAY_ENV.userPoolId]: pool.userPoolId,
+          ...(props.eventBus ? { [GATEWAY_ENV.eventBus]: props.eventBus.eventBusName } : {}),
+        },
+        define, memorySize: 512, timeout: Duration.seconds(30), reservedConcurrency: 10,
+        invocation: 'by API Gateway with response streaming (the /v1/tenant/users routes only); every error is answered to the caller in OpenAI\'s shape',
+        outsideVpcReason: 'calls the Cognito, DynamoDB, S3 and EventBridge APIs over HTTPS; it reaches no resource inside a VPC.',
+      });
+      tenantUsersFn.addToPolicy(useKey);
+      tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'CorsOriginIndex', actions: ['dynamodb:Query'], resources: [props.corsOriginsTable.tableArn] }));
+      tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
+      tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserPool', actions: [...TENANT_USER_POOL_ACTIONS], resources: [pool.userPoolArn] }));
+      if (props.eventBus) tenantUsersFn.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
+      acknowledge(tenantUsersFn.managedPolicy, [wildcardResourceFinding(this, auditRecords)],
+        'Audit records are keyed per request under tessera-audit/inference/, chosen at run time; nothing else in the audit bucket.');
+    }
+    this.tenantUsers = tenantUsersFn;
+
+    this.tenantDataFunctions = tenantUsersFn ? [authorizerFn, router, tenantUsersFn] : [authorizerFn, router];
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new apigw.RestApi(this, 'Api', {
@@ -180,7 +277,8 @@ export class InferenceApi extends Construct {
     const authorizer = new apigw.RequestAuthorizer(this, 'JwtAuthorizer', {
       handler: authorizerFn.function,
       identitySources: [apigw.IdentitySource.header('Authorization')],
-      resultsCacheTtl: Duration.minutes(5),
+      // Within the key revocation window, with the authorizer Lambda's own cache (see authorizerCacheTtlSeconds).
+      resultsCacheTtl: Duration.seconds(authorizerCacheTtlSeconds()),
     });
     const validator = this.api.addRequestValidator('Validator', { validateRequestBody: false, validateRequestParameters: true });
     // One invoke permission for the API (any stage, method and path) instead of two per method:
@@ -202,7 +300,28 @@ export class InferenceApi extends Construct {
     const responses = v1.addResource('responses');
     const response = responses.addResource('{id}');
     const inputItems = response.addResource('input_items');
+    // Tenant self-service (issue 15): API keys through the router (as the tenant, via the
+    // tenant-data role), users through the tenant-users function when the platform pool exists.
+    const tenant = v1.addResource('tenant');
+    const keys = tenant.addResource('keys');
+    const key = keys.addResource('{keyId}');
+    const rotate = key.addResource('rotate');
+    const users = tenant.addResource('users');
+    const user = users.addResource('{userId}');
+    const disable = user.addResource('disable');
+    const role = user.addResource('role');
+    const usersIntegration = tenantUsersFn
+      ? new apigw.LambdaIntegration(tenantUsersFn.function, { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: Duration.seconds(29), scopePermissionToMethod: false })
+      : integration;
     const methods = [
+      keys.addMethod('GET', integration, options),
+      keys.addMethod('POST', integration, options),
+      key.addMethod('DELETE', integration, options),
+      rotate.addMethod('POST', integration, options),
+      users.addMethod('GET', usersIntegration, options),
+      users.addMethod('POST', usersIntegration, options),
+      disable.addMethod('POST', usersIntegration, options),
+      role.addMethod('PUT', usersIntegration, options),
       chatCompletions.addMethod('POST', integration, options),
       embeddings.addMethod('POST', integration, options),
       models.addMethod('GET', integration, options),
@@ -213,7 +332,8 @@ export class InferenceApi extends Construct {
       response.addMethod('DELETE', integration, options),
       inputItems.addMethod('GET', integration, options),
     ];
-    for (const r of [chatCompletions, embeddings, models, model, usage, responses, response, inputItems]) this.addPreflight(r);
+    // Preflights of the users routes too: the router answers every preflight from the origin index.
+    for (const r of [chatCompletions, embeddings, models, model, usage, responses, response, inputItems, keys, key, rotate, users, disable, role]) this.addPreflight(r);
     // One usage plan per tier (rate, burst and daily quota at the edge); the lifecycle puts each
     // tenant's usage key in its tier's plan. Exact per-tenant limits and budgets are the router's.
     for (const [tier, t] of Object.entries(config.tiers)) {

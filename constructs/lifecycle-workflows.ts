@@ -309,6 +309,8 @@ export class LifecycleWorkflows extends Construct {
     const s = new Construct(this, 'OffboardStates');
     const fail = this.failure(s, 'offboard');
     const begin = this.task(s, 'Begin offboarding', 'begin-offboarding', '$.offboarding');
+    // Keys and users stop first (keys within the authorizer's revocation window), before any data moves.
+    const revokeIdentities = this.task(s, 'Revoke tenant identities', 'revoke-tenant-identities', '$.identities', { 'request.$': '$.request', 'executionArn.$': '$.executionArn' });
     const revokeKey = this.task(s, 'Revoke usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'revoke' });
     const exportData = this.task(s, 'Export tenant data', 'export-tenant-data', '$.export', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
     const snapshot = this.task(s, 'Snapshot database', 'snapshot-database', '$.snapshot', {
@@ -320,7 +322,7 @@ export class LifecycleWorkflows extends Construct {
     const scheduleKey = this.task(s, 'Schedule key deletion', 'schedule-key-deletion', '$.key');
     const retire = this.task(s, 'Retire account', 'retire-account', '$.retirement', undefined, { waitWhileBusy: true });
     const finish = this.task(s, 'Finish offboarding', 'finish-offboarding', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
-    this.catchAll([begin, revokeKey, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, finish], fail);
+    this.catchAll([begin, revokeIdentities, revokeKey, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, finish], fail);
 
     const waitSnapshot = this.wait(s, 'Wait for snapshot', 60);
     const waitDeletion = this.wait(s, 'Wait for deletion');
@@ -334,7 +336,7 @@ export class LifecycleWorkflows extends Construct {
     // `export` and `snapshot` start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {
       parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {} },
-    }).next(begin).next(revokeKey).next(exportData);
+    }).next(begin).next(revokeIdentities).next(revokeKey).next(exportData);
   }
 
   private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }, props: LifecycleWorkflowsProps): sfn.IChainable {

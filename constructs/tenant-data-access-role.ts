@@ -16,6 +16,12 @@ export interface TenantDataAccessRoleProps {
   readonly jobsTable: dynamodb.ITableV2;
   /** Stored Responses API answers (partition key `tenantId`, sort key `responseId`): the router stores, reads and deletes a tenant's. */
   readonly responsesTable: dynamodb.ITableV2;
+  /**
+   * Tenant API keys (constructs/api-keys-table.ts; partition key `tenantId`, sort key `keyHash`):
+   * the authorizer looks a key up by hash and records its last use, the router lists, creates,
+   * revokes and rotates a tenant's keys (`/v1/tenant/keys`).
+   */
+  readonly apiKeysTable: dynamodb.ITableV2;
   /** The platform key, which encrypts the tables and the tenants' provider secrets. */
   readonly encryptionKey: kms.IKey;
   /**
@@ -47,6 +53,10 @@ export const SESSION_TENANT = `\${aws:PrincipalTag/${TENANT_ID_TAG}}`;
  * - Stored responses: GetItem, PutItem and DeleteItem of the session tenant's partition (what the
  *   Responses API's store, retrieve and delete need; input items live in the response's item, so
  *   no Query is granted).
+ * - API keys: GetItem (by hash), Query (the tenant's list), PutItem (create, rotate) and UpdateItem
+ *   (revoke, expiry of a rotated key, lastUsedAt) of the session tenant's partition. No DeleteItem
+ *   or BatchWriteItem: a key is revoked, never deleted, by the gateway; offboarding deletes a
+ *   tenant's keys with its own role (constructs/tenant-lifecycle.ts).
  * - KMS only through DynamoDB for these tables (encryption context `aws:dynamodb:tableName`) and
  *   through Secrets Manager for the tenant's own secrets (encryption context `SecretARN`).
  *
@@ -107,13 +117,17 @@ export class TenantDataAccessRole extends Construct {
         sid: 'ResponsesOwnItems', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.responsesTable.tableArn],
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
       }),
+      new iam.PolicyStatement({
+        sid: 'ApiKeysOwnItems', actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.apiKeysTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SESSION_TENANT] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      }),
     );
     const ownSecrets = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tessera/tenants/${SESSION_TENANT}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     policy.addStatements(new iam.PolicyStatement({
       sid: 'OwnProviderSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [ownSecrets],
       conditions: { StringEquals: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: SESSION_TENANT } },
     }));
-    const tableNames = [props.registry.tableName, props.usageTable.tableName, props.jobsTable.tableName, props.responsesTable.tableName];
+    const tableNames = [props.registry.tableName, props.usageTable.tableName, props.jobsTable.tableName, props.responsesTable.tableName, props.apiKeysTable.tableName];
     policy.addStatements(
       new iam.PolicyStatement({
         sid: 'PlatformKeyForTheTables', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn],

@@ -1,4 +1,5 @@
 import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -52,9 +53,19 @@ export interface TenantLifecycleProps {
    * @default Duration.days(90)
    */
   readonly workRetention?: Duration;
+  /**
+   * Tenant API keys (constructs/api-keys-table.ts): offboarding deletes the tenant's
+   * (`revoke-tenant-identities`: Query, then BatchWriteItem deletes).
+   */
+  readonly apiKeysTable: dynamodb.ITableV2;
+  /**
+   * The platform's Cognito pool of tenant users: offboarding disables and signs out the tenant's.
+   * @default - none (external identity provider): the step deletes keys only
+   */
+  readonly userPool?: cognito.IUserPool;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -94,7 +105,19 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'process-key-deletion-queue': ['registry', 'control', 'tenantAccounts', 'events'],
   'process-quota-requests': ['registry', 'tenantAccounts', 'events', 'startChange'],
   'end-stopped-execution': ['registry', 'control', 'events', 'organizations'],
+  // Offboarding, first thing: deletes the tenant's API keys and disables its users (one event each).
+  'revoke-tenant-identities': ['registry', 'events', 'identities'],
 };
+
+/**
+ * Cognito actions of the offboarding step on the platform pool, each by name: it pages through the
+ * pool's enabled users (ListUsers; ListUsersInGroup for a role's group), reads a user and its
+ * groups (the event names the role), disables it and ends its sessions.
+ */
+export const OFFBOARDING_USER_POOL_ACTIONS = [
+  'cognito-idp:ListUsers', 'cognito-idp:ListUsersInGroup', 'cognito-idp:AdminGetUser', 'cognito-idp:AdminListGroupsForUser',
+  'cognito-idp:AdminDisableUser', 'cognito-idp:AdminUserGlobalSignOut',
+] as const;
 
 /** Functions run by a daily EventBridge schedule rather than by a state machine. */
 const DAILY_JOBS: readonly LifecycleHandlerName[] = ['process-closure-queue', 'process-key-deletion-queue', 'process-quota-requests'];
@@ -189,6 +212,11 @@ export class TenantLifecycle extends Construct {
             : 'by the lifecycle state machines, whose Retry and Catch handle every error',
       })]),
     ) as Record<LifecycleHandlerName, LambdaFunction>;
+
+    // Only the step that revokes a tenant's identities knows where they are.
+    const identities = this.functions['revoke-tenant-identities'].function;
+    identities.addEnvironment(ENV.apiKeysTable, props.apiKeysTable.tableName);
+    if (props.userPool) identities.addEnvironment(ENV.userPoolId, props.userPool.userPoolId);
 
     const grants = this.grants(props, organizationRole, platformIsManagement);
     for (const [handler, caps] of Object.entries(CAPABILITIES) as Array<[LifecycleHandlerName, Capability[]]>) {
@@ -322,6 +350,12 @@ export class TenantLifecycle extends Construct {
       leases: [
         new iam.PolicyStatement({ sid: 'LeaseHolders', actions: ['states:DescribeExecution'], resources: [lifecycleExecutionArns(this)] }),
         table('ControlTableForLeases', this.controlTable.tableArn), keyUse,
+      ],
+      // The platform's own role, not a tenant's session: deleting is what the tenant-data role may not do.
+      identities: [
+        new iam.PolicyStatement({ sid: 'DeleteTenantApiKeys', actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'], resources: [props.apiKeysTable.tableArn] }),
+        keyUse,
+        ...(props.userPool ? [new iam.PolicyStatement({ sid: 'DisableTenantUsers', actions: [...OFFBOARDING_USER_POOL_ACTIONS], resources: [props.userPool.userPoolArn] })] : []),
       ],
       audit: props.auditBucket
         ? [new iam.PolicyStatement({ sid: 'WriteLifecycleAudit', actions: ['s3:PutObject'], resources: [props.auditBucket.arnForObjects(`${LIFECYCLE_AUDIT_PREFIX}*`)] }), keyUse]

@@ -3,6 +3,7 @@ import type { UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket.js';
 import { AdminApi } from '../constructs/admin-api.js';
+import { ApiKeysTable } from '../constructs/api-keys-table.js';
 import { InferenceApi } from '../constructs/inference-api.js';
 import { FineTuning } from '../constructs/fine-tuning.js';
 import { AuditTrail } from '../constructs/audit-trail.js';
@@ -28,7 +29,7 @@ export interface PlatformStackProps extends StackProps {
   readonly blueprintVersion: string;
 }
 
-/** The platform account: registry, lifecycle bus, audit trail, break-glass, shared cluster, blueprint catalog, inference API (with its responses table and CORS origin index). */
+/** The platform account: registry, lifecycle bus, audit trail, break-glass, shared cluster, blueprint catalog, inference API (with its responses, API keys and CORS origin tables, and the tenant user pool's role groups). */
 export class PlatformStack extends Stack {
   readonly registry: TenantRegistry;
   readonly events: LifecycleEventBus;
@@ -83,6 +84,15 @@ export class PlatformStack extends Stack {
       templates: props.blueprintTemplates,
     });
 
+    // Tenant API keys: the gateway (as the tenant), the admin API and offboarding reach them.
+    const apiKeys = new ApiKeysTable(this, 'ApiKeys', { encryptionKey: key });
+    const responses = new ResponsesTable(this, 'Responses', { encryptionKey: key });
+    const corsOrigins = new CorsOriginIndex(this, 'CorsOrigins', { encryptionKey: key, registry: this.registry.table });
+    const inference = new InferenceApi(this, 'Inference', {
+      config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket, responsesTable: responses.table, corsOriginsTable: corsOrigins.table,
+      apiKeysTable: apiKeys.table, eventBus: this.events.bus,
+    });
+
     this.lifecycle = new TenantLifecycle(this, 'Lifecycle', {
       config,
       blueprintVersion: props.blueprintVersion,
@@ -93,21 +103,21 @@ export class PlatformStack extends Stack {
       accessLogsBucket: accessLogs,
       namespaceDeployerRole: shared?.namespaceDeployerRole,
       auditBucket: this.audit.bucket,
+      apiKeysTable: apiKeys.table,
+      userPool: inference.userPool,
     });
 
-    const admin = new AdminApi(this, 'Admin', { config, encryptionKey: key, registry: this.registry.table, controlTable: this.lifecycle.controlTable, workflows: this.lifecycle.workflows });
+    const admin = new AdminApi(this, 'Admin', {
+      config, encryptionKey: key, registry: this.registry.table, controlTable: this.lifecycle.controlTable, workflows: this.lifecycle.workflows,
+      apiKeysTable: apiKeys.table, usageTable: inference.usageTable, userPool: inference.userPool, eventBus: this.events.bus,
+    });
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
     const adminAccess = new PlatformAdminAccess(this, 'PlatformAdmins', { adminApi: admin.api });
     new CfnOutput(this, 'PlatformAdminPolicyArn', { value: adminAccess.policy.managedPolicyArn, description: 'Customer-managed policy of the TesseraPlatformAdmin permission set (tessera admins create)' });
-    const responses = new ResponsesTable(this, 'Responses', { encryptionKey: key });
-    const corsOrigins = new CorsOriginIndex(this, 'CorsOrigins', { encryptionKey: key, registry: this.registry.table });
-    const inference = new InferenceApi(this, 'Inference', {
-      config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket, responsesTable: responses.table, corsOriginsTable: corsOrigins.table,
-    });
     new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });
     const fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
     new TenantDataAccessRole(this, 'TenantData', {
-      registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, responsesTable: responses.table, encryptionKey: key,
+      registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, responsesTable: responses.table, apiKeysTable: apiKeys.table, encryptionKey: key,
       trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions],
     });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });

@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TENANT_USERS_ROLE_NAME } from '../../constructs/inference-api.js';
 import { TenantDataAccessRole } from '../../constructs/tenant-data-access-role.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
 import { buildApp, newStack } from '../support/synth.js';
@@ -25,16 +26,18 @@ describe('TenantDataAccessRole', () => {
     const role = Object.values(platform.findResources('AWS::IAM::Role')).find((r) => (r as { Properties: { RoleName?: string } }).Properties.RoleName === 'tessera-tenant-data') as { Properties: { AssumeRolePolicyDocument: { Statement: Array<Record<string, unknown>> } } };
     const [statement] = role.Properties.AssumeRolePolicyDocument.Statement;
     expect(statement).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { Null: { 'aws:RequestTag/tessera:tenant-id': 'false', 'sts:TransitiveTagKeys': 'true' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['tessera:tenant-id'] } } });
-    expect((statement.Principal as { AWS: unknown[] }).AWS).toHaveLength(4);
+    // Authorizer, router, tenant-users function (issue 15), fine-tuning API and events.
+    expect((statement.Principal as { AWS: unknown[] }).AWS).toHaveLength(5);
   });
 
   it('leaves the Lambdas that act for a tenant no permission of their own on tenant items or tenant secrets', () => {
-    for (const name of [PLATFORM_ROLE_NAMES.router, 'tessera-gateway-authorizer', PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents]) {
+    for (const name of [PLATFORM_ROLE_NAMES.router, 'tessera-gateway-authorizer', TENANT_USERS_ROLE_NAME, PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents]) {
       const statements = policiesOfRole(name);
       const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action as string));
       // The one exception of the two API Lambdas that answer browser preflights (router, fine-tuning API):
       // Query on the CORS origin index, which holds no tenant data (test/infra/inference-api.test.ts).
-      const answersPreflights = name === PLATFORM_ROLE_NAMES.router || name === PLATFORM_ROLE_NAMES.fineTuningApi;
+      // The tenant-users function answers browsers' actual requests (CORS headers) from the same index.
+      const answersPreflights = name === PLATFORM_ROLE_NAMES.router || name === PLATFORM_ROLE_NAMES.fineTuningApi || name === TENANT_USERS_ROLE_NAME;
       expect(actions.filter((a) => a.startsWith('dynamodb:')), name).toEqual(answersPreflights ? ['dynamodb:Query'] : []);
       if (answersPreflights) expect(statements.find((s) => s.Action === 'dynamodb:Query'), name).toMatchObject({ Sid: 'CorsOriginIndex', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^CorsOriginsTable/), 'Arn'] } });
       expect(JSON.stringify(statements), name).not.toContain('tessera/tenants/');

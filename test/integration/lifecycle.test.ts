@@ -4,9 +4,10 @@ import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } fro
 import { DescribeAccountCommand, ListParentsCommand, OrganizationsClient, DescribeOrganizationalUnitCommand } from '@aws-sdk/client-organizations';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+import { API_KEYS_TABLE } from './support/platform-fixture.js';
 import { processClosureQueue } from '../../lambdas/lifecycle/account-closure.js';
 import { closures, slotHolders } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
@@ -75,6 +76,12 @@ describe('offboarding', () => {
     for (const key of ['training-data/a.jsonl', 'models/m1/model.tar.gz', 'notes.txt']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `content of ${key}` }));
     const rds = new RDSClient({ credentials: tenantCreds });
     expect((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }))).DBInstances![0].DeletionProtection).toBe(true);
+    // and API keys of its own and of another tenant in the keys table (issue 15)
+    const keysDoc = DynamoDBDocumentClient.from(new DynamoDBClient({ credentials: local.fixture.platform }));
+    const keyItem = (tenantId: string, n: number) => ({ tenantId, keyHash: String(n).repeat(64), keyId: `key_${String(n).repeat(16)}`, name: `k${n}`, createdAt: '2026-11-30T12:00:00.000Z', createdBy: 'test' });
+    for (const item of [keyItem('hooli', 1), keyItem('hooli', 2), keyItem('initech', 3)]) await keysDoc.send(new PutCommand({ TableName: API_KEYS_TABLE, Item: item }));
+    const keyHashesOf = async (tenantId: string) => ((await keysDoc.send(new QueryCommand({ TableName: API_KEYS_TABLE, KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId } }))).Items ?? []).map((i) => i.keyHash as string);
+    expect(await keyHashesOf('hooli')).toHaveLength(2);
 
     // WHEN
     const run = await local.workflows.run('offboard', { request: { tenantId: 'hooli', requestId: 'req-offboard-1' } });
@@ -84,6 +91,11 @@ describe('offboarding', () => {
     const offboarded = await getTenant('hooli');
     expect(offboarded).toMatchObject({ status: 'OFFBOARDED' });
     expect(offboarded!.usageKey).toBeUndefined();
+    // its API keys were deleted first thing (another tenant's kept); no pool here, so users were skipped and said so
+    expect(run.states.slice(run.states.indexOf('Begin offboarding'), run.states.indexOf('Begin offboarding') + 3)).toEqual(['Begin offboarding', 'Revoke tenant identities', 'Revoke usage key']);
+    expect(await keyHashesOf('hooli')).toEqual([]);
+    expect(await keyHashesOf('initech')).toEqual(['3'.repeat(64)]);
+    expect(run.output.identities).toMatchObject({ tenantId: 'hooli', apiKeys: { deleted: 2 }, users: { skipped: expect.stringContaining('TESSERA_USER_POOL_ID') } });
 
     const archive = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
     const keys = ((await archive.send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'hooli/' }))).Contents ?? []).map((o) => o.Key!.split('/').slice(2).join('/'));

@@ -4,13 +4,14 @@ import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import { findRole, identityOf } from '../../lib/preflight/identity.js';
 import { instantiate, type InstantiatedTemplate } from '../../lib/preflight/instantiate.js';
+import { TENANT_USERS_ROLE_NAME } from '../../constructs/inference-api.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
 import { TENANT_DATA_ROLE_NAME } from '../../lib/tenant-naming.js';
 import { buildApp } from '../support/synth.js';
 import type { SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
 
 /**
- * The platform's pooled data (registry, usage, fine-tuning jobs and stored-responses tables;
+ * The platform's pooled data (registry, usage, fine-tuning jobs, stored-responses and API keys tables;
  * tenants' provider secrets) against the tenant-data role the gateway and fine-tuning Lambdas act through: the
  * synthesized platform stack, instantiated (intrinsics resolved), its role's policies put through
  * the IAM policy simulator (lib/preflight/iam-eval.ts) as a session tagged `tessera:tenant-id` =
@@ -109,6 +110,7 @@ const REGISTRY = 'tessera-tenants';
 const USAGE = 'tessera-usage';
 const JOBS = 'tessera-fine-tuning-jobs';
 const RESPONSES = 'tessera-gateway-responses';
+const API_KEYS = 'tessera-gateway-api-keys';
 const MODEL_ATTRIBUTES = ['tenantId', 'fineTunedModels', 'updatedAt'];
 
 /** What a session of `attacker` tries on `victim`'s items and secrets: every one must be denied. */
@@ -120,6 +122,7 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     { table: USAGE, key: `usage#${victim}#2026-11` },
     { table: JOBS, key: victim },
     { table: RESPONSES, key: victim },
+    { table: API_KEYS, key: victim },
   ];
   const out: Attempt[] = [];
   for (const i of items) {
@@ -130,7 +133,7 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     const own = i.key.replace(victim, attacker);
     out.push({ what: `UpdateItem ${i.table} ${own} + ${i.key}`, action: 'dynamodb:UpdateItem', resource: table(i.table), context: { ...keys(own, i.key), 'dynamodb:Attributes': MODEL_ATTRIBUTES } });
   }
-  for (const t of [REGISTRY, USAGE, JOBS, RESPONSES]) {
+  for (const t of [REGISTRY, USAGE, JOBS, RESPONSES, API_KEYS]) {
     // No LeadingKeys at all: `ForAllValues` alone would be vacuously true.
     out.push({ what: `Scan ${t}`, action: 'dynamodb:Scan', resource: table(t) });
     out.push({ what: `Query ${t} without key context`, action: 'dynamodb:Query', resource: table(t) });
@@ -161,6 +164,7 @@ function ownControls(tenant: string): Attempt[] {
     ]),
     ...['GetItem', 'PutItem', 'UpdateItem', 'Query'].map((action) => ({ what: `${action} own jobs`, action: `dynamodb:${action}`, resource: table(JOBS), context: keys(tenant) })),
     ...['GetItem', 'PutItem', 'DeleteItem'].map((action) => ({ what: `${action} own stored response`, action: `dynamodb:${action}`, resource: table(RESPONSES), context: keys(tenant) })),
+    ...['GetItem', 'Query', 'PutItem', 'UpdateItem'].map((action) => ({ what: `${action} own API key`, action: `dynamodb:${action}`, resource: table(API_KEYS), context: keys(tenant) })),
     { what: 'GetSecretValue own provider key', action: 'secretsmanager:GetSecretValue', resource: secret(tenant), context: { 'aws:ResourceTag/tessera:tenant-id': tenant } },
     ...['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((action) => ({ what: `${action} through DynamoDB`, action, resource: keyArn, context: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } })),
     { what: 'kms:Decrypt through Secrets Manager', action: 'kms:Decrypt', resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
@@ -194,14 +198,14 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
     expect(returnsAll.allowed).toBe(false);
   });
 
-  it('uses the platform key only for the four tables (DynamoDB\'s encryption context) and the session tenant\'s own secrets (SecretARN)', () => {
+  it('uses the platform key only for the five tables (DynamoDB\'s encryption context) and the session tenant\'s own secrets (SecretARN)', () => {
     // As written, since the simulator cannot evaluate kms:EncryptionContext:<key> (see beforeAll).
     const kms = statementsOf(resolved).filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('kms:')));
     const byService = (svc: string) => kms.filter((s) => JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService']) === JSON.stringify(`${svc}.${region}.amazonaws.com`));
     expect(byService('dynamodb').length + byService('secretsmanager').length).toBe(kms.length);
     for (const s of byService('dynamodb').filter((x) => ([] as string[]).concat(x.Action).some((a) => a !== 'kms:DescribeKey'))) {
       expect(s.Condition!.StringEquals).toMatchObject({
-        'kms:EncryptionContext:aws:dynamodb:tableName': [REGISTRY, USAGE, JOBS, RESPONSES],
+        'kms:EncryptionContext:aws:dynamodb:tableName': [REGISTRY, USAGE, JOBS, RESPONSES, API_KEYS],
         'kms:EncryptionContext:aws:dynamodb:subscriberId': account,
       });
     }
@@ -234,6 +238,37 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
     expect(r.result).toBe('Allowed');
   });
 
+  it('API keys: a session looks up, lists, creates, revokes and rotates only its own tenant\'s keys, and deletes none (issue 15)', async () => {
+    const hash = 'a'.repeat(64);
+    for (const [attacker, victim] of PAIRS) {
+      for (const action of ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem', 'ConditionCheckItem', 'Scan', 'DescribeTable']) {
+        const context = action === 'Scan' || action === 'DescribeTable' ? {} : keys(victim);
+        const r = await asTenant(attacker, { what: `${action} ${victim}'s key ${hash}`, action: `dynamodb:${action}`, resource: table(API_KEYS), context });
+        expect(r.allowed, `${attacker} → ${action} ${victim}'s key`).toBe(false);
+      }
+      // One request naming an own key and the other tenant's (DynamoDB authorizes a transaction item by item, as these actions): refused whole.
+      expect((await asTenant(attacker, { what: 'mixed', action: 'dynamodb:UpdateItem', resource: table(API_KEYS), context: keys(attacker, victim) })).allowed).toBe(false);
+      for (const action of ['GetItem', 'Query', 'PutItem', 'UpdateItem']) {
+        expect((await asTenant(attacker, { what: action, action: `dynamodb:${action}`, resource: table(API_KEYS), context: keys(attacker) })).allowed, `${attacker} own ${action}`).toBe(true);
+      }
+      // Offboarding deletes keys with its own role; a tenant session deletes none, not even its own.
+      for (const action of ['DeleteItem', 'BatchWriteItem']) {
+        expect((await asTenant(attacker, { what: action, action: `dynamodb:${action}`, resource: table(API_KEYS), context: keys(attacker) })).allowed, `${attacker} own ${action}`).toBe(false);
+      }
+      expect((await asTenant(attacker, { what: 'Query an index', action: 'dynamodb:Query', resource: `${table(API_KEYS)}/index/by-hash`, context: keys(hash) })).allowed).toBe(false);
+    }
+  });
+
+  it('would let one tenant read another\'s API keys without the LeadingKeys condition (the check can fail)', async () => {
+    const planted = resolved.map((p) => ({ ...p, policy: { ...withoutEncryptionContext(p.policy), Statement: ([] as Statement[]).concat(withoutEncryptionContext(p.policy).Statement as Statement[]).map((st) => (st.Sid === 'ApiKeysOwnItems' ? (({ Condition: _dropped, ...rest }) => rest)(st) : st)) } }));
+    expect(JSON.stringify(planted)).toContain('ApiKeysOwnItems');
+    const r = await evaluate({
+      principalArn: `arn:${PARTITION}:sts::${account}:assumed-role/${TENANT_DATA_ROLE_NAME}/tenant-acme`, action: 'dynamodb:GetItem', resource: table(API_KEYS), resourceAccount: account,
+      context: { 'aws:PrincipalArn': `arn:${PARTITION}:iam::${account}:role/${TENANT_DATA_ROLE_NAME}`, 'aws:PrincipalTag/tessera:tenant-id': 'acme', ...keys('acme-2') }, identityPolicies: planted, scps: [],
+    });
+    expect(r.result).toBe('Allowed');
+  });
+
   it('a session without the tenant tag reaches nothing', async () => {
     const r = await evaluate({
       principalArn: `arn:${PARTITION}:sts::${account}:assumed-role/${TENANT_DATA_ROLE_NAME}/untagged`, action: 'dynamodb:GetItem', resource: table(REGISTRY), resourceAccount: account,
@@ -257,7 +292,7 @@ describe('platform data: who may take a tenant\'s session (the role\'s trust pol
     expect(r.result).not.toMatch(/^error/);
     return r.allowed;
   };
-  const lambdas = [PLATFORM_ROLE_NAMES.router, 'tessera-gateway-authorizer', PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents];
+  const lambdas = [PLATFORM_ROLE_NAMES.router, 'tessera-gateway-authorizer', TENANT_USERS_ROLE_NAME, PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents];
 
   it('admits the gateway and fine-tuning Lambdas with the tenant tag (both AssumeRole and TagSession)', async () => {
     for (const caller of lambdas) {
@@ -276,7 +311,7 @@ describe('platform data: who may take a tenant\'s session (the role\'s trust pol
   });
 
   it('refuses every other platform role (the lifecycle and the admin API keep their own)', async () => {
-    for (const caller of ['tessera-admin-api', 'tessera-lifecycle-register-tenant', 'tessera-break-glass']) {
+    for (const caller of ['tessera-admin-api', 'tessera-lifecycle-register-tenant', 'tessera-lifecycle-revoke-tenant-identities', 'tessera-break-glass']) {
       expect(await assume(caller, 'sts:AssumeRole', { 'tessera:tenant-id': 'acme' }), caller).toBe(false);
     }
   });

@@ -250,11 +250,11 @@ function sageMakerCreateAttempts(victim: TenantEstate, attacker: TenantEstate): 
   return out;
 }
 
-/** The platform's pooled tables (tessera-tenants, tessera-usage, tessera-fine-tuning-jobs) in `e.platform`. */
-export function platformTables(e: TenantEstate): { registry?: string; usage?: string; jobs?: string; responses?: string } {
+/** The platform's pooled tables (tessera-tenants, tessera-usage, tessera-fine-tuning-jobs, tessera-gateway-responses, tessera-gateway-api-keys) in `e.platform`. */
+export function platformTables(e: TenantEstate): { registry?: string; usage?: string; jobs?: string; responses?: string; apiKeys?: string } {
   const tables = Object.values(e.platform?.resources ?? {}).filter((r) => r.type === 'AWS::DynamoDB::GlobalTable');
   const arn = (logical: RegExp) => tables.find((t) => logical.test(t.logicalId))?.arn;
-  return { registry: arn(/^RegistryTable/), usage: arn(/UsageTable/), jobs: arn(/^FineTuningJobs/), responses: arn(/^ResponsesTable/) };
+  return { registry: arn(/^RegistryTable/), usage: arn(/UsageTable/), jobs: arn(/^FineTuningJobs/), responses: arn(/^ResponsesTable/), apiKeys: arn(/^ApiKeysTable/) };
 }
 
 /** Items of the victim's in the pooled tables, by their partition keys (`dynamodb:LeadingKeys`). */
@@ -278,6 +278,9 @@ function platformDataAttempts(victim: TenantEstate): Attempt[] {
   add(['dynamodb:Query'], t.jobs && `${t.jobs}/index/by-training-job`, { 'dynamodb:LeadingKeys': [victim.runtime.trainingJobName] }, 'the victim\'s job through the index');
   add(item, t.responses, { 'dynamodb:LeadingKeys': [b] }, `the victim's stored responses`);
   add(['dynamodb:Scan'], t.responses, {}, 'every stored response');
+  // Tenant API keys (issue 15): the victim's key records, and a batch delete of them.
+  add([...item, 'dynamodb:BatchWriteItem'], t.apiKeys, { 'dynamodb:LeadingKeys': [b] }, `the victim's API keys`);
+  add(['dynamodb:Scan'], t.apiKeys, {}, 'every API key');
   // The platform bus: lifecycle events (an onboarding request in the victim's name, a state change of it).
   const bus = Object.values(victim.platform?.resources ?? {}).find((r) => r.type === 'AWS::Events::EventBus');
   if (bus) {

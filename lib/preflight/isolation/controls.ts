@@ -147,6 +147,8 @@ function tenantData(e: TenantEstate): Attempt[] {
     at('dynamodb:PutItem', t.jobs, { 'dynamodb:LeadingKeys': [e.tenantId] }),
     at('dynamodb:Query', t.jobs, { 'dynamodb:LeadingKeys': [e.tenantId] }),
     at('secretsmanager:GetSecretValue', e.runtime.providerSecretArn, { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId }),
+    // Tenant API keys (issue 15): look-up by hash, list, create, revoke.
+    ...(t.apiKeys ? ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].map((action) => at(action, t.apiKeys, { 'dynamodb:LeadingKeys': [e.tenantId] })) : []),
   ];
 }
 

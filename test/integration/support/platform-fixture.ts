@@ -11,6 +11,7 @@ import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { guardrailPolicy, quarantinePolicy } from '../../../lib/guardrail-policies.js';
 import { LIFECYCLE_EVENT_SOURCE } from '../../../lib/lifecycle-constants.js';
 import { ORGANIZATION_ACCESS_ROLE_NAME } from '../../../lib/lifecycle-handlers.js';
+import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { SHARED_CLUSTER_PARAMETERS } from '../../../lib/shared-cluster-parameters.js';
 import { deriveCatalog, publishCatalog, readTemplateUrl, type PublishedBlueprint } from './blueprint-catalog.js';
@@ -19,6 +20,8 @@ import { jsonCall } from './moto-api.js';
 import { emulateOrganizations, type OrganizationsEmulation } from './organizations-emulation.js';
 
 export const BLUEPRINT_VERSION = '1.0.0';
+/** The keys table, named as the platform stack names it (constructs/api-keys-table.ts). */
+export const API_KEYS_TABLE = 'tessera-gateway-api-keys';
 
 export interface PlatformFixture {
   readonly env: Record<string, string>;
@@ -81,6 +84,12 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
     TableName: 'tessera-lifecycle-control', BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
   }));
+  // Tenant API keys (constructs/api-keys-table.ts): offboarding deletes a tenant's.
+  await ddb.send(new CreateTableCommand({
+    TableName: API_KEYS_TABLE, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+  }));
 
   const s3 = new S3Client({ credentials: platform, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-blueprints' }));
@@ -141,6 +150,8 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
       [ENV.organizationRoleArn]: `arn:aws:iam::${config.organization.managementAccountId}:role/${ORGANIZATION_ACCESS_ROLE_NAME}`,
       [ENV.accountCreationCap]: '5',
       [ENV.keyDeletionWindowDays]: '7',
+      // No TESSERA_USER_POOL_ID: moto's Cognito is not part of this harness, so offboarding revokes keys only (as with an external IdP).
+      [GATEWAY_ENV.apiKeysTable]: API_KEYS_TABLE,
     },
     async events() {
       for (;;) {

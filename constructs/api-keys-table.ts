@@ -1,0 +1,50 @@
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/compliance.js';
+import { secureTableProps } from './secure-table-props.js';
+
+export interface ApiKeysTableProps {
+  /** The platform key: encrypts the table and its point-in-time recovery data. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Table name. In the `tessera-gateway-` family, whose tenant ids are reserved
+   * (lib/tenant-naming.ts `gateway-`), like the responses table: `tessera-api-keys` would have
+   * needed two more reserved ids (`api-keys`, and `api` as its leading part), which a live
+   * platform may already have given to tenants.
+   * @default 'tessera-gateway-api-keys'
+   */
+  readonly tableName?: string;
+}
+
+/**
+ * Tenant API keys (`tsk_…`, lib/identity/api-key.ts): one item per key, partition key `tenantId`,
+ * sort key `keyHash` (SHA-256 hex of the key; the key itself is never stored). Encrypted with the
+ * platform key, point-in-time recovery, deletion protection, on-demand, retained when the stack
+ * goes (like the responses table): a lost key table would lock every tenant's apps out at once.
+ *
+ * Who reaches it (constructs/tenant-data-access-role.ts, admin-api.ts, tenant-lifecycle.ts):
+ * - the gateway (authorizer, router, fine-tuning API) only through the tenant-data role, whose
+ *   `dynamodb:LeadingKeys` condition admits the session tenant's partition only: GetItem, Query,
+ *   PutItem, UpdateItem (look-up by hash, list, create, revoke/rotate, lastUsedAt); no delete;
+ * - the admin API with its own role (platform admins manage any tenant's keys);
+ * - the offboarding step `revoke-tenant-identities` with its own role (Query + BatchWriteItem
+ *   deletes of the offboarded tenant's keys).
+ * No TTL: an expired or revoked key stays as a record (refused by the authorizer) until the
+ * tenant is offboarded, so `GET /v1/tenant/keys` can show when and by whom.
+ */
+export class ApiKeysTable extends Construct {
+  readonly table: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: ApiKeysTableProps) {
+    super(scope, id);
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      tableName: props.tableName ?? 'tessera-gateway-api-keys',
+      partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'keyHash', type: dynamodb.AttributeType.STRING },
+      ...secureTableProps({ encryptionKey: props.encryptionKey }),
+    });
+    acknowledge(this.table, ['NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan'],
+      'Key records hold only hashes and metadata; a lost key is replaced by minting a new one (the secret itself is never stored, so no backup could restore it). Point-in-time recovery (35 days) covers mistakes, and deletion protection plus RETAIN keep the table.');
+  }
+}

@@ -1,0 +1,268 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OFFBOARDING_USER_POOL_ACTIONS } from '../../constructs/tenant-lifecycle.js';
+import { authorizerCacheTtlSeconds, KEY_REVOCATION_WINDOW_SECONDS, roleGroupDescription, TENANT_USER_POOL_ACTIONS, TENANT_USERS_ROLE_NAME } from '../../constructs/inference-api.js';
+import { AUTH_CACHE_MS } from '../../lambdas/inference/auth.js';
+import { GATEWAY_ENV } from '../../lambdas/inference/lambda-deps.js';
+import { ENV } from '../../lambdas/shared/environment.js';
+import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
+import { ROLE_PERMISSIONS, ROLES } from '../../lib/identity/roles.js';
+import { lifecycleRoleName } from '../../lib/lifecycle-handlers.js';
+import { LocalWorkflows } from '../integration/support/local-workflows.js';
+import { buildApp, configWith, template } from '../support/synth.js';
+
+// Issue 15, item 6 "In AWS": the keys table, the tenant-data role's grant on it, the Lambdas'
+// environment and grants, the role groups, the routes, the authorizer cache and the offboarding
+// step, in the synthesized platform stack (the default config: the platform's own Cognito pool).
+
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  resources = template(buildApp().platform).toJSON().Resources as Record<string, Resource>;
+}, 240_000);
+
+const byType = (type: string, within = () => resources) => Object.entries(within()).filter(([, r]) => r.Type === type);
+const logicalIdOf = (type: string, test: (r: Resource) => boolean) => byType(type).find(([, r]) => test(r))?.[0];
+const tableId = (name: string) => logicalIdOf('AWS::DynamoDB::GlobalTable', (r) => r.Properties.TableName === name)!;
+const roleIdOf = (roleName: string) => logicalIdOf('AWS::IAM::Role', (r) => r.Properties.RoleName === roleName);
+const statementsOfRole = (roleName: string, within = () => resources): Statement[] => {
+  const roleId = roleIdOf(roleName)!;
+  return byType('AWS::IAM::ManagedPolicy', within).filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(`"${roleId}"`))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+};
+const functionOfRole = (roleName: string) => {
+  const roleId = roleIdOf(roleName)!;
+  return Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role) === JSON.stringify({ 'Fn::GetAtt': [roleId, 'Arn'] }))!;
+};
+const actionsOf = (s: Statement) => ([] as string[]).concat(s.Action);
+const KEYS = 'tessera-gateway-api-keys';
+const keysArn = () => ({ 'Fn::GetAtt': [tableId(KEYS), 'Arn'] });
+const poolId = () => logicalIdOf('AWS::Cognito::UserPool', () => true)!;
+const poolArn = () => ({ 'Fn::GetAtt': [poolId(), 'Arn'] });
+
+/** `/v1/tenant/keys/{keyId}` of an AWS::ApiGateway::Resource, walking its parents. */
+function pathOf(resourceId: string, within = resources): string {
+  const r = within[resourceId];
+  if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
+  const parent = r.Properties.ParentId;
+  return `${'Ref' in parent ? pathOf(parent.Ref, within) : ''}/${r.Properties.PathPart}`;
+}
+function methodsOf(restApiPrefix: RegExp, within = resources): Map<string, Record<string, any>> {
+  const out = new Map<string, Record<string, any>>();
+  for (const [, m] of Object.entries(within).filter(([, r]) => r.Type === 'AWS::ApiGateway::Method')) {
+    if (restApiPrefix.test(m.Properties.RestApiId.Ref)) out.set(`${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId.Ref, within)}`, m.Properties);
+  }
+  return out;
+}
+
+const KEY_ROUTES = ['GET /v1/tenant/keys', 'POST /v1/tenant/keys', 'DELETE /v1/tenant/keys/{keyId}', 'POST /v1/tenant/keys/{keyId}/rotate'];
+const USER_ROUTES = ['GET /v1/tenant/users', 'POST /v1/tenant/users', 'POST /v1/tenant/users/{userId}/disable', 'PUT /v1/tenant/users/{userId}/role'];
+const ADMIN_ROUTES = [
+  'GET /admin/tenants/{id}/keys', 'POST /admin/tenants/{id}/keys', 'DELETE /admin/tenants/{id}/keys/{keyId}', 'POST /admin/tenants/{id}/keys/{keyId}/rotate',
+  'GET /admin/tenants/{id}/users', 'POST /admin/tenants/{id}/users', 'DELETE /admin/tenants/{id}/users/{userId}', 'POST /admin/tenants/{id}/users/{userId}/disable',
+  'PUT /admin/tenants/{id}/users/{userId}/role', 'GET /admin/tenants/{id}/usage',
+];
+
+describe('the API keys table', () => {
+  it('is keyed by tenant and key hash, on-demand, encrypted with the platform key, PITR, deletion protection, retained; no index, no TTL', () => {
+    const id = tableId(KEYS);
+    expect(resources[id]).toMatchObject({
+      DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+        AttributeDefinitions: expect.arrayContaining([{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }]),
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [expect.objectContaining({
+          PointInTimeRecoverySpecification: expect.objectContaining({ PointInTimeRecoveryEnabled: true }), DeletionProtectionEnabled: true,
+          SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^PlatformKey/), 'Arn'] } },
+        })],
+      },
+    });
+    expect(resources[id].Properties.GlobalSecondaryIndexes).toBeUndefined();
+    expect(resources[id].Properties.TimeToLiveSpecification).toBeUndefined();
+  });
+});
+
+describe('the tenant-data role on the keys table', () => {
+  it('grants GetItem, Query, PutItem and UpdateItem of the session tenant\'s partition only (LeadingKeys, required present)', () => {
+    const onKeys = statementsOfRole('tessera-tenant-data').filter((s) => JSON.stringify(s.Resource).includes(tableId(KEYS)));
+    expect(onKeys).toEqual([{
+      Sid: 'ApiKeysOwnItems', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: keysArn(),
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/tessera:tenant-id}'] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+    }]);
+  });
+
+  it('grants no delete on it (offboarding deletes with its own role) and lets DynamoDB use the platform key for it', () => {
+    const data = statementsOfRole('tessera-tenant-data');
+    for (const s of data) if (JSON.stringify(s.Resource).includes(tableId(KEYS))) expect(actionsOf(s)).not.toEqual(expect.arrayContaining(['dynamodb:DeleteItem']));
+    expect(data.flatMap(actionsOf)).not.toContain('dynamodb:BatchWriteItem');
+    const kms = data.find((s) => s.Sid === 'PlatformKeyForTheTables')!;
+    expect(kms.Condition!.StringEquals['kms:EncryptionContext:aws:dynamodb:tableName']).toContainEqual({ Ref: tableId(KEYS) });
+  });
+
+  it('is trusted by the tenant-users function beside the authorizer, the router and the fine-tuning Lambdas', () => {
+    const role = Object.values(resources).find((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'tessera-tenant-data')!;
+    const principals = JSON.stringify(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS);
+    for (const name of [TENANT_USERS_ROLE_NAME, PLATFORM_ROLE_NAMES.router, 'tessera-gateway-authorizer', PLATFORM_ROLE_NAMES.fineTuningApi]) expect(principals, name).toContain(roleIdOf(name));
+    expect(statementsOfRole(TENANT_USERS_ROLE_NAME).find((s) => s.Sid === 'ActForOneTenant')).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'] });
+  });
+});
+
+describe('the Lambdas\' environment and grants', () => {
+  it('names the keys table to the authorizer, the router, the tenant-users function and the fine-tuning API, which hold no grant of their own on it', () => {
+    for (const name of ['tessera-gateway-authorizer', PLATFORM_ROLE_NAMES.router, TENANT_USERS_ROLE_NAME, PLATFORM_ROLE_NAMES.fineTuningApi]) {
+      expect(functionOfRole(name).Properties.Environment.Variables[GATEWAY_ENV.apiKeysTable], name).toEqual({ Ref: tableId(KEYS) });
+      expect(JSON.stringify(statementsOfRole(name)), name).not.toContain(tableId(KEYS));
+    }
+  });
+
+  it('gives Cognito\'s user actions to the tenant-users function only, each by name, on the platform pool; the router has none', () => {
+    const users = statementsOfRole(TENANT_USERS_ROLE_NAME);
+    expect(users.find((s) => s.Sid === 'TenantUserPool')).toEqual({ Sid: 'TenantUserPool', Effect: 'Allow', Action: [...TENANT_USER_POOL_ACTIONS].sort(), Resource: poolArn() });
+    expect(users.find((s) => s.Sid === 'TenantUserEvents')).toMatchObject({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LifecycleEventsBus/), 'Arn'] } });
+    const env = functionOfRole(TENANT_USERS_ROLE_NAME).Properties.Environment.Variables;
+    expect(env).toMatchObject({ [GATEWAY_ENV.userPoolId]: { Ref: poolId() }, [GATEWAY_ENV.eventBus]: { Ref: expect.stringMatching(/^LifecycleEventsBus/) } });
+    for (const name of [PLATFORM_ROLE_NAMES.router, 'tessera-gateway-authorizer', PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents]) {
+      expect(statementsOfRole(name).flatMap(actionsOf).filter((a) => a.startsWith('cognito-idp:')), name).toEqual([]);
+      expect(functionOfRole(name).Properties.Environment.Variables[GATEWAY_ENV.userPoolId], name).toBeUndefined();
+    }
+  });
+
+  it('lets the admin API manage keys (no delete), read usage, manage the pool\'s users and emit their events, as the platform', () => {
+    const admin = Object.fromEntries(statementsOfRole('tessera-admin-api').map((s) => [s.Sid, s]));
+    expect(admin.TenantApiKeys).toEqual({ Sid: 'TenantApiKeys', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: keysArn() });
+    expect(admin.ReadUsage).toEqual({ Sid: 'ReadUsage', Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^InferenceUsageTable/), 'Arn'] } });
+    expect(admin.TenantUsers).toEqual({ Sid: 'TenantUsers', Effect: 'Allow', Action: [...TENANT_USER_POOL_ACTIONS].sort(), Resource: poolArn() });
+    expect(admin.TenantUserEvents).toMatchObject({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LifecycleEventsBus/), 'Arn'] } });
+    expect(functionOfRole('tessera-admin-api').Properties.Environment.Variables).toMatchObject({
+      [GATEWAY_ENV.apiKeysTable]: { Ref: tableId(KEYS) }, [GATEWAY_ENV.usageTable]: { Ref: expect.stringMatching(/^InferenceUsageTable/) },
+      [ENV.userPoolId]: { Ref: poolId() }, [ENV.eventBus]: { Ref: expect.stringMatching(/^LifecycleEventsBus/) },
+    });
+  });
+
+  it('lets the offboarding step delete keys and disable users (by name, on the pool) with its own role; no other lifecycle function touches either', () => {
+    const role = lifecycleRoleName('revoke-tenant-identities');
+    const s = Object.fromEntries(statementsOfRole(role).map((x) => [x.Sid, x]));
+    expect(s.DeleteTenantApiKeys).toEqual({ Sid: 'DeleteTenantApiKeys', Effect: 'Allow', Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], Resource: keysArn() });
+    expect(s.DisableTenantUsers).toEqual({ Sid: 'DisableTenantUsers', Effect: 'Allow', Action: [...OFFBOARDING_USER_POOL_ACTIONS].sort(), Resource: poolArn() });
+    expect(actionsOf(s.DisableTenantUsers)).not.toContain('cognito-idp:AdminDeleteUser');
+    expect(functionOfRole(role).Properties.Environment.Variables).toMatchObject({ [GATEWAY_ENV.apiKeysTable]: { Ref: tableId(KEYS) }, [ENV.userPoolId]: { Ref: poolId() } });
+    for (const other of ['begin-offboarding', 'finish-offboarding', 'register-tenant'] as const) {
+      expect(JSON.stringify(statementsOfRole(lifecycleRoleName(other))), other).not.toMatch(new RegExp(`${tableId(KEYS)}|cognito-idp`));
+      expect(functionOfRole(lifecycleRoleName(other)).Properties.Environment.Variables[GATEWAY_ENV.apiKeysTable], other).toBeUndefined();
+    }
+  });
+
+  it('names every resource of these grants: no "*" and no action wildcard', () => {
+    for (const name of [TENANT_USERS_ROLE_NAME, 'tessera-admin-api', lifecycleRoleName('revoke-tenant-identities'), 'tessera-tenant-data']) {
+      for (const st of statementsOfRole(name).filter((x) => !['OwnLogs', 'Traces'].includes(x.Sid ?? ''))) {
+        expect([st.Resource].flat(), `${name} ${st.Sid}`).not.toContain('*');
+        expect(actionsOf(st).filter((a) => a.includes('*')), `${name} ${st.Sid}`).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('the platform pool\'s role groups', () => {
+  it('has one group per role, tenant-<role>, precedence admin 0 … viewer 3, described by its permissions', () => {
+    const groups = byType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties).sort((a, b) => a.Precedence - b.Precedence);
+    expect(groups).toEqual(ROLES.map((role, i) => ({ UserPoolId: { Ref: poolId() }, GroupName: `tenant-${role}`, Precedence: i, Description: roleGroupDescription(role) })));
+    expect(groups.map((g) => g.GroupName)).toEqual(['tenant-admin', 'tenant-developer', 'tenant-member', 'tenant-viewer']);
+    expect(roleGroupDescription('viewer')).toBe(`Tessera tenant viewer: ${ROLE_PERMISSIONS.viewer.join(', ')}`);
+  });
+
+  it('lets the gateway\'s app client read custom:tenant_id (so the ID token carries it; cognito:groups is always in it)', () => {
+    const [[, client], ...others] = byType('AWS::Cognito::UserPoolClient');
+    expect(others).toEqual([]);
+    expect(client.Properties.ReadAttributes).toEqual(expect.arrayContaining(['custom:tenant_id', 'email']));
+  });
+});
+
+describe('the routes', () => {
+  it('serves the keys routes through the router and the users routes through the tenant-users function, all behind the authorizer with the usage key, streaming', () => {
+    const methods = methodsOf(/^InferenceApi/);
+    const authorizerId = logicalIdOf('AWS::ApiGateway::Authorizer', (r) => r.Properties.Type === 'REQUEST');
+    for (const route of [...KEY_ROUTES, ...USER_ROUTES]) {
+      const m = methods.get(route);
+      expect(m, route).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
+      expect(JSON.stringify(m!.Integration.Uri), route).toMatch(USER_ROUTES.includes(route) ? /InferenceTenantUsersFunction/ : /InferenceRouterFunction/);
+    }
+  });
+
+  it('answers their preflights (OPTIONS, no authorizer, no key) through the router', () => {
+    const methods = methodsOf(/^InferenceApi/);
+    for (const path of ['/v1/tenant/keys', '/v1/tenant/keys/{keyId}', '/v1/tenant/keys/{keyId}/rotate', '/v1/tenant/users', '/v1/tenant/users/{userId}/disable', '/v1/tenant/users/{userId}/role']) {
+      const m = methods.get(`OPTIONS ${path}`);
+      expect(m, path).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
+      expect(JSON.stringify(m!.Integration.Uri), path).toMatch(/InferenceRouterFunction/);
+    }
+  });
+
+  it('lets API Gateway invoke the tenant-users function from this API only (one API-scoped permission)', () => {
+    const perms = byType('AWS::Lambda::Permission').filter(([, p]) => /InferenceTenantUsersFunction/.test(JSON.stringify(p.Properties.FunctionName)));
+    expect(perms).toHaveLength(1);
+    expect(perms[0][1].Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+    expect(JSON.stringify(perms[0][1].Properties.SourceArn)).toMatch(/InferenceApi[0-9A-F]+"\},"\/\*\/\*\/\*"/);
+  });
+
+  it('adds the keys, users and usage routes to the admin API, IAM-authenticated', () => {
+    const methods = methodsOf(/^AdminApi/);
+    for (const route of ADMIN_ROUTES) expect(methods.get(route), route).toMatchObject({ AuthorizationType: 'AWS_IAM', Integration: { Type: 'AWS_PROXY' } });
+  });
+});
+
+describe('the authorizer cache and the key revocation window', () => {
+  it('caches the authorizer\'s answers at most what the window leaves after the authorizer Lambda\'s own cache (<= 60 s in all)', () => {
+    const [[, authorizer], ...others] = byType('AWS::ApiGateway::Authorizer');
+    expect(others).toEqual([]);
+    const ttl = authorizer.Properties.AuthorizerResultTtlInSeconds as number;
+    expect(ttl).toBe(authorizerCacheTtlSeconds());
+    expect(ttl).toBeLessThanOrEqual(60);
+    expect(ttl + AUTH_CACHE_MS / 1000).toBeLessThanOrEqual(KEY_REVOCATION_WINDOW_SECONDS);
+    expect(KEY_REVOCATION_WINDOW_SECONDS).toBe(60);
+  });
+
+  it('splits the window (and refuses a Lambda cache longer than it)', () => {
+    expect(authorizerCacheTtlSeconds(30_000)).toBe(30);
+    expect(authorizerCacheTtlSeconds(60_000)).toBe(0);
+    expect(authorizerCacheTtlSeconds(0)).toBe(60);
+    expect(() => authorizerCacheTtlSeconds(61_000)).toThrow(/caches verdicts 61000 ms, longer than the key revocation window of 60 s: lower AUTH_CACHE_MS/);
+  });
+});
+
+describe('offboarding', () => {
+  type State = { Type: string; Next?: string; ResultPath?: string; Parameters?: unknown; Retry?: unknown[]; Catch?: Array<{ ErrorEquals: string[]; Next: string }> };
+  it('revokes the tenant\'s identities right after Begin offboarding, before the usage key and any data move, caught like every step', () => {
+    const d = new LocalWorkflows(configWith()).definitions.offboard as unknown as { States: Record<string, State> };
+    expect(d.States['Begin offboarding'].Next).toBe('Revoke tenant identities');
+    expect(d.States['Revoke tenant identities']).toMatchObject({
+      Type: 'Task', Next: 'Revoke usage key', ResultPath: '$.identities',
+      Parameters: { 'request.$': '$.request', 'executionArn.$': '$.executionArn' },
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Failed at Revoke tenant identities' }],
+    });
+    expect(d.States['Revoke tenant identities'].Retry!.length).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe('with an external identity provider (gateway.jwt)', () => {
+  let external: Record<string, Resource>;
+  beforeAll(() => {
+    const config = configWith({ gateway: { jwt: { issuer: 'https://idp.example.com/', jwksUri: 'https://idp.example.com/.well-known/jwks.json', audience: 'tessera' } } });
+    external = template(buildApp(config).platform).toJSON().Resources as Record<string, Resource>;
+  }, 240_000);
+
+  it('has no pool, no groups, no tenant-users function and no Cognito grant anywhere; the users routes go to the router', () => {
+    const types = Object.values(external).map((r) => r.Type);
+    expect(types).not.toContain('AWS::Cognito::UserPool');
+    expect(types).not.toContain('AWS::Cognito::UserPoolGroup');
+    expect(Object.values(external).some((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === TENANT_USERS_ROLE_NAME)).toBe(false);
+    expect(JSON.stringify(external)).not.toContain('cognito-idp:');
+    const methods = methodsOf(/^InferenceApi/, external);
+    for (const route of USER_ROUTES) expect(JSON.stringify(methods.get(route)!.Integration.Uri), route).toMatch(/InferenceRouterFunction/);
+    // The keys still work, and offboarding still deletes them.
+    const within = () => external;
+    expect(statementsOfRole(lifecycleRoleName('revoke-tenant-identities'), within).map((s) => s.Sid)).toContain('DeleteTenantApiKeys');
+  });
+});
