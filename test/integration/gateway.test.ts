@@ -69,7 +69,8 @@ describe('the gateway through the official openai client', () => {
   });
 
   it('reports the tenant\'s usage and remaining budget', async () => {
-    const res = await fetch(`${gw.url}/usage`, { headers: { authorization: `Bearer ${tokens.acme}` } });
+    // The tenant's usage needs usage.read (a member reads only its own): a developer's token.
+    const res = await fetch(`${gw.url}/usage`, { headers: { authorization: `Bearer ${await gw.token('acme', { role: 'developer' })}` } });
     const usage = (await res.json()) as any;
     expect(usage).toMatchObject({ object: 'usage', tenant: 'acme', limits: { daily_tokens: 100_000_000, requests: { minute: 1000 } } });
     expect(usage.day.tokens).toBeGreaterThanOrEqual(36);
