@@ -1,4 +1,39 @@
-import type { Route } from './admin-http.js';
+import { z } from 'zod';
+import { DynamoDbStore } from '../inference/stores/dynamodb-store.js';
+import type { UsageSummary } from '../inference/stores/gateway-store.js';
+import { ENV, requireEnv } from '../shared/environment.js';
+import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
+import { json, parse, tenantOr404, type Route } from './admin-http.js';
 
-/** The admin API's tenant usage by user or key: GET /admin/tenants/{id}/usage?by=user|key. */
-export const usageRoutes: Record<string, Route> = {};
+/** The gateway's usage table, as the admin API's environment names it (GATEWAY_ENV.usageTable of lambdas/inference/lambda-deps.ts, not imported: it would bundle the gateway). */
+export const USAGE_TABLE_ENV = 'TESSERA_USAGE_TABLE';
+
+const UsageQuery = z.strictObject({ by: z.enum(['user', 'key']).optional() });
+
+let store: DynamoDbStore | undefined;
+/** The gateway's store read with the platform's own credentials (the admin API's role: GetItem on the usage table). */
+const usageStore = () => (store ??= new DynamoDbStore(requireEnv(ENV.registryTable), requireEnv(USAGE_TABLE_ENV), unscopedDocumentClient()));
+
+/** US dollars rounded to micro-dollars, the unit the stores count in. */
+const usd = (v: number) => Math.round(v * 1e6) / 1e6;
+const periods = (u: UsageSummary) => ({ day: { ...u.day, costUsd: usd(u.day.costUsd) }, month: { ...u.month, costUsd: usd(u.month.costUsd) } });
+
+/**
+ * The admin API's tenant usage: `GET /admin/tenants/{id}/usage[?by=user|key]`.
+ * - without `by`: `{ tenantId, day: '2026-11-23', month: '2026-11', usage: { day: { tokens, costUsd, requests }, month: {…} } }`
+ * - `by=user|key`: `{ tenantId, by, day, month, incomplete, subjects: [{ kind, id, day: {…}, month: {…} }] }`: each user or
+ *   key that reserved this month, sorted by id (`incomplete`: some could not be listed, dynamodb-store.ts)
+ * Costs in US dollars rounded to micro-dollars; periods are UTC.
+ * @throws ApiError 400 naming an unknown query parameter or a `by` that is neither user nor key; 404 for an unknown tenant
+ */
+export const usageRoutes: Record<string, Route> = {
+  'GET /admin/tenants/{id}/usage': async (event, id) => {
+    const q = parse(UsageQuery, event.queryStringParameters ?? {});
+    const record = await tenantOr404(id!);
+    const now = new Date();
+    const at = { tenantId: record.tenantId, day: now.toISOString().slice(0, 10), month: now.toISOString().slice(0, 7) };
+    if (!q.by) return json(200, { ...at, usage: periods(await usageStore().usage(record.tenantId, now)) });
+    const listed = await usageStore().usageBy(record.tenantId, now, q.by);
+    return json(200, { ...at, by: q.by, incomplete: listed.incomplete, subjects: listed.subjects.map((s) => ({ kind: s.kind, id: s.id, ...periods(s) })) });
+  },
+};

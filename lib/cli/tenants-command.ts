@@ -84,8 +84,34 @@ function policyLines(policy: GatewayPolicy | undefined): string[] {
   return entries.map(([k, v]) => `  ${k.padEnd(26)}${Array.isArray(v) ? (v.length ? v.join(', ') : '[]') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
 }
 
+/** A period's usage as the admin API answers it (lambdas/admin/usage-routes.ts). */
+interface PeriodUsage { tokens: number; costUsd: number; requests: number }
+interface TenantUsageAnswer {
+  tenantId: string; day: string; month: string;
+  usage?: { day: PeriodUsage; month: PeriodUsage };
+  by?: 'user' | 'key'; incomplete?: boolean;
+  subjects?: Array<{ kind: 'user' | 'key'; id: string; day: PeriodUsage; month: PeriodUsage }>;
+}
+
+/** `tessera tenants usage` as lines for a terminal: the tenant's day and month, or one row per user or key. */
+export function usageLines(u: TenantUsageAnswer): string {
+  if (!u.by) {
+    const row = (period: string, p: PeriodUsage) => ({ period, tokens: p.tokens, 'cost usd': p.costUsd.toFixed(6), requests: p.requests });
+    return `usage of tenant ${u.tenantId} (UTC)\n${table([row(`today ${u.day}`, u.usage!.day), row(`month ${u.month}`, u.usage!.month)], ['period', 'tokens', 'cost usd', 'requests'])}`;
+  }
+  const subjects = u.subjects ?? [];
+  const head = `usage of tenant ${u.tenantId} by ${u.by}: ${subjects.length} ${u.by}${subjects.length === 1 ? '' : 's'} this month (${u.month}), today ${u.day} (UTC)`;
+  const rows = subjects.map((s) => ({
+    [u.by!]: s.id, 'tokens today': s.day.tokens, 'usd today': s.day.costUsd.toFixed(6), 'requests today': s.day.requests,
+    'tokens month': s.month.tokens, 'usd month': s.month.costUsd.toFixed(6), 'requests month': s.month.requests,
+  }));
+  const lines = [head, ...(rows.length ? [table(rows, [u.by, 'tokens today', 'usd today', 'requests today', 'tokens month', 'usd month', 'requests month'])] : [])];
+  if (u.incomplete) lines.push(`note: some ${u.by}s of this month could not be listed (the tenant's month item reached DynamoDB's 400 KB); their usage is counted in the tenant's`);
+  return lines.join('\n');
+}
+
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version), gateway (set the gateway policy), suspend, resume, delete (offboard), retry, watch');
+  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version), gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch');
 
   tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
     .requiredOption('--id <tenantId>', 'tenant id: lower-case DNS label, 3-24 characters')
@@ -145,6 +171,15 @@ export function tenantsCommand(): Command {
       const out = await api.call<{ tenantId: string; status: string; gateway?: GatewayPolicy; updatedAt: string }>('PUT', `/admin/tenants/${encodeURIComponent(id)}/gateway`, policy);
       if (json) print(JSON.stringify(out, null, 2));
       else print([`gateway policy of ${id} replaced (${out.updatedAt}); the CORS origin index follows within seconds`, ...policyLines(out.gateway)].join('\n'));
+    });
+
+  tenants.command('usage').description('a tenant\'s gateway usage today and this month (tokens, cost, requests), or per user or per key')
+    .argument('<id>')
+    .addOption(new Option('--by <subject>', 'one row per user or per key that used the gateway this month').choices(['user', 'key']))
+    .action(async (id: string, o, cmd: Command) => {
+      const { api, json } = client(cmd);
+      const out = await api.call<TenantUsageAnswer>('GET', `/admin/tenants/${encodeURIComponent(id)}/usage`, undefined, { by: o.by });
+      print(json ? JSON.stringify(out, null, 2) : usageLines(out));
     });
 
   for (const action of ['suspend', 'resume'] as const) {

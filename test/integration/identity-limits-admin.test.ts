@@ -1,0 +1,72 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { DynamoDbStore } from '../../lambdas/inference/stores/dynamodb-store.js';
+import { USAGE_TABLE_ENV } from '../../lambdas/admin/usage-routes.js';
+import { ENV } from '../../lambdas/shared/environment.js';
+import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
+import { configWith } from '../support/synth.js';
+import { LocalPlatform } from './support/local-platform.js';
+import { runTessera } from './support/tessera-cli.js';
+
+// Issue 15, item 5 (attribution): GET /admin/tenants/{id}/usage[?by=user|key] and
+// `tessera tenants usage <id> [--by user|key] [--json]`, on the local admin API over moto.
+let platform: LocalPlatform;
+const tessera = (...args: string[]) => runTessera(platform.apiUrl, ...args);
+const now = new Date();
+
+beforeAll(async () => {
+  platform = await LocalPlatform.start(configWith());
+  process.env[USAGE_TABLE_ENV] = 'tessera-usage';
+  await new DynamoDBClient({}).send(new CreateTableCommand({ TableName: 'tessera-usage', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
+  await DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } })
+    .send(new PutCommand({ TableName: process.env[ENV.registryTable], Item: localTenant('acme', 'enterprise') }));
+  // What the gateway would have reserved and settled: two keys and a user of acme.
+  const store = new DynamoDbStore(process.env[ENV.registryTable]!, 'tessera-usage', unscopedDocumentClient());
+  const r = await store.reserve('acme', 120, 0.0125, {}, now, { kind: 'key', id: 'key_0123456789abcdef' });
+  await store.settle(r, 100, 0.01);
+  await store.reserve('acme', 40, 0.004, {}, now, { kind: 'key', id: 'key_fedcba9876543210' });
+  await store.reserve('acme', 7, 0.0007, {}, now, { kind: 'user', id: '3f1c9a6e-5a43-4d2e-9a7b-1c2d3e4f5a6b' });
+});
+afterAll(async () => platform?.stop());
+
+describe('tessera tenants usage', () => {
+  it('lists each key with its day and month usage, the sum equal to the tenant\'s', async () => {
+    const run = await tessera('tenants', 'usage', 'acme', '--by', 'key');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('usage of tenant acme by key: 2 keys this month');
+    expect(run.stdout).toMatch(/^key_0123456789abcdef\s+100\s+0\.010000\s+1\s+100\s+0\.010000\s+1$/m);
+    expect(run.stdout).toMatch(/^key_fedcba9876543210\s+40\s+0\.004000\s+1\s+40\s+0\.004000\s+1$/m);
+    const keys = JSON.parse((await tessera('--json', 'tenants', 'usage', 'acme', '--by', 'key')).stdout);
+    const users = JSON.parse((await tessera('--json', 'tenants', 'usage', 'acme', '--by', 'user')).stdout);
+    const tenant = JSON.parse((await tessera('--json', 'tenants', 'usage', 'acme')).stdout);
+    expect(users.subjects).toEqual([{ kind: 'user', id: '3f1c9a6e-5a43-4d2e-9a7b-1c2d3e4f5a6b', day: { tokens: 7, costUsd: 0.0007, requests: 1 }, month: { tokens: 7, costUsd: 0.0007, requests: 1 } }]);
+    expect(tenant.usage.month).toEqual({ tokens: 147, costUsd: 0.0147, requests: 3 });
+    expect([...keys.subjects, ...users.subjects].reduce((a: number, s: { month: { tokens: number } }) => a + s.month.tokens, 0)).toBe(tenant.usage.month.tokens);
+    expect(keys).toMatchObject({ tenantId: 'acme', by: 'key', incomplete: false, month: now.toISOString().slice(0, 7) });
+  });
+
+  it('shows the tenant\'s day and month without --by', async () => {
+    const run = await tessera('tenants', 'usage', 'acme');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^month \d{4}-\d{2}\s+147\s+0\.014700\s+3$/m);
+  });
+
+  it('refuses an unknown --by value (exit 2) and an unknown tenant (exit 1, the admin API\'s 404), naming them', async () => {
+    const bad = await tessera('tenants', 'usage', 'acme', '--by', 'team');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--by.*team/);
+    const missing = await tessera('tenants', 'usage', 'nobody');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/tenant "nobody" does not exist/);
+  });
+
+  it('answers 400 naming an unknown query parameter of the admin API', async () => {
+    const { handler } = await import('../../lambdas/admin/admin-api.js');
+    const out = await handler({ httpMethod: 'GET', resource: '/admin/tenants/{id}/usage', path: '/admin/tenants/acme/usage', pathParameters: { id: 'acme' }, queryStringParameters: { group_by: 'key' }, headers: {}, body: null, isBase64Encoded: false, requestContext: { requestId: 'r' } } as never);
+    expect(out.statusCode).toBe(400);
+    expect(JSON.parse(out.body).error).toMatchObject({ code: 'unknown_parameter', param: 'group_by' });
+  });
+});
