@@ -67,7 +67,8 @@ afterAll(async () => {
 const tenantCredentials = new TenantCredentials({ roleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-tenant-data` });
 const jobStore = () => new DynamoDbJobStore(JOBS, tenantDocumentClient(tenantCredentials, { marshallOptions: { removeUndefinedValues: true } }));
 
-const client = async (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: await gw.token(tenant), maxRetries: 0 });
+// Creating jobs needs fine_tuning.write: a developer's token.
+const client = async (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: await gw.token(tenant, { role: 'developer' }), maxRetries: 0 });
 
 describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
   it('creates the training job with the exact isolation parameters, deploys the finished model encrypted with the tenant key', async () => {
