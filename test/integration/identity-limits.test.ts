@@ -1,6 +1,11 @@
+import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintApiKey } from '../../lib/identity/api-key.js';
+import type { SubjectLimits } from '../../lib/identity/subject-limits.js';
+import { FileApiKeyStore } from '../../lambdas/identity/stores/file-api-key-store.js';
+import { apiKeysDir } from '../../lambdas/inference/dev-keys.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
 import { SharedMemoryStore } from '../../lambdas/inference/stores/shared-memory-store.js';
@@ -49,7 +54,7 @@ describe('SharedMemoryStore (tessera serve --workers): exact across worker threa
   settleCase(view, 'shm-settle');
 });
 
-describe('through the gateway (tessera serve, dev JWTs): the tenant\'s userLimits, 429 naming the user, usage by user', () => {
+describe('through the gateway (tessera serve): users\' and keys\' limits, 429s naming them, usage by user and by key', () => {
   let upstream: FakeUpstream;
   let gw: Awaited<ReturnType<typeof serveGateway>>;
   const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
@@ -57,7 +62,9 @@ describe('through the gateway (tessera serve, dev JWTs): the tenant\'s userLimit
     upstream = await new FakeUpstream().start();
     // 18 tokens a request (prompt + max_tokens; the upstream reports 18 used): every user 10 requests' worth a day, the tenant 25.
     const tenant = localTenant('userco', 'enterprise', { gateway: { monthlyTokenBudget: 450, userLimits: { tokensPerDay: 180 }, fallbacks: [], guardrails: quiet, auditPromptText: false } });
-    gw = await serveGateway(gatewayConfig(), upstream.url, [tenant]);
+    // And a tenant for 30 requests whose keys carry their own limits.
+    const keyco = localTenant('keyco', 'enterprise', { gateway: { monthlyTokenBudget: 540, fallbacks: [], guardrails: quiet, auditPromptText: false } });
+    gw = await serveGateway(gatewayConfig(), upstream.url, [tenant, keyco]);
   });
   afterAll(async () => {
     await gw?.stop();
@@ -95,5 +102,41 @@ describe('through the gateway (tessera serve, dev JWTs): the tenant\'s userLimit
     expect(own).toMatchObject({ scope: 'user', id: 'alice', day: { tokens: 180, requests: 10 }, limits: { daily_tokens: 180 }, remaining: { daily_tokens: 0 } });
     // Every audit record names its user.
     expect(gw.audit.records.filter((a) => a.path === '/v1/chat/completions').every((a) => ['alice', 'bob', 'carol'].includes(a.userId!))).toBe(true);
+  });
+
+  it('admits exactly 10 of 50 concurrent requests of one tsk_ key allowed 10 requests\' tokens, 20 of a key without limits, and lists both by key', async () => {
+    await loadTokenizer();
+    const keys = new FileApiKeyStore(apiKeysDir(dirname(gw.keysFile)));
+    const put = async (name: string, limits?: SubjectLimits) => {
+      const minted = mintApiKey('keyco');
+      await keys.put({ tenantId: 'keyco', keyHash: minted.keyHash, keyId: minted.keyId, hint: minted.hint, name, role: 'member', limits, createdBy: 'admin:test', createdAt: new Date().toISOString() });
+      return minted;
+    };
+    const limited = await put('batch job', { tokensPerDay: 180 });
+    const free = await put('web app');
+    const hi = { model: 'openai-compatible/default', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const maxTokens = 18 - countPromptTokens(hi);
+    const fire = (apiKey: string) => {
+      const client = new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 });
+      return Promise.allSettled(Array.from({ length: 50 }, () => client.chat.completions.create({ ...hi, max_tokens: maxTokens })));
+    };
+    const first = await fire(limited.key);
+    expect(first.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    const refused = first.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
+    expect(refused.message).toContain(`daily token budget of 180 tokens is exhausted for key ${limited.keyId}`);
+    expect(refused.headers.get('x-tessera-limit-scope')).toBe('key');
+    const second = await fire(free.key);
+    expect(second.filter((r) => r.status === 'fulfilled')).toHaveLength(20);
+    expect(second.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason.headers.get('x-tessera-limit-scope')).toBe('tenant');
+
+    const viewer = await gw.token('keyco', { sub: 'auditor', role: 'viewer' });
+    const byKey = await fetch(`${gw.url}/usage?group_by=key`, { headers: { authorization: `Bearer ${viewer}` } }).then((r) => r.json() as Promise<{ data: Array<{ id: string; month: { tokens: number } }> }>);
+    expect(byKey.data.map((k) => [k.id, k.month.tokens]).sort()).toEqual([[limited.keyId, 180], [free.keyId, 360]].sort());
+    // A member key reads its own usage, with its own limits; every audit record names its key.
+    const own = await fetch(`${gw.url}/usage`, { headers: { authorization: `Bearer ${limited.key}` } }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    expect(own).toMatchObject({ scope: 'key', id: limited.keyId, day: { tokens: 180 }, limits: { daily_tokens: 180 }, remaining: { daily_tokens: 0 } });
+    const chats = gw.audit.records.filter((a) => a.tenantId === 'keyco' && a.path === '/v1/chat/completions');
+    expect(chats).toHaveLength(100);
+    expect(chats.every((a) => a.keyId === limited.keyId || a.keyId === free.keyId)).toBe(true);
   });
 });
