@@ -2,6 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, configWith, template } from '../support/synth.js';
 import { LIFECYCLE_HANDLERS } from '../../lib/lifecycle-handlers.js';
+import { authorizerCacheTtlSeconds } from '../../constructs/inference-api.js';
 
 let platform: Template;
 beforeAll(() => {
@@ -149,7 +150,9 @@ describe('PlatformStack lifecycle', () => {
 
   it('serves the admin API with IAM auth on every method', () => {
     const methods = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^AdminApi') } } })) as any[];
-    expect(methods.length).toBe(10); // tenants GET/POST; {id} GET/PATCH/DELETE; suspend, resume, retry, execution; gateway PUT
+    // tenants GET/POST; {id} GET/PATCH/DELETE; suspend, resume, retry, execution; gateway PUT; and issue 15's
+    // keys GET/POST, {keyId} DELETE, rotate POST; users GET/POST, {userId} DELETE, disable POST, role PUT; usage GET
+    expect(methods.length).toBe(20);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -177,7 +180,8 @@ describe('PlatformStack inference API', () => {
     const all = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^InferenceApi') } } })) as any[];
     // Preflights (OPTIONS) go to the router without the authorizer: test/infra/inference-api.test.ts.
     const methods = all.filter((m) => m.Properties.Integration.ResponseTransferMode === 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST']);
+    // Issue 15 adds /v1/tenant/keys (GET, POST, DELETE, POST rotate) and /v1/tenant/users (GET, POST, POST disable, PUT role).
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'PUT']);
     // The fine-tuning API: same authorizer and usage key, its own Lambda, answered whole.
     const fineTuning = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
     expect(fineTuning.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST']);
@@ -196,7 +200,8 @@ describe('PlatformStack inference API', () => {
       expect(m.Properties.AuthorizationType).toBe('CUSTOM');
       expect(m.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' });
     }
-    platform.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 300 });
+    // Within the 60 s key revocation window with the authorizer Lambda's own cache (test/infra/tenant-identity.test.ts).
+    platform.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: authorizerCacheTtlSeconds() });
     for (const m of methods) expect(m.Properties.ApiKeyRequired).toBe(true);
     platform.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'tessera-inference', ApiKeySourceType: 'AUTHORIZER' });
   });

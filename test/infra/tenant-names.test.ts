@@ -519,11 +519,21 @@ function tenantNames(tenantId: string): NameEntry[] {
 
 interface Collision { readonly tenantName: NameEntry; readonly platformName: NameEntry; readonly how: string }
 
+/**
+ * Names that are scoped inside one platform resource and compared with nothing else: a Cognito
+ * group's name exists only within its user pool (the platform pool's role groups `tenant-<role>`,
+ * lib/identity/roles.ts), no tenant name is a Cognito group, and no policy, ARN pattern or
+ * Kubernetes binding reads a group name. `tenant-developer` the group and `tenant-developer` the
+ * namespace of a tenant "developer" name different things and can never be taken for each other.
+ */
+const POOL_SCOPED_KINDS = new Set(['cognito:userpoolgroup']);
+
 function collisions(tenantId: string, platform: NameEntry[]): Collision[] {
   const out: Collision[] = [];
   for (const t of tenantNames(tenantId)) {
     const tn = t.name.toLowerCase();
     for (const p of platform) {
+      if (POOL_SCOPED_KINDS.has(p.kind) && p.kind !== t.kind) continue;
       if (!isPattern(p.name) && !isPattern(t.name)) {
         const pn = p.name.toLowerCase();
         if (pn === tn) out.push({ tenantName: t, platformName: p, how: 'equal' });
@@ -576,6 +586,16 @@ describe('reserved tenant ids', () => {
     for (const n of ['tessera-account-baseline', 'tessera-tenants', 'tessera-lifecycle-control', 'tessera-shared', 'tessera-guardrails', 'tessera-quarantine',
       'tessera-onboard', 'tessera-change', 'tessera-status', 'tessera-offboard', 'tessera-upgrade', 'tessera-lifecycle-*', 'tessera-*-namespace']) expect(names, n).toContain(n);
     expect(probes.length).toBeGreaterThan(200);
+  });
+
+  it('knows the role groups (issue 15) and skips only their cross-kind equalities: a group is named within its pool', () => {
+    const groups = platform.filter((p) => p.kind === 'cognito:userpoolgroup').map((p) => p.name).sort();
+    expect(groups).toEqual(['tenant-admin', 'tenant-developer', 'tenant-member', 'tenant-viewer']);
+    // Tenant "developer" has the namespace tenant-developer: the group's equal name is no collision...
+    expect(collisions('developer', platform).filter((c) => c.platformName.kind === 'cognito:userpoolgroup')).toEqual([]);
+    // ...while the same machinery still reports a same-named platform resource of another kind.
+    const planted: NameEntry[] = [...platform, { name: 'tenant-developer', kind: 'cloudformation:stack', source: 'planted' }];
+    expect(collisions('developer', planted).map((c) => c.platformName.source)).toContain('planted');
   });
 
   it('reserves every id whose names collide with the platform\'s (derived from the synthesized stacks)', () => {
