@@ -75,7 +75,9 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   async put(record: ApiKeyRecord): Promise<void> {
     const doc = await this.docFor(record.tenantId);
     try {
-      await doc.send(new PutCommand({ TableName: this.table, Item: withoutUndefined(record), ConditionExpression: 'attribute_not_exists(keyHash)' }));
+      // As JSON keeps it: no undefined attribute at any depth (the document client refuses one unless told to drop it).
+      const item = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
+      await doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(keyHash)' }));
     } catch (e) {
       if (conditionFailed(e)) throw new ApiKeyExistsError(record.tenantId, record.keyHash);
       throw e;

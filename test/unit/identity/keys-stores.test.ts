@@ -162,11 +162,12 @@ describe('DynamoDbApiKeyStore calls (SDK mocked)', () => {
   });
 
   it('put is a PutItem conditioned on attribute_not_exists(keyHash), without undefined attributes', async () => {
-    const r = { ...keyRecord('acme'), expiresAt: undefined };
+    const r = { ...keyRecord('acme'), expiresAt: undefined, limits: { tokensPerDay: 5, requestsPerMinute: undefined } };
     await store.put(r);
     const input = ddb.commandCalls(PutCommand)[0]!.args[0].input;
     expect(input.ConditionExpression).toBe('attribute_not_exists(keyHash)');
     expect(Object.keys(input.Item!)).not.toContain('expiresAt');
+    expect(input.Item!.limits).toStrictEqual({ tokensPerDay: 5 }); // toStrictEqual: an undefined key counts
   });
 
   it('findById queries the partition with begins_with on the id\'s 16 hex', async () => {
