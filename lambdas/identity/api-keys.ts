@@ -14,7 +14,9 @@ import type { ApiKeyStore } from './stores/api-key-store.js';
  * bounds what a leaked admin credential can mint before someone notices, and keeps the
  * authorizer's cache small. Revoked and expired keys do not count. Rotation is never refused by
  * the cap (it must always be possible to replace a leaked key): during its grace period the
- * tenant may hold 101.
+ * tenant may hold 101. The count is read (strongly consistent) before the key is stored, not in
+ * one transaction with it: creates racing each other at the cap can pass it by at most the number
+ * of concurrent creates, which an admin makes one at a time.
  */
 export const MAX_LIVE_KEYS = 100;
 
