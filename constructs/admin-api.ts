@@ -117,7 +117,10 @@ export class AdminApi extends Construct {
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
     });
     const validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
-    const integration = new apigw.LambdaIntegration(this.handler.function);
+    // One invoke permission for the API (any stage, method and path) instead of two per method (the
+    // method's and the console's test-invoke): every method here integrates the one handler, and 20
+    // methods would take 40 AWS::Lambda::Permission resources of the platform stack's 500.
+    const integration = new apigw.LambdaIntegration(this.handler.function, { scopePermissionToMethod: false });
     const method = (resource: apigw.IResource, verb: string) => resource.addMethod(verb, integration, { requestValidator: validator });
     const tenants = this.api.root.addResource('admin').addResource('tenants');
     method(tenants, 'GET');

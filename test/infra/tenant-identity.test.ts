@@ -207,6 +207,12 @@ describe('the routes', () => {
     expect(JSON.stringify(perms[0][1].Properties.SourceArn)).toMatch(/InferenceApi[0-9A-F]+"\},"\/\*\/\*\/\*"/);
   });
 
+  it('lets API Gateway invoke the admin handler through one API-scoped permission, not two per method (the stack\'s 500-resource limit)', () => {
+    const perms = byType('AWS::Lambda::Permission').filter(([, p]) => /AdminHandlerFunction/.test(JSON.stringify(p.Properties.FunctionName)));
+    expect(perms).toHaveLength(1);
+    expect(JSON.stringify(perms[0][1].Properties.SourceArn)).toMatch(/AdminApi[0-9A-F]+"\},"\/\*\/\*\/\*"/);
+  });
+
   it('adds the keys, users and usage routes to the admin API, IAM-authenticated', () => {
     const methods = methodsOf(/^AdminApi/);
     for (const route of ADMIN_ROUTES) expect(methods.get(route), route).toMatchObject({ AuthorizationType: 'AWS_IAM', Integration: { Type: 'AWS_PROXY' } });
