@@ -53,7 +53,7 @@ const apiEvent = (method: string, path: string, token: string, body?: unknown) =
 describe('fine-tuning API Lambda', () => {
   it('starts a job as the tenant\'s training launcher, records it and audits under tessera-audit/fine-tuning/', async () => {
     const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
-    const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme' }), { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }));
+    const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme', 'tessera:role': 'developer' }), { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }));
     expect(out.statusCode).toBe(200);
     expect(JSON.parse(out.body)).toMatchObject({ object: 'fine_tuning.job', status: 'queued', organization_id: 'acme' });
     const assumed = sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input);
@@ -70,7 +70,7 @@ describe('fine-tuning API Lambda', () => {
 
   it('answers another tenant\'s bucket with a 400 in OpenAI\'s shape, starts nothing, audits the refusal', async () => {
     const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
-    const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme' }), { model: 'llama-3.1-8b-instruct', training_file: 's3://tessera-globex-data-555555555555/training-data/a.jsonl' }));
+    const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme', 'tessera:role': 'developer' }), { model: 'llama-3.1-8b-instruct', training_file: 's3://tessera-globex-data-555555555555/training-data/a.jsonl' }));
     expect(out.statusCode).toBe(400);
     expect(JSON.parse(out.body).error).toMatchObject({ type: 'invalid_request_error', param: 'training_file', code: 'invalid_training_file' });
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
