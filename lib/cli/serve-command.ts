@@ -101,7 +101,8 @@ async function serve(o: ServeOptions): Promise<void> {
   const tokens = jwt
     ? `tokens: verified as the deployed authorizer does, against ${jwt.jwks} (issuer ${jwt.issuer}, audience ${jwt.audience}); tessera dev-token tokens are refused\n`
     : `tokens: tessera dev-token --state-dir ${o.stateDir} (dev key ${resolve(o.stateDir, 'dev-keys.json')}); --jwt-issuer, --jwt-audience and --jwks-url verify your identity provider's tokens instead\n`;
-  const providers = `${tokens}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
+  const identity = `API keys (tsk_…): ${resolve(o.stateDir, 'api-keys')} (tessera dev-key --tenant <id> --role <role> --state-dir ${o.stateDir}, or POST /v1/tenant/keys with an admin's token); /v1/tenant/users: not served (no Cognito pool here)\n`;
+  const providers = `${tokens}${identity}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
   if (workers > 1) {
     if (!jwt) await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
     const buffer = SharedMemoryStore.allocate(tenants.length);

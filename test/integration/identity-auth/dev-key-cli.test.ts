@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { devKeyCommand } from '../../../lib/cli/serve-command.js';
+import { CliError } from '../../../lib/cli/cli-error.js';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { gatewayConfig } from '../../support/gateway-config.js';
+import { serveGateway } from '../../support/local-gateway.js';
+import { runTessera } from '../support/tessera-cli.js';
+
+// `tessera dev-key` writes a key where a running `tessera serve --state-dir` reads it, and
+// `tessera dev-token --role` takes only the roles of lib/identity/roles.ts.
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(gatewayConfig(), upstream.url, [localTenant('acme', 'enterprise')]);
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+
+/** Runs `tessera dev-key <args>` in this process: what it printed on stdout and stderr. */
+async function devKey(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  try {
+    await devKeyCommand().exitOverride().parseAsync(args, { from: 'user' });
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  return { stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('tessera dev-key', () => {
+  it('prints a key alone on stdout that the running serve accepts at once, with its role and models', async () => {
+    const { stdout, stderr } = await devKey('--tenant', 'acme', '--role', 'developer', '--models', 'openai-compatible/default', '--state-dir', gw.stateDir);
+    const key = stdout.trim();
+    expect(key).toMatch(/^tsk_acme_[0-9A-Za-z]{43}$/);
+    expect(stderr).toMatch(/^key_[0-9a-f]{16} \(developer\) of tenant acme in .*api-keys; shown once:\n$/);
+    const res = await fetch(`${gw.url}/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect(((await res.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)).toEqual(['openai-compatible/default']);
+    expect(gw.audit.records.at(-1)).toMatchObject({ tenantId: 'acme', role: 'developer', keyId: stderr.slice(0, 20) });
+  });
+
+  it('--json prints the record and the key; an expiring key carries expiresAt', async () => {
+    const { stdout } = await devKey('--tenant', 'acme', '--expires-in-days', '7', '--json', '--state-dir', gw.stateDir);
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({ key: expect.stringMatching(/^tsk_acme_/), tenantId: 'acme', role: 'member', createdBy: 'admin:tessera dev-key', expiresAt: expect.any(String) });
+    expect(out.keyHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each([
+    [['--tenant', 'Acme!'], /^--tenant Acme!: not a tenant id/],
+    [['--tenant', 'acme', '--role', 'owner'], /^--role owner: not a role; expected one of admin, developer, member, viewer/],
+    [['--tenant', 'acme', '--expires-in-days', '0'], /^--expires-in-days 0: expected a whole number of days from 1 to 3650/],
+    [['--tenant', 'acme', '--models', ' , '], /^--models  , : expected comma-separated model ids/],
+  ])('refuses %j with a one-line CliError (exit 2)', async (args, message) => {
+    const e = await devKey(...args, '--state-dir', gw.stateDir).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(CliError);
+    expect((e as CliError).exitCode).toBe(2);
+    expect((e as CliError).message).toMatch(message);
+  });
+});
+
+describe('tessera dev-token --role', () => {
+  it('refuses a role that does not exist, naming the roles (exit 2, no stack)', async () => {
+    const run = await runTessera('http://127.0.0.1:9', 'dev-token', '--tenant', 'acme', '--role', 'superuser', '--state-dir', gw.stateDir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--role superuser: not a role; expected one of admin, developer, member, viewer');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('mints a token of the role asked, which the gateway reads', async () => {
+    const run = await runTessera('http://127.0.0.1:9', 'dev-token', '--tenant', 'acme', '--role', 'viewer', '--state-dir', gw.stateDir);
+    expect(run.code).toBe(0);
+    const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${run.stdout.trim()}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'x' }] }) });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('role "viewer" lacks permission "inference"');
+  });
+});
