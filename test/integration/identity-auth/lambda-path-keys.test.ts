@@ -1,0 +1,84 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintApiKey } from '../../../lib/identity/api-key.js';
+import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
+import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
+import { DynamoDbApiKeyStore } from '../../../lambdas/identity/stores/dynamodb-api-key-store.js';
+import { unscopedDocumentClient } from '../../../lambdas/shared/tenant-credentials.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { gatewayConfig } from '../../support/gateway-config.js';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
+
+// Tenant API keys on the deployed path: the emulated API Gateway runs the REQUEST authorizer
+// Lambda's handler (key read from the keys table in moto, as the tenant), then the router Lambda,
+// which checks the key's role and model subset again. The key table is the one the platform stack
+// makes (partition key tenantId, sort key keyHash).
+
+const TABLE = 'tessera-api-keys';
+let upstream: FakeUpstream;
+let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
+let keys: DynamoDbApiKeyStore;
+
+async function keyOf(tenantId: string, fields: Partial<ApiKeyRecord> = {}) {
+  const m = mintApiKey(tenantId);
+  await keys.put({ tenantId, keyHash: m.keyHash, keyId: m.keyId, hint: m.hint, name: 'lambda', role: 'member', createdBy: 'admin:test', createdAt: new Date().toISOString(), ...fields });
+  return { key: m.key, keyId: m.keyId };
+}
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  process.env[GATEWAY_ENV.apiKeysTable] = TABLE;
+  apigw = await startApiGatewayEmulator(gatewayConfig(), upstream.url, [localTenant('acme', 'enterprise'), localTenant('sleepy', 'enterprise', { status: 'SUSPENDED' })]);
+  await new DynamoDBClient({}).send(new CreateTableCommand({
+    TableName: TABLE, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+  }));
+  keys = new DynamoDbApiKeyStore(TABLE, unscopedDocumentClient());
+}, 120_000);
+afterAll(async () => {
+  delete process.env[GATEWAY_ENV.apiKeysTable];
+  await apigw?.stop();
+  await upstream?.stop();
+});
+
+const client = (key: string) => new OpenAI({ baseURL: apigw.url, apiKey: key, maxRetries: 0, timeout: 20_000 });
+
+describe('tenant API keys through API Gateway, the authorizer Lambda and the router Lambda (moto)', () => {
+  it('a member key chats and lists only its models; lastUsedAt lands in the table', async () => {
+    const { key, keyId } = await keyOf('acme', { models: ['openai-compatible/default'] });
+    const out = await client(key).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'from lambda' }] });
+    expect(out.choices[0]!.message.content).toBe('echo: from lambda');
+    expect((await client(key).models.list()).data.map((m) => m.id)).toEqual(['openai-compatible/default']);
+    const refused = await client(key).chat.completions.create({ model: 'openai-compatible/primary', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 404, error: { code: 'model_not_found' } });
+    await expect.poll(async () => (await keys.findById('acme', keyId))?.lastUsedAt, { timeout: 5_000 }).toEqual(expect.any(String));
+  });
+
+  it('the authorizer Lambda answers principalId tenant/key and a context with tenantId, userId, role and keyId', async () => {
+    const { key, keyId } = await keyOf('acme', { role: 'developer' });
+    const { handler } = await import('../../../lambdas/inference/authorizer-handler.js');
+    const answer = await handler({ type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:111111111111:api0000001/prod/POST/v1/chat/completions', headers: { Authorization: `Bearer ${key}` } } as never);
+    expect(answer).toMatchObject({ principalId: `acme/${keyId}`, context: { tenantId: 'acme', userId: keyId, role: 'developer', keyId } });
+    expect(answer.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+  });
+
+  it('a viewer key is refused chat by the router with 403 permission_denied naming the permission', async () => {
+    const { key } = await keyOf('acme', { role: 'viewer' });
+    const e = await client(key).chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'x' }] }).catch((err: unknown) => err);
+    expect(e).toMatchObject({ status: 403, error: { code: 'permission_denied', type: 'permission_error' } });
+    expect((e as Error).message).toContain('role "viewer" lacks permission "inference"');
+  });
+
+  it('API Gateway answers 401 for a random, revoked or expired key, and 403 for a suspended tenant\'s key', async () => {
+    const revoked = await keyOf('acme', { revokedAt: new Date(Date.now() - 1000).toISOString() });
+    const expired = await keyOf('acme', { expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const sleepy = await keyOf('sleepy');
+    for (const key of [mintApiKey('acme').key, revoked.key, expired.key, 'tsk_a.b.c']) {
+      expect(await client(key).models.list().catch((e: unknown) => e)).toMatchObject({ status: 401 });
+    }
+    expect(await client(sleepy.key).models.list().catch((e: unknown) => e)).toMatchObject({ status: 403 });
+  });
+});
