@@ -106,7 +106,8 @@ export class RequestPipeline {
     }
     if (rate.ok) return;
     const requests = { limit: rate.limit, remaining: 0, resetMs: msUntilWindowEnd(rate.window, now) };
-    const { tokens } = await this.windows(r, now);
+    // The token window of whoever ran out: the tenant's day, or the user's or key's own day (when it has tokensPerDay).
+    const { tokens } = rate.scope === 'tenant' ? await this.windows(r, now) : await this.subjectWindows(r, now, true);
     throw limited(`rate limit of ${rate.limit} requests per ${rate.window} reached for ${whose(r, rate.scope)}`, 'rate_limit_exceeded', rateLimitHeaders({ requests, tokens, scope: rate.scope }));
   }
 
@@ -165,8 +166,8 @@ export class RequestPipeline {
   }
 
   /**
-   * The windows of a 429 for a user's or key's budget: the tenant's requests per day, and, for its
-   * daily token budget, its own tokens of the day.
+   * The windows of a 429 for a user's or key's limit: the tenant's requests per day, and, with
+   * `dayTokens` and a `tokensPerDay` limit, the subject's own tokens of the day.
    */
   private async subjectWindows(r: PipelineRequest, now: Date, dayTokens: boolean): Promise<Pick<RateLimitState, 'requests' | 'tokens'>> {
     const subject = subjectOf(r);
