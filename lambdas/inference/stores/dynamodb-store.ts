@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { hash } from 'node:crypto';
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TenantRecord } from '../../../lib/tenant-record.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
@@ -22,11 +23,18 @@ const CONFLICT_RETRIES = 4;
  * fixed shape (YYYY-MM-DD, YYYY-MM, YYYY-MM-DDTHH:MM) makes (id, period) recoverable from the item id
  * even when the subject's id holds a `#`.
  */
+/**
+ * A subject id as item ids and the `subjects` set keep it: itself up to 256 characters (key ids
+ * are 20, Cognito subs 36), a longer one (some identity providers' `sub`) as `~` + its SHA-256 in
+ * base64url, so no id passes DynamoDB's 2,048-byte partition key.
+ */
+export const storedSubjectId = (id: string) => (id.length <= 256 ? id : `~${hash('sha256', id, 'base64url')}`);
+
 export const usageIds = {
   tenantRate: (tenantId: string, window: string) => `rate#${tenantId}#${window}`,
   tenantUsage: (tenantId: string, period: string) => `usage#${tenantId}#${period}`,
-  subjectRate: (tenantId: string, s: Pick<Subject, 'kind' | 'id'>, minute: string) => `rate#${tenantId}#${s.kind}#${s.id}#${minute}`,
-  subjectUsage: (tenantId: string, s: Pick<Subject, 'kind' | 'id'>, period: string) => `usage#${tenantId}#${s.kind}#${s.id}#${period}`,
+  subjectRate: (tenantId: string, s: Pick<Subject, 'kind' | 'id'>, minute: string) => `rate#${tenantId}#${s.kind}#${storedSubjectId(s.id)}#${minute}`,
+  subjectUsage: (tenantId: string, s: Pick<Subject, 'kind' | 'id'>, period: string) => `usage#${tenantId}#${s.kind}#${storedSubjectId(s.id)}#${period}`,
   /** Counts reservations whose subject could not be listed on the month item (its 400 KB limit): its presence marks the listing incomplete. */
   unlisted: (tenantId: string, month: string) => `usage#${tenantId}#unlisted#${month}`,
 };
@@ -110,7 +118,7 @@ export class DynamoDbStore implements GatewayStore {
       if (over >= 0) throw c.budgets[over];
     }
     const doc = await this.docFor(tenantId);
-    const listed = subject && new Set([`${subject.kind}#${subject.id}`]);
+    const listed = subject && new Set([`${subject.kind}#${storedSubjectId(subject.id)}`]);
     try {
       await transact(doc, this.reservation(checks, tokens, cost, listed));
     } catch (e) {

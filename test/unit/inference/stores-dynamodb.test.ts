@@ -129,4 +129,13 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     }
     expect(usageIds.subjectUsage('acme', { kind: 'user', id: 'a#2026-11-23' }, '2026-11')).not.toBe(usageIds.subjectUsage('acme', { kind: 'user', id: 'a' }, '2026-11-23'));
   });
+
+  it('keeps an id longer than 256 characters by its SHA-256, within DynamoDB\'s key size', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const long = `https://idp.example.com/${'u'.repeat(3000)}`;
+    await store.reserve('acme', 1, 0, {}, now, { kind: 'user', id: long });
+    const [items] = transactions();
+    expect(items[2].Key!.id).toMatch(/^usage#acme#user#~[A-Za-z0-9_-]{43}#2026-11-23$/);
+    expect([...(items[1].ExpressionAttributeValues![':s'] as Set<string>)][0]).toMatch(/^user#~[A-Za-z0-9_-]{43}$/);
+  });
 });
