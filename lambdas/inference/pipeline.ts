@@ -42,8 +42,9 @@ const noRoom = (e: SubjectCapacityError) => new GatewayError(503, `${e.message};
 
 /**
  * The steps every model endpoint shares, in this order: resolve the model (the tenant's models
- * only) → count the request against the tier's rate limits → (the endpoint's guardrails) →
- * reserve tokens and cost against every budget → call the provider with timeouts, retries and
+ * only) → count the request against the tier's rate limits and the caller's user's or key's
+ * (subjectOf) → (the endpoint's guardrails) → reserve tokens and cost against every budget of the
+ * tenant and of that user or key → call the provider with timeouts, retries and
  * the fallback chain → settle the reservation with the real usage → (the gateway writes the
  * audit record). Authentication and the tenant policy come before, in the gateway.
  */
