@@ -139,8 +139,9 @@ export class Gateway {
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
       cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
-      // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below.
-      const permission = permissionFor(req.method, path);
+      // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below,
+      // except under /v1/responses, whose every route reads the tenant's stored responses (POST .../cancel looks one up).
+      const permission = permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
       if (permission && !can(caller.role, permission)) {
         audit.detail = { ...audit.detail, permission };
         throw permissionDenied(caller.role, permission, PERMISSIONS[permission]);

@@ -160,6 +160,13 @@ describe('the role matrix: every route x every role, JWT and key callers', () =>
     }
   });
 
+  it('a viewer cannot probe stored responses through a route the table lacks (POST /v1/responses/{id}/cancel): 403 inference', async () => {
+    const { status, json, record } = await call('POST', '/v1/responses/resp_abc/cancel', bearer.key.viewer);
+    expect([status, json.error.code]).toEqual([403, 'permission_denied']);
+    expect(record).toMatchObject({ detail: { permission: 'inference' } });
+    expect((await call('POST', '/v1/responses/resp_abc/cancel', bearer.key.member)).status).toBe(404);
+  });
+
   it('a member reading usage grouped by user is refused by the usage endpoint, naming usage.read_by_caller', async () => {
     const { status, json } = await call('GET', '/v1/usage?group_by=user', bearer.jwt.member);
     expect(status).toBe(403);
