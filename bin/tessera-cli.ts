@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { politeCommander, reportError } from '../lib/cli/report-error.js';
-import { devTokenCommand, serveCommand } from '../lib/cli/serve-command.js';
+import { devKeyCommand, devTokenCommand, serveCommand } from '../lib/cli/serve-command.js';
 import { tenantsCommand } from '../lib/cli/tenants-command.js';
 import { fineTuningCommand } from '../lib/cli/fine-tuning-command.js';
 import { doctorCommand } from '../lib/cli/doctor-command.js';
@@ -19,6 +19,7 @@ const program = new Command('tessera')
 program.addCommand(tenantsCommand());
 program.addCommand(serveCommand());
 program.addCommand(devTokenCommand());
+program.addCommand(devKeyCommand());
 program.addCommand(fineTuningCommand());
 program.addCommand(initCommand());
 program.addCommand(doctorCommand());

@@ -3,6 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { secureTableProps } from './secure-table-props.js';
+import { API_KEYS_TABLE_NAME } from '../lib/identity/api-key.js';
 
 export interface ApiKeysTableProps {
   /** The platform key: encrypts the table and its point-in-time recovery data. */
@@ -39,7 +40,7 @@ export class ApiKeysTable extends Construct {
   constructor(scope: Construct, id: string, props: ApiKeysTableProps) {
     super(scope, id);
     this.table = new dynamodb.TableV2(this, 'Table', {
-      tableName: props.tableName ?? 'tessera-gateway-api-keys',
+      tableName: props.tableName ?? API_KEYS_TABLE_NAME,
       partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'keyHash', type: dynamodb.AttributeType.STRING },
       ...secureTableProps({ encryptionKey: props.encryptionKey }),

@@ -3,6 +3,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { Role } from '../../lib/identity/roles.js';
 import { CognitoCallError, CognitoTenantUsers } from '../identity/cognito-tenant-users.js';
+import { DynamoDbUserTokenRevocations } from '../identity/stores/user-token-revocations.js';
+import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { ApiError } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -29,7 +31,10 @@ function users(): CognitoTenantUsers {
   const pool = process.env[ENV.userPoolId];
   if (!pool) throw new ApiError(404, `this platform has no tenant user pool (${ENV.userPoolId} is not set): it uses an external identity provider, whose users are managed there`, 'not_found_error', 'no_user_pool');
   if (!directory || directoryPool !== pool) {
-    directory = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent);
+    const keysTable = process.env[ENV.apiKeysTable];
+    // The platform operator's own client: disable, remove and role changes record the user's token revocation beside the tenant's keys.
+    const revocations = keysTable ? new DynamoDbUserTokenRevocations(keysTable, unscopedDocumentClient()) : undefined;
+    directory = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent, undefined, revocations);
     directoryPool = pool;
   }
   return directory;

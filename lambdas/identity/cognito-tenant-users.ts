@@ -6,6 +6,7 @@ import {
 import { ROLE_GROUPS, ROLES, groupOf, roleOfClaims, type Role } from '../../lib/identity/roles.js';
 import { IdentityError } from './identity-error.js';
 import { TENANT_USER_EVENTS, tenantUserEventDetail } from './identity-events.js';
+import type { UserTokenRevocations } from './stores/user-token-revocations.js';
 import type { TenantUser, TenantUserDirectory } from './tenant-users.js';
 
 /** The user attribute that carries the tenant (immutable in the platform pool); the authorizer reads it from the ID token. */
@@ -89,7 +90,20 @@ export class CognitoTenantUsers implements TenantUserDirectory {
     private readonly emit: EmitEvent,
     /** The clock of the events' `at`. @default the system clock */
     private readonly now: () => Date = () => new Date(),
+    /**
+     * Where disable, remove and a role change record that the user's earlier tokens stop counting
+     * (the authorizer reads it: Cognito cannot revoke an ID token). Written before Cognito is
+     * changed, so a failure leaves the user as it was. @default - none: an issued ID token keeps its role and works until it expires (1 hour)
+     */
+    private readonly revocations?: UserTokenRevocations,
   ) {}
+
+  /** Records that the user's tokens issued before now stop counting (keyed by its `sub`, the JWT's). */
+  private async revokeTokens(tenantId: string, found: UserType | { Username?: string; UserAttributes?: AttributeType[] }): Promise<void> {
+    if (!this.revocations) return;
+    const attrs = (found as UserType).Attributes ?? (found as { UserAttributes?: AttributeType[] }).UserAttributes;
+    await this.revocations.revoke(tenantId, attr(attrs, 'sub') ?? found.Username!, this.now());
+  }
 
   /**
    * Invites a user: AdminCreateUser (Username and `email` = the address, `email_verified` true,
@@ -165,13 +179,15 @@ export class CognitoTenantUsers implements TenantUserDirectory {
 
   /**
    * Disables a user of this tenant: AdminDisableUser (no new sign-in; Cognito revokes its access
-   * tokens) then AdminUserGlobalSignOut (its refresh tokens stop). An ID token already issued
-   * stays valid until it expires (the GatewayClient issues them for 1 hour): Cognito cannot revoke
-   * an ID token. Idempotent. Emits `Tenant User Disabled`.
+   * tokens) then AdminUserGlobalSignOut (its refresh tokens stop). Cognito cannot revoke an
+   * ID token already issued (the GatewayClient issues them for 1 hour): with `revocations`, the
+   * gateway refuses it within its cache window (60 s); without, it works until it expires.
+   * Idempotent. Emits `Tenant User Disabled`.
    * @throws IdentityError 404 `user_not_found` (also for another tenant's user); CognitoCallError.
    */
   async disable(tenantId: string, userId: string, by: string): Promise<TenantUser> {
     const found = await this.own(tenantId, userId, 'userId');
+    await this.revokeTokens(tenantId, found);
     await this.disableFound(found.Username!);
     const user = { ...toTenantUser(found, tenantId, await this.roleOf(found.Username!)), enabled: false };
     await this.emit(TENANT_USER_EVENTS.disabled, { ...tenantUserEventDetail(user, by, this.now()) });
@@ -192,6 +208,7 @@ export class CognitoTenantUsers implements TenantUserDirectory {
     const username = found.Username!;
     const before = await this.groupsOf(username);
     const previousRole = roleOfGroups(before);
+    if (previousRole !== role) await this.revokeTokens(tenantId, found);
     try {
       await this.cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: username, GroupName: groupOf(role) }));
     } catch (e) {
@@ -213,13 +230,14 @@ export class CognitoTenantUsers implements TenantUserDirectory {
 
   /**
    * Deletes a user of this tenant (AdminDeleteUser): it can no longer sign in and its refresh
-   * tokens stop; an ID token already issued stays valid until it expires (1 hour). Emits
+   * tokens stop; an ID token already issued is refused by the gateway within 60 s with `revocations`, else works until it expires (1 hour). Emits
    * `Tenant User Deleted` (SBT's `tenantUserDeleted`).
    * @throws IdentityError 404 `user_not_found` (also for another tenant's user); CognitoCallError.
    */
   async remove(tenantId: string, userId: string, by: string): Promise<TenantUser> {
     const found = await this.own(tenantId, userId, 'userId');
     const user = toTenantUser(found, tenantId, await this.roleOf(found.Username!));
+    await this.revokeTokens(tenantId, found);
     try {
       await this.cognito.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: found.Username! }));
     } catch (e) {
@@ -238,6 +256,7 @@ export class CognitoTenantUsers implements TenantUserDirectory {
   async disableAll(tenantId: string, by: string): Promise<number> {
     const users = (await this.listPool('status = "Enabled"')).filter((u) => tenantOf(u) === tenantId && u.Enabled !== false);
     await mapLimited(users, CONCURRENCY, async (u) => {
+      await this.revokeTokens(tenantId, u);
       await this.disableFound(u.Username!);
       const user = { ...toTenantUser(u, tenantId, await this.roleOf(u.Username!)), enabled: false };
       await this.emit(TENANT_USER_EVENTS.disabled, { ...tenantUserEventDetail(user, by, this.now()) });

@@ -4,6 +4,7 @@ import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
 import { ROLES, roleOfClaims, type Role } from '../../lib/identity/roles.js';
 import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
 import { keyUsable } from '../identity/api-keys.js';
+import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import { forbidden, GatewayError, unauthorized } from './openai-errors.js';
 import type { GatewayStore } from './stores/gateway-store.js';
@@ -33,20 +34,32 @@ export interface JwtSettings {
   jwks: string | { keys: unknown[] };
 }
 
-/** How long the authorizer trusts what it has read: the documented TTL of a revocation (README "API keys"). */
-export const AUTH_CACHE_MS = 60_000;
+/**
+ * How long an authorizer process trusts what it has read. In AWS the API Gateway authorizer cache
+ * sits in front of the authorizer Lambda (constructs/inference-api.ts authorizerCacheTtlSeconds
+ * gives it the rest of the 60 s window: 30 s), and the router Lambda checks again with its own
+ * cache, so a revoked key, a disabled user or a suspended tenant is refused within 60 s, the
+ * documented window (README "API keys"), while API Gateway answers most requests from its cache.
+ */
+export const AUTH_CACHE_MS = 30_000;
 /** Most tokens and keys remembered at once; the least recently used is forgotten first (random keys cannot grow memory). */
 export const AUTH_CACHE_ENTRIES = 10_000;
 
 export interface AuthorizerOptions {
   /** Tenant API keys (`tsk_…`), read once per cache miss by hash. @default - none: a `tsk_` bearer is 401 `api_keys_not_enabled` */
   keys?: ApiKeyStore;
-  /** Milliseconds a verdict (accepted or refused) is reused, never past a token's or key's expiry. @default 60000 (AUTH_CACHE_MS) */
+  /** Milliseconds a verdict (accepted or refused) is reused, never past a token's or key's expiry. @default 30000 (AUTH_CACHE_MS) */
   cacheMs?: number;
   /** Most verdicts cached. @default 10000 (AUTH_CACHE_ENTRIES) */
   maxEntries?: number;
   /** The clock, in epoch milliseconds (tests). @default Date.now */
   now?: () => number;
+  /**
+   * Users' token revocations (disable, remove, role change), read once per cache miss of a JWT:
+   * a token issued (`iat`) in a second before the revocation is 401 `token_revoked`.
+   * @default - none: a JWT counts until it expires
+   */
+  userRevocations?: UserTokenRevocations;
 }
 
 /** A cached verdict: the caller (its tenant re-read on every use) or the refusal. */
@@ -83,7 +96,7 @@ function servedStatus(tenant: TenantRecord | undefined, tenantId = tenant?.tenan
  * (403 `tenant_not_active`) is refused: a suspended tenant's keys stop with it.
  *
  * Verdicts, accepted and refused, are cached per token / key hash for at most `cacheMs` and never
- * past the token's or key's expiry, so a revoked key stops within `cacheMs` (60 s); the tenant's
+ * past the token's or key's expiry, so a revoked key stops within `cacheMs` (30 s by default; 60 s is the documented bound in AWS); the tenant's
  * status is re-read on every request. A key's `lastUsedAt` is written on a cache miss only, off
  * the request's path (a failure is logged, not answered).
  */
@@ -91,6 +104,7 @@ export class Authorizer {
   private readonly jwks: JWTVerifyGetKey;
   private readonly cache = new Map<string, Verdict>();
   private readonly keys?: ApiKeyStore;
+  private readonly userRevocations?: UserTokenRevocations;
   private readonly cacheMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -98,6 +112,7 @@ export class Authorizer {
   constructor(private readonly settings: JwtSettings, private readonly store: GatewayStore, options: AuthorizerOptions | number = {}) {
     const o = typeof options === 'number' ? { cacheMs: options } : options;
     this.keys = o.keys;
+    this.userRevocations = o.userRevocations;
     this.cacheMs = o.cacheMs ?? AUTH_CACHE_MS;
     this.maxEntries = o.maxEntries ?? AUTH_CACHE_ENTRIES;
     this.now = o.now ?? Date.now;
@@ -107,7 +122,7 @@ export class Authorizer {
   /**
    * The caller behind an `Authorization` header value.
    * @throws GatewayError 401 (`missing_token`, `malformed_token`, `invalid_token`, `token_expired`,
-   *   `missing_tenant_claim`, `malformed_api_key`, `invalid_api_key`, `api_key_revoked`,
+   *   `missing_tenant_claim`, `token_revoked`, `malformed_api_key`, `invalid_api_key`, `api_key_revoked`,
    *   `api_key_expired`, `api_keys_not_enabled`) or 403 (`unknown_tenant`, `tenant_not_active`, `unknown_role`)
    */
   async authorize(header: string | undefined): Promise<Caller> {
@@ -138,9 +153,25 @@ export class Authorizer {
     }
     const tenant = servedStatus(await this.store.getTenant(tenantId), tenantId);
     const caller: Caller = { tenantId, tenant, userId: String(payload.sub ?? 'unknown'), role: role ?? 'member' };
+    await this.checkNotRevoked(caller, payload);
     const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : this.now();
     this.remember(token, { caller, until: Math.min(exp, this.now() + this.cacheMs) });
     return caller;
+  }
+
+  /**
+   * A token issued before the user's revocation (disable, remove, role change) is refused. `iat`
+   * counts whole seconds, so a token of the revocation's own second is refused too (fail closed:
+   * a user who signs in within that second signs in again).
+   */
+  private async checkNotRevoked(caller: Caller, payload: Record<string, unknown>): Promise<void> {
+    if (!this.userRevocations || typeof payload.sub !== 'string') return;
+    const notBefore = await this.userRevocations.notBefore(caller.tenantId, payload.sub);
+    if (notBefore === undefined) return;
+    const issued = typeof payload.iat === 'number' ? payload.iat : 0;
+    if (issued <= Math.floor(notBefore / 1000)) {
+      throw unauthorized(`this token was issued before the user was disabled, removed or given another role (${new Date(notBefore).toISOString()}); sign in again`, 'token_revoked');
+    }
   }
 
   private async authorizeKey(key: string): Promise<Caller> {

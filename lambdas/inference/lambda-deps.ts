@@ -7,6 +7,7 @@ import { ProviderRegistry } from './providers/registry.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
+import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import type { ResponseStore } from './stores/response-store.js';
 
 /** Environment of the gateway Lambdas (set by the InferenceApi construct). */
@@ -90,6 +91,18 @@ async function lambdaResponseStore(): Promise<ResponseStore | undefined> {
  * tenant-scoped document client: the authorizer reads a key only as the tenant its prefix names.
  * @returns undefined when the variable is not set (a `tsk_` bearer is then 401 `api_keys_not_enabled`, `/v1/tenant/keys` 404)
  */
+/**
+ * Users' token revocations in the keys table (`TESSERA_API_KEYS_TABLE`, sort key `user#<sub>`),
+ * with the tenant-scoped document client: written by `/v1/tenant/users` (disable, role change),
+ * read by the authorizer on a JWT's cache miss. @returns undefined when the variable is not set
+ */
+async function lambdaUserRevocations(): Promise<UserTokenRevocations | undefined> {
+  const table = process.env[GATEWAY_ENV.apiKeysTable];
+  if (!table) return undefined;
+  const [{ DynamoDbUserTokenRevocations }, clients] = await Promise.all([import('../identity/stores/user-token-revocations.js'), lambdaTenantClients()]);
+  return new DynamoDbUserTokenRevocations(table, clients.documents);
+}
+
 export function lambdaApiKeyStore(): Promise<ApiKeyStore | undefined> {
   return (apiKeys ??= (async () => {
     const table = process.env[GATEWAY_ENV.apiKeysTable];
@@ -115,11 +128,11 @@ async function lambdaTenantUsers(): Promise<TenantUserDirectory | undefined> {
   const emit = process.env[GATEWAY_ENV.eventBus]
     ? emitLifecycleEvent
     : async (detailType: string, detail: Record<string, unknown>) => console.warn(JSON.stringify({ level: 'WARN', message: 'no event bus (TESSERA_EVENT_BUS): tenant user event not sent', detailType, detail }));
-  return new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emit);
+  return new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emit, undefined, await lambdaUserRevocations());
 }
 
 export function lambdaAuthorizer(): Promise<Authorizer> {
-  return (authorizer ??= Promise.all([lambdaStore(), lambdaApiKeyStore()]).then(([s, keys]) => new Authorizer({ issuer: requireEnv(GATEWAY_ENV.jwtIssuer), audience: requireEnv(GATEWAY_ENV.jwtAudience), jwks: requireEnv(GATEWAY_ENV.jwksUri) }, s, { keys })));
+  return (authorizer ??= Promise.all([lambdaStore(), lambdaApiKeyStore(), lambdaUserRevocations()]).then(([s, keys, userRevocations]) => new Authorizer({ issuer: requireEnv(GATEWAY_ENV.jwtIssuer), audience: requireEnv(GATEWAY_ENV.jwtAudience), jwks: requireEnv(GATEWAY_ENV.jwksUri) }, s, { keys, userRevocations })));
 }
 
 export function lambdaGateway(): Promise<Gateway> {

@@ -19,6 +19,7 @@ import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { TenantKeyService } from './endpoints/tenant-keys.js';
 import { FineTuningService, type FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-store.js';
+import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 
 export interface LocalGatewayOptions {
   config: PlatformConfig;
@@ -73,6 +74,8 @@ export interface LocalGatewayOptions {
   authCacheMs?: number;
   /** The authorizer's clock in epoch ms (tests). @default Date.now */
   now?: () => number;
+  /** Users' token revocations the authorizer checks on a JWT's cache miss (with `users`, `jwt`). @default - none */
+  userRevocations?: UserTokenRevocations;
 }
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
@@ -102,7 +105,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   }
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
   const apiKeys = options.apiKeys === false ? undefined : (options.apiKeys ?? new FileApiKeyStore(apiKeysDir(options.stateDir)));
-  const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] } }, store, { keys: apiKeys, cacheMs: options.authCacheMs, now: options.now });
+  const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] } }, store, { keys: apiKeys, cacheMs: options.authCacheMs, now: options.now, userRevocations: options.userRevocations });
   const keyService = options.keyService;
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());

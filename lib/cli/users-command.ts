@@ -1,9 +1,13 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Command } from 'commander';
 import { CognitoTenantUsers } from '../../lambdas/identity/cognito-tenant-users.js';
+import { DynamoDbUserTokenRevocations } from '../../lambdas/identity/stores/user-token-revocations.js';
+import { API_KEYS_TABLE_NAME } from '../identity/api-key.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { ROLES } from '../identity/roles.js';
 import { PLATFORM_EVENT_BUS_NAME } from '../lifecycle-constants.js';
@@ -71,10 +75,12 @@ interface Directory extends PlatformContext {
 }
 
 /** The platform pool's CognitoTenantUsers (the admin API's implementation), its events on the platform bus. */
-async function directory(o: { userPoolId?: string; config?: string; stackName: string; eventBus?: string }, g: Globals): Promise<Directory> {
+async function directory(o: { userPoolId?: string; config?: string; stackName: string; eventBus?: string; apiKeysTable?: string }, g: Globals): Promise<Directory> {
   const platform = await platformPool(o, g);
   const bus = await resolveEventBus(o.eventBus, platform.outputs);
-  const users = new CognitoTenantUsers(platform.cognito, platform.userPoolId, eventBridgeEmitter(new EventBridgeClient({ region: platform.region }), bus));
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: platform.region }));
+  const revocations = new DynamoDbUserTokenRevocations(o.apiKeysTable ?? API_KEYS_TABLE_NAME, async () => documents);
+  const users = new CognitoTenantUsers(platform.cognito, platform.userPoolId, eventBridgeEmitter(new EventBridgeClient({ region: platform.region }), bus), undefined, revocations);
   const by = async () => (await new STSClient({ region: platform.region }).send(new GetCallerIdentityCommand({})).catch(() => undefined))?.Arn ?? 'tessera-cli';
   return { ...platform, users, bus, by };
 }
@@ -93,13 +99,14 @@ const poolOptions = (cmd: Command) => cmd
   .option('--stack-name <name>', 'the platform stack whose outputs name the pool', PLATFORM_STACK_NAME)
   .option('--config <file>', 'platform config file: its homeRegion is the region of the stack (default: --region, AWS_REGION, then the embedded default)');
 const busOption = (cmd: Command) => cmd
-  .option('--event-bus <name>', `the platform bus the user events go to (default: the LifecycleEventBusName output, else ${PLATFORM_EVENT_BUS_NAME})`);
+  .option('--event-bus <name>', `the platform bus the user events go to (default: the LifecycleEventBusName output, else ${PLATFORM_EVENT_BUS_NAME})`)
+  .option('--api-keys-table <name>', `the keys table where disable, set-role and remove record that the user's earlier tokens stop counting (the gateway refuses them within 60 s)`, API_KEYS_TABLE_NAME);
 const userOptions = (cmd: Command) => busOption(poolOptions(cmd
   .requiredOption('--tenant <id>', 'the tenant the user belongs to')
   .requiredOption('--user <id>', 'the user: its id (tessera users list) or its email')));
 
 /** The ID token lifetime of the gateway's app client (constructs/inference-api.ts): how long a disabled or removed user's last token still works. */
-const ID_TOKEN_WINDOW = 'an ID token issued before stays valid until it expires (at most 1 hour; Cognito cannot revoke ID tokens)';
+const ID_TOKEN_WINDOW = 'the gateway refuses the ID tokens issued before within 60 s (Cognito cannot revoke them; the keys table records the change)';
 
 /**
  * `tessera users invite | list | disable | set-role | remove`: tenant users in the platform's

@@ -7,6 +7,9 @@ const BASE62 = baseX('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 const SECRET_LENGTH = 43;
 const TENANT = TENANT_ID_PATTERN.slice(1, -1);
 
+/** The platform's keys table (constructs/api-keys-table.ts): key records and users' token revocations. */
+export const API_KEYS_TABLE_NAME = 'tessera-gateway-api-keys';
+
 /** `tsk_<tenant id>_<43 base62 characters>`; the tenant id holds no `_` (TENANT_ID_PATTERN). */
 export const API_KEY_PATTERN = new RegExp(`^tsk_(${TENANT})_([0-9A-Za-z]{${SECRET_LENGTH}})$`);
 

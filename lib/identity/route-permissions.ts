@@ -10,6 +10,7 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   ['POST', /^\/v1\/embeddings$/, 'inference'],
   ['POST', /^\/v1\/responses$/, 'inference'],
   ['GET', /^\/v1\/responses\/[^/]+(\/input_items)?$/, 'inference'],
+  ['POST', /^\/v1\/responses\/[^/]+\/cancel$/, 'inference'],
   ['DELETE', /^\/v1\/responses\/[^/]+$/, 'inference'],
   ['GET', /^\/v1\/models(\/.+)?$/, 'models.read'],
   ['GET', /^\/v1\/usage$/, 'usage.read_own'],

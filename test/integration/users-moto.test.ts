@@ -7,7 +7,11 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import OpenAI from 'openai';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEYS_TABLE_NAME } from '../../lib/identity/api-key.js';
+import { DynamoDbUserTokenRevocations } from '../../lambdas/identity/stores/user-token-revocations.js';
+import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
 import { Authorizer } from '../../lambdas/inference/auth.js';
 import { Gateway } from '../../lambdas/inference/gateway.js';
@@ -66,6 +70,12 @@ beforeAll(async () => {
   // The role groups and the platform bus, as the platform stack makes them (the CLI puts the user events there).
   for (const group of ROLE_GROUPS) await cognito().send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: group }));
   await new EventBridgeClient({ region: 'us-east-1' }).send(new CreateEventBusCommand({ Name: PLATFORM_EVENT_BUS_NAME }));
+  // The keys table, where disable, set-role and remove record the user's token revocation.
+  await new DynamoDBClient({ region: 'us-east-1' }).send(new CreateTableCommand({
+    TableName: API_KEYS_TABLE_NAME, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+  }));
   await cognito().send(new SetUserPoolMfaConfigCommand({ UserPoolId: userPoolId, MfaConfiguration: 'ON', SoftwareTokenMfaConfiguration: { Enabled: true } }));
   clientId = (await cognito().send(new CreateUserPoolClientCommand({
     UserPoolId: userPoolId, ClientName: 'GatewayClient', GenerateSecret: false, ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
@@ -160,6 +170,10 @@ describe('tenant users against moto (cognito-idp)', () => {
     const disabled = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'disable', '--tenant', 'acme', '--user', invited.id])).out[0]);
     expect(disabled).toMatchObject({ id: invited.id, enabled: false, role: 'developer' });
     expect((await cognito().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: invited.id }))).Enabled).toBe(false);
+    // The user's earlier ID tokens stop counting at the gateway: the revocation is in the keys table, keyed by the user's sub.
+    const sub = (await cognito().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: invited.id }))).UserAttributes!.find((a) => a.Name === 'sub')!.Value!;
+    const revokedAt = await new DynamoDbUserTokenRevocations(API_KEYS_TABLE_NAME, unscopedDocumentClient()).notBefore('acme', sub);
+    expect(Date.now() - revokedAt!).toBeLessThan(120_000);
 
     const removed = await runCli(usersCommand, ['users', 'remove', '--tenant', 'acme', '--user', invited.id]);
     expect(removed.out[0]).toMatch(new RegExp(`^removed temp@acme.example.com \\(user ${invited.id}, role developer\\) from tenant acme;`));

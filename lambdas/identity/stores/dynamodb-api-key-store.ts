@@ -3,6 +3,7 @@ import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand,
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { ApiKeyStore } from './api-key-store.js';
+import { isRevocationItem } from './user-token-revocations.js';
 import { ApiKeyExistsError, hashPrefixOf, isKeyHash, newestFirst, parseStoredKey, withoutUndefined } from './api-key-store-common.js';
 
 /** DynamoDB's BatchWriteItem limit: 25 requests a call. */
@@ -61,11 +62,12 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
     return found.map((item) => parseStoredKey(item, `${tenantId}/${keyId}`)).find((r) => r.keyId === keyId);
   }
 
-  /** Query of the tenant's partition, every page; newest first. */
+  /** Query of the tenant's partition, every page; newest first (key records only). */
   async list(tenantId: string): Promise<ApiKeyRecord[]> {
     if (!isTenantId(tenantId)) return [];
     const items = await this.query(tenantId, { KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId } });
-    return newestFirst(items.map((item) => parseStoredKey(item, `${tenantId}/${String(item.keyHash).slice(0, 16)}`)));
+    // The partition also holds users' token revocations (user-token-revocations.ts): not keys.
+    return newestFirst(items.filter((item) => !isRevocationItem(item)).map((item) => parseStoredKey(item, `${tenantId}/${String(item.keyHash).slice(0, 16)}`)));
   }
 
   /**
@@ -103,7 +105,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   /**
-   * Query of the tenant's keys (key attributes only), then BatchWriteItem deletes, 25 a call;
+   * Query of the tenant's items (key records and users' token revocations; key attributes only), then BatchWriteItem deletes, 25 a call;
    * UnprocessedItems are sent again with exponential backoff (50 ms doubling, 8 attempts).
    * @throws Error naming how many deletes were left unprocessed after the last attempt
    */

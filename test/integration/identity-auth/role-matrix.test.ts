@@ -31,6 +31,7 @@ const SAMPLES: Sample[] = [
   { method: 'GET', path: '/v1/responses/resp_abc', permission: 'inference' },
   { method: 'GET', path: '/v1/responses/resp_abc/input_items', permission: 'inference' },
   { method: 'DELETE', path: '/v1/responses/resp_abc', permission: 'inference' },
+  { method: 'POST', path: '/v1/responses/resp_abc/cancel', permission: 'inference' },
   { method: 'GET', path: '/v1/models', permission: 'models.read' },
   { method: 'GET', path: '/v1/models/openai-compatible%2Fdefault', permission: 'models.read' },
   { method: 'GET', path: '/v1/usage', permission: 'usage.read_own' },

@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey as JoseKey, type JW
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mintApiKey } from '../../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../../lib/identity/api-key-record.js';
-import { Authorizer } from '../../../lambdas/inference/auth.js';
+import { AUTH_CACHE_MS, Authorizer } from '../../../lambdas/inference/auth.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
@@ -98,15 +98,16 @@ describe('Authorizer: tenant API keys (tsk_…)', () => {
     expect([x.status, x.code]).toEqual([401, 'api_key_expired']);
   });
 
-  it('reads a key once per cache TTL: a revoked key works until the TTL ends (60 s), then stops', async () => {
+  it('reads a key once per cache TTL: a revoked key works until the TTL ends (AUTH_CACHE_MS, 30 s), then stops', async () => {
     const { key, record } = await keyOf('acme');
     const get = vi.spyOn(keys, 'get');
     await authorizer.authorize(`Bearer ${key}`);
     await keys.update('acme', record.keyHash, { revokedAt: new Date(T0).toISOString() });
-    clock = T0 + 59_999;
+    expect(AUTH_CACHE_MS).toBe(30_000);
+    clock = T0 + AUTH_CACHE_MS - 1;
     expect((await authorizer.authorize(`Bearer ${key}`)).keyId).toBe(record.keyId);
     expect(get).toHaveBeenCalledTimes(1);
-    clock = T0 + 60_000;
+    clock = T0 + AUTH_CACHE_MS;
     expect((await refusal(authorizer.authorize(`Bearer ${key}`))).code).toBe('api_key_revoked');
     expect(get).toHaveBeenCalledTimes(2);
   });

@@ -6,6 +6,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { UserStatusType } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AdminApiError, type AdminClient } from '../../../lib/cli/admin-client.js';
 import { CliError } from '../../../lib/cli/cli-error.js';
@@ -19,6 +20,7 @@ const cognito = mockClient(CognitoIdentityProviderClient);
 const cloudFormation = mockClient(CloudFormationClient);
 const eventBridge = mockClient(EventBridgeClient);
 const sts = mockClient(STSClient);
+const dynamodb = mockClient(DynamoDBDocumentClient);
 const OPERATOR = 'arn:aws:sts::222222222222:assumed-role/TesseraPlatformAdmin/ops';
 const POOL = 'eu-west-1_Pool123';
 const attrs = (email: string, tenant: string) => [{ Name: 'sub', Value: `sub-${email}` }, { Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }, { Name: 'custom:tenant_id', Value: tenant }];
@@ -30,6 +32,8 @@ beforeEach(() => {
   cloudFormation.reset();
   eventBridge.reset();
   sts.reset();
+  dynamodb.reset();
+  dynamodb.on(PutCommand).resolves({});
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
   sts.on(GetCallerIdentityCommand).resolves({ Arn: OPERATOR });
   cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [{ GroupName: 'tenant-member' }] });
@@ -177,10 +181,13 @@ describe('tessera users disable | set-role | remove', () => {
     cognito.on(AdminGetUserCommand).resolves(got('acme'));
     const { out } = await runCli(usersCommand, ['users', 'disable', '--tenant', 'acme', '--user', 'sub-dev', '--user-pool-id', POOL, '--event-bus', 'my-bus']);
     expect(out[0]).toBe([
-      'disabled dev@acme.example.com (user sub-dev) of tenant acme and signed them out: no new sign-in, their refresh tokens stop; an ID token issued before stays valid until it expires (at most 1 hour; Cognito cannot revoke ID tokens)',
+      'disabled dev@acme.example.com (user sub-dev) of tenant acme and signed them out: no new sign-in, their refresh tokens stop; the gateway refuses the ID tokens issued before within 60 s (Cognito cannot revoke them; the keys table records the change)',
       'event "Tenant User Disabled" sent to bus my-bus',
     ].join('\n'));
     expect(sent().map((e) => [e.EventBusName, e.DetailType])).toEqual([['my-bus', 'Tenant User Disabled']]);
+    // The revocation the authorizer reads, in the keys table, before Cognito was changed.
+    const put = dynamodb.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(put).toMatchObject({ TableName: 'tessera-gateway-api-keys', Item: { tenantId: 'acme', keyHash: 'user#sub-dev@acme.example.com' } }); // the user's sub attribute (the JWT's sub)
   });
 
   it('set-role --json: the user with its new role; the event names the previous one', async () => {
