@@ -105,3 +105,12 @@ describe('tessera roles', () => {
     }
   });
 });
+
+describe('the README\'s permission table', () => {
+  it('is the code\'s (between the permission-table markers)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const table = /<!-- permission-table:begin -->\n([\s\S]*?)\n<!-- permission-table:end -->/.exec(readme)?.[1];
+    expect(table).toBe(permissionTable());
+  });
+});
