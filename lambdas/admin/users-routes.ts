@@ -12,8 +12,15 @@ import { ENV } from '../shared/environment.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
 
-/** `POST /admin/tenants/{id}/users`: the invitation. @default role `member` */
-export const InviteUserRequest = z.strictObject({ email: z.string().min(3).max(320), role: Role.default('member') });
+/**
+ * `POST /admin/tenants/{id}/users`: the invitation. `resend: true` mails a new temporary password
+ * to this tenant's user with `email` who has not signed in yet (AdminCreateUser MessageAction
+ * RESEND) instead of creating one; it takes no `role` (a resend changes nothing else).
+ * @default role `member`, resend false
+ */
+export const InviteUserRequest = z.strictObject({ email: z.string().min(3).max(320), role: Role.optional(), resend: z.boolean().optional() });
+/** `GET /admin/tenants/{id}/users?emailPrefix=…`: only the users whose email starts with it (ListUsers Filter `email ^=`). */
+export const ListUsersQuery = z.strictObject({ emailPrefix: z.string().min(1).max(320).optional() });
 /** `PUT /admin/tenants/{id}/users/{userId}/role`. */
 export const SetRoleRequest = z.strictObject({ role: Role });
 
@@ -68,10 +75,12 @@ const userIdOf = (event: APIGatewayProxyEvent) => {
 };
 
 async function invite(event: APIGatewayProxyEvent, id: string): Promise<APIGatewayProxyResult> {
-  const request = parse(InviteUserRequest, bodyOf(event));
+  const { email, role, resend } = parse(InviteUserRequest, bodyOf(event));
+  if (resend && role !== undefined) throw new ApiError(400, 'role cannot be given with resend: a resend only mails a new temporary password; change the role with PUT /admin/tenants/{id}/users/{userId}/role', 'invalid_request_error', 'invalid_request', 'role');
   const tenant = await tenantOr404(id);
   if (CLOSED.includes(tenant.status)) throw new ApiError(409, `tenant "${id}" is ${tenant.status}: no user can be invited to it`, 'conflict_error', 'invalid_status', 'id');
-  return json(201, await users().invite(id, request, callerOf(event)));
+  if (resend) return json(200, await users().resend(id, email));
+  return json(201, await users().invite(id, { email, role: role ?? 'member' }, callerOf(event)));
 }
 
 /**
@@ -79,16 +88,20 @@ async function invite(event: APIGatewayProxyEvent, id: string): Promise<APIGatew
  * bus). Each answers 404 `tenant_not_found` for an unknown tenant and 404 `user_not_found` for a
  * user of another tenant, with no change:
  * - `POST /admin/tenants/{id}/users` {email, role = member} → 201 the user (Cognito mails the invitation);
- * - `GET /admin/tenants/{id}/users` → 200 `{ tenantId, users }`;
+ *   {email, resend: true} → 200 the user (a new temporary password mailed; 409 `user_signed_in` once signed in);
+ * - `GET /admin/tenants/{id}/users[?emailPrefix=…]` → 200 `{ tenantId, users }`, sorted by email;
+ * - `{userId}` is the user's id (Cognito's username, its `sub`) or its email (the pool signs in by
+ *   email, so AdminGetUser takes either);
  * - `POST /admin/tenants/{id}/users/{userId}/disable` → 200 the user (disabled, signed out);
  * - `PUT /admin/tenants/{id}/users/{userId}/role` {role} → 200 the user;
  * - `DELETE /admin/tenants/{id}/users/{userId}` → 200 the deleted user.
  */
 export const usersRoutes: Record<string, Route> = {
   'POST /admin/tenants/{id}/users': route(async (event, id) => invite(event, id!)),
-  'GET /admin/tenants/{id}/users': route(async (_event, id) => {
+  'GET /admin/tenants/{id}/users': route(async (event, id) => {
+    const { emailPrefix } = parse(ListUsersQuery, event.queryStringParameters ?? {});
     await tenantOr404(id!);
-    return json(200, { tenantId: id, users: await users().list(id!) });
+    return json(200, { tenantId: id, users: await users().list(id!, { emailPrefix }) });
   }),
   'POST /admin/tenants/{id}/users/{userId}/disable': route(async (event, id) => {
     await tenantOr404(id!);

@@ -1,26 +1,25 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../lib/identity/api-key.js';
 import type { TenantRecord, TenantStatus } from '../../lib/tenant-record.js';
 import { putNewTenant } from '../../lambdas/shared/registry.js';
 import { expectPolite } from '../support/polite-cli.js';
 import { configWith } from '../support/synth.js';
+import { startAdminApiFront, type AdminApiFront } from './support/admin-api-front.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { runTessera } from './support/tessera-cli.js';
 
 // `tessera keys …` → the admin API handler (lambdas/admin/admin-api.ts, keys routes) → the
 // registry and a keys table in moto (partition `tenantId`, sort `keyHash`, as the platform stack
 // declares it). LocalPlatform gives moto, the platform fixture and the environment; its own HTTP
-// front maps only `{id}`, so this file serves the handler behind a front that also maps `{keyId}`
-// and gives API Gateway's IAM identity (requestContext.identity.userArn) of the SigV4 caller.
+// front maps only `{id}`, so this file serves the handler behind support/admin-api-front.ts, which
+// also maps `{keyId}` and gives API Gateway's IAM identity (requestContext.identity.userArn) of the SigV4 caller.
 
 const KEYS_TABLE = 'tessera-api-keys';
 const OPERATOR = 'arn:aws:iam::111111111111:user/ops';
 let platform: LocalPlatform;
-let server: Server;
+let front: AdminApiFront;
 let apiUrl: string;
 let doc: DynamoDBDocumentClient;
 
@@ -29,17 +28,6 @@ const tenant = (tenantId: string, status: TenantStatus): TenantRecord => ({
   accountId: '333333333333', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', stackOutputs: {}, executions: [],
   gateway: { fallbacks: [], guardrails: { redactPii: true, redactResponses: false, promptInjectionScreen: true }, auditPromptText: false, monthlyCostBudgetUsd: 100 },
 });
-
-/** API Gateway's proxy event for a path under /admin/tenants/{id}[/keys[/{keyId}[/rotate]]]. */
-function eventOf(method: string, path: string, body: string | null): APIGatewayProxyEvent {
-  const [, , , id, ...rest] = path.split('/');
-  const pathParameters: Record<string, string> = { id: decodeURIComponent(id!) };
-  const resource = ['/admin/tenants/{id}', ...rest.map((part, i) => (rest[0] === 'keys' && i === 1 ? ((pathParameters.keyId = decodeURIComponent(part)), '{keyId}') : part))].join('/');
-  return {
-    httpMethod: method, resource, path, pathParameters, queryStringParameters: null, headers: {}, body, isBase64Encoded: false,
-    requestContext: { requestId: `local-${Date.now()}`, identity: { userArn: OPERATOR, caller: 'AIDAEXAMPLE' } },
-  } as unknown as APIGatewayProxyEvent;
-}
 
 beforeAll(async () => {
   platform = await LocalPlatform.start(configWith());
@@ -53,20 +41,11 @@ beforeAll(async () => {
   process.env.TESSERA_API_KEYS_TABLE = KEYS_TABLE;
   for (const [id, status] of [['acme', 'ACTIVE'], ['globex', 'ACTIVE'], ['sleepy', 'SUSPENDED']] as const) await putNewTenant(tenant(id, status));
   const { handler } = await import('../../lambdas/admin/admin-api.js');
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
-      const path = new URL(req.url!, 'http://local').pathname.replace(/^\/v1/, '');
-      const out = await handler(eventOf(req.method!, path, chunks.length ? Buffer.concat(chunks).toString('utf8') : null));
-      res.writeHead(out.statusCode, out.headers as Record<string, string>).end(out.body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+  front = await startAdminApiFront(handler, OPERATOR);
+  apiUrl = front.url;
 }, 180_000);
 afterAll(async () => {
-  await new Promise((r) => server?.close(r));
+  await front?.close();
   await platform?.stop();
 });
 

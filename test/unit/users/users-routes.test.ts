@@ -19,8 +19,8 @@ const { handler } = await import('../../../lambdas/admin/admin-api.js');
 
 const POOL = 'us-east-1_Pool123';
 const ADMIN = 'arn:aws:sts::222222222222:assumed-role/TesseraPlatformAdmin/ops';
-const call = (httpMethod: string, resource: string, pathParameters: Record<string, string>, body?: unknown) =>
-  handler({ httpMethod, resource, headers: {}, pathParameters, body: body === undefined ? null : JSON.stringify(body), requestContext: { requestId: 'r1', identity: { userArn: ADMIN } } } as unknown as APIGatewayProxyEvent);
+const call = (httpMethod: string, resource: string, pathParameters: Record<string, string>, body?: unknown, queryStringParameters: Record<string, string> | null = null) =>
+  handler({ httpMethod, resource, headers: {}, pathParameters, queryStringParameters, body: body === undefined ? null : JSON.stringify(body), requestContext: { requestId: 'r1', identity: { userArn: ADMIN } } } as unknown as APIGatewayProxyEvent);
 const answer = (r: { statusCode: number; body: string }) => [r.statusCode, JSON.parse(r.body)];
 const attrs = (email: string, t: string) => [{ Name: 'email', Value: email }, { Name: 'custom:tenant_id', Value: t }];
 const got = (email: string, t: string) => ({ Username: `sub-${email}`, UserAttributes: attrs(email, t), UserStatus: 'CONFIRMED' as const, Enabled: true, UserCreateDate: new Date('2026-11-30T12:00:00Z') });
@@ -136,6 +136,51 @@ describe('admin API: tenant users', () => {
     cognito.on(ListUsersCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
     const [status, error] = answer(await call('GET', '/admin/tenants/{id}/users', { id: 'acme' }));
     expect([status, error.error.code, error.error.message]).toEqual([502, 'cognito_error', 'Cognito ListUsers failed (TooManyRequestsException: Rate exceeded)']);
+  });
+
+  it('POST /users {resend: true}: MessageAction RESEND for this tenant\'s user who has not signed in (200, no event)', async () => {
+    cognito.on(AdminGetUserCommand).resolves({ ...got('dev@acme.example.com', 'acme'), UserStatus: 'FORCE_CHANGE_PASSWORD' as const });
+    cognito.on(AdminCreateUserCommand).resolves({});
+    const [status, user] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com', resend: true }));
+    expect([status, user.email, user.role, user.status]).toEqual([200, 'dev@acme.example.com', 'member', 'FORCE_CHANGE_PASSWORD']);
+    expect(cognito.commandCalls(AdminCreateUserCommand)[0].args[0].input).toEqual({ UserPoolId: POOL, Username: 'dev@acme.example.com', DesiredDeliveryMediums: ['EMAIL'], MessageAction: 'RESEND' });
+    expect(cognito.commandCalls(AdminAddUserToGroupCommand)).toHaveLength(0);
+    expect(events.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['another tenant\'s user', { UserStatus: 'FORCE_CHANGE_PASSWORD' as const, tenant: 'globex' }, [404, 'user_not_found', 'email']],
+    ['a user who signed in', { UserStatus: 'CONFIRMED' as const, tenant: 'acme' }, [409, 'user_signed_in', 'email']],
+  ])('POST /users {resend: true} refuses %s, mailing nothing', async (_what, { UserStatus, tenant: owner }, expected) => {
+    cognito.on(AdminGetUserCommand).resolves({ ...got('dev@acme.example.com', owner), UserStatus });
+    const [status, error] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com', resend: true }));
+    expect([status, error.error.code, error.error.param]).toEqual(expected);
+    expect(cognito.commandCalls(AdminCreateUserCommand)).toHaveLength(0);
+  });
+
+  it('POST /users refuses a role with resend, and a resend that is not a boolean (400 naming it, no call)', async () => {
+    const [s1, e1] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com', resend: true, role: 'admin' }));
+    expect([s1, e1.error.param, e1.error.message]).toEqual([400, 'role', expect.stringMatching(/^role cannot be given with resend/)]);
+    const [s2, e2] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com', resend: 'yes' }));
+    expect([s2, e2.error.param]).toEqual([400, 'resend']);
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('GET /users?emailPrefix= narrows ListUsers by Cognito\'s Filter (quotes escaped); an unknown query parameter is a 400', async () => {
+    cognito.on(ListUsersCommand).resolves({ Users: [{ Username: 'sub-a', Attributes: attrs('a@acme.example.com', 'acme') }] });
+    const [status, list] = answer(await call('GET', '/admin/tenants/{id}/users', { id: 'acme' }, undefined, { emailPrefix: 'a"b' }));
+    expect([status, list.users.length]).toEqual([200, 1]);
+    expect(cognito.commandCalls(ListUsersCommand)[0].args[0].input.Filter).toBe('email ^= "a\\"b"');
+    const [s2, e2] = answer(await call('GET', '/admin/tenants/{id}/users', { id: 'acme' }, undefined, { email_prefix: 'a' }));
+    expect([s2, e2.error.param, e2.error.code]).toEqual([400, 'email_prefix', 'unknown_parameter']);
+  });
+
+  it('{userId} may be the user\'s email: AdminGetUser takes it (the pool signs in by email)', async () => {
+    cognito.on(AdminGetUserCommand).resolves(got('dev@acme.example.com', 'acme'));
+    const [status, user] = answer(await call('POST', '/admin/tenants/{id}/users/{userId}/disable', { id: 'acme', userId: 'dev@acme.example.com' }));
+    expect([status, user.id, user.enabled]).toEqual([200, 'sub-dev@acme.example.com', false]);
+    expect(cognito.commandCalls(AdminGetUserCommand)[0].args[0].input.Username).toBe('dev@acme.example.com');
+    expect(cognito.commandCalls(AdminDisableUserCommand)[0].args[0].input.Username).toBe('sub-dev@acme.example.com');
   });
 
   it('a platform without the pool (external IdP): 404 no_user_pool', async () => {
