@@ -41,10 +41,23 @@ function users(): CognitoTenantUsers {
     const keysTable = process.env[ENV.apiKeysTable];
     // The platform operator's own client: disable, remove and role changes record the user's token revocation beside the tenant's keys.
     const revocations = keysTable ? new DynamoDbUserTokenRevocations(keysTable, unscopedDocumentClient()) : undefined;
-    directory = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitLifecycleEvent, undefined, revocations);
+    directory = new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emitAfterChange, undefined, revocations);
     directoryPool = pool;
   }
   return directory;
+}
+
+/**
+ * emitLifecycleEvent, called once the user was changed: its failure becomes a 502 `event_not_sent`
+ * that says so (the change stays; retrying disable or remove is safe, an invitation is not).
+ */
+async function emitAfterChange(detailType: string, detail: Record<string, unknown>): Promise<void> {
+  try {
+    await emitLifecycleEvent(detailType, detail);
+  } catch (e) {
+    const error = e as Error;
+    throw new ApiError(502, `the change was made, but its "${detailType}" event did not reach the platform bus ${process.env[ENV.eventBus] ?? ''} (EventBridge PutEvents: ${error.name}: ${String(error.message).split('\n')[0]}): check the admin API's ${ENV.eventBus} and its events:PutEvents permission`, 'api_error', 'event_not_sent');
+  }
 }
 
 /** Who asked: the caller's IAM ARN (the admin API uses IAM auth), for the events' `by`. */

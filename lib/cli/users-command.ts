@@ -1,25 +1,17 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Command } from 'commander';
-import { CognitoTenantUsers } from '../../lambdas/identity/cognito-tenant-users.js';
-import { DynamoDbUserTokenRevocations } from '../../lambdas/identity/stores/user-token-revocations.js';
-import { API_KEYS_TABLE_NAME } from '../identity/api-key.js';
+import type { TenantUser } from '../../lambdas/identity/tenant-users.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { ROLES } from '../identity/roles.js';
-import { PLATFORM_EVENT_BUS_NAME } from '../lifecycle-constants.js';
-import { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { table } from './format.js';
+import { asUsersFlagError, loginLine, signInHints, usersPath, usersTarget, type UsersList } from './users/admin-users.js';
 import { CredentialSource } from './users/credentials.js';
 import { PLATFORM_STACK_NAME, checkUserPoolId, platformStackOutputs, regionOfUserPool, resolveClientId, resolveUserPoolId } from './users/platform-outputs.js';
 import { signIn } from './users/sign-in.js';
 import { checkTenantId, checkTenantServed } from './users/tenant-check.js';
-import { checkEmail, checkRole, usersCliError } from './users/tenant-users.js';
-import { eventBridgeEmitter, resolveEventBus } from './users/event-bus.js';
+import { checkEmail, checkRole } from './users/tenant-users.js';
 import { processTerminal, type Terminal } from './users/terminal.js';
 import { loginTokens } from './users/tokens.js';
 
@@ -58,7 +50,7 @@ interface PlatformContext {
   outputs: () => Promise<Record<string, string>>;
 }
 
-/** The platform pool, from --user-pool-id or the platform stack's outputs (read once, when needed). */
+/** `tessera login`'s platform pool, from --user-pool-id or the platform stack's outputs (read once, when needed). */
 async function platformPool(o: { userPoolId?: string; config?: string; stackName: string }, g: Globals): Promise<PlatformContext> {
   const region = o.userPoolId ? (g.region ?? regionOfUserPool(checkUserPoolId(o.userPoolId, '--user-pool-id'))!) : platformRegion(g.region, o.config);
   let cached: Promise<Record<string, string>> | undefined;
@@ -67,137 +59,101 @@ async function platformPool(o: { userPoolId?: string; config?: string; stackName
   return { region, cognito: new CognitoIdentityProviderClient({ region: regionOfUserPool(userPoolId) ?? region }), userPoolId, outputs };
 }
 
-interface Directory extends PlatformContext {
-  users: CognitoTenantUsers;
-  bus: string;
-  /** Who acts, for the events' `by`: the caller's ARN (STS GetCallerIdentity), else `tessera-cli`. */
-  by: () => Promise<string>;
-}
-
-/** The platform pool's CognitoTenantUsers (the admin API's implementation), its events on the platform bus. */
-async function directory(o: { userPoolId?: string; config?: string; stackName: string; eventBus?: string; apiKeysTable?: string }, g: Globals): Promise<Directory> {
-  const platform = await platformPool(o, g);
-  const bus = await resolveEventBus(o.eventBus, platform.outputs);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: platform.region }));
-  const revocations = new DynamoDbUserTokenRevocations(o.apiKeysTable ?? API_KEYS_TABLE_NAME, async () => documents);
-  const users = new CognitoTenantUsers(platform.cognito, platform.userPoolId, eventBridgeEmitter(new EventBridgeClient({ region: platform.region }), bus), undefined, revocations);
-  const by = async () => (await new STSClient({ region: platform.region }).send(new GetCallerIdentityCommand({})).catch(() => undefined))?.Arn ?? 'tessera-cli';
-  return { ...platform, users, bus, by };
-}
-
-/** Runs a directory call, turning its refusals into one-line CliErrors naming the flag. */
-async function act<T>(userPoolId: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    throw usersCliError(e, userPoolId);
-  }
-}
-
-const poolOptions = (cmd: Command) => cmd
-  .option('--user-pool-id <id>', 'the platform user pool (default: the TenantUserPoolId output of the platform stack)')
-  .option('--stack-name <name>', 'the platform stack whose outputs name the pool', PLATFORM_STACK_NAME)
-  .option('--config <file>', 'platform config file: its homeRegion is the region of the stack (default: --region, AWS_REGION, then the embedded default)');
-const busOption = (cmd: Command) => cmd
-  .option('--event-bus <name>', `the platform bus the user events go to (default: the LifecycleEventBusName output, else ${PLATFORM_EVENT_BUS_NAME})`)
-  .option('--api-keys-table <name>', `the keys table where disable, set-role and remove record that the user's earlier tokens stop counting (the gateway refuses them within 60 s)`, API_KEYS_TABLE_NAME);
-const userOptions = (cmd: Command) => busOption(poolOptions(cmd
-  .requiredOption('--tenant <id>', 'the tenant the user belongs to')
-  .requiredOption('--user <id>', 'the user: its id (tessera users list) or its email')));
-
 /** The ID token lifetime of the gateway's app client (constructs/inference-api.ts): how long a disabled or removed user's last token still works. */
-const ID_TOKEN_WINDOW = 'the gateway refuses the ID tokens issued before within 60 s (Cognito cannot revoke them; the keys table records the change)';
+const ID_TOKEN_WINDOW = 'the gateway refuses the ID tokens issued before within 60 s (Cognito cannot revoke them; the admin API records the change in the keys table)';
+
+const userOption = (cmd: Command) => cmd
+  .requiredOption('--tenant <id>', 'the tenant the user belongs to')
+  .requiredOption('--user <id>', 'the user: its id (tessera users list) or its email');
 
 /**
  * `tessera users invite | list | disable | set-role | remove`: tenant users in the platform's
- * Cognito pool, with the platform engineer's AWS credentials, through the same CognitoTenantUsers
- * as the admin API (lambdas/identity/cognito-tenant-users.ts), so the same checks apply and the
- * same events (`Tenant User Created`, `Tenant User Disabled`, `Tenant User Role Changed`,
- * `Tenant User Deleted`) reach the platform bus. A user carries `custom:tenant_id`, which the
- * gateway's authorizer reads from their ID token, and one role group `tenant-<role>`.
+ * Cognito pool, through the admin API (lambdas/admin/users-routes.ts: `POST/GET
+ * /admin/tenants/{id}/users`, `POST …/users/{userId}/disable`, `PUT …/users/{userId}/role`,
+ * `DELETE …/users/{userId}`), SigV4-signed with the operator's AWS credentials: the
+ * TesseraPlatformAdmin permission set (execute-api:Invoke on the admin API) is enough; no Cognito,
+ * EventBridge or DynamoDB permission is needed. The admin API's CognitoTenantUsers makes the
+ * change, puts the event (`Tenant User Created`, `Tenant User Disabled`, `Tenant User Role
+ * Changed`, `Tenant User Deleted`) on the platform bus and records the token revocation.
+ * `--user` takes the user's id or its email. Refusals name the flag (400 → exit 2, else exit 1).
  */
 export function usersCommand(io: UsersIo = processIo): Command {
-  const users = new Command('users').description('tenant users in the platform Cognito pool: invite (mails a temporary password), list, disable, set-role, remove');
-  const print = (g: Globals, value: unknown, text: string) => io.out(g.json ? JSON.stringify(value, null, 2) : text);
+  const users = new Command('users').description('tenant users in the platform Cognito pool, through the admin API: invite (mails a temporary password), list, disable, set-role, remove');
+  const print = (json: boolean, value: unknown, text: string) => io.out(json ? JSON.stringify(value, null, 2) : text);
 
-  busOption(poolOptions(users.command('invite')
-    .description('create a tenant user (Cognito AdminCreateUser) in a role group: Cognito emails a temporary password; the user then runs tessera login')
+  users.command('invite')
+    .description('create a tenant user in a role group (POST /admin/tenants/{id}/users): Cognito emails a temporary password; the user then runs tessera login')
     .requiredOption('--tenant <id>', 'the tenant the user belongs to (custom:tenant_id; cannot be changed later)')
     .requiredOption('--email <address>', 'the user\'s email: their sign-in name and where the invitation goes')
     .option('--role <role>', `the user's role: ${ROLES.join(', ')} (tessera roles)`, 'member')
-    .option('--resend', 'mail a new temporary password to a user who has not signed in yet (MessageAction RESEND); --role is not changed')))
+    .option('--resend', 'mail a new temporary password to a user who has not signed in yet (MessageAction RESEND); --role is not changed')
     .action(async (o, cmd: Command) => {
-      const g = cmd.optsWithGlobals<Globals>();
       const tenantId = checkTenantId(o.tenant);
       const email = checkEmail(o.email);
       const role = checkRole(o.role);
-      const apiUrl = g.apiUrl ?? process.env.TESSERA_API_URL;
-      const d = await directory(o, g);
-      const checked = apiUrl ? await checkTenantServed(new AdminClient(apiUrl, d.region), tenantId, apiUrl) : undefined;
-      const user = await act(d.userPoolId, async () => (o.resend ? d.users.resend(tenantId, email) : d.users.invite(tenantId, { email, role }, await d.by())));
-      const clientId = await resolveClientId(undefined, d.outputs, d.cognito, d.userPoolId).catch(() => undefined);
-      const login = `tessera login --email ${email} --user-pool-id ${d.userPoolId}${clientId ? ` --client-id ${clientId}` : ' --client-id <TenantUserPoolClientId>'}`;
-      print(g, { ...user, userPoolId: d.userPoolId, clientId, resent: Boolean(o.resend), tenantChecked: Boolean(checked), eventBus: o.resend ? undefined : d.bus, login }, [
+      const target = usersTarget(cmd);
+      const checked = await checkTenantServed(target.api, tenantId, target.url);
+      const body = o.resend ? { email, resend: true } : { email, role };
+      const user = await asUsersFlagError(() => target.api.call<TenantUser>('POST', usersPath(tenantId), body));
+      const hints = await signInHints(target.region);
+      const login = loginLine(email, hints);
+      print(target.json, { ...user, userPoolId: hints.userPoolId, clientId: hints.clientId, resent: Boolean(o.resend), tenantStatus: checked.status, login }, [
         `${o.resend ? 'invitation resent to' : 'invited'} ${email} to tenant ${tenantId} as ${user.role ?? '(no role)'} (user ${user.id}, status ${user.status})`,
-        checked ? `tenant ${tenantId} is ${checked.status}` : 'tenant not checked against the registry: no --api-url / TESSERA_API_URL',
-        ...(o.resend ? [] : [`event "Tenant User Created" sent to bus ${d.bus}`]),
+        `tenant ${tenantId} is ${checked.status}`,
+        ...(o.resend ? [] : ['event "Tenant User Created" sent to the platform bus by the admin API']),
         'Cognito emails them a temporary password, valid for 7 days. Send them this command for their first sign-in (it sets a new password and an authenticator app):',
         `  ${login}`,
       ].join('\n'));
     });
 
-  poolOptions(users.command('list')
-    .description('list a tenant\'s users with their roles (ListUsers, filtered on custom:tenant_id here: Cognito cannot filter on custom attributes)')
+  users.command('list')
+    .description('list a tenant\'s users with their roles, sorted by email (GET /admin/tenants/{id}/users)')
     .requiredOption('--tenant <id>', 'the tenant')
-    .option('--email-prefix <prefix>', 'only emails starting with this (filtered by Cognito)'))
+    .option('--email-prefix <prefix>', 'only emails starting with this (filtered by Cognito)')
     .action(async (o, cmd: Command) => {
-      const g = cmd.optsWithGlobals<Globals>();
       const tenantId = checkTenantId(o.tenant);
-      const platform = await platformPool(o, g);
-      // Listing changes nothing, so it emits nothing and needs no bus.
-      const directory = new CognitoTenantUsers(platform.cognito, platform.userPoolId, async () => undefined);
-      const found = await act(platform.userPoolId, () => directory.list(tenantId, { emailPrefix: o.emailPrefix }));
-      print(g, found, found.length ? table(found as never, ['email', 'role', 'status', 'enabled', 'createdAt', 'id']) : `no users of tenant ${tenantId} in user pool ${platform.userPoolId}`);
+      const target = usersTarget(cmd);
+      const { users: found } = await asUsersFlagError(() => target.api.call<UsersList>('GET', usersPath(tenantId), undefined, { emailPrefix: o.emailPrefix }));
+      print(target.json, found, found.length
+        ? table(found as never, ['email', 'role', 'status', 'enabled', 'createdAt', 'id'])
+        : `no users of tenant ${tenantId}${o.emailPrefix ? ` with an email starting with "${o.emailPrefix}"` : ''} (tessera users invite --tenant ${tenantId} --email <address>)`);
     });
 
-  userOptions(users.command('disable')
-    .description('disable a tenant user (AdminDisableUser) and sign them out everywhere (AdminUserGlobalSignOut): no new sign-in, refresh tokens stop'))
+  userOption(users.command('disable')
+    .description('disable a tenant user and sign them out everywhere (POST …/users/{userId}/disable): no new sign-in, refresh tokens stop'))
     .action(async (o, cmd: Command) => {
-      const g = cmd.optsWithGlobals<Globals>();
       const tenantId = checkTenantId(o.tenant);
-      const d = await directory(o, g);
-      const user = await act(d.userPoolId, async () => d.users.disable(tenantId, o.user, await d.by()));
-      print(g, user, [
+      const target = usersTarget(cmd);
+      const user = await asUsersFlagError(() => target.api.call<TenantUser>('POST', usersPath(tenantId, o.user, 'disable')));
+      print(target.json, user, [
         `disabled ${user.email} (user ${user.id}) of tenant ${tenantId} and signed them out: no new sign-in, their refresh tokens stop; ${ID_TOKEN_WINDOW}`,
-        `event "Tenant User Disabled" sent to bus ${d.bus}`,
+        'event "Tenant User Disabled" sent to the platform bus by the admin API',
       ].join('\n'));
     });
 
-  userOptions(users.command('set-role')
-    .description('move a tenant user to another role group (joins the new group first, then leaves the old one: never more than either role)')
+  userOption(users.command('set-role')
+    .description('move a tenant user to another role group (PUT …/users/{userId}/role: joins the new group first, then leaves the old one: never more than either role)')
     .requiredOption('--role <role>', `the new role: ${ROLES.join(', ')}`))
     .action(async (o, cmd: Command) => {
-      const g = cmd.optsWithGlobals<Globals>();
       const tenantId = checkTenantId(o.tenant);
       const role = checkRole(o.role);
-      const d = await directory(o, g);
-      const user = await act(d.userPoolId, async () => d.users.setRole(tenantId, o.user, role, await d.by()));
-      print(g, user, [
-        `${user.email} (user ${user.id}) of tenant ${tenantId} is now ${role}; tokens issued before keep the old role's groups until they expire (at most 1 hour)`,
-        `event "Tenant User Role Changed" sent to bus ${d.bus} (none when the role was already ${role})`,
+      const target = usersTarget(cmd);
+      const user = await asUsersFlagError(() => target.api.call<TenantUser>('PUT', usersPath(tenantId, o.user, 'role'), { role }));
+      print(target.json, user, [
+        `${user.email} (user ${user.id}) of tenant ${tenantId} is now ${role}; ${ID_TOKEN_WINDOW}`,
+        `event "Tenant User Role Changed" sent to the platform bus by the admin API (none when the role was already ${role})`,
       ].join('\n'));
     });
 
-  userOptions(users.command('remove')
-    .description('delete a tenant user from the pool (AdminDeleteUser); to keep the user for audit, disable it instead'))
+  userOption(users.command('remove')
+    .description('delete a tenant user from the pool (DELETE …/users/{userId}); to keep the user for audit, disable it instead'))
     .action(async (o, cmd: Command) => {
-      const g = cmd.optsWithGlobals<Globals>();
       const tenantId = checkTenantId(o.tenant);
-      const d = await directory(o, g);
-      const user = await act(d.userPoolId, async () => d.users.remove(tenantId, o.user, await d.by()));
-      print(g, { ...user, deleted: true }, [
+      const target = usersTarget(cmd);
+      const user = await asUsersFlagError(() => target.api.call<TenantUser & { deleted: true }>('DELETE', usersPath(tenantId, o.user)));
+      print(target.json, user, [
         `removed ${user.email} (user ${user.id}, role ${user.role ?? '(none)'}) from tenant ${tenantId}; ${ID_TOKEN_WINDOW}`,
-        `event "Tenant User Deleted" sent to bus ${d.bus}`,
+        'event "Tenant User Deleted" sent to the platform bus by the admin API',
       ].join('\n'));
     });
 

@@ -1,75 +1,100 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand, ListUserPoolClientsCommand, ListUsersCommand, RespondToAuthChallengeCommand,
+  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand,
+  CognitoIdentityProviderClient, InitiateAuthCommand, ListUsersCommand, RespondToAuthChallengeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { UserStatusType } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../lambdas/shared/environment.js';
 import { AdminApiError, type AdminClient } from '../../../lib/cli/admin-client.js';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { loginCommand, platformRegion, usersCommand } from '../../../lib/cli/users-command.js';
+import { regionOfApiUrl } from '../../../lib/cli/users/admin-users.js';
 import { PLATFORM_STACK_NAME, regionOfUserPool } from '../../../lib/cli/users/platform-outputs.js';
 import { checkTenantServed } from '../../../lib/cli/users/tenant-check.js';
 import { STACK_IDS } from '../../../lib/tessera-app.js';
+import { startAdminApiFront, type AdminApiFront } from '../../integration/support/admin-api-front.js';
+import { records, registryMock } from '../lifecycle/registry-mock.js';
+import { setLifecycleEnv, tenant } from '../lifecycle/support.js';
 import { FakeTerminal, fakeJwt, passwordVerifier, runCli } from './support.js';
 
+// GIVEN the CLI in-process, calling the real admin API handler (lambdas/admin/admin-api.ts) behind a
+// loopback front shaped like API Gateway's proxy integration (IAM caller OPERATOR); the registry in
+// memory; Cognito, EventBridge, DynamoDB (the token revocations) and CloudFormation (the platform
+// stack's outputs, for the login line) mocked at the AWS SDK.
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 const cognito = mockClient(CognitoIdentityProviderClient);
 const cloudFormation = mockClient(CloudFormationClient);
 const eventBridge = mockClient(EventBridgeClient);
-const sts = mockClient(STSClient);
 const dynamodb = mockClient(DynamoDBDocumentClient);
+const { handler } = await import('../../../lambdas/admin/admin-api.js');
 const OPERATOR = 'arn:aws:sts::222222222222:assumed-role/TesseraPlatformAdmin/ops';
 const POOL = 'eu-west-1_Pool123';
+const KEYS_TABLE = 'tessera-gateway-api-keys';
 const attrs = (email: string, tenant: string) => [{ Name: 'sub', Value: `sub-${email}` }, { Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }, { Name: 'custom:tenant_id', Value: tenant }];
 const user = (email: string, tenant: string, status: UserStatusType = 'FORCE_CHANGE_PASSWORD') => ({ Username: `sub-${email}`, Attributes: attrs(email, tenant), UserStatus: status, Enabled: true, UserCreateDate: new Date('2026-11-30T12:00:00Z') });
 const failure = (name: string, message: string) => Object.assign(new Error(message), { name });
+const stackOutputs = (outputs: Record<string, string>) => ({ Stacks: [{ StackName: 'TesseraPlatform', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE' as const, Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] });
+const sent = () => eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]);
+/** The Cognito actions called, in order. */
+const cognitoCalls = () => cognito.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''));
+let front: AdminApiFront;
+
+beforeAll(async () => {
+  front = await startAdminApiFront(handler, OPERATOR);
+});
+afterAll(async () => front?.close());
 
 beforeEach(() => {
+  setLifecycleEnv();
+  Object.assign(process.env, { TESSERA_API_URL: front.url, [ENV.userPoolId]: POOL, [ENV.apiKeysTable]: KEYS_TABLE });
+  records.clear();
+  records.set('acme', tenant({ status: 'ACTIVE' }));
+  records.set('globex', tenant({ tenantId: 'globex', status: 'ACTIVE' }));
   cognito.reset();
   cloudFormation.reset();
   eventBridge.reset();
-  sts.reset();
   dynamodb.reset();
   dynamodb.on(PutCommand).resolves({});
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
-  sts.on(GetCallerIdentityCommand).resolves({ Arn: OPERATOR });
   cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [{ GroupName: 'tenant-member' }] });
-  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'TesseraPlatform', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'TenantUserPoolId', OutputValue: POOL }, { OutputKey: 'TenantUserPoolClientId', OutputValue: 'gatewayclient1' }] }] });
-  delete process.env.TESSERA_API_URL;
+  cloudFormation.on(DescribeStacksCommand).resolves(stackOutputs({ TenantUserPoolId: POOL, TenantUserPoolClientId: 'gatewayclient1' }));
 });
 
-describe('tessera users invite', () => {
-  it('creates the user with email, email_verified and custom:tenant_id, mailed by Cognito, in the member group by default; the pool and client from the stack outputs; the event on the platform bus', async () => {
+describe('tessera users invite (through the admin API)', () => {
+  it('POST /admin/tenants/acme/users: the user with email, email_verified and custom:tenant_id, mailed by Cognito, in the member group by default; the event on the platform bus by the IAM caller; the login line from the stack outputs', async () => {
     cognito.on(AdminCreateUserCommand).resolves({ User: user('dev@acme.example.com', 'acme') });
     const { out } = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']);
-    expect(cloudFormation.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({ StackName: 'TesseraPlatform' });
     expect(cognito.commandCalls(AdminCreateUserCommand)[0].args[0].input).toEqual({
       UserPoolId: POOL, Username: 'dev@acme.example.com', DesiredDeliveryMediums: ['EMAIL'],
       UserAttributes: [{ Name: 'email', Value: 'dev@acme.example.com' }, { Name: 'email_verified', Value: 'true' }, { Name: 'custom:tenant_id', Value: 'acme' }],
     });
     expect(cognito.commandCalls(AdminAddUserToGroupCommand)[0].args[0].input).toEqual({ UserPoolId: POOL, Username: 'sub-dev@acme.example.com', GroupName: 'tenant-member' });
-    const [event] = eventBridge.commandCalls(PutEventsCommand)[0].args[0].input.Entries!;
+    const [event] = sent();
     expect({ ...event, Detail: JSON.parse(event.Detail!) }).toEqual({ EventBusName: 'tessera-lifecycle', Source: 'tessera.lifecycle', DetailType: 'Tenant User Created', Detail: expect.objectContaining({ tenantId: 'acme', email: 'dev@acme.example.com', userRole: 'member', by: OPERATOR }) });
+    expect(cloudFormation.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({ StackName: 'TesseraPlatform' });
+    expect(await cloudFormation.commandCalls(DescribeStacksCommand)[0].thisValue.config.region()).toBe('eu-west-1');
     expect(out.join('\n')).toBe([
       'invited dev@acme.example.com to tenant acme as member (user sub-dev@acme.example.com, status FORCE_CHANGE_PASSWORD)',
-      'tenant not checked against the registry: no --api-url / TESSERA_API_URL',
-      'event "Tenant User Created" sent to bus tessera-lifecycle',
+      'tenant acme is ACTIVE',
+      'event "Tenant User Created" sent to the platform bus by the admin API',
       'Cognito emails them a temporary password, valid for 7 days. Send them this command for their first sign-in (it sets a new password and an authenticator app):',
       `  tessera login --email dev@acme.example.com --user-pool-id ${POOL} --client-id gatewayclient1`,
     ].join('\n'));
   });
 
-  it('prints JSON with --json; takes --user-pool-id and finds the only app client when the stack has no client output', async () => {
-    cloudFormation.on(DescribeStacksCommand).rejects(failure('ValidationError', 'Stack with id TesseraPlatform does not exist'));
+  it('--json: the admin API\'s user with the sign-in hints; --role; placeholders naming the outputs when the stack cannot be read', async () => {
+    cloudFormation.on(DescribeStacksCommand).rejects(failure('AccessDenied', 'not authorized to perform: cloudformation:DescribeStacks'));
     cognito.on(AdminCreateUserCommand).resolves({ User: user('dev@acme.example.com', 'acme') });
-    cognito.on(ListUserPoolClientsCommand).resolves({ UserPoolClients: [{ ClientId: 'onlyclient', UserPoolId: POOL, ClientName: 'GatewayClient' }] });
-    const { out } = await runCli(usersCommand, ['--json', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com', '--user-pool-id', POOL]);
+    const { out } = await runCli(usersCommand, ['--json', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com', '--role', 'developer']);
+    expect(cognito.commandCalls(AdminAddUserToGroupCommand)[0].args[0].input.GroupName).toBe('tenant-developer');
     expect(JSON.parse(out[0])).toEqual({
-      object: 'tenant.user', id: 'sub-dev@acme.example.com', email: 'dev@acme.example.com', tenantId: 'acme', role: 'member', status: 'FORCE_CHANGE_PASSWORD', enabled: true, createdAt: '2026-11-30T12:00:00.000Z',
-      userPoolId: POOL, clientId: 'onlyclient', resent: false, tenantChecked: false, eventBus: 'tessera-lifecycle', login: `tessera login --email dev@acme.example.com --user-pool-id ${POOL} --client-id onlyclient`,
+      object: 'tenant.user', id: 'sub-dev@acme.example.com', email: 'dev@acme.example.com', tenantId: 'acme', role: 'developer', status: 'FORCE_CHANGE_PASSWORD', enabled: true, createdAt: '2026-11-30T12:00:00.000Z',
+      resent: false, tenantStatus: 'ACTIVE', login: 'tessera login --email dev@acme.example.com --user-pool-id <TenantUserPoolId> --client-id <TenantUserPoolClientId>',
     });
   });
 
@@ -77,9 +102,8 @@ describe('tessera users invite', () => {
     [['--tenant', 'Acme'], /^--tenant "Acme" must be a lower-case DNS label/],
     [['--tenant', 'tenant'], /^--tenant "tenant" "tenant" is reserved/],
     [['--email', 'not-an-email'], /^--email "not-an-email" is not an email address/],
-    [['--user-pool-id', 'pool'], /^--user-pool-id "pool" is not a user pool id/],
     [['--role', 'owner'], /^--role "owner" is not a role: use one of admin, developer, member, viewer/],
-  ])('refuses %j before any AWS call (exit 2)', async (args, message) => {
+  ])('refuses %j before any call (exit 2)', async (args, message) => {
     const base: Record<string, string> = { '--tenant': 'acme', '--email': 'dev@acme.example.com' };
     for (let i = 0; i < args.length; i += 2) base[args[i]] = args[i + 1];
     const error = await runCli(usersCommand, ['users', 'invite', ...Object.entries(base).flat()]).catch((e) => e);
@@ -89,50 +113,70 @@ describe('tessera users invite', () => {
     expect(cognito.calls()).toHaveLength(0);
   });
 
+  it.each([
+    [undefined, /^no admin API URL: pass --api-url or set TESSERA_API_URL/],
+    ['ftp://admin', /^TESSERA_API_URL ftp:\/\/admin: expected an https URL/],
+  ])('without an admin API (TESSERA_API_URL %s): exit 2 before any call', async (url, message) => {
+    if (url) process.env.TESSERA_API_URL = url;
+    else delete process.env.TESSERA_API_URL;
+    const error = await runCli(usersCommand, ['users', 'list', '--tenant', 'acme']).catch((e) => e);
+    expect([error.exitCode, cognito.calls().length]).toEqual([2, 0]);
+    expect(error.message).toMatch(message);
+  });
+
   it('a user who exists already in this tenant: says so with the --resend fix; in another tenant: says the address is taken, without naming the tenant (exit 1, no event)', async () => {
     cognito.on(AdminCreateUserCommand).rejects(failure('UsernameExistsException', 'An account with the given email already exists.'));
     cognito.on(AdminGetUserCommand).resolves({ Username: 'sub-1', UserAttributes: attrs('dev@acme.example.com', 'acme'), UserStatus: 'CONFIRMED' as const });
-    const same = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
-    expect(same.message).toBe('--email: a user with email dev@acme.example.com exists already in tenant "acme": list the tenant\'s users to find it; a user who has not signed in yet can be sent a new invitation (tessera users invite --resend)');
+    const same = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
+    expect(same.message).toBe('--email: a user with email dev@acme.example.com exists already in tenant "acme": list the tenant\'s users to find it; a user who has not signed in yet can be sent a new invitation (tessera users invite --resend) (user_exists)');
     expect(same.exitCode).toBe(1);
     cognito.on(AdminGetUserCommand).resolves({ Username: 'sub-1', UserAttributes: attrs('dev@acme.example.com', 'globex'), UserStatus: 'CONFIRMED' as const });
-    const other = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
-    expect(other.message).toMatch(/^--email: email dev@acme.example.com cannot be invited to tenant "acme": the address is already registered on the platform outside this tenant/);
+    const other = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
+    expect(other.message).toMatch(/^--email: email dev@acme.example.com cannot be invited to tenant "acme": the address is already registered on the platform outside this tenant.* \(email_unavailable\)$/);
     expect(other.message).not.toContain('globex');
-    expect(eventBridge.calls()).toHaveLength(0);
+    expect(sent()).toHaveLength(0);
   });
 
-  it('--resend: MessageAction RESEND for this tenant\'s user who has not signed in', async () => {
+  it('--resend: POST {email, resend: true}, MessageAction RESEND for this tenant\'s user who has not signed in; no role sent, no event', async () => {
     cognito.on(AdminGetUserCommand).resolves({ Username: 'sub-1', UserAttributes: attrs('dev@acme.example.com', 'acme'), UserStatus: 'FORCE_CHANGE_PASSWORD' as const });
     cognito.on(AdminCreateUserCommand).resolves({ User: user('dev@acme.example.com', 'acme') });
-    const { out } = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com', '--resend']);
+    const { out } = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com', '--resend']);
     expect(cognito.commandCalls(AdminCreateUserCommand)[0].args[0].input).toEqual({ UserPoolId: POOL, Username: 'dev@acme.example.com', DesiredDeliveryMediums: ['EMAIL'], MessageAction: 'RESEND' });
-    expect(out[0]).toMatch(/^invitation resent to dev@acme.example.com to tenant acme as member/);
-    expect(eventBridge.calls()).toHaveLength(0);
+    expect(out[0]).toMatch(/^invitation resent to dev@acme.example.com to tenant acme as member \(user sub-1, status FORCE_CHANGE_PASSWORD\)\ntenant acme is ACTIVE\nCognito emails/);
+    expect(sent()).toHaveLength(0);
   });
 
   it.each([
-    [{ UserAttributes: attrs('dev@acme.example.com', 'globex'), UserStatus: 'FORCE_CHANGE_PASSWORD' as const }, /^--email: no user "dev@acme.example.com" in tenant "acme"$/],
-    [{ UserAttributes: attrs('dev@acme.example.com', 'acme'), UserStatus: 'CONFIRMED' as const }, /has signed in already \(status CONFIRMED\)/],
-    [undefined, /^--email: no user "dev@acme.example.com" in tenant "acme"$/],
-  ])('--resend refuses %#', async (existing, message) => {
+    [{ UserAttributes: attrs('dev@acme.example.com', 'globex'), UserStatus: 'FORCE_CHANGE_PASSWORD' as const }, /^--email: no user "dev@acme.example.com" in tenant "acme" \(user_not_found\)$/, 1],
+    [{ UserAttributes: attrs('dev@acme.example.com', 'acme'), UserStatus: 'CONFIRMED' as const }, /^--email: dev@acme.example.com has signed in already \(status CONFIRMED\).* \(user_signed_in\)$/, 1],
+    [undefined, /^--email: no user "dev@acme.example.com" in tenant "acme" \(user_not_found\)$/, 1],
+  ])('--resend refuses %#', async (existing, message, exitCode) => {
     if (existing) cognito.on(AdminGetUserCommand).resolves({ Username: 'sub-1', ...existing });
     else cognito.on(AdminGetUserCommand).rejects(failure('UserNotFoundException', 'User does not exist.'));
-    await expect(runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com', '--resend'])).rejects.toThrow(message);
+    const error = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com', '--resend']).catch((e) => e);
+    expect([error.message, error.exitCode]).toEqual([expect.stringMatching(message), exitCode]);
     expect(cognito.commandCalls(AdminCreateUserCommand)).toHaveLength(0);
   });
 
   it.each([
-    ['no platform stack in the region', () => cloudFormation.on(DescribeStacksCommand).rejects(failure('ValidationError', 'Stack with id TesseraPlatform does not exist')), /^CloudFormation DescribeStacks: no stack TesseraPlatform in eu-west-1: deploy the platform .* or pass --user-pool-id$/],
-    ['no credentials', () => cloudFormation.on(DescribeStacksCommand).rejects(failure('CredentialsProviderError', 'Could not load credentials from any providers')), /^CloudFormation DescribeStacks: no valid AWS credentials .* sign in to the platform account/],
-    ['a platform with an external IdP', () => cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'TesseraPlatform', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }] }), /has no TenantUserPoolId output: the platform uses an external identity provider/],
-    ['a pool without custom:tenant_id', () => cognito.on(AdminCreateUserCommand).rejects(failure('InvalidParameterException', 'Attributes did not conform to the schema: Type for attribute {custom:tenant_id} could not be determined')), /is not the platform's tenant pool .* pass the TenantUserPoolId output as --user-pool-id/],
-    ['a role without the permission', () => cognito.on(AdminCreateUserCommand).rejects(failure('AccessDeniedException', 'User: arn:aws:sts::1:assumed-role/x is not authorized to perform: cognito-idp:AdminCreateUser on resource')), /^Cognito AdminCreateUser: access denied \(cognito-idp:AdminCreateUser\)/],
-  ])('%s', async (_what, arrange, message) => {
+    ['an unknown tenant', () => undefined, 'nobody', /^--tenant "nobody" does not exist: onboard it first/],
+    ['a suspended tenant', () => records.set('acme', tenant({ status: 'SUSPENDED' })), 'acme', /^tenant "acme" is SUSPENDED; the gateway serves ACTIVE and UPDATING tenants only/],
+  ])('%s: refused after GET /admin/tenants/{id}, before any Cognito call (exit 1)', async (_what, arrange, tenantId, message) => {
     arrange();
-    const error = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
-    expect(error).toBeInstanceOf(CliError);
+    const error = await runCli(usersCommand, ['users', 'invite', '--tenant', tenantId, '--email', 'dev@acme.example.com']).catch((e) => e);
+    expect([error.exitCode, cognito.calls().length]).toEqual([1, 0]);
     expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ['Cognito refusing the admin API\'s role', () => cognito.on(AdminCreateUserCommand).rejects(failure('AccessDeniedException', 'User: arn:aws:sts::1:assumed-role/x is not authorized to perform: cognito-idp:AdminCreateUser on resource')),
+      /^Cognito AdminCreateUser failed \(AccessDeniedException: User: .* cognito-idp:AdminCreateUser on resource\) \(cognito_error\)$/],
+    ['a platform with an external IdP (no pool)', () => delete process.env[ENV.userPoolId], /^this platform has no tenant user pool .* \(no_user_pool\)$/],
+  ])('%s: the admin API\'s answer in one line (exit 1)', async (_what, arrange, message) => {
+    arrange();
+    const error = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect([error.message, error.exitCode]).toEqual([expect.stringMatching(message), 1]);
   });
 });
 
@@ -152,10 +196,10 @@ describe('the tenant check through the admin API', () => {
 });
 
 describe('tessera users list', () => {
-  it('pages through ListUsers without a Filter (custom attributes are not searchable) and keeps the tenant\'s users', async () => {
+  it('GET /admin/tenants/acme/users: the pool paged through without a Filter (custom attributes are not searchable), the tenant\'s users kept; --json prints them sorted by email', async () => {
     cognito.on(ListUsersCommand).resolvesOnce({ Users: [user('b@acme.example.com', 'acme', 'CONFIRMED'), user('x@globex.example.com', 'globex')], PaginationToken: 'p2' })
       .resolvesOnce({ Users: [user('a@acme.example.com', 'acme')] });
-    const { out } = await runCli(usersCommand, ['--json', 'users', 'list', '--tenant', 'acme', '--user-pool-id', POOL]);
+    const { out } = await runCli(usersCommand, ['--json', 'users', 'list', '--tenant', 'acme']);
     expect(cognito.commandCalls(ListUsersCommand).map((c) => c.args[0].input)).toEqual([
       { UserPoolId: POOL, Limit: 60, PaginationToken: undefined, Filter: undefined },
       { UserPoolId: POOL, Limit: 60, PaginationToken: 'p2', Filter: undefined },
@@ -163,68 +207,89 @@ describe('tessera users list', () => {
     expect(JSON.parse(out[0]).map((u: { email: string; status: string }) => [u.email, u.status])).toEqual([['a@acme.example.com', 'FORCE_CHANGE_PASSWORD'], ['b@acme.example.com', 'CONFIRMED']]);
   });
 
-  it('prints a table, narrows by --email-prefix through Cognito, and says when there are none', async () => {
+  it('prints a table, narrows by --email-prefix through Cognito (the emailPrefix query parameter), and says when there are none', async () => {
     cognito.on(ListUsersCommand).resolves({ Users: [user('a@acme.example.com', 'acme')] });
-    const { out } = await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--user-pool-id', POOL, '--email-prefix', 'a"b']);
+    const { out } = await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--email-prefix', 'a"b']);
     expect(cognito.commandCalls(ListUsersCommand)[0].args[0].input.Filter).toBe('email ^= "a\\"b"');
     expect(out[0]).toMatch(/^EMAIL\s+ROLE\s+STATUS\s+ENABLED\s+CREATEDAT\s+ID\na@acme.example.com\s+member\s+FORCE_CHANGE_PASSWORD\s+true\s+2026-11-30T12:00:00.000Z\s+sub-a@acme.example.com$/);
-    const none = await runCli(usersCommand, ['users', 'list', '--tenant', 'globex', '--user-pool-id', POOL]);
-    expect(none.out[0]).toBe(`no users of tenant globex in user pool ${POOL}`);
+    const none = await runCli(usersCommand, ['users', 'list', '--tenant', 'globex']);
+    expect(none.out[0]).toBe('no users of tenant globex (tessera users invite --tenant globex --email <address>)');
+    const noneWithPrefix = await runCli(usersCommand, ['users', 'list', '--tenant', 'globex', '--email-prefix', 'ops']);
+    expect(noneWithPrefix.out[0]).toBe('no users of tenant globex with an email starting with "ops" (tessera users invite --tenant globex --email <address>)');
+  });
+
+  it('an unknown tenant: one line naming --tenant (exit 1), no Cognito call', async () => {
+    const error = await runCli(usersCommand, ['users', 'list', '--tenant', 'nobody']).catch((e) => e);
+    expect([error.message, error.exitCode, cognito.calls().length]).toEqual(['--tenant: tenant "nobody" does not exist (tenant_not_found)', 1, 0]);
   });
 });
 
 describe('tessera users disable | set-role | remove', () => {
   const got = (tenant: string) => ({ Username: 'sub-dev', UserAttributes: attrs('dev@acme.example.com', tenant), UserStatus: 'CONFIRMED' as const, Enabled: true, UserCreateDate: new Date('2026-11-30T12:00:00Z') });
-  const sent = () => eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]);
 
-  it('disable: disables and signs out, prints the ID-token window, emits Tenant User Disabled on --event-bus', async () => {
+  it('disable: disables and signs out, prints the ID-token window, the admin API emits Tenant User Disabled and records the revocation before changing Cognito', async () => {
     cognito.on(AdminGetUserCommand).resolves(got('acme'));
-    const { out } = await runCli(usersCommand, ['users', 'disable', '--tenant', 'acme', '--user', 'sub-dev', '--user-pool-id', POOL, '--event-bus', 'my-bus']);
+    const { out } = await runCli(usersCommand, ['users', 'disable', '--tenant', 'acme', '--user', 'sub-dev']);
     expect(out[0]).toBe([
-      'disabled dev@acme.example.com (user sub-dev) of tenant acme and signed them out: no new sign-in, their refresh tokens stop; the gateway refuses the ID tokens issued before within 60 s (Cognito cannot revoke them; the keys table records the change)',
-      'event "Tenant User Disabled" sent to bus my-bus',
+      'disabled dev@acme.example.com (user sub-dev) of tenant acme and signed them out: no new sign-in, their refresh tokens stop; the gateway refuses the ID tokens issued before within 60 s (Cognito cannot revoke them; the admin API records the change in the keys table)',
+      'event "Tenant User Disabled" sent to the platform bus by the admin API',
     ].join('\n'));
-    expect(sent().map((e) => [e.EventBusName, e.DetailType])).toEqual([['my-bus', 'Tenant User Disabled']]);
-    // The revocation the authorizer reads, in the keys table, before Cognito was changed.
+    expect(cognitoCalls()).toEqual(['AdminGetUser', 'AdminDisableUser', 'AdminUserGlobalSignOut', 'AdminListGroupsForUser']);
+    expect(sent().map((e) => [e.EventBusName, e.DetailType, JSON.parse(e.Detail!).by])).toEqual([['tessera-lifecycle', 'Tenant User Disabled', OPERATOR]]);
     const put = dynamodb.commandCalls(PutCommand)[0]!.args[0].input;
-    expect(put).toMatchObject({ TableName: 'tessera-gateway-api-keys', Item: { tenantId: 'acme', keyHash: 'user#sub-dev@acme.example.com' } }); // the user's sub attribute (the JWT's sub)
+    expect(put).toMatchObject({ TableName: KEYS_TABLE, Item: { tenantId: 'acme', keyHash: 'user#sub-dev@acme.example.com' } }); // the user's sub attribute (the JWT's sub)
   });
 
-  it('set-role --json: the user with its new role; the event names the previous one', async () => {
+  it('set-role --json with --user as an email (URL-encoded in the path): the user with its new role; the event names the previous one', async () => {
     cognito.on(AdminGetUserCommand).resolves(got('acme'));
-    const { out } = await runCli(usersCommand, ['--json', 'users', 'set-role', '--tenant', 'acme', '--user', 'dev@acme.example.com', '--role', 'developer', '--user-pool-id', POOL]);
+    const { out } = await runCli(usersCommand, ['--json', 'users', 'set-role', '--tenant', 'acme', '--user', 'dev+ops@acme.example.com', '--role', 'developer']);
+    expect(cognito.commandCalls(AdminGetUserCommand)[0].args[0].input.Username).toBe('dev+ops@acme.example.com');
     expect(JSON.parse(out[0])).toMatchObject({ id: 'sub-dev', role: 'developer', tenantId: 'acme' });
+    expect(cognito.commandCalls(AdminAddUserToGroupCommand)[0].args[0].input.GroupName).toBe('tenant-developer');
+    expect(cognito.commandCalls(AdminRemoveUserFromGroupCommand)[0].args[0].input.GroupName).toBe('tenant-member');
     expect(JSON.parse(sent()[0].Detail!)).toMatchObject({ role: 'developer', previousRole: 'member' });
   });
 
-  it('remove: deletes the user, emits Tenant User Deleted on the stack\'s bus output', async () => {
-    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'TesseraPlatform', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'TenantUserPoolId', OutputValue: POOL }, { OutputKey: 'LifecycleEventBusName', OutputValue: 'bus-from-stack' }] }] });
+  it('remove: deletes the user, emits Tenant User Deleted; --json says deleted', async () => {
     cognito.on(AdminGetUserCommand).resolves(got('acme'));
-    const { out } = await runCli(usersCommand, ['--region', 'eu-west-1', 'users', 'remove', '--tenant', 'acme', '--user', 'sub-dev']);
-    expect(out[0]).toMatch(/^removed dev@acme.example.com \(user sub-dev, role member\) from tenant acme; /);
-    expect(sent().map((e) => [e.EventBusName, e.DetailType])).toEqual([['bus-from-stack', 'Tenant User Deleted']]);
+    const { out } = await runCli(usersCommand, ['users', 'remove', '--tenant', 'acme', '--user', 'sub-dev']);
+    expect(out[0]).toMatch(/^removed dev@acme.example.com \(user sub-dev, role member\) from tenant acme; the gateway refuses/);
+    expect(cognito.commandCalls(AdminDeleteUserCommand)[0].args[0].input.Username).toBe('sub-dev');
+    expect(sent().map((e) => e.DetailType)).toEqual(['Tenant User Deleted']);
+    const json = await runCli(usersCommand, ['--json', 'users', 'remove', '--tenant', 'acme', '--user', 'sub-dev']);
+    expect(JSON.parse(json.out[0])).toMatchObject({ id: 'sub-dev', deleted: true });
   });
 
   it.each([['disable'], ['set-role', '--role', 'admin'], ['remove']])('%s on another tenant\'s user: exit 1 naming --user, nothing changed, no event', async (command, ...extra) => {
     cognito.on(AdminGetUserCommand).resolves(got('globex'));
-    const error = await runCli(usersCommand, ['users', command, '--tenant', 'acme', '--user', 'sub-dev', '--user-pool-id', POOL, ...extra]).catch((e) => e);
+    const error = await runCli(usersCommand, ['users', command, '--tenant', 'acme', '--user', 'sub-dev', ...extra]).catch((e) => e);
     expect(error).toBeInstanceOf(CliError);
-    expect([error.message, error.exitCode]).toEqual(['--user: no user "sub-dev" in tenant "acme"', 1]);
-    expect(cognito.calls().map((c) => (c.args[0] as object).constructor.name)).toEqual(['AdminGetUserCommand']);
-    expect(eventBridge.calls()).toHaveLength(0);
+    expect([error.message, error.exitCode]).toEqual(['--user: no user "sub-dev" in tenant "acme" (user_not_found)', 1]);
+    expect(cognitoCalls()).toEqual(['AdminGetUser']);
+    expect(sent()).toHaveLength(0);
+    expect(dynamodb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
-  it('set-role refuses an unknown --role before any AWS call (exit 2)', async () => {
-    const error = await runCli(usersCommand, ['users', 'set-role', '--tenant', 'acme', '--user', 'sub-dev', '--role', 'root', '--user-pool-id', POOL]).catch((e) => e);
+  it('a --user Cognito cannot take as a username: the admin API\'s 400 naming --user (exit 2)', async () => {
+    const error = await runCli(usersCommand, ['users', 'disable', '--tenant', 'acme', '--user', 'two words']).catch((e) => e);
+    expect([error.message, error.exitCode]).toEqual([expect.stringMatching(/^--user: userId "two words" is not a user id .* \(invalid_user_id\)$/), 2]);
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('set-role refuses an unknown --role before any call (exit 2)', async () => {
+    const error = await runCli(usersCommand, ['users', 'set-role', '--tenant', 'acme', '--user', 'sub-dev', '--role', 'root']).catch((e) => e);
     expect([error.exitCode, cognito.calls().length]).toEqual([2, 0]);
+    expect(error.message).toMatch(/^--role "root" is not a role/);
   });
 
-  it('a bus that refuses the event: exit 1, says the change was made and the event not sent', async () => {
+  it('a bus that refuses the event: exit 1 with the admin API\'s answer; the change was made (the event is the admin API\'s to send)', async () => {
     cognito.on(AdminGetUserCommand).resolves(got('acme'));
-    eventBridge.on(PutEventsCommand).rejects(failure('ResourceNotFoundException', 'Event bus nope does not exist.'));
-    const error = await runCli(usersCommand, ['users', 'disable', '--tenant', 'acme', '--user', 'sub-dev', '--user-pool-id', POOL, '--event-bus', 'nope']).catch((e) => e);
-    expect(error.message).toBe('EventBridge PutEvents failed (ResourceNotFoundException: Event bus nope does not exist.): the change was made, but its "Tenant User Disabled" event did not reach bus nope: check --event-bus (the LifecycleEventBusName output)');
+    eventBridge.on(PutEventsCommand).rejects(failure('ResourceNotFoundException', 'Event bus tessera-lifecycle does not exist.'));
+    const error = await runCli(usersCommand, ['users', 'disable', '--tenant', 'acme', '--user', 'sub-dev']).catch((e) => e);
+    expect(error).toBeInstanceOf(CliError);
     expect(error.exitCode).toBe(1);
+    expect(error.message).toBe('the change was made, but its "Tenant User Disabled" event did not reach the platform bus tessera-lifecycle (EventBridge PutEvents: ResourceNotFoundException: Event bus tessera-lifecycle does not exist.): check the admin API\'s TESSERA_EVENT_BUS and its events:PutEvents permission (event_not_sent)');
+    expect(cognito.commandCalls(AdminDisableUserCommand)).toHaveLength(1);
   });
 });
 
@@ -252,6 +317,10 @@ describe('tessera login (command)', () => {
 });
 
 describe('regions and names', () => {
+  it('reads the region from an execute-api URL', () => {
+    expect(regionOfApiUrl('https://abc123.execute-api.eu-west-1.amazonaws.com/prod')).toBe('eu-west-1');
+    expect(regionOfApiUrl('http://127.0.0.1:8080/v1')).toBeUndefined();
+  });
   it('reads the region from a pool id', () => {
     expect(regionOfUserPool('us-east-1_AbC123')).toBe('us-east-1');
     expect(regionOfUserPool('us-gov-west-1_AbC123')).toBe('us-gov-west-1');
