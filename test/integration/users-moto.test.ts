@@ -5,7 +5,8 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import {
   AdminGetUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand, CreateUserPoolCommand, GetUserCommand, SetUserPoolMfaConfigCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import OpenAI from 'openai';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,14 +22,26 @@ import { ProviderRegistry } from '../../lambdas/inference/providers/registry.js'
 import { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
 import { CliError } from '../../lib/cli/cli-error.js';
 import { ROLE_GROUPS } from '../../lib/identity/roles.js';
-import { PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
-import { loginCommand, usersCommand } from '../../lib/cli/users-command.js';
+import { LIFECYCLE_EVENT_SOURCE, PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { ENV } from '../../lambdas/shared/environment.js';
+import { putNewTenant } from '../../lambdas/shared/registry.js';
+import { expectPolite } from '../support/polite-cli.js';
+import { configWith } from '../support/synth.js';
+import { startAdminApiFront, type AdminApiFront } from './support/admin-api-front.js';
+import { runTessera } from './support/tessera-cli.js';
+import { loginCommand } from '../../lib/cli/users-command.js';
 import type { Terminal } from '../../lib/cli/users/terminal.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { freshTotp, runCli } from '../unit/users/support.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
+// `tessera users …` (the real CLI, bin/tessera.mjs) → the admin API handler (lambdas/admin/admin-api.ts,
+// users routes) behind support/admin-api-front.ts (IAM caller OPERATOR) → moto's Cognito, the platform bus
+// (a rule copies its events to an SQS queue read back here) and the keys table (the token revocations);
+// the registry in moto's DynamoDB. `tessera login` stays direct (the user's own sign-in, no AWS credentials).
+//
 // moto 5.2.5's Cognito, and where it is more lenient than Cognito (read from moto/cognitoidp/models.py):
 // - USER_SRP_AUTH does NOT verify the SRP proof: SRP_B and SALT are random, any PASSWORD_CLAIM_SIGNATURE
 //   passes, so a wrong password signs in (asserted below). The proof itself is tested against
@@ -48,6 +61,29 @@ import { startMoto, type MotoServer } from './support/moto-server.js';
 let moto: MotoServer;
 let userPoolId: string;
 let clientId: string;
+let front: AdminApiFront;
+let queueUrl: string;
+const OPERATOR = 'arn:aws:iam::123456789012:user/platform-admin';
+const tessera = (...args: string[]) => runTessera(front.url, ...args);
+const record = (tenantId: string): TenantRecord => ({
+  tenantId, name: `${tenantId} corp`, tier: 'starter', isolation: 'vpc', adminEmail: `ops@${tenantId}.example.com`, status: 'ACTIVE', requestId: `req-${tenantId}-0001`,
+  accountId: '333333333333', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', stackOutputs: {}, executions: [],
+});
+
+/** The platform bus's events delivered to the test queue since the last call: [detail-type, detail]. */
+async function busEvents(expected: number): Promise<Array<[string, Record<string, unknown>]>> {
+  const sqs = new SQSClient({});
+  const found: Array<[string, Record<string, unknown>]> = [];
+  for (let i = 0; i < 40 && found.length < expected; i++) {
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    for (const m of out.Messages ?? []) {
+      const body = JSON.parse(m.Body!);
+      found.push([body['detail-type'], body.detail]);
+    }
+    if (found.length < expected) await new Promise((r) => setTimeout(r, 50));
+  }
+  return found;
+}
 const cognito = () => new CognitoIdentityProviderClient({ region: 'us-east-1' });
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
 const NEW_PASSWORD = 'Tessera-first-login-2026!';
@@ -67,15 +103,25 @@ beforeAll(async () => {
     Schema: [{ Name: 'tenant_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '3', MaxLength: '24' } }],
   }));
   userPoolId = pool.UserPool!.Id!;
-  // The role groups and the platform bus, as the platform stack makes them (the CLI puts the user events there).
+  // The role groups and the platform bus, as the platform stack makes them (the admin API puts the user events there),
+  // with a rule copying its lifecycle events to a queue the test reads.
   for (const group of ROLE_GROUPS) await cognito().send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: group }));
-  await new EventBridgeClient({ region: 'us-east-1' }).send(new CreateEventBusCommand({ Name: PLATFORM_EVENT_BUS_NAME }));
+  const events = new EventBridgeClient({ region: 'us-east-1' });
+  await events.send(new CreateEventBusCommand({ Name: PLATFORM_EVENT_BUS_NAME }));
+  const sqs = new SQSClient({ region: 'us-east-1' });
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'platform-bus-copy' }))).QueueUrl!;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  await events.send(new PutRuleCommand({ Name: 'all-lifecycle', EventBusName: PLATFORM_EVENT_BUS_NAME, EventPattern: JSON.stringify({ source: [LIFECYCLE_EVENT_SOURCE] }) }));
+  await events.send(new PutTargetsCommand({ Rule: 'all-lifecycle', EventBusName: PLATFORM_EVENT_BUS_NAME, Targets: [{ Id: 'queue', Arn: queueArn }] }));
   // The keys table, where disable, set-role and remove record the user's token revocation.
-  await new DynamoDBClient({ region: 'us-east-1' }).send(new CreateTableCommand({
+  const ddb = new DynamoDBClient({ region: 'us-east-1' });
+  await ddb.send(new CreateTableCommand({
     TableName: API_KEYS_TABLE_NAME, BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
   }));
+  // The registry, with the two tenants the admin API checks.
+  await ddb.send(new CreateTableCommand({ TableName: 'tessera-tenants', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
   await cognito().send(new SetUserPoolMfaConfigCommand({ UserPoolId: userPoolId, MfaConfiguration: 'ON', SoftwareTokenMfaConfiguration: { Enabled: true } }));
   clientId = (await cognito().send(new CreateUserPoolClientCommand({
     UserPoolId: userPoolId, ClientName: 'GatewayClient', GenerateSecret: false, ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
@@ -89,8 +135,19 @@ beforeAll(async () => {
       Outputs: { TenantUserPoolId: { Value: userPoolId }, TenantUserPoolClientId: { Value: clientId } },
     }),
   }));
+  // The admin API handler's environment, as constructs/admin-api.ts sets it, and its loopback front.
+  Object.assign(process.env, {
+    [ENV.config]: JSON.stringify(configWith()), [ENV.registryTable]: 'tessera-tenants', [ENV.eventBus]: PLATFORM_EVENT_BUS_NAME,
+    [ENV.userPoolId]: userPoolId, [ENV.apiKeysTable]: API_KEYS_TABLE_NAME, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_TRACE_ENABLED: 'false',
+  });
+  for (const id of ['acme', 'globex']) await putNewTenant(record(id));
+  const { handler } = await import('../../lambdas/admin/admin-api.js');
+  front = await startAdminApiFront(handler, OPERATOR);
+}, 120_000);
+afterAll(async () => {
+  await front?.close();
+  await moto?.stop();
 });
-afterAll(async () => moto?.stop());
 
 /** A terminal with no TTY whose stdin lines are produced when asked: the code comes from the secret it was shown. */
 class ScriptTerminal implements Terminal {
@@ -127,47 +184,57 @@ function tesseraChild(args: string[], answer: (stderr: string, stdin: NodeJS.Wri
 }
 
 describe('tenant users against moto (cognito-idp)', () => {
-  it('invites users of two tenants; list shows each tenant its own (filtered here: ListUsers cannot filter on custom:tenant_id)', async () => {
-    const invited = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']);
-    const lines = invited.out[0].split('\n');
+  it('invites users of two tenants through the admin API; list shows each tenant its own (filtered there: ListUsers cannot filter on custom:tenant_id); the events reach the platform bus by the IAM caller', async () => {
+    const invited = await tessera('users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com');
+    expect([invited.code, invited.stderr]).toEqual([0, '']);
+    const lines = invited.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^invited dev@acme.example.com to tenant acme as member \(user [0-9a-f-]{36}, status FORCE_CHANGE_PASSWORD\)$/);
+    expect(lines[1]).toBe('tenant acme is ACTIVE');
     expect(lines.at(-1)).toBe(`  tessera login --email dev@acme.example.com --user-pool-id ${userPoolId} --client-id ${clientId}`);
-    await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'ops@acme.example.com']);
-    await runCli(usersCommand, ['users', 'invite', '--tenant', 'globex', '--email', 'dev@globex.example.com']);
+    expect((await tessera('users', 'invite', '--tenant', 'acme', '--email', 'ops@acme.example.com')).code).toBe(0);
+    expect((await tessera('users', 'invite', '--tenant', 'globex', '--email', 'dev@globex.example.com')).code).toBe(0);
 
     const user = await cognito().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: 'dev@acme.example.com' }));
     expect(Object.fromEntries(user.UserAttributes!.map((a) => [a.Name, a.Value]))).toMatchObject({ email: 'dev@acme.example.com', email_verified: 'true', 'custom:tenant_id': 'acme' });
+    const created = await busEvents(3);
+    expect(created.map(([type, detail]) => [type, detail.tenantId, detail.email, detail.by])).toEqual([
+      ['Tenant User Created', 'acme', 'dev@acme.example.com', OPERATOR], ['Tenant User Created', 'acme', 'ops@acme.example.com', OPERATOR], ['Tenant User Created', 'globex', 'dev@globex.example.com', OPERATOR],
+    ]);
 
-    const acme = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'list', '--tenant', 'acme'])).out[0]);
+    const acme = JSON.parse((await tessera('--json', 'users', 'list', '--tenant', 'acme')).stdout);
     expect(acme.map((u: { email: string; status: string }) => [u.email, u.status])).toEqual([['dev@acme.example.com', 'FORCE_CHANGE_PASSWORD'], ['ops@acme.example.com', 'FORCE_CHANGE_PASSWORD']]);
-    const globex = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'list', '--tenant', 'globex'])).out[0]);
+    const globex = JSON.parse((await tessera('--json', 'users', 'list', '--tenant', 'globex')).stdout);
     expect(globex.map((u: { email: string }) => u.email)).toEqual(['dev@globex.example.com']);
-    expect((await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--email-prefix', 'ops'])).out[0]).toMatch(/^EMAIL.*\nops@acme.example.com\s+member\s+FORCE_CHANGE_PASSWORD/);
+    expect((await tessera('users', 'list', '--tenant', 'acme', '--email-prefix', 'ops')).stdout).toMatch(/^EMAIL.*\nops@acme.example.com\s+member\s+FORCE_CHANGE_PASSWORD\s+true\s+\S+\s+[0-9a-f-]{36}\n$/);
   });
 
-  it('a user who exists already is refused with the --resend fix', async () => {
-    const error = await runCli(usersCommand, ['users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com']).catch((e) => e);
-    expect(error).toBeInstanceOf(CliError);
-    expect(error.message).toBe('--email: a user with email dev@acme.example.com exists already in tenant "acme": list the tenant\'s users to find it; a user who has not signed in yet can be sent a new invitation (tessera users invite --resend)');
+  it('refusals are one line naming the flag, without a stack trace: a user who exists (the --resend fix), an unknown tenant, a bad role (before any call)', async () => {
+    expectPolite(await tessera('users', 'invite', '--tenant', 'acme', '--email', 'dev@acme.example.com'), 1,
+      /^error: --email: a user with email dev@acme.example.com exists already in tenant "acme": .*\(tessera users invite --resend\) \(user_exists\)$/m);
+    expectPolite(await tessera('users', 'invite', '--tenant', 'globex', '--email', 'dev@acme.example.com'), 1,
+      /^error: --email: email dev@acme.example.com cannot be invited to tenant "globex": the address is already registered on the platform outside this tenant.*\(email_unavailable\)$/m);
+    expectPolite(await tessera('users', 'list', '--tenant', 'nobody'), 1, /^error: --tenant: tenant "nobody" does not exist \(tenant_not_found\)$/m);
+    expectPolite(await tessera('users', 'set-role', '--tenant', 'acme', '--user', 'dev@acme.example.com', '--role', 'owner'), 2, /^error: --role "owner" is not a role: use one of admin, developer, member, viewer/);
+    expect(await busEvents(0)).toEqual([]);
   });
 
-  it('set-role, disable and remove through the CLI: the role groups change, the user is disabled, then gone; another tenant\'s --tenant is refused', async () => {
-    const invited = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'invite', '--tenant', 'acme', '--email', 'temp@acme.example.com', '--role', 'viewer'])).out[0]);
-    expect(invited).toMatchObject({ email: 'temp@acme.example.com', role: 'viewer', tenantId: 'acme', eventBus: PLATFORM_EVENT_BUS_NAME });
+  it('set-role, disable and remove through the CLI: the role groups change, the user is disabled (revocation in the keys table), then gone; each event on the bus; another tenant\'s --tenant is refused', async () => {
+    const invitedRun = await tessera('--json', 'users', 'invite', '--tenant', 'acme', '--email', 'temp@acme.example.com', '--role', 'viewer');
+    const invited = JSON.parse(invitedRun.stdout);
+    expect(invited).toMatchObject({ email: 'temp@acme.example.com', role: 'viewer', tenantId: 'acme', userPoolId, clientId, resent: false, tenantStatus: 'ACTIVE' });
     const groups = async () => ((await cognito().send(new AdminListGroupsForUserCommand({ UserPoolId: userPoolId, Username: invited.id }))).Groups ?? []).map((g) => g.GroupName);
     expect(await groups()).toEqual(['tenant-viewer']);
 
-    const other = await runCli(usersCommand, ['users', 'set-role', '--tenant', 'globex', '--user', invited.id, '--role', 'admin']).catch((e) => e);
-    expect([other.message, other.exitCode]).toEqual([`--user: no user "${invited.id}" in tenant "globex"`, 1]);
+    expectPolite(await tessera('users', 'set-role', '--tenant', 'globex', '--user', invited.id, '--role', 'admin'), 1, new RegExp(`^error: --user: no user "${invited.id}" in tenant "globex" \\(user_not_found\\)$`, 'm'));
     expect(await groups()).toEqual(['tenant-viewer']);
 
-    const changed = await runCli(usersCommand, ['users', 'set-role', '--tenant', 'acme', '--user', 'temp@acme.example.com', '--role', 'developer']);
-    expect(changed.out[0]).toMatch(new RegExp(`^temp@acme.example.com \\(user ${invited.id}\\) of tenant acme is now developer;`));
+    const changed = await tessera('users', 'set-role', '--tenant', 'acme', '--user', 'temp@acme.example.com', '--role', 'developer');
+    expect(changed.stdout).toMatch(new RegExp(`^temp@acme.example.com \\(user ${invited.id}\\) of tenant acme is now developer;`));
     expect(await groups()).toEqual(['tenant-developer']);
-    const listed = await runCli(usersCommand, ['users', 'list', '--tenant', 'acme', '--email-prefix', 'temp']);
-    expect(listed.out[0]).toMatch(/^EMAIL\s+ROLE\s+STATUS\s+ENABLED\s+CREATEDAT\s+ID\ntemp@acme.example.com\s+developer\s+FORCE_CHANGE_PASSWORD\s+true\s/);
+    const listed = await tessera('users', 'list', '--tenant', 'acme', '--email-prefix', 'temp');
+    expect(listed.stdout).toMatch(/^EMAIL\s+ROLE\s+STATUS\s+ENABLED\s+CREATEDAT\s+ID\ntemp@acme.example.com\s+developer\s+FORCE_CHANGE_PASSWORD\s+true\s/);
 
-    const disabled = JSON.parse((await runCli(usersCommand, ['--json', 'users', 'disable', '--tenant', 'acme', '--user', invited.id])).out[0]);
+    const disabled = JSON.parse((await tessera('--json', 'users', 'disable', '--tenant', 'acme', '--user', invited.id)).stdout);
     expect(disabled).toMatchObject({ id: invited.id, enabled: false, role: 'developer' });
     expect((await cognito().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: invited.id }))).Enabled).toBe(false);
     // The user's earlier ID tokens stop counting at the gateway: the revocation is in the keys table, keyed by the user's sub.
@@ -175,9 +242,15 @@ describe('tenant users against moto (cognito-idp)', () => {
     const revokedAt = await new DynamoDbUserTokenRevocations(API_KEYS_TABLE_NAME, unscopedDocumentClient()).notBefore('acme', sub);
     expect(Date.now() - revokedAt!).toBeLessThan(120_000);
 
-    const removed = await runCli(usersCommand, ['users', 'remove', '--tenant', 'acme', '--user', invited.id]);
-    expect(removed.out[0]).toMatch(new RegExp(`^removed temp@acme.example.com \\(user ${invited.id}, role developer\\) from tenant acme;`));
+    const removed = await tessera('users', 'remove', '--tenant', 'acme', '--user', invited.id);
+    expect(removed.stdout).toMatch(new RegExp(`^removed temp@acme.example.com \\(user ${invited.id}, role developer\\) from tenant acme;`));
     await expect(cognito().send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: invited.id }))).rejects.toThrow(/does not exist/);
+    const story = await busEvents(4);
+    expect(story.map(([type, detail]) => [type, detail.email, detail.by])).toEqual([
+      ['Tenant User Created', 'temp@acme.example.com', OPERATOR], ['Tenant User Role Changed', 'temp@acme.example.com', OPERATOR],
+      ['Tenant User Disabled', 'temp@acme.example.com', OPERATOR], ['Tenant User Deleted', 'temp@acme.example.com', OPERATOR],
+    ]);
+    expect(story[1]![1]).toMatchObject({ previousRole: 'viewer' });
   });
 
   it('moto, like Cognito, refuses a ListUsers filter on custom:tenant_id (why list filters here)', async () => {
