@@ -111,9 +111,12 @@ export class ApiKeyService {
    * (`rotatedFrom` = the old id). The old key keeps working for `gracePeriodHours` (0-168, default
    * 24; its `expiresAt` becomes now + grace, never later than it was) or is revoked at once when
    * the grace is 0. The new key is stored before the old one is cut short, so a failure between
-   * the two leaves both working, never neither.
+   * the two leaves both working, never neither. A key is rotated once (`rotatedTo` names its
+   * successor); two rotations at the same instant can both pass that check (the store's update is
+   * not conditional), which at worst leaves one extra key for the grace period.
    * @throws IdentityError 400 for a bad request, 404 `key_not_found`, 409 `invalid_status` for a
-   *   tenant not served, 409 `key_revoked` / `key_expired` for a key that no longer works
+   *   tenant not served, 409 `key_revoked` / `key_expired` for a key that no longer works,
+   *   409 `key_rotated` for a key rotated already
    */
   async rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now: Date = new Date()): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }> {
     const { gracePeriodHours } = parseRequest(RotateApiKeyRequest, request);
@@ -124,17 +127,22 @@ export class ApiKeyService {
       const when = usable.reason === 'revoked' ? old.revokedAt : old.expiresAt;
       throw new IdentityError(409, `key ${keyId} was ${usable.reason} at ${when}: only a working key can be rotated; create a new key instead (tessera keys create)`, `key_${usable.reason}`, 'keyId');
     }
+    // Once only: a second rotation would mint another live key past the 100-key cap each time, and
+    // its successor would inherit the grace end as its expiry. Rotate the successor instead.
+    if (old.rotatedTo) {
+      throw new IdentityError(409, `key ${keyId} was rotated already, into ${old.rotatedTo} (it works until ${old.expiresAt ?? 'its grace period ends'}): rotate ${old.rotatedTo} instead, or revoke ${keyId} now`, 'key_rotated', 'keyId');
+    }
     const minted = mintApiKey(tenant.tenantId);
     const record = ApiKeyRecord.parse({
       tenantId: tenant.tenantId, keyHash: minted.keyHash, keyId: minted.keyId, hint: minted.hint, name: old.name, role: old.role,
       models: old.models, limits: old.limits, expiresAt: old.expiresAt, createdBy, createdAt: now.toISOString(), rotatedFrom: old.keyId,
     });
     await this.store.put(record);
-    let changes: Pick<ApiKeyRecord, 'revokedAt'> | Pick<ApiKeyRecord, 'expiresAt'>;
-    if (gracePeriodHours === 0) changes = { revokedAt: now.toISOString() };
+    let changes: Pick<ApiKeyRecord, 'revokedAt' | 'rotatedTo'> | Pick<ApiKeyRecord, 'expiresAt' | 'rotatedTo'>;
+    if (gracePeriodHours === 0) changes = { revokedAt: now.toISOString(), rotatedTo: record.keyId };
     else {
       const graceEnd = now.getTime() + gracePeriodHours * HOUR_MS;
-      changes = { expiresAt: new Date(old.expiresAt === undefined ? graceEnd : Math.min(graceEnd, Date.parse(old.expiresAt))).toISOString() };
+      changes = { expiresAt: new Date(old.expiresAt === undefined ? graceEnd : Math.min(graceEnd, Date.parse(old.expiresAt))).toISOString(), rotatedTo: record.keyId };
     }
     await this.store.update(tenant.tenantId, old.keyHash, changes);
     return { key: minted.key, record, previous: { ...old, ...changes } };

@@ -197,7 +197,7 @@ export class CognitoTenantUsers implements TenantUserDirectory {
   /**
    * Moves a user of this tenant to `role`'s group: AdminAddUserToGroup (new group) first, then
    * AdminRemoveUserFromGroup for every other role group it is in. The authorizer takes the
-   * least-privileged of several role groups (lib/identity/roles.ts roleOfClaims), so at no moment
+   * least of several role groups, or refuses groups that have none (lib/identity/roles.ts roleOfClaims), so at no moment
    * does the user hold more than the old or the new role. Groups that are not role groups are left
    * alone. Emits `Tenant User Role Changed` (with `previousRole`) when the role changed.
    * @throws IdentityError 400 `invalid_role`; 404 `user_not_found`; CognitoCallError.

@@ -148,6 +148,9 @@ export class Authorizer {
     const tenantId = payload[TENANT_CLAIM] ?? payload['custom:tenant_id'];
     if (typeof tenantId !== 'string' || !tenantId) throw unauthorized(`token has no ${TENANT_CLAIM} claim`, 'missing_tenant_claim');
     const role = roleOfClaims(payload);
+    if (typeof role === 'object' && 'ambiguous' in role) {
+      throw forbidden(`the token's role groups (${role.ambiguous.map((r) => `tenant-${r}`).join(', ')}) make no single role: neither holds all of the other's permissions; ask your tenant admin to set your role (it leaves one group)`, 'ambiguous_role');
+    }
     if (typeof role === 'object') {
       throw forbidden(`the token's role claim "${role.unknown.slice(0, 64)}" names no role; roles are ${ROLES.join(', ')} (ask your tenant admin to set yours)`, 'unknown_role');
     }
@@ -170,7 +173,8 @@ export class Authorizer {
     if (notBefore === undefined) return;
     const issued = typeof payload.iat === 'number' ? payload.iat : 0;
     if (issued <= Math.floor(notBefore / 1000)) {
-      throw unauthorized(`this token was issued before the user was disabled, removed or given another role (${new Date(notBefore).toISOString()}); sign in again`, 'token_revoked');
+      throw unauthorized(`this token was issued before the user was disabled, removed or given another role (${new Date(notBefore).toISOString()}); sign in again`, 'token_revoked')
+        .withAudit({ tenantId: caller.tenantId, userId: caller.userId });
     }
   }
 
@@ -193,17 +197,22 @@ export class Authorizer {
     }
   }
 
-  /** The key's record as a caller (tenant as read now), or the 401 that refuses it. */
+  /**
+   * The key's record as a caller (tenant as read now), or the 401 that refuses it. The key is read
+   * first, then the tenant: a key that names no record costs one read whether its tenant exists or
+   * not, so neither the answer nor its time tells an unknown tenant from a known one.
+   */
   private async readKey(tenantId: string, keyHash: string): Promise<Caller> {
-    const tenant = await this.store.getTenant(tenantId);
-    if (!tenant) throw noSuchKey();
     const record = await this.keys!.get(tenantId, keyHash);
     if (!record || record.tenantId !== tenantId || record.keyHash !== keyHash) throw noSuchKey();
+    const tenant = await this.store.getTenant(tenantId);
+    if (!tenant) throw noSuchKey();
     const now = this.now();
     const usable = keyUsable(record, new Date(now));
     const refusal = usable.ok ? undefined : usable.reason;
-    if (refusal === 'revoked') throw unauthorized(`API key ${record.keyId} was revoked at ${record.revokedAt}; ask your tenant admin for a new key`, 'api_key_revoked');
-    if (refusal === 'expired') throw unauthorized(`API key ${record.keyId} expired at ${record.expiresAt}; ask your tenant admin for a new key (or rotate it before it expires)`, 'api_key_expired');
+    const who = { tenantId, keyId: record.keyId, userId: record.keyId };
+    if (refusal === 'revoked') throw unauthorized(`API key ${record.keyId} was revoked at ${record.revokedAt}; ask your tenant admin for a new key`, 'api_key_revoked').withAudit(who);
+    if (refusal === 'expired') throw unauthorized(`API key ${record.keyId} expired at ${record.expiresAt}; ask your tenant admin for a new key (or rotate it before it expires)`, 'api_key_expired').withAudit(who);
     this.keys!.update(tenantId, keyHash, { lastUsedAt: new Date(now).toISOString() })
       .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'API key lastUsedAt not written', tenantId, keyId: record.keyId, error: (e as Error).message })));
     return { tenantId, tenant, userId: record.keyId, role: record.role, keyId: record.keyId, key: record };

@@ -183,6 +183,12 @@ export class Gateway {
       const err = e instanceof GatewayError ? e : upstream(`internal error (request ${audit.requestId})`, 'internal_error');
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'gateway failure', requestId: audit.requestId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
+      // A refused credential's tenant, user or key, and a 403's permission (never overriding what a served caller set).
+      if (err.audit) {
+        const { permission, ...who } = err.audit;
+        for (const [field, value] of Object.entries(who)) if (value !== undefined && audit[field as 'tenantId'] === undefined) audit[field as 'tenantId'] = value;
+        if (permission) audit.detail = { ...audit.detail, permission };
+      }
       await res.json(err.status, err.body(), { ...err.headers, 'x-request-id': audit.requestId });
     } finally {
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;

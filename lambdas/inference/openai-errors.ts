@@ -18,6 +18,18 @@ export class GatewayError extends Error {
     super(message);
   }
 
+  /**
+   * What the audit record of this refusal should name besides its status and code: the tenant,
+   * user or key a refused credential belonged to, the permission a 403 was about. @default - nothing
+   */
+  audit?: { tenantId?: string; userId?: string; keyId?: string; permission?: string };
+
+  /** Sets `audit` and returns this error (`throw refusal(...).withAudit({ keyId })`). */
+  withAudit(fields: NonNullable<GatewayError['audit']>): this {
+    this.audit = { ...this.audit, ...fields };
+    return this;
+  }
+
   body(): string {
     return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } });
   }
@@ -34,7 +46,7 @@ export const forbidden = (message: string, code: string) => new GatewayError(403
  * `role "viewer" lacks permission "inference" (call models: chat completions, embeddings, responses)`.
  */
 export const permissionDenied = (role: string, permission: string, allows: string) =>
-  new GatewayError(403, `role "${role}" lacks permission "${permission}" (${allows}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied');
+  new GatewayError(403, `role "${role}" lacks permission "${permission}" (${allows}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied').withAudit({ permission });
 export const notFound = (message: string, param: string | null, code: string) => new GatewayError(404, message, 'not_found_error', code, param);
 export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
 /** 429; `headers` carries `retry-after` and OpenAI's `x-ratelimit-*` headers (see rate-limit-headers.ts). */

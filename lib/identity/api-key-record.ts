@@ -33,6 +33,8 @@ export const ApiKeyRecord = z.object({
   revokedAt: z.string().datetime().optional(),
   /** For a key made by rotation: the key it replaces. */
   rotatedFrom: z.string().optional(),
+  /** For a key that was rotated: the key that replaces it (a key is rotated once; rotate its successor next). */
+  rotatedTo: z.string().optional(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 
@@ -41,8 +43,13 @@ export const DEFAULT_ROTATION_GRACE_HOURS = 24;
 export const MAX_ROTATION_GRACE_HOURS = 168;
 
 /** `POST /admin/tenants/{id}/keys` and `POST /v1/tenant/keys`. */
+/** A key's name: 1-128 characters, not only spaces, no control characters (it is printed in lists and audit records). */
+const KeyName = z.string().min(1).max(128)
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters (newlines, tabs, NUL)')
+  .refine((name) => name.trim().length > 0, 'must not be blank');
+
 export const CreateApiKeyRequest = z.strictObject({
-  name: z.string().min(1).max(128),
+  name: KeyName,
   role: Role.default('member'),
   models: z.array(z.string().min(1)).min(1).max(100).optional(),
   limits: SubjectLimits.optional(),

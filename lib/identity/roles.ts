@@ -46,11 +46,14 @@ export const ROLE_GROUPS = ROLES.map(groupOf);
 /**
  * The role a verified token's claims carry: `tessera:role` (dev tokens, external identity
  * providers) or the role groups of `cognito:groups`. A user in several role groups gets the one
- * with the fewest permissions (a half-done role change never grants more than either role).
- * @returns the role; `undefined` when the claims carry none;
- *   `{ unknown }` when a role claim names no role (the authorizer refuses it)
+ * whose permissions all the others hold too (admin + member -> member; a role change is half done
+ * while the user is in both groups), so no token grants more than any of its groups. Groups that
+ * cannot be ordered that way (member + viewer: neither holds all of the other's permissions) make
+ * no role: the authorizer refuses the token until the user is in one group.
+ * @returns the role; `undefined` when the claims carry none; `{ unknown }` when a role claim names
+ *   no role; `{ ambiguous }` for role groups of which none is the least (the authorizer refuses both)
  */
-export function roleOfClaims(claims: Record<string, unknown>): Role | undefined | { unknown: string } {
+export function roleOfClaims(claims: Record<string, unknown>): Role | undefined | { unknown: string } | { ambiguous: Role[] } {
   const explicit = claims['tessera:role'];
   if (explicit !== undefined) {
     const parsed = Role.safeParse(explicit);
@@ -58,8 +61,10 @@ export function roleOfClaims(claims: Record<string, unknown>): Role | undefined 
   }
   const groups = claims['cognito:groups'];
   if (!Array.isArray(groups)) return undefined;
-  const held = [...ROLES].reverse().filter((r) => groups.includes(groupOf(r)));
-  return held.sort((a, b) => ROLE_PERMISSIONS[a].length - ROLE_PERMISSIONS[b].length)[0];
+  const held = ROLES.filter((r) => groups.includes(groupOf(r)));
+  if (held.length <= 1) return held[0];
+  const least = held.find((r) => held.every((other) => ROLE_PERMISSIONS[r].every((p) => can(other, p))));
+  return least ?? { ambiguous: held };
 }
 
 /** The permission table as Markdown (README "Roles and permissions"; `tessera roles`). */

@@ -15,8 +15,8 @@ export interface ApiKeyStore {
   list(tenantId: string): Promise<ApiKeyRecord[]>;
   /** Stores a new record; refuses to overwrite one with the same hash. */
   put(record: ApiKeyRecord): Promise<void>;
-  /** Sets these fields of an existing record (`revokedAt`, `expiresAt`, `lastUsedAt`); a missing record is left missing. */
-  update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt'>>): Promise<void>;
+  /** Sets these fields of an existing record (`revokedAt`, `expiresAt`, `lastUsedAt`, `rotatedTo`); a missing record is left missing. */
+  update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void>;
   /** Deletes every record of the tenant (offboarding). @returns how many were deleted */
   deleteAll(tenantId: string): Promise<number>;
 }

@@ -87,7 +87,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   /** UpdateItem SET of the given fields, conditioned on the item existing (a missing one is not created). */
-  async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt'>>): Promise<void> {
+  async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void> {
     const set = Object.entries(withoutUndefined(changes));
     if (!set.length || !isTenantId(tenantId) || !isKeyHash(keyHash)) return;
     const doc = await this.docFor(tenantId);

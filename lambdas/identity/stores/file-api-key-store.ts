@@ -104,7 +104,7 @@ export class FileApiKeyStore implements ApiKeyStore {
     }
   }
 
-  async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt'>>): Promise<void> {
+  async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void> {
     const file = this.file(tenantId, keyHash);
     if (!file) return;
     if (!(await stat(file).catch(() => undefined))) return; // a missing record stays missing (and its folder may not exist)

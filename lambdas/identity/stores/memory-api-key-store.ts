@@ -38,7 +38,7 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     keys.set(record.keyHash, structuredClone(withoutUndefined(record)));
   }
 
-  async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt'>>): Promise<void> {
+  async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void> {
     const record = this.of(tenantId)?.get(keyHash);
     if (record) Object.assign(record, withoutUndefined(changes));
   }

@@ -166,7 +166,7 @@ describe('ApiKeyService.rotate', () => {
     expect(out.key).toMatch(API_KEY_PATTERN);
     expect(out.key).not.toBe(old.key);
     expect(out.record).toMatchObject({ name: 'ci', role: 'developer', models: ['openai/gpt-4o-mini'], limits: { tokensPerDay: 1000 }, expiresAt: old.record.expiresAt, rotatedFrom: old.record.keyId, createdBy: 'admin:rotator', createdAt: hours(1).toISOString() });
-    expect(out.previous).toEqual({ ...old.record, expiresAt: hours(7).toISOString() });
+    expect(out.previous).toEqual({ ...old.record, expiresAt: hours(7).toISOString(), rotatedTo: out.record.keyId });
     expect(await store.get('acme', old.record.keyHash)).toEqual(out.previous);
     expect(await store.get('acme', out.record.keyHash)).toEqual(out.record);
     expect(keyUsable(out.previous, hours(6.9))).toEqual({ ok: true });
@@ -240,5 +240,39 @@ describe('keyUsable', () => {
     expect(keyUsable({ expiresAt: hours(1).toISOString() }, NOW)).toEqual({ ok: true });
     expect(keyUsable({ expiresAt: NOW.toISOString() }, NOW)).toEqual({ ok: false, reason: 'expired' });
     expect(keyUsable({ revokedAt: hours(1).toISOString(), expiresAt: hours(-1).toISOString() }, NOW)).toEqual({ ok: false, reason: 'revoked' });
+  });
+});
+
+describe('rotation happens once per key (hostile review)', () => {
+  it('refuses a second rotation of the same key (409 key_rotated naming the successor); the successor keeps the original expiry', async () => {
+    const { ApiKeyService } = await import('../../../lambdas/identity/api-keys.js');
+    const { MemoryApiKeyStore } = await import('../../../lambdas/identity/stores/memory-api-key-store.js');
+    const { localTenant } = await import('../../../lambdas/inference/local-gateway.js');
+    const { gatewayConfig } = await import('../../support/gateway-config.js');
+    const { IdentityError } = await import('../../../lambdas/identity/identity-error.js');
+    const store = new MemoryApiKeyStore();
+    const service = new ApiKeyService(store, gatewayConfig());
+    const tenant = localTenant('acme', 'enterprise');
+    const now = new Date('2026-12-01T10:00:00Z');
+    const { record } = await service.create(tenant, { name: 'batch' }, 'admin:test', now);
+    const first = await service.rotate(tenant, record.keyId, { gracePeriodHours: 1 }, 'admin:test', now);
+    expect(first.record.expiresAt).toBeUndefined();
+    expect(first.previous.rotatedTo).toBe(first.record.keyId);
+    const again = await service.rotate(tenant, record.keyId, { gracePeriodHours: 168 }, 'admin:test', now).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(IdentityError);
+    expect([(again as InstanceType<typeof IdentityError>).status, (again as InstanceType<typeof IdentityError>).code]).toEqual([409, 'key_rotated']);
+    expect((again as Error).message).toContain(first.record.keyId);
+    expect((await service.list('acme')).length).toBe(2);
+    const second = await service.rotate(tenant, first.record.keyId, {}, 'admin:test', now);
+    expect(second.record.rotatedFrom).toBe(first.record.keyId);
+  });
+
+  it.each([['a\u0000b'], ['line\nbreak'], ['   ']])('refuses the key name %j (control characters, blank)', async (name) => {
+    const { ApiKeyService } = await import('../../../lambdas/identity/api-keys.js');
+    const { MemoryApiKeyStore } = await import('../../../lambdas/identity/stores/memory-api-key-store.js');
+    const { localTenant } = await import('../../../lambdas/inference/local-gateway.js');
+    const { gatewayConfig } = await import('../../support/gateway-config.js');
+    const e = await new ApiKeyService(new MemoryApiKeyStore(), gatewayConfig()).create(localTenant('acme', 'enterprise'), { name }, 'admin:test').catch((x: unknown) => x) as { status: number; param?: string };
+    expect([e.status, e.param]).toEqual([400, 'name']);
   });
 });

@@ -38,6 +38,13 @@ describe('roleOfClaims', () => {
     expect(roleOfClaims({ 'cognito:groups': ['tenant-viewer'] })).toBe('viewer');
     expect(roleOfClaims({ 'cognito:groups': ['tenant-admin', 'tenant-member'] })).toBe('member');
     expect(roleOfClaims({ 'cognito:groups': ['admin', 'ops'] })).toBeUndefined();
+    expect(roleOfClaims({ 'cognito:groups': ['tenant-developer', 'tenant-member', 'tenant-admin'] })).toBe('member');
+  });
+
+  it('refuses role groups none of which holds only permissions the others hold too (member + viewer, developer + viewer)', () => {
+    expect(roleOfClaims({ 'cognito:groups': ['tenant-member', 'tenant-viewer'] })).toEqual({ ambiguous: ['member', 'viewer'] });
+    expect(roleOfClaims({ 'cognito:groups': ['tenant-viewer', 'tenant-developer'] })).toEqual({ ambiguous: ['developer', 'viewer'] });
+    expect(roleOfClaims({ 'cognito:groups': ['tenant-viewer', 'tenant-admin'] })).toBe('viewer');
     expect(roleOfClaims({ sub: 'x' })).toBeUndefined();
   });
 

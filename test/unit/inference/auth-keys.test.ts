@@ -196,3 +196,30 @@ describe('Authorizer: roles from verified JWT claims', () => {
     expect(e.message).toContain('admin, developer, member, viewer');
   });
 });
+
+describe('Authorizer: what a refusal tells, and what it costs (hostile review)', () => {
+  it('a key naming no record costs one read, whether its tenant exists or not (no tenant read): no timing tells them apart', async () => {
+    const store = new MemoryStore();
+    store.putTenant(localTenant('acme', 'enterprise'));
+    const keys = new MemoryApiKeyStore();
+    const authorizer = new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [publicJwk] } }, store, { keys });
+    const tenantReads = vi.spyOn(store, 'getTenant');
+    const keyReads = vi.spyOn(keys, 'get');
+    for (const tenant of ['acme', 'nosuchco']) {
+      const e = await refusal(authorizer.authorize(`Bearer ${mintApiKey(tenant).key}`));
+      expect(e.code).toBe('invalid_api_key');
+    }
+    expect(keyReads).toHaveBeenCalledTimes(2);
+    expect(tenantReads).not.toHaveBeenCalled();
+  });
+
+  it('a revoked or expired key\'s refusal names its tenant and key for the audit record', async () => {
+    const store = new MemoryStore();
+    store.putTenant(localTenant('acme', 'enterprise'));
+    const keys = new MemoryApiKeyStore();
+    const m = mintApiKey('acme');
+    await keys.put({ tenantId: 'acme', keyHash: m.keyHash, keyId: m.keyId, hint: m.hint, name: 'ci', role: 'member', createdBy: 'admin:test', createdAt: new Date(T0 - 1000).toISOString(), revokedAt: new Date(T0 - 10).toISOString() });
+    const e = await refusal(new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [publicJwk] } }, store, { keys }).authorize(`Bearer ${m.key}`));
+    expect([e.code, e.audit]).toEqual(['api_key_revoked', { tenantId: 'acme', keyId: m.keyId, userId: m.keyId }]);
+  });
+});
