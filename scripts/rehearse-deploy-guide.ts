@@ -18,7 +18,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
-import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand, DeleteUserPoolCommand, SetUserPoolMfaConfigCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand, CreateUserPoolCommand, DeleteUserPoolCommand, SetUserPoolMfaConfigCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DeleteRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -26,7 +28,13 @@ import { DeleteAccountAssignmentCommand, DeletePermissionSetCommand, ListInstanc
 import type { AwsCredentialIdentity } from '@smithy/types';
 import OpenAI from 'openai';
 import { parseDocument } from 'yaml';
-import { configSourcesFromContext, loadConfigReport } from '../lib/config/load-config.js';
+import { configSourcesFromContext, loadConfig, loadConfigReport } from '../lib/config/load-config.js';
+import { API_KEYS_TABLE_NAME } from '../lib/identity/api-key.js';
+import { ROLE_GROUPS } from '../lib/identity/roles.js';
+import { PLATFORM_EVENT_BUS_NAME } from '../lib/lifecycle-constants.js';
+import { localTenant } from '../lambdas/inference/local-gateway.js';
+import { ENV } from '../lambdas/shared/environment.js';
+import { startAdminApiFront } from '../test/integration/support/admin-api-front.js';
 import { buildTesseraApp } from '../lib/tessera-app.js';
 import { FakeUpstream } from '../test/support/fake-upstream.js';
 import { newApp, template } from '../test/support/synth.js';
@@ -39,6 +47,8 @@ const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'tessera.mjs');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const EMAIL = 'dev@acme.example.com';
+/** The tenant registry's name (constructs/tenant-registry.ts). */
+const REGISTRY_TABLE = 'tessera-tenants';
 const NEW_PASSWORD = 'Tessera-first-login-2026!';
 const started = Date.now();
 
@@ -124,6 +134,35 @@ const awsEnv = (moto: MotoServer, creds?: AwsCredentialIdentity): Record<string,
   AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: REGION,
   ...(creds && { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SESSION_TOKEN: creds.sessionToken ?? '' }),
 });
+
+/**
+ * The admin API as deployed, here: its handler (lambdas/admin/admin-api.ts) in this process with
+ * the platform's credentials and the environment constructs/admin-api.ts gives it, behind a
+ * loopback front shaped like API Gateway's. Prepares by API what the platform stack holds: the
+ * four role groups, the platform bus, the keys table, and a registry with tenant acme ACTIVE
+ * (step 9's onboarding, which `npm run demo:onboarding` rehearses).
+ */
+async function serveAdminApi(moto: MotoServer, creds: AwsCredentialIdentity, poolId: string, configFile: string) {
+  const client = <T>(C: new (c: object) => T, c: AwsCredentialIdentity): T => estateClient(moto, C, c);
+  const cognito = client(CognitoIdentityProviderClient, creds);
+  for (const group of ROLE_GROUPS) await cognito.send(new CreateGroupCommand({ UserPoolId: poolId, GroupName: group }));
+  await client(EventBridgeClient, creds).send(new CreateEventBusCommand({ Name: PLATFORM_EVENT_BUS_NAME }));
+  const ddb = client(DynamoDBClient, creds);
+  await ddb.send(new CreateTableCommand({
+    TableName: API_KEYS_TABLE_NAME, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'keyHash', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
+  }));
+  await ddb.send(new CreateTableCommand({ TableName: REGISTRY_TABLE, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
+  Object.assign(process.env, awsEnv(moto, creds), {
+    [ENV.config]: JSON.stringify(loadConfig({ file: configFile })), [ENV.registryTable]: REGISTRY_TABLE, [ENV.eventBus]: PLATFORM_EVENT_BUS_NAME,
+    [ENV.userPoolId]: poolId, [ENV.apiKeysTable]: API_KEYS_TABLE_NAME, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_TRACE_ENABLED: 'false',
+  });
+  const { putNewTenant } = await import('../lambdas/shared/registry.js');
+  await putNewTenant(localTenant('acme', 'starter'));
+  const { handler } = await import('../lambdas/admin/admin-api.js');
+  return startAdminApiFront(handler, `arn:aws:sts::${PLATFORM}:assumed-role/AWSReservedSSO_TesseraPlatformAdmin_0123456789abcdef/alice`);
+}
 
 async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Promise<void>>): Promise<void> {
   say('# The deploy guide (README "Deploying into a real organization"), rehearsed against moto');
@@ -255,8 +294,15 @@ async function rehearse(moto: MotoServer, dir: string, stoppers: Array<() => Pro
   say('# in the workload account); it is rehearsed on its own by `npm run demo:onboarding` (test/demo/onboarding-demo.ts). Here tenant');
   say('# acme is ACTIVE in tessera serve\'s embedded registry (--tenant acme:starter below).');
 
-  heading('Step 10. The tenant\'s first credential and a chat completion');
-  const invite = await tessera(dir, ['users', 'invite', '--tenant', 'acme', '--email', EMAIL, '--config', 'tessera.config.yaml'], { env: awsEnv(moto, estate.creds.platform) });
+  heading('Step 10. The tenant\'s first admin user and a chat completion');
+  const adminApi = await serveAdminApi(moto, estate.creds.platform, poolId, join(dir, 'tessera.config.yaml'));
+  stoppers.push(() => adminApi.close());
+  say('# The deployed admin API (AdminApiUrl) is its handler behind a loopback front here, acting as the platform (the role groups,');
+  say('# the keys table, the platform bus and a registry with tenant acme ACTIVE prepared by API); the CLI signs with alice\'s credentials.');
+  const invite = await tessera(dir, ['users', 'invite', '--tenant', 'acme', '--email', EMAIL, '--role', 'admin'], {
+    env: { ...awsEnv(moto, estate.creds.platform), TESSERA_API_URL: adminApi.url },
+    display: `TESSERA_API_URL=$(out AdminApiUrl) npx tessera users invite --tenant acme --email ${EMAIL} --role admin`,
+  });
   expectThat(invite.code === 0 && invite.stdout.includes(`tessera login --email ${EMAIL} --user-pool-id ${poolId} --client-id ${clientId}`), 'tessera users invite did not print the login command');
   say('# moto sends no email and does not check the SRP proof (the temporary password is not verified); its TOTP secret is fixed, and');
   say('# the code typed below is computed from the secret login shows, as an authenticator app would. No AWS credentials are set.');

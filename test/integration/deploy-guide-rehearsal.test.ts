@@ -81,9 +81,11 @@ describe('the deploy guide, rehearsed against moto', () => {
     expect(step('Step 9.')).toMatch(/npm run demo:onboarding/);
   });
 
-  it('step 10: invite, scripted first sign-in with TOTP, tessera serve with the pool\'s issuer and JWKS, a chat completion', () => {
+  it('step 10: the first admin invited through the admin API, scripted first sign-in with TOTP, tessera serve with the pool\'s issuer and JWKS, a chat completion', () => {
     const text = step('Step 10.');
-    expect(text).toMatch(/^invited dev@acme\.example\.com to tenant acme \(user [0-9a-f-]{36}, status FORCE_CHANGE_PASSWORD\)$/m);
+    expect(text).toMatch(/^\$ TESSERA_API_URL=\$\(out AdminApiUrl\) npx tessera users invite --tenant acme --email dev@acme\.example\.com --role admin$/m);
+    expect(text).toMatch(/^invited dev@acme\.example\.com to tenant acme as admin \(user [0-9a-f-]{36}, status FORCE_CHANGE_PASSWORD\)$/m);
+    expect(text).toMatch(/^event "Tenant User Created" sent to the platform bus by the admin API$/m);
     expect(text).toMatch(/^Authenticator app registered: from now on, sign-in asks for its code\.$/m);
     expect(text).toMatch(/^signed in as dev@acme\.example\.com \(tenant acme\); the ID token below is your API key/m);
     expect(text).toMatch(/^\$ npx tessera serve .*--jwt-issuer https:\/\/cognito-idp\.us-east-1\.amazonaws\.com\/us-east-1_\w+ --jwt-audience \w+ --jwks-url http:\/\/127\.0\.0\.1:\d+\/us-east-1_\w+\/\.well-known\/jwks\.json &$/m);
