@@ -1,13 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_ROTATION_GRACE_HOURS, MAX_ROTATION_GRACE_HOURS, type ApiKeyRecord } from '../identity/api-key-record.js';
 import { ROLES } from '../identity/roles.js';
-import { AdminApiError, AdminClient } from './admin-client.js';
+import { AdminApiError } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { table } from './format.js';
 import { numberIn } from './option-parsers.js';
 import { checkTenantId } from './users/tenant-check.js';
+import { adminTarget } from './admin-target.js';
 
-type Globals = { apiUrl?: string; region?: string; json?: boolean };
 /** A key as the admin API shows it: the record without its hash. */
 type ShownKey = Omit<ApiKeyRecord, 'keyHash'> & { object: 'tenant.api_key' };
 type NewKey = ShownKey & { key: string; previous?: ShownKey };
@@ -30,13 +30,7 @@ const positiveUsd = (value: string): number => {
 };
 const repeated = (value: string, previous: string[] = []) => [...previous, value];
 
-function client(cmd: Command): { api: AdminClient; json: boolean } {
-  const g = cmd.optsWithGlobals<Globals>();
-  const url = g.apiUrl ?? process.env.TESSERA_API_URL;
-  if (!url) throw new CliError('no admin API URL: pass --api-url or set TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)');
-  if (!/^https?:\/\//.test(url)) throw new CliError(`${g.apiUrl ? '--api-url' : 'TESSERA_API_URL'} ${url}: expected an https URL, the AdminApiUrl output of the TesseraPlatform stack (https://<id>.execute-api.<region>.amazonaws.com/<stage>)`);
-  return { api: new AdminClient(url, g.region ?? process.env.AWS_REGION ?? 'us-east-1'), json: Boolean(g.json) };
-}
+const client = adminTarget;
 
 /** `<keyId>` checked before any call: `key_` and 16 hex characters, as `tessera keys list` shows it. */
 function checkKeyId(keyId: string): string {

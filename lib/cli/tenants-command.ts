@@ -6,6 +6,7 @@ import { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { table, tenantDetails } from './format.js';
 import { pollSeconds } from './option-parsers.js';
+import { adminTarget } from './admin-target.js';
 
 interface Progress {
   status: string;
@@ -16,17 +17,10 @@ interface Progress {
   steps: Array<{ name: string; seconds?: number; status: string }>;
 }
 
-type Globals = { apiUrl?: string; region?: string; json?: boolean };
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
 
-function client(cmd: Command): { api: AdminClient; json: boolean } {
-  const g = cmd.optsWithGlobals<Globals>();
-  const url = g.apiUrl ?? process.env.TESSERA_API_URL;
-  if (!url) throw new CliError('no admin API URL: pass --api-url or set TESSERA_API_URL (the AdminApiUrl output of the TesseraPlatform stack)');
-  if (!/^https?:\/\//.test(url)) throw new CliError(`${g.apiUrl ? '--api-url' : 'TESSERA_API_URL'} ${url}: expected an https URL, the AdminApiUrl output of the TesseraPlatform stack (https://<id>.execute-api.<region>.amazonaws.com/<stage>)`);
-  return { api: new AdminClient(url, g.region ?? process.env.AWS_REGION ?? 'us-east-1'), json: Boolean(g.json) };
-}
+const client = adminTarget;
 
 /** Polls the latest execution and prints each step as it finishes, with its duration. */
 export async function watch(api: AdminClient, id: string, intervalMs: number, json: boolean, executionArn?: string): Promise<Progress> {
