@@ -136,6 +136,7 @@ export class ApiKeyService {
     const record = ApiKeyRecord.parse({
       tenantId: tenant.tenantId, keyHash: minted.keyHash, keyId: minted.keyId, hint: minted.hint, name: old.name, role: old.role,
       models: old.models, limits: old.limits, expiresAt: old.expiresAt, createdBy, createdAt: now.toISOString(), rotatedFrom: old.keyId,
+      usageKeyId: old.usageKeyId ?? old.keyId,
     });
     await this.store.put(record);
     let changes: Pick<ApiKeyRecord, 'revokedAt' | 'rotatedTo'> | Pick<ApiKeyRecord, 'expiresAt' | 'rotatedTo'>;

@@ -26,12 +26,13 @@ export interface PipelineRequest {
 }
 
 /**
- * The user or key a request counts for, with its own limits: a key caller's key id and the
- * limits on its record; otherwise the user (`sub`) with the tenant's `userLimits`.
+ * The user or key a request counts for, with its own limits: a key caller's usage key id (the
+ * first key of its rotation chain, so a rotation does not reset its budgets) and the limits on its
+ * record; otherwise the user (`sub`) with the tenant's `userLimits`.
  */
 export function subjectOf(r: Pick<PipelineRequest, 'caller' | 'policy' | 'subject'>): Subject {
   const c = r.caller;
-  return (r.subject ??= c.keyId ? { kind: 'key', id: c.keyId, limits: c.key?.limits } : { kind: 'user', id: c.userId, limits: r.policy.gateway.userLimits });
+  return (r.subject ??= c.keyId ? { kind: 'key', id: c.key?.usageKeyId ?? c.keyId, limits: c.key?.limits } : { kind: 'user', id: c.userId, limits: r.policy.gateway.userLimits });
 }
 
 /** The scope and id a 429 names: `tenant acme`, `user 3f1c…`, `key key_0123456789abcdef`. */

@@ -35,6 +35,11 @@ export const ApiKeyRecord = z.object({
   rotatedFrom: z.string().optional(),
   /** For a key that was rotated: the key that replaces it (a key is rotated once; rotate its successor next). */
   rotatedTo: z.string().optional(),
+  /**
+   * The key id its usage and limits are counted under: the first key of a rotation chain, so a
+   * rotation neither resets a key's daily or monthly budget nor splits its usage. @default keyId
+   */
+  usageKeyId: z.string().regex(/^key_[0-9a-f]{16}$/).optional(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 

@@ -265,6 +265,11 @@ describe('rotation happens once per key (hostile review)', () => {
     expect((await service.list('acme')).length).toBe(2);
     const second = await service.rotate(tenant, first.record.keyId, {}, 'admin:test', now);
     expect(second.record.rotatedFrom).toBe(first.record.keyId);
+    // Usage and budgets stay with the chain's first key: a rotation resets nothing.
+    expect([first.record.usageKeyId, second.record.usageKeyId]).toEqual([record.keyId, record.keyId]);
+    const { subjectOf } = await import('../../../lambdas/inference/pipeline.js');
+    const subject = subjectOf({ caller: { tenantId: 'acme', tenant, userId: second.record.keyId, role: 'member', keyId: second.record.keyId, key: second.record }, policy: {} as never });
+    expect(subject).toMatchObject({ kind: 'key', id: record.keyId });
   });
 
   it.each([['a\u0000b'], ['line\nbreak'], ['   ']])('refuses the key name %j (control characters, blank)', async (name) => {
