@@ -125,7 +125,7 @@ export class ApiKeyService {
     const usable = keyUsable(old, now);
     if (!usable.ok) {
       const when = usable.reason === 'revoked' ? old.revokedAt : old.expiresAt;
-      throw new IdentityError(409, `key ${keyId} was ${usable.reason} at ${when}: only a working key can be rotated; create a new key instead (tessera keys create)`, `key_${usable.reason}`, 'keyId');
+      throw new IdentityError(409, `key ${keyId} was ${usable.reason} at ${when}: only a working key can be rotated; create a new key instead (POST /v1/tenant/keys, or tessera keys create)`, `key_${usable.reason}`, 'keyId');
     }
     // Once only: a second rotation would mint another live key past the 100-key cap each time, and
     // its successor would inherit the grace end as its expiry. Rotate the successor instead.
@@ -151,7 +151,7 @@ export class ApiKeyService {
 
   private async find(tenantId: string, keyId: string): Promise<ApiKeyRecord> {
     const record = await this.store.findById(tenantId, keyId);
-    if (!record) throw new IdentityError(404, `key "${keyId.slice(0, 40)}" does not exist in tenant ${tenantId} (tessera keys list --tenant ${tenantId} lists its keys)`, 'key_not_found', 'keyId');
+    if (!record) throw new IdentityError(404, `key "${keyId.slice(0, 40)}" does not exist in tenant ${tenantId} (GET /v1/tenant/keys, or tessera keys list --tenant ${tenantId}, lists its keys)`, 'key_not_found', 'keyId');
     return record;
   }
 

@@ -172,16 +172,23 @@ export function devKeyCommand(): Command {
     .option('--models <ids>', 'comma-separated models it may call (default: all of the tenant\'s)')
     .option('--expires-in-days <n>', 'days until it expires (default: never)')
     .option('--json', 'print the record and the key as JSON')
+    .option('--config <file>', 'platform config file whose catalog --models must come from (default: the embedded default)')
     .option(...stateDirOption)
-    .action(async (o: { tenant: string; role: Role; name: string; models?: string; expiresInDays?: string; json?: boolean; stateDir: string }) => {
+    .action(async (o: { tenant: string; role: Role; name: string; models?: string; expiresInDays?: string; config?: string; stateDir: string }, cmd: Command) => {
+      // --json is also the program's global option, which takes the flag first: read both.
+      const json = Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
       if (!new RegExp(TENANT_ID_PATTERN).test(o.tenant)) throw new CliError(`--tenant ${o.tenant}: not a tenant id (3 to 24 lowercase letters, digits and single hyphens, starting with a letter: the id given to tessera serve --tenant <id:tier>)`);
       const days = o.expiresInDays === undefined ? undefined : Number(o.expiresInDays);
       if (days !== undefined && (!/^\d+$/.test(o.expiresInDays!) || days < 1 || days > 3650)) throw new CliError(`--expires-in-days ${o.expiresInDays}: expected a whole number of days from 1 to 3650`);
       const models = o.models?.split(',').map((m) => m.trim()).filter(Boolean);
       if (o.models !== undefined && !models?.length) throw new CliError(`--models ${o.models}: expected comma-separated model ids, e.g. --models openai-compatible/default,openai/gpt-4o-mini`);
+      // The catalog is known here; the tenant's tier is serve's (--tenant id:tier), which refuses a model outside it with 404 model_not_found.
+      const catalog = config(o.config).gateway.models.map((m) => m.id);
+      const unknown = models?.find((m) => !catalog.includes(m) && !m.startsWith('ft:') && !m.startsWith('sagemaker/ft:'));
+      if (unknown) throw new CliError(`--models ${unknown}: not in the platform catalog (gateway.models: ${catalog.join(', ')}); a key may only narrow its tenant's models`);
       if (o.name.length < 1 || o.name.length > 128) throw new CliError('--name: expected 1 to 128 characters');
       const { key, record } = await createDevApiKey(o.stateDir, { tenantId: o.tenant, role: o.role, name: o.name, models, expiresInDays: days });
-      if (o.json) return void process.stdout.write(`${JSON.stringify({ key, ...record }, null, 2)}\n`);
+      if (json) return void process.stdout.write(`${JSON.stringify({ key, ...record }, null, 2)}\n`);
       process.stderr.write(`${record.keyId} (${record.role}) of tenant ${record.tenantId} in ${resolve(o.stateDir, 'api-keys')}; shown once:\n`);
       process.stdout.write(`${key}\n`);
     });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { PlatformConfig } from '../config/schema.js';
+import { SubjectLimits } from '../identity/subject-limits.js';
 import { GatewayPolicy, TenantId, TenantRecord } from '../tenant-record.js';
 import { describeIssues, formatPath } from '../zod-issues.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
@@ -43,6 +44,7 @@ export const LocalTenantsFile = z.array(LocalTenantEntry);
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
   const named = path.filter((k) => typeof k === 'string');
   if (named.at(-1) === 'guardrails') return Object.keys(StrictGuardrails.shape);
+  if (named.at(-1) === 'userLimits') return Object.keys(SubjectLimits.shape);
   if (named.at(-1) === 'gateway') return Object.keys(LocalGatewayPolicy.shape);
   return Object.keys(LocalTenantEntry.shape);
 }
@@ -157,7 +159,8 @@ export function readTenantsFile(file: string, config: PlatformConfig): TenantRec
 export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAML or JSON): the embedded registry's tenants.
 # Each entry: tenantId and tier (one of the config's tiers), and any field of the registry record
 # (TenantRecord in lib/tenant-record.ts); the rest is filled in (status ACTIVE, name = tenantId).
-# A key the record does not know is refused. Mint a token with: tessera dev-token --tenant <id>
+# A key the record does not know is refused. Mint a token with: tessera dev-token --tenant <id> [--role admin|developer|member|viewer],
+# a tenant API key with: tessera dev-key --tenant <id> [--role ...]
 - tenantId: acme
   tier: enterprise
   # The tenant's gateway policy (GatewayPolicy); every field optional.
@@ -175,6 +178,10 @@ export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAM
       promptInjectionScreen: true             # 400 prompt_injection_detected for "ignore all previous instructions..."
     allowedOrigins: [https://app.acme.example, http://localhost:5173]   # browser origins (CORS); default none
     storeResponses: true                      # Responses API answers may be stored (store: true, previous_response_id)
+    userLimits:                               # limits of each user of the tenant, on top of the tenant's (a key's are on its record)
+      requestsPerMinute: 60
+      tokensPerDay: 200000
+      monthlyCostUsd: 20
 - tenantId: globex
   tier: starter                               # default policy
 - tenantId: initech

@@ -1,4 +1,4 @@
-import { can, ROLES } from '../../../lib/identity/roles.js';
+import { can, PERMISSIONS, ROLES } from '../../../lib/identity/roles.js';
 import type { Caller } from '../auth.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import { subjectOf } from '../pipeline.js';
@@ -45,7 +45,7 @@ export async function tenantUsage(store: GatewayStore, policy: TenantPolicy, cal
   if (groupBy !== undefined) {
     if (!(GROUPS as readonly string[]).includes(groupBy)) throw invalid(`group_by = "${groupBy}": must be user or key`, 'group_by', 'invalid_value');
     if (caller && !can(caller.role, 'usage.read_by_caller')) {
-      throw new GatewayError(403, `role ${caller.role} lacks the permission usage.read_by_caller, which GET /v1/usage?group_by=${groupBy} requires (roles with it: ${ROLES.filter((role) => can(role, 'usage.read_by_caller')).join(', ')})`, 'permission_error', 'permission_denied', 'group_by').withAudit({ permission: 'usage.read_by_caller' });
+      throw new GatewayError(403, `role "${caller.role}" lacks permission "usage.read_by_caller" (${PERMISSIONS['usage.read_by_caller']}), which GET /v1/usage?group_by=${groupBy} requires (roles with it: ${ROLES.filter((role) => can(role, 'usage.read_by_caller')).join(', ')}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied', 'group_by').withAudit({ permission: 'usage.read_by_caller' });
     }
     const listed = await store.usageBy(policy.tenantId, now, groupBy as SubjectUsage['kind']);
     return JSON.stringify({
