@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/synth.js';
 import { LocalPlatform } from './support/local-platform.js';
-import { runTessera } from './support/tessera-cli.js';
+import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 
 let platform: LocalPlatform;
 beforeAll(async () => {
@@ -11,7 +11,9 @@ beforeAll(async () => {
 afterAll(async () => platform?.stop());
 
 /** Runs the real `tessera` CLI against the local admin API. */
-const tessera = (...args: string[]) => runTessera(platform.apiUrl, ...args);
+// The file's first run is the real process (bin/tessera.mjs); the others run the same program in this process (a Node start costs 1-2 s each).
+let spawned = false;
+const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(platform.apiUrl, ...args);
 
 describe('tessera CLI and admin API', () => {
   it('onboards a tenant and shows each step live', async () => {

@@ -12,7 +12,7 @@ import { configWith } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { StreamReader } from './support/dynamodb-stream.js';
 import { LocalPlatform } from './support/local-platform.js';
-import { runTessera } from './support/tessera-cli.js';
+import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 
 // `tessera tenants gateway <id> --file policy.json` → the admin API (PUT /admin/tenants/{id}/gateway)
 // → the registry in moto → its DynamoDB stream (moto's) → the origin index maintainer → the index
@@ -50,7 +50,9 @@ beforeAll(async () => {
 afterAll(async () => platform?.stop());
 
 /** Runs the real `tessera` CLI against the local admin API. */
-const tessera = (...args: string[]) => runTessera(platform.apiUrl, ...args);
+// The file's first run is the real process (bin/tessera.mjs); the others run the same program in this process (a Node start costs 1-2 s each).
+let spawned = false;
+const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(platform.apiUrl, ...args);
 const policyFile = (name: string, body: unknown) => {
   const file = join(dir, name);
   writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body));

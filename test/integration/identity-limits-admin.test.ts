@@ -8,12 +8,14 @@ import { ENV } from '../../lambdas/shared/environment.js';
 import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { configWith } from '../support/synth.js';
 import { LocalPlatform } from './support/local-platform.js';
-import { runTessera } from './support/tessera-cli.js';
+import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 
 // Issue 15, item 5 (attribution): GET /admin/tenants/{id}/usage[?by=user|key] and
 // `tessera tenants usage <id> [--by user|key] [--json]`, on the local admin API over moto.
 let platform: LocalPlatform;
-const tessera = (...args: string[]) => runTessera(platform.apiUrl, ...args);
+// The file's first run is the real process (bin/tessera.mjs); the others run the same program in this process (a Node start costs 1-2 s each).
+let spawned = false;
+const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(platform.apiUrl, ...args);
 const now = new Date();
 
 beforeAll(async () => {

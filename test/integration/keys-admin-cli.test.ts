@@ -8,7 +8,7 @@ import { expectPolite } from '../support/polite-cli.js';
 import { configWith } from '../support/synth.js';
 import { startAdminApiFront, type AdminApiFront } from './support/admin-api-front.js';
 import { LocalPlatform } from './support/local-platform.js';
-import { runTessera } from './support/tessera-cli.js';
+import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 
 // `tessera keys …` → the admin API handler (lambdas/admin/admin-api.ts, keys routes) → the
 // registry and a keys table in moto (partition `tenantId`, sort `keyHash`, as the platform stack
@@ -49,7 +49,9 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const tessera = (...args: string[]) => runTessera(apiUrl, ...args);
+// The file's first run is the real process (bin/tessera.mjs); the others run the same program in this process (a Node start costs 1-2 s each).
+let spawned = false;
+const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(apiUrl, ...args);
 const items = async () => (await doc.send(new ScanCommand({ TableName: KEYS_TABLE }))).Items ?? [];
 const api = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${apiUrl}${path}`, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });

@@ -29,7 +29,7 @@ import { putNewTenant } from '../../lambdas/shared/registry.js';
 import { expectPolite } from '../support/polite-cli.js';
 import { configWith } from '../support/synth.js';
 import { startAdminApiFront, type AdminApiFront } from './support/admin-api-front.js';
-import { runTessera } from './support/tessera-cli.js';
+import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 import { loginCommand } from '../../lib/cli/users-command.js';
 import type { Terminal } from '../../lib/cli/users/terminal.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
@@ -64,7 +64,9 @@ let clientId: string;
 let front: AdminApiFront;
 let queueUrl: string;
 const OPERATOR = 'arn:aws:iam::123456789012:user/platform-admin';
-const tessera = (...args: string[]) => runTessera(front.url, ...args);
+// The file's first run is the real process (bin/tessera.mjs); the others run the same program in this process (a Node start costs 1-2 s each).
+let spawned = false;
+const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(front.url, ...args);
 const record = (tenantId: string): TenantRecord => ({
   tenantId, name: `${tenantId} corp`, tier: 'starter', isolation: 'vpc', adminEmail: `ops@${tenantId}.example.com`, status: 'ACTIVE', requestId: `req-${tenantId}-0001`,
   accountId: '333333333333', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', stackOutputs: {}, executions: [],

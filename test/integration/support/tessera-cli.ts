@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { runTesseraProgram } from '../../../lib/cli/program.js';
 
 /** What a `tessera` run left: its exit code (0 on success), stdout and stderr. */
 export interface TesseraRun {
@@ -8,16 +9,46 @@ export interface TesseraRun {
   stderr: string;
 }
 
+/** The environment of an operator's shell pointed at `apiUrl`: placeholder credentials (`cli`/`cli`, no session token), region us-east-1. */
+const operatorEnv = (apiUrl: string) => ({ TESSERA_API_URL: apiUrl, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' });
+
 /**
  * Runs the real `tessera` CLI (bin/tessera.mjs, in a child Node) against an admin API at
- * `apiUrl` (TESSERA_API_URL), with placeholder credentials (`cli`/`cli`, no session token) and
- * region us-east-1, as an operator's shell would have them. Never rejects: a failing run resolves
- * with its exit code.
+ * `apiUrl` (TESSERA_API_URL), as an operator's shell would. Never rejects: a failing run resolves
+ * with its exit code. Each run costs a Node start and the CLI's imports (1-2 s here): use it for
+ * what only a real process shows (the entry point, exit codes, nothing left running), and
+ * runTesseraInProcess for the rest.
  */
 export function runTessera(apiUrl: string, ...args: string[]): Promise<TesseraRun> {
   return new Promise((resolve) => {
     execFile(process.execPath, [join(import.meta.dirname, '..', '..', '..', 'bin', 'tessera.mjs'), ...args], {
-      env: { ...process.env, TESSERA_API_URL: apiUrl, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' },
+      env: { ...process.env, ...operatorEnv(apiUrl) },
     }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
+}
+
+/**
+ * The same run in this process: the program bin/tessera-cli.ts runs (lib/cli/program.ts), with
+ * the operator's environment set for the run and stdout/stderr captured, then both restored. One
+ * run at a time (the streams are this process's).
+ */
+export async function runTesseraInProcess(apiUrl: string, ...args: string[]): Promise<TesseraRun> {
+  const env = operatorEnv(apiUrl);
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  const capture = (into: string[]) => ((chunk: string | Uint8Array) => { into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')); return true; }) as typeof process.stdout.write;
+  Object.assign(process.env, env);
+  process.stdout.write = capture(out);
+  process.stderr.write = capture(err);
+  try {
+    const code = await runTesseraProgram(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+    process.exitCode = undefined;
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
 }
