@@ -142,10 +142,8 @@ export class Gateway {
       // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below,
       // except under /v1/responses, whose every route reads the tenant's stored responses (POST .../cancel looks one up).
       const permission = permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);
-      if (permission && !can(caller.role, permission)) {
-        audit.detail = { ...audit.detail, permission };
-        throw permissionDenied(caller.role, permission, PERMISSIONS[permission]);
-      }
+      // The refusal carries its permission into the audit record (the catch below).
+      if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission, PERMISSIONS[permission]);
       if (fineTuning) {
         if (!this.deps.fineTuning) throw notFound(`fine-tuning is not served on this endpoint (${req.method} ${req.path})`, null, 'route_not_found');
         const answer = await this.deps.fineTuning.handle(req.method, path, req.query ?? {}, req.body, caller, audit);

@@ -36,6 +36,7 @@ let config: PlatformConfig | undefined;
 let tenantClients: Promise<LambdaTenantClients> | undefined;
 let store: Promise<GatewayStore> | undefined;
 let authorizer: Promise<Authorizer> | undefined;
+let userRevocations: Promise<UserTokenRevocations | undefined> | undefined;
 let apiKeys: Promise<ApiKeyStore | undefined> | undefined;
 let gateway: Promise<Gateway> | undefined;
 
@@ -87,22 +88,24 @@ async function lambdaResponseStore(): Promise<ResponseStore | undefined> {
 }
 
 /**
- * Tenant API keys in the keys table (`TESSERA_API_KEYS_TABLE`), read and written with the
- * tenant-scoped document client: the authorizer reads a key only as the tenant its prefix names.
- * @returns undefined when the variable is not set (a `tsk_` bearer is then 401 `api_keys_not_enabled`, `/v1/tenant/keys` 404)
- */
-/**
  * Users' token revocations in the keys table (`TESSERA_API_KEYS_TABLE`, sort key `user#<sub>`),
  * with the tenant-scoped document client: written by `/v1/tenant/users` (disable, role change),
  * read by the authorizer on a JWT's cache miss. @returns undefined when the variable is not set
  */
-async function lambdaUserRevocations(): Promise<UserTokenRevocations | undefined> {
-  const table = process.env[GATEWAY_ENV.apiKeysTable];
-  if (!table) return undefined;
-  const [{ DynamoDbUserTokenRevocations }, clients] = await Promise.all([import('../identity/stores/user-token-revocations.js'), lambdaTenantClients()]);
-  return new DynamoDbUserTokenRevocations(table, clients.documents);
+function lambdaUserRevocations(): Promise<UserTokenRevocations | undefined> {
+  return (userRevocations ??= (async () => {
+    const table = process.env[GATEWAY_ENV.apiKeysTable];
+    if (!table) return undefined;
+    const [{ DynamoDbUserTokenRevocations }, clients] = await Promise.all([import('../identity/stores/user-token-revocations.js'), lambdaTenantClients()]);
+    return new DynamoDbUserTokenRevocations(table, clients.documents);
+  })());
 }
 
+/**
+ * Tenant API keys in the keys table (`TESSERA_API_KEYS_TABLE`), read and written with the
+ * tenant-scoped document client: the authorizer reads a key only as the tenant its prefix names.
+ * @returns undefined when the variable is not set (a `tsk_` bearer is then 401 `api_keys_not_enabled`, `/v1/tenant/keys` 404)
+ */
 export function lambdaApiKeyStore(): Promise<ApiKeyStore | undefined> {
   return (apiKeys ??= (async () => {
     const table = process.env[GATEWAY_ENV.apiKeysTable];
