@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, NestedStack, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket.js';
@@ -36,6 +37,20 @@ export class PlatformStack extends Stack {
   readonly audit: AuditTrail;
   readonly catalog: BlueprintCatalog;
   readonly lifecycle: TenantLifecycle;
+  /** The platform's KMS key (registry, bus, audit, catalog, tables, queues, topics). */
+  readonly key: IKey;
+  readonly inference: InferenceApi;
+  readonly admin: AdminApi;
+  readonly fineTuning: FineTuning;
+  readonly apiKeys: ApiKeysTable;
+  readonly responses: ResponsesTable;
+  readonly corsOrigins: CorsOriginIndex;
+  /**
+   * Operations (dashboards, alarms, tenant statements) in a nested stack: the platform stack is
+   * close to CloudFormation's 500 resources per stack, and a nested stack takes references from
+   * its parent as parameters (no cross-stack exports that would pin the platform's resources).
+   */
+  readonly operations: NestedStack;
   private zones: string[] = [];
 
   /** The home region's zones from the config (`availabilityZones`), never a lookup: synth needs no credentials. */
@@ -47,7 +62,7 @@ export class PlatformStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.zones = stackZones(config, config.homeRegion);
-    const key = new PlatformKey(this, 'PlatformKey', {
+    const key = this.key = new PlatformKey(this, 'PlatformKey', {
       archiveCopiers: { organizationId: config.organization.organizationId, provisioningRoleName: config.roles.provisioningRoleName },
     }).key;
     const accessLogs = new AccessLogsBucket(this, 'AccessLogs', { logsOf: 'the audit and blueprint buckets' }).bucket;
@@ -85,10 +100,10 @@ export class PlatformStack extends Stack {
     });
 
     // Tenant API keys: the gateway (as the tenant), the admin API and offboarding reach them.
-    const apiKeys = new ApiKeysTable(this, 'ApiKeys', { encryptionKey: key });
-    const responses = new ResponsesTable(this, 'Responses', { encryptionKey: key });
-    const corsOrigins = new CorsOriginIndex(this, 'CorsOrigins', { encryptionKey: key, registry: this.registry.table });
-    const inference = new InferenceApi(this, 'Inference', {
+    const apiKeys = this.apiKeys = new ApiKeysTable(this, 'ApiKeys', { encryptionKey: key });
+    const responses = this.responses = new ResponsesTable(this, 'Responses', { encryptionKey: key });
+    const corsOrigins = this.corsOrigins = new CorsOriginIndex(this, 'CorsOrigins', { encryptionKey: key, registry: this.registry.table });
+    const inference = this.inference = new InferenceApi(this, 'Inference', {
       config, encryptionKey: key, registry: this.registry.table, auditBucket: this.audit.bucket, responsesTable: responses.table, corsOriginsTable: corsOrigins.table,
       apiKeysTable: apiKeys.table, eventBus: this.events.bus,
     });
@@ -107,7 +122,7 @@ export class PlatformStack extends Stack {
       userPool: inference.userPool,
     });
 
-    const admin = new AdminApi(this, 'Admin', {
+    const admin = this.admin = new AdminApi(this, 'Admin', {
       config, encryptionKey: key, registry: this.registry.table, controlTable: this.lifecycle.controlTable, workflows: this.lifecycle.workflows,
       apiKeysTable: apiKeys.table, usageTable: inference.usageTable, userPool: inference.userPool, eventBus: this.events.bus,
     });
@@ -115,11 +130,12 @@ export class PlatformStack extends Stack {
     const adminAccess = new PlatformAdminAccess(this, 'PlatformAdmins', { adminApi: admin.api });
     new CfnOutput(this, 'PlatformAdminPolicyArn', { value: adminAccess.policy.managedPolicyArn, description: 'Customer-managed policy of the TesseraPlatformAdmin permission set (tessera admins create)' });
     new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });
-    const fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
+    const fineTuning = this.fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
     new TenantDataAccessRole(this, 'TenantData', {
       registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, responsesTable: responses.table, apiKeysTable: apiKeys.table, encryptionKey: key,
       trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions],
     });
+    this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
     // The gateway's app client (InferenceApi adds it as the pool's child `GatewayClient`): `tessera login` signs in through it.
     const gatewayClient = inference.userPool?.node.tryFindChild('GatewayClient') as UserPoolClient | undefined;
