@@ -1,14 +1,14 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { hash } from 'node:crypto';
-import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TenantRecord } from '../../../lib/tenant-record.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import {
-  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type Reservation, type Subject, type SubjectUsage,
-  type SubjectUsageList, type UsageSummary,
+  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type ModelDayUsage, type Reservation,
+  type SettledUsage, type Subject, type SubjectUsage, type SubjectUsageList, type UsageSummary,
 } from './gateway-store.js';
-
-const MICRO = 1_000_000; // costs are counted in micro-dollars: DynamoDB adds integers exactly
+import { byDayThenModel, checkMonth, ledgerDelta, MICRO, MODEL_USAGE_INDEX } from './model-usage.js';
+// costs are counted in micro-dollars (MICRO): DynamoDB adds integers exactly
 /** GetItem calls in flight at once when listing a tenant's users or keys. */
 const LIST_CONCURRENCY = 16;
 /** Retries of a transaction DynamoDB cancelled for a conflict with another one on the same items (TransactionConflict); its backoff is 10, 20, 40, 80 ms plus jitter. */
@@ -37,7 +37,14 @@ export const usageIds = {
   subjectUsage: (tenantId: string, s: Pick<Subject, 'kind' | 'id'>, period: string) => `usage#${tenantId}#${s.kind}#${storedSubjectId(s.id)}#${period}`,
   /** Counts reservations whose subject could not be listed on the month item (its 400 KB limit): its presence marks the listing incomplete. */
   unlisted: (tenantId: string, month: string) => `usage#${tenantId}#unlisted#${month}`,
+  /** The usage ledger: one item per tenant, UTC day and model that answered (the model as storedSubjectId keeps an id: itself up to 256 characters). */
+  modelDay: (tenantId: string, day: string, model: string) => `usage#${tenantId}#model#${day}#${storedSubjectId(model)}`,
+  /** The ledger index's partition (MODEL_USAGE_INDEX): the tenant's month. */
+  modelMonth: (tenantId: string, month: string) => `usage#${tenantId}#model#${month}`,
 };
+
+/** The ledger item's counters, ADDed by every settle with usage (ledgerDelta). */
+const LEDGER_COUNTERS = ['requests', 'promptTokens', 'completionTokens', 'costMicros', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const;
 
 interface Check { id: string; conditions: string[]; values: Record<string, number>; budgets: BudgetExhaustedError[] }
 
@@ -132,13 +139,64 @@ export class DynamoDbStore implements GatewayStore {
     return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
   }
 
-  async settle(r: Reservation, tokens: number, costUsd: number): Promise<void> {
+  /**
+   * The corrections are UpdateItem ADDs, sent at once; with `usage`, one more ADDs the request to
+   * its ledger item (usageIds.modelDay), which it creates with the index's keys. No transaction:
+   * each ADD is atomic on its own and none is conditional, so concurrent settles sum exactly, and
+   * a transaction would cost twice the write capacity and hold the tenant's hottest items longer.
+   */
+  async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
     const delta = { ':t': tokens - r.tokens, ':c': Math.round(costUsd * MICRO) - Math.round(r.costUsd * MICRO) };
-    if (delta[':t'] === 0 && delta[':c'] === 0) return;
-    const ids = [usageIds.tenantUsage(r.tenantId, r.day), usageIds.tenantUsage(r.tenantId, r.month)];
-    if (r.subject) ids.push(usageIds.subjectUsage(r.tenantId, r.subject, r.day), usageIds.subjectUsage(r.tenantId, r.subject, r.month));
+    const correct = delta[':t'] !== 0 || delta[':c'] !== 0;
+    if (!correct && !usage) return;
+    const ids = !correct ? [] : [usageIds.tenantUsage(r.tenantId, r.day), usageIds.tenantUsage(r.tenantId, r.month)];
+    if (correct && r.subject) ids.push(usageIds.subjectUsage(r.tenantId, r.subject, r.day), usageIds.subjectUsage(r.tenantId, r.subject, r.month));
     const doc = await this.docFor(r.tenantId);
-    await Promise.all(ids.map((id) => doc.send(new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costMicros :c', ExpressionAttributeValues: delta }))));
+    const writes = ids.map((id) => doc.send(new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costMicros :c', ExpressionAttributeValues: delta })));
+    if (usage) writes.push(doc.send(this.ledgerUpdate(r, usage, costUsd)));
+    await Promise.all(writes);
+  }
+
+  /** The ledger item's UpdateItem: ADD the request's counters, SET its day, model and index keys. */
+  private ledgerUpdate(r: Reservation, usage: SettledUsage, costUsd: number): UpdateCommand {
+    const d = ledgerDelta(usage, costUsd);
+    const names: Record<string, string> = { '#day': 'day', '#model': 'model', '#pk': MODEL_USAGE_INDEX.partitionKey, '#sk': MODEL_USAGE_INDEX.sortKey };
+    const values: Record<string, unknown> = {
+      ':day': r.day, ':model': usage.model, ':pk': usageIds.modelMonth(r.tenantId, r.month), ':sk': `${r.day}#${storedSubjectId(usage.model)}`,
+    };
+    LEDGER_COUNTERS.forEach((k, i) => ((names[`#n${i}`] = k), (values[`:n${i}`] = d[k])));
+    return new UpdateCommand({
+      TableName: this.usageTable, Key: { id: usageIds.modelDay(r.tenantId, r.day, usage.model) },
+      UpdateExpression: `ADD ${LEDGER_COUNTERS.map((_, i) => `#n${i} :n${i}`).join(', ')} SET #day = :day, #model = :model, #pk = :pk, #sk = :sk`,
+      ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+    });
+  }
+
+  /**
+   * One Query of the ledger index's partition for the tenant's month, pages followed. The index is
+   * eventually consistent (DynamoDB offers no consistent read on a global secondary index): a
+   * settle of the last second may not be in it yet.
+   */
+  async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {
+    checkMonth(month);
+    const doc = await this.docFor(tenantId);
+    const rows: ModelDayUsage[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await doc.send(new QueryCommand({
+        TableName: this.usageTable, IndexName: MODEL_USAGE_INDEX.name, KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': MODEL_USAGE_INDEX.partitionKey }, ExpressionAttributeValues: { ':pk': usageIds.modelMonth(tenantId, month) }, ExclusiveStartKey: start,
+      }));
+      for (const item of out.Items ?? []) {
+        const n = (k: string) => Number(item[k] ?? 0);
+        rows.push({
+          day: String(item.day), model: String(item.model), requests: n('requests'), promptTokens: n('promptTokens'), completionTokens: n('completionTokens'),
+          costUsd: n('costMicros') / MICRO, reportedRequests: n('reportedRequests'), reportedTokens: n('reportedTokens'), estimatedTokens: n('estimatedTokens'),
+        });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return rows.sort(byDayThenModel);
   }
 
   async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {

@@ -63,6 +63,44 @@ export interface SubjectUsageList {
   incomplete: boolean;
 }
 
+/** One model's gateway usage for a tenant on one UTC day. Costs in USD (micro-dollar precision). */
+export interface ModelDayUsage {
+  /** The UTC day of the request's reservation: `2026-11-23`. */
+  day: string;
+  /** Catalog id of the model that answered (after fallbacks): `openai/gpt-4o-mini`. */
+  model: string;
+  /** Settled requests that produced usage. */
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  /** Requests whose usage the provider reported (not estimated by the gateway). */
+  reportedRequests: number;
+  /** Provider-reported total tokens of those requests. */
+  reportedTokens: number;
+  /** The gateway's own count (o200k, lambdas/inference/token-count.ts) of the same requests' prompt and completion. */
+  estimatedTokens: number;
+}
+
+/**
+ * What a settled request used, by the model that answered: it goes to the usage ledger
+ * (`modelUsage`). Settles without it (a released reservation: nothing was produced) record nothing there.
+ */
+export interface SettledUsage {
+  /** Catalog id of the model that answered (after fallbacks). */
+  model: string;
+  /** The prompt and completion tokens billed: the provider's when it reported them, else the gateway's count. */
+  promptTokens: number;
+  completionTokens: number;
+  /** Whether the provider reported the usage (else the tokens above are the gateway's count). */
+  reported: boolean;
+  /**
+   * The gateway's own o200k count of the same prompt and completion. Kept (in `estimatedTokens`)
+   * only for reported requests, beside the provider's count, for reconciliation.
+   */
+  estimatedTokens: number;
+}
+
 /** The result of countRequest: admitted, or the first window that is full and whose it is. */
 export type CountResult = { ok: true } | { ok: false; window: 'minute' | 'hour' | 'day'; limit: number; scope: LimitScope };
 
@@ -102,12 +140,25 @@ export interface GatewayStore {
    * @throws SubjectCapacityError (shared-memory store only) when no slot is left for a new subject
    */
   reserve(tenantId: string, tokens: number, costUsd: number, limits: BudgetLimits, now: Date, subject?: Subject): Promise<Reservation>;
-  /** Replaces a reservation by what was actually used (which may be less, or, if the estimate was short, more), for the tenant and the reservation's subject. */
-  settle(reservation: Reservation, tokens: number, costUsd: number): Promise<void>;
+  /**
+   * Replaces a reservation by what was actually used (which may be less, or, if the estimate was
+   * short, more), for the tenant and the reservation's subject; with `usage`, also adds the request
+   * to the usage ledger of the reservation's day and the model that answered (`modelUsage`).
+   * `tokens` and `costUsd` are what `usage` bills: `promptTokens + completionTokens` and their cost.
+   * @throws ModelUsageCapacityError (shared-memory store only) when the tenant's ledger has no slot
+   *   left for a new model-day; the tenant's and the subject's counters are settled all the same
+   */
+  settle(reservation: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void>;
   /** The tenant's usage today and this month; with `subject`, that user's or key's own. */
   usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary>;
   /** Every user (or key) of the tenant that reserved this month, with its day and month usage, sorted by id. */
   usageBy(tenantId: string, now: Date, kind: Subject['kind']): Promise<SubjectUsageList>;
+  /**
+   * Every model-day of the tenant's `month` (`2026-11`), sorted by day then model: the usage
+   * ledger that settles with a SettledUsage fill.
+   * @throws RangeError naming `month` when it is not `YYYY-MM`
+   */
+  modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]>;
 }
 
 export const periods = (now: Date) => {

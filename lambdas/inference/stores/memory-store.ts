@@ -1,7 +1,9 @@
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import {
-  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type Reservation, type Subject, type SubjectUsageList, type UsageSummary,
+  BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type SettledUsage, type Subject,
+  type SubjectUsageList, type UsageSummary,
 } from './gateway-store.js';
+import { byDayThenModel, checkMonth, emptyModelDay, ledgerDelta, MICRO } from './model-usage.js';
 
 interface Counter { tokens: number; costUsd: number; requests: number }
 
@@ -21,6 +23,8 @@ export class MemoryStore implements GatewayStore {
   private readonly requests = new Map<string, number>();
   /** Per tenant, its users' and its keys' counters by id (two maps: a user id may look like a key id). */
   private readonly subjects = new Map<string, { user: Map<string, SubjectCounters>; key: Map<string, SubjectCounters> }>();
+  /** Per tenant, its usage ledger by `<day>\n<model>`, costs in micro-dollars (summed exactly, as DynamoDB does). */
+  private readonly ledger = new Map<string, Map<string, { row: ModelDayUsage; costMicros: number }>>();
 
   putTenant(record: TenantRecord): void {
     this.tenants.set(record.tenantId, record);
@@ -90,7 +94,8 @@ export class MemoryStore implements GatewayStore {
     return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
   }
 
-  async settle(r: Reservation, tokens: number, costUsd: number): Promise<void> {
+  async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
+    if (usage) this.record(r, usage, costUsd);
     const touched = [this.counter(`${r.tenantId}#${r.day}`), this.counter(`${r.tenantId}#${r.month}`)];
     const s = r.subject && this.subject(r.tenantId, r.subject, true)!;
     if (s) touched.push(periodCounter(s.days, r.day), periodCounter(s.months, r.month));
@@ -98,6 +103,26 @@ export class MemoryStore implements GatewayStore {
       c.tokens += tokens - r.tokens;
       c.costUsd += costUsd - r.costUsd;
     }
+  }
+
+  async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {
+    checkMonth(month);
+    return [...(this.ledger.get(tenantId)?.values() ?? [])]
+      .filter(({ row }) => row.day.startsWith(`${month}-`))
+      .map(({ row, costMicros }) => ({ ...row, costUsd: costMicros / MICRO }))
+      .sort(byDayThenModel);
+  }
+
+  /** Adds a settled request to its model-day row of the ledger. */
+  private record(r: Reservation, usage: SettledUsage, costUsd: number): void {
+    let rows = this.ledger.get(r.tenantId);
+    if (!rows) this.ledger.set(r.tenantId, (rows = new Map()));
+    const key = `${r.day}\n${usage.model}`;
+    let e = rows.get(key);
+    if (!e) rows.set(key, (e = { row: emptyModelDay(r.day, usage.model), costMicros: 0 }));
+    const d = ledgerDelta(usage, costUsd);
+    e.costMicros += d.costMicros;
+    for (const k of ['requests', 'promptTokens', 'completionTokens', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const) e.row[k] += d[k];
   }
 
   async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {

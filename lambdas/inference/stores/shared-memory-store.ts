@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import {
-  BudgetExhaustedError, byId, periods, SubjectCapacityError, type BudgetLimits, type CountResult, type GatewayStore, type Reservation, type Subject, type SubjectUsage,
+  BudgetExhaustedError, byId, periods, SubjectCapacityError, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type Subject, type SubjectUsage,
   type SubjectUsageList, type UsageSummary,
 } from './gateway-store.js';
 
@@ -162,6 +162,11 @@ export class SharedMemoryStore implements GatewayStore {
         if (at !== undefined) add(this.snums, at, t, c, 0);
       }
     }, undefined);
+  }
+
+  /** Not yet kept by this store (the usage ledger lands in it next). */
+  async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {
+    throw new Error(`SharedMemoryStore (tessera serve --workers): the usage ledger is not kept yet (tenant ${tenantId}, month ${month})`);
   }
 
   async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {
