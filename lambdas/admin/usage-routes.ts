@@ -1,14 +1,18 @@
 import { z } from 'zod';
 import { DynamoDbStore } from '../inference/stores/dynamodb-store.js';
 import type { UsageSummary } from '../inference/stores/gateway-store.js';
+import { monthProblem } from '../../lib/statements/schema.js';
+import { ApiError } from '../shared/api-errors.js';
 import { ENV, requireEnv } from '../shared/environment.js';
+import { lambdaStatementSources } from '../statements/lambda-sources.js';
+import { tenantStatement } from '../statements/statement-sources.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import { json, parse, tenantOr404, type Route } from './admin-http.js';
 
 /** The gateway's usage table, as the admin API's environment names it (GATEWAY_ENV.usageTable of lambdas/inference/lambda-deps.ts, not imported: it would bundle the gateway). */
 export const USAGE_TABLE_ENV = 'TESSERA_USAGE_TABLE';
 
-const UsageQuery = z.strictObject({ by: z.enum(['user', 'key']).optional() });
+const UsageQuery = z.strictObject({ by: z.enum(['user', 'key']).optional(), month: z.string().optional() });
 
 let store: DynamoDbStore | undefined;
 /** The gateway's store read with the platform's own credentials (the admin API's role: GetItem on the usage table). */
@@ -23,14 +27,23 @@ const periods = (u: UsageSummary) => ({ day: { ...u.day, costUsd: usd(u.day.cost
  * - without `by`: `{ tenantId, day: '2026-11-23', month: '2026-11', usage: { day: { tokens, costUsd, requests }, month: {…} } }`
  * - `by=user|key`: `{ tenantId, by, day, month, incomplete, subjects: [{ kind, id, day: {…}, month: {…} }] }`: each user or
  *   key that reserved this month, sorted by id (`incomplete`: some could not be listed, dynamodb-store.ts)
+ * - `month=YYYY-MM`: the tenant's statement of that month (lib/statements/schema.ts TenantStatement: gateway by model, day,
+ *   user and key; fine-tuning GPU hours; infrastructure cost from Cost Explorer; the total; reconciliation flags)
  * Costs in US dollars rounded to micro-dollars; periods are UTC.
- * @throws ApiError 400 naming an unknown query parameter or a `by` that is neither user nor key; 404 for an unknown tenant
+ * @throws ApiError 400 naming an unknown query parameter, a `by` that is neither user nor key, a month not YYYY-MM or in
+ *   the future, or `by` with `month` (the statement has both lists); 404 for an unknown tenant
  */
 export const usageRoutes: Record<string, Route> = {
   'GET /admin/tenants/{id}/usage': async (event, id) => {
     const q = parse(UsageQuery, event.queryStringParameters ?? {});
+    if (q.month !== undefined) {
+      const problem = monthProblem(q.month);
+      if (problem) throw new ApiError(400, problem, 'invalid_request_error', 'invalid_month', 'month');
+      if (q.by) throw new ApiError(400, `by = "${q.by}": cannot be combined with month (the statement lists users and keys itself)`, 'invalid_request_error', 'invalid_request', 'by');
+    }
     const record = await tenantOr404(id!);
     const now = new Date();
+    if (q.month !== undefined) return json(200, await tenantStatement(lambdaStatementSources(), record, q.month, now));
     const at = { tenantId: record.tenantId, day: now.toISOString().slice(0, 10), month: now.toISOString().slice(0, 7) };
     if (!q.by) return json(200, { ...at, usage: periods(await usageStore().usage(record.tenantId, now)) });
     const listed = await usageStore().usageBy(record.tenantId, now, q.by);

@@ -7,6 +7,7 @@ import { CliError } from './cli-error.js';
 import { table, tenantDetails } from './format.js';
 import { pollSeconds } from './option-parsers.js';
 import { adminTarget } from './admin-target.js';
+import { formatStatement } from './tenant-statement-format.js';
 
 interface Progress {
   status: string;
@@ -167,11 +168,19 @@ export function tenantsCommand(): Command {
       else print([`gateway policy of ${id} replaced (${out.updatedAt}); the CORS origin index follows within seconds`, ...policyLines(out.gateway)].join('\n'));
     });
 
-  tenants.command('usage').description('a tenant\'s gateway usage today and this month (tokens, cost, requests), or per user or per key')
+  tenants.command('usage').description('a tenant\'s gateway usage today and this month (tokens, cost, requests), or per user or per key; with --month, its statement of that month')
     .argument('<id>')
     .addOption(new Option('--by <subject>', 'one row per user or per key that used the gateway this month').choices(['user', 'key']))
+    .option('--month <YYYY-MM>', 'the month\'s statement: gateway by model, day, user and key, fine-tuning, infrastructure (Cost Explorer), total')
+    .option('--csv', 'with --month: the statement as CSV (RFC 4180)')
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);
+      if (o.csv && !o.month) throw new CliError('--csv needs --month YYYY-MM (the CSV is a month\'s statement)');
+      if (o.month) {
+        const statement = await api.call<unknown>('GET', `/admin/tenants/${encodeURIComponent(id)}/usage`, undefined, { month: o.month, by: o.by });
+        print(formatStatement(statement, o.csv ? 'csv' : json ? 'json' : 'text'));
+        return;
+      }
       const out = await api.call<TenantUsageAnswer>('GET', `/admin/tenants/${encodeURIComponent(id)}/usage`, undefined, { by: o.by });
       print(json ? JSON.stringify(out, null, 2) : usageLines(out));
     });

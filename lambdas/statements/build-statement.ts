@@ -1,0 +1,141 @@
+import type { FineTuningJob } from '../../lib/fine-tuning.js';
+import {
+  fromMicros, monthBounds, RECONCILIATION_THRESHOLD_PERCENT, ROUNDING, roundUsd, toMicros,
+  type ModelDayUsage, type ReconciliationFlag, type TenantStatement,
+} from '../../lib/statements/schema.js';
+import { TRAINING_PRICES, type TrainingPriceTable } from '../../lib/statements/training-prices.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+
+/** One user's or key's month at the gateway (the `month` of GatewayStore.usageBy's subjects). */
+export interface SubjectMonth {
+  id: string;
+  month: { tokens: number; costUsd: number; requests: number };
+}
+
+/** The tenant's infrastructure cost for the month, as Cost Explorer answered (cost-explorer.ts). */
+export interface InfrastructureCost {
+  costUsd: number;
+  estimated: boolean;
+  source: TenantStatement['infrastructure']['source'];
+}
+
+/** Everything a statement is built from; the builder does no I/O. */
+export interface StatementInputs {
+  tenant: Pick<TenantRecord, 'tenantId' | 'name' | 'tier' | 'isolation' | 'accountId'>;
+  /** `YYYY-MM`, validated by the caller (monthProblem). */
+  month: string;
+  /** When the statement is made: the end of a running job's hours, and `generatedAt`. */
+  asOf: Date;
+  /** The gateway's usage by model and day of the month (GatewayStore.modelUsage). */
+  modelUsage: readonly ModelDayUsage[];
+  users: { subjects: readonly SubjectMonth[]; incomplete: boolean };
+  keys: { subjects: readonly SubjectMonth[]; incomplete: boolean };
+  /** The tenant's fine-tuning jobs (any month; those without hours in this month are left out). */
+  jobs: readonly FineTuningJob[];
+  infrastructure: InfrastructureCost;
+  /** @default TRAINING_PRICES */
+  prices?: TrainingPriceTable;
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+/** Statuses in which a training job's instance runs until now (queued and validating jobs have none yet). */
+const RUNNING: readonly string[] = ['running'];
+
+/**
+ * Builds the month's statement of one tenant (lib/statements/schema.ts TenantStatement).
+ *
+ * - Gateway: tokens and cost by model and by day (summed from the model-day usage), by user and
+ *   by key (the subjects' month counters).
+ * - Fine-tuning: each job's instance-hours inside the month, from its `createdAt` to its
+ *   `finishedAt` (a running job: to `asOf`), clipped to the month; one instance per job (the
+ *   training request's InstanceCount); GPU-hours = instance-hours × the type's GPUs; cost =
+ *   instance-hours (rounded to 4 decimals) × the dated on-demand price. The span includes
+ *   SageMaker's queue and start-up (not billed), so it is an upper bound of the billed time.
+ * - Infrastructure: Cost Explorer's UnblendedCost for the tenant's tag or linked account.
+ * - Reconciliation: a model is flagged when, over the requests whose provider reported usage,
+ *   the gateway's estimate differs from the report by more than 10%.
+ * Rounding: lib/statements/schema.ts ROUNDING.
+ */
+export function buildStatement(input: StatementInputs): TenantStatement {
+  const prices = input.prices ?? TRAINING_PRICES;
+  const { start, end } = monthBounds(input.month);
+  const notes: string[] = [];
+
+  // Gateway, by model and by day.
+  const days = input.modelUsage.filter((u) => u.day.startsWith(`${input.month}-`));
+  const group = (key: (u: ModelDayUsage) => string) => {
+    const out = new Map<string, ModelDayUsage[]>();
+    for (const u of days) out.set(key(u), [...(out.get(key(u)) ?? []), u]);
+    return [...out.entries()].sort(byKey(([k]) => k));
+  };
+  const tokens = (us: ModelDayUsage[]) => {
+    const promptTokens = sum(us.map((u) => u.promptTokens));
+    const completionTokens = sum(us.map((u) => u.completionTokens));
+    return { requests: sum(us.map((u) => u.requests)), promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, costUsd: fromMicros(sum(us.map((u) => toMicros(u.costUsd)))) };
+  };
+  const byModel = group((u) => u.model).map(([model, us]) => ({
+    model, ...tokens(us),
+    reportedRequests: sum(us.map((u) => u.reportedRequests)), reportedTokens: sum(us.map((u) => u.reportedTokens)), estimatedTokens: sum(us.map((u) => u.estimatedTokens)),
+  }));
+  const byDay = group((u) => u.day).map(([day, us]) => ({ day, ...tokens(us) }));
+  const total = tokens(days);
+  const subjects = (list: readonly SubjectMonth[]) => [...list].sort(byKey((s) => s.id))
+    .map((s) => ({ id: s.id, tokens: s.month.tokens, costUsd: roundUsd(s.month.costUsd), requests: s.month.requests }));
+
+  // Fine-tuning.
+  const monthStart = Date.parse(`${start}T00:00:00Z`);
+  const monthEnd = Math.min(Date.parse(`${end}T00:00:00Z`), input.asOf.getTime());
+  const jobs = [...input.jobs].sort(byKey((j) => j.id)).flatMap((job) => {
+    const until = job.finishedAt !== undefined ? job.finishedAt * 1000 : RUNNING.includes(job.status) ? input.asOf.getTime() : undefined;
+    if (until === undefined) return [];
+    const from = Math.max(job.createdAt * 1000, monthStart);
+    const to = Math.min(until, monthEnd);
+    if (to <= from) return [];
+    const price = prices.instances[job.instanceType];
+    if (!price) notes.push(`fine-tuning job ${job.id}: no ${prices.region} price for ${job.instanceType} in the ${prices.date} table; counted at $0`);
+    const instanceHours = round4((to - from) / 3_600_000);
+    return [{
+      jobId: job.id, model: job.model, instanceType: job.instanceType, gpusPerInstance: price?.gpus ?? 0, spot: job.spot, status: job.status,
+      from: new Date(from).toISOString(), to: new Date(to).toISOString(),
+      instanceHours, gpuHours: round4(instanceHours * (price?.gpus ?? 0)), usdPerHour: price?.usdPerHour ?? 0, costUsd: roundUsd(instanceHours * (price?.usdPerHour ?? 0)),
+    }];
+  });
+  if (jobs.some((j) => j.spot)) notes.push('managed spot training jobs are priced at on-demand rates (an upper bound)');
+  const fineTuningMicros = sum(jobs.map((j) => toMicros(j.costUsd)));
+
+  // Infrastructure and total.
+  const infrastructureUsd = roundUsd(input.infrastructure.costUsd);
+  if (input.infrastructure.estimated) notes.push('infrastructure cost is Cost Explorer\'s estimate: the month is not finalised yet');
+  const totalMicros = toMicros(total.costUsd) + fineTuningMicros + toMicros(infrastructureUsd);
+
+  return {
+    tenantId: input.tenant.tenantId, tenantName: input.tenant.name, tier: input.tenant.tier, isolation: input.tenant.isolation,
+    ...(input.tenant.accountId ? { accountId: input.tenant.accountId } : {}),
+    month: input.month, period: { start, end }, generatedAt: input.asOf.toISOString(), currency: 'USD', rounding: ROUNDING,
+    gateway: { ...total, byModel, byDay, byUser: subjects(input.users.subjects), byKey: subjects(input.keys.subjects), subjectsIncomplete: input.users.incomplete || input.keys.incomplete },
+    fineTuning: {
+      jobs, instanceHours: round4(sum(jobs.map((j) => j.instanceHours))), gpuHours: round4(sum(jobs.map((j) => j.gpuHours))), costUsd: fromMicros(fineTuningMicros),
+      prices: { region: prices.region, date: prices.date, source: prices.source },
+      basis: 'wall-clock from job creation to finish (or now, while running), clipped to the month: includes SageMaker\'s queue and start-up',
+    },
+    infrastructure: { costUsd: infrastructureUsd, metric: 'UnblendedCost', source: input.infrastructure.source, estimated: input.infrastructure.estimated },
+    totalUsd: fromMicros(totalMicros),
+    reconciliation: { thresholdPercent: RECONCILIATION_THRESHOLD_PERCENT, flags: byModel.flatMap((m) => reconcile(m)) },
+    notes,
+  };
+}
+
+/** The flag of one model's month, when its estimate and the providers' report differ by more than the threshold. */
+export function reconcile(m: { model: string; reportedRequests: number; reportedTokens: number; estimatedTokens: number }, thresholdPercent = RECONCILIATION_THRESHOLD_PERCENT): ReconciliationFlag[] {
+  if (m.reportedRequests === 0 || (m.reportedTokens === 0 && m.estimatedTokens === 0)) return [];
+  const deviation = m.reportedTokens === 0 ? 100 : ((m.estimatedTokens - m.reportedTokens) / m.reportedTokens) * 100;
+  if (Math.abs(deviation) <= thresholdPercent) return [];
+  const deviationPercent = Math.round(deviation * 100) / 100;
+  return [{
+    model: m.model, reportedRequests: m.reportedRequests, estimatedTokens: m.estimatedTokens, reportedTokens: m.reportedTokens, deviationPercent, thresholdPercent,
+    message: `${m.model}: estimated ${m.estimatedTokens} tokens, providers reported ${m.reportedTokens} over ${m.reportedRequests} requests (${deviationPercent > 0 ? '+' : ''}${deviationPercent}%, more than ${thresholdPercent}%)`,
+  }];
+}

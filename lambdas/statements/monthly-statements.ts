@@ -1,0 +1,109 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { statementCsv } from '../../lib/statements/csv.js';
+import { monthBounds, monthProblem, previousMonth, type TenantStatement } from '../../lib/statements/schema.js';
+import { STATEMENTS_EVENT_SOURCE, statementKeys, TENANT_USAGE_REPORTED, usageReported } from '../../lib/statements/usage-event.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { platformClient } from '../shared/aws-clients.js';
+import { ENV, requireEnv } from '../shared/environment.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
+import { listTenants } from '../shared/registry.js';
+import { lambdaStatementSources } from './lambda-sources.js';
+import { tenantStatement, type StatementSources } from './statement-sources.js';
+
+/** The statements bucket (constructs/tenant-statements.ts). */
+export const STATEMENTS_BUCKET_ENV = 'TESSERA_STATEMENTS_BUCKET';
+
+/** S3 user metadata of a statement object: its figures' hash and revision (idempotent re-runs). */
+const HASH_META = 'statement-sha256';
+const REVISION_META = 'statement-revision';
+
+/** Hex SHA-256 of the statement's figures (everything but `generatedAt`). */
+export const statementHash = (s: TenantStatement) => createHash('sha256').update(JSON.stringify({ ...s, generatedAt: undefined })).digest('hex');
+
+/** Tenants with a statement for `month`: all in the registry but those offboarded before it began. */
+export const reportable = (t: TenantRecord, month: string) => !(t.status === 'OFFBOARDED' && t.updatedAt < `${monthBounds(month).start}T00:00:00Z`);
+
+export interface MonthlyOutcome {
+  month: string;
+  reported: string[];
+  unchanged: string[];
+  failed: Array<{ tenantId: string; error: string }>;
+}
+
+export interface MonthlyDeps {
+  sources: StatementSources;
+  s3: S3Client;
+  events: EventBridgeClient;
+  bucket: string;
+  eventBus: string;
+  tenants: () => Promise<TenantRecord[]>;
+}
+
+/**
+ * Writes one month's statement of every reportable tenant to the statements bucket
+ * (`statements/<YYYY-MM>/<tenantId>.json` and `.csv`, lib/statements/csv.ts) and emits one
+ * `Tenant Usage Reported` per tenant on the platform bus (lib/statements/usage-event.ts).
+ *
+ * Idempotent: a tenant whose stored statement has the same figures (its `statement-sha256`
+ * metadata) is left alone, no object written and no event; changed figures are written as a new
+ * object version with the next revision. The event goes out before the objects are written, so
+ * a failure in between repeats the event with the same idempotencyKey on the next run, never
+ * loses it. One tenant's failure does not stop the others; the run fails at the end (EventBridge
+ * retries it) naming them.
+ */
+export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, now: Date): Promise<MonthlyOutcome> {
+  const outcome: MonthlyOutcome = { month, reported: [], unchanged: [], failed: [] };
+  for (const tenant of (await deps.tenants()).filter((t) => reportable(t, month)).sort((a, b) => a.tenantId.localeCompare(b.tenantId))) {
+    try {
+      const statement = await tenantStatement(deps.sources, tenant, month, now);
+      const hash = statementHash(statement);
+      const keys = statementKeys(month, tenant.tenantId);
+      const stored = await head(deps.s3, deps.bucket, keys.json);
+      if (stored?.[HASH_META] === hash) {
+        outcome.unchanged.push(tenant.tenantId);
+        continue;
+      }
+      const revision = Number(stored?.[REVISION_META] ?? 0) + 1;
+      const detail = usageReported(statement, deps.bucket, hash, revision);
+      const out = await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.eventBus, Source: STATEMENTS_EVENT_SOURCE, DetailType: TENANT_USAGE_REPORTED, Detail: JSON.stringify(detail), Resources: [] }] }));
+      if (out.FailedEntryCount) throw new Error(`EventBridge rejected ${TENANT_USAGE_REPORTED}: ${out.Entries?.[0]?.ErrorCode} ${out.Entries?.[0]?.ErrorMessage}`);
+      const metadata = { [HASH_META]: hash, [REVISION_META]: String(revision) };
+      await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.json, Body: `${JSON.stringify(statement, null, 2)}\n`, ContentType: 'application/json', Metadata: metadata }));
+      await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.csv, Body: statementCsv(statement), ContentType: 'text/csv; charset=utf-8; header=present', Metadata: metadata }));
+      outcome.reported.push(tenant.tenantId);
+    } catch (e) {
+      outcome.failed.push({ tenantId: tenant.tenantId, error: e instanceof Error ? e.message : String(e) });
+      logger.error('statement failed', { tenantId: tenant.tenantId, month, error: e as Error });
+    }
+  }
+  return outcome;
+}
+
+async function head(s3: S3Client, bucket: string, key: string): Promise<Record<string, string> | undefined> {
+  try {
+    return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).Metadata ?? {};
+  } catch (e) {
+    if (e instanceof NotFound || (e as { name?: string }).name === 'NotFound' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The scheduled job: the previous month (UTC) by default, or `{ "month": "YYYY-MM" }` to re-run
+ * one. Fails (for EventBridge's retry) when any tenant's statement failed, after doing the rest.
+ */
+export const handler = lifecycleHandler('Monthly statements', async (event: { month?: string } | undefined) => {
+  const now = new Date();
+  const month = typeof event?.month === 'string' ? event.month : previousMonth(now);
+  const problem = monthProblem(month, now);
+  if (problem) throw new Error(problem);
+  const outcome = await writeMonthlyStatements({
+    sources: lambdaStatementSources(), s3: platformClient(S3Client), events: platformClient(EventBridgeClient),
+    bucket: requireEnv(STATEMENTS_BUCKET_ENV), eventBus: requireEnv(ENV.eventBus), tenants: () => listTenants(),
+  }, month, now);
+  logger.info('monthly statements', { month, reported: outcome.reported.length, unchanged: outcome.unchanged.length, failed: outcome.failed.length });
+  if (outcome.failed.length) throw new Error(`statements of ${month} failed for ${outcome.failed.map((f) => `${f.tenantId} (${f.error})`).join('; ')}`);
+  return outcome;
+}, { trackStep: false });

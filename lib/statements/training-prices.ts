@@ -1,0 +1,27 @@
+/**
+ * SageMaker training on-demand prices (USD per instance-hour, Linux, US East (N. Virginia)),
+ * dated. Source: https://aws.amazon.com/sagemaker/pricing/ ("Training" tab, On-Demand), as of
+ * the date below. Managed spot jobs are priced here at on-demand (an upper bound: spot saves up
+ * to 90%, and the job record does not keep SageMaker's BillableTimeInSeconds).
+ *
+ * Owned by the statements; the cost command (lib/cost/) ships its own dated on-demand table:
+ * the two should become one (see the README's statements section).
+ */
+export const TRAINING_PRICES = {
+  region: 'us-east-1',
+  date: '2026-11-01',
+  source: 'https://aws.amazon.com/sagemaker/pricing/ (Training, On-Demand, US East (N. Virginia))',
+  /** instance type → GPUs per instance and USD per hour. */
+  instances: {
+    'ml.g5.xlarge': { gpus: 1, usdPerHour: 1.408 },
+    'ml.g5.2xlarge': { gpus: 1, usdPerHour: 1.515 },
+    'ml.g5.4xlarge': { gpus: 1, usdPerHour: 2.03 },
+    'ml.g5.8xlarge': { gpus: 1, usdPerHour: 3.06 },
+    'ml.g5.12xlarge': { gpus: 4, usdPerHour: 7.09 },
+    'ml.g5.24xlarge': { gpus: 4, usdPerHour: 10.18 },
+    'ml.g5.48xlarge': { gpus: 8, usdPerHour: 20.36 },
+    'ml.p4d.24xlarge': { gpus: 8, usdPerHour: 37.688 },
+  } as Record<string, { gpus: number; usdPerHour: number }>,
+} as const;
+
+export type TrainingPriceTable = typeof TRAINING_PRICES;

@@ -1,0 +1,66 @@
+import type { TenantStatement } from './schema.js';
+
+/** The bus event a billing system subscribes to: one per tenant and month. */
+export const TENANT_USAGE_REPORTED = 'Tenant Usage Reported';
+/** Its source on the platform bus. */
+export const STATEMENTS_EVENT_SOURCE = 'tessera.statements';
+
+/** Meter names of the event (SBT's `meterApiName`s). */
+export const USAGE_METERS = {
+  totalUsd: 'tessera.total_usd',
+  gatewayTokens: 'tessera.gateway.tokens',
+  gatewayCostUsd: 'tessera.gateway.cost_usd',
+  fineTuningGpuHours: 'tessera.fine_tuning.gpu_hours',
+  fineTuningCostUsd: 'tessera.fine_tuning.cost_usd',
+  infrastructureCostUsd: 'tessera.infrastructure.cost_usd',
+} as const;
+
+/**
+ * The detail of `Tenant Usage Reported`, shaped like SBT's `ingestUsage` event (detail-type
+ * `sbt_aws_ingestUsage`; required detail: `tenantId`, `meterApiName`, `meterValue`, with further
+ * values as dimensions: awslabs/sbt-aws src/utils/event-manager.ts and the SBT Amberflo metering
+ * docs, "Ingest Usage Events"): the top level is the month's total in USD, so an SBT metering
+ * provider ingests it unchanged; `usage` carries one `{ meterApiName, meterValue }` per meter
+ * for billing systems that price them separately.
+ *
+ * `idempotencyKey` (`<tenant>:<month>:<first 16 hex of the statement's SHA-256>`) is the same
+ * for the same figures: a re-run that finds the statement unchanged emits nothing; a re-run whose
+ * event went out but whose objects were not written emits the same key again, which a consumer
+ * uses to drop the duplicate (Stripe's meter event `identifier`, Marketplace's idempotent
+ * MeterUsage). Changed figures (Cost Explorer finalising late) carry a new key and
+ * `revision` > 1: the consumer replaces the month's figures.
+ */
+export interface TenantUsageReported {
+  tenantId: string;
+  meterApiName: typeof USAGE_METERS.totalUsd;
+  meterValue: number;
+  month: string;
+  currency: 'USD';
+  /** true while Cost Explorer's figures for the month are estimated. */
+  estimated: boolean;
+  usage: Array<{ meterApiName: string; meterValue: number }>;
+  idempotencyKey: string;
+  /** 1 for the month's first report, then +1 each time its figures change. */
+  revision: number;
+  statement: { bucket: string; json: string; csv: string };
+}
+
+/** Object keys of a tenant's month in the statements bucket. */
+export const statementKeys = (month: string, tenantId: string) => ({ json: `statements/${month}/${tenantId}.json`, csv: `statements/${month}/${tenantId}.csv` });
+
+/** The event detail for a statement (`hash`: hex SHA-256 of the statement without generatedAt). */
+export function usageReported(s: TenantStatement, bucket: string, hash: string, revision: number): TenantUsageReported {
+  return {
+    tenantId: s.tenantId, meterApiName: USAGE_METERS.totalUsd, meterValue: s.totalUsd, month: s.month, currency: 'USD', estimated: s.infrastructure.estimated,
+    usage: [
+      { meterApiName: USAGE_METERS.gatewayTokens, meterValue: s.gateway.totalTokens },
+      { meterApiName: USAGE_METERS.gatewayCostUsd, meterValue: s.gateway.costUsd },
+      { meterApiName: USAGE_METERS.fineTuningGpuHours, meterValue: s.fineTuning.gpuHours },
+      { meterApiName: USAGE_METERS.fineTuningCostUsd, meterValue: s.fineTuning.costUsd },
+      { meterApiName: USAGE_METERS.infrastructureCostUsd, meterValue: s.infrastructure.costUsd },
+      { meterApiName: USAGE_METERS.totalUsd, meterValue: s.totalUsd },
+    ],
+    idempotencyKey: `${s.tenantId}:${s.month}:${hash.slice(0, 16)}`, revision,
+    statement: { bucket, ...statementKeys(s.month, s.tenantId) },
+  };
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { TenantStatement } from '../../../lib/statements/schema.js';
+import { buildStatement, reconcile } from '../../../lambdas/statements/build-statement.js';
+import { AS_OF, INFRASTRUCTURE_AMOUNT, JOBS, KEY_ID, MODEL_USAGE, MONTH, USER_ID } from './fixture.js';
+
+const tenant = { tenantId: 'acme', name: 'Acme', tier: 'professional', isolation: 'vpc' as const };
+const build = (over: Partial<Parameters<typeof buildStatement>[0]> = {}) => buildStatement({
+  tenant, month: MONTH, asOf: AS_OF, modelUsage: MODEL_USAGE,
+  users: { subjects: [{ id: USER_ID, month: { tokens: 2000, costUsd: 0.0019, requests: 12 } }], incomplete: false },
+  keys: { subjects: [{ id: KEY_ID, month: { tokens: 900, costUsd: 0.00067, requests: 7 } }], incomplete: false },
+  jobs: JOBS,
+  infrastructure: { costUsd: Number(INFRASTRUCTURE_AMOUNT), estimated: false, source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' } },
+  ...over,
+});
+
+describe('buildStatement', () => {
+  it('adds the gateway up by model and by day, as by hand', () => {
+    const s = build();
+    expect(TenantStatement.parse(s)).toEqual(s);
+    // gpt-4o-mini: 10 + 5 requests, 1000 + 300 prompt, 500 + 100 completion, $0.00045 + $0.00012
+    expect(s.gateway.byModel).toEqual([
+      { model: 'gpt-4o-mini', requests: 15, promptTokens: 1300, completionTokens: 600, totalTokens: 1900, costUsd: 0.00057, reportedRequests: 15, reportedTokens: 1900, estimatedTokens: 1930 },
+      { model: 'llama-3.1-8b-instruct', requests: 4, promptTokens: 800, completionTokens: 200, totalTokens: 1000, costUsd: 0.002, reportedRequests: 4, reportedTokens: 1000, estimatedTokens: 1150 },
+    ]);
+    // 3 October: 10 + 4 requests, 1000 + 800 prompt, 500 + 200 completion, $0.00045 + $0.002
+    expect(s.gateway.byDay).toEqual([
+      { day: '2026-10-03', requests: 14, promptTokens: 1800, completionTokens: 700, totalTokens: 2500, costUsd: 0.00245 },
+      { day: '2026-10-17', requests: 5, promptTokens: 300, completionTokens: 100, totalTokens: 400, costUsd: 0.00012 },
+    ]);
+    expect(s.gateway).toMatchObject({ requests: 19, promptTokens: 2100, completionTokens: 800, totalTokens: 2900, costUsd: 0.00257, subjectsIncomplete: false });
+    expect(s.gateway.byUser).toEqual([{ id: USER_ID, tokens: 2000, costUsd: 0.0019, requests: 12 }]);
+    expect(s.gateway.byKey).toEqual([{ id: KEY_ID, tokens: 900, costUsd: 0.00067, requests: 7 }]);
+  });
+
+  it('prices fine-tuning hours inside the month only: 2.5 h × $1.515 + 1 h (of 2) × $7.09', () => {
+    const s = build();
+    expect(s.fineTuning.jobs.map((j) => [j.jobId.slice(0, 7), j.instanceHours, j.gpuHours, j.costUsd, j.from, j.to])).toEqual([
+      ['ftjob-a', 2.5, 2.5, 3.7875, '2026-10-10T00:00:00.000Z', '2026-10-10T02:30:00.000Z'],
+      ['ftjob-b', 1, 4, 7.09, '2026-10-01T00:00:00.000Z', '2026-10-01T01:00:00.000Z'],
+    ]);
+    expect(s.fineTuning).toMatchObject({ instanceHours: 3.5, gpuHours: 6.5, costUsd: 10.8775, prices: { region: 'us-east-1', date: '2026-11-01' } });
+  });
+
+  it('totals gateway + fine-tuning + infrastructure in micro-dollars: 0.00257 + 10.8775 + 123.456789 = 134.336859', () => {
+    const s = build();
+    expect(s.infrastructure).toEqual({ costUsd: 123.456789, metric: 'UnblendedCost', source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' }, estimated: false });
+    expect(s.totalUsd).toBe(134.336859);
+    expect(s.period).toEqual({ start: '2026-10-01', end: '2026-11-01' });
+    expect(s.notes).toEqual([]);
+  });
+
+  it('flags the model whose estimate is more than 10% off the providers\' report, naming the figures', () => {
+    const s = build();
+    expect(s.reconciliation.flags).toEqual([{
+      model: 'llama-3.1-8b-instruct', reportedRequests: 4, estimatedTokens: 1150, reportedTokens: 1000, deviationPercent: 15, thresholdPercent: 10,
+      message: 'llama-3.1-8b-instruct: estimated 1150 tokens, providers reported 1000 over 4 requests (+15%, more than 10%)',
+    }]);
+    expect(reconcile({ model: 'm', reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 1100 })).toEqual([]); // exactly 10%: not flagged
+    expect(reconcile({ model: 'm', reportedRequests: 1, reportedTokens: 1000, estimatedTokens: 899 })[0].deviationPercent).toBe(-10.1);
+    expect(reconcile({ model: 'm', reportedRequests: 0, reportedTokens: 0, estimatedTokens: 500 })).toEqual([]); // nothing reported: nothing to compare
+  });
+
+  it('counts a running job up to asOf, notes an unpriced type and an estimated month', () => {
+    const running = { ...JOBS[2], status: 'running' as const, createdAt: Date.parse('2026-11-02T03:00:00Z') / 1000, instanceType: 'ml.x9.huge' };
+    const s = build({ month: '2026-11', modelUsage: [], jobs: [running], infrastructure: { costUsd: 1, estimated: true, source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' } } });
+    expect(s.fineTuning.jobs[0]).toMatchObject({ instanceHours: 2, costUsd: 0, gpuHours: 0 });
+    expect(s.notes.join('\n')).toMatch(/no us-east-1 price for ml\.x9\.huge/);
+    expect(s.notes.join('\n')).toMatch(/estimate/);
+    expect(s.infrastructure.estimated).toBe(true);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { csvField, statementCsv } from '../../../lib/statements/csv.js';
+import { monthBounds, monthProblem, previousMonth } from '../../../lib/statements/schema.js';
+import { buildStatement } from '../../../lambdas/statements/build-statement.js';
+import { AS_OF, INFRASTRUCTURE_AMOUNT, JOBS, KEY_ID, MODEL_USAGE, MONTH, USER_ID } from './fixture.js';
+
+/** The golden CSV of the fixture's statement: every figure added up by hand in build-statement.test.ts. */
+export const GOLDEN_CSV = [
+  'tenant_id,month,section,key,requests,prompt_tokens,completion_tokens,total_tokens,instance_hours,gpu_hours,cost_usd,note',
+  'acme,2026-10,gateway.model,gpt-4o-mini,15,1300,600,1900,,,0.000570,',
+  'acme,2026-10,gateway.model,llama-3.1-8b-instruct,4,800,200,1000,,,0.002000,',
+  'acme,2026-10,gateway.day,2026-10-03,14,1800,700,2500,,,0.002450,',
+  'acme,2026-10,gateway.day,2026-10-17,5,300,100,400,,,0.000120,',
+  `acme,2026-10,gateway.user,${USER_ID},12,,,2000,,,0.001900,`,
+  `acme,2026-10,gateway.key,${KEY_ID},7,,,900,,,0.000670,`,
+  'acme,2026-10,gateway.total,,19,2100,800,2900,,,0.002570,',
+  'acme,2026-10,fine_tuning.job,ftjob-aaaaaaaaaaaaaaaaaaaaaaaa,,,,,2.5000,2.5000,3.787500,ml.g5.2xlarge',
+  'acme,2026-10,fine_tuning.job,ftjob-bbbbbbbbbbbbbbbbbbbbbbbb,,,,,1.0000,4.0000,7.090000,ml.g5.12xlarge',
+  'acme,2026-10,fine_tuning.total,,,,,,3.5000,6.5000,10.877500,',
+  'acme,2026-10,infrastructure.total,tessera:tenant-id=acme,,,,,,,123.456789,',
+  'acme,2026-10,total,,,,,,,,134.336859,',
+  'acme,2026-10,reconciliation.flag,llama-3.1-8b-instruct,4,,,,,,,"llama-3.1-8b-instruct: estimated 1150 tokens, providers reported 1000 over 4 requests (+15%, more than 10%)"',
+].join('\r\n') + '\r\n';
+
+describe('statement CSV', () => {
+  it('renders the golden layout (RFC 4180: CRLF, a header, quoted fields with commas)', () => {
+    const s = buildStatement({
+      tenant: { tenantId: 'acme', name: 'Acme', tier: 'professional', isolation: 'vpc' }, month: MONTH, asOf: AS_OF, modelUsage: MODEL_USAGE,
+      users: { subjects: [{ id: USER_ID, month: { tokens: 2000, costUsd: 0.0019, requests: 12 } }], incomplete: false },
+      keys: { subjects: [{ id: KEY_ID, month: { tokens: 900, costUsd: 0.00067, requests: 7 } }], incomplete: false },
+      jobs: JOBS, infrastructure: { costUsd: Number(INFRASTRUCTURE_AMOUNT), estimated: false, source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' } },
+    });
+    expect(statementCsv(s)).toBe(GOLDEN_CSV);
+  });
+
+  it('quotes commas, quotes and line breaks, doubling quotes', () => {
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('two\r\nlines')).toBe('"two\r\nlines"');
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField(undefined)).toBe('');
+  });
+});
+
+describe('statement months', () => {
+  const now = new Date('2026-12-01T11:00:00Z');
+  it('accepts past and current months, refuses the rest naming the value', () => {
+    expect(monthProblem('2026-11', now)).toBeUndefined();
+    expect(monthProblem('2026-12', now)).toBeUndefined();
+    expect(monthProblem('2027-01', now)).toBe('month = "2027-01": is in the future (this month is 2026-12, UTC)');
+    expect(monthProblem('2026-13', now)).toMatch(/^month = "2026-13": must be a month as YYYY-MM/);
+    expect(monthProblem('2026-1', now)).toMatch(/must be a month as YYYY-MM/);
+    expect(monthProblem('november', now)).toMatch(/^month = "november"/);
+  });
+  it('bounds a month with an exclusive end, across the year', () => {
+    expect(monthBounds('2026-12')).toEqual({ start: '2026-12-01', end: '2027-01-01' });
+    expect(monthBounds('2026-02')).toEqual({ start: '2026-02-01', end: '2026-03-01' });
+    expect(previousMonth(new Date('2027-01-02T04:00:00Z'))).toBe('2026-12');
+  });
+});
