@@ -14,6 +14,7 @@ import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantUsage } from './endpoints/usage.js';
 import { GatewayError, notFound, permissionDenied, tooLarge, upstream } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
+import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { PolicyCache, type TenantPolicy } from './policy.js';
 import type { ProviderName, ProviderRegistry } from './providers/registry.js';
 import { routeMethods } from './routes.js';
@@ -77,6 +78,11 @@ export interface GatewayDeps {
   keyService?: TenantKeyService;
   /** Tenant users in the platform's Cognito pool: `/v1/tenant/users`. @default - not served (404) */
   users?: TenantUserDirectory;
+  /**
+   * Tenant budget alerts (budget-alerts/budget-alerts.ts): checked after each settle, off the
+   * answer's path; with `awaitAudit` (Lambda) also awaited before the invocation ends. @default - none
+   */
+  budgetAlerts?: BudgetAlerts;
 }
 
 const ROUTES = ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/usage'];
@@ -101,7 +107,7 @@ export class Gateway {
   constructor(private readonly deps: GatewayDeps) {
     this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders));
     const applyGuardrail = deps.applyGuardrail ?? (async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source));
-    this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail);
+    this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail, deps.budgetAlerts);
     this.keyService = deps.keyService ?? (deps.keys && new ApiKeyService(deps.keys, deps.config));
     // Off the first request's path as far as possible (Lambda: during init). A failure is logged; counts then stay the byte bound.
     loadTokenizer().catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'tokenizer not loaded', error: (e as Error).message })));
@@ -192,6 +198,7 @@ export class Gateway {
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
       if (this.deps.awaitAudit) await written;
+      if (this.deps.awaitAudit) await this.deps.budgetAlerts?.idle(); // budget alerts: done before a Lambda invocation ends (a frozen environment would hold them)
     }
   }
 

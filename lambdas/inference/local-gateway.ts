@@ -20,6 +20,9 @@ import type { TenantKeyService } from './endpoints/tenant-keys.js';
 import { FineTuningService, type FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-store.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
+import { BudgetAlerts } from './budget-alerts/budget-alerts.js';
+import { fileEvents, memoryEvents, type LocalEvent } from './budget-alerts/local-events.js';
+import { MemoryAlertMarkers, type AlertMarkers } from './budget-alerts/markers.js';
 
 export interface LocalGatewayOptions {
   config: PlatformConfig;
@@ -76,10 +79,16 @@ export interface LocalGatewayOptions {
   now?: () => number;
   /** Users' token revocations the authorizer checks on a JWT's cache miss (with `users`, `jwt`). @default - none */
   userRevocations?: UserTokenRevocations;
+  /**
+   * Budget alerts' once-only markers (budget-alerts/markers.ts): `FileAlertMarkers` for the worker
+   * threads of `serve --workers N`; `false`: no budget alerts.
+   * @default - in this process's memory (MemoryAlertMarkers), with the events appended to `<stateDir>/events.jsonl` (or kept in memory with `memoryAudit`)
+   */
+  alertMarkers?: AlertMarkers | false;
 }
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
-export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; apiKeys?: ApiKeyStore }> {
+export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[] }> {
   const keysFile = join(options.stateDir, 'dev-keys.json');
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
@@ -113,8 +122,11 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
   // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
   const corsOrigins = tenantOrigins(options.tenants ?? []);
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers, keys: apiKeys, keyService, users: options.users });
-  return { gateway, store, audit, keysFile, jobs, responses, apiKeys };
+  // Budget alerts as in AWS; the events go beside the audit log (or into memory for tests).
+  const events = options.memoryAudit ? memoryEvents() : { emit: fileEvents(join(options.stateDir, 'events.jsonl')), events: undefined };
+  const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers, keys: apiKeys, keyService, users: options.users, budgetAlerts });
+  return { gateway, store, audit, keysFile, jobs, responses, apiKeys, budgetAlerts, events: events.events };
 }
 
 export { apiKeysDir };

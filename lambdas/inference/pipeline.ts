@@ -3,6 +3,7 @@ import type { AuditRecord } from './audit.js';
 import type { Caller } from './auth.js';
 import { GatewayError, invalid, limited, notFound } from './openai-errors.js';
 import { providerOf, type TenantPolicy } from './policy.js';
+import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, type RateLimitState } from './rate-limit-headers.js';
 import { BudgetExhaustedError, SubjectCapacityError, type GatewayStore, type LimitScope, type Reservation, type Subject } from './stores/gateway-store.js';
@@ -64,6 +65,8 @@ export class RequestPipeline {
       firstByteMs: g.upstreamTimeoutMs, idleMs: g.upstreamIdleTimeoutMs ?? g.upstreamTimeoutMs, retries: g.upstreamRetries,
     });
   }
+    /** Tenant budget alerts (budget-alerts/): told of each reservation and settle. @default - none */
+    private readonly budgetAlerts?: BudgetAlerts,
 
   /**
    * The catalog entry for `requested` (`default` = the tenant's default model), if the tenant may
@@ -124,7 +127,9 @@ export class RequestPipeline {
     const now = new Date();
     const tokens = promptTokens + completionTokens;
     try {
-      return await this.store.reserve(r.caller.tenantId, tokens, costOf(model, promptTokens, completionTokens), r.policy.limits, now, subjectOf(r));
+      const reservation = await this.store.reserve(r.caller.tenantId, tokens, costOf(model, promptTokens, completionTokens), r.policy.limits, now, subjectOf(r));
+      this.budgetAlerts?.watch(reservation, r, subjectOf(r)); // budget alerts: what the reservation counts against
+      return reservation;
     } catch (e) {
       if (e instanceof SubjectCapacityError) throw noRoom(e);
       if (!(e instanceof BudgetExhaustedError)) throw e;

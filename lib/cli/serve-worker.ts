@@ -8,6 +8,8 @@ import { configSourcesFromContext, loadConfig } from '../config/load-config.js';
 import { createLocalGateway } from '../../lambdas/inference/local-gateway.js';
 import { startLocalServer } from '../../lambdas/inference/local-server.js';
 import { SharedMemoryStore } from '../../lambdas/inference/stores/shared-memory-store.js';
+import { FileAlertMarkers } from '../../lambdas/inference/budget-alerts/markers.js';
+import { join } from 'node:path';
 
 export interface ServeWorkerData {
   configFile?: string;
@@ -32,6 +34,8 @@ try {
   const { gateway } = await createLocalGateway({
     config, stateDir: data.stateDir, upstreamUrl: data.upstream, upstreamKey: data.upstreamKey, tenants: data.tenants, providers: data.providers, jwt: data.jwt,
     store: new SharedMemoryStore(data.buffer, data.tenants),
+    // Budget alert markers every thread of this serve sees (the threads share one pid; a new serve starts with none, as its counters do).
+    alertMarkers: new FileAlertMarkers(join(data.stateDir, 'budget-alerts', String(process.pid))),
   });
   await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });
   parentPort!.postMessage('listening' satisfies ServeWorkerMessage);

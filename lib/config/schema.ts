@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
+import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { overlaps, parseCidr, type Ipv4Range } from './cidr.js';
 import {
   cacheNodeTypeProblem,
@@ -156,6 +157,8 @@ export const TierConfigSchema = z
       /** Objects under the training-data prefix of the tenant bucket expire after this many days. */
       dataRetentionDays: z.number().int().min(1).max(3650).default(30),
     }),
+    /** Budget alert thresholds and mail (lib/config/budget-alerts-config.ts). @default - absent: thresholds [50, 80, 100], no mail (budgetAlertsOf) */
+    budgetAlerts: BudgetAlertsConfigSchema.optional(),
   })
   .superRefine((t, ctx) => {
     const pool = parseCidr(t.network.tenantCidrPool);

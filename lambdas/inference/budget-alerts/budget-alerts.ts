@@ -1,0 +1,153 @@
+import { budgetAlertsOf } from '../../../lib/config/budget-alerts-config.js';
+import type { PipelineRequest } from '../pipeline.js';
+// Subject ids as the DynamoDB store keeps them in item ids (long ones by their SHA-256), so markers stay within DynamoDB's key size.
+import { storedSubjectId as storedId } from '../stores/dynamodb-store.js';
+import type { GatewayStore, Reservation, Subject, UsageSummary } from '../stores/gateway-store.js';
+import type { AlertMarkers } from './markers.js';
+import { BUDGET_THRESHOLD_EVENT, crossedThresholds, markerId, periodEnd, periodOf, thresholdDetail, watchedBudgets, type BudgetThresholdDetail, type WatchedBudget } from './thresholds.js';
+
+/** Puts one event on the platform bus (lambdas/shared/events.ts emitLifecycleEvent), or wherever `tessera serve` writes its events. */
+export type EmitEvent = (detailType: string, detail: Record<string, unknown>) => Promise<void>;
+
+/** What a reservation was made for, kept from `watch` until its settle. */
+interface Watched {
+  tenantId: string;
+  tier: string;
+  thresholds: readonly number[];
+  budgets: WatchedBudget[];
+  subject?: Pick<Subject, 'kind' | 'id'>;
+}
+
+export interface BudgetAlertsOptions {
+  /** The gateway's store: usage is read from it after each settle (`usage`). */
+  store: Pick<GatewayStore, 'usage'>;
+  /** The once-only markers (DynamoDB items in AWS; memory or files under `tessera serve`). */
+  markers: AlertMarkers;
+  emit: EmitEvent;
+  /** Clock of the events' `at`. @default the system clock */
+  now?: () => Date;
+  /** Budget periods whose handled usage this process remembers (each a few dozen bytes); the oldest is forgotten first. @default 10000 */
+  memory?: number;
+  /** Where a failure is told (it never reaches the caller). @default console.error as one JSON line */
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+/**
+ * Tenant budget alerts. The pipeline hands each reservation to `watch` (with the tenant's tier,
+ * budgets and the request's user or key) and calls `afterSettle` once it is settled, without
+ * waiting: the answer is not held up. `afterSettle` reads the settled usage (one `usage` read of
+ * the tenant, one of the user or key, each only when it has a watched budget), and for every
+ * threshold of the tier (`budgetAlerts.thresholdsPercent`) that a budget has reached and that this
+ * process has not yet seen handled for the period, claims the threshold's marker
+ * (thresholds.ts markerId) and, only if this claim won, puts a `Tenant Budget Threshold Reached`
+ * event. So each threshold of each budget gives one event per period (day or month), whatever the
+ * number of concurrent requests and Lambdas: the marker is the only judge.
+ *
+ * An event that cannot be sent is not lost silently: the marker is released (the next request that
+ * sees the threshold reached claims it and tries again) and the failure is logged. If the process
+ * dies between the claim and the send, that event is lost (documented); `idle()` lets the Lambda
+ * finish the work before its invocation ends so that a frozen environment does not hold it.
+ *
+ * Each process remembers, per budget and period, the usage up to which every reached threshold is
+ * handled (bounded, `memory`), and only looks at the thresholds crossed since (`crossedThresholds`):
+ * once a threshold is passed, a Lambda spends at most one conditional write on it per period.
+ */
+export class BudgetAlerts {
+  private readonly watched = new WeakMap<Reservation, Watched>();
+  /** Per budget and period (its marker id without the percent): the usage up to which every reached threshold is handled here. */
+  private readonly seen = new Map<string, number>();
+  private readonly pending = new Set<Promise<void>>();
+  private readonly now: () => Date;
+  private readonly memory: number;
+  private readonly log: (entry: Record<string, unknown>) => void;
+
+  constructor(private readonly options: BudgetAlertsOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.memory = options.memory ?? 10_000;
+    this.log = options.log ?? ((entry) => console.error(JSON.stringify(entry)));
+  }
+
+  /** Remembers what `reservation` was made for (the request's tenant, tier, budgets and subject); nothing when the tier has no thresholds or no budget applies. */
+  watch(reservation: Reservation, r: Pick<PipelineRequest, 'caller' | 'policy'>, subject?: Subject): void {
+    const thresholds = budgetAlertsOf(r.policy.tier).thresholdsPercent;
+    const budgets = watchedBudgets(r.policy.limits, subject);
+    if (!thresholds.length || !budgets.length) return;
+    this.watched.set(reservation, { tenantId: r.caller.tenantId, tier: r.caller.tenant.tier, thresholds, budgets, subject: subject && { kind: subject.kind, id: subject.id } });
+  }
+
+  /**
+   * Checks the budgets `reservation` counted against, after its settle, and sends the events of
+   * the thresholds reached. Never throws (failures are logged); the promise is also tracked by `idle`.
+   * @param settledTokens what the settle recorded: 0 (a released reservation) checks nothing
+   */
+  afterSettle(reservation: Reservation, settledTokens?: number): Promise<void> {
+    const w = this.watched.get(reservation);
+    this.watched.delete(reservation);
+    if (!w || settledTokens === 0) return Promise.resolve();
+    const run = this.check(w, reservation).catch((e) => this.log({ level: 'ERROR', message: 'budget alert check failed', tenantId: w.tenantId, error: (e as Error).message }));
+    this.pending.add(run);
+    void run.finally(() => this.pending.delete(run));
+    return run;
+  }
+
+  /** Resolves when every check started so far has finished (the Lambda awaits it before its invocation ends). */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  private async check(w: Watched, reservation: Reservation): Promise<void> {
+    // The settle added to the reservation's day and month, read at noon of that day.
+    const at = new Date(`${reservation.day}T12:00:00Z`);
+    const periods = { day: reservation.day, month: reservation.month };
+    const needTenant = w.budgets.some((b) => b.scope === 'tenant');
+    const needSubject = w.subject && w.budgets.some((b) => b.scope !== 'tenant');
+    const [tenant, subject] = await Promise.all([
+      needTenant ? this.options.store.usage(w.tenantId, at) : undefined,
+      needSubject ? this.options.store.usage(w.tenantId, at, w.subject) : undefined,
+    ]);
+    for (const b of w.budgets) {
+      const usage = b.scope === 'tenant' ? tenant : subject;
+      if (!usage) continue;
+      const period = periodOf(b, periods);
+      const used = usedOf(usage, b);
+      const key = markerId(w.tenantId, b, period, 0, storedId);
+      const before = this.seen.get(key) ?? 0;
+      let all = true;
+      for (const percent of crossedThresholds(before, used, b.limit, w.thresholds)) {
+        all = (await this.once(w, b, percent, used, period, markerId(w.tenantId, b, period, percent, storedId))) && all;
+      }
+      if (all && used > before) this.remember(key, used);
+    }
+  }
+
+  /**
+   * Claims the marker and, when this claim won, sends the event (releasing the marker if it cannot).
+   * @returns true when the threshold is handled (sent now, or claimed by another request earlier)
+   */
+  private async once(w: Watched, b: WatchedBudget, percent: number, used: number, period: string, id: string): Promise<boolean> {
+    // Kept one day past the period, so a late settle of the period's last requests still finds it.
+    const claimed = await this.options.markers.claim(w.tenantId, id, new Date(periodEnd(period).getTime() + 86_400_000));
+    if (claimed) {
+      const detail: BudgetThresholdDetail = thresholdDetail(w.tenantId, w.tier, b, percent, used, period, this.now());
+      try {
+        await this.options.emit(BUDGET_THRESHOLD_EVENT, detail as unknown as Record<string, unknown>);
+      } catch (e) {
+        this.log({ level: 'ERROR', message: 'budget threshold event not sent; its marker is released so that the next request retries', marker: id, detail, error: (e as Error).message });
+        await this.options.markers.release(w.tenantId, id).catch((re) => this.log({ level: 'ERROR', message: 'budget alert marker not released: this threshold\'s event is lost for the period', marker: id, error: (re as Error).message }));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private remember(key: string, used: number): void {
+    this.seen.delete(key);
+    if (this.seen.size >= this.memory) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(key, used);
+  }
+}
+
+const usedOf = (u: UsageSummary, b: WatchedBudget) => {
+  const window = b.period === 'day' ? u.day : u.month;
+  return b.unit === 'USD' ? window.costUsd : window.tokens;
+};

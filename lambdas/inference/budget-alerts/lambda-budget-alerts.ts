@@ -1,0 +1,27 @@
+import { requireEnv } from '../../shared/environment.js';
+import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import type { GatewayStore } from '../stores/gateway-store.js';
+import { BudgetAlerts } from './budget-alerts.js';
+import { DynamoDbAlertMarkers } from './markers.js';
+
+/** The gateway Lambdas' environment variables that budget alerts read (set by constructs/inference-api.ts and constructs/budget-alerts.ts). */
+export const BUDGET_ALERTS_ENV = {
+  /** The gateway's usage table: markers are items of it (`usage#<tenant>#alert#…`). */
+  usageTable: 'TESSERA_USAGE_TABLE',
+  /** The platform bus the events go on; unset: no budget alerts (logged once). */
+  eventBus: 'TESSERA_EVENT_BUS',
+} as const;
+
+/**
+ * Budget alerts as the router Lambda runs them: markers in the usage table written with the
+ * tenant's document client (tenant-data role), events on the platform bus with the lifecycle
+ * source (lambdas/shared/events.ts). @returns undefined when `TESSERA_EVENT_BUS` is not set
+ */
+export async function lambdaBudgetAlerts(store: GatewayStore, documents: TenantDocumentClient): Promise<BudgetAlerts | undefined> {
+  if (!process.env[BUDGET_ALERTS_ENV.eventBus]) {
+    console.warn(JSON.stringify({ level: 'WARN', message: `no event bus (${BUDGET_ALERTS_ENV.eventBus}): tenant budget alerts are off` }));
+    return undefined;
+  }
+  const { emitLifecycleEvent } = await import('../../shared/events.js');
+  return new BudgetAlerts({ store, markers: new DynamoDbAlertMarkers(requireEnv(BUDGET_ALERTS_ENV.usageTable), documents), emit: emitLifecycleEvent });
+}
