@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
+import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { TENANT_USER_POOL_ACTIONS } from './inference-api.js';
 import { LambdaFunction } from './lambda-function.js';
@@ -88,6 +89,8 @@ export class AdminApi extends Construct {
     // pool's users (Cognito actions by name, on the one pool), and the users' events.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantApiKeys', actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.apiKeysTable.tableArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadUsage', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [props.usageTable.tableArn] }));
+    // The usage ledger by model and day (statements): Query of its index only, no Scan.
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadModelUsage', actions: ['dynamodb:Query'], resources: [`${props.usageTable.tableArn}/index/${MODEL_USAGE_INDEX.name}`] }));
     if (props.userPool) this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUsers', actions: [...TENANT_USER_POOL_ACTIONS], resources: [props.userPool.userPoolArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
@@ -147,6 +150,9 @@ export class AdminApi extends Construct {
     method(user.addResource('disable'), 'POST');
     method(user.addResource('role'), 'PUT');
     method(tenant.addResource('usage'), 'GET');
+    // Drift (issue 17): every tenant's drift status, and one tenant's drifted resources.
+    method(tenant.addResource('drift'), 'GET');
+    method(tenants.parentResource!.addResource('drift'), 'GET');
 
     const stage = this.api.deploymentStage.node.defaultChild!;
     acknowledge(stage, ['AwsSolutions::AwsSolutions-APIG3', 'NIST.800.53.R5::NIST.800.53.R5-APIGWAssociatedWithWAF'],

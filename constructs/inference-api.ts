@@ -17,6 +17,7 @@ import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
 import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
+import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { LambdaFunction } from './lambda-function.js';
 import { secureTableProps } from './secure-table-props.js';
 
@@ -126,6 +127,14 @@ export class InferenceApi extends Construct {
       tableName: 'tessera-usage',
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
       ...secureTableProps({ encryptionKey: props.encryptionKey, timeToLiveAttribute: 'expiresAt' }),
+    });
+    // The usage ledger by model and day (issue 16): a sparse index of the ledger items only, so a
+    // tenant's month is one Query (lambdas/inference/stores/model-usage.ts). Adding an index updates
+    // the table in place; the key schema, and the retained counters, stay.
+    this.usageTable.addGlobalSecondaryIndex({
+      indexName: MODEL_USAGE_INDEX.name,
+      partitionKey: { name: MODEL_USAGE_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: MODEL_USAGE_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
     });
     acknowledge(this.usageTable, ['NIST.800.53.R5::NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan'],
       'The usage table holds counters (rate windows that expire in two days, day and month token totals); point-in-time recovery covers it, and the audit bucket keeps every request record.');

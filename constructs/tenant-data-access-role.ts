@@ -10,7 +10,11 @@ import type { LambdaFunction } from './lambda-function.js';
 export interface TenantDataAccessRoleProps {
   /** The tenant registry (partition key `tenantId`): a session reads its tenant's record and adds fine-tuned models to it. */
   readonly registry: dynamodb.ITableV2;
-  /** The gateway's usage table (partition key `id` = `rate#<tenant>#<window>` | `usage#<tenant>#<day|month>`). */
+  /**
+   * The gateway's usage table (partition key `id` = `rate#<tenant>#<window>` | `usage#<tenant>#<day|month>`
+   * | `usage#<tenant>#<user|key>#<id>#<period>` | `usage#<tenant>#model#<day>#<model>`, the usage ledger,
+   * whose index `model-usage` no session may query: the ledger is read by the admin API with its own role).
+   */
   readonly usageTable: dynamodb.ITableV2;
   /** The fine-tuning jobs table (partition key `tenantId`, sort key `jobId`). */
   readonly jobsTable: dynamodb.ITableV2;

@@ -6,7 +6,7 @@ import { providerOf, type TenantPolicy } from './policy.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, type RateLimitState } from './rate-limit-headers.js';
-import { BudgetExhaustedError, SubjectCapacityError, type GatewayStore, type LimitScope, type Reservation, type Subject } from './stores/gateway-store.js';
+import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, type GatewayStore, type LimitScope, type Reservation, type SettledUsage, type Subject } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
 
 /** Bedrock ApplyGuardrail: blocked or not, and the guardrail's message. */
@@ -38,6 +38,12 @@ export function subjectOf(r: Pick<PipelineRequest, 'caller' | 'policy' | 'subjec
 
 /** The scope and id a 429 names: `tenant acme`, `user 3f1c…`, `key key_0123456789abcdef`. */
 const whose = (r: PipelineRequest, scope: LimitScope) => (scope === 'tenant' ? `tenant ${r.caller.tenantId}` : `${scope} ${subjectOf(r).id}`);
+
+/** 503 for a request the embedded multi-thread store's usage ledger has no room for (settled all the same; shared-memory-store.ts). */
+const ledgerFull = (e: unknown): never => {
+  if (!(e instanceof ModelUsageCapacityError)) throw e;
+  throw new GatewayError(503, `${e.message}; restart tessera serve to start with an empty ledger, or allocate more model-days`, 'server_error', 'usage_ledger_capacity_exceeded');
+};
 
 /** 503 for a user or key the embedded multi-thread store has no room for (shared-memory-store.ts). */
 const noRoom = (e: SubjectCapacityError) => new GatewayError(503, `${e.message}; restart tessera serve to start with empty counters, or run fewer distinct users and keys per tenant`, 'server_error', 'subject_capacity_exceeded');
@@ -141,9 +147,13 @@ export class RequestPipeline {
     }
   }
 
-  /** Replaces the reservation by what was used (0 when nothing was produced). */
-  settle(reservation: Reservation, tokens: number, costUsd: number): Promise<void> {
-    return this.store.settle(reservation, tokens, costUsd);
+  /**
+   * Replaces the reservation by what was used (0 when nothing was produced) and, with `usage`, adds
+   * the request to the tenant's usage ledger by model and day (GatewayStore.modelUsage).
+   * @throws GatewayError 503 `usage_ledger_capacity_exceeded` when the embedded multi-thread store's ledger is full (the budgets are settled)
+   */
+  async settle(reservation: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
+    await this.store.settle(reservation, tokens, costUsd, usage).catch(ledgerFull);
   }
 
   /** Adds the tenant's rate-limit headers to a 429 that came from an upstream. */

@@ -43,13 +43,18 @@ export class ChatExchange {
     return this.pipeline.chain(this.r, this.model);
   }
 
-  /** Replaces the reservation by the usage of the model that answered, and notes it in the audit record. */
-  async settle(used: ModelEntry, usage: CompletionUsage, estimated: boolean): Promise<void> {
+  /**
+   * Replaces the reservation by the usage of the model that answered, and notes it in the audit
+   * record and the usage ledger.
+   * @param counted the gateway's own o200k count of the prompt and the answer (usageOf), kept beside a reported usage for reconciliation
+   */
+  async settle(used: ModelEntry, usage: CompletionUsage, estimated: boolean, counted: number): Promise<void> {
     this.settled = true;
     const costUsd = costOf(used, usage.prompt_tokens, usage.completion_tokens);
     Object.assign(this.r.audit, { model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: estimated, costUsd });
     if (used.id !== this.model.id) this.r.audit.fallbackFrom = this.model.id;
-    await this.pipeline.settle(this.reservation, usage.total_tokens, costUsd);
+    const ledger = { model: used.id, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, reported: !estimated, estimatedTokens: counted };
+    await this.pipeline.settle(this.reservation, usage.total_tokens, costUsd, ledger);
   }
 
   /** Nothing was produced: the reservation is released. Idempotent with `settle`. */
@@ -116,15 +121,20 @@ export async function guardChat(pipeline: RequestPipeline, r: PipelineRequest, b
   return prediction === body.prediction ? { ...body, messages } : { ...body, messages, prediction };
 }
 
-/** The upstream's usage, or the gateway's count when it reported none (marked estimated in the audit). */
-export function usageOf(reported: CompletionUsage | undefined | null, promptTokens: number, produced: () => string): { usage: CompletionUsage; estimated: boolean } {
+/**
+ * The upstream's usage, or the gateway's count when it reported none (marked estimated in the
+ * audit); `counted` is the gateway's own count either way (the reservation's prompt count plus
+ * the answer's o200k count), for the usage ledger's reconciliation of reported usage.
+ */
+export function usageOf(reported: CompletionUsage | undefined | null, promptTokens: number, produced: () => string): { usage: CompletionUsage; estimated: boolean; counted: number } {
   // Only counts that can be counts are billed: whole, non-negative, and a total that is their sum.
   const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
-  if (reported && count(reported.prompt_tokens) && count(reported.completion_tokens)) {
-    return { usage: { ...reported, total_tokens: reported.prompt_tokens + reported.completion_tokens }, estimated: false };
-  }
   const completion = countCompletionTokens(produced());
-  return { usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion }, estimated: true };
+  const counted = promptTokens + completion;
+  if (reported && count(reported.prompt_tokens) && count(reported.completion_tokens)) {
+    return { usage: { ...reported, total_tokens: reported.prompt_tokens + reported.completion_tokens }, estimated: false, counted };
+  }
+  return { usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: counted }, estimated: true, counted };
 }
 
 /**
@@ -138,8 +148,8 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   const { result, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
   // What the answer said, joined only when the upstream reported no usage to bill.
   const produced = () => (result.choices ?? []).map((c) => `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}`).join('');
-  const { usage, estimated } = usageOf(result.usage, x.promptTokens, produced);
-  await x.settle(model, usage, estimated);
+  const { usage, estimated, counted } = usageOf(result.usage, x.promptTokens, produced);
+  await x.settle(model, usage, estimated, counted);
   const answer: ChatCompletion = { ...result, id, model: model.id, usage, choices: (result.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
   const g = r.policy.gateway.guardrails;
   if (g.bedrockGuardrailId) {
@@ -221,8 +231,8 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   }
   for (const chunk of relay.drain()) await send(chunk);
   noteResponsePii(r, relay.piiFound);
-  const { usage, estimated } = usageOf(relay.usage, x.promptTokens, () => relay.produced);
-  await x.settle(open.model, usage, estimated);
+  const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced);
+  await x.settle(open.model, usage, estimated, counted);
   return { cancelled: r.audit.outcome === 'cancelled', failure, usage, reported: relay.usage !== undefined, model: open.model };
 }
 

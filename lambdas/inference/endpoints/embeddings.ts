@@ -59,7 +59,8 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
     const costUsd = costOf(used, promptTokens, 0);
     Object.assign(r.audit, { model: used.id, provider: providerOf(used), promptTokens, completionTokens: 0, usageEstimated: estimated, costUsd });
     settled = true;
-    await pipeline.settle(reservation, promptTokens, costUsd); // the tokens were spent whether or not the answer is shown
+    // The tokens were spent whether or not the answer is shown; the ledger keeps the o200k count beside a reported one.
+    await pipeline.settle(reservation, promptTokens, costUsd, { model: used.id, promptTokens, completionTokens: 0, reported: !estimated, estimatedTokens: counted });
     const count = inputs.kind === 'text' ? inputs.texts.length : inputs.tokens.length;
     if (result.vectors.length !== count) throw upstream(`${used.id} answered ${result.vectors.length} embeddings for ${count} inputs`, 'upstream_invalid_answer');
     const format = guarded.encoding_format ?? 'float';

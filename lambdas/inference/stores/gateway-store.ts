@@ -123,6 +123,18 @@ export class SubjectCapacityError extends Error {
   }
 }
 
+/**
+ * The embedded multi-thread store holds a bounded number of model-days per tenant in its usage
+ * ledger (shared-memory-store.ts) and had no room for a new one, or the model id is longer than a
+ * slot holds: the settle refuses to record the request rather than leave it out of the ledger
+ * unseen (the tenant's and the subject's counters are settled before it is thrown).
+ */
+export class ModelUsageCapacityError extends Error {
+  constructor(readonly tenantId: string, readonly capacity: number, readonly model: string, reason = 'all are taken') {
+    super(`the gateway's store holds at most ${capacity} model-days of tenant ${tenantId}'s usage ledger for this and last month, and ${reason}: the use of ${model} was settled but not recorded by model`);
+  }
+}
+
 export interface GatewayStore {
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
   /**

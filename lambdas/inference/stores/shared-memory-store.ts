@@ -1,9 +1,10 @@
 import { hash } from 'node:crypto';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import {
-  BudgetExhaustedError, byId, periods, SubjectCapacityError, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type Subject, type SubjectUsage,
+  BudgetExhaustedError, byId, periods, SubjectCapacityError, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, ModelUsageCapacityError, type Reservation, type SettledUsage, type Subject, type SubjectUsage,
   type SubjectUsageList, type UsageSummary,
 } from './gateway-store.js';
+import { byDayThenModel, checkMonth, ledgerDelta, MICRO } from './model-usage.js';
 
 // Per tenant: Int32 [lock, minute id, count, hour id, count, day id, count]; Float64, for the day
 // and the month, a current and a previous period of [period id, tokens, costUsd, requests].
@@ -18,6 +19,18 @@ const SINTS = 6;
 const ID_UNITS = 64;
 const SLOT_BYTES = NUMS * 8 + SINTS * 4 + ID_UNITS * 2;
 const KIND = { user: 1, key: 2 } as const;
+// Per ledger slot (a tenant's model-days, `modelDays` slots per tenant, open addressing):
+// Float64 [requests, promptTokens, completionTokens, costMicros, reportedRequests, reportedTokens,
+// estimatedTokens] (LEDGER_FIELDS' order), Int32 [state (0 free, 1 used), day id, model id length],
+// and the model id as up to MODEL_UNITS UTF-16 code units.
+const LEDGER_FIELDS = ['requests', 'promptTokens', 'completionTokens', 'costMicros', 'reportedRequests', 'reportedTokens', 'estimatedTokens'] as const;
+const LNUMS = LEDGER_FIELDS.length;
+const LINTS = 3;
+const MODEL_UNITS = 192;
+const LEDGER_SLOT_BYTES = LNUMS * 8 + LINTS * 4 + MODEL_UNITS * 2;
+
+/** Model-days each tenant's usage ledger holds at once, by default (16 models every day of two months): about 452 KiB per tenant. */
+export const DEFAULT_MODEL_DAYS_PER_TENANT = 1024;
 
 /** Subjects (users and keys) each tenant's region holds at once, by default: about 208 KiB per tenant. */
 export const DEFAULT_SUBJECTS_PER_TENANT = 1024;
@@ -26,6 +39,9 @@ const minuteOf = (now: Date) => Math.floor(now.getTime() / 60_000);
 const dayId = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
 const monthId = (month: string) => Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7));
 const monthOf = (now: Date) => now.getUTCFullYear() * 12 + now.getUTCMonth() + 1;
+/** The day id of the first day of the month before `month` (YYYY-MM): ledger slots of earlier days may be reused. */
+const lastMonthStart = (month: string) => Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1) / 86_400_000;
+const dayOf = (id: number) => new Date(id * 86_400_000).toISOString().slice(0, 10);
 
 /**
  * The id a slot keeps: the id itself up to 64 UTF-16 units (key ids are 20, Cognito subs 36);
@@ -47,6 +63,12 @@ const slotId = (id: string) => (id.length <= ID_UNITS ? id : `~${hash('sha256', 
  * anyone reads any more). With every slot taken by subjects of this or last month, a new subject is
  * refused (SubjectCapacityError, a 503 naming the capacity) rather than counted for the tenant
  * alone: that would let it past its own limits and leave its usage unattributed.
+ *
+ * The usage ledger (`modelUsage`) lives in a fixed table of `modelDays` slots per tenant
+ * (DEFAULT_MODEL_DAYS_PER_TENANT unless allocated otherwise), one per day and model that answered,
+ * under the same lock. A slot of a day before last month is reused. With every slot taken by days
+ * of this or last month, a settle refuses the new model-day (ModelUsageCapacityError, after
+ * settling the tenant's and subject's counters) rather than leave the request out unseen.
  */
 export class SharedMemoryStore implements GatewayStore {
   private readonly ints: Int32Array;
@@ -54,31 +76,43 @@ export class SharedMemoryStore implements GatewayStore {
   private readonly sints: Int32Array;
   private readonly snums: Float64Array;
   private readonly ids: Uint16Array;
+  private readonly lnums: Float64Array;
+  private readonly lints: Int32Array;
+  private readonly lids: Uint16Array;
   private readonly capacity: number;
+  private readonly modelDays: number;
   private readonly slots = new Map<string, number>();
   private readonly tenants = new Map<string, TenantRecord>();
 
   /**
    * A buffer for these tenants, to hand every thread (`workerData`).
    * @param subjectsPerTenant users and keys each tenant's table holds (208 bytes each) @default DEFAULT_SUBJECTS_PER_TENANT
+   * @param modelDaysPerTenant model-days each tenant's usage ledger holds (452 bytes each); the stores made on the buffer must be given the same @default DEFAULT_MODEL_DAYS_PER_TENANT
    */
-  static allocate(tenantCount: number, subjectsPerTenant = DEFAULT_SUBJECTS_PER_TENANT): SharedArrayBuffer {
+  static allocate(tenantCount: number, subjectsPerTenant = DEFAULT_SUBJECTS_PER_TENANT, modelDaysPerTenant = DEFAULT_MODEL_DAYS_PER_TENANT): SharedArrayBuffer {
     const n = Math.max(1, tenantCount);
-    return new SharedArrayBuffer(n * NUMS * 8 + n * INTS * 4 + n * Math.max(1, subjectsPerTenant) * SLOT_BYTES);
+    return new SharedArrayBuffer(n * NUMS * 8 + n * INTS * 4 + n * Math.max(1, subjectsPerTenant) * SLOT_BYTES + n * Math.max(1, modelDaysPerTenant) * LEDGER_SLOT_BYTES);
   }
 
-  constructor(buffer: SharedArrayBuffer, tenants: TenantRecord[]) {
+  /** @param modelDaysPerTenant as given to `allocate` @default DEFAULT_MODEL_DAYS_PER_TENANT */
+  constructor(buffer: SharedArrayBuffer, tenants: TenantRecord[], modelDaysPerTenant = DEFAULT_MODEL_DAYS_PER_TENANT) {
     const n = Math.max(1, tenants.length);
-    const head = n * NUMS * 8 + n * INTS * 4;
+    this.modelDays = Math.max(1, modelDaysPerTenant);
+    const l = n * this.modelDays;
+    const head = n * NUMS * 8 + n * INTS * 4 + l * LEDGER_SLOT_BYTES;
     this.capacity = Math.floor((buffer.byteLength - head) / (n * SLOT_BYTES));
-    if (this.capacity < 1) throw new Error(`SharedMemoryStore: a buffer of ${buffer.byteLength} bytes holds no subject table for ${n} tenants; allocate it with SharedMemoryStore.allocate(${n})`);
+    if (this.capacity < 1) throw new Error(`SharedMemoryStore: a buffer of ${buffer.byteLength} bytes holds no subject table and usage ledger of ${this.modelDays} model-days for ${n} tenants; allocate it with SharedMemoryStore.allocate(${n})`);
     const c = n * this.capacity;
-    let at = 0;
+    // Float64 regions first (8-byte aligned), then Int32, then UTF-16 ids.
+    this.lnums = new Float64Array(buffer, 0, l * LNUMS);
+    let at = l * LNUMS * 8;
     this.nums = new Float64Array(buffer, at, n * NUMS);
     this.snums = new Float64Array(buffer, (at += n * NUMS * 8), c * NUMS);
     this.ints = new Int32Array(buffer, (at += c * NUMS * 8), n * INTS);
     this.sints = new Int32Array(buffer, (at += n * INTS * 4), c * SINTS);
-    this.ids = new Uint16Array(buffer, (at += c * SINTS * 4), c * ID_UNITS);
+    this.lints = new Int32Array(buffer, (at += c * SINTS * 4), l * LINTS);
+    this.ids = new Uint16Array(buffer, (at += l * LINTS * 4), c * ID_UNITS);
+    this.lids = new Uint16Array(buffer, (at += c * ID_UNITS * 2), l * MODEL_UNITS);
     tenants.forEach((t, i) => {
       this.slots.set(t.tenantId, i);
       this.tenants.set(t.tenantId, t);
@@ -148,25 +182,90 @@ export class SharedMemoryStore implements GatewayStore {
     }, reservation);
   }
 
-  async settle(r: Reservation, tokens: number, costUsd: number): Promise<void> {
+  async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
     const t = tokens - r.tokens;
     const c = costUsd - r.costUsd;
-    this.locked(r.tenantId, (i) => {
+    const full = this.locked(r.tenantId, (i): ModelUsageCapacityError | undefined => {
+      const refused = usage && this.record(i, r, usage, costUsd);
       // A period two rollovers old is not found: nothing left to correct.
       for (const at of [this.period(this.nums, i * NUMS + DAY, dayId(r.day), false), this.period(this.nums, i * NUMS + MONTH, monthId(r.month), false)]) {
         if (at !== undefined) add(this.nums, at, t, c, 0);
       }
       const s = r.subject ? this.subjectSlot(i, r.subject, 0, false) : undefined;
-      if (s === undefined) return;
+      if (s === undefined) return refused;
       for (const at of [this.period(this.snums, s * NUMS + DAY, dayId(r.day), false), this.period(this.snums, s * NUMS + MONTH, monthId(r.month), false)]) {
         if (at !== undefined) add(this.snums, at, t, c, 0);
       }
+      return refused;
     }, undefined);
+    if (full) throw full;
   }
 
-  /** Not yet kept by this store (the usage ledger lands in it next). */
   async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {
-    throw new Error(`SharedMemoryStore (tessera serve --workers): the usage ledger is not kept yet (tenant ${tenantId}, month ${month})`);
+    checkMonth(month);
+    const prefix = `${month}-`;
+    return this.locked(tenantId, (i) => {
+      const rows: ModelDayUsage[] = [];
+      for (let j = 0; j < this.modelDays; j++) {
+        const s = i * this.modelDays + j;
+        if (this.lints[s * LINTS] !== 1) continue;
+        const day = dayOf(this.lints[s * LINTS + 1]);
+        if (!day.startsWith(prefix)) continue;
+        const model = String.fromCharCode(...this.lids.subarray(s * MODEL_UNITS, s * MODEL_UNITS + this.lints[s * LINTS + 2]));
+        const v = (k: number) => this.lnums[s * LNUMS + k];
+        rows.push({ day, model, requests: v(0), promptTokens: v(1), completionTokens: v(2), costUsd: v(3) / MICRO, reportedRequests: v(4), reportedTokens: v(5), estimatedTokens: v(6) });
+      }
+      return rows.sort(byDayThenModel);
+    }, []);
+  }
+
+  /**
+   * Adds a settled request to its model-day slot of tenant `i`'s ledger (under the tenant's lock):
+   * found by linear probing from a FNV-1a fingerprint of day and model; a new model-day takes the
+   * first free slot of its probe sequence, or else the first slot of a day before last month.
+   * @returns the refusal when there is no such slot or the model id is longer than a slot holds (nothing recorded)
+   */
+  private record(i: number, r: Reservation, usage: SettledUsage, costUsd: number): ModelUsageCapacityError | undefined {
+    const model = usage.model;
+    if (model.length > MODEL_UNITS) return new ModelUsageCapacityError(r.tenantId, this.modelDays, model, `a model id longer than ${MODEL_UNITS} characters does not fit a slot`);
+    const day = dayId(r.day);
+    const stale = lastMonthStart(r.month);
+    let h = 0x811c9dc5 ^ day;
+    for (let k = 0; k < model.length; k++) h = Math.imul(h ^ model.charCodeAt(k), 0x01000193);
+    const start = (h >>> 0) % this.modelDays;
+    let match = -1;
+    let free = -1;
+    let reusable = -1;
+    for (let step = 0; step < this.modelDays; step++) {
+      const s = i * this.modelDays + ((start + step) % this.modelDays);
+      const at = s * LINTS;
+      if (this.lints[at] === 0) {
+        free = s;
+        break; // the probe sequence ends at the first free slot: the model-day is not further on
+      }
+      if (this.lints[at + 1] === day && this.lints[at + 2] === model.length && this.sameModel(s, model)) {
+        match = s;
+        break;
+      }
+      if (reusable < 0 && this.lints[at + 1] < stale) reusable = s;
+    }
+    let s = match;
+    if (s < 0) {
+      s = reusable >= 0 ? reusable : free;
+      if (s < 0) return new ModelUsageCapacityError(r.tenantId, this.modelDays, model);
+      this.lints.set([1, day, model.length], s * LINTS);
+      this.lnums.fill(0, s * LNUMS, s * LNUMS + LNUMS);
+      for (let k = 0; k < model.length; k++) this.lids[s * MODEL_UNITS + k] = model.charCodeAt(k);
+    }
+    const d = ledgerDelta(usage, costUsd);
+    LEDGER_FIELDS.forEach((f, k) => (this.lnums[s * LNUMS + k] += d[f]));
+    return undefined;
+  }
+
+  private sameModel(s: number, model: string): boolean {
+    const base = s * MODEL_UNITS;
+    for (let k = 0; k < model.length; k++) if (this.lids[base + k] !== model.charCodeAt(k)) return false;
+    return true;
   }
 
   async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {

@@ -1,5 +1,5 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbStore, usageIds } from '../../../lambdas/inference/stores/dynamodb-store.js';
@@ -137,5 +137,55 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     const [items] = transactions();
     expect(items[2].Key!.id).toMatch(/^usage#acme#user#~[A-Za-z0-9_-]{43}#2026-11-23$/);
     expect([...(items[1].ExpressionAttributeValues![':s'] as Set<string>)][0]).toMatch(/^user#~[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe('DynamoDbStore: the usage ledger by model and day', () => {
+  const r = { tenantId: 'acme', subject: { kind: 'key' as const, id: key.id }, day: '2026-11-23', month: '2026-11', tokens: 50, costUsd: 0.5 };
+  const ledger = (input: { UpdateExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) => {
+    // The ADDs by attribute name, as the UpdateItem states them.
+    const adds = input.UpdateExpression!.replace(/^ADD (.*) SET .*$/, '$1').split(', ').map((a) => a.split(' '));
+    return Object.fromEntries(adds.map(([n, v]) => [input.ExpressionAttributeNames![n], input.ExpressionAttributeValues![v]]));
+  };
+
+  it('ADDs a settle with usage to its tenant/day/model item beside the corrections, and creates it with the index keys', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await store.settle(r, 20, 0.1, { model: 'openai/gpt-4o-mini', promptTokens: 15, completionTokens: 5, reported: true, estimatedTokens: 19 });
+    const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(updates).toHaveLength(5);
+    const item = updates.find((u) => u.Key!.id === 'usage#acme#model#2026-11-23#openai/gpt-4o-mini')!;
+    expect(ledger(item)).toEqual({ requests: 1, promptTokens: 15, completionTokens: 5, costMicros: 100_000, reportedRequests: 1, reportedTokens: 20, estimatedTokens: 19 });
+    expect(item.UpdateExpression).toMatch(/ SET #day = :day, #model = :model, #pk = :pk, #sk = :sk$/);
+    expect(item.ExpressionAttributeNames).toMatchObject({ '#pk': 'ledgerMonth', '#sk': 'ledgerDay' });
+    expect(item.ExpressionAttributeValues).toMatchObject({ ':day': '2026-11-23', ':model': 'openai/gpt-4o-mini', ':pk': 'usage#acme#model#2026-11', ':sk': '2026-11-23#openai/gpt-4o-mini' });
+    expect(item.ConditionExpression).toBeUndefined();
+    for (const u of updates) expect(u.Key!.id).toMatch(/^usage#acme#/); // the tenant-data role's LeadingKeys pattern
+  });
+
+  it('writes the ledger item alone when the reservation was right, keeps an estimate out of the reconciliation, and a release out of the ledger', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await store.settle(r, 50, 0.5, { model: 'bedrock/amazon.nova-lite', promptTokens: 40, completionTokens: 10, reported: false, estimatedTokens: 50 });
+    const [only, ...rest] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(rest).toEqual([]);
+    expect(only.Key!.id).toBe('usage#acme#model#2026-11-23#bedrock/amazon.nova-lite');
+    expect(ledger(only)).toMatchObject({ requests: 1, reportedRequests: 0, reportedTokens: 0, estimatedTokens: 0 });
+    ddb.reset();
+    ddb.on(UpdateCommand).resolves({});
+    await store.settle(r, 0, 0);
+    expect(ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key!.id)).not.toContainEqual(expect.stringContaining('#model#'));
+  });
+
+  it('reads a month with one Query of the model-usage index, following its pages, sorted by day then model', async () => {
+    const row = (day: string, model: string, requests: number) => ({ id: `usage#acme#model#${day}#${model}`, day, model, requests, promptTokens: 3, completionTokens: 1, costMicros: 1500, reportedRequests: 1, reportedTokens: 4, estimatedTokens: 5 });
+    ddb.on(QueryCommand).resolvesOnce({ Items: [row('2026-11-24', 'openai/gpt-4o-mini', 1)], LastEvaluatedKey: { id: 'page-1' } })
+      .resolvesOnce({ Items: [row('2026-11-23', 'openai/gpt-4o-mini', 2), row('2026-11-23', 'bedrock/amazon.nova-lite', 3)] });
+    const rows = await store.modelUsage('acme', '2026-11');
+    expect(rows.map((x) => [x.day, x.model, x.requests])).toEqual([['2026-11-23', 'bedrock/amazon.nova-lite', 3], ['2026-11-23', 'openai/gpt-4o-mini', 2], ['2026-11-24', 'openai/gpt-4o-mini', 1]]);
+    expect(rows[0]).toEqual({ day: '2026-11-23', model: 'bedrock/amazon.nova-lite', requests: 3, promptTokens: 3, completionTokens: 1, costUsd: 0.0015, reportedRequests: 1, reportedTokens: 4, estimatedTokens: 5 });
+    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(queries).toHaveLength(2);
+    expect(queries[0]).toMatchObject({ TableName: 'usage', IndexName: 'model-usage', KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': 'ledgerMonth' }, ExpressionAttributeValues: { ':pk': 'usage#acme#model#2026-11' } });
+    expect(queries[1].ExclusiveStartKey).toEqual({ id: 'page-1' });
+    await expect(store.modelUsage('acme', '2026-1')).rejects.toThrow('month must be YYYY-MM (e.g. 2026-11), got "2026-1"');
   });
 });
