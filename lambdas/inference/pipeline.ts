@@ -65,14 +65,14 @@ export class RequestPipeline {
     private readonly store: GatewayStore,
     providers: ProviderRegistry,
     readonly applyGuardrail: ApplyGuardrail,
+    /** Tenant budget alerts (budget-alerts/): told of each reservation and settle. @default - none */
+    private readonly budgetAlerts?: BudgetAlerts,
   ) {
     const g = config.gateway;
     this.upstream = new UpstreamCalls((name, tenantId) => providers.get(name, tenantId), {
       firstByteMs: g.upstreamTimeoutMs, idleMs: g.upstreamIdleTimeoutMs ?? g.upstreamTimeoutMs, retries: g.upstreamRetries,
     });
   }
-    /** Tenant budget alerts (budget-alerts/): told of each reservation and settle. @default - none */
-    private readonly budgetAlerts?: BudgetAlerts,
 
   /**
    * The catalog entry for `requested` (`default` = the tenant's default model), if the tenant may
@@ -150,10 +150,12 @@ export class RequestPipeline {
   /**
    * Replaces the reservation by what was used (0 when nothing was produced) and, with `usage`, adds
    * the request to the tenant's usage ledger by model and day (GatewayStore.modelUsage).
+   * Then budget alerts check the budgets, without delaying the answer.
    * @throws GatewayError 503 `usage_ledger_capacity_exceeded` when the embedded multi-thread store's ledger is full (the budgets are settled)
    */
   async settle(reservation: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
     await this.store.settle(reservation, tokens, costUsd, usage).catch(ledgerFull);
+    void this.budgetAlerts?.afterSettle(reservation, tokens); // budget alerts: checked after the answer, not awaited (BudgetAlerts.idle)
   }
 
   /** Adds the tenant's rate-limit headers to a 429 that came from an upstream. */
