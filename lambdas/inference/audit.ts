@@ -9,6 +9,8 @@ export interface AuditRecord {
   method?: string;
   path?: string;
   tenantId?: string;
+  /** The tenant's tier (from its registry record); the gateway metrics' `Tier` dimension. */
+  tier?: string;
   /** The user (JWT `sub`), or for a key caller its key id. */
   userId?: string;
   /** Set when the caller used a tenant API key: `key_…`. */
@@ -22,6 +24,8 @@ export interface AuditRecord {
   usageEstimated?: boolean;
   costUsd?: number;
   latencyMs: number;
+  /** Milliseconds the upstream took to answer (a whole answer, or a stream's first chunk), retries and fallbacks included; absent when no upstream was called or none answered. */
+  upstreamLatencyMs?: number;
   status: number;
   outcome: string;
   stream?: boolean;

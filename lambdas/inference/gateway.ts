@@ -143,7 +143,7 @@ export class Gateway {
         throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
-      Object.assign(audit, { tenantId: caller.tenantId, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
+      Object.assign(audit, { tenantId: caller.tenantId, tier: caller.tenant.tier, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
       cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
       // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below,
       // except under /v1/responses, whose every route reads the tenant's stored responses (POST .../cancel looks one up).

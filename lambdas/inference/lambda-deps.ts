@@ -148,11 +148,12 @@ export function lambdaGateway(): Promise<Gateway> {
  * when its variable is set).
  */
 export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> = {}): Promise<Gateway> {
-  const [{ S3AuditSink }, { secretsManagerKeys }] = await Promise.all([import('./s3-audit-sink.js'), import('./secrets.js')]);
+  const [{ S3AuditSink }, { MetricsAuditSink }, { secretsManagerKeys }] = await Promise.all([import('./s3-audit-sink.js'), import('./metrics-audit-sink.js'), import('./secrets.js')]);
   return new Gateway({
     config: lambdaConfig(), store: await lambdaStore(), authorizer: await lambdaAuthorizer(),
     providers: new ProviderRegistry(lambdaConfig(), secretsManagerKeys(lambdaConfig(), (await lambdaTenantClients()).secrets)),
-    audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), extra.fineTuning ? 'tessera-audit/fine-tuning/' : undefined),
+    // Each record also prints its CloudWatch metrics (EMF) to the function's log group.
+    audit: new MetricsAuditSink(new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), extra.fineTuning ? 'tessera-audit/fine-tuning/' : undefined)),
     awaitAudit: true,
     responses: await lambdaResponseStore(),
     keys: await lambdaApiKeyStore(),

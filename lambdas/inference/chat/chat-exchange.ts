@@ -145,7 +145,9 @@ export function usageOf(reported: CompletionUsage | undefined | null, promptToke
  */
 export async function completeChat(x: ChatExchange, id: string): Promise<ChatCompletion> {
   const { pipeline, r } = x;
+  const called = performance.now();
   const { result, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
+  r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
   // What the answer said, joined only when the upstream reported no usage to bill.
   const produced = () => (result.choices ?? []).map((c) => `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}`).join('');
   const { usage, estimated, counted } = usageOf(result.usage, x.promptTokens, produced);
@@ -202,7 +204,9 @@ export interface StreamEnd {
 export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, includeUsage: boolean): Promise<StreamEnd> {
   const { pipeline, r } = x;
   const chain = x.chain;
+  const called = performance.now();
   const open = await pipeline.upstream.stream(chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
+  r.audit.upstreamLatencyMs = Math.round(performance.now() - called); // to the first chunk
   const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
   await sink.open();
   const send = async (chunk: ChatCompletionChunk | undefined) => {

@@ -52,7 +52,9 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
     // No fallback to another model: its vectors live in another space, and a RAG index that mixed
     // them would return wrong neighbours without any error. Retries of this model still apply.
     const chain = pipeline.chain(r, model).slice(0, 1);
+    const called = performance.now();
     const { result, model: used } = await pipeline.upstream.embed(chain, { body: guarded, tenantId: r.caller.tenantId }, r.signal);
+    r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
     const reported = result.promptTokens;
     const estimated = !(Number.isSafeInteger(reported) && reported! >= 0);
     const promptTokens = estimated ? counted : reported!;
