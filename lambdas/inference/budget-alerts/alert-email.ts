@@ -1,0 +1,64 @@
+import { ListUsersInGroupCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { groupOf } from '../../../lib/identity/roles.js';
+import { TENANT_ATTRIBUTE } from '../../identity/cognito-tenant-users.js';
+import type { BudgetThresholdDetail } from './thresholds.js';
+
+/**
+ * The enabled admins of `tenantId` with an email: members of the `tenant-admin` group (lib/identity/
+ * roles.ts groupOf) whose `custom:tenant_id` is the tenant. Cognito's ListUsersInGroup cannot
+ * filter by attribute, so the group is paged through (60 users a page, its maximum) and filtered here.
+ * @returns email addresses, each once, in the order Cognito lists them
+ */
+export async function tenantAdminEmails(cognito: CognitoIdentityProviderClient, userPoolId: string, tenantId: string): Promise<string[]> {
+  const emails = new Set<string>();
+  let NextToken: string | undefined;
+  do {
+    const page = await cognito.send(new ListUsersInGroupCommand({ UserPoolId: userPoolId, GroupName: groupOf('admin'), Limit: 60, NextToken }));
+    for (const u of page.Users ?? []) {
+      const attr = (name: string) => u.Attributes?.find((a) => a.Name === name)?.Value;
+      const email = attr('email');
+      if (u.Enabled !== false && attr(TENANT_ATTRIBUTE) === tenantId && email) emails.add(email);
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return [...emails];
+}
+
+const whose = (d: BudgetThresholdDetail) => (d.scope === 'tenant' ? `tenant ${d.tenantId}` : `${d.scope} ${d.subjectId} of tenant ${d.tenantId}`);
+const amount = (d: BudgetThresholdDetail, n: number) => (d.unit === 'USD' ? `USD ${n.toFixed(2)}` : `${n.toLocaleString('en-US')} tokens`);
+
+/** The mail of one event: subject and plain-text body (no HTML, no tracking). */
+export function alertMessage(d: BudgetThresholdDetail): { subject: string; body: string } {
+  const subject = `Tessera: ${d.thresholdPercent}% of the ${d.budget} reached for ${whose(d)}`;
+  const body = [
+    `The ${d.budget} of ${whose(d)} has reached ${d.thresholdPercent}% of its limit.`,
+    '',
+    `Used: ${amount(d, d.used)} of ${amount(d, d.limit)} (${d.usedPercent}%) in the ${d.period} ${d.periodId} (UTC).`,
+    d.thresholdPercent >= 100
+      ? `Requests that would go past the limit are refused with 429 budget_exceeded until ${d.periodEndsAt}, when the budget resets.`
+      : `The budget resets at ${d.periodEndsAt}. At 100%, requests that would go past it are refused with 429 budget_exceeded.`,
+    '',
+    'GET /v1/usage (or /v1/usage?group_by=user|key) shows the usage; your platform team can change the limits.',
+    `You receive this as an admin of tenant ${d.tenantId}.`,
+  ].join('\n');
+  return { subject, body };
+}
+
+/**
+ * Sends the event's mail to each admin separately (no admin sees another's address), through SES
+ * v2 SendEmail from `from` (an identity verified in SES; in the SES sandbox, recipients must be
+ * verified too). @returns how many mails were sent
+ * @throws the first SES error (the Lambda then fails, and EventBridge retries it, then its dead-letter queue keeps the event)
+ */
+export async function sendAlertEmails(ses: SESv2Client, from: string, to: string[], d: BudgetThresholdDetail): Promise<number> {
+  const { subject, body } = alertMessage(d);
+  for (const address of to) {
+    await ses.send(new SendEmailCommand({
+      FromEmailAddress: from,
+      Destination: { ToAddresses: [address] },
+      Content: { Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Text: { Data: body, Charset: 'UTF-8' } } } },
+    }));
+  }
+  return to.length;
+}

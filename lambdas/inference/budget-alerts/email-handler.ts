@@ -1,0 +1,36 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { platformClient } from '../../shared/aws-clients.js';
+import { requireEnv } from '../../shared/environment.js';
+import { sendAlertEmails, tenantAdminEmails } from './alert-email.js';
+import type { BUDGET_THRESHOLD_EVENT, BudgetThresholdDetail } from './thresholds.js';
+
+/** Environment of the budget alert mail Lambda (set by constructs/budget-alerts.ts). */
+export const ALERT_EMAIL_ENV = {
+  /** The platform's Cognito pool of tenant users. */
+  userPoolId: 'TESSERA_USER_POOL_ID',
+  /** JSON object: tier name → the SES-verified sender of that tier's alert mail (`tiers.<tier>.budgetAlerts.senderEmail`). */
+  senders: 'TESSERA_BUDGET_ALERT_SENDERS',
+} as const;
+
+/**
+ * `Tenant Budget Threshold Reached` (its EventBridge rule matches only the tiers that mail their
+ * admins) → one mail to each enabled admin of the tenant. A tenant without admins is logged and
+ * not an error; an SES or Cognito failure fails the invocation, which EventBridge retries and then
+ * sends to the rule's dead-letter queue.
+ */
+export const handler = async (event: EventBridgeEvent<typeof BUDGET_THRESHOLD_EVENT, BudgetThresholdDetail>): Promise<{ sent: number }> => {
+  const d = event.detail;
+  const senders = JSON.parse(requireEnv(ALERT_EMAIL_ENV.senders)) as Record<string, string>;
+  const from = senders[d.tier];
+  if (!from) {
+    console.warn(JSON.stringify({ level: 'WARN', message: 'no sender for the tier: budget alert not mailed', tenantId: d.tenantId, tier: d.tier }));
+    return { sent: 0 };
+  }
+  const admins = await tenantAdminEmails(platformClient(CognitoIdentityProviderClient), requireEnv(ALERT_EMAIL_ENV.userPoolId), d.tenantId);
+  if (!admins.length) console.warn(JSON.stringify({ level: 'WARN', message: 'tenant has no enabled admin with an email: budget alert not mailed', tenantId: d.tenantId }));
+  const sent = await sendAlertEmails(platformClient(SESv2Client), from, admins, d);
+  console.log(JSON.stringify({ level: 'INFO', message: 'budget alert mailed', tenantId: d.tenantId, scope: d.scope, budgetId: d.budgetId, thresholdPercent: d.thresholdPercent, periodId: d.periodId, recipients: sent }));
+  return { sent };
+};
