@@ -1,12 +1,20 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { MODEL_USAGE_INDEX } from '../../../lambdas/inference/stores/model-usage.js';
 
-/** The gateway's registry and usage tables in moto (same keys as the platform stack), with these tenants registered. */
+/** The gateway's registry and usage tables in moto (same keys and usage index as the platform stack), with these tenants registered. */
 export async function createGatewayTables(tenants: TenantRecord[], names = { registry: 'tessera-tenants', usage: 'tessera-usage' }): Promise<DynamoDBClient> {
   const ddb = new DynamoDBClient({});
   await ddb.send(new CreateTableCommand({ TableName: names.registry, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
-  await ddb.send(new CreateTableCommand({ TableName: names.usage, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }));
+  // The usage table with its ledger index, as constructs/inference-api.ts makes it.
+  const { name, partitionKey, sortKey } = MODEL_USAGE_INDEX;
+  await ddb.send(new CreateTableCommand({
+    TableName: names.usage, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }, { AttributeName: partitionKey, AttributeType: 'S' }, { AttributeName: sortKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [{ IndexName: name, KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }, { AttributeName: sortKey, KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
+  }));
   const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
   for (const t of tenants) await doc.send(new PutCommand({ TableName: names.registry, Item: t }));
   return ddb;
