@@ -5,8 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedBuildCode } from '../lib/bundling/shared-build-code.js';
 import { acknowledge } from '../lib/compliance.js';
 
 const LAMBDAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'lambdas');
@@ -67,12 +69,14 @@ export interface LambdaFunctionProps {
 }
 
 /**
- * A Tessera Lambda: esbuild-bundled TypeScript (ESM), Node.js 24 on arm64, X-Ray active, a KMS-
+ * A Tessera Lambda: TypeScript bundled by esbuild (minified ESM with source maps, shared chunks,
+ * lazily imported modules in chunks of their own; one build for every function of the synth, see
+ * lib/bundling/shared-lambda-build.ts), Node.js 24 on arm64, X-Ray active, a KMS-
  * encrypted log group with retention, reserved concurrency, and its own role whose permissions
  * live in one customer-managed policy (never inline), added to with `addToPolicy`.
  */
 export class LambdaFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   private readonly policy: iam.ManagedPolicy;
 
@@ -101,9 +105,12 @@ export class LambdaFunction extends Construct {
     acknowledge(this.policy, [`AwsSolutions::AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as never)}.Arn>:*]`],
       'The function writes streams it names at run time into its own log group, and no other.');
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: join(LAMBDAS_DIR, `${props.handlerFile}.ts`),
-      handler: 'handler',
+    const entry = join(LAMBDAS_DIR, `${props.handlerFile}.ts`);
+    if (!existsSync(entry)) throw new Error(`LambdaFunction ${this.node.path}: handlerFile ${JSON.stringify(props.handlerFile)} names no module (${entry} does not exist)`);
+    this.function = new lambda.Function(this, 'Function', {
+      // One esbuild build for every function of the synth (lib/bundling/shared-lambda-build.ts).
+      code: sharedBuildCode(this, { lambdasDir: LAMBDAS_DIR, handlerFile: props.handlerFile, define: props.define, logLevel: bundlingLogLevel(this) as `${nodejs.LogLevel}`, extraFiles: props.assets }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -113,26 +120,6 @@ export class LambdaFunction extends Construct {
       role: iam.Role.fromRoleArn(this, 'RoleRef', this.role.roleArn, { mutable: false }),
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_METRICS_NAMESPACE: 'Tessera', ...props.environment },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        define: props.define,
-        logLevel: bundlingLogLevel(this),
-        // ESM bundles of CommonJS dependencies still call require().
-        banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
-        ...(props.assets?.length
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (_input: string, output: string) => props.assets!.map((a) => `cp "${a.from}" "${output}/${a.name}"`),
-              },
-            }
-          : {}),
-      },
     });
     this.function.node.addDependency(this.policy);
     acknowledge(this.function, ['HIPAA.Security::HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ'],

@@ -1,7 +1,8 @@
 /**
  * aws-cdk-lib writes `Bundling asset <path>...` to stderr for every asset it bundles, with no
- * option to turn it off (core/lib/asset-staging.js). Tessera bundles about 30 Lambdas, so a synth
- * would print 30 lines that say nothing went wrong. This drops exactly those lines from this
+ * option to turn it off (core/lib/asset-staging.js). Tessera stages about 40 Lambda assets (each
+ * copied out of one shared esbuild build, lib/bundling/shared-lambda-build.ts), so a synth would
+ * print 40 lines that say nothing went wrong. This drops exactly those lines from this
  * process's stderr; everything else (esbuild's warnings and errors, CDK's own errors) passes.
  * `-c tessera:bundlingLogLevel=info` keeps them (see constructs/lambda-function.ts).
  * @param verbose keep the lines

@@ -1,0 +1,182 @@
+import { buildSync, type LogLevel, type Metafile } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { lambdaEntries } from './lambda-entries.js';
+
+/** What may differ between two shared builds of one synth; everything else is fixed (`LAMBDA_BUILD`). */
+export interface SharedLambdaBuildOptions {
+  /**
+   * esbuild `define`: identifiers replaced by these JavaScript expressions in every module of the
+   * build, e.g. `{ 'process.env.TESSERA_PLATFORM_CONFIG': '"{…}"' }`. Functions that ask for
+   * different values get different builds, so a value inlined for one function reaches no other.
+   */
+  readonly define: Readonly<Record<string, string>>;
+  /** esbuild's log level (`warning`: warnings and errors only). */
+  readonly logLevel: LogLevel;
+  /** Module patterns left to the Lambda runtime, e.g. `['@aws-sdk/*', '@smithy/*']`. */
+  readonly external: readonly string[];
+}
+
+/**
+ * The esbuild options every Lambda is built with: minified ESM for Node.js 24 (the Lambda runtime,
+ * arm64 or x86 alike: the output is JavaScript), linked source maps (`NODE_OPTIONS=--enable-source-maps`
+ * on the function), `module` before `main` in package.json, and code splitting: modules two
+ * functions share go into shared chunks, and a dynamic `import()` (the router's providers) into
+ * a chunk loaded on first use. These are the options `NodejsFunction` was given before the shared
+ * build, plus `splitting` (which needs `outdir` and ESM).
+ */
+export const LAMBDA_BUILD = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  minify: true,
+  sourcemap: 'linked',
+  mainFields: ['module', 'main'],
+  splitting: true,
+  outExtension: { '.js': '.mjs' },
+  entryNames: '[name]',
+  chunkNames: '[name]-[hash]',
+  // ESM bundles of CommonJS dependencies still call require().
+  banner: { js: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);" },
+} as const;
+
+/** The file a function's asset runs: its `handler` export is the Lambda handler `index.handler`. */
+export const FUNCTION_ENTRY_FILE = 'index.mjs';
+
+let buildsRun = 0;
+
+/** A file copied into one function's asset next to its code (read at run time, not bundled). */
+export interface ExtraFile {
+  /** Absolute path of the file to copy. */
+  readonly from: string;
+  /** Its name in the asset. */
+  readonly name: string;
+}
+
+/**
+ * One esbuild build of many Lambda entry points (`LAMBDA_BUILD` with one set of
+ * `SharedLambdaBuildOptions`) into a flat directory: `<entry>.mjs` per entry point (its handler file
+ * with `/` as `.`, e.g. `lifecycle.create-account.mjs`), `chunk-<hash>.mjs` per shared chunk,
+ * `<module>-<hash>.mjs` per lazily imported module, each with its `.map`. Chunk names are hashes of
+ * their content, and the build is deterministic: the same sources and options give the same files.
+ *
+ * `writeFunction` copies one function's part of it (its entry and every chunk that entry loads,
+ * statically or lazily) into a directory of its own: that directory is the function's asset.
+ */
+export class SharedLambdaBuild {
+  /** Handler files this build holds, e.g. `lifecycle/create-account`. */
+  readonly entries: ReadonlySet<string>;
+  /** Where the build wrote its files (a fresh directory per build). */
+  readonly outdir: string;
+  private readonly outputs: Metafile['outputs'];
+
+  /**
+   * Builds now (synchronously: CDK stages an asset while its function is constructed).
+   * @param lambdasDir absolute path of `lambdas/`; the build goes under `<its parent>/.tessera/lambda-build/`
+   *   (inside the project, so that source map paths are the same on every machine and a built
+   *   function can resolve the AWS SDK from node_modules when run locally), removed when the process exits
+   * @throws Error with esbuild's messages when the build fails
+   */
+  constructor(readonly lambdasDir: string, entries: Iterable<string>, readonly options: SharedLambdaBuildOptions) {
+    this.entries = new Set([...entries].sort());
+    const projectRoot = dirname(lambdasDir);
+    const parent = join(projectRoot, '.tessera', 'lambda-build');
+    mkdirSync(parent, { recursive: true });
+    this.outdir = mkdtempSync(join(parent, 'build-'));
+    const outdir = this.outdir;
+    buildsRun += 1;
+    process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
+    const result = buildSync({
+      ...LAMBDA_BUILD,
+      mainFields: [...LAMBDA_BUILD.mainFields],
+      absWorkingDir: projectRoot,
+      entryPoints: Object.fromEntries([...this.entries].map((file) => [outputName(file), join(lambdasDir, `${file}.ts`)])),
+      outdir,
+      define: { ...options.define },
+      external: [...options.external],
+      logLevel: options.logLevel,
+      metafile: true,
+    });
+    // Keyed by file name (the output directory is flat).
+    this.outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([path, output]) => [basename(path), output]));
+  }
+
+  /**
+   * The files one function loads: its entry first, then every chunk it imports, statically or by
+   * `import()`, transitively, each followed by its source map; names in `outdir`.
+   * @param handlerFile e.g. `lifecycle/create-account`
+   * @throws Error when the build holds no such entry
+   */
+  functionFiles(handlerFile: string): string[] {
+    const entry = `${outputName(handlerFile)}.mjs`;
+    if (!this.entries.has(handlerFile) || !this.outputs[entry]) throw new Error(`the shared Lambda build holds no entry ${handlerFile} (built: ${[...this.entries].join(', ')})`);
+    const code = new Set([entry]);
+    for (const file of code) {
+      for (const imported of this.outputs[file].imports) if (!imported.external) code.add(basename(imported.path));
+    }
+    return [...code].flatMap((file) => (this.outputs[`${file}.map`] ? [file, `${file}.map`] : [file]));
+  }
+
+  /**
+   * Writes one function's asset into `targetDir`: its entry as `index.mjs` (source map `index.mjs.map`),
+   * the chunks it loads under their own names (they import each other as `./chunk-….mjs`), and `extraFiles`.
+   * @throws Error when the build holds no such entry, or an extra file would overwrite a built one
+   */
+  writeFunction(handlerFile: string, targetDir: string, extraFiles: readonly ExtraFile[] = []): void {
+    const files = this.functionFiles(handlerFile);
+    const entry = files[0];
+    // A chunk that imports the entry itself would load it a second time under index.mjs: then
+    // index.mjs only re-exports the entry, kept under its own name.
+    const entryImported = files.some((file) => this.outputs[file].imports.some((i) => !i.external && basename(i.path) === entry));
+    for (const file of files) {
+      if (file === entry && !entryImported) {
+        const code = readFileSync(join(this.outdir, file), 'utf8');
+        writeFileSync(join(targetDir, FUNCTION_ENTRY_FILE), code.replace(new RegExp(`//# sourceMappingURL=${escape(entry)}\\.map\\s*$`), `//# sourceMappingURL=${FUNCTION_ENTRY_FILE}.map\n`));
+      } else if (file === `${entry}.map` && !entryImported) {
+        copyFileSync(join(this.outdir, file), join(targetDir, `${FUNCTION_ENTRY_FILE}.map`));
+      } else {
+        copyFileSync(join(this.outdir, file), join(targetDir, file));
+      }
+    }
+    if (entryImported) writeFileSync(join(targetDir, FUNCTION_ENTRY_FILE), `export * from './${entry}';\n`);
+    for (const extra of extraFiles) {
+      const target = join(targetDir, extra.name);
+      if (existsSync(target)) throw new Error(`${handlerFile}: the extra file ${extra.name} (from ${extra.from}) would overwrite a built file of that name`);
+      copyFileSync(extra.from, target);
+    }
+  }
+}
+
+/** Builds of this process by their options: a synth (and a test file's synths) builds each set once. */
+const builds = new Map<string, SharedLambdaBuild>();
+
+/**
+ * The shared build for these options that holds `handlerFile`: made on first use from every entry
+ * point under `lambdasDir` (`lambdaEntries`), then reused for every function with the same options
+ * in this process. A handler file the scan missed gets a new build of the old entries plus it
+ * (functions staged from the old build keep their files: each asset is a copy).
+ * @throws Error when esbuild fails
+ */
+export function sharedLambdaBuild(lambdasDir: string, options: SharedLambdaBuildOptions, handlerFile: string): SharedLambdaBuild {
+  const key = JSON.stringify([lambdasDir, Object.entries(options.define).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), options.logLevel, [...options.external].sort()]);
+  const existing = builds.get(key);
+  if (existing?.entries.has(handlerFile)) return existing;
+  const entries = new Set([...(existing?.entries ?? lambdaEntries(lambdasDir)), handlerFile]);
+  const build = new SharedLambdaBuild(lambdasDir, entries, options);
+  builds.set(key, build);
+  return build;
+}
+
+/** How many shared builds this process has run (a synth runs one per set of options). */
+export function sharedLambdaBuildCount(): number {
+  return buildsRun;
+}
+
+function outputName(handlerFile: string): string {
+  return handlerFile.split('/').join('.');
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
