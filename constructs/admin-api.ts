@@ -14,8 +14,10 @@ import type { PlatformConfig } from '../lib/config/schema.js';
 import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { ENV } from '../lambdas/shared/environment.js';
+import { STATEMENT_JOBS_TABLE_ENV } from '../lambdas/statements/environment.js';
 import { TENANT_USER_POOL_ACTIONS } from './inference-api.js';
 import { LambdaFunction } from './lambda-function.js';
+import { costExplorerPolicy } from './tenant-statements.js';
 
 export interface AdminApiProps {
   readonly config: PlatformConfig;
@@ -38,6 +40,8 @@ export interface AdminApiProps {
   readonly userPool?: cognito.IUserPool;
   /** The platform bus: tenant-user events (`Tenant User Created`, …). */
   readonly eventBus: events.IEventBus;
+  /** Fine-tuning jobs: `GET /admin/tenants/{id}/usage?month=` reads a tenant's (Query, GetItem) for its statement's GPU hours. */
+  readonly jobsTable: dynamodb.ITableV2;
 }
 
 /**
@@ -67,6 +71,7 @@ export class AdminApi extends Construct {
         [ENV.eventBus]: props.eventBus.eventBusName,
         [ENV.apiKeysTable]: props.apiKeysTable.tableName,
         [GATEWAY_ENV.usageTable]: props.usageTable.tableName,
+        [STATEMENT_JOBS_TABLE_ENV]: props.jobsTable.tableName,
         ...(props.userPool ? { [ENV.userPoolId]: props.userPool.userPoolId } : {}),
       },
       define: { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(props.config)) },
@@ -92,6 +97,9 @@ export class AdminApi extends Construct {
     // The usage ledger by model and day (statements): Query of its index only, no Scan.
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadModelUsage', actions: ['dynamodb:Query'], resources: [`${props.usageTable.tableArn}/index/${MODEL_USAGE_INDEX.name}`] }));
     if (props.userPool) this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUsers', actions: [...TENANT_USER_POOL_ACTIONS], resources: [props.userPool.userPoolArn] }));
+    // Tenant statements (issue 16): a tenant's fine-tuning jobs, and its infrastructure cost from Cost Explorer.
+    this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'ReadTrainingJobs', actions: ['dynamodb:Query', 'dynamodb:GetItem'], resources: [props.jobsTable.tableArn] }));
+    this.handler.function.node.addDependency(costExplorerPolicy(this, 'CostExplorerRead', this.handler.role, 'Tessera admin API: ce:GetCostAndUsage for tenant statements'));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'TenantUserEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'RegistryKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
     this.handler.addToPolicy(new iam.PolicyStatement({ sid: 'StartLifecycle', actions: ['states:StartExecution'], resources: machines.map((m) => m.stateMachineArn) }));

@@ -17,6 +17,7 @@ import { PlatformKey } from '../constructs/platform-key.js';
 import { ResponsesTable } from '../constructs/responses-table.js';
 import { SharedCluster } from '../constructs/shared-cluster.js';
 import { TenantLifecycle } from '../constructs/tenant-lifecycle.js';
+import { TenantStatements } from '../constructs/tenant-statements.js';
 import { TenantDataAccessRole } from '../constructs/tenant-data-access-role.js';
 import { TenantRegistry } from '../constructs/tenant-registry.js';
 import { configuredZones, stackZones } from './config/availability-zones.js';
@@ -51,6 +52,8 @@ export class PlatformStack extends Stack {
    * its parent as parameters (no cross-stack exports that would pin the platform's resources).
    */
   readonly operations: NestedStack;
+  /** Monthly tenant statements (bucket, job, dead-letter queue), in the operations stack. */
+  readonly statements: TenantStatements;
   private zones: string[] = [];
 
   /** The home region's zones from the config (`availabilityZones`), never a lookup: synth needs no credentials. */
@@ -122,20 +125,22 @@ export class PlatformStack extends Stack {
       userPool: inference.userPool,
     });
 
+    // Before the admin API: its statement route reads the fine-tuning jobs table.
+    const fineTuning = this.fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
     const admin = this.admin = new AdminApi(this, 'Admin', {
       config, encryptionKey: key, registry: this.registry.table, controlTable: this.lifecycle.controlTable, workflows: this.lifecycle.workflows,
-      apiKeysTable: apiKeys.table, usageTable: inference.usageTable, userPool: inference.userPool, eventBus: this.events.bus,
+      apiKeysTable: apiKeys.table, usageTable: inference.usageTable, userPool: inference.userPool, eventBus: this.events.bus, jobsTable: fineTuning.jobsTable,
     });
     new CfnOutput(this, 'AdminApiUrl', { value: admin.api.url });
     const adminAccess = new PlatformAdminAccess(this, 'PlatformAdmins', { adminApi: admin.api });
     new CfnOutput(this, 'PlatformAdminPolicyArn', { value: adminAccess.policy.managedPolicyArn, description: 'Customer-managed policy of the TesseraPlatformAdmin permission set (tessera admins create)' });
     new CfnOutput(this, 'InferenceApiUrl', { value: `${inference.api.url}v1` });
-    const fineTuning = this.fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
     new TenantDataAccessRole(this, 'TenantData', {
       registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, responsesTable: responses.table, apiKeysTable: apiKeys.table, encryptionKey: key,
       trustedFunctions: [...inference.tenantDataFunctions, ...fineTuning.tenantDataFunctions],
     });
     this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
+    this.statements = new TenantStatements(this.operations, 'Statements', { encryptionKey: key, accessLogsBucket: accessLogs, registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, eventBus: this.events.bus });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
     // The gateway's app client (InferenceApi adds it as the pool's child `GatewayClient`): `tessera login` signs in through it.
     const gatewayClient = inference.userPool?.node.tryFindChild('GatewayClient') as UserPoolClient | undefined;

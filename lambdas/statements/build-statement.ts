@@ -1,10 +1,10 @@
 import type { FineTuningJob } from '../../lib/fine-tuning.js';
 import {
-  fromMicros, monthBounds, RECONCILIATION_THRESHOLD_PERCENT, ROUNDING, roundUsd, toMicros,
-  type ModelDayUsage, type ReconciliationFlag, type TenantStatement,
+  fromMicros, monthBounds, RECONCILIATION_THRESHOLD_PERCENT, ROUNDING, roundUsd, toMicros, type ReconciliationFlag, type TenantStatement,
 } from '../../lib/statements/schema.js';
 import { TRAINING_PRICES, type TrainingPriceTable } from '../../lib/statements/training-prices.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
+import type { ModelDayUsage } from '../inference/stores/gateway-store.js';
 
 /** One user's or key's month at the gateway (the `month` of GatewayStore.usageBy's subjects). */
 export interface SubjectMonth {

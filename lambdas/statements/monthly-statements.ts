@@ -9,11 +9,10 @@ import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { listTenants } from '../shared/registry.js';
+import { STATEMENTS_BUCKET_ENV } from './environment.js';
 import { lambdaStatementSources } from './lambda-sources.js';
 import { tenantStatement, type StatementSources } from './statement-sources.js';
 
-/** The statements bucket (constructs/tenant-statements.ts). */
-export const STATEMENTS_BUCKET_ENV = 'TESSERA_STATEMENTS_BUCKET';
 
 /** S3 user metadata of a statement object: its figures' hash and revision (idempotent re-runs). */
 const HASH_META = 'statement-sha256';

@@ -1,8 +1,8 @@
 import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import type { FineTuningJob } from '../../lib/fine-tuning.js';
-import type { ModelDayUsage, TenantStatement } from '../../lib/statements/schema.js';
+import type { TenantStatement } from '../../lib/statements/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import type { SubjectUsageList } from '../inference/stores/gateway-store.js';
+import type { ModelDayUsage, SubjectUsageList } from '../inference/stores/gateway-store.js';
 import { buildStatement } from './build-statement.js';
 import { infrastructureCost } from './cost-explorer.js';
 

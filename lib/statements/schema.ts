@@ -47,23 +47,6 @@ export const roundUsd = (usd: number): number => fromMicros(toMicros(usd));
 const Usd = z.number();
 const Count = z.number().int().nonnegative();
 
-/** Gateway usage of one model on one day, as the gateway store keeps it (GatewayStore.modelUsage). */
-export const ModelDayUsage = z.object({
-  day: z.string(),
-  model: z.string(),
-  requests: Count,
-  promptTokens: Count,
-  completionTokens: Count,
-  costUsd: z.number(),
-  /** Requests whose provider reported its token usage. */
-  reportedRequests: Count,
-  /** Tokens the providers reported for those requests. */
-  reportedTokens: Count,
-  /** Tokens the gateway estimated (its tokenizer) for those same requests. */
-  estimatedTokens: Count,
-});
-export type ModelDayUsage = z.infer<typeof ModelDayUsage>;
-
 const TokenLine = { requests: Count, promptTokens: Count, completionTokens: Count, totalTokens: Count, costUsd: Usd };
 
 export const ModelLine = z.object({ model: z.string(), ...TokenLine, reportedRequests: Count, reportedTokens: Count, estimatedTokens: Count });

@@ -18,4 +18,6 @@ export const NO_RESOURCE_TYPE_ACTIONS: ReadonlySet<string> = new Set([
   'cloudwatch:PutMetricData',
   // AWS Backup resolving a backup selection.
   'tag:GetResources',
+  // Cost Explorer (tenant statements): its only resource type, billingview, is optional and needs a BillingViewArn in the request, which statements do not send.
+  'ce:GetCostAndUsage',
 ]);

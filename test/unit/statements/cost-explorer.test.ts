@@ -2,7 +2,7 @@ import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { costExplorerRegion, costRequest, infrastructureCost } from '../../../lambdas/statements/cost-explorer.js';
-import { STATEMENT_JOBS_TABLE_ENV, STATEMENT_USAGE_TABLE_ENV } from '../../../lambdas/statements/lambda-sources.js';
+import { STATEMENT_JOBS_TABLE_ENV, STATEMENT_USAGE_TABLE_ENV } from '../../../lambdas/statements/environment.js';
 import { FINE_TUNING_ENV } from '../../../lambdas/fine-tuning/lambda-deps.js';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 

@@ -1,5 +1,5 @@
 import type { FineTuningJob } from '../../../lib/fine-tuning.js';
-import type { ModelDayUsage } from '../../../lib/statements/schema.js';
+import type { ModelDayUsage } from '../../../lambdas/inference/stores/gateway-store.js';
 
 /**
  * One tenant's October 2026, with every figure chosen so that the statement can be added up by
