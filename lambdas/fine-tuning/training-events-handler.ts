@@ -1,18 +1,14 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { TRAINING_STATE_CHANGE } from '../../lib/fine-tuning.js';
 import { S3AuditSink } from '../inference/s3-audit-sink.js';
 import { GATEWAY_ENV, lambdaConfig, lambdaStore, lambdaTenantClients } from '../inference/lambda-deps.js';
 import { requireEnv } from '../shared/environment.js';
 import { lambdaJobStore, launcherSageMaker } from './lambda-deps.js';
+import { countTrainingState } from './training-state-metric.js';
 import { dynamoDbTenantModels } from './stores/tenant-models.js';
 import { TrainingEvents, type TrainingStateChange } from './training-events.js';
 
 let events: Promise<TrainingEvents> | undefined;
-/** `TrainingJobStateChanges` by `State` (Tessera/FineTuning): the platform dashboard's fine-tuning jobs by state (constructs/monitoring). */
-const metrics = new Metrics({ namespace: 'Tessera/FineTuning', serviceName: 'tessera-fine-tuning' });
-/** SageMaker's TrainingJobStatus values; anything else (the detail crosses from tenant accounts) counts as `Other`, so the dimension stays bounded. */
-const STATES = new Set(['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped']);
 
 /**
  * SageMaker training job state changes, forwarded from tenant accounts to the platform bus by each
@@ -26,8 +22,6 @@ export const handler = async (event: EventBridgeEvent<typeof TRAINING_STATE_CHAN
   }));
   const outcome = await (await events).handle(event.detail, event.account);
   console.log(JSON.stringify({ level: 'INFO', message: 'training state change', trainingJobName: event.detail.TrainingJobName, status: event.detail.TrainingJobStatus, account: event.account, outcome }));
-  const state = metrics.singleMetric();
-  state.addDimension('State', STATES.has(event.detail.TrainingJobStatus) ? event.detail.TrainingJobStatus : 'Other');
-  state.addMetric('TrainingJobStateChanges', MetricUnit.Count, 1);
+  countTrainingState(event.detail.TrainingJobStatus); // the platform dashboard's fine-tuning jobs by state
   return { outcome };
 };
