@@ -39,6 +39,17 @@ export interface NetworkProps {
    */
   readonly flowLogRetention?: logs.RetentionDays;
   /**
+   * Add the interface endpoints workloads in the compute subnets need (STS, ECR API and Docker,
+   * SageMaker API and runtime, Logs, Secrets Manager, KMS), each in every AZ of the VPC. Pass false
+   * when nothing runs in the compute subnets (a tier whose pods run on the shared cluster, which has
+   * endpoints of its own, and which trains nothing): the subnets then reach no AWS API but S3 and
+   * DynamoDB through the gateway endpoints, and each of the 8 endpoints no longer bills per AZ-hour
+   * (US$0.01 in us-east-1, https://aws.amazon.com/privatelink/pricing/).
+   * @default true
+   * @throws Error when false together with `eksEndpoints` (a private cluster's nodes need them)
+   */
+  readonly workloadEndpoints?: boolean;
+  /**
    * Add the interface endpoints a private EKS cluster needs (EKS, EKS Auth, EC2, ELB, Auto Scaling).
    * @default false
    */
@@ -83,7 +94,8 @@ const EKS_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
 /**
  * A VPC with `data` subnets (isolated: RDS, ElastiCache) and `compute` subnets (EKS nodes,
  * SageMaker), encrypted flow logs, gateway endpoints for S3 and DynamoDB, and the interface
- * endpoints the workloads need. NAT exists only when the tier asks for internet egress.
+ * endpoints the workloads need (none when no workload runs in the VPC: `workloadEndpoints`).
+ * NAT exists only when the tier asks for internet egress.
  */
 export class Network extends Construct {
   readonly vpc: ec2.Vpc;
@@ -96,6 +108,10 @@ export class Network extends Construct {
     super(scope, id);
     const maxAzs = props.maxAzs ?? 2;
     const egress = props.internetEgress ?? false;
+    const workloadEndpoints = props.workloadEndpoints ?? true;
+    if (!workloadEndpoints && props.eksEndpoints) {
+      throw new Error('Network workloadEndpoints is false but eksEndpoints is true: the nodes of a private EKS cluster pull images (ECR) and get credentials (STS) through the workload endpoints');
+    }
 
     const subnetConfiguration: ec2.SubnetConfiguration[] = [
       { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
@@ -155,20 +171,22 @@ export class Network extends Construct {
       },
     });
 
-    // One security group for every interface endpoint: HTTPS from the VPC's own range.
-    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
-      vpc: this.vpc,
-      description: 'Interface VPC endpoints: HTTPS from inside the VPC only',
-      allowAllOutbound: false,
-    });
-    endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), 'HTTPS to AWS APIs from inside the VPC');
-    if (Token.isUnresolved(props.cidr)) {
-      acknowledge(endpointSecurityGroup, UNEVALUABLE_CIDR_RULES,
-        'Admits HTTPS (443) from the VPC\'s own range only; that range is a blueprint parameter (each tenant\'s VPC is allocated at onboarding), which these rules cannot evaluate.');
-    }
-    const endpoints = { ...WORKLOAD_ENDPOINTS, ...(props.eksEndpoints ? EKS_ENDPOINTS : {}) };
-    for (const [name, service] of Object.entries(endpoints)) {
-      this.vpc.addInterfaceEndpoint(name, { service, subnets: this.computeSubnets, privateDnsEnabled: true, securityGroups: [endpointSecurityGroup], open: false });
+    const endpoints = { ...(workloadEndpoints ? WORKLOAD_ENDPOINTS : {}), ...(props.eksEndpoints ? EKS_ENDPOINTS : {}) };
+    if (Object.keys(endpoints).length > 0) {
+      // One security group for every interface endpoint: HTTPS from the VPC's own range.
+      const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+        vpc: this.vpc,
+        description: 'Interface VPC endpoints: HTTPS from inside the VPC only',
+        allowAllOutbound: false,
+      });
+      endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), 'HTTPS to AWS APIs from inside the VPC');
+      if (Token.isUnresolved(props.cidr)) {
+        acknowledge(endpointSecurityGroup, UNEVALUABLE_CIDR_RULES,
+          'Admits HTTPS (443) from the VPC\'s own range only; that range is a blueprint parameter (each tenant\'s VPC is allocated at onboarding), which these rules cannot evaluate.');
+      }
+      for (const [name, service] of Object.entries(endpoints)) {
+        this.vpc.addInterfaceEndpoint(name, { service, subnets: this.computeSubnets, privateDnsEnabled: true, securityGroups: [endpointSecurityGroup], open: false });
+      }
     }
 
     this.workloadSecurityGroup = new ec2.SecurityGroup(this, 'WorkloadSecurityGroup', {

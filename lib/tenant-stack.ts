@@ -116,6 +116,11 @@ export class TenantStack extends Stack {
       internetEgress: tier.network.internetEgress,
       encryptionKey: key.key,
       flowLogGroupName: `${logPrefix}/vpc-flow-logs`,
+      // The workload endpoints serve what runs in the tenant's compute subnets: a dedicated cluster's
+      // nodes and pods, SageMaker training jobs and endpoints. A shared-compute tier that trains
+      // nothing runs nothing there (its pods run on the shared cluster, whose VPC has the endpoints;
+      // the namespace's NetworkPolicy reaches only the data ports of this VPC), so it pays for none.
+      workloadEndpoints: tier.compute.mode === 'dedicated' || tier.training.enabled,
       eksEndpoints: tier.compute.mode === 'dedicated',
       restrictDefaultSecurityGroup: false,
     });

@@ -1,0 +1,63 @@
+/** The command line of `npm run cost` (lib/cost/cli.ts), parsed apart from running it so it can be tested. */
+import { parseArgs } from 'node:util';
+import { CliError } from '../cli/cli-error.js';
+import { nearest } from '../config/config-issues.js';
+
+const OPTIONS = {
+  config: { type: 'string' },
+  region: { type: 'string' },
+  'shared-tenants': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  debug: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export const HELP_TEXT = [
+  'npm run cost [-- options]   fixed monthly cost of each tier, GPU node-hours, token prices',
+  '  --config <file>          YAML or JSON config merged over the embedded default',
+  '  --region <name>          price table to use (default: the config\'s homeRegion); only regions with lib/cost/prices-<region>.json',
+  '  --shared-tenants <n>     tenants sharing the shared cluster, whose cost they split evenly (default: the table\'s assumption)',
+  '  --json                   the report as JSON',
+  '  --debug                  print the stack trace of an error',
+  'exit codes: 0 report printed, 2 cannot run',
+  '',
+].join('\n');
+
+export interface CostCommandLine {
+  config?: string;
+  region?: string;
+  sharedTenants?: number;
+  json: boolean;
+  debug: boolean;
+  help: boolean;
+}
+
+/**
+ * The command line, refused in the preflight's style: an unknown option names the nearest known
+ * one, a missing value or a stray argument is named.
+ * @throws CliError (exit 2)
+ */
+export function parseCostCommandLine(args: string[]): CostCommandLine {
+  const { values, tokens, positionals } = parseArgs({ args, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (!(token.name in OPTIONS)) {
+      const guess = nearest(token.name, Object.keys(OPTIONS));
+      throw new CliError(`unknown option ${token.rawName}${guess ? `; did you mean --${guess}?` : ''} (npm run cost -- --help lists the options)`);
+    }
+    const option = OPTIONS[token.name as keyof typeof OPTIONS];
+    if (option.type === 'string' && (token.value === undefined || token.value.startsWith('--'))) throw new CliError(`${token.rawName} needs a value (npm run cost -- --help)`);
+    if (option.type === 'boolean' && token.value !== undefined) throw new CliError(`${token.rawName} takes no value`);
+  }
+  if (positionals.length) throw new CliError(`unexpected argument ${JSON.stringify(positionals[0])}: options only; with npm run, put them after -- (npm run cost -- --json)`);
+  const raw = values['shared-tenants'] as string | undefined;
+  let sharedTenants: number | undefined;
+  if (raw !== undefined) {
+    sharedTenants = Number(raw);
+    if (!/^\d+$/.test(raw) || sharedTenants < 1) throw new CliError(`--shared-tenants must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return {
+    config: values.config as string | undefined, region: values.region as string | undefined, sharedTenants,
+    json: Boolean(values.json), debug: Boolean(values.debug), help: Boolean(values.help),
+  };
+}

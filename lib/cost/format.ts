@@ -1,0 +1,84 @@
+/**
+ * The text report of `npm run cost`: a summary table of the tiers, then per tier every line of its
+ * fixed cost named by resource, its GPU node-hours and its models' token prices, then the shared
+ * cluster's lines and the assumptions behind the usage-priced lines.
+ */
+import type { CostLine, TemplateCost } from './price-template.js';
+import type { CostReport, TierCost } from './tier-costs.js';
+
+/** `$1,234.56`; amounts under a cent keep up to 4 decimals (`$0.0256`). */
+export function usd(amount: number): string {
+  if (amount !== 0 && Math.abs(amount) < 0.01) return `$${Number(amount.toFixed(4))}`;
+  return `$${amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** Unit prices as the table gives them (up to 6 decimals). */
+const unitPrice = (amount: number) => `$${Number(amount.toFixed(6))}`;
+
+/** Rows of cells, left-aligned except the columns in `right`. */
+function columns(rows: string[][], right: ReadonlySet<number> = new Set()): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+function lineRows(lines: readonly CostLine[]): string[] {
+  const rows = lines.map((l) => [
+    l.resource, l.item, `${fmtQuantity(l.quantity)} ${l.unit} x ${unitPrice(l.unitUsd)}`, usd(l.monthlyUsd), `${l.basis}${l.assumption ? ', assumed*' : ''}`,
+  ]);
+  return rows.length ? columns(rows, new Set([3])).map((r) => `    ${r}`) : ['    (no priced resource)'];
+}
+
+const fmtQuantity = (q: number) => q.toLocaleString('en-US', { maximumFractionDigits: 3 });
+
+function templateBlock(title: string, cost: TemplateCost): string[] {
+  const out = [`  ${title}: ${usd(cost.monthlyUsd)} per month`, ...lineRows(cost.lines)];
+  if (cost.unpriced.length) {
+    out.push(`    NOT PRICED (type unknown to lib/cost): ${cost.unpriced.map((u) => `${u.resource} (${u.type})`).join(', ')}`);
+  }
+  return out;
+}
+
+function tierBlock(t: TierCost): string[] {
+  const out = [`tier ${t.tier} (${t.isolation} isolation, ${t.compute} compute): ${usd(t.fixedMonthlyUsd)} per month fixed`];
+  out.push(...templateBlock('tier blueprint', t.blueprint));
+  if (t.namespace) out.push(...templateBlock('namespace blueprint', t.namespace));
+  if (t.sharedCluster) {
+    out.push(`  shared cluster share: ${usd(t.sharedCluster.monthlyUsd)} per month (${usd(t.sharedCluster.poolMonthlyUsd)} / ${t.sharedCluster.tenants} tenants; lines below)`);
+  }
+  if (t.gpu.length) {
+    out.push(`  GPU per node-hour (${t.gpu[0]!.cluster} cluster; instance + root volume):`);
+    out.push(...columns(t.gpu.map((g) => [g.instanceType, usd(g.nodeHourUsd), `= ${unitPrice(g.instanceHourUsd)} + ${g.diskGiB} GiB gp3 ${unitPrice(g.diskHourUsd)}`, g.basis]), new Set([1])).map((r) => `    ${r}`));
+  } else {
+    out.push('  GPU per node-hour: none (the tier schedules no GPU nodes)');
+  }
+  out.push('  tokens, USD per 1M (input / output):');
+  out.push(...(t.models.length
+    ? columns(t.models.map((m) => [m.id, m.kind, usd(m.inputPer1M), m.kind === 'embedding' ? '-' : usd(m.outputPer1M)]), new Set([2, 3])).map((r) => `    ${r}`)
+    : ['    (no catalog model allowed)']));
+  return out;
+}
+
+/** The whole report as text. */
+export function formatCostReport(report: CostReport): string {
+  const out: string[] = [
+    `Tessera tier cost, ${report.region} on-demand prices retrieved ${report.retrieved} (lib/cost/prices-${report.region}.json), ${report.hoursPerMonth} h per month`,
+    'basis: published = read on the source page; list = AWS list price, not re-read; derived = computed (see the table). assumed* = quantity from an assumption below.',
+    '',
+    ...columns([
+      ['TIER', 'ISOLATION', 'COMPUTE', 'BLUEPRINT', 'NAMESPACE', 'SHARED CLUSTER SHARE', 'FIXED PER MONTH'],
+      ...report.tiers.map((t) => [
+        t.tier, t.isolation, t.compute, usd(t.blueprint.monthlyUsd), t.namespace ? usd(t.namespace.monthlyUsd) : '-',
+        t.sharedCluster ? `${usd(t.sharedCluster.monthlyUsd)} (1/${t.sharedCluster.tenants})` : '-', usd(t.fixedMonthlyUsd),
+      ]),
+    ], new Set([3, 4, 5, 6])),
+    '',
+  ];
+  for (const t of report.tiers) out.push(...tierBlock(t), '');
+  if (report.sharedCluster) {
+    out.push(`shared cluster (platform stack, ${report.sharedCluster.tenants} tenants assumed; --shared-tenants N):`);
+    out.push(...templateBlock('shared cluster and its VPC', report.sharedCluster), '');
+  }
+  out.push('assumptions (lib/cost/prices-*.json "assumptions"):');
+  out.push(...columns(Object.entries(report.assumptions).map(([k, a]) => [k, `${a.value} ${a.unit}`, a.why])).map((r) => `  ${r}`));
+  return `${out.join('\n')}\n`;
+}

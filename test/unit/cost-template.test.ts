@@ -1,0 +1,110 @@
+import { CfnParameter } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import { CliError } from '../../lib/cli/cli-error.js';
+import { loadPriceTable } from '../../lib/cost/price-table.js';
+import { priceTemplate } from '../../lib/cost/price-template.js';
+import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
+import { newStack, template } from '../support/synth.js';
+
+const table = loadPriceTable('us-east-1');
+
+/** A small synthesized template with one resource of every priced kind (L1 constructs, known properties). */
+function smallTemplate(overrides: { dbClass?: string } = {}): CfnTemplate {
+  const stack = newStack('CostFixture');
+  const gpuNodes = new CfnParameter(stack, 'NodeCount', { type: 'Number', default: 2 });
+  new rds.CfnDBInstance(stack, 'Db', {
+    engine: 'postgres', storageEncrypted: true, dbInstanceClass: overrides.dbClass ?? 'db.t4g.medium', multiAz: true, allocatedStorage: '20', storageType: 'gp3',
+    backupRetentionPeriod: 7, enablePerformanceInsights: true, performanceInsightsRetentionPeriod: 7, monitoringInterval: 60, manageMasterUserPassword: true,
+  });
+  new elasticache.CfnReplicationGroup(stack, 'Cache', { replicationGroupDescription: 'x', engine: 'valkey', cacheNodeType: 'cache.t4g.small', numCacheClusters: 2, transitEncryptionEnabled: true, atRestEncryptionEnabled: true });
+  new eks.CfnCluster(stack, 'Cluster', { version: '1.34', roleArn: 'arn:aws:iam::123456789012:role/x', resourcesVpcConfig: { subnetIds: ['subnet-0123456789abcdef0'] } });
+  new eks.CfnNodegroup(stack, 'Nodes', {
+    clusterName: 'c', nodeRole: 'arn:aws:iam::123456789012:role/n', subnets: ['subnet-0123456789abcdef0'], instanceTypes: ['m7i.xlarge', 'g5.2xlarge'], diskSize: 50,
+    scalingConfig: { minSize: 0, maxSize: 4, desiredSize: gpuNodes.valueAsNumber },
+  });
+  new ec2.CfnNatGateway(stack, 'Nat', { subnetId: 'subnet-0123456789abcdef0' });
+  new ec2.CfnEIP(stack, 'Eip', {});
+  new ec2.CfnVPCEndpoint(stack, 'Sts', { vpcId: 'vpc-0123456789abcdef0', serviceName: 'com.amazonaws.us-east-1.sts', vpcEndpointType: 'Interface', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'] });
+  new ec2.CfnVPCEndpoint(stack, 'S3', { vpcId: 'vpc-0123456789abcdef0', serviceName: 'com.amazonaws.us-east-1.s3', vpcEndpointType: 'Gateway' });
+  new kms.CfnKey(stack, 'Key', { enableKeyRotation: true });
+  new logs.CfnLogGroup(stack, 'FlowLogs', { logGroupName: '/tessera/t/vpc-flow-logs', retentionInDays: 365 });
+  new logs.CfnLogGroup(stack, 'DbLogs', { logGroupName: '/aws/rds/instance/t/postgresql' });
+  new backup.CfnBackupPlan(stack, 'Plan', { backupPlan: { backupPlanName: 'p', backupPlanRule: [{ ruleName: 'daily', targetBackupVault: 'v' }] } });
+  new sns.CfnTopic(stack, 'Topic', {});
+  return template(stack).toJSON() as CfnTemplate;
+}
+
+const line = (lines: { resource: string; item: string; monthlyUsd: number }[], resource: string, item: RegExp) => {
+  const found = lines.filter((l) => l.resource === resource && item.test(l.item));
+  expect(found, `${resource} ${item}`).toHaveLength(1);
+  return found[0]!.monthlyUsd;
+};
+
+describe('priceTemplate', () => {
+  it('prices each resource kind of a small synthesized template, the figures added up by hand', () => {
+    // GIVEN / WHEN
+    const cost = priceTemplate(smallTemplate(), table);
+    const l = cost.lines;
+    // THEN, with the shipped us-east-1 figures and 730 h:
+    // RDS db.t4g.medium Multi-AZ: 2 x 730 h x $0.065 = $94.90; 20 GiB x 2 copies x $0.115 = $4.60; backups within free storage $0;
+    // Performance Insights 7 days $0; Enhanced Monitoring 0.25 GB x $0.50 = $0.125; managed secret $0.40
+    expect(line(l, 'Db', /db\.t4g\.medium PostgreSQL instance, Multi-AZ/)).toBeCloseTo(94.9, 10);
+    expect(line(l, 'Db', /20 GiB gp3 storage x 2 copies/)).toBeCloseTo(4.6, 10);
+    expect(line(l, 'Db', /automated backups \(7 days\)/)).toBe(0);
+    expect(line(l, 'Db', /Performance Insights/)).toBe(0);
+    expect(line(l, 'Db', /Enhanced Monitoring/)).toBeCloseTo(0.125, 10);
+    expect(line(l, 'Db', /master user secret/)).toBeCloseTo(0.4, 10);
+    // ElastiCache: 2 valkey cache.t4g.small nodes x 730 h x $0.0256 = $37.376
+    expect(line(l, 'Cache', /2 x cache\.t4g\.small valkey nodes/)).toBeCloseTo(37.376, 10);
+    // EKS control plane: 730 h x $0.10 = $73.00
+    expect(line(l, 'Cluster', /EKS control plane/)).toBeCloseTo(73, 10);
+    // Node group at the parameter's default of 2, first listed type: 2 x 730 h x $0.2016 = $294.336; 2 x 50 GiB x $0.08 = $8.00
+    expect(line(l, 'Nodes', /2 x m7i\.xlarge nodes at desired size \(first of m7i\.xlarge, g5\.2xlarge\)/)).toBeCloseTo(294.336, 10);
+    expect(line(l, 'Nodes', /2 x 50 GiB gp3 root volume/)).toBeCloseTo(8, 10);
+    // NAT: 730 h x $0.045 = $32.85, 100 GB assumed x $0.045 = $4.50; its public IPv4: 730 h x $0.005 = $3.65
+    expect(line(l, 'Nat', /^NAT gateway$/)).toBeCloseTo(32.85, 10);
+    expect(line(l, 'Nat', /data processed/)).toBeCloseTo(4.5, 10);
+    expect(line(l, 'Eip', /public IPv4/)).toBeCloseTo(3.65, 10);
+    // Interface endpoint in 2 AZs: 2 x 730 h x $0.01 = $14.60, 1 GB assumed x $0.01; the gateway endpoint is free
+    expect(line(l, 'Sts', /sts interface endpoint in 2 AZs/)).toBeCloseTo(14.6, 10);
+    expect(line(l, 'Sts', /data processed/)).toBeCloseTo(0.01, 10);
+    expect(line(l, 'S3', /s3 gateway endpoint/)).toBe(0);
+    // KMS key $1.00
+    expect(line(l, 'Key', /customer managed KMS key/)).toBe(1);
+    // Flow logs: 2 GB x $0.50 = $1.00 ingested, 2 GB x 12 months x $0.03 = $0.72 stored; another group 0.5 GB: $0.25 + $0.18
+    expect(line(l, 'FlowLogs', /VPC flow logs ingestion/)).toBeCloseTo(1, 10);
+    expect(line(l, 'FlowLogs', /VPC flow logs storage, 12 months/)).toBeCloseTo(0.72, 10);
+    expect(line(l, 'DbLogs', /log group ingestion/)).toBeCloseTo(0.25, 10);
+    expect(line(l, 'DbLogs', /log group storage/)).toBeCloseTo(0.18, 10);
+    // Backup vault: 20 GiB allocated x 1 x $0.095 = $1.90
+    expect(line(l, 'Plan', /AWS Backup vault storage \(RDS snapshots of 20 GiB allocated\)/)).toBeCloseTo(1.9, 10);
+    // Total: 94.90 + 4.60 + 0.125 + 0.40 + 37.376 + 73 + 294.336 + 8 + 32.85 + 4.50 + 3.65 + 14.60 + 0.01 + 1 + 1 + 0.72 + 0.25 + 0.18 + 1.90 = 573.397
+    expect(cost.monthlyUsd).toBe(573.4);
+    // The SNS topic is a type the pricer does not know: reported, not silently free
+    expect(cost.unpriced).toEqual([{ resource: 'Topic', type: 'AWS::SNS::Topic' }]);
+  });
+
+  it('takes parameter values over defaults, and caps log storage at the group retention', () => {
+    // GIVEN the node group's size passed as 0 and a 30-day flow-log retention
+    const t = smallTemplate();
+    (t.Resources.FlowLogs!.Properties as Record<string, unknown>).RetentionInDays = 30;
+    const cost = priceTemplate(t, table, { NodeCount: 0 });
+    // THEN no node is billed, and 30 days hold 30 / (365 / 12) months of 2 GB
+    expect(line(cost.lines, 'Nodes', /0 x m7i\.xlarge nodes/)).toBe(0);
+    expect(line(cost.lines, 'FlowLogs', /storage/)).toBeCloseTo(2 * (30 / (365 / 12)) * 0.03, 10);
+  });
+
+  it('refuses an instance class the table does not price, naming the resource and the key to add', () => {
+    const t = smallTemplate({ dbClass: 'db.x2iedn.32xlarge' });
+    expect(() => priceTemplate(t, table)).toThrow(CliError);
+    expect(() => priceTemplate(t, table)).toThrow('no price for db.x2iedn.32xlarge in the us-east-1 price table (rdsPostgresInstanceHour."db.x2iedn.32xlarge"), needed by resource Db');
+  });
+});
