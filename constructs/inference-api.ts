@@ -19,6 +19,7 @@ import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { LambdaFunction } from './lambda-function.js';
+import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
 import { secureTableProps } from './secure-table-props.js';
 
 export interface InferenceApiProps {
@@ -116,6 +117,8 @@ export class InferenceApi extends Construct {
   /** The CORS origin index (`{ origin, tenantId }`), for other Lambdas behind this API that answer their own preflights (fine-tuning). */
   readonly corsOriginsTable: dynamodb.ITableV2;
   private readonly routerIntegration: apigw.LambdaIntegration;
+  /** Tenant budget alerts: the mail Lambda and its dead-letter queue when a tier mails its admins. */
+  readonly budgetAlerts: TenantBudgetAlerts;
 
   constructor(scope: Construct, id: string, props: InferenceApiProps) {
     super(scope, id);
@@ -262,6 +265,8 @@ export class InferenceApi extends Construct {
         'Audit records are keyed per request under tessera-audit/inference/, chosen at run time; nothing else in the audit bucket.');
     }
     this.tenantUsers = tenantUsersFn;
+    // Tenant budget alerts: the router's PutEvents grant and bus, and the optional mail Lambda (constructs/tenant-budget-alerts.ts).
+    this.budgetAlerts = new TenantBudgetAlerts(this, 'BudgetAlerts', { config, eventBus: props.eventBus, gatewayFunctions: [router], userPool: this.userPool, encryptionKey: props.encryptionKey });
 
     this.tenantDataFunctions = tenantUsersFn ? [authorizerFn, router, tenantUsersFn] : [authorizerFn, router];
 

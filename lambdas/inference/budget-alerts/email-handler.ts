@@ -4,15 +4,9 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { platformClient } from '../../shared/aws-clients.js';
 import { requireEnv } from '../../shared/environment.js';
 import { sendAlertEmails, tenantAdminEmails } from './alert-email.js';
+import { ALERT_EMAIL_ENV } from './environment.js';
 import type { BUDGET_THRESHOLD_EVENT, BudgetThresholdDetail } from './thresholds.js';
 
-/** Environment of the budget alert mail Lambda (set by constructs/budget-alerts.ts). */
-export const ALERT_EMAIL_ENV = {
-  /** The platform's Cognito pool of tenant users. */
-  userPoolId: 'TESSERA_USER_POOL_ID',
-  /** JSON object: tier name → the SES-verified sender of that tier's alert mail (`tiers.<tier>.budgetAlerts.senderEmail`). */
-  senders: 'TESSERA_BUDGET_ALERT_SENDERS',
-} as const;
 
 /**
  * `Tenant Budget Threshold Reached` (its EventBridge rule matches only the tiers that mail their

@@ -2,15 +2,8 @@ import { requireEnv } from '../../shared/environment.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { GatewayStore } from '../stores/gateway-store.js';
 import { BudgetAlerts } from './budget-alerts.js';
+import { BUDGET_ALERTS_ENV } from './environment.js';
 import { DynamoDbAlertMarkers } from './markers.js';
-
-/** The gateway Lambdas' environment variables that budget alerts read (set by constructs/inference-api.ts and constructs/budget-alerts.ts). */
-export const BUDGET_ALERTS_ENV = {
-  /** The gateway's usage table: markers are items of it (`usage#<tenant>#alert#…`). */
-  usageTable: 'TESSERA_USAGE_TABLE',
-  /** The platform bus the events go on; unset: no budget alerts (logged once). */
-  eventBus: 'TESSERA_EVENT_BUS',
-} as const;
 
 /**
  * Budget alerts as the router Lambda runs them: markers in the usage table written with the
