@@ -158,9 +158,9 @@ export async function buildLambdaGateway(extra: Pick<GatewayDeps, 'fineTuning'> 
     responses: await lambdaResponseStore(),
     keys: await lambdaApiKeyStore(),
     users: await lambdaTenantUsers(),
-    // Preflights that reach this Lambda (the router answers its own before building the gateway; the fine-tuning API's come here).
     // Budget alerts on the router (the fine-tuning API reserves no budget).
     budgetAlerts: extra.fineTuning ? undefined : await (await import('./budget-alerts/lambda-budget-alerts.js')).lambdaBudgetAlerts(await lambdaStore(), (await lambdaTenantClients()).documents),
+    // Preflights that reach this Lambda (the router answers its own before building the gateway; the fine-tuning API's come here).
     corsOrigins: (await import('./lambda-cors.js')).lambdaCorsOrigins(),
     ...extra,
   });
