@@ -14,6 +14,7 @@ import { CorsOriginIndex } from '../constructs/cors-origin-index.js';
 import { LifecycleEventBus } from '../constructs/lifecycle-event-bus.js';
 import { PlatformAdminAccess } from '../constructs/platform-admin-access.js';
 import { PlatformKey } from '../constructs/platform-key.js';
+import { PlatformMonitoring } from '../constructs/platform-monitoring.js';
 import { ResponsesTable } from '../constructs/responses-table.js';
 import { SharedCluster } from '../constructs/shared-cluster.js';
 import { TenantLifecycle } from '../constructs/tenant-lifecycle.js';
@@ -141,6 +142,7 @@ export class PlatformStack extends Stack {
     });
     this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
     this.statements = new TenantStatements(this.operations, 'Statements', { encryptionKey: key, accessLogsBucket: accessLogs, registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, eventBus: this.events.bus });
+    new PlatformMonitoring(this.operations, 'Monitoring', { config, encryptionKey: key, inference, admin, lifecycle: this.lifecycle, fineTuning });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
     // The gateway's app client (InferenceApi adds it as the pool's child `GatewayClient`): `tessera login` signs in through it.
     const gatewayClient = inference.userPool?.node.tryFindChild('GatewayClient') as UserPoolClient | undefined;

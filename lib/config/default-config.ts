@@ -80,6 +80,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       },
     ],
   },
+  operations: { alarmEmails: [], alarms: { gatewayServerErrorPercent: 5, gatewayP99LatencyMs: 60_000, upstreamErrorPercent: 10 }, topTenants: 10 },
   tiers: {
     starter: {
       isolation: 'vpc',

@@ -295,6 +295,32 @@ export const FineTuningConfigSchema = z.strictObject({
   baseModels: z.array(BaseModelSchema).min(1),
 });
 
+/**
+ * Operations (constructs/monitoring): who gets the platform's alarms, and the gateway alarms'
+ * thresholds. Every key has a default, so the block may be left out.
+ */
+export const OperationsConfigSchema = z.strictObject({
+  /**
+   * Email addresses subscribed to the alarm topic; each must confirm the subscription from the
+   * email SNS sends before alarms reach it. @default [] (no subscription: add one, or subscribe
+   * a pager or chat integration to the topic yourself)
+   */
+  alarmEmails: z.array(z.email('must be an email address such as ops@example.com'))
+    .refine((emails) => new Set(emails.map((e) => e.toLowerCase())).size === emails.length, 'lists an address twice: list each once')
+    .default([]),
+  alarms: z.strictObject({
+    /** Alarm when more than this percentage of gateway requests are answered 5xx, in 3 of 3 five-minute periods. @default 5 */
+    gatewayServerErrorPercent: z.number().min(0.1).max(100).default(5),
+    /** Alarm when the gateway's p99 latency (whole request, streams included) is over this many milliseconds, in 3 of 3 five-minute periods. @default 60000 */
+    gatewayP99LatencyMs: z.number().int().min(100).max(900_000).default(60_000),
+    /** Alarm when more than this percentage of upstream calls fail (502/504), in 3 of 3 five-minute periods. @default 10 */
+    upstreamErrorPercent: z.number().min(0.1).max(100).default(10),
+  }).prefault({}),
+  /** Tenants each top-N widget of a tier dashboard ranks (Contributor Insights). @default 10 */
+  topTenants: z.number().int().min(1).max(100).default(10),
+});
+export type OperationsConfig = z.infer<typeof OperationsConfigSchema>;
+
 export const PlatformConfigSchema = z
   .strictObject({
     organization: z.strictObject({
@@ -357,6 +383,7 @@ export const PlatformConfigSchema = z
     defaultTier: tierName,
     gateway: GatewayConfigSchema,
     fineTuning: FineTuningConfigSchema,
+    operations: OperationsConfigSchema.prefault({}),
     tiers: z.record(tierName, TierConfigSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one tier: removing every default tier (null) leaves none; define one under tiers'),
   })
   .superRefine((c, ctx) => {
