@@ -8,6 +8,7 @@ import { table, tenantDetails } from './format.js';
 import { pollSeconds } from './option-parsers.js';
 import { adminTarget } from './admin-target.js';
 import { formatStatement } from './tenant-statement-format.js';
+import { monthProblem } from '../statements/schema.js';
 
 interface Progress {
   status: string;
@@ -177,6 +178,8 @@ export function tenantsCommand(): Command {
       const { api, json } = client(cmd);
       if (o.csv && !o.month) throw new CliError('--csv needs --month YYYY-MM (the CSV is a month\'s statement)');
       if (o.month) {
+        const problem = monthProblem(o.month);
+        if (problem) throw new CliError(`--month: ${problem}`);
         const statement = await api.call<unknown>('GET', `/admin/tenants/${encodeURIComponent(id)}/usage`, undefined, { month: o.month, by: o.by });
         print(formatStatement(statement, o.csv ? 'csv' : json ? 'json' : 'text'));
         return;
