@@ -31,6 +31,16 @@ export interface LifecycleWorkflowsProps {
    * @default - 5 tenants at a time, 10% may fail
    */
   readonly upgrade?: { maxConcurrency: number; toleratedFailurePercentage: number };
+  /**
+   * Tenants whose stacks the drift workflow checks at a time (its Map's MaxConcurrency). Each
+   * tenant runs DetectStackDrift on one or two stacks; CloudFormation documents no numeric quota
+   * for concurrent drift detections, but the detection reads every resource through its service's
+   * Describe APIs with the provisioning session, and those calls share the account's API rate
+   * limits with everything else: 10 keeps a shared workload account (every VPC-mode tenant) at
+   * 10 detections at once, and Throttling is retried with backoff.
+   * @default 10
+   */
+  readonly driftConcurrency?: number;
 }
 
 const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
@@ -48,6 +58,8 @@ export class LifecycleWorkflows extends Construct {
   readonly status: sfn.StateMachine;
   readonly offboard: sfn.StateMachine;
   readonly upgrade: sfn.StateMachine;
+  /** The drift workflow: DetectStackDrift on every ACTIVE tenant's stacks, recorded in the registry. */
+  readonly drift: sfn.StateMachine;
   private readonly fns: Record<LifecycleHandlerName, lambda.IFunction>;
   private readonly poll: Duration;
 
@@ -114,6 +126,7 @@ export class LifecycleWorkflows extends Construct {
     this.status = machine('Status', this.statusDefinition(), Duration.minutes(15));
     this.offboard = machine('Offboard', this.offboardDefinition(), Duration.days(2));
     this.upgrade = machine('Upgrade', this.upgradeDefinition(props.upgrade ?? { maxConcurrency: 5, toleratedFailurePercentage: 10 }, props), Duration.days(7));
+    this.drift = machine('Drift', this.driftDefinition(props.driftConcurrency ?? 10), Duration.hours(12));
     // The distributed Map attaches its own policy (start, describe and stop its child executions).
     const mapPolicy = this.upgrade.node.findChild('DistributedMapPolicy');
     const childExecutions = (mapPolicy.node.defaultChild as iam.CfnPolicy).policyDocument as iam.PolicyDocument;
@@ -143,6 +156,8 @@ export class LifecycleWorkflows extends Construct {
     const retryable = options.waitWhileBusy ? RETRYABLE_ERRORS.filter((e) => e !== 'StackBusy') : [...RETRYABLE_ERRORS];
     t.addRetry({ errors: retryable, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
     if (options.waitWhileBusy) t.addRetry({ errors: ['StackBusy', 'AccountCreationPending'], interval: Duration.seconds(30), backoffRate: 1.5, maxDelay: Duration.minutes(5), maxAttempts: 15 });
+    // A change set still being created (change-set-guard.ts): inspected again after a pause, for up to about 20 minutes.
+    if (options.waitWhileBusy) t.addRetry({ errors: ['ChangeSetPending'], interval: Duration.seconds(10), backoffRate: 1.5, maxDelay: Duration.minutes(2), maxAttempts: 15 });
     // The rolling upgrade queues behind a tenant's running operation instead of being refused.
     if (options.waitForLease) t.addRetry({ errors: ['TenantBusy'], interval: Duration.seconds(60), backoffRate: 1.5, maxDelay: Duration.minutes(10), maxAttempts: 12 });
     t.addRetry({ errors: LAMBDA_TRANSIENT, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
@@ -183,12 +198,18 @@ export class LifecycleWorkflows extends Construct {
    * `baseline` is the account baseline (the blueprint execution role), deployed before the tenant
    * blueprint of every onboarding and change.
    */
-  private deployAndWait(scope: Construct, label: 'baseline' | 'blueprint' | 'namespace', prefix: string, extra: Record<string, unknown> = {}) {
+  private deployAndWait(scope: Construct, label: 'baseline' | 'blueprint' | 'namespace', prefix: string, extra: Record<string, unknown> = {}, refused?: sfn.IChainable) {
     const kind = { baseline: 'baseline', blueprint: 'tenant', namespace: 'namespace' }[label];
     const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', blueprint: kind, ...extra };
     const title = label === 'baseline' ? 'account baseline' : label;
     const Title = `${title[0].toUpperCase()}${title.slice(1)}`;
     const deploy = this.task(scope, `${prefix}Deploy ${title}`, 'deploy-blueprint', '$.deploy', payload, { waitWhileBusy: true });
+    // Before catchAll's States.ALL: the first matching catcher applies.
+    if (refused) {
+      const named = new sfn.Pass(deploy, 'Refused', { stateName: `Refused at ${deploy.stateId}`.slice(0, 80), result: sfn.Result.fromString(deploy.stateId), resultPath: '$.failedStep' });
+      named.next(refused);
+      deploy.addCatch(named, { errors: ['ChangeRefused'], resultPath: '$.error' });
+    }
     const wait = this.wait(scope, `${prefix}Wait for ${title}`);
     const check = this.task(scope, `${prefix}Check ${title}`, 'check-stack', '$.stack', payload);
     const done = new sfn.Choice(scope, `${prefix}${Title} deployed?`);
@@ -270,14 +291,19 @@ export class LifecycleWorkflows extends Construct {
     const s = new Construct(this, `${scopeId}States`);
     const fail = this.failure(s, kind, prefix);
     const begin = this.task(s, `${prefix}Begin change`, 'begin-change', '$.change', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind }, { waitForLease: kind === 'upgrade' });
-    const extra = { 'change.$': '$.change' };
+    const extra = { 'change.$': '$.change', kind };
+    // A rolling upgrade's tenant whose change set was refused (a stateful resource would be
+    // replaced or removed: change-set-guard.ts) is recorded like a failure (registry, bus), stays on
+    // its version, and its child execution SUCCEEDS with `refused`: refusals do not count against
+    // the map's failure tolerance, and the upgrade's summary lists them. A single change fails.
+    const refused = kind === 'upgrade' ? this.refusal(s, prefix) : undefined;
     const baseline = this.deployAndWait(s, 'baseline', prefix, extra);
-    const tenantStack = this.deployAndWait(s, 'blueprint', prefix, extra);
-    const namespaceStack = this.deployAndWait(s, 'namespace', prefix, extra);
+    const tenantStack = this.deployAndWait(s, 'blueprint', prefix, extra, refused);
+    const namespaceStack = this.deployAndWait(s, 'namespace', prefix, extra, refused);
     const moveKey = this.task(s, `${prefix}Move usage key`, 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', usageKey: 'issue' });
     const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind });
     moveKey.next(finish);
-    this.catchAll([begin, ...baseline.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish], fail);
+    this.catchAll([begin, ...baseline.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
     begin.next(baseline.first);
     baseline.last.next(tenantStack.first);
     tenantStack.last.next(
@@ -291,6 +317,18 @@ export class LifecycleWorkflows extends Construct {
     return new sfn.Pass(s, kind === 'upgrade' ? 'Start tenant upgrade' : 'Start change', {
       parameters: { 'request.$': '$.request', 'change.$': '$.change', 'executionArn.$': '$$.Execution.Id' },
     }).next(begin);
+  }
+
+  /** The upgrade's refusal path: *Record refusal* (record-failure: registry, `Tenant Lifecycle Failed` with the resources), then a Succeed whose output says `refused`. */
+  private refusal(scope: Construct, prefix: string): sfn.IChainable & { record: tasks.LambdaInvoke } {
+    const record = this.task(scope, `${prefix}Record refusal`, 'record-failure', '$.failure', {
+      'request.$': '$.request', 'executionArn.$': '$.executionArn', kind: 'upgrade', 'error.$': '$.error', 'failedStep.$': '$.failedStep',
+    });
+    const out = new sfn.Pass(scope, `${prefix}Refusal recorded`, {
+      parameters: { 'tenantId.$': '$.request.tenantId', refused: true, 'refusal.$': '$.failure' },
+    });
+    record.next(out).next(new sfn.Succeed(scope, `${prefix}Refused, left on its version`));
+    return Object.assign(record, { record });
   }
 
   private statusDefinition(): sfn.IChainable {
@@ -360,7 +398,42 @@ export class LifecycleWorkflows extends Construct {
       resultPath: '$.results',
     });
     map.itemProcessor(this.changeDefinition('UpgradeItem', 'upgrade', ''));
-    return list.next(map).next(new sfn.Succeed(s, 'Upgrade finished'));
+    // Upgraded, refused and failed tenants, from the map's result files.
+    const summary = this.task(s, 'Summarize upgrade', 'summarize-upgrade', '$.summary', { 'results.$': '$.results' });
+    return list.next(map).next(summary).next(new sfn.Succeed(s, 'Upgrade finished'));
+  }
+
+  /**
+   * The drift workflow (run daily by TenantLifecycle): lists ACTIVE tenants, then per tenant,
+   * `maxConcurrency` at a time, starts DetectStackDrift on its stacks, polls the detections (Wait
+   * states) and records the result in the registry (check-drift.ts). A tenant whose check fails is
+   * recorded UNKNOWN with the error and the others go on.
+   */
+  private driftDefinition(maxConcurrency: number): sfn.IChainable {
+    const s = new Construct(this, 'DriftStates');
+    const list = this.task(s, 'List active tenants', 'list-drift-tenants', '$.tenants', {});
+    const item = new Construct(s, 'Item');
+    const detect = this.task(item, 'Detect drift', 'detect-drift', '$.detection', { 'tenantId.$': '$.tenantId' });
+    const wait = this.wait(item, 'Wait for drift detection', 30);
+    const check = this.task(item, 'Check drift', 'check-drift', '$.check', { 'tenantId.$': '$.tenantId', 'detections.$': '$.detection.detections' });
+    const done = new sfn.Succeed(item, 'Drift recorded');
+    const recordError = this.task(item, 'Record drift error', 'check-drift', '$.check', { 'tenantId.$': '$.tenantId', 'error.$': '$.error' });
+    const gaveUp = new sfn.Pass(item, 'Drift not recorded', { parameters: { 'tenantId.$': '$.tenantId', 'error.$': '$.error' } });
+    for (const t of [detect, check]) t.addCatch(recordError, { errors: ['States.ALL'], resultPath: '$.error' });
+    recordError.addCatch(gaveUp, { errors: ['States.ALL'], resultPath: '$.error' });
+    recordError.next(done);
+    detect.next(wait).next(check).next(new sfn.Choice(item, 'Detection finished?')
+      .when(sfn.Condition.stringEquals('$.check.state', 'COMPLETE'), done)
+      .otherwise(wait));
+    const map = new sfn.Map(s, 'Check each tenant', {
+      itemsPath: '$.tenants.tenants',
+      maxConcurrency,
+      itemSelector: { 'tenantId.$': '$$.Map.Item.Value.tenantId' },
+      resultSelector: { 'count.$': 'States.ArrayLength($)' },
+      resultPath: '$.checked',
+    });
+    map.itemProcessor(detect);
+    return list.next(map).next(new sfn.Succeed(s, 'Drift run finished'));
   }
 }
 

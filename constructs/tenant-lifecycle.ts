@@ -63,9 +63,14 @@ export interface TenantLifecycleProps {
    * @default - none (external identity provider): the step deletes keys only
    */
   readonly userPool?: cognito.IUserPool;
+  /**
+   * When the drift workflow runs (DetectStackDrift on every ACTIVE tenant's stacks).
+   * @default - daily at 03:00 UTC
+   */
+  readonly driftSchedule?: events.Schedule;
 }
 
-type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities';
+type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift';
 
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
@@ -107,6 +112,12 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'end-stopped-execution': ['registry', 'control', 'events', 'organizations'],
   // Offboarding, first thing: deletes the tenant's API keys and disables its users (one event each).
   'revoke-tenant-identities': ['registry', 'events', 'identities'],
+  // The rolling upgrade's result: reads the Distributed Map's manifest and result files.
+  'summarize-upgrade': ['upgradeResults'],
+  // The daily drift workflow: lists ACTIVE tenants, starts and reads drift detections, records them.
+  'list-drift-tenants': ['registry'],
+  'detect-drift': ['registry', 'tenantAccounts', 'namespaceDrift'],
+  'check-drift': ['registry', 'tenantAccounts', 'namespaceDrift', 'events'],
 };
 
 /**
@@ -260,11 +271,31 @@ export class TenantLifecycle extends Construct {
       schedule: events.Schedule.cron({ hour: '7', minute: '0' }),
       targets: [new targets.LambdaFunction(this.functions['process-quota-requests'].function, { retryAttempts: 2 })],
     });
+    // Drift by hand is found within a day, without spending the accounts' API rate on it every hour:
+    // a detection reads every resource of a tenant stack (minutes per stack).
+    new events.Rule(this, 'DailyDriftDetection', {
+      description: 'Runs drift detection on every ACTIVE tenant\'s stacks and records it in the registry',
+      schedule: props.driftSchedule ?? events.Schedule.cron({ hour: '3', minute: '0' }),
+      targets: [new targets.SfnStateMachine(this.workflows.drift, { input: events.RuleTargetInput.fromObject({}), role: this.driftScheduleRole(), retryAttempts: 2 })],
+    });
     new events.Rule(this, 'DailyKeyDeletionQueue', {
       description: 'Schedules the deletion of offboarded tenants\' keys once the last store under each has expired',
       schedule: events.Schedule.cron({ hour: '6', minute: '30' }),
       targets: [new targets.LambdaFunction(this.functions['process-key-deletion-queue'].function, { retryAttempts: 2 })],
     });
+  }
+
+  /** EventBridge's role for starting the daily drift workflow, with a managed (not inline) policy. */
+  private driftScheduleRole(): iam.IRole {
+    const role = new iam.Role(this, 'DriftScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
+      description: 'Starts the daily drift detection workflow',
+    });
+    new iam.ManagedPolicy(this, 'DriftSchedulePolicy', {
+      roles: [role],
+      statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.workflows.drift.stateMachineArn] })],
+    });
+    return iam.Role.fromRoleArn(this, 'DriftScheduleRoleRef', role.roleArn, { mutable: false });
   }
 
   /** EventBridge's role for starting onboardings, with a managed (not inline) policy. */
@@ -308,6 +339,12 @@ export class TenantLifecycle extends Construct {
               actions: ['cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:UpdateTerminationProtection'],
               resources: [namespaceStacks],
             }),
+            // Changes and upgrades update through a change set (lambdas/lifecycle/change-set-guard.ts); IAM addresses change-set actions by their stack.
+            new iam.PolicyStatement({
+              sid: 'NamespaceChangeSets',
+              actions: ['cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet'],
+              resources: [namespaceStacks],
+            }),
             new iam.PolicyStatement({
               sid: 'PassNamespaceDeployerRole', actions: ['iam:PassRole'], resources: [props.namespaceDeployerRole.roleArn],
               conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
@@ -341,6 +378,17 @@ export class TenantLifecycle extends Construct {
         }),
         keyUse,
       ],
+      upgradeResults: [
+        new iam.PolicyStatement({ sid: 'ReadUpgradeResults', actions: ['s3:GetObject'], resources: [this.workBucket.arnForObjects('upgrades/*/results/*')] }),
+        keyUse,
+      ],
+      namespaceDrift: props.namespaceDeployerRole
+        ? [
+            new iam.PolicyStatement({ sid: 'NamespaceDrift', actions: ['cloudformation:DetectStackDrift', 'cloudformation:DescribeStackResourceDrifts'], resources: [namespaceStacks] }),
+            // DescribeStackDriftDetectionStatus takes a detection id, not a stack: it has no resource type (Service Authorization Reference, AWS CloudFormation).
+            new iam.PolicyStatement({ sid: 'DriftDetectionStatus', actions: ['cloudformation:DescribeStackDriftDetectionStatus'], resources: ['*'] }),
+          ]
+        : [],
       upgradeItems: [
         new iam.PolicyStatement({ sid: 'WriteUpgradeItems', actions: ['s3:PutObject'], resources: [this.workBucket.arnForObjects('upgrades/*/items.json')] }),
         keyUse,
@@ -385,6 +433,16 @@ export class TenantLifecycle extends Construct {
     if (caps.includes('usageKeys')) {
       acknowledge(fn.managedPolicy, ['/tags/*', '/apikeys/*', '/usageplans/*/keys', '/usageplans/*/keys/*'].map((path) => wildcardResourceFinding(this, apigatewayArn(path))),
         'Usage keys and their plan memberships are created per tenant at run time; API Gateway names them by generated ids, so the paths are patterns within this region\'s API Gateway only.');
+    }
+    if (caps.includes('upgradeResults')) {
+      wildcard(this.workBucket.arnForObjects('upgrades/*/results/*'), 'Each rolling upgrade\'s Distributed Map writes its manifest and result files under upgrades/<requestId>/results/<map run id>/, named at run time; only reads, only there.');
+    }
+    if (caps.includes('namespaceDrift') && props.namespaceDeployerRole) {
+      acknowledge(fn.managedPolicy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
+        'cloudformation:DescribeStackDriftDetectionStatus is addressed by a detection id and has no resource type; it only reads the status of a drift detection.');
+      if (!caps.includes('namespaceStacks')) {
+        wildcard(namespaceStackArns(this), 'Namespace stacks are named tessera-<tenant>-namespace and created per tenant at run time; drift detection may only read them.');
+      }
     }
     if (caps.includes('upgradeItems')) {
       wildcard(this.workBucket.arnForObjects('upgrades/*/items.json'), 'Each rolling upgrade writes its item list under its own prefix upgrades/<requestId>/, chosen at run time; nothing else in the work bucket.');

@@ -34,6 +34,8 @@ export const PROVISIONING_WILDCARD_ONLY_ACTIONS = [
   'servicequotas:ListServiceQuotas', 'servicequotas:ListAWSDefaultServiceQuotas', 'servicequotas:GetAWSDefaultServiceQuota',
   // Protection and retained-store lookups by prefix (lift-protections.ts, inventory-retained-stores.ts).
   'logs:DescribeLogGroups',
+  // The drift check polls its detections by id (check-drift.ts).
+  'cloudformation:DescribeStackDriftDetectionStatus',
 ];
 
 /**
@@ -91,6 +93,9 @@ export class WorkloadProvisioningRole extends Construct {
               'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:DescribeStacks',
               'cloudformation:DescribeStackEvents', 'cloudformation:UpdateTerminationProtection', 'cloudformation:ListStackResources',
               'cloudformation:GetTemplate', 'cloudformation:TagResource', 'cloudformation:UntagResource',
+              // Changes and upgrades through a change set (change-set-guard.ts); the daily drift check (detect-drift.ts, check-drift.ts).
+              'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet',
+              'cloudformation:DetectStackDrift', 'cloudformation:DescribeStackResourceDrifts',
             ],
             resources: [stacks],
           }),
@@ -220,7 +225,7 @@ export class WorkloadProvisioningRole extends Construct {
       if (findings.size) acknowledge(policy, [...findings], group.reason);
       if (group.statements.some((s) => s.resources.includes('*'))) {
         acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
-          `${PROVISIONING_WILDCARD_ONLY_ACTIONS.join(', ')} have no resource type in IAM (Service Authorization Reference); they are the listings of Allocate network's quota check and of the offboarding's log-group lookups.`);
+          `${PROVISIONING_WILDCARD_ONLY_ACTIONS.join(', ')} have no resource type in IAM (Service Authorization Reference); they are the listings of Allocate network's quota check, the offboarding's log-group lookups and the drift check's status reads (by detection id).`);
       }
       return policy;
     });

@@ -10,7 +10,7 @@ export const LIFECYCLE_HANDLERS = [
   'list-tier-tenants', 'begin-offboarding', 'export-tenant-data', 'snapshot-database', 'delete-tenant-stacks',
   'schedule-key-deletion', 'retire-account', 'finish-offboarding', 'process-closure-queue', 'manage-usage-key',
   'request-compute-quotas', 'lift-protections', 'inventory-retained-stores', 'process-key-deletion-queue', 'process-quota-requests',
-  'end-stopped-execution', 'revoke-tenant-identities',
+  'end-stopped-execution', 'revoke-tenant-identities', 'summarize-upgrade', 'list-drift-tenants', 'detect-drift', 'check-drift',
 ] as const;
 export type LifecycleHandlerName = (typeof LIFECYCLE_HANDLERS)[number];
 

@@ -263,6 +263,89 @@ export const OffboardingRecord = z.object({
 });
 export type OffboardingRecord = z.infer<typeof OffboardingRecord>;
 
+/**
+ * One change of a CloudFormation change set that would replace or remove a stateful resource
+ * (lib/stateful-resources.ts), as DescribeChangeSet's ResourceChange names it.
+ */
+export const DestructiveChange = z.object({
+  stack: z.string(),
+  logicalId: z.string(),
+  /** CloudFormation resource type, e.g. `AWS::RDS::DBInstance`. */
+  type: z.string(),
+  physicalId: z.string().optional(),
+  /** ResourceChange.Action: `Modify` (with a replacement), `Remove` or `Dynamic`. */
+  action: z.string(),
+  /** ResourceChange.Replacement: `True`, `Conditional` (or `False` for a removal). */
+  replacement: z.string().optional(),
+  /** ResourceChange.PolicyAction (`Delete`, `Retain`, `Snapshot`, `ReplaceAndDelete`, …) when CloudFormation reports it. */
+  policyAction: z.string().optional(),
+  /** The properties whose change causes the replacement (ResourceChange.Details[].Target.Name). */
+  causes: z.array(z.string()).optional(),
+});
+export type DestructiveChange = z.infer<typeof DestructiveChange>;
+
+/**
+ * A change set the change or upgrade workflow refused because it would replace or remove a
+ * stateful resource and the request carried no `allowReplacement` (lambdas/lifecycle/change-set-guard.ts).
+ * The change set was deleted; the stack was not touched.
+ */
+export const ChangeSetRefusal = z.object({
+  at: z.string(),
+  kind: LifecycleKind,
+  executionArn: z.string().optional(),
+  requestId: z.string(),
+  stack: z.string(),
+  changeSetName: z.string(),
+  /** The blueprint version and tier the refused change would have deployed. */
+  blueprintVersion: z.string().optional(),
+  tier: z.string().optional(),
+  reason: z.string(),
+  resources: z.array(DestructiveChange),
+});
+export type ChangeSetRefusal = z.infer<typeof ChangeSetRefusal>;
+
+/** A destructive change let through by `allowReplacement`, with the operator's reason. */
+export const AllowedReplacement = z.object({
+  at: z.string(),
+  kind: LifecycleKind,
+  executionArn: z.string().optional(),
+  requestId: z.string(),
+  stack: z.string(),
+  changeSetName: z.string(),
+  reason: z.string(),
+  resources: z.array(DestructiveChange),
+});
+export type AllowedReplacement = z.infer<typeof AllowedReplacement>;
+
+/** One drifted resource (DescribeStackResourceDrifts, MODIFIED or DELETED). */
+export const DriftedResource = z.object({
+  stack: z.string(),
+  logicalId: z.string(),
+  type: z.string(),
+  physicalId: z.string().optional(),
+  status: z.enum(['MODIFIED', 'DELETED']),
+  /** Property paths that differ (PropertyDifferences[].PropertyPath, e.g. `/BackupRetentionPeriod`), each with its difference type. */
+  differences: z.array(z.object({ path: z.string(), type: z.string() })).default([]),
+});
+export type DriftedResource = z.infer<typeof DriftedResource>;
+
+/**
+ * The latest drift detection of a tenant's stacks (the drift workflow): `DRIFTED` when any
+ * resource of any of its stacks was MODIFIED or DELETED, `IN_SYNC` when none, `UNKNOWN` when a
+ * detection failed (`error` says why).
+ */
+export const DriftRecord = z.object({
+  status: z.enum(['IN_SYNC', 'DRIFTED', 'UNKNOWN']),
+  checkedAt: z.string(),
+  /** Per stack: its name, CloudFormation's StackDriftStatus and the detection id. */
+  stacks: z.array(z.object({ stack: z.string(), status: z.string(), detectionId: z.string().optional(), reason: z.string().optional() })).default([]),
+  resources: z.array(DriftedResource).default([]),
+  /** Drifted resources beyond the recorded ones (the record keeps at most 100). */
+  truncated: z.number().int().optional(),
+  error: z.string().optional(),
+});
+export type DriftRecord = z.infer<typeof DriftRecord>;
+
 export const TenantRecord = z.object({
   tenantId: TenantId,
   name: DisplayName,
@@ -318,6 +401,12 @@ export const TenantRecord = z.object({
   /** Dedicated compute: whether the GPU node group could start at the tier's sizes. */
   gpuCapacity: GpuCapacity.optional(),
   offboarding: OffboardingRecord.optional(),
+  /** The latest change set refused for destroying a stateful resource (absent: none yet). */
+  changeSetRefusal: ChangeSetRefusal.optional(),
+  /** Destructive changes let through with `allowReplacement` (the latest 20), each with its reason. */
+  allowedReplacements: z.array(AllowedReplacement).optional(),
+  /** The latest drift detection of the tenant's stacks (the daily drift workflow). */
+  drift: DriftRecord.optional(),
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 
@@ -332,13 +421,31 @@ export const OnboardRequest = z.strictObject({
 });
 export type OnboardRequest = z.infer<typeof OnboardRequest>;
 
+/** `allowReplacement`: why replacing or removing a stateful resource is acceptable (8-500 characters, printable). */
+export const AllowReplacement = z.strictObject({
+  reason: z.string().trim().min(8, 'must say why (at least 8 characters)').max(500).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+});
+export type AllowReplacement = z.infer<typeof AllowReplacement>;
+
 export const ChangeRequest = z
   .strictObject({
     tier: z.string().min(1).optional(),
     blueprintVersion: BlueprintVersion.optional(),
     name: DisplayName.optional(),
+    /**
+     * Lets a change set through that replaces or removes a stateful resource (database, bucket,
+     * key, cache, Backup vault, cluster, table: lib/stateful-resources.ts). The reason is recorded
+     * in the registry (`allowedReplacements`) with the resources. @default - such a change is refused
+     */
+    allowReplacement: AllowReplacement.optional(),
+    /**
+     * Re-applies the tenant's blueprint at its current tier and version through a drift-aware
+     * change set (`DeploymentMode: REVERT_DRIFT`), which brings drifted resources back to the
+     * template. @default false
+     */
+    repair: z.literal(true).optional(),
   })
-  .refine((c) => Object.values(c).some((v) => v !== undefined), 'must change at least one of tier, blueprintVersion, name');
+  .refine((c) => c.tier !== undefined || c.blueprintVersion !== undefined || c.name !== undefined || c.repair !== undefined, 'must change at least one of tier, blueprintVersion, name (or repair)');
 export type ChangeRequest = z.infer<typeof ChangeRequest>;
 
 /**
@@ -368,4 +475,5 @@ export const LIFECYCLE_EVENTS = {
   protectionLifted: 'Tenant Protection Lifted',
   keyDeletionScheduled: 'Tenant Key Deletion Scheduled',
   gpuQuotaApproved: 'Tenant GPU Quota Approved',
+  driftDetected: 'Tenant Drift Detected',
 } as const;

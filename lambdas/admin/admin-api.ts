@@ -13,6 +13,7 @@ import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, 
 import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
+import { driftRoutes } from './drift-routes.js';
 import { usageRoutes } from './usage-routes.js';
 import { usersRoutes } from './users-routes.js';
 
@@ -124,6 +125,7 @@ const routes: Record<string, Route> = {
   ...keysRoutes,
   ...usersRoutes,
   ...usageRoutes,
+  ...driftRoutes,
   'POST /admin/tenants': async (event) => {
     const request = parse(OnboardRequest, bodyOf(event));
     if (!Object.hasOwn(platformConfig().tiers, request.tier)) {
@@ -186,6 +188,15 @@ const routes: Record<string, Route> = {
     if (change.tier && platformConfig().tiers[change.tier].isolation !== record.isolation) {
       throw new ApiError(400, `tier = "${change.tier}": isolates by ${platformConfig().tiers[change.tier].isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`, 'invalid_request_error', 'isolation_change', 'tier');
     }
+    if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined)) {
+      throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion or name', 'invalid_request_error', 'invalid_request', 'repair');
+    }
+    if (change.repair) {
+      const requestId = (event.headers?.['idempotency-key'] ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
+      const target = { repair: true, ...(change.allowReplacement ? { allowReplacement: change.allowReplacement } : {}) };
+      const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target });
+      return json(202, { tenantId: record.tenantId, executionArn, status: 'UPDATING', change: target });
+    }
     if (change.name !== undefined && (change.tier !== undefined || change.blueprintVersion !== undefined)) {
       throw new ApiError(400, 'name cannot change with a tier or version change: a rename is not a lifecycle change; send the name on its own once renaming is supported, the tier or version here', 'invalid_request_error', 'invalid_request', 'name');
     }
@@ -200,7 +211,7 @@ const routes: Record<string, Route> = {
         : `nothing to change: ${same || 'send tier or blueprintVersion'}`, 'invalid_request_error', 'nothing_to_change', change.tier ? 'tier' : change.blueprintVersion ? 'blueprintVersion' : 'name');
     }
     const requestId = (event.headers?.['idempotency-key'] ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
-    const target = Object.fromEntries(Object.entries({ ...effective }).filter(([, v]) => v !== undefined));
+    const target = Object.fromEntries(Object.entries({ ...effective, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
     const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target });
     return json(202, { tenantId: record.tenantId, executionArn, status: 'UPDATING', change: target });
   },

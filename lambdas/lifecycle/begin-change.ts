@@ -20,5 +20,12 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     throw new InvalidRequestError(`tier "${tier}" isolates by ${target.isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`);
   }
   await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' });
-  return { tier, previousTier: record.tier, blueprintVersion: state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion), computeMode: target.compute.mode };
+  return {
+    tier, previousTier: record.tier, computeMode: target.compute.mode,
+    // A repair re-applies the version the tenant is on; a change goes to the one asked for, or the platform's.
+    blueprintVersion: state.change?.blueprintVersion ?? (state.change?.repair ? record.blueprintVersion : undefined) ?? requireEnv(ENV.blueprintVersion),
+    // Carried to *Deploy blueprint*: the change-set guard's allowance and the drift repair.
+    ...(state.change?.allowReplacement ? { allowReplacement: state.change.allowReplacement } : {}),
+    ...(state.change?.repair ? { repair: true } : {}),
+  };
 }, { trackStep: false });

@@ -11,10 +11,11 @@ import { createHash } from 'node:crypto';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
 import type { LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
 import { ENV, requireEnv } from '../shared/environment.js';
-import { StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
+import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, compareVersions, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
 import { latestResourceFailure, noUpdates, stackBusy } from './stack-events.js';
@@ -151,7 +152,7 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * dead one fails the step, for an operator (a live tenant's DELETE_FAILED stack still holds its
  * database).
  */
-export const handler = lifecycleHandler('Deploy blueprint', async (state: LifecycleState) => {
+export const handler = lifecycleHandler('Deploy blueprint', async (state: LifecycleState & { kind?: 'change' | 'upgrade' }) => {
   const kind: BlueprintKind = state.blueprint ?? 'tenant';
   const record = await requireTenant(state.request.tenantId);
   const tier = state.change?.tier ?? record.tier;
@@ -194,6 +195,19 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     await removeDeadStack(cfn, { ...record, accountId: record.accountId! }, existing, state);
   } else if (status === 'ROLLBACK_COMPLETE') {
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt and must be deleted first`);
+  } else if (state.change) {
+    // A change or upgrade: through a change set, inspected for replaced or removed stateful resources.
+    const { RetainExceptOnCreate: _retain, ...changeInput } = input as typeof input & { RetainExceptOnCreate?: boolean };
+    const outcome = await updateThroughChangeSet(cfn, {
+      input: { ...changeInput, Parameters: [...input.Parameters, ...protection(true)] },
+      token,
+      retainExceptOnCreate: kind === 'tenant',
+      allowReplacement: state.change.allowReplacement,
+      deploymentMode: state.change.repair ? 'REVERT_DRIFT' : undefined,
+    });
+    await recordChangeSet(record, state, name, outcome, { tier, version });
+    if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
+    return { stackName: name, kind, changeSet: { name: outcome.changeSetName, outcome: outcome.outcome } };
   } else {
     try {
       await cfn.send(new UpdateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(true)], ClientRequestToken: token }));
@@ -204,3 +218,28 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
   return { stackName: name, kind, ...(remnantsRemoved.length ? { remnantsRemoved } : {}) };
 });
+
+/**
+ * Records what the change-set guard decided: a refusal (ChangeSetRefusal: the resources, the
+ * reason; the change set is already deleted) then ChangeRefusedError, which *Record failure* turns
+ * into the failure and the `Tenant Lifecycle Failed` event; or the destructive changes an
+ * `allowReplacement` let through, with its reason (`allowedReplacements`, the latest 20).
+ */
+async function recordChangeSet(record: TenantRecord, state: LifecycleState & { kind?: 'change' | 'upgrade' }, stack: string, outcome: ChangeSetOutcome, target: { tier: string; version: string }): Promise<void> {
+  const kind = state.kind ?? 'change';
+  const at = new Date().toISOString();
+  const common = { at, kind, executionArn: state.executionArn, requestId: state.request.requestId, stack, changeSetName: outcome.changeSetName };
+  if (outcome.outcome === 'REFUSED') {
+    const reason = `change set ${outcome.changeSetName} would replace or remove ${outcome.refused.length} stateful resource${outcome.refused.length === 1 ? '' : 's'} of stack ${stack}: ${outcome.refused.map(describeDestructive).join('; ')}; refused (the change set is deleted, the stack untouched); send allowReplacement with a reason to let it through`;
+    await updateTenant(record.tenantId, { changeSetRefusal: { ...common, tier: target.tier, blueprintVersion: target.version, reason, resources: outcome.refused } });
+    logger.warn('change set refused', { stack, resources: outcome.refused });
+    throw new ChangeRefusedError(reason);
+  }
+  if (outcome.outcome !== 'UNCHANGED' && outcome.allowed.length && state.change?.allowReplacement) {
+    const now = await requireTenant(record.tenantId);
+    if ((now.allowedReplacements ?? []).some((a) => a.changeSetName === outcome.changeSetName)) return;
+    const entry = { ...common, reason: state.change.allowReplacement.reason, resources: outcome.allowed };
+    await updateTenant(record.tenantId, { allowedReplacements: [...(now.allowedReplacements ?? []), entry].slice(-20) });
+    logger.warn('destructive change allowed', { stack, reason: entry.reason, resources: outcome.allowed });
+  }
+}

@@ -151,10 +151,13 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const ended = await failOperation(record, lease, {
     step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted }, entry: { reason, ...lifted }, changes,
   });
+  // A change set refused by the guard (change-set-guard.ts): the resources it would have destroyed, named on the bus too.
+  const refusal = input.error.Error === 'ChangeRefused' && record.changeSetRefusal?.executionArn === input.executionArn ? record.changeSetRefusal : undefined;
+  const refused = refusal ? { refused: true, refusedChanges: refusal.resources, changeSetName: refusal.changeSetName } : {};
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, {
-    tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, accountId: ended.accountId, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted,
+    tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, accountId: ended.accountId, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...refused,
   });
-  return { status: ended.status, step, reason: fullReason, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted };
+  return { status: ended.status, step, reason: fullReason, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...refused };
 }, { trackStep: false });
 
 /**

@@ -8,7 +8,13 @@ export interface LifecycleState {
   /** Which blueprint a deploy/check step works on. */
   blueprint?: 'tenant' | 'namespace' | 'baseline';
   /** For `change` and `upgrade`: the target tier and version. */
-  change?: { tier?: string; blueprintVersion?: string; previousTier?: string };
+  change?: {
+    tier?: string; blueprintVersion?: string; previousTier?: string;
+    /** Lets destructive changes through (lib/tenant-record.ts ChangeRequest.allowReplacement). */
+    allowReplacement?: { reason: string };
+    /** Re-apply the blueprint through a drift-aware change set (ChangeRequest.repair). */
+    repair?: boolean;
+  };
 }
 
 export const tenantIdOf = (state: { request?: { tenantId?: string }; tenantId?: string }) => state.request?.tenantId ?? state.tenantId;

@@ -26,6 +26,14 @@ export class StackNotOwnedError extends Error {
 export class AccountCreationPendingError extends Error {
   override readonly name = 'AccountCreationPending';
 }
+/**
+ * A change set would replace or remove a stateful resource and the request carried no
+ * `allowReplacement` (lambdas/lifecycle/change-set-guard.ts): the change set was deleted, the
+ * stack is untouched, the message names each resource.
+ */
+export class ChangeRefusedError extends Error {
+  override readonly name = 'ChangeRefused';
+}
 export class StackBusyError extends Error {
   override readonly name = 'StackBusy';
 }
@@ -70,4 +78,4 @@ export const RETRYABLE_ERRORS = [
 ] as const;
 
 /** Errors no retry can fix: the execution records them and stops. */
-export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete'] as const;
+export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'ChangeRefused'] as const;

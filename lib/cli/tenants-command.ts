@@ -7,6 +7,7 @@ import { CliError } from './cli-error.js';
 import { table, tenantDetails } from './format.js';
 import { pollSeconds } from './option-parsers.js';
 import { adminTarget } from './admin-target.js';
+import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { formatStatement } from './tenant-statement-format.js';
 import { monthProblem } from '../statements/schema.js';
 
@@ -107,7 +108,7 @@ export function usageLines(u: TenantUsageAnswer): string {
 }
 
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version), gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch');
+  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version, or --repair), drift, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch');
 
   tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
     .requiredOption('--id <tenantId>', 'tenant id: lower-case DNS label, 3-24 characters')
@@ -146,14 +147,19 @@ export function tenantsCommand(): Command {
       print(json ? JSON.stringify(t, null, 2) : tenantDetails(t));
     });
 
-  tenants.command('update').description('change tier or roll to another blueprint version').argument('<id>')
+  tenants.command('update').description('change tier or roll to another blueprint version; --repair re-applies the current one (reverts drift)').argument('<id>')
     .option('--tier <tier>', 'target tier (same isolation mode)')
     .option('--blueprint-version <version>', 'target blueprint version')
+    .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
+    .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster); the reason is recorded')
     .option('--watch', 'follow the change until it ends')
     .action(async (id: string, o, cmd: Command) => {
-      if (o.tier === undefined && o.blueprintVersion === undefined) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both)`);
+      if (o.tier === undefined && o.blueprintVersion === undefined && !o.repair) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both), or --repair`);
+      if (o.repair && (o.tier !== undefined || o.blueprintVersion !== undefined)) throw new CliError(`tessera tenants update ${id}: --repair re-applies the current tier and version; it does not go with --tier or --blueprint-version`);
       const { api, json } = client(cmd);
-      const out = await api.call<{ executionArn: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, { tier: o.tier, blueprintVersion: o.blueprintVersion });
+      const out = await api.call<{ executionArn: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
+        tier: o.tier, blueprintVersion: o.blueprintVersion, ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
+      });
       print(json ? JSON.stringify(out) : `change of ${id} started\nexecution ${out.executionArn}`);
       if (o.watch && (await watch(api, id, 2000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
@@ -223,6 +229,8 @@ export function tenantsCommand(): Command {
       else print(`${id}: ${out.status === 'OFFBOARDING' ? 'offboarding resumed' : 'onboarding retried'}${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}\nexecution ${out.executionArn}`);
       if (o.watch && out.executionArn && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
+
+  tenants.addCommand(tenantsDriftCommand());
 
   tenants.command('watch').description('follow the latest lifecycle execution of a tenant, step by step').argument('<id>')
     .option('--interval <seconds>', 'poll interval', pollSeconds, 2)

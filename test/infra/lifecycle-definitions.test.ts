@@ -1,7 +1,21 @@
+import { APIGatewayClient, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import {
+  CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackDriftDetectionStatusCommand,
+  DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, type Stack,
+} from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
 import aslValidator from 'asl-validator';
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { LocalWorkflows, type WorkflowName } from '../integration/support/local-workflows.js';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LocalWorkflows, type Definition, type WorkflowName } from '../integration/support/local-workflows.js';
+import { credentials, ownedTags, setLifecycleEnv, tenant } from '../unit/lifecycle/support.js';
+import { records, registryMock } from '../unit/lifecycle/registry-mock.js';
+
+// The runs below (the upgrade's item processor, the drift workflow) use the registry's in-memory
+// stand-in; the definitions' assertions do not touch it.
+vi.mock('../../lambdas/shared/registry.js', () => registryMock);
 import { buildApp, configWith } from '../support/synth.js';
 
 let workflows: LocalWorkflows;
@@ -22,7 +36,7 @@ type State = { Type: string; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: A
 const states = (d: { States: Record<string, State> }): Array<[string, State]> =>
   Object.entries(d.States).flatMap(([n, s]) => [[n, s] as [string, State], ...(s.ItemProcessor ? states(s.ItemProcessor) : [])]);
 
-describe.each(['onboard', 'change', 'status', 'offboard', 'upgrade'] as WorkflowName[])('the synthesized %s state machine', (name) => {
+describe.each(['onboard', 'change', 'status', 'offboard', 'upgrade', 'drift'] as WorkflowName[])('the synthesized %s state machine', (name) => {
   it('passes asl-validator', () => {
     const result = aslValidator(workflows.definitions[name], { checkArn: true, checkPaths: true });
     expect(result.errorsText()).toBe('');
@@ -34,8 +48,10 @@ describe.each(['onboard', 'change', 'status', 'offboard', 'upgrade'] as Workflow
     expect(tasks.length).toBeGreaterThan(0);
     for (const [n, s] of tasks) {
       expect(s.Retry?.[0].ErrorEquals, n).toEqual(expect.arrayContaining(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'ConcurrentModificationException']));
-      // The failure recorders themselves, and the upgrade's listing (no tenant is touched yet), end the execution as failed.
-      if (!/Record (status )?failure|List tier tenants/.test(n)) expect(s.Catch?.[0].ErrorEquals, n).toEqual(['States.ALL']);
+      // The failure recorders themselves, the upgrade's listing (no tenant is touched yet) and summary (every tenant is done), and
+      // the drift run's listing end the execution as failed. Every other task's last catcher takes every error (a ChangeRefused
+      // catcher may come before it).
+      if (!/Record (status )?failure|List tier tenants|Summarize upgrade|List active tenants/.test(n)) expect(s.Catch?.at(-1)?.ErrorEquals, n).toEqual(['States.ALL']);
     }
   });
 });
@@ -126,4 +142,206 @@ describe('account vending', () => {
     expect(d.States['Verify provisioning access'].Next).toBe('Request compute quotas');
     expect(d.States['Request compute quotas'].Next).toBe('Allocate network');
   });
+});
+
+/**
+ * The rolling upgrade with one tenant whose change set would replace its database. Each tenant of
+ * the upgrade runs the synthesized Distributed Map's ItemProcessor as its own child execution
+ * (aws-local-stepfunctions, the real handlers). AWS is aws-sdk-client-mock, not moto: moto's
+ * DescribeChangeSet reports no Replacement, Details or PolicyAction (moto/cloudformation/models.py
+ * ChangeSet.diff), which is all the guard decides on. The registry is the in-memory stand-in of
+ * the unit tests (the same conditional-write rules). Here rather than in a file of its own: it
+ * reuses this file's synthesized app (a synth costs 20-50 s on this machine).
+ */
+const cfn = mockClient(CloudFormationClient);
+const sts = mockClient(STSClient);
+const bus = mockClient(EventBridgeClient);
+const apigw = mockClient(APIGatewayClient);
+
+let item: Definition;
+beforeAll(() => {
+  // The ItemProcessor as a state machine of its own (its ProcessorConfig says DISTRIBUTED/STANDARD: each item is a child execution).
+  const { ProcessorConfig: _config, ...processor } = (workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
+  item = processor;
+});
+
+const stackOf = (name: string, tags = ownedTags(name.split('-')[1])): Stack => ({
+  StackName: name, StackId: `arn:aws:cloudformation:us-east-1:333333333333:stack/${name}/1`, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(),
+  Parameters: [{ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' }], Tags: tags,
+  Outputs: [{ OutputKey: 'BlueprintVersion', OutputValue: '2.0.0' }],
+});
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, sts, bus, apigw]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  apigw.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-starter', name: 'tessera-starter' }] });
+  for (const id of ['acme', 'hooli']) {
+    records.set(id, tenant({ tenantId: id, status: 'ACTIVE', blueprintVersion: '1.0.0', requestId: `req-${id}-0001`, usageKey: { id: `key-${id}`, value: 'v', plan: 'plan-starter' } }));
+    cfn.on(DescribeStacksCommand, { StackName: `tessera-${id}` }).resolves({ Stacks: [stackOf(`tessera-${id}`, ownedTags(id, `req-${id}-0001`))] });
+    cfn.on(DescribeStacksCommand, { StackName: `tessera-${id}-namespace` }).resolves({ Stacks: [stackOf(`tessera-${id}-namespace`, ownedTags(id, `req-${id}-0001`))] });
+  }
+  // The account baseline is already newer than the upgrade: nothing to do there.
+  cfn.on(DescribeStacksCommand, { StackName: 'tessera-account-baseline' }).resolves({ Stacks: [{
+    StackName: 'tessera-account-baseline', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(),
+    Tags: [{ Key: 'tessera:component', Value: 'account-baseline' }, { Key: 'tessera:blueprint-version', Value: '9.0.0' }],
+  }] });
+  cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+  cfn.on(DeleteChangeSetCommand).resolves({});
+  cfn.on(ExecuteChangeSetCommand).resolves({});
+  // Version 2.0.0 replaces acme's database (say, its instance was renamed in acme's tier); hooli's change is in place.
+  cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
+  cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-acme' }).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [
+    { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Database', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'True', PhysicalResourceId: 'tessera-acme' } },
+  ] });
+  cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-hooli' }).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [
+    { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Database', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'False' } },
+  ] });
+});
+
+const itemOf = (tenantId: string) => ({
+  request: { tenantId, requestId: `upgrade-7-${tenantId}`, name: 'T', tier: 'starter', adminEmail: `admin@${tenantId}.example.com` },
+  change: { tier: 'starter', blueprintVersion: '2.0.0' },
+});
+
+describe('a rolling upgrade with one tenant whose change set would replace its database', () => {
+  it('upgrades the others; the refused tenant stays on its version, is recorded, and its child execution does not fail (the 10% tolerance is not spent)', async () => {
+    // WHEN each tenant's child execution runs the synthesized item processor
+    const [acme, hooli] = await Promise.all(['acme', 'hooli'].map((id) => workflows.run(item, itemOf(id), { waitMs: 1 })));
+
+    // THEN hooli is upgraded
+    expect(hooli.status).toBe('SUCCEEDED');
+    expect(records.get('hooli')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.0.0' });
+    expect(records.get('hooli')!.lease).toBeUndefined();
+    expect(cfn.commandCalls(ExecuteChangeSetCommand).map((c) => c.args[0].input.StackName).sort()).toEqual(['tessera-hooli', 'tessera-hooli-namespace']);
+
+    // AND acme's child SUCCEEDS as refused: Step Functions counts only failed, timed-out and aborted children against ToleratedFailurePercentage
+    expect(acme.status).toBe('SUCCEEDED');
+    expect(acme.states).toEqual(expect.arrayContaining(['Refused at Deploy blueprint', 'Record refusal', 'Refused, left on its version']));
+    expect(acme.output).toMatchObject({ tenantId: 'acme', refused: true, refusal: { refused: true, refusedChanges: [{ logicalId: 'Database', type: 'AWS::RDS::DBInstance', replacement: 'True' }] } });
+    const record = records.get('acme')!;
+    expect(record).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0', failure: { kind: 'upgrade', step: 'Deploy blueprint', reason: expect.stringContaining('Database (AWS::RDS::DBInstance)') } });
+    expect(record.lease).toBeUndefined();
+    expect(record.changeSetRefusal).toMatchObject({ kind: 'upgrade', blueprintVersion: '2.0.0', resources: [{ logicalId: 'Database' }] });
+    expect(cfn.commandCalls(DeleteChangeSetCommand).map((c) => c.args[0].input.StackName)).toEqual(['tessera-acme']);
+    const failed = bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).filter((e) => e.DetailType === 'Tenant Lifecycle Failed');
+    expect(failed.map((e) => JSON.parse(e.Detail!))).toEqual([expect.objectContaining({ tenantId: 'acme', kind: 'upgrade', refused: true })]);
+
+    // AND the upgrade's summary (from the map's result files) lists acme as refused, not failed
+    const { summarize } = await import('../../lambdas/lifecycle/summarize-upgrade.js');
+    const children = [acme, hooli].map((r, i) => ({ Status: r.status, Input: JSON.stringify(itemOf(['acme', 'hooli'][i])), Output: JSON.stringify(r.output) }));
+    expect(summarize(children, { upgraded: 0, refused: 0, failed: 0, refusals: [], failures: [] })).toMatchObject({
+      upgraded: 1, refused: 1, failed: 0, refusals: [{ tenantId: 'acme', resources: [expect.objectContaining({ logicalId: 'Database' })] }],
+    });
+  }, 30_000);
+});
+
+describe('the change-set guard in the change and upgrade state machines', () => {
+  type Task = State & { Next?: string; Parameters?: Record<string, unknown>; Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number }>; Catch?: Array<{ ErrorEquals: string[]; Next: string }> };
+  const upgradeItem = () => (workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: { States: Record<string, Task> } }).ItemProcessor.States;
+  const change = () => workflows.definitions.change.States as unknown as Record<string, Task>;
+
+  it('in the upgrade, catches ChangeRefused of the tenant and namespace deploys first, records it, and ends the child execution SUCCEEDED as refused', () => {
+    const states = upgradeItem();
+    for (const deploy of ['Deploy blueprint', 'Deploy namespace']) {
+      expect(states[deploy].Catch![0]).toMatchObject({ ErrorEquals: ['ChangeRefused'], Next: `Refused at ${deploy}` });
+      expect(states[deploy].Catch!.at(-1)!.ErrorEquals).toEqual(['States.ALL']);
+      expect(states[`Refused at ${deploy}`].Next).toBe('Record refusal');
+    }
+    expect(states['Record refusal']).toMatchObject({ Parameters: { kind: 'upgrade' }, Next: 'Refusal recorded' });
+    expect(states['Refusal recorded'].Next).toBe('Refused, left on its version');
+    expect(states['Refused, left on its version'].Type).toBe('Succeed');
+    expect(states['Deploy account baseline'].Catch).toHaveLength(1);
+  });
+
+  it('in a single change, lets ChangeRefused fail the execution (the admin sees the failure)', () => {
+    expect(change()['Deploy blueprint'].Catch!.map((c) => c.ErrorEquals)).toEqual([['States.ALL']]);
+    expect(change()['Deploy blueprint'].Parameters).toMatchObject({ kind: 'change', 'change.$': '$.change' });
+  });
+
+  it('waits for a change set being created by retrying the deploy step, never in a Lambda', () => {
+    const retry = change()['Deploy blueprint'].Retry!.find((r) => r.ErrorEquals.includes('ChangeSetPending'));
+    expect(retry).toMatchObject({ IntervalSeconds: 10, MaxAttempts: 15 });
+  });
+
+  it('summarizes the upgrade after the map: upgraded, refused and failed tenants from the result files', () => {
+    expect((workflows.definitions.upgrade.States['Upgrade each tenant'] as Task).Next).toBe('Summarize upgrade');
+    expect(workflows.definitions.upgrade.States['Summarize upgrade']).toMatchObject({ Parameters: { 'results.$': '$.results' } });
+  });
+});
+
+describe('the drift state machine', () => {
+  type Task = State & { Next?: string; MaxConcurrency?: number; ItemsPath?: string; ItemSelector?: unknown; Catch?: Array<{ ErrorEquals: string[]; Next: string }>; ItemProcessor?: { States: Record<string, Task>; StartAt: string } };
+  const drift = () => workflows.definitions.drift.States as unknown as Record<string, Task>;
+
+  it('checks ACTIVE tenants 10 at a time, polling each detection from a Wait state', () => {
+    const map = drift()['Check each tenant'];
+    expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 10, ItemsPath: '$.tenants.tenants', ItemSelector: { 'tenantId.$': '$$.Map.Item.Value.tenantId' } });
+    const inner = map.ItemProcessor!.States;
+    expect(map.ItemProcessor!.StartAt).toBe('Detect drift');
+    expect(inner['Detect drift'].Next).toBe('Wait for drift detection');
+    expect(inner['Wait for drift detection'].Next).toBe('Check drift');
+    expect(inner['Detection finished?'].Type).toBe('Choice');
+    // One tenant's failure is recorded (UNKNOWN, with the error) and the others go on.
+    for (const t of ['Detect drift', 'Check drift']) expect(inner[t].Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Record drift error' })]);
+  });
+
+  it('runs daily from an EventBridge rule with a role that may start only this state machine', () => {
+    const rules = platform.template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'cron(0 3 * * ? *)' } });
+    expect(Object.values(rules)).toHaveLength(1);
+    const target = (Object.values(rules)[0] as { Properties: { Targets: Array<{ Arn: { Ref: string }; RoleArn: unknown }> } }).Properties.Targets[0];
+    expect(target.Arn.Ref).toMatch(/WorkflowsDrift/);
+    const policies = platform.template.findResources('AWS::IAM::ManagedPolicy', { Properties: { PolicyDocument: { Statement: [{ Action: 'states:StartExecution', Resource: { Ref: target.Arn.Ref } }] } } });
+    expect(Object.keys(policies)).toHaveLength(1);
+  });
+});
+
+describe('a drift run over two ACTIVE tenants, one drifted by hand', () => {
+  beforeEach(() => {
+    for (const id of ['acme', 'hooli']) {
+      for (const name of [`tessera-${id}`, `tessera-${id}-namespace`]) cfn.on(DetectStackDriftCommand, { StackName: name }).resolves({ StackDriftDetectionId: `det-${name}` });
+    }
+    // acme's detection needs a second poll; hooli's is done at once
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'IN_SYNC' });
+    cfn.on(DescribeStackDriftDetectionStatusCommand, { StackDriftDetectionId: 'det-tessera-acme' })
+      .resolvesOnce({ DetectionStatus: 'DETECTION_IN_PROGRESS' })
+      .resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'DRIFTED' });
+    cfn.on(DescribeStackResourceDriftsCommand).resolves({ StackResourceDrifts: [] });
+    cfn.on(DescribeStackResourceDriftsCommand, { StackName: 'tessera-acme', NextToken: undefined }).resolves({ NextToken: 'p2', StackResourceDrifts: [{
+      StackId: 's', LogicalResourceId: 'Database', ResourceType: 'AWS::RDS::DBInstance', PhysicalResourceId: 'tessera-acme', StackResourceDriftStatus: 'MODIFIED', Timestamp: new Date(),
+      PropertyDifferences: [{ PropertyPath: '/BackupRetentionPeriod', ExpectedValue: '14', ActualValue: '1', DifferenceType: 'NOT_EQUAL' }],
+    }] });
+    cfn.on(DescribeStackResourceDriftsCommand, { StackName: 'tessera-acme', NextToken: 'p2' }).resolves({ StackResourceDrifts: [{
+      StackId: 's', LogicalResourceId: 'DataBucketPolicy', ResourceType: 'AWS::S3::BucketPolicy', StackResourceDriftStatus: 'DELETED', Timestamp: new Date(),
+    }] });
+  });
+
+  it('records DRIFTED with the resources and property paths for acme, IN_SYNC for hooli, and emits Tenant Drift Detected for acme only', async () => {
+    const run = await workflows.run('drift', {}, { waitMs: 1 });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(records.get('acme')!.drift).toMatchObject({
+      status: 'DRIFTED',
+      stacks: [{ stack: 'tessera-acme', status: 'DRIFTED', detectionId: 'det-tessera-acme' }, { stack: 'tessera-acme-namespace', status: 'IN_SYNC' }],
+      resources: [
+        { stack: 'tessera-acme', logicalId: 'Database', type: 'AWS::RDS::DBInstance', status: 'MODIFIED', differences: [{ path: '/BackupRetentionPeriod', type: 'NOT_EQUAL' }] },
+        { stack: 'tessera-acme', logicalId: 'DataBucketPolicy', type: 'AWS::S3::BucketPolicy', status: 'DELETED', differences: [] },
+      ],
+    });
+    // Values are not kept (a drifted property may hold a secret)
+    expect(JSON.stringify(records.get('acme')!.drift)).not.toContain('"14"');
+    expect(records.get('hooli')!.drift).toMatchObject({ status: 'IN_SYNC', resources: [] });
+    const events = bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).filter((e) => e.DetailType === 'Tenant Drift Detected');
+    expect(events.map((e) => JSON.parse(e.Detail!))).toEqual([expect.objectContaining({ tenantId: 'acme', driftedCount: 2 })]);
+  }, 30_000);
+
+  it('records a tenant whose detection cannot run as UNKNOWN with the error, and checks the others', async () => {
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme' }).rejects(Object.assign(new Error('User is not authorized to perform cloudformation:DetectStackDrift'), { name: 'AccessDenied' }));
+    const run = await workflows.run('drift', {}, { waitMs: 1 });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(records.get('acme')!.drift).toMatchObject({ status: 'UNKNOWN', error: expect.stringContaining('AccessDenied') });
+    expect(records.get('hooli')!.drift).toMatchObject({ status: 'IN_SYNC' });
+  }, 30_000);
 });

@@ -5,8 +5,8 @@ import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LifecycleHandlerName } from '../../../lib/lifecycle-handlers.js';
 import { buildApp } from '../../support/synth.js';
 
-export type WorkflowName = 'onboard' | 'change' | 'status' | 'offboard' | 'upgrade';
-type Definition = { States: Record<string, { Type: string; Resource?: string; Iterator?: Definition; ItemProcessor?: Definition }>; StartAt: string };
+export type WorkflowName = 'onboard' | 'change' | 'status' | 'offboard' | 'upgrade' | 'drift';
+export type Definition = { States: Record<string, { Type: string; Resource?: string; Iterator?: Definition; ItemProcessor?: Definition }>; StartAt: string };
 type Handler = (event: unknown) => Promise<unknown>;
 /** One event of a local run, as aws-local-stepfunctions logs it (`stateType` for state events). */
 export type WorkflowEvent = { type: string; name?: string; stateType?: string; at: Date };
@@ -58,6 +58,7 @@ export class LocalWorkflows {
       status: definitionOf(machines.status),
       offboard: definitionOf(machines.offboard),
       upgrade: definitionOf(machines.upgrade),
+      drift: definitionOf(machines.drift),
     };
   }
 
@@ -77,11 +78,13 @@ export class LocalWorkflows {
    * library's `abort()`: the state in flight finishes, no further state runs).
    */
   async run(
-    workflow: WorkflowName,
+    workflow: WorkflowName | Definition,
     input: unknown,
     options: { executionArn?: string; onEvent?: (e: WorkflowEvent) => void; waitMs?: number; signal?: AbortSignal } = {},
   ): Promise<{ output?: any; error?: { name: string; message: string; error?: string; cause?: string }; states: string[]; status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' }> {
-    const definition = this.definitions[workflow];
+    // A definition of its own: e.g. the upgrade's ItemProcessor, run as one tenant's child execution.
+    const definition = typeof workflow === 'string' ? this.definitions[workflow] : workflow;
+    const machineName = typeof workflow === 'string' ? workflow : 'child';
     const taskHandlers: Record<string, Handler> = {};
     const waits: Record<string, number> = {};
     const retries: Record<string, number> = {};
@@ -102,7 +105,7 @@ export class LocalWorkflows {
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
     const execution = machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
-      context: { Execution: { Id: options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${workflow}:${randomUUID()}`, Input: input, StartTime: new Date().toISOString() } } as never,
+      context: { Execution: { Id: options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${machineName}:${randomUUID()}`, Input: input, StartTime: new Date().toISOString() } } as never,
     });
     const states: string[] = [];
     let failure: { Error?: string; Cause?: unknown } | undefined;

@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand,
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand,
   UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus, type Tag,
 } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -12,6 +12,13 @@ import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state }
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+
+/** A change or upgrade's change set with nothing destructive in it (change-set-guard.ts), executed. */
+function harmlessChangeSet(): void {
+  cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+  cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
+  cfn.on(ExecuteChangeSetCommand).resolves({});
+}
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 
 const cfn = mockClient(CloudFormationClient);
@@ -166,23 +173,25 @@ describe('Deploy blueprint (tenant stack through the execution role)', async () 
     records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).rejectsOnce(notFound).resolves(tenantStack({ Tags: [...ownedTags(), { Key: 'tessera:created-by', Value: EXECUTION_ARN }] }));
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
-    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    harmlessChangeSet();
     await deploy(state('acme', { blueprint: 'tenant' }));
     records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0' }, UPGRADE_ARN));
     await deploy(upgrade());
-    // THEN
+    // THEN the upgrade updates through a change set (change-set-guard.ts) with the same role, token and RetainExceptOnCreate
     const create = cfn.commandCalls(CreateStackCommand)[0].args[0].input;
-    const update = cfn.commandCalls(UpdateStackCommand)[0].args[0].input;
+    const update = cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input;
+    const execute = cfn.commandCalls(ExecuteChangeSetCommand)[0].args[0].input;
     expect(create).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true, ClientRequestToken: tokenOf(EXECUTION_ARN, 'tenant') });
-    expect(update).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true, ClientRequestToken: tokenOf(UPGRADE_ARN, 'tenant') });
-    expect(update.ClientRequestToken).not.toBe(create.ClientRequestToken);
+    expect(update).toMatchObject({ RoleARN: EXECUTION_ROLE, ClientToken: tokenOf(UPGRADE_ARN, 'tenant') });
+    expect(execute).toMatchObject({ RetainExceptOnCreate: true, ClientRequestToken: tokenOf(UPGRADE_ARN, 'tenant') });
+    expect(update.ClientToken).not.toBe(create.ClientRequestToken);
   });
 
   it('tags the stack it creates with the tenant, tier, version, the onboarding request and the execution that created it; an update keeps the creator', async () => {
     records.set('acme', leased('onboard'));
     cfn.on(DescribeStacksCommand).rejectsOnce(notFound).resolves(tenantStack({ Tags: [...ownedTags(), { Key: 'tessera:created-by', Value: EXECUTION_ARN }] }));
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
-    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    harmlessChangeSet();
     await deploy(state('acme', { blueprint: 'tenant' }));
     records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0' }, UPGRADE_ARN));
     await deploy(upgrade());
@@ -191,7 +200,7 @@ describe('Deploy blueprint (tenant stack through the execution role)', async () 
       { Key: 'tessera:request-id', Value: 'req-acme-0001' }, { Key: 'tessera:created-by', Value: EXECUTION_ARN },
     ]);
     // CloudFormation replaces the tag set on update: the onboarding's request and creator go with it
-    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input.Tags).toEqual([
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.Tags).toEqual([
       { Key: 'tessera:tenant-id', Value: 'acme' }, { Key: 'tessera:tier', Value: 'starter' }, { Key: 'tessera:blueprint-version', Value: '2.0.0' },
       { Key: 'tessera:request-id', Value: 'req-acme-0001' }, { Key: 'tessera:created-by', Value: EXECUTION_ARN },
     ]);

@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CreateStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type StackStatus,
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -46,11 +46,15 @@ describe('the tenant database is created unprotected, then protected (Deploy blu
   it.each(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'])('updates a %s stack (change, upgrade, resumed run) with DatabaseDeletionProtection=true', async (status) => {
     records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0' }));
     cfn.on(DescribeStacksCommand).resolves(tenantStack(status, 'false'));
-    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    // A change or upgrade updates through a change set (change-set-guard.ts)
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
+    cfn.on(ExecuteChangeSetCommand).resolves({});
     await deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } }));
-    const input = cfn.commandCalls(UpdateStackCommand)[0].args[0].input;
+    const input = cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input;
     expect(valueOf(input.Parameters, 'DatabaseDeletionProtection')).toEqual({ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' });
-    expect(input).toMatchObject({ RoleARN: EXECUTION_ROLE, RetainExceptOnCreate: true });
+    expect(input).toMatchObject({ RoleARN: EXECUTION_ROLE });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)[0].args[0].input).toMatchObject({ RetainExceptOnCreate: true });
   });
 
   it('passes no such parameter to a namespace stack', async () => {

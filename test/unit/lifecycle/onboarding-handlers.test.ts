@@ -1,4 +1,4 @@
-import { CloudFormationClient, CreateStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -431,12 +431,16 @@ describe('Deploy blueprint / Check blueprint', async () => {
     });
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
-  it('updates an existing stack, and takes "no updates" as done', async () => {
+  it('updates an existing stack (through a change set), and takes "no updates" as done', async () => {
     records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0' }));
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tessera-acme', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
-    cfn.on(UpdateStackCommand).rejects(Object.assign(new Error('No updates are to be performed.'), { name: 'ValidationError' }));
-    await expect(deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } }))).resolves.toMatchObject({ stackName: 'tessera-acme' });
-    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input.TemplateURL).toMatch(/blueprints\/2\.0\.0\/starter\.template\.json$/);
+    cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'No updates are to be performed.', Changes: [] });
+    cfn.on(DeleteChangeSetCommand).resolves({});
+    await expect(deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '2.0.0' } }))).resolves.toMatchObject({ stackName: 'tessera-acme', changeSet: { outcome: 'UNCHANGED' } });
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.TemplateURL).toMatch(/blueprints\/2\.0\.0\/starter\.template\.json$/);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
   });
   it('waits for a stack being deleted', async () => {
     records.set('acme', leased('onboard'));

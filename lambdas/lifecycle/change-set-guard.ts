@@ -1,0 +1,174 @@
+import {
+  ChangeSetNotFoundException,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  ExecuteChangeSetCommand,
+  type Change,
+  type CloudFormationClient,
+  type CreateChangeSetCommandInput,
+  type DescribeChangeSetCommandOutput,
+} from '@aws-sdk/client-cloudformation';
+import { createHash } from 'node:crypto';
+import { isStatefulType } from '../../lib/stateful-resources.js';
+import type { DestructiveChange } from '../../lib/tenant-record.js';
+import { StackFailedError } from '../shared/errors.js';
+
+/**
+ * Stack updates of the change and upgrade workflows go through a CloudFormation change set, which
+ * is inspected before it runs: a change that would replace or remove a stateful resource
+ * (lib/stateful-resources.ts) is refused unless the request carries `allowReplacement`.
+ *
+ * Which changes count as destructive (destructiveChanges), for a stateful type:
+ * - `Modify` with `Replacement: True` — CloudFormation will create a new resource and delete the old;
+ * - `Modify` with `Replacement: Conditional` — refused too: CloudFormation decides at execution
+ *   time, from values it only knows then, and nothing can stop it once the change set runs; a
+ *   guard that lets "maybe" through does not guard (CloudFormation User Guide, "Interpret change
+ *   sets": Conditional = "may require replacement");
+ * - `Remove` — the resource leaves the stack; even with a Retain policy (PolicyAction `Retain`)
+ *   it is orphaned from the blueprint, so it is named as well;
+ * - `Dynamic` — the action cannot be determined before execution: refused like Conditional.
+ */
+export function destructiveChanges(stack: string, changes: readonly Change[]): DestructiveChange[] {
+  const out: DestructiveChange[] = [];
+  for (const c of changes) {
+    const r = c.ResourceChange;
+    if (!r || !isStatefulType(r.ResourceType)) continue;
+    const replaces = r.Action === 'Modify' && (r.Replacement === 'True' || r.Replacement === 'Conditional');
+    if (!replaces && r.Action !== 'Remove' && r.Action !== 'Dynamic') continue;
+    const causes = [...new Set((r.Details ?? [])
+      .filter((d) => d.Target?.RequiresRecreation === 'Always' || d.Target?.RequiresRecreation === 'Conditionally')
+      .map((d) => d.Target?.Name ?? d.Target?.Attribute ?? '')
+      .filter(Boolean))];
+    out.push({
+      stack,
+      logicalId: r.LogicalResourceId ?? '(unnamed)',
+      type: r.ResourceType!,
+      ...(r.PhysicalResourceId ? { physicalId: r.PhysicalResourceId } : {}),
+      action: r.Action!,
+      ...(r.Replacement ? { replacement: r.Replacement } : {}),
+      ...(r.PolicyAction ? { policyAction: r.PolicyAction } : {}),
+      ...(causes.length ? { causes } : {}),
+    });
+  }
+  return out;
+}
+
+/** One destructive change in words: `Database (AWS::RDS::DBInstance): Modify, replacement True (DBInstanceIdentifier)`. */
+export function describeDestructive(c: DestructiveChange): string {
+  const how = c.action === 'Modify' ? `replacement ${c.replacement}` : c.action === 'Remove' ? `removal${c.policyAction ? `, policy ${c.policyAction}` : ''}` : 'action determined only at execution';
+  return `${c.logicalId} (${c.type}): ${c.action}, ${how}${c.causes?.length ? ` (${c.causes.join(', ')})` : ''}`;
+}
+
+/**
+ * Name of the change set of one execution's stack update: derived from the request token
+ * (deploy-blueprint.ts requestToken), so every retry of the step finds the change set it created.
+ * Change set names are 1-128 characters of `[a-zA-Z][-a-zA-Z0-9]*` (CloudFormation API reference,
+ * CreateChangeSet).
+ */
+export function changeSetName(token: string): string {
+  return `tessera-cs-${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The reasons CloudFormation gives a change set that has nothing to do (status FAILED): "The
+ * submitted information didn't contain changes. Submit different information to create a change
+ * set." and, for an update of a stack whose template and parameters are the same, "No updates are
+ * to be performed." Such a change set is success, not failure.
+ */
+export const EMPTY_CHANGE_SET = /didn't contain changes|No updates are to be performed/;
+
+/** Thrown while the change set is still being created (CREATE_PENDING, CREATE_IN_PROGRESS); the state machine retries the step. */
+export class ChangeSetPendingError extends Error {
+  override readonly name = 'ChangeSetPending';
+}
+
+/** A change set with every page of its changes (DescribeChangeSet returns them 100 at most a page with NextToken). */
+export async function describeChangeSet(cfn: CloudFormationClient, stack: string, name: string): Promise<DescribeChangeSetCommandOutput & { Changes: Change[] }> {
+  const changes: Change[] = [];
+  let first: DescribeChangeSetCommandOutput | undefined;
+  let token: string | undefined;
+  do {
+    const page = await cfn.send(new DescribeChangeSetCommand({ StackName: stack, ChangeSetName: name, NextToken: token }));
+    first ??= page;
+    changes.push(...(page.Changes ?? []));
+    token = page.NextToken;
+  } while (token);
+  return { ...first!, Changes: changes };
+}
+
+export type ChangeSetOutcome =
+  | { outcome: 'UNCHANGED'; changeSetName: string }
+  | { outcome: 'EXECUTED' | 'ALREADY_EXECUTED'; changeSetName: string; allowed: DestructiveChange[] }
+  | { outcome: 'REFUSED'; changeSetName: string; refused: DestructiveChange[] };
+
+export interface ChangeSetRequest {
+  /** CreateChangeSet's stack input: StackName, TemplateURL, Parameters, Capabilities, Tags, RoleARN. */
+  readonly input: Omit<CreateChangeSetCommandInput, 'ChangeSetName' | 'ChangeSetType' | 'ClientToken'>;
+  /** The execution's request token: the change set's ClientToken and ExecuteChangeSet's ClientRequestToken (replays are the same operation). */
+  readonly token: string;
+  /** ExecuteChangeSet's RetainExceptOnCreate (tenant stacks). */
+  readonly retainExceptOnCreate?: boolean;
+  /** With a reason: destructive changes are let through (and returned as `allowed`). */
+  readonly allowReplacement?: { reason: string };
+  /** `REVERT_DRIFT`: a drift-aware change set that brings drifted resources back to the template (`--repair`). */
+  readonly deploymentMode?: 'REVERT_DRIFT';
+}
+
+/**
+ * Updates a stack through a change set: CreateChangeSet (UPDATE; AlreadyExists on a retry is the
+ * same change set), DescribeChangeSet with every page, then
+ * - still being created → ChangeSetPendingError (the step is retried after a Wait, no Lambda sleeps);
+ * - FAILED because it has no changes (EMPTY_CHANGE_SET) → deleted, `UNCHANGED`;
+ * - FAILED otherwise, or not executable (UNAVAILABLE, OBSOLETE, EXECUTE_FAILED) → StackFailedError with CloudFormation's reason;
+ * - destructive changes (destructiveChanges) without `allowReplacement` → deleted, `REFUSED` with
+ *   the resources (the stack is not touched);
+ * - otherwise ExecuteChangeSet (`EXECUTED`), or nothing when a retry finds it executing or executed (`ALREADY_EXECUTED`).
+ */
+export async function updateThroughChangeSet(cfn: CloudFormationClient, request: ChangeSetRequest): Promise<ChangeSetOutcome> {
+  const stack = request.input.StackName!;
+  const name = changeSetName(request.token);
+  try {
+    await cfn.send(new CreateChangeSetCommand({
+      ...request.input, ChangeSetName: name, ChangeSetType: 'UPDATE', ClientToken: request.token,
+      ...(request.deploymentMode ? { DeploymentMode: request.deploymentMode } : {}),
+      Description: `Tessera ${request.deploymentMode === 'REVERT_DRIFT' ? 'repair' : 'change'} ${request.token}`.slice(0, 1024),
+    }));
+  } catch (e) {
+    if ((e as Error).name !== 'AlreadyExistsException') throw e;
+  }
+  const cs = await describeChangeSet(cfn, stack, name);
+  if (cs.Status === 'CREATE_PENDING' || cs.Status === 'CREATE_IN_PROGRESS') throw new ChangeSetPendingError(`change set ${name} of stack ${stack} is ${cs.Status}; inspecting it once it is created`);
+  if (cs.Status === 'FAILED') {
+    if (EMPTY_CHANGE_SET.test(cs.StatusReason ?? '')) {
+      await deleteChangeSet(cfn, stack, name);
+      return { outcome: 'UNCHANGED', changeSetName: name };
+    }
+    throw new StackFailedError(`change set ${name} of stack ${stack} failed: ${cs.StatusReason ?? 'no reason reported'}`);
+  }
+  if (cs.ExecutionStatus === 'EXECUTE_IN_PROGRESS' || cs.ExecutionStatus === 'EXECUTE_COMPLETE') {
+    return { outcome: 'ALREADY_EXECUTED', changeSetName: name, allowed: request.allowReplacement ? destructiveChanges(stack, cs.Changes) : [] };
+  }
+  if (cs.ExecutionStatus !== 'AVAILABLE') {
+    throw new StackFailedError(`change set ${name} of stack ${stack} cannot be executed: ${cs.ExecutionStatus ?? 'no execution status'}${cs.StatusReason ? `: ${cs.StatusReason}` : ''}`);
+  }
+  const destructive = destructiveChanges(stack, cs.Changes);
+  if (destructive.length && !request.allowReplacement) {
+    await deleteChangeSet(cfn, stack, name);
+    return { outcome: 'REFUSED', changeSetName: name, refused: destructive };
+  }
+  await cfn.send(new ExecuteChangeSetCommand({
+    StackName: stack, ChangeSetName: name, ClientRequestToken: request.token,
+    ...(request.retainExceptOnCreate ? { RetainExceptOnCreate: true } : {}),
+  }));
+  return { outcome: 'EXECUTED', changeSetName: name, allowed: destructive };
+}
+
+/** DeleteChangeSet; one already gone is fine. */
+async function deleteChangeSet(cfn: CloudFormationClient, stack: string, name: string): Promise<void> {
+  try {
+    await cfn.send(new DeleteChangeSetCommand({ StackName: stack, ChangeSetName: name }));
+  } catch (e) {
+    if (!(e instanceof ChangeSetNotFoundException) && (e as Error).name !== 'ChangeSetNotFoundException' && (e as Error).name !== 'ChangeSetNotFound') throw e;
+  }
+}

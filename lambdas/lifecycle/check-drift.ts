@@ -1,0 +1,72 @@
+import { DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, type CloudFormationClient, type StackResourceDrift } from '@aws-sdk/client-cloudformation';
+import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
+import { emitLifecycleEvent } from '../shared/events.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
+import { requireTenant, updateTenant } from '../shared/registry.js';
+import { cloudFormationFor } from './blueprints.js';
+import type { DriftDetection } from './detect-drift.js';
+import { driftedResources, driftRecord, type StackDrift } from './drift.js';
+
+export interface CheckDriftInput {
+  tenantId: string;
+  detections?: DriftDetection[];
+  /** Set by the workflow's Catch: the tenant's detection failed; recorded as UNKNOWN with this error. */
+  error?: { Error: string; Cause?: string };
+}
+
+/** Every MODIFIED or DELETED resource of a stack (DescribeStackResourceDrifts, 100 a page, NextToken). */
+async function resourceDrifts(cfn: CloudFormationClient, stack: string): Promise<StackResourceDrift[]> {
+  const drifts: StackResourceDrift[] = [];
+  let token: string | undefined;
+  do {
+    const page = await cfn.send(new DescribeStackResourceDriftsCommand({ StackName: stack, StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'], MaxResults: 100, NextToken: token }));
+    drifts.push(...(page.StackResourceDrifts ?? []));
+    token = page.NextToken;
+  } while (token);
+  return drifts;
+}
+
+/**
+ * Polls a tenant's drift detections (DescribeStackDriftDetectionStatus); `IN_PROGRESS` while any
+ * runs (the workflow waits and asks again). Once all have ended, reads the drifted resources of
+ * each stack, records the tenant's DriftRecord in the registry (`drift`: status, time, stacks,
+ * resources with their property paths; no lease needed: it changes nothing a lifecycle operation
+ * reads) and, when anything drifted, emits `Tenant Drift Detected`. A detection that failed
+ * (DETECTION_FAILED) still reports what it checked; with an `error` from the workflow's Catch the
+ * tenant is recorded UNKNOWN with it.
+ */
+export const handler = lifecycleHandler('Check drift', async (input: CheckDriftInput) => {
+  const record = await requireTenant(input.tenantId);
+  const checkedAt = new Date().toISOString();
+  if (input.error) {
+    const error = `${input.error.Error}: ${input.error.Cause ?? ''}`.slice(0, 1000);
+    await updateTenant(record.tenantId, { drift: driftRecord([], checkedAt, error) }, { holder: null });
+    return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: 'UNKNOWN' as const };
+  }
+  const stacks: StackDrift[] = [];
+  for (const d of input.detections ?? []) {
+    if (!d.detectionId) {
+      stacks.push({ stack: d.stack, status: 'UNKNOWN', reason: d.error, resources: [] });
+      continue;
+    }
+    const cfn = await cloudFormationFor(record, d.kind, 'drift');
+    const status = await cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: d.detectionId }));
+    if (status.DetectionStatus === 'DETECTION_IN_PROGRESS') return { tenantId: record.tenantId, detections: input.detections, state: 'IN_PROGRESS' as const };
+    const resources = driftedResources(d.stack, await resourceDrifts(cfn, d.stack));
+    stacks.push({
+      stack: d.stack, status: status.StackDriftStatus ?? 'UNKNOWN', detectionId: d.detectionId, resources,
+      ...(status.DetectionStatus === 'DETECTION_FAILED' ? { reason: status.DetectionStatusReason ?? 'detection failed' } : {}),
+    });
+  }
+  const drift = driftRecord(stacks, checkedAt);
+  await updateTenant(record.tenantId, { drift }, { holder: null });
+  if (drift.status === 'DRIFTED') {
+    logger.warn('tenant stacks drifted', { resources: drift.resources.length + (drift.truncated ?? 0) });
+    await emitLifecycleEvent(LIFECYCLE_EVENTS.driftDetected, {
+      tenantId: record.tenantId, checkedAt, stacks: drift.stacks, driftedCount: drift.resources.length + (drift.truncated ?? 0),
+      // The first 20: an event entry is at most 256 KB; the registry and `tessera tenants drift <id>` have the rest.
+      resources: drift.resources.slice(0, 20),
+    });
+  }
+  return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status };
+}, { trackStep: false });

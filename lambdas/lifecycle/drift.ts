@@ -1,0 +1,54 @@
+import type { StackResourceDrift } from '@aws-sdk/client-cloudformation';
+import type { DriftedResource, DriftRecord } from '../../lib/tenant-record.js';
+
+/** Drifted resources kept in a registry record (a DynamoDB item holds at most 400 KB); the rest are counted in `truncated`. */
+export const MAX_RECORDED_DRIFTS = 100;
+/** Property paths kept per drifted resource. */
+export const MAX_PATHS_PER_RESOURCE = 20;
+
+/**
+ * The drifted resources of one stack from DescribeStackResourceDrifts (filtered to MODIFIED and
+ * DELETED): logical id, type, physical id and the property paths that differ with their
+ * difference type (`ADD`, `REMOVE`, `NOT_EQUAL`). Values are not kept: a drifted property may hold
+ * a secret or personal data, and the console shows them to whoever may look.
+ */
+export function driftedResources(stack: string, drifts: readonly StackResourceDrift[]): DriftedResource[] {
+  return drifts
+    .filter((d) => d.StackResourceDriftStatus === 'MODIFIED' || d.StackResourceDriftStatus === 'DELETED')
+    .map((d) => ({
+      stack,
+      logicalId: d.LogicalResourceId ?? '(unnamed)',
+      type: d.ResourceType ?? 'unknown',
+      ...(d.PhysicalResourceId ? { physicalId: d.PhysicalResourceId } : {}),
+      status: d.StackResourceDriftStatus as 'MODIFIED' | 'DELETED',
+      differences: (d.PropertyDifferences ?? []).slice(0, MAX_PATHS_PER_RESOURCE).map((p) => ({ path: p.PropertyPath ?? '', type: p.DifferenceType ?? 'NOT_EQUAL' })),
+    }));
+}
+
+/** One stack's detection as the check step found it. */
+export interface StackDrift {
+  stack: string;
+  /** StackDriftStatus (`DRIFTED`, `IN_SYNC`, `UNKNOWN`, `NOT_CHECKED`), or `UNKNOWN` when the detection could not run. */
+  status: string;
+  detectionId?: string;
+  reason?: string;
+  resources: DriftedResource[];
+}
+
+/**
+ * The registry's DriftRecord from each stack's detection: `DRIFTED` when any resource drifted,
+ * else `UNKNOWN` when a detection could not run or failed without a verdict, else `IN_SYNC`.
+ */
+export function driftRecord(stacks: readonly StackDrift[], checkedAt: string, error?: string): DriftRecord {
+  const all = stacks.flatMap((s) => s.resources);
+  const drifted = all.length > 0 || stacks.some((s) => s.status === 'DRIFTED');
+  const unknown = !!error || stacks.some((s) => s.status !== 'IN_SYNC' && s.status !== 'DRIFTED');
+  return {
+    status: drifted ? 'DRIFTED' : unknown ? 'UNKNOWN' : 'IN_SYNC',
+    checkedAt,
+    stacks: stacks.map((s) => ({ stack: s.stack, status: s.status, ...(s.detectionId ? { detectionId: s.detectionId } : {}), ...(s.reason ? { reason: s.reason } : {}) })),
+    resources: all.slice(0, MAX_RECORDED_DRIFTS),
+    ...(all.length > MAX_RECORDED_DRIFTS ? { truncated: all.length - MAX_RECORDED_DRIFTS } : {}),
+    ...(error ? { error } : {}),
+  };
+}

@@ -1,0 +1,171 @@
+import {
+  CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
+  UpdateStackCommand, type Change, type Stack,
+} from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { STATEFUL_RESOURCE_TYPES } from '../../../lib/stateful-resources.js';
+import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+// moto's DescribeChangeSet answers each change with Action, LogicalResourceId and ResourceType
+// only (moto/cloudformation/models.py ChangeSet.diff): no Replacement, Details or PolicyAction.
+// What the guard decides on is therefore mocked here with CloudFormation's real shapes.
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+const { changeSetName, destructiveChanges } = await import('../../../lambdas/lifecycle/change-set-guard.js');
+const { requestToken } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
+
+const cfn = mockClient(CloudFormationClient);
+const sts = mockClient(STSClient);
+const bus = mockClient(EventBridgeClient);
+
+const UPGRADE_ARN = EXECUTION_ARN;
+const stack = (): { Stacks: Stack[] } => ({ Stacks: [{
+  StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(),
+  Parameters: [{ ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' }], Tags: ownedTags(),
+}] });
+const modify = (LogicalResourceId: string, ResourceType: string, Replacement: 'True' | 'False' | 'Conditional', cause = 'DBInstanceIdentifier'): Change => ({
+  Type: 'Resource',
+  ResourceChange: {
+    Action: 'Modify', LogicalResourceId, ResourceType, Replacement, PhysicalResourceId: `${LogicalResourceId.toLowerCase()}-1`,
+    Details: [{ Target: { Attribute: 'Properties', Name: cause, RequiresRecreation: Replacement === 'False' ? 'Never' : Replacement === 'True' ? 'Always' : 'Conditionally' }, Evaluation: 'Static', ChangeSource: 'DirectModification' }],
+  },
+});
+const upgrade = (change: Record<string, unknown> = {}) => state('acme', { blueprint: 'tenant', kind: 'upgrade', change: { blueprintVersion: '2.0.0', ...change } });
+const NAME = changeSetName(requestToken({ executionArn: UPGRADE_ARN, request: { requestId: 'req-acme-0001' } as never }, 'tenant'));
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, sts, bus]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  cfn.on(DescribeStacksCommand).resolves(stack());
+  cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs-id' });
+  cfn.on(DeleteChangeSetCommand).resolves({});
+  cfn.on(ExecuteChangeSetCommand).resolves({});
+  records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0' }, UPGRADE_ARN));
+});
+
+/** DescribeChangeSet in two pages (NextToken), so that a change on page 2 is only seen by paging. */
+function changeSet(pages: Change[][], extra: Record<string, unknown> = { Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE' }) {
+  const m = cfn.on(DescribeChangeSetCommand);
+  pages.forEach((Changes, i) => {
+    const matcher = i === 0 ? { NextToken: undefined } : { NextToken: `page-${i}` };
+    cfn.on(DescribeChangeSetCommand, matcher).resolves({ ...extra, ChangeSetName: NAME, StackName: 'tessera-acme', Changes, ...(i < pages.length - 1 ? { NextToken: `page-${i + 1}` } : {}) });
+  });
+  return m;
+}
+
+describe('destructiveChanges: which changes of a change set destroy a stateful resource', () => {
+  it('names replacements True and Conditional, removals and dynamic actions of stateful types; lets in-place changes and stateless replacements through', () => {
+    const found = destructiveChanges('tessera-acme', [
+      modify('Database', 'AWS::RDS::DBInstance', 'True'),
+      modify('Cache', 'AWS::ElastiCache::ReplicationGroup', 'Conditional', 'Engine'),
+      modify('DataBucket', 'AWS::S3::Bucket', 'False', 'LifecycleConfiguration'),
+      modify('NodeRole', 'AWS::IAM::Role', 'True', 'RoleName'),
+      { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Vault', ResourceType: 'AWS::Backup::BackupVault', PolicyAction: 'Retain' } },
+      { Type: 'Resource', ResourceChange: { Action: 'Dynamic', LogicalResourceId: 'Key', ResourceType: 'AWS::KMS::Key' } },
+      { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'NewTable', ResourceType: 'AWS::DynamoDB::Table' } },
+    ]);
+    expect(found.map((c) => [c.logicalId, c.action, c.replacement ?? c.policyAction ?? '-'])).toEqual([
+      ['Database', 'Modify', 'True'], ['Cache', 'Modify', 'Conditional'], ['Vault', 'Remove', 'Retain'], ['Key', 'Dynamic', '-'],
+    ]);
+    expect(found[0]).toMatchObject({ stack: 'tessera-acme', type: 'AWS::RDS::DBInstance', physicalId: 'database-1', causes: ['DBInstanceIdentifier'] });
+  });
+
+  it('knows the data stores of the blueprints', () => {
+    expect(STATEFUL_RESOURCE_TYPES).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::ElastiCache::ReplicationGroup', 'AWS::Backup::BackupVault', 'AWS::EKS::Cluster', 'AWS::DynamoDB::Table']));
+  });
+});
+
+describe('Deploy blueprint updates a tenant stack through an inspected change set (change, upgrade)', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
+  const recordFailure = (await import('../../../lambdas/lifecycle/record-failure.js')).handler;
+
+  it('refuses a blueprint change that replaces the database: change set deleted, stack untouched, registry and bus name the resource', async () => {
+    // GIVEN version 2.0.0 renames the database instance (replacement), found on the second page
+    changeSet([[modify('Network', 'AWS::EC2::VPC', 'False', 'Tags')], [modify('Database', 'AWS::RDS::DBInstance', 'True')]]);
+    // WHEN
+    const error = await deploy(upgrade()).catch((e: Error) => e);
+    // THEN the step fails with ChangeRefused naming the database
+    expect(error).toMatchObject({ name: 'ChangeRefused', message: expect.stringContaining('Database (AWS::RDS::DBInstance): Modify, replacement True (DBInstanceIdentifier)') });
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ StackName: 'tessera-acme', ChangeSetName: NAME, ChangeSetType: 'UPDATE', TemplateURL: expect.stringContaining('/blueprints/2.0.0/starter.template.json') });
+    expect(cfn.commandCalls(DeleteChangeSetCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', ChangeSetName: NAME }]);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+    expect(records.get('acme')!.changeSetRefusal).toMatchObject({
+      kind: 'upgrade', executionArn: UPGRADE_ARN, stack: 'tessera-acme', changeSetName: NAME, blueprintVersion: '2.0.0',
+      resources: [{ logicalId: 'Database', type: 'AWS::RDS::DBInstance', action: 'Modify', replacement: 'True', physicalId: 'database-1' }],
+    });
+
+    // AND WHEN Record failure catches it, the tenant stays ACTIVE on 1.0.0 with the failure recorded and the event names the database
+    const out = await recordFailure({ ...upgrade(), kind: 'upgrade', error: { Error: 'ChangeRefused', Cause: JSON.stringify({ errorType: 'ChangeRefused', errorMessage: (error as Error).message }) }, failedStep: 'Deploy blueprint' });
+    expect(out).toMatchObject({ status: 'ACTIVE', refused: true, refusedChanges: [{ logicalId: 'Database' }] });
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0', failure: { step: 'Deploy blueprint', kind: 'upgrade', reason: expect.stringContaining('Database (AWS::RDS::DBInstance)') } });
+    expect(after.lease).toBeUndefined();
+    const event = bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).find((e) => e.DetailType === 'Tenant Lifecycle Failed')!;
+    expect(JSON.parse(event.Detail!)).toMatchObject({ tenantId: 'acme', kind: 'upgrade', refused: true, refusedChanges: [{ logicalId: 'Database', type: 'AWS::RDS::DBInstance', replacement: 'True' }] });
+  });
+
+  it('executes a harmless change set with the execution\'s token (a replay is the same operation) and RetainExceptOnCreate', async () => {
+    changeSet([[modify('DataBucket', 'AWS::S3::Bucket', 'False', 'LifecycleConfiguration'), modify('NodeRole', 'AWS::IAM::Role', 'True', 'RoleName')]]);
+    const out = await deploy(upgrade());
+    expect(out).toMatchObject({ stackName: 'tessera-acme', changeSet: { name: NAME, outcome: 'EXECUTED' } });
+    const token = requestToken({ executionArn: UPGRADE_ARN, request: { requestId: 'req-acme-0001' } as never }, 'tenant');
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.ClientToken).toBe(token);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', ChangeSetName: NAME, ClientRequestToken: token, RetainExceptOnCreate: true }]);
+    expect(records.get('acme')!.changeSetRefusal).toBeUndefined();
+  });
+
+  it('takes an empty change set ("didn\'t contain changes") as success: deleted, nothing executed', async () => {
+    changeSet([[]], { Status: 'FAILED', ExecutionStatus: 'UNAVAILABLE', StatusReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.' });
+    await expect(deploy(upgrade())).resolves.toMatchObject({ changeSet: { outcome: 'UNCHANGED' } });
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+  });
+
+  it('fails with CloudFormation\'s reason when a change set fails for another cause', async () => {
+    changeSet([[]], { Status: 'FAILED', ExecutionStatus: 'UNAVAILABLE', StatusReason: 'Parameters: [GpuNodesMinSize] must have values' });
+    await expect(deploy(upgrade())).rejects.toMatchObject({ name: 'StackFailed', message: expect.stringContaining('GpuNodesMinSize') });
+  });
+
+  it('lets the replacing change through with allowReplacement and records the reason with the resources', async () => {
+    changeSet([[modify('Database', 'AWS::RDS::DBInstance', 'True')]]);
+    await expect(deploy(upgrade({ allowReplacement: { reason: 'restore from snapshot rds:acme-2026-11-30 (ticket OPS-412)' } }))).resolves.toMatchObject({ changeSet: { outcome: 'EXECUTED' } });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
+    expect(records.get('acme')!.allowedReplacements).toEqual([expect.objectContaining({
+      reason: 'restore from snapshot rds:acme-2026-11-30 (ticket OPS-412)', changeSetName: NAME, executionArn: UPGRADE_ARN,
+      resources: [expect.objectContaining({ logicalId: 'Database', type: 'AWS::RDS::DBInstance', replacement: 'True' })],
+    })]);
+  });
+
+  it('waits for a change set still being created (ChangeSetPending, retried by the state machine); the retry finds the same change set and runs it once', async () => {
+    cfn.on(DescribeChangeSetCommand).resolvesOnce({ Status: 'CREATE_IN_PROGRESS', ExecutionStatus: 'UNAVAILABLE', Changes: [] })
+      .resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
+    await expect(deploy(upgrade())).rejects.toMatchObject({ name: 'ChangeSetPending' });
+    cfn.on(CreateChangeSetCommand).rejects(Object.assign(new Error(`ChangeSet ${NAME} already exists`), { name: 'AlreadyExistsException' }));
+    await expect(deploy(upgrade())).resolves.toMatchObject({ changeSet: { outcome: 'EXECUTED' } });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'EXECUTE_IN_PROGRESS', Changes: [] });
+    await expect(deploy(upgrade())).resolves.toMatchObject({ changeSet: { outcome: 'ALREADY_EXECUTED' } });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
+  });
+
+  it('repairs drift through a drift-aware change set (DeploymentMode REVERT_DRIFT), still guarded', async () => {
+    changeSet([[modify('Database', 'AWS::RDS::DBInstance', 'Conditional', 'StorageEncrypted')]]);
+    await expect(deploy(upgrade({ repair: true, blueprintVersion: '1.0.0' }))).rejects.toMatchObject({ name: 'ChangeRefused' });
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ DeploymentMode: 'REVERT_DRIFT', TemplateURL: expect.stringContaining('/blueprints/1.0.0/') });
+  });
+
+  it('leaves onboarding\'s updates (a resumed run) on UpdateStack', async () => {
+    records.set('acme', leased('onboard'));
+    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    await deploy(state('acme', { blueprint: 'tenant' }));
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+});
