@@ -5,6 +5,7 @@ import { monthProblem } from '../../lib/statements/schema.js';
 import { ApiError } from '../shared/api-errors.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { lambdaStatementSources } from '../statements/lambda-sources.js';
+import { CostExplorerError } from '../statements/cost-explorer.js';
 import { tenantStatement } from '../statements/statement-sources.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
 import { json, parse, tenantOr404, type Route } from './admin-http.js';
@@ -31,7 +32,8 @@ const periods = (u: UsageSummary) => ({ day: { ...u.day, costUsd: usd(u.day.cost
  *   user and key; fine-tuning GPU hours; infrastructure cost from Cost Explorer; the total; reconciliation flags)
  * Costs in US dollars rounded to micro-dollars; periods are UTC.
  * @throws ApiError 400 naming an unknown query parameter, a `by` that is neither user nor key, a month not YYYY-MM or in
- *   the future, or `by` with `month` (the statement has both lists); 404 for an unknown tenant
+ *   the future, or `by` with `month` (the statement has both lists); 404 for an unknown tenant; 502
+ *   `cost_explorer_unavailable` when Cost Explorer refuses or fails (its error named)
  */
 export const usageRoutes: Record<string, Route> = {
   'GET /admin/tenants/{id}/usage': async (event, id) => {
@@ -43,7 +45,14 @@ export const usageRoutes: Record<string, Route> = {
     }
     const record = await tenantOr404(id!);
     const now = new Date();
-    if (q.month !== undefined) return json(200, await tenantStatement(lambdaStatementSources(), record, q.month, now));
+    if (q.month !== undefined) {
+      try {
+        return json(200, await tenantStatement(lambdaStatementSources(), record, q.month, now));
+      } catch (e) {
+        if (e instanceof CostExplorerError) throw new ApiError(502, `${e.message}; the statement needs the tenant's infrastructure cost`, 'api_error', 'cost_explorer_unavailable');
+        throw e;
+      }
+    }
     const at = { tenantId: record.tenantId, day: now.toISOString().slice(0, 10), month: now.toISOString().slice(0, 7) };
     if (!q.by) return json(200, { ...at, usage: periods(await usageStore().usage(record.tenantId, now)) });
     const listed = await usageStore().usageBy(record.tenantId, now, q.by);

@@ -16,6 +16,15 @@ let client: CostExplorerClient | undefined;
 /** The Lambda's Cost Explorer client (its own credentials; the region CE answers in). */
 export const costExplorer = () => (client ??= new CostExplorerClient({ region: costExplorerRegion(), maxAttempts: 5 }));
 
+/** Cost Explorer refused or failed (AccessDenied, DataUnavailable for a month past its 13 months, throttling, …): the statement cannot be made. */
+export class CostExplorerError extends Error {
+  override readonly name = 'CostExplorerError';
+  constructor(readonly month: string, readonly cause: unknown) {
+    const e = cause as { name?: string; message?: string };
+    super(`Cost Explorer did not answer for ${month}: ${e?.name ?? 'Error'}: ${e?.message ?? String(cause)}`);
+  }
+}
+
 /** Who pays for a tenant's infrastructure in Cost Explorer's terms. */
 export function costSource(tenant: Pick<TenantRecord, 'tenantId' | 'isolation' | 'accountId'>): InfrastructureCost['source'] | undefined {
   if (tenant.isolation === 'account') return tenant.accountId ? { groupBy: 'linked-account', key: 'LINKED_ACCOUNT', value: tenant.accountId } : undefined;
@@ -49,7 +58,7 @@ export const groupKey = (source: InfrastructureCost['source']) => (source.groupB
  * its key (other keys, which a filter should never return, are ignored). `estimated` when any
  * period of the answer is (CE marks the running month and recent days estimated until the bill
  * is final). A tenant of account mode without an account yet has no cost (and no call is made).
- * @throws the SDK's error (AccessDeniedException, DataUnavailableException, …) unchanged
+ * @throws CostExplorerError wrapping the SDK's error (AccessDeniedException, DataUnavailableException, LimitExceededException, …)
  */
 export async function infrastructureCost(ce: CostExplorerClient, tenant: Pick<TenantRecord, 'tenantId' | 'isolation' | 'accountId'>, month: string, now: Date): Promise<InfrastructureCost> {
   const source = costSource(tenant);
@@ -60,7 +69,12 @@ export async function infrastructureCost(ce: CostExplorerClient, tenant: Pick<Te
   let estimated = false;
   let token: string | undefined;
   do {
-    const out = await ce.send(new GetCostAndUsageCommand({ ...request, NextPageToken: token }));
+    let out;
+    try {
+      out = await ce.send(new GetCostAndUsageCommand({ ...request, NextPageToken: token }));
+    } catch (e) {
+      throw new CostExplorerError(month, e);
+    }
     for (const period of out.ResultsByTime ?? []) {
       estimated ||= period.Estimated === true;
       for (const g of period.Groups ?? []) {

@@ -1,7 +1,8 @@
 /**
  * SageMaker training on-demand prices (USD per instance-hour, Linux, US East (N. Virginia)),
- * dated. Source: https://aws.amazon.com/sagemaker/pricing/ ("Training" tab, On-Demand), as of
- * the date below. Managed spot jobs are priced here at on-demand (an upper bound: spot saves up
+ * dated. Source: https://aws.amazon.com/sagemaker/pricing/ ("Training" tab, On-Demand). Basis
+ * "list" in lib/cost/'s terms: the list prices as known to the author on the date below, not
+ * re-read from the page in this session; check them before billing with them. Managed spot jobs are priced here at on-demand (an upper bound: spot saves up
  * to 90%, and the job record does not keep SageMaker's BillableTimeInSeconds).
  *
  * Owned by the statements; the cost command (lib/cost/) ships its own dated on-demand table:
@@ -10,6 +11,7 @@
 export const TRAINING_PRICES = {
   region: 'us-east-1',
   date: '2026-11-01',
+  basis: 'list',
   source: 'https://aws.amazon.com/sagemaker/pricing/ (Training, On-Demand, US East (N. Virginia))',
   /** instance type → GPUs per instance and USD per hour. */
   instances: {

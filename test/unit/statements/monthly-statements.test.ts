@@ -1,0 +1,69 @@
+import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { CostExplorerError } from '../../../lambdas/statements/cost-explorer.js';
+import { reportable, writeMonthlyStatements, type MonthlyDeps } from '../../../lambdas/statements/monthly-statements.js';
+import { AS_OF, MODEL_USAGE, MONTH } from './fixture.js';
+
+const s3 = mockClient(S3Client);
+const eb = mockClient(EventBridgeClient);
+const ce = mockClient(CostExplorerClient);
+afterEach(() => { s3.reset(); eb.reset(); ce.reset(); });
+
+const deps = (over: Partial<MonthlyDeps['sources']> = {}): MonthlyDeps => ({
+  sources: {
+    modelUsage: async (tenantId) => (tenantId === 'acme' ? MODEL_USAGE : []),
+    usageBy: async () => ({ subjects: [], incomplete: false }),
+    jobs: async () => [],
+    costExplorer: new CostExplorerClient({ region: 'us-east-1' }),
+    ...over,
+  },
+  s3: new S3Client({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), bucket: 'statements', eventBus: 'tessera-lifecycle',
+  tenants: async () => [localTenant('zeta', 'starter'), localTenant('acme', 'professional')],
+});
+const notFound = new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } });
+
+describe('writeMonthlyStatements', () => {
+  it('emits the event before writing the objects, tenants in id order, revision 1 for a new month', async () => {
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
+    s3.on(HeadObjectCommand).rejects(notFound);
+    const order: string[] = [];
+    eb.on(PutEventsCommand).callsFake((i) => { order.push(`event ${JSON.parse(i.Entries[0].Detail).tenantId}`); return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] }; });
+    s3.on(PutObjectCommand).callsFake((i) => { order.push(`put ${i.Key}`); return {}; });
+    const out = await writeMonthlyStatements(deps(), MONTH, AS_OF);
+    expect(out).toEqual({ month: MONTH, reported: ['acme', 'zeta'], unchanged: [], failed: [] });
+    expect(order).toEqual(['event acme', 'put statements/2026-10/acme.json', 'put statements/2026-10/acme.csv', 'event zeta', 'put statements/2026-10/zeta.json', 'put statements/2026-10/zeta.csv']);
+    const detail = JSON.parse(eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!);
+    expect(detail).toMatchObject({ tenantId: 'acme', meterApiName: 'tessera.total_usd', meterValue: 0.00257, revision: 1 });
+    expect(s3.commandCalls(PutObjectCommand)[0].args[0].input.Metadata).toEqual({ 'statement-sha256': expect.stringMatching(/^[0-9a-f]{64}$/), 'statement-revision': '1' });
+  });
+
+  it('writes no object when EventBridge refuses the event, and goes on with the next tenant', async () => {
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
+    s3.on(HeadObjectCommand).rejects(notFound);
+    eb.on(PutEventsCommand).resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] }).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const out = await writeMonthlyStatements(deps(), MONTH, AS_OF);
+    expect(out.failed).toEqual([{ tenantId: 'acme', error: 'EventBridge rejected Tenant Usage Reported: InternalFailure boom' }]);
+    expect(out.reported).toEqual(['zeta']);
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['statements/2026-10/zeta.json', 'statements/2026-10/zeta.csv']);
+  });
+
+  it('reports changed figures with the next revision, and records a Cost Explorer failure against its tenant', async () => {
+    ce.on(GetCostAndUsageCommand).rejectsOnce(Object.assign(new Error('Access denied'), { name: 'AccessDeniedException' })).resolves({ ResultsByTime: [{ Groups: [] }] });
+    s3.on(HeadObjectCommand).resolves({ Metadata: { 'statement-sha256': 'old', 'statement-revision': '2' } });
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const out = await writeMonthlyStatements(deps(), MONTH, AS_OF);
+    expect(out.failed).toEqual([{ tenantId: 'acme', error: `${new CostExplorerError(MONTH, Object.assign(new Error('Access denied'), { name: 'AccessDeniedException' })).message}` }]);
+    expect(out.failed[0].error).toBe('Cost Explorer did not answer for 2026-10: AccessDeniedException: Access denied');
+    expect(JSON.parse(eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!)).toMatchObject({ tenantId: 'zeta', revision: 3 });
+  });
+
+  it('leaves out tenants offboarded before the month began', () => {
+    expect(reportable(localTenant('gone', 'starter', { status: 'OFFBOARDED', updatedAt: '2026-09-30T12:00:00Z' }), MONTH)).toBe(false);
+    expect(reportable(localTenant('left', 'starter', { status: 'OFFBOARDED', updatedAt: '2026-10-15T12:00:00Z' }), MONTH)).toBe(true);
+    expect(reportable(localTenant('live', 'starter'), MONTH)).toBe(true);
+  });
+});
