@@ -17,6 +17,7 @@ import { tenantStatement, type StatementSources } from './statement-sources.js';
 /** S3 user metadata of a statement object: its figures' hash and revision (idempotent re-runs). */
 const HASH_META = 'statement-sha256';
 const REVISION_META = 'statement-revision';
+const TOTAL_META = 'statement-total-usd';
 
 /** Hex SHA-256 of the statement's figures (everything but `generatedAt`). */
 export const statementHash = (s: TenantStatement) => createHash('sha256').update(JSON.stringify({ ...s, generatedAt: undefined })).digest('hex');
@@ -65,10 +66,11 @@ export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, n
         continue;
       }
       const revision = Number(stored?.[REVISION_META] ?? 0) + 1;
-      const detail = usageReported(statement, deps.bucket, hash, revision);
+      const previousTotal = stored?.[TOTAL_META] !== undefined ? Number(stored[TOTAL_META]) : undefined;
+      const detail = usageReported(statement, deps.bucket, hash, revision, previousTotal);
       const out = await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.eventBus, Source: STATEMENTS_EVENT_SOURCE, DetailType: TENANT_USAGE_REPORTED, Detail: JSON.stringify(detail), Resources: [] }] }));
       if (out.FailedEntryCount) throw new Error(`EventBridge rejected ${TENANT_USAGE_REPORTED}: ${out.Entries?.[0]?.ErrorCode} ${out.Entries?.[0]?.ErrorMessage}`);
-      const metadata = { [HASH_META]: hash, [REVISION_META]: String(revision) };
+      const metadata = { [HASH_META]: hash, [REVISION_META]: String(revision), [TOTAL_META]: String(statement.totalUsd) };
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.json, Body: `${JSON.stringify(statement, null, 2)}\n`, ContentType: 'application/json', Metadata: metadata }));
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.csv, Body: statementCsv(statement), ContentType: 'text/csv; charset=utf-8; header=present', Metadata: metadata }));
       outcome.reported.push(tenant.tenantId);

@@ -42,14 +42,16 @@ export interface TenantUsageReported {
   idempotencyKey: string;
   /** 1 for the month's first report, then +1 each time its figures change. */
   revision: number;
+  /** The month's previous report (revision > 1): a consumer that adds up usage (Stripe meters sum) sends the difference. */
+  previous?: { revision: number; meterValue: number };
   statement: { bucket: string; json: string; csv: string };
 }
 
 /** Object keys of a tenant's month in the statements bucket. */
 export const statementKeys = (month: string, tenantId: string) => ({ json: `statements/${month}/${tenantId}.json`, csv: `statements/${month}/${tenantId}.csv` });
 
-/** The event detail for a statement (`hash`: hex SHA-256 of the statement without generatedAt). */
-export function usageReported(s: TenantStatement, bucket: string, hash: string, revision: number): TenantUsageReported {
+/** The event detail for a statement (`hash`: hex SHA-256 of the statement without generatedAt; `previousTotalUsd`: the stored revision's total). */
+export function usageReported(s: TenantStatement, bucket: string, hash: string, revision: number, previousTotalUsd?: number): TenantUsageReported {
   return {
     tenantId: s.tenantId, meterApiName: USAGE_METERS.totalUsd, meterValue: s.totalUsd, month: s.month, currency: 'USD', estimated: s.infrastructure.estimated,
     usage: [
@@ -61,6 +63,7 @@ export function usageReported(s: TenantStatement, bucket: string, hash: string, 
       { meterApiName: USAGE_METERS.totalUsd, meterValue: s.totalUsd },
     ],
     idempotencyKey: `${s.tenantId}:${s.month}:${hash.slice(0, 16)}`, revision,
+    ...(revision > 1 && previousTotalUsd !== undefined ? { previous: { revision: revision - 1, meterValue: previousTotalUsd } } : {}),
     statement: { bucket, ...statementKeys(s.month, s.tenantId) },
   };
 }

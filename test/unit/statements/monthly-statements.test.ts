@@ -38,7 +38,8 @@ describe('writeMonthlyStatements', () => {
     expect(order).toEqual(['event acme', 'put statements/2026-10/acme.json', 'put statements/2026-10/acme.csv', 'event zeta', 'put statements/2026-10/zeta.json', 'put statements/2026-10/zeta.csv']);
     const detail = JSON.parse(eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!);
     expect(detail).toMatchObject({ tenantId: 'acme', meterApiName: 'tessera.total_usd', meterValue: 0.00257, revision: 1 });
-    expect(s3.commandCalls(PutObjectCommand)[0].args[0].input.Metadata).toEqual({ 'statement-sha256': expect.stringMatching(/^[0-9a-f]{64}$/), 'statement-revision': '1' });
+    expect(s3.commandCalls(PutObjectCommand)[0].args[0].input.Metadata).toEqual({ 'statement-sha256': expect.stringMatching(/^[0-9a-f]{64}$/), 'statement-revision': '1', 'statement-total-usd': '0.00257' });
+    expect(detail.previous).toBeUndefined();
   });
 
   it('writes no object when EventBridge refuses the event, and goes on with the next tenant', async () => {
@@ -53,12 +54,12 @@ describe('writeMonthlyStatements', () => {
 
   it('reports changed figures with the next revision, and records a Cost Explorer failure against its tenant', async () => {
     ce.on(GetCostAndUsageCommand).rejectsOnce(Object.assign(new Error('Access denied'), { name: 'AccessDeniedException' })).resolves({ ResultsByTime: [{ Groups: [] }] });
-    s3.on(HeadObjectCommand).resolves({ Metadata: { 'statement-sha256': 'old', 'statement-revision': '2' } });
+    s3.on(HeadObjectCommand).resolves({ Metadata: { 'statement-sha256': 'old', 'statement-revision': '2', 'statement-total-usd': '1.5' } });
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
     const out = await writeMonthlyStatements(deps(), MONTH, AS_OF);
     expect(out.failed).toEqual([{ tenantId: 'acme', error: `${new CostExplorerError(MONTH, Object.assign(new Error('Access denied'), { name: 'AccessDeniedException' })).message}` }]);
     expect(out.failed[0].error).toBe('Cost Explorer did not answer for 2026-10: AccessDeniedException: Access denied');
-    expect(JSON.parse(eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!)).toMatchObject({ tenantId: 'zeta', revision: 3 });
+    expect(JSON.parse(eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!)).toMatchObject({ tenantId: 'zeta', revision: 3, previous: { revision: 2, meterValue: 1.5 }, meterValue: 0 });
   });
 
   it('leaves out tenants offboarded before the month began', () => {
