@@ -3,7 +3,7 @@
  * fixed cost named by resource, its GPU node-hours and its models' token prices, then the shared
  * cluster's lines and the assumptions behind the usage-priced lines.
  */
-import type { CostLine, TemplateCost } from './price-template.js';
+import { byKind, type CostLine, type TemplateCost } from './price-template.js';
 import type { CostReport, TierCost } from './tier-costs.js';
 
 /** `$1,234.56`; amounts under a cent keep up to 4 decimals (`$0.0256`). */
@@ -31,7 +31,8 @@ function lineRows(lines: readonly CostLine[]): string[] {
 const fmtQuantity = (q: number) => q.toLocaleString('en-US', { maximumFractionDigits: 3 });
 
 function templateBlock(title: string, cost: TemplateCost): string[] {
-  const out = [`  ${title}: ${usd(cost.monthlyUsd)} per month`, ...lineRows(cost.lines)];
+  const kinds = byKind(cost.lines).filter((k) => k.monthlyUsd > 0);
+  const out = [`  ${title}: ${usd(cost.monthlyUsd)} per month${kinds.length ? `: ${kinds.map((k) => `${k.kind} ${usd(k.monthlyUsd)}`).join(', ')}` : ''}`, ...lineRows(cost.lines)];
   if (cost.unpriced.length) {
     out.push(`    NOT PRICED (type unknown to lib/cost): ${cost.unpriced.map((u) => `${u.resource} (${u.type})`).join(', ')}`);
   }

@@ -95,6 +95,28 @@ export function priceTemplate(template: CfnTemplate, table: PriceTable, paramete
   return { lines: pricer.lines, monthlyUsd: sum(pricer.lines), unpriced };
 }
 
+/** The kind of charge of a resource type, for the "where the money goes" summary. */
+export function kindOf(type: string): string {
+  if (type === 'AWS::RDS::DBInstance') return 'database';
+  if (type.startsWith('AWS::ElastiCache::')) return 'cache';
+  if (type === 'AWS::EC2::VPCEndpoint') return 'VPC endpoints';
+  if (type === 'AWS::EC2::NatGateway' || type === 'AWS::EC2::EIP') return 'NAT';
+  if (type === 'AWS::EKS::Cluster') return 'EKS control plane';
+  if (type === 'AWS::EKS::Nodegroup') return 'EKS nodes';
+  if (type === 'AWS::Logs::LogGroup') return 'logs';
+  if (type.startsWith('AWS::Backup::')) return 'backup';
+  if (type === 'AWS::KMS::Key') return 'KMS';
+  if (type === 'AWS::SecretsManager::Secret') return 'secrets';
+  return type;
+}
+
+/** USD per month by kind of charge, largest first. */
+export function byKind(lines: readonly CostLine[]): Array<{ kind: string; monthlyUsd: number }> {
+  const totals = new Map<string, number>();
+  for (const l of lines) totals.set(kindOf(l.type), (totals.get(kindOf(l.type)) ?? 0) + l.monthlyUsd);
+  return [...totals].map(([kind, usd]) => ({ kind, monthlyUsd: round(usd) })).sort((a, b) => b.monthlyUsd - a.monthlyUsd);
+}
+
 export const sum = (lines: readonly { monthlyUsd: number }[]) => round(lines.reduce((n, l) => n + l.monthlyUsd, 0));
 /** Cents, as a bill shows them (sums are rounded once, at the end, from unrounded lines). */
 export const round = (usd: number) => Math.round(usd * 100) / 100;

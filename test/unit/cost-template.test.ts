@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/cli-error.js';
 import { loadPriceTable } from '../../lib/cost/price-table.js';
-import { priceTemplate } from '../../lib/cost/price-template.js';
+import { byKind, priceTemplate } from '../../lib/cost/price-template.js';
 import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { newStack, template } from '../support/synth.js';
 
@@ -88,6 +88,12 @@ describe('priceTemplate', () => {
     expect(line(l, 'Plan', /AWS Backup vault storage \(RDS snapshots of 20 GiB allocated\)/)).toBeCloseTo(1.9, 10);
     // Total: 94.90 + 4.60 + 0.125 + 0.40 + 37.376 + 73 + 294.336 + 8 + 32.85 + 4.50 + 3.65 + 14.60 + 0.01 + 1 + 1 + 0.72 + 0.25 + 0.18 + 1.90 = 573.397
     expect(cost.monthlyUsd).toBe(573.4);
+    // Where the money goes, by kind: nodes 294.336 + 8; database 94.90 + 4.60 + 0.125 + 0.40; NAT 32.85 + 4.50 + 3.65; ...
+    expect(byKind(l)).toEqual([
+      { kind: 'EKS nodes', monthlyUsd: 302.34 }, { kind: 'database', monthlyUsd: 100.03 }, { kind: 'EKS control plane', monthlyUsd: 73 },
+      { kind: 'NAT', monthlyUsd: 41 }, { kind: 'cache', monthlyUsd: 37.38 }, { kind: 'VPC endpoints', monthlyUsd: 14.61 },
+      { kind: 'logs', monthlyUsd: 2.15 }, { kind: 'backup', monthlyUsd: 1.9 }, { kind: 'KMS', monthlyUsd: 1 },
+    ]);
     // The SNS topic is a type the pricer does not know: reported, not silently free
     expect(cost.unpriced).toEqual([{ resource: 'Topic', type: 'AWS::SNS::Topic' }]);
   });

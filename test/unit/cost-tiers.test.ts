@@ -71,6 +71,7 @@ describe('cost of each tier (default config)', () => {
     const text = formatCostReport(defaults);
     expect(text).toMatch(/^starter +vpc +shared +\$[\d.]+ +\$0\.00 +\$[\d.]+ \(1\/10\) +\$[\d.]+$/m);
     expect(text).toContain('DatabaseInstance02E622FB');
+    expect(text).toMatch(/^  tier blueprint: \$[\d,.]+ per month: database \$[\d,.]+, cache \$[\d,.]+, /m); // starter: no VPC endpoints among its kinds
     expect(text).toMatch(/CacheReplicationGroupBFE59FF3 +1 x cache\.t4g\.small valkey node +730 node-hours x \$0\.0256 +\$18\.69 +derived/);
     expect(text).toMatch(/g5\.2xlarge +\$1\.23 +=/);
   });
