@@ -120,6 +120,7 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
     { table: USAGE, key: `rate#${victim}#2026-11-30T12:00` },
     { table: USAGE, key: `usage#${victim}#2026-11-30` },
     { table: USAGE, key: `usage#${victim}#2026-11` },
+    { table: USAGE, key: `usage#${victim}#model#2026-11-30#openai/gpt-4o-mini` }, // the usage ledger
     { table: JOBS, key: victim },
     { table: RESPONSES, key: victim },
     { table: API_KEYS, key: victim },
@@ -140,6 +141,9 @@ function crossTenant(attacker: string, victim: string): Attempt[] {
   }
   out.push(
     { what: 'Query the registry by status (index)', action: 'dynamodb:Query', resource: `${table(REGISTRY)}/index/by-status`, context: keys('ACTIVE') },
+    // The usage ledger's index is read by the admin API only: not by any session, its own tenant's month included.
+    { what: `Query the usage ledger (index) of ${victim}`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${victim}#model#2026-11`) },
+    { what: `Query the usage ledger (index) of ${attacker} itself`, action: 'dynamodb:Query', resource: `${table(USAGE)}/index/model-usage`, context: keys(`usage#${attacker}#model#2026-11`) },
     { what: `Query the jobs by training job name (index) of ${victim}`, action: 'dynamodb:Query', resource: `${table(JOBS)}/index/by-training-job`, context: keys(`${victim}-ft-0000019d0a1b2c3d4e5f6a7b`) },
     { what: `GetSecretValue ${victim}'s provider key`, action: 'secretsmanager:GetSecretValue', resource: secret(victim), context: { 'aws:ResourceTag/tessera:tenant-id': victim } },
     { what: `GetSecretValue ${victim}'s provider key tagged ${attacker} (mis-tagged)`, action: 'secretsmanager:GetSecretValue', resource: secret(victim), context: { 'aws:ResourceTag/tessera:tenant-id': attacker } },
@@ -158,7 +162,7 @@ function ownControls(tenant: string): Attempt[] {
   return [
     { what: 'GetItem own registry record', action: 'dynamodb:GetItem', resource: table(REGISTRY), context: keys(tenant) },
     { what: 'UpdateItem own registry record (fine-tuned models)', action: 'dynamodb:UpdateItem', resource: table(REGISTRY), context: { ...keys(tenant), 'dynamodb:Attributes': MODEL_ATTRIBUTES, 'dynamodb:ReturnValues': 'NONE' } },
-    ...[`rate#${tenant}#2026-11-30T12:00`, `rate#${tenant}#2026-11-30T12`, `rate#${tenant}#2026-11-30`, `usage#${tenant}#2026-11-30`, `usage#${tenant}#2026-11`].flatMap((k) => [
+    ...[`rate#${tenant}#2026-11-30T12:00`, `rate#${tenant}#2026-11-30T12`, `rate#${tenant}#2026-11-30`, `usage#${tenant}#2026-11-30`, `usage#${tenant}#2026-11`, `usage#${tenant}#model#2026-11-30#openai/gpt-4o-mini`].flatMap((k) => [
       { what: `GetItem own usage ${k}`, action: 'dynamodb:GetItem', resource: table(USAGE), context: keys(k) },
       { what: `UpdateItem own usage ${k}`, action: 'dynamodb:UpdateItem', resource: table(USAGE), context: keys(k) },
     ]),
