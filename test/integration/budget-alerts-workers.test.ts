@@ -1,0 +1,57 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import type { LocalEvent } from '../../lambdas/inference/budget-alerts/local-events.js';
+import { countPromptTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+// `tessera serve --workers 2`: the threads' budget alerts share file markers (O_EXCL), so each
+// threshold is written once to <state-dir>/events.jsonl whichever thread saw it reached.
+const root = join(import.meta.dirname, '..', '..');
+let upstream: FakeUpstream;
+let serve: ChildProcess;
+let url: string;
+let token: string;
+let dir: string;
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  dir = tempDir('tessera-alerts-workers-');
+  const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
+  writeFileSync(join(dir, 'tenants.json'), JSON.stringify([localTenant('alertco', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails: quiet, auditPromptText: false } })]));
+  const port = 20000 + Math.floor(Math.random() * 10000);
+  serve = spawn(process.execPath, ['bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    serve.stdout!.on('data', (d) => { out += String(d); if (out.includes('2 workers')) resolve(); });
+    serve.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+  });
+  url = `http://127.0.0.1:${port}/v1`;
+  token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'alertco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
+}, 60_000);
+afterAll(async () => {
+  serve?.kill('SIGTERM');
+  await upstream?.stop();
+});
+
+describe('budget alerts under tessera serve --workers 2', () => {
+  it('30 concurrent requests on both threads fill the budget: 50, 80 and 100% written once each', async () => {
+    await loadTokenizer();
+    const hi = { model: 'openai-compatible/default', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () =>
+      new OpenAI({ baseURL: url, apiKey: token, maxRetries: 0 }).chat.completions.create({ ...hi, max_tokens: 18 - countPromptTokens(hi) })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    let events: LocalEvent[] = [];
+    for (let i = 0; i < 40 && events.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 50)); // the checks run after the answers
+      events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LocalEvent);
+    }
+    await new Promise((r) => setTimeout(r, 200)); // and nothing more comes
+    events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LocalEvent);
+    expect(events.map((e) => [e.detail.tenantId, e.detail.budgetId, e.detail.thresholdPercent]).sort()).toEqual([['alertco', 'month-tokens', 100], ['alertco', 'month-tokens', 50], ['alertco', 'month-tokens', 80]]);
+  });
+});
