@@ -62,6 +62,10 @@ interface Check { id: string; conditions: string[]; values: Record<string, numbe
  * it is sent again without the set (limits stay exact: nothing of the refused one was written),
  * counting the reservation on `usage#<tenant>#unlisted#<month>`, and listings say `incomplete`.
  *
+ * The usage ledger (`modelUsage`): one item per tenant, UTC day and answering model
+ * (usageIds.modelDay), ADDed by each settle with usage, carrying the keys of the sparse
+ * `model-usage` index (MODEL_USAGE_INDEX) so a tenant's month is one Query.
+ *
  * Every call acts for one tenant with that tenant's client (`docFor(tenantId)`): in the Lambdas, a
  * session of the tenant-data role tagged with the tenant, which reaches only that tenant's items
  * (registry `tenantId`, usage `rate#<tenant>#…` and `usage#<tenant>#…`).
@@ -175,7 +179,9 @@ export class DynamoDbStore implements GatewayStore {
   /**
    * One Query of the ledger index's partition for the tenant's month, pages followed. The index is
    * eventually consistent (DynamoDB offers no consistent read on a global secondary index): a
-   * settle of the last second may not be in it yet.
+   * settle of the last second may not be in it yet. Needs `dynamodb:Query` on the index: the admin
+   * API's role has it (constructs/admin-api.ts); a tenant-data session is refused by IAM.
+   * @throws RangeError naming `month` when it is not `YYYY-MM`
    */
   async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {
     checkMonth(month);
