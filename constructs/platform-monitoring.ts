@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
   AxisPosition, DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy, type CustomMetric, type CustomMetricGroup,
 } from 'cdk-monitoring-constructs';
@@ -33,7 +34,7 @@ export const WARNING = 'Warning';
  * Periods are five minutes unless named.
  */
 export const ALARM_THRESHOLDS = {
-  /** A lifecycle workflow execution failed (onboard, change, status, offboard, upgrade): more than 0 in a period. Critical: a tenant is stuck or half-built. */
+  /** A workflow execution failed (every state machine of the platform: onboard, change, status, offboard, upgrade, drift): more than 0 in a period. Critical: a tenant may be stuck or half-built, or a fleet operation incomplete. */
   workflowFailedExecutions: 0,
   /** Messages in a failure queue (DLQ): more than 0. Critical: something was not processed and waits for an operator. */
   failureQueueMessages: 0,
@@ -59,8 +60,9 @@ export interface PlatformMonitoringProps {
   readonly lifecycle: TenantLifecycle;
   readonly fineTuning: FineTuning;
   /**
-   * Where the Lambda functions, DynamoDB tables and failure queues to watch are found: every
-   * `LambdaFunction`, `TableV2` and SQS queue whose id names a failure or dead-letter queue in it.
+   * Where the state machines, Lambda functions, DynamoDB tables and failure queues to watch are
+   * found: every `StateMachine`, `LambdaFunction`, `TableV2`, and SQS queue whose id names a
+   * failure or dead-letter queue (`fail`, `dead`, `dlq`) in it.
    * @default - the stack of `inference` (the platform stack, nested stacks included)
    */
   readonly monitored?: IConstruct;
@@ -102,10 +104,9 @@ export class PlatformMonitoring extends Construct {
 
     // Lifecycle: each workflow, then every step function in a few shared widgets.
     facade.addLargeHeader('Tenant lifecycle');
-    for (const [name, machine] of Object.entries({
-      Onboard: lifecycle.workflows.onboard, Change: lifecycle.workflows.change, Status: lifecycle.workflows.status,
-      Offboard: lifecycle.workflows.offboard, Upgrade: lifecycle.workflows.upgrade,
-    })) {
+    // Every state machine of the platform (onboard, change, status, offboard, upgrade, and any added later), by its construct id.
+    for (const machine of monitored.node.findAll().filter((c): c is sfn.StateMachine => c instanceof sfn.StateMachine)) {
+      const name = machine.node.id;
       facade.monitorStepFunction({
         stateMachine: machine, alarmFriendlyName: `Workflow-${name}`, humanReadableName: `${name} workflow`,
         addFailedExecutionCountAlarm: { [CRITICAL]: { maxErrorCount: ALARM_THRESHOLDS.workflowFailedExecutions, datapointsToAlarm: 1, evaluationPeriods: 1 } },

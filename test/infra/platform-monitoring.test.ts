@@ -142,6 +142,8 @@ describe('PlatformMonitoring: alarms', () => {
       expect(alarm(`Tessera-Workflow-${workflow}-Failure-Count-Critical`), workflow).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, DatapointsToAlarm: 1 });
       expect(metricOf(alarm(`Tessera-Workflow-${workflow}-Failure-Count-Critical`))).toMatchObject({ MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' });
     }
+    const machines = Object.keys(platform.findResources('AWS::StepFunctions::StateMachine'));
+    expect(alarms.filter((a) => /^Tessera-Workflow-\w+-Failure-Count-Critical$/.test(a.props.AlarmName))).toHaveLength(machines.length);
     expect(alarm('Tessera-CorsOrigins-Failures-Queue-Message-Count-Max-Critical')).toMatchObject({ Threshold: 0, EvaluationPeriods: 1 });
     expect(metricOf(alarm('Tessera-CorsOrigins-Failures-Queue-Message-Count-Max-Critical'))).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS' });
   });
@@ -177,7 +179,8 @@ describe('PlatformMonitoring: alarms', () => {
       Topics: [{ Ref: topicId }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    const key = Object.values(platform.findResources('AWS::KMS::Key')).find((k: any) => /^PlatformKey/.test(nested.Properties.Parameters[keyParam]['Fn::GetAtt'][0])) as any;
+    const key = platform.toJSON().Resources[nested.Properties.Parameters[keyParam]['Fn::GetAtt'][0]];
+    expect(key.Type).toBe('AWS::KMS::Key');
     const statement = key.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'CloudWatchAlarmsToEncryptedTopic');
     expect(statement).toMatchObject({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' });
     expect(statement.Condition).toEqual({
