@@ -135,7 +135,7 @@ describe('PlatformStack lifecycle', () => {
 
   it('logs every state machine at level ALL with X-Ray', () => {
     const machines = Object.values(platform.findResources('AWS::StepFunctions::StateMachine')) as any[];
-    expect(machines.map((m) => m.Properties.StateMachineName).sort()).toEqual(['tessera-change', 'tessera-offboard', 'tessera-onboard', 'tessera-status', 'tessera-upgrade']);
+    expect(machines.map((m) => m.Properties.StateMachineName).sort()).toEqual(['tessera-change', 'tessera-drift', 'tessera-offboard', 'tessera-onboard', 'tessera-status', 'tessera-upgrade']);
     for (const m of machines) {
       expect(m.Properties).toMatchObject({ StateMachineType: 'STANDARD', TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true } });
     }
@@ -151,8 +151,9 @@ describe('PlatformStack lifecycle', () => {
   it('serves the admin API with IAM auth on every method', () => {
     const methods = Object.values(platform.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^AdminApi') } } })) as any[];
     // tenants GET/POST; {id} GET/PATCH/DELETE; suspend, resume, retry, execution; gateway PUT; and issue 15's
-    // keys GET/POST, {keyId} DELETE, rotate POST; users GET/POST, {userId} DELETE, disable POST, role PUT; usage GET
-    expect(methods.length).toBe(20);
+    // keys GET/POST, {keyId} DELETE, rotate POST; users GET/POST, {userId} DELETE, disable POST, role PUT; usage GET;
+    // issue 17's drift GET (/admin/drift and /admin/tenants/{id}/drift)
+    expect(methods.length).toBe(22);
     for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 

@@ -1,0 +1,148 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DriftRecord } from '../../../lib/tenant-record.js';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { driftListLines, tenantDriftLines } from '../../../lib/cli/tenants-drift-command.js';
+import { records, registryMock } from './registry-mock.js';
+import { setLifecycleEnv, tenant } from './support.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+const sfn = mockClient(SFNClient);
+const { handler } = await import('../../../lambdas/admin/admin-api.js');
+
+const call = (httpMethod: string, resource: string, extra: Partial<APIGatewayProxyEvent> = {}) =>
+  handler({ httpMethod, resource, headers: {}, requestContext: { requestId: 'api-req-1' }, ...extra } as unknown as APIGatewayProxyEvent);
+const body = (r: { body: string }) => JSON.parse(r.body);
+
+const drifted: DriftRecord = {
+  status: 'DRIFTED', checkedAt: '2026-12-01T03:04:05.000Z',
+  stacks: [{ stack: 'tessera-acme', status: 'DRIFTED', detectionId: 'det-1' }, { stack: 'tessera-acme-namespace', status: 'IN_SYNC' }],
+  resources: [
+    { stack: 'tessera-acme', logicalId: 'Database', type: 'AWS::RDS::DBInstance', status: 'MODIFIED', differences: [{ path: '/BackupRetentionPeriod', type: 'NOT_EQUAL' }] },
+    { stack: 'tessera-acme', logicalId: 'DataBucketPolicy', type: 'AWS::S3::BucketPolicy', status: 'DELETED', differences: [] },
+  ],
+};
+
+beforeEach(() => {
+  setLifecycleEnv();
+  process.env[ENV.changeStateMachineArn] = 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-change';
+  records.clear();
+  vi.clearAllMocks();
+  sfn.reset();
+  sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` }));
+  records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', drift: drifted }));
+  records.set('hooli', tenant({ tenantId: 'hooli', status: 'ACTIVE', blueprintVersion: '1.0.0', drift: { status: 'IN_SYNC', checkedAt: '2026-12-01T03:04:00.000Z', stacks: [], resources: [] } }));
+  records.set('initech', tenant({ tenantId: 'initech', status: 'SUSPENDED' }));
+  records.set('gone', tenant({ tenantId: 'gone', status: 'OFFBOARDED' }));
+});
+
+describe('admin API: drift', () => {
+  it('GET /admin/drift lists every tenant not offboarded with its drift status (NOT_CHECKED before the first run), filtered by ?status', async () => {
+    const all = await call('GET', '/admin/drift');
+    expect(all.statusCode).toBe(200);
+    expect(body(all).tenants.map((t: { tenantId: string; drift: string; driftedResources: number }) => [t.tenantId, t.drift, t.driftedResources])).toEqual([
+      ['acme', 'DRIFTED', 2], ['hooli', 'IN_SYNC', 0], ['initech', 'NOT_CHECKED', 0],
+    ]);
+    const only = await call('GET', '/admin/drift', { queryStringParameters: { status: 'DRIFTED' } });
+    expect(body(only).tenants.map((t: { tenantId: string }) => t.tenantId)).toEqual(['acme']);
+  });
+
+  it('refuses an unknown drift status with a 400 naming the parameter', async () => {
+    const res = await call('GET', '/admin/drift', { queryStringParameters: { status: 'BROKEN' } });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error).toMatchObject({ param: 'status', type: 'invalid_request_error' });
+  });
+
+  it('GET /admin/tenants/{id}/drift answers one tenant\'s drift record, 404 for an unknown tenant', async () => {
+    const res = await call('GET', '/admin/tenants/{id}/drift', { pathParameters: { id: 'acme' } });
+    expect(body(res)).toEqual({ tenantId: 'acme', status: 'ACTIVE', drift: drifted });
+    expect((await call('GET', '/admin/tenants/{id}/drift', { pathParameters: { id: 'nobody' } })).statusCode).toBe(404);
+  });
+});
+
+describe('admin API: repair and allowReplacement on PATCH /admin/tenants/{id}', () => {
+  it('starts a change with { repair: true } for the same tier and version (no "nothing to change")', async () => {
+    const res = await call('PATCH', '/admin/tenants/{id}', { pathParameters: { id: 'acme' }, body: JSON.stringify({ repair: true }) });
+    expect(res.statusCode).toBe(202);
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!);
+    expect(input.change).toEqual({ repair: true });
+  });
+
+  it('carries allowReplacement with its reason into the change', async () => {
+    const res = await call('PATCH', '/admin/tenants/{id}', { pathParameters: { id: 'acme' }, body: JSON.stringify({ blueprintVersion: '2.0.0', allowReplacement: { reason: 'cache engine upgrade, cache is rebuilt (OPS-77)' } }) });
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!).change).toEqual({ blueprintVersion: '2.0.0', allowReplacement: { reason: 'cache engine upgrade, cache is rebuilt (OPS-77)' } });
+  });
+
+  it.each([
+    [{ repair: true, tier: 'professional' }, 'repair'],
+    [{ blueprintVersion: '2.0.0', allowReplacement: { reason: 'x' } }, 'allowReplacement.reason'],
+    [{ blueprintVersion: '2.0.0', allowReplacement: {} }, 'allowReplacement.reason'],
+    [{ blueprintVersion: '2.0.0', allowReplacement: { reason: 'because I say so', force: true } }, 'force'],
+    [{ repair: false }, 'repair'],
+  ])('refuses %j with a 400 naming %s, starting nothing', async (change, param) => {
+    const res = await call('PATCH', '/admin/tenants/{id}', { pathParameters: { id: 'acme' }, body: JSON.stringify(change) });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error.param).toBe(param);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
+
+describe('tessera tenants drift: what it prints', () => {
+  it('lists every tenant with its drift status and a count of drifted tenants', () => {
+    const text = driftListLines({ tenants: [
+      { tenantId: 'acme', tier: 'starter', status: 'ACTIVE', drift: 'DRIFTED', checkedAt: '2026-12-01T03:04:05.000Z', driftedResources: 2 },
+      { tenantId: 'initech', tier: 'starter', status: 'SUSPENDED', drift: 'NOT_CHECKED', driftedResources: 0 },
+    ] });
+    expect(text.split('\n')).toEqual([
+      'TENANT   TIER     STATUS     DRIFT        RESOURCES  CHECKED',
+      'acme     starter  ACTIVE     DRIFTED      2          2026-12-01T03:04:05.000Z',
+      'initech  starter  SUSPENDED  NOT_CHECKED  0          never',
+      '1 of 2 tenants drifted',
+    ]);
+  });
+
+  it('shows one tenant\'s drifted resources with their property paths, and how to repair', () => {
+    const text = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: drifted });
+    expect(text).toContain('tenant acme: DRIFTED (checked 2026-12-01T03:04:05.000Z)');
+    expect(text).toContain('stack tessera-acme-namespace: IN_SYNC');
+    expect(text).toMatch(/Database\s+AWS::RDS::DBInstance\s+MODIFIED\s+tessera-acme\s+\/BackupRetentionPeriod NOT_EQUAL/);
+    expect(text).toMatch(/DataBucketPolicy\s+AWS::S3::BucketPolicy\s+DELETED\s+tessera-acme\s+\(deleted\)/);
+    expect(text).toContain('tessera tenants update acme --repair');
+    expect(tenantDriftLines({ tenantId: 'hooli', status: 'ACTIVE' })).toMatch(/drift not checked yet/);
+  });
+});
+
+describe('tessera tenants drift and update: the commands', () => {
+  it('registers drift [id] --status, and update --repair / --allow-replacement <reason>', async () => {
+    const { tenantsCommand } = await import('../../../lib/cli/tenants-command.js');
+    const tenants = tenantsCommand();
+    const drift = tenants.commands.find((c) => c.name() === 'drift')!;
+    expect(drift.registeredArguments.map((a) => [a.name(), a.required])).toEqual([['id', false]]);
+    expect(drift.options.map((o) => o.long)).toEqual(['--status']);
+    const update = tenants.commands.find((c) => c.name() === 'update')!;
+    expect(update.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--repair', '--allow-replacement']));
+  });
+});
+
+describe('driftRecord: the registry\'s drift record from each stack\'s detection', async () => {
+  const { driftRecord, driftedResources, MAX_RECORDED_DRIFTS } = await import('../../../lambdas/lifecycle/drift.js');
+  const at = '2026-12-01T03:00:00.000Z';
+
+  it('is IN_SYNC only when every stack is, UNKNOWN when a detection had no verdict, DRIFTED whenever a resource drifted', () => {
+    expect(driftRecord([{ stack: 'a', status: 'IN_SYNC', resources: [] }], at).status).toBe('IN_SYNC');
+    expect(driftRecord([{ stack: 'a', status: 'IN_SYNC', resources: [] }, { stack: 'b', status: 'UNKNOWN', reason: 'stack busy', resources: [] }], at).status).toBe('UNKNOWN');
+    const one = driftedResources('a', [{ StackId: 's', LogicalResourceId: 'Key', ResourceType: 'AWS::KMS::Key', StackResourceDriftStatus: 'MODIFIED', Timestamp: new Date(), PropertyDifferences: [{ PropertyPath: '/EnableKeyRotation', ExpectedValue: 'true', ActualValue: 'false', DifferenceType: 'NOT_EQUAL' }] }]);
+    expect(driftRecord([{ stack: 'a', status: 'DRIFTED', resources: one }, { stack: 'b', status: 'UNKNOWN', resources: [] }], at)).toMatchObject({ status: 'DRIFTED', resources: [{ logicalId: 'Key', differences: [{ path: '/EnableKeyRotation', type: 'NOT_EQUAL' }] }] });
+  });
+
+  it('keeps at most 100 drifted resources and counts the rest (a DynamoDB item holds 400 KB)', () => {
+    const many = Array.from({ length: 130 }, (_, i) => ({ stack: 'a', logicalId: `R${i}`, type: 'AWS::SQS::Queue', status: 'MODIFIED' as const, differences: [] }));
+    const record = driftRecord([{ stack: 'a', status: 'DRIFTED', resources: many }], at);
+    expect(record.resources).toHaveLength(MAX_RECORDED_DRIFTS);
+    expect(record.truncated).toBe(30);
+  });
+});
