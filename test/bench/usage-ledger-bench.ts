@@ -25,13 +25,25 @@ async function perCall(times: number, fn: (i: number) => unknown): Promise<numbe
   return runs.sort((a, b) => a - b)[2];
 }
 
-const sentence = 'The quarterly report shows revenue growth in every region except the north, where margins held steady. ';
-const answers = { '~20-token answer': sentence, '~200-token answer': sentence.repeat(10), '~2,000-token answer': sentence.repeat(100) };
+// Answers drawn at random (a fixed seed), each different: English words (the tokenizer's piece
+// cache helps, as with real answers), and made-up words (it hardly helps: a worst case).
+let seed = 42;
+const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+const ENGLISH = ('the a of to and in for on with our your this that is are was be can will please summary report budget tenant gateway request model '
+  + 'token answer board quarter revenue growth customer support region margin held steady north south team plan next week data results').split(' ');
+const SYLLABLES = ['ka', 'lo', 're', 'mi', 'tan', 'vel', 'quo', 'sir', 'nex', 'dra', 'pul', 'ost', 'ing', 'er', 'al'];
+const english = () => pick(ENGLISH);
+const madeUp = () => Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(SYLLABLES)).join('');
 const rows: string[] = [];
-for (const [name, text] of Object.entries(answers)) {
-  // A fresh string each call, as each answer is: the tokenizer's caches see new text.
-  const us = await perCall(Math.max(200, Math.floor(n / (text.length / 100))), (i) => countCompletionTokens(`${i} ${text}`));
-  rows.push(`countCompletionTokens, ${name} (${countCompletionTokens(text)} tokens): ${us.toFixed(1)} µs`);
+for (const [kind, word] of [['English', english], ['made-up', madeUp]] as const) {
+  for (const [words, count] of [[20, 2000], [200, 500], [2000, 50]] as const) {
+    const texts = Array.from({ length: count * 6 }, () => `${Array.from({ length: words }, word).join(' ')}.`);
+    const tokens = texts.slice(0, 20).reduce((n, t) => n + countCompletionTokens(t), 0) / 20;
+    let k = 0;
+    const us = await perCall(count, () => countCompletionTokens(texts[k++]));
+    rows.push(`countCompletionTokens, ${words} ${kind} words (~${Math.round(tokens)} tokens): ${us.toFixed(1)} µs`);
+  }
 }
 
 const tenants = [localTenant('t', 'enterprise')];
