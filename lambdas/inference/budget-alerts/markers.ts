@@ -54,6 +54,8 @@ export class DynamoDbAlertMarkers implements AlertMarkers {
       if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException') return false;
       throw e;
     }
+    // Kept for `release` (right after a failed send); bounded, the oldest forgotten first.
+    if (this.mine.size >= 1000) this.mine.delete(this.mine.keys().next().value!);
     this.mine.set(id, claimedAt);
     return true;
   }
