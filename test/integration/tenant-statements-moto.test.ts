@@ -1,6 +1,6 @@
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutRuleCommand, PutTargetsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -16,16 +16,21 @@ import { STATEMENT_JOBS_TABLE_ENV, STATEMENT_USAGE_TABLE_ENV, STATEMENTS_BUCKET_
 import { STATEMENTS_EVENT_SOURCE } from '../../lib/statements/usage-event.js';
 import { configWith } from '../support/synth.js';
 import { JOBS } from '../unit/statements/fixture.js';
-import { LocalPlatform } from './support/local-platform.js';
+import { startAdminApiFront, type AdminApiFront } from './support/admin-api-front.js';
+import { pointSdkAtMoto, startMoto, type MotoServer } from './support/moto-server.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 
 // Issue 16, item 3: a tenant with known gateway usage (written through the gateway's store), three
 // fine-tuning jobs and a Cost Explorer answer (aws-sdk-client-mock: moto has no Cost Explorer)
 // gives the exact statement, on the admin API (tessera tenants usage --month --json / --csv) and
 // from the monthly job (both objects in the statements bucket and one Tenant Usage Reported).
-let platform: LocalPlatform;
+// moto holds what the platform stack would: the registry, the gateway's usage table with its
+// ledger index, the jobs table, the statements bucket and the platform bus; the admin API handler
+// runs behind the shared loopback front (support/admin-api-front.ts).
+let moto: MotoServer;
+let front: AdminApiFront;
 let spawned = false;
-const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(platform.apiUrl, ...args);
+const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(front.url, ...args);
 const ce = mockClient(CostExplorerClient);
 let queueUrl: string;
 const KEY = 'key_0123456789abcdef';
@@ -100,9 +105,15 @@ const GOLDEN_CSV = [
 const withoutTime = (s: Record<string, unknown>) => ({ ...s, generatedAt: undefined });
 
 beforeAll(async () => {
-  platform = await LocalPlatform.start(configWith());
-  Object.assign(process.env, { [STATEMENT_USAGE_TABLE_ENV]: 'tessera-usage', [STATEMENT_JOBS_TABLE_ENV]: 'tessera-fine-tuning-jobs', [STATEMENTS_BUCKET_ENV]: 'tessera-statements' });
+  moto = await startMoto();
+  pointSdkAtMoto(moto);
+  Object.assign(process.env, {
+    [ENV.registryTable]: 'tessera-tenants', [ENV.eventBus]: 'tessera-lifecycle', [ENV.config]: JSON.stringify(configWith()),
+    [STATEMENT_USAGE_TABLE_ENV]: 'tessera-usage', [STATEMENT_JOBS_TABLE_ENV]: 'tessera-fine-tuning-jobs', [STATEMENTS_BUCKET_ENV]: 'tessera-statements',
+    POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_TRACE_ENABLED: 'false',
+  });
   const ddb = new DynamoDBClient({});
+  await ddb.send(new CreateTableCommand({ TableName: 'tessera-tenants', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }] }));
   const { name, partitionKey, sortKey } = MODEL_USAGE_INDEX;
   await ddb.send(new CreateTableCommand({
     TableName: 'tessera-usage', BillingMode: 'PAY_PER_REQUEST',
@@ -123,6 +134,7 @@ beforeAll(async () => {
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'billing' }))).QueueUrl!;
   const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   const eb = new EventBridgeClient({});
+  await eb.send(new CreateEventBusCommand({ Name: 'tessera-lifecycle' }));
   await eb.send(new PutRuleCommand({ Name: 'billing', EventBusName: process.env[ENV.eventBus], EventPattern: JSON.stringify({ source: [STATEMENTS_EVENT_SOURCE], 'detail-type': ['Tenant Usage Reported'] }) }));
   await eb.send(new PutTargetsCommand({ Rule: 'billing', EventBusName: process.env[ENV.eventBus], Targets: [{ Id: 'queue', Arn: queueArn }] }));
 
@@ -144,10 +156,13 @@ beforeAll(async () => {
     .resolves({ ResultsByTime: [{ Estimated: false, Groups: [{ Keys: ['tessera:tenant-id$acme'], Metrics: { UnblendedCost: { Amount: '100.0000001', Unit: 'USD' } } }] }], NextPageToken: 'p2' })
     .on(GetCostAndUsageCommand, { NextPageToken: 'p2' })
     .resolves({ ResultsByTime: [{ Estimated: false, Groups: [{ Keys: ['tessera:tenant-id$acme'], Metrics: { UnblendedCost: { Amount: '23.456789', Unit: 'USD' } } }] }] });
-});
+  const { handler } = await import('../../lambdas/admin/admin-api.js');
+  front = await startAdminApiFront(handler, 'arn:aws:sts::123456789012:assumed-role/TesseraPlatformAdmin/ops');
+}, 90_000);
 afterAll(async () => {
   ce.restore();
-  await platform?.stop();
+  await front?.close();
+  await moto?.stop();
 });
 
 describe('tessera tenants usage --month', () => {
