@@ -189,7 +189,7 @@ describe('tessera tenants usage --month', () => {
     expect(text.stdout).toContain('llama-3.1-8b-instruct: estimated 1150 tokens, providers reported 1000');
   });
 
-  it('refuses a malformed or future month naming it: the CLI (exit 2) before any call, the admin API with a 400', async () => {
+  it('refuses a malformed or future month naming it: the CLI (exit 2) before any call, the admin API with a 400; a Cost Explorer refusal is a 502', async () => {
     const bad = await tessera('tenants', 'usage', 'acme', '--month', '2026-13');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--month: month = "2026-13": must be a month as YYYY-MM/);
@@ -211,6 +211,14 @@ describe('tessera tenants usage --month', () => {
     const both = await ask({ month: '2026-10', by: 'key' });
     expect(both.statusCode).toBe(400);
     expect(JSON.parse(both.body).error).toMatchObject({ param: 'by' });
+    // Cost Explorer refusing (here: no permission) is the admin API's 502, naming CE's error.
+    ce.on(GetCostAndUsageCommand, { TimePeriod: { Start: '2026-09-01', End: '2026-10-01' } }).rejects(Object.assign(new Error('User is not authorized to perform ce:GetCostAndUsage'), { name: 'AccessDeniedException' }));
+    const refused = await ask({ month: '2026-09' });
+    expect(refused.statusCode).toBe(502);
+    expect(JSON.parse(refused.body).error).toEqual({
+      type: 'api_error', code: 'cost_explorer_unavailable', param: null,
+      message: 'Cost Explorer did not answer for 2026-09: AccessDeniedException: User is not authorized to perform ce:GetCostAndUsage; the statement needs the tenant\'s infrastructure cost',
+    });
     // Without month the answers are unchanged (issue 15's day and month counters).
     const plain = await ask({});
     expect(plain.statusCode).toBe(200);
