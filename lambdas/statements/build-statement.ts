@@ -48,7 +48,8 @@ const RUNNING: readonly string[] = ['running'];
  * Builds the month's statement of one tenant (lib/statements/schema.ts TenantStatement).
  *
  * - Gateway: tokens and cost by model and by day (summed from the model-day usage), by user and
- *   by key (the subjects' month counters).
+ *   by key (the subjects' month counters, which count every admitted request: when their requests
+ *   outnumber the ledger's, a note says how many produced no usage).
  * - Fine-tuning: each job's instance-hours inside the month, from its `createdAt` to its
  *   `finishedAt` (a running job: to `asOf`), clipped to the month; one instance per job (the
  *   training request's InstanceCount); GPU-hours = instance-hours × the type's GPUs; cost =
@@ -84,6 +85,10 @@ export function buildStatement(input: StatementInputs): TenantStatement {
   const total = tokens(days);
   const subjects = (list: readonly SubjectMonth[]) => [...list].sort(byKey((s) => s.id))
     .map((s) => ({ id: s.id, tokens: s.month.tokens, costUsd: roundUsd(s.month.costUsd), requests: s.month.requests }));
+  const subjectRequests = sum([...input.users.subjects, ...input.keys.subjects].map((s) => s.month.requests));
+  if (!input.users.incomplete && !input.keys.incomplete && subjectRequests !== total.requests) {
+    notes.push(`users and keys made ${subjectRequests} requests; ${total.requests} produced usage by model (the others were refused, failed upstream or released their reservation)`);
+  }
 
   // Fine-tuning.
   const monthStart = Date.parse(`${start}T00:00:00Z`);

@@ -60,6 +60,12 @@ describe('buildStatement', () => {
     expect(reconcile({ model: 'm', reportedRequests: 0, reportedTokens: 0, estimatedTokens: 500 })).toEqual([]); // nothing reported: nothing to compare
   });
 
+  it('notes requests of users and keys that produced no usage by model', () => {
+    const s = build({ keys: { subjects: [{ id: KEY_ID, month: { tokens: 900, costUsd: 0.00067, requests: 9 } }], incomplete: false } });
+    expect(s.notes).toEqual(['users and keys made 21 requests; 19 produced usage by model (the others were refused, failed upstream or released their reservation)']);
+    expect(build({ keys: { subjects: [], incomplete: true } }).notes).toEqual([]); // an incomplete list cannot be compared
+  });
+
   it('counts a running job up to asOf, notes an unpriced type and an estimated month', () => {
     const running = { ...JOBS[2], status: 'running' as const, createdAt: Date.parse('2026-11-02T03:00:00Z') / 1000, instanceType: 'ml.x9.huge' };
     const s = build({ month: '2026-11', modelUsage: [], jobs: [running], infrastructure: { costUsd: 1, estimated: true, source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' } } });
