@@ -138,3 +138,20 @@ describe('markers', () => {
     expect(await markers.claim('acme', 'm', new Date(Date.now() + 60_000))).toBe(false);
   });
 });
+
+describe('lambdaBudgetAlerts', () => {
+  it('is off (undefined, one warning) without TESSERA_EVENT_BUS, and on with it', async () => {
+    const { lambdaBudgetAlerts } = await import('../../../../lambdas/inference/budget-alerts/lambda-budget-alerts.js');
+    const bus = process.env.TESSERA_EVENT_BUS;
+    const table = process.env.TESSERA_USAGE_TABLE;
+    try {
+      delete process.env.TESSERA_EVENT_BUS;
+      expect(await lambdaBudgetAlerts(new MemoryStore(), async () => { throw new Error('not used'); })).toBeUndefined();
+      Object.assign(process.env, { TESSERA_EVENT_BUS: 'tessera-lifecycle', TESSERA_USAGE_TABLE: 'tessera-usage' });
+      expect(await lambdaBudgetAlerts(new MemoryStore(), async () => { throw new Error('not used'); })).toBeInstanceOf(BudgetAlerts);
+    } finally {
+      if (bus === undefined) delete process.env.TESSERA_EVENT_BUS; else process.env.TESSERA_EVENT_BUS = bus;
+      if (table === undefined) delete process.env.TESSERA_USAGE_TABLE; else process.env.TESSERA_USAGE_TABLE = table;
+    }
+  });
+});
