@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand,
   ListStackResourcesCommand, UpdateStackCommand, type CreateStackCommandInput, type Parameter, type StackEvent, type StackResourceSummary, type UpdateStackCommandInput,
@@ -74,6 +75,18 @@ import { databaseProtected, parameterValues as withDefaults } from './template-c
  *   their final snapshot. ListStackResources of a deleted or rolled-back stack (by stack id, as
  *   AWS keeps them) reports each resource's final status: DELETE_SKIPPED for what was retained.
  *
+ * - Change sets (the change and upgrade workflows update through one: lambdas/lifecycle/change-set-guard.ts),
+ *   which moto would execute with its own update (no emulation above, and an IAM DeleteConflict
+ *   on the blueprints): CreateChangeSet (UPDATE only) records the request and compares the
+ *   template and parameter values with those last applied — nothing different is a FAILED change
+ *   set "The submitted information didn't contain changes…", as AWS answers; otherwise
+ *   CREATE_COMPLETE/AVAILABLE with an Add, Remove or Modify per resource whose entry differs.
+ *   Modify always says `Replacement: False`: the emulation never replaces (moto updates in place
+ *   or keeps the entry), and AWS's replacement rules per property are not modelled — the guard's
+ *   decisions are tested with aws-sdk-client-mock. ExecuteChangeSet runs the recorded request as
+ *   the UpdateStack above (same token rules); DescribeChangeSet and DeleteChangeSet answer from
+ *   the record (ChangeSetNotFoundException for an unknown one).
+ *
  * Simplifications: a failed delete leaves every resource in moto (AWS would have deleted those
  * the failed one does not hold); an update that fails is moto's error, with no UPDATE_ROLLBACK.
  */
@@ -98,6 +111,16 @@ export interface CloudFormationEmulation {
   /** Every rollback emulated so far. */
   readonly rollbacks: readonly RollbackRecord[];
   uninstall(): void;
+}
+
+interface EmulatedChangeSet {
+  readonly id: string;
+  readonly stackId: string;
+  readonly request: UpdateStackCommandInput;
+  status: 'CREATE_COMPLETE' | 'FAILED';
+  executionStatus: 'AVAILABLE' | 'UNAVAILABLE' | 'EXECUTE_COMPLETE';
+  readonly statusReason?: string;
+  readonly changes: Array<{ Type: 'Resource'; ResourceChange: Record<string, unknown> }>;
 }
 
 interface Caller {
@@ -156,6 +179,8 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
   /** Events of deleted emulated stacks, by stack id, newest first. */
   const deletedEvents = new Map<string, StackEvent[]>();
   const region = () => process.env.AWS_REGION ?? 'us-east-1';
+  /** Change sets by `<account>/<stack name>/<change set name>`. */
+  const changeSets = new Map<string, EmulatedChangeSet>();
 
   async function caller(credentials: AwsCredentialIdentity): Promise<Caller> {
     if (!accounts.has(credentials.accessKeyId)) {
@@ -449,11 +474,76 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     return copy.events;
   }
 
+  /** CreateChangeSet (UPDATE): the request recorded, its changes against what was last applied (see the module comment). */
+  async function createChangeSet(input: Record<string, any>, c: Caller): Promise<{ Id: string; StackId: string }> {
+    if ((input.ChangeSetType ?? 'UPDATE') !== 'UPDATE') throw awsError('ValidationError', `the emulation supports UPDATE change sets only, not ${input.ChangeSetType}`);
+    const key = `${c.account}/${input.StackName}/${input.ChangeSetName}`;
+    if (changeSets.has(key)) throw awsError('AlreadyExistsException', `ChangeSet ${input.ChangeSetName} already exists`);
+    const stack = (await c.cfn.send(new DescribeStacksCommand({ StackName: input.StackName }))).Stacks![0];
+    const template = await templateOf(input);
+    const previous = applied.get(stack.StackId!);
+    const current = previous?.template ?? (await storedTemplate(input.StackName, c));
+    const before = previous?.parameters ?? parameterValues(stack.Parameters);
+    const given = Object.fromEntries((input.Parameters ?? []).map((p: Parameter) => [p.ParameterKey!, p.UsePreviousValue ? before[p.ParameterKey!] : p.ParameterValue ?? '']));
+    const values = withDefaults(template, given);
+    const changes: EmulatedChangeSet['changes'] = [];
+    const ids = new Set([...Object.keys(current.Resources), ...Object.keys(template.Resources)]);
+    for (const id of ids) {
+      const was = current.Resources[id];
+      const now = template.Resources[id];
+      if (was && now && JSON.stringify(was) === JSON.stringify(now)) continue;
+      const Action = !was ? 'Add' : !now ? 'Remove' : 'Modify';
+      changes.push({ Type: 'Resource', ResourceChange: { Action, LogicalResourceId: id, ResourceType: (now ?? was).Type, ...(Action === 'Modify' ? { Replacement: 'False' } : {}) } });
+    }
+    const sameTags = JSON.stringify((input.Tags ?? stack.Tags ?? []).map((t: { Key: string; Value: string }) => `${t.Key}=${t.Value}`).sort()) === JSON.stringify((stack.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).sort());
+    const empty = changes.length === 0 && sameValues(before, values) && sameTags;
+    const id = `arn:aws:cloudformation:${region()}:${c.account}:changeSet/${input.ChangeSetName}/${randomUUID()}`;
+    const { ChangeSetName: _n, ChangeSetType: _t, ClientToken: _k, Description: _d, DeploymentMode: _m, ...request } = input;
+    changeSets.set(key, {
+      id, stackId: stack.StackId!, request: request as UpdateStackCommandInput, changes,
+      status: empty ? 'FAILED' : 'CREATE_COMPLETE', executionStatus: empty ? 'UNAVAILABLE' : 'AVAILABLE',
+      ...(empty ? { statusReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.' } : {}),
+    });
+    return { Id: id, StackId: stack.StackId! };
+  }
+
+  function changeSetOf(input: { StackName?: string; ChangeSetName?: string }, c: Caller): EmulatedChangeSet {
+    const found = changeSets.get(`${c.account}/${input.StackName}/${input.ChangeSetName}`);
+    if (!found) throw awsError('ChangeSetNotFoundException', `ChangeSet [${input.ChangeSetName}] does not exist`);
+    return found;
+  }
+
   type Output = { output: Record<string, unknown> };
   const handlers: Record<string, (input: any, c: Caller, next: () => Promise<Output>) => Promise<Output>> = {
     CreateStackCommand: async (input, c) => ({ output: { ...(await create(input, c)), $metadata: {} } }),
     UpdateStackCommand: async (input, c) => ({ output: { ...(await update(input, c)), $metadata: {} } }),
     DeleteStackCommand: async (input, c) => ({ output: { ...(await remove(input, c)), $metadata: {} } }),
+    CreateChangeSetCommand: async (input, c) => ({ output: { ...(await createChangeSet(input, c)), $metadata: {} } }),
+    DescribeChangeSetCommand: async (input, c) => {
+      const cs = changeSetOf(input, c);
+      return { output: {
+        ChangeSetId: cs.id, ChangeSetName: input.ChangeSetName, StackId: cs.stackId, StackName: input.StackName, Status: cs.status,
+        ExecutionStatus: cs.executionStatus, StatusReason: cs.statusReason, Changes: cs.changes, $metadata: {},
+      } };
+    },
+    ExecuteChangeSetCommand: async (input, c) => {
+      const cs = changeSetOf(input, c);
+      if (cs.executionStatus === 'EXECUTE_COMPLETE') return { output: { $metadata: {} } };
+      if (cs.executionStatus !== 'AVAILABLE') throw awsError('InvalidChangeSetStatus', `ChangeSet [${cs.id}] cannot be executed in its current status of [${cs.status}]`);
+      try {
+        await update({ ...cs.request, ClientRequestToken: input.ClientRequestToken, ...(input.RetainExceptOnCreate !== undefined ? { RetainExceptOnCreate: input.RetainExceptOnCreate } : {}) }, c);
+      } catch (e) {
+        // Only the tags or parameter defaults differed from what moto reports: nothing for moto to do.
+        if (!/No updates are to be performed/.test((e as Error).message)) throw e;
+      }
+      cs.executionStatus = 'EXECUTE_COMPLETE';
+      return { output: { $metadata: {} } };
+    },
+    DeleteChangeSetCommand: async (input, c) => {
+      changeSetOf(input, c);
+      changeSets.delete(`${c.account}/${input.StackName}/${input.ChangeSetName}`);
+      return { output: { $metadata: {} } };
+    },
     DescribeStacksCommand: async (input, c, next) => {
       const emulated = input.StackName ? overlay.get(c.account, input.StackName) : undefined;
       const out = emulated ? { output: { Stacks: [StackOverlay.describe(emulated)], $metadata: {} } } : await next();
