@@ -52,12 +52,17 @@ export const ALARM_THRESHOLDS = {
 const SUSTAINED = { datapointsToAlarm: 3, evaluationPeriods: 3 } as const;
 
 export interface PlatformMonitoringProps {
+  /** The platform config: `operations` (alarm emails, gateway thresholds, top-N), `tiers` (one dashboard each), the catalog's providers. */
   readonly config: PlatformConfig;
-  /** The platform key: encrypts the alarm topic. */
+  /** The platform key: encrypts the alarm topic; its policy gains CloudWatch's use of it for `Tessera*` alarms. */
   readonly encryptionKey: kms.IKey;
+  /** The inference API (API Gateway view) and its router, whose log group the tier rules read. */
   readonly inference: InferenceApi;
+  /** The admin API (API Gateway view). */
   readonly admin: AdminApi;
+  /** The lifecycle: its step functions are drawn together, not one section each. */
   readonly lifecycle: TenantLifecycle;
+  /** Fine-tuning: its API function (child `Api`) prints gateway metrics too, so the tier rules read its log group. */
   readonly fineTuning: FineTuning;
   /**
    * Where the state machines, Lambda functions, DynamoDB tables and failure queues to watch are
