@@ -58,3 +58,17 @@ describe('statement months', () => {
     expect(previousMonth(new Date('2027-01-02T04:00:00Z'))).toBe('2026-12');
   });
 });
+
+describe('tessera tenants usage --month rendering', () => {
+  it('refuses an answer that is not a statement (exit 1), naming the first problem', async () => {
+    const { formatStatement } = await import('../../../lib/cli/tenant-statement-format.js');
+    expect(() => formatStatement({ tenantId: 'acme', month: '2026-10' }, 'text')).toThrow(/the admin API's answer is not a tenant statement: tenantName/);
+    let error: unknown;
+    try {
+      formatStatement({}, 'csv');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ name: 'CliError', exitCode: 1 });
+  });
+});
