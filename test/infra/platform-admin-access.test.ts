@@ -1,12 +1,13 @@
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_ADMIN_POLICY_NAME } from '../../constructs/platform-admin-access.js';
-import { buildApp, template } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 
-let platform: ReturnType<typeof template>;
+let platform: Template;
 
 beforeAll(() => {
   // GIVEN the default config, WHEN the platform stack is synthesized
-  platform = template(buildApp().platform);
+  platform = defaultAppTemplates().platform;
 });
 
 describe('TesseraPlatformAdminAccess', () => {

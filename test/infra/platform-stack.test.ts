@@ -1,12 +1,13 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultAppTemplates } from '../support/default-app.js';
 import { buildApp, configWith, template } from '../support/synth.js';
 import { LIFECYCLE_HANDLERS } from '../../lib/lifecycle-handlers.js';
 import { authorizerCacheTtlSeconds } from '../../constructs/inference-api.js';
 
 let platform: Template;
 beforeAll(() => {
-  platform = template(buildApp().platform);
+  platform = defaultAppTemplates().platform;
 });
 
 describe('PlatformStack', () => {
@@ -168,7 +169,7 @@ describe('PlatformStack lifecycle', () => {
   });
 
   it('trusts the organization access role from the lifecycle roles only', () => {
-    const org = template(buildApp().organization);
+    const org = defaultAppTemplates().organization;
     org.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'TesseraOrganizationAccess',
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Condition: { ArnLike: { 'aws:PrincipalArn': Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::222222222222:role/tessera-lifecycle-*']) ]) }) } } })] },

@@ -3,11 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_USERS_ROLE_NAME } from '../../constructs/inference-api.js';
 import { TenantDataAccessRole } from '../../constructs/tenant-data-access-role.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
-import { buildApp, newStack } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
+import { newStack } from '../support/synth.js';
 
 let platform: Template;
 beforeAll(() => {
-  platform = Template.fromStack(buildApp().platform);
+  platform = defaultAppTemplates().platform;
 }, 240_000);
 
 const policiesOfRole = (roleName: string) => {

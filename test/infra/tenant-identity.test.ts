@@ -8,6 +8,7 @@ import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
 import { ROLE_PERMISSIONS, ROLES } from '../../lib/identity/roles.js';
 import { lifecycleRoleName } from '../../lib/lifecycle-handlers.js';
 import { LocalWorkflows } from '../integration/support/local-workflows.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 import { buildApp, configWith, template } from '../support/synth.js';
 
 // Issue 15, item 6 "In AWS": the keys table, the tenant-data role's grant on it, the Lambdas'
@@ -19,7 +20,7 @@ type Statement = { Sid?: string; Effect: string; Action: string | string[]; Reso
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  resources = template(buildApp().platform).toJSON().Resources as Record<string, Resource>;
+  resources = defaultAppTemplates().platform.toJSON().Resources as Record<string, Resource>;
 }, 240_000);
 
 const byType = (type: string, within = () => resources) => Object.entries(within()).filter(([, r]) => r.Type === type);

@@ -1,5 +1,4 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import type { Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackName } from '../../lambdas/lifecycle/blueprints.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
@@ -11,7 +10,8 @@ import {
   RESERVED_TENANT_IDS, TENANT_ID_PATTERN, TENANT_ROLE_PURPOSES, tenantIdReservation, tenantLogGroupPrefix, tenantNamespace, tenantRoleName,
 } from '../../lib/tenant-naming.js';
 import { breaks, namesInArn, namesInManifest, type NameRuleId } from '../support/aws-name-rules.js';
-import { buildApp, configWith } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
+import { configWith } from '../support/synth.js';
 
 // Every name built from a tenant id, instantiated: each property of each blueprint whose value is
 // built from the TenantId parameter is rendered with boundary ids (worst-case account and Region)
@@ -257,13 +257,13 @@ let platformTemplates: Array<{ name: string; template: CfnTemplate }>;
 let region: string;
 let partition: string;
 
-const json = (stack: Stack) => Template.fromStack(stack).toJSON() as CfnTemplate;
+const json = (t: Template) => t.toJSON() as CfnTemplate;
 
 beforeAll(async () => {
   ({ scaleUpExecutionName } = await import('../../lambdas/lifecycle/process-quota-requests.js'));
   schemas = new ProviderSchemas();
   config = configWith();
-  const built = buildApp(config);
+  const built = defaultAppTemplates(); // the templates of buildApp(config): config is the default
   blueprints = [
     ...Object.entries(built.blueprints).map(([tier, s]) => ({ name: `${tier}.template.json`, template: json(s) })),
     ...Object.entries(built.namespaceBlueprints).map(([tier, s]) => ({ name: `${tier}-namespace.template.json`, template: json(s) })),

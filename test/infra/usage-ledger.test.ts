@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_USAGE_INDEX } from '../../lambdas/inference/stores/model-usage.js';
 import { TENANT_DATA_ROLE_NAME } from '../../lib/tenant-naming.js';
-import { buildApp, template } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 
 // The usage ledger by model and day (issue 16, item 3) in the platform stack: the usage table's
 // sparse index, which only the admin API may query; the gateway writes the ledger items as the
@@ -12,7 +12,7 @@ type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; C
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  resources = template(buildApp().platform).toJSON().Resources as Record<string, Resource>;
+  resources = defaultAppTemplates().platform.toJSON().Resources as Record<string, Resource>;
 }, 240_000);
 
 const entries = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
