@@ -379,9 +379,8 @@ export class LifecycleWorkflows extends Construct {
 
   private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }, props: LifecycleWorkflowsProps): sfn.IChainable {
     const s = new Construct(this, 'UpgradeStates');
-    const list = this.task(s, 'List tier tenants', 'list-tier-tenants', '$.tenants', {
-      'tier.$': '$.tier', 'blueprintVersion.$': '$.blueprintVersion', 'requestId.$': '$.requestId',
-    });
+    // The whole execution input (lib/tenant-record.ts UpgradeRequest: tier, blueprintVersion, requestId, optional allowReplacement), validated by the step.
+    const list = this.task(s, 'List tier tenants', 'list-tier-tenants', '$.tenants');
     // A distributed Map: the only Map with a failure tolerance; each tenant runs as a child execution.
     // Items come from S3 and results go to S3, so a tier of thousands of tenants stays far below
     // the 256 KiB payload limit of a state.
@@ -400,7 +399,10 @@ export class LifecycleWorkflows extends Construct {
     map.itemProcessor(this.changeDefinition('UpgradeItem', 'upgrade', ''));
     // Upgraded, refused and failed tenants, from the map's result files.
     const summary = this.task(s, 'Summarize upgrade', 'summarize-upgrade', '$.summary', { 'results.$': '$.results' });
-    return list.next(map).next(summary).next(new sfn.Succeed(s, 'Upgrade finished'));
+    const finished = new sfn.Succeed(s, 'Upgrade finished');
+    // Every tenant is done by now: a summary that cannot be read does not fail the upgrade (the result files are in the work bucket).
+    summary.addCatch(new sfn.Pass(s, 'Summary unavailable').next(finished), { errors: ['States.ALL'], resultPath: '$.summaryError' });
+    return list.next(map).next(summary).next(finished);
   }
 
   /**

@@ -449,6 +449,21 @@ export const ChangeRequest = z
 export type ChangeRequest = z.infer<typeof ChangeRequest>;
 
 /**
+ * The rolling upgrade's execution input (`tessera-upgrade`): every ACTIVE tenant of `tier` not on
+ * `blueprintVersion` is changed to it. `allowReplacement` applies to every tenant of the run (see
+ * ChangeRequest); without it a tenant whose change set would replace or remove a stateful resource
+ * is refused and stays on its version.
+ */
+export const UpgradeRequest = z.strictObject({
+  tier: z.string().min(1),
+  blueprintVersion: BlueprintVersion,
+  /** The caller's idempotency key; names the work prefix `upgrades/<requestId>/`. */
+  requestId: z.string().min(1).max(80),
+  allowReplacement: AllowReplacement.optional(),
+});
+export type UpgradeRequest = z.infer<typeof UpgradeRequest>;
+
+/**
  * `POST /admin/tenants/{id}/retry`: a new attempt of a failed onboarding (or a stopped
  * offboarding), with corrections of the recorded request where the first attempt cannot have
  * used them yet — the documented path after `EMAIL_ALREADY_EXISTS`.

@@ -1,16 +1,15 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { TenantRecord } from '../../lib/tenant-record.js';
+import { UpgradeRequest, type TenantRecord } from '../../lib/tenant-record.js';
+import { describeIssues } from '../../lib/zod-issues.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
+import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { listTenants } from '../shared/registry.js';
 import type { LifecycleState } from './state.js';
 
-export interface UpgradeInput {
-  tier: string;
-  blueprintVersion: string;
-  requestId: string;
-}
+/** The upgrade's execution input (lib/tenant-record.ts UpgradeRequest). */
+export type UpgradeInput = UpgradeRequest;
 
 /** Where the rolling upgrade finds its items and puts its results (the lifecycle work bucket). */
 export interface UpgradeItems {
@@ -28,7 +27,7 @@ export function upgradeItems(tenants: readonly TenantRecord[], input: UpgradeInp
     .filter((t) => t.tier === input.tier && t.status === 'ACTIVE' && t.blueprintVersion !== input.blueprintVersion)
     .map((t) => ({
       request: { tenantId: t.tenantId, requestId: `${input.requestId}-${t.tenantId}`.slice(0, 80), name: t.name, tier: t.tier, adminEmail: t.adminEmail },
-      change: { tier: input.tier, blueprintVersion: input.blueprintVersion },
+      change: { tier: input.tier, blueprintVersion: input.blueprintVersion, ...(input.allowReplacement ? { allowReplacement: input.allowReplacement } : {}) },
     }));
 }
 
@@ -41,7 +40,10 @@ export const upgradePrefix = (requestId: string) => `upgrades/${requestId.replac
  * passes through the 256 KiB state payload. Writing the same request again overwrites the list
  * (the bucket is versioned).
  */
-export const handler = lifecycleHandler('List tier tenants', async (input: UpgradeInput): Promise<UpgradeItems> => {
+export const handler = lifecycleHandler('List tier tenants', async (raw: unknown): Promise<UpgradeItems> => {
+  const parsed = UpgradeRequest.safeParse(raw);
+  if (!parsed.success) throw new InvalidRequestError(`upgrade input: ${describeIssues(parsed.error, raw).join('; ')}`);
+  const input = parsed.data;
   const items = upgradeItems(await listTenants({ tier: input.tier }), input);
   const bucket = requireEnv(ENV.workBucket);
   const prefix = upgradePrefix(input.requestId);

@@ -152,8 +152,9 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
     step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted }, entry: { reason, ...lifted }, changes,
   });
   // A change set refused by the guard (change-set-guard.ts): the resources it would have destroyed, named on the bus too.
+  // (`refused` alone means an execution refused before it took the lease: recordWithoutLease.)
   const refusal = input.error.Error === 'ChangeRefused' && record.changeSetRefusal?.executionArn === input.executionArn ? record.changeSetRefusal : undefined;
-  const refused = refusal ? { refused: true, refusedChanges: refusal.resources, changeSetName: refusal.changeSetName } : {};
+  const refused = refusal ? { changeSetRefused: true, refusedChanges: refusal.resources, changeSetName: refusal.changeSetName } : {};
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, {
     tenantId, kind: input.kind, step, reason: fullReason, executionArn: input.executionArn, status: ended.status, accountId: ended.accountId, cleanup, ...(leftBehind.length ? { leftBehind } : {}), ...lifted, ...refused,
   });

@@ -104,12 +104,12 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
 
     // AND WHEN Record failure catches it, the tenant stays ACTIVE on 1.0.0 with the failure recorded and the event names the database
     const out = await recordFailure({ ...upgrade(), kind: 'upgrade', error: { Error: 'ChangeRefused', Cause: JSON.stringify({ errorType: 'ChangeRefused', errorMessage: (error as Error).message }) }, failedStep: 'Deploy blueprint' });
-    expect(out).toMatchObject({ status: 'ACTIVE', refused: true, refusedChanges: [{ logicalId: 'Database' }] });
+    expect(out).toMatchObject({ status: 'ACTIVE', changeSetRefused: true, refusedChanges: [{ logicalId: 'Database' }] });
     const after = records.get('acme')!;
     expect(after).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0', failure: { step: 'Deploy blueprint', kind: 'upgrade', reason: expect.stringContaining('Database (AWS::RDS::DBInstance)') } });
     expect(after.lease).toBeUndefined();
     const event = bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).find((e) => e.DetailType === 'Tenant Lifecycle Failed')!;
-    expect(JSON.parse(event.Detail!)).toMatchObject({ tenantId: 'acme', kind: 'upgrade', refused: true, refusedChanges: [{ logicalId: 'Database', type: 'AWS::RDS::DBInstance', replacement: 'True' }] });
+    expect(JSON.parse(event.Detail!)).toMatchObject({ tenantId: 'acme', kind: 'upgrade', changeSetRefused: true, refusedChanges: [{ logicalId: 'Database', type: 'AWS::RDS::DBInstance', replacement: 'True' }] });
   });
 
   it('executes a harmless change set with the execution\'s token (a replay is the same operation) and RetainExceptOnCreate', async () => {

@@ -282,6 +282,14 @@ describe('Begin change / Finish change / List tier tenants', async () => {
       change: { tier: 'starter', blueprintVersion: '2.0.0' },
     }]);
   });
+  it('carries the run\'s allowReplacement into each tenant\'s change, and refuses an input it does not know (naming the field)', async () => {
+    records.set('a1', tenant({ tenantId: 'a1', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    s3.on(PutObjectCommand).resolves({});
+    await list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-4', allowReplacement: { reason: 'cache moves to Valkey; rebuilt (OPS-77)' } } as never);
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)[0].change).toEqual({ tier: 'starter', blueprintVersion: '2.0.0', allowReplacement: { reason: 'cache moves to Valkey; rebuilt (OPS-77)' } });
+    await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-5', force: true } as never)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('force') });
+    await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-6', allowReplacement: { reason: '' } } as never)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('allowReplacement.reason') });
+  });
   it('writes an empty list when every tenant is on the target version', async () => {
     records.set('a2', tenant({ tenantId: 'a2', status: 'ACTIVE', blueprintVersion: '2.0.0' }));
     s3.on(PutObjectCommand).resolves({});
