@@ -18,9 +18,15 @@ export const STATEMENT_CSV_COLUMNS = ['tenant_id', 'month', 'section', 'key', 'r
 
 type Row = Partial<Record<(typeof STATEMENT_CSV_COLUMNS)[number], string | number | undefined>>;
 
-/** One RFC 4180 field. */
+/**
+ * One RFC 4180 field. A text value starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`
+ * so that a spreadsheet shows it instead of evaluating it (OWASP "CSV Injection"): user ids come
+ * from the tenant's identity provider (a JWT `sub`), which Tessera does not choose. Numbers are
+ * written as they are.
+ */
 export function csvField(value: string | number | undefined): string {
-  const s = value === undefined ? '' : String(value);
+  const text = value === undefined ? '' : String(value);
+  const s = typeof value === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

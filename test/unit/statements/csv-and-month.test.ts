@@ -40,6 +40,16 @@ describe('statement CSV', () => {
     expect(csvField('plain')).toBe('plain');
     expect(csvField(undefined)).toBe('');
   });
+
+  it('keeps a spreadsheet from evaluating a text cell (an identity provider\'s sub such as =HYPERLINK(...))', () => {
+    expect(csvField('=HYPERLINK("http://evil","x")')).toBe('"\'=HYPERLINK(""http://evil"",""x"")"');
+    expect(csvField('+1')).toBe("'+1");
+    expect(csvField('-2+3')).toBe("'-2+3");
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField('\tcmd')).toBe("'\tcmd");
+    expect(csvField(-1.5)).toBe('-1.5');
+    expect(csvField('2026-10-03')).toBe('2026-10-03');
+  });
 });
 
 describe('statement months', () => {
