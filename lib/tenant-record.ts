@@ -346,6 +346,32 @@ export const DriftRecord = z.object({
 });
 export type DriftRecord = z.infer<typeof DriftRecord>;
 
+/**
+ * A tenant's disaster-recovery blueprint (the stack `<primary stack name>-dr` in its tier's DR
+ * region: DR key, DR bucket, DR Backup vault). `status`: `DEPLOYING` (being created or updated),
+ * `ACTIVE` (deployed, the tenant's tier has DR), `RETAINED` (the tenant moved to a tier without DR:
+ * the stack and its data stay until offboarding), `REMOVED` (offboarded: the stack deleted, its
+ * bucket and vault retained and inventoried in `offboarding`).
+ */
+export const DisasterRecoveryRecord = z.object({
+  region: z.string(),
+  stackName: z.string(),
+  status: z.enum(['DEPLOYING', 'ACTIVE', 'RETAINED', 'REMOVED']),
+  updatedAt: z.string(),
+  /** The latest restore test of the tenant's DR recovery points (AWS Backup `Restore Job State Change`). */
+  latestRestoreTest: z.object({
+    restoreJobId: z.string(),
+    /** The restore job's status (COMPLETED, FAILED, ABORTED…). */
+    status: z.string(),
+    at: z.string(),
+    recoveryPointArn: z.string().optional(),
+    /** The job's validation status when restore validation ran (SUCCESSFUL, FAILED, TIMED_OUT, VALIDATING). */
+    validationStatus: z.string().optional(),
+    message: z.string().optional(),
+  }).optional(),
+});
+export type DisasterRecoveryRecord = z.infer<typeof DisasterRecoveryRecord>;
+
 export const TenantRecord = z.object({
   tenantId: TenantId,
   name: DisplayName,
@@ -407,6 +433,8 @@ export const TenantRecord = z.object({
   allowedReplacements: z.array(AllowedReplacement).optional(),
   /** The latest drift detection of the tenant's stacks (the daily drift workflow). */
   drift: DriftRecord.optional(),
+  /** The tenant's DR stack, when its tier has (or had) disaster recovery. */
+  disasterRecovery: DisasterRecoveryRecord.optional(),
 });
 export type TenantRecord = z.infer<typeof TenantRecord>;
 

@@ -374,6 +374,13 @@ export const PlatformConfigSchema = z
       objectLockRetentionDays: z.number().int().min(1).max(36500),
       logRetentionDays: z.number().int().min(1).max(3653),
     }),
+    /**
+     * The platform's own disaster recovery (registry backups copied, audit bucket replicated with
+     * Object Lock): `none`, or the DR region, in allowedRegions and not homeRegion, where the
+     * TesseraPlatformDr stack holds the replica audit bucket, its key and the registry's backup vault.
+     * @default 'none'
+     */
+    platformDisasterRecovery: z.union([z.literal('none'), z.strictObject({ region })]).default('none'),
     platformNetwork: z.strictObject({ cidr, maxAzs: z.number().int().min(2).max(3) }),
     sharedCluster: z.strictObject({
       kubernetesVersion,
@@ -389,6 +396,13 @@ export const PlatformConfigSchema = z
   .superRefine((c, ctx) => {
     if (!c.allowedRegions.includes(c.homeRegion)) {
       ctx.addIssue({ code: 'custom', path: ['homeRegion'], message: `is outside allowedRegions (${c.allowedRegions.join(', ')}): add it to allowedRegions or choose one of them` });
+    }
+    const platformDr = c.platformDisasterRecovery;
+    if (platformDr !== 'none' && !c.allowedRegions.includes(platformDr.region)) {
+      ctx.addIssue({ code: 'custom', path: ['platformDisasterRecovery', 'region'], message: `"${platformDr.region}" is outside allowedRegions (${c.allowedRegions.join(', ')}): add it to allowedRegions or choose one of them` });
+    }
+    if (platformDr !== 'none' && platformDr.region === c.homeRegion) {
+      ctx.addIssue({ code: 'custom', path: ['platformDisasterRecovery', 'region'], message: `"${platformDr.region}" is the home region: a DR region must be another region, so that losing the home region leaves the copies` });
     }
     for (const [zoneRegion, zones] of Object.entries(c.availabilityZones ?? {})) {
       if (!c.allowedRegions.includes(zoneRegion)) {
