@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getTenant } from '../../lambdas/shared/registry.js';
+import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/synth.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
@@ -57,6 +57,34 @@ describe('tessera CLI and admin API', () => {
     await tessera('tenants', 'resume', 'acme');
     await platform.settle();
     expect((await getTenant('acme'))?.status).toBe('ACTIVE');
+  });
+
+  it('shows the drift the drift workflow recorded, and repairs it through a drift-aware change set (--repair)', async () => {
+    // GIVEN acme recorded DRIFTED as check-drift writes it (moto has no DetectStackDrift: the workflow itself runs on mocks in test/infra/lifecycle-definitions.test.ts)
+    await updateTenant('acme', { drift: {
+      status: 'DRIFTED', checkedAt: '2026-12-01T03:04:05.000Z', stacks: [{ stack: 'tessera-acme', status: 'DRIFTED', detectionId: 'det-1' }],
+      resources: [{ stack: 'tessera-acme', logicalId: 'Database', type: 'AWS::RDS::DBInstance', status: 'MODIFIED', differences: [{ path: '/BackupRetentionPeriod', type: 'NOT_EQUAL' }] }],
+    } }, { holder: null });
+    // WHEN / THEN every tenant's status, then acme's resources
+    const all = await tessera('tenants', 'drift');
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/acme\s+starter\s+ACTIVE\s+DRIFTED\s+1\s+2026-12-01T03:04:05.000Z/);
+    const one = await tessera('tenants', 'drift', 'acme');
+    expect(one.stdout).toMatch(/Database\s+AWS::RDS::DBInstance\s+MODIFIED\s+tessera-acme\s+\/BackupRetentionPeriod NOT_EQUAL/);
+    expect(JSON.parse((await tessera('--json', 'tenants', 'drift', '--status', 'IN_SYNC')).stdout)).toEqual([]);
+    // AND --repair re-applies the blueprint at the same version through a change set (on moto's emulation: nothing to change, success)
+    const repair = await tessera('tenants', 'update', 'acme', '--repair', '--watch');
+    expect(repair.stderr).toBe('');
+    expect(repair.code).toBe(0);
+    expect(repair.stdout).toMatch(/change succeeded in [\d.]+ s — tenant acme is ACTIVE/);
+    expect(await getTenant('acme')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    const change = [...platform.executions.values()].find((e) => e.executionArn.includes(':tessera-change:change-acme-'))!;
+    const out = JSON.parse(change.output!);
+    expect(out.change).toMatchObject({ repair: true, blueprintVersion: '1.0.0', tier: 'starter' });
+    expect(out.deploy).toMatchObject({ changeSet: { outcome: expect.stringMatching(/^(UNCHANGED|EXECUTED)$/) } });
+    const both = await tessera('tenants', 'update', 'acme', '--repair', '--tier', 'professional');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--repair re-applies the current tier and version/);
   });
 
   it('answers bad requests with the field and the value, and changes nothing', async () => {
