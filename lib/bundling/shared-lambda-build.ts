@@ -1,5 +1,5 @@
 import { buildSync, type LogLevel, type Metafile } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { lambdaEntries } from './lambda-entries.js';
 
@@ -134,9 +134,9 @@ export class SharedLambdaBuild {
         const code = readFileSync(join(this.outdir, file), 'utf8');
         writeFileSync(join(targetDir, FUNCTION_ENTRY_FILE), code.replace(new RegExp(`//# sourceMappingURL=${escape(entry)}\\.map\\s*$`), `//# sourceMappingURL=${FUNCTION_ENTRY_FILE}.map\n`));
       } else if (file === `${entry}.map` && !entryImported) {
-        copyFileSync(join(this.outdir, file), join(targetDir, `${FUNCTION_ENTRY_FILE}.map`));
+        linkOrCopy(join(this.outdir, file), join(targetDir, `${FUNCTION_ENTRY_FILE}.map`));
       } else {
-        copyFileSync(join(this.outdir, file), join(targetDir, file));
+        linkOrCopy(join(this.outdir, file), join(targetDir, file));
       }
     }
     if (entryImported) writeFileSync(join(targetDir, FUNCTION_ENTRY_FILE), `export * from './${entry}';\n`);
@@ -171,6 +171,19 @@ export function sharedLambdaBuild(lambdasDir: string, options: SharedLambdaBuild
 /** How many shared builds this process has run (a synth runs one per set of options). */
 export function sharedLambdaBuildCount(): number {
   return buildsRun;
+}
+
+/**
+ * A hard link where the file system allows one (the build's files are never written again, and
+ * CDK moves the function's directory into cdk.out and only reads it), else a copy: about 40
+ * functions of a few MB each (source maps included) would otherwise be written twice per synth.
+ */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
 }
 
 function outputName(handlerFile: string): string {
