@@ -23,6 +23,7 @@ import { TenantDataAccessRole } from '../constructs/tenant-data-access-role.js';
 import { TenantRegistry } from '../constructs/tenant-registry.js';
 import { configuredZones, stackZones } from './config/availability-zones.js';
 import type { PlatformConfig } from './config/schema.js';
+import { platformDrRegion } from './platform-dr-naming.js';
 import { WORKLOAD_PROVISIONING_FILE_NAME } from './tenant-naming.js';
 
 export interface PlatformStackProps extends StackProps {
@@ -71,7 +72,9 @@ export class PlatformStack extends Stack {
     }).key;
     const accessLogs = new AccessLogsBucket(this, 'AccessLogs', { logsOf: 'the audit and blueprint buckets' }).bucket;
 
-    this.registry = new TenantRegistry(this, 'Registry', { encryptionKey: key });
+    // platformDisasterRecovery: registry backups copied and audit objects replicated to TesseraPlatformDr's resources.
+    const drRegion = platformDrRegion(config);
+    this.registry = new TenantRegistry(this, 'Registry', { encryptionKey: key, drRegion });
     this.events = new LifecycleEventBus(this, 'LifecycleEvents', { encryptionKey: key });
     this.audit = new AuditTrail(this, 'Audit', {
       encryptionKey: key,
@@ -80,6 +83,7 @@ export class PlatformStack extends Stack {
       logRetention: config.audit.logRetentionDays,
       organizationTrail: config.platformAccountId === config.organization.managementAccountId,
       organizationId: config.organization.organizationId,
+      replicationRegion: drRegion,
     });
     const breakGlass = new BreakGlassRole(this, 'BreakGlass', { roleName: config.roles.breakGlassRoleName });
 

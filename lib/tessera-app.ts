@@ -5,6 +5,8 @@ import type { PlaceholderFinding } from './config/placeholders.js';
 import type { PlatformConfig } from './config/schema.js';
 import { OrganizationStack } from './organization-stack.js';
 import { addPlaceholderGuard } from './placeholder-guard.js';
+import { PlatformDrStack } from './platform-dr-stack.js';
+import { PLATFORM_DR_STACK_ID, platformDrRegion } from './platform-dr-naming.js';
 import { PlatformStack } from './platform-stack.js';
 import { TenantNamespaceStack } from './tenant-namespace-stack.js';
 import { ACCOUNT_BASELINE_FILE_NAME, WORKLOAD_PROVISIONING_FILE_NAME } from './tenant-naming.js';
@@ -14,6 +16,8 @@ import { WorkloadProvisioningStack } from './workload-provisioning-stack.js';
 export interface TesseraApp {
   readonly organization: OrganizationStack;
   readonly platform: PlatformStack;
+  /** The platform's DR-region stack (`TesseraPlatformDr`), with `platformDisasterRecovery: { region }` only. */
+  readonly platformDr?: PlatformDrStack;
   /** Tier name → blueprint stack. */
   readonly blueprints: Record<string, TenantStack>;
   /** Tier name → namespace blueprint (shared-compute tiers only). */
@@ -88,7 +92,15 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
     blueprintVersion,
     description: 'Tessera platform: tenant registry, lifecycle, audit trail, shared cluster, blueprint catalog',
   });
-  for (const stack of [organization, platform]) addPlaceholderGuard(stack, options.placeholders ?? []);
+  const drRegion = platformDrRegion(config);
+  const platformDr = drRegion ? new PlatformDrStack(app, PLATFORM_DR_STACK_ID, {
+    env: { account: config.platformAccountId, region: drRegion },
+    config,
+    description: 'Tessera platform, DR region: replica audit bucket (Object Lock), its key, the registry backup vault',
+  }) : undefined;
+  // Ordering only (no reference): S3 refuses a replication rule whose destination bucket does not exist yet.
+  if (platformDr) platform.addDependency(platformDr, 'the audit replication and the registry backup copy target TesseraPlatformDr\'s bucket and vault');
+  for (const stack of [organization, platform, ...(platformDr ? [platformDr] : [])]) addPlaceholderGuard(stack, options.placeholders ?? []);
   applyCompliancePacks(app);
-  return { organization, platform, blueprints, namespaceBlueprints, accountBaseline, workloadProvisioning, blueprintStage };
+  return { organization, platform, platformDr, blueprints, namespaceBlueprints, accountBaseline, workloadProvisioning, blueprintStage };
 }

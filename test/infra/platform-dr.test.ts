@@ -1,0 +1,158 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Stack } from 'aws-cdk-lib';
+import { AccessLogsBucket } from '../../constructs/access-logs-bucket.js';
+import { AuditTrail } from '../../constructs/audit-trail.js';
+import { PlatformKey } from '../../constructs/platform-key.js';
+import { TenantRegistry } from '../../constructs/tenant-registry.js';
+import { applyCompliancePacks } from '../../lib/compliance.js';
+import { PLATFORM_DR_STACK_ID } from '../../lib/platform-dr-naming.js';
+import { PlatformDrStack } from '../../lib/platform-dr-stack.js';
+import { buildApp, configWith, newApp } from '../support/synth.js';
+
+interface Report { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }> }
+
+/**
+ * The DR stack and the two platform constructs DR changes (audit trail, registry), each in a stack
+ * of its own with the compliance packs: what the platform stack adds for DR, without synthesizing
+ * the rest of it. lib/tessera-app.ts's wiring is checked on the built app (no synth).
+ */
+let built: ReturnType<typeof buildApp>;
+let platform: Template;
+let dr: Template;
+let report: Report;
+
+beforeAll(() => {
+  // GIVEN a platform DR region (us-west-2, the home region being us-east-1)
+  const config = configWith({ platformDisasterRecovery: { region: 'us-west-2' } });
+  built = buildApp(config);
+  const app = newApp();
+  const env = { account: '123456789012', region: config.homeRegion };
+  const home = new Stack(app, 'Home', { env });
+  const key = new PlatformKey(home, 'PlatformKey').key;
+  const accessLogs = new AccessLogsBucket(home, 'AccessLogs', { logsOf: 'the audit bucket' }).bucket;
+  new TenantRegistry(home, 'Registry', { encryptionKey: key, drRegion: 'us-west-2' });
+  new AuditTrail(home, 'Audit', { encryptionKey: key, accessLogsBucket: accessLogs, objectLockRetentionDays: config.audit.objectLockRetentionDays, logRetention: config.audit.logRetentionDays, replicationRegion: 'us-west-2' });
+  const drStack = new PlatformDrStack(app, PLATFORM_DR_STACK_ID, { env: { ...env, region: 'us-west-2' }, config });
+  applyCompliancePacks(app);
+  const assembly = app.synth();
+  report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'));
+  platform = Template.fromJSON(assembly.getStackByName('Home').template);
+  dr = Template.fromJSON(assembly.getStackByName(drStack.stackName).template);
+});
+
+/** The registry and audit trail without a DR region. */
+function newStackWithout(): Stack {
+  const stack = new Stack(newApp(), 'Plain', { env: { account: '123456789012', region: 'us-east-1' } });
+  const key = new PlatformKey(stack, 'PlatformKey').key;
+  const accessLogs = new AccessLogsBucket(stack, 'AccessLogs', { logsOf: 'the audit bucket' }).bucket;
+  new TenantRegistry(stack, 'Registry', { encryptionKey: key });
+  new AuditTrail(stack, 'Audit', { encryptionKey: key, accessLogsBucket: accessLogs, objectLockRetentionDays: 365, logRetention: 365 });
+  return stack;
+}
+
+const resourceOf = (t: Template, type: string, props: Record<string, unknown>) => Object.values(t.findResources(type, { Properties: Match.objectLike(props) }));
+
+describe('the platform DR stack', () => {
+  it('is built by the app as TesseraPlatformDr in the DR region of the platform account', () => {
+    expect(built.platformDr!.stackName).toBe(PLATFORM_DR_STACK_ID);
+    expect(built.platformDr!.region).toBe('us-west-2');
+    expect(built.platformDr!.account).toBe(built.platform.account);
+    // and the platform stack's audit trail and registry get the DR region
+    expect(built.platform.audit.replicationRole).toBeDefined();
+  });
+
+  it('holds the DR key, the replica audit bucket with Object Lock (compliance, same retention) and the registry\'s DR vault, all retained', () => {
+    const days = configWith().audit.objectLockRetentionDays;
+    dr.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/tessera/platform-dr' });
+    dr.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const [replica] = resourceOf(dr, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
+    expect(replica.Properties).toMatchObject({
+      BucketName: 'tessera-audit-replica-123456789012-us-west-2',
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: days } } },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    expect(replica.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+    expect(replica.DeletionPolicy).toBe('Retain');
+    const [vault] = resourceOf(dr, 'AWS::Backup::BackupVault', { BackupVaultName: 'tessera-platform-dr' });
+    expect(vault.DeletionPolicy).toBe('Retain');
+    expect(vault.Properties.EncryptionKeyArn).toBeDefined();
+  });
+
+  it('has no cross-stack reference in either direction (deterministic names only)', () => {
+    expect(JSON.stringify(dr.toJSON())).not.toMatch(/Fn::ImportValue/);
+    expect(JSON.stringify(platform.toJSON())).not.toMatch(/Fn::ImportValue/);
+    expect(dr.toJSON().Outputs ?? {}).toEqual({});
+  });
+
+  it('is not built without platformDisasterRecovery, and the audit trail and registry stay as they were', () => {
+    const plain = buildApp();
+    expect(plain.platformDr).toBeUndefined();
+    expect(plain.platform.audit.replicationRole).toBeUndefined();
+    const stack = newStackWithout();
+    const t = Template.fromStack(stack);
+    const [audit] = resourceOf(t, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
+    expect(audit.Properties.ReplicationConfiguration).toBeUndefined();
+    t.hasResourceProperties('AWS::Backup::BackupPlan', { BackupPlan: { BackupPlanRule: [Match.objectLike({ RuleName: 'daily', CopyActions: Match.absent() })] } });
+  });
+});
+
+describe('the platform stack with a DR region', () => {
+  it('replicates the audit bucket to the replica with its Object Lock, re-encrypted with the DR key by alias, delete markers kept back', () => {
+    const [audit] = resourceOf(platform, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
+    const rule = audit.Properties.ReplicationConfiguration.Rules[0];
+    expect(rule).toMatchObject({
+      Status: 'Enabled',
+      DeleteMarkerReplication: { Status: 'Disabled' },
+      SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+      Destination: {
+        Bucket: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::tessera-audit-replica-', { Ref: 'AWS::AccountId' }, '-us-west-2']] },
+        EncryptionConfiguration: { ReplicaKmsKeyID: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:us-west-2:', { Ref: 'AWS::AccountId' }, ':alias/tessera/platform-dr']] } },
+      },
+    });
+  });
+
+  it('gives the replication role only what S3 replication of Object Lock objects needs', () => {
+    const [audit] = resourceOf(platform, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
+    const roleId = audit.Properties.ReplicationConfiguration.Role['Fn::GetAtt'][0];
+    platform.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 's3.amazonaws.com' } })] } });
+    const [policy] = Object.values(platform.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [{ Ref: roleId }] } }));
+    const statements = policy.Properties.PolicyDocument.Statement as Array<{ Sid: string; Action: string | string[]; Resource: unknown; Condition?: any }>;
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual(['DecryptSource', 'EncryptReplica', 'ReplicateIntoReplica', 'SourceConfiguration', 'SourceVersions']);
+    expect(bySid.SourceVersions.Action).toEqual(expect.arrayContaining(['s3:GetObjectRetention', 's3:GetObjectLegalHold', 's3:GetObjectVersionForReplication']));
+    expect([bySid.ReplicateIntoReplica.Action].flat().sort()).toEqual(['s3:ReplicateObject', 's3:ReplicateTags']);
+    expect(bySid.DecryptSource.Condition.StringEquals['kms:ViaService']).toBe('s3.us-east-1.amazonaws.com');
+    expect(bySid.EncryptReplica.Condition).toMatchObject({ 'StringEquals': { 'kms:ViaService': 's3.us-west-2.amazonaws.com' }, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/tessera/platform-dr' } });
+    expect(JSON.stringify(statements)).not.toMatch(/"Resource":"\*"/);
+  });
+
+  it('backs the registry up hourly and copies every backup to tessera-platform-dr in the DR region', () => {
+    platform.hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: {
+        BackupPlanRule: [Match.objectLike({
+          RuleName: 'hourly-copied-to-dr',
+          ScheduleExpression: 'cron(0 * * * ? *)',
+          CopyActions: [{
+            DestinationBackupVaultArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':backup:us-west-2:', { Ref: 'AWS::AccountId' }, ':backup-vault:tessera-platform-dr']] },
+            Lifecycle: { DeleteAfterDays: 35 },
+          }],
+        })],
+      },
+    });
+  });
+
+  it('keeps the registry a regional table with PITR (not a global table)', () => {
+    const tables = platform.findResources('AWS::DynamoDB::GlobalTable', { Properties: Match.objectLike({ TableName: 'tessera-tenants' }) });
+    const [registry] = Object.values(tables);
+    expect(registry.Properties.Replicas).toHaveLength(1);
+    expect(registry.Properties.Replicas[0].PointInTimeRecoverySpecification).toMatchObject({ PointInTimeRecoveryEnabled: true });
+  });
+
+  it('leaves cdk-nag with no open finding in the platform and DR stacks', () => {
+    const open = report.pluginReports.flatMap((r) => r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${r.pluginName} ${v.ruleName} ${c.constructPath}`)));
+    expect(open).toEqual([]);
+  });
+});
