@@ -18,7 +18,8 @@ export interface LifecycleWorkflowsProps {
   readonly encryptionKey: kms.IKey;
   /**
    * The lifecycle work bucket: the rolling upgrade reads its items from
-   * `upgrades/<requestId>/items.json` and writes its results under `upgrades/<requestId>/results/`.
+   * `upgrades/<requestId>/items.json` and writes its results under `upgrades/<requestId>/results/`;
+   * the drift run writes its results under `drift/<execution name>/results/`.
    */
   readonly workBucket: s3.IBucket;
   /**
@@ -89,6 +90,12 @@ export class LifecycleWorkflows extends Construct {
           actions: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
           resources: [props.workBucket.arnForObjects('upgrades/*/results/*')],
         }),
+        // The drift run's Distributed Map writes its results under drift/<execution name>/results/.
+        new iam.PolicyStatement({
+          sid: 'DriftResults',
+          actions: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+          resources: [props.workBucket.arnForObjects('drift/*/results/*')],
+        }),
         new iam.PolicyStatement({
           sid: 'WorkBucketKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn],
           conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
@@ -99,6 +106,8 @@ export class LifecycleWorkflows extends Construct {
       'CloudWatch Logs delivery actions (CreateLogDelivery and the rest) and the X-Ray actions have no resource type; Step Functions documents them on "*" for execution logging and tracing.');
     acknowledge(policy, [wildcardResourceFinding(this, props.workBucket.arnForObjects('upgrades/*/items.json')), wildcardResourceFinding(this, props.workBucket.arnForObjects('upgrades/*/results/*'))],
       'Each rolling upgrade has its own prefix upgrades/<requestId>/ in the lifecycle work bucket, chosen at run time; the state machine may read only the item lists and write only under results/, and Step Functions names the result files after the map run.');
+    acknowledge(policy, [wildcardResourceFinding(this, props.workBucket.arnForObjects('drift/*/results/*'))],
+      'Each drift run writes its Distributed Map results under drift/<execution name>/results/ in the lifecycle work bucket, named at run time; only there.');
     const immutableRole = iam.Role.fromRoleArn(this, 'RoleRef', role.roleArn, { mutable: false });
 
     const machine = (name: string, definition: sfn.IChainable, timeout: Duration) => {
@@ -126,14 +135,16 @@ export class LifecycleWorkflows extends Construct {
     this.status = machine('Status', this.statusDefinition(), Duration.minutes(15));
     this.offboard = machine('Offboard', this.offboardDefinition(), Duration.days(2));
     this.upgrade = machine('Upgrade', this.upgradeDefinition(props.upgrade ?? { maxConcurrency: 5, toleratedFailurePercentage: 10 }, props), Duration.days(7));
-    this.drift = machine('Drift', this.driftDefinition(props.driftConcurrency ?? 10), Duration.hours(12));
-    // The distributed Map attaches its own policy (start, describe and stop its child executions).
-    const mapPolicy = this.upgrade.node.findChild('DistributedMapPolicy');
-    const childExecutions = (mapPolicy.node.defaultChild as iam.CfnPolicy).policyDocument as iam.PolicyDocument;
-    acknowledge(mapPolicy, ['HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy'],
-      'aws-cdk-lib attaches the distributed Map\'s policy to the state machine role itself, scoped to the executions of this one state machine; it offers no managed-policy option.');
-    acknowledge(mapPolicy, childExecutionFindings(this, childExecutions),
-      'Each tenant of a rolling upgrade runs as a child execution of this state machine, named at run time; the wildcard covers only those executions.');
+    this.drift = machine('Drift', this.driftDefinition(props.driftConcurrency ?? 10, props.workBucket), Duration.hours(12));
+    // Each distributed Map attaches its own policy (start, describe and stop its child executions).
+    for (const [sm, what] of [[this.upgrade, 'a rolling upgrade'], [this.drift, 'a drift run']] as const) {
+      const mapPolicy = sm.node.findChild('DistributedMapPolicy');
+      const childExecutions = (mapPolicy.node.defaultChild as iam.CfnPolicy).policyDocument as iam.PolicyDocument;
+      acknowledge(mapPolicy, ['HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy'],
+        'aws-cdk-lib attaches the distributed Map\'s policy to the state machine role itself, scoped to the executions of this one state machine; it offers no managed-policy option.');
+      acknowledge(mapPolicy, childExecutionFindings(this, childExecutions),
+        `Each tenant of ${what} runs as a child execution of this state machine, named at run time; the wildcard covers only those executions.`);
+    }
   }
 
   /**
@@ -411,9 +422,9 @@ export class LifecycleWorkflows extends Construct {
    * states) and records the result in the registry (check-drift.ts). A tenant whose check fails is
    * recorded UNKNOWN with the error and the others go on.
    */
-  private driftDefinition(maxConcurrency: number): sfn.IChainable {
+  private driftDefinition(maxConcurrency: number, workBucket: s3.IBucket): sfn.IChainable {
     const s = new Construct(this, 'DriftStates');
-    const list = this.task(s, 'List active tenants', 'list-drift-tenants', '$.tenants', {});
+    const list = this.task(s, 'List active tenants', 'list-drift-tenants', '$.tenants', { 'executionName.$': '$$.Execution.Name' });
     const item = new Construct(s, 'Item');
     const detect = this.task(item, 'Detect drift', 'detect-drift', '$.detection', { 'tenantId.$': '$.tenantId' });
     const wait = this.wait(item, 'Wait for drift detection', 30);
@@ -427,11 +438,17 @@ export class LifecycleWorkflows extends Construct {
     detect.next(wait).next(check).next(new sfn.Choice(item, 'Detection finished?')
       .when(sfn.Condition.stringEquals('$.check.state', 'COMPLETE'), done)
       .otherwise(wait));
-    const map = new sfn.Map(s, 'Check each tenant', {
+    // A distributed Map: each tenant is a child execution with its own history. An inline Map would
+    // keep every tenant's 20-30 events in this one execution, whose history stops at 25,000 events
+    // (Step Functions quotas): about a thousand tenants. Results go to the work bucket, not the state.
+    const map = new sfn.DistributedMap(s, 'Check each tenant', {
       itemsPath: '$.tenants.tenants',
       maxConcurrency,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      // Each tenant catches its own errors (recorded UNKNOWN); nothing of one tenant stops the run.
+      toleratedFailurePercentage: 100,
       itemSelector: { 'tenantId.$': '$$.Map.Item.Value.tenantId' },
-      resultSelector: { 'count.$': 'States.ArrayLength($)' },
+      resultWriterV2: new sfn.ResultWriterV2({ bucket: workBucket, prefix: sfn.JsonPath.stringAt('$.tenants.resultsPrefix') }),
       resultPath: '$.checked',
     });
     map.itemProcessor(detect);

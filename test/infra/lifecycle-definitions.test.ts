@@ -32,7 +32,7 @@ beforeAll(() => {
   };
 });
 
-type State = { Type: string; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[] }>; ItemProcessor?: { States: Record<string, State> } };
+type State = { Type: string; ToleratedFailurePercentage?: number; ResultWriter?: unknown; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[] }>; ItemProcessor?: { States: Record<string, State> } };
 const states = (d: { States: Record<string, State> }): Array<[string, State]> =>
   Object.entries(d.States).flatMap(([n, s]) => [[n, s] as [string, State], ...(s.ItemProcessor ? states(s.ItemProcessor) : [])]);
 
@@ -96,13 +96,15 @@ describe('the upgrade state machine', () => {
     const policies = { ...platform.template.findResources('AWS::IAM::ManagedPolicy'), ...platform.template.findResources('AWS::IAM::Policy') } as Record<string, { Properties: { PolicyDocument: { Statement: Array<{ Sid?: string; Action: string | string[]; Resource: unknown }> } } }>;
     const objects = (path: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [platform.workBucket, 'Arn'] }, path]] });
     const s3Statements = Object.entries(policies)
-      .filter(([id]) => id === platform.workflowsPolicy || id.includes('UpgradeDistributedMapPolicy'))
+      .filter(([id]) => id === platform.workflowsPolicy || id.includes('DistributedMapPolicy'))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
       .filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
     // THEN only the item lists are readable and only results/ writable
     expect(s3Statements).toEqual([
       expect.objectContaining({ Sid: 'UpgradeItems', Action: 's3:GetObject', Resource: objects('/upgrades/*/items.json') }),
       expect.objectContaining({ Sid: 'UpgradeResults', Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'], Resource: objects('/upgrades/*/results/*') }),
+      // the drift run's Distributed Map results
+      expect.objectContaining({ Sid: 'DriftResults', Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'], Resource: objects('/drift/*/results/*') }),
     ]);
   });
 });
@@ -280,9 +282,14 @@ describe('the drift state machine', () => {
   type Task = State & { Next?: string; MaxConcurrency?: number; ItemsPath?: string; ItemSelector?: unknown; Catch?: Array<{ ErrorEquals: string[]; Next: string }>; ItemProcessor?: { States: Record<string, Task>; StartAt: string } };
   const drift = () => workflows.definitions.drift.States as unknown as Record<string, Task>;
 
-  it('checks ACTIVE tenants 10 at a time, polling each detection from a Wait state', () => {
+  it('checks ACTIVE tenants 10 at a time, each a child execution (its own history), polling each detection from a Wait state', () => {
     const map = drift()['Check each tenant'];
-    expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 10, ItemsPath: '$.tenants.tenants', ItemSelector: { 'tenantId.$': '$$.Map.Item.Value.tenantId' } });
+    expect(map).toMatchObject({
+      Type: 'Map', MaxConcurrency: 10, ItemsPath: '$.tenants.tenants', ItemSelector: { 'tenantId.$': '$$.Map.Item.Value.tenantId' }, ToleratedFailurePercentage: 100,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      ResultWriter: { Parameters: { Bucket: `<${platform.workBucket}>`, 'Prefix.$': '$.tenants.resultsPrefix' } },
+    });
+    expect(drift()['List active tenants']).toMatchObject({ Parameters: { 'executionName.$': '$$.Execution.Name' } });
     const inner = map.ItemProcessor!.States;
     expect(map.ItemProcessor!.StartAt).toBe('Detect drift');
     expect(inner['Detect drift'].Next).toBe('Wait for drift detection');
@@ -324,6 +331,7 @@ describe('a drift run over two ACTIVE tenants, one drifted by hand', () => {
 
   it('records DRIFTED with the resources and property paths for acme, IN_SYNC for hooli, and emits Tenant Drift Detected for acme only', async () => {
     const run = await workflows.run('drift', {}, { waitMs: 1 });
+    expect(run.error).toBeUndefined();
     expect(run.status).toBe('SUCCEEDED');
     expect(records.get('acme')!.drift).toMatchObject({
       status: 'DRIFTED',

@@ -103,9 +103,10 @@ export class LocalWorkflows {
     };
     await visit(definition);
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
+    const executionId = options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${machineName}:${randomUUID()}`;
     const execution = machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
-      context: { Execution: { Id: options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${machineName}:${randomUUID()}`, Input: input, StartTime: new Date().toISOString() } } as never,
+      context: { Execution: { Id: executionId, Name: executionId.split(':').pop(), Input: input, StartTime: new Date().toISOString() } } as never,
     });
     const states: string[] = [];
     let failure: { Error?: string; Cause?: unknown } | undefined;
