@@ -77,6 +77,14 @@ describe('destructiveChanges: which changes of a change set destroy a stateful r
     expect(found[0]).toMatchObject({ stack: 'tessera-acme', type: 'AWS::RDS::DBInstance', physicalId: 'database-1', causes: ['DBInstanceIdentifier'] });
   });
 
+  it('treats a changed nested stack as destructive: its own changes are not inspected', () => {
+    const found = destructiveChanges('tessera-acme', [
+      { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Data', ResourceType: 'AWS::CloudFormation::Stack', Replacement: 'False' } },
+      { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Extra', ResourceType: 'AWS::CloudFormation::Stack' } },
+    ]);
+    expect(found).toEqual([expect.objectContaining({ logicalId: 'Data', action: 'Modify', causes: ['nested stack: its changes are not inspected'] })]);
+  });
+
   it('knows the data stores of the blueprints', () => {
     expect(STATEFUL_RESOURCE_TYPES).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::ElastiCache::ReplicationGroup', 'AWS::Backup::BackupVault', 'AWS::EKS::Cluster', 'AWS::DynamoDB::Table']));
   });
