@@ -27,6 +27,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     tenantAdminRoleNamePatterns: [...IDENTITY_CENTER_TENANT_ADMIN_ROLES],
   },
   audit: { objectLockRetentionDays: 365, logRetentionDays: 365 },
+  /** The platform's own DR (registry backup copies, audit replication): off by default; `{ region }` builds TesseraPlatformDr there. */
+  platformDisasterRecovery: 'none',
   platformNetwork: { cidr: '10.0.0.0/16', maxAzs: 2 },
   sharedCluster: {
     kubernetesVersion: '1.34',
