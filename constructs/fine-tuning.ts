@@ -14,6 +14,7 @@ import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 import { FINE_TUNING_ENV } from '../lambdas/fine-tuning/lambda-deps.js';
 import { acknowledgeJwtAuthorizer, addPreflightMethod, type InferenceApi } from './inference-api.js';
 import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
 
 export interface FineTuningProps {
@@ -35,6 +36,8 @@ export class FineTuning extends Construct {
   readonly jobsTable: dynamodb.TableV2;
   /** The functions that read and write a tenant's pooled items as that tenant (TenantDataAccessRole). */
   readonly tenantDataFunctions: LambdaFunction[];
+  /** Training state changes that EventBridge could not deliver or the events Lambda failed to record. */
+  readonly deadLetterQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: FineTuningProps) {
     super(scope, id);
@@ -63,10 +66,15 @@ export class FineTuning extends Construct {
       environment: apiEnvironment, define, memorySize: 512, timeout: Duration.seconds(29), reservedConcurrency: 20,
       invocation: 'by API Gateway (proxy integration); every error is answered to the caller in OpenAI\'s shape', outsideVpcReason,
     });
+    // Training state changes: one dead-letter queue for the rule's delivery failures and the function's failed runs.
+    const deadLetters = this.deadLetterQueue = new DeadLetterQueue(this, 'TrainingStateChangesDeadLetters', {
+      name: 'training-state-changes', source: 'rule TrainingStateChanges to fine-tuning events Lambda', encryptionKey: props.encryptionKey,
+    });
     const stateChanges = new LambdaFunction(this, 'Events', {
       handlerFile: 'fine-tuning/training-events-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningEvents, encryptionKey: props.encryptionKey,
       environment, define, memorySize: 512, timeout: Duration.minutes(1), reservedConcurrency: 10,
       invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API', outsideVpcReason,
+      asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'recording a state change is idempotent (the job item is keyed by job); six hours matches EventBridge\'s delivery window' },
     });
 
     const auditRecords = props.auditBucket.arnForObjects('tessera-audit/fine-tuning/*');
@@ -109,7 +117,8 @@ export class FineTuning extends Construct {
       eventBus: props.eventBus,
       description: 'SageMaker training job state changes of tenant fine-tuning jobs',
       eventPattern: { source: ['aws.sagemaker'], detailType: [TRAINING_STATE_CHANGE] },
-      targets: [new targets.LambdaFunction(stateChanges.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+      // A lost state change leaves a job visibly stuck: 8 delivery tries over up to 6 hours, then the DLQ.
+      targets: [new targets.LambdaFunction(stateChanges.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: deadLetters.queue })],
     });
 
     // One API-scoped invoke permission, not two per method (the platform stack stays far from CloudFormation's 500 resources).

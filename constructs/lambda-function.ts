@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedBuildCode } from '../lib/bundling/shared-build-code.js';
 import { acknowledge } from '../lib/compliance.js';
+import type { DeadLetterQueue } from './dead-letter-queue.js';
 
 const LAMBDAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'lambdas');
 
@@ -36,7 +37,7 @@ export interface LambdaFunctionProps {
   readonly handlerFile: string;
   /** IAM role name (fixed, so that trust policies elsewhere can name it). */
   readonly roleName: string;
-  /** Encrypts the function's log group. */
+  /** Encrypts the function's log group and its environment variables (Lambda `KMSKeyArn`; the role may decrypt with it). */
   readonly encryptionKey: kms.IKey;
   /** Plain environment variables. @default - none */
   readonly environment?: Record<string, string>;
@@ -54,8 +55,20 @@ export interface LambdaFunctionProps {
    * @default 10
    */
   readonly reservedConcurrency?: number;
-  /** Why a dead-letter queue would hold nothing for this function (how it is invoked). */
+  /**
+   * How the function is invoked. Without `asyncInvocation`: why a dead-letter queue would hold
+   * nothing for it (its callers see every failure).
+   */
   readonly invocation: string;
+  /**
+   * For a function invoked asynchronously (EventBridge, a schedule, `InvocationType: Event`):
+   * its dead-letter queue (Lambda `DeadLetterConfig`: events that failed every attempt land
+   * there with `RequestID`, `ErrorCode`, `ErrorMessage`) and its explicit retry policy
+   * (`AWS::Lambda::EventInvokeConfig`). The role gains `sqs:SendMessage` on the queue and the
+   * queue key's `kms:GenerateDataKey`/`kms:Decrypt`.
+   * @default - invoked synchronously: no dead-letter queue (acknowledged with `invocation`)
+   */
+  readonly asyncInvocation?: AsyncInvocation;
   /**
    * Files copied next to the bundle (read at run time, not bundled), e.g. the tokenizer's ranks.
    * @default - none
@@ -68,11 +81,23 @@ export interface LambdaFunctionProps {
   readonly outsideVpcReason?: string;
 }
 
+/** The asynchronous side of a function: where failed events go and how often Lambda retries them. */
+export interface AsyncInvocation {
+  readonly deadLetterQueue: DeadLetterQueue;
+  /** Lambda's retries of a failed asynchronous run, 0-2 (Lambda's quota). */
+  readonly retryAttempts: number;
+  /** How long Lambda keeps trying an event (60 s to 6 h, Lambda's quota). */
+  readonly maxEventAge: Duration;
+  /** One line: why these numbers (e.g. "the job is idempotent; a later run picks up what one missed"). */
+  readonly reason: string;
+}
+
 /**
  * A Tessera Lambda: TypeScript bundled by esbuild (minified ESM with source maps, shared chunks,
  * lazily imported modules in chunks of their own; one build for every function of the synth, see
  * lib/bundling/shared-lambda-build.ts), Node.js 24 on arm64, X-Ray active, a KMS-
- * encrypted log group with retention, reserved concurrency, and its own role whose permissions
+ * encrypted log group with retention, environment variables encrypted with the same key, reserved
+ * concurrency, a dead-letter queue and explicit retries when it is invoked asynchronously, and its own role whose permissions
  * live in one customer-managed policy (never inline), added to with `addToPolicy`.
  */
 export class LambdaFunction extends Construct {
@@ -100,6 +125,18 @@ export class LambdaFunction extends Construct {
         new iam.PolicyStatement({ sid: 'Traces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
       ],
     });
+    // Lambda decrypts the environment with the execution role's permissions at cold start
+    // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html).
+    this.policy.addStatements(new iam.PolicyStatement({ sid: 'EnvironmentKey', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }));
+    const asyncInvocation = props.asyncInvocation;
+    if (asyncInvocation) {
+      if (!Number.isInteger(asyncInvocation.retryAttempts) || asyncInvocation.retryAttempts < 0 || asyncInvocation.retryAttempts > 2) {
+        throw new Error(`LambdaFunction ${this.node.path}: asyncInvocation.retryAttempts is ${asyncInvocation.retryAttempts}: Lambda retries an asynchronous event 0 to 2 times`);
+      }
+      const dlq = asyncInvocation.deadLetterQueue;
+      this.policy.addStatements(new iam.PolicyStatement({ sid: 'DeadLetters', actions: ['sqs:SendMessage'], resources: [dlq.queue.queueArn] }));
+      if (dlq.encryptionKey) this.policy.addStatements(new iam.PolicyStatement({ sid: 'DeadLetterKey', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [dlq.encryptionKey.keyArn] }));
+    }
     acknowledge(this.policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
       'X-Ray PutTraceSegments and PutTelemetryRecords have no resource type; they are the only actions granted on "*".');
     acknowledge(this.policy, [`AwsSolutions::AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as never)}.Arn>:*]`],
@@ -120,10 +157,19 @@ export class LambdaFunction extends Construct {
       role: iam.Role.fromRoleArn(this, 'RoleRef', this.role.roleArn, { mutable: false }),
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_METRICS_NAMESPACE: 'Tessera', ...props.environment },
+      environmentEncryption: props.encryptionKey,
+      ...(asyncInvocation ? {
+        deadLetterQueueEnabled: true,
+        deadLetterQueue: asyncInvocation.deadLetterQueue.queue,
+        retryAttempts: asyncInvocation.retryAttempts,
+        maxEventAge: asyncInvocation.maxEventAge,
+      } : {}),
     });
     this.function.node.addDependency(this.policy);
-    acknowledge(this.function, ['HIPAA.Security::HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ'],
-      `${props.handlerFile} is invoked synchronously (${props.invocation}); the caller sees and handles every failure, so a dead-letter queue would stay empty.`);
+    if (!asyncInvocation) {
+      acknowledge(this.function, ['HIPAA.Security::HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ'],
+        `${props.handlerFile} is invoked synchronously (${props.invocation}); the caller sees and handles every failure, so a dead-letter queue would stay empty.`);
+    }
     acknowledge(this.function, ['HIPAA.Security::HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC'],
       `${props.handlerFile} ${props.outsideVpcReason ?? 'calls only AWS control-plane APIs (Organizations, STS, CloudFormation, DynamoDB, EventBridge, S3); it reaches no resource inside a VPC, and Organizations has no VPC endpoint.'}`);
   }

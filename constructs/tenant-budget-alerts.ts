@@ -1,18 +1,17 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALERT_EMAIL_ENV, BUDGET_ALERTS_ENV } from '../lambdas/inference/budget-alerts/environment.js';
 import { BUDGET_THRESHOLD_EVENT } from '../lambdas/inference/budget-alerts/thresholds.js';
-import { acknowledge } from '../lib/compliance.js';
 import { budgetAlertsOf } from '../lib/config/budget-alerts-config.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { LIFECYCLE_EVENT_SOURCE } from '../lib/lifecycle-constants.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
 
 export interface TenantBudgetAlertsProps {
@@ -79,12 +78,11 @@ export class TenantBudgetAlerts extends Construct {
     }
     const stack = Stack.of(this);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey, enforceSSL: true,
-      retentionPeriod: Duration.days(14), removalPolicy: RemovalPolicy.RETAIN,
+    // One dead-letter queue for the rule's delivery failures and the mail Lambda's failed runs.
+    const deadLetters = new DeadLetterQueue(this, 'DeadLetters', {
+      name: 'budget-alert-email', source: 'rule Thresholds to budget alert mail Lambda', encryptionKey: props.encryptionKey,
     });
-    acknowledge(this.deadLetterQueue, ['AwsSolutions::AwsSolutions-SQS3'],
-      'This queue is itself the dead-letter queue of the budget alert mail Lambda: it keeps the threshold events whose mail failed after Lambda\'s retries, for an operator to read; nothing consumes it, so a further queue would stay empty.');
+    this.deadLetterQueue = deadLetters.queue;
 
     const fn = new LambdaFunction(this, 'Email', {
       handlerFile: 'inference/budget-alerts/email-handler', roleName: BUDGET_ALERT_EMAIL_ROLE_NAME, encryptionKey: props.encryptionKey,
@@ -92,10 +90,8 @@ export class TenantBudgetAlerts extends Construct {
       memorySize: 256, timeout: Duration.seconds(30), reservedConcurrency: 5,
       invocation: 'by EventBridge, asynchronously: EventBridge retries delivery for 6 hours, Lambda retries a failed run twice, then its dead-letter queue keeps the event',
       outsideVpcReason: 'calls only the Cognito and SES APIs over HTTPS; it reaches no resource inside a VPC.',
+      asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'a threshold is mailed once per tenant and month (markers); six hours matches EventBridge\'s delivery window' },
     });
-    (fn.function.node.defaultChild as lambda.CfnFunction).deadLetterConfig = { targetArn: this.deadLetterQueue.queueArn };
-    fn.addToPolicy(new iam.PolicyStatement({ sid: 'DeadLetters', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
-    fn.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKeyForDeadLetters', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn] }));
     fn.addToPolicy(new iam.PolicyStatement({ sid: 'TenantAdmins', actions: ['cognito-idp:ListUsersInGroup'], resources: [props.userPool.userPoolArn] }));
     // SES authorizes SendEmail on the sending identity: the address itself, or its domain when the domain is the verified identity.
     const addresses = [...new Set(Object.values(senders))];
@@ -110,7 +106,8 @@ export class TenantBudgetAlerts extends Construct {
       eventBus: bus,
       description: `${BUDGET_THRESHOLD_EVENT} of tenants whose tier mails its admins (${tiers.join(', ')})`,
       eventPattern: { source: [LIFECYCLE_EVENT_SOURCE], detailType: [BUDGET_THRESHOLD_EVENT], detail: { tier: tiers } },
-      targets: [new targets.LambdaFunction(fn.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+      // Mail may wait, but not a day: 8 delivery tries over up to 6 hours, then the DLQ.
+      targets: [new targets.LambdaFunction(fn.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: deadLetters.queue })],
     });
   }
 }

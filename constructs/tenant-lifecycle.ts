@@ -14,7 +14,8 @@ import { LIFECYCLE_AUDIT_PREFIX, LIFECYCLE_HANDLERS, lifecycleRoleName, ORGANIZA
 import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../lib/tenant-record.js';
 import { roleArn } from '../lib/tenant-naming.js';
 import { ENV } from '../lambdas/shared/environment.js';
-import { LambdaFunction } from './lambda-function.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
+import { LambdaFunction, type AsyncInvocation } from './lambda-function.js';
 import { organizationResourceArns, organizationsStatements } from './organization-access-role.js';
 import { LifecycleWorkflows } from './lifecycle-workflows.js';
 import { secureBucketProps } from './secure-bucket-props.js';
@@ -151,6 +152,8 @@ const TIMEOUTS: Partial<Record<LifecycleHandlerName, Duration>> = {
 export class TenantLifecycle extends Construct {
   readonly functions: Record<LifecycleHandlerName, LambdaFunction>;
   readonly workflows: LifecycleWorkflows;
+  /** Dead-letter queues of the lifecycle's rules and their asynchronously invoked Lambdas (one per rule). */
+  readonly deadLetterQueues: DeadLetterQueue[];
   readonly controlTable: dynamodb.TableV2;
   readonly archive: TenantArchive;
   /** Rolling-upgrade item lists and results (`upgrades/<requestId>/`), platform key, expiring. */
@@ -210,8 +213,30 @@ export class TenantLifecycle extends Construct {
     if (!platformIsManagement) environment[ENV.organizationRoleArn] = organizationRole;
     if (props.namespaceDeployerRole) environment[ENV.namespaceDeployerRoleArn] = props.namespaceDeployerRole.roleArn;
 
+    // Dead-letter queues of the asynchronous paths (issue 17): one per rule, shared by the rule's
+    // target (EventBridge delivery failures) and, for a Lambda target, the function (failed runs).
+    const dlq = (id: string, name: string, source: string) => new DeadLetterQueue(this, id, { name, source, encryptionKey: props.encryptionKey });
+    const deadLetters = {
+      onboardingRequested: dlq('OnboardingRequestedDeadLetters', 'onboarding-requested', 'rule OnboardingRequested to onboard state machine'),
+      stoppedExecutions: dlq('StoppedExecutionsDeadLetters', 'end-stopped-execution', 'rule StoppedExecutions to end-stopped-execution Lambda'),
+      closureQueue: dlq('DailyClosureQueueDeadLetters', 'process-closure-queue', 'schedule DailyClosureQueue to process-closure-queue Lambda'),
+      quotaRequests: dlq('DailyQuotaRequestsDeadLetters', 'process-quota-requests', 'schedule DailyQuotaRequests to process-quota-requests Lambda'),
+      drift: dlq('DailyDriftDetectionDeadLetters', 'drift-detection', 'schedule DailyDriftDetection to drift state machine'),
+      keyDeletionQueue: dlq('DailyKeyDeletionQueueDeadLetters', 'process-key-deletion-queue', 'schedule DailyKeyDeletionQueue to process-key-deletion-queue Lambda'),
+    };
+    // Lambda's own retries of a failed asynchronous run: two (its most), within the event's age.
+    const daily: Omit<AsyncInvocation, 'deadLetterQueue'> = { retryAttempts: 2, maxEventAge: Duration.hours(1), reason: 'a daily job is idempotent and the next day\'s run picks up what this one missed; an hour of retries, then the DLQ tells the operator today\'s run failed' };
+    const asyncInvocations: Partial<Record<LifecycleHandlerName, AsyncInvocation>> = {
+      'end-stopped-execution': { deadLetterQueue: deadLetters.stoppedExecutions, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'ending a stopped operation is idempotent; six hours matches EventBridge\'s delivery window' },
+      'process-closure-queue': { deadLetterQueue: deadLetters.closureQueue, ...daily },
+      'process-quota-requests': { deadLetterQueue: deadLetters.quotaRequests, ...daily },
+      'process-key-deletion-queue': { deadLetterQueue: deadLetters.keyDeletionQueue, ...daily },
+    };
+    this.deadLetterQueues = Object.values(deadLetters);
+
     this.functions = Object.fromEntries(
       LIFECYCLE_HANDLERS.map((handler) => [handler, new LambdaFunction(this, handler, {
+        asyncInvocation: asyncInvocations[handler],
         handlerFile: `lifecycle/${handler}`,
         roleName: lifecycleRoleName(handler),
         encryptionKey: props.encryptionKey,
@@ -246,7 +271,8 @@ export class TenantLifecycle extends Construct {
       eventBus: props.eventBus,
       description: 'Tenant Onboarding Requested starts the onboarding workflow with the event detail as its request',
       eventPattern: { source: [LIFECYCLE_EVENT_SOURCE], detailType: [LIFECYCLE_EVENTS.onboardingRequested] },
-      targets: [new targets.SfnStateMachine(this.workflows.onboard, { input: events.RuleTargetInput.fromEventPath('$.detail'), role: this.eventsRole() })],
+      // StartExecution fails only transiently (throttling, a service error): 8 tries over up to 6 hours, then the DLQ.
+      targets: [new targets.SfnStateMachine(this.workflows.onboard, { input: events.RuleTargetInput.fromEventPath('$.detail'), role: this.eventsRole(), deadLetterQueue: deadLetters.onboardingRequested.queue, retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
     // Executions that stop without their Catch (StopExecution, timeout) still hold their tenant's lease: end their operation.
     new events.Rule(this, 'StoppedExecutions', {
@@ -259,29 +285,34 @@ export class TenantLifecycle extends Construct {
           stateMachineArn: [{ prefix: Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: 'tessera-', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) }],
         },
       },
-      targets: [new targets.LambdaFunction(this.functions['end-stopped-execution'].function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+      // A stopped execution holds its tenant's lease until this runs: keep trying for EventBridge's 6 hours, then the DLQ.
+      targets: [new targets.LambdaFunction(this.functions['end-stopped-execution'].function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: deadLetters.stoppedExecutions.queue })],
     });
     new events.Rule(this, 'DailyClosureQueue', {
       description: 'Closes queued tenant accounts as the 30-day closure quota frees up',
       schedule: events.Schedule.cron({ hour: '6', minute: '0' }),
-      targets: [new targets.LambdaFunction(this.functions['process-closure-queue'].function, { retryAttempts: 2 })],
+      // Daily and idempotent: two delivery retries within the hour, then the DLQ; tomorrow's run catches up.
+      targets: [new targets.LambdaFunction(this.functions['process-closure-queue'].function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: deadLetters.closureQueue.queue })],
     });
     new events.Rule(this, 'DailyQuotaRequests', {
       description: 'Starts a change that scales up the GPU node group of each tenant whose GPU vCPU quota was granted',
       schedule: events.Schedule.cron({ hour: '7', minute: '0' }),
-      targets: [new targets.LambdaFunction(this.functions['process-quota-requests'].function, { retryAttempts: 2 })],
+      // Daily and idempotent: two delivery retries within the hour, then the DLQ; tomorrow's run catches up.
+      targets: [new targets.LambdaFunction(this.functions['process-quota-requests'].function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: deadLetters.quotaRequests.queue })],
     });
     // Drift by hand is found within a day, without spending the accounts' API rate on it every hour:
     // a detection reads every resource of a tenant stack (minutes per stack).
     new events.Rule(this, 'DailyDriftDetection', {
       description: 'Runs drift detection on every ACTIVE tenant\'s stacks and records it in the registry',
       schedule: props.driftSchedule ?? events.Schedule.cron({ hour: '3', minute: '0' }),
-      targets: [new targets.SfnStateMachine(this.workflows.drift, { input: events.RuleTargetInput.fromObject({}), role: this.driftScheduleRole(), retryAttempts: 2 })],
+      // Daily: two delivery retries within the hour, then the DLQ; tomorrow's run checks again.
+      targets: [new targets.SfnStateMachine(this.workflows.drift, { input: events.RuleTargetInput.fromObject({}), role: this.driftScheduleRole(), retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: deadLetters.drift.queue })],
     });
     new events.Rule(this, 'DailyKeyDeletionQueue', {
       description: 'Schedules the deletion of offboarded tenants\' keys once the last store under each has expired',
       schedule: events.Schedule.cron({ hour: '6', minute: '30' }),
-      targets: [new targets.LambdaFunction(this.functions['process-key-deletion-queue'].function, { retryAttempts: 2 })],
+      // Daily and idempotent: two delivery retries within the hour, then the DLQ; tomorrow's run catches up.
+      targets: [new targets.LambdaFunction(this.functions['process-key-deletion-queue'].function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: deadLetters.keyDeletionQueue.queue })],
     });
   }
 

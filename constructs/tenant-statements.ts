@@ -1,17 +1,17 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { STATEMENT_JOBS_TABLE_ENV, STATEMENT_USAGE_TABLE_ENV, STATEMENTS_BUCKET_ENV } from '../lambdas/statements/environment.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
 import { LambdaFunction } from './lambda-function.js';
 import { secureBucketProps } from './secure-bucket-props.js';
 
@@ -59,12 +59,11 @@ export class TenantStatements extends Construct {
     acknowledge(this.bucket, ['NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled'],
       'Statements are derived data: the job rebuilds any month from the usage ledger, the jobs table and Cost Explorer (which keeps 13 months, up to 38 with multi-year data); versioning keeps every revision.');
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey, enforceSSL: true,
-      retentionPeriod: Duration.days(14), removalPolicy: RemovalPolicy.RETAIN,
+    // One dead-letter queue for the schedules' delivery failures and the job's failed runs.
+    const deadLetters = new DeadLetterQueue(this, 'DeadLetters', {
+      name: 'monthly-statements', source: 'schedules Day3/Day10 to monthly statements Lambda', encryptionKey: props.encryptionKey,
     });
-    acknowledge(this.deadLetterQueue, ['AwsSolutions::AwsSolutions-SQS3'],
-      'This queue is itself the dead-letter queue of the monthly statements job; it holds the scheduled events whose run failed, for an operator to re-run the month, and has no consumer whose failures a further queue would catch.');
+    this.deadLetterQueue = deadLetters.queue;
 
     this.job = new LambdaFunction(this, 'Job', {
       handlerFile: 'statements/monthly-statements',
@@ -74,6 +73,7 @@ export class TenantStatements extends Construct {
       memorySize: 512,
       reservedConcurrency: 1,
       invocation: 'by its monthly EventBridge schedule, asynchronously: Lambda retries a failed run twice, then its dead-letter queue keeps the event',
+      asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'a statement run is idempotent (revisions only on changed figures) and a second schedule day follows a week later' },
       outsideVpcReason: 'calls only AWS APIs (DynamoDB, Cost Explorer, S3, EventBridge); it reaches no resource inside a VPC, and Cost Explorer has no VPC endpoint.',
       environment: {
         [ENV.registryTable]: props.registry.tableName,
@@ -83,7 +83,6 @@ export class TenantStatements extends Construct {
         [ENV.eventBus]: props.eventBus.eventBusName,
       },
     });
-    (this.job.function.node.defaultChild as lambda.CfnFunction).deadLetterConfig = { targetArn: this.deadLetterQueue.queueArn };
     const job = this.job;
     job.addToPolicy(new iam.PolicyStatement({ sid: 'ListTenants', actions: ['dynamodb:Scan', 'dynamodb:GetItem'], resources: [props.registry.tableArn] }));
     job.addToPolicy(new iam.PolicyStatement({ sid: 'ReadSubjectUsage', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [props.usageTable.tableArn] }));
@@ -91,7 +90,6 @@ export class TenantStatements extends Construct {
     job.addToPolicy(new iam.PolicyStatement({ sid: 'ReadTrainingJobs', actions: ['dynamodb:Query', 'dynamodb:GetItem'], resources: [props.jobsTable.tableArn] }));
     job.addToPolicy(new iam.PolicyStatement({ sid: 'WriteStatements', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.bucket.arnForObjects('statements/*')] }));
     job.addToPolicy(new iam.PolicyStatement({ sid: 'ReportUsage', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }));
-    job.addToPolicy(new iam.PolicyStatement({ sid: 'DeadLetters', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
     job.addToPolicy(new iam.PolicyStatement({ sid: 'PlatformKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn] }));
     acknowledge(job.managedPolicy, [`AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/statements/*]`],
       'The job writes one object per tenant and month under statements/, named at run time; it reads (HeadObject) only those to skip unchanged statements.');
@@ -102,7 +100,8 @@ export class TenantStatements extends Construct {
       new events.Rule(this, `Day${day}`, {
         description: `Writes every tenant's statement of the previous month (day ${day}, 06:00 UTC) and emits Tenant Usage Reported for new or changed figures`,
         schedule: events.Schedule.cron({ day, hour: '6', minute: '0' }),
-        targets: [new targets.LambdaFunction(job.function, { retryAttempts: 2, maxEventAge: Duration.hours(6) })],
+        // Monthly and idempotent: two delivery retries within 6 hours, then the DLQ.
+        targets: [new targets.LambdaFunction(job.function, { retryAttempts: 2, maxEventAge: Duration.hours(6), deadLetterQueue: deadLetters.queue })],
       });
     }
   }

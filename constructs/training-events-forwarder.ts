@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { DeadLetterQueue } from './dead-letter-queue.js';
 import { sageMakerNamePrefix, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 
@@ -16,8 +17,19 @@ export interface TrainingEventsForwarderProps {
  * Forwards this tenant's SageMaker training job state changes (names `<tenant>-ft-*`) from the
  * account's default bus to the platform bus. EventBridge keeps the source account on the
  * forwarded event, and only SageMaker can emit `aws.sagemaker` events.
+ *
+ * Events EventBridge cannot deliver to the platform bus (its policy refuses, the bus is gone)
+ * land in a dead-letter queue in this (the tenant's) account, `tessera-<tenant>-dlq-training-events`,
+ * 14 days, TLS only, only this rule may send. It is encrypted with an SQS-managed key, not the
+ * tenant key: EventBridge would need the tenant key's policy to let `events.amazonaws.com` use it,
+ * and the messages are job state metadata (name, status, times) that the platform records anyway,
+ * not tenant data. No retry policy is set: CDK's event bus target has none, and EventBridge
+ * retries an event bus target with its default (24 hours, 185 attempts).
  */
 export class TrainingEventsForwarder extends Construct {
+  /** Training events the platform bus did not take. */
+  readonly deadLetterQueue: DeadLetterQueue;
+
   constructor(scope: Construct, id: string, props: TrainingEventsForwarderProps) {
     super(scope, id);
     // The rule's name is fixed (account-unique through the tenant id) so that the role's trust can name
@@ -36,11 +48,15 @@ export class TrainingEventsForwarder extends Construct {
       roles: [role],
       statements: [new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [props.platformEventBusArn] })],
     });
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
+      name: 'training-events', queueName: `tessera-${props.tenantId}-dlq-training-events`,
+      source: 'rule tessera-TENANT-training-events to the platform event bus',
+    });
     new events.Rule(this, 'Rule', {
       ruleName,
       description: 'Tessera: this tenant\'s SageMaker training job state changes, to the platform bus',
       eventPattern: { source: ['aws.sagemaker'], detailType: [TRAINING_STATE_CHANGE], detail: { TrainingJobName: [{ prefix: sageMakerNamePrefix(props.tenantId) }] } },
-      targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBus', props.platformEventBusArn), { role: role.withoutPolicyUpdates() })],
+      targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBus', props.platformEventBusArn), { role: role.withoutPolicyUpdates(), deadLetterQueue: this.deadLetterQueue.queue })],
     });
   }
 }
