@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { adminsCommand } from './admins-command.js';
+import { dlqCommand } from './dlq-command.js';
 import { doctorCommand } from './doctor-command.js';
 import { fineTuningCommand } from './fine-tuning-command.js';
 import { initCommand } from './init-command.js';
@@ -20,7 +21,7 @@ export function tesseraProgram(): Command {
     .option('--debug', 'print the stack trace of an error');
   for (const command of [
     tenantsCommand(), serveCommand(), devTokenCommand(), devKeyCommand(), fineTuningCommand(), initCommand(), doctorCommand(),
-    adminsCommand(), usersCommand(), loginCommand(), rolesCommand(), keysCommand(),
+    adminsCommand(), usersCommand(), loginCommand(), rolesCommand(), keysCommand(), dlqCommand(),
   ]) program.addCommand(command);
   return politeCommander(program);
 }

@@ -1,0 +1,138 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { Command } from 'commander';
+import { DLQ_NAME_PREFIX } from '../dead-letters.js';
+import { CliError } from './cli-error.js';
+import { listDeadLetterQueues, peekMessages, type DeadLetterQueueInfo } from './dlq/queues.js';
+import { redriveQueue, type Delivery, type RedriveClients, type RedriveReport } from './dlq/redrive.js';
+import { table } from './format.js';
+import { numberIn } from './option-parsers.js';
+
+type Globals = { region?: string; json?: boolean; profile?: string; prefix: string };
+
+/** The AWS clients and output of `tessera dlq`; tests replace them. */
+export interface DlqIo {
+  out(text: string): void;
+  clients(region: string | undefined, profile: string | undefined): RedriveClients;
+}
+const processIo: DlqIo = {
+  out: (text) => void process.stdout.write(`${text}\n`),
+  clients: (region, profile) => {
+    const config = { ...(region ? { region } : {}), ...(profile ? { profile } : {}) };
+    return { sqs: new SQSClient(config), events: new EventBridgeClient(config), lambda: new LambdaClient(config), sfn: new SFNClient(config) };
+  },
+};
+
+/** `95` → `1m 35s`; hours and days for older messages. */
+export function formatAge(seconds: number | undefined): string {
+  if (seconds === undefined) return '-';
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(seconds / 86_400)}d ${String(Math.floor((seconds % 86_400) / 3600)).padStart(2, '0')}h`;
+}
+
+/** The queue `name` (full, or without the prefix) among `queues`. @throws CliError (2) naming the queue and the ones there are */
+export function findQueue(queues: DeadLetterQueueInfo[], name: string, prefix: string): DeadLetterQueueInfo {
+  const found = queues.find((q) => q.name === name || q.name === `${prefix}${name}`);
+  if (!found) {
+    throw new CliError(`no dead-letter queue ${JSON.stringify(name)} (names starting ${prefix}): ${queues.length ? `there are ${queues.map((q) => q.name).join(', ')}` : 'there are none in this account and region (check --region and your credentials)'}`);
+  }
+  return found;
+}
+
+const describeDelivery = (d: Delivery | undefined): string => {
+  if (!d) return '-';
+  const verb = { lambda: 'invoke (async)', 'state-machine': 'start execution', queue: 'send to queue', 'event-bus': 'put on bus' }[d.kind];
+  return `${verb} ${d.target}`;
+};
+
+/** A peeked message for a terminal: id, sent time, receive count, the DLQ attributes, the body (cut at 2,000 characters). */
+export function messageLines(m: Message): string[] {
+  const sent = Number(m.Attributes?.SentTimestamp);
+  const lines = [`message ${m.MessageId}  sent ${Number.isFinite(sent) ? new Date(sent).toISOString() : '-'}  received ${m.Attributes?.ApproximateReceiveCount ?? '-'}x`];
+  for (const [k, v] of Object.entries(m.MessageAttributes ?? {}).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${k.padEnd(26)}${v.StringValue ?? '(binary)'}`);
+  const body = m.Body ?? '';
+  lines.push(`  body ${body.length > 2000 ? `${body.slice(0, 2000)}… (${body.length} characters)` : body}`);
+  return lines;
+}
+
+/** A redrive's outcome for a terminal, one line per message and a summary. */
+export function redriveLines(r: RedriveReport): string[] {
+  if (r.moveTask) {
+    return [r.dryRun
+      ? `${r.queue}: would start an SQS message move task back to its source queue(s) ${r.moveTask.sources.join(', ')} (nothing changed: --dry-run)`
+      : `${r.queue}: SQS message move task ${r.moveTask.taskHandle ?? ''} started, back to ${r.moveTask.sources.join(', ')}`];
+  }
+  if (!r.messages.length) return [`${r.queue}: no messages${r.dryRun ? ' seen by the peek' : ''}`];
+  const lines = r.messages.map((m) => `${m.messageId}  ${describeDelivery(m.delivery)}  ${m.error ? `FAILED: ${m.error}` : r.dryRun ? 'would redrive' : 'redriven, deleted'}`);
+  const failed = r.messages.filter((m) => m.error).length;
+  lines.push(r.dryRun
+    ? `${r.queue}: ${r.messages.length - failed} message(s) would be redriven, ${failed} could not be (nothing changed: --dry-run)`
+    : `${r.queue}: ${r.messages.filter((m) => m.redriven).length} of ${r.messages.length} redriven${failed ? `; ${failed} failed and stay in the queue (visible again after the visibility timeout)` : ''}`);
+  return lines;
+}
+
+/**
+ * `tessera dlq`: the platform's dead-letter queues (SQS queues named `tessera-dlq-*`, see
+ * constructs/dead-letter-queue.ts), found by name prefix in the account and region of your
+ * credentials (`--region`, `--profile`).
+ * - `list [queue] [--peek N]`: depth, in flight, oldest message age, source; with `--peek`, up to
+ *   N messages of each listed queue, left in place (ReceiveMessage, VisibilityTimeout 0).
+ * - `redrive <queue> [--dry-run] [--max N]`: replays each message to where it failed and deletes it
+ *   (lib/cli/dlq/redrive.ts says exactly how per source); `--dry-run` says where each would go.
+ * A failure exits 1 and names the queue, the message and the call that failed.
+ */
+export function dlqCommand(io: DlqIo = processIo): Command {
+  const dlq = new Command('dlq').description('dead-letter queues of the platform\'s asynchronous paths: list, peek, redrive');
+  const common = (cmd: Command) => cmd
+    .option('--profile <profile>', 'AWS profile of the platform account')
+    .option('--prefix <prefix>', 'queue name prefix', DLQ_NAME_PREFIX);
+  const globals = (cmd: Command) => cmd.optsWithGlobals<Globals>();
+
+  common(dlq.command('list'))
+    .description('each dead-letter queue: messages, in flight, oldest message age (a peek: a lower bound), what feeds it')
+    .argument('[queue]', 'only this queue (full name, or without the prefix)')
+    .option('--peek <n>', 'also show up to n messages of each queue, without deleting them (VisibilityTimeout 0)', numberIn(1, 100, 'messages', true))
+    .action(async (name: string | undefined, o: { peek?: number }, cmd: Command) => {
+      const g = globals(cmd);
+      const clients = io.clients(g.region, g.profile);
+      let queues = await listDeadLetterQueues(clients.sqs, g.prefix);
+      if (name) queues = [findQueue(queues, name, g.prefix)];
+      const peeked = new Map<string, Message[]>();
+      if (o.peek) for (const q of queues) peeked.set(q.name, q.visible ? await peekMessages(clients.sqs, q.url, o.peek) : []);
+      if (g.json) {
+        io.out(JSON.stringify({ queues: queues.map((q) => ({ ...q, ...(o.peek ? { messages: peeked.get(q.name) } : {}) })) }, null, 2));
+        return;
+      }
+      if (!queues.length) {
+        io.out(`no queues named ${g.prefix}* in this account and region`);
+        return;
+      }
+      io.out(table(queues.map((q) => ({ queue: q.name, messages: q.visible, 'in flight': q.inFlight, oldest: formatAge(q.oldestAgeSeconds), source: q.source })), ['queue', 'messages', 'in flight', 'oldest', 'source']));
+      const waiting = queues.filter((q) => q.visible > 0);
+      if (waiting.length && !o.peek) io.out(`${waiting.length} queue(s) hold messages: tessera dlq list <queue> --peek 5 shows them; tessera dlq redrive <queue> --dry-run says where they would go`);
+      for (const [queue, messages] of peeked) {
+        if (!messages.length) continue;
+        io.out(`\n${queue}: ${messages.length} message(s) (left in the queue)`);
+        for (const m of messages) io.out(messageLines(m).join('\n'));
+      }
+    });
+
+  common(dlq.command('redrive'))
+    .description('replay each message to where it failed (the rule\'s target, the function, or the source queue), then delete it')
+    .argument('<queue>', 'the queue (full name, or without the prefix)')
+    .option('--dry-run', 'say where each message would go; change nothing')
+    .option('--max <n>', 'at most n messages', numberIn(1, 10_000, 'messages', true), 100)
+    .action(async (name: string, o: { dryRun?: boolean; max: number }, cmd: Command) => {
+      const g = globals(cmd);
+      const clients = io.clients(g.region, g.profile);
+      const queue = findQueue(await listDeadLetterQueues(clients.sqs, g.prefix), name, g.prefix);
+      const report = await redriveQueue(clients, queue, { dryRun: Boolean(o.dryRun), max: o.max });
+      io.out(g.json ? JSON.stringify(report, null, 2) : redriveLines(report).join('\n'));
+      if (report.messages.some((m) => m.error)) process.exitCode = 1;
+    });
+  return dlq;
+}

@@ -1,0 +1,227 @@
+import { ListTargetsByRuleCommand, PutEventsCommand, type EventBridgeClient, type Target } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, ListFunctionsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DeleteMessageCommand, GetQueueUrlCommand, ListDeadLetterSourceQueuesCommand, ReceiveMessageCommand, SendMessageCommand, StartMessageMoveTaskCommand,
+  type Message, type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
+import { describeAwsError } from '../aws-errors.js';
+import { call, peekMessages, queueNameOf } from './queues.js';
+
+/** The clients a redrive may use (each only for the kind of source it meets). */
+export interface RedriveClients {
+  readonly sqs: SQSClient;
+  readonly events: EventBridgeClient;
+  readonly lambda: LambdaClient;
+  readonly sfn: SFNClient;
+}
+
+/** Where one message goes back to, and with what. */
+export type Delivery =
+  | { readonly kind: 'lambda'; readonly target: string; readonly payload: string }
+  | { readonly kind: 'state-machine'; readonly target: string; readonly input: string }
+  | { readonly kind: 'event-bus'; readonly target: string; readonly entry: { Source: string; DetailType: string; Detail: string; Resources: string[] } }
+  | { readonly kind: 'queue'; readonly target: string; readonly body: string };
+
+export interface MessageOutcome {
+  readonly messageId: string;
+  /** `eventbridge`: a rule target's DLQ message (RULE_ARN/TARGET_ARN attributes); `lambda`: a function's own DLQ message. */
+  readonly from?: 'eventbridge' | 'lambda';
+  readonly delivery?: Delivery;
+  /** Replayed and deleted (never in a dry run). */
+  readonly redriven: boolean;
+  /** What failed, naming the queue and the call. */
+  readonly error?: string;
+}
+
+export interface RedriveReport {
+  readonly queue: string;
+  readonly dryRun: boolean;
+  /** When the queue is the dead-letter target of SQS queues: SQS moves every message back to them. */
+  readonly moveTask?: { readonly sources: string[]; readonly taskHandle?: string };
+  readonly messages: MessageOutcome[];
+}
+
+export interface RedriveOptions {
+  /** Plan only: peek (VisibilityTimeout 0), say where each message would go, change nothing. */
+  readonly dryRun: boolean;
+  /** At most this many messages. */
+  readonly max: number;
+  /** Seconds a received message stays hidden while it is replayed; a failed one reappears after it. @default 300 */
+  readonly visibilityTimeout?: number;
+}
+
+/**
+ * Redrives one dead-letter queue (`tessera dlq redrive`):
+ * - a DLQ of SQS queues (ListDeadLetterSourceQueues is not empty): SQS StartMessageMoveTask moves
+ *   every message back to its source queue;
+ * - otherwise message by message. A message EventBridge dead-lettered (attributes RULE_ARN,
+ *   TARGET_ARN; the body is the event) goes back to that one target, with the target's input as
+ *   the rule would have built it (ListTargetsByRule: `Input`, `InputPath`; an input transformer is
+ *   refused): a Lambda is invoked asynchronously (`InvocationType: Event`), a state machine
+ *   started, an SQS queue sent the input, an event bus put the event (not for `aws.*` sources,
+ *   which PutEvents refuses). Not re-put on the source bus: that would deliver it again to every
+ *   rule and target that already succeeded, and a schedule's event (`aws.events`) cannot be put.
+ *   A message a Lambda dead-lettered (no RULE_ARN; the body is the event) is re-invoked
+ *   asynchronously on the function whose DeadLetterConfig names this queue (ListFunctions).
+ *   Each message is deleted only after its replay succeeded; a failed one stays (hidden for
+ *   `visibilityTimeout`, then visible again) and its error names the queue and the call.
+ */
+export async function redriveQueue(clients: RedriveClients, queue: { name: string; url: string; arn: string }, options: RedriveOptions): Promise<RedriveReport> {
+  const sources = (await call(`sqs:ListDeadLetterSourceQueues on ${queue.name}`, () => clients.sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queue.url })))).queueUrls ?? [];
+  if (sources.length) {
+    const names = sources.map(queueNameOf);
+    if (options.dryRun) return { queue: queue.name, dryRun: true, moveTask: { sources: names }, messages: [] };
+    const task = await call(`sqs:StartMessageMoveTask from ${queue.name}`, () => clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: queue.arn })));
+    return { queue: queue.name, dryRun: false, moveTask: { sources: names, taskHandle: task.TaskHandle }, messages: [] };
+  }
+
+  const planner = new Planner(clients, queue);
+  const messages: MessageOutcome[] = [];
+  if (options.dryRun) {
+    for (const m of await peekMessages(clients.sqs, queue.url, options.max)) messages.push(await planner.outcome(m, false));
+    return { queue: queue.name, dryRun: true, messages };
+  }
+  while (messages.length < options.max) {
+    const got = await call(`sqs:ReceiveMessage on ${queue.name}`, () => clients.sqs.send(new ReceiveMessageCommand({
+      QueueUrl: queue.url, MaxNumberOfMessages: Math.min(10, options.max - messages.length), VisibilityTimeout: options.visibilityTimeout ?? 300,
+      WaitTimeSeconds: 0, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
+    })));
+    if (!got.Messages?.length) break;
+    for (const m of got.Messages) messages.push(await planner.outcome(m, true));
+  }
+  return { queue: queue.name, dryRun: false, messages };
+}
+
+class Planner {
+  private readonly targets = new Map<string, Target[]>();
+  private functionArn?: string | null;
+
+  constructor(private readonly clients: RedriveClients, private readonly queue: { name: string; url: string; arn: string }) {}
+
+  /** Plans (and, when `replay`, performs and deletes) one message; never throws. */
+  async outcome(m: Message, replay: boolean): Promise<MessageOutcome> {
+    const messageId = m.MessageId ?? '?';
+    const from = m.MessageAttributes?.[EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn]?.StringValue ? 'eventbridge' as const : 'lambda' as const;
+    let delivery: Delivery | undefined;
+    try {
+      delivery = from === 'eventbridge' ? await this.eventBridgeDelivery(m) : await this.lambdaDelivery(m);
+      if (!replay) return { messageId, from, delivery, redriven: false };
+      await this.deliver(delivery);
+    } catch (e) {
+      return { messageId, from, delivery, redriven: false, error: `${this.queue.name} message ${messageId}: ${(e as Error).message}` };
+    }
+    try {
+      await this.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queue.url, ReceiptHandle: m.ReceiptHandle }));
+    } catch (e) {
+      return { messageId, from, delivery, redriven: false, error: `${this.queue.name} message ${messageId}: replayed, but ${describeAwsError('sqs:DeleteMessage', e)}; it will be replayed again by the next redrive unless deleted` };
+    }
+    return { messageId, from, delivery, redriven: true };
+  }
+
+  private async eventBridgeDelivery(m: Message): Promise<Delivery> {
+    const ruleArn = m.MessageAttributes![EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn]!.StringValue!;
+    const targetArn = m.MessageAttributes?.[EVENTBRIDGE_DLQ_ATTRIBUTES.targetArn]?.StringValue;
+    if (!targetArn) throw new Error(`has ${EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn} but no ${EVENTBRIDGE_DLQ_ATTRIBUTES.targetArn} attribute: cannot tell which target failed`);
+    const rule = /^arn:[^:]+:events:[^:]*:[^:]*:rule\/(?:([^/]+)\/)?([^/]+)$/.exec(ruleArn);
+    if (!rule) throw new Error(`${EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn} ${JSON.stringify(ruleArn)} is not an EventBridge rule ARN`);
+    const [, bus, ruleName] = rule;
+    let targets = this.targets.get(ruleArn);
+    if (!targets) {
+      targets = [];
+      let token: string | undefined;
+      do {
+        const page = await this.aws(`events:ListTargetsByRule ${ruleName}`, () => this.clients.events.send(new ListTargetsByRuleCommand({ Rule: ruleName, EventBusName: bus, NextToken: token })));
+        targets.push(...(page.Targets ?? []));
+        token = page.NextToken;
+      } while (token);
+      this.targets.set(ruleArn, targets);
+    }
+    const target = targets.find((t) => t.Arn === targetArn);
+    if (!target) throw new Error(`rule ${ruleName} no longer has the target ${targetArn}: replay it by hand`);
+    const event = parseJson(m.Body, 'its body (the event)');
+    if (target.InputTransformer) throw new Error(`the target ${targetArn} of rule ${ruleName} uses an input transformer, which tessera does not re-apply: replay the event (the message body) by hand`);
+    const input = target.Input !== undefined ? target.Input : target.InputPath ? JSON.stringify(jsonPath(event, target.InputPath)) : m.Body!;
+    const service = targetArn.split(':')[2];
+    if (service === 'lambda') return { kind: 'lambda', target: targetArn, payload: input };
+    if (service === 'states') return { kind: 'state-machine', target: targetArn, input };
+    if (service === 'sqs') return { kind: 'queue', target: targetArn, body: input };
+    if (service === 'events' && /:event-bus\//.test(targetArn)) {
+      const e = event as { source?: string; 'detail-type'?: string; detail?: unknown; resources?: string[] };
+      if (typeof e.source !== 'string' || typeof e['detail-type'] !== 'string') throw new Error('the body is not an EventBridge event (no source and detail-type)');
+      if (e.source.startsWith('aws.')) throw new Error(`the event's source is ${e.source}: PutEvents cannot put an AWS service's event; replay it from the account where it arose`);
+      return { kind: 'event-bus', target: targetArn, entry: { Source: e.source, DetailType: e['detail-type'], Detail: JSON.stringify(e.detail ?? {}), Resources: e.resources ?? [] } };
+    }
+    throw new Error(`the target ${targetArn} is a kind tessera does not replay (Lambda, Step Functions, SQS and event bus targets only)`);
+  }
+
+  private async lambdaDelivery(m: Message): Promise<Delivery> {
+    if (this.functionArn === undefined) {
+      const owners: string[] = [];
+      let marker: string | undefined;
+      do {
+        const page = await this.aws('lambda:ListFunctions', () => this.clients.lambda.send(new ListFunctionsCommand({ Marker: marker })));
+        for (const f of page.Functions ?? []) if (f.DeadLetterConfig?.TargetArn === this.queue.arn && f.FunctionArn) owners.push(f.FunctionArn);
+        marker = page.NextMarker;
+      } while (marker);
+      if (owners.length > 1) throw new Error(`functions ${owners.join(', ')} all name it as their dead-letter queue: cannot tell whose event this is`);
+      this.functionArn = owners[0] ?? null;
+    }
+    if (!this.functionArn) {
+      throw new Error(`has no ${EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn} attribute (not dead-lettered by EventBridge) and no Lambda function names ${this.queue.arn} as its dead-letter queue: no source to replay it to`);
+    }
+    return { kind: 'lambda', target: this.functionArn, payload: m.Body ?? '' };
+  }
+
+  private async deliver(d: Delivery): Promise<void> {
+    const c = this.clients;
+    switch (d.kind) {
+      case 'lambda':
+        await this.aws(`lambda:Invoke (Event) ${d.target}`, () => c.lambda.send(new InvokeCommand({ FunctionName: d.target, InvocationType: 'Event', Payload: new TextEncoder().encode(d.payload) })));
+        return;
+      case 'state-machine':
+        await this.aws(`states:StartExecution ${d.target}`, () => c.sfn.send(new StartExecutionCommand({ stateMachineArn: d.target, input: d.input })));
+        return;
+      case 'queue': {
+        const [, , , , account, name] = d.target.split(':');
+        const url = (await this.aws(`sqs:GetQueueUrl ${name}`, () => c.sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account })))).QueueUrl!;
+        await this.aws(`sqs:SendMessage to ${name}`, () => c.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: d.body })));
+        return;
+      }
+      case 'event-bus': {
+        const out = await this.aws(`events:PutEvents to ${d.target}`, () => c.events.send(new PutEventsCommand({ Entries: [{ ...d.entry, EventBusName: d.target }] })));
+        if (out.FailedEntryCount) throw new Error(`events:PutEvents to ${d.target} refused the event: ${out.Entries?.[0]?.ErrorCode}: ${out.Entries?.[0]?.ErrorMessage}`);
+        return;
+      }
+    }
+  }
+
+  private async aws<T>(what: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (e) {
+      throw new Error(describeAwsError(what, e));
+    }
+  }
+}
+
+function parseJson(body: string | undefined, what: string): unknown {
+  try {
+    return JSON.parse(body ?? '');
+  } catch {
+    throw new Error(`${what} is not JSON`);
+  }
+}
+
+/**
+ * The value at a JSONPath of the form EventBridge targets use here: `$` or `$.a.b` (dotted names).
+ * @throws Error for other forms (filters, wildcards, brackets)
+ */
+export function jsonPath(value: unknown, path: string): unknown {
+  if (path === '$') return value;
+  if (!/^\$(\.[A-Za-z0-9_-]+)+$/.test(path)) throw new Error(`InputPath ${JSON.stringify(path)} is not a dotted path ($.a.b), which is all tessera re-applies`);
+  let v: unknown = value;
+  for (const key of path.slice(2).split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+  return v;
+}

@@ -1,0 +1,149 @@
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DLQ_SOURCE_TAG, EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../lib/dead-letters.js';
+import { startMoto, type MotoServer } from './support/moto-server.js';
+
+/**
+ * `tessera dlq list|redrive` as an operator runs them (`node bin/tessera.mjs`) against moto's SQS
+ * and EventBridge. What is emulated: moto runs no retries and dead-letters nothing, so the test puts
+ * into the DLQ the message EventBridge itself would after its last failed attempt (body = the
+ * event, String attributes RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE,
+ * EXHAUSTED_RETRY_CONDITION, RETRY_ATTEMPTS; https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+ * The rule is the platform's OnboardingRequested (bus tessera-lifecycle, InputPath $.detail), with
+ * an SQS queue standing in for its state machine target (moto runs neither Lambda nor Step
+ * Functions targets); the redrive reads the rule's target from moto (ListTargetsByRule) and sends
+ * the target's input (the detail, as the rule would) to it. moto would not apply InputPath itself
+ * (it sends whole events to SQS targets), so no live delivery through the bus is asserted.
+ */
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+const REGION = 'us-east-1';
+const DLQ = 'tessera-dlq-onboarding-requested';
+let moto: MotoServer;
+let env: NodeJS.ProcessEnv;
+let sqs: SQSClient;
+let dlqUrl: string;
+let targetUrl: string;
+let ruleArn: string;
+let targetArn: string;
+
+interface Run { code: number; stdout: string; stderr: string }
+function tessera(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [bin, ...args], { timeout: 60_000, killSignal: 'SIGKILL', env }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    child.stdin?.end();
+  });
+}
+const depth = async (url: string) => Number((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes!.ApproximateNumberOfMessages);
+const onboardingEvent = (tenantId: string) => ({
+  version: '0', id: `evt-${tenantId}`, 'detail-type': 'Tenant Onboarding Requested', source: 'tessera.lifecycle', account: '123456789012',
+  time: '2026-12-01T10:00:00Z', region: REGION, resources: [], detail: { tenantId, tier: 'starter', name: 'Acme' },
+});
+/** What EventBridge puts in a target's DLQ after the last failed attempt. */
+const deadLetter = (queueUrl: string, event: object, attributes: Record<string, string>) => sqs.send(new SendMessageCommand({
+  QueueUrl: queueUrl, MessageBody: JSON.stringify(event),
+  MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+}));
+
+beforeAll(async () => {
+  moto = await startMoto();
+  env = { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: REGION };
+  delete env.AWS_PROFILE;
+  delete env.AWS_SESSION_TOKEN;
+  const config = { endpoint: moto.endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  sqs = new SQSClient(config);
+  const events = new EventBridgeClient(config);
+  // GIVEN the platform's DLQ as the construct makes it (platform key, 14 days, source tag), a stand-in target queue
+  const key = (await new KMSClient(config).send(new CreateKeyCommand({ Description: 'platform key' }))).KeyMetadata!.KeyId!;
+  dlqUrl = (await sqs.send(new CreateQueueCommand({
+    QueueName: DLQ, Attributes: { KmsMasterKeyId: key, MessageRetentionPeriod: '1209600' }, tags: { [DLQ_SOURCE_TAG]: 'rule OnboardingRequested to onboard state machine' },
+  }))).QueueUrl!;
+  targetUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'tessera-test-onboard-target' }))).QueueUrl!;
+  targetArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: targetUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  // and the rule: bus tessera-lifecycle, the detail as the target's input, a DLQ and a retry policy
+  await events.send(new CreateEventBusCommand({ Name: 'tessera-lifecycle' }));
+  ruleArn = (await events.send(new PutRuleCommand({ Name: 'OnboardingRequested', EventBusName: 'tessera-lifecycle', EventPattern: JSON.stringify({ source: ['tessera.lifecycle'] }) }))).RuleArn!;
+  await events.send(new PutTargetsCommand({
+    Rule: 'OnboardingRequested', EventBusName: 'tessera-lifecycle',
+    Targets: [{ Id: 'Target0', Arn: targetArn, InputPath: '$.detail', DeadLetterConfig: { Arn: dlqArn }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 } }],
+  }));
+  // and one more platform DLQ, empty
+  await sqs.send(new CreateQueueCommand({ QueueName: 'tessera-dlq-process-closure-queue', tags: { [DLQ_SOURCE_TAG]: 'schedule DailyClosureQueue to process-closure-queue Lambda' } }));
+  await sqs.send(new CreateQueueCommand({ QueueName: 'not-a-tessera-dlq' }));
+}, 120_000);
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+describe('tessera dlq against moto (SQS, EventBridge)', () => {
+  it('a failing target\'s event lands in its DLQ, list shows the depth, redrive replays it to the target and empties the DLQ', async () => {
+    // GIVEN the onboarding of t-acme failed every delivery attempt: EventBridge dead-lettered the event
+    await deadLetter(dlqUrl, onboardingEvent('t-acme'), {
+      [A.ruleArn]: ruleArn, [A.targetArn]: targetArn, [A.errorCode]: 'SDK_CLIENT_ERROR', [A.errorMessage]: 'Failed to send message to target',
+      [A.exhaustedRetryConditions]: 'MaximumRetryAttempts', [A.retryAttempts]: '8',
+    });
+
+    // WHEN the operator lists the platform's DLQs
+    const list = await tessera(['dlq', 'list']);
+    expect(list.stderr).toBe('');
+    expect(list.code).toBe(0);
+    // THEN both tessera-dlq-* queues, not the other, with depth and source; the DLQ holds the event
+    const rows = list.stdout.split('\n');
+    expect(rows[0]).toMatch(/^QUEUE\s+MESSAGES\s+IN FLIGHT\s+OLDEST\s+SOURCE$/);
+    expect(rows.find((r) => r.startsWith(DLQ))).toMatch(/^tessera-dlq-onboarding-requested\s+1\s+0\s+\d+s\s+rule OnboardingRequested to onboard state machine$/);
+    expect(rows.find((r) => r.startsWith('tessera-dlq-process-closure-queue'))).toMatch(/\s0\s+0\s+-\s+schedule DailyClosureQueue/);
+    expect(list.stdout).not.toContain('not-a-tessera-dlq');
+
+    // WHEN it peeks: the message and its attributes are shown and stay in the queue
+    const peek = await tessera(['dlq', 'list', 'onboarding-requested', '--peek', '5']);
+    expect(peek.code).toBe(0);
+    expect(peek.stdout).toContain(`${A.ruleArn}                  ${ruleArn}`);
+    expect(peek.stdout).toContain('"tenantId":"t-acme"');
+    expect(await depth(dlqUrl)).toBe(1);
+
+    // WHEN it asks for a dry run: the target is named and nothing moves
+    const dry = await tessera(['dlq', 'redrive', 'onboarding-requested', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`send to queue ${targetArn}  would redrive`);
+    expect(dry.stdout).toContain('1 message(s) would be redriven, 0 could not be (nothing changed: --dry-run)');
+    expect(await depth(dlqUrl)).toBe(1);
+    expect(await depth(targetUrl)).toBe(0);
+
+    // WHEN it redrives
+    const redrive = await tessera(['dlq', 'redrive', DLQ]);
+    expect(redrive.stderr).toBe('');
+    expect(redrive.code).toBe(0);
+    expect(redrive.stdout).toContain(`${DLQ}: 1 of 1 redriven`);
+    // THEN the target receives the input the rule would have sent (InputPath $.detail), and the DLQ is empty
+    const received = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: targetUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages ?? [];
+    expect(received.map((m) => JSON.parse(m.Body!))).toEqual([{ tenantId: 't-acme', tier: 'starter', name: 'Acme' }]);
+    expect(await depth(dlqUrl)).toBe(0);
+    const after = await tessera(['dlq', 'list', '--json']);
+    expect(JSON.parse(after.stdout).queues.find((q: { name: string }) => q.name === DLQ)).toMatchObject({ visible: 0, inFlight: 0 });
+  }, 120_000);
+
+  it('keeps a message it cannot replay, exits 1 and names the queue, the message and why', async () => {
+    // GIVEN a message no rule dead-lettered and no function owns (moto's ListFunctions: none names this queue)
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify({ orphan: true }) }));
+    // WHEN the operator redrives
+    const run = await tessera(['dlq', 'redrive', 'onboarding-requested']);
+    // THEN it fails for that message, naming the queue, and the message stays (hidden for the visibility timeout)
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`FAILED: ${DLQ} message ${sent.MessageId}: has no RULE_ARN attribute (not dead-lettered by EventBridge) and no Lambda function names`);
+    expect(run.stdout).toContain(`${DLQ}: 0 of 1 redriven; 1 failed and stay in the queue`);
+    const attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }))).Attributes!;
+    expect(Number(attrs.ApproximateNumberOfMessagesNotVisible)).toBe(1);
+  }, 120_000);
+
+  it('refuses a queue that is not a platform DLQ, naming it and the ones there are (exit 2)', async () => {
+    const run = await tessera(['dlq', 'redrive', 'not-a-tessera-dlq']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no dead-letter queue "not-a-tessera-dlq" (names starting tessera-dlq-): there are tessera-dlq-onboarding-requested, tessera-dlq-process-closure-queue');
+  }, 60_000);
+});
