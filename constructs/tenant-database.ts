@@ -62,6 +62,38 @@ export interface TenantDatabaseProps {
    * @default Duration.seconds(60)
    */
   readonly monitoringInterval?: Duration;
+  /**
+   * Copies of the database's recovery points to the tenant's DR vault (a DR tier only).
+   * @default - no copies: the recovery points stay in the home region
+   */
+  readonly disasterRecovery?: TenantDatabaseDisasterRecovery;
+}
+
+/**
+ * Where and how often the database's recovery points are copied to the DR region. The DR vault and
+ * key are the DR blueprint's (lib/tenant-dr-stack.ts), reached by their deterministic names.
+ *
+ * AWS Backup copies snapshot recovery points of RDS across regions; it does not copy continuous
+ * (point-in-time) backups as continuous ones, so the RPO is met by a snapshot rule scheduled every
+ * `intervalHours`, each snapshot copied when it completes.
+ * Source: https://docs.aws.amazon.com/aws-backup/latest/devguide/point-in-time-recovery.html
+ */
+export interface TenantDatabaseDisasterRecovery {
+  /** The DR region. */
+  readonly region: string;
+  /** Name of the DR vault in the DR region, `tessera-<id>-dr`. */
+  readonly vaultName: string;
+  /** Alias of the DR key, `alias/tessera-<id>-dr` (the backup role's policy finds the key by it). */
+  readonly keyAlias: string;
+  /**
+   * Name of the backup role, `tessera-<id>-database-backup`: the DR key's policy admits it by name
+   * (the role is generated-named without DR, and renamed, i.e. replaced, when the tier gains DR).
+   */
+  readonly backupRoleName: string;
+  /** Hours between two DR snapshots (1, 2, 3, 4, 6, 8 or 12: divisors of 24, lib/config/disaster-recovery.ts drBackupIntervalHours). */
+  readonly intervalHours: number;
+  /** Days the frequent DR copies are kept in the DR vault (the daily ones are kept 35 days). */
+  readonly copyRetentionDays: number;
 }
 
 const PG_LOG_TYPES = ['postgresql', 'upgrade', 'iam-db-auth-error'];
@@ -83,6 +115,10 @@ export class TenantDatabase extends Construct {
   readonly backupRole: iam.Role;
   /** The backup role's customer-managed policy: this database, its vault, key and snapshots only. */
   readonly backupPolicy: iam.ManagedPolicy;
+  /** The database's Backup vault (home region). */
+  readonly backupVault: backup.BackupVault;
+  /** The DB subnet group's name (a restore test restores into it). */
+  readonly subnetGroupName: string;
 
   constructor(scope: Construct, id: string, props: TenantDatabaseProps) {
     super(scope, id);
@@ -184,6 +220,7 @@ export class TenantDatabase extends Construct {
       ],
     });
     for (const group of logGroups) this.instance.node.addDependency(group);
+    this.subnetGroupName = subnetGroup.subnetGroupName;
     if (Token.isUnresolved(this.instance.deletionProtection)) {
       acknowledge(this.instance, ['AwsSolutions::AwsSolutions-RDS10', 'HIPAA.Security::HIPAA.Security-RDSInstanceDeletionProtectionEnabled', 'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled'],
         'Deletion protection is a blueprint parameter (default true): off only while the onboarding first creates the stack, so that a failed create can roll the instance back, and switched on by the onboarding as soon as the create succeeds; every later update keeps it on.');
@@ -197,13 +234,16 @@ export class TenantDatabase extends Construct {
     this.port = props.port;
     this.dbiResourceId = this.instance.attrDbiResourceId;
 
-    const vault = new backup.BackupVault(this, 'BackupVault', {
+    const vault = this.backupVault = new backup.BackupVault(this, 'BackupVault', {
       backupVaultName: `${props.namePrefix}-database`,
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // Every recovery point is tagged with the tenant on top of the tags Backup copies from the instance.
     const recoveryPointTags = { [TENANT_ID_TAG]: props.tenantId };
+    const dr = props.disasterRecovery;
+    const drVault = dr ? backup.BackupVault.fromBackupVaultArn(this, 'DrVault',
+      stack.formatArn({ service: 'backup', region: dr.region, resource: 'backup-vault', resourceName: dr.vaultName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })) : undefined;
     const plan = new backup.BackupPlan(this, 'BackupPlan', {
       backupPlanName: `${props.namePrefix}-database`,
       backupVault: vault,
@@ -213,7 +253,10 @@ export class TenantDatabase extends Construct {
           scheduleExpression: events.Schedule.cron({ hour: '3', minute: '0' }),
           deleteAfter: Duration.days(35),
           recoveryPointTags,
+          // The daily recovery points also reach the DR region, kept as long as at home.
+          copyActions: drVault ? [{ destinationBackupVault: drVault, deleteAfter: Duration.days(35) }] : undefined,
         }),
+        ...(dr && drVault ? [drCopyRule(dr, drVault, recoveryPointTags)] : []),
         new backup.BackupPlanRule({
           ruleName: 'monthly',
           scheduleExpression: events.Schedule.cron({ day: '1', hour: '4', minute: '0' }),
@@ -233,6 +276,7 @@ export class TenantDatabase extends Construct {
     // What binds the role to this tenant is its policy below (this database, this vault, this tenant's
     // snapshots) and iam:PassRole, which only this tenant's principals hold for it.
     this.backupRole = new iam.Role(this, 'BackupRole', {
+      roleName: dr?.backupRoleName,
       path: SERVICE_ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
       description: 'AWS Backup snapshots of the tenant database',
@@ -249,10 +293,18 @@ export class TenantDatabase extends Construct {
       keyArn: props.encryptionKey.keyArn,
       tenantId: props.tenantId,
     }) });
+    if (dr && drVault) {
+      const drStatements = drCopyStatements(stack, { region: dr.region, vaultArn: drVault.backupVaultArn, keyAlias: dr.keyAlias, tenantId: props.tenantId, sourceKeyArn: props.encryptionKey.keyArn });
+      for (const statement of drStatements) this.backupPolicy.addStatements(statement);
+    }
     acknowledge(this.backupPolicy, [
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:awsbackup:job-*]',
       'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-    ], 'AWS Backup names every RDS snapshot it takes awsbackup:job-<uuid> in every tenant, so the snapshot statements carry the tenant tag as a condition (aws:ResourceTag, and aws:RequestTag when a request sets it); tag:GetResources is a wildcard-only action (no resource type) that Backup uses to resolve selections.');
+      ...(dr ? [
+        `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${dr.region}:<AWS::AccountId>:snapshot:awsbackup:*]`,
+        `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${dr.region}:<AWS::AccountId>:key/*]`,
+      ] : []),
+    ], (dr ? 'Cross-region copies land in the DR region as snapshots named awsbackup:* by AWS Backup, narrowed by the tenant tag like the home ones; the DR key is the DR blueprint\'s, named by its alias (kms:ResourceAliases) and used through Backup and RDS only. ' : '') + 'AWS Backup names every RDS snapshot it takes awsbackup:job-<uuid> in every tenant, so the snapshot statements carry the tenant tag as a condition (aws:ResourceTag, and aws:RequestTag when a request sets it); tag:GetResources is a wildcard-only action (no resource type) that Backup uses to resolve selections.');
   }
 }
 
@@ -330,3 +382,64 @@ function backupStatements(stack: Stack, t: BackupPolicyTargets): iam.PolicyState
   ];
 }
 
+
+/**
+ * The DR rule: a snapshot every `intervalHours` (cron `0 0/N * * ? *`, evenly spaced across midnight),
+ * started within the hour and completed within the interval, kept a day at home and
+ * `copyRetentionDays` in the DR vault. AWS Backup's shortest schedule is hourly; a start window under
+ * an hour is refused. https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html
+ */
+function drCopyRule(dr: TenantDatabaseDisasterRecovery, drVault: backup.IBackupVault, recoveryPointTags: Record<string, string>): backup.BackupPlanRule {
+  if (![1, 2, 3, 4, 6, 8, 12].includes(dr.intervalHours)) throw new Error(`TenantDatabase disasterRecovery.intervalHours must divide 24 and be under 24 (1, 2, 3, 4, 6, 8, 12), got ${dr.intervalHours}`);
+  return new backup.BackupPlanRule({
+    ruleName: 'disaster-recovery',
+    scheduleExpression: events.Schedule.expression(`cron(0 0/${dr.intervalHours} * * ? *)`),
+    startWindow: Duration.hours(1),
+    completionWindow: Duration.hours(Math.max(2, dr.intervalHours)),
+    deleteAfter: Duration.days(1),
+    recoveryPointTags,
+    copyActions: [{ destinationBackupVault: drVault, deleteAfter: Duration.days(dr.copyRetentionDays) }],
+  });
+}
+
+interface DrCopyTargets {
+  readonly region: string;
+  readonly vaultArn: string;
+  readonly keyAlias: string;
+  readonly tenantId: string;
+  readonly sourceKeyArn: string;
+}
+
+/**
+ * What a cross-region copy job of an RDS snapshot needs besides the backup itself: the copy and sharing
+ * actions of AWSBackupServiceRolePolicyForBackup (rds:CopyDBSnapshot, tagging and describing the copy),
+ * the DR vault, and the DR key through Backup and RDS (found by its alias: the DR blueprint created it).
+ * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSBackupServiceRolePolicyForBackup.html
+ */
+function drCopyStatements(stack: Stack, t: DrCopyTargets): iam.PolicyStatement[] {
+  const homeSnapshots = stack.formatArn({ service: 'rds', resource: 'snapshot', resourceName: 'awsbackup:job-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const drSnapshots = stack.formatArn({ service: 'rds', region: t.region, resource: 'snapshot', resourceName: 'awsbackup:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const ownTag = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: t.tenantId };
+  const requestTag = { [`aws:RequestTag/${TENANT_ID_TAG}`]: t.tenantId };
+  const drKeys = stack.formatArn({ service: 'kms', region: t.region, resource: 'key', resourceName: '*' });
+  const drKeyByAlias = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': t.keyAlias } };
+  const viaDr = { 'kms:ViaService': ['backup', 'rds'].map((s) => `${s}.${t.region}.amazonaws.com`) };
+  return [
+    new iam.PolicyStatement({ sid: 'CopyTheTenantSnapshots', actions: ['rds:CopyDBSnapshot'], resources: [homeSnapshots], conditions: { StringEquals: ownTag } }),
+    new iam.PolicyStatement({ sid: 'NewCopiesInTheDrRegion', actions: ['rds:CopyDBSnapshot'], resources: [drSnapshots], conditions: { StringEqualsIfExists: requestTag } }),
+    new iam.PolicyStatement({
+      sid: 'TheTenantCopiesInTheDrRegion',
+      actions: ['rds:DescribeDBSnapshots', 'rds:ListTagsForResource', 'rds:DeleteDBSnapshot', 'rds:AddTagsToResource'],
+      resources: [drSnapshots],
+      conditions: { StringEqualsIfExists: { ...ownTag, ...requestTag } },
+    }),
+    new iam.PolicyStatement({ sid: 'TheTenantDrVault', actions: ['backup:DescribeBackupVault', 'backup:CopyIntoBackupVault'], resources: [t.vaultArn] }),
+    new iam.PolicyStatement({ sid: 'TheTenantDrKey', actions: ['kms:DescribeKey'], resources: [drKeys], conditions: drKeyByAlias }),
+    new iam.PolicyStatement({
+      sid: 'GrantsOnTheTenantDrKeyForAwsResources',
+      actions: ['kms:CreateGrant'],
+      resources: [drKeys],
+      conditions: { ...drKeyByAlias, StringEquals: viaDr, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    }),
+  ];
+}

@@ -36,12 +36,14 @@ export interface TenantKeyProps {
   readonly pendingWindow?: Duration;
 }
 
-const ADMIN_ACTIONS = [
+/** What the administering principals (provisioning, deployer) may do with a tenant key: everything but use it. */
+export const ADMIN_ACTIONS = [
   'kms:CreateAlias', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*',
   'kms:Disable*', 'kms:Get*', 'kms:Delete*', 'kms:TagResource', 'kms:UntagResource',
   'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:RotateKeyOnDemand',
 ];
-const USE_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
+/** Cryptographic use of a tenant key by the tenant's roles. */
+export const USE_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
 
 /**
  * The tenant's customer-managed KMS key: every tenant data store is encrypted with it.

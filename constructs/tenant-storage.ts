@@ -37,6 +37,36 @@ export interface TenantStorageProps {
    * @default Duration.days(30)
    */
   readonly noncurrentVersionExpiration?: Duration;
+  /**
+   * Replication of every object to the tenant's DR bucket (a DR tier only). The role is also admitted
+   * by the bucket policy to read object versions.
+   * @default - no replication: the data stays in the home region
+   */
+  readonly replication?: TenantBucketReplication;
+}
+
+/** Replication of the tenant bucket into the DR region (constructs/tenant-dr-replication.ts builds it). */
+export interface TenantBucketReplication {
+  /** ARN of the replication role (S3 assumes it). */
+  readonly roleArn: string;
+  /** The rule (`AWS::S3::Bucket` ReplicationRule), destination and encryption included. */
+  readonly rule: s3.CfnBucket.ReplicationRuleProperty;
+}
+
+/** Who may do what to a tenant bucket (the primary's, and the DR bucket with the same isolation). */
+export interface TenantBucketIsolation {
+  /** ARNs of the tenant's roles: with the break-glass role (and `objectReaderArns`), the only principals that may touch objects. */
+  readonly tenantRoleArns: string[];
+  readonly breakGlassRoleArn: string;
+  readonly provisioningRoleArn: string;
+  readonly deployerRoleArn: string;
+  /** The key objects must be written with (`s3:x-amz-server-side-encryption-aws-kms-key-id`). */
+  readonly encryptionKeyArn: string;
+  /**
+   * Service roles that read or write object versions besides the tenant's (S3 replication).
+   * @default - none
+   */
+  readonly serviceRoleArns?: string[];
 }
 
 /** Data-plane actions: only tenant roles and break-glass perform them. */
@@ -74,66 +104,97 @@ export class TenantStorage extends Construct {
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...secureBucketProps({ encryptionKey: props.encryptionKey, accessLogsBucket: this.accessLogsBucket, accessLogsPrefix: 'tenant-bucket/' }),
-      lifecycleRules: [
-        { id: 'expire-training-data', prefix: trainingPrefix, expiration: props.trainingDataExpiration ?? Duration.days(90) },
-        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(30) },
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
-      ],
+      lifecycleRules: tenantBucketLifecycleRules(trainingPrefix, props.trainingDataExpiration, props.noncurrentVersionExpiration),
     });
-    acknowledge(this.bucket, ['NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled'],
-      'Tenant data stays in the tenant\'s home region (data residency is part of the tenant contract); durability comes from S3 itself and versioning keeps overwritten objects for the noncurrent-version window.');
-
-    const dataPrincipals = [...props.tenantRoleArns, props.breakGlassRoleArn];
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyObjectAccessToAllButTenantRoles',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: OBJECT_ACTIONS,
-        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
-        conditions: { ArnNotLike: { 'aws:PrincipalArn': dataPrincipals } },
-      }),
-    );
-    // The S3 bucket handler's update lists the keys (s3:ListBucket); the deployer may list, never read or delete.
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyListingToAllButTenantRolesAndDeployer',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { ArnNotLike: { 'aws:PrincipalArn': [...dataPrincipals, props.deployerRoleArn] } },
-      }),
-    );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyDataSettingsToAllButDeployer',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: DATA_SETTING_ACTIONS,
-        resources: [this.bucket.bucketArn],
-        conditions: { ArnNotLike: { 'aws:PrincipalArn': [props.deployerRoleArn, props.breakGlassRoleArn] } },
-      }),
-    );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyPolicyChangesToAllButDeployers',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: POLICY_ACTIONS,
-        resources: [this.bucket.bucketArn],
-        conditions: { ArnNotLike: { 'aws:PrincipalArn': [props.provisioningRoleArn, props.deployerRoleArn, props.breakGlassRoleArn] } },
-      }),
-    );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyObjectsNotEncryptedWithTenantKey',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects('*')],
-        conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.encryptionKey.keyArn } },
-      }),
-    );
+    if (props.replication) {
+      (this.bucket.node.defaultChild as s3.CfnBucket).replicationConfiguration = { role: props.replication.roleArn, rules: [props.replication.rule] };
+    } else {
+      acknowledge(this.bucket, ['NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled', 'HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled'],
+        'Tenant data stays in the tenant\'s home region (data residency is part of the tenant contract); durability comes from S3 itself and versioning keeps overwritten objects for the noncurrent-version window.');
+    }
+    isolateTenantBucket(this.bucket, {
+      tenantRoleArns: props.tenantRoleArns,
+      breakGlassRoleArn: props.breakGlassRoleArn,
+      provisioningRoleArn: props.provisioningRoleArn,
+      deployerRoleArn: props.deployerRoleArn,
+      encryptionKeyArn: props.encryptionKey.keyArn,
+      serviceRoleArns: props.replication ? [props.replication.roleArn] : [],
+    });
   }
+}
+
+/**
+ * The lifecycle of a tenant bucket; the DR bucket has the same, because S3 replication does not
+ * replicate lifecycle expirations (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html).
+ * @param trainingDataExpiration @default Duration.days(90)
+ * @param noncurrentVersionExpiration @default Duration.days(30)
+ */
+export function tenantBucketLifecycleRules(trainingPrefix: string, trainingDataExpiration?: Duration, noncurrentVersionExpiration?: Duration): s3.LifecycleRule[] {
+  return [
+    { id: 'expire-training-data', prefix: trainingPrefix, expiration: trainingDataExpiration ?? Duration.days(90) },
+    { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: noncurrentVersionExpiration ?? Duration.days(30) },
+    { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+  ];
+}
+
+/**
+ * The bucket policy that isolates a tenant bucket: deny statements keyed on `aws:PrincipalArn`, so they
+ * hold even against an identity policy with `s3:*` in the same account, and need no principal to exist.
+ * Objects: the tenant's roles, break-glass and `serviceRoleArns` only; listing: those and the deployer;
+ * data settings: deployer and break-glass; the policy itself: provisioning, deployer, break-glass; and
+ * no object written under another key.
+ */
+export function isolateTenantBucket(bucket: s3.IBucket, props: TenantBucketIsolation): void {
+  const dataPrincipals = [...props.tenantRoleArns, props.breakGlassRoleArn, ...(props.serviceRoleArns ?? [])];
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyObjectAccessToAllButTenantRoles',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: OBJECT_ACTIONS,
+      resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+      conditions: { ArnNotLike: { 'aws:PrincipalArn': dataPrincipals } },
+    }),
+  );
+  // The S3 bucket handler's update lists the keys (s3:ListBucket); the deployer may list, never read or delete.
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyListingToAllButTenantRolesAndDeployer',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { ArnNotLike: { 'aws:PrincipalArn': [...dataPrincipals, props.deployerRoleArn] } },
+    }),
+  );
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyDataSettingsToAllButDeployer',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: DATA_SETTING_ACTIONS,
+      resources: [bucket.bucketArn],
+      conditions: { ArnNotLike: { 'aws:PrincipalArn': [props.deployerRoleArn, props.breakGlassRoleArn] } },
+    }),
+  );
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyPolicyChangesToAllButDeployers',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: POLICY_ACTIONS,
+      resources: [bucket.bucketArn],
+      conditions: { ArnNotLike: { 'aws:PrincipalArn': [props.provisioningRoleArn, props.deployerRoleArn, props.breakGlassRoleArn] } },
+    }),
+  );
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyObjectsNotEncryptedWithTenantKey',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.encryptionKeyArn } },
+    }),
+  );
 }

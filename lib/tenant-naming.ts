@@ -166,3 +166,47 @@ export const IDENTITY_CENTER_TENANT_ADMIN_EXAMPLES = [
   'aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_TesseraTenantAdmin_0123456789abcdef',
 ] as const;
 
+
+/*
+ * Disaster recovery (tiers with `disasterRecovery`, lib/config/disaster-recovery.ts): the DR blueprint
+ * (lib/tenant-dr-stack.ts) deploys first, in the DR region, and stands alone; the primary blueprint
+ * reaches its resources by these names, so neither needs the other's outputs.
+ */
+
+/** Alias of the tenant's DR-region key: `alias/tessera-<id>-dr` (in the DR region; the home key is `alias/tessera/<id>`). */
+export function drKeyAlias(tenantId: string): string {
+  return `alias/tessera-${tenantId}-dr`;
+}
+
+/**
+ * The tenant's DR bucket: `tessera-<id>-dr-<account>-<drRegion>`, unique across S3 through the account
+ * and region. At most 63 characters (S3's limit): 8 + 24 + 4 + 12 + 1 + 14 for the longest region names
+ * (`ap-southeast-2`).
+ */
+export function drBucketName(tenantId: string, accountId: string, drRegion: string): string {
+  return `tessera-${tenantId}-dr-${accountId}-${drRegion}`;
+}
+
+/** The tenant's DR Backup vault `tessera-<id>-dr` (in the DR region; AWS Backup allows 50 characters). */
+export function drBackupVaultName(tenantId: string): string {
+  return `tessera-${tenantId}-dr`;
+}
+
+/**
+ * Service roles of a DR tier's primary blueprint, named so the DR blueprint's key and bucket policies
+ * can admit them before they exist (on SERVICE_ROLE_PATH; at most 64 characters: `tessera-<id>-` is 33).
+ * - `dr-replication`: S3 replication of the tenant bucket to the DR bucket
+ * - `database-backup`: AWS Backup's role for the database plan (copies into the DR vault)
+ * - `restore-testing`: AWS Backup's role for the monthly restore test
+ */
+export const DR_SERVICE_ROLE_PURPOSES = ['dr-replication', 'database-backup', 'restore-testing'] as const;
+export type DrServiceRolePurpose = (typeof DR_SERVICE_ROLE_PURPOSES)[number];
+
+export function drServiceRoleName(tenantId: string, purpose: DrServiceRolePurpose): string {
+  return `tessera-${tenantId}-${purpose}`;
+}
+
+/** ARN of one of those roles (they carry SERVICE_ROLE_PATH). */
+export function drServiceRoleArn(partition: string, accountId: string, tenantId: string, purpose: DrServiceRolePurpose): string {
+  return `arn:${partition}:iam::${accountId}${SERVICE_ROLE_PATH}${drServiceRoleName(tenantId, purpose)}`;
+}

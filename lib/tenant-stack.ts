@@ -16,12 +16,20 @@ import { TenantDatabase } from '../constructs/tenant-database.js';
 import { TenantKey } from '../constructs/tenant-key.js';
 import { TenantRoles, type WorkloadTrust } from '../constructs/tenant-roles.js';
 import { TenantStorage } from '../constructs/tenant-storage.js';
+import { TenantDrReplication } from '../constructs/tenant-dr-replication.js';
+import { TenantRestoreEventsForwarder } from '../constructs/tenant-dr-restore-events.js';
+import { TenantRestoreTesting } from '../constructs/tenant-dr-restore-testing.js';
+import { disasterRecoveryOf, drBackupIntervalHours, usesReplicationTimeControl } from './config/disaster-recovery.js';
 import type { PlatformConfig, TierConfig } from './config/schema.js';
 import { acknowledge } from './compliance.js';
 import {
   DATABASE_DELETION_PROTECTION_PARAMETER,
   databaseInstanceIdentifier,
   dedicatedClusterName,
+  drBackupVaultName,
+  drBucketName,
+  drKeyAlias,
+  drServiceRoleName,
   roleArn,
   TENANT_ID_PATTERN,
   TENANT_ID_TAG,
@@ -127,7 +135,20 @@ export class TenantStack extends Stack {
     acknowledge(network.vpc.node.defaultChild!, ['NIST.800.53.R5-VPCDefaultSecurityGroupClosed', 'HIPAA.Security-VPCDefaultSecurityGroupClosed'],
       'The blueprint carries no Lambda, so the CDK custom resource cannot close the default security group; the onboarding workflow revokes its rules after deploy (DefaultSecurityGroupId output), and no tenant resource uses it.');
 
+    // Disaster recovery (a DR tier only): the DR blueprint (lib/tenant-dr-stack.ts) holds the DR key,
+    // bucket and vault in the DR region; this blueprint replicates and copies into them by name.
+    const dr = disasterRecoveryOf(tier);
+    const replication = dr ? new TenantDrReplication(this, 'DrReplication', {
+      tenantId,
+      roleName: drServiceRoleName(tenantId, 'dr-replication'),
+      drRegion: dr.region,
+      destinationBucketName: drBucketName(tenantId, Aws.ACCOUNT_ID, dr.region),
+      sourceKeyArn: key.keyArn,
+      replicationTimeControl: usesReplicationTimeControl(dr.rpoHours),
+    }) : undefined;
+
     const storage = new TenantStorage(this, 'Storage', {
+      replication: replication?.replication,
       encryptionKey: key.key,
       trainingDataPrefix: TRAINING_DATA_PREFIX,
       trainingDataExpiration: Duration.days(tier.training.dataRetentionDays),
@@ -136,6 +157,12 @@ export class TenantStack extends Stack {
       provisioningRoleArn,
       deployerRoleArn,
     });
+
+    if (replication) {
+      replication.grantSource(storage.bucket);
+      // S3 reads the source objects as the replication role, through S3 in this region only.
+      key.allowServiceRole('ReplicationRoleDecryptsThroughS3', replication.role, ['kms:Decrypt'], { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } });
+    }
 
     let cluster: KubernetesCluster | undefined;
     if (tier.compute.mode === 'dedicated') {
@@ -179,6 +206,15 @@ export class TenantStack extends Stack {
       backupRetentionDays: tier.database.backupRetentionDays,
       port: tier.database.port,
       allowedPeers: peers,
+      disasterRecovery: dr ? {
+        region: dr.region,
+        vaultName: drBackupVaultName(tenantId),
+        keyAlias: drKeyAlias(tenantId),
+        backupRoleName: drServiceRoleName(tenantId, 'database-backup'),
+        intervalHours: drBackupIntervalHours(dr.rpoHours),
+        // The frequent copies outlive the RTO by a day, so the newest one is still there when the restore starts.
+        copyRetentionDays: Math.max(2, Math.ceil(dr.rtoHours / 24) + 1),
+      } : undefined,
     });
 
     // Backup's own calls for the key, made only through Backup and RDS (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html).
@@ -186,6 +222,30 @@ export class TenantStack extends Stack {
       { StringEquals: { 'kms:ViaService': ['backup', 'rds'].map((s) => `${s}.${Aws.REGION}.amazonaws.com`) } });
     key.allowServiceRole('BackupRoleGrantsThroughBackup', database.backupRole, ['kms:CreateGrant'],
       { StringEquals: { 'kms:ViaService': ['backup', 'rds'].map((s) => `${s}.${Aws.REGION}.amazonaws.com`) }, Bool: { 'kms:GrantIsForAWSResource': 'true' } });
+
+    if (dr) {
+      // Proof that a backup restores: a monthly restore test of the database, its results on the platform bus.
+      const restoreTesting = new TenantRestoreTesting(this, 'RestoreTesting', {
+        tenantId,
+        roleName: drServiceRoleName(tenantId, 'restore-testing'),
+        instanceIdentifier: databaseInstanceIdentifier(tenantId),
+        vaultArn: database.backupVault.backupVaultArn,
+        keyArn: key.keyArn,
+        subnetGroupName: database.subnetGroupName,
+        securityGroupId: database.securityGroup.securityGroupId,
+      });
+      // The test selects the instance by its fixed identifier: it is created after it (its role may come first: the key names it).
+      restoreTesting.selection.node.addDependency(database.instance);
+      restoreTesting.plan.node.addDependency(database.instance);
+      const viaRestore = { StringEquals: { 'kms:ViaService': ['backup', 'rds'].map((s) => `${s}.${Aws.REGION}.amazonaws.com`) } };
+      key.allowServiceRole('RestoreTestingRoleDescribesKey', restoreTesting.role, ['kms:DescribeKey'], viaRestore);
+      key.allowServiceRole('RestoreTestingRoleGrantsThroughBackup', restoreTesting.role, ['kms:CreateGrant'], { ...viaRestore, Bool: { 'kms:GrantIsForAWSResource': 'true' } });
+      new TenantRestoreEventsForwarder(this, 'RestoreEvents', {
+        tenantId,
+        restoreRoleArn: restoreTesting.role.roleArn,
+        platformEventBusArn: platformEventBusArn(config.platformAccountId, config.homeRegion, PLATFORM_EVENT_BUS_NAME),
+      });
+    }
 
     const cache = new TenantCache(this, 'Cache', {
       userIdPrefix: `tessera-${tenantId}`,

@@ -10,6 +10,8 @@ import { PLATFORM_DR_STACK_ID, platformDrRegion } from './platform-dr-naming.js'
 import { PlatformStack } from './platform-stack.js';
 import { TenantNamespaceStack } from './tenant-namespace-stack.js';
 import { ACCOUNT_BASELINE_FILE_NAME, WORKLOAD_PROVISIONING_FILE_NAME } from './tenant-naming.js';
+import { disasterRecoveryOf } from './config/disaster-recovery.js';
+import { TenantDrStack } from './tenant-dr-stack.js';
 import { TenantStack } from './tenant-stack.js';
 import { WorkloadProvisioningStack } from './workload-provisioning-stack.js';
 
@@ -22,6 +24,8 @@ export interface TesseraApp {
   readonly blueprints: Record<string, TenantStack>;
   /** Tier name → namespace blueprint (shared-compute tiers only). */
   readonly namespaceBlueprints: Record<string, TenantNamespaceStack>;
+  /** Tier name → DR blueprint (tiers with `disasterRecovery` only), deployed in the tier's DR region. */
+  readonly drBlueprints: Record<string, TenantDrStack>;
   /** The per-account baseline (blueprint execution role), deployed before any tenant stack of an account. */
   readonly accountBaseline: AccountBaselineStack;
   /** The workload account's provisioning role, deployed once by the engineer from the catalog. */
@@ -33,10 +37,12 @@ export interface TesseraApp {
 export const STACK_IDS = { organization: 'TesseraOrganization', platform: 'TesseraPlatform', blueprintStage: 'Blueprints' } as const;
 export const blueprintStackId = (tier: string) => `TesseraTenant-${tier}`;
 export const namespaceBlueprintStackId = (tier: string) => `TesseraTenantNamespace-${tier}`;
+/** Construct id of a DR tier's DR blueprint (lib/tenant-dr-stack.ts). */
+export const drBlueprintStackId = (tier: string) => `TesseraTenantDr-${tier}`;
 export const ACCOUNT_BASELINE_STACK_ID = 'TesseraAccountBaseline';
 export const WORKLOAD_PROVISIONING_STACK_ID = 'TesseraWorkloadProvisioning';
 /** File name of a blueprint template in the catalog (`blueprints/<version>/<file>`); the workflow builds the same name. */
-export const blueprintFileName = (tier: string, kind: 'tenant' | 'namespace') => `${tier}${kind === 'namespace' ? '-namespace' : ''}.template.json`;
+export const blueprintFileName = (tier: string, kind: 'tenant' | 'namespace' | 'dr') => `${tier}${kind === 'tenant' ? '' : `-${kind}`}.template.json`;
 
 export interface BuildOptions {
   /**
@@ -60,7 +66,12 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
   applyCompliancePacks(blueprintStage);
   const blueprints: Record<string, TenantStack> = {};
   const namespaceBlueprints: Record<string, TenantNamespaceStack> = {};
+  const drBlueprints: Record<string, TenantDrStack> = {};
   for (const [tierName, tier] of Object.entries(config.tiers)) {
+    const disasterRecovery = disasterRecoveryOf(tier);
+    if (disasterRecovery) {
+      drBlueprints[tierName] = new TenantDrStack(blueprintStage, drBlueprintStackId(tierName), { tierName, tier, disasterRecovery, config, blueprintVersion });
+    }
     blueprints[tierName] = new TenantStack(blueprintStage, blueprintStackId(tierName), { tierName, tier, config, blueprintVersion });
     if (tier.compute.mode === 'shared') {
       namespaceBlueprints[tierName] = new TenantNamespaceStack(blueprintStage, namespaceBlueprintStackId(tierName), { tierName, tier, config, blueprintVersion });
@@ -78,6 +89,7 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
     [WORKLOAD_PROVISIONING_FILE_NAME, template(workloadProvisioning)],
     ...Object.entries(blueprints).map(([tier, stack]) => [blueprintFileName(tier, 'tenant'), template(stack)]),
     ...Object.entries(namespaceBlueprints).map(([tier, stack]) => [blueprintFileName(tier, 'namespace'), template(stack)]),
+    ...Object.entries(drBlueprints).map(([tier, stack]) => [blueprintFileName(tier, 'dr'), template(stack)]),
   ]);
 
   const organization = new OrganizationStack(app, STACK_IDS.organization, {
@@ -102,5 +114,5 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
   if (platformDr) platform.addDependency(platformDr, 'the audit replication and the registry backup copy target TesseraPlatformDr\'s bucket and vault');
   for (const stack of [organization, platform, ...(platformDr ? [platformDr] : [])]) addPlaceholderGuard(stack, options.placeholders ?? []);
   applyCompliancePacks(app);
-  return { organization, platform, platformDr, blueprints, namespaceBlueprints, accountBaseline, workloadProvisioning, blueprintStage };
+  return { organization, platform, platformDr, blueprints, namespaceBlueprints, drBlueprints, accountBaseline, workloadProvisioning, blueprintStage };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
+import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema } from './disaster-recovery.js';
 import { overlaps, parseCidr, type Ipv4Range } from './cidr.js';
 import {
   cacheNodeTypeProblem,
@@ -159,6 +160,8 @@ export const TierConfigSchema = z
     }),
     /** Budget alert thresholds and mail (lib/config/budget-alerts-config.ts). @default - absent: thresholds [50, 80, 100], no mail (budgetAlertsOf) */
     budgetAlerts: BudgetAlertsConfigSchema.optional(),
+    /** Disaster recovery (lib/config/disaster-recovery.ts): `none` or `{ region, rpoHours, rtoHours }`. @default - absent: 'none' (disasterRecoveryOf) */
+    disasterRecovery: DisasterRecoveryConfigSchema.optional(),
   })
   .superRefine((t, ctx) => {
     const pool = parseCidr(t.network.tenantCidrPool);
@@ -428,6 +431,7 @@ export const PlatformConfigSchema = z
         }
       }
     });
+    checkDisasterRecoveryRegions(c, ctx);
     if (!(c.defaultTier in c.tiers)) {
       ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `is not a defined tier: set it to one of ${Object.keys(c.tiers).join(', ')}, or define it under tiers` });
     }

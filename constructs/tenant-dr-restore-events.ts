@@ -1,0 +1,50 @@
+import { Aws } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+
+/** The detail type AWS Backup gives restore job events (https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html). */
+export const RESTORE_JOB_STATE_CHANGE = 'Restore Job State Change';
+
+export interface TenantRestoreEventsForwarderProps {
+  readonly tenantId: string;
+  /** ARN of the role the tenant's restore tests run as: only restore jobs of that role are forwarded. */
+  readonly restoreRoleArn: string;
+  /** The platform account's event bus, where the platform records restore-test results. */
+  readonly platformEventBusArn: string;
+}
+
+/**
+ * Forwards the state changes of this tenant's restore-test jobs (AWS Backup's `Restore Job State
+ * Change`, `source` `aws.backup`, run as the tenant's restore-testing role) from the account's default
+ * bus to the platform bus, like the training events (constructs/training-events-forwarder.ts). The
+ * workload account hosts many tenants: the role in the pattern keeps each rule to its tenant's jobs,
+ * so the platform gets each event once. Only AWS Backup can emit `aws.backup` events, and EventBridge
+ * keeps the source account on the forwarded event.
+ */
+export class TenantRestoreEventsForwarder extends Construct {
+  constructor(scope: Construct, id: string, props: TenantRestoreEventsForwarderProps) {
+    super(scope, id);
+    // Fixed name, so the role's trust can name the rule (aws:SourceArn) before it exists.
+    const ruleName = `tessera-${props.tenantId}-restore-events`;
+    const role = new iam.Role(this, 'Role', {
+      path: SERVICE_ROLE_PATH,
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${ruleName}` },
+      }),
+      description: 'Tessera: forwards this tenant\'s restore-test results to the platform bus',
+    });
+    new iam.ManagedPolicy(this, 'Policy', {
+      roles: [role],
+      statements: [new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [props.platformEventBusArn] })],
+    });
+    new events.Rule(this, 'Rule', {
+      ruleName,
+      description: 'Tessera: this tenant\'s AWS Backup restore-test job state changes, to the platform bus',
+      eventPattern: { source: ['aws.backup'], detailType: [RESTORE_JOB_STATE_CHANGE], detail: { iamRoleArn: [props.restoreRoleArn] } },
+      targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBus', props.platformEventBusArn), { role: role.withoutPolicyUpdates() })],
+    });
+  }
+}

@@ -1,0 +1,133 @@
+import { ArnFormat, Fn, Stack } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/compliance.js';
+import { SERVICE_ROLE_PATH, TENANT_ID_TAG } from '../lib/tenant-naming.js';
+
+export interface TenantRestoreTestingProps {
+  readonly tenantId: string;
+  /** Name of the role AWS Backup restores with, `tessera-<id>-restore-testing` (the restore events rule matches it). */
+  readonly roleName: string;
+  /** The database's DB instance identifier (its ARN is the protected resource). */
+  readonly instanceIdentifier: string;
+  /** ARN of the database's Backup vault: recovery points are taken from it. */
+  readonly vaultArn: string;
+  /** ARN of the tenant key: the restored instance is encrypted with it, like its snapshot. */
+  readonly keyArn: string;
+  /** The DB subnet group the test instance is restored into (the tenant's private data subnets). */
+  readonly subnetGroupName: string;
+  /** Security group of the test instance (the database's: ingress from the tenant's compute only). */
+  readonly securityGroupId: string;
+  /**
+   * Hours AWS Backup keeps the restored instance for validation before deleting it (0-168).
+   * @default 2
+   */
+  readonly validationWindowHours?: number;
+}
+
+/** Restore-test schedule: the 2nd of each month at 05:00 UTC, the day after the monthly backup (1st, 04:00). */
+export const RESTORE_TEST_SCHEDULE = 'cron(0 5 2 * ? *)';
+
+/**
+ * The tenant's monthly restore test: an `AWS::Backup::RestoreTestingPlan` that picks the latest snapshot
+ * recovery point of the database (from its home vault, within the last 31 days) and an
+ * `AWS::Backup::RestoreTestingSelection` that restores it into the tenant's data subnets, as a role that
+ * can restore this tenant's snapshots only and delete only what it restored. AWS Backup deletes the test
+ * instance after `validationWindowHours`. The restore job's end state (`Restore Job State Change`) is
+ * the proof, forwarded to the platform bus (constructs/tenant-dr-restore-events.ts), where the platform
+ * records it; within the window the platform may also put a validation result (PutRestoreValidationResult).
+ * Sources: https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html,
+ * https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html
+ */
+export class TenantRestoreTesting extends Construct {
+  readonly role: iam.Role;
+  readonly plan: backup.CfnRestoreTestingPlan;
+  readonly selection: backup.CfnRestoreTestingSelection;
+
+  constructor(scope: Construct, id: string, props: TenantRestoreTestingProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const window = props.validationWindowHours ?? 2;
+    if (!Number.isInteger(window) || window < 0 || window > 168) throw new Error(`TenantRestoreTesting validationWindowHours must be a whole number of hours from 0 to 168, got ${window}`);
+    // Plan names allow letters, digits and underscores only: the tenant id's hyphens become underscores.
+    const planName = Fn.join('_', ['tessera', Fn.join('_', Fn.split('-', props.tenantId)), 'database']);
+    const instanceArn = stack.formatArn({ service: 'rds', resource: 'db', resourceName: props.instanceIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
+      path: SERVICE_ROLE_PATH,
+      // Trust as AWS Backup documents its service roles (no confused-deputy keys for the role it assumes),
+      // see constructs/tenant-database.ts.
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      description: 'AWS Backup restores the tenant database for its monthly restore test',
+    });
+    const snapshots = stack.formatArn({ service: 'rds', resource: 'snapshot', resourceName: 'awsbackup:job-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const anyInstance = stack.formatArn({ service: 'rds', resource: 'db', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const ownTag = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: props.tenantId };
+    const policy = new iam.ManagedPolicy(this, 'Policy', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({ sid: 'ReadTheTenantSnapshots', actions: ['rds:DescribeDBSnapshots', 'rds:RestoreDBInstanceFromDBSnapshot'], resources: [snapshots], conditions: { StringEquals: ownTag } }),
+        new iam.PolicyStatement({
+          // The restored instance's name is AWS Backup's; it carries the snapshot's tags (the tenant's).
+          sid: 'CreateTheTestInstance',
+          actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource'],
+          resources: [anyInstance, stack.formatArn({ service: 'rds', resource: 'subgrp', resourceName: props.subnetGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          conditions: { StringEqualsIfExists: { [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'DescribeAndDeleteTheTestInstance',
+          actions: ['rds:DescribeDBInstances', 'rds:DeleteDBInstance', 'rds:ListTagsForResource'],
+          resources: [anyInstance],
+          conditions: { StringEquals: ownTag },
+        }),
+        new iam.PolicyStatement({
+          // Never the tenant's own database, whatever its tags (deletion protection aside).
+          sid: 'NeverTheTenantDatabase',
+          effect: iam.Effect.DENY,
+          actions: ['rds:DeleteDBInstance', 'rds:ModifyDBInstance'],
+          resources: [instanceArn],
+        }),
+        new iam.PolicyStatement({ sid: 'TheTenantVault', actions: ['backup:DescribeBackupVault', 'backup:DescribeRecoveryPoint'], resources: [props.vaultArn] }),
+        new iam.PolicyStatement({ sid: 'TheTenantKey', actions: ['kms:DescribeKey'], resources: [props.keyArn] }),
+        new iam.PolicyStatement({
+          sid: 'GrantsOnTheTenantKeyForAwsResources', actions: ['kms:CreateGrant'], resources: [props.keyArn],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+      ],
+    });
+    acknowledge(policy, [
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:awsbackup:job-*]',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]',
+    ], 'AWS Backup names every snapshot awsbackup:job-<uuid> and the instance a restore test creates itself, in every tenant: each statement is narrowed by the tenant tag the snapshots and the restored instance carry, and the tenant\'s own database is denied outright.');
+
+    this.plan = new backup.CfnRestoreTestingPlan(this, 'Plan', {
+      restoreTestingPlanName: planName,
+      scheduleExpression: RESTORE_TEST_SCHEDULE,
+      scheduleExpressionTimezone: 'Etc/UTC',
+      startWindowHours: 24,
+      recoveryPointSelection: {
+        algorithm: 'LATEST_WITHIN_WINDOW',
+        includeVaults: [props.vaultArn],
+        recoveryPointTypes: ['SNAPSHOT'],
+        selectionWindowDays: 31,
+      },
+    });
+    this.selection = new backup.CfnRestoreTestingSelection(this, 'Selection', {
+      restoreTestingPlanName: planName,
+      restoreTestingSelectionName: 'database',
+      protectedResourceType: 'RDS',
+      protectedResourceArns: [instanceArn],
+      iamRoleArn: this.role.roleArn,
+      // Restored into the tenant's data subnets behind the database's security group, never a default VPC.
+      restoreMetadataOverrides: {
+        dbsubnetgroupname: props.subnetGroupName,
+        vpcsecuritygroupids: Fn.join('', ['["', props.securityGroupId, '"]']),
+      },
+      validationWindowHours: window,
+    });
+    this.selection.addDependency(this.plan);
+    this.selection.node.addDependency(policy);
+  }
+}
