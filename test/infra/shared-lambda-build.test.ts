@@ -11,6 +11,7 @@ import { lambdaEntries } from '../../lib/bundling/lambda-entries.js';
 import { SharedLambdaBuild, sharedLambdaBuildCount } from '../../lib/bundling/shared-lambda-build.js';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../../lambdas/inference/token-count.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 import { configWith } from '../support/synth.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -74,9 +75,14 @@ describe('the shared Lambda build', () => {
     expect(buildsForFirstApp).toBe(2);
   });
 
-  it('finds every handler the platform deploys among the entry points it builds', () => {
+  it('finds every handler the platform deploys among the entry points it builds (so a synth needs no second build)', () => {
     const entries = lambdaEntries(LAMBDAS);
-    expect(entries).toEqual(expect.arrayContaining(['lifecycle/validate-request', 'inference/router-handler', 'inference/authorizer-handler', 'admin/admin-api', 'fine-tuning/api-handler']));
+    // A LambdaFunction's role is described as `Tessera <handler file>`.
+    const roles = Object.values(defaultAppTemplates().platform.findResources('AWS::IAM::Role')) as Array<{ Properties: { Description?: string; AssumeRolePolicyDocument: unknown } }>;
+    const deployed = roles.filter((r) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com') && r.Properties.Description?.startsWith('Tessera '))
+      .map((r) => r.Properties.Description!.slice('Tessera '.length));
+    expect(deployed.length).toBeGreaterThan(30);
+    expect(entries).toEqual(expect.arrayContaining([...new Set(deployed)]));
     expect(entries.every((e) => existsSync(join(LAMBDAS, `${e}.ts`)))).toBe(true);
     expect(entries.some((e) => e.startsWith('shared/'))).toBe(false);
   });
