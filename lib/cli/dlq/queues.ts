@@ -69,8 +69,10 @@ export async function peekMessages(sqs: SQSClient, url: string, count: number): 
       QueueUrl: url, MaxNumberOfMessages: Math.min(10, count - seen.size), VisibilityTimeout: 0, WaitTimeSeconds: 0,
       MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
     })));
+    const before = seen.size;
     for (const m of got.Messages ?? []) if (m.MessageId && !seen.has(m.MessageId)) seen.set(m.MessageId, m);
-    if (!got.Messages?.length) break;
+    // Nothing new: the queue has no more to show (each further receive would only count against the messages).
+    if (seen.size === before) break;
   }
   return [...seen.values()].slice(0, count);
 }
