@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
 
 /** The detail type AWS Backup gives restore job events (https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html). */
 export const RESTORE_JOB_STATE_CHANGE = 'Restore Job State Change';
@@ -23,8 +24,16 @@ export interface TenantRestoreEventsForwarderProps {
  * workload account hosts many tenants: the role in the pattern keeps each rule to its tenant's jobs,
  * so the platform gets each event once. Only AWS Backup can emit `aws.backup` events, and EventBridge
  * keeps the source account on the forwarded event.
+ *
+ * Events the platform bus does not take land in `tessera-<tenant>-dlq-restore-events` in this account,
+ * as the training events do (SSE-SQS, not the tenant key: the messages are job metadata the platform
+ * records anyway, and the tenant key's policy does not admit EventBridge); EventBridge retries an
+ * event bus target with its default (24 hours, 185 attempts) first.
  */
 export class TenantRestoreEventsForwarder extends Construct {
+  /** Restore events the platform bus did not take. */
+  readonly deadLetterQueue: DeadLetterQueue;
+
   constructor(scope: Construct, id: string, props: TenantRestoreEventsForwarderProps) {
     super(scope, id);
     // Fixed name, so the role's trust can name the rule (aws:SourceArn) before it exists.
@@ -40,11 +49,15 @@ export class TenantRestoreEventsForwarder extends Construct {
       roles: [role],
       statements: [new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [props.platformEventBusArn] })],
     });
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
+      name: 'restore-events', queueName: `tessera-${props.tenantId}-dlq-restore-events`,
+      source: 'rule tessera-TENANT-restore-events to the platform event bus',
+    });
     new events.Rule(this, 'Rule', {
       ruleName,
       description: 'Tessera: this tenant\'s AWS Backup restore-test job state changes, to the platform bus',
       eventPattern: { source: ['aws.backup'], detailType: [RESTORE_JOB_STATE_CHANGE], detail: { iamRoleArn: [props.restoreRoleArn] } },
-      targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBus', props.platformEventBusArn), { role: role.withoutPolicyUpdates() })],
+      targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBus', props.platformEventBusArn), { role: role.withoutPolicyUpdates(), deadLetterQueue: this.deadLetterQueue.queue })],
     });
   }
 }

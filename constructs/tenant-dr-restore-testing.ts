@@ -127,7 +127,7 @@ export class TenantRestoreTesting extends Construct {
       },
       validationWindowHours: window,
     });
-    this.selection.addDependency(this.plan);
+    this.selection.node.addDependency(this.plan);
     this.selection.node.addDependency(policy);
   }
 }

@@ -67,6 +67,16 @@ describe('the disasterRecovery tier config', () => {
     expect(configErrorOf({ tiers: { starter: { disasterRecovery: 'always' } } })).toMatch(/tiers\.starter\.disasterRecovery/);
   });
 
+  it('builds DR names that fit AWS\'s limits for the longest tenant id and region', () => {
+    const id = 'a'.repeat(24);
+    expect(drBucketName(id, '123456789012', 'ap-southeast-2').length).toBeLessThanOrEqual(63); // S3
+    expect(drBackupVaultName(id).length).toBeLessThanOrEqual(50); // AWS Backup vault
+    for (const purpose of ['dr-replication', 'database-backup', 'restore-testing'] as const) expect(drServiceRoleName(id, purpose).length).toBeLessThanOrEqual(64); // IAM role
+    expect(`tessera_${id}_database`.length).toBeLessThanOrEqual(50); // restore testing plan (hyphens become underscores)
+    expect(`tessera-${id}-restore-events`.length).toBeLessThanOrEqual(64); // EventBridge rule
+    expect(drKeyAlias(id).length).toBeLessThanOrEqual(256); // KMS alias
+  });
+
   it('schedules the DR snapshot leaving an hour for the copy, evenly across midnight, and RTC for an RPO of one hour only', () => {
     expect([1, 2, 3, 4, 5, 7, 9, 13, 24].map(drBackupIntervalHours)).toEqual([1, 1, 2, 3, 4, 6, 8, 12, 12]);
     expect(usesReplicationTimeControl(1)).toBe(true);
@@ -291,7 +301,14 @@ describe('the primary blueprint of a DR tier', () => {
     primary.hasResourceProperties('AWS::Events::Rule', {
       Name: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-restore-events']] },
       EventPattern: { source: ['aws.backup'], 'detail-type': ['Restore Job State Change'], detail: { iamRoleArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^RestoreTestingRole'), 'Arn'] }] } },
-      Targets: [Match.objectLike({ Arn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:${DEFAULT_CONFIG.homeRegion}:${DEFAULT_CONFIG.platformAccountId}:event-bus/${PLATFORM_EVENT_BUS_NAME}`]] } })],
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RestoreEventsDeadLetters'), 'Arn'] } }, Arn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:${DEFAULT_CONFIG.homeRegion}:${DEFAULT_CONFIG.platformAccountId}:event-bus/${PLATFORM_EVENT_BUS_NAME}`]] } })],
+    });
+  });
+
+  it('keeps undelivered restore events in a dead-letter queue of the tenant account for 14 days', () => {
+    primary.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-dlq-restore-events']] },
+      MessageRetentionPeriod: 14 * 24 * 3600,
     });
   });
 
