@@ -65,14 +65,15 @@ export async function peekMessages(sqs: SQSClient, url: string, count: number): 
   const seen = new Map<string, Message>();
   // Up to 10 per call (SQS's maximum); a few calls, since each samples a subset of servers.
   for (let attempt = 0; attempt < Math.ceil(count / 10) + 2 && seen.size < count; attempt++) {
+    const asked = Math.min(10, count - seen.size);
     const got = await call(`sqs:ReceiveMessage on ${queueNameOf(url)}`, () => sqs.send(new ReceiveMessageCommand({
-      QueueUrl: url, MaxNumberOfMessages: Math.min(10, count - seen.size), VisibilityTimeout: 0, WaitTimeSeconds: 0,
+      QueueUrl: url, MaxNumberOfMessages: asked, VisibilityTimeout: 0, WaitTimeSeconds: 0,
       MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
     })));
     const before = seen.size;
     for (const m of got.Messages ?? []) if (m.MessageId && !seen.has(m.MessageId)) seen.set(m.MessageId, m);
-    // Nothing new: the queue has no more to show (each further receive would only count against the messages).
-    if (seen.size === before) break;
+    // Fewer than asked, or nothing new: stop (each further receive would count against the same messages).
+    if (seen.size === before || (got.Messages?.length ?? 0) < asked) break;
   }
   return [...seen.values()].slice(0, count);
 }

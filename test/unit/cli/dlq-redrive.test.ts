@@ -7,6 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { formatAge, redriveLines } from '../../../lib/cli/dlq-command.js';
+import { peekMessages } from '../../../lib/cli/dlq/queues.js';
 import { jsonPath, redriveQueue } from '../../../lib/cli/dlq/redrive.js';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../../lib/dead-letters.js';
 
@@ -137,6 +138,19 @@ describe('redriveQueue', () => {
     expect(sqsMock.commandCalls(ReceiveMessageCommand).every((c) => c.args[0].input.VisibilityTimeout === 0)).toBe(true);
     expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
     expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+  });
+});
+
+describe('peekMessages', () => {
+  it('receives with VisibilityTimeout 0 and stops once SQS answers fewer than asked (each receive counts against the messages)', async () => {
+    sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [{ MessageId: 'a' }, { MessageId: 'b' }] });
+    expect((await peekMessages(clients.sqs, queue.url, 5)).map((m) => m.MessageId)).toEqual(['a', 'b']);
+    expect(sqsMock.commandCalls(ReceiveMessageCommand).map((c) => [c.args[0].input.MaxNumberOfMessages, c.args[0].input.VisibilityTimeout])).toEqual([[5, 0]]);
+  });
+  it('asks again for the rest when a call is full, without repeating a message', async () => {
+    const page = (from: number, n: number) => ({ Messages: Array.from({ length: n }, (_, i) => ({ MessageId: `m${from + i}` })) });
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce(page(0, 10)).resolvesOnce(page(5, 10)).resolves({});
+    expect(await peekMessages(clients.sqs, queue.url, 12)).toHaveLength(12);
   });
 });
 
