@@ -73,10 +73,10 @@ export interface TenantDatabaseProps {
  * Where and how often the database's recovery points are copied to the DR region. The DR vault and
  * key are the DR blueprint's (lib/tenant-dr-stack.ts), reached by their deterministic names.
  *
- * AWS Backup copies snapshot recovery points of RDS across regions; it does not copy continuous
- * (point-in-time) backups as continuous ones, so the RPO is met by a snapshot rule scheduled every
- * `intervalHours`, each snapshot copied when it completes.
- * Source: https://docs.aws.amazon.com/aws-backup/latest/devguide/point-in-time-recovery.html
+ * AWS Backup copies snapshot recovery points of RDS across regions; a cross-region copy of a
+ * continuous (point-in-time) backup becomes a snapshot, without PITR, so the RPO is met by a snapshot
+ * rule scheduled every `intervalHours`, each snapshot copied when it completes.
+ * Source: https://docs.aws.amazon.com/aws-backup/latest/devguide/recov-point-create-a-copy.html
  */
 export interface TenantDatabaseDisasterRecovery {
   /** The DR region. */
@@ -92,7 +92,11 @@ export interface TenantDatabaseDisasterRecovery {
   readonly backupRoleName: string;
   /** Hours between two DR snapshots (1, 2, 3, 4, 6, 8 or 12: divisors of 24, lib/config/disaster-recovery.ts drBackupIntervalHours). */
   readonly intervalHours: number;
-  /** Days the frequent DR copies are kept in the DR vault (the daily ones are kept 35 days). */
+  /**
+   * Days the frequent DR snapshots are kept, at home and in the DR vault alike (the daily ones are kept
+   * 35 days): a copy keeps its source's expiration, so a source kept shorter would cut the copy short
+   * (https://docs.aws.amazon.com/aws-backup/latest/devguide/recov-point-create-a-copy.html).
+   */
   readonly copyRetentionDays: number;
 }
 
@@ -385,8 +389,8 @@ function backupStatements(stack: Stack, t: BackupPolicyTargets): iam.PolicyState
 
 /**
  * The DR rule: a snapshot every `intervalHours` (cron `0 0/N * * ? *`, evenly spaced across midnight),
- * started within the hour and completed within the interval, kept a day at home and
- * `copyRetentionDays` in the DR vault. AWS Backup's shortest schedule is hourly; a start window under
+ * started within the hour and completed within the interval, kept `copyRetentionDays` at home and
+ * in the DR vault (a copy keeps its source's expiration). AWS Backup's shortest schedule is hourly; a start window under
  * an hour is refused. https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html
  */
 function drCopyRule(dr: TenantDatabaseDisasterRecovery, drVault: backup.IBackupVault, recoveryPointTags: Record<string, string>): backup.BackupPlanRule {
@@ -396,7 +400,7 @@ function drCopyRule(dr: TenantDatabaseDisasterRecovery, drVault: backup.IBackupV
     scheduleExpression: events.Schedule.expression(`cron(0 0/${dr.intervalHours} * * ? *)`),
     startWindow: Duration.hours(1),
     completionWindow: Duration.hours(Math.max(2, dr.intervalHours)),
-    deleteAfter: Duration.days(1),
+    deleteAfter: Duration.days(dr.copyRetentionDays),
     recoveryPointTags,
     copyActions: [{ destinationBackupVault: drVault, deleteAfter: Duration.days(dr.copyRetentionDays) }],
   });

@@ -212,8 +212,10 @@ export class TenantStack extends Stack {
         keyAlias: drKeyAlias(tenantId),
         backupRoleName: drServiceRoleName(tenantId, 'database-backup'),
         intervalHours: drBackupIntervalHours(dr.rpoHours),
-        // The frequent copies outlive the RTO by a day, so the newest one is still there when the restore starts.
-        copyRetentionDays: Math.max(2, Math.ceil(dr.rtoHours / 24) + 1),
+        // The frequent snapshots live as long as the RTO (whole days): the newest copy is still there when a
+        // restore starts within it (the runbook extends the chosen one's lifecycle first). No longer: every
+        // one counts against the account's RDS manual-snapshot quota, at home and in the DR region.
+        copyRetentionDays: Math.max(1, Math.ceil(dr.rtoHours / 24)),
       } : undefined,
     });
 

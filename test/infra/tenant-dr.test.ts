@@ -254,8 +254,9 @@ describe('the primary blueprint of a DR tier', () => {
     expect(daily.CopyActions).toEqual([{ DestinationBackupVaultArn: drVault, Lifecycle: { DeleteAfterDays: 35 } }]);
     const frequent = rules.find((r: any) => r.RuleName === 'disaster-recovery');
     expect(frequent).toMatchObject({
+      // Kept as long at home as in the DR vault: a copy keeps its source's expiration.
       ScheduleExpression: 'cron(0 0/1 * * ? *)', StartWindowMinutes: 60, Lifecycle: { DeleteAfterDays: 1 },
-      CopyActions: [{ DestinationBackupVaultArn: drVault, Lifecycle: { DeleteAfterDays: 2 } }],
+      CopyActions: [{ DestinationBackupVaultArn: drVault, Lifecycle: { DeleteAfterDays: 1 } }], // rtoHours 4: one day
     });
     expect(rules.find((r: any) => r.RuleName === 'monthly').CopyActions).toBeUndefined();
   });
