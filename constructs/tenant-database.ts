@@ -123,6 +123,8 @@ export class TenantDatabase extends Construct {
   readonly backupVault: backup.BackupVault;
   /** The DB subnet group's name (a restore test restores into it). */
   readonly subnetGroupName: string;
+  /** The DB parameter group's name (a restore test's instance gets it, like the database). */
+  readonly parameterGroupName: string;
 
   constructor(scope: Construct, id: string, props: TenantDatabaseProps) {
     super(scope, id);
@@ -225,6 +227,7 @@ export class TenantDatabase extends Construct {
     });
     for (const group of logGroups) this.instance.node.addDependency(group);
     this.subnetGroupName = subnetGroup.subnetGroupName;
+    this.parameterGroupName = parameterGroup.ref;
     if (Token.isUnresolved(this.instance.deletionProtection)) {
       acknowledge(this.instance, ['AwsSolutions::AwsSolutions-RDS10', 'HIPAA.Security::HIPAA.Security-RDSInstanceDeletionProtectionEnabled', 'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled'],
         'Deletion protection is a blueprint parameter (default true): off only while the onboarding first creates the stack, so that a failed create can roll the instance back, and switched on by the onboarding as soon as the create succeeds; every later update keeps it on.');

@@ -17,6 +17,8 @@ export interface TenantRestoreTestingProps {
   readonly keyArn: string;
   /** The DB subnet group the test instance is restored into (the tenant's private data subnets). */
   readonly subnetGroupName: string;
+  /** The database's DB parameter group (the test instance may be given it). */
+  readonly parameterGroupName: string;
   /** Security group of the test instance (the database's: ingress from the tenant's compute only). */
   readonly securityGroupId: string;
   /**
@@ -26,6 +28,9 @@ export interface TenantRestoreTestingProps {
   readonly validationWindowHours?: number;
 }
 
+/** The tag AWS Backup puts on every resource a restore test creates (and deletes it by). */
+export const RESTORE_TEST_TAG = 'awsbackup-restore-test';
+
 /** Restore-test schedule: the 2nd of each month at 05:00 UTC, the day after the monthly backup (1st, 04:00). */
 export const RESTORE_TEST_SCHEDULE = 'cron(0 5 2 * ? *)';
 
@@ -33,8 +38,9 @@ export const RESTORE_TEST_SCHEDULE = 'cron(0 5 2 * ? *)';
  * The tenant's monthly restore test: an `AWS::Backup::RestoreTestingPlan` that picks the latest snapshot
  * recovery point of the database (from its home vault, within the last 31 days) and an
  * `AWS::Backup::RestoreTestingSelection` that restores it into the tenant's data subnets, as a role that
- * can restore this tenant's snapshots only and delete only what it restored. AWS Backup deletes the test
- * instance after `validationWindowHours`. The restore job's end state (`Restore Job State Change`) is
+ * can restore this tenant's snapshots only, into instances tagged as restore tests only. AWS Backup tags
+ * the test instance `awsbackup-restore-test` and deletes it after `validationWindowHours` with its own
+ * service-linked role (AWSServiceRoleForBackupRestoreTesting), so this role deletes nothing. The restore job's end state (`Restore Job State Change`) is
  * the proof, forwarded to the platform bus (constructs/tenant-dr-restore-events.ts), where the platform
  * records it; within the window the platform may also put a validation result (PutRestoreValidationResult).
  * Sources: https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html,
@@ -62,31 +68,38 @@ export class TenantRestoreTesting extends Construct {
       assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
       description: 'AWS Backup restores the tenant database for its monthly restore test',
     });
-    const snapshots = stack.formatArn({ service: 'rds', resource: 'snapshot', resourceName: 'awsbackup:job-*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const anyInstance = stack.formatArn({ service: 'rds', resource: 'db', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const rdsArn = (resource: string, name: string) => stack.formatArn({ service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const snapshots = rdsArn('snapshot', 'awsbackup:job-*');
+    const anyInstance = rdsArn('db', '*');
     const ownTag = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: props.tenantId };
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       roles: [this.role],
       statements: [
         new iam.PolicyStatement({ sid: 'ReadTheTenantSnapshots', actions: ['rds:DescribeDBSnapshots', 'rds:RestoreDBInstanceFromDBSnapshot'], resources: [snapshots], conditions: { StringEquals: ownTag } }),
         new iam.PolicyStatement({
-          // The restored instance's name is AWS Backup's; it carries the snapshot's tags (the tenant's).
-          sid: 'CreateTheTestInstance',
+          // The test instance: AWS Backup names it, and tags it awsbackup-restore-test in the request; nothing
+          // else can be created. Its subnets, parameters and options: the tenant's, or the engine defaults.
+          sid: 'CreateOnlyRestoreTestInstances',
           actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource'],
-          resources: [anyInstance, stack.formatArn({ service: 'rds', resource: 'subgrp', resourceName: props.subnetGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-          conditions: { StringEqualsIfExists: { [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId } },
+          resources: [anyInstance],
+          conditions: { Null: { [`aws:RequestTag/${RESTORE_TEST_TAG}`]: 'false' } },
         }),
         new iam.PolicyStatement({
-          sid: 'DescribeAndDeleteTheTestInstance',
-          actions: ['rds:DescribeDBInstances', 'rds:DeleteDBInstance', 'rds:ListTagsForResource'],
+          sid: 'IntoTheTenantSubnetsAndParameters',
+          actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+          resources: [rdsArn('subgrp', props.subnetGroupName), rdsArn('pg', props.parameterGroupName), rdsArn('pg', 'default.postgres*'), rdsArn('og', 'default:postgres-*')],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DescribeRestoreTestInstances',
+          actions: ['rds:DescribeDBInstances', 'rds:ListTagsForResource'],
           resources: [anyInstance],
-          conditions: { StringEquals: ownTag },
+          conditions: { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } },
         }),
         new iam.PolicyStatement({
           // Never the tenant's own database, whatever its tags (deletion protection aside).
           sid: 'NeverTheTenantDatabase',
           effect: iam.Effect.DENY,
-          actions: ['rds:DeleteDBInstance', 'rds:ModifyDBInstance'],
+          actions: ['rds:DeleteDBInstance', 'rds:ModifyDBInstance', 'rds:AddTagsToResource'],
           resources: [instanceArn],
         }),
         new iam.PolicyStatement({ sid: 'TheTenantVault', actions: ['backup:DescribeBackupVault', 'backup:DescribeRecoveryPoint'], resources: [props.vaultArn] }),
@@ -100,7 +113,9 @@ export class TenantRestoreTesting extends Construct {
     acknowledge(policy, [
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:awsbackup:job-*]',
       'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]',
-    ], 'AWS Backup names every snapshot awsbackup:job-<uuid> and the instance a restore test creates itself, in every tenant: each statement is narrowed by the tenant tag the snapshots and the restored instance carry, and the tenant\'s own database is denied outright.');
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:pg:default.postgres*]',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:og:default:postgres-*]',
+    ], 'AWS Backup names every snapshot awsbackup:job-<uuid> and the instance a restore test creates itself: snapshots are narrowed by the tenant tag, new and described instances by the awsbackup-restore-test tag AWS Backup puts on them, the tenant\'s own database is denied outright, and the engine\'s default parameter and option groups carry no data.');
 
     this.plan = new backup.CfnRestoreTestingPlan(this, 'Plan', {
       restoreTestingPlanName: planName,

@@ -234,6 +234,7 @@ export class TenantStack extends Stack {
         vaultArn: database.backupVault.backupVaultArn,
         keyArn: key.keyArn,
         subnetGroupName: database.subnetGroupName,
+        parameterGroupName: database.parameterGroupName,
         securityGroupId: database.securityGroup.securityGroupId,
       });
       // The test selects the instance by its fixed identifier: it is created after it (its role may come first: the key names it).

@@ -292,8 +292,12 @@ describe('the primary blueprint of a DR tier', () => {
     expect(JSON.stringify(selection.Properties.ProtectedResourceArns)).toContain(':db:tessera-');
     expect(selection.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^RestoreTestingPlan/), expect.stringMatching(/^DatabaseInstance/)]));
     const s = statementsOf(primary, 'AWS::IAM::ManagedPolicy', 'RestoreTestingPolicy');
-    expect(bySid(s, 'NeverTheTenantDatabase')).toMatchObject({ Effect: 'Deny', Action: ['rds:DeleteDBInstance', 'rds:ModifyDBInstance'] });
-    for (const sid of ['ReadTheTenantSnapshots', 'DescribeAndDeleteTheTestInstance']) expect(bySid(s, sid).Condition.StringEquals).toEqual({ 'aws:ResourceTag/tessera:tenant-id': { Ref: 'TenantId' } });
+    expect(bySid(s, 'NeverTheTenantDatabase')).toMatchObject({ Effect: 'Deny', Action: ['rds:AddTagsToResource', 'rds:DeleteDBInstance', 'rds:ModifyDBInstance'] });
+    expect(bySid(s, 'ReadTheTenantSnapshots').Condition.StringEquals).toEqual({ 'aws:ResourceTag/tessera:tenant-id': { Ref: 'TenantId' } });
+    // New instances only with AWS Backup's restore-test tag (which is also how AWS Backup deletes them: this role deletes nothing).
+    expect(bySid(s, 'CreateOnlyRestoreTestInstances').Condition).toEqual({ Null: { 'aws:RequestTag/awsbackup-restore-test': 'false' } });
+    expect(bySid(s, 'DescribeRestoreTestInstances').Condition).toEqual({ Null: { 'aws:ResourceTag/awsbackup-restore-test': 'false' } });
+    expect(s.filter((x) => x.Effect === 'Allow').flatMap((x) => [x.Action].flat())).not.toContain('rds:DeleteDBInstance');
     const key = statementsOf(primary, 'AWS::KMS::Key', 'Key');
     expect(bySid(key, 'RestoreTestingRoleGrantsThroughBackup').Condition.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
   });
@@ -333,5 +337,7 @@ describe('compliance', () => {
     expect(primaryPaths.length).toBeGreaterThan(0);
     for (const p of primaryPaths) expect(p).toMatch(/AccessLogs/);
     expect(acknowledged.some((p) => p.includes(`/TesseraTenant-starter/Storage/Bucket/`))).toBe(true);
+    // The DR blueprint is checked too: its bucket is the replica, the one place the finding is acknowledged.
+    expect(acknowledged.some((p) => p.includes(`/TesseraTenantDr-${DR_TIER}/Storage/Bucket/`))).toBe(true);
   });
 });
