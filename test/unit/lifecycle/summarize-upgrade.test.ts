@@ -1,0 +1,50 @@
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/util-stream';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Readable } from 'node:stream';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { setLifecycleEnv } from './support.js';
+
+const s3 = mockClient(S3Client);
+const { handler } = await import('../../../lambdas/lifecycle/summarize-upgrade.js');
+const body = (value: unknown) => ({ Body: sdkStreamMixin(Readable.from([Buffer.from(JSON.stringify(value))])) });
+const child = (tenantId: string, Status: string, output?: unknown, extra: Record<string, unknown> = {}) => ({
+  ExecutionArn: `arn:aws:states:us-east-1:222222222222:execution:tessera-upgrade/run:${tenantId}`, Status,
+  Input: JSON.stringify({ request: { tenantId, requestId: `u-${tenantId}` }, change: { blueprintVersion: '2.0.0' } }),
+  ...(output ? { Output: JSON.stringify(output) } : {}), ...extra,
+});
+
+beforeEach(() => {
+  setLifecycleEnv();
+  s3.reset();
+});
+
+describe('Summarize upgrade: upgraded, refused and failed tenants from the Distributed Map\'s result files', () => {
+  it('reads the manifest, then each SUCCEEDED and FAILED file; a refused child (SUCCEEDED, refused) is listed apart from failures', async () => {
+    // GIVEN the ResultWriter's manifest and result files (Step Functions Developer Guide, ResultWriter)
+    s3.on(GetObjectCommand, { Bucket: 'work', Key: 'upgrades/u/results/run/manifest.json' }).resolves(body({
+      DestinationBucket: 'work', MapRunArn: 'arn:map', ResultFiles: { FAILED: [{ Key: 'upgrades/u/results/run/FAILED_0.json', Size: 1 }], PENDING: [], SUCCEEDED: [{ Key: 'upgrades/u/results/run/SUCCEEDED_0.json', Size: 1 }] },
+    }));
+    s3.on(GetObjectCommand, { Bucket: 'work', Key: 'upgrades/u/results/run/SUCCEEDED_0.json' }).resolves(body([
+      child('hooli', 'SUCCEEDED', { result: { status: 'ACTIVE' } }),
+      child('acme', 'SUCCEEDED', { tenantId: 'acme', refused: true, refusal: { reason: 'ChangeRefused: … Database …', refusedChanges: [{ logicalId: 'Database' }] } }),
+    ]));
+    s3.on(GetObjectCommand, { Bucket: 'work', Key: 'upgrades/u/results/run/FAILED_0.json' }).resolves(body([
+      child('initech', 'FAILED', undefined, { Error: 'StackFailed', Cause: 'stack tessera-initech is UPDATE_ROLLBACK_COMPLETE' }),
+    ]));
+    // WHEN
+    const out = await handler({ results: { MapRunArn: 'arn:map', ResultWriterDetails: { Bucket: 'work', Key: 'upgrades/u/results/run/manifest.json' } } });
+    // THEN
+    expect(out).toEqual({
+      upgraded: 1, refused: 1, failed: 1,
+      refusals: [{ tenantId: 'acme', reason: 'ChangeRefused: … Database …', resources: [{ logicalId: 'Database' }] }],
+      failures: [{ tenantId: 'initech', error: 'StackFailed', cause: 'stack tessera-initech is UPDATE_ROLLBACK_COMPLETE' }],
+      manifest: 's3://work/upgrades/u/results/run/manifest.json',
+    });
+  });
+
+  it('answers zeros when the map wrote nothing (no tenant to upgrade)', async () => {
+    await expect(handler({ results: {} })).resolves.toMatchObject({ upgraded: 0, refused: 0, failed: 0 });
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+});
