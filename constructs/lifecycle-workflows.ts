@@ -207,12 +207,13 @@ export class LifecycleWorkflows extends Construct {
   /**
    * Deploy a blueprint, then poll it until it is complete (or fails, which throws into the Catch).
    * `baseline` is the account baseline (the blueprint execution role), deployed before the tenant
-   * blueprint of every onboarding and change.
+   * blueprint of every onboarding and change; `dr` the DR blueprint of a tier with disaster
+   * recovery (in its DR region), deployed after the baseline and before the tenant blueprint.
    */
-  private deployAndWait(scope: Construct, label: 'baseline' | 'blueprint' | 'namespace', prefix: string, extra: Record<string, unknown> = {}, refused?: sfn.IChainable) {
-    const kind = { baseline: 'baseline', blueprint: 'tenant', namespace: 'namespace' }[label];
+  private deployAndWait(scope: Construct, label: 'baseline' | 'blueprint' | 'namespace' | 'dr', prefix: string, extra: Record<string, unknown> = {}, refused?: sfn.IChainable) {
+    const kind = { baseline: 'baseline', blueprint: 'tenant', namespace: 'namespace', dr: 'dr' }[label];
     const payload = { 'request.$': '$.request', 'executionArn.$': '$.executionArn', blueprint: kind, ...extra };
-    const title = label === 'baseline' ? 'account baseline' : label;
+    const title = { baseline: 'account baseline', blueprint: 'blueprint', namespace: 'namespace', dr: 'DR blueprint' }[label];
     const Title = `${title[0].toUpperCase()}${title.slice(1)}`;
     const deploy = this.task(scope, `${prefix}Deploy ${title}`, 'deploy-blueprint', '$.deploy', payload, { waitWhileBusy: true });
     // Before catchAll's States.ALL: the first matching catcher applies.
@@ -245,12 +246,13 @@ export class LifecycleWorkflows extends Construct {
     const computeQuotas = this.task(s, 'Request compute quotas', 'request-compute-quotas', '$.computeQuotas');
     const allocate = this.task(s, 'Allocate network', 'allocate-network', '$.network');
     const baseline = this.deployAndWait(s, 'baseline', '');
+    const drStack = this.deployAndWait(s, 'dr', '');
     const tenantStack = this.deployAndWait(s, 'blueprint', '');
     const namespaceStack = this.deployAndWait(s, 'namespace', '');
     const wire = this.task(s, 'Wire tenant', 'wire-tenant', '$.wiring');
     const issueKey = this.task(s, 'Issue usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'issue' });
     const activate = this.task(s, 'Activate tenant', 'activate-tenant', '$.activation');
-    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, computeQuotas, allocate, ...baseline.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, activate], fail);
+    this.catchAll([validate, register, acquire, createAccount, checkAccount, release, quarantine, verify, computeQuotas, allocate, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, wire, issueKey, activate], fail);
 
     const waitSlot = this.wait(s, 'Wait for account slot');
     const waitAccount = this.wait(s, 'Wait for account', 20);
@@ -274,7 +276,9 @@ export class LifecycleWorkflows extends Construct {
     release.next(quarantine).next(verify).next(computeQuotas).next(allocate);
 
     allocate.next(baseline.first);
-    baseline.last.next(tenantStack.first);
+    // A tier with disaster recovery: its DR blueprint first, in the DR region; the primary's replication and backup copies target it.
+    baseline.last.next(new sfn.Choice(s, 'Has DR region?').when(sfn.Condition.isPresent('$.request.drRegion'), drStack.first).otherwise(tenantStack.first));
+    drStack.last.next(tenantStack.first);
     tenantStack.last.next(
       new sfn.Choice(s, 'Needs namespace?')
         .when(sfn.Condition.stringEquals('$.request.computeMode', 'shared'), namespaceStack.first)
@@ -309,14 +313,18 @@ export class LifecycleWorkflows extends Construct {
     // the map's failure tolerance, and the upgrade's summary lists them. A single change fails.
     const refused = kind === 'upgrade' ? this.refusal(s, prefix) : undefined;
     const baseline = this.deployAndWait(s, 'baseline', prefix, extra);
+    const drStack = this.deployAndWait(s, 'dr', prefix, extra, refused);
     const tenantStack = this.deployAndWait(s, 'blueprint', prefix, extra, refused);
     const namespaceStack = this.deployAndWait(s, 'namespace', prefix, extra, refused);
     const moveKey = this.task(s, `${prefix}Move usage key`, 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', usageKey: 'issue' });
     const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind });
     moveKey.next(finish);
-    this.catchAll([begin, ...baseline.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
+    this.catchAll([begin, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
     begin.next(baseline.first);
-    baseline.last.next(tenantStack.first);
+    // A target tier with disaster recovery: its DR blueprint is created or updated first. A move to a
+    // tier without DR leaves the tenant's DR stack (recorded RETAINED) until offboarding.
+    baseline.last.next(new sfn.Choice(s, `${prefix}Has DR region?`).when(sfn.Condition.isPresent('$.change.drRegion'), drStack.first).otherwise(tenantStack.first));
+    drStack.last.next(tenantStack.first);
     tenantStack.last.next(
       new sfn.Choice(s, `${prefix}Needs namespace?`)
         .when(sfn.Condition.stringEquals('$.change.computeMode', 'shared'), namespaceStack.first)

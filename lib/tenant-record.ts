@@ -356,6 +356,8 @@ export type DriftRecord = z.infer<typeof DriftRecord>;
 export const DisasterRecoveryRecord = z.object({
   region: z.string(),
   stackName: z.string(),
+  /** The stack's id, recorded before offboarding deletes it (a deleted stack is found by its id only). */
+  stackId: z.string().optional(),
   status: z.enum(['DEPLOYING', 'ACTIVE', 'RETAINED', 'REMOVED']),
   updatedAt: z.string(),
   /** The latest restore test of the tenant's DR recovery points (AWS Backup `Restore Job State Change`). */

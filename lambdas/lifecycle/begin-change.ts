@@ -1,3 +1,4 @@
+import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
@@ -22,6 +23,8 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' });
   return {
     tier, previousTier: record.tier, computeMode: target.compute.mode,
+    // A target tier with disaster recovery: its DR stack is deployed (or updated) before the primary.
+    ...(drRegionOf(target) ? { drRegion: drRegionOf(target) } : {}),
     // A repair re-applies the version the tenant is on; a change goes to the one asked for, or the platform's.
     blueprintVersion: state.change?.blueprintVersion ?? (state.change?.repair ? record.blueprintVersion : undefined) ?? requireEnv(ENV.blueprintVersion),
     // Carried to *Deploy blueprint*: the change-set guard's allowance and the drift repair.

@@ -1,4 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, roleArn } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
@@ -10,13 +11,30 @@ import { tenantAccountCredentials } from '../shared/sessions.js';
 /**
  * `baseline`: the account baseline (`tessera-account-baseline`, one per target account, shared by
  * every tenant in it; holds the blueprint execution role); `tenant`: the tier blueprint;
- * `namespace`: the tenant's namespace on the shared cluster (platform account).
+ * `namespace`: the tenant's namespace on the shared cluster (platform account); `dr`: the DR
+ * blueprint of a tier with disaster recovery (DR key, bucket and vault), in the tier's DR region of
+ * the tenant's account.
  */
-export type BlueprintKind = 'tenant' | 'namespace' | 'baseline';
+export type BlueprintKind = 'tenant' | 'namespace' | 'baseline' | 'dr';
 
 export function stackName(tenantId: string, kind: BlueprintKind): string {
   if (kind === 'baseline') return ACCOUNT_BASELINE_STACK_NAME;
+  if (kind === 'dr') return drStackName(tenantId);
   return kind === 'tenant' ? `tessera-${tenantId}` : `tessera-${tenantId}-namespace`;
+}
+
+/** The tenant's DR stack: `<primary stack name>-dr` (`tessera-<id>-dr`), in its DR region. */
+export function drStackName(tenantId: string): string {
+  return `${stackName(tenantId, 'tenant')}-dr`;
+}
+
+/**
+ * The region of the tenant's DR stack: its tier's DR region (`tier` defaults to the record's), or,
+ * when that tier has none, the region its DR stack was deployed in (recorded; a tenant moved to a
+ * tier without DR keeps its DR stack until offboarding). Undefined when it has neither.
+ */
+export function drRegionFor(record: TenantRecord, tier = record.tier): string | undefined {
+  return drRegionOf(tierConfig(tier)) ?? record.disasterRecovery?.region;
 }
 
 /**
@@ -26,7 +44,7 @@ export function stackName(tenantId: string, kind: BlueprintKind): string {
  */
 export function templateKey(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): string {
   if (kind === 'baseline') return `blueprints/${version}/${ACCOUNT_BASELINE_FILE_NAME}`;
-  return `blueprints/${version}/${tier}${kind === 'namespace' ? '-namespace' : ''}.template.json`;
+  return `blueprints/${version}/${tier}${kind === 'namespace' ? '-namespace' : kind === 'dr' ? '-dr' : ''}.template.json`;
 }
 
 export function templateUrl(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): string {
@@ -56,6 +74,7 @@ export function parameters(record: TenantRecord, kind: BlueprintKind, tier = rec
   const p = (ParameterKey: string, ParameterValue: string) => ({ ParameterKey, ParameterValue });
   // The baseline takes none: it is the same for every tenant of the account.
   if (kind === 'baseline') return [];
+  if (kind === 'dr') return [p('TenantId', record.tenantId)];
   if (kind === 'tenant') return [p('TenantId', record.tenantId), p('VpcCidr', record.vpcCidr!), ...gpuParameters(record, tier)];
   return [p('TenantId', record.tenantId), p('TenantAccountId', record.accountId!), p('TenantVpcCidr', record.vpcCidr!)];
 }
@@ -74,10 +93,19 @@ export function executionRoleArn(accountId: string): string {
   return roleArn(partition(), accountId, platformConfig().roles.blueprintExecutionRoleName);
 }
 
-/** CloudFormation in the account the blueprint runs in: the tenant's (through its provisioning role) or the platform's. */
-export async function cloudFormationFor(record: TenantRecord, kind: BlueprintKind, step: string): Promise<CloudFormationClient> {
+/**
+ * CloudFormation in the account the blueprint runs in: the tenant's (through its provisioning role)
+ * or the platform's; a `dr` blueprint in the tenant's account in its DR region (`drRegion`, default
+ * drRegionFor(record)).
+ * @throws Error for `dr` when the tenant has no DR region
+ */
+export async function cloudFormationFor(record: TenantRecord, kind: BlueprintKind, step: string, drRegion?: string): Promise<CloudFormationClient> {
   if (kind === 'namespace') return platformClient(CloudFormationClient);
-  return clientWith(CloudFormationClient, await tenantAccountCredentials(record.accountId!, record.tenantId, step));
+  const credentials = await tenantAccountCredentials(record.accountId!, record.tenantId, step);
+  if (kind !== 'dr') return clientWith(CloudFormationClient, credentials);
+  const region = drRegion ?? drRegionFor(record);
+  if (!region) throw new Error(`tenant ${record.tenantId} has no DR region: its tier ${record.tier} has disasterRecovery none and no DR stack is recorded`);
+  return clientWith(CloudFormationClient, credentials, { region });
 }
 
 /**

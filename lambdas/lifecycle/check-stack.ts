@@ -1,10 +1,11 @@
 import { UpdateStackCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
-import { ENV, requireEnv } from '../shared/environment.js';
+import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
 import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
-import { cloudFormationFor, compareVersions, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { drRegionOf } from '../../lib/config/disaster-recovery.js';
+import { cloudFormationFor, compareVersions, drRegionFor, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { deployBaseline, describeStack, requestToken } from './deploy-blueprint.js';
 import { assertOwned } from './stack-ownership.js';
 import { firstFailure, stackBusy } from './stack-events.js';
@@ -37,7 +38,9 @@ async function protectDatabase(cfn: CloudFormationClient, stack: Stack): Promise
 }
 
 /**
- * Polls the stack; on success records the tenant stack's outputs in the registry.
+ * Polls the stack; on success records the tenant stack's outputs in the registry, and a DR stack
+ * (`dr`, in the tier's DR region) as ACTIVE in `disasterRecovery`. A tier change to a tier without
+ * DR leaves the tenant's DR stack in place and records it RETAINED (removed at offboarding).
  *
  * A tenant stack is complete only with its database protected: *Deploy blueprint* creates it with
  * `DatabaseDeletionProtection=false` (a failed create must be able to roll the database back), so
@@ -55,7 +58,8 @@ async function protectDatabase(cfn: CloudFormationClient, stack: Stack): Promise
 export const handler = lifecycleHandler('Check blueprint', async (state: LifecycleState) => {
   const kind: BlueprintKind = state.blueprint ?? 'tenant';
   const record = await requireTenant(state.request.tenantId);
-  const cfn = await cloudFormationFor(record, kind, 'check');
+  const drRegion = kind === 'dr' ? drRegionFor(record, state.change?.tier ?? record.tier) : undefined;
+  const cfn = await cloudFormationFor(record, kind, 'check', drRegion);
   const name = stackName(record.tenantId, kind);
   const stack = await describeStack(cfn, name);
   if (!stack) throw new StackFailedError(`stack ${name} does not exist`);
@@ -84,11 +88,17 @@ export const handler = lifecycleHandler('Check blueprint', async (state: Lifecyc
       const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? '']));
       // What the stack now is: its outputs, its version and (after a tier change) its tier, so the
       // registry agrees with the stack even if a later step of the change fails.
+      // A tenant moved to a tier without DR keeps its DR stack (and the data in it) until offboarding: RETAINED.
+      const drLeft = state.change?.tier && record.disasterRecovery && ['ACTIVE', 'DEPLOYING'].includes(record.disasterRecovery.status) && !drRegionOf(tierConfig(state.change.tier));
       await updateTenant(record.tenantId, {
         stackOutputs: outputs,
         blueprintVersion: outputs.BlueprintVersion ?? state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion),
         ...(state.change?.tier ? { tier: outputs.Tier ?? state.change.tier } : {}),
+        ...(drLeft ? { disasterRecovery: { ...record.disasterRecovery!, status: 'RETAINED' as const, updatedAt: new Date().toISOString() } } : {}),
       });
+    }
+    if (kind === 'dr') {
+      await updateTenant(record.tenantId, { disasterRecovery: { ...record.disasterRecovery, region: drRegion!, stackName: name, status: 'ACTIVE', updatedAt: new Date().toISOString() } });
     }
     return { state: 'COMPLETE' as const, status };
   }

@@ -1,7 +1,7 @@
 import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { StackFailedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { requireTenant } from '../shared/registry.js';
+import { requireTenant, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { firstFailure } from './stack-events.js';
 import { describeStack } from './deploy-blueprint.js';
@@ -9,20 +9,25 @@ import { assertOwned, ownershipProblem } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 
 /**
- * Deletes the namespace stack, then the tenant stack (termination protection lifted first); a
- * stack with the tenant's name that Tessera's workflow did not create (stack-ownership.ts) is
- * never deleted.
+ * Deletes the namespace stack, then the tenant stack, then the tenant's DR stack in its DR region
+ * when the registry records one (`disasterRecovery`, whatever the tier is now): termination
+ * protection lifted first; a stack with the tenant's name that Tessera's workflow did not create
+ * (stack-ownership.ts) is never deleted.
  * The data stores survive as the blueprint says: key, buckets and logs RETAIN, the database and
- * cache leave a final SNAPSHOT. Called again until both stacks are gone.
+ * cache leave a final SNAPSHOT; the DR key, bucket and vault RETAIN. The DR stack's id is recorded
+ * before its deletion (a deleted stack is found by id only, for the inventory) and its status
+ * becomes REMOVED once it is gone. Called again until every stack is gone.
  */
 export const handler = lifecycleHandler('Delete tenant stacks', async (state: LifecycleState) => {
   const record = await requireTenant(state.request.tenantId);
   if (!record.accountId) return { state: 'COMPLETE' as const };
-  for (const kind of ['namespace', 'tenant'] as BlueprintKind[]) {
-    const cfn = await cloudFormationFor(record, kind, 'delete');
+  const dr = record.disasterRecovery && record.disasterRecovery.status !== 'REMOVED' ? record.disasterRecovery : undefined;
+  for (const kind of ['namespace', 'tenant', ...(dr ? ['dr'] : [])] as BlueprintKind[]) {
+    const cfn = await cloudFormationFor(record, kind, 'delete', dr?.region);
     const name = stackName(record.tenantId, kind);
     const stack = await describeStack(cfn, name);
     if (!stack || stack.StackStatus === 'DELETE_COMPLETE') continue;
+    if (kind === 'dr' && dr!.stackId !== stack.StackId) await updateTenant(record.tenantId, { disasterRecovery: { ...dr!, stackId: stack.StackId, updatedAt: new Date().toISOString() } });
     const notOurs = ownershipProblem(stack, record, kind);
     // The registry says the tenant has a stack, and the one under its name is not it: stop before anything is destroyed.
     if (notOurs && kind === 'tenant' && record.stackName) assertOwned(stack, record, kind);
@@ -35,9 +40,10 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
     }
     if (stack.StackStatus !== 'DELETE_IN_PROGRESS') {
       await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
-      await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' ? executionRoleArn(record.accountId) : undefined }));
+      await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined }));
     }
     return { state: 'IN_PROGRESS' as const, stack: name };
   }
+  if (dr) await updateTenant(record.tenantId, { disasterRecovery: { ...dr, status: 'REMOVED', updatedAt: new Date().toISOString() } });
   return { state: 'COMPLETE' as const };
 });

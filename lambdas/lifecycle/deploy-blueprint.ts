@@ -14,7 +14,7 @@ import { ENV, requireEnv } from '../shared/environment.js';
 import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
-import { cloudFormationFor, compareVersions, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
@@ -142,7 +142,10 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * (`DatabaseDeletionProtection=false`), so that a create failing after the database exists rolls
  * it back instead of ending ROLLBACK_FAILED; *Check blueprint* switches the protection on as soon
  * as the create is complete, and every update passes `true`. Namespace stacks run as the
- * platform's namespace deployer role.
+ * platform's namespace deployer role. A DR stack (`dr`: `tessera-<id>-dr`) runs like the tenant
+ * stack (same account, execution role, RetainExceptOnCreate) in the target tier's DR region and is
+ * recorded in the registry (`disasterRecovery`, DEPLOYING); one whose create rolled back is deleted
+ * and created again.
  *
  * A dead tenant stack (ROLLBACK_COMPLETE, ROLLBACK_FAILED, CREATE_FAILED, DELETE_FAILED) met by an
  * onboarding is removed (removeDeadStack: protections lifted and recorded, then deleted) and
@@ -157,7 +160,9 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   const record = await requireTenant(state.request.tenantId);
   const tier = state.change?.tier ?? record.tier;
   const version = state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion);
-  const cfn = await cloudFormationFor(record, kind, 'deploy');
+  // A DR blueprint goes to the target tier's DR region (the workflow runs this step only for a tier with one).
+  const drRegion = kind === 'dr' ? drRegionFor(record, tier) : undefined;
+  const cfn = await cloudFormationFor(record, kind, 'deploy', drRegion);
   const name = stackName(record.tenantId, kind);
   const token = requestToken(state, kind);
   if (kind === 'baseline') {
@@ -174,7 +179,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
     Tags: tenantStackTags(record, tier, version, state.executionArn, existing),
     RoleARN: kind === 'namespace' ? process.env[ENV.namespaceDeployerRoleArn] : executionRoleArn(record.accountId!),
-    ...(kind === 'tenant' ? { RetainExceptOnCreate: true } : {}),
+    ...(kind === 'tenant' || kind === 'dr' ? { RetainExceptOnCreate: true } : {}),
   };
   const protection = (on: boolean) => (kind === 'tenant' ? [{ ParameterKey: DATABASE_DELETION_PROTECTION_PARAMETER, ParameterValue: String(on) }] : []);
   const status = existing?.StackStatus ?? '';
@@ -193,6 +198,11 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
       throw new StackFailedError(`stack ${name} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${state.change.tier ? 'tier change' : 'blueprint change'} does not delete a tenant's stack, an operator must repair or offboard it`);
     }
     await removeDeadStack(cfn, { ...record, accountId: record.accountId! }, existing, state);
+  } else if (kind === 'dr' && status === 'ROLLBACK_COMPLETE') {
+    // A DR stack whose create rolled back holds nothing (RetainExceptOnCreate removed even its retained resources).
+    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
+    await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: executionRoleArn(record.accountId!) }));
+    throw new StackBusyError(`stack ${name} in ${drRegion} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   } else if (status === 'ROLLBACK_COMPLETE') {
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt and must be deleted first`);
   } else if (state.change) {
@@ -201,12 +211,13 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     const outcome = await updateThroughChangeSet(cfn, {
       input: { ...changeInput, Parameters: [...input.Parameters, ...protection(true)] },
       token,
-      retainExceptOnCreate: kind === 'tenant',
+      retainExceptOnCreate: kind === 'tenant' || kind === 'dr',
       allowReplacement: state.change.allowReplacement,
       deploymentMode: state.change.repair ? 'REVERT_DRIFT' : undefined,
     });
     await recordChangeSet(record, state, name, outcome, { tier, version });
     if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
+    if (drRegion) await recordDrStack(record, name, drRegion);
     return { stackName: name, kind, changeSet: { name: outcome.changeSetName, outcome: outcome.outcome } };
   } else {
     try {
@@ -216,8 +227,17 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     }
   }
   if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
-  return { stackName: name, kind, ...(remnantsRemoved.length ? { remnantsRemoved } : {}) };
+  if (drRegion) await recordDrStack(record, name, drRegion);
+  return { stackName: name, kind, ...(drRegion ? { region: drRegion } : {}), ...(remnantsRemoved.length ? { remnantsRemoved } : {}) };
 });
+
+/** Records the tenant's DR stack as DEPLOYING (*Check DR blueprint* makes it ACTIVE), keeping its latest restore test. */
+async function recordDrStack(record: TenantRecord, name: string, region: string): Promise<void> {
+  const previous = record.disasterRecovery;
+  await updateTenant(record.tenantId, {
+    disasterRecovery: { ...(previous?.region === region ? previous : {}), region, stackName: name, status: 'DEPLOYING', updatedAt: new Date().toISOString() },
+  });
+}
 
 /**
  * Records what the change-set guard decided: a refusal (ChangeSetRefusal: the resources, the

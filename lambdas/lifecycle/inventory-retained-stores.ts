@@ -5,7 +5,7 @@ import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-ela
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import type { RetainedStore } from '../../lib/tenant-record.js';
+import type { RetainedStore, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { RETRYABLE_ERRORS } from '../shared/errors.js';
@@ -40,6 +40,9 @@ import type { LifecycleState } from './state.js';
  *    Account mode: the key goes with the account closure (nothing scheduled separately).
  * 7. A store that cannot be read is recorded for review and holds the key: the inventory never
  *    under-reports what the key still protects.
+ *
+ * 8. A tenant with a DR stack (`disasterRecovery`): its DR bucket, vault with recovery points, and
+ *    DR key, retained in the DR region, are inventoried too (drStores); they are under the DR key.
  *
  * The inventory lands in the registry (`offboarding.retainedStores`) and beside the export's
  * manifest in the archive (`<prefix>retained-stores.json`).
@@ -181,11 +184,43 @@ async function readable(r: StackResourceSummary, read: () => Promise<RetainedSto
   }
 }
 
-function clients(credentials: AwsCredentialIdentity): Clients {
+function clients(credentials: AwsCredentialIdentity, region?: string): Clients {
+  const o = { region };
   return {
-    logs: clientWith(CloudWatchLogsClient, credentials), backup: clientWith(BackupClient, credentials), rds: clientWith(RDSClient, credentials),
-    elasticache: clientWith(ElastiCacheClient, credentials), s3: clientWith(S3Client, credentials),
+    logs: clientWith(CloudWatchLogsClient, credentials, o), backup: clientWith(BackupClient, credentials, o), rds: clientWith(RDSClient, credentials, o),
+    elasticache: clientWith(ElastiCacheClient, credentials, o), s3: clientWith(S3Client, credentials, o),
   };
+}
+
+/**
+ * The stores the tenant's DR stack retained in its DR region (8.): the DR bucket (a replica of the
+ * tenant bucket, which the export archived), the DR vault and its recovery points, and the DR key.
+ * All are under the DR key, not the tenant key, so none holds the tenant key; the DR key is left
+ * for review (its deletion is not scheduled with the tenant key's). Each note names the region.
+ */
+async function drStores(record: TenantRecord, credentials: AwsCredentialIdentity, now: Date): Promise<RetainedStore[]> {
+  const dr = record.disasterRecovery!;
+  const cfn = await cloudFormationFor(record, 'dr', 'inventory', dr.region);
+  let resources: StackResourceSummary[] = [];
+  try {
+    resources = await stackResources(cfn, dr.stackId ?? dr.stackName);
+  } catch (e) {
+    if (!/does not exist/.test((e as Error).message)) throw e;
+    logger.warn('DR stack resources not listable', { stack: dr.stackId ?? dr.stackName, region: dr.region });
+    return [{ store: 'key', id: `${dr.stackName} (${dr.region})`, disposition: 'review', holdsKey: false, note: `DR stack ${dr.stackName} in ${dr.region} could not be listed: check its retained DR bucket, vault and key there` }];
+  }
+  const c = clients(credentials, dr.region);
+  const stores: RetainedStore[] = [];
+  for (const r of resources) {
+    const found = await readable(r, () => storesOf(c, r, { now }));
+    stores.push(...found.map((s) => ({
+      ...s,
+      holdsKey: false,
+      ...(s.store === 'bucket' ? { disposition: 'archived' as const } : {}),
+      note: `DR region ${dr.region}: ${s.store === 'bucket' ? 'replica of the tenant bucket (exported to the archive), under the DR key' : s.store === 'key' ? 'the tenant\'s DR key; not scheduled for deletion with the tenant key, for review' : s.note ?? ''}`,
+    })));
+  }
+  return stores;
 }
 
 /**
@@ -213,6 +248,7 @@ export const handler = lifecycleHandler('Inventory retained stores', async (stat
     const ctx = { tenantKey, tenantBucket: record.stackOutputs.BucketName, archivePrefix: state.export?.prefix, now: new Date() };
     for (const r of resources) stores.push(...(await readable(r, () => storesOf(c, r, ctx))));
     if (tenantKey && !stores.some((s) => s.store === 'key')) stores.push({ store: 'key', id: tenantKey, keyArn: tenantKey, disposition: 'review', holdsKey: false, note: 'the tenant key; see offboarding.keyDeletion' });
+    if (record.disasterRecovery) stores.push(...(await drStores(record, await tenantAccountCredentials(record.accountId, record.tenantId, 'inventory'), ctx.now)));
   }
   const need = keyNeededUntil(stores);
   const prefix = state.export?.prefix ?? `${record.tenantId}/`;

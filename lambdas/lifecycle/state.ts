@@ -4,12 +4,15 @@ import type { OnboardRequest } from '../../lib/tenant-record.js';
 export interface LifecycleState {
   /** Set by the first Pass state from `$$.Execution.Id`. */
   executionArn?: string;
-  request: OnboardRequest & { isolation?: 'account' | 'vpc'; computeMode?: 'none' | 'shared' | 'dedicated' };
+  /** `drRegion`: the tier's DR region (validate-request), present only for a tier with disaster recovery. */
+  request: OnboardRequest & { isolation?: 'account' | 'vpc'; computeMode?: 'none' | 'shared' | 'dedicated'; drRegion?: string };
   /** Which blueprint a deploy/check step works on. */
-  blueprint?: 'tenant' | 'namespace' | 'baseline';
+  blueprint?: 'tenant' | 'namespace' | 'baseline' | 'dr';
   /** For `change` and `upgrade`: the target tier and version. */
   change?: {
     tier?: string; blueprintVersion?: string; previousTier?: string;
+    /** The target tier's DR region (begin-change), present only when it has disaster recovery: its DR stack deploys first. */
+    drRegion?: string;
     /** Lets destructive changes through (lib/tenant-record.ts ChangeRequest.allowReplacement). */
     allowReplacement?: { reason: string };
     /** Re-apply the blueprint through a drift-aware change set (ChangeRequest.repair). */

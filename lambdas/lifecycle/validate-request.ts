@@ -1,3 +1,4 @@
+import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { OnboardRequest } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { platformConfig, tierConfig } from '../shared/environment.js';
@@ -5,7 +6,7 @@ import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import type { LifecycleState } from './state.js';
 
-/** Checks the onboarding request (strict: unknown fields refused; ids named like a configured tier reserved) and resolves the tier's isolation and compute mode. */
+/** Checks the onboarding request (strict: unknown fields refused; ids named like a configured tier reserved) and resolves the tier's isolation, compute mode and DR region (`drRegion`, only for a tier with disaster recovery: the workflow deploys its DR blueprint first). */
 export const handler = lifecycleHandler('Validate request', async (state: LifecycleState): Promise<LifecycleState['request']> => {
   const parsed = OnboardRequest.safeParse(state.request);
   if (!parsed.success) throw new InvalidRequestError(`invalid onboarding request: ${describeIssues(parsed.error, state.request).join('; ')}`);
@@ -14,5 +15,6 @@ export const handler = lifecycleHandler('Validate request', async (state: Lifecy
     throw new InvalidRequestError(`invalid onboarding request: tenantId = "${parsed.data.tenantId}": is reserved: it would name the stack tessera-${parsed.data.tenantId}, the name of that tier's OU and usage plan`);
   }
   const tier = tierConfig(parsed.data.tier);
-  return { ...parsed.data, isolation: tier.isolation, computeMode: tier.compute.mode };
+  const drRegion = drRegionOf(tier);
+  return { ...parsed.data, isolation: tier.isolation, computeMode: tier.compute.mode, ...(drRegion ? { drRegion } : {}) };
 }, { trackStep: false });

@@ -25,10 +25,10 @@ export function registerClientPlugin(plugin: ClientPlugin): () => void {
   };
 }
 
-function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempts = 3): C {
+function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempts = 3, region?: string): C {
   // The SDK retries throttling three times with backoff; past that the error reaches the state
   // machine, whose Retry policy backs off far longer than a Lambda invocation should wait.
-  const client = new ctor({ maxAttempts, credentials });
+  const client = new ctor({ maxAttempts, credentials, ...(region ? { region } : {}) });
   const withStack = client as unknown as (typeof created)[number];
   created.push(withStack);
   for (const p of plugins) p(withStack);
@@ -47,9 +47,12 @@ export function lazy<C>(make: () => C): () => C {
   return () => (client ??= make());
 }
 
-/** A client with the given credentials (not cached: sessions expire). */
-export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number } = {}): C {
-  return build(ctor, credentials, options.maxAttempts);
+/**
+ * A client with the given credentials (not cached: sessions expire); `region` for another region
+ * than the Lambda's own (a tenant's DR region).
+ */
+export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number; region?: string } = {}): C {
+  return build(ctor, credentials, options.maxAttempts, options.region);
 }
 
 /** A new client with the Lambda's own credentials and `maxAttempts` (1: a call that must not be sent twice). */

@@ -8,6 +8,7 @@ import { table, tenantDetails } from './format.js';
 import { pollSeconds } from './option-parsers.js';
 import { adminTarget } from './admin-target.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
+import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
 import { monthProblem } from '../statements/schema.js';
 
@@ -231,6 +232,7 @@ export function tenantsCommand(): Command {
     });
 
   tenants.addCommand(tenantsDriftCommand());
+  tenants.addCommand(tenantsFailoverCommand());
 
   tenants.command('watch').description('follow the latest lifecycle execution of a tenant, step by step').argument('<id>')
     .option('--interval <seconds>', 'poll interval', pollSeconds, 2)

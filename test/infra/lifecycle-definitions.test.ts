@@ -115,10 +115,16 @@ describe('the account baseline', () => {
     const onboard = workflows.definitions.onboard as unknown as { States: Record<string, State & { Next?: string }> };
     expect(next(onboard, 'Allocate network')).toBe('Deploy account baseline');
     expect(next(onboard, 'Deploy account baseline')).toBe('Wait for account baseline');
-    expect(next(onboard, 'Account baseline ready')).toBe('Deploy blueprint');
+    // then the DR blueprint when the tier has a DR region (validate-request's drRegion), else the tenant blueprint
+    expect(next(onboard, 'Account baseline ready')).toBe('Has DR region?');
+    expect(onboard.States['Has DR region?']).toMatchObject({ Choices: [{ Variable: '$.request.drRegion', IsPresent: true, Next: 'Deploy DR blueprint' }], Default: 'Deploy blueprint' });
+    expect(next(onboard, 'DR blueprint ready')).toBe('Deploy blueprint');
+    expect(onboard.States['Deploy DR blueprint']).toMatchObject({ Parameters: { blueprint: 'dr' } });
     const change = workflows.definitions.change as unknown as { States: Record<string, State & { Next?: string }> };
     expect(next(change, 'Begin change')).toBe('Deploy account baseline');
-    expect(next(change, 'Account baseline ready')).toBe('Deploy blueprint');
+    expect(next(change, 'Account baseline ready')).toBe('Has DR region?');
+    expect(change.States['Has DR region?']).toMatchObject({ Choices: [{ Variable: '$.change.drRegion', IsPresent: true, Next: 'Deploy DR blueprint' }], Default: 'Deploy blueprint' });
+    expect(next(change, 'DR blueprint ready')).toBe('Deploy blueprint');
     expect(change.States['Deploy account baseline']).toMatchObject({ Parameters: { blueprint: 'baseline' } });
   });
 });

@@ -1,7 +1,7 @@
 import type { Stack } from 'aws-cdk-lib';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { ACCOUNT_BASELINE_FILE_NAME } from '../../../lib/tenant-naming.js';
-import { blueprintFileName, blueprintStackId, buildTesseraApp, namespaceBlueprintStackId } from '../../../lib/tessera-app.js';
+import { blueprintFileName, blueprintStackId, buildTesseraApp, drBlueprintStackId, namespaceBlueprintStackId } from '../../../lib/tessera-app.js';
 import { newApp } from '../../support/synth.js';
 import type { CfnTemplate } from './derive-moto-blueprint.js';
 
@@ -10,7 +10,7 @@ export const ACCOUNT_BASELINE_STACK_ID = 'TesseraAccountBaseline';
 
 /** One synthesized blueprint and the catalog file it is published as (`blueprints/<version>/<file>`). */
 export interface BlueprintTemplate {
-  /** `<tier>` | `<tier>-namespace` | `account-baseline`. */
+  /** `<tier>` | `<tier>-namespace` | `<tier>-dr` | `account-baseline`. */
   readonly name: string;
   readonly file: string;
   readonly template: CfnTemplate;
@@ -32,6 +32,9 @@ export function synthesizeBlueprints(config: PlatformConfig, blueprintVersion: s
     out.push({ name: tier, file: blueprintFileName(tier, 'tenant'), template: templateOf(tenant) });
     const namespace = built.blueprintStage.node.tryFindChild(namespaceBlueprintStackId(tier)) as Stack | undefined;
     if (namespace) out.push({ name: `${tier}-namespace`, file: blueprintFileName(tier, 'namespace'), template: templateOf(namespace) });
+    // A DR tier's DR blueprint (TesseraTenantDr-<tier>, <tier>-dr.template.json).
+    const dr = built.blueprintStage.node.tryFindChild(drBlueprintStackId(tier)) as Stack | undefined;
+    if (dr) out.push({ name: `${tier}-dr`, file: blueprintFileName(tier, 'dr'), template: templateOf(dr) });
   }
   const baseline = built.blueprintStage.node.tryFindChild(ACCOUNT_BASELINE_STACK_ID) as Stack | undefined;
   if (baseline) out.push({ name: 'account-baseline', file: ACCOUNT_BASELINE_FILE_NAME, template: templateOf(baseline) });

@@ -126,6 +126,8 @@ interface EmulatedChangeSet {
 interface Caller {
   readonly credentials: AwsCredentialIdentity;
   readonly account: string;
+  /** The calling client's region: a tenant's DR stack lives in its DR region (moto keeps stacks per region). */
+  readonly region: string;
   readonly cfn: CloudFormationClient;
   readonly rds: RDSClient;
 }
@@ -182,12 +184,13 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
   /** Change sets by `<account>/<stack name>/<change set name>`. */
   const changeSets = new Map<string, EmulatedChangeSet>();
 
-  async function caller(credentials: AwsCredentialIdentity): Promise<Caller> {
+  async function caller(credentials: AwsCredentialIdentity, callerRegion = region()): Promise<Caller> {
     if (!accounts.has(credentials.accessKeyId)) {
       const identity = await new STSClient({ credentials }).send(new GetCallerIdentityCommand({}));
       accounts.set(credentials.accessKeyId, identity.Account!);
     }
-    return { credentials, account: accounts.get(credentials.accessKeyId)!, cfn: new CloudFormationClient({ credentials, maxAttempts: 1 }), rds: new RDSClient({ credentials, maxAttempts: 1 }) };
+    const regional = { credentials, maxAttempts: 1, region: callerRegion };
+    return { credentials, account: accounts.get(credentials.accessKeyId)!, region: callerRegion, cfn: new CloudFormationClient(regional), rds: new RDSClient(regional) };
   }
 
   async function templateOf(input: { TemplateBody?: string; TemplateURL?: string }): Promise<CfnTemplate> {
@@ -256,7 +259,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const template = await templateOf(input);
     if (input.RoleARN) await checkRole(input.RoleARN, c);
     const parameters = parameterValues(input.Parameters);
-    const values: Record<string, string> = { 'AWS::AccountId': c.account, 'AWS::Region': region(), 'AWS::StackName': name, 'AWS::Partition': 'aws' };
+    const values: Record<string, string> = { 'AWS::AccountId': c.account, 'AWS::Region': c.region, 'AWS::StackName': name, 'AWS::Partition': 'aws' };
     for (const [k, p] of Object.entries(template.Parameters ?? {})) if ((p as { Default?: unknown }).Default !== undefined) values[k] = String((p as { Default: unknown }).Default);
     Object.assign(values, parameters);
     const named = namedResources(template, values);
@@ -497,7 +500,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     }
     const sameTags = JSON.stringify((input.Tags ?? stack.Tags ?? []).map((t: { Key: string; Value: string }) => `${t.Key}=${t.Value}`).sort()) === JSON.stringify((stack.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).sort());
     const empty = changes.length === 0 && sameValues(before, values) && sameTags;
-    const id = `arn:aws:cloudformation:${region()}:${c.account}:changeSet/${input.ChangeSetName}/${randomUUID()}`;
+    const id = `arn:aws:cloudformation:${c.region}:${c.account}:changeSet/${input.ChangeSetName}/${randomUUID()}`;
     const { ChangeSetName: _n, ChangeSetType: _t, ClientToken: _k, Description: _d, DeploymentMode: _m, ...request } = input;
     changeSets.set(key, {
       id, stackId: stack.StackId!, request: request as UpdateStackCommandInput, changes,
@@ -580,13 +583,13 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
   };
 
   const uninstall = registerClientPlugin((client) => {
-    const config = (client as unknown as { config: { credentials: () => Promise<AwsCredentialIdentity> } }).config;
+    const config = (client as unknown as { config: { credentials: () => Promise<AwsCredentialIdentity>; region: () => Promise<string> } }).config;
     const stack = client.middlewareStack as unknown as { add(m: unknown, o: Record<string, unknown>): void };
     stack.add(
       (next: (args: { input: Record<string, unknown> }) => Promise<Output>, context: { clientName?: string; commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
         const handler = context.clientName === 'CloudFormationClient' ? handlers[context.commandName ?? ''] : undefined;
         if (!handler) return next(args);
-        return handler(args.input, await caller(await config.credentials()), () => next(args));
+        return handler(args.input, await caller(await config.credentials(), await config.region()), () => next(args));
       },
       { step: 'initialize', priority: 'low', name: 'tesseraCloudFormationEmulation', override: true },
     );

@@ -72,6 +72,8 @@ const GET_ATT: Record<string, StandIn> = {
   'AWS::ElastiCache::User.Arn': (r) => arn('elasticache', 'user:', prop(r, 'UserId')),
   // A Backup vault's ARN names the vault (the blueprint sets its name).
   'AWS::Backup::BackupVault.BackupVaultArn': (r, id) => arn('backup', 'backup-vault:', prop(r, 'BackupVaultName') ?? `${id}-${token(id, 8, LOWER_ALNUM)}`),
+  // Its name: the one the blueprint sets, or one CloudFormation would generate.
+  'AWS::Backup::BackupVault.BackupVaultName': (r, id) => prop(r, 'BackupVaultName') ?? `${id}-${token(id, 8, LOWER_ALNUM)}`,
   // RDS's resource id: `db-` and 26 upper-case letters and digits.
   'AWS::RDS::DBInstance.DbiResourceId': (_r, id) => `db-${token(`${id}.DbiResourceId`, 26, UPPER_ALNUM)}`,
   // The secret RDS creates for ManageMasterUserPassword: `rds!db-<uuid>` and Secrets Manager's 6-character suffix.

@@ -1,0 +1,270 @@
+import { BackupClient, paginateListRecoveryPointsByBackupVault } from '@aws-sdk/client-backup';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { Command } from 'commander';
+import { disasterRecoveryOf } from '../config/disaster-recovery.js';
+import { ConfigError, loadConfigReport } from '../config/load-config.js';
+import type { PlatformConfig } from '../config/schema.js';
+import { auditReplicaBucketName, PLATFORM_DR_VAULT_NAME, platformDrRegion } from '../platform-dr-naming.js';
+import { drBackupVaultName, drBucketName, drKeyAlias, drServiceRoleArn } from '../tenant-naming.js';
+import { TenantId, type TenantRecord } from '../tenant-record.js';
+import { adminTarget, type AdminGlobals } from './admin-target.js';
+import { CliError } from './cli-error.js';
+
+/** One recovery point of the tenant's DR vault (ListRecoveryPointsByBackupVault), newest first. */
+export interface PlanRecoveryPoint {
+  arn: string;
+  resourceType?: string;
+  resourceArn?: string;
+  createdAt?: string;
+  status?: string;
+}
+
+/** What the plan is built from: the tenant (registry or flags), the config, the DR vault's recovery points and the time. */
+export interface FailoverInput {
+  tenantId: string;
+  tier: string;
+  accountId: string;
+  /** The registry's DR record, when the record was read (absent offline). */
+  disasterRecovery?: TenantRecord['disasterRecovery'];
+  config: PlatformConfig;
+  /** The DR vault's recovery points, or why they could not be listed. */
+  recoveryPoints: { points: PlanRecoveryPoint[] } | { error: string };
+  now: Date;
+}
+
+/** The failover plan of one tenant: where its copies are, how fresh, what the tier promises, and the steps in order. */
+export interface FailoverPlan {
+  tenantId: string;
+  tier: string;
+  accountId: string;
+  homeRegion: string;
+  drRegion: string;
+  rpoHours: number;
+  rtoHours: number;
+  drStack: { name: string; status: string };
+  drBucket: string;
+  drVault: string;
+  drKeyAlias: string;
+  recoveryPoints: PlanRecoveryPoint[];
+  recoveryPointsError?: string;
+  /** Hours since the newest completed recovery point; undefined when none is known. */
+  newestRecoveryPointAgeHours?: number;
+  /** Whether the newest completed recovery point is within the tier's RPO (undefined: unknown). */
+  withinRpo?: boolean;
+  platform: { drRegion?: string; registryVault?: string; auditReplica?: string };
+  steps: Array<{ title: string; detail: string; commands: string[] }>;
+}
+
+/** Most recovery points listed in the plan (newest first); the vault may hold months of them. */
+export const PLAN_RECOVERY_POINTS = 5;
+
+/**
+ * Builds the failover plan of a tenant for the loss of its home region: its DR region, stack,
+ * bucket, vault and key alias (the DR contract's deterministic names), its tier's RPO/RTO, the
+ * newest recovery points, and the steps in order (platform registry and audit, tenant data from
+ * the DR vault and bucket, cache and EKS rebuilt from the blueprint, DNS and gateway). Pure: every
+ * AWS answer is in `input`.
+ * @throws CliError (exit 2) when the tenant's tier has no disaster recovery and the registry records no DR stack
+ */
+export function failoverPlan(input: FailoverInput): FailoverPlan {
+  const { config, tenantId, accountId } = input;
+  const tier = config.tiers[input.tier];
+  const target = tier ? disasterRecoveryOf(tier) : undefined;
+  const drRegion = target?.region ?? input.disasterRecovery?.region;
+  if (!drRegion) {
+    throw new CliError(`tenant ${tenantId}: tier ${input.tier} has disasterRecovery none${tier ? '' : ' (or is not in this config)'} and no DR stack is recorded: its data lives in ${config.homeRegion} only, there is nothing to fail over to`);
+  }
+  // A tenant moved to a tier without DR keeps its DR stack (RETAINED); the RPO/RTO it was promised are gone with the tier.
+  const rpoHours = target?.rpoHours ?? Number.NaN;
+  const rtoHours = target?.rtoHours ?? Number.NaN;
+  const points = 'points' in input.recoveryPoints ? [...input.recoveryPoints.points].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '')) : [];
+  const newest = points.find((p) => p.status === 'COMPLETED' && p.createdAt);
+  const ageHours = newest ? Math.round(((input.now.getTime() - Date.parse(newest.createdAt!)) / 3_600_000) * 10) / 10 : undefined;
+  const vault = drBackupVaultName(tenantId);
+  const bucket = drBucketName(tenantId, accountId, drRegion);
+  const stack = input.disasterRecovery?.stackName ?? `tessera-${tenantId}-dr`;
+  const platformRegion = platformDrRegion(config);
+  const registryVault = platformRegion ? PLATFORM_DR_VAULT_NAME : undefined;
+  const auditReplica = platformRegion ? auditReplicaBucketName(config.platformAccountId, platformRegion) : undefined;
+  const database = newest ?? points.find((p) => p.resourceType === 'RDS');
+  const steps: FailoverPlan['steps'] = [
+    {
+      title: 'Declare the failover',
+      detail: `Confirm that ${config.homeRegion} is lost for longer than the tier's RTO allows waiting (${Number.isNaN(rtoHours) ? 'unknown: the tenant\'s tier has no DR now' : `${rtoHours} h`}); stop lifecycle operations on the tenant (no onboarding, change or offboarding runs until the home region is back).`,
+      commands: [`aws health describe-events --region us-east-1 --filter regions=${config.homeRegion}`],
+    },
+    platformRegion
+      ? {
+        title: 'Restore the tenant registry in the platform DR region',
+        detail: `Restore the newest copy of the registry table from vault ${PLATFORM_DR_VAULT_NAME} in ${platformRegion} (hourly copies: up to about an hour of registry writes lost), then deploy the platform there with homeRegion ${platformRegion}.`,
+        commands: [
+          `aws backup list-recovery-points-by-backup-vault --region ${platformRegion} --backup-vault-name ${PLATFORM_DR_VAULT_NAME} --by-resource-type DynamoDB --max-results 1`,
+          `aws backup start-restore-job --region ${platformRegion} --recovery-point-arn <newest registry recovery point> --iam-role-arn <backup restore role> --metadata TargetTableName=tessera-tenants`,
+        ],
+      }
+      : {
+        title: 'Tenant registry: no platform DR region',
+        detail: `platformDisasterRecovery is none: the registry's backups stay in ${config.homeRegion}. Rebuild the platform in ${drRegion} and re-register the tenant from this plan (account ${accountId}, tier ${input.tier}).`,
+        commands: [],
+      },
+    {
+      title: 'Audit trail',
+      detail: auditReplica
+        ? `Audit records replicated with their Object Lock retention are in ${auditReplica} (${platformRegion}); they stay immutable. The multi-region trail keeps recording in the surviving region.`
+        : `platformDisasterRecovery is none: audit records written before the loss stay in ${config.homeRegion}.`,
+      commands: auditReplica ? [`aws s3 ls s3://${auditReplica}/ --region ${platformRegion}`] : [],
+    },
+    {
+      title: 'Restore the tenant database from the DR vault',
+      detail: database
+        ? `Start a restore of the newest recovery point of vault ${vault} in ${drRegion} (account ${accountId}) into the tenant's DR network, encrypted with ${drKeyAlias(tenantId)}.`
+        : `List the recovery points of vault ${vault} in ${drRegion} (account ${accountId}) and restore the newest (none could be listed now).`,
+      commands: [
+        `aws backup list-recovery-points-by-backup-vault --region ${drRegion} --backup-vault-name ${vault}`,
+        `aws backup start-restore-job --region ${drRegion} --recovery-point-arn ${database?.arn ?? '<newest recovery point>'} --iam-role-arn ${drServiceRoleArn('aws', accountId, tenantId, 'restore-testing')} --metadata '<from get-recovery-point-restore-metadata>'`,
+      ],
+    },
+    {
+      title: 'Tenant objects from the DR bucket',
+      detail: `The tenant bucket's replica is ${bucket} in ${drRegion} (versioned, under the DR key): point the rebuilt stack at it, or copy it into the new primary bucket.`,
+      commands: [`aws s3 ls s3://${bucket}/ --region ${drRegion}`],
+    },
+    {
+      title: 'Rebuild cache and EKS from the blueprint',
+      detail: `The cache and the cluster are not systems of record: deploy the tier blueprint ${input.tier} as a stack in ${drRegion} of account ${accountId} (caches start empty, models and node groups come back from the blueprint).`,
+      commands: [`tessera tenants update ${tenantId} --tier ${input.tier}   # once the platform runs in ${drRegion}`],
+    },
+    {
+      title: 'DNS and gateway',
+      detail: `Point the gateway's custom domain (or clients' base URL) at the platform's inference API in ${platformRegion ?? drRegion}; tenant API keys and the usage ledger are tables of the platform account to restore like the registry.`,
+      commands: [],
+    },
+    {
+      title: 'Record the recovery',
+      detail: `Measured RPO = now - the restored recovery point's creation time${ageHours !== undefined ? ` (${ageHours} h for the newest now)` : ''}; measured RTO = the time from declaring to serving. Record both against the tier's ${Number.isNaN(rpoHours) ? 'former' : `${rpoHours} h / ${rtoHours} h`}.`,
+      commands: [],
+    },
+  ];
+  return {
+    tenantId, tier: input.tier, accountId, homeRegion: config.homeRegion, drRegion, rpoHours, rtoHours,
+    drStack: { name: stack, status: input.disasterRecovery?.status ?? 'UNKNOWN (registry not read)' },
+    drBucket: bucket, drVault: vault, drKeyAlias: drKeyAlias(tenantId),
+    recoveryPoints: points.slice(0, PLAN_RECOVERY_POINTS),
+    ...('error' in input.recoveryPoints ? { recoveryPointsError: input.recoveryPoints.error } : {}),
+    newestRecoveryPointAgeHours: ageHours,
+    withinRpo: ageHours === undefined || Number.isNaN(rpoHours) ? undefined : ageHours <= rpoHours,
+    platform: { drRegion: platformRegion, registryVault, auditReplica },
+    steps,
+  };
+}
+
+/** The plan as text for a terminal. */
+export function failoverPlanLines(p: FailoverPlan): string {
+  const hours = (h: number) => (Number.isNaN(h) ? 'n/a (tier has no DR now)' : `${h} h`);
+  const lines = [
+    `failover plan for tenant ${p.tenantId} (tier ${p.tier}, account ${p.accountId}): ${p.homeRegion} -> ${p.drRegion}`,
+    `  RPO ${hours(p.rpoHours)}, RTO ${hours(p.rtoHours)}`,
+    `  DR stack ${p.drStack.name} (${p.drStack.status}) in ${p.drRegion}; bucket ${p.drBucket}; vault ${p.drVault}; key ${p.drKeyAlias}`,
+  ];
+  if (p.recoveryPointsError) lines.push(`  recovery points: not listed (${p.recoveryPointsError})`);
+  else if (!p.recoveryPoints.length) lines.push(`  recovery points: none in ${p.drVault} yet`);
+  else {
+    lines.push(`  newest recovery points (${p.newestRecoveryPointAgeHours ?? '?'} h old${p.withinRpo === undefined ? '' : p.withinRpo ? ', within RPO' : ', OLDER THAN THE RPO'}):`);
+    for (const r of p.recoveryPoints) lines.push(`    ${r.createdAt ?? '?'}  ${r.status ?? '?'}  ${r.resourceType ?? '?'}  ${r.arn}`);
+  }
+  p.steps.forEach((s, i) => {
+    lines.push(`${i + 1}. ${s.title}`, `   ${s.detail}`);
+    for (const c of s.commands) lines.push(`   $ ${c}`);
+  });
+  return lines.join('\n');
+}
+
+/** AWS clients of the command (replaced in tests). */
+export interface FailoverIo {
+  backup(region: string, credentials?: AwsCredentialIdentity): Pick<BackupClient, 'send'>;
+  assumeRole(roleArn: string): Promise<AwsCredentialIdentity>;
+  now(): Date;
+}
+
+const processIo: FailoverIo = {
+  backup: (region, credentials) => new BackupClient({ region, credentials }),
+  async assumeRole(roleArn) {
+    const out = await new STSClient({}).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'tessera-failover-plan' }));
+    const c = out.Credentials!;
+    return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration };
+  },
+  now: () => new Date(),
+};
+
+/**
+ * Recovery points of `vault` in `region`, newest first (at most PLAN_RECOVERY_POINTS), or why they
+ * could not be listed: the plan is printed either way.
+ */
+export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vault: string): Promise<{ points: PlanRecoveryPoint[] } | { error: string }> {
+  try {
+    const points: PlanRecoveryPoint[] = [];
+    for await (const page of paginateListRecoveryPointsByBackupVault({ client: client as BackupClient }, { BackupVaultName: vault })) {
+      for (const r of page.RecoveryPoints ?? []) {
+        points.push({ arn: r.RecoveryPointArn!, resourceType: r.ResourceType, resourceArn: r.ResourceArn, createdAt: r.CreationDate?.toISOString(), status: r.Status });
+      }
+    }
+    return { points: points.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '')).slice(0, PLAN_RECOVERY_POINTS) };
+  } catch (e) {
+    return { error: `${(e as Error).name}: ${(e as Error).message}` };
+  }
+}
+
+function loadConfig(file: string | undefined): PlatformConfig {
+  if (!file) throw new CliError('--config <file> is required: the tier\'s DR region, RPO and RTO come from its tiers (tessera init writes tessera.config.yaml)');
+  try {
+    return loadConfigReport({ file }).config;
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above (--config ${file})`);
+    throw new CliError(`--config ${file}: cannot be read (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/**
+ * `tessera tenants failover-plan <id>`: the concrete failover steps of one tenant for the loss of
+ * its home region, with its DR region, stack, bucket, vault and newest recovery points, and its
+ * tier's RPO/RTO; `--json` prints the plan object.
+ *
+ * The tenant record comes through the admin API like the other tenant commands; when the home
+ * region (and the admin API with it) is gone, `--account` and `--tier` give what the plan needs
+ * without it. The recovery points are listed directly in the DR region with the operator's
+ * credentials (or `--role-arn`, assumed first), never through the admin API: its Lambdas run in
+ * the home region, the one a failover is about.
+ */
+export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
+  return new Command('failover-plan').description('the failover steps of a tenant for the loss of its home region: DR region, bucket, vault, newest recovery points, RPO/RTO')
+    .argument('<id>', 'tenant id')
+    .option('--config <file>', 'Tessera config file (the tiers\' disasterRecovery)')
+    .option('--account <accountId>', 'the tenant\'s account, without reading the registry (the admin API is down with the home region)')
+    .option('--tier <tier>', 'the tenant\'s tier, with --account')
+    .option('--role-arn <arn>', 'a role of the tenant\'s account to assume for listing its DR vault (default: your current credentials)')
+    .action(async (id: string, o: { config?: string; account?: string; tier?: string; roleArn?: string }, cmd: Command) => {
+      const parsedId = TenantId.safeParse(id);
+      if (!parsedId.success) throw new CliError(`<id> ${JSON.stringify(id)}: ${parsedId.error.issues[0].message}`);
+      if ((o.account === undefined) !== (o.tier === undefined)) throw new CliError('--account and --tier go together: both (offline, without the registry) or neither (the registry through the admin API)');
+      if (o.account !== undefined && !/^\d{12}$/.test(o.account)) throw new CliError(`--account ${o.account}: expected a 12-digit AWS account id`);
+      const config = loadConfig(o.config);
+      if (o.tier !== undefined && !config.tiers[o.tier]) throw new CliError(`--tier ${o.tier}: not a tier of --config ${o.config} (${Object.keys(config.tiers).join(', ')})`);
+      let record: Pick<TenantRecord, 'tenantId' | 'tier' | 'accountId' | 'disasterRecovery'>;
+      let json = Boolean(cmd.optsWithGlobals<AdminGlobals>().json);
+      if (o.account) {
+        record = { tenantId: id, tier: o.tier!, accountId: o.account };
+      } else {
+        const target = adminTarget(cmd);
+        json = target.json;
+        record = await target.api.call<TenantRecord>('GET', `/admin/tenants/${encodeURIComponent(id)}`);
+        if (!record.accountId) throw new CliError(`tenant ${id} has no account yet (status ${(record as TenantRecord).status}): nothing was deployed, nothing to fail over`, 1);
+      }
+      const tier = config.tiers[record.tier];
+      const drRegion = (tier ? disasterRecoveryOf(tier)?.region : undefined) ?? record.disasterRecovery?.region;
+      const credentials = o.roleArn ? await io.assumeRole(o.roleArn) : undefined;
+      const recoveryPoints = drRegion ? await listRecoveryPoints(io.backup(drRegion, credentials), drBackupVaultName(id)) : { points: [] };
+      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, config, recoveryPoints, now: io.now() });
+      process.stdout.write(`${json ? JSON.stringify(plan, null, 2) : failoverPlanLines(plan)}\n`);
+    });
+}

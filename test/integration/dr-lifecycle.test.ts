@@ -1,0 +1,97 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ListAliasesCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetBucketLocationCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/synth.js';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+
+/**
+ * Disaster recovery through the lifecycle (aws-local-stepfunctions + moto): a tier with a DR region
+ * gets its DR blueprint in that region before the primary; offboarding deletes the primary, then
+ * the DR stack, and inventories the DR stores it retains. One moto, one onboarding, one offboarding.
+ * The DR blueprint is the real one (lib/tenant-dr-stack.ts) derived for moto, whose CloudFormation
+ * creates no Backup vault: the vault is left out of the moto stand-in (its name is the contract's).
+ */
+const DR_REGION = 'us-west-2';
+const local = useLocalLifecycle(configWith({ tiers: { starter: { disasterRecovery: { region: DR_REGION, rpoHours: 1, rtoHours: 4 } } } }));
+
+const tenant = 'dracme';
+let accountId: string;
+let onboardStates: string[];
+let deletions: string[];
+
+beforeAll(async () => {
+  // The real DR blueprint (lib/tenant-dr-stack.ts), derived for moto and published like the others.
+  const published = local.fixture.catalog.find((b) => b.file === 'starter-dr.template.json' && b.version === '1.0.0');
+  expect(published?.report.removed).toEqual([expect.stringMatching(/\(AWS::Backup::BackupVault\)$/)]);
+  const run = await local.workflows.run('onboard', onboardRequest(tenant, 'starter'));
+  expect(run.error).toBeUndefined();
+  onboardStates = run.states;
+  accountId = (await getTenant(tenant))!.accountId!;
+});
+
+const cfnIn = async (region: string) => new CloudFormationClient({ credentials: await local.fixture.as(accountId), region });
+const stackStatus = async (name: string, region: string) => {
+  try {
+    return (await (await cfnIn(region)).send(new DescribeStacksCommand({ StackName: name }))).Stacks![0].StackStatus;
+  } catch (e) {
+    if (/does not exist/.test((e as Error).message)) return 'ABSENT';
+    throw e;
+  }
+};
+
+describe('a tenant of a tier with disaster recovery', () => {
+  it('is onboarded with its DR blueprint deployed in the DR region first, then the primary', async () => {
+    const dr = onboardStates.indexOf('Deploy DR blueprint');
+    expect(dr).toBeGreaterThan(onboardStates.indexOf('Deploy account baseline'));
+    expect(onboardStates.indexOf('DR blueprint ready')).toBeGreaterThan(dr);
+    expect(onboardStates.indexOf('Deploy blueprint')).toBeGreaterThan(onboardStates.indexOf('DR blueprint ready'));
+    // the DR stack is in the DR region, not the home region; the primary in the home region
+    expect(await stackStatus('tessera-dracme-dr', DR_REGION)).toBe('CREATE_COMPLETE');
+    expect(await stackStatus('tessera-dracme-dr', 'us-east-1')).toBe('ABSENT');
+    expect(await stackStatus('tessera-dracme', 'us-east-1')).toBe('UPDATE_COMPLETE');
+    const drStack = (await (await cfnIn(DR_REGION)).send(new DescribeStacksCommand({ StackName: 'tessera-dracme-dr' }))).Stacks![0];
+    expect(drStack.Parameters).toEqual([{ ParameterKey: 'TenantId', ParameterValue: tenant }]);
+    expect(drStack.Tags).toEqual(expect.arrayContaining([{ Key: 'tessera:tenant-id', Value: tenant }, { Key: 'tessera:request-id', Value: 'req-dracme-0001' }]));
+    expect(drStack.EnableTerminationProtection).toBe(true);
+    expect(drStack.RoleARN).toBe(`arn:aws:iam::${accountId}:role/${local.config.roles.blueprintExecutionRoleName}`);
+    // its resources by the contract's names, in the DR region
+    const s3 = new S3Client({ credentials: await local.fixture.as(accountId), region: DR_REGION, forcePathStyle: true });
+    const bucket = `tessera-dracme-dr-${accountId}-${DR_REGION}`;
+    expect((await s3.send(new GetBucketLocationCommand({ Bucket: bucket }))).LocationConstraint).toBe(DR_REGION);
+    const aliases = (await new KMSClient({ credentials: await local.fixture.as(accountId), region: DR_REGION }).send(new ListAliasesCommand({}))).Aliases!.map((a) => a.AliasName);
+    expect(aliases).toContain('alias/tessera-dracme-dr');
+    // and the registry records it
+    const record = await getTenant(tenant);
+    expect(record).toMatchObject({ status: 'ACTIVE', disasterRecovery: { region: DR_REGION, stackName: 'tessera-dracme-dr', status: 'ACTIVE' } });
+  });
+
+  it('is offboarded: the primary stacks go, then the DR stack; the DR bucket is retained and inventoried', async () => {
+    deletions = [];
+    local.workflows.wrap = (name, handler) => (name === 'delete-tenant-stacks'
+      ? async (event) => {
+        const out = await handler(event) as { stack?: string };
+        if (out.stack && deletions.at(-1) !== out.stack) deletions.push(out.stack);
+        return out;
+      }
+      : handler);
+    // WHEN
+    const run = await local.workflows.run('offboard', { request: { tenantId: tenant, requestId: 'req-dracme-offboard' } });
+    // THEN
+    expect(run.error).toBeUndefined();
+    expect(deletions).toEqual(['tessera-dracme-namespace', 'tessera-dracme', 'tessera-dracme-dr']);
+    expect(await stackStatus('tessera-dracme-dr', DR_REGION)).toBe('ABSENT');
+    expect(await stackStatus('tessera-dracme', 'us-east-1')).toBe('ABSENT');
+    const record = await getTenant(tenant);
+    expect(record).toMatchObject({ status: 'OFFBOARDED', disasterRecovery: { region: DR_REGION, stackName: 'tessera-dracme-dr', status: 'REMOVED', stackId: expect.stringContaining(`:${DR_REGION}:`) } });
+    // retained in the DR region, and in the inventory with its region
+    const bucket = `tessera-dracme-dr-${accountId}-${DR_REGION}`;
+    await new S3Client({ credentials: await local.fixture.as(accountId), region: DR_REGION, forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: bucket }));
+    const stores = record!.offboarding!.retainedStores!;
+    expect(stores).toEqual(expect.arrayContaining([
+      expect.objectContaining({ store: 'bucket', id: bucket, holdsKey: false, note: expect.stringContaining(`DR region ${DR_REGION}`) }),
+      expect.objectContaining({ store: 'key', holdsKey: false, note: expect.stringContaining(`DR region ${DR_REGION}`) }),
+    ]));
+  });
+});
