@@ -1,12 +1,9 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient, type Message } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
 import { DLQ_NAME_PREFIX } from '../dead-letters.js';
 import { CliError } from './cli-error.js';
-import { listDeadLetterQueues, peekMessages, type DeadLetterQueueInfo } from './dlq/queues.js';
-import { redriveQueue, type Delivery, type RedriveClients, type RedriveReport } from './dlq/redrive.js';
+import type { DeadLetterQueueInfo } from './dlq/queues.js';
+import type { Delivery, RedriveClients, RedriveReport } from './dlq/redrive.js';
 import { table } from './format.js';
 import { numberIn } from './option-parsers.js';
 
@@ -15,15 +12,33 @@ type Globals = { region?: string; json?: boolean; profile?: string; prefix: stri
 /** The AWS clients and output of `tessera dlq`; tests replace them. */
 export interface DlqIo {
   out(text: string): void;
-  clients(region: string | undefined, profile: string | undefined): RedriveClients;
+  clients(region: string | undefined, profile: string | undefined): Promise<RedriveClients>;
 }
 const processIo: DlqIo = {
   out: (text) => void process.stdout.write(`${text}\n`),
-  clients: (region, profile) => {
+  clients: async (region, profile) => {
     const config = { ...(region ? { region } : {}), ...(profile ? { profile } : {}) };
+    const [{ SQSClient }, { EventBridgeClient }, { LambdaClient }, { SFNClient }] = await sdk(() => Promise.all([
+      import('@aws-sdk/client-sqs'), import('@aws-sdk/client-eventbridge'), import('@aws-sdk/client-lambda'), import('@aws-sdk/client-sfn'),
+    ]));
     return { sqs: new SQSClient(config), events: new EventBridgeClient(config), lambda: new LambdaClient(config), sfn: new SFNClient(config) };
   },
 };
+
+/**
+ * Loads the SDK clients (and the modules that use them) only when a dlq command runs: the rest of
+ * the CLI keeps working in an install without them (@aws-sdk/client-sqs is a devDependency and
+ * @aws-sdk/client-lambda comes only through aws-local-stepfunctions).
+ * @throws CliError (1) naming the missing package
+ */
+async function sdk<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    throw new CliError(`tessera dlq needs @aws-sdk/client-sqs, @aws-sdk/client-eventbridge, @aws-sdk/client-lambda and @aws-sdk/client-sfn installed: ${(e as Error).message.split('\n')[0]}`, 1);
+  }
+}
+const dlqModules = () => sdk(async () => ({ ...(await import('./dlq/queues.js')), ...(await import('./dlq/redrive.js')) }));
 
 /** `95` → `1m 35s`; hours and days for older messages. */
 export function formatAge(seconds: number | undefined): string {
@@ -98,7 +113,8 @@ export function dlqCommand(io: DlqIo = processIo): Command {
     .option('--peek <n>', 'also show up to n messages of each queue, without deleting them (VisibilityTimeout 0)', numberIn(1, 100, 'messages', true))
     .action(async (name: string | undefined, o: { peek?: number }, cmd: Command) => {
       const g = globals(cmd);
-      const clients = io.clients(g.region, g.profile);
+      const { listDeadLetterQueues, peekMessages } = await dlqModules();
+      const clients = await io.clients(g.region, g.profile);
       let queues = await listDeadLetterQueues(clients.sqs, g.prefix);
       if (name) queues = [findQueue(queues, name, g.prefix)];
       const peeked = new Map<string, Message[]>();
@@ -128,7 +144,8 @@ export function dlqCommand(io: DlqIo = processIo): Command {
     .option('--max <n>', 'at most n messages', numberIn(1, 10_000, 'messages', true), 100)
     .action(async (name: string, o: { dryRun?: boolean; max: number }, cmd: Command) => {
       const g = globals(cmd);
-      const clients = io.clients(g.region, g.profile);
+      const { listDeadLetterQueues, redriveQueue } = await dlqModules();
+      const clients = await io.clients(g.region, g.profile);
       const queue = findQueue(await listDeadLetterQueues(clients.sqs, g.prefix), name, g.prefix);
       const report = await redriveQueue(clients, queue, { dryRun: Boolean(o.dryRun), max: o.max });
       io.out(g.json ? JSON.stringify(report, null, 2) : redriveLines(report).join('\n'));
