@@ -26,6 +26,8 @@ export interface TesseraApp {
   readonly namespaceBlueprints: Record<string, TenantNamespaceStack>;
   /** Tier name → DR blueprint (tiers with `disasterRecovery` only), deployed in the tier's DR region. */
   readonly drBlueprints: Record<string, TenantDrStack>;
+  /** The blueprint catalog the platform publishes: file name (`blueprints/<version>/<file>`) → template. */
+  readonly blueprintTemplates: Readonly<Record<string, unknown>>;
   /** The per-account baseline (blueprint execution role), deployed before any tenant stack of an account. */
   readonly accountBaseline: AccountBaselineStack;
   /** The workload account's provisioning role, deployed once by the engineer from the catalog. */
@@ -114,5 +116,5 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
   if (platformDr) platform.addDependency(platformDr, 'the audit replication and the registry backup copy target TesseraPlatformDr\'s bucket and vault');
   for (const stack of [organization, platform, ...(platformDr ? [platformDr] : [])]) addPlaceholderGuard(stack, options.placeholders ?? []);
   applyCompliancePacks(app);
-  return { organization, platform, platformDr, blueprints, namespaceBlueprints, drBlueprints, accountBaseline, workloadProvisioning, blueprintStage };
+  return { organization, platform, platformDr, blueprints, namespaceBlueprints, drBlueprints, blueprintTemplates, accountBaseline, workloadProvisioning, blueprintStage };
 }

@@ -109,6 +109,8 @@ describe('a tier without DR', () => {
 describe('the DR blueprint of a DR tier', () => {
   it('is published in the catalog under its own file name and stack id', () => {
     expect(blueprintFileName(DR_TIER, 'dr')).toBe('professional-dr.template.json');
+    expect(built.blueprintTemplates['professional-dr.template.json']).toEqual(drStack.toJSON());
+    expect(Object.keys(built.blueprintTemplates).filter((f) => f.endsWith('-dr.template.json'))).toEqual(['professional-dr.template.json']);
     expect(built.drBlueprints[DR_TIER].node.id).toBe(drBlueprintStackId(DR_TIER));
     expect(drBlueprintStackId(DR_TIER)).toBe('TesseraTenantDr-professional');
   });
