@@ -301,7 +301,7 @@ export class TenantDatabase extends Construct {
       tenantId: props.tenantId,
     }) });
     if (dr && drVault) {
-      const drStatements = drCopyStatements(stack, { region: dr.region, vaultArn: drVault.backupVaultArn, keyAlias: dr.keyAlias, tenantId: props.tenantId, sourceKeyArn: props.encryptionKey.keyArn });
+      const drStatements = drCopyStatements(stack, { region: dr.region, vaultArn: drVault.backupVaultArn, keyAlias: dr.keyAlias, tenantId: props.tenantId });
       for (const statement of drStatements) this.backupPolicy.addStatements(statement);
     }
     acknowledge(this.backupPolicy, [
@@ -414,7 +414,6 @@ interface DrCopyTargets {
   readonly vaultArn: string;
   readonly keyAlias: string;
   readonly tenantId: string;
-  readonly sourceKeyArn: string;
 }
 
 /**

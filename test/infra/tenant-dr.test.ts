@@ -8,6 +8,7 @@ import { PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
 import { blueprintFileName, drBlueprintStackId } from '../../lib/tessera-app.js';
 import { drBackupVaultName, drBucketName, drKeyAlias, drServiceRoleName } from '../../lib/tenant-naming.js';
 import { TenantDrReplication } from '../../constructs/tenant-dr-replication.js';
+import { TenantRestoreTesting } from '../../constructs/tenant-dr-restore-testing.js';
 import { configErrorOf } from '../support/config-errors.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { buildApp, configWith, newStack, template } from '../support/synth.js';
@@ -302,6 +303,12 @@ describe('the primary blueprint of a DR tier', () => {
     expect(s.filter((x) => x.Effect === 'Allow').flatMap((x) => [x.Action].flat())).not.toContain('rds:DeleteDBInstance');
     const key = statementsOf(primary, 'AWS::KMS::Key', 'Key');
     expect(bySid(key, 'RestoreTestingRoleGrantsThroughBackup').Condition.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+  });
+
+  it('refuses a validation window outside 0-168 hours, naming it', () => {
+    const props = { tenantId: 'acme', roleName: 'r', instanceIdentifier: 'tessera-acme', vaultArn: 'arn:aws:backup:us-east-1:123456789012:backup-vault:v', keyArn: 'arn:aws:kms:us-east-1:123456789012:key/k', subnetGroupName: 's', parameterGroupName: 'p', securityGroupId: 'sg-1' };
+    expect(() => new TenantRestoreTesting(newStack(), 'T', { ...props, validationWindowHours: 169 })).toThrow(/validationWindowHours must be a whole number of hours from 0 to 168, got 169/);
+    expect(() => new TenantRestoreTesting(newStack(), 'T', { ...props, validationWindowHours: 0 })).not.toThrow();
   });
 
   it('forwards the tenant\'s restore job results to the platform bus', () => {
