@@ -109,7 +109,7 @@ export function usageLines(u: TenantUsageAnswer): string {
 }
 
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version, or --repair), drift, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch');
+  const tenants = new Command('tenants').description('tenants: create (onboard), list, show, update (change tier or version, or --repair), drift, failover-plan, gateway (set the gateway policy), usage, suspend, resume, delete (offboard), retry, watch');
 
   tenants.command('create').description('onboard a tenant (idempotent: the same --request-id again returns the same onboarding)')
     .requiredOption('--id <tenantId>', 'tenant id: lower-case DNS label, 3-24 characters')
