@@ -136,7 +136,9 @@ export class TenantStack extends Stack {
       'The blueprint carries no Lambda, so the CDK custom resource cannot close the default security group; the onboarding workflow revokes its rules after deploy (DefaultSecurityGroupId output), and no tenant resource uses it.');
 
     // Disaster recovery (a DR tier only): the DR blueprint (lib/tenant-dr-stack.ts) holds the DR key,
-    // bucket and vault in the DR region; this blueprint replicates and copies into them by name.
+    // bucket and vault in the DR region; this blueprint replicates and copies into them by name. The
+    // cache and the cluster are not replicated: a cache is no system of record, and the cluster, its
+    // nodes and the namespace are rebuilt from this blueprint when the tenant comes up in the DR region.
     const dr = disasterRecoveryOf(tier);
     const replication = dr ? new TenantDrReplication(this, 'DrReplication', {
       tenantId,
