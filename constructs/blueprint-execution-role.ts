@@ -7,6 +7,13 @@ import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 export interface BlueprintExecutionRoleProps {
   /** Fixed role name (`config.roles.blueprintExecutionRoleName`): the SCPs and tenant key policies name it. */
   readonly roleName: string;
+  /**
+   * DR regions of the tiers (`tiers.<t>.disasterRecovery.region`): the role also deploys the DR
+   * blueprints there (DR key `alias/tessera-<id>-dr`, DR vault `tessera-<id>-dr`; DR buckets are
+   * covered by the tessera-* bucket names, which S3 does not scope by region).
+   * @default - none: the role acts in its own region only
+   */
+  readonly drRegions?: readonly string[];
 }
 
 /**
@@ -188,6 +195,9 @@ function policyGroups(): Record<string, iam.PolicyStatement[]> {
         [arn('ssm', 'parameter/CFN-*')]),
       ...statements('TrainingEventRules', ['events:DeleteRule', 'events:DescribeRule', 'events:ListTargetsByRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:TagResource', 'events:UntagResource'],
         [arn('events', 'rule/tessera-*')]),
+      // The forwarders' dead-letter queues, tessera-<tenant>-dlq-* (constructs/dead-letter-queue.ts; SSE-SQS, so no key use).
+      ...statements('ForwarderDeadLetterQueues', ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
+        [arn('sqs', 'tessera-*')]),
     ],
     Identity: [
       ...statements('TesseraRoles', ROLE_ACTIONS, TESSERA_ROLES),
@@ -221,6 +231,20 @@ function policyGroups(): Record<string, iam.PolicyStatement[]> {
 }
 
 /**
+ * What the DR blueprint (lib/tenant-dr-stack.ts) needs in each DR region beyond the home region's
+ * statements: administer its DR key (`alias/tessera-<id>-dr`), use keys only through S3 and AWS
+ * Backup of that region, and manage the DR vaults `tessera-<id>-dr`.
+ */
+function drStatements(regions: readonly string[]): iam.PolicyStatement[] {
+  return [
+    ...statements('AdministerDrKeys', KEY_ADMIN_ACTIONS, regions.flatMap((r) => [arn('kms', 'key/*', r), arn('kms', 'alias/tessera-*-dr', r)])),
+    ...statements('UseDrKeysOnlyThroughServices', ['kms:CreateGrant', 'kms:RetireGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'], regions.map((r) => arn('kms', 'key/*', r)),
+      { StringEquals: { 'kms:ViaService': regions.flatMap((r) => [`s3.${r}.amazonaws.com`, `backup.${r}.amazonaws.com`]) } }),
+    ...statements('DrBackupVaults', BACKUP_ACTIONS, regions.map((r) => arn('backup', 'backup-vault:tessera-*-dr', r))),
+  ];
+}
+
+/**
  * The CloudFormation service role that creates, updates and deletes tenant stacks in one account:
  * trusted by CloudFormation only, allowed exactly the handler permissions of the resource types the
  * blueprints use, and the one principal besides the tenant's own roles that tenant key policies
@@ -242,7 +266,8 @@ export class BlueprintExecutionRole extends Construct {
       assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
       maxSessionDuration: Duration.hours(12),
     });
-    this.policies = Object.entries(policyGroups()).map(([name, statements]) => {
+    const groups = { ...policyGroups(), ...(props.drRegions?.length ? { DisasterRecovery: drStatements(props.drRegions) } : {}) };
+    this.policies = Object.entries(groups).map(([name, statements]) => {
       // Named after the role, outside the tessera-* names the role may create and version: it cannot rewrite its own policies.
       const policy = new iam.ManagedPolicy(this, name, { managedPolicyName: `${props.roleName}-${name}`, roles: [this.role], statements, description: `Tessera blueprint execution: ${name}` });
       this.acknowledgeWildcards(policy, statements);

@@ -169,7 +169,8 @@ describe('the CORS origin index', () => {
     const statements = statementsOfRole('tessera-gateway-cors-origin-index').filter((s) => !['OwnLogs', 'Traces'].includes(s.Sid));
     const index = tableId('tessera-gateway-cors-origins');
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-    expect(Object.keys(bySid).sort()).toEqual(['FindTenantItems', 'ListStreams', 'PlatformKey', 'ReadRegistryStream', 'ReportFailures', 'WriteIndex']);
+    // EnvironmentKey: kms:Decrypt of its environment (every LambdaFunction).
+    expect(Object.keys(bySid).sort()).toEqual(['EnvironmentKey', 'FindTenantItems', 'ListStreams', 'PlatformKey', 'ReadRegistryStream', 'ReportFailures', 'WriteIndex']);
     expect(bySid.WriteIndex).toMatchObject({ Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [index, 'Arn'] } });
     expect(bySid.FindTenantItems).toMatchObject({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [index, 'Arn'] }, '/index/by-tenant']] } });
     expect(bySid.ReadRegistryStream).toMatchObject({ Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RegistryTable/), 'StreamArn'] } });
