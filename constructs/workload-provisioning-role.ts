@@ -18,6 +18,12 @@ export interface WorkloadProvisioningRoleProps {
   readonly blueprintExecutionRoleName: string;
   /** Name of the blueprint catalog bucket (a token: the template parameter `BlueprintBucketName`). */
   readonly blueprintBucketName: string;
+  /**
+   * DR regions of the tiers (`tiers.<t>.disasterRecovery.region`): the lifecycle also deploys,
+   * deletes and inventories the DR stacks `tessera-<tenant>-dr` there, and their vaults `tessera-<tenant>-dr`.
+   * @default - none
+   */
+  readonly drRegions?: readonly string[];
 }
 
 /**
@@ -211,6 +217,20 @@ export class WorkloadProvisioningRole extends Construct {
       },
     };
 
+    if (props.drRegions?.length) {
+      const stackActions = (groups.Stacks.statements[0].toStatementJson() as { Action: string[] }).Action;
+      groups.DisasterRecovery = {
+        reason: 'A tenant\'s DR stack is named tessera-<tenant>-dr and its vault tessera-<tenant>-dr, created at run time in the tiers\' DR regions, so they are addressed by those name patterns in this account and each DR region.',
+        statements: [
+          // Deploy blueprint, Check stack, Delete tenant stacks, Inventory retained stores on the DR stack (lambdas/lifecycle/*).
+          new iam.PolicyStatement({ sid: 'TesseraDrStacks', actions: stackActions, resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:cloudformation:${r}:${Aws.ACCOUNT_ID}:stack/tessera-*-dr/*`) }),
+          new iam.PolicyStatement({
+            sid: 'TenantDrVaults', actions: ['backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault'],
+            resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:backup:${r}:${Aws.ACCOUNT_ID}:backup-vault:tessera-*-dr`),
+          }),
+        ],
+      };
+    }
     this.policies = Object.entries(groups).map(([name, group]) => {
       const policy = new iam.ManagedPolicy(this, name, {
         managedPolicyName: `${props.roleName}-${name}`,

@@ -1,3 +1,4 @@
+import { drRegionOf } from './config/disaster-recovery.js';
 import { CfnOutput, DefaultStackSynthesizer, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BlueprintExecutionRole } from '../constructs/blueprint-execution-role.js';
@@ -25,7 +26,11 @@ export class AccountBaselineStack extends Stack {
       description: `Tessera account baseline (blueprint execution role), version ${props.blueprintVersion}`,
     });
     Tags.of(this).add('tessera:component', 'account-baseline');
-    this.executionRole = new BlueprintExecutionRole(this, 'BlueprintExecution', { roleName: props.config.roles.blueprintExecutionRoleName });
+    this.executionRole = new BlueprintExecutionRole(this, 'BlueprintExecution', {
+      roleName: props.config.roles.blueprintExecutionRoleName,
+      // Tiers with disaster recovery: their DR blueprints run as this role in their DR regions.
+      drRegions: [...new Set(Object.values(props.config.tiers).map(drRegionOf).filter((r): r is string => Boolean(r)))],
+    });
     new CfnOutput(this, 'ExecutionRoleArn', { value: this.executionRole.role.roleArn });
     new CfnOutput(this, 'BlueprintVersion', { value: props.blueprintVersion });
   }

@@ -1,3 +1,4 @@
+import { drRegionOf } from './config/disaster-recovery.js';
 import { CfnOutput, CfnParameter, DefaultStackSynthesizer, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { WorkloadProvisioningRole } from '../constructs/workload-provisioning-role.js';
@@ -43,6 +44,7 @@ export class WorkloadProvisioningStack extends Stack {
       managementAccountId: config.organization.managementAccountId,
       platformAccountId: config.platformAccountId,
       homeRegion: config.homeRegion,
+      drRegions: [...new Set(Object.values(config.tiers).map(drRegionOf).filter((r): r is string => Boolean(r)))],
       blueprintExecutionRoleName: config.roles.blueprintExecutionRoleName,
       blueprintBucketName: bucket.valueAsString,
     });
