@@ -10,6 +10,7 @@ import { TenantRegistry } from '../../constructs/tenant-registry.js';
 import { applyCompliancePacks } from '../../lib/compliance.js';
 import { PLATFORM_DR_STACK_ID } from '../../lib/platform-dr-naming.js';
 import { PlatformDrStack } from '../../lib/platform-dr-stack.js';
+import { ConfigError } from '../../lib/config/load-config.js';
 import { buildApp, configWith, newApp } from '../support/synth.js';
 
 interface Report { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }> }
@@ -154,5 +155,27 @@ describe('the platform stack with a DR region', () => {
   it('leaves cdk-nag with no open finding in the platform and DR stacks', () => {
     const open = report.pluginReports.flatMap((r) => r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${r.pluginName} ${v.ruleName} ${c.constructPath}`)));
     expect(open).toEqual([]);
+  });
+});
+
+describe('platformDisasterRecovery in the config', () => {
+  it('defaults to none', () => {
+    expect(configWith().platformDisasterRecovery).toBe('none');
+  });
+
+  it('refuses the home region and a region outside allowedRegions, naming the path', () => {
+    const problem = (value: unknown) => {
+      try {
+        configWith({ platformDisasterRecovery: value });
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(problem({ region: 'us-east-1' })).toMatch(/platformDisasterRecovery\.region.*"us-east-1" is the home region/);
+    expect(problem({ region: 'eu-west-1' })).toMatch(/platformDisasterRecovery\.region.*"eu-west-1" is outside allowedRegions \(us-east-1, us-west-2\)/);
+    expect(problem({ region: 'us-west-2', rpoHours: 1 })).toMatch(/platformDisasterRecovery/);
+    expect(problem('us-west-2')).toMatch(/platformDisasterRecovery/);
   });
 });
