@@ -23,7 +23,7 @@ const MOTO_LACKS = [
   'AWS::Backup::BackupPlan', 'AWS::Backup::BackupSelection', 'AWS::Backup::BackupVault',
   'AWS::EKS::AccessEntry', 'AWS::EKS::Addon', 'AWS::EKS::Cluster', 'AWS::EKS::Nodegroup', 'AWS::EKS::PodIdentityAssociation',
   'AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::SubnetGroup', 'AWS::ElastiCache::User', 'AWS::ElastiCache::UserGroup',
-  'AWS::S3::BucketPolicy', 'Custom::AWSCDK-EKS-KubernetesResource',
+  'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy', 'Custom::AWSCDK-EKS-KubernetesResource',
 ];
 
 /**
@@ -46,6 +46,8 @@ const BACKUP = [
   'DatabaseBackupVaultED8CBFE1 (AWS::Backup::BackupVault)',
 ];
 const BUCKET_POLICIES = ['StorageAccessLogsBucketPolicy0C9757D0 (AWS::S3::BucketPolicy)', 'StorageBucketPolicy49CFBD91 (AWS::S3::BucketPolicy)'];
+/** The training events forwarder's DLQ policy (TLS only, only the rule may send): the tiers that fine-tune. */
+const DLQ_POLICY = ['TrainingEventsDeadLettersDlqPolicyCB2988C5 (AWS::SQS::QueuePolicy)'];
 const EKS = [
   'ComputeAddonsPodIdentityAgentBBD22FB2 (AWS::EKS::Addon)', 'ComputeAddonsVpcCni6EDE5309 (AWS::EKS::Addon)', 'ComputeCluster4F8E5F81 (AWS::EKS::Cluster)',
   'ComputeClusterAdmin0371C72A7 (AWS::EKS::AccessEntry)', 'ComputeClusterNodegroupSystemNodes813A24B7 (AWS::EKS::Nodegroup)',
@@ -108,13 +110,13 @@ describe('the moto stand-in derived from the real blueprints', () => {
       transformed: KEY_DATABASE_LOGS,
     });
     expect(blueprint('professional').report).toEqual({
-      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES]),
+      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...DLQ_POLICY]),
       substituted: DATA_SUBSTITUTIONS,
       dependsOnDropped: [],
       transformed: sorted(['AccessTrainingLauncher58AD0793.policy condition numbers as strings', ...KEY_DATABASE_LOGS]),
     });
     expect(blueprint('enterprise').report).toEqual({
-      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...EKS]),
+      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...DLQ_POLICY, ...EKS]),
       substituted: sorted([
         ...DATA_SUBSTITUTIONS,
         'AccessAdmin0DB03881: ComputeCluster4F8E5F81.Arn (removed AWS::EKS::Cluster)',
