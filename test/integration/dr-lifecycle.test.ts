@@ -3,18 +3,28 @@ import { ListAliasesCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketLocationCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
+import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { configWith } from '../support/synth.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 
 /**
  * Disaster recovery through the lifecycle (aws-local-stepfunctions + moto): a tier with a DR region
- * gets its DR blueprint in that region before the primary; offboarding deletes the primary, then
- * the DR stack, and inventories the DR stores it retains. One moto, one onboarding, one offboarding.
+ * gets its DR blueprint in that region before the primary; an upgrade updates the DR stack first; a
+ * move to a tier without DR keeps the DR stack (RETAINED); offboarding deletes the primary, then the
+ * DR stack, and inventories the DR stores it retains. One moto, one tenant: one onboarding, two
+ * changes, one offboarding.
  * The DR blueprint is the real one (lib/tenant-dr-stack.ts) derived for moto, whose CloudFormation
  * creates no Backup vault and no bucket policy: those are left out of the moto stand-in (the vault's name is the contract's).
  */
 const DR_REGION = 'us-west-2';
-const local = useLocalLifecycle(configWith({ tiers: { starter: { disasterRecovery: { region: DR_REGION, rpoHours: 1, rtoHours: 4 } } } }));
+/** professional's settings under another name, with a pool of its own (pools must be disjoint; a tenant keeps its VPC range across a tier change). */
+function residencyTier() {
+  const tier = structuredClone(DEFAULT_CONFIG.tiers.professional);
+  tier.network.tenantCidrPool = '10.112.0.0/12';
+  return tier;
+}
+// professional with DR, and `residency`: the same tier without (a move between them changes nothing else, which moto's stack updates need).
+const local = useLocalLifecycle(configWith({ tiers: { professional: { disasterRecovery: { region: DR_REGION, rpoHours: 1, rtoHours: 4 } }, residency: residencyTier() } }));
 
 const tenant = 'dracme';
 let accountId: string;
@@ -23,11 +33,11 @@ let deletions: string[];
 
 beforeAll(async () => {
   // The real DR blueprint (lib/tenant-dr-stack.ts), derived for moto and published like the others.
-  const published = local.fixture.catalog.find((b) => b.file === 'starter-dr.template.json' && b.version === '1.0.0');
+  const published = local.fixture.catalog.find((b) => b.file === 'professional-dr.template.json' && b.version === '1.0.0');
   // moto's CloudFormation creates neither the vault nor the bucket policies: the stand-in has the key, its alias and the buckets.
   expect(published?.report.removed).toContainEqual(expect.stringMatching(/\(AWS::Backup::BackupVault\)$/));
   expect(published!.report.removed.every((r) => /\((AWS::Backup::BackupVault|AWS::S3::BucketPolicy)\)$/.test(r))).toBe(true);
-  const run = await local.workflows.run('onboard', onboardRequest(tenant, 'starter'));
+  const run = await local.workflows.run('onboard', onboardRequest(tenant, 'professional'));
   expect(run.error).toBeUndefined();
   onboardStates = run.states;
   accountId = (await getTenant(tenant))!.accountId!;
@@ -69,7 +79,27 @@ describe('a tenant of a tier with disaster recovery', () => {
     expect(record).toMatchObject({ status: 'ACTIVE', disasterRecovery: { region: DR_REGION, stackName: 'tessera-dracme-dr', status: 'ACTIVE' } });
   });
 
-  it('is offboarded: the primary stacks go, then the DR stack; the DR bucket is retained and inventoried', async () => {
+  it('upgrades the DR stack before the primary, and keeps it (RETAINED) when the tenant moves to a tier without DR', async () => {
+    // WHEN the tenant's blueprint goes to 2.0.0 (its tier still has DR)
+    const upgrade = await local.workflows.run('change', { request: { tenantId: tenant, requestId: 'req-dracme-change-1' }, change: { blueprintVersion: '2.0.0' } });
+    // THEN the DR blueprint is updated first (through its change set), then the primary
+    expect(upgrade.error).toBeUndefined();
+    expect(upgrade.states.indexOf('Deploy DR blueprint')).toBeGreaterThan(upgrade.states.indexOf('Account baseline ready'));
+    expect(upgrade.states.indexOf('Deploy blueprint')).toBeGreaterThan(upgrade.states.indexOf('DR blueprint ready'));
+    const drStack = (await (await cfnIn(DR_REGION)).send(new DescribeStacksCommand({ StackName: 'tessera-dracme-dr' }))).Stacks![0];
+    expect(drStack.StackStatus).toBe('UPDATE_COMPLETE');
+    expect(drStack.Tags).toContainEqual({ Key: 'tessera:blueprint-version', Value: '2.0.0' });
+    expect(await getTenant(tenant)).toMatchObject({ blueprintVersion: '2.0.0', disasterRecovery: { status: 'ACTIVE' } });
+    // WHEN it moves to residency (disasterRecovery none)
+    const away = await local.workflows.run('change', { request: { tenantId: tenant, requestId: 'req-dracme-change-2' }, change: { tier: 'residency', blueprintVersion: '2.0.0' } });
+    // THEN its DR stack is left in place (its data with it) and recorded RETAINED
+    expect(away.error).toBeUndefined();
+    expect(away.states).not.toContain('Deploy DR blueprint');
+    expect(await getTenant(tenant)).toMatchObject({ status: 'ACTIVE', tier: 'residency', disasterRecovery: { region: DR_REGION, stackName: 'tessera-dracme-dr', status: 'RETAINED' } });
+    expect(await stackStatus('tessera-dracme-dr', DR_REGION)).toBe('UPDATE_COMPLETE');
+  });
+
+  it('is offboarded (on a tier without DR now): the primary stacks go, then the DR stack found through the registry; the DR bucket is retained and inventoried', async () => {
     deletions = [];
     local.workflows.wrap = (name, handler) => (name === 'delete-tenant-stacks'
       ? async (event) => {
