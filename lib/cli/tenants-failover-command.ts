@@ -53,6 +53,8 @@ export interface FailoverPlan {
   /** Whether the newest completed recovery point is within the tier's RPO (undefined: unknown). */
   withinRpo?: boolean;
   platform: { drRegion?: string; registryVault?: string; auditReplica?: string };
+  /** The latest monthly restore test of the tenant's DR recovery points, as the registry recorded it (absent offline or before the first). */
+  latestRestoreTest?: NonNullable<TenantRecord['disasterRecovery']>['latestRestoreTest'];
   steps: Array<{ title: string; detail: string; commands: string[] }>;
 }
 
@@ -155,6 +157,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     newestRecoveryPointAgeHours: ageHours,
     withinRpo: ageHours === undefined || Number.isNaN(rpoHours) ? undefined : ageHours <= rpoHours,
     platform: { drRegion: platformRegion, registryVault, auditReplica },
+    ...(input.disasterRecovery?.latestRestoreTest ? { latestRestoreTest: input.disasterRecovery.latestRestoreTest } : {}),
     steps,
   };
 }
@@ -167,6 +170,8 @@ export function failoverPlanLines(p: FailoverPlan): string {
     `  RPO ${hours(p.rpoHours)}, RTO ${hours(p.rtoHours)}`,
     `  DR stack ${p.drStack.name} (${p.drStack.status}) in ${p.drRegion}; bucket ${p.drBucket}; vault ${p.drVault}; key ${p.drKeyAlias}`,
   ];
+  const t = p.latestRestoreTest;
+  lines.push(t ? `  latest restore test: ${t.status}${t.validationStatus ? `, validation ${t.validationStatus}` : ''} at ${t.at} (job ${t.restoreJobId})${t.message ? `: ${t.message}` : ''}` : '  latest restore test: none recorded');
   if (p.recoveryPointsError) lines.push(`  recovery points: not listed (${p.recoveryPointsError})`);
   else if (!p.recoveryPoints.length) lines.push(`  recovery points: none in ${p.drVault} yet`);
   else {

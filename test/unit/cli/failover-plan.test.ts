@@ -30,6 +30,14 @@ describe('failoverPlan', () => {
     // newest first; the newest completed one is 1 h old: within the 2 h RPO
     expect(plan.recoveryPoints.map((r) => r.arn)).toEqual([point(1).arn, point(3).arn]);
     expect(plan).toMatchObject({ newestRecoveryPointAgeHours: 1, withinRpo: true });
+    expect(failoverPlanLines(plan)).toMatch(/latest restore test: none recorded/);
+  });
+
+  it('shows the latest restore test the registry recorded', () => {
+    const latestRestoreTest = { restoreJobId: 'job-9', status: 'COMPLETED', validationStatus: 'SUCCESSFUL', at: '2026-11-28T03:10:00Z' };
+    const plan = failoverPlan({ ...base, disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: now.toISOString(), latestRestoreTest }, recoveryPoints: { points: [] } });
+    expect(plan.latestRestoreTest).toEqual(latestRestoreTest);
+    expect(failoverPlanLines(plan)).toMatch(/latest restore test: COMPLETED, validation SUCCESSFUL at 2026-11-28T03:10:00Z \(job job-9\)/);
   });
 
   it('gives the steps in order: declare, registry, audit, database from the DR vault, objects from the DR bucket, cache and EKS rebuilt, DNS, record', () => {
