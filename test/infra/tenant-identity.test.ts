@@ -158,7 +158,11 @@ describe('the Lambdas\' environment and grants', () => {
 
   it('names every resource of these grants: no "*" and no action wildcard', () => {
     for (const name of [TENANT_USERS_ROLE_NAME, 'tessera-admin-api', lifecycleRoleName('revoke-tenant-identities'), 'tessera-tenant-data']) {
-      for (const st of statementsOfRole(name).filter((x) => !['OwnLogs', 'Traces'].includes(x.Sid ?? ''))) {
+      // The admin API's CostAndUsage (tenant statements) is the one exception: ce:GetCostAndUsage
+      // names no resource unless the request names a billing view, and ours do not.
+      const costAndUsage = statementsOfRole(name).filter((x) => x.Sid === 'CostAndUsage');
+      for (const st of costAndUsage) expect(actionsOf(st), `${name} ${st.Sid}`).toEqual(['ce:GetCostAndUsage']);
+      for (const st of statementsOfRole(name).filter((x) => !['OwnLogs', 'Traces', 'CostAndUsage'].includes(x.Sid ?? ''))) {
         expect([st.Resource].flat(), `${name} ${st.Sid}`).not.toContain('*');
         expect(actionsOf(st).filter((a) => a.includes('*')), `${name} ${st.Sid}`).toEqual([]);
       }
