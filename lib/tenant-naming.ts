@@ -99,6 +99,8 @@ export const RESERVED_TENANT_IDS: Readonly<Record<string, string>> = {
   admin: 'it would name the stack tessera-admin, the name of the admin API, and lead the admin API role tessera-admin-api',
   'admin-api': 'it would name the stack tessera-admin-api, the name of the admin API role',
   change: 'it would name the stack tessera-change, the name of the tier-change state machine',
+  dlq: 'its stack tessera-dlq would be the leading part of the platform\'s dead-letter queues tessera-dlq-* (tessera dlq list finds them by that prefix)',
+  drift: 'it would name the stack tessera-drift, the name of the drift-detection state machine',
   enterprise: 'it would name the stack tessera-enterprise, the name of the enterprise tier\'s OU and usage plan',
   fine: 'its stack tessera-fine would be the leading part of the fine-tuning names tessera-fine-tuning-*',
   'fine-tuning': 'its stack tessera-fine-tuning would be the leading part of the fine-tuning names tessera-fine-tuning-*',
@@ -130,6 +132,7 @@ export const RESERVED_TENANT_IDS: Readonly<Record<string, string>> = {
 export const RESERVED_TENANT_ID_PREFIXES: Readonly<Record<string, string>> = {
   'lifecycle-': 'ids starting with "lifecycle-" would name the tenant\'s pod-bridge role in the platform account tessera-lifecycle-…-pod-bridge, and the organization access role trusts every role named tessera-lifecycle-* there (the lifecycle functions\' roles; also the table tessera-lifecycle-control)',
   'fine-tuning-': 'ids starting with "fine-tuning-" would name stacks tessera-fine-tuning-…, the family of the fine-tuning names (table tessera-fine-tuning-jobs, roles tessera-fine-tuning-api and tessera-fine-tuning-events)',
+  'dlq-': 'ids starting with "dlq-" would name stacks tessera-dlq-…, the family of the platform\'s dead-letter queues tessera-dlq-* (tessera dlq list finds them by that prefix)',
   'gateway-': 'ids starting with "gateway-" would name stacks tessera-gateway-…, the family of the gateway roles (tessera-gateway-authorizer, tessera-gateway-router)',
   'tessera-': 'ids starting with "tessera-" would give SageMaker names <id>-ft-… that fall under the gateway router\'s grant on tessera-* endpoints',
 };

@@ -133,6 +133,7 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^AWS::RDS::DBInstance DBInstanceIdentifier$/, checks: ['rds-db-instance-identifier'], kind: 'rds:dbinstance' },
   { match: /^AWS::EKS::Cluster Name$/, checks: ['eks-cluster-name'], kind: 'eks:cluster' },
   { match: /^AWS::Events::Rule Name$/, checks: ['events-rule-name'], kind: 'events:rule' },
+  { match: /^AWS::SQS::Queue QueueName$/, checks: ['sqs-queue-name'], kind: 'sqs:queue' },
   { match: /^AWS::Backup::BackupPlan BackupPlan\.BackupPlanRule\[\]\.RecoveryPointTags\.[^.]+$/, checks: ['tag-value'] },
   { match: /^AWS::ElastiCache::User (UserId|UserName)$/, checks: ['elasticache-user-id'], kind: 'elasticache:user' },
   { match: /^AWS::ElastiCache::UserGroup UserIds\[\]$/, checks: ['elasticache-user-id'] },
