@@ -2,6 +2,7 @@ import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-clo
 import { CreateDBSnapshotCommand, DeleteDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteQueueCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { createHash } from 'node:crypto';
 
@@ -31,6 +32,13 @@ const DELETERS: Record<string, Deleter> = {
   // The KMS key handler schedules the deletion (PendingWindowInDays, default 30) rather than deleting.
   'AWS::KMS::Key': async (r, credentials) => {
     await new KMSClient({ credentials }).send(new ScheduleKeyDeletionCommand({ KeyId: r.physicalId, PendingWindowInDays: 30 }));
+  },
+  // A queue's physical id is its URL (the dead-letter queues are retained: RetainExceptOnCreate).
+  'AWS::SQS::Queue': async (r, credentials) => {
+    // moto's queue URLs name sqs.<region>.amazonaws.com: the endpoint stays moto's (AWS_ENDPOINT_URL).
+    const sqs = new SQSClient({ credentials, useQueueUrlAsEndpoint: false });
+    const url = r.physicalId.startsWith('http') ? r.physicalId : (await sqs.send(new GetQueueUrlCommand({ QueueName: r.physicalId }))).QueueUrl!;
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
   },
   // moto reports no physical id for a subnet group; its name is the one moto generates (`<stack>-<logicalId>-<suffix>`).
   'AWS::RDS::DBSubnetGroup': async (r, credentials, stackName) => {
