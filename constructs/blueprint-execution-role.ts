@@ -241,6 +241,15 @@ function drStatements(regions: readonly string[]): iam.PolicyStatement[] {
     ...statements('UseDrKeysOnlyThroughServices', ['kms:CreateGrant', 'kms:RetireGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'], regions.map((r) => arn('kms', 'key/*', r)),
       { StringEquals: { 'kms:ViaService': regions.flatMap((r) => [`s3.${r}.amazonaws.com`, `backup.${r}.amazonaws.com`]) } }),
     ...statements('DrBackupVaults', BACKUP_ACTIONS, regions.map((r) => arn('backup', 'backup-vault:tessera-*-dr', r))),
+    // In the home region, the primary blueprint of a DR tier: its bucket's replication role goes to
+    // S3 (PutBucketReplication passes it), and its monthly restore test is a Backup restore-testing
+    // plan (tessera_<id>_database) with a selection (found missing by `npm run preflight` on a DR tier).
+    ...statements('PassDrReplicationRolesToS3', ['iam:PassRole'], [iamArn(`role${SERVICE_ROLE_PATH}tessera-*-dr-replication`)],
+      { StringEquals: { 'iam:PassedToService': 's3.amazonaws.com' } }),
+    ...statements('DrRestoreTesting', [
+      'backup:CreateRestoreTestingPlan', 'backup:DeleteRestoreTestingPlan', 'backup:GetRestoreTestingPlan', 'backup:UpdateRestoreTestingPlan',
+      'backup:CreateRestoreTestingSelection', 'backup:DeleteRestoreTestingSelection', 'backup:GetRestoreTestingSelection', 'backup:UpdateRestoreTestingSelection',
+    ], [arn('backup', 'restore-testing-plan:tessera*')]),
   ];
 }
 
