@@ -211,5 +211,5 @@ export function drServiceRoleName(tenantId: string, purpose: DrServiceRolePurpos
 
 /** ARN of one of those roles (they carry SERVICE_ROLE_PATH). */
 export function drServiceRoleArn(partition: string, accountId: string, tenantId: string, purpose: DrServiceRolePurpose): string {
-  return `arn:${partition}:iam::${accountId}${SERVICE_ROLE_PATH}${drServiceRoleName(tenantId, purpose)}`;
+  return `arn:${partition}:iam::${accountId}:role${SERVICE_ROLE_PATH}${drServiceRoleName(tenantId, purpose)}`;
 }

@@ -149,8 +149,11 @@ describe('the DR blueprint of a DR tier', () => {
     const replication = bySid(key, 'ReplicationRoleEncryptsReplicasThroughS3');
     expect(replication.Action).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
     expect(replication.Condition.StringEquals['kms:ViaService']).toEqual([{ 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }]);
-    expect(JSON.stringify(replication.Condition.ArnEquals)).toContain('/tessera/service-role/tessera-');
-    expect(JSON.stringify(replication.Condition.ArnEquals)).toContain('-dr-replication');
+    // The whole ARN, as IAM compares it with the caller's: arn:<partition>:iam::<account>:role/<path><name>.
+    const rendered = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) ? v.map(rendered).join('')
+      : 'Ref' in (v as object) ? `<${(v as { Ref: string }).Ref}>` : rendered((v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]));
+    expect([replication.Condition.ArnEquals['aws:PrincipalArn']].flat().map(rendered))
+      .toEqual(['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/tessera/service-role/tessera-<TenantId>-dr-replication']);
     const copies = bySid(key, 'BackupRoleGrantsThroughBackup');
     expect(copies.Condition.Bool['kms:GrantIsForAWSResource']).toBe('true');
     expect(JSON.stringify(copies.Condition.ArnEquals)).toContain('-database-backup');
