@@ -59,6 +59,9 @@ export const NO_FIXED_COST_TYPES: ReadonlySet<string> = new Set([
   'AWS::EKS::AccessEntry', 'AWS::EKS::Addon', 'AWS::EKS::PodIdentityAssociation', 'AWS::SSM::Parameter', 'AWS::Events::Rule',
   'Custom::AWSCDK-EKS-KubernetesResource', // Kubernetes objects in the shared cluster: no AWS charge of their own
   'AWS::CloudFormation::WaitConditionHandle', 'AWS::Lambda::Function', 'AWS::Lambda::LayerVersion', 'Custom::VpcRestrictDefaultSG',
+  'AWS::SQS::Queue', 'AWS::SQS::QueuePolicy', // SQS bills requests only: a dead-letter queue that stays empty costs nothing
+  // A DR tier's monthly restore test bills per restore job and the restored instance's hours: usage, not a fixed monthly line.
+  'AWS::Backup::RestoreTestingPlan', 'AWS::Backup::RestoreTestingSelection',
 ]);
 
 /**
