@@ -88,11 +88,15 @@ async function oldestMessageAge(sqs: SQSClient, url: string, now: number): Promi
   return sent.length ? Math.max(0, Math.round((now - Math.min(...sent)) / 1000)) : undefined;
 }
 
-/** Runs one AWS call; its failure becomes a CliError (exit 1) naming the call, the queue and AWS's error. */
+/**
+ * Runs one AWS call; its failure becomes a CliError (exit 1) naming the call, the queue and AWS's
+ * error, or (exit 2) the missing region: the SDK found none in --region, AWS_REGION or the profile.
+ */
 export async function call<T>(what: string, send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (e) {
+    if (/Region is missing/.test((e as Error).message ?? '')) throw new CliError(`${what}: no AWS region: give --region (a global option: tessera --region us-east-1 dlq list), or set AWS_REGION or a region in your profile`, 2);
     throw new CliError(describeAwsError(what, e), 1);
   }
 }
