@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { TENANT_STATUSES, type GatewayPolicy, type TenantRecord } from '../tenant-record.js';
+import { AllowReplacement, TENANT_STATUSES, type GatewayPolicy, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { table, tenantDetails } from './format.js';
@@ -157,6 +157,10 @@ export function tenantsCommand(): Command {
     .action(async (id: string, o, cmd: Command) => {
       if (o.tier === undefined && o.blueprintVersion === undefined && !o.repair) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both), or --repair`);
       if (o.repair && (o.tier !== undefined || o.blueprintVersion !== undefined)) throw new CliError(`tessera tenants update ${id}: --repair re-applies the current tier and version; it does not go with --tier or --blueprint-version`);
+      if (o.allowReplacement !== undefined) {
+        const checked = AllowReplacement.safeParse({ reason: o.allowReplacement });
+        if (!checked.success) throw new CliError(`--allow-replacement: reason = ${JSON.stringify(o.allowReplacement)}: ${checked.error.issues[0].message}`);
+      }
       const { api, json } = client(cmd);
       const out = await api.call<{ executionArn: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
         tier: o.tier, blueprintVersion: o.blueprintVersion, ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
@@ -182,11 +186,13 @@ export function tenantsCommand(): Command {
     .option('--month <YYYY-MM>', 'the month\'s statement: gateway by model, day, user and key, fine-tuning, infrastructure (Cost Explorer), total')
     .option('--csv', 'with --month: the statement as CSV (RFC 4180)')
     .action(async (id: string, o, cmd: Command) => {
-      const { api, json } = client(cmd);
       if (o.csv && !o.month) throw new CliError('--csv needs --month YYYY-MM (the CSV is a month\'s statement)');
+      if (o.month && o.by) throw new CliError('--by does not go with --month: the month\'s statement lists its users and keys itself');
+      const problem = o.month ? monthProblem(o.month) : undefined;
+      if (problem) throw new CliError(`--month: ${problem}`);
+      if (o.csv && cmd.optsWithGlobals().json) throw new CliError('--csv and --json each choose the output: give one');
+      const { api, json } = client(cmd);
       if (o.month) {
-        const problem = monthProblem(o.month);
-        if (problem) throw new CliError(`--month: ${problem}`);
         const statement = await api.call<unknown>('GET', `/admin/tenants/${encodeURIComponent(id)}/usage`, undefined, { month: o.month, by: o.by });
         print(formatStatement(statement, o.csv ? 'csv' : json ? 'json' : 'text'));
         return;
