@@ -185,9 +185,13 @@ export class PlatformMonitoring extends Construct {
     facade.addLargeHeader('Failure queues');
     for (const queue of monitored.node.findAll().filter((c): c is sqs.Queue => c instanceof sqs.Queue && /fail|dead|dlq/i.test(c.node.id))) {
       const name = friendlyName(monitored, queue);
+      // What the person paged needs: which queue, and the command that shows and replays it.
+      const alarmDescriptionOverride = queue.node.id === 'Dlq'
+        ? `Dead-letter queue ${queue.queueName} holds events that were not delivered. Inspect: tessera dlq list ${queue.queueName} --peek 5; replay: tessera dlq redrive ${queue.queueName} (README: Nothing lost in asynchronous paths).`
+        : `Failure queue ${queue.queueName} holds work that was not processed (its construct's docs say how to replay it).`;
       facade.monitorSqsQueue({
         queue, alarmFriendlyName: name, humanReadableName: name,
-        addQueueMaxSizeAlarm: { [CRITICAL]: { maxMessageCount: ALARM_THRESHOLDS.failureQueueMessages, datapointsToAlarm: 1, evaluationPeriods: 1 } },
+        addQueueMaxSizeAlarm: { [CRITICAL]: { maxMessageCount: ALARM_THRESHOLDS.failureQueueMessages, datapointsToAlarm: 1, evaluationPeriods: 1, alarmDescriptionOverride } },
       });
     }
 

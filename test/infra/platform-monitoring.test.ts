@@ -148,6 +148,9 @@ describe('PlatformMonitoring: alarms', () => {
     expect(alarms.filter((a) => /^Tessera-Workflow-\w+-Failure-Count-Critical$/.test(a.props.AlarmName))).toHaveLength(machines.length);
     expect(alarm('Tessera-CorsOrigins-Failures-Queue-Message-Count-Max-Critical')).toMatchObject({ Threshold: 0, EvaluationPeriods: 1 });
     expect(metricOf(alarm('Tessera-CorsOrigins-Failures-Queue-Message-Count-Max-Critical'))).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS' });
+    // A dead-letter queue's alarm names the queue and the commands that show and replay it.
+    expect(JSON.stringify(alarm('Tessera-Lifecycle-OnboardingRequestedDeadLetters-Dlq-Queue-Message-Count-Max-Critical').AlarmDescription))
+      .toMatch(/Dead-letter queue .*tessera dlq list .*--peek 5; replay: tessera dlq redrive /);
   });
 
   it('warns on errors and throttles of every non-lifecycle function and throttles of every table', () => {
