@@ -16,17 +16,20 @@ import type { TenantStatement } from './schema.js';
  */
 export const STATEMENT_CSV_COLUMNS = ['tenant_id', 'month', 'section', 'key', 'requests', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'instance_hours', 'gpu_hours', 'cost_usd', 'note'] as const;
 
+/** The columns that hold text (the formula guard applies to them); the others hold numbers. */
+const TEXT_COLUMNS: ReadonlySet<string> = new Set(['tenant_id', 'month', 'section', 'key', 'note']);
+
 type Row = Partial<Record<(typeof STATEMENT_CSV_COLUMNS)[number], string | number | undefined>>;
 
 /**
  * One RFC 4180 field. A text value starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`
  * so that a spreadsheet shows it instead of evaluating it (OWASP "CSV Injection"): user ids come
- * from the tenant's identity provider (a JWT `sub`), which Tessera does not choose. Numbers are
- * written as they are.
+ * from the tenant's identity provider (a JWT `sub`), which Tessera does not choose. Numbers (and
+ * amounts formatted as text: pass `text` false) are written as they are, so a credit stays `-25.500000`.
  */
-export function csvField(value: string | number | undefined): string {
-  const text = value === undefined ? '' : String(value);
-  const s = typeof value === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+export function csvField(value: string | number | undefined, text = typeof value === 'string'): string {
+  const raw = value === undefined ? '' : String(value);
+  const s = text && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -48,6 +51,6 @@ export function statementCsv(s: TenantStatement): string {
   rows.push({ section: 'infrastructure.total', key: src.groupBy === 'tag' ? `${src.key}=${src.value}` : `linked-account=${src.value}`, cost_usd: usd(s.infrastructure.costUsd), note: s.infrastructure.estimated ? 'estimated' : undefined });
   rows.push({ section: 'total', cost_usd: usd(s.totalUsd), note: s.infrastructure.estimated ? 'includes estimated infrastructure cost' : undefined });
   for (const f of s.reconciliation.flags) rows.push({ section: 'reconciliation.flag', key: f.model, requests: f.reportedRequests, note: f.message });
-  const lines = [STATEMENT_CSV_COLUMNS.join(','), ...rows.map((r) => STATEMENT_CSV_COLUMNS.map((c) => csvField(c === 'tenant_id' ? s.tenantId : c === 'month' ? s.month : r[c])).join(','))];
+  const lines = [STATEMENT_CSV_COLUMNS.join(','), ...rows.map((r) => STATEMENT_CSV_COLUMNS.map((c) => csvField(c === 'tenant_id' ? s.tenantId : c === 'month' ? s.month : r[c], TEXT_COLUMNS.has(c))).join(','))];
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -49,6 +49,18 @@ describe('statement CSV', () => {
     expect(csvField('\tcmd')).toBe("'\tcmd");
     expect(csvField(-1.5)).toBe('-1.5');
     expect(csvField('2026-10-03')).toBe('2026-10-03');
+    expect(csvField('-25.500000', false)).toBe('-25.500000');
+  });
+
+  it('writes a Cost Explorer credit (a negative amount) as a number, not as guarded text', () => {
+    const s = buildStatement({
+      tenant: { tenantId: 'acme', name: 'Acme', tier: 'professional', isolation: 'vpc' }, month: MONTH, asOf: AS_OF, modelUsage: MODEL_USAGE,
+      users: { subjects: [], incomplete: false }, keys: { subjects: [], incomplete: false },
+      jobs: [], infrastructure: { costUsd: -25.5, estimated: false, source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' } },
+    });
+    const lines = statementCsv(s).split('\r\n');
+    expect(lines.find((l) => l.includes(',infrastructure.total,'))).toMatch(/,-25\.500000,$/);
+    expect(lines.find((l) => l.includes(',total,'))).not.toContain("'-");
   });
 });
 
