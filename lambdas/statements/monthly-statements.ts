@@ -22,8 +22,16 @@ const TOTAL_META = 'statement-total-usd';
 /** Hex SHA-256 of the statement's figures (everything but `generatedAt`). */
 export const statementHash = (s: TenantStatement) => createHash('sha256').update(JSON.stringify({ ...s, generatedAt: undefined })).digest('hex');
 
+/**
+ * When an offboarded tenant's offboarding ended: its last succeeded `offboard` execution (the
+ * record's `updatedAt` moves with any later write, e.g. the daily key-deletion job's), or
+ * `updatedAt` for a record without one.
+ */
+const offboardedAt = (t: TenantRecord) =>
+  t.executions.filter((e) => e.kind === 'offboard' && e.status === 'SUCCEEDED' && e.endedAt).map((e) => e.endedAt!).sort().at(-1) ?? t.updatedAt;
+
 /** Tenants with a statement for `month`: all in the registry but those offboarded before it began. */
-export const reportable = (t: TenantRecord, month: string) => !(t.status === 'OFFBOARDED' && t.updatedAt < `${monthBounds(month).start}T00:00:00Z`);
+export const reportable = (t: TenantRecord, month: string) => !(t.status === 'OFFBOARDED' && offboardedAt(t) < `${monthBounds(month).start}T00:00:00Z`);
 
 export interface MonthlyOutcome {
   month: string;
@@ -48,9 +56,9 @@ export interface MonthlyDeps {
  *
  * Idempotent: a tenant whose stored statement has the same figures (its `statement-sha256`
  * metadata) is left alone, no object written and no event; changed figures are written as a new
- * object version with the next revision. The event goes out before the objects are written, so
- * a failure in between repeats the event with the same idempotencyKey on the next run, never
- * loses it. One tenant's failure does not stop the others; the run fails at the end (EventBridge
+ * object version with the next revision. The event goes out before the objects are written, and
+ * the CSV before the JSON (whose hash marks the statement done), so a failure in between repeats
+ * the event with the same idempotencyKey and both objects on the next run, never loses either. One tenant's failure does not stop the others; the run fails at the end (EventBridge
  * retries it) naming them.
  */
 export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, now: Date): Promise<MonthlyOutcome> {
@@ -71,8 +79,9 @@ export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, n
       const out = await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.eventBus, Source: STATEMENTS_EVENT_SOURCE, DetailType: TENANT_USAGE_REPORTED, Detail: JSON.stringify(detail), Resources: [] }] }));
       if (out.FailedEntryCount) throw new Error(`EventBridge rejected ${TENANT_USAGE_REPORTED}: ${out.Entries?.[0]?.ErrorCode} ${out.Entries?.[0]?.ErrorMessage}`);
       const metadata = { [HASH_META]: hash, [REVISION_META]: String(revision), [TOTAL_META]: String(statement.totalUsd) };
-      await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.json, Body: `${JSON.stringify(statement, null, 2)}\n`, ContentType: 'application/json', Metadata: metadata }));
+      // The CSV first: the JSON's hash is what a re-run compares, so it is written last, once both are.
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.csv, Body: statementCsv(statement), ContentType: 'text/csv; charset=utf-8; header=present', Metadata: metadata }));
+      await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.json, Body: `${JSON.stringify(statement, null, 2)}\n`, ContentType: 'application/json', Metadata: metadata }));
       outcome.reported.push(tenant.tenantId);
     } catch (e) {
       outcome.failed.push({ tenantId: tenant.tenantId, error: e instanceof Error ? e.message : String(e) });

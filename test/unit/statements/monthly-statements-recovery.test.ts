@@ -1,0 +1,55 @@
+import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { reportable, writeMonthlyStatements, type MonthlyDeps } from '../../../lambdas/statements/monthly-statements.js';
+import { tenant } from '../lifecycle/support.js';
+import { AS_OF, MODEL_USAGE, MONTH } from './fixture.js';
+
+const s3 = mockClient(S3Client);
+const eb = mockClient(EventBridgeClient);
+const ce = mockClient(CostExplorerClient);
+afterEach(() => { s3.reset(); eb.reset(); ce.reset(); });
+
+describe('the monthly statements job recovers and reports the right tenants (hostile review)', () => {
+  it('a CSV put that failed once is written by the next run (the JSON, whose hash marks the statement done, goes last)', async () => {
+    const objects = new Map<string, Record<string, string>>();
+    let failCsv = true;
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    s3.on(HeadObjectCommand).callsFake((i) => {
+      const m = objects.get(i.Key);
+      if (!m) throw new NotFound({ message: 'not found', $metadata: { httpStatusCode: 404 } });
+      return { Metadata: m };
+    });
+    s3.on(PutObjectCommand).callsFake((i) => {
+      if (i.Key.endsWith('.csv') && failCsv) { failCsv = false; throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' }); }
+      objects.set(i.Key, i.Metadata);
+      return {};
+    });
+    const deps: MonthlyDeps = {
+      sources: { modelUsage: async () => MODEL_USAGE, usageBy: async () => ({ subjects: [], incomplete: false }), jobs: async () => [], costExplorer: new CostExplorerClient({ region: 'us-east-1' }) },
+      s3: new S3Client({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), bucket: 'statements', eventBus: 'bus',
+      tenants: async () => [localTenant('acme', 'professional')],
+    };
+    const first = await writeMonthlyStatements(deps, MONTH, AS_OF);
+    expect(first.failed.map((f) => f.tenantId)).toEqual(['acme']);
+    expect(objects.has(`statements/${MONTH}/acme.json`)).toBe(false);
+    const second = await writeMonthlyStatements(deps, MONTH, AS_OF); // EventBridge's retry of the failed run
+    expect(second.reported).toEqual(['acme']);
+    expect([...objects.keys()].sort()).toEqual([`statements/${MONTH}/acme.csv`, `statements/${MONTH}/acme.json`]);
+  });
+
+  it('an offboarded tenant is reportable up to the month its offboarding ended, whatever later writes touched its record', () => {
+    // Offboarded 2026-10-28; the daily key-deletion job wrote the record on 2026-11-04.
+    const t = tenant({
+      status: 'OFFBOARDED', updatedAt: '2026-11-04T10:00:00.000Z',
+      executions: [{ kind: 'offboard', requestId: 'req-offboard-1', startedAt: '2026-10-28T09:00:00.000Z', endedAt: '2026-10-28T09:40:00.000Z', status: 'SUCCEEDED' }],
+    });
+    expect(reportable(t, '2026-10')).toBe(true);
+    expect(reportable(t, '2026-11')).toBe(false);
+    expect(reportable(tenant({ status: 'ACTIVE', updatedAt: '2026-01-01T00:00:00.000Z' }), '2026-11')).toBe(true);
+  });
+});
