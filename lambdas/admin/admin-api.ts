@@ -7,6 +7,7 @@ import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
+import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
 import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
@@ -188,6 +189,9 @@ const routes: Record<string, Route> = {
     if (change.tier && platformConfig().tiers[change.tier].isolation !== record.isolation) {
       throw new ApiError(400, `tier = "${change.tier}": isolates by ${platformConfig().tiers[change.tier].isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`, 'invalid_request_error', 'isolation_change', 'tier');
     }
+    // A DR stack cannot move regions (dr-region-change.ts); *Begin change* refuses it too, for a StartExecution from elsewhere.
+    const drConflict = change.tier ? drRegionConflict(record, platformConfig().tiers[change.tier]) : undefined;
+    if (drConflict) throw new ApiError(400, describeDrRegionConflict(record.tenantId, change.tier!, drConflict), 'invalid_request_error', 'dr_region_change', 'tier');
     if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined)) {
       throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion or name', 'invalid_request_error', 'invalid_request', 'repair');
     }

@@ -1,8 +1,9 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
-import { InvalidRequestError } from '../shared/errors.js';
+import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
+import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { acquireLease } from './lease.js';
 import type { LifecycleState } from './state.js';
 
@@ -12,6 +13,14 @@ import type { LifecycleState } from './state.js';
  * a running operation with TenantBusy (refused, nothing written); the rolling upgrade's run of a
  * tenant retries it, waiting for the lease. Moving between isolation modes (VPC ↔ account) is a
  * migration, not a stack update: refused.
+ *
+ * A target tier whose DR region differs from the region of the tenant's DR stack (recorded, not
+ * REMOVED; drRegionConflict) is refused after the lease is taken, with ChangeRefused (terminal):
+ * *Record failure* then records the refusal in the registry (the failure, the history entry
+ * FAILED, the tenant back to its previous status) and on the bus, as for a change set the guard
+ * refused. The admin API refuses the same request with a 400; this check stops a StartExecution
+ * from the console or the CLI as well. The check reads the record as the lease returned it, so an
+ * operation that changed the DR stack before it is seen.
  */
 export const handler = lifecycleHandler('Begin change', async (state: LifecycleState & { kind?: 'change' | 'upgrade' }) => {
   const record = await requireTenant(state.request.tenantId);
@@ -20,7 +29,9 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   if (target.isolation !== record.isolation) {
     throw new InvalidRequestError(`tier "${tier}" isolates by ${target.isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`);
   }
-  await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' });
+  const held = await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' });
+  const conflict = drRegionConflict(held, target);
+  if (conflict) throw new ChangeRefusedError(describeDrRegionConflict(record.tenantId, tier, conflict));
   return {
     tier, previousTier: record.tier, computeMode: target.compute.mode,
     // A target tier with disaster recovery: its DR stack is deployed (or updated) before the primary.
