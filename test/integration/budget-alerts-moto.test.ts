@@ -89,7 +89,7 @@ describe('budget alerts on DynamoDB and EventBridge (moto)', () => {
     expect(eighty.used as number).toBeLessThanOrEqual(960); // the counter holds other requests' reservations still in flight (2 tokens over each)
     expect((await store.usage('acme', now)).day.tokens).toBe(900);
     // The marker: an item under the tenant's usage prefix, kept until a day after the period ends.
-    const marker = (await (await documents('acme')).send(new GetCommand({ TableName: USAGE, Key: { id: 'usage#acme#alert#tenant#day-tokens#2026-12-14#80' } }))).Item;
+    const marker = (await (await documents('acme')).send(new GetCommand({ TableName: USAGE, Key: { id: 'usage#acme#alert#tenant#day-tokens#2026-12-14#1000#80' } }))).Item;
     expect(marker).toMatchObject({ expiresAt: Date.parse('2026-12-16T00:00:00Z') / 1000, claimedAt: expect.any(String) });
 
     // More requests past 80% on fresh Lambdas (no memory of it) send nothing more for 80%, and 100% once.
@@ -123,7 +123,7 @@ describe('budget alerts on DynamoDB and EventBridge (moto)', () => {
     const [lambda] = [new BudgetAlerts({ store, markers: new DynamoDbAlertMarkers(USAGE, documents), emit: emitLifecycleEvent, log: (e) => logged.push(e) })];
     await call(lambda!, store, r, 55, now);
     expect(logged.map((l) => l.message)).toEqual([expect.stringMatching(/not sent; its marker is released/)]);
-    const marker = (await (await documents('retried')).send(new GetCommand({ TableName: USAGE, Key: { id: 'usage#retried#alert#tenant#day-tokens#2026-12-15#50' } }))).Item;
+    const marker = (await (await documents('retried')).send(new GetCommand({ TableName: USAGE, Key: { id: 'usage#retried#alert#tenant#day-tokens#2026-12-15#100#50' } }))).Item;
     expect(marker?.claimedAt).toBeUndefined();
     process.env[ENV.eventBus] = PLATFORM_EVENT_BUS_NAME;
     await call(lambda!, store, r, 1, now);

@@ -87,14 +87,16 @@ export function periodEnd(period: string): Date {
  * The marker of one threshold of one budget in one period, an item id of the gateway's usage
  * table under the tenant's own prefix (`usage#<tenant>#`, which the tenant-data role's
  * `dynamodb:LeadingKeys` admits; `alert#` starts with a letter, so it is no tenant period, and it
- * is no subject kind): `usage#acme#alert#tenant#day-tokens#2026-12-01#80`,
- * `usage#acme#alert#key#key_0123456789abcdef#month-cost#2026-12#100`. The subject id is the store's
- * (`storedId`: SHA-256 of ids over 256 characters); budget id, period and percent sit at fixed
- * places from the end, so a subject id holding `#` cannot make two markers equal.
+ * is no subject kind): `usage#acme#alert#tenant#day-tokens#2026-12-01#100000#80`,
+ * `usage#acme#alert#key#key_0123456789abcdef#month-cost#2026-12#25#100`. The limit is part of it:
+ * a budget raised (or lowered) within its period is a new budget whose thresholds alert again,
+ * so reaching the new 100% is never silent. The subject id is the store's (`storedId`: SHA-256 of
+ * ids over 256 characters); budget id, period, limit and percent sit at fixed places from the end,
+ * so a subject id holding `#` cannot make two markers equal.
  */
-export function markerId(tenantId: string, b: Pick<WatchedBudget, 'scope' | 'subjectId' | 'id'>, period: string, percent: number, storedId: (id: string) => string = (id) => id): string {
+export function markerId(tenantId: string, b: Pick<WatchedBudget, 'scope' | 'subjectId' | 'id' | 'limit'>, period: string, percent: number, storedId: (id: string) => string = (id) => id): string {
   const whose = b.scope === 'tenant' ? 'tenant' : `${b.scope}#${storedId(b.subjectId!)}`;
-  return `usage#${tenantId}#alert#${whose}#${b.id}#${period}#${percent}`;
+  return `usage#${tenantId}#alert#${whose}#${b.id}#${period}#${b.limit}#${percent}`;
 }
 
 /**

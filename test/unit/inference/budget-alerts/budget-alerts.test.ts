@@ -84,7 +84,7 @@ describe('BudgetAlerts', () => {
     const r = request({ dayTokens: 100 });
     await call(store, alerts, r, 60);
     expect(sent).toEqual([]);
-    expect(logged[0]).toMatchObject({ level: 'ERROR', message: expect.stringMatching(/not sent; its marker is released/), marker: 'usage#acme#alert#tenant#day-tokens#2026-12-14#50' });
+    expect(logged[0]).toMatchObject({ level: 'ERROR', message: expect.stringMatching(/not sent; its marker is released/), marker: 'usage#acme#alert#tenant#day-tokens#2026-12-14#100#50' });
     fail = false;
     await call(store, alerts, r, 1);
     expect(sent).toMatchObject([{ thresholdPercent: 50, used: 61 }]);

@@ -50,27 +50,28 @@ describe('watched budgets', () => {
 });
 
 describe('marker keys', () => {
-  const day = { scope: 'tenant' as const, id: 'day-tokens' as const };
+  const day = { scope: 'tenant' as const, id: 'day-tokens' as const, limit: 100000 };
   it('one per tenant, scope, subject, budget, period and threshold, under the tenant\'s usage prefix', () => {
-    expect(markerId('acme', day, '2026-12-01', 80)).toBe('usage#acme#alert#tenant#day-tokens#2026-12-01#80');
-    expect(markerId('acme', { scope: 'key', subjectId: 'key_0123456789abcdef', id: 'month-cost' }, '2026-12', 100)).toBe('usage#acme#alert#key#key_0123456789abcdef#month-cost#2026-12#100');
-    expect(markerId('acme', { scope: 'user', subjectId: '3f1c-sub', id: 'day-tokens' }, '2026-12-01', 50)).toBe('usage#acme#alert#user#3f1c-sub#day-tokens#2026-12-01#50');
+    expect(markerId('acme', day, '2026-12-01', 80)).toBe('usage#acme#alert#tenant#day-tokens#2026-12-01#100000#80');
+    expect(markerId('acme', { scope: 'key', subjectId: 'key_0123456789abcdef', id: 'month-cost', limit: 25 }, '2026-12', 100)).toBe('usage#acme#alert#key#key_0123456789abcdef#month-cost#2026-12#25#100');
+    expect(markerId('acme', { scope: 'user', subjectId: '3f1c-sub', id: 'day-tokens', limit: 5000 }, '2026-12-01', 50)).toBe('usage#acme#alert#user#3f1c-sub#day-tokens#2026-12-01#5000#50');
   });
 
   it('differ whenever any part differs, and a tenant id that is another\'s prefix stays apart', () => {
     const ids = new Set([
       markerId('acme', day, '2026-12-01', 80), markerId('acme', day, '2026-12-01', 50), markerId('acme', day, '2026-12-02', 80),
-      markerId('acme-2', day, '2026-12-01', 80), markerId('acme', { scope: 'user', subjectId: 'tenant', id: 'day-tokens' }, '2026-12-01', 80),
-      markerId('acme', { scope: 'key', subjectId: 'tenant', id: 'day-tokens' }, '2026-12-01', 80),
+      markerId('acme-2', day, '2026-12-01', 80), markerId('acme', { scope: 'user', subjectId: 'tenant', id: 'day-tokens', limit: 100000 }, '2026-12-01', 80),
+      markerId('acme', { scope: 'key', subjectId: 'tenant', id: 'day-tokens', limit: 100000 }, '2026-12-01', 80),
+      markerId('acme', { ...day, limit: 200000 }, '2026-12-01', 80), // the budget raised within its period
     ]);
-    expect(ids.size).toBe(6);
+    expect(ids.size).toBe(7);
     for (const id of ids) expect(id.startsWith('usage#acme#') || id.startsWith('usage#acme-2#')).toBe(true);
   });
 
   it('a subject id over 256 characters is kept by its SHA-256, as the store keeps it', () => {
     const long = 'x'.repeat(300);
-    const id = markerId('acme', { scope: 'user', subjectId: long, id: 'day-tokens' }, '2026-12-01', 80, storedSubjectId);
-    expect(id).toBe(`usage#acme#alert#user#${storedSubjectId(long)}#day-tokens#2026-12-01#80`);
+    const id = markerId('acme', { scope: 'user', subjectId: long, id: 'day-tokens', limit: 5000 }, '2026-12-01', 80, storedSubjectId);
+    expect(id).toBe(`usage#acme#alert#user#${storedSubjectId(long)}#day-tokens#2026-12-01#5000#80`);
     expect(id.length).toBeLessThan(120);
   });
 });
