@@ -51,7 +51,8 @@ export function restoreTestUpdate(event: RestoreJobEvent, record: TenantRecord |
   const dr = record.disasterRecovery;
   if (!dr) return { ignored: `tenant ${record.tenantId} has no DR stack recorded` };
   const previous = dr.latestRestoreTest;
-  if (previous && previous.restoreJobId !== event.detail.restoreJobId && previous.at > event.time) return { ignored: `an event of a later restore job (${previous.restoreJobId}, ${previous.at}) is recorded` };
+  // Older than what is recorded, of another job or of the same one (a RUNNING delivered after COMPLETED): ignored.
+  if (previous && previous.at > event.time) return { ignored: `a later restore test event (${previous.restoreJobId} ${previous.status}, ${previous.at}) is recorded` };
   const d = event.detail;
   return {
     record: {

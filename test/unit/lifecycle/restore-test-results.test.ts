@@ -47,11 +47,14 @@ describe('restore test results in the registry', () => {
     expect(registryMock.updateTenant).toHaveBeenLastCalledWith('acme', expect.anything(), expect.objectContaining({ holder: null }));
   });
 
-  it('keeps a later job\'s result when an older job\'s event arrives after it; the same job\'s later state replaces its earlier one', async () => {
+  it('keeps the latest event: an older job\'s, or the same job\'s earlier state delivered late, is ignored; the same job\'s later state replaces it', async () => {
     await handler(event());
-    expect(await handler(event({ restoreJobId: 'job-1', status: 'FAILED' }, { time: '2026-11-01T03:10:00Z' }))).toMatchObject({ ignored: expect.stringMatching(/later restore job \(job-2/) });
-    await handler(event({ status: 'RUNNING' }, { time: '2026-12-01T03:00:00Z' }));
-    expect(records.get('acme')!.disasterRecovery!.latestRestoreTest).toMatchObject({ restoreJobId: 'job-2', status: 'RUNNING' });
+    expect(await handler(event({ restoreJobId: 'job-1', status: 'FAILED' }, { time: '2026-11-01T03:10:00Z' }))).toMatchObject({ ignored: expect.stringMatching(/later restore test event \(job-2 COMPLETED/) });
+    // EventBridge does not order deliveries: job-2's RUNNING (03:00) arriving after its COMPLETED (03:10).
+    expect(await handler(event({ status: 'RUNNING' }, { time: '2026-12-01T03:00:00Z' }))).toMatchObject({ ignored: expect.stringMatching(/later restore test event/) });
+    expect(records.get('acme')!.disasterRecovery!.latestRestoreTest).toMatchObject({ restoreJobId: 'job-2', status: 'COMPLETED', validationStatus: 'SUCCESSFUL' });
+    await handler(event({ status: 'COMPLETED', validationStatus: 'FAILED' }, { time: '2026-12-01T05:10:00Z' }));
+    expect(records.get('acme')!.disasterRecovery!.latestRestoreTest).toMatchObject({ restoreJobId: 'job-2', validationStatus: 'FAILED' });
   });
 
   it('ignores another account\'s event for the tenant, a tenant without DR, an unknown tenant and a malformed event', async () => {
