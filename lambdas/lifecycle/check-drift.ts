@@ -5,7 +5,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor } from './blueprints.js';
 import type { DriftDetection } from './detect-drift.js';
-import { driftedResources, driftRecord, type StackDrift } from './drift.js';
+import { deletedStack, driftedResources, driftRecord, type StackDrift } from './drift.js';
 
 export interface CheckDriftInput {
   tenantId: string;
@@ -33,7 +33,8 @@ async function resourceDrifts(cfn: CloudFormationClient, stack: string): Promise
  * resources with their property paths; no lease needed: it changes nothing a lifecycle operation
  * reads) and, when anything drifted, emits `Tenant Drift Detected`. A detection that failed
  * (DETECTION_FAILED) still reports what it checked; with an `error` from the workflow's Catch the
- * tenant is recorded UNKNOWN with it.
+ * tenant is recorded UNKNOWN with it. A stack *Detect drift* found missing (`deleted`) is recorded
+ * DELETED (deletedStack) and makes the tenant DRIFTED. A DR stack's detection is read in its region.
  */
 export const handler = lifecycleHandler('Check drift', async (input: CheckDriftInput) => {
   const record = await requireTenant(input.tenantId);
@@ -45,11 +46,15 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   }
   const stacks: StackDrift[] = [];
   for (const d of input.detections ?? []) {
+    if (d.deleted) {
+      stacks.push(deletedStack(d.stack, `the stack does not exist${d.region ? ` in ${d.region}` : ''} (deleted outside Tessera): ${d.error ?? ''}`.slice(0, 1000)));
+      continue;
+    }
     if (!d.detectionId) {
       stacks.push({ stack: d.stack, status: 'UNKNOWN', reason: d.error, resources: [] });
       continue;
     }
-    const cfn = await cloudFormationFor(record, d.kind, 'drift');
+    const cfn = await cloudFormationFor(record, d.kind, 'drift', d.region);
     const status = await cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: d.detectionId }));
     if (status.DetectionStatus === 'DETECTION_IN_PROGRESS') return { tenantId: record.tenantId, detections: input.detections, state: 'IN_PROGRESS' as const };
     const resources = driftedResources(d.stack, await resourceDrifts(cfn, d.stack));

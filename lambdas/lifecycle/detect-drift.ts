@@ -1,4 +1,5 @@
 import { DetectStackDriftCommand } from '@aws-sdk/client-cloudformation';
+import type { TenantRecord } from '../../lib/tenant-record.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { cloudFormationFor, needsNamespace, stackName, type BlueprintKind } from './blueprints.js';
@@ -7,31 +8,48 @@ import { cloudFormationFor, needsNamespace, stackName, type BlueprintKind } from
 export interface DriftDetection {
   stack: string;
   kind: BlueprintKind;
+  /** The region of a `dr` stack (the tenant's recorded DR region); absent for the others (the tenant's or the platform's region). */
+  region?: string;
   detectionId?: string;
   /** Why no detection runs for this stack (CloudFormation's ValidationError: the stack is busy, or gone). */
   error?: string;
+  /** The stack does not exist (ValidationError "does not exist"): someone deleted it; *Check drift* records it DELETED, drifted. */
+  deleted?: boolean;
+}
+
+/** A tenant's stacks the drift check covers, each with the region of a DR stack. */
+export function driftStacks(record: TenantRecord): Array<{ stack: string; kind: BlueprintKind; region?: string }> {
+  const stacks: Array<{ stack: string; kind: BlueprintKind; region?: string }> = [{ stack: stackName(record.tenantId, 'tenant'), kind: 'tenant' }];
+  if (needsNamespace(record.tier)) stacks.push({ stack: stackName(record.tenantId, 'namespace'), kind: 'namespace' });
+  const dr = record.disasterRecovery;
+  // A DR stack exists until offboarding deletes it (REMOVED), whatever the tenant's tier now (a RETAINED one too).
+  if (dr && dr.status !== 'REMOVED') stacks.push({ stack: dr.stackName, kind: 'dr', region: dr.region });
+  return stacks;
 }
 
 /**
- * Starts DetectStackDrift on each of a tenant's stacks: the tenant stack (in the tenant's account,
- * through the same provisioning role as the lifecycle steps) and, for a tier on the shared
- * cluster, its namespace stack (platform account). A stack CloudFormation will not check now (an
- * operation in progress, a stack that does not exist: ValidationError) is reported with the reason
- * instead of failing the tenant's check.
+ * Starts DetectStackDrift on each of a tenant's stacks (driftStacks): the tenant stack (in the
+ * tenant's account, through the same provisioning role as the lifecycle steps), for a tier on the
+ * shared cluster its namespace stack (platform account), and its DR stack when one is recorded and
+ * not REMOVED (`tessera-<id>-dr`, same account and role, in the recorded DR region). A stack
+ * CloudFormation will not check now (an operation in progress: ValidationError) is reported with
+ * the reason instead of failing the tenant's check; one that does not exist (ValidationError
+ * "Stack with id … does not exist") is reported `deleted`: an ACTIVE tenant's stack deleted outside
+ * Tessera is drift, the worst kind.
  */
 export const handler = lifecycleHandler('Detect drift', async (input: { tenantId: string }): Promise<{ tenantId: string; detections: DriftDetection[] }> => {
   const record = await requireTenant(input.tenantId);
-  const kinds: BlueprintKind[] = needsNamespace(record.tier) ? ['tenant', 'namespace'] : ['tenant'];
   const detections: DriftDetection[] = [];
-  for (const kind of kinds) {
-    const stack = stackName(record.tenantId, kind);
-    const cfn = await cloudFormationFor(record, kind, 'drift');
+  for (const { stack, kind, region } of driftStacks(record)) {
+    const cfn = await cloudFormationFor(record, kind, 'drift', region);
+    const where = region ? { region } : {};
     try {
       const out = await cfn.send(new DetectStackDriftCommand({ StackName: stack }));
-      detections.push({ stack, kind, detectionId: out.StackDriftDetectionId });
+      detections.push({ stack, kind, ...where, detectionId: out.StackDriftDetectionId });
     } catch (e) {
       if ((e as Error).name !== 'ValidationError') throw e;
-      detections.push({ stack, kind, error: (e as Error).message });
+      const deleted = /does not exist/.test((e as Error).message);
+      detections.push({ stack, kind, ...where, error: (e as Error).message, ...(deleted ? { deleted: true } : {}) });
     }
   }
   return { tenantId: record.tenantId, detections };

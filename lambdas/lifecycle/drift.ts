@@ -28,7 +28,10 @@ export function driftedResources(stack: string, drifts: readonly StackResourceDr
 /** One stack's detection as the check step found it. */
 export interface StackDrift {
   stack: string;
-  /** StackDriftStatus (`DRIFTED`, `IN_SYNC`, `UNKNOWN`, `NOT_CHECKED`), or `UNKNOWN` when the detection could not run. */
+  /**
+   * StackDriftStatus (`DRIFTED`, `IN_SYNC`, `UNKNOWN`, `NOT_CHECKED`), `DELETED` when the stack does
+   * not exist (deletedStack), or `UNKNOWN` when the detection could not run.
+   */
   status: string;
   detectionId?: string;
   reason?: string;
@@ -36,13 +39,27 @@ export interface StackDrift {
 }
 
 /**
- * The registry's DriftRecord from each stack's detection: `DRIFTED` when any resource drifted,
- * else `UNKNOWN` when a detection could not run or failed without a verdict, else `IN_SYNC`.
+ * A tenant stack that does not exist (DetectStackDrift: ValidationError "does not exist"): status
+ * `DELETED`, and the stack itself as one DELETED resource (`AWS::CloudFormation::Stack`, logical id
+ * = the stack's name), so the drift record, the event and `tessera tenants drift` name it like any
+ * deleted resource. Everything the stack held is gone from CloudFormation's view at once.
+ */
+export function deletedStack(stack: string, reason: string): StackDrift {
+  return {
+    stack, status: 'DELETED', reason,
+    resources: [{ stack, logicalId: stack, type: 'AWS::CloudFormation::Stack', status: 'DELETED', differences: [] }],
+  };
+}
+
+/**
+ * The registry's DriftRecord from each stack's detection: `DRIFTED` when any resource drifted or a
+ * stack was deleted, else `UNKNOWN` when a detection could not run or failed without a verdict,
+ * else `IN_SYNC`.
  */
 export function driftRecord(stacks: readonly StackDrift[], checkedAt: string, error?: string): DriftRecord {
   const all = stacks.flatMap((s) => s.resources);
-  const drifted = all.length > 0 || stacks.some((s) => s.status === 'DRIFTED');
-  const unknown = !!error || stacks.some((s) => s.status !== 'IN_SYNC' && s.status !== 'DRIFTED');
+  const drifted = all.length > 0 || stacks.some((s) => s.status === 'DRIFTED' || s.status === 'DELETED');
+  const unknown = !!error || stacks.some((s) => s.status !== 'IN_SYNC' && s.status !== 'DRIFTED' && s.status !== 'DELETED');
   return {
     status: drifted ? 'DRIFTED' : unknown ? 'UNKNOWN' : 'IN_SYNC',
     checkedAt,

@@ -1,0 +1,123 @@
+import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DetectStackDriftCommand } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DisasterRecoveryRecord } from '../../../lib/tenant-record.js';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { configWith } from '../../support/synth.js';
+import { records, registryMock } from './registry-mock.js';
+import { credentials, setLifecycleEnv, tenant } from './support.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+const cfn = mockClient(CloudFormationClient);
+const sts = mockClient(STSClient);
+const bus = mockClient(EventBridgeClient);
+const { handler: detect } = await import('../../../lambdas/lifecycle/detect-drift.js');
+const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
+
+/** professional (on the shared cluster: a namespace stack in the platform account) with disaster recovery in us-west-2. */
+const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
+const drStack = (status: DisasterRecoveryRecord['status'] = 'ACTIVE'): DisasterRecoveryRecord => ({ region: 'us-west-2', stackName: 'tessera-acme-dr', status, updatedAt: '2026-11-23T00:00:00.000Z' });
+const gone = (stack: string) => Object.assign(new Error(`Stack with id ${stack} does not exist`), { name: 'ValidationError' });
+/** The region of the client a command was sent with. */
+const regionOf = async (call: { thisValue: unknown }) => (call.thisValue as CloudFormationClient).config.region();
+const eventTypes = () => bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType);
+const run = async (tenantId = 'acme') => {
+  const d = await detect({ tenantId }, {} as never);
+  return { detections: d.detections, out: await check({ tenantId, detections: d.detections }, {} as never) };
+};
+
+beforeEach(() => {
+  setLifecycleEnv();
+  process.env[ENV.config] = JSON.stringify(drConfig);
+  records.clear();
+  for (const m of [cfn, sts, bus]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  cfn.on(DetectStackDriftCommand).callsFake((i) => ({ StackDriftDetectionId: `det-${i.StackName}` }));
+  cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'IN_SYNC' });
+  cfn.on(DescribeStackResourceDriftsCommand).resolves({ StackResourceDrifts: [] });
+});
+
+describe('drift of a deleted tenant stack', () => {
+  it('records an ACTIVE tenant whose stack was deleted by hand DRIFTED, the stack named DELETED, and announces it', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional' }));
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme' }).rejects(gone('tessera-acme'));
+    const { detections, out } = await run();
+    expect(detections).toEqual([
+      { stack: 'tessera-acme', kind: 'tenant', error: 'Stack with id tessera-acme does not exist', deleted: true },
+      { stack: 'tessera-acme-namespace', kind: 'namespace', detectionId: 'det-tessera-acme-namespace' },
+    ]);
+    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', status: 'DRIFTED' });
+    expect(records.get('acme')!.drift).toEqual({
+      status: 'DRIFTED', checkedAt: expect.any(String),
+      stacks: [
+        { stack: 'tessera-acme', status: 'DELETED', reason: 'the stack does not exist (deleted outside Tessera): Stack with id tessera-acme does not exist' },
+        { stack: 'tessera-acme-namespace', status: 'IN_SYNC', detectionId: 'det-tessera-acme-namespace' },
+      ],
+      resources: [{ stack: 'tessera-acme', logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', status: 'DELETED', differences: [] }],
+    });
+    expect(cfn.commandCalls(DescribeStackDriftDetectionStatusCommand).map((c) => c.args[0].input.StackDriftDetectionId)).toEqual(['det-tessera-acme-namespace']);
+    expect(eventTypes()).toEqual(['Tenant Drift Detected']);
+    expect(JSON.parse(bus.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!)).toMatchObject({ tenantId: 'acme', driftedCount: 1, stacks: [{ stack: 'tessera-acme', status: 'DELETED' }, { stack: 'tessera-acme-namespace', status: 'IN_SYNC' }] });
+  });
+
+  it('still records a stack CloudFormation will not check now (busy) UNKNOWN, announcing nothing', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional' }));
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme' }).rejects(Object.assign(new Error('Stack tessera-acme is in UPDATE_IN_PROGRESS state'), { name: 'ValidationError' }));
+    const { out } = await run();
+    expect(out.status).toBe('UNKNOWN');
+    expect(records.get('acme')!.drift).toMatchObject({ status: 'UNKNOWN', stacks: [{ stack: 'tessera-acme', status: 'UNKNOWN' }, { stack: 'tessera-acme-namespace', status: 'IN_SYNC' }], resources: [] });
+    expect(eventTypes()).toEqual([]);
+  });
+});
+
+describe('drift of a tenant\'s DR stack', () => {
+  it('checks tessera-<id>-dr in its recorded region through the tenant account\'s role, and records its drifted resources', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional', disasterRecovery: drStack() }));
+    cfn.on(DescribeStackDriftDetectionStatusCommand, { StackDriftDetectionId: 'det-tessera-acme-dr' }).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'DRIFTED' });
+    cfn.on(DescribeStackResourceDriftsCommand, { StackName: 'tessera-acme-dr' }).resolves({ StackResourceDrifts: [{
+      StackId: 's', LogicalResourceId: 'DrKey', ResourceType: 'AWS::KMS::Key', StackResourceDriftStatus: 'MODIFIED', Timestamp: new Date(),
+      PropertyDifferences: [{ PropertyPath: '/EnableKeyRotation', ExpectedValue: 'true', ActualValue: 'false', DifferenceType: 'NOT_EQUAL' }],
+    }] });
+    const { detections, out } = await run();
+    expect(detections).toEqual([
+      { stack: 'tessera-acme', kind: 'tenant', detectionId: 'det-tessera-acme' },
+      { stack: 'tessera-acme-namespace', kind: 'namespace', detectionId: 'det-tessera-acme-namespace' },
+      { stack: 'tessera-acme-dr', kind: 'dr', region: 'us-west-2', detectionId: 'det-tessera-acme-dr' },
+    ]);
+    const detectCalls = cfn.commandCalls(DetectStackDriftCommand);
+    expect(await Promise.all(detectCalls.map(regionOf))).toEqual(['us-east-1', 'us-east-1', 'us-west-2']);
+    const statusCalls = cfn.commandCalls(DescribeStackDriftDetectionStatusCommand);
+    expect(await Promise.all(statusCalls.map(regionOf))).toEqual(['us-east-1', 'us-east-1', 'us-west-2']);
+    expect(await regionOf(cfn.commandCalls(DescribeStackResourceDriftsCommand, { StackName: 'tessera-acme-dr' })[0])).toBe('us-west-2');
+    expect(out.status).toBe('DRIFTED');
+    expect(records.get('acme')!.drift).toMatchObject({
+      status: 'DRIFTED',
+      stacks: [{ stack: 'tessera-acme', status: 'IN_SYNC' }, { stack: 'tessera-acme-namespace', status: 'IN_SYNC' }, { stack: 'tessera-acme-dr', status: 'DRIFTED', detectionId: 'det-tessera-acme-dr' }],
+      resources: [{ stack: 'tessera-acme-dr', logicalId: 'DrKey', status: 'MODIFIED', differences: [{ path: '/EnableKeyRotation', type: 'NOT_EQUAL' }] }],
+    });
+    expect(eventTypes()).toEqual(['Tenant Drift Detected']);
+  });
+
+  it('checks a RETAINED DR stack (tenant moved to a tier without DR) and names a deleted one DELETED', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional', disasterRecovery: drStack('RETAINED') }));
+    process.env[ENV.config] = JSON.stringify(configWith({ tiers: { professional: { disasterRecovery: 'none' } } } as never));
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme-dr' }).rejects(gone('tessera-acme-dr'));
+    const { out } = await run();
+    expect(out.status).toBe('DRIFTED');
+    expect(records.get('acme')!.drift).toMatchObject({
+      stacks: [{ stack: 'tessera-acme', status: 'IN_SYNC' }, { stack: 'tessera-acme-namespace', status: 'IN_SYNC' }, { stack: 'tessera-acme-dr', status: 'DELETED', reason: expect.stringMatching(/^the stack does not exist in us-west-2/) }],
+      resources: [{ stack: 'tessera-acme-dr', type: 'AWS::CloudFormation::Stack', status: 'DELETED' }],
+    });
+  });
+
+  it('does not check a DR stack offboarding removed, nor one never recorded', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional', disasterRecovery: drStack('REMOVED') }));
+    expect((await run()).detections.map((d) => d.stack)).toEqual(['tessera-acme', 'tessera-acme-namespace']);
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional' }));
+    expect((await run()).detections.map((d) => d.stack)).toEqual(['tessera-acme', 'tessera-acme-namespace']);
+    expect(records.get('acme')!.drift!.status).toBe('IN_SYNC');
+  });
+});
