@@ -154,6 +154,14 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * deletion kept, whose names the new create needs). A change or upgrade never deletes a stack: a
  * dead one fails the step, for an operator (a live tenant's DELETE_FAILED stack still holds its
  * database).
+ *
+ * Every update of a standing stack goes through the change-set guard (updateThroughChangeSet): a
+ * change or upgrade, and also an onboarding re-run that finds the stack an earlier attempt created
+ * (a failure after the stack was up, e.g. at wiring): that update takes the stack to the platform's
+ * current blueprint version, which may replace a stateful resource the earlier version made. It
+ * carries no `allowReplacement`, so such a change set is refused and recorded (`changeSetRefusal`,
+ * kind `onboard`), the stack untouched; the tenant's onboarding fails with ChangeRefused. Creates
+ * stay CreateStack.
  */
 export const handler = lifecycleHandler('Deploy blueprint', async (state: LifecycleState & { kind?: 'change' | 'upgrade' }) => {
   const kind: BlueprintKind = state.blueprint ?? 'tenant';
@@ -205,26 +213,22 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     throw new StackBusyError(`stack ${name} in ${drRegion} is ROLLBACK_COMPLETE from an earlier attempt; deleted it, creating it again once it is gone`);
   } else if (status === 'ROLLBACK_COMPLETE') {
     throw new StackBusyError(`stack ${name} is ROLLBACK_COMPLETE from an earlier attempt and must be deleted first`);
-  } else if (state.change) {
-    // A change or upgrade: through a change set, inspected for replaced or removed stateful resources.
+  } else {
+    // Every update of a standing stack — a change or upgrade, or an onboarding re-run that finds the
+    // stack its earlier attempt created (perhaps at an older version than the platform's now) — goes
+    // through a change set, inspected for replaced or removed stateful resources.
     const { RetainExceptOnCreate: _retain, ...changeInput } = input as typeof input & { RetainExceptOnCreate?: boolean };
     const outcome = await updateThroughChangeSet(cfn, {
       input: { ...changeInput, Parameters: [...input.Parameters, ...protection(true)] },
       token,
       retainExceptOnCreate: kind === 'tenant' || kind === 'dr',
-      allowReplacement: state.change.allowReplacement,
-      deploymentMode: state.change.repair ? 'REVERT_DRIFT' : undefined,
+      allowReplacement: state.change?.allowReplacement,
+      deploymentMode: state.change?.repair ? 'REVERT_DRIFT' : undefined,
     });
     await recordChangeSet(record, state, name, outcome, { tier, version });
     if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
     if (drRegion) await recordDrStack(record, name, drRegion);
-    return { stackName: name, kind, changeSet: { name: outcome.changeSetName, outcome: outcome.outcome } };
-  } else {
-    try {
-      await cfn.send(new UpdateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(true)], ClientRequestToken: token }));
-    } catch (e) {
-      if (!noUpdates(e)) throw e;
-    }
+    return { stackName: name, kind, ...(drRegion ? { region: drRegion } : {}), changeSet: { name: outcome.changeSetName, outcome: outcome.outcome } };
   }
   if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
   if (drRegion) await recordDrStack(record, name, drRegion);
@@ -246,7 +250,8 @@ async function recordDrStack(record: TenantRecord, name: string, region: string)
  * `allowReplacement` let through, with its reason (`allowedReplacements`, the latest 20).
  */
 async function recordChangeSet(record: TenantRecord, state: LifecycleState & { kind?: 'change' | 'upgrade' }, stack: string, outcome: ChangeSetOutcome, target: { tier: string; version: string }): Promise<void> {
-  const kind = state.kind ?? 'change';
+  // An onboarding re-run's update carries no `change` (and no allowReplacement: a replacing update is always refused).
+  const kind = state.kind ?? (state.change ? 'change' : 'onboard');
   const at = new Date().toISOString();
   const common = { at, kind, executionArn: state.executionArn, requestId: state.request.requestId, stack, changeSetName: outcome.changeSetName };
   if (outcome.outcome === 'REFUSED') {

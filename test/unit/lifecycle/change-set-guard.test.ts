@@ -14,6 +14,8 @@ import { records, registryMock } from './registry-mock.js';
 // only (moto/cloudformation/models.py ChangeSet.diff): no Replacement, Details or PolicyAction.
 // What the guard decides on is therefore mocked here with CloudFormation's real shapes.
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+// Record failure of an onboarding frees the account-creation slot (control table).
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
 const { changeSetName, destructiveChanges } = await import('../../../lambdas/lifecycle/change-set-guard.js');
 const { requestToken } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
 
@@ -169,11 +171,35 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
     expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ DeploymentMode: 'REVERT_DRIFT', TemplateURL: expect.stringContaining('/blueprints/1.0.0/') });
   });
 
-  it('leaves onboarding\'s updates (a resumed run) on UpdateStack', async () => {
-    records.set('acme', leased('onboard'));
-    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
-    await deploy(state('acme', { blueprint: 'tenant' }));
-    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(1);
-    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  /** A failed onboarding (e.g. at wiring) left a working stack made at 1.0.0; the platform is now on 2.0.0. */
+  const rerun = () => {
+    process.env.TESSERA_BLUEPRINT_VERSION = '2.0.0';
+    records.set('acme', leased('onboard', { status: 'PROVISIONING', executions: [
+      { kind: 'onboard', status: 'FAILED', requestId: 'req-acme-0001', executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-onboard:0', startedAt: '2026-11-22T00:00:00.000Z' },
+      { kind: 'onboard', status: 'RUNNING', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: '2026-11-23T00:00:00.000Z' },
+    ] }));
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...stack().Stacks[0], StackStatus: 'CREATE_COMPLETE', Tags: [...ownedTags(), { Key: 'tessera:blueprint-version', Value: '1.0.0' }] }] });
+  };
+
+  it('updates the stack a re-run onboarding finds standing through the same guard, never UpdateStack', async () => {
+    rerun();
+    changeSet([[modify('DataBucket', 'AWS::S3::Bucket', 'False', 'LifecycleConfiguration')]]);
+    await expect(deploy(state('acme', { blueprint: 'tenant' }))).resolves.toMatchObject({ stackName: 'tessera-acme', changeSet: { name: NAME, outcome: 'EXECUTED' } });
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ StackName: 'tessera-acme', ChangeSetType: 'UPDATE', TemplateURL: expect.stringContaining('/blueprints/2.0.0/starter.template.json') });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)[0].args[0].input).toMatchObject({ ChangeSetName: NAME, RetainExceptOnCreate: true });
+  });
+
+  it('refuses a re-run onboarding\'s update that would replace the database, and records it (kind onboard); the onboarding fails, the stack untouched', async () => {
+    rerun();
+    changeSet([[modify('Database', 'AWS::RDS::DBInstance', 'True')]]);
+    const error = await deploy(state('acme', { blueprint: 'tenant' })).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'ChangeRefused', message: expect.stringContaining('Database (AWS::RDS::DBInstance): Modify, replacement True') });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+    expect(records.get('acme')!.changeSetRefusal).toMatchObject({ kind: 'onboard', executionArn: EXECUTION_ARN, stack: 'tessera-acme', blueprintVersion: '2.0.0', resources: [{ logicalId: 'Database' }] });
+    const out = await recordFailure({ ...state('acme', { blueprint: 'tenant' }), kind: 'onboard', error: { Error: 'ChangeRefused', Cause: JSON.stringify({ errorType: 'ChangeRefused', errorMessage: (error as Error).message }) }, failedStep: 'Deploy blueprint' });
+    expect(out).toMatchObject({ status: 'FAILED', changeSetRefused: true, refusedChanges: [{ logicalId: 'Database' }] });
+    expect(records.get('acme')).toMatchObject({ status: 'FAILED', failure: { step: 'Deploy blueprint', reason: expect.stringContaining('Database (AWS::RDS::DBInstance)') } });
   });
 });
