@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { createHash } from 'node:crypto';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
-import type { LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
+import type { LifecycleKind, LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
@@ -251,7 +251,7 @@ async function recordDrStack(record: TenantRecord, name: string, region: string)
  */
 async function recordChangeSet(record: TenantRecord, state: LifecycleState & { kind?: 'change' | 'upgrade' }, stack: string, outcome: ChangeSetOutcome, target: { tier: string; version: string }): Promise<void> {
   // An onboarding re-run's update carries no `change` (and no allowReplacement: a replacing update is always refused).
-  const kind = state.kind ?? (state.change ? 'change' : 'onboard');
+  const kind: LifecycleKind = state.kind ?? (state.change ? 'change' : 'onboard');
   const at = new Date().toISOString();
   const common = { at, kind, executionArn: state.executionArn, requestId: state.request.requestId, stack, changeSetName: outcome.changeSetName };
   if (outcome.outcome === 'REFUSED') {
