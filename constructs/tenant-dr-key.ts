@@ -27,6 +27,12 @@ export interface TenantDrKeyProps {
   /** ARN of the primary blueprint's AWS Backup role (need not exist yet): copies recovery points into the DR vault, through Backup and RDS only. */
   readonly backupRoleArn: string;
   /**
+   * ARN of the DR blueprint's restore role `tessera-<id>-dr-restore` (constructs/tenant-dr-restore-role.ts):
+   * restores DR recovery points into the DR region in a failover, through Backup and RDS only.
+   * @default - no restore role is admitted
+   */
+  readonly restoreRoleArn?: string;
+  /**
    * Days the key waits in PendingDeletion after ScheduleKeyDeletion.
    * @default 30
    */
@@ -40,7 +46,8 @@ export interface TenantDrKeyProps {
  *
  * The key policy has the primary key's principals and rules (provisioning and deployer administer, the
  * deployer uses it only through services, the tenant's roles and break-glass use it), plus the two
- * service roles of the primary blueprint that write into the DR region. The roles the primary blueprint
+ * service roles of the primary blueprint that write into the DR region, and the DR blueprint's restore role
+ * (a failover restores from the DR vault under this key). The roles the primary blueprint
  * creates do not exist when this key is created, and KMS refuses a key policy naming a principal that
  * does not exist: they are admitted as the account principal restricted by `aws:PrincipalArn` to their
  * exact ARNs, which admits those roles and no other (and, like any account-principal statement, needs
@@ -97,6 +104,19 @@ export class TenantDrKey extends Construct {
         sid: 'BackupRoleGrantsThroughBackup', principals: [account], actions: ['kms:CreateGrant'], resources: ['*'],
         conditions: { ...principalIs([props.backupRoleArn]), StringEquals: via(['backup', 'rds']), Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }),
+      ...(props.restoreRoleArn ? [
+        new iam.PolicyStatement({
+          // A failover restore (StartRestoreJob in the DR region): RDS creates the instance from a DR copy
+          // under this key, through a grant Backup's role creates; the role describes the key first.
+          // https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-rds.html
+          sid: 'RestoreRoleRestoresThroughBackupAndRds', principals: [account], actions: ['kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'], resources: ['*'],
+          conditions: { ...principalIs([props.restoreRoleArn]), StringEquals: via(['backup', 'rds']) },
+        }),
+        new iam.PolicyStatement({
+          sid: 'RestoreRoleGrantsThroughBackupAndRds', principals: [account], actions: ['kms:CreateGrant'], resources: ['*'],
+          conditions: { ...principalIs([props.restoreRoleArn]), StringEquals: via(['backup', 'rds']), Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+      ] : []),
     ];
 
     const cfnKey = new kms.CfnKey(this, 'Resource', {

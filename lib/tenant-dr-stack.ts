@@ -2,6 +2,7 @@ import { Aspects, Aws, CfnOutput, CfnParameter, CfnRule, DefaultStackSynthesizer
 import * as backup from 'aws-cdk-lib/aws-backup';
 import type { Construct } from 'constructs';
 import { TenantDrKey } from '../constructs/tenant-dr-key.js';
+import { TenantDrRestoreRole } from '../constructs/tenant-dr-restore-role.js';
 import { TenantDrStorage } from '../constructs/tenant-dr-storage.js';
 import type { DisasterRecoveryTarget } from './config/disaster-recovery.js';
 import type { PlatformConfig, TierConfig } from './config/schema.js';
@@ -11,6 +12,9 @@ import {
   drBackupVaultName,
   drBucketName,
   drKeyAlias,
+  drRestoredInstanceIdentifier,
+  drRestoreRoleArn,
+  drRestoreRoleName,
   drServiceRoleArn,
   roleArn,
   TENANT_ID_PATTERN,
@@ -48,7 +52,8 @@ export function tenantUseRolePurposes(tier: TierConfig): TenantRolePurpose[] {
  * so the primary needs no output of it:
  * - the tenant's DR key `alias/tessera-<id>-dr` (constructs/tenant-dr-key.ts),
  * - the DR bucket `tessera-<id>-dr-<account>-<region>`, replication destination of the tenant bucket,
- * - the DR Backup vault `tessera-<id>-dr`, destination of the database's recovery point copies.
+ * - the DR Backup vault `tessera-<id>-dr`, destination of the database's recovery point copies,
+ * - the restore role `tessera-<id>-dr-restore` a failover restores the database with (constructs/tenant-dr-restore-role.ts).
  * Everything is retained (RETAIN, except while a first create rolls back). Parameter: `TenantId`, the
  * primary's rule. A template rule refuses a deployment outside the tier's DR region, since the primary's
  * names embed that region.
@@ -95,6 +100,7 @@ export class TenantDrStack extends Stack {
       deployerServices: ['backup'],
       replicationRoleArn,
       backupRoleArn: drServiceRoleArn(Aws.PARTITION, account, tenantId, 'database-backup'),
+      restoreRoleArn: drRestoreRoleArn(Aws.PARTITION, account, tenantId),
     });
 
     const storage = new TenantDrStorage(this, 'Storage', {
@@ -113,6 +119,14 @@ export class TenantDrStack extends Stack {
       backupVaultName: drBackupVaultName(tenantId),
       encryptionKey: key.key,
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // The failover's restore role (the runbook's start-restore-job): from this vault, into this region, under this key.
+    new TenantDrRestoreRole(this, 'RestoreRole', {
+      roleName: drRestoreRoleName(tenantId),
+      vaultArn: vault.backupVaultArn,
+      keyArn: key.keyArn,
+      restoredInstanceIdentifier: drRestoredInstanceIdentifier(tenantId),
     });
 
     const outputs: Record<(typeof TENANT_DR_STACK_OUTPUTS)[number], string> = {

@@ -209,6 +209,26 @@ export function drServiceRoleName(tenantId: string, purpose: DrServiceRolePurpos
   return `tessera-${tenantId}-${purpose}`;
 }
 
+/**
+ * The DR blueprint's own restore role `tessera-<id>-dr-restore` (on SERVICE_ROLE_PATH, in the DR region's
+ * account): AWS Backup assumes it to restore the tenant's DR recovery points into the DR region when the
+ * home region is lost (the failover runbook). Not the `restore-testing` role: that one creates only instances
+ * tagged `awsbackup-restore-test`, from home-region snapshots. 41 characters for the longest tenant id.
+ */
+export function drRestoreRoleName(tenantId: string): string {
+  return `tessera-${tenantId}-dr-restore`;
+}
+
+/** DB instance the failover restores the tenant database into, in the DR region: `tessera-<id>-restored` (the rebuilt tier blueprint's own, empty, instance is `tessera-<id>`). */
+export function drRestoredInstanceIdentifier(tenantId: string): string {
+  return `${databaseInstanceIdentifier(tenantId)}-restored`;
+}
+
+/** ARN of the DR restore role: `arn:<partition>:iam::<account>:role/tessera/service-role/tessera-<id>-dr-restore`. */
+export function drRestoreRoleArn(partition: string, accountId: string, tenantId: string): string {
+  return `arn:${partition}:iam::${accountId}:role${SERVICE_ROLE_PATH}${drRestoreRoleName(tenantId)}`;
+}
+
 /** ARN of one of those roles (they carry SERVICE_ROLE_PATH). */
 export function drServiceRoleArn(partition: string, accountId: string, tenantId: string, purpose: DrServiceRolePurpose): string {
   return `arn:${partition}:iam::${accountId}:role${SERVICE_ROLE_PATH}${drServiceRoleName(tenantId, purpose)}`;

@@ -6,7 +6,7 @@ import { disasterRecoveryOf } from '../config/disaster-recovery.js';
 import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import type { PlatformConfig } from '../config/schema.js';
 import { auditReplicaBucketName, PLATFORM_DR_VAULT_NAME, platformDrRegion } from '../platform-dr-naming.js';
-import { drBackupVaultName, drBucketName, drKeyAlias, drServiceRoleArn } from '../tenant-naming.js';
+import { databaseInstanceIdentifier, drBackupVaultName, drBucketName, drKeyAlias, drRestoredInstanceIdentifier, drRestoreRoleArn, drRestoreRoleName } from '../tenant-naming.js';
 import { TenantId, type TenantRecord } from '../tenant-record.js';
 import { adminTarget, type AdminGlobals } from './admin-target.js';
 import { CliError } from './cli-error.js';
@@ -31,6 +31,8 @@ export interface FailoverInput {
   /** The DR vault's recovery points, or why they could not be listed. */
   recoveryPoints: { points: PlanRecoveryPoint[] } | { error: string };
   now: Date;
+  /** The tenant's VPC range from its registry record (absent offline): the rebuilt blueprint's VpcCidr. */
+  vpcCidr?: string;
 }
 
 /** The failover plan of one tenant: where its copies are, how fresh, what the tier promises, and the steps in order. */
@@ -56,6 +58,36 @@ export interface FailoverPlan {
   /** The latest monthly restore test of the tenant's DR recovery points, as the registry recorded it (absent offline or before the first). */
   latestRestoreTest?: NonNullable<TenantRecord['disasterRecovery']>['latestRestoreTest'];
   steps: Array<{ title: string; detail: string; commands: string[] }>;
+}
+
+/**
+ * Days after its creation the failover keeps the recovery point it restores from (update-recovery-point-lifecycle
+ * DeleteAfterDays): as long as the daily DR copies are kept, instead of the frequent copies' ceil(rtoHours/24) days.
+ */
+export const KEEP_RECOVERY_POINT_DAYS = 35;
+
+/** Days the primary's daily DR copies are kept (README, "Disaster recovery by tier"). */
+const DAILY_COPY_DAYS = 35;
+
+/** The tenant's primary stack name, as the lifecycle names it (lambdas/lifecycle/blueprints.ts stackName): `tessera-<id>`. */
+function tenantStackName(tenantId: string): string {
+  return `tessera-${tenantId}`;
+}
+
+/**
+ * The tier blueprint's file in `cdk.out/assembly-Blueprints/` after `cdk synth`: CDK names it
+ * `BlueprintsTesseraTenant<tier without non-alphanumerics><8-character hash>.template.json`; a shell glob
+ * of exactly 8 `?` picks it and not the `<tier>-namespace` or `-dr` one.
+ */
+function blueprintTemplateGlob(tier: string): string {
+  return `BlueprintsTesseraTenant${tier.replace(/[^A-Za-z0-9]/g, '')}????????.template.json`;
+}
+
+/** The AWS partition of a region (aws, aws-cn, aws-us-gov), for the role ARNs the plan prints. */
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
 }
 
 /** Most recovery points listed in the plan (newest first); the vault may hold months of them. */
@@ -90,7 +122,22 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   const registryVault = platformRegion ? PLATFORM_DR_VAULT_NAME : undefined;
   const auditReplica = platformRegion ? auditReplicaBucketName(config.platformAccountId, platformRegion) : undefined;
   const database = newest ?? points.find((p) => p.resourceType === 'RDS');
+  const pointArn = database?.arn ?? '<newest COMPLETED recovery point ARN, from the list above>';
+  const restoreRole = drRestoreRoleArn(partitionOf(drRegion), accountId, tenantId);
+  const primaryStack = tenantStackName(tenantId);
+  const restored = drRestoredInstanceIdentifier(tenantId);
+  const emptyInstance = databaseInstanceIdentifier(tenantId);
+  const vpcCidr = input.vpcCidr ?? '<the tenant\'s VpcCidr, from its registry record>';
+  const metadata = JSON.stringify({ DBInstanceIdentifier: restored, DBSubnetGroupName: '<DBSubnetGroupName above>', VpcSecurityGroupIds: '["<VpcSecurityGroupIds above>"]' });
   const steps: FailoverPlan['steps'] = [
+    {
+      title: 'Keep the DR recovery point',
+      detail: `First, before it can expire: the frequent DR copies of the database expire ${Number.isNaN(rtoHours) ? 'on their rule\'s lifecycle' : `after ceil(${rtoHours} h / 24) = ${Math.ceil(rtoHours / 24)} day(s)`} (the daily ones after ${DAILY_COPY_DAYS}). Extend the lifecycle of the recovery point you restore from (vault ${vault} in ${drRegion}, account ${accountId}) to ${KEEP_RECOVERY_POINT_DAYS} days after its creation; raise DeleteAfterDays if the home region stays lost longer.`,
+      commands: [
+        ...(database ? [] : [`aws backup list-recovery-points-by-backup-vault --region ${drRegion} --backup-vault-name ${vault} --by-resource-type RDS`]),
+        `aws backup update-recovery-point-lifecycle --region ${drRegion} --backup-vault-name ${vault} --recovery-point-arn ${pointArn} --lifecycle DeleteAfterDays=${KEEP_RECOVERY_POINT_DAYS}`,
+      ],
+    },
     {
       title: 'Declare the failover',
       detail: `Confirm that ${config.homeRegion} is lost for longer than the tier's RTO allows waiting (${Number.isNaN(rtoHours) ? 'unknown: the tenant\'s tier has no DR now' : `${rtoHours} h`}); stop lifecycle operations on the tenant (no onboarding, change or offboarding runs until the home region is back).`,
@@ -118,24 +165,42 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
       commands: auditReplica ? [`aws s3 ls s3://${auditReplica}/ --region ${platformRegion}`] : [],
     },
     {
+      title: 'Rebuild the tenant from the tier blueprint in the DR region',
+      detail: `The lifecycle workflow and the blueprint catalog run in ${config.homeRegion}, so \`tessera tenants update\` cannot do this (and with its own tier it is refused: nothing_to_change). Synthesize the blueprints from this config and deploy the ${input.tier} tier blueprint as stack ${primaryStack} in ${drRegion} of account ${accountId}, with your credentials in that account (the tenant's break-glass role; the blueprint execution role is limited to ${config.homeRegion} and the DR stores). Parameters: TenantId=${tenantId}, VpcCidr (the tenant's, so peers and allow-lists keep working), DatabaseDeletionProtection=false for the create${config.tiers[input.tier]?.compute.mode === 'dedicated' ? '; GpuNodesMinSize and GpuNodesDesiredSize keep the tier\'s defaults (0 if the DR region\'s GPU quota is lower)' : ''}. --s3-bucket: any bucket of yours in ${drRegion} (the template is over CloudFormation's 51,200-byte inline limit). This gives the network (VPC, data subnets, DB subnet group and security group), an empty cache, the cluster and an empty database ${emptyInstance}; the data comes back in the next steps. KNOWN BLOCKER: the blueprint names its IAM roles account-wide (tessera-${tenantId}-workload, -admin, -break-glass and the others), and those still belong to the home region's stack ${primaryStack}: CloudFormation's create in ${drRegion} fails with "already exists" until the blueprint makes those names region-specific (see the AWS::IAM::Role RoleName warning in the CloudFormation reference).`,
+      commands: [
+        `npx cdk synth --quiet -c tessera:configFile=<this config file>`,
+        `aws cloudformation deploy --region ${drRegion} --stack-name ${primaryStack} --template-file cdk.out/assembly-Blueprints/${blueprintTemplateGlob(input.tier)} --s3-bucket <your bucket in ${drRegion}> --parameter-overrides TenantId=${tenantId} VpcCidr=${vpcCidr} DatabaseDeletionProtection=false --capabilities CAPABILITY_NAMED_IAM`,
+        `aws cloudformation describe-stacks --region ${drRegion} --stack-name ${primaryStack} --query "Stacks[0].Outputs"`,
+      ],
+    },
+    {
       title: 'Restore the tenant database from the DR vault',
       detail: database
-        ? `Start a restore of the newest recovery point of vault ${vault} in ${drRegion} (account ${accountId}) into the tenant's DR network, encrypted with ${drKeyAlias(tenantId)}.`
-        : `List the recovery points of vault ${vault} in ${drRegion} (account ${accountId}) and restore the newest (none could be listed now).`,
+        ? `Restore recovery point ${database.arn} of vault ${vault} in ${drRegion} (account ${accountId}) as DB instance ${restored}, into the rebuilt stack's DB subnet group and the database security group (read from its empty instance ${emptyInstance}); it stays encrypted with ${drKeyAlias(tenantId)}. AWS Backup restores as the DR blueprint's role ${drRestoreRoleName(tenantId)} (from this vault, into this instance name, under the DR key only); you need backup:StartRestoreJob and iam:PassRole on it.`
+        : `List the recovery points of vault ${vault} in ${drRegion} (account ${accountId}) and restore the newest COMPLETED one (none could be listed now) as DB instance ${restored}, into the rebuilt stack's DB subnet group and security group, as the DR blueprint's role ${drRestoreRoleName(tenantId)}.`,
       commands: [
         `aws backup list-recovery-points-by-backup-vault --region ${drRegion} --backup-vault-name ${vault}`,
-        `aws backup start-restore-job --region ${drRegion} --recovery-point-arn ${database?.arn ?? '<newest recovery point>'} --iam-role-arn ${drServiceRoleArn('aws', accountId, tenantId, 'restore-testing')} --metadata '<from get-recovery-point-restore-metadata>'`,
+        `aws backup get-recovery-point-restore-metadata --region ${drRegion} --backup-vault-name ${vault} --recovery-point-arn ${pointArn}`,
+        `aws rds describe-db-instances --region ${drRegion} --db-instance-identifier ${emptyInstance} --query "DBInstances[0].{DBSubnetGroupName:DBSubnetGroup.DBSubnetGroupName,VpcSecurityGroupIds:VpcSecurityGroups[].VpcSecurityGroupId}"`,
+        `aws backup start-restore-job --region ${drRegion} --recovery-point-arn ${pointArn} --iam-role-arn ${restoreRole} --resource-type RDS --metadata '${metadata}'`,
+        `aws backup describe-restore-job --region ${drRegion} --restore-job-id <RestoreJobId above>`,
+      ],
+    },
+    {
+      title: 'Point the tenant at the restored database',
+      detail: `The rebuilt stack's DatabaseEndpoint and DatabaseSecretArn outputs name the empty ${emptyInstance}; the data is in ${restored}. Give it an RDS-managed master secret under the DR key (the home secret is in ${config.homeRegion}), then give the tenant's workloads its endpoint and secret instead of the stack's.`,
+      commands: [
+        `aws rds modify-db-instance --region ${drRegion} --db-instance-identifier ${restored} --manage-master-user-password --master-user-secret-kms-key-id ${drKeyAlias(tenantId)} --apply-immediately`,
+        `aws rds describe-db-instances --region ${drRegion} --db-instance-identifier ${restored} --query "DBInstances[0].{Endpoint:Endpoint.Address,Port:Endpoint.Port,SecretArn:MasterUserSecret.SecretArn}"`,
       ],
     },
     {
       title: 'Tenant objects from the DR bucket',
-      detail: `The tenant bucket's replica is ${bucket} in ${drRegion} (versioned, under the DR key): point the rebuilt stack at it, or copy it into the new primary bucket.`,
-      commands: [`aws s3 ls s3://${bucket}/ --region ${drRegion}`],
-    },
-    {
-      title: 'Rebuild cache and EKS from the blueprint',
-      detail: `The cache and the cluster are not systems of record: deploy the tier blueprint ${input.tier} as a stack in ${drRegion} of account ${accountId} (caches start empty, models and node groups come back from the blueprint).`,
-      commands: [`tessera tenants update ${tenantId} --tier ${input.tier}   # once the platform runs in ${drRegion}`],
+      detail: `The tenant bucket's replica is ${bucket} in ${drRegion} (versioned, under the DR key): copy it into the rebuilt stack's bucket (its BucketName output), encrypted with its tenant key (KeyArn output; the bucket policy refuses other keys), or point readers at the replica.`,
+      commands: [
+        `aws s3 ls s3://${bucket}/ --region ${drRegion}`,
+        `aws s3 sync s3://${bucket}/ s3://<BucketName output>/ --region ${drRegion} --sse aws:kms --sse-kms-key-id <KeyArn output>`,
+      ],
     },
     {
       title: 'DNS and gateway',
@@ -255,7 +320,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
       if (o.account !== undefined && !/^\d{12}$/.test(o.account)) throw new CliError(`--account ${o.account}: expected a 12-digit AWS account id`);
       const config = loadConfig(o.config);
       if (o.tier !== undefined && !config.tiers[o.tier]) throw new CliError(`--tier ${o.tier}: not a tier of --config ${o.config} (${Object.keys(config.tiers).join(', ')})`);
-      let record: Pick<TenantRecord, 'tenantId' | 'tier' | 'accountId' | 'disasterRecovery'>;
+      let record: Pick<TenantRecord, 'tenantId' | 'tier' | 'accountId' | 'disasterRecovery' | 'vpcCidr'>;
       let json = Boolean(cmd.optsWithGlobals<AdminGlobals>().json);
       if (o.account) {
         record = { tenantId: id, tier: o.tier!, accountId: o.account };
@@ -269,7 +334,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
       const drRegion = (tier ? disasterRecoveryOf(tier)?.region : undefined) ?? record.disasterRecovery?.region;
       const credentials = o.roleArn ? await io.assumeRole(o.roleArn) : undefined;
       const recoveryPoints = drRegion ? await listRecoveryPoints(io.backup(drRegion, credentials), drBackupVaultName(id)) : { points: [] };
-      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, config, recoveryPoints, now: io.now() });
+      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, vpcCidr: record.vpcCidr, config, recoveryPoints, now: io.now() });
       process.stdout.write(`${json ? JSON.stringify(plan, null, 2) : failoverPlanLines(plan)}\n`);
     });
 }

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runTesseraProgram } from '../../../lib/cli/program.js';
-import { failoverPlan, failoverPlanLines, PLAN_RECOVERY_POINTS } from '../../../lib/cli/tenants-failover-command.js';
+import { failoverPlan, failoverPlanLines, KEEP_RECOVERY_POINT_DAYS, PLAN_RECOVERY_POINTS } from '../../../lib/cli/tenants-failover-command.js';
 import { tenantsCommand } from '../../../lib/cli/tenants-command.js';
 import { configWith } from '../../support/synth.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -40,19 +40,77 @@ describe('failoverPlan', () => {
     expect(failoverPlanLines(plan)).toMatch(/latest restore test: COMPLETED, validation SUCCESSFUL at 2026-11-28T03:10:00Z \(job job-9\)/);
   });
 
-  it('gives the steps in order: declare, registry, audit, database from the DR vault, objects from the DR bucket, cache and EKS rebuilt, DNS, record', () => {
+  it('gives the steps in order: keep the recovery point, declare, registry, audit, rebuild the blueprint, restore into its network, point at it, objects, DNS, record', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(5)] } });
     expect(plan.steps.map((s) => s.title)).toEqual([
-      'Declare the failover', 'Restore the tenant registry in the platform DR region', 'Audit trail', 'Restore the tenant database from the DR vault',
-      'Tenant objects from the DR bucket', 'Rebuild cache and EKS from the blueprint', 'DNS and gateway', 'Record the recovery',
+      'Keep the DR recovery point', 'Declare the failover', 'Restore the tenant registry in the platform DR region', 'Audit trail',
+      'Rebuild the tenant from the tier blueprint in the DR region', 'Restore the tenant database from the DR vault', 'Point the tenant at the restored database',
+      'Tenant objects from the DR bucket', 'DNS and gateway', 'Record the recovery',
     ]);
-    const restore = plan.steps[3].commands.join('\n');
+    const restore = plan.steps[5].commands.join('\n');
     expect(restore).toContain(`--recovery-point-arn ${point(5).arn}`);
     expect(restore).toContain('--region us-west-2 --backup-vault-name tessera-acme-dr');
-    expect(plan.steps[4].commands).toEqual(['aws s3 ls s3://tessera-acme-dr-210987654321-us-west-2/ --region us-west-2']);
+    expect(plan.steps[7].commands[0]).toBe('aws s3 ls s3://tessera-acme-dr-210987654321-us-west-2/ --region us-west-2');
+    expect(plan.steps[7].commands[1]).toMatch(/^aws s3 sync s3:\/\/tessera-acme-dr-210987654321-us-west-2\/ s3:\/\/<BucketName output>\/ --region us-west-2 --sse aws:kms --sse-kms-key-id <KeyArn output>$/);
     // 5 h old against a 2 h RPO
     expect(plan).toMatchObject({ newestRecoveryPointAgeHours: 5, withinRpo: false });
     expect(failoverPlanLines(plan)).toMatch(/OLDER THAN THE RPO/);
+  });
+
+  it('first extends the lifecycle of the recovery point it restores from (the frequent copies expire after ceil(rtoHours/24) days)', () => {
+    const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(5), point(1)] } });
+    const [keep] = plan.steps;
+    expect(keep.commands).toEqual([
+      `aws backup update-recovery-point-lifecycle --region us-west-2 --backup-vault-name tessera-acme-dr --recovery-point-arn ${point(1).arn} --lifecycle DeleteAfterDays=${KEEP_RECOVERY_POINT_DAYS}`,
+    ]);
+    expect(keep.detail).toMatch(/after ceil\(4 h \/ 24\) = 1 day/);
+    // the same point is the one restored
+    expect(plan.steps[5].commands.find((c) => c.includes('start-restore-job'))).toContain(`--recovery-point-arn ${point(1).arn}`);
+    // without a listed point, the first step lists them and the lifecycle command names what to fill in
+    const blind = failoverPlan({ ...base, recoveryPoints: { error: 'AccessDeniedException: no' } });
+    expect(blind.steps[0].commands[0]).toBe('aws backup list-recovery-points-by-backup-vault --region us-west-2 --backup-vault-name tessera-acme-dr --by-resource-type RDS');
+    expect(blind.steps[0].commands[1]).toMatch(/^aws backup update-recovery-point-lifecycle .* --recovery-point-arn <newest COMPLETED recovery point ARN, from the list above> --lifecycle DeleteAfterDays=35$/);
+  });
+
+  it('restores as the DR blueprint\'s restore role (not restore-testing), as tessera-<id>-restored in the rebuilt subnet group and security group', () => {
+    const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(1)] } });
+    const start = plan.steps[5].commands.find((c) => c.includes('start-restore-job'))!;
+    const role = /--iam-role-arn (\S+)/.exec(start)![1];
+    expect(role).toMatch(/^arn:aws:iam::210987654321:role\/[\w+=,.@/-]+$/);
+    expect(role).toBe('arn:aws:iam::210987654321:role/tessera/service-role/tessera-acme-dr-restore');
+    expect(start).not.toContain('restore-testing');
+    expect(start).toMatch(/^aws backup start-restore-job --region us-west-2 --recovery-point-arn \S+ --iam-role-arn \S+ --resource-type RDS --metadata '(.+)'$/);
+    const metadata = JSON.parse(/--metadata '(.+)'$/.exec(start)![1]);
+    expect(metadata).toEqual({ DBInstanceIdentifier: 'tessera-acme-restored', DBSubnetGroupName: '<DBSubnetGroupName above>', VpcSecurityGroupIds: '["<VpcSecurityGroupIds above>"]' });
+    // the subnet group and security group are read from the rebuilt stack's own (empty) instance, before the restore
+    const describe = plan.steps[5].commands.findIndex((c) => c.startsWith('aws rds describe-db-instances --region us-west-2 --db-instance-identifier tessera-acme '));
+    expect(describe).toBeGreaterThanOrEqual(0);
+    expect(describe).toBeLessThan(plan.steps[5].commands.indexOf(start));
+  });
+
+  it('rebuilds the tier blueprint in the DR region with CloudFormation (not tessera tenants update), naming its parameters, before the restore', () => {
+    const plan = failoverPlan({ ...base, vpcCidr: '10.20.0.0/16', recoveryPoints: { points: [point(1)] } });
+    const commands = plan.steps.flatMap((s) => s.commands);
+    expect(commands.some((c) => c.startsWith('tessera tenants update'))).toBe(false);
+    const rebuild = plan.steps[4];
+    expect(rebuild.commands).toEqual([
+      'npx cdk synth --quiet -c tessera:configFile=<this config file>',
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false --capabilities CAPABILITY_NAMED_IAM',
+      'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs"',
+    ]);
+    // honest about what stops it today: account-wide IAM role names owned by the home stack
+    expect(rebuild.detail).toMatch(/KNOWN BLOCKER: .*tessera-acme-workload.*already exists/);
+    expect(commands.findIndex((c) => c.startsWith('aws cloudformation deploy'))).toBeLessThan(commands.findIndex((c) => c.includes('start-restore-job') && c.includes('tessera-acme-dr-restore')));
+    // offline, the VpcCidr is named for the operator to fill in
+    expect(failoverPlan({ ...base, recoveryPoints: { points: [] } }).steps[4].commands[1]).toContain('VpcCidr=<the tenant\'s VpcCidr, from its registry record>');
+  });
+
+  it('points the tenant at the restored instance with a managed secret under the DR key', () => {
+    const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(1)] } });
+    expect(plan.steps[6].commands).toEqual([
+      'aws rds modify-db-instance --region us-west-2 --db-instance-identifier tessera-acme-restored --manage-master-user-password --master-user-secret-kms-key-id alias/tessera-acme-dr --apply-immediately',
+      'aws rds describe-db-instances --region us-west-2 --db-instance-identifier tessera-acme-restored --query "DBInstances[0].{Endpoint:Endpoint.Address,Port:Endpoint.Port,SecretArn:MasterUserSecret.SecretArn}"',
+    ]);
   });
 
   it('ignores recovery points that are not COMPLETED for the RPO, and keeps at most the newest few', () => {
@@ -66,13 +124,13 @@ describe('failoverPlan', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { error: 'AccessDeniedException: not authorized' } });
     expect(plan).toMatchObject({ recoveryPointsError: 'AccessDeniedException: not authorized', recoveryPoints: [], withinRpo: undefined });
     expect(failoverPlanLines(plan)).toMatch(/recovery points: not listed \(AccessDeniedException/);
-    expect(plan.steps[3].commands[1]).toContain('<newest recovery point>');
+    expect(plan.steps[5].commands.find((c) => c.includes('start-restore-job'))).toContain('<newest COMPLETED recovery point ARN, from the list above>');
   });
 
   it('says the registry has no DR copy with platformDisasterRecovery none', () => {
     const plan = failoverPlan({ ...base, config: configWith({ tiers: DR }), recoveryPoints: { points: [] } });
     expect(plan.platform).toEqual({ drRegion: undefined, registryVault: undefined, auditReplica: undefined });
-    expect(plan.steps[1].title).toBe('Tenant registry: no platform DR region');
+    expect(plan.steps[2].title).toBe('Tenant registry: no platform DR region');
   });
 
   it('follows a tenant moved to a tier without DR to its retained DR stack, with no RPO/RTO promised', () => {
@@ -147,6 +205,6 @@ describe('tessera tenants failover-plan', () => {
     const text = out.join('');
     expect(text).toMatch(/failover plan for tenant acme \(tier starter, account 210987654321\): us-east-1 -> us-west-2/);
     expect(text).toMatch(/recovery points: not listed \(AccessDeniedException: User is not authorized\)/);
-    expect(text).toMatch(/4\. Restore the tenant database from the DR vault/);
+    expect(text).toMatch(/6\. Restore the tenant database from the DR vault/);
   });
 });

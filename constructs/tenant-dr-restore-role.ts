@@ -1,0 +1,83 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/compliance.js';
+import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+
+export interface TenantDrRestoreRoleProps {
+  /** Role name, `tessera-<id>-dr-restore` (lib/tenant-naming.ts drRestoreRoleName); the DR key admits it by this ARN. */
+  readonly roleName: string;
+  /** ARN of the tenant's DR Backup vault `tessera-<id>-dr`: the recovery points are restored from it. */
+  readonly vaultArn: string;
+  /** ARN of the tenant's DR key: the DR copies are encrypted with it, and so is the restored instance. */
+  readonly keyArn: string;
+  /** DB instance identifier the failover restores into, `tessera-<id>-restored` (drRestoredInstanceIdentifier); nothing else can be created. */
+  readonly restoredInstanceIdentifier: string;
+}
+
+/**
+ * The DR-region restore role of a tenant (failover runbook, `tessera tenants failover-plan`): AWS Backup
+ * assumes it for `start-restore-job` to restore a database recovery point of the DR vault into the DR
+ * region as the DB instance `tessera-<id>-restored`, in the DB subnet group of the tier blueprint rebuilt
+ * there, encrypted with the DR key. It exists because the primary's `restore-testing` role cannot do it:
+ * that role creates only instances AWS Backup tags `awsbackup-restore-test` (and deletes after the
+ * validation window), and its ARNs are the home region's.
+ *
+ * Least privilege: RDS restores only into the one instance name; the snapshots it reads are any AWS
+ * Backup snapshot of this account and region (`snapshot:awsbackup:*`, the names Backup gives copies,
+ * `awsbackup:copyjob-<uuid>`), but the DR copies are encrypted with the tenant's DR key and this role can
+ * use no other key, so another tenant's snapshot cannot be restored with it (KMS refuses the grant). The
+ * DR key's policy admits it through Backup and RDS only (constructs/tenant-dr-key.ts). The operator who
+ * starts the job needs `backup:StartRestoreJob` and `iam:PassRole` on this role to `backup.amazonaws.com`.
+ * Sources: https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-rds.html,
+ * https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/security_iam_id-based-policy-examples.html
+ */
+export class TenantDrRestoreRole extends Construct {
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: TenantDrRestoreRoleProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const rdsArn = (resource: string, name: string) => stack.formatArn({ service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
+      path: SERVICE_ROLE_PATH,
+      // Trust as AWS Backup documents its service roles, like the primary's restore-testing role.
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      description: 'AWS Backup restores the tenant database from its DR vault into the DR region (failover runbook)',
+    });
+    const restored = rdsArn('db', props.restoredInstanceIdentifier);
+    const snapshots = rdsArn('snapshot', 'awsbackup:*');
+    const policy = new iam.ManagedPolicy(this, 'Policy', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({ sid: 'ReadBackupSnapshots', actions: ['rds:DescribeDBSnapshots', 'rds:RestoreDBInstanceFromDBSnapshot'], resources: [snapshots] }),
+        new iam.PolicyStatement({
+          sid: 'CreateOnlyTheRestoredInstance',
+          actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:AddTagsToResource', 'rds:DescribeDBInstances', 'rds:ListTagsForResource'],
+          resources: [restored],
+        }),
+        new iam.PolicyStatement({
+          // The rebuilt tier blueprint's DB subnet group has a name CloudFormation generates; parameter and
+          // option groups: the engine defaults (the restore metadata may name the rebuilt stack's later).
+          sid: 'IntoSubnetGroupsAndDefaultParameters',
+          actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+          resources: [rdsArn('subgrp', '*'), rdsArn('pg', 'default.postgres*'), rdsArn('og', 'default:postgres-*')],
+        }),
+        new iam.PolicyStatement({ sid: 'TheDrVault', actions: ['backup:DescribeBackupVault', 'backup:DescribeRecoveryPoint'], resources: [props.vaultArn] }),
+        new iam.PolicyStatement({ sid: 'TheDrKey', actions: ['kms:DescribeKey'], resources: [props.keyArn] }),
+        new iam.PolicyStatement({
+          sid: 'GrantsOnTheDrKeyForAwsResources', actions: ['kms:CreateGrant'], resources: [props.keyArn],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+      ],
+    });
+    acknowledge(policy, [
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:snapshot:awsbackup:*]',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:subgrp:*]',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:pg:default.postgres*]',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:og:default:postgres-*]',
+    ], 'AWS Backup names every copied snapshot awsbackup:copyjob-<uuid> (only the tenant\'s are encrypted with the DR key, the only key this role may grant on), the rebuilt tier blueprint\'s DB subnet group gets a CloudFormation-generated name, and the engine\'s default parameter and option groups carry no data; the only instance it can create is tessera-<id>-restored.');
+  }
+}
