@@ -96,9 +96,15 @@ export const PLAN_RECOVERY_POINTS = 5;
 /**
  * Builds the failover plan of a tenant for the loss of its home region: its DR region, stack,
  * bucket, vault and key alias (the DR contract's deterministic names), its tier's RPO/RTO, the
- * newest recovery points, and the steps in order (platform registry and audit, tenant data from
- * the DR vault and bucket, cache and EKS rebuilt from the blueprint, DNS and gateway). Pure: every
- * AWS answer is in `input`.
+ * newest recovery points, and the steps in order: extend the lifecycle of the recovery point restored
+ * from (update-recovery-point-lifecycle, first: the frequent DR copies expire after ceil(rtoHours/24)
+ * days), declare, platform registry and audit, rebuild the tier blueprint in the DR region with
+ * CloudFormation (network, cache, cluster; the home-region workflow and catalog are not used, and its
+ * account-wide IAM role names are stated as a known blocker), restore the database into the rebuilt DB
+ * subnet group and security group as `tessera-<id>-restored` with the DR blueprint's restore role
+ * `tessera-<id>-dr-restore`, point the tenant at it, objects from the DR bucket, DNS and gateway, record.
+ * Every command is an AWS CLI v2 command as documented in https://docs.aws.amazon.com/cli/latest/reference/
+ * (placeholders in `<...>` name the earlier command's output to fill in). Pure: every AWS answer is in `input`.
  * @throws CliError (exit 2) when the tenant's tier has no disaster recovery and the registry records no DR stack
  */
 export function failoverPlan(input: FailoverInput): FailoverPlan {
