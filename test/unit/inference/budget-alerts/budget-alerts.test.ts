@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BudgetAlerts, type EmitEvent } from '../../../../lambdas/inference/budget-alerts/budget-alerts.js';
 import { memoryEvents } from '../../../../lambdas/inference/budget-alerts/local-events.js';
@@ -8,6 +5,7 @@ import { FileAlertMarkers, MemoryAlertMarkers } from '../../../../lambdas/infere
 import type { PipelineRequest } from '../../../../lambdas/inference/pipeline.js';
 import type { BudgetLimits, Subject } from '../../../../lambdas/inference/stores/gateway-store.js';
 import { MemoryStore } from '../../../../lambdas/inference/stores/memory-store.js';
+import { tempDir } from '../../../support/temp-dirs.js';
 
 const NOW = new Date('2026-12-14T09:30:00Z');
 
@@ -93,7 +91,7 @@ describe('BudgetAlerts', () => {
   it('concurrent requests across many processes (each its own BudgetAlerts) sharing the markers: exactly one event per threshold', async () => {
     const store = new MemoryStore();
     const { emit, events } = memoryEvents();
-    const markers = new FileAlertMarkers(mkdtempSync(join(tmpdir(), 'budget-markers-')));
+    const markers = new FileAlertMarkers(tempDir('tessera-test-budget-markers-'));
     const processes = Array.from({ length: 8 }, () => new BudgetAlerts({ store, markers, emit }));
     const r = request({ dayTokens: 1000 });
     await Promise.all(Array.from({ length: 40 }, (_, i) => call(store, processes[i % 8]!, r, 25))); // 40 × 25 = 1000
@@ -122,7 +120,7 @@ describe('BudgetAlerts', () => {
 
 describe('markers', () => {
   it('file markers: one claim wins among concurrent ones; release makes it claimable again', async () => {
-    const markers = new FileAlertMarkers(mkdtempSync(join(tmpdir(), 'budget-markers-')));
+    const markers = new FileAlertMarkers(tempDir('tessera-test-budget-markers-'));
     const until = new Date('2026-12-16T00:00:00Z');
     const wins = await Promise.all(Array.from({ length: 20 }, () => markers.claim('acme', 'usage#acme#alert#tenant#day-tokens#2026-12-14#80', until)));
     expect(wins.filter(Boolean)).toHaveLength(1);
