@@ -1,6 +1,6 @@
 /**
  * Builds the Tessera app in-process (no Lambda bundling, no full app synth: seconds) and hands the
- * preflight what it checks: every tier blueprint, every namespace blueprint, the account baseline
+ * preflight what it checks: every tier blueprint, every namespace and DR blueprint, the account baseline
  * template, and the namespace deployer role (the CloudFormation service role of namespace
  * blueprints, defined in constructs/shared-cluster.ts inside the platform stack).
  */
@@ -24,6 +24,8 @@ export interface TierBlueprints {
   readonly tenant: CfnTemplate;
   /** The namespace blueprint (`<tier>-namespace.template.json`), shared-compute tiers only. */
   readonly namespace?: CfnTemplate;
+  /** The DR blueprint (`<tier>-dr.template.json`), deployed in the tier's DR region: DR tiers only. */
+  readonly dr?: CfnTemplate;
 }
 
 export interface NamespaceDeployer {
@@ -77,6 +79,7 @@ function build(config: PlatformConfig, blueprintVersion: string, outdir: string,
     tier,
     tenant: templateOf(built.blueprints[tierName]),
     namespace: built.namespaceBlueprints[tierName] ? templateOf(built.namespaceBlueprints[tierName]) : undefined,
+    dr: built.drBlueprints[tierName] ? templateOf(built.drBlueprints[tierName]) : undefined,
   }));
   const baselineStack = findBaseline(built.blueprintStage);
   return {

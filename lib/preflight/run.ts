@@ -7,6 +7,7 @@
  * the service roles against the SCPs, and the quota table. Pure (no printing); ./cli.ts prints,
  * test/preflight/ asserts.
  */
+import { drRegionOf } from '../config/disaster-recovery.js';
 import type { PlatformConfig } from '../config/schema.js';
 import type { PolicyDocument } from '../guardrail-policies.js';
 import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME } from '../tenant-naming.js';
@@ -43,7 +44,7 @@ export interface PreflightOptions extends PreflightTarget {
   /** Change the SCP documents built from the config before they are used (self-tests plant defects). */
   readonly mutateScp?: (name: 'guardrail' | 'quarantine', document: PolicyDocument) => PolicyDocument;
   /** Mutate templates before the checks (self-tests plant defects). */
-  readonly mutate?: (kind: 'tenant' | 'namespace' | 'baseline', tierName: string, template: CfnTemplate) => CfnTemplate;
+  readonly mutate?: (kind: 'tenant' | 'namespace' | 'baseline' | 'dr', tierName: string, template: CfnTemplate) => CfnTemplate;
   readonly rules?: readonly ServiceRule[];
   /** Check only these tiers. @default every tier of the config */
   readonly onlyTiers?: string[];
@@ -139,6 +140,19 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
     stackTags: stackTagsFor('tenant', { tenantId: first.tenantId, tierName: tier.tierName, version }),
   });
   blueprints.push({ blueprint: `${tier.tierName}.template.json`, resources: Object.keys(first.resources).length, deployer: deployer.principalArn, deployerName: c.config.roles.blueprintExecutionRoleName, checks: tenantChecks, counts: summarize(tenantChecks) });
+
+  // A DR tier's DR blueprint: the same execution role deploys it in the tier's DR region (its
+  // DisasterRecovery policy), before the primary.
+  const drRegion = drRegionOf(tier.tier);
+  if (tier.dr && drRegion) {
+    const drTemplate = c.mutate('dr', tier.tierName, structuredClone(tier.dr));
+    const dr = instantiate(drTemplate, { tenantId: first.tenantId, account: c.account, region: drRegion, partition: c.partition, vpcCidr: vpcCidrFor(tier, 0) });
+    const drChecks = await checkHandlerPermissions({
+      inst: dr, schemas: c.schemas, deployer, scps, organizationId: c.config.organization.organizationId,
+      stackTags: stackTagsFor('tenant', { tenantId: first.tenantId, tierName: tier.tierName, version }),
+    });
+    blueprints.push({ blueprint: `${tier.tierName}-dr.template.json`, resources: Object.keys(dr.resources).length, deployer: deployer.principalArn, deployerName: c.config.roles.blueprintExecutionRoleName, checks: drChecks, counts: summarize(drChecks) });
+  }
 
   let namespaceInstances: InstantiatedTemplate[] = [];
   if (tier.namespace) {

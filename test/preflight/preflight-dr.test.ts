@@ -25,4 +25,11 @@ describe('deploy preflight of a DR tier', () => {
     expect(denied).toEqual([]);
     expect(tierPasses(report.tiers[0])).toBe(true);
   });
+
+  it('checks the DR blueprint too, as the execution role in the DR region, and denies nothing there', () => {
+    const dr = report.tiers[0].blueprints.find((b) => b.blueprint === `${DR_TIER}-dr.template.json`)!;
+    expect(dr.counts.evaluated).toBeGreaterThan(0);
+    expect(dr.checks.some((c) => c.resource.includes(':us-west-2:'))).toBe(true);
+    expect(dr.checks.filter((c) => c.outcome === 'denied')).toEqual([]);
+  });
 });

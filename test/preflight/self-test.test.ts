@@ -23,7 +23,7 @@ beforeAll(async () => {
   control = await runPreflight(loaded);
 }, 120_000);
 
-type Kind = 'tenant' | 'namespace' | 'baseline';
+type Kind = 'tenant' | 'namespace' | 'baseline' | 'dr';
 type Statement = { Sid?: string; Action?: unknown; Condition?: Record<string, Record<string, unknown>> };
 const resourcesOf = (t: CfnTemplate, type: string) => Object.values(t.Resources).filter((r) => r.Type === type);
 const propsOf = (r: { Properties?: Record<string, CfnValue> }) => r.Properties as Record<string, CfnValue>;
