@@ -148,7 +148,8 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   const called = performance.now();
   const { result, model } = await pipeline.upstream.complete(x.chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
-  // What the answer said, joined only when the upstream reported no usage to bill.
+  // What the answer said: counted with o200k on every answer (the billed usage when the upstream
+  // reported none, and the usage ledger's reconciliation count when it did).
   const produced = () => (result.choices ?? []).map((c) => `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}`).join('');
   const { usage, estimated, counted } = usageOf(result.usage, x.promptTokens, produced);
   await x.settle(model, usage, estimated, counted);
