@@ -2,11 +2,13 @@
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli/cli-error.js';
 import { nearest } from '../config/config-issues.js';
+import { ASSUMPTION_KEYS, type AssumptionKey } from './price-table.js';
 
 const OPTIONS = {
   config: { type: 'string' },
   region: { type: 'string' },
   'shared-tenants': { type: 'string' },
+  assume: { type: 'string', multiple: true },
   json: { type: 'boolean', default: false },
   debug: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -17,6 +19,8 @@ export const HELP_TEXT = [
   '  --config <file>          YAML or JSON config merged over the embedded default',
   '  --region <name>          price table to use (default: the config\'s homeRegion); only regions with lib/cost/prices-<region>.json',
   '  --shared-tenants <n>     tenants sharing the shared cluster, whose cost they split evenly (default: the table\'s assumption)',
+  '  --assume <key>=<value>   replace one of the table\'s assumptions (repeatable), e.g. --assume drBucketDataGb=500',
+  `                           keys: ${ASSUMPTION_KEYS.join(', ')}`,
   '  --json                   the report as JSON',
   '  --debug                  print the stack trace of an error',
   'exit codes: 0 report printed, 2 cannot run',
@@ -27,6 +31,8 @@ export interface CostCommandLine {
   config?: string;
   region?: string;
   sharedTenants?: number;
+  /** `--assume key=value` overrides of the table's assumptions. */
+  assumptions: Partial<Record<AssumptionKey, number>>;
   json: boolean;
   debug: boolean;
   help: boolean;
@@ -56,8 +62,20 @@ export function parseCostCommandLine(args: string[]): CostCommandLine {
     sharedTenants = Number(raw);
     if (!/^\d+$/.test(raw) || sharedTenants < 1) throw new CliError(`--shared-tenants must be a positive integer, got ${JSON.stringify(raw)}`);
   }
+  const assumptions: Partial<Record<AssumptionKey, number>> = {};
+  for (const raw of (values.assume as string[] | undefined) ?? []) {
+    const m = /^([A-Za-z0-9]+)=(.*)$/.exec(raw);
+    if (!m) throw new CliError(`--assume takes <key>=<value>, got ${JSON.stringify(raw)} (e.g. --assume drBucketDataGb=500)`);
+    const [, key, value] = m as unknown as [string, string, string];
+    if (!(ASSUMPTION_KEYS as readonly string[]).includes(key)) {
+      const guess = nearest(key, [...ASSUMPTION_KEYS]);
+      throw new CliError(`--assume: unknown assumption ${JSON.stringify(key)}${guess ? `; did you mean ${guess}?` : ''} (keys: ${ASSUMPTION_KEYS.join(', ')})`);
+    }
+    if (!/^\d+(\.\d+)?$/.test(value)) throw new CliError(`--assume ${key} must be a number >= 0, got ${JSON.stringify(value)}`);
+    assumptions[key as AssumptionKey] = Number(value);
+  }
   return {
-    config: values.config as string | undefined, region: values.region as string | undefined, sharedTenants,
+    config: values.config as string | undefined, region: values.region as string | undefined, sharedTenants, assumptions,
     json: Boolean(values.json), debug: Boolean(values.debug), help: Boolean(values.help),
   };
 }

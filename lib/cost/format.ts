@@ -1,8 +1,10 @@
 /**
  * The text report of `npm run cost`: a summary table of the tiers, then per tier every line of its
- * fixed cost named by resource, its GPU node-hours and its models' token prices, then the shared
- * cluster's lines and the assumptions behind the usage-priced lines.
+ * fixed cost named by resource (a DR tier's DR blueprint and DR extras in sections of their own), its
+ * GPU node-hours and its models' token prices, then the shared cluster's lines and the assumptions
+ * behind the usage-priced lines.
  */
+import type { DrCost } from './dr-costs.js';
 import { byKind, type CostLine, type TemplateCost } from './price-template.js';
 import type { CostReport, TierCost } from './tier-costs.js';
 
@@ -23,7 +25,8 @@ function columns(rows: string[][], right: ReadonlySet<number> = new Set()): stri
 
 function lineRows(lines: readonly CostLine[]): string[] {
   const rows = lines.map((l) => [
-    l.resource, l.item, `${fmtQuantity(l.quantity)} ${l.unit} x ${unitPrice(l.unitUsd)}`, usd(l.monthlyUsd), `${l.basis}${l.assumption ? ', assumed*' : ''}`,
+    l.resource, l.item, `${fmtQuantity(l.quantity)} ${l.unit} x ${unitPrice(l.unitUsd)}`, usd(l.monthlyUsd),
+    `${l.basis}${l.assumption ? ', assumed*' : ''}${l.regionNote ? `, ${l.regionNote}` : ''}`,
   ]);
   return rows.length ? columns(rows, new Set([3])).map((r) => `    ${r}`) : ['    (no priced resource)'];
 }
@@ -39,13 +42,32 @@ function templateBlock(title: string, cost: TemplateCost): string[] {
   return out;
 }
 
-function tierBlock(t: TierCost): string[] {
+/** How the DR region's figures were found, in one sentence. */
+function regionPrices(home: string, dr: DrCost): string {
+  const p = dr.prices;
+  if (p.status === 'home') return `${dr.region} is the table's region`;
+  if (p.status === 'not compared') return `the table has no ${dr.region} figures: ${home} figures used, each line flagged`;
+  const differs = p.differs.length ? `; differ: ${p.differs.join(', ')}` : '; none differs';
+  return `${dr.region} = ${home} for ${p.same.join(', ')} (${p.basis}, ${p.retrieved})${differs}; any other figure is ${home}'s, flagged`;
+}
+
+function drBlock(home: string, dr: DrCost): string[] {
+  return [
+    `  disaster recovery to ${dr.region} (RPO ${dr.rpoHours} h, RTO ${dr.rtoHours} h): ${usd(dr.monthlyUsd)} per month = DR blueprint ${usd(dr.blueprint.monthlyUsd)} + DR extras ${usd(dr.extras.monthlyUsd)}`,
+    `    prices in ${dr.region}: ${regionPrices(home, dr)}`,
+    ...templateBlock(`DR blueprint (${dr.region})`, dr.blueprint),
+    ...templateBlock('DR extras (usage-priced: replication, cross-region copies and the DR vault, restore tests)', dr.extras),
+  ];
+}
+
+function tierBlock(t: TierCost, home: string): string[] {
   const out = [`tier ${t.tier} (${t.isolation} isolation, ${t.compute} compute): ${usd(t.fixedMonthlyUsd)} per month fixed`];
   out.push(...templateBlock('tier blueprint', t.blueprint));
   if (t.namespace) out.push(...templateBlock('namespace blueprint', t.namespace));
   if (t.sharedCluster) {
     out.push(`  shared cluster share: ${usd(t.sharedCluster.monthlyUsd)} per month (${usd(t.sharedCluster.poolMonthlyUsd)} / ${t.sharedCluster.tenants} tenants; lines below)`);
   }
+  if (t.disasterRecovery) out.push(...drBlock(home, t.disasterRecovery));
   if (t.gpu.length) {
     out.push(`  GPU per node-hour (${t.gpu[0]!.cluster} cluster; instance + root volume):`);
     out.push(...columns(t.gpu.map((g) => [g.instanceType, usd(g.nodeHourUsd), `= ${unitPrice(g.instanceHourUsd)} + ${g.diskGiB} GiB gp3 ${unitPrice(g.diskHourUsd)}`, g.basis]), new Set([1])).map((r) => `    ${r}`));
@@ -59,22 +81,24 @@ function tierBlock(t: TierCost): string[] {
   return out;
 }
 
-/** The whole report as text. */
+/** The whole report as text. A DR column appears when a tier has disaster recovery. */
 export function formatCostReport(report: CostReport): string {
+  const anyDr = report.tiers.some((t) => t.disasterRecovery);
+  const drCell = (t: TierCost) => (anyDr ? [t.disasterRecovery ? `${usd(t.disasterRecovery.monthlyUsd)} (${t.disasterRecovery.region})` : '-'] : []);
   const out: string[] = [
     `Tessera tier cost, ${report.region} on-demand prices retrieved ${report.retrieved} (lib/cost/prices-${report.region}.json), ${report.hoursPerMonth} h per month`,
     'basis: published = read on the source page; list = AWS list price, not re-read; derived = computed (see the table). assumed* = quantity from an assumption below.',
     '',
     ...columns([
-      ['TIER', 'ISOLATION', 'COMPUTE', 'BLUEPRINT', 'NAMESPACE', 'SHARED CLUSTER SHARE', 'FIXED PER MONTH'],
+      ['TIER', 'ISOLATION', 'COMPUTE', 'BLUEPRINT', 'NAMESPACE', 'SHARED CLUSTER SHARE', ...(anyDr ? ['DISASTER RECOVERY'] : []), 'FIXED PER MONTH'],
       ...report.tiers.map((t) => [
         t.tier, t.isolation, t.compute, usd(t.blueprint.monthlyUsd), t.namespace ? usd(t.namespace.monthlyUsd) : '-',
-        t.sharedCluster ? `${usd(t.sharedCluster.monthlyUsd)} (1/${t.sharedCluster.tenants})` : '-', usd(t.fixedMonthlyUsd),
+        t.sharedCluster ? `${usd(t.sharedCluster.monthlyUsd)} (1/${t.sharedCluster.tenants})` : '-', ...drCell(t), usd(t.fixedMonthlyUsd),
       ]),
-    ], new Set([3, 4, 5, 6])),
+    ], new Set(anyDr ? [3, 4, 5, 6, 7] : [3, 4, 5, 6])),
     '',
   ];
-  for (const t of report.tiers) out.push(...tierBlock(t), '');
+  for (const t of report.tiers) out.push(...tierBlock(t, report.region), '');
   if (report.sharedCluster) {
     out.push(`shared cluster (platform stack, ${report.sharedCluster.tenants} tenants assumed; --shared-tenants N):`);
     out.push(...templateBlock('shared cluster and its VPC', report.sharedCluster), '');

@@ -7,7 +7,7 @@
  */
 import { CliError } from '../cli/cli-error.js';
 import type { CfnResource, CfnTemplate, CfnValue } from '../preflight/cfn-template.js';
-import type { AssumptionKey, PriceEntry, PriceTable } from './price-table.js';
+import type { AssumptionKey, PriceEntry, PriceTable, RegionalPriceEntry } from './price-table.js';
 
 export interface CostLine {
   /** Logical id of the resource in its template. */
@@ -28,6 +28,8 @@ export interface CostLine {
   readonly source: string;
   /** The assumption that sized `quantity`, when it is not read from the template. */
   readonly assumption?: string;
+  /** Whose figure `unitUsd` is, when the line is billed in another region than the table's (a DR region). */
+  readonly regionNote?: string;
 }
 
 export interface UnpricedResource {
@@ -109,6 +111,8 @@ export function kindOf(type: string): string {
   if (type === 'AWS::Logs::LogGroup') return 'logs';
   if (type.startsWith('AWS::Backup::')) return 'backup';
   if (type === 'AWS::KMS::Key') return 'KMS';
+  if (type === 'AWS::S3::Bucket') return 'S3';
+  if (type === 'AWS::CloudWatch::Alarm') return 'alarms';
   if (type === 'AWS::SecretsManager::Secret') return 'secrets';
   return type;
 }
@@ -219,6 +223,12 @@ class Pricer {
         this.add(id, r, `${what} storage, ${round(months)} months held (steady state, uncompressed)`, gb, 'GB-months', this.table.prices['logs.storageGbMonth'], `${this.table.assumptions[key].value} GB/month (${key}) x ${round(months)} months (logStorageMonths, capped by retention)`);
         return true;
       }
+      case 'AWS::CloudWatch::Alarm': {
+        // A metric-math alarm bills each metric it queries; a plain alarm one.
+        const metrics = Array.isArray(p.Metrics) ? p.Metrics.filter((m) => m && typeof m === 'object' && !Array.isArray(m) && 'MetricStat' in m).length : 1;
+        this.add(id, r, `CloudWatch alarm (standard resolution${metrics > 1 ? `, ${metrics} metrics` : ''})`, Math.max(1, metrics), 'alarm-metric-months', this.table.prices['cloudwatch.alarmMonth']);
+        return true;
+      }
       case 'AWS::Backup::BackupPlan': {
         const dbStorage = Object.values(this.template.Resources).filter((x) => x.Type === 'AWS::RDS::DBInstance').reduce((n, x) => n + num(this.resolve(x.Properties?.AllocatedStorage)), 0);
         this.addAssumed(id, r, `AWS Backup vault storage (RDS snapshots of ${dbStorage} GiB allocated)`, 'backupStorageFactor', dbStorage, 'GB-months', this.table.prices['backup.rdsSnapshotGbMonth']);
@@ -229,11 +239,8 @@ class Pricer {
     }
   }
 
-  private add(resource: string, r: CfnResource, item: string, quantity: number, unit: string, price: PriceEntry, assumption?: string): void {
-    this.lines.push({
-      resource, type: r.Type, item, quantity: roundQuantity(quantity), unit, unitUsd: price.usd, monthlyUsd: quantity * price.usd,
-      basis: price.basis, source: price.source, ...(assumption ? { assumption } : {}),
-    });
+  private add(resource: string, r: CfnResource, item: string, quantity: number, unit: string, price: RegionalPriceEntry, assumption?: string): void {
+    this.lines.push(costLine(resource, r.Type, item, quantity, unit, price, assumption));
   }
 
   /** A line whose quantity is `factor` x an assumption of the table. */
@@ -261,7 +268,19 @@ function serviceName(value: CfnValue | undefined): string {
   return typeof last === 'string' ? last.replace(/^\./, '') : JSON.stringify(value);
 }
 
-function num(value: CfnValue | undefined): number {
+/**
+ * One line: `quantity` (rounded to 3 decimals for display; the amount uses it unrounded) x the entry's price.
+ * @param assumption what sized `quantity` when the template does not say it
+ */
+export function costLine(resource: string, type: string, item: string, quantity: number, unit: string, price: RegionalPriceEntry, assumption?: string): CostLine {
+  return {
+    resource, type, item, quantity: roundQuantity(quantity), unit, unitUsd: price.usd, monthlyUsd: quantity * price.usd,
+    basis: price.basis, source: price.source, ...(assumption ? { assumption } : {}), ...(price.regionNote ? { regionNote: price.regionNote } : {}),
+  };
+}
+
+/** A template number (a number or a numeric string); 0 for anything else (an unresolved token). */
+export function num(value: CfnValue | undefined): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
   return Number.isFinite(n) ? n : 0;
 }

@@ -1,13 +1,16 @@
 /**
  * The cost of each tier: its blueprint's fixed monthly cost (lib/cost/price-template.ts), the
- * namespace blueprint's, and, for shared-compute tiers, an even share of the platform's shared
- * cluster (control plane, system nodes, its VPC's endpoints and logs); the GPU cost per node-hour
+ * namespace blueprint's, for shared-compute tiers an even share of the platform's shared
+ * cluster (control plane, system nodes, its VPC's endpoints and logs), and for DR tiers the DR
+ * blueprint and the usage-priced DR extras (lib/cost/dr-costs.ts); the GPU cost per node-hour
  * of each GPU instance type the tier can schedule on; and the cost per 1M tokens of each catalog
  * model the tier may call.
  */
 import { CliError } from '../cli/cli-error.js';
+import { disasterRecoveryOf } from '../config/disaster-recovery.js';
 import type { PlatformConfig, TierConfig } from '../config/schema.js';
 import type { CfnTemplate } from '../preflight/cfn-template.js';
+import { priceDisasterRecovery, type DrCost } from './dr-costs.js';
 import type { PriceTable } from './price-table.js';
 import { priceTemplate, round, type TemplateCost } from './price-template.js';
 
@@ -21,6 +24,8 @@ export interface TierTemplates {
   readonly tenant: CfnTemplate;
   /** The namespace blueprint (shared-compute tiers). */
   readonly namespace?: CfnTemplate;
+  /** The DR blueprint (DR tiers), deployed in the tier's DR region. */
+  readonly dr?: CfnTemplate;
 }
 
 export interface GpuNodeHour {
@@ -62,7 +67,9 @@ export interface TierCost {
   readonly blueprint: TemplateCost;
   readonly namespace?: TemplateCost;
   readonly sharedCluster?: SharedClusterShare;
-  /** blueprint + namespace + shared-cluster share, USD per month. */
+  /** DR tiers: the DR blueprint (DR region's figures) and the usage-priced DR extras. */
+  readonly disasterRecovery?: DrCost;
+  /** blueprint + namespace + shared-cluster share + disaster recovery, USD per month. */
   readonly fixedMonthlyUsd: number;
   readonly gpu: GpuNodeHour[];
   readonly models: ModelTokenCost[];
@@ -96,7 +103,8 @@ export interface CostOptions {
 
 /**
  * Prices every tier of `input`.
- * @throws CliError when the table lacks a price the templates need, or sharedTenants is not a positive integer
+ * @throws CliError when the table lacks a price the templates need, a schedule cannot be read, a DR
+ *   tier has no DR blueprint, or sharedTenants is not a positive integer
  */
 export function costTiers(input: CostInput, table: PriceTable, options: CostOptions = {}): CostReport {
   const tenants = options.sharedTenants ?? table.assumptions.sharedClusterTenants.value;
@@ -104,10 +112,13 @@ export function costTiers(input: CostInput, table: PriceTable, options: CostOpti
   const usesShared = input.tiers.some((t) => t.tier.compute.mode === 'shared');
   const pool = usesShared ? priceTemplate(sharedClusterTemplate(input.platform), table) : undefined;
 
-  const tiers = input.tiers.map(({ tierName, tier, tenant, namespace }): TierCost => {
+  const tiers = input.tiers.map(({ tierName, tier, tenant, namespace, dr }): TierCost => {
     const blueprint = priceTemplate(tenant, table);
     const ns = namespace ? priceTemplate(namespace, table) : undefined;
     const share = tier.compute.mode === 'shared' && pool ? { tenants, poolMonthlyUsd: pool.monthlyUsd, monthlyUsd: round(pool.monthlyUsd / tenants) } : undefined;
+    const target = disasterRecoveryOf(tier);
+    if (target && !dr) throw new CliError(`tier ${tierName} has disaster recovery to ${target.region} but no DR blueprint was built`);
+    const drCost = target && dr ? priceDisasterRecovery(tenant, dr, target, table) : undefined;
     return {
       tier: tierName,
       isolation: tier.isolation,
@@ -115,7 +126,8 @@ export function costTiers(input: CostInput, table: PriceTable, options: CostOpti
       blueprint,
       ...(ns ? { namespace: ns } : {}),
       ...(share ? { sharedCluster: share } : {}),
-      fixedMonthlyUsd: round(blueprint.monthlyUsd + (ns?.monthlyUsd ?? 0) + (share?.monthlyUsd ?? 0)),
+      ...(drCost ? { disasterRecovery: drCost } : {}),
+      fixedMonthlyUsd: round(blueprint.monthlyUsd + (ns?.monthlyUsd ?? 0) + (share?.monthlyUsd ?? 0) + (drCost?.monthlyUsd ?? 0)),
       gpu: gpuNodeHours(input.config, tier, table),
       models: tierModels(input.config, tier),
     };
