@@ -161,7 +161,9 @@ function allocatedGib(template: CfnTemplate): number {
 /**
  * The Backup plan's cross-region copies: the transfer of each copy (incremental to the previous copy in
  * the DR region), and the DR vault they fill: a first full copy of the database, then each copy rule's
- * recovery points, each holding the blocks changed since the previous one, for as long as the rule keeps them.
+ * recovery points, each holding the blocks changed since the previous one, for as long as the rule keeps them;
+ * and at home, the recovery points of a rule that runs more often than daily (the home vault's own line,
+ * `backupStorageFactor`, covers the daily and monthly ones).
  * Sources: https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-region-backup.html (first copy in full,
  * then incremental), https://aws.amazon.com/backup/pricing/ (cross-region data transfer, storage by GB-month).
  */
@@ -182,6 +184,12 @@ function copyLines(primary: CfnTemplate, dr: CfnTemplate, region: string, home: 
     for (const r of rules) {
       const held = (r.runsPerMonth * r.keptDays) / DAYS_PER_MONTH;
       const perCopy = change / r.runsPerMonth;
+      if (r.runsPerMonth > DAYS_PER_MONTH + 1e-9) {
+        // The home vault's line (backupStorageFactor) covers daily and monthly recovery points; a rule running
+        // more often than daily keeps recovery points of its own at home too, as long as its copies (a copy keeps its source's expiration).
+        out.push(costLine(id, plan.Type, `home vault: ${fmt(held)} recovery points of rule ${r.name} held (${fmt(r.runsPerMonth)}/month, kept ${r.keptDays} day${r.keptDays === 1 ? '' : 's'}) x ${fmt(perCopy)} GB changed each`,
+          held * perCopy, 'GB-months', home.prices['backup.rdsSnapshotGbMonth'], assumed(home, 'databaseChangeGbPerMonth', ` / ${fmt(r.runsPerMonth)} recovery points`)));
+      }
       out.push(costLine(vaultId, vault.Type, `DR vault (${region}): ${fmt(held)} copies of rule ${r.name} held (${fmt(r.runsPerMonth)}/month, kept ${r.keptDays} day${r.keptDays === 1 ? '' : 's'}) x ${fmt(perCopy)} GB changed each`,
         held * perCopy, 'GB-months', there.prices['backup.rdsSnapshotGbMonth'], assumed(home, 'databaseChangeGbPerMonth', ` / ${fmt(r.runsPerMonth)} copies`)));
     }

@@ -140,6 +140,11 @@ describe('priceDisasterRecovery: the DR blueprint and the DR extras, quantities 
     expect(daily.monthlyUsd).toBeCloseTo(10 * (35 / DAYS_PER_MONTH) * 0.095, 10);
     const frequent = one(c, 'DrVault', /12 copies of rule disaster-recovery held \(365\/month, kept 1 day\) x 0\.027 GB changed each/);
     expect(frequent.monthlyUsd).toBeCloseTo(12 * (10 / 365) * 0.095, 10);
+    // ... and the two-hourly rule's own 12 recovery points at home (the home vault's line covers daily and monthly ones only)
+    const home = one(c, 'Plan', /^home vault: 12 recovery points of rule disaster-recovery held \(365\/month, kept 1 day\)/);
+    expect(home.monthlyUsd).toBeCloseTo(12 * (10 / 365) * 0.095, 10);
+    expect(home.regionNote).toBeUndefined();
+    expect(lines(c, 'Plan', /^home vault: .* rule daily/)).toEqual([]);
     // The restore test: 1 a month, db.t4g.medium Single-AZ for 1 h + the 2 h validation window; its 20 GiB for 3 h; the job
     expect(one(c, 'TestSelection', /db\.t4g\.medium restore-test instance, Single-AZ: 1 test\/month .* \(1 h to restore \+ 2 h validation window\)/).monthlyUsd).toBeCloseTo(3 * 0.065, 10);
     expect(one(c, 'TestSelection', /20 GiB gp3 storage of the test instance for 3 h/).monthlyUsd).toBeCloseTo((20 * 3 / 730) * 0.115, 10);
@@ -148,11 +153,11 @@ describe('priceDisasterRecovery: the DR blueprint and the DR extras, quantities 
     expect(c.blueprint.lines.map((l) => [l.resource, l.monthlyUsd])).toEqual([['DrKey', 1]]);
     expect(c.blueprint.unpriced).toEqual([]);
     // Totals: the extras are the sum of their lines, the DR cost the blueprint plus the extras
-    const extras = 0.4 + 0.3 + 1.2 + 0.5 + (100 + 20 * (30 / DAYS_PER_MONTH)) * 0.023 + 0.2 + 1.9 + 10 * (35 / DAYS_PER_MONTH) * 0.095 + 12 * (10 / 365) * 0.095
+    const extras = 0.4 + 0.3 + 1.2 + 0.5 + (100 + 20 * (30 / DAYS_PER_MONTH)) * 0.023 + 0.2 + 1.9 + 10 * (35 / DAYS_PER_MONTH) * 0.095 + 2 * 12 * (10 / 365) * 0.095
       + 3 * 0.065 + (20 * 3 / 730) * 0.115 + 1.5;
     expect(c.extras.monthlyUsd).toBe(Math.round(extras * 100) / 100);
     expect(c.monthlyUsd).toBe(Math.round((1 + c.extras.monthlyUsd) * 100) / 100);
-    expect(c.extras.lines).toHaveLength(12); // 5 replication, 4 copy, 3 restore-test lines
+    expect(c.extras.lines).toHaveLength(13); // 5 replication, 5 copy, 3 restore-test lines
   });
 
   it('reads RTC and metrics off the replication rule, and the copy frequency and retention off the plan', () => {

@@ -1,5 +1,6 @@
 import { CfnParameter } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -106,6 +107,20 @@ describe('priceTemplate', () => {
     // THEN no node is billed, and 30 days hold 30 / (365 / 12) months of 2 GB
     expect(line(cost.lines, 'Nodes', /0 x m7i\.xlarge nodes/)).toBe(0);
     expect(line(cost.lines, 'FlowLogs', /storage/)).toBeCloseTo(2 * (30 / (365 / 12)) * 0.03, 10);
+  });
+
+  it('prices a CloudWatch alarm per metric it watches: $0.10 a plain alarm, $0.20 a metric-math alarm on two metrics', () => {
+    // GIVEN a template with a plain alarm and a metric-math alarm (the DLQ alarms of the blueprints are plain)
+    const stack = newStack('AlarmFixture');
+    new cloudwatch.CfnAlarm(stack, 'Plain', { comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, threshold: 0, metricName: 'ApproximateNumberOfMessagesVisible', namespace: 'AWS/SQS', period: 300, statistic: 'Maximum' });
+    const stat = (id: string) => ({ id, metricStat: { metric: { metricName: 'Errors', namespace: 'AWS/Lambda' }, period: 300, stat: 'Sum' }, returnData: false });
+    new cloudwatch.CfnAlarm(stack, 'Math', { comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, threshold: 0, metrics: [stat('a'), stat('b'), { id: 'e', expression: 'a + b', returnData: true }] });
+    const cost = priceTemplate(template(stack).toJSON() as CfnTemplate, table);
+    // THEN each is priced, none NOT PRICED
+    expect(line(cost.lines, 'Plain', /CloudWatch alarm \(standard resolution\)/)).toBeCloseTo(0.1, 10);
+    expect(line(cost.lines, 'Math', /CloudWatch alarm \(standard resolution, 2 metrics\)/)).toBeCloseTo(0.2, 10);
+    expect(cost.unpriced).toEqual([]);
+    expect(byKind(cost.lines)).toEqual([{ kind: 'alarms', monthlyUsd: 0.3 }]);
   });
 
   it('refuses an instance class the table does not price, naming the resource and the key to add', () => {
