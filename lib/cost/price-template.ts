@@ -62,7 +62,8 @@ export const NO_FIXED_COST_TYPES: ReadonlySet<string> = new Set([
   'Custom::AWSCDK-EKS-KubernetesResource', // Kubernetes objects in the shared cluster: no AWS charge of their own
   'AWS::CloudFormation::WaitConditionHandle', 'AWS::Lambda::Function', 'AWS::Lambda::LayerVersion', 'Custom::VpcRestrictDefaultSG',
   'AWS::SQS::Queue', 'AWS::SQS::QueuePolicy', // SQS bills requests only: a dead-letter queue that stays empty costs nothing
-  // A DR tier's monthly restore test bills per restore job and the restored instance's hours: usage, not a fixed monthly line.
+  // A DR tier's monthly restore test bills per restore job and the restored instance's hours: priced with the
+  // other usage-priced DR lines by lib/cost/dr-costs.ts (the tier's DR extras), not as a resource of its own here.
   'AWS::Backup::RestoreTestingPlan', 'AWS::Backup::RestoreTestingSelection',
 ]);
 
