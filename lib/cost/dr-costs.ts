@@ -129,15 +129,23 @@ function vaultRegion(arn: CfnValue | undefined): string | undefined {
   return /:backup:([a-z]{2}-[a-z]+-\d):/.exec(JSON.stringify(arn ?? null))?.[1];
 }
 
-interface CopyRule {
+/** A Backup plan rule that copies its recovery points to another region. */
+export interface CopyRule {
   readonly name: string;
+  /** The rule's ScheduleExpression. */
   readonly schedule: string;
+  /** Recovery points (and copies) per month (lib/cost/schedule.ts). */
   readonly runsPerMonth: number;
   /** Days a copy stays in the DR vault. */
   readonly keptDays: number;
 }
 
-/** Rules of a Backup plan that copy to a vault in another region, with their schedule and the copies' retention. */
+/**
+ * Rules of a Backup plan that copy to a vault in another region than `homeRegion` (the region written
+ * in the destination vault ARN), with their schedule and the copies' retention: the copy action's
+ * DeleteAfterDays, else the rule's, else a year.
+ * @throws CliError when a rule's schedule cannot be read
+ */
 export function crossRegionCopyRules(planId: string, plan: CfnResource, homeRegion: string): CopyRule[] {
   const rules = arr(obj(plan.Properties?.BackupPlan).BackupPlanRule).map(obj);
   return rules.flatMap((rule) => {
