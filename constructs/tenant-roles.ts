@@ -32,26 +32,39 @@ export interface TenantRolesProps {
    * @default false - no training role
    */
   readonly training?: boolean;
+  /**
+   * Whether the roles already exist in the account and are imported by name (`iam.Role.fromRoleName`,
+   * mutable) instead of created: the failover variant of the blueprint (lib/tenant-failover-stack.ts),
+   * deployed in the DR region while the home region's stack still owns them. IAM is a global service, so
+   * the home stack's roles keep their names, trusts and policies through a regional outage; a second
+   * create of the same names fails with `EntityAlreadyExists` ("already exists").
+   * Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names
+   * (role names are unique within an account, across Regions).
+   * @default false - the roles are created, with their trusts
+   */
+  readonly existing?: boolean;
 }
 
 /**
  * The tenant's IAM roles, with fixed names so that the key policy, the bucket policy, the
  * workflow and the gateway can name them before they exist. Permission policies are attached
  * by the data-store constructs (see `TenantBlueprint`), which keeps each grant beside its resource.
+ * With `existing`, the same roles are imported by name (no AWS::IAM::Role in the template): the
+ * policies the data-store constructs attach then land on the home stack's roles, beside theirs.
  */
 export class TenantRoles extends Construct {
   /** Runs the tenant's pods; absent without compute. */
-  readonly workload?: iam.Role;
+  readonly workload?: iam.IRole;
   /** The tenant's own administrators (platform IdP sessions tagged with the tenant id). */
-  readonly admin: iam.Role;
+  readonly admin: iam.IRole;
   /** SageMaker training jobs; absent when training is off. */
-  readonly training?: iam.Role;
+  readonly training?: iam.IRole;
   /** Assumed by the platform's fine-tuning Lambdas to start, stop and deploy this tenant's jobs; reads no data. */
-  readonly trainingLauncher?: iam.Role;
+  readonly trainingLauncher?: iam.IRole;
   /** Assumed by the gateway's router to invoke this tenant's fine-tuned model endpoints. */
-  readonly modelInvoker?: iam.Role;
+  readonly modelInvoker?: iam.IRole;
   /** Audited break-glass path for platform admins. */
-  readonly breakGlass: iam.Role;
+  readonly breakGlass: iam.IRole;
   /** Condition every workload permission carries: the session belongs to the tenant's namespace. */
   readonly workloadSessionCondition: Record<string, Record<string, string>>;
 
@@ -60,9 +73,12 @@ export class TenantRoles extends Construct {
     const name = (purpose: Parameters<typeof tenantRoleName>[1]) => tenantRoleName(props.tenantId, purpose);
     const platformRoot = new iam.AccountPrincipal(props.platformAccountId);
     this.workloadSessionCondition = { StringEquals: { 'aws:PrincipalTag/kubernetes-namespace': tenantNamespace(props.tenantId) } };
+    // A role of the tenant: created, or (existing) imported by its name; mutable, so grants become policies of this stack.
+    const role = (id: string, roleProps: iam.RoleProps & { roleName: string }): iam.IRole =>
+      props.existing ? iam.Role.fromRoleName(this, id, roleProps.roleName, { mutable: true }) : new iam.Role(this, id, roleProps);
 
     if (props.workloadTrust.kind !== 'none') {
-      this.workload = new iam.Role(this, 'Workload', {
+      this.workload = role('Workload', {
         roleName: name('workload'),
         description: 'Tessera tenant workloads (EKS Pod Identity); every permission requires the tenant namespace session tag',
         assumedBy: this.workloadPrincipal(props.workloadTrust, props.tenantId),
@@ -70,7 +86,7 @@ export class TenantRoles extends Construct {
       });
     }
 
-    this.admin = new iam.Role(this, 'Admin', {
+    this.admin = role('Admin', {
       roleName: name('admin'),
       description: 'Tessera tenant administrators, signed in through the platform identity provider',
       // The tag and the principal: a platform principal that could set the tag on itself is not an admin.
@@ -82,7 +98,7 @@ export class TenantRoles extends Construct {
     });
 
     if (props.training) {
-      this.training = new iam.Role(this, 'Training', {
+      this.training = role('Training', {
         roleName: name('training'),
         description: 'Tessera tenant SageMaker training jobs',
         assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com').withConditions({
@@ -94,13 +110,13 @@ export class TenantRoles extends Construct {
         ArnEquals: { 'aws:PrincipalArn': names.map((n) => roleArn(Aws.PARTITION, props.platformAccountId, n)) },
         StringEquals: { [`aws:RequestTag/${TENANT_ID_TAG}`]: props.tenantId },
       });
-      this.trainingLauncher = new iam.Role(this, 'TrainingLauncher', {
+      this.trainingLauncher = role('TrainingLauncher', {
         roleName: name('training-launcher'),
         description: 'Tessera fine-tuning Lambdas: start, stop and deploy this tenant\'s SageMaker jobs with its own role, key and network',
         assumedBy: new iam.SessionTagsPrincipal(platformRole(PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents)),
         maxSessionDuration: Duration.hours(1),
       });
-      this.modelInvoker = new iam.Role(this, 'ModelInvoker', {
+      this.modelInvoker = role('ModelInvoker', {
         roleName: name('model-invoker'),
         description: 'Tessera gateway router: invokes this tenant\'s fine-tuned model endpoints',
         assumedBy: new iam.SessionTagsPrincipal(platformRole(PLATFORM_ROLE_NAMES.router)),
@@ -110,7 +126,7 @@ export class TenantRoles extends Construct {
 
     // Only the platform's break-glass role may assume it, and only with a SourceIdentity naming
     // the human: CloudTrail then records who, in every account the session touches.
-    this.breakGlass = new iam.Role(this, 'BreakGlass', {
+    this.breakGlass = role('BreakGlass', {
       roleName: name('break-glass'),
       description: 'Tessera audited break-glass access to the tenant data; requires sts:SourceIdentity',
       assumedBy: new iam.PrincipalWithConditions(platformRoot, {
@@ -119,6 +135,7 @@ export class TenantRoles extends Construct {
       }),
       maxSessionDuration: Duration.hours(1),
     });
+    if (!(this.breakGlass instanceof iam.Role)) return; // imported: its trust is the home stack's
     // The offboarding export reaches the data the same audited way, as SourceIdentity tessera-offboarding-<tenant>.
     this.breakGlass.assumeRolePolicy?.addStatements(
       new iam.PolicyStatement({
@@ -141,18 +158,18 @@ export class TenantRoles extends Construct {
   }
 
   /** Every role of the tenant, for the key and bucket policies. */
-  get all(): iam.Role[] {
-    return [this.workload, this.admin, this.training, this.trainingLauncher, this.modelInvoker, this.breakGlass].filter((r): r is iam.Role => r !== undefined);
+  get all(): iam.IRole[] {
+    return [this.workload, this.admin, this.training, this.trainingLauncher, this.modelInvoker, this.breakGlass].filter((r): r is iam.IRole => r !== undefined);
   }
 
   /** Tenant roles that use the tenant's data and key (not break-glass, not the platform's launcher and invoker). */
-  get tenantUseRoles(): iam.Role[] {
-    return [this.workload, this.admin, this.training].filter((r): r is iam.Role => r !== undefined);
+  get tenantUseRoles(): iam.IRole[] {
+    return [this.workload, this.admin, this.training].filter((r): r is iam.IRole => r !== undefined);
   }
 
-  /** Role resources, so that the key can be created after them (KMS rejects policies naming missing principals). */
+  /** Role resources, so that the key can be created after them (KMS rejects policies naming missing principals); none when imported. */
   get roleResources(): CfnResource[] {
-    return this.all.map((r) => r.node.defaultChild as CfnResource);
+    return this.all.filter((r): r is iam.Role => r instanceof iam.Role).map((r) => r.node.defaultChild as CfnResource);
   }
 
   private workloadPrincipal(trust: Exclude<WorkloadTrust, { kind: 'none' }>, tenantId: string): iam.IPrincipal {

@@ -229,6 +229,15 @@ export function drRestoreRoleArn(partition: string, accountId: string, tenantId:
   return `arn:${partition}:iam::${accountId}:role${SERVICE_ROLE_PATH}${drRestoreRoleName(tenantId)}`;
 }
 
+/**
+ * Construct id of a DR tier's failover blueprint (lib/tenant-failover-stack.ts) in the `Blueprints` stage:
+ * `TesseraTenantFailover-<tier>`. Its `cdk.out/assembly-Blueprints/` file is
+ * `Blueprints<id without non-alphanumerics><8-character hash>.template.json`, which the failover runbook names.
+ */
+export function failoverBlueprintStackId(tier: string): string {
+  return `TesseraTenantFailover-${tier}`;
+}
+
 /** ARN of one of those roles (they carry SERVICE_ROLE_PATH). */
 export function drServiceRoleArn(partition: string, accountId: string, tenantId: string, purpose: DrServiceRolePurpose): string {
   return `arn:${partition}:iam::${accountId}:role${SERVICE_ROLE_PATH}${drServiceRoleName(tenantId, purpose)}`;

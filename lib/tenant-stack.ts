@@ -1,4 +1,4 @@
-import { Aspects, Aws, CfnCondition, CfnOutput, CfnParameter, DefaultStackSynthesizer, Duration, Fn, Stack, Tags, type IResolvable, type StackProps } from 'aws-cdk-lib';
+import { Aspects, Aws, CfnCondition, CfnOutput, CfnParameter, CfnRule, DefaultStackSynthesizer, Duration, Fn, Stack, Tags, type IResolvable, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
@@ -17,6 +17,7 @@ import { TenantKey } from '../constructs/tenant-key.js';
 import { TenantRoles, type WorkloadTrust } from '../constructs/tenant-roles.js';
 import { TenantStorage } from '../constructs/tenant-storage.js';
 import { TenantDrReplication } from '../constructs/tenant-dr-replication.js';
+import { TenantFailoverAccess } from '../constructs/tenant-failover-access.js';
 import { TenantRestoreEventsForwarder } from '../constructs/tenant-dr-restore-events.js';
 import { TenantRestoreTesting } from '../constructs/tenant-dr-restore-testing.js';
 import { disasterRecoveryOf, drBackupIntervalHours, usesReplicationTimeControl } from './config/disaster-recovery.js';
@@ -54,17 +55,34 @@ export const TENANT_STACK_OUTPUTS = [
 ] as const;
 export type TenantStackOutput = (typeof TENANT_STACK_OUTPUTS)[number];
 
+/** What the failover variant of a DR tier's blueprint changes (lib/tenant-failover-stack.ts builds it). */
+export interface TenantFailoverVariant {
+  /** The tier's DR region: a template rule refuses a deployment anywhere else. */
+  readonly drRegion: string;
+  /**
+   * Region of the platform event bus the variant's event forwarders deliver to: the platform's DR region
+   * (`platformDisasterRecovery.region`), where the runbook redeploys the platform, or the tier's DR region.
+   */
+  readonly platformRegion: string;
+}
+
 /**
  * The blueprint of one tier: everything a tenant of that tier owns, parameterised by tenant id and
  * VPC range, deployable from its template URL alone (no assets, no bootstrap parameter) into the
  * tenant's own account or the workload account. One template per tier, whatever the tenant count.
  */
 export class TenantStack extends Stack {
-  constructor(scope: Construct, id: string, props: TenantStackProps) {
+  /**
+   * @param failover - build the failover variant instead (lib/tenant-failover-stack.ts: imported roles, no DR
+   * replication or copies, deployable in the tier's DR region only); `undefined` for the tier blueprint itself
+   */
+  constructor(scope: Construct, id: string, props: TenantStackProps, failover?: TenantFailoverVariant) {
     super(scope, id, {
       ...props,
       synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
-      description: `Tessera tenant blueprint, tier ${props.tierName}, version ${props.blueprintVersion}`,
+      description: failover
+        ? `Tessera tenant blueprint, tier ${props.tierName}, failover variant for the DR region ${failover.drRegion} (imports the tenant's IAM roles), version ${props.blueprintVersion}`
+        : `Tessera tenant blueprint, tier ${props.tierName}, version ${props.blueprintVersion}`,
     });
     const { tier, config } = props;
 
@@ -96,6 +114,14 @@ export class TenantStack extends Stack {
       tier.compute.mode === 'dedicated' ? { kind: 'pod-identity' }
       : tier.compute.mode === 'shared' ? { kind: 'shared-cluster-bridge', platformAccountId: config.platformAccountId }
       : { kind: 'none' };
+    if (failover) {
+      new CfnRule(this, 'DeployedInDrRegion', {
+        assertions: [{
+          assert: Fn.conditionEquals(Aws.REGION, failover.drRegion),
+          assertDescription: `The ${props.tierName} tier's failover blueprint rebuilds the tenant in its DR region ${failover.drRegion} only; in the home region deploy the tier blueprint (it creates the tenant's roles).`,
+        }],
+      });
+    }
     const roles = new TenantRoles(this, 'Roles', {
       tenantId,
       platformAccountId: config.platformAccountId,
@@ -104,6 +130,8 @@ export class TenantStack extends Stack {
       provisioningRoleName: config.roles.provisioningRoleName,
       workloadTrust,
       training: tier.training.enabled,
+      // IAM is global: in the DR region the home stack's roles still exist, under the same names.
+      existing: failover !== undefined,
     });
 
     const key = new TenantKey(this, 'Key', {
@@ -139,7 +167,9 @@ export class TenantStack extends Stack {
     // bucket and vault in the DR region; this blueprint replicates and copies into them by name. The
     // cache and the cluster are not replicated: a cache is no system of record, and the cluster, its
     // nodes and the namespace are rebuilt from this blueprint when the tenant comes up in the DR region.
-    const dr = disasterRecoveryOf(tier);
+    // The failover variant runs in the DR region itself: nothing to replicate or copy there (it has no DR of its own).
+    const dr = failover ? undefined : disasterRecoveryOf(tier);
+    const platformBusRegion = failover?.platformRegion ?? config.homeRegion;
     const replication = dr ? new TenantDrReplication(this, 'DrReplication', {
       tenantId,
       roleName: drServiceRoleName(tenantId, 'dr-replication'),
@@ -248,7 +278,7 @@ export class TenantStack extends Stack {
       new TenantRestoreEventsForwarder(this, 'RestoreEvents', {
         tenantId,
         restoreRoleArn: restoreTesting.role.roleArn,
-        platformEventBusArn: platformEventBusArn(config.platformAccountId, config.homeRegion, PLATFORM_EVENT_BUS_NAME),
+        platformEventBusArn: platformEventBusArn(config.platformAccountId, platformBusRegion, PLATFORM_EVENT_BUS_NAME),
       });
     }
 
@@ -276,12 +306,16 @@ export class TenantStack extends Stack {
         trainingInstanceTypes: tier.training.instanceTypes, vpcId: network.vpc.vpcId,
       } : undefined,
     });
+    if (failover) {
+      // The runbook's "Tenant objects" step: the admin (or break-glass) copies the replica into the rebuilt bucket.
+      new TenantFailoverAccess(this, 'FailoverAccess', { tenantId, drRegion: failover.drRegion, roles: [roles.admin, roles.breakGlass] });
+    }
     if (roles.trainingLauncher) {
       // SageMaker encrypts job output and endpoint volumes with the tenant key through grants the launcher creates.
       key.allowServiceRole('TrainingLauncherGrantsToSageMaker', roles.trainingLauncher, ['kms:CreateGrant'], { Bool: { 'kms:GrantIsForAWSResource': 'true' } });
       // kms:GrantIsForAWSResource exists on the grant operations only: a DescribeKey request never carries it.
       key.allowServiceRole('TrainingLauncherDescribesKey', roles.trainingLauncher, ['kms:DescribeKey']);
-      new TrainingEventsForwarder(this, 'TrainingEvents', { tenantId, platformEventBusArn: platformEventBusArn(config.platformAccountId, config.homeRegion, PLATFORM_EVENT_BUS_NAME) });
+      new TrainingEventsForwarder(this, 'TrainingEvents', { tenantId, platformEventBusArn: platformEventBusArn(config.platformAccountId, platformBusRegion, PLATFORM_EVENT_BUS_NAME) });
     }
 
     const outputs: Partial<Record<TenantStackOutput, string>> = {

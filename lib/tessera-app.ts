@@ -9,9 +9,10 @@ import { PlatformDrStack } from './platform-dr-stack.js';
 import { PLATFORM_DR_STACK_ID, platformDrRegion } from './platform-dr-naming.js';
 import { PlatformStack } from './platform-stack.js';
 import { TenantNamespaceStack } from './tenant-namespace-stack.js';
-import { ACCOUNT_BASELINE_FILE_NAME, WORKLOAD_PROVISIONING_FILE_NAME } from './tenant-naming.js';
+import { ACCOUNT_BASELINE_FILE_NAME, failoverBlueprintStackId, WORKLOAD_PROVISIONING_FILE_NAME } from './tenant-naming.js';
 import { disasterRecoveryOf } from './config/disaster-recovery.js';
 import { TenantDrStack } from './tenant-dr-stack.js';
+import { TenantFailoverStack } from './tenant-failover-stack.js';
 import { TenantStack } from './tenant-stack.js';
 import { WorkloadProvisioningStack } from './workload-provisioning-stack.js';
 
@@ -26,6 +27,11 @@ export interface TesseraApp {
   readonly namespaceBlueprints: Record<string, TenantNamespaceStack>;
   /** Tier name → DR blueprint (tiers with `disasterRecovery` only), deployed in the tier's DR region. */
   readonly drBlueprints: Record<string, TenantDrStack>;
+  /**
+   * Tier name → failover variant of the tier blueprint (tiers with `disasterRecovery` only): the runbook
+   * deploys it in the DR region from `cdk.out`; not in the catalog (lib/tenant-failover-stack.ts).
+   */
+  readonly failoverBlueprints: Record<string, TenantFailoverStack>;
   /** The blueprint catalog the platform publishes: file name (`blueprints/<version>/<file>`) → template. */
   readonly blueprintTemplates: Readonly<Record<string, unknown>>;
   /** The per-account baseline (blueprint execution role), deployed before any tenant stack of an account. */
@@ -41,6 +47,7 @@ export const blueprintStackId = (tier: string) => `TesseraTenant-${tier}`;
 export const namespaceBlueprintStackId = (tier: string) => `TesseraTenantNamespace-${tier}`;
 /** Construct id of a DR tier's DR blueprint (lib/tenant-dr-stack.ts). */
 export const drBlueprintStackId = (tier: string) => `TesseraTenantDr-${tier}`;
+export { failoverBlueprintStackId };
 export const ACCOUNT_BASELINE_STACK_ID = 'TesseraAccountBaseline';
 export const WORKLOAD_PROVISIONING_STACK_ID = 'TesseraWorkloadProvisioning';
 /** File name of a blueprint template in the catalog (`blueprints/<version>/<file>`); the workflow builds the same name. */
@@ -69,12 +76,16 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
   const blueprints: Record<string, TenantStack> = {};
   const namespaceBlueprints: Record<string, TenantNamespaceStack> = {};
   const drBlueprints: Record<string, TenantDrStack> = {};
+  const failoverBlueprints: Record<string, TenantFailoverStack> = {};
   for (const [tierName, tier] of Object.entries(config.tiers)) {
     const disasterRecovery = disasterRecoveryOf(tier);
     if (disasterRecovery) {
       drBlueprints[tierName] = new TenantDrStack(blueprintStage, drBlueprintStackId(tierName), { tierName, tier, disasterRecovery, config, blueprintVersion });
     }
     blueprints[tierName] = new TenantStack(blueprintStage, blueprintStackId(tierName), { tierName, tier, config, blueprintVersion });
+    if (disasterRecovery) {
+      failoverBlueprints[tierName] = new TenantFailoverStack(blueprintStage, failoverBlueprintStackId(tierName), { tierName, tier, disasterRecovery, config, blueprintVersion });
+    }
     if (tier.compute.mode === 'shared') {
       namespaceBlueprints[tierName] = new TenantNamespaceStack(blueprintStage, namespaceBlueprintStackId(tierName), { tierName, tier, config, blueprintVersion });
     }
@@ -116,5 +127,5 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
   if (platformDr) platform.addDependency(platformDr, 'the audit replication and the registry backup copy target TesseraPlatformDr\'s bucket and vault');
   for (const stack of [organization, platform, ...(platformDr ? [platformDr] : [])]) addPlaceholderGuard(stack, options.placeholders ?? []);
   applyCompliancePacks(app);
-  return { organization, platform, platformDr, blueprints, namespaceBlueprints, drBlueprints, blueprintTemplates, accountBaseline, workloadProvisioning, blueprintStage };
+  return { organization, platform, platformDr, blueprints, namespaceBlueprints, drBlueprints, failoverBlueprints, blueprintTemplates, accountBaseline, workloadProvisioning, blueprintStage };
 }

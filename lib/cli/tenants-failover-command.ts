@@ -6,7 +6,7 @@ import { disasterRecoveryOf } from '../config/disaster-recovery.js';
 import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import type { PlatformConfig } from '../config/schema.js';
 import { auditReplicaBucketName, PLATFORM_DR_VAULT_NAME, platformDrRegion } from '../platform-dr-naming.js';
-import { databaseInstanceIdentifier, drBackupVaultName, drBucketName, drKeyAlias, drRestoredInstanceIdentifier, drRestoreRoleArn, drRestoreRoleName } from '../tenant-naming.js';
+import { databaseInstanceIdentifier, drBackupVaultName, drBucketName, drKeyAlias, drRestoredInstanceIdentifier, drRestoreRoleArn, drRestoreRoleName, failoverBlueprintStackId, tenantRoleName } from '../tenant-naming.js';
 import { TenantId, type TenantRecord } from '../tenant-record.js';
 import { adminTarget, type AdminGlobals } from './admin-target.js';
 import { CliError } from './cli-error.js';
@@ -75,12 +75,13 @@ function tenantStackName(tenantId: string): string {
 }
 
 /**
- * The tier blueprint's file in `cdk.out/assembly-Blueprints/` after `cdk synth`: CDK names it
- * `BlueprintsTesseraTenant<tier without non-alphanumerics><8-character hash>.template.json`; a shell glob
- * of exactly 8 `?` picks it and not the `<tier>-namespace` or `-dr` one.
+ * The tier's failover blueprint file in `cdk.out/assembly-Blueprints/` after `cdk synth`: CDK names it after
+ * the stack's construct id (`TesseraTenantFailover-<tier>`, failoverBlueprintStackId) as
+ * `Blueprints<id without non-alphanumerics><8-character hash>.template.json`; a shell glob of exactly 8 `?`
+ * picks it and no other tier's.
  */
-function blueprintTemplateGlob(tier: string): string {
-  return `BlueprintsTesseraTenant${tier.replace(/[^A-Za-z0-9]/g, '')}????????.template.json`;
+export function failoverTemplateGlob(tier: string): string {
+  return `Blueprints${failoverBlueprintStackId(tier).replace(/[^A-Za-z0-9]/g, '')}????????.template.json`;
 }
 
 /** The AWS partition of a region (aws, aws-cn, aws-us-gov), for the role ARNs the plan prints. */
@@ -98,9 +99,9 @@ export const PLAN_RECOVERY_POINTS = 5;
  * bucket, vault and key alias (the DR contract's deterministic names), its tier's RPO/RTO, the
  * newest recovery points, and the steps in order: extend the lifecycle of the recovery point restored
  * from (update-recovery-point-lifecycle, first: the frequent DR copies expire after ceil(rtoHours/24)
- * days), declare, platform registry and audit, rebuild the tier blueprint in the DR region with
- * CloudFormation (network, cache, cluster; the home-region workflow and catalog are not used, and its
- * account-wide IAM role names are stated as a known blocker), restore the database into the rebuilt DB
+ * days), declare, platform registry and audit, rebuild the tenant in the DR region with CloudFormation from
+ * the tier's failover blueprint (lib/tenant-failover-stack.ts: network, cache, cluster; the tenant's IAM roles,
+ * global, imported by name; the home-region workflow and catalog are not used), restore the database into the rebuilt DB
  * subnet group and security group as `tessera-<id>-restored` with the DR blueprint's restore role
  * `tessera-<id>-dr-restore`, point the tenant at it, objects from the DR bucket, DNS and gateway, record.
  * Every command is an AWS CLI v2 command as documented in https://docs.aws.amazon.com/cli/latest/reference/
@@ -171,11 +172,11 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
       commands: auditReplica ? [`aws s3 ls s3://${auditReplica}/ --region ${platformRegion}`] : [],
     },
     {
-      title: 'Rebuild the tenant from the tier blueprint in the DR region',
-      detail: `The lifecycle workflow and the blueprint catalog run in ${config.homeRegion}, so \`tessera tenants update\` cannot do this (and with its own tier it is refused: nothing_to_change). Synthesize the blueprints from this config and deploy the ${input.tier} tier blueprint as stack ${primaryStack} in ${drRegion} of account ${accountId}, with your credentials in that account (the tenant's break-glass role; the blueprint execution role is limited to ${config.homeRegion} and the DR stores). Parameters: TenantId=${tenantId}, VpcCidr (the tenant's, so peers and allow-lists keep working), DatabaseDeletionProtection=false for the create${config.tiers[input.tier]?.compute.mode === 'dedicated' ? '; GpuNodesMinSize and GpuNodesDesiredSize keep the tier\'s defaults (0 if the DR region\'s GPU quota is lower)' : ''}. --s3-bucket: any bucket of yours in ${drRegion} (the template is over CloudFormation's 51,200-byte inline limit). This gives the network (VPC, data subnets, DB subnet group and security group), an empty cache, the cluster and an empty database ${emptyInstance}; the data comes back in the next steps. KNOWN BLOCKER: the blueprint names its IAM roles account-wide (tessera-${tenantId}-workload, -admin, -break-glass and the others), and those still belong to the home region's stack ${primaryStack}: CloudFormation's create in ${drRegion} fails with "already exists" until the blueprint makes those names region-specific (see the AWS::IAM::Role RoleName warning in the CloudFormation reference).`,
+      title: 'Rebuild the tenant from the failover blueprint in the DR region',
+      detail: `The lifecycle workflow and the blueprint catalog run in ${config.homeRegion}, so \`tessera tenants update\` cannot do this (and with its own tier it is refused: nothing_to_change). Synthesize the blueprints from this config and deploy the ${input.tier} tier's failover blueprint (${failoverBlueprintStackId(input.tier)}) as stack ${primaryStack} in ${drRegion} of account ${accountId}, with administrator credentials in that account (the tenant's break-glass role only reads data; the blueprint execution role is limited to ${config.homeRegion} and the DR stores). The failover blueprint is the tier blueprint without its IAM roles: IAM is global, so the tenant's roles (${tenantRoleName(tenantId, 'admin')}, ${tenantRoleName(tenantId, 'break-glass')} and the tier's others) still exist under the home stack ${primaryStack} and are imported by name; the failover stack attaches its own customer-managed policies to them (for the ${drRegion} resources) and creates only regional resources, without DR replication, copies or restore tests of its own. A template rule refuses any region but ${drRegion}. It creates customer-managed policies and service roles, which need IAM's control plane (in us-east-1 for the commercial regions): if that is what is lost, this step waits for it. Parameters: TenantId=${tenantId}, VpcCidr (the tenant's, so peers and allow-lists keep working), DatabaseDeletionProtection=false for the create${config.tiers[input.tier]?.compute.mode === 'dedicated' ? '; GpuNodesMinSize and GpuNodesDesiredSize keep the tier\'s defaults (0 if the DR region\'s GPU quota is lower)' : ''}. --s3-bucket: any bucket of yours in ${drRegion} (the template is over CloudFormation's 51,200-byte inline limit). CAPABILITY_IAM: it creates IAM resources, none with a name of its own. This gives the network (VPC, data subnets, DB subnet group and database security group), an empty cache, the cluster and an empty database ${emptyInstance}; the data comes back in the next steps.${target ? '' : ` Tier ${input.tier} has disasterRecovery none now, so its failover blueprint is only synthesized from a copy of the config that gives the tier its former DR region ${drRegion} (the RPO and RTO values do not change the failover blueprint).`}`,
       commands: [
-        `npx cdk synth --quiet -c tessera:configFile=<this config file>`,
-        `aws cloudformation deploy --region ${drRegion} --stack-name ${primaryStack} --template-file cdk.out/assembly-Blueprints/${blueprintTemplateGlob(input.tier)} --s3-bucket <your bucket in ${drRegion}> --parameter-overrides TenantId=${tenantId} VpcCidr=${vpcCidr} DatabaseDeletionProtection=false --capabilities CAPABILITY_NAMED_IAM`,
+        `npx cdk synth --quiet -c tessera:configFile=${target ? '<this config file>' : `<a copy of this config with tiers.${input.tier}.disasterRecovery set to { region: ${drRegion}, rpoHours: 24, rtoHours: 168 }>`}`,
+        `aws cloudformation deploy --region ${drRegion} --stack-name ${primaryStack} --template-file cdk.out/assembly-Blueprints/${failoverTemplateGlob(input.tier)} --s3-bucket <your bucket in ${drRegion}> --parameter-overrides TenantId=${tenantId} VpcCidr=${vpcCidr} DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM`,
         `aws cloudformation describe-stacks --region ${drRegion} --stack-name ${primaryStack} --query "Stacks[0].Outputs"`,
       ],
     },
@@ -202,7 +203,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     },
     {
       title: 'Tenant objects from the DR bucket',
-      detail: `The tenant bucket's replica is ${bucket} in ${drRegion} (versioned, under the DR key): copy it into the rebuilt stack's bucket (its BucketName output), encrypted with its tenant key (KeyArn output; the bucket policy refuses other keys), or point readers at the replica.`,
+      detail: `The tenant bucket's replica is ${bucket} in ${drRegion} (versioned, under the DR key): copy it into the rebuilt stack's bucket (its BucketName output), encrypted with its tenant key (KeyArn output; the bucket policy refuses other keys), as the tenant's admin role ${tenantRoleName(tenantId, 'admin')} (the failover blueprint lets it and break-glass read the replica through S3 with the DR key; break-glass cannot write), or point readers at the replica.`,
       commands: [
         `aws s3 ls s3://${bucket}/ --region ${drRegion}`,
         `aws s3 sync s3://${bucket}/ s3://<BucketName output>/ --region ${drRegion} --sse aws:kms --sse-kms-key-id <KeyArn output>`,

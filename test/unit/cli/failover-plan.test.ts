@@ -40,11 +40,11 @@ describe('failoverPlan', () => {
     expect(failoverPlanLines(plan)).toMatch(/latest restore test: COMPLETED, validation SUCCESSFUL at 2026-11-28T03:10:00Z \(job job-9\)/);
   });
 
-  it('gives the steps in order: keep the recovery point, declare, registry, audit, rebuild the blueprint, restore into its network, point at it, objects, DNS, record', () => {
+  it('gives the steps in order: keep the recovery point, declare, registry, audit, rebuild from the failover blueprint, restore into its network, point at it, objects, DNS, record', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(5)] } });
     expect(plan.steps.map((s) => s.title)).toEqual([
       'Keep the DR recovery point', 'Declare the failover', 'Restore the tenant registry in the platform DR region', 'Audit trail',
-      'Rebuild the tenant from the tier blueprint in the DR region', 'Restore the tenant database from the DR vault', 'Point the tenant at the restored database',
+      'Rebuild the tenant from the failover blueprint in the DR region', 'Restore the tenant database from the DR vault', 'Point the tenant at the restored database',
       'Tenant objects from the DR bucket', 'DNS and gateway', 'Record the recovery',
     ]);
     const restore = plan.steps[5].commands.join('\n');
@@ -88,21 +88,32 @@ describe('failoverPlan', () => {
     expect(describe).toBeLessThan(plan.steps[5].commands.indexOf(start));
   });
 
-  it('rebuilds the tier blueprint in the DR region with CloudFormation (not tessera tenants update), naming its parameters, before the restore', () => {
+  it('rebuilds the tenant from the tier\'s failover blueprint in the DR region with CloudFormation (not tessera tenants update), naming its parameters, before the restore', () => {
     const plan = failoverPlan({ ...base, vpcCidr: '10.20.0.0/16', recoveryPoints: { points: [point(1)] } });
     const commands = plan.steps.flatMap((s) => s.commands);
     expect(commands.some((c) => c.startsWith('tessera tenants update'))).toBe(false);
     const rebuild = plan.steps[4];
     expect(rebuild.commands).toEqual([
       'npx cdk synth --quiet -c tessera:configFile=<this config file>',
-      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false --capabilities CAPABILITY_NAMED_IAM',
+      // the failover variant's file (TesseraTenantFailover-starter), not the tier blueprint's; no named IAM resource in it
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM',
       'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs"',
     ]);
-    // honest about what stops it today: account-wide IAM role names owned by the home stack
-    expect(rebuild.detail).toMatch(/KNOWN BLOCKER: .*tessera-acme-workload.*already exists/);
+    // the blocker is gone: the home stack's global roles are imported, not created again
+    expect(rebuild.detail).not.toMatch(/KNOWN BLOCKER|already exists/);
+    expect(rebuild.detail).toMatch(/tessera-acme-admin, tessera-acme-break-glass and the tier's others\) still exist under the home stack tessera-acme and are imported by name/);
+    expect(rebuild.detail).toMatch(/administrator credentials in that account \(the tenant's break-glass role only reads data/);
+    expect(rebuild.detail).toMatch(/IAM's control plane \(in us-east-1/);
     expect(commands.findIndex((c) => c.startsWith('aws cloudformation deploy'))).toBeLessThan(commands.findIndex((c) => c.includes('start-restore-job') && c.includes('tessera-acme-dr-restore')));
     // offline, the VpcCidr is named for the operator to fill in
     expect(failoverPlan({ ...base, recoveryPoints: { points: [] } }).steps[4].commands[1]).toContain('VpcCidr=<the tenant\'s VpcCidr, from its registry record>');
+  });
+
+  it('tells how to synthesize the failover blueprint of a tenant whose tier lost its DR (RETAINED DR stack)', () => {
+    const plan = failoverPlan({ ...base, tier: 'professional', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'RETAINED', updatedAt: now.toISOString() }, recoveryPoints: { points: [point(1)] } });
+    expect(plan.steps[4].commands[0]).toBe('npx cdk synth --quiet -c tessera:configFile=<a copy of this config with tiers.professional.disasterRecovery set to { region: us-west-2, rpoHours: 24, rtoHours: 168 }>');
+    expect(plan.steps[4].commands[1]).toContain('BlueprintsTesseraTenantFailoverprofessional????????.template.json');
+    expect(plan.steps[4].detail).toMatch(/Tier professional has disasterRecovery none now/);
   });
 
   it('points the tenant at the restored instance with a managed secret under the DR key', () => {

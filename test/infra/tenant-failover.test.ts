@@ -1,0 +1,207 @@
+import { App, Stage } from 'aws-cdk-lib';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { failoverTemplateGlob } from '../../lib/cli/tenants-failover-command.js';
+import { cdkJsonContext } from '../../lib/cdk-json-context.js';
+import { disasterRecoveryOf } from '../../lib/config/disaster-recovery.js';
+import { applyCompliancePacks } from '../../lib/compliance.js';
+import { TenantFailoverStack } from '../../lib/tenant-failover-stack.js';
+import { TENANT_STACK_OUTPUTS, TenantStack } from '../../lib/tenant-stack.js';
+import { blueprintFileName, failoverBlueprintStackId } from '../../lib/tessera-app.js';
+import { DR_SERVICE_ROLE_PURPOSES, TENANT_ROLE_PURPOSES } from '../../lib/tenant-naming.js';
+import { buildApp, configWith, template } from '../support/synth.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+/**
+ * Issue 17, the failover runbook's rebuild step: a DR tier gets a failover variant of its blueprint
+ * (lib/tenant-failover-stack.ts) that imports the tenant's global IAM roles instead of creating them.
+ * One app: professional (shared compute, training) and enterprise (dedicated cluster) with DR in
+ * us-west-2, the platform's own DR in us-west-2 too; starter keeps `none`.
+ */
+const DR = { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } as const;
+const DR_TIERS = ['professional', 'enterprise'] as const;
+const config = configWith({ tiers: { professional: { disasterRecovery: DR }, enterprise: { disasterRecovery: DR } }, platformDisasterRecovery: { region: 'us-west-2' } });
+
+interface Report { pluginReports: Array<{ pluginName: string; violations: unknown[]; suppressedViolations?: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }> }
+let built: ReturnType<typeof buildApp>;
+let assemblyDir: string;
+let report: Report;
+const variant = (tier: string) => template(built.failoverBlueprints[tier]).toJSON() as any;
+const plain = (tier: string) => template(built.blueprints[tier]).toJSON() as any;
+const resources = (t: any, type: string) => Object.entries<any>(t.Resources).filter(([, r]) => r.Type === type);
+const joined = (...parts: unknown[]) => ({ 'Fn::Join': ['', parts] });
+const tenantName = (suffix: string) => joined('tessera-', { Ref: 'TenantId' }, suffix);
+
+beforeAll(() => {
+  // GIVEN the config with two DR tiers, WHEN the app is built (buildTesseraApp synthesizes its Blueprints stage, as `cdk synth` writes it)
+  built = buildApp(config);
+  assemblyDir = built.blueprintStage.synth().directory;
+  // and the failover variants alone in a Blueprints stage with the compliance packs, synthesized (the validation report)
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+  const stage = new Stage(app, 'Blueprints');
+  applyCompliancePacks(stage);
+  for (const tier of DR_TIERS) {
+    new TenantFailoverStack(stage, failoverBlueprintStackId(tier), { tierName: tier, tier: config.tiers[tier], disasterRecovery: disasterRecoveryOf(config.tiers[tier])!, config, blueprintVersion: '0.0.0-test' });
+  }
+  report = JSON.parse(readFileSync(join(app.synth().directory, 'validation-report.json'), 'utf8'));
+}, 120_000);
+
+describe('the failover variant of a DR tier\'s blueprint', () => {
+  it('is built for the DR tiers only, and is not published in the blueprint catalog', () => {
+    expect(Object.keys(built.failoverBlueprints).sort()).toEqual([...DR_TIERS].sort());
+    expect(built.failoverBlueprints.starter).toBeUndefined();
+    // the catalog the lifecycle deploys from: tier, namespace and DR blueprints, never the failover variant
+    const catalog = Object.keys(built.blueprintTemplates);
+    expect(catalog).toEqual(expect.arrayContaining(DR_TIERS.map((t) => blueprintFileName(t, 'dr'))));
+    expect(catalog.some((f) => /failover/i.test(f))).toBe(false);
+    expect(JSON.stringify(Object.values(built.blueprintTemplates))).not.toContain('failover variant');
+  });
+
+  it('writes its template to cdk.out under the file name the failover plan globs, and only that file matches', () => {
+    // cdk.out/assembly-Blueprints/ holds the stage's templates, as the runbook's --template-file names them
+    expect(assemblyDir.endsWith('assembly-Blueprints')).toBe(true);
+    const files = readdirSync(assemblyDir).filter((f) => f.endsWith('.template.json'));
+    for (const tier of [...DR_TIERS, 'starter']) {
+      const glob = new RegExp(`^${failoverTemplateGlob(tier).replace(/\./g, '\\.').replace(/\?/g, '[A-F0-9]')}$`);
+      const expected = tier === 'starter' ? [] : [`${built.failoverBlueprints[tier].artifactId}.template.json`];
+      expect(files.filter((f) => glob.test(f)), tier).toEqual(expected);
+    }
+    expect(built.failoverBlueprints.professional.node.id).toBe(failoverBlueprintStackId('professional'));
+  });
+
+  it('creates no IAM role, policy or profile with an account-wide name: every RoleName/PolicyName/ManagedPolicyName/InstanceProfileName has the region or is absent', () => {
+    for (const tier of DR_TIERS) {
+      const t = variant(tier);
+      const named = Object.entries<any>(t.Resources).filter(([, r]) => r.Type.startsWith('AWS::IAM::'));
+      expect(named.length, tier).toBeGreaterThan(0);
+      for (const [id, r] of named) {
+        for (const key of ['RoleName', 'PolicyName', 'ManagedPolicyName', 'InstanceProfileName', 'GroupName', 'UserName']) {
+          const value = r.Properties?.[key];
+          if (value === undefined) continue;
+          const text = JSON.stringify(value);
+          expect(text.includes('"AWS::Region"') || text.includes(DR.region), `${tier} ${id}.${key} = ${text}`).toBe(true);
+        }
+      }
+      // none of the tenant's roles, none of the DR service roles is created again
+      const roleNames = resources(t, 'AWS::IAM::Role').map(([, r]) => r.Properties.RoleName);
+      expect(roleNames.filter((n) => n !== undefined), tier).toEqual([]);
+      const text = JSON.stringify(resources(t, 'AWS::IAM::Role'));
+      for (const purpose of [...TENANT_ROLE_PURPOSES, ...DR_SERVICE_ROLE_PURPOSES]) expect(text).not.toContain(`"-${purpose}"`);
+      // ...whereas the tier blueprint creates them (the defect this variant answers)
+      const plainNames = resources(plain(tier), 'AWS::IAM::Role').map(([, r]) => JSON.stringify(r.Properties.RoleName)).filter((n) => n !== undefined);
+      expect(plainNames).toEqual(expect.arrayContaining([JSON.stringify(tenantName('-admin')), JSON.stringify(tenantName('-break-glass')), JSON.stringify(tenantName('-dr-replication'))]));
+    }
+  });
+
+  it('attaches its own customer-managed policies to the imported roles, by name, and grants them the DR-region resources of this stack', () => {
+    const t = variant('enterprise');
+    const policyFor = (idPart: string) => {
+      const found = resources(t, 'AWS::IAM::ManagedPolicy').filter(([id]) => new RegExp(`^${idPart}[0-9A-F]{8}$`).test(id));
+      expect(found.length, idPart).toBe(1);
+      return found[0][1].Properties;
+    };
+    expect(policyFor('AccessWorkload').Roles).toEqual([tenantName('-workload')]);
+    expect(policyFor('AccessAdmin').Roles).toEqual([tenantName('-admin')]);
+    expect(policyFor('AccessTraining').Roles).toEqual([tenantName('-training')]);
+    expect(policyFor('AccessTrainingLauncher').Roles).toEqual([tenantName('-training-launcher')]);
+    expect(policyFor('AccessTrainingInvoker').Roles).toEqual([tenantName('-model-invoker')]);
+    expect(policyFor('AccessBreakGlass').Roles).toEqual([tenantName('-break-glass')]);
+    // the grants name this stack's resources (its bucket, its cluster), never a home-region ARN
+    const admin = JSON.stringify(policyFor('AccessAdmin').PolicyDocument);
+    expect(admin).toContain('StorageBucket');
+    expect(admin).toContain('ComputeCluster');
+    // nothing of the home region, but the base models' container images (the config's image URIs, AWS's registry in us-east-1)
+    for (const [id, r] of Object.entries<any>(t.Resources)) {
+      const text = JSON.stringify(r).replace(/:ecr:us-east-1:763104351884:repository\//g, '');
+      expect(text.includes(config.homeRegion), id).toBe(false);
+    }
+    // every managed policy's name is left to CloudFormation (stack name, logical id, random suffix): it never replaces the home stack's
+    for (const [id, r] of resources(t, 'AWS::IAM::ManagedPolicy')) expect(r.Properties.ManagedPolicyName, id).toBeUndefined();
+    // no inline policy on an imported role: AWS::IAM::Policy would carry a PolicyName of its own
+    expect(resources(t, 'AWS::IAM::Policy')).toEqual([]);
+    expect(resources(t, 'AWS::IAM::RolePolicy')).toEqual([]);
+  });
+
+  it('lets the admin and break-glass roles read the replica: the DR bucket, decrypted with the DR key through S3 of the DR region only', () => {
+    const t = variant('professional');
+    const [[, policy]] = resources(t, 'AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('FailoverAccess'));
+    expect(policy.Properties.Roles).toEqual([tenantName('-admin'), tenantName('-break-glass')]);
+    const bucket = joined('arn:', { Ref: 'AWS::Partition' }, ':s3:::tessera-', { Ref: 'TenantId' }, '-dr-', { Ref: 'AWS::AccountId' }, '-us-west-2');
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Sid: 'ListReplica', Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketVersions'], Resource: bucket },
+      { Sid: 'ReadReplicaObjects', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: joined('arn:', { Ref: 'AWS::Partition' }, ':s3:::tessera-', { Ref: 'TenantId' }, '-dr-', { Ref: 'AWS::AccountId' }, '-us-west-2/*') },
+      {
+        Sid: 'DecryptReplicaWithDrKeyThroughS3', Effect: 'Allow', Action: 'kms:Decrypt',
+        Resource: joined('arn:', { Ref: 'AWS::Partition' }, ':kms:us-west-2:', { Ref: 'AWS::AccountId' }, ':key/*'),
+        Condition: { StringEquals: { 'kms:ViaService': 's3.us-west-2.amazonaws.com' }, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': joined('alias/tessera-', { Ref: 'TenantId' }, '-dr') } },
+      },
+    ]);
+  });
+
+  it('has no DR of its own (no replication, no copy rule, no restore test) and creates only regional resources beside the tier blueprint\'s', () => {
+    for (const tier of DR_TIERS) {
+      const t = variant(tier);
+      const p = plain(tier);
+      for (const [, bucket] of resources(t, 'AWS::S3::Bucket')) expect(bucket.Properties.ReplicationConfiguration).toBeUndefined();
+      expect(resources(t, 'AWS::Backup::RestoreTestingPlan')).toEqual([]);
+      for (const [, plan] of resources(t, 'AWS::Backup::BackupPlan')) for (const rule of plan.Properties.BackupPlan.BackupPlanRule) expect(rule.CopyActions).toBeUndefined();
+      // what differs from the tier blueprint: its roles and DR resources go, the replica grant comes
+      const removed = Object.keys(p.Resources).filter((id) => !t.Resources[id]);
+      const added = Object.keys(t.Resources).filter((id) => !p.Resources[id]);
+      expect(added.map((id) => t.Resources[id].Type)).toEqual(['AWS::IAM::ManagedPolicy']);
+      expect(removed.every((id) => /^(Roles|DrReplication|RestoreTesting|RestoreEvents)/.test(id)), removed.join(' ')).toBe(true);
+      // the same parameters and outputs as the tier blueprint: the runbook's deploy and later steps read the same names
+      expect(Object.keys(t.Parameters)).toEqual(Object.keys(p.Parameters));
+      expect(Object.keys(t.Outputs).sort()).toEqual(Object.keys(p.Outputs).sort());
+      for (const o of Object.keys(t.Outputs)) expect(TENANT_STACK_OUTPUTS).toContain(o);
+      // the database the runbook restores beside: same identifier, subnet group and security group construct ids
+      for (const id of ['DatabaseInstance02E622FB', 'DatabaseSubnetGroup7D60F180', 'DatabaseSecurityGroup5C91FDCB']) expect(t.Resources[id]?.Type, id).toBe(p.Resources[id].Type);
+      expect(t.Resources.DatabaseInstance02E622FB.Properties.DBInstanceIdentifier).toEqual({ 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }]] });
+      // its events go to the platform bus where the runbook redeploys the platform (platformDisasterRecovery.region)
+      const targets = JSON.stringify(resources(t, 'AWS::Events::Rule').map(([, r]) => r.Properties.Targets));
+      expect(targets).toContain(':events:us-west-2:');
+    }
+  });
+
+  it('refuses a deployment outside the tier\'s DR region (template rule)', () => {
+    const rule = variant('professional').Rules.DeployedInDrRegion;
+    expect(rule.Assertions[0].Assert).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-west-2'] });
+    expect(rule.Assertions[0].AssertDescription).toMatch(/DR region us-west-2 only/);
+  });
+});
+
+describe('the tier blueprints stay as they were', () => {
+  it('keeps every tier blueprint the same with or without the failover variants beside it (DR tiers too), and a tier without DR as the default config builds it', () => {
+    // GIVEN each tier's blueprint alone in a stage (no failover variant built), for this config and the default one
+    const alone = (cfg: typeof config) => {
+      const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+      const stage = new Stage(app, 'Blueprints');
+      const stacks = Object.fromEntries(Object.entries(cfg.tiers).map(([tier, t]) => [tier, new TenantStack(stage, `TesseraTenant-${tier}`, { tierName: tier, tier: t, config: cfg, blueprintVersion: '0.0.0-test' })]));
+      return Object.fromEntries(Object.entries(stacks).map(([tier, stack]) => [tier, template(stack).toJSON()]));
+    };
+    const withoutVariants = alone(config);
+    // THEN the app's blueprints are the same templates
+    for (const tier of Object.keys(config.tiers)) expect(plain(tier), tier).toEqual(withoutVariants[tier]);
+    expect(disasterRecoveryOf(config.tiers.starter)).toBeUndefined();
+    expect(plain('starter')).toEqual(alone(configWith()).starter);
+  });
+});
+
+describe('compliance', () => {
+  it('has zero unacknowledged findings with the failover variants', () => {
+    const open = report.pluginReports.flatMap((r) => r.violations.map((v) => ({ plugin: r.pluginName, v })));
+    expect(open).toEqual([]);
+  });
+
+  it('acknowledges the replica grant\'s wildcards on that policy only (the DR bucket\'s objects, the DR key by alias)', () => {
+    const acknowledged = report.pluginReports.flatMap((r) => r.suppressedViolations ?? [])
+      .flatMap((s) => s.violatingConstructs.map((v) => ({ rule: s.ruleName, path: v.constructPath })))
+      .filter((s) => s.path.includes('/FailoverAccess/'));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const a of acknowledged) {
+      expect(a.rule).toMatch(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:(s3|kms):/);
+      expect(a.path).toMatch(/^Blueprints\/TesseraTenantFailover-(professional|enterprise)\/FailoverAccess\/ReadReplica\//);
+    }
+  });
+});
