@@ -100,8 +100,9 @@ export class WorkloadProvisioningRole extends Construct {
               'cloudformation:DescribeStackEvents', 'cloudformation:UpdateTerminationProtection', 'cloudformation:ListStackResources',
               'cloudformation:GetTemplate', 'cloudformation:TagResource', 'cloudformation:UntagResource',
               // Changes and upgrades through a change set (change-set-guard.ts); the daily drift check (detect-drift.ts, check-drift.ts).
+              // DetectStackDrift is also authorized as DetectStackResourceDrift on the stack, for the resources it checks.
               'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet',
-              'cloudformation:DetectStackDrift', 'cloudformation:DescribeStackResourceDrifts',
+              'cloudformation:DetectStackDrift', 'cloudformation:DetectStackResourceDrift', 'cloudformation:DescribeStackResourceDrifts',
             ],
             resources: [stacks],
           }),
@@ -220,10 +221,17 @@ export class WorkloadProvisioningRole extends Construct {
     if (props.drRegions?.length) {
       const stackActions = (groups.Stacks.statements[0].toStatementJson() as { Action: string[] }).Action;
       groups.DisasterRecovery = {
-        reason: 'A tenant\'s DR stack is named tessera-<tenant>-dr and its vault tessera-<tenant>-dr, created at run time in the tiers\' DR regions, so they are addressed by those name patterns in this account and each DR region.',
+        reason: 'A tenant\'s DR stack is named tessera-<tenant>-dr and its vault tessera-<tenant>-dr, and a tenant rebuilt by the failover runbook is stack tessera-<tenant> in its DR region, all created at run time in the tiers\' DR regions, so they are addressed by those name patterns in this account and each DR region.',
         statements: [
           // Deploy blueprint, Check stack, Delete tenant stacks, Inventory retained stores on the DR stack (lambdas/lifecycle/*).
           new iam.PolicyStatement({ sid: 'TesseraDrStacks', actions: stackActions, resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:cloudformation:${r}:${Aws.ACCOUNT_ID}:stack/tessera-*-dr/*`) }),
+          // The daily drift check of a tenant rebuilt in its DR region by the failover runbook (stack tessera-<tenant> there,
+          // from the failover blueprint, lib/tenant-failover-stack.ts), once the platform runs from that region: read-only.
+          new iam.PolicyStatement({
+            sid: 'TesseraFailoverStacksDrift',
+            actions: ['cloudformation:DescribeStacks', 'cloudformation:DetectStackDrift', 'cloudformation:DetectStackResourceDrift', 'cloudformation:DescribeStackResourceDrifts'],
+            resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:cloudformation:${r}:${Aws.ACCOUNT_ID}:stack/tessera-*/*`),
+          }),
           new iam.PolicyStatement({
             sid: 'TenantDrVaults', actions: ['backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault'],
             resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:backup:${r}:${Aws.ACCOUNT_ID}:backup-vault:tessera-*-dr`),

@@ -1,0 +1,89 @@
+import { App, Stage } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cdkJsonContext } from '../../lib/cdk-json-context.js';
+import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
+import { WorkloadProvisioningStack } from '../../lib/workload-provisioning-stack.js';
+import { configWith } from '../support/synth.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+/**
+ * The daily drift check (lambdas/lifecycle/detect-drift.ts, check-drift.ts) reaches a vpc-mode tenant's
+ * stacks as the workload account's provisioning role (constructs/workload-provisioning-role.ts), in
+ * each stack's region. Evaluated with the IAM policy simulator the deploy preflight uses
+ * (lib/preflight/iam-eval.ts): the role's policies as the template deploys them in the home region
+ * us-east-1, the requests in the DR region us-west-2, for the tenant's DR stack `tessera-acme-dr`
+ * and for the stack the failover runbook rebuilds there, `tessera-acme` (the failover blueprint).
+ * DetectStackDrift is authorized on the stack together with DetectStackResourceDrift for the
+ * resources it checks, so both are asked.
+ */
+const WORKLOAD = '333333333333';
+const HOME = 'us-east-1';
+const DR_REGION = 'us-west-2';
+const ROLE = `arn:aws:iam::${WORKLOAD}:role/TesseraProvisioning`;
+const DRIFT_CALLS = ['cloudformation:DetectStackDrift', 'cloudformation:DetectStackResourceDrift', 'cloudformation:DescribeStackResourceDrifts'];
+const stackArn = (region: string, name: string) => `arn:aws:cloudformation:${region}:${WORKLOAD}:stack/${name}/0a1b2c3d-1111-2222-3333-444455556666`;
+
+/** The provisioning role's managed policies, resolved as CloudFormation resolves them in the workload account's home region. */
+function provisioningPolicies(config: ReturnType<typeof configWith>): Array<{ name: string; policy: PolicyJson }> {
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+  const stack = new WorkloadProvisioningStack(new Stage(app, 'Blueprints'), 'TesseraWorkloadProvisioning', { config, blueprintVersion: '0.0.0-test' });
+  const values: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': HOME, 'AWS::AccountId': WORKLOAD, BlueprintBucketName: 'tesseraplatform-blueprintsbucket-abc123' };
+  const resolve = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === 'string' && values[o.Ref] !== undefined) return values[o.Ref];
+    if ('Fn::Join' in o) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolve).join(sep);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+  };
+  return Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'))
+    .map((p: any) => ({ name: p.Properties.ManagedPolicyName, policy: resolve(p.Properties.PolicyDocument) as PolicyJson }));
+}
+
+let withDr: Array<{ name: string; policy: PolicyJson }>;
+let withoutDr: Array<{ name: string; policy: PolicyJson }>;
+const allowed = (policies: typeof withDr, action: string, resource: string, region: string) => evaluate({
+  principalArn: ROLE, action, resource, resourceAccount: WORKLOAD,
+  context: { 'aws:PrincipalArn': ROLE, 'aws:PrincipalAccount': WORKLOAD, 'aws:RequestedRegion': region },
+  identityPolicies: policies, scps: [],
+}).then((r) => r.allowed);
+
+beforeAll(() => {
+  // GIVEN a vpc-mode tier with DR in us-west-2 (professional), and the default config (no DR tier)
+  withDr = provisioningPolicies(configWith({ tiers: { professional: { disasterRecovery: { region: DR_REGION, rpoHours: 4, rtoHours: 24 } } } }));
+  withoutDr = provisioningPolicies(configWith());
+});
+
+describe('the drift check\'s role in the workload account', () => {
+  it('may detect and read drift of the tenant stack in the home region, DetectStackResourceDrift included', async () => {
+    for (const action of DRIFT_CALLS) expect(await allowed(withDr, action, stackArn(HOME, 'tessera-acme'), HOME), action).toBe(true);
+    expect(await allowed(withDr, 'cloudformation:DescribeStackDriftDetectionStatus', '*', HOME)).toBe(true);
+  });
+
+  it('may detect and read drift of the tenant\'s DR stack in the DR region', async () => {
+    for (const action of DRIFT_CALLS) expect(await allowed(withDr, action, stackArn(DR_REGION, 'tessera-acme-dr'), DR_REGION), action).toBe(true);
+    expect(await allowed(withDr, 'cloudformation:DescribeStackDriftDetectionStatus', '*', DR_REGION)).toBe(true);
+  });
+
+  it('may detect and read drift of the stack the failover runbook rebuilds in the DR region (tessera-<id>), and change nothing there', async () => {
+    const rebuilt = stackArn(DR_REGION, 'tessera-acme');
+    for (const action of [...DRIFT_CALLS, 'cloudformation:DescribeStacks']) expect(await allowed(withDr, action, rebuilt, DR_REGION), action).toBe(true);
+    // the lifecycle's stack changes stay on the DR stack alone in that region
+    for (const action of ['cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:CreateStack', 'cloudformation:ExecuteChangeSet']) {
+      expect(await allowed(withDr, action, rebuilt, DR_REGION), action).toBe(false);
+    }
+  });
+
+  it('may not reach stacks outside tessera-*, outside the DR regions, or in the DR region without a DR tier', async () => {
+    for (const action of DRIFT_CALLS) {
+      expect(await allowed(withDr, action, stackArn(DR_REGION, 'other-stack'), DR_REGION), `${action} other-stack`).toBe(false);
+      expect(await allowed(withDr, action, stackArn('eu-west-1', 'tessera-acme'), 'eu-west-1'), `${action} eu-west-1`).toBe(false);
+      expect(await allowed(withoutDr, action, stackArn(DR_REGION, 'tessera-acme'), DR_REGION), `${action} without DR`).toBe(false);
+      expect(await allowed(withoutDr, action, stackArn(DR_REGION, 'tessera-acme-dr'), DR_REGION), `${action} DR stack without DR`).toBe(false);
+    }
+  });
+});
