@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+import { TENANT_DLQ_ALARM_PREFIX } from './tenant-dlq-alarm.js';
 
 export interface BlueprintExecutionRoleProps {
   /** Fixed role name (`config.roles.blueprintExecutionRoleName`): the SCPs and tenant key policies name it. */
@@ -198,6 +199,9 @@ function policyGroups(): Record<string, iam.PolicyStatement[]> {
       // The forwarders' dead-letter queues, tessera-<tenant>-dlq-* (constructs/dead-letter-queue.ts; SSE-SQS, so no key use).
       ...statements('ForwarderDeadLetterQueues', ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
         [arn('sqs', 'tessera-*')]),
+      // The alarms on those queues, Tessera-TenantDlq-<tenant>-<path> (constructs/tenant-dlq-alarm.ts; AWS::CloudWatch::Alarm's handlers).
+      ...statements('DeadLetterQueueAlarms', ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
+        [arn('cloudwatch', `alarm:${TENANT_DLQ_ALARM_PREFIX}*`)]),
     ],
     Identity: [
       ...statements('TesseraRoles', ROLE_ACTIONS, TESSERA_ROLES),

@@ -1,8 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration, type IResolvable } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { LIFECYCLE_EVENT_SOURCE, PLATFORM_EVENT_BUS_NAME } from '../lib/lifecycle-constants.js';
+import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 
 export interface LifecycleEventBusProps {
   /** Encrypts events at rest. */
@@ -37,4 +39,66 @@ export class LifecycleEventBus extends Construct {
       retention: props.archiveRetention ?? Duration.days(365),
     });
   }
+}
+
+export interface OrganizationForwardedEventsProps {
+  /** The bus whose policy gains the statement (may live in another stack of the app: only its name is used). */
+  readonly eventBus: events.IEventBus;
+  /** Statement id, unique on the bus: replacing the resource removes the statement it shares a StatementId with. */
+  readonly statementId: string;
+  /** The Organizations id whose accounts may forward (`aws:PrincipalOrgID`). */
+  readonly organizationId: string;
+  /** The only event sources admitted (`events:source`), e.g. `aws.cloudwatch`. */
+  readonly sources: readonly string[];
+  /** The only detail types admitted (`events:detail-type`). */
+  readonly detailTypes: readonly string[];
+}
+
+/**
+ * One statement of the platform bus's policy: roles on the service-role path
+ * (`/tessera/service-role/`, the blueprints' forwarder roles) of any account of the organization may
+ * put events of the given sources and detail types on the bus, nothing else. `events:source` and
+ * `events:detail-type` are multivalued (one value per entry of a PutEvents call): every entry must
+ * match (`ForAllValues`), and the keys must be present (`Null` false; ForAllValues is true of an
+ * empty set). An `aws.*` source can come only from the AWS service in the sending account, by a
+ * rule there, so the event's `account` is the account it arose in.
+ *
+ * Rendered as `EventBus.addToResourcePolicy` renders (`StatementId` + `Statement`) through a
+ * `CfnEventBusPolicy` that does not answer its deprecated statement-less props: cdk-nag's
+ * AwsSolutions-EVB1 reads `principal`, and aws-cdk-lib prints a deprecation notice on each read
+ * (the same reason as constructs/fine-tuning.ts's training-events statement).
+ */
+export class OrganizationForwardedEvents extends Construct {
+  readonly policy: events.CfnEventBusPolicy;
+
+  constructor(scope: Construct, id: string, props: OrganizationForwardedEventsProps) {
+    super(scope, id);
+    const statement = new iam.PolicyStatement({
+      sid: props.statementId, principals: [new iam.AnyPrincipal()], actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn],
+      conditions: {
+        StringEquals: { 'aws:PrincipalOrgID': props.organizationId },
+        'ForAllValues:StringEquals': { 'events:source': [...props.sources], 'events:detail-type': [...props.detailTypes] },
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        ArnLike: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::*:role${SERVICE_ROLE_PATH}*` },
+      },
+    });
+    this.policy = new StatementOnlyEventBusPolicy(this, 'Resource', { eventBusName: props.eventBus.eventBusName, statementId: props.statementId, statement: statement.toJSON() });
+  }
+}
+
+class StatementOnlyEventBusPolicy extends events.CfnEventBusPolicy {
+  constructor(scope: Construct, id: string, props: { eventBusName: string; statementId: string; statement: object }) {
+    super(scope, id, props);
+  }
+
+  override get action(): string | undefined { return undefined; }
+  override set action(value: string | undefined) { refuseDeprecated('action', value); }
+  override get principal(): string | undefined { return undefined; }
+  override set principal(value: string | undefined) { refuseDeprecated('principal', value); }
+  override get condition(): events.CfnEventBusPolicy.ConditionProperty | IResolvable | undefined { return undefined; }
+  override set condition(value: events.CfnEventBusPolicy.ConditionProperty | IResolvable | undefined) { refuseDeprecated('condition', value); }
+}
+
+function refuseDeprecated(prop: string, value: unknown): void {
+  if (value !== undefined) throw new Error(`OrganizationForwardedEvents: CfnEventBusPolicy.${prop} is deprecated in CloudFormation: put it in the statement instead (got ${JSON.stringify(value)})`);
 }

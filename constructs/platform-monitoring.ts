@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -17,7 +18,9 @@ import type { AdminApi } from './admin-api.js';
 import type { FineTuning } from './fine-tuning.js';
 import type { InferenceApi } from './inference-api.js';
 import { LambdaFunction } from './lambda-function.js';
+import { LifecycleEventBus } from './lifecycle-event-bus.js';
 import { AlarmTopic } from './monitoring/alarm-topic.js';
+import { TenantDlqAlarmNotifications } from './monitoring/tenant-dlq-alarms.js';
 import { TierTopTenants } from './monitoring/tier-top-tenants.js';
 import type { TenantLifecycle } from './tenant-lifecycle.js';
 
@@ -71,6 +74,12 @@ export interface PlatformMonitoringProps {
    * @default - the stack of `inference` (the platform stack, nested stacks included)
    */
   readonly monitored?: IConstruct;
+  /**
+   * The platform bus, where the tenant blueprints forward their dead-letter queue alarms (TenantDlqAlarmNotifications).
+   * @default - the one LifecycleEventBus in `monitored`
+   * @throws Error when there is none and none is given
+   */
+  readonly eventBus?: events.IEventBus;
 }
 
 /**
@@ -83,14 +92,17 @@ export interface PlatformMonitoringProps {
  * - one dashboard per tier with its top tenants (TierTopTenants);
  * - alarms (thresholds in `ALARM_THRESHOLDS` and `operations.alarms`) to an SNS topic encrypted
  *   with the platform key, email subscriptions from `operations.alarmEmails`, and a composite
- *   `Tessera-PlatformUnhealthy` alarm over every Critical alarm.
- * @throws Error when the fine-tuning API function (child `Api` of FineTuning) is missing
+ *   `Tessera-PlatformUnhealthy` alarm over every Critical alarm;
+ * - the tenant accounts' dead-letter queue alarms, forwarded to the platform bus, notified on the
+ *   same topic (TenantDlqAlarmNotifications) and counted on the dashboard.
+ * @throws Error when the fine-tuning API function (child `Api` of FineTuning) is missing, or no event bus is given or found
  */
 export class PlatformMonitoring extends Construct {
   readonly topic: sns.ITopic;
   readonly facade: MonitoringFacade;
   readonly platformUnhealthy: cloudwatch.CompositeAlarm;
   readonly tiers: TierTopTenants[];
+  readonly tenantDlqAlarms: TenantDlqAlarmNotifications;
 
   constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
     super(scope, id);
@@ -98,6 +110,14 @@ export class PlatformMonitoring extends Construct {
     const ops = config.operations;
     const monitored = props.monitored ?? Stack.of(inference);
     this.topic = new AlarmTopic(this, 'Alarms', { encryptionKey: props.encryptionKey, emails: ops.alarmEmails, alarmNamePrefix: ALARM_NAME_PREFIX }).topic;
+    // Before the failure queues are collected: its own dead-letter queue is alarmed with the others.
+    // Beside the monitoring (same scope), not in it: its queue carries the DLQ's own acknowledgement (SQS3), the monitoring none.
+    const buses = monitored.node.findAll().filter((c): c is LifecycleEventBus => c instanceof LifecycleEventBus);
+    const eventBus = props.eventBus ?? (buses.length === 1 ? buses[0]!.bus : undefined);
+    if (!eventBus) throw new Error(`PlatformMonitoring: no eventBus given and ${buses.length} LifecycleEventBus found in ${monitored.node.path || 'the app'} (expected one)`);
+    this.tenantDlqAlarms = new TenantDlqAlarmNotifications(scope, 'TenantDlqAlarms', {
+      eventBus, topic: this.topic, encryptionKey: props.encryptionKey, organizationId: config.organization.organizationId,
+    });
 
     const facade = this.facade = new MonitoringFacade(this, 'Monitoring', {
       alarmFactoryDefaults: { actionsEnabled: true, action: new SnsAlarmActionStrategy({ onAlarmTopic: this.topic }), alarmNamePrefix: ALARM_NAME_PREFIX, ...SUSTAINED },
@@ -183,6 +203,10 @@ export class PlatformMonitoring extends Construct {
     }
 
     facade.addLargeHeader('Failure queues');
+    facade.monitorCustom({
+      alarmFriendlyName: 'TenantDlqAlarms', humanReadableName: 'Tenant accounts\' dead-letter queues (alarms forwarded to the platform bus; each one also mails the alarm topic)',
+      metricGroups: [{ title: 'Tenant DLQ alarms to ALARM, and notifications not published', metrics: [this.tenantDlqAlarms.matchedEvents, this.tenantDlqAlarms.failedInvocations] }],
+    });
     for (const queue of monitored.node.findAll().filter((c): c is sqs.Queue => c instanceof sqs.Queue && /fail|dead|dlq/i.test(c.node.id))) {
       const name = friendlyName(monitored, queue);
       // What the person paged needs: which queue, and the command that shows and replays it.

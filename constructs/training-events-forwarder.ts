@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { forwarderTrust, TenantDlqAlarm, tenantDlqAlarmRuleName } from './tenant-dlq-alarm.js';
 import { sageMakerNamePrefix, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 
@@ -25,10 +26,16 @@ export interface TrainingEventsForwarderProps {
  * and the messages are job state metadata (name, status, times) that the platform records anyway,
  * not tenant data. No retry policy is set: CDK's event bus target has none, and EventBridge
  * retries an event bus target with its default (24 hours, 185 attempts).
+ *
+ * An alarm watches that queue (one visible message), and a second rule,
+ * `tessera-<tenant>-training-events-alarm`, forwards the alarm's state changes to the platform bus
+ * with the same role and queue, where the platform notifies its alarm topic (constructs/tenant-dlq-alarm.ts).
  */
 export class TrainingEventsForwarder extends Construct {
   /** Training events the platform bus did not take. */
   readonly deadLetterQueue: DeadLetterQueue;
+  /** The alarm on `deadLetterQueue` and the rule forwarding its state changes. */
+  readonly deadLetterAlarm: TenantDlqAlarm;
 
   constructor(scope: Construct, id: string, props: TrainingEventsForwarderProps) {
     super(scope, id);
@@ -36,12 +43,11 @@ export class TrainingEventsForwarder extends Construct {
     // the rule before it exists: for event bus rule targets EventBridge sends aws:SourceArn = the rule ARN
     // (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
     const ruleName = `tessera-${props.tenantId}-training-events`;
+    const alarmRuleName = tenantDlqAlarmRuleName(props.tenantId, 'training-events');
     // Its own role with a managed policy naming the one bus (the target's default role gets an inline policy).
     const role = new iam.Role(this, 'Role', {
       path: SERVICE_ROLE_PATH,
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
-        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${ruleName}` },
-      }),
+      assumedBy: forwarderTrust([ruleName, alarmRuleName]),
       description: 'Tessera: forwards this tenant\'s training events to the platform bus',
     });
     new iam.ManagedPolicy(this, 'Policy', {
@@ -50,13 +56,17 @@ export class TrainingEventsForwarder extends Construct {
     });
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
       name: 'training-events', queueName: `tessera-${props.tenantId}-dlq-training-events`,
-      source: 'rule tessera-TENANT-training-events to the platform event bus',
+      source: 'rules tessera-TENANT-training-events and tessera-TENANT-training-events-alarm to the platform event bus',
     });
     new events.Rule(this, 'Rule', {
       ruleName,
       description: 'Tessera: this tenant\'s SageMaker training job state changes, to the platform bus',
       eventPattern: { source: ['aws.sagemaker'], detailType: [TRAINING_STATE_CHANGE], detail: { TrainingJobName: [{ prefix: sageMakerNamePrefix(props.tenantId) }] } },
       targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'PlatformBus', props.platformEventBusArn), { role: role.withoutPolicyUpdates(), deadLetterQueue: this.deadLetterQueue.queue })],
+    });
+    this.deadLetterAlarm = new TenantDlqAlarm(this, 'DeadLetterAlarm', {
+      tenantId: props.tenantId, path: 'training-events', deadLetterQueue: this.deadLetterQueue,
+      forwarderRole: role.withoutPolicyUpdates(), platformEventBusArn: props.platformEventBusArn,
     });
   }
 }

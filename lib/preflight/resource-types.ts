@@ -225,6 +225,11 @@ export const TYPES: Record<string, TypeModel> = {
     service: 'events', nameProperty: 'Name', ref: 'name', maxNameLength: 256, nameScope: region,
     arn: (r, env) => `arn:${env.partition}:events:${env.region}:${env.account}:event-bus/${r.physicalId}`,
   },
+  // Ref is the alarm name (constructs/tenant-dlq-alarm.ts names it Tessera-TenantDlq-<tenant>-<path>); names are unique per account and Region.
+  'AWS::CloudWatch::Alarm': {
+    service: 'cloudwatch', nameProperty: 'AlarmName', ref: 'name', maxNameLength: 255, nameScope: region,
+    arn: (r, env) => `arn:${env.partition}:cloudwatch:${env.region}:${env.account}:alarm:${r.physicalId}`,
+  },
   'AWS::Events::Rule': {
     service: 'events', nameProperty: 'Name', ref: 'name', maxNameLength: 64,
     nameScope: (r, env) => `${env.account}/${env.region}/bus:${str(r.props.EventBusName ?? 'default')}`,

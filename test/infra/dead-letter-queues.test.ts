@@ -134,7 +134,7 @@ describe('dead-letter queues of the platform (default app)', () => {
     }
   });
 
-  it('gives the blueprint\'s training events rule (tenant account) an SSE-SQS DLQ only that rule may send to', () => {
+  it('gives the blueprint\'s training events rules (tenant account: the events, and the DLQ alarm\'s state changes) an SSE-SQS DLQ only those rules may send to', () => {
     let seen = 0;
     for (const [tier, blueprint] of Object.entries(app.blueprints)) {
       const resources = blueprint.toJSON().Resources as Resources;
@@ -147,7 +147,11 @@ describe('dead-letter queues of the platform (default app)', () => {
         expect(JSON.stringify(q.Properties.QueueName)).toContain('-dlq-training-events');
         const policy = ofType(resources, 'AWS::SQS::QueuePolicy').find(([, p]) => p.Properties.Queues.some((x: any) => refOf(x) === dlq))![1];
         const allows = (policy.Properties.PolicyDocument.Statement as any[]).filter((s) => s.Effect === 'Allow');
-        expect(allows).toEqual([expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } } })]);
+        // One queue per path: the path's rule and its alarm rule (constructs/tenant-dlq-alarm.ts) dead-letter into it; nobody else may send.
+        const rulesUsingIt = ruleTargets(resources).filter((x) => refOf(x.target.DeadLetterConfig?.Arn) === dlq).map((x) => x.ruleId);
+        expect(rulesUsingIt, `${tier} ${dlq}`).toContain(ruleId);
+        expect(allows).toHaveLength(rulesUsingIt.length);
+        expect(allows).toEqual(expect.arrayContaining(rulesUsingIt.map((r) => expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [r, 'Arn'] } } } }))));
       }
     }
     expect(seen).toBeGreaterThan(0);

@@ -20,7 +20,7 @@ const blueprint = (name: string, version = '1.0.0'): PublishedBlueprint => {
  * against moto itself below; when moto or the blueprints change, this list says what changed.
  */
 const MOTO_LACKS = [
-  'AWS::Backup::BackupPlan', 'AWS::Backup::BackupSelection', 'AWS::Backup::BackupVault',
+  'AWS::Backup::BackupPlan', 'AWS::Backup::BackupSelection', 'AWS::Backup::BackupVault', 'AWS::CloudWatch::Alarm',
   'AWS::EKS::AccessEntry', 'AWS::EKS::Addon', 'AWS::EKS::Cluster', 'AWS::EKS::Nodegroup', 'AWS::EKS::PodIdentityAssociation',
   'AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::SubnetGroup', 'AWS::ElastiCache::User', 'AWS::ElastiCache::UserGroup',
   'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy', 'Custom::AWSCDK-EKS-KubernetesResource',
@@ -48,6 +48,9 @@ const BACKUP = [
 const BUCKET_POLICIES = ['StorageAccessLogsBucketPolicy0C9757D0 (AWS::S3::BucketPolicy)', 'StorageBucketPolicy49CFBD91 (AWS::S3::BucketPolicy)'];
 /** The training events forwarder's DLQ policy (TLS only, only the rule may send): the tiers that fine-tune. */
 const DLQ_POLICY = ['TrainingEventsDeadLettersDlqPolicyCB2988C5 (AWS::SQS::QueuePolicy)'];
+/** The alarm on that DLQ (constructs/tenant-dlq-alarm.ts), and its rule's pattern naming the alarm's ARN (a stand-in). */
+const DLQ_ALARM = ['TrainingEventsDeadLetterAlarm8FD213ED (AWS::CloudWatch::Alarm)'];
+const DLQ_ALARM_SUBSTITUTION = 'TrainingEventsDeadLetterAlarmRule1AF6CC64: TrainingEventsDeadLetterAlarm8FD213ED.Arn (removed AWS::CloudWatch::Alarm)';
 const EKS = [
   'ComputeAddonsPodIdentityAgentBBD22FB2 (AWS::EKS::Addon)', 'ComputeAddonsVpcCni6EDE5309 (AWS::EKS::Addon)', 'ComputeCluster4F8E5F81 (AWS::EKS::Cluster)',
   'ComputeClusterAdmin0371C72A7 (AWS::EKS::AccessEntry)', 'ComputeClusterNodegroupSystemNodes813A24B7 (AWS::EKS::Nodegroup)',
@@ -110,15 +113,16 @@ describe('the moto stand-in derived from the real blueprints', () => {
       transformed: KEY_DATABASE_LOGS,
     });
     expect(blueprint('professional').report).toEqual({
-      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...DLQ_POLICY]),
-      substituted: DATA_SUBSTITUTIONS,
+      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...DLQ_POLICY, ...DLQ_ALARM]),
+      substituted: sorted([...DATA_SUBSTITUTIONS, DLQ_ALARM_SUBSTITUTION]),
       dependsOnDropped: [],
       transformed: sorted(['AccessTrainingLauncher58AD0793.policy condition numbers as strings', ...KEY_DATABASE_LOGS]),
     });
     expect(blueprint('enterprise').report).toEqual({
-      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...DLQ_POLICY, ...EKS]),
+      removed: sorted([...CACHE, ...BACKUP, ...BUCKET_POLICIES, ...DLQ_POLICY, ...DLQ_ALARM, ...EKS]),
       substituted: sorted([
         ...DATA_SUBSTITUTIONS,
+        DLQ_ALARM_SUBSTITUTION,
         'AccessAdmin0DB03881: ComputeCluster4F8E5F81.Arn (removed AWS::EKS::Cluster)',
         'CacheSecurityGroupFromClusterNodesAAFAAE4A: ComputeCluster4F8E5F81.ClusterSecurityGroupId (removed AWS::EKS::Cluster)',
         'DatabaseSecurityGroupFromClusterNodesBC5E47AB: ComputeCluster4F8E5F81.ClusterSecurityGroupId (removed AWS::EKS::Cluster)',

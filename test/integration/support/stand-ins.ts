@@ -70,6 +70,8 @@ const GET_ATT: Record<string, StandIn> = {
   'AWS::ElastiCache::ReplicationGroup.PrimaryEndPoint.Address': (r, id) =>
     ({ 'Fn::Join': ['.', ['master', replicationGroupId(r, id, {}), token(id, 6, LOWER_ALNUM), { Ref: 'AWS::Region' }, 'cache.amazonaws.com']] }),
   'AWS::ElastiCache::User.Arn': (r) => arn('elasticache', 'user:', prop(r, 'UserId')),
+  // An alarm's ARN names the alarm (the blueprints' DLQ alarms set their names: constructs/tenant-dlq-alarm.ts).
+  'AWS::CloudWatch::Alarm.Arn': (r, id) => arn('cloudwatch', 'alarm:', prop(r, 'AlarmName') ?? `${id}-${token(id, 8, UPPER_ALNUM)}`),
   // A Backup vault's ARN names the vault (the blueprint sets its name).
   'AWS::Backup::BackupVault.BackupVaultArn': (r, id) => arn('backup', 'backup-vault:', prop(r, 'BackupVaultName') ?? `${id}-${token(id, 8, LOWER_ALNUM)}`),
   // Its name: the one the blueprint sets, or one CloudFormation would generate.
