@@ -38,8 +38,8 @@ export interface TenantRolesProps {
    * deployed in the DR region while the home region's stack still owns them. IAM is a global service, so
    * the home stack's roles keep their names, trusts and policies through a regional outage; a second
    * create of the same names fails with `EntityAlreadyExists` ("already exists").
-   * Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names
-   * (role names are unique within an account, across Regions).
+   * Source: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html (RoleName: "IAM user, group,
+   * role, and policy names must be unique within the account"; IAM has no Region in its names or ARNs).
    * @default false - the roles are created, with their trusts
    */
   readonly existing?: boolean;
