@@ -3,13 +3,10 @@ import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
+import { PLATFORM_ADMIN_POLICY_NAME } from '../lib/platform-admin-naming.js';
 
-/**
- * Name of the customer-managed policy of platform admins. The `TesseraPlatformAdmin` permission set
- * (`tessera admins create`) references it by this name, so it is a contract: Identity Center
- * attaches a customer-managed policy by name and path in each account it provisions to.
- */
-export const PLATFORM_ADMIN_POLICY_NAME = 'TesseraPlatformAdminAccess';
+/** Name of the platform admins' customer-managed policy (a contract with `tessera admins create`). */
+export { PLATFORM_ADMIN_POLICY_NAME };
 
 export interface PlatformAdminAccessProps {
   /** The admin API (IAM auth): admins may invoke its `/admin/*` methods on its deployment stage. */

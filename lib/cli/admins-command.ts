@@ -1,7 +1,7 @@
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { Command } from 'commander';
-import { PLATFORM_ADMIN_POLICY_NAME } from '../../constructs/platform-admin-access.js';
+import { PLATFORM_ADMIN_POLICY_NAME } from '../platform-admin-naming.js';
 import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import { CliError } from './cli-error.js';
 import { table } from './format.js';

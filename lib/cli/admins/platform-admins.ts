@@ -5,7 +5,7 @@ import {
   paginateListAccountAssignments, paginateListCustomerManagedPolicyReferencesInPermissionSet, paginateListPermissionSets,
   ProvisionPermissionSetCommand, type SSOAdminClient, type StatusValues,
 } from '@aws-sdk/client-sso-admin';
-import { PLATFORM_ADMIN_POLICY_NAME } from '../../../constructs/platform-admin-access.js';
+import { PLATFORM_ADMIN_POLICY_NAME } from '../../platform-admin-naming.js';
 import { CliError } from '../cli-error.js';
 import { awsErrorName, call } from './aws-failure.js';
 import type { IdentityCenterInstance } from './identity-center.js';
