@@ -8,6 +8,7 @@ import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { loadConfigReport } from '../../lib/config/load-config.js';
 import { addPlaceholderGuard, PLACEHOLDER_GUARD } from '../../lib/placeholder-guard.js';
 import { buildTesseraApp } from '../../lib/tessera-app.js';
+import { bundledEntry, compileCacheEnv } from '../support/cli-bundle.js';
 import { newStack } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 
@@ -37,12 +38,16 @@ const COMPLETE = {
 
 interface Run { code: number; stdout: string; stderr: string }
 
-/** Runs the CDK CLI in the project with no AWS credentials at all; killed after 120 s. */
+/**
+ * Runs the CDK CLI in the project with no AWS credentials at all; killed after 120 s. The app is
+ * cdk.json's (`npx tsx bin/tessera-app.ts`) unless `args` give `--app`; with Node's compile cache
+ * (test/support/cli-bundle.ts).
+ */
 function cdk(...args: string[]): Promise<Run> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
   return new Promise((resolve) => {
     execFile(process.execPath, [CDK, ...args, '-o', tempDir('tessera-test-cdkout-')], {
-      cwd: ROOT, env: { ...env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' }, timeout: 120_000, killSignal: 'SIGKILL',
+      cwd: ROOT, env: { ...env, ...compileCacheEnv(), AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' }, timeout: 120_000, killSignal: 'SIGKILL',
     }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -106,12 +111,15 @@ describe('placeholder guard', () => {
     expect(new Set(Object.values(zones).map((s) => (s as { Properties: { AvailabilityZone: unknown } }).Properties.AvailabilityZone))).toEqual(new Set(['us-east-1b', 'us-east-1d']));
   }, 240_000);
 
+  // `cdk synth` runs cdk.json's app (npx tsx bin/tessera-app.ts) as an engineer's does; `cdk deploy`
+  // runs the same bin/tessera-app.ts bundled (`--app 'node <bundle>'`: no npx and tsx start, about
+  // half the CPU of a run here).
   it.each([['synth'], ['deploy']])('`cdk %s` with a config file that keeps placeholders refuses before any AWS call', async (command) => {
     // GIVEN a file that sets only the management account
     const file = join(tempDir('tessera-test-config-'), 'tessera.config.yaml');
     writeFileSync(file, 'organization:\n  managementAccountId: "444444444444"\n');
     // WHEN the CDK CLI runs the app with it
-    const extra = command === 'deploy' ? ['TesseraPlatform', '--require-approval', 'never'] : ['--quiet'];
+    const extra = command === 'deploy' ? ['TesseraPlatform', '--require-approval', 'never', '--app', `${process.execPath} ${await bundledEntry('bin/tessera-app.ts')}`] : ['--quiet'];
     const run = await cdk(command, ...extra, '-c', `tessera:configFile=${file}`);
     // THEN it fails at the config, listing each key to set, and never reaches for credentials
     expect(run.code).not.toBe(0);

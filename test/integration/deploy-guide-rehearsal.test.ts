@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { compileCacheEnv } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
@@ -24,11 +25,12 @@ function step(heading: string): string {
 }
 
 beforeAll(async () => {
-  // A private TMPDIR: whatever the script leaves behind would be seen here.
+  // A private TMPDIR: whatever the script leaves behind would be seen here. Node's compile cache
+  // (test/support/cli-bundle.ts) for the script and the CLI processes it starts through bin/tessera.mjs.
   tmp = tempDir('tessera-test-rehearsal-tmp-');
   run = await new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'rehearse-deploy-guide.ts')], {
-      cwd: ROOT, timeout: 170_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, TMPDIR: tmp },
+      cwd: ROOT, timeout: 170_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...compileCacheEnv(), TMPDIR: tmp },
     }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }, 180_000);

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsClientFactory } from '../../lib/cli/doctor/clients.js';
 import { CHECK_GROUPS, runDoctor } from '../../lib/cli/doctor/runner.js';
 import type { CheckResult, DoctorReport } from '../../lib/cli/doctor/types.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 import { buildEstate as buildEstateIn, configFileBody, estateClient, estateConfig, MANAGEMENT, PLATFORM, REGION, SERVE_IMAGE, TRAIN_IMAGE, BUCKET, POOL_NAME, trust, WORKLOAD, type Estate } from './support/doctor-estate.js';
@@ -182,11 +183,16 @@ describe('tessera doctor against moto: an organization trail', () => {
 
 interface Run { code: number; stdout: string; stderr: string }
 
-/** `node bin/tessera.mjs doctor ...` with the given environment (nothing of the test process's AWS settings). */
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
+/**
+ * `tessera doctor ...` as a real process with the given environment (nothing of the test process's
+ * AWS settings): the CLI bundled once (test/support/cli-bundle.ts: bin/tessera.mjs's program
+ * without tsx's start-up cost).
+ */
+async function cli(args: string[], env: Record<string, string>): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  const bundle = await tesseraBundle();
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs'), 'doctor', ...args], {
+    execFile(process.execPath, [bundle, 'doctor', ...args], {
       env: { ...clean, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'), ...env }, timeout: 120_000,
     }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CreateOrganizationCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigReport } from '../../lib/config/load-config.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { buildApp } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
@@ -14,8 +15,13 @@ import { expectPolite } from '../support/polite-cli.js';
  * app accepts (loaded as synth loads it, placeholders refused); bad and missing flags end with exit 2
  * and a one-line message or a short list, without a stack trace; --from-organization reads the
  * organization from moto (Organizations DescribeOrganization and ListRoots).
+ *
+ * Every run is a real process: `cli` is the CLI bundled once (test/support/cli-bundle.ts: the same
+ * program without tsx's start-up cost); the default `--output` run goes through bin/tessera.mjs,
+ * the entry point `npx tessera` starts.
  */
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+const cli = await tesseraBundle();
 const FLAGS = [
   '--management-account-id', '123456789012', '--organization-id', 'o-a1b2c3d4e5', '--root-id', 'r-ab12',
   '--platform-account-id', '234567890123', '--workload-account-id', '345678901234',
@@ -28,7 +34,7 @@ interface Run { code: number; stdout: string; stderr: string }
 /** Runs `tessera init <args>` in `dir`, stdin not a terminal (/dev/null); killed after 60 s. */
 function init(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, 'init', ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, ...env } }, (error, stdout, stderr) =>
+    const child = execFile(process.execPath, [cli, 'init', ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, ...env } }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
     child.stdin?.end();
   });

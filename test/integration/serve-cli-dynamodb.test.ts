@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { createGatewayTables } from './support/gateway-tables.js';
 import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
@@ -10,15 +10,18 @@ import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-serve
  * `tessera serve --dynamodb` checks the registry table's tenants against the config's tiers before
  * it listens (a DynamoDB Scan, against moto): a serving tenant whose tier the config lacks is
  * refused with the tenant, its tier and the fix (exit 2); a table that does not exist likewise.
+ *
+ * serve runs as a real process: the CLI bundled once (test/support/cli-bundle.ts: bin/tessera.mjs's
+ * program without tsx's start-up cost; serve-cli.test.ts runs bin/tessera.mjs itself).
  */
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+const cli = await tesseraBundle();
 let moto: MotoServer;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
 function serve(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0', ...args], { cwd: dir, env, timeout: 60_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) =>
+    execFile(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', '0', ...args], { cwd: dir, env, timeout: 60_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -48,7 +51,7 @@ describe('tessera serve --dynamodb: the registry\'s tiers checked at start (moto
   });
 
   it('starts when every serving tenant\'s tier exists (an offboarded one with a lost tier does not matter)', async () => {
-    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0', '--dynamodb', 'ok-tenants:ok-usage'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', '0', '--dynamodb', 'ok-tenants:ok-usage'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let out = '';
     let err = '';

@@ -9,6 +9,7 @@ import type OpenAI from 'openai';
 import { EXAMPLE_TENANTS, readTenantsFile } from '../../lib/cli/serve-tenants.js';
 import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { loadConfig } from '../../lib/config/load-config.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { expectPolite } from '../support/polite-cli.js';
 
@@ -16,8 +17,13 @@ import { expectPolite } from '../support/polite-cli.js';
  * `tessera serve` fails politely: each start-up error is one line (or a short list) on stderr that
  * names the flag, file or value and the fix; exit code 2 for usage and config errors, 1 for
  * runtime ones (a busy port); no stack trace unless --debug.
+ *
+ * Every run is a real process. `cli` is the CLI bundled once (test/support/cli-bundle.ts: the same
+ * program without tsx's start-up cost); `bin` (bin/tessera.mjs, what `npx tessera` starts) runs
+ * the SIGINT stop and the `npx tessera serve &` one, so the entry point itself is covered.
  */
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+const cli = await tesseraBundle();
 const STACK_LINE = /^\s+at /m;
 /** No AWS credentials whatever this machine has: what serve reports and lists must not depend on it. */
 const NO_AWS = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONTAINER_CREDENTIALS_FULL_URI: '', AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '', AWS_WEB_IDENTITY_TOKEN_FILE: '' };
@@ -30,7 +36,7 @@ interface Run { code: number; stdout: string; stderr: string }
 /** Runs `tessera serve <args>`; killed after 60 s if it does not end by itself. */
 function serve(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'serve', '--state-dir', dir, ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, ...NO_AWS } }, (error, stdout, stderr) =>
+    execFile(process.execPath, [cli, 'serve', '--state-dir', dir, ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, ...NO_AWS } }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -173,7 +179,7 @@ describe('tessera serve: the tenants file and what it serves', () => {
   });
 
   it('without --upstream it says that openai-compatible cannot be served', async () => {
-    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...NO_AWS } });
+    const child = spawn(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...NO_AWS } });
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let out = '';
     const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
@@ -191,7 +197,7 @@ describe('tessera serve: the tenants file and what it serves', () => {
 
 describe.concurrent('tessera serve: stops cleanly (the README\'s background example)', () => {
   it('SIGTERM (kill $!, kill %1): exit 0, the port closed', async () => {
-    const serveRun = await started(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0', '--tenant', 'acme:starter']);
+    const serveRun = await started(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', '0', '--tenant', 'acme:starter']);
     expect(await answers(serveRun.port)).toBe(true);
     serveRun.child.kill('SIGTERM');
     expect(await serveRun.exited).toBe(0);
@@ -201,7 +207,7 @@ describe.concurrent('tessera serve: stops cleanly (the README\'s background exam
 
   it('SIGTERM with --workers 2: exit 0, no worker left on the port', async () => {
     const port = await freePort();
-    const serveRun = await started(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', String(port), '--workers', '2', '--tenant', 'acme:starter']);
+    const serveRun = await started(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', String(port), '--workers', '2', '--tenant', 'acme:starter']);
     expect(await answers(port)).toBe(true);
     serveRun.child.kill('SIGTERM');
     expect(await serveRun.exited).toBe(0);
@@ -250,7 +256,7 @@ describe.concurrent('tessera serve: what it lists and refuses', () => {
   /** The ids GET /v1/models lists for a fresh tenant acme (enterprise: every provider allowed). */
   async function listed(args: string[], env: Record<string, string> = {}): Promise<{ ids: string[]; out: string }> {
     const state = tempDir('tessera-test-serve-models-');
-    const serveRun = await started(process.execPath, [bin, 'serve', '--state-dir', state, '--port', '0', '--tenant', 'acme:enterprise', ...args], env);
+    const serveRun = await started(process.execPath, [cli, 'serve', '--state-dir', state, '--port', '0', '--tenant', 'acme:enterprise', ...args], env);
     try {
       const token = await mintDevToken(join(state, 'dev-keys.json'), { tenantId: 'acme' });
       const res = await fetch(`http://127.0.0.1:${serveRun.port}/v1/models`, { headers: { authorization: `Bearer ${token}` } });

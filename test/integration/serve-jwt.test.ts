@@ -7,14 +7,18 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
  * `tessera serve --jwt-issuer --jwt-audience --jwks-url`: tokens of an identity provider (here a
  * local JWKS server standing in for Cognito's `/.well-known/jwks.json`) are verified as the deployed
  * authorizer does (lambdas/inference/auth.ts), and serve's own dev tokens are then refused.
+ *
+ * serve runs as a real process: the CLI bundled once (test/support/cli-bundle.ts: bin/tessera.mjs's
+ * program without tsx's start-up cost; serve-cli.test.ts runs bin/tessera.mjs itself).
  */
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+const cli = await tesseraBundle();
 const STACK_LINE = /^\s+at /m;
 const NO_AWS = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
 const POOL = 'us-east-1_Example123';
@@ -39,7 +43,7 @@ async function idToken(claims: { tenant?: string; issuer?: string; audience?: st
 
 function serveRun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'serve', '--state-dir', dir, ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, ...NO_AWS } }, (error, stdout, stderr) =>
+    execFile(process.execPath, [cli, 'serve', '--state-dir', dir, ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, ...NO_AWS } }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -64,7 +68,7 @@ afterAll(async () => {
 
 describe('tessera serve with an identity provider\'s tokens', () => {
   it('accepts a token signed by the published key; refuses dev tokens, a wrong audience, issuer or key', async () => {
-    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', '0', '--tenant', 'acme:starter', '--upstream', upstream.url,
+    const child = spawn(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', '0', '--tenant', 'acme:starter', '--upstream', upstream.url,
       '--jwt-issuer', ISSUER, '--jwt-audience', CLIENT, '--jwks-url', jwksUrl], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NO_AWS } });
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let out = '';
@@ -105,7 +109,7 @@ describe('tessera serve with an identity provider\'s tokens', () => {
 describe('tessera serve --workers 2 with an identity provider\'s tokens', () => {
   it('every worker verifies with the given settings', async () => {
     const port = await closedPort();
-    const child = spawn(process.execPath, [bin, 'serve', '--state-dir', dir, '--port', String(port), '--workers', '2', '--tenant', 'acme:starter', '--upstream', upstream.url,
+    const child = spawn(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', String(port), '--workers', '2', '--tenant', 'acme:starter', '--upstream', upstream.url,
       '--jwt-issuer', ISSUER, '--jwt-audience', CLIENT, '--jwks-url', jwksUrl], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NO_AWS } });
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let out = '';

@@ -5,6 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { preflightBundle, tesseraBundle } from '../../support/cli-bundle.js';
 import { tempDir } from '../../support/temp-dirs.js';
 import { expectPolite } from '../../support/polite-cli.js';
 
@@ -16,9 +17,15 @@ import { expectPolite } from '../../support/polite-cli.js';
  * self-signed certificate, one whose certificate names another host, an unresolvable `.invalid`
  * host; API Gateway's own 403s come from a local server answering as API Gateway documents them
  * (no API Gateway runs here; moto's does not evaluate IAM authorization).
+ *
+ * Each run is a real process: `node <bundle>` (test/support/cli-bundle.ts: the same program
+ * without tsx's start-up cost), and the runs marked `viaBin` through bin/tessera.mjs itself (the
+ * entry point a user runs, with its tsx registration and Node version check).
  */
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = join(root, 'bin', 'tessera.mjs');
+const bundle = await tesseraBundle();
+const preflightCli = await preflightBundle();
 const STACK_LINE = /^\s+at /m;
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' };
 // No credentials at all: none in the environment, no profile files, no instance metadata.
@@ -34,8 +41,13 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }
-const tessera = (args: string[], env: Record<string, string> = CREDENTIALS) => run(process.execPath, [bin, ...args], env);
-const preflight = (...args: string[]) => run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'lib', 'preflight', 'cli.ts'), ...args]);
+const tessera = (args: string[], env: Record<string, string> = CREDENTIALS) => run(process.execPath, [bundle, ...args], env);
+/** The same run through bin/tessera.mjs, as `npx tessera` starts it. */
+const viaBin = (args: string[], env: Record<string, string> = CREDENTIALS) => run(process.execPath, [bin, ...args], env);
+/** `npm run preflight -- <args>` (`tsx lib/preflight/cli.ts`), bundled. */
+const preflight = (...args: string[]) => run(process.execPath, [preflightCli, ...args]);
+/** The same through tsx, as `npm run preflight` runs it. */
+const preflightViaTsx = (...args: string[]) => run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'lib', 'preflight', 'cli.ts'), ...args]);
 
 
 async function listen(server: Server): Promise<string> {
@@ -126,7 +138,7 @@ describe.concurrent('tessera tenants: an admin API it cannot use', () => {
   });
 
   it('no URL at all, or not a URL: exit 2, names the flag, the variable and the stack output', async () => {
-    expectPolite(await tessera(['tenants', 'list']), 2, /^error: no admin API URL: pass --api-url or set TESSERA_API_URL \(the AdminApiUrl output of the TesseraPlatform stack\)$/m);
+    expectPolite(await viaBin(['tenants', 'list']), 2, /^error: no admin API URL: pass --api-url or set TESSERA_API_URL \(the AdminApiUrl output of the TesseraPlatform stack\)$/m);
     expectPolite(await tessera(['tenants', 'list', '--api-url', 'abc123.execute-api.us-east-1.amazonaws.com']), 2, /^error: --api-url abc123\.execute-api\.us-east-1\.amazonaws\.com: expected an https URL/);
   });
 
@@ -164,7 +176,7 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
   });
 
   it('help still exits 0', async () => {
-    const r = await tessera(['tenants', 'list', '--help']);
+    const r = await viaBin(['tenants', 'list', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Usage: tessera tenants list/);
   });
@@ -199,7 +211,7 @@ describe.concurrent('tessera fine-tuning job-manifest: each bad flag named', () 
 
 describe.concurrent('npm run preflight: refusals (exit 2)', () => {
   it('an unknown option names the nearest one', async () => {
-    const r = await preflight('--confg', 'x.yaml');
+    const r = await preflightViaTsx('--confg', 'x.yaml');
     expect(r.stderr).toBe('preflight: unknown option --confg; did you mean --config? (npm run preflight -- --help lists the options)\n');
     expect(r.code).toBe(2);
   });

@@ -1,0 +1,175 @@
+import { build, transform, type Plugin } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * The project's command-line entry points bundled once per state of the sources, for tests that
+ * must run them as real processes (exit codes, signals, stdout/stderr, nothing left running).
+ *
+ * `node bin/tessera.mjs` registers tsx and loads the CLI's ~200 TypeScript files through its
+ * loader hooks at every start: about 1 s of CPU here. `node <bundle>.mjs` loads one JavaScript file
+ * (the project's code bundled by esbuild, every package still imported from node_modules, as
+ * `packages: 'external'` keeps them): about 0.35-0.6 s. Only the wrapper differs; bin/tessera.mjs
+ * itself (the Node version check, tsx) stays covered by the runs the test files keep on it.
+ *
+ * The bundle is `node_modules/.cache/tessera-test-cli/<entry>-<key>.mjs`; the key is a SHA-256
+ * over every file the entry can import (`bin/`, `constructs/`, `lambdas/`, `lib/`, `types/`) and
+ * `package.json`, `package-lock.json`, `tsconfig.json`. A change to any of them is a new bundle,
+ * built by the first test process that asks (the others of the run wait for its lock file).
+ * Bundles not used for an hour are removed when a new one is written.
+ *
+ * `import.meta.url`, `.dirname` and `.filename` in the project's files are replaced by their
+ * source file's values, so files read next to a module (the tokenizer's ranks, serve's worker
+ * script, which its Worker still runs through tsx) are found where they are.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'tessera-test-cli');
+const INPUT_DIRS = ['bin', 'constructs', 'lambdas', 'lib', 'types'];
+const INPUT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];
+/** A lock older than this was left by a process that died: ignored. */
+const LOCK_STALE_MS = 120_000;
+/** Bundles older than this are removed when a new one is written. */
+const KEEP_MS = 3_600_000;
+
+/**
+ * Node's compile cache (NODE_COMPILE_CACHE, Node ≥ 22.1) for the children of test processes: a
+ * child reuses the V8 code of a file it or another child compiled before, which saves about a
+ * third of a CLI start. Under node_modules/.cache, not in the temp dir the suite checks for leaks.
+ */
+export const COMPILE_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'tessera-test-compile-cache');
+
+/** `{ NODE_COMPILE_CACHE }` for a child's environment. */
+export const compileCacheEnv = (): { NODE_COMPILE_CACHE: string } => ({ NODE_COMPILE_CACHE: COMPILE_CACHE_DIR });
+
+const built = new Map<string, Promise<string>>();
+
+/**
+ * The path of `entry` (relative to the project root, e.g. `bin/tessera-cli.ts`) bundled as an ES
+ * module for `node <path> <args>`: built once per state of the sources, shared by the test
+ * processes of a run. Also sets NODE_COMPILE_CACHE in this process's environment (see
+ * COMPILE_CACHE_DIR), which children started with `{ ...process.env }` inherit.
+ */
+export function bundledEntry(entry: string): Promise<string> {
+  process.env.NODE_COMPILE_CACHE ??= COMPILE_CACHE_DIR;
+  const key = `${entry}\0${sourcesKey()}`;
+  let path = built.get(key);
+  if (!path) built.set(key, path = cachedOrBuilt(entry, createHash('sha256').update(key).digest('hex').slice(0, 24)));
+  return path;
+}
+
+/** `bin/tessera-cli.ts` bundled: what `node bin/tessera.mjs` runs, without tsx. */
+export const tesseraBundle = (): Promise<string> => bundledEntry('bin/tessera-cli.ts');
+
+/** `lib/preflight/cli.ts` bundled: what `npm run preflight` runs, without tsx. */
+export const preflightBundle = (): Promise<string> => bundledEntry('lib/preflight/cli.ts');
+
+let keyMemo: string | undefined;
+
+/** SHA-256 over the path and content of every input file, in a fixed order (once per process). */
+function sourcesKey(): string {
+  if (keyMemo) return keyMemo;
+  const hash = createHash('sha256');
+  const add = (rel: string) => {
+    const path = join(ROOT, rel);
+    if (!existsSync(path)) return;
+    if (statSync(path).isDirectory()) {
+      for (const name of readdirSync(path).sort()) add(`${rel}/${name}`);
+    } else {
+      hash.update(`${rel}\0`).update(readFileSync(path)).update('\0');
+    }
+  };
+  for (const input of [...INPUT_DIRS, ...INPUT_FILES]) add(input);
+  return keyMemo = hash.digest('hex').slice(0, 32);
+}
+
+async function cachedOrBuilt(entry: string, key: string): Promise<string> {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const name = entry.replace(/[^A-Za-z0-9]+/g, '-').replace(/-ts$/, '');
+  const file = join(CACHE_DIR, `${name}-${key}.mjs`);
+  const lock = `${file}.lock`;
+  const waitUntil = Date.now() + LOCK_STALE_MS;
+  for (;;) {
+    if (existsSync(file)) return touched(file);
+    if (await takeLock(lock)) break;
+    if (Date.now() > waitUntil) break; // the holder is stuck: build without the lock
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  try {
+    if (existsSync(file)) return file; // written between our last look and the lock
+    const partial = `${file}.${process.pid}.tmp`;
+    await build({
+      entryPoints: [join(ROOT, entry)],
+      outfile: partial,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: `node${process.versions.node.split('.')[0]}`,
+      packages: 'external',
+      logLevel: 'error',
+      plugins: [sourceImportMeta],
+    });
+    await rename(partial, file); // atomic: other processes see the whole bundle or none
+    await prune(file);
+    return file;
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+/** Replaces `import.meta.url|dirname|filename` in the project's files by the source file's own. */
+const sourceImportMeta: Plugin = {
+  name: 'source-import-meta',
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
+      if (relative(ROOT, args.path).startsWith('node_modules')) return undefined;
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta.')) return undefined;
+      // define works on the syntax tree: an `import.meta.url` inside a string stays as it is.
+      const { code } = await transform(text, {
+        loader: args.path.endsWith('ts') ? 'ts' : 'js',
+        format: 'esm',
+        sourcefile: args.path,
+        define: {
+          'import.meta.url': JSON.stringify(pathToFileURL(args.path).href),
+          'import.meta.dirname': JSON.stringify(dirname(args.path)),
+          'import.meta.filename': JSON.stringify(args.path),
+        },
+      });
+      return { contents: code, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+/** Creates the lock file unless it exists and is fresh; true when this process holds it. */
+async function takeLock(lock: string): Promise<boolean> {
+  try {
+    await (await open(lock, 'wx')).close();
+    return true;
+  } catch {
+    try {
+      if (Date.now() - (await stat(lock)).mtimeMs > LOCK_STALE_MS) await rm(lock, { force: true });
+    } catch { /* removed meanwhile */ }
+    return false;
+  }
+}
+
+/** Marks `file` as in use (its mtime now): prune() leaves a bundle alone for KEEP_MS after its last use. */
+function touched(file: string): string {
+  try {
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch { /* removed by another process's prune: exists again with its next build */ }
+  return file;
+}
+
+async function prune(keep: string): Promise<void> {
+  for (const name of readdirSync(CACHE_DIR)) {
+    const path = join(CACHE_DIR, name);
+    try {
+      if (path !== keep && name.endsWith('.mjs') && Date.now() - (await stat(path)).mtimeMs > KEEP_MS) rmSync(path, { force: true });
+    } catch { /* removed by another process */ }
+  }
+}
