@@ -1,23 +1,27 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadBlueprints, type LoadedBlueprints } from '../../lib/preflight/blueprints.js';
+import type { LoadedBlueprints } from '../../lib/preflight/blueprints.js';
 import { countsLine } from '../../lib/preflight/format.js';
-import { runPreflight, tierPasses, type PreflightReport } from '../../lib/preflight/run.js';
+import { tierPasses, type PreflightReport } from '../../lib/preflight/run.js';
 import { instantiate } from '../../lib/preflight/instantiate.js';
 import { ProviderSchemas } from '../../lib/preflight/provider-schemas.js';
 import { BLUEPRINT_VERSION_TAG, resourceTags, stackTagsFor } from '../../lib/preflight/tags.js';
 import { ACCOUNT_BASELINE_FILE_NAME, TENANT_ID_TAG, TIER_TAG } from '../../lib/tenant-naming.js';
 import { VERSION_TAG } from '../../lambdas/lifecycle/blueprints.js';
-import { configWith } from '../support/synth.js';
+import { describeDrTierPreflight } from './dr-tier.js';
+import { describeSelfTest } from './self-test.js';
+import { defaultPreflight } from './support/default-preflight.js';
 
 // The CI gate of issue 9: every tier of the default config deploys as far as the offline
-// preflight can tell. One blueprint build and one preflight run for the whole file.
+// preflight can tell. One blueprint build and one preflight run for the whole file, shared with
+// the self-test (self-test.ts: planted defects against this run as control) and the DR tier's
+// preflight (dr-tier.ts), registered at the end: in one process they share the IAM simulator's
+// memoized answers, which is most of a run's cost.
 let loaded: LoadedBlueprints;
 let report: PreflightReport;
 const schemas = new ProviderSchemas();
 
 beforeAll(async () => {
-  loaded = loadBlueprints(configWith());
-  report = await runPreflight(loaded);
+  ({ loaded, report } = await defaultPreflight());
   for (const t of report.tiers) console.log(countsLine(t));
 }, 120_000);
 
@@ -98,3 +102,6 @@ describe('deploy preflight of the default config', () => {
     }
   });
 });
+
+describeSelfTest();
+describeDrTierPreflight();
