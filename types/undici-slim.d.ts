@@ -10,3 +10,13 @@ declare module 'undici/lib/api/api-request.js' {
   function request(this: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
   export default request;
 }
+// The header parser and the abort error that request() uses (providers/undici-pool.ts poolText).
+declare module 'undici/lib/core/util.js' {
+  const util: { parseHeaders(headers: Buffer[], obj?: Record<string, string | string[]>): Record<string, string | string[]> };
+  export default util;
+}
+declare module 'undici/lib/core/errors.js' {
+  import type { errors } from 'undici';
+  const all: { RequestAbortedError: typeof errors.RequestAbortedError };
+  export default all;
+}

@@ -4,7 +4,8 @@ import { PERMISSIONS, can } from '../../lib/identity/roles.js';
 import { permissionFor } from '../../lib/identity/route-permissions.js';
 import type { AuditRecord, AuditSink } from './audit.js';
 import type { Authorizer, Caller } from './auth.js';
-import { actualResponseCors, answerPreflight, withVary } from './cors.js';
+import { actualResponseCors, answerPreflight } from './cors.js';
+import { CorsResponder } from './cors-responder.js';
 import { chatCompletions } from './endpoints/chat-completions.js';
 import { embeddings } from './endpoints/embeddings.js';
 import { listModels, retrieveModel } from './endpoints/models.js';
@@ -123,14 +124,7 @@ export class Gateway {
     const path = req.path.replace(/\/+$/, '');
     if (req.method === 'OPTIONS') return this.preflight({ path, headers: req.headers }, raw);
     const started = performance.now();
-    let cors: Record<string, string> = {};
-    const withCors = (headers: Record<string, string> = {}) => withVary({ ...headers, ...cors }, 'Origin');
-    const res: GatewayResponder = {
-      signal: raw.signal,
-      json: (status, body, headers) => raw.json(status, body, withCors(headers)),
-      stream: (headers) => raw.stream(withCors(headers)),
-      ...(raw.empty ? { empty: (status: number, headers?: Record<string, string>) => raw.empty!(status, withCors(headers)) } : {}),
-    };
+    const res = new CorsResponder(raw);
     // The chat completion's id is the request id (`chatcmpl-…`, as OpenAI's); other routes' are `req_…`, as OpenAI's x-request-id.
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
@@ -144,7 +138,7 @@ export class Gateway {
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
       Object.assign(audit, { tenantId: caller.tenantId, tier: caller.tenant.tier, userId: caller.userId, role: caller.role }, caller.keyId ? { keyId: caller.keyId } : {});
-      cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
+      res.cors = actualResponseCors(req.headers.origin, caller.tenant.gateway?.allowedOrigins);
       // The role check (lib/identity/route-permissions.ts): a route the table does not know answers 404/405 below,
       // except under /v1/responses, whose every route reads the tenant's stored responses (POST .../cancel looks one up).
       const permission = permissionFor(req.method, path) ?? (path.startsWith('/v1/responses') ? 'inference' : undefined);

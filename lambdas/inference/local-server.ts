@@ -33,7 +33,14 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
           res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
           res.flushHeaders();
           // A slow reader is waited for (the upstream is read no faster than the caller reads).
-          return { write: (event) => (res.write(event) || res.destroyed ? undefined : new Promise<void>((ok) => { res.once('drain', ok); res.once('close', ok); })), end: () => void res.end() };
+          return {
+            write(event) {
+              return res.write(event) || res.destroyed ? undefined : new Promise<void>((ok) => { res.once('drain', ok); res.once('close', ok); });
+            },
+            end() {
+              res.end();
+            },
+          };
         },
       };
       const { path, query } = target(req.url);

@@ -94,10 +94,14 @@ export class RequestPipeline {
 
   /** The model, then the tenant's fallbacks; each routed through the tenant's Bedrock application inference profile when it has one (so its usage is billed to it). */
   chain(r: PipelineRequest, model: ModelEntry): ModelEntry[] {
-    const profiles = r.policy.gateway.bedrockInferenceProfiles ?? {};
-    const routed = (m: ModelEntry): ModelEntry => (profiles[m.id] ? { ...m, upstream: profiles[m.id] } : m);
-    const fallbacks = r.policy.gateway.fallbacks.map((id) => r.policy.models.get(id)).filter((m): m is ModelEntry => m !== undefined && m.id !== model.id);
-    return [model, ...fallbacks].map(routed);
+    const profiles = r.policy.gateway.bedrockInferenceProfiles;
+    const chain = [model];
+    for (const id of r.policy.gateway.fallbacks) {
+      const m = r.policy.models.get(id);
+      if (m !== undefined && m.id !== model.id) chain.push(m);
+    }
+    if (!profiles) return chain;
+    return chain.map((m) => (profiles[m.id] ? { ...m, upstream: profiles[m.id] } : m));
   }
 
   /**

@@ -10,12 +10,22 @@ export function parseJson(body: string | undefined): unknown {
   } catch {
     throw invalid('request body is not valid JSON', null, 'invalid_json');
   }
-  if (depthOver(value, MAX_DEPTH)) throw invalid(`request body nests objects or arrays deeper than ${MAX_DEPTH} levels`, null, 'invalid_json');
+  // A body with at most MAX_DEPTH brackets cannot nest deeper (the common case: no walk).
+  if (!fewBrackets(body ?? '', MAX_DEPTH) && depthOver(value, MAX_DEPTH)) throw invalid(`request body nests objects or arrays deeper than ${MAX_DEPTH} levels`, null, 'invalid_json');
   return value;
 }
 
 /** Deeper than any real request (a JSON schema nests a few levels); serializing deeper ones can exhaust the stack. */
 const MAX_DEPTH = 64;
+
+/** Whether `text` holds at most `max` opening brackets (`{` and `[`, in strings too): then no value in it nests deeper than `max`. */
+function fewBrackets(text: string, max: number): boolean {
+  let n = 0;
+  for (const bracket of ['{', '[']) {
+    for (let i = text.indexOf(bracket); i !== -1; i = text.indexOf(bracket, i + 1)) if (++n > max) return false;
+  }
+  return true;
+}
 
 /** Whether `value` nests deeper than `max`, walked without recursion. */
 function depthOver(value: unknown, max: number): boolean {

@@ -40,10 +40,13 @@ class Attempt {
 
   constructor(private readonly caller: AbortSignal) {
     if (caller.aborted) this.controller.abort();
-    else caller.addEventListener('abort', this.onCallerAbort, { once: true });
+    else caller.addEventListener('abort', this, { once: true });
   }
 
-  private readonly onCallerAbort = () => this.controller.abort(new CallerGone());
+  /** The caller's `abort` (the attempt is its own listener object: no closure per attempt). */
+  handleEvent(): void {
+    this.controller.abort(new CallerGone());
+  }
 
   arm(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
@@ -54,7 +57,11 @@ class Attempt {
   }
 
   /** A sign of life without a chunk: the running timeout starts again. */
-  readonly touch = (): void => void this.timer?.refresh();
+  readonly touch: () => void = this.refresh.bind(this);
+
+  private refresh(): void {
+    this.timer?.refresh();
+  }
 
   disarm(): void {
     if (this.timer) clearTimeout(this.timer);
@@ -63,7 +70,7 @@ class Attempt {
 
   done(): void {
     this.disarm();
-    this.caller.removeEventListener('abort', this.onCallerAbort);
+    this.caller.removeEventListener('abort', this);
   }
 
   /** What an exception thrown during this attempt means. */

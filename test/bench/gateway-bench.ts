@@ -10,7 +10,13 @@
  * and the router Lambda bundle: size and module init time.
  * With --portkey, Portkey's open-source gateway 1.15.2 (fetched by npx; it listens on all
  * interfaces, it has no host flag) is measured in front of the same upstream for comparison.
- * Usage: npm run bench:gateway [-- seconds] [--portkey] [--workers N]
+ * With --cpu, instead of all that: CPU time per request of the gateway's process (its threads
+ * included), of the upstream's and of the load generator's, over fixed rounds of requests at 100
+ * connections (`--requests N` per round, @default 20000; `--rounds N`, @default 3), for a whole
+ * and a streamed chat completion (test/bench/cpu-per-request.ts). It holds on a busy machine, where req/s do not.
+ * `--base <dir>` (with --cpu) also measures the `tessera serve` of another checkout (e.g. a git
+ * worktree of an earlier commit, its node_modules linked), interleaved with this one's: a before/after under the same load.
+ * Usage: npm run bench:gateway [-- seconds] [--portkey] [--workers N] [--cpu [--requests N] [--rounds N] [--base <dir>]]
  */
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -18,12 +24,16 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuPerRequest } from './cpu-per-request.js';
 
 const args = process.argv.slice(2);
-const seconds = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--workers') ?? 10);
+const VALUED = ['--workers', '--requests', '--rounds'];
+const seconds = Number(args.find((a, i) => /^\d+$/.test(a) && !VALUED.includes(args[i - 1])) ?? 10);
+const valueOf = (flag: string, fallback: number) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) || fallback : fallback);
+const cpuMode = args.includes('--cpu');
 const withPortkey = args.includes('--portkey');
 // `--workers N`: tessera serve with N event loops (worker threads, budgets exact across them). @default 1
-const workers = args.includes('--workers') ? Number(args[args.indexOf('--workers') + 1]) || 1 : 1;
+const workers = valueOf('--workers', 1);
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-gw-'));
 process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -32,9 +42,9 @@ const children: ChildProcess[] = [];
 const stopAll = () => children.forEach((c) => { try { process.kill(-c.pid!, 'SIGTERM'); } catch { /* already gone */ } });
 process.on('exit', stopAll);
 
-function startProcess(args: string[], ready: RegExp, command = process.execPath): Promise<string> {
+function startProcess(args: string[], ready: RegExp, command = process.execPath, cwd = root): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -52,8 +62,10 @@ writeFileSync(configFile, 'tiers:\n  enterprise:\n    limits:\n      requestsPer
 
 const tsx = [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')];
 const upstream = await startProcess([...tsx, 'test/bench/fake-upstream-main.ts'], /(http:\/\/127\.0\.0\.1:\d+\/v1)/);
+const upstreamPgid = children.at(-1)!.pid!;
 const port = 18787 + Math.floor(Math.random() * 1000);
 await startProcess(['bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream, '--tenant', 'bench:enterprise', '--config', configFile, '--state-dir', dir, '--workers', String(workers)], /(tessera gateway on)/);
+const servePgid = children.at(-1)!.pid!;
 const token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'bench', '--expires', '2h', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 
 // What an agent sends (issue 11): a system prompt, a user turn and two function tools.
@@ -117,6 +129,33 @@ const portkeyPort = port + 1000;
 const portkey = withPortkey
   ? (await startProcess(['--yes', '@portkey-ai/gateway@1.15.2', '--headless', `--port=${portkeyPort}`], /(Ready for connections)/, 'npx'), `http://127.0.0.1:${portkeyPort}/v1`)
   : undefined;
+const portkeyPgid = portkey ? children.at(-1)!.pid! : undefined;
+const baseRoot = args.includes('--base') ? args[args.indexOf('--base') + 1] : undefined;
+
+if (cpuMode) {
+  // The same request whole and streamed, to every target; each names its model as that target wants.
+  const streamed = JSON.stringify({ ...JSON.parse(body), stream: true });
+  const bodies = (model: string) => ({ whole: body.replace('openai-compatible/default', model), stream: streamed.replace('openai-compatible/default', model) });
+  const base = baseRoot && await (async () => {
+    const stateDir = join(dir, 'base');
+    const basePort = port + 2000;
+    await startProcess(['bin/tessera.mjs', 'serve', '--port', String(basePort), '--upstream', upstream, '--tenant', 'bench:enterprise', '--config', configFile, '--state-dir', stateDir, '--workers', String(workers)], /(tessera gateway on)/, process.execPath, baseRoot);
+    const pgid = children.at(-1)!.pid!;
+    const baseToken = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'bench', '--expires', '2h', '--state-dir', stateDir], { cwd: baseRoot, encoding: 'utf8' }).trim();
+    return { name: 'tessera serve (base)', url: `http://127.0.0.1:${basePort}/v1`, headers: { authorization: `Bearer ${baseToken}` }, bodies: bodies('openai-compatible/default'), pgid };
+  })();
+  try {
+    await cpuPerRequest([
+      { name: 'upstream directly', url: upstream, headers: {}, bodies: bodies('default') },
+      { name: workers > 1 ? `tessera serve x${workers}` : 'tessera serve', url: `http://127.0.0.1:${port}/v1`, headers: { authorization: `Bearer ${token}` }, bodies: bodies('openai-compatible/default'), pgid: servePgid },
+      ...(base ? [base] : []),
+      ...(portkey ? [{ name: 'portkey 1.15.2', url: portkey, headers: { authorization: 'Bearer sk-bench', ...portkeyHeaders }, bodies: bodies('default'), pgid: portkeyPgid }] : []),
+    ], { requests: valueOf('--requests', 20_000), rounds: valueOf('--rounds', 3), connections: 100, upstreamPgid });
+  } finally {
+    stopAll();
+  }
+  process.exit(0);
+}
 
 try {
   await load(`http://127.0.0.1:${port}/v1`, 10, token); // warm up both processes (JIT, connections, JWKS)

@@ -67,8 +67,11 @@ export function thresholdsReached(used: number, limit: number, thresholdsPercent
  * limit is 0 or less, or no threshold lies in between.
  */
 export function crossedThresholds(before: number, after: number, limit: number, thresholdsPercent: readonly number[]): number[] {
-  const earlier = new Set(thresholdsReached(before, limit, thresholdsPercent));
-  return thresholdsReached(after, limit, thresholdsPercent).filter((p) => !earlier.has(p));
+  const crossed: number[] = [];
+  if (!(limit > 0)) return crossed;
+  // thresholdsReached(after) less thresholdsReached(before), without building either (checked after every settle).
+  for (const p of thresholdsPercent) if (after * 100 >= limit * p && !(before * 100 >= limit * p)) crossed.push(p);
+  return crossed;
 }
 
 /** The budget's current period: `2026-12-01` (day) or `2026-12` (month), as the usage items name them. */

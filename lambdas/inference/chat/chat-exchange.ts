@@ -127,14 +127,23 @@ export async function guardChat(pipeline: RequestPipeline, r: PipelineRequest, b
  * the answer's o200k count), for the usage ledger's reconciliation of reported usage.
  */
 export function usageOf(reported: CompletionUsage | undefined | null, promptTokens: number, produced: () => string): { usage: CompletionUsage; estimated: boolean; counted: number } {
-  // Only counts that can be counts are billed: whole, non-negative, and a total that is their sum.
-  const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
   const completion = countCompletionTokens(produced());
   const counted = promptTokens + completion;
-  if (reported && count(reported.prompt_tokens) && count(reported.completion_tokens)) {
+  // Only counts that can be counts are billed: whole, non-negative, and a total that is their sum.
+  if (reported && isCount(reported.prompt_tokens) && isCount(reported.completion_tokens)) {
     return { usage: { ...reported, total_tokens: reported.prompt_tokens + reported.completion_tokens }, estimated: false, counted };
   }
   return { usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: counted }, estimated: true, counted };
+}
+
+/** A token count that can be billed: a whole, non-negative number. */
+function isCount(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 0;
+}
+
+/** What a whole answer said, every choice: text, refusal and tool calls (name and arguments), for the o200k count. */
+function answerText(result: ChatCompletion): string {
+  return (result.choices ?? []).map((c) => `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}`).join('');
 }
 
 /**
@@ -150,8 +159,7 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called);
   // What the answer said: counted with o200k on every answer (the billed usage when the upstream
   // reported none, and the usage ledger's reconciliation count when it did).
-  const produced = () => (result.choices ?? []).map((c) => `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}`).join('');
-  const { usage, estimated, counted } = usageOf(result.usage, x.promptTokens, produced);
+  const { usage, estimated, counted } = usageOf(result.usage, x.promptTokens, () => answerText(result));
   await x.settle(model, usage, estimated, counted);
   const answer: ChatCompletion = { ...result, id, model: model.id, usage, choices: (result.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
   const g = r.policy.gateway.guardrails;
@@ -210,15 +218,16 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called); // to the first chunk
   const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
   await sink.open();
-  const send = async (chunk: ChatCompletionChunk | undefined) => {
-    if (chunk) await sink.chunk(chunk);
-  };
   let failure: GatewayError | undefined;
   try {
-    if (open.first) await send(relay.relay(open.first));
+    if (open.first) {
+      const out = relay.relay(open.first);
+      if (out) await sink.chunk(out);
+    }
     for await (const chunk of open.rest) {
       if (r.signal.aborted) throw new CallerGone(); // even from a provider that does not honour the abort
-      await send(relay.relay(chunk));
+      const out = relay.relay(chunk);
+      if (out) await sink.chunk(out);
     }
   } catch (e) {
     if (e instanceof CallerGone || r.signal.aborted) r.audit.outcome = 'cancelled';
@@ -234,7 +243,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
     failure = new GatewayError(502, 'the upstream stream ended before the answer was finished (no finish_reason)', 'upstream_error', 'upstream_stream_interrupted');
     r.audit.outcome = failure.code;
   }
-  for (const chunk of relay.drain()) await send(chunk);
+  for (const chunk of relay.drain()) if (chunk) await sink.chunk(chunk);
   noteResponsePii(r, relay.piiFound);
   const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced);
   await x.settle(open.model, usage, estimated, counted);

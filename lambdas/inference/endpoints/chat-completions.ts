@@ -24,8 +24,12 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     const includeUsage = body.stream_options?.include_usage === true;
     let out: ReturnType<GatewayResponder['stream']>;
     const end = await streamChat(x, id, {
-      open: () => void (out = res.stream({ 'x-request-id': id })),
-      chunk: (chunk) => out.write(`data: ${JSON.stringify(chunk)}\n\n`),
+      open() {
+        out = res.stream({ 'x-request-id': id });
+      },
+      chunk(chunk) {
+        return out.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      },
     }, includeUsage);
     if (end.cancelled) return void (await out!.end());
     if (end.failure) {

@@ -1,6 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Dispatcher, Pool } from 'undici';
-import { createPool, poolRequest } from './undici-pool.js';
+import { createPool, poolRequest, poolText, type TextResponse } from './undici-pool.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
 
@@ -32,29 +32,44 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     return JSON.stringify(body);
   }
 
+  private headers(accept: string): Record<string, string> {
+    return { 'content-type': 'application/json', accept, authorization: `Bearer ${this.apiKey}` };
+  }
+
   private async post(r: ProviderRequest, stream: boolean): Promise<Dispatcher.ResponseData> {
     let res: Dispatcher.ResponseData;
     try {
       res = await poolRequest(this.pool, {
         method: 'POST', path: `${this.basePath}/chat/completions`, signal: r.signal,
-        headers: { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', authorization: `Bearer ${this.apiKey}` },
+        headers: this.headers(stream ? 'text/event-stream' : 'application/json'),
         body: this.body(r, stream),
       });
     } catch (e) {
       throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
     }
-    if (res.statusCode >= 400) throw await upstreamError(this.name, res);
+    if (res.statusCode >= 400) throw upstreamError(this.name, { statusCode: res.statusCode, headers: res.headers, text: await res.body.text().catch(() => '') });
+    return res;
+  }
+
+  /** A POST whose answer is read whole (poolText); an error answer as a ProviderError. */
+  private async postWhole(path: string, body: string, signal: AbortSignal | undefined): Promise<TextResponse> {
+    let res: TextResponse;
+    try {
+      res = await poolText(this.pool, { method: 'POST', path: `${this.basePath}${path}`, signal, headers: this.headers('application/json'), body });
+    } catch (e) {
+      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
+    }
+    if (res.statusCode >= 400) throw upstreamError(this.name, res);
     return res;
   }
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
-    const res = await this.post(r, false);
-    const text = await res.body.text();
+    const { statusCode, text } = await this.postWhole('/chat/completions', this.body(r, false), r.signal);
     let answer: ChatCompletion & { error?: { message?: string } };
     try {
       answer = JSON.parse(text);
     } catch {
-      throw new ProviderError(`${this.name} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
+      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
     }
     // Some servers answer a failure with 200 and an error body: a failure, not an empty answer.
     if (!Array.isArray(answer?.choices)) throw new ProviderError(`${this.name} answered 200 without choices${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
@@ -69,23 +84,12 @@ export class HttpOpenAiCompatibleProvider implements Provider {
    * @throws ProviderError - the upstream's error answer (status, message, type, code, param, Retry-After), or an answer without `data`
    */
   async embed(r: EmbeddingProviderRequest): Promise<EmbeddingAnswer> {
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await poolRequest(this.pool, {
-        method: 'POST', path: `${this.basePath}/embeddings`, signal: r.signal,
-        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${this.apiKey}` },
-        body: JSON.stringify({ ...r.body, model: r.model.upstream }),
-      });
-    } catch (e) {
-      throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);
-    }
-    if (res.statusCode >= 400) throw await upstreamError(this.name, res);
-    const text = await res.body.text();
+    const { statusCode, text } = await this.postWhole('/embeddings', JSON.stringify({ ...r.body, model: r.model.upstream }), r.signal);
     let answer: { data?: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number }; error?: { message?: string } };
     try {
       answer = JSON.parse(text);
     } catch {
-      throw new ProviderError(`${this.name} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
+      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
     }
     if (!Array.isArray(answer?.data)) throw new ProviderError(`${this.name} answered 200 without data${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
     const data = [...answer.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
@@ -106,8 +110,8 @@ export class HttpOpenAiCompatibleProvider implements Provider {
 }
 
 /** An OpenAI error answer as a ProviderError: status, the upstream's message/type/code/param, `Retry-After`. */
-async function upstreamError(name: string, res: Dispatcher.ResponseData): Promise<ProviderError> {
-  const text = await res.body.text().catch(() => '');
+function upstreamError(name: string, res: TextResponse): ProviderError {
+  const { text } = res;
   let error: { message?: string; type?: string; code?: string | number | null; param?: string | null } = {};
   try {
     const parsed = JSON.parse(text) as { error?: typeof error | string; message?: string; detail?: string };

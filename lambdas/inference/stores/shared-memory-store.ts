@@ -298,8 +298,7 @@ export class SharedMemoryStore implements GatewayStore {
 
   /** Day and month usage of the 16-number block at `base`. */
   private read(nums: Float64Array, base: number, day: number, month: number): UsageSummary {
-    const at = (p: number | undefined) => (p === undefined ? { tokens: 0, costUsd: 0, requests: 0 } : { tokens: nums[p + 1], costUsd: nums[p + 2], requests: nums[p + 3] });
-    return { day: at(this.period(nums, base + DAY, day, false)), month: at(this.period(nums, base + MONTH, month, false)) };
+    return { day: counterAt(nums, this.period(nums, base + DAY, day, false)), month: counterAt(nums, this.period(nums, base + MONTH, month, false)) };
   }
 
   /** The index in `nums` of the period `id` (current or previous) of the block at `current`; with `roll`, a newer id starts a new current period. */
@@ -377,4 +376,9 @@ function add(nums: Float64Array, at: number, tokens: number, costUsd: number, re
   nums[at + 1] += tokens;
   nums[at + 2] += costUsd;
   nums[at + 3] += requests;
+}
+
+/** The counters of the period at index `p` of `nums` (zeros when it has none). */
+function counterAt(nums: Float64Array, p: number | undefined): { tokens: number; costUsd: number; requests: number } {
+  return p === undefined ? { tokens: 0, costUsd: 0, requests: 0 } : { tokens: nums[p + 1], costUsd: nums[p + 2], requests: nums[p + 3] };
 }

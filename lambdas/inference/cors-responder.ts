@@ -1,0 +1,36 @@
+import { withVary } from './cors.js';
+import type { GatewayResponder } from './gateway.js';
+
+/**
+ * A request's responder with the CORS headers of its answer: every answer (whole, streamed,
+ * empty, error) carries `Vary: Origin`, and `cors` (Access-Control-Allow-Origin ...) once the
+ * gateway has set it from the caller's tenant. A class rather than closures over the request:
+ * nothing is built per request but this object.
+ */
+export class CorsResponder implements GatewayResponder {
+  /** The CORS headers of the answer (cors.ts actualResponseCors); none until the tenant is known. */
+  cors: Record<string, string> = {};
+  readonly signal: AbortSignal | undefined;
+  readonly empty: GatewayResponder['empty'];
+
+  constructor(private readonly raw: GatewayResponder) {
+    this.signal = raw.signal;
+    this.empty = raw.empty ? this.emptyWithCors : undefined;
+  }
+
+  private withCors(headers: Record<string, string> = {}): Record<string, string> {
+    return withVary({ ...headers, ...this.cors }, 'Origin');
+  }
+
+  json(status: number, body: string, headers?: Record<string, string>): void | Promise<void> {
+    return this.raw.json(status, body, this.withCors(headers));
+  }
+
+  stream(headers?: Record<string, string>): ReturnType<GatewayResponder['stream']> {
+    return this.raw.stream(this.withCors(headers));
+  }
+
+  private emptyWithCors(status: number, headers?: Record<string, string>): void | Promise<void> {
+    return this.raw.empty!(status, this.withCors(headers));
+  }
+}
