@@ -1,4 +1,4 @@
-import { Aspects, Aws, CfnCondition, CfnOutput, CfnParameter, CfnRule, DefaultStackSynthesizer, Duration, Fn, Stack, Tags, type IResolvable, type StackProps } from 'aws-cdk-lib';
+import { Aspects, Aws, CfnCondition, CfnOutput, CfnParameter, CfnRule, DefaultStackSynthesizer, Duration, Fn, Stack, Tags, Token, type IResolvable, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
@@ -18,6 +18,7 @@ import { TenantRoles, type WorkloadTrust } from '../constructs/tenant-roles.js';
 import { TenantStorage } from '../constructs/tenant-storage.js';
 import { TenantDrReplication } from '../constructs/tenant-dr-replication.js';
 import { TenantFailoverAccess } from '../constructs/tenant-failover-access.js';
+import { TenantRestoredDatabaseAccess } from '../constructs/tenant-restored-database-access.js';
 import { TenantRestoreEventsForwarder } from '../constructs/tenant-dr-restore-events.js';
 import { TenantRestoreTesting } from '../constructs/tenant-dr-restore-testing.js';
 import { disasterRecoveryOf, drBackupIntervalHours, usesReplicationTimeControl } from './config/disaster-recovery.js';
@@ -30,6 +31,7 @@ import {
   drBackupVaultName,
   drBucketName,
   drKeyAlias,
+  drRestoredInstanceIdentifier,
   drServiceRoleName,
   roleArn,
   TENANT_ID_PATTERN,
@@ -122,6 +124,8 @@ export class TenantStack extends Stack {
         }],
       });
     }
+    // The failover blueprint's second deploy (runbook): the database restored from the DR vault, by its resource id.
+    const restored = failover ? this.restoredDatabaseParameters() : undefined;
     const roles = new TenantRoles(this, 'Roles', {
       tenantId,
       platformAccountId: config.platformAccountId,
@@ -310,6 +314,16 @@ export class TenantStack extends Stack {
       // The runbook's "Tenant objects" step: the admin (or break-glass) copies the replica into the rebuilt bucket.
       new TenantFailoverAccess(this, 'FailoverAccess', { tenantId, drRegion: failover.drRegion, roles: [roles.admin, roles.breakGlass] });
     }
+    if (failover && restored) {
+      // The runbook's redeploy after the restore: the tenant's roles reach the restored instance as they reached their own.
+      new TenantRestoredDatabaseAccess(this, 'RestoredDatabaseAccess', {
+        drRegion: failover.drRegion, dbiResourceId: restored.dbiResourceId, condition: restored.condition, admin: roles.admin,
+        workload: roles.workload ? { role: roles.workload, sessionCondition: roles.workloadSessionCondition } : undefined,
+      });
+    }
+    // With the restored instance passed, the database outputs name it instead of the rebuilt stack's empty one.
+    const databaseOutput = (restoredValue: string, own: string): string =>
+      restored ? Token.asString(Fn.conditionIf(restored.condition.logicalId, restoredValue, own)) : own;
     if (roles.trainingLauncher) {
       // SageMaker encrypts job output and endpoint volumes with the tenant key through grants the launcher creates.
       key.allowServiceRole('TrainingLauncherGrantsToSageMaker', roles.trainingLauncher, ['kms:CreateGrant'], { Bool: { 'kms:GrantIsForAWSResource': 'true' } });
@@ -327,11 +341,12 @@ export class TenantStack extends Stack {
       DefaultSecurityGroupId: network.vpc.vpcDefaultSecurityGroup,
       ComputeSubnetIds: computeSubnetIds.join(','),
       WorkloadSecurityGroupId: network.workloadSecurityGroup.securityGroupId,
-      DatabaseInstanceId: database.instance.ref,
-      DatabaseEndpoint: database.endpointAddress,
+      DatabaseInstanceId: databaseOutput(drRestoredInstanceIdentifier(tenantId), database.instance.ref),
+      DatabaseEndpoint: databaseOutput(restored?.endpoint ?? '', database.endpointAddress),
+      // A restore keeps the snapshot's port (RestoreDBInstanceFromDBSnapshot Port: "the same port as the original DB instance").
       DatabasePort: String(database.port),
-      DatabaseResourceId: database.dbiResourceId,
-      DatabaseSecretArn: database.instance.attrMasterUserSecretSecretArn,
+      DatabaseResourceId: databaseOutput(restored?.dbiResourceId ?? '', database.dbiResourceId),
+      DatabaseSecretArn: databaseOutput(restored?.secretArn ?? '', database.instance.attrMasterUserSecretSecretArn),
       CacheEndpoint: cache.replicationGroup.attrPrimaryEndPointAddress,
       CachePort: String(tier.cache.port),
       CacheUserId: cache.appUserId,
@@ -367,6 +382,45 @@ export class TenantStack extends Stack {
         'GpuNodesMinSize and GpuNodesDesiredSize are unused in a tier whose GPU maxSize is 0 (no GPU node group); they stay, bounded to 0, because the onboarding workflow passes them to every dedicated-compute blueprint.');
     }
     return { minSize: minSize.valueAsNumber, desiredSize: desiredSize.valueAsNumber };
+  }
+
+  /**
+   * The failover blueprint's parameters for its second deploy (runbook, after the restore from the DR vault):
+   * `RestoredDbiResourceId` (`db-...`), `RestoredDatabaseEndpoint` (the address) and `RestoredDatabaseCredentialsArn`
+   * (the ARN of its RDS-managed master user secret) of `tessera-<id>-restored`, read with `aws rds describe-db-instances`. All
+   * three default to empty (condition `RestoredDatabase` off: the failover blueprint's first deploy, unchanged);
+   * a template rule refuses some without the others. With them, the tenant's roles get IAM database
+   * authentication on that instance (constructs/tenant-restored-database-access.ts) and the Database* outputs
+   * name it. The restored instance is not a resource of the stack: AWS Backup created it, and the values are
+   * known only after that (a DbiResourceId is assigned by RDS at creation).
+   */
+  private restoredDatabaseParameters(): { dbiResourceId: string; endpoint: string; secretArn: string; condition: CfnCondition } {
+    const dbiResourceId = new CfnParameter(this, 'RestoredDbiResourceId', {
+      type: 'String', default: '', allowedPattern: '^(db-[A-Z0-9]+)?$',
+      description: 'Runbook, after the restore: DbiResourceId of tessera-<id>-restored (db-...); empty before the restore',
+      constraintDescription: 'must be empty or a DbiResourceId: db- and upper-case letters and digits',
+    });
+    const endpoint = new CfnParameter(this, 'RestoredDatabaseEndpoint', {
+      type: 'String', default: '', allowedPattern: '^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)?$',
+      description: 'Runbook, after the restore: endpoint address of tessera-<id>-restored; empty before the restore',
+      constraintDescription: 'must be empty or a DNS name',
+    });
+    const secretArn = new CfnParameter(this, 'RestoredDatabaseCredentialsArn', {
+      type: 'String', default: '', allowedPattern: '^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:rds![A-Za-z0-9-]+)?$',
+      // Not named ...Secret...: cfn-lint's W2509 takes any parameter with "secret" in its name for a password; this is an ARN.
+      description: 'Runbook, after the restore: ARN of the RDS-managed master user secret of tessera-<id>-restored (MasterUserSecret.SecretArn); empty before the restore',
+      constraintDescription: 'must be empty or an RDS-managed Secrets Manager secret ARN (secret:rds!...)',
+    });
+    const empty = (p: CfnParameter) => Fn.conditionEquals(p.valueAsString, '');
+    const all = [dbiResourceId, endpoint, secretArn];
+    new CfnRule(this, 'RestoredDatabaseParametersTogether', {
+      assertions: [{
+        assert: Fn.conditionOr(Fn.conditionAnd(...all.map(empty)), Fn.conditionAnd(...all.map((p) => Fn.conditionNot(empty(p))))),
+        assertDescription: 'RestoredDbiResourceId, RestoredDatabaseEndpoint and RestoredDatabaseCredentialsArn go together: all three (after the restore) or none.',
+      }],
+    });
+    const condition = new CfnCondition(this, 'RestoredDatabase', { expression: Fn.conditionNot(empty(dbiResourceId)) });
+    return { dbiResourceId: dbiResourceId.valueAsString, endpoint: endpoint.valueAsString, secretArn: secretArn.valueAsString, condition };
   }
 
   /**

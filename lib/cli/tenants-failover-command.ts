@@ -103,7 +103,9 @@ export const PLAN_RECOVERY_POINTS = 5;
  * the tier's failover blueprint (lib/tenant-failover-stack.ts: network, cache, cluster; the tenant's IAM roles,
  * global, imported by name; the home-region workflow and catalog are not used), restore the database into the rebuilt DB
  * subnet group and security group as `tessera-<id>-restored` with the DR blueprint's restore role
- * `tessera-<id>-dr-restore`, point the tenant at it, objects from the DR bucket, DNS and gateway, record.
+ * `tessera-<id>-dr-restore`, turn on its IAM database authentication and managed master secret, redeploy the failover
+ * blueprint with its DbiResourceId, endpoint and secret (the tenant's roles' `rds-db:connect` grants and the Database* outputs
+ * follow it: constructs/tenant-restored-database-access.ts), objects from the DR bucket, DNS and gateway, record.
  * Every command is an AWS CLI v2 command as documented in https://docs.aws.amazon.com/cli/latest/reference/
  * (placeholders in `<...>` name the earlier command's output to fill in). Pure: every AWS answer is in `input`.
  * @throws CliError (exit 2) when the tenant's tier has no disaster recovery and the registry records no DR stack
@@ -194,11 +196,20 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
       ],
     },
     {
-      title: 'Point the tenant at the restored database',
-      detail: `The rebuilt stack's DatabaseEndpoint and DatabaseSecretArn outputs name the empty ${emptyInstance}; the data is in ${restored}. Give it an RDS-managed master secret under the DR key (the home secret is in ${config.homeRegion}), then give the tenant's workloads its endpoint and secret instead of the stack's.`,
+      title: 'Turn on IAM database authentication and a managed master secret on the restored database',
+      detail: `The data is in ${restored}, not in the rebuilt stack's empty ${emptyInstance}. A restore from a snapshot turns IAM database authentication off unless asked (RestoreDBInstanceFromDBSnapshot EnableIAMDatabaseAuthentication, default false), and the tenant's roles sign in with it (tenant_app, tenant_admin). RDS does not restore the master user secret either: the home one is in ${config.homeRegion}, and RDS manages a master password for a PostgreSQL restore only through a later modify (ManageMasterUserPassword on restore is for RDS for Oracle only). So modify the instance: IAM authentication on, and an RDS-managed master secret under the rebuilt stack's tenant key (its KeyArn output), as the tier blueprint keeps its own (the instance's storage stays under ${drKeyAlias(tenantId)}). Secrets Manager uses that key on behalf of the caller: run this as a principal the key policy admits through RDS and Secrets Manager (the blueprint execution role ${config.roles.blueprintExecutionRoleName}), like the stack's own create. Then read the instance's DbiResourceId, endpoint and secret for the next step.`,
       commands: [
-        `aws rds modify-db-instance --region ${drRegion} --db-instance-identifier ${restored} --manage-master-user-password --master-user-secret-kms-key-id ${drKeyAlias(tenantId)} --apply-immediately`,
-        `aws rds describe-db-instances --region ${drRegion} --db-instance-identifier ${restored} --query "DBInstances[0].{Endpoint:Endpoint.Address,Port:Endpoint.Port,SecretArn:MasterUserSecret.SecretArn}"`,
+        `aws rds modify-db-instance --region ${drRegion} --db-instance-identifier ${restored} --enable-iam-database-authentication --manage-master-user-password --master-user-secret-kms-key-id <KeyArn output> --apply-immediately`,
+        `aws rds wait db-instance-available --region ${drRegion} --db-instance-identifier ${restored}`,
+        `aws rds describe-db-instances --region ${drRegion} --db-instance-identifier ${restored} --query "DBInstances[0].{DbiResourceId:DbiResourceId,Endpoint:Endpoint.Address,Port:Endpoint.Port,SecretArn:MasterUserSecret.SecretArn,IamAuth:IAMDatabaseAuthenticationEnabled}"`,
+      ],
+    },
+    {
+      title: 'Point the rebuilt stack at the restored database',
+      detail: `Deploy the same failover blueprint to stack ${primaryStack} again, with the restored instance's DbiResourceId, endpoint and secret ARN from the previous step (all three, or the template refuses). IAM database authentication is authorized on arn:${partitionOf(drRegion)}:rds-db:${drRegion}:${accountId}:dbuser:<DbiResourceId>/<user>, and RDS assigns the DbiResourceId when the restore creates the instance, so the grants can only follow it. The update adds two customer-managed policies on the imported roles: ${tenantRoleName(tenantId, 'workload')} may connect as tenant_app (with its namespace session tag), ${tenantRoleName(tenantId, 'admin')} as tenant_admin, on that instance only (no dbuser:* grant, which would reach other tenants' databases in a shared account). The DatabaseInstanceId, DatabaseEndpoint, DatabaseResourceId and DatabaseSecretArn outputs then name ${restored}, and nothing is replaced. No tenant role gets the master secret, as in ${config.homeRegion}. Give the tenant's workloads the DatabaseEndpoint output (DatabasePort is unchanged: a restore keeps the snapshot's port); they sign in as tenant_app with IAM authentication tokens.`,
+      commands: [
+        `aws cloudformation deploy --region ${drRegion} --stack-name ${primaryStack} --template-file cdk.out/assembly-Blueprints/${failoverTemplateGlob(input.tier)} --s3-bucket <your bucket in ${drRegion}> --parameter-overrides TenantId=${tenantId} VpcCidr=${vpcCidr} DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM`,
+        `aws cloudformation describe-stacks --region ${drRegion} --stack-name ${primaryStack} --query "Stacks[0].Outputs[?starts_with(OutputKey, 'Database')]"`,
       ],
     },
     {

@@ -12,6 +12,7 @@ import { blueprintFileName, failoverBlueprintStackId } from '../../lib/tessera-a
 import { DR_SERVICE_ROLE_PURPOSES, TENANT_ROLE_PURPOSES } from '../../lib/tenant-naming.js';
 import { buildApp, configWith, template } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
+import { condition, parameterValues } from '../integration/support/template-conditions.js';
 
 /**
  * Issue 17, the failover runbook's rebuild step: a DR tier gets a failover variant of its blueprint
@@ -31,6 +32,7 @@ const variant = (tier: string) => template(built.failoverBlueprints[tier]).toJSO
 const plain = (tier: string) => template(built.blueprints[tier]).toJSON() as any;
 const resources = (t: any, type: string) => Object.entries<any>(t.Resources).filter(([, r]) => r.Type === type);
 const joined = (...parts: unknown[]) => ({ 'Fn::Join': ['', parts] });
+const RESTORED_PARAMETERS = ['RestoredDbiResourceId', 'RestoredDatabaseEndpoint', 'RestoredDatabaseCredentialsArn'];
 const tenantName = (suffix: string) => joined('tessera-', { Ref: 'TenantId' }, suffix);
 
 beforeAll(() => {
@@ -149,10 +151,13 @@ describe('the failover variant of a DR tier\'s blueprint', () => {
       // what differs from the tier blueprint: its roles and DR resources go, the replica grant comes
       const removed = Object.keys(p.Resources).filter((id) => !t.Resources[id]);
       const added = Object.keys(t.Resources).filter((id) => !p.Resources[id]);
-      expect(added.map((id) => t.Resources[id].Type)).toEqual(['AWS::IAM::ManagedPolicy']);
+      // the replica grant, and the two grants on the restored database (conditional: see 'after the restore' below)
+      expect(added.map((id) => `${t.Resources[id].Type} ${id.replace(/[0-9A-F]{8}$/, '')}`).sort()).toEqual(
+        ['FailoverAccessReadReplica', 'RestoredDatabaseAccessAdmin', 'RestoredDatabaseAccessWorkload'].map((id) => `AWS::IAM::ManagedPolicy ${id}`));
       expect(removed.every((id) => /^(Roles|DrReplication|RestoreTesting|RestoreEvents)/.test(id)), removed.join(' ')).toBe(true);
-      // the same parameters and outputs as the tier blueprint: the runbook's deploy and later steps read the same names
-      expect(Object.keys(t.Parameters)).toEqual(Object.keys(p.Parameters));
+      // the same parameters and outputs as the tier blueprint (the runbook's deploy and later steps read the same names),
+      // and the three the runbook passes after the restore
+      expect(Object.keys(t.Parameters).sort()).toEqual([...Object.keys(p.Parameters), ...RESTORED_PARAMETERS].sort());
       expect(Object.keys(t.Outputs).sort()).toEqual(Object.keys(p.Outputs).sort());
       for (const o of Object.keys(t.Outputs)) expect(TENANT_STACK_OUTPUTS).toContain(o);
       // the database the runbook restores beside: same identifier, subnet group and security group construct ids
@@ -168,6 +173,109 @@ describe('the failover variant of a DR tier\'s blueprint', () => {
     const rule = variant('professional').Rules.DeployedInDrRegion;
     expect(rule.Assertions[0].Assert).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-west-2'] });
     expect(rule.Assertions[0].AssertDescription).toMatch(/DR region us-west-2 only/);
+  });
+});
+
+describe('after the restore: the failover blueprint redeployed with the restored instance', () => {
+  const RESTORED_ID = 'db-ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  const restoredValues = (t: any) => parameterValues(t, {
+    TenantId: 'acme', VpcCidr: '10.80.0.0/20', RestoredDbiResourceId: RESTORED_ID,
+    RestoredDatabaseEndpoint: 'tessera-acme-restored.abcdefghij.us-west-2.rds.amazonaws.com', RestoredDatabaseCredentialsArn: 'arn:aws:secretsmanager:us-west-2:210987654321:secret:rds!db-1234-abcdef',
+  });
+  const dbUser = (user: string) => joined('arn:', { Ref: 'AWS::Partition' }, ':rds-db:us-west-2:', { Ref: 'AWS::AccountId' }, ':dbuser:', { Ref: 'RestoredDbiResourceId' }, `/${user}`);
+  const restoredPolicy = (t: any, role: string) => {
+    const found = resources(t, 'AWS::IAM::ManagedPolicy').filter(([id]) => new RegExp(`^RestoredDatabaseAccess${role}[0-9A-F]{8}$`).test(id));
+    expect(found.length, role).toBe(1);
+    return found[0][1];
+  };
+
+  it('takes the restored instance\'s DbiResourceId, endpoint and secret as parameters, empty by default, all three or none', () => {
+    for (const tier of DR_TIERS) {
+      const t = variant(tier);
+      for (const name of RESTORED_PARAMETERS) expect(t.Parameters[name], `${tier} ${name}`).toMatchObject({ Type: 'String', Default: '' });
+      // each accepts empty and its AWS shape only
+      const accepts = (name: string, value: string) => new RegExp(t.Parameters[name].AllowedPattern).test(value);
+      expect(accepts('RestoredDbiResourceId', '')).toBe(true);
+      expect(accepts('RestoredDbiResourceId', RESTORED_ID)).toBe(true);
+      expect(accepts('RestoredDbiResourceId', 'tessera-acme-restored')).toBe(false);
+      expect(accepts('RestoredDbiResourceId', '*')).toBe(false);
+      expect(accepts('RestoredDatabaseEndpoint', 'tessera-acme-restored.abcdefghij.us-west-2.rds.amazonaws.com')).toBe(true);
+      expect(accepts('RestoredDatabaseEndpoint', 'not a host')).toBe(false);
+      expect(accepts('RestoredDatabaseCredentialsArn', 'arn:aws:secretsmanager:us-west-2:210987654321:secret:rds!db-1234-abcdef')).toBe(true);
+      expect(accepts('RestoredDatabaseCredentialsArn', 'arn:aws:secretsmanager:us-west-2:210987654321:secret:other-tenant')).toBe(false);
+      // the condition: on once the resource id is given
+      expect(t.Conditions.RestoredDatabase).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'RestoredDbiResourceId' }, ''] }] });
+      expect(condition(t, 'RestoredDatabase', parameterValues(t, { TenantId: 'acme', VpcCidr: '10.80.0.0/20' }))).toBe(false);
+      expect(condition(t, 'RestoredDatabase', restoredValues(t))).toBe(true);
+      // a rule refuses some without the others
+      const empty = (name: string) => ({ 'Fn::Equals': [{ Ref: name }, ''] });
+      expect(t.Rules.RestoredDatabaseParametersTogether.Assertions).toEqual([{
+        Assert: { 'Fn::Or': [{ 'Fn::And': RESTORED_PARAMETERS.map(empty) }, { 'Fn::And': RESTORED_PARAMETERS.map((n) => ({ 'Fn::Not': [empty(n)] })) }] },
+        AssertDescription: expect.stringMatching(/go together: all three \(after the restore\) or none/),
+      }]);
+    }
+  });
+
+  it('grants the workload rds-db:connect as tenant_app and the admin as tenant_admin on exactly that resource id in the DR region, under the condition', () => {
+    for (const tier of DR_TIERS) {
+      const t = variant(tier);
+      const workload = restoredPolicy(t, 'Workload');
+      const admin = restoredPolicy(t, 'Admin');
+      expect(workload.Condition).toBe('RestoredDatabase');
+      expect(admin.Condition).toBe('RestoredDatabase');
+      expect(workload.Properties.Roles).toEqual([tenantName('-workload')]);
+      expect(admin.Properties.Roles).toEqual([tenantName('-admin')]);
+      expect(workload.Properties.PolicyDocument.Statement).toEqual([{
+        Sid: 'RestoredDatabaseIamAuth', Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUser('tenant_app'),
+        // the tier blueprint's workload condition: the session carries the tenant's namespace tag
+        Condition: { StringEquals: { 'aws:PrincipalTag/kubernetes-namespace': joined('tenant-', { Ref: 'TenantId' }) } },
+      }]);
+      expect(admin.Properties.PolicyDocument.Statement).toEqual([{ Sid: 'RestoredDatabaseIamAuth', Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUser('tenant_admin') }]);
+      // the same users the tier blueprint grants on its own instance
+      const home = JSON.stringify(resources(t, 'AWS::IAM::ManagedPolicy').filter(([id]) => /^Access(Workload|Admin)[0-9A-F]{8}$/.test(id)));
+      expect(home).toContain('/tenant_app');
+      expect(home).toContain('/tenant_admin');
+      // no secret, no key, no wildcard: every statement naming the restored instance is these two, and both carry the condition
+      for (const [id, r] of Object.entries<any>(t.Resources)) {
+        if (JSON.stringify(r).includes('RestoredDbiResourceId')) expect(r.Condition, id).toBe('RestoredDatabase');
+      }
+      const conditional = Object.entries<any>(t.Resources).filter(([, r]) => r.Condition === 'RestoredDatabase').map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+      expect(conditional.sort()).toEqual(['RestoredDatabaseAccessAdmin', 'RestoredDatabaseAccessWorkload']);
+      expect(JSON.stringify([workload, admin])).not.toMatch(/secretsmanager|kms:|dbuser:\*|"\*"/);
+    }
+  });
+
+  it('with the parameter, the grants name exactly that resource id and user; without it, the template creates no such grant', () => {
+    const t = variant('professional');
+    const given = restoredValues(t);
+    const resolve = (v: any): any => {
+      if (Array.isArray(v)) return v.map(resolve);
+      if (!v || typeof v !== 'object') return v;
+      if ('Ref' in v) return { 'AWS::Partition': 'aws', 'AWS::AccountId': '210987654321' }[v.Ref as string] ?? given[v.Ref];
+      if ('Fn::Join' in v) return resolve(v['Fn::Join'][1]).join(v['Fn::Join'][0]);
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));
+    };
+    const granted = (values: Record<string, string>) => Object.values<any>(t.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' && (!r.Condition || condition(t, r.Condition, values)))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement.filter((s: any) => s.Sid === 'RestoredDatabaseIamAuth').map((s: any) => resolve(s.Resource)));
+    expect(granted(given).sort()).toEqual([`arn:aws:rds-db:us-west-2:210987654321:dbuser:${RESTORED_ID}/tenant_admin`, `arn:aws:rds-db:us-west-2:210987654321:dbuser:${RESTORED_ID}/tenant_app`]);
+    expect(granted(parameterValues(t, { TenantId: 'acme', VpcCidr: '10.80.0.0/20' }))).toEqual([]);
+  });
+
+  it('switches the Database outputs to the restored instance under the condition, and keeps them on its own instance otherwise', () => {
+    const t = variant('enterprise');
+    const ifRestored = (name: string) => t.Outputs[name].Value['Fn::If'];
+    expect(ifRestored('DatabaseInstanceId')).toEqual(['RestoredDatabase', tenantName('-restored'), { Ref: 'DatabaseInstance02E622FB' }]);
+    expect(ifRestored('DatabaseEndpoint')).toEqual(['RestoredDatabase', { Ref: 'RestoredDatabaseEndpoint' }, { 'Fn::GetAtt': ['DatabaseInstance02E622FB', 'Endpoint.Address'] }]);
+    expect(ifRestored('DatabaseResourceId')).toEqual(['RestoredDatabase', { Ref: 'RestoredDbiResourceId' }, { 'Fn::GetAtt': ['DatabaseInstance02E622FB', 'DbiResourceId'] }]);
+    expect(ifRestored('DatabaseSecretArn')).toEqual(['RestoredDatabase', { Ref: 'RestoredDatabaseCredentialsArn' }, { 'Fn::GetAtt': ['DatabaseInstance02E622FB', 'MasterUserSecret.SecretArn'] }]);
+    // the port is the snapshot's: unchanged
+    expect(t.Outputs.DatabasePort.Value).toBe(plain('enterprise').Outputs.DatabasePort.Value);
+    // the tier blueprint has none of it
+    const p = plain('enterprise');
+    for (const name of RESTORED_PARAMETERS) expect(p.Parameters[name]).toBeUndefined();
+    expect(p.Conditions.RestoredDatabase).toBeUndefined();
+    expect(p.Outputs.DatabaseEndpoint.Value).toEqual({ 'Fn::GetAtt': ['DatabaseInstance02E622FB', 'Endpoint.Address'] });
   });
 });
 

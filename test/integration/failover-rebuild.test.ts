@@ -1,5 +1,6 @@
-import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListStackResourcesCommand, type Parameter } from '@aws-sdk/client-cloudformation';
-import { GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListStackResourcesCommand, UpdateStackCommand, type Parameter } from '@aws-sdk/client-cloudformation';
+import { GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { CreateDBSnapshotCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RestoreDBInstanceFromDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { App, Stage } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
@@ -13,6 +14,7 @@ import { takenIamNames } from './failover-iam-names.js';
 import { attributesRead, deriveMotoBlueprint, type CfnTemplate } from './support/derive-moto-blueprint.js';
 import { motoCloudFormation } from './support/moto-cloudformation.js';
 import { templateForMoto } from './support/moto-template.js';
+import { condition, parameterValues } from './support/template-conditions.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 /**
@@ -46,7 +48,21 @@ let failover: CfnTemplate;
 
 const cfn = (region: string) => new CloudFormationClient({ endpoint: moto.endpoint, region, credentials });
 const iam = () => new IAMClient({ endpoint: moto.endpoint, region: HOME, credentials });
-const forMoto = (t: CfnTemplate) => JSON.stringify(templateForMoto(deriveMotoBlueprint(t, motoCloudFormation(attributesRead(t))).template, parameters));
+const forMoto = (t: CfnTemplate, values: Record<string, string> = parameters) =>
+  JSON.stringify(templateForMoto(deriveMotoBlueprint(decided(t, values), motoCloudFormation(attributesRead(t))).template, values));
+/**
+ * `t` with its resource conditions decided for one stack operation, as CloudFormation decides them: a resource whose
+ * condition is false is left out. moto 5.2.5 keeps such a resource in its map at create and, when an update turns the
+ * condition on, neither adds nor creates it (moto/cloudformation/parsing.py build_resource_diff: it is in the old
+ * template already); CloudFormation creates it. The failover blueprint's restored-database grants are such resources.
+ */
+function decided(t: CfnTemplate, values: Record<string, string>): CfnTemplate {
+  const all = parameterValues(t, values);
+  return { ...t, Resources: Object.fromEntries(Object.entries(t.Resources).filter(([, r]) => {
+    const name = (r as { Condition?: string }).Condition;
+    return !name || condition(t, name, all);
+  })) };
+}
 const createInput = (body: string) => ({
   StackName: `tessera-${TENANT}`, TemplateBody: body, Capabilities: ['CAPABILITY_NAMED_IAM' as const],
   Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]): Parameter => ({ ParameterKey, ParameterValue })),
@@ -63,6 +79,9 @@ const status = async (region: string) => {
 const attached = async (role: string) => (await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: role }))).AttachedPolicies!.map((p) => p.PolicyArn!).sort();
 const managedPoliciesOf = async (region: string) => (await cfn(region).send(new ListStackResourcesCommand({ StackName: `tessera-${TENANT}` }))).StackResourceSummaries!
   .filter((r) => r.ResourceType === 'AWS::IAM::ManagedPolicy').map((r) => ({ logicalId: r.LogicalResourceId!, arn: r.PhysicalResourceId! }));
+
+const stackOutputs = async (region: string): Promise<Record<string, string>> =>
+  Object.fromEntries((await cfn(region).send(new DescribeStacksCommand({ StackName: `tessera-${TENANT}` }))).Stacks![0].Outputs!.map((o) => [o.OutputKey!, o.OutputValue!]));
 
 let homePolicies: Record<string, string[]>;
 let homeTrusts: Record<string, string>;
@@ -153,5 +172,65 @@ describe('rebuilding a tenant in its DR region while the home stack owns its rol
     expect(outputs.KeyArn).toMatch(new RegExp(`^arn:aws:kms:us-west-2:${ACCOUNT}:key/`));
     // the home stack stands as it was
     expect(await status(HOME)).toBe('CREATE_COMPLETE');
+  });
+
+  it('after the restore, the redeploy with the restored instance\'s DbiResourceId grants the workload and admin roles IAM database authentication on it, and the outputs name it', async () => {
+    // GIVEN the rebuilt stack of the previous test (first deploy: no restored-database grant yet)
+    expect((await managedPoliciesOf(DR_REGION)).filter((p) => p.logicalId.startsWith('RestoredDatabaseAccess'))).toEqual([]);
+    // and the database restored beside it as tessera-acme-restored. moto has no AWS Backup restore job (StartRestoreJob);
+    // an AWS Backup restore of an RDS recovery point is RestoreDBInstanceFromDBSnapshot, which moto has: from a snapshot of
+    // the rebuilt instance, standing in for the DR vault's copy
+    const rds = new RDSClient({ endpoint: moto.endpoint, region: DR_REGION, credentials });
+    await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: `tessera-${TENANT}`, DBSnapshotIdentifier: 'awsbackup-copyjob-stand-in' }));
+    await rds.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: `tessera-${TENANT}-restored`, DBSnapshotIdentifier: 'awsbackup-copyjob-stand-in' }));
+    const outputsBefore = await stackOutputs(DR_REGION);
+    // WHEN the runbook turns on IAM authentication and the managed master secret under the rebuilt stack's key, and reads the instance
+    await rds.send(new ModifyDBInstanceCommand({
+      DBInstanceIdentifier: `tessera-${TENANT}-restored`, EnableIAMDatabaseAuthentication: true, ManageMasterUserPassword: true, MasterUserSecretKmsKeyId: outputsBefore.KeyArn, ApplyImmediately: true,
+    }));
+    const instance = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: `tessera-${TENANT}-restored` }))).DBInstances![0];
+    expect(instance.IAMDatabaseAuthenticationEnabled).toBe(true);
+    const restored = { RestoredDbiResourceId: instance.DbiResourceId!, RestoredDatabaseEndpoint: instance.Endpoint!.Address!, RestoredDatabaseCredentialsArn: instance.MasterUserSecret!.SecretArn! };
+    // every value fits the parameter's pattern, as CloudFormation would check it (moto does not)
+    for (const [name, value] of Object.entries(restored)) expect(new RegExp((failover.Parameters as any)[name].AllowedPattern).test(value), `${name}=${value}`).toBe(true);
+    // the grant must not name the empty instance's resource id (moto gives every instance the same DbiResourceId, so the
+    // stack's own instance is read from the stack, whose attribute the harness stands in: the two must differ here)
+    expect(restored.RestoredDbiResourceId).not.toBe(outputsBefore.DatabaseResourceId);
+    // and redeploys the failover blueprint with it
+    const withRestored = { ...parameters, ...restored };
+    await cfn(DR_REGION).send(new UpdateStackCommand({
+      StackName: `tessera-${TENANT}`, TemplateBody: forMoto(failover, withRestored),
+      Capabilities: ['CAPABILITY_IAM'], Parameters: Object.entries(withRestored).map(([ParameterKey, ParameterValue]): Parameter => ({ ParameterKey, ParameterValue })),
+    }));
+    // THEN
+    expect(await status(DR_REGION)).toBe('UPDATE_COMPLETE');
+    const added = (await managedPoliciesOf(DR_REGION)).filter((p) => p.logicalId.startsWith('RestoredDatabaseAccess'));
+    expect(added.map((p) => p.logicalId.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['RestoredDatabaseAccessAdmin', 'RestoredDatabaseAccessWorkload']);
+    const documentOf = async (arn: string) => {
+      const version = (await iam().send(new GetPolicyCommand({ PolicyArn: arn }))).Policy!.DefaultVersionId!;
+      const doc = (await iam().send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version }))).PolicyVersion!.Document!;
+      return JSON.parse(decodeURIComponent(doc));
+    };
+    const grants: Record<string, { role: string; user: string }> = {
+      RestoredDatabaseAccessWorkload: { role: `tessera-${TENANT}-workload`, user: 'tenant_app' },
+      RestoredDatabaseAccessAdmin: { role: `tessera-${TENANT}-admin`, user: 'tenant_admin' },
+    };
+    for (const p of added) {
+      const { role, user } = grants[p.logicalId.replace(/[0-9A-F]{8}$/, '')];
+      // attached to the imported role, beside what it had
+      expect(await attached(role), role).toContain(p.arn);
+      // exactly the restored instance's resource id and the tenant's user, in the DR region
+      const [statement] = (await documentOf(p.arn)).Statement;
+      expect(statement.Action).toBe('rds-db:connect');
+      expect(statement.Resource).toBe(`arn:aws:rds-db:${DR_REGION}:${ACCOUNT}:dbuser:${restored.RestoredDbiResourceId}/${user}`);
+    }
+    // the outputs name the restored instance now
+    const outputs = await stackOutputs(DR_REGION);
+    expect(outputs).toMatchObject({
+      DatabaseInstanceId: `tessera-${TENANT}-restored`, DatabaseResourceId: restored.RestoredDbiResourceId,
+      DatabaseEndpoint: restored.RestoredDatabaseEndpoint, DatabaseSecretArn: restored.RestoredDatabaseCredentialsArn,
+    });
+    // nothing else changed: the stack's own instance, key and bucket stay
+    for (const name of ['KeyArn', 'BucketName', 'VpcId']) expect(outputs[name], name).toBe(outputsBefore[name]);
   });
 });

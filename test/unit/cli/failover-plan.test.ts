@@ -40,18 +40,19 @@ describe('failoverPlan', () => {
     expect(failoverPlanLines(plan)).toMatch(/latest restore test: COMPLETED, validation SUCCESSFUL at 2026-11-28T03:10:00Z \(job job-9\)/);
   });
 
-  it('gives the steps in order: keep the recovery point, declare, registry, audit, rebuild from the failover blueprint, restore into its network, point at it, objects, DNS, record', () => {
+  it('gives the steps in order: keep the recovery point, declare, registry, audit, rebuild from the failover blueprint, restore into its network, IAM auth and secret on it, redeploy pointing at it, objects, DNS, record', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(5)] } });
     expect(plan.steps.map((s) => s.title)).toEqual([
       'Keep the DR recovery point', 'Declare the failover', 'Restore the tenant registry in the platform DR region', 'Audit trail',
-      'Rebuild the tenant from the failover blueprint in the DR region', 'Restore the tenant database from the DR vault', 'Point the tenant at the restored database',
+      'Rebuild the tenant from the failover blueprint in the DR region', 'Restore the tenant database from the DR vault',
+      'Turn on IAM database authentication and a managed master secret on the restored database', 'Point the rebuilt stack at the restored database',
       'Tenant objects from the DR bucket', 'DNS and gateway', 'Record the recovery',
     ]);
     const restore = plan.steps[5].commands.join('\n');
     expect(restore).toContain(`--recovery-point-arn ${point(5).arn}`);
     expect(restore).toContain('--region us-west-2 --backup-vault-name tessera-acme-dr');
-    expect(plan.steps[7].commands[0]).toBe('aws s3 ls s3://tessera-acme-dr-210987654321-us-west-2/ --region us-west-2');
-    expect(plan.steps[7].commands[1]).toMatch(/^aws s3 sync s3:\/\/tessera-acme-dr-210987654321-us-west-2\/ s3:\/\/<BucketName output>\/ --region us-west-2 --sse aws:kms --sse-kms-key-id <KeyArn output>$/);
+    expect(plan.steps[8].commands[0]).toBe('aws s3 ls s3://tessera-acme-dr-210987654321-us-west-2/ --region us-west-2');
+    expect(plan.steps[8].commands[1]).toMatch(/^aws s3 sync s3:\/\/tessera-acme-dr-210987654321-us-west-2\/ s3:\/\/<BucketName output>\/ --region us-west-2 --sse aws:kms --sse-kms-key-id <KeyArn output>$/);
     // 5 h old against a 2 h RPO
     expect(plan).toMatchObject({ newestRecoveryPointAgeHours: 5, withinRpo: false });
     expect(failoverPlanLines(plan)).toMatch(/OLDER THAN THE RPO/);
@@ -116,12 +117,46 @@ describe('failoverPlan', () => {
     expect(plan.steps[4].detail).toMatch(/Tier professional has disasterRecovery none now/);
   });
 
-  it('points the tenant at the restored instance with a managed secret under the DR key', () => {
+  it('turns on IAM database authentication and a managed master secret under the rebuilt stack\'s tenant key on the restored instance, then reads its DbiResourceId, endpoint and secret', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(1)] } });
-    expect(plan.steps[6].commands).toEqual([
-      'aws rds modify-db-instance --region us-west-2 --db-instance-identifier tessera-acme-restored --manage-master-user-password --master-user-secret-kms-key-id alias/tessera-acme-dr --apply-immediately',
-      'aws rds describe-db-instances --region us-west-2 --db-instance-identifier tessera-acme-restored --query "DBInstances[0].{Endpoint:Endpoint.Address,Port:Endpoint.Port,SecretArn:MasterUserSecret.SecretArn}"',
+    const step = plan.steps[6];
+    expect(step.commands).toEqual([
+      'aws rds modify-db-instance --region us-west-2 --db-instance-identifier tessera-acme-restored --enable-iam-database-authentication --manage-master-user-password --master-user-secret-kms-key-id <KeyArn output> --apply-immediately',
+      'aws rds wait db-instance-available --region us-west-2 --db-instance-identifier tessera-acme-restored',
+      'aws rds describe-db-instances --region us-west-2 --db-instance-identifier tessera-acme-restored --query "DBInstances[0].{DbiResourceId:DbiResourceId,Endpoint:Endpoint.Address,Port:Endpoint.Port,SecretArn:MasterUserSecret.SecretArn,IamAuth:IAMDatabaseAuthenticationEnabled}"',
     ]);
+    // why: a snapshot restore has IAM authentication off by default and brings no managed secret (Oracle only on restore)
+    expect(step.detail).toMatch(/EnableIAMDatabaseAuthentication, default false/);
+    expect(step.detail).toMatch(/ManageMasterUserPassword on restore is for RDS for Oracle only/);
+    // who may run it: a principal the tenant key admits through RDS and Secrets Manager
+    expect(step.detail).toContain(`the blueprint execution role ${config.roles.blueprintExecutionRoleName}`);
+    // it follows the restore and the rebuild whose KeyArn output it names
+    const commands = plan.steps.flatMap((s) => s.commands);
+    expect(commands.indexOf(step.commands[0])).toBeGreaterThan(commands.findIndex((c) => c.includes('start-restore-job')));
+  });
+
+  it('redeploys the failover blueprint with the restored instance\'s DbiResourceId, endpoint and secret, after reading them and before the objects and DNS', () => {
+    const plan = failoverPlan({ ...base, vpcCidr: '10.20.0.0/16', recoveryPoints: { points: [point(1)] } });
+    const step = plan.steps[7];
+    expect(step.commands).toEqual([
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM',
+      'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs[?starts_with(OutputKey, \'Database\')]"',
+    ]);
+    // the same stack, template file and parameters as the rebuild, plus the three of the restored instance
+    const rebuildDeploy = plan.steps[4].commands[1];
+    expect(step.commands[0].startsWith(rebuildDeploy.replace(' --capabilities CAPABILITY_IAM', ''))).toBe(true);
+    // the grants it adds: the restored instance's resource id and the tenant's users, never a wildcard
+    expect(step.detail).toContain('arn:aws:rds-db:us-west-2:210987654321:dbuser:<DbiResourceId>/<user>');
+    expect(step.detail).toMatch(/tessera-acme-workload may connect as tenant_app .* tessera-acme-admin as tenant_admin, on that instance only \(no dbuser:\* grant/);
+    expect(step.detail).toMatch(/No tenant role gets the master secret/);
+    // in order: the describe that gives the values, this redeploy, then the objects and DNS
+    const commands = plan.steps.flatMap((s) => s.commands);
+    const read = commands.findIndex((c) => c.startsWith('aws rds describe-db-instances') && c.includes('DbiResourceId:DbiResourceId'));
+    expect(read).toBeGreaterThanOrEqual(0);
+    expect(read).toBeLessThan(commands.indexOf(step.commands[0]));
+    expect(commands.indexOf(step.commands[0])).toBeLessThan(commands.findIndex((c) => c.startsWith('aws s3 sync')));
+    // offline, the VpcCidr is still named for the operator to fill in
+    expect(failoverPlan({ ...base, recoveryPoints: { points: [] } }).steps[7].commands[0]).toContain('VpcCidr=<the tenant\'s VpcCidr, from its registry record>');
   });
 
   it('ignores recovery points that are not COMPLETED for the RPO, and keeps at most the newest few', () => {
