@@ -129,7 +129,9 @@ describe('failoverPlan', () => {
     expect(step.detail).toMatch(/EnableIAMDatabaseAuthentication, default false/);
     expect(step.detail).toMatch(/ManageMasterUserPassword on restore is for RDS for Oracle only/);
     // who may run it: a principal the tenant key admits through RDS and Secrets Manager
-    expect(step.detail).toContain(`the blueprint execution role ${config.roles.blueprintExecutionRoleName}`);
+    expect(step.detail).toContain(`only the blueprint execution role ${config.roles.blueprintExecutionRoleName}`);
+    // and what that role still lacks in the DR region, said rather than hidden
+    expect(step.detail).toMatch(/rds:ModifyDBInstance on tessera-acme-restored and secretsmanager:CreateSecret on rds!\* in us-west-2 \(its policy grants neither in the DR region today\)/);
     // it follows the restore and the rebuild whose KeyArn output it names
     const commands = plan.steps.flatMap((s) => s.commands);
     expect(commands.indexOf(step.commands[0])).toBeGreaterThan(commands.findIndex((c) => c.includes('start-restore-job')));
