@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_DLQ_ALARM_PREFIX } from '../../constructs/tenant-dlq-alarm.js';
 import { TENANT_DLQ_ALARMS_BUS_SID, TENANT_DLQ_ALARMS_RULE_NAME } from '../../constructs/monitoring/tenant-dlq-alarms.js';
 import { applyCompliancePacks } from '../../lib/compliance.js';
+import { evaluate } from '../../lib/preflight/iam-eval.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
 import { TenantStack } from '../../lib/tenant-stack.js';
@@ -222,6 +223,50 @@ describe('platform: notifying the alarm topic of forwarded tenant DLQ alarms (Op
     const dashboards = JSON.stringify(ofType(ops, 'AWS::CloudWatch::Dashboard').map(([, d]) => d.Properties.DashboardBody));
     expect(dashboards).toContain('MatchedEvents');
     expect(dashboards).toContain(`\\"RuleName\\",\\"${TENANT_DLQ_ALARMS_RULE_NAME}\\"`);
+  });
+});
+
+describe('platform bus policy, evaluated (@cloud-copilot/iam-simulate, as the isolation check does)', () => {
+  const TENANT_ACCOUNT = '111122223333';
+  const BUS = `arn:aws:events:${DEFAULT_CONFIG.homeRegion}:${DEFAULT_CONFIG.platformAccountId}:event-bus/${PLATFORM_EVENT_BUS_NAME}`;
+  const FORWARDER = `arn:aws:iam::${TENANT_ACCOUNT}:role/tessera/service-role/TesseraTenant-TrainingEventsRoleE4A38465-AB12CD34`;
+  let policy: { Version: string; Statement: unknown[] };
+  beforeAll(() => {
+    // The Operations stack's statement, with the bus's ARN (a nested stack parameter there) and the partition filled in
+    const [, p] = ofType(app.operations.toJSON().Resources, 'AWS::Events::EventBusPolicy')[0]!;
+    const statement = structuredClone(p.Properties.Statement);
+    statement.Resource = BUS;
+    statement.Condition.ArnLike['aws:PrincipalArn'] = rendered(statement.Condition.ArnLike['aws:PrincipalArn']).replace('<AWS::Partition>', 'aws');
+    policy = { Version: '2012-10-17', Statement: [statement] };
+  });
+  /** PutEvents on the platform bus from a tenant account, as `principal` (whose own policy allows it: only the bus policy decides). */
+  const put = (principal: string, sources: string[] | undefined, detailTypes: string[] | undefined, orgId = DEFAULT_CONFIG.organization.organizationId) => evaluate({
+    principalArn: principal, action: 'events:PutEvents', resource: BUS, resourceAccount: DEFAULT_CONFIG.platformAccountId,
+    context: {
+      'aws:PrincipalArn': principal, 'aws:PrincipalAccount': TENANT_ACCOUNT, 'aws:PrincipalOrgID': orgId, 'aws:PrincipalType': 'AssumedRole',
+      ...(sources ? { 'events:source': sources } : {}), ...(detailTypes ? { 'events:detail-type': detailTypes } : {}),
+    },
+    identityPolicies: [{ name: 'forwarder', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS }] } }],
+    scps: [],
+    resourcePolicy: policy,
+  });
+  const ALARM = ['aws.cloudwatch'];
+  const STATE_CHANGE = ['CloudWatch Alarm State Change'];
+
+  it('admits a forwarder role of an organization account putting alarm state changes', async () => {
+    expect((await put(FORWARDER, ALARM, STATE_CHANGE)).result).toBe('Allowed');
+  });
+
+  it('refuses lifecycle events, a call mixing them in, other CloudWatch events, roles off the service path and accounts outside the organization', async () => {
+    for (const [what, r] of [
+      ['an onboarding request', await put(FORWARDER, ['tessera.lifecycle'], ['Tenant Onboarding Requested'])],
+      ['an alarm and an onboarding request in one call', await put(FORWARDER, ['aws.cloudwatch', 'tessera.lifecycle'], ['CloudWatch Alarm State Change', 'Tenant Onboarding Requested'])],
+      ['an alarm configuration change', await put(FORWARDER, ALARM, ['CloudWatch Alarm Configuration Change'])],
+      // (a request without the keys: ForAllValues alone would be true of it; the Null condition refuses it)
+      ['a request without events:source and events:detail-type', await put(FORWARDER, undefined, undefined)],
+      ['a tenant role off the service path', await put(`arn:aws:iam::${TENANT_ACCOUNT}:role/tessera-acme-admin`, ALARM, STATE_CHANGE)],
+      ['an account of another organization', await put(FORWARDER, ALARM, STATE_CHANGE, 'o-otherorg99')],
+    ] as const) expect(r.allowed, `${what}: ${r.result}`).toBe(false);
   });
 });
 
