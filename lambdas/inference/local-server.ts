@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayResponder } from './gateway.js';
 import type { Gateway } from './gateway.js';
+import { SseWriter } from './sse-writer.js';
 
 /**
  * The gateway on a loopback HTTP server (`tessera serve`): the same authorizer and router code as
@@ -32,15 +33,8 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
         stream(headers = {}) {
           res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
           res.flushHeaders();
-          // A slow reader is waited for (the upstream is read no faster than the caller reads).
-          return {
-            write(event) {
-              return res.write(event) || res.destroyed ? undefined : new Promise<void>((ok) => { res.once('drain', ok); res.once('close', ok); });
-            },
-            end() {
-              res.end();
-            },
-          };
+          // The events of one turn of the event loop go out as one write; a slow reader is waited for.
+          return new SseWriter(res);
         },
       };
       const { path, query } = target(req.url);

@@ -83,6 +83,26 @@ function eventTexts(stream: Pick<ScriptedStream, 'events' | 'lineEnding' | 'noFi
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * The non-scripted chat answer: the last user message echoed, whole (`payload`) or as stream
+ * events (`events`, each written as it is), with usage.
+ */
+function echoAnswer(body: any): { headers: Record<string, string>; payload?: string; events?: string[] } {
+  const last = [...(body.messages ?? [])].reverse().find((m: any) => m.role === 'user');
+  const text = `echo: ${last?.content ?? ''}`;
+  const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+  const base = { id: 'up-1', created: 1, model: body.model };
+  if (body.stream) {
+    const events = (text.match(/.{1,6}/g) ?? []).map((piece) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+    events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+    events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`);
+    events.push('data: [DONE]\n\n');
+    return { headers: { 'content-type': 'text/event-stream' }, events };
+  }
+  const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
+  return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
+}
+
+/**
  * A minimal OpenAI-compatible upstream on loopback: echoes the last user message, reports usage,
  * streams SSE with a final usage chunk, and fails on demand (status, count) per model.
  *
@@ -116,6 +136,20 @@ export class FakeUpstream {
     return this;
   }
 
+  /**
+   * Answers a non-scripted request whose path and body were seen before with the bytes
+   * answered then, without parsing it again nor recording it in `requests` (the gateway
+   * benchmark's upstream: its own CPU per request shares the machine with the gateways it
+   * measures). Only while no failure or delay is set. @default false
+   */
+  memoize = false;
+  private readonly answers = new Map<string, { headers: Record<string, string>; payload: string }>();
+
+  private memo(key: string, answer: { headers: Record<string, string>; payload?: string; events?: string[] }): void {
+    if (this.answers.size >= 1_000) this.answers.delete(this.answers.keys().next().value!);
+    this.answers.set(key, { headers: answer.headers, payload: answer.payload ?? answer.events!.join('') });
+  }
+
   /** Scripted answers not yet taken. */
   get pending(): number {
     return this.queue.length;
@@ -138,28 +172,25 @@ export class FakeUpstream {
         if (req.url?.endsWith('/models')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'default', object: 'model' }] }));
         const rawBody = Buffer.concat(chunks).toString('utf8');
         if (this.queue.length || this.scriptOnly) return void this.scripted(req.method ?? 'POST', req.url ?? '/', req.headers, rawBody, res);
+        const known = this.memoize && !this.failures.size && !this.delayMs ? this.answers.get(`${req.url}\n${rawBody}`) : undefined;
+        if (known) return void res.writeHead(200, known.headers).end(known.payload);
         const body = JSON.parse(rawBody || '{}');
         this.requests.push(body);
-        if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res));
+        if (req.url?.endsWith('/embeddings')) return void (await this.embeddings(body, res, `${req.url}\n${rawBody}`));
         const failure = this.failures.get(body.model);
         if (failure && failure.times > 0) {
           failure.times -= 1;
           return void res.writeHead(failure.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'injected failure', type: 'server_error' } }));
         }
         if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-        const last = [...(body.messages ?? [])].reverse().find((m: any) => m.role === 'user');
-        const text = `echo: ${last?.content ?? ''}`;
-        const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
-        const base = { id: 'up-1', created: 1, model: body.model };
-        if (body.stream) {
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
-          for (const piece of text.match(/.{1,6}/g) ?? []) res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
-          res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
-          res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`);
-          return void res.end('data: [DONE]\n\n');
+        const answer = echoAnswer(body);
+        if (this.memoize && !this.failures.size) this.memo(`${req.url}\n${rawBody}`, answer);
+        if (answer.events) {
+          res.writeHead(200, answer.headers);
+          for (const event of answer.events.slice(0, -1)) res.write(event);
+          return void res.end(answer.events.at(-1));
         }
-        const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }).end(payload);
+        res.writeHead(200, answer.headers).end(answer.payload);
       });
     });
     this.server.keepAliveTimeout = 65_000;
@@ -172,11 +203,13 @@ export class FakeUpstream {
    * An embeddings answer (non-scripted mode): one `EMBEDDING_DIMENSIONS`-wide float vector per
    * input, as floats whatever `encoding_format` asked (TEI's way), usage 8 tokens per input.
    */
-  private async embeddings(body: { model?: string; input?: unknown }, res: ServerResponse): Promise<void> {
+  private async embeddings(body: { model?: string; input?: unknown }, res: ServerResponse, key?: string): Promise<void> {
     if (this.delayMs) await sleep(this.delayMs);
     const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
     const payload = JSON.stringify({ object: 'list', model: body.model, data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: FAKE_EMBEDDING })), usage: { prompt_tokens: 8 * inputs.length, total_tokens: 8 * inputs.length } });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }).end(payload);
+    const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
+    if (this.memoize && !this.failures.size && key !== undefined) this.memo(key, { headers, payload });
+    res.writeHead(200, headers).end(payload);
   }
 
   private async scripted(method: string, path: string, headers: IncomingHttpHeaders, rawBody: string, res: ServerResponse): Promise<void> {
