@@ -149,7 +149,7 @@ export class PlatformStack extends Stack {
     this.operations = new NestedStack(this, 'Operations', { description: 'Tessera operations: dashboards, alarms, tenant statements' });
     this.statements = new TenantStatements(this.operations, 'Statements', { encryptionKey: key, accessLogsBucket: accessLogs, registry: this.registry.table, usageTable: inference.usageTable, jobsTable: fineTuning.jobsTable, eventBus: this.events.bus });
     // DR tiers' restore tests (AWS Backup events forwarded to the bus) recorded in the registry.
-    if (Object.values(config.tiers).some((t) => disasterRecoveryOf(t))) new RestoreTestRecorder(this.operations, 'RestoreTests', { encryptionKey: key, registry: this.registry.table, eventBus: this.events.bus });
+    if (Object.values(config.tiers).some((t) => disasterRecoveryOf(t))) new RestoreTestRecorder(this.operations, 'RestoreTests', { encryptionKey: key, registry: this.registry.table, eventBus: this.events.bus, organizationId: config.organization.organizationId });
     new PlatformMonitoring(this.operations, 'Monitoring', { config, encryptionKey: key, inference, admin, lifecycle: this.lifecycle, fineTuning });
     if (inference.userPool) new CfnOutput(this, 'TenantUserPoolId', { value: inference.userPool.userPoolId });
     // The gateway's app client (InferenceApi adds it as the pool's child `GatewayClient`): `tessera login` signs in through it.

@@ -81,7 +81,7 @@ describe('RestoreTestRecorder', () => {
     const registry = dynamodb.TableV2.fromTableName(stack, 'Registry', 'tessera-tenants');
     const bus = events.EventBus.fromEventBusName(stack, 'Bus', 'tessera-lifecycle');
     // WHEN
-    new RestoreTestRecorder(stack, 'RestoreTests', { encryptionKey: key, registry, eventBus: bus });
+    new RestoreTestRecorder(stack, 'RestoreTests', { encryptionKey: key, registry, eventBus: bus, organizationId: 'o-exampleorg1' });
     applyCompliancePacks(app);
     const assembly = app.synth();
     // THEN
