@@ -93,7 +93,9 @@ export function redriveLines(r: RedriveReport): string[] {
 /**
  * `tessera dlq`: the platform's dead-letter queues (SQS queues named `tessera-dlq-*`, see
  * constructs/dead-letter-queue.ts), found by name prefix in the account and region of your
- * credentials (`--region`, `--profile`).
+ * credentials (`--region`, `--profile`). With a tenant account's credentials and
+ * `--prefix tessera-<tenant>-dlq-`, the blueprint's forwarder queues there (what the tenant DLQ
+ * alarms' page names, constructs/tenant-dlq-alarm.ts).
  * - `list [queue] [--peek N]`: depth, in flight, oldest message age, source; with `--peek`, up to
  *   N messages of each listed queue, left in place (ReceiveMessage, VisibilityTimeout 0).
  * - `redrive <queue> [--dry-run] [--max N]`: replays each message to where it failed and deletes it
@@ -103,8 +105,8 @@ export function redriveLines(r: RedriveReport): string[] {
 export function dlqCommand(io: DlqIo = processIo): Command {
   const dlq = new Command('dlq').description('dead-letter queues of the platform\'s asynchronous paths: list, peek, redrive');
   const common = (cmd: Command) => cmd
-    .option('--profile <profile>', 'AWS profile of the platform account')
-    .option('--prefix <prefix>', 'queue name prefix', DLQ_NAME_PREFIX);
+    .option('--profile <profile>', 'AWS profile of the account whose queues to read: the platform account, or a tenant\'s account (account mode) or workload account (vpc mode) for its tessera-<tenant>-dlq-* queues (with --prefix)')
+    .option('--prefix <prefix>', 'queue name prefix (tessera-<tenant>-dlq- for a tenant account\'s queues)', DLQ_NAME_PREFIX);
   const globals = (cmd: Command) => cmd.optsWithGlobals<Globals>();
 
   common(dlq.command('list'))
