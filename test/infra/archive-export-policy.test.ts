@@ -1,18 +1,22 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, template } from '../support/synth.js';
+import { defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
 
+let app: DefaultAppTemplates;
 let platform: Template;
-let stackOf: ReturnType<typeof buildApp>['platform'];
 beforeAll(() => {
-  stackOf = buildApp().platform;
-  platform = template(stackOf);
+  app = defaultAppTemplates(); // the default app's templates, shared across files
+  platform = app.platform;
 });
 
-/** The statements of a lifecycle function's managed policy, by handler name. */
+/**
+ * The statements of a lifecycle function's managed policy, by handler name: the policy construct
+ * of `platform.lifecycle.functions[handler].managedPolicy`, found by its path
+ * (constructs/lambda-function.ts: a function's managed policy is its child `Policy`).
+ */
 function statementsOf(handler: string): Array<Record<string, any>> {
-  const fn = stackOf.lifecycle.functions[handler as keyof typeof stackOf.lifecycle.functions];
-  const id = stackOf.getLogicalId(fn.managedPolicy.node.defaultChild as never);
+  const id = app.logicalIdAt(`TesseraPlatform/Lifecycle/${handler}/Policy/Resource`);
+  expect(platform.toJSON().Resources[id].Type).toBe('AWS::IAM::ManagedPolicy');
   return platform.toJSON().Resources[id].Properties.PolicyDocument.Statement;
 }
 

@@ -16,19 +16,21 @@ import { records, registryMock } from '../unit/lifecycle/registry-mock.js';
 // The runs below (the upgrade's item processor, the drift workflow) use the registry's in-memory
 // stand-in; the definitions' assertions do not touch it.
 vi.mock('../../lambdas/shared/registry.js', () => registryMock);
-import { buildApp, configWith } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
+import { configWith } from '../support/synth.js';
 
 let workflows: LocalWorkflows;
 /** The platform stack's template and the work bucket's logical id (LocalWorkflows renders a Ref as `<logicalId>`). */
 let platform: { template: Template; workBucket: string; workflowsPolicy: string };
 beforeAll(() => {
   workflows = new LocalWorkflows(configWith());
-  const built = buildApp(configWith());
-  const stack = built.platform;
+  // The default app's templates, shared across files (the default config, as configWith() gives it);
+  // the logical ids of platform.lifecycle.workBucket and of lifecycle.workflows' Policy by their paths.
+  const app = defaultAppTemplates();
   platform = {
-    template: Template.fromStack(stack),
-    workBucket: stack.getLogicalId(built.platform.lifecycle.workBucket.node.defaultChild as never),
-    workflowsPolicy: stack.getLogicalId(built.platform.lifecycle.workflows.node.findChild('Policy').node.defaultChild as never),
+    template: app.platform,
+    workBucket: app.logicalIdAt('TesseraPlatform/Lifecycle/WorkBucket/Resource'),
+    workflowsPolicy: app.logicalIdAt('TesseraPlatform/Lifecycle/Workflows/Policy/Resource'),
   };
 });
 

@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_ADMIN_POLICY_NAME } from '../../constructs/platform-admin-access.js';
+import { PLATFORM_ADMIN_POLICY_NAME } from '../../lib/platform-admin-naming.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 
 let platform: Template;

@@ -1,14 +1,16 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildApp } from './synth.js';
 
 /**
  * The templates of the default app (`buildApp()`: default config, bundling skipped), for test files
  * that only read them. Building and synthesizing the app takes seconds (most of a read-only infra
- * test file's time); this does it once per state of the sources, not once per file.
+ * test file's time); this does it once per state of the sources, not once per file, in a child
+ * process (test/support/synthesize-default-app.ts): a file that reads the cache does not even
+ * import the app's code.
  *
  * Vitest runs each file in its own process, so the templates are shared through a cache on disk
  * (`.tessera/test-synth-cache/<key>.json`). The key is a SHA-256 over every file the app can read
@@ -19,8 +21,11 @@ import { buildApp } from './synth.js';
  * While one process synthesizes, the others of the run wait for its file (a lock file,
  * `<key>.lock`) instead of synthesizing the same app again.
  *
- * A test that needs the constructs themselves (logical ids of constructs, `app.synth()`'s
- * validation report, a config of its own) keeps calling `buildApp()`.
+ * The logical id of any CloudFormation element of the app is there too, by construct path
+ * (`logicalIdAt('TesseraPlatform/Lifecycle/WorkBucket/Resource')`): a test that only needs the
+ * logical id of a construct reads the shared templates as well. A test that needs the constructs
+ * themselves (their properties or children, `app.synth()`'s validation report, a config of its
+ * own) keeps calling `buildApp()`.
  */
 export interface DefaultAppTemplates {
   readonly organization: Template;
@@ -33,12 +38,20 @@ export interface DefaultAppTemplates {
   readonly blueprints: Record<string, Template>;
   /** Tier name → namespace blueprint (shared-compute tiers only). */
   readonly namespaceBlueprints: Record<string, Template>;
+  /**
+   * The logical id of the CloudFormation element (resource, output, parameter, …) at construct
+   * path `path`, as in its stack's template: `stack.getLogicalId(construct.node.defaultChild)`.
+   * @throws Error naming the path when the app has no element there
+   */
+  logicalIdAt(path: string): string;
 }
 
 type Json = Record<string, unknown>;
 interface CachedTemplates {
   organization: Json; platform: Json; operations: Json; accountBaseline: Json; workloadProvisioning: Json;
   blueprints: Record<string, Json>; namespaceBlueprints: Record<string, Json>;
+  /** Construct path → logical id of every CfnElement of the app. */
+  logicalIds: Record<string, string>;
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -83,7 +96,12 @@ function cachedOrSynthesized(key: string): CachedTemplates {
   mkdirSync(CACHE_DIR, { recursive: true });
   const file = join(CACHE_DIR, `${key}.json`);
   const lock = join(CACHE_DIR, `${key}.lock`);
-  const read = () => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as CachedTemplates : undefined);
+  // A file without logicalIds was written by a process still running the previous version of this
+  // module (the key is read from the files on disk, the code was loaded earlier): not ours to use.
+  const read = () => {
+    const cached = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as CachedTemplates : undefined;
+    return cached?.logicalIds ? cached : undefined;
+  };
   const waitUntil = Date.now() + LOCK_STALE_MS;
   for (;;) {
     const cached = read();
@@ -95,9 +113,9 @@ function cachedOrSynthesized(key: string): CachedTemplates {
   try {
     const cached = read(); // written between our last look and the lock
     if (cached) return cached;
-    const templates = synthesize();
     const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, JSON.stringify(templates));
+    synthesizeInto(partial);
+    const templates = JSON.parse(readFileSync(partial, 'utf8')) as CachedTemplates;
     renameSync(partial, file); // atomic: readers see the whole file or none
     prune(file);
     return templates;
@@ -106,19 +124,18 @@ function cachedOrSynthesized(key: string): CachedTemplates {
   }
 }
 
-function synthesize(): CachedTemplates {
-  const built = buildApp();
-  const json = (stack: Parameters<typeof Template.fromStack>[0]) => Template.fromStack(stack).toJSON();
-  const byTier = <S>(stacks: Record<string, S>, f: (s: S) => Json) => Object.fromEntries(Object.entries(stacks).map(([tier, s]) => [tier, f(s)]));
-  return {
-    platform: json(built.platform), // synthesizes the whole app; the rest are read from that assembly
-    organization: json(built.organization),
-    operations: json(built.platform.operations),
-    accountBaseline: json(built.accountBaseline),
-    workloadProvisioning: json(built.workloadProvisioning),
-    blueprints: byTier(built.blueprints, json),
-    namespaceBlueprints: byTier(built.namespaceBlueprints, json),
-  };
+/**
+ * Synthesizes the default app in a child process (test/support/synthesize-default-app.ts), which
+ * writes the cache's JSON to `file`: this process then never imports the app's code.
+ * @throws Error with the child's stderr when it fails
+ */
+function synthesizeInto(file: string): void {
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'support', 'synthesize-default-app.ts'), file], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  } catch (e) {
+    rmSync(file, { force: true });
+    throw new Error(`synthesizing the default app failed: ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
+  }
 }
 
 function toTemplates(c: CachedTemplates): DefaultAppTemplates {
@@ -139,6 +156,11 @@ function toTemplates(c: CachedTemplates): DefaultAppTemplates {
     get workloadProvisioning() { return t(c.workloadProvisioning); },
     blueprints,
     namespaceBlueprints,
+    logicalIdAt(path: string) {
+      const id = c.logicalIds[path];
+      if (id === undefined) throw new Error(`the default app has no CloudFormation element at ${path}`);
+      return id;
+    },
   };
 }
 
