@@ -8,7 +8,7 @@ export interface CpuTarget {
   /** Base URL, e.g. `http://127.0.0.1:8787/v1`. */
   url: string;
   headers: Record<string, string>;
-  /** The request bodies by variant (`whole`, `stream`), already naming the model this target calls. */
+  /** The request bodies by variant (`whole`, `stream`), already naming the model this target calls; a variant left out is not measured for this target. */
   bodies: Record<string, string>;
   /** Process group of the server (undefined: the upstream itself, measured as `upstream`). */
   pgid?: number;
@@ -57,10 +57,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export async function cpuPerRequest(targets: CpuTarget[], o: CpuOptions): Promise<void> {
   for (const variant of Object.keys(targets[0].bodies)) {
     console.log(`${variant} chat completion: ${o.rounds} rounds of ${o.requests} requests at ${o.connections} connections per target, µs of CPU per request (median; min-max)`);
-    const results = new Map<string, Round[]>(targets.map((t) => [t.name, []]));
-    for (const t of targets) await round(t, t.bodies[variant], o, Math.ceil(o.requests / 5)); // warm-up: JIT, connections
-    for (let i = 0; i < o.rounds; i++) for (const t of targets) results.get(t.name)!.push(await round(t, t.bodies[variant], o));
-    for (const t of targets) {
+    const measured = targets.filter((t) => t.bodies[variant] !== undefined);
+    const results = new Map<string, Round[]>(measured.map((t) => [t.name, []]));
+    for (const t of measured) await round(t, t.bodies[variant], o, Math.ceil(o.requests / 5)); // warm-up: JIT, connections
+    for (let i = 0; i < o.rounds; i++) for (const t of measured) results.get(t.name)!.push(await round(t, t.bodies[variant], o));
+    for (const t of measured) {
       const rs = results.get(t.name)!;
       const col = (key: keyof Round) => {
         const xs = rs.map((r) => r[key]);

@@ -174,13 +174,31 @@ export interface GatewayStore {
 }
 
 export const periods = (now: Date) => {
-  const iso = now.toISOString();
+  const iso = isoToTheMinute(now);
   return { day: iso.slice(0, 10), month: iso.slice(0, 7) };
 };
 export const windows = (now: Date) => {
-  const iso = now.toISOString();
+  const iso = isoToTheMinute(now);
   return { minute: iso.slice(0, 16), hour: iso.slice(0, 13), day: iso.slice(0, 10) };
 };
+
+/** The minute `isoToTheMinute` last formatted (epoch minutes) and its ISO text. */
+let formattedMinute = Number.NaN;
+let formattedIso = '';
+
+/**
+ * `now.toISOString()`, of which only the first 16 characters (`2026-12-01T14:05`) are read: the
+ * same text for every instant of a minute, formatted once a minute rather than a few times a
+ * request. An invalid date throws RangeError as toISOString does.
+ */
+function isoToTheMinute(now: Date): string {
+  const minute = Math.floor(now.getTime() / 60_000);
+  if (minute !== formattedMinute) {
+    formattedIso = now.toISOString();
+    formattedMinute = minute;
+  }
+  return formattedIso;
+}
 
 /** The subject's budgets in the tenant's terms: `tokensPerDay` is a daily token budget, `monthlyCostUsd` a monthly cost budget. */
 export const subjectBudgets = (limits: SubjectLimits | undefined): BudgetLimits => ({ dayTokens: limits?.tokensPerDay, monthCostUsd: limits?.monthlyCostUsd });
