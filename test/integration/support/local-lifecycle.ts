@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { configWith } from '../../support/synth.js';
 import { LocalWorkflows } from './local-workflows.js';
-import { startMoto, type MotoServer } from './moto-server.js';
+import { startHarnessMoto } from './harness-moto.js';
+import type { MotoServer } from './moto-server.js';
 import { createPlatformFixture, type PlatformFixture } from './platform-fixture.js';
 
 export interface LocalLifecycle {
@@ -21,7 +22,7 @@ export interface LocalLifecycle {
 export function useLocalLifecycle(config: PlatformConfig = configWith()): LocalLifecycle {
   const ctx = { config, cleanups: [] as Array<() => void> } as LocalLifecycle;
   beforeAll(async () => {
-    ctx.moto = await startMoto({ serial: true }); // conditional writes (slots, claims) need DynamoDB's isolation
+    ctx.moto = await startHarnessMoto({ serial: true }); // conditional writes (slots, claims) need DynamoDB's isolation
     ctx.workflows = new LocalWorkflows(config);
     ctx.fixture = await createPlatformFixture(ctx.moto.endpoint, config);
     Object.assign(process.env, ctx.fixture.env);

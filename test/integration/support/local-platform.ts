@@ -6,7 +6,8 @@ import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { inject } from './faults.js';
 import { LocalWorkflows, type WorkflowEvent, type WorkflowName } from './local-workflows.js';
-import { startMoto, type MotoServer } from './moto-server.js';
+import { startHarnessMoto } from './harness-moto.js';
+import type { MotoServer } from './moto-server.js';
 import { createPlatformFixture, type PlatformFixture } from './platform-fixture.js';
 
 export type LocalExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -94,7 +95,7 @@ export class LocalPlatform {
   private constructor(readonly moto: MotoServer, readonly fixture: PlatformFixture, readonly workflows: LocalWorkflows, private readonly server: Server, readonly apiUrl: string, private readonly config: PlatformConfig) {}
 
   static async start(config: PlatformConfig): Promise<LocalPlatform> {
-    const moto = await startMoto();
+    const moto = await startHarnessMoto();
     const workflows = new LocalWorkflows(config);
     const fixture = await createPlatformFixture(moto.endpoint, config);
     for (const wf of ['onboard', 'change', 'status', 'offboard']) fixture.env[`TESSERA_${wf.toUpperCase()}_STATE_MACHINE_ARN`] = stateMachineArnOf(config, wf as WorkflowName);

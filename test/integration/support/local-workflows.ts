@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LifecycleHandlerName } from '../../../lib/lifecycle-handlers.js';
 import { buildApp } from '../../support/synth.js';
+import { cachedJson } from './disk-cache.js';
 
 export type WorkflowName = 'onboard' | 'change' | 'status' | 'offboard' | 'upgrade' | 'drift';
 export type Definition = { States: Record<string, { Type: string; Resource?: string; Iterator?: Definition; ItemProcessor?: Definition }>; StartAt: string };
@@ -20,6 +21,41 @@ function causeText(cause: unknown): string | undefined {
 }
 
 /**
+ * The six lifecycle state machines of `config`'s platform stack as `npx cdk synth` writes them
+ * (test context, no bundling), each Lambda ARN rendered as `arn:aws:lambda:us-east-1:<account>:function:<handler name>`
+ * (the handler file the function bundles: lib/lifecycle-handlers.ts) and any other `Ref` as `<logicalId>`.
+ */
+function synthesizeDefinitions(config: PlatformConfig): Record<WorkflowName, Definition> {
+  const built = buildApp(config);
+  const stack = built.platform;
+  const lifecycle = built.platform.lifecycle;
+  const handlerOf = new Map<string, LifecycleHandlerName>();
+  for (const [name, fn] of Object.entries(lifecycle.functions)) {
+    handlerOf.set(stack.getLogicalId(fn.function.node.defaultChild as never), name as LifecycleHandlerName);
+  }
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
+  const machines = lifecycle.workflows;
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = v as Record<string, any>;
+    if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
+    if (o['Fn::GetAtt']) return `arn:aws:lambda:us-east-1:${stack.account}:function:${handlerOf.get(o['Fn::GetAtt'][0]) ?? o['Fn::GetAtt'][0]}`;
+    if (o.Ref) return `<${o.Ref}>`;
+    throw new Error(`cannot render ${JSON.stringify(v)}`);
+  };
+  const definitionOf = (sm: { node: { defaultChild?: unknown } }) =>
+    JSON.parse(render(resources[stack.getLogicalId(sm.node.defaultChild as never)].Properties.DefinitionString)) as Definition;
+  return {
+    onboard: definitionOf(machines.onboard),
+    change: definitionOf(machines.change),
+    status: definitionOf(machines.status),
+    offboard: definitionOf(machines.offboard),
+    upgrade: definitionOf(machines.upgrade),
+    drift: definitionOf(machines.drift),
+  };
+}
+
+/**
  * The state machines exactly as synthesized by the platform stack, made runnable locally:
  * Lambda ARNs in the definition are resolved to the handler each function bundles, and
  * aws-local-stepfunctions runs every Task state with that real handler (in this process, against
@@ -27,39 +63,33 @@ function causeText(cause: unknown): string | undefined {
  * definitions themselves are not edited.
  */
 export class LocalWorkflows {
+  /** The state machines' definitions as synthesized (shared across test files through the disk cache: disk-cache.ts). */
   readonly definitions: Record<WorkflowName, Definition>;
-  private readonly handlerOf = new Map<string, LifecycleHandlerName>();
   private readonly modules = new Map<LifecycleHandlerName, Handler>();
+  private readonly machines = new WeakMap<Definition, StateMachine>();
   /** Wraps handlers, e.g. to observe them (concurrency tests). */
   wrap?: (name: LifecycleHandlerName, handler: Handler) => Handler;
 
   constructor(config: PlatformConfig) {
-    const built = buildApp(config);
-    const stack = built.platform;
-    const lifecycle = built.platform.lifecycle;
-    for (const [name, fn] of Object.entries(lifecycle.functions)) {
-      this.handlerOf.set(stack.getLogicalId(fn.function.node.defaultChild as never), name as LifecycleHandlerName);
+    this.definitions = cachedJson('workflow-definitions', { config }, () => synthesizeDefinitions(config));
+  }
+
+  /**
+   * The runnable machine of `definition`, made once per definition and process. The definition is
+   * validated then, with the options every run used before (asl-validator, ARNs and paths not
+   * checked: the Lambda ARNs are rendered, the infra test checks both), nested Map definitions
+   * included; the machine that runs is built with `noValidate`, because aws-local-stepfunctions
+   * would otherwise validate again on every run and for every Map item (a new Ajv schema
+   * compilation each time: about a quarter of a second of CPU per run here).
+   */
+  private machine(definition: Definition): StateMachine {
+    let machine = this.machines.get(definition);
+    if (!machine) {
+      new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } }); // throws on an invalid definition
+      machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+      this.machines.set(definition, machine);
     }
-    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
-    const machines = lifecycle.workflows;
-    const render = (v: unknown): string => {
-      if (typeof v === 'string') return v;
-      const o = v as Record<string, any>;
-      if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
-      if (o['Fn::GetAtt']) return `arn:aws:lambda:us-east-1:${stack.account}:function:${this.handlerOf.get(o['Fn::GetAtt'][0]) ?? o['Fn::GetAtt'][0]}`;
-      if (o.Ref) return `<${o.Ref}>`;
-      throw new Error(`cannot render ${JSON.stringify(v)}`);
-    };
-    const definitionOf = (sm: { node: { defaultChild?: unknown } }) =>
-      JSON.parse(render(resources[stack.getLogicalId(sm.node.defaultChild as never)].Properties.DefinitionString)) as Definition;
-    this.definitions = {
-      onboard: definitionOf(machines.onboard),
-      change: definitionOf(machines.change),
-      status: definitionOf(machines.status),
-      offboard: definitionOf(machines.offboard),
-      upgrade: definitionOf(machines.upgrade),
-      drift: definitionOf(machines.drift),
-    };
+    return machine;
   }
 
   private async handler(name: LifecycleHandlerName): Promise<Handler> {
@@ -102,7 +132,7 @@ export class LocalWorkflows {
       }
     };
     await visit(definition);
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
+    const machine = this.machine(definition);
     const executionId = options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${machineName}:${randomUUID()}`;
     const execution = machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { dirname } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cachedJson } from './disk-cache.js';
 import { motoBinary } from './moto-server.js';
 
 /**
@@ -60,10 +62,24 @@ print(json.dumps({
 
 const cache = new Map<string, MotoCloudFormation>();
 
+interface MotoAnswers { version: string; types: string[]; deletable: string[]; updatable: string[]; attributes: boolean[] }
+
+/**
+ * Which moto answers: its interpreter and the distributions installed beside it (`moto-5.2.5.dist-info`
+ * and the rest), so that another moto, or another version of one of its dependencies, is another key.
+ */
+function motoInstallation(python: string): unknown {
+  const lib = join(dirname(python), '..', 'lib');
+  const sitePackages = existsSync(lib) ? readdirSync(lib).map((v) => join(lib, v, 'site-packages')).filter(existsSync) : [];
+  return { python, distributions: sitePackages.flatMap((dir) => readdirSync(dir).filter((n) => n.endsWith('.dist-info')).sort()) };
+}
+
 /**
  * Asks moto (the project's `.venv`) for its CloudFormation model map and, for each
  * `[type, attribute]` pair given, whether the model declares that attribute. One Python process
- * per distinct question; callers ask once per test process with every pair their templates use.
+ * (about 2 s of CPU: it imports every moto backend) per distinct question and installation of
+ * moto, its answer kept in this process and in the disk cache (disk-cache.ts) for the other test
+ * files of the run.
  */
 export function motoCloudFormation(attributePairs: ReadonlyArray<readonly [string, string]> = []): MotoCloudFormation {
   const pairs = [...new Map(attributePairs.map((p) => [`${p[0]}.${p[1]}`, p])).values()].sort((a, b) => `${a}`.localeCompare(`${b}`));
@@ -71,9 +87,8 @@ export function motoCloudFormation(attributePairs: ReadonlyArray<readonly [strin
   const hit = cache.get(key);
   if (hit) return hit;
   const python = `${dirname(motoBinary())}/python`;
-  const out = JSON.parse(execFileSync(python, ['-c', QUERY], { input: key, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] })) as {
-    version: string; types: string[]; deletable: string[]; updatable: string[]; attributes: boolean[];
-  };
+  const out = cachedJson('moto-cloudformation', { installation: motoInstallation(python), pairs }, () =>
+    JSON.parse(execFileSync(python, ['-c', QUERY], { input: key, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] })) as MotoAnswers);
   const types = new Set(out.types);
   const deletable = new Set(out.deletable);
   const updatable = new Set(out.updatable);
