@@ -33,26 +33,46 @@ export function motoBinary(): string {
 }
 
 /**
+ * Python run first in the moto process: on Linux it asks the kernel to send it SIGKILL when its
+ * parent (the test worker) dies (prctl PR_SET_PDEATHSIG). The worker's 'exit' handler stops moto
+ * when the worker ends normally; a worker that vitest kills (a run interrupted, a hook timed out)
+ * runs no handler, and its moto used to live on, orphaned, with its port and memory. The parent
+ * may already be gone by the time prctl runs: then moto exits at once. Elsewhere it does nothing.
+ */
+const DIE_WITH_PARENT = `
+import os, sys
+if sys.platform == 'linux':
+    import ctypes, signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(sys.argv[1]):
+        sys.exit(0)
+`;
+
+/** moto's own server, as `moto_server -H 127.0.0.1 -p <port>` runs it. */
+const THREADED_SERVER = `${DIE_WITH_PARENT}
+from moto.server import main
+main(['-H', '127.0.0.1', '-p', sys.argv[2]])
+`;
+
+/**
  * moto's own server, but answering one request at a time. moto_server handles requests in threads
  * and its DynamoDB does not isolate concurrent transactions, which DynamoDB itself serializes; tests
  * of exact concurrent accounting need the serialized semantics.
  */
-const SERIAL_SERVER = `
-import sys
+const SERIAL_SERVER = `${DIE_WITH_PARENT}
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import MotoRequestHandler
-run_simple('127.0.0.1', int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False, request_handler=MotoRequestHandler)
+run_simple('127.0.0.1', int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False, request_handler=MotoRequestHandler)
 `;
 
 /** Starts moto on 127.0.0.1 on a free port; it stops with the test process at the latest. */
 export async function startMoto(options: { serial?: boolean } = {}): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const [command, args] = options.serial
-    ? [join(dirname(motoBinary()), 'python'), ['-c', SERIAL_SERVER, String(port)]]
-    : [motoBinary(), ['-H', '127.0.0.1', '-p', String(port)]];
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // moto_server's own python (its venv), running the server in-process so the parent-death signal holds.
+  const python = join(dirname(motoBinary()), 'python');
+  const child: ChildProcess = spawn(python, ['-c', options.serial ? SERIAL_SERVER : THREADED_SERVER, String(process.pid), String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
   if (process.env.MOTO_LOG) child.stderr?.pipe(createWriteStream(process.env.MOTO_LOG));
