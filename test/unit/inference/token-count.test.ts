@@ -110,10 +110,17 @@ describe('countTextTokens (o200k_base)', () => {
     expect(counted).toBeLessThanOrEqual(utf8(text));
     // The first 64 KiB of pieces were merged exactly, so the count is well under the byte bound.
     expect(counted).toBeLessThan(utf8(text) * 0.95);
-    // The bound is cached like an exact count: the same text again costs a look-up.
-    const again = performance.now();
-    expect(countTextTokens(text)).toBe(counted);
-    expect(performance.now() - again).toBeLessThan(5);
+    // The bound is cached like an exact count: the same text again costs a look-up. The fastest of
+    // five counts is timed: one count alone can lose its core to another process for longer than
+    // that (a loaded machine, test files in parallel: 43 ms once), which every count redoing the
+    // merges would not escape.
+    const again: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      expect(countTextTokens(text)).toBe(counted);
+      again.push(performance.now() - started);
+    }
+    expect(Math.min(...again)).toBeLessThan(5);
   });
 });
 
