@@ -1,0 +1,46 @@
+import { appendFileSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+
+/**
+ * One test file's cost in its worker process, for `TESSERA_TEST_CPU_LOG` (test/support/test-setup.ts):
+ * wall and CPU seconds from the worker's start (so including vitest's worker startup and the file's
+ * imports) to its last afterAll hook. CPU is user + system of the worker itself, and of the child
+ * processes it waited for (moto servers, CLIs, Python clients; Linux /proc/self/stat `cutime` and
+ * `cstime`, 0 elsewhere). With `isolate: false` a worker runs several files (this module is then
+ * loaded once per worker): each file's figures count from the end of the previous one.
+ */
+export interface FileCpu {
+  file: string;
+  wallSeconds: number;
+  cpuSeconds: number;
+  childCpuSeconds: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux x86-64 and arm64
+
+function childCpuSeconds(): number {
+  try {
+    // Fields after the command name (in parentheses, may hold spaces): state is field 3, cutime 16, cstime 17.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+let previous = { wall: 0, cpu: 0, child: 0 };
+
+/** Appends `file`'s figures as one JSON line to `logFile`. */
+export function logFileCpu(logFile: string, file: string): void {
+  const usage = process.cpuUsage();
+  const now = { wall: process.uptime(), cpu: (usage.user + usage.system) / 1e6, child: childCpuSeconds() };
+  const line: FileCpu = {
+    file: relative(process.cwd(), file),
+    wallSeconds: Number((now.wall - previous.wall).toFixed(3)),
+    cpuSeconds: Number((now.cpu - previous.cpu).toFixed(3)),
+    childCpuSeconds: Number((now.child - previous.child).toFixed(2)),
+  };
+  previous = now;
+  appendFileSync(logFile, `${JSON.stringify(line)}\n`);
+}
