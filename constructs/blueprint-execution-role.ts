@@ -11,7 +11,10 @@ export interface BlueprintExecutionRoleProps {
   /**
    * DR regions of the tiers (`tiers.<t>.disasterRecovery.region`): the role also deploys the DR
    * blueprints there (DR key `alias/tessera-<id>-dr`, DR vault `tessera-<id>-dr`; DR buckets are
-   * covered by the tessera-* bucket names, which S3 does not scope by region).
+   * covered by the tessera-* bucket names, which S3 does not scope by region), and, for the failover
+   * runbook, the tier's failover blueprint (lib/tenant-failover-stack.ts) and the restored instance's
+   * modify (`db:tessera-<id>-restored`, its RDS-managed secret `rds!…` under the rebuilt tenant key):
+   * every regional statement of the home region names these regions too, and no other.
    * @default - none: the role acts in its own region only
    */
   readonly drRegions?: readonly string[];
@@ -172,36 +175,46 @@ const BUCKET_ACTIONS = [
  * the tier blueprints use (CloudFormation resource provider schemas; the deploy preflight checks that
  * nothing a handler lists is missing). Resources are named wherever the blueprint's names are
  * predictable (`tessera-*`); EC2, RDS and ElastiCache resources get ids only at creation, so those
- * are limited to this account and region; actions without a resource type take "*".
+ * are limited to this account and `regions` (its own region, plus the DR tiers' regions where the
+ * failover runbook deploys the failover blueprint); actions without a resource type take "*".
  */
-function policyGroups(): Record<string, iam.PolicyStatement[]> {
-  const viaServices = KEY_USING_SERVICES.map((s) => `${s}.${Aws.REGION}.amazonaws.com`);
-  const here = (service: string) => arn(service, '*');
+function policyGroups(regions: readonly string[]): Record<string, iam.PolicyStatement[]> {
+  const viaServices = regions.flatMap((r) => KEY_USING_SERVICES.map((s) => `${s}.${r}.amazonaws.com`));
+  // One region: its ARNs. Several (the DR tiers' regions too): the ARNs with any region, limited to
+  // those regions by aws:RequestedRegion, so that a policy does not grow with each DR region past
+  // IAM's 6,144 characters (a regional service's request goes to the resource's region).
+  const several = regions.length > 1;
+  /** `resource` of `service` in this account, in `regions`. */
+  const at = (service: string, resource: string) => [arn(service, resource, several ? '*' : regions[0])];
+  const here = (service: string) => at(service, '*');
+  /** A statement on regional resources: with several regions, only in those (aws:RequestedRegion). */
+  const regional = (sid: string, actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>) => statements(sid, actions, resources,
+    several ? { ...conditions, StringEquals: { ...conditions?.StringEquals, 'aws:RequestedRegion': [...regions] } } : conditions);
   return {
-    Network: statements('VpcNetworking', EC2_ACTIONS, [here('ec2'), arn('ec2', 'image/*').replace(`:${Aws.ACCOUNT_ID}:`, '::'), here('vpc-lattice')]),
+    Network: regional('VpcNetworking', EC2_ACTIONS, [...here('ec2'), ...at('ec2', 'image/*').map((a) => a.replace(`:${Aws.ACCOUNT_ID}:`, '::')), ...here('vpc-lattice')]),
     DataStores: [
-      ...statements('PostgreSql', RDS_ACTIONS, [here('rds')]),
-      ...statements('ValkeyCache', ELASTICACHE_ACTIONS, [here('elasticache')]),
-      ...statements('BackupVaultsAndPlans', BACKUP_ACTIONS, [arn('backup', 'backup-vault:tessera-*'), arn('backup', 'backup-plan:*')]),
+      ...regional('PostgreSql', RDS_ACTIONS, here('rds')),
+      ...regional('ValkeyCache', ELASTICACHE_ACTIONS, here('elasticache')),
+      ...regional('BackupVaultsAndPlans', BACKUP_ACTIONS, [...at('backup', 'backup-vault:tessera-*'), ...at('backup', 'backup-plan:*')]),
       // RDS creates the managed master-user secret in the caller's name; its name starts with rds!.
-      ...statements('RdsManagedSecrets', ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], [arn('secretsmanager', 'secret:rds!*')]),
+      ...regional('RdsManagedSecrets', ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], at('secretsmanager', 'secret:rds!*')),
     ],
     Compute: [
-      ...statements('KubernetesClusters', EKS_ACTIONS, [
-        arn('eks', 'cluster/tessera-*'), arn('eks', 'nodegroup/tessera-*/*/*'), arn('eks', 'addon/tessera-*/*/*'),
-        arn('eks', 'access-entry/tessera-*/*'), arn('eks', 'podidentityassociation/tessera-*/*'),
+      ...regional('KubernetesClusters', EKS_ACTIONS, [
+        ...at('eks', 'cluster/tessera-*'), ...at('eks', 'nodegroup/tessera-*/*/*'), ...at('eks', 'addon/tessera-*/*/*'),
+        ...at('eks', 'access-entry/tessera-*/*'), ...at('eks', 'podidentityassociation/tessera-*/*'),
       ]),
       // The readiness marker aws-eks-v2 puts beside a cluster; CloudFormation names it CFN-<logical id>-<suffix>.
-      ...statements('ClusterReadinessParameter', ['ssm:AddTagsToResource', 'ssm:DeleteParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:RemoveTagsFromResource'],
-        [arn('ssm', 'parameter/CFN-*')]),
-      ...statements('TrainingEventRules', ['events:DeleteRule', 'events:DescribeRule', 'events:ListTargetsByRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:TagResource', 'events:UntagResource'],
-        [arn('events', 'rule/tessera-*')]),
+      ...regional('ClusterReadinessParameter', ['ssm:AddTagsToResource', 'ssm:DeleteParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:RemoveTagsFromResource'],
+        at('ssm', 'parameter/CFN-*')),
+      ...regional('TrainingEventRules', ['events:DeleteRule', 'events:DescribeRule', 'events:ListTargetsByRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:TagResource', 'events:UntagResource'],
+        at('events', 'rule/tessera-*')),
       // The forwarders' dead-letter queues, tessera-<tenant>-dlq-* (constructs/dead-letter-queue.ts; SSE-SQS, so no key use).
-      ...statements('ForwarderDeadLetterQueues', ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
-        [arn('sqs', 'tessera-*')]),
+      ...regional('ForwarderDeadLetterQueues', ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
+        at('sqs', 'tessera-*')),
       // The alarms on those queues, Tessera-TenantDlq-<tenant>-<path> (constructs/tenant-dlq-alarm.ts; AWS::CloudWatch::Alarm's handlers).
-      ...statements('DeadLetterQueueAlarms', ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
-        [arn('cloudwatch', `alarm:${TENANT_DLQ_ALARM_PREFIX}*`)]),
+      ...regional('DeadLetterQueueAlarms', ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
+        at('cloudwatch', `alarm:${TENANT_DLQ_ALARM_PREFIX}*`)),
     ],
     Identity: [
       ...statements('TesseraRoles', ROLE_ACTIONS, TESSERA_ROLES),
@@ -222,12 +235,12 @@ function policyGroups(): Record<string, iam.PolicyStatement[]> {
     ],
     KeysLogsAndBuckets: [
       // The key policy of each tenant key decides what these allow on it.
-      ...statements('AdministerKeys', KEY_ADMIN_ACTIONS, [arn('kms', 'key/*'), arn('kms', 'alias/tessera/*')]),
-      ...statements('UseKeysOnlyThroughServices', ['kms:CreateGrant', 'kms:RetireGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'], [arn('kms', 'key/*')],
+      ...regional('AdministerKeys', KEY_ADMIN_ACTIONS, [...at('kms', 'key/*'), ...at('kms', 'alias/tessera/*')]),
+      ...regional('UseKeysOnlyThroughServices', ['kms:CreateGrant', 'kms:RetireGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'], at('kms', 'key/*'),
         { StringEquals: { 'kms:ViaService': viaServices } }),
-      ...statements('TesseraLogGroups', LOG_ACTIONS, [
-        arn('logs', 'log-group:/tessera/*'), arn('logs', 'log-group:/aws/eks/tessera-*'), arn('logs', 'log-group:/aws/rds/instance/tessera-*'),
-        arn('logs', 'log-group:/tessera/*:log-stream:*'), arn('logs', 'log-group:/aws/eks/tessera-*:log-stream:*'),
+      ...regional('TesseraLogGroups', LOG_ACTIONS, [
+        ...at('logs', 'log-group:/tessera/*'), ...at('logs', 'log-group:/aws/eks/tessera-*'), ...at('logs', 'log-group:/aws/rds/instance/tessera-*'),
+        ...at('logs', 'log-group:/tessera/*:log-stream:*'), ...at('logs', 'log-group:/aws/eks/tessera-*:log-stream:*'),
       ]),
       ...statements('TesseraBuckets', BUCKET_ACTIONS, [`arn:${Aws.PARTITION}:s3:::tessera-*`, `arn:${Aws.PARTITION}:s3:::tessera-*/*`]),
     ],
@@ -279,7 +292,9 @@ export class BlueprintExecutionRole extends Construct {
       assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
       maxSessionDuration: Duration.hours(12),
     });
-    const groups = { ...policyGroups(), ...(props.drRegions?.length ? { DisasterRecovery: drStatements(props.drRegions) } : {}) };
+    // The failover runbook deploys a DR tier's failover blueprint as this role in the DR region (steps 5 and 8) and
+    // modifies the restored instance through CloudFormation (step 7): the regional statements cover the DR regions too.
+    const groups = { ...policyGroups([Aws.REGION, ...(props.drRegions ?? [])]), ...(props.drRegions?.length ? { DisasterRecovery: drStatements(props.drRegions) } : {}) };
     this.policies = Object.entries(groups).map(([name, statements]) => {
       // Named after the role, outside the tessera-* names the role may create and version: it cannot rewrite its own policies.
       const policy = new iam.ManagedPolicy(this, name, { managedPolicyName: `${props.roleName}-${name}`, roles: [this.role], statements, description: `Tessera blueprint execution: ${name}` });

@@ -1,7 +1,7 @@
 /**
  * Builds the Tessera app in-process (no Lambda bundling, no full app synth: seconds) and hands the
  * preflight what it checks: every tier blueprint, every namespace and DR blueprint, the account baseline
- * template, and the namespace deployer role (the CloudFormation service role of namespace
+ * template (and the DR tiers' failover blueprints), and the namespace deployer role (the CloudFormation service role of namespace
  * blueprints, defined in constructs/shared-cluster.ts inside the platform stack).
  */
 import { App, CfnElement, CfnResource, Stack, type Stage } from 'aws-cdk-lib';
@@ -26,6 +26,11 @@ export interface TierBlueprints {
   readonly namespace?: CfnTemplate;
   /** The DR blueprint (`<tier>-dr.template.json`), deployed in the tier's DR region: DR tiers only. */
   readonly dr?: CfnTemplate;
+  /**
+   * The failover blueprint (`TesseraTenantFailover-<tier>`, in cdk.out only, lib/tenant-failover-stack.ts),
+   * which the failover runbook deploys in the tier's DR region as the execution role: DR tiers only.
+   */
+  readonly failover?: CfnTemplate;
 }
 
 export interface NamespaceDeployer {
@@ -80,6 +85,7 @@ function build(config: PlatformConfig, blueprintVersion: string, outdir: string,
     tenant: templateOf(built.blueprints[tierName]),
     namespace: built.namespaceBlueprints[tierName] ? templateOf(built.namespaceBlueprints[tierName]) : undefined,
     dr: built.drBlueprints[tierName] ? templateOf(built.drBlueprints[tierName]) : undefined,
+    failover: built.failoverBlueprints[tierName] ? templateOf(built.failoverBlueprints[tierName]) : undefined,
   }));
   const baselineStack = findBaseline(built.blueprintStage);
   return {

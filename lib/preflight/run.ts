@@ -10,7 +10,8 @@
 import { drRegionOf } from '../config/disaster-recovery.js';
 import type { PlatformConfig } from '../config/schema.js';
 import type { PolicyDocument } from '../guardrail-policies.js';
-import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME } from '../tenant-naming.js';
+import { RESTORED_DATABASE_LOGICAL_ID, restoredDatabaseTemplate } from '../cli/failover-restored-database.js';
+import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, drRestoredInstanceIdentifier, failoverBlueprintStackId } from '../tenant-naming.js';
 import { AWS_MANAGED_POLICIES } from './aws-managed-policies.js';
 import type { CfnTemplate } from './cfn-template.js';
 import type { LoadedBlueprints, TierBlueprints } from './blueprints.js';
@@ -44,7 +45,7 @@ export interface PreflightOptions extends PreflightTarget {
   /** Change the SCP documents built from the config before they are used (self-tests plant defects). */
   readonly mutateScp?: (name: 'guardrail' | 'quarantine', document: PolicyDocument) => PolicyDocument;
   /** Mutate templates before the checks (self-tests plant defects). */
-  readonly mutate?: (kind: 'tenant' | 'namespace' | 'baseline' | 'dr', tierName: string, template: CfnTemplate) => CfnTemplate;
+  readonly mutate?: (kind: 'tenant' | 'namespace' | 'baseline' | 'dr' | 'failover', tierName: string, template: CfnTemplate) => CfnTemplate;
   readonly rules?: readonly ServiceRule[];
   /** Check only these tiers. @default every tier of the config */
   readonly onlyTiers?: string[];
@@ -154,6 +155,23 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
     blueprints.push({ blueprint: `${tier.tierName}-dr.template.json`, resources: Object.keys(dr.resources).length, deployer: deployer.principalArn, deployerName: c.config.roles.blueprintExecutionRoleName, checks: drChecks, counts: summarize(drChecks) });
   }
 
+  // The failover runbook (lib/cli/tenants-failover-command.ts): the failover blueprint deployed as the
+  // execution role in the DR region, as stack tessera-<id> (step 5, then step 8 with the restored
+  // instance's values: its conditional grants are in), and step 7's modify of the restored instance
+  // through CloudFormation (lib/cli/failover-restored-database.ts), with the rebuilt tenant key's policy.
+  if (tier.failover && drRegion) {
+    const failoverTemplate = c.mutate('failover', tier.tierName, withRestoredDatabase(structuredClone(tier.failover)));
+    const failover = instantiate(failoverTemplate, {
+      tenantId: first.tenantId, account: c.account, region: drRegion, partition: c.partition, vpcCidr: vpcCidrFor(tier, 0),
+      parameters: restoredDatabaseParameters(first.tenantId, c.account, drRegion, c.partition),
+    });
+    const failoverChecks = await checkHandlerPermissions({
+      inst: failover, schemas: c.schemas, deployer, scps, organizationId: c.config.organization.organizationId,
+      stackTags: stackTagsFor('tenant', { tenantId: first.tenantId, tierName: tier.tierName, version }),
+    });
+    blueprints.push({ blueprint: `${tier.tierName}-failover (cdk.out ${failoverBlueprintStackId(tier.tierName)}, runbook steps 5, 7, 8)`, resources: Object.keys(failover.resources).length, deployer: deployer.principalArn, deployerName: c.config.roles.blueprintExecutionRoleName, checks: failoverChecks, counts: summarize(failoverChecks) });
+  }
+
   let namespaceInstances: InstantiatedTemplate[] = [];
   if (tier.namespace) {
     const ns = await checkNamespace(tier, c);
@@ -184,6 +202,39 @@ async function checkTier(tier: TierBlueprints, c: RunContext): Promise<TierRepor
     quotas: quotaTable(tier.tierName, tier.tier, tenantTemplate, tier.namespace),
     blockers,
   };
+}
+
+/** Stand-ins for step 8's three parameters of the failover blueprint (the restored instance's values; each matches its pattern). */
+function restoredDatabaseParameters(tenantId: string, account: string, region: string, partition: string): Record<string, string> {
+  return {
+    RestoredDbiResourceId: 'db-RESTOREDPREFLIGHT0000000000',
+    RestoredDatabaseEndpoint: `${drRestoredInstanceIdentifier(tenantId)}.c0preflight.${region}.rds.amazonaws.com`,
+    RestoredDatabaseCredentialsArn: `arn:${partition}:secretsmanager:${region}:${account}:secret:rds!db-restoredpreflight-AbCdEf`,
+  };
+}
+
+/**
+ * The failover template with step 7's restored instance beside its resources (the runbook's
+ * `restoredDatabaseTemplate()` as it is after the update: IAM authentication on, managed master
+ * secret under the failover stack's own tenant key), so that the RDS handlers' permissions on
+ * `db:tessera-<id>-restored` and the secret's KMS calls are evaluated with that key's policy.
+ * @throws Error when the failover template has no tenant key (an `AWS::KMS::Alias` `alias/tessera/<id>`)
+ */
+export function withRestoredDatabase(template: CfnTemplate): CfnTemplate {
+  const resources = template.Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  const alias = Object.values(resources).find((r) => r.Type === 'AWS::KMS::Alias' && JSON.stringify(r.Properties?.AliasName ?? '').includes('alias/tessera/'));
+  const keyId = (alias?.Properties?.TargetKeyId as { 'Fn::GetAtt'?: [string, string]; Ref?: string } | undefined);
+  const keyLogicalId = keyId?.['Fn::GetAtt']?.[0] ?? keyId?.Ref;
+  if (!keyLogicalId || resources[keyLogicalId]?.Type !== 'AWS::KMS::Key') throw new Error('preflight: the failover blueprint has no tenant key (AWS::KMS::Alias alias/tessera/<TenantId> on an AWS::KMS::Key)');
+  const restored = restoredDatabaseTemplate().Resources as Record<string, { Properties: Record<string, unknown> }>;
+  const resource = structuredClone(restored[RESTORED_DATABASE_LOGICAL_ID]);
+  resource.Properties = {
+    ...resource.Properties, EnableIAMDatabaseAuthentication: true, ManageMasterUserPassword: true,
+    MasterUserSecret: { KmsKeyId: { 'Fn::GetAtt': [keyLogicalId, 'Arn'] } },
+  };
+  if (resources[RESTORED_DATABASE_LOGICAL_ID]) throw new Error(`preflight: the failover blueprint already has a resource ${RESTORED_DATABASE_LOGICAL_ID}`);
+  resources[RESTORED_DATABASE_LOGICAL_ID] = resource as unknown as (typeof resources)[string];
+  return template;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBlueprints, type LoadedBlueprints } from '../../lib/preflight/blueprints.js';
+import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { runPreflight, tierPasses, type PreflightReport } from '../../lib/preflight/run.js';
 import { configWith } from '../support/synth.js';
 import { defaultPreflight } from './support/default-preflight.js';
@@ -32,6 +33,36 @@ export function describeDrTierPreflight(): void {
       expect(tierPasses(report.tiers[0])).toBe(true);
     });
 
+    it('checks the failover blueprint (runbook steps 5 and 8) and step 7\'s modify of the restored instance as the execution role in the DR region, and denies nothing', () => {
+      const failover = report.tiers[0].blueprints.find((b) => b.blueprint.startsWith(`${DR_TIER}-failover `))!;
+      expect(failover.deployerName).toBe(loaded.config.roles.blueprintExecutionRoleName);
+      expect(failover.counts.evaluated).toBeGreaterThan(0);
+      const evaluated = failover.checks.filter((c) => c.outcome === 'allowed' || c.outcome === 'denied');
+      // every regional request of the failover stack is in the DR region
+      expect(evaluated.filter((c) => /^arn:aws:[a-z0-9-]+:us-east-1:/.test(c.resource)).map((c) => `${c.logicalId} ${c.action} ${c.resource}`)).toEqual([]);
+      expect(evaluated.some((c) => c.type === 'AWS::EC2::VPC' && c.resource.includes(':us-west-2:'))).toBe(true);
+      // step 7: ModifyDBInstance on the restored instance, its managed secret, and the rebuilt tenant key through Secrets Manager
+      const restored = evaluated.filter((c) => c.logicalId === 'RestoredDatabase');
+      expect(restored.find((c) => c.handler === 'update' && c.action === 'rds:ModifyDBInstance')).toMatchObject({ resource: `arn:aws:rds:us-west-2:${loaded.config.workloadAccountId}:db:tessera-acme-restored`, outcome: 'allowed' });
+      expect(restored.some((c) => c.action === 'secretsmanager:CreateSecret' && c.outcome === 'allowed')).toBe(true);
+      expect(restored.filter((c) => c.action.startsWith('kms:GenerateDataKey (via secretsmanager')).map((c) => c.outcome)).toEqual(['allowed', 'allowed']);
+      // step 8's conditional grants on the restored instance are part of what was checked
+      expect(failover.checks.some((c) => c.logicalId.startsWith('RestoredDatabaseAccess'))).toBe(true);
+      expect(failover.checks.filter((c) => c.outcome === 'denied')).toEqual([]);
+    });
+
+    it('denies the failover steps with the execution role\'s regional statements limited to the home region (the role before this change)', async () => {
+      const homeOnly = await runPreflight(loaded, { mutate: (kind, _tier, t) => (kind === 'baseline' ? withoutDrRegionInRegionalStatements(t) : t) });
+      const denied = (name: string) => homeOnly.tiers[0].blueprints.find((b) => b.blueprint.startsWith(name))!.checks.filter((c) => c.outcome === 'denied');
+      const failoverDenied = denied(`${DR_TIER}-failover `);
+      expect(failoverDenied.some((c) => c.logicalId === 'RestoredDatabase' && c.action === 'rds:ModifyDBInstance')).toBe(true);
+      expect(failoverDenied.some((c) => c.logicalId === 'RestoredDatabase' && c.action === 'secretsmanager:CreateSecret')).toBe(true);
+      expect(failoverDenied.some((c) => c.action === 'ec2:CreateVpc')).toBe(true);
+      // the DR blueprint and the tier blueprint keep passing: only the failover needs the DR region's regional statements
+      expect(denied(`${DR_TIER}-dr.template.json`)).toEqual([]);
+      expect(denied(`${DR_TIER}.template.json`)).toEqual([]);
+    }, 120_000);
+
     it('checks the DR blueprint too, as the execution role in the DR region, and denies nothing there', () => {
       const dr = report.tiers[0].blueprints.find((b) => b.blueprint === `${DR_TIER}-dr.template.json`)!;
       expect(dr.counts.evaluated).toBeGreaterThan(0);
@@ -39,4 +70,24 @@ export function describeDrTierPreflight(): void {
       expect(dr.checks.filter((c) => c.outcome === 'denied')).toEqual([]);
     });
   });
+}
+
+/**
+ * The account baseline with the DR region (us-west-2) taken out of the execution role's regional
+ * policies (every policy but `…-DisasterRecovery`): its resources, its aws:RequestedRegion and
+ * kms:ViaService values.
+ */
+function withoutDrRegionInRegionalStatements(template: CfnTemplate): CfnTemplate {
+  const inDr = (v: unknown) => JSON.stringify(v).includes('us-west-2');
+  for (const r of Object.values(template.Resources as Record<string, { Type: string; Properties: any }>)) {
+    if (r.Type !== 'AWS::IAM::ManagedPolicy' || JSON.stringify(r.Properties.ManagedPolicyName).endsWith('-DisasterRecovery"')) continue;
+    for (const st of r.Properties.PolicyDocument.Statement as any[]) {
+      if (Array.isArray(st.Resource)) st.Resource = st.Resource.filter((x: unknown) => !inDr(x));
+      for (const key of ['kms:ViaService', 'aws:RequestedRegion']) {
+        const values = st.Condition?.StringEquals?.[key];
+        if (Array.isArray(values)) st.Condition.StringEquals[key] = values.filter((x: unknown) => !inDr(x));
+      }
+    }
+  }
+  return template;
 }

@@ -20,7 +20,7 @@ import { defaultPreflight } from './support/default-preflight.js';
 let loaded: LoadedBlueprints;
 let control: PreflightReport;
 
-type Kind = 'tenant' | 'namespace' | 'baseline' | 'dr';
+type Kind = 'tenant' | 'namespace' | 'baseline' | 'dr' | 'failover';
 type Statement = { Sid?: string; Action?: unknown; Condition?: Record<string, Record<string, unknown>> };
 const resourcesOf = (t: CfnTemplate, type: string) => Object.values(t.Resources).filter((r) => r.Type === type);
 const propsOf = (r: { Properties?: Record<string, CfnValue> }) => r.Properties as Record<string, CfnValue>;

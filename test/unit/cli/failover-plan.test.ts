@@ -97,13 +97,19 @@ describe('failoverPlan', () => {
     expect(rebuild.commands).toEqual([
       'npx cdk synth --quiet -c tessera:configFile=<this config file>',
       // the failover variant's file (TesseraTenantFailover-starter), not the tier blueprint's; no named IAM resource in it
-      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM',
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
       'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs"',
     ]);
     // the blocker is gone: the home stack's global roles are imported, not created again
     expect(rebuild.detail).not.toMatch(/KNOWN BLOCKER|already exists/);
     expect(rebuild.detail).toMatch(/tessera-acme-admin, tessera-acme-break-glass and the tier's others\) still exist under the home stack tessera-acme and are imported by name/);
-    expect(rebuild.detail).toMatch(/administrator credentials in that account \(the tenant's break-glass role only reads data/);
+    // who deploys it: the provisioning role (the guardrail SCP's only passer of the execution role), CloudFormation as the execution role
+    expect(rebuild.detail).toContain(`as the account's provisioning role ${config.roles.provisioningRoleName} (the guardrail SCP lets only it pass the execution role to CloudFormation and change tessera-* stacks), with --role-arn arn:aws:iam::210987654321:role/${config.roles.blueprintExecutionRoleName}`);
+    expect(rebuild.detail).toMatch(/KMS's CreateKey refuses a key policy that would lock out its caller, so other credentials cannot create this stack/);
+    expect(rebuild.detail).not.toMatch(/administrator credentials|limited to us-east-1 and the DR stores/);
+    // starter is a vpc tier: the workload provisioning role's gap in the DR region is said, not hidden
+    expect(rebuild.detail).toMatch(/workload provisioning role \S+ may today create, update and delete only the DR stacks tessera-\*-dr in us-west-2/);
+    expect(failoverPlan({ ...base, tier: 'enterprise', config: configWith({ tiers: { enterprise: DR.starter } }), recoveryPoints: { points: [] } }).steps[4].detail).not.toMatch(/workload provisioning role/);
     expect(rebuild.detail).toMatch(/IAM's control plane \(in us-east-1/);
     expect(commands.findIndex((c) => c.startsWith('aws cloudformation deploy'))).toBeLessThan(commands.findIndex((c) => c.includes('start-restore-job') && c.includes('tessera-acme-dr-restore')));
     // offline, the VpcCidr is named for the operator to fill in
@@ -117,36 +123,61 @@ describe('failoverPlan', () => {
     expect(plan.steps[4].detail).toMatch(/Tier professional has disasterRecovery none now/);
   });
 
-  it('turns on IAM database authentication and a managed master secret under the rebuilt stack\'s tenant key on the restored instance, then reads its DbiResourceId, endpoint and secret', () => {
+  it('turns on IAM database authentication and a managed master secret under the rebuilt stack\'s tenant key on the restored instance through CloudFormation as the execution role (import, then update), then reads its DbiResourceId, endpoint and secret', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(1)] } });
     const step = plan.steps[6];
-    expect(step.commands).toEqual([
-      'aws rds modify-db-instance --region us-west-2 --db-instance-identifier tessera-acme-restored --enable-iam-database-authentication --manage-master-user-password --master-user-secret-kms-key-id <KeyArn output> --apply-immediately',
-      'aws rds wait db-instance-available --region us-west-2 --db-instance-identifier tessera-acme-restored',
-      'aws rds describe-db-instances --region us-west-2 --db-instance-identifier tessera-acme-restored --query "DBInstances[0].{DbiResourceId:DbiResourceId,Endpoint:Endpoint.Address,Port:Endpoint.Port,SecretArn:MasterUserSecret.SecretArn,IamAuth:IAMDatabaseAuthenticationEnabled}"',
-    ]);
+    const role = `--role-arn arn:aws:iam::210987654321:role/${config.roles.blueprintExecutionRoleName}`;
+    const [importCs, waitCs, execute, waitImport, update, waitUpdate, outputs, describe] = step.commands;
+    expect(step.commands).toHaveLength(8);
+    expect(importCs).toMatch(new RegExp(`^aws cloudformation create-change-set --region us-west-2 --stack-name tessera-acme-restored --change-set-name import-restored-database --change-set-type IMPORT --resources-to-import '(.*)' --template-body '(.*)' --parameters ParameterKey=TenantId,ParameterValue=acme ${role}$`));
+    const [, resources, body] = /--resources-to-import '([^']*)' --template-body '([^']*)'/.exec(importCs)!;
+    expect(JSON.parse(resources!)).toEqual([{ ResourceType: 'AWS::RDS::DBInstance', LogicalResourceId: 'RestoredDatabase', ResourceIdentifier: { DBInstanceIdentifier: 'tessera-acme-restored' } }]);
+    // the template: the restored instance kept on delete, and the modify only with the key given
+    const template = JSON.parse(body!);
+    expect(template.Resources.RestoredDatabase).toMatchObject({ Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(template.Resources.RestoredDatabase.Properties).toEqual({
+      DBInstanceIdentifier: { 'Fn::Join': ['', ['tessera-', { Ref: 'TenantId' }, '-restored']] },
+      EnableIAMDatabaseAuthentication: { 'Fn::If': ['SecretKeyGiven', true, { Ref: 'AWS::NoValue' }] },
+      ManageMasterUserPassword: { 'Fn::If': ['SecretKeyGiven', true, { Ref: 'AWS::NoValue' }] },
+      MasterUserSecret: { 'Fn::If': ['SecretKeyGiven', { KmsKeyId: { Ref: 'TenantKeyArn' } }, { Ref: 'AWS::NoValue' }] },
+    });
+    expect(template.Conditions.SecretKeyGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'TenantKeyArn' }, ''] }] });
+    expect(template.Parameters.TenantKeyArn.Default).toBe('');
+    expect(Object.keys(template.Outputs).sort()).toEqual(['DbiResourceId', 'Endpoint', 'SecretArn']);
+    expect(waitCs).toBe('aws cloudformation wait change-set-create-complete --region us-west-2 --stack-name tessera-acme-restored --change-set-name import-restored-database');
+    expect(execute).toBe('aws cloudformation execute-change-set --region us-west-2 --stack-name tessera-acme-restored --change-set-name import-restored-database');
+    expect(waitImport).toBe('aws cloudformation wait stack-import-complete --region us-west-2 --stack-name tessera-acme-restored');
+    expect(update).toBe(`aws cloudformation update-stack --region us-west-2 --stack-name tessera-acme-restored --use-previous-template --parameters ParameterKey=TenantId,UsePreviousValue=true ParameterKey=TenantKeyArn,ParameterValue=<KeyArn output> ${role}`);
+    expect(waitUpdate).toBe('aws cloudformation wait stack-update-complete --region us-west-2 --stack-name tessera-acme-restored');
+    expect(outputs).toBe('aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme-restored --query "Stacks[0].Outputs"');
+    expect(describe).toBe('aws rds describe-db-instances --region us-west-2 --db-instance-identifier tessera-acme-restored --query "DBInstances[0].{DbiResourceId:DbiResourceId,Endpoint:Endpoint.Address,Port:Endpoint.Port,SecretArn:MasterUserSecret.SecretArn,IamAuth:IAMDatabaseAuthenticationEnabled}"');
+    // no direct modify-db-instance: nobody but CloudFormation can act as the execution role
+    expect(plan.steps.flatMap((s) => s.commands).some((c) => c.startsWith('aws rds modify-db-instance'))).toBe(false);
     // why: a snapshot restore has IAM authentication off by default and brings no managed secret (Oracle only on restore)
     expect(step.detail).toMatch(/EnableIAMDatabaseAuthentication, default false/);
     expect(step.detail).toMatch(/ManageMasterUserPassword on restore is for RDS for Oracle only/);
-    // who may run it: a principal the tenant key admits through RDS and Secrets Manager
-    expect(step.detail).toContain(`only the blueprint execution role ${config.roles.blueprintExecutionRoleName}`);
-    // and what that role still lacks in the DR region, said rather than hidden
-    expect(step.detail).toMatch(/rds:ModifyDBInstance on tessera-acme-restored and secretsmanager:CreateSecret on rds!\* in us-west-2 \(its policy grants neither in the DR region today\)/);
+    // who may run it: a principal the tenant key admits through RDS and Secrets Manager, reached through CloudFormation
+    expect(step.detail).toContain(`only the blueprint execution role ${config.roles.blueprintExecutionRoleName}, which only CloudFormation can assume`);
+    expect(step.detail).toMatch(/rds:ModifyDBInstance on tessera-acme-restored, secretsmanager:CreateSecret and TagResource on rds!\*, the tenant key through Secrets Manager, all in us-west-2/);
+    expect(step.detail).not.toMatch(/grants neither in the DR region today/);
+    expect(step.detail).toContain(`as the provisioning role ${config.roles.provisioningRoleName} ${role}`.replace(' --role-arn', ' with --role-arn'));
     // it follows the restore and the rebuild whose KeyArn output it names
     const commands = plan.steps.flatMap((s) => s.commands);
-    expect(commands.indexOf(step.commands[0])).toBeGreaterThan(commands.findIndex((c) => c.includes('start-restore-job')));
+    expect(commands.indexOf(importCs!)).toBeGreaterThan(commands.findIndex((c) => c.includes('start-restore-job')));
   });
 
   it('redeploys the failover blueprint with the restored instance\'s DbiResourceId, endpoint and secret, after reading them and before the objects and DNS', () => {
     const plan = failoverPlan({ ...base, vpcCidr: '10.20.0.0/16', recoveryPoints: { points: [point(1)] } });
     const step = plan.steps[7];
     expect(step.commands).toEqual([
-      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM',
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
       'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs[?starts_with(OutputKey, \'Database\')]"',
     ]);
     // the same stack, template file and parameters as the rebuild, plus the three of the restored instance
     const rebuildDeploy = plan.steps[4].commands[1];
-    expect(step.commands[0].startsWith(rebuildDeploy.replace(' --capabilities CAPABILITY_IAM', ''))).toBe(true);
+    expect(step.commands[0].startsWith(rebuildDeploy.replace(/ --capabilities CAPABILITY_IAM --role-arn \S+$/, ''))).toBe(true);
+    expect(step.commands[0].endsWith(' --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution')).toBe(true);
+    expect(step.detail).toMatch(/as in the rebuild \(the provisioning role, --role-arn the execution role/);
     // the grants it adds: the restored instance's resource id and the tenant's users, never a wildcard
     expect(step.detail).toContain('arn:aws:rds-db:us-west-2:210987654321:dbuser:<DbiResourceId>/<user>');
     expect(step.detail).toMatch(/tessera-acme-workload may connect as tenant_app .* tessera-acme-admin as tenant_admin, on that instance only \(no dbuser:\* grant/);
