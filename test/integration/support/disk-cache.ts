@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inputKey } from '../../support/default-app.js';
@@ -16,9 +16,9 @@ import { inputKey } from '../../support/default-app.js';
  * file of this harness (test/integration/support/: how a product is derived from the app), and the
  * caller's own key parts (the config, the blueprint version, moto's installation). A change to any
  * of them is a new key and a fresh computation. While one process computes, the others wait for
- * its file (a lock file `<name>-<key>.lock`) instead of computing the same thing again; a lock
- * older than 4 minutes is left by a dead process and ignored. `TESSERA_TEST_CACHE=off` computes
- * every time (nothing read or written).
+ * its file (a lock file `<name>-<key>.lock` with the holder's process id) instead of computing the
+ * same thing again; a lock whose process is gone, or older than 4 minutes, is ignored.
+ * `TESSERA_TEST_CACHE=off` computes every time (nothing read or written).
  */
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -57,7 +57,14 @@ export function cachedJson<T>(name: string, keyParts: unknown, compute: () => T)
   mkdirSync(CACHE_DIR, { recursive: true });
   const file = join(CACHE_DIR, `${name}-${key}.json`);
   const lock = join(CACHE_DIR, `${name}-${key}.lock`);
-  const read = () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined);
+  const read = (): T | undefined => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as T;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // not written yet, or pruned meanwhile
+      throw e;
+    }
+  };
   const waitUntil = Date.now() + LOCK_STALE_MS;
   for (;;) {
     const cached = read();
@@ -80,16 +87,33 @@ export function cachedJson<T>(name: string, keyParts: unknown, compute: () => T)
   }
 }
 
-/** Creates the lock file unless it exists and is fresh; true when this process holds it. */
+/**
+ * Creates the lock file (holding this process's id) unless another live process holds it; true when
+ * this process holds it. A lock whose process is gone (a worker killed by a hook timeout runs no
+ * `finally`) or that is older than LOCK_STALE_MS is removed, and the next look may take it.
+ */
 function takeLock(lock: string): boolean {
   try {
-    closeSync(openSync(lock, 'wx'));
+    const fd = openSync(lock, 'wx');
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
     return true;
   } catch {
     try {
-      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
+      const holder = Number(readFileSync(lock, 'utf8'));
+      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS || (holder > 0 && !alive(holder))) rmSync(lock, { force: true });
     } catch { /* removed meanwhile */ }
     return false;
+  }
+}
+
+/** Whether process `pid` exists (signal 0 checks without signalling; EPERM: it exists, not ours). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
