@@ -53,7 +53,8 @@ const built = new Map<string, Promise<string>>();
  * COMPILE_CACHE_DIR), which children started with `{ ...process.env }` inherit.
  */
 export function bundledEntry(entry: string): Promise<string> {
-  process.env.NODE_COMPILE_CACHE ??= COMPILE_CACHE_DIR;
+  // A process-wide write: test/support/shared-worker-files.ts sees it, so files using this run isolated.
+  if (!process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = COMPILE_CACHE_DIR;
   const key = `${entry}\0${sourcesKey()}`;
   let path = built.get(key);
   if (!path) built.set(key, path = cachedOrBuilt(entry, createHash('sha256').update(key).digest('hex').slice(0, 24)));
