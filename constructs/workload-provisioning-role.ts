@@ -20,7 +20,10 @@ export interface WorkloadProvisioningRoleProps {
   readonly blueprintBucketName: string;
   /**
    * DR regions of the tiers (`tiers.<t>.disasterRecovery.region`): the lifecycle also deploys,
-   * deletes and inventories the DR stacks `tessera-<tenant>-dr` there, and their vaults `tessera-<tenant>-dr`.
+   * deletes and inventories the DR stacks `tessera-<tenant>-dr` there, and their vaults `tessera-<tenant>-dr`; the
+   * failover runbook (steps 5, 7, 8) deploys stacks `tessera-<tenant>` and `tessera-<tenant>-restored` there, only
+   * with the blueprint execution role as CloudFormation's service role (`cloudformation:RoleArn`), importing only
+   * `AWS::RDS::DBInstance` and only into `tessera-<tenant>-restored`.
    * @default - none
    */
   readonly drRegions?: readonly string[];
@@ -220,8 +223,9 @@ export class WorkloadProvisioningRole extends Construct {
 
     if (props.drRegions?.length) {
       const stackActions = (groups.Stacks.statements[0].toStatementJson() as { Action: string[] }).Action;
+      const failoverStacks = (name: string) => props.drRegions!.map((r) => `arn:${Aws.PARTITION}:cloudformation:${r}:${Aws.ACCOUNT_ID}:stack/${name}/*`);
       groups.DisasterRecovery = {
-        reason: 'A tenant\'s DR stack is named tessera-<tenant>-dr and its vault tessera-<tenant>-dr, and a tenant rebuilt by the failover runbook is stack tessera-<tenant> in its DR region, all created at run time in the tiers\' DR regions, so they are addressed by those name patterns in this account and each DR region.',
+        reason: 'A tenant\'s DR stack is named tessera-<tenant>-dr and its vault tessera-<tenant>-dr, and a tenant rebuilt by the failover runbook is stacks tessera-<tenant> and tessera-<tenant>-restored in its DR region (changed only through the blueprint execution role), all created at run time in the tiers\' DR regions, so they are addressed by those name patterns in this account and each DR region.',
         statements: [
           // Deploy blueprint, Check stack, Delete tenant stacks, Inventory retained stores on the DR stack (lambdas/lifecycle/*).
           new iam.PolicyStatement({ sid: 'TesseraDrStacks', actions: stackActions, resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:cloudformation:${r}:${Aws.ACCOUNT_ID}:stack/tessera-*-dr/*`) }),
@@ -230,7 +234,34 @@ export class WorkloadProvisioningRole extends Construct {
           new iam.PolicyStatement({
             sid: 'TesseraFailoverStacksDrift',
             actions: ['cloudformation:DescribeStacks', 'cloudformation:DetectStackDrift', 'cloudformation:DetectStackResourceDrift', 'cloudformation:DescribeStackResourceDrifts'],
-            resources: props.drRegions.map((r) => `arn:${Aws.PARTITION}:cloudformation:${r}:${Aws.ACCOUNT_ID}:stack/tessera-*/*`),
+            resources: failoverStacks('tessera-*'),
+          }),
+          // Failover runbook steps 5 and 8 (the failover blueprint as stack tessera-<tenant>) and 7 (update of tessera-<tenant>-restored),
+          // lib/cli/tenants-failover-command.ts: `aws cloudformation deploy` and `update-stack`, always with --role-arn the execution
+          // role (cloudformation:RoleArn), never an import: CloudFormation then changes the stack as that role, not as this one.
+          new iam.PolicyStatement({
+            sid: 'FailoverStacksThroughExecutionRole',
+            actions: ['cloudformation:CreateChangeSet', 'cloudformation:UpdateStack'],
+            resources: failoverStacks('tessera-*'),
+            conditions: { StringEquals: { 'cloudformation:RoleArn': executionRole }, Null: { 'cloudformation:ImportResourceTypes': 'true' } },
+          }),
+          // Step 7: import of the restored instance tessera-<tenant>-restored into stack tessera-<tenant>-restored
+          // (create-change-set --change-set-type IMPORT; lib/cli/failover-restored-database.ts), RDS DB instances only.
+          new iam.PolicyStatement({
+            sid: 'ImportRestoredDatabase',
+            actions: ['cloudformation:CreateChangeSet'],
+            resources: failoverStacks('tessera-*-restored'),
+            conditions: {
+              'StringEquals': { 'cloudformation:RoleArn': executionRole },
+              'ForAllValues:StringEquals': { 'cloudformation:ImportResourceTypes': ['AWS::RDS::DBInstance'] },
+              'Null': { 'cloudformation:ImportResourceTypes': 'false' },
+            },
+          }),
+          // The change sets above: their waiters, execution and events (DescribeStacks is in TesseraFailoverStacksDrift).
+          new iam.PolicyStatement({
+            sid: 'FailoverChangeSets',
+            actions: ['cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:DescribeStackEvents'],
+            resources: failoverStacks('tessera-*'),
           }),
           new iam.PolicyStatement({
             sid: 'TenantDrVaults', actions: ['backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault'],

@@ -107,8 +107,10 @@ describe('failoverPlan', () => {
     expect(rebuild.detail).toContain(`as the account's provisioning role ${config.roles.provisioningRoleName} (the guardrail SCP lets only it pass the execution role to CloudFormation and change tessera-* stacks), with --role-arn arn:aws:iam::210987654321:role/${config.roles.blueprintExecutionRoleName}`);
     expect(rebuild.detail).toMatch(/KMS's CreateKey refuses a key policy that would lock out its caller, so other credentials cannot create this stack/);
     expect(rebuild.detail).not.toMatch(/administrator credentials|limited to us-east-1 and the DR stores/);
-    // starter is a vpc tier: the workload provisioning role's gap in the DR region is said, not hidden
-    expect(rebuild.detail).toMatch(/workload provisioning role \S+ may today create, update and delete only the DR stacks tessera-\*-dr in us-west-2/);
+    // starter is a vpc tier: what the workload provisioning role may do in the DR region (constructs/workload-provisioning-role.ts), no gap
+    expect(rebuild.detail).toContain(`the workload provisioning role ${config.roles.provisioningRoleName} (its DisasterRecovery policy, from the workload provisioning template deployed with this config) may in us-west-2 change stacks tessera-acme and tessera-acme-restored only through CloudFormation as ${config.roles.blueprintExecutionRoleName}: create-change-set and update-stack only with --role-arn arn:aws:iam::210987654321:role/${config.roles.blueprintExecutionRoleName}, an import only of AWS::RDS::DBInstance and only into tessera-acme-restored.`);
+    expect(rebuild.detail).toMatch(/the --s3-bucket bucket, in this account, needs a bucket policy that allows it s3:PutObject and s3:GetObject/);
+    expect(rebuild.detail).not.toMatch(/may today|until its policy also covers|CloudFormation refuses these deploys/);
     expect(failoverPlan({ ...base, tier: 'enterprise', config: configWith({ tiers: { enterprise: DR.starter } }), recoveryPoints: { points: [] } }).steps[4].detail).not.toMatch(/workload provisioning role/);
     expect(rebuild.detail).toMatch(/IAM's control plane \(in us-east-1/);
     expect(commands.findIndex((c) => c.startsWith('aws cloudformation deploy'))).toBeLessThan(commands.findIndex((c) => c.includes('start-restore-job') && c.includes('tessera-acme-dr-restore')));
