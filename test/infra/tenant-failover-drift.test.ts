@@ -69,13 +69,17 @@ describe('the drift check\'s role in the workload account', () => {
     expect(await allowed(withDr, 'cloudformation:DescribeStackDriftDetectionStatus', '*', DR_REGION)).toBe(true);
   });
 
-  it('may detect and read drift of the stack the failover runbook rebuilds in the DR region (tessera-<id>), and change nothing there', async () => {
+  it('may detect and read drift of the stack the failover runbook rebuilds in the DR region (tessera-<id>), and change it only through the execution role', async () => {
     const rebuilt = stackArn(DR_REGION, 'tessera-acme');
     for (const action of [...DRIFT_CALLS, 'cloudformation:DescribeStacks']) expect(await allowed(withDr, action, rebuilt, DR_REGION), action).toBe(true);
-    // the lifecycle's stack changes stay on the DR stack alone in that region
-    for (const action of ['cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:CreateStack', 'cloudformation:ExecuteChangeSet']) {
+    // Without cloudformation:RoleArn (the execution role) no change goes through; the runbook's
+    // own calls with the role are in failover-provisioning-role.test.ts. ExecuteChangeSet is
+    // allowed: a change set runs with the role it was created with, and only the execution role's
+    // change sets can be created there (FailoverChangeSets).
+    for (const action of ['cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:CreateStack']) {
       expect(await allowed(withDr, action, rebuilt, DR_REGION), action).toBe(false);
     }
+    expect(await allowed(withDr, 'cloudformation:ExecuteChangeSet', rebuilt, DR_REGION)).toBe(true);
   });
 
   it('may not reach stacks outside tessera-*, outside the DR regions, or in the DR region without a DR tier', async () => {

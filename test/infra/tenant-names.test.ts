@@ -133,6 +133,7 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^AWS::RDS::DBInstance DBInstanceIdentifier$/, checks: ['rds-db-instance-identifier'], kind: 'rds:dbinstance' },
   { match: /^AWS::EKS::Cluster Name$/, checks: ['eks-cluster-name'], kind: 'eks:cluster' },
   { match: /^AWS::Events::Rule Name$/, checks: ['events-rule-name'], kind: 'events:rule' },
+  { match: /^AWS::CloudWatch::Alarm AlarmName$/, checks: ['cloudwatch-alarm-name'], kind: 'cloudwatch:alarm' },
   { match: /^AWS::SQS::Queue QueueName$/, checks: ['sqs-queue-name'], kind: 'sqs:queue' },
   { match: /^AWS::Backup::BackupPlan BackupPlan\.BackupPlanRule\[\]\.RecoveryPointTags\.[^.]+$/, checks: ['tag-value'] },
   { match: /^AWS::ElastiCache::User (UserId|UserName)$/, checks: ['elasticache-user-id'], kind: 'elasticache:user' },
@@ -146,6 +147,8 @@ const PROPERTY_CLASSES: PropertyClass[] = [
   { match: /^AWS::EKS::PodIdentityAssociation TargetRoleArn$/, checks: ['arn'] },
   // Free text: the schema's limits (IAM role description 1000, KMS key description 8192) are the rule.
   { match: /^AWS::(IAM::Role|KMS::Key) Description$/, checks: [] },
+  // PutMetricAlarm: AlarmDescription 0-1024 (the schema's maxLength, checked for every derived value).
+  { match: /^AWS::CloudWatch::Alarm AlarmDescription$/, checks: [] },
   { match: /^\S+ (PolicyDocument|AssumeRolePolicyDocument|KeyPolicy)\.Statement\[\]\.(Not)?Resource(\[\])?$/, checks: ['arn'] },
   { match: new RegExp(`^\\S+ (PolicyDocument|AssumeRolePolicyDocument)\\.Statement\\[\\]\\.Condition\\.\\w+\\.aws:(Request|Resource|Principal)Tag/(${TAG_KEYS})(\\[\\])?$`), checks: ['tag-value'] },
   { match: /^\S+ \S*Statement\[\]\.Condition\.\w+\.sts:SourceIdentity(\[\])?$/, checks: ['sts-source-identity'] },

@@ -57,6 +57,8 @@ export const NAME_RULES = {
   'backup-plan-name': { source: 'AWS Backup BackupPlanName: alphanumerics and -_. ; 1-50 in the console (1-200 through the API)', minLength: 1, maxLength: 50, pattern: /^[a-zA-Z0-9_.-]+$/ },
   // https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html (name)
   'sqs-queue-name': { source: 'SQS CreateQueue: QueueName 1-80 characters of alphanumerics, hyphens and underscores (a FIFO queue adds .fifo)', minLength: 1, maxLength: 80, pattern: /^[A-Za-z0-9_-]+$/ },
+  // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html (AlarmName): 1-255, no ASCII control characters
+  'cloudwatch-alarm-name': { source: 'CloudWatch PutMetricAlarm: AlarmName 1-255 characters, no ASCII control characters', minLength: 1, maxLength: 255, pattern: /^[^\x00-\x1f\x7f]+$/ },
   'events-rule-name': { source: 'EventBridge PutRule: Name 1-64, [\\.\\-_A-Za-z0-9]+', minLength: 1, maxLength: 64, pattern: /^[.\-_A-Za-z0-9]+$/ },
   'eks-cluster-name': { source: 'EKS CreateCluster: name 1-100, ^[0-9A-Za-z][A-Za-z0-9\\-_]*$', minLength: 1, maxLength: 100, pattern: /^[0-9A-Za-z][A-Za-z0-9_-]*$/ },
   // https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names (namespaces are DNS labels)
