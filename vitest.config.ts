@@ -5,11 +5,13 @@ import { sharedWorkerFiles } from './test/support/shared-worker-files.js';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
 
-// Unit files that touch no process-wide state (no client or module mocks, no process.env writes,
-// no globals): they share worker processes (isolate: false), so the AWS SDK, zod schemas and the
-// config are imported once per worker instead of once per file. Measured on test/unit's 87 such
-// files, 2 workers: 87.4 s CPU isolated, 55.8 s shared, same 960 tests passing.
-const SHARED_UNIT_FILES = sharedWorkerFiles(ROOT, 'test/unit');
+// Unit and infra files that touch no process-wide state (no client or module mocks, no
+// process.env writes, no globals; test/support/shared-worker-files.ts): they share worker
+// processes (isolate: false), so the AWS SDK, aws-cdk-lib, zod schemas and the config are imported
+// once per worker instead of once per file, and the default app synthesized once per worker
+// (test/support/default-app.ts). Measured on test/unit's 87 such files, 2 workers: 87.4 s CPU
+// isolated, 55.8 s shared, the same 960 tests passing.
+const SHARED_FILES = [...sharedWorkerFiles(ROOT, 'test/unit'), ...sharedWorkerFiles(ROOT, 'test/infra')];
 
 export default defineConfig({
   test: {
@@ -26,13 +28,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit-shared', include: SHARED_UNIT_FILES, isolate: false },
+        test: { name: 'shared', include: SHARED_FILES, isolate: false },
       },
       {
         extends: true,
-        // A fresh worker process per file: everything else (integration, infra, isolation,
-        // preflight, and unit files that mock clients or modules, or write process.env).
-        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED_UNIT_FILES },
+        // A fresh worker process per file: everything else (integration, isolation, preflight, and
+        // unit and infra files that mock clients or modules, or write process.env).
+        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED_FILES },
       },
     ],
   },

@@ -3,10 +3,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 /**
  * What a test file does that outlives it in its process: with `isolate: false` (vitest.config.ts,
- * project `unit-shared`) the files of a worker share one process and one module cache, so a file
- * doing any of these would change what the next file in that worker sees. Measured: running all of
+ * project `shared`) the files of a worker share one process and one module cache, so a file doing
+ * any of these would change what the next file in that worker sees. Measured: running all of
  * test/unit with `isolate: false` failed 11 tests in 6 files (a client still mocked by
- * aws-sdk-client-mock, a module still mocked by vi.mock, spies still installed).
+ * aws-sdk-client-mock, a module still mocked by vi.mock, spies still installed); all of test/infra,
+ * 1 test of lifecycle-definitions.test.ts, which vi.mocks a module (it passed isolated that hour).
  */
 export const PROCESS_STATE_PATTERNS: readonly RegExp[] = [
   /\bvi\.(mock|doMock|unmock|spyOn|stubEnv|stubGlobal|useFakeTimers|setSystemTime|resetModules|hoisted)\b/, // module registry, spies, clocks
