@@ -1,10 +1,11 @@
-import { Aws, Duration, type IResolvable } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { LIFECYCLE_EVENT_SOURCE, PLATFORM_EVENT_BUS_NAME } from '../lib/lifecycle-constants.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+import { StatementOnlyEventBusPolicy } from './statement-only-event-bus-policy.js';
 
 export interface LifecycleEventBusProps {
   /** Encrypts events at rest. */
@@ -84,21 +85,4 @@ export class OrganizationForwardedEvents extends Construct {
     });
     this.policy = new StatementOnlyEventBusPolicy(this, 'Resource', { eventBusName: props.eventBus.eventBusName, statementId: props.statementId, statement: statement.toJSON() });
   }
-}
-
-class StatementOnlyEventBusPolicy extends events.CfnEventBusPolicy {
-  constructor(scope: Construct, id: string, props: { eventBusName: string; statementId: string; statement: object }) {
-    super(scope, id, props);
-  }
-
-  override get action(): string | undefined { return undefined; }
-  override set action(value: string | undefined) { refuseDeprecated('action', value); }
-  override get principal(): string | undefined { return undefined; }
-  override set principal(value: string | undefined) { refuseDeprecated('principal', value); }
-  override get condition(): events.CfnEventBusPolicy.ConditionProperty | IResolvable | undefined { return undefined; }
-  override set condition(value: events.CfnEventBusPolicy.ConditionProperty | IResolvable | undefined) { refuseDeprecated('condition', value); }
-}
-
-function refuseDeprecated(prop: string, value: unknown): void {
-  if (value !== undefined) throw new Error(`OrganizationForwardedEvents: CfnEventBusPolicy.${prop} is deprecated in CloudFormation: put it in the statement instead (got ${JSON.stringify(value)})`);
 }

@@ -5,9 +5,8 @@ import { BACKUP_EVENT_SOURCE, RESTORE_EVENTS_BUS_SID } from '../../constructs/re
 import { RESTORE_JOB_STATE_CHANGE } from '../../constructs/tenant-dr-restore-events.js';
 import { TENANT_DLQ_ALARMS_BUS_SID } from '../../constructs/monitoring/tenant-dlq-alarms.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
-import { evaluate } from '../../lib/preflight/iam-eval.js';
 import { defaultAppTemplates } from '../support/default-app.js';
+import { platformBusPut, TENANT_ACCOUNT } from '../support/platform-bus-put.js';
 import { buildApp, configWith } from '../support/synth.js';
 
 /**
@@ -66,28 +65,11 @@ describe('platform bus policy: restore-test results of the DR tiers', () => {
 });
 
 describe('the restore-events statement, evaluated (@cloud-copilot/iam-simulate, as the isolation check does)', () => {
-  const TENANT_ACCOUNT = '111122223333';
-  const BUS = `arn:aws:events:${DEFAULT_CONFIG.homeRegion}:${DEFAULT_CONFIG.platformAccountId}:event-bus/${PLATFORM_EVENT_BUS_NAME}`;
   const FORWARDER = `arn:aws:iam::${TENANT_ACCOUNT}:role/tessera/service-role/TesseraTenant-DisasterRecoveryRestoreEventsRole1A2B3C4D-EF56GH78`;
-  let policy: { Version: string; Statement: unknown[] };
+  let put: ReturnType<typeof platformBusPut>;
   beforeAll(() => {
     // The Operations stack's statement, with the bus's ARN (a nested stack parameter there) and the partition filled in
-    const [, p] = busPolicies(ops).find(([, r]) => r.Properties.StatementId === RESTORE_EVENTS_BUS_SID)!;
-    const statement = structuredClone(p.Properties.Statement);
-    statement.Resource = BUS;
-    statement.Condition.ArnLike['aws:PrincipalArn'] = rendered(statement.Condition.ArnLike['aws:PrincipalArn']).replace('<AWS::Partition>', 'aws');
-    policy = { Version: '2012-10-17', Statement: [statement] };
-  });
-  /** PutEvents on the platform bus from a tenant account, as `principal` (whose own policy allows it: only the bus policy decides). */
-  const put = (principal: string, sources: string[] | undefined, detailTypes: string[] | undefined, orgId = DEFAULT_CONFIG.organization.organizationId) => evaluate({
-    principalArn: principal, action: 'events:PutEvents', resource: BUS, resourceAccount: DEFAULT_CONFIG.platformAccountId,
-    context: {
-      'aws:PrincipalArn': principal, 'aws:PrincipalAccount': TENANT_ACCOUNT, 'aws:PrincipalOrgID': orgId, 'aws:PrincipalType': 'AssumedRole',
-      ...(sources ? { 'events:source': sources } : {}), ...(detailTypes ? { 'events:detail-type': detailTypes } : {}),
-    },
-    identityPolicies: [{ name: 'forwarder', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS }] } }],
-    scps: [],
-    resourcePolicy: policy,
+    put = platformBusPut(busPolicies(ops).find(([, r]) => r.Properties.StatementId === RESTORE_EVENTS_BUS_SID)![1].Properties.Statement);
   });
   const BACKUP = ['aws.backup'];
   const RESTORE = ['Restore Job State Change'];

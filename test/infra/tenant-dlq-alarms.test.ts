@@ -6,11 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_DLQ_ALARM_PREFIX } from '../../constructs/tenant-dlq-alarm.js';
 import { TENANT_DLQ_ALARMS_BUS_SID, TENANT_DLQ_ALARMS_RULE_NAME } from '../../constructs/monitoring/tenant-dlq-alarms.js';
 import { applyCompliancePacks } from '../../lib/compliance.js';
-import { evaluate } from '../../lib/preflight/iam-eval.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
 import { TenantStack } from '../../lib/tenant-stack.js';
 import { defaultAppTemplates, type DefaultAppTemplates } from '../support/default-app.js';
+import { platformBusPut, TENANT_ACCOUNT } from '../support/platform-bus-put.js';
 import { configWith, newApp } from '../support/synth.js';
 
 /**
@@ -227,28 +227,11 @@ describe('platform: notifying the alarm topic of forwarded tenant DLQ alarms (Op
 });
 
 describe('platform bus policy, evaluated (@cloud-copilot/iam-simulate, as the isolation check does)', () => {
-  const TENANT_ACCOUNT = '111122223333';
-  const BUS = `arn:aws:events:${DEFAULT_CONFIG.homeRegion}:${DEFAULT_CONFIG.platformAccountId}:event-bus/${PLATFORM_EVENT_BUS_NAME}`;
   const FORWARDER = `arn:aws:iam::${TENANT_ACCOUNT}:role/tessera/service-role/TesseraTenant-TrainingEventsRoleE4A38465-AB12CD34`;
-  let policy: { Version: string; Statement: unknown[] };
+  let put: ReturnType<typeof platformBusPut>;
   beforeAll(() => {
     // The Operations stack's statement, with the bus's ARN (a nested stack parameter there) and the partition filled in
-    const [, p] = ofType(app.operations.toJSON().Resources, 'AWS::Events::EventBusPolicy')[0]!;
-    const statement = structuredClone(p.Properties.Statement);
-    statement.Resource = BUS;
-    statement.Condition.ArnLike['aws:PrincipalArn'] = rendered(statement.Condition.ArnLike['aws:PrincipalArn']).replace('<AWS::Partition>', 'aws');
-    policy = { Version: '2012-10-17', Statement: [statement] };
-  });
-  /** PutEvents on the platform bus from a tenant account, as `principal` (whose own policy allows it: only the bus policy decides). */
-  const put = (principal: string, sources: string[] | undefined, detailTypes: string[] | undefined, orgId = DEFAULT_CONFIG.organization.organizationId) => evaluate({
-    principalArn: principal, action: 'events:PutEvents', resource: BUS, resourceAccount: DEFAULT_CONFIG.platformAccountId,
-    context: {
-      'aws:PrincipalArn': principal, 'aws:PrincipalAccount': TENANT_ACCOUNT, 'aws:PrincipalOrgID': orgId, 'aws:PrincipalType': 'AssumedRole',
-      ...(sources ? { 'events:source': sources } : {}), ...(detailTypes ? { 'events:detail-type': detailTypes } : {}),
-    },
-    identityPolicies: [{ name: 'forwarder', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS }] } }],
-    scps: [],
-    resourcePolicy: policy,
+    put = platformBusPut(ofType(app.operations.toJSON().Resources, 'AWS::Events::EventBusPolicy')[0]![1].Properties.Statement);
   });
   const ALARM = ['aws.cloudwatch'];
   const STATE_CHANGE = ['CloudWatch Alarm State Change'];
