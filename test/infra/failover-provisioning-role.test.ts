@@ -1,11 +1,7 @@
-import { App, Stage } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
-import { WorkloadProvisioningStack } from '../../lib/workload-provisioning-stack.js';
 import { configWith } from '../support/synth.js';
-import { tempDir } from '../support/temp-dirs.js';
+import { provisioningPolicies, WORKLOAD_ACCOUNT, WORKLOAD_HOME_REGION } from '../support/workload-provisioning-policies.js';
 
 /**
  * Failover runbook steps 5, 7 and 8 (lib/cli/tenants-failover-command.ts) for a vpc-isolation tenant: in the
@@ -21,8 +17,8 @@ import { tempDir } from '../support/temp-dirs.js';
  * The context carries the condition keys CloudFormation sets on those requests (Service Authorization Reference,
  * AWS CloudFormation: cloudformation:RoleArn, cloudformation:ImportResourceTypes).
  */
-const WORKLOAD = '333333333333';
-const HOME = 'us-east-1';
+const WORKLOAD = WORKLOAD_ACCOUNT;
+const HOME = WORKLOAD_HOME_REGION;
 const DR_REGION = 'us-west-2';
 const ROLE = `arn:aws:iam::${WORKLOAD}:role/TesseraProvisioning`;
 const EXECUTION_ROLE = `arn:aws:iam::${WORKLOAD}:role/TesseraBlueprintExecution`;
@@ -31,25 +27,6 @@ const stackArn = (region: string, name: string) => `arn:aws:cloudformation:${reg
 type Policies = Array<{ name: string; policy: PolicyJson }>;
 type Call = { action: string; stack: string; context?: Record<string, string | string[]> };
 
-/** The provisioning role's managed policies, resolved as CloudFormation resolves them in the workload account's home region. */
-function provisioningPolicies(config: ReturnType<typeof configWith>): Policies {
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
-  const stack = new WorkloadProvisioningStack(new Stage(app, 'Blueprints'), 'TesseraWorkloadProvisioning', { config, blueprintVersion: '0.0.0-test' });
-  const values: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': HOME, 'AWS::AccountId': WORKLOAD, BlueprintBucketName: 'tesseraplatform-blueprintsbucket-abc123' };
-  const resolve = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(resolve);
-    if (!v || typeof v !== 'object') return v;
-    const o = v as Record<string, unknown>;
-    if (typeof o.Ref === 'string' && values[o.Ref] !== undefined) return values[o.Ref];
-    if ('Fn::Join' in o) {
-      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-      return parts.map(resolve).join(sep);
-    }
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
-  };
-  return Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'))
-    .map((p: any) => ({ name: p.Properties.ManagedPolicyName, policy: resolve(p.Properties.PolicyDocument) as PolicyJson }));
-}
 
 const throughExecutionRole = { 'cloudformation:RoleArn': EXECUTION_ROLE };
 const importRds = { ...throughExecutionRole, 'cloudformation:ImportResourceTypes': ['AWS::RDS::DBInstance'] };

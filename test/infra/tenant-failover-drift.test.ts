@@ -1,11 +1,7 @@
-import { App, Stage } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
-import { WorkloadProvisioningStack } from '../../lib/workload-provisioning-stack.js';
 import { configWith } from '../support/synth.js';
-import { tempDir } from '../support/temp-dirs.js';
+import { provisioningPolicies, WORKLOAD_ACCOUNT, WORKLOAD_HOME_REGION } from '../support/workload-provisioning-policies.js';
 
 /**
  * The daily drift check (lambdas/lifecycle/detect-drift.ts, check-drift.ts) reaches a vpc-mode tenant's
@@ -17,32 +13,13 @@ import { tempDir } from '../support/temp-dirs.js';
  * DetectStackDrift is authorized on the stack together with DetectStackResourceDrift for the
  * resources it checks, so both are asked.
  */
-const WORKLOAD = '333333333333';
-const HOME = 'us-east-1';
+const WORKLOAD = WORKLOAD_ACCOUNT;
+const HOME = WORKLOAD_HOME_REGION;
 const DR_REGION = 'us-west-2';
 const ROLE = `arn:aws:iam::${WORKLOAD}:role/TesseraProvisioning`;
 const DRIFT_CALLS = ['cloudformation:DetectStackDrift', 'cloudformation:DetectStackResourceDrift', 'cloudformation:DescribeStackResourceDrifts'];
 const stackArn = (region: string, name: string) => `arn:aws:cloudformation:${region}:${WORKLOAD}:stack/${name}/0a1b2c3d-1111-2222-3333-444455556666`;
 
-/** The provisioning role's managed policies, resolved as CloudFormation resolves them in the workload account's home region. */
-function provisioningPolicies(config: ReturnType<typeof configWith>): Array<{ name: string; policy: PolicyJson }> {
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
-  const stack = new WorkloadProvisioningStack(new Stage(app, 'Blueprints'), 'TesseraWorkloadProvisioning', { config, blueprintVersion: '0.0.0-test' });
-  const values: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': HOME, 'AWS::AccountId': WORKLOAD, BlueprintBucketName: 'tesseraplatform-blueprintsbucket-abc123' };
-  const resolve = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(resolve);
-    if (!v || typeof v !== 'object') return v;
-    const o = v as Record<string, unknown>;
-    if (typeof o.Ref === 'string' && values[o.Ref] !== undefined) return values[o.Ref];
-    if ('Fn::Join' in o) {
-      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-      return parts.map(resolve).join(sep);
-    }
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
-  };
-  return Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'))
-    .map((p: any) => ({ name: p.Properties.ManagedPolicyName, policy: resolve(p.Properties.PolicyDocument) as PolicyJson }));
-}
 
 let withDr: Array<{ name: string; policy: PolicyJson }>;
 let withoutDr: Array<{ name: string; policy: PolicyJson }>;
