@@ -12,11 +12,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 export const PROCESS_STATE_PATTERNS: readonly RegExp[] = [
   /\bvi\.(mock|doMock|unmock|spyOn|stubEnv|stubGlobal|useFakeTimers|setSystemTime|resetModules|hoisted)\b/, // module registry, spies, clocks
   /\bmockClient\(/, // aws-sdk-client-mock stubs a client class's send for every instance in the process
-  /\bprocess\.env(\.\w+|\[[^\]]+\])\s*=[^=]/, // process.env.X = ...
+  /\bprocess\.env(\.\w+|\[[^\]]+\])\s*(\?\?|\|\||&&|\+)?=[^=]/, // process.env.X = (or ??=, ||=, &&=, +=) ...
   /\bdelete\s+process\.env\b/,
   /\bObject\.assign\(\s*process\.env\b/,
   /\bprocess\.(on|once|chdir|exitCode|umask)\b/, // process listeners, cwd, exit status
-  /\b(globalThis|global)\.\w+\s*=[^=]/, // globals (fetch, crypto, ...)
+  /\b(globalThis|global)\.\w+\s*(\?\?|\|\||&&)?=[^=]/, // globals (fetch, crypto, ...)
   /\bsetGlobalDispatcher\b/, // undici's process-wide HTTP agent
 ];
 
