@@ -1,6 +1,6 @@
 import { build, transform, type Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,8 +15,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * `packages: 'external'` keeps them): about 0.35-0.6 s. Only the wrapper differs; bin/tessera.mjs
  * itself (the Node version check, tsx) stays covered by the runs the test files keep on it.
  *
- * The bundle is `node_modules/.cache/tessera-test-cli/<entry>-<key>.mjs`; the key is a SHA-256
- * over every file the entry can import (`bin/`, `constructs/`, `lambdas/`, `lib/`, `types/`) and
+ * The bundle is `.tessera/test-cli-bundle/<entry>-<key>.mjs`; the key is a SHA-256 over the
+ * checkout's real path and every file the entry can import (`bin/`, `constructs/`, `lambdas/`, `lib/`, `types/`) and
  * `package.json`, `package-lock.json`, `tsconfig.json`. A change to any of them is a new bundle,
  * built by the first test process that asks (the others of the run wait for its lock file).
  * Bundles not used for an hour are removed when a new one is written.
@@ -26,7 +26,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * script, which its Worker still runs through tsx) are found where they are.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'tessera-test-cli');
+// In this checkout (.tessera/ is git-ignored), not under node_modules: a bundle carries its
+// checkout's absolute source paths (serve's worker script, the tokenizer's ranks), and node_modules
+// may be shared by several checkouts through a symlink. The key holds the checkout's real path too.
+const CACHE_DIR = join(ROOT, '.tessera', 'test-cli-bundle');
 const INPUT_DIRS = ['bin', 'constructs', 'lambdas', 'lib', 'types'];
 const INPUT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];
 /** A lock older than this was left by a process that died: ignored. */
@@ -55,7 +58,7 @@ const built = new Map<string, Promise<string>>();
 export function bundledEntry(entry: string): Promise<string> {
   // A process-wide write: test/support/shared-worker-files.ts sees it, so files using this run isolated.
   if (!process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = COMPILE_CACHE_DIR;
-  const key = `${entry}\0${sourcesKey()}`;
+  const key = `${realpathSync(ROOT)}\0${entry}\0${sourcesKey()}`;
   let path = built.get(key);
   if (!path) built.set(key, path = cachedOrBuilt(entry, createHash('sha256').update(key).digest('hex').slice(0, 24)));
   return path;
