@@ -14,6 +14,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
+/** The largest `--assume` value: beyond it, dollar figures lose their cents to floating point. */
+const MAX_ASSUMPTION = 1_000_000_000;
+
 export const HELP_TEXT = [
   'npm run cost [-- options]   fixed monthly cost of each tier, GPU node-hours, token prices',
   '  --config <file>          YAML or JSON config merged over the embedded default',
@@ -71,8 +74,13 @@ export function parseCostCommandLine(args: string[]): CostCommandLine {
       const guess = nearest(key, [...ASSUMPTION_KEYS]);
       throw new CliError(`--assume: unknown assumption ${JSON.stringify(key)}${guess ? `; did you mean ${guess}?` : ''} (keys: ${ASSUMPTION_KEYS.join(', ')})`);
     }
-    if (!/^\d+(\.\d+)?$/.test(value)) throw new CliError(`--assume ${key} must be a number >= 0, got ${JSON.stringify(value)}`);
+    if (!/^\d+(\.\d+)?$/.test(value)) throw new CliError(`--assume ${key} must be a decimal number >= 0 (e.g. 500 or 0.5), got ${JSON.stringify(value)}`);
+    if (Number(value) > MAX_ASSUMPTION) throw new CliError(`--assume ${key} must be at most ${MAX_ASSUMPTION.toLocaleString('en-US')}, got ${value}`);
+    if (key === 'sharedClusterTenants' && (!Number.isInteger(Number(value)) || Number(value) < 1)) throw new CliError(`--assume sharedClusterTenants must be a positive integer, got ${JSON.stringify(value)}`);
     assumptions[key as AssumptionKey] = Number(value);
+  }
+  if (sharedTenants !== undefined && assumptions.sharedClusterTenants !== undefined) {
+    throw new CliError(`--shared-tenants ${sharedTenants} and --assume sharedClusterTenants=${assumptions.sharedClusterTenants} both set the tenants sharing the cluster: give one`);
   }
   return {
     config: values.config as string | undefined, region: values.region as string | undefined, sharedTenants, assumptions,

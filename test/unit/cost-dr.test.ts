@@ -225,7 +225,16 @@ describe('the table\'s other-region figures and --assume', () => {
     expect(parseCostCommandLine(['--assume', 'drBucketDataGb=500', '--assume', 'restoreTestRestoreHours=2.5']).assumptions).toEqual({ drBucketDataGb: 500, restoreTestRestoreHours: 2.5 });
     expect(parseCostCommandLine([]).assumptions).toEqual({});
     expect(() => parseCostCommandLine(['--assume', 'drBucketDatGb=5'])).toThrow('--assume: unknown assumption "drBucketDatGb"; did you mean drBucketDataGb?');
-    expect(() => parseCostCommandLine(['--assume', 'drBucketDataGb=-5'])).toThrow('--assume drBucketDataGb must be a number >= 0, got "-5"');
+    expect(() => parseCostCommandLine(['--assume', 'drBucketDataGb=-5'])).toThrow('--assume drBucketDataGb must be a decimal number >= 0 (e.g. 500 or 0.5), got "-5"');
+    expect(() => parseCostCommandLine(['--assume', 'drBucketDataGb=1e23'])).toThrow('must be a decimal number');
+    expect(() => parseCostCommandLine(['--assume', 'drBucketDataGb=100000000000'])).toThrow('--assume drBucketDataGb must be at most 1,000,000,000, got 100000000000');
+  });
+
+  it('refuses --assume sharedClusterTenants that is not a positive integer, and together with --shared-tenants (naming both)', () => {
+    expect(parseCostCommandLine(['--assume', 'sharedClusterTenants=3']).assumptions).toEqual({ sharedClusterTenants: 3 });
+    expect(() => parseCostCommandLine(['--assume', 'sharedClusterTenants=0'])).toThrow('--assume sharedClusterTenants must be a positive integer, got "0"');
+    expect(() => parseCostCommandLine(['--assume', 'sharedClusterTenants=2.5'])).toThrow('--assume sharedClusterTenants must be a positive integer, got "2.5"');
+    expect(() => parseCostCommandLine(['--shared-tenants', '10', '--assume', 'sharedClusterTenants=3'])).toThrow('--shared-tenants 10 and --assume sharedClusterTenants=3 both set the tenants sharing the cluster: give one');
     expect(() => parseCostCommandLine(['--assume', 'drBucketDataGb'])).toThrow('--assume takes <key>=<value>, got "drBucketDataGb"');
     expect(() => withAssumptions(table, { drBucketDataGb: Number.NaN })).toThrow(CliError);
   });
