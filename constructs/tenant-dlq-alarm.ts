@@ -47,8 +47,14 @@ export interface TenantDlqAlarmProps {
  * An alarm on a tenant-account dead-letter queue, and the rule that tells the platform about it.
  *
  * - Alarm `Tessera-TenantDlq-<tenant>-<path>`: `ApproximateNumberOfMessagesVisible` (Maximum) > 0 in
- *   one 5-minute period; missing data is not breaching (SQS stops sending metrics for a queue that
- *   has been idle for six hours). It has no action: the tenant account has no alarm topic.
+ *   one 5-minute period; missing data is ignored, so the alarm keeps its state. SQS sends a queue's
+ *   metrics only while it is active: "for up to six hours if it contains any messages, or if any
+ *   action accesses it", then stops (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/monitoring-using-cloudwatch.html).
+ *   A queue holding messages nobody touches goes quiet after six hours; with missing data "not
+ *   breaching" the alarm would return to OK while the messages remain. Ignored, it stays in ALARM
+ *   until a datapoint says the queue is empty (a purge or a receive wakes the queue's metrics); a
+ *   queue never used stays INSUFFICIENT_DATA, which pages no one (the platform matches ALARM only).
+ *   It has no action: the tenant account has no alarm topic.
  * - Rule `tessera-<tenant>-<path>-alarm` on the account's default bus: the alarm's `CloudWatch Alarm
  *   State Change` events (`resources` = this alarm's ARN, so each tenant's rule forwards its own
  *   alarms only, also in a workload account shared by many tenants) to the platform bus, as the
@@ -72,14 +78,15 @@ export class TenantDlqAlarm extends Construct {
       alarmDescription: [
         `Tessera tenant ${props.tenantId}: dead-letter queue ${queueName} holds events EventBridge could not deliver to the platform bus.`,
         `Inspect with credentials of this account: tessera dlq list ${queueName} --prefix tessera-${props.tenantId}-dlq- --region ${Aws.REGION} --peek 5.`,
-        'tessera dlq redrive cannot replay them (AWS service events); fix the cause (README: Nothing lost in asynchronous paths).',
+        `tessera dlq redrive cannot replay them (AWS service events); fix the cause, then delete them: tessera dlq purge ${queueName} --prefix tessera-${props.tenantId}-dlq- --region ${Aws.REGION} --yes (README: Nothing lost in asynchronous paths).`,
       ].join(' '),
       metric: props.deadLetterQueue.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      // Not NOT_BREACHING: a full queue left alone goes quiet after six hours (see above), and the alarm would clear.
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
     acknowledge(this.alarm, ['HIPAA.Security::HIPAA.Security-CloudWatchAlarmAction', 'NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction'],
       'The tenant account has no alarm topic: the rule beside this alarm forwards its state changes to the platform bus, where the platform notifies its alarm topic.');

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { DLQ_NAME_PREFIX } from '../dead-letters.js';
 import { CliError } from './cli-error.js';
 import type { DeadLetterQueueInfo } from './dlq/queues.js';
+import type { PurgeReport } from './dlq/purge.js';
 import type { Delivery, RedriveClients, RedriveReport } from './dlq/redrive.js';
 import { table } from './format.js';
 import { numberIn } from './option-parsers.js';
@@ -38,7 +39,34 @@ async function sdk<T>(load: () => Promise<T>): Promise<T> {
     throw new CliError(`tessera dlq needs @aws-sdk/client-sqs, @aws-sdk/client-eventbridge, @aws-sdk/client-lambda and @aws-sdk/client-sfn installed: ${(e as Error).message.split('\n')[0]}`, 1);
   }
 }
-const dlqModules = () => sdk(async () => ({ ...(await import('./dlq/queues.js')), ...(await import('./dlq/redrive.js')) }));
+const dlqModules = () => sdk(async () => ({ ...(await import('./dlq/queues.js')), ...(await import('./dlq/redrive.js')), ...(await import('./dlq/purge.js')) }));
+
+/** The options a follow-up command needs to find the same queues: ` --prefix …` when not the default, ` --profile …` when given. */
+export function sameQueuesOptions(prefix: string, profile: string | undefined): string {
+  return `${prefix === DLQ_NAME_PREFIX ? '' : ` --prefix ${prefix}`}${profile ? ` --profile ${profile}` : ''}`;
+}
+
+/**
+ * What `tessera dlq list` suggests for the queues that hold messages, with the options that find
+ * them again (`sameQueuesOptions`): a queue whose peeked messages include AWS service events
+ * (`awsServiceEvents`, which redrive cannot replay) gets the purge, the others peek and redrive.
+ */
+export function listHints(queues: DeadLetterQueueInfo[], options: string): string[] {
+  const waiting = queues.filter((q) => q.visible > 0);
+  const replayable = waiting.filter((q) => q.awsServiceEvents === 0).map((q) => q.name);
+  const unreplayable = waiting.filter((q) => q.awsServiceEvents > 0).map((q) => q.name);
+  const lines: string[] = [];
+  if (replayable.length) lines.push(`${replayable.join(', ')} hold(s) messages: tessera dlq list <queue>${options} --peek 5 shows them; tessera dlq redrive <queue>${options} --dry-run says where they would go`);
+  if (unreplayable.length) lines.push(`${unreplayable.join(', ')} hold(s) AWS service events (aws.*), which cannot be replayed: tessera dlq list <queue>${options} --peek 5 shows them; fix what refused them (README: Nothing lost in asynchronous paths), then tessera dlq purge <queue>${options} --yes deletes them`);
+  return lines;
+}
+
+/** A purge's outcome for a terminal. */
+export function purgeLines(r: PurgeReport): string {
+  if (r.messages === 0) return `${r.queue}: no messages, nothing to purge`;
+  if (r.dryRun) return `${r.queue}: ${r.messages} message(s); purge would delete them all (nothing changed: --dry-run)`;
+  return `${r.queue}: purged about ${r.messages} message(s) (SQS PurgeQueue: deletion completes within 60 s; another purge of this queue is refused for 60 s)`;
+}
 
 /** `95` → `1m 35s`; hours and days for older messages. */
 export function formatAge(seconds: number | undefined): string {
@@ -100,10 +128,13 @@ export function redriveLines(r: RedriveReport): string[] {
  *   N messages of each listed queue, left in place (ReceiveMessage, VisibilityTimeout 0).
  * - `redrive <queue> [--dry-run] [--max N]`: replays each message to where it failed and deletes it
  *   (lib/cli/dlq/redrive.ts says exactly how per source); `--dry-run` says where each would go.
+ * - `purge <queue> --yes [--dry-run]`: deletes every message (SQS PurgeQueue), for what cannot be
+ *   replayed (AWS service events) once its cause is fixed; without `--yes` it refuses (exit 2) and
+ *   says how many messages it would delete; `--dry-run` only counts.
  * A failure exits 1 and names the queue, the message and the call that failed.
  */
 export function dlqCommand(io: DlqIo = processIo): Command {
-  const dlq = new Command('dlq').description('dead-letter queues of the platform\'s asynchronous paths: list, peek, redrive');
+  const dlq = new Command('dlq').description('dead-letter queues of the platform\'s asynchronous paths: list (--peek shows messages), redrive, purge');
   const common = (cmd: Command) => cmd
     .option('--profile <profile>', 'AWS profile of the account whose queues to read: the platform account, or a tenant\'s account (account mode) or workload account (vpc mode) for its tessera-<tenant>-dlq-* queues (with --prefix)')
     .option('--prefix <prefix>', 'queue name prefix (tessera-<tenant>-dlq- for a tenant account\'s queues)', DLQ_NAME_PREFIX);
@@ -130,8 +161,7 @@ export function dlqCommand(io: DlqIo = processIo): Command {
         return;
       }
       io.out(table(queues.map((q) => ({ queue: q.name, messages: q.visible, 'in flight': q.inFlight, oldest: formatAge(q.oldestAgeSeconds), source: q.source })), ['queue', 'messages', 'in flight', 'oldest', 'source']));
-      const waiting = queues.filter((q) => q.visible > 0);
-      if (waiting.length && !o.peek) io.out(`${waiting.length} queue(s) hold messages: tessera dlq list <queue> --peek 5 shows them; tessera dlq redrive <queue> --dry-run says where they would go`);
+      if (!o.peek) for (const line of listHints(queues, sameQueuesOptions(g.prefix, g.profile))) io.out(line);
       for (const [queue, messages] of peeked) {
         if (!messages.length) continue;
         io.out(`\n${queue}: ${messages.length} message(s) (left in the queue)`);
@@ -152,6 +182,24 @@ export function dlqCommand(io: DlqIo = processIo): Command {
       const report = await redriveQueue(clients, queue, { dryRun: Boolean(o.dryRun), max: o.max });
       io.out(g.json ? JSON.stringify(report, null, 2) : redriveLines(report).join('\n'));
       if (report.messages.some((m) => m.error)) process.exitCode = 1;
+    });
+
+  common(dlq.command('purge'))
+    .description('delete every message of the queue (SQS PurgeQueue), e.g. AWS service events that cannot be replayed, once their cause is fixed')
+    .argument('<queue>', 'the queue (full name, or without the prefix)')
+    .option('--yes', 'really delete them (without it: refuse, exit 2, and say how many)')
+    .option('--dry-run', 'only count the messages; change nothing')
+    .action(async (name: string, o: { yes?: boolean; dryRun?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      const { listDeadLetterQueues, purgeQueue } = await dlqModules();
+      const clients = await io.clients(g.region, g.profile);
+      const queue = findQueue(await listDeadLetterQueues(clients.sqs, g.prefix), name, g.prefix);
+      const dryRun = Boolean(o.dryRun) || !o.yes;
+      const report = await purgeQueue(clients.sqs, queue, dryRun);
+      if (!o.yes && !o.dryRun && report.messages > 0) {
+        throw new CliError(`${queue.name} holds ${report.messages} message(s): purge deletes them all and cannot be undone; run again with --yes (tessera dlq purge ${queue.name}${sameQueuesOptions(g.prefix, g.profile)} --yes), or --dry-run to only count`, 2);
+      }
+      io.out(g.json ? JSON.stringify(report, null, 2) : purgeLines(report));
     });
   return dlq;
 }

@@ -60,17 +60,19 @@ function pathOf(resources: Resources, path: string) {
 
 function expectPath(resources: Resources, path: string) {
   const { queueId, queue, alarmId, alarm, eventRule, alarmRule } = pathOf(resources, path);
-  // THEN the alarm: more than 0 visible messages (maximum) in one 5-minute period, missing data not breaching, no action
+  // THEN the alarm: more than 0 visible messages (maximum) in one 5-minute period, missing data ignored (keeps its state: a full
+  // queue left alone stops sending metrics after six hours and must not clear), no action
   expect(alarm).toMatchObject({
     Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Period: 300,
     Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
-    ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1, DatapointsToAlarm: 1, TreatMissingData: 'notBreaching',
+    ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1, DatapointsToAlarm: 1, TreatMissingData: 'ignore',
   });
   expect(alarm.AlarmActions).toBeUndefined();
   // and its description names the tenant, the queue and the command that shows it
   const description = rendered(alarm.AlarmDescription);
   expect(description).toContain(`Tessera tenant TENANT: dead-letter queue tessera-TENANT-dlq-${path} holds events`);
   expect(description).toContain(`tessera dlq list tessera-TENANT-dlq-${path} --prefix tessera-TENANT-dlq- --region <AWS::Region> --peek 5`);
+  expect(description).toContain(`tessera dlq purge tessera-TENANT-dlq-${path} --prefix tessera-TENANT-dlq- --region <AWS::Region> --yes`);
   // and the alarm rule forwards this alarm's state changes only, to the platform bus, dead-lettering into the same queue
   const [alarmRuleId, r] = alarmRule;
   expect(r.Properties.EventPattern).toEqual({ source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], resources: [{ 'Fn::GetAtt': [alarmId, 'Arn'] }] });

@@ -1,11 +1,11 @@
 import { CreateEventBusCommand, EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_DLQ_ALARMS_RULE_NAME } from '../../constructs/monitoring/tenant-dlq-alarms.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { DLQ_SOURCE_TAG } from '../../lib/dead-letters.js';
+import { DLQ_SOURCE_TAG, EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../lib/dead-letters.js';
 import { PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
@@ -145,7 +145,8 @@ describe('a tenant account\'s DLQ alarm reaches the platform\'s alarm topic (mot
     expect(second).toBe(
       'Tessera tenant acme: dead-letter queue tessera-acme-dlq-training-events holds events EventBridge could not deliver to the platform bus. '
       + `Inspect with credentials of this account: tessera dlq list tessera-acme-dlq-training-events --prefix tessera-acme-dlq- --region ${REGION} --peek 5. `
-      + 'tessera dlq redrive cannot replay them (AWS service events); fix the cause (README: Nothing lost in asynchronous paths).');
+      + 'tessera dlq redrive cannot replay them (AWS service events); fix the cause, then delete them: '
+      + `tessera dlq purge tessera-acme-dlq-training-events --prefix tessera-acme-dlq- --region ${REGION} --yes (README: Nothing lost in asynchronous paths).`);
     expect(third).toMatch(/^Reason: Threshold Crossed: 1 out of the last 1 datapoints/);
   }, 60_000);
 
@@ -182,16 +183,18 @@ describe('a tenant account\'s DLQ alarm reaches the platform\'s alarm topic (mot
       QueueName: 'tessera-acme-dlq-training-events', Attributes: { SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600' },
       tags: { [DLQ_SOURCE_TAG]: 'rules tessera-TENANT-training-events and tessera-TENANT-training-events-alarm to the platform event bus' },
     }))).QueueUrl!;
-    await tenantSqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify({ source: 'aws.sagemaker', 'detail-type': 'SageMaker Training Job State Change', detail: { TrainingJobName: 'acme-ft-1' } }) }));
+    // (as EventBridge dead-letters it: the event as body, the rule and its platform-bus target as attributes)
+    await tenantSqs.send(new SendMessageCommand({
+      QueueUrl: url, MessageBody: JSON.stringify({ source: 'aws.sagemaker', 'detail-type': 'SageMaker Training Job State Change', detail: { TrainingJobName: 'acme-ft-1' } }),
+      MessageAttributes: {
+        [A.ruleArn]: { DataType: 'String', StringValue: `arn:aws:events:${REGION}:${TENANT_ACCOUNT}:rule/tessera-acme-training-events` },
+        [A.targetArn]: { DataType: 'String', StringValue: PLATFORM_BUS_ARN },
+      },
+    }));
     await tenantSqs.send(new CreateQueueCommand({ QueueName: 'tessera-globex-dlq-training-events' }));
     // WHEN the operator runs it with the tenant account's credentials (moto's default account)
     const command = tenantRule.description('acme').match(/tessera dlq list (.*?) --peek 5/)![0].replace(/^tessera /, '').split(' ');
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: REGION };
-      delete env.AWS_PROFILE;
-      delete env.AWS_SESSION_TOKEN;
-      execFile(process.execPath, [bin, ...command], { timeout: 60_000, env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-    });
+    const run = await tessera(command);
     // THEN it shows acme's queue only, its depth and source, and the message
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -199,4 +202,53 @@ describe('a tenant account\'s DLQ alarm reaches the platform\'s alarm topic (mot
     expect(run.stdout).toContain('"TrainingJobName":"acme-ft-1"');
     expect(run.stdout).not.toContain('globex');
   }, 90_000);
+
+  it('the operator is told these cannot be replayed, and purges them with the prefix the list carried', async () => {
+    // GIVEN acme's queue holding the undelivered training event (the test above)
+    const prefix = ['--prefix', 'tessera-acme-dlq-'];
+    // WHEN the operator lists without --peek: the hint keeps --prefix, offers the purge and no redrive
+    const list = await tessera(['dlq', 'list', ...prefix]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('tessera-acme-dlq-training-events hold(s) AWS service events (aws.*), which cannot be replayed: tessera dlq list <queue> --prefix tessera-acme-dlq- --peek 5 shows them;');
+    expect(list.stdout).toContain('then tessera dlq purge <queue> --prefix tessera-acme-dlq- --yes deletes them');
+    expect(list.stdout).not.toContain('redrive <queue>');
+    // WHEN it tries a redrive: refused (exit 1), saying these cannot be replayed, and the message stays
+    const redrive = await tessera(['dlq', 'redrive', 'training-events', ...prefix]);
+    expect(redrive.code).toBe(1);
+    expect(redrive.stdout).toContain('the event\'s source is aws.sagemaker, an AWS service\'s event: it cannot be replayed');
+    expect(redrive.stdout).toContain('then delete it with tessera dlq purge');
+    // WHEN it purges without --yes: refused (exit 2), naming the count and --yes; --dry-run only counts
+    const refused = await tessera(['dlq', 'purge', 'training-events', ...prefix]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('tessera-acme-dlq-training-events holds 1 message(s): purge deletes them all and cannot be undone; run again with --yes (tessera dlq purge tessera-acme-dlq-training-events --prefix tessera-acme-dlq- --yes)');
+    const dry = await tessera(['dlq', 'purge', 'training-events', ...prefix, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('tessera-acme-dlq-training-events: 1 message(s); purge would delete them all (nothing changed: --dry-run)');
+    expect(await messagesIn('tessera-acme-dlq-training-events')).toBe(1);
+    // WHEN it purges with --yes: the queue is empty, the other tenant's queue untouched
+    const purge = await tessera(['dlq', 'purge', 'tessera-acme-dlq-training-events', ...prefix, '--yes']);
+    expect(purge.stderr).toBe('');
+    expect(purge.code).toBe(0);
+    expect(purge.stdout).toContain('tessera-acme-dlq-training-events: purged about 1 message(s)');
+    expect(await messagesIn('tessera-acme-dlq-training-events')).toBe(0);
+  }, 120_000);
 });
+
+/** `tessera <args>` with the tenant account's credentials (moto's default account). */
+function tessera(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: REGION };
+    delete env.AWS_PROFILE;
+    delete env.AWS_SESSION_TOKEN;
+    execFile(process.execPath, [bin, ...args], { timeout: 60_000, env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+/** Visible + in flight + delayed messages of a tenant-account queue. */
+async function messagesIn(name: string): Promise<number> {
+  const url = (await tenantSqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+  const a = (await tenantSqs.send(new GetQueueAttributesCommand({
+    QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+  }))).Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed);
+}

@@ -1,7 +1,7 @@
 import {
   GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, ReceiveMessageCommand, type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DLQ_SOURCE_TAG } from '../../dead-letters.js';
+import { DLQ_SOURCE_TAG, EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
 import { describeAwsError } from '../aws-errors.js';
 import { CliError } from '../cli-error.js';
 
@@ -18,6 +18,31 @@ export interface DeadLetterQueueInfo {
   readonly oldestAgeSeconds?: number;
   /** The `tessera:dlq-source` tag: what dead-letters into it. */
   readonly source?: string;
+  /**
+   * How many of the (up to 10) peeked messages are AWS service events (`aws.*`) that failed on
+   * their way to an event bus (see `awsServiceEventSource`): `tessera dlq redrive` cannot replay
+   * these. 0 when the queue is empty.
+   */
+  readonly awsServiceEvents: number;
+}
+
+/**
+ * The event's source when `m` is an AWS service's event (`aws.*`) that EventBridge dead-lettered
+ * on its way to an event bus target (the tenant accounts' forwarding rules): such an event cannot
+ * be replayed, since PutEvents refuses `aws.*` sources
+ * (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html) and
+ * the service emits each event once. Undefined otherwise (including a schedule's `aws.events`
+ * event for a Lambda or state machine target, which is replayed to that target).
+ */
+export function awsServiceEventSource(m: Message): string | undefined {
+  const target = m.MessageAttributes?.[EVENTBRIDGE_DLQ_ATTRIBUTES.targetArn]?.StringValue;
+  if (!m.MessageAttributes?.[EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn]?.StringValue || !target || !/^arn:[^:]+:events:[^:]*:[^:]*:event-bus\//.test(target)) return undefined;
+  try {
+    const source = (JSON.parse(m.Body ?? '') as { source?: unknown }).source;
+    return typeof source === 'string' && source.startsWith('aws.') ? source : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The queue name of a queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`). */
@@ -25,7 +50,8 @@ export const queueNameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 /**
  * The dead-letter queues whose names start with `prefix` (SQS ListQueues with QueueNamePrefix,
- * every page), each with its depth, its oldest message's age and its source tag.
+ * every page), each with its depth, its oldest message's age, its source tag and how many of a
+ * peek's messages cannot be replayed.
  * @throws CliError (1) naming the call and the queue that failed
  */
 export async function listDeadLetterQueues(sqs: SQSClient, prefix: string, now = Date.now()): Promise<DeadLetterQueueInfo[]> {
@@ -44,10 +70,12 @@ export async function listDeadLetterQueues(sqs: SQSClient, prefix: string, now =
     })))).Attributes ?? {};
     const tags = (await call(`sqs:ListQueueTags on ${name}`, () => sqs.send(new ListQueueTagsCommand({ QueueUrl: url })))).Tags ?? {};
     const visible = Number(attrs.ApproximateNumberOfMessages ?? 0);
+    const peeked = visible > 0 ? await peekMessages(sqs, url, 10) : [];
     infos.push({
       name, url, arn: attrs.QueueArn ?? '', visible, inFlight: Number(attrs.ApproximateNumberOfMessagesNotVisible ?? 0),
-      oldestAgeSeconds: visible > 0 ? await oldestMessageAge(sqs, url, now) : undefined,
+      oldestAgeSeconds: oldestMessageAge(peeked, now),
       source: tags[DLQ_SOURCE_TAG],
+      awsServiceEvents: peeked.filter((m) => awsServiceEventSource(m) !== undefined).length,
     });
   }
   return infos;
@@ -79,12 +107,12 @@ export async function peekMessages(sqs: SQSClient, url: string, count: number): 
 }
 
 /**
- * Age in seconds of the oldest of up to 10 peeked messages (their SentTimestamp). A lower bound on
+ * Age in seconds of the oldest of the peeked messages (up to 10; their SentTimestamp). A lower bound on
  * the true oldest age (a peek samples servers); CloudWatch's ApproximateAgeOfOldestMessage is exact
  * but needs @aws-sdk/client-cloudwatch, which is not a dependency.
  */
-async function oldestMessageAge(sqs: SQSClient, url: string, now: number): Promise<number | undefined> {
-  const sent = (await peekMessages(sqs, url, 10)).map((m) => Number(m.Attributes?.SentTimestamp)).filter((t) => Number.isFinite(t) && t > 0);
+function oldestMessageAge(peeked: Message[], now: number): number | undefined {
+  const sent = peeked.map((m) => Number(m.Attributes?.SentTimestamp)).filter((t) => Number.isFinite(t) && t > 0);
   return sent.length ? Math.max(0, Math.round((now - Math.min(...sent)) / 1000)) : undefined;
 }
 

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
 import { describeAwsError } from '../aws-errors.js';
-import { call, peekMessages, queueNameOf } from './queues.js';
+import { awsServiceEventSource, call, peekMessages, queueNameOf } from './queues.js';
 
 /** The clients a redrive may use (each only for the kind of source it meets). */
 export interface RedriveClients {
@@ -61,7 +61,7 @@ export interface RedriveOptions {
  *   the rule would have built it (ListTargetsByRule: `Input`, `InputPath`; an input transformer is
  *   refused): a Lambda is invoked asynchronously (`InvocationType: Event`), a state machine
  *   started, an SQS queue sent the input, an event bus put the event (not for `aws.*` sources,
- *   which PutEvents refuses). Not re-put on the source bus: that would deliver it again to every
+ *   which PutEvents refuses: those cannot be replayed at all, see `awsServiceEventSource`). Not re-put on the source bus: that would deliver it again to every
  *   rule and target that already succeeded, and a schedule's event (`aws.events`) cannot be put.
  *   A message a Lambda dead-lettered (no RULE_ARN; the body is the event) is re-invoked
  *   asynchronously on the function whose DeadLetterConfig names this queue (ListFunctions).
@@ -94,6 +94,10 @@ export async function redriveQueue(clients: RedriveClients, queue: { name: strin
   return { queue: queue.name, dryRun: false, messages };
 }
 
+/** Why an AWS service's event cannot be redriven, and what to do instead. */
+const UNREPLAYABLE = (source: string) =>
+  `the event's source is ${source}, an AWS service's event: it cannot be replayed (PutEvents refuses aws.* sources, and the service sends each event once); fix what made the target refuse it, then delete it with tessera dlq purge`;
+
 class Planner {
   private readonly targets = new Map<string, Target[]>();
   private functionArn?: string | null;
@@ -124,6 +128,9 @@ class Planner {
     const ruleArn = m.MessageAttributes![EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn]!.StringValue!;
     const targetArn = m.MessageAttributes?.[EVENTBRIDGE_DLQ_ATTRIBUTES.targetArn]?.StringValue;
     if (!targetArn) throw new Error(`has ${EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn} but no ${EVENTBRIDGE_DLQ_ATTRIBUTES.targetArn} attribute: cannot tell which target failed`);
+    // Before reading the rule: nothing can replay it, whatever the rule is now.
+    const awsSource = awsServiceEventSource(m);
+    if (awsSource) throw new Error(UNREPLAYABLE(awsSource));
     const rule = /^arn:[^:]+:events:[^:]*:[^:]*:rule\/(?:([^/]+)\/)?([^/]+)$/.exec(ruleArn);
     if (!rule) throw new Error(`${EVENTBRIDGE_DLQ_ATTRIBUTES.ruleArn} ${JSON.stringify(ruleArn)} is not an EventBridge rule ARN`);
     const [, bus, ruleName] = rule;
@@ -150,7 +157,6 @@ class Planner {
     if (service === 'events' && /:event-bus\//.test(targetArn)) {
       const e = event as { source?: string; 'detail-type'?: string; detail?: unknown; resources?: string[] };
       if (typeof e.source !== 'string' || typeof e['detail-type'] !== 'string') throw new Error('the body is not an EventBridge event (no source and detail-type)');
-      if (e.source.startsWith('aws.')) throw new Error(`the event's source is ${e.source}: PutEvents cannot put an AWS service's event; replay it from the account where it arose`);
       return { kind: 'event-bus', target: targetArn, entry: { Source: e.source, DetailType: e['detail-type'], Detail: JSON.stringify(e.detail ?? {}), Resources: e.resources ?? [] } };
     }
     throw new Error(`the target ${targetArn} is a kind tessera does not replay (Lambda, Step Functions, SQS and event bus targets only)`);

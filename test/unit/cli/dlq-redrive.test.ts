@@ -2,12 +2,13 @@ import { EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand } from '@
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
-  DeleteMessageCommand, ListDeadLetterSourceQueuesCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message,
+  DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { formatAge, redriveLines } from '../../../lib/cli/dlq-command.js';
-import { peekMessages } from '../../../lib/cli/dlq/queues.js';
+import { dlqCommand, formatAge, listHints, purgeLines, redriveLines, sameQueuesOptions } from '../../../lib/cli/dlq-command.js';
+import { purgeQueue } from '../../../lib/cli/dlq/purge.js';
+import { awsServiceEventSource, peekMessages, type DeadLetterQueueInfo } from '../../../lib/cli/dlq/queues.js';
 import { jsonPath, redriveQueue } from '../../../lib/cli/dlq/redrive.js';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../../lib/dead-letters.js';
 
@@ -68,7 +69,7 @@ describe('redriveQueue', () => {
     queueHolds(ebMessage('m3', `arn:aws:events:us-east-1:${ACCOUNT}:rule/tessera-t1-training-events`, bus, sagemaker));
     eventsMock.on(ListTargetsByRuleCommand).resolves({ Targets: [{ Id: 'Target0', Arn: bus }] });
     const report = await redriveQueue(clients, queue, { dryRun: false, max: 10 });
-    expect(report.messages[0]!.error).toBe('tessera-dlq-x message m3: the event\'s source is aws.sagemaker: PutEvents cannot put an AWS service\'s event; replay it from the account where it arose');
+    expect(report.messages[0]!.error).toBe('tessera-dlq-x message m3: the event\'s source is aws.sagemaker, an AWS service\'s event: it cannot be replayed (PutEvents refuses aws.* sources, and the service sends each event once); fix what made the target refuse it, then delete it with tessera dlq purge');
     expect(eventsMock.commandCalls(PutEventsCommand)).toHaveLength(0);
     expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);
   });
@@ -162,5 +163,60 @@ describe('helpers', () => {
   });
   it('formatAge', () => {
     expect([undefined, 5, 95, 7_500, 200_000].map(formatAge)).toEqual(['-', '5s', '1m 35s', '2h 05m', '2d 07h']);
+  });
+});
+
+describe('AWS service events (tenant forwarders) and purge', () => {
+  const bus = `arn:aws:events:us-east-1:999988887777:event-bus/tessera-lifecycle`;
+  const sagemaker = { ...scheduled, source: 'aws.sagemaker', 'detail-type': 'SageMaker Training Job State Change' };
+
+  it('awsServiceEventSource: an aws.* event dead-lettered on its way to an event bus, not a schedule\'s event for a Lambda, nor a custom event', () => {
+    expect(awsServiceEventSource(ebMessage('a', `arn:aws:events:us-east-1:${ACCOUNT}:rule/tessera-acme-training-events`, bus, sagemaker))).toBe('aws.sagemaker');
+    expect(awsServiceEventSource(ebMessage('b', `arn:aws:events:us-east-1:${ACCOUNT}:rule/DailyClosureQueue`, fnArn))).toBeUndefined();
+    expect(awsServiceEventSource(ebMessage('c', `arn:aws:events:us-east-1:${ACCOUNT}:rule/R`, bus, { ...scheduled, source: 'tessera.lifecycle' }))).toBeUndefined();
+    expect(awsServiceEventSource({ MessageId: 'd', Body: JSON.stringify(sagemaker) })).toBeUndefined();
+    expect(awsServiceEventSource({ ...ebMessage('e', `arn:aws:events:us-east-1:${ACCOUNT}:rule/R`, bus), Body: 'not json' })).toBeUndefined();
+  });
+
+  it('list hints carry --prefix and --profile, and offer purge, not redrive, for queues of AWS service events', () => {
+    const info = (name: string, visible: number, awsServiceEvents: number): DeadLetterQueueInfo => ({ name, url: `u/${name}`, arn: `a:${name}`, visible, inFlight: 0, awsServiceEvents });
+    expect(sameQueuesOptions('tessera-dlq-', undefined)).toBe('');
+    const options = sameQueuesOptions('tessera-acme-dlq-', 'acme');
+    expect(options).toBe(' --prefix tessera-acme-dlq- --profile acme');
+    const hints = listHints([info('tessera-acme-dlq-training-events', 2, 2), info('tessera-acme-dlq-restore-events', 0, 0)], options);
+    expect(hints).toEqual(['tessera-acme-dlq-training-events hold(s) AWS service events (aws.*), which cannot be replayed: tessera dlq list <queue> --prefix tessera-acme-dlq- --profile acme --peek 5 shows them; fix what refused them (README: Nothing lost in asynchronous paths), then tessera dlq purge <queue> --prefix tessera-acme-dlq- --profile acme --yes deletes them']);
+    expect(hints.join('\n')).not.toContain('redrive');
+    expect(listHints([info('tessera-dlq-x', 1, 0)], '')).toEqual(['tessera-dlq-x hold(s) messages: tessera dlq list <queue> --peek 5 shows them; tessera dlq redrive <queue> --dry-run says where they would go']);
+  });
+
+  it('purgeQueue counts visible, in-flight and delayed messages; a dry run and an empty queue call no PurgeQueue', async () => {
+    sqsMock.on(GetQueueAttributesCommand).resolvesOnce({ Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '1', ApproximateNumberOfMessagesDelayed: '1' } })
+      .resolvesOnce({ Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '1', ApproximateNumberOfMessagesDelayed: '0' } })
+      .resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' } });
+    sqsMock.on(PurgeQueueCommand).resolves({});
+    const dry = await purgeQueue(clients.sqs, queue, true);
+    expect(dry).toEqual({ queue: queue.name, dryRun: true, messages: 5, purged: false });
+    expect(purgeLines(dry)).toBe('tessera-dlq-x: 5 message(s); purge would delete them all (nothing changed: --dry-run)');
+    expect(sqsMock.commandCalls(PurgeQueueCommand)).toHaveLength(0);
+    const run = await purgeQueue(clients.sqs, queue, false);
+    expect(run).toEqual({ queue: queue.name, dryRun: false, messages: 4, purged: true });
+    expect(sqsMock.commandCalls(PurgeQueueCommand).map((c) => c.args[0].input)).toEqual([{ QueueUrl: queue.url }]);
+    expect(purgeLines(run)).toMatch(/^tessera-dlq-x: purged about 4 message\(s\)/);
+    const empty = await purgeQueue(clients.sqs, queue, false);
+    expect(empty.purged).toBe(false);
+    expect(purgeLines(empty)).toBe('tessera-dlq-x: no messages, nothing to purge');
+    expect(sqsMock.commandCalls(PurgeQueueCommand)).toHaveLength(1);
+  });
+
+  it('a purge SQS refuses (PurgeQueueInProgress within 60 s) is a CliError (exit 1) naming the call and the queue', async () => {
+    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '2' } });
+    sqsMock.on(PurgeQueueCommand).rejects(Object.assign(new Error('Only one PurgeQueue operation on tessera-dlq-x is allowed every 60 seconds.'), { name: 'PurgeQueueInProgress' }));
+    await expect(purgeQueue(clients.sqs, queue, false)).rejects.toMatchObject({ exitCode: 1, message: expect.stringMatching(/sqs:PurgeQueue on tessera-dlq-x.*PurgeQueueInProgress/) });
+  });
+
+  it('the help names the subcommands there are (list with --peek, redrive, purge)', () => {
+    const dlq = dlqCommand();
+    expect(dlq.description()).toBe('dead-letter queues of the platform\'s asynchronous paths: list (--peek shows messages), redrive, purge');
+    expect(dlq.commands.map((c) => c.name())).toEqual(['list', 'redrive', 'purge']);
   });
 });
