@@ -41,9 +41,9 @@ async function sdk<T>(load: () => Promise<T>): Promise<T> {
 }
 const dlqModules = () => sdk(async () => ({ ...(await import('./dlq/queues.js')), ...(await import('./dlq/redrive.js')), ...(await import('./dlq/purge.js')) }));
 
-/** The options a follow-up command needs to find the same queues: ` --prefix …` when not the default, ` --profile …` when given. */
-export function sameQueuesOptions(prefix: string, profile: string | undefined): string {
-  return `${prefix === DLQ_NAME_PREFIX ? '' : ` --prefix ${prefix}`}${profile ? ` --profile ${profile}` : ''}`;
+/** The options a follow-up command needs to find the same queues: ` --prefix …` when not the default, ` --profile …` and ` --region …` when given. */
+export function sameQueuesOptions(prefix: string, profile: string | undefined, region?: string): string {
+  return `${prefix === DLQ_NAME_PREFIX ? '' : ` --prefix ${prefix}`}${profile ? ` --profile ${profile}` : ''}${region ? ` --region ${region}` : ''}`;
 }
 
 /**
@@ -161,7 +161,7 @@ export function dlqCommand(io: DlqIo = processIo): Command {
         return;
       }
       io.out(table(queues.map((q) => ({ queue: q.name, messages: q.visible, 'in flight': q.inFlight, oldest: formatAge(q.oldestAgeSeconds), source: q.source })), ['queue', 'messages', 'in flight', 'oldest', 'source']));
-      if (!o.peek) for (const line of listHints(queues, sameQueuesOptions(g.prefix, g.profile))) io.out(line);
+      if (!o.peek) for (const line of listHints(queues, sameQueuesOptions(g.prefix, g.profile, g.region))) io.out(line);
       for (const [queue, messages] of peeked) {
         if (!messages.length) continue;
         io.out(`\n${queue}: ${messages.length} message(s) (left in the queue)`);
@@ -197,7 +197,7 @@ export function dlqCommand(io: DlqIo = processIo): Command {
       const dryRun = Boolean(o.dryRun) || !o.yes;
       const report = await purgeQueue(clients.sqs, queue, dryRun);
       if (!o.yes && !o.dryRun && report.messages > 0) {
-        throw new CliError(`${queue.name} holds ${report.messages} message(s): purge deletes them all and cannot be undone; run again with --yes (tessera dlq purge ${queue.name}${sameQueuesOptions(g.prefix, g.profile)} --yes), or --dry-run to only count`, 2);
+        throw new CliError(`${queue.name} holds ${report.messages} message(s): purge deletes them all and cannot be undone; run again with --yes (tessera dlq purge ${queue.name}${sameQueuesOptions(g.prefix, g.profile, g.region)} --yes), or --dry-run to only count`, 2);
       }
       io.out(g.json ? JSON.stringify(report, null, 2) : purgeLines(report));
     });

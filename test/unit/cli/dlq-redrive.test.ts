@@ -181,6 +181,7 @@ describe('AWS service events (tenant forwarders) and purge', () => {
   it('list hints carry --prefix and --profile, and offer purge, not redrive, for queues of AWS service events', () => {
     const info = (name: string, visible: number, awsServiceEvents: number): DeadLetterQueueInfo => ({ name, url: `u/${name}`, arn: `a:${name}`, visible, inFlight: 0, awsServiceEvents });
     expect(sameQueuesOptions('tessera-dlq-', undefined)).toBe('');
+    expect(sameQueuesOptions('tessera-dlq-', undefined, 'eu-west-1')).toBe(' --region eu-west-1');
     const options = sameQueuesOptions('tessera-acme-dlq-', 'acme');
     expect(options).toBe(' --prefix tessera-acme-dlq- --profile acme');
     const hints = listHints([info('tessera-acme-dlq-training-events', 2, 2), info('tessera-acme-dlq-restore-events', 0, 0)], options);
