@@ -9,13 +9,14 @@ import { pointSdkAtMoto, startMoto, type MotoServer } from './support/moto-serve
 
 // The usage ledger by model and day on DynamoDB (moto): the same answers as the embedded stores
 // (test/unit/inference/stores-model-usage.test.ts) from one Query of the usage table's
-// model-usage index, and concurrent settles summed exactly by UpdateItem ADD. moto runs its
-// requests concurrently here (no `serial`), as DynamoDB would receive them from many Lambdas.
+// model-usage index, and concurrent settles summed exactly by UpdateItem ADD. moto runs serial
+// here: DynamoDB applies each ADD atomically, moto_server's threads do not (a settle lost under
+// load in a full run with 3 workers); the settles are still sent at once, as from many Lambdas.
 let moto: MotoServer;
 let store: DynamoDbStore;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await startMoto({ serial: true });
   pointSdkAtMoto(moto);
   await createGatewayTables([localTenant('t', 'enterprise'), localTenant('other', 'enterprise')]);
   store = new DynamoDbStore('tessera-tenants', 'tessera-usage', unscopedDocumentClient());
