@@ -17,7 +17,15 @@ export const PROCESS_STATE_PATTERNS: readonly RegExp[] = [
   /\bObject\.assign\(\s*process\.env\b/,
   /\bprocess\.(on|once|chdir|exitCode|umask)\b/, // process listeners, cwd, exit status
   /\b(globalThis|global)\.\w+\s*(\?\?|\|\||&&)?=[^=]/, // globals (fetch, crypto, ...)
+  /\(\s*(globalThis|global)\b[^()]*\)\s*(\.\w+|\[[^\]]+\])\s*(\?\?|\|\||&&)?=[^=]/, // the same through a cast: (globalThis as X).awslambda = ...
+  /\b(globalThis|global)\[[^\]]+\]\s*(\?\?|\|\||&&)?=[^=]/, // globalThis['x'] = ...
+  /\bprocess\.env\s*=[^=]/, // process.env replaced
+  /\.prototype\.\w+\s*=[^=]/, // a built-in or library class patched
+  /\bprocess\.(addListener|prependListener|prependOnceListener)\b/,
   /\bsetGlobalDispatcher\b/, // undici's process-wide HTTP agent
+  // A file that asserts module state across its tests (e.g. that a lazily loaded module is not
+  // loaded yet) says so with this marker: another file in the worker may have loaded it.
+  /\btessera:own-process\b/,
 ];
 
 /** Test helpers whose process-wide state is meant to be shared: temp-dirs.ts's exit hook (once per process). */
@@ -33,7 +41,8 @@ function touchesProcessState(file: string, testRoot: string, seen = new Set<stri
   seen.add(file);
   const source = readFileSync(file, 'utf8');
   if (PROCESS_STATE_PATTERNS.some((p) => p.test(source))) return true;
-  for (const [, spec] of source.matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)\.js'/g)) {
+  // Static and dynamic imports of test helpers, either quote.
+  for (const [, , spec] of source.matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
     const helper = resolve(dirname(file), `${spec}.ts`);
     if (helper.startsWith(testRoot) && existsSync(helper) && touchesProcessState(helper, testRoot, seen)) return true;
   }

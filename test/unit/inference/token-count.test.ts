@@ -1,3 +1,4 @@
+// tessera:own-process: its first tests assert that the tokenizer is not loaded yet, and count the BPE work from a fresh cache (test/support/shared-worker-files.ts).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
