@@ -1,5 +1,7 @@
 import { Aspects, Aws, CfnCondition, CfnOutput, CfnParameter, CfnRule, DefaultStackSynthesizer, Duration, Fn, Stack, Tags, Token, type IResolvable, type StackProps } from 'aws-cdk-lib';
+import type * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
 import { KEY_USING_SERVICES } from '../constructs/blueprint-execution-role.js';
@@ -19,6 +21,7 @@ import { TenantStorage } from '../constructs/tenant-storage.js';
 import { TenantDrReplication } from '../constructs/tenant-dr-replication.js';
 import { TenantFailoverAccess } from '../constructs/tenant-failover-access.js';
 import { TenantRestoredDatabaseAccess } from '../constructs/tenant-restored-database-access.js';
+import { TenantRestoredDatabaseBackup } from '../constructs/tenant-restored-database-backup.js';
 import { TenantRestoreEventsForwarder } from '../constructs/tenant-dr-restore-events.js';
 import { TenantRestoreTesting } from '../constructs/tenant-dr-restore-testing.js';
 import { disasterRecoveryOf, drBackupIntervalHours, usesReplicationTimeControl } from './config/disaster-recovery.js';
@@ -32,6 +35,7 @@ import {
   drBucketName,
   drKeyAlias,
   drRestoredInstanceIdentifier,
+  drServiceRoleArn,
   drServiceRoleName,
   roleArn,
   TENANT_ID_PATTERN,
@@ -319,6 +323,12 @@ export class TenantStack extends Stack {
       new TenantRestoredDatabaseAccess(this, 'RestoredDatabaseAccess', {
         drRegion: failover.drRegion, dbiResourceId: restored.dbiResourceId, condition: restored.condition, admin: roles.admin,
         workload: roles.workload ? { role: roles.workload, sessionCondition: roles.workloadSessionCondition } : undefined,
+      });
+      // The restored instance holds the live data: it joins the rebuilt plan, backed up as the home backup role (the DR key admits it).
+      new TenantRestoredDatabaseBackup(this, 'RestoredDatabaseBackup', {
+        tenantId, restoredInstanceIdentifier: drRestoredInstanceIdentifier(tenantId), condition: restored.condition,
+        plan: database.node.findChild('BackupPlan') as backup.BackupPlan, vault: database.backupVault,
+        backupRole: iam.Role.fromRoleArn(this, 'HomeDatabaseBackupRole', drServiceRoleArn(Aws.PARTITION, Aws.ACCOUNT_ID, tenantId, 'database-backup'), { mutable: true }),
       });
     }
     // With the restored instance passed, the database outputs name it instead of the rebuilt stack's empty one.

@@ -21,6 +21,10 @@ export function restoredDatabaseStackName(tenantId: string): string {
  *
  * - `DeletionPolicy`/`UpdateReplacePolicy` Retain (an import requires a DeletionPolicy): deleting
  *   this stack leaves the instance.
+ * - `DeletionProtection` true with `TenantKeyArn` only, like the other modified properties: an import
+ *   checks only the identifier and applies no property (a template that claimed `true` on import would
+ *   start out drifted from the restored instance, whose protection is off), so the update turns it on
+ *   (ModifyDBInstance DeletionProtection). https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import.html
  * - Parameters: `TenantId`; `TenantKeyArn` (the rebuilt failover stack's `KeyArn` output; default
  *   empty = import only).
  * - Outputs (with `TenantKeyArn` only): `DbiResourceId`, `Endpoint`, `SecretArn`: the values step 8 passes.
@@ -54,6 +58,8 @@ export function restoredDatabaseTemplate(): Record<string, unknown> {
           EnableIAMDatabaseAuthentication: ifModify(true),
           ManageMasterUserPassword: ifModify(true),
           MasterUserSecret: ifModify({ KmsKeyId: { Ref: 'TenantKeyArn' } }),
+          // The instance with the live data: protected from deletion from the update on (a restore leaves it off).
+          DeletionProtection: ifModify(true),
         },
       },
     },

@@ -2,6 +2,7 @@ import { BackupClient, paginateListRecoveryPointsByBackupVault } from '@aws-sdk/
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { Command } from 'commander';
+import { parseCidr } from '../config/cidr.js';
 import { disasterRecoveryOf } from '../config/disaster-recovery.js';
 import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import type { PlatformConfig } from '../config/schema.js';
@@ -141,6 +142,13 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   const restored = drRestoredInstanceIdentifier(tenantId);
   const emptyInstance = databaseInstanceIdentifier(tenantId);
   const vpcCidr = input.vpcCidr ?? '<the tenant\'s VpcCidr, from its registry record>';
+  // Offline, the registry copy restored in step 3 is the one record of the range in a surviving region.
+  const vpcCidrSource = input.vpcCidr
+    ? ''
+    : ` VpcCidr is not known to this plan (pass --vpc-cidr): it is the registry record's vpcCidr, which nothing else in the DR region carries (the DR stack, the DR bucket and the audit replica do not); ${platformRegion ? `read it from the registry restored in step 3 (its last command, get-item), or ` : ''}from your runbook binder (\`tessera tenants show ${tenantId}\` while the home region is up).`;
+  const registryTable = 'tessera-tenants';
+  const restoredRegistryTable = 'tessera-tenants-restored';
+  const registryRestoreRole = `arn:${partitionOf(platformRegion ?? drRegion)}:iam::${config.platformAccountId}:role/service-role/AWSBackupDefaultServiceRole`;
   const metadata = JSON.stringify({ DBInstanceIdentifier: restored, DBSubnetGroupName: '<DBSubnetGroupName above>', VpcSecurityGroupIds: '["<VpcSecurityGroupIds above>"]' });
   // Steps 5, 7 and 8 run through CloudFormation as the account's blueprint execution role: the one principal the
   // rebuilt tenant key admits (KMS's CreateKey refuses a key policy that locks its caller out), and the guardrail SCP
@@ -167,16 +175,22 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     },
     {
       title: 'Declare the failover',
-      detail: `Confirm that ${config.homeRegion} is lost for longer than the tier's RTO allows waiting (${Number.isNaN(rtoHours) ? 'unknown: the tenant\'s tier has no DR now' : `${rtoHours} h`}); stop lifecycle operations on the tenant (no onboarding, change or offboarding runs until the home region is back).`,
+      detail: `Confirm that ${config.homeRegion} is lost for longer than the tier's RTO allows waiting (${Number.isNaN(rtoHours) ? 'unknown: the tenant\'s tier has no DR now' : `${rtoHours} h`}); stop lifecycle operations on the tenant (no onboarding, change or offboarding runs until the home region is back). The AWS Health API answers only accounts with a Business, Enterprise On-Ramp or Enterprise support plan (others get SubscriptionRequiredException), at its endpoint in us-east-1 for the commercial regions; without one, read the AWS Health Dashboard (https://health.aws.amazon.com/health/status and your account's events in the console).`,
       commands: [`aws health describe-events --region us-east-1 --filter regions=${config.homeRegion}`],
     },
     platformRegion
       ? {
         title: 'Restore the tenant registry in the platform DR region',
-        detail: `Restore the newest copy of the registry table from vault ${PLATFORM_DR_VAULT_NAME} in ${platformRegion} (hourly copies: up to about an hour of registry writes lost), then deploy the platform there with homeRegion ${platformRegion}.`,
+        detail: `In the platform account ${config.platformAccountId}. First deploy the platform in ${platformRegion} from a copy of the config changed for it (the config refuses a DR region equal to homeRegion and fine-tuning images of another region): homeRegion ${platformRegion} (in allowedRegions); platformDisasterRecovery none (or a third region); every tier's disasterRecovery none, or a region other than ${platformRegion}; fineTuning.baseModels' trainingImage and servingImage from ${platformRegion}'s registries (or your ECR there); availabilityZones.${platformRegion} if you list zones. Bootstrap CDK in ${platformRegion} first if it never was. That deploy creates an empty registry table ${registryTable} (a fixed name), so restore the newest copy of the registry from vault ${PLATFORM_DR_VAULT_NAME} (hourly copies: up to about an hour of registry writes lost) into another table, ${restoredRegistryTable}, then copy its items into ${registryTable} (the scan pages through the whole table; one put-item per tenant). AWS Backup restores as the role you pass: the platform creates no restore role, so pass AWS Backup's default service role AWSBackupDefaultServiceRole (the console creates it on the first backup or restore with the default role) or a role trusted by backup.amazonaws.com with the AWS managed policy AWSBackupServiceRolePolicyForRestores; you need backup:StartRestoreJob and iam:PassRole on it. Keep the original config for the tenant steps below (the failover blueprint is synthesized from it).`,
         commands: [
-          `aws backup list-recovery-points-by-backup-vault --region ${platformRegion} --backup-vault-name ${PLATFORM_DR_VAULT_NAME} --by-resource-type DynamoDB --max-results 1`,
-          `aws backup start-restore-job --region ${platformRegion} --recovery-point-arn <newest registry recovery point> --iam-role-arn <backup restore role> --metadata TargetTableName=tessera-tenants`,
+          `npx cdk bootstrap aws://${config.platformAccountId}/${platformRegion}`,
+          `npx cdk deploy TesseraPlatform -c tessera:configFile=<the copy of this config for ${platformRegion}>`,
+          `aws backup list-recovery-points-by-backup-vault --region ${platformRegion} --backup-vault-name ${PLATFORM_DR_VAULT_NAME} --by-resource-type DynamoDB --query 'sort_by(RecoveryPoints[?Status==\`COMPLETED\`],&CreationDate)[-1].RecoveryPointArn' --output text`,
+          `aws backup start-restore-job --region ${platformRegion} --recovery-point-arn <RecoveryPointArn above> --iam-role-arn ${registryRestoreRole} --resource-type DynamoDB --metadata TargetTableName=${restoredRegistryTable}`,
+          `aws backup describe-restore-job --region ${platformRegion} --restore-job-id <RestoreJobId above>`,
+          `aws dynamodb scan --region ${platformRegion} --table-name ${restoredRegistryTable} --output json | jq -c '.Items[]' | while read -r item; do aws dynamodb put-item --region ${platformRegion} --table-name ${registryTable} --item "$item"; done`,
+          // The tenant's VPC range for steps 5 and 8, when this plan was made without the registry.
+          ...(input.vpcCidr ? [] : [`aws dynamodb get-item --region ${platformRegion} --table-name ${registryTable} --key '{"tenantId":{"S":"${tenantId}"}}' --projection-expression vpcCidr --query Item.vpcCidr.S --output text`]),
         ],
       }
       : {
@@ -193,7 +207,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     },
     {
       title: 'Rebuild the tenant from the failover blueprint in the DR region',
-      detail: `The lifecycle workflow and the blueprint catalog run in ${config.homeRegion}, so \`tessera tenants update\` cannot do this (and with its own tier it is refused: nothing_to_change). Synthesize the blueprints from this config and deploy the ${input.tier} tier's failover blueprint (${failoverBlueprintStackId(input.tier)}) as stack ${primaryStack} in ${drRegion} of account ${accountId}, ${runAs} (the tenant's break-glass role only reads data). The failover blueprint is the tier blueprint without its IAM roles: IAM is global, so the tenant's roles (${tenantRoleName(tenantId, 'admin')}, ${tenantRoleName(tenantId, 'break-glass')} and the tier's others) still exist under the home stack ${primaryStack} and are imported by name; the failover stack attaches its own customer-managed policies to them (for the ${drRegion} resources) and creates only regional resources, without DR replication, copies or restore tests of its own. A template rule refuses any region but ${drRegion}. It creates customer-managed policies and service roles, which need IAM's control plane (in us-east-1 for the commercial regions): if that is what is lost, this step waits for it. Parameters: TenantId=${tenantId}, VpcCidr (the tenant's, so peers and allow-lists keep working), DatabaseDeletionProtection=false for the create${config.tiers[input.tier]?.compute.mode === 'dedicated' ? '; GpuNodesMinSize and GpuNodesDesiredSize keep the tier\'s defaults (0 if the DR region\'s GPU quota is lower)' : ''}. --s3-bucket: any bucket of yours in ${drRegion} (the template is over CloudFormation's 51,200-byte inline limit). CAPABILITY_IAM: it creates IAM resources, none with a name of its own. This gives the network (VPC, data subnets, DB subnet group and database security group), an empty cache, the cluster and an empty database ${emptyInstance}; the data comes back in the next steps.${workloadRoleNote}${target ? '' : ` Tier ${input.tier} has disasterRecovery none now, so its failover blueprint is only synthesized from a copy of the config that gives the tier its former DR region ${drRegion} (the RPO and RTO values do not change the failover blueprint).`}`,
+      detail: `The lifecycle workflow and the blueprint catalog run in ${config.homeRegion}, so \`tessera tenants update\` cannot do this (and with its own tier it is refused: nothing_to_change). Synthesize the blueprints from this config and deploy the ${input.tier} tier's failover blueprint (${failoverBlueprintStackId(input.tier)}) as stack ${primaryStack} in ${drRegion} of account ${accountId}, ${runAs} (the tenant's break-glass role only reads data). The failover blueprint is the tier blueprint without its IAM roles: IAM is global, so the tenant's roles (${tenantRoleName(tenantId, 'admin')}, ${tenantRoleName(tenantId, 'break-glass')} and the tier's others) still exist under the home stack ${primaryStack} and are imported by name; the failover stack attaches its own customer-managed policies to them (for the ${drRegion} resources) and creates only regional resources, without DR replication, copies or restore tests of its own. A template rule refuses any region but ${drRegion}. It creates customer-managed policies and service roles, which need IAM's control plane (in us-east-1 for the commercial regions): if that is what is lost, this step waits for it. Parameters: TenantId=${tenantId}, VpcCidr (the tenant's, so peers and allow-lists keep working), DatabaseDeletionProtection=false for the create${config.tiers[input.tier]?.compute.mode === 'dedicated' ? '; GpuNodesMinSize and GpuNodesDesiredSize keep the tier\'s defaults (0 if the DR region\'s GPU quota is lower)' : ''}. --s3-bucket: any bucket of yours in ${drRegion} (the template is over CloudFormation's 51,200-byte inline limit). CAPABILITY_IAM: it creates IAM resources, none with a name of its own. This gives the network (VPC, data subnets, DB subnet group and database security group), an empty cache, the cluster and an empty database ${emptyInstance}; the data comes back in the next steps.${vpcCidrSource}${workloadRoleNote}${target ? '' : ` Tier ${input.tier} has disasterRecovery none now, so its failover blueprint is only synthesized from a copy of the config that gives the tier its former DR region ${drRegion} (the RPO and RTO values do not change the failover blueprint).`}`,
       commands: [
         `npx cdk synth --quiet -c tessera:configFile=${target ? '<this config file>' : `<a copy of this config with tiers.${input.tier}.disasterRecovery set to { region: ${drRegion}, rpoHours: 24, rtoHours: 168 }>`}`,
         `aws cloudformation deploy --region ${drRegion} --stack-name ${primaryStack} --template-file cdk.out/assembly-Blueprints/${failoverTemplateGlob(input.tier)} --s3-bucket <your bucket in ${drRegion}> --parameter-overrides TenantId=${tenantId} VpcCidr=${vpcCidr} DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM --role-arn ${executionRoleArn}`,
@@ -245,7 +259,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     },
     {
       title: 'DNS and gateway',
-      detail: `Point the gateway's custom domain (or clients' base URL) at the platform's inference API in ${platformRegion ?? drRegion}; tenant API keys and the usage ledger are tables of the platform account to restore like the registry.`,
+      detail: `Point the gateway's custom domain (or clients' base URL) at the platform's inference API in ${platformRegion ?? drRegion}; the platform in the DR region has empty API keys and usage tables: only the registry's backups are copied out of ${config.homeRegion}, so reissue the tenant's API keys there (\`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in the DR region) and hand them to the tenant; the home region's usage ledger stays there until it returns.`,
       commands: [],
     },
     {
@@ -294,14 +308,16 @@ export function failoverPlanLines(p: FailoverPlan): string {
 /** AWS clients of the command (replaced in tests). */
 export interface FailoverIo {
   backup(region: string, credentials?: AwsCredentialIdentity): Pick<BackupClient, 'send'>;
-  assumeRole(roleArn: string): Promise<AwsCredentialIdentity>;
+  /** Credentials of `roleArn`, from STS's endpoint in `region` (the DR region: the home one may be the lost one). */
+  assumeRole(roleArn: string, region: string): Promise<AwsCredentialIdentity>;
   now(): Date;
 }
 
 const processIo: FailoverIo = {
   backup: (region, credentials) => new BackupClient({ region, credentials }),
-  async assumeRole(roleArn) {
-    const out = await new STSClient({}).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'tessera-failover-plan' }));
+  async assumeRole(roleArn, region) {
+    // A regional STS endpoint in the DR region: without a region the SDK has none to call ("Region is missing").
+    const out = await new STSClient({ region }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'tessera-failover-plan' }));
     const c = out.Credentials!;
     return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken, expiration: c.Expiration };
   },
@@ -324,6 +340,23 @@ export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vau
   } catch (e) {
     return { error: `${(e as Error).name}: ${(e as Error).message}` };
   }
+}
+
+/** An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<path/><name>` (IAM role names: [\w+=,.@-], paths of them and `/`). */
+const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+
+/**
+ * Checks `--vpc-cidr` as the config checks ranges (lib/config/cidr.ts parseCidr: a canonical IPv4 network)
+ * and as the failover blueprint's `VpcCidr` parameter does (a /tenantVpcPrefixLength), inside the tier's pool.
+ * @throws CliError (exit 2) naming the flag and the value
+ */
+export function checkVpcCidr(value: string, tier: PlatformConfig['tiers'][string]): void {
+  const range = parseCidr(value);
+  const { tenantCidrPool, tenantVpcPrefixLength } = tier.network;
+  if (!range) throw new CliError(`--vpc-cidr ${value}: must be an IPv4 network in CIDR form such as 10.0.0.0/16 (no host bits set)`);
+  if (range.prefix !== tenantVpcPrefixLength) throw new CliError(`--vpc-cidr ${value}: must be a /${tenantVpcPrefixLength} (the tier's network.tenantVpcPrefixLength; the failover blueprint's VpcCidr refuses others)`);
+  const pool = parseCidr(tenantCidrPool);
+  if (pool && (range.first < pool.first || range.last > pool.last)) throw new CliError(`--vpc-cidr ${value}: not inside the tier's network.tenantCidrPool ${tenantCidrPool}, where the onboarding allocated it`);
 }
 
 function loadConfig(file: string | undefined): PlatformConfig {
@@ -354,11 +387,13 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
     .option('--account <accountId>', 'the tenant\'s account, without reading the registry (the admin API is down with the home region)')
     .option('--tier <tier>', 'the tenant\'s tier, with --account')
     .option('--role-arn <arn>', 'a role of the tenant\'s account to assume for listing its DR vault (default: your current credentials)')
-    .action(async (id: string, o: { config?: string; account?: string; tier?: string; roleArn?: string }, cmd: Command) => {
+    .option('--vpc-cidr <cidr>', 'the tenant\'s VPC range (registry vpcCidr), for steps 5 and 8 when the registry cannot be read')
+    .action(async (id: string, o: { config?: string; account?: string; tier?: string; roleArn?: string; vpcCidr?: string }, cmd: Command) => {
       const parsedId = TenantId.safeParse(id);
       if (!parsedId.success) throw new CliError(`<id> ${JSON.stringify(id)}: ${parsedId.error.issues[0].message}`);
       if ((o.account === undefined) !== (o.tier === undefined)) throw new CliError('--account and --tier go together: both (offline, without the registry) or neither (the registry through the admin API)');
       if (o.account !== undefined && !/^\d{12}$/.test(o.account)) throw new CliError(`--account ${o.account}: expected a 12-digit AWS account id`);
+      if (o.roleArn !== undefined && !ROLE_ARN.test(o.roleArn)) throw new CliError(`--role-arn ${o.roleArn}: expected an IAM role ARN, arn:<partition>:iam::<12-digit account>:role/<name>`);
       const config = loadConfig(o.config);
       if (o.tier !== undefined && !config.tiers[o.tier]) throw new CliError(`--tier ${o.tier}: not a tier of --config ${o.config} (${Object.keys(config.tiers).join(', ')})`);
       let record: Pick<TenantRecord, 'tenantId' | 'tier' | 'accountId' | 'disasterRecovery' | 'vpcCidr'>;
@@ -366,16 +401,34 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
       if (o.account) {
         record = { tenantId: id, tier: o.tier!, accountId: o.account };
       } else {
-        const target = adminTarget(cmd);
+        let target: ReturnType<typeof adminTarget>;
+        try {
+          target = adminTarget(cmd);
+        } catch (e) {
+          // The admin API runs in the home region, the one a failover is about: say how to plan without it.
+          if (e instanceof CliError) throw new CliError(`${e.message}\n  or pass --account and --tier (and --vpc-cidr): the plan without the registry`, e.exitCode);
+          throw e;
+        }
         json = target.json;
         record = await target.api.call<TenantRecord>('GET', `/admin/tenants/${encodeURIComponent(id)}`);
         if (!record.accountId) throw new CliError(`tenant ${id} has no account yet (status ${(record as TenantRecord).status}): nothing was deployed, nothing to fail over`, 1);
       }
       const tier = config.tiers[record.tier];
+      if (o.vpcCidr !== undefined && tier) checkVpcCidr(o.vpcCidr, tier);
       const drRegion = (tier ? disasterRecoveryOf(tier)?.region : undefined) ?? record.disasterRecovery?.region;
-      const credentials = o.roleArn ? await io.assumeRole(o.roleArn) : undefined;
-      const recoveryPoints = drRegion ? await listRecoveryPoints(io.backup(drRegion, credentials), drBackupVaultName(id)) : { points: [] };
-      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, vpcCidr: record.vpcCidr, config, recoveryPoints, now: io.now() });
+      let recoveryPoints: FailoverInput['recoveryPoints'] = { points: [] };
+      if (drRegion) {
+        let credentials: AwsCredentialIdentity | undefined;
+        try {
+          credentials = o.roleArn ? await io.assumeRole(o.roleArn, drRegion) : undefined;
+        } catch (e) {
+          // The plan is printed either way (README): an AssumeRole refusal is the recovery points' error.
+          credentials = undefined;
+          recoveryPoints = { error: `assuming --role-arn ${o.roleArn} in ${drRegion}: ${(e as Error).name}: ${(e as Error).message}` };
+        }
+        if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(io.backup(drRegion, credentials), drBackupVaultName(id));
+      }
+      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, vpcCidr: o.vpcCidr ?? record.vpcCidr, config, recoveryPoints, now: io.now() });
       process.stdout.write(`${json ? JSON.stringify(plan, null, 2) : failoverPlanLines(plan)}\n`);
     });
 }

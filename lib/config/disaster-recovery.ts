@@ -19,8 +19,8 @@ import { z } from 'zod';
  */
 const DisasterRecoveryTargetSchema = z.strictObject({
   region: z.string().min(1),
-  rpoHours: z.number().int('must be whole hours').min(1, 'must be at least 1 (AWS Backup schedules a rule at most hourly)').max(24, 'must be at most 24 (the DR copy runs at least daily)'),
-  rtoHours: z.number().int('must be whole hours').min(1, 'must be at least 1').max(168, 'must be at most 168 (a week)'),
+  rpoHours: z.number({ error: (issue) => (issue.input === undefined ? 'required: whole hours, 1-24' : 'must be whole hours, 1-24') }).int('must be whole hours').min(1, 'must be at least 1 (AWS Backup schedules a rule at most hourly)').max(24, 'must be at most 24 (the DR copy runs at least daily)'),
+  rtoHours: z.number({ error: (issue) => (issue.input === undefined ? 'required: whole hours, 1-168' : 'must be whole hours, 1-168') }).int('must be whole hours').min(1, 'must be at least 1').max(168, 'must be at most 168 (a week)'),
 });
 type DisasterRecoveryTargetShape = z.infer<typeof DisasterRecoveryTargetSchema>;
 

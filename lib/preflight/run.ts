@@ -230,7 +230,7 @@ export function withRestoredDatabase(template: CfnTemplate): CfnTemplate {
   const resource = structuredClone(restored[RESTORED_DATABASE_LOGICAL_ID]);
   resource.Properties = {
     ...resource.Properties, EnableIAMDatabaseAuthentication: true, ManageMasterUserPassword: true,
-    MasterUserSecret: { KmsKeyId: { 'Fn::GetAtt': [keyLogicalId, 'Arn'] } },
+    MasterUserSecret: { KmsKeyId: { 'Fn::GetAtt': [keyLogicalId, 'Arn'] } }, DeletionProtection: true,
   };
   if (resources[RESTORED_DATABASE_LOGICAL_ID]) throw new Error(`preflight: the failover blueprint already has a resource ${RESTORED_DATABASE_LOGICAL_ID}`);
   resources[RESTORED_DATABASE_LOGICAL_ID] = resource as unknown as (typeof resources)[string];

@@ -151,9 +151,12 @@ describe('the failover variant of a DR tier\'s blueprint', () => {
       // what differs from the tier blueprint: its roles and DR resources go, the replica grant comes
       const removed = Object.keys(p.Resources).filter((id) => !t.Resources[id]);
       const added = Object.keys(t.Resources).filter((id) => !p.Resources[id]);
-      // the replica grant, and the two grants on the restored database (conditional: see 'after the restore' below)
-      expect(added.map((id) => `${t.Resources[id].Type} ${id.replace(/[0-9A-F]{8}$/, '')}`).sort()).toEqual(
-        ['FailoverAccessReadReplica', 'RestoredDatabaseAccessAdmin', 'RestoredDatabaseAccessWorkload'].map((id) => `AWS::IAM::ManagedPolicy ${id}`));
+      // the replica grant, the two grants on the restored database and its backup selection with the backup role's
+      // grant on it (conditional: see 'after the restore' below)
+      expect(added.map((id) => `${t.Resources[id].Type} ${id.replace(/[0-9A-F]{8}$/, '')}`).sort()).toEqual([
+        'AWS::Backup::BackupSelection RestoredDatabaseBackupSelection',
+        ...['FailoverAccessReadReplica', 'RestoredDatabaseAccessAdmin', 'RestoredDatabaseAccessWorkload', 'RestoredDatabaseBackupPolicy'].map((id) => `AWS::IAM::ManagedPolicy ${id}`),
+      ]);
       expect(removed.every((id) => /^(Roles|DrReplication|RestoreTesting|RestoreEvents)/.test(id)), removed.join(' ')).toBe(true);
       // the same parameters and outputs as the tier blueprint (the runbook's deploy and later steps read the same names),
       // and the three the runbook passes after the restore
@@ -240,7 +243,7 @@ describe('after the restore: the failover blueprint redeployed with the restored
         if (JSON.stringify(r).includes('RestoredDbiResourceId')) expect(r.Condition, id).toBe('RestoredDatabase');
       }
       const conditional = Object.entries<any>(t.Resources).filter(([, r]) => r.Condition === 'RestoredDatabase').map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
-      expect(conditional.sort()).toEqual(['RestoredDatabaseAccessAdmin', 'RestoredDatabaseAccessWorkload']);
+      expect(conditional.sort()).toEqual(['RestoredDatabaseAccessAdmin', 'RestoredDatabaseAccessWorkload', 'RestoredDatabaseBackupPolicy', 'RestoredDatabaseBackupSelection']);
       expect(JSON.stringify([workload, admin])).not.toMatch(/secretsmanager|kms:|dbuser:\*|"\*"/);
     }
   });
@@ -260,6 +263,47 @@ describe('after the restore: the failover blueprint redeployed with the restored
       .flatMap((r) => r.Properties.PolicyDocument.Statement.filter((s: any) => s.Sid === 'RestoredDatabaseIamAuth').map((s: any) => resolve(s.Resource)));
     expect(granted(given).sort()).toEqual([`arn:aws:rds-db:us-west-2:210987654321:dbuser:${RESTORED_ID}/tenant_admin`, `arn:aws:rds-db:us-west-2:210987654321:dbuser:${RESTORED_ID}/tenant_app`]);
     expect(granted(parameterValues(t, { TenantId: 'acme', VpcCidr: '10.80.0.0/20' }))).toEqual([]);
+  });
+
+  it('puts the restored instance (the live data) in the rebuilt stack\'s backup plan under the condition, backed up as the home backup role the DR key admits', () => {
+    for (const tier of DR_TIERS) {
+      const t = variant(tier);
+      const [[, selection], ...others] = resources(t, 'AWS::Backup::BackupSelection').filter(([id]) => id.startsWith('RestoredDatabaseBackupSelection'));
+      expect(others).toEqual([]);
+      expect(selection.Condition).toBe('RestoredDatabase');
+      const restoredArn = joined('arn:', { Ref: 'AWS::Partition' }, ':rds:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':db:tessera-', { Ref: 'TenantId' }, '-restored');
+      const [[planId]] = resources(t, 'AWS::Backup::BackupPlan').filter(([id]) => id.startsWith('DatabaseBackupPlan'));
+      expect(selection.Properties).toEqual({
+        BackupPlanId: { 'Fn::GetAtt': [planId, 'BackupPlanId'] },
+        BackupSelection: {
+          SelectionName: 'RestoredDatabase',
+          IamRoleArn: joined('arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/tessera/service-role/tessera-', { Ref: 'TenantId' }, '-database-backup'),
+          Resources: [restoredArn],
+        },
+      });
+      // the empty instance's own selection is unchanged and unconditional
+      const own = resources(t, 'AWS::Backup::BackupSelection').filter(([id]) => !id.startsWith('RestoredDatabase'));
+      expect(own).toHaveLength(1);
+      expect(own[0][1].Condition).toBeUndefined();
+      // the role may snapshot that instance (and its new snapshots, this tenant's tag only) into the rebuilt vault, nothing wider
+      const [[, policy]] = resources(t, 'AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('RestoredDatabaseBackupPolicy'));
+      expect(policy.Condition).toBe('RestoredDatabase');
+      expect(policy.Properties.Roles).toEqual([tenantName('-database-backup')]);
+      const [[vaultId]] = resources(t, 'AWS::Backup::BackupVault');
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([
+        { Sid: 'TheRestoredDatabase', Effect: 'Allow', Action: ['rds:CreateDBSnapshot', 'rds:DescribeDBInstances', 'rds:ListTagsForResource'], Resource: restoredArn },
+        {
+          Sid: 'NewSnapshotsOfTheRestoredDatabase', Effect: 'Allow', Action: 'rds:CreateDBSnapshot',
+          Resource: joined('arn:', { Ref: 'AWS::Partition' }, ':rds:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':snapshot:awsbackup:job-*'),
+          Condition: { StringEqualsIfExists: { 'aws:RequestTag/tessera:tenant-id': { Ref: 'TenantId' } } },
+        },
+        { Sid: 'TheRebuiltVault', Effect: 'Allow', Action: ['backup:CopyIntoBackupVault', 'backup:DescribeBackupVault'], Resource: { 'Fn::GetAtt': [vaultId, 'BackupVaultArn'] } },
+      ]);
+      // off without the restored instance: the first deploy has no such selection
+      expect(condition(t, 'RestoredDatabase', parameterValues(t, { TenantId: 'acme', VpcCidr: '10.80.0.0/20' }))).toBe(false);
+    }
+    // the tier blueprint has none of it
+    expect(resources(plain('enterprise'), 'AWS::Backup::BackupSelection').map(([id]) => id).some((id) => id.startsWith('RestoredDatabase'))).toBe(false);
   });
 
   it('switches the Database outputs to the restored instance under the condition, and keeps them on its own instance otherwise', () => {

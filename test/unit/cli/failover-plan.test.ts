@@ -1,6 +1,7 @@
 import { BackupClient, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runTesseraProgram } from '../../../lib/cli/program.js';
@@ -142,6 +143,8 @@ describe('failoverPlan', () => {
       EnableIAMDatabaseAuthentication: { 'Fn::If': ['SecretKeyGiven', true, { Ref: 'AWS::NoValue' }] },
       ManageMasterUserPassword: { 'Fn::If': ['SecretKeyGiven', true, { Ref: 'AWS::NoValue' }] },
       MasterUserSecret: { 'Fn::If': ['SecretKeyGiven', { KmsKeyId: { Ref: 'TenantKeyArn' } }, { Ref: 'AWS::NoValue' }] },
+      // the live data's instance: deletion protection on with the update (an import applies no property)
+      DeletionProtection: { 'Fn::If': ['SecretKeyGiven', true, { Ref: 'AWS::NoValue' }] },
     });
     expect(template.Conditions.SecretKeyGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'TenantKeyArn' }, ''] }] });
     expect(template.Parameters.TenantKeyArn.Default).toBe('');
@@ -220,6 +223,67 @@ describe('failoverPlan', () => {
     expect(Number.isNaN(plan.rpoHours)).toBe(true);
   });
 
+  it('step 3 (registry): deploys the platform in the DR region from a changed config first, restores the newest COMPLETED copy into another table as a named role, then copies its items', () => {
+    const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(1)] } });
+    const step = plan.steps[2];
+    const role = `arn:aws:iam::${config.platformAccountId}:role/service-role/AWSBackupDefaultServiceRole`;
+    expect(step.commands).toEqual([
+      `npx cdk bootstrap aws://${config.platformAccountId}/us-west-2`,
+      'npx cdk deploy TesseraPlatform -c tessera:configFile=<the copy of this config for us-west-2>',
+      'aws backup list-recovery-points-by-backup-vault --region us-west-2 --backup-vault-name tessera-platform-dr --by-resource-type DynamoDB --query \'sort_by(RecoveryPoints[?Status==`COMPLETED`],&CreationDate)[-1].RecoveryPointArn\' --output text',
+      `aws backup start-restore-job --region us-west-2 --recovery-point-arn <RecoveryPointArn above> --iam-role-arn ${role} --resource-type DynamoDB --metadata TargetTableName=tessera-tenants-restored`,
+      'aws backup describe-restore-job --region us-west-2 --restore-job-id <RestoreJobId above>',
+      'aws dynamodb scan --region us-west-2 --table-name tessera-tenants-restored --output json | jq -c \'.Items[]\' | while read -r item; do aws dynamodb put-item --region us-west-2 --table-name tessera-tenants --item "$item"; done',
+      'aws dynamodb get-item --region us-west-2 --table-name tessera-tenants --key \'{"tenantId":{"S":"acme"}}\' --projection-expression vpcCidr --query Item.vpcCidr.S --output text',
+    ]);
+    // never "newest" by --max-results 1 (the API's order is not by date), never into the table the platform deploy creates
+    expect(step.commands.join('\n')).not.toMatch(/--max-results 1|TargetTableName=tessera-tenants(\s|$)/);
+    // the config the platform deploy needs there: each refusal of homeRegion = DR region named
+    for (const change of ['homeRegion us-west-2', 'platformDisasterRecovery none', 'every tier\'s disasterRecovery none, or a region other than us-west-2', 'trainingImage and servingImage from us-west-2', 'AWSBackupServiceRolePolicyForRestores']) expect(step.detail).toContain(change);
+    // with the VPC range known, no get-item
+    expect(failoverPlan({ ...base, vpcCidr: '10.64.4.0/22', recoveryPoints: { points: [] } }).steps[2].commands.some((c) => c.includes('get-item'))).toBe(false);
+  });
+
+  it('says where VpcCidr comes from when the plan was made without the registry, and uses --vpc-cidr when given', () => {
+    const offline = failoverPlan({ ...base, recoveryPoints: { points: [] } });
+    expect(offline.steps[4].detail).toMatch(/VpcCidr is not known to this plan \(pass --vpc-cidr\).*nothing else in the DR region carries.*registry restored in step 3.*runbook binder/);
+    const noPlatformDr = failoverPlan({ ...base, config: configWith({ tiers: DR }), recoveryPoints: { points: [] } });
+    expect(noPlatformDr.steps[4].detail).not.toContain('step 3');
+    expect(noPlatformDr.steps[4].detail).toContain('runbook binder');
+    const known = failoverPlan({ ...base, vpcCidr: '10.64.4.0/22', recoveryPoints: { points: [] } });
+    expect(known.steps[4].detail).not.toContain('VpcCidr is not known');
+    expect(known.steps[4].commands[1]).toContain('VpcCidr=10.64.4.0/22 ');
+    expect(known.steps[7].commands[0]).toContain('VpcCidr=10.64.4.0/22 ');
+  });
+
+  it('step 2 says what the Health API needs; step 10 says the API keys are reissued (only the registry is copied out)', () => {
+    const plan = failoverPlan({ ...base, recoveryPoints: { points: [] } });
+    expect(plan.steps[1].detail).toMatch(/Business, Enterprise On-Ramp or Enterprise support plan .* us-east-1 .*AWS Health Dashboard/);
+    expect(plan.steps[9].detail).toMatch(/empty API keys and usage tables: only the registry's backups are copied out of us-east-1, so reissue .*tessera keys create --tenant acme/);
+    expect(plan.steps[9].detail).not.toMatch(/restore like the registry/);
+  });
+
+  it('the README lists exactly the AWS CLI commands the plan runs', () => {
+    // every plan variant: platform DR or not, recovery point known or not, VpcCidr known or not, a vpc tier
+    const vpcTier = configWith({ tiers: { ...DR, professional: { isolation: 'vpc', compute: { mode: 'shared' }, disasterRecovery: { region: 'us-west-2', rpoHours: 2, rtoHours: 4 } } }, platformDisasterRecovery: { region: 'us-west-2' } } as never);
+    const plans = [
+      failoverPlan({ ...base, recoveryPoints: { points: [point(1)] } }),
+      failoverPlan({ ...base, recoveryPoints: { points: [] } }),
+      failoverPlan({ ...base, vpcCidr: '10.64.4.0/22', config: configWith({ tiers: DR }), recoveryPoints: { error: 'x' } }),
+      failoverPlan({ ...base, tier: 'professional', config: vpcTier, recoveryPoints: { points: [point(1)] } }),
+    ];
+    const used = new Set(plans.flatMap((p) => p.steps.flatMap((s) => s.commands)).flatMap((c) => [...c.matchAll(/(?:^|[|;] *|do )aws ([a-z0-9-]+) (wait [a-z-]+|[a-z0-9-]+)/g)].map((m) => `${m[1]} ${m[2]}`)));
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const list = /Every AWS CLI command the plan prints \(AWS CLI v2 reference\):\n((?:- .*\n(?: {2}.*\n)*)+)/.exec(readme);
+    expect(list, 'README: the list after "Every AWS CLI command the plan prints"').not.toBeNull();
+    const listed = new Set(list![1].split(/\n- /).flatMap((line) => {
+      const items = [...line.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+      const service = items[0].split(' ')[0];
+      return items.map((item, i) => (i === 0 ? item : `${service} ${item}`));
+    }));
+    expect([...listed].sort()).toEqual([...used].sort());
+  });
+
   it('refuses a tenant whose tier has no DR and that has no DR stack', () => {
     expect(() => failoverPlan({ ...base, tier: 'professional', recoveryPoints: { points: [] } })).toThrow(/tier professional has disasterRecovery none .* nothing to fail over to/);
   });
@@ -248,7 +312,7 @@ describe('tessera tenants failover-plan', () => {
   it('is registered under tenants with --config, --account, --tier and --role-arn', () => {
     const cmd = tenantsCommand().commands.find((c) => c.name() === 'failover-plan')!;
     expect(cmd.registeredArguments.map((a) => [a.name(), a.required])).toEqual([['id', true]]);
-    expect(cmd.options.map((o) => o.long)).toEqual(['--config', '--account', '--tier', '--role-arn']);
+    expect(cmd.options.map((o) => o.long)).toEqual(['--config', '--account', '--tier', '--role-arn', '--vpc-cidr']);
   });
 
   it('offline (--account, --tier): lists the DR vault in the DR region and prints the plan as JSON', async () => {
@@ -277,6 +341,68 @@ describe('tessera tenants failover-plan', () => {
     expect(await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'gold'])).toBe(2);
     expect(err.join('')).toMatch(/--tier gold: not a tier/);
     expect(backup.calls()).toHaveLength(0);
+  });
+
+  it('--role-arn: assumes the role through STS in the DR region, then lists the vault with its credentials', async () => {
+    const sts = mockClient(STSClient);
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'AKIAEXAMPLE', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 3_600_000) } });
+    backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [] });
+    const arn = 'arn:aws:iam::210987654321:role/ops/TesseraFailover';
+    const code = await runTesseraProgram(['--json', 'tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter', '--role-arn', arn]);
+    expect(err.join('')).toBe('');
+    expect(code).toBe(0);
+    expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input).toMatchObject({ RoleArn: arn, RoleSessionName: 'tessera-failover-plan' });
+    // the regression: an STS client without a region failed with "Region is missing" and printed no plan
+    expect(await (sts.call(0).thisValue as STSClient).config.region()).toBe('us-west-2');
+    expect((await (backup.call(0).thisValue as BackupClient).config.credentials()).accessKeyId).toBe('AKIAEXAMPLE');
+    sts.restore();
+  });
+
+  it('--role-arn: an AssumeRole refusal still prints the plan, with the refusal as the recovery points\' error', async () => {
+    const sts = mockClient(STSClient);
+    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }));
+    const arn = 'arn:aws:iam::210987654321:role/TesseraFailover';
+    const code = await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter', '--role-arn', arn]);
+    expect(code).toBe(0);
+    expect(out.join('')).toContain(`recovery points: not listed (assuming --role-arn ${arn} in us-west-2: AccessDenied: User is not authorized to perform: sts:AssumeRole)`);
+    expect(out.join('')).toMatch(/11\. Record the recovery/);
+    expect(backup.calls()).toHaveLength(0);
+    sts.restore();
+  });
+
+  it('refuses a malformed --role-arn and a --vpc-cidr the tier\'s blueprint would refuse (exit 2, naming the flag and value), before any AWS call', async () => {
+    const offline = ['tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter'];
+    for (const bad of ['TesseraFailover', 'arn:aws:iam::2109876543:role/x', 'arn:aws:iam::210987654321:user/x', 'arn:aws:sts::210987654321:role/x']) {
+      err.length = 0;
+      expect(await runTesseraProgram([...offline, '--role-arn', bad])).toBe(2);
+      expect(err.join('')).toContain(`--role-arn ${bad}: expected an IAM role ARN, arn:<partition>:iam::<12-digit account>:role/<name>`);
+    }
+    const cidrs: Array<[string, RegExp]> = [
+      ['10.64.4.1/22', /--vpc-cidr 10\.64\.4\.1\/22: must be an IPv4 network in CIDR form/],
+      ['10.64.0.0/16', /--vpc-cidr 10\.64\.0\.0\/16: must be a \/22 \(the tier's network\.tenantVpcPrefixLength/],
+      ['10.200.0.0/22', /--vpc-cidr 10\.200\.0\.0\/22: not inside the tier's network\.tenantCidrPool 10\.64\.0\.0\/12/],
+    ];
+    for (const [bad, message] of cidrs) {
+      err.length = 0;
+      expect(await runTesseraProgram([...offline, '--vpc-cidr', bad])).toBe(2);
+      expect(err.join('')).toMatch(message);
+    }
+    expect(backup.calls()).toHaveLength(0);
+    // a good one reaches steps 5 and 8
+    backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [] });
+    expect(await runTesseraProgram(['--json', ...offline, '--vpc-cidr', '10.64.4.0/22'])).toBe(0);
+    expect(JSON.parse(out.join('')).steps[7].commands[0]).toContain('VpcCidr=10.64.4.0/22 ');
+  });
+
+  it('without an admin API URL, says to pass --account and --tier', async () => {
+    const saved = process.env.TESSERA_API_URL;
+    delete process.env.TESSERA_API_URL;
+    try {
+      expect(await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file])).toBe(2);
+    } finally {
+      if (saved !== undefined) process.env.TESSERA_API_URL = saved;
+    }
+    expect(err.join('')).toMatch(/no admin API URL[^\n]*\n\s+or pass --account and --tier/);
   });
 
   it('prints the plan with a note when the DR vault cannot be listed', async () => {
