@@ -376,9 +376,12 @@ function loadConfig(file: string | undefined): PlatformConfig {
  *
  * The tenant record comes through the admin API like the other tenant commands; when the home
  * region (and the admin API with it) is gone, `--account` and `--tier` give what the plan needs
- * without it. The recovery points are listed directly in the DR region with the operator's
- * credentials (or `--role-arn`, assumed first), never through the admin API: its Lambdas run in
- * the home region, the one a failover is about.
+ * without it, and `--vpc-cidr` the tenant's VPC range (checkVpcCidr) for steps 5 and 8. The recovery
+ * points are listed directly in the DR region with the operator's credentials (or `--role-arn`, an IAM
+ * role ARN, assumed first through STS's endpoint in the DR region), never through the admin API: its
+ * Lambdas run in the home region, the one a failover is about. An AssumeRole or listing failure becomes
+ * the plan's `recoveryPointsError`: the plan is printed either way.
+ * @throws CliError (exit 2) on a bad id, flag or config; without an admin API URL, naming `--account` and `--tier`
  */
 export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
   return new Command('failover-plan').description('the failover steps of a tenant for the loss of its home region: DR region, bucket, vault, newest recovery points, RPO/RTO')
