@@ -2,6 +2,7 @@ import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
@@ -47,6 +48,9 @@ export const REGISTRY_INDEXES = { byStatus: 'by-status', byTier: 'by-tier' } as 
  */
 export class TenantRegistry extends Construct {
   readonly table: dynamodb.TableV2;
+  private readonly plan: backup.BackupPlan;
+  private readonly selectionRole: iam.IRole;
+  private readonly drRegion?: string;
 
   constructor(scope: Construct, id: string, props: TenantRegistryProps) {
     super(scope, id);
@@ -69,6 +73,21 @@ export class TenantRegistry extends Construct {
     const selection = plan.addSelection('Registry', { resources: [backup.BackupResource.fromDynamoDbTable(this.table)] });
     acknowledge(selection.grantPrincipal as unknown as Construct, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]'],
       'AWS Backup\'s documented service-role policy for backing up the tenant registry table; AWS keeps it current with the services Backup supports.');
+    this.plan = plan;
+    this.selectionRole = selection.grantPrincipal as iam.IRole;
+    this.drRegion = props.drRegion;
+  }
+
+  /**
+   * With a DR region, another platform table rides on the registry's plan: backed up hourly and
+   * copied to `tessera-platform-dr` with it (one `AWS::Backup::BackupSelection`, the registry
+   * selection's role), so a failover restores it like the registry. Without one, nothing: the
+   * table keeps its own PITR.
+   * @param id construct id of the selection, e.g. `ApiKeys`
+   */
+  copyToDrRegion(id: string, table: dynamodb.ITableV2): void {
+    if (!this.drRegion) return;
+    this.plan.addSelection(id, { resources: [backup.BackupResource.fromDynamoDbTable(table)], role: this.selectionRole });
   }
 
   /** Hourly backups kept 35 days, each copied to `tessera-platform-dr` in `region`, kept there 35 days too. */

@@ -111,6 +111,8 @@ export class PlatformStack extends Stack {
 
     // Tenant API keys: the gateway (as the tenant), the admin API and offboarding reach them.
     const apiKeys = this.apiKeys = new ApiKeysTable(this, 'ApiKeys', { encryptionKey: key });
+    // A failover keeps the tenants' keys: the table's hourly copies go to the DR region with the registry's.
+    this.registry.copyToDrRegion('ApiKeys', apiKeys.table);
     const responses = this.responses = new ResponsesTable(this, 'Responses', { encryptionKey: key });
     const corsOrigins = this.corsOrigins = new CorsOriginIndex(this, 'CorsOrigins', { encryptionKey: key, registry: this.registry.table });
     const inference = this.inference = new InferenceApi(this, 'Inference', {

@@ -2,6 +2,7 @@ import { BackupClient, paginateListRecoveryPointsByBackupVault } from '@aws-sdk/
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { Command } from 'commander';
+import { API_KEYS_TABLE_NAME } from '../identity/api-key.js';
 import { parseCidr } from '../config/cidr.js';
 import { disasterRecoveryOf } from '../config/disaster-recovery.js';
 import { ConfigError, loadConfigReport } from '../config/load-config.js';
@@ -148,6 +149,10 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     : ` VpcCidr is not known to this plan (pass --vpc-cidr): it is the registry record's vpcCidr, which nothing else in the DR region carries (the DR stack, the DR bucket and the audit replica do not); ${platformRegion ? `read it from the registry restored in step 3 (its last command, get-item), or ` : ''}from your runbook binder (\`tessera tenants show ${tenantId}\` while the home region is up).`;
   const registryTable = 'tessera-tenants';
   const restoredRegistryTable = 'tessera-tenants-restored';
+  const keysTable = API_KEYS_TABLE_NAME;
+  const restoredKeysTable = `${API_KEYS_TABLE_NAME}-restored`;
+  // The platform DR vault holds the copies of both tables (the API keys ride on the registry's plan): pick each by its ARN.
+  const homeTableArn = (table: string) => `arn:${partitionOf(config.homeRegion)}:dynamodb:${config.homeRegion}:${config.platformAccountId}:table/${table}`;
   const registryRestoreRole = `arn:${partitionOf(platformRegion ?? drRegion)}:iam::${config.platformAccountId}:role/service-role/AWSBackupDefaultServiceRole`;
   const metadata = JSON.stringify({ DBInstanceIdentifier: restored, DBSubnetGroupName: '<DBSubnetGroupName above>', VpcSecurityGroupIds: '["<VpcSecurityGroupIds above>"]' });
   // Steps 5, 7 and 8 run through CloudFormation as the account's blueprint execution role: the one principal the
@@ -181,14 +186,16 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     platformRegion
       ? {
         title: 'Restore the tenant registry in the platform DR region',
-        detail: `In the platform account ${config.platformAccountId}. First deploy the platform in ${platformRegion} from a copy of the config changed for it (the config refuses a DR region equal to homeRegion and fine-tuning images of another region): homeRegion ${platformRegion} (in allowedRegions); platformDisasterRecovery none (or a third region); every tier's disasterRecovery none, or a region other than ${platformRegion}; fineTuning.baseModels' trainingImage and servingImage from ${platformRegion}'s registries (or your ECR there); availabilityZones.${platformRegion} if you list zones. Bootstrap CDK in ${platformRegion} first if it never was. That deploy creates an empty registry table ${registryTable} (a fixed name), so restore the newest copy of the registry from vault ${PLATFORM_DR_VAULT_NAME} (hourly copies: up to about an hour of registry writes lost) into another table, ${restoredRegistryTable}, then copy its items into ${registryTable} (the scan pages through the whole table; one put-item per tenant). AWS Backup restores as the role you pass: the platform creates no restore role, so pass AWS Backup's default service role AWSBackupDefaultServiceRole (the console creates it on the first backup or restore with the default role) or a role trusted by backup.amazonaws.com with the AWS managed policy AWSBackupServiceRolePolicyForRestores; you need backup:StartRestoreJob and iam:PassRole on it. Keep the original config for the tenant steps below (the failover blueprint is synthesized from it).`,
+        detail: `In the platform account ${config.platformAccountId}. First deploy the platform in ${platformRegion} from a copy of the config changed for it (the config refuses a DR region equal to homeRegion and fine-tuning images of another region): homeRegion ${platformRegion} (in allowedRegions); platformDisasterRecovery none (or a third region); every tier's disasterRecovery none, or a region other than ${platformRegion}; fineTuning.baseModels' trainingImage and servingImage from ${platformRegion}'s registries (or your ECR there); availabilityZones.${platformRegion} if you list zones. Bootstrap CDK in ${platformRegion} first if it never was. That deploy creates an empty registry table ${registryTable} (a fixed name), so restore the newest copy of the registry from vault ${PLATFORM_DR_VAULT_NAME} (hourly copies: up to about an hour of registry writes lost) into another table, ${restoredRegistryTable}, then copy its items into ${registryTable} (the scan pages through the whole table; one put-item per tenant); then the same for the API keys table ${keysTable} (copied with the registry), through ${restoredKeysTable}, so the tenants' keys work in ${platformRegion}. Each table's recovery points are picked by the table's ARN in ${config.homeRegion}. AWS Backup restores as the role you pass: the platform creates no restore role, so pass AWS Backup's default service role AWSBackupDefaultServiceRole (the console creates it on the first backup or restore with the default role) or a role trusted by backup.amazonaws.com with the AWS managed policy AWSBackupServiceRolePolicyForRestores; you need backup:StartRestoreJob and iam:PassRole on it. Keep the original config for the tenant steps below (the failover blueprint is synthesized from it).`,
         commands: [
           `npx cdk bootstrap aws://${config.platformAccountId}/${platformRegion}`,
           `npx cdk deploy TesseraPlatform -c tessera:configFile=<the copy of this config for ${platformRegion}>`,
-          `aws backup list-recovery-points-by-backup-vault --region ${platformRegion} --backup-vault-name ${PLATFORM_DR_VAULT_NAME} --by-resource-type DynamoDB --query 'sort_by(RecoveryPoints[?Status==\`COMPLETED\`],&CreationDate)[-1].RecoveryPointArn' --output text`,
-          `aws backup start-restore-job --region ${platformRegion} --recovery-point-arn <RecoveryPointArn above> --iam-role-arn ${registryRestoreRole} --resource-type DynamoDB --metadata TargetTableName=${restoredRegistryTable}`,
-          `aws backup describe-restore-job --region ${platformRegion} --restore-job-id <RestoreJobId above>`,
-          `aws dynamodb scan --region ${platformRegion} --table-name ${restoredRegistryTable} --output json | jq -c '.Items[]' | while read -r item; do aws dynamodb put-item --region ${platformRegion} --table-name ${registryTable} --item "$item"; done`,
+          ...[[registryTable, restoredRegistryTable], [keysTable, restoredKeysTable]].flatMap(([table, restoredTable]) => [
+            `aws backup list-recovery-points-by-backup-vault --region ${platformRegion} --backup-vault-name ${PLATFORM_DR_VAULT_NAME} --by-resource-arn ${homeTableArn(table!)} --query 'sort_by(RecoveryPoints[?Status==\`COMPLETED\`],&CreationDate)[-1].RecoveryPointArn' --output text`,
+            `aws backup start-restore-job --region ${platformRegion} --recovery-point-arn <RecoveryPointArn above> --iam-role-arn ${registryRestoreRole} --resource-type DynamoDB --metadata TargetTableName=${restoredTable}`,
+            `aws backup describe-restore-job --region ${platformRegion} --restore-job-id <RestoreJobId above>`,
+            `aws dynamodb scan --region ${platformRegion} --table-name ${restoredTable} --output json | jq -c '.Items[]' | while read -r item; do aws dynamodb put-item --region ${platformRegion} --table-name ${table} --item "$item"; done`,
+          ]),
           // The tenant's VPC range for steps 5 and 8, when this plan was made without the registry.
           ...(input.vpcCidr ? [] : [`aws dynamodb get-item --region ${platformRegion} --table-name ${registryTable} --key '{"tenantId":{"S":"${tenantId}"}}' --projection-expression vpcCidr --query Item.vpcCidr.S --output text`]),
         ],
@@ -259,7 +266,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     },
     {
       title: 'DNS and gateway',
-      detail: `Point the gateway's custom domain (or clients' base URL) at the platform's inference API in ${platformRegion ?? drRegion}; the platform in the DR region has empty API keys and usage tables: only the registry's backups are copied out of ${config.homeRegion}, so reissue the tenant's API keys there (\`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in the DR region) and hand them to the tenant; the home region's usage ledger stays there until it returns.`,
+      detail: `Point the gateway's custom domain (or clients' base URL) at the platform's inference API in ${platformRegion ?? drRegion}; ${platformRegion ? `the tenant's API keys are the copy restored in step 3, up to about an hour old: a key revoked in the last hour before the loss is active again there (revoke it again: the audit replica records each revocation), and a key created in that hour is missing (reissue it: \`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in ${platformRegion})` : `the platform in ${drRegion} has an empty API keys table (platformDisasterRecovery is none: no table is copied out of ${config.homeRegion}), so reissue the tenant's API keys there (\`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in the DR region) and hand them to the tenant`}; the usage table is not copied: the home region's usage ledger stays there until it returns.`,
       commands: [],
     },
     {

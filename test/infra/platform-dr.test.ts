@@ -145,6 +145,19 @@ describe('the platform stack with a DR region', () => {
     });
   });
 
+  it('copies the API keys table with the registry (a failover keeps the tenants\' keys), with the registry selection\'s role; without a DR region it has no backup selection', () => {
+    const selections = (t: Template) => Object.values(t.findResources('AWS::Backup::BackupSelection')) as any[];
+    const withDr = Template.fromStack(built.platform);
+    const byName = Object.fromEntries(selections(withDr).map((s) => [s.Properties.BackupSelection.SelectionName, s]));
+    expect(Object.keys(byName).sort()).toEqual(expect.arrayContaining(['ApiKeys', 'Registry']));
+    const tableOf = (s: any) => JSON.stringify(s.Properties.BackupSelection.Resources);
+    expect(tableOf(byName.ApiKeys)).toContain('ApiKeysTable');
+    expect(byName.ApiKeys.Properties.BackupPlanId).toEqual(byName.Registry.Properties.BackupPlanId);
+    expect(byName.ApiKeys.Properties.BackupSelection.IamRoleArn).toEqual(byName.Registry.Properties.BackupSelection.IamRoleArn);
+    const plain = Template.fromStack(buildApp(configWith()).platform);
+    expect(selections(plain).map((s) => s.Properties.BackupSelection.SelectionName)).not.toContain('ApiKeys');
+  });
+
   it('keeps the registry a regional table with PITR (not a global table)', () => {
     const tables = platform.findResources('AWS::DynamoDB::GlobalTable', { Properties: Match.objectLike({ TableName: 'tessera-tenants' }) });
     const [registry] = Object.values(tables);

@@ -230,10 +230,12 @@ describe('failoverPlan', () => {
     expect(step.commands).toEqual([
       `npx cdk bootstrap aws://${config.platformAccountId}/us-west-2`,
       'npx cdk deploy TesseraPlatform -c tessera:configFile=<the copy of this config for us-west-2>',
-      'aws backup list-recovery-points-by-backup-vault --region us-west-2 --backup-vault-name tessera-platform-dr --by-resource-type DynamoDB --query \'sort_by(RecoveryPoints[?Status==`COMPLETED`],&CreationDate)[-1].RecoveryPointArn\' --output text',
-      `aws backup start-restore-job --region us-west-2 --recovery-point-arn <RecoveryPointArn above> --iam-role-arn ${role} --resource-type DynamoDB --metadata TargetTableName=tessera-tenants-restored`,
-      'aws backup describe-restore-job --region us-west-2 --restore-job-id <RestoreJobId above>',
-      'aws dynamodb scan --region us-west-2 --table-name tessera-tenants-restored --output json | jq -c \'.Items[]\' | while read -r item; do aws dynamodb put-item --region us-west-2 --table-name tessera-tenants --item "$item"; done',
+      ...['tessera-tenants', 'tessera-gateway-api-keys'].flatMap((table) => [
+        `aws backup list-recovery-points-by-backup-vault --region us-west-2 --backup-vault-name tessera-platform-dr --by-resource-arn arn:aws:dynamodb:us-east-1:${config.platformAccountId}:table/${table} --query 'sort_by(RecoveryPoints[?Status==\`COMPLETED\`],&CreationDate)[-1].RecoveryPointArn' --output text`,
+        `aws backup start-restore-job --region us-west-2 --recovery-point-arn <RecoveryPointArn above> --iam-role-arn ${role} --resource-type DynamoDB --metadata TargetTableName=${table}-restored`,
+        'aws backup describe-restore-job --region us-west-2 --restore-job-id <RestoreJobId above>',
+        `aws dynamodb scan --region us-west-2 --table-name ${table}-restored --output json | jq -c '.Items[]' | while read -r item; do aws dynamodb put-item --region us-west-2 --table-name ${table} --item "$item"; done`,
+      ]),
       'aws dynamodb get-item --region us-west-2 --table-name tessera-tenants --key \'{"tenantId":{"S":"acme"}}\' --projection-expression vpcCidr --query Item.vpcCidr.S --output text',
     ]);
     // never "newest" by --max-results 1 (the API's order is not by date), never into the table the platform deploy creates
@@ -256,11 +258,14 @@ describe('failoverPlan', () => {
     expect(known.steps[7].commands[0]).toContain('VpcCidr=10.64.4.0/22 ');
   });
 
-  it('step 2 says what the Health API needs; step 10 says the API keys are reissued (only the registry is copied out)', () => {
+  it('step 2 says what the Health API needs; step 10: the API keys are step 3\'s copy (revoke again, reissue the newest), or reissued without platform DR', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { points: [] } });
     expect(plan.steps[1].detail).toMatch(/Business, Enterprise On-Ramp or Enterprise support plan .* us-east-1 .*AWS Health Dashboard/);
-    expect(plan.steps[9].detail).toMatch(/empty API keys and usage tables: only the registry's backups are copied out of us-east-1, so reissue .*tessera keys create --tenant acme/);
-    expect(plan.steps[9].detail).not.toMatch(/restore like the registry/);
+    expect(plan.steps[2].detail).toMatch(/then the same for the API keys table tessera-gateway-api-keys \(copied with the registry\), through tessera-gateway-api-keys-restored/);
+    expect(plan.steps[9].detail).toMatch(/API keys are the copy restored in step 3, up to about an hour old: a key revoked in the last hour before the loss is active again there \(revoke it again/);
+    expect(plan.steps[9].detail).toMatch(/usage table is not copied/);
+    const noPlatformDr = failoverPlan({ ...base, config: configWith({ tiers: DR }), recoveryPoints: { points: [] } });
+    expect(noPlatformDr.steps[9].detail).toMatch(/empty API keys table \(platformDisasterRecovery is none: no table is copied out of us-east-1\), so reissue .*tessera keys create --tenant acme/);
   });
 
   it('the README lists exactly the AWS CLI commands the plan runs', () => {
