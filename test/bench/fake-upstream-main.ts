@@ -6,6 +6,7 @@ const upstream = new FakeUpstream();
 upstream.requests.push = () => 0;
 // A request seen before is answered with the same bytes without being parsed again: the upstream's
 // CPU shares the two cores with the gateway measured (Tessera's or Portkey's alike).
-upstream.memoize = true;
+// TESSERA_BENCH_UPSTREAM_MEMO=0 parses every request, as the bench did before 2026-12-01 afternoon.
+upstream.memoize = process.env.TESSERA_BENCH_UPSTREAM_MEMO !== '0';
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);
