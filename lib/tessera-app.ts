@@ -124,7 +124,7 @@ export function buildTesseraApp(app: App, config: PlatformConfig, blueprintVersi
     description: 'Tessera platform, DR region: replica audit bucket (Object Lock), its key, the registry backup vault',
   }) : undefined;
   // Ordering only (no reference): S3 refuses a replication rule whose destination bucket does not exist yet.
-  if (platformDr) platform.addDependency(platformDr, 'the audit replication and the registry backup copy target TesseraPlatformDr\'s bucket and vault');
+  if (platformDr) platform.addStackDependency(platformDr, 'the audit replication and the registry backup copy target TesseraPlatformDr\'s bucket and vault');
   for (const stack of [organization, platform, ...(platformDr ? [platformDr] : [])]) addPlaceholderGuard(stack, options.placeholders ?? []);
   applyCompliancePacks(app);
   return { organization, platform, platformDr, blueprints, namespaceBlueprints, drBlueprints, failoverBlueprints, blueprintTemplates, accountBaseline, workloadProvisioning, blueprintStage };
