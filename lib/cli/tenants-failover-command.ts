@@ -162,11 +162,10 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   const provisioningRole = config.roles.provisioningRoleName;
   const runAs = `as the account's provisioning role ${provisioningRole} (the guardrail SCP lets only it pass the execution role to CloudFormation and change tessera-* stacks), with --role-arn ${executionRoleArn}: CloudFormation then acts as the blueprint execution role ${config.roles.blueprintExecutionRoleName}, the principal the rebuilt stack's tenant key admits as its administrator and, through RDS and Secrets Manager, as the user of it (KMS's CreateKey refuses a key policy that would lock out its caller, so other credentials cannot create this stack), and whose policy covers ${drRegion} for the tier's DR (its regional statements name the DR tiers' regions)`;
   // In the shared workload account (vpc isolation) the provisioning role is constructs/workload-provisioning-role.ts's.
-  const restoredStackName = restoredDatabaseStackName(tenantId);
-  const workloadRoleNote = config.tiers[input.tier]?.isolation === 'vpc'
-    ? ` In the shared workload account (vpc isolation), the workload provisioning role ${provisioningRole} (its DisasterRecovery policy, from the workload provisioning template deployed with this config) may in ${drRegion} change stacks ${primaryStack} and ${restoredStackName} only through CloudFormation as ${config.roles.blueprintExecutionRoleName}: create-change-set and update-stack only with --role-arn ${executionRoleArn}, an import only of AWS::RDS::DBInstance and only into ${restoredStackName}. Its policy names no bucket of yours: the --s3-bucket bucket, in this account, needs a bucket policy that allows it s3:PutObject and s3:GetObject on the template.`
-    : '';
   const restoredStack = restoredDatabaseStackName(tenantId);
+  const workloadRoleNote = config.tiers[input.tier]?.isolation === 'vpc'
+    ? ` In the shared workload account (vpc isolation), the workload provisioning role ${provisioningRole} (its DisasterRecovery policy, from the workload provisioning template deployed with this config) may in ${drRegion} change stacks ${primaryStack} and ${restoredStack} only through CloudFormation as ${config.roles.blueprintExecutionRoleName}: create-change-set and update-stack only with --role-arn ${executionRoleArn}, an import only of AWS::RDS::DBInstance and only into ${restoredStack}. Its policy names no bucket of yours: the --s3-bucket bucket, in this account, needs a bucket policy that allows it s3:PutObject and s3:GetObject on the template.`
+    : '';
   const restoredTemplate = JSON.stringify(restoredDatabaseTemplate());
   const toImport = JSON.stringify([{ ResourceType: 'AWS::RDS::DBInstance', LogicalResourceId: RESTORED_DATABASE_LOGICAL_ID, ResourceIdentifier: { DBInstanceIdentifier: restored } }]);
   const steps: FailoverPlan['steps'] = [
