@@ -53,6 +53,7 @@ export class StreamRelay {
     this.produced += (delta.content ?? '') + (delta.refusal ?? '');
     for (const t of delta.tool_calls ?? []) this.produced += (t.function?.name ?? '') + (t.function?.arguments ?? '');
     const finish = normaliseFinishReason(c.finish_reason);
+    const first = !this.finished.has(c.index);
     if (!this.finished.get(c.index)) this.finished.set(c.index, finish !== null);
     let content = delta.content;
     let refusal = delta.refusal;
@@ -69,7 +70,10 @@ export class StreamRelay {
       }
     }
     const same = content === delta.content && refusal === delta.refusal;
-    return { ...c, delta: same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}) }, finish_reason: finish };
+    const out = same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}) };
+    // OpenAI's first delta of a choice carries role "assistant"; the openai SDK's stream helper
+    // (ChatCompletionStream) throws "missing role for choice" without it, and some servers omit it.
+    return { ...c, delta: first && out.role === undefined ? { role: 'assistant', ...out } : out, finish_reason: finish };
   }
 
   private redactorFor(index: number): StreamRedactor {

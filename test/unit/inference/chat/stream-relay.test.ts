@@ -8,8 +8,15 @@ const relay = (extra: Partial<ConstructorParameters<typeof StreamRelay>[0]> = {}
 
 describe('relaying an upstream stream to the caller', () => {
   it('puts the gateway\'s id and model on each chunk and keeps everything else', () => {
-    const up = chunk([{ index: 0, delta: { tool_calls: [{ index: 1, id: 'call_2', type: 'function', function: { name: 'f', arguments: '{"a"' } }] }, finish_reason: null, logprobs: { content: [] } }], { system_fingerprint: 'fp_1' });
+    const up = chunk([{ index: 0, delta: { role: 'assistant', tool_calls: [{ index: 1, id: 'call_2', type: 'function', function: { name: 'f', arguments: '{"a"' } }] }, finish_reason: null, logprobs: { content: [] } }], { system_fingerprint: 'fp_1' });
     expect(relay().relay(up)).toEqual({ ...up, id: 'chatcmpl-gw', model: 'openai-compatible/default' });
+  });
+
+  it('gives each choice\'s first delta role "assistant" when the upstream left it out (the openai SDK\'s stream helper needs it), and only the first', () => {
+    const r = relay();
+    const first = r.relay(chunk([{ index: 0, delta: { content: 'echo: ' }, finish_reason: null }, { index: 1, delta: { role: 'assistant', content: 'b' }, finish_reason: null }]))!;
+    expect(first.choices.map((c) => c.delta)).toEqual([{ role: 'assistant', content: 'echo: ' }, { role: 'assistant', content: 'b' }]);
+    expect(r.relay(chunk([{ index: 0, delta: { content: 'hi' }, finish_reason: 'stop' }]))!.choices[0].delta).toEqual({ content: 'hi' });
   });
 
   it('drops the usage chunk and the usage field unless the caller asked, but keeps the usage for metering', () => {
