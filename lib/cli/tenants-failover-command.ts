@@ -36,6 +36,11 @@ export interface FailoverInput {
   now: Date;
   /** The tenant's VPC range from its registry record (absent offline): the rebuilt blueprint's VpcCidr. */
   vpcCidr?: string;
+  /**
+   * The config file the plan was made from (`--config`), named in the synth command of step 5.
+   * @default - `<this config file>`
+   */
+  configFile?: string;
 }
 
 /** The failover plan of one tenant: where its copies are, how fresh, what the tier promises, and the steps in order. */
@@ -215,7 +220,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
       title: 'Rebuild the tenant from the failover blueprint in the DR region',
       detail: `The lifecycle workflow and the blueprint catalog run in ${config.homeRegion}, so \`tessera tenants update\` cannot do this (and with its own tier it is refused: nothing_to_change). Synthesize the blueprints from this config and deploy the ${input.tier} tier's failover blueprint (${failoverBlueprintStackId(input.tier)}) as stack ${primaryStack} in ${drRegion} of account ${accountId}, ${runAs} (the tenant's break-glass role only reads data). The failover blueprint is the tier blueprint without its IAM roles: IAM is global, so the tenant's roles (${tenantRoleName(tenantId, 'admin')}, ${tenantRoleName(tenantId, 'break-glass')} and the tier's others) still exist under the home stack ${primaryStack} and are imported by name; the failover stack attaches its own customer-managed policies to them (for the ${drRegion} resources) and creates only regional resources, without DR replication, copies or restore tests of its own. A template rule refuses any region but ${drRegion}. It creates customer-managed policies and service roles, which need IAM's control plane (in us-east-1 for the commercial regions): if that is what is lost, this step waits for it. Parameters: TenantId=${tenantId}, VpcCidr (the tenant's, so peers and allow-lists keep working), DatabaseDeletionProtection=false for the create${config.tiers[input.tier]?.compute.mode === 'dedicated' ? '; GpuNodesMinSize and GpuNodesDesiredSize keep the tier\'s defaults (0 if the DR region\'s GPU quota is lower)' : ''}. --s3-bucket: any bucket of yours in ${drRegion} (the template is over CloudFormation's 51,200-byte inline limit). CAPABILITY_IAM: it creates IAM resources, none with a name of its own. This gives the network (VPC, data subnets, DB subnet group and database security group), an empty cache, the cluster and an empty database ${emptyInstance}; the data comes back in the next steps.${vpcCidrSource}${workloadRoleNote}${target ? '' : ` Tier ${input.tier} has disasterRecovery none now, so its failover blueprint is only synthesized from a copy of the config that gives the tier its former DR region ${drRegion} (the RPO and RTO values do not change the failover blueprint).`}`,
       commands: [
-        `npx cdk synth --quiet -c tessera:configFile=${target ? '<this config file>' : `<a copy of this config with tiers.${input.tier}.disasterRecovery set to { region: ${drRegion}, rpoHours: 24, rtoHours: 168 }>`}`,
+        `npx cdk synth --quiet -c tessera:configFile=${target ? input.configFile ?? '<this config file>' : `<a copy of this config with tiers.${input.tier}.disasterRecovery set to { region: ${drRegion}, rpoHours: 24, rtoHours: 168 }>`}`,
         `aws cloudformation deploy --region ${drRegion} --stack-name ${primaryStack} --template-file cdk.out/assembly-Blueprints/${failoverTemplateGlob(input.tier)} --s3-bucket <your bucket in ${drRegion}> --parameter-overrides TenantId=${tenantId} VpcCidr=${vpcCidr} DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM --role-arn ${executionRoleArn}`,
         `aws cloudformation describe-stacks --region ${drRegion} --stack-name ${primaryStack} --query "Stacks[0].Outputs"`,
       ],
@@ -437,7 +442,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
         }
         if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(io.backup(drRegion, credentials), drBackupVaultName(id));
       }
-      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, vpcCidr: o.vpcCidr ?? record.vpcCidr, config, recoveryPoints, now: io.now() });
+      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, vpcCidr: o.vpcCidr ?? record.vpcCidr, config, configFile: o.config, recoveryPoints, now: io.now() });
       process.stdout.write(`${json ? JSON.stringify(plan, null, 2) : failoverPlanLines(plan)}\n`);
     });
 }

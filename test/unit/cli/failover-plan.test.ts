@@ -103,6 +103,8 @@ describe('failoverPlan', () => {
     ]);
     // the blocker is gone: the home stack's global roles are imported, not created again
     expect(rebuild.detail).not.toMatch(/KNOWN BLOCKER|already exists/);
+    // with --config, the synth names that file
+    expect(failoverPlan({ ...base, configFile: 'dr.yaml', recoveryPoints: { points: [] } }).steps[4].commands[0]).toBe('npx cdk synth --quiet -c tessera:configFile=dr.yaml');
     expect(rebuild.detail).toMatch(/tessera-acme-admin, tessera-acme-break-glass and the tier's others\) still exist under the home stack tessera-acme and are imported by name/);
     // who deploys it: the provisioning role (the guardrail SCP's only passer of the execution role), CloudFormation as the execution role
     expect(rebuild.detail).toContain(`as the account's provisioning role ${config.roles.provisioningRoleName} (the guardrail SCP lets only it pass the execution role to CloudFormation and change tessera-* stacks), with --role-arn arn:aws:iam::210987654321:role/${config.roles.blueprintExecutionRoleName}`);
