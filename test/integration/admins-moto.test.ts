@@ -4,11 +4,12 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 /**
- * `tessera admins create` and `list` as an engineer runs them (`node bin/tessera.mjs`), against
+ * `tessera admins create` and `list` as an engineer runs them, as real processes, against
  * moto's IAM Identity Center (sso-admin) and Identity Store. moto supports every call the commands
  * make except DescribePermissionSetProvisioningStatus; it answers CreateAccountAssignment and
  * ProvisionPermissionSet with SUCCEEDED at once, so the status polls are exercised by the mock
@@ -16,6 +17,8 @@ import { startMoto, type MotoServer } from './support/moto-server.js';
  * permission sets `arn:aws:sso:::instance/<instance>/ps-…` where AWS writes `permissionSet/`.
  */
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+/** The CLI bundled once (test/support/cli-bundle.ts: the same program without tsx's start-up cost); the first run goes through bin/tessera.mjs, the entry point `npx tessera` starts. */
+const cli = await tesseraBundle();
 const ACCOUNT = '444455556666';
 const REGION = 'us-east-1';
 let moto: MotoServer;
@@ -27,9 +30,9 @@ let instanceArn: string;
 let userId: string;
 
 interface Run { code: number; stdout: string; stderr: string }
-function tessera(args: string[]): Promise<Run> {
+function tessera(args: string[], entry = cli): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', env }, (error, stdout, stderr) =>
+    const child = execFile(process.execPath, [entry, ...args], { cwd: dir, timeout: 60_000, killSignal: 'SIGKILL', env }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
     child.stdin?.end();
   });
@@ -58,7 +61,7 @@ afterAll(async () => {
 
 describe('tessera admins against moto', () => {
   it('list before any admin says how to create the first one', async () => {
-    const run = await tessera(['admins', 'list', '--config', 'tessera.config.yaml']);
+    const run = await tessera(['admins', 'list', '--config', 'tessera.config.yaml'], bin);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^no permission set TesseraPlatformAdmin in arn:aws:sso:::instance\/ssoins-\w{16}: create the first admin with tessera admins create --user <name> --config tessera.config.yaml\n$/);
   });

@@ -5,10 +5,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_SOURCE_TAG, EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../lib/dead-letters.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 /**
- * `tessera dlq list|redrive` as an operator runs them (`node bin/tessera.mjs`) against moto's SQS
+ * `tessera dlq list|redrive` as an operator runs them, as real processes, against moto's SQS
  * and EventBridge. What is emulated: moto runs no retries and dead-letters nothing, so the test puts
  * into the DLQ the message EventBridge itself would after its last failed attempt (body = the
  * event, String attributes RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE,
@@ -20,6 +21,8 @@ import { startMoto, type MotoServer } from './support/moto-server.js';
  * (it sends whole events to SQS targets), so no live delivery through the bus is asserted.
  */
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+/** The CLI bundled once (test/support/cli-bundle.ts: the same program without tsx's start-up cost); the first run goes through bin/tessera.mjs, the entry point `npx tessera` starts. */
+const cli = await tesseraBundle();
 const REGION = 'us-east-1';
 const DLQ = 'tessera-dlq-onboarding-requested';
 let moto: MotoServer;
@@ -31,9 +34,9 @@ let ruleArn: string;
 let targetArn: string;
 
 interface Run { code: number; stdout: string; stderr: string }
-function tessera(args: string[]): Promise<Run> {
+function tessera(args: string[], entry = cli): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { timeout: 60_000, killSignal: 'SIGKILL', env }, (error, stdout, stderr) =>
+    const child = execFile(process.execPath, [entry, ...args], { timeout: 60_000, killSignal: 'SIGKILL', env }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
     child.stdin?.end();
   });
@@ -90,7 +93,7 @@ describe('tessera dlq against moto (SQS, EventBridge)', () => {
     });
 
     // WHEN the operator lists the platform's DLQs
-    const list = await tessera(['dlq', 'list']);
+    const list = await tessera(['dlq', 'list'], bin);
     expect(list.stderr).toBe('');
     expect(list.code).toBe(0);
     // THEN both tessera-dlq-* queues, not the other, with depth and source; the DLQ holds the event

@@ -10,6 +10,7 @@ import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { MemoryStore } from '../../lambdas/inference/stores/memory-store.js';
 import { SharedMemoryStore } from '../../lambdas/inference/stores/shared-memory-store.js';
 import { countPromptTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
+import { bundledEntry } from '../support/cli-bundle.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
@@ -34,7 +35,10 @@ describe('SharedMemoryStore (tessera serve --workers): exact across worker threa
   // Five threads, each firing its share of the 50 at once: the counters are in one buffer under each tenant's Atomics lock.
   let workers: Worker[] = [];
   beforeAll(async () => {
-    workers = Array.from({ length: 5 }, () => new Worker(new URL('./support/identity-limits-worker.ts', import.meta.url), { workerData: { buffer, tenantIds }, execArgv: ['--import', 'tsx'] }));
+    // The thread's script bundled once per state of the sources (test/support/cli-bundle.ts): the
+    // same code without tsx, whose loader costs each thread about 1 s of CPU more.
+    const script = await bundledEntry('test/integration/support/identity-limits-worker.ts', ['test/support', 'test/integration/support']);
+    workers = Array.from({ length: 5 }, () => new Worker(script, { workerData: { buffer, tenantIds } }));
     // Every thread loaded and listening before the first burst, so each burst's 50 run at once.
     await Promise.all(workers.map((w) => new Promise((resolve, reject) => (w.once('message', resolve), w.once('error', reject)))));
   }, 60_000);

@@ -7,6 +7,7 @@ import { TENANT_DLQ_ALARMS_RULE_NAME } from '../../constructs/monitoring/tenant-
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { DLQ_SOURCE_TAG, EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../lib/dead-letters.js';
 import { PLATFORM_EVENT_BUS_NAME } from '../../lib/lifecycle-constants.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
@@ -36,6 +37,8 @@ const PLATFORM = DEFAULT_CONFIG.platformAccountId;
 const TENANT_ACCOUNT = '123456789012'; // moto's default account: the CLI below runs with it
 const PLATFORM_BUS_ARN = `arn:aws:events:${REGION}:${PLATFORM}:event-bus/${PLATFORM_EVENT_BUS_NAME}`;
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+/** The CLI bundled once (test/support/cli-bundle.ts: the same program without tsx's start-up cost); the operator's first command goes through bin/tessera.mjs, the entry point `npx tessera` starts. */
+const cli = await tesseraBundle();
 
 let moto: MotoServer;
 let tenantEvents: EventBridgeClient;
@@ -194,7 +197,7 @@ describe('a tenant account\'s DLQ alarm reaches the platform\'s alarm topic (mot
     await tenantSqs.send(new CreateQueueCommand({ QueueName: 'tessera-globex-dlq-training-events' }));
     // WHEN the operator runs it with the tenant account's credentials (moto's default account)
     const command = tenantRule.description('acme').match(/tessera dlq list (.*?) --peek 5/)![0].replace(/^tessera /, '').split(' ');
-    const run = await tessera(command);
+    const run = await tessera(command, bin);
     // THEN it shows acme's queue only, its depth and source, and the message
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -234,13 +237,13 @@ describe('a tenant account\'s DLQ alarm reaches the platform\'s alarm topic (mot
   }, 120_000);
 });
 
-/** `tessera <args>` with the tenant account's credentials (moto's default account). */
-function tessera(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `tessera <args>` with the tenant account's credentials (moto's default account), through `entry` (default: the bundled CLI). */
+function tessera(args: string[], entry = cli): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: REGION };
     delete env.AWS_PROFILE;
     delete env.AWS_SESSION_TOKEN;
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000, env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, [entry, ...args], { timeout: 60_000, env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }
 

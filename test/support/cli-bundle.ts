@@ -16,10 +16,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * itself (the Node version check, tsx) stays covered by the runs the test files keep on it.
  *
  * The bundle is `.tessera/test-cli-bundle/<entry>-<key>.mjs`; the key is a SHA-256 over the
- * checkout's real path and every file the entry can import (`bin/`, `constructs/`, `lambdas/`, `lib/`, `types/`) and
- * `package.json`, `package-lock.json`, `tsconfig.json`. A change to any of them is a new bundle,
- * built by the first test process that asks (the others of the run wait for its lock file).
- * Bundles not used for an hour are removed when a new one is written.
+ * checkout's real path and every file the entry can import (`bin/`, `constructs/`, `lambdas/`, `lib/`, `types/`,
+ * and the test directories an entry under test/ names) and `package.json`, `package-lock.json`,
+ * `tsconfig.json`. A change to any of them is a new bundle, built by the first test process that
+ * asks (the others of the run wait for its lock file); a build that bundles a project file outside
+ * the key's inputs fails, so the key cannot miss one. Bundles not used for an hour are removed when
+ * a new one is written.
  *
  * `import.meta.url`, `.dirname` and `.filename` in the project's files are replaced by their
  * source file's values, so files read next to a module (the tokenizer's ranks, serve's worker
@@ -51,16 +53,20 @@ const built = new Map<string, Promise<string>>();
 
 /**
  * The path of `entry` (relative to the project root, e.g. `bin/tessera-cli.ts`) bundled as an ES
- * module for `node <path> <args>`: built once per state of the sources, shared by the test
- * processes of a run. Also sets NODE_COMPILE_CACHE in this process's environment (see
- * COMPILE_CACHE_DIR), which children started with `{ ...process.env }` inherit.
+ * module for `node <path> <args>` (or a `new Worker(<path>)` without tsx): built once per state of
+ * the sources, shared by the test processes of a run. Also sets NODE_COMPILE_CACHE in this
+ * process's environment (see COMPILE_CACHE_DIR), which children started with `{ ...process.env }` inherit.
+ * @param testInputs directories or files under test/ (relative to the root) the entry imports, hashed
+ *   into the key with the production sources (e.g. `['test/support', 'test/integration/support']`)
+ * @throws Error when the bundle holds a project file outside the key's inputs (name it in testInputs)
  */
-export function bundledEntry(entry: string): Promise<string> {
+export function bundledEntry(entry: string, testInputs: readonly string[] = []): Promise<string> {
   // A process-wide write: test/support/shared-worker-files.ts sees it, so files using this run isolated.
   if (!process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = COMPILE_CACHE_DIR;
-  const key = `${realpathSync(ROOT)}\0${entry}\0${sourcesKey()}`;
+  const inputs = [...INPUT_DIRS, ...testInputs, ...INPUT_FILES];
+  const key = `${realpathSync(ROOT)}\0${entry}\0${inputs.join('\0')}\0${sourcesKey(inputs)}`;
   let path = built.get(key);
-  if (!path) built.set(key, path = cachedOrBuilt(entry, createHash('sha256').update(key).digest('hex').slice(0, 24)));
+  if (!path) built.set(key, path = cachedOrBuilt(entry, inputs, createHash('sha256').update(key).digest('hex').slice(0, 24)));
   return path;
 }
 
@@ -70,11 +76,13 @@ export const tesseraBundle = (): Promise<string> => bundledEntry('bin/tessera-cl
 /** `lib/preflight/cli.ts` bundled: what `npm run preflight` runs, without tsx. */
 export const preflightBundle = (): Promise<string> => bundledEntry('lib/preflight/cli.ts');
 
-let keyMemo: string | undefined;
+const keyMemo = new Map<string, string>();
 
-/** SHA-256 over the path and content of every input file, in a fixed order (once per process). */
-function sourcesKey(): string {
-  if (keyMemo) return keyMemo;
+/** SHA-256 over the path and content of every file of `inputs`, in a fixed order (once per process and inputs). */
+function sourcesKey(inputs: readonly string[]): string {
+  const memoKey = inputs.join('\0');
+  const memo = keyMemo.get(memoKey);
+  if (memo) return memo;
   const hash = createHash('sha256');
   const add = (rel: string) => {
     const path = join(ROOT, rel);
@@ -85,11 +93,13 @@ function sourcesKey(): string {
       hash.update(`${rel}\0`).update(readFileSync(path)).update('\0');
     }
   };
-  for (const input of [...INPUT_DIRS, ...INPUT_FILES]) add(input);
-  return keyMemo = hash.digest('hex').slice(0, 32);
+  for (const input of inputs) add(input);
+  const key = hash.digest('hex').slice(0, 32);
+  keyMemo.set(memoKey, key);
+  return key;
 }
 
-async function cachedOrBuilt(entry: string, key: string): Promise<string> {
+async function cachedOrBuilt(entry: string, inputs: readonly string[], key: string): Promise<string> {
   mkdirSync(CACHE_DIR, { recursive: true });
   const name = entry.replace(/[^A-Za-z0-9]+/g, '-').replace(/-ts$/, '');
   const file = join(CACHE_DIR, `${name}-${key}.mjs`);
@@ -104,8 +114,9 @@ async function cachedOrBuilt(entry: string, key: string): Promise<string> {
   try {
     if (existsSync(file)) return file; // written between our last look and the lock
     const partial = `${file}.${process.pid}.tmp`;
-    await build({
+    const { metafile } = await build({
       entryPoints: [join(ROOT, entry)],
+      absWorkingDir: ROOT, // metafile paths relative to the root, as `inputs` are
       outfile: partial,
       bundle: true,
       platform: 'node',
@@ -113,8 +124,14 @@ async function cachedOrBuilt(entry: string, key: string): Promise<string> {
       target: `node${process.versions.node.split('.')[0]}`,
       packages: 'external',
       logLevel: 'error',
+      metafile: true,
       plugins: [sourceImportMeta],
     });
+    const outside = Object.keys(metafile.inputs).filter((path) => !inputs.some((input) => path === input || path.startsWith(`${input}/`)));
+    if (outside.length) {
+      await rm(partial, { force: true });
+      throw new Error(`bundling ${entry}: ${outside.join(', ')} not among the bundle key's inputs (${inputs.join(', ')}); name their directory in bundledEntry's testInputs`);
+    }
     await rename(partial, file); // atomic: other processes see the whole bundle or none
     await prune(file);
     return file;

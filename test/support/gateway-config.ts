@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { configWith } from './synth.js';
+import { configWith } from './config-with.js';
 
 /** A platform config whose gateway models all answer from a local OpenAI-compatible upstream. */
 const model = (id: string, upstream: string, maxOutputTokens = 100) => ({ id, upstream, inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens });
