@@ -1,28 +1,59 @@
 import { Command, CommanderError } from 'commander';
-import { adminsCommand } from './admins-command.js';
-import { dlqCommand } from './dlq-command.js';
-import { doctorCommand } from './doctor-command.js';
-import { fineTuningCommand } from './fine-tuning-command.js';
-import { initCommand } from './init-command.js';
-import { keysCommand } from './keys-command.js';
 import { politeCommander, reportError } from './report-error.js';
-import { rolesCommand } from './roles-command.js';
-import { devKeyCommand, devTokenCommand, serveCommand } from './serve-command.js';
-import { tenantsCommand } from './tenants-command.js';
-import { loginCommand, usersCommand } from './users-command.js';
 
-/** The `tessera` program: every command, the global options, commander's refusals in house style. */
-export function tesseraProgram(): Command {
+/**
+ * The commands of `tessera` in help order, each as its name and a loader of its module: a run
+ * imports only the command it runs (and that command's AWS SDK clients), so `tessera init` or
+ * `tessera tenants list` does not load serve's gateway, doctor's twelve SDK clients or the Cognito
+ * sign-in. The name is the one the module's `new Command(...)` gives (test/unit/cli/program.test.ts
+ * checks that they agree).
+ */
+export const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Command> }> = [
+  { name: 'tenants', load: async () => (await import('./tenants-command.js')).tenantsCommand() },
+  { name: 'serve', load: async () => (await import('./serve-command.js')).serveCommand() },
+  { name: 'dev-token', load: async () => (await import('./serve-command.js')).devTokenCommand() },
+  { name: 'dev-key', load: async () => (await import('./serve-command.js')).devKeyCommand() },
+  { name: 'fine-tuning', load: async () => (await import('./fine-tuning-command.js')).fineTuningCommand() },
+  { name: 'init', load: async () => (await import('./init-command.js')).initCommand() },
+  { name: 'doctor', load: async () => (await import('./doctor-command.js')).doctorCommand() },
+  { name: 'admins', load: async () => (await import('./admins-command.js')).adminsCommand() },
+  { name: 'users', load: async () => (await import('./users-command.js')).usersCommand() },
+  { name: 'login', load: async () => (await import('./users-command.js')).loginCommand() },
+  { name: 'roles', load: async () => (await import('./roles-command.js')).rolesCommand() },
+  { name: 'keys', load: async () => (await import('./keys-command.js')).keysCommand() },
+  { name: 'dlq', load: async () => (await import('./dlq-command.js')).dlqCommand() },
+];
+
+/** The program's options that take a value (`--api-url <url>`, `--region <region>`): their value is not a command name. */
+const VALUED_GLOBALS = new Set(['--api-url', '--region']);
+
+/**
+ * The command `args` run: the first argument that is neither a global option nor its value, when
+ * it names one of COMMANDS; undefined otherwise (no command, `help`, an unknown or misspelt one:
+ * the whole program answers those, with every command in its help and suggestions).
+ */
+export function commandOf(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (VALUED_GLOBALS.has(args[i])) i++;
+    else if (!args[i].startsWith('-')) return COMMANDS.some((c) => c.name === args[i]) ? args[i] : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The `tessera` program: the global options, commander's refusals in house style, and every
+ * command, or only `only` (a name of COMMANDS) when given: the same program for that command's
+ * runs, which never reach the others.
+ */
+export async function tesseraProgram(only?: string): Promise<Command> {
   const program = new Command('tessera')
     .description('Tessera platform CLI: the tenant lifecycle, through the admin API (SigV4, your AWS credentials)')
     .option('--api-url <url>', 'admin API base URL (default: $TESSERA_API_URL)')
     .option('--region <region>', 'AWS region of the admin API (default: $AWS_REGION)')
     .option('--json', 'print JSON instead of text')
     .option('--debug', 'print the stack trace of an error');
-  for (const command of [
-    tenantsCommand(), serveCommand(), devTokenCommand(), devKeyCommand(), fineTuningCommand(), initCommand(), doctorCommand(),
-    adminsCommand(), usersCommand(), loginCommand(), rolesCommand(), keysCommand(), dlqCommand(),
-  ]) program.addCommand(command);
+  const commands = await Promise.all(COMMANDS.filter((c) => only === undefined || c.name === only).map((c) => c.load()));
+  for (const command of commands) program.addCommand(command);
   return politeCommander(program);
 }
 
@@ -33,7 +64,7 @@ export function tesseraProgram(): Command {
  * @param args the arguments after `tessera`
  */
 export async function runTesseraProgram(args: string[]): Promise<number> {
-  const program = tesseraProgram();
+  const program = await tesseraProgram(commandOf(args));
   try {
     await program.parseAsync(['node', 'tessera', ...args]);
     // A command that finished but failed (tessera tenants ... --watch of a FAILED execution) sets exitCode.

@@ -2,7 +2,7 @@ import { build, transform, type Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
@@ -15,7 +15,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * `packages: 'external'` keeps them): about 0.35-0.6 s. Only the wrapper differs; bin/tessera.mjs
  * itself (the Node version check, tsx) stays covered by the runs the test files keep on it.
  *
- * The bundle is `.tessera/test-cli-bundle/<entry>-<key>.mjs`; the key is a SHA-256 over the
+ * The bundle is the directory `.tessera/test-cli-bundle/<entry>-<key>/` (the entry point and, split
+ * off by esbuild, the chunks its dynamic imports load, so a run loads only the command it runs, as
+ * under tsx: lib/cli/program.ts); the key is a SHA-256 over the
  * checkout's real path and every file the entry can import (`bin/`, `constructs/`, `lambdas/`, `lib/`, `types/`,
  * and the test directories an entry under test/ names) and `package.json`, `package-lock.json`,
  * `tsconfig.json`. A change to any of them is a new bundle, built by the first test process that
@@ -99,25 +101,34 @@ function sourcesKey(inputs: readonly string[]): string {
   return key;
 }
 
+/**
+ * The bundle of `entry` in its directory `<name>-<key>/`: the entry as `<entry's base name>.mjs`
+ * and, with esbuild's code splitting, each module a dynamic `import()` loads (the CLI's commands,
+ * lib/cli/program.ts) in a chunk of its own, so that a run loads only what it imports, as under tsx.
+ */
 async function cachedOrBuilt(entry: string, inputs: readonly string[], key: string): Promise<string> {
   mkdirSync(CACHE_DIR, { recursive: true });
   const name = entry.replace(/[^A-Za-z0-9]+/g, '-').replace(/-ts$/, '');
-  const file = join(CACHE_DIR, `${name}-${key}.mjs`);
-  const lock = `${file}.lock`;
+  const dir = join(CACHE_DIR, `${name}-${key}`);
+  const file = join(dir, `${basename(entry).replace(/\.[cm]?[jt]s$/, '')}.mjs`);
+  const lock = `${dir}.lock`;
   const waitUntil = Date.now() + LOCK_STALE_MS;
   for (;;) {
-    if (existsSync(file)) return touched(file);
+    if (existsSync(file)) return touched(dir, file);
     if (await takeLock(lock)) break;
     if (Date.now() > waitUntil) break; // the holder is stuck: build without the lock
     await new Promise((ok) => setTimeout(ok, 100));
   }
   try {
     if (existsSync(file)) return file; // written between our last look and the lock
-    const partial = `${file}.${process.pid}.tmp`;
+    const partial = `${dir}.${process.pid}.tmp`;
+    await rm(partial, { recursive: true, force: true });
     const { metafile } = await build({
       entryPoints: [join(ROOT, entry)],
       absWorkingDir: ROOT, // metafile paths relative to the root, as `inputs` are
-      outfile: partial,
+      outdir: partial,
+      outExtension: { '.js': '.mjs' },
+      splitting: true,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -129,11 +140,11 @@ async function cachedOrBuilt(entry: string, inputs: readonly string[], key: stri
     });
     const outside = Object.keys(metafile.inputs).filter((path) => !inputs.some((input) => path === input || path.startsWith(`${input}/`)));
     if (outside.length) {
-      await rm(partial, { force: true });
+      await rm(partial, { recursive: true, force: true });
       throw new Error(`bundling ${entry}: ${outside.join(', ')} not among the bundle key's inputs (${inputs.join(', ')}); name their directory in bundledEntry's testInputs`);
     }
-    await rename(partial, file); // atomic: other processes see the whole bundle or none
-    await prune(file);
+    await rename(partial, dir); // atomic: other processes see the whole bundle or none
+    await prune(dir);
     return file;
   } finally {
     await rm(lock, { force: true });
@@ -177,20 +188,21 @@ async function takeLock(lock: string): Promise<boolean> {
   }
 }
 
-/** Marks `file` as in use (its mtime now): prune() leaves a bundle alone for KEEP_MS after its last use. */
-function touched(file: string): string {
+/** Marks the bundle `dir` as in use (its mtime now): prune() leaves a bundle alone for KEEP_MS after its last use. @returns `file` */
+function touched(dir: string, file: string): string {
   try {
     const now = new Date();
-    utimesSync(file, now, now);
+    utimesSync(dir, now, now);
   } catch { /* removed by another process's prune: exists again with its next build */ }
   return file;
 }
 
+/** Removes what was not used for KEEP_MS but `keep`: bundles (directories, and the single files of earlier versions), a dead process's partial build or lock. */
 async function prune(keep: string): Promise<void> {
   for (const name of readdirSync(CACHE_DIR)) {
     const path = join(CACHE_DIR, name);
     try {
-      if (path !== keep && name.endsWith('.mjs') && Date.now() - (await stat(path)).mtimeMs > KEEP_MS) rmSync(path, { force: true });
+      if (path !== keep && Date.now() - (await stat(path)).mtimeMs > KEEP_MS) rmSync(path, { recursive: true, force: true });
     } catch { /* removed by another process */ }
   }
 }

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, commandOf, tesseraProgram } from '../../../lib/cli/program.js';
+
+/** Every command's help, and its subcommands', by command path: what commander answers with. */
+function helps(command: Command, path = command.name()): Record<string, string> {
+  return Object.assign({ [path]: command.helpInformation() }, ...command.commands.map((sub) => helps(sub, `${path} ${sub.name()}`)));
+}
+
+describe('the tessera program loads only the command a run names', () => {
+  it('each entry of COMMANDS loads the command of its name, in the help\'s order', async () => {
+    const program = await tesseraProgram();
+    expect(program.commands.map((c) => c.name())).toEqual(COMMANDS.map((c) => c.name));
+    for (const { name, load } of COMMANDS) expect((await load()).name()).toBe(name);
+  });
+
+  it('the program built for one command answers as the whole program does, for that command and each of its subcommands', async () => {
+    const whole = helps(await tesseraProgram());
+    for (const { name } of COMMANDS) {
+      const only = await tesseraProgram(name);
+      expect(only.commands.map((c) => c.name())).toEqual([name]);
+      const mine = helps(only.commands[0]!, `tessera ${name}`);
+      expect(Object.keys(mine).length).toBeGreaterThan(0);
+      for (const [path, text] of Object.entries(mine)) expect(text, path).toBe(whole[path]);
+    }
+  });
+
+  it('commandOf: the first argument that is not a global option or its value, when it is a command', () => {
+    expect(commandOf(['tenants', 'list'])).toBe('tenants');
+    expect(commandOf(['--json', 'init', '--yes'])).toBe('init');
+    expect(commandOf(['--api-url', 'https://x.example/prod', '--region', 'eu-west-1', 'dlq', 'list'])).toBe('dlq');
+    expect(commandOf(['--api-url=https://x.example/prod', 'keys', 'list'])).toBe('keys');
+    // the value of --region, then no command: the whole program
+    expect(commandOf(['--region', 'serve'])).toBeUndefined();
+    // no command, help, an unknown or misspelt one: the whole program (its help lists every command, its suggestions name them)
+    expect(commandOf([])).toBeUndefined();
+    expect(commandOf(['--help'])).toBeUndefined();
+    expect(commandOf(['help', 'tenants'])).toBeUndefined();
+    expect(commandOf(['tenant', 'list'])).toBeUndefined();
+  });
+});
