@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, configSourcesFromContext, loadConfig } from '../config/load-config.js';
 import { createDevApiKey, mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { ROLES, type Role } from '../identity/roles.js';
@@ -107,8 +108,8 @@ async function serve(o: ServeOptions): Promise<void> {
     if (!jwt) await devKeys(resolve(o.stateDir, 'dev-keys.json')); // once, before the threads, so all sign with one key
     const buffer = SharedMemoryStore.allocate(tenants.length);
     const data: Omit<ServeWorkerData, 'port'> = { configFile: o.config, stateDir: o.stateDir, upstream, upstreamKey: o.upstreamKey, tenants, providers: routes.served, buffer, jwt };
-    // tsx for the threads too: they load the same TypeScript as this one.
-    const threads = Array.from({ length: workers }, () => new Worker(new URL('./serve-worker.ts', import.meta.url), { workerData: { ...data, port }, execArgv: ['--import', import.meta.resolve('tsx')] }));
+    const [script, options] = workerScript();
+    const threads = Array.from({ length: workers }, () => new Worker(script, { ...options, workerData: { ...data, port } }));
     const started = await Promise.allSettled(threads.map((t) => new Promise<void>((ok, no) => {
       t.once('message', (m: ServeWorkerMessage) => (m === 'listening' ? ok() : no(Object.assign(new Error(m.error.message), { code: m.error.code, stack: m.error.stack }))));
       t.once('error', no);
@@ -137,6 +138,22 @@ async function serve(o: ServeOptions): Promise<void> {
     server.close(() => done());
   }));
   process.stdout.write(`tessera gateway on http://127.0.0.1:${bound}/v1 (${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
+}
+
+/**
+ * Set by esbuild's `define` where the CLI runs from a bundle with serve-worker.ts bundled beside it
+ * (test/support/cli-bundle.ts, for the tests that start serve as a process): that worker's path.
+ * Not defined anywhere else: under tsx (bin/tessera.mjs) it is undefined.
+ */
+declare const TESSERA_SERVE_WORKER_BUNDLE: string | undefined;
+
+/**
+ * The script of a `--workers` thread and its Worker options: the worker's bundle when this code
+ * runs from a bundle that has one, else serve-worker.ts through tsx, as the main thread loads it.
+ */
+function workerScript(): [URL, { execArgv?: string[] }] {
+  if (typeof TESSERA_SERVE_WORKER_BUNDLE === 'string') return [pathToFileURL(TESSERA_SERVE_WORKER_BUNDLE), {}];
+  return [new URL('./serve-worker.ts', import.meta.url), { execArgv: ['--import', import.meta.resolve('tsx')] }];
 }
 
 /** `--role`: one of ROLES. @throws CliError (exit 2) naming the value and the roles */
