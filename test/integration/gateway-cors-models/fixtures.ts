@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { GatewayPolicy, type TenantRecord } from '../../../lib/tenant-record.js';
@@ -93,10 +92,17 @@ export async function nodeRetrieve(baseURL: string, apiKey: string, id: string):
   }
 }
 
-/** `client.models.retrieve(id)` for each id with the official Python client (retrieve_model.py). */
-export async function pythonRetrieve(baseURL: string, apiKey: string, ids: string[]): Promise<Retrieved[]> {
+/**
+ * `client.models.retrieve(id)` for each case, in order, with the official Python client
+ * (retrieve_model.py): one Python process for all the cases, a client per API key.
+ */
+export async function pythonRetrieve(baseURL: string, cases: Array<{ apiKey: string; id: string }>): Promise<Retrieved[]> {
   const root = join(import.meta.dirname, '..', '..', '..');
-  const { stdout } = await promisify(execFile)(join(root, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'retrieve_model.py'), baseURL, apiKey, ...ids], { timeout: 60_000 });
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const child = execFile(join(root, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'retrieve_model.py'), baseURL], { timeout: 60_000 }, (error, out, err) =>
+      (error ? reject(new Error(`retrieve_model.py: ${error.message}\n${err}`)) : resolve(out)));
+    child.stdin!.end(JSON.stringify(cases.map((c) => ({ api_key: c.apiKey, id: c.id }))));
+  });
   return stdout.trim().split('\n').map((l) => JSON.parse(l) as Retrieved);
 }
 

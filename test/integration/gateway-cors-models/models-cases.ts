@@ -23,7 +23,14 @@ export function describeModelRetrieval(label: string, start: () => Promise<CorsT
     });
 
     const retrieve = async (client: 'node' | 'python', tenant: string, ids: string[]): Promise<Retrieved[]> =>
-      client === 'node' ? Promise.all(ids.map((id) => nodeRetrieve(target.url, tokens[tenant], id))) : pythonRetrieve(target.url, tokens[tenant], ids);
+      client === 'node' ? Promise.all(ids.map((id) => nodeRetrieve(target.url, tokens[tenant], id))) : pythonRetrieve(target.url, ids.map((id) => ({ apiKey: tokens[tenant], id })));
+    /** One retrieve per case, in order: Node's one after the other, Python's in one process (a client per tenant's key). */
+    const retrieveEach = async (client: 'node' | 'python', cases: Array<[tenant: string, id: string]>): Promise<Retrieved[]> => {
+      if (client === 'python') return pythonRetrieve(target.url, cases.map(([tenant, id]) => ({ apiKey: tokens[tenant], id })));
+      const out: Retrieved[] = [];
+      for (const [tenant, id] of cases) out.push(...(await retrieve(client, tenant, [id])));
+      return out;
+    };
 
     const mine = [
       [IDS.bedrock, 'bedrock'], [IDS.twoSlashes, 'huggingface'], [IDS.configuredFineTuned, 'sagemaker'],
@@ -46,8 +53,11 @@ export function describeModelRetrieval(label: string, start: () => Promise<CorsT
         ['initech', IDS.twoSlashes], // huggingface is outside the starter tier
         ['acme', 'bedrock/no-such-model'], // unknown
       ];
-      for (const [tenant, id] of cases) {
-        const [out] = await retrieve(client, tenant, [id]);
+      const outs = await retrieveEach(client, cases);
+      expect(outs).toHaveLength(cases.length);
+      for (const [i, [tenant, id]] of cases.entries()) {
+        const out = outs[i];
+        expect(out.id, `${tenant} ${id}`).toBe(id);
         expect(out, `${tenant} ${id}`).toMatchObject({ ok: false, status: 404, type: 'NotFoundError', error: { type: 'not_found_error', code: 'model_not_found', param: 'model' } });
         expect(out.error.message, `${tenant} ${id}`).toContain(id);
       }
