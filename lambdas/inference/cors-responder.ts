@@ -18,8 +18,18 @@ export class CorsResponder implements GatewayResponder {
     this.empty = raw.empty ? this.emptyWithCors : undefined;
   }
 
-  private withCors(headers: Record<string, string> = {}): Record<string, string> {
-    return withVary({ ...headers, ...this.cors }, 'Origin');
+  private withCors(headers?: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    let vary: string | undefined; // the name a `Vary` header has in `headers`, in whatever case
+    for (const k in headers) {
+      out[k] = headers[k];
+      if (vary === undefined && k.length === 4 && k.toLowerCase() === 'vary') vary = k;
+    }
+    for (const k in this.cors) out[k] = this.cors[k];
+    // withVary on the copy made here (no second copy): Origin added unless listed (or `*`).
+    if (vary === undefined) out.vary = 'Origin';
+    else return withVary(out, 'Origin');
+    return out;
   }
 
   json(status: number, body: string, headers?: Record<string, string>): void | Promise<void> {

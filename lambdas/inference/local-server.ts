@@ -18,25 +18,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
       else chunks.push(c);
     });
     req.on('end', () => {
-      // The caller leaving before the answer ended (not the normal end) cancels the upstream call.
-      const gone = new AbortController();
-      res.once('close', () => { if (!res.writableFinished) gone.abort(); });
-      const responder: GatewayResponder = {
-        signal: gone.signal,
-        json(status, body, headers = {}) {
-          if (res.headersSent) return void res.end(); // an error after a stream began: the stream carried it
-          res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
-        },
-        empty(status, headers = {}) {
-          res.writeHead(status, headers).end();
-        },
-        stream(headers = {}) {
-          res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-          res.flushHeaders();
-          // The events of one turn of the event loop go out as one write; a slow reader is waited for.
-          return new SseWriter(res);
-        },
-      };
+      const responder = new LocalResponder(res);
       const { path, query } = target(req.url);
       const headers: Record<string, string | undefined> = {};
       for (const k in req.headers) {
@@ -59,6 +41,59 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     server.once('error', reject);
     server.listen({ port: options.port, host: options.host ?? '127.0.0.1', reusePort: options.reusePort ?? false }, () => resolve(server));
   });
+}
+
+/**
+ * The gateway's responder for one node:http response: whole answers in one `end`, streams through
+ * an SseWriter. A class, so that a request builds one object and one AbortController, no closures.
+ */
+class LocalResponder implements GatewayResponder {
+  /** Aborted when the caller leaves before the answer ended (not on the normal end): cancels the upstream call. */
+  readonly signal: AbortSignal;
+  private readonly gone = new AbortController();
+
+  constructor(private readonly res: ServerResponse) {
+    this.signal = this.gone.signal;
+    (res as ClosingResponse)[GONE] = this.gone;
+    res.on('close', onResponseClose); // emitted once; one shared listener, no closure per request
+  }
+
+  json(status: number, body: string, headers?: Record<string, string>): void {
+    const res = this.res;
+    if (res.headersSent) return void res.end(); // an error after a stream began: the stream carried it
+    res.writeHead(status, withHeaders(headers, 'application/json', Buffer.byteLength(body))).end(body);
+  }
+
+  empty(status: number, headers: Record<string, string> = {}): void {
+    this.res.writeHead(status, headers).end();
+  }
+
+  stream(headers: Record<string, string> = {}): SseWriter {
+    this.res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    this.res.flushHeaders();
+    // The events of one turn of the event loop go out as one write; a slow reader is waited for.
+    return new SseWriter(this.res);
+  }
+}
+
+const GONE = Symbol('tessera.callerGone');
+type ClosingResponse = ServerResponse & { [GONE]?: AbortController };
+
+/** A response's `close` (`this`: the response): the caller left before the answer ended (not the normal end). */
+function onResponseClose(this: ClosingResponse): void {
+  if (!this.writableFinished) this[GONE]?.abort();
+}
+
+/**
+ * `headers` and a whole answer's Content-Type and Content-Length as node's writeHead takes a flat
+ * list (`[name, value, ...]`: no object copied per answer); a Content-Type or Content-Length in
+ * `headers` is replaced by these, as `{ ...headers, 'content-type': ..., 'content-length': ... }` did.
+ */
+function withHeaders(headers: Record<string, string> | undefined, type: string, length: number): string[] {
+  const list: string[] = [];
+  for (const k in headers) if (k !== 'content-type' && k !== 'content-length') list.push(k, headers[k]);
+  list.push('content-type', type, 'content-length', String(length));
+  return list;
 }
 
 /**

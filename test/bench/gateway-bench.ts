@@ -15,8 +15,9 @@
  * connections (`--requests N` per round, @default 20000; `--rounds N`, @default 3), for a whole
  * and a streamed chat completion (test/bench/cpu-per-request.ts). It holds on a busy machine, where req/s do not.
  * `--base <dir>` (with --cpu) also measures the `tessera serve` of another checkout (e.g. a git
- * worktree of an earlier commit, its node_modules linked), interleaved with this one's: a before/after under the same load.
- * Usage: npm run bench:gateway [-- seconds] [--portkey] [--workers N] [--cpu [--requests N] [--rounds N] [--base <dir>]]
+ * worktree of an earlier commit, its node_modules linked), interleaved with this one's: a before/after under the same load;
+ * `--whole` measures whole answers only.
+ * Usage: npm run bench:gateway [-- seconds] [--portkey] [--workers N] [--cpu [--requests N] [--rounds N] [--base <dir>] [--whole]]
  */
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -135,7 +136,9 @@ const baseRoot = args.includes('--base') ? args[args.indexOf('--base') + 1] : un
 if (cpuMode) {
   // The same request whole and streamed, to every target; each names its model as that target wants.
   const streamed = JSON.stringify({ ...JSON.parse(body), stream: true });
-  const bodies = (model: string) => ({ whole: body.replace('openai-compatible/default', model), stream: streamed.replace('openai-compatible/default', model) });
+  // `--whole`: whole answers only (half the run, for a quick A/B of a change that does not touch streams).
+  const wholeOnly = args.includes('--whole');
+  const bodies = (model: string) => ({ whole: body.replace('openai-compatible/default', model), ...(wholeOnly ? {} : { stream: streamed.replace('openai-compatible/default', model) }) });
   const base = baseRoot && await (async () => {
     const stateDir = join(dir, 'base');
     const basePort = port + 2000;

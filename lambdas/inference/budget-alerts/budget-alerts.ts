@@ -15,8 +15,17 @@ interface Watched {
   tier: string;
   thresholds: readonly number[];
   budgets: WatchedBudget[];
+  /** Whether a budget of `budgets` is the tenant's, whether one is the subject's: which usage to read. */
+  tenantBudget: boolean;
+  subjectBudget: boolean;
   subject?: Pick<Subject, 'kind' | 'id'>;
 }
+
+/** A tenant policy's thresholds and own budgets, worked out once per policy object (a new one when the tenant changes). */
+interface TenantWatch { thresholds: readonly number[]; budgets: WatchedBudget[] }
+
+/** The marker id of a budget's period without the percent (`seen`'s key), kept with the budget object it was made for. */
+interface SeenKey { tenantId: string; period: string; key: string }
 
 export interface BudgetAlertsOptions {
   /** The gateway's store: usage is read from it after each settle (`usage`). */
@@ -56,7 +65,13 @@ export class BudgetAlerts {
   private readonly watched = new WeakMap<Reservation, Watched>();
   /** Per budget and period (its marker id without the percent): the usage up to which every reached threshold is handled here. */
   private readonly seen = new Map<string, number>();
-  private readonly pending = new Set<Promise<void>>();
+  private readonly tenantWatch = new WeakMap<Pick<PipelineRequest, 'policy'>['policy'], TenantWatch>();
+  private readonly seenKeys = new WeakMap<WatchedBudget, SeenKey>();
+  /** Noon (UTC) of the day the last check read usage at. */
+  private noon = { day: '', at: new Date(0) };
+  /** Checks started and not finished, and what `idle` waits on while there are any. */
+  private running = 0;
+  private drained: { promise: Promise<void>; resolve: () => void } | undefined;
   private readonly now: () => Date;
   private readonly memory: number;
   private readonly log: (entry: Record<string, unknown>) => void;
@@ -69,10 +84,19 @@ export class BudgetAlerts {
 
   /** Remembers what `reservation` was made for (the request's tenant, tier, budgets and subject); nothing when the tier has no thresholds or no budget applies. */
   watch(reservation: Reservation, r: Pick<PipelineRequest, 'caller' | 'policy'>, subject?: Subject): void {
-    const thresholds = budgetAlertsOf(r.policy.tier).thresholdsPercent;
-    const budgets = watchedBudgets(r.policy.limits, subject);
+    let tenant = this.tenantWatch.get(r.policy);
+    if (!tenant) this.tenantWatch.set(r.policy, (tenant = { thresholds: budgetAlertsOf(r.policy.tier).thresholdsPercent, budgets: watchedBudgets(r.policy.limits) }));
+    const { thresholds } = tenant;
+    // The subject's own budgets (a user's or key's `tokensPerDay`, `monthlyCostUsd`) after the tenant's, as watchedBudgets lists them.
+    const own = subject?.limits && (subject.limits.tokensPerDay !== undefined || subject.limits.monthlyCostUsd !== undefined)
+      ? watchedBudgets({}, subject) : undefined;
+    const budgets = own?.length ? [...tenant.budgets, ...own] : tenant.budgets;
     if (!thresholds.length || !budgets.length) return;
-    this.watched.set(reservation, { tenantId: r.caller.tenantId, tier: r.caller.tenant.tier, thresholds, budgets, subject: subject && { kind: subject.kind, id: subject.id } });
+    this.watched.set(reservation, {
+      tenantId: r.caller.tenantId, tier: r.caller.tenant.tier, thresholds, budgets,
+      tenantBudget: tenant.budgets.length > 0, subjectBudget: own !== undefined && own.length > 0,
+      subject: subject && { kind: subject.kind, id: subject.id },
+    });
   }
 
   /**
@@ -84,33 +108,49 @@ export class BudgetAlerts {
     const w = this.watched.get(reservation);
     this.watched.delete(reservation);
     if (!w || settledTokens === 0) return Promise.resolve();
-    const run = this.check(w, reservation).catch((e) => this.log({ level: 'ERROR', message: 'budget alert check failed', tenantId: w.tenantId, error: (e as Error).message }));
-    this.pending.add(run);
-    void run.finally(() => this.pending.delete(run));
-    return run;
+    this.running += 1;
+    return this.check(w, reservation).then(() => this.finished(), (e) => {
+      this.finished();
+      this.log({ level: 'ERROR', message: 'budget alert check failed', tenantId: w.tenantId, error: (e as Error).message });
+    });
   }
 
   /** Resolves when every check started so far has finished (the Lambda awaits it before its invocation ends). */
   async idle(): Promise<void> {
-    while (this.pending.size) await Promise.all([...this.pending]);
+    if (this.running === 0) return;
+    if (!this.drained) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => { resolve = r; });
+      this.drained = { promise, resolve };
+    }
+    await this.drained.promise;
+  }
+
+  /** One check less running; the last one wakes `idle`. */
+  private finished(): void {
+    this.running -= 1;
+    if (this.running === 0 && this.drained) {
+      this.drained.resolve();
+      this.drained = undefined;
+    }
   }
 
   private async check(w: Watched, reservation: Reservation): Promise<void> {
     // The settle added to the reservation's day and month, read at noon of that day.
-    const at = new Date(`${reservation.day}T12:00:00Z`);
-    const periods = { day: reservation.day, month: reservation.month };
-    const needTenant = w.budgets.some((b) => b.scope === 'tenant');
-    const needSubject = w.subject && w.budgets.some((b) => b.scope !== 'tenant');
-    const [tenant, subject] = await Promise.all([
-      needTenant ? this.options.store.usage(w.tenantId, at) : undefined,
-      needSubject ? this.options.store.usage(w.tenantId, at, w.subject) : undefined,
-    ]);
+    if (this.noon.day !== reservation.day) this.noon = { day: reservation.day, at: new Date(`${reservation.day}T12:00:00Z`) };
+    const { at } = this.noon;
+    const needSubject = w.subject !== undefined && w.subjectBudget;
+    let tenant: UsageSummary | undefined;
+    let subject: UsageSummary | undefined;
+    if (w.tenantBudget && needSubject) [tenant, subject] = await Promise.all([this.options.store.usage(w.tenantId, at), this.options.store.usage(w.tenantId, at, w.subject)]);
+    else if (w.tenantBudget) tenant = await this.options.store.usage(w.tenantId, at);
+    else if (needSubject) subject = await this.options.store.usage(w.tenantId, at, w.subject);
     for (const b of w.budgets) {
       const usage = b.scope === 'tenant' ? tenant : subject;
       if (!usage) continue;
-      const period = periodOf(b, periods);
+      const period = periodOf(b, reservation);
       const used = usedOf(usage, b);
-      const key = markerId(w.tenantId, b, period, 0, storedId);
+      const key = this.seenKey(w.tenantId, b, period);
       const before = this.seen.get(key) ?? 0;
       let all = true;
       for (const percent of crossedThresholds(before, used, b.limit, w.thresholds)) {
@@ -138,6 +178,15 @@ export class BudgetAlerts {
       }
     }
     return true;
+  }
+
+  /** markerId of `b`'s period without the percent, made once per budget object and period. */
+  private seenKey(tenantId: string, b: WatchedBudget, period: string): string {
+    const kept = this.seenKeys.get(b);
+    if (kept && kept.tenantId === tenantId && kept.period === period) return kept.key;
+    const key = markerId(tenantId, b, period, 0, storedId);
+    this.seenKeys.set(b, { tenantId, period, key });
+    return key;
   }
 
   private remember(key: string, used: number): void {
