@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { sharedWorkerFiles } from './test/support/shared-worker-files.js';
+import { LongestFirstSequencer } from './test/support/sequencer.js';
+import { resetWorkerFiles, sharedWorkerFiles } from './test/support/shared-worker-files.js';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
 
@@ -12,6 +13,11 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
 // (test/support/default-app.ts). Measured on test/unit's 87 such files, 2 workers: 87.4 s CPU
 // isolated, 55.8 s shared, the same 960 tests passing.
 const SHARED_FILES = [...sharedWorkerFiles(ROOT, 'test/unit'), ...sharedWorkerFiles(ROOT, 'test/infra')];
+// Unit and infra files whose process-wide state is of a kind put back after each file (client
+// mocks, process.env, spies, fake timers; test/support/file-state.ts, which also has project code
+// imported afresh by each file): they share worker processes too, and only node_modules stay
+// loaded from one file to the next.
+const RESET_FILES = [...resetWorkerFiles(ROOT, 'test/unit'), ...resetWorkerFiles(ROOT, 'test/infra')];
 
 export default defineConfig({
   test: {
@@ -23,6 +29,9 @@ export default defineConfig({
     // series while most integration files wait on moto, child CLIs and sockets. One more worker
     // than cores keeps the cores busy through those waits. `--maxWorkers` on the command line wins.
     maxWorkers: Math.max(3, availableParallelism() + 1),
+    // Longest files first, from vitest's results cache or, on a fresh clone, from
+    // test/support/file-durations.json (test/support/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     // Silent Powertools logs, and every temp dir made through test/support/temp-dirs.ts removed after its file.
     setupFiles: ['test/support/test-setup.ts'],
     projects: [
@@ -32,9 +41,13 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'shared-reset', include: RESET_FILES, isolate: false, setupFiles: ['test/support/file-state.ts'] },
+      },
+      {
+        extends: true,
         // A fresh worker process per file: everything else (integration, isolation, preflight, and
-        // unit and infra files that mock clients or modules, or write process.env).
-        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED_FILES },
+        // unit and infra files that mock modules or set globals).
+        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: [...SHARED_FILES, ...RESET_FILES] },
       },
     ],
   },

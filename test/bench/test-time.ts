@@ -9,15 +9,18 @@
  * Also writes each test file's wall and CPU seconds (test/support/cpu-log.ts) to
  * `<tmp>/tessera-test-cpu-<part>.jsonl` and prints the ten costliest files by CPU.
  *
- * Usage: npm run bench:test [-- parts...], parts from `typecheck`, `vitest`, `npm-test`
- * (default: all three, in that order).
+ * Usage: npm run bench:test [-- parts...] [--durations], parts from `typecheck`, `vitest`, `npm-test`
+ * (default: all three, in that order). With `--durations`, the last part's per-file wall seconds
+ * are written to test/support/file-durations.json: the order files start in when vitest has no
+ * results cache (a fresh clone; test/support/sequencer.ts). Only from a run of the whole suite.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileCpu } from '../support/cpu-log.js';
+import { DURATIONS_FILE } from '../support/sequencer.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
@@ -29,7 +32,8 @@ const PARTS = {
 } as const;
 type Part = keyof typeof PARTS;
 
-const asked = process.argv.slice(2);
+const writeDurations = process.argv.includes('--durations');
+const asked = process.argv.slice(2).filter((a) => a !== '--durations');
 const unknown = asked.filter((p) => !(p in PARTS));
 if (unknown.length) throw new Error(`unknown part(s) ${unknown.join(', ')}: choose from ${Object.keys(PARTS).join(', ')}`);
 const parts = (asked.length ? asked : Object.keys(PARTS)) as Part[];
@@ -67,6 +71,11 @@ try {
       rows.push(`          ${files.length} files, ${sum.toFixed(1)} s CPU in their workers and children (${cpuLog}); costliest:`);
       for (const f of files.sort((a, b) => cost(b) - cost(a)).slice(0, 10)) {
         rows.push(`          ${cost(f).toFixed(1).padStart(6)} s CPU (${f.childCpuSeconds.toFixed(1)} s in children) ${f.wallSeconds.toFixed(1).padStart(6)} s wall  ${f.file}`);
+      }
+      if (writeDurations && part !== 'typecheck') {
+        const durations = Object.fromEntries(files.map((f) => [f.file, Number(f.wallSeconds.toFixed(1))]).sort(([a], [b]) => (a < b ? -1 : 1)));
+        writeFileSync(join(ROOT, DURATIONS_FILE), `${JSON.stringify(durations, null, 1)}\n`);
+        rows.push(`          per-file wall seconds written to ${DURATIONS_FILE}`);
       }
     }
   }

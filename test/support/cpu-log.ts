@@ -6,14 +6,16 @@ import { relative } from 'node:path';
  * wall and CPU seconds from the worker's start (so including vitest's worker startup and the file's
  * imports) to its last afterAll hook. CPU is user + system of the worker itself, and of the child
  * processes it waited for (moto servers, CLIs, Python clients; Linux /proc/self/stat `cutime` and
- * `cstime`, 0 elsewhere). With `isolate: false` a worker runs several files (this module is then
- * loaded once per worker): each file's figures count from the end of the previous one.
+ * `cstime`, 0 elsewhere). With `isolate: false` a worker runs several files: each file's figures
+ * count from the end of the previous one.
  */
 export interface FileCpu {
   file: string;
   wallSeconds: number;
   cpuSeconds: number;
   childCpuSeconds: number;
+  /** The worker process: files with the same pid shared it, in the order of their lines. */
+  pid: number;
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux x86-64 and arm64
@@ -29,18 +31,23 @@ function childCpuSeconds(): number {
   }
 }
 
-let previous = { wall: 0, cpu: 0, child: 0 };
+// Kept on the process, not in this module: project `shared-reset` re-evaluates test helpers for
+// every file (test/support/file-state.ts), and each file's figures count from the previous file's end.
+const PREVIOUS = Symbol.for('tessera.cpuLog.previous');
+const processState = process as unknown as Record<symbol, { wall: number; cpu: number; child: number } | undefined>;
 
 /** Appends `file`'s figures as one JSON line to `logFile`. */
 export function logFileCpu(logFile: string, file: string): void {
   const usage = process.cpuUsage();
   const now = { wall: process.uptime(), cpu: (usage.user + usage.system) / 1e6, child: childCpuSeconds() };
+  const previous = processState[PREVIOUS] ?? { wall: 0, cpu: 0, child: 0 };
   const line: FileCpu = {
     file: relative(process.cwd(), file),
     wallSeconds: Number((now.wall - previous.wall).toFixed(3)),
     cpuSeconds: Number((now.cpu - previous.cpu).toFixed(3)),
     childCpuSeconds: Number((now.child - previous.child).toFixed(2)),
+    pid: process.pid,
   };
-  previous = now;
+  processState[PREVIOUS] = now;
   appendFileSync(logFile, `${JSON.stringify(line)}\n`);
 }

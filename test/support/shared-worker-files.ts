@@ -2,19 +2,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 /**
- * What a test file does that outlives it in its process: with `isolate: false` (vitest.config.ts,
- * project `shared`) the files of a worker share one process and one module cache, so a file doing
- * any of these would change what the next file in that worker sees. Measured: running all of
- * test/unit with `isolate: false` failed 11 tests in 6 files (a client still mocked by
- * aws-sdk-client-mock, a module still mocked by vi.mock, spies still installed); all of test/infra,
- * 1 test of lifecycle-definitions.test.ts, which vi.mocks a module (it passed isolated that hour).
+ * What a test file does that outlives it in its process and that nothing resets: such a file runs
+ * in a process of its own (vitest.config.ts, project `isolated`). With `isolate: false` the files
+ * of a worker share one process and one module cache, so a file doing any of these would change
+ * what the next file in that worker sees. Measured: running all of test/unit with `isolate: false`
+ * (no resets) failed 11 tests in 6 files (a client still mocked by aws-sdk-client-mock, a module
+ * still mocked by vi.mock, spies still installed); all of test/infra, 1 test of
+ * lifecycle-definitions.test.ts, which vi.mocks a module.
  */
-export const PROCESS_STATE_PATTERNS: readonly RegExp[] = [
-  /\bvi\.(mock|doMock|unmock|spyOn|stubEnv|stubGlobal|useFakeTimers|setSystemTime|resetModules|hoisted)\b/, // module registry, spies, clocks
-  /\bmockClient\(/, // aws-sdk-client-mock stubs a client class's send for every instance in the process
-  /\bprocess\.env(\.\w+|\[[^\]]+\])\s*(\?\?|\|\||&&|\+)?=[^=]/, // process.env.X = (or ??=, ||=, &&=, +=) ...
-  /\bdelete\s+process\.env\b/,
-  /\bObject\.assign\(\s*process\.env\b/,
+export const OWN_PROCESS_PATTERNS: readonly RegExp[] = [
+  /\bvi\.(mock|doMock|unmock|resetModules|hoisted)\b/, // the module registry: modules already imported keep the mocked ones
   /\bprocess\.(on|once|chdir|exitCode|umask)\b/, // process listeners, cwd, exit status
   /\b(globalThis|global)\.\w+\s*(\?\?|\|\||&&)?=[^=]/, // globals (fetch, crypto, ...)
   /\(\s*(globalThis|global)\b[^()]*\)\s*(\.\w+|\[[^\]]+\])\s*(\?\?|\|\||&&)?=[^=]/, // the same through a cast: (globalThis as X).awslambda = ...
@@ -28,43 +25,97 @@ export const PROCESS_STATE_PATTERNS: readonly RegExp[] = [
   /\btessera:own-process\b/,
 ];
 
+/**
+ * Process-wide state that test/support/file-state.ts puts back after every file of the project
+ * `shared-reset` (vitest.config.ts): process.env as it was before the file, every
+ * aws-sdk-client-mock stub restored, spies, stubbed envs and globals and fake timers undone, and
+ * the module registry of project code reset (each file imports lib/, lambdas/ and test helpers
+ * afresh, as in a process of its own: module singletons and values read from process.env at
+ * import are the file's own). What stays shared is node_modules (the AWS SDK, aws-cdk-lib, zod,
+ * sinon), loaded once per worker.
+ */
+export const RESET_STATE_PATTERNS: readonly RegExp[] = [
+  /\bvi\.(spyOn|stubEnv|stubGlobal|useFakeTimers|setSystemTime)\b/, // spies, env/global stubs, clocks
+  /\bmockClient\(/, // aws-sdk-client-mock stubs a client class's send for every instance in the process
+  /\bprocess\.env(\.\w+|\[[^\]]+\])\s*(\?\?|\|\||&&|\+)?=[^=]/, // process.env.X = (or ??=, ||=, &&=, +=) ...
+  /\bdelete\s+process\.env\b/,
+  /\bObject\.assign\(\s*process\.env\b/,
+];
+
+/** Every pattern of either kind: what a file in project `shared` (no resets) must not do. */
+export const PROCESS_STATE_PATTERNS: readonly RegExp[] = [...OWN_PROCESS_PATTERNS, ...RESET_STATE_PATTERNS];
+
 /** Test helpers whose process-wide state is meant to be shared: temp-dirs.ts's exit hook (once per process). */
 const SHARED_BY_DESIGN = new Set(['support/temp-dirs.ts']);
 
-/**
- * Whether `file` or a test helper it imports (relative imports inside `testRoot`, transitively)
- * matches one of {@link PROCESS_STATE_PATTERNS}. Project code (lib/, lambdas/) is not read: it
- * keeps no state a test relies on across files (caches are per client or per call).
- */
-function touchesProcessState(file: string, testRoot: string, seen = new Set<string>()): boolean {
-  if (seen.has(file) || SHARED_BY_DESIGN.has(relative(testRoot, file).split('\\').join('/'))) return false;
-  seen.add(file);
-  const source = readFileSync(file, 'utf8');
-  if (PROCESS_STATE_PATTERNS.some((p) => p.test(source))) return true;
-  // Static and dynamic imports of test helpers, either quote.
-  for (const [, , spec] of source.matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
-    const helper = resolve(dirname(file), `${spec}.ts`);
-    if (helper.startsWith(testRoot) && existsSync(helper) && touchesProcessState(helper, testRoot, seen)) return true;
-  }
-  return false;
+/** Where a test file may run: with other files as is, with other files and a reset after each, or alone. */
+export type WorkerKind = 'shared' | 'reset' | 'own';
+
+const RANK: Record<WorkerKind, number> = { shared: 0, reset: 1, own: 2 };
+
+/** The kind of a test source by itself ({@link OWN_PROCESS_PATTERNS}, then {@link RESET_STATE_PATTERNS}). */
+export function sourceKind(source: string): WorkerKind {
+  if (OWN_PROCESS_PATTERNS.some((p) => p.test(source))) return 'own';
+  if (RESET_STATE_PATTERNS.some((p) => p.test(source))) return 'reset';
+  return 'shared';
 }
 
 /**
- * The test files under `dir` (relative to `root`, `/`-separated) that touch no process-wide state
- * ({@link PROCESS_STATE_PATTERNS}, in the file or in the test helpers it imports): they may share a
- * worker process with other such files. A new file is classified when vitest starts, from its
- * source: one that mocks a client or sets process.env runs isolated without anyone listing it.
+ * The kind of `file` and of the test helpers it imports (relative imports inside `testRoot`,
+ * transitively): the strictest of them. Project code (lib/, lambdas/) is not read: in project
+ * `shared` it keeps no state a test relies on across files (caches are per client or per call),
+ * and in `shared-reset` it is imported afresh by every file.
  */
-export function sharedWorkerFiles(root: string, dir: string): string[] {
+function workerKind(file: string, testRoot: string, seen = new Set<string>()): WorkerKind {
+  if (seen.has(file) || SHARED_BY_DESIGN.has(relative(testRoot, file).split('\\').join('/'))) return 'shared';
+  seen.add(file);
+  const source = readFileSync(file, 'utf8');
+  let kind = sourceKind(source);
+  if (kind === 'own') return kind;
+  // Static and dynamic imports of test helpers, either quote.
+  for (const [, , spec] of source.matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
+    const helper = resolve(dirname(file), `${spec}.ts`);
+    if (!helper.startsWith(testRoot) || !existsSync(helper)) continue;
+    const helperKind = workerKind(helper, testRoot, seen);
+    if (RANK[helperKind] > RANK[kind]) kind = helperKind;
+    if (kind === 'own') return kind;
+  }
+  return kind;
+}
+
+/** The test files under `dir` (relative to `root`, `/`-separated, sorted) of the given kind. */
+function filesOfKind(root: string, dir: string, wanted: WorkerKind): string[] {
   const testRoot = join(root, 'test');
   const files: string[] = [];
   const walk = (path: string): void => {
     for (const entry of readdirSync(path, { withFileTypes: true })) {
       const child = join(path, entry.name);
       if (entry.isDirectory()) walk(child);
-      else if (entry.name.endsWith('.test.ts') && !touchesProcessState(child, testRoot)) files.push(relative(root, child).split('\\').join('/'));
+      else if (entry.name.endsWith('.test.ts') && workerKind(child, testRoot) === wanted) files.push(relative(root, child).split('\\').join('/'));
     }
   };
   walk(join(root, dir));
   return files.sort();
+}
+
+/**
+ * The test files under `dir` (relative to `root`) that touch no process-wide state
+ * ({@link PROCESS_STATE_PATTERNS}, in the file or in the test helpers it imports): they may share a
+ * worker process and its module cache with other such files (project `shared`). A new file is
+ * classified when vitest starts, from its source: one that mocks a client or sets process.env
+ * goes to `shared-reset`, one that mocks a module or sets a global runs isolated, without anyone
+ * listing it.
+ */
+export function sharedWorkerFiles(root: string, dir: string): string[] {
+  return filesOfKind(root, dir, 'shared');
+}
+
+/**
+ * The test files under `dir` whose process-wide state is only of the kinds test/support/file-state.ts
+ * puts back after each file ({@link RESET_STATE_PATTERNS}, in the file or its helpers, and none of
+ * {@link OWN_PROCESS_PATTERNS}): they share a worker process with a reset after each file
+ * (project `shared-reset`).
+ */
+export function resetWorkerFiles(root: string, dir: string): string[] {
+  return filesOfKind(root, dir, 'reset');
 }

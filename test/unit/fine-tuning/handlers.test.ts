@@ -1,3 +1,7 @@
+// tessera:own-process: in project shared-reset (test/support/file-state.ts) its first test found no
+// AssumeRole on its STS mock in 3 of 5 whole-project runs with 3 workers (it followed
+// admins-command.test.ts in its worker each time), never alone or in a single worker; cause not
+// found, so it keeps a process of its own.
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { PROCESS_STATE_PATTERNS, sharedWorkerFiles } from '../../support/shared-worker-files.js';
+import { PROCESS_STATE_PATTERNS, resetWorkerFiles, sharedWorkerFiles, sourceKind } from '../../support/shared-worker-files.js';
 
 const touches = (source: string) => PROCESS_STATE_PATTERNS.some((p) => p.test(source));
 
-describe('the shared-worker classifier (vitest.config.ts project "shared")', () => {
+describe('the shared-worker classifier (vitest.config.ts projects "shared", "shared-reset", "isolated")', () => {
   it('sees process-wide writes however they are spelled', () => {
     for (const source of [
       `vi.mock('../x.js')`, `mockClient(S3Client)`, `process.env.AWS_REGION = 'us-east-1'`, `process.env['X'] ??= 'y'`,
@@ -19,11 +19,33 @@ describe('the shared-worker classifier (vitest.config.ts project "shared")', () 
       expect(touches(source), source).toBe(false);
   });
 
+  it('sends what test/support/file-state.ts puts back to shared-reset, and the rest to a process of its own', () => {
+    // Put back after each file: process.env, aws-sdk-client-mock stubs, spies, env/global stubs, fake timers.
+    for (const source of [
+      `mockClient(S3Client)`, `process.env.AWS_REGION = 'us-east-1'`, `process.env['X'] ??= 'y'`, `delete process.env.X`,
+      `Object.assign(process.env, env)`, `vi.spyOn(console, 'log')`, `vi.stubEnv('X', 'y')`, `vi.stubGlobal('fetch', f)`, `vi.useFakeTimers()`,
+    ]) expect(sourceKind(source), source).toBe('reset');
+    // Not put back: the module registry, listeners, globals, patched prototypes, the HTTP agent, the marker.
+    for (const source of [
+      `vi.mock('../x.js')`, `vi.resetModules()`, `process.env = { ...saved }`, `process.on('exit', f)`, `process.exitCode = 2`,
+      `globalThis.fetch = f`, `Date.prototype.toISOString = f`, `setGlobalDispatcher(agent)`, `mockClient(S3Client); vi.mock('../x.js')`,
+      `// tessera:own-process`,
+    ]) expect(sourceKind(source), source).toBe('own');
+    expect(sourceKind(`const r = process.env.AWS_REGION`)).toBe('shared');
+  });
+
   it('runs the files with module or process state in their own process', () => {
     const shared = sharedWorkerFiles(process.cwd(), 'test/unit');
+    const reset = resetWorkerFiles(process.cwd(), 'test/unit');
     expect(shared.length).toBeGreaterThan(50);
-    // installs globalThis.awslambda through a cast; asserts the tokenizer is not loaded yet
-    expect(shared).not.toContain('test/unit/inference/router-handler.test.ts');
-    expect(shared).not.toContain('test/unit/inference/token-count.test.ts');
+    expect(reset.length).toBeGreaterThan(20);
+    expect(shared.filter((f) => reset.includes(f))).toEqual([]);
+    // mocks clients with aws-sdk-client-mock and sets process.env: shared with a reset after it
+    expect(reset).toContain('test/unit/fine-tuning/handlers.test.ts');
+    // installs globalThis.awslambda through a cast; asserts the tokenizer is not loaded yet; vi.mocks a module
+    for (const own of ['test/unit/inference/router-handler.test.ts', 'test/unit/inference/token-count.test.ts', 'test/unit/inference/router-preflight.test.ts']) {
+      expect(shared).not.toContain(own);
+      expect(reset).not.toContain(own);
+    }
   });
 });

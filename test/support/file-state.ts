@@ -1,0 +1,40 @@
+import { createRequire } from 'node:module';
+import { afterAll, vi } from 'vitest';
+
+// Setup file of the project `shared-reset` (vitest.config.ts), run before each file's own imports,
+// after test/support/test-setup.ts. Its files share worker processes; what they change in the
+// process (test/support/shared-worker-files.ts, RESET_STATE_PATTERNS) is put back when the file is
+// done, so the next file in the worker starts as it would in a fresh process, except that
+// node_modules (the AWS SDK, aws-cdk-lib, zod, sinon) stay loaded.
+
+const require = createRequire(import.meta.url);
+const envBefore = { ...process.env };
+
+/** process.env as it was before the file: keys the file added are removed, changed ones set back. */
+function restoreEnv(): void {
+  for (const key of Object.keys(process.env)) if (!(key in envBefore)) delete process.env[key];
+  for (const [key, value] of Object.entries(envBefore)) if (process.env[key] !== value) process.env[key] = value;
+}
+
+/**
+ * aws-sdk-client-mock's `mockClient(Client)` replaces `Client.prototype.send` through sinon's
+ * default sandbox (the package loads sinon's CommonJS build), in every instance of the process;
+ * `sinon.restore()` puts back everything that sandbox replaced. sinon is only touched if a file loaded it.
+ */
+function restoreClientMocks(): void {
+  const sinonPath = require.resolve('sinon');
+  if (require.cache[sinonPath]) (require(sinonPath) as { restore(): void }).restore();
+}
+
+// Registered before the file's own hooks, so it runs after them (vitest runs afterAll hooks last-first).
+afterAll(() => {
+  restoreClientMocks();
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+  restoreEnv();
+  // Project code and test helpers are evaluated again by the next file: module singletons (clients,
+  // loggers, caches) and values read from process.env at import are each file's own.
+  vi.resetModules();
+});
