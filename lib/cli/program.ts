@@ -26,16 +26,23 @@ export const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Command
 
 /** The program's options that take a value (`--api-url <url>`, `--region <region>`): their value is not a command name. */
 const VALUED_GLOBALS = new Set(['--api-url', '--region']);
+/** The program's flags. */
+const FLAG_GLOBALS = new Set(['--json', '--debug']);
 
 /**
- * The command `args` run: the first argument that is neither a global option nor its value, when
- * it names one of COMMANDS; undefined otherwise (no command, `help`, an unknown or misspelt one:
- * the whole program answers those, with every command in its help and suggestions).
+ * The command `args` run: the first argument after the program's own options (and their values),
+ * when it names one of COMMANDS; undefined otherwise: no command, `help`, an unknown or misspelt
+ * command, or any other option before it (`tessera --help tenants` prints the program's help, an
+ * unknown option the program's refusal): the whole program answers those, with every command in
+ * its help and suggestions.
  */
 export function commandOf(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
-    if (VALUED_GLOBALS.has(args[i])) i++;
-    else if (!args[i].startsWith('-')) return COMMANDS.some((c) => c.name === args[i]) ? args[i] : undefined;
+    const arg = args[i];
+    if (VALUED_GLOBALS.has(arg)) i++;
+    else if (FLAG_GLOBALS.has(arg) || [...VALUED_GLOBALS].some((o) => arg.startsWith(`${o}=`))) continue;
+    else if (arg.startsWith('-')) return undefined;
+    else return COMMANDS.some((c) => c.name === arg) ? arg : undefined;
   }
   return undefined;
 }

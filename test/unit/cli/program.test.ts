@@ -37,5 +37,12 @@ describe('the tessera program loads only the command a run names', () => {
     expect(commandOf(['--help'])).toBeUndefined();
     expect(commandOf(['help', 'tenants'])).toBeUndefined();
     expect(commandOf(['tenant', 'list'])).toBeUndefined();
+    // any other option before the command: the program's help (which lists every command) or its refusal
+    expect(commandOf(['--help', 'tenants'])).toBeUndefined();
+    expect(commandOf(['-h', 'init'])).toBeUndefined();
+    expect(commandOf(['--json', '--help', 'serve'])).toBeUndefined();
+    expect(commandOf(['--jsn', 'tenants', 'list'])).toBeUndefined();
+    // after the command, every option is the command's
+    expect(commandOf(['--debug', 'tenants', '--help'])).toBe('tenants');
   });
 });
