@@ -12,11 +12,12 @@
  * `runSimulation` builds, so the evaluation itself (identity, resource, SCP and service-specific
  * logic, conditions) is the library's, unchanged.
  *
- * Only the path every valid single-resource request takes is reproduced: a request with a session
- * policy, permission boundaries, VPC endpoint policies, RCPs, S3 settings, a wildcard in its
- * resource, a policy that fails validation, an unknown service or action, or zero or several
- * resource types, and any exception, goes to `runSimulation` itself, as does every request when the
- * installed library is not the version this runner was checked against.
+ * Only the paths of valid requests are reproduced (one resource; a wildcard resource, which the
+ * library simulates per resource type and per matching resource string of the granting policies;
+ * the `multiple.resource.types` answer): a request with a session policy, permission boundaries,
+ * VPC endpoint policies, RCPs or S3 settings, a policy that fails validation, an unknown service or
+ * action, no resource type, and any exception, goes to `runSimulation` itself, as does every
+ * request when the installed library is not the version this runner was checked against.
  *
  * Equivalence: with `TESSERA_IAM_SIMULATE_VERIFY=1` every request is also run through
  * `runSimulation` and the two outputs compared in full (their JSON, key order included); a difference throws.
@@ -37,6 +38,9 @@ export const CHECKED_IAM_SIMULATE_VERSION = '0.1.173';
 type SimulationResult = Awaited<ReturnType<typeof runSimulation>>;
 type PolicyDoc = Simulation['identityPolicies'][number]['policy'];
 
+/** A resource type of the Service Authorization Reference, as iam-data gives it. */
+type ResourceType = { key: string };
+
 /** The library's internal modules the fast path calls (not exported from its package entry point). */
 interface Internals {
   authorize(request: unknown): { result: string };
@@ -44,8 +48,10 @@ interface Internals {
   RequestContextImpl: new (values: Record<string, string | string[]>) => unknown;
   DiscoveryContextKeyConstraints: new (constraints: unknown[]) => unknown;
   expandShortArn(arn: string): string;
-  getResourceTypesForAction(service: string, action: string, resource: string): Promise<Array<{ key: string }>>;
+  getResourceTypesForAction(service: string, action: string, resource: string): Promise<ResourceType[]>;
   normalizeContextKeyCase(key: string): Promise<string>;
+  getMatchingResourceStringsForPolicies(policies: Array<Policy | undefined>, action: string, resourceType: ResourceType, resource: string, shouldExpandShortArns: boolean): string[];
+  calculateOverallResult(results: unknown[]): string;
 }
 
 let internals: Promise<Internals | undefined> | undefined;
@@ -58,15 +64,17 @@ async function loadInternals(): Promise<Internals | undefined> {
   const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
   if (version !== CHECKED_IAM_SIMULATE_VERSION) return undefined;
   const esm = (path: string) => import(pathToFileURL(join(packageDir, 'dist', 'esm', path)).href);
-  const [core, request, context, discovery, strings, resourceTypes, contextKeys] = await Promise.all([
+  const [core, request, context, discovery, strings, resourceTypes, contextKeys, policyResources, overall] = await Promise.all([
     esm('core_engine/CoreSimulatorEngine.js'), esm('request/request.js'), esm('requestContext.js'),
     esm('context_keys/discoveryContextKeyConstraints.js'), esm('util/resourceStrings.js'),
     esm('simulation_engine/resourceTypes.js'), esm('context_keys/contextKeys.js'),
+    esm('simulation_engine/policyResources.js'), esm('simulation_engine/overallResult.js'),
   ]);
   return {
     authorize: core.authorize, AwsRequestImpl: request.AwsRequestImpl, RequestContextImpl: context.RequestContextImpl,
     DiscoveryContextKeyConstraints: discovery.DiscoveryContextKeyConstraints, expandShortArn: strings.expandShortArn,
     getResourceTypesForAction: resourceTypes.getResourceTypesForAction, normalizeContextKeyCase: contextKeys.normalizeContextKeyCase,
+    getMatchingResourceStringsForPolicies: policyResources.getMatchingResourceStringsForPolicies, calculateOverallResult: overall.calculateOverallResult,
   };
 }
 
@@ -145,17 +153,30 @@ const actionFacts = memoAsync(async (serviceAction: string) => {
   return { wildcardOnly: await isWildcardOnlyAction(service, action) };
 });
 
-/** Per (action, resource ARN): its resource types, and the context keys the request admits (lower case). */
-const resourceFacts = memoAsync(async (key: string) => {
+/** Per (action, resource ARN) of an action that takes resource types: the types the ARN can be. */
+const resourceTypesOf = memoAsync(async (key: string) => {
   const { getResourceTypesForAction } = (await internals)!;
-  const [serviceAction, resource] = [key.slice(0, key.indexOf('|')), key.slice(key.indexOf('|') + 1)];
-  const [service, action] = serviceAction.split(':');
-  const { wildcardOnly } = (await actionFacts(serviceAction))!;
-  const resourceTypes = wildcardOnly ? undefined : await getResourceTypesForAction(service, action, resource);
-  // runSimulation asks with no suggested type, and the library then takes the one type found again: given here instead.
-  const admitted = resourceTypes && resourceTypes.length !== 1 ? undefined : new Set(await allowedContextKeysForRequest(service, action, resource, false, resourceTypes?.[0] as never));
-  return { resourceTypes, admitted };
+  const [service, action, resource] = splitKey(key);
+  return getResourceTypesForAction(service, action, resource);
 });
+
+/**
+ * Per (action, resource ARN, resource type): the context keys the request admits, lower case.
+ * runSimulation asks with no suggested type for a single resource, and the library then takes the
+ * one type it finds again; the type is given here instead (the same one).
+ */
+const admittedKeysOf = memoAsync(async (key: string) => {
+  const [service, action, resource, typeKey] = splitKey(key);
+  const type = typeKey === '' ? undefined : (await resourceTypesOf(`${service}:${action}\0${resource}`)).find((t) => t.key === typeKey);
+  return new Set(await allowedContextKeysForRequest(service, action, resource, false, type as never));
+});
+
+/** `service:Action\0resource[\0typeKey]` → [service, action, resource, typeKey]. */
+function splitKey(key: string): [string, string, string, string] {
+  const [serviceAction, resource, typeKey = ''] = key.split('\0');
+  const [service, action] = serviceAction.split(':');
+  return [service, action, resource, typeKey];
+}
 
 /** Per context key: its canonical case and whether it is an array type (throws, like the library, for an unknown key). */
 const keyFacts = memoAsync(async (key: string) => {
@@ -172,6 +193,21 @@ function variableKeyAdmitted(lowerCaseKey: string, admitted: Set<string>): boole
   return false;
 }
 
+/** As runSimulation's normalizeSimulationParameters: every context value whose key the request admits, in canonical case, as an array or a single value by the key's type. */
+async function contextFor(simulation: Simulation, admitted: Set<string>) {
+  const validContextValues: Record<string, string | string[]> = {};
+  const ignoredContextKeys: string[] = [];
+  for (const key of Object.keys(simulation.request.contextVariables)) {
+    const value = simulation.request.contextVariables[key];
+    const lowerCaseKey = key.toLowerCase();
+    if (admitted.has(lowerCaseKey) || variableKeyAdmitted(lowerCaseKey, admitted)) {
+      const { isArray, normalized } = await keyFacts(key);
+      validContextValues[normalized] = isArray ? [value].flat() : Array.isArray(value) ? value[0] : value;
+    } else ignoredContextKeys.push(key);
+  }
+  return { validContextValues, ignoredContextKeys };
+}
+
 /** The fast path, or undefined where `runSimulation` must decide (see the module comment). */
 async function fastPath(simulation: Simulation, lib: Internals): Promise<SimulationResult | undefined> {
   const { request } = simulation;
@@ -184,39 +220,74 @@ async function fastPath(simulation: Simulation, lib: Internals): Promise<Simulat
   if (request.action.split(':').length !== 2) return undefined;
   const facts = await actionFacts(request.action);
   if (!facts) return undefined;
-  // A wildcard-only action takes `*` only; any other action with a wildcard runs several simulations in runSimulation.
-  if (facts.wildcardOnly ? resourceArn !== '*' : resourceArn.includes('*')) return undefined;
-  const { resourceTypes, admitted } = await resourceFacts(`${request.action}|${resourceArn}`);
-  if (!admitted) return undefined;
-
-  // As runSimulation: every context value whose key the request admits, in canonical case, as an array or a single value by the key's type.
-  const validContextValues: Record<string, string | string[]> = {};
-  const ignoredContextKeys: string[] = [];
-  for (const key of Object.keys(request.contextVariables)) {
-    const value = request.contextVariables[key];
-    const lowerCaseKey = key.toLowerCase();
-    if (admitted.has(lowerCaseKey) || variableKeyAdmitted(lowerCaseKey, admitted)) {
-      const { isArray, normalized } = await keyFacts(key);
-      validContextValues[normalized] = isArray ? [value].flat() : Array.isArray(value) ? value[0] : value;
-    } else ignoredContextKeys.push(key);
+  const hasWildcard = resourceArn.includes('*');
+  let resourceTypes: ResourceType[] | undefined;
+  if (facts.wildcardOnly) {
+    if (resourceArn !== '*') return undefined; // runSimulation: error must.use.wildcard
+  } else {
+    resourceTypes = await resourceTypesOf(`${request.action}\0${resourceArn}`);
+    if (resourceTypes.length === 0) return undefined; // runSimulation: error no.resource.types
+    // All policies are valid and the action exists, so runSimulation gives exactly this error.
+    if (resourceTypes.length > 1 && !hasWildcard) return { resultType: 'error', errors: { message: 'multiple.resource.types' } } as SimulationResult;
   }
-  const analysis = lib.authorize({
-    request: new lib.AwsRequestImpl(request.principal, { resource: lib.expandShortArn(resourceArn), accountId: request.resource.accountId }, request.action, new lib.RequestContextImpl(validContextValues), facts.wildcardOnly),
+
+  const identityPolicies = simulation.identityPolicies.map(({ name, policy }) => loadedPolicy(policy, name));
+  const resourcePolicy = simulation.resourcePolicy ? loadedPolicy(simulation.resourcePolicy, (simulation.resourcePolicy as { name?: string }).name) : undefined;
+  const authorize = (resource: string, validContextValues: Record<string, string | string[]>) => lib.authorize({
+    request: new lib.AwsRequestImpl(request.principal, { resource: lib.expandShortArn(resource), accountId: request.resource.accountId }, request.action, new lib.RequestContextImpl(validContextValues), facts.wildcardOnly),
     sessionPolicy: undefined,
-    identityPolicies: simulation.identityPolicies.map(({ name, policy }) => loadedPolicy(policy, name)),
+    identityPolicies,
     serviceControlPolicies: simulation.serviceControlPolicies.map((ou) => ({ orgIdentifier: ou.orgIdentifier, policies: ou.policies.map(({ name, policy }) => loadedPolicy(policy, name)) })),
     resourceControlPolicies: [],
-    resourcePolicy: simulation.resourcePolicy ? loadedPolicy(simulation.resourcePolicy, (simulation.resourcePolicy as { name?: string }).name) : undefined,
+    resourcePolicy,
     permissionBoundaries: undefined,
     vpcEndpointPolicies: undefined,
     simulationParameters: { simulationMode: 'Strict', discoveryContextKeyConstraints: new lib.DiscoveryContextKeyConstraints([]) },
     serviceSettings: { s3: { blockPublicAccess: undefined } },
   });
-  return {
-    resultType: 'single',
-    overallResult: analysis.result,
-    result: { analysis, ...(resourceTypes?.length === 1 ? { resourceType: resourceTypes[0].key } : {}), ignoredContextKeys },
-  } as unknown as SimulationResult;
+
+  if (facts.wildcardOnly || !hasWildcard) {
+    const typeKey = resourceTypes?.length === 1 ? resourceTypes[0].key : '';
+    const { validContextValues, ignoredContextKeys } = await contextFor(simulation, await admittedKeysOf(`${request.action}\0${resourceArn}\0${typeKey}`));
+    const analysis = authorize(resourceArn, validContextValues);
+    return {
+      resultType: 'single',
+      overallResult: analysis.result,
+      result: { analysis, ...(resourceTypes?.length === 1 ? { resourceType: resourceTypes[0].key } : {}), ignoredContextKeys },
+    } as unknown as SimulationResult;
+  }
+
+  // A wildcard in the resource: as runSimulation, per resource type the pattern itself, then (unless
+  // denied) each resource string of the granting policies that matches it.
+  const results: Array<{ analysis: { result: string }; ignoredContextKeys: string[]; resourceType: string; resourcePattern: string }> = [];
+  for (const type of resourceTypes!) {
+    const { validContextValues, ignoredContextKeys } = await contextFor(simulation, await admittedKeysOf(`${request.action}\0${resourceArn}\0${type.key}`));
+    const exact = authorize(resourceArn, validContextValues);
+    if (exact.result === 'ExplicitlyDenied') results.push({ analysis: exact, ignoredContextKeys, resourceType: type.key, resourcePattern: resourceArn });
+    else if (exact.result !== 'ImplicitlyDenied') {
+      const strings = [...new Set([
+        ...lib.getMatchingResourceStringsForPolicies([...identityPolicies], request.action, type, resourceArn, true),
+        ...lib.getMatchingResourceStringsForPolicies([resourcePolicy], request.action, type, resourceArn, false),
+      ])];
+      for (const resource of strings) results.push({ analysis: authorize(resource, validContextValues), ignoredContextKeys, resourceType: type.key, resourcePattern: resource });
+    }
+  }
+  return { resultType: 'wildcard', overallResult: lib.calculateOverallResult(results), results } as unknown as SimulationResult;
+}
+
+/**
+ * The fast path's answer, or undefined where it hands the request back to `runSimulation` (module
+ * comment), or when the installed iam-simulate is not {@link CHECKED_IAM_SIMULATE_VERSION}.
+ */
+export async function fastSimulation(simulation: Simulation): Promise<SimulationResult | undefined> {
+  internals ??= loadInternals();
+  const lib = await internals;
+  if (!lib) return undefined;
+  try {
+    return await fastPath(simulation, lib);
+  } catch {
+    return undefined;
+  }
 }
 
 const verify = process.env.TESSERA_IAM_SIMULATE_VERIFY === '1';
@@ -228,16 +299,7 @@ export const verified = { compared: 0, fastPath: 0 };
  * @throws Error under TESSERA_IAM_SIMULATE_VERIFY=1 when the two outputs differ
  */
 export async function runStrictSimulation(simulation: Simulation): Promise<SimulationResult> {
-  internals ??= loadInternals();
-  const lib = await internals;
-  let fast: SimulationResult | undefined;
-  if (lib) {
-    try {
-      fast = await fastPath(simulation, lib);
-    } catch {
-      fast = undefined;
-    }
-  }
+  const fast = await fastSimulation(simulation);
   if (!verify) return fast ?? runSimulation(simulation, { simulationMode: 'Strict' });
   const reference = await runSimulation(simulation, { simulationMode: 'Strict' });
   verified.compared++;

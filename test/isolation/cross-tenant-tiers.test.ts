@@ -11,7 +11,7 @@ let loaded: LoadedBlueprints;
 let reports: Map<string, IsolationReport[]>;
 
 beforeAll(async () => {
-  loaded = await cachedBlueprints('shapes', shapesConfig);
+  loaded = await cachedBlueprints(shapesConfig);
   reports = await checkTiers(loaded, accepted.filter((a) => a.tierName in base.tiers));
 }, 600_000);
 

@@ -1,4 +1,3 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
@@ -7,7 +6,8 @@ import { instantiate, type InstantiatedTemplate } from '../../lib/preflight/inst
 import { TENANT_USERS_ROLE_NAME } from '../../constructs/inference-api.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
 import { TENANT_DATA_ROLE_NAME } from '../../lib/tenant-naming.js';
-import { buildApp } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 import type { SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
 
 /**
@@ -50,10 +50,11 @@ const table = (name: string) => `arn:${PARTITION}:dynamodb:${region}:${account}:
 const secret = (tenant: string, provider = 'openai') => `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:tessera/tenants/${tenant}/${provider}-AbCdEf`;
 
 beforeAll(() => {
-  const built = buildApp();
-  account = built.platform.account;
-  region = built.platform.region;
-  const template = Template.fromStack(built.platform).toJSON() as CfnTemplate;
+  // The default app's platform stack (buildApp(): default config), through its shared disk cache; the stack's env is the config's platform account and home Region (lib/tessera-app.ts).
+  const config = configWith();
+  account = config.platformAccountId;
+  region = config.homeRegion;
+  const template = defaultAppTemplates().platform.toJSON() as CfnTemplate;
   inst = instantiate(template, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account, region, partition: PARTITION, stackName: 'TesseraPlatform', lenient: true });
   const role = findRole(inst, TENANT_DATA_ROLE_NAME);
   if (!role) throw new Error(`the platform stack has no role ${TENANT_DATA_ROLE_NAME}`);

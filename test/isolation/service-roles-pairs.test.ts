@@ -6,13 +6,13 @@
  * role, A's own must be allowed (an evaluator that denies everything proves nothing).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadBlueprints } from '../../lib/preflight/blueprints.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import { identityOf } from '../../lib/preflight/identity.js';
 import { instantiate, type InstantiatedResource, type InstantiatedTemplate } from '../../lib/preflight/instantiate.js';
 import { TYPES } from '../../lib/preflight/resource-types.js';
 import { TENANT_ID_TAG } from '../../lib/tenant-naming.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
+import { cachedBlueprints } from '../preflight/support/cached-blueprints.js';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -78,8 +78,8 @@ let b: InstantiatedTemplate;
 let enterpriseA: InstantiatedTemplate;
 let enterpriseB: InstantiatedTemplate;
 
-beforeAll(() => {
-  const loaded = loadBlueprints(configWith());
+beforeAll(async () => {
+  const loaded = await cachedBlueprints(configWith());
   const professional = loaded.tiers.find((t) => t.tierName === 'professional')!;
   expect(professional.tier.isolation).toBe('vpc');
   a = instantiate(professional.tenant, { tenantId: A, vpcCidr: '10.64.0.0/20', account: ACCOUNT, region: REGION });

@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainingJobInput, deploymentInputs, type TrainingTarget } from '../../lambdas/fine-tuning/sagemaker-requests.js';
 import type { BaseModel, PlatformConfig, TierConfig } from '../../lib/config/schema.js';
 import { ENDPOINT_LOG_GROUP_PREFIX, trainingJobName, TRAINING_LOG_GROUP, type FineTuningJob } from '../../lib/fine-tuning.js';
-import { loadBlueprints } from '../../lib/preflight/blueprints.js';
 import { evaluate, type EvalResult, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import { findRole, identityOf, type RoleIdentity } from '../../lib/preflight/identity.js';
 import { instantiate, type InstantiatedTemplate } from '../../lib/preflight/instantiate.js';
 import { scpsInForce } from '../../lib/preflight/scps.js';
 import { tenantRoleName } from '../../lib/tenant-naming.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
+import { cachedBlueprints } from '../preflight/support/cached-blueprints.js';
 import { createEndpointConfigContext, createEndpointContext, createModelContext, createTrainingJobContext, type Context } from '../../lib/preflight/isolation/sagemaker-request-context.js';
 
 const ACCOUNT = '111111111111';
@@ -167,8 +167,8 @@ describe.each([
 ])('%s: tenants acme and acme-ft in one workload account', (_label, overrides) => {
   let a: Estate;
   let b: Estate;
-  beforeAll(() => {
-    const bp = loadBlueprints(configWith(overrides));
+  beforeAll(async () => {
+    const bp = await cachedBlueprints(configWith(overrides));
     const tier = bp.tiers.find((t) => t.tierName === 'professional')!;
     expect(tier.tier.isolation).toBe('vpc');
     expect(tier.tier.training.enabled).toBe(true);

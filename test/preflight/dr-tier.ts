@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadBlueprints, type LoadedBlueprints } from '../../lib/preflight/blueprints.js';
+import type { LoadedBlueprints } from '../../lib/preflight/blueprints.js';
 import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { runPreflight, tierPasses, type PreflightReport } from '../../lib/preflight/run.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
+import { cachedBlueprints } from './support/cached-blueprints.js';
 import { defaultPreflight } from './support/default-preflight.js';
 
 // A DR tier's primary blueprint adds S3 replication (its role passed to S3) and a Backup
@@ -19,7 +20,7 @@ export function describeDrTierPreflight(): void {
   describe('deploy preflight of a DR tier', () => {
     beforeAll(async () => {
       await defaultPreflight(); // its memoized simulator answers first
-      const all = loadBlueprints(configWith({ tiers: { [DR_TIER]: { disasterRecovery: { region: 'us-west-2', rpoHours: 4, rtoHours: 24 } } } }));
+      const all = await cachedBlueprints(configWith({ tiers: { [DR_TIER]: { disasterRecovery: { region: 'us-west-2', rpoHours: 4, rtoHours: 24 } } } }));
       loaded = { ...all, tiers: all.tiers.filter((t) => t.tierName === DR_TIER) };
       report = await runPreflight(loaded);
     }, 120_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { computeVcpuNeeds, maxTenantsPerAccount, QUOTA_RULES, quotaNeeds, type CfnTemplate } from '../../lib/quotas.js';
 
 /** A two-AZ tenant VPC with two NAT gateways, like the professional blueprint's network. */

@@ -7,7 +7,9 @@ import { checkIsolation, type IsolationReport } from '../../../lib/preflight/iso
 import { tierEstates } from '../../../lib/preflight/isolation/tier-estates.js';
 import { ALL_TIER_SHAPES, shapeName, shapeOf, tierOfShape, type TierShape } from '../../../lib/preflight/isolation/tier-shapes.js';
 import { verified } from '../../../lib/preflight/simulation-runner.js';
-import { cachedJson } from '../../integration/support/disk-cache.js';
+import { cachedBlueprints } from '../../preflight/support/cached-blueprints.js';
+
+export { cachedBlueprints };
 
 // The cross-tenant isolation check of issue 12, item 4, shared by the files that run it
 // (cross-tenant-tiers.test.ts: the default tiers; cross-tenant-shapes.test.ts: every other tier
@@ -44,28 +46,6 @@ for (const shape of ALL_TIER_SHAPES) {
 
 /** The default config plus a tier of each accepted shape no default tier has. */
 export const shapesConfig: PlatformConfig = parseConfig({ ...structuredClone(DEFAULT_CONFIG), tiers: { ...DEFAULT_CONFIG.tiers, ...extraTiers } }, 'isolation shapes');
-
-const NEEDS_BUILD = Symbol('needs build');
-
-/**
- * `loadBlueprints(config)`, through the test synth cache on disk (test/integration/support/disk-cache.ts:
- * keyed on every source file the app reads and on `config`), so the files of the check build the
- * blueprints once per state of the sources. The app's code (aws-cdk-lib and every construct) is
- * imported only when the cache has no entry. The config returned is `config` itself.
- */
-export async function cachedBlueprints(name: string, config: PlatformConfig): Promise<LoadedBlueprints> {
-  type Stored = Omit<LoadedBlueprints, 'config'>;
-  const strip = ({ config: _config, ...rest }: LoadedBlueprints): Stored => rest;
-  let stored: Stored;
-  try {
-    stored = cachedJson<Stored>(`isolation-${name}`, { config }, () => { throw NEEDS_BUILD; });
-  } catch (e) {
-    if (e !== NEEDS_BUILD) throw e;
-    const { loadBlueprints } = await import('../../../lib/preflight/blueprints.js');
-    stored = cachedJson<Stored>(`isolation-${name}`, { config }, () => strip(loadBlueprints(config)));
-  }
-  return { ...stored, config };
-}
 
 /** Tenant A against B and B against A, for one tier of `l`. */
 export async function bothWays(l: LoadedBlueprints, tierName: string): Promise<IsolationReport[]> {

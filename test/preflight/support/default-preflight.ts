@@ -1,6 +1,7 @@
-import { loadBlueprints, type LoadedBlueprints } from '../../../lib/preflight/blueprints.js';
+import type { LoadedBlueprints } from '../../../lib/preflight/blueprints.js';
 import { runPreflight, type PreflightReport } from '../../../lib/preflight/run.js';
-import { configWith } from '../../support/synth.js';
+import { configWith } from '../../support/config-with.js';
+import { cachedBlueprints } from './cached-blueprints.js';
 
 let run: Promise<{ loaded: LoadedBlueprints; report: PreflightReport }> | undefined;
 
@@ -12,7 +13,7 @@ let run: Promise<{ loaded: LoadedBlueprints; report: PreflightReport }> | undefi
  */
 export function defaultPreflight(): Promise<{ loaded: LoadedBlueprints; report: PreflightReport }> {
   run ??= (async () => {
-    const loaded = loadBlueprints(configWith());
+    const loaded = await cachedBlueprints(configWith());
     return { loaded, report: await runPreflight(loaded) };
   })();
   return run;

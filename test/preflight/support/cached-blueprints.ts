@@ -1,0 +1,31 @@
+import type { PlatformConfig } from '../../../lib/config/schema.js';
+import type { LoadedBlueprints } from '../../../lib/preflight/blueprints.js';
+import { cachedJson } from '../../integration/support/disk-cache.js';
+
+const NEEDS_BUILD = Symbol('needs build');
+type Stored = Omit<LoadedBlueprints, 'config'>;
+
+/**
+ * `loadBlueprints(config)` (lib/preflight/blueprints.ts: the app built in-process, the blueprints
+ * synthesized), through the test synth cache on disk (test/integration/support/disk-cache.ts: keyed
+ * on every source file the app reads at synth, and on `config`), so the preflight and isolation
+ * files that read the same blueprints build them once per state of the sources instead of once
+ * per file. The app's code (aws-cdk-lib and every construct) is imported only when the cache has
+ * no entry. `config` and each tier's config in the result are the caller's objects, not copies
+ * read back from JSON; the templates are fresh copies on each call (callers may change them).
+ * `TESSERA_TEST_CACHE=off` builds every time.
+ */
+export async function cachedBlueprints(config: PlatformConfig): Promise<LoadedBlueprints> {
+  let stored: Stored;
+  try {
+    stored = cachedJson<Stored>('preflight-blueprints', { config }, () => { throw NEEDS_BUILD; });
+  } catch (e) {
+    if (e !== NEEDS_BUILD) throw e;
+    const { loadBlueprints } = await import('../../../lib/preflight/blueprints.js');
+    stored = cachedJson<Stored>('preflight-blueprints', { config }, () => {
+      const { config: _built, ...rest } = loadBlueprints(config);
+      return rest;
+    });
+  }
+  return { ...stored, config, tiers: stored.tiers.map((t) => ({ ...t, tier: config.tiers[t.tierName] })) };
+}
