@@ -1,22 +1,24 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildApp, configWith } from '../support/synth.js';
-
-interface Report { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }> }
+import { appTemplates } from '../support/default-app.js';
 
 describe('the whole app with disaster recovery (platform DR region and a DR tier)', () => {
-  it('synthesizes with no open compliance finding, TesseraPlatformDr beside TesseraPlatform, each stack under 500 resources', () => {
+  it('synthesizes with no open compliance finding, TesseraPlatformDr beside TesseraPlatform, each stack under 500 resources', async () => {
     // GIVEN the platform's DR region and the enterprise tier's, both us-west-2
-    const built = buildApp(configWith({ platformDisasterRecovery: { region: 'us-west-2' }, tiers: { enterprise: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } }));
-    // WHEN
-    const assembly = built.app.synth();
+    // WHEN the app is synthesized (once per state of the sources: test/support/default-app.ts)
+    const built = await appTemplates({ platformDisasterRecovery: { region: 'us-west-2' }, tiers: { enterprise: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } });
     // THEN
-    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as Report;
+    const report = built.validationReport as { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }> };
     const open = report.pluginReports.flatMap((r) => r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${r.pluginName} ${v.ruleName} ${c.constructPath}`)));
     expect(open).toEqual([]);
-    const counts = Object.fromEntries(assembly.stacks.map((s) => [s.stackName, Object.keys((s.template as { Resources: object }).Resources).length]));
-    expect(Object.keys(counts)).toEqual(expect.arrayContaining(['TesseraPlatform', 'TesseraPlatformDr']));
-    for (const [name, n] of Object.entries(counts)) expect(n, name).toBeLessThan(500);
+    expect(built.stackPaths).toMatchObject({ platform: 'TesseraPlatform', platformDr: 'TesseraPlatformDr' });
+    expect(built.platformDr).toBeDefined();
+    // every stack of the app: the top-level ones (organization, platform, platform DR) and the Blueprints stage's
+    const stacks = {
+      organization: built.organization, platform: built.platform, operations: built.operations, platformDr: built.platformDr!,
+      accountBaseline: built.accountBaseline, workloadProvisioning: built.workloadProvisioning,
+      ...Object.fromEntries(Object.entries({ blueprints: built.blueprints, namespaceBlueprints: built.namespaceBlueprints, drBlueprints: built.drBlueprints, failoverBlueprints: built.failoverBlueprints })
+        .flatMap(([kind, byTier]) => Object.entries(byTier).map(([tier, t]) => [`${kind}.${tier}`, t]))),
+    };
+    for (const [name, t] of Object.entries(stacks)) expect(Object.keys(t.toJSON().Resources).length, name).toBeLessThan(500);
   });
 });

@@ -1,24 +1,19 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, template } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 
 let enterprise: Template;
 let starter: Template;
 let platform: Template;
 beforeAll(() => {
-  // The first synth in this process, with aws-cdk-lib's deprecation notices made errors: the app
-  // (cdk-nag's rules included, which read CfnEventBusPolicy#principal) must use no deprecated API.
-  const mode = process.env.JSII_DEPRECATED;
-  process.env.JSII_DEPRECATED = 'fail';
-  try {
-    const built = buildApp();
-    enterprise = template(built.blueprints.enterprise);
-    starter = template(built.blueprints.starter);
-    platform = template(built.platform);
-  } finally {
-    if (mode === undefined) delete process.env.JSII_DEPRECATED;
-    else process.env.JSII_DEPRECATED = mode;
-  }
+  // The default app, synthesized with aws-cdk-lib's deprecation notices made errors as its process's
+  // first synth (test/support/synthesize-default-app.ts, JSII_DEPRECATED=fail): the app (cdk-nag's
+  // rules included, which read CfnEventBusPolicy#principal) must use no deprecated API.
+  const built = defaultAppTemplates();
+  expect(built.deprecatedApisRefused).toBe(true);
+  enterprise = built.blueprints.enterprise;
+  starter = built.blueprints.starter;
+  platform = built.platform;
 });
 
 const tenantJoin = (...parts: unknown[]) => ({ 'Fn::Join': ['', Match.arrayWith(parts.flatMap((p) => (typeof p === 'string' ? [Match.stringLikeRegexp(p)] : [p])))] });

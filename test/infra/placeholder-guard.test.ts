@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { loadConfigReport } from '../../lib/config/load-config.js';
 import { addPlaceholderGuard, PLACEHOLDER_GUARD } from '../../lib/placeholder-guard.js';
-import { buildTesseraApp } from '../../lib/tessera-app.js';
 import { bundledEntry, compileCacheEnv } from '../support/cli-bundle.js';
-import { newStack } from '../support/synth.js';
+import { appTemplates } from '../support/default-app.js';
+import { configWith, newStack } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
@@ -83,31 +82,40 @@ describe('placeholder guard', () => {
     expect(t.Parameters?.[PLACEHOLDER_GUARD.parameter]).toBeUndefined();
   });
 
-  it('puts the guard in every stack `cdk deploy` could deploy when placeholders remain: organization, platform and each environment-agnostic blueprint', () => {
-    const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+  it('puts the guard in every stack `cdk deploy` could deploy when placeholders remain: organization, platform and each environment-agnostic blueprint', async () => {
     const { config, placeholders } = loadConfigReport();
-    const built = buildTesseraApp(app, config, '0.0.0-test', { placeholders });
+    expect(config).toEqual(configWith());
+    // the app built with them (buildTesseraApp's placeholders option), synthesized once per state of the sources (test/support/default-app.ts)
+    const built = await appTemplates({}, { placeholders });
     const stacks = [built.organization, built.platform, built.accountBaseline, ...Object.values(built.blueprints), ...Object.values(built.namespaceBlueprints)];
-    expect(built.blueprintStage.node.children.filter((c) => c instanceof Stack).length).toBeGreaterThan(stacks.length - 2 - 1);
-    for (const stack of [...stacks, ...built.blueprintStage.node.children.filter((c): c is Stack => c instanceof Stack)]) {
-      expect(Template.fromStack(stack).toJSON().Rules?.[PLACEHOLDER_GUARD.rule], stack.stackName).toBeDefined();
+    // every stack of the Blueprints stage (its children that are stacks, all of them below)
+    const paths = built.stackPaths;
+    const stageStacks = [
+      [paths.accountBaseline, built.accountBaseline], [paths.workloadProvisioning, built.workloadProvisioning],
+      ...(['blueprints', 'namespaceBlueprints', 'drBlueprints', 'failoverBlueprints'] as const).flatMap((kind) => Object.entries(built[kind]).map(([tier, t]) => [paths[kind][tier], t] as const)),
+    ] as Array<readonly [string, Template]>;
+    expect(stageStacks.map(([path]) => path).sort()).toEqual([...paths.blueprintStage].sort());
+    expect(paths.blueprintStage.length).toBeGreaterThan(stacks.length - 2 - 1);
+    for (const [name, t] of [['organization', built.organization], ['platform', built.platform], ...stageStacks] as Array<readonly [string, Template]>) {
+      expect(t.toJSON().Rules?.[PLACEHOLDER_GUARD.rule], name).toBeDefined();
     }
   }, 240_000);
 
-  it('a complete config synthesizes with no credentials, no lookups and the zones it pins', () => {
-    // GIVEN no cdk.context.json and an App with only cdk.json's flags
+  it('a complete config synthesizes with no credentials, no lookups and the zones it pins', async () => {
+    // GIVEN no cdk.context.json and an App with only cdk.json's flags (test/support/synth.ts's newApp)
     expect(existsSync(join(ROOT, 'cdk.context.json'))).toBe(false);
-    const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
     const { config, placeholders } = loadConfigReport({ overrides: COMPLETE });
     expect(placeholders).toEqual([]);
-    // WHEN the whole app is built
-    const built = buildTesseraApp(app, config, '0.0.0-test', { placeholders });
+    expect(config).toEqual(configWith(COMPLETE));
+    // WHEN the whole app is built (synthesized once per state of the sources: test/support/default-app.ts)
+    const built = await appTemplates(COMPLETE, { placeholders });
     // THEN no stack asks for a lookup, no guard is added, and the platform VPC uses the pinned zones
-    for (const stack of [built.organization, built.platform]) {
-      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
-      expect(Template.fromStack(stack).toJSON().Rules?.[PLACEHOLDER_GUARD.rule]).toBeUndefined();
+    const names = built.stackPaths;
+    for (const [name, t] of [[names.organization, built.organization], [names.platform, built.platform]] as const) {
+      expect(built.errors[name], name).toEqual([]);
+      expect(t.toJSON().Rules?.[PLACEHOLDER_GUARD.rule]).toBeUndefined();
     }
-    const zones = Template.fromStack(built.platform).findResources('AWS::EC2::Subnet');
+    const zones = built.platform.findResources('AWS::EC2::Subnet');
     expect(new Set(Object.values(zones).map((s) => (s as { Properties: { AvailabilityZone: unknown } }).Properties.AvailabilityZone))).toEqual(new Set(['us-east-1b', 'us-east-1d']));
   }, 240_000);
 

@@ -11,6 +11,7 @@ import { applyCompliancePacks } from '../../lib/compliance.js';
 import { PLATFORM_DR_STACK_ID } from '../../lib/platform-dr-naming.js';
 import { PlatformDrStack } from '../../lib/platform-dr-stack.js';
 import { ConfigError } from '../../lib/config/load-config.js';
+import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
 import { buildApp, configWith, newApp } from '../support/synth.js';
 
 interface Report { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }> }
@@ -145,18 +146,19 @@ describe('the platform stack with a DR region', () => {
     });
   });
 
-  it('copies the API keys table with the registry (a failover keeps the tenants\' keys), with the registry selection\'s role; without a DR region it has no backup selection', () => {
+  it('copies the API keys table with the registry (a failover keeps the tenants\' keys), with the registry selection\'s role; without a DR region it has no backup selection', async () => {
     const selections = (t: Template) => Object.values(t.findResources('AWS::Backup::BackupSelection')) as any[];
-    const withDr = Template.fromStack(built.platform);
+    // the platform template of the app built in beforeAll (same config), synthesized once per state of the sources (test/support/default-app.ts)
+    const withDr = (await appTemplates({ platformDisasterRecovery: { region: 'us-west-2' } })).platform;
     const byName = Object.fromEntries(selections(withDr).map((s) => [s.Properties.BackupSelection.SelectionName, s]));
     expect(Object.keys(byName).sort()).toEqual(expect.arrayContaining(['ApiKeys', 'Registry']));
     const tableOf = (s: any) => JSON.stringify(s.Properties.BackupSelection.Resources);
     expect(tableOf(byName.ApiKeys)).toContain('ApiKeysTable');
     expect(byName.ApiKeys.Properties.BackupPlanId).toEqual(byName.Registry.Properties.BackupPlanId);
     expect(byName.ApiKeys.Properties.BackupSelection.IamRoleArn).toEqual(byName.Registry.Properties.BackupSelection.IamRoleArn);
-    const plain = Template.fromStack(buildApp(configWith()).platform);
+    const plain = defaultAppTemplates().platform;
     expect(selections(plain).map((s) => s.Properties.BackupSelection.SelectionName)).not.toContain('ApiKeys');
-  });
+  }, 240_000);
 
   it('keeps the registry a regional table with PITR (not a global table)', () => {
     const tables = platform.findResources('AWS::DynamoDB::GlobalTable', { Properties: Match.objectLike({ TableName: 'tessera-tenants' }) });

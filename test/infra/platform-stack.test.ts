@@ -1,7 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultAppTemplates } from '../support/default-app.js';
-import { buildApp, configWith, template } from '../support/synth.js';
+import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
 import { LIFECYCLE_HANDLERS } from '../../lib/lifecycle-handlers.js';
 import { authorizerCacheTtlSeconds } from '../../constructs/inference-api.js';
 
@@ -64,11 +63,10 @@ describe('PlatformStack', () => {
     });
   });
 
-  it('makes the trail an organization trail when the platform is deployed in the management account', () => {
-    const config = configWith({ platformAccountId: '111111111111' });
-    const t = template(buildApp(config).platform);
+  it('makes the trail an organization trail when the platform is deployed in the management account', async () => {
+    const t = (await appTemplates({ platformAccountId: '111111111111' })).platform;
     t.hasResourceProperties('AWS::CloudTrail::Trail', { IsOrganizationTrail: true });
-  });
+  }, 240_000);
 
   it('publishes the blueprints readable by the organization and denied to anyone else', () => {
     const policies = Object.values(platform.findResources('AWS::S3::BucketPolicy')).map((p: any) => p.Properties.PolicyDocument.Statement as any[]);
@@ -90,16 +88,15 @@ describe('PlatformStack', () => {
     }
   });
 
-  it('installs the NVIDIA device plugin only where the GPU AMI lacks it', () => {
+  it('installs the NVIDIA device plugin only where the GPU AMI lacks it', async () => {
     platform.resourceCountIs('Custom::AWSCDK-EKS-HelmChart', 0);
-    const al2023 = template(buildApp(configWith({ sharedCluster: { gpu: { amiType: 'AL2023_x86_64_NVIDIA' } } })).platform);
+    const al2023 = (await appTemplates({ sharedCluster: { gpu: { amiType: 'AL2023_x86_64_NVIDIA' } } })).platform;
     al2023.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: 'nvidia-device-plugin' });
-  });
+  }, 240_000);
 
-  it('has no shared cluster when no tier uses shared compute', () => {
-    const config = configWith({ tiers: { starter: null, professional: null }, defaultTier: 'enterprise' });
-    template(buildApp(config).platform).resourceCountIs('AWS::EKS::Cluster', 0);
-  });
+  it('has no shared cluster when no tier uses shared compute', async () => {
+    (await appTemplates({ tiers: { starter: null, professional: null }, defaultTier: 'enterprise' })).platform.resourceCountIs('AWS::EKS::Cluster', 0);
+  }, 240_000);
 
   it('lets member accounts\' provisioning roles copy final snapshots under the archive key through RDS only, never decrypt', () => {
     const [key] = Object.values(platform.findResources('AWS::KMS::Key')) as any[];

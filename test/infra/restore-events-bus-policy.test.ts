@@ -1,13 +1,10 @@
-import { NestedStack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKUP_EVENT_SOURCE, RESTORE_EVENTS_BUS_SID } from '../../constructs/restore-test-recorder.js';
 import { RESTORE_JOB_STATE_CHANGE } from '../../constructs/tenant-dr-restore-events.js';
 import { TENANT_DLQ_ALARMS_BUS_SID } from '../../constructs/monitoring/tenant-dlq-alarms.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { defaultAppTemplates } from '../support/default-app.js';
+import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
 import { platformBusPut, TENANT_ACCOUNT } from '../support/platform-bus-put.js';
-import { buildApp, configWith } from '../support/synth.js';
 
 /**
  * Issue 17, DR: the DR tiers' blueprints forward AWS Backup's `Restore Job State Change` events from
@@ -25,12 +22,14 @@ const rendered = (v: any): string => (typeof v === 'string' ? v : v?.['Fn::Join'
 let ops: Resources;
 let platform: Resources;
 
-beforeAll(() => {
-  // GIVEN the app with a DR tier (professional, us-west-2), built without bundling
-  const built = buildApp(configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } }));
-  const operations = built.platform.node.findChild('Operations') as NestedStack;
-  ops = Template.fromStack(operations).toJSON().Resources;
-  platform = Template.fromStack(built.platform).toJSON().Resources;
+beforeAll(async () => {
+  // GIVEN the app with a DR tier (professional, us-west-2), built without bundling (synthesized once
+  // per state of the sources: test/support/default-app.ts; the Operations nested stack's template is
+  // the platform's child `Operations`)
+  const built = await appTemplates({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } });
+  expect(built.stackPaths.operations).toBe(`${built.stackPaths.platform}/Operations`);
+  ops = built.operations.toJSON().Resources;
+  platform = built.platform.toJSON().Resources;
 }, 120_000);
 
 describe('platform bus policy: restore-test results of the DR tiers', () => {

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { drRestoredInstanceIdentifier, drRestoreRoleArn, drRestoreRoleName } from '../../lib/tenant-naming.js';
-import { buildApp, configWith, template } from '../support/synth.js';
+import { appTemplates } from '../support/default-app.js';
 
 /**
  * The failover's restore role in the DR blueprint (constructs/tenant-dr-restore-role.ts): the runbook's
@@ -9,10 +9,9 @@ import { buildApp, configWith, template } from '../support/synth.js';
  * instances tagged awsbackup-restore-test. Compliance (no open cdk-nag finding) is test/infra/tenant-dr.test.ts.
  */
 let dr: Template;
-beforeAll(() => {
-  // GIVEN a tier with DR in us-west-2, WHEN its DR blueprint is synthesized
-  const built = buildApp(configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } }));
-  dr = template(built.drBlueprints.professional);
+beforeAll(async () => {
+  // GIVEN a tier with DR in us-west-2, WHEN its DR blueprint is synthesized (once per state of the sources: test/support/default-app.ts)
+  dr = (await appTemplates({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } })).drBlueprints.professional;
 });
 
 const rendered = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) ? v.map(rendered).join('')

@@ -1,6 +1,4 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { drBackupIntervalHours, drRegionOf, usesReplicationTimeControl } from '../../lib/config/disaster-recovery.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
@@ -10,8 +8,8 @@ import { drBackupVaultName, drBucketName, drKeyAlias, drServiceRoleName } from '
 import { TenantDrReplication } from '../../constructs/tenant-dr-replication.js';
 import { TenantRestoreTesting } from '../../constructs/tenant-dr-restore-testing.js';
 import { configErrorOf } from '../support/config-errors.js';
-import { defaultAppTemplates } from '../support/default-app.js';
-import { buildApp, configWith, newStack, template } from '../support/synth.js';
+import { appTemplates, defaultAppTemplates, type AppTemplates, type ValidationReport } from '../support/default-app.js';
+import { configWith, newStack } from '../support/synth.js';
 
 /**
  * Issue 17 item 1: disaster recovery by tier. One app is built with the professional tier given a DR
@@ -21,19 +19,18 @@ import { buildApp, configWith, newStack, template } from '../support/synth.js';
 const DR = { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } as const;
 const DR_TIER = 'professional';
 
-interface Report { pluginReports: Array<{ pluginName: string; violations: unknown[]; suppressedViolations?: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }> }
-let built: ReturnType<typeof buildApp>;
-let report: Report;
+let built: AppTemplates;
+let report: ValidationReport;
 let primary: Template;
 let drStack: Template;
 
-beforeAll(() => {
-  // GIVEN the default config with DR on the professional tier, WHEN the app is synthesized with the compliance packs
-  built = buildApp(configWith({ tiers: { [DR_TIER]: { disasterRecovery: DR } } }));
-  const assembly = built.app.synth();
-  report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'));
-  primary = template(built.blueprints[DR_TIER]);
-  drStack = template(built.drBlueprints[DR_TIER]);
+beforeAll(async () => {
+  // GIVEN the default config with DR on the professional tier, WHEN the app is synthesized with the
+  // compliance packs (once per state of the sources: test/support/default-app.ts)
+  built = await appTemplates({ tiers: { [DR_TIER]: { disasterRecovery: DR } } });
+  report = built.validationReport;
+  primary = built.blueprints[DR_TIER];
+  drStack = built.drBlueprints[DR_TIER];
 });
 
 const statementsOf = (t: Template, type: string, logicalIdPart: string): any[] => {
@@ -89,7 +86,7 @@ describe('a tier without DR', () => {
   it('keeps its blueprint exactly as the default app builds it, and gets no DR blueprint', () => {
     const reference = defaultAppTemplates();
     for (const tier of ['starter', 'enterprise']) {
-      expect(template(built.blueprints[tier]).toJSON(), tier).toEqual(reference.blueprints[tier].toJSON());
+      expect(built.blueprints[tier].toJSON(), tier).toEqual(reference.blueprints[tier].toJSON());
       expect(built.drBlueprints[tier]).toBeUndefined();
     }
     expect(Object.keys(built.drBlueprints)).toEqual([DR_TIER]);
@@ -110,14 +107,14 @@ describe('a tier without DR', () => {
 describe('the DR blueprint of a DR tier', () => {
   it('is published in the catalog under its own file name and stack id', () => {
     expect(blueprintFileName(DR_TIER, 'dr')).toBe('professional-dr.template.json');
-    expect(built.blueprintTemplates['professional-dr.template.json']).toEqual(drStack.toJSON());
-    expect(Object.keys(built.blueprintTemplates).filter((f) => f.endsWith('-dr.template.json'))).toEqual(['professional-dr.template.json']);
-    expect(built.drBlueprints[DR_TIER].node.id).toBe(drBlueprintStackId(DR_TIER));
+    expect(built.blueprintCatalog['professional-dr.template.json']).toEqual(drStack.toJSON());
+    expect(Object.keys(built.blueprintCatalog).filter((f) => f.endsWith('-dr.template.json'))).toEqual(['professional-dr.template.json']);
+    expect(built.stackPaths.drBlueprints[DR_TIER].split('/').pop()).toBe(drBlueprintStackId(DR_TIER));
     expect(drBlueprintStackId(DR_TIER)).toBe('TesseraTenantDr-professional');
   });
 
   it('takes the TenantId parameter with the primary\'s rule and refuses any region but the DR region', () => {
-    drStack.hasParameter('TenantId', { AllowedPattern: template(built.blueprints[DR_TIER]).toJSON().Parameters.TenantId.AllowedPattern });
+    drStack.hasParameter('TenantId', { AllowedPattern: built.blueprints[DR_TIER].toJSON().Parameters.TenantId.AllowedPattern });
     expect(drStack.toJSON().Rules.DeployedInDrRegion.Assertions[0].Assert).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-west-2'] });
   });
 

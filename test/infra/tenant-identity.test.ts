@@ -8,8 +8,8 @@ import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
 import { ROLE_PERMISSIONS, ROLES } from '../../lib/identity/roles.js';
 import { lifecycleRoleName } from '../../lib/lifecycle-handlers.js';
 import { LocalWorkflows } from '../integration/support/local-workflows.js';
-import { defaultAppTemplates } from '../support/default-app.js';
-import { buildApp, configWith, template } from '../support/synth.js';
+import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
+import { configWith } from '../support/config-with.js';
 
 // Issue 15, item 6 "In AWS": the keys table, the tenant-data role's grant on it, the Lambdas'
 // environment and grants, the role groups, the routes, the authorizer cache and the offboarding
@@ -259,9 +259,9 @@ describe('offboarding', () => {
 
 describe('with an external identity provider (gateway.jwt)', () => {
   let external: Record<string, Resource>;
-  beforeAll(() => {
-    const config = configWith({ gateway: { jwt: { issuer: 'https://idp.example.com/', jwksUri: 'https://idp.example.com/.well-known/jwks.json', audience: 'tessera' } } });
-    external = template(buildApp(config).platform).toJSON().Resources as Record<string, Resource>;
+  beforeAll(async () => {
+    const built = await appTemplates({ gateway: { jwt: { issuer: 'https://idp.example.com/', jwksUri: 'https://idp.example.com/.well-known/jwks.json', audience: 'tessera' } } });
+    external = built.platform.toJSON().Resources as Record<string, Resource>;
   }, 240_000);
 
   it('has no pool, no groups, no tenant-users function and no Cognito grant anywhere; the users routes go to the router', () => {

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { buildApp, configWith, template } from '../support/synth.js';
+import { appTemplates, type AppTemplates, type ValidationReport } from '../support/default-app.js';
+import { configWith } from '../support/synth.js';
 
 /**
  * Issue 13: a dedicated-compute tier without GPUs is expressible (`compute.gpu.maxSize: 0`), and its
@@ -15,15 +14,14 @@ const cpuOnly = {
   compute: { ...structuredClone(enterprise.compute), gpu: { ...(enterprise.compute.mode === 'dedicated' ? enterprise.compute.gpu : undefined)!, minSize: 0, maxSize: 0 } },
 };
 
-let built: ReturnType<typeof buildApp>;
-let report: { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+let built: AppTemplates;
+let report: ValidationReport;
 
-beforeAll(() => {
+beforeAll(async () => {
   // GIVEN the default tiers plus a dedicated tier with GPUs at maxSize 0
-  built = buildApp(configWith({ tiers: { 'cpu-only': cpuOnly } }));
-  // WHEN the app is synthesized with the compliance packs
-  const assembly = built.app.synth();
-  report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'));
+  // WHEN the app is synthesized with the compliance packs (once per state of the sources: test/support/default-app.ts)
+  built = await appTemplates({ tiers: { 'cpu-only': cpuOnly } });
+  report = built.validationReport;
 });
 
 describe('a dedicated tier without GPUs', () => {
@@ -33,7 +31,7 @@ describe('a dedicated tier without GPUs', () => {
 
   it('synthesizes a cluster and its system node group, but no GPU node group', () => {
     // THEN
-    const t = template(built.blueprints['cpu-only']);
+    const t = built.blueprints['cpu-only'];
     t.resourceCountIs('AWS::EKS::Cluster', 1);
     const nodegroups = Object.values(t.findResources('AWS::EKS::Nodegroup')) as Array<{ Properties: { AmiType: string; Taints?: unknown[] } }>;
     expect(nodegroups).toHaveLength(1);
@@ -43,7 +41,7 @@ describe('a dedicated tier without GPUs', () => {
   });
 
   it('leaves the default enterprise tier with its GPU node group', () => {
-    const t = template(built.blueprints.enterprise);
+    const t = built.blueprints.enterprise;
     const amiTypes = (Object.values(t.findResources('AWS::EKS::Nodegroup')) as Array<{ Properties: { AmiType: string } }>).map((n) => n.Properties.AmiType);
     expect(amiTypes.sort()).toEqual(['AL2023_x86_64_STANDARD', 'BOTTLEROCKET_x86_64_NVIDIA']);
   });

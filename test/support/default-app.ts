@@ -1,83 +1,199 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PlaceholderFinding } from '../../lib/config/placeholders.js';
+import type { AppSnapshot, StackPaths } from './app-snapshot.js';
 
 /**
- * The templates of the default app (`buildApp()`: default config, bundling skipped), for test files
- * that only read them. Building and synthesizing the app takes seconds (most of a read-only infra
- * test file's time); this does it once per state of the sources, not once per file, in a child
- * process (test/support/synthesize-default-app.ts): a file that reads the cache does not even
- * import the app's code.
+ * The templates of the app, for test files that only read them. Building and synthesizing the app
+ * takes seconds (most of a read-only infra test file's time); this does it once per config and per
+ * state of the sources, not once per file or per test:
+ * - `defaultAppTemplates()`: the default app (`buildApp()`: default config, bundling skipped),
+ *   synthesized in a child process (test/support/synthesize-default-app.ts): a file that reads the
+ *   cache does not even import the app's code.
+ * - `appTemplates(overrides)`: the app of `configWith(overrides)` (test/support/synth.ts),
+ *   synthesized in the calling process when no run has cached it yet (those files import the app
+ *   anyway, and a process that has synthesized once synthesizes again in a fraction of the time).
  *
- * Vitest runs each file in its own process, so the templates are shared through a cache on disk
- * (`.tessera/test-synth-cache/<key>.json`). The key is a SHA-256 over every file the app can read
- * at synth: `bin/`, `constructs/`, `lambdas/`, `lib/`, `types/`, `test/support/` (this helper and
- * `buildApp`), `cdk.json`, `package.json`, `package-lock.json` (the versions of aws-cdk-lib,
- * cdk-nag and the rest) and `tsconfig.json`. Any change to any of them is a new key and a fresh
- * synth; nothing else goes into a template (the app reads no environment variables at synth).
- * While one process synthesizes, the others of the run wait for its file (a lock file,
- * `<key>.lock`) instead of synthesizing the same app again.
+ * Vitest runs files in several processes, so the snapshots (test/support/app-snapshot.ts) are shared
+ * through a cache on disk (`.tessera/test-synth-cache/<key>.json`). The key ({@link cacheKey}) is a
+ * SHA-256 over every file the app can read at synth ({@link appInputKey}: `bin/`, `constructs/`,
+ * `lambdas/`, `lib/`, `types/`, the test helpers that build it (synth.ts, these modules and every
+ * test helper they import), `cdk.json`, `package.json`, `package-lock.json` (the versions of
+ * aws-cdk-lib, cdk-nag and the rest) and `tsconfig.json`) and, for `appTemplates`, the overrides as
+ * canonical JSON. Any change to any of
+ * them is a new key and a fresh synth; nothing else goes into a template (the app reads no
+ * environment variables at synth). While one process synthesizes, the others of the run wait for
+ * its file (a lock file, `<key>.lock`) instead of synthesizing the same app again.
  *
- * The logical id of any CloudFormation element of the app is there too, by construct path
- * (`logicalIdAt('TesseraPlatform/Lifecycle/WorkBucket/Resource')`): a test that only needs the
- * logical id of a construct reads the shared templates as well. A test that needs the constructs
- * themselves (their properties or children, `app.synth()`'s validation report, a config of its
- * own) keeps calling `buildApp()`.
+ * A snapshot is written only after `app.synth()` succeeded, which runs the compliance packs (cdk-nag:
+ * AwsSolutions, HIPAA, NIST 800-53) and CloudFormation validation and fails on any finding; their
+ * report is in `validationReport`. The logical id of any CloudFormation element of the app is there
+ * too, by construct path (`logicalIdAt('TesseraPlatform/Lifecycle/WorkBucket/Resource')`). A test
+ * that needs the constructs themselves (their properties or children, a stack built alone, an app
+ * changed after it was built) keeps calling `buildApp()`.
  */
-export interface DefaultAppTemplates {
+export interface AppTemplates {
   readonly organization: Template;
   readonly platform: Template;
   /** The platform's Operations nested stack. */
   readonly operations: Template;
+  /** `TesseraPlatformDr` (with `platformDisasterRecovery: { region }` only). */
+  readonly platformDr: Template | undefined;
   readonly accountBaseline: Template;
   readonly workloadProvisioning: Template;
   /** Tier name → blueprint. */
   readonly blueprints: Record<string, Template>;
   /** Tier name → namespace blueprint (shared-compute tiers only). */
   readonly namespaceBlueprints: Record<string, Template>;
+  /** Tier name → DR blueprint (tiers with `disasterRecovery` only). */
+  readonly drBlueprints: Record<string, Template>;
+  /** Tier name → failover variant of the tier blueprint (tiers with `disasterRecovery` only). */
+  readonly failoverBlueprints: Record<string, Template>;
+  /** The blueprint catalog the platform publishes (`TesseraApp#blueprintTemplates`): file name → template (a copy). */
+  readonly blueprintCatalog: Record<string, unknown>;
+  /** `validation-report.json` of the app's synth (a copy): compliance packs and CloudFormation validation. */
+  readonly validationReport: ValidationReport;
   /**
    * The logical id of the CloudFormation element (resource, output, parameter, …) at construct
    * path `path`, as in its stack's template: `stack.getLogicalId(construct.node.defaultChild)`.
    * @throws Error naming the path when the app has no element there
    */
   logicalIdAt(path: string): string;
+  /** The construct path of each stack (a copy), in the shape of the templates (`stackPaths.drBlueprints.professional`). */
+  readonly stackPaths: StackPaths;
+  /** Construct path → error annotations of each top-level stack (a copy): `Annotations.fromStack(stack).findError('*', Match.anyValue())` as id and data. */
+  readonly errors: Record<string, Array<{ id: string; data: unknown }>>;
+}
+
+/** The templates of the default app; `deprecatedApisRefused`: synthesized with `JSII_DEPRECATED=fail` as its process's first synth. */
+export interface DefaultAppTemplates extends AppTemplates {
+  readonly deprecatedApisRefused: boolean;
+}
+
+/** The part of cdk.out/validation-report.json tests read. */
+export interface ValidationReport {
+  pluginReports: Array<{
+    pluginName: string;
+    violations: unknown[];
+    suppressedViolations?: Array<{ ruleName: string; reason: string; acknowledgedAt: string; violatingConstructs: Array<{ constructPath: string }> }>;
+  }>;
 }
 
 type Json = Record<string, unknown>;
-interface CachedTemplates {
-  organization: Json; platform: Json; operations: Json; accountBaseline: Json; workloadProvisioning: Json;
-  blueprints: Record<string, Json>; namespaceBlueprints: Record<string, Json>;
-  /** Construct path → logical id of every CfnElement of the app. */
-  logicalIds: Record<string, string>;
-}
+type CachedSnapshot = AppSnapshot & { deprecatedApisRefused?: boolean };
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CACHE_DIR = join(ROOT, '.tessera', 'test-synth-cache');
-const INPUT_DIRS = ['bin', 'constructs', 'lambdas', 'lib', 'types', 'test/support'];
+const APP_INPUT_DIRS = ['bin', 'constructs', 'lambdas', 'lib', 'types'];
+/** The test helpers that build and snapshot the app (and, through {@link appInputKey}, those they import). */
+const SYNTH_HELPERS = ['test/support/synth.ts', 'test/support/default-app.ts', 'test/support/app-snapshot.ts', 'test/support/synthesize-default-app.ts'];
 const INPUT_FILES = ['cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
 /** A lock older than this is left by a process that died: ignored. */
 const LOCK_STALE_MS = 240_000;
 /** Cache files older than this are removed when a new one is written. */
 const KEEP_MS = 3_600_000;
 
-let memo: { key: string; templates: CachedTemplates } | undefined;
+/** Key → snapshot read or made by this process. */
+const memo = new Map<string, CachedSnapshot>();
 
 /**
- * The default app's templates: from this process's memo, the disk cache, or a synth (then cached).
- * Each call gives new `Template`s over copies of the JSON, made when first read: a test that
- * changes one changes nothing another test sees, as with `Template.fromStack(buildApp().x)`.
+ * The default app's templates: from this process's memo, the disk cache, or a synth in a child
+ * process (then cached). Each call gives new `Template`s over copies of the JSON, made when first
+ * read: a test that changes one changes nothing another test sees, as with
+ * `Template.fromStack(buildApp().x)`.
+ * @throws Error with the child's stderr when the synth fails (a finding, a deprecated API, a bug)
  */
 export function defaultAppTemplates(): DefaultAppTemplates {
-  const key = inputKey();
-  if (memo?.key !== key) memo = { key, templates: cachedOrSynthesized(key) };
-  return toTemplates(memo.templates);
+  const key = cacheKey();
+  let snapshot = memo.get(key);
+  if (!snapshot) {
+    snapshot = cachedOrMade(key, synthesizeDefaultAppInto);
+    memo.set(key, snapshot);
+  }
+  return { ...toTemplates(snapshot), deprecatedApisRefused: snapshot.deprecatedApisRefused === true };
 }
 
-/** SHA-256 over the path and content of every input file, in a fixed order. */
+/**
+ * The templates of the app of `configWith(overrides)` (the default config with `overrides` merged
+ * in; bundling skipped), built with `options` (`placeholders`: the placeholder guard, as
+ * `buildTesseraApp`'s): from this process's memo, the disk cache, or a synth in this process (then
+ * cached). Fresh `Template`s and copies on each call, as {@link defaultAppTemplates}.
+ * @throws Error when the config is invalid or the synth fails (e.g. a compliance finding)
+ */
+export async function appTemplates(overrides: Json, options: { placeholders?: readonly PlaceholderFinding[] } = {}): Promise<AppTemplates> {
+  const key = cacheKey(overrides, options);
+  let snapshot = memo.get(key);
+  if (!snapshot) {
+    // Loaded only on a miss: a file reading cached templates does not import the app.
+    const [{ buildApp, configWith }, { snapshotOf }] = await Promise.all([import('./synth.js'), import('./app-snapshot.js')]);
+    snapshot = cachedOrMade(key, (file) => writeFileSync(file, JSON.stringify(snapshotOf(buildApp(configWith(structuredClone(overrides)), structuredClone(options))))));
+    memo.set(key, snapshot);
+  }
+  return toTemplates(snapshot);
+}
+
+/**
+ * The cache key of the app of `configWith(overrides)` built with `options`: {@link appInputKey}
+ * alone for the default app (no overrides), else SHA-256 over it, the overrides and the options as
+ * canonical JSON (keys sorted).
+ */
+export function cacheKey(overrides?: Json, options: object = {}): string {
+  const sources = appInputKey();
+  if (overrides === undefined) return sources;
+  return `app-${createHash('sha256').update(sources).update('\0').update(canonicalJson(overrides)).update('\0').update(canonicalJson(options)).digest('hex').slice(0, 32)}`;
+}
+
+/** JSON with object keys sorted at every level: equal values, equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Json)[k])}`).join(',')}}`;
+  }
+  if (value === undefined) throw new Error('appTemplates: overrides hold undefined (use null to remove a key, as the loader does)');
+  return JSON.stringify(value);
+}
+
+/**
+ * SHA-256 over the path and content of every file the app can read at synth, and of all of
+ * `test/support/`, in a fixed order (test/integration/support/disk-cache.ts's key builds on it).
+ */
 export function inputKey(): string {
+  return hashOf([...APP_INPUT_DIRS, 'test/support', ...INPUT_FILES]);
+}
+
+/**
+ * SHA-256 over every file the app can read at synth (`bin/`, `constructs/`, `lambdas/`, `lib/`,
+ * `types/`, the root files) and the test helpers that build and snapshot it: synth.ts, this module,
+ * app-snapshot.ts, synthesize-default-app.ts and every helper under test/ they import, transitively.
+ * Not the rest of test/support/: an edit to an unrelated helper (a CLI bundler, the CPU log) is not
+ * a new app.
+ */
+export function appInputKey(): string {
+  return hashOf([...APP_INPUT_DIRS, ...synthHelpers(), ...INPUT_FILES]);
+}
+
+/** The synth helpers and the test helpers they import (relative imports resolving under test/), sorted. */
+function synthHelpers(): string[] {
+  const seen = new Set<string>();
+  const visit = (relative: string) => {
+    if (seen.has(relative) || !existsSync(join(ROOT, relative))) return;
+    seen.add(relative);
+    const source = readFileSync(join(ROOT, relative), 'utf8');
+    for (const [, spec] of source.matchAll(/\b(?:from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
+      const target = join(dirname(relative), `${spec}.ts`);
+      if (target.startsWith('test/')) visit(target);
+    }
+  };
+  for (const entry of SYNTH_HELPERS) visit(entry);
+  return [...seen].sort();
+}
+
+/** SHA-256 over the path and content of every file of `inputs` (files, or directories walked in name order). */
+function hashOf(inputs: readonly string[]): string {
   const hash = createHash('sha256');
   const add = (relative: string) => {
     const path = join(ROOT, relative);
@@ -88,19 +204,19 @@ export function inputKey(): string {
       hash.update(`${relative}\0`).update(readFileSync(path)).update('\0');
     }
   };
-  for (const input of [...INPUT_DIRS, ...INPUT_FILES]) add(input);
+  for (const input of inputs) add(input);
   return hash.digest('hex').slice(0, 32);
 }
 
-function cachedOrSynthesized(key: string): CachedTemplates {
+function cachedOrMade(key: string, make: (file: string) => void): CachedSnapshot {
   mkdirSync(CACHE_DIR, { recursive: true });
   const file = join(CACHE_DIR, `${key}.json`);
   const lock = join(CACHE_DIR, `${key}.lock`);
-  // A file without logicalIds was written by a process still running the previous version of this
-  // module (the key is read from the files on disk, the code was loaded earlier): not ours to use.
+  // A file without validationReport was written by a process still running a previous version of
+  // this module (the key is read from the files on disk, the code was loaded earlier): not ours to use.
   const read = () => {
-    const cached = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as CachedTemplates : undefined;
-    return cached?.logicalIds ? cached : undefined;
+    const cached = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as CachedSnapshot : undefined;
+    return cached?.validationReport && cached.stackPaths && cached.errors ? cached : undefined;
   };
   const waitUntil = Date.now() + LOCK_STALE_MS;
   for (;;) {
@@ -114,31 +230,38 @@ function cachedOrSynthesized(key: string): CachedTemplates {
     const cached = read(); // written between our last look and the lock
     if (cached) return cached;
     const partial = `${file}.${process.pid}.tmp`;
-    synthesizeInto(partial);
-    const templates = JSON.parse(readFileSync(partial, 'utf8')) as CachedTemplates;
+    try {
+      make(partial);
+    } catch (e) {
+      rmSync(partial, { force: true });
+      throw e;
+    }
+    const snapshot = JSON.parse(readFileSync(partial, 'utf8')) as CachedSnapshot;
     renameSync(partial, file); // atomic: readers see the whole file or none
     prune(file);
-    return templates;
+    return snapshot;
   } finally {
     rmSync(lock, { force: true });
   }
 }
 
 /**
- * Synthesizes the default app in a child process (test/support/synthesize-default-app.ts), which
- * writes the cache's JSON to `file`: this process then never imports the app's code.
+ * Synthesizes the default app in a child process (test/support/synthesize-default-app.ts, with
+ * `JSII_DEPRECATED=fail`), which writes its snapshot to `file`: this process then never imports
+ * the app's code.
  * @throws Error with the child's stderr when it fails
  */
-function synthesizeInto(file: string): void {
+function synthesizeDefaultAppInto(file: string): void {
   try {
-    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'support', 'synthesize-default-app.ts'), file], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'support', 'synthesize-default-app.ts'), file], {
+      cwd: ROOT, env: { ...process.env, JSII_DEPRECATED: 'fail' }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (e) {
-    rmSync(file, { force: true });
     throw new Error(`synthesizing the default app failed: ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
   }
 }
 
-function toTemplates(c: CachedTemplates): DefaultAppTemplates {
+function toTemplates(c: AppSnapshot): AppTemplates {
   const made = new Map<Json, Template>();
   const t = (json: Json) => made.get(json) ?? made.set(json, Template.fromJSON(structuredClone(json))).get(json)!;
   const byTier = (stacks: Record<string, Json>) => {
@@ -148,17 +271,26 @@ function toTemplates(c: CachedTemplates): DefaultAppTemplates {
   };
   const blueprints = byTier(c.blueprints);
   const namespaceBlueprints = byTier(c.namespaceBlueprints);
+  const drBlueprints = byTier(c.drBlueprints);
+  const failoverBlueprints = byTier(c.failoverBlueprints);
   return {
     get organization() { return t(c.organization); },
     get platform() { return t(c.platform); },
     get operations() { return t(c.operations); },
+    get platformDr() { return c.platformDr ? t(c.platformDr) : undefined; },
     get accountBaseline() { return t(c.accountBaseline); },
     get workloadProvisioning() { return t(c.workloadProvisioning); },
     blueprints,
     namespaceBlueprints,
+    drBlueprints,
+    failoverBlueprints,
+    get blueprintCatalog() { return structuredClone(c.blueprintCatalog); },
+    get validationReport() { return structuredClone(c.validationReport) as unknown as ValidationReport; },
+    get stackPaths() { return structuredClone(c.stackPaths); },
+    get errors() { return structuredClone(c.errors); },
     logicalIdAt(path: string) {
       const id = c.logicalIds[path];
-      if (id === undefined) throw new Error(`the default app has no CloudFormation element at ${path}`);
+      if (id === undefined) throw new Error(`the app has no CloudFormation element at ${path}`);
       return id;
     },
   };

@@ -4,7 +4,7 @@ import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { deepMerge, parseConfig } from '../../lib/config/load-config.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
-import { buildTesseraApp, type TesseraApp } from '../../lib/tessera-app.js';
+import { buildTesseraApp, type BuildOptions, type TesseraApp } from '../../lib/tessera-app.js';
 import { tempDir } from './temp-dirs.js';
 
 /**
@@ -26,9 +26,13 @@ export function configWith(overrides: unknown = {}): PlatformConfig {
   return parseConfig(deepMerge(structuredClone(DEFAULT_CONFIG), overrides), 'test');
 }
 
-export function buildApp(config: PlatformConfig = configWith()): TesseraApp & { app: App } {
+/**
+ * The whole app for `config` in a {@link newApp} (bundling skipped), blueprint version `0.0.0-test`.
+ * `options` as `buildTesseraApp`'s (placeholders: the placeholder guard).
+ */
+export function buildApp(config: PlatformConfig = configWith(), options: BuildOptions = {}): TesseraApp & { app: App } {
   const app = newApp();
-  return { app, ...buildTesseraApp(app, config, '0.0.0-test') };
+  return { app, ...buildTesseraApp(app, config, '0.0.0-test', options) };
 }
 
 export const template = (stack: Stack) => Template.fromStack(stack);

@@ -1,0 +1,99 @@
+import { CfnElement, Stack, type App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TesseraApp } from '../../lib/tessera-app.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Everything a read-only infra test reads of a synthesized app, as plain JSON: what
+ * test/support/default-app.ts caches on disk per config and per state of the sources.
+ */
+export interface AppSnapshot {
+  organization: Json;
+  platform: Json;
+  /** The platform's Operations nested stack. */
+  operations: Json;
+  /** `TesseraPlatformDr`, with `platformDisasterRecovery: { region }` only. */
+  platformDr?: Json;
+  accountBaseline: Json;
+  workloadProvisioning: Json;
+  /** Tier name → template, as in {@link TesseraApp}. */
+  blueprints: Record<string, Json>;
+  namespaceBlueprints: Record<string, Json>;
+  drBlueprints: Record<string, Json>;
+  failoverBlueprints: Record<string, Json>;
+  /** The blueprint catalog the platform publishes (`TesseraApp#blueprintTemplates`): file name → template. */
+  blueprintCatalog: Record<string, unknown>;
+  /**
+   * `cdk.out/validation-report.json` of `app.synth()` (the compliance packs and CloudFormation
+   * validation over every stack, the Blueprints stage included).
+   */
+  validationReport: Json;
+  /** Construct path → logical id of every CfnElement of the app. */
+  logicalIds: Record<string, string>;
+  /** The construct path of each stack above, in the same shape (`stackPaths.drBlueprints.professional`). */
+  stackPaths: StackPaths;
+  /**
+   * Construct path → the error annotations of each top-level stack (organization, platform, platform DR):
+   * `Annotations.fromStack(stack).findError('*', Match.anyValue())`, as id and data.
+   */
+  errors: Record<string, Array<{ id: string; data: unknown }>>;
+}
+
+export interface StackPaths {
+  organization: string;
+  platform: string;
+  operations: string;
+  platformDr?: string;
+  accountBaseline: string;
+  workloadProvisioning: string;
+  blueprints: Record<string, string>;
+  namespaceBlueprints: Record<string, string>;
+  drBlueprints: Record<string, string>;
+  failoverBlueprints: Record<string, string>;
+  /** Every stack of the Blueprints stage (`blueprintStage.node.children` that are stacks). */
+  blueprintStage: string[];
+}
+
+/**
+ * Synthesizes `built` (`app.synth()`, which runs the compliance packs; it throws on any finding)
+ * and reads its snapshot.
+ */
+export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
+  const assembly = built.app.synth();
+  const json = (stack: Stack) => Template.fromStack(stack).toJSON() as Json;
+  const byTier = (stacks: Record<string, Stack>) => Object.fromEntries(Object.entries(stacks).map(([tier, s]) => [tier, json(s)]));
+  const pathsByTier = (stacks: Record<string, Stack>) => Object.fromEntries(Object.entries(stacks).map(([tier, s]) => [tier, s.node.path]));
+  return {
+    platform: json(built.platform),
+    organization: json(built.organization),
+    operations: json(built.platform.operations),
+    ...(built.platformDr ? { platformDr: json(built.platformDr) } : {}),
+    accountBaseline: json(built.accountBaseline),
+    workloadProvisioning: json(built.workloadProvisioning),
+    blueprints: byTier(built.blueprints),
+    namespaceBlueprints: byTier(built.namespaceBlueprints),
+    drBlueprints: byTier(built.drBlueprints),
+    failoverBlueprints: byTier(built.failoverBlueprints),
+    blueprintCatalog: { ...built.blueprintTemplates },
+    validationReport: JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as Json,
+    logicalIds: Object.fromEntries(built.app.node.findAll().filter(CfnElement.isCfnElement).map((e) => [e.node.path, Stack.of(e).resolve(e.logicalId) as string])),
+    errors: Object.fromEntries([built.organization, built.platform, ...(built.platformDr ? [built.platformDr] : [])]
+      .map((s) => [s.node.path, Annotations.fromStack(s).findError('*', Match.anyValue()).map((m) => ({ id: m.id, data: m.entry.data as unknown }))])),
+    stackPaths: {
+      organization: built.organization.node.path,
+      platform: built.platform.node.path,
+      operations: built.platform.operations.node.path,
+      ...(built.platformDr ? { platformDr: built.platformDr.node.path } : {}),
+      accountBaseline: built.accountBaseline.node.path,
+      workloadProvisioning: built.workloadProvisioning.node.path,
+      blueprints: pathsByTier(built.blueprints),
+      namespaceBlueprints: pathsByTier(built.namespaceBlueprints),
+      drBlueprints: pathsByTier(built.drBlueprints),
+      failoverBlueprints: pathsByTier(built.failoverBlueprints),
+      blueprintStage: built.blueprintStage.node.children.filter((c): c is Stack => c instanceof Stack).map((c) => c.node.path),
+    },
+  };
+}
