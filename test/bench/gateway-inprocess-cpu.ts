@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 /**
- * `npx tsx test/bench/gateway-inprocess-cpu.ts [--http] [--requests N] [--rounds N] <checkout> [<checkout>]`
+ * `npx tsx test/bench/gateway-inprocess-cpu.ts [--http] [--shared] [--requests N] [--rounds N] <checkout> [<checkout>]`
  *
  * Loads each checkout's gateway (createLocalGateway, as `tessera serve` builds it: embedded store,
  * dev-key tokens, budget alerts, audit file) in this process, with the upstream replaced by a stub
@@ -14,7 +14,8 @@ import type { AddressInfo } from 'node:net';
  * request (system prompt, user turn, two tools) at 100 in flight. Without `--http`, straight to
  * `gateway.handle` (the gateway's own work); with `--http`, through the checkout's node:http server
  * (startLocalServer) from an undici client in this process (the client's CPU is in the figure, the
- * same for every checkout). Rounds of `--requests` (@default 20000) per checkout, taking turns,
+ * same for every checkout). `--shared`: the SharedMemoryStore and file alert markers of a
+ * `serve --workers N` thread instead of the one-loop embedded store. Rounds of `--requests` (@default 20000) per checkout, taking turns,
  * `--rounds` (@default 7) each after a warm-up round; prints the median and every round's µs of CPU
  * (process.cpuUsage) per request. A checkout is a directory with this project's sources (e.g. a
  * `git archive <commit> | tar -x` with node_modules linked); @default this one.
@@ -22,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 const args = process.argv.slice(2);
 const valueOf = (flag: string, fallback: number) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) || fallback : fallback);
 const http = args.includes('--http');
+const shared = args.includes('--shared');
 const requests = valueOf('--requests', 20_000);
 const rounds = valueOf('--rounds', 7);
 const roots = args.filter((a, i) => !a.startsWith('--') && !['--requests', '--rounds'].includes(args[i - 1])).map((r) => resolve(r));
@@ -61,7 +63,14 @@ async function setup(root: string): Promise<() => Promise<void>> {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(configFile, 'tiers:\n  enterprise:\n    limits:\n      requestsPerMinute: 100000000\n      requestsPerHour: 100000000\n      requestsPerDay: 100000000\n      tokensPerDay: 100000000000\n');
   const config = loadConfig(configSourcesFromContext((key: string) => (key === 'tessera:configFile' ? configFile : undefined)));
-  const { gateway, keysFile } = await createLocalGateway({ config, stateDir, upstreamUrl: 'http://127.0.0.1:9/v1', tenants: [localTenant('bench', 'enterprise')] });
+  const tenants = [localTenant('bench', 'enterprise')];
+  // --shared: the store and alert markers of a `serve --workers N` thread (lib/cli/serve-worker.ts).
+  const worker = shared ? await (async () => {
+    const { SharedMemoryStore } = await import(join(root, 'lambdas/inference/stores/shared-memory-store.ts'));
+    const { FileAlertMarkers } = await import(join(root, 'lambdas/inference/budget-alerts/markers.ts'));
+    return { store: new SharedMemoryStore(SharedMemoryStore.allocate(tenants.length), tenants), alertMarkers: new FileAlertMarkers(join(stateDir, 'budget-alerts')) };
+  })() : {};
+  const { gateway, keysFile } = await createLocalGateway({ config, stateDir, upstreamUrl: 'http://127.0.0.1:9/v1', tenants, ...worker });
   // The stub upstream: the provider lookup of the pipeline's UpstreamCalls (private; a bench may reach in).
   const stub = { complete: async () => JSON.parse(answer) };
   (gateway as unknown as { pipeline: { upstream: { providers: () => Promise<unknown> } } }).pipeline.upstream.providers = async () => stub;
@@ -104,6 +113,6 @@ for (const t of targets) await round(t, requests); // warm-up: JIT, caches, conn
 const results: number[][] = roots.map(() => []);
 for (let i = 0; i < rounds; i++) for (let k = 0; k < targets.length; k++) results[k].push(await round(targets[k], requests));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`${http ? 'through node:http from an in-process client' : 'gateway.handle'}: ${rounds} rounds of ${requests} requests at 100 in flight per checkout, µs of CPU per request`);
+console.log(`${http ? 'through node:http from an in-process client' : 'gateway.handle'}${shared ? ' (a --workers thread\'s store)' : ''}: ${rounds} rounds of ${requests} requests at 100 in flight per checkout, µs of CPU per request`);
 roots.forEach((root, k) => console.log(`  ${root.padEnd(24)} median ${median(results[k]).toFixed(1)}  rounds ${results[k].map((x) => x.toFixed(1)).join(' ')}`));
 process.exit(0);
