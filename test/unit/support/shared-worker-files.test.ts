@@ -40,10 +40,11 @@ describe('the shared-worker classifier (vitest.config.ts projects "shared", "sha
     expect(shared.length).toBeGreaterThan(50);
     expect(reset.length).toBeGreaterThan(20);
     expect(shared.filter((f) => reset.includes(f))).toEqual([]);
-    // mocks clients with aws-sdk-client-mock and sets process.env: shared with a reset after it
-    expect(reset).toContain('test/unit/fine-tuning/handlers.test.ts');
-    // installs globalThis.awslambda through a cast; asserts the tokenizer is not loaded yet; vi.mocks a module
-    for (const own of ['test/unit/inference/router-handler.test.ts', 'test/unit/inference/token-count.test.ts', 'test/unit/inference/router-preflight.test.ts']) {
+    // mocks clients with aws-sdk-client-mock; its helper test/unit/lifecycle/support.ts sets process.env at import
+    expect(reset).toContain('test/unit/statements/monthly-statements-recovery.test.ts');
+    // installs globalThis.awslambda through a cast; asserts the tokenizer is not loaded yet; vi.mocks a module;
+    // and handlers.test.ts says tessera:own-process (see its first lines)
+    for (const own of ['test/unit/inference/router-handler.test.ts', 'test/unit/inference/token-count.test.ts', 'test/unit/inference/router-preflight.test.ts', 'test/unit/fine-tuning/handlers.test.ts']) {
       expect(shared).not.toContain(own);
       expect(reset).not.toContain(own);
     }
