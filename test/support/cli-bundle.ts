@@ -9,11 +9,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * The project's command-line entry points bundled once per state of the sources, for tests that
  * must run them as real processes (exit codes, signals, stdout/stderr, nothing left running).
  *
- * `node bin/tessera.mjs` registers tsx and loads the CLI's ~200 TypeScript files through its
- * loader hooks at every start: about 1 s of CPU here. `node <bundle>.mjs` loads one JavaScript file
- * (the project's code bundled by esbuild, every package still imported from node_modules, as
- * `packages: 'external'` keeps them): about 0.35-0.6 s. Only the wrapper differs; bin/tessera.mjs
- * itself (the Node version check, tsx) stays covered by the runs the test files keep on it.
+ * `node bin/tessera.mjs` registers tsx and loads the TypeScript of the command it runs through its
+ * loader hooks at every start: about 0.5 s of CPU here (1-1.2 s for `--help`, which loads every
+ * command). `node <bundle>` loads the project's code bundled by esbuild (every package still
+ * imported from node_modules, as `packages: 'external'` keeps them): 0.13-0.25 s for a command's
+ * refusal, about 0.5 s for `--help`. Only the wrapper differs; bin/tessera.mjs itself (the Node
+ * version check, tsx) stays covered by the runs the test files keep on it.
  *
  * The bundle is the directory `.tessera/test-cli-bundle/<entry>-<key>/` (the entry point and, split
  * off by esbuild, the chunks its dynamic imports load, so a run loads only the command it runs, as

@@ -15,10 +15,10 @@ const operatorEnv = (apiUrl: string) => ({ TESSERA_API_URL: apiUrl, AWS_ACCESS_K
 /**
  * Runs the real `tessera` CLI (bin/tessera.mjs, in a child Node) against an admin API at
  * `apiUrl` (TESSERA_API_URL), as an operator's shell would. Never rejects: a failing run resolves
- * with its exit code. Each run costs a Node start, tsx and the CLI's imports (about 1 s of CPU
- * here; test/support/cli-bundle.ts starts the same program without tsx for about 0.4 s): use it
- * for what only a real process shows (the entry point, exit codes, nothing left running), and
- * runTesseraInProcess for the rest.
+ * with its exit code. Each run costs a Node start, tsx and the imports of the command it runs
+ * (about 0.5 s of CPU here; test/support/cli-bundle.ts starts the same program without tsx for
+ * about 0.2 s): use it for what only a real process shows (the entry point, exit codes, nothing
+ * left running), and runTesseraInProcess for the rest.
  */
 export function runTessera(apiUrl: string, ...args: string[]): Promise<TesseraRun> {
   return new Promise((resolve) => {
