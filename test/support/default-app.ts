@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlaceholderFinding } from '../../lib/config/placeholders.js';
@@ -94,6 +94,11 @@ const SYNTH_HELPERS = ['test/support/synth.ts', 'test/support/default-app.ts', '
 const INPUT_FILES = ['cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
 /** A lock older than this is left by a process that died: ignored. */
 const LOCK_STALE_MS = 240_000;
+/**
+ * A lock whose process still runs is waited for this long: a synth takes seconds on a quiet machine,
+ * minutes on a loaded one, and a second synth of the same app only adds to the load.
+ */
+const LOCK_LIVE_MS = 900_000;
 /** Cache files older than this are removed when a new one is written. */
 const KEEP_MS = 3_600_000;
 
@@ -218,7 +223,7 @@ function cachedOrMade(key: string, make: (file: string) => void): CachedSnapshot
     const cached = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as CachedSnapshot : undefined;
     return cached?.validationReport && cached.stackPaths && cached.errors ? cached : undefined;
   };
-  const waitUntil = Date.now() + LOCK_STALE_MS;
+  const waitUntil = Date.now() + LOCK_LIVE_MS;
   for (;;) {
     const cached = read();
     if (cached) return cached;
@@ -296,16 +301,36 @@ function toTemplates(c: AppSnapshot): AppTemplates {
   };
 }
 
-/** Creates the lock file unless it exists and is fresh; true when this process holds it. */
+/**
+ * Creates the lock file (holding this process's id) unless another live process holds it; true when
+ * this process holds it. A lock is left by a dead process when its holder is gone, or when it is older
+ * than {@link LOCK_STALE_MS} and names no process (written by an earlier version of this module).
+ */
 function takeLock(lock: string): boolean {
   try {
-    closeSync(openSync(lock, 'wx'));
+    const fd = openSync(lock, 'wx');
+    try {
+      writeSync(fd, String(process.pid));
+    } finally {
+      closeSync(fd);
+    }
     return true;
   } catch {
     try {
-      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
+      const holder = Number(readFileSync(lock, 'utf8'));
+      const dead = holder > 0 ? !isAlive(holder) : Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS;
+      if (dead) rmSync(lock, { force: true });
     } catch { /* removed meanwhile */ }
     return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: existence check only
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { credentials, leased, setLifecycleEnv, state, tenant } from './support.js';
 import { records, registryMock } from './registry-mock.js';
-import { configWith } from '../../support/synth.js';
+import { configWith } from '../../support/config-with.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 

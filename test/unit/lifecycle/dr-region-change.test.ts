@@ -9,7 +9,7 @@ import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import type { DisasterRecoveryRecord, TenantRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { drRegionConflict } from '../../../lambdas/lifecycle/dr-region-change.js';
-import { configWith } from '../../support/synth.js';
+import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
 import { credentials, EXECUTION_ARN, setLifecycleEnv, state, tenant } from './support.js';
 

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DisasterRecoveryRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
-import { configWith } from '../../support/synth.js';
+import { configWith } from '../../support/config-with.js';
 import { records, registryMock } from './registry-mock.js';
 import { credentials, setLifecycleEnv, tenant } from './support.js';
 

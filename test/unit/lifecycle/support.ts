@@ -1,7 +1,7 @@
 import type { Tag } from '@aws-sdk/client-cloudformation';
 import { LIFECYCLE_OPERATIONS, type LifecycleKind, type TenantLease, type TenantRecord, type TenantStatus } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
-import { configWith } from '../../support/synth.js';
+import { configWith } from '../../support/config-with.js';
 
 export const config = configWith();
 
