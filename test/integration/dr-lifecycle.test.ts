@@ -4,7 +4,7 @@ import { GetBucketLocationCommand, HeadBucketCommand, S3Client } from '@aws-sdk/
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 
 /**

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientWith, platformClient } from '../../lambdas/shared/aws-clients.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { LocalPlatform, type ExecutionStatusChange } from './support/local-platform.js';
 
 /**

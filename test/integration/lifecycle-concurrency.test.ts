@@ -8,7 +8,7 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../../lambdas/shared/aws-clients.js';
 import { closures, slotHolders } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { inject } from './support/faults.js';
 import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
 import { LocalPlatform } from './support/local-platform.js';

@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
-import { synthesizeBlueprints, type BlueprintTemplate } from './blueprint-templates.js';
-import { cachedJson } from './disk-cache.js';
+import type { BlueprintTemplate } from './blueprint-templates.js';
+import { cachedJsonAsync } from './disk-cache.js';
 import { attributesRead, deriveMotoBlueprint, type CfnTemplate, type DerivationReport } from './derive-moto-blueprint.js';
 import { motoCloudFormation, type MotoCloudFormation } from './moto-cloudformation.js';
 
@@ -24,10 +24,15 @@ export interface PublishedBlueprint extends BlueprintTemplate {
 /**
  * Synthesizes and derives the catalog for `config` (no AWS call); returns it with moto's answers it
  * was derived from. The synthesized blueprints of each version come through the disk cache
- * (disk-cache.ts: once per state of the sources, config and version, not once per test file).
+ * (disk-cache.ts: once per state of the sources, config and version, not once per test file);
+ * blueprint-templates.ts, and with it aws-cdk-lib and the app, is imported only on a miss.
  */
-export function deriveCatalog(config: PlatformConfig): { catalog: PublishedBlueprint[]; moto: MotoCloudFormation } {
-  const synthesized = CATALOG_VERSIONS.map((version) => ({ version, blueprints: cachedJson('blueprints', { config, version }, () => synthesizeBlueprints(config, version)) }));
+export async function deriveCatalog(config: PlatformConfig): Promise<{ catalog: PublishedBlueprint[]; moto: MotoCloudFormation }> {
+  const synthesized: Array<{ version: string; blueprints: BlueprintTemplate[] }> = [];
+  for (const version of CATALOG_VERSIONS) {
+    const blueprints = await cachedJsonAsync('blueprints', { config, version }, async () => (await import('./blueprint-templates.js')).synthesizeBlueprints(config, version));
+    synthesized.push({ version, blueprints });
+  }
   const moto = motoCloudFormation(synthesized.flatMap((s) => s.blueprints.flatMap((b) => attributesRead(b.template))));
   const catalog = synthesized.flatMap(({ version, blueprints }) =>
     blueprints.map((b) => {

@@ -53,6 +53,36 @@ function sourcesKey(): string {
  */
 export function cachedJson<T>(name: string, keyParts: unknown, compute: () => T): T {
   if (process.env.TESSERA_TEST_CACHE === 'off') return JSON.parse(JSON.stringify(compute())) as T;
+  const entry = cacheEntry<T>(name, keyParts);
+  if (entry.cached !== undefined) return entry.cached;
+  try {
+    return entry.write(compute());
+  } finally {
+    entry.unlock();
+  }
+}
+
+/**
+ * cachedJson with an asynchronous `compute()` (same files, keys and locks): for a computation
+ * whose modules are imported only on a miss (`await import(...)` inside `compute`).
+ */
+export async function cachedJsonAsync<T>(name: string, keyParts: unknown, compute: () => Promise<T>): Promise<T> {
+  if (process.env.TESSERA_TEST_CACHE === 'off') return JSON.parse(JSON.stringify(await compute())) as T;
+  const entry = cacheEntry<T>(name, keyParts);
+  if (entry.cached !== undefined) return entry.cached;
+  try {
+    return entry.write(await compute());
+  } finally {
+    entry.unlock();
+  }
+}
+
+/**
+ * The cache file of `name` and `keyParts`: its content when there is one (waiting while another
+ * process holds the lock); else this process holds the lock (or the holder is stuck) and must
+ * `write` the computed value, then `unlock`.
+ */
+function cacheEntry<T>(name: string, keyParts: unknown): { cached?: T; write(value: T): T; unlock(): void } {
   const key = createHash('sha256').update(SOURCES_KEY).update('\0').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
   mkdirSync(CACHE_DIR, { recursive: true });
   const file = join(CACHE_DIR, `${name}-${key}.json`);
@@ -65,26 +95,29 @@ export function cachedJson<T>(name: string, keyParts: unknown, compute: () => T)
       throw e;
     }
   };
-  const waitUntil = Date.now() + LOCK_STALE_MS;
-  for (;;) {
-    const cached = read();
-    if (cached !== undefined) return cached;
-    if (takeLock(lock)) break;
-    if (Date.now() > waitUntil) break; // the holder is stuck: compute without the lock
-    sleep(200);
-  }
-  try {
-    const cached = read(); // written between our last look and the lock
-    if (cached !== undefined) return cached;
-    const text = JSON.stringify(compute());
+  const unlock = () => rmSync(lock, { force: true });
+  const write = (value: T): T => {
+    const text = JSON.stringify(value);
     const partial = `${file}.${process.pid}.tmp`;
     writeFileSync(partial, text);
     renameSync(partial, file); // atomic: readers see the whole file or none
     prune(name, file);
     return JSON.parse(text) as T;
-  } finally {
-    rmSync(lock, { force: true });
+  };
+  const waitUntil = Date.now() + LOCK_STALE_MS;
+  for (;;) {
+    const cached = read();
+    if (cached !== undefined) return { cached, write, unlock: () => undefined };
+    if (takeLock(lock)) break;
+    if (Date.now() > waitUntil) break; // the holder is stuck: compute without the lock
+    sleep(200);
   }
+  const cached = read(); // written between our last look and the lock
+  if (cached !== undefined) {
+    unlock();
+    return { cached, write, unlock: () => undefined };
+  }
+  return { write, unlock };
 }
 
 /**

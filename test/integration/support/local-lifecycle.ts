@@ -1,15 +1,15 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
-import { configWith } from '../../support/synth.js';
-import { LocalWorkflows } from './local-workflows.js';
+import { configWith } from '../../support/config-with.js';
 import { startHarnessMoto } from './harness-moto.js';
 import type { MotoServer } from './moto-server.js';
 import { createPlatformFixture, type PlatformFixture } from './platform-fixture.js';
+import { WorkflowRunner, workflowDefinitions } from './workflow-runner.js';
 
 export interface LocalLifecycle {
   readonly config: PlatformConfig;
   moto: MotoServer;
-  workflows: LocalWorkflows;
+  workflows: WorkflowRunner;
   fixture: PlatformFixture;
   /** Undo functions (fault injections) run after each test. */
   readonly cleanups: Array<() => void>;
@@ -23,7 +23,7 @@ export function useLocalLifecycle(config: PlatformConfig = configWith()): LocalL
   const ctx = { config, cleanups: [] as Array<() => void> } as LocalLifecycle;
   beforeAll(async () => {
     ctx.moto = await startHarnessMoto({ serial: true }); // conditional writes (slots, claims) need DynamoDB's isolation
-    ctx.workflows = new LocalWorkflows(config);
+    ctx.workflows = new WorkflowRunner(await workflowDefinitions(config));
     ctx.fixture = await createPlatformFixture(ctx.moto.endpoint, config);
     Object.assign(process.env, ctx.fixture.env);
   });

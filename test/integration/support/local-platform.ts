@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { inject } from './faults.js';
-import { LocalWorkflows, type WorkflowEvent, type WorkflowName } from './local-workflows.js';
+import { WorkflowRunner, workflowDefinitions, type WorkflowEvent, type WorkflowName } from './workflow-runner.js';
 import { startHarnessMoto } from './harness-moto.js';
 import type { MotoServer } from './moto-server.js';
 import { createPlatformFixture, type PlatformFixture } from './platform-fixture.js';
@@ -92,11 +92,11 @@ export class LocalPlatform {
   readonly statusChangeErrors: Array<{ detail: ExecutionStatusChange; error: unknown }> = [];
   private readonly aborts = new Map<string, AbortController>();
   private readonly deliveries = new Map<string, Promise<void>>();
-  private constructor(readonly moto: MotoServer, readonly fixture: PlatformFixture, readonly workflows: LocalWorkflows, private readonly server: Server, readonly apiUrl: string, private readonly config: PlatformConfig) {}
+  private constructor(readonly moto: MotoServer, readonly fixture: PlatformFixture, readonly workflows: WorkflowRunner, private readonly server: Server, readonly apiUrl: string, private readonly config: PlatformConfig) {}
 
   static async start(config: PlatformConfig): Promise<LocalPlatform> {
     const moto = await startHarnessMoto();
-    const workflows = new LocalWorkflows(config);
+    const workflows = new WorkflowRunner(await workflowDefinitions(config));
     const fixture = await createPlatformFixture(moto.endpoint, config);
     for (const wf of ['onboard', 'change', 'status', 'offboard']) fixture.env[`TESSERA_${wf.toUpperCase()}_STATE_MACHINE_ARN`] = stateMachineArnOf(config, wf as WorkflowName);
     Object.assign(process.env, fixture.env, {

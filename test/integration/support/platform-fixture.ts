@@ -94,7 +94,7 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
   const s3 = new S3Client({ credentials: platform, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-blueprints' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-archive', ObjectLockEnabledForBucket: true }));
-  const { catalog, moto } = deriveCatalog(config);
+  const { catalog, moto } = await deriveCatalog(config);
   await publishCatalog(s3, 'tessera-blueprints', catalog);
   // The platform stack's hand-over of the shared cluster to the namespace blueprints.
   await jsonCall(endpoint, platform, 'ssm', 'AmazonSSM.PutParameter', { Name: SHARED_CLUSTER_PARAMETERS.ClusterName, Value: 'tessera-shared', Type: 'String' });

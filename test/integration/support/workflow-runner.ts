@@ -1,0 +1,207 @@
+import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import { randomUUID } from 'node:crypto';
+import type { PlatformConfig } from '../../../lib/config/schema.js';
+import type { LifecycleHandlerName } from '../../../lib/lifecycle-handlers.js';
+import { cachedJsonAsync } from './disk-cache.js';
+
+export type WorkflowName = 'onboard' | 'change' | 'status' | 'offboard' | 'upgrade' | 'drift';
+export type Definition = { States: Record<string, { Type: string; Resource?: string; Iterator?: Definition; ItemProcessor?: Definition }>; StartAt: string };
+type Handler = (event: unknown) => Promise<unknown>;
+/** One event of a local run, as aws-local-stepfunctions logs it (`stateType` for state events). */
+export type WorkflowEvent = { type: string; name?: string; stateType?: string; at: Date };
+
+/** An execution's `cause` as Step Functions reports it: a string (an error's message, or JSON). */
+function causeText(cause: unknown): string | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  if (typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message;
+  return JSON.stringify(cause);
+}
+
+/**
+ * The six lifecycle state machines of `config`'s platform stack as synthesized (local-workflows.ts's
+ * `synthesizeDefinitions`), through the disk cache (disk-cache.ts, name `workflow-definitions`, the
+ * same entry `new LocalWorkflows(config)` reads). The synthesis, and with it aws-cdk-lib and the
+ * app's constructs, is imported only when the cache has no entry for the state of the sources: a
+ * test file that finds the cache warm never loads them (about 1 s of CPU per file).
+ */
+export async function workflowDefinitions(config: PlatformConfig): Promise<Record<WorkflowName, Definition>> {
+  return cachedJsonAsync('workflow-definitions', { config }, async () => (await import('./local-workflows.js')).synthesizeDefinitions(config));
+}
+
+/** The handler an onboarding polls for an account-creation slot (`Wait for account slot` → `Acquire account slot`). */
+const SLOT_POLL: LifecycleHandlerName = 'acquire-account-slot';
+/**
+ * The handlers that give an account-creation slot back: release-account-slot, and record-failure
+ * and end-stopped-execution through `failOperation` (lambdas/lifecycle/lease.ts).
+ */
+const SLOT_RELEASERS: ReadonlySet<LifecycleHandlerName> = new Set(['release-account-slot', 'record-failure', 'end-stopped-execution']);
+/** The longest a refused slot poll's next poll is held back waiting for a release (a slot freed by other means). */
+const SLOT_RECHECK_MS = 1_000;
+
+/**
+ * The state machines exactly as synthesized by the platform stack, made runnable locally:
+ * Lambda ARNs in the definition are resolved to the handler each function bundles, and
+ * aws-local-stepfunctions runs every Task state with that real handler (in this process, against
+ * moto). Wait states and retry pauses are shortened through the library's override options; the
+ * definitions themselves are not edited.
+ */
+export class WorkflowRunner {
+  private readonly modules = new Map<LifecycleHandlerName, Handler>();
+  private readonly machines = new WeakMap<Definition, StateMachine>();
+  /** Wraps handlers, e.g. to observe them (concurrency tests). */
+  wrap?: (name: LifecycleHandlerName, handler: Handler) => Handler;
+  /** Slot releases seen so far (SLOT_RELEASERS finished), and the slot polls held until the next one. */
+  private slotReleases = 0;
+  private slotWaiters: Array<() => void> = [];
+
+  /** @param definitions the state machines' definitions as synthesized (workflowDefinitions()). */
+  constructor(readonly definitions: Record<WorkflowName, Definition>) {}
+
+  /** Counts a slot release and lets every held slot poll go. */
+  private slotReleased(): void {
+    this.slotReleases += 1;
+    for (const go of this.slotWaiters.splice(0)) go();
+  }
+
+  /**
+   * Resolves once a slot was released after release number `seen` (at once if one already was),
+   * or after SLOT_RECHECK_MS.
+   */
+  private releaseAfter(seen: number): Promise<void> {
+    if (this.slotReleases !== seen) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(go, SLOT_RECHECK_MS);
+      function go() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.slotWaiters.push(go);
+    });
+  }
+
+  /**
+   * The runnable machine of `definition`, made once per definition and process. The definition is
+   * validated then, with the options every run used before (asl-validator, ARNs and paths not
+   * checked: the Lambda ARNs are rendered, the infra test checks both), nested Map definitions
+   * included; the machine that runs is built with `noValidate`, because aws-local-stepfunctions
+   * would otherwise validate again on every run and for every Map item (a new Ajv schema
+   * compilation each time: about a quarter of a second of CPU per run here).
+   */
+  private machine(definition: Definition): StateMachine {
+    let machine = this.machines.get(definition);
+    if (!machine) {
+      new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } }); // throws on an invalid definition
+      machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+      this.machines.set(definition, machine);
+    }
+    return machine;
+  }
+
+  private async handler(name: LifecycleHandlerName): Promise<Handler> {
+    if (!this.modules.has(name)) {
+      const mod = (await import(`../../../lambdas/lifecycle/${name}.ts`)) as { handler: Handler };
+      this.modules.set(name, mod.handler);
+    }
+    const h = this.modules.get(name)!;
+    return this.wrap ? this.wrap(name, h) : h;
+  }
+
+  /**
+   * Runs `workflow` to its end; resolves with the output, or with the error of a failed execution.
+   * `status` is how Step Functions would close it; for FAILED, `error.error` and `error.cause` are
+   * the execution's error and cause as DescribeExecution reports them. `signal` aborts the run (the
+   * library's `abort()`: the state in flight finishes, no further state runs).
+   *
+   * Every Wait state lasts `waitMs` (default 1 ms) instead of its Seconds. One exception in effect:
+   * an onboarding that found no account-creation slot free (`Acquire account slot` answered
+   * `acquired: false`) polls again only once a slot was given back in this process (a
+   * SLOT_RELEASERS handler finished since its refused poll began) or SLOT_RECHECK_MS passed; the
+   * poll is held at the start of the `Acquire account slot` Task. A poll before then would find
+   * the same slots taken: in AWS the Wait is 30 s, far longer than a release takes here. Without
+   * it, in the account-creation burst (30 onboardings, cap 5) the 25 waiting onboardings polled
+   * ~750 times (1 ms Waits), each poll two DynamoDB writes (the step and the slot), taking CPU from
+   * the 5 that hold slots; with it, ~440 (both measured on a loaded machine). Every
+   * poll that is made is the real handler against moto; on each release all waiting onboardings
+   * poll at once, as their 30 s Waits would end, and contend for the freed slot.
+   */
+  async run(
+    workflow: WorkflowName | Definition,
+    input: unknown,
+    options: { executionArn?: string; onEvent?: (e: WorkflowEvent) => void; waitMs?: number; signal?: AbortSignal } = {},
+  ): Promise<{ output?: any; error?: { name: string; message: string; error?: string; cause?: string }; states: string[]; status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' }> {
+    // A definition of its own: e.g. the upgrade's ItemProcessor, run as one tenant's child execution.
+    const definition = typeof workflow === 'string' ? this.definitions[workflow] : workflow;
+    const machineName = typeof workflow === 'string' ? workflow : 'child';
+    const taskHandlers: Record<string, Handler> = {};
+    const waits: Record<string, number> = {};
+    const retries: Record<string, number> = {};
+    // The release number at the start of this execution's last refused slot poll.
+    let refusedAt: number | undefined;
+    const visit = async (d: Definition) => {
+      for (const [name, state] of Object.entries(d.States)) {
+        if (state.Type === 'Task') {
+          const fn = state.Resource!.split(':function:')[1] as LifecycleHandlerName;
+          const handler = await this.handler(fn);
+          taskHandlers[name] = (event: unknown) => handler(event);
+          if (fn === SLOT_POLL) {
+            taskHandlers[name] = async (event: unknown) => {
+              if (refusedAt !== undefined) await this.releaseAfter(refusedAt);
+              const seen = this.slotReleases;
+              const out = await handler(event);
+              refusedAt = (out as { acquired?: boolean } | undefined)?.acquired === false ? seen : undefined;
+              return out;
+            };
+          }
+          if (SLOT_RELEASERS.has(fn)) {
+            taskHandlers[name] = async (event: unknown) => {
+              try {
+                return await handler(event);
+              } finally {
+                this.slotReleased();
+              }
+            };
+          }
+          retries[name] = 1;
+        }
+        if (state.Type === 'Wait') waits[name] = options.waitMs ?? 1;
+        const inner = state.Iterator ?? state.ItemProcessor;
+        if (inner) await visit(inner);
+      }
+    };
+    await visit(definition);
+    const machine = this.machine(definition);
+    const executionId = options.executionArn ?? `arn:aws:states:us-east-1:222222222222:execution:tessera-${machineName}:${randomUUID()}`;
+    const execution = machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+      context: { Execution: { Id: executionId, Name: executionId.split(':').pop(), Input: input, StartTime: new Date().toISOString() } } as never,
+    });
+    const states: string[] = [];
+    let failure: { Error?: string; Cause?: unknown } | undefined;
+    const log = (async () => {
+      for await (const event of execution.eventLogs) {
+        const e = event as { type: string; state?: { name: string; type?: string }; Error?: string; Cause?: unknown };
+        if (e.type === 'StateEntered') states.push(e.state!.name);
+        if (e.type === 'ExecutionFailed') failure = e;
+        options.onEvent?.({ type: e.type, name: e.state?.name, stateType: e.state?.type, at: new Date() });
+      }
+    })();
+    const abort = () => execution.abort();
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      const output = await execution.result;
+      await log;
+      return { output, states, status: 'SUCCEEDED' };
+    } catch (e) {
+      await log.catch(() => undefined);
+      const error = { name: (e as Error).name, message: (e as Error).message };
+      if (e instanceof ExecutionAbortedError) return { error, states, status: 'ABORTED' };
+      if (e instanceof ExecutionTimeoutError) return { error: { ...error, error: 'States.Timeout' }, states, status: 'TIMED_OUT' };
+      const caught = (e as Error).cause as Error | undefined;
+      return { error: { ...error, error: failure?.Error ?? caught?.name, cause: causeText(failure ? failure.Cause : caught?.message) }, states, status: 'FAILED' };
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+    }
+  }
+}
