@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 

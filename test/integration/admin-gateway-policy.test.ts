@@ -8,7 +8,7 @@ import { CORS_ORIGINS_BY_TENANT_INDEX } from '../../lambdas/inference/cors-origi
 import { getTenant, putNewTenant } from '../../lambdas/shared/registry.js';
 import type { TenantRecord, TenantStatus } from '../../lib/tenant-record.js';
 import { expectPolite } from '../support/polite-cli.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { StreamReader } from './support/dynamodb-stream.js';
 import { LocalPlatform } from './support/local-platform.js';

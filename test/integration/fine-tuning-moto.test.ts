@@ -12,7 +12,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { trainedTenant } from '../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../support/gateway-config.js';
 import { serveGateway } from '../support/local-gateway.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { createGatewayTables } from './support/gateway-tables.js';
 import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
 

@@ -6,7 +6,7 @@ import { DynamoDbStore } from '../../lambdas/inference/stores/dynamodb-store.js'
 import { USAGE_TABLE_ENV } from '../../lambdas/admin/usage-routes.js';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 

@@ -5,7 +5,7 @@ import { hashApiKey } from '../../lib/identity/api-key.js';
 import type { TenantRecord, TenantStatus } from '../../lib/tenant-record.js';
 import { putNewTenant } from '../../lambdas/shared/registry.js';
 import { expectPolite } from '../support/polite-cli.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { startAdminApiFront, type AdminApiFront } from './support/admin-api-front.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';

@@ -27,7 +27,7 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { putNewTenant } from '../../lambdas/shared/registry.js';
 import { expectPolite } from '../support/polite-cli.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { startAdminApiFront, type AdminApiFront } from './support/admin-api-front.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 import { loginCommand } from '../../lib/cli/users-command.js';
