@@ -1,8 +1,7 @@
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LoadedBlueprints } from '../../../lib/preflight/blueprints.js';
-import { cachedJson } from '../../integration/support/disk-cache.js';
+import { cachedJsonAsync } from '../../integration/support/disk-cache.js';
 
-const NEEDS_BUILD = Symbol('needs build');
 type Stored = Omit<LoadedBlueprints, 'config'>;
 
 /**
@@ -16,16 +15,10 @@ type Stored = Omit<LoadedBlueprints, 'config'>;
  * `TESSERA_TEST_CACHE=off` builds every time.
  */
 export async function cachedBlueprints(config: PlatformConfig): Promise<LoadedBlueprints> {
-  let stored: Stored;
-  try {
-    stored = cachedJson<Stored>('preflight-blueprints', { config }, () => { throw NEEDS_BUILD; });
-  } catch (e) {
-    if (e !== NEEDS_BUILD) throw e;
+  const stored = await cachedJsonAsync<Stored>('preflight-blueprints', { config }, async () => {
     const { loadBlueprints } = await import('../../../lib/preflight/blueprints.js');
-    stored = cachedJson<Stored>('preflight-blueprints', { config }, () => {
-      const { config: _built, ...rest } = loadBlueprints(config);
-      return rest;
-    });
-  }
+    const { config: _built, ...rest } = loadBlueprints(config);
+    return rest;
+  });
   return { ...stored, config, tiers: stored.tiers.map((t) => ({ ...t, tier: config.tiers[t.tierName] })) };
 }
