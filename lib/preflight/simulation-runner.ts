@@ -22,6 +22,12 @@
  * Equivalence: with `TESSERA_IAM_SIMULATE_VERIFY=1` every request is also run through
  * `runSimulation` and the two outputs compared in full (their JSON, key order included); a difference throws.
  * Checked over the whole cross-tenant isolation test (see the README's test-speed section).
+ *
+ * License: this file follows the structure of iam-simulate's `runSimulation` and calls its internal
+ * modules and `@cloud-copilot/iam-policy`'s validators, both AGPL-3.0-or-later. Like the rest of
+ * lib/preflight/ (a dev-only tool whose only users are `npm run preflight` and the test suite), it is
+ * never bundled into a Lambda or shipped with the CDK app; treat it as covered by the AGPL if you
+ * distribute the preflight.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
