@@ -85,7 +85,7 @@ describe('the shared Lambda build', () => {
     expect(entries).toEqual(expect.arrayContaining([...new Set(deployed)]));
     expect(entries.every((e) => existsSync(join(LAMBDAS, `${e}.ts`)))).toBe(true);
     expect(entries.some((e) => e.startsWith('shared/'))).toBe(false);
-  });
+  }, 240_000); // the default app's templates: a synth (a child process) when no run has cached them yet
 
   it('gives each function an asset of its own: its entry as index.mjs, the chunks it loads, its extra files', () => {
     const { validate, validateBare, router, users } = first.assets;
