@@ -19,6 +19,9 @@ const SHARED_FILES = [...sharedWorkerFiles(ROOT, 'test/unit'), ...sharedWorkerFi
 // loaded from one file to the next.
 const RESET_FILES = [...resetWorkerFiles(ROOT, 'test/unit'), ...resetWorkerFiles(ROOT, 'test/infra')];
 
+/** `--sequence.shuffle`, `--sequence.shuffle.files` (and `=true`) on vitest's command line. */
+const SHUFFLE_REQUESTED = process.argv.some((arg) => /^--sequence\.shuffle(\.files)?(=true)?$/.test(arg));
+
 export default defineConfig({
   test: {
     // Synthesizing the whole app takes seconds on a 2-core machine; these are limits, not targets.
@@ -30,8 +33,10 @@ export default defineConfig({
     // than cores keeps the cores busy through those waits. `--maxWorkers` on the command line wins.
     maxWorkers: Math.max(3, availableParallelism() + 1),
     // Longest files first, from vitest's results cache or, on a fresh clone, from
-    // test/support/file-durations.json (test/support/sequencer.ts).
-    sequence: { sequencer: LongestFirstSequencer },
+    // test/support/file-durations.json (test/support/sequencer.ts). Not when the command line asks
+    // for a shuffle: vitest keeps a configured sequencer and then drops `--sequence.shuffle.files`
+    // (it picks its RandomSequencer only when none is configured), so the order would not change.
+    sequence: SHUFFLE_REQUESTED ? {} : { sequencer: LongestFirstSequencer },
     // Silent Powertools logs, and every temp dir made through test/support/temp-dirs.ts removed after its file.
     setupFiles: ['test/support/test-setup.ts'],
     projects: [

@@ -189,7 +189,7 @@ export const TierConfigSchema = z
       });
     }
     if (t.isolation === 'vpc' && t.compute.mode === 'dedicated') {
-      // test/isolation/cross-tenant.test.ts builds this shape anyway and shows the cross-tenant paths.
+      // test/isolation/cross-tenant-shapes.test.ts builds this shape anyway and shows the cross-tenant paths.
       ctx.addIssue({
         code: 'custom',
         path: ['compute', 'mode'],

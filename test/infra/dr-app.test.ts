@@ -19,6 +19,11 @@ describe('the whole app with disaster recovery (platform DR region and a DR tier
       ...Object.fromEntries(Object.entries({ blueprints: built.blueprints, namespaceBlueprints: built.namespaceBlueprints, drBlueprints: built.drBlueprints, failoverBlueprints: built.failoverBlueprints })
         .flatMap(([kind, byTier]) => Object.entries(byTier).map(([tier, t]) => [`${kind}.${tier}`, t]))),
     };
+    // the list above is every stack the app has: a new one cannot escape the check
+    const listed = Object.entries(stacks).map(([name]) => name.includes('.')
+      ? (built.stackPaths[name.split('.')[0] as 'blueprints'] as Record<string, string>)[name.split('.')[1]]
+      : built.stackPaths[name as 'platform'] as string);
+    expect(listed.sort()).toEqual(built.stackPaths.all);
     for (const [name, t] of Object.entries(stacks)) expect(Object.keys(t.toJSON().Resources).length, name).toBeLessThan(500);
   });
 });

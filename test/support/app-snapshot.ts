@@ -55,6 +55,8 @@ export interface StackPaths {
   failoverBlueprints: Record<string, string>;
   /** Every stack of the Blueprints stage (`blueprintStage.node.children` that are stacks). */
   blueprintStage: string[];
+  /** Every stack of the app, nested stacks and stages included (`Stack.isStack` over `app.node.findAll()`), sorted. */
+  all: string[];
 }
 
 /**
@@ -94,6 +96,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
       drBlueprints: pathsByTier(built.drBlueprints),
       failoverBlueprints: pathsByTier(built.failoverBlueprints),
       blueprintStage: built.blueprintStage.node.children.filter((c): c is Stack => c instanceof Stack).map((c) => c.node.path),
+      all: built.app.node.findAll().filter((c): c is Stack => Stack.isStack(c)).map((c) => c.node.path).sort(),
     },
   };
 }

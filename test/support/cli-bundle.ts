@@ -153,8 +153,8 @@ const entryBase = (entry: string) => basename(entry).replace(/\.[cm]?[jt]s$/, ''
  * Bundles built with an entry, each in a directory of its own beside it, and the identifier whose
  * esbuild `define` gives the entry its path: the thread of `tessera serve --workers`
  * (TESSERA_SERVE_WORKER_BUNDLE in lib/cli/serve-command.ts), so the bundled CLI's threads run
- * bundled too, as in the bundle bin/tessera.mjs runs serve from (lib/cli/serve-bundle.mjs), instead
- * of through tsx (about 0.9 s of CPU a thread).
+ * bundled too instead of through tsx (about 0.9 s of CPU a thread). `bin/tessera.mjs` itself runs
+ * everything through tsx, its `serve --workers` threads included (serve-worker.ts).
  */
 const COMPANIONS: Record<string, ReadonlyArray<{ entry: string; define: string }>> = {
   'bin/tessera-cli.ts': [{ entry: 'lib/cli/serve-worker.ts', define: 'TESSERA_SERVE_WORKER_BUNDLE' }],

@@ -104,6 +104,8 @@ const KEEP_MS = 3_600_000;
 
 /** Key → snapshot read or made by this process. */
 const memo = new Map<string, CachedSnapshot>();
+/** {@link appInputKey} when this process first imported the app's code (appTemplates' in-process synth). */
+let loadedSourcesKey: string | undefined;
 
 /**
  * The default app's templates: from this process's memo, the disk cache, or a synth in a child
@@ -116,7 +118,8 @@ export function defaultAppTemplates(): DefaultAppTemplates {
   const key = cacheKey();
   let snapshot = memo.get(key);
   if (!snapshot) {
-    snapshot = cachedOrMade(key, synthesizeDefaultAppInto);
+    // The child loads the sources from disk when it starts: cached only if they did not change meanwhile.
+    snapshot = cachedOrMade(key, synthesizeDefaultAppInto, () => cacheKey() === key);
     memo.set(key, snapshot);
   }
   return { ...toTemplates(snapshot), deprecatedApisRefused: snapshot.deprecatedApisRefused === true };
@@ -134,8 +137,16 @@ export async function appTemplates(overrides: Json, options: { placeholders?: re
   let snapshot = memo.get(key);
   if (!snapshot) {
     // Loaded only on a miss: a file reading cached templates does not import the app.
+    loadedSourcesKey ??= appInputKey();
     const [{ buildApp, configWith }, { snapshotOf }] = await Promise.all([import('./synth.js'), import('./app-snapshot.js')]);
-    snapshot = cachedOrMade(key, (file) => writeFileSync(file, JSON.stringify(snapshotOf(buildApp(configWith(structuredClone(overrides)), structuredClone(options))))));
+    // This process builds with the code it loaded first (a shared worker keeps its modules across
+    // files): cached only while the sources on disk are still what it loaded, else the templates of
+    // old code would be stored under the new sources' key.
+    snapshot = cachedOrMade(
+      key,
+      (file) => writeFileSync(file, JSON.stringify(snapshotOf(buildApp(configWith(structuredClone(overrides)), structuredClone(options))))),
+      () => appInputKey() === loadedSourcesKey && cacheKey(overrides, options) === key,
+    );
     memo.set(key, snapshot);
   }
   return toTemplates(snapshot);
@@ -213,7 +224,12 @@ function hashOf(inputs: readonly string[]): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-function cachedOrMade(key: string, make: (file: string) => void): CachedSnapshot {
+/**
+ * The snapshot under `key`: read from the disk cache, or made by `make` (into a temp file) and
+ * cached, unless `stillCurrent()` says after the build that the sources it was made from are not
+ * those of `key` any more (edited during the run): then it is returned but not cached.
+ */
+function cachedOrMade(key: string, make: (file: string) => void, stillCurrent: () => boolean): CachedSnapshot {
   mkdirSync(CACHE_DIR, { recursive: true });
   const file = join(CACHE_DIR, `${key}.json`);
   const lock = join(CACHE_DIR, `${key}.lock`);
@@ -242,6 +258,10 @@ function cachedOrMade(key: string, make: (file: string) => void): CachedSnapshot
       throw e;
     }
     const snapshot = JSON.parse(readFileSync(partial, 'utf8')) as CachedSnapshot;
+    if (!stillCurrent()) {
+      rmSync(partial, { force: true });
+      return snapshot;
+    }
     renameSync(partial, file); // atomic: readers see the whole file or none
     prune(file);
     return snapshot;

@@ -1,13 +1,18 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LoadedBlueprints } from '../../../lib/preflight/blueprints.js';
 import { cachedJsonAsync } from '../../integration/support/disk-cache.js';
 
 type Stored = Omit<LoadedBlueprints, 'config'>;
 
+/** This file's own text: the computation below is part of what a cached entry depends on. */
+const OWN_CODE = createHash('sha256').update(readFileSync(new URL(import.meta.url), 'utf8')).digest('hex').slice(0, 16);
+
 /**
  * `loadBlueprints(config)` (lib/preflight/blueprints.ts: the app built in-process, the blueprints
  * synthesized), through the test synth cache on disk (test/integration/support/disk-cache.ts: keyed
- * on every source file the app reads at synth, and on `config`), so the preflight and isolation
+ * on every source file the app reads at synth, on `config` and on this file's own text), so the preflight and isolation
  * files that read the same blueprints build them once per state of the sources instead of once
  * per file. The app's code (aws-cdk-lib and every construct) is imported only when the cache has
  * no entry. `config` and each tier's config in the result are the caller's objects, not copies
@@ -15,7 +20,7 @@ type Stored = Omit<LoadedBlueprints, 'config'>;
  * `TESSERA_TEST_CACHE=off` builds every time.
  */
 export async function cachedBlueprints(config: PlatformConfig): Promise<LoadedBlueprints> {
-  const stored = await cachedJsonAsync<Stored>('preflight-blueprints', { config }, async () => {
+  const stored = await cachedJsonAsync<Stored>('preflight-blueprints', { config, code: OWN_CODE }, async () => {
     const { loadBlueprints } = await import('../../../lib/preflight/blueprints.js');
     const { config: _built, ...rest } = loadBlueprints(config);
     return rest;
