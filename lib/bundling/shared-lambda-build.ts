@@ -1,5 +1,5 @@
 import { buildSync, type LogLevel, type Metafile } from 'esbuild';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { lambdaEntries } from './lambda-entries.js';
 
@@ -83,7 +83,8 @@ export class SharedLambdaBuild {
     const projectRoot = dirname(lambdasDir);
     const parent = join(projectRoot, '.tessera', 'lambda-build');
     mkdirSync(parent, { recursive: true });
-    this.outdir = mkdtempSync(join(parent, 'build-'));
+    removeOrphanedBuilds(parent);
+    this.outdir = mkdtempSync(join(parent, `build-${process.pid}-`));
     const outdir = this.outdir;
     buildsRun += 1;
     process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
@@ -192,4 +193,36 @@ function outputName(handlerFile: string): string {
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A build directory without a pid in its name (written before pids were) is orphaned after this long. */
+const UNNAMED_BUILD_STALE_MS = 3_600_000;
+
+/**
+ * Removes the build directories under `parent` whose process is gone: each build is removed when its
+ * process exits, but a process ended by a signal (a test worker vitest stops, Ctrl-C on a synth) runs
+ * no exit handler, and its 6-7 MB build stayed. `build-<pid>-…`: removed when no process has that
+ * pid (`kill(pid, 0)` fails with ESRCH); a directory of another name: when older than an hour.
+ */
+export function removeOrphanedBuilds(parent: string): void {
+  for (const name of readdirSync(parent)) {
+    const path = join(parent, name);
+    const pid = /^build-(\d+)-/.exec(name)?.[1];
+    let orphaned: boolean;
+    if (pid !== undefined) {
+      try {
+        process.kill(Number(pid), 0);
+        orphaned = false;
+      } catch (e) {
+        orphaned = (e as NodeJS.ErrnoException).code === 'ESRCH';
+      }
+    } else {
+      try {
+        orphaned = Date.now() - statSync(path).mtimeMs > UNNAMED_BUILD_STALE_MS;
+      } catch {
+        orphaned = false;
+      }
+    }
+    if (orphaned) rmSync(path, { recursive: true, force: true });
+  }
 }
