@@ -26,6 +26,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuPerRequest } from './cpu-per-request.js';
+import { AGENT_CHAT_BODY } from './agent-request.js';
 
 const args = process.argv.slice(2);
 const VALUED = ['--workers', '--requests', '--rounds'];
@@ -70,18 +71,7 @@ const servePgid = children.at(-1)!.pid!;
 const token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'bench', '--expires', '2h', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 
 // What an agent sends (issue 11): a system prompt, a user turn and two function tools.
-const tools = [
-  { type: 'function', function: { name: 'get_quarterly_figures', description: 'Revenue, cost and margin of a quarter, by region.', strict: true, parameters: { type: 'object', properties: { year: { type: 'integer' }, quarter: { type: 'string', enum: ['Q1', 'Q2', 'Q3', 'Q4'] }, region: { type: ['string', 'null'], description: 'ISO region code, or null for all' } }, required: ['year', 'quarter', 'region'], additionalProperties: false } } },
-  { type: 'function', function: { name: 'search_board_minutes', description: 'Full-text search over past board minutes.', parameters: { type: 'object', properties: { query: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 20 } }, required: ['query'] } } },
-];
-const body = JSON.stringify({
-  model: 'openai-compatible/default',
-  messages: [
-    { role: 'system', content: 'You are the finance assistant of Acme Corp. Answer in plain English, cite the figures you use, and call a tool when you need data you do not have.' },
-    { role: 'user', content: 'Summarise our Q3 numbers for the board in two sentences.' },
-  ],
-  tools, tool_choice: 'auto', max_tokens: 64,
-});
+const body = AGENT_CHAT_BODY;
 // What a RAG indexer sends (issue 14): one chunk of a document, base64 as the Node SDK asks by default.
 const embeddingBody = JSON.stringify({
   model: 'openai-compatible/embeddings',

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { AGENT_CHAT_BODY } from './agent-request.js';
 
 /**
  * `npx tsx test/bench/gateway-inprocess-cpu.ts [--http] [--shared] [--requests N] [--rounds N] <checkout> [<checkout>]`
@@ -30,18 +31,7 @@ const roots = args.filter((a, i) => !a.startsWith('--') && !['--requests', '--ro
 if (!roots.length) roots.push(join(import.meta.dirname, '..', '..'));
 
 // Issue 11's request, as test/bench/gateway-bench.ts sends it.
-const tools = [
-  { type: 'function', function: { name: 'get_quarterly_figures', description: 'Revenue, cost and margin of a quarter, by region.', strict: true, parameters: { type: 'object', properties: { year: { type: 'integer' }, quarter: { type: 'string', enum: ['Q1', 'Q2', 'Q3', 'Q4'] }, region: { type: ['string', 'null'], description: 'ISO region code, or null for all' } }, required: ['year', 'quarter', 'region'], additionalProperties: false } } },
-  { type: 'function', function: { name: 'search_board_minutes', description: 'Full-text search over past board minutes.', parameters: { type: 'object', properties: { query: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 20 } }, required: ['query'] } } },
-];
-const body = JSON.stringify({
-  model: 'openai-compatible/default',
-  messages: [
-    { role: 'system', content: 'You are the finance assistant of Acme Corp. Answer in plain English, cite the figures you use, and call a tool when you need data you do not have.' },
-    { role: 'user', content: 'Summarise our Q3 numbers for the board in two sentences.' },
-  ],
-  tools, tool_choice: 'auto', max_tokens: 64,
-});
+const body = AGENT_CHAT_BODY;
 const answer = JSON.stringify({
   id: 'chatcmpl-bench', object: 'chat.completion', created: 1, model: 'default',
   choices: [{ index: 0, message: { role: 'assistant', content: 'Q3 revenue was 41.2 million, up 6% on Q2; margins held at 18% except in the north.' }, finish_reason: 'stop', logprobs: null }],
