@@ -95,7 +95,7 @@ export class LocalPlatform {
   private constructor(readonly moto: MotoServer, readonly fixture: PlatformFixture, readonly workflows: WorkflowRunner, private readonly server: Server, readonly apiUrl: string, private readonly config: PlatformConfig) {}
 
   static async start(config: PlatformConfig): Promise<LocalPlatform> {
-    const moto = await startHarnessMoto();
+    const moto = await startHarnessMoto({ serial: true }); // conditional writes (leases, slots, claims) need DynamoDB's isolation, which threaded moto lacks
     const workflows = new WorkflowRunner(await workflowDefinitions(config));
     const fixture = await createPlatformFixture(moto.endpoint, config);
     for (const wf of ['onboard', 'change', 'status', 'offboard']) fixture.env[`TESSERA_${wf.toUpperCase()}_STATE_MACHINE_ARN`] = stateMachineArnOf(config, wf as WorkflowName);
