@@ -39,6 +39,8 @@ export default defineConfig({
     sequence: SHUFFLE_REQUESTED ? {} : { sequencer: LongestFirstSequencer },
     // Silent Powertools logs, and every temp dir made through test/support/temp-dirs.ts removed after its file.
     setupFiles: ['test/support/test-setup.ts'],
+    // Before and after the run: temp dirs of test processes that were killed (test/support/global-setup.ts).
+    globalSetup: ['test/support/global-setup.ts'],
     projects: [
       {
         extends: true,

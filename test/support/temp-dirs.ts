@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,9 +15,17 @@ if (!processState[CREATED]) {
   process.once('exit', () => removeTempDirs());
 }
 
-/** A fresh directory under the OS temp dir, removed after the test file (test/support/test-setup.ts). */
+/** What tempDir puts between the prefix and mkdtemp's six characters: the owning process's pid. */
+const OWNER = /pid(\d+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * A fresh directory under the OS temp dir, `<prefix>pid<pid>-XXXXXX`, removed after the test file
+ * (test/support/test-setup.ts), at the process's exit, or, when the process was killed (a worker
+ * vitest stopped on a timeout, Ctrl-C), by {@link removeOrphanedTempDirs} at the start and end of
+ * the next run.
+ */
 export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}pid${process.pid}-`));
   created.add(dir);
   return dir;
 }
@@ -26,4 +34,26 @@ export function tempDir(prefix: string): string {
 export function removeTempDirs(): void {
   for (const dir of created) rmSync(dir, { recursive: true, force: true });
   created.clear();
+}
+
+/**
+ * Removes the directories tempDir made under `parent` for processes that are gone (no process has
+ * the pid in the name: `kill(pid, 0)` fails with ESRCH). A killed process runs no exit hook; its
+ * directories would stay. Directories of live processes, and every other entry, are left alone.
+ * @returns the directories removed
+ */
+export function removeOrphanedTempDirs(parent: string = tmpdir()): string[] {
+  const removed: string[] = [];
+  for (const entry of readdirSync(parent, { withFileTypes: true })) {
+    const pid = entry.isDirectory() ? OWNER.exec(entry.name)?.[1] : undefined;
+    if (pid === undefined) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+      rmSync(join(parent, entry.name), { recursive: true, force: true });
+      removed.push(join(parent, entry.name));
+    }
+  }
+  return removed;
 }
