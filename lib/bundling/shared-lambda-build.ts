@@ -1,6 +1,7 @@
 import { buildSync, type LogLevel, type Metafile } from 'esbuild';
 import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { removeDirsOfGoneProcesses } from '../process-alive.js';
 import { lambdaEntries } from './lambda-entries.js';
 
 /** What may differ between two shared builds of one synth; everything else is fixed (`LAMBDA_BUILD`). */
@@ -202,27 +203,15 @@ const UNNAMED_BUILD_STALE_MS = 3_600_000;
  * Removes the build directories under `parent` whose process is gone: each build is removed when its
  * process exits, but a process ended by a signal (a test worker vitest stops, Ctrl-C on a synth) runs
  * no exit handler, and its 6-7 MB build stayed. `build-<pid>-…`: removed when no process has that
- * pid (`kill(pid, 0)` fails with ESRCH); a directory of another name: when older than an hour.
+ * pid; a directory of another name (written before pids were): when older than an hour.
  */
 export function removeOrphanedBuilds(parent: string): void {
+  removeDirsOfGoneProcesses(parent, /^build-(\d+)-/);
   for (const name of readdirSync(parent)) {
+    if (/^build-\d+-/.test(name)) continue;
     const path = join(parent, name);
-    const pid = /^build-(\d+)-/.exec(name)?.[1];
-    let orphaned: boolean;
-    if (pid !== undefined) {
-      try {
-        process.kill(Number(pid), 0);
-        orphaned = false;
-      } catch (e) {
-        orphaned = (e as NodeJS.ErrnoException).code === 'ESRCH';
-      }
-    } else {
-      try {
-        orphaned = Date.now() - statSync(path).mtimeMs > UNNAMED_BUILD_STALE_MS;
-      } catch {
-        orphaned = false;
-      }
-    }
-    if (orphaned) rmSync(path, { recursive: true, force: true });
+    try {
+      if (Date.now() - statSync(path).mtimeMs > UNNAMED_BUILD_STALE_MS) rmSync(path, { recursive: true, force: true });
+    } catch { /* removed meanwhile */ }
   }
 }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlaceholderFinding } from '../../lib/config/placeholders.js';
 import type { AppSnapshot, StackPaths } from './app-snapshot.js';
+import { processAlive } from '../../lib/process-alive.js';
 
 /**
  * The templates of the app, for test files that only read them. Building and synthesizing the app
@@ -338,21 +339,13 @@ function takeLock(lock: string): boolean {
   } catch {
     try {
       const holder = Number(readFileSync(lock, 'utf8'));
-      const dead = holder > 0 ? !isAlive(holder) : Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS;
+      const dead = holder > 0 ? !processAlive(holder) : Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS;
       if (dead) rmSync(lock, { force: true });
     } catch { /* removed meanwhile */ }
     return false;
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0); // signal 0: existence check only
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function prune(keep: string): void {
   for (const name of readdirSync(CACHE_DIR)) {

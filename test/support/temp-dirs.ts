@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeDirsOfGoneProcesses } from '../../lib/process-alive.js';
 
 // One set and one exit hook per process, kept on the process: project `shared-reset` evaluates
 // this module again for every file (test/support/file-state.ts), and a second exit hook per file
@@ -37,23 +38,10 @@ export function removeTempDirs(): void {
 }
 
 /**
- * Removes the directories tempDir made under `parent` for processes that are gone (no process has
- * the pid in the name: `kill(pid, 0)` fails with ESRCH). A killed process runs no exit hook; its
- * directories would stay. Directories of live processes, and every other entry, are left alone.
+ * Removes the directories tempDir made under `parent` for processes that are gone (a killed
+ * process runs no exit hook). Directories of live processes, and every other entry, are left alone.
  * @returns the directories removed
  */
 export function removeOrphanedTempDirs(parent: string = tmpdir()): string[] {
-  const removed: string[] = [];
-  for (const entry of readdirSync(parent, { withFileTypes: true })) {
-    const pid = entry.isDirectory() ? OWNER.exec(entry.name)?.[1] : undefined;
-    if (pid === undefined) continue;
-    try {
-      process.kill(Number(pid), 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-      rmSync(join(parent, entry.name), { recursive: true, force: true });
-      removed.push(join(parent, entry.name));
-    }
-  }
-  return removed;
+  return removeDirsOfGoneProcesses(parent, OWNER);
 }

@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inputKey } from '../../support/default-app.js';
+import { processAlive } from '../../../lib/process-alive.js';
 
 /**
  * Test-harness products that take seconds to make and never change between test files of a run
@@ -134,21 +135,12 @@ function takeLock(lock: string): boolean {
   } catch {
     try {
       const holder = Number(readFileSync(lock, 'utf8'));
-      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS || (holder > 0 && !alive(holder))) rmSync(lock, { force: true });
+      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS || (holder > 0 && !processAlive(holder))) rmSync(lock, { force: true });
     } catch { /* removed meanwhile */ }
     return false;
   }
 }
 
-/** Whether process `pid` exists (signal 0 checks without signalling; EPERM: it exists, not ours). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes this name's cache files older than an hour, except `keep`. */
 function prune(name: string, keep: string): void {
