@@ -3,8 +3,8 @@ import { deepMerge, parseConfig } from '../../lib/config/load-config.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 
 /**
- * The default config with `overrides` merged in (same semantics as the loader): the same function
- * as test/support/synth.ts's `configWith`, in a module that imports only the config loader. A test
+ * The default config with `overrides` merged in (same semantics as the loader): synth.ts re-exports
+ * it; this module imports only the config loader. A test
  * that needs a config but builds no app (the gateway suites, through test/support/gateway-config.ts)
  * imports this one and so never loads aws-cdk-lib and the app's constructs, which synth.ts imports
  * (about 0.9 s of CPU per test file measured in a vitest worker, about 2 s in a tsx worker thread).

@@ -1,11 +1,12 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
-import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
-import { deepMerge, parseConfig } from '../../lib/config/load-config.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { buildTesseraApp, type BuildOptions, type TesseraApp } from '../../lib/tessera-app.js';
+import { configWith } from './config-with.js';
 import { tempDir } from './temp-dirs.js';
+
+export { configWith };
 
 /**
  * An App with the CLI's context (feature flags, cached lookups) writing to a fresh temp dir.
@@ -19,11 +20,6 @@ export function newApp(): App {
 /** A bare stack for testing one construct, with the app's feature flags. */
 export function newStack(id = 'TestStack'): Stack {
   return new Stack(newApp(), id, { env: { account: '123456789012', region: 'us-east-1' } });
-}
-
-/** The default config with `overrides` merged in (same semantics as the loader). */
-export function configWith(overrides: unknown = {}): PlatformConfig {
-  return parseConfig(deepMerge(structuredClone(DEFAULT_CONFIG), overrides), 'test');
 }
 
 /**

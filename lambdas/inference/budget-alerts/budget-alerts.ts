@@ -88,8 +88,7 @@ export class BudgetAlerts {
     if (!tenant) this.tenantWatch.set(r.policy, (tenant = { thresholds: budgetAlertsOf(r.policy.tier).thresholdsPercent, budgets: watchedBudgets(r.policy.limits) }));
     const { thresholds } = tenant;
     // The subject's own budgets (a user's or key's `tokensPerDay`, `monthlyCostUsd`) after the tenant's, as watchedBudgets lists them.
-    const own = subject?.limits && (subject.limits.tokensPerDay !== undefined || subject.limits.monthlyCostUsd !== undefined)
-      ? watchedBudgets({}, subject) : undefined;
+    const own = subject?.limits ? watchedBudgets({}, subject) : undefined;
     const budgets = own?.length ? [...tenant.budgets, ...own] : tenant.budgets;
     if (!thresholds.length || !budgets.length) return;
     this.watched.set(reservation, {
