@@ -187,7 +187,9 @@ export class Gateway {
         for (const [field, value] of Object.entries(who)) if (value !== undefined && audit[field as 'tenantId'] === undefined) audit[field as 'tenantId'] = value;
         if (permission) audit.detail = { ...audit.detail, permission };
       }
-      await res.json(err.status, err.body(), { ...err.headers, 'x-request-id': audit.requestId });
+      // A 405 names what the path takes (RFC 9110 §15.5.6: `Allow` MUST be sent), from the route table OPTIONS answers from.
+      const methods = err.status === 405 ? routeMethods(path, true) : undefined;
+      await res.json(err.status, err.body(), { ...err.headers, ...(methods ? { allow: [...methods, 'OPTIONS'].join(', ') } : {}), 'x-request-id': audit.requestId });
     } finally {
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));

@@ -226,6 +226,18 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
 
   it('counts at least 30 hostile cases', () => expect(cases.length).toBeGreaterThanOrEqual(30));
 
+  it('names the methods a path takes in Allow on every 405 (RFC 9110 §15.5.6), as OPTIONS does', async () => {
+    for (const [method, path, allow] of [
+      ['GET', '/chat/completions', 'POST, OPTIONS'], ['DELETE', '/models/openai-compatible%2Fdefault', 'GET, OPTIONS'],
+      ['POST', '/models', 'GET, OPTIONS'], ['PUT', '/responses', 'POST, OPTIONS'],
+    ]) {
+      const res = await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${tokens.acme}` }, body: method === 'GET' ? undefined : '{}' });
+      expect([method, path, res.status, res.headers.get('allow')]).toEqual([method, path, 405, allow]);
+      const options = await fetch(`${gw.url}${path}`, { method: 'OPTIONS' });
+      expect(options.headers.get('allow')).toBe(allow);
+    }
+  });
+
   it('names the field and the value of a bad request', async () => {
     const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}` }, body: chat({ max_tokens: -5 }) });
     expect(((await res.json()) as { error: unknown }).error).toEqual({ message: expect.stringMatching(/^max_tokens = -5: /), type: 'invalid_request_error', param: 'max_tokens', code: 'invalid_request' });

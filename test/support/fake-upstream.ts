@@ -83,16 +83,20 @@ function eventTexts(stream: Pick<ScriptedStream, 'events' | 'lineEnding' | 'noFi
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The non-scripted chat answer: the last user message echoed, whole (`payload`) or as stream
- * events (`events`, each written as it is), with usage.
+ * The non-scripted chat answer: the last user message echoed (the text of its parts, line breaks
+ * kept), whole (`payload`) or as stream events of up to 6 characters (`events`, each written as it
+ * is), with usage. It never answers with a tool call or honours `response_format`: a test that needs
+ * those scripts the answer (`FakeUpstream.script`).
  */
 function echoAnswer(body: any): { headers: Record<string, string>; payload?: string; events?: string[] } {
   const last = [...(body.messages ?? [])].reverse().find((m: any) => m.role === 'user');
-  const text = `echo: ${last?.content ?? ''}`;
+  // Content parts: their texts, one after another (an image part adds nothing).
+  const content = Array.isArray(last?.content) ? last.content.filter((p: any) => p?.type === 'text').map((p: any) => p.text).join('') : last?.content;
+  const text = `echo: ${content ?? ''}`;
   const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
   const base = { id: 'up-1', created: 1, model: body.model };
   if (body.stream) {
-    const events = (text.match(/.{1,6}/g) ?? []).map((piece) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+    const events = (text.match(/.{1,6}/gsu) ?? []).map((piece) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
     events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
     events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`);
     events.push('data: [DONE]\n\n');
