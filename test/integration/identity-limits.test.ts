@@ -47,9 +47,13 @@ describe('SharedMemoryStore (tessera serve --workers): exact across worker threa
   });
   const run: RunBurst = async (caller, step, n, userLimits) => {
     const message = { tenantId: caller.tenantId, kind: caller.keyId ? 'key' : 'user', id: caller.userId, limits: caller.key?.limits, step, n: n / workers.length, userLimits };
+    // Each burst's listeners go when it ends: one `once('error')` left per burst was 11 on a thread by
+    // the last burst (Node's MaxListenersExceededWarning in every suite run).
     const parts = await Promise.all(workers.map((w) => new Promise<Burst>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
+      const failed = (e: Error) => { w.off('message', answered); reject(e); };
+      const answered = (burst: Burst) => { w.off('error', failed); resolve(burst); };
+      w.once('message', answered);
+      w.once('error', failed);
       w.postMessage(message);
     })));
     return { admitted: parts.reduce((a, p) => a + p.admitted, 0), refusals: parts.flatMap((p) => p.refusals) };
