@@ -41,6 +41,11 @@ export interface AuditRecord {
 
 export interface AuditSink {
   write(record: AuditRecord): Promise<void>;
+  /**
+   * Resolves once every record written so far is stored (a sink that batches writes its batch).
+   * `tessera serve` awaits it before it exits, so a stop loses no record. @default - every write is stored when its promise resolves
+   */
+  flush?(): Promise<void>;
 }
 
 /** Hex SHA-256 of `text` (UTF-8), one-shot: no Hash object per call. */
@@ -49,21 +54,32 @@ export const sha256 = (text: string) => hash('sha256', text, 'hex');
 /** `tessera serve`: JSON lines in a local file, appended in batches (one write per `flushMs`, not per request). */
 export class FileAuditSink implements AuditSink {
   private lines: string[] = [];
+  /** The batch being gathered: resolves once it is appended. */
   private flushing: Promise<void> | undefined;
+  /** Batches handed to appendFile and not yet appended. */
+  private readonly appending = new Set<Promise<void>>();
 
   constructor(private readonly file: string, private readonly flushMs = 50) {}
 
   write(record: AuditRecord): Promise<void> {
     this.lines.push(JSON.stringify(record));
-    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, this.flushMs)).then(() => this.flush());
+    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, this.flushMs)).then(() => this.writeBatch());
     return this.flushing;
   }
 
-  private async flush(): Promise<void> {
+  /** Every record written so far appended to the file (the pending batch at most `flushMs` later, as it would have been anyway). */
+  async flush(): Promise<void> {
+    while (this.flushing || this.appending.size) await Promise.all([this.flushing, ...this.appending]);
+  }
+
+  private writeBatch(): Promise<void> {
     const batch = this.lines;
     this.lines = [];
     this.flushing = undefined;
-    if (batch.length) await appendFile(this.file, `${batch.join('\n')}\n`);
+    if (!batch.length) return Promise.resolve();
+    const appended: Promise<void> = appendFile(this.file, `${batch.join('\n')}\n`).finally(() => this.appending.delete(appended));
+    this.appending.add(appended);
+    return appended;
   }
 }
 

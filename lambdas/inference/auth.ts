@@ -108,6 +108,8 @@ export class Authorizer {
   private readonly cacheMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
+  /** `lastUsedAt` writes started and not yet ended (settled()). */
+  private readonly writes = new Set<Promise<void>>();
 
   constructor(private readonly settings: JwtSettings, private readonly store: GatewayStore, options: AuthorizerOptions | number = {}) {
     const o = typeof options === 'number' ? { cacheMs: options } : options;
@@ -213,9 +215,21 @@ export class Authorizer {
     const who = { tenantId, keyId: record.keyId, userId: record.keyId };
     if (refusal === 'revoked') throw unauthorized(`API key ${record.keyId} was revoked at ${record.revokedAt}; ask your tenant admin for a new key`, 'api_key_revoked').withAudit(who);
     if (refusal === 'expired') throw unauthorized(`API key ${record.keyId} expired at ${record.expiresAt}; ask your tenant admin for a new key (or rotate it before it expires)`, 'api_key_expired').withAudit(who);
-    this.keys!.update(tenantId, keyHash, { lastUsedAt: new Date(now).toISOString() })
-      .catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'API key lastUsedAt not written', tenantId, keyId: record.keyId, error: (e as Error).message })));
+    const write: Promise<void> = this.keys!.update(tenantId, keyHash, { lastUsedAt: new Date(now).toISOString() })
+      .then(() => undefined, (e) => console.error(JSON.stringify({ level: 'ERROR', message: 'API key lastUsedAt not written', tenantId, keyId: record.keyId, error: (e as Error).message })))
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
     return { tenantId, tenant, userId: record.keyId, role: record.role, keyId: record.keyId, key: record };
+  }
+
+  /**
+   * Resolves when every `lastUsedAt` write started so far has ended (written, or its failure
+   * logged). The authorizer Lambda awaits it before it answers: Lambda freezes the environment when
+   * the handler returns, which would hold a write in flight, or lose it with the environment;
+   * `tessera serve` awaits it before it exits. Never rejects.
+   */
+  async settled(): Promise<void> {
+    while (this.writes.size) await Promise.all(this.writes);
   }
 
   /** The cached caller with its tenant re-read (a tenant suspended since is refused at once). */

@@ -1,4 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { Authorizer } from './auth.js';
 import { GatewayError } from './openai-errors.js';
 import { lambdaAuthorizer } from './lambda-deps.js';
 
@@ -13,8 +14,10 @@ import { lambdaAuthorizer } from './lambda-deps.js';
  */
 export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const header = event.headers?.authorization ?? event.headers?.Authorization;
+  let authorizer: Authorizer | undefined;
   try {
-    const caller = await (await lambdaAuthorizer()).authorize(header);
+    authorizer = await lambdaAuthorizer();
+    const caller = await authorizer.authorize(header);
     return {
       principalId: `${caller.tenantId}/${caller.userId}`,
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn.replace(/\/[^/]+\/[^/]+\/.*$/, '/*/*/v1/*') }] },
@@ -27,5 +30,8 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
       return { principalId: 'refused', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: event.methodArn }] }, context: { reason: e.code } };
     }
     throw new Error('Unauthorized');
+  } finally {
+    // A key's lastUsedAt write, done before the answer: a frozen environment would hold it.
+    await authorizer?.settled();
   }
 };

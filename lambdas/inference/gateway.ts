@@ -104,6 +104,9 @@ export class Gateway {
   /** Tenant policies narrowed to a key's `models`, per policy object (a new one when the tenant changes) and key id. */
   private readonly narrowed = new WeakMap<TenantPolicy, Map<string, TenantPolicy>>();
   private readonly keyService?: TenantKeyService;
+  /** Requests being handled (past OPTIONS), and who waits for there to be none (settled()). */
+  private active = 0;
+  private quiet: Array<() => void> = [];
 
   constructor(private readonly deps: GatewayDeps) {
     this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders));
@@ -129,6 +132,7 @@ export class Gateway {
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
     const audit: AuditRecord = { requestId, at: new Date().toISOString(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
+    this.active++;
     try {
       const route = `${req.method} ${path}`;
       const fineTuning = path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/');
@@ -193,9 +197,26 @@ export class Gateway {
     } finally {
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
-      if (this.deps.awaitAudit) await written;
-      if (this.deps.awaitAudit) await this.deps.budgetAlerts?.idle(); // budget alerts: done before a Lambda invocation ends (a frozen environment would hold them)
+      try {
+        if (this.deps.awaitAudit) await written;
+        if (this.deps.awaitAudit) await this.deps.budgetAlerts?.idle(); // budget alerts: done before a Lambda invocation ends (a frozen environment would hold them)
+      } finally {
+        if (--this.active === 0 && this.quiet.length) for (const wake of this.quiet.splice(0)) wake();
+      }
     }
+  }
+
+  /**
+   * Resolves when no request is being handled and what the handled ones left behind is done: audit
+   * records stored (AuditSink.flush), budget alert checks ended, API keys' lastUsedAt written.
+   * `tessera serve` awaits it after its server stopped taking requests, before it exits; requests
+   * that arrive meanwhile are waited for too. Never rejects (the parts log their own failures).
+   */
+  async settled(): Promise<void> {
+    while (this.active > 0) await new Promise<void>((wake) => this.quiet.push(wake));
+    await this.deps.audit.flush?.().catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit flush failed', error: (e as Error).message })));
+    await this.deps.budgetAlerts?.idle();
+    await this.deps.authorizer.settled?.();
   }
 
   /**

@@ -15,7 +15,7 @@ import { SharedMemoryStore } from '../../lambdas/inference/stores/shared-memory-
 import { Worker } from 'node:worker_threads';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
-import { stopCleanly } from './serve-shutdown.js';
+import { closeGateway, stopCleanly, stopWorkers } from './serve-shutdown.js';
 import { checkRegistryTiers } from './serve-registry-check.js';
 import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import {
@@ -119,7 +119,7 @@ async function serve(o: ServeOptions): Promise<void> {
       await Promise.all(threads.map((t) => t.terminate()));
       throw listenError(failed.reason, port);
     }
-    stopCleanly(async () => { await Promise.all(threads.map((t) => t.terminate())); });
+    stopCleanly(() => stopWorkers(threads));
     process.stdout.write(`tessera gateway on http://127.0.0.1:${port}/v1 (${workers} workers; ${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
     return;
   }
@@ -133,10 +133,7 @@ async function serve(o: ServeOptions): Promise<void> {
     throw listenError(e, port);
   }
   const bound = (server.address() as AddressInfo).port;
-  stopCleanly(() => new Promise<void>((done) => {
-    server.closeAllConnections();
-    server.close(() => done());
-  }));
+  stopCleanly(() => closeGateway(server, gateway));
   process.stdout.write(`tessera gateway on http://127.0.0.1:${bound}/v1 (${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
 }
 

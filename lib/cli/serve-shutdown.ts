@@ -1,3 +1,7 @@
+import type { Server } from 'node:http';
+import type { Worker } from 'node:worker_threads';
+import type { Gateway } from '../../lambdas/inference/gateway.js';
+
 // How `tessera serve` stops: on SIGINT (Ctrl-C), SIGTERM (`kill`, `kill %1`) or SIGHUP (the
 // terminal closed) it stops listening and exits 0, workers included; and started through npm
 // (`npx tessera serve ... &`), it stops when its npm parent goes: `kill $!` reaches npx (npm exec),
@@ -33,4 +37,35 @@ export function stopCleanly(stop: () => Promise<void>, pollMs = 500): void {
     if (gone()) once();
     setInterval(() => { if (gone()) once(); }, pollMs).unref();
   }
+}
+
+/** What serve's main thread posts to stop a `--workers` thread (serve-worker.ts): it closes its server, settles its gateway, then ends. */
+export const STOP_WORKER = 'stop';
+
+/**
+ * Stops one gateway's server: new connections refused, open ones closed (a request in flight is cut
+ * and its audit record says `cancelled`), then Gateway.settled(): every audit record, budget alert
+ * and API key `lastUsedAt` of the requests handled is stored before the caller exits. Never rejects.
+ */
+export async function closeGateway(server: Server, gateway: Pick<Gateway, 'settled'>): Promise<void> {
+  const closed = new Promise<void>((done) => server.close(() => done()));
+  server.closeAllConnections();
+  await closed;
+  await gateway.settled();
+}
+
+/**
+ * Stops `tessera serve --workers N`'s threads: each is asked to stop (STOP_WORKER: it closes its
+ * server and settles its gateway, then ends), and terminated if it has not ended after `graceMs`.
+ * @param graceMs @default 10000
+ */
+export async function stopWorkers(threads: readonly Worker[], graceMs = 10_000): Promise<void> {
+  await Promise.all(threads.map(async (thread) => {
+    const ended = new Promise<void>((done) => thread.once('exit', () => done()));
+    thread.postMessage(STOP_WORKER);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((done) => { timer = setTimeout(() => done('late'), graceMs); });
+    if ((await Promise.race([ended, late])) === 'late') await thread.terminate();
+    clearTimeout(timer);
+  }));
 }

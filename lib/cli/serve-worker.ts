@@ -7,6 +7,7 @@ import type { ServeJwtSettings } from './serve-setup.js';
 import { configSourcesFromContext, loadConfig } from '../config/load-config.js';
 import { createLocalGateway } from '../../lambdas/inference/local-gateway.js';
 import { startLocalServer } from '../../lambdas/inference/local-server.js';
+import { closeGateway, STOP_WORKER } from './serve-shutdown.js';
 import { SharedMemoryStore } from '../../lambdas/inference/stores/shared-memory-store.js';
 import { FileAlertMarkers } from '../../lambdas/inference/budget-alerts/markers.js';
 import { join } from 'node:path';
@@ -37,7 +38,13 @@ try {
     // Budget alert markers every thread of this serve sees (the threads share one pid; a new serve starts with none, as its counters do).
     alertMarkers: new FileAlertMarkers(join(data.stateDir, 'budget-alerts', String(process.pid))),
   });
-  await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });
+  const server = await startLocalServer(gateway, { port: data.port, maxBytes: config.gateway.maxRequestBytes, reusePort: true });
+  parentPort!.on('message', (m: unknown) => {
+    if (m !== STOP_WORKER) return;
+    // Requests in flight are cut (their audit records say cancelled), then every record and key
+    // write is stored before the thread ends (serve-shutdown.ts closeGateway).
+    void closeGateway(server, gateway).then(() => process.exit(0));
+  });
   parentPort!.postMessage('listening' satisfies ServeWorkerMessage);
 } catch (e) {
   const error = e as NodeJS.ErrnoException;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { countPromptTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
+import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
@@ -23,7 +24,7 @@ beforeAll(async () => {
   const dir = tempDir('tessera-workers-');
   const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
   writeFileSync(join(dir, 'tenants.json'), JSON.stringify([localTenant('budgetco', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails: quiet, auditPromptText: false } })]));
-  const port = 20000 + Math.floor(Math.random() * 10000);
+  const port = await freePort();
   serve = spawn(process.execPath, ['bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -34,7 +35,8 @@ beforeAll(async () => {
   token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'budgetco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 });
 afterAll(async () => {
-  serve?.kill('SIGTERM');
+  // serve writes its last audit batch before it exits (serve-stop.test.ts): wait for it, then its state dir goes.
+  if (serve && serve.exitCode === null) await new Promise((resolve) => { serve.once('exit', resolve); serve.kill('SIGTERM'); });
   await upstream?.stop();
 });
 

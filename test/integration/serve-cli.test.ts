@@ -10,6 +10,7 @@ import { EXAMPLE_TENANTS, readTenantsFile } from '../../lib/cli/serve-tenants.js
 import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { loadConfig } from '../../lib/config/load-config.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
+import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { expectPolite } from '../support/polite-cli.js';
 
@@ -243,14 +244,6 @@ async function started(command: string, args: string[], env: Record<string, stri
 }
 const answers = (port: number) => fetch(`http://127.0.0.1:${port}/v1/models`).then(() => true, () => false);
 
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((ok) => probe.listen({ port: 0, host: '127.0.0.1' }, ok));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((ok) => probe.close(ok));
-  return port;
-}
 
 describe.concurrent('tessera serve: what it lists and refuses', () => {
   /** The ids GET /v1/models lists for a fresh tenant acme (enterprise: every provider allowed). */

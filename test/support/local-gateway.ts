@@ -7,6 +7,7 @@ import type { MemoryAuditSink } from '../../lambdas/inference/audit.js';
 import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { createLocalGateway, type LocalGatewayOptions } from '../../lambdas/inference/local-gateway.js';
 import { startLocalServer } from '../../lambdas/inference/local-server.js';
+import { closeGateway } from '../../lib/cli/serve-shutdown.js';
 import type { GatewayStore } from '../../lambdas/inference/stores/gateway-store.js';
 import type { ApiKeyStore } from '../../lambdas/identity/stores/api-key-store.js';
 import { tempDir } from './temp-dirs.js';
@@ -40,9 +41,7 @@ export async function serveGateway(config: PlatformConfig, upstreamUrl: string, 
     },
     keysFile,
     jobs,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
+    /** As `tessera serve` stops: the server closed, then every audit record and key write of its requests stored (Gateway.settled). */
+    stop: () => closeGateway(server, gateway),
   };
 }

@@ -162,6 +162,30 @@ describe('Authorizer: tenant API keys (tsk_…)', () => {
     log.mockRestore();
   });
 
+  it('settled() waits for the lastUsedAt writes started so far (the authorizer Lambda awaits it before it answers), and never rejects', async () => {
+    const { key, record } = await keyOf('acme');
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    const put = keys.update.bind(keys);
+    vi.spyOn(keys, 'update').mockImplementationOnce(async (...args) => { await held; return put(...args); });
+    await authorizer.authorize(`Bearer ${key}`);
+    let done = false;
+    const settled = authorizer.settled().then(() => { done = true; });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toBe(false);
+    release();
+    await settled;
+    expect((await keys.get('acme', record.keyHash))?.lastUsedAt).toBe(new Date(T0).toISOString());
+    // A failed write is logged and settles too.
+    const other = await keyOf('acme');
+    vi.spyOn(keys, 'update').mockRejectedValueOnce(new Error('throttled'));
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    await authorizer.authorize(`Bearer ${other.key}`);
+    await expect(authorizer.settled()).resolves.toBeUndefined();
+    expect(log).toHaveBeenCalledWith(expect.stringContaining('lastUsedAt not written'));
+    log.mockRestore();
+  });
+
   it('without a key store, a tsk_ bearer is 401 api_keys_not_enabled', async () => {
     const jwtOnly = new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [publicJwk] } }, store);
     const e = await refusal(jwtOnly.authorize(`Bearer ${mintApiKey('acme').key}`));
