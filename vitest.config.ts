@@ -18,6 +18,12 @@ const SHARED_FILES = [...sharedWorkerFiles(ROOT, 'test/unit'), ...sharedWorkerFi
 // imported afresh by each file): they share worker processes too, and only node_modules stay
 // loaded from one file to the next.
 const RESET_FILES = [...resetWorkerFiles(ROOT, 'test/unit'), ...resetWorkerFiles(ROOT, 'test/infra')];
+// Integration files whose process-wide state is of those kinds too (the classifier sees no module
+// mock, global, listener or marker in them or their helpers): they share worker processes with the
+// same resets, whether the classifier found state to reset or none, because what it cannot see
+// (child processes, servers, sockets: moto, fake upstreams, gateways, CLIs) is checked after each
+// file instead: file-state.ts ends what a file left running and fails that file.
+const INTEGRATION_FILES = [...sharedWorkerFiles(ROOT, 'test/integration'), ...resetWorkerFiles(ROOT, 'test/integration')].sort();
 
 /** `--sequence.shuffle`, `--sequence.shuffle.files` (and `=true`) on vitest's command line. */
 const SHUFFLE_REQUESTED = process.argv.some((arg) => /^--sequence\.shuffle(\.files)?(=true)?$/.test(arg));
@@ -52,9 +58,13 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'shared-integration', include: INTEGRATION_FILES, isolate: false, setupFiles: ['test/support/file-state.ts'] },
+      },
+      {
+        extends: true,
         // A fresh worker process per file: everything else (integration, isolation, preflight, and
         // unit and infra files that mock modules or set globals).
-        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: [...SHARED_FILES, ...RESET_FILES] },
+        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: [...SHARED_FILES, ...RESET_FILES, ...INTEGRATION_FILES] },
       },
     ],
   },

@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module';
 import { afterAll, vi } from 'vitest';
+import { logFileCpu } from './cpu-log.js';
+import { endLeaks, leakError, snapshot } from './file-state-leaks.js';
+import { removeTempDirs } from './temp-dirs.js';
 
 // Setup file of the project `shared-reset` (vitest.config.ts), run before each file's own imports,
 // after test/support/test-setup.ts. Its files share worker processes; what they change in the
@@ -9,6 +12,9 @@ import { afterAll, vi } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const envBefore = { ...process.env };
+// Children, servers, sockets, process listeners, globals, exit code, cwd and stdout/stderr before
+// the file (test/support/file-state-leaks.ts): what the file leaves of them is ended and fails it.
+const processBefore = snapshot();
 
 /** process.env as it was before the file: keys the file added are removed, changed ones set back. */
 function restoreEnv(): void {
@@ -27,7 +33,11 @@ function restoreClientMocks(): void {
 }
 
 // Registered before the file's own hooks, so it runs after them (vitest runs afterAll hooks last-first).
-afterAll(() => {
+// (vitest requires the context argument as a destructuring pattern; the file is the second argument.)
+afterAll(async ({}, file) => {
+  // What the file started and did not stop (its afterAll hooks have run): ended here, and the file
+  // fails naming it, after the resets below, so the next file in the worker starts clean either way.
+  const leaks = await endLeaks(processBefore);
   restoreClientMocks();
   vi.restoreAllMocks();
   vi.unstubAllEnvs();
@@ -37,4 +47,12 @@ afterAll(() => {
   // Project code and test helpers are evaluated again by the next file: module singletons (clients,
   // loggers, caches) and values read from process.env at import are each file's own.
   vi.resetModules();
+  if (leaks.length > 0) {
+    // vitest skips the afterAll hooks left once one throws: test/support/test-setup.ts's (registered
+    // first, run last) would not remove the file's temp dirs nor log its CPU. Done here first.
+    removeTempDirs();
+    const cpuLog = process.env.TESSERA_TEST_CPU_LOG;
+    if (cpuLog && 'filepath' in file) logFileCpu(cpuLog, file.filepath);
+    throw leakError('filepath' in file ? file.filepath : file.name, leaks);
+  }
 });

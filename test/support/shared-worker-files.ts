@@ -45,8 +45,27 @@ export const RESET_STATE_PATTERNS: readonly RegExp[] = [
 /** Every pattern of either kind: what a file in project `shared` (no resets) must not do. */
 export const PROCESS_STATE_PATTERNS: readonly RegExp[] = [...OWN_PROCESS_PATTERNS, ...RESET_STATE_PATTERNS];
 
-/** Test helpers whose process-wide state is meant to be shared: temp-dirs.ts's exit hook (once per process). */
-const SHARED_BY_DESIGN = new Set(['support/temp-dirs.ts']);
+/**
+ * Test helpers (paths under test/) whose process-wide state was reviewed and is safe in a shared
+ * worker, though their source matches {@link OWN_PROCESS_PATTERNS}: the kind their own source counts
+ * as, and why. The test helpers they import are classified as usual.
+ */
+export const REVIEWED_HELPERS: Readonly<Record<string, { kind: WorkerKind; why: string }>> = {
+  'support/temp-dirs.ts': {
+    kind: 'shared',
+    why: 'one exit hook per process (kept on the process under a Symbol.for key), not one per file; the dirs go after each file',
+  },
+  'integration/support/tessera-cli.ts': {
+    kind: 'reset',
+    why: 'runTesseraInProcess sets process.exitCode back to undefined, and the environment and stdout/stderr writers back, in a finally; ' +
+      'runTessera runs the CLI in a child it waits for. file-state.ts checks exit code, writers and children after the file',
+  },
+  'integration/support/api-gateway-emulator.ts': {
+    kind: 'reset',
+    why: "globalThis.awslambda (the Lambda runtime's streaming global) is put back by the emulator's stop(), with its servers and moto; " +
+      'file-state.ts fails a file that leaves a global, a server or a child behind',
+  },
+};
 
 /** Where a test file may run: with other files as is, with other files and a reset after each, or alone. */
 export type WorkerKind = 'shared' | 'reset' | 'own';
@@ -67,10 +86,10 @@ export function sourceKind(source: string): WorkerKind {
  * and in `shared-reset` it is imported afresh by every file.
  */
 function workerKind(file: string, testRoot: string, seen = new Set<string>()): WorkerKind {
-  if (seen.has(file) || SHARED_BY_DESIGN.has(relative(testRoot, file).split('\\').join('/'))) return 'shared';
+  if (seen.has(file)) return 'shared';
   seen.add(file);
   const source = readFileSync(file, 'utf8');
-  let kind = sourceKind(source);
+  let kind = REVIEWED_HELPERS[relative(testRoot, file).split('\\').join('/')]?.kind ?? sourceKind(source);
   if (kind === 'own') return kind;
   // Static and dynamic imports of test helpers, either quote.
   for (const [, , spec] of source.matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {

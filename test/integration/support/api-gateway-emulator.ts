@@ -13,8 +13,14 @@ import { tempDir } from '../../support/temp-dirs.js';
 import { createGatewayTables } from './gateway-tables.js';
 import { startMoto, type MotoServer, pointSdkAtMoto } from './moto-server.js';
 
-/** The Lambda Node.js runtime's response-streaming global, as the router handler expects it. */
-function installLambdaStreamingGlobal(): void {
+/**
+ * The Lambda Node.js runtime's response-streaming global, as the router handler expects it.
+ * @returns a function that puts back what `globalThis.awslambda` was before (the emulator's stop
+ * calls it: test files share worker processes, test/support/file-state.ts)
+ */
+function installLambdaStreamingGlobal(): () => void {
+  const had = Object.hasOwn(globalThis, 'awslambda');
+  const before = (globalThis as Record<string, unknown>).awslambda;
   (globalThis as Record<string, unknown>).awslambda = {
     streamifyResponse: (fn: unknown) => fn,
     HttpResponseStream: {
@@ -23,6 +29,10 @@ function installLambdaStreamingGlobal(): void {
         return stream;
       },
     },
+  };
+  return () => {
+    if (had) (globalThis as Record<string, unknown>).awslambda = before;
+    else delete (globalThis as Record<string, unknown>).awslambda;
   };
 }
 
@@ -98,7 +108,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     [GATEWAY_ENV.tenantDataRole]: 'arn:aws:iam::123456789012:role/tessera-tenant-data',
     [GATEWAY_ENV.jwtIssuer]: DEV_ISSUER, [GATEWAY_ENV.jwtAudience]: DEV_AUDIENCE, [GATEWAY_ENV.jwksUri]: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
   });
-  installLambdaStreamingGlobal();
+  const removeLambdaStreamingGlobal = installLambdaStreamingGlobal();
   const authorizer = (await import('../../../lambdas/inference/authorizer-handler.js')).handler;
   const router = (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: APIGatewayProxyEvent, stream: Writable) => Promise<void>;
   let authorizerCalls = 0;
@@ -150,6 +160,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       await new Promise((r) => server.close(r));
       await new Promise((r) => jwks.close(r));
       await moto.stop();
+      removeLambdaStreamingGlobal();
     },
   };
 }

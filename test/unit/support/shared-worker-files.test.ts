@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PROCESS_STATE_PATTERNS, resetWorkerFiles, sharedWorkerFiles, sourceKind } from '../../support/shared-worker-files.js';
+import { PROCESS_STATE_PATTERNS, REVIEWED_HELPERS, resetWorkerFiles, sharedWorkerFiles, sourceKind } from '../../support/shared-worker-files.js';
 
 const touches = (source: string) => PROCESS_STATE_PATTERNS.some((p) => p.test(source));
 
@@ -48,5 +49,24 @@ describe('the shared-worker classifier (vitest.config.ts projects "shared", "sha
       expect(shared).not.toContain(own);
       expect(reset).not.toContain(own);
     }
+  });
+
+  it('shares workers among integration files whose helpers keep no state past the file, and says why each reviewed helper is safe', () => {
+    const integration = [...sharedWorkerFiles(process.cwd(), 'test/integration'), ...resetWorkerFiles(process.cwd(), 'test/integration')];
+    // mocks Bedrock and SageMaker with aws-sdk-client-mock and sets process.env (gateway-conformance/setup.ts)
+    expect(integration).toContain('test/integration/gateway-conformance/bedrock.test.ts');
+    // runs the CLI in process through tessera-cli.ts, which sets process.exitCode back (a reviewed helper)
+    expect(integration).toContain('test/integration/identity-auth/dev-key-cli.test.ts');
+    // A reviewed helper's entry is needed: its source alone would send its users to a process of their own.
+    for (const [helper, { kind, why }] of Object.entries(REVIEWED_HELPERS)) {
+      expect(sourceKind(readFileSync(`test/${helper}`, 'utf8')), helper).toBe('own');
+      expect(kind, helper).not.toBe('own');
+      expect(why.length, helper).toBeGreaterThan(40);
+    }
+    // moto-server.ts registers an exit listener per server: its users stay in processes of their own until it is reviewed.
+    const motoOwn = sourceKind(readFileSync('test/integration/support/moto-server.ts', 'utf8')) === 'own' && !REVIEWED_HELPERS['integration/support/moto-server.ts'];
+    expect(integration.includes('test/integration/gateway-dynamodb.test.ts')).toBe(!motoOwn);
+    // through the API Gateway emulator (reviewed), which starts moto
+    expect(integration.includes('test/integration/gateway-conformance/lambda-path.test.ts')).toBe(!motoOwn);
   });
 });
