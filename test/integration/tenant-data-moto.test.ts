@@ -6,7 +6,6 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instantiate } from '../../lib/preflight/instantiate.js';
 import { findRole, identityOf } from '../../lib/preflight/identity.js';
@@ -14,7 +13,8 @@ import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { TENANT_DATA_ROLE_NAME } from '../../lib/tenant-naming.js';
 import { assumeRole, clientWith } from '../../lambdas/shared/aws-clients.js';
 import { TenantCredentials } from '../../lambdas/shared/tenant-credentials.js';
-import { buildApp } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
+import { configWith } from '../support/synth.js';
 import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
 
 /**
@@ -74,11 +74,13 @@ beforeAll(async () => {
   moto = await startMoto();
   pointSdkAtMoto(moto);
 
-  // The role's identity policy as synthesized, resolved for moto's account.
-  const built = buildApp();
-  const inst = instantiate(Template.fromStack(built.platform).toJSON() as CfnTemplate, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: ACCOUNT, region: 'us-east-1', stackName: 'TesseraPlatform', lenient: true });
+  // The role's identity policy as synthesized (the default app's platform stack, buildApp() of the
+  // default config, through its shared disk cache; the stack's env is the config's platform
+  // account), resolved for moto's account.
+  const platformAccount = configWith().platformAccountId;
+  const inst = instantiate(defaultAppTemplates().platform.toJSON() as CfnTemplate, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account: ACCOUNT, region: 'us-east-1', stackName: 'TesseraPlatform', lenient: true });
   const tables = Object.values(inst.resources).filter((r) => r.type === 'AWS::DynamoDB::GlobalTable');
-  let json = JSON.stringify(identityOf(inst, findRole(inst, TENANT_DATA_ROLE_NAME)!).policies[0].policy).replaceAll(built.platform.account, ACCOUNT);
+  let json = JSON.stringify(identityOf(inst, findRole(inst, TENANT_DATA_ROLE_NAME)!).policies[0].policy).replaceAll(platformAccount, ACCOUNT);
   for (const t of tables) json = json.replaceAll(`"${t.logicalId}.Arn"`, `"arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${t.props.TableName}"`).replaceAll(t.physicalId, String(t.props.TableName));
   synthesized = JSON.parse(json);
 

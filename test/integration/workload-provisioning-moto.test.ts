@@ -1,7 +1,7 @@
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, template } from '../support/synth.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 
 /**
@@ -17,7 +17,8 @@ let body: string;
 
 beforeAll(async () => {
   moto = await startMoto();
-  body = JSON.stringify(template(buildApp().workloadProvisioning).toJSON());
+  // The default app's template (buildApp() of the default config), through its shared disk cache.
+  body = JSON.stringify(defaultAppTemplates().workloadProvisioning.toJSON());
 }, 120_000);
 afterAll(async () => {
   await moto?.stop();
