@@ -1,10 +1,11 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, template } from '../../support/synth.js';
+import { defaultAppTemplates } from '../../support/default-app.js';
 
 let platform: Template;
 beforeAll(() => {
-  platform = template(buildApp().platform);
+  // The default app's platform stack (buildApp() of the default config), through its shared disk cache.
+  platform = defaultAppTemplates().platform;
 });
 
 describe('the platform stack outputs tessera users and login read', () => {
