@@ -120,6 +120,11 @@ export class PlatformStack extends Stack {
       apiKeysTable: apiKeys.table, eventBus: this.events.bus,
     });
 
+    // Budgets survive a failover: the usage ledger's hourly copies go to the DR region with the
+    // registry's (restored with it: tessera tenants failover-plan step 3), so spending counts from
+    // at most an hour back instead of from zero.
+    this.registry.copyToDrRegion('Usage', inference.usageTable);
+
     this.lifecycle = new TenantLifecycle(this, 'Lifecycle', {
       config,
       blueprintVersion: props.blueprintVersion,

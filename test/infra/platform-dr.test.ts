@@ -146,18 +146,24 @@ describe('the platform stack with a DR region', () => {
     });
   });
 
-  it('copies the API keys table with the registry (a failover keeps the tenants\' keys), with the registry selection\'s role; without a DR region it has no backup selection', async () => {
+  it('copies the API keys and usage tables with the registry (a failover keeps the tenants\' keys and budgets), with the registry selection\'s role; without a DR region they have no backup selection', async () => {
     const selections = (t: Template) => Object.values(t.findResources('AWS::Backup::BackupSelection')) as any[];
     // the platform template of the app built in beforeAll (same config), synthesized once per state of the sources (test/support/default-app.ts)
     const withDr = (await appTemplates({ platformDisasterRecovery: { region: 'us-west-2' } })).platform;
     const byName = Object.fromEntries(selections(withDr).map((s) => [s.Properties.BackupSelection.SelectionName, s]));
-    expect(Object.keys(byName).sort()).toEqual(expect.arrayContaining(['ApiKeys', 'Registry']));
+    expect(Object.keys(byName).sort()).toEqual(expect.arrayContaining(['ApiKeys', 'Registry', 'Usage']));
     const tableOf = (s: any) => JSON.stringify(s.Properties.BackupSelection.Resources);
     expect(tableOf(byName.ApiKeys)).toContain('ApiKeysTable');
-    expect(byName.ApiKeys.Properties.BackupPlanId).toEqual(byName.Registry.Properties.BackupPlanId);
-    expect(byName.ApiKeys.Properties.BackupSelection.IamRoleArn).toEqual(byName.Registry.Properties.BackupSelection.IamRoleArn);
+    const usageTable = Object.keys(withDr.findResources('AWS::DynamoDB::GlobalTable', { Properties: Match.objectLike({ TableName: 'tessera-usage' }) }));
+    expect(usageTable).toHaveLength(1);
+    expect(tableOf(byName.Usage)).toContain(usageTable[0]);
+    for (const copied of [byName.ApiKeys, byName.Usage]) {
+      expect(copied.Properties.BackupPlanId).toEqual(byName.Registry.Properties.BackupPlanId);
+      expect(copied.Properties.BackupSelection.IamRoleArn).toEqual(byName.Registry.Properties.BackupSelection.IamRoleArn);
+    }
     const plain = defaultAppTemplates().platform;
     expect(selections(plain).map((s) => s.Properties.BackupSelection.SelectionName)).not.toContain('ApiKeys');
+    expect(selections(plain).map((s) => s.Properties.BackupSelection.SelectionName)).not.toContain('Usage');
   }, 240_000);
 
   it('keeps the registry a regional table with PITR (not a global table)', () => {

@@ -225,14 +225,14 @@ describe('failoverPlan', () => {
     expect(Number.isNaN(plan.rpoHours)).toBe(true);
   });
 
-  it('step 3 (registry): deploys the platform in the DR region from a changed config first, restores the newest COMPLETED copy into another table as a named role, then copies its items', () => {
+  it('step 3 (registry, API keys, usage ledger): deploys the platform in the DR region from a changed config first, restores the newest COMPLETED copy of each table into another table as a named role, then copies its items', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(1)] } });
     const step = plan.steps[2];
     const role = `arn:aws:iam::${config.platformAccountId}:role/service-role/AWSBackupDefaultServiceRole`;
     expect(step.commands).toEqual([
       `npx cdk bootstrap aws://${config.platformAccountId}/us-west-2`,
       'npx cdk deploy TesseraPlatform -c tessera:configFile=<the copy of this config for us-west-2>',
-      ...['tessera-tenants', 'tessera-gateway-api-keys'].flatMap((table) => [
+      ...['tessera-tenants', 'tessera-gateway-api-keys', 'tessera-usage'].flatMap((table) => [
         `aws backup list-recovery-points-by-backup-vault --region us-west-2 --backup-vault-name tessera-platform-dr --by-resource-arn arn:aws:dynamodb:us-east-1:${config.platformAccountId}:table/${table} --query 'sort_by(RecoveryPoints[?Status==\`COMPLETED\`],&CreationDate)[-1].RecoveryPointArn' --output text`,
         `aws backup start-restore-job --region us-west-2 --recovery-point-arn <RecoveryPointArn above> --iam-role-arn ${role} --resource-type DynamoDB --metadata TargetTableName=${table}-restored`,
         'aws backup describe-restore-job --region us-west-2 --restore-job-id <RestoreJobId above>',
@@ -260,14 +260,16 @@ describe('failoverPlan', () => {
     expect(known.steps[7].commands[0]).toContain('VpcCidr=10.64.4.0/22 ');
   });
 
-  it('step 2 says what the Health API needs; step 10: the API keys are step 3\'s copy (revoke again, reissue the newest), or reissued without platform DR', () => {
+  it('step 2 says what the Health API needs; step 3 restores the registry, the API keys and the usage ledger; step 10: the API keys are step 3\'s copy (revoke again, reissue the newest), budgets count from its ledger; or both start empty without platform DR', () => {
     const plan = failoverPlan({ ...base, recoveryPoints: { points: [] } });
     expect(plan.steps[1].detail).toMatch(/Business, Enterprise On-Ramp or Enterprise support plan .* us-east-1 .*AWS Health Dashboard/);
     expect(plan.steps[2].detail).toMatch(/then the same for the API keys table tessera-gateway-api-keys \(copied with the registry\), through tessera-gateway-api-keys-restored/);
     expect(plan.steps[9].detail).toMatch(/API keys are the copy restored in step 3, up to about an hour old: a key revoked in the last hour before the loss is active again there \(revoke it again/);
-    expect(plan.steps[9].detail).toMatch(/usage table is not copied/);
+    expect(plan.steps[2].detail).toMatch(/and for the usage ledger tessera-usage, through tessera-usage-restored, so budgets and rate counts go on from the copy \(up to about an hour of usage uncounted\) instead of from zero/);
+    expect(plan.steps[9].detail).toMatch(/budgets count from the usage ledger restored in step 3 \(up to about an hour of usage uncounted/);
     const noPlatformDr = failoverPlan({ ...base, config: configWith({ tiers: DR }), recoveryPoints: { points: [] } });
     expect(noPlatformDr.steps[9].detail).toMatch(/empty API keys table \(platformDisasterRecovery is none: no table is copied out of us-east-1\), so reissue .*tessera keys create --tenant acme/);
+    expect(noPlatformDr.steps[9].detail).toMatch(/starts with an empty usage ledger \(no table is copied out of us-east-1\): budgets and rate counts start from zero there/);
   });
 
   it('the README lists exactly the AWS CLI commands the plan runs', () => {
