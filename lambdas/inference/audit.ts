@@ -48,6 +48,29 @@ export interface AuditSink {
   flush?(): Promise<void>;
 }
 
+/** Last instant `isoTime` formats in full: 9999-12-31T23:59:59.999Z (later years take six digits and a sign). */
+const LAST_FOUR_DIGIT_YEAR_MS = 253_402_300_799_999;
+let isoSecond = Number.NaN;
+/** `YYYY-MM-DDTHH:mm:ss.` of `isoSecond`. */
+let isoPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()` (an audit record's `at`), the same string, with the date and time
+ * up to the second formatted once a second instead of once a call (~0.5 µs a request): a burst of
+ * requests shares one second. Outside years 0-9999 it is toISOString itself.
+ * @param ms epoch milliseconds @default Date.now()
+ */
+export function isoTime(ms = Date.now()): string {
+  if (!(Number.isInteger(ms) && ms >= 0 && ms <= LAST_FOUR_DIGIT_YEAR_MS)) return new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+    isoSecond = second;
+  }
+  const milli = ms - second * 1000;
+  return `${isoPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
 /** Hex SHA-256 of `text` (UTF-8), one-shot: no Hash object per call. */
 export const sha256 = (text: string) => hash('sha256', text, 'hex');
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { PERMISSIONS, can } from '../../lib/identity/roles.js';
 import { permissionFor } from '../../lib/identity/route-permissions.js';
-import type { AuditRecord, AuditSink } from './audit.js';
+import { isoTime, type AuditRecord, type AuditSink } from './audit.js';
 import type { Authorizer, Caller } from './auth.js';
 import { actualResponseCors, answerPreflight } from './cors.js';
 import { CorsResponder } from './cors-responder.js';
@@ -131,7 +131,7 @@ export class Gateway {
     // The chat completion's id is the request id (`chatcmpl-…`, as OpenAI's); other routes' are `req_…`, as OpenAI's x-request-id.
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
-    const audit: AuditRecord = { requestId, at: new Date().toISOString(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
+    const audit: AuditRecord = { requestId, at: isoTime(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
     this.active++;
     try {
       const route = `${req.method} ${path}`;

@@ -114,11 +114,15 @@ const SSN_BEFORE = /\b(?:ssn|social[ -]security(?: (?:number|no|#))?)\b[^\d\n]{0
 type Accept = (match: string, before: string) => boolean;
 /**
  * What every match of a pattern contains, so a text without it is not searched: an email its `@`,
- * card, SSN, phone and IPv4 numbers a digit (ASCII, as `\d`), an IPv6 address a `:` (node:net's
- * isIPv6 accepts none without). Most texts hold no `@` or `:`, and the IPv6 pattern otherwise
- * tries every word made of hex letters ("a", "be", "face").
+ * an IPv6 address a `:` (node:net's isIPv6 accepts none without), and the numbers at least so many
+ * ASCII digits (`\d` without the `u` flag): a card 14 (13-18 more after the first), an SSN 9, a
+ * phone number 8 (isPhone accepts no shape with fewer: E.164's national part is 8-15 digits, the
+ * others 10 or 11), an IPv4 address 4 (one per octet). The digits are counted over the whole text
+ * (context before `from` included): a bound for any match in it. Most texts hold no `@` or `:`,
+ * and the IPv6 pattern otherwise tries every word made of hex letters ("a", "be", "face"); a
+ * request's texts often hold a digit or two ("Q3", "2 sentences") and no number a pattern accepts.
  */
-type Needs = 'at' | 'digit' | 'colon';
+type Needs = 'at' | 'colon' | number;
 const PATTERNS: Array<{ label: PiiLabel; re: RegExp; needs: Needs; accept?: Accept }> = [
   {
     label: 'EMAIL',
@@ -128,31 +132,44 @@ const PATTERNS: Array<{ label: PiiLabel; re: RegExp; needs: Needs; accept?: Acce
   },
   {
     label: 'CREDIT_CARD',
-    needs: 'digit',
+    needs: 14,
     re: /(?<![\w.-]|\d[ -])\d(?:[ -]?\d){13,18}(?!\w|[ .-]\d)/g,
     accept: isCard,
   },
-  { label: 'US_SSN', needs: 'digit', re: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g },
+  { label: 'US_SSN', needs: 9, re: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g },
   {
     label: 'US_SSN', // 536 22 8741 or 536228741, only after "SSN" or "social security"
-    needs: 'digit',
+    needs: 9,
     re: /(?<![\w-])(?!000|666|9\d\d)\d{3}( ?)(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])/g,
     accept: (_m, before) => SSN_BEFORE.test(before),
   },
   {
     label: 'PHONE',
-    needs: 'digit',
+    needs: 8,
     re: /(?<![\w+.\/@#$%^*-])\+?(?:\(\d{1,5}\)|\d{1,15})(?:(?:[ .-]|(?<=\))|(?=\())(?:\(\d{1,5}\)|\d{1,12})){0,7}(?![\w\/@-]|[.:,]\d)/g,
     accept: isPhone,
   },
   {
     label: 'IPV4',
-    needs: 'digit',
+    needs: 4,
     re: /(?<![\w.]|\w\/)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d|-[A-Za-z]|\+\w)/g,
     accept: isIPv4,
   },
   { label: 'IPV6', needs: 'colon', re: /(?<![\w:.])[0-9A-Fa-f:.]{1,44}[0-9A-Fa-f:](?![\w:]|\.\w)/g, accept: isIPv6Address },
 ];
+
+/** The largest digit count a pattern needs: counting stops there. */
+const MOST_DIGITS_NEEDED = Math.max(...PATTERNS.map((p) => (typeof p.needs === 'number' ? p.needs : 0)));
+
+/** ASCII digits (`0`-`9`) in `text`, counted up to `cap`. */
+function asciiDigits(text: string, cap: number): number {
+  let n = 0;
+  for (let i = text.search(/\d/); i !== -1 && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57 && ++n >= cap) break;
+  }
+  return n;
+}
 
 export type PiiLabel = 'EMAIL' | 'PHONE' | 'US_SSN' | 'CREDIT_CARD' | 'IPV4' | 'IPV6';
 /** A PII match: `text.slice(start, end)` is what `label` names. */
@@ -165,9 +182,11 @@ export interface PiiMatch { label: PiiLabel; start: number; end: number }
  */
 export function findPii(text: string, from = 0): PiiMatch[] {
   const all: PiiMatch[] = [];
-  const has: Record<Needs, boolean> = { at: text.includes('@'), digit: /\d/.test(text), colon: text.includes(':') };
+  const at = text.includes('@');
+  const colon = text.includes(':');
+  const digits = asciiDigits(text, MOST_DIGITS_NEEDED);
   for (const { label, re, needs, accept } of PATTERNS) {
-    if (!has[needs]) continue;
+    if (needs === 'at' ? !at : needs === 'colon' ? !colon : digits < needs) continue;
     for (const m of text.matchAll(re)) {
       if (m.index < from || (accept && !accept(m[0], text.slice(Math.max(0, m.index - CONTEXT), m.index)))) continue;
       all.push({ label, start: m.index, end: m.index + m[0].length });
@@ -260,10 +279,15 @@ const INJECTION = [
   /<\|?(im_start|system)\|?>/i,
 ];
 
+/** Whitespace other than a space, or two whitespace characters in a row: what `\s+` → ' ' changes. */
+const LOOSE_WHITESPACE = /[^\S ]|\s\s/;
+
 /** A screen for the common prompt-injection phrasings; returns the matched pattern or undefined. */
 export function screenPromptInjection(text: string): string | undefined {
   // Seen as a reader sees it: compatibility forms folded (full-width letters), zero-width and
   // soft-hyphen characters dropped, any run of whitespace (no-break spaces, line breaks) one space.
-  const seen = text.normalize('NFKC').replace(/[\u00AD\u200B-\u200F\u2060-\u2064\uFEFF]/g, '').replace(/\s+/g, ' ');
+  const folded = text.normalize('NFKC').replace(/[\u00AD\u200B-\u200F\u2060-\u2064\uFEFF]/g, '');
+  // The fold is the text itself when every run of whitespace is one plain space (most texts): not rebuilt then.
+  const seen = LOOSE_WHITESPACE.test(folded) ? folded.replace(/\s+/g, ' ') : folded;
   return INJECTION.find((re) => re.test(seen))?.source;
 }
