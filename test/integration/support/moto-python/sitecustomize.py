@@ -1,5 +1,13 @@
-"""Loaded at start by the Python of the lifecycle harness's moto server (moto-python.ts puts this
-directory on its PYTHONPATH): JSON templates are parsed as JSON, as CloudFormation itself does.
+"""Loaded at start by the Python of the tests' moto servers (moto-server.ts puts this directory on
+their PYTHONPATH). Three things, none of which changes an answer of moto's:
+- JSON templates are parsed as JSON, as CloudFormation itself does (below);
+- tessera_moto_patches.py: CPU patches of moto's hot paths (response serializer lookups, backend
+  dispatch, DynamoDB transaction rollback copies), each checked against moto's own code
+  (tools/check_patches.py, test/integration/moto-patches.test.ts), for the pinned moto only;
+- with `TESSERA_MOTO_PROBE=<dir>` only: tessera_moto_probe.py, which measures (and with
+  `TESSERA_MOTO_RECORD=1` records) every request, for looking at moto's CPU.
+
+JSON templates:
 
 moto's CloudFormation parses every template body with PyYAML's pure-Python loader first
 (moto/cloudformation/models.py `parse_template`, `FakeChangeSet._parse_template`,
@@ -11,6 +19,7 @@ style); json.loads takes a millisecond. Only that call is changed: `yaml.load` w
 goes to PyYAML as before. No other module of moto calls yaml.load (the others use safe_load).
 """
 import json
+import os
 
 import yaml
 
@@ -27,3 +36,8 @@ def _load(stream, Loader=None, **kwargs):
 
 
 yaml.load = _load
+
+import tessera_moto_patches  # noqa: E402,F401
+
+if os.environ.get("TESSERA_MOTO_PROBE"):
+    import tessera_moto_probe  # noqa: F401

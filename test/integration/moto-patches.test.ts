@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { motoBinary } from './support/moto-server.js';
+
+// The CPU patches every test moto server loads (support/moto-python/tessera_moto_patches.py,
+// imported by its sitecustomize.py) change none of moto's answers: tools/check_patches.py runs one
+// scenario over the services the suites call with moto's own code and with the patches (each answer
+// also recomputed by moto's code and compared), and compares the answers of the two runs; they are
+// in force for the moto the project pins, and any other moto runs its own code.
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const MOTO_PYTHON_DIR = join(import.meta.dirname, 'support', 'moto-python');
+const python = (): string => join(dirname(motoBinary()), 'python');
+
+function runPython(args: string[]): string {
+  // No moto-python/ on PYTHONPATH: the scripts import the modules themselves (sitecustomize.py stays out).
+  const env = { ...process.env, PYTHONPATH: '' };
+  for (const name of ['TESSERA_MOTO_PATCHES', 'TESSERA_MOTO_VERIFY', 'TESSERA_MOTO_PROBE']) delete env[name];
+  return execFileSync(python(), args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+}
+
+interface CheckReport {
+  moto: string;
+  patchedFor: string;
+  applied: string[];
+  answers: number;
+  verifiedAnswers: number;
+  services: string[];
+  errorAnswers: number;
+  differences: string[];
+  hosts: number;
+  verifiedHosts: number;
+  brokenMemoCaught: boolean;
+}
+
+describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () => {
+  it("answer as moto's own code does over the suites' services, and a wrong memo would be caught", () => {
+    let out: string;
+    try {
+      out = runPython([join(MOTO_PYTHON_DIR, 'tools', 'check_patches.py')]);
+    } catch (error) {
+      out = String((error as { stdout?: string }).stdout ?? '');
+      if (!out.trim()) throw error;
+    }
+    const report = JSON.parse(out.trim().split('\n').at(-1)!) as CheckReport;
+    expect(report.differences).toEqual([]);
+    expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy']);
+    expect(report.services).toEqual(['apigateway', 'cloudformation', 'dynamodb', 'ec2', 'events', 'iam', 'kms', 'logs', 'organizations', 's3', 'sqs', 'sts']);
+    expect(report.answers).toBeGreaterThanOrEqual(75);
+    expect(report.errorAnswers).toBeGreaterThanOrEqual(5);
+    expect(report.verifiedAnswers).toBeGreaterThanOrEqual(50);
+    expect(report.verifiedHosts).toBe(report.hosts - 2); // the two hosts without a backend are never remembered
+    expect(report.brokenMemoCaught).toBe(true);
+  }, 120_000);
+
+  it('are in force for the moto requirements-dev.txt pins, and off for any other version', () => {
+    const pinned = /^moto\[server\]==(\S+)$/m.exec(readFileSync(join(ROOT, 'requirements-dev.txt'), 'utf8'))?.[1];
+    const probe = (version: string): { patchedFor: string; applied: string[]; own: boolean } =>
+      JSON.parse(
+        runPython([
+          '-c',
+          [
+            'import json, sys',
+            `sys.path.insert(0, ${JSON.stringify(MOTO_PYTHON_DIR)})`,
+            'import moto',
+            version ? `moto.__version__ = ${JSON.stringify(version)}` : 'pass',
+            'from moto.core import serialize',
+            'from moto.moto_server import werkzeug_app',
+            'from moto.dynamodb.models import DynamoDBBackend',
+            'own = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items]',
+            'import tessera_moto_patches as p',
+            'now = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items]',
+            'print(json.dumps({"patchedFor": p.PATCHED_FOR, "applied": p.APPLIED, "own": own == now}))',
+          ].join('\n'),
+        ]),
+      );
+    const installed = probe('');
+    expect(installed.patchedFor).toBe(pinned);
+    expect(installed.applied).toHaveLength(3);
+    expect(installed.own).toBe(false);
+    const other = probe('9.9.9');
+    expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });
+  }, 60_000);
+});

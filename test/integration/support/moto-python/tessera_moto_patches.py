@@ -1,0 +1,313 @@
+"""CPU patches for the tests' moto server: the same answers, computed with less work.
+
+Imported by sitecustomize.py at Python start in every moto server the tests run (moto-python/ on
+PYTHONPATH). Each patch replaces one moto function with one that returns what moto's own returns
+for the same inputs (its docstring says why) and is applied only to the moto version it was
+written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): any other version
+runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
+answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
+
+`TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
+moto's own code as well and raises `PatchMismatch` (moto answers 500) if the two differ.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import moto
+
+PATCHED_FOR = "5.2.5"
+APPLIED: list[str] = []
+VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
+_bypass = threading.local()  # VERIFY: moto's own code on this thread while set
+VERIFIED = {"answers": 0, "hosts": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
+NAME_MEMOS: dict[tuple, dict] = {}  # patch_serializer_value_lookup: per tuple of alias providers
+
+
+class PatchMismatch(AssertionError):
+    """A patched function returned something other than moto's own (TESSERA_MOTO_VERIFY=1)."""
+
+
+def _verify_failed(name: str, ours: Any, theirs: Any) -> None:
+    path = os.environ.get("TESSERA_MOTO_VERIFY_LOG")
+    message = f"{name}: patched {ours!r} != moto {theirs!r}"
+    if path:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(message[:4000] + "\n")
+    raise PatchMismatch(message[:4000])
+
+
+def _bounded(memo: dict, limit: int) -> dict:
+    """A memo that outgrew `limit` entries starts again (keys are model objects and names, so a
+    real run stays far below; this only bounds memory if something unexpected keys it)."""
+    if len(memo) > limit:
+        memo.clear()
+    return memo
+
+
+def patch_serializer_value_lookup() -> None:
+    """moto's response serializer (moto/core/serialize.py) finds the value of every member of every
+    output structure through `ResponseSerializer.get_value`: it builds an `AttributePickerContext`
+    (with `".".join(self.path)`), and `XFormedAttributePicker` then instantiates each of the six
+    alias providers (ExplicitAlias, ShapeNameAlias, NoAlias, ShapePrefixAlias, ClassPrefixAlias,
+    ModelAlias) to list the attribute names to try (each alias and its `xform_name`), and tries them
+    in order with `get_value` until one is present. A DynamoDB item answer does this for each of the
+    ten members of `AttributeValue` for every attribute: about half of moto's CPU for a DynamoDB
+    request in the lifecycle suites.
+
+    The list of names depends only on: the member name (`key`), the member's shape object, that
+    shape's `parent` (set by `_serialize_type_structure` just before), the value's class (its name,
+    for ClassPrefixAlias) and the value's `Meta.serialization_aliases` (ExplicitAlias). This patch
+    memoizes the list per (key, shape, parent, class), computed by moto's own
+    `XFormedAttributePicker.get_possible_keys`, for values without a `Meta` attribute (those still
+    go through moto's code, as does any picker other than moto's default XFormedAttributePicker with
+    the default providers), then tries the names in the same order with moto's `get_value` (for a
+    plain `dict`, `dict.get`, which is what moto's `obj[key]` with KeyError caught returns) and
+    applies the service's response transformers exactly as `AttributePicker.__call__` does (the key
+    path is built only when the service has transformers). Shapes come from moto's cached service
+    models, so the memo holds a few thousand entries; keyed on the shape objects themselves (no id
+    reuse).
+    """
+    from moto.core import serialize
+    from moto.core.utils import MISSING, get_value
+
+    original = serialize.ResponseSerializer.get_value
+    picker_cls = serialize.XFormedAttributePicker
+    default_providers = serialize.DEFAULT_ALIAS_PROVIDERS
+    context_cls = serialize.AttributePickerContext
+    no_parent = object()
+    memos = NAME_MEMOS
+
+    def possible_keys(picker: Any, memo: dict, value: Any, key: str, shape: Any) -> tuple | None:
+        cls = value.__class__
+        if cls is not dict and hasattr(value, "Meta"):
+            return None
+        parent = getattr(shape, "parent", no_parent)
+        memo_key = (key, shape, parent, cls)
+        names = memo.get(memo_key)
+        if names is None:
+            try:
+                context = context_cls(obj=value, key=key, shape=shape)
+                names = tuple((name, isinstance(name, str) and "." not in name) for name in picker.get_possible_keys(context))
+            except Exception:
+                return None
+            _bounded(memo, 50_000)[memo_key] = names
+        return names
+
+    def get_value_patched(self: Any, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if type(picker) is not picker_cls or getattr(_bypass, "on", False):
+            return original(self, value, key, shape)
+        # The providers are read once per serializer (moto builds a serializer and its picker per
+        # answer and never changes their providers); the memo is per list of providers.
+        memo = self.__dict__.get("_tessera_names_memo")
+        if memo is None:
+            providers = tuple(picker.alias_providers)
+            memo = self.__dict__["_tessera_names_memo"] = memos.setdefault(providers, {}) if providers == tuple(default_providers) else False
+        if memo is False:
+            return original(self, value, key, shape)
+        names = possible_keys(picker, memo, value, key, shape)
+        if names is None:
+            return original(self, value, key, shape)
+        found = None
+        if value.__class__ is dict:
+            for name, plain in names:
+                found = value.get(name, MISSING) if plain else get_value(value, name, MISSING)
+                if found is not MISSING:
+                    break
+            else:
+                found = None
+        else:
+            for name, _ in names:
+                found = get_value(value, name, MISSING)
+                if found is not MISSING:
+                    break
+            else:
+                found = None
+        transformers = picker.response_transformers
+        if transformers:
+            key_path = f"{'.'.join(self.path)}.{key}"
+            for transform_path, transform in transformers.items():
+                if key_path.endswith(transform_path):
+                    found = transform(found)
+                    break
+        return found
+
+    serialize.ResponseSerializer.get_value = get_value_patched
+    if VERIFY:
+        _verify_serializer(serialize)
+
+
+def _verify_serializer(serialize: Any) -> None:
+    """TESSERA_MOTO_VERIFY=1: every `serialize()` runs twice, moto's own code first, and the two
+    answers (status, headers, body) must be equal. Event-stream answers (a one-shot iterator) are
+    serialized once."""
+    original_serialize = serialize.ResponseSerializer.serialize
+
+    def serialize_checked(self: Any, result: Any) -> Any:
+        if self.operation_model.has_event_stream_output and not self._is_error_result(result):
+            return original_serialize(self, result)
+        _bypass.on = True
+        try:
+            theirs = original_serialize(self, result)
+        finally:
+            _bypass.on = False
+        ours = original_serialize(self, result)
+        VERIFIED["answers"] += 1
+        if ours != theirs:
+            _verify_failed(f"serialize {self.operation_model.name}", ours, theirs)
+        return ours
+
+    serialize.ResponseSerializer.serialize = serialize_checked
+
+
+def patch_backend_for_host() -> None:
+    """moto's server finds the backend of every request with
+    `DomainDispatcherApplication.get_backend_for_host(host)` (moto/moto_server/werkzeug_app.py),
+    which first checks `host in backends.list_of_moto_modules()`: a generator that lists moto's
+    package directory and calls `os.path.isdir` on each of its ~150 entries, so about 150 `stat`
+    calls per request for a host like `dynamodb.us-east-1.amazonaws.com` (not a module name), then
+    matches the URL patterns of moto's backend index. The answer depends on the host, the
+    directories of the installed moto package (fixed while the server runs: its modules are
+    imported from there) and `self.backend_url_patterns` (set in `__init__` from moto's backend
+    index). This patch remembers the backend found per host on each dispatcher; a host with no
+    backend (None: moto prints a hint) is asked of moto's code every time.
+    """
+    from moto.moto_server import werkzeug_app
+
+    dispatcher = werkzeug_app.DomainDispatcherApplication
+    original = dispatcher.get_backend_for_host
+
+    def get_backend_for_host_patched(self: Any, host: Any) -> Any:
+        if getattr(_bypass, "on", False):
+            return original(self, host)
+        memo = self.__dict__.get("_tessera_backend_for_host")
+        if memo is None:
+            memo = self.__dict__["_tessera_backend_for_host"] = {}
+        found = memo.get(host)
+        if found is None:
+            found = original(self, host)
+            if found is not None:
+                _bounded(memo, 10_000)[host] = found
+        elif VERIFY:
+            _bypass.on = True
+            try:
+                theirs = original(self, host)
+            finally:
+                _bypass.on = False
+            VERIFIED["hosts"] += 1
+            if theirs != found:
+                _verify_failed(f"get_backend_for_host {host}", found, theirs)
+        return found
+
+    dispatcher.get_backend_for_host = get_backend_for_host_patched
+
+
+def patch_transact_rollback_copy() -> None:
+    """moto's DynamoDB `transact_write_items` (moto/dynamodb/models/__init__.py) first takes a
+    `copy.deepcopy` of every table an operation names (a rollback copy, installed in place of the
+    table if the transaction is cancelled, discarded otherwise): every item of the table, each
+    attribute a DynamoType, on every transaction. With the registry, slot and usage tables of the
+    suites that is most of a transaction's CPU (9 ms on average in identity-limits-dynamodb).
+
+    The operations of a transaction reach items only through the table's `items` dict, keyed by the
+    hash key's DynamoType (Put: the item's hash key attribute; Update, Delete, ConditionCheck: the
+    `Key`'s; moto's lookups are `items[DynamoType(...)]`, so by DynamoType equality), and only
+    Update changes an item in place (Put replaces the dict entry, Delete pops it). This patch
+    computes, read-only, the set of hash keys each table's operations name (tables resolved as
+    moto's `get_table` does, by name or ARN) and makes moto's rollback copy share, instead of
+    copying, the entries of the `items` dict whose hash key is not among them (the key object and
+    the Item, or for a table with a range key the dict of its items): `copy.deepcopy(table, memo)`
+    with those objects pre-entered in the memo, through a stand-in for the `copy` module in moto's
+    module that does this only for the tables of the transaction in progress on this thread.
+    Everything else in the copy is copied as before. The rollback copy therefore holds equal values
+    (the shared entries are objects no operation of the transaction can reach), and the only
+    other holder of the shared objects is the replaced table, which nothing references once it is
+    replaced; tables with a stream (whose shard holds the table) and transactions whose keys cannot
+    be read (malformed, a missing key attribute: moto's own code raises its error) take moto's full
+    copy.
+    """
+    import copy as copy_module
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    backend_cls = models.DynamoDBBackend
+    original = backend_cls.transact_write_items
+    shares = threading.local()  # id(table) -> (table, memo entries) while a transaction runs
+
+    class CopyModule:
+        """`copy` as moto.dynamodb.models sees it: the same functions, except `deepcopy(table)` of a
+        table of the transaction in progress, which pre-enters the shared entries in the memo."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy_module, name)
+
+        @staticmethod
+        def deepcopy(x: Any, memo: Any = None, _nil: Any = []) -> Any:  # noqa: B006 (copy.deepcopy's own signature)
+            shared = getattr(shares, "tables", None)
+            if memo is None and shared:
+                entry = shared.get(id(x))
+                if entry is not None and entry[0] is x:
+                    return copy_module.deepcopy(x, dict(entry[1]))
+            return copy_module.deepcopy(x, memo, _nil)
+
+    def untouched_entries(self: Any, transact_items: Any) -> dict | None:
+        named: dict[int, tuple[Any, set]] = {}
+        for item in transact_items:
+            if not isinstance(item, dict) or len(item) != 1:
+                return None
+            op_type, op = next(iter(item.items()))
+            if op_type not in ("ConditionCheck", "Put", "Delete", "Update") or not isinstance(op, dict):
+                return None
+            table = self.get_table(op["TableName"])
+            if table.stream_shard is not None:
+                return None
+            source = op["Item"] if op_type == "Put" else op["Key"]
+            hash_value = DynamoType(source[table.hash_key_attr])
+            named.setdefault(id(table), (table, set()))[1].add(hash_value)
+        shared = {}
+        for table_id, (table, hashes) in named.items():
+            entries = {}
+            for hash_key, entry in dict.items(table.items):
+                if hash_key not in hashes:
+                    entries[id(hash_key)] = hash_key
+                    entries[id(entry)] = entry
+            shared[table_id] = (table, entries)
+        return shared
+
+    def transact_write_items_patched(self: Any, transact_items: Any) -> Any:
+        if getattr(_bypass, "on", False):
+            return original(self, transact_items)
+        try:
+            shared = untouched_entries(self, transact_items)
+        except Exception:
+            shared = None
+        if not shared:
+            return original(self, transact_items)
+        shares.tables = shared
+        try:
+            return original(self, transact_items)
+        finally:
+            shares.tables = None
+
+    models.copy = CopyModule()
+    backend_cls.transact_write_items = transact_write_items_patched
+
+
+PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy)
+
+
+def apply() -> None:
+    """Applies every patch, once, if moto is the version they were written for."""
+    if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
+        return
+    for patch in PATCHES:
+        patch()
+        APPLIED.append(patch.__name__)
+
+
+apply()
