@@ -1,13 +1,38 @@
-import { removeOrphanedTempDirs } from './temp-dirs.js';
+import { join } from 'node:path';
+import { motoPython, motoServerEnvironment } from '../integration/support/moto-server.js';
+import { MOTO_ZYGOTE_SOCKET, motoZygoteDisabled, startMotoZygote, type MotoZygote } from '../integration/support/moto-zygote.js';
+import { removeOrphanedTempDirs, tempDir } from './temp-dirs.js';
 
 /**
- * vitest's globalSetup (vitest.config.ts), in the main process: before the run and after it, the
- * temp dirs of test processes that were killed (test/support/temp-dirs.ts) are removed, so a
- * worker stopped on a timeout leaves nothing behind.
+ * vitest's globalSetup (vitest.config.ts), in the main process:
+ * - before the run and after it, the temp dirs of test processes that were killed
+ *   (test/support/temp-dirs.ts) are removed, so a worker stopped on a timeout leaves nothing behind;
+ * - the run's moto zygote (test/integration/support/moto-zygote.ts) is started, its socket put in
+ *   `TESSERA_MOTO_ZYGOTE`, which the workers vitest forks afterwards inherit: startMoto forks its
+ *   servers from it. It imports moto on the first request only (a run without moto pays a bare
+ *   Python), dies with this process (killed or not) and is stopped after the run. Not with
+ *   `MOTO_ZYGOTE=off`, nor without moto installed (startMoto then says how to install it).
  */
-export default function setup(): () => void {
+export default async function setup(): Promise<() => Promise<void>> {
   removeOrphanedTempDirs();
-  return () => {
+  let zygote: MotoZygote | undefined;
+  if (!motoZygoteDisabled()) {
+    let python: string | undefined;
+    try {
+      python = motoPython();
+    } catch {
+      // no moto: files that need it fail with startMoto's message
+    }
+    if (python) {
+      zygote = await startMotoZygote(python, join(tempDir('tessera-moto-zygote-'), 'zygote.sock'), motoServerEnvironment());
+      process.env[MOTO_ZYGOTE_SOCKET] = zygote.socketPath;
+    }
+  }
+  return async () => {
+    if (zygote) {
+      delete process.env[MOTO_ZYGOTE_SOCKET];
+      await zygote.stop();
+    }
     removeOrphanedTempDirs();
   };
 }

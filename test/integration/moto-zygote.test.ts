@@ -1,0 +1,263 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { CloudFormationClient, CreateStackCommand, DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeImagesCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
+import { CreateOrganizationCommand, DescribeOrganizationCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoPython, motoServerEnvironment, startMoto, type MotoServer } from './support/moto-server.js';
+import { forkMoto, MOTO_ZYGOTE_SOCKET, startMotoZygote, type MotoZygote } from './support/moto-zygote.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+// The moto zygote (support/moto-zygote.ts, support/moto-python/zygote.py): a server it forks
+// answers a request sequence over the usual services as a freshly spawned moto does, ids as random;
+// and no server or zygote outlives what it belongs to (stop(), a worker killed with SIGKILL, the
+// zygote killed, the zygote's parent killed). The file starts a zygote of its own (its socket in
+// TESSERA_MOTO_ZYGOTE while the file runs), so killing it touches no other file's servers.
+
+let zygote: MotoZygote;
+let previousSocket: string | undefined;
+const started: ChildProcess[] = [];
+
+beforeAll(async () => {
+  zygote = await startMotoZygote(motoPython(), join(tempDir('moto-zygote-test-'), 'z.sock'), motoServerEnvironment());
+  previousSocket = process.env[MOTO_ZYGOTE_SOCKET];
+  process.env[MOTO_ZYGOTE_SOCKET] = zygote.socketPath;
+}, 60_000);
+afterAll(async () => {
+  if (previousSocket === undefined) delete process.env[MOTO_ZYGOTE_SOCKET];
+  else process.env[MOTO_ZYGOTE_SOCKET] = previousSocket;
+  for (const child of started) child.kill('SIGKILL');
+  await zygote?.stop();
+});
+
+/** Whether `pid` runs: exists and is no zombie (an exited child its parent has not reaped yet). */
+const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+/** Whether something accepts connections on 127.0.0.1:`port`. */
+const listening = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+/** Resolves once `pid` is gone and `port` (if given) refuses; fails after 15 s. */
+async function gone(pid: number, port?: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (alive(pid) || (port !== undefined && (await listening(port)))) {
+    if (Date.now() > deadline) throw new Error(`pid ${pid} (port ${port}) still there`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A server spawned as a fresh Python (MOTO_ZYGOTE=off for the call). */
+async function spawnedMoto(options: Parameters<typeof startMoto>[0] = {}): Promise<MotoServer> {
+  const previous = process.env.MOTO_ZYGOTE;
+  process.env.MOTO_ZYGOTE = 'off';
+  try {
+    return await startMoto(options);
+  } finally {
+    if (previous === undefined) delete process.env.MOTO_ZYGOTE;
+    else process.env.MOTO_ZYGOTE = previous;
+  }
+}
+
+/** A zygote under a stand-in for vitest's main process (a Node process running startMotoZygote), and a server it forked. */
+async function zygoteUnderFakeMain(): Promise<{ main: ChildProcess; zygotePid: number; server: { pid: number; port: number } }> {
+  const socketPath = join(tempDir('moto-zygote-parent-'), 'z.sock');
+  const main = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+    const { startMotoZygote } = await import(${JSON.stringify(join(import.meta.dirname, 'support', 'moto-zygote.ts'))});
+    const z = await startMotoZygote(process.argv[1], process.argv[2], JSON.parse(process.argv[3]));
+    console.log(JSON.stringify({ pid: z.pid }));
+    setInterval(() => {}, 1000);
+  `, motoPython(), socketPath, JSON.stringify(motoServerEnvironment())], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(main);
+  const { pid: zygotePid } = await new Promise<{ pid: number }>((resolve) => main.stdout!.once('data', (d) => resolve(JSON.parse(String(d)))));
+  const server = await forkMoto(socketPath, { serial: true, env: motoServerEnvironment() });
+  if (!('port' in server)) throw new Error(server.spawn);
+  expect(alive(zygotePid) && (await listening(server.port))).toBe(true);
+  return { main, zygotePid, server };
+}
+
+/**
+ * The same requests over the services the suites use most (DynamoDB, S3, SQS, STS, Organizations,
+ * KMS, EC2, CloudFormation creating resources of other services), then moto's whole state
+ * (/moto-api/data.json: every model instance), with what differs between any two servers masked: the port, dates and
+ * times, and generated ids (runs of 8+ letters and digits holding a digit, uuids, Organizations and IAM ids).
+ */
+async function exercise(moto: MotoServer): Promise<unknown[]> {
+  const config = { endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const ddb = new DynamoDBClient(config);
+  const s3 = new S3Client(config);
+  const sqs = new SQSClient(config);
+  const orgs = new OrganizationsClient(config);
+  const kms = new KMSClient(config);
+  const cfn = new CloudFormationClient(config);
+  const out: unknown[] = [];
+  const record = (x: { $metadata?: unknown }) => {
+    const { $metadata: _m, ...rest } = x;
+    out.push(rest);
+  };
+  record(await new STSClient(config).send(new GetCallerIdentityCommand({})));
+  record(await ddb.send(new CreateTableCommand({ TableName: 't', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] })));
+  record(await ddb.send(new PutItemCommand({ TableName: 't', Item: { pk: { S: 'a' }, n: { N: '1' } }, ReturnValues: 'ALL_OLD' })));
+  record(await ddb.send(new ScanCommand({ TableName: 't' })));
+  record(await ddb.send(new DescribeTableCommand({ TableName: 't' })));
+  record(await s3.send(new CreateBucketCommand({ Bucket: 'bkt' })));
+  record(await s3.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'k', Body: 'body' })));
+  record(await s3.send(new ListObjectsV2Command({ Bucket: 'bkt' })));
+  const object = await s3.send(new GetObjectCommand({ Bucket: 'bkt', Key: 'k' }));
+  out.push(await object.Body!.transformToString(), object.ETag);
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'q' }));
+  record(queue);
+  record(await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['All'] })));
+  record(await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' })));
+  record(await orgs.send(new DescribeOrganizationCommand({})));
+  record(await orgs.send(new ListRootsCommand({})));
+  record(await kms.send(new CreateKeyCommand({ Description: 'k' })));
+  record(await kms.send(new ListAliasesCommand({})));
+  record(await new EC2Client(config).send(new DescribeVpcsCommand({})));
+  const template = {
+    Resources: {
+      Queue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'stack-q' } },
+      Table: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'stack-t', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] } },
+      Bucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'stack-b' } },
+    },
+  };
+  record(await cfn.send(new CreateStackCommand({ StackName: 's', TemplateBody: JSON.stringify(template) })));
+  record(await cfn.send(new DescribeStacksCommand({ StackName: 's' })));
+  record(await cfn.send(new DescribeStackResourcesCommand({ StackName: 's' })));
+  // moto's dashboard lists every model class imported so far, most with no instance: a fresh server
+  // lists the classes of the modules its requests imported, a forked one also those the zygote
+  // imported. The instances are the state; the empty lists are left out.
+  const state = (await (await fetch(`${moto.endpoint}/moto-api/data.json`)).json()) as Record<string, Record<string, unknown[]>>;
+  out.push(
+    Object.fromEntries(
+      Object.entries(state)
+        .map(([service, models]) => [service, Object.fromEntries(Object.entries(models).filter(([, instances]) => instances.length > 0))] as const)
+        .filter(([, models]) => Object.keys(models).length > 0),
+    ),
+  );
+  const port = new URL(moto.endpoint).port;
+  const mask = (v: unknown): unknown => {
+    if (v instanceof Date) return 'DATE';
+    if (typeof v === 'number') return v > 1e9 ? 'EPOCH' : v;
+    if (typeof v === 'string') {
+      return v
+        .replaceAll(port, 'PORT')
+        .replace(/\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?/g, 'DATE')
+        .replace(/\b\d{10}(\.\d+)?\b/g, 'EPOCH')
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, 'UUID')
+        .replace(/\b[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\b/g, 'DATE')
+        .replace(/\b(o|r|ou|car)-[a-z0-9]+(-[a-z0-9]+)?\b/g, '$1-ID') // Organizations ids: may have no digit, or be short
+        .replace(/\b(AROA|AIDA|ANPA|AGPA|AIPA|ASIA|AKIA)[A-Z0-9]{12,}\b/g, 'ID') // IAM unique ids
+        .replace(/(?=[A-Za-z0-9]*\d)(?<![A-Za-z0-9])[A-Za-z0-9]{8,}(?![A-Za-z0-9])/g, 'ID');
+    }
+    if (Array.isArray(v)) return v.map(mask);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [mask(k) as string, mask(x)]));
+    return v;
+  };
+  return JSON.parse(JSON.stringify(mask(out))) as unknown[]; // plain JSON values, nothing else compared
+}
+
+describe('moto zygote: a forked server is a fresh server', () => {
+  it('answers the same request sequence as a spawned moto, serial and threaded', async () => {
+    for (const serial of [true, false]) {
+      // GIVEN a spawned server and a forked one
+      const env = { MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' }; // moto's 1,300 public AMIs are no part of the comparison
+      const spawned = await spawnedMoto({ serial, env });
+      const forked = await startMoto({ serial, env });
+      try {
+        expect([spawned.via, forked.via]).toEqual(['spawn', 'zygote']);
+        // WHEN both answer the same requests THEN the answers and the whole state are the same
+        const [a, b] = [await exercise(spawned), await exercise(forked)];
+        expect(b).toEqual(a);
+        expect(JSON.stringify(b)).toContain('stack-t'); // the stack's table is in the state compared
+      } finally {
+        await Promise.all([spawned.stop(), forked.stop()]);
+      }
+    }
+  }, 180_000);
+
+  it('gives each forked server its own random source: two servers make different organization ids', async () => {
+    const servers = await Promise.all([startMoto(), startMoto()]);
+    try {
+      const ids = await Promise.all(
+        servers.map(async (moto) => {
+          const orgs = new OrganizationsClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+          return (await orgs.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }))).Organization!.Id;
+        }),
+      );
+      expect(servers.map((s) => s.via)).toEqual(['zygote', 'zygote']);
+      expect(ids[0]).toMatch(/^o-[a-z0-9]{10}$/);
+      expect(ids[1]).not.toBe(ids[0]);
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  }, 60_000);
+
+  it('spawns when a variable moto reads at import time differs from the zygote\'s; a forked server has the variables moto reads later', async () => {
+    // moto.settings reads MOTO_ACM_VALIDATION_WAIT when imported; MOTO_EC2_LOAD_DEFAULT_AMIS when an account's EC2 starts
+    const importTime = await startMoto({ env: { MOTO_ACM_VALIDATION_WAIT: '5' } });
+    const requestTime = await startMoto({ env: { MOTO_EC2_LOAD_DEFAULT_AMIS: 'false' } });
+    try {
+      expect([importTime.via, requestTime.via]).toEqual(['spawn', 'zygote']);
+      const config = (m: MotoServer) => ({ endpoint: m.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+      expect((await new STSClient(config(importTime)).send(new GetCallerIdentityCommand({}))).Account).toBe('123456789012');
+      // the zygote's own environment has no MOTO_EC2_LOAD_DEFAULT_AMIS: moto's default catalog of public AMIs
+      expect((await new EC2Client(config(requestTime)).send(new DescribeImagesCommand({}))).Images).toEqual([]);
+    } finally {
+      await Promise.all([importTime.stop(), requestTime.stop()]);
+    }
+  }, 90_000);
+});
+
+describe('moto zygote: lifetimes', () => {
+  it('stop() ends a forked server: its process is gone and its port refuses', async () => {
+    const moto = await startMoto({ serial: true });
+    const port = Number(new URL(moto.endpoint).port);
+    expect(alive(moto.pid)).toBe(true);
+    await moto.stop();
+    expect(alive(moto.pid)).toBe(false);
+    expect(await listening(port)).toBe(false);
+  }, 60_000);
+
+  it('a server dies with the worker that asked for it, when the worker is killed with SIGKILL', async () => {
+    // GIVEN a process that asks the zygote for a server, as a test worker does, and holds the connection
+    const worker = spawn(process.execPath, ['-e', `
+      const s = require('node:net').createConnection(process.argv[1]);
+      s.write(JSON.stringify({ serial: false, env: JSON.parse(process.argv[2]) }) + '\\n');
+      s.on('data', (d) => process.stdout.write(d));
+      setInterval(() => {}, 1000);
+    `, zygote.socketPath, JSON.stringify(motoServerEnvironment())], { stdio: ['ignore', 'pipe', 'inherit'] });
+    started.push(worker);
+    const answer = await new Promise<{ port: number; pid: number }>((resolve) => worker.stdout!.once('data', (d) => resolve(JSON.parse(String(d)))));
+    expect(await listening(answer.port)).toBe(true);
+    // WHEN the worker is killed THEN its server goes
+    worker.kill('SIGKILL');
+    await gone(answer.pid, answer.port);
+  }, 60_000);
+
+  it('the zygote dies with its parent, and its servers with it, when the parent is killed with SIGKILL', async () => {
+    // GIVEN a zygote under a stand-in for vitest's main process, and a server it forked
+    const { main, zygotePid, server } = await zygoteUnderFakeMain();
+    // WHEN the parent is killed THEN the zygote goes (SIGKILL, PR_SET_PDEATHSIG), and its server with it
+    main.kill('SIGKILL');
+    await gone(zygotePid);
+    await gone(server.pid, server.port);
+  }, 120_000);
+});

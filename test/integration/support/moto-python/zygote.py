@@ -1,0 +1,305 @@
+"""moto servers for the test suites (test/integration/support/moto-server.ts), started two ways.
+
+``python zygote.py serve serial|threaded <parent pid>``
+    One server in a fresh Python, what startMoto spawns without a zygote. It dies with its parent
+    (prctl PR_SET_PDEATHSIG), binds 127.0.0.1 on a free port and prints ``{"port": N}`` on stdout.
+
+``python -S zygote.py zygote <socket path> <parent pid>``
+    The zygote: one Python per vitest run (test/support/global-setup.ts starts it) that imports moto
+    once, on the first request, and forks a fresh server per startMoto(). A request is one JSON line
+    on the unix socket, ``{"serial": bool, "env": {...}}`` (env: the whole environment the server
+    would have been spawned with). The answer, on the same connection:
+    - ``{"port": N, "pid": P}`` from the forked server once it listens; the connection is then the
+      server's lifeline: the server exits when the connection closes (startMoto's stop(), or the test
+      worker that holds it dies, killed or not), after writing ``{"cpuSeconds": s}`` when it can;
+    - ``{"spawn": reason}`` when the request's environment differs from the zygote's in a variable
+      that was read while moto was imported (the forked server would not be what a fresh one is):
+      the caller spawns the server itself;
+    - ``{"error": text}`` when the server could not start.
+    The zygote dies with its parent (PR_SET_PDEATHSIG, and end of file on its stdin), and every forked
+    server with the zygote (PR_SET_PDEATHSIG again: the zygote is single-threaded).
+
+What a forked server shares with a fresh one, and why it is the same server:
+- The zygote imports only what is pure: moto.server and werkzeug, the backend modules of the
+  services the suites use (their models, responses and urls modules; importing a backend module
+  builds an empty BackendDict), botocore's service models through moto's own cached
+  ``get_service_model``, and boto3's endpoint data (moto's region lists). It creates no account or
+  region backend, no Flask app of a service (moto's ``create_backend_app`` instantiates the default
+  account's backend), and no server.
+- Every ``random.Random`` in the zygote is seeded afresh in the child (Python reseeds only the
+  ``random`` module's own instance at fork; moto has its own), so ids stay as random as a fresh
+  server's.
+- The environment: the child's ``os.environ`` is replaced with the request's before moto reads it at
+  request time. Variables read at import time cannot be replaced in the child: the zygote records
+  every ``os.environ`` read while it imports and warms (site, sitecustomize.py, moto, botocore),
+  and refuses (``spawn``) a request whose values of those, or of the variables the interpreter and
+  libc read at start (PYTHON*, LANG, LC_*, TZ), differ from its own.
+- The server is built as moto's own are: threaded as ``moto.server.main`` (SIGINT/SIGTERM exit,
+  ``debug``, ``MOTO_PORT`` set to the port when unset), serial as werkzeug's ``run_simple`` with
+  ``threaded=False``; both with ``MotoRequestHandler``, ``WERKZEUG_SERVER_FD`` and werkzeug's start
+  log, as ``run_simple`` does. Threads start only in the child (the zygote has one thread when it
+  forks, so no lock is inherited held).
+- The zygote's objects are moved out of the garbage collector's generations (``gc.freeze``) before a
+  fork, so the child's collections do not touch (and copy) the pages it shares with the zygote.
+"""
+
+import gc
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+
+#: moto backends whose modules (models, responses, urls) the zygote imports: the services the
+#: suites call directly or through CloudFormation stacks (`MOTO_ZYGOTE_TRACE=<file>` lists the
+#: services a run's forked servers created apps for). cloudformation imports most of moto (0.8 s).
+WARM_BACKENDS = (
+    "cloudformation", "dynamodb", "s3", "organizations", "cognito-idp", "sqs", "events", "rds",
+    "iam", "sts", "stepfunctions", "sagemaker", "sso-admin", "secretsmanager", "kms", "logs",
+    "service-quotas", "ec2", "ssm", "lambda", "identitystore", "ecr", "backup", "ce", "apigateway",
+    "sesv2", "elasticache", "eks", "bedrock", "cloudwatch", "sagemaker-runtime", "budgets", "sns",
+    "moto_api",
+)
+
+#: botocore service models (moto's get_service_model, cached per process) loaded by the zygote.
+WARM_MODELS = (
+    "dynamodb", "s3", "organizations", "cognito-idp", "sqs", "events", "rds", "iam", "sts",
+    "sagemaker", "kms", "cloudformation", "logs", "secretsmanager", "backup", "ec2", "ssm",
+    "service-quotas", "ce", "budgets", "eks", "elasticache", "sso-admin", "identitystore",
+    "stepfunctions", "lambda", "ecr", "cloudwatch", "sesv2",
+)
+
+#: Variables the interpreter or libc read at start or cache, outside os.environ.
+START_VARIABLES = ("LANG", "LANGUAGE", "TZ")
+START_PREFIXES = ("PYTHON", "LC_")
+
+_READ = set()
+
+
+class _RecordingEnviron(os._Environ):
+    """os.environ recording the names read (``*`` when it is iterated or copied)."""
+
+    def __getitem__(self, key):
+        _READ.add(key)
+        return super().__getitem__(key)
+
+    def __iter__(self):
+        _READ.add("*")
+        return super().__iter__()
+
+
+def die_with_parent(parent_pid):
+    """SIGKILL when the parent thread ends (Linux prctl PR_SET_PDEATHSIG); exit now if it is gone."""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def serve(serial, on_bound):
+    """Runs a moto server on 127.0.0.1, a free port; ``on_bound(port)`` once it listens."""
+    from werkzeug.serving import _ansi_style, _log, make_server
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.server import MotoRequestHandler, signal_handler
+
+    if not serial:  # moto.server.main
+        signal.signal(signal.SIGINT, signal_handler)
+        signal.signal(signal.SIGTERM, signal_handler)
+    app = DomainDispatcherApplication(create_backend_app)
+    if not serial:
+        app.debug = True
+    trace = os.environ.get("MOTO_ZYGOTE_TRACE")
+    if trace:
+        create = app.create_app
+
+        def traced(service):
+            with open(trace, "a") as f:
+                f.write(f"{service}\n")
+            return create(service)
+
+        app.create_app = traced
+    # run_simple(host, 0, app, threaded=not serial, request_handler=MotoRequestHandler), its steps.
+    srv = make_server("127.0.0.1", 0, app, not serial, 1, MotoRequestHandler, False, None, fd=None)
+    if not serial and "MOTO_PORT" not in os.environ:
+        os.environ["MOTO_PORT"] = str(srv.port)
+    srv.socket.set_inheritable(True)
+    os.environ["WERKZEUG_SERVER_FD"] = str(srv.fileno())
+    srv.log_startup()
+    _log("info", _ansi_style("Press CTRL+C to quit", "yellow"))
+    on_bound(srv.port)
+    srv.serve_forever()
+
+
+def spawned(serial, parent_pid):
+    die_with_parent(parent_pid)
+
+    def report(port):
+        sys.stdout.write(json.dumps({"port": port}) + "\n")
+        sys.stdout.flush()
+
+    serve(serial, report)
+
+
+def warm():
+    """Imports and loads what every server would (pure: no backend state). Returns the Random instances."""
+    import importlib
+    import random
+
+    import moto.backends as backends
+    import moto.server  # noqa: F401
+    import werkzeug.serving  # noqa: F401
+    from moto.core.base_backend import AccountSpecificBackend, BackendDict
+    from moto.core.utils import get_service_model
+
+    for name in WARM_BACKENDS:
+        backend_dict = backends.get_backend(name)
+        if isinstance(backend_dict, BackendDict):  # BaseBackend._url_module's import
+            module = backend_dict.backend.__module__
+            __import__(module.rstrip("models") + "urls", fromlist=["url_bases", "url_paths"])
+    for name in WARM_MODELS:
+        get_service_model(name)
+    session = AccountSpecificBackend.get_session()
+    for partition in session.get_available_partitions():
+        session.get_available_regions("s3", partition_name=partition)
+    importlib.invalidate_caches()
+    gc.collect()
+    # type(), not isinstance(): isinstance reads __class__, which lazy proxies (openapi_spec_validator) load on.
+    return [o for o in gc.get_objects() if issubclass(type(o), random.Random)]
+
+
+def read_request(conn):
+    conn.settimeout(30)
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk or len(data) > 16 * 1024 * 1024:
+            raise ValueError("incomplete request")
+        data += chunk
+    conn.settimeout(None)
+    return json.loads(data)
+
+
+def send(conn, message):
+    try:
+        conn.sendall((json.dumps(message) + "\n").encode())
+    except OSError:
+        pass
+
+
+def child(conn, listener, request, zygote_pid, randoms):
+    """The forked server: never returns."""
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        die_with_parent(zygote_pid)
+        listener.close()
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        log = request["env"].get("MOTO_LOG")
+        os.dup2(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644) if log else null, 2)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        for r in randoms:
+            r.seed()
+
+        def lifeline():
+            try:
+                while conn.recv(4096):
+                    pass
+            except OSError:
+                pass
+            times = os.times()
+            send(conn, {"cpuSeconds": round(times.user + times.system, 3)})
+            os._exit(0)
+
+        threading.Thread(target=lifeline, name="moto-zygote-lifeline", daemon=True).start()
+        serve(request["serial"], lambda port: send(conn, {"port": port, "pid": os.getpid()}))
+    except SystemExit as exit:  # SIGTERM or SIGINT to a threaded server (moto.server's handler)
+        os._exit(exit.code if isinstance(exit.code, int) else 1)
+    except BaseException as error:  # noqa: BLE001 - reported to the caller, then gone
+        import traceback
+
+        send(conn, {"error": f"{error!r}\n{traceback.format_exc()}"})
+    finally:
+        os._exit(1)
+
+
+def zygote(socket_path, parent_pid):
+    die_with_parent(parent_pid)
+    os.environ.__class__ = _RecordingEnviron
+    import site
+
+    site.main()  # what `python` without -S does at start (sys.path, sitecustomize.py), recorded
+    import selectors
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(128)
+    sys.stdout.write("listening\n")
+    sys.stdout.flush()
+
+    def reap(*_):
+        while True:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+    signal.signal(signal.SIGCHLD, reap)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    selector.register(sys.stdin, selectors.EVENT_READ)
+    own_env = None
+    randoms = None
+    compared = None
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is sys.stdin:
+                if not os.read(sys.stdin.fileno(), 4096):
+                    sys.exit(0)  # vitest's main process is gone or let go of us
+                continue
+            conn, _ = listener.accept()
+            try:
+                request = read_request(conn)
+                if randoms is None:
+                    randoms = warm()
+                    os.environ.__class__ = os._Environ
+                    own_env = dict(os.environ)
+                    if "*" in _READ:
+                        compared = None  # every variable counts: every request spawns
+                    else:
+                        compared = set(_READ) | {k for k in own_env if k.startswith(START_PREFIXES)}
+                        compared |= set(START_VARIABLES)
+                env = request["env"]
+                if compared is None:
+                    differ = ["(the environment was iterated at import)"]
+                else:
+                    keys = compared | {k for k in env if k.startswith(START_PREFIXES)}
+                    differ = sorted(k for k in keys if env.get(k) != own_env.get(k))
+                if differ:
+                    send(conn, {"spawn": "read at import time, differs from the zygote's: " + ", ".join(differ)})
+                    continue
+                gc.freeze()
+                zygote_pid = os.getpid()
+                if os.fork() == 0:
+                    selector.close()
+                    child(conn, listener, request, zygote_pid, randoms)
+            except Exception as error:  # noqa: BLE001 - one bad request does not end the zygote
+                send(conn, {"error": repr(error)})
+            finally:
+                conn.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        spawned(sys.argv[2] == "serial", int(sys.argv[3]))
+    elif sys.argv[1] == "zygote":
+        zygote(sys.argv[2], int(sys.argv[3]))
+    else:
+        sys.exit(f"usage: {sys.argv[0]} serve serial|threaded <parent pid> | zygote <socket> <parent pid>")

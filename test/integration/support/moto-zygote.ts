@@ -1,0 +1,172 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * The environment variable that hands the zygote's socket to test workers: set by vitest's global
+ * setup (test/support/global-setup.ts) in the main process, inherited by the workers it forks.
+ */
+export const MOTO_ZYGOTE_SOCKET = 'TESSERA_MOTO_ZYGOTE';
+
+/**
+ * `MOTO_ZYGOTE=off`: no zygote is started, and startMoto spawns every server. Also off under
+ * `TESSERA_MOTO_PROBE` (moto-python/tessera_moto_probe.py, a measuring tool): the probe seeds
+ * moto's random source, writes per-process files and profiles at exit, which want a fresh Python.
+ */
+export function motoZygoteDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.MOTO_ZYGOTE === 'off' || Boolean(env.TESSERA_MOTO_PROBE);
+}
+
+/** moto-python/zygote.py: the zygote, and the server both ways start (moto-server.ts). */
+export const ZYGOTE_PY = join(import.meta.dirname, 'moto-python', 'zygote.py');
+
+export interface MotoZygote {
+  /** The unix socket it takes requests on. */
+  readonly socketPath: string;
+  readonly pid: number;
+  /** Ends the zygote, and with it every server it forked (PR_SET_PDEATHSIG); resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the moto zygote (moto-python/zygote.py): a Python that imports moto on its first request
+ * and then forks a fresh moto server per {@link forkMoto}. It dies with this process (SIGKILL from
+ * the kernel when this process ends, killed or not; end of file on its stdin otherwise).
+ * @param python moto's Python (the `.venv`'s)
+ * @param socketPath where it listens; its directory must exist
+ * @param env its environment: the one a spawned server would have (moto-server.ts
+ *   motoServerEnvironment), since requests whose import-time variables differ are refused
+ * @throws when it exits or says nothing within 60 s
+ */
+export async function startMotoZygote(python: string, socketPath: string, env: NodeJS.ProcessEnv): Promise<MotoZygote> {
+  // -S: site runs inside the zygote, where the environment variables it reads are recorded.
+  const child: ChildProcess = spawn(python, ['-S', ZYGOTE_PY, 'zygote', socketPath, String(process.pid)], {
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('the moto zygote did not listen within 60 s')), 60_000);
+    let out = '';
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    child.once('error', fail);
+    const early = (code: number | null, signal: NodeJS.Signals | null) => fail(new Error(`the moto zygote exited (${code ?? signal}) before it listened`));
+    child.once('exit', early);
+    child.stdout!.on('data', (d) => {
+      out += String(d);
+      if (out.includes('listening\n')) {
+        clearTimeout(timer);
+        child.removeListener('exit', early);
+        child.stdout!.removeAllListeners('data');
+        resolve();
+      }
+    });
+  });
+  // Its pipes must not keep vitest's main process alive; the zygote reads end of file on stdin when it ends.
+  child.unref();
+  (child.stdin as unknown as Socket).unref?.();
+  (child.stdout as unknown as Socket).unref?.();
+  return {
+    socketPath,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+/** A server the zygote forked. */
+export interface ForkedMoto {
+  readonly port: number;
+  readonly pid: number;
+  /** Closes its lifeline; resolves once the server exited, with the CPU seconds it used (user + system). */
+  stop(): Promise<number | undefined>;
+}
+
+/**
+ * Asks the zygote at `socketPath` for a moto server.
+ * @param request `serial`: one request at a time; `env`: the whole environment the server would be
+ *   spawned with (its os.environ)
+ * @returns the server; or `{ spawn: reason }` when the zygote cannot give one equal to a fresh
+ *   server (a variable moto reads at import time differs from the zygote's): the caller spawns it
+ * @throws when the zygote is unreachable or the server could not start
+ */
+export async function forkMoto(socketPath: string, request: { serial: boolean; env: NodeJS.ProcessEnv }): Promise<ForkedMoto | { spawn: string }> {
+  const socket = createConnection(socketPath);
+  const lines: string[] = [];
+  let buffered = '';
+  let waiting: (() => void) | undefined;
+  let failure: Error | undefined;
+  let closed = false;
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => {
+    buffered += d;
+    for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+      lines.push(buffered.slice(0, i));
+      buffered = buffered.slice(i + 1);
+    }
+    waiting?.();
+  });
+  socket.on('error', (error) => {
+    failure = new Error(`moto zygote at ${socketPath}: ${error.message} (MOTO_ZYGOTE=off spawns moto instead)`);
+    waiting?.();
+  });
+  socket.on('close', () => {
+    closed = true;
+    waiting?.();
+  });
+  const next = async (): Promise<Record<string, unknown> | undefined> => {
+    while (lines.length === 0 && !failure && !closed) await new Promise<void>((r) => (waiting = r));
+    waiting = undefined;
+    const line = lines.shift();
+    if (line !== undefined) return JSON.parse(line) as Record<string, unknown>;
+    if (failure) throw failure;
+    return undefined;
+  };
+  socket.write(`${JSON.stringify(request)}\n`);
+  const answer = await next();
+  if (answer && typeof answer.spawn === 'string') {
+    socket.destroy();
+    return { spawn: answer.spawn };
+  }
+  if (!answer || typeof answer.port !== 'number' || typeof answer.pid !== 'number') {
+    socket.destroy();
+    throw new Error(`moto zygote: no server: ${answer ? String(answer.error ?? JSON.stringify(answer)) : 'connection closed'}`);
+  }
+  // The connection is the server's lifeline: it ends with this process, and must not keep it alive.
+  socket.unref();
+  const { port, pid } = answer as { port: number; pid: number };
+  let stopped: Promise<number | undefined> | undefined;
+  return {
+    port,
+    pid,
+    stop() {
+      stopped ??= (async () => {
+        socket.end();
+        const timer = setTimeout(() => {
+          // It exits as soon as it reads end of file; should it hang, it is still ours to end.
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+          socket.destroy();
+        }, 10_000);
+        let cpuSeconds: number | undefined;
+        for (let m = await next().catch(() => undefined); m; m = await next().catch(() => undefined)) {
+          if (typeof m.cpuSeconds === 'number') cpuSeconds = m.cpuSeconds;
+        }
+        clearTimeout(timer);
+        return cpuSeconds;
+      })();
+      return stopped;
+    },
+  };
+}
