@@ -7,7 +7,8 @@ import { motoBinary } from './support/moto-server.js';
 // The CPU patches every test moto server loads (support/moto-python/tessera_moto_patches.py,
 // imported by its sitecustomize.py) change none of moto's answers: tools/check_patches.py runs one
 // scenario over the services the suites call with moto's own code and with the patches (each answer
-// also recomputed by moto's code and compared), and compares the answers of the two runs; they are
+// also recomputed by moto's code and compared, each rolled-back DynamoDB table compared with moto's
+// full copy), and compares the answers of the two runs; they are
 // in force for the moto the project pins, and any other moto runs its own code.
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -32,6 +33,7 @@ interface CheckReport {
   differences: string[];
   hosts: number;
   verifiedHosts: number;
+  verifiedRollbacks: number;
   brokenMemoCaught: boolean;
 }
 
@@ -52,6 +54,7 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(report.errorAnswers).toBeGreaterThanOrEqual(5);
     expect(report.verifiedAnswers).toBeGreaterThanOrEqual(50);
     expect(report.verifiedHosts).toBe(report.hosts - 2); // the two hosts without a backend are never remembered
+    expect(report.verifiedRollbacks).toBeGreaterThanOrEqual(2); // the cancelled transactions' tables, items equal to moto's full copy
     expect(report.brokenMemoCaught).toBe(true);
   }, 120_000);
 

@@ -4,7 +4,7 @@ normal run. sitecustomize.py imports it only when `TESSERA_MOTO_PROBE` names a d
 For every request the server answers it appends one JSON line to `<dir>/moto-<pid>.jsonl`:
 `service`, `action` (from the SigV4 credential scope and X-Amz-Target / `Action=` / method and
 path), `cpuMs` (`time.thread_time()` of the request: moto's server answers on the thread that
-calls the app), `wallMs`, `status`, and with `TESSERA_MOTO_RECORD=1` also the response headers
+calls the app), `wallMs`, `status`, `gcMs` (CPU in Python's cyclic garbage collector during it), and with `TESSERA_MOTO_RECORD=1` also the response headers
 and body (latin-1 text of the bytes) plus the request's method, path, query and body, for
 diffing two runs (scripts under test/integration/support/moto-python/tools/).
 With `TESSERA_MOTO_RECORD=1` moto's random source is seeded (`TESSERA_MOTO_SEED`, default 1) so
@@ -13,6 +13,7 @@ With `TESSERA_MOTO_CPROFILE=1` a cProfile runs during requests only, written to
 `<dir>/moto-<pid>.prof` every 100 requests and at exit (SIGTERM exits through atexit).
 """
 import atexit
+import gc
 import json
 import os
 import signal
@@ -74,6 +75,18 @@ def _classify(environ, body):
     return service, f"{environ.get('REQUEST_METHOD')} /{segments[0] if segments else ''}{'/…' if len(segments) > 1 else ''}"
 
 
+_gc = {"ms": 0.0, "start": 0.0}
+
+
+def _gc_callback(phase, info):
+    if phase == "start":
+        _gc["start"] = time.thread_time()
+    else:
+        _gc["ms"] += (time.thread_time() - _gc["start"]) * 1000
+
+
+gc.callbacks.append(_gc_callback)
+
 _original_call = DomainDispatcherApplication.__call__
 
 
@@ -92,6 +105,7 @@ def _call(self, environ, start_response):
         captured["headers"] = headers
         return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
+    gc_before = _gc["ms"]
     wall0 = time.perf_counter()
     cpu0 = time.thread_time()
     if _PROFILE is not None:
@@ -103,7 +117,7 @@ def _call(self, environ, start_response):
             _PROFILE.disable()
     cpu = time.thread_time() - cpu0
     wall = time.perf_counter() - wall0
-    row = {"service": service, "action": action, "cpuMs": round(cpu * 1000, 3), "wallMs": round(wall * 1000, 3), "status": captured.get("status")}
+    row = {"service": service, "action": action, "cpuMs": round(cpu * 1000, 3), "wallMs": round(wall * 1000, 3), "status": captured.get("status"), "gcMs": round(_gc["ms"] - gc_before, 3)}
     if _RECORD:
         data = b"".join(chunks)
         row.update(

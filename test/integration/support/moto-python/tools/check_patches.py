@@ -266,6 +266,7 @@ def main() -> int:
             if ours_backend != theirs_backend:
                 differences.append(f"get_backend_for_host({host!r}): {ours_backend!r} != {theirs_backend!r}")
     report["hosts"] = len(hosts)
+    report["verifiedRollbacks"] = patches.VERIFIED["rollbacks"]
     report["verifiedHosts"] = patches.VERIFIED["hosts"] - verified_hosts
 
     # The check must be able to fail: a memo that answers wrongly is caught by the comparison.
@@ -288,7 +289,7 @@ def main() -> int:
     report["brokenMemoCaught"] = caught
     print(json.dumps(report))
     # Answers moto builds from templates (parts of S3, SQS, ...) do not pass through the serializer.
-    ok = not differences and caught and report["verifiedAnswers"] > 0 and report["verifiedHosts"] > 0 and len(patches.APPLIED) > 0
+    ok = not differences and caught and report["verifiedAnswers"] > 0 and report["verifiedHosts"] > 0 and report["verifiedRollbacks"] > 0 and len(patches.APPLIED) > 0
     return 0 if ok else 1
 
 
