@@ -22,17 +22,21 @@ import { tempDir } from '../support/temp-dirs.js';
 // TESSERA_MOTO_ZYGOTE while the file runs), so killing it touches no other file's servers.
 
 let zygote: MotoZygote;
-let previousSocket: string | undefined;
+let previous: Record<string, string | undefined> = {};
 const started: ChildProcess[] = [];
 
 beforeAll(async () => {
   zygote = await startMotoZygote(motoPython(), join(tempDir('moto-zygote-test-'), 'z.sock'), motoServerEnvironment());
-  previousSocket = process.env[MOTO_ZYGOTE_SOCKET];
+  // this file's zygote, also in a run with MOTO_ZYGOTE=off
+  previous = { [MOTO_ZYGOTE_SOCKET]: process.env[MOTO_ZYGOTE_SOCKET], MOTO_ZYGOTE: process.env.MOTO_ZYGOTE };
   process.env[MOTO_ZYGOTE_SOCKET] = zygote.socketPath;
+  delete process.env.MOTO_ZYGOTE;
 }, 60_000);
 afterAll(async () => {
-  if (previousSocket === undefined) delete process.env[MOTO_ZYGOTE_SOCKET];
-  else process.env[MOTO_ZYGOTE_SOCKET] = previousSocket;
+  for (const [key, value] of Object.entries(previous)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
   for (const child of started) child.kill('SIGKILL');
   await zygote?.stop();
 });
@@ -66,13 +70,11 @@ async function gone(pid: number, port?: number): Promise<void> {
 
 /** A server spawned as a fresh Python (MOTO_ZYGOTE=off for the call). */
 async function spawnedMoto(options: Parameters<typeof startMoto>[0] = {}): Promise<MotoServer> {
-  const previous = process.env.MOTO_ZYGOTE;
   process.env.MOTO_ZYGOTE = 'off';
   try {
     return await startMoto(options);
   } finally {
-    if (previous === undefined) delete process.env.MOTO_ZYGOTE;
-    else process.env.MOTO_ZYGOTE = previous;
+    delete process.env.MOTO_ZYGOTE;
   }
 }
 

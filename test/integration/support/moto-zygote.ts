@@ -75,6 +75,7 @@ export async function startMotoZygote(python: string, socketPath: string, env: N
     pid: child.pid!,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
+        child.ref(); // this process waits for it now
         child.kill('SIGTERM');
         await exited;
       }
@@ -149,6 +150,7 @@ export async function forkMoto(socketPath: string, request: { serial: boolean; e
     pid,
     stop() {
       stopped ??= (async () => {
+        socket.ref(); // this process waits for the server's exit now
         socket.end();
         const timer = setTimeout(() => {
           // It exits as soon as it reads end of file; should it hang, it is still ours to end.
