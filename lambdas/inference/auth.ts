@@ -103,6 +103,11 @@ function servedStatus(tenant: TenantRecord | undefined, tenantId = tenant?.tenan
 export class Authorizer {
   private readonly jwks: JWTVerifyGetKey;
   private readonly cache = new Map<string, Verdict>();
+  /** The cache's last key (its most recently used entry), if known. */
+  private newest: string | undefined;
+  /** The last Authorization header that held a JWT, and that JWT (what the header patterns gave). */
+  private lastJwtHeader: string | undefined;
+  private lastJwt: string | undefined;
   private readonly keys?: ApiKeyStore;
   private readonly userRevocations?: UserTokenRevocations;
   private readonly cacheMs: number;
@@ -129,16 +134,20 @@ export class Authorizer {
    */
   async authorize(header: string | undefined): Promise<Caller> {
     if (!header) throw unauthorized('missing Authorization header: send "Authorization: Bearer <token>"', 'missing_token');
+    // The same header as the last JWT's (a client's every request): the same token, without the patterns.
+    if (header === this.lastJwtHeader) return await this.authorizeJwt(this.lastJwt!);
     const bearer = /^Bearer +(.*)$/is.exec(header.trim())?.[1];
-    if (bearer !== undefined && looksLikeApiKey(bearer)) return this.authorizeKey(bearer);
+    if (bearer !== undefined && looksLikeApiKey(bearer)) return await this.authorizeKey(bearer);
     const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i.exec(header.trim());
     if (!match) throw unauthorized(/^Bearer +\S/i.test(header.trim()) ? 'the bearer token is not a JWT (three base64url parts separated by dots) nor a tenant API key (tsk_…): send a token issued by the platform\'s identity provider or a key' : 'Authorization header must be "Bearer <JWT>" or "Bearer tsk_…"', 'malformed_token');
-    return this.authorizeJwt(match[1]!);
+    this.lastJwtHeader = header;
+    this.lastJwt = match[1]!;
+    return await this.authorizeJwt(match[1]!);
   }
 
   private async authorizeJwt(token: string): Promise<Caller> {
     const cached = this.cached(token);
-    if (cached) return this.serve(cached.tenantId, cached);
+    if (cached) return await this.serve(cached.tenantId, cached);
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.settings.issuer, audience: this.settings.audience, clockTolerance: 5 }));
@@ -187,7 +196,7 @@ export class Authorizer {
     const entry = `key:${parsed.keyHash}`;
     const hit = this.cacheHit(entry);
     if (hit && 'refusal' in hit) throw hit.refusal;
-    if (hit) return this.serve(parsed.tenantId, hit.caller);
+    if (hit) return await this.serve(parsed.tenantId, hit.caller);
     try {
       const caller = await this.readKey(parsed.tenantId, parsed.keyHash);
       const expires = caller.key?.expiresAt ? Date.parse(caller.key.expiresAt) : Infinity;
@@ -234,11 +243,7 @@ export class Authorizer {
 
   /** The cached caller with its tenant re-read (a tenant suspended since is refused at once). */
   private async serve(tenantId: string, caller: Caller): Promise<Caller> {
-    return { ...caller, tenant: await this.servedTenant(tenantId) };
-  }
-
-  private async servedTenant(tenantId: string): Promise<TenantRecord> {
-    return servedStatus(await this.store.getTenant(tenantId), tenantId);
+    return { ...caller, tenant: servedStatus(await this.store.getTenant(tenantId), tenantId) };
   }
 
   private cached(token: string): Caller | undefined {
@@ -246,13 +251,23 @@ export class Authorizer {
     return hit && 'caller' in hit ? hit.caller : undefined;
   }
 
-  /** A live cache entry, moved to the most recently used end; an expired one is dropped. */
+  /**
+   * A live cache entry, moved to the most recently used end (unless it is there already: the same
+   * caller's next request moves nothing); an expired one is dropped.
+   */
   private cacheHit(entry: string): Verdict | undefined {
     const hit = this.cache.get(entry);
     if (!hit) return undefined;
-    this.cache.delete(entry);
-    if (hit.until <= this.now()) return undefined;
-    this.cache.set(entry, hit);
+    if (hit.until <= this.now()) {
+      this.cache.delete(entry);
+      if (entry === this.newest) this.newest = undefined;
+      return undefined;
+    }
+    if (entry !== this.newest) {
+      this.cache.delete(entry);
+      this.cache.set(entry, hit);
+      this.newest = entry;
+    }
     return hit;
   }
 
@@ -260,6 +275,7 @@ export class Authorizer {
     if (verdict.until <= this.now()) return;
     this.cache.delete(entry);
     this.cache.set(entry, verdict);
+    this.newest = entry;
     // Map iterates in insertion order: the first entry is the least recently used.
     while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
   }

@@ -136,8 +136,9 @@ export class Gateway {
     try {
       const route = `${req.method} ${path}`;
       const fineTuning = path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/');
-      const bytes = Buffer.byteLength(req.body ?? '');
-      if (bytes > this.deps.config.gateway.maxRequestBytes) {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
+      const body = req.body ?? '';
+      if (body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
         throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);

@@ -190,6 +190,7 @@ async function load(): Promise<TokenizerInfo> {
   const loaded: Tokenizer = { core, split: new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'gu'), imageSize };
   const probe = 'hello world, 你好 🎉 const x = f(42);';
   if (exactCount(loaded, probe, newBudget()) !== core.countNative(probe)) throw new Error('gpt-tokenizer changed: counts differ from its own');
+  for (const role of ROLES) if (singleToken(loaded, role)) roleTokens.set(role, 1);
   tokenizer = loaded;
   return { encoding: TOKEN_ENCODING, ranksFrom, loadMs: performance.now() - started };
 }
@@ -276,6 +277,7 @@ export function clearTokenCountCaches(): void {
   cache.clear();
   cachedChars = 0;
   pieces.clear();
+  definitions.clear();
 }
 
 /**
@@ -310,17 +312,40 @@ export function countPromptTokens(body: ChatCompletionCreateParams): number {
   let n = REPLY_PRIMING_TOKENS;
   for (const m of body.messages ?? []) n += messageTokens(m, budget);
   const tools = body.tools ?? [];
-  for (const tool of tools) n += TOKENS_PER_TOOL + countWithin(safeJson(tool.type === 'custom' ? tool.custom : tool.function), budget);
+  for (const tool of tools) n += TOKENS_PER_TOOL + countWithin(definitionJson(tool.type === 'custom' ? tool.custom : tool.function), budget);
   const functions = body.functions ?? [];
-  for (const f of functions) n += TOKENS_PER_TOOL + countWithin(safeJson(f), budget);
+  for (const f of functions) n += TOKENS_PER_TOOL + countWithin(definitionJson(f), budget);
   if (tools.length + functions.length > 0) n += TOOLS_END_TOKENS;
   const format = body.response_format;
   if (format?.type === 'json_schema') n += countWithin(safeJson(format.json_schema), budget);
   return n;
 }
 
+/** The chat roles' names, counted in every message. */
+const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
+/** Tokens of the role names that are one o200k token each (filled when the tokenizer has loaded). */
+const roleTokens = new Map<string, number>();
+
+/** Whether `text` is one pre-tokenized piece that is itself a token: counted 1 whatever the call's BPE budget. */
+function singleToken(t: Tokenizer, text: string): boolean {
+  t.split.lastIndex = 0;
+  const m = t.split.exec(text);
+  return m !== null && m.index === 0 && m[0] === text && t.core.getBpeRankFromString(text) !== undefined;
+}
+
+/**
+ * `countWithin(role, budget)`, the same count and the same scan budget spent, without the
+ * pre-tokenizer pass for a role name known to be one token (every message names one).
+ */
+function roleCount(role: string, budget: Budget): number {
+  const known = typeof role === 'string' && role.length <= budget.scanChars ? roleTokens.get(role) : undefined;
+  if (known === undefined) return countWithin(role, budget);
+  budget.scanChars -= role.length;
+  return known;
+}
+
 function messageTokens(m: ChatCompletionMessageParam, budget: Budget): number {
-  let n = TOKENS_PER_MESSAGE + countWithin(m.role, budget);
+  let n = TOKENS_PER_MESSAGE + roleCount(m.role, budget);
   if ('name' in m && typeof m.name === 'string' && m.name) n += countWithin(m.name, budget) + TOKENS_PER_NAME;
   n += contentTokens(m.content, budget);
   if (m.role === 'assistant') {
@@ -428,6 +453,74 @@ function base64Bytes(b64: string): number {
   if (b64.endsWith('==')) pad = 2;
   else if (b64.endsWith('=')) pad = 1;
   return Math.max(0, Math.floor((b64.length * 3) / 4) - pad);
+}
+
+/** Tool definitions serialized before, by name: the JSON text, and what it serializes (compiled: known). */
+const definitions = new Map<string, { json: string; value: Known }>();
+const DEFINITION_ENTRIES = 1_024;
+
+/**
+ * `safeJson(definition)`, the same string, without serializing a definition seen before: agents send
+ * the same tools every turn. A definition is looked up by its `name` and compared, value by value
+ * and key by key in order, with the one serialized then (sameJson): equal, they serialize to the
+ * same text, which is returned (the very string counted then, so the count cache's look-up hashes
+ * nothing new). Anything else is serialized.
+ */
+function definitionJson(definition: unknown): string {
+  const name = definition !== null && typeof definition === 'object' ? (definition as { name?: unknown }).name : undefined;
+  if (typeof name !== 'string') return safeJson(definition);
+  const known = definitions.get(name);
+  if (known !== undefined && sameJson(known.value, definition)) return known.json;
+  const json = safeJson(definition);
+  if (json.length >= CACHE_MIN_CHARS) {
+    if (definitions.size >= DEFINITION_ENTRIES) definitions.delete(definitions.keys().next().value as string);
+    definitions.set(name, { json, value: compile(JSON.parse(json)) });
+  }
+  return json;
+}
+
+/** A JSON object's keys in order (Object.keys: JSON.stringify's order) and their values. */
+class KnownObject {
+  constructor(readonly keys: string[], readonly values: Known[]) {}
+}
+/** A value JSON.parse made, its objects as KnownObject (a private copy: no caller's object is kept). */
+type Known = string | number | boolean | null | Known[] | KnownObject;
+
+function compile(value: unknown): Known {
+  if (Array.isArray(value)) return value.map(compile);
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value);
+    return new KnownObject(keys, keys.map((k) => compile((value as Record<string, unknown>)[k])));
+  }
+  return value as Known;
+}
+
+/**
+ * Whether `b` serializes (JSON.stringify) to the text `known` came from: the same strings, finite
+ * numbers (0 and -0 alike), booleans and nulls; arrays of the same length with such items; plain
+ * objects (prototype Object.prototype or null) with the same keys in the same order (for...in gives
+ * the own keys in JSON.stringify's order; an inherited enumerable key makes them differ). Anything
+ * else (functions, undefined, toJSON, class instances, NaN) is "not the same", so it is serialized.
+ */
+function sameJson(known: Known, b: unknown): boolean {
+  if (known instanceof KnownObject) {
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) return false;
+    const proto = Object.getPrototypeOf(b);
+    if (proto !== Object.prototype && proto !== null) return false;
+    const { keys, values } = known;
+    let i = 0;
+    for (const key in b) {
+      if (key !== keys[i] || !sameJson(values[i], (b as Record<string, unknown>)[key])) return false;
+      i++;
+    }
+    return i === keys.length;
+  }
+  if (Array.isArray(known)) {
+    if (!Array.isArray(b) || known.length !== b.length) return false;
+    for (let i = 0; i < known.length; i++) if (!sameJson(known[i], b[i])) return false;
+    return true;
+  }
+  return known === b && (typeof known !== 'number' || Number.isFinite(known));
 }
 
 function safeJson(value: unknown): string {

@@ -103,7 +103,7 @@ export class UpstreamCalls {
   constructor(private readonly providers: ProviderLookup, private readonly timeouts: UpstreamTimeouts) {}
 
   async complete(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal): Promise<{ result: ChatCompletion; model: ModelEntry }> {
-    return this.attempts(chain, caller, async (model, attempt) => {
+    return await this.attempts(chain, caller, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
@@ -121,7 +121,7 @@ export class UpstreamCalls {
    * @throws GatewayError - the caller's answer for the last failure (see callerErrorOf); CallerGone
    */
   async embed(chain: ModelEntry[], base: Omit<EmbeddingProviderRequest, 'model' | 'signal'>, caller: AbortSignal): Promise<{ result: EmbeddingAnswer; model: ModelEntry }> {
-    return this.attempts(chain, caller, async (model, attempt) => {
+    return await this.attempts(chain, caller, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       try {
         const provider = await this.providers(providerOf(model), base.tenantId);
@@ -135,7 +135,7 @@ export class UpstreamCalls {
 
   /** Retries and fallbacks apply until the first chunk arrives; after that the stream is the answer. */
   async stream(chain: ModelEntry[], base: Omit<ProviderRequest, 'model' | 'signal'>, caller: AbortSignal): Promise<OpenStream> {
-    return this.attempts(chain, caller, async (model, attempt) => {
+    return await this.attempts(chain, caller, async (model, attempt) => {
       attempt.arm(this.timeouts.firstByteMs);
       let iterator: AsyncIterator<ChatCompletionChunk>;
       let head: IteratorResult<ChatCompletionChunk>;

@@ -70,6 +70,15 @@ export async function cpuPerRequest(targets: CpuTarget[], o: CpuOptions): Promis
       const total = rs.map((r) => r.server + r.upstream + r.loader);
       console.log(`  ${t.name.padEnd(22)} server ${t.pgid === undefined ? '   —        ' : `${col('server')} of which kernel ${median(rs.map((r) => r.serverSys)).toFixed(0)}`}  upstream ${col('upstream')}  load generator ${col('loader')}  all ${median(total).toFixed(0)}  ${Math.round(median(rs.map((r) => r.rps)))} req/s  errors ${rs.reduce((a, r) => a + r.errors, 0)}`);
     }
+    // Round by round (the targets ran in turn, so round i of two targets shared the machine's load):
+    // the gateways' CPU per request, for a paired comparison when the medians' ranges overlap.
+    const gateways = measured.filter((t) => t.pgid !== undefined);
+    if (gateways.length > 1) {
+      for (const t of gateways) console.log(`  ${t.name.padEnd(22)} rounds ${results.get(t.name)!.map((r) => r.server.toFixed(0).padStart(4)).join(' ')}`);
+      const [a, b] = gateways.map((t) => results.get(t.name)!.map((r) => r.server));
+      const diffs = a.map((x, i) => x - b[i]);
+      console.log(`  ${gateways[0].name} minus ${gateways[1].name}, round by round: median ${median(diffs).toFixed(1)} µs (${diffs.filter((d) => d < 0).length} of ${diffs.length} rounds lower)`);
+    }
     console.log('');
   }
 }

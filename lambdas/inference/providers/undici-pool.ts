@@ -47,6 +47,20 @@ export function poolText(pool: Pool, options: { method: Dispatcher.HttpMethod; p
   });
 }
 
+/**
+ * A whole answer; its headers are parsed (undici's parseHeaders, as `request()` gives them) when first
+ * read: a relayed 2xx completion reads none of them (~0.8 µs a request in `tessera serve`'s profile).
+ */
+class WholeAnswer implements TextResponse {
+  private parsed: TextResponse['headers'] | undefined;
+
+  constructor(readonly statusCode: number, private readonly rawHeaders: Buffer[], readonly text: string) {}
+
+  get headers(): TextResponse['headers'] {
+    return (this.parsed ??= parseHeaders(this.rawHeaders) as TextResponse['headers']);
+  }
+}
+
 /** undici's (legacy, still supported) handler interface for one whole answer, and the abort listener of its signal. */
 class TextHandler {
   private abort: ((reason?: Error) => void) | undefined;
@@ -85,7 +99,7 @@ class TextHandler {
     const { chunks } = this;
     let text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    this.resolve({ statusCode: this.statusCode, headers: parseHeaders(this.rawHeaders) as TextResponse['headers'], text });
+    this.resolve(new WholeAnswer(this.statusCode, this.rawHeaders, text));
   }
 
   onError(e: Error): void {

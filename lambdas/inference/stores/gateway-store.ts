@@ -173,14 +173,20 @@ export interface GatewayStore {
   modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]>;
 }
 
-export const periods = (now: Date) => {
+/** The UTC day and month of `now` (`2026-12-01`, `2026-12`): one frozen object per minute, not one per call. */
+export const periods = (now: Date): Readonly<{ day: string; month: string }> => {
   const iso = isoToTheMinute(now);
-  return { day: iso.slice(0, 10), month: iso.slice(0, 7) };
+  return (minutePeriods ??= Object.freeze({ day: iso.slice(0, 10), month: iso.slice(0, 7) }));
 };
-export const windows = (now: Date) => {
+/** The UTC minute, hour and day of `now` (`2026-12-01T14:05`, `2026-12-01T14`, `2026-12-01`): one frozen object per minute. */
+export const windows = (now: Date): Readonly<{ minute: string; hour: string; day: string }> => {
   const iso = isoToTheMinute(now);
-  return { minute: iso.slice(0, 16), hour: iso.slice(0, 13), day: iso.slice(0, 10) };
+  return (minuteWindows ??= Object.freeze({ minute: iso.slice(0, 16), hour: iso.slice(0, 13), day: iso.slice(0, 10) }));
 };
+
+/** periods() and windows() of the minute isoToTheMinute last formatted (undefined until asked). */
+let minutePeriods: Readonly<{ day: string; month: string }> | undefined;
+let minuteWindows: Readonly<{ minute: string; hour: string; day: string }> | undefined;
 
 /** The minute `isoToTheMinute` last formatted (epoch minutes) and its ISO text. */
 let formattedMinute = Number.NaN;
@@ -196,6 +202,8 @@ function isoToTheMinute(now: Date): string {
   if (minute !== formattedMinute) {
     formattedIso = now.toISOString();
     formattedMinute = minute;
+    minutePeriods = undefined;
+    minuteWindows = undefined;
   }
   return formattedIso;
 }

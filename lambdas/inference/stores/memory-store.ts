@@ -36,7 +36,7 @@ export class MemoryStore implements GatewayStore {
 
   async countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date, subject?: Subject): Promise<CountResult> {
     const w = windows(now);
-    const keys = { minute: `${tenantId}#m#${w.minute}`, hour: `${tenantId}#h#${w.hour}`, day: `${tenantId}#d#${w.day}` };
+    const keys = this.windowKeys(tenantId, w);
     for (const window of ['minute', 'hour', 'day'] as const) {
       if ((this.requests.get(keys[window]) ?? 0) >= limits[window]) return { ok: false, window, limit: limits[window], scope: 'tenant' };
     }
@@ -50,6 +50,17 @@ export class MemoryStore implements GatewayStore {
     for (const key of Object.values(keys)) this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     if (s) s.minuteRequests += 1;
     return { ok: true };
+  }
+
+  /** The last tenant's request-counter keys, for its windows object (one per minute): built once, not per request. */
+  private lastKeys: { tenantId: string; w: ReturnType<typeof windows>; keys: Readonly<{ minute: string; hour: string; day: string }> } | undefined;
+
+  private windowKeys(tenantId: string, w: ReturnType<typeof windows>): Readonly<{ minute: string; hour: string; day: string }> {
+    const last = this.lastKeys;
+    if (last !== undefined && last.w === w && last.tenantId === tenantId) return last.keys;
+    const keys = Object.freeze({ minute: `${tenantId}#m#${w.minute}`, hour: `${tenantId}#h#${w.hour}`, day: `${tenantId}#d#${w.day}` });
+    this.lastKeys = { tenantId, w, keys };
+    return keys;
   }
 
   private counter(key: string): Counter {

@@ -238,6 +238,35 @@ describe('countPromptTokens', () => {
     expect(countPromptTokens({ ...body, tools: undefined, functions: [body.tools![0].type === 'function' ? body.tools![0].function : { name: 'x' }] })).toBe(counted);
   });
 
+  it('counts a tool sent again (a fresh object each request) as its JSON, and one that changed under the same name afresh', () => {
+    const fn = (description: string) => ({
+      name: 'get_quarterly_figures', description, strict: true,
+      parameters: { type: 'object', properties: { year: { type: 'integer' }, quarter: { type: 'string', enum: ['Q1', 'Q2', 'Q3', 'Q4'] } }, required: ['year', 'quarter'], additionalProperties: false },
+    });
+    const request = (f: object): ChatCompletionCreateParams => ({ model: 'gpt-4o', messages: [], tools: [{ type: 'function', function: f as never }] });
+    // The count the module gives: 3 (reply priming) + 7 + the definition's JSON + 12.
+    const expected = (f: object) => 3 + 7 + exact(JSON.stringify(f)) + 12;
+    const first = fn('Revenue, cost and margin of a quarter, by region.');
+    expect(countPromptTokens(request(first))).toBe(expected(first));
+    // The same definition parsed again: the same count.
+    expect(countPromptTokens(request(JSON.parse(JSON.stringify(first))))).toBe(expected(first));
+    // Same name, each a different JSON text: a word, a number's type, an enum item, the keys' order, a key more, a value that is not JSON.
+    const changed: object[] = [
+      fn('Revenue and cost of a quarter, by region, with a longer description than before.'),
+      { ...first, strict: 1 },
+      { ...first, parameters: { ...first.parameters, properties: { ...first.parameters.properties, quarter: { type: 'string', enum: ['Q1', 'Q2', 'Q3', 'Q4', 'FY'] } } } },
+      { description: first.description, name: first.name, strict: true, parameters: first.parameters },
+      { ...first, deprecated: false },
+      { ...first, parameters: { ...first.parameters, required: ['year', 'quarter', 'region'] } },
+      { ...first, strict: undefined },
+    ];
+    for (const f of changed) {
+      expect(JSON.stringify(f)).not.toBe(JSON.stringify(first));
+      expect(countPromptTokens(request(f))).toBe(expected(f));
+      expect(countPromptTokens(request(first))).toBe(expected(first));
+    }
+  });
+
   it('counts every text of every role: parts, refusals, names, tool results, tool and function calls', () => {
     const body: ChatCompletionCreateParams = {
       model: 'gpt-4o',
