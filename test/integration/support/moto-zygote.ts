@@ -132,7 +132,12 @@ export async function forkMoto(socketPath: string, request: { serial: boolean; e
     return undefined;
   };
   socket.write(`${JSON.stringify(request)}\n`);
-  const answer = await next();
+  // The first request waits for the zygote's warm-up (2-3 s of CPU; tens of seconds on a loaded machine).
+  const timer = setTimeout(() => {
+    failure = new Error(`moto zygote at ${socketPath}: no answer within 120 s (MOTO_ZYGOTE=off spawns moto instead)`);
+    socket.destroy();
+  }, 120_000);
+  const answer = await next().finally(() => clearTimeout(timer));
   if (answer && typeof answer.spawn === 'string') {
     socket.destroy();
     return { spawn: answer.spawn };
