@@ -86,7 +86,7 @@ export async function runChat<T>(pipeline: RequestPipeline, r: PipelineRequest, 
     if (e instanceof GatewayError && e.status === 429) throw new GatewayError(429, e.message, e.type, e.code, e.param, { ...e.headers, ...(await pipeline.withRateHeaders(r, e.headers)) });
     throw e;
   } finally {
-    await x.release(); // nothing was produced: release the reservation
+    if (!x.settled) await x.release(); // nothing was produced: release the reservation
   }
 }
 

@@ -32,8 +32,13 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     return JSON.stringify(body);
   }
 
+  /** The request headers by Accept value, built once (undici copies them; they are never changed). */
+  private readonly headerSets = new Map<string, Readonly<Record<string, string>>>();
+
   private headers(accept: string): Record<string, string> {
-    return { 'content-type': 'application/json', accept, authorization: `Bearer ${this.apiKey}` };
+    let headers = this.headerSets.get(accept);
+    if (!headers) this.headerSets.set(accept, (headers = Object.freeze({ 'content-type': 'application/json', accept, authorization: `Bearer ${this.apiKey}` })));
+    return headers as Record<string, string>;
   }
 
   private async post(r: ProviderRequest, stream: boolean): Promise<Dispatcher.ResponseData> {

@@ -36,11 +36,17 @@ export const DEFAULT_MODEL_DAYS_PER_TENANT = 1024;
 export const DEFAULT_SUBJECTS_PER_TENANT = 1024;
 
 const minuteOf = (now: Date) => Math.floor(now.getTime() / 60_000);
-const dayId = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
-const monthId = (month: string) => Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7));
+/** The last value and result of a function of one string: a request asks for the same day and month several times. */
+function lastOf<T>(f: (s: string) => T): (s: string) => T {
+  let last: string | undefined;
+  let result: T;
+  return (s) => (s === last ? result : ((result = f(s)), (last = s), result));
+}
+const dayId = lastOf((day) => Date.parse(`${day}T00:00:00Z`) / 86_400_000);
+const monthId = lastOf((month) => Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)));
 const monthOf = (now: Date) => now.getUTCFullYear() * 12 + now.getUTCMonth() + 1;
 /** The day id of the first day of the month before `month` (YYYY-MM): ledger slots of earlier days may be reused. */
-const lastMonthStart = (month: string) => Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1) / 86_400_000;
+const lastMonthStart = lastOf((month) => Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1) / 86_400_000);
 const dayOf = (id: number) => new Date(id * 86_400_000).toISOString().slice(0, 10);
 
 /**
@@ -126,13 +132,17 @@ export class SharedMemoryStore implements GatewayStore {
   async countRequest(tenantId: string, limits: { minute: number; hour: number; day: number }, now: Date, subject?: Subject): Promise<CountResult> {
     return this.locked(tenantId, (i): CountResult => {
       const minute = minuteOf(now);
-      const ids = { minute, hour: Math.floor(minute / 60), day: Math.floor(minute / 1440) };
-      const windows = (['minute', 'hour', 'day'] as const).map((window, k) => {
-        const at = i * INTS + 1 + 2 * k;
-        return { window, at, count: this.ints[at] === ids[window] ? this.ints[at + 1] : 0 };
-      });
-      const full = windows.find((w) => w.count >= limits[w.window]);
-      if (full) return { ok: false, window: full.window, limit: limits[full.window], scope: 'tenant' };
+      const ints = this.ints;
+      // The minute, hour and day windows: [id, count] pairs at i * INTS + 1, + 3, + 5.
+      const at = i * INTS + 1;
+      const hour = Math.floor(minute / 60);
+      const day = Math.floor(minute / 1440);
+      const minuteCount = ints[at] === minute ? ints[at + 1] : 0;
+      const hourCount = ints[at + 2] === hour ? ints[at + 3] : 0;
+      const dayCount = ints[at + 4] === day ? ints[at + 5] : 0;
+      if (minuteCount >= limits.minute) return { ok: false, window: 'minute', limit: limits.minute, scope: 'tenant' };
+      if (hourCount >= limits.hour) return { ok: false, window: 'hour', limit: limits.hour, scope: 'tenant' };
+      if (dayCount >= limits.day) return { ok: false, window: 'day', limit: limits.day, scope: 'tenant' };
       const rpm = subject?.limits?.requestsPerMinute;
       let s = -1;
       let count = 0;
@@ -141,10 +151,12 @@ export class SharedMemoryStore implements GatewayStore {
         count = this.sints[s * SINTS + 3] === minute ? this.sints[s * SINTS + 4] : 0;
         if (count >= rpm) return { ok: false, window: 'minute', limit: rpm, scope: subject!.kind };
       }
-      for (const w of windows) {
-        this.ints[w.at] = ids[w.window];
-        this.ints[w.at + 1] = w.count + 1;
-      }
+      ints[at] = minute;
+      ints[at + 1] = minuteCount + 1;
+      ints[at + 2] = hour;
+      ints[at + 3] = hourCount + 1;
+      ints[at + 4] = day;
+      ints[at + 5] = dayCount + 1;
       if (s >= 0) {
         this.sints[s * SINTS + 3] = minute;
         this.sints[s * SINTS + 4] = count + 1;
