@@ -19,7 +19,8 @@ const SHARED_FILES = [...sharedWorkerFiles(ROOT, 'test/unit'), ...sharedWorkerFi
 // loaded from one file to the next.
 const RESET_FILES = [...resetWorkerFiles(ROOT, 'test/unit'), ...resetWorkerFiles(ROOT, 'test/infra')];
 // Integration files whose process-wide state is of those kinds too (the classifier sees no module
-// mock, global, listener or marker in them or their helpers): they share worker processes with the
+// mock, global, listener or marker in them or their helpers, or only in reviewed helpers such as
+// moto-server.ts: shared-worker-files.ts REVIEWED_HELPERS): they share worker processes with the
 // same resets, whether the classifier found state to reset or none, because what it cannot see
 // (child processes, servers, sockets: moto, fake upstreams, gateways, CLIs) is checked after each
 // file instead: file-state.ts ends what a file left running and fails that file.

@@ -60,6 +60,12 @@ export const REVIEWED_HELPERS: Readonly<Record<string, { kind: WorkerKind; why: 
     why: 'runTesseraInProcess sets process.exitCode back to undefined, and the environment and stdout/stderr writers back, in a finally; ' +
       'runTessera runs the CLI in a child it waits for. file-state.ts checks exit code, writers and children after the file',
   },
+  'integration/support/moto-server.ts': {
+    kind: 'reset',
+    why: "a spawned server's process.once('exit', kill) is removed by its stop() (and when it fails to start); a zygote-forked server's " +
+      'lifeline is a socket its stop() closes; pointSdkAtMoto writes process.env (put back). A server a file does not stop is found by ' +
+      "file-state.ts's after-file check (the child, or the lifeline socket, and the listener), ended, and fails that file",
+  },
   'integration/support/api-gateway-emulator.ts': {
     kind: 'reset',
     why: "globalThis.awslambda (the Lambda runtime's streaming global) is put back by the emulator's stop(), with its servers and moto; " +
