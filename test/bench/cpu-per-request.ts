@@ -49,7 +49,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /**
  * For each request variant, `rounds` rounds of `requests` requests at `connections` connections
- * per target (the targets interleaved, after a warm-up of a fifth of a round each), and the
+ * per target (the targets interleaved, in alternating order, after a warm-up of a fifth of a round each), and the
  * median CPU per request of the server's process group, of the upstream's, and of this process
  * (the load generator), read from /proc before and after each round. CPU time, unlike req/s,
  * hardly moves when other work shares the cores, so before/after comparisons hold on a busy machine.
@@ -60,7 +60,12 @@ export async function cpuPerRequest(targets: CpuTarget[], o: CpuOptions): Promis
     const measured = targets.filter((t) => t.bodies[variant] !== undefined);
     const results = new Map<string, Round[]>(measured.map((t) => [t.name, []]));
     for (const t of measured) await round(t, t.bodies[variant], o, Math.ceil(o.requests / 5)); // warm-up: JIT, connections
-    for (let i = 0; i < o.rounds; i++) for (const t of measured) results.get(t.name)!.push(await round(t, t.bodies[variant], o));
+    // The order alternates round by round (A B, B A, ...): a target measured right after another ran
+    // higher in every run of a fixed order here (2026-12-01 evening: the same two builds measured
+    // 15 µs apart in one order and 2 in the other), so a fixed order favours the first.
+    for (let i = 0; i < o.rounds; i++) {
+      for (const t of i % 2 === 0 ? measured : [...measured].reverse()) results.get(t.name)!.push(await round(t, t.bodies[variant], o));
+    }
     for (const t of measured) {
       const rs = results.get(t.name)!;
       const col = (key: keyof Round) => {
