@@ -48,11 +48,11 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     }
     const report = JSON.parse(out.trim().split('\n').at(-1)!) as CheckReport;
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy']);
-    expect(report.services).toEqual(['apigateway', 'cloudformation', 'dynamodb', 'ec2', 'events', 'iam', 'kms', 'logs', 'organizations', 's3', 'sqs', 'sts']);
-    expect(report.answers).toBeGreaterThanOrEqual(75);
+    expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy', 'patch_update_item_stream_copy']);
+    expect(report.services).toEqual(['apigateway', 'cloudformation', 'dynamodb', 'dynamodbstreams', 'ec2', 'events', 'iam', 'kms', 'logs', 'organizations', 's3', 'sqs', 'sts']);
+    expect(report.answers).toBeGreaterThanOrEqual(85);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(5);
-    expect(report.verifiedAnswers).toBeGreaterThanOrEqual(50);
+    expect(report.verifiedAnswers).toBeGreaterThanOrEqual(60);
     expect(report.verifiedHosts).toBe(report.hosts - 2); // the two hosts without a backend are never remembered
     expect(report.verifiedRollbacks).toBeGreaterThanOrEqual(2); // the cancelled transactions' tables, items equal to moto's full copy
     expect(report.brokenMemoCaught).toBe(true);
@@ -72,16 +72,16 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
             'from moto.core import serialize',
             'from moto.moto_server import werkzeug_app',
             'from moto.dynamodb.models import DynamoDBBackend',
-            'own = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items]',
+            'own = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item]',
             'import tessera_moto_patches as p',
-            'now = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items]',
+            'now = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item]',
             'print(json.dumps({"patchedFor": p.PATCHED_FOR, "applied": p.APPLIED, "own": own == now}))',
           ].join('\n'),
         ]),
       );
     const installed = probe('');
     expect(installed.patchedFor).toBe(pinned);
-    expect(installed.applied).toHaveLength(3);
+    expect(installed.applied).toHaveLength(4);
     expect(installed.own).toBe(false);
     const other = probe('9.9.9');
     expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });

@@ -249,6 +249,45 @@ def patch_backend_for_host() -> None:
     dispatcher.get_backend_for_host = get_backend_for_host_patched
 
 
+_dynamodb_copy = threading.local()  # the two DynamoDB patches' state for the call in progress on this thread
+
+
+def _dynamodb_copy_stand_in() -> Any:
+    """Puts a stand-in for the `copy` module into moto.dynamodb.models (once) and returns it: the same
+    functions, except `deepcopy` with no memo of
+    - a table of the transaction in progress on this thread (patch_transact_rollback_copy): copied
+      with the shared entries pre-entered in the memo;
+    - an Item while `update_item` runs on a table without a stream (patch_update_item_stream_copy):
+      the item itself.
+    Only models/__init__.py calls `copy` through this name (its two `copy.deepcopy` calls: the
+    transaction's tables, update_item's `orig_item`); other modules keep the real `copy`."""
+    import copy as copy_module
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import Item
+
+    if isinstance(models.copy, type(copy_module)):
+
+        class CopyModule:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(copy_module, name)
+
+            @staticmethod
+            def deepcopy(x: Any, memo: Any = None, _nil: Any = []) -> Any:  # noqa: B006 (copy.deepcopy's own signature)
+                if memo is None:
+                    shared = getattr(_dynamodb_copy, "tables", None)
+                    if shared:
+                        entry = shared.get(id(x))
+                        if entry is not None and entry[0] is x:
+                            return copy_module.deepcopy(x, dict(entry[1]))
+                    if getattr(_dynamodb_copy, "no_stream_update", False) and type(x) is Item:
+                        return x
+                return copy_module.deepcopy(x, memo, _nil)
+
+        models.copy = CopyModule()
+    return models.copy
+
+
 def patch_transact_rollback_copy() -> None:
     """moto's DynamoDB `transact_write_items` (moto/dynamodb/models/__init__.py) first takes a
     `copy.deepcopy` of every table an operation names (a rollback copy, installed in place of the
@@ -280,24 +319,6 @@ def patch_transact_rollback_copy() -> None:
 
     backend_cls = models.DynamoDBBackend
     original = backend_cls.transact_write_items
-    shares = threading.local()  # id(table) -> (table, memo entries) while a transaction runs
-
-    class CopyModule:
-        """`copy` as moto.dynamodb.models sees it: the same functions, except `deepcopy(table)` of a
-        table of the transaction in progress, which pre-enters the shared entries in the memo."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(copy_module, name)
-
-        @staticmethod
-        def deepcopy(x: Any, memo: Any = None, _nil: Any = []) -> Any:  # noqa: B006 (copy.deepcopy's own signature)
-            shared = getattr(shares, "tables", None)
-            if memo is None and shared:
-                entry = shared.get(id(x))
-                if entry is not None and entry[0] is x:
-                    return copy_module.deepcopy(x, dict(entry[1]))
-            return copy_module.deepcopy(x, memo, _nil)
-
     def untouched_entries(self: Any, transact_items: Any) -> dict | None:
         named: dict[int, tuple[Any, set]] = {}
         for item in transact_items:
@@ -332,11 +353,11 @@ def patch_transact_rollback_copy() -> None:
         if not shared:
             return original(self, transact_items)
         full = {name: (table, copy_module.deepcopy(table)) for name, table in self.tables.items() if id(table) in shared} if VERIFY else {}
-        shares.tables = shared
+        _dynamodb_copy.tables = shared
         try:
             return original(self, transact_items)
         finally:
-            shares.tables = None
+            _dynamodb_copy.tables = None
             for name, (table, copied) in full.items():
                 restored = self.tables.get(name)
                 if restored is not table and restored is not None:  # rolled back: moto's full copy holds the same items
@@ -344,11 +365,46 @@ def patch_transact_rollback_copy() -> None:
                     if dict(restored.items) != dict(copied.items):
                         _verify_failed(f"transact_write_items rollback of {name}", dict(restored.items), dict(copied.items))
 
-    models.copy = CopyModule()
+    _dynamodb_copy_stand_in()
     backend_cls.transact_write_items = transact_write_items_patched
 
 
-PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy)
+def patch_update_item_stream_copy() -> None:
+    """moto's DynamoDB `update_item` (moto/dynamodb/models/__init__.py) starts with
+    `orig_item = copy.deepcopy(item)` (the whole item, every attribute a DynamoType) and reads
+    `orig_item` in one place only: `if table.stream_shard is not None: table.stream_shard.add(orig_item,
+    item)`, the stream record's old image. On a table without a stream the copy is never read. This
+    patch makes that `copy.deepcopy` return the item itself while `update_item` runs on a table whose
+    `stream_shard` is None (checked before the call, by moto's own `get_table`; update_item does not
+    change a table's stream); with a stream, or a table that cannot be found (moto raises its error),
+    moto's code runs unchanged. Nothing else in update_item deep-copies through this module.
+    Saves one deep copy of the item per UpdateItem and per Update of a transaction (the tenant
+    record in the lifecycle suites: tens of attributes with nested maps).
+    """
+    from moto.dynamodb import models
+
+    backend_cls = models.DynamoDBBackend
+    original = backend_cls.update_item
+
+    def update_item_patched(self: Any, table_name: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_bypass, "on", False):
+            return original(self, table_name, *args, **kwargs)
+        try:
+            no_stream = self.get_table(table_name).stream_shard is None
+        except Exception:
+            no_stream = False
+        previous = getattr(_dynamodb_copy, "no_stream_update", False)
+        _dynamodb_copy.no_stream_update = no_stream
+        try:
+            return original(self, table_name, *args, **kwargs)
+        finally:
+            _dynamodb_copy.no_stream_update = previous
+
+    _dynamodb_copy_stand_in()
+    backend_cls.update_item = update_item_patched
+
+
+PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy)
 
 
 def apply() -> None:

@@ -8,7 +8,7 @@ Organizations, EventBridge, Logs) twice, from a fresh moto with its random sourc
 2. with the patches and TESSERA_MOTO_VERIFY=1, so every answer is also computed by moto's own code
    and compared (a difference raises PatchMismatch).
 Then the HTTP answers of the two runs (status, content type, body bytes) are compared, with
-timestamps and moto's unseeded UUIDs masked; and a broken memo must be caught by the check.
+timestamps and moto's unseeded UUIDs masked (a table with a stream included: its records carry the old images); and a broken memo must be caught by the check.
 Prints one JSON object; exits 1 on any difference.
 
 Usage: python check_patches.py   (sitecustomize is not needed: the modules are imported from here)
@@ -86,7 +86,9 @@ def call(calls: list, fn, **kwargs) -> Any:
 
 def scenario(calls: list) -> None:
     def client(service: str) -> Any:
-        c = boto3.client(service, region_name="us-east-1")
+        # dynamodbstreams: the endpoint moto's URL patterns know (botocore's default differs)
+        endpoint = "https://streams.dynamodb.us-east-1.amazonaws.com" if service == "dynamodbstreams" else None
+        c = boto3.client(service, region_name="us-east-1", endpoint_url=endpoint)
 
         def record(http_response: Any = None, response_dict: Any = None, operation_model: Any = None, **_: Any) -> None:
             if response_dict is not None:
@@ -140,6 +142,18 @@ def scenario(calls: list) -> None:
     ])  # the same item twice: a validation error, rolled back
     call(calls, ddb.scan, TableName="slots")
     call(calls, ddb.scan, TableName="registry")
+    # a table with a stream: update_item's old image goes into the stream record (moto's own copy)
+    call(calls, ddb.create_table, TableName="events", BillingMode="PAY_PER_REQUEST", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    call(calls, ddb.put_item, TableName="events", Item=tenant_item(9) | {"pk": {"S": "e1"}})
+    call(calls, ddb.update_item, TableName="events", Key={"pk": {"S": "e1"}}, UpdateExpression="SET limits.rpm = :r, #s = :s", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":r": {"N": "5"}, ":s": {"S": "SUSPENDED"}})
+    call(calls, ddb.transact_write_items, TransactItems=[{"Update": {"TableName": "events", "Key": {"pk": {"S": "e1"}}, "UpdateExpression": "SET #s = :s", "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":s": {"S": "ACTIVE"}}}}])
+    streams = client("dynamodbstreams")
+    arn = call(calls, ddb.describe_table, TableName="events").get("Table", {}).get("LatestStreamArn", "x")
+    shards = call(calls, streams.describe_stream, StreamArn=arn).get("StreamDescription", {}).get("Shards", [])
+    if shards:
+        iterator = call(calls, streams.get_shard_iterator, StreamArn=arn, ShardId=shards[0]["ShardId"], ShardIteratorType="TRIM_HORIZON").get("ShardIterator", "x")
+        call(calls, streams.get_records, ShardIterator=iterator)
     call(calls, ddb.describe_table, TableName="registry")
     call(calls, ddb.list_tables)
 
@@ -211,12 +225,14 @@ def scenario(calls: list) -> None:
 TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?|\b1[6-9]\d{8}(?:\d{3}|\.\d+)?\b|[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT")
 UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SESSION_TOKEN = re.compile(rb"<SessionToken>[^<]*</SessionToken>")  # os.urandom in moto/sts/utils.py
+STREAM_IDS = re.compile(rb'(ShardIterator": "|"eventID": ")[^"]*')  # os.urandom, uuid in moto/dynamodbstreams
 
 
 def masked(body: bytes) -> bytes:
-    """Timestamps (ISO 8601, RFC 822, epoch seconds or milliseconds), UUIDs and STS session tokens
-    (moto takes them from the clock, `uuid` and `os.urandom`, which the seed does not reach)."""
-    return SESSION_TOKEN.sub(b"<token>", UUID.sub(b"<uuid>", TIMESTAMP.sub(b"<time>", body)))
+    """Timestamps (ISO 8601, RFC 822, epoch seconds or milliseconds), UUIDs, STS session tokens and
+    DynamoDB stream iterators and event ids (moto takes them from the clock, `uuid` and `os.urandom`,
+    which the seed does not reach)."""
+    return STREAM_IDS.sub(rb"\1<id>", SESSION_TOKEN.sub(b"<token>", UUID.sub(b"<uuid>", TIMESTAMP.sub(b"<time>", body))))
 
 
 def run(bypass: bool) -> list:
