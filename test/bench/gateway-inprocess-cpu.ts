@@ -101,7 +101,13 @@ const targets: Array<() => Promise<void>> = [];
 for (const root of roots) targets.push(await setup(root));
 for (const t of targets) await round(t, requests); // warm-up: JIT, caches, connections
 const results: number[][] = roots.map(() => []);
-for (let i = 0; i < rounds; i++) for (let k = 0; k < targets.length; k++) results[k].push(await round(targets[k], requests));
+// The order alternates round by round (as --cpu's): a fixed order favoured one position.
+for (let i = 0; i < rounds; i++) {
+  for (let j = 0; j < targets.length; j++) {
+    const k = i % 2 === 0 ? j : targets.length - 1 - j;
+    results[k].push(await round(targets[k], requests));
+  }
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`${http ? 'through node:http from an in-process client' : 'gateway.handle'}${shared ? ' (a --workers thread\'s store)' : ''}: ${rounds} rounds of ${requests} requests at 100 in flight per checkout, µs of CPU per request`);
 roots.forEach((root, k) => console.log(`  ${root.padEnd(24)} median ${median(results[k]).toFixed(1)}  rounds ${results[k].map((x) => x.toFixed(1)).join(' ')}`));
