@@ -278,6 +278,7 @@ export function clearTokenCountCaches(): void {
   cachedChars = 0;
   pieces.clear();
   definitions.clear();
+  definitionChars = 0;
 }
 
 /**
@@ -458,6 +459,13 @@ function base64Bytes(b64: string): number {
 /** Tool definitions serialized before, by name: the JSON text, and what it serializes (compiled: known). */
 const definitions = new Map<string, { json: string; value: Known }>();
 const DEFINITION_ENTRIES = 1_024;
+/**
+ * Characters of JSON the remembered definitions may hold in all (their compiled copies take a few
+ * times that in memory), and the largest one remembered: a real tool is a few KB.
+ */
+const DEFINITION_MAX_CHARS = 512 * 1024;
+const DEFINITION_MAX_ONE = 32 * 1024;
+let definitionChars = 0;
 
 /**
  * `safeJson(definition)`, the same string, without serializing a definition seen before: agents send
@@ -472,9 +480,19 @@ function definitionJson(definition: unknown): string {
   const known = definitions.get(name);
   if (known !== undefined && sameJson(known.value, definition)) return known.json;
   const json = safeJson(definition);
-  if (json.length >= CACHE_MIN_CHARS) {
-    if (definitions.size >= DEFINITION_ENTRIES) definitions.delete(definitions.keys().next().value as string);
+  if (json.length >= CACHE_MIN_CHARS && json.length <= DEFINITION_MAX_ONE) {
+    const replaced = definitions.get(name);
+    if (replaced !== undefined) {
+      definitions.delete(name);
+      definitionChars -= replaced.json.length;
+    }
+    while (definitions.size >= DEFINITION_ENTRIES || (definitions.size > 0 && definitionChars + json.length > DEFINITION_MAX_CHARS)) {
+      const oldest = definitions.keys().next().value as string;
+      definitionChars -= definitions.get(oldest)!.json.length;
+      definitions.delete(oldest);
+    }
     definitions.set(name, { json, value: compile(JSON.parse(json)) });
+    definitionChars += json.length;
   }
   return json;
 }

@@ -265,6 +265,12 @@ describe('countPromptTokens', () => {
       expect(countPromptTokens(request(f))).toBe(expected(f));
       expect(countPromptTokens(request(first))).toBe(expected(first));
     }
+    // One too large to be remembered (over 32 KB of JSON): serialized and counted each time.
+    const large = fn(Array.from({ length: 4_000 }, (_, i) => `word${i}`).join(' '));
+    expect(JSON.stringify(large).length).toBeGreaterThan(32 * 1024);
+    expect(countPromptTokens(request(large))).toBe(expected(large));
+    expect(countPromptTokens(request(JSON.parse(JSON.stringify(large))))).toBe(expected(large));
+    expect(countPromptTokens(request(first))).toBe(expected(first));
   });
 
   it('counts every text of every role: parts, refusals, names, tool results, tool and function calls', () => {
