@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Server, Socket } from 'node:net';
 
@@ -34,7 +34,49 @@ export interface Leak {
   done: string;
 }
 
-const activeHandles = (): object[] => (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
+/**
+ * Sockets, servers and child processes that were unref'd in this process (weak references, kept on
+ * the process across the files of a worker). `process._getActiveHandles()` lists only handles that
+ * keep the event loop alive: an unref'd one, such as the lifeline of a zygote-forked moto server
+ * (test/integration/support/moto-zygote.ts), would go unseen. `unref` of the three classes is wrapped
+ * once per process to remember its target, and otherwise does what it did.
+ */
+function unrefdHandles(): Set<WeakRef<object>> {
+  const key = Symbol.for('tessera.fileState.unrefdHandles');
+  const state = process as unknown as Record<symbol, Set<WeakRef<object>> | undefined>;
+  const existing = state[key];
+  if (existing) return existing;
+  const unrefd = new Set<WeakRef<object>>();
+  state[key] = unrefd;
+  for (const type of [Socket, Server, ChildProcess] as Array<{ prototype: { unref(): unknown } }>) {
+    const unref = type.prototype.unref;
+    type.prototype.unref = function unrefTracked(this: object) {
+      unrefd.add(new WeakRef(this));
+      return unref.call(this);
+    };
+  }
+  return unrefd;
+}
+
+/** Still open: a socket not destroyed, a server listening, a child not exited. */
+function open(handle: object): boolean {
+  if (handle instanceof Socket) return !handle.destroyed;
+  if (handle instanceof Server) return handle.listening;
+  if (handle instanceof ChildProcess) return handle.exitCode === null && handle.signalCode === null;
+  return true;
+}
+
+/** Servers, sockets and child processes alive in this process, whether they keep the event loop alive or not. */
+function activeHandles(): object[] {
+  const handles = new Set((process as unknown as { _getActiveHandles(): object[] })._getActiveHandles());
+  const unrefd = unrefdHandles();
+  for (const ref of unrefd) {
+    const handle = ref.deref();
+    if (handle === undefined || !open(handle)) unrefd.delete(ref);
+    else handles.add(handle);
+  }
+  return [...handles];
+}
 
 /** The pids of this process's live children; empty where /proc is not available (handles still catch ChildProcess objects). */
 export function childPids(): Set<number> {
@@ -105,6 +147,9 @@ const sameProperty = (a: PropertyDescriptor | undefined, b: PropertyDescriptor |
 /** What is new since `before` and still there now, without touching it. */
 function newSince(before: ProcessSnapshot): { children: number[]; servers: Server[]; sockets: Socket[]; processes: ChildProcess[] } {
   const fresh = activeHandles().filter((h) => !before.handles.has(h));
+  // A library's own child and its stdio pipes (esbuild's service) are the library's, not the file's.
+  const library = fresh.filter((h): h is ChildProcess => h instanceof ChildProcess && LIBRARY_CHILDREN.test(h.spawnargs.join(' ')));
+  const libraryPipes = new Set<unknown>(library.flatMap((c) => c.stdio));
   return {
     children: [...childPids()].filter((pid) => {
       if (before.children.has(pid)) return false;
@@ -112,8 +157,8 @@ function newSince(before: ProcessSnapshot): { children: number[]; servers: Serve
       return state !== 'Z' && !LIBRARY_CHILDREN.test(cmdline);
     }),
     servers: fresh.filter((h): h is Server => h instanceof Server && h.listening),
-    sockets: fresh.filter((h): h is Socket => h instanceof Socket && !h.destroyed),
-    processes: fresh.filter((h): h is ChildProcess => h.constructor?.name === 'ChildProcess') as ChildProcess[],
+    sockets: fresh.filter((h): h is Socket => h instanceof Socket && !h.destroyed && !libraryPipes.has(h)),
+    processes: fresh.filter((h): h is ChildProcess => h instanceof ChildProcess && !library.includes(h)),
   };
 }
 

@@ -15,7 +15,7 @@ const alive = (pid: number): boolean => {
 };
 
 describe("the after-file check of project shared-reset's and shared-integration's files (test/support/file-state.ts)", () => {
-  it('ends the children, servers and sockets a file left running, puts back what it replaced, and names each', async () => {
+  it('ends the children, servers and sockets a file left running (unref\'d too), puts back what it replaced, and names each', async () => {
     // GIVEN a file that starts a child, a server with a client connection, and changes process state
     const before = snapshot();
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
@@ -24,6 +24,9 @@ describe("the after-file check of project shared-reset's and shared-integration'
     const port = (server.address() as { port: number }).port;
     const socket = connect(port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
+    // unref'd (as moto-zygote.ts's lifeline to a forked server is): they keep no event loop alive, and are found all the same
+    socket.unref();
+    server.unref();
     const onExit = () => {};
     process.on('exit', onExit);
     const fetchBefore = globalThis.fetch;
