@@ -226,13 +226,15 @@ TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d
 UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SESSION_TOKEN = re.compile(rb"<SessionToken>[^<]*</SessionToken>")  # os.urandom in moto/sts/utils.py
 STREAM_IDS = re.compile(rb'(ShardIterator": "|"eventID": ")[^"]*')  # os.urandom, uuid in moto/dynamodbstreams
+# a stream record's size counts the digits of its clock-derived ApproximateCreationDateTime
+STREAM_SIZE = re.compile(rb'"SizeBytes": \d+(?=, "StreamViewType")')
 
 
 def masked(body: bytes) -> bytes:
-    """Timestamps (ISO 8601, RFC 822, epoch seconds or milliseconds), UUIDs, STS session tokens and
-    DynamoDB stream iterators and event ids (moto takes them from the clock, `uuid` and `os.urandom`,
-    which the seed does not reach)."""
-    return STREAM_IDS.sub(rb"\1<id>", SESSION_TOKEN.sub(b"<token>", UUID.sub(b"<uuid>", TIMESTAMP.sub(b"<time>", body))))
+    """Timestamps (ISO 8601, RFC 822, epoch seconds or milliseconds), UUIDs, STS session tokens,
+    DynamoDB stream iterators, event ids and record sizes (moto takes them from the clock, `uuid` and
+    `os.urandom`, which the seed does not reach; a record's size counts its timestamp's digits)."""
+    return STREAM_SIZE.sub(b'"SizeBytes": <size>', STREAM_IDS.sub(rb"\1<id>", SESSION_TOKEN.sub(b"<token>", UUID.sub(b"<uuid>", TIMESTAMP.sub(b"<time>", body)))))
 
 
 def run(bypass: bool) -> list:
