@@ -17,7 +17,7 @@ const python = (): string => join(dirname(motoBinary()), 'python');
 
 function runPython(args: string[]): string {
   // No moto-python/ on PYTHONPATH: the scripts import the modules themselves (sitecustomize.py stays out).
-  const env = { ...process.env, PYTHONPATH: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: '' };
   for (const name of ['TESSERA_MOTO_PATCHES', 'TESSERA_MOTO_VERIFY', 'TESSERA_MOTO_PROBE']) delete env[name];
   return execFileSync(python(), args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
 }
