@@ -18,18 +18,20 @@ import { tempDir } from '../support/temp-dirs.js';
 // The moto zygote (support/moto-zygote.ts, support/moto-python/zygote.py): a server it forks
 // answers a request sequence over the usual services as a freshly spawned moto does, ids as random;
 // and no server or zygote outlives what it belongs to (stop(), a worker killed with SIGKILL, the
-// zygote killed, the zygote's parent killed). The file starts a zygote of its own (its socket in
-// TESSERA_MOTO_ZYGOTE while the file runs), so killing it touches no other file's servers.
+// zygote's parent killed). The zygote that is killed is one the file starts under a stand-in for
+// vitest's main process; the other tests use the run's zygote (or, in a run without one, the file's own).
 
-let zygote: MotoZygote;
+let socketPath: string;
+let own: MotoZygote | undefined;
 let previous: Record<string, string | undefined> = {};
 const started: ChildProcess[] = [];
 
 beforeAll(async () => {
-  zygote = await startMotoZygote(motoPython(), join(tempDir('moto-zygote-test-'), 'z.sock'), motoServerEnvironment());
-  // this file's zygote, also in a run with MOTO_ZYGOTE=off
   previous = { [MOTO_ZYGOTE_SOCKET]: process.env[MOTO_ZYGOTE_SOCKET], MOTO_ZYGOTE: process.env.MOTO_ZYGOTE };
-  process.env[MOTO_ZYGOTE_SOCKET] = zygote.socketPath;
+  // the run's zygote (nothing here kills it); a zygote of the file's own in a run without one (MOTO_ZYGOTE=off)
+  const runs = process.env[MOTO_ZYGOTE_SOCKET];
+  socketPath = runs && process.env.MOTO_ZYGOTE !== 'off' ? runs : (own = await startMotoZygote(motoPython(), join(tempDir('moto-zygote-test-'), 'z.sock'), motoServerEnvironment())).socketPath;
+  process.env[MOTO_ZYGOTE_SOCKET] = socketPath;
   delete process.env.MOTO_ZYGOTE;
 }, 60_000);
 afterAll(async () => {
@@ -38,7 +40,7 @@ afterAll(async () => {
     else process.env[key] = value;
   }
   for (const child of started) child.kill('SIGKILL');
-  await zygote?.stop();
+  await own?.stop();
 });
 
 /** Whether `pid` runs: exists and is no zombie (an exited child its parent has not reaped yet). */
@@ -245,7 +247,7 @@ describe('moto zygote: lifetimes', () => {
       s.write(JSON.stringify({ serial: false, env: JSON.parse(process.argv[2]) }) + '\\n');
       s.on('data', (d) => process.stdout.write(d));
       setInterval(() => {}, 1000);
-    `, zygote.socketPath, JSON.stringify(motoServerEnvironment())], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `, socketPath, JSON.stringify(motoServerEnvironment())], { stdio: ['ignore', 'pipe', 'inherit'] });
     started.push(worker);
     const answer = await new Promise<{ port: number; pid: number }>((resolve) => worker.stdout!.once('data', (d) => resolve(JSON.parse(String(d)))));
     expect(await listening(answer.port)).toBe(true);
