@@ -6,7 +6,8 @@ import { relative } from 'node:path';
  * wall and CPU seconds from the worker's start (so including vitest's worker startup and the file's
  * imports) to its last afterAll hook. CPU is user + system of the worker itself, and of the child
  * processes it waited for (moto servers, CLIs, Python clients; Linux /proc/self/stat `cutime` and
- * `cstime`, 0 elsewhere). With `isolate: false` a worker runs several files: each file's figures
+ * `cstime`, 0 elsewhere), and of the moto servers the run's zygote forked for it. With
+ * `isolate: false` a worker runs several files: each file's figures
  * count from the end of the previous one.
  */
 export interface FileCpu {
@@ -20,14 +21,22 @@ export interface FileCpu {
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux x86-64 and arm64
 
+/**
+ * CPU of moto servers the run's zygote forked for this process, added up by their stop()
+ * (test/integration/support/moto-server.ts forkedMotoCpuSeconds, kept on the process under this
+ * symbol): their parent is the zygote, so they are not in this process's cutime.
+ */
+const FORKED_MOTO_CPU = Symbol.for('tessera.motoForkedCpuSeconds');
+
 function childCpuSeconds(): number {
+  const forked = (process as unknown as Record<symbol, number | undefined>)[FORKED_MOTO_CPU] ?? 0;
   try {
     // Fields after the command name (in parentheses, may hold spaces): state is field 3, cutime 16, cstime 17.
     const stat = readFileSync('/proc/self/stat', 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+    return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND + forked;
   } catch {
-    return 0;
+    return forked;
   }
 }
 
