@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -171,9 +172,25 @@ export async function forkMoto(socketPath: string, request: { serial: boolean; e
           if (typeof m.cpuSeconds === 'number') cpuSeconds = m.cpuSeconds;
         }
         clearTimeout(timer);
+        // The kernel closes a process's sockets before it becomes a zombie: wait for that last step,
+        // so that when stop() resolves the server's process is gone (or only awaits its reaping).
+        await exited(pid);
         return cpuSeconds;
       })();
       return stopped;
     },
   };
+}
+
+/** Resolves once process `pid` is gone or a zombie (Linux /proc; elsewhere at once), polling every 10 ms for at most 2 s. */
+async function exited(pid: number): Promise<void> {
+  for (const deadline = Date.now() + 2_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return; // gone (or no /proc)
+    }
+    if (stat.charAt(stat.lastIndexOf(')') + 2) === 'Z') return;
+  }
 }
