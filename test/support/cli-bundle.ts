@@ -66,7 +66,7 @@ const BUILDER = createHash('sha256').update(readFileSync(fileURLToPath(import.me
  * @throws Error when the bundle holds a project file outside the key's inputs (name it in testInputs)
  */
 export function bundledEntry(entry: string, testInputs: readonly string[] = []): Promise<string> {
-  // A process-wide write: test/support/shared-worker-files.ts sees it, so files using this run isolated.
+  // A process-wide write (test/support/shared-worker-files.ts sees it): files using this run isolated or in a shared-reset/shared-integration worker, where file-state.ts puts process.env back after each file.
   if (!process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = COMPILE_CACHE_DIR;
   const inputs = [...INPUT_DIRS, ...testInputs, ...INPUT_FILES];
   const key = `${realpathSync(ROOT)}\0${entry}\0${inputs.join('\0')}\0${sourcesKey(inputs)}\0${BUILDER}`;
