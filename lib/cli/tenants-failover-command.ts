@@ -272,7 +272,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     },
     {
       title: 'DNS and gateway',
-      detail: `Point the gateway's custom domain (or clients' base URL) at the platform's inference API in ${platformRegion ?? drRegion}; ${platformRegion ? `the tenant's API keys are the copy restored in step 3, up to about an hour old: a key revoked in the last hour before the loss is active again there (revoke it again: the audit replica records each revocation), and a key created in that hour is missing (reissue it: \`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in ${platformRegion})` : `the platform in ${drRegion} has an empty API keys table (platformDisasterRecovery is none: no table is copied out of ${config.homeRegion}), so reissue the tenant's API keys there (\`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in the DR region) and hand them to the tenant`}; ${platformRegion ? `budgets count from the usage ledger restored in step 3 (up to about an hour of usage uncounted: watch the tenant's spending for that margin)` : `the platform in ${drRegion} starts with an empty usage ledger (no table is copied out of ${config.homeRegion}): budgets and rate counts start from zero there, so lower the tenant's budget for the rest of the period if it must hold`}.`,
+      detail: `Point the gateway's custom domain (or clients' base URL) at the platform's inference API in ${platformRegion ?? drRegion}; ${platformRegion ? `the tenant's API keys are the copy restored in step 3, up to about an hour old: a key revoked in the last hour before the loss is active again there (revoke it again: the audit replica records each revocation), and a key created in that hour is missing (reissue it: \`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in ${platformRegion})` : `the platform in ${drRegion} has an empty API keys table (platformDisasterRecovery is none: no table is copied out of ${config.homeRegion}), so reissue the tenant's API keys there (\`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in the DR region) and hand them to the tenant`}; ${platformRegion ? `budgets count from the usage ledger restored in step 3 (up to about an hour of usage uncounted: watch the tenant's spending for that margin)` : `the platform in ${drRegion} starts with an empty usage ledger (no table is copied out of ${config.homeRegion}): budgets and rate counts start from zero there, so lower the tenant's budget for the rest of the period if it must hold (\`tessera tenants gateway ${tenantId} --file <policy.json>\` with a lower monthlyTokenBudget or monthlyCostBudgetUsd, against the admin API in ${drRegion})`}.`,
       commands: [],
     },
     {
@@ -375,7 +375,9 @@ export function checkVpcCidr(value: string, tier: PlatformConfig['tiers'][string
 function loadConfig(file: string | undefined): PlatformConfig {
   if (!file) throw new CliError('--config <file> is required: the tier\'s DR region, RPO and RTO come from its tiers (tessera init writes tessera.config.yaml)');
   try {
-    return loadConfigReport({ file }).config;
+    // The plan names accounts, tables and roles from the config: one still holding the embedded
+    // default's example values would print commands for accounts that are not yours (refused, as synth refuses it).
+    return loadConfigReport({ file }, { refusePlaceholders: true }).config;
   } catch (e) {
     if (e instanceof ConfigError) throw new CliError(`${e.message}\n  fix the config file named above (--config ${file})`);
     throw new CliError(`--config ${file}: cannot be read (${(e as Error).message.split('\n')[0]})`);
@@ -397,9 +399,9 @@ function loadConfig(file: string | undefined): PlatformConfig {
  * @throws CliError (exit 2) on a bad id, flag or config; without an admin API URL, naming `--account` and `--tier`
  */
 export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
-  return new Command('failover-plan').description('the failover steps of a tenant for the loss of its home region: DR region, bucket, vault, newest recovery points, RPO/RTO')
+  return new Command('failover-plan').description('the failover steps of a tenant for the loss of its home region: DR region, bucket, vault, newest recovery points, RPO/RTO; with platform DR, the restores of the registry, the API keys and the usage ledger (budgets go on from a copy up to 1 h old)')
     .argument('<id>', 'tenant id')
-    .option('--config <file>', 'Tessera config file (the tiers\' disasterRecovery)')
+    .requiredOption('--config <file>', 'the Tessera config file the platform was deployed with (the tiers\' disasterRecovery, the platform account; refused while it keeps placeholders)')
     .option('--account <accountId>', 'the tenant\'s account, without reading the registry (the admin API is down with the home region)')
     .option('--tier <tier>', 'the tenant\'s tier, with --account')
     .option('--role-arn <arn>', 'a role of the tenant\'s account to assume for listing its DR vault (default: your current credentials)')

@@ -18,6 +18,21 @@ const point = (hoursAgo: number, type = 'RDS', status = 'COMPLETED') => ({
   arn: `arn:aws:backup:us-west-2:210987654321:recovery-point:${type}-${hoursAgo}`, resourceType: type, createdAt: new Date(now.getTime() - hoursAgo * 3_600_000).toISOString(), status,
 });
 const base = { tenantId: 'acme', tier: 'starter', accountId: '210987654321', config, now };
+/** The config fields that hold placeholders in the embedded default, set (the CLI refuses a config that keeps them, as synth does). */
+const COMPLETE = {
+  organization: { managementAccountId: '444444444444', organizationId: 'o-abcdefghij', rootId: 'r-abcd' },
+  platformAccountId: '555555555555',
+  workloadAccountId: '666666666666',
+  fineTuning: {
+    baseModels: [{
+      id: 'llama-3.1-8b-instruct',
+      trainingImage: '444444444444.dkr.ecr.us-east-1.amazonaws.com/tessera/llama-training:1.0.0',
+      servingImage: '444444444444.dkr.ecr.us-east-1.amazonaws.com/tessera/llama-serving:1.0.0',
+      weightsS3Uri: 's3://acme-base-models-555555555555/llama-3.1-8b-instruct/',
+      inputPricePer1k: 0.0002, outputPricePer1k: 0.0002, maxOutputTokens: 4096,
+    }],
+  },
+};
 
 describe('failoverPlan', () => {
   it('names the tenant\'s DR region, stack, bucket, vault and key, and its tier\'s RPO/RTO', () => {
@@ -310,7 +325,7 @@ describe('tessera tenants failover-plan', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
     file = join(tempDir('failover-'), 'tessera.config.json');
-    writeFileSync(file, JSON.stringify({ tiers: DR }));
+    writeFileSync(file, JSON.stringify({ ...COMPLETE, tiers: DR }));
     process.exitCode = undefined;
   });
   afterEach(() => {
@@ -401,6 +416,19 @@ describe('tessera tenants failover-plan', () => {
     backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [] });
     expect(await runTesseraProgram(['--json', ...offline, '--vpc-cidr', '10.64.4.0/22'])).toBe(0);
     expect(JSON.parse(out.join('')).steps[7].commands[0]).toContain('VpcCidr=10.64.4.0/22 ');
+  });
+
+  it('refuses a config that keeps the embedded default\'s placeholders (exit 2, as synth does), and needs --config', async () => {
+    // GIVEN a config file that sets only the tiers: the platform account is still the example 222222222222
+    writeFileSync(file, JSON.stringify({ tiers: DR }));
+    // WHEN a plan is asked for, THEN it is refused before any AWS call, naming each placeholder
+    expect(await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter'])).toBe(2);
+    expect(out.join('')).toBe('');
+    expect(err.join('')).toMatch(/placeholders remain, so it cannot be deployed/);
+    expect(err.join('')).toMatch(/platformAccountId = "222222222222"/);
+    expect(backup.calls()).toHaveLength(0);
+    expect(await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--account', '210987654321', '--tier', 'starter'])).toBe(2);
+    expect(err.join('')).toMatch(/needs the option --config <file>/);
   });
 
   it('without an admin API URL, says to pass --account and --tier', async () => {
