@@ -83,7 +83,11 @@ export class RequestPipeline {
   model(r: PipelineRequest, requested: string, kind: ModelEntry['kind'] = 'chat'): ModelEntry {
     const id = requested === 'default' && r.policy.gateway.defaultModel ? r.policy.gateway.defaultModel : requested;
     const model = r.policy.models.get(id);
-    if (!model) throw notFound(`model "${id}" does not exist or is not available to tenant ${r.caller.tenantId}; GET /v1/models lists yours`, 'model', 'model_not_found');
+    if (!model) {
+      // The audit record says which model was asked for (the request schemas bound it to 256 characters).
+      r.audit.model = id;
+      throw notFound(`model "${id}" does not exist or is not available to tenant ${r.caller.tenantId}; GET /v1/models lists yours`, 'model', 'model_not_found');
+    }
     if ((model.kind ?? 'chat') !== kind) {
       const served = model.kind === 'embedding' ? 'embeddings (POST /v1/embeddings)' : 'chat (POST /v1/chat/completions, POST /v1/responses)';
       throw invalid(`model "${id}" is ${model.kind === 'embedding' ? 'an embedding' : 'a chat'} model: it serves ${served}, not ${kind === 'embedding' ? 'embeddings' : 'chat'}`, 'model', 'model_kind_mismatch');

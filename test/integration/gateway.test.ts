@@ -226,6 +226,16 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
 
   it('counts at least 30 hostile cases', () => expect(cases.length).toBeGreaterThanOrEqual(30));
 
+  it('records the model asked for in the audit record of a 404 model_not_found (new user)', async () => {
+    for (const model of ['openai-compatible/nope', `x/${'m'.repeat(254)}`]) {
+      const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}`, 'content-type': 'application/json' }, body: chat({ model }) });
+      expect(res.status).toBe(404);
+      const record = gw.audit.records.filter((a) => a.outcome === 'model_not_found').at(-1)!;
+      expect(record.model).toBe(model);
+      expect(record.provider).toBeUndefined();
+    }
+  });
+
   it('names the methods a path takes in Allow on every 405 (RFC 9110 §15.5.6), as OPTIONS does', async () => {
     for (const [method, path, allow] of [
       ['GET', '/chat/completions', 'POST, OPTIONS'], ['DELETE', '/models/openai-compatible%2Fdefault', 'GET, OPTIONS'],

@@ -22,7 +22,7 @@ const token = z.number().int().min(0);
  * not read (a TEI or vLLM server's own, such as `truncate`) go on to OpenAI-compatible upstreams.
  */
 export const EmbeddingRequest = z.looseObject({
-  model: z.string().min(1),
+  model: z.string().min(1).max(256), // as chat's and responses' schemas: a catalog id, never more
   input: z.union([
     text,
     z.array(text).min(1).max(MAX_INPUTS),

@@ -42,6 +42,7 @@ describe('embeddings request schema (OpenAI EmbeddingCreateParams)', () => {
     ['an unknown encoding', { model: 'm', input: 'a', encoding_format: 'int8' }, 'encoding_format'],
     ['zero dimensions', { model: 'm', input: 'a', dimensions: 0 }, 'dimensions'],
     ['no model', { input: 'a' }, 'model'],
+    ['a model id over 256 characters (chat\'s bound too)', { model: 'm'.repeat(257), input: 'a' }, 'model'],
   ])('refuses %s with a 400 naming the field', (_name, body, param) => {
     const e = refusal(body);
     expect(e.status).toBe(400);
