@@ -194,7 +194,12 @@ export class Gateway {
       }
       // A 405 names what the path takes (RFC 9110 §15.5.6: `Allow` MUST be sent), from the route table OPTIONS answers from.
       const methods = err.status === 405 ? routeMethods(path, true) : undefined;
-      await res.json(err.status, err.body(), { ...err.headers, ...(methods ? { allow: [...methods, 'OPTIONS'].join(', ') } : {}), 'x-request-id': audit.requestId });
+      try {
+        await res.json(err.status, err.body(), { ...err.headers, ...(methods ? { allow: [...methods, 'OPTIONS'].join(', ') } : {}), 'x-request-id': audit.requestId });
+      } catch (gone) {
+        if (!(gone instanceof CallerGone)) throw gone;
+        Object.assign(audit, { status: 499, outcome: 'cancelled' }); // the refusal never reached the caller
+      }
     } finally {
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { GatewayResponder } from './gateway.js';
 import type { Gateway } from './gateway.js';
 import { SseWriter } from './sse-writer.js';
+import { CallerGone } from './upstream-calls.js';
 
 /**
  * The gateway on a loopback HTTP server (`tessera serve`): the same authorizer and router code as
@@ -30,6 +31,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
       // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
       const body = tooBig ? ' '.repeat(options.maxBytes + 1) : (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
       gateway.handle({ method: req.method ?? 'GET', path, query, headers, body }, responder).catch((e) => {
+        if (e instanceof CallerGone) return; // a preflight whose caller left: nothing to answer
         if (!res.headersSent) res.writeHead(502).end();
         console.error(e);
       });
@@ -58,17 +60,32 @@ class LocalResponder implements GatewayResponder {
     res.on('close', onResponseClose); // emitted once; one shared listener, no closure per request
   }
 
+  /**
+   * Whether the caller is gone: it left, or its connection was closed (serve's stop closes every
+   * connection); the response's `close`, which aborts `signal`, may not have run yet.
+   */
+  private callerGone(): boolean {
+    if (this.res.socket?.destroyed && !this.gone.signal.aborted) this.gone.abort();
+    return this.gone.signal.aborted;
+  }
+
+  /** @throws CallerGone when nobody is there to answer (recorded as cancelled, never as delivered) */
   json(status: number, body: string, headers?: Record<string, string>): void {
     const res = this.res;
     if (res.headersSent) return void res.end(); // an error after a stream began: the stream carried it
+    if (this.callerGone()) throw new CallerGone();
     res.writeHead(status, withHeaders(headers, 'application/json', Buffer.byteLength(body))).end(body);
   }
 
+  /** @throws CallerGone when nobody is there to answer */
   empty(status: number, headers: Record<string, string> = {}): void {
+    if (this.callerGone()) throw new CallerGone();
     this.res.writeHead(status, headers).end();
   }
 
+  /** @throws CallerGone when nobody is there to answer */
   stream(headers: Record<string, string> = {}): SseWriter {
+    if (this.callerGone()) throw new CallerGone();
     this.res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     this.res.flushHeaders();
     // The events of one turn of the event loop go out as one write; a slow reader is waited for.

@@ -18,7 +18,8 @@ export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Calls `stop` once, on the first stop signal or, under npm (`npm_command` set: npx, npm run), when
- * the parent process is gone (this process re-parented since the CLI started), then exits 0.
+ * the parent process is gone (this process re-parented since the CLI started), then exits 0. Stop
+ * signals that come while it stops are ignored (the stop itself is bounded: closeGateway, stopWorkers).
  * The parent is checked every `pollMs` on an unref'd timer (it keeps nothing alive).
  * @param stop closes the servers, or terminates the worker threads
  * @param pollMs @default 500
@@ -30,7 +31,10 @@ export function stopCleanly(stop: () => Promise<void>, pollMs = 500): void {
     stopping = true;
     void stop().then(() => process.exit(0), () => process.exit(0));
   };
-  for (const signal of STOP_SIGNALS) process.once(signal, once);
+  // `on`, not `once`: a second Ctrl-C while it settles would otherwise meet Node's default action
+  // and end the process mid-flush, losing the audit batch (hostile review); the stop is bounded
+  // (closeGateway, stopWorkers), so a repeated signal is absorbed.
+  for (const signal of STOP_SIGNALS) process.on(signal, once);
   if (process.env.npm_command) {
     // Under npm the parent is npm's shell, never init (1): re-parented to 1 means it is gone.
     const gone = () => process.ppid !== PARENT_AT_START || process.ppid === 1;

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
@@ -70,4 +71,58 @@ describe.each([1, 2])('tessera serve --workers %i stopped by SIGTERM', (workers)
     expect(records.filter((r) => r.status === 499 && r.outcome === 'cancelled')).toHaveLength(1);
     expect(records.every((r) => r.tenantId === 'stopco')).toBe(true);
   });
+});
+
+/** One chat completion over its own connection: the id of the answer when it arrived whole, else undefined. */
+function answerId(url: string, token: string, i: number): Promise<string | undefined> {
+  const body = JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: `hi ${i}` }] });
+  const { port } = new URL(url);
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent: false, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        try {
+          resolve(res.statusCode === 200 ? (JSON.parse(text) as { id: string }).id : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on('error', () => resolve(undefined));
+      res.on('aborted', () => resolve(undefined));
+    });
+    req.on('error', () => resolve(undefined));
+    req.end(body);
+  });
+}
+
+const records = (dir: string) => (existsSync(join(dir, 'audit.jsonl')) ? readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { requestId: string; status: number; outcome: string }) : []);
+
+describe('tessera serve --workers 2 stopped in the middle of a burst (hostile review)', () => {
+  it.each([['one SIGTERM', ['SIGTERM']], ['SIGINT twice, 5 ms apart (a second Ctrl-C)', ['SIGINT', 'SIGINT']]] as const)('%s: exits 0; every answer a client received is audited 200 ok, and no other request is', async (_name, signals) => {
+    // GIVEN 200 requests on their own connections, answered as fast as they come
+    const dir = tempDir('tessera-serve-stop-burst-');
+    const { child, url, token } = await startServe(dir, 2);
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    upstream.reset();
+    const answers = Array.from({ length: 200 }, (_, i) => answerId(url, token, i));
+    // (stopped once the upstream has answered 40: serve is then writing answers while it closes connections)
+    while (upstream.requests.length < 40) await new Promise((r) => setImmediate(r));
+    // WHEN serve is told to stop while answers are being written
+    child.kill(signals[0]);
+    if (signals[1]) {
+      await new Promise((r) => setTimeout(r, 5));
+      child.kill(signals[1]);
+    }
+    // THEN it exits 0 (a repeated signal does not end it mid-flush) ...
+    expect(await exited).toEqual({ code: 0, signal: null });
+    const received = new Set((await Promise.all(answers)).filter((id): id is string => id !== undefined));
+    const audited = records(dir);
+    // ... every answer received has its 200 ok record, and every 200 ok record is an answer received
+    const ok = audited.filter((r) => r.status === 200 && r.outcome === 'ok').map((r) => r.requestId);
+    expect(ok.filter((id) => !received.has(id)), 'audited as delivered, never received').toEqual([]);
+    expect([...received].filter((id) => !ok.includes(id)), 'received, not audited').toEqual([]);
+    // the others that reached the gateway were cut: cancelled (499)
+    expect(audited.every((r) => (r.status === 200 && r.outcome === 'ok') || (r.status === 499 && r.outcome === 'cancelled'))).toBe(true);
+  }, 60_000);
 });
