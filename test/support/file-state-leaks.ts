@@ -9,6 +9,11 @@ import { Server, Socket } from 'node:net';
  * files in one process; test/support/file-state.ts takes a {@link ProcessSnapshot} before each
  * file and, after its last afterAll hook, stops what the file left ({@link endLeaks}) and fails the
  * file naming it, so a leak is caught where it happened and never inherited by the next file.
+ *
+ * Not seen (hostile review, 2026-12-01): timers (an unref'd `setInterval` keeps running into the
+ * next file), `worker_threads` Workers, and grandchildren (a child's own child, e.g. `sh -c 'cmd &'`,
+ * re-parented to init once its parent exits). Libraries keep timers of their own, so timers cannot
+ * be told apart without false alarms; a file that starts any of these stops it in its own afterAll.
  */
 export interface ProcessSnapshot {
   /** Process ids of the live children of this process (Linux: /proc/self/task/<tid>/children). */
