@@ -8,6 +8,7 @@ import { loadConfigReport } from '../../lib/config/load-config.js';
 import { addPlaceholderGuard, PLACEHOLDER_GUARD } from '../../lib/placeholder-guard.js';
 import { bundledEntry, compileCacheEnv } from '../support/cli-bundle.js';
 import { appTemplates } from '../support/default-app.js';
+import { COMPLETE } from '../support/complete-config.js';
 import { configWith, newStack } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 
@@ -19,21 +20,6 @@ import { tempDir } from '../support/temp-dirs.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const CDK = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 
-const COMPLETE = {
-  organization: { managementAccountId: '444444444444', organizationId: 'o-abcdefghij', rootId: 'r-abcd' },
-  platformAccountId: '555555555555',
-  workloadAccountId: '666666666666',
-  availabilityZones: { 'us-east-1': ['us-east-1b', 'us-east-1d'] },
-  fineTuning: {
-    baseModels: [{
-      id: 'llama-3.1-8b-instruct',
-      trainingImage: '444444444444.dkr.ecr.us-east-1.amazonaws.com/tessera/llama-training:1.0.0',
-      servingImage: '444444444444.dkr.ecr.us-east-1.amazonaws.com/tessera/llama-serving:1.0.0',
-      weightsS3Uri: 's3://acme-base-models-555555555555/llama-3.1-8b-instruct/',
-      inputPricePer1k: 0.0002, outputPricePer1k: 0.0002, maxOutputTokens: 4096,
-    }],
-  },
-};
 
 interface Run { code: number; stdout: string; stderr: string }
 

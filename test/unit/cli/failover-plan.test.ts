@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runTesseraProgram } from '../../../lib/cli/program.js';
 import { failoverPlan, failoverPlanLines, KEEP_RECOVERY_POINT_DAYS, PLAN_RECOVERY_POINTS } from '../../../lib/cli/tenants-failover-command.js';
 import { tenantsCommand } from '../../../lib/cli/tenants-command.js';
+import { COMPLETE } from '../../support/complete-config.js';
 import { configWith } from '../../support/synth.js';
 import { tempDir } from '../../support/temp-dirs.js';
 
@@ -18,21 +19,6 @@ const point = (hoursAgo: number, type = 'RDS', status = 'COMPLETED') => ({
   arn: `arn:aws:backup:us-west-2:210987654321:recovery-point:${type}-${hoursAgo}`, resourceType: type, createdAt: new Date(now.getTime() - hoursAgo * 3_600_000).toISOString(), status,
 });
 const base = { tenantId: 'acme', tier: 'starter', accountId: '210987654321', config, now };
-/** The config fields that hold placeholders in the embedded default, set (the CLI refuses a config that keeps them, as synth does). */
-const COMPLETE = {
-  organization: { managementAccountId: '444444444444', organizationId: 'o-abcdefghij', rootId: 'r-abcd' },
-  platformAccountId: '555555555555',
-  workloadAccountId: '666666666666',
-  fineTuning: {
-    baseModels: [{
-      id: 'llama-3.1-8b-instruct',
-      trainingImage: '444444444444.dkr.ecr.us-east-1.amazonaws.com/tessera/llama-training:1.0.0',
-      servingImage: '444444444444.dkr.ecr.us-east-1.amazonaws.com/tessera/llama-serving:1.0.0',
-      weightsS3Uri: 's3://acme-base-models-555555555555/llama-3.1-8b-instruct/',
-      inputPricePer1k: 0.0002, outputPricePer1k: 0.0002, maxOutputTokens: 4096,
-    }],
-  },
-};
 
 describe('failoverPlan', () => {
   it('names the tenant\'s DR region, stack, bucket, vault and key, and its tier\'s RPO/RTO', () => {
