@@ -217,9 +217,13 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const open = await pipeline.upstream.stream(chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called); // to the first chunk
   const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
-  await sink.open();
   let failure: GatewayError | undefined;
+  let opened = false;
   try {
+    // Inside the try: a caller gone before the first chunk (the responder throws CallerGone) still
+    // closes the upstream stream and settles what it produced.
+    await sink.open();
+    opened = true;
     if (open.first) {
       const out = relay.relay(open.first);
       if (out) await sink.chunk(out);
@@ -230,8 +234,10 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
       if (out) await sink.chunk(out);
     }
   } catch (e) {
-    if (e instanceof CallerGone || r.signal.aborted) r.audit.outcome = 'cancelled';
-    else {
+    if (e instanceof CallerGone || r.signal.aborted) {
+      r.audit.outcome = 'cancelled';
+      if (!opened) r.audit.status = 499; // no answer began (a stream cut later keeps the 200 its headers said)
+    } else {
       failure = e instanceof ProviderError ? midStreamError(e, chain) : new GatewayError(502, `upstream stream interrupted: ${(e as Error).message}`, 'upstream_error', 'upstream_stream_interrupted');
       r.audit.outcome = failure.code;
     }
@@ -243,7 +249,8 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
     failure = new GatewayError(502, 'the upstream stream ended before the answer was finished (no finish_reason)', 'upstream_error', 'upstream_stream_interrupted');
     r.audit.outcome = failure.code;
   }
-  for (const chunk of relay.drain()) if (chunk) await sink.chunk(chunk);
+  // What the relay held back goes out, unless nobody is there to read it (the sink may not even be open).
+  for (const chunk of relay.drain()) if (chunk && r.audit.outcome !== 'cancelled') await sink.chunk(chunk);
   noteResponsePii(r, relay.piiFound);
   const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced);
   await x.settle(open.model, usage, estimated, counted);

@@ -22,16 +22,16 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
   await runChat(pipeline, r, model, body, body.n ?? 1, async (x) => {
     if (!stream) return void (await res.json(200, JSON.stringify(await completeChat(x, id)), { 'x-request-id': id }));
     const includeUsage = body.stream_options?.include_usage === true;
-    let out: ReturnType<GatewayResponder['stream']>;
+    let out: ReturnType<GatewayResponder['stream']> | undefined;
     const end = await streamChat(x, id, {
       open() {
         out = res.stream({ 'x-request-id': id });
       },
       chunk(chunk) {
-        return out.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        return out!.write(`data: ${JSON.stringify(chunk)}\n\n`);
       },
     }, includeUsage);
-    if (end.cancelled) return void (await out!.end());
+    if (end.cancelled) return void (await out?.end()); // not opened when the caller was gone before the first chunk
     if (end.failure) {
       r.audit.status = end.failure.status;
       // OpenAI's mid-stream error event: the SDKs raise it; no made-up finish follows.

@@ -84,17 +84,17 @@ export async function createResponse(pipeline: RequestPipeline, r: PipelineReque
 
 /** The stream of typed events; the response is stored before `response.completed` goes out. */
 async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayResponder, shell: Response, keep: (response: Response) => Promise<Response>): Promise<void> {
-  let out: ReturnType<GatewayResponder['stream']>;
+  let out: ReturnType<GatewayResponder['stream']> | undefined;
   let events: ResponseEventStream;
   const end = await streamChat(x, r.audit.requestId, {
     open: async () => {
       out = res.stream({ 'x-request-id': r.audit.requestId });
-      events = new ResponseEventStream(shell, (e) => out.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+      events = new ResponseEventStream(shell, (e) => out!.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
       await events.start();
     },
     chunk: (chunk) => events.chunk(chunk),
   }, false);
-  if (end.cancelled) return void (await out!.end());
+  if (end.cancelled) return void (await out?.end()); // not opened when the caller was gone before the first chunk
   if (end.failure) {
     r.audit.status = end.failure.status;
     await events!.fail(end.failure, end.usage);
