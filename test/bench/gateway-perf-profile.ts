@@ -10,7 +10,7 @@
 // table (README "Gateway figures": the map). Needs `perf` (linux-perf) and the right to profile
 // one's own processes (perf_event_paranoid ≤ 2). @default N 1, DIR a new temp dir
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -21,11 +21,18 @@ const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag)
 const workers = Number(valueOf('--workers') ?? 1);
 const seconds = Number(valueOf('--seconds') ?? 20);
 const root = join(import.meta.dirname, '..', '..');
-const dir = mkdtempSync(join(tmpdir(), 'tessera-gw-perf-'));
-const out = valueOf('--out') ?? dir;
+// serve's state (its audit log grows ~25 MB a run) goes with this process; the profile stays in `out`.
+const dir = mkdtempSync(join(tmpdir(), 'tessera-gw-perf-state-'));
+const out = valueOf('--out') ?? mkdtempSync(join(tmpdir(), 'tessera-gw-perf-'));
 mkdirSync(out, { recursive: true });
 const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => { try { process.kill(-c.pid!, 'SIGTERM'); } catch { /* gone */ } }));
+process.on('exit', () => {
+  children.forEach((c) => { try { process.kill(-c.pid!, 'SIGTERM'); } catch { /* gone */ } });
+  rmSync(dir, { recursive: true, force: true });
+  // V8's perf map of serve (--perf-basic-prof-only-functions), read by `perf script` above.
+  if (servePid) rmSync(join(tmpdir(), `perf-${servePid}.map`), { force: true });
+});
+let servePid: number | undefined;
 
 function start(argv: string[], ready: RegExp): Promise<[string, ChildProcess]> {
   return new Promise((resolve, reject) => {
@@ -51,6 +58,7 @@ const [, serve] = await start([
   '--perf-basic-prof-only-functions', '--interpreted-frames-native-stack',
   'bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream, '--tenant', 'bench:enterprise', '--config', configFile, '--state-dir', dir, '--workers', String(workers),
 ], /(tessera gateway on)/);
+servePid = serve.pid;
 const token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'bench', '--expires', '2h', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 const load = (o: { amount?: number; duration?: number }) => autocannon({
   url: `http://127.0.0.1:${port}/v1/chat/completions`, method: 'POST', connections: 100, pipelining: 1,
