@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
+import { PendingWork } from '../shared/pending-work.js';
 
 /** One structured record per gateway request: who, what, how much, how it ended; no prompt text unless opted in. */
 export interface AuditRecord {
@@ -80,7 +81,7 @@ export class FileAuditSink implements AuditSink {
   /** The batch being gathered: resolves once it is appended. */
   private flushing: Promise<void> | undefined;
   /** Batches handed to appendFile and not yet appended. */
-  private readonly appending = new Set<Promise<void>>();
+  private readonly appending = new PendingWork();
 
   constructor(private readonly file: string, private readonly flushMs = 50) {}
 
@@ -92,7 +93,7 @@ export class FileAuditSink implements AuditSink {
 
   /** Every record written so far appended to the file (the pending batch at most `flushMs` later, as it would have been anyway). */
   async flush(): Promise<void> {
-    while (this.flushing || this.appending.size) await Promise.all([this.flushing, ...this.appending]);
+    while (this.flushing || this.appending.busy) await Promise.all([this.flushing, this.appending.settled()]);
   }
 
   private writeBatch(): Promise<void> {
@@ -100,9 +101,7 @@ export class FileAuditSink implements AuditSink {
     this.lines = [];
     this.flushing = undefined;
     if (!batch.length) return Promise.resolve();
-    const appended: Promise<void> = appendFile(this.file, `${batch.join('\n')}\n`).finally(() => this.appending.delete(appended));
-    this.appending.add(appended);
-    return appended;
+    return this.appending.track(appendFile(this.file, `${batch.join('\n')}\n`));
   }
 }
 

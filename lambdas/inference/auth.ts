@@ -8,6 +8,7 @@ import type { UserTokenRevocations } from '../identity/stores/user-token-revocat
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import { forbidden, GatewayError, unauthorized } from './openai-errors.js';
 import type { GatewayStore } from './stores/gateway-store.js';
+import { PendingWork } from '../shared/pending-work.js';
 
 /** Where a tenant's identity comes from: only these verified claims, never the request body. */
 export const TENANT_CLAIM = 'tessera:tenant-id';
@@ -114,7 +115,7 @@ export class Authorizer {
   private readonly maxEntries: number;
   private readonly now: () => number;
   /** `lastUsedAt` writes started and not yet ended (settled()). */
-  private readonly writes = new Set<Promise<void>>();
+  private readonly writes = new PendingWork();
 
   constructor(private readonly settings: JwtSettings, private readonly store: GatewayStore, options: AuthorizerOptions | number = {}) {
     const o = typeof options === 'number' ? { cacheMs: options } : options;
@@ -224,10 +225,8 @@ export class Authorizer {
     const who = { tenantId, keyId: record.keyId, userId: record.keyId };
     if (refusal === 'revoked') throw unauthorized(`API key ${record.keyId} was revoked at ${record.revokedAt}; ask your tenant admin for a new key`, 'api_key_revoked').withAudit(who);
     if (refusal === 'expired') throw unauthorized(`API key ${record.keyId} expired at ${record.expiresAt}; ask your tenant admin for a new key (or rotate it before it expires)`, 'api_key_expired').withAudit(who);
-    const write: Promise<void> = this.keys!.update(tenantId, keyHash, { lastUsedAt: new Date(now).toISOString() })
-      .then(() => undefined, (e) => console.error(JSON.stringify({ level: 'ERROR', message: 'API key lastUsedAt not written', tenantId, keyId: record.keyId, error: (e as Error).message })))
-      .finally(() => this.writes.delete(write));
-    this.writes.add(write);
+    void this.writes.track(this.keys!.update(tenantId, keyHash, { lastUsedAt: new Date(now).toISOString() })
+      .then(() => undefined, (e) => console.error(JSON.stringify({ level: 'ERROR', message: 'API key lastUsedAt not written', tenantId, keyId: record.keyId, error: (e as Error).message }))));
     return { tenantId, tenant, userId: record.keyId, role: record.role, keyId: record.keyId, key: record };
   }
 
@@ -237,8 +236,8 @@ export class Authorizer {
    * the handler returns, which would hold a write in flight, or lose it with the environment;
    * `tessera serve` awaits it before it exits. Never rejects.
    */
-  async settled(): Promise<void> {
-    while (this.writes.size) await Promise.all(this.writes);
+  settled(): Promise<void> {
+    return this.writes.settled(); // each write logs its own failure: never rejects
   }
 
   /** The cached caller with its tenant re-read (a tenant suspended since is refused at once). */
