@@ -5,8 +5,8 @@ import { CreateOrganizationCommand, ListRootsCommand, OrganizationsClient } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigReport } from '../../lib/config/load-config.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
-import { buildApp } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
+import { cachedJsonAsync } from './support/disk-cache.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 import { expectPolite } from '../support/polite-cli.js';
 
@@ -43,6 +43,27 @@ function init(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
 
 const load = (file: string) => loadConfigReport({ file }, { refusePlaceholders: true }).config;
 
+/** What the synth test reads of the app built from a config file: the platform stack's environment and the assembly's missing context. */
+interface Synthesized { account: string; region: string; availabilityZones: string[]; missing: unknown[] }
+
+/**
+ * The app built from the config file `file` (as synth loads it) and synthesized (`app.synth()`:
+ * the compliance packs and CloudFormation validation; bundling skipped): what the test reads of it.
+ * A whole-app synth is ~10 s of CPU, so its result is kept on disk (test/integration/support/disk-cache.ts)
+ * under a key of every source the app and its test helpers read, this harness, the file's exact text
+ * and the `CDK_*` variables: the same file with the same sources is the same synth. aws-cdk-lib is
+ * imported only when it is computed. `TESSERA_TEST_CACHE=off` synthesizes every time.
+ */
+async function synthesized(file: string): Promise<Synthesized> {
+  const cdkEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CDK_')).sort());
+  return cachedJsonAsync<Synthesized>('init-cli-synth', { text: readFileSync(file, 'utf8'), cdkEnv }, async () => {
+    const { buildApp } = await import('../support/synth.js');
+    const { app, platform } = buildApp(load(file));
+    const assembly = app.synth();
+    return { account: platform.account, region: platform.region, availabilityZones: platform.availabilityZones, missing: assembly.manifest.missing ?? [] };
+  });
+}
+
 beforeAll(() => {
   dir = tempDir('tessera-test-init-cli-');
 });
@@ -73,13 +94,12 @@ describe.concurrent('tessera init --yes', () => {
     const run = await init(['--yes', '--output', 'synth.yaml', ...FLAGS, '--tiers', 'starter,enterprise']);
     expect(run.code).toBe(0);
     // WHEN
-    const { app, platform } = buildApp(load(join(dir, 'synth.yaml')));
-    const assembly = app.synth();
+    const synth = await synthesized(join(dir, 'synth.yaml'));
     // THEN: the platform stack is bound to the account and home region written, with the zones written
-    expect(platform.account).toBe('234567890123');
-    expect(platform.region).toBe('eu-west-1');
-    expect(platform.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
-    expect(assembly.manifest.missing ?? []).toEqual([]);
+    expect(synth.account).toBe('234567890123');
+    expect(synth.region).toBe('eu-west-1');
+    expect(synth.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+    expect(synth.missing).toEqual([]);
   });
 
   it('defaults --output to ./tessera.config.yaml', async () => {
