@@ -1,8 +1,9 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { buildTesseraApp, type BuildOptions, type TesseraApp } from '../../lib/tessera-app.js';
+import { CachedCloudFormationValidatePlugin } from './cached-cfn-validation.js';
 import { configWith } from './config-with.js';
 import { tempDir } from './temp-dirs.js';
 
@@ -12,9 +13,15 @@ export { configWith };
  * An App with the CLI's context (feature flags, cached lookups) writing to a fresh temp dir.
  * Lambda bundling is skipped (`aws:cdk:bundling-stacks: []`, as `cdk synth --exclusively` does for
  * other stacks): assertions look at templates, and `npx cdk synth` in CI bundles for real.
+ * aws-cdk-lib's CloudFormation validation runs as in any app, its results kept per template
+ * (test/support/cached-cfn-validation.ts: the same reports; registered first, so the report lists
+ * the plugins in the order aws-cdk-lib's own one has). `CDK_VALIDATION=false` turns it off as it
+ * turns off aws-cdk-lib's.
  */
 export function newApp(): App {
-  return new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+  if (process.env.CDK_VALIDATION !== 'false') Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin());
+  return app;
 }
 
 /** A bare stack for testing one construct, with the app's feature flags. */
