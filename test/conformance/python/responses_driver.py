@@ -25,7 +25,9 @@ and each gets one line on stdout: {"id": 1, "ok": true, "result": ..., "events"?
   runs `params.input` with `Runner.run` (`Runner.run_streamed` when `params.stream`, every
   event consumed); result = {final_output, tool_calls: [city, ...],
   responses: [response ids of each model call]}.
-- The first line written is {"ready": true}, once the imports are done.
+- The first line written is {"ready": true}, once the imports are done. The Agents SDK (about
+  1.5 s of CPU to import) is imported by the first `agent` request, so the files that never ask
+  for one do not pay for it; it is set up the same way either way (tracing disabled).
 """
 
 from __future__ import annotations
@@ -37,12 +39,9 @@ from typing import Any
 
 from openai import AsyncOpenAI, OpenAI
 
-from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
 from driver_io import client_for, dump, error_of, model_from_schema, serve, unknown_op
 
 warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
-# No trace export: there is no network here, and the gateway is the system under test.
-set_tracing_disabled(True)
 
 
 def with_text(response: Any) -> dict[str, Any]:
@@ -73,6 +72,10 @@ def run_parse(c: OpenAI, req: dict[str, Any], params: dict[str, Any]) -> dict[st
 
 
 async def run_agent(req: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
+
+    # No trace export: there is no network here, and the gateway is the system under test.
+    set_tracing_disabled(True)
     calls: list[str] = []
 
     @function_tool
