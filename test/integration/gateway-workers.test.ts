@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { countPromptTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dirs.js';
@@ -14,6 +15,12 @@ import { tempDir } from '../support/temp-dirs.js';
  * SharedArrayBuffer. Whichever thread takes a request, budgets stay exact.
  */
 const root = join(import.meta.dirname, '..', '..');
+/**
+ * serve and dev-token run as real processes from the CLI bundled once (test/support/cli-bundle.ts: bin/tessera.mjs's
+ * program, serve's worker thread bundled beside it, without tsx's start-up cost: ~1.3 s of CPU for
+ * `serve --workers 2` against ~2.6 s); bin/tessera.mjs itself keeps the runs of serve-cli.test.ts and cli-failures.test.ts.
+ */
+const cli = await tesseraBundle();
 let upstream: FakeUpstream;
 let serve: ChildProcess;
 let url: string;
@@ -25,14 +32,14 @@ beforeAll(async () => {
   const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
   writeFileSync(join(dir, 'tenants.json'), JSON.stringify([localTenant('budgetco', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails: quiet, auditPromptText: false } })]));
   const port = await freePort();
-  serve = spawn(process.execPath, ['bin/tessera.mjs', 'serve', '--port', String(port), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  serve = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--upstream', upstream.url, '--tenants-file', join(dir, 'tenants.json'), '--workers', '2', '--state-dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     serve.stdout!.on('data', (d) => { out += String(d); if (out.includes('2 workers')) resolve(); });
     serve.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
   });
   url = `http://127.0.0.1:${port}/v1`;
-  token = execFileSync(process.execPath, ['bin/tessera.mjs', 'dev-token', '--tenant', 'budgetco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
+  token = execFileSync(process.execPath, [cli, 'dev-token', '--tenant', 'budgetco', '--state-dir', dir], { cwd: root, encoding: 'utf8' }).trim();
 });
 afterAll(async () => {
   // serve writes its last audit batch before it exits (serve-stop.test.ts): wait for it, then its state dir goes.
