@@ -1,9 +1,11 @@
 """Loaded at start by the Python of the tests' moto servers (moto-server.ts puts this directory on
-their PYTHONPATH). Three things, none of which changes an answer of moto's:
+their PYTHONPATH). Four things, none of which changes an answer of moto's:
 - JSON templates are parsed as JSON, as CloudFormation itself does (below);
 - tessera_moto_patches.py: CPU patches of moto's hot paths (response serializer lookups, backend
   dispatch, DynamoDB transaction rollback copies), each checked against moto's own code
   (tools/check_patches.py, test/integration/moto-patches.test.ts), for the pinned moto only;
+- tessera_moto_parse_patches.py: the second set (request dispatch, DynamoDB expression parsing),
+  checked the same way (tools/check_parse_patches.py);
 - with `TESSERA_MOTO_PROBE=<dir>` only: tessera_moto_probe.py, which measures (and with
   `TESSERA_MOTO_RECORD=1` records) every request, for looking at moto's CPU.
 
@@ -38,6 +40,7 @@ def _load(stream, Loader=None, **kwargs):
 yaml.load = _load
 
 import tessera_moto_patches  # noqa: E402,F401
+import tessera_moto_parse_patches  # noqa: E402,F401
 
 if os.environ.get("TESSERA_MOTO_PROBE"):
     import tessera_moto_probe  # noqa: F401

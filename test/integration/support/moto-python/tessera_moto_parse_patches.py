@@ -1,0 +1,361 @@
+"""CPU patches for the tests' moto server, second set: request dispatch and DynamoDB expression
+parsing. The same answers, computed with less work.
+
+Imported by sitecustomize.py after tessera_moto_patches.py (the first set, whose pattern this module
+follows: a separate module so that each set's list of patches, `APPLIED`, and its checks stay its
+own). Each patch replaces one moto function with one that returns what moto's own returns for the
+same inputs (its docstring says why and what was measured) and is applied only to the moto version
+it was written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): any other
+version runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns these off too;
+`TESSERA_MOTO_PARSE_PATCHES=off` turns off only these (for measuring them against the first set alone).
+
+`TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every remembered result
+with moto's own code as well, each time it is reused, and raises `PatchMismatch` (moto answers
+500) if the two differ; with `TESSERA_MOTO_VERIFY_LOG=<file>` a difference is also appended to the
+file and the counts of comparisons written next to it (`<file>.parse-counts-<pid>.json`).
+tools/check_parse_patches.py checks the answers of a DynamoDB and dispatch scenario with and
+without these patches (test/integration/moto-patches.test.ts).
+
+Measured on test/integration/lifecycle.test.ts (`TESSERA_MOTO_PROBE`, README draft
+/work/notes/s5/readme-lifecycle-cpu.md): see each patch's docstring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+import moto
+
+PATCHED_FOR = "5.2.5"
+APPLIED: list[str] = []
+VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
+_bypass = threading.local()  # VERIFY and checks: moto's own code on this thread while set
+VERIFIED = {"methodNames": 0, "camelcase": 0, "updateExpressions": 0, "conditions": 0, "existingItems": 0}  # VERIFY: comparisons made
+METHOD_NAMES: dict[Any, tuple] = {}  # patch_method_names_from_class: per response class
+UPDATE_ASTS: dict[str, Any] = {}  # patch_update_expression_parse: per expression string
+
+
+class PatchMismatch(AssertionError):
+    """A patched function returned something other than moto's own (TESSERA_MOTO_VERIFY=1)."""
+
+
+def _bypassed() -> bool:
+    return getattr(_bypass, "on", False)
+
+
+def _count(kind: str) -> None:
+    """VERIFY: one more comparison; with TESSERA_MOTO_VERIFY_LOG the counts of this process are
+    (re)written to `<log>.parse-counts-<pid>.json` every 20 comparisons (a server may end without atexit)."""
+    VERIFIED[kind] += 1
+    path = os.environ.get("TESSERA_MOTO_VERIFY_LOG")
+    if path and sum(VERIFIED.values()) % 20 == 1:
+        with open(f"{path}.parse-counts-{os.getpid()}.json", "w", encoding="utf-8") as out:
+            out.write(json.dumps(VERIFIED))
+
+
+def _verify_failed(name: str, ours: Any, theirs: Any) -> None:
+    path = os.environ.get("TESSERA_MOTO_VERIFY_LOG")
+    message = f"{name}: patched {ours!r} != moto {theirs!r}"
+    if path:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(message[:4000] + "\n")
+    raise PatchMismatch(message[:4000])
+
+
+def _own(fn: Any, *args: Any) -> Any:
+    """`fn(*args)` with every patch of this module bypassed on this thread."""
+    previous = _bypassed()
+    _bypass.on = True
+    try:
+        return fn(*args)
+    finally:
+        _bypass.on = previous
+
+
+def _bounded(memo: dict, limit: int) -> dict:
+    """A memo that outgrew `limit` entries starts again (bounds memory only; real runs stay far below)."""
+    if len(memo) > limit:
+        memo.clear()
+    return memo
+
+
+def patch_method_names_from_class() -> None:
+    """moto's `BaseResponse.call_action` (moto/core/responses.py), run for every request of every
+    service, asks `method_names_from_class(self.__class__)` whether the action is a method of the
+    service's response class: `inspect.getmembers(clazz, inspect.isfunction)`, which walks `dir()`
+    of the class (several hundred names for DynamoDB, EC2, IAM...), `getattr`s each and sorts them,
+    to answer one membership test. 1,062 calls took 3.5 s of 62 s under cProfile in
+    lifecycle.test.ts (about 0.4-1 ms a request without the profiler).
+
+    The answer depends only on the class's attributes (its own and its bases'). moto's response
+    classes are defined at import and never given or stripped of methods afterwards (no module of
+    moto 5.2.5 assigns attributes to a `*Response` class), so this patch remembers the list per
+    class object (a class object lives as long as the server: no id reuse) and returns a new list
+    each call (as moto's does; callers could mutate it).
+    """
+    from moto.core import responses, utils
+
+    original = utils.method_names_from_class
+    memo = METHOD_NAMES
+
+    def method_names_from_class_patched(clazz: Any) -> list[str]:
+        if _bypassed():
+            return original(clazz)
+        names = memo.get(clazz)
+        if names is None:
+            names = memo[clazz] = tuple(original(clazz))
+        elif VERIFY:
+            theirs = _own(original, clazz)
+            _count("methodNames")
+            if list(names) != theirs:
+                _verify_failed(f"method_names_from_class {clazz!r}", list(names), theirs)
+        return list(names)
+
+    method_names_from_class_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    responses.method_names_from_class = method_names_from_class_patched
+
+
+def patch_camelcase_to_underscores() -> None:
+    """moto's `camelcase_to_underscores` (moto/core/utils.py) turns an action name into the method
+    name to call (`UpdateItem` -> `update_item`) in `BaseResponse.call_action` and
+    `parse_parameters` (moto/core/responses.py), for every request, with a character loop that
+    concatenates strings: 2,198 calls took 0.64 s of 62 s under cProfile in lifecycle.test.ts.
+    It is a pure function of its string argument; this patch remembers its answer per string for
+    the calls made through moto/core/responses.py (the module's own name is replaced; other
+    modules keep moto's function). Non-string arguments go to moto's code.
+    """
+    from moto.core import responses, utils
+
+    original = utils.camelcase_to_underscores
+    memo: dict[str, str] = {}
+
+    def camelcase_to_underscores_patched(argument: Any) -> Any:
+        if _bypassed() or type(argument) is not str:
+            return original(argument)
+        found = memo.get(argument)
+        if found is None:
+            found = original(argument)
+            _bounded(memo, 20_000)[argument] = found
+        elif VERIFY:
+            theirs = _own(original, argument)
+            _count("camelcase")
+            if found != theirs:
+                _verify_failed(f"camelcase_to_underscores {argument!r}", found, theirs)
+        return found
+
+    responses.camelcase_to_underscores = camelcase_to_underscores_patched
+
+
+def ast_signature(node: Any) -> Any:
+    """A comparable rendering of an UpdateExpression AST (moto/dynamodb/parsing/ast_nodes.py, whose
+    nodes define no equality): each node's class, its attributes other than `children` and
+    `parent`, and its children in order (nodes recursively, other values by `repr`); and whether
+    each child's `parent` is the node (the parse sets it)."""
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    if not isinstance(node, Node):
+        return ("value", type(node).__name__, repr(node))
+    attrs = tuple(sorted((k, repr(v)) for k, v in vars(node).items() if k not in ("children", "parent")))
+    children = node.children
+    if children is None:
+        rendered: Any = None
+    else:
+        rendered = tuple((ast_signature(c), isinstance(c, Node) and c.parent is node) for c in children)
+    return (type(node).__qualname__, attrs, rendered)
+
+
+def patch_update_expression_parse() -> None:
+    """moto parses each UpdateExpression twice per UpdateItem (`UpdateExpressionParser.make`, in
+    moto/dynamodb/responses.py `update_item` to find the names it uses, then again in
+    moto/dynamodb/models/__init__.py `update_item` for the validator), and once more per Update of
+    a TransactWriteItems: tokenizer and recursive-descent parser, about 0.7 ms each without a
+    profiler. The lifecycle handlers send a few dozen distinct expressions (values and names are
+    placeholders), thousands of times.
+
+    `make(expression_str)` reads nothing but the string (ExpressionTokenizer.make_list, then the
+    parser over the tokens; no names, values, item or table), so its AST is a function of the
+    string. Its callers never change the AST: responses.py only reads it (`find_clauses`), and
+    models' `UpdateExpressionValidator` (moto/dynamodb/parsing/validators.py `Validator.__init__`)
+    `deepcopy`s it before its processors rewrite the copy. This patch remembers the AST per
+    expression string and returns the same object on later calls; an expression moto refuses
+    raises from moto's code every time (errors are never remembered). Under
+    TESSERA_MOTO_VERIFY=1 each reuse parses again with moto's code and compares the two ASTs
+    (`ast_signature`: classes, attributes, children, parent links), which would also catch a
+    caller that changed a remembered AST.
+    """
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    original = UpdateExpressionParser.__dict__["make"].__func__
+    memo = UPDATE_ASTS
+
+    def make_patched(cls: Any, expression_str: Any) -> Any:
+        if _bypassed() or cls is not UpdateExpressionParser or type(expression_str) is not str:
+            return original(cls, expression_str)
+        ast = memo.get(expression_str)
+        if ast is None:
+            ast = original(cls, expression_str)
+            _bounded(memo, 5_000)[expression_str] = ast
+        elif VERIFY:
+            theirs = _own(original, cls, expression_str)
+            _count("updateExpressions")
+            if ast_signature(ast) != ast_signature(theirs):
+                _verify_failed(f"UpdateExpressionParser.make {expression_str!r}", ast_signature(ast), ast_signature(theirs))
+        return ast
+
+    UpdateExpressionParser.make = classmethod(make_patched)
+
+
+_condition = threading.local()  # patch_condition_parse_reuse: the last parse on this thread
+
+
+def _snapshot(value: Any) -> Any:
+    """A JSON rendering of expression attribute names or values (plain JSON data from the request)
+    that is equal exactly when their contents are; None if it cannot be rendered."""
+    try:
+        return json.dumps(value, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return None
+
+
+def tree_signature(value: Any, depth: int = 0) -> Any:
+    """A comparable rendering of a condition's `Op` tree (moto/dynamodb/comparisons.py: Op, Func,
+    Operand subclasses, which define no equality): each object of a moto class as its class and its
+    attributes, recursively; lists, tuples and dicts element by element; anything else by `repr`."""
+    if depth > 200:
+        return ("deep", repr(value))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(tree_signature(v, depth + 1) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((repr(k), tree_signature(v, depth + 1)) for k, v in value.items()))
+    if type(value).__module__.startswith("moto.") and hasattr(value, "__dict__"):
+        return (type(value).__qualname__, tuple(sorted((k, tree_signature(v, depth + 1)) for k, v in vars(value).items())))
+    return ("value", type(value).__name__, repr(value))
+
+
+def patch_condition_parse_reuse() -> None:
+    """moto parses an UpdateItem's ConditionExpression twice with the same arguments: in
+    moto/dynamodb/responses.py `update_item` (`create_condition_expression_parser(expr, names,
+    values).parse()`, result discarded: it wants the names and values found) and again in
+    moto/dynamodb/models/__init__.py `update_item`, whose result is evaluated against the item
+    (`condition_op.expr(item)`). A conditional write of the registry (lease and status checks) is
+    about 0.5 ms a parse without a profiler; the same holds for PutItem and DeleteItem.
+
+    `ConditionExpressionParser.parse()` (moto/dynamodb/comparisons.py) reads the expression string
+    and looks names and values up in the two dicts it was given (an `Op` tree whose value leaves
+    refer to the values dict's entries), and sets the parser's `expr_attr_names_found` and
+    `expr_attr_values_found`. This patch keeps, per thread, the last parse's result with the very
+    objects it was given (the expression string, the names dict, the values dict: same objects,
+    not copies) and JSON snapshots of the two dicts' contents; the next parse on that thread with
+    the same three objects whose contents are unchanged gets that result once (the first result
+    was never evaluated: responses.py discards it) and the same found lists; any other parse runs
+    moto's code. A fresh parse of the same objects would build an equal tree over the same value
+    entries, so the answer is the one moto's code gives. Parses that raise are never kept. Under
+    TESSERA_MOTO_VERIFY=1 each reuse also parses with moto's code and compares the two trees
+    (`tree_signature`) and the found lists.
+    """
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    original = ConditionExpressionParser.parse
+
+    def parse_patched(self: Any) -> Any:
+        if _bypassed() or type(self) is not ConditionExpressionParser:
+            return original(self)
+        expr, names, values = self.condition_expression, self.expression_attribute_names, self.expression_attribute_values
+        last = getattr(_condition, "last", None)
+        _condition.last = None
+        if last is not None and last[0] is expr and last[1] is names and last[2] is values and not self.expr_attr_names_found and not self.expr_attr_values_found:
+            snapshot = (_snapshot(names), _snapshot(values))
+            if snapshot[0] is not None and snapshot[1] is not None and snapshot == last[3]:
+                op, names_found, values_found = last[4], last[5], last[6]
+                self.expr_attr_names_found.extend(names_found)
+                self.expr_attr_values_found.extend(values_found)
+                if VERIFY:
+                    fresh = ConditionExpressionParser(expr, names, values)
+                    theirs = _own(original, fresh)
+                    _count("conditions")
+                    ours_seen = (tree_signature(op), list(self.expr_attr_names_found), list(self.expr_attr_values_found))
+                    theirs_seen = (tree_signature(theirs), fresh.expr_attr_names_found, fresh.expr_attr_values_found)
+                    if ours_seen != theirs_seen:
+                        _verify_failed(f"ConditionExpressionParser.parse {expr!r}", ours_seen, theirs_seen)
+                return op
+        op = original(self)
+        if expr and isinstance(expr, str):
+            snapshot = (_snapshot(names), _snapshot(values))
+            if snapshot[0] is not None and snapshot[1] is not None:
+                _condition.last = (expr, names, values, snapshot, op, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
+        return op
+
+    ConditionExpressionParser.parse = parse_patched
+
+
+_existing = threading.local()  # patch_update_item_existing_copy: inside DynamoHandler.update_item on this thread
+
+
+def patch_update_item_existing_copy() -> None:
+    """moto's DynamoDB `DynamoHandler.update_item` (moto/dynamodb/responses.py) starts with
+    `existing_item = copy.deepcopy(self.dynamodb_backend.get_item(name, key))` and uses the copy
+    once, at once: `existing_attributes = existing_item.to_json()["Attributes"]` (or `{}` for no
+    item), before the update runs; `existing_item` is not read again. `Item.to_json`
+    (moto/dynamodb/models/dynamo_type.py) builds new dicts and lists throughout (maps and lists
+    through `to_regular_json`, which deep-copies their values; scalars are str, bytes, bool or
+    a new list), so `item.to_json()` of the item itself, taken at the same moment, is equal to the
+    copy's and shares nothing mutable with the item. This patch puts a stand-in for the `copy`
+    module into moto.dynamodb.responses (its only `copy.` call is this one) whose `deepcopy`
+    returns an `Item` itself while `DynamoHandler.update_item` runs on this thread; anything else
+    is copied by the real `copy.deepcopy`. Saves a deep copy of the whole item (the tenant record:
+    tens of attributes, nested maps) per UpdateItem. Under TESSERA_MOTO_VERIFY=1 the stand-in also
+    makes the real copy and compares the two `to_json()`.
+    """
+    import copy as copy_module
+
+    from moto.dynamodb import responses
+    from moto.dynamodb.models.dynamo_type import Item
+
+    class CopyModule:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy_module, name)
+
+        @staticmethod
+        def deepcopy(x: Any, memo: Any = None, _nil: Any = []) -> Any:  # noqa: B006 (copy.deepcopy's own signature)
+            if memo is None and type(x) is Item and getattr(_existing, "on", False) and not _bypassed():
+                if VERIFY:
+                    theirs = copy_module.deepcopy(x).to_json()
+                    ours = x.to_json()
+                    _count("existingItems")
+                    if ours != theirs:
+                        _verify_failed("update_item existing item", ours, theirs)
+                return x
+            return copy_module.deepcopy(x, memo, _nil)
+
+    handler = responses.DynamoHandler
+    original = handler.update_item
+
+    def update_item_patched(self: Any) -> Any:
+        previous = getattr(_existing, "on", False)
+        _existing.on = True
+        try:
+            return original(self)
+        finally:
+            _existing.on = previous
+
+    if isinstance(responses.copy, type(copy_module)):
+        responses.copy = CopyModule()
+    handler.update_item = update_item_patched
+
+
+PATCHES = (patch_method_names_from_class, patch_camelcase_to_underscores, patch_update_expression_parse, patch_condition_parse_reuse, patch_update_item_existing_copy)
+
+
+def apply() -> None:
+    """Applies every patch, once, if moto is the version they were written for."""
+    if APPLIED or "off" in (os.environ.get("TESSERA_MOTO_PATCHES"), os.environ.get("TESSERA_MOTO_PARSE_PATCHES")) or moto.__version__ != PATCHED_FOR:
+        return
+    for patch in PATCHES:
+        patch()
+        APPLIED.append(patch.__name__)
+
+
+apply()

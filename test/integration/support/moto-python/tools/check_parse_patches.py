@@ -1,0 +1,182 @@
+"""Checks that tessera_moto_parse_patches.py changes none of moto's answers (test/integration/moto-patches.test.ts).
+
+Runs a few calls of each protocol (JSON, query, REST-XML, REST-JSON: every request goes through the
+dispatch patches) and a DynamoDB scenario of expressions (UpdateItem with the same expressions again and again, conditions that pass
+and fail, refused expressions, PutItem and DeleteItem conditions, transactions with Update and
+ConditionCheck) twice, from a fresh moto (in-process, `mock_aws`) with its random source seeded alike:
+1. with moto's own code (both sets of patches bypassed),
+2. with both sets and TESSERA_MOTO_VERIFY=1, so each remembered result is also computed by moto's
+   code and compared (a difference raises PatchMismatch, moto answers 500).
+Then the answers of the two runs are compared (status, content type, body bytes; timestamps and
+unseeded ids masked as check_patches.py does), two planted wrong memos (an AST remembered for
+the wrong expression, a wrong method list) must be caught, and the module loaded again as if moto
+were another version must apply nothing.
+Prints one JSON object; exits 1 on any difference.
+
+Usage: python check_parse_patches.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import check_patches as first  # noqa: E402  (sets TESSERA_MOTO_VERIFY=1, the environment, moto-python/ on sys.path)
+import tessera_moto_parse_patches as parse  # noqa: E402
+from check_patches import ClientError, boto3, call, masked, mock_aws, mock_random  # noqa: E402
+
+UPDATE = "SET #s = :s, #v = if_not_exists(#v, :zero) + :one, lease = :lease REMOVE failure"
+
+
+def expressions(calls: list) -> None:
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+
+    def record(response_dict: Any = None, operation_model: Any = None, **_: Any) -> None:
+        if response_dict is not None:
+            headers = response_dict.get("headers", {})
+            calls.append(("dynamodb", operation_model.name, response_dict.get("status_code"), headers.get("content-type"), response_dict.get("body", b"")))
+
+    ddb.meta.events.register("before-parse", record)
+    call(calls, ddb.create_table, TableName="tenants", BillingMode="PAY_PER_REQUEST",
+         KeySchema=[{"AttributeName": "tenantId", "KeyType": "HASH"}], AttributeDefinitions=[{"AttributeName": "tenantId", "AttributeType": "S"}])
+    names = {"#s": "status", "#v": "version"}
+    for n in range(4):
+        call(calls, ddb.put_item, TableName="tenants", Item={"tenantId": {"S": f"t{n}"}, "status": {"S": "NEW"}, "failure": {"S": "x"}},
+             ConditionExpression="attribute_not_exists(tenantId)")
+        call(calls, ddb.put_item, TableName="tenants", Item={"tenantId": {"S": f"t{n}"}}, ConditionExpression="attribute_not_exists(tenantId)")  # refused: exists
+    for round_ in range(3):  # the same expressions again: remembered ASTs and reused condition parses
+        for n in range(4):
+            for status in ("PROVISIONING", "ACTIVE"):
+                call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": f"t{n}"}}, UpdateExpression=UPDATE,
+                     ConditionExpression="#s <> :s AND (attribute_not_exists(lease) OR lease.holder = :me)",
+                     ExpressionAttributeNames=names, ReturnValues="ALL_NEW",
+                     ExpressionAttributeValues={":s": {"S": status}, ":zero": {"N": "0"}, ":one": {"N": str(round_ + 1)}, ":lease": {"M": {"holder": {"S": "me"}}}, ":me": {"S": "me"}})
+            call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": f"t{n}"}}, UpdateExpression="ADD hits :one SET tags = list_append(if_not_exists(tags, :empty), :t)",
+                 ExpressionAttributeValues={":one": {"N": "1"}, ":empty": {"L": []}, ":t": {"L": [{"S": f"r{round_}"}]}}, ReturnValues="UPDATED_NEW")
+            call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": f"t{n}"}}, UpdateExpression="SET #s = :s",  # condition fails
+                 ConditionExpression="#s = :other", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "X"}, ":other": {"S": "NEVER"}},
+                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        # refused expressions (errors are never remembered)
+        call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "t0"}}, UpdateExpression="SET = :s", ExpressionAttributeValues={":s": {"S": "X"}})
+        call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "t0"}}, UpdateExpression="SET a = :missing")
+        call(calls, ddb.update_item, TableName="tenants", Key={"tenantId": {"S": "t0"}}, UpdateExpression="SET tenantId = :s", ExpressionAttributeValues={":s": {"S": "X"}})
+        call(calls, ddb.delete_item, TableName="tenants", Key={"tenantId": {"S": "t3"}}, ConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "GONE"}})
+        for cancel in (False, True):
+            call(calls, ddb.transact_write_items, TransactItems=[
+                {"Update": {"TableName": "tenants", "Key": {"tenantId": {"S": "t1"}}, "UpdateExpression": UPDATE, "ConditionExpression": "attribute_exists(tenantId)",
+                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": {":s": {"S": "T"}, ":zero": {"N": "0"}, ":one": {"N": "1"}, ":lease": {"NULL": True}}}},
+                {"ConditionCheck": {"TableName": "tenants", "Key": {"tenantId": {"S": "t2"}}, "ConditionExpression": "#s = :s",
+                                    "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":s": {"S": "NEVER" if cancel else "ACTIVE"}}}},
+            ])
+        call(calls, ddb.get_item, TableName="tenants", Key={"tenantId": {"S": "t1"}})
+    call(calls, ddb.scan, TableName="tenants", FilterExpression="#s = :s", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "ACTIVE"}})
+
+
+def protocols(calls: list) -> None:
+    """One or two calls per protocol family, recorded like check_patches.py's."""
+    def client(service: str) -> Any:
+        c = boto3.client(service, region_name="us-east-1")
+
+        def record(response_dict: Any = None, operation_model: Any = None, **_: Any) -> None:
+            if response_dict is not None:
+                headers = response_dict.get("headers", {})
+                calls.append((service, operation_model.name, response_dict.get("status_code"), headers.get("content-type") or headers.get("Content-Type"), response_dict.get("body", b"")))
+
+        c.meta.events.register("before-parse", record)
+        return c
+
+    sts, s3, sqs, cfn, ec2, orgs = (client(s) for s in ("sts", "s3", "sqs", "cloudformation", "ec2", "organizations"))
+    call(calls, sts.get_caller_identity)
+    call(calls, s3.create_bucket, Bucket="tessera-check")
+    call(calls, s3.list_buckets)
+    call(calls, s3.get_object, Bucket="tessera-check", Key="missing")
+    call(calls, sqs.create_queue, QueueName="events")
+    call(calls, cfn.list_stacks)
+    call(calls, cfn.describe_stacks, StackName="missing")
+    call(calls, ec2.describe_vpcs)
+    call(calls, orgs.create_organization, FeatureSet="ALL")
+    call(calls, orgs.list_roots)
+
+
+def run(bypass: bool) -> list:
+    calls: list = []
+    mock_random.seed(17)
+    first.patches._bypass.on = bypass
+    parse._bypass.on = bypass
+    try:
+        with mock_aws():
+            protocols(calls)
+            expressions(calls)
+    finally:
+        first.patches._bypass.on = False
+        parse._bypass.on = False
+    return calls
+
+
+def caught_by_verify(plant: Any, undo: Any, action: Any) -> bool:
+    plant()
+    try:
+        with mock_aws():
+            action()
+    except parse.PatchMismatch:
+        return True
+    except ClientError as error:  # moto answers 500 for an exception it does not know
+        return "PatchMismatch" in str(error) or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 500
+    finally:
+        undo()
+    return False
+
+
+def main() -> int:
+    report: dict[str, Any] = {"moto": parse.moto.__version__, "patchedFor": parse.PATCHED_FOR, "applied": list(parse.APPLIED)}
+    theirs = run(bypass=True)
+    before = dict(parse.VERIFIED)
+    ours = run(bypass=False)
+    report["answers"] = len(ours)
+    report["errorAnswers"] = sum(1 for c in ours if c[2] >= 400)
+    report["verified"] = {k: parse.VERIFIED[k] - before[k] for k in parse.VERIFIED}
+    differences = []
+    if len(ours) != len(theirs):
+        differences.append(f"{len(ours)} answers with the patches, {len(theirs)} without")
+    for a, b in zip(ours, theirs):
+        if a[:4] != b[:4] or masked(a[4]) != masked(b[4]):
+            differences.append(f"{a[0]} {a[1]}: {a[2]} {a[4][:300]!r} != {b[2]} {b[4][:300]!r}")
+    report["differences"] = differences
+
+    # The checks must be able to fail: planted wrong memos are caught by the comparison.
+    def update_twice() -> None:
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName="p", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}], AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+        ddb.update_item(TableName="p", Key={"k": {"S": "1"}}, UpdateExpression="SET a = :a", ExpressionAttributeValues={":a": {"S": "x"}})
+
+    saved_asts = dict(parse.UPDATE_ASTS)
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    wrong_ast = UpdateExpressionParser.make("SET b = :a")
+    report["wrongAstCaught"] = caught_by_verify(lambda: parse.UPDATE_ASTS.__setitem__("SET a = :a", wrong_ast),
+                                                lambda: (parse.UPDATE_ASTS.clear(), parse.UPDATE_ASTS.update(saved_asts)), update_twice)
+    saved_names = dict(parse.METHOD_NAMES)
+    report["wrongMethodsCaught"] = caught_by_verify(lambda: [parse.METHOD_NAMES.__setitem__(k, v + ("not_a_method",)) for k, v in list(parse.METHOD_NAMES.items())],
+                                                    lambda: (parse.METHOD_NAMES.clear(), parse.METHOD_NAMES.update(saved_names)),
+                                                    lambda: boto3.client("dynamodb", region_name="us-east-1").list_tables())
+    # The version guard: loaded again under another moto version, the module applies nothing.
+    import importlib
+
+    pinned = parse.moto.__version__
+    parse.moto.__version__ = "9.9.9"
+    try:
+        report["appliedForOtherVersion"] = list(importlib.reload(parse).APPLIED)
+    finally:
+        parse.moto.__version__ = pinned
+    print(json.dumps(report))
+    ok = report["appliedForOtherVersion"] == [] and not differences and report["wrongAstCaught"] and report["wrongMethodsCaught"] and all(v > 0 for v in report["verified"].values()) and len(parse.APPLIED) == len(parse.PATCHES)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
