@@ -11,10 +11,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  *
  * `node bin/tessera.mjs` registers tsx and loads the TypeScript of the command it runs through its
  * loader hooks at every start: about 0.5 s of CPU here (1-1.2 s for `--help`, which loads every
- * command). `node <bundle>` loads the project's code bundled by esbuild (every package still
- * imported from node_modules, as `packages: 'external'` keeps them): 0.13-0.25 s for a command's
- * refusal, about 0.5 s for `--help`. Only the wrapper differs; bin/tessera.mjs itself (the Node
- * version check, tsx) stays covered by the runs the test files keep on it.
+ * command). `node <bundle>` loads the project's code bundled by esbuild, and with it the pure
+ * JavaScript packages every command loads (BUNDLED_PACKAGES: zod, yaml, commander, jose, the AWS
+ * SDK and Smithy, their ES module builds where they have one); every other package is imported
+ * from node_modules at run time: about 0.2 s for a command's refusal. Only the wrapper differs; bin/tessera.mjs itself (the Node version
+ * check, tsx) stays covered by the runs the test files keep on it.
  *
  * The bundle is the directory `.tessera/test-cli-bundle/<entry>-<key>/` (the entry point and, split
  * off by esbuild, the chunks its dynamic imports load, so a run loads only the command it runs, as
@@ -172,15 +173,41 @@ async function bundleInto(entry: string, outdir: string, inputs: readonly string
     platform: 'node',
     format: 'esm',
     target: `node${process.versions.node.split('.')[0]}`,
-    packages: 'external',
+    // A package's ES module build before its CommonJS one (the AWS SDK's dist-es, not dist-cjs): an
+    // `import()` of a bundled CommonJS module gives only its default export (esbuild follows
+    // Node's rule without Node's named exports), and the CLI imports AWS SDK clients that way.
+    mainFields: ['module', 'main'],
     logLevel: 'error',
     metafile: true,
     define,
-    plugins: [sourceImportMeta],
+    // The bundled packages' CommonJS calls require() for Node's modules and the packages left external.
+    banner: { js: "import { createRequire as __tesseraCreateRequire } from 'node:module'; const require = __tesseraCreateRequire(import.meta.url);" },
+    plugins: [externalPackages, sourceImportMeta],
   });
-  const outside = Object.keys(metafile.inputs).filter((path) => !inputs.some((input) => path === input || path.startsWith(`${input}/`)));
+  // node_modules is in the key through package-lock.json.
+  const outside = Object.keys(metafile.inputs).filter((path) => !/(^|\/)node_modules\//.test(path) && !inputs.some((input) => path === input || path.startsWith(`${input}/`)));
   if (outside.length) throw new Error(`bundling ${entry}: ${outside.join(', ')} not among the bundle key's inputs (${inputs.join(', ')}); name their directory in bundledEntry's testInputs`);
 }
+
+/**
+ * Packages bundled into the entry rather than imported from node_modules when it runs: the pure
+ * JavaScript ones a CLI start loads, with no file of their own read at run time (no `__dirname`,
+ * `import.meta.url` or `require.resolve` in their code) and imported by no package left external
+ * (so there is one instance of each). Resolving and loading their few hundred files from
+ * node_modules was a quarter to two fifths of a start (CPU per start, the machine loaded, old and new bundle
+ * alternated: `serve` refusing a flag 0.36-0.41 → 0.20-0.23 s, `serve` up and listening 0.62-0.67 → 0.42-0.54 s,
+ * `tenants list` against a closed port 0.27-0.30 → 0.18-0.21 s). Others (gpt-tokenizer reads its ranks beside its code; aws-cdk-lib, constructs,
+ * cdk-nag, iam-simulate, openai) stay external, as do Node's own modules.
+ */
+const BUNDLED_PACKAGES = /^(zod|yaml|commander|jose|tslib|bowser|fast-xml-parser|strnum|mnemonist|obliterator|uuid|@aws-sdk\/[^/]+|@smithy\/[^/]+|@aws-crypto\/[^/]+)(\/|$)/;
+
+/** Every package import external but BUNDLED_PACKAGES' (esbuild's `packages: 'external'` with exceptions). */
+const externalPackages: Plugin = {
+  name: 'external-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED_PACKAGES.test(args.path) && !args.path.startsWith('node:') ? undefined : { path: args.path, external: true }));
+  },
+};
 
 /** Replaces `import.meta.url|dirname|filename` in the project's files by the source file's own. */
 const sourceImportMeta: Plugin = {
