@@ -11,8 +11,10 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
 // processes (isolate: false), so the AWS SDK, aws-cdk-lib, zod schemas and the config are imported
 // once per worker instead of once per file, and the default app synthesized once per worker
 // (test/support/default-app.ts). Measured on test/unit's 87 such files, 2 workers: 87.4 s CPU
-// isolated, 55.8 s shared, the same 960 tests passing.
-const SHARED_FILES = [...sharedWorkerFiles(ROOT, 'test/unit'), ...sharedWorkerFiles(ROOT, 'test/infra')];
+// isolated, 55.8 s shared, the same 960 tests passing. The isolation and preflight files too: they
+// keep only pure memos in the process (the IAM simulator's answers, lib/preflight/iam-eval.ts), and
+// each saved its process start, its imports and its read of the cached blueprints (~0.4-1 s a file).
+const SHARED_FILES = ['test/unit', 'test/infra', 'test/isolation', 'test/preflight'].flatMap((dir) => sharedWorkerFiles(ROOT, dir));
 // Unit and infra files whose process-wide state is of a kind put back after each file (client
 // mocks, process.env, spies, fake timers; test/support/file-state.ts, which also has project code
 // imported afresh by each file): they share worker processes too, and only node_modules stay
@@ -63,8 +65,8 @@ export default defineConfig({
       },
       {
         extends: true,
-        // A fresh worker process per file: everything else (integration, isolation, preflight, and
-        // unit and infra files that mock modules or set globals).
+        // A fresh worker process per file: everything else (unit and infra files that set globals,
+        // listeners or prototypes, or carry the marker tessera:own-process).
         test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: [...SHARED_FILES, ...RESET_FILES, ...INTEGRATION_FILES] },
       },
     ],

@@ -3,7 +3,7 @@ import type { TierConfig } from '../../lib/config/schema.js';
 import type { LoadedBlueprints } from '../../lib/preflight/blueprints.js';
 import type { IsolationReport } from '../../lib/preflight/isolation/check.js';
 import { ALL_TIER_SHAPES, shapeName } from '../../lib/preflight/isolation/tier-shapes.js';
-import { accepted, base, bothWays, cachedBlueprints, checkTiers, expectControlsAllowed, expectNoneAllowed, refused, shapesConfig } from './support/cross-tenant.js';
+import { accepted, base, bothWays, cachedBlueprints, checkTiers, expectControlsAllowed, expectNoneAllowed, reportVerifiedAfterAll, refused, shapesConfig } from './support/cross-tenant.js';
 
 // Issue 12, items 2 and 4: every tier shape (isolation × compute × training) the schema accepts is
 // as isolated as the default tiers (cross-tenant-tiers.test.ts checks those), by the same check;
@@ -11,6 +11,7 @@ import { accepted, base, bothWays, cachedBlueprints, checkTiers, expectControlsA
 let loaded: LoadedBlueprints;
 let reports: Map<string, IsolationReport[]>;
 
+reportVerifiedAfterAll();
 beforeAll(async () => {
   loaded = await cachedBlueprints(shapesConfig);
   reports = await checkTiers(loaded, accepted.filter((a) => !(a.tierName in base.tiers)));

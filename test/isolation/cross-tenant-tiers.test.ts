@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedBlueprints } from '../../lib/preflight/blueprints.js';
 import type { IsolationReport } from '../../lib/preflight/isolation/check.js';
-import { accepted, base, bothWays, cachedBlueprints, checkTiers, expectControlsAllowed, expectNoneAllowed, shapesConfig } from './support/cross-tenant.js';
+import { accepted, base, bothWays, cachedBlueprints, checkTiers, expectControlsAllowed, expectNoneAllowed, reportVerifiedAfterAll, shapesConfig } from './support/cross-tenant.js';
 
 // Issue 12, item 4: every principal of tenant A against every sensitive action on tenant B's
 // resources, through the IAM policy simulator, for each default tier: 0 allowed, and 100% of the
@@ -10,6 +10,7 @@ import { accepted, base, bothWays, cachedBlueprints, checkTiers, expectControlsA
 let loaded: LoadedBlueprints;
 let reports: Map<string, IsolationReport[]>;
 
+reportVerifiedAfterAll();
 beforeAll(async () => {
   loaded = await cachedBlueprints(shapesConfig);
   reports = await checkTiers(loaded, accepted.filter((a) => a.tierName in base.tiers));

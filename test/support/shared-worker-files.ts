@@ -11,8 +11,8 @@ import { dirname, join, relative, resolve } from 'node:path';
  * lifecycle-definitions.test.ts, which vi.mocks a module.
  */
 export const OWN_PROCESS_PATTERNS: readonly RegExp[] = [
-  /\bvi\.(mock|doMock|unmock|resetModules|hoisted)\b/, // the module registry: modules already imported keep the mocked ones
-  /\bprocess\.(on|once|chdir|exitCode|umask)\b/, // process listeners, cwd, exit status
+  /\bvi\.resetModules\b/, // the module registry reset in the middle of a file
+  /\bprocess\.(on|once|chdir|umask)\b/, // process listeners, cwd, file mode mask
   /\b(globalThis|global)\.\w+\s*(\?\?|\|\||&&)?=[^=]/, // globals (fetch, crypto, ...)
   /\(\s*(globalThis|global)\b[^()]*\)\s*(\.\w+|\[[^\]]+\])\s*(\?\?|\|\||&&)?=[^=]/, // the same through a cast: (globalThis as X).awslambda = ...
   /\b(globalThis|global)\[[^\]]+\]\s*(\?\?|\|\||&&)?=[^=]/, // globalThis['x'] = ...
@@ -36,6 +36,11 @@ export const OWN_PROCESS_PATTERNS: readonly RegExp[] = [
  */
 export const RESET_STATE_PATTERNS: readonly RegExp[] = [
   /\bvi\.(spyOn|stubEnv|stubGlobal|useFakeTimers|setSystemTime)\b/, // spies, env/global stubs, clocks
+  // Module mocks: vitest keeps them per test file and drops them after it (its mocker's reset, also
+  // with isolate: false), and file-state.ts's vi.resetModules() has the next file import project
+  // code afresh, so no module keeps a mocked import into the next file.
+  /\bvi\.(mock|doMock|unmock|doUnmock|hoisted)\b/,
+  /\bprocess\.exitCode\b/, // set back, and the file failed, by file-state.ts's after-file check when it differs
   /\bmockClient\(/, // aws-sdk-client-mock stubs a client class's send for every instance in the process
   /\bprocess\.env(\.\w+|\[[^\]]+\])\s*(\?\?|\|\||&&|\+)?=[^=]/, // process.env.X = (or ??=, ||=, &&=, +=) ...
   /\bdelete\s+process\.env\b/,
@@ -54,11 +59,6 @@ export const REVIEWED_HELPERS: Readonly<Record<string, { kind: WorkerKind; why: 
   'support/temp-dirs.ts': {
     kind: 'shared',
     why: 'one exit hook per process (kept on the process under a Symbol.for key), not one per file; the dirs go after each file',
-  },
-  'integration/support/tessera-cli.ts': {
-    kind: 'reset',
-    why: 'runTesseraInProcess sets process.exitCode back to undefined, and the environment and stdout/stderr writers back, in a finally; ' +
-      'runTessera runs the CLI in a child it waits for. file-state.ts checks exit code, writers and children after the file',
   },
   'integration/support/moto-server.ts': {
     kind: 'reset',

@@ -72,11 +72,17 @@ export async function checkTiers(l: LoadedBlueprints, tiers: Array<{ shape: Tier
   return reports;
 }
 
-// With TESSERA_IAM_SIMULATE_VERIFY=1, every request went through both the fast path and the library's
-// runSimulation (lib/preflight/simulation-runner.ts), and any difference threw: say how many.
-afterAll(() => {
-  if (process.env.TESSERA_IAM_SIMULATE_VERIFY === '1') console.log(`simulation-runner: ${verified.compared} requests compared with runSimulation, ${verified.fastPath} of them on the fast path, all identical`);
-});
+/**
+ * With TESSERA_IAM_SIMULATE_VERIFY=1, every request went through both the fast path and the library's
+ * runSimulation (lib/preflight/simulation-runner.ts), and any difference threw: says how many, after
+ * the calling file. Registered by each file (this module is evaluated once per worker process, and
+ * its files share workers: vitest.config.ts project `shared`); the counts are the process's so far.
+ */
+export function reportVerifiedAfterAll(): void {
+  afterAll(() => {
+    if (process.env.TESSERA_IAM_SIMULATE_VERIFY === '1') console.log(`simulation-runner: ${verified.compared} requests compared with runSimulation in this process so far, ${verified.fastPath} of them on the fast path, all identical`);
+  });
+}
 
 /** No cross-tenant request allowed and none the simulator could not evaluate, in either direction, for each tier. */
 export function expectNoneAllowed(reports: Map<string, IsolationReport[]>): void {

@@ -25,11 +25,13 @@ describe('the shared-worker classifier (vitest.config.ts projects "shared", "sha
     for (const source of [
       `mockClient(S3Client)`, `process.env.AWS_REGION = 'us-east-1'`, `process.env['X'] ??= 'y'`, `delete process.env.X`,
       `Object.assign(process.env, env)`, `vi.spyOn(console, 'log')`, `vi.stubEnv('X', 'y')`, `vi.stubGlobal('fetch', f)`, `vi.useFakeTimers()`,
+      // module mocks (vitest drops them after the file; file-state.ts re-imports project code), the exit code (set back by the after-file check)
+      `vi.mock('../x.js')`, `vi.doMock('../x.js')`, `const m = vi.hoisted(() => ({}))`, `mockClient(S3Client); vi.mock('../x.js')`, `process.exitCode = 2`,
     ]) expect(sourceKind(source), source).toBe('reset');
-    // Not put back: the module registry, listeners, globals, patched prototypes, the HTTP agent, the marker.
+    // Not put back: a module registry reset mid-file, listeners, globals, patched prototypes, the HTTP agent, the marker.
     for (const source of [
-      `vi.mock('../x.js')`, `vi.resetModules()`, `process.env = { ...saved }`, `process.on('exit', f)`, `process.exitCode = 2`,
-      `globalThis.fetch = f`, `Date.prototype.toISOString = f`, `setGlobalDispatcher(agent)`, `mockClient(S3Client); vi.mock('../x.js')`,
+      `vi.resetModules()`, `process.env = { ...saved }`, `process.on('exit', f)`, `process.chdir('/tmp')`,
+      `globalThis.fetch = f`, `Date.prototype.toISOString = f`, `setGlobalDispatcher(agent)`, `vi.mock('../x.js'); globalThis.fetch = f`,
       `// tessera:own-process`,
     ]) expect(sourceKind(source), source).toBe('own');
     expect(sourceKind(`const r = process.env.AWS_REGION`)).toBe('shared');
@@ -43,8 +45,11 @@ describe('the shared-worker classifier (vitest.config.ts projects "shared", "sha
     expect(shared.filter((f) => reset.includes(f))).toEqual([]);
     // mocks clients with aws-sdk-client-mock; its helper test/unit/lifecycle/support.ts sets process.env at import
     expect(reset).toContain('test/unit/statements/monthly-statements-recovery.test.ts');
-    // installs globalThis.awslambda through a cast; asserts the tokenizer is not loaded yet; vi.mocks a module;
-    // and handlers.test.ts says tessera:own-process (see its first lines)
+    // vi.mocks the registry (with vi.hoisted); sets process.exitCode back in its afterEach
+    expect(reset).toContain('test/unit/lifecycle/lease.test.ts');
+    expect(reset).toContain('test/unit/cli/failover-plan.test.ts');
+    // installs globalThis.awslambda through a cast; asserts the tokenizer is not loaded yet; vi.mocks a
+    // module and installs globalThis.awslambda; and handlers.test.ts says tessera:own-process (see its first lines)
     for (const own of ['test/unit/inference/router-handler.test.ts', 'test/unit/inference/token-count.test.ts', 'test/unit/inference/router-preflight.test.ts', 'test/unit/fine-tuning/handlers.test.ts']) {
       expect(shared).not.toContain(own);
       expect(reset).not.toContain(own);
@@ -55,7 +60,7 @@ describe('the shared-worker classifier (vitest.config.ts projects "shared", "sha
     const integration = [...sharedWorkerFiles(process.cwd(), 'test/integration'), ...resetWorkerFiles(process.cwd(), 'test/integration')];
     // mocks Bedrock and SageMaker with aws-sdk-client-mock and sets process.env (gateway-conformance/setup.ts)
     expect(integration).toContain('test/integration/gateway-conformance/bedrock.test.ts');
-    // runs the CLI in process through tessera-cli.ts, which sets process.exitCode back (a reviewed helper)
+    // runs the CLI in process through tessera-cli.ts, which sets process.exitCode back (put back and checked after the file)
     expect(integration).toContain('test/integration/identity-auth/dev-key-cli.test.ts');
     // A reviewed helper's entry is needed: its source alone would send its users to a process of their own.
     for (const [helper, { kind, why }] of Object.entries(REVIEWED_HELPERS)) {
