@@ -40,7 +40,9 @@ let typecheckOutput = '';
 const tsc = spawn(bin('tsc'), ['--noEmit', '--singleThreaded'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 tsc.stdout?.on('data', (d) => (typecheckOutput += String(d)));
 tsc.stderr?.on('data', (d) => (typecheckOutput += String(d)));
-const vitest = spawn(bin('vitest'), ['run', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit' });
+// Node's compile cache for vitest's main process and the workers it forks (vitest.config.ts says what it covers).
+const compileCache = process.env.NODE_COMPILE_CACHE || join(ROOT, 'node_modules', '.cache', 'tessera-test-compile-cache');
+const vitest = spawn(bin('vitest'), ['run', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_COMPILE_CACHE: compileCache } });
 
 // Ctrl-C reaches both through the terminal's process group; a plain kill of this process is passed on.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
