@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileCacheEnv } from '../support/cli-bundle.js';
@@ -28,6 +29,12 @@ beforeAll(async () => {
   // A private TMPDIR: whatever the script leaves behind would be seen here. Node's compile cache
   // (test/support/cli-bundle.ts) for the script and the CLI processes it starts through bin/tessera.mjs.
   tmp = tempDir('tessera-test-rehearsal-tmp-');
+  // tsx keeps the JavaScript of each TypeScript file it compiled in <tmpdir>/tsx-<uid>: the run's own
+  // TMPDIR would make the script and every CLI it starts through bin/tessera.mjs compile the
+  // project's TypeScript again (a cold cache). That one directory is the shared one, linked in.
+  const tsxCache = `tsx-${process.geteuid?.() ?? userInfo().username}`;
+  mkdirSync(join(tmpdir(), tsxCache), { recursive: true });
+  symlinkSync(join(tmpdir(), tsxCache), join(tmp, tsxCache));
   run = await new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'rehearse-deploy-guide.ts')], {
       cwd: ROOT, timeout: 170_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...compileCacheEnv(), TMPDIR: tmp },
