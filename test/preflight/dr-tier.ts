@@ -3,6 +3,7 @@ import type { LoadedBlueprints } from '../../lib/preflight/blueprints.js';
 import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
 import { runPreflight, tierPasses, type PreflightReport } from '../../lib/preflight/run.js';
 import { configWith } from '../support/config-with.js';
+import { saveDiskAnswers, useDiskAnswers } from './support/answer-store.js';
 import { cachedBlueprints } from './support/cached-blueprints.js';
 import { defaultPreflight } from './support/default-preflight.js';
 
@@ -22,7 +23,9 @@ export function describeDrTierPreflight(): void {
       await defaultPreflight(); // its memoized simulator answers first
       const all = await cachedBlueprints(configWith({ tiers: { [DR_TIER]: { disasterRecovery: { region: 'us-west-2', rpoHours: 4, rtoHours: 24 } } } }));
       loaded = { ...all, tiers: all.tiers.filter((t) => t.tierName === DR_TIER) };
+      useDiskAnswers(); // the simulator's answers of the last run for the requests that did not change (./support/answer-store.ts)
       report = await runPreflight(loaded);
+      saveDiskAnswers();
     }, 120_000);
 
     it('checks the DR tier\'s replication and restore testing, and denies no handler permission', () => {

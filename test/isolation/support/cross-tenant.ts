@@ -7,6 +7,7 @@ import { checkIsolation, type IsolationReport } from '../../../lib/preflight/iso
 import { tierEstates } from '../../../lib/preflight/isolation/tier-estates.js';
 import { ALL_TIER_SHAPES, shapeName, shapeOf, tierOfShape, type TierShape } from '../../../lib/preflight/isolation/tier-shapes.js';
 import { verified } from '../../../lib/preflight/simulation-runner.js';
+import { saveDiskAnswers, useDiskAnswers } from '../../preflight/support/answer-store.js';
 import { cachedBlueprints } from '../../preflight/support/cached-blueprints.js';
 
 export { cachedBlueprints };
@@ -61,12 +62,15 @@ export function line(tierName: string, shape: TierShape, r: IsolationReport): st
 
 /** Both directions for each of `tiers`, printed as they come; then the service assumptions closed by iam:PassRole. */
 export async function checkTiers(l: LoadedBlueprints, tiers: Array<{ shape: TierShape; tierName: string }>): Promise<Map<string, IsolationReport[]>> {
+  // The simulator's answers of the last run for the requests that did not change (test/preflight/support/answer-store.ts).
+  useDiskAnswers();
   const reports = new Map<string, IsolationReport[]>();
   for (const { shape, tierName } of tiers) {
     const rs = await bothWays(l, tierName);
     reports.set(tierName, rs);
     for (const r of rs) console.log(line(tierName, shape, r));
   }
+  saveDiskAnswers();
   const guarded = new Set([...reports.values()].flat().flatMap((r) => r.guardedByPassRole).map((g) => `${g.principal.split(' ')[0]}: ${g.result}`));
   for (const g of guarded) console.log(`closed by iam:PassRole, not by the trust policy: ${g}`);
   return reports;

@@ -1,6 +1,7 @@
 import type { LoadedBlueprints } from '../../../lib/preflight/blueprints.js';
 import { runPreflight, type PreflightReport } from '../../../lib/preflight/run.js';
 import { configWith } from '../../support/config-with.js';
+import { saveDiskAnswers, useDiskAnswers } from './answer-store.js';
 import { cachedBlueprints } from './cached-blueprints.js';
 
 let run: Promise<{ loaded: LoadedBlueprints; report: PreflightReport }> | undefined;
@@ -14,7 +15,11 @@ let run: Promise<{ loaded: LoadedBlueprints; report: PreflightReport }> | undefi
 export function defaultPreflight(): Promise<{ loaded: LoadedBlueprints; report: PreflightReport }> {
   run ??= (async () => {
     const loaded = await cachedBlueprints(configWith());
-    return { loaded, report: await runPreflight(loaded) };
+    // The simulator's answers of the last run for the requests that did not change (./answer-store.ts).
+    useDiskAnswers();
+    const report = await runPreflight(loaded);
+    saveDiskAnswers();
+    return { loaded, report };
   })();
   return run;
 }

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { useAnswerStore, type AnswerStore, type EvalResult } from '../../../lib/preflight/iam-eval.js';
+
+/**
+ * The IAM simulator's answers on disk for the test suite (lib/preflight/iam-eval.ts `useAnswerStore`):
+ * the cross-tenant check and the preflight ask ~100,000 questions of the simulator, and a run asks
+ * the same ones as the last run unless a policy, a principal, a resource or the attempts changed.
+ * The simulator is a pure function of the request, so each answer is kept by the request (every
+ * field of it, the policies as the SHA-256 of their JSON text; iam-eval.ts) in a file whose name
+ * holds the SHA-256 of what computes the answers: the installed @cloud-copilot packages'
+ * package.json (iam-simulate, iam-data, iam-policy, iam-utils: their versions and data),
+ * lib/preflight/iam-eval.ts, lib/preflight/simulation-runner.ts and this file. A request not in the
+ * file is simulated as before and its answer added.
+ *
+ * Answers are kept only between useDiskAnswers and saveDiskAnswers: the cross-tenant check's
+ * control runs (test/isolation/support/cross-tenant.ts checkTiers) and the default config's
+ * preflight (./default-preflight.ts). What still runs every time: building the blueprints' estates,
+ * every attempt and positive control, the reports and every assertion; the simulator itself for
+ * every request not in the file (an edited policy, a new attempt), for the planted defects' runs
+ * and every other question asked after saveDiskAnswers, and in
+ * test/preflight/simulation-runner.test.ts (never through this store). Not used with `TESSERA_TEST_CACHE=off` (as the other test caches) nor with
+ * `TESSERA_IAM_SIMULATE_VERIFY=1` (every request is simulated both ways and compared).
+ *
+ * Files: `.tessera/test-synth-cache/iam-answers-<key>.json`; `{ results: [EvalResult JSON...],
+ * answers: { <SHA-256 of the request text, base64, 24 chars>: index } }`. Several worker processes
+ * may add to it: each write reads the file again, merges and renames a whole new file into place
+ * (an answer lost to a race is simulated again next time). Other keys' files are removed on write.
+ */
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const CACHE_DIR = join(ROOT, '.tessera', 'test-synth-cache');
+const PREFIX = 'iam-answers-';
+/** Past this many answers the file starts again from this process's answers (old policies' answers go). */
+const MAX_ANSWERS = 400_000;
+
+function codeKey(): string {
+  const hash = createHash('sha256');
+  for (const pkg of ['iam-simulate', 'iam-data', 'iam-policy', 'iam-utils']) {
+    hash.update(pkg).update('\0').update(readFileSync(join(ROOT, 'node_modules', '@cloud-copilot', pkg, 'package.json')));
+  }
+  for (const file of ['lib/preflight/iam-eval.ts', 'lib/preflight/simulation-runner.ts']) hash.update(file).update('\0').update(readFileSync(join(ROOT, file)));
+  hash.update(readFileSync(fileURLToPath(import.meta.url)));
+  return hash.digest('hex').slice(0, 24);
+}
+
+interface StoredAnswers {
+  results: string[];
+  answers: Record<string, number>;
+}
+
+const requestKey = (requestText: string): string => createHash('sha256').update(requestText).digest('base64').slice(0, 24);
+
+class DiskAnswers implements AnswerStore {
+  private readonly known = new Map<string, EvalResult>();
+  private readonly added = new Map<string, EvalResult>();
+  /** Whether new answers are kept (between useDiskAnswers and saveDiskAnswers). */
+  recording = true;
+
+  constructor(readonly file: string) {
+    for (const [key, result] of readAnswers(file)) this.known.set(key, result);
+  }
+
+  get(requestText: string): EvalResult | undefined {
+    return this.known.get(requestKey(requestText));
+  }
+
+  set(requestText: string, result: EvalResult): void {
+    if (!this.recording) return;
+    const key = requestKey(requestText);
+    this.known.set(key, result);
+    this.added.set(key, result);
+  }
+
+  /** Merges the answers added since the last write into the file. */
+  write(): void {
+    if (this.added.size === 0) return;
+    const merged = new Map(readAnswers(this.file));
+    if (merged.size + this.added.size > MAX_ANSWERS) merged.clear();
+    for (const [key, result] of this.added) merged.set(key, result);
+    this.added.clear();
+    const results: string[] = [];
+    const indexOf = new Map<string, number>();
+    const answers: Record<string, number> = {};
+    for (const [key, result] of merged) {
+      const json = JSON.stringify(result);
+      let i = indexOf.get(json);
+      if (i === undefined) indexOf.set(json, (i = results.push(json) - 1));
+      answers[key] = i;
+    }
+    mkdirSync(CACHE_DIR, { recursive: true });
+    const partial = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(partial, JSON.stringify({ results, answers } satisfies StoredAnswers));
+    renameSync(partial, this.file); // atomic: readers see the whole file or none
+    const name = this.file.slice(CACHE_DIR.length + 1);
+    for (const other of safeReaddir(CACHE_DIR)) if (other.startsWith(PREFIX) && other.endsWith('.json') && other !== name) rmSync(join(CACHE_DIR, other), { force: true });
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function readAnswers(file: string): Array<[string, EvalResult]> {
+  let stored: StoredAnswers;
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8')) as StoredAnswers;
+  } catch {
+    return []; // none yet (or a file from an interrupted write, which the rename prevents)
+  }
+  const results = stored.results.map((json) => JSON.parse(json) as EvalResult);
+  return Object.entries(stored.answers).map(([key, i]) => [key, results[i]]);
+}
+
+let disk: DiskAnswers | undefined;
+
+/**
+ * Has lib/preflight/iam-eval.ts answer from the disk store from now on in this process (once per
+ * process; nothing with TESSERA_TEST_CACHE=off or TESSERA_IAM_SIMULATE_VERIFY=1).
+ */
+export function useDiskAnswers(): void {
+  if (process.env.TESSERA_TEST_CACHE === 'off' || process.env.TESSERA_IAM_SIMULATE_VERIFY === '1') return;
+  if (!disk) {
+    disk = new DiskAnswers(join(CACHE_DIR, `${PREFIX}${codeKey()}.json`));
+    useAnswerStore(disk);
+  }
+  disk.recording = true;
+}
+
+/**
+ * Writes the answers simulated since useDiskAnswers into the disk store, and keeps no more: what is
+ * asked after it (a planted defect's run, another file's own questions) is simulated every time.
+ */
+export function saveDiskAnswers(): void {
+  if (!disk) return;
+  disk.write();
+  disk.recording = false;
+}
