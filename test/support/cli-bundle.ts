@@ -196,7 +196,8 @@ async function bundleInto(entry: string, outdir: string, inputs: readonly string
  * (so there is one instance of each). Resolving and loading their few hundred files from
  * node_modules was a quarter to two fifths of a start (CPU per start, the machine loaded, old and new bundle
  * alternated: `serve` refusing a flag 0.36-0.41 → 0.20-0.23 s, `serve` up and listening 0.62-0.67 → 0.42-0.54 s,
- * `tenants list` against a closed port 0.27-0.30 → 0.18-0.21 s). Others (gpt-tokenizer reads its ranks beside its code; aws-cdk-lib, constructs,
+ * `tenants list` against a closed port 0.27-0.30 → 0.18-0.21 s); a build costs more, once per state of
+ * the sources (the CLI's: ~1.2 s of esbuild's CPU instead of ~0.1 s). Others (gpt-tokenizer reads its ranks beside its code; aws-cdk-lib, constructs,
  * cdk-nag, iam-simulate, openai) stay external, as do Node's own modules.
  */
 const BUNDLED_PACKAGES = /^(zod|yaml|commander|jose|tslib|bowser|fast-xml-parser|strnum|mnemonist|obliterator|uuid|@aws-sdk\/[^/]+|@smithy\/[^/]+|@aws-crypto\/[^/]+)(\/|$)/;
