@@ -12,7 +12,7 @@ import { SharedLambdaBuild, sharedLambdaBuildCount } from '../../lib/bundling/sh
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../../lambdas/inference/token-count.js';
 import { defaultAppTemplates } from '../support/default-app.js';
-import { configWith } from '../support/synth.js';
+import { configWith, withCachedValidation } from '../support/synth.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LAMBDAS = join(ROOT, 'lambdas');
@@ -22,9 +22,9 @@ const OUT_PARENT = join(ROOT, '.tessera', 'test-cdk-out');
 const CONFIG_DEFINE = { 'process.env.TESSERA_PLATFORM_CONFIG': JSON.stringify(JSON.stringify(configWith())) };
 const REQUEST = { tenantId: 'acme', name: 'Acme', tier: 'enterprise', adminEmail: 'admin@acme.example.com', requestId: 'req-acme-0001' };
 
-/** A stack with bundling on (no `aws:cdk:bundling-stacks`), as `npx cdk synth` builds it. */
+/** A stack with bundling on (no `aws:cdk:bundling-stacks`), as `npx cdk synth` builds it (its CloudFormation validation kept per template, test/support/synth.ts). */
 function bundledStack(outdir: string) {
-  const stack = new Stack(new App({ context: cdkJsonContext(), outdir }), 'Bundled', { env: { account: '123456789012', region: 'us-east-1' } });
+  const stack = new Stack(withCachedValidation(new App({ context: cdkJsonContext(), outdir })), 'Bundled', { env: { account: '123456789012', region: 'us-east-1' } });
   const encryptionKey = new kms.Key(stack, 'Key');
   const fn = (id: string, handlerFile: string, extra: Partial<ConstructorParameters<typeof LambdaFunction>[2]> = {}) =>
     new LambdaFunction(stack, id, { handlerFile, roleName: `test-${id}`, encryptionKey, invocation: 'by the test, directly', ...extra });

@@ -10,7 +10,7 @@ import { TenantFailoverStack } from '../../lib/tenant-failover-stack.js';
 import { TENANT_STACK_OUTPUTS, TenantStack } from '../../lib/tenant-stack.js';
 import { blueprintFileName, failoverBlueprintStackId } from '../../lib/tessera-app.js';
 import { DR_SERVICE_ROLE_PURPOSES, TENANT_ROLE_PURPOSES } from '../../lib/tenant-naming.js';
-import { buildApp, configWith, template } from '../support/synth.js';
+import { buildApp, configWith, newApp, template } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { condition, parameterValues } from '../integration/support/template-conditions.js';
 
@@ -40,7 +40,7 @@ beforeAll(() => {
   built = buildApp(config);
   assemblyDir = built.blueprintStage.synth().directory;
   // and the failover variants alone in a Blueprints stage with the compliance packs, synthesized (the validation report)
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+  const app = newApp();
   const stage = new Stage(app, 'Blueprints');
   applyCompliancePacks(stage);
   for (const tier of DR_TIERS) {

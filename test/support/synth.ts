@@ -14,12 +14,21 @@ export { configWith };
  * Lambda bundling is skipped (`aws:cdk:bundling-stacks: []`, as `cdk synth --exclusively` does for
  * other stacks): assertions look at templates, and `npx cdk synth` in CI bundles for real.
  * aws-cdk-lib's CloudFormation validation runs as in any app, its results kept per template
- * (test/support/cached-cfn-validation.ts: the same reports; registered first, so the report lists
- * the plugins in the order aws-cdk-lib's own one has). `CDK_VALIDATION=false` turns it off as it
- * turns off aws-cdk-lib's.
+ * ({@link withCachedValidation}).
  */
 export function newApp(): App {
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') });
+  return withCachedValidation(new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, outdir: tempDir('tessera-test-') }));
+}
+
+/**
+ * `app`, its CloudFormation validation (aws-cdk-lib's, `@aws-cdk/core:validateAgainstDefaultRules`)
+ * kept per template on disk (test/support/cached-cfn-validation.ts: the same reports, the same
+ * failures). Call it before adding other validation plugins to the App: the report then lists the
+ * plugins in the order aws-cdk-lib's own one has in an app with a nested stage (in an app without
+ * one, "CloudFormation Validate" comes first instead of after the App's other plugins).
+ * `CDK_VALIDATION=false` turns it off, as it turns off aws-cdk-lib's.
+ */
+export function withCachedValidation(app: App): App {
   if (process.env.CDK_VALIDATION !== 'false') Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin());
   return app;
 }
