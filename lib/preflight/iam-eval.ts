@@ -73,9 +73,15 @@ export interface AnswerStore {
 }
 let store: AnswerStore | undefined;
 
-/** Consults `s` before simulating and records each new answer in it; `undefined` stops. The caller vouches that `s` answers as the simulator would. */
-export function useAnswerStore(s: AnswerStore | undefined): void {
+/**
+ * Consults `s` before simulating and records each new answer in it; `undefined` stops. The caller
+ * vouches that `s` answers as the simulator would. Answers already given stay memoized in the process.
+ * @returns the store used until now (to put back)
+ */
+export function useAnswerStore(s: AnswerStore | undefined): AnswerStore | undefined {
+  const previous = store;
   store = s;
+  return previous;
 }
 
 /**

@@ -32,8 +32,11 @@ import { useAnswerStore, type AnswerStore, type EvalResult } from '../../../lib/
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CACHE_DIR = join(ROOT, '.tessera', 'test-synth-cache');
 const PREFIX = 'iam-answers-';
-/** Past this many answers the file starts again from this process's answers (old policies' answers go). */
-const MAX_ANSWERS = 400_000;
+/**
+ * Past this many answers (about two runs' worth; ~95,000 today, 2.3 MB, ~0.3 s to read) the file
+ * keeps only the answers this process used or added: old policies' answers go.
+ */
+const MAX_ANSWERS = 200_000;
 
 function codeKey(): string {
   const hash = createHash('sha256');
@@ -55,6 +58,8 @@ const requestKey = (requestText: string): string => createHash('sha256').update(
 class DiskAnswers implements AnswerStore {
   private readonly known = new Map<string, EvalResult>();
   private readonly added = new Map<string, EvalResult>();
+  /** Keys of the answers this process took from the file. */
+  private readonly used = new Set<string>();
   /** Whether new answers are kept (between useDiskAnswers and saveDiskAnswers). */
   recording = true;
 
@@ -63,7 +68,10 @@ class DiskAnswers implements AnswerStore {
   }
 
   get(requestText: string): EvalResult | undefined {
-    return this.known.get(requestKey(requestText));
+    const key = requestKey(requestText);
+    const known = this.known.get(key);
+    if (known) this.used.add(key);
+    return known;
   }
 
   set(requestText: string, result: EvalResult): void {
@@ -76,8 +84,8 @@ class DiskAnswers implements AnswerStore {
   /** Merges the answers added since the last write into the file. */
   write(): void {
     if (this.added.size === 0) return;
-    const merged = new Map(readAnswers(this.file));
-    if (merged.size + this.added.size > MAX_ANSWERS) merged.clear();
+    let merged = new Map(readAnswers(this.file));
+    if (merged.size + this.added.size > MAX_ANSWERS) merged = new Map([...this.used].map((key) => [key, this.known.get(key)!]));
     for (const [key, result] of this.added) merged.set(key, result);
     this.added.clear();
     const results: string[] = [];
@@ -125,10 +133,8 @@ let disk: DiskAnswers | undefined;
  */
 export function useDiskAnswers(): void {
   if (process.env.TESSERA_TEST_CACHE === 'off' || process.env.TESSERA_IAM_SIMULATE_VERIFY === '1') return;
-  if (!disk) {
-    disk = new DiskAnswers(join(CACHE_DIR, `${PREFIX}${codeKey()}.json`));
-    useAnswerStore(disk);
-  }
+  disk ??= new DiskAnswers(join(CACHE_DIR, `${PREFIX}${codeKey()}.json`));
+  useAnswerStore(disk);
   disk.recording = true;
 }
 
