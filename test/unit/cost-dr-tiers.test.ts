@@ -2,18 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { formatCostReport } from '../../lib/cost/format.js';
 import { loadPriceTable } from '../../lib/cost/price-table.js';
 import { costTiers, type CostReport, type TierCost } from '../../lib/cost/tier-costs.js';
-import { loadBlueprints } from '../../lib/preflight/blueprints.js';
+import { cachedBlueprints } from '../preflight/support/cached-blueprints.js';
 import { configWith } from '../support/synth.js';
 
 /**
- * `npm run cost` on a config with two DR tiers, built as the CLI builds it (lib/preflight/blueprints.ts):
+ * `npm run cost` on a config with two DR tiers, built as the CLI builds it (lib/preflight/blueprints.ts,
+ * through the test synth cache: test/preflight/support/cached-blueprints.ts):
  * professional with RPO 1 h (RTC, a copy every hour), enterprise with RPO 3 h (no RTC, a copy every
  * 2 h), both to us-west-2; starter stays without DR. The default config is the baseline.
  */
 const table = loadPriceTable('us-east-1');
 const tier = (r: CostReport, name: string): TierCost => r.tiers.find((t) => t.tier === name)!;
-const defaults = costTiers(loadBlueprints(configWith(), '0.0.0-test'), table);
-const withDr = costTiers(loadBlueprints(configWith({
+const defaults = costTiers(await cachedBlueprints(configWith(), '0.0.0-test'), table);
+const withDr = costTiers(await cachedBlueprints(configWith({
   tiers: {
     professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } },
     enterprise: { disasterRecovery: { region: 'us-west-2', rpoHours: 3, rtoHours: 24 } },

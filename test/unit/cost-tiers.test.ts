@@ -8,14 +8,15 @@ import { formatCostReport } from '../../lib/cost/format.js';
 import { loadPriceTable } from '../../lib/cost/price-table.js';
 import { costTiers, type CostReport, type TierCost } from '../../lib/cost/tier-costs.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
-import { loadBlueprints } from '../../lib/preflight/blueprints.js';
+import { cachedBlueprints } from '../preflight/support/cached-blueprints.js';
 import { configWith, newStack } from '../support/synth.js';
 
 const table = loadPriceTable('us-east-1');
-const report = (config: PlatformConfig): CostReport => costTiers(loadBlueprints(config, '0.0.0-test'), table);
+// The blueprints as `npm run cost` builds them (lib/preflight/blueprints.ts loadBlueprints), through the test synth cache.
+const report = async (config: PlatformConfig): Promise<CostReport> => costTiers(await cachedBlueprints(config, '0.0.0-test'), table);
 const tier = (r: CostReport, name: string): TierCost => r.tiers.find((t) => t.tier === name)!;
 const root = join(import.meta.dirname, '..', '..');
-const defaultsLoaded = loadBlueprints(configWith(), '0.0.0-test');
+const defaultsLoaded = await cachedBlueprints(configWith(), '0.0.0-test');
 
 describe('cost of each tier (default config)', () => {
   const defaults = costTiers(defaultsLoaded, table);
@@ -78,18 +79,18 @@ describe('cost of each tier (default config)', () => {
 });
 
 describe('a tier change moves the total', () => {
-  it('Multi-AZ on the starter database adds a standby instance and a second copy of its storage', () => {
+  it('Multi-AZ on the starter database adds a standby instance and a second copy of its storage', async () => {
     // GIVEN the starter tier with a Multi-AZ database
     const before = tier(costTiers(defaultsLoaded, table), 'starter');
-    const after = tier(report(configWith({ tiers: { starter: { database: { multiAz: true } } } })), 'starter');
+    const after = tier(await report(configWith({ tiers: { starter: { database: { multiAz: true } } } })), 'starter');
     // THEN the blueprint grows by 730 h x $0.065 + 20 GiB x $0.115 = $47.45 + $2.30
     expect(after.blueprint.monthlyUsd - before.blueprint.monthlyUsd).toBeCloseTo(49.75, 2);
   });
 
-  it('a starter tier that trains gets the workload endpoints back: 8 x 2 AZs x 730 h x $0.01 + 8 x 1 GB x $0.01', () => {
+  it('a starter tier that trains gets the workload endpoints back: 8 x 2 AZs x 730 h x $0.01 + 8 x 1 GB x $0.01', async () => {
     const before = tier(costTiers(defaultsLoaded, table), 'starter');
     const training = { enabled: true, maxConcurrentJobs: 1, instanceTypes: ['ml.g5.2xlarge'], endpointInstanceTypes: ['ml.g5.xlarge'], baseModels: ['llama-3.1-8b-instruct'] };
-    const after = tier(report(configWith({ tiers: { starter: { training } } })), 'starter');
+    const after = tier(await report(configWith({ tiers: { starter: { training } } })), 'starter');
     const endpointLines = after.blueprint.lines.filter((l) => / interface endpoint /.test(l.item));
     expect(endpointLines.reduce((n, l) => n + l.monthlyUsd, 0)).toBeCloseTo(8 * 2 * 730 * 0.01 + 8 * 0.01, 6);
     expect(after.blueprint.monthlyUsd).toBeGreaterThan(before.blueprint.monthlyUsd + 116);
