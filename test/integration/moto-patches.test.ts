@@ -87,7 +87,7 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });
   }, 60_000);
 
-  it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
+  it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item, absent members of a serialized structure) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
     // tools/check_parse_patches.py: every protocol family and a DynamoDB scenario of repeated, refused and conditional expressions, with and without the set.
     let out: string;
     try {
@@ -98,10 +98,10 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     }
     const report = JSON.parse(out.trim().split('\n').at(-1)!) as { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; appliedForOtherVersion: string[] };
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy']);
+    expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_serializer_absent_members']);
     expect(report.answers).toBeGreaterThanOrEqual(80);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(20); // refused expressions, failed conditions, cancelled transactions, missing resources
-    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
+    for (const kind of ['methodNames', 'camelcase', 'updateExpressions', 'conditions', 'existingItems', 'skippedMembers']) expect(report.verified[kind], kind).toBeGreaterThanOrEqual(40);
     expect(report.wrongAstCaught).toBe(true);
     expect(report.wrongMethodsCaught).toBe(true);
     expect(report.appliedForOtherVersion).toEqual([]);

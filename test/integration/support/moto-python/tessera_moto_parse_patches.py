@@ -1,5 +1,6 @@
-"""CPU patches for the tests' moto server, second set: request dispatch and DynamoDB expression
-parsing. The same answers, computed with less work.
+"""CPU patches for the tests' moto server, second set: request dispatch, DynamoDB expression
+parsing, UpdateItem's copy of the old item, absent members in the response serializer. The same
+answers, computed with less work.
 
 Imported by sitecustomize.py after tessera_moto_patches.py (the first set, whose pattern this module
 follows: a separate module so that each set's list of patches, `APPLIED`, and its checks stay its
@@ -16,8 +17,8 @@ file and the counts of comparisons written next to it (`<file>.parse-counts-<pid
 tools/check_parse_patches.py checks the answers of a DynamoDB and dispatch scenario with and
 without these patches (test/integration/moto-patches.test.ts).
 
-Measured on test/integration/lifecycle.test.ts (`TESSERA_MOTO_PROBE`, README draft
-/work/notes/s5/readme-lifecycle-cpu.md): see each patch's docstring.
+Measured on test/integration/lifecycle.test.ts (`TESSERA_MOTO_PROBE`; README, *`npm test` time*):
+see each patch's docstring.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY and checks: moto's own code on this thread while set
-VERIFIED = {"methodNames": 0, "camelcase": 0, "updateExpressions": 0, "conditions": 0, "existingItems": 0}  # VERIFY: comparisons made
+VERIFIED = {"methodNames": 0, "camelcase": 0, "updateExpressions": 0, "conditions": 0, "existingItems": 0, "skippedMembers": 0}  # VERIFY: comparisons made
 METHOD_NAMES: dict[Any, tuple] = {}  # patch_method_names_from_class: per response class
 UPDATE_ASTS: dict[str, Any] = {}  # patch_update_expression_parse: per expression string
 
@@ -346,7 +347,85 @@ def patch_update_item_existing_copy() -> None:
     handler.update_item = update_item_patched
 
 
-PATCHES = (patch_method_names_from_class, patch_camelcase_to_underscores, patch_update_expression_parse, patch_condition_parse_reuse, patch_update_item_existing_copy)
+def patch_serializer_absent_members() -> None:
+    """moto's response serializer (moto/core/serialize.py `ResponseSerializer._serialize_type_structure`)
+    calls `_serialize_structure_member` for every member of a structure shape, which asks
+    `get_value` for the member's value and serializes it unless it is None. A DynamoDB attribute
+    value is a structure of ten members (S, N, B, SS, NS, BS, M, L, NULL, BOOL) of which one is
+    set, so an `ALL_NEW` answer of the tenant record makes ~10 such calls per attribute, nested
+    maps and lists included: with the first set's memo in place, still ~40% of an UpdateItem's
+    CPU is this loop.
+
+    For a plain `dict` value, the first set (tessera_moto_patches.py
+    `patch_serializer_value_lookup`) already remembers, per (member name, member shape, parent
+    shape, dict), the names moto's default picker tries, computed by moto's own code; its
+    `get_value` returns the first of them present in the dict (`dict.get`), or None when none is.
+    This patch, for dict values only, skips the call for a member whose remembered names are all
+    plain keys (no dotted paths) and none of them is in the dict: moto's `get_value` would answer
+    None and `_serialize_structure_member` would then do nothing. Every member still gets its
+    `parent` set, in moto's order; members are serialized in moto's order. It applies only where
+    that reasoning holds: the serializer's `_serialize_structure_member` and `get_value` are the
+    base class's (the REST serializers' override creates the body even for a missing member:
+    they run moto's loop), its picker is moto's default with the default alias providers and no
+    response transformers, the first set is applied and not bypassed; otherwise, and for a member
+    whose names are not remembered yet, moto's loop runs. Under TESSERA_MOTO_VERIFY=1 the first
+    set's check serializes every answer with moto's own code (this patch bypassed with it) and
+    compares; each skipped member is also checked to be None by moto's `get_value`.
+    """
+    from moto.core import serialize
+
+    import tessera_moto_patches as first
+
+    base = serialize.ResponseSerializer
+    original = base._serialize_type_structure
+    own_member = base._serialize_structure_member
+    picker_cls = serialize.XFormedAttributePicker
+    default_providers = tuple(serialize.DEFAULT_ALIAS_PROVIDERS)
+    applies: dict[type, bool] = {}
+
+    def serialize_type_structure_patched(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> Any:
+        if value.__class__ is not dict or _bypassed() or getattr(first._bypass, "on", False):
+            return original(self, serialized, value, shape, key)
+        cls = self.__class__
+        ok = applies.get(cls)
+        if ok is None:
+            ok = applies[cls] = cls._serialize_structure_member is own_member and cls.get_value is base.get_value and "patch_serializer_value_lookup" in first.APPLIED
+        picker = self._value_picker
+        if not ok or type(picker) is not picker_cls or picker.response_transformers or tuple(picker.alias_providers) != default_providers:
+            return original(self, serialized, value, shape, key)
+        memo = first.NAME_MEMOS.get(default_providers)
+        if memo is None:
+            return original(self, serialized, value, shape, key)
+        wrapper = self.MAP_TYPE() if key else serialized
+        member = self._serialize_structure_member
+        for member_key, member_shape in shape.members.items():
+            member_shape.parent = shape  # type: ignore[attr-defined]
+            names = memo.get((member_key, member_shape, shape, dict))
+            if names is not None and all(plain for _, plain in names) and not any(name in value for name, _ in names):
+                if VERIFY:
+                    theirs = _own_first(first, self.get_value, value, member_key, member_shape)
+                    _count("skippedMembers")
+                    if theirs is not None:
+                        _verify_failed(f"serializer skipped {member_key}", None, theirs)
+                continue
+            member(wrapper, value, member_shape, member_key)
+        if key:
+            self._default_serialize(serialized, wrapper, shape, key)
+
+    base._serialize_type_structure = serialize_type_structure_patched
+
+
+def _own_first(first: Any, fn: Any, *args: Any) -> Any:
+    """`fn(*args)` with both sets bypassed on this thread (moto's own code)."""
+    before = getattr(first._bypass, "on", False)
+    first._bypass.on = True
+    try:
+        return _own(fn, *args)
+    finally:
+        first._bypass.on = before
+
+
+PATCHES = (patch_method_names_from_class, patch_camelcase_to_underscores, patch_update_expression_parse, patch_condition_parse_reuse, patch_update_item_existing_copy, patch_serializer_absent_members)
 
 
 def apply() -> None:
