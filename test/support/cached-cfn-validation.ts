@@ -151,7 +151,13 @@ function readCached(key: string, stack: { templatePath: string; stackConstructPa
     const now = new Date();
     utimesSync(file, now, now); // read: kept
   } catch { /* removed meanwhile */ }
-  return (JSON.parse(text) as PolicyViolation[]).map((v) => ({
+  let cached: PolicyViolation[];
+  try {
+    cached = JSON.parse(text) as PolicyViolation[];
+  } catch {
+    return undefined; // not a report (a disk that filled up): validated again and written anew
+  }
+  return cached.map((v) => ({
     ...v,
     violatingResources: v.violatingResources.map((r) => ({
       ...r,
