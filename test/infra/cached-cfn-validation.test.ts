@@ -1,7 +1,7 @@
 import { App, CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
@@ -31,7 +31,7 @@ function plantFindings(app: App, nonce: string): void {
 
 /**
  * validation-report.json of the app's synth (it fails: the findings are errors) and the error
- * message, with the run's outdir taken out and without the stack traces (they name the test's line
+ * message, with the run's outdir (absolute or relative) taken out and without the stack traces (they name the test's line
  * that built each app).
  */
 function synthesize(app: App): { report: unknown; message: string } {
@@ -44,7 +44,8 @@ function synthesize(app: App): { report: unknown; message: string } {
   const dir = app.outdir;
   const report = JSON.parse(readFileSync(join(dir, 'validation-report.json'), 'utf8').split(dir).join('<outdir>'), (key, value: unknown) =>
     key === 'stackTraces' || key === 'acknowledgedStackTrace' ? undefined : value) as unknown;
-  return { report, message: message.split(dir).join('<outdir>') };
+  // aws-cdk-lib names the report's copy relative to the working directory (`../<tmp>/…/validation-report.json` when TMPDIR is beside the checkout, as in .ci/run).
+  return { report, message: message.split(dir).join('<outdir>').split(relative(process.cwd(), dir)).join('<outdir>') };
 }
 
 describe('the test apps\' CloudFormation validation, kept per template', () => {

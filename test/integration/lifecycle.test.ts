@@ -193,7 +193,8 @@ describe('account-creation cap', () => {
     const ids = Array.from({ length: 30 }, (_, i) => `burst${String(i).padStart(2, '0')}`);
     const runs = await Promise.all(ids.map((id) => local.workflows.run('onboard', request(id, 'enterprise'))));
     // THEN
-    expect(runs.map((r, i) => (r.error ? ids[i] : undefined)).filter(Boolean)).toEqual([...refused]);
+    const failed = runs.flatMap((r, i) => (r.error ? [{ tenantId: ids[i], states: r.states.slice(-3), error: r.error }] : []));
+    expect(failed.map((f) => f.tenantId), JSON.stringify(failed, null, 1)).toEqual([...refused]);
     const records = await Promise.all(ids.map(getTenant));
     for (const r of records) {
       if (refused.has(r!.tenantId)) {
