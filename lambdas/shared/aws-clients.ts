@@ -11,14 +11,41 @@ export type ClientPlugin = (client: { middlewareStack: { add: (...args: never[])
 
 type Ctor<C> = new (config: { maxAttempts?: number; credentials?: AwsCredentialIdentity; region?: string }) => C;
 
+type PluggableClient = { middlewareStack: { add: (...args: never[]) => unknown } };
+
 const plugins: ClientPlugin[] = [];
-const created: Array<{ middlewareStack: { add: (...args: never[]) => unknown } }> = [];
+/**
+ * The clients made so far that are still reachable, for registerClientPlugin. Weak: a warm Lambda
+ * makes clients per assumed session and call, and a strong list kept every one of them (and its
+ * credentials) for the container's life.
+ */
+const created = new Set<WeakRef<PluggableClient>>();
+/** Dead references are dropped when the set has grown by this many since the last sweep. */
+const SWEEP_EVERY = 256;
+let sweepAt = SWEEP_EVERY;
 const cache = new Map<unknown, unknown>();
 
-/** Applies `plugin` to every client made so far and from now on. Used by tests. */
+/** The clients made so far that are still reachable. */
+function liveClients(): PluggableClient[] {
+  const live: PluggableClient[] = [];
+  for (const ref of created) {
+    const client = ref.deref();
+    if (client) live.push(client);
+    else created.delete(ref);
+  }
+  sweepAt = created.size + SWEEP_EVERY;
+  return live;
+}
+
+/** The number of clients made so far that are still reachable (tests). */
+export function trackedClientCount(): number {
+  return liveClients().length;
+}
+
+/** Applies `plugin` to every client made so far that is still in use, and to every one made from now on. Used by tests. */
 export function registerClientPlugin(plugin: ClientPlugin): () => void {
   plugins.push(plugin);
-  for (const c of created) plugin(c);
+  for (const c of liveClients()) plugin(c);
   return () => {
     const i = plugins.indexOf(plugin);
     if (i >= 0) plugins.splice(i, 1);
@@ -29,8 +56,9 @@ function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempt
   // The SDK retries throttling three times with backoff; past that the error reaches the state
   // machine, whose Retry policy backs off far longer than a Lambda invocation should wait.
   const client = new ctor({ maxAttempts, credentials, ...(region ? { region } : {}) });
-  const withStack = client as unknown as (typeof created)[number];
-  created.push(withStack);
+  const withStack = client as unknown as PluggableClient;
+  created.add(new WeakRef(withStack));
+  if (created.size >= sweepAt) liveClients();
   for (const p of plugins) p(withStack);
   return client;
 }
