@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,13 +51,16 @@ interface Synthesized { account: string; region: string; availabilityZones: stri
  * The app built from the config file `file` (as synth loads it) and synthesized (`app.synth()`:
  * the compliance packs and CloudFormation validation; bundling skipped): what the test reads of it.
  * A whole-app synth is ~10 s of CPU, so its result is kept on disk (test/integration/support/disk-cache.ts)
- * under a key of every source the app and its test helpers read, this harness, the file's exact text
+ * under a key of every source the app and its test helpers read, this harness and this test file, the file's exact text
  * and the `CDK_*` variables: the same file with the same sources is the same synth. aws-cdk-lib is
  * imported only when it is computed. `TESSERA_TEST_CACHE=off` synthesizes every time.
  */
+/** This file's own text: what the cached value is computed by (`synthesized` below) is part of the key. */
+const OWN_CODE = createHash('sha256').update(readFileSync(new URL(import.meta.url), 'utf8')).digest('hex').slice(0, 16);
+
 async function synthesized(file: string): Promise<Synthesized> {
   const cdkEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CDK_')).sort());
-  return cachedJsonAsync<Synthesized>('init-cli-synth', { text: readFileSync(file, 'utf8'), cdkEnv }, async () => {
+  return cachedJsonAsync<Synthesized>('init-cli-synth', { text: readFileSync(file, 'utf8'), cdkEnv, code: OWN_CODE }, async () => {
     const { buildApp } = await import('../support/synth.js');
     const { app, platform } = buildApp(load(file));
     const assembly = app.synth();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluate, useAnswerStore, type AnswerStore, type EvalRequest, type EvalResult } from '../../lib/preflight/iam-eval.js';
+import { saveDiskAnswers, useDiskAnswers } from './support/answer-store.js';
 
 // lib/preflight/iam-eval.ts's answer store (the test suite's simulator answers on disk,
 // test/preflight/support/answer-store.ts): what an answer is kept by, and that a kept answer is
@@ -70,5 +71,15 @@ describe('the IAM simulator answer store (lib/preflight/iam-eval.ts useAnswerSto
     expect(new Set(store.asked).size).toBe(all.length);
     expect(store.told.size).toBe(all.length);
     expect(answers.map((a) => a.allowed)).toEqual([true, true, true, false, false, true, false, true]);
+  });
+
+  it('after saveDiskAnswers, the disk store answers nothing: the store it replaced is back (planted defects and later files are simulated)', async () => {
+    const mine = memoryStore();
+    previous = useAnswerStore(mine);
+    useDiskAnswers();
+    saveDiskAnswers();
+    await evaluate(request('d'));
+    expect(mine.asked.some((text) => text.includes('answer-store-test-d'))).toBe(true);
+    expect(useAnswerStore(mine)).toBe(mine);
   });
 });

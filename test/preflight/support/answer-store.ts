@@ -68,6 +68,7 @@ class DiskAnswers implements AnswerStore {
   }
 
   get(requestText: string): EvalResult | undefined {
+    if (!this.recording) return undefined; // after saveDiskAnswers: every question simulated
     const key = requestKey(requestText);
     const known = this.known.get(key);
     if (known) this.used.add(key);
@@ -126,6 +127,8 @@ function readAnswers(file: string): Array<[string, EvalResult]> {
 }
 
 let disk: DiskAnswers | undefined;
+/** The store useDiskAnswers replaced, put back by saveDiskAnswers. */
+let replaced: AnswerStore | undefined;
 
 /**
  * Has lib/preflight/iam-eval.ts answer from the disk store from now on in this process (once per
@@ -134,7 +137,8 @@ let disk: DiskAnswers | undefined;
 export function useDiskAnswers(): void {
   if (process.env.TESSERA_TEST_CACHE === 'off' || process.env.TESSERA_IAM_SIMULATE_VERIFY === '1') return;
   disk ??= new DiskAnswers(join(CACHE_DIR, `${PREFIX}${codeKey()}.json`));
-  useAnswerStore(disk);
+  const before = useAnswerStore(disk);
+  if (before !== disk) replaced = before;
   disk.recording = true;
 }
 
@@ -146,4 +150,6 @@ export function saveDiskAnswers(): void {
   if (!disk) return;
   disk.write();
   disk.recording = false;
+  const current = useAnswerStore(replaced);
+  if (current !== disk) useAnswerStore(current); // another store was installed meanwhile: it stays
 }

@@ -83,17 +83,18 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
 
   it('never cuts a stream for its length, only for a gap longer than the idle timeout', async () => {
     async function* slow(r: ProviderRequest) {
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 10; i++) {
         await sleep(100, r.signal);
         yield chunk(String(i));
       }
     }
     // Gaps a quarter of the timeouts: a timer late by up to 300 ms on a loaded machine still passes.
+    // 1,000 ms in all: longer than both timeouts together, so a cut at any fixed total of them fails.
     const calls = new UpstreamCalls(scripted([], slow).lookup, { firstByteMs: 400, idleMs: 400, retries: 0 });
     const open = await calls.stream([model('a')], base, never);
     const seen = [open.first!.choices[0].delta.content];
     for await (const c of open.rest) seen.push(c.choices[0].delta.content);
-    expect(seen).toEqual(['0', '1', '2', '3', '4', '5']); // 600 ms in all, over the timeouts
+    expect(seen).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']); // 1,000 ms in all
 
     async function* stalls(r: ProviderRequest) {
       yield chunk('a');
@@ -109,7 +110,7 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
   it('keeps a stream whose upstream sends keep-alive comments while it thinks (onActivity), however long the silence between chunks', async () => {
     async function* thinking(r: ProviderRequest) {
       yield chunk('a');
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 10; i++) {
         await sleep(100, r.signal);
         r.onActivity?.(); // what sseChunks does for ": keep-alive"
       }
@@ -118,7 +119,7 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     const open = await new UpstreamCalls(scripted([], thinking).lookup, { firstByteMs: 400, idleMs: 400, retries: 0 }).stream([model('a')], base, never);
     const seen = [open.first!.choices[0].delta.content];
     for await (const c of open.rest) seen.push(c.choices[0].delta.content);
-    expect(seen).toEqual(['a', 'b']); // 600 ms without a chunk, under a 400 ms idle timeout
+    expect(seen).toEqual(['a', 'b']); // 1,000 ms without a chunk (more than both timeouts together), under a 400 ms idle timeout
   });
 
   it('aborts the upstream call when the caller leaves, and does not retry', async () => {
