@@ -197,7 +197,7 @@ export class Network extends Construct {
 
     for (const subnet of this.vpc.publicSubnets) {
       acknowledge(subnet.node.findChild('DefaultRoute'), ['NIST.800.53.R5::NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW', 'HIPAA.Security::HIPAA.Security-VPCNoUnrestrictedRouteToIGW'],
-        `Route of the public egress subnet in ${subnet.availabilityZone}, which holds only a NAT gateway (tier asks for internet egress); no workload runs in it and public IPs are never assigned on launch.`);
+        `Route of the public egress subnet ${subnet.node.id}, which holds only a NAT gateway (tier asks for internet egress); no workload runs in it and public IPs are never assigned on launch.`);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -232,6 +232,16 @@ function hashOf(inputs: readonly string[]): string {
  */
 function cachedOrMade(key: string, make: (file: string) => void, stillCurrent: () => boolean): CachedSnapshot {
   mkdirSync(CACHE_DIR, { recursive: true });
+  if (process.env.TESSERA_TEST_CACHE === 'off') {
+    // As the other test caches: nothing read, nothing kept (the snapshot goes through a file of this process's own).
+    const own = join(CACHE_DIR, `${key}.${process.pid}.${randomUUID()}.off.tmp`);
+    try {
+      make(own);
+      return JSON.parse(readFileSync(own, 'utf8')) as CachedSnapshot;
+    } finally {
+      rmSync(own, { force: true });
+    }
+  }
   const file = join(CACHE_DIR, `${key}.json`);
   const lock = join(CACHE_DIR, `${key}.lock`);
   // A file without validationReport was written by a process still running a previous version of
