@@ -5,7 +5,8 @@ their PYTHONPATH). Four things, none of which changes an answer of moto's:
   dispatch, DynamoDB transaction rollback copies), each checked against moto's own code
   (tools/check_patches.py, test/integration/moto-patches.test.ts), for the pinned moto only;
 - tessera_moto_parse_patches.py: the second set (request dispatch, DynamoDB expression parsing),
-  checked the same way (tools/check_parse_patches.py);
+  checked the same way (tools/check_parse_patches.py); both use tessera_moto_verify.py for their
+  verify mode (the mismatch error, the counts, the log);
 - with `TESSERA_MOTO_PROBE=<dir>` only: tessera_moto_probe.py, which measures (and with
   `TESSERA_MOTO_RECORD=1` records) every request, for looking at moto's CPU.
 

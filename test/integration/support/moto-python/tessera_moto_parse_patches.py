@@ -29,6 +29,7 @@ import threading
 from typing import Any
 
 import moto
+from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F401 (PatchMismatch: this module's name for it, as before)
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
@@ -39,31 +40,17 @@ METHOD_NAMES: dict[Any, tuple] = {}  # patch_method_names_from_class: per respon
 UPDATE_ASTS: dict[str, Any] = {}  # patch_update_expression_parse: per expression string
 
 
-class PatchMismatch(AssertionError):
-    """A patched function returned something other than moto's own (TESSERA_MOTO_VERIFY=1)."""
-
-
 def _bypassed() -> bool:
     return getattr(_bypass, "on", False)
 
 
 def _count(kind: str) -> None:
-    """VERIFY: one more comparison; with TESSERA_MOTO_VERIFY_LOG the counts of this process are
-    (re)written to `<log>.parse-counts-<pid>.json` every 20 comparisons (a server may end without atexit)."""
-    VERIFIED[kind] += 1
-    path = os.environ.get("TESSERA_MOTO_VERIFY_LOG")
-    if path and sum(VERIFIED.values()) % 20 == 1:
-        with open(f"{path}.parse-counts-{os.getpid()}.json", "w", encoding="utf-8") as out:
-            out.write(json.dumps(VERIFIED))
+    """VERIFY: one more comparison (tessera_moto_verify.count)."""
+    count(VERIFIED, kind, "parse-counts")
 
 
 def _verify_failed(name: str, ours: Any, theirs: Any) -> None:
-    path = os.environ.get("TESSERA_MOTO_VERIFY_LOG")
-    message = f"{name}: patched {ours!r} != moto {theirs!r}"
-    if path:
-        with open(path, "a", encoding="utf-8") as log:
-            log.write(message[:4000] + "\n")
-    raise PatchMismatch(message[:4000])
+    verify_failed(name, ours, theirs)
 
 
 def _own(fn: Any, *args: Any) -> Any:

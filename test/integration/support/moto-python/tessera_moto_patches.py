@@ -16,13 +16,13 @@ comparisons written next to it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
 from typing import Any
 
 import moto
+from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F401 (PatchMismatch: this module's name for it, as before)
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
@@ -32,27 +32,13 @@ VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0}  # VERIFY: com
 NAME_MEMOS: dict[tuple, dict] = {}  # patch_serializer_value_lookup: per tuple of alias providers
 
 
-class PatchMismatch(AssertionError):
-    """A patched function returned something other than moto's own (TESSERA_MOTO_VERIFY=1)."""
-
-
 def _count(kind: str) -> None:
-    """VERIFY: one more comparison; with TESSERA_MOTO_VERIFY_LOG the counts of this process are
-    (re)written to `<log>.counts-<pid>.json` every 20 comparisons (a server may end without atexit)."""
-    VERIFIED[kind] += 1
-    path = os.environ.get("TESSERA_MOTO_VERIFY_LOG")
-    if path and sum(VERIFIED.values()) % 20 == 1:
-        with open(f"{path}.counts-{os.getpid()}.json", "w", encoding="utf-8") as out:
-            out.write(json.dumps(VERIFIED))
+    """VERIFY: one more comparison (tessera_moto_verify.count)."""
+    count(VERIFIED, kind, "counts")
 
 
 def _verify_failed(name: str, ours: Any, theirs: Any) -> None:
-    path = os.environ.get("TESSERA_MOTO_VERIFY_LOG")
-    message = f"{name}: patched {ours!r} != moto {theirs!r}"
-    if path:
-        with open(path, "a", encoding="utf-8") as log:
-            log.write(message[:4000] + "\n")
-    raise PatchMismatch(message[:4000])
+    verify_failed(name, ours, theirs)
 
 
 def _bounded(memo: dict, limit: int) -> dict:
