@@ -22,6 +22,21 @@ function runPython(args: string[]): string {
   return execFileSync(python(), args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
 }
 
+/**
+ * The report of tools/<script> (its last line of output, JSON): also when the script exits non-zero
+ * (a check failed), so the assertions name what differed; a script that printed nothing throws.
+ */
+function checkReport<T>(script: string): T {
+  let out: string;
+  try {
+    out = runPython([join(MOTO_PYTHON_DIR, 'tools', script)]);
+  } catch (error) {
+    out = String((error as { stdout?: string }).stdout ?? '');
+    if (!out.trim()) throw error;
+  }
+  return JSON.parse(out.trim().split('\n').at(-1)!) as T;
+}
+
 interface CheckReport {
   moto: string;
   patchedFor: string;
@@ -39,14 +54,7 @@ interface CheckReport {
 
 describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () => {
   it("answer as moto's own code does over the suites' services, and a wrong memo would be caught", () => {
-    let out: string;
-    try {
-      out = runPython([join(MOTO_PYTHON_DIR, 'tools', 'check_patches.py')]);
-    } catch (error) {
-      out = String((error as { stdout?: string }).stdout ?? '');
-      if (!out.trim()) throw error;
-    }
-    const report = JSON.parse(out.trim().split('\n').at(-1)!) as CheckReport;
+    const report = checkReport<CheckReport>('check_patches.py');
     expect(report.differences).toEqual([]);
     expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy', 'patch_update_item_stream_copy']);
     expect(report.services).toEqual(['apigateway', 'cloudformation', 'dynamodb', 'dynamodbstreams', 'ec2', 'events', 'iam', 'kms', 'logs', 'organizations', 's3', 'sqs', 'sts']);
@@ -89,14 +97,7 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
 
   it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item, absent members of a serialized structure) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
     // tools/check_parse_patches.py: every protocol family and a DynamoDB scenario of repeated, refused and conditional expressions, with and without the set.
-    let out: string;
-    try {
-      out = runPython([join(MOTO_PYTHON_DIR, 'tools', 'check_parse_patches.py')]);
-    } catch (error) {
-      out = String((error as { stdout?: string }).stdout ?? '');
-      if (!out.trim()) throw error;
-    }
-    const report = JSON.parse(out.trim().split('\n').at(-1)!) as { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; appliedForOtherVersion: string[] };
+    const report = checkReport<{ applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; appliedForOtherVersion: string[] }>('check_parse_patches.py');
     expect(report.differences).toEqual([]);
     expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_serializer_absent_members']);
     expect(report.answers).toBeGreaterThanOrEqual(80);

@@ -140,12 +140,7 @@ def main() -> int:
     report["answers"] = len(ours)
     report["errorAnswers"] = sum(1 for c in ours if c[2] >= 400)
     report["verified"] = {k: parse.VERIFIED[k] - before[k] for k in parse.VERIFIED}
-    differences = []
-    if len(ours) != len(theirs):
-        differences.append(f"{len(ours)} answers with the patches, {len(theirs)} without")
-    for a, b in zip(ours, theirs):
-        if a[:4] != b[:4] or masked(a[4]) != masked(b[4]):
-            differences.append(f"{a[0]} {a[1]}: {a[2]} {a[4][:300]!r} != {b[2]} {b[4][:300]!r}")
+    differences = first.answer_differences(ours, theirs)
     report["differences"] = differences
 
     # The checks must be able to fail: planted wrong memos are caught by the comparison.

@@ -237,6 +237,17 @@ def masked(body: bytes) -> bytes:
     return STREAM_SIZE.sub(b'"SizeBytes": <size>', STREAM_IDS.sub(rb"\1<id>", SESSION_TOKEN.sub(b"<token>", UUID.sub(b"<uuid>", TIMESTAMP.sub(b"<time>", body)))))
 
 
+def answer_differences(ours: list, theirs: list) -> list[str]:
+    """The answers of two runs of a scenario that differ (status, headers that matter, masked body), one line each."""
+    found = []
+    if len(ours) != len(theirs):
+        found.append(f"{len(ours)} answers with the patches, {len(theirs)} without")
+    for a, b in zip(ours, theirs):
+        if a[:4] != b[:4] or masked(a[4]) != masked(b[4]):
+            found.append(f"{a[0]} {a[1]}: {a[2]} {a[4][:300]!r} != {b[2]} {b[4][:300]!r}")
+    return found
+
+
 def run(bypass: bool) -> list:
     calls: list = []
     mock_random.seed(17)
@@ -258,12 +269,7 @@ def main() -> int:
     report["verifiedAnswers"] = patches.VERIFIED["answers"] - verified_before
     report["services"] = sorted({c[0] for c in ours})
     report["errorAnswers"] = sum(1 for c in ours if c[2] >= 400)
-    differences = []
-    if len(ours) != len(theirs):
-        differences.append(f"{len(ours)} answers with the patches, {len(theirs)} without")
-    for a, b in zip(ours, theirs):
-        if a[:4] != b[:4] or masked(a[4]) != masked(b[4]):
-            differences.append(f"{a[0]} {a[1]}: {a[2]} {a[4][:300]!r} != {b[2]} {b[4][:300]!r}")
+    differences = answer_differences(ours, theirs)
     report["differences"] = differences
 
     # The server's dispatcher: the backend of each host, remembered (patched) and asked of moto each time.
