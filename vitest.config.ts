@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { COMPILE_CACHE_DIR } from './test/support/compile-cache.js';
 import { LongestFirstSequencer } from './test/support/sequencer.js';
 import { resetWorkerFiles, sharedWorkerFiles } from './test/support/shared-worker-files.js';
 
@@ -14,8 +14,8 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
 // files (lib/, lambdas/, test/), which vitest transforms and evaluates itself (their transforms are
 // vitest's fsModuleCache, node_modules/.vitest-cache). Measured: 0.75 -> 0.56 s of CPU per worker
 // that imports the SDK, aws-sdk-client-mock, zod and aws-cdk-lib. The same directory as the test
-// CLIs' (test/support/cli-bundle.ts COMPILE_CACHE_DIR); run-tests.ts sets it for vitest's main process.
-process.env.NODE_COMPILE_CACHE ??= join(ROOT, 'node_modules', '.cache', 'tessera-test-compile-cache');
+// CLIs' (test/support/compile-cache.ts); run-tests.ts sets it for vitest's main process.
+process.env.NODE_COMPILE_CACHE ??= COMPILE_CACHE_DIR;
 
 // Unit and infra files that touch no process-wide state (no client or module mocks, no
 // process.env writes, no globals; test/support/shared-worker-files.ts): they share worker

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync,
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { COMPILE_CACHE_DIR } from './compile-cache.js';
 
 /**
  * The project's command-line entry points bundled once per state of the sources, for tests that
@@ -43,12 +44,8 @@ const LOCK_STALE_MS = 120_000;
 /** Bundles older than this are removed when a new one is written. */
 const KEEP_MS = 3_600_000;
 
-/**
- * Node's compile cache (NODE_COMPILE_CACHE, Node ≥ 22.1) for the children of test processes: a
- * child reuses the V8 code of a file it or another child compiled before, which saves about a
- * third of a CLI start. Under node_modules/.cache, not in the temp dir the suite checks for leaks.
- */
-export const COMPILE_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'tessera-test-compile-cache');
+/** Node's compile cache for the children of test processes (test/support/compile-cache.ts): about a third of a CLI start. */
+export { COMPILE_CACHE_DIR };
 
 /** `{ NODE_COMPILE_CACHE }` for a child's environment. */
 export const compileCacheEnv = (): { NODE_COMPILE_CACHE: string } => ({ NODE_COMPILE_CACHE: COMPILE_CACHE_DIR });

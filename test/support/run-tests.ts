@@ -41,6 +41,7 @@ const tsc = spawn(bin('tsc'), ['--noEmit', '--singleThreaded'], { cwd: ROOT, std
 tsc.stdout?.on('data', (d) => (typecheckOutput += String(d)));
 tsc.stderr?.on('data', (d) => (typecheckOutput += String(d)));
 // Node's compile cache for vitest's main process and the workers it forks (vitest.config.ts says what it covers).
+// test/support/compile-cache.ts's directory, written out: node runs this file without a loader, so it imports no .ts module.
 const compileCache = process.env.NODE_COMPILE_CACHE || join(ROOT, 'node_modules', '.cache', 'tessera-test-compile-cache');
 const vitest = spawn(bin('vitest'), ['run', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_COMPILE_CACHE: compileCache } });
 
