@@ -401,7 +401,7 @@ function loadConfig(file: string | undefined): PlatformConfig {
 export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
   return new Command('failover-plan').description('the failover steps of a tenant for the loss of its home region: DR region, bucket, vault, newest recovery points, RPO/RTO; with platform DR, the restores of the registry, the API keys and the usage ledger (budgets go on from a copy up to 1 h old)')
     .argument('<id>', 'tenant id')
-    .requiredOption('--config <file>', 'the Tessera config file the platform was deployed with (the tiers\' disasterRecovery, the platform account; refused while it keeps placeholders)')
+    .requiredOption('--config <file>', '(required) the Tessera config file the platform was deployed with (the tiers\' disasterRecovery, the platform account; refused while it keeps placeholders)')
     .option('--account <accountId>', 'the tenant\'s account, without reading the registry (the admin API is down with the home region)')
     .option('--tier <tier>', 'the tenant\'s tier, with --account')
     .option('--role-arn <arn>', 'a role of the tenant\'s account to assume for listing its DR vault (default: your current credentials)')

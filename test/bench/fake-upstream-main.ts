@@ -10,3 +10,5 @@ upstream.requests.push = () => 0;
 upstream.memoize = process.env.TESSERA_BENCH_UPSTREAM_MEMO !== '0';
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);
+// Its pid, for `kill`: started through npx, it outlives npx (README: `tessera serve`).
+process.stderr.write(`fake upstream pid ${process.pid}\n`);
