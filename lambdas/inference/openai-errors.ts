@@ -48,6 +48,14 @@ export const forbidden = (message: string, code: string) => new GatewayError(403
 export const permissionDenied = (role: string, permission: string, allows: string) =>
   new GatewayError(403, `role "${role}" lacks permission "${permission}" (${allows}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied').withAudit({ permission });
 export const notFound = (message: string, param: string | null, code: string) => new GatewayError(404, message, 'not_found_error', code, param);
+/**
+ * 404 `model_not_found` naming `model`, for a model the caller may not use or that does not exist:
+ * OpenAI's wording ("The model '…' does not exist or you do not have access to it"), one message
+ * for every endpoint (chat completions, responses, embeddings, `GET /v1/models/{model}`).
+ * @param id the model id as the caller asked for it (after `default` is resolved)
+ */
+export const modelNotFound = (id: string) =>
+  notFound(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`, 'model', 'model_not_found');
 export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
 /** 429; `headers` carries `retry-after` and OpenAI's `x-ratelimit-*` headers (see rate-limit-headers.ts). */
 export const limited = (message: string, code: string, headers: Record<string, string> = {}) => new GatewayError(429, message, 'rate_limit_error', code, null, headers);

@@ -1,7 +1,7 @@
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord } from './audit.js';
 import type { Caller } from './auth.js';
-import { GatewayError, invalid, limited, notFound } from './openai-errors.js';
+import { GatewayError, invalid, limited, modelNotFound } from './openai-errors.js';
 import { providerOf, type TenantPolicy } from './policy.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
@@ -86,7 +86,7 @@ export class RequestPipeline {
     if (!model) {
       // The audit record says which model was asked for (the request schemas bound it to 256 characters).
       r.audit.model = id;
-      throw notFound(`model "${id}" does not exist or is not available to tenant ${r.caller.tenantId}; GET /v1/models lists yours`, 'model', 'model_not_found');
+      throw modelNotFound(id);
     }
     if ((model.kind ?? 'chat') !== kind) {
       const served = model.kind === 'embedding' ? 'embeddings (POST /v1/embeddings)' : 'chat (POST /v1/chat/completions, POST /v1/responses)';

@@ -226,6 +226,16 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
 
   it('counts at least 30 hostile cases', () => expect(cases.length).toBeGreaterThanOrEqual(30));
 
+  it('answers the same 404 model_not_found body for a model the tenant lacks on chat completions and GET /v1/models/{model} (new user 5)', async () => {
+    const headers = { authorization: `Bearer ${tokens.acme}`, 'content-type': 'application/json' };
+    const chatted = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers, body: chat({ model: 'sagemaker/ft:nova:globex:sales' }) });
+    const retrieved = await fetch(`${gw.url}/models/sagemaker%2Fft:nova:globex:sales`, { headers });
+    expect([chatted.status, retrieved.status]).toEqual([404, 404]);
+    const body = await chatted.json();
+    expect(body).toEqual(await retrieved.json());
+    expect(body).toEqual({ error: { message: "The model 'sagemaker/ft:nova:globex:sales' does not exist or you do not have access to it; GET /v1/models lists yours", type: 'not_found_error', param: 'model', code: 'model_not_found' } });
+  });
+
   it('records the model asked for in the audit record of a 404 model_not_found (new user)', async () => {
     for (const model of ['openai-compatible/nope', `x/${'m'.repeat(254)}`]) {
       const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}`, 'content-type': 'application/json' }, body: chat({ model }) });

@@ -1,4 +1,4 @@
-import { notFound } from '../openai-errors.js';
+import { modelNotFound } from '../openai-errors.js';
 import { providerOf, type TenantPolicy } from '../policy.js';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 
@@ -26,6 +26,6 @@ export function retrieveModel(policy: TenantPolicy, encodedId: string): string {
     id = encodedId;
   }
   const model = policy.models.get(id);
-  if (!model) throw notFound(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`, 'model', 'model_not_found');
+  if (!model) throw modelNotFound(id);
   return JSON.stringify(modelObject(model));
 }
