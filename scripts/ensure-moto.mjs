@@ -3,19 +3,37 @@
 // Python client with pydantic, and the OpenAI Agents SDK for the gateway conformance suites) into .venv unless they are already there, so
 // that `npm test` works on a fresh clone. Re-installs when requirements-dev.txt changes. Python 3 with venv and
 // pip must be on the machine.
+//
+// The packages are installed with uv (pinned below, itself installed into .venv by pip): it resolves the same
+// versions as pip from the same pins (checked: `pip freeze` of both venvs identical) and installs in parallel,
+// 6.5 s on this 2-core machine with an empty cache against pip's 126 s (2026-12-02, both fresh venvs, machine
+// shared). Modules are compiled to bytecode on first import (uv's default), not all at install as pip does.
+// When uv cannot be installed or fails, pip installs as before.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** uv's version: https://pypi.org/project/uv/ */
+const UV_VERSION = '0.13.8';
+
 const root = join(import.meta.dirname, '..');
 const venv = join(root, '.venv');
 const marker = join(venv, '.requirements');
-const requirements = readFileSync(join(root, 'requirements-dev.txt'), 'utf8');
+const requirementsFile = join(root, 'requirements-dev.txt');
+const requirements = readFileSync(requirementsFile, 'utf8');
 const moto = join(venv, 'bin', 'moto_server');
+const pip = join(venv, 'bin', 'pip');
+const uv = join(venv, 'bin', 'uv');
 
 if (existsSync(moto) && existsSync(marker) && readFileSync(marker, 'utf8') === requirements) process.exit(0);
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit', cwd: root });
 console.log('installing moto, cfn-lint and the Python clients (openai, pydantic, openai-agents) into .venv (requirements-dev.txt)');
-if (!existsSync(join(venv, 'bin', 'pip'))) run('python3', ['-m', 'venv', venv]);
-run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', join(root, 'requirements-dev.txt')]);
+if (!existsSync(pip)) run('python3', ['-m', 'venv', venv]);
+try {
+  if (!existsSync(uv)) run(pip, ['install', '--quiet', '--disable-pip-version-check', `uv==${UV_VERSION}`]);
+  run(uv, ['pip', 'install', '--quiet', '--python', join(venv, 'bin', 'python'), '-r', requirementsFile]);
+} catch (error) {
+  console.log(`uv could not install them (${error.message.split('\n')[0]}); installing with pip instead`);
+  run(pip, ['install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile]);
+}
 writeFileSync(marker, requirements);
