@@ -159,8 +159,16 @@ const PROPERTY_CLASSES: PropertyClass[] = [
 // A session tag carrying the namespace is also a namespace name.
 const NAMESPACE_TAG = /Tag\/kubernetes-namespace(\[\])?$/;
 
-const key = (d: Pick<Derived, 'type' | 'path'>) => `${d.type} ${d.path.join('.').replace(/\.\[\]/g, '[]')}`;
-const classOf = (d: Derived) => PROPERTY_CLASSES.find((c) => c.match.test(key(d)));
+const keyText = (d: Pick<Derived, 'type' | 'path'>) => `${d.type} ${d.path.join('.').replace(/\.\[\]/g, '[]')}`;
+// A Derived is made once (beforeAll) and never changed: its key and class are computed once, not
+// once per probe id (the reserved-id check renders every blueprint's names for ~1,000 ids).
+const keys = new WeakMap<Pick<Derived, 'type' | 'path'>, string>();
+const classes = new WeakMap<Derived, PropertyClass | undefined>();
+const key = (d: Pick<Derived, 'type' | 'path'>) => keys.get(d) ?? keys.set(d, keyText(d)).get(d)!;
+const classOf = (d: Derived) => {
+  if (!classes.has(d)) classes.set(d, PROPERTY_CLASSES.find((c) => c.match.test(key(d))));
+  return classes.get(d);
+};
 
 let schemas: ProviderSchemas;
 
@@ -532,22 +540,35 @@ interface Collision { readonly tenantName: NameEntry; readonly platformName: Nam
  */
 const POOL_SCOPED_KINDS = new Set(['cognito:userpoolgroup']);
 
+/** A platform name with what {@link collisions} asks of it for every tenant name, computed once per list. */
+interface PreparedName { readonly entry: NameEntry; readonly pattern: boolean; readonly lower: string; readonly poolScoped: boolean }
+const preparedLists = new WeakMap<NameEntry[], PreparedName[]>();
+function prepared(platform: NameEntry[]): PreparedName[] {
+  let list = preparedLists.get(platform);
+  if (!list) {
+    list = platform.map((entry) => ({ entry, pattern: isPattern(entry.name), lower: entry.name.toLowerCase(), poolScoped: POOL_SCOPED_KINDS.has(entry.kind) }));
+    preparedLists.set(platform, list);
+  }
+  return list;
+}
+
 function collisions(tenantId: string, platform: NameEntry[]): Collision[] {
   const out: Collision[] = [];
+  const names = prepared(platform);
   for (const t of tenantNames(tenantId)) {
     const tn = t.name.toLowerCase();
-    for (const p of platform) {
-      if (POOL_SCOPED_KINDS.has(p.kind) && p.kind !== t.kind) continue;
-      if (!isPattern(p.name) && !isPattern(t.name)) {
-        const pn = p.name.toLowerCase();
+    const tPattern = isPattern(t.name);
+    for (const { entry: p, pattern: pPattern, lower: pn, poolScoped } of names) {
+      if (poolScoped && p.kind !== t.kind) continue;
+      if (!pPattern && !tPattern) {
         if (pn === tn) out.push({ tenantName: t, platformName: p, how: 'equal' });
         else if (pn.startsWith(tn) && /[-/:]/.test(pn[tn.length])) out.push({ tenantName: t, platformName: p, how: 'leading part' });
-      } else if (isPattern(p.name) && !isPattern(t.name) && sameKind(t.kind, p.kind) && glob(p.name).test(t.name)) {
+      } else if (pPattern && !tPattern && sameKind(t.kind, p.kind) && glob(p.name).test(t.name)) {
         // Its own: the tenant's id is part of what the wildcard stands for (tessera-*-namespace for
         // tessera-x-namespace and tenant x; tessera/* for tessera/service-role/tessera-x-… and tenant x).
         const own = glob(p.name.replace('*', `*${tenantId}*`));
         if (!own.test(t.name)) out.push({ tenantName: t, platformName: p, how: 'matches the pattern, not as this tenant\'s own' });
-      } else if (isPattern(t.name) && !isPattern(p.name) && sameKind(t.kind, p.kind) && glob(t.name).test(p.name)) {
+      } else if (tPattern && !pPattern && sameKind(t.kind, p.kind) && glob(t.name).test(p.name)) {
         out.push({ tenantName: t, platformName: p, how: 'the tenant\'s pattern matches it' });
       }
     }
