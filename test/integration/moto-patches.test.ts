@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { motoBinary } from './support/moto-server.js';
+import { motoPython } from './support/moto-server.js';
+import { MOTO_ZYGOTE_SOCKET } from './support/moto-zygote.js';
 
 // The CPU patches every test moto server loads (support/moto-python/tessera_moto_patches.py,
 // imported by its sitecustomize.py) change none of moto's answers: tools/check_patches.py runs one
@@ -10,31 +12,43 @@ import { motoBinary } from './support/moto-server.js';
 // also recomputed by moto's code and compared, each rolled-back DynamoDB table compared with moto's
 // full copy), and compares the answers of the two runs; they are
 // in force for the moto the project pins, and any other moto runs its own code.
+//
+// The scripts' reports (and the two version probes) are a pure function of the interpreter that
+// serves moto (motoPython()), the packages installed beside it, the patch modules and the scripts:
+// they are kept in the test synth cache's directory (.tessera/test-synth-cache/, as
+// support/disk-cache.ts keeps its products) under a key of all of those and nothing else
+// (checksKey() below: an edit to the project's TypeScript is not one of their inputs), so a run with
+// none of them changed reads them instead of ~9-13 s of Python.
+// The planted defects (a wrong name memo, a wrong expression AST, a wrong method list, another
+// moto version) are part of the same reports, computed in the same runs from the same inputs.
+// `TESSERA_TEST_CACHE=off` runs the scripts every time; a run whose script failed a check is not kept.
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MOTO_PYTHON_DIR = join(import.meta.dirname, 'support', 'moto-python');
-const python = (): string => join(dirname(motoBinary()), 'python');
 
 function runPython(args: string[]): string {
   // No moto-python/ on PYTHONPATH: the scripts import the modules themselves (sitecustomize.py stays out).
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: '' };
   for (const name of ['TESSERA_MOTO_PATCHES', 'TESSERA_MOTO_VERIFY', 'TESSERA_MOTO_PROBE']) delete env[name];
-  return execFileSync(python(), args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return execFileSync(motoPython(), args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
 }
 
 /**
- * The report of tools/<script> (its last line of output, JSON): also when the script exits non-zero
- * (a check failed), so the assertions name what differed; a script that printed nothing throws.
+ * The report of tools/<script> (its last line of output, JSON) and whether the script exited 0:
+ * also when it exits non-zero (a check failed), so the assertions name what differed; a script that
+ * printed nothing throws.
  */
-function checkReport<T>(script: string): T {
+function checkReport<T>(script: string): { report: T; passed: boolean } {
   let out: string;
+  let passed = true;
   try {
     out = runPython([join(MOTO_PYTHON_DIR, 'tools', script)]);
   } catch (error) {
+    passed = false;
     out = String((error as { stdout?: string }).stdout ?? '');
     if (!out.trim()) throw error;
   }
-  return JSON.parse(out.trim().split('\n').at(-1)!) as T;
+  return { report: JSON.parse(out.trim().split('\n').at(-1)!) as T, passed };
 }
 
 interface CheckReport {
@@ -52,9 +66,140 @@ interface CheckReport {
   brokenMemoCaught: boolean;
 }
 
+interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; appliedForOtherVersion: string[] }
+interface Probe { patchedFor: string; applied: string[]; own: boolean }
+interface Checks {
+  patches: { report: CheckReport; passed: boolean };
+  parsePatches: { report: ParseCheckReport; passed: boolean };
+  /** The first set imported under the installed moto, and under moto claiming version 9.9.9. */
+  probes: { installed: Probe; other: Probe };
+}
+
+/** The probe: tessera_moto_patches imported under the installed moto (version '') or one claiming `version`. */
+const probe = (version: string): Probe =>
+  JSON.parse(
+    runPython([
+      '-c',
+      [
+        'import json, sys',
+        `sys.path.insert(0, ${JSON.stringify(MOTO_PYTHON_DIR)})`,
+        'import moto',
+        version ? `moto.__version__ = ${JSON.stringify(version)}` : 'pass',
+        'from moto.core import serialize',
+        'from moto.moto_server import werkzeug_app',
+        'from moto.dynamodb.models import DynamoDBBackend',
+        'own = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item]',
+        'import tessera_moto_patches as p',
+        'now = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item]',
+        'print(json.dumps({"patchedFor": p.PATCHED_FOR, "applied": p.APPLIED, "own": own == now}))',
+      ].join('\n'),
+    ]),
+  );
+
+/** A script failed a check: its reports are returned to the tests but not kept in the cache. */
+class FailedChecks extends Error {
+  constructor(readonly checks: Checks) {
+    super('a moto patch check failed');
+  }
+}
+
+/** Runs both check scripts and both probes (~9-13 s of CPU). @throws FailedChecks when a script failed a check */
+function computeChecks(): Checks {
+  const checks: Checks = {
+    patches: checkReport<CheckReport>('check_patches.py'),
+    parsePatches: checkReport<ParseCheckReport>('check_parse_patches.py'),
+    probes: { installed: probe(''), other: probe('9.9.9') },
+  };
+  if (!checks.patches.passed || !checks.parsePatches.passed) throw new FailedChecks(checks);
+  return checks;
+}
+
+/**
+ * The key of the reports, every input of them: this file's text (how they are computed); the interpreter that serves moto (motoPython(), its
+ * real path, size and modification time); every distribution installed beside it (the names of
+ * its site-packages' `*.dist-info`: each package and version); the size and modification time of
+ * every file of moto, botocore and boto3 there (an installed file edited in place), `__pycache__`
+ * aside; the bytes of every module in moto-python/ and its tools/ (the patches, their verify mode,
+ * the scripts); and the environment variables moto, botocore and Python read (`MOTO_*`, `AWS_*`,
+ * `BOTO*`, `PYTHON*`, `TESSERA_MOTO*` but the zygote's socket, `TEST_SERVER_MODE`).
+ */
+function checksKey(): unknown {
+  const python = motoPython();
+  const real = realpathSync(python);
+  const { size, mtimeMs } = statSync(real);
+  const lib = join(python, '..', '..', 'lib');
+  const sitePackages = readdirSync(lib).map((v) => join(lib, v, 'site-packages')).filter((dir) => { try { return statSync(dir).isDirectory(); } catch { return false; } });
+  const files = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name === '__pycache__') continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else { const st = statSync(path); files.update(`${path}\0${st.size}\0${st.mtimeMs}\0`); }
+    }
+  };
+  for (const dir of sitePackages) for (const pkg of ['moto', 'botocore', 'boto3']) { try { walk(join(dir, pkg)); } catch { /* not installed there */ } }
+  const modules = createHash('sha256');
+  for (const dir of [MOTO_PYTHON_DIR, join(MOTO_PYTHON_DIR, 'tools')]) {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.py')).sort()) modules.update(`${name}\0`).update(readFileSync(join(dir, name))).update('\0');
+  }
+  const env = Object.entries(process.env).filter(([k]) => k !== MOTO_ZYGOTE_SOCKET).filter(([k]) => /^(MOTO_|AWS_|BOTO|PYTHON|TESSERA_MOTO|TEST_SERVER_MODE$)/.test(k) && k !== 'PYTHONPATH' && !/^TESSERA_MOTO_(PATCHES|VERIFY|PROBE)$/.test(k)).sort();
+  const parts = {
+    code: createHash('sha256').update(readFileSync(new URL(import.meta.url))).digest('hex'),
+    python, real, size, mtimeMs,
+    distributions: sitePackages.flatMap((dir) => readdirSync(dir).filter((n) => n.endsWith('.dist-info')).sort()),
+    files: files.digest('hex'),
+    modules: modules.digest('hex'),
+    env,
+  };
+  return parts;
+}
+
+const CACHE_DIR = join(ROOT, '.tessera', 'test-synth-cache');
+/** Reports of other keys older than this are removed when a new one is written. */
+const KEEP_MS = 3_600_000;
+
+let checks: Checks | undefined;
+/**
+ * The reports: read from `.tessera/test-synth-cache/moto-patch-checks-<key>.json`, or the scripts
+ * run and their reports written there (atomically; only this file computes them, so no lock), once
+ * per process. `TESSERA_TEST_CACHE=off`: run every time, nothing read or written.
+ */
+function patchChecks(): Checks {
+  if (checks) return checks;
+  const off = process.env.TESSERA_TEST_CACHE === 'off';
+  const key = createHash('sha256').update(JSON.stringify(checksKey())).digest('hex').slice(0, 32);
+  const file = join(CACHE_DIR, `moto-patch-checks-${key}.json`);
+  if (!off) {
+    try {
+      return (checks = JSON.parse(readFileSync(file, 'utf8')) as Checks);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  try {
+    checks = computeChecks();
+  } catch (error) {
+    if (!(error instanceof FailedChecks)) throw error;
+    return (checks = error.checks);
+  }
+  if (!off) {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(checks));
+    renameSync(`${file}.${process.pid}.tmp`, file);
+    for (const name of readdirSync(CACHE_DIR)) {
+      const path = join(CACHE_DIR, name);
+      try {
+        if (path !== file && name.startsWith('moto-patch-checks-') && Date.now() - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });
+      } catch { /* removed by another process */ }
+    }
+  }
+  return checks;
+}
+
 describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () => {
   it("answer as moto's own code does over the suites' services, and a wrong memo would be caught", () => {
-    const report = checkReport<CheckReport>('check_patches.py');
+    const { report } = patchChecks().patches;
     expect(report.differences).toEqual([]);
     expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy', 'patch_update_item_stream_copy']);
     expect(report.services).toEqual(['apigateway', 'cloudformation', 'dynamodb', 'dynamodbstreams', 'ec2', 'events', 'iam', 'kms', 'logs', 'organizations', 's3', 'sqs', 'sts']);
@@ -68,36 +213,16 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
 
   it('are in force for the moto requirements-dev.txt pins, and off for any other version', () => {
     const pinned = /^moto\[server\]==(\S+)$/m.exec(readFileSync(join(ROOT, 'requirements-dev.txt'), 'utf8'))?.[1];
-    const probe = (version: string): { patchedFor: string; applied: string[]; own: boolean } =>
-      JSON.parse(
-        runPython([
-          '-c',
-          [
-            'import json, sys',
-            `sys.path.insert(0, ${JSON.stringify(MOTO_PYTHON_DIR)})`,
-            'import moto',
-            version ? `moto.__version__ = ${JSON.stringify(version)}` : 'pass',
-            'from moto.core import serialize',
-            'from moto.moto_server import werkzeug_app',
-            'from moto.dynamodb.models import DynamoDBBackend',
-            'own = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item]',
-            'import tessera_moto_patches as p',
-            'now = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item]',
-            'print(json.dumps({"patchedFor": p.PATCHED_FOR, "applied": p.APPLIED, "own": own == now}))',
-          ].join('\n'),
-        ]),
-      );
-    const installed = probe('');
+    const { installed, other } = patchChecks().probes;
     expect(installed.patchedFor).toBe(pinned);
     expect(installed.applied).toHaveLength(4);
     expect(installed.own).toBe(false);
-    const other = probe('9.9.9');
     expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });
-  }, 60_000);
+  }, 120_000);
 
   it("the second set (tessera_moto_parse_patches.py: dispatch, DynamoDB expression parsing, UpdateItem's copy of the old item, absent members of a serialized structure) answers as moto's own code does, wrong memos would be caught, and another moto version runs moto's code", () => {
     // tools/check_parse_patches.py: every protocol family and a DynamoDB scenario of repeated, refused and conditional expressions, with and without the set.
-    const report = checkReport<{ applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; appliedForOtherVersion: string[] }>('check_parse_patches.py');
+    const { report } = patchChecks().parsePatches;
     expect(report.differences).toEqual([]);
     expect(report.applied).toEqual(['patch_method_names_from_class', 'patch_camelcase_to_underscores', 'patch_update_expression_parse', 'patch_condition_parse_reuse', 'patch_update_item_existing_copy', 'patch_serializer_absent_members']);
     expect(report.answers).toBeGreaterThanOrEqual(80);
