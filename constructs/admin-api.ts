@@ -11,7 +11,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
-import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
+import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { ENV } from '../lambdas/shared/environment.js';
 import { STATEMENT_JOBS_TABLE_ENV } from '../lambdas/statements/environment.js';

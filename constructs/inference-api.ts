@@ -16,7 +16,7 @@ import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
 import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
-import { GATEWAY_ENV } from '../lambdas/inference/lambda-deps.js';
+import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';

@@ -2,12 +2,12 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
 import { lambdaTenantClients } from '../inference/lambda-deps.js';
 import { requireEnv } from '../shared/environment.js';
+import { FINE_TUNING_ENV } from './fine-tuning-env.js';
 import { tenantRoleClient } from '../shared/tenant-role-clients.js';
 import type { TrainingTarget } from './sagemaker-requests.js';
 import { DynamoDbJobStore } from './stores/dynamodb-job-store.js';
 
-/** Environment of the fine-tuning Lambdas (set by the FineTuning construct). */
-export const FINE_TUNING_ENV = { jobsTable: 'TESSERA_FINE_TUNING_JOBS_TABLE' } as const;
+export { FINE_TUNING_ENV };
 
 /**
  * SageMaker in the tenant's account, as the tenant's training-launcher role: it may pass only that

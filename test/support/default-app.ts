@@ -21,13 +21,14 @@ import { processAlive } from '../../lib/process-alive.js';
  *
  * Vitest runs files in several processes, so the snapshots (test/support/app-snapshot.ts) are shared
  * through a cache on disk (`.tessera/test-synth-cache/<key>.json`). The key ({@link cacheKey}) is a
- * SHA-256 over every file the app can read at synth ({@link appInputKey}: `bin/`, `constructs/`,
- * `lambdas/`, `lib/`, `types/`, the test helpers that build it (synth.ts, these modules and every
- * test helper they import), `cdk.json`, `package.json`, `package-lock.json` (the versions of
- * aws-cdk-lib, cdk-nag and the rest) and `tsconfig.json`) and, for `appTemplates`, the overrides as
- * canonical JSON. Any change to any of
- * them is a new key and a fresh synth; nothing else goes into a template (the app reads no
- * environment variables at synth). While one process synthesizes, the others of the run wait for
+ * SHA-256 over every file the app's synth can read ({@link appInputKey}: the modules it loads, found
+ * by following the imports of the test helpers that build it (synth.ts, these modules) through
+ * `bin/`, `constructs/`, `lambdas/`, `lib/`, `types/` and test/; the names of all files there and
+ * the content of those that are not modules; `cdk.json`, `package.json`, `package-lock.json` (the
+ * versions of aws-cdk-lib, cdk-nag and the rest) and `tsconfig.json`) and, for `appTemplates`, the
+ * overrides as canonical JSON. Any change to any of them is a new key and a fresh synth; an edit to
+ * a module the synth does not load (a CLI command, a lifecycle handler, a test) is not. Nothing
+ * else goes into a template (the app reads no environment variables at synth). While one process synthesizes, the others of the run wait for
  * its file (a lock file, `<key>.lock`) instead of synthesizing the same app again.
  *
  * A snapshot is written only after `app.synth()` succeeded, which runs the compliance packs (cdk-nag:
@@ -183,17 +184,83 @@ export function inputKey(): string {
 }
 
 /**
- * SHA-256 over every file the app can read at synth (`bin/`, `constructs/`, `lambdas/`, `lib/`,
- * `types/`, the root files) and the test helpers that build and snapshot it: synth.ts, this module,
- * app-snapshot.ts, synthesize-default-app.ts and every helper under test/ they import, transitively.
- * Not the rest of test/support/: an edit to an unrelated helper (a CLI bundler, the CPU log) is not
- * a new app.
+ * SHA-256 over what the app's synth can read: every module it loads and the root files (`cdk.json`,
+ * `package.json`, `package-lock.json`, `tsconfig.json`), starting from the test helpers that build
+ * and snapshot it (synth.ts, this module, app-snapshot.ts, synthesize-default-app.ts). The modules
+ * are the helpers' import graph ({@link synthModules}: every relative import, static or dynamic, and
+ * re-export, followed through bin/, constructs/, lambdas/, lib/, types/ and test/), so an edit to a
+ * module the synth never loads (a CLI command, a lifecycle handler, a test) is not a new app. Also
+ * in the key, as the app reads files other than modules: the name of every file under those five
+ * directories (the app checks that each function's handler file exists) and the content of every
+ * file there that is not a `.ts` module (data such as the price tables, `bin/tessera.mjs`).
+ * When the graph cannot be followed (an import whose module is not a literal path, or a path that
+ * names no file), it is every file of the five directories and of the helpers, as before.
  */
 export function appInputKey(): string {
-  return hashOf([...APP_INPUT_DIRS, ...synthHelpers(), ...INPUT_FILES]);
+  const modules = synthModules();
+  if (!modules) return hashOf([...APP_INPUT_DIRS, ...synthHelpers(), ...INPUT_FILES]);
+  const hash = createHash('sha256');
+  for (const relative of APP_INPUT_DIRS.flatMap(filesUnder)) {
+    hash.update(`${relative}\0`);
+    if (modules.has(relative) || !relative.endsWith('.ts')) hash.update(readFileSync(join(ROOT, relative))).update('\0');
+  }
+  for (const relative of [...modules].filter((m) => m.startsWith('test/')).sort()) hash.update(`${relative}\0`).update(readFileSync(join(ROOT, relative))).update('\0');
+  return `g${hash.update(hashOf(INPUT_FILES)).digest('hex').slice(0, 31)}`;
 }
 
-/** The synth helpers and the test helpers they import (relative imports resolving under test/), sorted. */
+/** Relative module paths a module loads at run time: `from '…'` (imports and re-exports), `import '…'`, `import('…')`, `require('…')`. */
+const MODULE_REFERENCE = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+/** Imports and re-exports of types only: TypeScript erases them, nothing is loaded. */
+const TYPE_ONLY = /\b(?:import|export)\s+type\s+(?!from\b)[^;]*?\bfrom\s*['"][^'"]+['"]/g;
+/** A dynamic import or require whose argument is not a string literal: a module the graph cannot name. */
+const COMPUTED_LOAD = /\b(?:import|require)\s*\(\s*(?![\s'")])/;
+/**
+ * Computed loads of modules in the graph that were read and load no project module (their targets
+ * are node_modules, in the key through package-lock.json, or files beside a bundle): module → the
+ * exact argument of each dynamic import. Any other computed load makes the key fall back to every file.
+ */
+const REVIEWED_COMPUTED_LOADS: Record<string, readonly string[]> = {
+  // The tokenizer's ranks: o200k_base.mjs beside the Lambda bundle, else gpt-tokenizer's own module.
+  'lambdas/inference/token-count.ts': ['ranksFrom'],
+};
+
+/**
+ * The synth helpers' import graph: repository-relative paths of every project module they load,
+ * transitively (relative imports only; node_modules are covered by package-lock.json). Undefined
+ * when it cannot be followed: a module loads a computed path, or a relative path resolves to no
+ * file (text of generated code, `'./${…}'`, excepted).
+ */
+export function synthModules(): Set<string> | undefined {
+  const seen = new Set<string>();
+  const pending = [...SYNTH_HELPERS];
+  while (pending.length > 0) {
+    const relative = pending.pop()!;
+    if (seen.has(relative)) continue;
+    seen.add(relative);
+    let source = readFileSync(join(ROOT, relative), 'utf8').replace(TYPE_ONLY, '');
+    // (Spelled in pieces: this module is in the graph, and the whole call written out would read as a computed load.)
+    for (const argument of REVIEWED_COMPUTED_LOADS[relative] ?? []) source = source.split(['import', '(', argument, ')'].join('')).join('');
+    if (COMPUTED_LOAD.test(source)) return undefined;
+    for (const [, spec] of source.matchAll(MODULE_REFERENCE)) {
+      if (spec.includes('${')) continue; // a template of generated code, not an import of this module
+      const target = join(dirname(relative), spec);
+      const file = [target.replace(/\.js$/, '.ts'), target, `${target}.ts`].find((f) => existsSync(join(ROOT, f)) && statSync(join(ROOT, f)).isFile());
+      if (!file) return undefined;
+      pending.push(file);
+    }
+  }
+  return seen;
+}
+
+/** Repository-relative paths of the files under `dir`, in name order at every level. */
+function filesUnder(dir: string): string[] {
+  const path = join(ROOT, dir);
+  if (!existsSync(path)) return [];
+  if (!statSync(path).isDirectory()) return [dir];
+  return readdirSync(path).sort().flatMap((name) => filesUnder(`${dir}/${name}`));
+}
+
+/** The synth helpers and the test helpers they import, relative imports resolving under test/, sorted: the key's fallback. */
 function synthHelpers(): string[] {
   const seen = new Set<string>();
   const visit = (relative: string) => {

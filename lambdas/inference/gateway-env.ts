@@ -1,0 +1,25 @@
+// The gateway Lambdas' environment names, in a module of their own: the constructs that set them
+// (constructs/inference-api.ts, admin-api.ts, fine-tuning.ts) import only these names, not the
+// gateway's dependency wiring (lambda-deps.ts), which would load the gateway at every synth.
+
+/** Environment of the gateway Lambdas (set by the InferenceApi construct). */
+export const GATEWAY_ENV = {
+  registryTable: 'TESSERA_REGISTRY_TABLE',
+  usageTable: 'TESSERA_USAGE_TABLE',
+  auditBucket: 'TESSERA_AUDIT_BUCKET',
+  jwtIssuer: 'TESSERA_JWT_ISSUER',
+  jwtAudience: 'TESSERA_JWT_AUDIENCE',
+  jwksUri: 'TESSERA_JWKS_URI',
+  /** The tenant-data role: every read and write of a tenant's pooled items and secrets is made as it, tagged with the tenant. */
+  tenantDataRole: 'TESSERA_TENANT_DATA_ROLE_ARN',
+  /** Stored Responses API answers (partition key `tenantId`, sort key `responseId`), read and written as the tenant. */
+  responsesTable: 'TESSERA_RESPONSES_TABLE',
+  /** The CORS origin index (partition key `origin`, sort key `tenantId`): answers browser preflights, which carry no credentials. */
+  corsOriginsTable: 'TESSERA_CORS_ORIGINS_TABLE',
+  /** Tenant API keys (partition key `tenantId`, sort key `keyHash`), read and written as the tenant. */
+  apiKeysTable: 'TESSERA_API_KEYS_TABLE',
+  /** The platform's Cognito pool of tenant users (`/v1/tenant/users`); unset with an external identity provider. */
+  userPoolId: 'TESSERA_USER_POOL_ID',
+  /** The platform bus, for `Tenant User Created` / `Tenant User Deleted`. */
+  eventBus: 'TESSERA_EVENT_BUS',
+} as const;
