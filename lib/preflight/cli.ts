@@ -11,9 +11,6 @@ import { CliError } from '../cli/cli-error.js';
 import { reportError } from '../cli/report-error.js';
 import { nearest } from '../config/config-issues.js';
 import { loadConfig } from '../config/load-config.js';
-import { loadBlueprints } from './blueprints.js';
-import { formatReport } from './format.js';
-import { runPreflight, tierPasses } from './run.js';
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -76,6 +73,10 @@ async function main(): Promise<number> {
     `tenant stacks instantiated in account ${values.account ?? config.workloadAccountId}, region ${values.region ?? config.homeRegion}; allowed regions ${config.allowedRegions.join(', ')}`,
     '',
   ].join('\n'));
+  // The blueprints (aws-cdk-lib, cdk-nag) and the IAM simulator are imported only once the command
+  // line and the config are good: a refusal or --help costs a Node start and the config's schemas,
+  // not theirs (bundled, 0.85 -> 0.1 s of CPU a refusal; through tsx, 2.0 -> 0.6 s).
+  const [{ loadBlueprints }, { formatReport }, { runPreflight, tierPasses }] = await Promise.all([import('./blueprints.js'), import('./format.js'), import('./run.js')]);
   const loaded = loadBlueprints(config);
   const report = await runPreflight(loaded, { account: values.account, region: values.region });
   process.stdout.write(`${formatReport(report, { verbose: values.verbose ?? false })}\n`);
