@@ -90,17 +90,27 @@ describe('sseChunks: any framing, any split point between reads', () => {
   });
 });
 
+/**
+ * One Python driver for both gateways of this file (each request carries its gateway's base URL and
+ * token, and the driver keeps a client per URL and token: the two never share one): one
+ * `import openai` (~0.6 s of CPU), not two.
+ */
+let sharedPython: Promise<PythonClient> | undefined;
+const pythonDriver = () => (sharedPython ??= PythonClient.start());
+afterAll(async () => {
+  await (await sharedPython)?.stop();
+});
+
 describe('a misbehaving upstream through tessera serve', () => {
   let env: Awaited<ReturnType<typeof startConformanceGateway>>;
   let python: PythonClient;
   beforeAll(async () => {
     [env, python] = await Promise.all([
       startConformanceGateway({ tenants: [plainTenant('acme'), plainTenant('flaky', { fallbacks: ['openai-compatible/backup'] }), localTenant('tinyrate', 'tiny'), plainTenant('broke', { monthlyTokenBudget: 5 })] }),
-      PythonClient.start(),
+      pythonDriver(),
     ]);
   });
   afterAll(async () => {
-    await python?.stop();
     await env?.stop();
   });
   beforeEach(() => env.upstream.reset());
@@ -253,11 +263,10 @@ describe('slow streams, stalls and a client that leaves (first-byte timeout 1.5 
   beforeAll(async () => {
     [env, python] = await Promise.all([
       startConformanceGateway({ config: conformanceConfig({ upstreamTimeoutMs: 1_500, upstreamIdleTimeoutMs: 1_500, upstreamRetries: 0 }), tenants: [plainTenant('acme'), plainTenant('leaver')] }),
-      PythonClient.start(),
+      pythonDriver(),
     ]);
   });
   afterAll(async () => {
-    await python?.stop();
     await env?.stop();
   });
   beforeEach(() => env.upstream.reset());
