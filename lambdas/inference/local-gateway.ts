@@ -131,11 +131,5 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
 
 export { apiKeysDir };
 
-/** A registry record for a tenant of the embedded store. */
-export function localTenant(tenantId: string, tier: string, extra: Partial<TenantRecord> = {}): TenantRecord {
-  const now = new Date().toISOString();
-  return {
-    tenantId, name: tenantId, tier, isolation: 'vpc', adminEmail: `admin@${tenantId}.example.com`, status: 'ACTIVE',
-    requestId: `local-${tenantId}`, createdAt: now, updatedAt: now, stackOutputs: {}, executions: [], ...extra,
-  };
-}
+/** A registry record for a tenant of the embedded store (lambdas/inference/local-tenant.ts). */
+export { localTenant } from './local-tenant.js';

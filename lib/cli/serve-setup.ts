@@ -1,7 +1,6 @@
 // What `tessera serve` checks and says before it listens: its flags and where each provider's
 // calls go (the tenants: serve-tenants.ts; the --dynamodb registry: serve-registry-check.ts).
 // Every refusal is a ServeError: one line (or a short list) naming the flag, file or value and the fix.
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { PlatformConfig } from '../config/schema.js';
 import type { ProviderName } from '../../lambdas/inference/providers/registry.js';
 import { CliError } from './cli-error.js';
@@ -77,6 +76,7 @@ export function providerRoutes(config: PlatformConfig, options: { upstream?: str
 
 /** Whether the AWS SDK's default credential chain finds credentials here (environment, profile, SSO, container or instance role). */
 export async function awsCredentialsFound(): Promise<boolean> {
+  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
   try {
     await fromNodeProviderChain()();
     return true;

@@ -8,7 +8,7 @@ import type { PlatformConfig } from '../config/schema.js';
 import { SubjectLimits } from '../identity/subject-limits.js';
 import { GatewayPolicy, TenantId, TenantRecord } from '../tenant-record.js';
 import { describeIssues, formatPath } from '../zod-issues.js';
-import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { localTenant } from '../../lambdas/inference/local-tenant.js';
 import { nearest } from '../config/config-issues.js';
 import { ServeError } from './serve-setup.js';
 
