@@ -10,7 +10,7 @@ export { QuotaExceededError } from '../shared/errors.js';
 import { logger } from '../shared/handler.js';
 import { templateKey } from './blueprints.js';
 import { USAGE, usageClients, type UsageClients } from './quota-usage.js';
-import { appliedQuota, requestIncrease, type AppliedQuota } from './service-quotas.js';
+import { appliedQuota, quotaListings, requestIncrease, type AppliedQuota } from './service-quotas.js';
 
 /** One quota measured against what one more tenant of the tier needs. */
 export interface QuotaFinding {
@@ -80,6 +80,7 @@ export async function checkQuotas(
   const sq = clients.sq ?? clientWith(ServiceQuotasClient, target.credentials);
   const usage = clients.usage ?? usageClients(target.credentials);
   const result: QuotaCheckResult = { findings: [], unchecked: [], shortfalls: [] };
+  const listings = quotaListings();
   for (const { rule, need } of quotaNeeds(template)) {
     if (need <= 0) continue;
     const measure = USAGE[rule.key];
@@ -89,7 +90,7 @@ export async function checkQuotas(
     }
     try {
       const used = rule.scope === 'vpc' ? 0 : await measure!(usage);
-      const applied = await appliedQuota(sq, rule, rule.defaultValue);
+      const applied = await appliedQuota(sq, rule, rule.defaultValue, listings);
       result.findings.push({ rule, need, usage: used, applied });
     } catch (e) {
       if (retryable(e)) throw e;

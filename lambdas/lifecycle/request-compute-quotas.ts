@@ -9,7 +9,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { mergeQuotaRequests } from './quota-check.js';
-import { appliedQuota, requestIncrease } from './service-quotas.js';
+import { appliedQuota, quotaListings, requestIncrease } from './service-quotas.js';
 import type { LifecycleState } from './state.js';
 
 /**
@@ -45,10 +45,11 @@ export function gpuCapacityFor(gpu: Extract<TierConfig['compute'], { mode: 'dedi
 export async function requestComputeQuotas(sq: ServiceQuotasClient, tier: TierConfig, region: string): Promise<{ applied: Map<string, number | undefined>; requests: QuotaRequest[] }> {
   const applied = new Map<string, number | undefined>();
   const requests: QuotaRequest[] = [];
+  const listings = quotaListings();
   for (const need of computeVcpuNeeds(tier)) {
     try {
       // GPU vCPU quotas of a new account are often 0: with no value at all, assume 0, not the documented default.
-      const quota = await appliedQuota(sq, { serviceCode: 'ec2', quotaCode: need.quotaCode, name: need.name }, 0);
+      const quota = await appliedQuota(sq, { serviceCode: 'ec2', quotaCode: need.quotaCode, name: need.name }, 0, listings);
       applied.set(need.quotaCode, quota.value);
       if (quota.value >= need.vcpus) continue;
       const { alreadyOpen: _, ...request } = await requestIncrease(sq, { serviceCode: 'ec2', quotaCode: need.quotaCode, name: need.name, applied: quota.value, desired: need.vcpus, region });

@@ -29,14 +29,21 @@ export const OPEN_REQUEST_STATUSES = new Set(['PENDING', 'CASE_OPENED']);
 
 const missing = (e: unknown) => (e as Error).name === 'NoSuchResourceException';
 
-/** Quotas of a service listed by name (per client and service code: one listing per invocation). */
-const listings = new WeakMap<ServiceQuotasClient, Map<string, Promise<ServiceQuota[]>>>();
-async function listAll(sq: ServiceQuotasClient, serviceCode: string, defaults: boolean): Promise<ServiceQuota[]> {
+/**
+ * Listings of quotas by name made during one check (appliedQuota's `listings`): one
+ * ListServiceQuotas / ListAWSDefaultServiceQuotas per service code and check, however many quotas
+ * of that service the check reads by name. Made per check, never kept longer: applied values change
+ * (an increase granted), and SDK clients are reused across invocations (lambdas/shared/aws-clients.ts).
+ */
+export type QuotaListings = Map<string, Promise<ServiceQuota[]>>;
+
+/** An empty QuotaListings, for one check. */
+export const quotaListings = (): QuotaListings => new Map();
+
+async function listAll(sq: ServiceQuotasClient, serviceCode: string, defaults: boolean, listings: QuotaListings): Promise<ServiceQuota[]> {
   const key = `${defaults ? 'default' : 'applied'}#${serviceCode}`;
-  const cache = listings.get(sq) ?? new Map<string, Promise<ServiceQuota[]>>();
-  listings.set(sq, cache);
-  if (!cache.has(key)) {
-    cache.set(key, (async () => {
+  if (!listings.has(key)) {
+    listings.set(key, (async () => {
       const quotas: ServiceQuota[] = [];
       let token: string | undefined;
       do {
@@ -49,15 +56,16 @@ async function listAll(sq: ServiceQuotasClient, serviceCode: string, defaults: b
       return quotas;
     })());
   }
-  return cache.get(key)!;
+  return listings.get(key)!;
 }
 
 /**
  * The quota's value in the account. With a code: GetServiceQuota (the applied value), else
  * GetAWSDefaultServiceQuota; without one: the quota of that exact name in ListServiceQuotas, then
  * in ListAWSDefaultServiceQuotas (which also yields its code). Neither → `fallback` (the documented default).
+ * `listings`: the check's listings, shared by the quotas it reads (default: this call's own).
  */
-export async function appliedQuota(sq: ServiceQuotasClient, rule: { serviceCode: string; quotaCode?: string; name: string }, fallback: number): Promise<AppliedQuota> {
+export async function appliedQuota(sq: ServiceQuotasClient, rule: { serviceCode: string; quotaCode?: string; name: string }, fallback: number, listings: QuotaListings = quotaListings()): Promise<AppliedQuota> {
   if (rule.quotaCode) {
     try {
       const out = await sq.send(new GetServiceQuotaCommand({ ServiceCode: rule.serviceCode, QuotaCode: rule.quotaCode }));
@@ -73,9 +81,9 @@ export async function appliedQuota(sq: ServiceQuotasClient, rule: { serviceCode:
     }
     return { value: fallback, quotaCode: rule.quotaCode, source: 'rule-default' };
   }
-  const applied = (await listAll(sq, rule.serviceCode, false)).find((q) => q.QuotaName === rule.name);
+  const applied = (await listAll(sq, rule.serviceCode, false, listings)).find((q) => q.QuotaName === rule.name);
   if (applied?.Value !== undefined) return { value: applied.Value, quotaCode: applied.QuotaCode, source: 'applied' };
-  const byDefault = (await listAll(sq, rule.serviceCode, true)).find((q) => q.QuotaName === rule.name);
+  const byDefault = (await listAll(sq, rule.serviceCode, true, listings)).find((q) => q.QuotaName === rule.name);
   if (byDefault?.Value !== undefined) return { value: byDefault.Value, quotaCode: byDefault.QuotaCode, source: 'aws-default' };
   return { value: fallback, source: 'rule-default' };
 }

@@ -42,13 +42,45 @@ export function trackedClientCount(): number {
   return liveClients().length;
 }
 
-/** Applies `plugin` to every client made so far that is still in use, and to every one made from now on. Used by tests. */
+/** The middleware each registered plugin added to each client, so that unregistering takes it out again. */
+const pluginAdditions = new Map<ClientPlugin, WeakMap<PluggableClient, unknown[]>>();
+
+/** Runs `plugin` on `client`, recording the middleware it adds (`add`, `addRelativeTo`). */
+function applyPlugin(plugin: ClientPlugin, client: PluggableClient): void {
+  const stack = client.middlewareStack as unknown as Record<'add' | 'addRelativeTo', (m: unknown, o: unknown) => unknown>;
+  const added: unknown[] = [];
+  const own = { add: stack.add, addRelativeTo: stack.addRelativeTo };
+  for (const method of ['add', 'addRelativeTo'] as const) {
+    if (typeof own[method] === 'function') stack[method] = (m: unknown, o: unknown) => (added.push(m), own[method].call(stack, m, o));
+  }
+  try {
+    plugin(client);
+  } finally {
+    for (const method of ['add', 'addRelativeTo'] as const) if (typeof own[method] === 'function') stack[method] = own[method];
+  }
+  if (added.length) pluginAdditions.get(plugin)?.set(client, added);
+}
+
+/**
+ * Applies `plugin` to every client made so far that is still in use, and to every one made from
+ * now on. The function it returns unregisters it: no later client gets it, and the middleware it
+ * added to clients still in use is removed from them (clients are reused per credentials, so a
+ * test's fault must not outlive the test). Used by tests.
+ */
 export function registerClientPlugin(plugin: ClientPlugin): () => void {
   plugins.push(plugin);
-  for (const c of liveClients()) plugin(c);
+  pluginAdditions.set(plugin, new WeakMap());
+  for (const c of liveClients()) applyPlugin(plugin, c);
   return () => {
     const i = plugins.indexOf(plugin);
     if (i >= 0) plugins.splice(i, 1);
+    const additions = pluginAdditions.get(plugin);
+    pluginAdditions.delete(plugin);
+    if (!additions) return;
+    for (const c of liveClients()) {
+      const stack = c.middlewareStack as unknown as { remove?: (m: unknown) => boolean };
+      for (const m of additions.get(c) ?? []) stack.remove?.(m);
+    }
   };
 }
 
@@ -59,7 +91,7 @@ function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempt
   const withStack = client as unknown as PluggableClient;
   created.add(new WeakRef(withStack));
   if (created.size >= sweepAt) liveClients();
-  for (const p of plugins) p(withStack);
+  for (const p of plugins) applyPlugin(p, withStack);
   return client;
 }
 
@@ -76,11 +108,28 @@ export function lazy<C>(make: () => C): () => C {
 }
 
 /**
- * A client with the given credentials (not cached: sessions expire); `region` for another region
- * than the Lambda's own (a tenant's DR region).
+ * Clients made by clientWith, per credentials object (an assumed session), class, options, region
+ * and endpoint of the environment. Weak: they go when the session's credentials object does (a
+ * session cache dropped it, or the call that assumed it ended).
+ */
+const withCredentials = new WeakMap<AwsCredentialIdentity, Map<unknown, Map<string, unknown>>>();
+
+/**
+ * A client with the given credentials; `region` for another region than the Lambda's own (a
+ * tenant's DR region). One client per credentials object, class and options: a session's clients
+ * are reused while the caller holds the session (AWS's advice: a client per call resolves its
+ * config again and opens a new connection, with its TLS handshake), and go with it. A client holds
+ * nothing but its config and connections, so a reused one answers as a new one would.
  */
 export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number; region?: string } = {}): C {
-  return build(ctor, credentials, options.maxAttempts, options.region);
+  let byClass = withCredentials.get(credentials);
+  if (!byClass) withCredentials.set(credentials, (byClass = new Map()));
+  let byOptions = byClass.get(ctor);
+  if (!byOptions) byClass.set(ctor, (byOptions = new Map()));
+  const key = JSON.stringify([options.maxAttempts ?? null, options.region ?? null, process.env.AWS_REGION ?? null, process.env.AWS_ENDPOINT_URL ?? null]);
+  let client = byOptions.get(key) as C | undefined;
+  if (client === undefined) byOptions.set(key, (client = build(ctor, credentials, options.maxAttempts, options.region)));
+  return client;
 }
 
 /** A new client with the Lambda's own credentials and `maxAttempts` (1: a call that must not be sent twice). */

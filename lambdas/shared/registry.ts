@@ -38,9 +38,31 @@ export class RegistryContentionError extends Error {
 
 /**
  * The execution whose step is running, set by the lifecycle handler wrapper: every registry write
- * made inside a step is conditional on that execution holding the tenant's lease.
+ * made inside a step is conditional on that execution holding the tenant's lease. `marked`: the
+ * record as the step's markStep wrote it (UpdateItem ALL_NEW), until the step reads it or writes.
  */
-export const stepContext = new AsyncLocalStorage<{ executionArn?: string }>();
+export const stepContext = new AsyncLocalStorage<{ executionArn?: string; marked?: TenantRecord }>();
+
+/**
+ * The record markStep just wrote, once, for the step's first read of that tenant, if the step has
+ * made no registry write since. It is the item as of that write (UpdateItem's ALL_NEW is strongly
+ * consistent), written under the step's lease: a ConsistentRead GetItem at that point answers the
+ * same item, and one made later could differ only by a write without the lease (the daily jobs, the
+ * admin API's policy), which could as well have landed just after the read.
+ */
+function takeMarked(tenantId: string): TenantRecord | undefined {
+  const store = stepContext.getStore();
+  const marked = store?.marked;
+  if (!store || !marked) return undefined;
+  store.marked = undefined;
+  return marked.tenantId === tenantId ? marked : undefined;
+}
+
+/** A registry write in a step: a later read must see it, so the marked record is no longer handed out. */
+function forgetMarked(): void {
+  const store = stepContext.getStore();
+  if (store) store.marked = undefined;
+}
 
 /** Describes who holds a lease, for errors and 409 bodies. */
 export function describeLease(lease: LifecycleLease): string {
@@ -49,6 +71,8 @@ export function describeLease(lease: LifecycleLease): string {
 type LifecycleLease = NonNullable<TenantRecord['lease']>;
 
 export async function getTenant(tenantId: string): Promise<TenantRecord | undefined> {
+  const marked = takeMarked(tenantId);
+  if (marked) return marked;
   const out = await doc().send(new GetCommand({ TableName: table(), Key: { tenantId }, ConsistentRead: true }));
   return out.Item ? TenantRecord.parse(out.Item) : undefined;
 }
@@ -61,6 +85,7 @@ export async function requireTenant(tenantId: string): Promise<TenantRecord> {
 
 /** Creates the record; false when a record with this tenant id already exists. */
 export async function putNewTenant(record: TenantRecord): Promise<boolean> {
+  forgetMarked();
   try {
     await doc().send(new PutCommand({ TableName: table(), Item: TenantRecord.parse(record), ConditionExpression: 'attribute_not_exists(tenantId)' }));
     return true;
@@ -89,6 +114,7 @@ export interface UpdateOptions {
  * does not.
  */
 export async function updateTenant(tenantId: string, changes: Partial<Omit<TenantRecord, 'tenantId'>>, options: UpdateOptions = {}): Promise<TenantRecord> {
+  forgetMarked();
   const sets: string[] = ['#updatedAt = :updatedAt'];
   const removes: string[] = [];
   const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
@@ -149,9 +175,15 @@ export async function updateTenant(tenantId: string, changes: Partial<Omit<Tenan
   }
 }
 
-/** Records the step now running (shown by `tessera tenants watch`). */
+/**
+ * Records the step now running (shown by `tessera tenants watch`). Inside a step (stepContext), the
+ * record it wrote answers the step's first getTenant of that tenant (takeMarked): most steps read
+ * the record first thing, and a GetItem right after this UpdateItem would return the same item.
+ */
 export async function markStep(tenantId: string, step: string): Promise<void> {
-  await updateTenant(tenantId, { currentStep: step });
+  const record = await updateTenant(tenantId, { currentStep: step });
+  const store = stepContext.getStore();
+  if (store) store.marked = record;
 }
 
 /** The same execution: by its ARN when known (a re-run of a request is a new execution), else by request and kind. */
@@ -179,6 +211,7 @@ export async function recordExecution(tenantId: string, entry: LifecycleExecutio
 
 /** Deletes a record that `holder` created and still holds in `status` (an onboarding the admin API could not start). */
 export async function deleteHeldTenant(tenantId: string, holder: string, status: TenantStatus): Promise<boolean> {
+  forgetMarked();
   try {
     await doc().send(new DeleteCommand({
       TableName: table(), Key: { tenantId },

@@ -36,19 +36,68 @@ export class ProvisioningRoleNotReadyError extends Error {
   override readonly name = 'ProvisioningRoleNotReady';
 }
 
+/** Length of a provisioning-role session (chained from the management session: at most an hour). */
+const PROVISIONING_SESSION_SECONDS = 900;
+/**
+ * A provisioning session is reused until this long before it expires: more than the longest
+ * lifecycle Lambda timeout (export-tenant-data, 10 minutes; constructs/tenant-lifecycle.ts), so a
+ * step never starts with a session that could end before the step does.
+ */
+export const PROVISIONING_SESSION_RENEW_MARGIN_MS = 11 * 60_000;
+
+/** Provisioning sessions by account, tenant, step and the management session chained from. */
+const provisioningSessions = new Map<string, { credentials: AwsCredentialIdentity; renewAt: number }>();
+const pendingProvisioning = new Map<string, Promise<AwsCredentialIdentity>>();
+
+/** Forgets the provisioning sessions kept so far (tests that mock STS per test). */
+export function forgetProvisioningSessions(): void {
+  provisioningSessions.clear();
+  pendingProvisioning.clear();
+}
+
 /**
  * Credentials of the provisioning role in `accountId`; the session is named after the tenant and
  * the step (CloudTrail records it). No session tags: the role Organizations creates in a vended
  * account trusts the management account for `sts:AssumeRole` only, and tags would also need
  * `sts:TagSession` in that trust (AWS refuses the call otherwise).
+ *
+ * The session is kept and handed out again for the same account, tenant and step (the same session
+ * name) until PROVISIONING_SESSION_RENEW_MARGIN_MS before it expires: a step polled repeatedly
+ * (*Check blueprint*) or re-run in a warm Lambda does not call STS each time. Concurrent first calls
+ * share one AssumeRole; a failed one is not kept. `fresh: true` always calls STS (*Verify
+ * provisioning access*, whose point is that the role can be assumed now).
+ * @throws ProvisioningRoleNotReadyError when STS answers AccessDenied (a new account's role)
  */
-export async function tenantAccountCredentials(accountId: string, tenantId: string, step: string): Promise<AwsCredentialIdentity> {
+export async function tenantAccountCredentials(accountId: string, tenantId: string, step: string, options: { fresh?: boolean } = {}): Promise<AwsCredentialIdentity> {
+  const management = await organizationCredentials();
+  const key = JSON.stringify([accountId, tenantId, step, management?.accessKeyId ?? null]);
+  const kept = options.fresh ? undefined : provisioningSessions.get(key);
+  if (kept && kept.renewAt > Date.now()) return kept.credentials;
+  let pending = options.fresh ? undefined : pendingProvisioning.get(key);
+  if (!pending) {
+    pending = assumeProvisioningRole(accountId, tenantId, step, management).then((credentials) => {
+      const expires = credentials.expiration?.getTime() ?? Date.now() + PROVISIONING_SESSION_SECONDS * 1000;
+      if (provisioningSessions.size >= 1000) for (const [k, v] of provisioningSessions) if (v.renewAt <= Date.now()) provisioningSessions.delete(k);
+      provisioningSessions.set(key, { credentials, renewAt: expires - PROVISIONING_SESSION_RENEW_MARGIN_MS });
+      return credentials;
+    });
+    if (!options.fresh) {
+      const shared = pending.finally(() => pendingProvisioning.delete(key));
+      pendingProvisioning.set(key, shared);
+      pending = shared;
+    }
+  }
+  return pending;
+}
+
+async function assumeProvisioningRole(accountId: string, tenantId: string, step: string, management: AwsCredentialIdentity | undefined): Promise<AwsCredentialIdentity> {
   const config = platformConfig();
   try {
     return await assumeRole({
       roleArn: roleArn(partition(), accountId, config.roles.provisioningRoleName),
       sessionName: `tessera-${tenantId}-${step}`,
-      credentials: await organizationCredentials(),
+      credentials: management,
+      durationSeconds: PROVISIONING_SESSION_SECONDS,
     });
   } catch (e) {
     // A new account's role can take a few minutes to become assumable; the state machine retries this.

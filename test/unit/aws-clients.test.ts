@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -19,9 +20,9 @@ describe('lambdas/shared/aws-clients.ts keeps no client alive', () => {
   it('forgets the clients of finished calls (a warm Lambda makes one per assumed session and call), and still plugs those in use', async () => {
     const before = trackedClientCount();
     const held = clientWith(S3Client, credentials);
-    // WHEN a thousand calls each make a client and drop it
+    // WHEN a thousand calls, each with a session of its own, make a client and drop it
     (() => {
-      for (let i = 0; i < 1000; i++) clientWith(S3Client, credentials, { region: 'eu-west-1' });
+      for (let i = 0; i < 1000; i++) clientWith(S3Client, { ...credentials }, { region: 'eu-west-1' });
     })();
     await collect();
     // THEN none of them is kept (the list used to hold every client and its credentials for the container's life)
@@ -31,5 +32,38 @@ describe('lambdas/shared/aws-clients.ts keeps no client alive', () => {
     const unregister = registerClientPlugin((c) => { plugged.push(c); });
     unregister();
     expect(plugged).toContain(held);
+  });
+});
+
+describe('lambdas/shared/aws-clients.ts reuses a session\'s clients', () => {
+  it('hands out one client per credentials object, class and options, and a new one for another session', () => {
+    const session = { ...credentials };
+    const s3 = clientWith(S3Client, session);
+    // THEN the same session, class and options: the same client (its config and connections reused)
+    expect(clientWith(S3Client, session)).toBe(s3);
+    // AND another class, region, maxAttempts or session: another client
+    expect(clientWith(STSClient, session)).not.toBe(s3);
+    expect(clientWith(S3Client, session, { region: 'eu-west-1' })).not.toBe(s3);
+    expect(clientWith(S3Client, session, { maxAttempts: 1 })).not.toBe(s3);
+    expect(clientWith(S3Client, { ...credentials })).not.toBe(s3);
+  });
+
+  it('takes a plugin\'s middleware out of the clients still in use when the plugin is unregistered (a reused client must not keep a test\'s fault)', async () => {
+    const session = { ...credentials };
+    const client = clientWith(S3Client, session);
+    const names = () => client.middlewareStack.identify().filter((n) => n.startsWith('tesseraTestPlugin'));
+    const unregister = registerClientPlugin((c) => {
+      (c.middlewareStack as unknown as S3Client['middlewareStack']).add((next) => (args) => next(args), { step: 'initialize', name: 'tesseraTestPlugin', override: true });
+    });
+    const later = clientWith(S3Client, session, { region: 'eu-west-1' });
+    expect(names()).toHaveLength(1);
+    expect(later.middlewareStack.identify().some((n) => n.startsWith('tesseraTestPlugin'))).toBe(true);
+    // WHEN
+    unregister();
+    // THEN neither the client that existed nor the one made while it was registered keeps it
+    expect(names()).toEqual([]);
+    expect(later.middlewareStack.identify().some((n) => n.startsWith('tesseraTestPlugin'))).toBe(false);
+    // AND a client made afterwards does not get it
+    expect(clientWith(S3Client, { ...credentials }).middlewareStack.identify().some((n) => n.startsWith('tesseraTestPlugin'))).toBe(false);
   });
 });

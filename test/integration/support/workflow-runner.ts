@@ -2,7 +2,7 @@ import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine } from 'aws-
 import { randomUUID } from 'node:crypto';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LifecycleHandlerName } from '../../../lib/lifecycle-handlers.js';
-import { cachedJsonAsync } from './disk-cache.js';
+import { cachedJson, cachedJsonAsync } from './disk-cache.js';
 
 export type WorkflowName = 'onboard' | 'change' | 'status' | 'offboard' | 'upgrade' | 'drift';
 export type Definition = { States: Record<string, { Type: string; Resource?: string; Iterator?: Definition; ItemProcessor?: Definition }>; StartAt: string };
@@ -27,6 +27,26 @@ function causeText(cause: unknown): string | undefined {
  */
 export async function workflowDefinitions(config: PlatformConfig): Promise<Record<WorkflowName, Definition>> {
   return cachedJsonAsync('workflow-definitions', { config }, async () => (await import('./local-workflows.js')).synthesizeDefinitions(config));
+}
+
+/** How the harness validates a definition: asl-validator through aws-local-stepfunctions, ARNs and paths not checked (rendered Lambda ARNs; the infra test checks both). */
+const VALIDATION = { checkArn: false, checkPaths: false } as const;
+
+/**
+ * Throws as aws-local-stepfunctions' StateMachine does for an invalid `definition` (asl-validator
+ * with VALIDATION). A definition found valid is remembered in the test disk cache (disk-cache.ts,
+ * name `workflow-definition-valid`; key: every source file, this harness, package-lock.json, which
+ * pins asl-validator, Ajv and aws-local-stepfunctions, the definition's JSON and VALIDATION): each
+ * validation compiles asl-validator's 15 JSON schemas with a new Ajv, 0.5-0.9 s of CPU per
+ * definition (profile of lifecycle.test.ts: 4.5 s of its worker's ~31 s), and every harness file
+ * validated the same five or six definitions again. An invalid one is never remembered (it throws
+ * every time); `TESSERA_TEST_CACHE=off` validates every time.
+ */
+export function validateDefinition(definition: Definition): void {
+  cachedJson('workflow-definition-valid', { definition, validation: VALIDATION }, () => {
+    new StateMachine(definition as never, { validationOptions: VALIDATION }); // throws on an invalid definition
+    return true;
+  });
 }
 
 /** The handler an onboarding polls for an account-creation slot (`Wait for account slot` → `Acquire account slot`). */
@@ -81,17 +101,18 @@ export class WorkflowRunner {
   }
 
   /**
-   * The runnable machine of `definition`, made once per definition and process. The definition is
+   * The runnable machine of `definition`, made once per definition and runner. The definition is
    * validated then, with the options every run used before (asl-validator, ARNs and paths not
    * checked: the Lambda ARNs are rendered, the infra test checks both), nested Map definitions
-   * included; the machine that runs is built with `noValidate`, because aws-local-stepfunctions
-   * would otherwise validate again on every run and for every Map item (a new Ajv schema
-   * compilation each time: about a quarter of a second of CPU per run here).
+   * included, once per state of the sources (validateDefinition); the machine that runs is built
+   * with `noValidate`, because aws-local-stepfunctions would otherwise validate again on every run
+   * and for every Map item (a new Ajv schema compilation each time: about a quarter of a second of
+   * CPU per run here).
    */
   private machine(definition: Definition): StateMachine {
     let machine = this.machines.get(definition);
     if (!machine) {
-      new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } }); // throws on an invalid definition
+      validateDefinition(definition);
       machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
       this.machines.set(definition, machine);
     }

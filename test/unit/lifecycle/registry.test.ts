@@ -3,7 +3,8 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSlot, claimCidr, nextPoolIndex } from '../../../lambdas/shared/control-table.js';
-import { deleteHeldTenant, listTenants, putNewTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
+import { deleteHeldTenant, getTenant, listTenants, markStep, putNewTenant, requireTenant, stepContext, updateTenant } from '../../../lambdas/shared/registry.js';
+import { lifecycleHandler } from '../../../lambdas/shared/handler.js';
 import { EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -115,5 +116,39 @@ describe('control table', () => {
     ddb.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
     await expect(claimCidr('10.64.8.0/22', 'acme')).resolves.toBe(true);
     await expect(claimCidr('10.64.8.0/22', 'globex')).resolves.toBe(false);
+  });
+});
+
+describe('a step\'s first read of its tenant', () => {
+  it('is answered by the record its markStep wrote (UpdateItem ALL_NEW): one UpdateItem and no GetItem', async () => {
+    // GIVEN a step that reads its tenant first thing (most steps do)
+    ddb.on(UpdateCommand).resolves({ Attributes: leased('onboard', { currentStep: 'Wire tenant' }) });
+    ddb.on(GetCommand).resolves({ Item: leased('onboard') });
+    const step = lifecycleHandler('Wire tenant', async (state: { request: { tenantId: string } }) => (await requireTenant(state.request.tenantId)).currentStep);
+    // WHEN
+    const seen = await step({ executionArn: EXECUTION_ARN, request: { tenantId: 'acme' } } as never);
+    // THEN the step saw the record as written, without reading it again
+    expect(seen).toBe('Wire tenant');
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('reads DynamoDB for every later read, after any write of the step, for another tenant, and outside a step', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: leased('onboard') });
+    ddb.on(GetCommand).resolves({ Item: leased('onboard', { vpcCidr: '10.64.8.0/22' }) });
+    await stepContext.run({ executionArn: EXECUTION_ARN }, async () => {
+      await markStep('acme', 'Allocate network');
+      await getTenant('acme'); // the marked record (no GetItem)
+      await getTenant('acme'); // a second read: DynamoDB
+      await markStep('acme', 'Allocate network');
+      await updateTenant('acme', { vpcCidr: '10.64.8.0/22' });
+      expect((await getTenant('acme'))?.vpcCidr).toBe('10.64.8.0/22'); // after the step's own write: DynamoDB
+      await markStep('acme', 'Allocate network');
+      await getTenant('globex'); // another tenant: DynamoDB, and the marked record is gone
+      await getTenant('acme');
+    });
+    await markStep('acme', 'Allocate network');
+    await getTenant('acme'); // outside a step nothing is kept
+    expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key)).toEqual([{ tenantId: 'acme' }, { tenantId: 'acme' }, { tenantId: 'globex' }, { tenantId: 'acme' }, { tenantId: 'acme' }]);
   });
 });

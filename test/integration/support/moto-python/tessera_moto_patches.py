@@ -7,6 +7,11 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
+One answer is changed on purpose, and only where the server's environment asks for it
+(`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by the lifecycle harness: harness-moto.ts): an
+action moto does not implement answers HTTP 501 instead of Flask's 500 page (answer_not_implemented;
+not a CPU patch, not in `PATCHES`, not compared by the tools).
+
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
 rolled-back table) and raises `PatchMismatch` (moto answers 500) if the two differ; with
@@ -26,6 +31,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -392,6 +398,43 @@ def patch_update_item_stream_copy() -> None:
 
 PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy)
 
+NOT_IMPLEMENTED = re.compile(r"^The \w+ action has not been implemented$")
+
+
+def answer_not_implemented() -> None:
+    """An action moto does not implement (`BaseResponse.call_action` raises `NotImplementedError(
+    "The <action> action has not been implemented")`; moto 5.2.5: RDS DescribeAccountAttributes,
+    Service Quotas' GetAWSDefaultServiceQuota, ListServiceQuotas, ListAWSDefaultServiceQuotas, which
+    the lifecycle's quota check calls) reaches Flask as an exception: moto logs its traceback and
+    answers a 500 HTML page. The AWS SDK takes a 500 for a transient failure and sends the request
+    twice more, with backoff (`attempts: 3` on the error): in lifecycle.test.ts about 1,000 of its
+    6,300 requests were these retries, each costing moto a traceback. AWS implements these actions;
+    nothing in moto will ever answer them, so a retry is pure waste.
+
+    With `TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501` in the server's environment (read per request:
+    a zygote-forked server gets its environment after import) such an answer is HTTP 501 Not
+    Implemented with the exception's message as a plain-text body, which the SDK does not retry (a
+    server error, not a transient one) and cannot parse, as it could not parse the HTML page: the
+    caller sees a deserialization error once instead of three times. Any other exception, and every
+    answer without the variable, is moto's own.
+    """
+    from moto.core import utils
+
+    original = utils.convert_to_flask_response.__call__
+
+    def call_patched(self: Any, args: Any = None, **kwargs: Any) -> Any:
+        try:
+            return original(self, args, **kwargs)
+        except NotImplementedError as e:
+            if os.environ.get("TESSERA_MOTO_NOT_IMPLEMENTED_STATUS") != "501" or not NOT_IMPLEMENTED.match(str(e)):
+                raise
+            from flask import Response
+
+            return Response(str(e), status=501, content_type="text/plain")
+
+    call_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    utils.convert_to_flask_response.__call__ = call_patched
+
 
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
@@ -400,6 +443,8 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
+    answer_not_implemented()
+    CHANGED.append(answer_not_implemented.__name__)
 
 
 apply()
