@@ -1,8 +1,8 @@
 import { CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../../support/fake-upstream.js';
@@ -60,10 +60,39 @@ async function nodeFails(p: Promise<unknown>) {
   return nodeError(await p.then(() => { throw new Error('expected a refusal'); }, (e: unknown) => e));
 }
 
+/**
+ * python_key_client.py, started once for the file (one `import openai`, ~0.6 s of CPU, instead of
+ * one per call): each call is a line on its stdin, answered by one line, in order; a fresh client
+ * per call, as a separate process had.
+ */
+let pythonClient: { child: ChildProcessWithoutNullStreams; answers: AsyncIterator<string>; stderr: () => string } | undefined;
 async function python(key: string, ops: Array<{ op: 'chat' | 'embed' | 'models'; model?: string }>): Promise<any[]> {
-  const { stdout } = await promisify(execFile)(join(ROOT, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'python_key_client.py'), JSON.stringify({ base_url: gw.url, api_key: key, ops })], { timeout: 60_000 });
-  return JSON.parse(stdout);
+  if (!pythonClient) {
+    const child = spawn(join(ROOT, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'python_key_client.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += String(d); });
+    pythonClient = { child, answers: createInterface({ input: child.stdout })[Symbol.asyncIterator](), stderr: () => stderr };
+  }
+  const { child, answers, stderr } = pythonClient;
+  child.stdin.write(`${JSON.stringify({ base_url: gw.url, api_key: key, ops })}\n`);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    const line = await answers.next();
+    if (line.done) throw new Error(`python_key_client.py exited (${child.exitCode ?? child.signalCode}): ${stderr()}`);
+    return JSON.parse(line.value);
+  } finally {
+    clearTimeout(timer);
+  }
 }
+afterAll(async () => {
+  const child = pythonClient?.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((ok) => child.once('exit', ok));
+  child.stdin.end();
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(killer);
+});
 
 describe('a tsk_ key as the official clients\' api_key against tessera serve', () => {
   it('Node: chat, embeddings and models work, and the audit names the key and its role', async () => {
