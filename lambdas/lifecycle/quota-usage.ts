@@ -61,15 +61,30 @@ async function countPages<T>(pages: AsyncIterable<T>, items: (page: T) => unknow
   return n;
 }
 
+/**
+ * Account-wide answers read once per set of clients (one quota check: quota-check.ts makes the
+ * clients per check): RDS's DescribeAccountAttributes serves the three RDS rules and IAM's
+ * GetAccountSummary the two IAM rules, each one call per check instead of one per rule. A failed
+ * call is shared too (the rules it serves fail alike, as the same call would fail again).
+ */
+const accountAnswers = new WeakMap<UsageClients, Map<string, Promise<unknown>>>();
+function once<T>(c: UsageClients, key: string, read: () => Promise<T>): Promise<T> {
+  let answers = accountAnswers.get(c);
+  if (!answers) accountAnswers.set(c, (answers = new Map()));
+  let answer = answers.get(key) as Promise<T> | undefined;
+  if (!answer) answers.set(key, (answer = read()));
+  return answer;
+}
+
 /** RDS's own account quota usage (DescribeAccountAttributes → AccountQuotas[].Used), by RDS quota name. */
 async function rdsUsed(c: UsageClients, ...names: string[]): Promise<number> {
-  const out = await c.rds().send(new DescribeAccountAttributesCommand({}));
+  const out = await once(c, 'rds-account-attributes', () => c.rds().send(new DescribeAccountAttributesCommand({})));
   return (out.AccountQuotas ?? []).filter((q) => names.includes(q.AccountQuotaName ?? '')).reduce((n, q) => n + Number(q.Used ?? 0), 0);
 }
 
 /** IAM's account summary entry (GetAccountSummary → SummaryMap). */
 async function iamSummary(c: UsageClients, entry: 'Roles' | 'Policies'): Promise<number> {
-  const out = await c.iam().send(new GetAccountSummaryCommand({}));
+  const out = await once(c, 'iam-account-summary', () => c.iam().send(new GetAccountSummaryCommand({})));
   return Number(out.SummaryMap?.[entry] ?? 0);
 }
 
