@@ -282,14 +282,12 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     for (const r of named) if (await namedResourceExists(r, c.credentials)) existing.push(r);
 
     let refusal: string | undefined;
-    let created: string | undefined;
     try {
-      created = (await c.cfn.send(new CreateStackCommand({ ...input, TemplateURL: undefined, TemplateBody: JSON.stringify(templateForMoto(template, parameters)) }))).StackId;
+      await c.cfn.send(new CreateStackCommand({ ...input, TemplateURL: undefined, TemplateBody: JSON.stringify(templateForMoto(template, parameters)) }));
     } catch (e) {
       refusal = motoMessage(e);
     }
-    // moto's answer names the stack it created; after a refusal, the stack moto left half-created is looked up.
-    const stackId = created ?? (await c.cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0].StackId!;
+    const stackId = (await c.cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0].StackId!;
     tokens.set(stackId, { create: token });
     termination.set(stackId, input.EnableTerminationProtection === true);
     published.set(stackId, template);
