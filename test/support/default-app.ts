@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlaceholderFinding } from '../../lib/config/placeholders.js';
@@ -101,8 +101,14 @@ const LOCK_STALE_MS = 240_000;
  * minutes on a loaded one, and a second synth of the same app only adds to the load.
  */
 const LOCK_LIVE_MS = 900_000;
-/** Cache files older than this are removed when a new one is written. */
+/** This module's cache files not read for this long are removed when a new one is written. */
 const KEEP_MS = 3_600_000;
+/**
+ * This module's cache files: the snapshots (`<key>.json`, `app-<key>.json`) and the preflight's
+ * blueprints through {@link cachedComputation} (`loaded-blueprints-<key>.json`). The other files of
+ * the directory (the harness's disk-cache, the IAM answers) are pruned by their own modules.
+ */
+const OWN_FILE = /^(app-|loaded-blueprints-)?[0-9a-g][0-9a-f]{31}\.json$/;
 
 /** Key → snapshot read or made by this process. */
 const memo = new Map<string, CachedSnapshot>();
@@ -197,8 +203,18 @@ export function inputKey(): string {
  * names no file), it is every file of the five directories and of the helpers, as before.
  */
 export function appInputKey(): string {
-  const modules = synthModules();
-  if (!modules) return hashOf([...APP_INPUT_DIRS, ...synthHelpers(), ...INPUT_FILES]);
+  return moduleGraphKey(SYNTH_HELPERS) ?? hashOf([...APP_INPUT_DIRS, ...synthHelpers(), ...INPUT_FILES]);
+}
+
+/**
+ * What {@link appInputKey} hashes, for the modules `entries` (repository-relative paths) load: their
+ * import graph ({@link synthModules}), the name of every file under bin/, constructs/, lambdas/, lib/
+ * and types/, the content of those that are not `.ts` modules, and the root files. Prefixed `g`.
+ * Undefined when the graph cannot be followed (the caller then hashes every file).
+ */
+export function moduleGraphKey(entries: readonly string[]): string | undefined {
+  const modules = synthModules(entries);
+  if (!modules) return undefined;
   const hash = createHash('sha256');
   for (const relative of APP_INPUT_DIRS.flatMap(filesUnder)) {
     hash.update(`${relative}\0`);
@@ -225,14 +241,14 @@ const REVIEWED_COMPUTED_LOADS: Record<string, readonly string[]> = {
 };
 
 /**
- * The synth helpers' import graph: repository-relative paths of every project module they load,
+ * The import graph of `entries` (default: the synth helpers): repository-relative paths of every project module they load,
  * transitively (relative imports only; node_modules are covered by package-lock.json). Undefined
  * when it cannot be followed: a module loads a computed path, or a relative path resolves to no
  * file (text of generated code, `'./${…}'`, excepted).
  */
-export function synthModules(): Set<string> | undefined {
+export function synthModules(entries: readonly string[] = SYNTH_HELPERS): Set<string> | undefined {
   const seen = new Set<string>();
-  const pending = [...SYNTH_HELPERS];
+  const pending = [...entries];
   while (pending.length > 0) {
     const relative = pending.pop()!;
     if (seen.has(relative)) continue;
@@ -298,13 +314,55 @@ function hashOf(inputs: readonly string[]): string {
  * those of `key` any more (edited during the run): then it is returned but not cached.
  */
 function cachedOrMade(key: string, make: (file: string) => void, stillCurrent: () => boolean): CachedSnapshot {
+  return cachedFile(key, make, stillCurrent, (c: CachedSnapshot) => Boolean(c.validationReport && c.stackPaths && c.errors));
+}
+
+/**
+ * The JSON that `compute()` returns, kept as the snapshots are (`.tessera/test-synth-cache/<key>.json`,
+ * the same lock, `TESSERA_TEST_CACHE=off` computes and keeps nothing): read when there; else, after
+ * waiting for another process computing the same key, `prepare()` (the imports the computation
+ * needs: made on a miss only) and the computation run here, and the result is written unless
+ * `stillCurrent()` says afterwards that the sources changed meanwhile.
+ */
+export async function cachedComputation<T>(key: string, prepare: () => Promise<() => T>, stillCurrent: () => boolean): Promise<T> {
+  const file = join(CACHE_DIR, `${key}.json`);
+  const lock = join(CACHE_DIR, `${key}.lock`);
+  if (process.env.TESSERA_TEST_CACHE !== 'off') {
+    const waitUntil = Date.now() + LOCK_LIVE_MS;
+    while (!existsSync(file) && existsSync(lock) && Date.now() < waitUntil) {
+      if (!takeLockWouldWait(lock)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (existsSync(file)) {
+      try {
+        const cached = JSON.parse(readFileSync(file, 'utf8')) as T;
+        touch(file);
+        return cached;
+      } catch { /* pruned meanwhile: computed below */ }
+    }
+  }
+  const compute = await prepare();
+  return cachedFile(key, (out) => writeFileSync(out, JSON.stringify(compute())), stillCurrent, () => true) as T;
+}
+
+/** True while `lock` is held by a live process (or is too young to call stale). */
+function takeLockWouldWait(lock: string): boolean {
+  try {
+    const holder = Number(readFileSync(lock, 'utf8'));
+    return holder > 0 ? processAlive(holder) : Date.now() - statSync(lock).mtimeMs <= LOCK_STALE_MS;
+  } catch {
+    return false; // removed meanwhile
+  }
+}
+
+function cachedFile<C>(key: string, make: (file: string) => void, stillCurrent: () => boolean, complete: (c: C) => boolean): C {
   mkdirSync(CACHE_DIR, { recursive: true });
   if (process.env.TESSERA_TEST_CACHE === 'off') {
     // As the other test caches: nothing read, nothing kept (the snapshot goes through a file of this process's own).
     const own = join(CACHE_DIR, `${key}.${process.pid}.${randomUUID()}.off.tmp`);
     try {
       make(own);
-      return JSON.parse(readFileSync(own, 'utf8')) as CachedSnapshot;
+      return JSON.parse(readFileSync(own, 'utf8')) as C;
     } finally {
       rmSync(own, { force: true });
     }
@@ -314,8 +372,10 @@ function cachedOrMade(key: string, make: (file: string) => void, stillCurrent: (
   // A file without validationReport was written by a process still running a previous version of
   // this module (the key is read from the files on disk, the code was loaded earlier): not ours to use.
   const read = () => {
-    const cached = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as CachedSnapshot : undefined;
-    return cached?.validationReport && cached.stackPaths && cached.errors ? cached : undefined;
+    const cached = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as C : undefined;
+    if (cached === undefined || !complete(cached)) return undefined;
+    touch(file);
+    return cached;
   };
   const waitUntil = Date.now() + LOCK_LIVE_MS;
   for (;;) {
@@ -335,7 +395,7 @@ function cachedOrMade(key: string, make: (file: string) => void, stillCurrent: (
       rmSync(partial, { force: true });
       throw e;
     }
-    const snapshot = JSON.parse(readFileSync(partial, 'utf8')) as CachedSnapshot;
+    const snapshot = JSON.parse(readFileSync(partial, 'utf8')) as C;
     if (!stillCurrent()) {
       rmSync(partial, { force: true });
       return snapshot;
@@ -428,9 +488,17 @@ function prune(keep: string): void {
   for (const name of readdirSync(CACHE_DIR)) {
     const path = join(CACHE_DIR, name);
     try {
-      if (path !== keep && name.endsWith('.json') && Date.now() - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });
+      if (path !== keep && OWN_FILE.test(name) && Date.now() - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });
     } catch { /* removed by another process */ }
   }
+}
+
+/** Marks a cache file as read now: {@link prune} removes what was not read for {@link KEEP_MS}. */
+function touch(file: string): void {
+  try {
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch { /* removed meanwhile */ }
 }
 
 function sleep(ms: number): void {

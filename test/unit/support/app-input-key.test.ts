@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appInputKey, synthModules } from '../../support/default-app.js';
+import { appInputKey, moduleGraphKey, synthModules } from '../../support/default-app.js';
 
 // The app snapshots' key (test/support/default-app.ts) is the synth's import graph, not every
 // source file: an edit to a module the synth never loads keeps the snapshots. These check that the
@@ -20,5 +20,14 @@ describe('the app snapshots\' key', () => {
     for (const m of ['lib/cli/program.ts', 'lambdas/lifecycle/quota-check.ts', 'lambdas/inference/gateway.ts', 'lib/preflight/run.ts', 'test/support/cli-bundle.ts']) {
       expect(modules, m).not.toContain(m);
     }
+  });
+
+  it('keys the preflight\'s cached blueprints on the loader\'s graph: the loader, the app and the cache module, no preflight check', () => {
+    const entries = ['test/preflight/support/cached-blueprints.ts', 'lib/preflight/blueprints.ts'];
+    expect(moduleGraphKey(entries)).toMatch(/^g[0-9a-f]{31}$/);
+    expect(moduleGraphKey(entries)).not.toBe(appInputKey());
+    const modules = synthModules(entries)!;
+    for (const m of entries.concat(['lib/tessera-app.ts', 'constructs/network.ts'])) expect(modules, m).toContain(m);
+    for (const m of ['lib/preflight/run.ts', 'lib/preflight/iam-eval.ts', 'lib/cli/program.ts']) expect(modules, m).not.toContain(m);
   });
 });
