@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { motoPython } from './support/moto-server.js';
 import { MOTO_ZYGOTE_SOCKET } from './support/moto-zygote.js';
 
@@ -194,6 +194,12 @@ function patchChecks(): Checks {
 }
 
 describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () => {
+  // The reports of all three tests, from the cache or computed once (two scripts and two probes:
+  // ~20-30 s of wall on a loaded machine, more than one test's budget once was).
+  beforeAll(() => {
+    patchChecks();
+  }, 300_000);
+
   it("answer as moto's own code does over the suites' services, and a wrong memo would be caught", () => {
     const { report } = patchChecks().patches;
     expect(report.differences).toEqual([]);
