@@ -161,7 +161,7 @@ const NAMESPACE_TAG = /Tag\/kubernetes-namespace(\[\])?$/;
 
 const keyText = (d: Pick<Derived, 'type' | 'path'>) => `${d.type} ${d.path.join('.').replace(/\.\[\]/g, '[]')}`;
 // A Derived is made once (beforeAll) and never changed: its key and class are computed once, not
-// once per probe id (the reserved-id check renders every blueprint's names for ~1,000 ids).
+// once per probe id (the reserved-id check renders every blueprint's names for each of over 200 ids).
 const keys = new WeakMap<Pick<Derived, 'type' | 'path'>, string>();
 const classes = new WeakMap<Derived, PropertyClass | undefined>();
 const key = (d: Pick<Derived, 'type' | 'path'>) => keys.get(d) ?? keys.set(d, keyText(d)).get(d)!;
