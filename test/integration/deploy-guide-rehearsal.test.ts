@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -35,10 +35,28 @@ beforeAll(async () => {
   const tsxCache = `tsx-${process.geteuid?.() ?? userInfo().username}`;
   mkdirSync(join(tmpdir(), tsxCache), { recursive: true });
   symlinkSync(join(tmpdir(), tsxCache), join(tmp, tsxCache));
+  // The script in a process group of its own: a timeout ends it and every process it started (its
+  // `npx tessera` runs, serve), where a SIGKILL of the script alone left a CLI run orphaned and
+  // running (seen at load ~25, the script past 170 s).
   run = await new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'rehearse-deploy-guide.ts')], {
-      cwd: ROOT, timeout: 170_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...compileCacheEnv(), TMPDIR: tmp },
-    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'rehearse-deploy-guide.ts')], {
+      cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...compileCacheEnv(), TMPDIR: tmp },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += String(d); });
+    child.stderr.on('data', (d) => { stderr += String(d); });
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch { /* the group is gone */ }
+    };
+    const timer = setTimeout(killGroup, 170_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      killGroup(); // nothing of the group outlives the file, whatever the script left
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
   });
 }, 180_000);
 
