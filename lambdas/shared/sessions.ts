@@ -49,6 +49,20 @@ export const PROVISIONING_SESSION_RENEW_MARGIN_MS = 11 * 60_000;
 const provisioningSessions = new Map<string, { credentials: AwsCredentialIdentity; renewAt: number }>();
 const pendingProvisioning = new Map<string, Promise<AwsCredentialIdentity>>();
 
+/**
+ * Drops the sessions past their renewal time, on every new session: a warm Lambda that works through
+ * many tenants (process-quota-requests) keeps only the sessions it may still hand out, and with them
+ * the SDK clients made from them (aws-clients.ts keeps those per credentials object, weakly).
+ */
+function forgetRenewedSessions(now = Date.now()): void {
+  for (const [key, kept] of provisioningSessions) if (kept.renewAt <= now) provisioningSessions.delete(key);
+}
+
+/** How many provisioning sessions are kept (tests). */
+export function keptProvisioningSessionCount(): number {
+  return provisioningSessions.size;
+}
+
 /** Forgets the provisioning sessions kept so far (tests that mock STS per test). */
 export function forgetProvisioningSessions(): void {
   provisioningSessions.clear();
@@ -77,7 +91,7 @@ export async function tenantAccountCredentials(accountId: string, tenantId: stri
   if (!pending) {
     pending = assumeProvisioningRole(accountId, tenantId, step, management).then((credentials) => {
       const expires = credentials.expiration?.getTime() ?? Date.now() + PROVISIONING_SESSION_SECONDS * 1000;
-      if (provisioningSessions.size >= 1000) for (const [k, v] of provisioningSessions) if (v.renewAt <= Date.now()) provisioningSessions.delete(k);
+      forgetRenewedSessions();
       provisioningSessions.set(key, { credentials, renewAt: expires - PROVISIONING_SESSION_RENEW_MARGIN_MS });
       return credentials;
     });

@@ -160,15 +160,24 @@ export async function appTemplates(overrides: Json, options: { placeholders?: re
   return toTemplates(snapshot);
 }
 
+/** The `CDK_*` variables, sorted: test/support/synth.ts reads `CDK_VALIDATION` (off: no validation report), the app may read others. */
+const cdkEnvironment = (): Array<[string, string | undefined]> => Object.entries(process.env).filter(([k]) => k.startsWith('CDK_')).sort(([a], [b]) => (a < b ? -1 : 1));
+
 /**
  * The cache key of the app of `configWith(overrides)` built with `options`: {@link appInputKey}
- * alone for the default app (no overrides), else SHA-256 over it, the overrides and the options as
- * canonical JSON (keys sorted).
+ * alone for the default app (no overrides) with no `CDK_*` variable set, else SHA-256 over it, the
+ * overrides and the options as canonical JSON (keys sorted) and the `CDK_*` variables (a snapshot
+ * made with `CDK_VALIDATION=false` has no validation report and must not answer a run with it on).
  */
 export function cacheKey(overrides?: Json, options: object = {}): string {
   const sources = appInputKey();
-  if (overrides === undefined) return sources;
-  return `app-${createHash('sha256').update(sources).update('\0').update(canonicalJson(overrides)).update('\0').update(canonicalJson(options)).digest('hex').slice(0, 32)}`;
+  const cdk = cdkEnvironment();
+  if (overrides === undefined && cdk.length === 0) return sources;
+  // `default` is not JSON, so the default app never shares a key with any overrides.
+  const config = overrides === undefined ? 'default' : canonicalJson(overrides);
+  const hash = createHash('sha256').update(sources).update('\0').update(config).update('\0').update(canonicalJson(options));
+  if (cdk.length) hash.update('\0').update(JSON.stringify(cdk));
+  return `app-${hash.digest('hex').slice(0, 32)}`;
 }
 
 /** JSON with object keys sorted at every level: equal values, equal text. */

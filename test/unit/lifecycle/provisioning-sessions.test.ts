@@ -2,7 +2,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientWith } from '../../../lambdas/shared/aws-clients.js';
-import { forgetProvisioningSessions, PROVISIONING_SESSION_RENEW_MARGIN_MS, ProvisioningRoleNotReadyError, tenantAccountCredentials } from '../../../lambdas/shared/sessions.js';
+import { forgetProvisioningSessions, keptProvisioningSessionCount, PROVISIONING_SESSION_RENEW_MARGIN_MS, ProvisioningRoleNotReadyError, tenantAccountCredentials } from '../../../lambdas/shared/sessions.js';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { setLifecycleEnv } from './support.js';
 
@@ -57,6 +57,20 @@ describe('provisioning-role sessions (lambdas/shared/sessions.ts)', () => {
     await tenantAccountCredentials('333333333333', 'acme', 'check');
     expect(provisioningCalls()).toHaveLength(2);
     expect(PROVISIONING_SESSION_RENEW_MARGIN_MS).toBeGreaterThan(10 * 60_000); // export-tenant-data's timeout
+  });
+
+  it('keeps only the sessions it may still hand out: a warm Lambda that went through 300 tenants does not hold them, nor their clients, for its life (hostile review 6)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = new Date('2026-12-02T02:00:00Z').getTime();
+    vi.setSystemTime(start);
+    sts.on(AssumeRoleCommand).callsFake(() => session(Date.now()));
+    for (let i = 0; i < 300; i++) await tenantAccountCredentials('333333333333', `t${i}`, 'quotas');
+    expect(keptProvisioningSessionCount()).toBe(300);
+    // WHEN the next tenant's session is assumed after the others' renewal time
+    vi.setSystemTime(start + 900_000 - PROVISIONING_SESSION_RENEW_MARGIN_MS + 1_000);
+    await tenantAccountCredentials('333333333333', 'next', 'quotas');
+    // THEN only that one is kept
+    expect(keptProvisioningSessionCount()).toBe(1);
   });
 
   it('keeps no failed AssumeRole: a role not assumable yet is asked again on the next call', async () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { appInputKey, moduleGraphKey, synthModules } from '../../support/default-app.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { appInputKey, cacheKey, moduleGraphKey, synthModules } from '../../support/default-app.js';
 
 // The app snapshots' key (test/support/default-app.ts) is the synth's import graph, not every
 // source file: an edit to a module the synth never loads keeps the snapshots. These check that the
@@ -29,5 +29,21 @@ describe('the app snapshots\' key', () => {
     const modules = synthModules(entries)!;
     for (const m of entries.concat(['lib/tessera-app.ts', 'constructs/network.ts'])) expect(modules, m).toContain(m);
     for (const m of ['lib/preflight/run.ts', 'lib/preflight/iam-eval.ts', 'lib/cli/program.ts']) expect(modules, m).not.toContain(m);
+  });
+
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('holds the CDK_* variables: a snapshot made with CDK_VALIDATION=false (no validation report) never answers a run with validation on (hostile review 6)', () => {
+    const overrides = { tiers: {} };
+    vi.stubEnv('CDK_VALIDATION', undefined);
+    const plain = [cacheKey(), cacheKey(overrides)];
+    expect(plain[0]).toBe(appInputKey());
+    vi.stubEnv('CDK_VALIDATION', 'false');
+    const off = [cacheKey(), cacheKey(overrides)];
+    expect(off[0]).not.toBe(plain[0]);
+    expect(off[1]).not.toBe(plain[1]);
+    expect(off[0]).not.toBe(off[1]);
+    vi.stubEnv('CDK_DEFAULT_REGION', 'eu-west-1');
+    expect(cacheKey(overrides)).not.toBe(off[1]);
   });
 });
