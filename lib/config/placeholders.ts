@@ -27,11 +27,13 @@ export const PLACEHOLDER_KEYS: ReadonlyArray<{ readonly path: readonly string[];
 /** Substrings that mark a placeholder in any string value: the example account ids, organization and root ids, and example email domains. */
 export const PLACEHOLDER_TOKENS: readonly string[] = ['111111111111', '222222222222', '333333333333', 'o-exampleorg1', 'r-ex01', '@example.com', '@example.org'];
 
-/** One placeholder still in force: its dotted path, its value and what to set instead. */
+/** One placeholder still in force: its dotted path, its value, what to set instead and the layer that set it. */
 export interface PlaceholderFinding {
   readonly path: string;
   readonly value: unknown;
   readonly what: string;
+  /** The config layer the value came from (`embedded default`, the file, `context tessera:config`). */
+  readonly source: string;
 }
 
 function has(value: unknown, key: string): boolean {
@@ -45,6 +47,16 @@ function setBy(layer: unknown, path: readonly string[]): boolean {
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur !== null; // null removes the key: the default's value does not stay, but nothing replaces it either
+}
+
+/** The last layer whose own value sets `path` (objects and arrays walked), else the first: the embedded default. */
+function sourceOf(layers: readonly ConfigLayer[], path: readonly PropertyKey[]): string {
+  for (const layer of [...layers].reverse()) {
+    let cur: unknown = layer.value;
+    for (const key of path) cur = typeof cur === 'object' && cur !== null && Object.prototype.hasOwnProperty.call(cur, key) ? (cur as Record<PropertyKey, unknown>)[key] : undefined;
+    if (cur !== undefined && cur !== null) return layer.name;
+  }
+  return layers[0]?.name ?? 'embedded default';
 }
 
 function* stringsIn(value: unknown, path: PropertyKey[] = []): Generator<{ path: PropertyKey[]; value: string }> {
@@ -64,22 +76,27 @@ export function findPlaceholders(merged: unknown, layers: readonly ConfigLayer[]
   for (const key of PLACEHOLDER_KEYS) {
     const value = valueAt(merged, key.path);
     if (value === undefined || own.some((layer) => setBy(layer.value, key.path))) continue;
-    findings.push({ path: key.path.join('.'), value, what: key.what });
+    findings.push({ path: key.path.join('.'), value, what: key.what, source: layers[0]?.name ?? 'embedded default' });
     seen.add(key.path.join('.'));
   }
   for (const found of stringsIn(merged)) {
     const token = PLACEHOLDER_TOKENS.find((t) => found.value.includes(t));
     const path = formatPath(found.path);
     if (!token || [...seen].some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`))) continue;
-    findings.push({ path, value: found.value, what: `a value without the embedded default's placeholder ${token}` });
+    // A key with its own advice (a placeholder account id copied into a file) keeps it.
+    const what = PLACEHOLDER_KEYS.find((k) => k.path.join('.') === path)?.what ?? `a value without the embedded default's placeholder ${token}`;
+    findings.push({ path, value: found.value, what, source: sourceOf(layers, found.path) });
   }
   return findings;
 }
 
-/** One line per finding: `path = value: is a placeholder of the embedded default; set <what> in <where>`. */
+/**
+ * One line per finding, led by its source as the config's other errors are:
+ * `<source>: path = value: is a placeholder of the embedded default; set <what> in <where>`.
+ */
 export function describePlaceholders(findings: readonly PlaceholderFinding[], where: string): string[] {
   return findings.map((f) => {
     const shown = Array.isArray(f.value) ? `[${f.value.length} entr${f.value.length === 1 ? 'y' : 'ies'} of the embedded default]` : JSON.stringify(f.value);
-    return `${f.path} = ${shown}: is a placeholder of the embedded default; set ${f.what} in ${where}`;
+    return `${f.source}: ${f.path} = ${shown}: is a placeholder of the embedded default; set ${f.what} in ${where}`;
   });
 }

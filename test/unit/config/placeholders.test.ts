@@ -67,6 +67,8 @@ describe('placeholders of the embedded default', () => {
       'fineTuning.baseModels = [2 entries of the embedded default]: is a placeholder of the embedded default; set your base models',
     ]) expect(message).toContain(line);
     expect(message).not.toContain('managementAccountId =');
+    // AND each line is led by the layer the value came from, as the config's other errors are
+    expect(message).toContain(`embedded default: workloadAccountId = "333333333333"`);
   });
 
   it('catches a placeholder copied into the file, not only one left in force', () => {
@@ -77,7 +79,9 @@ describe('placeholders of the embedded default', () => {
   });
 
   it('refuses the placeholder account id set explicitly in the file', () => {
-    expect(refusal(writeConfig({ ...COMPLETE, workloadAccountId: '333333333333' }))).toMatch(/workloadAccountId = "333333333333": is a placeholder/);
+    const file = writeConfig({ ...COMPLETE, workloadAccountId: '333333333333' });
+    // the file set it: the line names the file as its source, and the key's own advice (new user 6)
+    expect(refusal(file)).toContain(`${file}: workloadAccountId = "333333333333": is a placeholder of the embedded default; set the workload account id in ${file}`);
   });
 
   it('lets context overrides alone load (offline synth) and reports what remains', () => {
