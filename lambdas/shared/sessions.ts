@@ -12,15 +12,20 @@ import { ENV, partition, platformConfig } from './environment.js';
  */
 
 let orgSession: { credentials: AwsCredentialIdentity; until: number } | undefined;
+let pendingOrgSession: Promise<AwsCredentialIdentity> | undefined;
 
+/** The management account's session, kept 10 minutes; concurrent first calls share one AssumeRole (a failed one is not kept). */
 async function organizationCredentials(): Promise<AwsCredentialIdentity | undefined> {
   const arn = process.env[ENV.organizationRoleArn];
   if (!arn) return undefined;
-  if (!orgSession || orgSession.until < Date.now()) {
-    const credentials = await assumeRole({ roleArn: arn, sessionName: 'tessera-lifecycle' });
-    orgSession = { credentials, until: Date.now() + 10 * 60_000 };
-  }
-  return orgSession.credentials;
+  if (orgSession && orgSession.until >= Date.now()) return orgSession.credentials;
+  pendingOrgSession ??= assumeRole({ roleArn: arn, sessionName: 'tessera-lifecycle' })
+    .then((credentials) => {
+      orgSession = { credentials, until: Date.now() + 10 * 60_000 };
+      return credentials;
+    })
+    .finally(() => (pendingOrgSession = undefined));
+  return pendingOrgSession;
 }
 
 /** Organizations in the management account; `maxAttempts: 1` for a call that must not be sent twice (CreateAccount). */
@@ -63,8 +68,10 @@ export function keptProvisioningSessionCount(): number {
   return provisioningSessions.size;
 }
 
-/** Forgets the provisioning sessions kept so far (tests that mock STS per test). */
-export function forgetProvisioningSessions(): void {
+/** Forgets every session kept so far, the management account's and the provisioning ones (tests that mock STS per test). */
+export function forgetSessions(): void {
+  orgSession = undefined;
+  pendingOrgSession = undefined;
   provisioningSessions.clear();
   pendingProvisioning.clear();
 }

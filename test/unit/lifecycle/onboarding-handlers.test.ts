@@ -12,6 +12,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant } from './support.js';
 import { records, registryMock } from './registry-mock.js';
+import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
@@ -40,6 +41,7 @@ const eventTypes = () => events.commandCalls(PutEventsCommand).map((c) => c.args
 
 beforeEach(() => {
   setLifecycleEnv();
+  forgetSessions(); // each test sees its own AssumeRole calls (the management session is kept 10 minutes)
   records.clear();
   vi.clearAllMocks();
   for (const m of [orgs, sts, cfn, ec2, events, sfn]) m.reset();

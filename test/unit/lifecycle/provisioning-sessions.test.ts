@@ -2,7 +2,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientWith } from '../../../lambdas/shared/aws-clients.js';
-import { forgetProvisioningSessions, keptProvisioningSessionCount, PROVISIONING_SESSION_RENEW_MARGIN_MS, ProvisioningRoleNotReadyError, tenantAccountCredentials } from '../../../lambdas/shared/sessions.js';
+import { forgetSessions, keptProvisioningSessionCount, PROVISIONING_SESSION_RENEW_MARGIN_MS, ProvisioningRoleNotReadyError, tenantAccountCredentials } from '../../../lambdas/shared/sessions.js';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { setLifecycleEnv } from './support.js';
 
@@ -15,7 +15,7 @@ const provisioningCalls = () => sts.commandCalls(AssumeRoleCommand).filter((c) =
 
 beforeEach(() => {
   setLifecycleEnv();
-  forgetProvisioningSessions();
+  forgetSessions();
   sts.reset();
   sts.on(AssumeRoleCommand).callsFake(() => session());
 });
