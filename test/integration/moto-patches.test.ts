@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cachedJson } from './support/disk-cache.js';
 import { motoPython } from './support/moto-server.js';
 import { MOTO_ZYGOTE_SOCKET } from './support/moto-zygote.js';
 
@@ -15,8 +16,8 @@ import { MOTO_ZYGOTE_SOCKET } from './support/moto-zygote.js';
 //
 // The scripts' reports (and the two version probes) are a pure function of the interpreter that
 // serves moto (motoPython()), the packages installed beside it, the patch modules and the scripts:
-// they are kept in the test synth cache's directory (.tessera/test-synth-cache/, as
-// support/disk-cache.ts keeps its products) under a key of all of those and nothing else
+// they are kept by support/disk-cache.ts (.tessera/test-synth-cache/) under a key of all of those
+// and nothing else
 // (checksKey() below: an edit to the project's TypeScript is not one of their inputs), so a run with
 // none of them changed reads them instead of ~9-13 s of Python.
 // The planted defects (a wrong name memo, a wrong expression AST, a wrong method list, another
@@ -151,44 +152,20 @@ function checksKey(): unknown {
   return parts;
 }
 
-const CACHE_DIR = join(ROOT, '.tessera', 'test-synth-cache');
-/** Reports of other keys older than this are removed when a new one is written. */
-const KEEP_MS = 3_600_000;
-
 let checks: Checks | undefined;
 /**
- * The reports: read from `.tessera/test-synth-cache/moto-patch-checks-<key>.json`, or the scripts
- * run and their reports written there (atomically; only this file computes them, so no lock), once
- * per process. `TESSERA_TEST_CACHE=off`: run every time, nothing read or written.
+ * The reports: from the test cache (support/disk-cache.ts, `moto-patch-checks-<key>.json`, keyed on
+ * checksKey() alone: they read none of the project's sources), or the scripts run, once per
+ * process. A failed check is returned to the tests and not kept (computeChecks throws).
+ * `TESSERA_TEST_CACHE=off`: run every time, nothing read or written.
  */
 function patchChecks(): Checks {
   if (checks) return checks;
-  const off = process.env.TESSERA_TEST_CACHE === 'off';
-  const key = createHash('sha256').update(JSON.stringify(checksKey())).digest('hex').slice(0, 32);
-  const file = join(CACHE_DIR, `moto-patch-checks-${key}.json`);
-  if (!off) {
-    try {
-      return (checks = JSON.parse(readFileSync(file, 'utf8')) as Checks);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  }
   try {
-    checks = computeChecks();
+    checks = cachedJson('moto-patch-checks', checksKey(), computeChecks, { sources: false });
   } catch (error) {
     if (!(error instanceof FailedChecks)) throw error;
-    return (checks = error.checks);
-  }
-  if (!off) {
-    mkdirSync(CACHE_DIR, { recursive: true });
-    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(checks));
-    renameSync(`${file}.${process.pid}.tmp`, file);
-    for (const name of readdirSync(CACHE_DIR)) {
-      const path = join(CACHE_DIR, name);
-      try {
-        if (path !== file && name.startsWith('moto-patch-checks-') && Date.now() - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });
-      } catch { /* removed by another process */ }
-    }
+    checks = error.checks;
   }
   return checks;
 }

@@ -47,14 +47,25 @@ function sourcesKey(): string {
   return hash.digest('hex');
 }
 
+/** Options of cachedJson. */
+export interface CacheOptions {
+  /**
+   * Whether the key holds the project's sources and this harness (SOURCES_KEY). `false` for a
+   * product that reads none of them, whose `keyParts` are every input (moto-patches.test.ts: the
+   * interpreter, the installed packages and the Python modules). @default true
+   */
+  readonly sources?: boolean;
+}
+
 /**
  * `compute()`'s result (JSON-serializable) for `name` and `keyParts`: from the disk cache, or
  * computed, written, and returned. Each call returns a fresh copy (parsed from the file, or a
- * round trip through JSON when computed), so callers may change what they get.
+ * round trip through JSON when computed), so callers may change what they get. A `compute()` that
+ * throws writes nothing.
  */
-export function cachedJson<T>(name: string, keyParts: unknown, compute: () => T): T {
+export function cachedJson<T>(name: string, keyParts: unknown, compute: () => T, options: CacheOptions = {}): T {
   if (process.env.TESSERA_TEST_CACHE === 'off') return JSON.parse(JSON.stringify(compute())) as T;
-  const entry = cacheEntry<T>(name, keyParts);
+  const entry = cacheEntry<T>(name, keyParts, options.sources ?? true);
   if (entry.cached !== undefined) return entry.cached;
   try {
     return entry.write(compute());
@@ -83,8 +94,8 @@ export async function cachedJsonAsync<T>(name: string, keyParts: unknown, comput
  * process holds the lock); else this process holds the lock (or the holder is stuck) and must
  * `write` the computed value, then `unlock`.
  */
-function cacheEntry<T>(name: string, keyParts: unknown): { cached?: T; write(value: T): T; unlock(): void } {
-  const key = createHash('sha256').update(SOURCES_KEY).update('\0').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
+function cacheEntry<T>(name: string, keyParts: unknown, sources = true): { cached?: T; write(value: T): T; unlock(): void } {
+  const key = createHash('sha256').update(sources ? SOURCES_KEY : 'no sources').update('\0').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
   mkdirSync(CACHE_DIR, { recursive: true });
   const file = join(CACHE_DIR, `${name}-${key}.json`);
   const lock = join(CACHE_DIR, `${name}-${key}.lock`);
