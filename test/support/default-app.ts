@@ -160,8 +160,11 @@ export async function appTemplates(overrides: Json, options: { placeholders?: re
   return toTemplates(snapshot);
 }
 
-/** The `CDK_*` variables, sorted: test/support/synth.ts reads `CDK_VALIDATION` (off: no validation report), the app may read others. */
-const cdkEnvironment = (): Array<[string, string | undefined]> => Object.entries(process.env).filter(([k]) => k.startsWith('CDK_')).sort(([a], [b]) => (a < b ? -1 : 1));
+/**
+ * The `CDK_*` variables as sorted entries, part of every synth cache key: test/support/synth.ts reads
+ * `CDK_VALIDATION` (off: no validation report), the app may read others (CDK_DEFAULT_ACCOUNT, ...).
+ */
+export const cdkEnvironment = (): Array<[string, string | undefined]> => Object.entries(process.env).filter(([k]) => k.startsWith('CDK_')).sort(([a], [b]) => (a < b ? -1 : 1));
 
 /**
  * The cache key of the app of `configWith(overrides)` built with `options`: {@link appInputKey}

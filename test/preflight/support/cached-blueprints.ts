@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LoadedBlueprints } from '../../../lib/preflight/blueprints.js';
-import { cachedComputation, inputKey, moduleGraphKey } from '../../support/default-app.js';
+import { cachedComputation, cdkEnvironment, inputKey, moduleGraphKey } from '../../support/default-app.js';
 
 type Stored = Omit<LoadedBlueprints, 'config'>;
 
 /** The modules whose import graph computes an entry: this one (how it is stored) and the preflight's loader with the app it builds. */
 const ENTRIES = ['test/preflight/support/cached-blueprints.ts', 'lib/preflight/blueprints.ts'];
-
-/** The `CDK_*` variables (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION, ...): the app may read them, so they are part of the key. */
-const cdkEnvironment = (): Record<string, string | undefined> => Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CDK_')).sort());
 
 /** The sources part of the key: the import graph of {@link ENTRIES} (default-app.ts moduleGraphKey), or every source file when it cannot be followed. */
 const sourcesKey = () => moduleGraphKey(ENTRIES) ?? `all-${inputKey()}`;
@@ -32,7 +29,7 @@ let loadedSourcesKey: string | undefined;
  */
 export async function cachedBlueprints(config: PlatformConfig, blueprintVersion?: string): Promise<LoadedBlueprints> {
   const sources = sourcesKey();
-  const key = createHash('sha256').update(sources).update('\0').update(JSON.stringify({ config, cdkEnv: cdkEnvironment(), ...(blueprintVersion === undefined ? {} : { blueprintVersion }) }))
+  const key = createHash('sha256').update(sources).update('\0').update(JSON.stringify({ config, cdkEnv: Object.fromEntries(cdkEnvironment()), ...(blueprintVersion === undefined ? {} : { blueprintVersion }) }))
     .digest('hex').slice(0, 32);
   const stored = await cachedComputation<Stored>(`loaded-blueprints-${key}`, async () => {
     loadedSourcesKey ??= sources;
