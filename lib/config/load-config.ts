@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { configErrorMap, describeConfigIssues, uselessRemovals, type ConfigLayer } from './config-issues.js';
 import { DEFAULT_CONFIG } from './default-config.js';
-import { describePlaceholders, findPlaceholders, type PlaceholderFinding } from './placeholders.js';
+import { describePlaceholders, EMBEDDED_DEFAULT, findPlaceholders, type PlaceholderFinding } from './placeholders.js';
 import { PlatformConfigSchema, type PlatformConfig } from './schema.js';
 
 /** Context keys (cdk.json, `-c key=value`) that override the embedded default. */
@@ -57,7 +57,7 @@ export interface LoadedConfig {
  * @throws ConfigError for an invalid config, or for placeholders when `refusePlaceholders`
  */
 export function loadConfigReport(sources: ConfigSources = {}, options: { refusePlaceholders?: boolean } = {}): LoadedConfig {
-  const layers: ConfigLayer[] = [{ name: 'embedded default', value: DEFAULT_CONFIG }];
+  const layers: ConfigLayer[] = [{ name: EMBEDDED_DEFAULT, value: DEFAULT_CONFIG }];
   if (sources.file) layers.push({ name: sources.file, value: readConfigFile(sources.file) });
   if (sources.overrides !== undefined) {
     layers.push({ name: `context ${CONFIG_CONTEXT_KEY}`, value: parseOverrides(sources.overrides) });

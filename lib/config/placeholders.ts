@@ -20,12 +20,15 @@ export const PLACEHOLDER_KEYS: ReadonlyArray<{ readonly path: readonly string[];
   { path: ['workloadAccountId'], what: 'the workload account id' },
   {
     path: ['fineTuning', 'baseModels'],
-    what: 'your base models: weights in a bucket of your platform account and training/serving images you chose for your home region',
+    what: 'your base models: each with id, trainingImage and servingImage (ECR images in your home region), weightsS3Uri (a bucket of your platform account), inputPricePer1k and outputPricePer1k',
   },
 ];
 
 /** Substrings that mark a placeholder in any string value: the example account ids, organization and root ids, and example email domains. */
 export const PLACEHOLDER_TOKENS: readonly string[] = ['111111111111', '222222222222', '333333333333', 'o-exampleorg1', 'r-ex01', '@example.com', '@example.org'];
+
+/** The name of the first config layer, the embedded default (lib/config/load-config.ts). */
+export const EMBEDDED_DEFAULT = 'embedded default';
 
 /** One placeholder still in force: its dotted path, its value, what to set instead and the layer that set it. */
 export interface PlaceholderFinding {
@@ -56,7 +59,7 @@ function sourceOf(layers: readonly ConfigLayer[], path: readonly PropertyKey[]):
     for (const key of path) cur = typeof cur === 'object' && cur !== null && Object.prototype.hasOwnProperty.call(cur, key) ? (cur as Record<PropertyKey, unknown>)[key] : undefined;
     if (cur !== undefined && cur !== null) return layer.name;
   }
-  return layers[0]?.name ?? 'embedded default';
+  return layers[0]?.name ?? EMBEDDED_DEFAULT;
 }
 
 function* stringsIn(value: unknown, path: PropertyKey[] = []): Generator<{ path: PropertyKey[]; value: string }> {
@@ -76,7 +79,7 @@ export function findPlaceholders(merged: unknown, layers: readonly ConfigLayer[]
   for (const key of PLACEHOLDER_KEYS) {
     const value = valueAt(merged, key.path);
     if (value === undefined || own.some((layer) => setBy(layer.value, key.path))) continue;
-    findings.push({ path: key.path.join('.'), value, what: key.what, source: layers[0]?.name ?? 'embedded default' });
+    findings.push({ path: key.path.join('.'), value, what: key.what, source: layers[0]?.name ?? EMBEDDED_DEFAULT });
     seen.add(key.path.join('.'));
   }
   for (const found of stringsIn(merged)) {
@@ -91,12 +94,17 @@ export function findPlaceholders(merged: unknown, layers: readonly ConfigLayer[]
 }
 
 /**
- * One line per finding, led by its source as the config's other errors are:
- * `<source>: path = value: is a placeholder of the embedded default; set <what> in <where>`.
+ * One line per finding, led by its source as the config's other errors are. A placeholder left in
+ * force by the embedded default reads
+ * `embedded default: path = value: is a placeholder of the embedded default; set <what> in <where>`;
+ * one that a layer of the user's set (copied into a file, or given as context) reads
+ * `<source>: path = value: is a placeholder of the embedded default; replace it with <what> in <source>`.
+ * @param where the file (or context) the user edits when nothing of theirs set the key yet
  */
 export function describePlaceholders(findings: readonly PlaceholderFinding[], where: string): string[] {
   return findings.map((f) => {
     const shown = Array.isArray(f.value) ? `[${f.value.length} entr${f.value.length === 1 ? 'y' : 'ies'} of the embedded default]` : JSON.stringify(f.value);
-    return `${f.source}: ${f.path} = ${shown}: is a placeholder of the embedded default; set ${f.what} in ${where}`;
+    const advice = f.source === EMBEDDED_DEFAULT ? `set ${f.what} in ${where}` : `replace it with ${f.what} in ${f.source}`;
+    return `${f.source}: ${f.path} = ${shown}: is a placeholder of the embedded default; ${advice}`;
   });
 }

@@ -64,7 +64,7 @@ describe('placeholders of the embedded default', () => {
       `organization.organizationId = "o-exampleorg1": is a placeholder of the embedded default; set your organization id (o-…) in ${file}`,
       `organization.rootId = "r-ex01": is a placeholder of the embedded default; set your organization root id (r-…) in ${file}`,
       `workloadAccountId = "333333333333": is a placeholder of the embedded default; set the workload account id in ${file}`,
-      'fineTuning.baseModels = [2 entries of the embedded default]: is a placeholder of the embedded default; set your base models',
+      'fineTuning.baseModels = [2 entries of the embedded default]: is a placeholder of the embedded default; set your base models: each with id, trainingImage and servingImage',
     ]) expect(message).toContain(line);
     expect(message).not.toContain('managementAccountId =');
     // AND each line is led by the layer the value came from, as the config's other errors are
@@ -75,13 +75,14 @@ describe('placeholders of the embedded default', () => {
     // GIVEN the file restates the default's bucket in the placeholder platform account
     const copied = structuredClone(COMPLETE);
     copied.fineTuning.baseModels[0]!.weightsS3Uri = 's3://tessera-base-models-222222222222/llama-3.1-8b-instruct/';
-    expect(refusal(writeConfig(copied))).toMatch(/fineTuning\.baseModels\[0\]\.weightsS3Uri = "s3:\/\/tessera-base-models-222222222222\/llama-3\.1-8b-instruct\/": is a placeholder of the embedded default; set a value without the embedded default's placeholder 222222222222/);
+    expect(refusal(writeConfig(copied))).toMatch(/fineTuning\.baseModels\[0\]\.weightsS3Uri = "s3:\/\/tessera-base-models-222222222222\/llama-3\.1-8b-instruct\/": is a placeholder of the embedded default; replace it with a value without the embedded default's placeholder 222222222222 in /);
   });
 
   it('refuses the placeholder account id set explicitly in the file', () => {
     const file = writeConfig({ ...COMPLETE, workloadAccountId: '333333333333' });
-    // the file set it: the line names the file as its source, and the key's own advice (new user 6)
-    expect(refusal(file)).toContain(`${file}: workloadAccountId = "333333333333": is a placeholder of the embedded default; set the workload account id in ${file}`);
+    // the file set it: the line names the file as its source, and the key's own advice (new user 6),
+    // to replace what the file set rather than to set it (new user 7)
+    expect(refusal(file)).toContain(`${file}: workloadAccountId = "333333333333": is a placeholder of the embedded default; replace it with the workload account id in ${file}`);
   });
 
   it('lets context overrides alone load (offline synth) and reports what remains', () => {
