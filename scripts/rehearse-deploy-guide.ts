@@ -1,6 +1,7 @@
 /**
  * The README's "Deploying into a real organization", rehearsed end to end on this machine against
- * moto: every `tessera` command runs through the real CLI (`node bin/tessera.mjs`, AWS_ENDPOINT_URL
+ * moto: every `tessera` command runs through the real CLI (`node bin/tessera.mjs`, or the file
+ * TESSERA_REHEARSAL_CLI names: the same program bundled, as the test runs it; AWS_ENDPOINT_URL
  * = moto, fake credentials of the made-up organization's accounts) and is printed with its real
  * output, as a transcript. Kept true by test/integration/deploy-guide-rehearsal.test.ts.
  *
@@ -44,7 +45,13 @@ import { buildEstate, estateClient, MANAGEMENT, PLATFORM, REGION, WORKLOAD, BUCK
 import { startMoto, type MotoServer } from '../test/integration/support/moto-server.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'tessera.mjs');
+/**
+ * The entry point every `tessera` command of the rehearsal runs: bin/tessera.mjs, what `npx tessera`
+ * starts; or, when TESSERA_REHEARSAL_CLI names one, that file: the same program (bin/tessera-cli.ts)
+ * bundled without tsx, which test/integration/deploy-guide-rehearsal.test.ts gives it
+ * (test/support/cli-bundle.ts; about a third of the CPU of a start through tsx).
+ */
+const BIN = process.env.TESSERA_REHEARSAL_CLI || join(ROOT, 'bin', 'tessera.mjs');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const EMAIL = 'dev@acme.example.com';
 /** The tenant registry's name (constructs/tenant-registry.ts). */

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileCacheEnv } from '../support/cli-bundle.js';
+import { bundledEntry, compileCacheEnv, tesseraBundle } from '../support/cli-bundle.js';
 import { tempDir } from '../support/temp-dirs.js';
 
 /**
@@ -27,20 +26,22 @@ function step(heading: string): string {
 
 beforeAll(async () => {
   // A private TMPDIR: whatever the script leaves behind would be seen here. Node's compile cache
-  // (test/support/cli-bundle.ts) for the script and the CLI processes it starts through bin/tessera.mjs.
+  // (test/support/cli-bundle.ts) for the script and the CLI processes it starts.
   tmp = tempDir('tessera-test-rehearsal-tmp-');
-  // tsx keeps the JavaScript of each TypeScript file it compiled in <tmpdir>/tsx-<uid>: the run's own
-  // TMPDIR would make the script and every CLI it starts through bin/tessera.mjs compile the
-  // project's TypeScript again (a cold cache). That one directory is the shared one, linked in.
-  const tsxCache = `tsx-${process.geteuid?.() ?? userInfo().username}`;
-  mkdirSync(join(tmpdir(), tsxCache), { recursive: true });
-  symlinkSync(join(tmpdir(), tsxCache), join(tmp, tsxCache));
+  // The script and the CLI it runs, each bundled without tsx (test/support/cli-bundle.ts: the same
+  // programs; tsx's hooks on every module the script and each `tessera` start load were most of
+  // their CPU). bin/tessera.mjs itself, the entry `npx tessera` starts, is run by serve-cli and
+  // cli-failures; `npm run rehearse:deploy-guide` runs the script and the CLI through tsx.
+  const [script, cli] = await Promise.all([
+    bundledEntry('scripts/rehearse-deploy-guide.ts', ['scripts/rehearse-deploy-guide.ts', 'test/support', 'test/integration/support', 'test/unit/users/support.ts']),
+    tesseraBundle(),
+  ]);
   // The script in a process group of its own: a timeout ends it and every process it started (its
   // `npx tessera` runs, serve), where a SIGKILL of the script alone left a CLI run orphaned and
   // running (seen at load ~25, the script past 170 s).
   run = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'rehearse-deploy-guide.ts')], {
-      cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...compileCacheEnv(), TMPDIR: tmp },
+    const child = spawn(process.execPath, [script], {
+      cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...compileCacheEnv(), TMPDIR: tmp, TESSERA_REHEARSAL_CLI: cli },
     });
     let stdout = '';
     let stderr = '';
