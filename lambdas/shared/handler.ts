@@ -22,15 +22,17 @@ export type StepHandler<I, O> = (event: I, context?: Context) => Promise<O>;
  * Catch rules match on.
  */
 export function lifecycleHandler<I, O>(step: string, fn: StepHandler<I, O>, options: { trackStep?: boolean } = {}): StepHandler<I, O> & { step: string } {
+  // One EMF record per step outcome, published at once (a step is one invocation), with the
+  // dimensions service and Step (the dashboard's SEARCH expressions name exactly those). One
+  // single-metric instance per step, made with the step's module: metrics.singleMetric() per outcome
+  // built a new Metrics and a new Console each time. A published record clears only the record's
+  // own metrics and dimensions, so Step, a default dimension here, stays for the next outcome;
+  // addMetric stores and publishes synchronously, so concurrent invocations cannot mix records.
+  const stepMetrics = metrics.singleMetric().setDefaultDimensions({ Step: step });
+  const outcome = (name: string) => stepMetrics.addMetric(name, MetricUnit.Count, 1);
   const wrapped = middy(async (event: I, context: Context) => {
     const tenantId = tenantIdOf(event as never);
     logger.appendKeys({ step, tenantId });
-    // One EMF record per step outcome, published at once (a step is one invocation).
-    const outcome = (name: string) => {
-      const m = metrics.singleMetric();
-      m.addDimension('Step', step);
-      m.addMetric(name, MetricUnit.Count, 1);
-    };
     const executionArn = (event as { executionArn?: string } | undefined)?.executionArn;
     try {
       const result = await stepContext.run({ executionArn }, async () => {
