@@ -64,6 +64,7 @@ interface CheckReport {
   verifiedHosts: number;
   verifiedRollbacks: number;
   brokenMemoCaught: boolean;
+  kms: { deferred: number; signaturesValid: number; publicKeys: Record<string, [number, string | null]>; replicaSharesKey: boolean; verified: number };
 }
 
 interface ParseCheckReport { applied: string[]; differences: string[]; answers: number; errorAnswers: number; verified: Record<string, number>; wrongAstCaught: boolean; wrongMethodsCaught: boolean; appliedForOtherVersion: string[] }
@@ -88,9 +89,10 @@ const probe = (version: string): Probe =>
         'from moto.core import serialize',
         'from moto.moto_server import werkzeug_app',
         'from moto.dynamodb.models import DynamoDBBackend',
-        'own = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item]',
+        'from moto.kms.models import Key',
+        'own = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item, Key.__init__]',
         'import tessera_moto_patches as p',
-        'now = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item]',
+        'now = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item, Key.__init__]',
         'print(json.dumps({"patchedFor": p.PATCHED_FOR, "applied": p.APPLIED, "own": own == now}))',
       ].join('\n'),
     ]),
@@ -180,7 +182,7 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
   it("answer as moto's own code does over the suites' services, and a wrong memo would be caught", () => {
     const { report } = patchChecks().patches;
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy', 'patch_update_item_stream_copy']);
+    expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy', 'patch_update_item_stream_copy', 'patch_kms_lazy_private_key']);
     expect(report.services).toEqual(['apigateway', 'cloudformation', 'dynamodb', 'dynamodbstreams', 'ec2', 'events', 'iam', 'kms', 'logs', 'organizations', 's3', 'sqs', 'sts']);
     expect(report.answers).toBeGreaterThanOrEqual(85);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(5);
@@ -188,13 +190,22 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(report.verifiedHosts).toBe(report.hosts - 2); // the two hosts without a backend are never remembered
     expect(report.verifiedRollbacks).toBeGreaterThanOrEqual(2); // the cancelled transactions' tables, items equal to moto's full copy
     expect(report.brokenMemoCaught).toBe(true);
+    // KMS: CreateKey makes no private key (six specs); Sign, Verify and GetPublicKey make it, of the
+    // spec's size and curve (each also compared with moto's own call), and a replica shares its primary's
+    expect(report.kms).toEqual({
+      deferred: 6,
+      signaturesValid: 4,
+      publicKeys: { RSA_2048: [2048, null], RSA_3072: [3072, null], ECC_NIST_P256: [256, 'secp256r1'], ECC_NIST_P384: [384, 'secp384r1'] },
+      replicaSharesKey: true,
+      verified: 5,
+    });
   }, 120_000);
 
   it('are in force for the moto requirements-dev.txt pins, and off for any other version', () => {
     const pinned = /^moto\[server\]==(\S+)$/m.exec(readFileSync(join(ROOT, 'requirements-dev.txt'), 'utf8'))?.[1];
     const { installed, other } = patchChecks().probes;
     expect(installed.patchedFor).toBe(pinned);
-    expect(installed.applied).toHaveLength(4);
+    expect(installed.applied).toHaveLength(5);
     expect(installed.own).toBe(false);
     expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });
   }, 120_000);

@@ -34,7 +34,7 @@ APPLIED: list[str] = []
 CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
-VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
+VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
 NAME_MEMOS: dict[tuple, dict] = {}  # patch_serializer_value_lookup: per tuple of alias providers
 
 
@@ -396,7 +396,89 @@ def patch_update_item_stream_copy() -> None:
     backend_cls.update_item = update_item_patched
 
 
-PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy)
+def patch_kms_lazy_private_key() -> None:
+    """moto's KMS `Key.__init__` (moto/kms/models.py) generates the key's asymmetric private key
+    (`generate_private_key(key_spec)`, moto/kms/utils.py: an RSA-2048 key for SYMMETRIC_DEFAULT,
+    HMAC and RSA_2048 keys, RSA-3072/4096 or an EC key for those specs) for every key it creates,
+    although only Sign, Verify and GetPublicKey read it (`key.private_key`, models.py; the
+    dashboard's data.json reads every attribute, and leaves this one out: not JSON). An RSA-2048
+    key costs 20-100 ms of CPU; every tenant blueprint creates KMS keys and nothing in the suites
+    signs with them (6.7% of moto's CPU in lifecycle.test.ts).
+
+    This patch creates the same key on the first read of `private_key` instead: the class gets a
+    descriptor that calls moto's `generate_private_key(self.key_spec)` (key_spec is set in
+    `__init__` and never changed by moto), under a lock (two threads of a threaded server reading
+    it first at once get the same key), and stores it in the instance's `__dict__`, where every
+    later read finds it, as before. Generation reads OpenSSL's random source only, never moto's
+    (`mock_random`), so the ids moto draws after it are the same. `replicate_key` shallow-copies the
+    key (`copy`: the replica shares the primary's private key object); the patch reads the
+    primary's key first, so the replica shares it as before.
+    With `TESSERA_MOTO_VERIFY=1` each key generated is checked to be of the class and size (RSA
+    modulus bits, EC curve) moto's own call gives for the key's spec.
+    """
+    import threading as threading_module
+
+    from moto.kms import models, utils
+
+    key_cls = models.Key
+    generate = utils.generate_private_key
+    absent = object()
+    lock = threading_module.Lock()
+
+    def shape_of(private_key: Any) -> tuple:
+        inner = private_key.private_key
+        curve = getattr(inner, "curve", None)
+        return (type(private_key).__name__, inner.key_size, getattr(curve, "name", None))
+
+    class LazyPrivateKey:
+        def __get__(self, key: Any, owner: Any = None) -> Any:
+            if key is None:
+                return self
+            with lock:
+                found = key.__dict__.get("private_key", absent)
+                if found is absent:
+                    found = key.__dict__["private_key"] = generate(key.key_spec)
+                    if VERIFY:
+                        _count("kmsKeys")
+                        theirs = generate(key.key_spec)
+                        if shape_of(found) != shape_of(theirs):
+                            _verify_failed(f"kms private key of {key.key_spec}", shape_of(found), shape_of(theirs))
+            return found
+
+    original_init = key_cls.__init__
+    original_replicate = models.KmsBackend.replicate_key
+
+    def init_patched(self: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(_bypass, "on", False):
+            return original_init(self, *args, **kwargs)
+        deferred.on = True
+        try:
+            original_init(self, *args, **kwargs)
+        finally:
+            deferred.on = False
+        if self.__dict__.get("private_key", absent) is _DEFERRED:
+            del self.__dict__["private_key"]
+
+    def generate_in_models(key_spec: str) -> Any:
+        return _DEFERRED if getattr(deferred, "on", False) else generate(key_spec)
+
+    def replicate_key_patched(self: Any, key_id: str, replica_region: str) -> Any:
+        key = self.keys.get(key_id)
+        if key is not None:
+            key.private_key  # noqa: B018 - generated now, so that the replica shares it
+        return original_replicate(self, key_id, replica_region)
+
+    deferred = threading_module.local()
+    models.generate_private_key = generate_in_models
+    key_cls.__init__ = init_patched
+    key_cls.private_key = LazyPrivateKey()
+    models.KmsBackend.replicate_key = replicate_key_patched
+
+
+_DEFERRED = object()  # patch_kms_lazy_private_key: the value __init__ stores, removed before anyone reads it
+
+
+PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy, patch_kms_lazy_private_key)
 
 NOT_IMPLEMENTED = re.compile(r"^The \w+ action has not been implemented$")
 
