@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import { GatewayPolicy, type TenantRecord } from '../../../lib/tenant-record.js';
@@ -93,17 +94,64 @@ export async function nodeRetrieve(baseURL: string, apiKey: string, id: string):
 }
 
 /**
- * `client.models.retrieve(id)` for each case, in order, with the official Python client
- * (retrieve_model.py): one Python process for all the cases, a client per API key.
+ * `client.models.retrieve(id)` for each case of a batch, in order, with the official Python client
+ * (retrieve_model.py): one Python process for the batches of a test file (started by the first, its
+ * start mostly `import openai`, ~0.9 s of CPU), and per batch a client per API key, as before when
+ * each batch had a process of its own. {@link stop} in the file's afterAll.
  */
-export async function pythonRetrieve(baseURL: string, cases: Array<{ apiKey: string; id: string }>): Promise<Retrieved[]> {
-  const root = join(import.meta.dirname, '..', '..', '..');
-  const stdout = await new Promise<string>((resolve, reject) => {
-    const child = execFile(join(root, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'retrieve_model.py'), baseURL], { timeout: 60_000 }, (error, out, err) =>
-      (error ? reject(new Error(`retrieve_model.py: ${error.message}\n${err}`)) : resolve(out)));
-    child.stdin!.end(JSON.stringify(cases.map((c) => ({ api_key: c.apiKey, id: c.id }))));
-  });
-  return stdout.trim().split('\n').map((l) => JSON.parse(l) as Retrieved);
+export class PythonRetriever {
+  private child?: ChildProcessWithoutNullStreams;
+  private lines?: AsyncIterator<string>;
+  private stderr = '';
+  /** Batches one after the other: the process answers them in order. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  /** The answers to `cases`, one per case, in order; rejects when the process fails or takes over 60 s. */
+  retrieve(baseURL: string, cases: Array<{ apiKey: string; id: string }>): Promise<Retrieved[]> {
+    const answer = this.turn.then(() => this.batch(baseURL, cases));
+    this.turn = answer.catch(() => undefined);
+    return answer;
+  }
+
+  private async batch(baseURL: string, cases: Array<{ apiKey: string; id: string }>): Promise<Retrieved[]> {
+    if (!this.child) {
+      const root = join(import.meta.dirname, '..', '..', '..');
+      this.child = spawn(join(root, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'retrieve_model.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+      this.child.stderr.on('data', (d) => { this.stderr += String(d); });
+      this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+    }
+    const child = this.child;
+    const fail = (why: string) => new Error(`retrieve_model.py: ${why}\n${this.stderr}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => { child.kill('SIGKILL'); reject(fail('no answer within 60 s')); }, 60_000);
+    });
+    try {
+      child.stdin.write(`${JSON.stringify({ base_url: baseURL, cases: cases.map((c) => ({ api_key: c.apiKey, id: c.id })) })}\n`);
+      const out: Retrieved[] = [];
+      for (;;) {
+        const next = await Promise.race([this.lines!.next(), timeout]);
+        if (next.done) throw fail(`exited (${child.exitCode ?? child.signalCode}) before it answered`);
+        const line = JSON.parse(next.value) as Retrieved & { done?: boolean };
+        if (line.done) return out;
+        out.push(line);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends the process (end of its stdin; killed after 2 s) and waits for it to exit. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.stdin.end();
+    const killer = setTimeout(() => child.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(killer);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CorsTarget } from './cors-cases.js';
-import { IDS, nodeRetrieve, pythonRetrieve, type Retrieved } from './fixtures.js';
+import { IDS, nodeRetrieve, PythonRetriever, type Retrieved } from './fixtures.js';
 
 const model = (id: string, owned_by: string) => ({ id, object: 'model', created: 0, owned_by });
 
@@ -14,17 +14,21 @@ export function describeModelRetrieval(label: string, start: () => Promise<CorsT
   describe(`models.retrieve through ${label}`, () => {
     let target: CorsTarget;
     const tokens: Record<string, string> = {};
+    /** The Python client's process, one for the file's Python cases. */
+    const python = new PythonRetriever();
+    const pythonRetrieve = (baseURL: string, cases: Array<{ apiKey: string; id: string }>) => python.retrieve(baseURL, cases);
     beforeAll(async () => {
       target = await start();
       for (const t of ['acme', 'globex', 'initech']) tokens[t] = await target.token(t);
     });
     afterAll(async () => {
+      await python.stop();
       await target?.stop();
     });
 
     const retrieve = async (client: 'node' | 'python', tenant: string, ids: string[]): Promise<Retrieved[]> =>
       client === 'node' ? Promise.all(ids.map((id) => nodeRetrieve(target.url, tokens[tenant], id))) : pythonRetrieve(target.url, ids.map((id) => ({ apiKey: tokens[tenant], id })));
-    /** One retrieve per case, in order: Node's one after the other, Python's in one process (a client per tenant's key). */
+    /** One retrieve per case, in order: Node's one after the other, Python's in one batch (a client per tenant's key). */
     const retrieveEach = async (client: 'node' | 'python', cases: Array<[tenant: string, id: string]>): Promise<Retrieved[]> => {
       if (client === 'python') return pythonRetrieve(target.url, cases.map(([tenant, id]) => ({ apiKey: tokens[tenant], id })));
       const out: Retrieved[] = [];
