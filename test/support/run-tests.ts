@@ -20,6 +20,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// The type-check's result cache (test/support/typecheck-cache.ts), by URL: node runs this file without a
+// loader, and tsc would refuse an import ending in `.ts`; the type annotation is erased by Node.
+const { storePassedTypecheck, typecheckInputKey, typecheckPassedBefore }: typeof import('./typecheck-cache.js') =
+  await import(new URL('./typecheck-cache.ts', import.meta.url).href);
+
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 
@@ -44,11 +49,16 @@ let typecheckOutput = '';
 // changed and those depending on them; errors of unchanged files are reported from it as before.
 const typecheckCache = join(ROOT, 'node_modules', '.cache', 'tessera-tsc');
 mkdirSync(typecheckCache, { recursive: true });
-const tsc = spawn(bin('tsc'), ['--noEmit', '--singleThreaded', '--incremental', '--tsBuildInfoFile', join(typecheckCache, 'tsconfig.tsbuildinfo')], {
-  cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-});
-tsc.stdout?.on('data', (d) => (typecheckOutput += String(d)));
-tsc.stderr?.on('data', (d) => (typecheckOutput += String(d)));
+const tscArgs = ['--noEmit', '--singleThreaded', '--incremental', '--tsBuildInfoFile', join(typecheckCache, 'tsconfig.tsbuildinfo')];
+// Not run at all when every file the last passing check read is unchanged (test/support/typecheck-cache.ts):
+// even incremental, tsc parses all ~10,000 files it reads (~6-8 s of CPU) to find that nothing changed.
+const cacheOff = process.env.TESSERA_TEST_CACHE === 'off';
+const inputs = cacheOff ? undefined : typecheckInputKey(ROOT, typecheckCache, tscArgs);
+const passedAt = inputs ? typecheckPassedBefore(typecheckCache, inputs.key) : undefined;
+const tscStartedAt = Date.now();
+const tsc = passedAt ? undefined : spawn(bin('tsc'), tscArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+tsc?.stdout?.on('data', (d) => (typecheckOutput += String(d)));
+tsc?.stderr?.on('data', (d) => (typecheckOutput += String(d)));
 // Node's compile cache for vitest's main process and the workers it forks (vitest.config.ts says what it covers).
 // test/support/compile-cache.ts's directory, written out: node runs this file without a loader, so it imports no .ts module.
 const compileCache = process.env.NODE_COMPILE_CACHE || join(ROOT, 'node_modules', '.cache', 'tessera-test-compile-cache');
@@ -57,12 +67,16 @@ const vitest = spawn(bin('vitest'), ['run', ...process.argv.slice(2)], { cwd: RO
 // Ctrl-C reaches both through the terminal's process group; a plain kill of this process is passed on.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    for (const child of [tsc, vitest]) if (child.exitCode === null) child.kill(signal);
+    for (const child of [tsc, vitest]) if (child && child.exitCode === null) child.kill(signal);
   });
 }
 
-const [typecheck, tests] = await Promise.all([finished(tsc, started), finished(vitest, started)]);
-if (typecheck.code === 0) {
+const [typecheck, tests] = await Promise.all([tsc ? finished(tsc, started) : { code: 0, seconds: 0 }, finished(vitest, started)]);
+if (passedAt) {
+  console.log(`\n type-check  tsc --noEmit passed (not run: no file it read has changed since the check that passed at ${passedAt})`);
+} else if (typecheck.code === 0) {
+  // Kept only when no input changed after tsc started (else the next run checks again).
+  if (!cacheOff) storePassedTypecheck(typecheckCache, typecheckInputKey(ROOT, typecheckCache, tscArgs), tscStartedAt);
   console.log(`\n type-check  tsc --noEmit passed (${typecheck.seconds.toFixed(1)} s, run beside the tests)`);
 } else {
   process.stdout.write(`\n${typecheckOutput}`);
