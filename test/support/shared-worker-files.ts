@@ -78,6 +78,9 @@ export type WorkerKind = 'shared' | 'reset' | 'own';
 
 const RANK: Record<WorkerKind, number> = { shared: 0, reset: 1, own: 2 };
 
+/** An import or re-export of types only (`import type { X } from './x.js'`): erased, nothing is loaded (as test/support/default-app.ts's TYPE_ONLY). */
+const TYPE_ONLY_IMPORT = /\b(?:import|export)\s+type\s+(?!from\b)[^;]*?\bfrom\s*['"][^'"]+['"]/g;
+
 /** The kind of a test source by itself ({@link OWN_PROCESS_PATTERNS}, then {@link RESET_STATE_PATTERNS}). */
 export function sourceKind(source: string): WorkerKind {
   if (OWN_PROCESS_PATTERNS.some((p) => p.test(source))) return 'own';
@@ -97,8 +100,9 @@ function workerKind(file: string, testRoot: string, seen = new Set<string>()): W
   const source = readFileSync(file, 'utf8');
   let kind = REVIEWED_HELPERS[relative(testRoot, file).split('\\').join('/')]?.kind ?? sourceKind(source);
   if (kind === 'own') return kind;
-  // Static and dynamic imports of test helpers, either quote.
-  for (const [, , spec] of source.matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
+  // Static and dynamic imports of test helpers, either quote; not `import type`/`export type`, which
+  // TypeScript erases: they load no module, so nothing of the helper runs in the file's process.
+  for (const [, , spec] of source.replace(TYPE_ONLY_IMPORT, '').matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
     const helper = resolve(dirname(file), `${spec}.ts`);
     if (!helper.startsWith(testRoot) || !existsSync(helper)) continue;
     const helperKind = workerKind(helper, testRoot, seen);

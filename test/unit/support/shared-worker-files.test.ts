@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROCESS_STATE_PATTERNS, REVIEWED_HELPERS, resetWorkerFiles, sharedWorkerFiles, sourceKind } from '../../support/shared-worker-files.js';
+import { tempDir } from '../../support/temp-dirs.js';
 
 const touches = (source: string) => PROCESS_STATE_PATTERNS.some((p) => p.test(source));
 
@@ -54,6 +56,24 @@ describe('the shared-worker classifier (vitest.config.ts projects "shared", "sha
       expect(shared).not.toContain(own);
       expect(reset).not.toContain(own);
     }
+  });
+
+  it('follows the helpers a file loads, not those it imports types from (TypeScript erases `import type`)', () => {
+    const root = tempDir('tessera-classifier-');
+    const write = (path: string, text: string) => {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+    write('test/support/stateful.ts', "export type Env = Record<string, string>;\nexport const setUp = () => { process.env.X = 'y'; };\n");
+    write('test/support/own.ts', 'export type G = number;\nglobalThis.fetch = undefined as never;\n');
+    write('test/x/types-only.test.ts', "import type { Env } from '../support/stateful.js';\nexport type { G } from '../support/own.js';\nconst e: Env = {};\n");
+    write('test/x/value.test.ts', "import { setUp } from '../support/stateful.js';\nsetUp();\n");
+    write('test/x/mixed.test.ts', "import { type Env, setUp } from '../support/stateful.js';\nconst e: Env = {}; setUp();\n");
+    write('test/x/dynamic.test.ts', "await import('../support/own.js');\n");
+    expect(sharedWorkerFiles(root, 'test/x')).toEqual(['test/x/types-only.test.ts']);
+    expect(resetWorkerFiles(root, 'test/x')).toEqual(['test/x/mixed.test.ts', 'test/x/value.test.ts']);
+    // imports types of the moto harness (template-conditions.ts -> derive-moto-blueprint.ts), and loads nothing of it
+    expect(sharedWorkerFiles(process.cwd(), 'test/infra')).toContain('test/infra/tenant-failover.test.ts');
   });
 
   it('shares workers among integration files whose helpers keep no state past the file, and says why each reviewed helper is safe', () => {
