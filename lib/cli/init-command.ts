@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { CliError } from './cli-error.js';
 import { ConfigError, loadConfigReport } from '../config/load-config.js';
 import { collectAnswers, type InitAnswers, type InitFlags } from './init/collect-answers.js';
-import { readOrganization, type OrganizationFacts } from './init/organization-lookup.js';
+import type { OrganizationFacts } from './init/organization-lookup.js';
 import { createPrompter, type PromptStreams } from './init/prompt.js';
 import { renderConfig } from './init/render-config.js';
 import { checkOutput, writeConfigFile } from './init/write-config.js';
@@ -34,7 +34,8 @@ export interface InitIo extends PromptStreams {
  */
 export async function runInit(options: InitOptions, io: InitIo): Promise<InitAnswers> {
   checkOutput(options.output, Boolean(options.force));
-  const organization = options.fromOrganization ? await (io.readOrganization ?? (() => readOrganization()))() : undefined;
+  // Organizations' SDK client is imported only for --from-organization: the other runs never call it.
+  const organization = options.fromOrganization ? await (io.readOrganization ?? (async () => (await import('./init/organization-lookup.js')).readOrganization()))() : undefined;
   const prompter = io.interactive ? createPrompter(io) : undefined;
   if (prompter) io.output.write('tessera init: answer each question; Enter takes the [default].\n');
   let answers: InitAnswers;

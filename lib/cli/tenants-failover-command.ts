@@ -1,5 +1,4 @@
-import { BackupClient, paginateListRecoveryPointsByBackupVault } from '@aws-sdk/client-backup';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { BackupClient } from '@aws-sdk/client-backup';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { Command } from 'commander';
 import { API_KEYS_TABLE_NAME } from '../identity/api-key.js';
@@ -320,15 +319,18 @@ export function failoverPlanLines(p: FailoverPlan): string {
 
 /** AWS clients of the command (replaced in tests). */
 export interface FailoverIo {
-  backup(region: string, credentials?: AwsCredentialIdentity): Pick<BackupClient, 'send'>;
+  backup(region: string, credentials?: AwsCredentialIdentity): Promise<Pick<BackupClient, 'send'>>;
   /** Credentials of `roleArn`, from STS's endpoint in `region` (the DR region: the home one may be the lost one). */
   assumeRole(roleArn: string, region: string): Promise<AwsCredentialIdentity>;
   now(): Date;
 }
 
+// The Backup and STS clients are imported by the failover-plan run that calls them: every other
+// `tessera tenants` run (list, show, create, ...) registers this subcommand and never loads them.
 const processIo: FailoverIo = {
-  backup: (region, credentials) => new BackupClient({ region, credentials }),
+  backup: async (region, credentials) => new (await import('@aws-sdk/client-backup')).BackupClient({ region, credentials }),
   async assumeRole(roleArn, region) {
+    const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
     // A regional STS endpoint in the DR region: without a region the SDK has none to call ("Region is missing").
     const out = await new STSClient({ region }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'tessera-failover-plan' }));
     const c = out.Credentials!;
@@ -342,6 +344,7 @@ const processIo: FailoverIo = {
  * could not be listed: the plan is printed either way.
  */
 export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vault: string): Promise<{ points: PlanRecoveryPoint[] } | { error: string }> {
+  const { paginateListRecoveryPointsByBackupVault } = await import('@aws-sdk/client-backup');
   try {
     const points: PlanRecoveryPoint[] = [];
     for await (const page of paginateListRecoveryPointsByBackupVault({ client: client as BackupClient }, { BackupVaultName: vault })) {
@@ -444,7 +447,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
           credentials = undefined;
           recoveryPoints = { error: `assuming --role-arn ${o.roleArn} in ${drRegion}: ${(e as Error).name}: ${(e as Error).message}` };
         }
-        if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(io.backup(drRegion, credentials), drBackupVaultName(id));
+        if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(await io.backup(drRegion, credentials), drBackupVaultName(id));
       }
       const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, vpcCidr: o.vpcCidr ?? record.vpcCidr, config, configFile: o.config, recoveryPoints, now: io.now() });
       process.stdout.write(`${json ? JSON.stringify(plan, null, 2) : failoverPlanLines(plan)}\n`);
