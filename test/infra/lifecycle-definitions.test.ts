@@ -17,7 +17,7 @@ import { records, registryMock } from '../unit/lifecycle/registry-mock.js';
 // stand-in; the definitions' assertions do not touch it.
 vi.mock('../../lambdas/shared/registry.js', () => registryMock);
 import { defaultAppTemplates } from '../support/default-app.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 
 let workflows: LocalWorkflows;
 /** The platform stack's template and the work bucket's logical id (LocalWorkflows renders a Ref as `<logicalId>`). */

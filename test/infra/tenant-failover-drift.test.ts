@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 import { provisioningPolicies, WORKLOAD_ACCOUNT, WORKLOAD_HOME_REGION } from '../support/workload-provisioning-policies.js';
 
 /**

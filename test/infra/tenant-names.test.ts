@@ -11,7 +11,7 @@ import {
 } from '../../lib/tenant-naming.js';
 import { breaks, namesInArn, namesInManifest, type NameRuleId } from '../support/aws-name-rules.js';
 import { defaultAppTemplates } from '../support/default-app.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 
 // Every name built from a tenant id, instantiated: each property of each blueprint whose value is
 // built from the TenantId parameter is rendered with boundary ids (worst-case account and Region)

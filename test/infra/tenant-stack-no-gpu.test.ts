@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { appTemplates, type AppTemplates, type ValidationReport } from '../support/default-app.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 
 /**
  * Issue 13: a dedicated-compute tier without GPUs is expressible (`compute.gpu.maxSize: 0`), and its

@@ -3,7 +3,7 @@ import { formatCostReport } from '../../lib/cost/format.js';
 import { loadPriceTable } from '../../lib/cost/price-table.js';
 import { costTiers, type CostReport, type TierCost } from '../../lib/cost/tier-costs.js';
 import { cachedBlueprints } from '../preflight/support/cached-blueprints.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 
 /**
  * `npm run cost` on a config with two DR tiers, built as the CLI builds it (lib/preflight/blueprints.ts,

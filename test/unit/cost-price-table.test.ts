@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/cli-error.js';
 import { loadPriceTable, parsePriceTable, PRICE_KEYS, shippedRegions } from '../../lib/cost/price-table.js';
-import { configWith } from '../support/synth.js';
+import { configWith } from '../support/config-with.js';
 
 const shipped = () => JSON.parse(readFileSync(new URL('../../lib/cost/prices-us-east-1.json', import.meta.url), 'utf8'));
 

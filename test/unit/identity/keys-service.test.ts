@@ -4,7 +4,7 @@ import type { TenantRecord, TenantStatus } from '../../../lib/tenant-record.js';
 import { ApiKeyService, keyUsable, MAX_LIVE_KEYS } from '../../../lambdas/identity/api-keys.js';
 import { IdentityError } from '../../../lambdas/identity/identity-error.js';
 import { MemoryApiKeyStore } from '../../../lambdas/identity/stores/memory-api-key-store.js';
-import { configWith } from '../../support/synth.js';
+import { configWith } from '../../support/config-with.js';
 
 const config = configWith();
 const NOW = new Date('2026-12-01T10:00:00.000Z');

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { S3AuditSink } from '../../../lambdas/inference/s3-audit-sink.js';
 import { secretsManagerKeys } from '../../../lambdas/inference/secrets.js';
 import { unscopedSecretsClient } from '../../../lambdas/shared/tenant-credentials.js';
-import { configWith } from '../../support/synth.js';
+import { configWith } from '../../support/config-with.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';

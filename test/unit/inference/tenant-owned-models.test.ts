@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { resolvePolicy } from '../../../lambdas/inference/policy.js';
 import { tenantRoleClient } from '../../../lambdas/shared/tenant-role-clients.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
-import { configWith } from '../../support/synth.js';
+import { configWith } from '../../support/config-with.js';
 
 // Issue 12 review: a session of a tenant's model-invoker role carries that tenant's tag; neither
 // the policy nor the session cache may hand it to another tenant's request.
