@@ -118,6 +118,9 @@ export class PythonRetriever {
       const root = join(import.meta.dirname, '..', '..', '..');
       this.child = spawn(join(root, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'retrieve_model.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
       this.child.stderr.on('data', (d) => { this.stderr += String(d); });
+      // A failed start or a write to a process that died: said in the batch's error (its stdout ends), never an uncaught 'error'.
+      this.child.on('error', (e) => { this.stderr += `${e.message}\n`; });
+      this.child.stdin.on('error', (e) => { this.stderr += `stdin: ${e.message}\n`; });
       this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
     }
     const child = this.child;
