@@ -56,6 +56,36 @@ const SLOT_POLL: LifecycleHandlerName = 'acquire-account-slot';
  * and end-stopped-execution through `failOperation` (lambdas/lifecycle/lease.ts).
  */
 const SLOT_RELEASERS: ReadonlySet<LifecycleHandlerName> = new Set(['release-account-slot', 'record-failure', 'end-stopped-execution']);
+/**
+ * A Task state's timeout where its definition sets none. Step Functions then has no task timeout
+ * of its own (the Task state's `TimeoutSeconds` defaults to 99,999,999 s, Amazon States Language,
+ * "Task state"): the task ends when its Lambda does, whose own timeout is at most 15 minutes.
+ * aws-local-stepfunctions instead fails such a Task with States.Timeout after 60 s of wall time,
+ * which a loaded machine reached (offboarding-export's export of 1,000 objects and a 50 MB one, at
+ * load ~20: the test failed with an execution States.Timeout that AWS would not raise). The
+ * largest delay Node's setTimeout keeps (2^31 - 1 ms; a longer one fires at once), ~24.8 days:
+ * never reached by a test, as AWS's default is never reached by a Lambda.
+ */
+const TASK_TIMEOUT_UNSET_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * `definition` with TASK_TIMEOUT_UNSET_SECONDS on every Task state (nested Map and Parallel
+ * definitions included) that sets neither `TimeoutSeconds` nor `TimeoutSecondsPath`; the rest as
+ * synthesized. A copy: the synthesized definition itself is not changed.
+ */
+export function withAwsTaskTimeouts<D extends Definition>(definition: D): D {
+  type State = Definition['States'][string] & { TimeoutSeconds?: number; TimeoutSecondsPath?: string; Branches?: Definition[] };
+  const states = Object.fromEntries(Object.entries(definition.States).map(([name, state]: [string, State]) => {
+    const copy: State = { ...state };
+    if (copy.Type === 'Task' && copy.TimeoutSeconds === undefined && copy.TimeoutSecondsPath === undefined) copy.TimeoutSeconds = TASK_TIMEOUT_UNSET_SECONDS;
+    if (copy.Iterator) copy.Iterator = withAwsTaskTimeouts(copy.Iterator);
+    if (copy.ItemProcessor) copy.ItemProcessor = withAwsTaskTimeouts(copy.ItemProcessor);
+    if (copy.Branches) copy.Branches = copy.Branches.map((b) => withAwsTaskTimeouts(b));
+    return [name, copy];
+  }));
+  return { ...definition, States: states };
+}
+
 /** The longest a refused slot poll's next poll is held back waiting for a release (a slot freed by other means). */
 const SLOT_RECHECK_MS = 1_000;
 
@@ -107,13 +137,14 @@ export class WorkflowRunner {
    * included, once per state of the sources (validateDefinition); the machine that runs is built
    * with `noValidate`, because aws-local-stepfunctions would otherwise validate again on every run
    * and for every Map item (a new Ajv schema compilation each time: about a quarter of a second of
-   * CPU per run here).
+   * CPU per run here). Task states without a timeout get AWS's (withAwsTaskTimeouts), not the
+   * library's 60 s.
    */
   private machine(definition: Definition): StateMachine {
     let machine = this.machines.get(definition);
     if (!machine) {
       validateDefinition(definition);
-      machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+      machine = new StateMachine(withAwsTaskTimeouts(definition) as never, { validationOptions: { noValidate: true } });
       this.machines.set(definition, machine);
     }
     return machine;
