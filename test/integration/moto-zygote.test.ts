@@ -83,7 +83,10 @@ async function spawnedMoto(options: Parameters<typeof startMoto>[0] = {}): Promi
 /** A zygote under a stand-in for vitest's main process (a Node process running startMotoZygote), and a server it forked. */
 async function zygoteUnderFakeMain(): Promise<{ main: ChildProcess; zygotePid: number; server: { pid: number; port: number } }> {
   const socketPath = join(tempDir('moto-zygote-parent-'), 'z.sock');
-  const main = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+  // Node runs moto-zygote.ts itself (type stripping: on by default from Node 22.18, a flag before; the
+  // file imports only Node's modules): no tsx loader to start in the stand-in.
+  const stripTypes = (process.features as { typescript?: string | false }).typescript ? [] : ['--experimental-strip-types'];
+  const main = spawn(process.execPath, [...stripTypes, '--input-type=module', '-e', `
     const { startMotoZygote } = await import(${JSON.stringify(join(import.meta.dirname, 'support', 'moto-zygote.ts'))});
     const z = await startMotoZygote(process.argv[1], process.argv[2], JSON.parse(process.argv[3]));
     console.log(JSON.stringify({ pid: z.pid }));
@@ -228,6 +231,63 @@ describe('moto zygote: a forked server is a fresh server', () => {
       await Promise.all([importTime.stop(), requestTime.stop()]);
     }
   }, 90_000);
+});
+
+describe('moto servers keep connections open (support/moto-python/tessera_moto_keepalive.py)', () => {
+  it('answer requests one after another on one connection, with bodies the server reads, does not read and gets chunked; serial: one request at a time over all connections, threaded: at once', async () => {
+    const { Agent, request } = await import('node:http');
+    for (const serial of [true, false]) {
+      const moto = await startMoto({ serial });
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const send = (method: string, path: string, body?: Buffer | Buffer[], headers: Record<string, string> = {}) =>
+          new Promise<{ status: number; connection: string | undefined; reused: boolean; body: string }>((resolve, reject) => {
+            const req = request(`${moto.endpoint}${path}`, { method, agent, headers }, (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (d: string) => (text += d));
+              res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, reused: req.reusedSocket, body: text }));
+            });
+            req.on('error', reject);
+            for (const part of Array.isArray(body) ? body : body ? [body] : []) req.write(part);
+            req.end();
+          });
+        const s3 = { host: 's3.amazonaws.com', authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0' };
+        const answers = [
+          await send('GET', '/moto-api/'),
+          await send('POST', '/moto-api/reset', Buffer.alloc(200_000, 'x'), { 'content-type': 'application/octet-stream' }), // a body moto never reads
+          await send('PUT', '/bkt', undefined, s3),
+          await send('PUT', '/bkt/k', [Buffer.from('chun'), Buffer.from('ked')], { ...s3, 'transfer-encoding': 'chunked' }),
+          await send('GET', '/bkt/k', undefined, s3),
+        ];
+        expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+        expect(answers.at(-1)!.body).toBe('chunked');
+        expect(answers.map((a) => a.connection)).toEqual(Array(5).fill(undefined)); // no "Connection: close"
+        expect(answers.map((a) => a.reused)).toEqual([false, true, true, true, true]);
+        // A request inside the server (its "100 Continue" is written under the serial lock) whose body
+        // is half sent: a serial server answers no other connection until it ends, a threaded one does.
+        const slow = request(`${moto.endpoint}/bkt/slow`, { method: 'PUT', headers: { ...s3, 'content-length': '10', expect: '100-continue' } });
+        const slowAnswer = new Promise<number>((resolve, reject) => {
+          slow.on('response', (res) => (res.resume(), res.on('end', () => resolve(res.statusCode!))));
+          slow.on('error', reject);
+        });
+        await new Promise<void>((resolve) => slow.once('continue', () => resolve()));
+        slow.write('12345');
+        const other = fetch(`${moto.endpoint}/moto-api/`).then((r) => r.status);
+        if (serial) {
+          expect(await Promise.race([other, new Promise((r) => setTimeout(() => r('waiting'), 500))])).toBe('waiting');
+        } else {
+          expect(await other).toBe(200);
+        }
+        slow.end('67890');
+        expect(await slowAnswer).toBe(200);
+        expect(await other).toBe(200);
+      } finally {
+        agent.destroy();
+        await moto.stop();
+      }
+    }
+  }, 60_000);
 });
 
 describe('moto zygote: lifetimes', () => {

@@ -22,7 +22,10 @@ export interface MotoServer {
 }
 
 export interface MotoOptions {
-  /** One request at a time (werkzeug without threads), for DynamoDB's serialized semantics. @default false */
+  /**
+   * One request at a time in the whole server, for DynamoDB's serialized semantics (connections are
+   * kept alive, each on its thread, and a lock runs one request at a time: moto-python/tessera_moto_keepalive.py). @default false
+   */
   serial?: boolean;
   /** Variables the server's environment has on top of this process's (e.g. MOTO_EC2_LOAD_DEFAULT_AMIS). @default none */
   env?: Record<string, string>;
@@ -119,7 +122,9 @@ async function answers(server: MotoServer, diagnostics: () => string | undefined
 /**
  * A fresh Python running moto-python/zygote.py `serve`: it dies with this process (prctl
  * PR_SET_PDEATHSIG; the worker's 'exit' handler stops it on a normal end), binds a free port and
- * prints it. `MOTO_LOG=<file>` receives its stderr (werkzeug's request log).
+ * prints it. Its stderr holds errors and tracebacks (the last 4,000 characters are kept for the
+ * start-up errors below); werkzeug's request log is written only with `MOTO_LOG=<file>`, which
+ * receives all of it (a forked server writes it there itself).
  */
 async function spawnMoto(serial: boolean, env: NodeJS.ProcessEnv, reason: string | undefined): Promise<MotoServer> {
   const child: ChildProcess = spawn(motoPython(), [ZYGOTE_PY, 'serve', serial ? 'serial' : 'threaded', String(process.pid)], {

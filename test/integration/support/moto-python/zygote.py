@@ -37,7 +37,12 @@ What a forked server shares with a fresh one, and why it is the same server:
 - The server is built as moto's own are: threaded as ``moto.server.main`` (SIGINT/SIGTERM exit,
   ``debug``, ``MOTO_PORT`` set to the port when unset), serial as werkzeug's ``run_simple`` with
   ``threaded=False``; both with ``MotoRequestHandler``, ``WERKZEUG_SERVER_FD`` and werkzeug's start
-  log, as ``run_simple`` does. Threads start only in the child (the zygote has one thread when it
+  log, as ``run_simple`` does. Two differences, for fresh and forked servers alike (so the two stay
+  the same server): werkzeug's per-request log line is written only with ``MOTO_LOG=<file>`` set
+  (where it goes; errors and tracebacks are always written: 3% of a server's CPU went to lines
+  nobody read); and connections are kept alive (tessera_moto_keepalive.py: werkzeug's handler
+  closing no connection it need not, serial = a threaded server whose lock runs one request at a
+  time; ``TESSERA_MOTO_KEEPALIVE=off`` keeps werkzeug's close after every answer). Threads start only in the child (the zygote has one thread when it
   forks, so no lock is inherited held).
 - The zygote's objects are moved out of the garbage collector's generations (``gc.freeze``) before a
   fork, so the child's collections do not touch (and copy) the pages it shares with the zygote.
@@ -113,6 +118,22 @@ def serve(serial, on_bound):
     if not serial:  # moto.server.main
         signal.signal(signal.SIGINT, signal_handler)
         signal.signal(signal.SIGTERM, signal_handler)
+    handler = MotoRequestHandler
+    if not os.environ.get("MOTO_LOG"):
+
+        class handler(MotoRequestHandler):  # noqa: N801 - moto's handler, its request log off
+            """werkzeug's one line per answer (`log_request`) is formatted and written for nobody: a
+            forked server's stderr is /dev/null and a spawned one's is kept by moto-server.ts only
+            for its start-up errors. Errors and tracebacks (`log_error`, the server's `log`) stay."""
+
+            def log_request(self, code="-", size="-"):
+                pass
+
+    keep_alive = None
+    if os.environ.get("TESSERA_MOTO_KEEPALIVE") != "off":
+        from tessera_moto_keepalive import handler_class
+
+        keep_alive = handler_class(handler, serial)
     app = DomainDispatcherApplication(create_backend_app)
     if not serial:
         app.debug = True
@@ -127,7 +148,10 @@ def serve(serial, on_bound):
 
         app.create_app = traced
     # run_simple(host, 0, app, threaded=not serial, request_handler=MotoRequestHandler), its steps.
-    srv = make_server("127.0.0.1", 0, app, not serial, 1, MotoRequestHandler, False, None, fd=None)
+    if keep_alive is not None:  # threaded either way; a serial server's lock runs one request at a time
+        srv = make_server("127.0.0.1", 0, app, True, 1, keep_alive, False, None, fd=None)
+    else:
+        srv = make_server("127.0.0.1", 0, app, not serial, 1, handler, False, None, fd=None)
     if not serial and "MOTO_PORT" not in os.environ:
         os.environ["MOTO_PORT"] = str(srv.port)
     srv.socket.set_inheritable(True)
