@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 /**
@@ -97,19 +97,43 @@ export function sourceKind(source: string): WorkerKind {
 function workerKind(file: string, testRoot: string, seen = new Set<string>()): WorkerKind {
   if (seen.has(file)) return 'shared';
   seen.add(file);
-  const source = readFileSync(file, 'utf8');
-  let kind = REVIEWED_HELPERS[relative(testRoot, file).split('\\').join('/')]?.kind ?? sourceKind(source);
+  const facts = factsOf(file, testRoot);
+  let kind = facts.kind;
   if (kind === 'own') return kind;
-  // Static and dynamic imports of test helpers, either quote; not `import type`/`export type`, which
-  // TypeScript erases: they load no module, so nothing of the helper runs in the file's process.
-  for (const [, , spec] of source.replace(TYPE_ONLY_IMPORT, '').matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
-    const helper = resolve(dirname(file), `${spec}.ts`);
-    if (!helper.startsWith(testRoot) || !existsSync(helper)) continue;
+  for (const helper of facts.helpers) {
     const helperKind = workerKind(helper, testRoot, seen);
     if (RANK[helperKind] > RANK[kind]) kind = helperKind;
     if (kind === 'own') return kind;
   }
   return kind;
+}
+
+/** What a file's own source says: its kind alone and the test helpers it loads. */
+interface FileFacts { readonly stamp: string; readonly kind: WorkerKind; readonly helpers: readonly string[] }
+/**
+ * Per file, by path and test root, while its size and modification time stay the same: the config
+ * classifies each directory twice (shared, then reset) and every file's helpers again, and the
+ * patterns over the sources were most of its ~0.4 s of CPU.
+ */
+const factsCache = new Map<string, FileFacts>();
+
+function factsOf(file: string, testRoot: string): FileFacts {
+  const { size, mtimeMs } = statSync(file);
+  const stamp = `${testRoot}\0${size}\0${mtimeMs}`;
+  const cached = factsCache.get(file);
+  if (cached?.stamp === stamp) return cached;
+  const source = readFileSync(file, 'utf8');
+  const kind = REVIEWED_HELPERS[relative(testRoot, file).split('\\').join('/')]?.kind ?? sourceKind(source);
+  const helpers: string[] = [];
+  // Static and dynamic imports of test helpers, either quote; not `import type`/`export type`, which
+  // TypeScript erases: they load no module, so nothing of the helper runs in the file's process.
+  for (const [, , spec] of source.replace(TYPE_ONLY_IMPORT, '').matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
+    const helper = resolve(dirname(file), `${spec}.ts`);
+    if (helper.startsWith(testRoot) && existsSync(helper)) helpers.push(helper);
+  }
+  const facts = { stamp, kind, helpers };
+  factsCache.set(file, facts);
+  return facts;
 }
 
 /** The test files under `dir` (relative to `root`, `/`-separated, sorted) of the given kind. */
