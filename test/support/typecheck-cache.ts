@@ -12,6 +12,8 @@
  * - the names of every file under tsconfig.json's `include` directories (a new or removed module);
  * - tsconfig.json, the arguments, the TypeScript package (its package.json: version) and
  *   node_modules/.package-lock.json (npm rewrites it on every install).
+ * A tsconfig.json that is not plain JSON with an `include` list, or that names other configs
+ * (`extends`, `references`), gives no key: tsc always runs then.
  * Only a pass is recorded, and only when none of those files was modified after tsc started (what it
  * read is what the key holds); a failing check always runs again and prints its errors.
  * `TESSERA_TEST_CACHE=off` runs tsc and records nothing. Node runs this module without a loader
@@ -93,7 +95,17 @@ export function typecheckInputKey(root: string, cacheDir: string, args: readonly
   };
   const part = (...values: string[]) => hash.update(values.join('\0')).update('\n');
   part('args', ...args);
-  const tsconfig = readFileSync(join(root, 'tsconfig.json'), 'utf8');
+  // A tsconfig this key cannot read whole (comments, `extends` or `references` name other inputs): tsc runs.
+  let tsconfig: string;
+  let include: string[];
+  try {
+    tsconfig = readFileSync(join(root, 'tsconfig.json'), 'utf8');
+    const parsed = JSON.parse(tsconfig) as { include?: unknown; extends?: unknown; references?: unknown };
+    if (parsed.extends !== undefined || parsed.references !== undefined || !Array.isArray(parsed.include)) return undefined;
+    include = parsed.include.map(String);
+  } catch {
+    return undefined;
+  }
   part('tsconfig', tsconfig);
   part('typescript', contentHash(join(root, 'node_modules', 'typescript', 'package.json')));
   part('installed', contentHash(join(root, 'node_modules', '.package-lock.json')));
@@ -109,7 +121,6 @@ export function typecheckInputKey(root: string, cacheDir: string, args: readonly
   }
   for (const name of info.packageJsons ?? []) part('package.json', name, stamp(resolve(cacheDir, name)));
   for (const name of info.missingPackageJsons ?? []) part('missing', name, String(existsSync(resolve(cacheDir, name))));
-  const include = (JSON.parse(tsconfig) as { include?: string[] }).include ?? [];
   for (const dir of include) {
     const names = sourceNames(root, dir);
     for (const name of names) stat(join(root, name));

@@ -39,6 +39,14 @@ describe('the type-check result cache (npm test: tsc is not run when nothing it 
     expect(typecheckInputKey(root, join(root, 'cache'), [])).toBeUndefined();
   });
 
+  it('has no key for a tsconfig it cannot read whole (comments, extends, references, no include): tsc runs', () => {
+    for (const text of ['{ // comment\n "include": ["src"] }', '{"extends":"./base.json","include":["src"]}', '{"references":[{"path":"a"}],"include":["src"]}', '{"compilerOptions":{}}']) {
+      const c = checkout();
+      c.write('tsconfig.json', text);
+      expect(typecheckInputKey(c.root, c.cache, []), text).toBeUndefined();
+    }
+  });
+
   it('keeps its key while nothing changes, and changes it for each input', () => {
     const c = checkout();
     const first = c.key();
