@@ -369,6 +369,12 @@ def patch_serializer_absent_members() -> None:
     picker_cls = serialize.XFormedAttributePicker
     default_providers = tuple(serialize.DEFAULT_ALIAS_PROVIDERS)
     applies: dict[type, bool] = {}
+    # Per structure shape, its members in moto's order, each with the set of names the first set's
+    # memo holds for it (a dict value lacking all of them is skipped), False when one of those
+    # names is a dotted path (never skipped), None until the memo has them. The memo's names for a
+    # (member, member shape, parent, dict) never change (moto's own code computes them; a memo
+    # that is cleared computes the same again), and shapes come from moto's cached service models.
+    plans: dict[Any, list] = {}
 
     def serialize_type_structure_patched(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> Any:
         if value.__class__ is not dict or _bypassed() or getattr(first._bypass, "on", False):
@@ -385,10 +391,17 @@ def patch_serializer_absent_members() -> None:
             return original(self, serialized, value, shape, key)
         wrapper = self.MAP_TYPE() if key else serialized
         member = self._serialize_structure_member
-        for member_key, member_shape in shape.members.items():
+        plan = plans.get(shape)
+        if plan is None:
+            plan = plans[shape] = [[member_key, member_shape, None] for member_key, member_shape in shape.members.items()]
+        for entry in plan:
+            member_key, member_shape, skip = entry
             member_shape.parent = shape  # type: ignore[attr-defined]
-            names = memo.get((member_key, member_shape, shape, dict))
-            if names is not None and all(plain for _, plain in names) and not any(name in value for name, _ in names):
+            if skip is None:  # the member's names not remembered yet: look again
+                names = memo.get((member_key, member_shape, shape, dict))
+                if names is not None:
+                    skip = entry[2] = frozenset(name for name, _ in names) if all(plain for _, plain in names) else False
+            if skip is not None and skip is not False and skip.isdisjoint(value):
                 if VERIFY:
                     theirs = _own_first(first, self.get_value, value, member_key, member_shape)
                     _count("skippedMembers")
