@@ -10,7 +10,8 @@
  * next to the running module when one is there (`O200K_RANKS_ASSET`: the Lambda bundle ships the
  * ranks as that separate file, copied from `o200kRanksModulePath()`), else from the package (the
  * source tree: `tessera serve`, tests). Until it has loaded, every count is the UTF-8 byte length,
- * an upper bound (a token is at least one byte), never below the real count.
+ * an upper bound (a token is at least one byte), never below the real count. The built encoder is
+ * kept once per process (`builtCore`), for a host that evaluates this module again (test workers).
  *
  * Speed: counts of texts seen before come from a bounded cache (system prompts, tool schemas,
  * the conversation history a chat sends again each turn): a typical request costs ~15 µs. BPE
@@ -183,7 +184,7 @@ async function load(): Promise<TokenizerInfo> {
   // The count loop below needs the piece lookup and the merge of gpt-tokenizer's core, which its
   // typings mark private; the version is pinned, and the check here and the unit tests' exact counts
   // catch an upgrade that moves them.
-  const core = new BytePairEncodingCore({ ...O200KBase(ranks.default), mergeCacheSize: 0 }) as unknown as BpeCore;
+  const core = builtCore(BytePairEncodingCore, O200KBase, ranks.default);
   if (typeof core.getBpeRankFromString !== 'function' || typeof core.bytePairEncode !== 'function') {
     throw new Error('gpt-tokenizer changed: BytePairEncodingCore has no getBpeRankFromString/bytePairEncode');
   }
@@ -193,6 +194,31 @@ async function load(): Promise<TokenizerInfo> {
   for (const role of ROLES) if (singleToken(loaded, role)) roleTokens.set(role, 1);
   tokenizer = loaded;
   return { encoding: TOKEN_ENCODING, ranksFrom, loadMs: performance.now() - started };
+}
+
+/**
+ * The cores built in this process, by the ranks array and the BytePairEncodingCore class they were
+ * built from (`Symbol.for`: one table per process, whichever copy of this module asks). A host that
+ * evaluates this module again in the same process (vitest's module reset between test files) gets
+ * the same ranks array and class from the module cache, and with them the core built the first time:
+ * ~0.05-0.15 s of CPU each time otherwise. A core with `mergeCacheSize: 0` is never written after
+ * its constructor (its merge cache is off), so sharing it changes no count; other ranks or another
+ * copy of the class (a re-evaluated package) are a new key and build their own. Lambda and
+ * `tessera serve` evaluate the module once per process or thread: one entry.
+ */
+const BUILT_CORES = Symbol.for('tessera.token-count.o200k-cores');
+
+type CoreClass = typeof import('gpt-tokenizer/BytePairEncodingCore').BytePairEncodingCore;
+type CoreParams = typeof import('gpt-tokenizer/encodingParams/o200k_base').O200KBase;
+
+function builtCore(Core: CoreClass, params: CoreParams, ranks: Parameters<CoreParams>[0]): BpeCore {
+  const registry = globalThis as typeof globalThis & { [BUILT_CORES]?: WeakMap<object, WeakMap<CoreClass, BpeCore>> };
+  const byRanks = (registry[BUILT_CORES] ??= new WeakMap());
+  let byClass = byRanks.get(ranks);
+  if (byClass === undefined) byRanks.set(ranks, (byClass = new WeakMap()));
+  let core = byClass.get(Core);
+  if (core === undefined) byClass.set(Core, (core = new Core({ ...params(ranks), mergeCacheSize: 0 }) as unknown as BpeCore));
+  return core;
 }
 
 interface Budget {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   IMAGE_UNKNOWN_SIZE_TOKENS,
   MAX_BPE_BYTES_PER_CALL,
@@ -364,5 +364,26 @@ describe('in an esbuild bundle (as constructs/lambda-function.ts builds the rout
       console.log(JSON.stringify({ from: info.ranksFrom, n: m.countTextTokens(${JSON.stringify(SAMPLES.chinese.text)}), img: m.countPromptTokens({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: ${JSON.stringify(dataUrl('image/png', png(2048, 4096)))} } }] }] }) }));`;
     const result = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: out, encoding: 'utf8' }));
     expect(result).toEqual({ from: expect.stringMatching(new RegExp(`${O200K_RANKS_ASSET.replace(/\./g, '\\.')}$`)), n: 18, img: FRAME + 1105 });
+  });
+});
+
+describe('evaluated again in the same process (vitest resets project modules between the files of a worker)', () => {
+  it('reuses the core built from the same ranks and class, and counts as before from fresh caches', async () => {
+    await loadTokenizer();
+    const [{ default: ranks }, { BytePairEncodingCore }] = await Promise.all([import('gpt-tokenizer/bpeRanks/o200k_base'), import('gpt-tokenizer/BytePairEncodingCore')]);
+    const registry = (globalThis as Record<symbol, WeakMap<object, WeakMap<object, object>> | undefined>)[Symbol.for('tessera.token-count.o200k-cores')];
+    const built = registry?.get(ranks)?.get(BytePairEncodingCore);
+    expect(built).toBeInstanceOf(BytePairEncodingCore);
+    vi.resetModules();
+    const again = await import('../../../lambdas/inference/token-count.js');
+    expect(again.countTextTokens).not.toBe(countTextTokens); // a new copy of the module, with its own state
+    expect(again.tokenizerLoaded()).toBe(false);
+    expect(again.countTextTokens(SAMPLES.chinese.text)).toBe(utf8(SAMPLES.chinese.text));
+    await again.loadTokenizer();
+    expect(registry?.get(ranks)?.get(BytePairEncodingCore)).toBe(built);
+    for (const { text, tokens } of Object.values(SAMPLES)) expect(again.countTextTokens(text)).toBe(tokens);
+    let text = '';
+    for (let i = 0; text.length < 20_000; i++) text += `Paragraph ${i}: 中文段落${i}，预算。 const y${i} = f(${i}); 🎉 ${'ab'.repeat(i % 50)}\n`;
+    expect(again.countTextTokens(text)).toBe(exact(text));
   });
 });
