@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { motoPython, motoServerEnvironment } from '../integration/support/moto-server.js';
 import { MOTO_ZYGOTE_SOCKET, motoZygoteDisabled, startMotoZygote, type MotoZygote } from '../integration/support/moto-zygote.js';
+import { PYTHON_ZYGOTE_SOCKET, pythonZygoteDisabled, startPythonZygote, type PythonZygote } from './python-zygote.js';
 import { removeOrphanedTempDirs, tempDir } from './temp-dirs.js';
 
 /**
@@ -11,7 +13,11 @@ import { removeOrphanedTempDirs, tempDir } from './temp-dirs.js';
  *   `TESSERA_MOTO_ZYGOTE`, which the workers vitest forks afterwards inherit: startMoto forks its
  *   servers from it. It imports moto on the first request only (a run without moto pays a bare
  *   Python), dies with this process (killed or not) and is stopped after the run. Not with
- *   `MOTO_ZYGOTE=off`, nor without moto installed (startMoto then says how to install it).
+ *   `MOTO_ZYGOTE=off`, nor without moto installed (startMoto then says how to install it);
+ * - the run's Python client-driver zygote (test/support/python-zygote.ts) likewise, its socket in
+ *   `TESSERA_PYTHON_ZYGOTE`: the drivers the tests start through `pythonScriptCommand` are forked
+ *   from it. It imports `openai` on the first request only. Not with `PYTHON_ZYGOTE=off`, nor
+ *   without the `.venv` (the drivers then start as fresh Pythons, or fail as before).
  */
 export default async function setup(): Promise<() => Promise<void>> {
   removeOrphanedTempDirs();
@@ -28,7 +34,17 @@ export default async function setup(): Promise<() => Promise<void>> {
       process.env[MOTO_ZYGOTE_SOCKET] = zygote.socketPath;
     }
   }
+  let drivers: PythonZygote | undefined;
+  const driverPython = join(import.meta.dirname, '..', '..', '.venv', 'bin', 'python');
+  if (!pythonZygoteDisabled() && existsSync(driverPython)) {
+    drivers = await startPythonZygote(driverPython, join(tempDir('tessera-python-zygote-'), 'zygote.sock'));
+    process.env[PYTHON_ZYGOTE_SOCKET] = drivers.socketPath;
+  }
   return async () => {
+    if (drivers) {
+      delete process.env[PYTHON_ZYGOTE_SOCKET];
+      await drivers.stop();
+    }
     if (zygote) {
       delete process.env[MOTO_ZYGOTE_SOCKET];
       await zygote.stop();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
+import { pythonScriptCommand } from '../../support/python-zygote.js';
 
 /**
  * What the conformance suites' two official clients share, whatever the endpoint: the Node
@@ -62,7 +63,7 @@ export class PythonDriver<Out> {
   static async start<Out>(script: string, label: string): Promise<PythonDriver<Out>> {
     const d = new PythonDriver<Out>();
     const root = join(import.meta.dirname, '..', '..', '..');
-    d.child = spawn(join(root, '.venv', 'bin', 'python'), [join(root, 'test', 'conformance', 'python', script)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    d.child = spawn(...pythonScriptCommand(join(root, '.venv', 'bin', 'python'), join(root, 'test', 'conformance', 'python', script)), { stdio: ['pipe', 'pipe', 'pipe'] });
     d.child.stderr.on('data', (chunk) => (d.stderr += String(chunk)));
     const lines = createInterface({ input: d.child.stdout });
     await new Promise<void>((resolve, reject) => {

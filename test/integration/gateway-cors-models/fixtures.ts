@@ -12,6 +12,7 @@ import { startLocalServer } from '../../../lambdas/inference/local-server.js';
 import { tenantOrigins } from '../../../lambdas/inference/stores/cors-origins.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { tempDir } from '../../support/temp-dirs.js';
+import { pythonScriptCommand } from '../../support/python-zygote.js';
 
 /** Browser origins of the tenants below. */
 export const ACME_APP = 'https://app.acme.example';
@@ -116,7 +117,7 @@ export class PythonRetriever {
   private async batch(baseURL: string, cases: Array<{ apiKey: string; id: string }>): Promise<Retrieved[]> {
     if (!this.child) {
       const root = join(import.meta.dirname, '..', '..', '..');
-      this.child = spawn(join(root, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'retrieve_model.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+      this.child = spawn(...pythonScriptCommand(join(root, '.venv', 'bin', 'python'), join(import.meta.dirname, 'retrieve_model.py')), { stdio: ['pipe', 'pipe', 'pipe'] });
       this.child.stderr.on('data', (d) => { this.stderr += String(d); });
       // A failed start or a write to a process that died: said in the batch's error (its stdout ends), never an uncaught 'error'.
       this.child.on('error', (e) => { this.stderr += `${e.message}\n`; });

@@ -10,6 +10,7 @@ import { trainedTenant } from '../../support/fine-tuning-tenants.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { nodeError } from '../gateway-conformance/official-clients.js';
+import { pythonScriptCommand } from '../../support/python-zygote.js';
 
 // Issue 15, "what it must show": the official openai npm and Python clients, given a tsk_ key as
 // api_key and tessera serve's gateway as base URL. The authorizer's clock is injected, so "within
@@ -68,7 +69,7 @@ async function nodeFails(p: Promise<unknown>) {
 let pythonClient: { child: ChildProcessWithoutNullStreams; answers: AsyncIterator<string>; stderr: () => string } | undefined;
 async function python(key: string, ops: Array<{ op: 'chat' | 'embed' | 'models'; model?: string }>): Promise<any[]> {
   if (!pythonClient) {
-    const child = spawn(join(ROOT, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'python_key_client.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(...pythonScriptCommand(join(ROOT, '.venv', 'bin', 'python'), join(import.meta.dirname, 'python_key_client.py')), { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += String(d); });
     pythonClient = { child, answers: createInterface({ input: child.stdout })[Symbol.asyncIterator](), stderr: () => stderr };

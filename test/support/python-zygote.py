@@ -1,0 +1,345 @@
+"""The Python client drivers of the test suites, forked from one Python that imported ``openai`` once.
+
+``python -S python-zygote.py zygote <socket path> <parent pid>``
+    The zygote: one per vitest run (test/support/global-setup.ts starts it through
+    python-zygote.ts). On its first request it imports ``openai`` and ``pydantic`` (0.5-0.6 s of
+    CPU, what every driver paid at its start) with ``os.environ`` recording the names read, and it
+    forks a driver per request.
+    It dies with its parent (PR_SET_PDEATHSIG, and end of file on its stdin).
+
+``python -S -I python-zygote.py run <script> [args...]``
+    The launcher, what the tests spawn instead of ``python <script> [args...]`` (python-zygote.ts
+    ``pythonScriptCommand``): a bare Python (-S -I: ~15 ms) that is the test's child process, with
+    its pipes, exit code and signals. It connects to the zygote (``TESSERA_PYTHON_ZYGOTE``), sends its
+    argv, cwd and whole environment with its file descriptors 0-2 (SCM_RIGHTS), and the zygote forks
+    a waiter that forks the driver: the driver's stdin, stdout and stderr are the launcher's own pipes.
+    The launcher forwards SIGTERM, SIGINT and SIGHUP to the driver and ends as it ended: the same exit
+    code, or the same signal. When the launcher ends any other way (SIGKILL), the waiter reads end of
+    file on its connection and SIGKILLs the driver. When the zygote is not there, or the request's
+    environment differs from the zygote's in a variable read while it imported (the forked driver
+    would not be what a fresh one is), the launcher execs ``<python> <script> [args...]``: the driver
+    as spawned, in the same process.
+
+What a forked driver has, as a fresh ``python <script>`` does: ``sys.argv``; ``sys.path[0]`` the
+script's directory and the rest of ``sys.path`` as site made it; the request's ``os.environ`` and
+working directory; new ``sys.stdin``/``stdout``/``stderr`` on fds 0-2, made as CPython's
+create_stdio makes them (buffering from -u/PYTHONUNBUFFERED, line buffering on a tty and for
+stderr; the zygote's encodings and error handlers, which come from the variables compared); the default SIGCHLD disposition; ``__main__`` the script's own module; an uncaught
+exception printed by the interpreter and exit code 1, ``sys.exit`` and atexit as usual. The
+zygote's objects are moved out of the collector's generations (``gc.freeze``) before a fork, so a
+driver's collections do not copy the pages it shares with the zygote.
+"""
+
+import json
+import os
+import signal
+import socket
+import sys
+
+#: Variables the interpreter or libc read at start or cache, outside os.environ.
+START_VARIABLES = ("LANG", "LANGUAGE", "TZ")
+START_PREFIXES = ("PYTHON", "LC_")
+ZYGOTE_VARIABLE = "TESSERA_PYTHON_ZYGOTE"
+FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+_READ = set()
+
+
+class _RecordingEnviron(os._Environ):
+    """os.environ recording the names read (``*`` when it is iterated or copied)."""
+
+    def __getitem__(self, key):
+        _READ.add(key)
+        return super().__getitem__(key)
+
+    def __iter__(self):
+        _READ.add("*")
+        return super().__iter__()
+
+
+def prctl_pdeathsig():
+    """SIGKILL when the parent thread ends (Linux prctl PR_SET_PDEATHSIG)."""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def read_line(conn):
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    return json.loads(data)
+
+
+def send(conn, message):
+    try:
+        conn.sendall((json.dumps(message) + "\n").encode())
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# launcher
+
+
+def dispositions():
+    """This Python's signal dispositions as a fresh one has them (inherited SIG_IGN, Python's own handlers)."""
+    out = {}
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        handler = signal.getsignal(sig)
+        if handler is signal.SIG_IGN:
+            out[int(sig)] = "ignore"
+        elif handler is signal.default_int_handler:
+            out[int(sig)] = "interrupt"
+        elif handler is signal.SIG_DFL:
+            out[int(sig)] = "default"
+    return out
+
+
+def launch(argv):
+    """Runs ``argv`` (script and arguments) through the zygote, or execs a fresh Python with it."""
+    python = sys.executable
+    path = os.environ.get(ZYGOTE_VARIABLE)
+    conn = None
+    if path:
+        try:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.connect(path)
+            request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "signals": dispositions()}
+            socket.send_fds(conn, [(json.dumps(request) + "\n").encode()], [0, 1, 2])
+            answer = read_line(conn)
+        except OSError:
+            answer = None
+        if answer is None or "pid" not in answer:
+            conn.close()
+            conn = None
+    if conn is None:
+        os.execv(python, [python, *argv])
+    pid = answer["pid"]
+
+    def forward(signum, _frame):
+        try:
+            os.kill(pid, signum)
+        except OSError:
+            pass
+
+    for s in FORWARDED:
+        signal.signal(s, forward)
+    # The driver holds the pipes: this process keeps none open past it (stderr kept for its own errors).
+    for fd in (0, 1):
+        os.close(fd)
+    while True:
+        try:
+            done = read_line(conn)
+            break
+        except InterruptedError:
+            continue
+    if done is None or "status" not in done:
+        os.write(2, b"python-zygote: the driver's waiter ended without its status (the zygote is gone)\n")
+        os._exit(1)
+    status = done["status"]
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+        os._exit(128 + sig)
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+# ---------------------------------------------------------------------------------------------
+# zygote
+
+
+def warm():
+    """What every driver imports first (pure imports: no client, no connection)."""
+    import importlib
+
+    import openai  # noqa: F401
+    import openai.resources.chat.completions  # noqa: F401
+    import openai.resources.embeddings  # noqa: F401
+    import openai.resources.models  # noqa: F401
+    import openai.resources.responses  # noqa: F401
+    import openai.types  # noqa: F401
+    import openai.types.chat  # noqa: F401
+    import openai.types.chat.completion_create_params  # noqa: F401
+    import openai.types.embedding_create_params  # noqa: F401
+    import pydantic  # noqa: F401
+
+    importlib.invalidate_caches()
+
+
+def waiter(conn, fds, request):
+    """In the zygote's child: forks the driver, answers its pid, then its wait status. Returns in the driver."""
+    prctl_pdeathsig()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    pid = os.fork()
+    if pid == 0:
+        prctl_pdeathsig()
+        conn.close()
+        return fds
+    for fd in fds:
+        os.close(fd)
+    send(conn, {"pid": pid})
+    import selectors
+
+    pidfd = os.pidfd_open(pid)
+    selector = selectors.DefaultSelector()
+    selector.register(pidfd, selectors.EVENT_READ)
+    selector.register(conn, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj == pidfd:
+                _, status = os.waitpid(pid, 0)
+                send(conn, {"status": status})
+                os._exit(0)
+            if not conn.recv(4096):  # the launcher is gone (killed): so is its driver
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                os._exit(0)
+
+
+def zygote(socket_path, parent_pid):
+    """Serves requests until its parent goes; returns ``(request, fds)`` in a forked driver."""
+    prctl_pdeathsig()
+    if os.getppid() != parent_pid:
+        os._exit(0)
+    os.environ.__class__ = _RecordingEnviron
+    import site
+
+    site.main()  # what `python` without -S does at start (sys.path, sitecustomize.py), recorded
+    import gc
+    import selectors
+
+    own_env = compared = None
+    warmed = False
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(128)
+    sys.stdout.write("listening\n")
+    sys.stdout.flush()
+    def reap(*_):
+        # Reaped here (not SIG_IGN) so that each waiter's CPU, its driver's included (the waiter
+        # waits for it), is counted in this process's children, and so in the run's (vitest waits for this).
+        while True:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+    signal.signal(signal.SIGCHLD, reap)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    selector.register(sys.stdin, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is sys.stdin:
+                if not os.read(sys.stdin.fileno(), 4096):
+                    sys.exit(0)  # vitest's main process is gone or let go of us
+                continue
+            conn, _ = listener.accept()
+            fds = []
+            try:
+                data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
+                while not data.endswith(b"\n"):
+                    more = conn.recv(1 << 20)
+                    if not more:
+                        raise EOFError("the request ended early")
+                    data += more
+                request = json.loads(data)
+                if not warmed:  # on the first request: a run without Python drivers pays a bare Python
+                    warm()
+                    warmed = True
+                    os.environ.__class__ = os._Environ
+                    own_env = dict(os.environ)
+                    if "*" not in _READ:
+                        compared = set(_READ) | {k for k in own_env if k.startswith(START_PREFIXES)} | set(START_VARIABLES)
+                env = request["env"]
+                if compared is None:
+                    differ = ["(the environment was iterated at import)"]
+                else:
+                    keys = compared | {k for k in env if k.startswith(START_PREFIXES)}
+                    differ = sorted(k for k in keys if env.get(k) != own_env.get(k))
+                if differ or len(fds) != 3:
+                    send(conn, {"spawn": "read at import time, differs from the zygote's: " + ", ".join(differ)})
+                    continue
+                gc.freeze()
+                if os.fork() == 0:
+                    selector.close()
+                    listener.close()
+                    kept = waiter(conn, fds, request)  # returns in the driver only
+                    fds = []  # the driver's now (not closed by the finally below)
+                    return request, kept
+            except Exception as error:  # noqa: BLE001 - one bad request does not end the zygote
+                send(conn, {"error": repr(error)})
+            finally:
+                for fd in fds:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+                conn.close()
+
+
+def become(request, fds):
+    """The forked driver: the launcher's fds as 0-2, its environment, cwd, argv and sys.path[0]."""
+    import io
+
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    script = os.path.abspath(request["argv"][0])  # __main__.__file__ is absolute, as in `python script` (3.9+)
+    sys.argv = list(request["argv"])
+    sys.path[0] = os.path.dirname(script)
+    for sig, how in request["signals"].items():
+        signal.signal(int(sig), {"ignore": signal.SIG_IGN, "interrupt": signal.default_int_handler}.get(how, signal.SIG_DFL))
+
+    def stream(fd, old, name, write):
+        """As CPython's create_stdio: buffered unless -u/PYTHONUNBUFFERED, line-buffered on a tty and for stderr."""
+        unbuffered = not isinstance(sys.__stdout__.buffer, io.BufferedIOBase)  # -u: stdout's buffer is its FileIO
+        buf = io.open(fd, "wb" if write else "rb", buffering=0 if unbuffered and write else -1, closefd=False)
+        raw = buf if unbuffered and write else buf.raw
+        raw.name = name
+        line_buffering = not unbuffered and (raw.isatty() or fd == 2)
+        text = io.TextIOWrapper(buf, encoding=old.encoding, errors=old.errors, newline="\n", line_buffering=line_buffering, write_through=unbuffered)
+        text.mode = "w" if write else "r"
+        return text
+
+    stdin, stdout, stderr = stream(0, sys.__stdin__, "<stdin>", False), stream(1, sys.__stdout__, "<stdout>", True), stream(2, sys.__stderr__, "<stderr>", True)
+    sys.stdin = sys.__stdin__ = stdin
+    sys.stdout = sys.__stdout__ = stdout
+    sys.stderr = sys.__stderr__ = stderr
+    # __main__ as `python <script>` makes it: __file__ absolute, __spec__ None, sys.argv[0] as given.
+    import builtins
+    import types
+    from importlib.machinery import SourceFileLoader
+
+    main = types.ModuleType("__main__")
+    main.__file__ = script
+    main.__cached__ = None
+    main.__loader__ = SourceFileLoader("__main__", script)
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    with io.open_code(script) as f:
+        code = compile(f.read(), script, "exec", dont_inherit=True)
+    return code, main.__dict__
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "run":
+        launch(sys.argv[2:])
+    elif sys.argv[1] == "zygote":
+        exec(*become(*zygote(sys.argv[2], int(sys.argv[3]))))
+    else:
+        sys.exit(f"usage: {sys.argv[0]} run <script> [args...] | zygote <socket> <parent pid>")

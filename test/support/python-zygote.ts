@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * The run's Python client-driver zygote (python-zygote.py): one Python that imported `openai` and
+ * `pydantic` once (0.5-0.6 s of CPU) and forks each driver the tests start (gateway-conformance,
+ * responses-conformance, keys-official-clients, gateway-cors-models: 16 drivers a run, each ~0.9 s
+ * of CPU to start as a fresh Python, ~0.02 s forked through the launcher).
+ *
+ * vitest's global setup (test/support/global-setup.ts) starts it and puts its socket in
+ * {@link PYTHON_ZYGOTE_SOCKET}, which the workers inherit. A test spawns `pythonScriptCommand(...)`
+ * instead of `python <script>`: with the variable set, a bare launcher Python that is the test's
+ * child process (its pipes, exit code and signals), whose driver is forked by the zygote with the
+ * launcher's stdin, stdout and stderr, argv, cwd and environment; without it (or when the zygote
+ * cannot give a driver equal to a fresh one), `python <script>` itself (the launcher execs it).
+ * `PYTHON_ZYGOTE=off` starts no zygote.
+ */
+export const PYTHON_ZYGOTE_SOCKET = 'TESSERA_PYTHON_ZYGOTE';
+
+/** python-zygote.py: the zygote and the launcher. */
+export const PYTHON_ZYGOTE_PY = join(import.meta.dirname, 'python-zygote.py');
+
+/** `PYTHON_ZYGOTE=off`: no zygote; every driver is a fresh Python. */
+export function pythonZygoteDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.PYTHON_ZYGOTE === 'off';
+}
+
+/**
+ * The command that runs `python <script> <args...>`: through the run's zygote when
+ * {@link PYTHON_ZYGOTE_SOCKET} is set in `env`, else the script itself. Spawn it as the script
+ * would be (same stdio, env and cwd options).
+ * @param python the interpreter (the `.venv`'s)
+ */
+export function pythonScriptCommand(python: string, script: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): [string, string[]] {
+  if (!env[PYTHON_ZYGOTE_SOCKET]) return [python, [script, ...args]];
+  return [python, ['-S', '-I', PYTHON_ZYGOTE_PY, 'run', script, ...args]];
+}
+
+export interface PythonZygote {
+  readonly socketPath: string;
+  readonly pid: number;
+  /** Ends the zygote, and with it every driver it forked (PR_SET_PDEATHSIG); resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the zygote. It dies with this process (SIGKILL from the kernel when this process ends,
+ * killed or not; end of file on its stdin otherwise), and its drivers with it.
+ * @param python the `.venv`'s Python
+ * @param socketPath where it listens; its directory must exist
+ * @throws when it exits or does not listen within 60 s
+ */
+export async function startPythonZygote(python: string, socketPath: string, env: NodeJS.ProcessEnv = process.env): Promise<PythonZygote> {
+  // -S: site runs inside the zygote, where the environment variables it reads are recorded.
+  const child: ChildProcess = spawn(python, ['-S', PYTHON_ZYGOTE_PY, 'zygote', socketPath, String(process.pid)], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('the Python driver zygote did not listen within 60 s')), 60_000);
+    let out = '';
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    child.once('error', fail);
+    const early = (code: number | null, signal: NodeJS.Signals | null) => fail(new Error(`the Python driver zygote exited (${code ?? signal}) before it listened`));
+    child.once('exit', early);
+    child.stdout!.on('data', (d) => {
+      out += String(d);
+      if (out.includes('listening\n')) {
+        clearTimeout(timer);
+        child.removeListener('exit', early);
+        child.stdout!.removeAllListeners('data');
+        resolve();
+      }
+    });
+  });
+  // Its pipes must not keep vitest's main process alive; the zygote reads end of file on stdin when it ends.
+  child.unref();
+  (child.stdin as unknown as Socket).unref?.();
+  (child.stdout as unknown as Socket).unref?.();
+  return {
+    socketPath,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.ref();
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
