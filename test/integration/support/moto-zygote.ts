@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -174,6 +174,8 @@ export async function forkMoto(socketPath: string, request: { serial: boolean; e
         clearTimeout(timer);
         // The kernel closes a process's sockets before it becomes a zombie: wait for that last step,
         // so that when stop() resolves the server's process is gone (or only awaits its reaping).
+        // Its threads (one per kept-alive connection) share its sockets and may still be exiting
+        // when its main thread is a zombie: exited() waits for them too.
         await exited(pid);
         return cpuSeconds;
       })();
@@ -182,15 +184,22 @@ export async function forkMoto(socketPath: string, request: { serial: boolean; e
   };
 }
 
-/** Resolves once process `pid` is gone or a zombie (Linux /proc; elsewhere at once), polling every 10 ms for at most 2 s. */
+/**
+ * Resolves once process `pid` is gone, or a zombie whose other threads are gone too (Linux /proc;
+ * elsewhere at once), polling every 10 ms for at most 2 s. A multi-threaded process's main thread can
+ * be a zombie while its other threads still exit, holding the files (its sockets) they share; a
+ * thread leaves /proc/<pid>/task only after it released them.
+ */
 async function exited(pid: number): Promise<void> {
   for (const deadline = Date.now() + 2_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
     let stat: string;
+    let threads: number;
     try {
       stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      threads = readdirSync(`/proc/${pid}/task`).length;
     } catch {
       return; // gone (or no /proc)
     }
-    if (stat.charAt(stat.lastIndexOf(')') + 2) === 'Z') return;
+    if (stat.charAt(stat.lastIndexOf(')') + 2) === 'Z' && threads <= 1) return;
   }
 }
