@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { platformClient } from '../shared/aws-clients.js';
+import { platformDocumentClient } from '../shared/document-clients.js';
 import { requireEnv } from '../shared/environment.js';
 import { CORS_ORIGINS_BY_TENANT_INDEX, CORS_ORIGINS_TABLE_ENV, indexChange, allowedOriginsOf, type IndexChange } from './cors-origin-index.js';
 
@@ -82,10 +82,7 @@ export async function processBatch(records: DynamoDBRecord[], doc: DynamoDBDocum
   return { batchItemFailures: [] };
 }
 
-let doc: DynamoDBDocumentClient | undefined;
-
 /** The Lambda: the tenant registry's DynamoDB stream (NEW_AND_OLD_IMAGES) → the CORS origin index. */
 export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  doc ??= DynamoDBDocumentClient.from(platformClient(DynamoDBClient));
-  return processBatch(event.Records, doc, requireEnv(CORS_ORIGINS_TABLE_ENV));
+  return processBatch(event.Records, platformDocumentClient(), requireEnv(CORS_ORIGINS_TABLE_ENV));
 }

@@ -18,8 +18,7 @@ export function lambdaCorsOrigins(): CorsOrigins {
     return (origins = NO_ORIGINS);
   }
   let index: Promise<CorsOrigins> | undefined;
-  const load = () => (index ??= Promise.all([import('./stores/dynamodb-cors-origins.js'), import('../shared/aws-clients.js'), import('@aws-sdk/client-dynamodb'), import('@aws-sdk/lib-dynamodb')])
-    .then(([{ DynamoDbCorsOrigins }, { platformClient }, { DynamoDBClient }, { DynamoDBDocumentClient }]) =>
-      new DynamoDbCorsOrigins(table, async () => DynamoDBDocumentClient.from(platformClient(DynamoDBClient)))));
+  const load = () => (index ??= Promise.all([import('./stores/dynamodb-cors-origins.js'), import('../shared/document-clients.js')])
+    .then(([{ DynamoDbCorsOrigins }, { platformDocumentClient }]) => new DynamoDbCorsOrigins(table, async () => platformDocumentClient())));
   return (origins = new CachedCorsOrigins({ allows: async (origin) => (await load()).allows(origin) }));
 }

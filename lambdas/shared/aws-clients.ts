@@ -23,7 +23,8 @@ const created = new Set<WeakRef<PluggableClient>>();
 /** Dead references are dropped when the set has grown by this many since the last sweep. */
 const SWEEP_EVERY = 256;
 let sweepAt = SWEEP_EVERY;
-const cache = new Map<unknown, unknown>();
+/** platformClient's clients, per class and variant. */
+const cache = new Map<unknown, Map<string, unknown>>();
 
 /** The clients made so far that are still reachable. */
 function liveClients(): PluggableClient[] {
@@ -95,10 +96,17 @@ function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempt
   return client;
 }
 
-/** A client with the Lambda's own credentials (cached per class). */
-export function platformClient<C>(ctor: Ctor<C>): C {
-  if (!cache.has(ctor)) cache.set(ctor, build(ctor));
-  return cache.get(ctor) as C;
+/**
+ * A client with the Lambda's own credentials, cached per class and `variant`.
+ * @param variant keeps this client apart from the class's other cached clients: a client whose
+ *   config another object writes to (a DynamoDB document client's marshalling options:
+ *   document-clients.ts) gets one of its own. @default '' (the class's shared client)
+ */
+export function platformClient<C>(ctor: Ctor<C>, variant = ''): C {
+  let byVariant = cache.get(ctor);
+  if (!byVariant) cache.set(ctor, (byVariant = new Map()));
+  if (!byVariant.has(variant)) byVariant.set(variant, build(ctor));
+  return byVariant.get(variant) as C;
 }
 
 /** A client made on first call and reused after: `lazy(() => clientWith(EC2Client, credentials))`. */
@@ -121,12 +129,12 @@ const withCredentials = new WeakMap<AwsCredentialIdentity, Map<unknown, Map<stri
  * config again and opens a new connection, with its TLS handshake), and go with it. A client holds
  * nothing but its config and connections, so a reused one answers as a new one would.
  */
-export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number; region?: string } = {}): C {
+export function clientWith<C>(ctor: Ctor<C>, credentials: AwsCredentialIdentity, options: { maxAttempts?: number; region?: string; variant?: string } = {}): C {
   let byClass = withCredentials.get(credentials);
   if (!byClass) withCredentials.set(credentials, (byClass = new Map()));
   let byOptions = byClass.get(ctor);
   if (!byOptions) byClass.set(ctor, (byOptions = new Map()));
-  const key = JSON.stringify([options.maxAttempts ?? null, options.region ?? null, process.env.AWS_REGION ?? null, process.env.AWS_ENDPOINT_URL ?? null]);
+  const key = JSON.stringify([options.maxAttempts ?? null, options.region ?? null, process.env.AWS_REGION ?? null, process.env.AWS_ENDPOINT_URL ?? null, options.variant ?? null]);
   let client = byOptions.get(key) as C | undefined;
   if (client === undefined) byOptions.set(key, (client = build(ctor, credentials, options.maxAttempts, options.region)));
   return client;

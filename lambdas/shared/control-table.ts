@@ -1,13 +1,13 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { platformClient } from './aws-clients.js';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
 
 /**
  * The lifecycle control table: the account-creation semaphore, CIDR allocations and the
  * account-closure queue. Separate from the registry so that tenant listings never see it.
  */
-export const doc = () => DynamoDBDocumentClient.from(platformClient(DynamoDBClient), { marshallOptions: { removeUndefinedValues: true } });
+export const doc = () => platformDocumentClient(DROP_UNDEFINED);
 const table = () => requireEnv(ENV.controlTable);
 
 const SLOTS_ID = 'account-creation-slots';

@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantRecord, type LifecycleExecution, type TenantStatus } from '../../lib/tenant-record.js';
-import { platformClient } from './aws-clients.js';
+import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
 
 /** The tenant registry (DynamoDB). Every write is validated against the shared TenantRecord schema. */
@@ -10,7 +10,7 @@ import { ENV, requireEnv } from './environment.js';
 const INDEX = { byStatus: 'by-status', byTier: 'by-tier' } as const;
 
 function doc(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(platformClient(DynamoDBClient), { marshallOptions: { removeUndefinedValues: true } });
+  return platformDocumentClient(DROP_UNDEFINED);
 }
 const table = () => requireEnv(ENV.registryTable);
 

@@ -1,9 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { assumeRole, clientWith, platformClient, type AssumeRoleInput } from './aws-clients.js';
+import { documentClientWith, platformDocumentClient } from './document-clients.js';
 
 /**
  * Tenant-scoped credentials (AWS SaaS Lens "token vending"): the platform's tenant-data role
@@ -107,7 +107,7 @@ export type TenantSecretsClient = (tenantId: string) => Promise<SecretsManagerCl
 /** Document clients acting with `credentials`' session of each tenant. */
 export function tenantDocumentClient(credentials: TenantCredentials, translate?: TranslateConfig): TenantDocumentClient {
   const key = `dynamodb-document:${JSON.stringify(translate ?? {})}`;
-  return (tenantId) => credentials.clientFor(tenantId, key, (c) => DynamoDBDocumentClient.from(clientWith(DynamoDBClient, c), translate));
+  return (tenantId) => credentials.clientFor(tenantId, key, (c) => documentClientWith(c, translate));
 }
 
 export function tenantSecretsClient(credentials: TenantCredentials): TenantSecretsClient {
@@ -119,8 +119,7 @@ export function tenantSecretsClient(credentials: TenantCredentials): TenantSecre
  * against real tables, tests against moto) only. The Lambdas use tenant-scoped clients.
  */
 export function unscopedDocumentClient(translate?: TranslateConfig): TenantDocumentClient {
-  let doc: DynamoDBDocumentClient | undefined;
-  return async () => (doc ??= DynamoDBDocumentClient.from(platformClient(DynamoDBClient), translate));
+  return async () => platformDocumentClient(translate);
 }
 
 export function unscopedSecretsClient(): TenantSecretsClient {

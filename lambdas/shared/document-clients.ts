@@ -1,0 +1,52 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { clientWith, platformClient } from './aws-clients.js';
+
+/**
+ * DynamoDB document clients, each over a DynamoDB client of its own per marshalling options.
+ *
+ * `DynamoDBDocumentClient.from(base, translateConfig)` stores `translateConfig` on the base
+ * client's config object (the DynamoDBDocumentClient constructor of @aws-sdk/lib-dynamodb 3.x:
+ * `this.config = client.config; this.config.translateConfig = translateConfig`), and every command
+ * reads it when it is sent. Two document clients over one base therefore both marshal with the
+ * options of whichever was made last: a store that needs `removeUndefinedValues` refuses its own
+ * items ("Pass options.removeUndefinedValues=true to remove undefined values…") once another
+ * document client without it is made over the same base, even between its `from` and its `send`.
+ */
+
+/** Attributes whose value is `undefined` are left out of the item instead of refusing it. */
+export const DROP_UNDEFINED: TranslateConfig = { marshallOptions: { removeUndefinedValues: true } };
+
+/** The client variant (aws-clients.ts) of a document client with `translate`. */
+const variantOf = (translate: TranslateConfig | undefined) => `dynamodb-document:${JSON.stringify(translate ?? {})}`;
+
+/**
+ * A copy of `translate` for lib-dynamodb, which writes its defaults into the options it is given
+ * (`marshallOptions.convertTopLevelContainer`, `unmarshallOptions.convertWithoutMapWrapper`, on the
+ * first command sent): the caller's object, and so the cache keys made from it, stay as they were.
+ */
+const copyOf = (translate: TranslateConfig | undefined) => (translate ? structuredClone(translate) : undefined);
+
+const platformDocuments = new Map<string, DynamoDBDocumentClient>();
+
+/**
+ * A document client with the Lambda's own credentials, cached per `translate`, over a DynamoDB
+ * client used by no document client with other options.
+ * @param translate lib-dynamodb's marshalling options. @default none (lib-dynamodb's defaults)
+ */
+export function platformDocumentClient(translate?: TranslateConfig): DynamoDBDocumentClient {
+  const variant = variantOf(translate);
+  let doc = platformDocuments.get(variant);
+  if (!doc) platformDocuments.set(variant, (doc = DynamoDBDocumentClient.from(platformClient(DynamoDBClient, variant), copyOf(translate))));
+  return doc;
+}
+
+/**
+ * A document client acting with `credentials` (an assumed session), over the session's DynamoDB
+ * client for `translate` (aws-clients.ts clientWith: one per credentials object and variant).
+ * @param translate lib-dynamodb's marshalling options. @default none (lib-dynamodb's defaults)
+ */
+export function documentClientWith(credentials: AwsCredentialIdentity, translate?: TranslateConfig): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(clientWith(DynamoDBClient, credentials, { variant: variantOf(translate) }), copyOf(translate));
+}

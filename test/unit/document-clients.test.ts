@@ -1,0 +1,68 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { platformClient } from '../../lambdas/shared/aws-clients.js';
+import { documentClientWith, DROP_UNDEFINED, platformDocumentClient } from '../../lambdas/shared/document-clients.js';
+
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'AKIDEXAMPLE';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'secret';
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' };
+// lib-dynamodb drops a top-level attribute whose value is undefined whatever the options; a nested
+// one is refused unless removeUndefinedValues (a job's optional field inside a map, say).
+const ITEM = { pk: 'tenant#acme', detail: { note: undefined, size: 1 } };
+const DROPPED = { pk: { S: 'tenant#acme' }, detail: { M: { size: { N: '1' } } } };
+
+const undo: Array<() => void> = [];
+afterEach(() => undo.splice(0).forEach((f) => f()));
+
+/**
+ * Sends a Put of ITEM through `doc` without a network: a build-step middleware (after lib-dynamodb
+ * marshalled the item with the client's options) records the marshalled item and answers.
+ */
+async function put(doc: DynamoDBDocumentClient): Promise<unknown> {
+  let sent: unknown;
+  const name = `capture-${Math.random()}`;
+  doc.middlewareStack.add(() => async (args: { input: unknown }) => {
+    sent = (args.input as { Item: unknown }).Item;
+    return { output: { $metadata: {} }, response: {} } as never;
+  }, { step: 'build', name });
+  undo.push(() => doc.middlewareStack.remove(name));
+  await doc.send(new PutCommand({ TableName: 't', Item: ITEM }));
+  return sent;
+}
+
+describe('document clients keep their own marshalling options', () => {
+  it('reproduces lib-dynamodb\'s shared options: two document clients over one base marshal with the last one\'s', async () => {
+    // GIVEN a document client that drops undefined values, then another over the same base without it
+    const base = new DynamoDBClient({ credentials });
+    const dropping = DynamoDBDocumentClient.from(base, DROP_UNDEFINED);
+    DynamoDBDocumentClient.from(base);
+    // THEN the first refuses its own item: why each document client needs a base of its own
+    await expect(put(dropping)).rejects.toThrow(/removeUndefinedValues/);
+  });
+
+  it('platformDocumentClient: a client without options made later leaves the dropping one dropping', async () => {
+    const dropping = platformDocumentClient(DROP_UNDEFINED);
+    const plain = platformDocumentClient();
+    // the shared platform DynamoDB client (raw commands) is neither one's base
+    platformClient(DynamoDBClient);
+    expect(await put(dropping)).toEqual(DROPPED);
+    await expect(put(plain)).rejects.toThrow(/removeUndefinedValues/);
+    // AND each options set is one cached client, also after a send (lib-dynamodb writes its defaults
+    // into the options it was given; the caller's DROP_UNDEFINED stays as it was)
+    expect(platformDocumentClient(DROP_UNDEFINED)).toBe(dropping);
+    expect(platformDocumentClient()).toBe(plain);
+    expect(DROP_UNDEFINED).toEqual({ marshallOptions: { removeUndefinedValues: true } });
+  });
+
+  it('documentClientWith: one session, two option sets, each marshals with its own', async () => {
+    const session = { ...credentials };
+    const dropping = documentClientWith(session, DROP_UNDEFINED);
+    const plain = documentClientWith(session);
+    expect(await put(dropping)).toEqual(DROPPED);
+    await expect(put(plain)).rejects.toThrow(/removeUndefinedValues/);
+    // made again for the same session and options: the same DynamoDB client underneath (the session's)
+    expect(documentClientWith(session, DROP_UNDEFINED).config).toBe(dropping.config);
+  });
+});
