@@ -271,6 +271,8 @@ describe('moto servers keep connections open (support/moto-python/tessera_moto_k
           slow.on('response', (res) => (res.resume(), res.on('end', () => resolve(res.statusCode!))));
           slow.on('error', reject);
         });
+        let continues = 0;
+        slow.on('continue', () => continues++);
         await new Promise<void>((resolve) => slow.once('continue', () => resolve()));
         slow.write('12345');
         const other = fetch(`${moto.endpoint}/moto-api/`).then((r) => r.status);
@@ -281,6 +283,8 @@ describe('moto servers keep connections open (support/moto-python/tessera_moto_k
         }
         slow.end('67890');
         expect(await slowAnswer).toBe(200);
+        // one "100 Continue", the one written under the lock (http.server's own, before it, is not sent)
+        expect(continues).toBe(1);
         expect(await other).toBe(200);
       } finally {
         agent.destroy();

@@ -119,6 +119,14 @@ def handler_class(base: type, serial: bool) -> type | None:
         # chunk, a body after its headers) waited for the client's delayed ACK (40 ms on Linux).
         disable_nagle_algorithm = True
 
+        def handle_expect_100(self) -> bool:
+            # http.server's parse_request answers "Expect: 100-continue" itself for an HTTP/1.1
+            # handler, before run_wsgi, and werkzeug's run_wsgi answers it again (werkzeug's threaded
+            # server sends two). Here only run_wsgi's is sent: once, and on a serial server under
+            # the lock, so a client that sends its body after "100 Continue" knows its request is
+            # the one the server is handling.
+            return True
+
         def make_environ(self) -> dict[str, Any]:
             environ = super().make_environ()
             if serial:
