@@ -18,8 +18,15 @@ import { clientWith, platformClient } from './aws-clients.js';
 /** Attributes whose value is `undefined` are left out of the item instead of refusing it. */
 export const DROP_UNDEFINED: TranslateConfig = { marshallOptions: { removeUndefinedValues: true } };
 
-/** The client variant (aws-clients.ts) of a document client with `translate`. */
-const variantOf = (translate: TranslateConfig | undefined) => `dynamodb-document:${JSON.stringify(translate ?? {})}`;
+/**
+ * The client variant (aws-clients.ts) of a document client with `translate`: lib-dynamodb's
+ * defaults (no options) take the class's shared client, which no other document client writes
+ * to (they all come from here); each other option set has a DynamoDB client of its own.
+ */
+const variantOf = (translate: TranslateConfig | undefined) => {
+  const options = JSON.stringify(translate ?? {});
+  return options === '{}' ? '' : `dynamodb-document:${options}`;
+};
 
 /**
  * A copy of `translate` for lib-dynamodb, which writes its defaults into the options it is given
@@ -32,7 +39,7 @@ const platformDocuments = new Map<string, DynamoDBDocumentClient>();
 
 /**
  * A document client with the Lambda's own credentials, cached per `translate`, over a DynamoDB
- * client used by no document client with other options.
+ * client used by no document client with other options (without options: `platformClient(DynamoDBClient)`).
  * @param translate lib-dynamodb's marshalling options. @default none (lib-dynamodb's defaults)
  */
 export function platformDocumentClient(translate?: TranslateConfig): DynamoDBDocumentClient {
@@ -44,9 +51,10 @@ export function platformDocumentClient(translate?: TranslateConfig): DynamoDBDoc
 
 /**
  * A document client acting with `credentials` (an assumed session), over the session's DynamoDB
- * client for `translate` (aws-clients.ts clientWith: one per credentials object and variant).
+ * client for `translate` (aws-clients.ts clientWith: one per credentials object and variant;
+ * without options, the session's shared `clientWith(DynamoDBClient, credentials)`).
  * @param translate lib-dynamodb's marshalling options. @default none (lib-dynamodb's defaults)
  */
 export function documentClientWith(credentials: AwsCredentialIdentity, translate?: TranslateConfig): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(clientWith(DynamoDBClient, credentials, { variant: variantOf(translate) }), copyOf(translate));
+  return DynamoDBDocumentClient.from(clientWith(DynamoDBClient, credentials, { variant: variantOf(translate) || undefined }), copyOf(translate));
 }

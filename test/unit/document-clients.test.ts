@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { platformClient } from '../../lambdas/shared/aws-clients.js';
+import { clientWith, platformClient } from '../../lambdas/shared/aws-clients.js';
 import { documentClientWith, DROP_UNDEFINED, platformDocumentClient } from '../../lambdas/shared/document-clients.js';
 
 process.env.AWS_REGION ??= 'us-east-1';
@@ -45,8 +45,9 @@ describe('document clients keep their own marshalling options', () => {
   it('platformDocumentClient: a client without options made later leaves the dropping one dropping', async () => {
     const dropping = platformDocumentClient(DROP_UNDEFINED);
     const plain = platformDocumentClient();
-    // the shared platform DynamoDB client (raw commands) is neither one's base
-    platformClient(DynamoDBClient);
+    // the one without options is over the class's shared client; the dropping one has its own
+    expect(plain.config).toBe(platformClient(DynamoDBClient).config);
+    expect(dropping.config).not.toBe(plain.config);
     expect(await put(dropping)).toEqual(DROPPED);
     await expect(put(plain)).rejects.toThrow(/removeUndefinedValues/);
     // AND each options set is one cached client, also after a send (lib-dynamodb writes its defaults
@@ -62,7 +63,9 @@ describe('document clients keep their own marshalling options', () => {
     const plain = documentClientWith(session);
     expect(await put(dropping)).toEqual(DROPPED);
     await expect(put(plain)).rejects.toThrow(/removeUndefinedValues/);
-    // made again for the same session and options: the same DynamoDB client underneath (the session's)
+    // made again for the same session and options: the same DynamoDB client underneath; without
+    // options, the session's shared one
     expect(documentClientWith(session, DROP_UNDEFINED).config).toBe(dropping.config);
+    expect(plain.config).toBe(clientWith(DynamoDBClient, session).config);
   });
 });

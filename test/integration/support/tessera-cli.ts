@@ -30,11 +30,18 @@ export function runTessera(apiUrl: string, ...args: string[]): Promise<TesseraRu
 
 /**
  * The same run in this process: the program bin/tessera-cli.ts runs (lib/cli/program.ts), with
- * the operator's environment set for the run and stdout/stderr captured, then both restored. One
- * run at a time (the streams are this process's).
+ * the operator's environment set for the run (its credentials only where the process has none:
+ * see below) and stdout/stderr captured, then both restored. One run at a time (the streams are
+ * this process's).
  */
 export async function runTesseraInProcess(apiUrl: string, ...args: string[]): Promise<TesseraRun> {
-  const env = operatorEnv(apiUrl);
+  // The Lambdas this process hosts (LocalPlatform: the admin API, and the workflows a command
+  // starts and watches) read the same process.env while the command runs. In AWS an operator's
+  // shell and a Lambda never share an environment, so the process's own credentials (the Lambdas'
+  // identity, when a harness set one) stay; the placeholder operator's only fill their absence
+  // (the local admin API front does not check the signature). Otherwise an SDK client a Lambda
+  // first used during a command resolved the operator's credentials, another account in moto.
+  const env = process.env.AWS_ACCESS_KEY_ID ? { TESSERA_API_URL: apiUrl, AWS_REGION: 'us-east-1' } : operatorEnv(apiUrl);
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   const out: string[] = [];
   const err: string[] = [];
