@@ -83,10 +83,18 @@ async function spawnedMoto(options: Parameters<typeof startMoto>[0] = {}): Promi
 /** A zygote under a stand-in for vitest's main process (a Node process running startMotoZygote), and a server it forked. */
 async function zygoteUnderFakeMain(): Promise<{ main: ChildProcess; zygotePid: number; server: { pid: number; port: number } }> {
   const socketPath = join(tempDir('moto-zygote-parent-'), 'z.sock');
-  // Node runs moto-zygote.ts itself (type stripping: on by default from Node 22.18, a flag before; the
-  // file imports only Node's modules): no tsx loader to start in the stand-in.
+  // Node runs moto-zygote.ts itself (type stripping: on by default from Node 22.18, a flag before),
+  // with a resolve hook for the project's `.js` specifiers of `.ts` files (what tsc and vitest map):
+  // no tsx loader to start in the stand-in.
   const stripTypes = (process.features as { typescript?: string | false }).typescript ? [] : ['--experimental-strip-types'];
   const main = spawn(process.execPath, [...stripTypes, '--input-type=module', '-e', `
+    const { registerHooks } = await import('node:module');
+    registerHooks({ resolve: (specifier, context, next) => {
+      try { return next(specifier, context); } catch (error) {
+        if (specifier.startsWith('.') && specifier.endsWith('.js')) return next(specifier.slice(0, -3) + '.ts', context);
+        throw error;
+      }
+    } });
     const { startMotoZygote } = await import(${JSON.stringify(join(import.meta.dirname, 'support', 'moto-zygote.ts'))});
     const z = await startMotoZygote(process.argv[1], process.argv[2], JSON.parse(process.argv[3]));
     console.log(JSON.stringify({ pid: z.pid }));

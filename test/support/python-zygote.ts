@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { startZygoteProcess, type ZygoteProcess } from './zygote-process.js';
 
 /**
  * The run's Python client-driver zygote (python-zygote.py): one Python that imported `openai` and
@@ -37,12 +36,8 @@ export function pythonScriptCommand(python: string, script: string, args: string
   return [python, ['-S', '-I', PYTHON_ZYGOTE_PY, 'run', script, ...args]];
 }
 
-export interface PythonZygote {
-  readonly socketPath: string;
-  readonly pid: number;
-  /** Ends the zygote, and with it every driver it forked (PR_SET_PDEATHSIG); resolves once it exited. */
-  stop(): Promise<void>;
-}
+/** The driver zygote: `stop()` ends it, and with it every driver it forked. */
+export type PythonZygote = ZygoteProcess;
 
 /**
  * Starts the zygote. It dies with this process (SIGKILL from the kernel when this process ends,
@@ -52,43 +47,5 @@ export interface PythonZygote {
  * @throws when it exits or does not listen within 60 s
  */
 export async function startPythonZygote(python: string, socketPath: string, env: NodeJS.ProcessEnv = process.env): Promise<PythonZygote> {
-  // -S: site runs inside the zygote, where the environment variables it reads are recorded.
-  const child: ChildProcess = spawn(python, ['-S', PYTHON_ZYGOTE_PY, 'zygote', socketPath, String(process.pid)], { env, stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('the Python driver zygote did not listen within 60 s')), 60_000);
-    let out = '';
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.once('error', fail);
-    const early = (code: number | null, signal: NodeJS.Signals | null) => fail(new Error(`the Python driver zygote exited (${code ?? signal}) before it listened`));
-    child.once('exit', early);
-    child.stdout!.on('data', (d) => {
-      out += String(d);
-      if (out.includes('listening\n')) {
-        clearTimeout(timer);
-        child.removeListener('exit', early);
-        child.stdout!.removeAllListeners('data');
-        resolve();
-      }
-    });
-  });
-  // Its pipes must not keep vitest's main process alive; the zygote reads end of file on stdin when it ends.
-  child.unref();
-  (child.stdin as unknown as Socket).unref?.();
-  (child.stdout as unknown as Socket).unref?.();
-  return {
-    socketPath,
-    pid: child.pid!,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.ref();
-        child.kill('SIGTERM');
-        await exited;
-      }
-    },
-  };
+  return startZygoteProcess('the Python driver zygote', python, PYTHON_ZYGOTE_PY, socketPath, env);
 }

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { startZygoteProcess, type ZygoteProcess } from '../../support/zygote-process.js';
 
 /**
  * The environment variable that hands the zygote's socket to test workers: set by vitest's global
@@ -21,13 +21,8 @@ export function motoZygoteDisabled(env: NodeJS.ProcessEnv = process.env): boolea
 /** moto-python/zygote.py: the zygote, and the server both ways start (moto-server.ts). */
 export const ZYGOTE_PY = join(import.meta.dirname, 'moto-python', 'zygote.py');
 
-export interface MotoZygote {
-  /** The unix socket it takes requests on. */
-  readonly socketPath: string;
-  readonly pid: number;
-  /** Ends the zygote, and with it every server it forked (PR_SET_PDEATHSIG); resolves once it exited. */
-  stop(): Promise<void>;
-}
+/** The moto zygote: `stop()` ends it, and with it every server it forked. */
+export type MotoZygote = ZygoteProcess;
 
 /**
  * Starts the moto zygote (moto-python/zygote.py): a Python that imports moto on its first request
@@ -40,48 +35,7 @@ export interface MotoZygote {
  * @throws when it exits or says nothing within 60 s
  */
 export async function startMotoZygote(python: string, socketPath: string, env: NodeJS.ProcessEnv): Promise<MotoZygote> {
-  // -S: site runs inside the zygote, where the environment variables it reads are recorded.
-  const child: ChildProcess = spawn(python, ['-S', ZYGOTE_PY, 'zygote', socketPath, String(process.pid)], {
-    env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('the moto zygote did not listen within 60 s')), 60_000);
-    let out = '';
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.once('error', fail);
-    const early = (code: number | null, signal: NodeJS.Signals | null) => fail(new Error(`the moto zygote exited (${code ?? signal}) before it listened`));
-    child.once('exit', early);
-    child.stdout!.on('data', (d) => {
-      out += String(d);
-      if (out.includes('listening\n')) {
-        clearTimeout(timer);
-        child.removeListener('exit', early);
-        child.stdout!.removeAllListeners('data');
-        resolve();
-      }
-    });
-  });
-  // Its pipes must not keep vitest's main process alive; the zygote reads end of file on stdin when it ends.
-  child.unref();
-  (child.stdin as unknown as Socket).unref?.();
-  (child.stdout as unknown as Socket).unref?.();
-  return {
-    socketPath,
-    pid: child.pid!,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.ref(); // this process waits for it now
-        child.kill('SIGTERM');
-        await exited;
-      }
-    },
-  };
+  return startZygoteProcess('the moto zygote', python, ZYGOTE_PY, socketPath, env);
 }
 
 /** A server the zygote forked. */
