@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -173,7 +173,11 @@ export function devTokenCommand(): Command {
     .option(...stateDirOption)
     .action(async (o) => {
       const { mintDevToken } = await import('../../lambdas/inference/dev-keys.js');
-      process.stdout.write(`${await mintDevToken(resolve(o.stateDir, 'dev-keys.json'), { tenantId: o.tenant, role: o.role, sub: o.sub, expiresIn: o.expires })}\n`);
+      const keys = resolve(o.stateDir, 'dev-keys.json');
+      const made = !existsSync(keys);
+      process.stdout.write(`${await mintDevToken(keys, { tenantId: o.tenant, role: o.role, sub: o.sub, expiresIn: o.expires })}\n`);
+      // A token signed with another directory's key is a 401 invalid_token at serve: say so here.
+      if (made) process.stderr.write(`tessera dev-token: no dev key in ${keys}: made one; tessera serve accepts tokens signed with the dev key of its own --state-dir (run this where serve runs, or give its --state-dir)\n`);
     });
 }
 

@@ -6,6 +6,8 @@ import { FakeUpstream } from '../../support/fake-upstream.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
 import { runTessera } from '../support/tessera-cli.js';
+import { tempDir } from '../../support/temp-dirs.js';
+import { join } from 'node:path';
 
 // `tessera dev-key` writes a key where a running `tessera serve --state-dir` reads it, and
 // `tessera dev-token --role` takes only the roles of lib/identity/roles.ts.
@@ -74,6 +76,17 @@ describe('tessera dev-token --role', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--role superuser: not a role; expected one of admin, developer, member, viewer');
     expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('says on stderr when it made a dev key (a token of another directory\'s key is refused by serve), and not when the key was there', async () => {
+    const dir = tempDir('tessera-test-dev-token-');
+    const first = await runTessera('http://127.0.0.1:9', 'dev-token', '--tenant', 'acme', '--state-dir', dir);
+    expect(first.code).toBe(0);
+    expect(first.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(first.stderr).toContain(`tessera dev-token: no dev key in ${join(dir, 'dev-keys.json')}: made one; tessera serve accepts tokens signed with the dev key of its own --state-dir`);
+    const again = await runTessera('http://127.0.0.1:9', 'dev-token', '--tenant', 'acme', '--state-dir', dir);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe('');
   });
 
   it('mints a token of the role asked, which the gateway reads', async () => {
