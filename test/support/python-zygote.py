@@ -36,33 +36,12 @@ import signal
 import socket
 import sys
 
-#: Variables the interpreter or libc read at start or cache, outside os.environ.
-START_VARIABLES = ("LANG", "LANGUAGE", "TZ")
-START_PREFIXES = ("PYTHON", "LC_")
 ZYGOTE_VARIABLE = "TESSERA_PYTHON_ZYGOTE"
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
-_READ = set()
-
-
-class _RecordingEnviron(os._Environ):
-    """os.environ recording the names read (``*`` when it is iterated or copied)."""
-
-    def __getitem__(self, key):
-        _READ.add(key)
-        return super().__getitem__(key)
-
-    def __iter__(self):
-        _READ.add("*")
-        return super().__iter__()
-
-
-def prctl_pdeathsig():
-    """SIGKILL when the parent thread ends (Linux prctl PR_SET_PDEATHSIG)."""
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+#: test/support/zygote_common.py (what this zygote shares with moto's), imported by the zygote only:
+#: the launcher runs with -I, without this directory on sys.path, and needs none of it.
+common = None
 
 
 def read_line(conn):
@@ -177,11 +156,11 @@ def warm():
 
 def waiter(conn, fds, request):
     """In the zygote's child: forks the driver, answers its pid, then its wait status. Returns in the driver."""
-    prctl_pdeathsig()
+    common.die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     pid = os.fork()
     if pid == 0:
-        prctl_pdeathsig()
+        common.die_with_parent()
         conn.close()
         return fds
     for fd in fds:
@@ -207,87 +186,53 @@ def waiter(conn, fds, request):
 
 def zygote(socket_path, parent_pid):
     """Serves requests until its parent goes; returns ``(request, fds)`` in a forked driver."""
-    prctl_pdeathsig()
-    if os.getppid() != parent_pid:
-        os._exit(0)
-    os.environ.__class__ = _RecordingEnviron
+    global common
+    import zygote_common as common  # this directory is sys.path[0] (-S, not -I)
+
+    common.die_with_parent(parent_pid)
+    common.record_environ_reads()
     import site
 
     site.main()  # what `python` without -S does at start (sys.path, sitecustomize.py), recorded
     import gc
-    import selectors
 
-    own_env = compared = None
-    warmed = False
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(socket_path)
-    listener.listen(128)
-    sys.stdout.write("listening\n")
-    sys.stdout.flush()
-    def reap(*_):
-        # Reaped here (not SIG_IGN) so that each waiter's CPU, its driver's included (the waiter
-        # waits for it), is counted in this process's children, and so in the run's (vitest waits for this).
-        while True:
-            try:
-                pid, _status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+    state = {}  # after the first request's warm-up: the environment and what counts in it
 
-    signal.signal(signal.SIGCHLD, reap)
-    selector = selectors.DefaultSelector()
-    selector.register(listener, selectors.EVENT_READ)
-    selector.register(sys.stdin, selectors.EVENT_READ)
-    while True:
-        for key, _ in selector.select():
-            if key.fileobj is sys.stdin:
-                if not os.read(sys.stdin.fileno(), 4096):
-                    sys.exit(0)  # vitest's main process is gone or let go of us
-                continue
-            conn, _ = listener.accept()
-            fds = []
-            try:
-                data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
-                while not data.endswith(b"\n"):
-                    more = conn.recv(1 << 20)
-                    if not more:
-                        raise EOFError("the request ended early")
-                    data += more
-                request = json.loads(data)
-                if not warmed:  # on the first request: a run without Python drivers pays a bare Python
-                    warm()
-                    warmed = True
-                    os.environ.__class__ = os._Environ
-                    own_env = dict(os.environ)
-                    if "*" not in _READ:
-                        compared = set(_READ) | {k for k in own_env if k.startswith(START_PREFIXES)} | set(START_VARIABLES)
-                env = request["env"]
-                if compared is None:
-                    differ = ["(the environment was iterated at import)"]
-                else:
-                    keys = compared | {k for k in env if k.startswith(START_PREFIXES)}
-                    differ = sorted(k for k in keys if env.get(k) != own_env.get(k))
-                if differ or len(fds) != 3:
-                    send(conn, {"spawn": "read at import time, differs from the zygote's: " + ", ".join(differ)})
-                    continue
-                gc.freeze()
-                if os.fork() == 0:
-                    selector.close()
-                    listener.close()
-                    kept = waiter(conn, fds, request)  # returns in the driver only
-                    fds = []  # the driver's now (not closed by the finally below)
-                    return request, kept
-            except Exception as error:  # noqa: BLE001 - one bad request does not end the zygote
-                send(conn, {"error": repr(error)})
-            finally:
-                for fd in fds:
-                    try:
-                        os.close(fd)
-                    except OSError:
-                        pass
-                conn.close()
+    def handle(conn, close_server):
+        fds = []
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
+            while not data.endswith(b"\n"):
+                more = conn.recv(1 << 20)
+                if not more:
+                    raise EOFError("the request ended early")
+                data += more
+            request = json.loads(data)
+            if "own_env" not in state:  # on the first request: a run without Python drivers pays a bare Python
+                warm()
+                state["own_env"], state["compared"] = common.stop_recording()
+            differ = common.differing(request["env"], state["own_env"], state["compared"])
+            if differ or len(fds) != 3:
+                send(conn, {"spawn": "read at import time, differs from the zygote's: " + ", ".join(differ)})
+                return None
+            gc.freeze()
+            if os.fork() == 0:
+                close_server()
+                kept = waiter(conn, fds, request)  # returns in the driver only
+                fds = []  # the driver's now (not closed by the finally below)
+                return request, kept
+        except Exception as error:  # noqa: BLE001 - one bad request does not end the zygote
+            send(conn, {"error": repr(error)})
+        finally:
+            for fd in fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            conn.close()
+        return None
 
+    return common.serve_requests(socket_path, handle)
 
 def become(request, fds):
     """The forked driver: the launcher's fds as 0-2, its environment, cwd, argv and sys.path[0]."""

@@ -52,7 +52,6 @@ import gc
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 
@@ -79,33 +78,20 @@ WARM_MODELS = (
     "stepfunctions", "lambda", "ecr", "cloudwatch", "sesv2",
 )
 
-#: Variables the interpreter or libc read at start or cache, outside os.environ.
-START_VARIABLES = ("LANG", "LANGUAGE", "TZ")
-START_PREFIXES = ("PYTHON", "LC_")
+def _load_common():
+    """test/support/zygote_common.py, what this zygote shares with the Python client drivers' one."""
+    import importlib.util
 
-_READ = set()
-
-
-class _RecordingEnviron(os._Environ):
-    """os.environ recording the names read (``*`` when it is iterated or copied)."""
-
-    def __getitem__(self, key):
-        _READ.add(key)
-        return super().__getitem__(key)
-
-    def __iter__(self):
-        _READ.add("*")
-        return super().__iter__()
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "support", "zygote_common.py")
+    spec = importlib.util.spec_from_file_location("zygote_common", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def die_with_parent(parent_pid):
-    """SIGKILL when the parent thread ends (Linux prctl PR_SET_PDEATHSIG); exit now if it is gone."""
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    if os.getppid() != parent_pid:
-        os._exit(0)
+common = _load_common()
+die_with_parent = common.die_with_parent
+send = common.send
 
 
 def serve(serial, on_bound):
@@ -211,19 +197,11 @@ def read_request(conn):
     return json.loads(data)
 
 
-def send(conn, message):
-    try:
-        conn.sendall((json.dumps(message) + "\n").encode())
-    except OSError:
-        pass
-
-
-def child(conn, listener, request, zygote_pid, randoms):
+def child(conn, request, zygote_pid, randoms):
     """The forked server: never returns."""
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         die_with_parent(zygote_pid)
-        listener.close()
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         os.dup2(null, 1)
@@ -258,70 +236,34 @@ def child(conn, listener, request, zygote_pid, randoms):
 
 def zygote(socket_path, parent_pid):
     die_with_parent(parent_pid)
-    os.environ.__class__ = _RecordingEnviron
+    common.record_environ_reads()
     import site
 
     site.main()  # what `python` without -S does at start (sys.path, sitecustomize.py), recorded
-    import selectors
+    state = {}  # after the first request's warm-up: the Random instances, the environment and what counts in it
 
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(socket_path)
-    listener.listen(128)
-    sys.stdout.write("listening\n")
-    sys.stdout.flush()
+    def handle(conn, close_server):
+        try:
+            request = read_request(conn)
+            if "randoms" not in state:
+                state["randoms"] = warm()
+                state["own_env"], state["compared"] = common.stop_recording()
+            differ = common.differing(request["env"], state["own_env"], state["compared"])
+            if differ:
+                send(conn, {"spawn": "read at import time, differs from the zygote's: " + ", ".join(differ)})
+                return None
+            gc.freeze()
+            zygote_pid = os.getpid()
+            if os.fork() == 0:
+                close_server()
+                child(conn, request, zygote_pid, state["randoms"])
+        except Exception as error:  # noqa: BLE001 - one bad request does not end the zygote
+            send(conn, {"error": repr(error)})
+        finally:
+            conn.close()
+        return None
 
-    def reap(*_):
-        while True:
-            try:
-                pid, _status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-
-    signal.signal(signal.SIGCHLD, reap)
-    selector = selectors.DefaultSelector()
-    selector.register(listener, selectors.EVENT_READ)
-    selector.register(sys.stdin, selectors.EVENT_READ)
-    own_env = None
-    randoms = None
-    compared = None
-    while True:
-        for key, _ in selector.select():
-            if key.fileobj is sys.stdin:
-                if not os.read(sys.stdin.fileno(), 4096):
-                    sys.exit(0)  # vitest's main process is gone or let go of us
-                continue
-            conn, _ = listener.accept()
-            try:
-                request = read_request(conn)
-                if randoms is None:
-                    randoms = warm()
-                    os.environ.__class__ = os._Environ
-                    own_env = dict(os.environ)
-                    if "*" in _READ:
-                        compared = None  # every variable counts: every request spawns
-                    else:
-                        compared = set(_READ) | {k for k in own_env if k.startswith(START_PREFIXES)}
-                        compared |= set(START_VARIABLES)
-                env = request["env"]
-                if compared is None:
-                    differ = ["(the environment was iterated at import)"]
-                else:
-                    keys = compared | {k for k in env if k.startswith(START_PREFIXES)}
-                    differ = sorted(k for k in keys if env.get(k) != own_env.get(k))
-                if differ:
-                    send(conn, {"spawn": "read at import time, differs from the zygote's: " + ", ".join(differ)})
-                    continue
-                gc.freeze()
-                zygote_pid = os.getpid()
-                if os.fork() == 0:
-                    selector.close()
-                    child(conn, listener, request, zygote_pid, randoms)
-            except Exception as error:  # noqa: BLE001 - one bad request does not end the zygote
-                send(conn, {"error": repr(error)})
-            finally:
-                conn.close()
+    common.serve_requests(socket_path, handle)
 
 
 if __name__ == "__main__":
