@@ -177,6 +177,27 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(parsed.some((c) => c.choices?.some((ch: { finish_reason: unknown }) => ch.finish_reason !== null))).toBe(false);
   });
 
+  /**
+   * The delays (ms) of the timers of at least half a second that fired in this process while `fn`
+   * ran: a wait of the gateway (it runs here: serveGateway) is such a timer; its deadlines (first
+   * byte, idle) are cleared when the upstream answers, so they never fire. Counts the wait itself,
+   * whatever the machine's load makes the request's wall time.
+   */
+  async function firedWaits<T>(fn: () => Promise<T>): Promise<{ out: T; fired: number[] }> {
+    const fired: number[] = [];
+    const real = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+      real((...a: unknown[]) => {
+        if ((ms ?? 0) >= 500) fired.push(ms!);
+        callback(...a);
+      }, ms, ...args)) as typeof setTimeout);
+    try {
+      return { out: await fn(), fired };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
   const tooMany = (retryAfter: string) => ({
     status: 429, headers: { 'retry-after': retryAfter },
     body: { error: { message: 'Rate limit reached for requests. Please try again in 7s.', type: 'requests', param: null, code: 'rate_limit_exceeded' } },
@@ -187,10 +208,9 @@ describe('a misbehaving upstream through tessera serve', () => {
 
   it.each(CLIENTS)('upstream 429 with Retry-After: 7, beyond the attempt budget, no fallback: one upstream call, no waiting, 429 with retry-after and the rate headers (%s client)', async (client) => {
     env.upstream.script(tooMany('7'), tooMany('7'), tooMany('7'));
-    const started = Date.now();
-    const out = await run(client, { op: 'create', params: ask() });
-    // no waiting: well under the 7 s a wait for Retry-After would take (a bound the machine's load cannot reach)
-    expect(Date.now() - started).toBeLessThan(7000);
+    const { out, fired } = await firedWaits(() => run(client, { op: 'create', params: ask() }));
+    // no waiting: no wait of the gateway's fired (a regression that waited, however long, would show here)
+    expect(fired).toEqual([]);
     expect(env.upstream.calls).toHaveLength(1);
     expect(out.error!.status).toBe(429);
     expect(out.error!.headers['retry-after']).toBe('7');
@@ -201,9 +221,8 @@ describe('a misbehaving upstream through tessera serve', () => {
 
   it('upstream 429 with Retry-After: 7 and a fallback: one call to each model, the fallback\'s answer', async () => {
     env.upstream.script(tooMany('7'), answer('from the backup'));
-    const started = Date.now();
-    const out = await run('node', { op: 'create', params: ask('openai-compatible/primary') }, 'flaky');
-    expect(Date.now() - started).toBeLessThan(7000); // the fallback at once, not after Retry-After's 7 s
+    const { out, fired } = await firedWaits(() => run('node', { op: 'create', params: ask('openai-compatible/primary') }, 'flaky'));
+    expect(fired).toEqual([]); // the fallback at once, not after a wait
     expect(env.upstream.calls.map((c) => c.body.model)).toEqual(['primary', 'backup']);
     expect(out.result).toMatchObject({ model: 'openai-compatible/backup', choices: [{ message: { content: 'from the backup' } }] });
   });
@@ -219,8 +238,9 @@ describe('a misbehaving upstream through tessera serve', () => {
   it('upstream 429 with Retry-After: 1, within the attempt budget: waited out, then the answer', async () => {
     env.upstream.script(tooMany('1'), answer('after waiting'));
     const started = Date.now();
-    const out = await run('node', { op: 'create', params: ask() });
+    const { out, fired } = await firedWaits(() => run('node', { op: 'create', params: ask() }));
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(fired).toEqual([1000]); // the one wait: Retry-After's second (and what the checks above count)
     expect(env.upstream.calls).toHaveLength(2);
     expect(env.upstream.calls[1].receivedAt - env.upstream.calls[0].receivedAt).toBeGreaterThanOrEqual(950);
     expect(out.result.choices[0].message.content).toBe('after waiting');
