@@ -18,13 +18,22 @@ import { clientWith, platformClient } from './aws-clients.js';
 /** Attributes whose value is `undefined` are left out of the item instead of refusing it. */
 export const DROP_UNDEFINED: TranslateConfig = { marshallOptions: { removeUndefinedValues: true } };
 
+/** An id per function given in the options (`unmarshallOptions.wrapNumbers` may be one), for the keys. */
+const functionIds = new WeakMap<object, number>();
+let functionsSeen = 0;
+
 /**
  * The client variant (aws-clients.ts) of a document client with `translate`: lib-dynamodb's
  * defaults (no options) take the class's shared client, which no other document client writes
- * to (they all come from here); each other option set has a DynamoDB client of its own.
+ * to (they all come from here); each other option set has a DynamoDB client of its own. A
+ * function among the options is named by its own id (JSON would drop it: two functions would share).
  */
 const variantOf = (translate: TranslateConfig | undefined) => {
-  const options = JSON.stringify(translate ?? {});
+  const options = JSON.stringify(translate ?? {}, (_key, value: unknown) => {
+    if (typeof value !== 'function') return value;
+    if (!functionIds.has(value)) functionIds.set(value, ++functionsSeen);
+    return `function#${functionIds.get(value)}`;
+  });
   return options === '{}' ? '' : `dynamodb-document:${options}`;
 };
 
@@ -32,8 +41,12 @@ const variantOf = (translate: TranslateConfig | undefined) => {
  * A copy of `translate` for lib-dynamodb, which writes its defaults into the options it is given
  * (`marshallOptions.convertTopLevelContainer`, `unmarshallOptions.convertWithoutMapWrapper`, on the
  * first command sent): the caller's object, and so the cache keys made from it, stay as they were.
+ * Its two option objects are copied; their values (booleans, a `wrapNumbers` function) are kept.
  */
-const copyOf = (translate: TranslateConfig | undefined) => (translate ? structuredClone(translate) : undefined);
+const copyOf = (translate: TranslateConfig | undefined): TranslateConfig | undefined => translate && {
+  ...(translate.marshallOptions ? { marshallOptions: { ...translate.marshallOptions } } : {}),
+  ...(translate.unmarshallOptions ? { unmarshallOptions: { ...translate.unmarshallOptions } } : {}),
+};
 
 const platformDocuments = new Map<string, DynamoDBDocumentClient>();
 

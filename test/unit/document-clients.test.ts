@@ -68,4 +68,17 @@ describe('document clients keep their own marshalling options', () => {
     expect(documentClientWith(session, DROP_UNDEFINED).config).toBe(dropping.config);
     expect(plain.config).toBe(clientWith(DynamoDBClient, session).config);
   });
+
+  it('keeps a function among the options (unmarshallOptions.wrapNumbers), and two functions apart', async () => {
+    const big = (value: string) => BigInt(value);
+    const other = (value: string) => Number(value);
+    const wrapping = platformDocumentClient({ unmarshallOptions: { wrapNumbers: big } });
+    expect(wrapping.config.translateConfig?.unmarshallOptions?.wrapNumbers).toBe(big);
+    expect(platformDocumentClient({ unmarshallOptions: { wrapNumbers: big } })).toBe(wrapping);
+    const otherClient = platformDocumentClient({ unmarshallOptions: { wrapNumbers: other } });
+    expect(otherClient.config).not.toBe(wrapping.config);
+    expect(wrapping.config.translateConfig?.unmarshallOptions?.wrapNumbers).toBe(big);
+    const session = { ...credentials };
+    expect(documentClientWith(session, { unmarshallOptions: { wrapNumbers: big } }).config.translateConfig?.unmarshallOptions?.wrapNumbers).toBe(big);
+  });
 });
