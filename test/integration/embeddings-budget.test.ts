@@ -23,7 +23,10 @@ const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen:
 
 function withEmbeddings(config: PlatformConfig): PlatformConfig {
   const model = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
-  return { ...config, gateway: { ...config.gateway, models: [...config.gateway.models, model] } };
+  // One upstream call per admitted request, whatever the machine's load: the test config's 2 s
+  // upstream timeout with one retry sent a call that took longer twice (11 calls for 10 admitted,
+  // seen once at load ~20). What this file checks is admission, not the retry policy.
+  return { ...config, gateway: { ...config.gateway, upstreamTimeoutMs: 60_000, upstreamRetries: 0, models: [...config.gateway.models, model] } };
 }
 
 /** The upstream answers every embeddings request with one vector per input and `tokens` used. */
