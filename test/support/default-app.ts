@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { PlaceholderFinding } from '../../lib/config/placeholders.js';
 import type { AppSnapshot, StackPaths } from './app-snapshot.js';
 import { processAlive } from '../../lib/process-alive.js';
+import { withoutTypeOnlyImports } from './type-only-imports.js';
 
 /**
  * The templates of the app, for test files that only read them. Building and synthesizing the app
@@ -238,8 +239,6 @@ export function moduleGraphKey(entries: readonly string[]): string | undefined {
 
 /** Relative module paths a module loads at run time: `from '…'` (imports and re-exports), `import '…'`, `import('…')`, `require('…')`. */
 const MODULE_REFERENCE = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
-/** Imports and re-exports of types only: TypeScript erases them, nothing is loaded. */
-const TYPE_ONLY = /\b(?:import|export)\s+type\s+(?!from\b)[^;]*?\bfrom\s*['"][^'"]+['"]/g;
 /** A dynamic import or require whose argument is not a string literal: a module the graph cannot name. */
 const COMPUTED_LOAD = /\b(?:import|require)\s*\(\s*(?![\s'")])/;
 /**
@@ -265,7 +264,7 @@ export function synthModules(entries: readonly string[] = SYNTH_HELPERS): Set<st
     const relative = pending.pop()!;
     if (seen.has(relative)) continue;
     seen.add(relative);
-    let source = readFileSync(join(ROOT, relative), 'utf8').replace(TYPE_ONLY, '');
+    let source = withoutTypeOnlyImports(readFileSync(join(ROOT, relative), 'utf8'));
     // (Spelled in pieces: this module is in the graph, and the whole call written out would read as a computed load.)
     for (const argument of REVIEWED_COMPUTED_LOADS[relative] ?? []) source = source.split(['import', '(', argument, ')'].join('')).join('');
     if (COMPUTED_LOAD.test(source)) return undefined;

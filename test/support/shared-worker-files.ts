@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { withoutTypeOnlyImports } from './type-only-imports.js';
 
 /**
  * What a test file does that outlives it in its process and that nothing resets: such a file runs
@@ -78,8 +79,6 @@ export type WorkerKind = 'shared' | 'reset' | 'own';
 
 const RANK: Record<WorkerKind, number> = { shared: 0, reset: 1, own: 2 };
 
-/** An import or re-export of types only (`import type { X } from './x.js'`): erased, nothing is loaded (as test/support/default-app.ts's TYPE_ONLY). */
-const TYPE_ONLY_IMPORT = /\b(?:import|export)\s+type\s+(?!from\b)[^;]*?\bfrom\s*['"][^'"]+['"]/g;
 
 /** The kind of a test source by itself ({@link OWN_PROCESS_PATTERNS}, then {@link RESET_STATE_PATTERNS}). */
 export function sourceKind(source: string): WorkerKind {
@@ -127,7 +126,7 @@ function factsOf(file: string, testRoot: string): FileFacts {
   const helpers: string[] = [];
   // Static and dynamic imports of test helpers, either quote; not `import type`/`export type`, which
   // TypeScript erases: they load no module, so nothing of the helper runs in the file's process.
-  for (const [, , spec] of source.replace(TYPE_ONLY_IMPORT, '').matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
+  for (const [, , spec] of withoutTypeOnlyImports(source).matchAll(/\b(from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
     const helper = resolve(dirname(file), `${spec}.ts`);
     if (helper.startsWith(testRoot) && existsSync(helper)) helpers.push(helper);
   }

@@ -70,8 +70,12 @@ describe('the shared-worker classifier (vitest.config.ts projects "shared", "sha
     write('test/x/value.test.ts', "import { setUp } from '../support/stateful.js';\nsetUp();\n");
     write('test/x/mixed.test.ts', "import { type Env, setUp } from '../support/stateful.js';\nconst e: Env = {}; setUp();\n");
     write('test/x/dynamic.test.ts', "await import('../support/own.js');\n");
-    expect(sharedWorkerFiles(root, 'test/x')).toEqual(['test/x/types-only.test.ts']);
-    expect(resetWorkerFiles(root, 'test/x')).toEqual(['test/x/mixed.test.ts', 'test/x/value.test.ts']);
+    // a type alias without a semicolon, or a comment's words, before a value import do not hide it (hostile 7)
+    write('test/x/alias-then-import.test.ts', "export type Mode = 'a' | 'b'\nimport { setUp } from '../support/stateful.js';\nsetUp();\n");
+    write('test/x/comment-then-import.test.ts', "/**\n * The tests import type definitions below\n */\nimport { setUp } from '../support/stateful.js';\nsetUp();\n");
+    write('test/x/multiline-types.test.ts', "import type {\n  Env,\n} from '../support/stateful.js';\nimport type * as O from '../support/own.js';\nconst e: Env = {};\n");
+    expect(sharedWorkerFiles(root, 'test/x')).toEqual(['test/x/multiline-types.test.ts', 'test/x/types-only.test.ts']);
+    expect(resetWorkerFiles(root, 'test/x')).toEqual(['test/x/alias-then-import.test.ts', 'test/x/comment-then-import.test.ts', 'test/x/mixed.test.ts', 'test/x/value.test.ts']);
     // imports types of the moto harness (template-conditions.ts -> derive-moto-blueprint.ts), and loads nothing of it
     expect(sharedWorkerFiles(process.cwd(), 'test/infra')).toContain('test/infra/tenant-failover.test.ts');
   });
