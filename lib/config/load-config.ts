@@ -99,11 +99,17 @@ function readConfigFile(file: string): unknown {
   } catch (e) {
     throw new ConfigError(file, [`cannot read the config file: ${(e as Error).message}`]);
   }
+  let document: unknown;
   try {
-    return parseYaml(text); // YAML is a superset of JSON, so one parser serves both
+    document = parseYaml(text); // YAML is a superset of JSON, so one parser serves both
   } catch (e) {
     throw new ConfigError(file, [`is not valid YAML/JSON: ${(e as Error).message}`]);
   }
+  // A file is the keys it sets: an empty one (YAML's null) would otherwise merge as a null root,
+  // which deletes the whole config and was reported against the embedded default too.
+  if (document === null || document === undefined) throw new ConfigError(file, ['is empty: a config file is a mapping of the keys it sets (the smallest one that deploys: README, Configuration)']);
+  if (!isPlainObject(document)) throw new ConfigError(file, [`must be a mapping of keys at its top, not ${Array.isArray(document) ? 'a list' : `a ${typeof document}`}`]);
+  return document;
 }
 
 function parseOverrides(value: unknown): unknown {

@@ -96,6 +96,16 @@ describe('platform config', () => {
     expect(() => loadConfig({ file: broken })).toThrow(/broken\.yaml.*is not valid YAML\/JSON/s);
   });
 
+  it('refuses an empty file, or one whose top is not a mapping, naming the file alone (new user 8)', () => {
+    const dir = tempDir('tessera-config-');
+    const empty = join(dir, 'empty.yaml');
+    writeFileSync(empty, '# nothing yet\n');
+    expect(() => loadConfig({ file: empty })).toThrow(`Invalid Tessera config (${empty}):\n  - is empty: a config file is a mapping of the keys it sets`);
+    const list = join(dir, 'list.yaml');
+    writeFileSync(list, '- homeRegion: us-east-1\n');
+    expect(() => loadConfig({ file: list })).toThrow(`Invalid Tessera config (${list}):\n  - must be a mapping of keys at its top, not a list`);
+  });
+
   it('rejects context overrides that are not JSON', () => {
     expect(() => loadConfig({ overrides: '{tiers:' })).toThrow(/context tessera:config.*is not valid JSON/s);
   });
