@@ -1,5 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientWith, platformClient } from '../../lambdas/shared/aws-clients.js';
 import { documentClientWith, DROP_UNDEFINED, platformDocumentClient } from '../../lambdas/shared/document-clients.js';
@@ -80,5 +83,18 @@ describe('document clients keep their own marshalling options', () => {
     expect(wrapping.config.translateConfig?.unmarshallOptions?.wrapNumbers).toBe(big);
     const session = { ...credentials };
     expect(documentClientWith(session, { unmarshallOptions: { wrapNumbers: big } }).config.translateConfig?.unmarshallOptions?.wrapNumbers).toBe(big);
+  });
+
+  it('is where every document client of lambdas/ and lib/ comes from (none wraps a shared client itself)', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith('.ts') && !path.endsWith(join('shared', 'document-clients.ts')) && /DynamoDBDocument(?:Client)?\.from\(|new DynamoDBDocument(?:Client)?\(/.test(readFileSync(path, 'utf8'))) offenders.push(path);
+      }
+    };
+    for (const dir of ['lambdas', 'lib']) walk(fileURLToPath(new URL(`../../${dir}`, import.meta.url)));
+    expect(offenders).toEqual([]);
   });
 });
