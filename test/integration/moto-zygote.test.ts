@@ -300,6 +300,26 @@ describe('moto servers keep connections open (support/moto-python/tessera_moto_k
       }
     }
   }, 60_000);
+  it('close the connection after a request whose Content-Length is not a plain decimal (serial): what follows it is not read as a request', async () => {
+    const moto = await startMoto({ serial: true });
+    try {
+      // GIVEN a request with Content-Length -5 whose "body" is another request (hostile 8)
+      const { port } = new URL(moto.endpoint);
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = createConnection(Number(port), '127.0.0.1');
+        let data = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (d: string) => (data += d));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+        socket.write('POST /moto-api/reset HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\nGET /moto-api/ HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      });
+      // THEN one answer, then the connection ends (werkzeug's own server does the same)
+      expect(received.match(/^HTTP\/1\.[01] \d{3}/gm)).toHaveLength(1);
+    } finally {
+      await moto.stop();
+    }
+  }, 60_000);
 });
 
 describe('moto zygote: lifetimes', () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON_ZYGOTE_SOCKET, pythonScriptCommand, startPythonZygote, type PythonZygote } from '../support/python-zygote.js';
@@ -137,5 +137,31 @@ describe('a script run through the zygote', () => {
     expect(r.out.pid).toBe(r.pid); // the launcher exec'd python <script>
     expect(r.out.argv).toEqual(['probe.py', 'an arg']);
     expect([r.code, r.signal]).toEqual([0, null]);
+  }, 60_000);
+
+  it('imports what a fresh Python imports: a module beside the script over the zygote\'s (it declines), sys.path[0] of a symlinked script resolved', async () => {
+    // GIVEN a script whose directory has email.py (the zygote imported the standard library's email),
+    // and a symlink to a script in another directory (hostile 8)
+    const here = tempDir('python-zygote-shadow-');
+    writeFileSync(join(here, 'email.py'), 'MARK = "beside the script"\n');
+    writeFileSync(join(here, 'shadow.py'), 'import email, sys\nprint(getattr(email, "MARK", "standard library"), sys.path[0])\n');
+    mkdirSync(join(here, 'real'));
+    writeFileSync(join(here, 'real', 'target.py'), 'import sys\nprint(sys.path[0])\n');
+    symlinkSync(join(here, 'real', 'target.py'), join(here, 'link.py'));
+    const output = (zygote: boolean, script: string) => new Promise<string>((resolve, reject) => {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env[PYTHON_ZYGOTE_SOCKET];
+      if (zygote) env[PYTHON_ZYGOTE_SOCKET] = socketPath;
+      const child = spawn(...pythonScriptCommand(PYTHON, script, [], env), { cwd: here, env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.once('error', reject);
+      child.once('close', () => resolve(out.trim()));
+    });
+    // THEN each prints what a fresh Python prints
+    expect(await output(true, 'shadow.py')).toBe(`beside the script ${here}`);
+    expect(await output(true, 'shadow.py')).toBe(await output(false, 'shadow.py'));
+    expect(await output(true, 'link.py')).toBe(join(here, 'real'));
+    expect(await output(true, 'link.py')).toBe(await output(false, 'link.py'));
   }, 60_000);
 });

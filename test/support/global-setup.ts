@@ -19,6 +19,21 @@ import { removeOrphanedTempDirs, tempDir } from './temp-dirs.js';
  *   from it. It imports `openai` on the first request only. Not with `PYTHON_ZYGOTE=off`, nor
  *   without the `.venv` (the drivers then start as fresh Pythons, or fail as before).
  */
+/** The longest unix socket path Linux binds (sun_path: 108 bytes with its terminating NUL). */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * A socket path for a zygote in a new temp dir; undefined (and why, on stderr) when the temp dir's
+ * path is too long to bind one: the run goes on without that zygote, as with `MOTO_ZYGOTE=off` or
+ * `PYTHON_ZYGOTE=off` (a long TMPDIR).
+ */
+function zygoteSocket(prefix: string, off: string): string | undefined {
+  const path = join(tempDir(prefix), 'zygote.sock');
+  if (Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES) return path;
+  process.stderr.write(`no ${prefix.replace(/^tessera-|-$/g, '')}: its socket path ${path} is longer than a unix socket's ${MAX_SOCKET_PATH_BYTES} bytes (a shorter TMPDIR keeps it; the run goes on as with ${off})\n`);
+  return undefined;
+}
+
 export default async function setup(): Promise<() => Promise<void>> {
   removeOrphanedTempDirs();
   let zygote: MotoZygote | undefined;
@@ -29,15 +44,17 @@ export default async function setup(): Promise<() => Promise<void>> {
     } catch {
       // no moto: files that need it fail with startMoto's message
     }
-    if (python) {
-      zygote = await startMotoZygote(python, join(tempDir('tessera-moto-zygote-'), 'zygote.sock'), motoServerEnvironment());
+    const socket = python && zygoteSocket('tessera-moto-zygote-', 'MOTO_ZYGOTE=off');
+    if (python && socket) {
+      zygote = await startMotoZygote(python, socket, motoServerEnvironment());
       process.env[MOTO_ZYGOTE_SOCKET] = zygote.socketPath;
     }
   }
   let drivers: PythonZygote | undefined;
   const driverPython = join(import.meta.dirname, '..', '..', '.venv', 'bin', 'python');
-  if (!pythonZygoteDisabled() && existsSync(driverPython)) {
-    drivers = await startPythonZygote(driverPython, join(tempDir('tessera-python-zygote-'), 'zygote.sock'));
+  const driverSocket = !pythonZygoteDisabled() && existsSync(driverPython) ? zygoteSocket('tessera-python-zygote-', 'PYTHON_ZYGOTE=off') : undefined;
+  if (driverSocket) {
+    drivers = await startPythonZygote(driverPython, driverSocket);
     process.env[PYTHON_ZYGOTE_SOCKET] = drivers.socketPath;
   }
   return async () => {

@@ -27,7 +27,14 @@ create_stdio makes them (buffering from -u/PYTHONUNBUFFERED, line buffering on a
 stderr; the zygote's encodings and error handlers, which come from the variables compared); the default SIGCHLD disposition; ``__main__`` the script's own module; an uncaught
 exception printed by the interpreter and exit code 1, ``sys.exit`` and atexit as usual. The
 zygote's objects are moved out of the collector's generations (``gc.freeze``) before a fork, so a
-driver's collections do not copy the pages it shares with the zygote.
+driver's collections do not copy the pages it shares with the zygote. The zygote declines (the
+launcher runs a fresh Python) when a module beside the script would shadow one it imported.
+
+What differs from a fresh Python, known and left: an uncaught exception's traceback has one more
+frame at its top (this file's ``exec``); ``sys.flags.no_site``, ``sys.orig_argv`` and the process's
+command line are the zygote's; every driver has the zygote's string-hash seed (set and dict order
+of strings repeats from one driver to the next); a driver's own children do not die with it when it
+is killed (PR_SET_PDEATHSIG reaches the driver only, as a fresh Python's children would not either).
 """
 
 import json
@@ -44,14 +51,23 @@ FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 common = None
 
 
-def read_line(conn):
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        data += chunk
-    return json.loads(data)
+class Lines:
+    """The JSON lines a connection brings, one at a time: the waiter's pid and the driver's status
+    can arrive in one read (a driver that ends at once), so a line is split off a buffer."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.buffer = b""
+
+    def next(self):
+        """The next line's value; None when the connection ends first."""
+        while b"\n" not in self.buffer:
+            chunk = self.conn.recv(65536)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
 
 
 def send(conn, message):
@@ -92,8 +108,9 @@ def launch(argv):
             conn.connect(path)
             request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "signals": dispositions()}
             socket.send_fds(conn, [(json.dumps(request) + "\n").encode()], [0, 1, 2])
-            answer = read_line(conn)
-        except OSError:
+            lines = Lines(conn)
+            answer = lines.next()
+        except (OSError, ValueError):
             answer = None
         if answer is None or "pid" not in answer:
             conn.close()
@@ -115,10 +132,13 @@ def launch(argv):
         os.close(fd)
     while True:
         try:
-            done = read_line(conn)
+            done = lines.next()
             break
         except InterruptedError:
             continue
+        except (OSError, ValueError):
+            done = None
+            break
     if done is None or "status" not in done:
         os.write(2, b"python-zygote: the driver's waiter ended without its status (the zygote is gone)\n")
         os._exit(1)
@@ -152,6 +172,20 @@ def warm():
     import pydantic  # noqa: F401
 
     importlib.invalidate_caches()
+
+
+def shadowed_modules(request):
+    """Modules the zygote has imported that a module beside the script would replace in a fresh
+    Python (its directory is sys.path[0], searched first): a forked driver would keep the zygote's."""
+    script = os.path.join(request["cwd"], request["argv"][0])
+    directory = os.path.dirname(os.path.realpath(script))
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return []
+    names = {e[:-3] for e in entries if e.endswith(".py")}
+    names |= {e for e in entries if os.path.isfile(os.path.join(directory, e, "__init__.py"))}
+    return sorted(n for n in names if n in sys.modules)
 
 
 def waiter(conn, fds, request):
@@ -215,6 +249,10 @@ def zygote(socket_path, parent_pid):
             if differ or len(fds) != 3:
                 send(conn, {"spawn": "read at import time, differs from the zygote's: " + ", ".join(differ)})
                 return None
+            shadowing = shadowed_modules(request)
+            if shadowing:
+                send(conn, {"spawn": "modules beside the script would shadow the zygote's imports: " + ", ".join(shadowing)})
+                return None
             gc.freeze()
             if os.fork() == 0:
                 close_server()
@@ -246,7 +284,7 @@ def become(request, fds):
     os.chdir(request["cwd"])
     script = os.path.abspath(request["argv"][0])  # __main__.__file__ is absolute, as in `python script` (3.9+)
     sys.argv = list(request["argv"])
-    sys.path[0] = os.path.dirname(script)
+    sys.path[0] = os.path.dirname(os.path.realpath(script))  # CPython: the directory of the resolved script
     for sig, how in request["signals"].items():
         signal.signal(int(sig), {"ignore": signal.SIG_IGN, "interrupt": signal.default_int_handler}.get(how, signal.SIG_DFL))
 

@@ -132,11 +132,12 @@ def handler_class(base: type, serial: bool) -> type | None:
             if serial:
                 environ["wsgi.multithread"] = False
             if not isinstance(environ["wsgi.input"], DechunkedInput):
-                try:
-                    length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
-                except ValueError:
+                given = environ.get("CONTENT_LENGTH") or "0"
+                if given.isascii() and given.isdigit():
+                    length = int(given)
+                else:  # "-5", "+5", " 5", "1_0" (Python's int takes the last three): nothing after it can be trusted
                     length = 0
-                    self.close_connection = True  # an unreadable length: nothing after it can be trusted
+                    self.close_connection = True
                 environ["wsgi.input"] = _Body(self.rfile, length)
             return environ
 
@@ -185,7 +186,9 @@ def handler_class(base: type, serial: bool) -> type | None:
                         or (100 <= code < 200)
                         or code in {204, 304}
                     )
-                    if not framed and self.protocol_version >= "HTTP/1.1":
+                    # keep-alive: the request's version (werkzeug reads the server's, HTTP/1.1 for a
+                    # threaded one; an HTTP/1.0 client cannot read a chunked body)
+                    if not framed and self.request_version == "HTTP/1.1":
                         chunk_response = True
                         self.send_header("Transfer-Encoding", "chunked")
                     elif not framed:
