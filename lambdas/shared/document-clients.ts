@@ -23,17 +23,24 @@ const functionIds = new WeakMap<object, number>();
 let functionsSeen = 0;
 
 /**
- * The client variant (aws-clients.ts) of a document client with `translate`: lib-dynamodb's
- * defaults (no options) take the class's shared client, which no other document client writes
- * to (they all come from here); each other option set has a DynamoDB client of its own. A
- * function among the options is named by its own id (JSON would drop it: two functions would share).
+ * `translate` as a key: its JSON, with each function among the options named by its own id (JSON
+ * would drop it, and two functions would share a key). `{}` for no options.
  */
-const variantOf = (translate: TranslateConfig | undefined) => {
-  const options = JSON.stringify(translate ?? {}, (_key, value: unknown) => {
+export function documentOptionsKey(translate: TranslateConfig | undefined): string {
+  return JSON.stringify(translate ?? {}, (_key, value: unknown) => {
     if (typeof value !== 'function') return value;
     if (!functionIds.has(value)) functionIds.set(value, ++functionsSeen);
     return `function#${functionIds.get(value)}`;
   });
+}
+
+/**
+ * The client variant (aws-clients.ts) of a document client with `translate`: lib-dynamodb's
+ * defaults (no options) take the class's shared client, which no other document client writes
+ * to (they all come from here); each other option set has a DynamoDB client of its own.
+ */
+const variantOf = (translate: TranslateConfig | undefined) => {
+  const options = documentOptionsKey(translate);
   return options === '{}' ? '' : `dynamodb-document:${options}`;
 };
 

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient, TranslateConfig } from '@aws-sdk/lib-dynam
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { assumeRole, clientWith, platformClient, type AssumeRoleInput } from './aws-clients.js';
-import { documentClientWith, platformDocumentClient } from './document-clients.js';
+import { documentClientWith, documentOptionsKey, platformDocumentClient } from './document-clients.js';
 
 /**
  * Tenant-scoped credentials (AWS SaaS Lens "token vending"): the platform's tenant-data role
@@ -106,7 +106,7 @@ export type TenantSecretsClient = (tenantId: string) => Promise<SecretsManagerCl
 
 /** Document clients acting with `credentials`' session of each tenant. */
 export function tenantDocumentClient(credentials: TenantCredentials, translate?: TranslateConfig): TenantDocumentClient {
-  const key = `dynamodb-document:${JSON.stringify(translate ?? {})}`;
+  const key = `dynamodb-document:${documentOptionsKey(translate)}`;
   return (tenantId) => credentials.clientFor(tenantId, key, (c) => documentClientWith(c, translate));
 }
 
