@@ -127,7 +127,7 @@ const errorBody = (message: string, type: string, code: string) => JSON.stringif
 export async function answerPreflight(req: PreflightRequest, methods: readonly string[] | undefined, origins: CorsOrigins): Promise<PreflightAnswer> {
   const vary = { vary: 'Origin, Access-Control-Request-Headers' };
   if (!methods) {
-    return { status: 404, headers: { ...vary, 'content-type': 'application/json' }, body: errorBody(`no route OPTIONS ${req.path}`, 'not_found_error', 'route_not_found') };
+    return { status: 404, headers: { ...vary, 'content-type': 'application/json' }, body: errorBody(`no route OPTIONS ${req.path}`, 'invalid_request_error', 'route_not_found') };
   }
   const origin = req.headers.origin;
   if (!origin || !req.headers['access-control-request-method']) return { status: 204, headers: { ...vary, allow: [...methods, 'OPTIONS'].join(', ') } };

@@ -3,7 +3,7 @@
  * Never a 500 with internals: anything unexpected becomes a 502 with a request id to look up.
  */
 /** OpenAI's error types, plus whatever type an upstream sent (relayed as it was). */
-export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'request_too_large' | 'upstream_error' | 'timeout_error' | (string & {});
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'rate_limit_error' | 'request_too_large' | 'upstream_error' | 'timeout_error' | (string & {});
 
 export class GatewayError extends Error {
   constructor(
@@ -47,7 +47,11 @@ export const forbidden = (message: string, code: string) => new GatewayError(403
  */
 export const permissionDenied = (role: string, permission: string, allows: string) =>
   new GatewayError(403, `role "${role}" lacks permission "${permission}" (${allows}); ask your tenant admin for a role that has it`, 'permission_error', 'permission_denied').withAudit({ permission });
-export const notFound = (message: string, param: string | null, code: string) => new GatewayError(404, message, 'not_found_error', code, param);
+/**
+ * 404 with type `invalid_request_error`, as OpenAI answers an unknown model, route, response or job
+ * (its error types have no `not_found_error`; the SDKs raise `NotFoundError` from the status).
+ */
+export const notFound = (message: string, param: string | null, code: string) => new GatewayError(404, message, 'invalid_request_error', code, param);
 /**
  * 404 `model_not_found` naming `model`, for a model the caller may not use or that does not exist:
  * OpenAI's wording ("The model '…' does not exist or you do not have access to it"), one message

@@ -233,7 +233,7 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
     expect([chatted.status, retrieved.status]).toEqual([404, 404]);
     const body = await chatted.json();
     expect(body).toEqual(await retrieved.json());
-    expect(body).toEqual({ error: { message: "The model 'sagemaker/ft:nova:globex:sales' does not exist or you do not have access to it; GET /v1/models lists yours", type: 'not_found_error', param: 'model', code: 'model_not_found' } });
+    expect(body).toEqual({ error: { message: "The model 'sagemaker/ft:nova:globex:sales' does not exist or you do not have access to it; GET /v1/models lists yours", type: 'invalid_request_error', param: 'model', code: 'model_not_found' } });
   });
 
   it('records the model asked for in the audit record of a 404 model_not_found (new user)', async () => {

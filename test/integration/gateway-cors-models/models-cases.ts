@@ -62,7 +62,7 @@ export function describeModelRetrieval(label: string, start: () => Promise<CorsT
       for (const [i, [tenant, id]] of cases.entries()) {
         const out = outs[i];
         expect(out.id, `${tenant} ${id}`).toBe(id);
-        expect(out, `${tenant} ${id}`).toMatchObject({ ok: false, status: 404, type: 'NotFoundError', error: { type: 'not_found_error', code: 'model_not_found', param: 'model' } });
+        expect(out, `${tenant} ${id}`).toMatchObject({ ok: false, status: 404, type: 'NotFoundError', error: { type: 'invalid_request_error', code: 'model_not_found', param: 'model' } });
         expect(out.error.message, `${tenant} ${id}`).toContain(id);
       }
     });

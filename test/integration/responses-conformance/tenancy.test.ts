@@ -88,7 +88,7 @@ describe.each(STORES)('tenant isolation of stored responses: $name', ({ make }) 
     ]);
 
     // THEN each is OpenAI's 404, and nothing reached the upstream
-    for (const a of attempts) expect(a.error).toMatchObject({ status: 404, body: { type: 'not_found_error', code: 'response_not_found' } });
+    for (const a of attempts) expect(a.error).toMatchObject({ status: 404, body: { type: 'invalid_request_error', code: 'response_not_found' } });
     expect(attempts[1].error!.body.param).toBe('previous_response_id');
     expect(upstream.calls).toHaveLength(1);
 

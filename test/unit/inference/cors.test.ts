@@ -148,7 +148,7 @@ describe('preflight answers', () => {
     const idx = index(APP);
     const answer = await answerPreflight({ ...preflight(APP), path: '/v1/nope' }, routeMethods('/v1/nope'), idx);
     expect(answer.status).toBe(404);
-    expect(JSON.parse(answer.body!).error).toMatchObject({ type: 'not_found_error', code: 'route_not_found' });
+    expect(JSON.parse(answer.body!).error).toMatchObject({ type: 'invalid_request_error', code: 'route_not_found' });
     expect(answer.headers['access-control-allow-origin']).toBeUndefined();
     expect(idx.asked).toEqual([]);
     expect(routeMethods('/v1/fine_tuning/jobs')).toBeUndefined();

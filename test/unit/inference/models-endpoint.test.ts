@@ -26,7 +26,7 @@ describe('retrieveModel', () => {
     for (const id of ['sagemaker%2Fft:nova:globex:sales', 'openai%2Fnope', 'openai%2F%E0%A4%A']) {
       const e = notFound(id);
       expect(e).toBeInstanceOf(GatewayError);
-      expect({ status: e.status, code: e.code, param: e.param, type: e.type }).toEqual({ status: 404, code: 'model_not_found', param: 'model', type: 'not_found_error' });
+      expect({ status: e.status, code: e.code, param: e.param, type: e.type }).toEqual({ status: 404, code: 'model_not_found', param: 'model', type: 'invalid_request_error' });
     }
   });
 });

@@ -17,7 +17,8 @@ import { ProviderError } from '../provider.js';
  *   ModelTimeout 408, Throttling and ModelNotReady 429, ModelStreamError and ModelError 424,
  *   InternalServer 500, ServiceUnavailable 503, ServiceQuotaExceeded 400.
  * - type: OpenAI's error type for that status (400 invalid_request_error, 403 permission_error,
- *   404 not_found_error, 408 timeout_error, 429 rate_limit_error, others upstream_error).
+ *   404 invalid_request_error as OpenAI's own 404s, 408 timeout_error, 429 rate_limit_error, others
+ *   upstream_error).
  * - retryAfterMs: from a `Retry-After` response header, when Bedrock sent one.
  * - code: Bedrock's exception name for what stays the caller's 4xx or a 429 (ValidationException,
  *   ThrottlingException...: what Bedrock said, relayed); for what the gateway answers with 502/504
@@ -111,9 +112,8 @@ const STREAM_EXCEPTIONS: Record<string, string> = {
 
 function errorType(status: number | undefined): string {
   switch (status) {
-    case 400: return 'invalid_request_error';
+    case 400: case 404: return 'invalid_request_error';
     case 403: return 'permission_error';
-    case 404: return 'not_found_error';
     case 408: return 'timeout_error';
     case 429: return 'rate_limit_error';
     default: return 'upstream_error';

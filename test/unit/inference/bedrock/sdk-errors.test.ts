@@ -15,7 +15,7 @@ describe('Bedrock errors', () => {
     ['ModelTimeoutException', 408, true, 'timeout_error', 'bedrock_model_timeout'],
     ['ValidationException', 400, false, 'invalid_request_error', 'ValidationException'],
     ['AccessDeniedException', 403, false, 'permission_error', 'AccessDeniedException'],
-    ['ResourceNotFoundException', 404, false, 'not_found_error', 'ResourceNotFoundException'],
+    ['ResourceNotFoundException', 404, false, 'invalid_request_error', 'ResourceNotFoundException'],
     ['ModelErrorException', 424, false, 'upstream_error', 'bedrock_model_error'],
     ['SomeNewServerException', 500, false, 'upstream_error', 'bedrock_some_new_server'],
   ])('keeps %s’s message and status (%i), retryable %s, type %s, code %s', (name, status, retryable, type, code) => {
