@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { parseApiKey, looksLikeApiKey } from '../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
 import { ROLES, roleOfClaims, type Role } from '../../lib/identity/roles.js';
@@ -33,6 +33,12 @@ export interface JwtSettings {
   audience: string;
   /** A remote JWKS URL, or a JWKS object (local dev keys). */
   jwks: string | { keys: unknown[] };
+  /**
+   * Said after the 401 `invalid_token` of a token whose key id (`kid`) is not in `jwks`, or whose
+   * signature that key does not verify: where the tokens this gateway accepts come from (e.g. `tessera serve`'s dev key and its state directory).
+   * @default - none: the message says only that the key is not in the gateway's key set
+   */
+  keyHint?: string;
 }
 
 /**
@@ -146,6 +152,10 @@ export class Authorizer {
     return await this.authorizeJwt(match[1]!);
   }
 
+  private hint(): string {
+    return this.settings.keyHint ? `: ${this.settings.keyHint}` : '';
+  }
+
   private async authorizeJwt(token: string): Promise<Caller> {
     const cached = this.cached(token);
     if (cached) return await this.serve(cached.tenantId, cached);
@@ -154,7 +164,11 @@ export class Authorizer {
       ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.settings.issuer, audience: this.settings.audience, clockTolerance: 5 }));
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'invalid_token';
-      const reason = code === 'ERR_JWT_EXPIRED' ? 'token expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `token claim rejected: ${(e as Error).message}` : 'token signature or format is invalid';
+      const reason = code === 'ERR_JWT_EXPIRED' ? 'token expired'
+        : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `token claim rejected: ${(e as Error).message}`
+        : code === 'ERR_JWKS_NO_MATCHING_KEY' ? `the token was signed with a key that is not in this gateway's key set (kid ${JSON.stringify(tokenKid(token))})${this.hint()}`
+        : code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? `the token's signature does not verify with this gateway's key of its kid ${JSON.stringify(tokenKid(token))}${this.hint()}`
+        : 'token signature or format is invalid';
       throw unauthorized(reason, code === 'ERR_JWT_EXPIRED' ? 'token_expired' : 'invalid_token');
     }
     const tenantId = payload[TENANT_CLAIM] ?? payload['custom:tenant_id'];
@@ -282,5 +296,15 @@ export class Authorizer {
   /** Entries cached now (tests: the bound holds). */
   get cacheSize(): number {
     return this.cache.size;
+  }
+}
+
+/** The `kid` of a JWT's protected header, at most 64 characters (undefined when absent or unreadable). */
+function tokenKid(token: string): string | undefined {
+  try {
+    const kid = (decodeProtectedHeader(token) as { kid?: unknown }).kid;
+    return typeof kid === 'string' ? kid.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
   }
 }

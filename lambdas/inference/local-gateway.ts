@@ -114,7 +114,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   }
   const audit = options.memoryAudit ? new MemoryAuditSink() : new FileAuditSink(join(options.stateDir, 'audit.jsonl'));
   const apiKeys = options.apiKeys === false ? undefined : (options.apiKeys ?? new FileApiKeyStore(apiKeysDir(options.stateDir)));
-  const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] } }, store, { keys: apiKeys, cacheMs: options.authCacheMs, now: options.now, userRevocations: options.userRevocations });
+  const authorizer = new Authorizer(options.jwt ?? { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwks: { keys: [keys!.publicJwk] }, keyHint: `this gateway accepts tokens signed with the dev key in ${keysFile} (tessera dev-token with the same --state-dir)` }, store, { keys: apiKeys, cacheMs: options.authCacheMs, now: options.now, userRevocations: options.userRevocations });
   const keyService = options.keyService;
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());

@@ -1,0 +1,53 @@
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey as JoseKey, type JWK } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Authorizer, type JwtSettings } from '../../../lambdas/inference/auth.js';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
+import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+
+const ISSUER = 'https://issuer.test';
+const AUDIENCE = 'tessera';
+let trusted: { privateKey: JoseKey; publicJwk: JWK };
+let other: JoseKey;
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  trusted = { privateKey: pair.privateKey, publicJwk: { ...(await exportJWK(pair.publicKey)), kid: 'tessera-dev', alg: 'ES256' } };
+  other = (await generateKeyPair('ES256')).privateKey;
+});
+
+const sign = (key: JoseKey, kid: string) =>
+  new SignJWT({ 'tessera:tenant-id': 'acme' }).setProtectedHeader({ alg: 'ES256', kid }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('u').setIssuedAt().setExpirationTime('1h').sign(key);
+
+async function refusal(settings: Partial<JwtSettings>, token: string): Promise<GatewayError> {
+  const store = new MemoryStore();
+  store.putTenant(localTenant('acme', 'starter'));
+  const authorizer = new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [trusted.publicJwk] }, ...settings }, store);
+  const e = await authorizer.authorize(`Bearer ${token}`).then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(GatewayError);
+  return e as GatewayError;
+}
+
+describe('Authorizer: a JWT the gateway\'s keys do not verify says which and where its tokens come from', () => {
+  const hint = 'this gateway accepts tokens signed with the dev key in /srv/.tessera/dev-keys.json';
+
+  it('the same kid signed by another key (another state directory\'s dev key): the signature, the kid and the hint', async () => {
+    const e = await refusal({ keyHint: hint }, await sign(other, 'tessera-dev'));
+    expect([e.status, e.code, e.type]).toEqual([401, 'invalid_token', 'authentication_error']);
+    expect(e.message).toBe(`the token's signature does not verify with this gateway's key of its kid "tessera-dev": ${hint}`);
+  });
+
+  it('a kid the key set lacks (a dev token at a gateway trusting an identity provider): the kid and the hint', async () => {
+    const e = await refusal({ keyHint: hint }, await sign(other, 'dummy'));
+    expect(e.code).toBe('invalid_token');
+    expect(e.message).toBe(`the token was signed with a key that is not in this gateway's key set (kid "dummy"): ${hint}`);
+  });
+
+  it('without a hint, the reason alone; the trusted key\'s token is accepted', async () => {
+    expect((await refusal({}, await sign(other, 'tessera-dev'))).message).toBe('the token\'s signature does not verify with this gateway\'s key of its kid "tessera-dev"');
+    const store = new MemoryStore();
+    store.putTenant(localTenant('acme', 'starter'));
+    const caller = await new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [trusted.publicJwk] }, keyHint: hint }, store).authorize(`Bearer ${await sign(trusted.privateKey, 'tessera-dev')}`);
+    expect(caller.tenantId).toBe('acme');
+  });
+});
