@@ -166,8 +166,8 @@ export class Authorizer {
       const code = (e as { code?: string }).code ?? 'invalid_token';
       const reason = code === 'ERR_JWT_EXPIRED' ? 'token expired'
         : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `token claim rejected: ${(e as Error).message}`
-        : code === 'ERR_JWKS_NO_MATCHING_KEY' ? `the token was signed with a key that is not in this gateway's key set (kid ${JSON.stringify(tokenKid(token))})${this.hint()}`
-        : code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? `the token's signature does not verify with this gateway's key of its kid ${JSON.stringify(tokenKid(token))}${this.hint()}`
+        : code === 'ERR_JWKS_NO_MATCHING_KEY' ? `the token was signed with a key that is not in this gateway's key set (kid ${tokenKid(token)})${this.hint()}`
+        : code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? `the token's signature does not verify with this gateway's key for kid ${tokenKid(token)}${this.hint()}`
         : 'token signature or format is invalid';
       throw unauthorized(reason, code === 'ERR_JWT_EXPIRED' ? 'token_expired' : 'invalid_token');
     }
@@ -299,12 +299,12 @@ export class Authorizer {
   }
 }
 
-/** The `kid` of a JWT's protected header, at most 64 characters (undefined when absent or unreadable). */
-function tokenKid(token: string): string | undefined {
+/** The `kid` of a JWT's protected header for a message: JSON-quoted, at most 64 characters, or `none`. */
+function tokenKid(token: string): string {
   try {
     const kid = (decodeProtectedHeader(token) as { kid?: unknown }).kid;
-    return typeof kid === 'string' ? kid.slice(0, 64) : undefined;
+    return typeof kid === 'string' ? JSON.stringify(kid.slice(0, 64)) : 'none';
   } catch {
-    return undefined;
+    return 'none';
   }
 }

@@ -229,7 +229,7 @@ describe('malformed and hostile requests: each a 4xx with an OpenAI error body',
   it('says where its tokens come from when another dev key signed one (another --state-dir\'s dev-token)', async () => {
     const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${await sign({ 'tessera:tenant-id': 'acme' }, { key: other.privateKey })}`, 'content-type': 'application/json' }, body: chat({}) });
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(`the token's signature does not verify with this gateway's key of its kid "tessera-dev": this gateway accepts tokens signed with the dev key in ${gw.keysFile} (tessera dev-token with the same --state-dir)`);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(`the token's signature does not verify with this gateway's key for kid "tessera-dev": this gateway accepts tokens signed with the dev key in ${gw.keysFile} (tessera dev-token with the same --state-dir)`);
   });
 
   it('answers the same 404 model_not_found body for a model the tenant lacks on chat completions and GET /v1/models/{model} (new user 5)', async () => {

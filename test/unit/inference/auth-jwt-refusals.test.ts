@@ -34,7 +34,7 @@ describe('Authorizer: a JWT the gateway\'s keys do not verify says which and whe
   it('the same kid signed by another key (another state directory\'s dev key): the signature, the kid and the hint', async () => {
     const e = await refusal({ keyHint: hint }, await sign(other, 'tessera-dev'));
     expect([e.status, e.code, e.type]).toEqual([401, 'invalid_token', 'authentication_error']);
-    expect(e.message).toBe(`the token's signature does not verify with this gateway's key of its kid "tessera-dev": ${hint}`);
+    expect(e.message).toBe(`the token's signature does not verify with this gateway's key for kid "tessera-dev": ${hint}`);
   });
 
   it('a kid the key set lacks (a dev token at a gateway trusting an identity provider): the kid and the hint', async () => {
@@ -43,8 +43,15 @@ describe('Authorizer: a JWT the gateway\'s keys do not verify says which and whe
     expect(e.message).toBe(`the token was signed with a key that is not in this gateway's key set (kid "dummy"): ${hint}`);
   });
 
+  it('a token without a kid, and a kid of 1,000 characters: "none", and the first 64 quoted', async () => {
+    const noKid = await new SignJWT({ 'tessera:tenant-id': 'acme' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(other);
+    expect((await refusal({}, noKid)).message).toBe('the token\'s signature does not verify with this gateway\'s key for kid none');
+    const long = (await refusal({}, await sign(other, 'k'.repeat(1000)))).message;
+    expect(long).toBe(`the token was signed with a key that is not in this gateway's key set (kid "${'k'.repeat(64)}")`);
+  });
+
   it('without a hint, the reason alone; the trusted key\'s token is accepted', async () => {
-    expect((await refusal({}, await sign(other, 'tessera-dev'))).message).toBe('the token\'s signature does not verify with this gateway\'s key of its kid "tessera-dev"');
+    expect((await refusal({}, await sign(other, 'tessera-dev'))).message).toBe('the token\'s signature does not verify with this gateway\'s key for kid "tessera-dev"');
     const store = new MemoryStore();
     store.putTenant(localTenant('acme', 'starter'));
     const caller = await new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [trusted.publicJwk] }, keyHint: hint }, store).authorize(`Bearer ${await sign(trusted.privateKey, 'tessera-dev')}`);
