@@ -10,7 +10,7 @@ import { TENANT_ID_PATTERN } from '../tenant-naming.js';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
 import { CliError } from './cli-error.js';
 import {
-  checkJwks, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, ServeError,
+  checkJwks, checkPortFree, listenError, parseDynamoDb, parseJwt, parsePort, parseUpstream, providerRoutes, awsCredentialsFound, ServeError,
 } from './serve-setup.js';
 import { EXAMPLE_TENANTS, loadTenants } from './serve-tenants.js';
 
@@ -103,6 +103,7 @@ async function serve(o: ServeOptions): Promise<void> {
     : `tokens: tessera dev-token --state-dir ${o.stateDir} (dev key ${resolve(o.stateDir, 'dev-keys.json')}); --jwt-issuer, --jwt-audience and --jwks-url verify your identity provider's tokens instead\n`;
   const identity = `API keys (tsk_…): ${resolve(o.stateDir, 'api-keys')} (tessera dev-key --tenant <id> --role <role> --state-dir ${o.stateDir}, or POST /v1/tenant/keys with an admin's token); /v1/tenant/users: not served (no Cognito pool here)\n`;
   const providers = `${tokens}${identity}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
+  await checkPortFree(port, workers > 1); // a busy port refused before the gateways are built
   const { closeGateway, stopCleanly, stopWorkers } = await import('./serve-shutdown.js');
   if (workers > 1) {
     const [{ devKeys }, { SharedMemoryStore }, { Worker }] = await Promise.all([

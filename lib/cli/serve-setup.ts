@@ -94,6 +94,31 @@ export function listenError(e: unknown, port: number): ServeError | unknown {
   return e;
 }
 
+/**
+ * Fails fast when serve could not listen on 127.0.0.1:`port`, before it builds its gateways (the
+ * tokenizer, the stores; with `--workers` one gateway per thread: 0.3-0.7 s of CPU each, all thrown
+ * away when the port then turns out busy): a probe listen, closed at once, reported as the real
+ * listen's error would be (listenError). The real listen still reports its own: another process
+ * may take the port in between. Port 0 (any free port) cannot be busy: nothing is probed.
+ * @param reusePort probe as `--workers` threads listen (SO_REUSEPORT), so a port they could share
+ *   with another `tessera serve --workers` is not refused here either
+ * @throws ServeError exit 1 for EADDRINUSE, EACCES, EADDRNOTAVAIL (listenError); any other listen error as it is
+ */
+export async function checkPortFree(port: number, reusePort: boolean): Promise<void> {
+  if (port === 0) return;
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  try {
+    await new Promise<void>((ok, fail) => {
+      probe.once('error', fail);
+      probe.listen({ port, host: '127.0.0.1', reusePort }, ok);
+    });
+  } catch (e) {
+    throw listenError(e, port);
+  }
+  await new Promise((ok) => probe.close(ok));
+}
+
 /** `--port`: a whole number from 0 (any free port; one worker only) to 65535. */
 export function parsePort(value: string, workers: number): number {
   const port = Number(value);

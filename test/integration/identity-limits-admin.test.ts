@@ -8,14 +8,18 @@ import { ENV } from '../../lambdas/shared/environment.js';
 import { unscopedDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { configWith } from '../support/config-with.js';
 import { LocalPlatform } from './support/local-platform.js';
-import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
+import { runTesseraEntry, runTesseraInProcess } from './support/tessera-cli.js';
 
 // Issue 15, item 5 (attribution): GET /admin/tenants/{id}/usage[?by=user|key] and
 // `tessera tenants usage <id> [--by user|key] [--json]`, on the local admin API over moto.
 let platform: LocalPlatform;
-// The file's first run is the real process (bin/tessera.mjs); the others run the same program in this process (a Node start costs 1-2 s each).
+// The file's first run is a real process: the CLI bundled (test/support/cli-bundle.ts, the same
+// program without tsx's start-up cost; the `tenants` commands' start through bin/tessera.mjs is
+// admin-cli's first run and cli-failures'); the others run the same program in this process (a Node start costs 1-2 s each).
+const cli = await tesseraBundle();
 let spawned = false;
-const tessera = (...args: string[]) => (spawned ? runTesseraInProcess : ((spawned = true), runTessera))(platform.apiUrl, ...args);
+const tessera = (...args: string[]) => (spawned ? runTesseraInProcess(platform.apiUrl, ...args) : ((spawned = true), runTesseraEntry(cli, platform.apiUrl, ...args)));
 const now = new Date();
 
 beforeAll(async () => {

@@ -1,8 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
@@ -35,7 +36,8 @@ async function startServe(dir: string, workers: number): Promise<{ child: ChildP
     child.stdout!.on('data', (d) => { out += String(d); if (out.includes('tessera gateway on')) resolve(); });
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
   });
-  const token = execFileSync(process.execPath, [cli, 'dev-token', '--tenant', 'stopco', '--state-dir', dir], { encoding: 'utf8' }).trim();
+  // The token `tessera dev-token --tenant stopco --state-dir <dir>` prints (the same call, member, 1 h), signed with the key serve made in <dir> before it listened.
+  const token = await mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'stopco' });
   return { child, url: `http://127.0.0.1:${port}/v1`, token };
 }
 

@@ -1,7 +1,6 @@
 import { CreateEventBusCommand, EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_DLQ_ALARMS_RULE_NAME } from '../../constructs/monitoring/tenant-dlq-alarms.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
@@ -36,8 +35,7 @@ const REGION = DEFAULT_CONFIG.homeRegion;
 const PLATFORM = DEFAULT_CONFIG.platformAccountId;
 const TENANT_ACCOUNT = '123456789012'; // moto's default account: the CLI below runs with it
 const PLATFORM_BUS_ARN = `arn:aws:events:${REGION}:${PLATFORM}:event-bus/${PLATFORM_EVENT_BUS_NAME}`;
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
-/** The CLI bundled once (test/support/cli-bundle.ts: the same program without tsx's start-up cost); the operator's first command goes through bin/tessera.mjs, the entry point `npx tessera` starts. */
+/** The CLI bundled once (test/support/cli-bundle.ts: the same program without tsx's start-up cost); the `dlq` commands' start through bin/tessera.mjs, the entry point `npx tessera` starts, is dlq-moto.test.ts's first run. */
 const cli = await tesseraBundle();
 
 let moto: MotoServer;
@@ -197,7 +195,7 @@ describe('a tenant account\'s DLQ alarm reaches the platform\'s alarm topic (mot
     await tenantSqs.send(new CreateQueueCommand({ QueueName: 'tessera-globex-dlq-training-events' }));
     // WHEN the operator runs it with the tenant account's credentials (moto's default account)
     const command = tenantRule.description('acme').match(/tessera dlq list (.*?) --peek 5/)![0].replace(/^tessera /, '').split(' ');
-    const run = await tessera(command, bin);
+    const run = await tessera(command);
     // THEN it shows acme's queue only, its depth and source, and the message
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);

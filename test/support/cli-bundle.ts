@@ -23,7 +23,7 @@ import { COMPILE_CACHE_DIR } from './compile-cache.js';
  * under tsx: lib/cli/program.ts); the key is a SHA-256 over the
  * checkout's real path, this file (how it is built) and every file the entry can import (`bin/`, `constructs/`, `lambdas/`, `lib/`, `types/`,
  * and the test directories an entry under test/ names) and `package.json`, `package-lock.json`,
- * `tsconfig.json`. A change to any of them is a new bundle, built by the first test process that
+ * `tsconfig.json`, and Node's version. A change to any of them is a new bundle, built by the first test process that
  * asks (the others of the run wait for its lock file); a build that bundles a project file outside
  * the key's inputs fails, so the key cannot miss one. Bundles not used for an hour are removed when
  * a new one is written.
@@ -67,7 +67,7 @@ export function bundledEntry(entry: string, testInputs: readonly string[] = []):
   // A process-wide write (test/support/shared-worker-files.ts sees it): files using this run isolated or in a shared-reset/shared-integration worker, where file-state.ts puts process.env back after each file.
   if (!process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = COMPILE_CACHE_DIR;
   const inputs = [...INPUT_DIRS, ...testInputs, ...INPUT_FILES];
-  const key = `${realpathSync(ROOT)}\0${entry}\0${inputs.join('\0')}\0${sourcesKey(inputs)}\0${BUILDER}`;
+  const key = `${realpathSync(ROOT)}\0${entry}\0${inputs.join('\0')}\0${sourcesKey(inputs)}\0${BUILDER}\0${process.version}`;
   let path = built.get(key);
   if (!path) built.set(key, path = cachedOrBuilt(entry, inputs, createHash('sha256').update(key).digest('hex').slice(0, 24)));
   return path;
@@ -179,10 +179,10 @@ async function bundleInto(entry: string, outdir: string, inputs: readonly string
     define,
     // The bundled packages' CommonJS calls require() for Node's modules and the packages left external.
     banner: { js: "import { createRequire as __tesseraCreateRequire } from 'node:module'; const require = __tesseraCreateRequire(import.meta.url);" },
-    plugins: [externalPackages, sourceImportMeta],
+    plugins: [httpByRequire, externalPackages, sourceImportMeta],
   });
-  // node_modules is in the key through package-lock.json.
-  const outside = Object.keys(metafile.inputs).filter((path) => !/(^|\/)node_modules\//.test(path) && !inputs.some((input) => path === input || path.startsWith(`${input}/`)));
+  // node_modules is in the key through package-lock.json; http-by-require's module lists the exports of the running Node's http (its version is in the key).
+  const outside = Object.keys(metafile.inputs).filter((path) => !/(^|\/)node_modules\//.test(path) && !path.startsWith('http-by-require:') && !inputs.some((input) => path === input || path.startsWith(`${input}/`)));
   if (outside.length) throw new Error(`bundling ${entry}: ${outside.join(', ')} not among the bundle key's inputs (${inputs.join(', ')}); name their directory in bundledEntry's testInputs`);
 }
 
@@ -204,6 +204,31 @@ const externalPackages: Plugin = {
   name: 'external-packages',
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED_PACKAGES.test(args.path) && !args.path.startsWith('node:') ? undefined : { path: args.path, external: true }));
+  },
+};
+
+/**
+ * Node's `http` module reached through `require` instead of an ES module import: the same module
+ * object, without its ES module facade. Building that facade reads every export, and three of
+ * http's are getters that load undici, Node's fetch (`WebSocket`, `CloseEvent`, `MessageEvent`):
+ * 30-50 ms of CPU in every process or thread that imports `node:http` (the AWS SDK's handler does,
+ * for moto's http endpoint, and serve's server), against 3-5 ms required (`node -e`, five runs each).
+ * `import()` and static imports of `http`/`node:http` get a module whose default export is
+ * `require('node:http')` and whose named exports are its properties but those three (an import of
+ * one of them fails the build: no such export); fetch still loads undici when it is first used.
+ * Run through bin/tessera.mjs, the CLI imports http as an ES module: only the start costs differ.
+ */
+const HTTP_UNDICI_GETTERS = new Set(['WebSocket', 'CloseEvent', 'MessageEvent']);
+const httpByRequire: Plugin = {
+  name: 'http-by-require',
+  setup(b) {
+    // The module's own require('node:http') is Node's (external); every other import of http is the module.
+    b.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.namespace === 'http-by-require' ? { path: 'node:http', external: true } : { path: 'node:http', namespace: 'http-by-require' }));
+    b.onLoad({ filter: /.*/, namespace: 'http-by-require' }, async () => {
+      const names = Object.keys(await import('node:http')).filter((name) => name !== 'default' && !HTTP_UNDICI_GETTERS.has(name));
+      // `require` is the banner's (createRequire), defined at the top of every output file.
+      return { contents: `const http = require('node:http');\nexport default http;\nexport const { ${names.join(', ')} } = http;\n`, loader: 'js' };
+    });
   },
 };
 

@@ -5,12 +5,18 @@ import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
-import { runTessera } from '../support/tessera-cli.js';
+import { runTessera, runTesseraEntry } from '../support/tessera-cli.js';
+import { tesseraBundle } from '../../support/cli-bundle.js';
 import { tempDir } from '../../support/temp-dirs.js';
 import { join } from 'node:path';
 
 // `tessera dev-key` writes a key where a running `tessera serve --state-dir` reads it, and
 // `tessera dev-token --role` takes only the roles of lib/identity/roles.ts.
+// dev-token runs as a real process: its first run (the one that makes a dev key) through
+// bin/tessera.mjs, the entry `npx tessera` starts; the others from the CLI bundled once
+// (test/support/cli-bundle.ts: the same program without tsx's start-up cost, 0.5-1 s of CPU a run).
+const cli = await tesseraBundle();
+const devToken = (...args: string[]) => runTesseraEntry(cli, 'http://127.0.0.1:9', 'dev-token', ...args);
 
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
@@ -72,7 +78,7 @@ describe('tessera dev-key', () => {
 
 describe('tessera dev-token --role', () => {
   it('refuses a role that does not exist, naming the roles (exit 2, no stack)', async () => {
-    const run = await runTessera('http://127.0.0.1:9', 'dev-token', '--tenant', 'acme', '--role', 'superuser', '--state-dir', gw.stateDir);
+    const run = await devToken('--tenant', 'acme', '--role', 'superuser', '--state-dir', gw.stateDir);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--role superuser: not a role; expected one of admin, developer, member, viewer');
     expect(run.stderr).not.toMatch(/^\s+at /m);
@@ -84,13 +90,13 @@ describe('tessera dev-token --role', () => {
     expect(first.code).toBe(0);
     expect(first.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(first.stderr).toContain(`tessera dev-token: no dev key in ${join(dir, 'dev-keys.json')}: made one; tessera serve accepts tokens signed with the dev key of its own --state-dir`);
-    const again = await runTessera('http://127.0.0.1:9', 'dev-token', '--tenant', 'acme', '--state-dir', dir);
+    const again = await devToken('--tenant', 'acme', '--state-dir', dir);
     expect(again.code).toBe(0);
     expect(again.stderr).toBe('');
   });
 
   it('mints a token of the role asked, which the gateway reads', async () => {
-    const run = await runTessera('http://127.0.0.1:9', 'dev-token', '--tenant', 'acme', '--role', 'viewer', '--state-dir', gw.stateDir);
+    const run = await devToken('--tenant', 'acme', '--role', 'viewer', '--state-dir', gw.stateDir);
     expect(run.code).toBe(0);
     const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${run.stdout.trim()}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'x' }] }) });
     expect(res.status).toBe(403);

@@ -21,8 +21,17 @@ const operatorEnv = (apiUrl: string) => ({ TESSERA_API_URL: apiUrl, AWS_ACCESS_K
  * left running), and runTesseraInProcess for the rest.
  */
 export function runTessera(apiUrl: string, ...args: string[]): Promise<TesseraRun> {
+  return runTesseraEntry(join(import.meta.dirname, '..', '..', '..', 'bin', 'tessera.mjs'), apiUrl, ...args);
+}
+
+/**
+ * The same run (a child Node, the operator's environment) of another entry of the same program:
+ * the CLI's bundle (test/support/cli-bundle.ts `tesseraBundle()`), for a file whose command group's
+ * start through bin/tessera.mjs another run or file already covers.
+ */
+export function runTesseraEntry(entry: string, apiUrl: string, ...args: string[]): Promise<TesseraRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(import.meta.dirname, '..', '..', '..', 'bin', 'tessera.mjs'), ...args], {
+    execFile(process.execPath, [entry, ...args], {
       env: { ...process.env, ...operatorEnv(apiUrl) },
     }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
