@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, configSourcesFromContext, loadConfigReport } from '../lib/config/load-config.js';
 
 /** A config error: its message alone on stderr, exit 1; anything else is thrown as it is. */
@@ -28,7 +27,7 @@ try {
 // The app's constructs (and through them most of aws-cdk-lib) are imported once the config is
 // good: a refused config costs the config's schemas, not them (`cdk synth` with placeholders left,
 // the app's part: 2.3-2.8 -> 0.9-1.0 s of CPU here, through tsx).
-const [{ buildTesseraApp }, { BUNDLING_LOG_LEVEL_CONTEXT }, { quietBundlingProgress }, { CachedCloudFormationValidatePlugin }] = await Promise.all([
+const [{ buildTesseraApp }, { BUNDLING_LOG_LEVEL_CONTEXT }, { quietBundlingProgress }, { CachedCloudFormationValidatePlugin, VALIDATION_CACHE_DIR }] = await Promise.all([
   import('../lib/tessera-app.js'), import('../constructs/lambda-function.js'), import('../lib/quiet-bundling.js'), import('../lib/synth/cached-cfn-validation.js'),
 ]);
 quietBundlingProgress(app.node.tryGetContext(BUNDLING_LOG_LEVEL_CONTEXT) === 'info');
@@ -36,8 +35,7 @@ quietBundlingProgress(app.node.tryGetContext(BUNDLING_LOG_LEVEL_CONTEXT) === 'in
 // template validated before is not validated again; the same report). `CDK_VALIDATION=false` turns
 // validation off as for any app; `TESSERA_SYNTH_CACHE=off` validates every template.
 if (process.env.CDK_VALIDATION !== 'false') {
-  const cacheDir = fileURLToPath(new URL('../.tessera/synth-cache/cfn-validate', import.meta.url));
-  Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin({ cacheDir, enabled: process.env.TESSERA_SYNTH_CACHE !== 'off' }));
+  Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin({ cacheDir: VALIDATION_CACHE_DIR, enabled: process.env.TESSERA_SYNTH_CACHE !== 'off' }));
 }
 try {
   buildTesseraApp(app, report.config, version, { placeholders: report.placeholders });

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * aws-cdk-lib's CloudFormation validation (`@aws/cloudformation-validate`, WebAssembly: the plugin
@@ -113,6 +114,13 @@ const TEMPLATE = '<template>';
 const STACK = '<stack>';
 
 let validator: string | undefined;
+/**
+ * Where `npx cdk synth` (bin/tessera-app.ts) and the test apps (test/support/synth.ts) keep the
+ * reports: one directory, so a test run after the README's synth finds the templates both make
+ * (the blueprints, the organization stack) validated.
+ */
+export const VALIDATION_CACHE_DIR = join(dirname(dirname(dirname(fileURLToPath(import.meta.url)))), '.tessera', 'synth-cache', 'cfn-validate');
+
 /** Cache directories pruned by this process (once each). */
 const pruned = new Set<string>();
 

@@ -2,10 +2,9 @@ import { App, CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
-import { templateKey } from '../support/cached-cfn-validation.js';
+import { templateKey, VALIDATION_CACHE_DIR } from '../support/cached-cfn-validation.js';
 import { newApp } from '../support/synth.js';
 import { tempDir } from '../support/temp-dirs.js';
 
@@ -15,7 +14,7 @@ import { tempDir } from '../support/temp-dirs.js';
  * across templates the same way, in the same order, whether the templates were validated now or
  * read from the cache.
  */
-const CACHE_DIR = join(fileURLToPath(new URL('../..', import.meta.url)), '.tessera', 'test-synth-cache', 'cfn-validate');
+const CACHE_DIR = VALIDATION_CACHE_DIR;
 
 /** Two stacks at the top and one in a nested stage, with findings of several rules, one of them in all three. */
 function plantFindings(app: App, nonce: string): void {
