@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
   AdminGetUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolClientCommand, CreateUserPoolCommand, GetUserCommand, SetUserPoolMfaConfigCommand,
@@ -27,6 +26,7 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { ENV } from '../../lambdas/shared/environment.js';
 import { putNewTenant } from '../../lambdas/shared/registry.js';
 import { expectPolite } from '../support/polite-cli.js';
+import { tesseraBundle } from '../support/cli-bundle.js';
 import { configWith } from '../support/config-with.js';
 import { startAdminApiFront, type AdminApiFront } from './support/admin-api-front.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
@@ -87,7 +87,8 @@ async function busEvents(expected: number): Promise<Array<[string, Record<string
   return found;
 }
 const cognito = () => new CognitoIdentityProviderClient({ region: 'us-east-1' });
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+/** The CLI bundled once (test/support/cli-bundle.ts: the same program without tsx's start-up cost); the `users`/`login` commands' module (users-command.ts) starts through bin/tessera.mjs in this file's first run. */
+const cli = await tesseraBundle();
 const NEW_PASSWORD = 'Tessera-first-login-2026!';
 
 beforeAll(async () => {
@@ -169,10 +170,10 @@ class ScriptTerminal implements Terminal {
 }
 const secretShown = (told: string[]) => /secret key: (\S+)/.exec(told.join('\n'))![1];
 
-/** The real CLI (bin/tessera.mjs) as a child: stdin lines written as it asks for them. */
+/** The real CLI (bundled) as a child: stdin lines written as it asks for them. */
 function tesseraChild(args: string[], answer: (stderr: string, stdin: NodeJS.WritableStream) => void): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
