@@ -322,6 +322,35 @@ describe('moto servers keep connections open (support/moto-python/tessera_moto_k
   }, 60_000);
 });
 
+describe('moto servers\' garbage collector (zygote.py GC_THRESHOLD)', () => {
+  it('runs at GC_THRESHOLD (20,000 allocations for a young collection), at CPython\'s 700 with TESSERA_MOTO_GC_THRESHOLD=off; TESSERA_MOTO_CPU_LOG gets each forked server\'s collections', async () => {
+    // GIVEN two forked servers, one at CPython's thresholds, both logging their collector
+    const log = join(tempDir('moto-gc-'), 'cpu.jsonl');
+    const tuned = await startMoto({ serial: true, env: { TESSERA_MOTO_CPU_LOG: log } });
+    const cpython = await startMoto({ serial: true, env: { TESSERA_MOTO_CPU_LOG: log, TESSERA_MOTO_GC_THRESHOLD: 'off' } });
+    try {
+      expect([tuned.via, cpython.via]).toEqual(['zygote', 'zygote']);
+      // WHEN both answer the same requests (DynamoDB's backend, a table, items)
+      for (const moto of [tuned, cpython]) {
+        const ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+        await ddb.send(new CreateTableCommand({ TableName: 't', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+        for (let i = 0; i < 20; i++) await ddb.send(new PutItemCommand({ TableName: 't', Item: { pk: { S: `k${i}` }, v: { S: 'x'.repeat(100) } } }));
+        expect((await ddb.send(new ScanCommand({ TableName: 't' }))).Count).toBe(20);
+      }
+    } finally {
+      await Promise.all([tuned.stop(), cpython.stop()]);
+    }
+    // THEN each logged its thresholds and collections when it stopped: far fewer young collections at 20,000
+    const rows = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { motoPid: number; gcThreshold: number[]; gcCollections: number[]; gcSeconds: number; cpuSeconds: number });
+    const of = (pid: number) => rows.find((r) => r.motoPid === pid)!;
+    expect(of(tuned.pid).gcThreshold).toEqual([20_000, 10, 10]);
+    expect(of(cpython.pid).gcThreshold).toEqual([700, 10, 10]);
+    expect(of(cpython.pid).gcCollections[0]).toBeGreaterThan(0);
+    expect(of(tuned.pid).gcCollections[0]).toBeLessThan(of(cpython.pid).gcCollections[0]);
+    for (const pid of [tuned.pid, cpython.pid]) expect(of(pid).gcSeconds).toBeLessThanOrEqual(of(pid).cpuSeconds);
+  }, 60_000);
+});
+
 describe('moto zygote: lifetimes', () => {
   it('stop() ends a forked server: its process is gone and its port refuses', async () => {
     const moto = await startMoto({ serial: true });

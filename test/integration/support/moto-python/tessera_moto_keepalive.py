@@ -227,6 +227,10 @@ def handler_class(base: type, serial: bool) -> type | None:
                 headers_set = headers
                 return write
 
+            # keep-alive: the body this handler made, drained after the answer even if something
+            # between the server and moto (tessera_moto_probe.py) put another stream in the environ
+            body = environ["wsgi.input"]
+
             def execute(app: Any) -> None:
                 application_iter = app(environ, start_response)
                 try:
@@ -239,7 +243,7 @@ def handler_class(base: type, serial: bool) -> type | None:
                 finally:
                     # keep-alive: the rest of this request's body, exactly, instead of whatever
                     # arrives within 10 ms (which may be the next request on the connection).
-                    if not self.close_connection and not _drained(environ["wsgi.input"]):
+                    if not self.close_connection and not _drained(body):
                         self.close_connection = True
                     if hasattr(application_iter, "close"):
                         application_iter.close()
