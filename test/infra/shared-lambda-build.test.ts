@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaFunction } from '../../constructs/lambda-function.js';
 import { lambdaEntries } from '../../lib/bundling/lambda-entries.js';
@@ -44,10 +44,17 @@ function bundledStack(outdir: string) {
   return { template, assets: Object.fromEntries(Object.entries(functions).map(([k, f]) => [k, assetDir(f)])) as Record<keyof typeof functions, { hash: string; dir: string }> };
 }
 
-/** Runs `code` (an ES module body) in a fresh Node.js process in `cwd`; returns its stdout (Powertools metrics print there too). */
-function runModule(cwd: string, code: string): string {
-  return execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd, encoding: 'utf8', env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', TESSERA_PLATFORM_CONFIG: '' } });
+/**
+ * Runs `code` (an ES module body) in a fresh Node.js process in `cwd`, after the modules of `preload`
+ * (`node --import`); returns its stdout (Powertools metrics print there too).
+ */
+function runModule(cwd: string, code: string, preload: string[] = []): string {
+  return execFileSync(process.execPath, [...preload.flatMap((m) => ['--import', pathToFileURL(m).href]), '--input-type=module', '-e', code], {
+    cwd, encoding: 'utf8', env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', TESSERA_PLATFORM_CONFIG: '' },
+  });
 }
+/** The Lambda runtime's `awslambda` global (streaming handlers read it at import), set in the child before `code` runs. */
+const LAMBDA_STREAMING_GLOBALS = join(ROOT, 'test', 'support', 'lambda-streaming-globals.mjs');
 
 /** The files `index.mjs` loads at cold start: itself and the chunks it imports statically, transitively. */
 function staticClosure(dir: string): Set<string> {
@@ -71,7 +78,9 @@ describe('the shared Lambda build', () => {
   afterAll(() => rmSync(outParent, { recursive: true, force: true }));
 
   it('runs esbuild once per set of build options, not once per function', () => {
-    // Four functions, two defines (the config, and none): two builds.
+    // Four functions, two defines (the config, and none): two builds. Counted from this file's first
+    // app: the builds are kept per process, and no other file that may share this worker bundles
+    // (every other test app skips bundling: test/support/synth.ts newApp).
     expect(buildsForFirstApp).toBe(2);
   });
 
@@ -122,8 +131,7 @@ describe('the shared Lambda build', () => {
     const eager = staticClosure(dir);
     const all = readdirSync(dir).filter((f) => f.endsWith('.mjs') && f !== O200K_RANKS_ASSET);
     expect(all.filter((f) => !eager.has(f)).length).toBeGreaterThan(0);
-    const loaded = runModule(dir, `globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };
-      const m = await import('./index.mjs'); console.log(typeof m.handler);`);
+    const loaded = runModule(dir, `const m = await import('./index.mjs'); console.log(typeof m.handler);`, [LAMBDA_STREAMING_GLOBALS]);
     expect(loaded.trim()).toBe('function');
   });
 

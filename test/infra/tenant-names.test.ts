@@ -495,6 +495,35 @@ function glob(pattern: string): RegExp {
   }
   return re;
 }
+/**
+ * Whether `text` matches `pattern` as `glob(pattern).test(text)` does, for names without line
+ * terminators (which `.` does not match; no name has one), without compiling an expression: for
+ * patterns made once per tenant id (a tenant's own part of a platform pattern), where compiling one
+ * each time cost more than the matching. `*` takes the fewest characters first, and on a mismatch the
+ * last `*` takes one more (the usual wildcard matching; `*` and `?` match any character here).
+ */
+function matchesGlob(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.length && (pattern[p] === '?' || pattern[p] === text[t])) {
+      p++;
+      t++;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
+}
 const isPattern = (s: string) => /[*?]/.test(s);
 /** Kinds of the resources the blueprints create: what a CloudFormation-generated name (kind `generated`) can be. */
 let generatedKinds: Set<string>;
@@ -541,36 +570,72 @@ interface Collision { readonly tenantName: NameEntry; readonly platformName: Nam
 const POOL_SCOPED_KINDS = new Set(['cognito:userpoolgroup']);
 
 /** A platform name with what {@link collisions} asks of it for every tenant name, computed once per list. */
-interface PreparedName { readonly entry: NameEntry; readonly pattern: boolean; readonly lower: string; readonly poolScoped: boolean }
-const preparedLists = new WeakMap<NameEntry[], PreparedName[]>();
-function prepared(platform: NameEntry[]): PreparedName[] {
+interface PreparedName { readonly entry: NameEntry; readonly index: number; readonly pattern: boolean; readonly lower: string; readonly poolScoped: boolean }
+/**
+ * A list's prepared names, and two indexes of its plain (wildcard-free) names by lower-case text:
+ * `equal` by the whole name, `leading` by each leading part that a separator (`-`, `/`, `:`) follows
+ * in the name (`tessera-tenants` under `tessera`). They answer, for a plain tenant name, exactly the
+ * plain platform names the comparison in {@link collisions} would find `equal` or `leading part` by
+ * going through the whole list.
+ */
+interface PreparedList {
+  readonly names: PreparedName[];
+  readonly patterns: PreparedName[];
+  readonly plain: PreparedName[];
+  readonly equal: Map<string, PreparedName[]>;
+  readonly leading: Map<string, PreparedName[]>;
+  /** Per tenant name kind: the patterns, and the plain names, of a kind {@link sameKind} pairs with it (made on first use, after generatedKinds is set). */
+  readonly byKind: Map<string, { patterns: PreparedName[]; plain: PreparedName[] }>;
+}
+const preparedLists = new WeakMap<NameEntry[], PreparedList>();
+function prepared(platform: NameEntry[]): PreparedList {
   let list = preparedLists.get(platform);
   if (!list) {
-    list = platform.map((entry) => ({ entry, pattern: isPattern(entry.name), lower: entry.name.toLowerCase(), poolScoped: POOL_SCOPED_KINDS.has(entry.kind) }));
+    const names = platform.map((entry, index) => ({ entry, index, pattern: isPattern(entry.name), lower: entry.name.toLowerCase(), poolScoped: POOL_SCOPED_KINDS.has(entry.kind) }));
+    const equal = new Map<string, PreparedName[]>();
+    const leading = new Map<string, PreparedName[]>();
+    const add = (map: Map<string, PreparedName[]>, key: string, n: PreparedName) => (map.get(key) ?? map.set(key, []).get(key)!).push(n);
+    for (const n of names.filter((x) => !x.pattern)) {
+      add(equal, n.lower, n);
+      for (let i = 0; i < n.lower.length; i++) if (/[-/:]/.test(n.lower[i])) add(leading, n.lower.slice(0, i), n);
+    }
+    list = { names, patterns: names.filter((n) => n.pattern), plain: names.filter((n) => !n.pattern), equal, leading, byKind: new Map() };
     preparedLists.set(platform, list);
   }
   return list;
 }
 
+/**
+ * Every collision of the names of `tenantId` with `platform`'s: for each tenant name, the platform
+ * names in list order that equal it, that it is a leading part of (up to a separator), whose pattern
+ * matches it (not as this tenant's own), or that its pattern matches. The plain pairs are looked up
+ * in the list's indexes ({@link prepared}) instead of compared with every platform name, and the
+ * patterns tried are those of a kind the tenant name's pairs with.
+ */
 function collisions(tenantId: string, platform: NameEntry[]): Collision[] {
   const out: Collision[] = [];
-  const names = prepared(platform);
+  const list = prepared(platform);
+  const { equal, leading, byKind } = list;
   for (const t of tenantNames(tenantId)) {
     const tn = t.name.toLowerCase();
-    const tPattern = isPattern(t.name);
-    for (const { entry: p, pattern: pPattern, lower: pn, poolScoped } of names) {
-      if (poolScoped && p.kind !== t.kind) continue;
-      if (!pPattern && !tPattern) {
-        if (pn === tn) out.push({ tenantName: t, platformName: p, how: 'equal' });
-        else if (pn.startsWith(tn) && /[-/:]/.test(pn[tn.length])) out.push({ tenantName: t, platformName: p, how: 'leading part' });
-      } else if (pPattern && !tPattern && sameKind(t.kind, p.kind) && glob(p.name).test(t.name)) {
+    let kinded = byKind.get(t.kind);
+    if (!kinded) byKind.set(t.kind, (kinded = { patterns: list.patterns.filter((p) => sameKind(t.kind, p.entry.kind)), plain: list.plain.filter((p) => sameKind(t.kind, p.entry.kind)) }));
+    const found: Array<{ p: PreparedName; how: string }> = [];
+    if (!isPattern(t.name)) {
+      for (const p of equal.get(tn) ?? []) found.push({ p, how: 'equal' });
+      for (const p of leading.get(tn) ?? []) found.push({ p, how: 'leading part' });
+      for (const p of kinded.patterns) {
+        if (!glob(p.entry.name).test(t.name)) continue;
         // Its own: the tenant's id is part of what the wildcard stands for (tessera-*-namespace for
         // tessera-x-namespace and tenant x; tessera/* for tessera/service-role/tessera-x-… and tenant x).
-        const own = glob(p.name.replace('*', `*${tenantId}*`));
-        if (!own.test(t.name)) out.push({ tenantName: t, platformName: p, how: 'matches the pattern, not as this tenant\'s own' });
-      } else if (tPattern && !pPattern && sameKind(t.kind, p.kind) && glob(t.name).test(p.name)) {
-        out.push({ tenantName: t, platformName: p, how: 'the tenant\'s pattern matches it' });
+        if (!matchesGlob(p.entry.name.replace('*', `*${tenantId}*`), t.name)) found.push({ p, how: 'matches the pattern, not as this tenant\'s own' });
       }
+    } else {
+      for (const p of kinded.plain) if (glob(t.name).test(p.entry.name)) found.push({ p, how: 'the tenant\'s pattern matches it' });
+    }
+    // A group's name exists only within its pool: compared with names of its own kind alone.
+    for (const { p, how } of found.filter(({ p }) => !p.poolScoped || p.entry.kind === t.kind).sort((a, b) => a.p.index - b.p.index)) {
+      out.push({ tenantName: t, platformName: p.entry, how });
     }
   }
   return out;
