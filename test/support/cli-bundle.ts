@@ -213,7 +213,7 @@ const externalPackages: Plugin = {
  * http's are getters that load undici, Node's fetch (`WebSocket`, `CloseEvent`, `MessageEvent`):
  * 30-50 ms of CPU in every process or thread that imports `node:http` (the AWS SDK's handler does,
  * for moto's http endpoint, and serve's server), against 3-5 ms required (`node -e`, five runs each).
- * `import()` and static imports of `http`/`node:http` get a module whose default export is
+ * `import()` and static imports of `http`/`node:http` (not `require`) get a module whose default export is
  * `require('node:http')` and whose named exports are its properties but those three (an import of
  * one of them fails the build: no such export); fetch still loads undici when it is first used.
  * Run through bin/tessera.mjs, the CLI imports http as an ES module: only the start costs differ.
@@ -222,8 +222,12 @@ const HTTP_UNDICI_GETTERS = new Set(['WebSocket', 'CloseEvent', 'MessageEvent'])
 const httpByRequire: Plugin = {
   name: 'http-by-require',
   setup(b) {
-    // The module's own require('node:http') is Node's (external); every other import of http is the module.
-    b.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.namespace === 'http-by-require' ? { path: 'node:http', external: true } : { path: 'node:http', namespace: 'http-by-require' }));
+    // The module's own require('node:http') is Node's (external), as is a bundled CommonJS package's
+    // require('http') (externalPackages: Node's module object itself); ES module imports get the module.
+    b.onResolve({ filter: /^(node:)?http$/ }, (args) => {
+      if (args.namespace === 'http-by-require') return { path: 'node:http', external: true };
+      return args.kind === 'import-statement' || args.kind === 'dynamic-import' ? { path: 'node:http', namespace: 'http-by-require' } : undefined;
+    });
     b.onLoad({ filter: /.*/, namespace: 'http-by-require' }, async () => {
       const names = Object.keys(await import('node:http')).filter((name) => name !== 'default' && !HTTP_UNDICI_GETTERS.has(name));
       // `require` is the banner's (createRequire), defined at the top of every output file.
