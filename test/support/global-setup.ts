@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { motoPython, motoServerEnvironment } from '../integration/support/moto-server.js';
 import { MOTO_ZYGOTE_SOCKET, motoZygoteDisabled, startMotoZygote, type MotoZygote } from '../integration/support/moto-zygote.js';
 import { PYTHON_ZYGOTE_SOCKET, pythonZygoteDisabled, startPythonZygote, type PythonZygote } from './python-zygote.js';
+import { pruneCompileCache } from './compile-cache.js';
 import { removeOrphanedTempDirs, tempDir } from './temp-dirs.js';
 
 /**
@@ -17,7 +18,8 @@ import { removeOrphanedTempDirs, tempDir } from './temp-dirs.js';
  * - the run's Python client-driver zygote (test/support/python-zygote.ts) likewise, its socket in
  *   `TESSERA_PYTHON_ZYGOTE`: the drivers the tests start through `pythonScriptCommand` are forked
  *   from it. It imports `openai` on the first request only. Not with `PYTHON_ZYGOTE=off`, nor
- *   without the `.venv` (the drivers then start as fresh Pythons, or fail as before).
+ *   without the `.venv` (the drivers then start as fresh Pythons, or fail as before);
+ * - after the run, Node's compile cache loses the entries not used for 3 days (pruneCompileCache).
  */
 /** The longest unix socket path Linux binds (sun_path: 108 bytes with its terminating NUL). */
 const MAX_SOCKET_PATH_BYTES = 107;
@@ -67,5 +69,6 @@ export default async function setup(): Promise<() => Promise<void>> {
       await zygote.stop();
     }
     removeOrphanedTempDirs();
+    pruneCompileCache();
   };
 }
