@@ -1,4 +1,4 @@
-import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,7 @@ export function pruneCompileCache(dir = COMPILE_CACHE_DIR, now = Date.now()): nu
     if (now - statSync(join(dir, MARKER)).mtimeMs < PRUNE_EVERY_MS) return 0;
   } catch { /* never pruned */ }
   writeFileSync(join(dir, MARKER), '');
+  utimesSync(join(dir, MARKER), new Date(now), new Date(now));
   for (const version of versions) {
     if (version === MARKER) continue;
     const versionDir = join(dir, version);
