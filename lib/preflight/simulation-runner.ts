@@ -8,9 +8,13 @@
  * context keys the action admits) and 7% validating the same policy documents again. Both are pure
  * functions of their inputs: the resource types and admitted context keys of (action, resource ARN)
  * over the pinned iam-data, the validation errors of a policy document. This runner memoizes them
- * and then calls the library's own core engine (`authorize`) with exactly the arguments
- * `runSimulation` builds, so the evaluation itself (identity, resource, SCP and service-specific
- * logic, conditions) is the library's, unchanged.
+ * (the resource types through the ARN's match with each distinct list of candidate patterns, which
+ * the actions of a service share) and then calls the library's own core engine (`authorize`) with
+ * the arguments `runSimulation` builds, so the evaluation itself (identity, resource, SCP and
+ * service-specific logic, conditions) is the library's, unchanged. The arguments' value objects
+ * (a statement's actions and resources, the request's action and resource) are made once each, their
+ * argument-less methods computed once: the library made them anew and re-split their strings on
+ * every call, several times per statement per request.
  *
  * Only the paths of valid requests are reproduced (one resource; a wildcard resource, which the
  * library simulates per resource type and per matching resource string of the granting policies;
