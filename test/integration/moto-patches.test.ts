@@ -64,6 +64,8 @@ interface CheckReport {
   verifiedHosts: number;
   verifiedRollbacks: number;
   brokenMemoCaught: boolean;
+  verifiedListings: number;
+  wrongListingCaught: boolean;
   kms: { deferred: number; signaturesValid: number; publicKeys: Record<string, [number, string | null]>; replicaSharesKey: boolean; verified: number };
 }
 
@@ -90,9 +92,10 @@ const probe = (version: string): Probe =>
         'from moto.moto_server import werkzeug_app',
         'from moto.dynamodb.models import DynamoDBBackend',
         'from moto.kms.models import Key',
-        'own = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item, Key.__init__]',
+        'from moto.s3.models import S3Backend',
+        'own = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item, Key.__init__, S3Backend.list_object_versions]',
         'import tessera_moto_patches as p',
-        'now = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item, Key.__init__]',
+        'now = [serialize.ResponseSerializer.get_value, werkzeug_app.DomainDispatcherApplication.get_backend_for_host, DynamoDBBackend.transact_write_items, DynamoDBBackend.update_item, Key.__init__, S3Backend.list_object_versions]',
         'print(json.dumps({"patchedFor": p.PATCHED_FOR, "applied": p.APPLIED, "own": own == now}))',
       ].join('\n'),
     ]),
@@ -182,7 +185,7 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
   it("answer as moto's own code does over the suites' services, and a wrong memo would be caught", () => {
     const { report } = patchChecks().patches;
     expect(report.differences).toEqual([]);
-    expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy', 'patch_update_item_stream_copy', 'patch_kms_lazy_private_key']);
+    expect(report.applied).toEqual(['patch_serializer_value_lookup', 'patch_backend_for_host', 'patch_transact_rollback_copy', 'patch_update_item_stream_copy', 'patch_kms_lazy_private_key', 'patch_s3_listing_copies']);
     expect(report.services).toEqual(['apigateway', 'cloudformation', 'dynamodb', 'dynamodbstreams', 'ec2', 'events', 'iam', 'kms', 'logs', 'organizations', 's3', 'sqs', 'sts']);
     expect(report.answers).toBeGreaterThanOrEqual(85);
     expect(report.errorAnswers).toBeGreaterThanOrEqual(5);
@@ -190,6 +193,10 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     expect(report.verifiedHosts).toBe(report.hosts - 2); // the two hosts without a backend are never remembered
     expect(report.verifiedRollbacks).toBeGreaterThanOrEqual(2); // the cancelled transactions' tables, items equal to moto's full copy
     expect(report.brokenMemoCaught).toBe(true);
+    // S3 ListObjectVersions (versions, delete markers, an object in parts; whole, by page, prefix, delimiter, marker): each listing
+    // compared with moto's own, and a listing that drops a version is caught
+    expect(report.verifiedListings).toBeGreaterThanOrEqual(8);
+    expect(report.wrongListingCaught).toBe(true);
     // KMS: CreateKey makes no private key (six specs); Sign, Verify and GetPublicKey make it, of the
     // spec's size and curve (each also compared with moto's own call), and a replica shares its primary's
     expect(report.kms).toEqual({
@@ -205,7 +212,7 @@ describe('moto CPU patches (support/moto-python/tessera_moto_patches.py)', () =>
     const pinned = /^moto\[server\]==(\S+)$/m.exec(readFileSync(join(ROOT, 'requirements-dev.txt'), 'utf8'))?.[1];
     const { installed, other } = patchChecks().probes;
     expect(installed.patchedFor).toBe(pinned);
-    expect(installed.applied).toHaveLength(5);
+    expect(installed.applied).toHaveLength(6);
     expect(installed.own).toBe(false);
     expect(other).toEqual({ patchedFor: pinned, applied: [], own: true });
   }, 120_000);

@@ -2,7 +2,8 @@
 their PYTHONPATH). Four things, none of which changes an answer of moto's:
 - JSON templates are parsed as JSON, as CloudFormation itself does (below);
 - tessera_moto_patches.py: CPU patches of moto's hot paths (response serializer lookups, backend
-  dispatch, DynamoDB transaction rollback copies, KMS private keys made on first use), each checked against moto's own code
+  dispatch, DynamoDB transaction rollback copies, KMS private keys made on first use, S3 version listings without
+  copies of the bucket), each checked against moto's own code
   (tools/check_patches.py, test/integration/moto-patches.test.ts), for the pinned moto only;
 - tessera_moto_parse_patches.py: the second set (request dispatch, DynamoDB expression parsing),
   checked the same way (tools/check_parse_patches.py); both use tessera_moto_verify.py for their

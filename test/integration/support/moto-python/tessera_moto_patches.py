@@ -14,7 +14,7 @@ not a CPU patch, not in `PATCHES`, not compared by the tools).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
-rolled-back table) and raises `PatchMismatch` (moto answers 500) if the two differ; with
+rolled-back table, each S3 version listing) and raises `PatchMismatch` (moto answers 500) if the two differ; with
 `TESSERA_MOTO_VERIFY_LOG=<file>` a difference is also appended to the file and the counts of
 comparisons written next to it.
 """
@@ -34,7 +34,7 @@ APPLIED: list[str] = []
 CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
-VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
+VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
 NAME_MEMOS: dict[tuple, dict] = {}  # patch_serializer_value_lookup: per tuple of alias providers
 
 
@@ -478,7 +478,120 @@ def patch_kms_lazy_private_key() -> None:
 _DEFERRED = object()  # patch_kms_lazy_private_key: the value __init__ stores, removed before anyone reads it
 
 
-PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy, patch_kms_lazy_private_key)
+_s3_listing = threading.local()  # patch_s3_listing_copies: on while list_object_versions runs on this thread
+
+
+def _listed_class(base: type) -> type:
+    """A class whose instances stand for one stored `base` (FakeKey or FakeDeleteMarker) in a listing:
+    `base`'s properties, evaluated on the stand-in; any other attribute read from the stored object;
+    attributes set on the stand-in (moto's `is_latest`, FakeKey.etag's cache) its own; and
+    `isinstance(x, base)` true (``__class__``). Not a subclass of `base`: moto's BaseModel would track
+    every instance and register the class as a model (/moto-api/data.json)."""
+    namespace: dict[str, Any] = {name: value for name, value in vars(base).items() if isinstance(value, property)}
+
+    def __getattr__(self: Any, name: str) -> Any:  # noqa: N807
+        return getattr(self.__dict__["stored"], name)
+
+    namespace["__getattr__"] = __getattr__
+    namespace["__class__"] = property(lambda self: base)
+    namespace["__doc__"] = f"A stored {base.__name__} as ListObjectVersions lists it (patch_s3_listing_copies)."
+    return type(f"Listed{base.__name__}", (), namespace)
+
+
+def patch_s3_listing_copies() -> None:
+    """moto's S3 `list_object_versions` (moto/s3/models.py S3Backend) starts with
+    `copy.deepcopy(version_key)` of the version list of every key in the bucket, whatever the page,
+    prefix or marker asked for: each FakeKey copied with its value (`__getstate__` reads the whole
+    value, `__setstate__` writes it into a new SpooledTemporaryFile, on disk past moto's 8 MB buffer)
+    and its multipart's parts, each delete marker with the key it marks. The copies exist so that the
+    listing can set `is_latest` on them without touching the stored versions; the listing reads, from
+    each, `name`, `last_modified`, `version_id`, `is_latest` and `isinstance(version, FakeKey)`, and
+    S3Response.list_object_versions (its only caller) `name`, `version_id`, `is_latest`,
+    `last_modified_ISO8601`, `etag`, `size`, `storage_class`. In offboarding-export (1,000 objects,
+    their versions and delete markers, a 50 MB object in parts) each ListObjectVersions page copied
+    the whole bucket, 50 MB included.
+
+    While `list_object_versions` runs on this thread, `copy.deepcopy` in moto.s3.models (a stand-in
+    for the module there: that call is the only `copy.deepcopy` the listing makes) returns, for a
+    list, a list of stand-ins (`_listed_class`): each reads the stored version's attributes and
+    evaluates FakeKey's or FakeDeleteMarker's properties on itself, so `is_latest`, and `etag`'s cache
+    when a version has none yet, are set on the stand-in as they were on the copy; everything read
+    has the value the copy had (the copy was taken at the start of the same call). `TESSERA_MOTO_VERIFY=1`
+    runs moto's own listing as well and compares every field the response reads.
+
+    One difference, outside the S3 API: moto's copies were model instances (BaseModel tracks every
+    instance until reset), so /moto-api/data.json listed them as FakeKeys and kept them, values
+    included, until reset; the stand-ins are not tracked.
+    """
+    import copy as copy_module
+
+    from moto.s3 import models
+
+    listed = {models.FakeKey: _listed_class(models.FakeKey), models.FakeDeleteMarker: _listed_class(models.FakeDeleteMarker)}
+
+    def stand_in(stored: Any) -> Any:
+        cls = listed.get(type(stored))
+        if cls is None:  # a subclass or anything else: moto's copy
+            return copy_module.deepcopy(stored)
+        instance = object.__new__(cls)
+        instance.__dict__["stored"] = stored
+        return instance
+
+    class CopyModule:
+        """moto.s3.models' `copy`: the real module's functions, and `deepcopy` of a version list
+        while list_object_versions runs on this thread (patch_s3_listing_copies)."""
+
+        copy = staticmethod(copy_module.copy)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy_module, name)
+
+        @staticmethod
+        def deepcopy(x: Any, memo: Any = None, _nil: Any = []) -> Any:  # noqa: B006 (copy.deepcopy's own signature)
+            if memo is None and type(x) is list and getattr(_s3_listing, "on", False):
+                return [stand_in(v) for v in x]
+            return copy_module.deepcopy(x, memo, _nil)
+
+    if isinstance(models.copy, type(copy_module)):
+        models.copy = CopyModule()
+    backend_cls = models.S3Backend
+    original = backend_cls.list_object_versions
+
+    def fields(result: Any) -> Any:
+        versions, prefixes, markers, next_key, next_version = result
+        key = lambda v: (v.__class__.__name__, v.name, v.version_id, getattr(v, "is_latest", False), v.last_modified_ISO8601, v.last_modified)  # noqa: E731
+        return (
+            [key(v) + (v.etag, v.size, v.storage_class) for v in versions],
+            sorted(prefixes),
+            [key(m) for m in markers],
+            next_key,
+            next_version,
+        )
+
+    def list_object_versions_patched(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_bypass, "on", False):
+            return original(self, *args, **kwargs)
+        _s3_listing.on = True
+        try:
+            ours = original(self, *args, **kwargs)
+        finally:
+            _s3_listing.on = False
+        if VERIFY:
+            _bypass.on = True
+            try:
+                theirs = original(self, *args, **kwargs)
+            finally:
+                _bypass.on = False
+            _count("listings")
+            if fields(ours) != fields(theirs):
+                _verify_failed("s3 list_object_versions", fields(ours), fields(theirs))
+        return ours
+
+    list_object_versions_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    backend_cls.list_object_versions = list_object_versions_patched
+
+
+PATCHES = (patch_serializer_value_lookup, patch_backend_for_host, patch_transact_rollback_copy, patch_update_item_stream_copy, patch_kms_lazy_private_key, patch_s3_listing_copies)
 
 NOT_IMPLEMENTED = re.compile(r"^The \w+ action has not been implemented$")
 

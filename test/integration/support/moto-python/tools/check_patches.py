@@ -8,7 +8,8 @@ Organizations, EventBridge, Logs) twice, from a fresh moto with its random sourc
 2. with the patches and TESSERA_MOTO_VERIFY=1, so every answer is also computed by moto's own code
    and compared (a difference raises PatchMismatch).
 Then the HTTP answers of the two runs (status, content type, body bytes) are compared, with
-timestamps and moto's unseeded UUIDs masked (a table with a stream included: its records carry the old images); and a broken memo must be caught by the check.
+timestamps and moto's unseeded UUIDs masked (a table with a stream included: its records carry the old images); and a broken memo
+and an S3 listing that drops a version must be caught by the check.
 Prints one JSON object; exits 1 on any difference.
 
 Usage: python check_patches.py   (sitecustomize is not needed: the modules are imported from here)
@@ -165,6 +166,20 @@ def scenario(calls: list) -> None:
     call(calls, s3.delete_object, Bucket="tessera-archive", Key="tenants/acme/0.json")
     call(calls, s3.list_objects_v2, Bucket="tessera-archive", Prefix="tenants/")
     call(calls, s3.list_object_versions, Bucket="tessera-archive")
+    # versions, delete markers and an object in parts, listed whole, by page (markers), by prefix and delimiter
+    for n in range(3):
+        call(calls, s3.put_object, Bucket="tessera-archive", Key=f"tenants/globex/{n}.json", Body=b"v1")
+        call(calls, s3.put_object, Bucket="tessera-archive", Key=f"tenants/globex/{n}.json", Body=b"v2" * n)
+    call(calls, s3.delete_object, Bucket="tessera-archive", Key="tenants/globex/1.json")
+    upload = call(calls, s3.create_multipart_upload, Bucket="tessera-archive", Key="tenants/globex/big.bin")["UploadId"]
+    parts = [{"PartNumber": n, "ETag": call(calls, s3.upload_part, Bucket="tessera-archive", Key="tenants/globex/big.bin", UploadId=upload, PartNumber=n, Body=bytes([n]) * (5 * 1024 * 1024 if n == 1 else 1000))["ETag"]} for n in (1, 2)]
+    call(calls, s3.complete_multipart_upload, Bucket="tessera-archive", Key="tenants/globex/big.bin", UploadId=upload, MultipartUpload={"Parts": parts})
+    page = call(calls, s3.list_object_versions, Bucket="tessera-archive", MaxKeys=4)
+    while page.get("IsTruncated"):
+        page = call(calls, s3.list_object_versions, Bucket="tessera-archive", MaxKeys=4, KeyMarker=page["NextKeyMarker"], VersionIdMarker=page["NextVersionIdMarker"])
+    call(calls, s3.list_object_versions, Bucket="tessera-archive", Prefix="tenants/globex/")
+    call(calls, s3.list_object_versions, Bucket="tessera-archive", Prefix="tenants/", Delimiter="/")
+    call(calls, s3.list_object_versions, Bucket="tessera-archive", KeyMarker="tenants/globex/1.json")
     call(calls, s3.head_object, Bucket="tessera-archive", Key="tenants/acme/1.json")
     call(calls, s3.get_object, Bucket="tessera-archive", Key="missing")
     call(calls, s3.get_bucket_versioning, Bucket="tessera-archive")
@@ -228,13 +243,14 @@ SESSION_TOKEN = re.compile(rb"<SessionToken>[^<]*</SessionToken>")  # os.urandom
 STREAM_IDS = re.compile(rb'(ShardIterator": "|"eventID": ")[^"]*')  # os.urandom, uuid in moto/dynamodbstreams
 # a stream record's size counts the digits of its clock-derived ApproximateCreationDateTime
 STREAM_SIZE = re.compile(rb'"SizeBytes": \d+(?=, "StreamViewType")')
+UPLOAD_ID = re.compile(rb"<UploadId>[^<]*</UploadId>")  # os.urandom in moto/s3/models.py FakeMultipart
 
 
 def masked(body: bytes) -> bytes:
     """Timestamps (ISO 8601, RFC 822, epoch seconds or milliseconds), UUIDs, STS session tokens,
-    DynamoDB stream iterators, event ids and record sizes (moto takes them from the clock, `uuid` and
+    DynamoDB stream iterators, event ids and record sizes, S3 multipart upload ids (moto takes them from the clock, `uuid` and
     `os.urandom`, which the seed does not reach; a record's size counts its timestamp's digits)."""
-    return STREAM_SIZE.sub(b'"SizeBytes": <size>', STREAM_IDS.sub(rb"\1<id>", SESSION_TOKEN.sub(b"<token>", UUID.sub(b"<uuid>", TIMESTAMP.sub(b"<time>", body)))))
+    return UPLOAD_ID.sub(b"<upload>", STREAM_SIZE.sub(b'"SizeBytes": <size>', STREAM_IDS.sub(rb"\1<id>", SESSION_TOKEN.sub(b"<token>", UUID.sub(b"<uuid>", TIMESTAMP.sub(b"<time>", body))))))
 
 
 def answer_differences(ours: list, theirs: list) -> list[str]:
@@ -347,9 +363,39 @@ def main() -> int:
         patches.NAME_MEMOS.clear()
         patches.NAME_MEMOS.update(saved)
     report["brokenMemoCaught"] = caught
+
+    # S3 listings (patch_s3_listing_copies): each compared with moto's own listing (VERIFY) in the
+    # scenario; a stand-in list that drops a version must be caught.
+    report["verifiedListings"] = patches.VERIFIED["listings"]
+    from moto.s3 import models as s3_models
+
+    stand_in = s3_models.copy
+    listing_copy = type(stand_in).deepcopy
+
+    def dropping(x: Any, memo: Any = None, _nil: Any = []) -> Any:  # noqa: B006
+        copied = listing_copy(x, memo, _nil)
+        return copied[:-1] if memo is None and type(x) is list and len(x) > 1 and getattr(patches._s3_listing, "on", False) else copied
+
+    stand_in.deepcopy = dropping
+    listing_caught = False
+    try:
+        with mock_aws():
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket="planted")
+            s3.put_bucket_versioning(Bucket="planted", VersioningConfiguration={"Status": "Enabled"})
+            for body in (b"1", b"2"):
+                s3.put_object(Bucket="planted", Key="k", Body=body)
+            s3.list_object_versions(Bucket="planted")
+    except patches.PatchMismatch:
+        listing_caught = True
+    except ClientError as error:
+        listing_caught = "PatchMismatch" in str(error) or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 500
+    finally:
+        del stand_in.deepcopy
+    report["wrongListingCaught"] = listing_caught
     print(json.dumps(report))
     # Answers moto builds from templates (parts of S3, SQS, ...) do not pass through the serializer.
-    ok = not differences and caught and report["verifiedAnswers"] > 0 and report["verifiedHosts"] > 0 and report["verifiedRollbacks"] > 0 and len(patches.APPLIED) > 0
+    ok = not differences and caught and listing_caught and report["verifiedListings"] > 0 and report["verifiedAnswers"] > 0 and report["verifiedHosts"] > 0 and report["verifiedRollbacks"] > 0 and len(patches.APPLIED) > 0
     kms = report["kms"]
     ok = ok and kms["deferred"] == 6 and kms["signaturesValid"] == 4 and kms["verified"] >= 5 and kms["replicaSharesKey"]
     return 0 if ok else 1
