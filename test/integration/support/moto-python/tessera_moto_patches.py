@@ -529,6 +529,16 @@ def patch_s3_listing_copies() -> None:
 
     listed = {models.FakeKey: _listed_class(models.FakeKey), models.FakeDeleteMarker: _listed_class(models.FakeDeleteMarker)}
 
+    def etag(self: Any) -> str:
+        """FakeKey.etag on the stand-in: the stored `_etag`, or (none yet) the MD5 of the value, kept
+        on the stand-in as moto kept it on its copy; the value read under the stored key's lock (moto's
+        copy had a buffer of its own; the stored buffer may be read by another request meanwhile)."""
+        if self._etag is None:
+            self._etag = models.md5_hash(self.stored.value).hexdigest()
+        return f'"{self._etag}"'
+
+    listed[models.FakeKey].etag = property(etag)
+
     def stand_in(stored: Any) -> Any:
         cls = listed.get(type(stored))
         if cls is None:  # a subclass or anything else: moto's copy
