@@ -263,8 +263,11 @@ def child(conn, request, zygote_pid, randoms):
             times = os.times()
             cpu = round(times.user + times.system, 3)
             if gc_log:
-                with open(gc_log, "a") as f:
-                    f.write(json.dumps({"motoPid": os.getpid(), "serial": request["serial"], "cpuSeconds": cpu, "gcSeconds": round(gc_time[0], 3), "gcCollections": gc_time[2:], "gcThreshold": gc.get_threshold()}) + "\n")
+                try:
+                    with open(gc_log, "a") as f:
+                        f.write(json.dumps({"motoPid": os.getpid(), "serial": request["serial"], "cpuSeconds": cpu, "gcSeconds": round(gc_time[0], 3), "gcCollections": gc_time[2:], "gcThreshold": gc.get_threshold()}) + "\n")
+                except OSError:  # a log that cannot be written is no reason to stay alive
+                    pass
             send(conn, {"cpuSeconds": cpu})
             os._exit(0)
 
