@@ -1,9 +1,10 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { clientWith, registerClientPlugin, trackedClientCount } from '../../lambdas/shared/aws-clients.js';
+import { clientWith, platformClient, platformClientWith, registerClientPlugin, trackedClientCount } from '../../lambdas/shared/aws-clients.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -65,5 +66,23 @@ describe('lambdas/shared/aws-clients.ts reuses a session\'s clients', () => {
     expect(later.middlewareStack.identify().some((n) => n.startsWith('tesseraTestPlugin'))).toBe(false);
     // AND a client made afterwards does not get it
     expect(clientWith(S3Client, { ...credentials }).middlewareStack.identify().some((n) => n.startsWith('tesseraTestPlugin'))).toBe(false);
+  });
+});
+
+describe("lambdas/shared/aws-clients.ts leaves out the SDK's logger middleware, which logs nothing for its clients", () => {
+  it('takes loggerMiddleware out of every client it makes, and nothing else: the rest of the stack is the SDK default', () => {
+    const session = { ...credentials };
+    const made = [clientWith(S3Client, session), clientWith(STSClient, session, { region: 'eu-west-1' }), platformClient(DynamoDBClient), platformClientWith(STSClient, { maxAttempts: 1 })];
+    const sdkDefault = (c: object) => (c instanceof S3Client ? new S3Client({ credentials }) : c instanceof STSClient ? new STSClient({ credentials }) : new DynamoDBClient({ credentials }));
+    for (const client of made) {
+      const stack = (client as S3Client).middlewareStack.identify();
+      const plain = (sdkDefault(client) as S3Client).middlewareStack.identify();
+      // THEN the SDK's own client has the middleware (its name is the one removed: a renamed one would fail here)
+      expect(plain).toContain('loggerMiddleware - initialize');
+      // AND ours has every other middleware, in the same order
+      expect(stack).toEqual(plain.filter((name) => name !== 'loggerMiddleware - initialize'));
+      // AND the logger it fed is the SDK's no-op logger (no logger is given): what it did was filter inputs and outputs for nothing
+      expect((client as S3Client).config.logger.constructor.name).toBe('NoOpLogger');
+    }
   });
 });
