@@ -34,8 +34,8 @@ export interface JwtSettings {
   /** A remote JWKS URL, or a JWKS object (local dev keys). */
   jwks: string | { keys: unknown[] };
   /**
-   * Said after the 401 `invalid_token` of a token whose key id (`kid`) is not in `jwks`, or whose
-   * signature that key does not verify: where the tokens this gateway accepts come from (e.g. `tessera serve`'s dev key and its state directory).
+   * Said after the 401 `invalid_token` of a token that no key of `jwks` matches (its `kid` and
+   * `alg`), or whose signature its kid's key does not verify: where the tokens this gateway accepts come from (e.g. `tessera serve`'s dev key and its state directory).
    * @default - none: the message says only that the key is not in the gateway's key set
    */
   keyHint?: string;
@@ -166,8 +166,8 @@ export class Authorizer {
       const code = (e as { code?: string }).code ?? 'invalid_token';
       const reason = code === 'ERR_JWT_EXPIRED' ? 'token expired'
         : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `token claim rejected: ${(e as Error).message}`
-        : code === 'ERR_JWKS_NO_MATCHING_KEY' ? `the token was signed with a key that is not in this gateway's key set (kid ${tokenKid(token)})${this.hint()}`
-        : code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? `the token's signature does not verify with this gateway's key for kid ${tokenKid(token)}${this.hint()}`
+        : code === 'ERR_JWKS_NO_MATCHING_KEY' ? `no key in this gateway's key set matches the token's kid ${headerValue(token, 'kid')} and alg ${headerValue(token, 'alg')}${this.hint()}`
+        : code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? `the token's signature does not verify with this gateway's key for kid ${headerValue(token, 'kid')}${this.hint()}`
         : 'token signature or format is invalid';
       throw unauthorized(reason, code === 'ERR_JWT_EXPIRED' ? 'token_expired' : 'invalid_token');
     }
@@ -299,11 +299,13 @@ export class Authorizer {
   }
 }
 
-/** The `kid` of a JWT's protected header for a message: JSON-quoted, at most 64 characters, or `none`. */
-function tokenKid(token: string): string {
+/** A member of a JWT's protected header for a message: JSON, at most 64 characters, or `none` when absent or unreadable. */
+function headerValue(token: string, name: 'kid' | 'alg'): string {
   try {
-    const kid = (decodeProtectedHeader(token) as { kid?: unknown }).kid;
-    return typeof kid === 'string' ? JSON.stringify(kid.slice(0, 64)) : 'none';
+    const value = (decodeProtectedHeader(token) as Record<string, unknown>)[name];
+    if (value === undefined) return 'none';
+    const shown = typeof value === 'string' ? value.slice(0, 64) : value;
+    return (JSON.stringify(shown) ?? 'none').slice(0, 66);
   } catch {
     return 'none';
   }

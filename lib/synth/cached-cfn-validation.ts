@@ -34,7 +34,8 @@ import { fileURLToPath } from 'node:url';
  * It calls two private members of aws-cdk-lib's plugin (`_singletonInstance`, `initializeEngine`;
  * aws-cdk-lib 2.276); with an aws-cdk-lib that lacks them it validates as aws-cdk-lib's plugin does,
  * without the cache. Files: `<cacheDir>/<key>.json`, written atomically; one not read for a day is
- * removed.
+ * removed. A file that is not such a report is ignored (validated again, written anew); a cache that
+ * cannot be written is skipped (the synth goes on).
  */
 export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePlugin {
   private readonly cacheDir: string;
@@ -172,16 +173,18 @@ function readCached(cacheDir: string, key: string, stack: { templatePath: string
   } catch {
     return undefined;
   }
+  let cached: unknown;
+  try {
+    cached = JSON.parse(text);
+  } catch {
+    return undefined; // not JSON (a disk that filled up): validated again and written anew
+  }
+  // Not a report of this module (an edited or foreign file): validated again and written anew.
+  if (!isReport(cached)) return undefined;
   try {
     const now = new Date();
     utimesSync(file, now, now); // read: kept
   } catch { /* removed meanwhile */ }
-  let cached: PolicyViolation[];
-  try {
-    cached = JSON.parse(text) as PolicyViolation[];
-  } catch {
-    return undefined; // not a report (a disk that filled up): validated again and written anew
-  }
   return cached.map((v) => ({
     ...v,
     violatingResources: v.violatingResources.map((r) => ({
@@ -190,6 +193,13 @@ function readCached(cacheDir: string, key: string, stack: { templatePath: string
       ...(r.constructPath === STACK ? { constructPath: stack.stackConstructPath } : {}),
     })),
   }));
+}
+
+/** A list of violations as aws-cdk-lib's plugin reports them: objects with a rule name, a severity, a description and a list of resources (objects). */
+function isReport(value: unknown): value is PolicyViolation[] {
+  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  return Array.isArray(value) && value.every((v) => isObject(v) && typeof v.ruleName === 'string' && typeof v.severity === 'string'
+    && typeof v.description === 'string' && Array.isArray(v.violatingResources) && v.violatingResources.every(isObject));
 }
 
 function writeCached(cacheDir: string, key: string, stack: { templatePath: string; stackConstructPath: string }, violations: readonly PolicyViolation[]): void {
@@ -204,14 +214,27 @@ function writeCached(cacheDir: string, key: string, stack: { templatePath: strin
   // A report that names the paths anywhere else (a message quoting the file) is not kept: it would not be the same for another synth.
   const text = JSON.stringify(generic);
   if (text.includes(stack.templatePath) || text.includes(dirname(stack.templatePath))) return;
-  mkdirSync(cacheDir, { recursive: true });
   const file = join(cacheDir, `${key}.json`);
   const partial = `${file}.${process.pid}.tmp`;
-  writeFileSync(partial, text);
-  renameSync(partial, file); // atomic: readers see the whole file or none
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(partial, text);
+    renameSync(partial, file); // atomic: readers see the whole file or none
+  } catch {
+    // A cache that cannot be written (another user's directory, a full disk) is skipped: the
+    // report at hand is what counts, and the next synth validates again.
+    try {
+      rmSync(partial, { force: true });
+    } catch { /* not ours to remove */ }
+    return;
+  }
   if (!pruned.has(cacheDir)) {
     pruned.add(cacheDir);
-    for (const name of readdirSync(cacheDir)) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(cacheDir);
+    } catch { /* unreadable: nothing pruned */ }
+    for (const name of names) {
       const path = join(cacheDir, name);
       try {
         if (Date.now() - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });

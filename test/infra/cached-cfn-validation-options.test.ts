@@ -1,7 +1,7 @@
 import { App, CfnResource, CloudFormationValidatePlugin, Stack, Validations } from 'aws-cdk-lib';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cdkJsonContext } from '../../lib/cdk-json-context.js';
 import { CachedCloudFormationValidatePlugin } from '../../lib/synth/cached-cfn-validation.js';
@@ -30,7 +30,8 @@ function synthesize(app: App): { message: string; rules: string[] } {
     message = (e as Error).message;
   }
   const report = JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string }> }> };
-  return { message: message.split(app.outdir).join('<outdir>'), rules: report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName}: ${v.ruleName}`)).sort() };
+  // aws-cdk-lib names the report relative to the working directory when that is shorter (a clone beside the temp dir).
+  return { message: message.split(app.outdir).join('<outdir>').split(relative(process.cwd(), app.outdir)).join('<outdir>'), rules: report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName}: ${v.ruleName}`)).sort() };
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -47,6 +48,28 @@ describe('CloudFormation validation kept per template (lib/synth/cached-cfn-vali
     const engine = vi.spyOn(CloudFormationValidatePlugin._singletonInstance() as unknown as { initializeEngine: () => unknown }, 'initializeEngine');
     expect(synthesize(appWith(new CachedCloudFormationValidatePlugin({ cacheDir }), nonce))).toEqual(first);
     expect(engine).not.toHaveBeenCalled();
+  });
+
+  it('a cache it cannot write is skipped: the same report, no failure (a file where the directory should be)', () => {
+    const parent = tempDir('tessera-cfn-cache-');
+    writeFileSync(join(parent, 'not-a-dir'), '');
+    const out = synthesize(appWith(new CachedCloudFormationValidatePlugin({ cacheDir: join(parent, 'not-a-dir', 'cfn-validate') }), randomUUID()));
+    expect(out.message).toMatch(/MessageRetentionPeriod/);
+    expect(out.message).not.toMatch(/ENOTDIR|Validation plugin .* failed/);
+    expect(out.rules).toEqual(['CloudFormation Validate: F3012']);
+  });
+
+  it('a cache file that is not a report (null, an object, a violation without resources) is validated again and written anew', () => {
+    const cacheDir = join(tempDir('tessera-cfn-cache-'), 'cfn-validate');
+    const nonce = randomUUID();
+    const first = synthesize(appWith(new CachedCloudFormationValidatePlugin({ cacheDir }), nonce));
+    const [file] = readdirSync(cacheDir).filter((f) => f.endsWith('.json'));
+    const good = readFileSync(join(cacheDir, file), 'utf8');
+    for (const planted of ['null', '{}', '[{"ruleName":"x","severity":"error","description":"d"}]', '[1]']) {
+      writeFileSync(join(cacheDir, file), planted);
+      expect(synthesize(appWith(new CachedCloudFormationValidatePlugin({ cacheDir }), nonce)), planted).toEqual(first);
+      expect(readFileSync(join(cacheDir, file), 'utf8'), planted).toBe(good);
+    }
   });
 
   it('enabled: false validates every template and reads and writes nothing', () => {

@@ -120,7 +120,7 @@ describe('the deploy guide, rehearsed against moto', () => {
     expect(text).toMatch(/^tokens: verified as the deployed authorizer does/m);
     expect(text).toMatch(/^echo: Hello from my first Tessera credential$/m);
     expect(text).toMatch(/^\{"prompt_tokens":\d+,"completion_tokens":\d+,"total_tokens":\d+\}$/m);
-    expect(text).toMatch(/^AuthenticationError: 401 the token was signed with a key that is not in this gateway's key set \(kid "tessera-dev"\)$/m);
+    expect(text).toMatch(/^AuthenticationError: 401 no key in this gateway's key set matches the token's kid "tessera-dev" and alg "ES256"$/m);
     expect(text).toMatch(/^tessera serve stopped \(exit 0\)$/m);
   });
 });

@@ -40,14 +40,22 @@ describe('Authorizer: a JWT the gateway\'s keys do not verify says which and whe
   it('a kid the key set lacks (a dev token at a gateway trusting an identity provider): the kid and the hint', async () => {
     const e = await refusal({ keyHint: hint }, await sign(other, 'dummy'));
     expect(e.code).toBe('invalid_token');
-    expect(e.message).toBe(`the token was signed with a key that is not in this gateway's key set (kid "dummy"): ${hint}`);
+    expect(e.message).toBe(`no key in this gateway's key set matches the token's kid "dummy" and alg "ES256": ${hint}`);
   });
 
   it('a token without a kid, and a kid of 1,000 characters: "none", and the first 64 quoted', async () => {
     const noKid = await new SignJWT({ 'tessera:tenant-id': 'acme' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(other);
     expect((await refusal({}, noKid)).message).toBe('the token\'s signature does not verify with this gateway\'s key for kid none');
     const long = (await refusal({}, await sign(other, 'k'.repeat(1000)))).message;
-    expect(long).toBe(`the token was signed with a key that is not in this gateway's key set (kid "${'k'.repeat(64)}")`);
+    expect(long).toBe(`no key in this gateway's key set matches the token's kid "${'k'.repeat(64)}" and alg "ES256"`);
+  });
+
+  it('the kid of a key in the set with another alg (RS256 against an ES256 key), and a kid that is no string: both named as sent', async () => {
+    const rsa = (await generateKeyPair('RS256')).privateKey;
+    const wrongAlg = await new SignJWT({ 'tessera:tenant-id': 'acme' }).setProtectedHeader({ alg: 'RS256', kid: 'tessera-dev' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(rsa);
+    expect((await refusal({ keyHint: hint }, wrongAlg)).message).toBe(`no key in this gateway's key set matches the token's kid "tessera-dev" and alg "RS256": ${hint}`);
+    const objectKid = await new SignJWT({ 'tessera:tenant-id': 'acme' }).setProtectedHeader({ alg: 'ES256', kid: { a: 1 } as unknown as string }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(other);
+    expect((await refusal({}, objectKid)).message).toMatch(/kid \{"a":1\}/);
   });
 
   it('without a hint, the reason alone; the trusted key\'s token is accepted', async () => {
