@@ -86,3 +86,17 @@ describe("lambdas/shared/aws-clients.ts leaves out the SDK's logger middleware, 
     }
   });
 });
+
+describe('lambdas/shared/aws-clients.ts gives its clients one HTTP handler (one connection pool)', () => {
+  it("hands every later client the first one's handler, whatever its session, class, region or retries", () => {
+    const first = clientWith(S3Client, { ...credentials });
+    const handler = first.config.requestHandler;
+    // THEN it is the SDK's own handler, with the SDK's default settings (no client here sets any)
+    expect(handler.constructor.name).toBe('NodeHttpHandler');
+    // AND clients of other sessions, classes, regions and options share it: an earlier session's idle connection serves a new one
+    const others = [clientWith(S3Client, { ...credentials }), clientWith(STSClient, { ...credentials }, { region: 'eu-west-1' }), clientWith(DynamoDBClient, { ...credentials }, { maxAttempts: 1 }), platformClient(STSClient), platformClientWith(DynamoDBClient, { maxAttempts: 1 })];
+    for (const client of others) expect((client as S3Client).config.requestHandler).toBe(handler);
+    // AND a client made outside this module keeps a handler of its own
+    expect(new S3Client({ credentials }).config.requestHandler).not.toBe(handler);
+  });
+});
