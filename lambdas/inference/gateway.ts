@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PlatformConfig } from '../../lib/config/schema.js';
+import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import { PERMISSIONS, can } from '../../lib/identity/roles.js';
 import { permissionFor } from '../../lib/identity/route-permissions.js';
 import { isoTime, type AuditRecord, type AuditSink } from './audit.js';
@@ -69,6 +69,12 @@ export interface GatewayDeps {
    */
   servedProviders?: readonly ProviderName[];
   /**
+   * Catalog models taken out of `config` because their provider is not among `servedProviders`
+   * (`tessera serve`): a tenant's request for one is a 404 that says it is not served here.
+   * @default - none
+   */
+  withheldModels?: readonly ModelEntry[];
+  /**
    * The origin index answering CORS preflights, which come without credentials: whether some
    * tenant allows an origin (stores/cors-origins.ts). @default - none allowed: preflights get no CORS headers
    */
@@ -109,7 +115,7 @@ export class Gateway {
   private quiet: Array<() => void> = [];
 
   constructor(private readonly deps: GatewayDeps) {
-    this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders));
+    this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders), deps.withheldModels);
     const applyGuardrail = deps.applyGuardrail ?? (async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source));
     this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail, deps.budgetAlerts);
     this.keyService = deps.keyService ?? (deps.keys && new ApiKeyService(deps.keys, deps.config));

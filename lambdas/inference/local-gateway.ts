@@ -125,7 +125,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   // Budget alerts as in AWS; the events go beside the audit log (or into memory for tests).
   const events = options.memoryAudit ? memoryEvents() : { emit: fileEvents(join(options.stateDir, 'events.jsonl')), events: undefined };
   const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers, keys: apiKeys, keyService, users: options.users, budgetAlerts });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers, withheldModels: served ? options.config.gateway.models.filter((m) => !served.has(m.id.split('/')[0]!)) : undefined, keys: apiKeys, keyService, users: options.users, budgetAlerts });
   return { gateway, store, audit, keysFile, jobs, responses, apiKeys, budgetAlerts, events: events.events };
 }
 

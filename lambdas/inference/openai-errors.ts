@@ -57,9 +57,13 @@ export const notFound = (message: string, param: string | null, code: string) =>
  * OpenAI's wording ("The model '…' does not exist or you do not have access to it"), one message
  * for every endpoint (chat completions, responses, embeddings, `GET /v1/models/{model}`).
  * @param id the model id as the caller asked for it (after `default` is resolved)
+ * @param unservedProvider the provider of a model the caller may use that this gateway does not
+ *   serve (`tessera serve` without AWS credentials): the message says so instead
  */
-export const modelNotFound = (id: string) =>
-  notFound(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`, 'model', 'model_not_found');
+export const modelNotFound = (id: string, unservedProvider?: string) =>
+  unservedProvider
+    ? notFound(`The model '${id}' is not served by this gateway: it does not reach provider ${unservedProvider} (tessera serve's start-up lines say why); GET /v1/models lists what it serves`, 'model', 'model_not_found')
+    : notFound(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`, 'model', 'model_not_found');
 export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
 /** 429; `headers` carries `retry-after` and OpenAI's `x-ratelimit-*` headers (see rate-limit-headers.ts). */
 export const limited = (message: string, code: string, headers: Record<string, string> = {}) => new GatewayError(429, message, 'rate_limit_error', code, null, headers);

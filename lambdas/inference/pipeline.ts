@@ -86,7 +86,7 @@ export class RequestPipeline {
     if (!model) {
       // The audit record says which model was asked for (the request schemas bound it to 256 characters).
       r.audit.model = id;
-      throw modelNotFound(id);
+      throw modelNotFound(id, r.policy.unserved?.get(id));
     }
     if ((model.kind ?? 'chat') !== kind) {
       const served = model.kind === 'embedding' ? 'embeddings (POST /v1/embeddings)' : 'chat (POST /v1/chat/completions, POST /v1/responses)';

@@ -10,6 +10,12 @@ export interface TenantPolicy {
   gateway: GatewayPolicy;
   /** Models the tenant may call, by id. */
   models: Map<string, ModelEntry>;
+  /**
+   * Models the tenant may call but this gateway does not serve (their provider is not among
+   * `served`), by id, with that provider: a request for one is still a 404, which says so.
+   * @default - none (every provider served)
+   */
+  unserved?: Map<string, ProviderName>;
   limits: BudgetLimits;
   rate: { minute: number; hour: number; day: number };
 }
@@ -44,28 +50,32 @@ function fineTunedEntries(config: PlatformConfig, tenant: TenantRecord): Array<[
  * included), its policy with defaults, its budgets and rate limits.
  * @param served providers this gateway can reach (`tessera serve` without AWS credentials serves
  *   no bedrock or sagemaker model): the others' models, the tenant's fine-tuned ones included, are
- *   left out, so they are neither listed nor retrievable. @default - every provider
+ *   left out, so they are neither listed nor retrievable (they go to `unserved`). @default - every provider
+ * @param withheld catalog models a caller took out of `config` because their provider is not
+ *   served (local-gateway.ts): the tenant's among them go to `unserved` too. @default - none
  * @throws Error when the tenant's tier is not in the config
  */
-export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord, served?: ReadonlySet<ProviderName>): TenantPolicy {
+export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord, served?: ReadonlySet<ProviderName>, withheld: readonly ModelEntry[] = []): TenantPolicy {
   const tier = config.tiers[tenant.tier];
   if (!tier) throw new Error(`tenant ${tenant.tenantId} has tier "${tenant.tier}", which the config does not define`);
   const gateway = GatewayPolicy.parse(tenant.gateway ?? {});
   const allowAll = tier.models.allowed.includes('*');
-  const models = new Map(
-    config.gateway.models
-      .filter((m) => tier.models.providers.includes(m.id.split('/')[0] as never))
-      .filter((m) => allowAll || tier.models.allowed.includes(m.id))
-      .filter((m) => ownsModel(tenant.tenantId, m))
-      .map((m) => [m.id, m] as [string, ModelEntry])
-      .concat(fineTunedEntries(config, tenant))
-      .filter(([, m]) => !served || served.has(providerOf(m))),
-  );
+  const tenants = (catalog: readonly ModelEntry[]) => catalog
+    .filter((m) => tier.models.providers.includes(m.id.split('/')[0] as never))
+    .filter((m) => allowAll || tier.models.allowed.includes(m.id))
+    .filter((m) => ownsModel(tenant.tenantId, m))
+    .map((m) => [m.id, m] as [string, ModelEntry]);
+  const candidates = tenants(config.gateway.models).concat(fineTunedEntries(config, tenant));
+  const models = new Map(candidates.filter(([, m]) => !served || served.has(providerOf(m))));
+  const unserved = served && new Map(candidates.concat(tenants(withheld))
+    .filter(([, m]) => !served.has(providerOf(m)))
+    .map(([id, m]) => [id, providerOf(m)] as [string, ProviderName]));
   return {
     tenantId: tenant.tenantId,
     tier,
     gateway,
     models,
+    ...(unserved?.size ? { unserved } : {}),
     limits: { dayTokens: tier.limits.tokensPerDay, monthTokens: gateway.monthlyTokenBudget, monthCostUsd: gateway.monthlyCostBudgetUsd },
     rate: { minute: tier.limits.requestsPerMinute, hour: tier.limits.requestsPerHour, day: tier.limits.requestsPerDay },
   };
@@ -74,12 +84,12 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord, serv
 /** Policies cached per tenant for `ttlMs` (the registry is read once a minute, not once a request). */
 export class PolicyCache {
   private readonly cache = new Map<string, { policy: TenantPolicy; updatedAt: string; until: number }>();
-  constructor(private readonly config: PlatformConfig, private readonly ttlMs = 60_000, private readonly served?: ReadonlySet<ProviderName>) {}
+  constructor(private readonly config: PlatformConfig, private readonly ttlMs = 60_000, private readonly served?: ReadonlySet<ProviderName>, private readonly withheld: readonly ModelEntry[] = []) {}
 
   get(tenant: TenantRecord): TenantPolicy {
     const hit = this.cache.get(tenant.tenantId);
     if (hit && hit.until > Date.now() && hit.updatedAt === tenant.updatedAt) return hit.policy;
-    const policy = resolvePolicy(this.config, tenant, this.served);
+    const policy = resolvePolicy(this.config, tenant, this.served, this.withheld);
     this.cache.set(tenant.tenantId, { policy, updatedAt: tenant.updatedAt, until: Date.now() + this.ttlMs });
     return policy;
   }

@@ -26,6 +26,6 @@ export function retrieveModel(policy: TenantPolicy, encodedId: string): string {
     id = encodedId;
   }
   const model = policy.models.get(id);
-  if (!model) throw modelNotFound(id);
+  if (!model) throw modelNotFound(id, policy.unserved?.get(id));
   return JSON.stringify(modelObject(model));
 }

@@ -46,5 +46,32 @@ describe('models of providers the gateway cannot reach (tessera serve without AW
     expect([...served.models.values()].map((m) => m.id.split('/')[0]).filter((p) => p === 'bedrock' || p === 'sagemaker' || p.startsWith('ft:'))).toEqual([]);
     expect(() => retrieveModel(served, `ft:${base.id}:bravo:v1`)).toThrow(GatewayError);
   });
+
+  it('says a model the tenant may use is not served here, and names its provider; another tenant\'s or an unknown model gets the plain 404 (new user 10)', () => {
+    const reachable = new Set(['openai', 'huggingface', 'openai-compatible'] as const);
+    // as tessera serve builds it: the unserved providers' catalog models taken out of the config (local-gateway.ts)
+    const withheld = config.gateway.models.filter((m) => !reachable.has(m.id.split('/')[0] as never));
+    const bedrock = withheld.find((m) => m.id.startsWith('bedrock/'))!;
+    const trimmed = { ...config, gateway: { ...config.gateway, models: config.gateway.models.filter((m) => !withheld.includes(m)) } };
+    const policy = resolvePolicy(trimmed, trained, reachable, withheld);
+    expect(policy.unserved?.get(bedrock.id)).toBe('bedrock');
+    expect(policy.unserved?.get(`ft:${base.id}:bravo:v1`)).toBe('sagemaker');
+    expect(policy.unserved?.has('sagemaker/ft:nova:globex:sales')).toBe(false);
+    const refusal = (id: string) => {
+      try {
+        retrieveModel(policy, encodeURIComponent(id));
+      } catch (e) {
+        return e as GatewayError;
+      }
+      throw new Error(`${id} was found`);
+    };
+    const e = refusal(bedrock.id);
+    expect({ status: e.status, code: e.code, param: e.param, type: e.type }).toEqual({ status: 404, code: 'model_not_found', param: 'model', type: 'invalid_request_error' });
+    expect(e.message).toBe(`The model '${bedrock.id}' is not served by this gateway: it does not reach provider bedrock (tessera serve's start-up lines say why); GET /v1/models lists what it serves`);
+    expect(refusal(`ft:${base.id}:bravo:v1`).message).toContain('it does not reach provider sagemaker');
+    for (const id of ['sagemaker/ft:nova:globex:sales', 'bedrock/not-in-the-catalog']) expect(refusal(id).message).toBe(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`);
+    // every provider served: nothing is unserved
+    expect(resolvePolicy(config, trained).unserved).toBeUndefined();
+  });
 });
 
