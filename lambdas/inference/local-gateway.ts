@@ -5,6 +5,7 @@ import { FileAuditSink, MemoryAuditSink, type AuditSink } from './audit.js';
 import { Authorizer, type JwtSettings } from './auth.js';
 import { apiKeysDir, DEV_AUDIENCE, DEV_ISSUER, devKeys } from './dev-keys.js';
 import { Gateway } from './gateway.js';
+import { providerOf } from './policy.js';
 import { ProviderRegistry, type ProviderName } from './providers/registry.js';
 import { DynamoDbStore } from './stores/dynamodb-store.js';
 import type { GatewayStore } from './stores/gateway-store.js';
@@ -92,7 +93,9 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const keysFile = join(options.stateDir, 'dev-keys.json');
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
-  const catalog = served ? options.config.gateway.models.filter((m) => served.has(m.id.split('/')[0]!)) : options.config.gateway.models;
+  const catalog = served ? options.config.gateway.models.filter((m) => served.has(providerOf(m))) : options.config.gateway.models;
+  // What serve leaves out of the catalog: a tenant's request for one says it is not served here.
+  const withheld = served ? options.config.gateway.models.filter((m) => !served.has(providerOf(m))) : undefined;
   const config: PlatformConfig = {
     ...options.config,
     gateway: {
@@ -125,7 +128,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   // Budget alerts as in AWS; the events go beside the audit log (or into memory for tests).
   const events = options.memoryAudit ? memoryEvents() : { emit: fileEvents(join(options.stateDir, 'events.jsonl')), events: undefined };
   const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
-  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers, withheldModels: served ? options.config.gateway.models.filter((m) => !served.has(m.id.split('/')[0]!)) : undefined, keys: apiKeys, keyService, users: options.users, budgetAlerts });
+  const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts });
   return { gateway, store, audit, keysFile, jobs, responses, apiKeys, budgetAlerts, events: events.events };
 }
 

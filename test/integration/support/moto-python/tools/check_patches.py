@@ -58,6 +58,14 @@ TEMPLATE = json.dumps(
 )
 
 
+
+def put_versions(s3: Any, bucket: str, bodies: tuple[bytes, ...]) -> None:
+    """A versioned bucket whose key "k" has one version per body, the last one current."""
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in bodies:
+        s3.put_object(Bucket=bucket, Key="k", Body=body)
+
 def tenant_item(n: int) -> dict[str, Any]:
     return {
         "pk": {"S": f"tenant#{n}"},
@@ -371,10 +379,7 @@ def main() -> int:
     # versions whose ETag is not computed yet: the stand-ins compute it (moto's copies did), the stored keys keep none
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="etagless")
-        s3.put_bucket_versioning(Bucket="etagless", VersioningConfiguration={"Status": "Enabled"})
-        for body in (b"one", b"two"):
-            s3.put_object(Bucket="etagless", Key="k", Body=body)
+        put_versions(s3, "etagless", (b"one", b"two"))
         stored = s3_models.s3_backends["123456789012"]["aws"].buckets["etagless"].keys.getlist("k")
         for key in stored:
             key._etag = None
@@ -394,10 +399,7 @@ def main() -> int:
     try:
         with mock_aws():
             s3 = boto3.client("s3", region_name="us-east-1")
-            s3.create_bucket(Bucket="planted")
-            s3.put_bucket_versioning(Bucket="planted", VersioningConfiguration={"Status": "Enabled"})
-            for body in (b"1", b"2"):
-                s3.put_object(Bucket="planted", Key="k", Body=body)
+            put_versions(s3, "planted", (b"1", b"2"))
             s3.list_object_versions(Bucket="planted")
     except patches.PatchMismatch:
         listing_caught = True
