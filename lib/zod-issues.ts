@@ -15,9 +15,42 @@ export function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-/** One line per issue: `path = <value given>: <what is wrong>`. */
+type Issue = z.core.$ZodIssue;
+
+/**
+ * The issues as a reader needs them, with absolute paths. A union that no branch matched
+ * (`invalid_union` with branch errors: content that is a string or a list of parts, an input that
+ * is a string or a list of strings or of token ids) stands for the issues of the branch that
+ * accepted the value's kind and failed inside it: for `[{type:'image_url', image_url:{detail:'ultra'}}]`
+ * the list branch's `[0].image_url.detail`, not zod's bare "Invalid input". Branches that refused
+ * the kind itself (a type error at the union's own path) are left out; of the others the one with
+ * the fewest issues counts; when two tie, or none is left, one issue at the union's path says what
+ * was expected ("expected string or array", or each tied branch's first issue).
+ */
+export function leafIssues(error: z.ZodError): Issue[] {
+  return error.issues.flatMap((issue) => resolve(issue, []));
+}
+
+function resolve(issue: Issue, base: readonly PropertyKey[]): Issue[] {
+  const path = [...base, ...issue.path];
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return [{ ...issue, path } as Issue];
+  const branches = issue.errors.map((branch) => branch.flatMap((i) => resolve(i, path)));
+  const refusesKind = (branch: Issue[]) => branch.some((i) => i.code === 'invalid_type' && i.path.length === path.length);
+  const kept = branches.filter((b) => !refusesKind(b));
+  if (!kept.length) {
+    const expected = [...new Set(branches.flat().flatMap((i) => (i.code === 'invalid_type' ? [String(i.expected)] : [])))];
+    return [{ ...issue, path, message: expected.length ? `Invalid input: expected ${expected.join(' or ')}` : issue.message } as Issue];
+  }
+  const fewest = Math.min(...kept.map((b) => b.length));
+  const best = kept.filter((b) => b.length === fewest);
+  if (best.length === 1) return best[0];
+  const each = best.map((b) => `${formatPath(b[0].path)}: ${b[0].message}`);
+  return [{ ...issue, path, message: `Invalid input: no accepted shape matches (${each.join('; or ')})` } as Issue];
+}
+
+/** One line per issue (unions resolved: `leafIssues`): `path = <value given>: <what is wrong>`. */
 export function describeIssues(error: z.ZodError, raw: unknown): string[] {
-  return error.issues.map((issue) => {
+  return leafIssues(error).map((issue) => {
     const value = valueAt(raw, issue.path);
     const shown = value === undefined ? '(missing)' : JSON.stringify(value);
     return `${formatPath(issue.path) || '(root)'} = ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}: ${issue.message}`;

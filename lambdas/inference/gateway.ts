@@ -13,7 +13,7 @@ import { responses } from './endpoints/responses.js';
 import { tenantKeys, type TenantAnswer, type TenantKeyService } from './endpoints/tenant-keys.js';
 import { tenantUsers } from './endpoints/tenant-users.js';
 import { tenantUsage } from './endpoints/usage.js';
-import { GatewayError, notFound, permissionDenied, tooLarge, upstream } from './openai-errors.js';
+import { GatewayError, internalError, notFound, permissionDenied, tooLarge } from './openai-errors.js';
 import { RequestPipeline, type ApplyGuardrail } from './pipeline.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { PolicyCache, type TenantPolicy } from './policy.js';
@@ -182,6 +182,8 @@ export class Gateway {
       }
       if (route === 'GET /v1/usage') return await res.json(200, await tenantUsage(this.deps.store, policy, caller, req.query ?? {}));
       if (ROUTES.includes(path)) throw new GatewayError(405, `${req.method} is not supported on ${req.path}`, 'invalid_request_error', 'method_not_allowed');
+      // OpenAI's legacy text completions: clients that default to it (LlamaIndex's OpenAILike, LangChain's OpenAI class) are told what to set instead.
+      if (path === '/v1/completions') throw notFound(`no route ${req.method} /v1/completions: legacy text completions are not served by this gateway; use /v1/chat/completions (LlamaIndex OpenAILike: is_chat_model=True; LangChain: ChatOpenAI instead of OpenAI)`, null, 'route_not_found');
       throw notFound(`no route ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
     } catch (e) {
       if (e instanceof CallerGone) {
@@ -189,7 +191,7 @@ export class Gateway {
         Object.assign(audit, { status: 499, outcome: 'cancelled' });
         return;
       }
-      const err = e instanceof GatewayError ? e : upstream(`internal error (request ${audit.requestId})`, 'internal_error');
+      const err = e instanceof GatewayError ? e : internalError(audit.requestId);
       if (!(e instanceof GatewayError)) console.error(JSON.stringify({ level: 'ERROR', message: 'gateway failure', requestId: audit.requestId, error: (e as Error).message }));
       Object.assign(audit, { status: err.status, outcome: err.code });
       // A refused credential's tenant, user or key, and a 403's permission (never overriding what a served caller set).

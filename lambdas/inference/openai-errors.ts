@@ -1,9 +1,11 @@
 /**
  * Gateway errors, answered in OpenAI's error shape so every OpenAI SDK surfaces them as usual.
- * Never a 500 with internals: anything unexpected becomes a 502 with a request id to look up.
+ * Never internals in a message: anything unexpected (a defect of the gateway itself) becomes a 500
+ * `server_error` with a request id to look up, as OpenAI answers its own failures; 502 and 504 are
+ * kept for what went wrong upstream.
  */
 /** OpenAI's error types, plus whatever type an upstream sent (relayed as it was). */
-export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'rate_limit_error' | 'request_too_large' | 'upstream_error' | 'timeout_error' | (string & {});
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'rate_limit_error' | 'request_too_large' | 'server_error' | 'upstream_error' | 'timeout_error' | (string & {});
 
 export class GatewayError extends Error {
   constructor(
@@ -30,8 +32,15 @@ export class GatewayError extends Error {
     return this;
   }
 
+  /**
+   * The `code` the body sends when it differs from `code` (which the audit record keeps as the
+   * outcome): `null` for an upstream's refusal that carried no code, relayed as OpenAI sends it.
+   * @default `code`
+   */
+  wireCode?: string | null;
+
   body(): string {
-    return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } });
+    return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.wireCode === undefined ? this.code : this.wireCode } });
   }
 }
 
@@ -67,5 +76,10 @@ export const modelNotFound = (id: string, unservedProvider?: string) =>
 export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
 /** 429; `headers` carries `retry-after` and OpenAI's `x-ratelimit-*` headers (see rate-limit-headers.ts). */
 export const limited = (message: string, code: string, headers: Record<string, string> = {}) => new GatewayError(429, message, 'rate_limit_error', code, null, headers);
+/**
+ * 500 `server_error` / `internal_error`: the gateway failed on a request it should have answered
+ * (a defect, logged with the request id); the message carries only the request id.
+ */
+export const internalError = (requestId: string) => new GatewayError(500, `internal error (request ${requestId})`, 'server_error', 'internal_error');
 export const upstream = (message: string, code = 'upstream_error') => new GatewayError(502, message, 'upstream_error', code);
 export const upstreamTimeout = (message: string) => new GatewayError(504, message, 'timeout_error', 'upstream_timeout');

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { describeIssues, formatPath } from '../../lib/zod-issues.js';
+import { describeIssues, formatPath, leafIssues } from '../../lib/zod-issues.js';
 import { invalid } from './openai-errors.js';
 
 /** A request body as JSON (400 `invalid_json` otherwise), before any schema. */
@@ -43,7 +43,7 @@ function depthOver(value: unknown, max: number): boolean {
 export function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
+    const first = leafIssues(parsed.error)[0];
     throw invalid(describeIssues(parsed.error, raw).join('; '), first.path.length ? formatPath(first.path) : null);
   }
   return parsed.data;

@@ -240,7 +240,9 @@ function callerError(e: ProviderError | undefined, chain: ModelEntry[]): Gateway
   if (status === 401 || status === 403) return upstream(`the upstream refused the platform's credentials for ${ids} (${status}); the platform team must check the provider key`, 'upstream_auth_failed');
   if (status === 404) return upstream(`the upstream does not know the model the catalog names for ${ids} (404): ${e.message.slice(0, 200)}`, 'upstream_model_not_found');
   if (isCallersError(e)) {
-    return new GatewayError(status!, e.message, details.type ?? 'invalid_request_error', details.code ?? 'upstream_invalid_request', details.param ?? null);
+    const err = new GatewayError(status!, e.message, details.type ?? 'invalid_request_error', details.code ?? 'upstream_invalid_request', details.param ?? null);
+    if (details.code === undefined) err.wireCode = null; // OpenAI's own refusals often carry `code: null`: relayed so, the audit keeps upstream_invalid_request
+    return err;
   }
   if (details.timedOut) return upstreamTimeout(`no answer from ${ids} in time: ${e.message}`);
   return upstream(`upstream failed for every model of the chain (${ids}): ${e.message}`, details.code ?? 'upstream_error');

@@ -4,7 +4,8 @@ import { z } from 'zod';
 /**
  * What the gateway reads of OpenAI's chat-completions request (`ChatCompletionCreateParams` of the
  * `openai` package is the contract): the model, the message shapes (for guardrails, token counts
- * and the Bedrock mapping), the token limits, `n` and the stream options. Every object is loose:
+ * and the Bedrock mapping), the token limits, `n`, the stream options, and what the guardrails and
+ * the token count read besides (`tools`, `functions`, `prediction`, custom tool calls' `input`). Every object is loose:
  * fields it does not read pass through untouched to the provider. Every optional field accepts
  * `null` as "absent", as OpenAI's API does.
  */
@@ -32,6 +33,8 @@ const ToolCall = z.looseObject({
   id: z.string().min(1),
   type: z.string(),
   function: opt(z.looseObject({ name: z.string().min(1), arguments: z.string() })),
+  /** A custom tool's call (`ChatCompletionMessageCustomToolCall`): its `input` is free text the guardrails read. */
+  custom: opt(z.looseObject({ name: z.string().min(1), input: z.string() })),
 });
 
 const System = z.looseObject({ role: z.literal('system'), content: TextContent, name: opt(z.string()) });
@@ -68,6 +71,10 @@ export const ChatCompletionRequest = z.looseObject({
   /** OpenAI allows 1 to 128 choices. */
   n: opt(z.number().int().min(1).max(128)),
   tools: opt(z.array(z.looseObject({ type: z.string() }))),
+  /** The legacy function definitions (`ChatCompletionCreateParams.Function`), counted with the prompt's tokens. */
+  functions: opt(z.array(z.looseObject({ name: z.string().min(1) }))),
+  /** A predicted output (`ChatCompletionPredictionContent`): the caller's text, which the PII redaction reads too. */
+  prediction: opt(z.looseObject({ type: z.literal('content'), content: TextContent })),
 });
 
 /** The request as the gateway hands it on: the caller's body, typed as the `openai` package defines it. */

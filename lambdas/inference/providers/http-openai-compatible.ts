@@ -146,19 +146,27 @@ export function retryAfterMs(headers: Record<string, string | string[] | undefin
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** A whole answer as the chunks a stream of it would have carried. */
+/**
+ * A whole answer as the chunks a stream of it would have carried: one chunk with every choice's
+ * message as its delta (every field the message has, `annotations`, `audio` and provider extras
+ * included; tool calls with their index), then the usage chunk. Top-level fields other than
+ * `choices`, `usage` and `object` (`system_fingerprint`, `service_tier`, extras) go on every chunk,
+ * as a streaming upstream sends them.
+ */
 export function* asChunks(whole: ChatCompletion): Generator<ChatCompletionChunk> {
-  const base = { id: whole.id, object: 'chat.completion.chunk' as const, created: whole.created, model: whole.model };
+  const { choices, usage, object: _object, ...top } = whole;
+  const base = { ...top, object: 'chat.completion.chunk' as const };
   yield {
     ...base,
-    choices: whole.choices.map((c) => ({
-      index: c.index,
-      delta: {
-        role: 'assistant' as const, content: c.message.content, refusal: c.message.refusal ?? null,
-        ...(c.message.tool_calls ? { tool_calls: c.message.tool_calls.map((t, index) => ({ index, ...t })) } : {}),
-      },
-      finish_reason: c.finish_reason, logprobs: c.logprobs ?? null,
-    })) as ChatCompletionChunk['choices'],
+    choices: choices.map(({ message, index, finish_reason, logprobs, ...choiceExtras }) => {
+      const { tool_calls, ...fields } = message;
+      return {
+        ...choiceExtras,
+        index,
+        delta: { ...fields, role: 'assistant' as const, refusal: message.refusal ?? null, ...(tool_calls ? { tool_calls: tool_calls.map((t, i) => ({ index: i, ...t })) } : {}) },
+        finish_reason, logprobs: logprobs ?? null,
+      };
+    }) as ChatCompletionChunk['choices'],
   };
-  if (whole.usage) yield { ...base, choices: [], usage: whole.usage };
+  if (usage) yield { ...base, choices: [], usage };
 }

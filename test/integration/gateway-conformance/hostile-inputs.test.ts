@@ -10,7 +10,10 @@ vi.setConfig({ testTimeout: 20_000 });
  * that is not a count, both limit fields around the tenant's cap, a stream cut off upstream, PII
  * in refusals and tool-call arguments of answers, injection phrasings that dodge a literal match,
  * internal URLs as images, answers that are errors, an upstream that does not know the model,
- * an upstream 401 that quotes the key, and bodies nested to exhaust the stack.
+ * an upstream 401 that quotes the key, and bodies nested to exhaust the stack. Then what a
+ * contract audit found: fields the gateway reads with a shape it did not expect (a 502 before,
+ * now a 400 naming the field), a stream request answered with a whole JSON body, and an
+ * upstream's refusal without a code.
  */
 let env: Awaited<ReturnType<typeof startConformanceGateway>>;
 const quiet = { redactPii: false, redactResponses: false, promptInjectionScreen: false };
@@ -24,6 +27,7 @@ beforeAll(async () => {
       plainTenant('redacting', { guardrails: { ...quiet, redactResponses: true } }),
       plainTenant('redactingInput', { guardrails: { ...quiet, redactPii: true } }),
       plainTenant('screening', { guardrails: { ...quiet, promptInjectionScreen: true } }),
+      plainTenant('guarded', { guardrails: { ...quiet, redactPii: true, promptInjectionScreen: true } }),
       plainTenant('falling', { fallbacks: ['openai-compatible/backup'] }),
     ],
   });
@@ -178,5 +182,82 @@ describe('upstream answers that are the platform\'s problem', () => {
     expect(err.status).toBe(502);
     expect(err.error.code).toBe('upstream_auth_failed');
     expect(err.message).not.toContain('sk-proj');
+  });
+});
+
+describe('a field the gateway reads, in a shape OpenAI does not define, is a 400 naming it (never a 5xx)', () => {
+  it.each([
+    ['prediction.content with a text part without text', { prediction: { type: 'content', content: [{ type: 'text' }] } }, 'prediction.content[0].text'],
+    ['prediction.content holding null', { prediction: { type: 'content', content: [null] } }, 'prediction.content[0]'],
+    ['functions as an object', { functions: { name: 'f' } }, 'functions'],
+    ['a custom tool call whose input is a number', { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'g', input: 5 } }] }, { role: 'tool', tool_call_id: 'c1', content: 'ok' }] }, 'messages[1].tool_calls[0].custom.input'],
+    ['an image part with a detail OpenAI does not have', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==', detail: 'ultra' } }] }] }, 'messages[0].content[0].image_url.detail'],
+    ['an audio part whose data is a number', { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 5, format: 'wav' } }] }] }, 'messages[0].content[0].input_audio.data'],
+    ['a content part type of the Responses API', { messages: [{ role: 'user', content: [{ type: 'input_text', text: 'Hi' }] }] }, 'messages[0].content[0].type'],
+  ])('%s', async (_name, extra, param) => {
+    const res = await post('guarded', ask(extra));
+    const body = (await res.json()) as { error: { param: string; type: string; message: string } };
+    expect(res.status).toBe(400);
+    expect(body.error).toMatchObject({ type: 'invalid_request_error', param });
+    expect(body.error.message).toContain(param);
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+
+  // Every top-level field of ChatCompletionCreateParams (openai 6.x) and a message's fields, each with
+  // values of the wrong kind: the gateway refuses them (400) or passes them on (the upstream judges);
+  // it never fails on them itself.
+  const FIELDS = ['audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs', 'max_completion_tokens', 'max_tokens', 'metadata', 'modalities', 'n',
+    'parallel_tool_calls', 'prediction', 'presence_penalty', 'prompt_cache_key', 'reasoning_effort', 'response_format', 'safety_identifier', 'seed', 'service_tier', 'stop', 'store',
+    'stream_options', 'temperature', 'tool_choice', 'tools', 'top_logprobs', 'top_p', 'user', 'verbosity', 'web_search_options'];
+  const ODD = [5, 'x', { a: 1 }, [null], [5], [{ type: 'text' }]];
+  it('every top-level field with values of the wrong kind: 400 or passed on, never 5xx', async () => {
+    env.upstream.scriptOnly = false;
+    const statuses = new Map<string, number>();
+    for (const field of FIELDS) {
+      for (const value of ODD) {
+        const res = await post('guarded', ask({ [field]: value }));
+        await res.arrayBuffer();
+        statuses.set(`${field}=${JSON.stringify(value)}`, res.status);
+      }
+    }
+    const failed = [...statuses].filter(([, status]) => status >= 500);
+    expect(failed).toEqual([]);
+  });
+
+  it('every field of a user and an assistant message with values of the wrong kind: never 5xx', async () => {
+    const failed: string[] = [];
+    for (const value of ODD) {
+      for (const message of [{ role: 'user', content: value }, { role: 'user', content: 'Hi', name: value }, { role: 'assistant', content: value }, { role: 'assistant', content: null, tool_calls: value },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: value }] }, { role: 'assistant', content: null, function_call: value }, { role: 'assistant', content: 'x', refusal: value }]) {
+        const res = await post('guarded', { model: 'openai-compatible/default', messages: [message] });
+        await res.arrayBuffer();
+        if (res.status >= 500) failed.push(`${JSON.stringify(message)} → ${res.status}`);
+      }
+    }
+    expect(failed).toEqual([]);
+  });
+});
+
+describe('a stream request answered with a whole JSON body', () => {
+  it('relays every field of the answer in the chunk: system_fingerprint, service_tier, annotations, audio, tool calls, logprobs, usage', async () => {
+    const annotations = [{ type: 'url_citation', url_citation: { start_index: 0, end_index: 2, title: 'T', url: 'https://example.com/' } }];
+    const audio = { id: 'audio_1', data: 'AAAA', expires_at: 1, transcript: 'ok' };
+    env.upstream.script({ body: { ...answer({ content: 'ok', annotations, audio }), system_fingerprint: 'fp_1', service_tier: 'default' } });
+    const stream = await client('acme').chat.completions.create({ ...ask(), stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    expect(chunks[0]).toMatchObject({ object: 'chat.completion.chunk', system_fingerprint: 'fp_1', service_tier: 'default' });
+    expect(chunks[0].choices[0].delta).toMatchObject({ role: 'assistant', content: 'ok', annotations, audio });
+    expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
+  });
+});
+
+describe('an upstream\'s refusal of the caller\'s request', () => {
+  it('keeps its message, type, param and a null code (no code invented); the audit still names the outcome', async () => {
+    env.upstream.script({ status: 400, body: { error: { message: 'Unrecognized request argument supplied: foo', type: 'invalid_request_error', param: 'foo', code: null } } });
+    const res = await post('acme', ask({ foo: 1 }));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toEqual({ message: 'Unrecognized request argument supplied: foo', type: 'invalid_request_error', param: 'foo', code: null });
+    expect(env.gw.audit.records.at(-1)).toMatchObject({ status: 400, outcome: 'upstream_invalid_request' });
   });
 });
