@@ -6,8 +6,9 @@ import { invalid } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { chatRequestOf, checkMappable } from '../responses/chat-request.js';
-import { newId } from '../responses/ids.js';
+import { newId, withItemIdsOf } from '../responses/ids.js';
 import { inputItemsOf, type InputItem } from '../responses/input-items.js';
+import { normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../responses/item-references.js';
 import { itemsToMessages } from '../responses/items-to-messages.js';
 import { checkCallOutputs, checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
 import { checkRequestFields } from '../responses/request-fields.js';
@@ -33,27 +34,41 @@ const DAY_S = 86_400;
  * without one) every response is `store: false` and `previous_response_id` is a 400.
  * `previous_response_id` puts the stored conversation before the new input (its `instructions`
  * are not carried over, as at OpenAI); another tenant's or an unknown id is a 404 `response_not_found`.
+ *
+ * Item ids: the ids made for this response's items (input items sent without one, output items)
+ * are derived from its id (../responses/ids.ts), so an `item_reference` to one of them leads to its
+ * stored response: references are resolved after the rate limits, from the caller's tenant's
+ * stored responses only (../responses/item-references.ts; one that does not resolve is a 400
+ * `item_not_found` naming `input[i].id`), and the resolved items are what the model sees and what
+ * `input_items` lists.
  */
 export async function createResponse(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined): Promise<void> {
   const body = parseWith(ResponsesRequest, parseJson(rawBody)) as ResponsesRequestBody;
   checkRequestFields(body);
+  const responseId = newId('resp');
+  await withItemIdsOf(responseId, () => create(pipeline, r, body, responseId, res, store));
+}
+
+async function create(pipeline: RequestPipeline, r: PipelineRequest, body: ResponsesRequestBody, responseId: string, res: GatewayResponder, store: ResponseStore | undefined): Promise<void> {
   const model = pipeline.model(r, body.model, 'chat');
   const stream = body.stream === true;
   r.audit.stream = stream;
-  const responseId = newId('resp');
   const detail: Record<string, string | boolean> = { responseId, stored: false, ...(body.previous_response_id ? { previousResponseId: body.previous_response_id } : {}) };
   Object.assign(r.audit, { action: 'response.create', detail });
   const storing = storageOf(pipeline, r, body, store, () => (detail.stored = true));
-  const items = inputItemsOf(body.input as string | Array<Record<string, unknown>> | null | undefined);
+  const sent = inputItemsOf(normalizeItemReferences(body.input as string | Array<Record<string, unknown>> | null | undefined));
   // What cannot be mapped or exceeds the tenant's cap is refused before it counts against the rate limits.
-  checkMappable(body, items);
-  checkUniqueItemIds(items);
+  checkMappable(body, withReferenceStandIns(sent));
+  checkUniqueItemIds(sent);
   checkToolChoiceNames(body.tools as Array<Record<string, unknown>> | null | undefined, body.tool_choice as string | Record<string, unknown> | null | undefined);
   const cap = r.policy.gateway.maxTokens;
   if (cap !== undefined && body.max_output_tokens != null && body.max_output_tokens > cap) {
     throw invalid(`max_output_tokens is ${body.max_output_tokens}; tenant ${r.caller.tenantId} allows at most ${cap} output tokens per request`, 'max_output_tokens', 'max_tokens_exceeded');
   }
   await pipeline.admit(r);
+
+  // Resolved items keep the references' ids: the ids stay unique (checked above).
+  const items = await resolveItemReferences(sent, store && ((id) => store.get(r.caller.tenantId, id)));
 
   let history: ChatCompletionMessageParam[] = [];
   if (body.previous_response_id) {

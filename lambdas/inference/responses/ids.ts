@@ -1,11 +1,59 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 
+/** Prefixes of the ids the gateway makes: `resp_…` responses, `msg_…` messages, `fc_…` function calls, `fco_…` function-call outputs, `item_…` other input items. */
+export type IdPrefix = 'resp' | 'msg' | 'fc' | 'fco' | 'item';
+
+/** The items of one response: its 48 hex characters and the next index. */
+interface ItemIdScope {
+  hex: string;
+  next: number;
+}
+
+const scope = new AsyncLocalStorage<ItemIdScope>();
+
+/** Item ids derived from one response: 4 hex characters of index after its 48. */
+const INDEX_DIGITS = 4;
+const MAX_INDEX = 16 ** INDEX_DIGITS - 1;
+const DERIVED_ITEM_ID = /^[a-z]+_([0-9a-f]{48})[0-9a-f]{4}$/;
+
 /**
- * Ids in OpenAI's shapes: a prefix and 48 hex characters (`resp_…` responses, `msg_…` messages,
- * `fc_…` function calls, `fco_…` function-call outputs). Random, so an id says nothing about the
- * tenant and cannot be guessed.
+ * Ids in OpenAI's shapes, a prefix and hex characters, none of which says anything about the tenant:
+ * - a response id (`resp_`) is 48 random hex characters (24 bytes from the CSPRNG), so it cannot be guessed;
+ * - an item id made while a response is being made (`withItemIdsOf`: its input items that came
+ *   without an id, its output items) is `<prefix>_<the response's 48 hex><4 hex index>`, index 0, 1, …
+ *   in the order the ids are made, so it is as unguessable as the response id, unique within the
+ *   response, and leads to the response that holds the item (`responseIdOfItem`: how an
+ *   `item_reference` is resolved without an index of items). Past index ffff (65,536 ids), or
+ *   outside such a scope, an item id is 48 random hex characters and cannot be referenced.
  */
-export const newId = (prefix: 'resp' | 'msg' | 'fc' | 'fco' | 'item') => `${prefix}_${randomBytes(24).toString('hex')}`;
+export function newId(prefix: IdPrefix): string {
+  const within = prefix === 'resp' ? undefined : scope.getStore();
+  if (within && within.next <= MAX_INDEX) return `${prefix}_${within.hex}${(within.next++).toString(16).padStart(INDEX_DIGITS, '0')}`;
+  return `${prefix}_${randomBytes(24).toString('hex')}`;
+}
+
+/**
+ * Runs `f` with item ids derived from `responseId` (see `newId`): every `newId` of an item in `f`,
+ * and in what `f` starts and awaits (Node's AsyncLocalStorage follows the request through its
+ * awaits, stream callbacks included), gets the next index. Concurrent requests each have their own.
+ * @param responseId a response id the gateway made (`resp_` and 48 hex characters)
+ * @throws Error when `responseId` is not one
+ */
+export function withItemIdsOf<T>(responseId: string, f: () => T): T {
+  if (!isResponseId(responseId)) throw new Error(`item ids are derived from a response id the gateway made (resp_ and 48 hex characters), not '${responseId}'`);
+  return scope.run({ hex: responseId.slice('resp_'.length), next: 0 }, f);
+}
+
+/**
+ * The response an item id was derived from (`resp_` and the id's 48 hex characters after its
+ * prefix), or undefined for an id the gateway did not derive: a caller's own id, an item id of a
+ * response stored before item ids were derived (random, 48 hex), or anything else.
+ */
+export function responseIdOfItem(itemId: string): string | undefined {
+  const m = DERIVED_ITEM_ID.exec(itemId);
+  return m ? `resp_${m[1]}` : undefined;
+}
 
 /** Whether `id` can be a response id the gateway made (`resp_` and 48 hex characters). */
 export const isResponseId = (id: string) => /^resp_[0-9a-f]{48}$/.test(id);

@@ -86,7 +86,6 @@ function toolMessage(item: Item, path: string): ChatCompletionMessageParam {
 /** Input item types that only OpenAI's hosted tools, reasoning or stored items produce. */
 const NOT_SERVED: Record<string, string> = {
   reasoning: 'reasoning items cannot be sent to a chat-completions upstream (and this gateway never returns them); leave them out',
-  item_reference: 'item references are not resolved by this gateway; send the item itself, or chain from its response with previous_response_id',
 };
 
 /**
@@ -96,7 +95,8 @@ const NOT_SERVED: Record<string, string> = {
  * - `function_call` → an assistant `tool_calls` entry (id = `call_id`); consecutive calls, and the
  *   assistant message right before them, form one assistant turn, as chat completions answered it;
  * - `function_call_output` → a `tool` message for its `call_id`;
- * - anything else (reasoning, item_reference, hosted-tool calls) → 400 naming `input[i].type`.
+ * - anything else (reasoning, hosted-tool calls) → 400 naming `input[i].type` (an `item_reference` is
+ *   resolved to its item before: ./item-references.ts).
  * @param base the path of the items in the request (`input`)
  * @throws GatewayError 400 naming the item's path
  */

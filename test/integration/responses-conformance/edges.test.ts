@@ -10,7 +10,8 @@ vi.setConfig({ testTimeout: 30_000 });
  * The Responses API where it ends otherwise than completed, and where it refuses: a stream the
  * upstream breaks (response.failed and the error event, as the SDKs surface them), an answer cut
  * by the token limit (incomplete), a streamed response stored and retrieved, hosted tools and
- * hosted-only items refused with a 400 naming them, before any upstream call.
+ * background responses refused with a 400 naming them, before any upstream call; item references
+ * resolved from the tenant's own stored responses (and only from them).
  */
 const suite = useConformanceGateway(PythonResponsesClient.start, {
   tenants: [plainTenant('acme'), plainTenant('hedged', { fallbacks: ['openai-compatible/backup'] }), plainTenant('capped', { maxTokens: 32 })],
@@ -73,12 +74,65 @@ describe('what chat providers cannot do is refused, naming it', () => {
     expect(suite.env.upstream.calls).toHaveLength(0);
   });
 
-  it.each(CLIENTS)('background: true and an item_reference are 400s naming them (%s client)', async (client) => {
+  it.each(CLIENTS)('background: true is a 400 naming it (%s client)', async (client) => {
     const bg = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', background: true } });
     expect(bg.error).toMatchObject({ status: 400, body: { param: 'background', code: 'unsupported_parameter' } });
-    const ref = await run(client, { op: 'create', params: { model: MODEL, input: [{ role: 'user', content: 'Hi' }, { type: 'item_reference', id: 'msg_1' }] } });
-    expect(ref.error).toMatchObject({ status: 400, body: { param: 'input[1].type', code: 'unsupported_parameter' } });
     expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+});
+
+describe('item_reference: an item of the tenant\'s own stored response (the AI SDK\'s default provider sends them from turn 2)', () => {
+  const ANSWER = 'Hei! Hyggelig å møte deg.';
+  const derivedFrom = (responseId: string) => new RegExp(`^msg_${responseId.slice('resp_'.length)}[0-9a-f]{4}$`);
+
+  it.each(CLIENTS)('turn 2 (streamed) and turn 3 reference the earlier answers: the upstream gets their text as assistant messages; input_items lists the resolved item (%s client)', async (client) => {
+    // GIVEN a first answer, stored (store defaults to true); its output item id is derived from the response id
+    suite.env.upstream.script({ body: openAiAnswer('text') }, { events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] }, { body: openAiAnswer('text') });
+    const first = await run(client, { op: 'create', params: { model: MODEL, input: 'Say hello in Norwegian.' } });
+    expect(first.error).toBeUndefined();
+    const answer = first.result.output[0];
+    expect(answer).toMatchObject({ type: 'message', role: 'assistant', id: expect.stringMatching(derivedFrom(first.result.id)) });
+
+    // WHEN turn 2 sends the history as the AI SDK does: the user's message, then a reference to the answer
+    const second = await run(client, { op: 'stream', params: { model: MODEL, input: [{ role: 'user', content: 'Say hello in Norwegian.' }, { type: 'item_reference', id: answer.id }, { role: 'user', content: 'Once more?' }] } });
+
+    // THEN the model saw the first answer's text as an assistant message between the two user turns
+    expect(second.error).toBeUndefined();
+    const roles = (m: any) => ({ role: m.role, text: typeof m.content === 'string' ? m.content : m.content?.map((p: any) => p.text).join('') });
+    expect(suite.env.upstream.calls[1].body.messages.map(roles)).toEqual([
+      { role: 'user', text: 'Say hello in Norwegian.' }, { role: 'assistant', text: ANSWER }, { role: 'user', text: 'Once more?' },
+    ]);
+    // and the streamed answer's item id is derived from its response too: turn 3 references both answers
+    const streamed = second.result;
+    expect(streamed.output[0].id).toMatch(derivedFrom(streamed.id));
+    const third = await run(client, { op: 'create', params: { model: MODEL, input: [{ type: 'item_reference', id: answer.id }, { type: 'item_reference', id: streamed.output[0].id }, { role: 'user', content: 'Thanks.' }] } });
+    expect(third.error).toBeUndefined();
+    expect(suite.env.upstream.calls[2].body.messages.map(roles)).toEqual([{ role: 'assistant', text: ANSWER }, { role: 'assistant', text: ANSWER }, { role: 'user', text: 'Thanks.' }]);
+
+    // input_items lists the resolved item, with the reference's id, as OpenAI lists it
+    const listed = await run(client, { op: 'input_items', responseId: streamed.id, params: { order: 'asc' } });
+    expect(listed.result.data[1]).toMatchObject({ id: answer.id, type: 'message', role: 'assistant', content: [{ type: 'output_text', text: ANSWER }] });
+    expect(listed.result.data.map((i: any) => i.type)).toEqual(['message', 'message', 'message']);
+  });
+
+  it.each(CLIENTS)('another tenant\'s item, a deleted response\'s, a store: false answer\'s and an unknown id are one 400 item_not_found naming input[i].id; nothing is sent (%s client)', async (client) => {
+    suite.env.upstream.script({ body: openAiAnswer('text') }, { body: openAiAnswer('text') }, { body: openAiAnswer('text') });
+    const theirs = await run(client, { op: 'create', params: { model: MODEL, input: 'Our secret.' } }, 'hedged');
+    const unstored = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', store: false } });
+    const deleted = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi' } });
+    expect(await run(client, { op: 'delete', responseId: deleted.result.id })).toMatchObject({ ok: true });
+    const calls = suite.env.upstream.calls.length;
+    const refs = { 'another tenant\'s': theirs.result.output[0].id, 'store: false': unstored.result.output[0].id, deleted: deleted.result.output[0].id, unknown: `msg_${'0'.repeat(52)}` };
+    const messages: string[] = [];
+    for (const [what, id] of Object.entries(refs)) {
+      const out = await run(client, { op: 'create', params: { model: MODEL, input: [{ role: 'user', content: 'Hi' }, { type: 'item_reference', id }] } });
+      expect(out.error, what).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param: 'input[1].id', code: 'item_not_found' } });
+      messages.push(out.error!.body.message.replace(id, '<id>'));
+    }
+    expect(new Set(messages).size).toBe(1); // never says whether another tenant has the item
+    expect(messages[0]).toMatch(/^Item with id '<id>' not found/);
+    expect(suite.env.upstream.calls).toHaveLength(calls);
+    expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ path: '/v1/responses', status: 400, outcome: 'item_not_found' });
   });
 });
 

@@ -1,0 +1,109 @@
+import { invalid } from '../openai-errors.js';
+import type { StoredResponse } from '../stores/response-store.js';
+import { responseIdOfItem } from './ids.js';
+import type { InputItem } from './input-items.js';
+
+type RawItem = Record<string, unknown>;
+
+/** Stored responses read at once while resolving one request's references. */
+const CONCURRENT_READS = 8;
+
+/**
+ * Whether a request's input item is an item reference (OpenAI's `ResponseInputItem.ItemReference`,
+ * `{type: 'item_reference', id}`, where `type` may be left out: an item of `id` alone).
+ */
+export function isItemReference(raw: unknown): raw is RawItem {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return false;
+  const item = raw as RawItem;
+  if (item.type === 'item_reference') return true;
+  return item.type == null && 'id' in item && Object.entries(item).every(([k, v]) => k === 'id' || v == null);
+}
+
+/**
+ * The request's `input` with each item reference written `{type: 'item_reference', id}` (also one
+ * sent as `{id}` alone, which would otherwise read as a message), checked before anything is read
+ * or counted: `id` is a non-empty string of at most 256 characters, and no other field is set
+ * (a null counts as absent).
+ * @param input the request's `input` (a string or absent: returned as is)
+ * @throws GatewayError 400 naming `input[i].id` (missing or not a string) or `input[i].<field>`
+ */
+export function normalizeItemReferences<T>(input: T): T {
+  if (!Array.isArray(input)) return input;
+  return input.map((raw, i) => {
+    if (!isItemReference(raw)) return raw;
+    for (const [k, v] of Object.entries(raw)) {
+      if (k !== 'id' && k !== 'type' && v != null) throw invalid(`input[${i}].${k.slice(0, 60)}: an item_reference has only type and id`, `input[${i}].${k.slice(0, 60)}`, 'unsupported_parameter');
+    }
+    if (typeof raw.id !== 'string' || raw.id === '' || raw.id.length > 256) {
+      throw invalid(`input[${i}].id: an item_reference needs the id of an item (a string of 1 to 256 characters), got ${typeof raw.id === 'string' ? `${raw.id.length} characters` : JSON.stringify(raw.id)}`, `input[${i}].id`, raw.id == null ? 'missing_required_parameter' : 'invalid_type');
+    }
+    return { type: 'item_reference', id: raw.id };
+  }) as T;
+}
+
+/**
+ * The items with a stand-in for each item reference, at the same index: an empty assistant
+ * message with the reference's id, which maps to chat without error. For the checks that run
+ * before the references are resolved (after the rate limits: resolving reads the store), so that
+ * every other item is still refused before anything is counted, under its own `input[i]` path.
+ */
+export const withReferenceStandIns = (items: InputItem[]): InputItem[] =>
+  items.map((item) => (item.type === 'item_reference' ? { id: item.id, type: 'message', role: 'assistant', content: [] } : item));
+
+/**
+ * Each item reference replaced by the item it names, as OpenAI resolves `item_reference`: an item
+ * of one of the CALLER'S tenant's stored responses, found through its id. An id the gateway made
+ * for a response's item leads to that response (`responseIdOfItem`, ids.ts), which is read with
+ * `load` (the response store's tenant-scoped get: another tenant's response is never read); the
+ * item is looked for among its output items, then its input items. Each response is read once per
+ * request, at most 8 at a time.
+ *
+ * Not found, with one answer for all (so it never says whether another tenant has such an item):
+ * an id the gateway did not derive (a caller's own, an item of a response stored before item ids
+ * were derived, which were random), a response that was not stored (`store: false`), has expired,
+ * was deleted or is another tenant's, and an id its response does not hold.
+ *
+ * Ids stay unique: a resolved item keeps the reference's id, so a reference to an item that is also
+ * in `input`, or two references to one item, are refused by `checkUniqueItemIds` (references.ts)
+ * as duplicates, like any repeated id.
+ * @param items the request's input items (`inputItemsOf` of `normalizeItemReferences`'s input)
+ * @param load the caller's tenant's stored response, or undefined (unknown, expired, another
+ *   tenant's); absent when the gateway keeps no responses (then no reference resolves)
+ * @returns the items with references resolved (the same array when there are none)
+ * @throws GatewayError 400 naming `input[i].id`, code `item_not_found` (OpenAI: "Item with id '…' not found."), for the first reference that does not resolve
+ */
+export async function resolveItemReferences(items: InputItem[], load: ((responseId: string) => Promise<StoredResponse | undefined>) | undefined): Promise<InputItem[]> {
+  if (!items.some((item) => item.type === 'item_reference')) return items;
+  const responseIds = [...new Set(items.filter((item) => item.type === 'item_reference').map((item) => responseIdOfItem(item.id)).filter((id) => id !== undefined))];
+  const stored = new Map<string, StoredResponse | undefined>();
+  if (load) {
+    let next = 0;
+    const reader = async () => {
+      while (next < responseIds.length) {
+        const id = responseIds[next++];
+        stored.set(id, await load(id));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENT_READS, responseIds.length) }, reader));
+  }
+  return items.map((item, i) => {
+    if (item.type !== 'item_reference') return item;
+    const responseId = responseIdOfItem(item.id);
+    const found = responseId === undefined ? undefined : itemOf(stored.get(responseId), item.id);
+    if (!found) throw itemNotFound(item.id, i, load !== undefined);
+    return structuredClone(found) as InputItem;
+  });
+}
+
+/** The item `id` of a stored response: an output item, else an input item. */
+function itemOf(response: StoredResponse | undefined, id: string): RawItem | undefined {
+  if (!response) return undefined;
+  const output = Array.isArray(response.response.output) ? (response.response.output as RawItem[]) : [];
+  return output.find((item) => item?.id === id) ?? response.inputItems.find((item) => item?.id === id);
+}
+
+const itemNotFound = (id: string, i: number, storing: boolean) => invalid(
+  `Item with id '${id.slice(0, 100)}' not found (input[${i}].id). ` + (storing
+    ? 'An item_reference names an item of one of your stored responses (store: true, not expired or deleted); items of responses sent with store: false are not kept. Send the item itself instead, or chain with previous_response_id.'
+    : 'This gateway stores no responses, so items cannot be referenced: send the item itself instead.'),
+  `input[${i}].id`, 'item_not_found');
