@@ -1,7 +1,7 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatRequestBody } from '../chat/request-schema.js';
 import { invalid } from '../openai-errors.js';
-import type { InputItem } from './input-items.js';
+import { plainContentOf, type InputItem } from './input-items.js';
 import { itemsToMessages } from './items-to-messages.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 import { textFormatToChat } from './text-format.js';
@@ -18,7 +18,8 @@ export interface TranslatedRequest {
  * A Responses request as a chat-completions request (the mapping table of the README):
  * - `instructions` → a leading `system` message (every provider maps `system`; not kept for the
  *   next turn, as OpenAI does not carry instructions over `previous_response_id`);
- * - `history` (the previous response's conversation, when chaining) then `items` → `messages`;
+ * - `history` (the previous response's conversation, when chaining) then `items` → `messages`
+ *   (a content the caller sent as a string stays a string: `input: "hello"` → `content: "hello"`);
  * - `tools`, `tool_choice`, `parallel_tool_calls` (only with tools, as chat requires) → the same;
  * - `text.format` → `response_format`; `text.verbosity` → `verbosity`;
  * - `max_output_tokens` → `max_completion_tokens`; `reasoning.effort` → `reasoning_effort`;
@@ -30,7 +31,7 @@ export interface TranslatedRequest {
  */
 export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletionMessageParam[], items: InputItem[]): TranslatedRequest {
   const leading: ChatCompletionMessageParam[] = req.instructions ? [{ role: 'system', content: req.instructions }] : [];
-  const messages = [...leading, ...history, ...itemsToMessages(items)];
+  const messages = [...leading, ...history, ...itemsToMessages(items, 'input', plainContentOf(req.input as Parameters<typeof plainContentOf>[0]))];
   if (messages.length === leading.length) throw invalid('input is required: a string or a list of items (messages, function_call_output, …)', 'input', 'missing_required_parameter');
   const tools = toolsToChat(req.tools as Array<Record<string, unknown>> | null | undefined);
   const toolChoice = toolChoiceToChat(req.tool_choice as string | Record<string, unknown> | null | undefined);

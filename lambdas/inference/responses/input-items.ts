@@ -28,3 +28,17 @@ export function inputItemsOf(input: string | Array<Record<string, unknown>> | nu
     return { ...item, id } as InputItem;
   });
 }
+
+/**
+ * The indexes of the input items whose content the caller sent as a string (`input: "hello"`, or a
+ * message with `content: "hello"`): `inputItemsOf` lists them as OpenAI does (one `input_text`
+ * part), the chat request sends the string as it came (`itemsToMessages`' `plain`).
+ */
+export function plainContentOf(input: string | Array<Record<string, unknown>> | null | undefined): Set<number> {
+  if (typeof input === 'string') return new Set([0]);
+  const plain = new Set<number>();
+  (input ?? []).forEach((raw, i) => {
+    if (raw !== null && typeof raw === 'object' && (raw.type ?? 'message') === 'message' && typeof raw.content === 'string') plain.add(i);
+  });
+  return plain;
+}

@@ -86,6 +86,9 @@ function toolMessage(item: Item, path: string): ChatCompletionMessageParam {
 /** Input item types that only OpenAI's hosted tools, reasoning or stored items produce. */
 const NOT_SERVED: Record<string, string> = {
   reasoning: 'reasoning items cannot be sent to a chat-completions upstream (and this gateway never returns them); leave them out',
+  custom_tool_call: 'custom tools are not mapped by /v1/responses here (a request cannot declare one, so no custom tool call can be answered); /v1/chat/completions passes custom tools on',
+  custom_tool_call_output: 'custom tools are not mapped by /v1/responses here (a request cannot declare one, so no custom tool call can be answered); /v1/chat/completions passes custom tools on',
+  item_reference: 'item references are not resolved by this gateway; send the item itself, or chain from its response with previous_response_id',
 };
 
 /**
@@ -95,12 +98,14 @@ const NOT_SERVED: Record<string, string> = {
  * - `function_call` → an assistant `tool_calls` entry (id = `call_id`); consecutive calls, and the
  *   assistant message right before them, form one assistant turn, as chat completions answered it;
  * - `function_call_output` → a `tool` message for its `call_id`;
- * - anything else (reasoning, hosted-tool calls) → 400 naming `input[i].type` (an `item_reference` is
- *   resolved to its item before: ./item-references.ts).
+ * - anything else (reasoning, item_reference, hosted-tool calls) → 400 naming `input[i].type`.
  * @param base the path of the items in the request (`input`)
+ * @param plain the indexes of the items whose content the caller sent as a string (`inputItemsOf`
+ *   keeps OpenAI's list form): a user, system or developer message among them gets its text as a
+ *   string `content`, as sent (text-only chat templates expect one)
  * @throws GatewayError 400 naming the item's path
  */
-export function itemsToMessages(items: InputItem[], base = 'input'): ChatCompletionMessageParam[] {
+export function itemsToMessages(items: InputItem[], base = 'input', plain: ReadonlySet<number> = new Set()): ChatCompletionMessageParam[] {
   const out: ChatCompletionMessageParam[] = [];
   // The assistant turn that function calls join: the last message, while only function calls followed it.
   let turn: ChatCompletionAssistantMessageParam | undefined;
@@ -111,15 +116,19 @@ export function itemsToMessages(items: InputItem[], base = 'input'): ChatComplet
       if (!Array.isArray(content)) throw invalid(`${path}.content must be a string or a list of content parts`, `${path}.content`);
       const where = `${path}.content`;
       switch (item.role) {
-        case 'user':
-          out.push({ role: 'user', content: content.map((p, j) => inputPartToChat(p, `${where}[${j}]`)) });
+        case 'user': {
+          const parts = content.map((p, j) => inputPartToChat(p, `${where}[${j}]`));
+          out.push({ role: 'user', content: plain.has(i) && parts.length === 1 && parts[0].type === 'text' ? parts[0].text : parts });
           turn = undefined;
           return;
+        }
         case 'system':
-        case 'developer':
-          out.push({ role: item.role, content: textParts(content, where) });
+        case 'developer': {
+          const parts = textParts(content, where);
+          out.push({ role: item.role, content: plain.has(i) && parts.length === 1 ? parts[0].text : parts });
           turn = undefined;
           return;
+        }
         case 'assistant':
           out.push((turn = assistantMessage(content, where)));
           return;

@@ -1,4 +1,5 @@
 import { invalid } from '../openai-errors.js';
+import { checkNestedFields } from './nested-fields.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 
 /**
@@ -32,8 +33,9 @@ const WHY: Record<string, string> = {
 };
 
 /**
- * Refuses what the gateway cannot honour, before anything is counted or sent.
- * @throws GatewayError 400 `unsupported_parameter` naming the field (`include[1]`, `reasoning.summary`, …)
+ * Refuses what the gateway cannot honour, before anything is counted or sent: unknown or refused
+ * top-level fields, then keys inside the request's objects that would be dropped (nested-fields.ts).
+ * @throws GatewayError 400 `unsupported_parameter` naming the field (`include[1]`, `reasoning.summary`, `input[0].content[1].foo`, …)
  */
 export function checkRequestFields(body: ResponsesRequestBody): void {
   const raw = body as unknown as Record<string, unknown>;
@@ -51,4 +53,5 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
     if (body.reasoning?.[field] != null) throw invalid(`reasoning.${field} is not served: chat-completions upstreams return no reasoning summaries; leave it out (reasoning.effort is forwarded as reasoning_effort)`, `reasoning.${field}`, 'unsupported_parameter');
   }
   if (body.stream !== true && body.stream_options != null) throw invalid('stream_options is only allowed with stream: true', 'stream_options', 'invalid_request');
+  checkNestedFields(body);
 }

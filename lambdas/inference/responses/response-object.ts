@@ -1,4 +1,4 @@
-import type { ChatCompletion, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionMessage, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { Response, ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseOutputText, ResponseUsage } from 'openai/resources/responses/responses';
 import type { FinishReason } from '../chat/finish-reason.js';
@@ -51,15 +51,32 @@ export const logprobsOf = (l: ChatCompletionTokenLogprob[] | null | undefined): 
   (l ?? []).map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes ?? [], top_logprobs: (t.top_logprobs ?? []).map((x) => ({ token: x.token, logprob: x.logprob, bytes: x.bytes ?? [] })) }));
 
 /**
+ * A chat annotation as the output text's: `{type:'url_citation', url_citation:{start_index,
+ * end_index, title, url}}` → `{type:'url_citation', start_index, end_index, title, url}` (the
+ * Responses API's `URLCitation`; keys a provider adds inside `url_citation` have no place there).
+ * Any other annotation (chat defines none; a provider's own) is passed on as the upstream sent
+ * it: dropping it would hide what the model said, and clients skip annotation types they do not
+ * know (the SDKs do not validate them).
+ */
+export function annotationOf(a: ChatCompletionMessage.Annotation | Record<string, any>): ResponseOutputText['annotations'][number] {
+  const c = (a as Record<string, any>)?.url_citation;
+  if (a?.type !== 'url_citation' || c === null || typeof c !== 'object') return a as ResponseOutputText['annotations'][number];
+  return { type: 'url_citation', start_index: c.start_index, end_index: c.end_index, title: c.title, url: c.url };
+}
+
+/** A chat message's (or delta's) annotations as the output text's; none when it has none. */
+export const annotationsOf = (list: unknown): ResponseOutputText['annotations'] => (Array.isArray(list) ? list.map(annotationOf) : []);
+
+/**
  * A chat answer's message as output items: a `message` (id `msg_…`) with an `output_text` part
- * (annotations [], the answer's logprobs) and/or a `refusal` part, then one `function_call` item
+ * (the answer's annotations, url citations mapped by `annotationOf`, and logprobs) and/or a `refusal` part, then one `function_call` item
  * per tool call (id `fc_…`, `call_id` = the chat tool call's id, status completed).
  */
 export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: ResponseOutputMessage['status']): ResponseOutputItem[] {
   const m = choice.message;
   const content: ResponseOutputMessage['content'] = [];
   if (typeof m.content === 'string' && (m.content !== '' || (!m.refusal && !(m.tool_calls?.length)))) {
-    content.push({ type: 'output_text', text: m.content, annotations: [], logprobs: logprobsOf(choice.logprobs?.content) });
+    content.push({ type: 'output_text', text: m.content, annotations: annotationsOf(m.annotations), logprobs: logprobsOf(choice.logprobs?.content) });
   }
   if (m.refusal) content.push({ type: 'refusal', refusal: m.refusal });
   const out: ResponseOutputItem[] = content.length ? [{ id: newId('msg'), type: 'message', role: 'assistant', status: itemStatus, content }] : [];

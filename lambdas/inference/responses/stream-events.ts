@@ -6,7 +6,7 @@ import type {
 import type { FinishReason } from '../chat/finish-reason.js';
 import type { GatewayError } from '../openai-errors.js';
 import { newId } from './ids.js';
-import { logprobsOf, statusOf, usageOfChat } from './response-object.js';
+import { annotationsOf, logprobsOf, statusOf, usageOfChat } from './response-object.js';
 
 type Emit = (event: ResponseStreamEvent) => void | Promise<void>;
 type Part = ResponseOutputText | ResponseOutputRefusal;
@@ -19,7 +19,8 @@ interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall
  * API's typed stream events, each with its `sequence_number` (0, 1, 2, … in order):
  * `response.created`, `response.in_progress`; for text `response.output_item.added` (a message),
  * `response.content_part.added` (`output_text`), `response.output_text.delta`…; a refusal gets its
- * own part (`response.refusal.delta`…); each tool call (the chunk's `tool_calls[k]`, by its index)
+ * own part (`response.refusal.delta`…); a delta's `annotations` (url citations, mapped by
+ * `annotationOf`) go on the text part, each with `response.output_text.annotation.added`; each tool call (the chunk's `tool_calls[k]`, by its index)
  * closes the message and opens a `function_call` item (`response.function_call_arguments.delta`…).
  * `finish` closes every open part and item (`…text.done`, `…content_part.done`,
  * `…function_call_arguments.done`, `response.output_item.done`) and ends with `response.completed`
@@ -57,6 +58,15 @@ export class ResponseEventStream {
       const logprobs = logprobsOf(choice.logprobs?.content);
       if (logprobs?.length) (part as ResponseOutputText).logprobs = [...((part as ResponseOutputText).logprobs ?? []), ...logprobs];
       await this.send({ type: 'response.output_text.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: d.content, logprobs: logprobs ?? [] });
+    }
+    const annotations = annotationsOf((d as { annotations?: unknown }).annotations);
+    if (annotations.length) {
+      // OpenAI's chat stream sends a message's annotations in a delta (after the text they cite); they go on the text part, one event each.
+      const part = (await this.openPart('output_text')) as ResponseOutputText;
+      for (const annotation of annotations) {
+        part.annotations.push(annotation);
+        await this.send({ type: 'response.output_text.annotation.added', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, annotation_index: part.annotations.length - 1, annotation });
+      }
     }
     if (typeof d.refusal === 'string' && d.refusal) {
       const part = (await this.openPart('refusal')) as ResponseOutputRefusal;

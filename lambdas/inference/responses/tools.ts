@@ -4,21 +4,26 @@ import { invalid } from '../openai-errors.js';
 type Item = Record<string, any>;
 
 /** Tools OpenAI runs itself; a chat-completions upstream cannot. */
-const HOSTED = ['web_search', 'web_search_preview', 'web_search_2025_08_26', 'web_search_preview_2025_03_11', 'file_search', 'code_interpreter', 'computer_use_preview', 'computer', 'image_generation', 'mcp', 'local_shell', 'shell', 'apply_patch', 'custom', 'tool_search', 'namespace'];
+const HOSTED = ['web_search', 'web_search_preview', 'web_search_2025_08_26', 'web_search_preview_2025_03_11', 'file_search', 'code_interpreter', 'computer_use_preview', 'computer', 'image_generation', 'mcp', 'local_shell', 'shell', 'apply_patch', 'tool_search', 'namespace'];
+
+/** Why a custom tool (free-form input, optionally a grammar) is refused: chat has them, this mapping does not carry them. */
+export const CUSTOM_NOT_MAPPED = 'custom tools are not mapped by /v1/responses here; /v1/chat/completions passes them on (chat `custom` tools), or send a function tool';
 
 /**
  * Function tools as chat tools: `{type:'function', name, description, parameters, strict}` →
- * `{type:'function', function:{name, description, parameters, strict}}`. Every other tool type
- * (OpenAI's hosted tools: `web_search`, `file_search`, `code_interpreter`, `computer_use_preview`,
- * `image_generation`, `mcp`, `local_shell`, `custom`, …) is refused: a chat-completions upstream
- * cannot run it. So are function-tool options chat has no equivalent for (`defer_loading`,
- * programmatic callers, `output_schema`).
+ * `{type:'function', function:{name, description, parameters, strict}}`. OpenAI's hosted tools
+ * (`web_search`, `file_search`, `code_interpreter`, `computer_use_preview`, `image_generation`,
+ * `mcp`, `local_shell`, …) are refused: a chat-completions upstream cannot run them. `custom`
+ * tools are refused too, for what they are: a tool the application runs, which this mapping does
+ * not carry (chat completions passes them on). So are function-tool options chat has no
+ * equivalent for (`defer_loading`, programmatic callers, `output_schema`).
  * @throws GatewayError 400 `unsupported_tool` naming `tools[i].type` (or the option's path)
  */
 export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFunctionTool[] | undefined {
   if (!tools || tools.length === 0) return undefined;
   return tools.map((t, i) => {
     const path = `tools[${i}]`;
+    if (t.type === 'custom') throw invalid(`${path}.type 'custom': ${CUSTOM_NOT_MAPPED}`, `${path}.type`, 'unsupported_tool');
     if (t.type !== 'function') {
       const what = HOSTED.includes(t.type) ? `the hosted tool '${t.type}' runs at OpenAI, and chat-completions upstreams (every provider of this gateway) cannot run it` : `'${t.type}' is not a tool type this gateway serves`;
       throw invalid(`${path}.type: ${what}; send function tools and run the tool in your application`, `${path}.type`, 'unsupported_tool');
@@ -42,8 +47,8 @@ export function toolsToChat(tools: Item[] | null | undefined): ChatCompletionFun
 /**
  * `tool_choice` as chat's: `none` | `auto` | `required` as they are; `{type:'function', name}` →
  * `{type:'function', function:{name}}`; `{type:'allowed_tools', mode, tools:[{type:'function', name}]}`
- * → chat's `allowed_tools`. A hosted tool, MCP or custom choice is refused.
- * @throws GatewayError 400 naming `tool_choice`
+ * → chat's `allowed_tools` (`mode` `auto` or `required`, as both APIs define it). A hosted tool, MCP or custom choice is refused.
+ * @throws GatewayError 400 naming `tool_choice` (`tool_choice.mode`, `tool_choice.tools[i].type`, …)
  */
 export function toolChoiceToChat(choice: string | Item | null | undefined): ChatCompletionToolChoiceOption | undefined {
   if (choice == null) return undefined;
@@ -56,6 +61,7 @@ export function toolChoiceToChat(choice: string | Item | null | undefined): Chat
     return { type: 'function', function: { name: choice.name } };
   }
   if (choice.type === 'allowed_tools') {
+    if (choice.mode !== 'auto' && choice.mode !== 'required') throw invalid(`tool_choice.mode ${JSON.stringify(choice.mode ?? null)?.slice(0, 60)} is not one of auto, required (allowed_tools modes)`, 'tool_choice.mode');
     const tools = Array.isArray(choice.tools) ? choice.tools : [];
     return {
       type: 'allowed_tools',
@@ -68,5 +74,6 @@ export function toolChoiceToChat(choice: string | Item | null | undefined): Chat
       },
     };
   }
-  throw invalid(`tool_choice.type '${choice.type}': only none, auto, required, a function or allowed_tools (of functions) can be chosen here; hosted, MCP and custom tools are not served`, 'tool_choice.type', 'unsupported_tool');
+  if (choice.type === 'custom') throw invalid(`tool_choice.type 'custom': ${CUSTOM_NOT_MAPPED}`, 'tool_choice.type', 'unsupported_tool');
+  throw invalid(`tool_choice.type '${choice.type}': only none, auto, required, a function or allowed_tools (of functions) can be chosen here; hosted and MCP tools are not served`, 'tool_choice.type', 'unsupported_tool');
 }

@@ -45,7 +45,7 @@ export function responsesRequestOf(s: ResponseScenario): Record<string, unknown>
 
 /** The chat request fields (besides model and stream flags) an OpenAI-shaped upstream must get. */
 export function chatRequestOf(s: ResponseScenario): Record<string, unknown> {
-  const user = (text: string) => ({ role: 'user', content: [{ type: 'text', text }] });
+  const user = (text: string) => ({ role: 'user', content: text }); // sent as a string, passed on as one
   switch (s) {
     case 'text':
       return { messages: [{ role: 'system', content: 'You are terse.' }, user('Say hello in Norwegian.')], temperature: 0.2 };

@@ -148,7 +148,7 @@ describe('stored responses on every provider', () => {
     // THEN the provider got the first turn's input and answer before the new input (not its instructions)
     expect(second.error).toBeUndefined();
     expect(second.result.previous_response_id).toBe(firstId);
-    const user = (text: string) => ({ role: 'user', content: [{ type: 'text', text }] });
+    const user = (text: string) => ({ role: 'user', content: text }); // sent as a string, passed on as one
     const chat = { messages: [user('Say hello in Norwegian.'), { role: 'assistant', content: 'Hei! Hyggelig å møte deg.' }, user('And in Swedish?')] };
     expect(provider.sent()[1]).toEqual(provider.expected(chat, 'whole'));
 

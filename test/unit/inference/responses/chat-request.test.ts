@@ -7,7 +7,7 @@ import { thrown } from './thrown.js';
 
 const req = (r: Record<string, unknown>) => ({ model: 'm', ...r }) as unknown as ResponsesRequestBody;
 const translate = (r: Record<string, unknown>, history: any[] = []) => chatRequestOf(req(r), history, inputItemsOf(r.input as never));
-const hi = { role: 'user', content: [{ type: 'text', text: 'Hi' }] };
+const hi = { role: 'user', content: 'Hi' };
 
 describe('a Responses request → a chat-completions request', () => {
   it('instructions are a leading system message, counted as leading (not kept for the next turn)', () => {
@@ -50,6 +50,23 @@ describe('a Responses request → a chat-completions request', () => {
     const body = translate({ input: 'Hi', stream: true }).body as unknown as Record<string, unknown>;
     expect(body.stream).toBe(true);
     expect(body.n).toBeUndefined();
+  });
+
+  it('a content sent as a string reaches the upstream as that string; a list stays a list; the input items keep OpenAI\'s list form', () => {
+    expect(translate({ input: 'Hi' }).body.messages).toEqual([{ role: 'user', content: 'Hi' }]);
+    expect(inputItemsOf('Hi')[0].content).toEqual([{ type: 'input_text', text: 'Hi' }]);
+    const input = [
+      { role: 'developer', content: 'Be terse.' },
+      { role: 'user', content: [{ type: 'input_text', text: 'Hi' }] },
+      { role: 'assistant', content: 'Hello' },
+      { type: 'message', role: 'user', content: 'Again' },
+    ];
+    expect(translate({ input }).body.messages).toEqual([
+      { role: 'developer', content: 'Be terse.' },
+      { role: 'user', content: [{ type: 'text', text: 'Hi' }] },
+      { role: 'assistant', content: 'Hello' },
+      { role: 'user', content: 'Again' },
+    ]);
   });
 
   it('no input and no previous turns is a 400 naming input', () => {

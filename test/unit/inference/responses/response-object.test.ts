@@ -27,6 +27,13 @@ describe('the Response object', () => {
     expect(r.completed_at).toEqual(expect.any(Number));
   });
 
+  it('url citations of the chat message become the output text\'s url_citation annotations (flat); another annotation is passed on as sent', () => {
+    const citation = { type: 'url_citation', url_citation: { start_index: 4, end_index: 9, title: 'Yr', url: 'https://www.yr.no/oslo' } };
+    const other = { type: 'file_citation', file_citation: { file_id: 'f' } };
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'See Yr.no', annotations: [citation, other] }), usage);
+    expect((r.output[0] as any).content[0].annotations).toEqual([{ type: 'url_citation', start_index: 4, end_index: 9, title: 'Yr', url: 'https://www.yr.no/oslo' }, other]);
+  });
+
   it('a refusal is a refusal part', () => {
     const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: null, refusal: 'I cannot help with that.' }), usage);
     expect((r.output[0] as any).content).toEqual([{ type: 'refusal', refusal: 'I cannot help with that.' }]);

@@ -62,6 +62,18 @@ describe('chat chunks → Responses stream events', () => {
     expect(events.at(-1).response.output.map((o: any) => o.type)).toEqual(['message', 'function_call']);
   });
 
+  it('a delta\'s url citations: response.output_text.annotation.added each (after the text), and the done part, item and response carry them', async () => {
+    const cite = (n: number) => ({ type: 'url_citation', url_citation: { start_index: n, end_index: n + 2, title: `T${n}`, url: `https://e.org/${n}` } });
+    const flat = (n: number) => ({ type: 'url_citation', start_index: n, end_index: n + 2, title: `T${n}`, url: `https://e.org/${n}` });
+    const events = await eventsOf([chunk({ content: 'Hei du' }), chunk({ content: '', annotations: [cite(0), cite(4)] }), chunk({}, 'stop')]);
+    expect(events.map((e) => e.type).slice(4, 8)).toEqual(['response.output_text.delta', 'response.output_text.annotation.added', 'response.output_text.annotation.added', 'response.output_text.done']);
+    expect(events[5]).toEqual({ type: 'response.output_text.annotation.added', item_id: events[2].item.id, output_index: 0, content_index: 0, annotation_index: 0, annotation: flat(0), sequence_number: 5 });
+    expect(events[6]).toMatchObject({ annotation_index: 1, annotation: flat(4) });
+    expect(events.find((e) => e.type === 'response.content_part.done').part.annotations).toEqual([flat(0), flat(4)]);
+    expect(events.find((e) => e.type === 'response.output_item.done').item.content[0].annotations).toEqual([flat(0), flat(4)]);
+    expect(events.at(-1).response.output[0].content[0].annotations).toEqual([flat(0), flat(4)]);
+  });
+
   it('a refusal gets a refusal part with refusal deltas', async () => {
     const events = await eventsOf([chunk({ refusal: 'No' }), chunk({ refusal: '.' }), chunk({}, 'stop')]);
     expect(events.map((e) => e.type)).toContain('response.refusal.delta');

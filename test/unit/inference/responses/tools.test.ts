@@ -16,13 +16,21 @@ describe('tools → chat tools', () => {
     expect(toolsToChat([])).toBeUndefined();
   });
 
-  it.each(['web_search', 'web_search_preview', 'file_search', 'code_interpreter', 'computer_use_preview', 'image_generation', 'mcp', 'local_shell', 'custom'])(
+  it.each(['web_search', 'web_search_preview', 'file_search', 'code_interpreter', 'computer_use_preview', 'image_generation', 'mcp', 'local_shell'])(
     'the hosted tool %s is a 400 naming tools[i].type and the tool', (type) => {
       const e = thrown(() => toolsToChat([{ type: 'function', name: 'ok' }, { type }]));
       expect(e).toMatchObject({ status: 400, param: 'tools[1].type', code: 'unsupported_tool' });
       expect(e.message).toContain(`'${type}'`);
     },
   );
+
+  it('a custom tool is a 400 that says what it is: not mapped here, passed on by /v1/chat/completions (not a hosted tool)', () => {
+    const e = thrown(() => toolsToChat([{ type: 'custom', name: 'sql', format: { type: 'text' } }]));
+    expect(e).toMatchObject({ status: 400, param: 'tools[0].type', code: 'unsupported_tool' });
+    expect(e.message).toContain('custom tools are not mapped by /v1/responses here; /v1/chat/completions passes them on');
+    expect(e.message).not.toMatch(/hosted|runs at OpenAI/);
+    expect(thrown(() => toolChoiceToChat({ type: 'custom', name: 'sql' })).message).toContain('custom tools are not mapped by /v1/responses here');
+  });
 
   it('function-tool options chat cannot honour are 400s naming them', () => {
     expect(thrown(() => toolsToChat([{ type: 'function', name: 'f', defer_loading: true }])).param).toBe('tools[0].defer_loading');
@@ -36,6 +44,11 @@ describe('tool_choice → chat tool_choice', () => {
   it('allowed_tools of functions is chat allowed_tools', () => {
     expect(toolChoiceToChat({ type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'f' }] }))
       .toEqual({ type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'f' } }] } });
+  });
+  it.each(['x', undefined, null, 'none'])('allowed_tools with mode %j is a 400 naming tool_choice.mode (auto and required only)', (mode) => {
+    const e = thrown(() => toolChoiceToChat({ type: 'allowed_tools', mode, tools: [{ type: 'function', name: 'f' }] }));
+    expect(e).toMatchObject({ status: 400, param: 'tool_choice.mode' });
+    expect(e.message).toContain('auto, required');
   });
   it('a hosted tool choice is a 400 naming tool_choice.type', () => {
     expect(thrown(() => toolChoiceToChat({ type: 'web_search_preview' }))).toMatchObject({ param: 'tool_choice.type', code: 'unsupported_tool' });

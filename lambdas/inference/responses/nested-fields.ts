@@ -1,0 +1,149 @@
+import { invalid } from '../openai-errors.js';
+import type { ResponsesRequestBody } from './request-schema.js';
+
+type Item = Record<string, any>;
+
+/**
+ * The keys one object of a Responses request may have, from the `openai` package's types
+ * (resources/responses/responses.d.ts, resources/shared.d.ts).
+ * - `carried`: mapped onto the chat request, checked and refused where the mapping refuses a value
+ *   (tools.ts, items-to-messages.ts, text-format.ts, request-fields.ts), or consciously ignored on
+ *   replayed items (an output item's `id` and `status`, an `output_text`'s `annotations` and
+ *   `logprobs`: chat messages have no place for them, and OpenAI ignores them on input too);
+ * - `notServed`: defined by the types but not carried to a chat upstream: why, or undefined for a
+ *   value that changes nothing (`caller: {type:'direct'}`, an `input_file`'s `detail: 'auto'`).
+ */
+interface Shape {
+  /** The type's name in the `openai` package, for "not a field of …". */
+  name: string;
+  carried: readonly string[];
+  notServed?: Record<string, (value: any) => string | undefined>;
+}
+
+const always = (why: string) => () => why;
+const PROMPT_CACHE_BREAKPOINT = always('explicit prompt-cache breakpoints have no chat-completions equivalent (prompt_cache_key and prompt_cache_retention are forwarded)');
+const CALLER = (v: Item) => (v?.type === 'direct' ? undefined : 'programmatic tool calling is not served (a chat upstream makes direct calls only); send caller {type: "direct"} or leave it out');
+
+const TEXT: Shape = { name: 'ResponseTextConfig', carried: ['format', 'verbosity'] };
+const FORMATS: Record<string, Shape> = {
+  text: { name: 'ResponseFormatText', carried: ['type'] },
+  json_object: { name: 'ResponseFormatJSONObject', carried: ['type'] },
+  json_schema: { name: 'ResponseFormatTextJSONSchemaConfig', carried: ['type', 'name', 'schema', 'description', 'strict'] },
+};
+const REASONING: Shape = {
+  name: 'Reasoning',
+  // summary and generate_summary: refused with their own message (request-fields.ts).
+  carried: ['effort', 'summary', 'generate_summary'],
+  notServed: {
+    context: always('chat-completions upstreams take no reasoning context (this gateway neither returns nor replays reasoning items); reasoning.effort is forwarded as reasoning_effort'),
+    mode: always('chat completions has no reasoning mode; reasoning.effort is forwarded as reasoning_effort'),
+  },
+};
+const FUNCTION_TOOL: Shape = { name: 'FunctionTool', carried: ['type', 'name', 'description', 'parameters', 'strict', 'defer_loading', 'allowed_callers', 'output_schema'] };
+const TOOL_CHOICES: Record<string, Shape> = {
+  function: { name: 'ToolChoiceFunction', carried: ['type', 'name'] },
+  allowed_tools: { name: 'ToolChoiceAllowed', carried: ['type', 'mode', 'tools'] },
+};
+const ALLOWED_FUNCTION: Shape = { name: "an allowed_tools function entry ({type: 'function', name})", carried: ['type', 'name'] };
+const STREAM_OPTIONS: Shape = { name: 'ResponseCreateParams.StreamOptions', carried: ['include_obfuscation'] };
+
+const ITEMS: Record<string, Shape> = {
+  message: {
+    name: 'EasyInputMessage, ResponseInputItem.Message or ResponseOutputMessage',
+    carried: ['type', 'role', 'content', 'id', 'status'],
+    notServed: { phase: always("chat messages carry no phase (commentary or final_answer), and this gateway's answers never set one") },
+  },
+  function_call: {
+    name: 'ResponseFunctionToolCall',
+    carried: ['type', 'call_id', 'name', 'arguments', 'id', 'status'],
+    notServed: { caller: CALLER, namespace: always('tool namespaces are not served (chat function names are flat)') },
+  },
+  function_call_output: {
+    name: 'ResponseInputItem.FunctionCallOutput',
+    carried: ['type', 'call_id', 'output', 'id', 'status'],
+    notServed: { caller: CALLER },
+  },
+  item_reference: { name: 'ResponseInputItem.ItemReference', carried: ['type', 'id'] },
+};
+const PARTS: Record<string, Shape> = {
+  input_text: { name: 'ResponseInputText', carried: ['type', 'text'], notServed: { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT } },
+  input_image: { name: 'ResponseInputImage', carried: ['type', 'image_url', 'file_id', 'detail'], notServed: { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT } },
+  input_file: {
+    name: 'ResponseInputFile',
+    carried: ['type', 'file_data', 'filename', 'file_id', 'file_url'],
+    notServed: {
+      prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT,
+      detail: (v) => (v === 'auto' ? undefined : "chat file parts have no detail level; send 'auto' (the default) or leave it out"),
+    },
+  },
+  output_text: { name: 'ResponseOutputText', carried: ['type', 'text', 'annotations', 'logprobs'] },
+  refusal: { name: 'ResponseOutputRefusal', carried: ['type', 'refusal'] },
+};
+/** A function call output's parts (ResponseFunctionCallOutputItem): only input_text maps to a chat tool message; the mapping refuses the others by type. */
+const OUTPUT_PARTS: Record<string, Shape> = {
+  input_text: { name: 'ResponseInputTextContent', carried: ['type', 'text'], notServed: { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT } },
+};
+
+const isObject = (v: unknown): v is Item => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Refuses a key of `obj` that `shape` does not carry. A key whose value is null counts as absent.
+ * @throws GatewayError 400 `unsupported_parameter` naming `path.key`
+ */
+function checkKeys(obj: Item, shape: Shape, path: string): void {
+  for (const [key, value] of Object.entries(obj)) {
+    if (value == null || shape.carried.includes(key)) continue;
+    const at = `${path}.${key}`;
+    const why = shape.notServed?.[key];
+    if (why) {
+      const reason = why(value);
+      if (reason === undefined) continue;
+      throw invalid(`${at} is not served by /v1/responses here: ${reason}`, at, 'unsupported_parameter');
+    }
+    throw invalid(`${at} is not a field of ${shape.name}; leave it out`, at, 'unsupported_parameter');
+  }
+}
+
+/** `checkKeys` when `obj` is an object whose `type` the table knows; other types are the mapping's to refuse. */
+function checkTyped(obj: unknown, shapes: Record<string, Shape>, path: string, type = isObject(obj) ? obj.type : undefined): void {
+  if (isObject(obj) && typeof type === 'string' && Object.hasOwn(shapes, type)) checkKeys(obj, shapes[type], path);
+}
+
+/** The keys of each input item and of its content parts (an item without `type` is a message). */
+function checkItems(input: unknown): void {
+  if (!Array.isArray(input)) return;
+  input.forEach((item, i) => {
+    if (!isObject(item)) return;
+    const path = `input[${i}]`;
+    const type = item.type ?? 'message';
+    checkTyped(item, ITEMS, path, type);
+    if (type === 'message' && Array.isArray(item.content)) item.content.forEach((p: unknown, j: number) => checkTyped(p, PARTS, `${path}.content[${j}]`));
+    if (type === 'function_call_output' && Array.isArray(item.output)) item.output.forEach((p: unknown, j: number) => checkTyped(p, OUTPUT_PARTS, `${path}.output[${j}]`));
+  });
+}
+
+/**
+ * Refuses a key inside a request's objects that the gateway would otherwise drop: in `text`,
+ * `text.format`, `reasoning`, `stream_options`, each function tool, `tool_choice` (and its
+ * allowed functions), each input item and its content parts. A key the `openai` package's types
+ * define but the chat mapping does not carry gets a 400 saying it is not served and why; a key the
+ * types do not define gets a 400 saying it is not a field of the type. Objects of a type the
+ * mapping refuses anyway (a hosted tool, a reasoning item) are left to that refusal.
+ * @throws GatewayError 400 `unsupported_parameter` naming the key's path (`input[0].content[1].foo`)
+ */
+export function checkNestedFields(body: ResponsesRequestBody): void {
+  const text = body.text as Item | null | undefined;
+  if (isObject(text)) {
+    checkKeys(text, TEXT, 'text');
+    checkTyped(text.format, FORMATS, 'text.format');
+  }
+  if (isObject(body.reasoning)) checkKeys(body.reasoning, REASONING, 'reasoning');
+  if (isObject(body.stream_options)) checkKeys(body.stream_options, STREAM_OPTIONS, 'stream_options');
+  (body.tools as unknown[] | null | undefined)?.forEach((t, i) => checkTyped(t, { function: FUNCTION_TOOL }, `tools[${i}]`));
+  const choice = body.tool_choice as unknown;
+  checkTyped(choice, TOOL_CHOICES, 'tool_choice');
+  if (isObject(choice) && choice.type === 'allowed_tools' && Array.isArray(choice.tools)) {
+    choice.tools.forEach((t: unknown, i: number) => checkTyped(t, { function: ALLOWED_FUNCTION }, `tool_choice.tools[${i}]`));
+  }
+  checkItems(body.input);
+}
