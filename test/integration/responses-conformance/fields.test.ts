@@ -1,0 +1,85 @@
+import { describe, expect, it, vi } from 'vitest';
+import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
+import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
+import { useConformanceGateway } from '../gateway-conformance/setup.js';
+import { WEATHER_FUNCTION } from './cases.js';
+import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+/**
+ * No field of a Responses request is dropped silently, through the official clients against
+ * `tessera serve`: a key inside the request's objects that the chat mapping would not carry is a
+ * 400 naming its path before any upstream call; what the clients send back of their own earlier
+ * output still passes; the upstream's url citations reach the Response (whole and streamed).
+ */
+const suite = useConformanceGateway(PythonResponsesClient.start);
+const run = (client: ClientName, call: ResponsesCall) => runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, call);
+const MODEL = 'openai-compatible/default';
+
+const REFUSED: Array<[string, Record<string, unknown>]> = [
+  ['text.foo', { input: 'Hi', text: { foo: 'bar' } }],
+  ['reasoning.foo', { input: 'Hi', reasoning: { effort: 'low', foo: 'bar' } }],
+  ['text.format.foo', { input: 'Hi', text: { format: { type: 'json_object', foo: 'bar' } } }],
+  ['tools[0].foo', { input: 'Hi', tools: [{ ...WEATHER_FUNCTION, foo: 'bar' }] }],
+  ['input[0].foo', { input: [{ role: 'user', content: 'Hi', foo: 'bar' }] }],
+  ['input[0].content[0].foo', { input: [{ role: 'user', content: [{ type: 'input_text', text: 'Hi', foo: 'bar' }] }] }],
+  ['reasoning.context', { input: 'Hi', reasoning: { context: 'all_turns' } }],
+  ['input[0].phase', { input: [{ role: 'assistant', content: 'Hi', phase: 'commentary' }, { role: 'user', content: 'Go on' }] }],
+  ['tool_choice.mode', { input: 'Hi', tools: [WEATHER_FUNCTION], tool_choice: { type: 'allowed_tools', mode: 'x', tools: [{ type: 'function', name: 'get_weather' }] } }],
+];
+
+describe('a key the chat mapping would drop is a 400 naming its path', () => {
+  const cells = REFUSED.flatMap(([param, fields]) => CLIENTS.map((client) => ({ param, fields, client })));
+  it.each(cells)('$param ($client client)', async ({ param, fields, client }) => {
+    const out = await run(client, { op: 'create', params: { model: MODEL, ...fields } });
+    expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', param } });
+    expect(out.error!.body.message).toContain(param);
+    expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+
+  it.each(CLIENTS)('a custom tool is refused as what it is, not as a hosted tool (%s client)', async (client) => {
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', tools: [{ type: 'custom', name: 'sql', description: 'Runs SQL' }] } });
+    expect(out.error).toMatchObject({ status: 400, body: { param: 'tools[0].type', code: 'unsupported_tool' } });
+    expect(out.error!.body.message).toContain('/v1/chat/completions passes them on');
+    expect(out.error!.body.message).not.toMatch(/hosted/);
+  });
+});
+
+const CITATION = { type: 'url_citation', url_citation: { start_index: 0, end_index: 4, title: 'Hei', url: 'https://example.org/hei' } };
+const FLAT = { type: 'url_citation', start_index: 0, end_index: 4, title: 'Hei', url: 'https://example.org/hei' };
+
+describe('the upstream\'s url citations reach the Response', () => {
+  it.each(CLIENTS)('whole: output_text annotations; the client sends the output back next turn and it passes (%s client)', async (client) => {
+    const answer = openAiAnswer('text');
+    answer.choices[0].message.annotations = [CITATION];
+    suite.env.upstream.script({ body: answer }, { body: openAiAnswer('text') });
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Say hello in Norwegian.', store: false } });
+    expect(out.error).toBeUndefined();
+    expect(out.result.output[0].content[0].annotations).toEqual([FLAT]);
+
+    // The next turn replays the output as input (as the Agents SDK does with store: false)
+    const next = await run(client, { op: 'create', params: { model: MODEL, store: false, input: [{ role: 'user', content: 'Say hello in Norwegian.' }, ...out.result.output, { role: 'user', content: 'Again' }] } });
+    expect(next.error, JSON.stringify(next.error)).toBeUndefined();
+    expect(suite.env.upstream.calls[1].body.messages).toEqual([
+      { role: 'user', content: 'Say hello in Norwegian.' }, { role: 'assistant', content: 'Hei! Hyggelig å møte deg.' }, { role: 'user', content: 'Again' },
+    ]);
+  });
+
+  it.each(CLIENTS)('streamed: response.output_text.annotation.added after the text; the done part and the final Response carry it (%s client)', async (client) => {
+    const chunks = openAiChunks('text');
+    const finish = chunks.findIndex((c) => c.choices[0]?.finish_reason);
+    chunks.splice(finish, 0, { ...chunks[finish], choices: [{ index: 0, delta: { annotations: [CITATION] }, logprobs: null, finish_reason: null }] });
+    suite.env.upstream.script({ events: [...chunks.map((data) => ({ data })), { data: '[DONE]' }] });
+    const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Say hello in Norwegian.' } });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    const types = out.events!.map((e) => e.type);
+    const added = out.events!.find((e) => e.type === 'response.output_text.annotation.added');
+    expect(added).toMatchObject({ output_index: 0, content_index: 0, annotation_index: 0, annotation: FLAT });
+    expect(types.indexOf('response.output_text.annotation.added')).toBeGreaterThan(types.lastIndexOf('response.output_text.delta'));
+    expect(types.indexOf('response.output_text.annotation.added')).toBeLessThan(types.indexOf('response.output_text.done'));
+    expect(out.events!.find((e) => e.type === 'response.content_part.done').part.annotations).toEqual([FLAT]);
+    expect(out.events!.at(-1).response.output[0].content[0].annotations).toEqual([FLAT]);
+    expect(out.result.output[0].content[0].annotations).toEqual([FLAT]);
+  });
+});
