@@ -69,8 +69,9 @@ export const annotationsOf = (list: unknown): ResponseOutputText['annotations'] 
 
 /**
  * A chat answer's message as output items: a `message` (id `msg_…`) with an `output_text` part
- * (the answer's annotations, url citations mapped by `annotationOf`, and logprobs) and/or a `refusal` part, then one `function_call` item
- * per tool call (id `fc_…`, `call_id` = the chat tool call's id, status completed).
+ * (the answer's annotations, url citations mapped by `annotationOf`, and logprobs) and/or a
+ * `refusal` part, then one `function_call` item per tool call (id `fc_…`, `call_id` = the chat
+ * tool call's id, status completed).
  */
 export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: ResponseOutputMessage['status']): ResponseOutputItem[] {
   const m = choice.message;

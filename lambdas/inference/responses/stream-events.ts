@@ -20,8 +20,9 @@ interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall
  * `response.created`, `response.in_progress`; for text `response.output_item.added` (a message),
  * `response.content_part.added` (`output_text`), `response.output_text.delta`…; a refusal gets its
  * own part (`response.refusal.delta`…); a delta's `annotations` (url citations, mapped by
- * `annotationOf`) go on the text part, each with `response.output_text.annotation.added`; each tool call (the chunk's `tool_calls[k]`, by its index)
- * closes the message and opens a `function_call` item (`response.function_call_arguments.delta`…).
+ * `annotationOf`) go on the text part, each with `response.output_text.annotation.added`; each
+ * tool call (the chunk's `tool_calls[k]`, by its index) closes the message and opens a
+ * `function_call` item (`response.function_call_arguments.delta`…).
  * `finish` closes every open part and item (`…text.done`, `…content_part.done`,
  * `…function_call_arguments.done`, `response.output_item.done`) and ends with `response.completed`
  * (or `response.incomplete` for finish reasons length and content_filter); `fail` closes them as
