@@ -103,9 +103,10 @@ describe('item_reference: an item of the tenant\'s own stored response (the AI S
       { role: 'user', text: 'Say hello in Norwegian.' }, { role: 'assistant', text: ANSWER }, { role: 'user', text: 'Once more?' },
     ]);
     // and the streamed answer's item id is derived from its response too: turn 3 references both answers
+    // (the second as OpenAI's ItemReference allows, without its optional type)
     const streamed = second.result;
     expect(streamed.output[0].id).toMatch(derivedFrom(streamed.id));
-    const third = await run(client, { op: 'create', params: { model: MODEL, input: [{ type: 'item_reference', id: answer.id }, { type: 'item_reference', id: streamed.output[0].id }, { role: 'user', content: 'Thanks.' }] } });
+    const third = await run(client, { op: 'create', params: { model: MODEL, input: [{ type: 'item_reference', id: answer.id }, { id: streamed.output[0].id }, { role: 'user', content: 'Thanks.' }] } });
     expect(third.error).toBeUndefined();
     expect(suite.env.upstream.calls[2].body.messages.map(roles)).toEqual([{ role: 'assistant', text: ANSWER }, { role: 'assistant', text: ANSWER }, { role: 'user', text: 'Thanks.' }]);
 

@@ -1,11 +1,15 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { isResponseId, newId, responseIdOfItem, withItemIdsOf } from '../../../../lambdas/inference/responses/ids.js';
 import { inputItemsOf, type InputItem } from '../../../../lambdas/inference/responses/input-items.js';
 import { normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../../../../lambdas/inference/responses/item-references.js';
 import { itemsToMessages } from '../../../../lambdas/inference/responses/items-to-messages.js';
 import { checkUniqueItemIds } from '../../../../lambdas/inference/responses/references.js';
+import { DynamoDbResponseStore } from '../../../../lambdas/inference/stores/dynamodb-response-store.js';
 import { MemoryResponseStore } from '../../../../lambdas/inference/stores/memory-response-store.js';
-import type { StoredResponse } from '../../../../lambdas/inference/stores/response-store.js';
+import { encodeStoredBody, type StoredResponse } from '../../../../lambdas/inference/stores/response-store.js';
 import { thrown } from './thrown.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -211,5 +215,26 @@ describe('item references: resolution from the caller\'s tenant\'s stored respon
     const resolved = await resolveItemReferences(turns.map((t) => ref(outputOf(t)[0].id)), load);
     expect(resolved.map((i) => (i.content as Array<{ text: string }>)[0].text)).toEqual(turns.map((_, i) => `t${i}`));
     expect(most).toBe(8);
+  });
+
+  it('on the DynamoDB store, a reference is read with the caller\'s tenant session and key (GetItem), whoever stored the item', async () => {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+    const ddb = mockClient(doc);
+    try {
+      const asked: string[] = [];
+      const store = new DynamoDbResponseStore('tessera-responses', async (tenantId) => (asked.push(tenantId), doc));
+      const theirs = storedTurn('globex', 'Our Q3 numbers');
+      ddb.on(GetCommand).resolves({}); // acme's partition holds no such response
+      const e = await rejected(resolveItemReferences([ref(outputOf(theirs)[0].id)], (id) => store.get('acme', id)));
+      expect(e).toMatchObject({ param: 'input[0].id', code: 'item_not_found' });
+      expect(asked).toEqual(['acme']);
+      expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([{ TableName: 'tessera-responses', Key: { tenantId: 'acme', responseId: theirs.responseId }, ConsistentRead: true }]);
+      // acme's own stored response resolves through the same read
+      const mine = storedTurn('acme', 'Hei!');
+      ddb.on(GetCommand).resolves({ Item: { tenantId: 'acme', responseId: mine.responseId, expiresAt: mine.expiresAt, body: encodeStoredBody(mine) } });
+      expect(await resolveItemReferences([ref(outputOf(mine)[0].id)], (id) => store.get('acme', id))).toEqual([outputOf(mine)[0]]);
+    } finally {
+      ddb.restore();
+    }
   });
 });
