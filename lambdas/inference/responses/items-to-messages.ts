@@ -88,7 +88,6 @@ const NOT_SERVED: Record<string, string> = {
   reasoning: 'reasoning items cannot be sent to a chat-completions upstream (and this gateway never returns them); leave them out',
   custom_tool_call: 'custom tools are not mapped by /v1/responses here (a request cannot declare one, so no custom tool call can be answered); /v1/chat/completions passes custom tools on',
   custom_tool_call_output: 'custom tools are not mapped by /v1/responses here (a request cannot declare one, so no custom tool call can be answered); /v1/chat/completions passes custom tools on',
-  item_reference: 'item references are not resolved by this gateway; send the item itself, or chain from its response with previous_response_id',
 };
 
 /**
@@ -98,7 +97,8 @@ const NOT_SERVED: Record<string, string> = {
  * - `function_call` → an assistant `tool_calls` entry (id = `call_id`); consecutive calls, and the
  *   assistant message right before them, form one assistant turn, as chat completions answered it;
  * - `function_call_output` → a `tool` message for its `call_id`;
- * - anything else (reasoning, item_reference, hosted-tool calls) → 400 naming `input[i].type`.
+ * - anything else (reasoning, hosted-tool calls) → 400 naming `input[i].type` (an `item_reference` is
+ *   resolved to its item before: ./item-references.ts).
  * @param base the path of the items in the request (`input`)
  * @param plain the indexes of the items whose content the caller sent as a string (`inputItemsOf`
  *   keeps OpenAI's list form): a user, system or developer message among them gets its text as a
