@@ -20,9 +20,9 @@ interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall
  * `response.created`, `response.in_progress`; for text `response.output_item.added` (a message),
  * `response.content_part.added` (`output_text`), `response.output_text.delta`…; a refusal gets its
  * own part (`response.refusal.delta`…); a delta's `annotations` (url citations, mapped by
- * `annotationOf`) go on the text part, each with `response.output_text.annotation.added`; each
- * tool call (the chunk's `tool_calls[k]`, by its index) closes the message and opens a
- * `function_call` item (`response.function_call_arguments.delta`…).
+ * `annotationOf`; an exact repeat once) go on the text part, each with
+ * `response.output_text.annotation.added`; each tool call (the chunk's `tool_calls[k]`, by its
+ * index) closes the message and opens a `function_call` item (`response.function_call_arguments.delta`…).
  * `finish` closes every open part and item (`…text.done`, `…content_part.done`,
  * `…function_call_arguments.done`, `response.output_item.done`) and ends with `response.completed`
  * (or `response.incomplete` for finish reasons length and content_filter); `fail` closes them as
@@ -62,9 +62,13 @@ export class ResponseEventStream {
     }
     const annotations = annotationsOf((d as { annotations?: unknown }).annotations);
     if (annotations.length) {
-      // OpenAI's chat stream sends a message's annotations in a delta (after the text they cite); they go on the text part, one event each.
+      // OpenAI's search models send a message's annotations in a delta of their own after the text
+      // (openai/openai-java#297); some providers repeat them on later deltas: an exact repeat is kept once.
       const part = (await this.openPart('output_text')) as ResponseOutputText;
+      const seen = new Set(part.annotations.map((a) => JSON.stringify(a)));
       for (const annotation of annotations) {
+        if (seen.has(JSON.stringify(annotation))) continue;
+        seen.add(JSON.stringify(annotation));
         part.annotations.push(annotation);
         await this.send({ type: 'response.output_text.annotation.added', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, annotation_index: part.annotations.length - 1, annotation });
       }

@@ -74,6 +74,13 @@ describe('chat chunks → Responses stream events', () => {
     expect(events.at(-1).response.output[0].content[0].annotations).toEqual([flat(0), flat(4)]);
   });
 
+  it('an annotation a later delta repeats exactly is added once; a new one is added', async () => {
+    const cite = (n: number) => ({ type: 'url_citation', url_citation: { start_index: n, end_index: n + 2, title: 'T', url: 'https://e.org' } });
+    const events = await eventsOf([chunk({ content: 'Hei du', annotations: [cite(0)] }), chunk({ annotations: [cite(0), cite(4)] }), chunk({}, 'stop')]);
+    expect(events.filter((e) => e.type === 'response.output_text.annotation.added').map((e) => [e.annotation_index, e.annotation.start_index])).toEqual([[0, 0], [1, 4]]);
+    expect(events.at(-1).response.output[0].content[0].annotations.map((a: any) => a.start_index)).toEqual([0, 4]);
+  });
+
   it('a refusal gets a refusal part with refusal deltas', async () => {
     const events = await eventsOf([chunk({ refusal: 'No' }), chunk({ refusal: '.' }), chunk({}, 'stop')]);
     expect(events.map((e) => e.type)).toContain('response.refusal.delta');
