@@ -8,7 +8,7 @@ import { parseJson, parseWith } from '../request-body.js';
 import { chatRequestOf, checkMappable } from '../responses/chat-request.js';
 import { newId, withItemIdsOf } from '../responses/ids.js';
 import { inputItemsOf, type InputItem } from '../responses/input-items.js';
-import { normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../responses/item-references.js';
+import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../responses/item-references.js';
 import { itemsToMessages } from '../responses/items-to-messages.js';
 import { checkCallOutputs, checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
 import { checkRequestFields } from '../responses/request-fields.js';
@@ -39,8 +39,8 @@ const DAY_S = 86_400;
  * are derived from its id (../responses/ids.ts), so an `item_reference` to one of them leads to its
  * stored response: references are resolved after the rate limits, from the caller's tenant's
  * stored responses only (../responses/item-references.ts; one that does not resolve is a 400
- * `item_not_found` naming `input[i].id`), and the resolved items are what the model sees and what
- * `input_items` lists.
+ * `item_not_found` naming `input[i].id`, audited with `detail.itemId`), and the resolved items are
+ * what the model sees and what `input_items` lists.
  */
 export async function createResponse(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder, store: ResponseStore | undefined): Promise<void> {
   const body = parseWith(ResponsesRequest, parseJson(rawBody)) as ResponsesRequestBody;
@@ -68,7 +68,10 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   await pipeline.admit(r);
 
   // Resolved items keep the references' ids: the ids stay unique (checked above).
-  const items = await resolveItemReferences(sent, store && ((id) => store.get(r.caller.tenantId, id)));
+  const items = await resolveItemReferences(sent, store && ((id) => store.get(r.caller.tenantId, id))).catch((e: unknown) => {
+    if (e instanceof ItemNotFoundError) detail.itemId = e.itemId;
+    throw e;
+  });
 
   let history: ChatCompletionMessageParam[] = [];
   if (body.previous_response_id) {

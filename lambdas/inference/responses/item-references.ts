@@ -1,4 +1,4 @@
-import { invalid } from '../openai-errors.js';
+import { GatewayError, invalid } from '../openai-errors.js';
 import type { StoredResponse } from '../stores/response-store.js';
 import { responseIdOfItem } from './ids.js';
 import type { InputItem } from './input-items.js';
@@ -70,7 +70,7 @@ export const withReferenceStandIns = (items: InputItem[]): InputItem[] =>
  * @param load the caller's tenant's stored response, or undefined (unknown, expired, another
  *   tenant's); absent when the gateway keeps no responses (then no reference resolves)
  * @returns the items with references resolved (the same array when there are none)
- * @throws GatewayError 400 naming `input[i].id`, code `item_not_found` (OpenAI: "Item with id '…' not found."), for the first reference that does not resolve
+ * @throws ItemNotFoundError (400 naming `input[i].id`, code `item_not_found`) for the first reference that does not resolve
  */
 export async function resolveItemReferences(items: InputItem[], load: ((responseId: string) => Promise<StoredResponse | undefined>) | undefined): Promise<InputItem[]> {
   if (!items.some((item) => item.type === 'item_reference')) return items;
@@ -90,7 +90,7 @@ export async function resolveItemReferences(items: InputItem[], load: ((response
     if (item.type !== 'item_reference') return item;
     const responseId = responseIdOfItem(item.id);
     const found = responseId === undefined ? undefined : itemOf(stored.get(responseId), item.id);
-    if (!found) throw itemNotFound(item.id, i, load !== undefined);
+    if (!found) throw new ItemNotFoundError(item.id, i, load !== undefined);
     return structuredClone(found) as InputItem;
   });
 }
@@ -102,8 +102,15 @@ function itemOf(response: StoredResponse | undefined, id: string): RawItem | und
   return output.find((item) => item?.id === id) ?? response.inputItems.find((item) => item?.id === id);
 }
 
-const itemNotFound = (id: string, i: number, storing: boolean) => invalid(
-  `Item with id '${id.slice(0, 100)}' not found (input[${i}].id). ` + (storing
-    ? 'An item_reference names an item of one of your stored responses (store: true, not expired or deleted); items of responses sent with store: false are not kept. Send the item itself instead, or chain with previous_response_id.'
-    : 'This gateway stores no responses, so items cannot be referenced: send the item itself instead.'),
-  `input[${i}].id`, 'item_not_found');
+/**
+ * 400 `item_not_found` naming `input[i].id`, in OpenAI's words ("Item with id '…' not found."), one
+ * message for every cause; `itemId` (as sent, at most 256 characters) is for the audit record.
+ */
+export class ItemNotFoundError extends GatewayError {
+  constructor(readonly itemId: string, index: number, storing: boolean) {
+    super(400, `Item with id '${itemId.slice(0, 100)}' not found (input[${index}].id). ` + (storing
+      ? 'An item_reference names an item of one of your stored responses (store: true, not expired or deleted); items of responses sent with store: false are not kept. Send the item itself instead, or chain with previous_response_id.'
+      : 'This gateway stores no responses, so items cannot be referenced: send the item itself instead.'),
+    'invalid_request_error', 'item_not_found', `input[${index}].id`);
+  }
+}

@@ -133,7 +133,7 @@ describe('item_reference: an item of the tenant\'s own stored response (the AI S
     expect(new Set(messages).size).toBe(1); // never says whether another tenant has the item
     expect(messages[0]).toMatch(/^Item with id '<id>' not found/);
     expect(suite.env.upstream.calls).toHaveLength(calls);
-    expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ path: '/v1/responses', status: 400, outcome: 'item_not_found' });
+    expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ path: '/v1/responses', status: 400, outcome: 'item_not_found', action: 'response.create', detail: { itemId: refs.unknown, stored: false } });
   });
 });
 

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { isResponseId, newId, responseIdOfItem, withItemIdsOf } from '../../../../lambdas/inference/responses/ids.js';
 import { inputItemsOf, type InputItem } from '../../../../lambdas/inference/responses/input-items.js';
-import { normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../../../../lambdas/inference/responses/item-references.js';
+import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../../../../lambdas/inference/responses/item-references.js';
 import { itemsToMessages } from '../../../../lambdas/inference/responses/items-to-messages.js';
 import { checkUniqueItemIds } from '../../../../lambdas/inference/responses/references.js';
 import { DynamoDbResponseStore } from '../../../../lambdas/inference/stores/dynamodb-response-store.js';
@@ -151,6 +151,8 @@ describe('item references: resolution from the caller\'s tenant\'s stored respon
     const { reads, loadFor } = await storeWith(theirs);
     const otherTenant = await rejected(resolveItemReferences([user('a'), ref(outputOf(theirs)[0].id)], loadFor('acme')));
     expect(otherTenant).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'input[1].id', code: 'item_not_found' });
+    expect(otherTenant).toBeInstanceOf(ItemNotFoundError);
+    expect((otherTenant as ItemNotFoundError).itemId).toBe(outputOf(theirs)[0].id);
     expect(otherTenant.message).toMatch(new RegExp(`^Item with id '${outputOf(theirs)[0].id}' not found \\(input\\[1\\]\\.id\\)`));
     expect(otherTenant.message).not.toMatch(/globex|tenant/i);
     expect(reads).toEqual([theirs.responseId]); // read as acme (the store's tenant-scoped get): nothing found
