@@ -9,6 +9,13 @@ type RawItem = Record<string, unknown>;
 const CONCURRENT_READS = 8;
 
 /**
+ * The most stored responses one request may reference items of: each is read (in DynamoDB a
+ * consistent GetItem of up to 400 KB), and a conversation whose every turn is still storable
+ * (390 KiB compressed) has far fewer turns.
+ */
+export const MAX_REFERENCED_RESPONSES = 1000;
+
+/**
  * Whether a request's input item is an item reference (OpenAI's `ResponseInputItem.ItemReference`,
  * `{type: 'item_reference', id}`, where `type` may be left out: an item of `id` alone).
  */
@@ -35,7 +42,7 @@ export function normalizeItemReferences<T>(input: T): T {
       if (k !== 'id' && k !== 'type' && v != null) throw invalid(`input[${i}].${k.slice(0, 60)}: an item_reference has only type and id`, `input[${i}].${k.slice(0, 60)}`, 'unsupported_parameter');
     }
     if (typeof raw.id !== 'string' || raw.id === '' || raw.id.length > 256) {
-      throw invalid(`input[${i}].id: an item_reference needs the id of an item (a string of 1 to 256 characters), got ${typeof raw.id === 'string' ? `${raw.id.length} characters` : JSON.stringify(raw.id)}`, `input[${i}].id`, raw.id == null ? 'missing_required_parameter' : 'invalid_type');
+      throw invalid(`input[${i}].id: an item_reference needs the id of an item (a string of 1 to 256 characters), got ${typeof raw.id === 'string' ? `${raw.id.length} characters` : raw.id == null ? 'none' : `a ${Array.isArray(raw.id) ? 'list' : typeof raw.id}`}`, `input[${i}].id`, raw.id == null ? 'missing_required_parameter' : 'invalid_type');
     }
     return { type: 'item_reference', id: raw.id };
   }) as T;
@@ -56,7 +63,7 @@ export const withReferenceStandIns = (items: InputItem[]): InputItem[] =>
  * for a response's item leads to that response (`responseIdOfItem`, ids.ts), which is read with
  * `load` (the response store's tenant-scoped get: another tenant's response is never read); the
  * item is looked for among its output items, then its input items. Each response is read once per
- * request, at most 8 at a time.
+ * request, at most 8 at a time, and reading stops at the first that is not found.
  *
  * Not found, with one answer for all (so it never says whether another tenant has such an item):
  * an id the gateway did not derive (a caller's own, an item of a response stored before item ids
@@ -71,21 +78,19 @@ export const withReferenceStandIns = (items: InputItem[]): InputItem[] =>
  *   tenant's); absent when the gateway keeps no responses (then no reference resolves)
  * @returns the items with references resolved (the same array when there are none)
  * @throws ItemNotFoundError (400 naming `input[i].id`, code `item_not_found`) for the first reference that does not resolve
+ * @throws GatewayError 400 `too_many_item_references` naming the reference to a response past the first `MAX_REFERENCED_RESPONSES`
  */
 export async function resolveItemReferences(items: InputItem[], load: ((responseId: string) => Promise<StoredResponse | undefined>) | undefined): Promise<InputItem[]> {
-  if (!items.some((item) => item.type === 'item_reference')) return items;
-  const responseIds = [...new Set(items.filter((item) => item.type === 'item_reference').map((item) => responseIdOfItem(item.id)).filter((id) => id !== undefined))];
-  const stored = new Map<string, StoredResponse | undefined>();
-  if (load) {
-    let next = 0;
-    const reader = async () => {
-      while (next < responseIds.length) {
-        const id = responseIds[next++];
-        stored.set(id, await load(id));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENT_READS, responseIds.length) }, reader));
+  const refs = items.flatMap((item, i) => (item.type === 'item_reference' ? [{ i, responseId: responseIdOfItem(item.id) }] : []));
+  if (!refs.length) return items;
+  // The responses to read, in the order they are first referenced, up to the first id that names none (not found, whatever else is read).
+  const order = new Set<string>();
+  for (const { i, responseId } of refs) {
+    if (responseId === undefined) break;
+    order.add(responseId);
+    if (order.size > MAX_REFERENCED_RESPONSES) throw invalid(`input[${i}].id: a request may reference items of at most ${MAX_REFERENCED_RESPONSES} stored responses (each is read); send the earlier items themselves, or chain with previous_response_id`, `input[${i}].id`, 'too_many_item_references');
   }
+  const stored = load ? await readInOrder([...order], load) : new Map<string, StoredResponse | undefined>();
   return items.map((item, i) => {
     if (item.type !== 'item_reference') return item;
     const responseId = responseIdOfItem(item.id);
@@ -93,6 +98,28 @@ export async function resolveItemReferences(items: InputItem[], load: ((response
     if (!found) throw new ItemNotFoundError(item.id, i, load !== undefined);
     return structuredClone(found) as InputItem;
   });
+}
+
+/**
+ * The responses, read `CONCURRENT_READS` at a time in the given order; reading stops (after the
+ * reads under way) once one is not found: every response before it has been read, so the first
+ * reference that does not resolve is still the one named, and a request full of unknown ids costs
+ * a few reads, not one per id.
+ */
+async function readInOrder(responseIds: string[], load: (responseId: string) => Promise<StoredResponse | undefined>): Promise<Map<string, StoredResponse | undefined>> {
+  const stored = new Map<string, StoredResponse | undefined>();
+  let next = 0;
+  let missing = false;
+  const reader = async () => {
+    while (next < responseIds.length && !missing) {
+      const id = responseIds[next++];
+      const response = await load(id);
+      stored.set(id, response);
+      if (!response) missing = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_READS, responseIds.length) }, reader));
+  return stored;
 }
 
 /** The item `id` of a stored response: an output item, else an input item. */

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { isResponseId, newId, responseIdOfItem, withItemIdsOf } from '../../../../lambdas/inference/responses/ids.js';
 import { inputItemsOf, type InputItem } from '../../../../lambdas/inference/responses/input-items.js';
-import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../../../../lambdas/inference/responses/item-references.js';
+import { ItemNotFoundError, MAX_REFERENCED_RESPONSES, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../../../../lambdas/inference/responses/item-references.js';
 import { itemsToMessages } from '../../../../lambdas/inference/responses/items-to-messages.js';
 import { checkUniqueItemIds } from '../../../../lambdas/inference/responses/references.js';
 import { DynamoDbResponseStore } from '../../../../lambdas/inference/stores/dynamodb-response-store.js';
@@ -104,8 +104,9 @@ describe('item references: what is sent (normalizeItemReferences)', () => {
   });
 
   it('refuses a reference without a string id, or with another field, naming it', () => {
-    expect(thrown(() => normalizeItemReferences([{ role: 'user', content: 'Hi' }, { type: 'item_reference' }]))).toMatchObject({ status: 400, param: 'input[1].id', code: 'missing_required_parameter' });
-    expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 7 }]))).toMatchObject({ param: 'input[0].id', code: 'invalid_type' });
+    expect(thrown(() => normalizeItemReferences([{ role: 'user', content: 'Hi' }, { type: 'item_reference' }]))).toMatchObject({ status: 400, param: 'input[1].id', code: 'missing_required_parameter', message: expect.stringMatching(/got none$/) });
+    expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 7 }]))).toMatchObject({ param: 'input[0].id', code: 'invalid_type', message: expect.stringMatching(/got a number$/) });
+    expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: ['x'.repeat(1000)] }])).message).toMatch(/got a list$/);
     expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 'x'.repeat(257) }]))).toMatchObject({ param: 'input[0].id', message: expect.stringContaining('257 characters') });
     expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 'msg_a', role: 'assistant' }]))).toMatchObject({ param: 'input[0].role', code: 'unsupported_parameter' });
   });
@@ -184,11 +185,26 @@ describe('item references: resolution from the caller\'s tenant\'s stored respon
     expect(none).toMatchObject({ param: 'input[0].id', code: 'item_not_found', message: expect.stringContaining('stores no responses') });
   });
 
-  it('names the first reference that does not resolve', async () => {
-    const mine = storedTurn('acme', 'Hei!');
-    const { loadFor } = await storeWith(mine);
-    const e = await rejected(resolveItemReferences([ref(outputOf(mine)[0].id), ref('msg_nope'), ref('msg_nope2')], loadFor('acme')));
-    expect(e.param).toBe('input[1].id');
+  it('names the first reference that does not resolve; reading stops at the first response not found', async () => {
+    const [a, b] = [storedTurn('acme', 'A'), storedTurn('acme', 'B')];
+    const { reads, loadFor } = await storeWith(a, b);
+    const unknown = () => withItemIdsOf(newId('resp'), () => newId('msg'));
+    expect((await rejected(resolveItemReferences([ref(outputOf(a)[0].id), ref('msg_nope'), ref(outputOf(b)[0].id)], loadFor('acme')))).param).toBe('input[1].id');
+    expect(reads).toEqual([a.responseId]); // nothing after an id that names no response is read
+    reads.length = 0;
+    expect((await rejected(resolveItemReferences([ref(outputOf(a)[0].id), ref(unknown()), ref(outputOf(b)[0].id)], loadFor('acme')))).param).toBe('input[1].id');
+    // A request of unknown ids costs the reads under way when the first comes back empty, not one per id.
+    reads.length = 0;
+    const many = Array.from({ length: 50 }, () => ref(unknown()));
+    expect((await rejected(resolveItemReferences(many, loadFor('acme')))).param).toBe('input[0].id');
+    expect(reads.length).toBeLessThanOrEqual(8);
+  });
+
+  it(`refuses references to items of more than ${MAX_REFERENCED_RESPONSES} responses before reading any`, async () => {
+    const { reads, loadFor } = await storeWith();
+    const refs = Array.from({ length: MAX_REFERENCED_RESPONSES + 1 }, () => ref(withItemIdsOf(newId('resp'), () => newId('msg'))));
+    expect(await rejected(resolveItemReferences(refs, loadFor('acme')))).toMatchObject({ status: 400, param: `input[${MAX_REFERENCED_RESPONSES}].id`, code: 'too_many_item_references' });
+    expect(reads).toEqual([]);
   });
 
   it('a reference to an item also sent inline, or two references to one item, are duplicates (the ids stay unique)', async () => {
