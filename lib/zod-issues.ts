@@ -1,8 +1,14 @@
 import type { z } from 'zod';
 
-/** `a.b[0].c` from a zod issue path. */
+/** The longest key a path or message shows whole: a longer one (a caller's made-up key) is cut, so an error never echoes megabytes. */
+const MAX_KEY_SHOWN = 64;
+
+/** `key` as errors show it: itself up to 64 characters, else its first 61 and `...`. */
+export const shownKey = (key: string): string => (key.length <= MAX_KEY_SHOWN ? key : `${key.slice(0, MAX_KEY_SHOWN - 3)}...`);
+
+/** `a.b[0].c` from a zod issue path (each key as `shownKey` shows it). */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${shownKey(String(key))}` : shownKey(String(key))), '');
 }
 
 /** The value at `path` of `raw`, or undefined when the path leads nowhere. */
@@ -43,8 +49,9 @@ function resolve(issue: Issue, base: readonly PropertyKey[]): Issue[] {
   }
   const fewest = Math.min(...kept.map((b) => b.length));
   const best = kept.filter((b) => b.length === fewest);
-  if (best.length === 1) return best[0];
-  const each = best.map((b) => `${formatPath(b[0].path)}: ${b[0].message}`);
+  // Branches that fail alike (three list shapes all too short) are one answer.
+  const each = [...new Set(best.map((b) => `${formatPath(b[0].path)}: ${b[0].message}`))];
+  if (best.length === 1 || each.length === 1) return best[0];
   return [{ ...issue, path, message: `Invalid input: no accepted shape matches (${each.join('; or ')})` } as Issue];
 }
 
@@ -53,6 +60,7 @@ export function describeIssues(error: z.ZodError, raw: unknown): string[] {
   return leafIssues(error).map((issue) => {
     const value = valueAt(raw, issue.path);
     const shown = value === undefined ? '(missing)' : JSON.stringify(value);
-    return `${formatPath(issue.path) || '(root)'} = ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}: ${issue.message}`;
+    const message = issue.code === 'unrecognized_keys' ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map((k) => `"${shownKey(k)}"`).join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}` : issue.message;
+    return `${formatPath(issue.path) || '(root)'} = ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}: ${message.length > 300 ? `${message.slice(0, 297)}...` : message}`;
   });
 }

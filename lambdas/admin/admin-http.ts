@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { describeIssues } from '../../lib/zod-issues.js';
+import { describeIssues, formatPath, leafIssues, shownKey } from '../../lib/zod-issues.js';
 import { ApiError } from '../shared/api-errors.js';
 import { getTenant } from '../shared/registry.js';
 
@@ -15,8 +15,8 @@ export const json = (statusCode: number, body: unknown): APIGatewayProxyResult =
 export function parse<T>(schema: z.ZodType<T> | { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: z.ZodError } }, raw: unknown): T {
   const result = schema.safeParse(raw);
   if (!result.success) {
-    const first = result.error.issues[0];
-    const param = first?.code === 'unrecognized_keys' ? first.keys[0] : first?.path.join('.');
+    const first = leafIssues(result.error)[0];
+    const param = first?.code === 'unrecognized_keys' ? shownKey(first.keys[0]) : formatPath(first?.path ?? []);
     throw new ApiError(400, describeIssues(result.error, raw).join('; '), 'invalid_request_error', first?.code === 'unrecognized_keys' ? 'unknown_parameter' : 'invalid_request', param || undefined);
   }
   return result.data;

@@ -3,7 +3,7 @@ import { mintApiKey } from '../../lib/identity/api-key.js';
 import { ApiKeyRecord, CreateApiKeyRequest, RotateApiKeyRequest } from '../../lib/identity/api-key-record.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
-import { describeIssues, formatPath } from '../../lib/zod-issues.js';
+import { describeIssues, formatPath, leafIssues } from '../../lib/zod-issues.js';
 import { resolvePolicy } from '../inference/policy.js';
 import { IdentityError } from './identity-error.js';
 import type { ApiKeyStore } from './stores/api-key-store.js';
@@ -39,7 +39,7 @@ export function keyUsable(record: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>,
 export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const first = result.error.issues[0]!;
+  const first = leafIssues(result.error)[0]!;
   const unknown = first.code === 'unrecognized_keys';
   const param = formatPath(unknown ? [...first.path, first.keys[0]!] : first.path) || undefined;
   throw new IdentityError(400, describeIssues(result.error, raw).join('; '), unknown ? 'unknown_parameter' : 'invalid_request', param);

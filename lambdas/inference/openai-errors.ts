@@ -68,11 +68,16 @@ export const notFound = (message: string, param: string | null, code: string) =>
  * @param id the model id as the caller asked for it (after `default` is resolved)
  * @param unservedProvider the provider of a model the caller may use that this gateway does not
  *   serve (`tessera serve` without AWS credentials): the message says so instead
+ * @param withProvider the caller's own model ids that are `id` with a provider in front
+ *   (`openai/gpt-4o-mini` for `gpt-4o-mini`): clients that strip the provider (the OpenAI Agents
+ *   SDK's default provider strips `openai/`) are told the whole id. @default - none
  */
-export const modelNotFound = (id: string, unservedProvider?: string) =>
+export const modelNotFound = (id: string, unservedProvider?: string, withProvider: readonly string[] = []) =>
   unservedProvider
     ? notFound(`The model '${id}' is not served by this gateway: it does not reach provider ${unservedProvider} (tessera serve's start-up lines say why); GET /v1/models lists what it serves`, 'model', 'model_not_found')
-    : notFound(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`, 'model', 'model_not_found');
+    : withProvider.length
+      ? notFound(`The model '${id}' does not exist or you do not have access to it; did you mean ${withProvider.map((m) => `'${m}'`).join(' or ')}? Model ids here name their provider, and some clients strip it (the OpenAI Agents SDK's default provider strips 'openai/': pass OpenAIResponsesModel(model='${withProvider[0]}', openai_client=...) instead). GET /v1/models lists yours`, 'model', 'model_not_found')
+      : notFound(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`, 'model', 'model_not_found');
 export const tooLarge = (message: string) => new GatewayError(413, message, 'request_too_large', 'request_too_large');
 /** 429; `headers` carries `retry-after` and OpenAI's `x-ratelimit-*` headers (see rate-limit-headers.ts). */
 export const limited = (message: string, code: string, headers: Record<string, string> = {}) => new GatewayError(429, message, 'rate_limit_error', code, null, headers);

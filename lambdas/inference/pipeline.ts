@@ -2,7 +2,7 @@ import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import type { AuditRecord } from './audit.js';
 import type { Caller } from './auth.js';
 import { GatewayError, invalid, limited, modelNotFound } from './openai-errors.js';
-import { providerOf, type TenantPolicy } from './policy.js';
+import { modelsWithProvider, providerOf, type TenantPolicy } from './policy.js';
 import type { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { msUntilWindowEnd, rateLimitHeaders, type RateLimitState } from './rate-limit-headers.js';
@@ -86,7 +86,7 @@ export class RequestPipeline {
     if (!model) {
       // The audit record says which model was asked for (the request schemas bound it to 256 characters).
       r.audit.model = id;
-      throw modelNotFound(id, r.policy.unserved?.get(id));
+      throw modelNotFound(id, r.policy.unserved?.get(id), modelsWithProvider(r.policy, id));
     }
     if ((model.kind ?? 'chat') !== kind) {
       const served = model.kind === 'embedding' ? 'embeddings (POST /v1/embeddings)' : 'chat (POST /v1/chat/completions, POST /v1/responses)';

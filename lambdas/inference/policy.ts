@@ -94,3 +94,14 @@ export class PolicyCache {
     return policy;
   }
 }
+
+/**
+ * The caller's model ids that are `id` with a provider in front (`openai/gpt-4o-mini` for
+ * `gpt-4o-mini`), at most 3: for the 404 of a client that dropped the provider. Only the caller's
+ * own models are named.
+ */
+export function modelsWithProvider(policy: Pick<TenantPolicy, 'models'>, id: string): string[] {
+  if (!id || id.includes('/')) return [];
+  const suffix = `/${id}`;
+  return [...policy.models.keys()].filter((m) => m.endsWith(suffix) && m.indexOf('/') === m.length - suffix.length).slice(0, 3);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { describeIssues, formatPath, leafIssues } from '../../lib/zod-issues.js';
+import { describeIssues, formatPath, leafIssues, shownKey } from '../../lib/zod-issues.js';
 
 /** A union's failure, as a reader needs it: the branch that accepted the value's kind, or what was expected. */
 const Part = z.discriminatedUnion('type', [
@@ -43,4 +43,24 @@ describe('leafIssues', () => {
     expect(issues({ content: [{ type: 'image_url', image_url: { url: 'u', detail: 'ultra' } }] }).lines).toEqual(['content[0].image_url.detail = "ultra": Invalid option: expected one of "auto"|"low"|"high"']);
     expect(issues({ content: null }).lines).toEqual(['content = null: Invalid input: expected string or array']);
   });
+
+  it('says once what branches that fail alike say (every list shape too short)', () => {
+    const Input = z.object({ input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number()).min(1)]) });
+    const parsed = Input.safeParse({ input: [] });
+    expect(parsed.success).toBe(false);
+    const lines = describeIssues(parsed.error!, { input: [] });
+    expect(lines).toEqual(['input = []: Too small: expected array to have >=1 items']);
+  });
+
+  it('never echoes a made-up key whole: keys in paths and unknown-key messages are cut to 64 characters', () => {
+    const key = 'k'.repeat(900_000);
+    expect(shownKey(key)).toBe(`${'k'.repeat(61)}...`);
+    expect(formatPath(['a', key, 0])).toBe(`a.${'k'.repeat(61)}...[0]`);
+    const Strict = z.strictObject({ a: z.string().optional() });
+    const raw = { [key]: 1, b: 2 };
+    const line = describeIssues(Strict.safeParse(raw).error!, raw)[0];
+    expect(line.length).toBeLessThan(400);
+    expect(line).toContain(`Unrecognized keys: "${'k'.repeat(61)}...", "b"`);
+  });
 });
+

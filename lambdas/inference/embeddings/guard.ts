@@ -28,7 +28,7 @@ export async function guardEmbeddingInput(pipeline: RequestPipeline, r: Pipeline
   const inputs = inputsOf(body.input);
   if (inputs.kind === 'tokens') {
     const on = [g.redactPii && 'PII redaction', g.promptInjectionScreen && 'the prompt-injection screen', g.bedrockGuardrailId && 'a Bedrock guardrail'].filter(Boolean);
-    if (on.length) throw invalid(`input holds token ids, which the gateway cannot check with tenant ${r.caller.tenantId}'s ${on.join(', ')}; send the text instead (LangChain's OpenAIEmbeddings sends token ids unless constructed with check_embedding_ctx_length=False)`, 'input', 'unscreenable_input');
+    if (on.length) throw invalid(`input holds token ids, which the gateway cannot check with tenant ${r.caller.tenantId}'s ${on.length > 1 ? `${on.slice(0, -1).join(', ')} and ${on.at(-1)}` : on[0]}; send the text instead (LangChain's OpenAIEmbeddings sends token ids unless constructed with check_embedding_ctx_length=False)`, 'input', 'unscreenable_input');
     r.audit.promptSha256 = sha256(JSON.stringify(body.input));
     return body;
   }

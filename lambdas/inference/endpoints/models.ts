@@ -1,5 +1,5 @@
 import { modelNotFound } from '../openai-errors.js';
-import { providerOf, type TenantPolicy } from '../policy.js';
+import { modelsWithProvider, providerOf, type TenantPolicy } from '../policy.js';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 
 /** OpenAI's `Model` object (`openai`'s `Model`): `created` is 0, the catalog has no creation time. */
@@ -26,6 +26,6 @@ export function retrieveModel(policy: TenantPolicy, encodedId: string): string {
     id = encodedId;
   }
   const model = policy.models.get(id);
-  if (!model) throw modelNotFound(id, policy.unserved?.get(id));
+  if (!model) throw modelNotFound(id, policy.unserved?.get(id), modelsWithProvider(policy, id));
   return JSON.stringify(modelObject(model));
 }

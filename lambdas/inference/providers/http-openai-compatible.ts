@@ -1,6 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Dispatcher, Pool } from 'undici';
 import { createPool, poolRequest, poolText, type TextResponse } from './undici-pool.js';
+import { chatAnswerOf } from './chat-answer.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
 
@@ -69,16 +70,8 @@ export class HttpOpenAiCompatibleProvider implements Provider {
   }
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
-    const { statusCode, text } = await this.postWhole('/chat/completions', this.body(r, false), r.signal);
-    let answer: ChatCompletion & { error?: { message?: string } };
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      throw new ProviderError(`${this.name} answered ${statusCode} with a body that is not JSON: ${text.slice(0, 120)}`, undefined, true);
-    }
-    // Some servers answer a failure with 200 and an error body: a failure, not an empty answer.
-    if (!Array.isArray(answer?.choices)) throw new ProviderError(`${this.name} answered 200 without choices${answer?.error?.message ? `: ${answer.error.message}` : ''}`, undefined, true);
-    return answer;
+    const { text } = await this.postWhole('/chat/completions', this.body(r, false), r.signal);
+    return chatAnswerOf(text, this.name, true);
   }
 
   /**
@@ -106,8 +99,10 @@ export class HttpOpenAiCompatibleProvider implements Provider {
     const type = String(res.headers['content-type'] ?? '');
     if (!type.includes('text/event-stream')) {
       // Some servers answer a stream request with a whole JSON answer: relay it as one chunk.
-      const whole = JSON.parse(await res.body.text()) as ChatCompletion;
-      yield* asChunks(whole);
+      const text = await res.body.text().catch((e: Error) => {
+        throw new ProviderError(`${this.name} unreachable: ${e.message}`, undefined, true);
+      });
+      yield* asChunks(chatAnswerOf(text, this.name, true));
       return;
     }
     yield* sseChunks(res.body, this.name, r.onActivity);

@@ -2,6 +2,7 @@ import { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand, SageMak
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { platformClient } from '../../shared/aws-clients.js';
 import { tenantRoleClient } from '../../shared/tenant-role-clients.js';
+import { readableChatAnswer } from './chat-answer.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest, type UpstreamErrorDetails } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
 
@@ -56,7 +57,7 @@ export class SageMakerProvider implements Provider {
       if (error) throw new ProviderError(error.message ?? `SageMaker endpoint ${endpoint} answered with an error`, undefined, false, error.details);
       throw new ProviderError(`SageMaker endpoint ${endpoint} answered without choices: ${text.slice(0, 120)}`, undefined, false);
     }
-    return answer as unknown as ChatCompletion;
+    return readableChatAnswer(answer, `SageMaker endpoint ${endpoint}`, false);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { shownKey } from '../../../lib/zod-issues.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import type { StoredResponse } from '../stores/response-store.js';
 import { responseIdOfItem } from './ids.js';
@@ -39,10 +40,10 @@ export function normalizeItemReferences<T>(input: T): T {
   return input.map((raw, i) => {
     if (!isItemReference(raw)) return raw;
     for (const [k, v] of Object.entries(raw)) {
-      if (k !== 'id' && k !== 'type' && v != null) throw invalid(`input[${i}].${k.slice(0, 60)}: an item_reference has only type and id`, `input[${i}].${k.slice(0, 60)}`, 'unsupported_parameter');
+      if (k !== 'id' && k !== 'type' && v != null) throw invalid(`input[${i}].${shownKey(k)}: an item_reference has only type and id`, `input[${i}].${shownKey(k)}`, 'unsupported_parameter');
     }
     if (typeof raw.id !== 'string' || raw.id === '' || raw.id.length > 256) {
-      throw invalid(`input[${i}].id: an item_reference needs the id of an item (a string of 1 to 256 characters), got ${typeof raw.id === 'string' ? `${raw.id.length} characters` : raw.id == null ? 'none' : `a ${Array.isArray(raw.id) ? 'list' : typeof raw.id}`}`, `input[${i}].id`, raw.id == null ? 'missing_required_parameter' : 'invalid_type');
+      throw invalid(`input[${i}].id: an item_reference needs the id of an item (a string of 1 to 256 characters), got ${typeof raw.id === 'string' ? `${raw.id.length} characters` : raw.id == null ? 'none' : Array.isArray(raw.id) ? 'a list' : typeof raw.id === 'object' ? 'an object' : `a ${typeof raw.id}`}`, `input[${i}].id`, raw.id == null ? 'missing_required_parameter' : 'invalid_type');
     }
     return { type: 'item_reference', id: raw.id };
   }) as T;
@@ -135,9 +136,12 @@ function itemOf(response: StoredResponse | undefined, id: string): RawItem | und
  */
 export class ItemNotFoundError extends GatewayError {
   constructor(readonly itemId: string, index: number, storing: boolean) {
-    super(400, `Item with id '${itemId.slice(0, 100)}' not found (input[${index}].id). ` + (storing
+    super(400, `Item with id '${printable(itemId.slice(0, 100))}' not found (input[${index}].id). ` + (storing
       ? 'An item_reference names an item of one of your stored responses (store: true, not expired or deleted); items of responses sent with store: false are not kept. Send the item itself instead, or chain with previous_response_id.'
       : 'This gateway stores no responses, so items cannot be referenced: send the item itself instead.'),
     'invalid_request_error', 'item_not_found', `input[${index}].id`);
   }
 }
+
+/** `text` with control characters written as JSON escapes (`\n`, `\u0000`), for a message that quotes a caller's id. */
+const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\u007f' ? '\\u007f' : JSON.stringify(c).slice(1, -1)));

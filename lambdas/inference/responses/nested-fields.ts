@@ -1,3 +1,4 @@
+import { shownKey } from '../../../lib/zod-issues.js';
 import { invalid } from '../openai-errors.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 
@@ -93,7 +94,7 @@ const isObject = (v: unknown): v is Item => v !== null && typeof v === 'object' 
 function checkKeys(obj: Item, shape: Shape, path: string): void {
   for (const [key, value] of Object.entries(obj)) {
     if (value == null || shape.carried.includes(key)) continue;
-    const at = `${path}.${key}`;
+    const at = `${path}.${shownKey(key)}`;
     const why = shape.notServed?.[key];
     if (why) {
       const reason = why(value);

@@ -1,3 +1,4 @@
+import { shownKey } from '../../../lib/zod-issues.js';
 import { invalid } from '../openai-errors.js';
 import { checkNestedFields } from './nested-fields.js';
 import type { ResponsesRequestBody } from './request-schema.js';
@@ -41,7 +42,7 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   const raw = body as unknown as Record<string, unknown>;
   for (const [field, value] of Object.entries(raw)) {
     const kind = (FIELDS as Record<string, string>)[field];
-    if (kind === undefined) throw invalid(`${field} is not a Responses API parameter this gateway knows; leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, field, 'unsupported_parameter');
+    if (kind === undefined) throw invalid(`${shownKey(field)} is not a Responses API parameter this gateway knows; leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, shownKey(field), 'unsupported_parameter');
     if (kind === 'refused' && value != null && !(field === 'background' && value === false)) throw invalid(`${field}: ${WHY[field]}`, field, 'unsupported_parameter');
   }
   if (body.truncation === 'auto') throw invalid("truncation 'auto' is not served: the gateway does not drop items from the conversation; send truncation: 'disabled' (a conversation over the model's context window is the upstream's 400)", 'truncation', 'unsupported_parameter');

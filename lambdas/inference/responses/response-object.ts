@@ -50,22 +50,31 @@ export function statusOf(finish: FinishReason | null | undefined): Pick<Response
 export const logprobsOf = (l: ChatCompletionTokenLogprob[] | null | undefined): ResponseOutputText['logprobs'] =>
   (l ?? []).map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes ?? [], top_logprobs: (t.top_logprobs ?? []).map((x) => ({ token: x.token, logprob: x.logprob, bytes: x.bytes ?? [] })) }));
 
+/** The annotation types of the Responses API's `ResponseOutputText` (openai 6.x), besides url_citation. */
+const RESPONSES_ANNOTATION_TYPES = new Set(['file_citation', 'container_file_citation', 'file_path']);
+
 /**
  * A chat annotation as the output text's: `{type:'url_citation', url_citation:{start_index,
  * end_index, title, url}}` → `{type:'url_citation', start_index, end_index, title, url}` (the
  * Responses API's `URLCitation`; keys a provider adds inside `url_citation` have no place there).
- * Any other annotation (chat defines none; a provider's own) is passed on as the upstream sent
- * it: dropping it would hide what the model said, and clients skip annotation types they do not
- * know (the SDKs do not validate them).
+ * An annotation of another type the Responses API defines (`file_citation`,
+ * `container_file_citation`, `file_path`) is passed on as sent; one of a type it does not define
+ * (a provider's own) is left out (undefined): clients validate the types, and the Vercel AI SDK
+ * fails the whole answer on an unknown one. `/v1/chat/completions` relays every annotation as sent.
  */
-export function annotationOf(a: ChatCompletionMessage.Annotation | Record<string, any>): ResponseOutputText['annotations'][number] {
+export function annotationOf(a: ChatCompletionMessage.Annotation | Record<string, any>): ResponseOutputText['annotations'][number] | undefined {
   const c = (a as Record<string, any>)?.url_citation;
-  if (a?.type !== 'url_citation' || c === null || typeof c !== 'object') return a as ResponseOutputText['annotations'][number];
-  return { type: 'url_citation', start_index: c.start_index, end_index: c.end_index, title: c.title, url: c.url };
+  if (a?.type === 'url_citation' && c !== null && typeof c === 'object') return { type: 'url_citation', start_index: c.start_index, end_index: c.end_index, title: c.title, url: c.url };
+  return RESPONSES_ANNOTATION_TYPES.has(a?.type) ? (a as ResponseOutputText['annotations'][number]) : undefined;
 }
 
-/** A chat message's (or delta's) annotations as the output text's; none when it has none. */
-export const annotationsOf = (list: unknown): ResponseOutputText['annotations'] => (Array.isArray(list) ? list.map(annotationOf) : []);
+/**
+ * A chat message's (or delta's) annotations as the output text's (`annotationOf`); none when it
+ * has none. Entries that are not objects (null, strings) and types the Responses API does not
+ * define are left out: the SDKs' models would refuse them.
+ */
+export const annotationsOf = (list: unknown): ResponseOutputText['annotations'] =>
+  (Array.isArray(list) ? list.filter((a) => a !== null && typeof a === 'object' && !Array.isArray(a)).flatMap((a) => annotationOf(a) ?? []) : []);
 
 /**
  * A chat answer's message as output items: a `message` (id `msg_…`) with an `output_text` part

@@ -261,3 +261,33 @@ describe('an upstream\'s refusal of the caller\'s request', () => {
     expect(env.gw.audit.records.at(-1)).toMatchObject({ status: 400, outcome: 'upstream_invalid_request' });
   });
 });
+
+describe('an upstream 200 the gateway cannot read is the upstream\'s failure (502 naming the field), whole or answering a stream', () => {
+  const bad = (message: unknown) => ({ id: 'up', object: 'chat.completion', created: 1, model: 'default', choices: [{ index: 0, message, finish_reason: 'stop' }] });
+  it.each([
+    ['a null message', bad(null), 'choices[0].message'],
+    ['content that is a number', bad({ role: 'assistant', content: 5 }), 'choices[0].message.content'],
+    ['tool_calls that are a string', bad({ role: 'assistant', content: null, tool_calls: 'x' }), 'choices[0].message.tool_calls'],
+    ['a null tool call', bad({ role: 'assistant', content: null, tool_calls: [null] }), 'choices[0].message.tool_calls[0]'],
+  ])('%s', async (_name, body, field) => {
+    for (const stream of [false, true]) {
+      env.upstream.script({ body }, { body });
+      const res = await post('acme', ask(stream ? { stream: true } : {}));
+      const { error } = (await res.json()) as { error: { type: string; message: string } };
+      expect(res.status).toBe(502);
+      expect(error.type).toBe('upstream_error');
+      expect(error.message).toContain(`answered 200 with an answer the gateway cannot read: ${field}`);
+    }
+  });
+
+  it('a stream request answered with a body that is not JSON, or without choices: 502 saying so, no JavaScript error text', async () => {
+    env.upstream.script({ body: 'not json' }, { body: 'not json' });
+    const notJson = await post('acme', ask({ stream: true }));
+    expect(notJson.status).toBe(502);
+    expect(((await notJson.json()) as { error: { message: string } }).error.message).toContain('answered with a body that is not JSON: not json');
+    env.upstream.script({ body: { choices: null } }, { body: { choices: null } });
+    const noChoices = await post('acme', ask({ stream: true }));
+    expect(noChoices.status).toBe(502);
+    expect(((await noChoices.json()) as { error: { message: string } }).error.message).toContain('answered 200 without choices');
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { retrieveModel } from '../../../lambdas/inference/endpoints/models.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
-import { resolvePolicy } from '../../../lambdas/inference/policy.js';
+import { modelsWithProvider, resolvePolicy } from '../../../lambdas/inference/policy.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { gatewayConfig } from '../../support/gateway-config.js';
 
@@ -72,6 +72,23 @@ describe('models of providers the gateway cannot reach (tessera serve without AW
     for (const id of ['sagemaker/ft:nova:globex:sales', 'bedrock/not-in-the-catalog']) expect(refusal(id).message).toBe(`The model '${id}' does not exist or you do not have access to it; GET /v1/models lists yours`);
     // every provider served: nothing is unserved
     expect(resolvePolicy(config, trained).unserved).toBeUndefined();
+  });
+
+  it('an id without its provider (a client stripped it) gets a 404 naming the caller\'s own model with the provider', () => {
+    const policy = resolvePolicy(config, trained);
+    const withProvider = [...policy.models.keys()].find((m) => m.startsWith('openai/'))!;
+    const bare = withProvider.slice('openai/'.length);
+    let e: GatewayError | undefined;
+    try {
+      retrieveModel(policy, encodeURIComponent(bare));
+    } catch (thrown) {
+      e = thrown as GatewayError;
+    }
+    expect(e).toMatchObject({ status: 404, code: 'model_not_found', param: 'model' });
+    expect(e!.message).toContain(`did you mean '${withProvider}'?`);
+    expect(e!.message).toContain(`OpenAIResponsesModel(model='${withProvider}'`);
+    expect(modelsWithProvider(policy, 'not-a-model')).toEqual([]);
+    expect(modelsWithProvider(policy, withProvider)).toEqual([]);
   });
 });
 

@@ -107,6 +107,7 @@ describe('item references: what is sent (normalizeItemReferences)', () => {
     expect(thrown(() => normalizeItemReferences([{ role: 'user', content: 'Hi' }, { type: 'item_reference' }]))).toMatchObject({ status: 400, param: 'input[1].id', code: 'missing_required_parameter', message: expect.stringMatching(/got none$/) });
     expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 7 }]))).toMatchObject({ param: 'input[0].id', code: 'invalid_type', message: expect.stringMatching(/got a number$/) });
     expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: ['x'.repeat(1000)] }])).message).toMatch(/got a list$/);
+    expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: { a: 1 } }])).message).toMatch(/got an object$/);
     expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 'x'.repeat(257) }]))).toMatchObject({ param: 'input[0].id', message: expect.stringContaining('257 characters') });
     expect(thrown(() => normalizeItemReferences([{ type: 'item_reference', id: 'msg_a', role: 'assistant' }]))).toMatchObject({ param: 'input[0].role', code: 'unsupported_parameter' });
   });
@@ -254,5 +255,13 @@ describe('item references: resolution from the caller\'s tenant\'s stored respon
     } finally {
       ddb.restore();
     }
+  });
+});
+
+describe('the not-found message quotes the id printable', () => {
+  it('control characters in the id are written as escapes', () => {
+    const e = new ItemNotFoundError('msg_a\nb\u0000c\u007f', 2, true);
+    expect(e.message).toContain("Item with id 'msg_a\\nb\\u0000c\\u007f' not found (input[2].id)");
+    expect(e.message).not.toMatch(/[\u0000-\u001f\u007f]/);
   });
 });

@@ -15,6 +15,18 @@ const FN = { type: 'function', name: 'get_weather', description: 'Weather', para
 const PNG = 'data:image/png;base64,iVBORw0KGgo=';
 
 describe('keys inside the request objects: refused, each by its path', () => {
+  it('a made-up key of 900,000 characters is named cut to 64, in the message and param', () => {
+    const key = 'k'.repeat(900_000);
+    for (const fields of [{ input: [{ role: 'user', content: 'Hi', [key]: 1 }] }, { text: { [key]: 1 } }, { [key]: 1 }]) {
+      const e = thrown(() => check(fields));
+      expect(e).toMatchObject({ status: 400, code: 'unsupported_parameter' });
+      expect(e.param!.length).toBeLessThan(100);
+      expect(e.message.length).toBeLessThan(400);
+      expect(e.param).toContain(`${'k'.repeat(61)}...`);
+    }
+  });
+
+
   it.each([
     ['text.foo', { text: { foo: 1 } }, 'ResponseTextConfig'],
     ['reasoning.foo', { reasoning: { effort: 'low', foo: 1 } }, 'Reasoning'],

@@ -27,11 +27,17 @@ describe('the Response object', () => {
     expect(r.completed_at).toEqual(expect.any(Number));
   });
 
-  it('url citations of the chat message become the output text\'s url_citation annotations (flat); another annotation is passed on as sent', () => {
+  it('url citations of the chat message become the output text\'s url_citation annotations (flat); another type the Responses API defines (file_citation) is passed on as sent', () => {
     const citation = { type: 'url_citation', url_citation: { start_index: 4, end_index: 9, title: 'Yr', url: 'https://www.yr.no/oslo' } };
     const other = { type: 'file_citation', file_citation: { file_id: 'f' } };
     const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'See Yr.no', annotations: [citation, other] }), usage);
     expect((r.output[0] as any).content[0].annotations).toEqual([{ type: 'url_citation', start_index: 4, end_index: 9, title: 'Yr', url: 'https://www.yr.no/oslo' }, other]);
+  });
+
+  it('annotation entries that are not objects (null, strings), and types the Responses API does not define, are left out (the AI SDK fails a whole answer on one)', () => {
+    const citation = { type: 'url_citation', url_citation: { start_index: 0, end_index: 2, title: 'T', url: 'https://example.com/' } };
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'Hi', annotations: [null, 'str', 5, [1], { type: 'doc_citation', doc_citation: { doc_id: 'd1' } }, citation] }), usage);
+    expect((r.output[0] as any).content[0].annotations).toEqual([{ type: 'url_citation', start_index: 0, end_index: 2, title: 'T', url: 'https://example.com/' }]);
   });
 
   it('a refusal is a refusal part', () => {

@@ -1,0 +1,62 @@
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import { z } from 'zod';
+import { describeIssues } from '../../../lib/zod-issues.js';
+import { ProviderError } from './provider.js';
+
+/**
+ * What the gateway reads of an upstream's whole chat answer (`ChatCompletion` of the `openai`
+ * package): `choices`, each with a `message` object whose `content` is a string, null or a list of
+ * parts (some servers answer parts), `refusal` a string or null, `tool_calls` a list of objects
+ * whose `function` has a string `name` and `arguments`. Loose: every other field is relayed as the
+ * upstream sent it. An answer outside this shape is the upstream's failure (502), not the
+ * gateway's: the metering, the output guardrails and the Responses mapping read these fields.
+ */
+const ToolCall = z.looseObject({
+  id: z.string().nullish(),
+  type: z.string().nullish(),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }).nullish(),
+  custom: z.looseObject({ name: z.string(), input: z.string() }).nullish(),
+});
+const Message = z.looseObject({
+  content: z.union([z.string(), z.array(z.looseObject({}))]).nullish(),
+  refusal: z.string().nullish(),
+  tool_calls: z.array(ToolCall).nullish(),
+  function_call: z.looseObject({ name: z.string(), arguments: z.string() }).nullish(),
+  annotations: z.array(z.unknown()).nullish(),
+});
+const ChatAnswer = z.looseObject({
+  choices: z.array(z.looseObject({ index: z.number().int().nonnegative().nullish(), message: Message, finish_reason: z.string().nullish() })),
+});
+
+/**
+ * `text` as an upstream's whole chat answer.
+ * @param who the upstream as the messages name it (`openai-compatible`, `SageMaker endpoint x`)
+ * @throws ProviderError (502 to the caller, retryable as `retryable` says) for a body that is not
+ *   JSON, an error body with status 200 (no `choices`), or an answer outside the shape the gateway
+ *   reads (the first field at fault named)
+ */
+export function chatAnswerOf(text: string, who: string, retryable: boolean): ChatCompletion {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    throw new ProviderError(`${who} answered with a body that is not JSON: ${text.slice(0, 120)}`, undefined, retryable);
+  }
+  const record = answer !== null && typeof answer === 'object' ? (answer as { choices?: unknown; error?: { message?: unknown } }) : undefined;
+  // Some servers answer a failure with 200 and an error body: a failure, not an empty answer.
+  if (!Array.isArray(record?.choices)) {
+    const said = typeof record?.error?.message === 'string' ? `: ${record.error.message.slice(0, 300)}` : '';
+    throw new ProviderError(`${who} answered 200 without choices${said}`, undefined, retryable);
+  }
+  return readableChatAnswer(answer, who, retryable);
+}
+
+/**
+ * `answer` (a parsed body with `choices`) when it has the shape the gateway reads.
+ * @throws ProviderError naming the first field at fault (`choices[0].message.content = 5: ...`)
+ */
+export function readableChatAnswer(answer: unknown, who: string, retryable: boolean): ChatCompletion {
+  const parsed = ChatAnswer.safeParse(answer);
+  if (!parsed.success) throw new ProviderError(`${who} answered 200 with an answer the gateway cannot read: ${describeIssues(parsed.error, answer)[0].slice(0, 300)}`, undefined, retryable);
+  return answer as ChatCompletion;
+}
