@@ -1,6 +1,29 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { z } from 'zod';
+import { describeIssues } from '../../../lib/zod-issues.js';
 import { ProviderError } from './provider.js';
+
+/**
+ * What the gateway reads of a chunk (`ChatCompletionChunk` of the `openai` package): `choices`, each
+ * with a `delta` whose `content` and `refusal` are strings or null and whose `tool_calls` are objects
+ * (`index`, `id`, `function.name` and `function.arguments` fragments as strings). Loose: every other
+ * field is relayed as sent. `choices` and `delta` left out or null are read as empty (some servers
+ * send a usage chunk without `choices`, or a finishing choice without `delta`).
+ */
+const Fragment = z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() });
+const Chunk = z.looseObject({
+  choices: z.array(z.looseObject({
+    index: z.number().int().nonnegative().nullish(),
+    delta: z.looseObject({
+      content: z.string().nullish(),
+      refusal: z.string().nullish(),
+      tool_calls: z.array(z.looseObject({ index: z.number().int().nonnegative().nullish(), id: z.string().nullish(), function: Fragment.nullish() })).nullish(),
+      function_call: Fragment.nullish(),
+    }).nullish(),
+    finish_reason: z.string().nullish(),
+  })).nullish(),
+});
 
 /**
  * OpenAI chat-completion chunks from an upstream's server-sent events, byte chunks in. Framing is
@@ -10,8 +33,9 @@ import { ProviderError } from './provider.js';
  *
  * A comment line (`: keep-alive`) calls `onComment`, so the caller can count it as a sign of life.
  * `data: [DONE]` ends the stream. An event whose data carries `error` (OpenAI's mid-stream error,
- * also vLLM's and TGI's) ends it with a ProviderError holding the upstream's message and code.
- * @throws ProviderError - for an error event, or data that is not JSON
+ * also vLLM's and TGI's) ends it with a ProviderError holding the upstream's message and code; so
+ * does a chunk outside the shape the gateway reads (`Chunk`), naming the field.
+ * @throws ProviderError - for an error event, data that is not JSON, or a chunk the gateway cannot read
  */
 export async function* sseChunks(body: AsyncIterable<Uint8Array | string>, upstream: string, onComment?: () => void): AsyncGenerator<ChatCompletionChunk> {
   const decoder = new TextDecoder('utf-8');
@@ -48,5 +72,9 @@ function toChunk(event: EventSourceMessage, upstream: string): ChatCompletionChu
     const error = (typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : { message: String(parsed.error ?? data) }) as { message?: string; type?: string; code?: string | number | null; param?: string | null };
     throw new ProviderError(error.message ?? `${upstream} sent an error event`, undefined, false, { type: error.type ?? 'upstream_error', code: error.code === undefined || error.code === null ? 'upstream_stream_error' : String(error.code), param: error.param ?? null });
   }
+  const checked = Chunk.safeParse(parsed);
+  if (!checked.success) throw new ProviderError(`${upstream} sent a stream chunk the gateway cannot read: ${describeIssues(checked.error, parsed)[0].slice(0, 300)}`, undefined, false);
+  if (!Array.isArray(parsed.choices)) parsed.choices = [];
+  for (const choice of parsed.choices as Array<Record<string, unknown>>) choice.delta ??= {};
   return parsed as unknown as ChatCompletionChunk;
 }

@@ -291,3 +291,43 @@ describe('an upstream 200 the gateway cannot read is the upstream\'s failure (50
     expect(((await noChoices.json()) as { error: { message: string } }).error.message).toContain('answered 200 without choices');
   });
 });
+
+describe('a streamed chunk the gateway cannot read ends the stream as the upstream\'s failure, never a gateway failure', () => {
+  const odd: Array<[string, unknown]> = [
+    ['content that is a number', { choices: [{ index: 0, delta: { content: 5 }, finish_reason: null }] }],
+    ['tool_calls that are a string', { choices: [{ index: 0, delta: { tool_calls: 'x' }, finish_reason: null }] }],
+    ['a null tool call', { choices: [{ index: 0, delta: { tool_calls: [null] }, finish_reason: null }] }],
+    ['a choice that is a string', { choices: ['x'] }],
+  ];
+  const events = (bad: unknown) => [
+    { data: chunk({ role: 'assistant', content: 'Hi' }) },
+    { data: { id: 'up', object: 'chat.completion.chunk', created: 1, model: 'default', ...(bad as object) } },
+    { data: chunk({}, 'stop') }, { data: '[DONE]' },
+  ];
+  it.each(odd)('%s: chat (plain and with output redaction) and responses streams end with the upstream\'s error, no JavaScript error text', async (_name, bad) => {
+    for (const [tenant, path, body] of [
+      ['acme', 'chat/completions', ask({ stream: true })],
+      ['redacting', 'chat/completions', ask({ stream: true })],
+      ['acme', 'responses', { model: 'openai-compatible/default', input: 'Hi', stream: true }],
+    ] as const) {
+      env.upstream.script({ events: events(bad) });
+      const res = await fetch(`${env.gw.url}/${path}`, { method: 'POST', headers: { authorization: `Bearer ${env.tokens[tenant]}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await res.text();
+      expect(res.status, `${tenant} ${path}`).toBe(200);
+      expect(text, `${tenant} ${path}`).toContain('sent a stream chunk the gateway cannot read');
+      expect(text).not.toMatch(/is not a function|Cannot read properties|is not iterable|internal error/);
+      expect(env.gw.audit.records.at(-1)!.status, `${tenant} ${path}`).not.toBe(500);
+    }
+  });
+
+  it('a chunk without choices, or a choice without delta, is read as empty: the stream completes', async () => {
+    for (const bad of [{ choices: null }, { choices: [{ index: 0, delta: null, finish_reason: null }] }, {}]) {
+      env.upstream.script({ events: events(bad) });
+      const stream = await client('acme').chat.completions.create({ ...ask(), stream: true });
+      let text = '';
+      for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+      expect(text).toBe('Hi');
+    }
+  });
+});
+
