@@ -50,7 +50,7 @@ export class StreamRelay {
 
   private choice(c: ChatCompletionChunk.Choice): ChatCompletionChunk.Choice {
     const delta = c.delta ?? {};
-    this.produced += (delta.content ?? '') + (delta.refusal ?? '');
+    this.produced += textOf(delta.content) + (delta.refusal ?? '');
     for (const t of delta.tool_calls ?? []) this.produced += (t.function?.name ?? '') + (t.function?.arguments ?? '');
     const finish = normaliseFinishReason(c.finish_reason);
     const first = !this.finished.has(c.index);
@@ -64,7 +64,9 @@ export class StreamRelay {
       if (typeof refusal === 'string') refusal = refusals.push(refusal);
       // The choice ends here: what the redactors still hold goes out with this chunk.
       if (finish !== null) {
-        content = (content ?? '') + redactor.flush();
+        const held = redactor.flush();
+        // Content streamed as a list of parts (some servers' thinking models) is relayed as sent.
+        if (!Array.isArray(content)) content = (content ?? '') + held;
         const rest = refusals.flush();
         if (rest) refusal = (refusal ?? '') + rest;
       }
@@ -101,4 +103,11 @@ export class StreamRelay {
     }
     return out;
   }
+}
+
+/** A delta's content as text: a string as it is, a list of parts as its parts' `text` joined (the count of what was produced). */
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((p) => (p !== null && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
 }

@@ -6,7 +6,8 @@ import { ProviderError } from './provider.js';
 
 /**
  * What the gateway reads of a chunk (`ChatCompletionChunk` of the `openai` package): `choices`, each
- * with a `delta` whose `content` and `refusal` are strings or null and whose `tool_calls` are objects
+ * with a `delta` whose `content` is a string, null or a list of parts, whose `refusal` is a string or
+ * null and whose `tool_calls` are objects
  * (`index`, `id`, `function.name` and `function.arguments` fragments as strings). Loose: every other
  * field is relayed as sent. `choices` and `delta` left out or null are read as empty (some servers
  * send a usage chunk without `choices`, or a finishing choice without `delta`).
@@ -16,7 +17,8 @@ const Chunk = z.looseObject({
   choices: z.array(z.looseObject({
     index: z.number().int().nonnegative().nullish(),
     delta: z.looseObject({
-      content: z.string().nullish(),
+      // a string, or a list of parts as some servers stream them (Mistral's thinking models)
+      content: z.union([z.string(), z.array(z.looseObject({}))]).nullish(),
       refusal: z.string().nullish(),
       tool_calls: z.array(z.looseObject({ index: z.number().int().nonnegative().nullish(), id: z.string().nullish(), function: Fragment.nullish() })).nullish(),
       function_call: Fragment.nullish(),

@@ -320,6 +320,18 @@ describe('a streamed chunk the gateway cannot read ends the stream as the upstre
     }
   });
 
+  it('content streamed as a list of parts (some servers\' thinking models) is relayed as sent, with output redaction too', async () => {
+    const parts = [{ type: 'thinking', thinking: [{ type: 'text', text: 'hmm' }] }, { type: 'text', text: 'Yes' }];
+    for (const tenant of ['acme', 'redacting']) {
+      env.upstream.script({ events: [{ data: chunk({ role: 'assistant', content: parts }) }, { data: chunk({}, 'stop') }, { data: '[DONE]' }] });
+      const res = await post(tenant, ask({ stream: true }));
+      const text = await res.text();
+      expect(res.status).toBe(200);
+      expect(text).toContain(JSON.stringify(parts));
+      expect(text).toContain('[DONE]');
+    }
+  });
+
   it('a chunk without choices, or a choice without delta, is read as empty: the stream completes', async () => {
     for (const bad of [{ choices: null }, { choices: [{ index: 0, delta: null, finish_reason: null }] }, {}]) {
       env.upstream.script({ events: events(bad) });
