@@ -1,7 +1,8 @@
-import type { ChatCompletion, ChatCompletionMessage, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionContentPart, ChatCompletionMessage, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { Response, ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseOutputText, ResponseUsage } from 'openai/resources/responses/responses';
 import type { FinishReason } from '../chat/finish-reason.js';
+import { textOfContent } from '../chat/message-texts.js';
 import { newId } from './ids.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 
@@ -85,8 +86,10 @@ export const annotationsOf = (list: unknown): ResponseOutputText['annotations'] 
 export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: ResponseOutputMessage['status']): ResponseOutputItem[] {
   const m = choice.message;
   const content: ResponseOutputMessage['content'] = [];
-  if (typeof m.content === 'string' && (m.content !== '' || (!m.refusal && !(m.tool_calls?.length)))) {
-    content.push({ type: 'output_text', text: m.content, annotations: annotationsOf(m.annotations), logprobs: logprobsOf(choice.logprobs?.content) });
+  // Content answered as a list of parts (some servers' thinking models): its text parts are the text.
+  const text = Array.isArray(m.content) ? textOfContent(m.content as ChatCompletionContentPart[]) : m.content;
+  if (typeof text === 'string' && (text !== '' || (!m.refusal && !(m.tool_calls?.length)))) {
+    content.push({ type: 'output_text', text, annotations: annotationsOf(m.annotations), logprobs: logprobsOf(choice.logprobs?.content) });
   }
   if (m.refusal) content.push({ type: 'refusal', refusal: m.refusal });
   const out: ResponseOutputItem[] = content.length ? [{ id: newId('msg'), type: 'message', role: 'assistant', status: itemStatus, content }] : [];

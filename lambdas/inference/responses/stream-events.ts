@@ -1,9 +1,10 @@
-import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type {
   Response, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputRefusal, ResponseOutputText, ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
 import type { FinishReason } from '../chat/finish-reason.js';
+import { textOfContent } from '../chat/message-texts.js';
 import type { GatewayError } from '../openai-errors.js';
 import { newId } from './ids.js';
 import { annotationsOf, logprobsOf, statusOf, usageOfChat } from './response-object.js';
@@ -53,12 +54,14 @@ export class ResponseEventStream {
     const choice = chunk.choices?.find((c) => c.index === 0);
     if (!choice) return;
     const d = choice.delta ?? {};
-    if (typeof d.content === 'string' && d.content) {
+    // Content streamed as a list of parts (some servers' thinking models): its text parts are the text.
+    const text = Array.isArray(d.content) ? textOfContent(d.content as ChatCompletionContentPart[]) : d.content;
+    if (typeof text === 'string' && text) {
       const part = await this.openPart('output_text');
-      (part as ResponseOutputText).text += d.content;
+      (part as ResponseOutputText).text += text;
       const logprobs = logprobsOf(choice.logprobs?.content);
       if (logprobs?.length) (part as ResponseOutputText).logprobs = [...((part as ResponseOutputText).logprobs ?? []), ...logprobs];
-      await this.send({ type: 'response.output_text.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: d.content, logprobs: logprobs ?? [] });
+      await this.send({ type: 'response.output_text.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: text, logprobs: logprobs ?? [] });
     }
     const annotations = annotationsOf((d as { annotations?: unknown }).annotations);
     if (annotations.length) {

@@ -343,3 +343,26 @@ describe('a streamed chunk the gateway cannot read ends the stream as the upstre
   });
 });
 
+
+describe('a whole answer whose content is a list of parts (some servers\' thinking models)', () => {
+  const parts = [{ type: 'thinking', thinking: [{ type: 'text', text: 'hmm' }] }, { type: 'text', text: 'Yes' }];
+  it('is relayed as sent on chat completions, with output redaction too', async () => {
+    for (const tenant of ['acme', 'redacting']) {
+      env.upstream.script({ body: answer({ content: parts }) });
+      const res = await post(tenant, ask());
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { choices: Array<{ message: { content: unknown } }> }).choices[0].message.content).toEqual(parts);
+    }
+  });
+
+  it('on /v1/responses, its text parts are the output text, whole and streamed', async () => {
+    env.upstream.script({ body: answer({ content: parts }) });
+    const whole = await client('acme').responses.create({ model: 'openai-compatible/default', input: 'Hi' });
+    expect(whole.output_text).toBe('Yes');
+    env.upstream.script({ events: [{ data: chunk({ role: 'assistant', content: parts }) }, { data: chunk({}, 'stop') }, { data: '[DONE]' }] });
+    const stream = await client('acme').responses.create({ model: 'openai-compatible/default', input: 'Hi', stream: true });
+    let text = '';
+    for await (const e of stream) if (e.type === 'response.output_text.delta') text += e.delta;
+    expect(text).toBe('Yes');
+  });
+});
