@@ -29,6 +29,16 @@ const ChatAnswer = z.looseObject({
 });
 
 /**
+ * A tool call whose `function.arguments` is a JSON object instead of its text (TGI before 3.2,
+ * huggingface/text-generation-inference#3076): the text of that object, as OpenAI sends it. Mapped,
+ * not refused: the arguments are all there.
+ */
+export function argumentsAsText(call: unknown): void {
+  const fn = (call as { function?: { arguments?: unknown } } | null)?.function;
+  if (fn && typeof fn === 'object' && fn.arguments !== null && typeof fn.arguments === 'object') fn.arguments = JSON.stringify(fn.arguments);
+}
+
+/**
  * `text` as an upstream's whole chat answer.
  * @param who the upstream as the messages name it (`openai-compatible`, `SageMaker endpoint x`)
  * @throws ProviderError (502 to the caller, retryable as `retryable` says) for a body that is not
@@ -56,6 +66,10 @@ export function chatAnswerOf(text: string, who: string, retryable: boolean): Cha
  * @throws ProviderError naming the first field at fault (`choices[0].message.content = 5: ...`)
  */
 export function readableChatAnswer(answer: unknown, who: string, retryable: boolean): ChatCompletion {
+  for (const choice of (answer as { choices: unknown[] }).choices) {
+    const calls = (choice as { message?: { tool_calls?: unknown } } | null)?.message?.tool_calls;
+    if (Array.isArray(calls)) calls.forEach(argumentsAsText);
+  }
   const parsed = ChatAnswer.safeParse(answer);
   if (!parsed.success) throw new ProviderError(`${who} answered 200 with an answer the gateway cannot read: ${describeIssues(parsed.error, answer)[0].slice(0, 300)}`, undefined, retryable);
   return answer as ChatCompletion;

@@ -2,6 +2,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import { describeIssues } from '../../../lib/zod-issues.js';
+import { argumentsAsText } from './chat-answer.js';
 import { ProviderError } from './provider.js';
 
 /**
@@ -73,6 +74,14 @@ function toChunk(event: EventSourceMessage, upstream: string): ChatCompletionChu
   if (parsed.error !== undefined || event.event === 'error') {
     const error = (typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : { message: String(parsed.error ?? data) }) as { message?: string; type?: string; code?: string | number | null; param?: string | null };
     throw new ProviderError(error.message ?? `${upstream} sent an error event`, undefined, false, { type: error.type ?? 'upstream_error', code: error.code === undefined || error.code === null ? 'upstream_stream_error' : String(error.code), param: error.param ?? null });
+  }
+  // TGI before 3.2 streamed one tool call as an object, not a list, with its arguments as JSON
+  // (huggingface/text-generation-inference#3086): mapped to OpenAI's shape.
+  for (const choice of Array.isArray(parsed.choices) ? (parsed.choices as Array<{ delta?: { tool_calls?: unknown } } | null>) : []) {
+    const delta = choice?.delta;
+    if (!delta || typeof delta !== 'object') continue;
+    if (delta.tool_calls !== null && typeof delta.tool_calls === 'object' && !Array.isArray(delta.tool_calls)) delta.tool_calls = [delta.tool_calls];
+    if (Array.isArray(delta.tool_calls)) delta.tool_calls.forEach(argumentsAsText);
   }
   const checked = Chunk.safeParse(parsed);
   if (!checked.success) throw new ProviderError(`${upstream} sent a stream chunk the gateway cannot read: ${describeIssues(checked.error, parsed)[0].slice(0, 300)}`, undefined, false);

@@ -366,3 +366,23 @@ describe('a whole answer whose content is a list of parts (some servers\' thinki
     expect(text).toBe('Yes');
   });
 });
+
+describe('TGI before 3.2 (tool-call arguments as a JSON object, a streamed tool call as an object not a list): mapped to OpenAI\'s shape', () => {
+  it('whole: the arguments reach the client as their JSON text', async () => {
+    env.upstream.script({ body: answer({ content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: { city: 'Oslo' } } }] }, { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 }) });
+    const out = await client('acme').chat.completions.create(ask());
+    const call = out.choices[0].message.tool_calls![0];
+    expect(call.type === 'function' && JSON.parse(call.function.arguments)).toEqual({ city: 'Oslo' });
+  });
+
+  it('streamed: one tool call object becomes a list of one, its arguments text', async () => {
+    env.upstream.script({ events: [
+      { data: chunk({ role: 'assistant', tool_calls: { index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: { city: 'Oslo' } } } }) },
+      { data: chunk({}, 'tool_calls') }, { data: '[DONE]' },
+    ] });
+    const stream = await client('acme').chat.completions.create({ ...ask(), stream: true });
+    const calls: unknown[] = [];
+    for await (const c of stream) calls.push(...(c.choices[0]?.delta?.tool_calls ?? []));
+    expect(calls).toEqual([{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }]);
+  });
+});
