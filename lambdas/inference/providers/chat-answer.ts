@@ -31,11 +31,14 @@ const ChatAnswer = z.looseObject({
 /**
  * A tool call whose `function.arguments` is a JSON object instead of its text (TGI before 3.2,
  * huggingface/text-generation-inference#3076): the text of that object, as OpenAI sends it. Mapped,
- * not refused: the arguments are all there.
+ * not refused: the arguments are all there. With `whole`, arguments left out or null are `''`, as
+ * a stream's null fragments add up to (a whole answer's call then reads the same as a streamed one).
  */
-export function argumentsAsText(call: unknown): void {
+export function argumentsAsText(call: unknown, whole = false): void {
   const fn = (call as { function?: { arguments?: unknown } } | null)?.function;
-  if (fn && typeof fn === 'object' && fn.arguments !== null && typeof fn.arguments === 'object') fn.arguments = JSON.stringify(fn.arguments);
+  if (!fn || typeof fn !== 'object') return;
+  if (fn.arguments !== null && typeof fn.arguments === 'object') fn.arguments = JSON.stringify(fn.arguments);
+  else if (whole && fn.arguments == null) fn.arguments = '';
 }
 
 /**
@@ -68,7 +71,7 @@ export function chatAnswerOf(text: string, who: string, retryable: boolean): Cha
 export function readableChatAnswer(answer: unknown, who: string, retryable: boolean): ChatCompletion {
   for (const choice of (answer as { choices: unknown[] }).choices) {
     const calls = (choice as { message?: { tool_calls?: unknown } } | null)?.message?.tool_calls;
-    if (Array.isArray(calls)) calls.forEach(argumentsAsText);
+    if (Array.isArray(calls)) for (const call of calls) argumentsAsText(call, true);
   }
   const parsed = ChatAnswer.safeParse(answer);
   if (!parsed.success) throw new ProviderError(`${who} answered 200 with an answer the gateway cannot read: ${describeIssues(parsed.error, answer)[0].slice(0, 300)}`, undefined, retryable);

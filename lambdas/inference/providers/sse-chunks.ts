@@ -81,7 +81,7 @@ function toChunk(event: EventSourceMessage, upstream: string): ChatCompletionChu
     const delta = choice?.delta;
     if (!delta || typeof delta !== 'object') continue;
     if (delta.tool_calls !== null && typeof delta.tool_calls === 'object' && !Array.isArray(delta.tool_calls)) delta.tool_calls = [delta.tool_calls];
-    if (Array.isArray(delta.tool_calls)) delta.tool_calls.forEach(argumentsAsText);
+    if (Array.isArray(delta.tool_calls)) delta.tool_calls.forEach((call) => argumentsAsText(call));
   }
   const checked = Chunk.safeParse(parsed);
   if (!checked.success) throw new ProviderError(`${upstream} sent a stream chunk the gateway cannot read: ${describeIssues(checked.error, parsed)[0].slice(0, 300)}`, undefined, false);

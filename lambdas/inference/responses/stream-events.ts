@@ -34,13 +34,26 @@ export class ResponseEventStream {
   private seq = 0;
   private readonly output: Array<ResponseOutputMessage | ResponseFunctionToolCall> = [];
   private message: OpenMessage | undefined;
-  private readonly calls = new Map<number, OpenCall>();
+  private readonly calls = new Map<number | string, OpenCall>();
+  /** The last tool call that came without an `index`. */
+  private lastUnindexed: string | undefined;
   private finishReason: FinishReason | null = null;
 
   constructor(private readonly shell: Response, private readonly emit: Emit) {}
 
   private send(event: Record<string, unknown>): void | Promise<void> {
     return this.emit({ ...event, sequence_number: this.seq++ } as unknown as ResponseStreamEvent);
+  }
+
+  /**
+   * Which call a tool-call delta continues: its `index`; without one (Gemini's OpenAI endpoint sends
+   * whole calls without it, several in one delta), a delta with a new `id` is a new call and one
+   * without an id continues the last.
+   */
+  private callKey(t: { index?: number | null; id?: string | null }): number | string {
+    if (typeof t.index === 'number') return t.index;
+    if (t.id) this.lastUnindexed = `id:${t.id}`;
+    return (this.lastUnindexed ??= 'id:');
   }
 
   /** `response.created` and `response.in_progress`, with the echoed request and no output. */
@@ -82,13 +95,14 @@ export class ResponseEventStream {
       await this.send({ type: 'response.refusal.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: d.refusal });
     }
     for (const t of d.tool_calls ?? []) {
-      let call = this.calls.get(t.index);
+      const key = this.callKey(t);
+      let call = this.calls.get(key);
       if (!call) {
         await this.closeMessage('completed');
         const item: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', status: 'in_progress', call_id: t.id ?? newId('fc'), name: t.function?.name ?? '', arguments: '' };
         call = { kind: 'call', index: this.output.length, item };
         this.output.push(item);
-        this.calls.set(t.index, call);
+        this.calls.set(key, call);
         await this.send({ type: 'response.output_item.added', output_index: call.index, item: { ...item } });
       } else if (t.function?.name && !call.item.name) call.item.name = t.function.name;
       const args = t.function?.arguments;

@@ -386,3 +386,29 @@ describe('TGI before 3.2 (tool-call arguments as a JSON object, a streamed tool 
     expect(calls).toEqual([{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }]);
   });
 });
+
+describe('tool calls in shapes some servers send', () => {
+  it('a whole answer\'s call with null arguments reads as an empty string, as a stream\'s null fragments do (not a 502)', async () => {
+    env.upstream.script({ body: answer({ content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'ping', arguments: null } }] }) });
+    const out = await client('acme').chat.completions.create(ask());
+    const call = out.choices[0].message.tool_calls![0];
+    expect(call.type === 'function' && call.function).toEqual({ name: 'ping', arguments: '' });
+  });
+
+  it('calls without index, two in one delta (Gemini\'s OpenAI endpoint), are two function calls on a /v1/responses stream', async () => {
+    env.upstream.script({ events: [
+      { data: chunk({ role: 'assistant', tool_calls: [
+        { id: 'function-call-1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+        { id: 'function-call-2', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
+      ] }) },
+      { data: chunk({}, 'tool_calls') }, { data: '[DONE]' },
+    ] });
+    const stream = await client('acme').responses.create({ model: 'openai-compatible/default', input: 'Weather?', stream: true, tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }] });
+    let done: unknown[] = [];
+    for await (const e of stream) if (e.type === 'response.completed') done = e.response.output;
+    expect(done).toMatchObject([
+      { type: 'function_call', call_id: 'function-call-1', name: 'get_weather', arguments: '{"city":"Paris"}' },
+      { type: 'function_call', call_id: 'function-call-2', name: 'get_weather', arguments: '{"city":"Rome"}' },
+    ]);
+  });
+});
