@@ -12,6 +12,7 @@ import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoade
 import { CallerGone, callerErrorOf } from '../upstream-calls.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent } from './message-texts.js';
+import { billedUsage } from './reported-usage.js';
 import type { ChatRequestBody } from './request-schema.js';
 import { StreamRelay } from './stream-relay.js';
 
@@ -122,23 +123,17 @@ export async function guardChat(pipeline: RequestPipeline, r: PipelineRequest, b
 }
 
 /**
- * The upstream's usage, or the gateway's count when it reported none (marked estimated in the
- * audit); `counted` is the gateway's own count either way (the reservation's prompt count plus
- * the answer's o200k count), for the usage ledger's reconciliation of reported usage.
+ * The upstream's usage as billed (`billedUsage`: reported-usage.ts), or the gateway's count when it
+ * reported none it can bill (marked estimated in the audit); `counted` is the gateway's own count
+ * either way (the reservation's prompt count plus the answer's o200k count), for the usage
+ * ledger's reconciliation of reported usage.
  */
 export function usageOf(reported: CompletionUsage | undefined | null, promptTokens: number, produced: () => string): { usage: CompletionUsage; estimated: boolean; counted: number } {
   const completion = countCompletionTokens(produced());
   const counted = promptTokens + completion;
-  // Only counts that can be counts are billed: whole, non-negative, and a total that is their sum.
-  if (reported && isCount(reported.prompt_tokens) && isCount(reported.completion_tokens)) {
-    return { usage: { ...reported, total_tokens: reported.prompt_tokens + reported.completion_tokens }, estimated: false, counted };
-  }
+  const billed = billedUsage(reported);
+  if (billed) return { usage: billed, estimated: false, counted };
   return { usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: counted }, estimated: true, counted };
-}
-
-/** A token count that can be billed: a whole, non-negative number. */
-function isCount(n: unknown): n is number {
-  return Number.isSafeInteger(n) && (n as number) >= 0;
 }
 
 /** What a whole answer said, every choice: text, refusal and tool calls (name and arguments), for the o200k count. */

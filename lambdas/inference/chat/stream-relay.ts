@@ -2,6 +2,7 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { StreamRedactor } from '../guardrails.js';
 import { normaliseFinishReason } from './finish-reason.js';
+import { billedUsage } from './reported-usage.js';
 
 export interface StreamRelayOptions {
   /** The gateway's id for the answer (`chatcmpl-…`) and the catalog id of the model that answers. */
@@ -45,6 +46,7 @@ export class StreamRelay {
     if (choices.length === 0 && !(this.options.includeUsage && chunk.usage)) return undefined;
     const out: ChatCompletionChunk = { ...chunk, id: this.options.id, model: this.options.model, choices: choices.map((c) => this.choice(c)) };
     if (!this.options.includeUsage) delete out.usage;
+    else if (out.usage) out.usage = billedUsage(out.usage) ?? out.usage; // as billed, as a whole answer's
     return out;
   }
 

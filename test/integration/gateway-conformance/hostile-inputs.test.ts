@@ -412,3 +412,20 @@ describe('tool calls in shapes some servers send', () => {
     ]);
   });
 });
+
+describe('thinking tokens counted outside completion_tokens (Gemini\'s OpenAI endpoint)', () => {
+  it('are billed as output: completion_tokens becomes total - prompt, whole and streamed, and the budget counts the total', async () => {
+    const gemini = { prompt_tokens: 10, completion_tokens: 1, total_tokens: 40, completion_tokens_details: { reasoning_tokens: 29 } };
+    const before = (await env.gw.store.usage('budget', new Date())).month.tokens;
+    env.upstream.script({ body: answer({}, gemini) });
+    const out = await client('budget').chat.completions.create(ask());
+    expect(out.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 30, total_tokens: 40, completion_tokens_details: { reasoning_tokens: 29 } });
+    expect((await env.gw.store.usage('budget', new Date())).month.tokens - before).toBe(40);
+    env.upstream.script({ events: [{ data: chunk({ role: 'assistant', content: 'ok' }) }, { data: chunk({}, 'stop') }, { data: { ...chunk({}), choices: [], usage: gemini } }, { data: '[DONE]' }] });
+    const stream = await client('budget').chat.completions.create({ ...ask(), stream: true, stream_options: { include_usage: true } });
+    let usage: unknown;
+    for await (const c of stream) if (c.usage) usage = c.usage;
+    expect(usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 30, total_tokens: 40 });
+    expect((await env.gw.store.usage('budget', new Date())).month.tokens - before).toBe(80);
+  });
+});
