@@ -2,6 +2,7 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { StreamRedactor } from '../guardrails.js';
 import { normaliseFinishReason } from './finish-reason.js';
+import { textOfContent } from './message-texts.js';
 import { billedUsage } from './reported-usage.js';
 
 export interface StreamRelayOptions {
@@ -52,7 +53,8 @@ export class StreamRelay {
 
   private choice(c: ChatCompletionChunk.Choice): ChatCompletionChunk.Choice {
     const delta = c.delta ?? {};
-    this.produced += textOf(delta.content) + (delta.refusal ?? '');
+    // a list of parts (some servers' thinking models) counts its text parts
+    this.produced += textOfContent(delta.content as Parameters<typeof textOfContent>[0]) + (delta.refusal ?? '');
     for (const t of delta.tool_calls ?? []) this.produced += (t.function?.name ?? '') + (t.function?.arguments ?? '');
     const finish = normaliseFinishReason(c.finish_reason);
     const first = !this.finished.has(c.index);
@@ -105,11 +107,4 @@ export class StreamRelay {
     }
     return out;
   }
-}
-
-/** A delta's content as text: a string as it is, a list of parts as its parts' `text` joined (the count of what was produced). */
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((p) => (p !== null && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
 }
