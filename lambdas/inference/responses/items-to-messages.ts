@@ -83,11 +83,14 @@ function toolMessage(item: Item, path: string): ChatCompletionMessageParam {
   };
 }
 
+/** Why custom tool-call items are refused: a request cannot declare a custom tool here, so none can be answered. */
+const CUSTOM_ITEMS = 'custom tools are not mapped by /v1/responses here (a request cannot declare one, so no custom tool call can be answered); /v1/chat/completions passes custom tools on';
+
 /** Input item types that only OpenAI's hosted tools, reasoning or stored items produce. */
 const NOT_SERVED: Record<string, string> = {
   reasoning: 'reasoning items cannot be sent to a chat-completions upstream (and this gateway never returns them); leave them out',
-  custom_tool_call: 'custom tools are not mapped by /v1/responses here (a request cannot declare one, so no custom tool call can be answered); /v1/chat/completions passes custom tools on',
-  custom_tool_call_output: 'custom tools are not mapped by /v1/responses here (a request cannot declare one, so no custom tool call can be answered); /v1/chat/completions passes custom tools on',
+  custom_tool_call: CUSTOM_ITEMS,
+  custom_tool_call_output: CUSTOM_ITEMS,
 };
 
 /**

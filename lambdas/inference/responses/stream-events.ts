@@ -83,8 +83,9 @@ export class ResponseEventStream {
       const part = (await this.openPart('output_text')) as ResponseOutputText;
       const seen = new Set(part.annotations.map((a) => JSON.stringify(a)));
       for (const annotation of annotations) {
-        if (seen.has(JSON.stringify(annotation))) continue;
-        seen.add(JSON.stringify(annotation));
+        const key = JSON.stringify(annotation);
+        if (seen.has(key)) continue;
+        seen.add(key);
         part.annotations.push(annotation);
         await this.send({ type: 'response.output_text.annotation.added', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, annotation_index: part.annotations.length - 1, annotation });
       }
