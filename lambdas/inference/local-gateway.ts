@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { FileAuditSink, MemoryAuditSink, type AuditSink } from './audit.js';
@@ -90,7 +90,7 @@ export interface LocalGatewayOptions {
 
 /** `tessera serve`'s gateway: dev JWT keys (or `jwt`), embedded (or DynamoDB) store, providers pointed at a local upstream. */
 export async function createLocalGateway(options: LocalGatewayOptions): Promise<{ gateway: Gateway; store: GatewayStore; audit: AuditSink; keysFile: string; jobs?: FineTuningStore; responses?: ResponseStore; apiKeys?: ApiKeyStore; budgetAlerts?: BudgetAlerts; events?: LocalEvent[] }> {
-  const keysFile = join(options.stateDir, 'dev-keys.json');
+  const keysFile = resolve(options.stateDir, 'dev-keys.json'); // absolute: the 401's hint names it wherever the client runs
   const keys = options.jwt ? undefined : await devKeys(keysFile);
   const served = options.providers && new Set<string>(options.providers);
   const catalog = served ? options.config.gateway.models.filter((m) => served.has(providerOf(m))) : options.config.gateway.models;

@@ -61,19 +61,21 @@ export function chatAnswerOf(text: string, who: string, retryable: boolean): Cha
     const said = typeof record?.error?.message === 'string' ? `: ${record.error.message.slice(0, 300)}` : '';
     throw new ProviderError(`${who} answered 200 without choices${said}`, undefined, retryable);
   }
-  return readableChatAnswer(answer, who, retryable);
+  return readableChatAnswer(answer, who);
 }
 
 /**
  * `answer` (a parsed body with `choices`) when it has the shape the gateway reads.
- * @throws ProviderError naming the first field at fault (`choices[0].message.content = 5: ...`)
+ * @throws ProviderError naming the first field at fault (`choices[0].message.content = 5: ...`),
+ *   not retried on the same model (the model answers the same shape again: each retry would be a
+ *   billed call); the next model of the chain is tried
  */
-export function readableChatAnswer(answer: unknown, who: string, retryable: boolean): ChatCompletion {
+export function readableChatAnswer(answer: unknown, who: string): ChatCompletion {
   for (const choice of (answer as { choices: unknown[] }).choices) {
     const calls = (choice as { message?: { tool_calls?: unknown } } | null)?.message?.tool_calls;
     if (Array.isArray(calls)) for (const call of calls) argumentsAsText(call, true);
   }
   const parsed = ChatAnswer.safeParse(answer);
-  if (!parsed.success) throw new ProviderError(`${who} answered 200 with an answer the gateway cannot read: ${describeIssues(parsed.error, answer)[0].slice(0, 300)}`, undefined, retryable);
+  if (!parsed.success) throw new ProviderError(`${who} answered 200 with an answer the gateway cannot read: ${describeIssues(parsed.error, answer)[0].slice(0, 300)}`, undefined, false);
   return answer as ChatCompletion;
 }

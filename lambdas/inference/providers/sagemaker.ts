@@ -57,7 +57,7 @@ export class SageMakerProvider implements Provider {
       if (error) throw new ProviderError(error.message ?? `SageMaker endpoint ${endpoint} answered with an error`, undefined, false, error.details);
       throw new ProviderError(`SageMaker endpoint ${endpoint} answered without choices: ${text.slice(0, 120)}`, undefined, false);
     }
-    return readableChatAnswer(answer, `SageMaker endpoint ${endpoint}`, false);
+    return readableChatAnswer(answer, `SageMaker endpoint ${endpoint}`);
   }
 
   /**

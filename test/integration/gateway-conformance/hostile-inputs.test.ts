@@ -271,9 +271,11 @@ describe('an upstream 200 the gateway cannot read is the upstream\'s failure (50
     ['a null tool call', bad({ role: 'assistant', content: null, tool_calls: [null] }), 'choices[0].message.tool_calls[0]'],
   ])('%s', async (_name, body, field) => {
     for (const stream of [false, true]) {
+      env.upstream.reset();
       env.upstream.script({ body }, { body });
       const res = await post('acme', ask(stream ? { stream: true } : {}));
       const { error } = (await res.json()) as { error: { type: string; message: string } };
+      expect(env.upstream.calls).toHaveLength(1); // not retried: the model would answer the same shape again
       expect(res.status).toBe(502);
       expect(error.type).toBe('upstream_error');
       expect(error.message).toContain(`answered 200 with an answer the gateway cannot read: ${field}`);
