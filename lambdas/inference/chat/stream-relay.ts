@@ -18,8 +18,8 @@ export interface StreamRelayOptions {
 /**
  * An upstream's chunks as the caller gets them: the gateway's id and model, OpenAI's finish
  * reasons, the usage chunk only when the caller asked for it (so `chunk.choices[0]` exists in
- * every chunk otherwise), PII redaction of each choice's content and refusal that never splits a
- * pattern across chunks (streamed tool-call argument fragments are not redacted: a redacted JSON
+ * every chunk otherwise), PII redaction of each choice's content (a string or the text parts of a
+ * list) and refusal that never splits a pattern across chunks (streamed tool-call argument fragments are not redacted: a redacted JSON
  * number would break the arguments' JSON; whole answers redact them).
  * Everything else in a chunk (tool-call deltas, refusal, logprobs, system_fingerprint) is relayed
  * as it came. Keeps what the answer said, to estimate usage when the upstream reports none.
@@ -63,14 +63,18 @@ export class StreamRelay {
     let refusal = delta.refusal;
     if (this.options.redactAnswers) {
       const redactor = this.redactorFor(c.index);
-      if (typeof content === 'string') content = redactor.push(content);
       const refusals = this.redactorFor(-1 - c.index);
+      if (typeof content === 'string') content = redactor.push(content);
+      // Content streamed as a list of parts (some servers' thinking models): its text and refusal
+      // parts go through the same redactors as string deltas (one text, in order, whatever shape
+      // each delta has); other parts (a model's thinking) are relayed as sent, as in whole answers.
+      else if (Array.isArray(content)) content = redactedParts(content as unknown[], redactor, refusals) as unknown as string;
       if (typeof refusal === 'string') refusal = refusals.push(refusal);
       // The choice ends here: what the redactors still hold goes out with this chunk.
       if (finish !== null) {
         const held = redactor.flush();
-        // Content streamed as a list of parts (some servers' thinking models) is relayed as sent.
-        if (!Array.isArray(content)) content = (content ?? '') + held;
+        if (Array.isArray(content)) content = (held ? [...(content as unknown[]), { type: 'text', text: held }] : content) as unknown as string;
+        else content = (content ?? '') + held;
         const rest = refusals.flush();
         if (rest) refusal = (refusal ?? '') + rest;
       }
@@ -107,4 +111,18 @@ export class StreamRelay {
     }
     return out;
   }
+}
+
+/**
+ * A delta's list of parts (a shape OpenAI's types do not have: `unknown[]`) with each `text` part's text and `refusal` part's refusal replaced by
+ * what the choice's redactors release for it (possibly '': the redactor holds a tail that may be
+ * the start of a pattern and releases it with a later delta). Other parts are kept as they are.
+ */
+function redactedParts(parts: unknown[], text: StreamRedactor, refusals: StreamRedactor): unknown[] {
+  return parts.map((part) => {
+    const p = part as { type?: unknown; text?: unknown; refusal?: unknown };
+    if (p.type === 'text' && typeof p.text === 'string') return { ...p, text: text.push(p.text) };
+    if (p.type === 'refusal' && typeof p.refusal === 'string') return { ...p, refusal: refusals.push(p.refusal) };
+    return part;
+  });
 }
