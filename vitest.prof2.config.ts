@@ -1,3 +1,0 @@
-import { mergeConfig } from 'vitest/config';
-import base from './vitest.config.js';
-export default mergeConfig(base, { test: { execArgv: ['--cpu-prof', '--cpu-prof-dir=/tmp/prof-l30', '--cpu-prof-interval=2000'] } });
