@@ -243,10 +243,46 @@ export const RetainedStore = z.object({
 });
 export type RetainedStore = z.infer<typeof RetainedStore>;
 
-/** What offboarding did and left: protections lifted, stores kept, the fate of the tenant key. */
+/**
+ * The verified export of the tenant bucket (*Export tenant data*): where it is in the archive and
+ * what it holds. Recorded once verified, so that an offboarding resumed after a later step failed
+ * does not copy the bucket into the Object Lock archive a second time.
+ */
+export const OffboardingExport = z.object({
+  /** `<tenant>/<UTC start time>/` in the archive bucket; the manifest is `<prefix>manifest.json`. */
+  prefix: z.string(),
+  versions: z.number().int(),
+  currentObjects: z.number().int(),
+  noncurrentVersions: z.number().int(),
+  deleteMarkers: z.number().int(),
+  /** Bytes of the archived versions. */
+  bytes: z.number(),
+  manifestParts: z.number().int(),
+  verifiedAt: z.string(),
+});
+export type OffboardingExport = z.infer<typeof OffboardingExport>;
+
+/**
+ * The database's final snapshot, copied under the archive key (*Snapshot database*). Recorded once
+ * archived: the step is not repeated when a resumed offboarding meets it after the stack (and the
+ * instance) were deleted.
+ */
+export const OffboardingDatabaseSnapshot = z.object({
+  /** The DB instance identifier it was taken of. */
+  instance: z.string(),
+  snapshotId: z.string(),
+  /** The copy under the platform archive key, shared with the platform account. */
+  archiveSnapshotId: z.string(),
+  archivedAt: z.string(),
+});
+export type OffboardingDatabaseSnapshot = z.infer<typeof OffboardingDatabaseSnapshot>;
+
+/** What offboarding did and left: the export and final snapshot, protections lifted, stores kept, the fate of the tenant key. */
 export const OffboardingRecord = z.object({
   /** Stack id of the tenant stack (ListStackResources of a deleted stack needs the id, not the name). */
   stackId: z.string().optional(),
+  export: OffboardingExport.optional(),
+  databaseSnapshot: OffboardingDatabaseSnapshot.optional(),
   liftedProtections: z.array(LiftedProtection).default([]),
   retainedStores: z.array(RetainedStore).optional(),
   keyDeletion: z.object({

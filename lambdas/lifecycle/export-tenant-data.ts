@@ -7,7 +7,7 @@ import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { ExportIncompleteError, RETRYABLE_ERRORS } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { requireTenant } from '../shared/registry.js';
+import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantBreakGlassCredentials } from '../shared/sessions.js';
 import {
   compareExport, DATA_AREAS, describeMismatch, entriesOf, manifestLineOf, manifestPartKey, MULTIPART_THRESHOLD, partCount, partRange, partSizeFor,
@@ -113,9 +113,14 @@ const stamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/
  *
  * The prefix carries the export's start time to the second, so that an offboarding run again
  * after a failed export writes beside the failed one's immutable objects rather than over them.
+ * A verified export is recorded in the registry (`offboarding.export`); an offboarding resumed
+ * after a later step failed answers it as done instead of copying the bucket again.
  */
 export const handler = lifecycleHandler('Export tenant data', async (state: ExportState, context?: Context): Promise<ExportProgress> => {
   const record = await requireTenant(state.request.tenantId);
+  // An offboarding resumed after a later step failed: the bucket was exported and verified already.
+  const exported = record.offboarding?.export;
+  if (exported && !state.export?.prefix) return { ...exported, listed: true, done: true };
   const bucket = record.stackOutputs.BucketName;
   const archive = requireEnv(ENV.archiveBucket);
   // A progress without manifestParts is from the previous export (current versions only) of an
@@ -145,7 +150,8 @@ export const handler = lifecycleHandler('Export tenant data', async (state: Expo
     deleteMarkers: progress.deleteMarkers, bytes: progress.bytes, parts, verifiedAt: new Date().toISOString(),
   };
   await io.target.send(new PutObjectCommand({ Bucket: archive, Key: `${progress.prefix}manifest.json`, Body: JSON.stringify(manifest, null, 2), ContentType: 'application/json' }));
-  const { page: _page, upload: _upload, ...summary } = progress;
+  const { page: _page, upload: _upload, listed: _listed, done: _done, ...summary } = progress;
+  await updateTenant(record.tenantId, { offboarding: { ...record.offboarding, liftedProtections: record.offboarding?.liftedProtections ?? [], export: { ...summary, verifiedAt: manifest.verifiedAt } } });
   return { ...summary, listed: true, done: true };
 });
 

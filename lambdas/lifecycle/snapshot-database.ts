@@ -3,7 +3,9 @@ import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { requireTenant } from '../shared/registry.js';
+import type { OffboardingDatabaseSnapshot, TenantRecord } from '../../lib/tenant-record.js';
+import { SnapshotMissingError } from '../shared/errors.js';
+import { requireTenant, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import type { ExportProgress } from './export-tenant-data.js';
 import type { LifecycleState } from './state.js';
@@ -19,21 +21,41 @@ export interface SnapshotProgress {
  * The final database snapshot, archived: snapshot the instance, copy the snapshot re-encrypted
  * with the platform archive key (the tenant key is about to be scheduled for deletion, which would
  * make a snapshot under it unreadable), share the copy with the platform account, and note it in
- * the archive. One phase per invocation; the state machine waits between them.
+ * the archive. One phase per invocation; the state machine waits between them. The archived copy
+ * is recorded in the registry (`offboarding.databaseSnapshot`): an offboarding resumed after a
+ * later step failed (the stack, and with it the instance, may be gone) answers DONE at once. An
+ * instance that is gone with nothing recorded (an offboarding of an earlier version) is looked up
+ * by its archived copy's name; with none, SnapshotMissing (terminal) says what to look for.
  */
 export const handler = lifecycleHandler('Snapshot database', async (state: LifecycleState & { snapshot?: Partial<SnapshotProgress>; export?: Partial<ExportProgress> }): Promise<SnapshotProgress> => {
   const record = await requireTenant(state.request.tenantId);
   const instance = record.stackOutputs.DatabaseInstanceId;
   if (!instance) return { phase: 'DONE', done: true };
+  const progress = state.snapshot as SnapshotProgress | undefined;
+  // An offboarding resumed after a later step failed: the snapshot was archived already (and the
+  // instance may be gone with the stack).
+  const archived = record.offboarding?.databaseSnapshot;
+  if (!progress?.phase && archived?.instance === instance) return { phase: 'DONE', snapshotId: archived.snapshotId, archiveSnapshotId: archived.archiveSnapshotId, done: true };
   const rds = clientWith(RDSClient, await tenantAccountCredentials(record.accountId!, record.tenantId, 'snapshot'));
   const available = async (id: string) => {
     const out = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
     return out.DBSnapshots?.[0]?.Status === 'available';
   };
-  const progress = state.snapshot as SnapshotProgress | undefined;
   if (!progress?.phase) {
     const snapshotId = `tessera-${record.tenantId}-final-${Date.now()}`;
-    await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: snapshotId, Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }] }));
+    try {
+      await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: snapshotId, Tags: [{ Key: 'tessera:tenant-id', Value: record.tenantId }] }));
+    } catch (e) {
+      if ((e as Error).name !== 'DBInstanceNotFoundFault') throw e;
+      // The instance is gone: an offboarding of before this step recorded its snapshot, resumed
+      // after it deleted the stack. Its archived copy is the tenant's final snapshot.
+      const found = await archivedFinalSnapshot(rds, record.tenantId, instance);
+      if (!found) {
+        throw new SnapshotMissingError(`database instance ${instance} of tenant ${record.tenantId} no longer exists and no archived final snapshot of it (tessera-${record.tenantId}-final-*-archive, available) was found: its data cannot be archived by this offboarding. Look for the instance's automated or CloudFormation snapshots (DescribeDBSnapshots --db-instance-identifier ${instance}) and record what was kept before resuming`);
+      }
+      await recordSnapshot(record, { instance, snapshotId: found.slice(0, -'-archive'.length), archiveSnapshotId: found, archivedAt: new Date().toISOString() });
+      return { phase: 'DONE', snapshotId: found.slice(0, -'-archive'.length), archiveSnapshotId: found, done: true };
+    }
     return { phase: 'SNAPSHOT', snapshotId, done: false };
   }
   if (progress.phase === 'SNAPSHOT') {
@@ -54,7 +76,32 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
       Bucket: requireEnv(ENV.archiveBucket), Key: `${prefix}rds-snapshot.json`, ContentType: 'application/json',
       Body: JSON.stringify({ tenantId: record.tenantId, accountId: record.accountId, instance, snapshot: progress.archiveSnapshotId, sharedWith: platformConfig().platformAccountId }, null, 2),
     }));
+    await recordSnapshot(record, { instance, snapshotId: progress.snapshotId!, archiveSnapshotId: progress.archiveSnapshotId!, archivedAt: new Date().toISOString() });
     return { ...progress, phase: 'DONE', done: true };
   }
   return progress;
 });
+
+/**
+ * The newest available archived final snapshot of `instance` (`tessera-<tenant>-final-<ms>-archive`,
+ * which this step makes), or undefined. Manual snapshots of a deleted instance stay listed under
+ * its identifier (RDS DescribeDBSnapshots, DBInstanceIdentifier filter).
+ */
+async function archivedFinalSnapshot(rds: RDSClient, tenantId: string, instance: string): Promise<string | undefined> {
+  const ours = new RegExp(`^tessera-${tenantId}-final-(\\d+)-archive$`);
+  let newest: { id: string; at: number } | undefined;
+  let marker: string | undefined;
+  do {
+    const page = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: instance, SnapshotType: 'manual', Marker: marker }));
+    for (const s of page.DBSnapshots ?? []) {
+      const at = ours.exec(s.DBSnapshotIdentifier ?? '')?.[1];
+      if (at && s.Status === 'available' && (!newest || Number(at) > newest.at)) newest = { id: s.DBSnapshotIdentifier!, at: Number(at) };
+    }
+    marker = page.Marker;
+  } while (marker);
+  return newest?.id;
+}
+
+function recordSnapshot(record: TenantRecord, databaseSnapshot: OffboardingDatabaseSnapshot): Promise<TenantRecord> {
+  return updateTenant(record.tenantId, { offboarding: { ...record.offboarding, liftedProtections: record.offboarding?.liftedProtections ?? [], databaseSnapshot } });
+}

@@ -45,6 +45,10 @@ export class StackBusyError extends Error {
 export class ExportIncompleteError extends Error {
   override readonly name = 'ExportIncomplete';
 }
+/** Offboarding: the tenant's database instance is gone and no archived final snapshot of it exists (snapshot-database.ts). */
+export class SnapshotMissingError extends Error {
+  override readonly name = 'SnapshotMissing';
+}
 
 /**
  * Error names the state machines retry with exponential backoff and jitter, after the SDK's own
@@ -78,4 +82,4 @@ export const RETRYABLE_ERRORS = [
 ] as const;
 
 /** Errors no retry can fix: the execution records them and stops. */
-export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'ChangeRefused'] as const;
+export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'SnapshotMissing', 'ChangeRefused'] as const;

@@ -388,6 +388,52 @@ describe('concurrent requests', () => {
     expect(await api('DELETE', '/admin/tenants/cyberdyne')).toMatchObject({ status: 200, body: { status: 'OFFBOARDED' } });
   });
 
+  it('resumes an offboarding that failed after its stacks were deleted: the snapshot and the export are not made again, the account is retired', async () => {
+    // GIVEN an account-mode offboarding that fails at Retire account, after the stack and its database are gone
+    const onboardedRecord = await onboarded('dundee', 'enterprise');
+    const accountId = onboardedRecord.accountId!;
+    failing('MoveAccountCommand', (input) => input.AccountId === accountId, 'AccessDeniedException', 1);
+    const first = await api('DELETE', '/admin/tenants/dundee');
+    expect((await settled(first.body.executionArn)).status).toBe('FAILED');
+    const stopped = (await getTenant('dundee'))!;
+    expect(stopped).toMatchObject({ status: 'OFFBOARDING', failure: { step: 'Retire account' } });
+    const { export: exported, databaseSnapshot } = stopped.offboarding!;
+    expect(exported).toMatchObject({ prefix: expect.stringMatching(/^dundee\//), verifiedAt: expect.any(String) });
+    expect(databaseSnapshot).toMatchObject({ instance: onboardedRecord.stackOutputs.DatabaseInstanceId, archiveSnapshotId: expect.stringMatching(/^tessera-dundee-final-\d+-archive$/) });
+    // WHEN DELETE is sent again (the instance no longer exists: a new CreateDBSnapshot would fail DBInstanceNotFound)
+    const again = await api('DELETE', '/admin/tenants/dundee');
+    expect(again).toMatchObject({ status: 202, body: { resumed: 'Retire account' } });
+    const againEnd = await settled(again.body.executionArn);
+    // THEN it finishes: OFFBOARDED, the account in Suspended with its closure queued, the same export and snapshot
+    expect(againEnd.status, JSON.stringify({ end: againEnd, record: await getTenant('dundee') }).slice(0, 3000)).toBe('SUCCEEDED');
+    const offboarded = (await getTenant('dundee'))!;
+    expect(offboarded).toMatchObject({ status: 'OFFBOARDED', offboarding: { export: exported, databaseSnapshot } });
+    const parent = (await orgs().send(new ListParentsCommand({ ChildId: accountId }))).Parents![0].Id!;
+    expect((await orgs().send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: parent }))).OrganizationalUnit!.Name).toBe('Suspended');
+    expect((await closures()).filter((c) => c.accountId === accountId)).toHaveLength(1);
+    // one export in the archive (one manifest), not a second copy of the bucket
+    const { ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
+    const listed = await new S3Client({ credentials: platform.fixture.platform, forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'dundee/' }));
+    expect((listed.Contents ?? []).filter((o) => o.Key!.endsWith('/manifest.json')).map((o) => o.Key)).toEqual([`${exported!.prefix}manifest.json`]);
+  });
+
+  it('resumes an offboarding whose last write (OFFBOARDED) failed: the same stores and key deletion, OFFBOARDED', async () => {
+    await onboarded('wernham', 'starter');
+    failing('UpdateItemCommand', (input) => input.Key?.tenantId === 'wernham' && input.ExpressionAttributeValues?.[':status'] === 'OFFBOARDED', 'AccessDeniedException', 1);
+    const first = await api('DELETE', '/admin/tenants/wernham');
+    expect((await settled(first.body.executionArn)).status).toBe('FAILED');
+    const stopped = (await getTenant('wernham'))!;
+    expect(stopped).toMatchObject({ status: 'OFFBOARDING', failure: { step: 'Finish offboarding' } });
+    const again = await api('DELETE', '/admin/tenants/wernham');
+    expect((await settled(again.body.executionArn)).status).toBe('SUCCEEDED');
+    const offboarded = (await getTenant('wernham'))!;
+    expect(offboarded.status).toBe('OFFBOARDED');
+    // The inventory runs again: only the times counted from now (keptUntil, the key's dueAt) move on, later.
+    const withoutTimes = (o: TenantRecord['offboarding']) => JSON.parse(JSON.stringify(o, (k, v) => (k === 'keptUntil' || k === 'dueAt' ? undefined : v)));
+    expect(withoutTimes(offboarded.offboarding)).toEqual(withoutTimes(stopped.offboarding));
+    expect(Date.parse(offboarded.offboarding!.keyDeletion!.dueAt!)).toBeGreaterThanOrEqual(Date.parse(stopped.offboarding!.keyDeletion!.dueAt!));
+  });
+
   it('refuses what the admin API can refuse before anything starts: unknown fields, control characters, reserved and unusable ids, a PATCH that changes nothing', async () => {
     const executions = platform.executions.size;
     const unknown = await api('POST', '/admin/tenants', { ...onboarding('wonka', 'starter'), isolation: 'account' });

@@ -387,6 +387,37 @@ describe('offboarding steps', async () => {
     expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand)[0].args[0].input).toMatchObject({ AttributeName: 'restore', ValuesToAdd: ['222222222222'] });
   });
 
+  it('records the archived snapshot; resumed with it recorded, answers DONE without a call to RDS', async () => {
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: 'available' }] });
+    s3.on(PutObjectCommand).resolves({});
+    const first = await snapshot(state());
+    await snapshot({ ...state(), snapshot: await snapshot({ ...state(), snapshot: first }) });
+    expect(records.get('acme')!.offboarding!.databaseSnapshot).toMatchObject({ instance: 'db-1', snapshotId: first.snapshotId, archiveSnapshotId: `${first.snapshotId}-archive` });
+    rds.reset();
+    await expect(snapshot(state())).resolves.toMatchObject({ phase: 'DONE', done: true, archiveSnapshotId: `${first.snapshotId}-archive` });
+    expect(rds.calls()).toHaveLength(0);
+  });
+
+  it('an instance already gone: its newest available archived final snapshot is the snapshot; with none, SnapshotMissing naming the instance', async () => {
+    const gone = Object.assign(new Error('DBInstance db-1 not found.'), { name: 'DBInstanceNotFoundFault' });
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    rds.on(CreateDBSnapshotCommand).rejects(gone);
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [
+      { DBSnapshotIdentifier: 'tessera-acme-final-100-archive', Status: 'available' },
+      { DBSnapshotIdentifier: 'tessera-acme-final-300-archive', Status: 'creating' },
+      { DBSnapshotIdentifier: 'tessera-acme-final-200-archive', Status: 'available' },
+      { DBSnapshotIdentifier: 'tessera-acme-final-200', Status: 'available' },
+      { DBSnapshotIdentifier: 'tessera-acme2-final-900-archive', Status: 'available' },
+    ] });
+    await expect(snapshot(state())).resolves.toMatchObject({ phase: 'DONE', done: true, archiveSnapshotId: 'tessera-acme-final-200-archive' });
+    expect(rds.commandCalls(DescribeDBSnapshotsCommand)[0].args[0].input).toMatchObject({ DBInstanceIdentifier: 'db-1', SnapshotType: 'manual' });
+    expect(records.get('acme')!.offboarding!.databaseSnapshot).toMatchObject({ instance: 'db-1', archiveSnapshotId: 'tessera-acme-final-200-archive' });
+    records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+    await expect(snapshot(state())).rejects.toMatchObject({ name: 'SnapshotMissing', message: expect.stringContaining('database instance db-1 of tenant acme no longer exists') });
+  });
+
   it('deletes the namespace stack, then the tenant stack, lifting termination protection; fails on DELETE_FAILED', async () => {
     records.set('acme', offboarding());
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-namespace' }).rejects(namespaceGone);
