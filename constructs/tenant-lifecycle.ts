@@ -76,8 +76,9 @@ type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantA
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'validate-request': [],
-  // Leases: the steps that take a tenant's lease ask Step Functions whether a holder has ended, and end its operation (slot release).
-  'register-tenant': ['registry', 'leases'],
+  // Leases: the steps that take a tenant's lease ask Step Functions whether a holder has ended, and end its operation (slot release);
+  // a dead account-mode onboarding's account is fenced again first (lease.ts endDeadOperation): Organizations.
+  'register-tenant': ['registry', 'leases', 'organizations'],
   'acquire-account-slot': ['registry', 'control'],
   'release-account-slot': ['registry', 'control'],
   'create-account': ['registry', 'organizations'],
@@ -91,11 +92,11 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'wire-tenant': ['registry', 'tenantAccounts'],
   'activate-tenant': ['registry', 'organizations', 'events'],
   'record-failure': ['registry', 'control', 'organizations', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
-  'set-status': ['registry', 'events', 'leases'],
-  'begin-change': ['registry', 'leases'],
+  'set-status': ['registry', 'events', 'leases', 'organizations'],
+  'begin-change': ['registry', 'leases', 'organizations'],
   'finish-change': ['registry', 'events'],
   'list-tier-tenants': ['registry', 'upgradeItems'],
-  'begin-offboarding': ['registry', 'leases'],
+  'begin-offboarding': ['registry', 'leases', 'organizations'],
   // Its own archive capability: multipart copies, and the verification's reads and listing of its export.
   'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport'],
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],
@@ -385,6 +386,8 @@ export class TenantLifecycle extends Construct {
       templates: [new iam.PolicyStatement({ sid: 'ReadBlueprintTemplates', actions: ['s3:GetObject'], resources: [props.blueprintBucket.arnForObjects('blueprints/*')] })],
       usageKeys: [
         new iam.PolicyStatement({ sid: 'ListUsagePlans', actions: ['apigateway:GET'], resources: [apigatewayArn('/usageplans')] }),
+        // GetApiKeys by name: a key an earlier attempt created but did not record (manage-usage-key.ts).
+        new iam.PolicyStatement({ sid: 'FindUsageKeys', actions: ['apigateway:GET'], resources: [apigatewayArn('/apikeys')] }),
         new iam.PolicyStatement({ sid: 'CreateUsageKeys', actions: ['apigateway:POST'], resources: [apigatewayArn('/apikeys')] }),
         new iam.PolicyStatement({ sid: 'TagUsageKeys', actions: ['apigateway:PUT'], resources: [apigatewayArn('/tags/*')] }),
         new iam.PolicyStatement({ sid: 'DeleteUsageKeys', actions: ['apigateway:DELETE'], resources: [apigatewayArn('/apikeys/*')] }),

@@ -8,7 +8,7 @@ import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
-import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
+import { abandonLease, acquireLease, DeadLeaseError, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
 import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
@@ -60,15 +60,19 @@ async function asApiError(e: unknown, tenantId: string, kind: LifecycleKind): Pr
 /**
  * Takes the tenant's lease for a new execution of `kind` (refused with 409 while another
  * operation holds it, or when the status does not allow `kind`), then starts it; gives the lease
- * back when Step Functions refuses the start. `changes` go into the lease write (corrections of
+ * back when Step Functions refuses the start. A dead lease that needs its account fenced
+ * (DeadLeaseError) is left to the execution's first step: the execution starts without the lease. `changes` go into the lease write (corrections of
  * a retried onboarding).
  */
 async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}): Promise<string> {
   const name = executionName(kind, record.tenantId);
   const executionArn = `${requireEnv(MACHINE_ENV[kind]).replace(':stateMachine:', ':execution:')}:${name}`;
   try {
-    await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes);
+    await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes, { canFence: false });
   } catch (e) {
+    // A dead onboarding whose account must be fenced again: this API has no Organizations access,
+    // so the execution starts without the lease and its first step ends the dead one and takes it.
+    if (e instanceof DeadLeaseError) return startExecution(MACHINE_ENV[kind], name, input);
     throw await asApiError(e, record.tenantId, kind);
   }
   try {
@@ -115,7 +119,16 @@ async function offboard(record: TenantRecord): Promise<APIGatewayProxyResult> {
     return json(200, { tenantId: record.tenantId, executionArn: record.lease.executionArn, status: record.status, note: 'offboarding already running' });
   }
   const requestId = `offboard-${record.tenantId}-${Date.now().toString(36)}`;
-  const executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } });
+  let executionArn: string;
+  try {
+    executionArn = await startOperation('offboard', record, requestId, { request: { tenantId: record.tenantId, requestId } });
+  } catch (e) {
+    // Another DELETE took the lease between this one's read and its write: answered as a DELETE
+    // that finds an offboarding running, not with a 409.
+    const now = e instanceof ApiError && e.status === 409 ? await getTenant(record.tenantId) : undefined;
+    if (now?.lease?.kind === 'offboard') return json(200, { tenantId: now.tenantId, executionArn: now.lease.executionArn, status: now.status, note: 'offboarding already running' });
+    throw e;
+  }
   return json(202, { tenantId: record.tenantId, executionArn, status: 'OFFBOARDING', ...(record.status === 'OFFBOARDING' ? { resumed: record.failure?.step } : {}) });
 }
 

@@ -2,9 +2,11 @@ import { DetachPolicyCommand, ListPoliciesForTargetCommand } from '@aws-sdk/clie
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
-import { requireTenant, updateTenant } from '../shared/registry.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { getTenant, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { completeOperation } from './lease.js';
+import { fenceAccount } from './pending-account.js';
 import { QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
 import type { LifecycleState } from './state.js';
 
@@ -16,22 +18,55 @@ import type { LifecycleState } from './state.js';
  *    so a failure leaves an account that is fenced under a tenant that is not served;
  * 3. the history entry says SUCCEEDED and the lease is released, in one write;
  * 4. `Tenant Activated` on the bus.
+ * Run twice for the same execution (Step Functions' at-least-once Tasks), the second finds step 1
+ * done by its execution and goes on. When step 3 fails after step 2 lifted the quarantine (the
+ * lease was ended meanwhile), the quarantine goes back on before the error is rethrown.
  */
 export const handler = lifecycleHandler('Activate tenant', async (state: LifecycleState) => {
   const request = { kind: 'onboard' as const, executionArn: state.executionArn!, requestId: state.request.requestId };
   let record = await requireTenant(state.request.tenantId);
-  if (record.status !== 'ACTIVE') record = await updateTenant(record.tenantId, { status: 'ACTIVE', currentStep: 'Activate tenant' }, { expectStatus: ['PROVISIONING'] });
-  if (record.isolation === 'account' && record.accountId) {
-    const orgs = await organizationsClient();
-    const quarantine = await scpIdByName(orgs, QUARANTINE_SCP);
-    const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: record.accountId, Filter: 'SERVICE_CONTROL_POLICY' }));
-    if (attached.Policies?.some((p) => p.Id === quarantine)) {
-      await orgs.send(new DetachPolicyCommand({ PolicyId: quarantine, TargetId: record.accountId }));
+  if (record.status !== 'ACTIVE') {
+    try {
+      record = await updateTenant(record.tenantId, { status: 'ACTIVE', currentStep: 'Activate tenant' }, { expectStatus: ['PROVISIONING'] });
+    } catch (e) {
+      // A second invocation of this step for the same execution (Step Functions runs a Task at least
+      // once) wrote ACTIVE first: done, not a conflict.
+      if (!(e instanceof TenantConflictError)) throw e;
+      const now = await requireTenant(record.tenantId);
+      if (now.status !== 'ACTIVE' || !activatedBy(now, request.executionArn)) throw e;
+      record = now;
     }
   }
-  const active = await completeOperation(record.tenantId, request);
+  const orgs = record.isolation === 'account' && record.accountId ? await organizationsClient() : undefined;
+  if (orgs) {
+    const quarantine = await scpIdByName(orgs, QUARANTINE_SCP);
+    const attached = await orgs.send(new ListPoliciesForTargetCommand({ TargetId: record.accountId!, Filter: 'SERVICE_CONTROL_POLICY' }));
+    if (attached.Policies?.some((p) => p.Id === quarantine)) {
+      await orgs.send(new DetachPolicyCommand({ PolicyId: quarantine, TargetId: record.accountId! }));
+    }
+  }
+  let active;
+  try {
+    active = await completeOperation(record.tenantId, request);
+  } catch (e) {
+    // The operation did not complete (its lease was ended meanwhile: a duplicate invocation failed
+    // and Record failure ran): the account gets its quarantine back unless this execution did
+    // complete it, so a tenant that is not ACTIVE never has an open account.
+    if (orgs) {
+      const now = await getTenant(record.tenantId).catch(() => undefined);
+      if (!(now?.status === 'ACTIVE' && !now.lease && now.executions.some((x) => x.executionArn === request.executionArn && x.status === 'SUCCEEDED'))) {
+        await fenceAccount(orgs, record.accountId!);
+      }
+    }
+    throw e;
+  }
   await emitLifecycleEvent(LIFECYCLE_EVENTS.activated, {
     tenantId: active.tenantId, tier: active.tier, isolation: active.isolation, accountId: active.accountId, blueprintVersion: active.blueprintVersion, executionArn: state.executionArn,
   });
   return { status: active.status };
 }, { trackStep: false }); // its first write names the step; a retry after step 3 must not need the lease
+
+/** Whether `executionArn` is the onboarding that made the tenant ACTIVE: it holds the lease, or completed. */
+function activatedBy(record: TenantRecord, executionArn: string): boolean {
+  return record.lease?.executionArn === executionArn || record.executions.some((x) => x.executionArn === executionArn && x.status === 'SUCCEEDED');
+}

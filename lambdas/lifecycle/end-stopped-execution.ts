@@ -2,9 +2,7 @@ import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
-import { organizationsClient } from '../shared/sessions.js';
-import { failOperation } from './lease.js';
-import { fenceAccount } from './pending-account.js';
+import { endDeadOperation } from './lease.js';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
 export interface ExecutionStatusChange {
@@ -44,11 +42,8 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
   if (!record || lease?.executionArn !== detail.executionArn) return { ended: false, reason: 'the execution holds no lease' };
   const step = record.currentStep ?? 'unknown';
   const reason = `execution ${detail.status}${detail.error ? `: ${detail.error}` : ''}${detail.cause ? ` (${detail.cause})` : ''} at "${step}" without recording its outcome`;
-  if (lease.kind === 'onboard' && record.isolation === 'account' && record.accountId) {
-    // Stopped between lifting the quarantine and its completing write: fence the account again.
-    await fenceAccount(await organizationsClient(), record.accountId);
-  }
-  const ended = await failOperation(record, lease, { step, reason });
+  // An onboarding stopped between lifting the quarantine and its completing write: fenced again first.
+  const ended = await endDeadOperation(record, lease, { step, reason });
   logger.warn('ended the operation of a stopped execution', { tenantId, executionArn: detail.executionArn, status: ended.status });
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: lease.kind, step, reason, executionArn: detail.executionArn, status: ended.status });
   return { ended: true, status: ended.status };

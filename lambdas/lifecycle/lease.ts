@@ -3,6 +3,8 @@ import { LIFECYCLE_OPERATIONS, type LifecycleExecution, type LifecycleKind, type
 import { platformClient } from '../shared/aws-clients.js';
 import { releaseSlot } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
+import { organizationsClient } from '../shared/sessions.js';
+import { fenceAccount } from './pending-account.js';
 import { describeLease, getTenant, RegistryContentionError, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant, withExecution } from '../shared/registry.js';
 
 /**
@@ -17,7 +19,7 @@ import { describeLease, getTenant, RegistryContentionError, TenantBusyError, Ten
  * - completeOperation / failOperation: the operation's last write (status, history, failure),
  *   which releases the lease in the same conditional write.
  * - A lease whose execution has ended without releasing it (stopped, timed out, or a Lambda that
- *   died before its Catch ran) is ended as that execution's failure (failOperation) by the
+ *   died before its Catch ran) is ended as that execution's failure (endDeadOperation) by the
  *   execution-status-change handler, or by the next acquirer, who asks Step Functions first.
  */
 
@@ -69,9 +71,11 @@ export function statusError(record: TenantRecord, kind: LifecycleKind): TenantCo
  * Takes the tenant's lease for `request` (see the module comment). `changes` are written in the
  * same conditional write (e.g. a corrected admin email, `currentStep`). Throws TenantNotFound,
  * TenantBusy (another live operation holds it) or TenantConflict (the status does not allow the
- * operation); none of them changes anything.
+ * operation); none of them changes anything. A dead lease is ended first (endDeadOperation); with
+ * `canFence: false` (a caller without Organizations access: the admin API) one that needs its
+ * account fenced again throws DeadLease instead, changing nothing. @default canFence true
  */
-export async function acquireLease(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}): Promise<TenantRecord> {
+export async function acquireLease(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}, options: { canFence?: boolean } = {}): Promise<TenantRecord> {
   for (let attempt = 1; ; attempt++) {
     const record = await getTenant(tenantId);
     if (!record) throw new TenantNotFoundError(tenantId);
@@ -79,7 +83,9 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
     if (record.lease) {
       const holder = await leaseHolderEnded(record.lease);
       if (!holder.ended) throw busyError(record, request.kind);
-      await failOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason: `execution ${record.lease.executionArn} ended ${holder.status} without recording its outcome (found by ${request.kind} ${request.executionArn})` });
+      const reason = `execution ${record.lease.executionArn} ended ${holder.status} without recording its outcome (found by ${request.kind} ${request.executionArn})`;
+      if (needsFence(record, record.lease) && options.canFence === false) throw new DeadLeaseError(`tenant "${tenantId}": ${reason}; its account must be fenced again by a lifecycle step`);
+      await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason });
       continue;
     }
     const op = LIFECYCLE_OPERATIONS[request.kind];
@@ -153,6 +159,31 @@ export function statusAfterFailure(lease: TenantLease): TenantStatus {
   if (op.failure === 'FAILED') return 'FAILED';
   if (op.failure === 'during') return op.during;
   return lease.previousStatus;
+}
+
+/**
+ * Ends the operation of an execution that ended without recording its outcome (stopped, timed
+ * out, a Lambda that died before its Catch ran): found by Step Functions' status-change rule
+ * (end-stopped-execution.ts) or by the next request that meets its lease (acquireLease). An
+ * account-mode onboarding may have stopped between *Activate tenant* lifting the quarantine and its
+ * completing write: the account is fenced again first, so a FAILED tenant never has an open
+ * account. Then failOperation.
+ */
+export async function endDeadOperation(record: TenantRecord, lease: TenantLease, failure: OperationFailure): Promise<TenantRecord> {
+  if (needsFence(record, lease)) await fenceAccount(await organizationsClient(), record.accountId!);
+  return failOperation(record, lease, failure);
+}
+
+/** Whether ending `lease` dead must fence the tenant's account first (an account-mode onboarding that has its account). */
+const needsFence = (record: TenantRecord, lease: TenantLease) => lease.kind === 'onboard' && record.isolation === 'account' && Boolean(record.accountId);
+
+/**
+ * A dead lease that only a caller with Organizations access may end (acquireLease `canFence:
+ * false`): the caller starts the execution without the lease, and its first step ends the dead
+ * one (fencing the account) and takes it.
+ */
+export class DeadLeaseError extends Error {
+  override readonly name = 'DeadLease';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand, GetUsagePlansCommand, type ApiKey } from '@aws-sdk/client-api-gateway';
 import { randomBytes } from 'node:crypto';
 import { platformClient } from '../shared/aws-clients.js';
 import { lifecycleHandler } from '../shared/handler.js';
@@ -19,32 +19,63 @@ async function planId(api: APIGatewayClient, tier: string): Promise<string> {
   throw new Error(`usage plan "${usagePlanName(tier)}" does not exist; deploy the TesseraPlatform stack`);
 }
 
+/** The name and tag Tessera gives a tenant's usage key. */
+const keyName = (tenantId: string) => `tessera-${tenantId}`;
+const TENANT_TAG = 'tessera:tenant-id';
+
+/**
+ * The API keys Tessera made for `tenantId` (named `tessera-<id>`, tagged with the id): one, or
+ * more when a CreateApiKey ran again before its key was recorded (a failed step retried, a Task
+ * run twice). GetApiKeys' `nameQuery` matches a prefix, so the name is compared whole here.
+ */
+async function tenantKeys(api: APIGatewayClient, tenantId: string): Promise<ApiKey[]> {
+  const keys: ApiKey[] = [];
+  let position: string | undefined;
+  do {
+    const out = await api.send(new GetApiKeysCommand({ nameQuery: keyName(tenantId), includeValues: true, position, limit: 500 }));
+    keys.push(...(out.items ?? []).filter((k) => k.name === keyName(tenantId) && k.tags?.[TENANT_TAG] === tenantId));
+    position = out.position;
+  } while (position);
+  return keys;
+}
+
+async function deleteKey(api: APIGatewayClient, id: string): Promise<void> {
+  try {
+    await api.send(new DeleteApiKeyCommand({ apiKey: id }));
+  } catch (e) {
+    if ((e as Error).name !== 'NotFoundException') throw e;
+  }
+}
+
 /**
  * The tenant's usage key in its tier's API Gateway usage plan (per-tier rate, burst and daily
  * quota at the edge): `issue` on onboarding and after a tier change (moves the key to the new
- * plan), `revoke` at offboarding. Idempotent.
+ * plan), `revoke` at offboarding. Idempotent, and nothing left behind: a key an earlier attempt
+ * created but did not record is found by name and tag and used (others of the tenant's deleted)
+ * instead of a second one; `revoke` deletes every key of the tenant, recorded or not.
  */
 export const handler = lifecycleHandler('Manage usage key', async (state: LifecycleState & { usageKey: 'issue' | 'revoke' }) => {
   const record = await requireTenant(state.request.tenantId);
   const api = platformClient(APIGatewayClient);
   const tier = state.change?.tier ?? record.tier;
   if (state.usageKey === 'revoke') {
-    if (record.usageKey) {
-      try {
-        await api.send(new DeleteApiKeyCommand({ apiKey: record.usageKey.id }));
-      } catch (e) {
-        if ((e as Error).name !== 'NotFoundException') throw e;
-      }
-      await updateTenant(record.tenantId, { usageKey: undefined });
-    }
+    const ids = new Set([...(record.usageKey ? [record.usageKey.id] : []), ...(await tenantKeys(api, record.tenantId)).map((k) => k.id!)]);
+    for (const id of ids) await deleteKey(api, id);
+    if (record.usageKey) await updateTenant(record.tenantId, { usageKey: undefined });
     return { revoked: true };
   }
   const plan = await planId(api, tier);
   let key = record.usageKey;
   if (!key) {
-    const value = randomBytes(24).toString('hex');
-    const created = await api.send(new CreateApiKeyCommand({ name: `tessera-${record.tenantId}`, value, enabled: true, tags: { 'tessera:tenant-id': record.tenantId } }));
-    key = { id: created.id!, value, plan: '' };
+    // A key an earlier attempt created without recording it (it is in no plan, or in this one) is this tenant's key.
+    const [found, ...extra] = (await tenantKeys(api, record.tenantId)).filter((k) => k.id && k.value);
+    for (const k of extra) await deleteKey(api, k.id!);
+    if (found) key = { id: found.id!, value: found.value!, plan: '' };
+    else {
+      const value = randomBytes(24).toString('hex');
+      const created = await api.send(new CreateApiKeyCommand({ name: keyName(record.tenantId), value, enabled: true, tags: { [TENANT_TAG]: record.tenantId } }));
+      key = { id: created.id!, value, plan: '' };
+    }
   }
   if (key.plan !== plan) {
     if (key.plan) {

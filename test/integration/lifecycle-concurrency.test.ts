@@ -1,3 +1,4 @@
+import { APIGatewayClient, GetApiKeysCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient, DescribeOrganizationalUnitCommand } from '@aws-sdk/client-organizations';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
@@ -91,6 +92,10 @@ const events = async (tenantId: string) => (await platform.fixture.events()).fil
 const orgs = () => new OrganizationsClient({ credentials: platform.fixture.management });
 const quarantined = async (accountId: string) =>
   ((await orgs().send(new ListPoliciesForTargetCommand({ TargetId: accountId, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies ?? []).some((p) => p.Name === 'tessera-quarantine');
+
+/** The API Gateway keys named as Tessera names a tenant's usage key. */
+const apiKeysOf = async (tenantId: string) => ((await new APIGatewayClient({ credentials: platform.fixture.platform }).send(new GetApiKeysCommand({ nameQuery: `tessera-${tenantId}`, limit: 500 }))).items ?? [])
+  .filter((k) => k.name === `tessera-${tenantId}`).map((k) => k.id);
 
 /** Runs the real `tessera` CLI against the local admin API. */
 function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -322,6 +327,112 @@ describe('replays and re-runs', () => {
     expect((await settled(retry.body.executionArn)).status).toBe('SUCCEEDED');
     expect(platform.fixture.organizations.requests()).toHaveLength(requests);
     expect(await getTenant('prestige')).toMatchObject({ status: 'ACTIVE' });
+  });
+});
+
+describe('at-least-once steps and dead leases (hostile lc1)', () => {
+  it('an onboarding stopped after its quarantine came off, its status-change event missed: the next request that ends the lease fences the account', async () => {
+    // GIVEN the status-change rule misses this stop (no event delivered)
+    const rule = platform.onStatusChange.splice(0);
+    cleanups.push(() => void platform.onStatusChange.push(...rule));
+    let detached = false;
+    cleanups.push(inject('hang-after-detach', (next, context) => async (args) => {
+      const out = await next(args);
+      if (context.commandName === 'DetachPolicyCommand' && !detached) {
+        detached = true;
+        await new Promise(() => undefined); // the Lambda never returns
+      }
+      return out;
+    }));
+    const start = await api('POST', '/admin/tenants', onboarding('lumon', 'enterprise'));
+    for (let i = 0; i < 600 && !detached; i++) await new Promise((r) => setTimeout(r, 50));
+    await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
+    expect((await settled(start.body.executionArn)).status).toBe('ABORTED');
+    const stopped = (await getTenant('lumon'))!;
+    expect(stopped).toMatchObject({ status: 'ACTIVE', lease: { kind: 'onboard' } });
+    expect(await quarantined(stopped.accountId!)).toBe(false);
+    // WHEN a suspension meets the dead lease: the admin API (no Organizations access) starts the
+    // status workflow without the lease, and its first step ends the dead onboarding
+    const suspend = await api('POST', '/admin/tenants/lumon/suspend');
+    expect(suspend.status).toBe(202);
+    const suspension = await settled(suspend.body.executionArn);
+    expect(suspension).toMatchObject({ status: 'FAILED', error: 'TenantConflict' });
+    // THEN the onboarding is ended as FAILED with the account fenced again (as the status-change rule would have left it)
+    const after = (await getTenant('lumon'))!;
+    expect(after).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', reason: expect.stringMatching(/ABORTED .*found by suspend/) } });
+    expect(after.lease).toBeUndefined();
+    expect(await quarantined(after.accountId!)).toBe(true);
+  });
+
+  it('Activate tenant run twice for one execution (Step Functions\' at-least-once Tasks): the tenant ends ACTIVE, its account open, the execution SUCCEEDED', async () => {
+    // GIVEN the invocation Step Functions keeps is held at its ACTIVE write while a second one writes ACTIVE and reaches the quarantine
+    let event: Record<string, unknown> | undefined;
+    platform.workflows.wrap = (name, handler) => async (input: any) => {
+      if (name === 'activate-tenant' && input.request?.tenantId === 'hooli' && !event) event = input;
+      return handler(input);
+    };
+    let releaseWrite!: () => void;
+    const writeGate = new Promise<void>((r) => (releaseWrite = r));
+    let releaseList!: () => void;
+    const listGate = new Promise<void>((r) => (releaseList = r));
+    let heldWrite = false;
+    let secondAtList = false;
+    let armList = false;
+    cleanups.push(inject('activate-twice', (next, context) => async (args) => {
+      const input = args.input as Record<string, any>;
+      if (context.commandName === 'UpdateItemCommand' && input.Key?.tenantId === 'hooli' && input.ExpressionAttributeValues?.[':status'] === 'ACTIVE' && input.ExpressionAttributeValues?.[':expect0'] === 'PROVISIONING') {
+        if (!heldWrite) {
+          heldWrite = true;
+          await writeGate;
+        } else armList = true;
+      }
+      if (context.commandName === 'ListPoliciesForTargetCommand' && armList && !secondAtList) {
+        secondAtList = true;
+        await listGate;
+      }
+      return next(args);
+    }));
+    const start = await api('POST', '/admin/tenants', onboarding('hooli', 'enterprise'));
+    for (let i = 0; i < 600 && !heldWrite; i++) await new Promise((r) => setTimeout(r, 50));
+    const { handler: activate } = await import('../../lambdas/lifecycle/activate-tenant.js');
+    const second = activate(event as never).then((v) => ({ ok: v }), (e: Error) => ({ error: e.name }));
+    for (let i = 0; i < 600 && !secondAtList; i++) await new Promise((r) => setTimeout(r, 50));
+    // WHEN the first write goes on (it finds ACTIVE written by its own execution), then the second
+    releaseWrite();
+    const end = await settled(start.body.executionArn);
+    releaseList();
+    await second;
+    // THEN
+    expect(end.status).toBe('SUCCEEDED');
+    const record = (await getTenant('hooli'))!;
+    expect(record).toMatchObject({ status: 'ACTIVE', executions: [expect.objectContaining({ kind: 'onboard', status: 'SUCCEEDED' })] });
+    expect(record.lease).toBeUndefined();
+    expect(await quarantined(record.accountId!)).toBe(false);
+  });
+
+  it('a usage key created by an attempt that failed before recording it is the key of the retry; offboarding leaves no key of the tenant', async () => {
+    failing('CreateUsagePlanKeyCommand', () => true, 'AccessDeniedException', 1);
+    const start = await api('POST', '/admin/tenants', onboarding('keyfault', 'starter'));
+    expect((await settled(start.body.executionArn)).status).toBe('FAILED');
+    const failed = (await getTenant('keyfault'))!;
+    expect(failed).toMatchObject({ status: 'FAILED', failure: { step: 'Issue usage key' } });
+    const [unrecorded, ...others] = await apiKeysOf('keyfault');
+    expect(others).toEqual([]);
+    const retry = await api('POST', '/admin/tenants/keyfault/retry', {});
+    expect((await settled(retry.body.executionArn)).status).toBe('SUCCEEDED');
+    expect((await getTenant('keyfault'))!.usageKey!.id).toBe(unrecorded);
+    expect(await apiKeysOf('keyfault')).toEqual([unrecorded]);
+    const off = await api('DELETE', '/admin/tenants/keyfault');
+    expect((await settled(off.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await apiKeysOf('keyfault')).toEqual([]);
+  });
+
+  it('two DELETEs at once: one starts the offboarding (202), the other answers with it (200), as a DELETE during an offboarding does', async () => {
+    await onboarded('stark', 'starter');
+    const [a, b] = await Promise.all([api('DELETE', '/admin/tenants/stark'), api('DELETE', '/admin/tenants/stark')]);
+    expect([a.status, b.status].sort()).toEqual([200, 202]);
+    expect(a.body.executionArn).toBe(b.body.executionArn);
+    expect((await settled(a.body.executionArn)).status).toBe('SUCCEEDED');
   });
 });
 

@@ -552,6 +552,43 @@ describe('Activate tenant', async () => {
     expect(records.get('acme')).toEqual(before);
   });
 
+  it('run twice for one execution: the invocation that finds ACTIVE written by its own execution goes on, not a conflict', async () => {
+    // GIVEN the other invocation of this Task wrote ACTIVE between this one's read and its write
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: '444444444444', currentStep: 'Wire tenant' }));
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [{ Id: 'p-quarantine' }] });
+    registryMock.updateTenant.mockImplementationOnce(async (id: string) => {
+      records.set(id, { ...records.get(id)!, status: 'ACTIVE', currentStep: 'Activate tenant' });
+      throw new registryMock.TenantConflictError(`tenant "${id}" is ACTIVE; this change needs PROVISIONING`);
+    });
+    // WHEN / THEN it completes the operation
+    await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', executions: [expect.objectContaining({ executionArn: EXECUTION_ARN, status: 'SUCCEEDED' })] });
+    expect(records.get('acme')!.lease).toBeUndefined();
+    // but ACTIVE under another execution's lease is a conflict, nothing lifted
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: '444444444444', status: 'PROVISIONING' }));
+    registryMock.updateTenant.mockImplementationOnce(async (id: string) => {
+      records.set(id, { ...records.get(id)!, status: 'ACTIVE', lease: { ...records.get(id)!.lease!, executionArn: OTHER_EXECUTION_ARN } });
+      throw new registryMock.TenantConflictError(`tenant "${id}" is ACTIVE; this change needs PROVISIONING`);
+    });
+    orgs.resetHistory();
+    await expect(handler(state())).rejects.toMatchObject({ name: 'TenantConflict' });
+    expect(orgs.commandCalls(DetachPolicyCommand)).toHaveLength(0);
+  });
+
+  it('puts the quarantine back when the completing write fails after the quarantine came off (the lease was ended meanwhile)', async () => {
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: '444444444444', currentStep: 'Wire tenant' }));
+    orgs.on(ListPoliciesForTargetCommand).resolvesOnce({ Policies: [{ Id: 'p-quarantine' }] }).resolves({ Policies: [] });
+    // Record failure of the other invocation ends the lease while this one lifts the quarantine
+    orgs.on(DetachPolicyCommand).callsFake(() => {
+      const r = records.get('acme')!;
+      records.set('acme', { ...r, status: 'FAILED', lease: undefined });
+      return {};
+    });
+    await expect(handler(state())).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(orgs.commandCalls(AttachPolicyCommand).map((c) => c.args[0].input)).toEqual([{ PolicyId: 'p-quarantine', TargetId: '444444444444' }]);
+    expect(eventTypes()).toEqual([]);
+  });
+
   it('only announces on a retry after the operation ended (the lease already released)', async () => {
     // GIVEN the first attempt wrote everything and the announcement failed
     records.set('acme', tenant({ status: 'ACTIVE', isolation: 'account', accountId: '444444444444', executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, endedAt: 't', status: 'SUCCEEDED' }] }));

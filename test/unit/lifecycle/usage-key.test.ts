@@ -1,4 +1,4 @@
-import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { records, registryMock } from './registry-mock.js';
@@ -14,6 +14,7 @@ beforeEach(() => {
   api.reset();
   api.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-s', name: 'tessera-starter' }, { id: 'plan-p', name: 'tessera-professional' }] });
   api.on(CreateApiKeyCommand).resolves({ id: 'key-1' });
+  api.on(GetApiKeysCommand).resolves({ items: [] });
 });
 
 describe('Manage usage key', () => {
@@ -48,6 +49,30 @@ describe('Manage usage key', () => {
     records.set('acme', leased('offboard', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
     await handler({ ...state(), usageKey: 'revoke' });
     expect(api.commandCalls(DeleteApiKeyCommand)[0].args[0].input).toEqual({ apiKey: 'key-1' });
+    expect(records.get('acme')?.usageKey).toBeUndefined();
+  });
+
+  it('uses the key an earlier attempt created without recording it (found by name and tag), deleting the tenant\'s other unrecorded keys; another tenant\'s keys are not its', async () => {
+    records.set('acme', leased('onboard'));
+    api.on(GetApiKeysCommand).resolves({ items: [
+      { id: 'key-0', name: 'tessera-acme', value: 'v0', tags: { 'tessera:tenant-id': 'acme' } },
+      { id: 'key-x', name: 'tessera-acme', value: 'vx', tags: { 'tessera:tenant-id': 'acme' } },
+      { id: 'key-y', name: 'tessera-acme-corp', value: 'vy', tags: { 'tessera:tenant-id': 'acme-corp' } },
+      { id: 'key-z', name: 'tessera-acme', value: 'vz', tags: {} },
+    ] });
+    await expect(handler({ ...state(), usageKey: 'issue' })).resolves.toEqual({ keyId: 'key-0', plan: 'plan-s' });
+    expect(api.commandCalls(GetApiKeysCommand)[0].args[0].input).toMatchObject({ nameQuery: 'tessera-acme', includeValues: true });
+    expect(api.commandCalls(CreateApiKeyCommand)).toHaveLength(0);
+    expect(api.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey)).toEqual(['key-x']);
+    expect(records.get('acme')?.usageKey).toEqual({ id: 'key-0', value: 'v0', plan: 'plan-s' });
+  });
+
+  it('revokes every key of the tenant at offboarding, recorded or not', async () => {
+    records.set('acme', leased('offboard', { usageKey: { id: 'key-1', value: 'v', plan: 'plan-s' } }));
+    api.on(GetApiKeysCommand).resolves({ items: [{ id: 'key-1', name: 'tessera-acme', tags: { 'tessera:tenant-id': 'acme' } }, { id: 'key-orphan', name: 'tessera-acme', tags: { 'tessera:tenant-id': 'acme' } }] });
+    api.on(DeleteApiKeyCommand, { apiKey: 'key-1' }).rejects(Object.assign(new Error('gone'), { name: 'NotFoundException' }));
+    await handler({ ...state(), usageKey: 'revoke' });
+    expect(api.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey)).toEqual(['key-1', 'key-orphan']);
     expect(records.get('acme')?.usageKey).toBeUndefined();
   });
 
