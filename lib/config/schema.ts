@@ -37,6 +37,19 @@ function catalogChecked(problem: (v: string) => string | undefined) {
   });
 }
 
+/**
+ * The smallest `maxAllocatedStorageGiB` RDS accepts for `allocatedGiB`: the maximum storage
+ * threshold must be at least 10% greater than the allocated storage (1,000 GiB allocated: 1,100 at
+ * least), else CreateDBInstance fails with "Invalid max storage size". Source: RDS User Guide,
+ * "Managing capacity automatically with Amazon RDS storage autoscaling"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html).
+ * Whole GiB, so 10% above is rounded up (20 allocated: 22).
+ */
+export function minMaxAllocatedStorageGiB(allocatedGiB: number): number {
+  // Integer arithmetic: 1.1 * 20 is 22.000000000000004 in floating point, which would ceil to 23.
+  return Math.ceil((allocatedGiB * 11) / 10);
+}
+
 export const GPU_AMI_TYPES = ['BOTTLEROCKET_x86_64_NVIDIA', 'AL2023_x86_64_NVIDIA'] as const;
 
 interface Scaling { minSize: number; maxSize: number; desiredSize?: number }
@@ -118,6 +131,7 @@ export const TierConfigSchema = z
       engineMajorVersion: z.enum(['16', '17']),
       instanceClass: catalogChecked(dbInstanceClassProblem),
       allocatedStorageGiB: z.number().int().min(20).max(65536),
+      /** Storage autoscaling ceiling: at least 10% above allocatedStorageGiB (minMaxAllocatedStorageGiB). */
       maxAllocatedStorageGiB: z.number().int().min(20).max(65536),
       multiAz: z.boolean(),
       backupRetentionDays: z.number().int().min(1).max(35),
@@ -172,8 +186,13 @@ export const TierConfigSchema = z
         message: `must be at least the pool's prefix length (/${pool.prefix}): a tenant VPC cannot be larger than its pool`,
       });
     }
-    if (t.database.maxAllocatedStorageGiB < t.database.allocatedStorageGiB) {
-      ctx.addIssue({ code: 'custom', path: ['database', 'maxAllocatedStorageGiB'], message: `must be at least allocatedStorageGiB (${t.database.allocatedStorageGiB}): raise it or lower allocatedStorageGiB` });
+    const maxStorageFloor = minMaxAllocatedStorageGiB(t.database.allocatedStorageGiB);
+    if (t.database.maxAllocatedStorageGiB < maxStorageFloor) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'maxAllocatedStorageGiB'],
+        message: `${t.database.maxAllocatedStorageGiB} GiB is less than 10% above allocatedStorageGiB (${t.database.allocatedStorageGiB}): RDS storage autoscaling requires the maximum storage threshold to be at least 10% greater than the allocated storage (else "Invalid max storage size"); set it to at least ${maxStorageFloor}, or lower allocatedStorageGiB`,
+      });
     }
     if (t.training.enabled && t.training.baseModels.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['training', 'baseModels'], message: 'must name at least one base model (or "*") while training.enabled is true: a tier that trains nothing sets training.enabled to false' });
