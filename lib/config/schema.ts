@@ -50,6 +50,26 @@ export function minMaxAllocatedStorageGiB(allocatedGiB: number): number {
   return Math.ceil((allocatedGiB * 11) / 10);
 }
 
+/**
+ * The retention periods CloudWatch Logs accepts, in days: PutRetentionPolicy (and
+ * AWS::Logs::LogGroup RetentionInDays) refuses any other number. Source: CloudWatch Logs API
+ * Reference, PutRetentionPolicy, `retentionInDays`
+ * (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html).
+ */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** A number of days that becomes a CloudWatch Logs retention: one of LOG_RETENTION_DAYS. */
+const logRetentionDays = z.number().int().superRefine((days, ctx) => {
+  if ((LOG_RETENTION_DAYS as readonly number[]).includes(days)) return;
+  const below = LOG_RETENTION_DAYS.filter((d) => d < days).at(-1);
+  const above = LOG_RETENTION_DAYS.find((d) => d > days);
+  const nearest = [below, above].filter((d) => d !== undefined).join(' or ');
+  ctx.addIssue({
+    code: 'custom',
+    message: `${days} days is not a retention CloudWatch Logs accepts (PutRetentionPolicy takes only ${LOG_RETENTION_DAYS.join(', ')}): use ${nearest}`,
+  });
+});
+
 export const GPU_AMI_TYPES = ['BOTTLEROCKET_x86_64_NVIDIA', 'AL2023_x86_64_NVIDIA'] as const;
 
 interface Scaling { minSize: number; maxSize: number; desiredSize?: number }
@@ -394,7 +414,8 @@ export const PlatformConfigSchema = z
     }),
     audit: z.strictObject({
       objectLockRetentionDays: z.number().int().min(1).max(36500),
-      logRetentionDays: z.number().int().min(1).max(3653),
+      /** Retention of the trail's CloudWatch Logs log group: one of LOG_RETENTION_DAYS. */
+      logRetentionDays,
     }),
     /**
      * The platform's own disaster recovery (registry backups copied, audit bucket replicated with

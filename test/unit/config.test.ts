@@ -205,7 +205,7 @@ describe('platform config', () => {
       ['a scalar where a list belongs', { allowedRegions: 'us-east-1' }, /allowedRegions = "us-east-1": must be a list, not the string "us-east-1": write it as a list, e\.g\. \["us-east-1"\]/],
       ['a misspelt enum value', { tiers: { starter: { isolation: 'vcp' } } }, /tiers\.starter\.isolation = "vcp": must be one of "account", "vpc"; did you mean `vpc`\?/],
       ['a misspelt compute mode', { tiers: { starter: { compute: { mode: 'shard' } } } }, /tiers\.starter\.compute\.mode = "shard": must be one of "none", "shared", "dedicated"; did you mean `shared`\?/],
-      ['a number below its minimum', { audit: { logRetentionDays: 0 } }, /audit\.logRetentionDays = 0: must be at least 1/],
+      ['a number below its minimum', { audit: { objectLockRetentionDays: 0 } }, /audit\.objectLockRetentionDays = 0: must be at least 1/],
       ['an empty list', { gateway: { models: [] } }, /gateway\.models = \[\]: must list at least 1 item: add one/],
       ['a required key removed with null', { organization: { rootId: null } }, /organization\.rootId = \(missing\): is required: set it to a string/],
       ['a malformed role name', { roles: { provisioningRoleName: 'team/Provisioning' } }, /roles\.provisioningRoleName = "team\/Provisioning": must be an IAM role name: 1-64 characters of letters, digits and \+=,\.@_-, without a path/],

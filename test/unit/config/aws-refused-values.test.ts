@@ -1,6 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/load-config.js';
-import { minMaxAllocatedStorageGiB } from '../../../lib/config/schema.js';
+import { LOG_RETENTION_DAYS, minMaxAllocatedStorageGiB } from '../../../lib/config/schema.js';
 import { configErrorOf } from '../../support/config-errors.js';
 
 /**
@@ -34,3 +37,47 @@ describe('config values AWS would refuse', () => {
     });
   });
 });
+
+describe('log retentions (CloudWatch Logs: a fixed list of day counts)', () => {
+  it('LOG_RETENTION_DAYS is exactly the list CDK offers as logs.RetentionDays (INFINITE aside)', () => {
+    const cdk = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number' && v !== logs.RetentionDays.INFINITE);
+    expect([...new Set(cdk)].sort((a, b) => a - b)).toEqual([...LOG_RETENTION_DAYS]);
+  });
+
+  // audit.logRetentionDays is the only config key that becomes a log retention (the trail's log
+  // group, lib/platform-stack.ts); every other log group's retention is fixed in its construct.
+  it.each([
+    [0, '1'],
+    [2, '1 or 3'],
+    [366, '365 or 400'],
+    [730, '545 or 731'],
+    [3650, '3288 or 3653'],
+    [3654, '3653'],
+  ])('rejects audit.logRetentionDays = %s, naming the nearest accepted values (%s)', (days, nearest) => {
+    const message = configErrorOf({ audit: { logRetentionDays: days } });
+    expect(message).toContain(`audit.logRetentionDays = ${days}: ${days} days is not a retention CloudWatch Logs accepts (PutRetentionPolicy takes only 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653): use ${nearest}\n`.trimEnd());
+  });
+
+  it.each(LOG_RETENTION_DAYS.map((d) => [d]))('accepts audit.logRetentionDays = %s', (days) => {
+    expect(loadConfig({ overrides: { audit: { logRetentionDays: days } } }).audit.logRetentionDays).toBe(days);
+  });
+
+  it('no config key other than audit.logRetentionDays feeds a log group retention', () => {
+    // Every `retention:` / `logRetention:` given to a LogGroup or construct, from config: only the audit trail's.
+    const fromConfig = grepSources(/(?:logRetention|retention|flowLogRetention)\s*:\s*(?:props\.)?(?:config|tier)\b[^,)}]*/g);
+    expect(fromConfig).toEqual(['lib/platform-stack.ts: logRetention: config.audit.logRetentionDays']);
+  });
+});
+
+function grepSources(pattern: RegExp): string[] {
+  const root = join(__dirname, '../../..');
+  const hits: string[] = [];
+  for (const dir of ['lib', 'constructs', 'bin']) {
+    for (const file of readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts')) continue;
+      const text = readFileSync(join(root, dir, file), 'utf8');
+      for (const m of text.matchAll(pattern)) hits.push(`${dir}/${file}: ${m[0].trim()}`);
+    }
+  }
+  return hits.sort();
+}
