@@ -134,6 +134,7 @@ export class KubernetesCluster extends Construct {
 
     this.cluster.addNodegroupCapacity('SystemNodes', {
       subnets: props.subnets,
+      // x86_64 only: the config refuses Graviton system nodes (systemNodeInstanceTypeProblem, lib/config/instance-catalog.ts).
       amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
       instanceTypes: [new ec2.InstanceType(props.systemNodes.instanceType)],
       minSize: props.systemNodes.minSize,

@@ -64,12 +64,63 @@ function exampleOf(catalog: Record<string, readonly string[]>): string {
   return `${family}.${sizes[0]}`;
 }
 
-export function gpuInstanceTypeProblem(type: string): string | undefined {
-  return checkAgainst(GPU_FAMILIES, type, 'an EC2 GPU');
+/**
+ * The CPU architecture of an EC2 instance type, by AWS's naming convention: a "g" among the
+ * attribute letters after the generation digit is AWS Graviton (m7g, c7gn, r8g, g5g), and the a1
+ * family is Graviton too; everything else here is x86_64. This is the rule CDK applies
+ * (`ec2.InstanceType.architecture`), which a managed node group's AMI type must match, else synth
+ * dies with AmiTypeDoesNotMatchInstanceArchitecture.
+ * Source: https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html
+ * (processor families: a = AMD, g = AWS Graviton, i = Intel).
+ */
+export function ec2Architecture(instanceType: string): 'arm64' | 'x86_64' {
+  const match = /^([a-z]+)(\d{1,2})([a-z-]*)\./.exec(instanceType.replace(/^(ml|db|cache)\./, ''));
+  if (!match) return 'x86_64';
+  const [, family, , attributes] = match;
+  return family === 'a' || attributes.includes('g') ? 'arm64' : 'x86_64';
 }
 
+/** Families of `catalog` built for `architecture`, e.g. for "use one of ..." messages. */
+function familiesFor(catalog: Record<string, readonly string[]>, architecture: 'arm64' | 'x86_64'): string[] {
+  return Object.entries(catalog).filter(([family, sizes]) => ec2Architecture(`${family}.${sizes[0]}`) === architecture).map(([family]) => family);
+}
+
+/**
+ * GPU node groups run one of the x86_64 NVIDIA AMI types (`GPU_AMI_TYPES`), so an arm64 GPU type
+ * (g5g) is refused here rather than by CDK's AMI/architecture check at synth.
+ */
+export function gpuInstanceTypeProblem(type: string): string | undefined {
+  const problem = checkAgainst(GPU_FAMILIES, type, 'an EC2 GPU');
+  if (problem || ec2Architecture(type) === 'x86_64') return problem;
+  return `is an AWS Graviton (arm64) type, but GPU nodes run an x86_64 NVIDIA AMI (BOTTLEROCKET_x86_64_NVIDIA or AL2023_x86_64_NVIDIA): use an x86_64 family, one of ${familiesFor(GPU_FAMILIES, 'x86_64').join(', ')}`;
+}
+
+/** Any general-purpose EC2 type of the catalog, Graviton included. */
 export function nodeInstanceTypeProblem(type: string): string | undefined {
   return checkAgainst(GENERAL_FAMILIES, type, 'an EC2');
+}
+
+/**
+ * A system node group's instance type: a general-purpose type of the catalog, x86_64 only.
+ *
+ * Graviton types are refused rather than given the AL2023 arm64 AMI: tenants' CPU pods are
+ * scheduled on the system nodes (the shared cluster's namespaces, a dedicated tier's own pods) with
+ * no architecture selector, and the GPU nodes beside them are x86_64 only (`GPU_AMI_TYPES`), so an
+ * arm64 system group would turn every tenant image built for x86_64 into `exec format error`, a
+ * silent change of the platform's contract. The add-ons themselves (VPC CNI, Pod Identity agent,
+ * CoreDNS, kube-proxy) are multi-architecture; lifting this means labelling the architecture for
+ * tenants and choosing the AMI type by `ec2Architecture` in constructs/kubernetes-cluster.ts.
+ */
+export function systemNodeInstanceTypeProblem(type: string): string | undefined {
+  const problem = nodeInstanceTypeProblem(type);
+  if (problem || ec2Architecture(type) === 'x86_64') return problem;
+  return `is an AWS Graviton (arm64) type, but system nodes run the Amazon Linux 2023 x86_64 AMI (AL2023_x86_64_STANDARD) and tenants' CPU pods, built for x86_64 like the GPU nodes beside them, are scheduled there: use an x86_64 family, one of ${familiesFor(GENERAL_FAMILIES, 'x86_64').join(', ')}`;
+}
+
+/** Every EC2 instance type of the GPU and general catalogs (for tests that check the whole catalog). */
+export function catalogInstanceTypes(): { gpu: string[]; general: string[] } {
+  const all = (catalog: Record<string, readonly string[]>) => Object.entries(catalog).flatMap(([family, sizes]) => sizes.map((size) => `${family}.${size}`));
+  return { gpu: all(GPU_FAMILIES), general: all(GENERAL_FAMILIES) };
 }
 
 export function dbInstanceClassProblem(type: string): string | undefined {

@@ -7,8 +7,8 @@ import {
   cacheNodeTypeProblem,
   dbInstanceClassProblem,
   gpuInstanceTypeProblem,
-  nodeInstanceTypeProblem,
   sageMakerInstanceTypeProblem,
+  systemNodeInstanceTypeProblem,
 } from './instance-catalog.js';
 
 /**
@@ -107,7 +107,8 @@ export const GpuNodeGroupConfigSchema = z
 const systemNodesSchema = z
   .strictObject({
     ...scalingShape(1),
-    instanceType: catalogChecked(nodeInstanceTypeProblem),
+    /** x86_64 only: the group runs the AL2023 x86_64 AMI (systemNodeInstanceTypeProblem says why). */
+    instanceType: catalogChecked(systemNodeInstanceTypeProblem),
   })
   .superRefine(checkScaling);
 

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
+import { catalogInstanceTypes, ec2Architecture } from '../../../lib/config/instance-catalog.js';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import { LOG_RETENTION_DAYS, minMaxAllocatedStorageGiB } from '../../../lib/config/schema.js';
 import { configErrorOf } from '../../support/config-errors.js';
@@ -66,6 +68,34 @@ describe('log retentions (CloudWatch Logs: a fixed list of day counts)', () => {
     // Every `retention:` / `logRetention:` given to a LogGroup or construct, from config: only the audit trail's.
     const fromConfig = grepSources(/(?:logRetention|retention|flowLogRetention)\s*:\s*(?:props\.)?(?:config|tier)\b[^,)}]*/g);
     expect(fromConfig).toEqual(['lib/platform-stack.ts: logRetention: config.audit.logRetentionDays']);
+  });
+});
+
+describe('system node instance types (the AL2023 x86_64 AMI)', () => {
+  it.each([
+    ['sharedCluster.systemNodes.instanceType', { sharedCluster: { systemNodes: { instanceType: 'm7g.xlarge' } } }],
+    ['tiers.enterprise.compute.systemNodes.instanceType', { tiers: { enterprise: { compute: { systemNodes: { instanceType: 'm7g.xlarge' } } } } }],
+  ])('refuses a Graviton type for %s (CDK would die with AmiTypeDoesNotMatchInstanceArchitecture)', (path, overrides) => {
+    const message = configErrorOf(overrides);
+    expect(message).toContain(`${path} = "m7g.xlarge": is an AWS Graviton (arm64) type, but system nodes run the Amazon Linux 2023 x86_64 AMI (AL2023_x86_64_STANDARD)`);
+    expect(message).toMatch(/use an x86_64 family, one of m6i, m7i, c7i, t3$/m);
+  });
+
+  it('still accepts every x86_64 general-purpose size, and still refuses sizes AWS does not sell', () => {
+    for (const type of catalogInstanceTypes().general.filter((t) => ec2Architecture(t) === 'x86_64')) {
+      expect(loadConfig({ overrides: { sharedCluster: { systemNodes: { instanceType: type } } } }).sharedCluster.systemNodes.instanceType).toBe(type);
+    }
+    expect(configErrorOf({ sharedCluster: { systemNodes: { instanceType: 'm7g.nano' } } })).toMatch(/sharedCluster\.systemNodes\.instanceType = "m7g\.nano": is not an EC2 instance type AWS sells/);
+  });
+
+  it('ec2Architecture agrees with CDK (the check that crashes synth) on every type of the catalog, and every GPU type is x86_64 like the GPU AMI types', () => {
+    const { gpu, general } = catalogInstanceTypes();
+    for (const type of [...gpu, ...general, 'a1.large', 'c7gn.xlarge', 'g5g.xlarge', 'r8g.large', 'p5en.48xlarge', 'gr6.4xlarge']) {
+      const cdk = new ec2.InstanceType(type).architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x86_64';
+      expect([type, ec2Architecture(type)]).toEqual([type, cdk]);
+    }
+    expect(gpu.filter((t) => ec2Architecture(t) !== 'x86_64')).toEqual([]);
+    expect(general.filter((t) => ec2Architecture(t) === 'arm64').map((t) => t.split('.')[0])).toContain('m7g');
   });
 });
 
