@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+import { interfaceEndpointsOf, subnetGroupsOf, type EksInterfaceEndpoint, type WorkloadInterfaceEndpoint } from '../lib/vpc-layout.js';
 import { ParameterizedCidr } from './parameterized-cidr.js';
 
 export interface NetworkProps {
@@ -72,8 +73,12 @@ const UNEVALUABLE_CIDR_RULES = [
   'NIST.800.53.R5::NIST.800.53.R5-EC2RestrictedCommonPorts',
 ];
 
-/** Interface endpoints every tenant workload uses: STS for Pod Identity, ECR for images, SageMaker, logs, secrets. */
-const WORKLOAD_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+/**
+ * Interface endpoints every tenant workload uses: STS for Pod Identity, ECR for images, SageMaker, logs, secrets.
+ * Keyed by the names of lib/vpc-layout.ts (the construct ids), from which the config checks that the
+ * compute subnets have an address for each: the key types keep the two lists equal.
+ */
+const WORKLOAD_ENDPOINTS: Record<WorkloadInterfaceEndpoint, ec2.InterfaceVpcEndpointAwsService> = {
   Sts: ec2.InterfaceVpcEndpointAwsService.STS,
   EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
   EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
@@ -83,7 +88,7 @@ const WORKLOAD_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
   SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
   Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
 };
-const EKS_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+const EKS_ENDPOINTS: Record<EksInterfaceEndpoint, ec2.InterfaceVpcEndpointAwsService> = {
   Eks: ec2.InterfaceVpcEndpointAwsService.EKS,
   EksAuth: ec2.InterfaceVpcEndpointAwsService.EKS_AUTH,
   Ec2: ec2.InterfaceVpcEndpointAwsService.EC2,
@@ -113,11 +118,12 @@ export class Network extends Construct {
       throw new Error('Network workloadEndpoints is false but eksEndpoints is true: the nodes of a private EKS cluster pull images (ECR) and get credentials (STS) through the workload endpoints');
     }
 
-    const subnetConfiguration: ec2.SubnetConfiguration[] = [
-      { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      { name: 'compute', subnetType: egress ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED },
-    ];
-    if (egress) subnetConfiguration.push({ name: 'egress', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false });
+    // The groups lib/vpc-layout.ts counts when the config checks the compute subnets' addresses.
+    const subnetConfiguration: ec2.SubnetConfiguration[] = subnetGroupsOf(egress).map((name) => ({
+      data: { name, subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      compute: { name, subnetType: egress ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED },
+      egress: { name, subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false },
+    })[name]);
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       logGroupName: props.flowLogGroupName,
@@ -171,7 +177,8 @@ export class Network extends Construct {
       },
     });
 
-    const endpoints = { ...(workloadEndpoints ? WORKLOAD_ENDPOINTS : {}), ...(props.eksEndpoints ? EKS_ENDPOINTS : {}) };
+    const all: Record<string, ec2.InterfaceVpcEndpointAwsService> = { ...WORKLOAD_ENDPOINTS, ...EKS_ENDPOINTS };
+    const endpoints = Object.fromEntries(interfaceEndpointsOf({ workloadEndpoints, eksEndpoints: props.eksEndpoints ?? false }).map((name) => [name, all[name]]));
     if (Object.keys(endpoints).length > 0) {
       // One security group for every interface endpoint: HTTPS from the VPC's own range.
       const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {

@@ -1,5 +1,6 @@
 import { Fn } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { SMALLEST_SUBNET_PREFIX, subnetPrefixLength } from '../lib/vpc-layout.js';
 
 /**
  * VPC addressing from a CIDR that is only known at deploy time (a blueprint parameter).
@@ -20,9 +21,10 @@ export class ParameterizedCidr implements ec2.IIpAddresses {
 
   allocateSubnetsCidr(input: ec2.AllocateCidrRequest): ec2.SubnetIpamOptions {
     const count = input.requestedSubnets.length;
-    const extraBits = Math.ceil(Math.log2(Math.max(count, 2)));
-    const subnetPrefix = this.prefixLength + extraBits;
-    if (subnetPrefix > 28) {
+    // The same split the config checks the compute subnets' addresses against (lib/vpc-layout.ts).
+    const subnetPrefix = subnetPrefixLength(this.prefixLength, count);
+    const extraBits = subnetPrefix - this.prefixLength;
+    if (subnetPrefix > SMALLEST_SUBNET_PREFIX) {
       throw new Error(`a /${this.prefixLength} VPC cannot hold ${count} subnets (each would be /${subnetPrefix}; AWS allows /28 at most)`);
     }
     const slices = Fn.cidr(this.cidr, 2 ** extraBits, String(32 - subnetPrefix));

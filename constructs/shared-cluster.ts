@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledge, acknowledgeDeployTimeFunction, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { SHARED_CLUSTER_PARAMETERS } from '../lib/shared-cluster-parameters.js';
+import { SHARED_CLUSTER_VPC_ENDPOINTS } from '../lib/vpc-layout.js';
 import { tenantRoleName } from '../lib/tenant-naming.js';
 import { GPU_TAINT } from './gpu-node-group.js';
 import { KubernetesCluster } from './kubernetes-cluster.js';
@@ -60,7 +61,8 @@ export class SharedCluster extends Construct {
       internetEgress: false,
       encryptionKey: props.encryptionKey,
       flowLogGroupName: `/tessera/platform/${clusterName}/vpc-flow-logs`,
-      eksEndpoints: true,
+      // Both endpoint sets (a private cluster), as the config's address check assumes.
+      ...SHARED_CLUSTER_VPC_ENDPOINTS,
     });
 
     this.kubernetes = new KubernetesCluster(this, 'Kubernetes', {

@@ -27,6 +27,7 @@ import { TenantRestoreTesting } from '../constructs/tenant-dr-restore-testing.js
 import { disasterRecoveryOf, drBackupIntervalHours, usesReplicationTimeControl } from './config/disaster-recovery.js';
 import type { PlatformConfig, TierConfig } from './config/schema.js';
 import { acknowledge } from './compliance.js';
+import { tierVpcEndpoints } from './vpc-layout.js';
 import {
   DATABASE_DELETION_PROTECTION_PARAMETER,
   databaseInstanceIdentifier,
@@ -160,12 +161,8 @@ export class TenantStack extends Stack {
       internetEgress: tier.network.internetEgress,
       encryptionKey: key.key,
       flowLogGroupName: `${logPrefix}/vpc-flow-logs`,
-      // The workload endpoints serve what runs in the tenant's compute subnets: a dedicated cluster's
-      // nodes and pods, SageMaker training jobs and endpoints. A shared-compute tier that trains
-      // nothing runs nothing there (its pods run on the shared cluster, whose VPC has the endpoints;
-      // the namespace's NetworkPolicy reaches only the data ports of this VPC), so it pays for none.
-      workloadEndpoints: tier.compute.mode === 'dedicated' || tier.training.enabled,
-      eksEndpoints: tier.compute.mode === 'dedicated',
+      // Which endpoints, and why: lib/vpc-layout.ts (the config checks the compute subnets hold them).
+      ...tierVpcEndpoints(tier),
       restrictDefaultSecurityGroup: false,
     });
     acknowledge(network.vpc.node.defaultChild!, ['NIST.800.53.R5-VPCDefaultSecurityGroupClosed', 'HIPAA.Security-VPCDefaultSecurityGroupClosed'],

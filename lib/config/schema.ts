@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IDENTITY_CENTER_TENANT_ADMIN_ROLES } from '../tenant-naming.js';
+import { computeSubnetProblem, SHARED_CLUSTER_VPC_ENDPOINTS, tierVpcEndpoints } from '../vpc-layout.js';
 import { BudgetAlertsConfigSchema } from './budget-alerts-config.js';
 import { checkDisasterRecoveryRegions, DisasterRecoveryConfigSchema } from './disaster-recovery.js';
 import { overlaps, parseCidr, type Ipv4Range } from './cidr.js';
@@ -143,6 +144,7 @@ export const TierConfigSchema = z
     network: z.strictObject({
       /** Each tenant's VPC is carved from this pool by the onboarding workflow, so tenant VPCs never overlap. */
       tenantCidrPool: cidr,
+      /** Each compute subnet must hold the tier's interface endpoints, EKS's addresses and a node (lib/vpc-layout.ts). */
       tenantVpcPrefixLength: z.number().int().min(16).max(24),
       maxAzs: z.number().int().min(2).max(3),
       /** NAT gateways are created only when tenant workloads need to reach the internet. */
@@ -207,6 +209,10 @@ export const TierConfigSchema = z
         message: `must be at least the pool's prefix length (/${pool.prefix}): a tenant VPC cannot be larger than its pool`,
       });
     }
+    // The compute subnets hold one endpoint interface per interface endpoint, the EKS control plane's
+    // interfaces and the nodes: CreateVpcEndpoint or CreateCluster fails in a subnet without room.
+    const subnetProblem = computeSubnetProblem(t.network.tenantVpcPrefixLength, t.network.maxAzs, t.network.internetEgress, tierVpcEndpoints(t));
+    if (subnetProblem) ctx.addIssue({ code: 'custom', path: ['network', 'tenantVpcPrefixLength'], message: subnetProblem });
     const maxStorageFloor = minMaxAllocatedStorageGiB(t.database.allocatedStorageGiB);
     if (t.database.maxAllocatedStorageGiB < maxStorageFloor) {
       ctx.addIssue({
@@ -491,8 +497,12 @@ export const PlatformConfigSchema = z
         }
       });
     }
-    const named: Array<{ path: (string | number)[]; range: Ipv4Range }> = [];
     const platform = parseCidr(c.platformNetwork.cidr);
+    // The shared cluster's VPC (built when a tier uses shared compute) has the same layout as a tenant's.
+    const sharedProblem = platform && Object.values(c.tiers).some((t) => t.compute.mode === 'shared')
+      ? computeSubnetProblem(platform.prefix, c.platformNetwork.maxAzs, false, SHARED_CLUSTER_VPC_ENDPOINTS) : undefined;
+    if (sharedProblem) ctx.addIssue({ code: 'custom', path: ['platformNetwork', 'cidr'], message: `is the shared cluster's VPC: ${sharedProblem}` });
+    const named: Array<{ path: (string | number)[]; range: Ipv4Range }> = [];
     if (platform) named.push({ path: ['platformNetwork', 'cidr'], range: platform });
     for (const [name, tier] of Object.entries(c.tiers)) {
       const pool = parseCidr(tier.network.tenantCidrPool);

@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { CfnParameter } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../constructs/network.js';
+import { interfaceEndpointsOf, subnetGroupsOf, subnetPrefixLength } from '../../lib/vpc-layout.js';
 import { newStack, template } from '../support/synth.js';
 
 function build(props: { internetEgress?: boolean; eksEndpoints?: boolean; parameterCidr?: boolean } = {}) {
@@ -59,6 +60,23 @@ describe('Network', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: 'Interface VPC endpoints: HTTPS from inside the VPC only',
       SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.64.0.0/20', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })],
+    });
+  });
+
+  // The config's address check (lib/vpc-layout.ts computeSubnetBudget) counts what this builds.
+  it.each([
+    { internetEgress: false, eksEndpoints: false },
+    { internetEgress: true, eksEndpoints: true },
+  ])('builds the subnets and the interface endpoints lib/vpc-layout.ts counts (%o)', (props) => {
+    const t = build({ ...props, parameterCidr: true });
+    const interfaces = Object.values(t.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }));
+    expect(interfaces).toHaveLength(interfaceEndpointsOf({ workloadEndpoints: true, eksEndpoints: props.eksEndpoints }).length);
+    // Each interface endpoint has a network interface in every compute subnet (one per AZ).
+    for (const endpoint of interfaces) expect((endpoint as any).Properties.SubnetIds).toHaveLength(2);
+    const subnetCount = subnetGroupsOf(props.internetEgress).length * 2;
+    t.resourceCountIs('AWS::EC2::Subnet', subnetCount);
+    t.hasResourceProperties('AWS::EC2::Subnet', {
+      CidrBlock: { 'Fn::Select': [0, { 'Fn::Cidr': [{ Ref: 'VpcCidr' }, Match.anyValue(), String(32 - subnetPrefixLength(20, subnetCount))] }] },
     });
   });
 

@@ -99,6 +99,35 @@ describe('system node instance types (the AL2023 x86_64 AMI)', () => {
   });
 });
 
+describe('compute subnets too small for the interface endpoints, EKS and a node', () => {
+  it.each([
+    // /24, 3 AZs with egress: 9 subnets of /28, 11 usable; 13 endpoints + 6 EKS + 16 = 35.
+    ['enterprise', { tenantVpcPrefixLength: 24 }, 'a /24 VPC split into 9 subnets (data, compute, egress in each of 3 AZs) has /28 subnets with 11 usable addresses each (AWS reserves 5 per subnet), but each compute subnet needs 35: 13 interface endpoint network interfaces (one per endpoint per subnet) + 6 for the EKS control plane (EKS requires at least 6 per cluster subnet) + 16 for nodes and jobs', '/22'],
+    ['enterprise', { tenantVpcPrefixLength: 23 }, 'a /23 VPC split into 9 subnets (data, compute, egress in each of 3 AZs) has /27 subnets with 27 usable addresses each', '/22'],
+    // A shared tier that trains: the 8 workload endpoints (SageMaker jobs run there), no EKS.
+    ['professional', { tenantVpcPrefixLength: 24, maxAzs: 3 }, 'a /24 VPC split into 9 subnets (data, compute, egress in each of 3 AZs) has /28 subnets with 11 usable addresses each (AWS reserves 5 per subnet), but each compute subnet needs 24: 8 interface endpoint network interfaces (one per endpoint per subnet) + 16 for nodes and jobs', '/23'],
+  ])('refuses tiers.%s.network %o', (tier, network, rule, fits) => {
+    const message = configErrorOf({ tiers: { [tier]: { network } } });
+    expect(message).toContain(`tiers.${tier}.network.tenantVpcPrefixLength = ${network.tenantVpcPrefixLength}: ${rule}`);
+    expect(message).toContain(`use a prefix length of ${fits} or less`);
+  });
+
+  it('accepts the smallest VPCs that fit, and any size for a tier whose compute subnets hold no endpoint', () => {
+    expect(() => loadConfig({ overrides: { tiers: { enterprise: { network: { tenantVpcPrefixLength: 22 } } } } })).not.toThrow();
+    expect(() => loadConfig({ overrides: { tiers: { professional: { network: { tenantVpcPrefixLength: 24 } } } } })).not.toThrow(); // 6 subnets of /27: 27 >= 24
+    // starter: shared compute, no training, so no interface endpoint in its VPC.
+    expect(() => loadConfig({ overrides: { tiers: { starter: { network: { tenantVpcPrefixLength: 24, maxAzs: 3, internetEgress: true } } } } })).not.toThrow();
+  });
+
+  it('refuses a platform VPC too small for the shared cluster, and says nothing of it when no tier uses the shared cluster', () => {
+    expect(configErrorOf({ platformNetwork: { cidr: '10.0.0.0/27' } })).toContain(
+      'platformNetwork.cidr = "10.0.0.0/27": is the shared cluster\'s VPC: a /27 VPC split into 4 subnets (data, compute in each of 2 AZs) has /29 subnets, smaller than the /28 AWS allows, but each compute subnet needs 35');
+    expect(() => loadConfig({ overrides: { platformNetwork: { cidr: '10.0.0.0/24' } } })).not.toThrow();
+    const noShared = { tiers: { starter: null, professional: null }, defaultTier: 'enterprise' };
+    expect(() => loadConfig({ overrides: { ...noShared, platformNetwork: { cidr: '10.0.0.0/27' } } })).not.toThrow();
+  });
+});
+
 function grepSources(pattern: RegExp): string[] {
   const root = join(__dirname, '../../..');
   const hits: string[] = [];
