@@ -61,6 +61,8 @@ export async function tesseraProgram(only?: string): Promise<Command> {
     .option('--debug', 'print the stack trace of an error');
   const commands = await Promise.all(COMMANDS.filter((c) => only === undefined || c.name === only).map((c) => c.load()));
   for (const command of commands) program.addCommand(command);
+  // `tessera dlq list --help` lists --region and --json too (global options work after the command as well).
+  showGlobalOptions(program);
   return politeCommander(program);
 }
 
@@ -81,5 +83,13 @@ export async function runTesseraProgram(args: string[]): Promise<number> {
     const report = reportError(e, Boolean(program.opts().debug) || args.includes('--debug'));
     process.stderr.write(report.text);
     return report.exitCode;
+  }
+}
+
+/** Each subcommand's help lists the global options it accepts (commander's `showGlobalOptions`; addCommand does not pass help settings on). */
+function showGlobalOptions(command: Command): void {
+  for (const sub of command.commands) {
+    sub.configureHelp({ ...sub.configureHelp(), showGlobalOptions: true });
+    showGlobalOptions(sub);
   }
 }
