@@ -10,6 +10,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
 import { abandonLease, acquireLease, DeadLeaseError, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
+import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
 import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
@@ -199,15 +200,16 @@ const routes: Record<string, Route> = {
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
       throw new ApiError(400, `tier = "${change.tier}": does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
     }
-    if (change.tier && platformConfig().tiers[change.tier].isolation !== record.isolation) {
-      throw new ApiError(400, `tier = "${change.tier}": isolates by ${platformConfig().tiers[change.tier].isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`, 'invalid_request_error', 'isolation_change', 'tier');
-    }
-    // A DR stack cannot move regions (dr-region-change.ts); *Begin change* refuses it too, for a StartExecution from elsewhere.
-    const drConflict = change.tier ? drRegionConflict(record, platformConfig().tiers[change.tier]) : undefined;
-    if (drConflict) throw new ApiError(400, describeDrRegionConflict(record.tenantId, change.tier!, drConflict), 'invalid_request_error', 'dr_region_change', 'tier');
     if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined)) {
       throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion or name', 'invalid_request_error', 'invalid_request', 'repair');
     }
+    // Another isolation mode or subnet layout is a migration (tier-migration.ts); *Begin change* refuses it too.
+    // Checked for the tier the change runs on: the one asked for, or the tenant's own (an upgrade or a repair).
+    const migration = migrationRefusal(record, change.tier ?? record.tier, platformConfig().tiers);
+    if (migration) throw new ApiError(400, migration.message, 'invalid_request_error', migration.code, 'tier');
+    // A DR stack cannot move regions (dr-region-change.ts); *Begin change* refuses it too, for a StartExecution from elsewhere.
+    const drConflict = change.tier ? drRegionConflict(record, platformConfig().tiers[change.tier]) : undefined;
+    if (drConflict) throw new ApiError(400, describeDrRegionConflict(record.tenantId, change.tier!, drConflict), 'invalid_request_error', 'dr_region_change', 'tier');
     if (change.repair) {
       const requestId = (event.headers?.['idempotency-key'] ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
       const target = { repair: true, ...(change.allowReplacement ? { allowReplacement: change.allowReplacement } : {}) };

@@ -1,18 +1,21 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
-import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
+import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { acquireLease } from './lease.js';
 import type { LifecycleState } from './state.js';
+import { migrationRefusal } from './tier-migration.js';
 
 /**
  * Starts a tier change or blueprint upgrade: checks the target, then takes the tenant's lease,
  * which moves it ACTIVE → UPDATING (still served) in the same conditional write. A change meets
  * a running operation with TenantBusy (refused, nothing written); the rolling upgrade's run of a
- * tenant retries it, waiting for the lease. Moving between isolation modes (VPC ↔ account) is a
- * migration, not a stack update: refused.
+ * tenant retries it, waiting for the lease. A migration is not a stack update: moving between
+ * isolation modes (VPC ↔ account), or to a tier whose tenant network cuts the VPC's subnets
+ * differently (prefix length, AZs, egress: tier-migration.ts), is refused with InvalidRequest
+ * before the lease is taken, as the admin API refuses it (400).
  *
  * A target tier whose DR region differs from the region of the tenant's DR stack (recorded, not
  * REMOVED; drRegionConflict) is refused after the lease is taken, with ChangeRefused (terminal):
@@ -26,9 +29,8 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   const record = await requireTenant(state.request.tenantId);
   const tier = state.change?.tier ?? record.tier;
   const target = tierConfig(tier);
-  if (target.isolation !== record.isolation) {
-    throw new InvalidRequestError(`tier "${tier}" isolates by ${target.isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`);
-  }
+  const migration = migrationRefusal(record, tier, platformConfig().tiers);
+  if (migration) throw new InvalidRequestError(migration.message);
   const held = await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' });
   const conflict = drRegionConflict(held, target);
   if (conflict) throw new ChangeRefusedError(describeDrRegionConflict(record.tenantId, tier, conflict));

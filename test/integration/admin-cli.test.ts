@@ -103,6 +103,16 @@ describe('tessera CLI and admin API', () => {
     expect((await getTenant('acme'))?.status).toBe('ACTIVE');
   });
 
+  it('refuses a tier change whose tenant network differs (a network migration) with the reason, starting nothing', async () => {
+    // acme is on starter (a /22, no egress); professional's tenants get a /20 with egress
+    const executions = platform.executions.size;
+    const run = await tessera('tenants', 'update', 'acme', '--tier', 'professional');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: tier = "professional": its tenant network differs .*network\.tenantVpcPrefixLength is 20, tenant acme's 22 \(its VPC 10\.64\.\d+\.0\/22\); network\.internetEgress is true, tenant acme's false\..*network migration \(offboard and onboard\), not a tier change.* \(network_change, field tier\)$/m);
+    expect(platform.executions.size).toBe(executions);
+    expect(await getTenant('acme')).toMatchObject({ status: 'ACTIVE', tier: 'starter' });
+  });
+
   it('offboards with --yes', async () => {
     const run = await tessera('tenants', 'delete', 'acme', '--yes', '--watch', '--interval', '0.2');
     expect(run.code).toBe(0);

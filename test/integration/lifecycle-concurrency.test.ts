@@ -9,7 +9,7 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../../lambdas/shared/aws-clients.js';
 import { closures, slotHolders } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
-import { configWith } from '../support/config-with.js';
+import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
 import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
 import { LocalPlatform } from './support/local-platform.js';
@@ -22,7 +22,8 @@ import { LocalPlatform } from './support/local-platform.js';
  * the end-stopped-execution handler as EventBridge would deliver their status change.
  */
 
-const config = configWith();
+// `business`: professional's network under another name (business-tier.ts): a change between the two keeps the tenant's VPC.
+const config = configWithBusinessTier();
 let platform: LocalPlatform;
 let quotas: FakeServiceQuotas | undefined;
 const cleanups: Array<() => void> = [];
@@ -162,7 +163,7 @@ describe('one operation per tenant', () => {
       if (name === 'deploy-blueprint' && event.blueprint === 'tenant' && event.request?.tenantId === 'pied-piper') await deployHeld;
       return handler(event);
     };
-    const first = await api('PATCH', '/admin/tenants/pied-piper', { tier: 'starter' });
+    const first = await api('PATCH', '/admin/tenants/pied-piper', { tier: 'business' });
     expect(first.status).toBe(202);
 
     // WHEN a second change is requested, through the API and directly
@@ -180,13 +181,13 @@ describe('one operation per tenant', () => {
     expect(during).toMatchObject({ status: 'UPDATING', tier: 'professional', lease: { kind: 'change', executionArn: first.body.executionArn } });
     expect(firstEnd.status).toBe('SUCCEEDED');
     const after = (await getTenant('pied-piper'))!;
-    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'starter' });
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'business' });
     expect(after.lease).toBeUndefined();
     const cfn = new CloudFormationClient({ credentials: await platform.fixture.as(config.workloadAccountId) });
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-pied-piper' }))).Stacks![0];
-    expect(stack.Tags).toEqual(expect.arrayContaining([{ Key: 'tessera:tier', Value: 'starter' }]));
+    expect(stack.Tags).toEqual(expect.arrayContaining([{ Key: 'tessera:tier', Value: 'business' }]));
     const changed = (await events('pied-piper')).filter((e) => e.detailType === 'Tenant Changed');
-    expect(changed.map((e) => e.detail.tier)).toEqual(['starter']);
+    expect(changed.map((e) => e.detail.tier)).toEqual(['business']);
     expect(after.executions.filter((e) => e.kind === 'change').map((e) => [e.executionArn, e.status])).toEqual([[first.body.executionArn, 'SUCCEEDED']]);
   });
 

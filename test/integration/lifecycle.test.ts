@@ -12,8 +12,10 @@ import { processClosureQueue } from '../../lambdas/lifecycle/account-closure.js'
 import { closures, slotHolders } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { rewrite } from './support/faults.js';
+import { configWithBusinessTier } from './support/business-tier.js';
 
-const local = useLocalLifecycle();
+// `business`: professional's network under another name (business-tier.ts); the default tiers' networks all differ.
+const local = useLocalLifecycle(configWithBusinessTier());
 const { config } = local;
 
 const request = onboardRequest;
@@ -38,19 +40,24 @@ describe('suspend and resume', () => {
 });
 
 describe('tier change', () => {
-  it('updates the stack to another blueprint version and records it', async () => {
+  it('updates the stack to another tier (the same tenant network) and blueprint version, and records it', async () => {
     await local.workflows.run('onboard', request('massive', 'professional'));
     const before = (await getTenant('massive'))!.usageKey!;
-    const run = await local.workflows.run('change', { request: { tenantId: 'massive', requestId: 'req-change-1' }, change: { tier: 'starter', blueprintVersion: '2.0.0' } });
+    const run = await local.workflows.run('change', { request: { tenantId: 'massive', requestId: 'req-change-1' }, change: { tier: 'business', blueprintVersion: '2.0.0' } });
     expect(run.error).toBeUndefined();
     const after = await getTenant('massive');
-    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'starter', blueprintVersion: '2.0.0' });
+    expect(after).toMatchObject({ status: 'ACTIVE', tier: 'business', blueprintVersion: '2.0.0' });
+    // the VPC kept its range, now under business's blueprint (its VpcCidr parameter takes the /20)
+    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-massive' }))).Stacks![0];
+    expect(stack.Parameters).toContainEqual({ ParameterKey: 'VpcCidr', ParameterValue: after!.vpcCidr });
+    expect(stack.Outputs).toContainEqual(expect.objectContaining({ OutputKey: 'Tier', OutputValue: 'business' }));
     // The usage key moved to the new tier's plan.
     expect(after!.usageKey!.id).toBe(before.id);
     expect(after!.usageKey!.plan).not.toBe(before.plan);
   });
 
-  it('refuses a change of isolation mode', async () => {
+  it('refuses a change of isolation mode, and one to a tier whose tenant network differs (starter → professional): migrations, the tenant stays ACTIVE on starter', async () => {
     await local.workflows.run('onboard', request('vandelay', 'starter'));
     const run = await local.workflows.run('change', { request: { tenantId: 'vandelay', requestId: 'req-change-2' }, change: { tier: 'enterprise' } });
     expect(run.error?.message).toMatch(/InvalidRequest/);
@@ -61,6 +68,30 @@ describe('tier change', () => {
     expect(record?.lease).toBeUndefined();
     const refusal = (await local.fixture.events()).find((e) => e.detailType === 'Tenant Lifecycle Failed' && e.detail.tenantId === 'vandelay');
     expect(refusal?.detail).toMatchObject({ refused: true, step: 'Begin change', reason: expect.stringMatching(/isolates by account, tenant vandelay by vpc/) });
+
+    // AND a change to a tier whose tenant network differs (starter: a /22 of its pool, 2 AZs, no egress; professional: a /20, egress) is a network migration
+    // (the same tenant: one more VPC tenant in this file would exceed the workload account's VPC quota of 5)
+    const before = (await getTenant('vandelay'))!;
+    expect(before.vpcCidr).toMatch(/\/22$/);
+    const network = await local.workflows.run('change', { request: { tenantId: 'vandelay', requestId: 'req-change-3' }, change: { tier: 'professional' } });
+    // refused before it took the lease, naming the tier, the fields and both values: the tenant ACTIVE on starter, the record untouched, the refusal on the bus
+    expect(network.error?.message).toMatch(/InvalidRequest/);
+    expect(network.states).not.toContain('Deploy blueprint');
+    expect(await getTenant('vandelay')).toEqual(before);
+    expect(before).toMatchObject({ status: 'ACTIVE', tier: 'starter' });
+    expect(before.failure).toBeUndefined();
+    expect(before.lease).toBeUndefined();
+    const networkRefusal = (await local.fixture.events()).find((e) => e.detailType === 'Tenant Lifecycle Failed' && e.detail.tenantId === 'vandelay' && e.detail.requestId === 'req-change-3');
+    expect(networkRefusal?.detail).toMatchObject({ refused: true, step: 'Begin change', kind: 'change' });
+    const reason = networkRefusal!.detail.reason as string;
+    expect(reason).toContain(`tier = "professional": its tenant network differs`);
+    expect(reason).toContain(`network.tenantVpcPrefixLength is 20, tenant vandelay's 22 (its VPC ${before.vpcCidr}); network.internetEgress is true, tenant vandelay's false`);
+    expect(reason).toContain('network migration (offboard and onboard)');
+    // the stack as onboarding left it
+    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-vandelay' }))).Stacks![0];
+    expect(stack.StackStatus).toBe('UPDATE_COMPLETE');
+    expect(stack.Parameters).toContainEqual({ ParameterKey: 'VpcCidr', ParameterValue: before.vpcCidr });
   });
 });
 

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { records, registryMock } from './registry-mock.js';
-import { LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
+import { LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, sameNetworkConfig, setLifecycleEnv, tenant, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
@@ -185,7 +185,7 @@ describe('admin API: one operation per tenant', () => {
       operation,
     });
     for (const [method, resource, extra] of [
-      ['DELETE', '/admin/tenants/{id}', {}], ['PATCH', '/admin/tenants/{id}', { body: JSON.stringify({ tier: 'professional' }) }],
+      ['DELETE', '/admin/tenants/{id}', {}], ['PATCH', '/admin/tenants/{id}', { body: JSON.stringify({ blueprintVersion: '2.0.0' }) }],
       ['POST', '/admin/tenants/{id}/resume', {}], ['POST', '/admin/tenants/{id}/retry', {}],
     ] as const) {
       const res = await call(method, resource, { ...on(), ...extra });
@@ -250,6 +250,7 @@ describe('admin API: one operation per tenant', () => {
 
 describe('admin API: change', () => {
   it('starts a tier change under the lease (UPDATING, still served)', async () => {
+    useConfig(sameNetworkConfig); // a target tier whose tenant network is acme's (another one is a migration: tier-migration.test.ts)
     records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
     const res = await call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { 'idempotency-key': 'change-1' }, body: JSON.stringify({ tier: 'professional' }) });
     expect(res.statusCode).toBe(202);

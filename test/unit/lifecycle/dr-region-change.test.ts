@@ -25,7 +25,9 @@ const sts = mockClient(STSClient);
  * A tier change between two DR tiers whose DR regions differ would leave the first DR stack out of
  * the registry (and of offboarding): refused by the admin API (400) and by *Begin change* (a
  * StartExecution from elsewhere), recorded by *Record failure*. professional has DR in us-west-2;
- * `residency` is professional with its own pool and DR in eu-west-1; starter has no DR.
+ * `residency` is professional with its own pool and DR in eu-west-1; starter has no DR, and here
+ * professional's tenant network (a /20 with egress), so that a move to it is no network migration
+ * (tier-migration.ts).
  */
 function residencyTier() {
   const tier = structuredClone(DEFAULT_CONFIG.tiers.professional) as any;
@@ -35,11 +37,14 @@ function residencyTier() {
 }
 const drConfig = configWith({
   allowedRegions: ['us-east-1', 'us-west-2', 'eu-west-1'],
-  tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } }, residency: residencyTier() },
+  tiers: {
+    professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } }, residency: residencyTier(),
+    starter: { network: { tenantVpcPrefixLength: 20, internetEgress: true } },
+  },
 } as never);
 const drStack = (status: DisasterRecoveryRecord['status'] = 'ACTIVE', region = 'us-west-2'): DisasterRecoveryRecord => ({ region, stackName: 'tessera-acme-dr', status, updatedAt: '2026-11-23T00:00:00.000Z' });
-/** acme on professional with its DR stack in us-west-2. */
-const drTenant = (extra: Partial<TenantRecord> = {}) => tenant({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', disasterRecovery: drStack(), ...extra });
+/** acme on professional (a /20 of its pool) with its DR stack in us-west-2. */
+const drTenant = (extra: Partial<TenantRecord> = {}) => tenant({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', vpcCidr: '10.80.0.0/20', disasterRecovery: drStack(), ...extra });
 
 beforeEach(() => {
   setLifecycleEnv();

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
-import { credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant } from './support.js';
+import { credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, sameNetworkConfig, setLifecycleEnv, state, tenant, useConfig } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -242,6 +242,8 @@ describe('Begin change / Finish change / List tier tenants', async () => {
   const finish = (await import('../../../lambdas/lifecycle/finish-change.js')).handler;
   const list = (await import('../../../lambdas/lifecycle/list-tier-tenants.js')).handler;
   it('moves a VPC tenant to another VPC tier and back to ACTIVE, holding its lease in between', async () => {
+    // (a tier whose tenant network is cut as the tenant's: another one is a migration, tier-migration.test.ts)
+    useConfig(sameNetworkConfig);
     records.set('acme', tenant({ status: 'ACTIVE' }));
     await expect(begin({ ...state(), change: { tier: 'professional' } })).resolves.toEqual({ tier: 'professional', previousTier: 'starter', blueprintVersion: '1.0.0', computeMode: 'shared' });
     expect(records.get('acme')).toMatchObject({ status: 'UPDATING', currentStep: 'Begin change', lease: { kind: 'change', executionArn: EXECUTION_ARN, previousStatus: 'ACTIVE' } });
@@ -258,7 +260,7 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     const busy = leased('offboard', {}, OTHER_EXECUTION_ARN);
     records.set('acme', busy);
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    await expect(begin({ ...state(), change: { tier: 'professional' } })).rejects.toMatchObject({ name: 'TenantBusy' });
+    await expect(begin({ ...state(), change: { blueprintVersion: '2.0.0' } })).rejects.toMatchObject({ name: 'TenantBusy' });
     expect(records.get('acme')).toEqual(busy);
   });
   it('refuses a change of isolation, naming both modes', async () => {

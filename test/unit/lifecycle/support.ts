@@ -5,6 +5,18 @@ import { configWith } from '../../support/config-with.js';
 
 export const config = configWith();
 
+/**
+ * The default config with professional's tenant network cut as starter's is (a /22 in 2 AZs, no
+ * internet egress; its own pool): a tier change between the two keeps the tenant's VPC and
+ * subnets, where the default tiers' would not (lambdas/lifecycle/tier-migration.ts).
+ */
+export const sameNetworkConfig = configWith({ tiers: { professional: { network: { tenantVpcPrefixLength: 22, internetEgress: false } } } });
+
+/** Sets the Lambdas' config to `c` (setLifecycleEnv, as each beforeEach runs it, sets the default back). */
+export function useConfig(c: typeof config): void {
+  process.env[ENV.config] = JSON.stringify(c);
+}
+
 /** The environment the TenantLifecycle construct gives the Lambdas. */
 export function setLifecycleEnv(): void {
   Object.assign(process.env, {

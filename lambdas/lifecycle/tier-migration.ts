@@ -1,0 +1,90 @@
+import { parseCidr } from '../../lib/config/cidr.js';
+import type { TierConfig } from '../../lib/config/schema.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+
+/**
+ * Tier changes that are migrations, not stack updates: refused up front by the admin API (400)
+ * and by *Begin change* (a StartExecution from the console or the CLI, and each tenant of a
+ * rolling upgrade), from this one function.
+ *
+ * - Another isolation mode (VPC ↔ account): the tenant would need another account.
+ * - Another tenant network. A tenant keeps its VPC range (`vpcCidr`) across a change, and what
+ *   the VPC's subnets are cut from is fixed per tier at synth (lib/tenant-stack.ts,
+ *   constructs/network.ts, constructs/parameterized-cidr.ts):
+ *   - `tenantVpcPrefixLength`: the tier blueprint's `VpcCidr` parameter (and the namespace
+ *     blueprint's `TenantVpcCidr`) allows a /<that prefix> only (AllowedPattern), so CloudFormation
+ *     refuses the update with a ValidationError; and each subnet is a `Fn::Cidr` slice sized from it;
+ *   - `maxAzs` and `internetEgress`: how many subnets the VPC has (a data and a compute subnet per
+ *     AZ, plus a public egress subnet per AZ with internet egress), hence how many `Fn::Cidr`
+ *     slices it is cut into and which slice each subnet takes: a change of either moves every
+ *     subnet to another range, which replaces it (and the database, cache and nodes in it).
+ *   The address pool (`tenantCidrPool`) is not among them: it only decides where onboarding
+ *   allocates a new range; the template does not read it.
+ */
+
+/** The fields of `tiers.<tier>.network` a tenant's VPC and subnets are cut from. */
+export const SUBNET_LAYOUT_FIELDS = ['tenantVpcPrefixLength', 'maxAzs', 'internetEgress'] as const;
+export type SubnetLayoutField = typeof SUBNET_LAYOUT_FIELDS[number];
+export type SubnetLayout = Pick<TierConfig['network'], SubnetLayoutField>;
+
+/** One field of the subnet layout that differs: the tenant's value and the target tier's. */
+export interface NetworkDifference {
+  field: SubnetLayoutField;
+  tenant: number | boolean;
+  target: number | boolean;
+}
+
+/**
+ * The subnet layout a tenant's VPC has: its range's prefix length (`vpcCidr`, as allocated), and
+ * its tier's AZ count and egress (the stack was deployed with them; the registry does not record
+ * them). Without a recorded range, or for a tier no longer in the config, what is known.
+ */
+export function tenantSubnetLayout(record: Pick<TenantRecord, 'vpcCidr'>, current: SubnetLayout | undefined): Partial<SubnetLayout> {
+  const prefix = record.vpcCidr ? parseCidr(record.vpcCidr)?.prefix : undefined;
+  return {
+    ...(current ? { maxAzs: current.maxAzs, internetEgress: current.internetEgress, tenantVpcPrefixLength: current.tenantVpcPrefixLength } : {}),
+    ...(prefix !== undefined ? { tenantVpcPrefixLength: prefix } : {}),
+  };
+}
+
+/** Where the tenant's subnet layout and the target tier's differ (empty: the VPC and its subnets stay as they are). */
+export function networkDifferences(record: Pick<TenantRecord, 'tier' | 'vpcCidr'>, tiers: Record<string, Pick<TierConfig, 'network'>>, targetTier: string): NetworkDifference[] {
+  const tenant = tenantSubnetLayout(record, tiers[record.tier]?.network);
+  const target = tiers[targetTier].network;
+  return SUBNET_LAYOUT_FIELDS.flatMap((field) => (tenant[field] !== undefined && tenant[field] !== target[field] ? [{ field, tenant: tenant[field]!, target: target[field] }] : []));
+}
+
+/** The refusal of a network change: the tier, each field with both values, why, and what the operator can do instead. */
+export function describeNetworkChange(record: Pick<TenantRecord, 'tenantId' | 'vpcCidr'>, tier: string, differences: readonly NetworkDifference[], target: SubnetLayout): string {
+  const fields = differences.map((d) => `network.${d.field} is ${d.target}, tenant ${record.tenantId}'s ${d.tenant}${d.field === 'tenantVpcPrefixLength' && record.vpcCidr ? ` (its VPC ${record.vpcCidr})` : ''}`);
+  const keeps = differences.map((d) => `${d.field} ${d.tenant}`).join(', ');
+  const prefix = differences.some((d) => d.field === 'tenantVpcPrefixLength') ? `CloudFormation would refuse its range (the blueprint's VpcCidr parameter allows a /${target.tenantVpcPrefixLength} only), and ` : '';
+  return `tier = "${tier}": its tenant network differs from the tenant's in what the VPC and its subnets are cut from: ${fields.join('; ')}. `
+    + `A tenant keeps its VPC across a tier change, and this cannot change in place: ${prefix}every subnet would move to another range and be replaced; `
+    + `this is a network migration (offboard and onboard), not a tier change; or move the tenant to a tier whose network has ${keeps}`;
+}
+
+/** Why moving a tenant to a tier is a migration; the admin API's error code with it. */
+export interface MigrationRefusal {
+  code: 'isolation_change' | 'network_change';
+  message: string;
+}
+
+/**
+ * Whether moving `record` to `targetTier` (its own tier for an upgrade or a repair) is a
+ * migration rather than a stack update: another isolation mode, or another subnet layout
+ * (networkDifferences). Undefined when the change can go through.
+ */
+export function migrationRefusal(record: Pick<TenantRecord, 'tenantId' | 'tier' | 'isolation' | 'vpcCidr'>, targetTier: string, tiers: Record<string, Pick<TierConfig, 'isolation' | 'network'>>): MigrationRefusal | undefined {
+  const target = tiers[targetTier];
+  if (!target) return undefined; // an unknown tier is the caller's refusal (UnknownTier, 400 unknown_tier)
+  if (target.isolation !== record.isolation) {
+    return {
+      code: 'isolation_change',
+      message: `tier = "${targetTier}": isolates by ${target.isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`,
+    };
+  }
+  const differences = networkDifferences(record, tiers, targetTier);
+  if (differences.length) return { code: 'network_change', message: describeNetworkChange(record, targetTier, differences, target.network) };
+  return undefined;
+}
