@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,50 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     expect(after.Outputs?.find((o) => o.OutputKey === 'KeyArn')?.OutputValue).toBe(stack.Outputs?.find((o) => o.OutputKey === 'KeyArn')?.OutputValue);
     expect(after.Outputs?.find((o) => o.OutputKey === 'Note')?.OutputValue).toBe('first');
     expect(await isProtected()).toBe(false);
+  });
+
+  it('refuses a parameter value that breaks the template\'s constraints on CreateStack, UpdateStack and CreateChangeSet, with AWS\'s ValidationError (moto takes any)', async () => {
+    // GIVEN a template whose parameters carry each constraint; VpcCidr as the tier blueprints declare it (a /22 only, with a ConstraintDescription)
+    const cfn = await cfnIn();
+    const body = JSON.stringify({
+      Parameters: {
+        VpcCidr: { Type: 'String', AllowedPattern: '^(\\d{1,3}\\.){3}\\d{1,3}/22$', ConstraintDescription: 'must be an IPv4 /22 network' },
+        Label: { Type: 'String', Default: 'abc', AllowedPattern: '[a-z]+', MinLength: 2, MaxLength: 8 },
+        Env: { Type: 'String', Default: 'dev', AllowedValues: ['dev', 'prod'] },
+        Size: { Type: 'Number', Default: '2', MinValue: 1, MaxValue: 5 },
+      },
+      Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+      Outputs: { Cidr: { Value: { Ref: 'VpcCidr' } } },
+    });
+    const params = (values: Record<string, string>) => Object.entries({ VpcCidr: '10.64.0.0/22', ...values }).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+    const refusals: Array<[Record<string, string>, string]> = [
+      [{ VpcCidr: '10.80.0.0/20' }, 'Parameter VpcCidr failed to satisfy constraint: must be an IPv4 /22 network'],
+      [{ Label: 'ab1' }, 'Parameter \'Label\' must match pattern [a-z]+'],
+      [{ Label: 'a' }, 'Parameter \'Label\' must contain at least 2 characters'],
+      [{ Label: 'abcdefghi' }, 'Parameter \'Label\' must contain at most 8 characters'],
+      [{ Env: 'staging' }, 'Parameter \'Env\' must be one of AllowedValues'],
+      [{ Size: '0' }, 'Parameter \'Size\' must be a number not less than 1'],
+      [{ Size: '6' }, 'Parameter \'Size\' must be a number not greater than 5'],
+      [{ Size: 'two' }, 'Parameter \'Size\' must be a number'],
+    ];
+    // WHEN / THEN a create with any of them fails at once, and creates nothing
+    for (const [values, message] of refusals) {
+      const refused = await cfn.send(new CreateStackCommand({ StackName: 'constrained', TemplateBody: body, Parameters: params(values) })).catch((e: Error) => e);
+      expect(refused).toMatchObject({ name: 'ValidationError', message });
+    }
+    await expect(cfn.send(new DescribeStacksCommand({ StackName: 'constrained' }))).rejects.toThrow(/does not exist/);
+    // a create with values that keep them goes through
+    await cfn.send(new CreateStackCommand({ StackName: 'constrained', TemplateBody: body, Parameters: params({}) }));
+    // an update or a change set to a value that breaks one fails the same way, the stack as it was
+    await expect(cfn.send(new UpdateStackCommand({ StackName: 'constrained', UsePreviousTemplate: true, Parameters: params({ VpcCidr: '10.80.0.0/20' }) })))
+      .rejects.toMatchObject({ name: 'ValidationError', message: 'Parameter VpcCidr failed to satisfy constraint: must be an IPv4 /22 network' });
+    await expect(cfn.send(new CreateChangeSetCommand({ StackName: 'constrained', ChangeSetName: 'to-professional', TemplateBody: body, Parameters: params({ Env: 'staging' }) })))
+      .rejects.toMatchObject({ name: 'ValidationError', message: 'Parameter \'Env\' must be one of AllowedValues' });
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'constrained' }))).Stacks![0];
+    expect(stack).toMatchObject({ StackStatus: 'CREATE_COMPLETE', Outputs: [expect.objectContaining({ OutputKey: 'Cidr', OutputValue: '10.64.0.0/22' })] });
+    // and values that keep them update it
+    await cfn.send(new UpdateStackCommand({ StackName: 'constrained', UsePreviousTemplate: true, Parameters: params({ VpcCidr: '10.64.4.0/22', Size: '5' }) }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'constrained' }))).Stacks![0].Outputs![0].OutputValue).toBe('10.64.4.0/22');
   });
 
   it('keeps termination protection (moto has none): DeleteStack of a protected stack fails until it is lifted', async () => {

@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { DescribeAccountCommand, ListParentsCommand, OrganizationsClient, DescribeOrganizationalUnitCommand } from '@aws-sdk/client-organizations';
@@ -11,6 +11,8 @@ import { API_KEYS_TABLE } from './support/platform-fixture.js';
 import { processClosureQueue } from '../../lambdas/lifecycle/account-closure.js';
 import { closures, slotHolders } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
+import { templateUrl } from '../../lambdas/lifecycle/blueprints.js';
+import { clientWith } from '../../lambdas/shared/aws-clients.js';
 import { rewrite } from './support/faults.js';
 import { configWithBusinessTier } from './support/business-tier.js';
 
@@ -87,11 +89,15 @@ describe('tier change', () => {
     expect(reason).toContain(`tier = "professional": its tenant network differs`);
     expect(reason).toContain(`network.tenantVpcPrefixLength is 20, tenant vandelay's 22 (its VPC ${before.vpcCidr}); network.internetEgress is true, tenant vandelay's false`);
     expect(reason).toContain('network migration (offboard and onboard)');
-    // the stack as onboarding left it
-    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
+    // the stack as onboarding left it; and CloudFormation itself (here the emulation over moto, on a Lambda-made client) refuses professional's blueprint with this range
+    const cfn = clientWith(CloudFormationClient, await local.fixture.as(config.workloadAccountId));
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-vandelay' }))).Stacks![0];
     expect(stack.StackStatus).toBe('UPDATE_COMPLETE');
     expect(stack.Parameters).toContainEqual({ ParameterKey: 'VpcCidr', ParameterValue: before.vpcCidr });
+    await expect(cfn.send(new CreateChangeSetCommand({
+      StackName: 'tessera-vandelay', ChangeSetName: 'to-professional', TemplateURL: templateUrl('professional', 'tenant'), Capabilities: ['CAPABILITY_NAMED_IAM'],
+      Parameters: stack.Parameters!.map((p) => ({ ParameterKey: p.ParameterKey, ParameterValue: p.ParameterValue })),
+    }))).rejects.toMatchObject({ name: 'ValidationError', message: 'Parameter VpcCidr failed to satisfy constraint: must be an IPv4 /20 network' });
   });
 });
 

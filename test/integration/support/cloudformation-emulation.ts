@@ -12,6 +12,7 @@ import type { CfnTemplate } from './derive-moto-blueprint.js';
 import type { MotoCloudFormation } from './moto-cloudformation.js';
 import { deleteWhatMotoLeaves } from './moto-delete-gaps.js';
 import { templateForMoto } from './moto-template.js';
+import { checkParameterValues } from './parameter-constraints.js';
 import { createNamedResource, deleteNamedResource, namedResourceExists, namedResources } from './named-resources.js';
 import { deleteResource, snapshotDatabase, type DeployedResource } from './resource-deleters.js';
 import { rollbackPlan, type RollbackPlan } from './rollback-plan.js';
@@ -23,6 +24,10 @@ import { databaseProtected, parameterValues as withDefaults } from './template-c
  * (SDK middleware, innermost at the initialize step, so injected faults still come first).
  * moto creates and deletes the resources; this layer supplies what moto does not do:
  *
+ * - Parameter values (the operation's, with the template's defaults) are checked against the
+ *   template's AllowedPattern, AllowedValues, MinLength/MaxLength and MinValue/MaxValue on
+ *   CreateStack, UpdateStack and CreateChangeSet: a value that breaks one fails the call with
+ *   AWS's ValidationError, nothing done (parameter-constraints.ts). moto takes any value.
  * - CreateStack/UpdateStack: the template is read from its TemplateURL and handed to moto with
  *   `Fn::Cidr` evaluated and RetainExceptOnCreate spelled as moto's Retain (moto-template.ts).
  *   An update that changes nothing (template and parameter values as last applied) fails with
@@ -277,6 +282,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const values: Record<string, string> = { 'AWS::AccountId': c.account, 'AWS::Region': c.region, 'AWS::StackName': name, 'AWS::Partition': 'aws' };
     for (const [k, p] of Object.entries(template.Parameters ?? {})) if ((p as { Default?: unknown }).Default !== undefined) values[k] = String((p as { Default: unknown }).Default);
     Object.assign(values, parameters);
+    checkParameterValues(template, values);
     const named = namedResources(template, values);
     const existing = [];
     for (const r of named) if (await namedResourceExists(r, c.credentials)) existing.push(r);
@@ -379,6 +385,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       else throw awsError('ValidationError', `Invalid input for parameter key ${p.ParameterKey}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`);
     }
     const values = withDefaults(template, given);
+    checkParameterValues(template, values);
     const body = templateForMoto(template, given);
     const same = <T>(a: T[] | undefined, b: T[] | undefined, key: (x: T) => string) => JSON.stringify((a ?? []).map(key).sort()) === JSON.stringify((b ?? []).map(key).sort());
     const unchanged = previous
@@ -504,6 +511,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const before = previous?.parameters ?? parameterValues(stack.Parameters);
     const given = Object.fromEntries((input.Parameters ?? []).map((p: Parameter) => [p.ParameterKey!, p.UsePreviousValue ? before[p.ParameterKey!] : p.ParameterValue ?? '']));
     const values = withDefaults(template, given);
+    checkParameterValues(template, values);
     const changes: EmulatedChangeSet['changes'] = [];
     const ids = new Set([...Object.keys(current.Resources), ...Object.keys(template.Resources)]);
     for (const id of ids) {
