@@ -76,9 +76,8 @@ type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantA
 /** What each lifecycle function may touch; everything else is denied by omission. */
 const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'validate-request': [],
-  // Leases: the steps that take a tenant's lease ask Step Functions whether a holder has ended, and end its operation (slot release);
-  // a dead account-mode onboarding's account is fenced again first (lease.ts endDeadOperation): Organizations.
-  'register-tenant': ['registry', 'leases', 'organizations'],
+  // Leases: the steps that take a tenant's lease ask Step Functions whether a holder has ended, and end its operation (slot release).
+  'register-tenant': ['registry', 'leases'],
   'acquire-account-slot': ['registry', 'control'],
   'release-account-slot': ['registry', 'control'],
   'create-account': ['registry', 'organizations'],
@@ -92,11 +91,11 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'wire-tenant': ['registry', 'tenantAccounts'],
   'activate-tenant': ['registry', 'organizations', 'events'],
   'record-failure': ['registry', 'control', 'organizations', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
-  'set-status': ['registry', 'events', 'leases', 'organizations'],
-  'begin-change': ['registry', 'leases', 'organizations'],
+  'set-status': ['registry', 'events', 'leases'],
+  'begin-change': ['registry', 'leases'],
   'finish-change': ['registry', 'events'],
   'list-tier-tenants': ['registry', 'upgradeItems'],
-  'begin-offboarding': ['registry', 'leases', 'organizations'],
+  'begin-offboarding': ['registry', 'leases'],
   // Its own archive capability: multipart copies, and the verification's reads and listing of its export.
   'export-tenant-data': ['registry', 'tenantAccounts', 'archiveExport'],
   'snapshot-database': ['registry', 'tenantAccounts', 'archive'],

@@ -8,7 +8,7 @@ import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
-import { abandonLease, acquireLease, DeadLeaseError, leaseHolderEnded } from '../lifecycle/lease.js';
+import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
 import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
@@ -61,19 +61,15 @@ async function asApiError(e: unknown, tenantId: string, kind: LifecycleKind): Pr
 /**
  * Takes the tenant's lease for a new execution of `kind` (refused with 409 while another
  * operation holds it, or when the status does not allow `kind`), then starts it; gives the lease
- * back when Step Functions refuses the start. A dead lease that needs its account fenced
- * (DeadLeaseError) is left to the execution's first step: the execution starts without the lease. `changes` go into the lease write (corrections of
+ * back when Step Functions refuses the start. `changes` go into the lease write (corrections of
  * a retried onboarding).
  */
 async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}): Promise<string> {
   const name = executionName(kind, record.tenantId);
   const executionArn = `${requireEnv(MACHINE_ENV[kind]).replace(':stateMachine:', ':execution:')}:${name}`;
   try {
-    await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes, { canFence: false });
+    await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes);
   } catch (e) {
-    // A dead onboarding whose account must be fenced again: this API has no Organizations access,
-    // so the execution starts without the lease and its first step ends the dead one and takes it.
-    if (e instanceof DeadLeaseError) return startExecution(MACHINE_ENV[kind], name, input);
     throw await asApiError(e, record.tenantId, kind);
   }
   try {

@@ -71,11 +71,10 @@ export function statusError(record: TenantRecord, kind: LifecycleKind): TenantCo
  * Takes the tenant's lease for `request` (see the module comment). `changes` are written in the
  * same conditional write (e.g. a corrected admin email, `currentStep`). Throws TenantNotFound,
  * TenantBusy (another live operation holds it) or TenantConflict (the status does not allow the
- * operation); none of them changes anything. A dead lease is ended first (endDeadOperation); with
- * `canFence: false` (a caller without Organizations access: the admin API) one that needs its
- * account fenced again throws DeadLease instead, changing nothing. @default canFence true
+ * operation); none of them changes anything. A dead lease is ended first (endDeadOperation, without
+ * the fence: the lease-taking steps and the admin API have no Organizations access).
  */
-export async function acquireLease(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}, options: { canFence?: boolean } = {}): Promise<TenantRecord> {
+export async function acquireLease(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}): Promise<TenantRecord> {
   for (let attempt = 1; ; attempt++) {
     const record = await getTenant(tenantId);
     if (!record) throw new TenantNotFoundError(tenantId);
@@ -84,8 +83,12 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
       const holder = await leaseHolderEnded(record.lease);
       if (!holder.ended) throw busyError(record, request.kind);
       const reason = `execution ${record.lease.executionArn} ended ${holder.status} without recording its outcome (found by ${request.kind} ${request.executionArn})`;
-      if (needsFence(record, record.lease) && options.canFence === false) throw new DeadLeaseError(`tenant "${tenantId}": ${reason}; its account must be fenced again by a lifecycle step`);
-      await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason });
+      try {
+        await endDeadOperation(record, record.lease, { step: record.currentStep ?? 'unknown', reason }, { canFence: false });
+      } catch (e) {
+        // Another request ended the dead lease first (and may hold the tenant now): decide again on what is there.
+        if (!(e instanceof TenantBusyError || e instanceof TenantConflictError || e instanceof RegistryContentionError) || attempt >= 5) throw e;
+      }
       continue;
     }
     const op = LIFECYCLE_OPERATIONS[request.kind];
@@ -167,23 +170,21 @@ export function statusAfterFailure(lease: TenantLease): TenantStatus {
  * (end-stopped-execution.ts) or by the next request that meets its lease (acquireLease). An
  * account-mode onboarding may have stopped between *Activate tenant* lifting the quarantine and its
  * completing write: the account is fenced again first, so a FAILED tenant never has an open
- * account. Then failOperation.
+ * account (Step Functions' status-change rule, which has Organizations access). A caller without
+ * that access (`canFence: false`: the lease-taking steps and the admin API, through acquireLease)
+ * records the failure with the account named as not checked instead of claiming it is fenced.
+ * Then failOperation. @default canFence true
  */
-export async function endDeadOperation(record: TenantRecord, lease: TenantLease, failure: OperationFailure): Promise<TenantRecord> {
-  if (needsFence(record, lease)) await fenceAccount(await organizationsClient(), record.accountId!);
+export async function endDeadOperation(record: TenantRecord, lease: TenantLease, failure: OperationFailure, options: { canFence?: boolean } = {}): Promise<TenantRecord> {
+  if (lease.kind === 'onboard' && record.isolation === 'account' && record.accountId) {
+    if (options.canFence !== false) await fenceAccount(await organizationsClient(), record.accountId);
+    else {
+      // Whoever ends it here cannot reach Organizations: the record says what it could not check.
+      const open = `; account ${record.accountId} may be without its quarantine SCP (the onboarding may have stopped after lifting it, and this request cannot check it): a retry of the onboarding ends with it lifted as an ACTIVE tenant's, offboarding retires the account`;
+      return failOperation(record, lease, { ...failure, reason: failure.reason + open });
+    }
+  }
   return failOperation(record, lease, failure);
-}
-
-/** Whether ending `lease` dead must fence the tenant's account first (an account-mode onboarding that has its account). */
-const needsFence = (record: TenantRecord, lease: TenantLease) => lease.kind === 'onboard' && record.isolation === 'account' && Boolean(record.accountId);
-
-/**
- * A dead lease that only a caller with Organizations access may end (acquireLease `canFence:
- * false`): the caller starts the execution without the lease, and its first step ends the dead
- * one (fencing the account) and takes it.
- */
-export class DeadLeaseError extends Error {
-  override readonly name = 'DeadLease';
 }
 
 /**

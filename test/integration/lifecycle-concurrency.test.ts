@@ -332,7 +332,7 @@ describe('replays and re-runs', () => {
 });
 
 describe('at-least-once steps and dead leases (hostile lc1)', () => {
-  it('an onboarding stopped after its quarantine came off, its status-change event missed: the next request that ends the lease fences the account', async () => {
+  it('an onboarding stopped after its quarantine came off, its status-change event missed: the next request that ends the lease records FAILED saying the account may be open (it cannot check); a retry ends ACTIVE', async () => {
     // GIVEN the status-change rule misses this stop (no event delivered)
     const rule = platform.onStatusChange.splice(0);
     cleanups.push(() => void platform.onStatusChange.push(...rule));
@@ -352,17 +352,19 @@ describe('at-least-once steps and dead leases (hostile lc1)', () => {
     const stopped = (await getTenant('lumon'))!;
     expect(stopped).toMatchObject({ status: 'ACTIVE', lease: { kind: 'onboard' } });
     expect(await quarantined(stopped.accountId!)).toBe(false);
-    // WHEN a suspension meets the dead lease: the admin API (no Organizations access) starts the
-    // status workflow without the lease, and its first step ends the dead onboarding
+    // WHEN a suspension meets the dead lease (the admin API has no Organizations access)
     const suspend = await api('POST', '/admin/tenants/lumon/suspend');
-    expect(suspend.status).toBe(202);
-    const suspension = await settled(suspend.body.executionArn);
-    expect(suspension).toMatchObject({ status: 'FAILED', error: 'TenantConflict' });
-    // THEN the onboarding is ended as FAILED with the account fenced again (as the status-change rule would have left it)
+    // THEN the onboarding is ended as FAILED, and the record says the account was not checked (not that it is fenced)
+    expect(suspend).toMatchObject({ status: 409, body: { error: { code: 'invalid_status' } } });
     const after = (await getTenant('lumon'))!;
-    expect(after).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', reason: expect.stringMatching(/ABORTED .*found by suspend/) } });
+    expect(after).toMatchObject({ status: 'FAILED', failure: { kind: 'onboard', reason: expect.stringMatching(/ABORTED .*found by suspend.*account \d{12} may be without its quarantine SCP/) } });
     expect(after.lease).toBeUndefined();
-    expect(await quarantined(after.accountId!)).toBe(true);
+    expect(await quarantined(after.accountId!)).toBe(false);
+    // AND a retry finishes the onboarding: ACTIVE, its account open as an ACTIVE tenant's
+    const retry = await api('POST', '/admin/tenants/lumon/retry', {});
+    expect((await settled(retry.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await getTenant('lumon')).toMatchObject({ status: 'ACTIVE' });
+    expect(await quarantined(after.accountId!)).toBe(false);
   });
 
   it('Activate tenant run twice for one execution (Step Functions\' at-least-once Tasks): the tenant ends ACTIVE, its account open, the execution SUCCEEDED', async () => {

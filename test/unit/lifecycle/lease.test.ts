@@ -142,6 +142,28 @@ describe('acquireLease', () => {
     expect(held.executions.map((e) => [e.kind, e.status])).toEqual([['onboard', 'FAILED'], ['offboard', 'RUNNING']]);
   });
 
+  it('an account-mode onboarding ended so is recorded FAILED with its account named as not checked (no Organizations access here), never as fenced', async () => {
+    records.set('acme', leased('onboard', { isolation: 'account', accountId: '444444444444', status: 'ACTIVE', currentStep: 'Activate tenant', lease: lease('onboard', OTHER_EXECUTION_ARN, { previousStatus: 'PROVISIONING' }) }));
+    holderIs('ABORTED');
+    await expect(acquireLease('acme', ask('suspend'))).rejects.toMatchObject({ name: 'TenantConflict' });
+    expect(records.get('acme')).toMatchObject({
+      status: 'FAILED', failure: { kind: 'onboard', reason: expect.stringContaining('account 444444444444 may be without its quarantine SCP (the onboarding may have stopped after lifting it, and this request cannot check it)') },
+    });
+  });
+
+  it('loses the race to end a dead lease without failing: another request ended it first, so it decides again and takes the free lease', async () => {
+    records.set('acme', leased('onboard', { status: 'PROVISIONING', currentStep: 'Deploy tenant stack', lease: lease('onboard', OTHER_EXECUTION_ARN, { previousStatus: 'REQUESTED' }) }));
+    holderIs('ABORTED');
+    // a suspension's acquirer ends the dead onboarding between this one's read and its ending write
+    const real = registryMock.updateTenant.getMockImplementation()!;
+    registryMock.updateTenant.mockImplementationOnce(async (...args: Parameters<typeof real>) => {
+      await acquireLease('acme', { kind: 'suspend', executionArn: `${MINE}-suspend`, requestId: 'sus-1' }).catch(() => undefined);
+      return real(...args);
+    });
+    const held = await acquireLease('acme', ask('offboard'));
+    expect(held).toMatchObject({ status: 'OFFBOARDING', lease: { kind: 'offboard', executionArn: MINE, previousStatus: 'FAILED' } });
+  });
+
   it.each([
     ['resume', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED; resume needs SUSPENDED'],
     ['offboard', 'OFFBOARDED', 'tenant "acme" is OFFBOARDED; offboard needs ACTIVE or SUSPENDED or FAILED or OFFBOARDING'],

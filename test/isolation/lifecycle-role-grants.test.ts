@@ -1,0 +1,66 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CfnTemplate } from '../../lib/preflight/cfn-template.js';
+import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
+import { findRole, identityOf } from '../../lib/preflight/identity.js';
+import { instantiate, type InstantiatedTemplate } from '../../lib/preflight/instantiate.js';
+import { lifecycleRoleName, ORGANIZATION_ACCESS_ROLE_NAME } from '../../lib/lifecycle-handlers.js';
+import { configWith } from '../support/config-with.js';
+import { defaultAppTemplates } from '../support/default-app.js';
+
+/**
+ * What two lifecycle roles may do, through the IAM simulator (lib/preflight/iam-eval.ts) over the
+ * synthesized platform stack: Manage usage key can make every API Gateway call it makes (the
+ * integration harness does not enforce IAM, so a missing grant would pass there), and the
+ * lease-taking steps, which end a dead lease without fencing it, cannot reach Organizations.
+ */
+
+const PARTITION = 'aws';
+let inst: InstantiatedTemplate;
+let account: string;
+let region: string;
+let management: string;
+beforeAll(() => {
+  const config = configWith();
+  account = config.platformAccountId;
+  region = config.homeRegion;
+  management = config.organization.managementAccountId;
+  inst = instantiate(defaultAppTemplates().platform.toJSON() as CfnTemplate, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account, region, partition: PARTITION, stackName: 'TesseraPlatform', lenient: true });
+}, 240_000);
+
+async function allowed(handler: Parameters<typeof lifecycleRoleName>[0], action: string, resource: string, resourceAccount = account): Promise<boolean> {
+  const name = lifecycleRoleName(handler);
+  const role = findRole(inst, name);
+  if (!role) throw new Error(`no role ${name}`);
+  const roleArn = `arn:${PARTITION}:iam::${account}:role/${name}`;
+  const r = await evaluate({
+    principalArn: `arn:${PARTITION}:sts::${account}:assumed-role/${name}/fn`, action, resource, resourceAccount,
+    context: { 'aws:PrincipalArn': roleArn, 'aws:PrincipalAccount': account, 'aws:PrincipalType': 'AssumedRole', 'aws:RequestedRegion': region, 'aws:SecureTransport': 'true' },
+    identityPolicies: identityOf(inst, role).policies.map((p) => ({ ...p, policy: p.policy as PolicyJson })), scps: [],
+  });
+  expect(r.result).not.toMatch(/^error/);
+  return r.allowed;
+}
+
+describe('Manage usage key can make every call it makes', () => {
+  it('GetUsagePlans, GetApiKeys (new), CreateApiKey with tags, CreateUsagePlanKey, DeleteUsagePlanKey, DeleteApiKey', async () => {
+    const gw = (path: string) => `arn:${PARTITION}:apigateway:${region}::${path}`;
+    const calls: Array<[string, string]> = [
+      ['apigateway:GET', gw('/usageplans')], ['apigateway:GET', gw('/apikeys')], ['apigateway:POST', gw('/apikeys')],
+      ['apigateway:PUT', gw(`/tags/${encodeURIComponent(gw('/apikeys/abc123'))}`)],
+      ['apigateway:POST', gw('/usageplans/plan1/keys')], ['apigateway:DELETE', gw('/usageplans/plan1/keys/abc123')], ['apigateway:DELETE', gw('/apikeys/abc123')],
+    ];
+    const out: Record<string, boolean> = {};
+    for (const [a, r] of calls) out[`${a} ${r.split('::')[1]}`] = await allowed('manage-usage-key', a, r);
+    expect(Object.entries(out).filter(([, ok]) => !ok).map(([k]) => k)).toEqual([]);
+  });
+});
+
+// The identity policy alone (the access role's trust admits every tessera-lifecycle-* role of the platform account).
+describe('the lease-taking steps and Organizations', () => {
+  it.each(['set-status', 'begin-change', 'begin-offboarding', 'register-tenant'] as const)('%s cannot reach the organization access role (CreateAccount, CloseAccount, every member account\'s provisioning role)', async (handler) => {
+    expect(await allowed(handler, 'sts:AssumeRole', `arn:${PARTITION}:iam::${management}:role/${ORGANIZATION_ACCESS_ROLE_NAME}`)).toBe(false);
+  });
+  it('positive control: the step that creates accounts can', async () => {
+    expect(await allowed('create-account', 'sts:AssumeRole', `arn:${PARTITION}:iam::${management}:role/${ORGANIZATION_ACCESS_ROLE_NAME}`)).toBe(true);
+  });
+});
