@@ -51,7 +51,7 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
       // after it deleted the stack. Its archived copy is the tenant's final snapshot.
       const found = await archivedFinalSnapshot(rds, record.tenantId, instance);
       if (!found) {
-        throw new SnapshotMissingError(`database instance ${instance} of tenant ${record.tenantId} no longer exists and no archived final snapshot of it (tessera-${record.tenantId}-final-*-archive, available) was found: its data cannot be archived by this offboarding. Look for the instance's automated or CloudFormation snapshots (DescribeDBSnapshots --db-instance-identifier ${instance}) and record what was kept before resuming`);
+        throw new SnapshotMissingError(`database instance ${instance} of tenant ${record.tenantId} no longer exists and no archived final snapshot of it (tessera-${record.tenantId}-final-*-archive, available) was found: its data cannot be archived by this offboarding, which stays stopped here (the tenant OFFBOARDING, not served). If a snapshot of the instance exists (DescribeDBSnapshots --db-instance-identifier ${instance}: an automated, manual or CloudFormation one), copy it under the platform archive key to tessera-${record.tenantId}-final-<milliseconds>-archive in this account and send DELETE again: this step takes the newest available such copy`);
       }
       await recordSnapshot(record, { instance, snapshotId: found.slice(0, -'-archive'.length), archiveSnapshotId: found, archivedAt: new Date().toISOString() });
       return { phase: 'DONE', snapshotId: found.slice(0, -'-archive'.length), archiveSnapshotId: found, done: true };
