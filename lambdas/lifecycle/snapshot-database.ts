@@ -53,6 +53,8 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
       if (!found) {
         throw new SnapshotMissingError(`database instance ${instance} of tenant ${record.tenantId} no longer exists and no archived final snapshot of it (tessera-${record.tenantId}-final-*-archive, available) was found: its data cannot be archived by this offboarding, which stays stopped here (the tenant OFFBOARDING, not served). If a snapshot of the instance exists (DescribeDBSnapshots --db-instance-identifier ${instance}: an automated, manual or CloudFormation one), copy it under the platform archive key to tessera-${record.tenantId}-final-<milliseconds>-archive in this account and send DELETE again: this step takes the newest available such copy`);
       }
+      // Shared and noted as the COPY phase would (both idempotent): the copy may be an operator's.
+      await shareAndNote(rds, record, instance, found, state.export?.prefix);
       await recordSnapshot(record, { instance, snapshotId: found.slice(0, -'-archive'.length), archiveSnapshotId: found, archivedAt: new Date().toISOString() });
       return { phase: 'DONE', snapshotId: found.slice(0, -'-archive'.length), archiveSnapshotId: found, done: true };
     }
@@ -68,14 +70,7 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
   }
   if (progress.phase === 'COPY') {
     if (!(await available(progress.archiveSnapshotId!))) return progress;
-    await rds.send(new ModifyDBSnapshotAttributeCommand({
-      DBSnapshotIdentifier: progress.archiveSnapshotId, AttributeName: 'restore', ValuesToAdd: [platformConfig().platformAccountId],
-    }));
-    const prefix = state.export?.prefix ?? `${record.tenantId}/`;
-    await platformClient(S3Client).send(new PutObjectCommand({
-      Bucket: requireEnv(ENV.archiveBucket), Key: `${prefix}rds-snapshot.json`, ContentType: 'application/json',
-      Body: JSON.stringify({ tenantId: record.tenantId, accountId: record.accountId, instance, snapshot: progress.archiveSnapshotId, sharedWith: platformConfig().platformAccountId }, null, 2),
-    }));
+    await shareAndNote(rds, record, instance, progress.archiveSnapshotId!, state.export?.prefix);
     await recordSnapshot(record, { instance, snapshotId: progress.snapshotId!, archiveSnapshotId: progress.archiveSnapshotId!, archivedAt: new Date().toISOString() });
     return { ...progress, phase: 'DONE', done: true };
   }
@@ -104,4 +99,15 @@ async function archivedFinalSnapshot(rds: RDSClient, tenantId: string, instance:
 
 function recordSnapshot(record: TenantRecord, databaseSnapshot: OffboardingDatabaseSnapshot): Promise<TenantRecord> {
   return updateTenant(record.tenantId, { offboarding: { ...record.offboarding, liftedProtections: record.offboarding?.liftedProtections ?? [], databaseSnapshot } });
+}
+
+/** Shares the archived copy with the platform account (restore) and notes it beside the export in the archive. */
+async function shareAndNote(rds: RDSClient, record: TenantRecord, instance: string, archiveSnapshotId: string, exportPrefix: string | undefined): Promise<void> {
+  await rds.send(new ModifyDBSnapshotAttributeCommand({
+    DBSnapshotIdentifier: archiveSnapshotId, AttributeName: 'restore', ValuesToAdd: [platformConfig().platformAccountId],
+  }));
+  await platformClient(S3Client).send(new PutObjectCommand({
+    Bucket: requireEnv(ENV.archiveBucket), Key: `${exportPrefix ?? `${record.tenantId}/`}rds-snapshot.json`, ContentType: 'application/json',
+    Body: JSON.stringify({ tenantId: record.tenantId, accountId: record.accountId, instance, snapshot: archiveSnapshotId, sharedWith: platformConfig().platformAccountId }, null, 2),
+  }));
 }

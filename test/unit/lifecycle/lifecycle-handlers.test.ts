@@ -415,6 +415,9 @@ describe('offboarding steps', async () => {
     await expect(snapshot(state())).resolves.toMatchObject({ phase: 'DONE', done: true, archiveSnapshotId: 'tessera-acme-final-200-archive' });
     expect(rds.commandCalls(DescribeDBSnapshotsCommand)[0].args[0].input).toMatchObject({ DBInstanceIdentifier: 'db-1', SnapshotType: 'manual' });
     expect(records.get('acme')!.offboarding!.databaseSnapshot).toMatchObject({ instance: 'db-1', archiveSnapshotId: 'tessera-acme-final-200-archive' });
+    // shared with the platform account and noted, as a copy this step made would be
+    expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand)[0].args[0].input).toMatchObject({ DBSnapshotIdentifier: 'tessera-acme-final-200-archive', AttributeName: 'restore', ValuesToAdd: ['222222222222'] });
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['acme/rds-snapshot.json']);
     records.set('acme', offboarding({ stackOutputs: { DatabaseInstanceId: 'db-1' } }));
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
     await expect(snapshot(state())).rejects.toMatchObject({ name: 'SnapshotMissing', message: expect.stringContaining('database instance db-1 of tenant acme no longer exists') });
