@@ -8,7 +8,8 @@
  * with no workloads, table) and deletes or orphans the old one. Every type here appears in the tier
  * blueprints (constructs/tenant-*.ts, kubernetes-cluster.ts) or may appear in a later version of
  * them (DBCluster, CacheCluster, ServerlessCache, FileSystem, Secret: the database's credentials —
- * a new secret no longer opens the old database).
+ * a new secret no longer opens the old database), and queues (the tenant blueprints' dead-letter
+ * queues hold what failed until an operator redrives it).
  */
 export const STATEFUL_RESOURCE_TYPES = [
   'AWS::RDS::DBInstance',
@@ -25,6 +26,8 @@ export const STATEFUL_RESOURCE_TYPES = [
   'AWS::EFS::FileSystem',
   'AWS::SecretsManager::Secret',
   'AWS::Logs::LogGroup',
+  // A dead-letter queue: a replaced queue takes the messages waiting in it (what failed, to redrive) with it.
+  'AWS::SQS::Queue',
 ] as const;
 
 const STATEFUL = new Set<string>(STATEFUL_RESOURCE_TYPES);

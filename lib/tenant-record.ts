@@ -487,9 +487,10 @@ export const OnboardRequest = z.strictObject({
 });
 export type OnboardRequest = z.infer<typeof OnboardRequest>;
 
-/** `allowReplacement`: why replacing or removing a stateful resource is acceptable (8-500 characters, printable). */
+/** `allowReplacement`: why replacing or removing a stateful resource is acceptable (8-500 characters, printable, at least 8 letters or digits). */
 export const AllowReplacement = z.strictObject({
-  reason: z.string().trim().min(8, 'must say why (at least 8 characters)').max(500).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+  reason: z.string().trim().min(8, 'must say why (at least 8 characters)').max(500).regex(/^[^\p{Cc}\p{Cf}]*$/u, 'must not contain control or format characters (e.g. zero-width spaces)')
+    .refine((r) => (r.match(/[\p{L}\p{N}]/gu) ?? []).length >= 8, 'must say why in words (at least 8 letters or digits)'),
 });
 export type AllowReplacement = z.infer<typeof AllowReplacement>;
 

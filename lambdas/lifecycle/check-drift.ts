@@ -2,7 +2,8 @@ import { DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCo
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import { requireTenant, updateTenant } from '../shared/registry.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { describeLease, RegistryContentionError, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor } from './blueprints.js';
 import type { DriftDetection } from './detect-drift.js';
 import { deletedStack, driftedResources, driftRecord, type StackDrift } from './drift.js';
@@ -35,13 +36,31 @@ async function resourceDrifts(cfn: CloudFormationClient, stack: string): Promise
  * (DETECTION_FAILED) still reports what it checked; with an `error` from the workflow's Catch the
  * tenant is recorded UNKNOWN with it. A stack *Detect drift* found missing (`deleted`) is recorded
  * DELETED (deletedStack) and makes the tenant DRIFTED. A DR stack's detection is read in its region.
+ * A tenant that is no longer ACTIVE, or that a lifecycle operation holds (the run's tenant list was
+ * made hours ago), is skipped: nothing recorded, nothing emitted (what its operation does to its
+ * stacks is not drift); the write is conditional on the record being as it was read.
  */
 export const handler = lifecycleHandler('Check drift', async (input: CheckDriftInput) => {
   const record = await requireTenant(input.tenantId);
   const checkedAt = new Date().toISOString();
+  // The run's list of ACTIVE tenants is hours old by now: an operation that took the tenant since
+  // (an offboarding deleting its stacks, a change updating them) makes what was detected no drift.
+  const busy = notCheckable(record);
+  if (busy) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped: busy };
+  // Written only if nothing wrote the record since it was read (no lease taken meanwhile).
+  const save = async (drift: ReturnType<typeof driftRecord>): Promise<string | undefined> => {
+    try {
+      await updateTenant(record.tenantId, { drift }, { holder: null, expectStatus: ['ACTIVE'], expectUpdatedAt: record.updatedAt });
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof TenantConflictError || e instanceof RegistryContentionError)) throw e;
+      return notCheckable((await requireTenant(record.tenantId))) ?? 'the record changed while its drift was read';
+    }
+  };
   if (input.error) {
     const error = `${input.error.Error}: ${input.error.Cause ?? ''}`.slice(0, 1000);
-    await updateTenant(record.tenantId, { drift: driftRecord([], checkedAt, error) }, { holder: null });
+    const skipped = await save(driftRecord([], checkedAt, error));
+    if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
     return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: 'UNKNOWN' as const };
   }
   const stacks: StackDrift[] = [];
@@ -64,7 +83,8 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     });
   }
   const drift = driftRecord(stacks, checkedAt);
-  await updateTenant(record.tenantId, { drift }, { holder: null });
+  const skipped = await save(drift);
+  if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
   if (drift.status === 'DRIFTED') {
     logger.warn('tenant stacks drifted', { resources: drift.resources.length + (drift.truncated ?? 0) });
     await emitLifecycleEvent(LIFECYCLE_EVENTS.driftDetected, {
@@ -75,3 +95,10 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   }
   return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status };
 }, { trackStep: false });
+
+/** Why a tenant's drift is not checked or recorded now, or undefined: it must be ACTIVE and held by no operation. */
+export function notCheckable(record: TenantRecord): string | undefined {
+  if (record.status !== 'ACTIVE') return `tenant is ${record.status}: drift not checked`;
+  if (record.lease) return `tenant is held by ${describeLease(record.lease)}: drift not checked`;
+  return undefined;
+}

@@ -87,8 +87,16 @@ describe('destructiveChanges: which changes of a change set destroy a stateful r
     expect(found).toEqual([expect.objectContaining({ logicalId: 'Data', action: 'Modify', causes: ['nested stack: its changes are not inspected'] })]);
   });
 
-  it('knows the data stores of the blueprints', () => {
-    expect(STATEFUL_RESOURCE_TYPES).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::ElastiCache::ReplicationGroup', 'AWS::Backup::BackupVault', 'AWS::EKS::Cluster', 'AWS::DynamoDB::Table']));
+  it('knows the data stores of the blueprints, their dead-letter queues included', () => {
+    expect(STATEFUL_RESOURCE_TYPES).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::ElastiCache::ReplicationGroup', 'AWS::Backup::BackupVault', 'AWS::EKS::Cluster', 'AWS::DynamoDB::Table', 'AWS::SQS::Queue']));
+  });
+
+  it('refuses an allowReplacement reason without words: zero-width or format characters, punctuation alone', async () => {
+    const { AllowReplacement } = await import('../../../lib/tenant-record.js');
+    for (const reason of ['\u200b'.repeat(8), '\u2060'.repeat(10), 'ok\u200b\u200b\u200b\u200b\u200b\u200b', '--------', '!!!! ????']) {
+      expect(AllowReplacement.safeParse({ reason }).success, JSON.stringify(reason)).toBe(false);
+    }
+    expect(AllowReplacement.safeParse({ reason: 'restore OPS-412' }).success).toBe(true);
   });
 });
 

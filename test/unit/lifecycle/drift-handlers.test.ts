@@ -73,6 +73,42 @@ describe('drift of a deleted tenant stack', () => {
   });
 });
 
+describe('drift of a tenant an operation took after the run listed it', () => {
+  it('an offboarding holds it (its stack already deleted): nothing detected, recorded or announced', async () => {
+    const before = tenant({ status: 'OFFBOARDING', blueprintVersion: '1.0.0', tier: 'professional', lease: { kind: 'offboard', executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:o', requestId: 'off-1', acquiredAt: '2026-11-30T00:00:00.000Z', previousStatus: 'ACTIVE' } });
+    records.set('acme', before);
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme' }).rejects(gone('tessera-acme'));
+    const { detections, out } = await run();
+    expect(detections).toEqual([]);
+    expect(out).toMatchObject({ state: 'COMPLETE', skipped: 'tenant is OFFBOARDING: drift not checked' });
+    expect(records.get('acme')).toEqual(before);
+    expect(cfn.calls()).toHaveLength(0);
+    expect(eventTypes()).toEqual([]);
+  });
+
+  it('an operation takes it between Detect drift and Check drift: what was detected is not recorded (the write is conditional on the record as read)', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional' }));
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme' }).rejects(gone('tessera-acme'));
+    const d = await detect({ tenantId: 'acme' }, {} as never);
+    // a change takes the lease before Check drift reads the record
+    const leased = { ...records.get('acme')!, status: 'UPDATING' as const, lease: { kind: 'change' as const, executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:c', requestId: 'chg-1', acquiredAt: '2026-11-30T00:00:00.000Z', previousStatus: 'ACTIVE' as const } };
+    records.set('acme', leased);
+    const out = await check({ tenantId: 'acme', detections: d.detections }, {} as never);
+    expect(out).toMatchObject({ skipped: 'tenant is UPDATING: drift not checked' });
+    expect(records.get('acme')!.drift).toBeUndefined();
+    // and one taken while Check drift reads the stacks: its conditional write fails, nothing recorded or announced
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional' }));
+    cfn.on(DescribeStackDriftDetectionStatusCommand).callsFake(() => {
+      records.set('acme', { ...records.get('acme')!, ...leased, updatedAt: '2026-12-01T00:00:00.000Z' });
+      return { DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'IN_SYNC' };
+    });
+    const raced = await check({ tenantId: 'acme', detections: d.detections }, {} as never);
+    expect(raced).toMatchObject({ state: 'COMPLETE', skipped: expect.stringMatching(/UPDATING|held by/) });
+    expect(records.get('acme')!.drift).toBeUndefined();
+    expect(eventTypes()).toEqual([]);
+  });
+});
+
 describe('drift of a tenant\'s DR stack', () => {
   it('checks tessera-<id>-dr in its recorded region through the tenant account\'s role, and records its drifted resources', async () => {
     records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional', disasterRecovery: drStack() }));
