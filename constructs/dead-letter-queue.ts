@@ -4,12 +4,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
-import { DLQ_NAME_PREFIX, DLQ_SOURCE_TAG } from '../lib/dead-letters.js';
+import { DLQ_NAME_PREFIX, DLQ_RETENTION_DAYS, DLQ_SOURCE_TAG } from '../lib/dead-letters.js';
 
 export { DLQ_NAME_PREFIX, DLQ_SOURCE_TAG };
 
 /** SQS's longest retention, 14 days (SQS quotas: MessageRetentionPeriod 60 s to 1,209,600 s). */
-export const DLQ_RETENTION = Duration.days(14);
+export const DLQ_RETENTION = Duration.days(DLQ_RETENTION_DAYS);
 
 export interface DeadLetterQueueProps {
   /**

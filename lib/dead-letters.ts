@@ -8,6 +8,8 @@ export const DLQ_NAME_PREFIX = 'tessera-dlq-';
 
 /** Queue tag naming, in words, what dead-letters into the queue. */
 export const DLQ_SOURCE_TAG = 'tessera:dlq-source';
+/** How long a dead-letter queue keeps a message (SQS MessageRetentionPeriod; SQS's maximum, 14 days). */
+export const DLQ_RETENTION_DAYS = 14;
 
 /**
  * Message attributes EventBridge sets on an event it dead-letters (the body is the event itself).

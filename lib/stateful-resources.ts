@@ -8,8 +8,10 @@
  * with no workloads, table) and deletes or orphans the old one. Every type here appears in the tier
  * blueprints (constructs/tenant-*.ts, kubernetes-cluster.ts) or may appear in a later version of
  * them (DBCluster, CacheCluster, ServerlessCache, FileSystem, Secret: the database's credentials —
- * a new secret no longer opens the old database), and queues (the tenant blueprints' dead-letter
- * queues hold what failed until an operator redrives it).
+ * a new secret no longer opens the old database). Not queues: the blueprints' dead-letter queues
+ * are retained when replaced or removed (UpdateReplacePolicy and DeletionPolicy Retain), keep their
+ * `tessera-<tenant>-dlq-` name prefix, which `tessera dlq list|redrive --prefix` finds, and the
+ * offboarding inventories them; refusing their removal would refuse every move to a tier without DR.
  */
 export const STATEFUL_RESOURCE_TYPES = [
   'AWS::RDS::DBInstance',
@@ -26,8 +28,6 @@ export const STATEFUL_RESOURCE_TYPES = [
   'AWS::EFS::FileSystem',
   'AWS::SecretsManager::Secret',
   'AWS::Logs::LogGroup',
-  // A dead-letter queue: a replaced queue takes the messages waiting in it (what failed, to redrive) with it.
-  'AWS::SQS::Queue',
 ] as const;
 
 const STATEFUL = new Set<string>(STATEFUL_RESOURCE_TYPES);

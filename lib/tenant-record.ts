@@ -222,7 +222,7 @@ export type GpuCapacity = z.infer<typeof GpuCapacity>;
  * key until an operator decides). `disposition` says what happens to it.
  */
 export const RetainedStore = z.object({
-  store: z.enum(['log-group', 'backup-recovery-point', 'backup-vault', 'db-snapshot', 'cache-snapshot', 'bucket', 'key']),
+  store: z.enum(['log-group', 'backup-recovery-point', 'backup-vault', 'db-snapshot', 'cache-snapshot', 'bucket', 'key', 'queue']),
   id: z.string(),
   keyArn: z.string().optional(),
   /** How a store without a customer key is encrypted, e.g. `SSE-S3` (an S3-owned key) for the access-log bucket. */
@@ -396,6 +396,12 @@ export const DisasterRecoveryRecord = z.object({
   stackId: z.string().optional(),
   status: z.enum(['DEPLOYING', 'ACTIVE', 'RETAINED', 'REMOVED']),
   updatedAt: z.string(),
+  /**
+   * The tier and blueprint version the DR stack was last deployed with, and the execution that did
+   * it: the DR stack is deployed before the primary, so a change whose primary update is refused or
+   * fails leaves the DR stack ahead of the tenant's `tier` / `blueprintVersion`, and this says so.
+   */
+  deployedWith: z.object({ tier: z.string(), blueprintVersion: z.string(), executionArn: z.string().optional() }).optional(),
   /** The latest restore test of the tenant's DR recovery points (AWS Backup `Restore Job State Change`). */
   latestRestoreTest: z.object({
     restoreJobId: z.string(),

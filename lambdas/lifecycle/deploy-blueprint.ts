@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { createHash } from 'node:crypto';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
-import type { LifecycleKind, LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
+import type { DisasterRecoveryRecord, LifecycleKind, LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
 import { ENV, requireEnv } from '../shared/environment.js';
 import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
@@ -225,22 +225,32 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
       allowReplacement: state.change?.allowReplacement,
       deploymentMode: state.change?.repair ? 'REVERT_DRIFT' : undefined,
     });
-    await recordChangeSet(record, state, name, outcome, { tier, version });
+    await recordChangeSet(record, state, name, outcome, { tier, version, kind });
     if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
-    if (drRegion) await recordDrStack(record, name, drRegion);
+    if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
     return { stackName: name, kind, ...(drRegion ? { region: drRegion } : {}), changeSet: { name: outcome.changeSetName, outcome: outcome.outcome } };
   }
   if (kind === 'tenant') await updateTenant(record.tenantId, { stackName: name });
-  if (drRegion) await recordDrStack(record, name, drRegion);
+  if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
   return { stackName: name, kind, ...(drRegion ? { region: drRegion } : {}), ...(remnantsRemoved.length ? { remnantsRemoved } : {}) };
 });
 
-/** Records the tenant's DR stack as DEPLOYING (*Check DR blueprint* makes it ACTIVE), keeping its latest restore test. */
-async function recordDrStack(record: TenantRecord, name: string, region: string): Promise<void> {
+/** Records the tenant's DR stack as DEPLOYING (*Check DR blueprint* makes it ACTIVE) with what it is deployed with, keeping its latest restore test. */
+async function recordDrStack(record: TenantRecord, name: string, region: string, deployedWith: NonNullable<DisasterRecoveryRecord['deployedWith']>): Promise<void> {
   const previous = record.disasterRecovery;
   await updateTenant(record.tenantId, {
-    disasterRecovery: { ...(previous?.region === region ? previous : {}), region, stackName: name, status: 'DEPLOYING', updatedAt: new Date().toISOString() },
+    disasterRecovery: { ...(previous?.region === region ? previous : {}), region, stackName: name, status: 'DEPLOYING', updatedAt: new Date().toISOString(), deployedWith },
   });
+}
+
+/**
+ * What a refusal of the primary's change set must add when this execution already deployed the
+ * tenant's DR stack (deployed first, by design): that stack stays where it went.
+ */
+function drAlreadyMoved(record: TenantRecord, executionArn: string | undefined): string {
+  const dr = record.disasterRecovery;
+  if (!executionArn || dr?.deployedWith?.executionArn !== executionArn || (dr.deployedWith.tier === record.tier && dr.deployedWith.blueprintVersion === record.blueprintVersion)) return '';
+  return `; the tenant's DR stack ${dr.stackName} (${dr.region}) was already deployed by this execution with tier ${dr.deployedWith.tier}, version ${dr.deployedWith.blueprintVersion} (DR stacks go first) and stays so: a DR blueprint works beside the primary of the version before it, as during every upgrade`;
 }
 
 /**
@@ -249,13 +259,13 @@ async function recordDrStack(record: TenantRecord, name: string, region: string)
  * into the failure and the `Tenant Lifecycle Failed` event; or the destructive changes an
  * `allowReplacement` let through, with its reason (`allowedReplacements`, the latest 20).
  */
-async function recordChangeSet(record: TenantRecord, state: LifecycleState & { kind?: 'change' | 'upgrade' }, stack: string, outcome: ChangeSetOutcome, target: { tier: string; version: string }): Promise<void> {
+async function recordChangeSet(record: TenantRecord, state: LifecycleState & { kind?: 'change' | 'upgrade' }, stack: string, outcome: ChangeSetOutcome, target: { tier: string; version: string; kind: BlueprintKind }): Promise<void> {
   // An onboarding re-run's update carries no `change` (and no allowReplacement: a replacing update is always refused).
   const kind: LifecycleKind = state.kind ?? (state.change ? 'change' : 'onboard');
   const at = new Date().toISOString();
   const common = { at, kind, executionArn: state.executionArn, requestId: state.request.requestId, stack, changeSetName: outcome.changeSetName };
   if (outcome.outcome === 'REFUSED') {
-    const reason = `change set ${outcome.changeSetName} would replace or remove ${outcome.refused.length} stateful resource${outcome.refused.length === 1 ? '' : 's'} of stack ${stack}: ${outcome.refused.map(describeDestructive).join('; ')}; refused (the change set is deleted, the stack untouched); send allowReplacement with a reason to let it through`;
+    const reason = `change set ${outcome.changeSetName} would replace or remove ${outcome.refused.length} stateful resource${outcome.refused.length === 1 ? '' : 's'} of stack ${stack}: ${outcome.refused.map(describeDestructive).join('; ')}; refused (the change set is deleted, the stack untouched)${target.kind === 'dr' ? '' : drAlreadyMoved(record, state.executionArn)}; send allowReplacement with a reason to let it through`;
     await updateTenant(record.tenantId, { changeSetRefusal: { ...common, tier: target.tier, blueprintVersion: target.version, reason, resources: outcome.refused } });
     logger.warn('change set refused', { stack, resources: outcome.refused });
     throw new ChangeRefusedError(reason);

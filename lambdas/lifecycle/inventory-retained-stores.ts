@@ -5,6 +5,7 @@ import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-ela
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { DLQ_RETENTION_DAYS } from '../../lib/dead-letters.js';
 import type { RetainedStore, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -156,6 +157,11 @@ async function storesOf(c: Clients, r: StackResourceSummary, ctx: { tenantKey?: 
     case 'AWS::Backup::BackupVault': return retained ? backupVault(c, id, ctx.tenantKey) : [];
     case 'AWS::S3::Bucket': return retained ? bucket(c, id, ctx.tenantBucket, ctx.tenantKey, ctx.archivePrefix) : [];
     case 'AWS::KMS::Key': return retained ? [{ store: 'key', id, keyArn: ctx.tenantKey ?? id, disposition: 'review', holdsKey: false, note: 'the tenant key; see offboarding.keyDeletion' }] : [];
+    // A blueprint's dead-letter queue (retained): what failed waits there until redriven or expired.
+    case 'AWS::SQS::Queue': return retained ? [{
+      store: 'queue', id, keyArn: ctx.tenantKey, keptUntil: new Date(ctx.now.getTime() + DLQ_RETENTION_DAYS * DAY_MS).toISOString(), disposition: 'expires', holdsKey: true,
+      note: `a dead-letter queue: its messages (what failed, for tessera dlq list|redrive) expire ${DLQ_RETENTION_DAYS} days after they arrived and may be under the tenant key; the empty queue stays until an operator deletes it`,
+    }] : [];
     case 'AWS::RDS::DBInstance': return dbSnapshots(c, id, ctx.tenantKey);
     case 'AWS::ElastiCache::ReplicationGroup': return cacheSnapshots(c, id);
     default: return [];
@@ -164,7 +170,7 @@ async function storesOf(c: Clients, r: StackResourceSummary, ctx: { tenantKey?: 
 
 const STORE_OF_TYPE: Record<string, RetainedStore['store']> = {
   'AWS::Logs::LogGroup': 'log-group', 'AWS::Backup::BackupVault': 'backup-vault', 'AWS::S3::Bucket': 'bucket', 'AWS::KMS::Key': 'key',
-  'AWS::RDS::DBInstance': 'db-snapshot', 'AWS::ElastiCache::ReplicationGroup': 'cache-snapshot',
+  'AWS::RDS::DBInstance': 'db-snapshot', 'AWS::ElastiCache::ReplicationGroup': 'cache-snapshot', 'AWS::SQS::Queue': 'queue',
 };
 
 /**

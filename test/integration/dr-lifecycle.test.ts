@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { configWith } from '../support/config-with.js';
+import { rewrite } from './support/faults.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
 
 /**
@@ -80,6 +81,25 @@ describe('a tenant of a tier with disaster recovery', () => {
   });
 
   it('upgrades the DR stack before the primary, and keeps it (RETAINED) when the tenant moves to a tier without DR', async () => {
+    // GIVEN an upgrade whose primary change set is refused (it would replace the database) after the DR stack went to 2.0.0
+    const undo = rewrite('replace-database', 'DescribeChangeSetCommand', (out, input) => {
+      if (input.StackName !== `tessera-${tenant}`) return;
+      out.Changes = [...(out.Changes ?? []), { Type: 'Resource', ResourceChange: {
+        Action: 'Modify', LogicalResourceId: 'Database', PhysicalResourceId: 'db-1', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'True',
+        Details: [{ Target: { Attribute: 'Properties', Name: 'DBInstanceIdentifier', RequiresRecreation: 'Always' } }],
+      } }];
+    });
+    const refused = await local.workflows.run('change', { request: { tenantId: tenant, requestId: 'req-dracme-change-0' }, change: { blueprintVersion: '2.0.0' } });
+    undo();
+    // THEN the tenant stays on 1.0.0, and the registry says its DR stack went ahead (DR stacks go first), as the stack's tag does
+    expect(refused.error).toBeDefined();
+    const afterRefusal = (await getTenant(tenant))!;
+    expect(afterRefusal).toMatchObject({
+      status: 'ACTIVE', blueprintVersion: '1.0.0',
+      disasterRecovery: { stackName: 'tessera-dracme-dr', deployedWith: { tier: 'professional', blueprintVersion: '2.0.0', executionArn: expect.any(String) } },
+      failure: { step: 'Deploy blueprint', reason: expect.stringContaining('DR stack tessera-dracme-dr (us-west-2) was already deployed by this execution with tier professional, version 2.0.0') },
+    });
+    expect((await (await cfnIn(DR_REGION)).send(new DescribeStacksCommand({ StackName: 'tessera-dracme-dr' }))).Stacks![0].Tags).toContainEqual({ Key: 'tessera:blueprint-version', Value: '2.0.0' });
     // WHEN the tenant's blueprint goes to 2.0.0 (its tier still has DR)
     const upgrade = await local.workflows.run('change', { request: { tenantId: tenant, requestId: 'req-dracme-change-1' }, change: { blueprintVersion: '2.0.0' } });
     // THEN the DR blueprint is updated first (through its change set), then the primary

@@ -87,8 +87,8 @@ describe('destructiveChanges: which changes of a change set destroy a stateful r
     expect(found).toEqual([expect.objectContaining({ logicalId: 'Data', action: 'Modify', causes: ['nested stack: its changes are not inspected'] })]);
   });
 
-  it('knows the data stores of the blueprints, their dead-letter queues included', () => {
-    expect(STATEFUL_RESOURCE_TYPES).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::ElastiCache::ReplicationGroup', 'AWS::Backup::BackupVault', 'AWS::EKS::Cluster', 'AWS::DynamoDB::Table', 'AWS::SQS::Queue']));
+  it('knows the data stores of the blueprints', () => {
+    expect(STATEFUL_RESOURCE_TYPES).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::ElastiCache::ReplicationGroup', 'AWS::Backup::BackupVault', 'AWS::EKS::Cluster', 'AWS::DynamoDB::Table']));
   });
 
   it('refuses an allowReplacement reason without words: zero-width or format characters, punctuation alone', async () => {

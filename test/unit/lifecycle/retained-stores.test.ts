@@ -61,6 +61,7 @@ beforeEach(() => {
     resource('Database', 'AWS::RDS::DBInstance', 'tessera-acme-db', 'DELETE_COMPLETE'),
     resource('Cache', 'AWS::ElastiCache::ReplicationGroup', 'tessera-acme-cache', 'DELETE_COMPLETE'),
     resource('Vpc', 'AWS::EC2::VPC', 'vpc-1', 'DELETE_COMPLETE'),
+    resource('TrainingEventsDeadLettersDlq', 'AWS::SQS::Queue', 'https://sqs.us-east-1.amazonaws.com/333333333333/tessera-acme-dlq-training-events', 'DELETE_SKIPPED'),
   ] });
   logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/tessera/acme/flow-logs', retentionInDays: 365, kmsKeyId: KEY }] });
   backup.on(DescribeBackupVaultCommand).resolves({ BackupVaultName: 'tessera-acme-vault', EncryptionKeyArn: KEY });
@@ -101,6 +102,10 @@ describe('Inventory retained stores', async () => {
     expect(byId['tessera-acme-bucket']).toMatchObject({ store: 'bucket', keyArn: KEY, disposition: 'archived', holdsKey: false, note: expect.stringContaining('acme/2026-11-30/s3/') });
     expect(byId['tessera-acme-access-logs']).toMatchObject({ store: 'bucket', disposition: 'review', holdsKey: false });
     expect(byId['tenant-key']).toMatchObject({ store: 'key', keyArn: KEY });
+    // a retained dead-letter queue: what failed waits there for tessera dlq redrive until it expires (14 days), maybe under the key
+    const dlq = byId['https://sqs.us-east-1.amazonaws.com/333333333333/tessera-acme-dlq-training-events'];
+    expect(dlq).toMatchObject({ store: 'queue', keyArn: KEY, disposition: 'expires', holdsKey: true, note: expect.stringContaining('dead-letter queue') });
+    expect(Date.parse(dlq.keptUntil!) - before).toBeGreaterThanOrEqual(14 * DAY - 1000);
     expect(stores.some((s) => s.id === 'vpc-1')).toBe(false);
     // the key is needed until the later of the log group's expiry and the last recovery point
     expect(out).toMatchObject({ stores: stores.length, keyHeld: false, keyNeededUntil: byId['/tessera/acme/flow-logs'].keptUntil });
