@@ -16,9 +16,13 @@ import type { LifecycleState } from './state.js';
  * The data stores survive as the blueprint says: key, buckets and logs RETAIN, the database and
  * cache leave a final SNAPSHOT; the DR key, bucket and vault RETAIN. The DR stack's id is recorded
  * before its deletion (a deleted stack is found by id only, for the inventory) and its status
- * becomes REMOVED once it is gone. Called again until every stack is gone.
+ * becomes REMOVED once it is gone. Called again until every stack is gone. A stack found
+ * DELETE_FAILED is asked to delete once more per execution (a resumed offboarding, after the cause
+ * was removed); DELETE_FAILED after that stops the offboarding with CloudFormation's reason.
  */
-export const handler = lifecycleHandler('Delete tenant stacks', async (state: LifecycleState) => {
+export const handler = lifecycleHandler('Delete tenant stacks', async (state: LifecycleState & { deletion?: { retried?: string[] } }) => {
+  // Stacks this execution asked CloudFormation to delete again after a DELETE_FAILED (once each).
+  const retried = state.deletion?.retried ?? [];
   const record = await requireTenant(state.request.tenantId);
   if (!record.accountId) return { state: 'COMPLETE' as const };
   const dr = record.disasterRecovery && record.disasterRecovery.status !== 'REMOVED' ? record.disasterRecovery : undefined;
@@ -35,14 +39,17 @@ export const handler = lifecycleHandler('Delete tenant stacks', async (state: Li
       logger.warn('a stack with the tenant\'s name that Tessera did not create is left alone', { stack: name, why: notOurs });
       continue;
     }
-    if (stack.StackStatus === 'DELETE_FAILED') {
+    // DELETE_FAILED: a resumed offboarding (a new execution, after an operator removed the cause)
+    // asks CloudFormation once more (DeleteStack is allowed on a DELETE_FAILED stack); failed again, it stops.
+    if (stack.StackStatus === 'DELETE_FAILED' && retried.includes(name)) {
       throw new StackFailedError(`stack ${name} could not be deleted: ${(await firstFailure(cfn, name)) ?? stack.StackStatusReason}`);
     }
     if (stack.StackStatus !== 'DELETE_IN_PROGRESS') {
       await cfn.send(new UpdateTerminationProtectionCommand({ StackName: name, EnableTerminationProtection: false }));
       await cfn.send(new DeleteStackCommand({ StackName: name, RoleARN: kind === 'tenant' || kind === 'dr' ? executionRoleArn(record.accountId) : undefined }));
     }
-    return { state: 'IN_PROGRESS' as const, stack: name };
+    const asked = stack.StackStatus === 'DELETE_FAILED' ? [...retried, name] : retried;
+    return { state: 'IN_PROGRESS' as const, stack: name, ...(asked.length ? { retried: asked } : {}) };
   }
   if (dr) await updateTenant(record.tenantId, { disasterRecovery: { ...dr, status: 'REMOVED', updatedAt: new Date().toISOString() } });
   return { state: 'COMPLETE' as const };

@@ -4,7 +4,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, sameExecution, updateTenant, withExecution } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
-import { cloudFormationFor, stackName, type BlueprintKind } from './blueprints.js';
+import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } from './blueprints.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { describeStack } from './deploy-blueprint.js';
 import { describeLeftBehind, leftBehindFrom, stackEvents } from './stack-events.js';
@@ -143,7 +143,10 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
       }
     }
   }
-  const changes = lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup) : {};
+  const changes: Partial<TenantRecord> = {
+    ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup) : {}),
+    ...(record.accountId ? await removeDeadDrStack(record, cleanup, leftBehind) : {}),
+  };
 
   const liftedProtections = [...earlier, ...lifts];
   const lifted = liftedProtections.length ? { liftedProtections } : {};
@@ -197,4 +200,44 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[]): Pr
     logger.warn('could not resolve the pending account request; it stays recorded', { error: e as Error });
   }
   return {};
+}
+
+/**
+ * A DR stack this tenant's operation created that never came up (DEPLOYING in the registry, and
+ * ROLLBACK_COMPLETE, ROLLBACK_FAILED or CREATE_FAILED in CloudFormation) is deleted like a dead
+ * namespace stack, and recorded REMOVED: otherwise it would pin the tenant's DR region (a later
+ * move to another DR region is refused while a DR stack is recorded) and be checked for drift.
+ * One that no longer exists is recorded REMOVED. Best effort: never hides the failure.
+ */
+async function removeDeadDrStack(record: TenantRecord, cleanup: string[], leftBehind: LeftBehindResource[]): Promise<Partial<TenantRecord>> {
+  const dr = record.disasterRecovery;
+  if (!dr || dr.status !== 'DEPLOYING') return {};
+  const removed = { disasterRecovery: { ...dr, status: 'REMOVED' as const, updatedAt: new Date().toISOString() } };
+  try {
+    const cfn = await cloudFormationFor(record, 'dr', 'cleanup', dr.region);
+    const stack = await describeStack(cfn, dr.stackName);
+    if (!stack || stack.StackStatus === 'DELETE_COMPLETE') {
+      cleanup.push(`DR stack ${dr.stackName} (${dr.region}) does not exist: recorded REMOVED`);
+      return removed;
+    }
+    const status = stack.StackStatus ?? '';
+    if (!NEVER_WORKED.has(status)) return {};
+    const notOurs = ownershipProblem(stack, record, 'dr');
+    if (notOurs) {
+      cleanup.push(`left ${status} stack ${dr.stackName} alone: ${notOurs}`);
+      return {};
+    }
+    try {
+      leftBehind.push(...leftBehindFrom(dr.stackName, await stackEvents(cfn, stack.StackId ?? dr.stackName)));
+    } catch (e) {
+      logger.warn('could not read the events of a failed DR stack', { stack: dr.stackName, error: e as Error });
+    }
+    await cfn.send(new UpdateTerminationProtectionCommand({ StackName: dr.stackName, EnableTerminationProtection: false }));
+    await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!) }));
+    cleanup.push(`deleted ${status} DR stack ${dr.stackName} (${dr.region})`);
+    return removed;
+  } catch (e) {
+    logger.warn('cleanup of the DR stack failed; a re-run retries it', { error: e as Error });
+    return {};
+  }
 }

@@ -1,0 +1,62 @@
+import { CloudFormationClient, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { drRegionConflict } from '../../../lambdas/lifecycle/dr-region-change.js';
+import { configWith } from '../../support/config-with.js';
+import { records, registryMock } from './registry-mock.js';
+import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+const cfn = mockClient(CloudFormationClient);
+const sts = mockClient(STSClient);
+const bus = mockClient(EventBridgeClient);
+const { handler: check } = await import('../../../lambdas/lifecycle/check-stack.js');
+const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
+
+const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
+
+beforeEach(() => {
+  setLifecycleEnv();
+  process.env[ENV.config] = JSON.stringify(drConfig);
+  records.clear();
+  for (const m of [cfn, sts, bus]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
+  cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+  cfn.on(DeleteStackCommand).resolves({});
+  cfn.on(UpdateTerminationProtectionCommand).resolves({});
+});
+
+/**
+ * Record failure and a DR stack that never came up: a tier change to a DR tier whose DR stack create
+ * rolled back leaves no DEPLOYING record behind (it would pin the tenant's DR region and be checked
+ * for drift): the stack is deleted in its region and recorded REMOVED.
+ */
+describe('Record failure: a DR stack that never came up', () => {
+  it('is deleted (as the execution role, in its region) and recorded REMOVED; a later move to another DR region is no conflict', async () => {
+    records.set('acme', leased('change', {
+      tier: 'starter', blueprintVersion: '1.0.0', accountId: '333333333333',
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z' },
+    }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{
+      StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(),
+      Tags: ownedTags(),
+    }] });
+    const st = { ...state('acme'), blueprint: 'dr', change: { tier: 'professional', drRegion: 'us-west-2' } };
+    const thrown = await check(st as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'StackFailed' });
+    const out = await recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'change', error: { Error: thrown!.name, Cause: JSON.stringify({ errorMessage: thrown!.message }) }, failedStep: 'Check DR blueprint' } as never, {} as never);
+    expect(out).toMatchObject({ cleanup: ['deleted ROLLBACK_COMPLETE DR stack tessera-acme-dr (us-west-2)'] });
+    const deletes = cfn.commandCalls(DeleteStackCommand).filter((c) => c.args[0].input.StackName === 'tessera-acme-dr');
+    expect(deletes.map((c) => c.args[0].input.RoleARN)).toEqual([expect.stringMatching(/^arn:aws:iam::333333333333:role\//)]);
+    expect(await (deletes[0].thisValue as CloudFormationClient).config.region()).toBe('us-west-2');
+    const after = records.get('acme')!;
+    expect(after).toMatchObject({ tier: 'starter', disasterRecovery: { stackName: 'tessera-acme-dr', status: 'REMOVED' } });
+    expect(drRegionConflict(after, { disasterRecovery: { region: 'eu-west-1', rpoHours: 1, rtoHours: 4 } } as never)).toBeUndefined();
+  });
+});
