@@ -433,15 +433,6 @@ export const TenantRecord = z.object({
    */
   createAccountClaim: z.object({ at: z.string(), executionArn: z.string().optional() }).optional(),
   vpcCidr: z.string().optional(),
-  /**
-   * The Availability Zones of the tenant VPC's subnets (zone names of the tenant's account, in subnet
-   * order; the tier's `maxAzs` of them), the tenant blueprint's `AvailabilityZones` parameter. Chosen at
-   * the first deploy (lambdas/lifecycle/availability-zones.ts: the available zones by name, without the
-   * zones EKS does not support for a tier with a dedicated cluster) and passed unchanged to every later
-   * update and tier change, so no subnet ever moves. A tenant onboarded before zones were recorded gets
-   * the zones Fn::GetAZs gave its stack (the first `maxAzs` by name) at its next deploy.
-   */
-  availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+[a-z](-[a-z0-9]+)*$/)).min(1).max(6).optional(),
   status: TenantStatus,
   /** The operation that holds the tenant now; absent when none runs. */
   lease: TenantLease.optional(),

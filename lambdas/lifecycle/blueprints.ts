@@ -1,6 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
-import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, AVAILABILITY_ZONES_PARAMETER, roleArn } from '../../lib/tenant-naming.js';
+import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, roleArn } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, partition, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
@@ -75,11 +75,7 @@ export function parameters(record: TenantRecord, kind: BlueprintKind, tier = rec
   // The baseline takes none: it is the same for every tenant of the account.
   if (kind === 'baseline') return [];
   if (kind === 'dr') return [p('TenantId', record.tenantId)];
-  if (kind === 'tenant') {
-    // The recorded zones (lambdas/lifecycle/availability-zones.ts deployZones records them before the first deploy).
-    if (!record.availabilityZones?.length) throw new Error(`tenant ${record.tenantId} has no recorded availabilityZones: the tenant blueprint's ${AVAILABILITY_ZONES_PARAMETER} parameter needs them (deployZones)`);
-    return [p('TenantId', record.tenantId), p('VpcCidr', record.vpcCidr!), p(AVAILABILITY_ZONES_PARAMETER, record.availabilityZones.join(',')), ...gpuParameters(record, tier)];
-  }
+  if (kind === 'tenant') return [p('TenantId', record.tenantId), p('VpcCidr', record.vpcCidr!), ...gpuParameters(record, tier)];
   return [p('TenantId', record.tenantId), p('TenantAccountId', record.accountId!), p('TenantVpcCidr', record.vpcCidr!)];
 }
 

@@ -7,17 +7,13 @@ import {
   type CloudFormationClient,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
 import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
 import type { DisasterRecoveryRecord, LifecycleKind, LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
-import { clientWith } from '../shared/aws-clients.js';
-import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
+import { ENV, requireEnv } from '../shared/environment.js';
 import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
-import { tenantAccountCredentials } from '../shared/sessions.js';
-import { deployZones } from './availability-zones.js';
 import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
@@ -184,12 +180,10 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   }
   const existing = await describeStack(cfn, name);
   if (existing) assertOwned(existing, record, kind);
-  // A stack that holds subnets (not one a create left dead, which is deleted and created afresh).
-  const zoned = kind === 'tenant' ? await withZones(record, tier, existing !== undefined && !DEAD_STACK_STATUSES.has(existing.StackStatus ?? '')) : record;
   const input = {
     StackName: name,
     TemplateURL: templateUrl(tier, kind, version),
-    Parameters: parameters(zoned, kind, tier),
+    Parameters: parameters(record, kind, tier),
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
     Tags: tenantStackTags(record, tier, version, state.executionArn, existing),
     RoleARN: kind === 'namespace' ? process.env[ENV.namespaceDeployerRoleArn] : executionRoleArn(record.accountId!),
@@ -240,25 +234,6 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
   return { stackName: name, kind, ...(drRegion ? { region: drRegion } : {}), ...(remnantsRemoved.length ? { remnantsRemoved } : {}) };
 });
-
-/**
- * The record with the zones of the tenant's VPC (deployZones, in the tenant's account and the region
- * its stack runs in, with the deploy step's provisioning session); zones chosen now are recorded
- * before the stack operation, so a retry or a later update passes the same ones.
- */
-async function withZones(record: TenantRecord, tier: string, stackExists: boolean): Promise<TenantRecord> {
-  const network = tierConfig(tier).network;
-  const ec2 = clientWith(EC2Client, await tenantAccountCredentials(record.accountId!, record.tenantId, 'deploy'));
-  const region = await ec2.config.region();
-  const { zones, chosen } = await deployZones(ec2, {
-    record, tier, tierChange: tier !== record.tier, region, maxAzs: network.maxAzs, dedicatedCluster: tierConfig(tier).compute.mode === 'dedicated', stackExists,
-  });
-  if (chosen) {
-    await updateTenant(record.tenantId, { availabilityZones: zones });
-    logger.info('availability zones chosen', { accountId: record.accountId, region, zones, excluded: chosen.excluded, legacyStack: stackExists });
-  }
-  return { ...record, availabilityZones: zones };
-}
 
 /** Records the tenant's DR stack as DEPLOYING (*Check DR blueprint* makes it ACTIVE) with what it is deployed with, keeping its latest restore test. */
 async function recordDrStack(record: TenantRecord, name: string, region: string, deployedWith: NonNullable<DisasterRecoveryRecord['deployedWith']>): Promise<void> {

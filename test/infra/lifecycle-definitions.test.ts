@@ -3,7 +3,6 @@ import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackDriftDetectionStatusCommand,
   DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, type Stack,
 } from '@aws-sdk/client-cloudformation';
-import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -11,7 +10,7 @@ import aslValidator from 'asl-validator';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalWorkflows, type Definition, type WorkflowName } from '../integration/support/local-workflows.js';
-import { ACCOUNT_ZONES, credentials, ownedTags, setLifecycleEnv, tenant } from '../unit/lifecycle/support.js';
+import { credentials, ownedTags, setLifecycleEnv, tenant } from '../unit/lifecycle/support.js';
 import { records, registryMock } from '../unit/lifecycle/registry-mock.js';
 
 // The runs below (the upgrade's item processor, the drift workflow) use the registry's in-memory
@@ -167,8 +166,6 @@ const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
 const bus = mockClient(EventBridgeClient);
 const apigw = mockClient(APIGatewayClient);
-/** The tenant account's zones (Deploy blueprint chooses the VPC's). */
-const zones = mockClient(EC2Client);
 
 let item: Definition;
 beforeAll(() => {
@@ -187,9 +184,8 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, bus, apigw, zones]) m.reset();
+  for (const m of [cfn, sts, bus, apigw]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   apigw.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-starter', name: 'tessera-starter' }] });
   for (const id of ['acme', 'hooli']) {

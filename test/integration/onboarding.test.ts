@@ -1,12 +1,11 @@
 import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ListAccountsCommand, ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
-import { awsParameterValue } from './support/cloudformation-emulation.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
-import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
 
 const local = useLocalLifecycle();
 const { config } = local;
@@ -28,10 +27,6 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     // created with the database unprotected, then updated to protect it (Check blueprint)
     expect(stack.StackStatus).toBe('UPDATE_COMPLETE');
     expect(stack.Parameters).toEqual(expect.arrayContaining([{ ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' }, { ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' }]));
-    // The VPC's zones: chosen from the account's available zones by name (moto's us-east-1: a, b, ...), recorded, passed to the blueprint.
-    expect(record!.availabilityZones).toEqual(['us-east-1a', 'us-east-1b']);
-    // (This client reads moto directly, which answers a list parameter with its Python repr: awsParameterValue, as the emulation gives the lifecycle.)
-    expect(awsParameterValue(stack.Parameters!.find((p) => p.ParameterKey === 'AvailabilityZones')?.ParameterValue)).toBe('us-east-1a,us-east-1b');
     const db = await new RDSClient({ credentials: await local.fixture.as(config.workloadAccountId) }).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }));
     expect(db.DBInstances![0].DeletionProtection).toBe(true);
     const ns = (await new CloudFormationClient({ credentials: local.fixture.platform }).send(new DescribeStacksCommand({ StackName: 'tessera-acme-namespace' }))).Stacks![0];
@@ -75,27 +70,5 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     expect(second.states).not.toContain('Create account');
     const accounts = (await new OrganizationsClient({ credentials: local.fixture.management }).send(new ListAccountsCommand({}))).Accounts!;
     expect(accounts.filter((a) => a.Name === 'tessera-initech')).toHaveLength(1);
-  });
-
-  it('passes the zones Fn::GetAZs gave to the update of a tenant onboarded before zones were recorded, records them, and moves no subnet', async () => {
-    // GIVEN a tenant whose record holds no zones (as one onboarded before they were recorded), its stack standing
-    await local.workflows.run('onboard', request('initrode', 'professional'));
-    await updateTenant('initrode', { availabilityZones: undefined });
-    expect((await getTenant('initrode'))!.availabilityZones).toBeUndefined();
-    const ec2 = new EC2Client({ credentials: await local.fixture.as(config.workloadAccountId) });
-    const subnetsOf = async () => (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [(await getTenant('initrode'))!.stackOutputs.VpcId] }] })))
-      .Subnets!.map((sn) => `${sn.SubnetId} ${sn.AvailabilityZone} ${sn.CidrBlock}`).sort();
-    const before = await subnetsOf();
-    // WHEN it is updated (a blueprint change: a new version)
-    const run = await local.workflows.run('change', { request: { tenantId: 'initrode', requestId: 'req-change-az' }, change: { blueprintVersion: '2.0.0' } });
-    // THEN the update passed the first maxAzs zones by name, as Fn::GetAZs orders them (moto's us-east-1: a, b), and they are recorded
-    expect(run.error).toBeUndefined();
-    expect((await getTenant('initrode'))!.availabilityZones).toEqual(['us-east-1a', 'us-east-1b']);
-    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
-    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-initrode' }))).Stacks![0];
-    // (this client reads moto directly, which answers a list parameter with its Python repr)
-    expect(awsParameterValue(stack.Parameters!.find((p) => p.ParameterKey === 'AvailabilityZones')?.ParameterValue)).toBe('us-east-1a,us-east-1b');
-    // and every subnet is the one it was, in the zone it was
-    expect(await subnetsOf()).toEqual(before);
   });
 });

@@ -98,10 +98,8 @@ describe('failoverPlan', () => {
     const rebuild = plan.steps[4];
     expect(rebuild.commands).toEqual([
       'npx cdk synth --quiet -c tessera:configFile=<this config file>',
-      // the VPC's zones in the DR region (the home region's recorded ones are other names): the tier's maxAzs, available, by name
-      'aws ec2 describe-availability-zones --region us-west-2 --filters Name=zone-type,Values=availability-zone Name=state,Values=available --query "sort_by(AvailabilityZones, &ZoneName).ZoneName | [:2]" --output text',
       // the failover variant's file (TesseraTenantFailover-starter), not the tier blueprint's; no named IAM resource in it
-      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 AvailabilityZones=<the 2 zones the describe-availability-zones lookup gave, comma-separated> DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
       'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs"',
     ]);
     // the blocker is gone: the home stack's global roles are imported, not created again
@@ -121,13 +119,13 @@ describe('failoverPlan', () => {
     expect(rebuild.detail).toMatch(/IAM's control plane \(in us-east-1/);
     expect(commands.findIndex((c) => c.startsWith('aws cloudformation deploy'))).toBeLessThan(commands.findIndex((c) => c.includes('start-restore-job') && c.includes('tessera-acme-dr-restore')));
     // offline, the VpcCidr is named for the operator to fill in
-    expect(failoverPlan({ ...base, recoveryPoints: { points: [] } }).steps[4].commands[2]).toContain('VpcCidr=<the tenant\'s VpcCidr, from its registry record>');
+    expect(failoverPlan({ ...base, recoveryPoints: { points: [] } }).steps[4].commands[1]).toContain('VpcCidr=<the tenant\'s VpcCidr, from its registry record>');
   });
 
   it('tells how to synthesize the failover blueprint of a tenant whose tier lost its DR (RETAINED DR stack)', () => {
     const plan = failoverPlan({ ...base, tier: 'professional', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'RETAINED', updatedAt: now.toISOString() }, recoveryPoints: { points: [point(1)] } });
     expect(plan.steps[4].commands[0]).toBe('npx cdk synth --quiet -c tessera:configFile=<a copy of this config with tiers.professional.disasterRecovery set to { region: us-west-2, rpoHours: 24, rtoHours: 168 }>');
-    expect(plan.steps[4].commands[2]).toContain('BlueprintsTesseraTenantFailoverprofessional????????.template.json');
+    expect(plan.steps[4].commands[1]).toContain('BlueprintsTesseraTenantFailoverprofessional????????.template.json');
     expect(plan.steps[4].detail).toMatch(/Tier professional has disasterRecovery none now/);
   });
 
@@ -180,11 +178,11 @@ describe('failoverPlan', () => {
     const plan = failoverPlan({ ...base, vpcCidr: '10.20.0.0/16', recoveryPoints: { points: [point(1)] } });
     const step = plan.steps[7];
     expect(step.commands).toEqual([
-      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 AvailabilityZones=<the 2 zones the describe-availability-zones lookup gave, comma-separated> DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
       'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs[?starts_with(OutputKey, \'Database\')]"',
     ]);
     // the same stack, template file and parameters as the rebuild, plus the three of the restored instance
-    const rebuildDeploy = plan.steps[4].commands[2];
+    const rebuildDeploy = plan.steps[4].commands[1];
     expect(step.commands[0].startsWith(rebuildDeploy.replace(/ --capabilities CAPABILITY_IAM --role-arn \S+$/, ''))).toBe(true);
     expect(step.commands[0].endsWith(' --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution')).toBe(true);
     expect(step.detail).toMatch(/as in the rebuild \(the provisioning role, --role-arn the execution role/);
@@ -259,7 +257,7 @@ describe('failoverPlan', () => {
     expect(noPlatformDr.steps[4].detail).toContain('runbook binder');
     const known = failoverPlan({ ...base, vpcCidr: '10.64.4.0/22', recoveryPoints: { points: [] } });
     expect(known.steps[4].detail).not.toContain('VpcCidr is not known');
-    expect(known.steps[4].commands[2]).toContain('VpcCidr=10.64.4.0/22 ');
+    expect(known.steps[4].commands[1]).toContain('VpcCidr=10.64.4.0/22 ');
     expect(known.steps[7].commands[0]).toContain('VpcCidr=10.64.4.0/22 ');
   });
 

@@ -5,11 +5,10 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
-import { ACCOUNT_ZONES, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -24,8 +23,6 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(
 
 const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
-/** The tenant account's zones (Deploy blueprint chooses the VPC's). */
-const zones = mockClient(EC2Client);
 const events = mockClient(EventBridgeClient);
 const s3 = mockClient(S3Client);
 
@@ -33,10 +30,9 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, events, s3, zones]) m.reset();
+  for (const m of [cfn, sts, events, s3]) m.reset();
   s3.on(PutObjectCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
 });
 
@@ -267,7 +263,7 @@ describe('Deploy blueprint (tenant stack through the execution role)', async () 
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'tenant' }));
-    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => p.ParameterKey)).toEqual(['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection']);
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => p.ParameterKey)).toEqual(['TenantId', 'VpcCidr', 'DatabaseDeletionProtection']);
   });
 });
 

@@ -4,11 +4,10 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { STATEFUL_RESOURCE_TYPES } from '../../../lib/stateful-resources.js';
-import { ACCOUNT_ZONES, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 // moto's DescribeChangeSet answers each change with Action, LogicalResourceId and ResourceType
@@ -22,8 +21,6 @@ const { requestToken } = await import('../../../lambdas/lifecycle/deploy-bluepri
 
 const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
-/** The tenant account's zones (Deploy blueprint chooses the VPC's). */
-const zones = mockClient(EC2Client);
 const bus = mockClient(EventBridgeClient);
 
 const UPGRADE_ARN = EXECUTION_ARN;
@@ -45,9 +42,8 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, bus, zones]) m.reset();
+  for (const m of [cfn, sts, bus]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   cfn.on(DescribeStacksCommand).resolves(stack());
   cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs-id' });

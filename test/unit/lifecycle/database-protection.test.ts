@@ -2,26 +2,22 @@ import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ACCOUNT_ZONES, credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
-/** The tenant account's zones (Deploy blueprint chooses the VPC's). */
-const zones = mockClient(EC2Client);
 
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, zones]) m.reset();
+  for (const m of [cfn, sts]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
-  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
 });
 
 const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';

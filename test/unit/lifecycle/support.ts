@@ -97,13 +97,3 @@ export const state = (tenantId = 'acme', extra: Record<string, unknown> = {}) =>
 });
 
 export const credentials = { AccessKeyId: 'AKIA', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 3600_000) };
-
-/**
- * DescribeAvailabilityZones in the tenant's account (Deploy blueprint chooses the tenant VPC's zones:
- * lambdas/lifecycle/availability-zones.ts): moto's us-east-1 names and IDs, none EKS refuses among them.
- */
-export const ACCOUNT_ZONES = {
-  AvailabilityZones: [['a', 'use1-az6'], ['b', 'use1-az1'], ['c', 'use1-az2']].map(([letter, id]) => ({
-    ZoneName: `us-east-1${letter}`, ZoneId: id, ZoneType: 'availability-zone', State: 'available' as const, RegionName: 'us-east-1',
-  })),
-};
