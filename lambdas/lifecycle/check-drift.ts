@@ -2,11 +2,10 @@ import { DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCo
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
-import type { TenantRecord } from '../../lib/tenant-record.js';
-import { describeLease, RegistryContentionError, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
+import { RegistryContentionError, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor } from './blueprints.js';
 import type { DriftDetection } from './detect-drift.js';
-import { deletedStack, driftedResources, driftRecord, type StackDrift } from './drift.js';
+import { deletedStack, driftedResources, driftRecord, notCheckable, type StackDrift } from './drift.js';
 
 export interface CheckDriftInput {
   tenantId: string;
@@ -96,9 +95,3 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status };
 }, { trackStep: false });
 
-/** Why a tenant's drift is not checked or recorded now, or undefined: it must be ACTIVE and held by no operation. */
-export function notCheckable(record: TenantRecord): string | undefined {
-  if (record.status !== 'ACTIVE') return `tenant is ${record.status}: drift not checked`;
-  if (record.lease) return `tenant is held by ${describeLease(record.lease)}: drift not checked`;
-  return undefined;
-}

@@ -3,7 +3,7 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
 import { cloudFormationFor, needsNamespace, stackName, type BlueprintKind } from './blueprints.js';
-import { notCheckable } from './check-drift.js';
+import { notCheckable } from './drift.js';
 
 /** One stack's drift detection started by this step (or why none could start). */
 export interface DriftDetection {
@@ -37,7 +37,7 @@ export function driftStacks(record: TenantRecord): Array<{ stack: string; kind: 
  * the reason instead of failing the tenant's check; one that does not exist (ValidationError
  * "Stack with id … does not exist") is reported `deleted`: an ACTIVE tenant's stack deleted outside
  * Tessera is drift, the worst kind. A tenant no longer ACTIVE, or held by a lifecycle operation, is
- * not checked (see check-drift.ts notCheckable).
+ * not checked (drift.ts notCheckable).
  */
 export const handler = lifecycleHandler('Detect drift', async (input: { tenantId: string }): Promise<{ tenantId: string; detections: DriftDetection[] }> => {
   const record = await requireTenant(input.tenantId);

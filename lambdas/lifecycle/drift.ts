@@ -1,5 +1,6 @@
 import type { StackResourceDrift } from '@aws-sdk/client-cloudformation';
-import type { DriftedResource, DriftRecord } from '../../lib/tenant-record.js';
+import type { DriftedResource, DriftRecord, TenantRecord } from '../../lib/tenant-record.js';
+import { describeLease } from '../shared/registry.js';
 
 /** Drifted resources kept in a registry record (a DynamoDB item holds at most 400 KB); the rest are counted in `truncated`. */
 export const MAX_RECORDED_DRIFTS = 100;
@@ -68,4 +69,11 @@ export function driftRecord(stacks: readonly StackDrift[], checkedAt: string, er
     ...(all.length > MAX_RECORDED_DRIFTS ? { truncated: all.length - MAX_RECORDED_DRIFTS } : {}),
     ...(error ? { error } : {}),
   };
+}
+
+/** Why a tenant's drift is not checked or recorded now, or undefined: it must be ACTIVE and held by no operation. */
+export function notCheckable(record: TenantRecord): string | undefined {
+  if (record.status !== 'ACTIVE') return `tenant is ${record.status}: drift not checked`;
+  if (record.lease) return `tenant is held by ${describeLease(record.lease)}: drift not checked`;
+  return undefined;
 }

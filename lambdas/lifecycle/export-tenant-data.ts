@@ -151,7 +151,7 @@ export const handler = lifecycleHandler('Export tenant data', async (state: Expo
   };
   await io.target.send(new PutObjectCommand({ Bucket: archive, Key: `${progress.prefix}manifest.json`, Body: JSON.stringify(manifest, null, 2), ContentType: 'application/json' }));
   const { page: _page, upload: _upload, listed: _listed, done: _done, ...summary } = progress;
-  await updateTenant(record.tenantId, { offboarding: { ...record.offboarding, liftedProtections: record.offboarding?.liftedProtections ?? [], export: { ...summary, verifiedAt: manifest.verifiedAt } } });
+  await updateTenant(record.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, export: { ...summary, verifiedAt: manifest.verifiedAt } } });
   return { ...summary, listed: true, done: true };
 });
 

@@ -55,8 +55,9 @@ export const handler = lifecycleHandler('Snapshot database', async (state: Lifec
       }
       // Shared and noted as the COPY phase would (both idempotent): the copy may be an operator's.
       await shareAndNote(rds, record, instance, found, state.export?.prefix);
-      await recordSnapshot(record, { instance, snapshotId: found.slice(0, -'-archive'.length), archiveSnapshotId: found, archivedAt: new Date().toISOString() });
-      return { phase: 'DONE', snapshotId: found.slice(0, -'-archive'.length), archiveSnapshotId: found, done: true };
+      const snapshotId = found.slice(0, -'-archive'.length);
+      await recordSnapshot(record, { instance, snapshotId, archiveSnapshotId: found, archivedAt: new Date().toISOString() });
+      return { phase: 'DONE', snapshotId, archiveSnapshotId: found, done: true };
     }
     return { phase: 'SNAPSHOT', snapshotId, done: false };
   }
@@ -98,7 +99,7 @@ async function archivedFinalSnapshot(rds: RDSClient, tenantId: string, instance:
 }
 
 function recordSnapshot(record: TenantRecord, databaseSnapshot: OffboardingDatabaseSnapshot): Promise<TenantRecord> {
-  return updateTenant(record.tenantId, { offboarding: { ...record.offboarding, liftedProtections: record.offboarding?.liftedProtections ?? [], databaseSnapshot } });
+  return updateTenant(record.tenantId, { offboarding: { liftedProtections: [], ...record.offboarding, databaseSnapshot } });
 }
 
 /** Shares the archived copy with the platform account (restore) and notes it beside the export in the archive. */
