@@ -80,6 +80,8 @@ def run_parse(c: OpenAI, req: dict[str, Any], kw: dict[str, Any]) -> dict[str, A
 
 def handle(req: dict[str, Any]) -> dict[str, Any]:
     c = client_for(req["base_url"], req["api_key"])
+    if req.get("max_retries") is not None:
+        c = c.with_options(max_retries=req["max_retries"])
     kw = split_params(dict(req.get("params") or {}), NAMED_PARAMS)
     op = req["op"]
     try:

@@ -27,6 +27,8 @@ export interface ClientCall {
   closeAfter?: number;
   /** Read `chunk.choices[0].delta` in the loop, as most applications do. */
   firstChoiceLoop?: boolean;
+  /** The client's own retries (default 0: every upstream call the gateway makes is its own); set to test what the SDK does with the gateway's errors. */
+  maxRetries?: number;
 }
 
 /** What the application saw: the answer, the chunks, the parsed object, or the error (after any chunks). */
@@ -42,7 +44,7 @@ export interface Outcome {
 
 /** A call through the official Node client (`maxRetries: 0`: every upstream call the gateway makes is its own). */
 export async function nodeCall(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
-  const client = nodeClient(baseURL, apiKey);
+  const client = nodeClient(baseURL, apiKey, call.maxRetries);
   const params = call.params as any;
   const chunks: any[] = [];
   let text = '';
@@ -84,11 +86,12 @@ export class PythonClient {
   }
 
   call(baseURL: string, apiKey: string, call: ClientCall): Promise<Outcome> {
-    const { params, schema, closeAfter, firstChoiceLoop } = call;
+    const { params, schema, closeAfter, firstChoiceLoop, maxRetries } = call;
     const { response_format: _ignored, ...rest } = params;
     return this.driver.send({
       op: call.op, base_url: baseURL, api_key: apiKey, params: call.op === 'parse' ? rest : params,
       ...(schema ? { schema } : {}), ...(closeAfter !== undefined ? { close_after: closeAfter } : {}), ...(firstChoiceLoop ? { first_choice_loop: true } : {}),
+      ...(maxRetries !== undefined ? { max_retries: maxRetries } : {}),
     });
   }
 

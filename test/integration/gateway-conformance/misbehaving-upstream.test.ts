@@ -246,6 +246,24 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(out.result.choices[0].message.content).toBe('after waiting');
   });
 
+  it.each(CLIENTS)('upstream 429 with Retry-After: 1 twice, then 200: the gateway waits once and answers 429 with retry-after (no x-should-retry: false), the SDK waits it out and gets the 200 (%s client, its own retries on)', async (client) => {
+    env.upstream.script(tooMany('1'), tooMany('1'), answer('after the SDK waited'));
+    const out = await run(client, { op: 'create', params: ask(), maxRetries: 2 });
+    expect(out.error).toBeUndefined();
+    expect(out.result.choices[0].message.content).toBe('after the SDK waited');
+    expect(env.upstream.calls).toHaveLength(3);
+    expect(env.upstream.calls[2].receivedAt - env.upstream.calls[1].receivedAt).toBeGreaterThanOrEqual(950);
+  });
+
+  it.each(CLIENTS)('upstream 500 on every attempt: the gateway retries, answers 502 with x-should-retry: false, and the SDK does not multiply the calls (%s client, its own retries on)', async (client) => {
+    const failure = { status: 500, body: { error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } } };
+    env.upstream.script(failure, failure, failure, failure, failure, failure);
+    const out = await run(client, { op: 'create', params: ask(), maxRetries: 2 });
+    expect(out.error!.status).toBe(502);
+    expect(out.error!.headers['x-should-retry']).toBe('false');
+    expect(env.upstream.calls).toHaveLength(2); // the gateway's own two attempts (upstreamRetries: 1), none more
+  });
+
   it.each(CLIENTS.flatMap((client) => (['whole', 'streamed'] as const).map((mode) => ({ client, mode }))))(
     'upstream 400 context_length_exceeded: the same 400, message and code to the caller, never retried nor sent to the fallback ($mode, $client client)',
     async ({ client, mode }) => {

@@ -24,9 +24,9 @@ export interface ClientError {
 /** `v` as JSON would carry it (what the Python driver sends back too); `undefined` becomes null. */
 export const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v ?? null));
 
-/** The official Node client for one call (`maxRetries: 0`: every upstream call the gateway makes is its own; 20 s timeout). */
-export function nodeClient(baseURL: string, apiKey: string): OpenAI {
-  return new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 20_000 });
+/** The official Node client for one call (`maxRetries: 0` unless asked: every upstream call the gateway makes is its own; 20 s timeout). */
+export function nodeClient(baseURL: string, apiKey: string, maxRetries = 0): OpenAI {
+  return new OpenAI({ baseURL, apiKey, maxRetries, timeout: 20_000 });
 }
 
 /** What the application saw of a failure: an `OpenAI.APIError`'s status, `error` body and lower-cased headers; any other error's type and message. */

@@ -41,11 +41,23 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     expect(p.calls).toEqual(['a', 'a']);
   });
 
-  it('waits out a Retry-After once per model: still limited after it, the caller gets the 429, and the SDKs are told not to multiply the calls', async () => {
+  it('waits out a Retry-After once per model: still limited after it, the caller gets the 429 with retry-after, and the SDKs may wait it out too (no x-should-retry)', async () => {
     const p = scripted([async () => { throw new ProviderError('slow down', 429, true, { retryAfterMs: 50 }); }]);
     const err = await new UpstreamCalls(p.lookup, timeouts).complete([model('a')], base, never).catch((e) => e);
     expect(p.calls).toEqual(['a', 'a']);
-    expect(err).toMatchObject({ status: 429, headers: { 'retry-after': '1', 'x-should-retry': 'false' } });
+    expect(err).toMatchObject({ status: 429, headers: { 'retry-after': '1' } });
+    expect(err.headers).not.toHaveProperty('x-should-retry');
+  });
+
+  it('tells the SDKs not to multiply the calls after a 429 without Retry-After and after a 5xx', async () => {
+    const limited = scripted([async () => { throw new ProviderError('slow down', 429, true); }]);
+    const err429 = await new UpstreamCalls(limited.lookup, timeouts).complete([model('a')], base, never).catch((e) => e);
+    expect(err429.status).toBe(429);
+    expect(err429.headers).not.toHaveProperty('retry-after');
+    expect(err429.headers['x-should-retry']).toBe('false');
+    const failing = scripted([async () => { throw new ProviderError('boom', 503, true); }]);
+    const err502 = await new UpstreamCalls(failing.lookup, timeouts).complete([model('a')], base, never).catch((e) => e);
+    expect(err502).toMatchObject({ status: 502, headers: { 'x-should-retry': 'false' } });
   });
 
   it('does not wait out a longer Retry-After: one call, then the fallback; with none left, a 429 with retry-after', async () => {
