@@ -4,6 +4,7 @@ import { platformClient } from '../../shared/aws-clients.js';
 import { converseRequest } from './bedrock/converse-request.js';
 import { chatCompletion, type AnswerMeta } from './bedrock/response.js';
 import { providerErrorFromSdk } from './bedrock/sdk-errors.js';
+import { oneToolCall } from './bedrock/one-tool-call.js';
 import { chatCompletionChunks } from './bedrock/stream.js';
 import { bedrockEmbeddings } from './bedrock/embeddings.js';
 import type { EmbeddingAnswer, EmbeddingProviderRequest, Provider, ProviderRequest } from './provider.js';
@@ -27,7 +28,7 @@ export class BedrockProvider implements Provider {
     } catch (e) {
       throw providerErrorFromSdk(e);
     }
-    return chatCompletion(out, meta(r, out.$metadata?.requestId));
+    return chatCompletion(out, meta(r, out.$metadata?.requestId), oneToolCall(r.body));
   }
 
   async *stream(r: ProviderRequest): AsyncIterable<ChatCompletionChunk> {
@@ -38,7 +39,7 @@ export class BedrockProvider implements Provider {
     } catch (e) {
       throw providerErrorFromSdk(e);
     }
-    yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId));
+    yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId), oneToolCall(r.body));
   }
 
   /** Titan Text Embeddings V2 and Cohere Embed v3 through InvokeModel (bedrock/embeddings.ts, bedrock/embedding-models.ts). */

@@ -133,6 +133,27 @@ describe('conformance: bedrock (Converse, SDK mocked)', () => {
   });
 });
 
+describe('bedrock: parallel_tool_calls false (what LlamaIndex, LangChain structured output, the Agents SDK and the AI SDK send)', () => {
+  const cases = MODES.flatMap((mode) => CLIENTS.map((client) => ({ mode, client })));
+  it.each(cases)('is accepted, nothing sent for it, and Bedrock\'s two tool calls reach the client as one ($mode, $client client)', async ({ mode, client }) => {
+    const answer = converseAnswerOf('parallel tool calls');
+    if (mode === 'whole') bedrock.on(ConverseCommand).resolves(converseOutput(answer) as never);
+    else bedrock.on(ConverseStreamCommand).callsFake(() => ({ $metadata: { httpStatusCode: 200, requestId: 'bedrock-request-1' }, stream: eventStream(converseEvents(answer)) }));
+    const call = callOf('parallel tool calls', mode, MODEL);
+    call.params.parallel_tool_calls = false;
+
+    const out = await run(client, call);
+
+    expect(out.error).toBeUndefined();
+    const sent = [...bedrock.commandCalls(ConverseCommand), ...bedrock.commandCalls(ConverseStreamCommand)];
+    expect(sent).toHaveLength(1);
+    expect(sent[0].args[0].input).toEqual(converseInput('parallel tool calls', client));
+    const one = { ...answer, tools: answer.tools!.slice(0, 1) };
+    if (mode === 'whole') expect(out.result).toEqual(bedrockAnswer(one, MODEL));
+    else expect(out.chunks).toEqual(bedrockChunks(one, MODEL, includeUsage(call)));
+  });
+});
+
 describe('bedrock refusals that name the field', () => {
   it.each(CLIENTS)('an https image URL is a 400 asking for a data URL; the gateway fetches nothing (%s client)', async (client) => {
     const out = await run(client, {

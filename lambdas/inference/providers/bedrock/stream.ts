@@ -1,6 +1,7 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { ProviderError } from '../provider.js';
+import { logDroppedToolCalls } from './one-tool-call.js';
 import type { AnswerMeta } from './response.js';
 import { providerErrorFromSdk, streamExceptionError } from './sdk-errors.js';
 import { openAiServiceTier } from './service-tier.js';
@@ -24,17 +25,24 @@ import { completionUsage } from './usage.js';
  *   reading the stream)                          → throws ProviderError with Bedrock's message
  *                                                   (sdk-errors.ts); never a made-up finish
  *
+ * `oneToolCall` (the caller sent `parallel_tool_calls: false`, one-tool-call.ts): only tool call 0
+ * is relayed; the start and input deltas of any later toolUse block are dropped (counted in the
+ * log when the message stops); text, `finish_reason` and usage unchanged.
+ *
  * The role chunk comes first even if Bedrock sent no messageStart. Interleaved fragments of
  * parallel tool calls keep their own index through the block map. Reasoning and citation deltas
  * are left out (OpenAI's chat completions stream neither).
  *
  * AWS reference: ConverseStreamOutput (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html).
  */
-export async function* chatCompletionChunks(events: AsyncIterable<ConverseStreamOutput>, meta: AnswerMeta): AsyncGenerator<ChatCompletionChunk> {
+export async function* chatCompletionChunks(events: AsyncIterable<ConverseStreamOutput>, meta: AnswerMeta, oneToolCall = false): AsyncGenerator<ChatCompletionChunk> {
   const base = { id: meta.id, object: 'chat.completion.chunk' as const, created: meta.created, model: meta.model };
   const chunk = (delta: ChatCompletionChunk.Choice.Delta, finish: FinishReason | null = null): ChatCompletionChunk =>
     ({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
   const toolIndex = new Map<number, number>();
+  /** Content blocks of tool calls not relayed (`oneToolCall`), and the name of the one that is. */
+  const dropped = new Set<number>();
+  let kept: string | undefined;
   let started = false;
   const start = function* () {
     if (!started) {
@@ -50,10 +58,16 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
       if (event.messageStart) {
         yield* start();
       } else if (event.contentBlockStart?.start?.toolUse) {
-        yield* start();
         const { toolUseId, name } = event.contentBlockStart.start.toolUse;
         const index = toolIndex.size;
-        toolIndex.set(event.contentBlockStart.contentBlockIndex ?? index, index);
+        const block = event.contentBlockStart.contentBlockIndex ?? index;
+        if (oneToolCall && index > 0) {
+          dropped.add(block);
+          continue;
+        }
+        yield* start();
+        kept ??= name;
+        toolIndex.set(block, index);
         yield chunk({ tool_calls: [{ index, id: toolUseId, type: 'function', function: { name, arguments: '' } }] });
       } else if (event.contentBlockDelta?.delta) {
         const { delta, contentBlockIndex } = event.contentBlockDelta;
@@ -61,11 +75,13 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
           yield* start();
           yield chunk({ content: delta.text });
         } else if (delta.toolUse?.input) {
+          if (dropped.has(contentBlockIndex ?? -1)) continue;
           const index = toolIndex.get(contentBlockIndex ?? -1);
           if (index === undefined) throw new ProviderError(`Bedrock streamed tool input for content block ${contentBlockIndex}, which started no tool call`, 502, true, { type: 'upstream_error', code: 'malformed_stream' });
           yield chunk({ tool_calls: [{ index, function: { arguments: delta.toolUse.input } }] });
         }
       } else if (event.messageStop) {
+        logDroppedToolCalls(meta.model, kept, dropped.size);
         yield* start();
         yield chunk({}, finishReason(event.messageStop.stopReason));
       } else if (event.metadata?.usage) {

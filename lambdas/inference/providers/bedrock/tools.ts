@@ -24,9 +24,8 @@ import { given, invalidField, unsupported } from './refuse.js';
  *   tool_choice {type:'custom'}                          → 400 `tool_choice`
  *
  *   parallel_tool_calls true (or absent)                 → nothing (Converse models may call several tools)
- *   parallel_tool_calls false, with tools to call        → 400 `parallel_tool_calls`: Converse has no
- *     switch for one call per turn (only some model families take one through model-specific
- *     fields), and cutting extra calls off the answer would be a silent change.
+ *   parallel_tool_calls false                            → nothing sent either (Converse has no switch for
+ *     one call per turn); the answer is held to OpenAI's "at most one tool call": one-tool-call.ts.
  *
  * `hasToolBlocks`: whether the converted conversation holds toolUse or toolResult blocks.
  * Returns `undefined` when no tools are sent.
@@ -50,7 +49,6 @@ export function toolConfig(body: ChatCompletionCreateParams, hasToolBlocks: bool
     if (hasToolBlocks) throw unsupported('tool_choice', '"none" has no Converse equivalent when the conversation holds tool calls (Converse needs the tools then, and would let the model call them)');
     return undefined;
   }
-  if (body.parallel_tool_calls === false) throw unsupported('parallel_tool_calls', 'Converse has no switch for one tool call per turn');
 
   const names = new Set(tools.map((t) => t.function.name));
   if (!given(choice) || choice === 'auto') return { tools: tools.map(toolSpec) };

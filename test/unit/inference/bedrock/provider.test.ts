@@ -125,6 +125,63 @@ describe('BedrockProvider.complete', () => {
   });
 });
 
+describe('BedrockProvider: parallel_tool_calls false (LlamaIndex structured_predict, LangChain with_structured_output, the Agents SDK, the AI SDK send it)', () => {
+  async function* events(list: unknown[]): AsyncIterable<ConverseStreamOutput> {
+    for (const e of list) yield e as ConverseStreamOutput;
+  }
+  const ask = { tools: [weatherTool], tool_choice: 'required' as const, parallel_tool_calls: false };
+  const toolConfig = { tools: [{ toolSpec: { name: 'weather', inputSchema: { json: weatherTool.function.parameters } } }], toolChoice: { any: {} } };
+  beforeEach(() => {
+    vi.spyOn(console, 'info').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('is sent to Converse (nothing in the request for it) and the whole answer keeps the first of Bedrock\'s tool calls', async () => {
+    bedrock.on(ConverseCommand).resolves({
+      $metadata: { requestId: 'req-p' },
+      output: { message: { role: 'assistant', content: [
+        { toolUse: { toolUseId: 'tooluse_A', name: 'weather', input: { city: 'Oslo' } } },
+        { toolUse: { toolUseId: 'tooluse_B', name: 'weather', input: { city: 'Rome' } } },
+      ] } },
+      stopReason: 'tool_use',
+      usage: { inputTokens: 9, outputTokens: 8, totalTokens: 17 },
+      metrics: { latencyMs: 1 },
+    });
+    const out = await new BedrockProvider().complete(request(ask));
+    expect(bedrock.commandCalls(ConverseCommand)[0].args[0].input).toEqual({ modelId: 'us.anthropic.claude-sonnet-4-5-v1:0', messages: [{ role: 'user', content: [{ text: 'hi' }] }], toolConfig });
+    expect(out.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { content: null, tool_calls: [{ id: 'tooluse_A', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }] } });
+    expect(out.choices[0].message.tool_calls).toHaveLength(1);
+    expect(out.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 8, total_tokens: 17 });
+  });
+
+  it('a stream relays tool call 0 only', async () => {
+    bedrock.on(ConverseStreamCommand).resolves({
+      $metadata: { requestId: 'req-q' },
+      stream: events([
+        { messageStart: { role: 'assistant' } },
+        { contentBlockStart: { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tooluse_A', name: 'weather' } } } },
+        { contentBlockStart: { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tooluse_B', name: 'weather' } } } },
+        { contentBlockDelta: { contentBlockIndex: 1, delta: { toolUse: { input: '{"city":"Rome"}' } } } },
+        { contentBlockDelta: { contentBlockIndex: 0, delta: { toolUse: { input: '{"city":"Oslo"}' } } } },
+        { messageStop: { stopReason: 'tool_use' } },
+        { metadata: { usage: { inputTokens: 9, outputTokens: 4, totalTokens: 13 }, metrics: { latencyMs: 1 } } },
+      ]) as never,
+    });
+    const chunks: ChatCompletionChunk[] = [];
+    for await (const c of new BedrockProvider().stream(request({ ...ask, stream: true }))) chunks.push(c);
+    expect(bedrock.commandCalls(ConverseStreamCommand)[0].args[0].input).toMatchObject({ toolConfig });
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(calls).toEqual([
+      { index: 0, id: 'tooluse_A', type: 'function', function: { name: 'weather', arguments: '' } },
+      { index: 0, function: { arguments: '{"city":"Oslo"}' } },
+    ]);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['tool_calls']);
+    expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 });
+  });
+});
+
 describe('BedrockProvider.stream', () => {
   async function* events(list: unknown[]): AsyncIterable<ConverseStreamOutput> {
     for (const e of list) yield e as ConverseStreamOutput;

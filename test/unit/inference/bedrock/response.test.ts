@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { chatCompletion } from '../../../../lambdas/inference/providers/bedrock/response.js';
 
 const meta = { id: 'chatcmpl-req-1', created: 1_700_000_000, model: 'anthropic.claude-sonnet' };
@@ -34,6 +34,35 @@ describe('chatCompletion', () => {
       }],
       usage: usageOut, service_tier: 'priority',
     });
+  });
+
+  it('keeps the first tool call only for parallel_tool_calls false (oneToolCall), text, finish_reason and usage unchanged, and logs the count dropped', () => {
+    const info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    try {
+      const out = chatCompletion({
+        output: { message: { role: 'assistant', content: [
+          { text: 'Checking.' },
+          { toolUse: { toolUseId: 'tooluse_1', name: 'weather', input: { city: 'Oslo' } } },
+          { toolUse: { toolUseId: 'tooluse_2', name: 'weather', input: { city: 'Rome' } } },
+          { toolUse: { toolUseId: 'tooluse_3', name: 'time', input: {} } },
+        ] } },
+        stopReason: 'tool_use', usage, metrics: { latencyMs: 1 },
+      }, meta, true);
+      expect(out.choices).toEqual([{
+        index: 0,
+        message: { role: 'assistant', content: 'Checking.', refusal: null, tool_calls: [{ id: 'tooluse_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }] },
+        finish_reason: 'tool_calls', logprobs: null,
+      }]);
+      expect(out.usage).toEqual(usageOut);
+      expect(info).toHaveBeenCalledTimes(1);
+      expect(JSON.parse(info.mock.calls[0][0] as string)).toMatchObject({ level: 'INFO', model: 'anthropic.claude-sonnet', kept: 'weather', dropped: 2 });
+      info.mockClear();
+      const single = chatCompletion({ output: { message: { role: 'assistant', content: [{ toolUse: { toolUseId: 't', name: 'f', input: {} } }] } }, stopReason: 'tool_use', usage, metrics: undefined }, meta, true);
+      expect(single.choices[0].message.tool_calls).toHaveLength(1);
+      expect(info).not.toHaveBeenCalled();
+    } finally {
+      info.mockRestore();
+    }
   });
 
   it('keeps text next to tool calls, and an empty answer as ""', () => {

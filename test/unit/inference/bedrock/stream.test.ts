@@ -1,6 +1,6 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { chatCompletionChunks } from '../../../../lambdas/inference/providers/bedrock/stream.js';
 
 const meta = { id: 'chatcmpl-req-2', created: 1_700_000_000, model: 'm' };
@@ -11,10 +11,10 @@ async function* events(list: unknown[]): AsyncIterable<ConverseStreamOutput> {
   for (const e of list) yield e as ConverseStreamOutput;
 }
 
-async function collect(list: unknown[]): Promise<{ chunks: ChatCompletionChunk[]; error?: unknown }> {
+async function collect(list: unknown[], oneToolCall = false): Promise<{ chunks: ChatCompletionChunk[]; error?: unknown }> {
   const chunks: ChatCompletionChunk[] = [];
   try {
-    for await (const c of chatCompletionChunks(events(list), meta)) chunks.push(c);
+    for await (const c of chatCompletionChunks(events(list), meta, oneToolCall)) chunks.push(c);
   } catch (error) {
     return { chunks, error };
   }
@@ -66,6 +66,39 @@ describe('chatCompletionChunks', () => {
       delta({}, 'tool_calls'),
       { ...base, choices: [], usage: { prompt_tokens: 20, completion_tokens: 30, total_tokens: 50, prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 } }, service_tier: 'flex' },
     ]);
+  });
+
+  it('relays tool call 0 only for parallel_tool_calls false (oneToolCall): later blocks\' starts and input deltas dropped, finish and usage unchanged, the count logged', async () => {
+    const info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    try {
+      const { chunks, error } = await collect([
+        { messageStart: { role: 'assistant' } },
+        { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Checking both.' } } },
+        { contentBlockStop: { contentBlockIndex: 0 } },
+        { contentBlockStart: { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tooluse_A', name: 'weather' } } } },
+        { contentBlockStart: { contentBlockIndex: 2, start: { toolUse: { toolUseId: 'tooluse_B', name: 'time' } } } },
+        { contentBlockDelta: { contentBlockIndex: 1, delta: { toolUse: { input: '{"city":' } } } },
+        { contentBlockDelta: { contentBlockIndex: 2, delta: { toolUse: { input: '{"tz":"CET"}' } } } },
+        { contentBlockDelta: { contentBlockIndex: 1, delta: { toolUse: { input: '"Oslo"}' } } } },
+        { contentBlockStop: { contentBlockIndex: 1 } },
+        { contentBlockStop: { contentBlockIndex: 2 } },
+        { messageStop: { stopReason: 'tool_use' } },
+        { metadata: { usage: { inputTokens: 20, outputTokens: 30, totalTokens: 50 }, metrics: { latencyMs: 1 } } },
+      ], true);
+      expect(error).toBeUndefined();
+      expect(chunks.slice(1)).toEqual([
+        delta({ content: 'Checking both.' }),
+        delta({ tool_calls: [{ index: 0, id: 'tooluse_A', type: 'function', function: { name: 'weather', arguments: '' } }] }),
+        delta({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
+        delta({ tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] }),
+        delta({}, 'tool_calls'),
+        { ...base, choices: [], usage: { prompt_tokens: 20, completion_tokens: 30, total_tokens: 50, prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 } } },
+      ]);
+      expect(info).toHaveBeenCalledTimes(1);
+      expect(JSON.parse(info.mock.calls[0][0] as string)).toMatchObject({ level: 'INFO', model: 'm', kept: 'weather', dropped: 1 });
+    } finally {
+      info.mockRestore();
+    }
   });
 
   it('sends the role chunk first even without messageStart, and leaves reasoning out', async () => {

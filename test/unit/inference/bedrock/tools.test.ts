@@ -37,8 +37,10 @@ describe('toolConfig', () => {
     expectUnsupported(() => toolConfig(body({ tools: [weather], tool_choice: 'none' }), true), 'tool_choice');
   });
 
-  it('refuses parallel_tool_calls false with tools, accepts it without', () => {
-    expectUnsupported(() => toolConfig(body({ tools: [weather], parallel_tool_calls: false }), false), 'parallel_tool_calls');
+  it('accepts parallel_tool_calls false or true, with tools or without: nothing is sent for it (the answer is held to one call)', () => {
+    expect(toolConfig(body({ tools: [weather], parallel_tool_calls: false }), false)).toEqual({ tools: [weatherSpec] });
+    expect(toolConfig(body({ tools: [weather], tool_choice: { type: 'function', function: { name: 'weather' } }, parallel_tool_calls: false }), false))
+      .toEqual({ tools: [weatherSpec], toolChoice: { tool: { name: 'weather' } } });
     expect(toolConfig(body({ tools: [weather], parallel_tool_calls: true }), false)).toEqual({ tools: [weatherSpec] });
     expect(toolConfig(body({ parallel_tool_calls: false }), false)).toBeUndefined();
   });
