@@ -154,6 +154,27 @@ describe('bedrock: parallel_tool_calls false (what LlamaIndex, LangChain structu
   });
 });
 
+describe('bedrock: a tool message\'s name (what @langchain/openai sends on every tool message)', () => {
+  it.each(CLIENTS)('is accepted when it repeats the function name of the call it answers; a different name is a 400 naming both (%s client)', async (client) => {
+    const answer = converseAnswerOf('tool-result turn');
+    bedrock.on(ConverseCommand).resolves(converseOutput(answer) as never);
+    const call = callOf('tool-result turn', 'whole', MODEL);
+    const withName = (name: string) => ({ ...call, params: { ...call.params, messages: (call.params.messages as Array<Record<string, unknown>>).map((m) => (m.role === 'tool' ? { ...m, name } : m)) } });
+
+    const out = await run(client, withName('get_weather'));
+    expect(out.error).toBeUndefined();
+    expect(withBase64Bytes(bedrock.commandCalls(ConverseCommand)[0].args[0].input)).toEqual(converseInput('tool-result turn', client));
+    expect(out.result).toEqual(bedrockAnswer(answer, MODEL));
+
+    const refused = await run(client, withName('get_time'));
+    expect(refused.error!.status).toBe(400);
+    expect(refused.error!.body).toMatchObject({ type: 'invalid_request_error', param: 'messages[2].name' });
+    expect(refused.error!.body.message).toContain('get_time');
+    expect(refused.error!.body.message).toContain('get_weather');
+    expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(1);
+  });
+});
+
 describe('bedrock refusals that name the field', () => {
   it.each(CLIENTS)('an https image URL is a 400 asking for a data URL; the gateway fetches nothing (%s client)', async (client) => {
     const out = await run(client, {

@@ -27,8 +27,13 @@ import { legacyFunctionCallId, toolResult, toolResultBlock, toolUse, toolUseBloc
  *   user message, two assistant messages...) are merged into one turn, blocks in order.
  * - A message left with no blocks (only empty text) carries nothing and Converse refuses blank
  *   text, so it adds no turn.
- * - `name` on any message has no Converse equivalent: 400 at `messages[i].name`; so has an
- *   assistant's `audio` (`messages[i].audio`). `annotations` echoed back on an assistant message
+ * - A `tool` message's `name` (@langchain/openai sends it on every tool message) repeats the
+ *   function name of the call its `tool_call_id` answers: accepted when it is that call's name (from
+ *   an earlier assistant message's `tool_calls` in this request), a 400 at `messages[i].name`
+ *   naming both names when it differs or answers no call of this request.
+ * - `name` on a system, developer, user or assistant message (a participant name) has no Converse
+ *   equivalent: 400 at `messages[i].name`, saying to drop it or put the speaker in the content;
+ *   so has an assistant's `audio` (`messages[i].audio`). `annotations` echoed back on an assistant message
  *   are output-only and ignored, as OpenAI does. Any other field: 400 naming it.
  *
  * `hasToolBlocks` tells tools.ts whether the conversation holds tool calls or results.
@@ -40,6 +45,8 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
   const messages: Message[] = [];
   const names = documentNamer();
   const legacyCalls: Array<{ name: string; id: string }> = [];
+  /** The function name of each assistant tool call so far, by its id: what a tool message's `name` must repeat. */
+  const callNames = new Map<string, string>();
   let hasToolBlocks = false;
 
   const add = (role: ConversationRole, blocks: ContentBlock[]) => {
@@ -65,6 +72,7 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
         const blocks = contentBlocks(message.content, `${at}.content`, ['text', 'refusal'], names);
         if (message.refusal) blocks.push({ text: message.refusal });
         blocks.push(...toolUseBlocks(message.tool_calls ?? [], at));
+        for (const call of message.tool_calls ?? []) if (call.type === 'function') callNames.set(call.id, call.function.name);
         if (given(message.function_call)) {
           const id = legacyFunctionCallId(i);
           legacyCalls.push({ name: message.function_call.name, id });
@@ -74,6 +82,7 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
         return;
       }
       case 'tool':
+        checkToolName(message, callNames, at);
         add('user', [toolResultBlock(message, at)]);
         return;
       case 'function': {
@@ -95,7 +104,7 @@ const FIELDS: Record<string, readonly string[]> = {
   developer: ['role', 'content'],
   user: ['role', 'content'],
   assistant: ['role', 'content', 'refusal', 'tool_calls', 'function_call', 'annotations'],
-  tool: ['role', 'content', 'tool_call_id'],
+  tool: ['role', 'content', 'tool_call_id', 'name'],
   function: ['role', 'content', 'name'],
 };
 
@@ -104,8 +113,17 @@ function checkFields(message: ChatCompletionMessageParam, at: string): void {
   if (!known) return;
   for (const [key, value] of Object.entries(message)) {
     if (!given(value) || known.includes(key)) continue;
-    if (key === 'name') throw unsupported(`${at}.name`, 'Converse has no participant names');
+    if (key === 'name') throw unsupported(`${at}.name`, 'Converse has no participant names: leave `name` out, or put the speaker in the content (e.g. "researcher: ..."), as multi-agent frameworks such as LangGraph can');
     if (key === 'audio') throw unsupported(`${at}.audio`, 'Converse has no audio answers to refer back to');
     throw unsupported(`${at}.${key}`, 'not a field of this chat-completions message, and Converse has no place for it');
   }
+}
+
+/** A tool message's `name`, when given, must be the function name of the call it answers (see above). */
+function checkToolName(message: ChatCompletionMessageParam & { role: 'tool' }, callNames: Map<string, string>, at: string): void {
+  const name = (message as { name?: unknown }).name;
+  if (!given(name)) return;
+  const called = callNames.get(message.tool_call_id);
+  if (called === undefined) throw invalidField(`${at}.name`, `is ${JSON.stringify(name)}, but no earlier assistant tool call in this request has the id ${JSON.stringify(message.tool_call_id)} to compare it with (leave \`name\` out of tool messages, or send the call they answer)`);
+  if (name !== called) throw invalidField(`${at}.name`, `is ${JSON.stringify(name)}, but the tool call ${JSON.stringify(message.tool_call_id)} it answers called ${JSON.stringify(called)}`);
 }

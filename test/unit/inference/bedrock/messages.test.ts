@@ -80,8 +80,27 @@ describe('converseMessages', () => {
     expectInvalid(() => converseMessages(msgs([{ role: 'function', name: 'time', content: 'x' }])), 'messages[0].name');
   });
 
+  it('accepts a tool message\'s name when it is the function name of the call it answers (@langchain/openai sends it on every tool message)', () => {
+    const turn = (name: unknown, id = 'call_a') => msgs([
+      { role: 'user', content: 'Weather in Oslo?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }, { id: 'call_b', type: 'function', function: { name: 'time', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: id, content: '3°C', name },
+    ]);
+    expect(converseMessages(turn('weather')).messages.at(-1)).toEqual({ role: 'user', content: [{ toolResult: { toolUseId: 'call_a', content: [{ text: '3°C' }] } }] });
+    expect(converseMessages(turn('time', 'call_b')).messages.at(-1)).toEqual({ role: 'user', content: [{ toolResult: { toolUseId: 'call_b', content: [{ text: '3°C' }] } }] });
+    expect(converseMessages(turn(null)).messages).toEqual(converseMessages(turn('weather')).messages);
+    const other = expectInvalid(() => converseMessages(turn('time')), 'messages[2].name');
+    expect(other.message).toContain('"time"');
+    expect(other.message).toContain('"weather"');
+    const unknown = expectInvalid(() => converseMessages(turn('weather', 'call_z')), 'messages[2].name');
+    expect(unknown.message).toContain('call_z');
+  });
+
   it('refuses names, assistant audio and unknown message fields, naming them', () => {
-    expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: 'hi', name: 'jane' }])), 'messages[0].name');
+    const participant = expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: 'hi', name: 'jane' }])), 'messages[0].name');
+    expect(participant.message).toMatch(/leave `name` out, or put the speaker in the content/);
+    expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'ok', name: 'researcher' }])), 'messages[1].name');
+    expectUnsupported(() => converseMessages(msgs([{ role: 'system', content: 'Be brief', name: 'ops' }])), 'messages[0].name');
     expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: 'hi' }, { role: 'assistant', audio: { id: 'audio_1' } }])), 'messages[1].audio');
     expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'x', reasoning_content: 'y' }])), 'messages[1].reasoning_content');
     expectUnsupported(() => converseMessages(msgs([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }])), 'messages[0].content[0].image_url');
