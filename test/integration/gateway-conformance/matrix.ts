@@ -287,7 +287,8 @@ export function bedrockChunks(a: ConverseAnswer, model: string, withUsage: boole
   const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
     id: expectGatewayId(), object: 'chat.completion.chunk', created: expect.any(Number), model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
   });
-  const out = [chunk({ role: 'assistant', content: '' })];
+  // OpenAI's first delta: content null when the turn is tool calls only, "" when it has text
+  const out = [chunk({ role: 'assistant', content: !a.text && a.tools?.length ? null : '' })];
   for (const text of a.text ?? []) out.push(chunk({ content: text }));
   (a.tools ?? []).forEach((t, index) => {
     out.push(chunk({ tool_calls: [{ index, id: t.id, type: 'function', function: { name: t.name, arguments: '' } }] }));

@@ -11,7 +11,7 @@ import { completionUsage } from './usage.js';
 /**
  * ConverseStream events → OpenAI `ChatCompletionChunk`s (one choice, index 0).
  *
- *   messageStart {role:'assistant'}               → delta {role:'assistant', content:''}
+ *   messageStart {role:'assistant'}               → the role chunk, sent with the first block (below)
  *   contentBlockDelta {delta:{text}}              → delta {content: text}
  *   contentBlockStart {start:{toolUse:{toolUseId, name}}, contentBlockIndex: b}
  *     → delta {tool_calls:[{index: n, id: toolUseId, type:'function', function:{name, arguments:''}}]}
@@ -29,7 +29,14 @@ import { completionUsage } from './usage.js';
  * is relayed; the start and input deltas of any later toolUse block are dropped (counted in the
  * log when the message stops); text, `finish_reason` and usage unchanged.
  *
- * The role chunk comes first even if Bedrock sent no messageStart. Interleaved fragments of
+ * The role chunk comes first even if Bedrock sent no messageStart, shaped as OpenAI's: it goes out
+ * when the first content arrives, `{role:'assistant', content: null}` when that is a tool call
+ * (OpenAI's first delta of a tool-calls-only turn), `{role:'assistant', content:''}` when it is
+ * text, reasoning or the end of the message. Nothing is held back for it: the role chunk and the
+ * first text or tool call go out together, as Bedrock's event arrives. A reasoning model's turn
+ * starts with reasoning (not relayed): the role chunk goes out then, with `content:''`, so that
+ * the caller hears from the stream while the model thinks; such a turn that ends in tool calls
+ * only keeps that `''` (knowing would mean holding the first byte until the thinking is over). Interleaved fragments of
  * parallel tool calls keep their own index through the block map. Reasoning and citation deltas
  * are left out (OpenAI's chat completions stream neither).
  *
@@ -44,10 +51,10 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
   const dropped = new Set<number>();
   let kept: string | undefined;
   let started = false;
-  const start = function* () {
+  const start = function* (content: '' | null = '') {
     if (!started) {
       started = true;
-      yield chunk({ role: 'assistant', content: '' });
+      yield chunk({ role: 'assistant', content });
     }
   };
 
@@ -56,7 +63,7 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
       const failure = streamExceptionError(event);
       if (failure) throw failure;
       if (event.messageStart) {
-        yield* start();
+        // the role chunk waits for the first block, to say whether the turn opens with text or a tool call
       } else if (event.contentBlockStart?.start?.toolUse) {
         const { toolUseId, name } = event.contentBlockStart.start.toolUse;
         const index = toolIndex.size;
@@ -65,7 +72,7 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
           dropped.add(block);
           continue;
         }
-        yield* start();
+        yield* start(null);
         kept ??= name;
         toolIndex.set(block, index);
         yield chunk({ tool_calls: [{ index, id: toolUseId, type: 'function', function: { name, arguments: '' } }] });
@@ -74,6 +81,8 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
         if (delta.text) {
           yield* start();
           yield chunk({ content: delta.text });
+        } else if (delta.reasoningContent) {
+          yield* start();
         } else if (delta.toolUse?.input) {
           if (dropped.has(contentBlockIndex ?? -1)) continue;
           const index = toolIndex.get(contentBlockIndex ?? -1);

@@ -210,7 +210,7 @@ describe('BedrockProvider.stream', () => {
     const base = { id: 'chatcmpl-req-9', object: 'chat.completion.chunk', created: CREATED, model: 'us.anthropic.claude-sonnet-4-5-v1:0' };
     const d = (delta: object, finish: string | null = null) => ({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
     expect(chunks).toEqual([
-      d({ role: 'assistant', content: '' }),
+      d({ role: 'assistant', content: null }),
       d({ tool_calls: [{ index: 0, id: 'tooluse_A', type: 'function', function: { name: 'weather', arguments: '' } }] }),
       d({ tool_calls: [{ index: 1, id: 'tooluse_B', type: 'function', function: { name: 'weather', arguments: '' } }] }),
       d({ tool_calls: [{ index: 1, function: { arguments: '{"city":"Rome"}' } }] }),
@@ -225,7 +225,7 @@ describe('BedrockProvider.stream', () => {
     const chunks: ChatCompletionChunk[] = [];
     await expect((async () => { for await (const c of new BedrockProvider().stream(request({}))) chunks.push(c); })())
       .rejects.toMatchObject({ message: 'model crashed', status: 424, retryable: false, details: { code: 'bedrock_model_stream_error' } });
-    expect(chunks.map((c) => c.choices[0]?.finish_reason)).toEqual([null]);
+    expect(chunks).toEqual([]); // the exception came before any block: no chunk was sent (the gateway may still retry or fall back)
   });
 
   it('maps an error starting the stream', async () => {

@@ -101,6 +101,45 @@ describe('chatCompletionChunks', () => {
     }
   });
 
+  it('opens a turn that starts with a tool call as OpenAI does: role with content null, in the same step as the tool call (nothing held back)', async () => {
+    const order: string[] = [];
+    async function* traced(): AsyncIterable<ConverseStreamOutput> {
+      for (const e of [
+        { messageStart: { role: 'assistant' } },
+        { contentBlockStart: { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tooluse_A', name: 'weather' } } } },
+        { contentBlockDelta: { contentBlockIndex: 0, delta: { toolUse: { input: '{"city":"Oslo"}' } } } },
+        { messageStop: { stopReason: 'tool_use' } },
+      ]) {
+        order.push(`event ${Object.keys(e)[0]}`);
+        yield e as ConverseStreamOutput;
+      }
+    }
+    const chunks: ChatCompletionChunk[] = [];
+    for await (const c of chatCompletionChunks(traced(), meta)) {
+      order.push(`chunk ${Object.keys(c.choices[0].delta).join(',')}`);
+      chunks.push(c);
+    }
+    expect(chunks).toEqual([
+      delta({ role: 'assistant', content: null }),
+      delta({ tool_calls: [{ index: 0, id: 'tooluse_A', type: 'function', function: { name: 'weather', arguments: '' } }] }),
+      delta({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Oslo"}' } }] }),
+      delta({}, 'tool_calls'),
+    ]);
+    expect(order.slice(0, 4)).toEqual(['event messageStart', 'event contentBlockStart', 'chunk role,content', 'chunk tool_calls']);
+  });
+
+  it('opens a text turn with content "" and sends the first text at once, with the role chunk', async () => {
+    const order: string[] = [];
+    async function* traced(): AsyncIterable<ConverseStreamOutput> {
+      for (const e of [{ messageStart: { role: 'assistant' } }, { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Hei' } } }, { messageStop: { stopReason: 'end_turn' } }]) {
+        order.push(`event ${Object.keys(e)[0]}`);
+        yield e as ConverseStreamOutput;
+      }
+    }
+    for await (const c of chatCompletionChunks(traced(), meta)) order.push(`chunk ${JSON.stringify(c.choices[0].delta)}`);
+    expect(order).toEqual(['event messageStart', 'event contentBlockDelta', 'chunk {"role":"assistant","content":""}', 'chunk {"content":"Hei"}', 'event messageStop', 'chunk {}']);
+  });
+
   it('sends the role chunk first even without messageStart, and leaves reasoning out', async () => {
     const { chunks } = await collect([
       { contentBlockDelta: { contentBlockIndex: 0, delta: { reasoningContent: { text: 'hmm' } } } },
@@ -136,7 +175,7 @@ describe('chatCompletionChunks', () => {
     const chunks: ChatCompletionChunk[] = [];
     await expect((async () => { for await (const c of chatCompletionChunks(failing(), meta)) chunks.push(c); })())
       .rejects.toMatchObject({ message: 'Too many tokens, please wait', status: 429, retryable: true, details: { type: 'rate_limit_error', code: 'ThrottlingException' } });
-    expect(chunks).toEqual([delta({ role: 'assistant', content: '' })]);
+    expect(chunks).toEqual([]); // the role chunk waits for the first block: nothing was sent, so the gateway may still retry
   });
 
   it('fails on a stop reason it cannot map rather than inventing one', async () => {
