@@ -39,7 +39,7 @@ export class BedrockProvider implements Provider {
     } catch (e) {
       throw providerErrorFromSdk(e);
     }
-    yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId), oneToolCall(r.body));
+    yield* chatCompletionChunks(out.stream ?? none(), meta(r, out.$metadata?.requestId), oneToolCall(r.body), r.onActivity);
   }
 
   /** Titan Text Embeddings V2 and Cohere Embed v3 through InvokeModel (bedrock/embeddings.ts, bedrock/embedding-models.ts). */

@@ -25,6 +25,10 @@ import { completionUsage } from './usage.js';
  *   reading the stream)                          → throws ProviderError with Bedrock's message
  *                                                   (sdk-errors.ts); never a made-up finish
  *
+ * `onActivity` is called on every Bedrock event, relayed or not: a reasoning model's thinking and a
+ * dropped tool call's input produce no chunk, and without it the gateway's idle timeout
+ * (`gateway.upstreamIdleTimeoutMs`, upstream-calls.ts) would cut a stream whose model thinks longer.
+ *
  * `oneToolCall` (the caller sent `parallel_tool_calls: false`, one-tool-call.ts): only tool call 0
  * is relayed; the start and input deltas of any later toolUse block are dropped (counted in the
  * log when the message stops); text, `finish_reason` and usage unchanged.
@@ -42,7 +46,7 @@ import { completionUsage } from './usage.js';
  *
  * AWS reference: ConverseStreamOutput (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html).
  */
-export async function* chatCompletionChunks(events: AsyncIterable<ConverseStreamOutput>, meta: AnswerMeta, oneToolCall = false): AsyncGenerator<ChatCompletionChunk> {
+export async function* chatCompletionChunks(events: AsyncIterable<ConverseStreamOutput>, meta: AnswerMeta, oneToolCall = false, onActivity?: () => void): AsyncGenerator<ChatCompletionChunk> {
   const base = { id: meta.id, object: 'chat.completion.chunk' as const, created: meta.created, model: meta.model };
   const chunk = (delta: ChatCompletionChunk.Choice.Delta, finish: FinishReason | null = null): ChatCompletionChunk =>
     ({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
@@ -60,6 +64,7 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
 
   try {
     for await (const event of events) {
+      onActivity?.();
       const failure = streamExceptionError(event);
       if (failure) throw failure;
       if (event.messageStart) {

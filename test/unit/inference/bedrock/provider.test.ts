@@ -4,6 +4,7 @@ import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/res
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BedrockProvider } from '../../../../lambdas/inference/providers/bedrock.js';
 import { UnsupportedFieldError, type ProviderRequest } from '../../../../lambdas/inference/providers/provider.js';
+import { UpstreamCalls } from '../../../../lambdas/inference/upstream-calls.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
@@ -186,6 +187,33 @@ describe('BedrockProvider.stream', () => {
   async function* events(list: unknown[]): AsyncIterable<ConverseStreamOutput> {
     for (const e of list) yield e as ConverseStreamOutput;
   }
+
+  it('keeps a reasoning model\'s stream open while it thinks longer than the idle timeout: every Bedrock event is a sign of life', async () => {
+    // Thinking deltas are not relayed (OpenAI's chat stream has no reasoning), so they make no chunk;
+    // 1,000 ms of them under a 400 ms idle timeout (a gateway's upstreamIdleTimeoutMs) must not cut the stream.
+    // As the SDK's event stream does, reading fails once the call's abortSignal fires (the gateway's timeout aborts it).
+    const signal = () => (bedrock.commandCalls(ConverseStreamCommand)[0].args as unknown[])[1] as { abortSignal: AbortSignal };
+    async function* thinking(): AsyncIterable<ConverseStreamOutput> {
+      yield { messageStart: { role: 'assistant' } } as ConverseStreamOutput;
+      for (let i = 0; i < 10; i++) {
+        const { abortSignal } = signal();
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(resolve, 100);
+          abortSignal.addEventListener('abort', () => (clearTimeout(t), reject(abortSignal.reason as Error)), { once: true });
+        });
+        yield { contentBlockDelta: { contentBlockIndex: 0, delta: { reasoningContent: { text: `step ${i} ` } } } } as ConverseStreamOutput;
+      }
+      yield { contentBlockDelta: { contentBlockIndex: 1, delta: { text: 'Oslo.' } } } as ConverseStreamOutput;
+      yield { messageStop: { stopReason: 'end_turn' } } as ConverseStreamOutput;
+    }
+    bedrock.on(ConverseStreamCommand).resolves({ $metadata: { requestId: 'req-t' }, stream: thinking() as never });
+    const provider = new BedrockProvider();
+    const calls = new UpstreamCalls(async () => provider, { firstByteMs: 400, idleMs: 400, retries: 0 });
+    const model = { id: 'bedrock/claude', upstream: 'us.anthropic.claude-sonnet-4-5-v1:0', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 100 };
+    const open = await calls.stream([model], { body: request({ stream: true }).body, tenantId: 'acme' }, new AbortController().signal);
+    const seen = [open.first, ...(await Array.fromAsync(open.rest))].map((c) => c?.choices[0]?.delta.content);
+    expect(seen).toEqual(['', 'Oslo.', undefined]);
+  });
 
   it('sends the mapped request to ConverseStream and streams OpenAI chunks, parallel tool calls included', async () => {
     bedrock.on(ConverseStreamCommand).resolves({
