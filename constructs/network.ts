@@ -20,8 +20,11 @@ export interface NetworkProps {
    */
   readonly maxAzs?: number;
   /**
-   * Zone names to place the VPC in; the first `maxAzs` are used. Only for a stack with a known
-   * region (the platform); blueprints are environment-agnostic.
+   * Zone names to place the VPC in; the first `maxAzs` are used. Either literal names (a stack with a
+   * known region: the platform, when the config pins its zones), or a list token, such as the value of
+   * a `List<AWS::EC2::AvailabilityZone::Name>` parameter (the tenant blueprints' `AvailabilityZones`,
+   * which the lifecycle chooses per tenant: lambdas/lifecycle/availability-zones.ts); element `i` of
+   * the token is the zone of the VPC's `i`th subnets.
    * @default - the first `maxAzs` zones of `Fn::GetAZs` at deploy time
    */
   readonly availabilityZones?: string[];
@@ -97,6 +100,17 @@ const EKS_ENDPOINTS: Record<EksInterfaceEndpoint, ec2.InterfaceVpcEndpointAwsSer
 };
 
 /**
+ * The zones of the VPC's subnets, one per AZ: literal names (the first `maxAzs`), element `i` of a
+ * list token (a blueprint parameter), or, with neither, element `i` of `Fn::GetAZs` at deploy time
+ * (the platform VPC when the config pins no zones; Fn::GetAZs orders the zones by name).
+ */
+function zonesOf(zones: string[] | undefined, maxAzs: number): string[] {
+  if (zones === undefined) return Array.from({ length: maxAzs }, (_, i) => Fn.select(i, Fn.getAzs()));
+  if (Token.isUnresolved(zones)) return Array.from({ length: maxAzs }, (_, i) => Fn.select(i, zones));
+  return zones.slice(0, maxAzs);
+}
+
+/**
  * A VPC with `data` subnets (isolated: RDS, ElastiCache) and `compute` subnets (EKS nodes,
  * SageMaker), encrypted flow logs, gateway endpoints for S3 and DynamoDB, and the interface
  * endpoints the workloads need (none when no workload runs in the VPC: `workloadEndpoints`).
@@ -163,8 +177,7 @@ export class Network extends Construct {
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: new ParameterizedCidr(props.cidr, props.prefixLength),
-      // Blueprints are environment-agnostic: pick AZs at deploy time, unless the config pins them.
-      availabilityZones: props.availabilityZones?.slice(0, maxAzs) ?? Array.from({ length: maxAzs }, (_, i) => Fn.select(i, Fn.getAzs())),
+      availabilityZones: zonesOf(props.availabilityZones, maxAzs),
       subnetConfiguration,
       natGateways: egress ? maxAzs : 0,
       restrictDefaultSecurityGroup: props.restrictDefaultSecurityGroup ?? true,

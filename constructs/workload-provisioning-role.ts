@@ -45,6 +45,8 @@ export const PROVISIONING_WILDCARD_ONLY_ACTIONS = [
   'logs:DescribeLogGroups',
   // The drift check polls its detections by id (check-drift.ts).
   'cloudformation:DescribeStackDriftDetectionStatus',
+  // Deploy blueprint chooses and checks the tenant VPC's zones (availability-zones.ts).
+  'ec2:DescribeAvailabilityZones',
 ];
 
 /**
@@ -284,7 +286,7 @@ export class WorkloadProvisioningRole extends Construct {
       if (findings.size) acknowledge(policy, [...findings], group.reason);
       if (group.statements.some((s) => s.resources.includes('*'))) {
         acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
-          `${PROVISIONING_WILDCARD_ONLY_ACTIONS.join(', ')} have no resource type in IAM (Service Authorization Reference); they are the listings of Allocate network's quota check, the offboarding's log-group lookups and the drift check's status reads (by detection id).`);
+          `${PROVISIONING_WILDCARD_ONLY_ACTIONS.join(', ')} have no resource type in IAM (Service Authorization Reference); they are the listings of Allocate network's quota check, the offboarding's log-group lookups, the drift check's status reads (by detection id) and Deploy blueprint's zone lookup.`);
       }
       return policy;
     });

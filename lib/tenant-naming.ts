@@ -242,3 +242,10 @@ export function failoverBlueprintStackId(tier: string): string {
 export function drServiceRoleArn(partition: string, accountId: string, tenantId: string, purpose: DrServiceRolePurpose): string {
   return `arn:${partition}:iam::${accountId}:role${SERVICE_ROLE_PATH}${drServiceRoleName(tenantId, purpose)}`;
 }
+
+/**
+ * Tenant blueprint parameter (`List<AWS::EC2::AvailabilityZone::Name>`) naming the zones of the tenant
+ * VPC's subnets, the first `maxAzs` of the tier: chosen by the lifecycle at the first deploy and
+ * recorded (`availabilityZones` of the registry record; lambdas/lifecycle/availability-zones.ts).
+ */
+export const AVAILABILITY_ZONES_PARAMETER = 'AvailabilityZones';

@@ -433,6 +433,22 @@ export const TenantRecord = z.object({
    */
   createAccountClaim: z.object({ at: z.string(), executionArn: z.string().optional() }).optional(),
   vpcCidr: z.string().optional(),
+  /**
+   * The Availability Zones of the tenant VPC's subnets (zone names of the tenant's account, in subnet
+   * order; the tier's `maxAzs` of them), the tenant blueprint's `AvailabilityZones` parameter. Chosen at
+   * the first deploy (lambdas/lifecycle/availability-zones.ts: the available zones by name, without the
+   * zones EKS does not support for a tier with a dedicated cluster) and passed unchanged to every later
+   * update and tier change, so no subnet ever moves. A tenant onboarded before zones were recorded gets
+   * the zones its standing stack's subnets are in (read from the stack's subnets) at its next deploy.
+   */
+  availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+[a-z](-[a-z0-9]+)*$/)).min(1).max(6).optional(),
+  /**
+   * The zone IDs of `availabilityZones`, element for element (DescribeAvailabilityZones' ZoneId: the
+   * same physical zone in every account, unlike the names). Recorded with the names; the admin API and
+   * *Begin change* refuse up front a tier with a dedicated cluster for a tenant whose zones include
+   * one EKS does not support (lambdas/lifecycle/availability-zones.ts recordedZoneRefusal).
+   */
+  availabilityZoneIds: z.array(z.string().regex(/^[a-z]{2,6}\d+(-[a-z0-9]+)*-az\d+$/)).min(1).max(6).optional(),
   status: TenantStatus,
   /** The operation that holds the tenant now; absent when none runs. */
   lease: TenantLease.optional(),

@@ -29,6 +29,7 @@ import type { PlatformConfig, TierConfig } from './config/schema.js';
 import { acknowledge } from './compliance.js';
 import { tierVpcEndpoints } from './vpc-layout.js';
 import {
+  AVAILABILITY_ZONES_PARAMETER,
   DATABASE_DELETION_PROTECTION_PARAMETER,
   databaseInstanceIdentifier,
   dedicatedClusterName,
@@ -105,6 +106,13 @@ export class TenantStack extends Stack {
       allowedPattern: `^(\\d{1,3}\\.){3}\\d{1,3}/${tier.network.tenantVpcPrefixLength}$`,
       constraintDescription: `must be an IPv4 /${tier.network.tenantVpcPrefixLength} network`,
     });
+    // The zones of the VPC's subnets, chosen by the lifecycle per tenant and recorded in the registry
+    // (lambdas/lifecycle/availability-zones.ts): not Fn::GetAZs, whose first zones may be one EKS does not
+    // support in that account. The type makes CloudFormation check each is a zone of the region.
+    const availabilityZonesParam = new CfnParameter(this, AVAILABILITY_ZONES_PARAMETER, {
+      type: 'List<AWS::EC2::AvailabilityZone::Name>',
+      description: `The tenant VPC's Availability Zones: the first ${tier.network.maxAzs} hold its subnets, chosen and recorded by the onboarding workflow`,
+    });
     const tenantId = tenantIdParam.valueAsString;
     Tags.of(this).add(TENANT_ID_TAG, tenantId);
     Tags.of(this).add(TIER_TAG, props.tierName);
@@ -158,6 +166,7 @@ export class TenantStack extends Stack {
       cidr: vpcCidrParam.valueAsString,
       prefixLength: tier.network.tenantVpcPrefixLength,
       maxAzs: tier.network.maxAzs,
+      availabilityZones: availabilityZonesParam.valueAsList,
       internetEgress: tier.network.internetEgress,
       encryptionKey: key.key,
       flowLogGroupName: `${logPrefix}/vpc-flow-logs`,

@@ -145,3 +145,14 @@ export function computeSubnetProblem(vpcPrefix: number, maxAzs: number, internet
     : `${split} with ${budget.usable} usable addresses each (AWS reserves ${RESERVED_ADDRESSES_PER_SUBNET} per subnet)`;
   return `${have}, but each compute subnet needs ${budget.needed}: ${parts.join(' + ')}; use a prefix length of /${fits} or less (a larger VPC), or fewer AZs`;
 }
+
+/**
+ * Zone IDs where Amazon EKS cannot place a cluster: CreateCluster with a subnet in one of them fails
+ * with UnsupportedAvailabilityZoneException. Zone *names* map to zone IDs differently in each account,
+ * so the check is by ID (DescribeAvailabilityZones' ZoneId). Source: EKS User Guide, "View Amazon EKS
+ * networking requirements for VPC and subnets", subnet requirements
+ * (https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html#network-requirements-subnets):
+ * use1-az3 (us-east-1), usw1-az2 (us-west-1), cac1-az3 (ca-central-1). The lifecycle leaves them out of a
+ * dedicated-cluster tenant's VPC (lambdas/lifecycle/availability-zones.ts), and so does the failover runbook.
+ */
+export const EKS_UNSUPPORTED_ZONE_IDS: readonly string[] = ['use1-az3', 'usw1-az2', 'cac1-az3'];

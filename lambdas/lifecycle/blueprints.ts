@@ -1,6 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
-import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, roleArn } from '../../lib/tenant-naming.js';
+import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, AVAILABILITY_ZONES_PARAMETER, roleArn } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, partition, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
@@ -54,6 +55,20 @@ export function templateUrl(tier: string, kind: BlueprintKind, version = require
 }
 
 /**
+ * The names of the parameters a blueprint's published template declares (its `Parameters`), read
+ * from the catalog object templateUrl points at, the one the stack operation deploys: what may be
+ * passed to it (CloudFormation refuses an undeclared parameter: "Parameters: [X] do not exist in the
+ * template"). Older published versions lack parameters newer ones have.
+ */
+export async function templateParameters(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): Promise<string[]> {
+  const key = templateKey(tier, kind, version);
+  const out = await platformClient(S3Client).send(new GetObjectCommand({ Bucket: requireEnv(ENV.blueprintBucket), Key: key }));
+  const body = await out.Body?.transformToString();
+  if (!body) throw new Error(`blueprint catalog object ${key} is empty`);
+  return Object.keys((JSON.parse(body) as { Parameters?: Record<string, unknown> }).Parameters ?? {});
+}
+
+/**
  * GPU node group sizes passed to a dedicated-compute tenant blueprint (decision 7 of issue 9):
  * `GpuNodesMinSize` and `GpuNodesDesiredSize`, Number parameters whose template defaults are the
  * tier's values. The registry's `gpuCapacity` (written by *Request compute quotas*) holds 0/0 while
@@ -70,12 +85,20 @@ export function gpuParameters(record: TenantRecord, tier: string): Array<{ Param
   ];
 }
 
-export function parameters(record: TenantRecord, kind: BlueprintKind, tier = record.tier): Array<{ ParameterKey: string; ParameterValue: string }> {
+/**
+ * The stack parameters of a blueprint. `zones` (tenant blueprint only): the tenant VPC's zones for the
+ * `AvailabilityZones` parameter, given only when the template deployed declares it (*Deploy
+ * blueprint* reads the template: an older published version has no such parameter, and
+ * CloudFormation refuses a parameter a template does not declare).
+ */
+export function parameters(record: TenantRecord, kind: BlueprintKind, tier = record.tier, zones?: readonly string[]): Array<{ ParameterKey: string; ParameterValue: string }> {
   const p = (ParameterKey: string, ParameterValue: string) => ({ ParameterKey, ParameterValue });
   // The baseline takes none: it is the same for every tenant of the account.
   if (kind === 'baseline') return [];
   if (kind === 'dr') return [p('TenantId', record.tenantId)];
-  if (kind === 'tenant') return [p('TenantId', record.tenantId), p('VpcCidr', record.vpcCidr!), ...gpuParameters(record, tier)];
+  if (kind === 'tenant') {
+    return [p('TenantId', record.tenantId), p('VpcCidr', record.vpcCidr!), ...(zones ? [p(AVAILABILITY_ZONES_PARAMETER, zones.join(','))] : []), ...gpuParameters(record, tier)];
+  }
   return [p('TenantId', record.tenantId), p('TenantAccountId', record.accountId!), p('TenantVpcCidr', record.vpcCidr!)];
 }
 

@@ -7,14 +7,18 @@ import {
   type CloudFormationClient,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
-import { DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
+import { AVAILABILITY_ZONES_PARAMETER, DATABASE_DELETION_PROTECTION_PARAMETER } from '../../lib/tenant-naming.js';
 import type { DisasterRecoveryRecord, LifecycleKind, LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
-import { ENV, requireEnv } from '../shared/environment.js';
+import { clientWith } from '../shared/aws-clients.js';
+import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
-import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { tenantAccountCredentials } from '../shared/sessions.js';
+import { deployZones, standingZones, ZoneRefusal, type Zone } from './availability-zones.js';
+import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateParameters, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
@@ -180,17 +184,22 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   }
   const existing = await describeStack(cfn, name);
   if (existing) assertOwned(existing, record, kind);
+  const status = existing?.StackStatus ?? '';
+  // The tenant VPC's zones, checked on every deploy of a tier blueprint (create or update; not while the
+  // stack is busy, nor for a dead stack an onboarding deletes): an AvailabilityZones value only for a
+  // template that declares the parameter.
+  const deploys = kind === 'tenant' && !status.endsWith('_IN_PROGRESS') && !DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE';
+  const zones = deploys ? await tenantZones(cfn, record, { tier, version, stack: existing ? name : undefined }) : undefined;
   const input = {
     StackName: name,
     TemplateURL: templateUrl(tier, kind, version),
-    Parameters: parameters(record, kind, tier),
+    Parameters: parameters(record, kind, tier, zones),
     Capabilities: ['CAPABILITY_NAMED_IAM' as const],
     Tags: tenantStackTags(record, tier, version, state.executionArn, existing),
     RoleARN: kind === 'namespace' ? process.env[ENV.namespaceDeployerRoleArn] : executionRoleArn(record.accountId!),
     ...(kind === 'tenant' || kind === 'dr' ? { RetainExceptOnCreate: true } : {}),
   };
   const protection = (on: boolean) => (kind === 'tenant' ? [{ ParameterKey: DATABASE_DELETION_PROTECTION_PARAMETER, ParameterValue: String(on) }] : []);
-  const status = existing?.StackStatus ?? '';
   let remnantsRemoved: string[] = [];
   if (!existing) {
     const rerun = !state.change && record.executions.some((e) => e.kind === 'onboard' && e.status === 'FAILED');
@@ -234,6 +243,46 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
   return { stackName: name, kind, ...(drRegion ? { region: drRegion } : {}), ...(remnantsRemoved.length ? { remnantsRemoved } : {}) };
 });
+
+/**
+ * The tenant VPC's zones for this deploy (deployZones, in the tenant's account and the region its stack
+ * runs in, with the deploy step's provisioning session), checked whatever the path: refused
+ * (InvalidRequest, terminal) before any stack operation when their count is not the tier's `maxAzs`,
+ * or when the tier has a dedicated cluster and one is a zone EKS does not support. Zones chosen now or
+ * read from the standing stack's subnets are recorded (names and IDs) first, so that a retry or a later
+ * update passes the same ones and the admin API can refuse up front; standing zones are recorded even
+ * when refused. Undefined when the template deployed (`tier` at `version`, read from the blueprint
+ * catalog) does not declare `AvailabilityZones` (an older published version places its subnets by
+ * Fn::GetAZs): CloudFormation refuses a parameter the template lacks.
+ */
+async function tenantZones(cfn: CloudFormationClient, record: TenantRecord, target: { tier: string; version: string; stack?: string }): Promise<string[] | undefined> {
+  const declaresZones = (await templateParameters(target.tier, 'tenant', target.version)).includes(AVAILABILITY_ZONES_PARAMETER);
+  const tierNow = tierConfig(target.tier);
+  const ec2 = clientWith(EC2Client, await tenantAccountCredentials(record.accountId!, record.tenantId, 'deploy'));
+  const region = await ec2.config.region();
+  const remember = async (zones: Zone[], source: string, excluded?: unknown) => {
+    if (source !== 'standing' && source !== 'chosen') return;
+    // IDs only when EC2 gave one for every zone (the registry's IDs are element for element).
+    const ids = zones.every((z) => z.zoneId) ? { availabilityZoneIds: zones.map((z) => z.zoneId) } : {};
+    await updateTenant(record.tenantId, { availabilityZones: zones.map((z) => z.zoneName), ...ids });
+    logger.info('availability zones recorded', { accountId: record.accountId, region, zones, source, ...(excluded ? { excluded } : {}) });
+  };
+  try {
+    const found = await deployZones(ec2, {
+      record, tier: target.tier, region, maxAzs: tierNow.network.maxAzs, dedicatedCluster: tierNow.compute.mode === 'dedicated', declaresZones,
+      standing: async () => (target.stack ? standingZones(cfn, ec2, target.stack) : undefined),
+    });
+    await remember(found.zones, found.source, found.excluded);
+    // Zone IDs of a tenant recorded with names only (the first attempt's records) are added, for the admin API's check.
+    if (found.source === 'recorded' && !record.availabilityZoneIds && found.zones.every((z) => z.zoneId)) {
+      await updateTenant(record.tenantId, { availabilityZoneIds: found.zones.map((z) => z.zoneId) });
+    }
+    return declaresZones ? found.zones.map((z) => z.zoneName) : undefined;
+  } catch (e) {
+    if (e instanceof ZoneRefusal) await remember(e.found.zones, e.found.source);
+    throw e;
+  }
+}
 
 /** Records the tenant's DR stack as DEPLOYING (*Check DR blueprint* makes it ACTIVE) with what it is deployed with, keeping its latest restore test. */
 async function recordDrStack(record: TenantRecord, name: string, region: string, deployedWith: NonNullable<DisasterRecoveryRecord['deployedWith']>): Promise<void> {

@@ -1,6 +1,7 @@
 import { parseCidr } from '../../lib/config/cidr.js';
 import type { TierConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
+import { recordedZoneRefusal } from './availability-zones.js';
 
 /**
  * Tier changes that are migrations, not stack updates: refused up front by the admin API (400)
@@ -20,6 +21,11 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
  *     subnet to another range, which replaces it (and the database, cache and nodes in it).
  *   The address pool (`tenantCidrPool`) is not among them: it only decides where onboarding
  *   allocates a new range; the template does not read it.
+ *   The tenant's `maxAzs` is the number of its recorded zones (`availabilityZones`: where its
+ *   subnets are) when recorded, not its tier's value in today's config, which may have changed.
+ * - A tier with a dedicated cluster for a tenant whose recorded zone IDs include one EKS does not
+ *   support (availability-zones.ts recordedZoneRefusal): the cluster cannot be created there, and
+ *   other zones would replace every subnet.
  */
 
 /** The fields of `tiers.<tier>.network` a tenant's VPC and subnets are cut from. */
@@ -39,16 +45,19 @@ export interface NetworkDifference {
  * its tier's AZ count and egress (the stack was deployed with them; the registry does not record
  * them). Without a recorded range, or for a tier no longer in the config, what is known.
  */
-export function tenantSubnetLayout(record: Pick<TenantRecord, 'vpcCidr'>, current: SubnetLayout | undefined): Partial<SubnetLayout> {
+export function tenantSubnetLayout(record: Pick<TenantRecord, 'vpcCidr' | 'availabilityZones'>, current: SubnetLayout | undefined): Partial<SubnetLayout> {
   const prefix = record.vpcCidr ? parseCidr(record.vpcCidr)?.prefix : undefined;
+  const zones = record.availabilityZones?.length;
   return {
     ...(current ? { maxAzs: current.maxAzs, internetEgress: current.internetEgress, tenantVpcPrefixLength: current.tenantVpcPrefixLength } : {}),
     ...(prefix !== undefined ? { tenantVpcPrefixLength: prefix } : {}),
+    // The zones its subnets are in (recorded at its first deploy, or read from its standing stack).
+    ...(zones ? { maxAzs: zones } : {}),
   };
 }
 
 /** Where the tenant's subnet layout and the target tier's differ (empty: the VPC and its subnets stay as they are). */
-export function networkDifferences(record: Pick<TenantRecord, 'tier' | 'vpcCidr'>, tiers: Record<string, Pick<TierConfig, 'network'>>, targetTier: string): NetworkDifference[] {
+export function networkDifferences(record: Pick<TenantRecord, 'tier' | 'vpcCidr' | 'availabilityZones'>, tiers: Record<string, Pick<TierConfig, 'network'>>, targetTier: string): NetworkDifference[] {
   const tenant = tenantSubnetLayout(record, tiers[record.tier]?.network);
   const target = tiers[targetTier].network;
   return SUBNET_LAYOUT_FIELDS.flatMap((field) => (tenant[field] !== undefined && tenant[field] !== target[field] ? [{ field, tenant: tenant[field]!, target: target[field] }] : []));
@@ -66,16 +75,22 @@ export function describeNetworkChange(record: Pick<TenantRecord, 'tenantId' | 'v
 
 /** Why moving a tenant to a tier is a migration; the admin API's error code with it. */
 export interface MigrationRefusal {
-  code: 'isolation_change' | 'network_change';
+  code: 'isolation_change' | 'network_change' | 'unsupported_zone';
   message: string;
 }
 
 /**
  * Whether moving `record` to `targetTier` (its own tier for an upgrade or a repair) is a
- * migration rather than a stack update: another isolation mode, or another subnet layout
- * (networkDifferences). Undefined when the change can go through.
+ * migration rather than a stack update: another isolation mode, another subnet layout
+ * (networkDifferences, with the recorded zone count as the tenant's `maxAzs`), or a dedicated
+ * cluster in recorded zones EKS does not support. Undefined when the change can go through.
  */
-export function migrationRefusal(record: Pick<TenantRecord, 'tenantId' | 'tier' | 'isolation' | 'vpcCidr'>, targetTier: string, tiers: Record<string, Pick<TierConfig, 'isolation' | 'network'>>): MigrationRefusal | undefined {
+export function migrationRefusal(
+  record: Pick<TenantRecord, 'tenantId' | 'tier' | 'isolation' | 'vpcCidr'> & Partial<Pick<TenantRecord, 'accountId' | 'availabilityZones' | 'availabilityZoneIds'>>,
+  targetTier: string,
+  tiers: Record<string, Pick<TierConfig, 'isolation' | 'network'> & Partial<Pick<TierConfig, 'compute'>>>,
+  region = process.env.AWS_REGION ?? '',
+): MigrationRefusal | undefined {
   const target = tiers[targetTier];
   if (!target) return undefined; // an unknown tier is the caller's refusal (UnknownTier, 400 unknown_tier)
   if (target.isolation !== record.isolation) {
@@ -86,5 +101,7 @@ export function migrationRefusal(record: Pick<TenantRecord, 'tenantId' | 'tier' 
   }
   const differences = networkDifferences(record, tiers, targetTier);
   if (differences.length) return { code: 'network_change', message: describeNetworkChange(record, targetTier, differences, target.network) };
+  const zones = recordedZoneRefusal(record, targetTier, target.compute?.mode === 'dedicated', region);
+  if (zones) return { code: 'unsupported_zone', message: zones };
   return undefined;
 }

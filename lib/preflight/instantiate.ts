@@ -8,7 +8,8 @@
  * Fn::FindInMap, Fn::Base64, Fn::ToJsonString. Resources whose Condition is false are dropped.
  *
  * Modelling assumptions (printed in the preflight's "cannot see" list): `Fn::GetAZs` returns
- * `<region>a`, `<region>b`, `<region>c`, …; physical names and ids CloudFormation generates are
+ * `<region>a`, `<region>b`, `<region>c`, …, and so does an Availability Zone list parameter given no value
+ * (`AvailabilityZones` of the tenant blueprints); physical names and ids CloudFormation generates are
  * deterministic stand-ins (see resource-types.ts); attributes the models do not know resolve to
  * `<LogicalId>.<Attribute>` placeholders; `Fn::ImportValue` and dynamic references stay unresolved.
  */
@@ -74,6 +75,11 @@ export function instantiate(template: CfnTemplate, instance: TenantInstance): In
   };
   const params: Record<string, string | number> = {};
   for (const [name, p] of Object.entries(template.Parameters ?? {})) if (p.Default !== undefined) params[name] = p.Default;
+  // An Availability Zone list without a value (the tenant blueprints' AvailabilityZones, which the lifecycle
+  // chooses per tenant): the same stand-ins as Fn::GetAZs, `<region>a`, `<region>b`, …
+  for (const [name, p] of Object.entries(template.Parameters ?? {})) {
+    if (p.Type === 'List<AWS::EC2::AvailabilityZone::Name>' && params[name] === undefined) params[name] = ['a', 'b', 'c', 'd', 'e', 'f'].map((z) => `${env.region}${z}`).join(',');
+  }
   Object.assign(params, instance.parameters ?? {}, { TenantId: instance.tenantId, VpcCidr: instance.vpcCidr });
 
   const conditions = new Map<string, boolean>();
@@ -103,7 +109,11 @@ export function instantiate(template: CfnTemplate, instance: TenantInstance): In
     if (name in pseudo) return pseudo[name];
     if (name === 'AWS::NoValue') return NO_VALUE;
     if (name === 'AWS::NotificationARNs') return [];
-    if (name in params) return String(params[name]);
+    if (name in params) {
+      // A list parameter's Ref is the list (CommaDelimitedList, List<…>), as Fn::Select and Fn::Join take it.
+      const type = template.Parameters?.[name]?.Type ?? '';
+      return type === 'CommaDelimitedList' || type.startsWith('List<') ? String(params[name]).split(',').map((v) => v.trim()) : String(params[name]);
+    }
     if (template.Parameters?.[name]) throw new UnresolvableError(`parameter ${name} has no value`);
     if (template.Resources[name]) return identify(name).physicalId;
     if (instance.lenient) return `<unresolved:${name}>`;

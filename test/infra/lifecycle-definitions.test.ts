@@ -1,8 +1,10 @@
 import { APIGatewayClient, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackDriftDetectionStatusCommand,
-  DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, type Stack,
+  DescribeStackResourceDriftsCommand, DescribeStacksCommand, DetectStackDriftCommand, ExecuteChangeSetCommand, ListStackResourcesCommand, type Stack,
 } from '@aws-sdk/client-cloudformation';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -10,7 +12,7 @@ import aslValidator from 'asl-validator';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalWorkflows, type Definition, type WorkflowName } from '../integration/support/local-workflows.js';
-import { credentials, ownedTags, setLifecycleEnv, tenant } from '../unit/lifecycle/support.js';
+import { ACCOUNT_ZONES, blueprintObject, credentials, ownedTags, setLifecycleEnv, standingSubnets, tenant } from '../unit/lifecycle/support.js';
 import { records, registryMock } from '../unit/lifecycle/registry-mock.js';
 
 // The runs below (the upgrade's item processor, the drift workflow) use the registry's in-memory
@@ -166,6 +168,10 @@ const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
 const bus = mockClient(EventBridgeClient);
 const apigw = mockClient(APIGatewayClient);
+/** The tenant account's zones (Deploy blueprint chooses the VPC's). */
+const zones = mockClient(EC2Client);
+/** The blueprint catalog (Deploy blueprint reads the template it deploys). */
+const templates = mockClient(S3Client);
 
 let item: Definition;
 beforeAll(() => {
@@ -184,8 +190,14 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, bus, apigw]) m.reset();
+  for (const m of [cfn, sts, bus, apigw, zones]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
+  // the tenants' standing stacks' subnets (no zones recorded: Deploy blueprint reads them from the stack)
+  cfn.on(ListStackResourcesCommand).resolves(standingSubnets().resources);
+  zones.on(DescribeSubnetsCommand).resolves(standingSubnets().subnets);
+  templates.reset();
+  templates.on(GetObjectCommand).resolves(blueprintObject());
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   apigw.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan-starter', name: 'tessera-starter' }] });
   for (const id of ['acme', 'hooli']) {

@@ -12,6 +12,7 @@ beforeAll(() => {
 });
 
 const t = (tier: string) => template(blueprints[tier]);
+const zoneCount = (tier: string) => ({ starter: 2, professional: 2, enterprise: 3 } as Record<string, number>)[tier];
 
 function taggableResources(root: IConstruct): CfnResource[] {
   return root.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && TagManager.isTaggable(c));
@@ -27,7 +28,14 @@ describe.each(['starter', 'professional', 'enterprise'])('TenantStack %s', (tier
   it('is parameterised by tenant id and VPC range, with no bootstrap parameter and no assets', () => {
     const template = t(tier);
     const gpu = tier === 'enterprise' ? ['GpuNodesMinSize', 'GpuNodesDesiredSize'] : [];
-    expect(Object.keys(template.toJSON().Parameters)).toEqual(['TenantId', 'VpcCidr', ...gpu, 'DatabaseDeletionProtection']);
+    expect(Object.keys(template.toJSON().Parameters)).toEqual(['TenantId', 'VpcCidr', 'AvailabilityZones', ...gpu, 'DatabaseDeletionProtection']);
+    // The VPC's zones: a parameter CloudFormation checks (zones of the region), chosen by the lifecycle; never Fn::GetAZs.
+    template.hasParameter('AvailabilityZones', { Type: 'List<AWS::EC2::AvailabilityZone::Name>' });
+    expect(JSON.stringify(template.toJSON())).not.toContain('Fn::GetAZs');
+    const zonesOfSubnets = Object.values(template.findResources('AWS::EC2::Subnet')).map((subnet) => subnet.Properties.AvailabilityZone);
+    for (const zone of zonesOfSubnets) expect(zone).toEqual({ 'Fn::Select': [expect.any(Number), { Ref: 'AvailabilityZones' }] });
+    // element i for the i-th subnet of each group: the tier's maxAzs of them
+    expect([...new Set(zonesOfSubnets.map((z) => z['Fn::Select'][0]))].sort()).toEqual(Array.from({ length: zoneCount(tier) }, (_, i) => i));
     // Deletion protection: on by default, off only while the onboarding first creates the stack (a failed create must roll the database back).
     template.hasParameter('DatabaseDeletionProtection', { Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] });
     template.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: { 'Fn::If': ['ProtectDatabase', true, false] } });

@@ -136,6 +136,10 @@ describe('the workload-account provisioning role template', () => {
     ['cloudformation:DescribeStackEvents', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/tessera-acme/1`],
     ['cloudformation:GetTemplate', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/tessera-acme/1`],
     ['cloudformation:ListStacks', '*'],
+    // Deploy blueprint: the tenant VPC's zones (lambdas/lifecycle/availability-zones.ts), a standing stack's from its subnets
+    ['ec2:DescribeAvailabilityZones', '*'],
+    ['cloudformation:ListStackResources', `arn:aws:cloudformation:${REGION}:${WORKLOAD}:stack/tessera-acme/1`],
+    ['ec2:DescribeSubnets', '*'],
     ['s3:GetObject', `arn:aws:s3:::${BUCKET}/blueprints/1.2.3/starter.template.json`],
     ['iam:PassRole', `arn:aws:iam::${WORKLOAD}:role/TesseraBlueprintExecution`, { 'iam:PassedToService': 'cloudformation.amazonaws.com' }],
     ['iam:CreateRole', `arn:aws:iam::${WORKLOAD}:role/TesseraBlueprintExecution`],

@@ -170,6 +170,46 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     expect((await cfn.send(new DescribeStacksCommand({ StackName: 'constrained' }))).Stacks![0].Outputs![0].OutputValue).toBe('10.64.4.0/22');
   });
 
+  it('refuses an Availability Zone parameter value that is not a zone of the caller\'s region (the tenant blueprints\' AvailabilityZones), as AWS does; moto takes any', async () => {
+    // GIVEN a template with a List<AWS::EC2::AvailabilityZone::Name> parameter, as the tenant blueprints declare AvailabilityZones
+    const cfn = await cfnIn();
+    const body = JSON.stringify({
+      Parameters: { AvailabilityZones: { Type: 'List<AWS::EC2::AvailabilityZone::Name>' } },
+      Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+      Outputs: { First: { Value: { 'Fn::Select': [0, { Ref: 'AvailabilityZones' }] } } },
+    });
+    const region = await cfn.config.region();
+    const zones = (value: string) => [{ ParameterKey: 'AvailabilityZones', ParameterValue: value }];
+    // WHEN / THEN a zone of another region (the home region's names in a DR region), or none at all, is refused
+    await expect(cfn.send(new CreateStackCommand({ StackName: 'zoned', TemplateBody: body, Parameters: zones(`${region}a,eu-west-3a`) })))
+      .rejects.toMatchObject({ name: 'ValidationError', message: 'Parameter validation failed: parameter value eu-west-3a for parameter name AvailabilityZones does not exist.' });
+    await expect(cfn.send(new DescribeStacksCommand({ StackName: 'zoned' }))).rejects.toThrow(/does not exist/);
+    // and the region's zones go through
+    await cfn.send(new CreateStackCommand({ StackName: 'zoned', TemplateBody: body, Parameters: zones(`${region}a,${region}b`) }));
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'zoned' }))).Stacks![0].Outputs![0].OutputValue).toBe(`${region}a`);
+    await expect(cfn.send(new UpdateStackCommand({ StackName: 'zoned', UsePreviousTemplate: true, Parameters: zones(`${region}a,${region}z`) })))
+      .rejects.toMatchObject({ name: 'ValidationError', message: `Parameter validation failed: parameter value ${region}z for parameter name AvailabilityZones does not exist.` });
+  });
+
+  it('refuses a parameter the template does not declare on CreateStack, UpdateStack and CreateChangeSet, as AWS does ("Parameters: [X] do not exist in the template"); moto ignores it', async () => {
+    // GIVEN a template without AvailabilityZones, as the tier blueprints published before it was added
+    const cfn = await cfnIn();
+    const body = JSON.stringify({ Parameters: { TenantId: { Type: 'String' } }, Resources: { Topic: { Type: 'AWS::SNS::Topic' } } });
+    const params = (extra: Record<string, string> = {}) => Object.entries({ TenantId: 'acme', ...extra }).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+    const refusal = { name: 'ValidationError', message: 'Parameters: [AvailabilityZones] do not exist in the template' };
+    // WHEN / THEN a create passing it fails at once, and creates nothing
+    await expect(cfn.send(new CreateStackCommand({ StackName: 'older', TemplateBody: body, Parameters: params({ AvailabilityZones: 'us-east-1a,us-east-1b' }) }))).rejects.toMatchObject(refusal);
+    await expect(cfn.send(new DescribeStacksCommand({ StackName: 'older' }))).rejects.toThrow(/does not exist/);
+    // every undeclared key is named
+    await expect(cfn.send(new CreateStackCommand({ StackName: 'older', TemplateBody: body, Parameters: params({ AvailabilityZones: 'us-east-1a', Other: 'x' }) })))
+      .rejects.toMatchObject({ name: 'ValidationError', message: 'Parameters: [AvailabilityZones, Other] do not exist in the template' });
+    await cfn.send(new CreateStackCommand({ StackName: 'older', TemplateBody: body, Parameters: params() }));
+    // an update or a change set passing it: the same refusal, the stack as it was
+    await expect(cfn.send(new UpdateStackCommand({ StackName: 'older', TemplateBody: body, Parameters: params({ AvailabilityZones: 'us-east-1a,us-east-1b' }) }))).rejects.toMatchObject(refusal);
+    await expect(cfn.send(new CreateChangeSetCommand({ StackName: 'older', ChangeSetName: 'repair', TemplateBody: body, Parameters: params({ AvailabilityZones: 'us-east-1a,us-east-1b' }) }))).rejects.toMatchObject(refusal);
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'older' }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
+  });
+
   it('keeps termination protection (moto has none): DeleteStack of a protected stack fails until it is lifted', async () => {
     // GIVEN a stack created with termination protection
     const cfn = await cfnIn();

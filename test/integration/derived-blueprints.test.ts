@@ -160,7 +160,10 @@ describe('the moto stand-in derived from the real blueprints', () => {
     await cfn.send(new CreateStackCommand({
       StackName: name,
       TemplateURL: `https://tessera-blueprints.s3.${config.homeRegion}.amazonaws.com/blueprints/1.0.0/${tier}.template.json`,
-      Parameters: [{ ParameterKey: 'TenantId', ParameterValue: `derived-${tier}` }, { ParameterKey: 'VpcCidr', ParameterValue: `10.${200 + Object.keys(config.tiers).indexOf(tier)}.0.0/${prefix}` }],
+      Parameters: [
+        { ParameterKey: 'TenantId', ParameterValue: `derived-${tier}` }, { ParameterKey: 'VpcCidr', ParameterValue: `10.${200 + Object.keys(config.tiers).indexOf(tier)}.0.0/${prefix}` },
+        { ParameterKey: 'AvailabilityZones', ParameterValue: ['a', 'b', 'c'].slice(0, config.tiers[tier].network.maxAzs).map((l) => `${config.homeRegion}${l}`).join(',') },
+      ],
       Capabilities: ['CAPABILITY_NAMED_IAM'],
     }));
     // THEN

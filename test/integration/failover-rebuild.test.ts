@@ -39,6 +39,8 @@ const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 /** moto's default account. */
 const ACCOUNT = '123456789012';
 const parameters = { TenantId: TENANT, VpcCidr: '10.80.0.0/20', DatabaseDeletionProtection: 'false' };
+/** The VPC's zones in `region` (the blueprint's AvailabilityZones: zone names are per region; the runbook passes the DR region's). */
+const zonesIn = (region: string) => ({ AvailabilityZones: `${region}a,${region}b` });
 /** The tier's tenant roles (professional: shared compute, training). */
 const TENANT_ROLES = ['workload', 'admin', 'training', 'training-launcher', 'model-invoker', 'break-glass'].map((p) => `tessera-${TENANT}-${p}`);
 
@@ -63,11 +65,11 @@ function decided(t: CfnTemplate, values: Record<string, string>): CfnTemplate {
     return !name || condition(t, name, all);
   })) };
 }
-const createInput = (body: string) => ({
+const createInput = (body: string, region: string) => ({
   StackName: `tessera-${TENANT}`, TemplateBody: body, Capabilities: ['CAPABILITY_NAMED_IAM' as const],
-  Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]): Parameter => ({ ParameterKey, ParameterValue })),
+  Parameters: Object.entries({ ...parameters, ...zonesIn(region) }).map(([ParameterKey, ParameterValue]): Parameter => ({ ParameterKey, ParameterValue })),
 });
-const create = (region: string, body: string) => cfn(region).send(new CreateStackCommand(createInput(body)));
+const create = (region: string, body: string) => cfn(region).send(new CreateStackCommand(createInput(body, region)));
 const status = async (region: string) => {
   try {
     return (await cfn(region).send(new DescribeStacksCommand({ StackName: `tessera-${TENANT}` }))).Stacks![0].StackStatus;
@@ -200,7 +202,7 @@ describe('rebuilding a tenant in its DR region while the home stack owns its rol
     const withRestored = { ...parameters, ...restored };
     await cfn(DR_REGION).send(new UpdateStackCommand({
       StackName: `tessera-${TENANT}`, TemplateBody: forMoto(failover, withRestored),
-      Capabilities: ['CAPABILITY_IAM'], Parameters: Object.entries(withRestored).map(([ParameterKey, ParameterValue]): Parameter => ({ ParameterKey, ParameterValue })),
+      Capabilities: ['CAPABILITY_IAM'], Parameters: Object.entries({ ...withRestored, ...zonesIn(DR_REGION) }).map(([ParameterKey, ParameterValue]): Parameter => ({ ParameterKey, ParameterValue })),
     }));
     // THEN
     expect(await status(DR_REGION)).toBe('UPDATE_COMPLETE');

@@ -1,11 +1,17 @@
 import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ListAccountsCommand, ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ENV } from '../../lambdas/shared/environment.js';
+import { publishVariant } from './support/blueprint-catalog.js';
+import { awsParameterValue } from './support/cloudformation-emulation.js';
+import type { CfnTemplate } from './support/derive-moto-blueprint.js';
+import { inject } from './support/faults.js';
 import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
-import { getTenant } from '../../lambdas/shared/registry.js';
+import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
 
 const local = useLocalLifecycle();
 const { config } = local;
@@ -27,6 +33,10 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     // created with the database unprotected, then updated to protect it (Check blueprint)
     expect(stack.StackStatus).toBe('UPDATE_COMPLETE');
     expect(stack.Parameters).toEqual(expect.arrayContaining([{ ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' }, { ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'true' }]));
+    // The VPC's zones: chosen from the account's available zones by name (moto's us-east-1: a, b, ...), recorded, passed to the blueprint.
+    expect(record!.availabilityZones).toEqual(['us-east-1a', 'us-east-1b']);
+    // (This client reads moto directly, which answers a list parameter with its Python repr: awsParameterValue, as the emulation gives the lifecycle.)
+    expect(awsParameterValue(stack.Parameters!.find((p) => p.ParameterKey === 'AvailabilityZones')?.ParameterValue)).toBe('us-east-1a,us-east-1b');
     const db = await new RDSClient({ credentials: await local.fixture.as(config.workloadAccountId) }).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: record!.stackOutputs.DatabaseInstanceId }));
     expect(db.DBInstances![0].DeletionProtection).toBe(true);
     const ns = (await new CloudFormationClient({ credentials: local.fixture.platform }).send(new DescribeStacksCommand({ StackName: 'tessera-acme-namespace' }))).Stacks![0];
@@ -70,5 +80,78 @@ describe('onboarding (aws-local-stepfunctions + moto)', () => {
     expect(second.states).not.toContain('Create account');
     const accounts = (await new OrganizationsClient({ credentials: local.fixture.management }).send(new ListAccountsCommand({}))).Accounts!;
     expect(accounts.filter((a) => a.Name === 'tessera-initech')).toHaveLength(1);
+  });
+
+  // defect 2 of the first attempt (ce46d6e passed today's first zones by name, not where the subnets are)
+  it('passes the zones its standing subnets are in to the update of a tenant onboarded before zones were recorded, in subnet order, records them, and moves no subnet', async () => {
+    // GIVEN a tenant whose subnets are in us-east-1c (subnet 1) and us-east-1a (subnet 2), not the first zones by name
+    // (as Fn::GetAZs gave them when us-east-1b was impaired), and whose record holds no zones (onboarded before they were recorded)
+    const removed = inject('legacy-zones', (next, context) => async (args) => {
+      if (context.commandName === 'CreateStackCommand' && args.input.StackName === 'tessera-initrode') {
+        args.input.Parameters = args.input.Parameters.map((p: { ParameterKey: string }) => (p.ParameterKey === 'AvailabilityZones' ? { ...p, ParameterValue: 'us-east-1c,us-east-1a' } : p));
+      }
+      return next(args);
+    });
+    local.cleanups.push(removed);
+    await local.workflows.run('onboard', request('initrode', 'professional'));
+    removed();
+    await updateTenant('initrode', { availabilityZones: undefined, availabilityZoneIds: undefined });
+    const ec2 = new EC2Client({ credentials: await local.fixture.as(config.workloadAccountId) });
+    const subnetsOf = async () => (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [(await getTenant('initrode'))!.stackOutputs.VpcId] }] })))
+      .Subnets!.map((sn) => `${sn.SubnetId} ${sn.AvailabilityZone} ${sn.CidrBlock}`).sort();
+    const before = await subnetsOf();
+    expect(new Set(before.map((l) => l.split(' ')[1]))).toEqual(new Set(['us-east-1a', 'us-east-1c']));
+    // WHEN it is updated (a blueprint change: a new version)
+    const run = await local.workflows.run('change', { request: { tenantId: 'initrode', requestId: 'req-change-az' }, change: { blueprintVersion: '2.0.0' } });
+    // THEN the update passed the zones its subnets are in, element i for subnet i+1 (read from the stack's subnets), and they are recorded with their IDs
+    expect(run.error).toBeUndefined();
+    expect((await getTenant('initrode'))).toMatchObject({ availabilityZones: ['us-east-1c', 'us-east-1a'], availabilityZoneIds: [expect.stringMatching(/^use1-az\d$/), expect.stringMatching(/^use1-az\d$/)] });
+    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-initrode' }))).Stacks![0];
+    // (this client reads moto directly, which answers a list parameter with its Python repr)
+    expect(awsParameterValue(stack.Parameters!.find((p) => p.ParameterKey === 'AvailabilityZones')?.ParameterValue)).toBe('us-east-1c,us-east-1a');
+    // and every subnet is the one it was, in the zone it was
+    expect(await subnetsOf()).toEqual(before);
+  });
+
+  // defect 1 of the first attempt (ce46d6e passed AvailabilityZones to every tenant template)
+  it('repairs and upgrades a tenant on an older published version whose template has no AvailabilityZones (subnets by Fn::GetAZs) without passing it; CloudFormation would refuse it', async () => {
+    // GIVEN version 0.9.0 of the blueprints: the tier blueprint as it was before the parameter (Fn::GetAZs)
+    const platformS3 = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
+    const withoutZones = (version: string) => (t: CfnTemplate) => {
+      delete t.Parameters!.AvailabilityZones;
+      // the version the stack reports (its BlueprintVersion output: what Check blueprint records)
+      (t.Outputs as Record<string, { Value: unknown }>).BlueprintVersion.Value = version;
+      const visit = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(visit);
+        if (v && typeof v === 'object') {
+          if ((v as { Ref?: string }).Ref === 'AvailabilityZones') return { 'Fn::GetAZs': '' };
+          return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, visit(x)]));
+        }
+        return v;
+      };
+      t.Resources = visit(t.Resources) as CfnTemplate['Resources'];
+    };
+    for (const version of ['0.9.0', '0.9.1']) await publishVariant(platformS3, 'tessera-blueprints', local.fixture.catalog, { from: '1.0.0', version, name: 'starter', change: withoutZones(version) });
+    const previous = process.env[ENV.blueprintVersion];
+    process.env[ENV.blueprintVersion] = '0.9.0';
+    local.cleanups.push(() => void (process.env[ENV.blueprintVersion] = previous));
+    const onboarded = await local.workflows.run('onboard', request('umbrella', 'starter'));
+    expect(onboarded.error).toBeUndefined();
+    process.env[ENV.blueprintVersion] = previous;
+    // no zones recorded: the template placed the subnets, not the lifecycle
+    expect((await getTenant('umbrella'))!.blueprintVersion).toBe('0.9.0');
+    expect((await getTenant('umbrella'))!.availabilityZones).toBeUndefined();
+    const cfn = new CloudFormationClient({ credentials: await local.fixture.as(config.workloadAccountId) });
+    const keys = async () => (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-umbrella' }))).Stacks![0].Parameters!.map((p) => p.ParameterKey).sort();
+    expect(await keys()).not.toContain('AvailabilityZones');
+    // WHEN it is repaired (its own version, 0.9.0), then upgraded to another pinned older version
+    for (const [i, change] of [{ repair: true }, { blueprintVersion: '0.9.1' }].entries()) {
+      const run = await local.workflows.run('change', { request: { tenantId: 'umbrella', requestId: `req-older-${i}` }, change });
+      // THEN neither passed AvailabilityZones (the emulation refuses an undeclared parameter as CloudFormation does), and each succeeded
+      expect(run.error).toBeUndefined();
+      expect(await keys()).not.toContain('AvailabilityZones');
+    }
+    expect((await getTenant('umbrella'))).toMatchObject({ status: 'ACTIVE', blueprintVersion: '0.9.1', availabilityZones: ['us-east-1a', 'us-east-1b'] });
   });
 });

@@ -3,6 +3,7 @@ import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand,
   ListStackResourcesCommand, UpdateStackCommand, type CreateStackCommandInput, type Parameter, type StackEvent, type StackResourceSummary, type UpdateStackCommandInput,
 } from '@aws-sdk/client-cloudformation';
+import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -135,6 +136,41 @@ interface Caller {
   readonly region: string;
   readonly cfn: CloudFormationClient;
   readonly rds: RDSClient;
+  readonly ec2: EC2Client;
+}
+
+/**
+ * CloudFormation's refusal of a parameter the template does not declare, which moto does not make
+ * (it ignores it): the operation fails at once with `ValidationError: Parameters: [X] do not exist in
+ * the template` (every such key, as AWS lists them). An older blueprint version without a parameter a
+ * newer one declares meets exactly this.
+ */
+export function checkDeclaredParameters(template: CfnTemplate, given: readonly string[]): void {
+  const unknown = given.filter((k) => !Object.hasOwn(template.Parameters ?? {}, k));
+  if (unknown.length) throw awsError('ValidationError', `Parameters: [${unknown.join(', ')}] do not exist in the template`);
+}
+
+/** The Availability Zone parameter types (AWS-specific parameter types of the User Guide's "Parameters" section). */
+const ZONE_PARAMETER_TYPES = ['AWS::EC2::AvailabilityZone::Name', 'List<AWS::EC2::AvailabilityZone::Name>'];
+
+/**
+ * CloudFormation's check of AWS-specific parameter values, which moto does not make: every value of
+ * an Availability Zone parameter must be a zone of the caller's account and region (moto's
+ * DescribeAvailabilityZones), else the operation fails at once with AWS's ValidationError
+ * (`Parameter validation failed: parameter value <v> for parameter name <name> does not exist.`,
+ * its wording for every AWS-specific type). A zone name of another region is such a value.
+ */
+async function checkZoneParameters(template: CfnTemplate, values: Record<string, string>, c: Caller): Promise<void> {
+  const declared = Object.entries(template.Parameters ?? {}).filter(([, p]) => ZONE_PARAMETER_TYPES.includes((p as { Type?: string }).Type ?? ''));
+  if (!declared.length) return;
+  const zones = new Set(((await c.ec2.send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones ?? []).map((z) => z.ZoneName));
+  for (const [name] of declared) {
+    const value = values[name];
+    if (value === undefined) continue;
+    for (const item of value.split(',').map((v) => v.trim())) {
+      if (!zones.has(item)) throw awsError('ValidationError', `Parameter validation failed: parameter value ${item} for parameter name ${name} does not exist.`);
+    }
+  }
 }
 
 const PROTECTED_DB_MESSAGE = 'Cannot delete protected DB Instance, please disable deletion protection and try again.';
@@ -159,7 +195,19 @@ function motoMessage(e: unknown): string {
   return (e as Error).message;
 }
 
-const parameterValues = (parameters: Parameter[] | undefined) => Object.fromEntries((parameters ?? []).map((p) => [p.ParameterKey!, p.ParameterValue ?? '']));
+/**
+ * A stack parameter's value as AWS answers it. moto 5.2.5 answers a list parameter (`List<…>`,
+ * `CommaDelimitedList`, which it splits) with the Python list's repr (`['us-east-1a', 'us-east-1b']`,
+ * moto/cloudformation/parsing.py); DescribeStacks in AWS gives the value as passed, comma-delimited.
+ */
+export function awsParameterValue(value: string | undefined): string {
+  const m = /^\[(.*)\]$/.exec(value ?? '');
+  if (!m) return value ?? '';
+  const items = m[1].trim() === '' ? [] : m[1].split(/,\s*/).map((x) => x.trim().replace(/^'(.*)'$/, '$1'));
+  return items.join(',');
+}
+const awsParameters = (parameters: Parameter[] | undefined) => parameters?.map((p) => ({ ...p, ParameterValue: awsParameterValue(p.ParameterValue) }));
+const parameterValues = (parameters: Parameter[] | undefined) => Object.fromEntries((parameters ?? []).map((p) => [p.ParameterKey!, awsParameterValue(p.ParameterValue)]));
 const sameValues = (a: Record<string, string>, b: Record<string, string>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
 /** What the last successful create or update of a stack applied: the template as published and every parameter value (defaults included). */
@@ -196,7 +244,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
    * to make two; a client holds no state but its config, so one per (credentials, region, endpoint)
    * answers as a new one would. Bounded: cleared past 500 identities (each Lambda session is one).
    */
-  const clients = new Map<string, { cfn: CloudFormationClient; rds: RDSClient }>();
+  const clients = new Map<string, { cfn: CloudFormationClient; rds: RDSClient; ec2: EC2Client }>();
 
   async function caller(credentials: AwsCredentialIdentity, callerRegion = region()): Promise<Caller> {
     if (!accounts.has(credentials.accessKeyId)) {
@@ -208,7 +256,7 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     if (!made) {
       if (clients.size >= 500) clients.clear();
       const regional = { credentials, maxAttempts: 1, region: callerRegion };
-      clients.set(key, (made = { cfn: new CloudFormationClient(regional), rds: new RDSClient(regional) }));
+      clients.set(key, (made = { cfn: new CloudFormationClient(regional), rds: new RDSClient(regional), ec2: new EC2Client(regional) }));
     }
     return { credentials, account: accounts.get(credentials.accessKeyId)!, region: callerRegion, ...made };
   }
@@ -282,7 +330,9 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const values: Record<string, string> = { 'AWS::AccountId': c.account, 'AWS::Region': c.region, 'AWS::StackName': name, 'AWS::Partition': 'aws' };
     for (const [k, p] of Object.entries(template.Parameters ?? {})) if ((p as { Default?: unknown }).Default !== undefined) values[k] = String((p as { Default: unknown }).Default);
     Object.assign(values, parameters);
+    checkDeclaredParameters(template, Object.keys(parameters));
     checkParameterValues(template, values);
+    await checkZoneParameters(template, values, c);
     const named = namedResources(template, values);
     const existing = [];
     for (const r of named) if (await namedResourceExists(r, c.credentials)) existing.push(r);
@@ -384,13 +434,15 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       else if (before[p.ParameterKey!] !== undefined) given[p.ParameterKey!] = before[p.ParameterKey!];
       else throw awsError('ValidationError', `Invalid input for parameter key ${p.ParameterKey}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`);
     }
+    checkDeclaredParameters(template, (input.Parameters ?? []).map((p: Parameter) => p.ParameterKey!));
     const values = withDefaults(template, given);
     checkParameterValues(template, values);
+    await checkZoneParameters(template, values, c);
     const body = templateForMoto(template, given);
     const same = <T>(a: T[] | undefined, b: T[] | undefined, key: (x: T) => string) => JSON.stringify((a ?? []).map(key).sort()) === JSON.stringify((b ?? []).map(key).sort());
     const unchanged = previous
       ? JSON.stringify(previous.template) === JSON.stringify(template) && sameValues(previous.parameters, values)
-      : JSON.stringify(current) === JSON.stringify(body) && same(input.Parameters, stack.Parameters, (p) => `${p.ParameterKey}=${p.ParameterValue}`);
+      : JSON.stringify(current) === JSON.stringify(body) && same(input.Parameters, awsParameters(stack.Parameters), (p) => `${p.ParameterKey}=${p.ParameterValue}`);
     if (unchanged && (input.Tags === undefined || same(input.Tags, stack.Tags, (t) => `${t.Key}=${t.Value}`))) {
       throw awsError('ValidationError', 'No updates are to be performed.');
     }
@@ -510,8 +562,10 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     const current = previous?.template ?? (await storedTemplate(input.StackName, c));
     const before = previous?.parameters ?? parameterValues(stack.Parameters);
     const given = Object.fromEntries((input.Parameters ?? []).map((p: Parameter) => [p.ParameterKey!, p.UsePreviousValue ? before[p.ParameterKey!] : p.ParameterValue ?? '']));
+    checkDeclaredParameters(template, (input.Parameters ?? []).map((p: Parameter) => p.ParameterKey!));
     const values = withDefaults(template, given);
     checkParameterValues(template, values);
+    await checkZoneParameters(template, values, c);
     const changes: EmulatedChangeSet['changes'] = [];
     const ids = new Set([...Object.keys(current.Resources), ...Object.keys(template.Resources)]);
     for (const id of ids) {
@@ -573,8 +627,9 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
     DescribeStacksCommand: async (input, c, next) => {
       const emulated = input.StackName ? overlay.get(c.account, input.StackName) : undefined;
       const out = emulated ? { output: { Stacks: [StackOverlay.describe(emulated)], $metadata: {} } } : await next();
-      for (const s of (out.output.Stacks ?? []) as Array<{ StackId?: string; EnableTerminationProtection?: boolean }>) {
+      for (const s of (out.output.Stacks ?? []) as Array<{ StackId?: string; EnableTerminationProtection?: boolean; Parameters?: Parameter[] }>) {
         if (s.StackId && termination.has(s.StackId)) s.EnableTerminationProtection = termination.get(s.StackId);
+        if (s.Parameters) s.Parameters = awsParameters(s.Parameters);
       }
       return out;
     },

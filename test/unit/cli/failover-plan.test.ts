@@ -1,6 +1,7 @@
 import { BackupClient, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +11,7 @@ import { tenantsCommand } from '../../../lib/cli/tenants-command.js';
 import { COMPLETE } from '../../support/complete-config.js';
 import { configWith } from '../../support/synth.js';
 import { tempDir } from '../../support/temp-dirs.js';
+import { motoPython } from '../../integration/support/moto-server.js';
 
 // GIVEN a tier with DR in us-west-2 (RPO 2 h, RTO 4 h) and the platform's own DR there too
 const DR = { starter: { disasterRecovery: { region: 'us-west-2', rpoHours: 2, rtoHours: 4 } } };
@@ -98,8 +100,10 @@ describe('failoverPlan', () => {
     const rebuild = plan.steps[4];
     expect(rebuild.commands).toEqual([
       'npx cdk synth --quiet -c tessera:configFile=<this config file>',
+      // the VPC's zones in the DR region (the home region's recorded ones are other names): the tier's maxAzs, available, by name
+      'aws ec2 describe-availability-zones --region us-west-2 --filters Name=zone-type,Values=availability-zone Name=state,Values=available Name=opt-in-status,Values=opt-in-not-required,opted-in --query "join(\',\', sort_by(AvailabilityZones, &ZoneName)[].ZoneName | [:2])" --output text',
       // the failover variant's file (TesseraTenantFailover-starter), not the tier blueprint's; no named IAM resource in it
-      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 AvailabilityZones=<the describe-availability-zones lookup\'s output: 2 zone names, comma-separated> DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
       'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs"',
     ]);
     // the blocker is gone: the home stack's global roles are imported, not created again
@@ -119,13 +123,30 @@ describe('failoverPlan', () => {
     expect(rebuild.detail).toMatch(/IAM's control plane \(in us-east-1/);
     expect(commands.findIndex((c) => c.startsWith('aws cloudformation deploy'))).toBeLessThan(commands.findIndex((c) => c.includes('start-restore-job') && c.includes('tessera-acme-dr-restore')));
     // offline, the VpcCidr is named for the operator to fill in
-    expect(failoverPlan({ ...base, recoveryPoints: { points: [] } }).steps[4].commands[1]).toContain('VpcCidr=<the tenant\'s VpcCidr, from its registry record>');
+    expect(failoverPlan({ ...base, recoveryPoints: { points: [] } }).steps[4].commands[2]).toContain('VpcCidr=<the tenant\'s VpcCidr, from its registry record>');
+  });
+
+  it('the zone lookup prints the AvailabilityZones value as the List parameter takes it, "a,b" (JMESPath join), not the TAB-separated list --output text makes of a list; Availability Zones only, by name, without EKS-unsupported zone IDs for a dedicated tier', () => {
+    // The AWS CLI evaluates --query with (Python) jmespath, which botocore ships; moto's venv has it (node scripts/ensure-moto.mjs).
+    const evaluate = (query: string, answer: unknown) => execFileSync(motoPython(), ['-c', 'import jmespath, json, sys; print(jmespath.search(sys.argv[1], json.load(sys.stdin)))', query], { input: JSON.stringify(answer) }).toString().trim();
+    const zone = (name: string, id: string) => ({ ZoneName: name, ZoneId: id, ZoneType: 'availability-zone', State: 'available', OptInStatus: 'opt-in-not-required' });
+    // us-west-2's answer, out of order; usw2-az1 stands in for an EKS-unsupported ID below (us-west-2 has none)
+    const answer = { AvailabilityZones: [zone('us-west-2c', 'usw2-az3'), zone('us-west-2a', 'usw2-az2'), zone('us-west-2b', 'usw2-az1'), zone('us-west-2d', 'usw2-az4')] };
+    const lookupOf = (plan: ReturnType<typeof failoverPlan>) => plan.steps[4].commands[1];
+    const queryOf = (command: string) => /--query "(.*)" --output text$/.exec(command)![1];
+    const shared = lookupOf(failoverPlan({ ...base, recoveryPoints: { points: [] } }));
+    expect(shared).toMatch(/^aws ec2 describe-availability-zones --region us-west-2 --filters Name=zone-type,Values=availability-zone Name=state,Values=available Name=opt-in-status,Values=opt-in-not-required,opted-in --query "join\(',', .*\)" --output text$/);
+    // the printed value is one comma-separated string: what --output text prints of a string is the string itself
+    expect(evaluate(queryOf(shared), answer)).toBe('us-west-2a,us-west-2b');
+    const dedicated = lookupOf(failoverPlan({ ...base, tier: 'enterprise', config: configWith({ tiers: { enterprise: DR.starter } }), recoveryPoints: { points: [] } }));
+    expect(dedicated).toContain(`[?ZoneId!='use1-az3' && ZoneId!='usw1-az2' && ZoneId!='cac1-az3']`);
+    expect(evaluate(queryOf(dedicated).replace("ZoneId!='use1-az3'", "ZoneId!='usw2-az1'"), answer)).toBe('us-west-2a,us-west-2c,us-west-2d');
   });
 
   it('tells how to synthesize the failover blueprint of a tenant whose tier lost its DR (RETAINED DR stack)', () => {
     const plan = failoverPlan({ ...base, tier: 'professional', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'RETAINED', updatedAt: now.toISOString() }, recoveryPoints: { points: [point(1)] } });
     expect(plan.steps[4].commands[0]).toBe('npx cdk synth --quiet -c tessera:configFile=<a copy of this config with tiers.professional.disasterRecovery set to { region: us-west-2, rpoHours: 24, rtoHours: 168 }>');
-    expect(plan.steps[4].commands[1]).toContain('BlueprintsTesseraTenantFailoverprofessional????????.template.json');
+    expect(plan.steps[4].commands[2]).toContain('BlueprintsTesseraTenantFailoverprofessional????????.template.json');
     expect(plan.steps[4].detail).toMatch(/Tier professional has disasterRecovery none now/);
   });
 
@@ -178,11 +199,11 @@ describe('failoverPlan', () => {
     const plan = failoverPlan({ ...base, vpcCidr: '10.20.0.0/16', recoveryPoints: { points: [point(1)] } });
     const step = plan.steps[7];
     expect(step.commands).toEqual([
-      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 AvailabilityZones=<the describe-availability-zones lookup\'s output: 2 zone names, comma-separated> DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
       'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs[?starts_with(OutputKey, \'Database\')]"',
     ]);
     // the same stack, template file and parameters as the rebuild, plus the three of the restored instance
-    const rebuildDeploy = plan.steps[4].commands[1];
+    const rebuildDeploy = plan.steps[4].commands[2];
     expect(step.commands[0].startsWith(rebuildDeploy.replace(/ --capabilities CAPABILITY_IAM --role-arn \S+$/, ''))).toBe(true);
     expect(step.commands[0].endsWith(' --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution')).toBe(true);
     expect(step.detail).toMatch(/as in the rebuild \(the provisioning role, --role-arn the execution role/);
@@ -257,7 +278,7 @@ describe('failoverPlan', () => {
     expect(noPlatformDr.steps[4].detail).toContain('runbook binder');
     const known = failoverPlan({ ...base, vpcCidr: '10.64.4.0/22', recoveryPoints: { points: [] } });
     expect(known.steps[4].detail).not.toContain('VpcCidr is not known');
-    expect(known.steps[4].commands[1]).toContain('VpcCidr=10.64.4.0/22 ');
+    expect(known.steps[4].commands[2]).toContain('VpcCidr=10.64.4.0/22 ');
     expect(known.steps[7].commands[0]).toContain('VpcCidr=10.64.4.0/22 ');
   });
 

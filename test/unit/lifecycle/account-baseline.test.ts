@@ -3,12 +3,13 @@ import {
   UpdateTerminationProtectionCommand, type ResourceStatus, type Stack, type StackStatus, type Tag,
 } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
-import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -23,6 +24,8 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(
 
 const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
+/** The tenant account's zones (Deploy blueprint chooses the VPC's). */
+const zones = mockClient(EC2Client);
 const events = mockClient(EventBridgeClient);
 const s3 = mockClient(S3Client);
 
@@ -30,9 +33,14 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, events, s3]) m.reset();
+  for (const m of [cfn, sts, events, s3, zones]) m.reset();
   s3.on(PutObjectCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
+  // a standing stack's subnets (a tenant without recorded zones: Deploy blueprint reads them from its stack)
+  cfn.on(ListStackResourcesCommand).resolves(standingSubnets().resources);
+  zones.on(DescribeSubnetsCommand).resolves(standingSubnets().subnets);
+  s3.on(GetObjectCommand).resolves(blueprintObject());
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
 });
 
@@ -263,7 +271,7 @@ describe('Deploy blueprint (tenant stack through the execution role)', async () 
     cfn.on(DescribeStacksCommand).rejects(notFound);
     cfn.on(CreateStackCommand).resolves({ StackId: 'id' });
     await deploy(state('acme', { blueprint: 'tenant' }));
-    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => p.ParameterKey)).toEqual(['TenantId', 'VpcCidr', 'DatabaseDeletionProtection']);
+    expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => p.ParameterKey)).toEqual(['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection']);
   });
 });
 

@@ -1,13 +1,14 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
-  UpdateStackCommand, type Change, type Stack,
-} from '@aws-sdk/client-cloudformation';
+  UpdateStackCommand, type Change, type Stack, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { STATEFUL_RESOURCE_TYPES } from '../../../lib/stateful-resources.js';
-import { credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 // moto's DescribeChangeSet answers each change with Action, LogicalResourceId and ResourceType
@@ -20,7 +21,11 @@ const { changeSetName, destructiveChanges } = await import('../../../lambdas/lif
 const { requestToken } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
 
 const cfn = mockClient(CloudFormationClient);
+/** The blueprint catalog (Deploy blueprint reads the template it deploys). */
+const templates = mockClient(S3Client);
 const sts = mockClient(STSClient);
+/** The tenant account's zones (Deploy blueprint chooses the VPC's). */
+const zones = mockClient(EC2Client);
 const bus = mockClient(EventBridgeClient);
 
 const UPGRADE_ARN = EXECUTION_ARN;
@@ -42,8 +47,13 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts, bus]) m.reset();
+  for (const m of [cfn, sts, bus, zones]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
+  // a standing stack's subnets (a tenant without recorded zones: Deploy blueprint reads them from its stack)
+  cfn.on(ListStackResourcesCommand).resolves(standingSubnets().resources);
+  zones.on(DescribeSubnetsCommand).resolves(standingSubnets().subnets);
+  templates.on(GetObjectCommand).resolves(blueprintObject());
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   cfn.on(DescribeStacksCommand).resolves(stack());
   cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs-id' });

@@ -1,23 +1,33 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type StackStatus,
-} from '@aws-sdk/client-cloudformation';
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type StackStatus, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 
 const cfn = mockClient(CloudFormationClient);
+/** The blueprint catalog (Deploy blueprint reads the template it deploys). */
+const templates = mockClient(S3Client);
 const sts = mockClient(STSClient);
+/** The tenant account's zones (Deploy blueprint chooses the VPC's). */
+const zones = mockClient(EC2Client);
 
 beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, sts]) m.reset();
+  for (const m of [cfn, sts, zones]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
+  // a standing stack's subnets (a tenant without recorded zones: Deploy blueprint reads them from its stack)
+  cfn.on(ListStackResourcesCommand).resolves(standingSubnets().resources);
+  zones.on(DescribeSubnetsCommand).resolves(standingSubnets().subnets);
+  templates.on(GetObjectCommand).resolves(blueprintObject());
 });
 
 const EXECUTION_ROLE = 'arn:aws:iam::333333333333:role/TesseraBlueprintExecution';

@@ -6,12 +6,13 @@ import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-clo
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution } from '../../../lib/tenant-record.js';
-import { credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, credentials, leased, ownedTags, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -22,6 +23,8 @@ const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
 const events = mockClient(EventBridgeClient);
 const sts = mockClient(STSClient);
+/** The tenant account's zones (Deploy blueprint chooses the VPC's). */
+const zones = mockClient(EC2Client);
 const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
 
@@ -47,8 +50,10 @@ beforeEach(() => {
   setLifecycleEnv();
   records.clear();
   vi.clearAllMocks();
-  for (const m of [cfn, rds, s3, events, sts, logs, kms]) m.reset();
+  for (const m of [cfn, rds, s3, events, sts, logs, kms, zones]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  zones.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
+  s3.on(GetObjectCommand).resolves(blueprintObject());
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   s3.on(PutObjectCommand).resolves({});
   // A create that failed at a VPC endpoint after the database existed; the rollback could not delete

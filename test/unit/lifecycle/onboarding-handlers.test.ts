@@ -1,5 +1,5 @@
-import { CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, UpdateStackCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   AttachPolicyCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
@@ -7,10 +7,11 @@ import {
 } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
-import { credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, standingSubnets, credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, setLifecycleEnv, state, tenant } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 import { forgetSessions } from '../../../lambdas/shared/sessions.js';
 
@@ -32,6 +33,8 @@ const controlMock = vi.hoisted(() => ({
 }));
 
 const orgs = mockClient(OrganizationsClient);
+/** The blueprint catalog (Deploy blueprint reads the template it deploys). */
+const templates = mockClient(S3Client);
 const sts = mockClient(STSClient);
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
@@ -46,6 +49,11 @@ beforeEach(() => {
   vi.clearAllMocks();
   for (const m of [orgs, sts, cfn, ec2, events, sfn]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  ec2.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
+  // a standing stack's subnets (a tenant without recorded zones: Deploy blueprint reads them from its stack)
+  cfn.on(ListStackResourcesCommand).resolves(standingSubnets().resources);
+  ec2.on(DescribeSubnetsCommand).resolves(standingSubnets().subnets);
+  templates.on(GetObjectCommand).resolves(blueprintObject());
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
   orgs.on(ListPoliciesCommand).resolves({ Policies: [{ Id: 'p-quarantine', Name: 'tessera-quarantine' }, { Id: 'p-guard', Name: 'tessera-guardrails' }] });
@@ -412,7 +420,7 @@ describe('Deploy blueprint / Check blueprint', async () => {
       StackName: 'tessera-acme',
       TemplateURL: 'https://tessera-blueprints.s3.us-east-1.amazonaws.com/blueprints/1.0.0/starter.template.json',
       // The database is created unprotected: a create that fails after it exists must be able to roll it back.
-      Parameters: [{ ParameterKey: 'TenantId', ParameterValue: 'acme' }, { ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' }, { ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'false' }],
+      Parameters: [{ ParameterKey: 'TenantId', ParameterValue: 'acme' }, { ParameterKey: 'VpcCidr', ParameterValue: '10.64.0.0/22' }, { ParameterKey: 'AvailabilityZones', ParameterValue: 'us-east-1a,us-east-1b' }, { ParameterKey: 'DatabaseDeletionProtection', ParameterValue: 'false' }],
       EnableTerminationProtection: true, OnFailure: 'ROLLBACK', Capabilities: ['CAPABILITY_NAMED_IAM'],
     });
     expect(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Tags).toEqual([

@@ -1,5 +1,5 @@
 import { CloudFormationClient, ListStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -12,7 +12,7 @@ import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { credentials, leased, setLifecycleEnv, state } from './support.js';
+import { ACCOUNT_ZONES, blueprintObject, credentials, leased, setLifecycleEnv, state } from './support.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
@@ -43,6 +43,8 @@ beforeEach(() => {
   vi.clearAllMocks();
   for (const m of [s3, sts, sq, ec2, rds, cfn, events]) m.reset();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  ec2.on(DescribeAvailabilityZonesCommand).resolves(ACCOUNT_ZONES);
+  s3.on(GetObjectCommand).resolves(blueprintObject());
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   s3.on(GetObjectCommand, { Bucket: 'tessera-blueprints', Key: 'blueprints/1.0.0/starter.template.json' })
     .callsFake(() => ({ Body: sdkStreamMixin(Readable.from([Buffer.from(JSON.stringify(TEMPLATE))])) }));

@@ -97,3 +97,38 @@ export const state = (tenantId = 'acme', extra: Record<string, unknown> = {}) =>
 });
 
 export const credentials = { AccessKeyId: 'AKIA', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 3600_000) };
+
+/**
+ * DescribeAvailabilityZones in the tenant's account (Deploy blueprint chooses the tenant VPC's zones:
+ * lambdas/lifecycle/availability-zones.ts): moto's us-east-1 names and IDs, none EKS refuses among them.
+ */
+export const ACCOUNT_ZONES = {
+  AvailabilityZones: [['a', 'use1-az6'], ['b', 'use1-az1'], ['c', 'use1-az2']].map(([letter, id]) => ({
+    ZoneName: `us-east-1${letter}`, ZoneId: id, ZoneType: 'availability-zone', State: 'available' as const, RegionName: 'us-east-1',
+  })),
+};
+
+/**
+ * GetObject of a tier blueprint from the catalog (*Deploy blueprint* reads the template it deploys to
+ * see whether it declares AvailabilityZones): a template declaring `parameters`; by default the
+ * current blueprints' tenant parameters, AvailabilityZones among them.
+ */
+export function blueprintObject(parameters: readonly string[] = ['TenantId', 'VpcCidr', 'AvailabilityZones', 'DatabaseDeletionProtection', 'GpuNodesMinSize', 'GpuNodesDesiredSize']) {
+  const body = JSON.stringify({ Parameters: Object.fromEntries(parameters.map((p) => [p, { Type: 'String' }])), Resources: {} });
+  return { Body: { transformToString: async () => body } } as never;
+}
+
+/**
+ * A standing tenant stack's subnets (ListStackResources, CDK's logical IDs `…<group>Subnet<n>Subnet<hash>`)
+ * and their zones (DescribeSubnets): subnet `n` of each group in `zones[n-1]`.
+ */
+export function standingSubnets(zones: readonly string[] = ['us-east-1a', 'us-east-1b'], groups: readonly string[] = ['data', 'compute']) {
+  const subnets = groups.flatMap((g) => zones.map((zone, i) => ({ logicalId: `NetworkVpc${g}Subnet${i + 1}SubnetA1B2C3D4`, id: `subnet-${g}${i + 1}`, zone })));
+  return {
+    resources: { StackResourceSummaries: [
+      { LogicalResourceId: 'NetworkVpc8A1E7E9F', PhysicalResourceId: 'vpc-1', ResourceType: 'AWS::EC2::VPC', ResourceStatus: 'CREATE_COMPLETE' as const, LastUpdatedTimestamp: new Date() },
+      ...subnets.map((s) => ({ LogicalResourceId: s.logicalId, PhysicalResourceId: s.id, ResourceType: 'AWS::EC2::Subnet', ResourceStatus: 'CREATE_COMPLETE' as const, LastUpdatedTimestamp: new Date() })),
+    ] },
+    subnets: { Subnets: subnets.map((s) => ({ SubnetId: s.id, AvailabilityZone: s.zone })) },
+  };
+}

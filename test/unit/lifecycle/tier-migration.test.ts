@@ -66,6 +66,68 @@ describe('networkDifferences / migrationRefusal', () => {
   });
 });
 
+/**
+ * The recorded zones (availabilityZones / availabilityZoneIds): their count is the tenant's maxAzs, and a
+ * dedicated-cluster tier in a zone EKS does not support is refused up front. `enterprise` is the dedicated
+ * tier; `lite` an account-isolated tier without a cluster (compute none) with enterprise's network.
+ */
+const zoneConfig = configWith({ tiers: { lite: { ...structuredClone(configWith().tiers.enterprise), compute: { mode: 'none' }, network: { ...configWith().tiers.enterprise.network, tenantCidrPool: '10.112.0.0/12' } } } });
+/** acme on enterprise (or `tier`), its VPC in us-east-1a, us-east-1b (use1-az3: EKS refuses it), us-east-1c. */
+const zonedTenant = (tier = 'enterprise', extra = {}) => tenant({
+  status: 'ACTIVE', blueprintVersion: '1.0.0', tier, isolation: 'account', accountId: '333333333333', vpcCidr: '10.96.0.0/18',
+  availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'], availabilityZoneIds: ['use1-az1', 'use1-az3', 'use1-az2'], ...extra,
+});
+const EKS_REFUSAL = /^account 333333333333, region us-east-1: tenant acme's VPC is in us-east-1b \(zone ID use1-az3\) \(as recorded\), where Amazon EKS does not support clusters/;
+
+describe('recorded zones: their count is the tenant\'s maxAzs; EKS-unsupported zone IDs refuse a dedicated-cluster tier', () => {
+  // defect 4 of the first attempt (ce46d6e): the tenant's maxAzs came from its tier's config only
+  it('takes the tenant\'s maxAzs from its recorded zones, not its tier\'s config (an upgrade after the tier\'s maxAzs changed)', () => {
+    const three = starterTenant({ availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] });
+    expect(networkDifferences(three, tiers, 'starter')).toEqual([{ field: 'maxAzs', tenant: 3, target: 2 }]);
+    expect(migrationRefusal(three, 'starter', tiers)).toMatchObject({ code: 'network_change', message: expect.stringContaining('network.maxAzs is 2, tenant acme\'s 3') });
+    // recorded as many as the tier has: nothing
+    expect(networkDifferences(starterTenant({ availabilityZones: ['us-east-1c', 'us-east-1d'] }), tiers, 'starter')).toEqual([]);
+  });
+
+  // defect 3 of the first attempt (ce46d6e): no up-front refusal; Deploy blueprint checked a tier change only
+  it('refuses a dedicated-cluster tier (change into it, upgrade, repair) whose recorded zones include one EKS does not support, naming zone, zone ID, account and region', () => {
+    expect(migrationRefusal(zonedTenant('lite'), 'enterprise', zoneConfig.tiers, 'us-east-1')).toMatchObject({ code: 'unsupported_zone', message: expect.stringMatching(EKS_REFUSAL) });
+    expect(migrationRefusal(zonedTenant(), 'enterprise', zoneConfig.tiers, 'us-east-1')).toMatchObject({ code: 'unsupported_zone' });
+    // a tier without a cluster: the zone is fine
+    expect(migrationRefusal(zonedTenant(), 'lite', zoneConfig.tiers, 'us-east-1')).toBeUndefined();
+    // zones EKS supports, or no zone IDs recorded (Deploy blueprint looks them up and checks): nothing up front
+    expect(migrationRefusal(zonedTenant('lite', { availabilityZoneIds: ['use1-az1', 'use1-az4', 'use1-az2'] }), 'enterprise', zoneConfig.tiers, 'us-east-1')).toBeUndefined();
+    expect(migrationRefusal(zonedTenant('lite', { availabilityZoneIds: undefined }), 'enterprise', zoneConfig.tiers, 'us-east-1')).toBeUndefined();
+  });
+
+  it('Begin change refuses it with InvalidRequest before the lease (a StartExecution from elsewhere, a rolling upgrade\'s run)', async () => {
+    const begin = (await import('../../../lambdas/lifecycle/begin-change.js')).handler;
+    useConfig(zoneConfig);
+    for (const [record, change, kind] of [[zonedTenant('lite'), { tier: 'enterprise' }, 'change'], [zonedTenant(), { blueprintVersion: '2.0.0' }, 'upgrade'], [zonedTenant(), { repair: true }, 'change']] as const) {
+      records.set('acme', record);
+      await expect(begin({ ...state(), kind, change })).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(EKS_REFUSAL) });
+      expect(records.get('acme')).toEqual(record);
+    }
+  });
+
+  it('the admin API answers 400 unsupported_zone where the request enters: a tier change into the dedicated tier, an upgrade, a repair; nothing starts', async () => {
+    const { handler } = await import('../../../lambdas/admin/admin-api.js');
+    process.env[ENV.changeStateMachineArn] = 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-change';
+    const patch = (change: object) => handler({ httpMethod: 'PATCH', resource: '/admin/tenants/{id}', headers: {}, requestContext: { requestId: 'api-req-1' }, pathParameters: { id: 'acme' }, body: JSON.stringify(change) } as unknown as APIGatewayProxyEvent);
+    useConfig(zoneConfig);
+    for (const [record, change] of [[zonedTenant('lite'), { tier: 'enterprise' }], [zonedTenant(), { blueprintVersion: '2.0.0' }], [zonedTenant(), { repair: true }]] as const) {
+      records.set('acme', record);
+      const res = await patch(change);
+      expect(res.statusCode).toBe(400);
+      expect(JSON.parse(res.body).error).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_zone', param: 'tier', message: expect.stringMatching(EKS_REFUSAL) });
+    }
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    // the same tenant to the tier without a cluster: accepted
+    records.set('acme', zonedTenant());
+    expect((await patch({ tier: 'lite' })).statusCode).toBe(202);
+  });
+});
+
 describe('Begin change: another tenant network', async () => {
   const begin = (await import('../../../lambdas/lifecycle/begin-change.js')).handler;
 
