@@ -124,6 +124,15 @@ const FAKE_EMBEDDING = Array.from({ length: EMBEDDING_DIMENSIONS }, (_, i) => Nu
 
 export class FakeUpstream {
   readonly requests: Array<Record<string, any>> = [];
+  /**
+   * Misbehaving mode: a non-scripted chat answer that ignores `max_tokens`/`max_completion_tokens`:
+   * `words` words ("w0 w1 …"), as text or (`toolCall`) as one tool call's arguments, whole or one
+   * word an event (written one at a time, so a gateway that closes the stream early is seen in
+   * `overrunStreams`), with usage (completion tokens = `words`) or (`usage: false`) without.
+   */
+  ignoreLimits: { words: number; usage?: boolean; toolCall?: boolean } | undefined;
+  /** Streams answered in `ignoreLimits` mode: events written before the connection closed, of how many. */
+  readonly overrunStreams: Array<{ written: number; total: number }> = [];
   readonly failures = new Map<string, { status: number; times: number }>();
   delayMs = 0;
   /** Requests answered from the script (or, with `scriptOnly`, every chat request). */
@@ -166,6 +175,8 @@ export class FakeUpstream {
     this.requests.length = 0;
     this.failures.clear();
     this.delayMs = 0;
+    this.ignoreLimits = undefined;
+    this.overrunStreams.length = 0;
   }
 
   async start(): Promise<this> {
@@ -187,6 +198,7 @@ export class FakeUpstream {
           return void res.writeHead(failure.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'injected failure', type: 'server_error' } }));
         }
         if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+        if (this.ignoreLimits) return void (await this.overrun(body, this.ignoreLimits, res));
         const answer = echoAnswer(body);
         if (this.memoize && !this.failures.size) this.memo(`${req.url}\n${rawBody}`, answer);
         if (answer.events) {
@@ -201,6 +213,39 @@ export class FakeUpstream {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/v1`;
     return this;
+  }
+
+  /** The `ignoreLimits` answer (see there). */
+  private async overrun(body: any, mode: { words: number; usage?: boolean; toolCall?: boolean }, res: ServerResponse): Promise<void> {
+    const words = Array.from({ length: mode.words }, (_, i) => `w${i}`);
+    const usage = mode.usage === false ? {} : { usage: { prompt_tokens: 11, completion_tokens: mode.words, total_tokens: 11 + mode.words } };
+    const base = { id: 'up-over', created: 1, model: body.model };
+    const finish = mode.toolCall ? 'tool_calls' : 'stop';
+    if (!body.stream) {
+      const message = mode.toolCall
+        ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: JSON.stringify({ text: words.join(' ') }) } }] }
+        : { role: 'assistant', content: words.join(' ') };
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: finish }], ...usage }));
+    }
+    const delta = (i: number) => (mode.toolCall
+      ? { tool_calls: [{ index: 0, ...(i === 0 ? { id: 'call_1', type: 'function' } : {}), function: { ...(i === 0 ? { name: 'f' } : {}), arguments: `${i === 0 ? '{"text":"' : ' '}${words[i]}` } }] }
+      : { content: `${i === 0 ? '' : ' '}${words[i]}` });
+    const events = words.map((_, i) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: delta(i), finish_reason: null }] })}\n\n`);
+    events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: mode.toolCall ? { tool_calls: [{ index: 0, function: { arguments: '"}' } }] } : {}, finish_reason: finish }] })}\n\n`);
+    if (mode.usage !== false) events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], ...usage })}\n\n`);
+    events.push('data: [DONE]\n\n');
+    const record = { written: 0, total: events.length };
+    this.overrunStreams.push(record);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    let closed = false;
+    res.on('close', () => (closed = true));
+    for (const event of events) {
+      if (closed) return;
+      res.write(event);
+      record.written += 1;
+      await new Promise((r) => setImmediate(r));
+    }
+    res.end();
   }
 
   /**

@@ -12,6 +12,7 @@ import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoade
 import { CallerGone, callerErrorOf } from '../upstream-calls.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent } from './message-texts.js';
+import { capAnswer, OutputLimiter, outputLimitOf, reportedCompletion, ToolCallsOverLimit } from './output-limit.js';
 import { billedUsage } from './reported-usage.js';
 import type { ChatRequestBody } from './request-schema.js';
 import { StreamRelay } from './stream-relay.js';
@@ -37,7 +38,23 @@ export class ChatExchange {
     readonly body: ChatRequestBody,
     readonly promptTokens: number,
     private readonly reservation: Reservation,
+    /** Completion tokens each choice may have (outputLimitOf): the gateway holds the upstream to it. */
+    readonly outputLimit: number = Number.POSITIVE_INFINITY,
+    /** Answers the request asks for (`n`). */
+    readonly choices = 1,
   ) {}
+
+  /**
+   * Notes an upstream that answered past the request's output limit: a warning in the log and
+   * in the audit record's detail (`warning: upstream_overran_limit`, the limit and the counts).
+   * The usage is billed as it came (the platform was charged for it).
+   */
+  overran(used: ModelEntry, counts: { counted: number; reported?: number }): void {
+    const detail = { warning: 'upstream_overran_limit', outputLimit: this.outputLimit, countedCompletionTokens: counts.counted, ...(counts.reported !== undefined ? { reportedCompletionTokens: counts.reported } : {}) };
+    this.r.audit.detail ??= {};
+    Object.assign(this.r.audit.detail, detail); // in place: an endpoint may hold the detail object
+    console.warn(JSON.stringify({ level: 'WARN', message: 'upstream_overran_limit: the upstream answered past the request\'s output limit', requestId: this.r.audit.requestId, tenantId: this.r.caller.tenantId, model: used.id, ...detail }));
+  }
 
   /** The model, then the tenant's fallbacks. */
   get chain(): ModelEntry[] {
@@ -80,7 +97,7 @@ export async function runChat<T>(pipeline: RequestPipeline, r: PipelineRequest, 
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
   const promptTokens = countPromptTokens(guarded);
   const reservation = await pipeline.reserve(r, model, promptTokens, limit.reserve * choices);
-  const x = new ChatExchange(pipeline, r, model, guarded, promptTokens, reservation);
+  const x = new ChatExchange(pipeline, r, model, guarded, promptTokens, reservation, outputLimitOf(guarded, limit.reserve), choices);
   try {
     return await call(x);
   } catch (e) {
@@ -143,6 +160,9 @@ function answerText(result: ChatCompletion): string {
 
 /**
  * The whole answer: the upstream's, settled (the tokens were spent whether or not it is shown),
+ * held to the request's output limit (an upstream that ignored it: each choice's content cut to
+ * the limit with finish_reason `length`, tool calls over it a 502 `upstream_overrun`; billed as
+ * reported, warned as `upstream_overran_limit`: capAnswer in output-limit.ts),
  * with the gateway's `id` and the catalog model, OpenAI's finish reasons, then the tenant's output
  * guardrails: Bedrock ApplyGuardrail (a blocked answer becomes OpenAI's filtered answer: content
  * replaced, finish_reason `content_filter`) and PII redaction of every answer text.
@@ -156,7 +176,18 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   // reported none, and the usage ledger's reconciliation count when it did).
   const { usage, estimated, counted } = usageOf(result.usage, x.promptTokens, () => answerText(result));
   await x.settle(model, usage, estimated, counted);
-  const answer: ChatCompletion = { ...result, id, model: model.id, usage, choices: (result.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
+  // An upstream that ignored the limit: billed as it reported (or as counted), shown up to the limit.
+  let capped: ReturnType<typeof capAnswer>;
+  try {
+    capped = capAnswer(result, x.outputLimit);
+  } catch (e) {
+    if (!(e instanceof ToolCallsOverLimit)) throw e;
+    x.overran(model, { counted: counted - x.promptTokens, reported: reportedCompletion(result.usage) });
+    throw new GatewayError(502, `the upstream answered past the request's output limit of ${x.outputLimit} tokens with tool calls; cut tool-call arguments would not be valid JSON (${e.message})`, 'upstream_error', 'upstream_overrun');
+  }
+  const reported = reportedCompletion(result.usage);
+  if (capped.cut || (reported !== undefined && reported > x.outputLimit * x.choices)) x.overran(model, { counted: capped.largest, reported });
+  const answer: ChatCompletion = { ...capped.answer, id, model: model.id, usage, choices: (capped.answer.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
   const g = r.policy.gateway.guardrails;
   if (g.bedrockGuardrailId) {
     const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, answer.choices.map((c) => textOfContent(c.message.content)), 'OUTPUT');
@@ -197,8 +228,11 @@ export interface StreamEnd {
 }
 
 /**
- * The streamed answer: the upstream's chunks through a `StreamRelay` (gateway id and catalog
- * model, OpenAI's finish reasons, PII redaction of the answer when the tenant asks) into `sink`,
+ * The streamed answer: the upstream's chunks held to the request's output limit (`OutputLimiter`:
+ * a choice that passes it ends with finish_reason `length`, and once every choice has ended the
+ * upstream is closed; billed as counted, warned as `upstream_overran_limit`), through a
+ * `StreamRelay` (gateway id and catalog model, OpenAI's finish reasons, PII redaction of the
+ * answer when the tenant asks) into `sink`,
  * which is opened after the first chunk (a failure before it is the caller's JSON error, with
  * retries and fallbacks). A failure after it (an upstream error event, a timeout, a stream cut
  * before every choice finished) is returned for the endpoint to report in its stream; the caller
@@ -212,6 +246,15 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const open = await pipeline.upstream.stream(chain, { body: x.body, tenantId: r.caller.tenantId }, r.signal);
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called); // to the first chunk
   const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
+  // The gateway holds the upstream to the request's output limit (an upstream may ignore it).
+  const limiter = new OutputLimiter(x.outputLimit, x.choices);
+  /** One upstream chunk: held to the limit, relayed, sent; false when the stream is to end here. */
+  const step = async (chunk: ChatCompletionChunk): Promise<boolean> => {
+    const kept = limiter.pass(chunk);
+    const out = kept && relay.relay(kept);
+    if (out) await sink.chunk(out);
+    return !limiter.over;
+  };
   let failure: GatewayError | undefined;
   let opened = false;
   try {
@@ -219,14 +262,12 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
     // closes the upstream stream and settles what it produced.
     await sink.open();
     opened = true;
-    if (open.first) {
-      const out = relay.relay(open.first);
-      if (out) await sink.chunk(out);
-    }
-    for await (const chunk of open.rest) {
-      if (r.signal.aborted) throw new CallerGone(); // even from a provider that does not honour the abort
-      const out = relay.relay(chunk);
-      if (out) await sink.chunk(out);
+    let going = open.first ? await step(open.first) : true;
+    if (going) {
+      for await (const chunk of open.rest) {
+        if (r.signal.aborted) throw new CallerGone(); // even from a provider that does not honour the abort
+        if (!(going = await step(chunk))) break; // leaving the loop closes the upstream (aborts its request)
+      }
     }
   } catch (e) {
     if (e instanceof CallerGone || r.signal.aborted) {
@@ -247,7 +288,8 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   // What the relay held back goes out, unless nobody is there to read it (the sink may not even be open).
   for (const chunk of relay.drain()) if (chunk && r.audit.outcome !== 'cancelled') await sink.chunk(chunk);
   noteResponsePii(r, relay.piiFound);
-  const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced);
+  const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced + limiter.dropped);
+  if (limiter.cut.size) x.overran(open.model, { counted: countCompletionTokens(relay.produced + limiter.dropped), reported: reportedCompletion(relay.usage) });
   await x.settle(open.model, usage, estimated, counted);
   return { cancelled: r.audit.outcome === 'cancelled', failure, usage, reported: relay.usage !== undefined, model: open.model };
 }

@@ -1,0 +1,157 @@
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import { countCompletionTokens } from '../token-count.js';
+import { textOfContent } from './message-texts.js';
+
+/**
+ * The output limit of a chat request, per choice: the lower of the caller's `max_tokens` /
+ * `max_completion_tokens` (the tenant's cap is sent as `max_completion_tokens` when the caller sent
+ * neither), never more than what was reserved per choice (`reserve`: the model's maximum when no
+ * limit was sent). The gateway enforces it itself (`OutputLimiter`, `capAnswer`): an upstream that
+ * ignores the limit must not spend past the tenant's cap and budgets.
+ */
+export function outputLimitOf(body: { max_tokens?: number | null; max_completion_tokens?: number | null }, reserve: number): number {
+  const sent = [body.max_tokens, body.max_completion_tokens].filter((v): v is number => typeof v === 'number');
+  return Math.min(reserve, ...sent);
+}
+
+/** What a delta says, for the count: content (a string or its text parts), refusal, tool names and arguments. */
+function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined): string {
+  if (!delta) return '';
+  let text = textOfContent(delta.content as string | ChatCompletionContentPart[] | null | undefined) + (delta.refusal ?? '');
+  for (const t of delta.tool_calls ?? []) text += (t.function?.name ?? '') + (t.function?.arguments ?? '');
+  return text;
+}
+
+/**
+ * The longest prefix of `text` (whole code points) whose o200k count, after `before`, stays within
+ * `limit` tokens (binary search: the count of a prefix grows with its length).
+ */
+export function prefixWithin(text: string, limit: number, before = ''): string {
+  const points = Array.from(text);
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (countCompletionTokens(before + points.slice(0, mid).join('')) <= limit) lo = mid;
+    else hi = mid - 1;
+  }
+  return points.slice(0, lo).join('');
+}
+
+interface Counted {
+  /** Everything the choice said so far (what was relayed of it). */
+  text: string;
+  /** Its count: exact after a recount, then plus the count of each delta since (an estimate at or a little above the exact count). */
+  tokens: number;
+}
+
+/**
+ * Enforces a request's output limit on an upstream's chunks, before they are relayed: each choice's
+ * output is counted as it comes (o200k, the tokenizer that settles usage the upstream does not
+ * report); the delta that passes the limit is cut to what fits (its text; a tool-call fragment in
+ * it is left out) and ends its choice with finish_reason `length`, as OpenAI ends a length-limited
+ * choice. Later deltas of that choice are dropped (their text is kept in `dropped`: the upstream
+ * produced it, the usage estimate counts it). `over` says when the stream is to end: every choice
+ * of the request has ended and at least one was cut (the upstream is then closed).
+ *
+ * Counting: each delta is counted alone and added (cheap: short deltas are cached); only when that
+ * sum passes the limit is the choice's whole text counted again, exactly, so a long answer is
+ * recounted a few times near its limit, not at every chunk.
+ */
+export class OutputLimiter {
+  private readonly counts = new Map<number, Counted>();
+  private readonly ended = new Set<number>();
+  /** Choices cut at the limit. */
+  readonly cut = new Set<number>();
+  /** Text the upstream produced past the limit, not relayed. */
+  dropped = '';
+
+  constructor(readonly limit: number, private readonly choices: number) {}
+
+  /** Whether every choice has ended and the limit cut at least one: stop reading the upstream. */
+  get over(): boolean {
+    if (this.cut.size === 0) return false;
+    for (let i = 0; i < this.choices; i++) if (!this.ended.has(i)) return false;
+    return true;
+  }
+
+  /** The gateway's count of the longest choice (for the overrun warning). */
+  get largestCount(): number {
+    return Math.max(0, ...[...this.counts.values()].map((c) => countCompletionTokens(c.text)));
+  }
+
+  /** The chunk as it may be relayed (choices past the limit cut or left out), or undefined when nothing of it is. */
+  pass(chunk: ChatCompletionChunk): ChatCompletionChunk | undefined {
+    const choices = chunk.choices ?? [];
+    if (choices.length === 0) return chunk;
+    const out: ChatCompletionChunk.Choice[] = [];
+    for (const c of choices) {
+      const kept = this.choice(c);
+      if (kept) out.push(kept);
+    }
+    if (out.length === 0 && !chunk.usage) return undefined;
+    return { ...chunk, choices: out };
+  }
+
+  private choice(c: ChatCompletionChunk.Choice): ChatCompletionChunk.Choice | undefined {
+    const piece = deltaText(c.delta);
+    if (this.cut.has(c.index) || this.ended.has(c.index)) {
+      this.dropped += piece;
+      return undefined;
+    }
+    let n = this.counts.get(c.index);
+    if (!n) this.counts.set(c.index, (n = { text: '', tokens: 0 }));
+    const estimate = n.tokens + (piece ? countCompletionTokens(piece) : 0);
+    const before = n.text;
+    n.text += piece;
+    n.tokens = estimate;
+    if (estimate > this.limit) n.tokens = countCompletionTokens(n.text);
+    if (n.tokens <= this.limit) {
+      if (c.finish_reason) this.ended.add(c.index);
+      return c;
+    }
+    // Past the limit: what fits of this delta's text goes out, and the choice ends with `length`.
+    const content = typeof c.delta?.content === 'string' ? prefixWithin(c.delta.content, this.limit, before) : '';
+    n.text = before + content;
+    this.dropped += piece.slice(content.length);
+    this.cut.add(c.index);
+    this.ended.add(c.index);
+    const { tool_calls: _calls, refusal: _refusal, content: _content, ...rest } = c.delta ?? {};
+    return { ...c, delta: { ...rest, ...(content ? { content } : {}) }, finish_reason: 'length' };
+  }
+}
+
+/** Thrown for a whole answer whose tool calls pass the output limit: cut arguments would not be JSON. */
+export class ToolCallsOverLimit extends Error {}
+
+/**
+ * A whole answer held to the output limit per choice (o200k counts of content, refusal and tool
+ * calls): a choice over it has its content cut to what fits after its refusal and finish_reason
+ * `length`. Returns the answer unchanged when every choice is within the limit.
+ * @throws ToolCallsOverLimit when a choice over the limit has tool calls (the endpoint answers 502
+ *   `upstream_overrun`: truncated JSON arguments would be an unusable call, and a call dropped from
+ *   a tool_calls answer would change what the caller does next)
+ */
+export function capAnswer(answer: ChatCompletion, limit: number): { answer: ChatCompletion; cut: boolean; largest: number } {
+  let cut = false;
+  let largest = 0;
+  const choices = (answer.choices ?? []).map((c) => {
+    const m = c.message;
+    const content = textOfContent(m?.content as string | ChatCompletionContentPart[] | null | undefined);
+    const calls = (m?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('');
+    const tokens = countCompletionTokens(`${content}${m?.refusal ?? ''}${calls}`);
+    largest = Math.max(largest, tokens);
+    if (tokens <= limit) return c;
+    if (m?.tool_calls?.length) throw new ToolCallsOverLimit(`choice ${c.index} has tool calls and ${tokens} completion tokens, over the limit of ${limit}`);
+    cut = true;
+    const room = Math.max(0, limit - (m?.refusal ? countCompletionTokens(m.refusal) : 0));
+    return { ...c, message: { ...m, content: prefixWithin(content, room) }, finish_reason: 'length' as const };
+  });
+  return { answer: cut ? { ...answer, choices } : answer, cut, largest };
+}
+
+/** The completion tokens an upstream reported, when it reported any. */
+export function reportedCompletion(usage: CompletionUsage | null | undefined): number | undefined {
+  return typeof usage?.completion_tokens === 'number' ? usage.completion_tokens : undefined;
+}

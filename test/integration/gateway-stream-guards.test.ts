@@ -1,0 +1,130 @@
+// Streams and whole answers held to the output limit (found by the hostile gw2 test: an upstream
+// that ignores max_tokens spent past the tenant's cap and budgets).
+import OpenAI from 'openai';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { countCompletionTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { serveGateway } from '../support/local-gateway.js';
+import { configWith } from '../support/config-with.js';
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+const BIG = 'openai-compatible/big';
+const SMALL = 'openai-compatible/default';
+const guardrails = (bedrockGuardrailId?: string) => ({ redactPii: false, redactResponses: false, promptInjectionScreen: false, ...(bedrockGuardrailId ? { bedrockGuardrailId } : {}) });
+
+beforeAll(async () => {
+  await loadTokenizer();
+  upstream = await new FakeUpstream().start();
+  const model = (id: string, up: string, maxOutputTokens: number) => ({ id, upstream: up, inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens });
+  const config = configWith({ gateway: { models: [model(SMALL, 'default', 100), model(BIG, 'big', 50_000)], upstreamRetries: 0, upstreamTimeoutMs: 5000 } });
+  gw = await serveGateway(config, upstream.url, [
+    localTenant('plain', 'enterprise', { gateway: { fallbacks: [], guardrails: guardrails(), auditPromptText: false } }),
+    localTenant('capped', 'enterprise', { gateway: { maxTokens: 20, fallbacks: [], guardrails: guardrails(), auditPromptText: false } }),
+    localTenant('budget', 'enterprise', { gateway: { monthlyTokenBudget: 3000, fallbacks: [], guardrails: guardrails(), auditPromptText: false } }),
+  ]);
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+afterEach(() => upstream.reset());
+
+const client = async (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: await gw.token(tenant), maxRetries: 0 });
+const audit = (id: string) => gw.audit.records.find((r) => r.requestId === id)!;
+
+async function readChat(stream: AsyncIterable<OpenAI.ChatCompletionChunk>) {
+  let text = '';
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | undefined;
+  let id = '';
+  for await (const chunk of stream) {
+    id = chunk.id;
+    text += chunk.choices[0]?.delta?.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+    usage = chunk.usage ?? usage;
+  }
+  return { text, finish, usage, id };
+}
+
+describe('the output limit, held by the gateway against an upstream that ignores it', () => {
+  it('ends a chat stream with finish_reason length at the tenant\'s cap, closes the upstream, bills what was produced and warns', async () => {
+    upstream.ignoreLimits = { words: 3000, usage: false };
+    const { text, finish, usage, id } = await readChat(await (await client('capped')).chat.completions.create({ model: BIG, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'go' }] }));
+    expect(finish).toBe('length');
+    expect(countCompletionTokens(text)).toBeLessThanOrEqual(20);
+    expect(countCompletionTokens(text)).toBeGreaterThanOrEqual(15);
+    expect(upstream.overrunStreams[0].written).toBeLessThan(upstream.overrunStreams[0].total);
+    expect(usage!.completion_tokens).toBeGreaterThanOrEqual(20);
+    expect(usage!.completion_tokens).toBeLessThan(1000);
+    expect(audit(id)).toMatchObject({ status: 200, usageEstimated: true, detail: { warning: 'upstream_overran_limit', outputLimit: 20 } });
+  });
+
+  it('holds a stream to the caller\'s max_tokens below the cap, and to the model\'s maximum with neither', async () => {
+    const c = await client('capped');
+    upstream.ignoreLimits = { words: 3000, usage: false };
+    const low = await readChat(await c.chat.completions.create({ model: BIG, stream: true, max_tokens: 8, messages: [{ role: 'user', content: 'go' }] }));
+    expect(low.finish).toBe('length');
+    expect(countCompletionTokens(low.text)).toBeLessThanOrEqual(8);
+    upstream.ignoreLimits = { words: 3000, usage: false };
+    const open = await readChat(await (await client('plain')).chat.completions.create({ model: SMALL, stream: true, messages: [{ role: 'user', content: 'go' }] }));
+    expect(open.finish).toBe('length');
+    expect(countCompletionTokens(open.text)).toBeLessThanOrEqual(100);
+    expect(countCompletionTokens(open.text)).toBeGreaterThan(90);
+  });
+
+  it('cuts a whole chat answer to the cap with finish_reason length, bills the reported usage and warns', async () => {
+    upstream.ignoreLimits = { words: 3000, usage: true };
+    const out = await (await client('capped')).chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'go' }] });
+    expect(out.choices[0].finish_reason).toBe('length');
+    expect(countCompletionTokens(out.choices[0].message.content!)).toBeLessThanOrEqual(20);
+    expect(out.choices[0].message.content!.startsWith('w0 w1')).toBe(true);
+    expect(out.usage!.completion_tokens).toBe(3000);
+    expect(audit(out.id)).toMatchObject({ completionTokens: 3000, detail: { warning: 'upstream_overran_limit', outputLimit: 20, reportedCompletionTokens: 3000 } });
+  });
+
+  it('refuses a whole answer whose tool calls pass the limit with 502 upstream_overrun, and bills it', async () => {
+    upstream.ignoreLimits = { words: 3000, usage: true, toolCall: true };
+    const err = await (await client('capped')).chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'go' }], tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] }).catch((e) => e);
+    expect(err).toMatchObject({ status: 502, code: 'upstream_overrun' });
+    const record = gw.audit.records.at(-1)!;
+    expect(record).toMatchObject({ status: 502, completionTokens: 3000, detail: { warning: 'upstream_overran_limit' } });
+  });
+
+  it('ends a streamed tool call at the limit with finish_reason length', async () => {
+    upstream.ignoreLimits = { words: 3000, usage: false, toolCall: true };
+    const stream = await (await client('capped')).chat.completions.create({ model: BIG, stream: true, messages: [{ role: 'user', content: 'go' }], tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] });
+    let args = '';
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toBe('length');
+    expect(countCompletionTokens(`f${args}`)).toBeLessThanOrEqual(20);
+  });
+
+  it('ends a Responses stream and a whole Response as incomplete (max_output_tokens) at the cap', async () => {
+    const c = await client('capped');
+    upstream.ignoreLimits = { words: 3000, usage: false };
+    const streamed = await c.responses.stream({ model: BIG, input: 'go' }).finalResponse();
+    expect([streamed.status, streamed.incomplete_details]).toEqual(['incomplete', { reason: 'max_output_tokens' }]);
+    expect(countCompletionTokens(streamed.output_text)).toBeLessThanOrEqual(20);
+    expect(upstream.overrunStreams[0].written).toBeLessThan(upstream.overrunStreams[0].total);
+    upstream.ignoreLimits = { words: 3000, usage: true };
+    const whole = await c.responses.create({ model: BIG, input: 'go', max_output_tokens: 16 });
+    expect([whole.status, whole.incomplete_details]).toEqual(['incomplete', { reason: 'max_output_tokens' }]);
+    expect(countCompletionTokens(whole.output_text)).toBeLessThanOrEqual(16);
+    expect(whole.usage!.output_tokens).toBe(3000);
+  });
+
+  it('keeps a monthly token budget: a max_tokens 50 stream spends about 50 completion tokens, not the upstream\'s 3,000 words', async () => {
+    upstream.ignoreLimits = { words: 3000, usage: false };
+    const { finish, id } = await readChat(await (await client('budget')).chat.completions.create({ model: BIG, stream: true, max_tokens: 50, messages: [{ role: 'user', content: 'go' }] }));
+    expect(finish).toBe('length');
+    const record = audit(id);
+    expect(record.completionTokens).toBeGreaterThanOrEqual(50);
+    expect(record.completionTokens).toBeLessThan(200);
+  });
+});

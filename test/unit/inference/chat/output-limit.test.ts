@@ -1,0 +1,67 @@
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { capAnswer, OutputLimiter, outputLimitOf, prefixWithin, ToolCallsOverLimit } from '../../../../lambdas/inference/chat/output-limit.js';
+import { countCompletionTokens, loadTokenizer } from '../../../../lambdas/inference/token-count.js';
+
+beforeAll(async () => void (await loadTokenizer()));
+
+const chunk = (index: number, content: string, finish: ChatCompletionChunk.Choice['finish_reason'] = null): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index, delta: { content }, finish_reason: finish, logprobs: null }] });
+const words = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ` w${from + i}`).join('');
+
+describe('outputLimitOf', () => {
+  it('is the lowest limit sent, never above the reservation per choice', () => {
+    expect(outputLimitOf({ max_tokens: 50, max_completion_tokens: 30 }, 100)).toBe(30);
+    expect(outputLimitOf({ max_completion_tokens: 500 }, 100)).toBe(100);
+    expect(outputLimitOf({}, 4096)).toBe(4096);
+    expect(outputLimitOf({ max_tokens: null }, 64)).toBe(64);
+  });
+});
+
+describe('OutputLimiter', () => {
+  it('passes chunks within the limit as they are, cuts the one that passes it and ends its choice with length', () => {
+    const limiter = new OutputLimiter(20, 1);
+    const first = chunk(0, words(5));
+    expect(limiter.pass(first)).toEqual(first);
+    const crossing = limiter.pass(chunk(0, words(40, 5)))!;
+    expect(crossing.choices[0].finish_reason).toBe('length');
+    expect(countCompletionTokens(words(5) + crossing.choices[0].delta.content!)).toBeLessThanOrEqual(20);
+    expect(countCompletionTokens(words(5) + crossing.choices[0].delta.content!)).toBeGreaterThanOrEqual(18);
+    expect(limiter.over).toBe(true);
+    expect(limiter.pass(chunk(0, ' more'))).toBeUndefined();
+    expect(limiter.dropped.endsWith(' more')).toBe(true);
+  });
+
+  it('with n choices, ends only the one over the limit and says over once every choice has ended', () => {
+    const limiter = new OutputLimiter(10, 2);
+    const out = limiter.pass({ ...chunk(0, words(30)), choices: [chunk(0, words(30)).choices[0], chunk(1, ' short').choices[0]] })!;
+    expect(out.choices.map((c) => c.finish_reason)).toEqual(['length', null]);
+    expect(limiter.over).toBe(false);
+    expect(limiter.pass(chunk(1, '', 'stop'))!.choices[0].finish_reason).toBe('stop');
+    expect(limiter.over).toBe(true);
+  });
+
+  it('never cuts an answer that ends within its limit', () => {
+    const limiter = new OutputLimiter(1000, 1);
+    for (let i = 0; i < 100; i++) expect(limiter.pass(chunk(0, ` w${i}`))!.choices[0].finish_reason).toBeNull();
+    expect(limiter.pass(chunk(0, '', 'stop'))!.choices[0].finish_reason).toBe('stop');
+    expect(limiter.cut.size).toBe(0);
+  });
+});
+
+describe('capAnswer and prefixWithin', () => {
+  const answer = (message: ChatCompletion.Choice['message']): ChatCompletion => ({ id: 'a', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message, finish_reason: 'stop', logprobs: null }] });
+
+  it('cuts each choice\'s content to the limit with finish_reason length, whole code points', () => {
+    const { answer: out, cut } = capAnswer(answer({ role: 'assistant', content: words(100), refusal: null }), 12);
+    expect(cut).toBe(true);
+    expect(out.choices[0].finish_reason).toBe('length');
+    expect(countCompletionTokens(out.choices[0].message.content!)).toBeLessThanOrEqual(12);
+    expect(prefixWithin('😀😀😀😀', 2)).not.toMatch(/[\ud800-\udbff]$/);
+  });
+
+  it('leaves an answer within the limit as it is, and refuses tool calls over it', () => {
+    const within = answer({ role: 'assistant', content: 'short', refusal: null });
+    expect(capAnswer(within, 12).answer).toBe(within);
+    expect(() => capAnswer(answer({ role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: JSON.stringify({ t: words(100) }) } }] }), 12)).toThrow(ToolCallsOverLimit);
+  });
+});
