@@ -56,7 +56,7 @@ export interface GatewayDeps {
   audit: AuditSink;
   /** Awaited before the response ends (Lambda) or written after it (local server). @default false */
   awaitAudit?: boolean;
-  /** Bedrock ApplyGuardrail on the caller's input and on non-streamed answers, for tenants that configure a guardrail. @default - Bedrock's, loaded on first use */
+  /** Bedrock ApplyGuardrail on the caller's input and on answers (streamed ones in windows: chat/output-guard.ts), for tenants that configure a guardrail. @default - Bedrock's, loaded on first use */
   applyGuardrail?: ApplyGuardrail;
   /** OpenAI's fine-tuning API (`/v1/fine_tuning/jobs...`). @default - not served here (404) */
   fineTuning?: FineTuningService;

@@ -1,7 +1,9 @@
-// Streams and whole answers held to the output limit (found by the hostile gw2 test: an upstream
-// that ignores max_tokens spent past the tenant's cap and budgets).
+// Streams and whole answers held to the tenant's Bedrock output guardrail and to the output limit
+// (found by the hostile gw2 test: streams skipped the output guardrail; an upstream that ignores
+// max_tokens spent past the tenant's cap and budgets).
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { GUARD_CONTEXT_CHARS, GUARD_WINDOW_CHARS } from '../../lambdas/inference/chat/output-guard.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
 import { countCompletionTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
@@ -20,6 +22,7 @@ beforeAll(async () => {
   const model = (id: string, up: string, maxOutputTokens: number) => ({ id, upstream: up, inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens });
   const config = configWith({ gateway: { models: [model(SMALL, 'default', 100), model(BIG, 'big', 50_000)], upstreamRetries: 0, upstreamTimeoutMs: 5000 } });
   gw = await serveGateway(config, upstream.url, [
+    localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: guardrails('gr-abc:3'), auditPromptText: false } }),
     localTenant('plain', 'enterprise', { gateway: { fallbacks: [], guardrails: guardrails(), auditPromptText: false } }),
     localTenant('capped', 'enterprise', { gateway: { maxTokens: 20, fallbacks: [], guardrails: guardrails(), auditPromptText: false } }),
     localTenant('budget', 'enterprise', { gateway: { monthlyTokenBudget: 3000, fallbacks: [], guardrails: guardrails(), auditPromptText: false } }),
@@ -34,6 +37,21 @@ afterEach(() => upstream.reset());
 const client = async (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: await gw.token(tenant), maxRetries: 0 });
 const audit = (id: string) => gw.audit.records.find((r) => r.requestId === id)!;
 
+/** Bedrock ApplyGuardrail mocked: INPUT passes; OUTPUT blocks a text containing `blockWord`. Returns the OUTPUT texts checked. */
+async function mockGuardrail(blockWord: string) {
+  const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+  const { mockClient } = await import('aws-sdk-client-mock');
+  const bedrock = mockClient(BedrockRuntimeClient);
+  const outputs: string[][] = [];
+  bedrock.on(ApplyGuardrailCommand).callsFake((input: { source: string; content: Array<{ text: { text: string } }> }) => {
+    const texts = input.content.map((c) => c.text.text);
+    if (input.source === 'OUTPUT') outputs.push(texts);
+    const blocked = input.source === 'OUTPUT' && texts.some((t) => t.includes(blockWord));
+    return blocked ? { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'I cannot share that answer.' }], assessments: [] } : { action: 'NONE', outputs: [], assessments: [] };
+  });
+  return { outputs, restore: () => bedrock.restore() };
+}
+
 async function readChat(stream: AsyncIterable<OpenAI.ChatCompletionChunk>) {
   let text = '';
   let finish: string | null = null;
@@ -47,6 +65,132 @@ async function readChat(stream: AsyncIterable<OpenAI.ChatCompletionChunk>) {
   }
   return { text, finish, usage, id };
 }
+
+describe('a stream with the tenant\'s Bedrock output guardrail', () => {
+  const prompt = Array.from({ length: 400 }, (_, i) => `word${i}`).join(' '); // ~3,000 characters: four windows
+
+  it('goes out in windows that passed ApplyGuardrail(OUTPUT), each with the text before it as context, the rest checked before the end', async () => {
+    const g = await mockGuardrail('NEVER');
+    try {
+      const { text, finish } = await readChat(await (await client('guarded')).chat.completions.create({ model: BIG, stream: true, messages: [{ role: 'user', content: prompt }] }));
+      expect(text).toBe(`echo: ${prompt}`);
+      expect(finish).toBe('stop');
+      expect(g.outputs.length).toBeGreaterThanOrEqual(Math.floor(text.length / (GUARD_WINDOW_CHARS + 6)));
+      // Every character was checked; each check after the first starts with the end of the text before it.
+      const checked = g.outputs.map((t) => t[0]);
+      expect(checked[0].startsWith('echo: ')).toBe(true);
+      let seen = checked[0];
+      for (const window of checked.slice(1)) {
+        const context = seen.slice(-GUARD_CONTEXT_CHARS);
+        expect(window.startsWith(context)).toBe(true);
+        expect(window.length).toBeLessThanOrEqual(GUARD_CONTEXT_CHARS + GUARD_WINDOW_CHARS + 6);
+        seen += window.slice(context.length);
+      }
+      expect(seen).toBe(text);
+    } finally {
+      g.restore();
+    }
+  });
+
+  it('ends with the guardrail\'s text and content_filter when a window is blocked, and closes the upstream (chat)', async () => {
+    const g = await mockGuardrail('w900');
+    upstream.ignoreLimits = { words: 3000, usage: true };
+    try {
+      const c = await client('guarded');
+      const { text, finish, usage, id } = await readChat(await c.chat.completions.create({ model: BIG, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'go' }] }));
+      expect(finish).toBe('content_filter');
+      expect(text.endsWith('I cannot share that answer.')).toBe(true);
+      expect(text).not.toContain('w900');
+      expect(text.startsWith('w0 w1 w2')).toBe(true);
+      expect(upstream.overrunStreams[0].written).toBeLessThan(upstream.overrunStreams[0].total);
+      expect(usage!.completion_tokens).toBeGreaterThan(0); // billed: what was produced
+      expect(audit(id)).toMatchObject({ outcome: 'guardrail_blocked_answer', status: 200 });
+      // The SDK's stream helper takes it as a filtered answer too.
+      upstream.reset();
+      upstream.ignoreLimits = { words: 3000, usage: true };
+      const final = await c.chat.completions.stream({ model: BIG, messages: [{ role: 'user', content: 'go' }] }).finalChatCompletion();
+      expect(final.choices[0].finish_reason).toBe('content_filter');
+    } finally {
+      g.restore();
+    }
+  });
+
+  it('ends a Responses stream as incomplete with reason content_filter, as the whole answer', async () => {
+    const g = await mockGuardrail('w900');
+    upstream.ignoreLimits = { words: 3000, usage: true };
+    try {
+      const c = await client('guarded');
+      const streamed = await c.responses.stream({ model: BIG, input: 'go' }).finalResponse();
+      expect(streamed.status).toBe('incomplete');
+      expect(streamed.incomplete_details).toEqual({ reason: 'content_filter' });
+      expect(streamed.output_text.endsWith('I cannot share that answer.')).toBe(true);
+      expect(streamed.output_text).not.toContain('w900');
+      upstream.ignoreLimits = { words: 3000, usage: true };
+      const whole = await c.responses.create({ model: BIG, input: 'go' });
+      expect([whole.status, whole.incomplete_details]).toEqual(['incomplete', { reason: 'content_filter' }]);
+    } finally {
+      g.restore();
+    }
+  });
+
+  it('blocks a short answer at its end, before [DONE] (the gw2 repro)', async () => {
+    const g = await mockGuardrail('secret');
+    try {
+      const c = await client('guarded');
+      const streamed = await c.chat.completions.stream({ model: SMALL, messages: [{ role: 'user', content: 'tell me the secret' }] }).finalChatCompletion();
+      expect([streamed.choices[0].finish_reason, streamed.choices[0].message.content]).toEqual(['content_filter', 'I cannot share that answer.']);
+      const r = await c.responses.stream({ model: SMALL, input: 'tell me the secret' }).finalResponse();
+      expect([r.status, r.incomplete_details, r.output_text]).toEqual(['incomplete', { reason: 'content_filter' }, 'I cannot share that answer.']);
+    } finally {
+      g.restore();
+    }
+  });
+});
+
+describe('a stream whose output guardrail cannot be reached', () => {
+  it('ends with an error event and never sends the unchecked text (fails closed)', async () => {
+    const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const bedrock = mockClient(BedrockRuntimeClient);
+    bedrock.on(ApplyGuardrailCommand, { source: 'INPUT' }).resolves({ action: 'NONE', outputs: [], assessments: [] } as never);
+    bedrock.on(ApplyGuardrailCommand, { source: 'OUTPUT' }).rejects(new Error('ThrottlingException: slow down'));
+    try {
+      const stream = await (await client('guarded')).chat.completions.create({ model: SMALL, stream: true, messages: [{ role: 'user', content: 'hello' }] });
+      let text = '';
+      const err = await (async () => {
+        for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+      })().catch((e) => e);
+      expect(err).toMatchObject({ code: 'output_guardrail_failed' });
+      expect(text).toBe('');
+    } finally {
+      bedrock.restore();
+    }
+  });
+});
+
+describe('a stream without an output guardrail', () => {
+  it('relays each chunk as it comes: no window, no ApplyGuardrail call', async () => {
+    const g = await mockGuardrail('NEVER');
+    const chunk = (content: string, finish: string | null = null) => ({ data: { id: 'u', object: 'chat.completion.chunk', created: 1, model: 'default', choices: [{ index: 0, delta: { content }, finish_reason: finish }] } });
+    upstream.script({ events: [chunk('first '), { pause: 1500 }, chunk('second', 'stop'), { data: '[DONE]' }] });
+    try {
+      const started = Date.now();
+      const stream = await (await client('plain')).chat.completions.create({ model: SMALL, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+      let firstAt: number | undefined;
+      let text = '';
+      for await (const c of stream) {
+        const piece = c.choices[0]?.delta?.content ?? '';
+        if (piece && firstAt === undefined) firstAt = Date.now() - started;
+        text += piece;
+      }
+      expect(text).toBe('first second');
+      expect(firstAt).toBeLessThan(1000);
+      expect(g.outputs).toEqual([]);
+    } finally {
+      g.restore();
+    }
+  });
+});
 
 describe('the output limit, held by the gateway against an upstream that ignores it', () => {
   it('ends a chat stream with finish_reason length at the tenant\'s cap, closes the upstream, bills what was produced and warns', async () => {

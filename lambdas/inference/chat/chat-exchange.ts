@@ -12,6 +12,7 @@ import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoade
 import { CallerGone, callerErrorOf } from '../upstream-calls.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent } from './message-texts.js';
+import { OutputGuardrailFailed, StreamOutputGuard } from './output-guard.js';
 import { capAnswer, OutputLimiter, outputLimitOf, reportedCompletion, ToolCallsOverLimit } from './output-limit.js';
 import { billedUsage } from './reported-usage.js';
 import type { ChatRequestBody } from './request-schema.js';
@@ -232,7 +233,11 @@ export interface StreamEnd {
  * a choice that passes it ends with finish_reason `length`, and once every choice has ended the
  * upstream is closed; billed as counted, warned as `upstream_overran_limit`), through a
  * `StreamRelay` (gateway id and catalog model, OpenAI's finish reasons, PII redaction of the
- * answer when the tenant asks) into `sink`,
+ * answer when the tenant asks), through the tenant's Bedrock output guardrail when it has one
+ * (`StreamOutputGuard`: text goes out in windows that passed ApplyGuardrail(OUTPUT), the rest is
+ * checked before the end; a block ends each open choice with the guardrail's text and
+ * finish_reason `content_filter` and closes the upstream; without a guardrail every chunk goes out
+ * as it comes) into `sink`,
  * which is opened after the first chunk (a failure before it is the caller's JSON error, with
  * retries and fallbacks). A failure after it (an upstream error event, a timeout, a stream cut
  * before every choice finished) is returned for the endpoint to report in its stream; the caller
@@ -248,11 +253,20 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
   // The gateway holds the upstream to the request's output limit (an upstream may ignore it).
   const limiter = new OutputLimiter(x.outputLimit, x.choices);
+  // With the tenant's Bedrock output guardrail, text goes out only once it passed (windows); without, chunks go out as they come.
+  const guardrailId = r.policy.gateway.guardrails.bedrockGuardrailId;
+  const guard = guardrailId ? new StreamOutputGuard((texts) => pipeline.applyGuardrail(guardrailId, texts, 'OUTPUT'), (c) => sink.chunk(c)) : undefined;
+  /** Sends a relayed chunk (through the guard when there is one); false once the guardrail blocked the answer. */
+  const send = async (chunk: ChatCompletionChunk | undefined): Promise<boolean> => {
+    if (!chunk) return true;
+    if (guard) return guard.push(chunk);
+    await sink.chunk(chunk);
+    return true;
+  };
   /** One upstream chunk: held to the limit, relayed, sent; false when the stream is to end here. */
   const step = async (chunk: ChatCompletionChunk): Promise<boolean> => {
     const kept = limiter.pass(chunk);
-    const out = kept && relay.relay(kept);
-    if (out) await sink.chunk(out);
+    if (kept && !(await send(relay.relay(kept)))) return false;
     return !limiter.over;
   };
   let failure: GatewayError | undefined;
@@ -274,24 +288,49 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
       r.audit.outcome = 'cancelled';
       if (!opened) r.audit.status = 499; // no answer began (a stream cut later keeps the 200 its headers said)
     } else {
-      failure = e instanceof ProviderError ? midStreamError(e, chain) : new GatewayError(502, `upstream stream interrupted: ${(e as Error).message}`, 'upstream_error', 'upstream_stream_interrupted');
+      failure = e instanceof ProviderError ? midStreamError(e, chain) : e instanceof OutputGuardrailFailed ? guardrailFailure(e) : new GatewayError(502, `upstream stream interrupted: ${(e as Error).message}`, 'upstream_error', 'upstream_stream_interrupted');
       r.audit.outcome = failure.code;
     }
   } finally {
     await open.close();
   }
-  if (!failure && r.audit.outcome !== 'cancelled' && relay.unfinished()) {
+  if (!failure && r.audit.outcome !== 'cancelled' && !guard?.blocked && relay.unfinished()) {
     // The upstream closed before every choice had its finish_reason: cut off, not complete.
     failure = new GatewayError(502, 'the upstream stream ended before the answer was finished (no finish_reason)', 'upstream_error', 'upstream_stream_interrupted');
     r.audit.outcome = failure.code;
   }
   // What the relay held back goes out, unless nobody is there to read it (the sink may not even be open).
-  for (const chunk of relay.drain()) if (chunk && r.audit.outcome !== 'cancelled') await sink.chunk(chunk);
+  if (r.audit.outcome !== 'cancelled') {
+    try {
+      if (!guard?.blocked) {
+        for (const chunk of relay.drain()) if (!(await send(chunk))) break;
+        // The rest of the answer is checked before the stream may end.
+        if (guard) await guard.end();
+      }
+      if (guard?.blocked) {
+        if (!failure) r.audit.outcome = 'guardrail_blocked_answer';
+        // A failure already ends the stream with an error event: the held text is just not sent.
+        if (!failure) for (const chunk of guard.blockedChunks(id, open.model.id)) await sink.chunk(chunk);
+      }
+    } catch (e) {
+      if (e instanceof CallerGone || r.signal.aborted) r.audit.outcome = 'cancelled';
+      else if (!(e instanceof OutputGuardrailFailed)) throw e;
+      else if (!failure) {
+        failure = guardrailFailure(e);
+        r.audit.outcome = failure.code;
+      }
+    }
+  }
   noteResponsePii(r, relay.piiFound);
   const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced + limiter.dropped);
   if (limiter.cut.size) x.overran(open.model, { counted: countCompletionTokens(relay.produced + limiter.dropped), reported: reportedCompletion(relay.usage) });
   await x.settle(open.model, usage, estimated, counted);
   return { cancelled: r.audit.outcome === 'cancelled', failure, usage, reported: relay.usage !== undefined, model: open.model };
+}
+
+/** ApplyGuardrail failing mid-stream: the stream ends with an error event, the held text unsent. */
+function guardrailFailure(e: OutputGuardrailFailed): GatewayError {
+  return new GatewayError(502, `the tenant's output guardrail could not check the answer: ${e.message}`, 'upstream_error', 'output_guardrail_failed');
 }
 
 /** An upstream's mid-stream error as the caller's error event: its own message and code, a timeout as 504. */

@@ -1,0 +1,64 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { describe, expect, it } from 'vitest';
+import { GUARD_CONTEXT_CHARS, GUARD_WINDOW_CHARS, StreamOutputGuard } from '../../../../lambdas/inference/chat/output-guard.js';
+
+const chunk = (content: string | undefined, finish: ChatCompletionChunk.Choice['finish_reason'] = null, index = 0, role = false): ChatCompletionChunk => ({
+  id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm',
+  choices: [{ index, delta: { ...(role ? { role: 'assistant' as const } : {}), ...(content !== undefined ? { content } : {}) }, finish_reason: finish, logprobs: null }],
+});
+
+function guarded(block: (text: string) => boolean) {
+  const sent: ChatCompletionChunk[] = [];
+  const checks: string[][] = [];
+  const guard = new StreamOutputGuard(async (texts) => {
+    checks.push(texts);
+    return texts.some(block) ? { blocked: true, reason: 'withheld' } : { blocked: false };
+  }, (c) => void sent.push(c));
+  return { guard, sent, checks };
+}
+
+describe('StreamOutputGuard', () => {
+  it('holds text until a window is full, then releases it in order after one check', async () => {
+    const { guard, sent, checks } = guarded(() => false);
+    await guard.push(chunk('', null, 0, true));
+    expect(sent).toHaveLength(1); // no text: out at once
+    const piece = 'x'.repeat(100);
+    for (let i = 0; i < Math.ceil(GUARD_WINDOW_CHARS / 100) - 1; i++) await guard.push(chunk(piece));
+    expect(sent).toHaveLength(1);
+    expect(checks).toEqual([]);
+    await guard.push(chunk(piece));
+    expect(checks).toHaveLength(1);
+    expect(sent).toHaveLength(1 + Math.ceil(GUARD_WINDOW_CHARS / 100));
+    const released = sent.length;
+    await guard.push(chunk('tail'));
+    await guard.push(chunk(undefined, 'stop'));
+    expect(sent).toHaveLength(released); // the finish waits behind unchecked text
+    expect(await guard.end()).toBe(true);
+    expect(sent.at(-1)!.choices[0].finish_reason).toBe('stop');
+    expect(checks[1][0]).toBe(`${'x'.repeat(GUARD_CONTEXT_CHARS)}tail`); // the context before the rest
+  });
+
+  it('on a block sends nothing more of the held text and ends open choices with the guardrail\'s text and content_filter', async () => {
+    const { guard, sent } = guarded((t) => t.includes('bad'));
+    await guard.push(chunk('fine ', null, 0, true));
+    await guard.push(chunk('bad', 'stop'));
+    await guard.push({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } });
+    expect(sent).toEqual([]);
+    expect(await guard.end()).toBe(false);
+    const out = guard.blockedChunks('id', 'model');
+    expect(out[0].choices).toEqual([{ index: 0, delta: { role: 'assistant', content: 'withheld' }, finish_reason: 'content_filter', logprobs: null }]);
+    expect(out[1].usage).toEqual({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 });
+    expect(await guard.push(chunk('more'))).toBe(false);
+  });
+
+  it('checks each choice\'s text apart, and leaves a choice already finished alone on a block', async () => {
+    const { guard, sent, checks } = guarded((t) => t.includes('bad'));
+    await guard.push(chunk('one', 'stop', 0, true));
+    await guard.push(chunk('x'.repeat(GUARD_WINDOW_CHARS), null, 1, true));
+    expect(checks).toEqual([['one', 'x'.repeat(GUARD_WINDOW_CHARS)]]);
+    expect(sent).toHaveLength(2);
+    await guard.push(chunk(' bad', 'stop', 1));
+    expect(await guard.end()).toBe(false);
+    expect(guard.blockedChunks('id', 'm')[0].choices.map((c) => [c.index, c.finish_reason, c.delta.role])).toEqual([[1, 'content_filter', undefined]]);
+  });
+});
