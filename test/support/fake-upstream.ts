@@ -128,9 +128,10 @@ export class FakeUpstream {
    * Misbehaving mode: a non-scripted chat answer that ignores `max_tokens`/`max_completion_tokens`:
    * `words` words ("w0 w1 …"), as text or (`toolCall`) as one tool call's arguments, whole or one
    * word an event (written one at a time, so a gateway that closes the stream early is seen in
-   * `overrunStreams`), with usage (completion tokens = `words`) or (`usage: false`) without.
+   * `overrunStreams`), with usage (completion tokens = `words`, or `reportedCompletionTokens`: an
+   * upstream whose own tokenizer counts the text otherwise) or (`usage: false`) without.
    */
-  ignoreLimits: { words: number; usage?: boolean; toolCall?: boolean } | undefined;
+  ignoreLimits: { words: number; usage?: boolean; toolCall?: boolean; reportedCompletionTokens?: number } | undefined;
   /** Streams answered in `ignoreLimits` mode: events written before the connection closed, of how many. */
   readonly overrunStreams: Array<{ written: number; total: number }> = [];
   readonly failures = new Map<string, { status: number; times: number }>();
@@ -216,9 +217,10 @@ export class FakeUpstream {
   }
 
   /** The `ignoreLimits` answer (see there). */
-  private async overrun(body: any, mode: { words: number; usage?: boolean; toolCall?: boolean }, res: ServerResponse): Promise<void> {
+  private async overrun(body: any, mode: NonNullable<FakeUpstream['ignoreLimits']>, res: ServerResponse): Promise<void> {
     const words = Array.from({ length: mode.words }, (_, i) => `w${i}`);
-    const usage = mode.usage === false ? {} : { usage: { prompt_tokens: 11, completion_tokens: mode.words, total_tokens: 11 + mode.words } };
+    const completion = mode.reportedCompletionTokens ?? mode.words;
+    const usage = mode.usage === false ? {} : { usage: { prompt_tokens: 11, completion_tokens: completion, total_tokens: 11 + completion } };
     const base = { id: 'up-over', created: 1, model: body.model };
     const finish = mode.toolCall ? 'tool_calls' : 'stop';
     if (!body.stream) {

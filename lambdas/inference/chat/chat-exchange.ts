@@ -13,7 +13,7 @@ import { CallerGone, callerErrorOf } from '../upstream-calls.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent } from './message-texts.js';
 import { OutputGuardrailFailed, StreamOutputGuard } from './output-guard.js';
-import { capAnswer, OutputLimiter, outputLimitOf, reportedCompletion, ToolCallsOverLimit } from './output-limit.js';
+import { capAnswer, OutputLimiter, outputLimitOf, overrunCeiling, reportedCompletion, ToolCallsOverLimit } from './output-limit.js';
 import { billedUsage } from './reported-usage.js';
 import type { ChatRequestBody } from './request-schema.js';
 import { StreamRelay } from './stream-relay.js';
@@ -178,15 +178,17 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   const { usage, estimated, counted } = usageOf(result.usage, x.promptTokens, () => answerText(result));
   await x.settle(model, usage, estimated, counted);
   // An upstream that ignored the limit: billed as it reported (or as counted), shown up to the limit.
+  // An upstream whose own count is within the limit honoured it (in its tokenizer): nothing is cut.
+  const reported = reportedCompletion(result.usage);
+  const honoured = reported !== undefined && reported <= x.outputLimit * x.choices;
   let capped: ReturnType<typeof capAnswer>;
   try {
-    capped = capAnswer(result, x.outputLimit);
+    capped = honoured ? { answer: result, cut: false, largest: reported } : capAnswer(result, overrunCeiling(x.outputLimit));
   } catch (e) {
     if (!(e instanceof ToolCallsOverLimit)) throw e;
     x.overran(model, { counted: counted - x.promptTokens, reported: reportedCompletion(result.usage) });
     throw new GatewayError(502, `the upstream answered past the request's output limit of ${x.outputLimit} tokens with tool calls; cut tool-call arguments would not be valid JSON (${e.message})`, 'upstream_error', 'upstream_overrun');
   }
-  const reported = reportedCompletion(result.usage);
   if (capped.cut || (reported !== undefined && reported > x.outputLimit * x.choices)) x.overran(model, { counted: capped.largest, reported });
   const answer: ChatCompletion = { ...capped.answer, id, model: model.id, usage, choices: (capped.answer.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
   const g = r.policy.gateway.guardrails;
@@ -252,7 +254,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   r.audit.upstreamLatencyMs = Math.round(performance.now() - called); // to the first chunk
   const relay = new StreamRelay({ id, model: open.model.id, includeUsage, redactAnswers: r.policy.gateway.guardrails.redactResponses });
   // The gateway holds the upstream to the request's output limit (an upstream may ignore it).
-  const limiter = new OutputLimiter(x.outputLimit, x.choices);
+  const limiter = new OutputLimiter(overrunCeiling(x.outputLimit), x.choices);
   // With the tenant's Bedrock output guardrail, text goes out only once it passed (windows); without, chunks go out as they come.
   const guardrailId = r.policy.gateway.guardrails.bedrockGuardrailId;
   const guard = guardrailId ? new StreamOutputGuard((texts) => pipeline.applyGuardrail(guardrailId, texts, 'OUTPUT'), (c) => sink.chunk(c)) : undefined;

@@ -15,6 +15,19 @@ export function outputLimitOf(body: { max_tokens?: number | null; max_completion
   return Math.min(reserve, ...sent);
 }
 
+/**
+ * Where the gateway cuts an upstream that answers past the output limit, in its o200k count: the
+ * limit plus a quarter of it, at least 16 tokens more (Infinity stays Infinity). An upstream that
+ * honours the limit counts it in its own tokenizer (Llama's, Claude's, Qwen's), which can make
+ * fewer tokens of the same text than o200k does: held to the o200k count itself, an honest answer
+ * would lose its last words and be called `length`. The cut is for upstreams that ignore the
+ * limit (8,001 tokens for a limit of 100), not for tokenizer differences; what passes the limit
+ * within the margin is billed as any answer is.
+ */
+export function overrunCeiling(limit: number): number {
+  return Number.isFinite(limit) ? limit + Math.max(16, Math.ceil(limit / 4)) : limit;
+}
+
 /** What a delta says, for the count: content (a string or its text parts), refusal, tool names and arguments. */
 function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined): string {
   if (!delta) return '';

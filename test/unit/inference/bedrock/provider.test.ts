@@ -211,7 +211,8 @@ describe('BedrockProvider.stream', () => {
     const calls = new UpstreamCalls(async () => provider, { firstByteMs: 400, idleMs: 400, retries: 0 });
     const model = { id: 'bedrock/claude', upstream: 'us.anthropic.claude-sonnet-4-5-v1:0', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 100 };
     const open = await calls.stream([model], { body: request({ stream: true }).body, tenantId: 'acme' }, new AbortController().signal);
-    const seen = [open.first, ...(await Array.fromAsync(open.rest))].map((c) => c?.choices[0]?.delta.content);
+    const seen = [open.first?.choices[0]?.delta.content];
+    for await (const c of open.rest) seen.push(c.choices[0]?.delta.content);
     expect(seen).toEqual(['', 'Oslo.', undefined]);
   });
 
