@@ -22,9 +22,12 @@ export const PREFLIGHT_MAX_AGE_SECONDS = 600;
  * what the official OpenAI SDKs send from a browser. `x-stainless-*` are the SDKs' telemetry
  * headers (`x-stainless-lang`, `-os`, `-arch`, `-runtime`, `-runtime-version`,
  * `-package-version`, `-retry-count`, `-timeout`, `-read-timeout`, `-async`, `-helper-method`...).
+ * `user-agent`: openai-node sets `User-Agent: OpenAI/JS <version>` on every request; Firefox sends it
+ * and so lists it in `Access-Control-Request-Headers` (Chromium drops it), and a preflight that does
+ * not allow it fails the call (openai/openai-node#1694).
  */
 export const ALLOWED_REQUEST_HEADERS: readonly string[] = [
-  'authorization', 'content-type', 'accept', 'accept-language', 'content-language',
+  'authorization', 'content-type', 'accept', 'accept-language', 'content-language', 'user-agent',
   'openai-organization', 'openai-project', 'openai-beta', 'idempotency-key', 'x-request-id',
 ];
 export const ALLOWED_REQUEST_HEADER_PREFIXES: readonly string[] = ['x-stainless-'];

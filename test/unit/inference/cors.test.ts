@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import {
   ALLOWED_REQUEST_HEADERS, EXPOSED_RESPONSE_HEADERS, PREFLIGHT_MAX_AGE_SECONDS, actualResponseCors, allowedRequestHeaders, answerPreflight, canonicalOrigin, originAllowed, withVary,
@@ -67,6 +68,24 @@ describe('request header allow-list', () => {
       expect(allowedRequestHeaders(h)).toEqual([h]);
     }
     expect(ALLOWED_REQUEST_HEADERS).toContain('authorization');
+  });
+
+  it('allows every header openai-node sends, as a preflight asks for them (Firefox lists User-Agent: openai/openai-node#1694)', async () => {
+    const sent = new Set<string>();
+    const fetch = async (_url: string | URL | Request, init?: RequestInit) => {
+      for (const name of new Headers(init?.headers).keys()) sent.add(name);
+      const body = { id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [], data: [] };
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const client = new OpenAI({ apiKey: 'k', baseURL: 'http://gw.test/v1', organization: 'org', project: 'proj', fetch, timeout: 30_000, maxRetries: 0 });
+    await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, { idempotencyKey: 'idem', headers: { 'OpenAI-Beta': 'assistants=v2' } });
+    await client.embeddings.create({ model: 'm', input: 'hi', encoding_format: 'float' });
+    await client.chat.completions.parse({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }).catch(() => undefined);
+    expect(sent).toContain('user-agent');
+    expect(sent).toContain('openai-organization');
+    // The Fetch standard's safelisted names a preflight does not ask for; content-type is asked (application/json is not safelisted).
+    const asked = [...sent].filter((n) => !['accept', 'accept-language', 'content-language'].includes(n));
+    expect(allowedRequestHeaders(asked.join(', ')).sort()).toEqual(asked.sort());
   });
 });
 
