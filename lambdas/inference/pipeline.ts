@@ -36,6 +36,22 @@ export function subjectOf(r: Pick<PipelineRequest, 'caller' | 'policy' | 'subjec
   return (r.subject ??= c.keyId ? { kind: 'key', id: c.key?.usageKeyId ?? c.keyId, limits: c.key?.limits } : { kind: 'user', id: c.userId, limits: r.policy.gateway.userLimits });
 }
 
+/**
+ * The message of a 429 for a request whose reservation alone is more than a whole budget (OpenAI's
+ * "Request too large … Limit X, Requested Y"): no wait can make it fit, so it says what to lower:
+ * the completion limit (`max_output_tokens` on /v1/responses, `max_completion_tokens` or
+ * `max_tokens` on chat; when the caller sent none, the gateway reserved the tenant's cap or the
+ * model's maximum), or the input. @param tokenLimit the token budget, undefined for the cost budget
+ */
+function tooLargeForBudget(r: PipelineRequest, budget: string, unit: string, scope: LimitScope, requested: string, promptTokens: number, completionTokens: number, tokenLimit: number | undefined): string {
+  const path = r.audit.path ?? '';
+  const field = path.startsWith('/v1/responses') ? 'max_output_tokens' : 'max_completion_tokens (or max_tokens)';
+  const fits = tokenLimit !== undefined && tokenLimit > promptTokens ? ` to at most ${tokenLimit - promptTokens}` : '';
+  const lower = completionTokens > 0 ? `lower ${field}${fits} or send less input` : 'send less input';
+  return `request too large for the ${budget} of ${whose(r, scope)}: Limit ${unit}, Requested ${requested} (${promptTokens} input + ${completionTokens} completion tokens reserved). `
+    + `The request alone is over the whole budget and cannot succeed after any wait; ${lower}`;
+}
+
 /** The scope and id a 429 names: `tenant acme`, `user 3f1c…`, `key key_0123456789abcdef`. */
 const whose = (r: PipelineRequest, scope: LimitScope) => (scope === 'tenant' ? `tenant ${r.caller.tenantId}` : `${scope} ${subjectOf(r).id}`);
 
@@ -150,7 +166,12 @@ export class RequestPipeline {
       const unit = e.budget === 'monthly cost budget' ? `USD ${e.limit}` : `${e.limit} tokens`;
       const window = e.budget === 'daily token budget' ? 'day' : 'month';
       const state = e.scope === 'tenant' ? await this.windows(r, now, window) : await this.subjectWindows(r, now, e.budget === 'daily token budget');
-      const headers = rateLimitHeaders({ ...state, retryAfterMs: msUntilWindowEnd(window, now), scope: e.scope });
+      const headers = rateLimitHeaders({ ...state, retryAfterMs: msUntilWindowEnd(window, now), scope: e.scope, noRetry: true });
+      const cost = costOf(model, promptTokens, completionTokens);
+      if (e.budget === 'monthly cost budget' ? cost > e.limit : tokens > e.limit) {
+        const requested = e.budget === 'monthly cost budget' ? `USD ${Number(cost.toPrecision(6))} for ${tokens} tokens` : `${tokens} tokens`;
+        throw limited(tooLargeForBudget(r, e.budget, unit, e.scope, requested, promptTokens, completionTokens, e.budget === 'monthly cost budget' ? undefined : e.limit), 'budget_exceeded', headers);
+      }
       throw limited(`${e.budget} of ${unit} is exhausted for ${whose(r, e.scope)} (this request would reserve ${tokens} tokens)`, 'budget_exceeded', headers);
     }
   }

@@ -10,7 +10,18 @@ export interface RateLimitState {
   retryAfterMs?: number;
   /** Whose limit ran out, sent as `x-tessera-limit-scope` (Tessera's own header). @default - no such header (an upstream's 429) */
   scope?: 'tenant' | 'user' | 'key';
+  /** Tell the SDKs not to retry (`x-should-retry: false`) whatever the wait: a budget, or a request that can never fit. @default - only when the wait is over MAX_SDK_RETRY_WAIT_MS */
+  noRetry?: boolean;
 }
+
+/**
+ * The longest `retry-after` the official SDKs are left to retry on their own. Beyond it a 429 also
+ * says `x-should-retry: false`: openai-node sleeps whatever `retry-after` says (hours for a daily
+ * budget, and a wait past setTimeout's 2^31-1 ms fires at once, so a monthly budget's three attempts
+ * came in 211 ms); openai-python ignores a `retry-after` over 60 s and retries after its own short
+ * backoff, into the same 429. `retry-after` is still sent: it says when the limit resets.
+ */
+export const MAX_SDK_RETRY_WAIT_MS = 60_000;
 
 /** A duration as OpenAI writes it: `1s`, `20ms`, `6m0s`, `1h2m3s`. */
 export function openAiDuration(ms: number): string {
@@ -22,7 +33,7 @@ export function openAiDuration(ms: number): string {
   return h ? `${h}h${m}m${s}s` : m ? `${m}m${s}s` : `${s}s`;
 }
 
-/** The headers of a gateway 429: `retry-after`, OpenAI's `x-ratelimit-*`, and `x-tessera-limit-scope` when the gateway's own limit ran out. */
+/** The headers of a gateway 429: `retry-after`, OpenAI's `x-ratelimit-*`, `x-tessera-limit-scope` when the gateway's own limit ran out, and `x-should-retry: false` when retrying soon cannot help (`noRetry`, or a wait over a minute). */
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   const exhausted = [state.requests, state.tokens].filter((w): w is NonNullable<typeof w> => Boolean(w) && w!.remaining <= 0);
   const wait = state.retryAfterMs ?? Math.min(...(exhausted.length ? exhausted : [state.requests]).map((w) => w.resetMs));
@@ -38,6 +49,7 @@ export function rateLimitHeaders(state: RateLimitState): Record<string, string> 
     headers['x-ratelimit-reset-tokens'] = openAiDuration(state.tokens.resetMs);
   }
   if (state.scope) headers['x-tessera-limit-scope'] = state.scope;
+  if (state.noRetry || wait > MAX_SDK_RETRY_WAIT_MS) headers['x-should-retry'] = 'false';
   return headers;
 }
 

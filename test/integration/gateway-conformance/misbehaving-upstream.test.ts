@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { ProviderError } from '../../../lambdas/inference/providers/provider.js';
@@ -106,7 +107,7 @@ describe('a misbehaving upstream through tessera serve', () => {
   let python: PythonClient;
   beforeAll(async () => {
     [env, python] = await Promise.all([
-      startConformanceGateway({ tenants: [plainTenant('acme'), plainTenant('flaky', { fallbacks: ['openai-compatible/backup'] }), localTenant('tinyrate', 'tiny'), plainTenant('broke', { monthlyTokenBudget: 5 })] }),
+      startConformanceGateway({ tenants: [plainTenant('acme'), plainTenant('flaky', { fallbacks: ['openai-compatible/backup'] }), localTenant('tinyrate', 'tiny'), plainTenant('broke', { monthlyTokenBudget: 5 }), plainTenant('spent', { monthlyTokenBudget: 100 })] }),
       pythonDriver(),
     ]);
   });
@@ -290,7 +291,39 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(out.error!.status).toBe(429);
     expect(out.error!.body).toMatchObject({ type: 'rate_limit_error', code: 'budget_exceeded' });
     expectRateHeaders(out.error!.headers);
+    expect(out.error!.headers['x-should-retry']).toBe('false');
     expect(env.upstream.calls).toHaveLength(0);
+  });
+
+  it('a budget 429 says x-should-retry: false: the Node client with its default retries makes one attempt, not three and not a sleep of days; a request larger than the whole budget says so and what to lower', async () => {
+    let attempts = 0;
+    const fetch = (url: string | URL | Request, init?: RequestInit) => (attempts++, globalThis.fetch(url, init));
+    const client = new OpenAI({ baseURL: env.gw.url, apiKey: env.tokens.spent, fetch, timeout: 10_000 }); // maxRetries: the default 2
+    const greet = (extra: { max_completion_tokens?: number } = {}) => ({ model: 'openai-compatible/default', messages: [{ role: 'user' as const, content: 'Greet me.' }], ...extra });
+    env.upstream.script({ body: { ...answer('long').body, usage: { prompt_tokens: 10, completion_tokens: 80, total_tokens: 90 } } });
+    await client.chat.completions.create(greet({ max_completion_tokens: 80 })); // 90 of 100 used
+    attempts = 0;
+    const started = Date.now();
+    const exhausted = await client.chat.completions.create(greet({ max_completion_tokens: 50 })).catch((e: unknown) => e);
+    expect(exhausted).toBeInstanceOf(OpenAI.RateLimitError);
+    const e1 = exhausted as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(e1.code).toBe('budget_exceeded');
+    expect(e1.message).toMatch(/monthly token budget of 100 tokens is exhausted for tenant spent/);
+    expect(Number(e1.headers.get('retry-after'))).toBeGreaterThan(60); // the month's end: information, not a wait to sleep
+    expect(e1.headers.get('x-should-retry')).toBe('false');
+    expect(attempts).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    attempts = 0;
+    // No completion limit sent: the gateway reserves the model's maximum (100 here), more than the whole budget with the input.
+    const tooLarge = await client.chat.completions.create(greet()).catch((e: unknown) => e) as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(tooLarge.status).toBe(429);
+    expect(tooLarge.code).toBe('budget_exceeded');
+    expect(tooLarge.message).toMatch(/^429 request too large for the monthly token budget of tenant spent: Limit 100 tokens, Requested \d+ tokens/);
+    expect(tooLarge.message).toMatch(/cannot succeed after any wait; lower max_completion_tokens \(or max_tokens\) to at most \d+ or send less input$/);
+    expect(tooLarge.headers.get('x-should-retry')).toBe('false');
+    expect(attempts).toBe(1);
+    expect(env.upstream.calls).toHaveLength(1);
   });
 });
 

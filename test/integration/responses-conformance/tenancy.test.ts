@@ -136,10 +136,11 @@ describe('the tenant\'s policy, budgets and guardrails apply to /v1/responses', 
     expect(chained.error).toMatchObject({ status: 404, body: { param: 'previous_response_id', code: 'response_not_found' } });
   });
 
-  it.each(CLIENTS)('a budget that ran out is a 429 budget_exceeded in OpenAI\'s shape with the rate headers, before any upstream call (%s client)', async (client) => {
+  it.each(CLIENTS)('a request larger than the whole budget is a 429 budget_exceeded in OpenAI\'s shape with the rate headers, naming max_output_tokens, never to retry, before any upstream call (%s client)', async (client) => {
     const out = await run(client, 'frugal', { op: 'create', params: { model: 'openai-compatible/default', input: 'Tell me a long story.' } });
     expect(out.error).toMatchObject({ status: 429, body: { type: 'rate_limit_error', code: 'budget_exceeded', param: null } });
-    expect(out.error!.body.message).toMatch(/monthly token budget of 20 tokens is exhausted for tenant frugal/);
+    expect(out.error!.body.message).toMatch(/^request too large for the monthly token budget of tenant frugal: Limit 20 tokens, Requested \d+ tokens .* lower max_output_tokens to at most \d+ or send less input$/);
+    expect(out.error!.headers['x-should-retry']).toBe('false');
     expectRateHeaders(out.error!.headers);
     expect(upstream.calls).toHaveLength(0);
   });

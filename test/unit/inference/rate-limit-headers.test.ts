@@ -19,6 +19,16 @@ describe('OpenAI\'s rate-limit headers on every 429', () => {
     expect(rateLimitHeaders({ requests: { limit: 5, remaining: 0, resetMs: 10 } })['retry-after']).toBe('1');
   });
 
+  it('says x-should-retry: false when the wait is over a minute or retrying cannot help, keeping retry-after', () => {
+    const requests = { limit: 5, remaining: 0, resetMs: 50_000 };
+    expect(rateLimitHeaders({ requests })['x-should-retry']).toBeUndefined();
+    expect(rateLimitHeaders({ requests, retryAfterMs: 60_000 })['x-should-retry']).toBeUndefined();
+    const day = rateLimitHeaders({ requests, retryAfterMs: 29_265_000 });
+    expect(day).toMatchObject({ 'retry-after': '29265', 'x-should-retry': 'false' });
+    expect(rateLimitHeaders({ requests, retryAfterMs: 2_534_891_000 })).toMatchObject({ 'retry-after': '2534891', 'x-should-retry': 'false' });
+    expect(rateLimitHeaders({ requests, retryAfterMs: 5000, noRetry: true })).toMatchObject({ 'retry-after': '5', 'x-should-retry': 'false' });
+  });
+
   it('finds the end of UTC windows', () => {
     const now = new Date('2026-11-30T17:20:36.500Z');
     expect(msUntilWindowEnd('minute', now)).toBe(23_500);
