@@ -3,6 +3,8 @@ import { completeChat, runChat, streamChat } from '../chat/chat-exchange.js';
 import { ChatCompletionRequest, type ChatRequestBody } from '../chat/request-schema.js';
 import type { GatewayResponder } from '../gateway.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
+import { fileIdNotServed } from '../file-ids.js';
+import { invalid } from '../openai-errors.js';
 import { parseJson, parseWith } from '../request-body.js';
 
 /**
@@ -14,6 +16,7 @@ import { parseJson, parseWith } from '../request-body.js';
  */
 export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
   const body = parseWith(ChatCompletionRequest, parseJson(rawBody)) as unknown as ChatRequestBody;
+  refuseUnserved(body);
   const model = pipeline.model(r, body.model);
   const stream = body.stream === true;
   r.audit.stream = stream;
@@ -44,5 +47,27 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     }
     await out!.write('data: [DONE]\n\n');
     await out!.end();
+  });
+}
+
+/**
+ * What the gateway refuses on chat completions, whatever the provider (one answer, so a client
+ * learns it once):
+ * - `store: true`: OpenAI would store the prompt and answer in the platform's OpenAI organisation,
+ *   shared by every tenant, and the gateway serves none of the stored chat completions routes, so the
+ *   tenant could neither read nor delete them (and a tenant with `storeResponses: false` would be
+ *   stored anyway); other providers have no such store. 400 naming `store`.
+ * - a `file` content part with `file.file_id`: the shared file-id rule (../file-ids.ts).
+ * @throws GatewayError 400 `unsupported_parameter`
+ */
+function refuseUnserved(body: ChatRequestBody): void {
+  if (body.store === true) {
+    throw invalid('store: true is not served on /v1/chat/completions: this gateway serves no stored chat completions (it would leave your prompt and answer stored at the provider, where you can neither read nor delete them); leave store out or false, or use /v1/responses, whose store the gateway serves', 'store', 'unsupported_parameter');
+  }
+  body.messages.forEach((m, i) => {
+    if (!Array.isArray(m.content)) return;
+    m.content.forEach((part, j) => {
+      if (part.type === 'file' && part.file?.file_id != null) throw fileIdNotServed(`messages[${i}].content[${j}].file.file_id`, 'send the file inline as file_data (base64) with a filename');
+    });
   });
 }

@@ -1,6 +1,7 @@
 import type {
   ChatCompletionAssistantMessageParam, ChatCompletionContentPart, ChatCompletionContentPartText, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
+import { fileIdNotServed } from '../file-ids.js';
 import { invalid } from '../openai-errors.js';
 import type { InputItem } from './input-items.js';
 
@@ -25,16 +26,15 @@ export function inputPartToChat(part: Item, path: string): ChatCompletionContent
     case 'output_text': // an assistant's text sent back as a user's (clients do this when they replay history)
       return { type: 'text', text: str(part.text, `${path}.text`) };
     case 'input_image': {
-      if (part.file_id != null) throw invalid(`${path}.file_id: OpenAI file ids are not served by this gateway (it holds no files); send the image as image_url (a data URL or an https URL)`, `${path}.file_id`, 'unsupported_parameter');
+      if (part.file_id != null) throw fileIdNotServed(`${path}.file_id`, 'send the image as image_url (a data URL or an https URL)');
       const url = str(part.image_url, `${path}.image_url`);
       if (!/^(data:|https:\/\/)/i.test(url)) throw invalid(`${path}.image_url must be a data URL (data:image/png;base64,...) or an https URL`, `${path}.image_url`);
       if (part.detail === 'original') throw invalid(`${path}.detail 'original' has no chat-completions equivalent; send auto, low or high`, `${path}.detail`, 'unsupported_parameter');
       return { type: 'image_url', image_url: { url, ...(part.detail != null ? { detail: part.detail } : {}) } };
     }
     case 'input_file': {
-      for (const f of ['file_id', 'file_url'] as const) {
-        if (part[f] != null) throw invalid(`${path}.${f}: files are only served inline here; send the file as file_data (base64) with a filename`, `${path}.${f}`, 'unsupported_parameter');
-      }
+      if (part.file_id != null) throw fileIdNotServed(`${path}.file_id`, 'send the file inline as file_data (base64) with a filename');
+      if (part.file_url != null) throw invalid(`${path}.file_url: files are only served inline here (the gateway fetches no URLs for the upstream); send the file as file_data (base64) with a filename`, `${path}.file_url`, 'unsupported_parameter');
       return { type: 'file', file: { file_data: str(part.file_data, `${path}.file_data`), ...(part.filename != null ? { filename: part.filename } : {}) } };
     }
     default:

@@ -456,3 +456,39 @@ describe('thinking tokens counted outside completion_tokens (Gemini\'s OpenAI en
     expect((await env.gw.store.usage('budget', new Date())).month.tokens - before).toBe(80);
   });
 });
+
+describe('what would be kept at the provider, in the platform\'s organisation, is refused on chat', () => {
+  const image = 'data:image/png;base64,iVBORw0KGgo=';
+  it.each(['openai-compatible/default', 'huggingface/tgi-llama'])('store: true is a 400 naming store, whatever the provider (%s); nothing is sent upstream', async (model) => {
+    const e = await client('acme').chat.completions.create({ ...ask(), model, store: true }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e.param).toBe('store');
+    expect(e.code).toBe('unsupported_parameter');
+    expect(e.message).toMatch(/store: true is not served on \/v1\/chat\/completions: .*use \/v1\/responses/);
+    expect(env.upstream.calls).toHaveLength(0);
+  });
+
+  it('store: false (or none) goes on as sent', async () => {
+    env.upstream.script({ body: answer({}) });
+    await client('acme').chat.completions.create({ ...ask(), store: false });
+    expect(env.upstream.calls[0].body.store).toBe(false);
+  });
+
+  it('a file part with file.file_id is a 400 naming messages[i].content[j].file.file_id; file_data goes on', async () => {
+    const messages = [
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: image } }, { type: 'file' as const, file: { file_id: 'file-abc123' } }] },
+    ];
+    const e = await client('acme').chat.completions.create({ ...ask(), messages }).catch((x: unknown) => x) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e.param).toBe('messages[1].content[1].file.file_id');
+    expect(e.code).toBe('unsupported_parameter');
+    expect(e.message).toMatch(/OpenAI file ids are not served by this gateway .*send the file inline as file_data/);
+    expect(env.upstream.calls).toHaveLength(0);
+
+    env.upstream.script({ body: answer({}) });
+    const inline = { type: 'file' as const, file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } };
+    await client('acme').chat.completions.create({ ...ask(), messages: [{ role: 'user', content: [inline] }] });
+    expect(env.upstream.calls[0].body.messages[0].content[0]).toEqual(inline);
+  });
+});
