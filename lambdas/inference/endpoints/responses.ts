@@ -14,6 +14,15 @@ export interface ResponsesHttpRequest {
   query: Record<string, string | undefined>;
 }
 
+/**
+ * OpenAI's `POST /v1/responses/<name>` endpoints the gateway does not serve, with what they do:
+ * answered 404 `route_not_found` (as OpenAI answers a path it does not know), not read as a response id.
+ */
+const UNSERVED_POSTS: ReadonlyMap<string, string> = new Map([
+  ['input_tokens', 'counting a request\'s input tokens (responses.inputTokens.count)'],
+  ['compact', 'compacting a conversation (responses.compact)'],
+]);
+
 /** Longest response id looked up, as `previous_response_id` in a body (request-schema.ts). */
 const MAX_RESPONSE_ID_CHARS = 256;
 
@@ -21,7 +30,8 @@ const MAX_RESPONSE_ID_CHARS = 256;
  * OpenAI's Responses API: `POST /v1/responses` (responses-create.ts), `GET` and `DELETE
  * /v1/responses/{id}` and `GET /v1/responses/{id}/input_items` (responses-stored.ts).
  * `POST /v1/responses/{id}/cancel` is for background responses, which are not served: 400 for a
- * stored response, 404 otherwise. Another method on a served path is a 405.
+ * stored response, 404 otherwise. `POST /v1/responses/input_tokens` and `/compact` are 404s
+ * (UNSERVED_POSTS). Another method on a served path is a 405.
  */
 export async function responses(pipeline: RequestPipeline, r: PipelineRequest, req: ResponsesHttpRequest, res: GatewayResponder, store: ResponseStore | undefined): Promise<void> {
   const rest = req.path.slice('/v1/responses'.length).split('/').slice(1).map(decoded);
@@ -31,6 +41,9 @@ export async function responses(pipeline: RequestPipeline, r: PipelineRequest, r
     throw methodNotAllowed(req);
   }
   const [id, sub, ...more] = rest;
+  // OpenAI's POST endpoints beside the response ids: not served, and no response id either (a 405 would say the path exists).
+  const unserved = rest.length === 1 && req.method === 'POST' ? UNSERVED_POSTS.get(id) : undefined;
+  if (unserved) throw notFound(`no route POST ${req.path}: ${unserved} is not served by this gateway`, null, 'route_not_found');
   if (id.length > MAX_RESPONSE_ID_CHARS) {
     // Never a stored id (ours are resp_ + 48 hex): not looked up, and not echoed whole into the answer and the audit record.
     const shown = `${id.slice(0, 64)}…`;

@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { describe, expect, it, vi } from 'vitest';
 import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
@@ -155,5 +156,19 @@ describe('the chat pipeline\'s limits and fallbacks, in Responses terms', () => 
     const ok = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi' } }, 'capped');
     expect(ok.error).toBeUndefined();
     expect(suite.env.upstream.calls[0].body.max_completion_tokens).toBe(32);
+  });
+});
+
+describe('OpenAI\'s POST endpoints beside the response ids that the gateway does not serve', () => {
+  it('responses.inputTokens.count and responses.compact: a 404 route_not_found in OpenAI\'s shape saying what is not served, not a 405 reading them as response ids; nothing upstream', async () => {
+    const client = new OpenAI({ baseURL: suite.env.gw.url, apiKey: suite.env.tokens.acme, maxRetries: 0 });
+    const counted = await client.responses.inputTokens.count({ model: MODEL, input: 'Hi' }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.NotFoundError>;
+    expect(counted).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(counted.error).toMatchObject({ type: 'invalid_request_error', param: null, code: 'route_not_found', message: expect.stringMatching(/^no route POST \/v1\/responses\/input_tokens: counting a request's input tokens .* is not served by this gateway$/) });
+    const compacted = await client.responses.compact({ model: MODEL, input: 'Hi' }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.NotFoundError>;
+    expect(compacted).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(compacted.error).toMatchObject({ code: 'route_not_found', message: expect.stringMatching(/compacting a conversation .* is not served/) });
+    expect(compacted.headers.get('allow')).toBeNull();
+    expect(suite.env.upstream.calls).toHaveLength(0);
   });
 });
