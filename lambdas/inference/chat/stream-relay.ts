@@ -9,7 +9,7 @@ export interface StreamRelayOptions {
   /** The gateway's id for the answer (`chatcmpl-…`) and the catalog id of the model that answers. */
   id: string;
   model: string;
-  /** The caller's `stream_options.include_usage`: pass on the usage chunk (`choices: []`) or not. */
+  /** The caller's `stream_options.include_usage`: pass on the usage chunk (`choices: []`), every other chunk with `usage: null`, or no usage at all. */
   includeUsage: boolean;
   /** Redact PII in answer text (`redactResponses`), per choice. */
   redactAnswers: boolean;
@@ -47,7 +47,12 @@ export class StreamRelay {
     if (choices.length === 0 && !(this.options.includeUsage && chunk.usage)) return undefined;
     const out: ChatCompletionChunk = { ...chunk, id: this.options.id, model: this.options.model, choices: choices.map((c) => this.choice(c)) };
     if (!this.options.includeUsage) delete out.usage;
-    else if (out.usage) out.usage = billedUsage(out.usage) ?? out.usage; // as billed, as a whole answer's
+    // OpenAI's contract with include_usage: every chunk says `usage: null` but the usage chunk
+    // (`choices: []`); an upstream that puts usage on every chunk (vLLM's continuous usage stats)
+    // has it kept here, and the caller gets it once, in the usage chunk (sent by the endpoint when
+    // the upstream sent none).
+    else if (choices.length > 0) out.usage = null;
+    else out.usage = billedUsage(out.usage) ?? out.usage; // as billed, as a whole answer's
     return out;
   }
 
@@ -107,7 +112,7 @@ export class StreamRelay {
       const rest = r.flush();
       // Keys: a choice's index for its content, -1 - index for its refusal.
       const [index, delta] = key >= 0 ? [key, { content: rest }] : [-1 - key, { refusal: rest }];
-      if (rest) out.push({ id: this.options.id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: this.options.model, choices: [{ index, delta, finish_reason: null }] });
+      if (rest) out.push({ id: this.options.id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: this.options.model, choices: [{ index, delta, finish_reason: null }], ...(this.options.includeUsage ? { usage: null } : {}) });
     }
     return out;
   }

@@ -26,11 +26,13 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     if (!stream) return void (await res.json(200, JSON.stringify(await completeChat(x, id)), { 'x-request-id': id }));
     const includeUsage = body.stream_options?.include_usage === true;
     let out: ReturnType<GatewayResponder['stream']> | undefined;
+    let usageSent = false; // a usage chunk (`choices: []`) relayed from the upstream
     const end = await streamChat(x, id, {
       open() {
         out = res.stream({ 'x-request-id': id });
       },
       chunk(chunk) {
+        if (chunk.choices.length === 0 && chunk.usage) usageSent = true;
         return out!.write(`data: ${JSON.stringify(chunk)}\n\n`);
       },
     }, includeUsage);
@@ -41,7 +43,9 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
       await out!.write(`data: ${end.failure.body()}\n\n`);
       return void (await out!.end());
     }
-    if (!end.reported && includeUsage) {
+    // The usage chunk OpenAI ends with when the caller asked for it: the upstream's when it sent one,
+    // else this one (the gateway's count, or the usage an upstream put on its content chunks).
+    if (!usageSent && includeUsage) {
       const usageChunk: ChatCompletionChunk = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: end.model.id, choices: [], usage: end.usage };
       await out!.write(`data: ${JSON.stringify(usageChunk)}\n\n`);
     }

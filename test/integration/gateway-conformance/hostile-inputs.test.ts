@@ -492,3 +492,32 @@ describe('what would be kept at the provider, in the platform\'s organisation, i
     expect(env.upstream.calls[0].body.messages[0].content[0]).toEqual(inline);
   });
 });
+
+describe('usage on every chunk (vLLM\'s continuous usage stats) with include_usage: OpenAI\'s shape', () => {
+  const usage = (completion: number) => ({ prompt_tokens: 5, completion_tokens: completion, total_tokens: 5 + completion });
+  const events = (final: boolean) => [
+    { data: { ...chunk({ role: 'assistant', content: '' }), usage: usage(0) } },
+    { data: { ...chunk({ content: 'u0' }), usage: usage(1) } },
+    { data: { ...chunk({ content: 'u1' }), usage: usage(2) } },
+    { data: { ...chunk({ content: 'u2' }, 'stop'), usage: usage(3) } },
+    ...(final ? [{ data: { ...chunk({}), choices: [], usage: usage(3) } }] : []),
+    { data: '[DONE]' },
+  ];
+  it.each([false, true])('every chunk says usage: null but the last, choices: [] with the usage, once (upstream\'s own final usage chunk: %s)', async (final) => {
+    env.upstream.script({ events: events(final) });
+    const stream = await client('acme').chat.completions.create({ ...ask(), stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? null).join('')).toBe('u0u1u2');
+    expect(chunks.slice(0, -1).every((c) => c.usage === null && c.choices.length === 1)).toBe(true);
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: usage(3) });
+  });
+
+  it('without include_usage: no usage field and no usage chunk', async () => {
+    env.upstream.script({ events: events(true) });
+    const stream = await client('acme').chat.completions.create({ ...ask(), stream: true });
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    expect(chunks.every((c) => c.choices.length === 1 && !('usage' in c))).toBe(true);
+  });
+});

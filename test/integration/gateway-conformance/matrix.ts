@@ -282,10 +282,11 @@ export function bedrockAnswer(a: ConverseAnswer, model: string): Record<string, 
   };
 }
 
-/** The chunks the client sees for ConverseStream's events. */
+/** The chunks the client sees for ConverseStream's events (`usage: null` on each but the usage chunk when the caller asked for that). */
 export function bedrockChunks(a: ConverseAnswer, model: string, withUsage: boolean): Array<Record<string, unknown>> {
+  // With the usage chunk asked for, every other chunk says `usage: null`, as OpenAI's do.
   const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
-    id: expectGatewayId(), object: 'chat.completion.chunk', created: expect.any(Number), model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    id: expectGatewayId(), object: 'chat.completion.chunk', created: expect.any(Number), model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...(withUsage ? { usage: null } : {}),
   });
   // OpenAI's first delta: content null when the turn is tool calls only, "" when it has text
   const out = [chunk({ role: 'assistant', content: !a.text && a.tools?.length ? null : '' })];
