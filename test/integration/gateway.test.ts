@@ -313,6 +313,9 @@ describe('Bedrock guardrail through tessera serve', () => {
       await expect(c.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'forbidden topic' }] }))
         .rejects.toMatchObject({ status: 400, code: 'guardrail_intervened', param: 'messages' });
       expect(bedrock.commandCalls(ApplyGuardrailCommand).map((call) => call.args[0].input.source)).toEqual(['INPUT']);
+      // On /v1/responses the refusal names the request's own field, not the chat translation's.
+      await expect(c.responses.create({ model: 'openai-compatible/default', input: 'forbidden topic' }))
+        .rejects.toMatchObject({ status: 400, code: 'guardrail_intervened', param: 'input' });
 
       bedrock.reset();
       bedrock.on(ApplyGuardrailCommand, { source: 'INPUT' }).resolves({ action: 'NONE', outputs: [], usage: undefined as never, assessments: [] });

@@ -5,7 +5,7 @@ import type { GatewayResponder } from '../gateway.js';
 import { invalid } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { parseJson, parseWith } from '../request-body.js';
-import { chatRequestOf, checkMappable } from '../responses/chat-request.js';
+import { chatRequestOf, checkMappable, inRequestTerms } from '../responses/chat-request.js';
 import { newId, withItemIdsOf } from '../responses/ids.js';
 import { inputItemsOf, type InputItem } from '../responses/input-items.js';
 import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../responses/item-references.js';
@@ -97,6 +97,8 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
       return void (await res.json(200, JSON.stringify(response), { 'x-request-id': r.audit.requestId }));
     }
     await streamed(x, r, res, shell, keep);
+  }).catch((e: unknown) => {
+    throw inRequestTerms(e, translated); // the guardrails and the upstream name the chat request's messages
   });
 }
 

@@ -1,8 +1,8 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatRequestBody } from '../chat/request-schema.js';
-import { invalid } from '../openai-errors.js';
+import { GatewayError, invalid } from '../openai-errors.js';
 import { plainContentOf, type InputItem } from './input-items.js';
-import { itemsToMessages } from './items-to-messages.js';
+import { chatParamToRequest, itemsToMessages, type MessageSource } from './items-to-messages.js';
 import type { ResponsesRequestBody } from './request-schema.js';
 import { textFormatToChat } from './text-format.js';
 import { toolChoiceToChat, toolsToChat } from './tools.js';
@@ -12,6 +12,22 @@ export interface TranslatedRequest {
   body: ChatRequestBody;
   /** Messages before the conversation: 1 for `instructions`, else 0 (they are not carried to the next turn). */
   leading: number;
+  /** Where each of `body.messages` comes from in the Responses request (chatParamToRequest). */
+  sources: MessageSource[];
+}
+
+/**
+ * An error about the translated chat request (a guardrail's, an upstream's 400) in the Responses
+ * request's terms: a `param` under `messages` (`messages[1].content`) becomes the field it was made
+ * from (`input[1].output`), in the message too where it quotes the path; any other error is returned as it is.
+ */
+export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, 'sources'>): unknown {
+  if (!(e instanceof GatewayError) || typeof e.param !== 'string' || !/^messages(\[|$)/.test(e.param)) return e;
+  const param = chatParamToRequest(e.param, translated.sources);
+  if (param === e.param) return e;
+  // A path (`messages[1].content`) is rewritten where the message quotes it; the bare word `messages` is left in prose ("your messages resulted in …").
+  const message = e.param === 'messages' ? e.message : e.message.split(e.param).join(param);
+  return Object.assign(new GatewayError(e.status, message, e.type, e.code, param, e.headers), { audit: e.audit });
 }
 
 /**
@@ -31,7 +47,11 @@ export interface TranslatedRequest {
  */
 export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletionMessageParam[], items: InputItem[]): TranslatedRequest {
   const leading: ChatCompletionMessageParam[] = req.instructions ? [{ role: 'system', content: req.instructions }] : [];
-  const messages = [...leading, ...history, ...itemsToMessages(items, 'input', plainContentOf(req.input as Parameters<typeof plainContentOf>[0]))];
+  const sources: MessageSource[] = [...leading.map(() => ({ kind: 'instructions' as const })), ...history.map(() => ({ kind: 'history' as const }))];
+  const conversation = itemsToMessages(items, 'input', plainContentOf(req.input as Parameters<typeof plainContentOf>[0]), sources);
+  // `input: "hello"` is one user message: its content is `input` itself.
+  if (typeof req.input === 'string') sources[sources.length - 1] = { kind: 'input' };
+  const messages = [...leading, ...history, ...conversation];
   if (messages.length === leading.length) throw invalid('input is required: a string or a list of items (messages, function_call_output, …)', 'input', 'missing_required_parameter');
   const tools = toolsToChat(req.tools as Array<Record<string, unknown>> | null | undefined);
   const toolChoice = toolChoiceToChat(req.tool_choice as string | Record<string, unknown> | null | undefined);
@@ -54,7 +74,7 @@ export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletion
   for (const field of ['temperature', 'top_p', 'user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'service_tier'] as const) {
     if (req[field] != null) body[field] = req[field];
   }
-  return { body: body as unknown as ChatRequestBody, leading: leading.length };
+  return { body: body as unknown as ChatRequestBody, leading: leading.length, sources };
 }
 
 /**

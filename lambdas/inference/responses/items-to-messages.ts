@@ -94,6 +94,53 @@ const NOT_SERVED: Record<string, string> = {
 };
 
 /**
+ * Where a chat message made from a Responses request comes from, to name the request's own field
+ * in an error about the message (chatParamToRequest):
+ * - `instructions`: the leading system message; `history`: a message of the previous response's
+ *   conversation (`previous_response_id`); `input`: the one user message of a string `input`;
+ * - `message`: a user, system or developer message item at `path` (the same content shape);
+ * - `tool`: a `function_call_output` item at `path` (its `output` is the message's `content`);
+ * - `turn`: an assistant turn: the assistant message item at `path` (absent when the turn is
+ *   function calls only) and the `function_call` items at `calls`, one per `tool_calls` entry.
+ */
+export interface MessageSource {
+  kind: 'instructions' | 'history' | 'input' | 'message' | 'tool' | 'turn';
+  path?: string;
+  calls?: string[];
+}
+
+/**
+ * A chat request's field path (`messages[2].content[0].text`, as the guardrails and the upstreams
+ * name them) as the path of the Responses request's field it was made from
+ * (`input[1].content[0].text`, `input[3].output`, `input[2].arguments`, `instructions`), by the
+ * messages' `sources`; `messages` alone is `input`. Any other path is returned as it is.
+ */
+export function chatParamToRequest(param: string, sources: readonly MessageSource[]): string {
+  if (param === 'messages') return 'input';
+  const m = /^messages\[(\d+)\](.*)$/.exec(param);
+  const source = m ? sources[Number(m[1])] : undefined;
+  if (!m || !source) return param;
+  const rest = m[2];
+  switch (source.kind) {
+    case 'instructions':
+      return 'instructions';
+    case 'history':
+      return 'previous_response_id';
+    case 'input':
+      return 'input';
+    case 'message':
+      return `${source.path}${rest}`;
+    case 'tool':
+      return `${source.path}${rest.replace(/^\.content/, '.output')}`;
+    case 'turn': {
+      const call = /^\.tool_calls\[(\d+)\]/.exec(rest);
+      if (call && source.calls![Number(call[1])]) return `${source.calls![Number(call[1])]}${/\.function\.arguments/.test(rest) ? '.arguments' : ''}`;
+      return source.path ? `${source.path}.content` : source.calls![0] ?? param;
+    }
+  }
+}
+
+/**
  * The input items as chat messages, in order:
  * - `message` user/system/developer → the same role (parts mapped by `inputPartToChat`);
  *   assistant → an assistant message (`output_text` → content, `refusal` → refusal);
@@ -106,12 +153,16 @@ const NOT_SERVED: Record<string, string> = {
  * @param plain the indexes of the items whose content the caller sent as a string (`inputItemsOf`
  *   keeps OpenAI's list form): a user, system or developer message among them gets its text as a
  *   string `content`, as sent (text-only chat templates expect one)
+ * @param sources when given, gets where each message comes from, one per message (MessageSource)
  * @throws GatewayError 400 naming the item's path
  */
-export function itemsToMessages(items: InputItem[], base = 'input', plain: ReadonlySet<number> = new Set()): ChatCompletionMessageParam[] {
+export function itemsToMessages(items: InputItem[], base = 'input', plain: ReadonlySet<number> = new Set(), sources?: MessageSource[]): ChatCompletionMessageParam[] {
   const out: ChatCompletionMessageParam[] = [];
   // The assistant turn that function calls join: the last message, while only function calls followed it.
   let turn: ChatCompletionAssistantMessageParam | undefined;
+  let turnSource: MessageSource | undefined;
+  // Where each message comes from, beside `out` (when asked for).
+  const from = (source: MessageSource) => void sources?.push(source);
   items.forEach((item: Item, i) => {
     const path = `${base}[${i}]`;
     if (item.type === 'message') {
@@ -122,6 +173,7 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
         case 'user': {
           const parts = content.map((p, j) => inputPartToChat(p, `${where}[${j}]`));
           out.push({ role: 'user', content: plain.has(i) && parts.length === 1 && parts[0].type === 'text' ? parts[0].text : parts });
+          from({ kind: 'message', path });
           turn = undefined;
           return;
         }
@@ -129,11 +181,13 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
         case 'developer': {
           const parts = textParts(content, where);
           out.push({ role: item.role, content: plain.has(i) && parts.length === 1 ? parts[0].text : parts });
+          from({ kind: 'message', path });
           turn = undefined;
           return;
         }
         case 'assistant':
           out.push((turn = assistantMessage(content, where)));
+          from((turnSource = { kind: 'turn', path, calls: [] }));
           return;
         default:
           throw invalid(`${path}.role '${item.role}' is not a message role (user, system, developer, assistant)`, `${path}.role`);
@@ -144,12 +198,17 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
         id: str(item.call_id, `${path}.call_id`), type: 'function',
         function: { name: str(item.name, `${path}.name`), arguments: str(item.arguments, `${path}.arguments`) },
       };
-      if (!turn) out.push((turn = { role: 'assistant', content: null }));
+      if (!turn) {
+        out.push((turn = { role: 'assistant', content: null }));
+        from((turnSource = { kind: 'turn', calls: [] }));
+      }
       turn.tool_calls = [...(turn.tool_calls ?? []), call];
+      turnSource?.calls!.push(path);
       return;
     }
     if (item.type === 'function_call_output') {
       out.push(toolMessage(item, path));
+      from({ kind: 'tool', path });
       turn = undefined;
       return;
     }

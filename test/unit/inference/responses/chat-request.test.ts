@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chatRequestOf, checkMappable } from '../../../../lambdas/inference/responses/chat-request.js';
+import { PromptInjectionError } from '../../../../lambdas/inference/guardrails/caller-texts.js';
+import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
+import { chatRequestOf, checkMappable, inRequestTerms } from '../../../../lambdas/inference/responses/chat-request.js';
 import { inputItemsOf } from '../../../../lambdas/inference/responses/input-items.js';
 import { checkRequestFields } from '../../../../lambdas/inference/responses/request-fields.js';
 import type { ResponsesRequestBody } from '../../../../lambdas/inference/responses/request-schema.js';
@@ -100,5 +102,47 @@ describe('checkMappable', () => {
     expect(thrown(() => checkMappable(req({ tools: [{ type: 'file_search' }] }), inputItemsOf('Hi')))).toMatchObject({ param: 'tools[0].type' });
     expect(thrown(() => checkMappable(req({ text: { format: { type: 'grammar' } } }), []))).toMatchObject({ param: 'text.format.type' });
     expect(thrown(() => checkMappable(req({}), inputItemsOf([{ type: 'reasoning', id: 'rs_1' }])))).toMatchObject({ param: 'input[0].type' });
+  });
+});
+
+describe('errors about the chat request, in the Responses request\'s terms', () => {
+  const call = (id: string) => ({ type: 'function_call', call_id: id, name: 'f', arguments: '{}' });
+  const history = [{ role: 'user', content: 'Earlier' }, { role: 'assistant', content: 'Yes' }];
+  const out = translate({
+    instructions: 'Be terse.',
+    input: [{ role: 'user', content: [{ type: 'input_text', text: 'a' }, { type: 'input_text', text: 'b' }] }, { role: 'assistant', content: [{ type: 'output_text', text: 'x' }] }, call('c1'), call('c2'),
+      { type: 'function_call_output', call_id: 'c1', output: 'o' }, { type: 'function_call_output', call_id: 'c2', output: [{ type: 'input_text', text: 'p' }] }, call('c3'), { type: 'function_call_output', call_id: 'c3', output: 'q' }],
+  }, history);
+  const cases: Array<[string, string]> = [
+    ['messages', 'input'],
+    ['messages[0].content', 'instructions'],
+    ['messages[1].content', 'previous_response_id'],
+    ['messages[3].content[1].text', 'input[0].content[1].text'],
+    ['messages[3].content', 'input[0].content'],
+    ['messages[4].content', 'input[1].content'],
+    ['messages[4].tool_calls[1].function.arguments', 'input[3].arguments'],
+    ['messages[5].content', 'input[4].output'],
+    ['messages[6].content[0].text', 'input[5].output[0].text'],
+    ['messages[7].tool_calls[0].function.arguments', 'input[6].arguments'],
+    ['messages[8].content', 'input[7].output'],
+    ['messages[99].content', 'messages[99].content'],
+    ['model', 'model'],
+  ];
+  it.each(cases)('%s → %s', (chat, request) => {
+    expect(out.body.messages).toHaveLength(9);
+    const e = new PromptInjectionError(chat, 'p');
+    const mapped = inRequestTerms(e, out) as GatewayError;
+    expect(mapped).toMatchObject({ status: 400, code: 'prompt_injection_detected', param: request });
+    if (chat !== 'messages') expect(mapped.message).toContain(`(in ${request})`); // the bare word is left in prose (below)
+  });
+
+  it('a string input is `input` itself; other errors are left as they are', () => {
+    const plain = translate({ input: 'Hi' });
+    expect((inRequestTerms(new PromptInjectionError('messages[0].content', 'p'), plain) as GatewayError).param).toBe('input');
+    const other = new Error('x');
+    expect(inRequestTerms(other, plain)).toBe(other);
+    // An upstream's context-length 400 names `messages`: the param becomes `input`, its prose stays.
+    const upstream = inRequestTerms(new GatewayError(400, 'your messages resulted in 9120 tokens', 'invalid_request_error', 'context_length_exceeded', 'messages'), plain) as GatewayError;
+    expect(upstream).toMatchObject({ param: 'input', code: 'context_length_exceeded', message: 'your messages resulted in 9120 tokens' });
   });
 });
