@@ -12,14 +12,14 @@ import type { ResponsesRequestBody } from './request-schema.js';
  * `parallel_tool_calls` (default true), `temperature`, `top_p`, `max_output_tokens`, `text`
  * (default `{format:{type:'text'}}`), `metadata` (default {}), `previous_response_id`, `store`,
  * `reasoning`, `truncation` (`disabled`), `user`, `safety_identifier`, `prompt_cache_key`,
- * `service_tier`, `top_logprobs`, `background` false). `model` is the catalog id.
+ * `prompt_cache_retention`, `service_tier`, `top_logprobs`, `background` false). `model` is the catalog id.
  */
 export function responseShell(id: string, createdAt: number, model: string, req: ResponsesRequestBody, store: boolean): Response & Record<string, unknown> {
   return {
     id, object: 'response', created_at: createdAt, status: 'in_progress', background: false, error: null, incomplete_details: null,
     instructions: req.instructions ?? null, max_output_tokens: req.max_output_tokens ?? null, model, output: [],
     parallel_tool_calls: req.parallel_tool_calls ?? true, previous_response_id: req.previous_response_id ?? null,
-    prompt_cache_key: req.prompt_cache_key ?? null, reasoning: { effort: (req.reasoning?.effort ?? null) as never, summary: null },
+    prompt_cache_key: req.prompt_cache_key ?? null, prompt_cache_retention: req.prompt_cache_retention ?? null, reasoning: { effort: (req.reasoning?.effort ?? null) as never, summary: null },
     safety_identifier: req.safety_identifier ?? null, service_tier: req.service_tier ?? 'auto', store,
     temperature: req.temperature ?? null, text: { format: { type: 'text' }, ...(req.text as object | undefined) } as Response['text'],
     tool_choice: (req.tool_choice ?? 'auto') as Response['tool_choice'], tools: (req.tools ?? []) as Response['tools'],

@@ -83,3 +83,20 @@ describe('the upstream\'s url citations reach the Response', () => {
     expect(out.result.output[0].content[0].annotations).toEqual([FLAT]);
   });
 });
+
+describe('the prompt-cache fields sent upstream are echoed on the Response, as OpenAI\'s Response carries them', () => {
+  it.each(CLIENTS)('prompt_cache_key and prompt_cache_retention: created, streamed and retrieved (%s client)', async (client) => {
+    const fields = { prompt_cache_key: 'tenant-cache-1', prompt_cache_retention: '24h' };
+    suite.env.upstream.script({ body: openAiAnswer('text') }, { events: [...openAiChunks('text').map((data) => ({ data })), { data: '[DONE]' }] });
+    const created = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', ...fields } });
+    expect(created.result).toMatchObject(fields);
+    expect(suite.env.upstream.calls[0].body).toMatchObject(fields);
+    const streamed = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi', ...fields } });
+    expect(streamed.events![0].response).toMatchObject(fields);
+    expect(streamed.events!.at(-1).response).toMatchObject(fields);
+    const got = await run(client, { op: 'retrieve', responseId: created.result.id });
+    expect(got.result).toMatchObject(fields);
+    const plain = await run(client, { op: 'retrieve', responseId: streamed.events!.at(-1).response.id });
+    expect(plain.result.prompt_cache_retention).toBe('24h');
+  });
+});

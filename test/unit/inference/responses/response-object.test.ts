@@ -18,6 +18,8 @@ describe('the Response object', () => {
     });
     const echoed = responseShell('resp_1', 100, 'm', req({ instructions: 'I', tool_choice: 'required', parallel_tool_calls: false, temperature: 0.5, top_p: 0.8, max_output_tokens: 99, metadata: { k: 'v' }, previous_response_id: 'resp_0', text: { format: { type: 'json_object' } } }), false);
     expect(echoed).toMatchObject({ instructions: 'I', tool_choice: 'required', parallel_tool_calls: false, temperature: 0.5, top_p: 0.8, max_output_tokens: 99, metadata: { k: 'v' }, previous_response_id: 'resp_0', text: { format: { type: 'json_object' } }, store: false });
+    expect(responseShell('resp_1', 100, 'm', req({ prompt_cache_key: 'k', prompt_cache_retention: '24h' }), false)).toMatchObject({ prompt_cache_key: 'k', prompt_cache_retention: '24h' });
+    expect(responseShell('resp_1', 100, 'm', req({}), false)).toMatchObject({ prompt_cache_key: null, prompt_cache_retention: null });
   });
 
   it('a text answer is one message item with an output_text part (annotations [])', () => {
