@@ -168,6 +168,9 @@ export class UpstreamCalls {
               throw attempt.failure(e);
             }
             if (next.done) return;
+            // The idle timeout measures the upstream, not the caller: time spent on a chunk after it
+            // arrived (a slow reader, the output guardrail checking a window) is not the upstream's.
+            attempt.disarm();
             yield next.value;
           }
         } finally {

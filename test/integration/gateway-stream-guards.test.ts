@@ -279,6 +279,31 @@ describe('the output limit, held by the gateway against an upstream that ignores
     expect([streamed.finish, streamed.text]).toEqual(['stop', text]);
   });
 
+  it('closes an upstream that ignores n as well as the limit, and counts streamed reasoning_content toward the limit', async () => {
+    const c = await client('plain');
+    // n: 2 asked, one choice of 3,000 words sent: choice 0 is cut, and the upstream is closed once more than the request's whole limit was dropped
+    upstream.ignoreLimits = { words: 3000, usage: false };
+    const two = await readChat(await c.chat.completions.create({ model: SMALL, stream: true, n: 2, max_tokens: 20, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'go' }] }));
+    expect(two.finish).toBe('length');
+    expect(upstream.overrunStreams.at(-1)!.written).toBeLessThan(upstream.overrunStreams.at(-1)!.total);
+    expect(two.usage!.completion_tokens).toBeLessThan(2000); // read until ~1,024 tokens past the limit, of the upstream's ~6,000
+    // thinking streamed as reasoning_content is output: held to the limit too
+    upstream.ignoreLimits = { words: 3000, usage: false, reasoning: true };
+    const thinking = await readChat(await c.chat.completions.create({ model: SMALL, stream: true, max_tokens: 50, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'go' }] }));
+    expect(thinking.finish).toBe('length');
+    expect(upstream.overrunStreams.at(-1)!.written).toBeLessThan(upstream.overrunStreams.at(-1)!.total);
+    expect(thinking.usage!.completion_tokens).toBeGreaterThan(50);
+    expect(thinking.usage!.completion_tokens).toBeLessThan(300);
+  });
+
+  it('holds each choice of a whole n > 1 answer to the limit, whatever the reported total says', async () => {
+    // one choice of 30 words (o200k: more than the limit's margin), reported as 30 tokens: within 2 × 20 as a total, not as a choice
+    upstream.ignoreLimits = { words: 30, usage: true };
+    const out = await (await client('plain')).chat.completions.create({ model: SMALL, n: 2, max_tokens: 20, messages: [{ role: 'user', content: 'go' }] });
+    expect(out.choices[0].finish_reason).toBe('length');
+    expect(countCompletionTokens(out.choices[0].message.content!)).toBeLessThanOrEqual(overrunCeiling(20));
+  });
+
   it('keeps a monthly token budget: a max_tokens 50 stream spends about 50 completion tokens, not the upstream\'s 3,000 words', async () => {
     upstream.ignoreLimits = { words: 3000, usage: false };
     const { finish, id } = await readChat(await (await client('budget')).chat.completions.create({ model: BIG, stream: true, max_tokens: 50, messages: [{ role: 'user', content: 'go' }] }));

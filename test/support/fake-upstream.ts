@@ -129,9 +129,11 @@ export class FakeUpstream {
    * `words` words ("w0 w1 …"), as text or (`toolCall`) as one tool call's arguments, whole or one
    * word an event (written one at a time, so a gateway that closes the stream early is seen in
    * `overrunStreams`), with usage (completion tokens = `words`, or `reportedCompletionTokens`: an
-   * upstream whose own tokenizer counts the text otherwise) or (`usage: false`) without.
+   * upstream whose own tokenizer counts the text otherwise) or (`usage: false`) without; streamed
+   * as `reasoning_content` deltas (vLLM's and DeepSeek's thinking) with `reasoning`. One choice,
+   * whatever `n` asks (it ignores that too).
    */
-  ignoreLimits: { words: number; usage?: boolean; toolCall?: boolean; reportedCompletionTokens?: number } | undefined;
+  ignoreLimits: { words: number; usage?: boolean; toolCall?: boolean; reportedCompletionTokens?: number; reasoning?: boolean } | undefined;
   /** Streams answered in `ignoreLimits` mode: events written before the connection closed, of how many. */
   readonly overrunStreams: Array<{ written: number; total: number }> = [];
   readonly failures = new Map<string, { status: number; times: number }>();
@@ -231,7 +233,7 @@ export class FakeUpstream {
     }
     const delta = (i: number) => (mode.toolCall
       ? { tool_calls: [{ index: 0, ...(i === 0 ? { id: 'call_1', type: 'function' } : {}), function: { ...(i === 0 ? { name: 'f' } : {}), arguments: `${i === 0 ? '{"text":"' : ' '}${words[i]}` } }] }
-      : { content: `${i === 0 ? '' : ' '}${words[i]}` });
+      : { [mode.reasoning ? 'reasoning_content' : 'content']: `${i === 0 ? '' : ' '}${words[i]}` });
     const events = words.map((_, i) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: delta(i), finish_reason: null }] })}\n\n`);
     events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: mode.toolCall ? { tool_calls: [{ index: 0, function: { arguments: '"}' } }] } : {}, finish_reason: finish }] })}\n\n`);
     if (mode.usage !== false) events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], ...usage })}\n\n`);

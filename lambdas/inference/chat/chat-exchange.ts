@@ -179,8 +179,9 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   await x.settle(model, usage, estimated, counted);
   // An upstream that ignored the limit: billed as it reported (or as counted), shown up to the limit.
   // An upstream whose own count is within the limit honoured it (in its tokenizer): nothing is cut.
+  // Only for one choice: a reported total over `n` choices says nothing of each one.
   const reported = reportedCompletion(result.usage);
-  const honoured = reported !== undefined && reported <= x.outputLimit * x.choices;
+  const honoured = x.choices === 1 && reported !== undefined && reported <= x.outputLimit;
   let capped: ReturnType<typeof capAnswer>;
   try {
     capped = honoured ? { answer: result, cut: false, largest: reported } : capAnswer(result, overrunCeiling(x.outputLimit));
@@ -269,7 +270,10 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const step = async (chunk: ChatCompletionChunk): Promise<boolean> => {
     const kept = limiter.pass(chunk);
     if (kept && !(await send(relay.relay(kept)))) return false;
-    return !limiter.over;
+    if (!limiter.over) return true;
+    const closing = limiter.closing(chunk); // choices still open end with `length` as the upstream is closed
+    if (closing) await send(relay.relay(closing));
+    return false;
   };
   let failure: GatewayError | undefined;
   let opened = false;

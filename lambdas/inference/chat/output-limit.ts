@@ -28,10 +28,13 @@ export function overrunCeiling(limit: number): number {
   return Number.isFinite(limit) ? limit + Math.max(16, Math.ceil(limit / 4)) : limit;
 }
 
-/** What a delta says, for the count: content (a string or its text parts), refusal, tool names and arguments. */
-function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined): string {
+/** What a delta says, for the counts (the limit's, the usage estimate's): content (a string or its text parts), refusal, tool names and arguments, streamed reasoning. */
+export function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined): string {
   if (!delta) return '';
+  // reasoning_content / reasoning: what vLLM, DeepSeek and OpenRouter stream of a model's thinking (not OpenAI's type; billed as output)
+  const thinking = delta as { reasoning_content?: unknown; reasoning?: unknown };
   let text = textOfContent(delta.content as string | ChatCompletionContentPart[] | null | undefined) + (delta.refusal ?? '');
+  for (const t of [thinking.reasoning_content, thinking.reasoning]) if (typeof t === 'string') text += t;
   for (const t of delta.tool_calls ?? []) text += (t.function?.name ?? '') + (t.function?.arguments ?? '');
   return text;
 }
@@ -60,13 +63,23 @@ interface Counted {
 }
 
 /**
+ * Tokens an upstream may go on producing past the limit, while other choices are still open,
+ * before the gateway closes it (`OutputLimiter.over`; more when `limit` × `n` is more): an upstream
+ * that ignores `n` sends no other choice to wait for, and one chunk carrying more than the limit
+ * must not end choices that are still answering within theirs. About a second of generation.
+ */
+const DROPPED_BEFORE_CLOSING = 1024;
+
+/**
  * Enforces a request's output limit on an upstream's chunks, before they are relayed: each choice's
  * output is counted as it comes (o200k, the tokenizer that settles usage the upstream does not
  * report); the delta that passes the limit is cut to what fits (its text; a tool-call fragment in
  * it is left out) and ends its choice with finish_reason `length`, as OpenAI ends a length-limited
  * choice. Later deltas of that choice are dropped (their text is kept in `dropped`: the upstream
  * produced it, the usage estimate counts it). `over` says when the stream is to end: every choice
- * of the request has ended and at least one was cut (the upstream is then closed).
+ * of the request has ended and at least one was cut, or the text dropped past the limit is more
+ * than the whole request may have (`limit` × `n`, at least DROPPED_BEFORE_CLOSING: an upstream that
+ * ignores `n` too never sends the other choices); the upstream is then closed, and `closing` ends the choices still open.
  *
  * Counting: each delta is counted alone and added (cheap: short deltas are cached); only when that
  * sum passes the limit is the choice's whole text counted again, exactly, so a long answer is
@@ -82,11 +95,30 @@ export class OutputLimiter {
 
   constructor(readonly limit: number, private readonly choices: number) {}
 
-  /** Whether every choice has ended and the limit cut at least one: stop reading the upstream. */
+  /** o200k tokens of `dropped`. */
+  private droppedTokens = 0;
+
+  /** Whether to stop reading the upstream: the limit cut a choice, and every choice has ended or more than the request's whole limit was dropped. */
   get over(): boolean {
     if (this.cut.size === 0) return false;
+    if (this.droppedTokens > Math.max(this.limit * this.choices, DROPPED_BEFORE_CLOSING)) return true;
     for (let i = 0; i < this.choices; i++) if (!this.ended.has(i)) return false;
     return true;
+  }
+
+  /**
+   * Once `over`: a chunk (shaped as `template`) ending each choice seen but not ended with
+   * finish_reason `length`, so the stream ends as a length-limited one; undefined when none is open.
+   */
+  closing(template: ChatCompletionChunk): ChatCompletionChunk | undefined {
+    const open = [...this.counts.keys()].filter((i) => !this.ended.has(i));
+    if (!open.length) return undefined;
+    for (const i of open) {
+      this.ended.add(i);
+      this.cut.add(i);
+    }
+    const { usage: _usage, ...rest } = template;
+    return { ...rest, choices: open.map((index) => ({ index, delta: {}, finish_reason: 'length' as const, logprobs: null })) };
   }
 
   /** The gateway's count of the longest choice (for the overrun warning). */
@@ -111,6 +143,7 @@ export class OutputLimiter {
     const piece = deltaText(c.delta);
     if (this.cut.has(c.index) || this.ended.has(c.index)) {
       this.dropped += piece;
+      if (piece) this.droppedTokens += countCompletionTokens(piece);
       return undefined;
     }
     let n = this.counts.get(c.index);
@@ -127,7 +160,9 @@ export class OutputLimiter {
     // Past the limit: what fits of this delta's text goes out, and the choice ends with `length`.
     const content = typeof c.delta?.content === 'string' ? prefixWithin(c.delta.content, this.limit, before) : '';
     n.text = before + content;
-    this.dropped += piece.slice(content.length);
+    const beyond = piece.slice(content.length);
+    this.dropped += beyond;
+    if (beyond) this.droppedTokens += countCompletionTokens(beyond);
     this.cut.add(c.index);
     this.ended.add(c.index);
     const { tool_calls: _calls, refusal: _refusal, content: _content, ...rest } = c.delta ?? {};

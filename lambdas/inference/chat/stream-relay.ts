@@ -2,7 +2,7 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { StreamRedactor } from '../guardrails.js';
 import { normaliseFinishReason } from './finish-reason.js';
-import { textOfContent } from './message-texts.js';
+import { deltaText } from './output-limit.js';
 import { billedUsage } from './reported-usage.js';
 
 export interface StreamRelayOptions {
@@ -27,7 +27,7 @@ export interface StreamRelayOptions {
 export class StreamRelay {
   /** The upstream's usage, when it reported one. */
   usage: CompletionUsage | undefined;
-  /** Everything the answer produced (text, refusals, tool names and arguments), for a usage estimate. */
+  /** Everything the answer produced (text, refusals, tool names and arguments, streamed reasoning: deltaText), for a usage estimate. */
   produced = '';
   private readonly redactors = new Map<number, StreamRedactor>();
   /** Choices seen, and whether each has had its finish_reason. */
@@ -58,9 +58,8 @@ export class StreamRelay {
 
   private choice(c: ChatCompletionChunk.Choice): ChatCompletionChunk.Choice {
     const delta = c.delta ?? {};
-    // a list of parts (some servers' thinking models) counts its text parts
-    this.produced += textOfContent(delta.content as Parameters<typeof textOfContent>[0]) + (delta.refusal ?? '');
-    for (const t of delta.tool_calls ?? []) this.produced += (t.function?.name ?? '') + (t.function?.arguments ?? '');
+    // a list of parts (some servers' thinking models) counts its text parts; streamed reasoning is output too
+    this.produced += deltaText(delta);
     const finish = normaliseFinishReason(c.finish_reason);
     const first = !this.finished.has(c.index);
     if (!this.finished.get(c.index)) this.finished.set(c.index, finish !== null);

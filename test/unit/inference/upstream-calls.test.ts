@@ -134,6 +134,22 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     expect(seen).toEqual(['a', 'b']); // 1,000 ms without a chunk (more than both timeouts together), under a 400 ms idle timeout
   });
 
+  it('does not count the time the gateway spends on a chunk (a slow reader, the output guardrail) against the upstream\'s idle timeout', async () => {
+    async function* prompt(r: ProviderRequest) {
+      for (const text of ['a', 'b', 'c']) {
+        if (r.signal.aborted) throw r.signal.reason; // as a real upstream's body fails once its request is aborted
+        yield chunk(text); // the upstream answers at once
+      }
+    }
+    const open = await new UpstreamCalls(scripted([], prompt).lookup, { firstByteMs: 300, idleMs: 300, retries: 0 }).stream([model('a')], base, never);
+    const seen = [open.first!.choices[0].delta.content];
+    for await (const c of open.rest) {
+      await new Promise((r) => setTimeout(r, 500)); // longer than the idle timeout, on the gateway's side
+      seen.push(c.choices[0].delta.content);
+    }
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
   it('aborts the upstream call when the caller leaves, and does not retry', async () => {
     let aborted = false;
     async function* endless(r: ProviderRequest) {

@@ -40,6 +40,24 @@ describe('OutputLimiter', () => {
     expect(limiter.over).toBe(true);
   });
 
+  it('says over once more than the whole request\'s limit (at least 1,024 tokens) was dropped, and closing ends the choices still open with length', () => {
+    const limiter = new OutputLimiter(10, 2);
+    limiter.pass({ ...chunk(0, words(30)), choices: [chunk(0, words(30)).choices[0], chunk(1, ' short').choices[0]] });
+    expect(limiter.over).toBe(false); // choice 1 is still answering within its limit
+    for (let i = 0; i < 40 && !limiter.over; i++) limiter.pass(chunk(0, words(20, 100 + 20 * i)));
+    expect(limiter.over).toBe(true); // choice 0 runs on past 1,024 dropped tokens
+    const closing = limiter.closing(chunk(0, ''))!;
+    expect(closing.choices).toEqual([{ index: 1, delta: {}, finish_reason: 'length', logprobs: null }]);
+    expect(limiter.closing(chunk(0, ''))).toBeUndefined();
+  });
+
+  it('counts streamed reasoning (reasoning_content, reasoning) toward the limit', () => {
+    const limiter = new OutputLimiter(10, 1);
+    const thinking = (text: string): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { reasoning_content: text } as ChatCompletionChunk.Choice['delta'], finish_reason: null, logprobs: null }] });
+    expect(limiter.pass(thinking(words(3)))!.choices[0].finish_reason).toBeNull();
+    expect(limiter.pass(thinking(words(30, 3)))!.choices[0].finish_reason).toBe('length');
+  });
+
   it('never cuts an answer that ends within its limit', () => {
     const limiter = new OutputLimiter(1000, 1);
     for (let i = 0; i < 100; i++) expect(limiter.pass(chunk(0, ` w${i}`))!.choices[0].finish_reason).toBeNull();
