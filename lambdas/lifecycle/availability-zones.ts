@@ -1,5 +1,5 @@
 import { paginateListStackResources, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, type AvailabilityZone, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, type AvailabilityZone, type EC2Client, type Subnet } from '@aws-sdk/client-ec2';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { EKS_UNSUPPORTED_ZONE_IDS } from '../../lib/vpc-layout.js';
 import { InvalidRequestError } from '../shared/errors.js';
@@ -45,6 +45,39 @@ export async function zonesNamed(ec2: EC2Client, names: readonly string[]): Prom
   const out = await ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: [...names] }));
   const ids = new Map((out.AvailabilityZones ?? []).map((z) => [z.ZoneName, z.ZoneId ?? '']));
   return names.map((zoneName) => ({ zoneName, zoneId: ids.get(zoneName) ?? '' }));
+}
+
+/** Every page of a DescribeSubnets with these filters (a filter matches what exists: values that match nothing are no error). */
+async function subnetsFiltered(ec2: EC2Client, Filters: Array<{ Name: string; Values: string[] }>): Promise<Subnet[]> {
+  const out: Subnet[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeSubnetsCommand({ Filters, ...(NextToken ? { NextToken } : {}) }));
+    out.push(...(page?.Subnets ?? []));
+    NextToken = page?.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+/**
+ * The zones `Fn::GetAZs ""` gives a template deployed in this account and region, in its order: "The
+ * Fn::GetAZs function returns only Availability Zones that have a default subnet unless none of the
+ * Availability Zones has a default subnet; in that case, all Availability Zones are returned", "in
+ * alphabetical order" (CloudFormation template reference, Fn::GetAZs,
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getavailabilityzones.html).
+ * So: the zones of the account's default subnets (DescribeSubnets, filter `default-for-az=true`), by
+ * name; none, the region's usable zones (regionZones), by name. This is where an older blueprint
+ * version, which places subnet `i` at `Fn::Select [i, Fn::GetAZs ""]`, puts its subnets.
+ */
+export async function getAzsZones(ec2: EC2Client): Promise<Zone[]> {
+  const byName = new Map<string, string>();
+  for (const s of await subnetsFiltered(ec2, [{ Name: 'default-for-az', Values: ['true'] }])) {
+    if (s.AvailabilityZone && s.DefaultForAz !== false) byName.set(s.AvailabilityZone, s.AvailabilityZoneId ?? byName.get(s.AvailabilityZone) ?? '');
+  }
+  if (!byName.size) return regionZones(ec2);
+  const names = [...byName.keys()].sort();
+  if (names.every((n) => byName.get(n))) return names.map((zoneName) => ({ zoneName, zoneId: byName.get(zoneName)! }));
+  return zonesNamed(ec2, names);
 }
 
 /** What the chooser needs to know of the tenant and its tier. */
@@ -95,32 +128,51 @@ const SUBNET_LOGICAL_ID = /Subnet(\d+)Subnet[0-9A-F]{8}$/;
  * zone of every `…Subnet<i+1>Subnet…`): ListStackResources for its AWS::EC2::Subnet resources, then
  * DescribeSubnets for their AvailabilityZone. This is where a tenant onboarded before zones were
  * recorded has its subnets (Fn::GetAZs at its create); today's zone states do not move them.
- * Undefined when the stack has no subnet.
- * @throws Error when subnets of the same index are in different zones, or an index has none (not a
- * layout the blueprints make: an operator must look)
+ * The subnets are asked for with the filter `subnet-id`, not `SubnetIds`: with `SubnetIds`, one ID
+ * that no longer exists (a subnet deleted or replaced by hand: drift) fails the whole call
+ * (InvalidSubnetID.NotFound), while a filter only returns the subnets that match ("Filters: the
+ * filters", DescribeSubnets, EC2 API reference,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSubnets.html; a filter narrows
+ * the results, a value matching nothing is not an error). A missing subnet is skipped (a repair
+ * recreates it); a zone index is known from any of its surviving subnets.
+ * Undefined when the stack has no subnet. `onSkipped`: told the missing subnets (logical and physical IDs).
+ * @throws InvalidRequestError (terminal) when no subnet of a zone index survives, naming the
+ * logical IDs (their zone is no longer known: an operator must say where they were)
+ * @throws Error when subnets of the same index are in different zones (not a layout the blueprints
+ * make: an operator must look)
  */
-export async function standingZones(cfn: CloudFormationClient, ec2: EC2Client, stackName: string): Promise<string[] | undefined> {
-  const byId = new Map<string, number>();
+export async function standingZones(cfn: CloudFormationClient, ec2: EC2Client, stackName: string, onSkipped?: (subnets: string[]) => void): Promise<string[] | undefined> {
+  const byId = new Map<string, { index: number; logicalId: string }>();
   for await (const page of paginateListStackResources({ client: cfn }, { StackName: stackName })) {
     for (const r of page.StackResourceSummaries ?? []) {
       const m = r.ResourceType === 'AWS::EC2::Subnet' && r.PhysicalResourceId ? SUBNET_LOGICAL_ID.exec(r.LogicalResourceId ?? '') : null;
-      if (m) byId.set(r.PhysicalResourceId!, Number(m[1]) - 1);
+      if (m) byId.set(r.PhysicalResourceId!, { index: Number(m[1]) - 1, logicalId: r.LogicalResourceId! });
     }
   }
   if (!byId.size) return undefined;
-  const out = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...byId.keys()] }));
   const zones: string[] = [];
-  for (const s of out.Subnets ?? []) {
-    const i = byId.get(s.SubnetId ?? '');
+  const found = new Set<string>();
+  for (const s of await subnetsFiltered(ec2, [{ Name: 'subnet-id', Values: [...byId.keys()] }])) {
+    const i = byId.get(s.SubnetId ?? '')?.index;
     if (i === undefined || !s.AvailabilityZone) continue;
+    found.add(s.SubnetId!);
     if (zones[i] !== undefined && zones[i] !== s.AvailabilityZone) {
       throw new Error(`stack ${stackName}: subnets of zone index ${i} are in ${zones[i]} and ${s.AvailabilityZone}; not the layout of a tenant blueprint, an operator must look`);
     }
     zones[i] = s.AvailabilityZone;
   }
-  if (zones.length === 0 || zones.some((z) => z === undefined) || zones.length !== new Set(zones).size) {
+  const indices = Math.max(...[...byId.values()].map((v) => v.index)) + 1;
+  const lost = Array.from({ length: indices }, (_, i) => i).filter((i) => zones[i] === undefined);
+  if (lost.length) {
+    const missing = [...byId.entries()].filter(([, v]) => lost.includes(v.index)).map(([id, v]) => `${v.logicalId} (${id})`);
+    throw new InvalidRequestError(`stack ${stackName}: no subnet of zone index ${lost.join(', ')} exists any more (DescribeSubnets does not find ${missing.join(', ')}), so the zone its subnets were in is unknown; `
+      + 'an update would place them by the zones passed or Fn::GetAZs, perhaps elsewhere: an operator must restore the subnets, or record the tenant\'s zones (availabilityZones), before a repair');
+  }
+  if (zones.length !== new Set(zones).size) {
     throw new Error(`stack ${stackName}: its subnets' zones by index are ${JSON.stringify(zones)}; not the layout of a tenant blueprint, an operator must look`);
   }
+  const gone = [...byId.keys()].filter((id) => !found.has(id));
+  if (gone.length) onSkipped?.(gone.map((id) => `${byId.get(id)!.logicalId} (${id})`));
   return zones;
 }
 
@@ -133,27 +185,56 @@ export function describeUnsupportedZones(where: { tenantId: string; accountId: s
     + 'moving the VPC to other zones would replace its subnets and everything in them (a migration: offboard and onboard), not a tier change or update';
 }
 
-/** The refusal of a zone count other than the tier's `maxAzs`: each subnet layer gains or loses a subnet, every subnet range moves. */
-export function describeZoneCount(where: { tenantId: string; tier: string }, zones: readonly string[], maxAzs: number, source: string): string {
-  return `tenant ${where.tenantId}'s VPC is in ${zones.length} Availability Zone(s) (${zones.join(', ')}; ${source}), and tier ${where.tier}'s network.maxAzs is ${maxAzs}: `
+/** The refusal of a zone count other than the one the template deployed places subnets in (`expected`: that count and where it comes from). */
+export function describeZoneCount(where: { tenantId: string; tier: string }, zones: readonly string[], expected: ZoneCount, source: string): string {
+  return `tenant ${where.tenantId}'s VPC is in ${zones.length} Availability Zone(s) (${zones.join(', ')}; ${source}), and ${expected.from} ${expected.count}: `
     + 'another zone count adds or removes subnets and re-cuts every subnet range (a network migration: offboard and onboard), never done by an update';
+}
+
+/** The refusal of a template without the `AvailabilityZones` parameter whose Fn::GetAZs zones are not the tenant's: its subnets would move. */
+export function describeGetAzsMove(where: { tenantId: string; accountId: string; region: string; tier: string }, zones: readonly string[], getAzs: readonly string[], source: string, version?: string): string {
+  const moves = zones.map((z, i) => (z !== getAzs[i] ? `${z} → ${getAzs[i] ?? 'none'}` : '')).filter(Boolean);
+  return `account ${where.accountId}, region ${where.region}: tenant ${where.tenantId}'s subnets are in ${zones.join(', ')} (${source}), and the template deployed (tier ${where.tier}${version ? `, version ${version}` : ''}) `
+    + `has no AvailabilityZones parameter: it places subnet i in element i of Fn::GetAZs, which here gives ${getAzs.join(', ') || 'none'} (the zones with a default subnet, or all zones when none has one, by name; CloudFormation template reference, Fn::GetAZs). `
+    + `Deploying that older version would move the subnets (${moves.join(', ')}), replacing them and everything in them (database, cache, nodes); refused before any stack operation. `
+    + 'Deploy a blueprint version that declares AvailabilityZones instead (the platform\'s current one does)';
+}
+
+/** How many zones the template deployed places subnets in, and where that number comes from (for the messages). */
+export interface ZoneCount {
+  readonly count: number;
+  readonly from: string;
 }
 
 /** How the tenant's zones were known: recorded, read from its standing stack (and now recorded), or chosen (now recorded). */
 export type ZoneSource = 'recorded' | 'standing' | 'chosen' | 'getazs';
 
+/** The zones of a deploy: where they come from; `replaced`, why recorded zones were dropped (no stack stood on them) and chosen again. */
+export interface DeployZones {
+  zones: Zone[];
+  source: ZoneSource;
+  excluded?: ChosenZones['excluded'];
+  replaced?: string;
+}
+
 /**
  * The zones of the tenant's VPC for a deploy of a tier blueprint, and the checks every such deploy
  * makes, whatever the path (onboarding, re-run, update, repair, rolling upgrade, tier change):
- * - recorded zones (`availabilityZones`) as they are;
+ * - recorded zones (`availabilityZones`) as they are while the stack stands; with no stack (a
+ *   failed first create, then a retry), re-checked (their count against the template's, each zone
+ *   usable now, none EKS does not support under a dedicated cluster) and chosen again when one
+ *   fails: nothing stands in them, so nothing moves;
  * - none recorded, the stack stands (a tenant onboarded before zones were recorded): the zones its
  *   subnets are in (standingZones), to be recorded;
- * - none recorded, no stack: a template that declares `AvailabilityZones` gets chooseZones' (to be
- *   recorded); an older one, which places its subnets by Fn::GetAZs, the first `maxAzs` usable
- *   zones by name (what Fn::GetAZs gives; not recorded: the template decides, not the lifecycle).
- * Then refused (InvalidRequest, terminal, before any stack operation): a zone count other than the
- * tier's `maxAzs`; for a tier with a dedicated cluster, a zone EKS does not support (by zone ID;
- * the error names each zone's name and ID, the account and the region).
+ * - no stack: a template that declares `AvailabilityZones` gets chooseZones' (to be recorded); an
+ *   older one, which places its subnets by Fn::GetAZs, the zones Fn::GetAZs gives (getAzsZones;
+ *   recorded only in place of recorded zones that would be wrong).
+ * The zone count is the template's (`templateZoneCount`: its Fn::Select indices on its zone list),
+ * else the tier's `maxAzs`. Then refused (InvalidRequest, terminal, before any stack operation): a
+ * zone count other than that; an older template without the parameter whose Fn::GetAZs zones are
+ * not the tenant's standing or recorded zones (its subnets would move); for a tier with a
+ * dedicated cluster, a zone EKS does not support (by zone ID; the error names each zone's name and
+ * ID, the account and the region).
  */
 export async function deployZones(ec2: EC2Client, input: {
   record: TenantRecord;
@@ -164,39 +245,77 @@ export async function deployZones(ec2: EC2Client, input: {
   dedicatedCluster: boolean;
   /** The template deployed declares the `AvailabilityZones` parameter. */
   declaresZones: boolean;
+  /** The number of zones the template deployed places subnets in; undefined when not known (then `maxAzs`). */
+  templateZoneCount?: number;
+  /** The blueprint version deployed (for the messages). */
+  version?: string;
+  /** The tenant stack stands (an update); false: a create. Default true. */
+  stands?: boolean;
   /** The standing stack's zones (standingZones); called only when nothing is recorded. */
   standing: () => Promise<string[] | undefined>;
-}): Promise<{ zones: Zone[]; source: ZoneSource; excluded?: ChosenZones['excluded'] }> {
+}): Promise<DeployZones> {
   const { record, tier, region, maxAzs, dedicatedCluster } = input;
+  const stands = input.stands ?? true;
   const where = { tenantId: record.tenantId, accountId: record.accountId ?? '', region, tier };
-  let result: { zones: Zone[]; source: ZoneSource; excluded?: ChosenZones['excluded'] };
+  const expected: ZoneCount = input.templateZoneCount !== undefined
+    ? { count: input.templateZoneCount, from: `the template deployed (tier ${tier}${input.version ? `, version ${input.version}` : ''}) places its subnets in` }
+    : { count: maxAzs, from: `tier ${tier}'s network.maxAzs is` };
+  let result: DeployZones | undefined;
+  let replaced: string | undefined;
   if (record.availabilityZones?.length) {
     const names = record.availabilityZones;
     const ids = record.availabilityZoneIds;
     const zones = ids?.length === names.length ? names.map((zoneName, i) => ({ zoneName, zoneId: ids[i] })) : await zonesNamed(ec2, names);
-    result = { zones, source: 'recorded' };
-  } else {
-    const standing = await input.standing();
+    if (stands) result = { zones, source: 'recorded' };
+    else {
+      replaced = await unfitRecorded(ec2, zones, expected, dedicatedCluster);
+      if (!replaced && input.declaresZones) result = { zones, source: 'recorded' };
+      else if (!replaced) replaced = 'the template deployed has no AvailabilityZones parameter (its subnets go where Fn::GetAZs says)';
+    }
+  }
+  if (!result) {
+    const standing = replaced || !stands ? undefined : await input.standing();
     if (standing) {
       result = { zones: await zonesNamed(ec2, standing), source: 'standing' };
     } else if (input.declaresZones) {
-      const chosen = chooseZones(await regionZones(ec2), { accountId: where.accountId, region, maxAzs, dedicatedCluster });
-      result = { zones: chosen.zones, source: 'chosen', excluded: chosen.excluded };
+      const chosen = chooseZones(await regionZones(ec2), { accountId: where.accountId, region, maxAzs: expected.count, dedicatedCluster });
+      result = { zones: chosen.zones, source: 'chosen', excluded: chosen.excluded, ...(replaced ? { replaced } : {}) };
     } else {
-      result = { zones: (await regionZones(ec2)).slice(0, maxAzs), source: 'getazs' };
+      result = { zones: (await getAzsZones(ec2)).slice(0, expected.count), source: 'getazs', ...(replaced ? { replaced } : {}) };
     }
   }
   const source = { recorded: 'as recorded', standing: 'where its standing stack\'s subnets are', chosen: 'as chosen', getazs: 'the first by name, as Fn::GetAZs gives them to a blueprint version without the AvailabilityZones parameter' }[result.source];
   const names = result.zones.map((z) => z.zoneName);
-  if (result.source !== 'chosen' && names.length !== maxAzs) throw new ZoneRefusal(describeZoneCount(where, names, maxAzs, source), result);
+  if (result.source !== 'chosen' && names.length !== expected.count) throw new ZoneRefusal(describeZoneCount(where, names, expected, source), result);
+  if (!input.declaresZones && result.source !== 'getazs') {
+    // An older template places subnet i in Fn::GetAZs' element i: where the standing subnets are only if those are the tenant's zones.
+    const getAzs = (await getAzsZones(ec2)).slice(0, expected.count).map((z) => z.zoneName);
+    if (getAzs.length !== names.length || getAzs.some((z, i) => z !== names[i])) throw new ZoneRefusal(describeGetAzsMove(where, names, getAzs, source, input.version), result);
+  }
   const refused = dedicatedCluster ? eksUnsupported(result.zones) : [];
   if (refused.length) throw new ZoneRefusal(describeUnsupportedZones(where, refused, source), result);
   return result;
 }
 
+/**
+ * Why recorded zones no stack stands on (a failed first create) are not fit for this create: another
+ * count than the template's, a zone not usable now (regionZones), or one EKS does not support under a
+ * dedicated cluster. Undefined when they are fit.
+ */
+async function unfitRecorded(ec2: EC2Client, zones: readonly Zone[], expected: ZoneCount, dedicatedCluster: boolean): Promise<string | undefined> {
+  const names = zones.map((z) => z.zoneName);
+  if (names.length !== expected.count) return `${names.length} zone(s) recorded (${names.join(', ')}), and ${expected.from} ${expected.count}`;
+  const usable = new Set((await regionZones(ec2)).map((z) => z.zoneName));
+  const unusable = names.filter((n) => !usable.has(n));
+  if (unusable.length) return `recorded ${unusable.join(', ')} not usable now (not an available, opted-in Availability Zone)`;
+  const refused = dedicatedCluster ? eksUnsupported(zones) : [];
+  if (refused.length) return `recorded ${refused.map((z) => `${z.zoneName} (zone ID ${z.zoneId})`).join(', ')}, where ${EKS_REFUSES}`;
+  return undefined;
+}
+
 /** A terminal refusal (InvalidRequest) that still carries the zones found, so that standing zones are recorded even when refused. */
 export class ZoneRefusal extends InvalidRequestError {
-  constructor(message: string, readonly found: { zones: Zone[]; source: ZoneSource }) {
+  constructor(message: string, readonly found: DeployZones) {
     super(message);
   }
 }

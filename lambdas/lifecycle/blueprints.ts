@@ -54,18 +54,51 @@ export function templateUrl(tier: string, kind: BlueprintKind, version = require
   return `https://${bucket}.s3.${region}.amazonaws.com/${templateKey(tier, kind, version)}`;
 }
 
+/** What Deploy blueprint needs to know of the template it deploys (templateFacts). */
+export interface TemplateFacts {
+  /** The parameters it declares (its `Parameters`). */
+  readonly parameters: string[];
+  /** How many zones it places subnets in (zoneCountOf); undefined when it has no subnet placed by zone index. */
+  readonly zoneCount?: number;
+}
+
 /**
- * The names of the parameters a blueprint's published template declares (its `Parameters`), read
- * from the catalog object templateUrl points at, the one the stack operation deploys: what may be
- * passed to it (CloudFormation refuses an undeclared parameter: "Parameters: [X] do not exist in the
- * template"). Older published versions lack parameters newer ones have.
+ * What a blueprint's published template declares, read from the catalog object templateUrl points at,
+ * the one the stack operation deploys: its parameters, what may be passed to it (CloudFormation
+ * refuses an undeclared parameter: "Parameters: [X] do not exist in the template"; older published
+ * versions lack parameters newer ones have), and the number of zones its subnets are in (zoneCountOf:
+ * the `maxAzs` it was synthesized with, which today's config may no longer have).
  */
-export async function templateParameters(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): Promise<string[]> {
+export async function templateFacts(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): Promise<TemplateFacts> {
   const key = templateKey(tier, kind, version);
   const out = await platformClient(S3Client).send(new GetObjectCommand({ Bucket: requireEnv(ENV.blueprintBucket), Key: key }));
   const body = await out.Body?.transformToString();
   if (!body) throw new Error(`blueprint catalog object ${key} is empty`);
-  return Object.keys((JSON.parse(body) as { Parameters?: Record<string, unknown> }).Parameters ?? {});
+  const template = JSON.parse(body) as { Parameters?: Record<string, unknown>; Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> };
+  const zoneCount = zoneCountOf(template);
+  return { parameters: Object.keys(template.Parameters ?? {}), ...(zoneCount !== undefined ? { zoneCount } : {}) };
+}
+
+/** The names of the parameters a blueprint's published template declares (templateFacts). */
+export async function templateParameters(tier: string, kind: BlueprintKind, version = requireEnv(ENV.blueprintVersion)): Promise<string[]> {
+  return (await templateFacts(tier, kind, version)).parameters;
+}
+
+/**
+ * How many zones a tenant template places its subnets in: its AWS::EC2::Subnet resources take
+ * `AvailabilityZone: { Fn::Select: [i, <zone list>] }` (the `AvailabilityZones` parameter, or
+ * `Fn::GetAZs` in versions before it; constructs/network.ts zonesOf), so the highest index plus one.
+ * Undefined when no subnet is placed so.
+ */
+export function zoneCountOf(template: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }): number | undefined {
+  let highest = -1;
+  for (const r of Object.values(template.Resources ?? {})) {
+    if (r?.Type !== 'AWS::EC2::Subnet') continue;
+    const select = (r.Properties?.AvailabilityZone as { 'Fn::Select'?: unknown[] } | undefined)?.['Fn::Select'];
+    const i = Array.isArray(select) ? Number(select[0]) : NaN;
+    if (Number.isInteger(i) && i >= 0) highest = Math.max(highest, i);
+  }
+  return highest >= 0 ? highest + 1 : undefined;
 }
 
 /**

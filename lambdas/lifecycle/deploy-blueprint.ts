@@ -18,7 +18,7 @@ import { lifecycleHandler, logger } from '../shared/handler.js';
 import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
 import { deployZones, standingZones, ZoneRefusal, type Zone } from './availability-zones.js';
-import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateParameters, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
+import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
@@ -247,39 +247,54 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
 /**
  * The tenant VPC's zones for this deploy (deployZones, in the tenant's account and the region its stack
  * runs in, with the deploy step's provisioning session), checked whatever the path: refused
- * (InvalidRequest, terminal) before any stack operation when their count is not the tier's `maxAzs`,
- * or when the tier has a dedicated cluster and one is a zone EKS does not support. Zones chosen now or
- * read from the standing stack's subnets are recorded (names and IDs) first, so that a retry or a later
- * update passes the same ones and the admin API can refuse up front; standing zones are recorded even
- * when refused. Undefined when the template deployed (`tier` at `version`, read from the blueprint
- * catalog) does not declare `AvailabilityZones` (an older published version places its subnets by
- * Fn::GetAZs): CloudFormation refuses a parameter the template lacks.
+ * (InvalidRequest, terminal) before any stack operation when their count is not the zone count of the
+ * template deployed (read from it: a pinned older version keeps the count it was published with; the
+ * tier's `maxAzs` when the template shows none), when the template lacks `AvailabilityZones` and the
+ * zones Fn::GetAZs gives it are not the tenant's (its subnets would move), or when the tier has a
+ * dedicated cluster and one is a zone EKS does not support. Zones chosen now (also in place of
+ * recorded zones no stack stands on that no longer fit) or read from the standing stack's subnets are
+ * recorded (names and IDs) first, so that a retry or a later update passes the same ones and the admin
+ * API can refuse up front; standing zones are recorded even when refused. Undefined when the template
+ * deployed (`tier` at `version`, read from the blueprint catalog) does not declare `AvailabilityZones`
+ * (an older published version places its subnets by Fn::GetAZs): CloudFormation refuses a parameter
+ * the template lacks.
  */
 async function tenantZones(cfn: CloudFormationClient, record: TenantRecord, target: { tier: string; version: string; stack?: string }): Promise<string[] | undefined> {
-  const declaresZones = (await templateParameters(target.tier, 'tenant', target.version)).includes(AVAILABILITY_ZONES_PARAMETER);
+  const template = await templateFacts(target.tier, 'tenant', target.version);
+  const declaresZones = template.parameters.includes(AVAILABILITY_ZONES_PARAMETER);
   const tierNow = tierConfig(target.tier);
   const ec2 = clientWith(EC2Client, await tenantAccountCredentials(record.accountId!, record.tenantId, 'deploy'));
   const region = await ec2.config.region();
-  const remember = async (zones: Zone[], source: string, excluded?: unknown) => {
-    if (source !== 'standing' && source !== 'chosen') return;
+  const remember = async (found: { zones: Zone[]; source: string; excluded?: unknown; replaced?: string }) => {
+    const { zones, source, excluded, replaced } = found;
+    const names = zones.map((z) => z.zoneName);
+    // Standing and chosen zones; Fn::GetAZs' only in place of recorded ones no stack stands on, where the create puts the subnets.
+    const replacing = source === 'getazs' && !!replaced && names.join(',') !== (record.availabilityZones ?? []).join(',');
+    if (source !== 'standing' && source !== 'chosen' && !replacing) return;
     // IDs only when EC2 gave one for every zone (the registry's IDs are element for element).
-    const ids = zones.every((z) => z.zoneId) ? { availabilityZoneIds: zones.map((z) => z.zoneId) } : {};
-    await updateTenant(record.tenantId, { availabilityZones: zones.map((z) => z.zoneName), ...ids });
-    logger.info('availability zones recorded', { accountId: record.accountId, region, zones, source, ...(excluded ? { excluded } : {}) });
+    const ids = zones.every((z) => z.zoneId) ? { availabilityZoneIds: zones.map((z) => z.zoneId) } : { availabilityZoneIds: undefined };
+    await updateTenant(record.tenantId, { availabilityZones: names, ...ids });
+    logger.info('availability zones recorded', {
+      accountId: record.accountId, region, zones, source, ...(excluded ? { excluded } : {}),
+      ...(replaced ? { replaced: record.availabilityZones, why: `no stack stands on the recorded zones: ${replaced}` } : {}),
+    });
   };
   try {
     const found = await deployZones(ec2, {
       record, tier: target.tier, region, maxAzs: tierNow.network.maxAzs, dedicatedCluster: tierNow.compute.mode === 'dedicated', declaresZones,
-      standing: async () => (target.stack ? standingZones(cfn, ec2, target.stack) : undefined),
+      templateZoneCount: template.zoneCount, version: target.version, stands: !!target.stack,
+      standing: async () => (target.stack
+        ? standingZones(cfn, ec2, target.stack, (subnets) => logger.warn('subnets of the stack not found (drift): skipped, their zone index known from the others', { stack: target.stack, subnets }))
+        : undefined),
     });
-    await remember(found.zones, found.source, found.excluded);
+    await remember(found);
     // Zone IDs of a tenant recorded with names only (the first attempt's records) are added, for the admin API's check.
     if (found.source === 'recorded' && !record.availabilityZoneIds && found.zones.every((z) => z.zoneId)) {
       await updateTenant(record.tenantId, { availabilityZoneIds: found.zones.map((z) => z.zoneId) });
     }
     return declaresZones ? found.zones.map((z) => z.zoneName) : undefined;
   } catch (e) {
-    if (e instanceof ZoneRefusal) await remember(e.found.zones, e.found.source);
+    if (e instanceof ZoneRefusal) await remember({ zones: e.found.zones, source: e.found.source });
     throw e;
   }
 }

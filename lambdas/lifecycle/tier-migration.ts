@@ -23,6 +23,9 @@ import { recordedZoneRefusal } from './availability-zones.js';
  *   allocates a new range; the template does not read it.
  *   The tenant's `maxAzs` is the number of its recorded zones (`availabilityZones`: where its
  *   subnets are) when recorded, not its tier's value in today's config, which may have changed.
+ *   It is refused here for a change to another tier only: a repair, version change or upgrade in
+ *   its own tier deploys a template whose zone count *Deploy blueprint* reads and checks (an older
+ *   version re-applied keeps the zone count it was published with).
  * - A tier with a dedicated cluster for a tenant whose recorded zone IDs include one EKS does not
  *   support (availability-zones.ts recordedZoneRefusal): the cluster cannot be created there, and
  *   other zones would replace every subnet.
@@ -63,9 +66,18 @@ export function networkDifferences(record: Pick<TenantRecord, 'tier' | 'vpcCidr'
   return SUBNET_LAYOUT_FIELDS.flatMap((field) => (tenant[field] !== undefined && tenant[field] !== target[field] ? [{ field, tenant: tenant[field]!, target: target[field] }] : []));
 }
 
+/** Where the tenant's zone count comes from, for the refusal: its recorded zones, named, or (none recorded) its tier's config, which its stack was deployed with. */
+function zoneCountSource(record: Pick<TenantRecord, 'tier'> & Partial<Pick<TenantRecord, 'availabilityZones'>>): string {
+  const zones = record.availabilityZones ?? [];
+  return zones.length
+    ? `its recorded zones ${zones.join(', ')}, where its subnets are`
+    : `no zones recorded: its tier ${record.tier}'s network.maxAzs, which its stack was deployed with (its stack's subnets show the zones; its next deploy reads and records them)`;
+}
+
 /** The refusal of a network change: the tier, each field with both values, why, and what the operator can do instead. */
-export function describeNetworkChange(record: Pick<TenantRecord, 'tenantId' | 'vpcCidr'>, tier: string, differences: readonly NetworkDifference[], target: SubnetLayout): string {
-  const fields = differences.map((d) => `network.${d.field} is ${d.target}, tenant ${record.tenantId}'s ${d.tenant}${d.field === 'tenantVpcPrefixLength' && record.vpcCidr ? ` (its VPC ${record.vpcCidr})` : ''}`);
+export function describeNetworkChange(record: Pick<TenantRecord, 'tenantId' | 'vpcCidr'> & Partial<Pick<TenantRecord, 'tier' | 'availabilityZones'>>, tier: string, differences: readonly NetworkDifference[], target: SubnetLayout): string {
+  const fields = differences.map((d) => `network.${d.field} is ${d.target}, tenant ${record.tenantId}'s ${d.tenant}${d.field === 'tenantVpcPrefixLength' && record.vpcCidr ? ` (its VPC ${record.vpcCidr})` : ''}`
+    + (d.field === 'maxAzs' && record.tier ? ` (${zoneCountSource({ tier: record.tier, availabilityZones: record.availabilityZones })})` : ''));
   const keeps = differences.map((d) => `${d.field} ${d.tenant}`).join(', ');
   const prefix = differences.some((d) => d.field === 'tenantVpcPrefixLength') ? `CloudFormation would refuse its range (the blueprint's VpcCidr parameter allows a /${target.tenantVpcPrefixLength} only), and ` : '';
   return `tier = "${tier}": its tenant network differs from the tenant's in what the VPC and its subnets are cut from: ${fields.join('; ')}. `
@@ -82,7 +94,8 @@ export interface MigrationRefusal {
 /**
  * Whether moving `record` to `targetTier` (its own tier for an upgrade or a repair) is a
  * migration rather than a stack update: another isolation mode, another subnet layout
- * (networkDifferences, with the recorded zone count as the tenant's `maxAzs`), or a dedicated
+ * (networkDifferences, with the recorded zone count as the tenant's `maxAzs`; the zone count only for
+ * another tier: for its own, *Deploy blueprint* checks it against the template deployed), or a dedicated
  * cluster in recorded zones EKS does not support. Undefined when the change can go through.
  */
 export function migrationRefusal(
@@ -99,7 +112,10 @@ export function migrationRefusal(
       message: `tier = "${targetTier}": isolates by ${target.isolation}, tenant ${record.tenantId} by ${record.isolation}; changing isolation is a migration (offboard and onboard), not a tier change`,
     };
   }
-  const differences = networkDifferences(record, tiers, targetTier);
+  // The zone count is a tier change's refusal: for the tenant's own tier (a repair, a version change or an
+  // upgrade) Deploy blueprint compares the zones with the template it deploys (a pinned older version
+  // may have the tier's former maxAzs, and re-applying it moves nothing), which this function cannot read.
+  const differences = networkDifferences(record, tiers, targetTier).filter((d) => d.field !== 'maxAzs' || targetTier !== record.tier);
   if (differences.length) return { code: 'network_change', message: describeNetworkChange(record, targetTier, differences, target.network) };
   const zones = recordedZoneRefusal(record, targetTier, target.compute?.mode === 'dedicated', region);
   if (zones) return { code: 'unsupported_zone', message: zones };

@@ -101,7 +101,7 @@ describe('failoverPlan', () => {
     expect(rebuild.commands).toEqual([
       'npx cdk synth --quiet -c tessera:configFile=<this config file>',
       // the VPC's zones in the DR region (the home region's recorded ones are other names): the tier's maxAzs, available, by name
-      'aws ec2 describe-availability-zones --region us-west-2 --filters Name=zone-type,Values=availability-zone Name=state,Values=available Name=opt-in-status,Values=opt-in-not-required,opted-in --query "join(\',\', sort_by(AvailabilityZones, &ZoneName)[].ZoneName | [:2])" --output text',
+      'aws ec2 describe-availability-zones --region us-west-2 --profile <a profile for account 210987654321: its TesseraProvisioning role, as the deploy> --filters Name=zone-type,Values=availability-zone Name=state,Values=available Name=opt-in-status,Values=opt-in-not-required,opted-in --query "join(\',\', sort_by(AvailabilityZones, &ZoneName)[].ZoneName | [:2])" --output text',
       // the failover variant's file (TesseraTenantFailover-starter), not the tier blueprint's; no named IAM resource in it
       'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 AvailabilityZones=<the describe-availability-zones lookup\'s output: 2 zone names, comma-separated> DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
       'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs"',
@@ -135,7 +135,7 @@ describe('failoverPlan', () => {
     const lookupOf = (plan: ReturnType<typeof failoverPlan>) => plan.steps[4].commands[1];
     const queryOf = (command: string) => /--query "(.*)" --output text$/.exec(command)![1];
     const shared = lookupOf(failoverPlan({ ...base, recoveryPoints: { points: [] } }));
-    expect(shared).toMatch(/^aws ec2 describe-availability-zones --region us-west-2 --filters Name=zone-type,Values=availability-zone Name=state,Values=available Name=opt-in-status,Values=opt-in-not-required,opted-in --query "join\(',', .*\)" --output text$/);
+    expect(shared).toMatch(/^aws ec2 describe-availability-zones --region us-west-2 --profile <a profile for account 210987654321: [^>]*> --filters Name=zone-type,Values=availability-zone Name=state,Values=available Name=opt-in-status,Values=opt-in-not-required,opted-in --query "join\(',', .*\)" --output text$/);
     // the printed value is one comma-separated string: what --output text prints of a string is the string itself
     expect(evaluate(queryOf(shared), answer)).toBe('us-west-2a,us-west-2b');
     const dedicated = lookupOf(failoverPlan({ ...base, tier: 'enterprise', config: configWith({ tiers: { enterprise: DR.starter } }), recoveryPoints: { points: [] } }));
@@ -199,12 +199,15 @@ describe('failoverPlan', () => {
     const plan = failoverPlan({ ...base, vpcCidr: '10.20.0.0/16', recoveryPoints: { points: [point(1)] } });
     const step = plan.steps[7];
     expect(step.commands).toEqual([
-      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 AvailabilityZones=<the describe-availability-zones lookup\'s output: 2 zone names, comma-separated> DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
+      'aws cloudformation deploy --region us-west-2 --stack-name tessera-acme --template-file cdk.out/assembly-Blueprints/BlueprintsTesseraTenantFailoverstarter????????.template.json --s3-bucket <your bucket in us-west-2> --parameter-overrides TenantId=acme VpcCidr=10.20.0.0/16 DatabaseDeletionProtection=false RestoredDbiResourceId=<DbiResourceId above> RestoredDatabaseEndpoint=<Endpoint above> RestoredDatabaseCredentialsArn=<SecretArn above> --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution',
       'aws cloudformation describe-stacks --region us-west-2 --stack-name tessera-acme --query "Stacks[0].Outputs[?starts_with(OutputKey, \'Database\')]"',
     ]);
-    // the same stack, template file and parameters as the rebuild, plus the three of the restored instance
+    // the same stack, template file and parameters as the rebuild, plus the three of the restored instance; AvailabilityZones
+    // left out, so that aws cloudformation deploy keeps the stack's value (UsePreviousValue), the one step 5 passed
     const rebuildDeploy = plan.steps[4].commands[2];
-    expect(step.commands[0].startsWith(rebuildDeploy.replace(/ --capabilities CAPABILITY_IAM --role-arn \S+$/, ''))).toBe(true);
+    expect(step.commands[0].startsWith(rebuildDeploy.replace(/ --capabilities CAPABILITY_IAM --role-arn \S+$/, '').replace(/ AvailabilityZones=<[^>]*>/, ''))).toBe(true);
+    expect(step.commands[0]).not.toContain('AvailabilityZones');
+    expect(step.detail).toContain('so the stack keeps the same value as step 5');
     expect(step.commands[0].endsWith(' --capabilities CAPABILITY_IAM --role-arn arn:aws:iam::210987654321:role/TesseraBlueprintExecution')).toBe(true);
     expect(step.detail).toMatch(/as in the rebuild \(the provisioning role, --role-arn the execution role/);
     // the grants it adds: the restored instance's resource id and the tenant's users, never a wildcard

@@ -81,10 +81,19 @@ const EKS_REFUSAL = /^account 333333333333, region us-east-1: tenant acme's VPC 
 
 describe('recorded zones: their count is the tenant\'s maxAzs; EKS-unsupported zone IDs refuse a dedicated-cluster tier', () => {
   // defect 4 of the first attempt (ce46d6e): the tenant's maxAzs came from its tier's config only
-  it('takes the tenant\'s maxAzs from its recorded zones, not its tier\'s config (an upgrade after the tier\'s maxAzs changed)', () => {
+  it('takes the tenant\'s maxAzs from its recorded zones, not its tier\'s config, and refuses another count up front for a tier change only, naming where its count comes from', () => {
     const three = starterTenant({ availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] });
     expect(networkDifferences(three, tiers, 'starter')).toEqual([{ field: 'maxAzs', tenant: 3, target: 2 }]);
-    expect(migrationRefusal(three, 'starter', tiers)).toMatchObject({ code: 'network_change', message: expect.stringContaining('network.maxAzs is 2, tenant acme\'s 3') });
+    // a tier change: refused up front, saying where the tenant's count comes from (its recorded zones, named)
+    expect(migrationRefusal(three, 'professional', sameNetworkConfig.tiers)).toMatchObject({
+      code: 'network_change', message: expect.stringContaining('network.maxAzs is 2, tenant acme\'s 3 (its recorded zones us-east-1a, us-east-1b, us-east-1c, where its subnets are)'),
+    });
+    // its own tier (a repair, a version change, an upgrade): left to Deploy blueprint, which compares the zones with the
+    // template it deploys (a pinned older version may have been published with 3)
+    expect(migrationRefusal(three, 'starter', tiers)).toBeUndefined();
+    // no zones recorded: the count is its tier's config, which its stack was deployed with
+    const threeAzs = configWith({ tiers: { professional: { network: { tenantVpcPrefixLength: 22, internetEgress: false, maxAzs: 3 } } } }).tiers;
+    expect(migrationRefusal(starterTenant(), 'professional', threeAzs)?.message).toContain('network.maxAzs is 3, tenant acme\'s 2 (no zones recorded: its tier starter\'s network.maxAzs, which its stack was deployed with');
     // recorded as many as the tier has: nothing
     expect(networkDifferences(starterTenant({ availabilityZones: ['us-east-1c', 'us-east-1d'] }), tiers, 'starter')).toEqual([]);
   });
