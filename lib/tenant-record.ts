@@ -107,6 +107,15 @@ export const LifecycleExecution = z.object({
 });
 export type LifecycleExecution = z.infer<typeof LifecycleExecution>;
 
+/**
+ * A Bedrock guardrail as a tenant names it: its id (`abc123def456`) or ARN
+ * (`arn:aws:bedrock:<region>:<account>:guardrail/<id>`), optionally `:<version>` (1-99999999 or
+ * DRAFT; without one the gateway applies DRAFT). Source: Bedrock API reference, ApplyGuardrail
+ * (`guardrailIdentifier`, `guardrailVersion` patterns). The gateway may apply guardrails of the
+ * platform account and region only (its role's bedrock:ApplyGuardrail grant).
+ */
+export const GUARDRAIL_ID = /^(?:[a-z0-9]{1,64}|arn:aws(?:-[a-z]+)*:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail\/[a-z0-9]{1,64})(?::(?:[1-9][0-9]{0,7}|DRAFT))?$/;
+
 /** What a tenant's admin may tune about the gateway (within what its tier allows). */
 export const GatewayPolicy = z.object({
   defaultModel: z.string().optional(),
@@ -118,7 +127,7 @@ export const GatewayPolicy = z.object({
     redactPii: z.boolean().default(true),
     redactResponses: z.boolean().default(false),
     promptInjectionScreen: z.boolean().default(true),
-    bedrockGuardrailId: z.string().optional(),
+    bedrockGuardrailId: z.string().regex(GUARDRAIL_ID, 'must be a Bedrock guardrail id or ARN, optionally with :<version> (digits or DRAFT), e.g. abc123def456:1').optional(),
   }).default({ redactPii: true, redactResponses: false, promptInjectionScreen: true }),
   /** Monthly budgets; the tier's daily token limit applies as well. */
   monthlyTokenBudget: z.number().int().positive().optional(),

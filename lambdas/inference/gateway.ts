@@ -116,7 +116,7 @@ export class Gateway {
 
   constructor(private readonly deps: GatewayDeps) {
     this.policies = new PolicyCache(deps.config, undefined, deps.servedProviders && new Set(deps.servedProviders), deps.withheldModels);
-    const applyGuardrail = deps.applyGuardrail ?? (async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source));
+    const applyGuardrail = guardrailFailuresNamed(deps.applyGuardrail ?? (async (id, texts, source) => (await import('./bedrock-guardrail.js')).applyBedrockGuardrail(id, texts, source)));
     this.pipeline = new RequestPipeline(deps.config, deps.store, deps.providers, applyGuardrail, deps.budgetAlerts);
     this.keyService = deps.keyService ?? (deps.keys && new ApiKeyService(deps.keys, deps.config));
     // Off the first request's path as far as possible (Lambda: during init). A failure is logged; counts then stay the byte bound.
@@ -273,4 +273,23 @@ export async function answerOptions(req: { path: string; headers: Record<string,
   const answer = await answerPreflight({ path, headers: req.headers }, routeMethods(path, fineTuning), origins);
   if (answer.body === undefined && res.empty) return await res.empty(answer.status, answer.headers);
   await res.json(answer.status, answer.body ?? '', answer.headers);
+}
+
+/**
+ * ApplyGuardrail failing (AccessDenied, a guardrail that does not exist, throttling, no
+ * credentials) is the platform's problem, not a defect of the gateway: the caller gets a 502
+ * `guardrail_unavailable` naming the tenant's guardrail and the AWS error's name (not its message,
+ * which names platform roles and accounts); the whole error goes to the log.
+ */
+function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
+  return async (guardrailId, texts, source) => {
+    try {
+      return await apply(guardrailId, texts, source);
+    } catch (e) {
+      if (e instanceof GatewayError) throw e;
+      const name = (e as Error)?.name || 'Error';
+      console.error(JSON.stringify({ level: 'ERROR', message: 'ApplyGuardrail failed', guardrailId, source: source ?? 'INPUT', error: name, detail: (e as Error)?.message ?? String(e) }));
+      throw new GatewayError(502, `the tenant's Bedrock guardrail ${JSON.stringify(guardrailId)} could not be applied (${name}); the platform team must check the guardrail and the gateway's access to it`, 'upstream_error', 'guardrail_unavailable');
+    }
+  };
 }

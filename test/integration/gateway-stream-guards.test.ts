@@ -23,7 +23,7 @@ beforeAll(async () => {
   const model = (id: string, up: string, maxOutputTokens: number) => ({ id, upstream: up, inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens });
   const config = configWith({ gateway: { models: [model(SMALL, 'default', 100), model(BIG, 'big', 50_000)], upstreamRetries: 0, upstreamTimeoutMs: 5000 } });
   gw = await serveGateway(config, upstream.url, [
-    localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: guardrails('gr-abc:3'), auditPromptText: false } }),
+    localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: guardrails('grabc123:3'), auditPromptText: false } }),
     localTenant('plain', 'enterprise', { gateway: { fallbacks: [], guardrails: guardrails(), auditPromptText: false } }),
     localTenant('capped', 'enterprise', { gateway: { maxTokens: 20, fallbacks: [], guardrails: guardrails(), auditPromptText: false } }),
     localTenant('budget', 'enterprise', { gateway: { monthlyTokenBudget: 3000, fallbacks: [], guardrails: guardrails(), auditPromptText: false } }),

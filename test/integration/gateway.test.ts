@@ -306,7 +306,7 @@ describe('Bedrock guardrail through tessera serve', () => {
     const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
     const { mockClient } = await import('aws-sdk-client-mock');
     const bedrock = mockClient(BedrockRuntimeClient);
-    (gw.store as unknown as { putTenant(t: unknown): void }).putTenant(localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'gr-abc:3' }, auditPromptText: false } }));
+    (gw.store as unknown as { putTenant(t: unknown): void }).putTenant(localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'grabc123:3' }, auditPromptText: false } }));
     const c = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('guarded'), maxRetries: 0 });
     try {
       bedrock.on(ApplyGuardrailCommand, { source: 'INPUT' }).resolves({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'That topic is not allowed.' }], usage: undefined as never, assessments: [] });
@@ -324,7 +324,26 @@ describe('Bedrock guardrail through tessera serve', () => {
       expect(out.choices[0]).toMatchObject({ finish_reason: 'content_filter', message: { content: 'I cannot share that answer.' } });
       expect(out.usage?.completion_tokens).toBeGreaterThan(0);
       const output = bedrock.commandCalls(ApplyGuardrailCommand).find((call) => call.args[0].input.source === 'OUTPUT')!;
-      expect(output.args[0].input).toEqual({ guardrailIdentifier: 'gr-abc', guardrailVersion: '3', source: 'OUTPUT', content: [{ text: { text: 'echo: tell me the secret' } }] });
+      expect(output.args[0].input).toEqual({ guardrailIdentifier: 'grabc123', guardrailVersion: '3', source: 'OUTPUT', content: [{ text: { text: 'echo: tell me the secret' } }] });
+    } finally {
+      bedrock.restore();
+    }
+  });
+
+  it('answers a guardrail that cannot be applied (access denied, no credentials) with a 502 guardrail_unavailable naming it, not an internal error', async () => {
+    const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const bedrock = mockClient(BedrockRuntimeClient);
+    (gw.store as unknown as { putTenant(t: unknown): void }).putTenant(localTenant('guarded', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'grabc123:3' }, auditPromptText: false } }));
+    const c = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('guarded'), maxRetries: 0 });
+    try {
+      const denied = Object.assign(new Error('User: arn:aws:sts::111122223333:assumed-role/router is not authorized to perform: bedrock:ApplyGuardrail'), { name: 'AccessDeniedException' });
+      bedrock.on(ApplyGuardrailCommand).rejects(denied);
+      const err = await c.chat.completions.create({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hello' }] }).catch((e) => e);
+      expect(err).toMatchObject({ status: 502, code: 'guardrail_unavailable' });
+      expect(err.message).toContain('"grabc123:3"');
+      expect(err.message).toContain('AccessDeniedException');
+      expect(err.message).not.toContain('111122223333'); // AWS's message names platform roles: the log has it, the caller does not
     } finally {
       bedrock.restore();
     }
