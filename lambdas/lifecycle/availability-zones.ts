@@ -40,6 +40,21 @@ export async function regionZones(ec2: EC2Client): Promise<Zone[]> {
     .sort((a, b) => (a.zoneName < b.zoneName ? -1 : a.zoneName > b.zoneName ? 1 : 0));
 }
 
+/**
+ * Every Availability Zone of the region the account may use, whatever its state, sorted by name:
+ * what Fn::GetAZs gives when no zone has a default subnet ("all Availability Zones are returned";
+ * an impaired zone is not left out, so neither is it here). No Local or Wavelength Zones.
+ */
+export async function allRegionZones(ec2: EC2Client): Promise<Zone[]> {
+  const out = await ec2.send(new DescribeAvailabilityZonesCommand({
+    Filters: [{ Name: 'zone-type', Values: ['availability-zone'] }, { Name: 'opt-in-status', Values: USABLE_OPT_IN }],
+  }));
+  return (out.AvailabilityZones ?? [])
+    .filter((z) => !!z.ZoneName && z.ZoneType === 'availability-zone' && USABLE_OPT_IN.includes(z.OptInStatus ?? 'opt-in-not-required'))
+    .map((z) => ({ zoneName: z.ZoneName!, zoneId: z.ZoneId ?? '' }))
+    .sort((a, b) => (a.zoneName < b.zoneName ? -1 : a.zoneName > b.zoneName ? 1 : 0));
+}
+
 /** The zone IDs of zone names of the tenant's account (DescribeAvailabilityZones by name: their state does not matter here). */
 export async function zonesNamed(ec2: EC2Client, names: readonly string[]): Promise<Zone[]> {
   const out = await ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: [...names] }));
@@ -66,7 +81,7 @@ async function subnetsFiltered(ec2: EC2Client, Filters: Array<{ Name: string; Va
  * alphabetical order" (CloudFormation template reference, Fn::GetAZs,
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getavailabilityzones.html).
  * So: the zones of the account's default subnets (DescribeSubnets, filter `default-for-az=true`), by
- * name; none, the region's usable zones (regionZones), by name. This is where an older blueprint
+ * name; none, all the region's Availability Zones, impaired ones too (allRegionZones), by name. This is where an older blueprint
  * version, which places subnet `i` at `Fn::Select [i, Fn::GetAZs ""]`, puts its subnets.
  */
 export async function getAzsZones(ec2: EC2Client): Promise<Zone[]> {
@@ -74,7 +89,7 @@ export async function getAzsZones(ec2: EC2Client): Promise<Zone[]> {
   for (const s of await subnetsFiltered(ec2, [{ Name: 'default-for-az', Values: ['true'] }])) {
     if (s.AvailabilityZone && s.DefaultForAz !== false) byName.set(s.AvailabilityZone, s.AvailabilityZoneId ?? byName.get(s.AvailabilityZone) ?? '');
   }
-  if (!byName.size) return regionZones(ec2);
+  if (!byName.size) return allRegionZones(ec2);
   const names = [...byName.keys()].sort();
   if (names.every((n) => byName.get(n))) return names.map((zoneName) => ({ zoneName, zoneId: byName.get(zoneName)! }));
   return zonesNamed(ec2, names);
@@ -186,9 +201,10 @@ export function describeUnsupportedZones(where: { tenantId: string; accountId: s
 }
 
 /** The refusal of a zone count other than the one the template deployed places subnets in (`expected`: that count and where it comes from). */
-export function describeZoneCount(where: { tenantId: string; tier: string }, zones: readonly string[], expected: ZoneCount, source: string): string {
-  return `tenant ${where.tenantId}'s VPC is in ${zones.length} Availability Zone(s) (${zones.join(', ')}; ${source}), and ${expected.from} ${expected.count}: `
-    + 'another zone count adds or removes subnets and re-cuts every subnet range (a network migration: offboard and onboard), never done by an update';
+export function describeZoneCount(where: { tenantId: string; accountId: string; region: string; tier: string }, zones: readonly string[], expected: ZoneCount, source: string): string {
+  return `account ${where.accountId}, region ${where.region}: tenant ${where.tenantId}'s VPC is in ${zones.length} Availability Zone(s) (${zones.join(', ')}; ${source}), and ${expected.from} ${expected.count}: `
+    + 'another zone count adds or removes subnets and re-cuts every subnet range (a network migration: offboard and onboard), never done by an update; '
+    + `deploy a blueprint version whose tier spans ${zones.length} zone(s) (the one the tenant runs, for a repair), or migrate the tenant`;
 }
 
 /** The refusal of a template without the `AvailabilityZones` parameter whose Fn::GetAZs zones are not the tenant's: its subnets would move. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { zoneCountOf } from '../../lambdas/lifecycle/blueprints.js';
-import { defaultAppTemplates } from '../support/default-app.js';
+import { appTemplates, defaultAppTemplates } from '../support/default-app.js';
 import { configWith } from '../support/synth.js';
 
 // No resource of a tier blueprint (or its failover, DR or namespace variant) takes Fn::GetAZs: the tenant VPC's
@@ -26,5 +26,16 @@ describe('tenant blueprints and Fn::GetAZs', () => {
     const tiers = configWith().tiers;
     const counts = Object.fromEntries(Object.entries(blueprints).map(([tier, tpl]) => [tier, zoneCountOf(tpl.toJSON() as never)]));
     expect(counts).toEqual(Object.fromEntries(Object.keys(blueprints).map((tier) => [tier, tiers[tier].network.maxAzs])));
+  }, 600_000);
+
+  // The default config has no tier with disaster recovery: the failover and DR variants are synthesized with one
+  // (the overrides of dr-app.test.ts, so the synthesized app is shared with it: test/support/default-app.ts).
+  it('with a DR tier: its failover blueprint takes no Fn::GetAZs and spans the tier\'s maxAzs, its DR blueprint has no subnet', async () => {
+    const built = await appTemplates({ platformDisasterRecovery: { region: 'us-west-2' }, tiers: { enterprise: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } });
+    const failover = built.failoverBlueprints.enterprise.toJSON() as { Resources: Record<string, { Type: string }> };
+    const dr = built.drBlueprints.enterprise.toJSON() as { Resources: Record<string, { Type: string }> };
+    expect(JSON.stringify(failover)).not.toContain('Fn::GetAZs');
+    expect(zoneCountOf(failover as never)).toBe(configWith().tiers.enterprise.network.maxAzs);
+    expect(Object.values(dr.Resources).filter((r) => r.Type === 'AWS::EC2::Subnet')).toEqual([]);
   }, 600_000);
 });

@@ -67,6 +67,21 @@ describe('tenant zones: regressions', async () => {
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
   });
 
+  it('A2 (no default subnet, b impaired): Fn::GetAZs gives all zones, the impaired one too (a, b): the rollback is refused, its c subnets would move to b', async () => {
+    ec2.on(DescribeAvailabilityZonesCommand).callsFake((input: { ZoneNames?: string[]; Filters?: Array<{ Name: string; Values: string[] }> }) => {
+      const all = [zone('a', 'use1-az1'), zone('b', 'use1-az3', { State: 'impaired' }), zone('c', 'use1-az2'), zone('d', 'use1-az4')];
+      const state = input.Filters?.find((f) => f.Name === 'state')?.Values;
+      return { AvailabilityZones: all.filter((z) => (!input.ZoneNames || input.ZoneNames.includes(z.ZoneName!)) && (!state || state.includes(z.State!))) };
+    });
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [] }); // the default VPC was deleted
+    s3.on(GetObjectCommand, { Key: 'blueprints/0.9.0/starter.template.json' }).resolves(blueprintObject(OLD, 2));
+    records.set('acme', leased('change', { blueprintVersion: '1.0.0', availabilityZones: ['us-east-1a', 'us-east-1c'], availabilityZoneIds: ['use1-az1', 'use1-az2'] }));
+    changeSetAccepted();
+    const run = deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: '0.9.0' } }));
+    await expect(run).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/gives us-east-1a, us-east-1b .*us-east-1c → us-east-1b/) });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+
   it('A2 (default subnets): Fn::GetAZs gives only the zones with a default subnet (a, c): the same tenant\'s rollback goes through, nothing moves', async () => {
     s3.on(GetObjectCommand, { Key: 'blueprints/0.9.0/starter.template.json' }).resolves(blueprintObject(OLD, 2));
     records.set('acme', leased('change', { blueprintVersion: '1.0.0', availabilityZones: ['us-east-1a', 'us-east-1c'], availabilityZoneIds: ['use1-az1', 'use1-az2'] }));
