@@ -168,7 +168,9 @@ export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAM
     defaultModel: openai-compatible/default   # what a request for model "default" gets
     fallbacks: [openai/gpt-4o-mini]           # tried in order when the model fails upstream (at most 5)
     systemPrompt: You are Acme's assistant.   # prepended to every chat (at most 8,000 characters)
-    maxTokens: 1024                           # cap on each answer's tokens
+    maxTokens: 1024                           # cap on each answer's completion tokens (sent upstream as max_completion_tokens when the caller sends no limit);
+                                              # the gateway counts them in o200k and cuts an answer only past the cap plus a margin for other tokenizers
+                                              # (a quarter of it, at least 16: 1,280 here), so an answer and its usage may exceed the cap by up to that margin
     monthlyTokenBudget: 1000000               # tokens per calendar month (the tier's daily limit applies too)
     monthlyCostBudgetUsd: 50                  # USD per calendar month, at the catalog's prices
     auditPromptText: false                    # true: keep prompt text in audit records (default: its SHA-256 only)

@@ -57,13 +57,15 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
  * Reads a gateway policy file (JSON: lib/tenant-record.ts GatewayPolicy) for `tenants gateway`.
  * @throws CliError (exit 2) naming the file: unreadable, not JSON (with the parser's position), or not a JSON object
  */
-export async function readPolicyFile(file: string): Promise<Record<string, unknown>> {
+export async function readPolicyFile(file: string, id = '<id>'): Promise<Record<string, unknown>> {
+  // The file replaces the whole policy: a partial one would reset every key it leaves out.
+  const whole = `the tenant's whole gateway policy (it replaces the current one: start from the gateway object of \`tessera --json tenants show ${id}\`)`;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`--file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`}; give a JSON file holding the gateway policy, e.g. {"allowedOrigins": ["https://app.example.com"]}`);
+    throw new CliError(`--file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`}; give a JSON file holding ${whole}`);
   }
   let parsed: unknown;
   try {
@@ -71,7 +73,7 @@ export async function readPolicyFile(file: string): Promise<Record<string, unkno
   } catch (e) {
     throw new CliError(`--file ${file}: not valid JSON (${(e as Error).message}); the gateway policy is one JSON object`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliError(`--file ${file}: holds ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}, not a JSON object; the gateway policy is one object, e.g. {"allowedOrigins": ["https://app.example.com"]}`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliError(`--file ${file}: holds ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}, not a JSON object; give one JSON object holding ${whole}`);
   return parsed as Record<string, unknown>;
 }
 
@@ -173,7 +175,7 @@ export function tenantsCommand(): Command {
     .argument('<id>')
     .requiredOption('--file <policy.json>', 'JSON object: the whole gateway policy (keys of GatewayPolicy; a key it does not know is refused, an absent one takes its default)')
     .action(async (id: string, o, cmd: Command) => {
-      const policy = await readPolicyFile(o.file);
+      const policy = await readPolicyFile(o.file, id);
       const { api, json } = client(cmd);
       const out = await api.call<{ tenantId: string; status: string; gateway?: GatewayPolicy; updatedAt: string }>('PUT', `/admin/tenants/${encodeURIComponent(id)}/gateway`, policy);
       if (json) print(JSON.stringify(out, null, 2));

@@ -2,14 +2,17 @@
  * A full onboarding with the `tessera` CLI, on this machine: moto plays AWS, the synthesized state
  * machines run in aws-local-stepfunctions with the real Lambda handlers, and the admin API handler
  * answers on loopback. Prints the transcript quoted in the README.
- * Usage: npm run demo:onboarding
+ * Usage: npm run demo:onboarding (installs moto into .venv first when it is missing, as `npm test` does)
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { configWith } from '../support/synth.js';
 import { LocalPlatform } from '../integration/support/local-platform.js';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+// moto plays AWS: install it into .venv unless it is there (or MOTO_SERVER names one), as `npm test`'s
+// pretest does; its messages go to stderr, so stdout stays the transcript.
+if (!process.env.MOTO_SERVER) execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'scripts', 'ensure-moto.mjs')], { stdio: ['ignore', 2, 2] });
 const platform = await LocalPlatform.start(configWith());
 const cli = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
 

@@ -118,9 +118,26 @@ describe('tessera tenants gateway (PUT /admin/tenants/{id}/gateway)', () => {
   });
 
   it('names the file and the fix when it is missing, not JSON or not an object (exit 2, nothing sent)', async () => {
-    expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', join(dir, 'missing.json')), 2, /^error: --file .*missing\.json: no such file; give a JSON file holding the gateway policy/);
+    expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', join(dir, 'missing.json')), 2, /^error: --file .*missing\.json: no such file; give a JSON file holding the tenant's whole gateway policy \(it replaces the current one: start from the gateway object of `tessera --json tenants show acme`\)$/m);
     expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', policyFile('broken.json', '{"allowedOrigins": [')), 2, /^error: --file .*broken\.json: not valid JSON \(/);
     expectPolite(await tessera('tenants', 'gateway', 'acme', '--file', policyFile('list.json', ['https://x.example'])), 2, /^error: --file .*list\.json: holds an array, not a JSON object/);
     expectPolite(await tessera('tenants', 'gateway', 'acme'), 2, /^error: tessera tenants gateway needs the option --file <policy.json>/, 2);
+  });
+  it('keeps every other key when one key is changed on `tessera --json tenants show`\'s gateway and PUT back (the README\'s how-to)', async () => {
+    // GIVEN a tenant whose policy sets much more than the key to change (a guardrail, redaction, caps, fallbacks)
+    const gateway = {
+      fallbacks: ['openai/gpt-4o-mini'], maxTokens: 512, monthlyTokenBudget: 1_000_000, monthlyCostBudgetUsd: 50, auditPromptText: false,
+      guardrails: { redactPii: true, redactResponses: true, promptInjectionScreen: true, bedrockGuardrailId: 'gr-abc123' },
+      allowedOrigins: ['https://app.initech.example'], storeResponses: false,
+    };
+    await putNewTenant({ ...tenant('initech', 'ACTIVE'), gateway });
+    // WHEN its gateway object is read with the CLI, one key changed, and the whole object PUT back
+    const shown = await tessera('--json', 'tenants', 'show', 'initech');
+    expect(shown.code).toBe(0);
+    const policy = JSON.parse(shown.stdout).gateway;
+    const run = await tessera('tenants', 'gateway', 'initech', '--file', policyFile('initech.json', { ...policy, monthlyTokenBudget: 250_000 }));
+    // THEN it is accepted as it is (the strict parser knows every key show prints) and only that key changed
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    expect((await getTenant('initech'))!.gateway).toEqual({ ...gateway, monthlyTokenBudget: 250_000 });
   });
 });

@@ -84,9 +84,11 @@ describe('tessera doctor against moto', () => {
       'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',
       'provider-secret:openai', 'provider-secret:huggingface',
       'base-model-weights:llama-3.1-8b-instruct', `base-model-image:${TRAIN_IMAGE}`, `base-model-image:${SERVE_IMAGE}`,
-      'cognito-user-pool', 'platform-admins',
+      'platform-zones', 'cognito-user-pool', 'platform-admins',
     ]);
     expect(line(report, 'cognito-user-pool').detail).toBe(`${estate.poolId} (${POOL_NAME}) has custom:tenant_id`);
+    // moto's default VPC has a default subnet in every zone: Fn::GetAZs's first two by name
+    expect(line(report, 'platform-zones').detail).toBe('us-east-1a (use1-az6), us-east-1b (use1-az1) from Fn::GetAZs (availabilityZones.us-east-1 not set): none is a zone ID EKS refuses');
   });
 
   it('reports what moto lacks (Bedrock availability, EC2 quotas) as failed calls, not crashes', async () => {

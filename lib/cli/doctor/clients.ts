@@ -1,6 +1,7 @@
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -23,6 +24,7 @@ export interface AwsClients {
   readonly s3: S3Client;
   readonly serviceQuotas: ServiceQuotasClient;
   readonly cloudFormation: CloudFormationClient;
+  readonly ec2: EC2Client;
   readonly cognito: CognitoIdentityProviderClient;
   readonly ssoAdmin: SSOAdminClient;
   /** ECR in `region` (an image URI names its registry's Region). */
@@ -63,6 +65,7 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
       s3: new S3Client({ ...common, forcePathStyle: Boolean(options.endpoint ?? process.env.AWS_ENDPOINT_URL) }),
       serviceQuotas: new ServiceQuotasClient(common),
       cloudFormation: new CloudFormationClient(common),
+      ec2: new EC2Client(common),
       cognito: new CognitoIdentityProviderClient(common),
       ssoAdmin: new SSOAdminClient(common),
       ecr(r: string) {

@@ -15,6 +15,7 @@ import { organizationChecks, trustedAccessChecks } from './organization-checks.j
 import { providerSecretChecks } from './provider-secret-checks.js';
 import { provisioningRoleChecks } from './provisioning-role-checks.js';
 import { result } from './results.js';
+import { platformZoneChecks } from './zone-checks.js';
 import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './types.js';
 
 /** Every check group, in report order (README "tessera doctor" lists them). */
@@ -27,6 +28,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'bedrock', run: bedrockChecks },
   { name: 'base-models', run: baseModelChecks },
   { name: 'gpu-quotas', run: gpuQuotaChecks },
+  { name: 'platform-zones', run: platformZoneChecks },
   { name: 'cognito', run: userPoolChecks },
   { name: 'platform-admins', run: platformAdminChecks },
 ];

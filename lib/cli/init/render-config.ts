@@ -94,7 +94,11 @@ export function renderConfig(answers: InitAnswers): string {
     'Availability Zone names per region, used by the stacks `cdk deploy` puts in your accounts (the',
     'platform VPC takes the home region\'s first platformNetwork.maxAzs), so synth needs no lookup.',
     'Zone names map to different physical zones in each account: check the platform account\'s with',
-    '`aws ec2 describe-availability-zones --region <region>` and list the zones it offers.',
+    '`aws ec2 describe-availability-zones --region <region>` and list the zones it offers. With a tier',
+    'of shared compute the platform VPC holds the shared EKS cluster, and EKS refuses subnets in zone IDs',
+    'use1-az3, usw1-az2 and cac1-az3 (cdk deploy fails with UnsupportedAvailabilityZoneException): list',
+    'zones whose IDs are none of these, seen with `aws ec2 describe-availability-zones --region <region>',
+    '--query "AvailabilityZones[].[ZoneName,ZoneId]" --output text`.',
   ));
 
   const changedSecrets = SECRET_PROVIDERS.filter((p) => answers.providerSecrets[p] !== DEFAULT_CONFIG.gateway.providers[p].apiKeySecretId);

@@ -294,7 +294,8 @@ describe('failoverPlan', () => {
     expect(plan.steps[9].detail).toMatch(/budgets count from the usage ledger restored in step 3 \(up to about an hour of usage uncounted/);
     const noPlatformDr = failoverPlan({ ...base, config: configWith({ tiers: DR }), recoveryPoints: { points: [] } });
     expect(noPlatformDr.steps[9].detail).toMatch(/empty API keys table \(platformDisasterRecovery is none: no table is copied out of us-east-1\), so reissue .*tessera keys create --tenant acme/);
-    expect(noPlatformDr.steps[9].detail).toMatch(/starts with an empty usage ledger \(no table is copied out of us-east-1\): budgets and rate counts start from zero there/);
+    expect(noPlatformDr.steps[9].detail).toMatch(/starts with an empty usage ledger \(no table is copied out of us-east-1\): budgets and rate counts start from zero there/);    // the gateway policy is replaced whole: the step starts from the current one, so the guardrail and the rest stay
+    expect(noPlatformDr.steps[9].detail).toContain("replaces the whole gateway policy, so start from the tenant's current one (`tessera --json tenants show acme | jq '.gateway // {}' > policy.json`), lower monthlyTokenBudget or monthlyCostBudgetUsd in it and PUT it back");
   });
 
   it('the README lists exactly the AWS CLI commands the plan runs', () => {
