@@ -127,7 +127,7 @@ describe('tessera tenants gateway (PUT /admin/tenants/{id}/gateway)', () => {
     // GIVEN a tenant whose policy sets much more than the key to change (a guardrail, redaction, caps, fallbacks)
     const gateway = {
       fallbacks: ['openai/gpt-4o-mini'], maxTokens: 512, monthlyTokenBudget: 1_000_000, monthlyCostBudgetUsd: 50, auditPromptText: false,
-      guardrails: { redactPii: true, redactResponses: true, promptInjectionScreen: true, bedrockGuardrailId: 'gr-abc123' },
+      guardrails: { redactPii: true, redactResponses: true, promptInjectionScreen: true, bedrockGuardrailId: 'abc123def456:2' },
       allowedOrigins: ['https://app.initech.example'], storeResponses: false,
     };
     await putNewTenant({ ...tenant('initech', 'ACTIVE'), gateway });
