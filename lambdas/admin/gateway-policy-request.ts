@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GatewayPolicy } from '../../lib/tenant-record.js';
+import { GatewayPolicy, GUARDRAIL_ID } from '../../lib/tenant-record.js';
 
 /**
  * The body of `PUT /admin/tenants/{id}/gateway`: a whole GatewayPolicy (lib/tenant-record.ts), which
@@ -9,7 +9,10 @@ import { GatewayPolicy } from '../../lib/tenant-record.js';
  * `storeResponses` = responses may be stored).
  */
 export const GatewayPolicyRequest = GatewayPolicy.extend({
-  guardrails: GatewayPolicy.shape.guardrails.unwrap().strict().optional(),
+  guardrails: GatewayPolicy.shape.guardrails.unwrap().extend({
+    // what ApplyGuardrail takes (GUARDRAIL_ID); checked here, where a policy is written, not where records are read
+    bedrockGuardrailId: z.string().regex(GUARDRAIL_ID, 'must be a Bedrock guardrail id or ARN, optionally with :<version> (digits or DRAFT), e.g. abc123def456:1').optional(),
+  }).strict().optional(),
 }).strict();
 
 /**

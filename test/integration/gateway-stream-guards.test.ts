@@ -161,7 +161,7 @@ describe('a stream whose output guardrail cannot be reached', () => {
       const err = await (async () => {
         for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
       })().catch((e) => e);
-      expect(err).toMatchObject({ code: 'output_guardrail_failed' });
+      expect(err).toMatchObject({ code: 'guardrail_unavailable' });
       expect(text).toBe('');
     } finally {
       bedrock.restore();
@@ -300,6 +300,13 @@ describe('the output limit, held by the gateway against an upstream that ignores
     // one choice of 30 words (o200k: more than the limit's margin), reported as 30 tokens: within 2 × 20 as a total, not as a choice
     upstream.ignoreLimits = { words: 30, usage: true };
     const out = await (await client('plain')).chat.completions.create({ model: SMALL, n: 2, max_tokens: 20, messages: [{ role: 'user', content: 'go' }] });
+    expect(out.choices[0].finish_reason).toBe('length');
+    expect(countCompletionTokens(out.choices[0].message.content!)).toBeLessThanOrEqual(overrunCeiling(20));
+  });
+
+  it('does not believe a reported count far below what the answer holds: 5 reported for 3,000 words is cut', async () => {
+    upstream.ignoreLimits = { words: 3000, usage: true, reportedCompletionTokens: 5 };
+    const out = await (await client('capped')).chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'go' }] });
     expect(out.choices[0].finish_reason).toBe('length');
     expect(countCompletionTokens(out.choices[0].message.content!)).toBeLessThanOrEqual(overrunCeiling(20));
   });

@@ -181,7 +181,10 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   // An upstream whose own count is within the limit honoured it (in its tokenizer): nothing is cut.
   // Only for one choice: a reported total over `n` choices says nothing of each one.
   const reported = reportedCompletion(result.usage);
-  const honoured = x.choices === 1 && reported !== undefined && reported <= x.outputLimit;
+  // A report is believed within reason: not for an answer the gateway counts at more than twice the margin (0 or 5
+  // reported for 8,000 tokens shown is no tokenizer difference).
+  const honoured = x.choices === 1 && reported !== undefined && reported >= 0 && reported <= x.outputLimit
+    && counted - x.promptTokens <= 2 * overrunCeiling(x.outputLimit);
   let capped: ReturnType<typeof capAnswer>;
   try {
     capped = honoured ? { answer: result, cut: false, largest: reported } : capAnswer(result, overrunCeiling(x.outputLimit));
@@ -269,6 +272,8 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   /** One upstream chunk: held to the limit, relayed, sent; false when the stream is to end here. */
   const step = async (chunk: ChatCompletionChunk): Promise<boolean> => {
     const kept = limiter.pass(chunk);
+    // A chunk whose every choice was dropped past the limit still carries the upstream's usage (vLLM puts it on every chunk): kept for billing, not sent.
+    if (!kept && chunk.usage) relay.usage = chunk.usage;
     if (kept && !(await send(relay.relay(kept)))) return false;
     if (!limiter.over) return true;
     const closing = limiter.closing(chunk); // choices still open end with `length` as the upstream is closed
@@ -336,7 +341,8 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
 
 /** ApplyGuardrail failing mid-stream: the stream ends with an error event, the held text unsent. */
 function guardrailFailure(e: OutputGuardrailFailed): GatewayError {
-  return new GatewayError(502, `the tenant's output guardrail could not check the answer: ${e.message}`, 'upstream_error', 'output_guardrail_failed');
+  // The same code as a whole answer's (the pipeline's guardrail wrapper already named the guardrail and the AWS error)
+  return new GatewayError(502, e.message, 'upstream_error', 'guardrail_unavailable');
 }
 
 /** An upstream's mid-stream error as the caller's error event: its own message and code, a timeout as 504. */

@@ -135,7 +135,7 @@ export class OutputLimiter {
       const kept = this.choice(c);
       if (kept) out.push(kept);
     }
-    if (out.length === 0 && !chunk.usage) return undefined;
+    if (out.length === 0) return undefined; // its usage, if any, is the caller's to keep (streamChat), not a usage chunk to send
     return { ...chunk, choices: out };
   }
 
@@ -160,9 +160,8 @@ export class OutputLimiter {
     // Past the limit: what fits of this delta's text goes out, and the choice ends with `length`.
     const content = typeof c.delta?.content === 'string' ? prefixWithin(c.delta.content, this.limit, before) : '';
     n.text = before + content;
-    const beyond = piece.slice(content.length);
-    this.dropped += beyond;
-    if (beyond) this.droppedTokens += countCompletionTokens(beyond);
+    // Counted for billing, not toward closing: one large chunk must not end the other choices (only what comes after it does).
+    this.dropped += piece.slice(content.length);
     this.cut.add(c.index);
     this.ended.add(c.index);
     const { tool_calls: _calls, refusal: _refusal, content: _content, ...rest } = c.delta ?? {};

@@ -28,12 +28,14 @@ describe('Bedrock guardrail', () => {
     expect(guardrailReference(`${arn}:12`)).toEqual({ identifier: arn, version: '12' });
   });
 
-  it('refuses, in the tenant\'s policy, a value ApplyGuardrail would refuse, naming the field', async () => {
+  it('refuses, where a tenant\'s policy is written, a value ApplyGuardrail would refuse, naming the field; a record stored before the check stays readable', async () => {
     const { GatewayPolicy } = await import('../../../lib/tenant-record.js');
+    const { GatewayPolicyRequest } = await import('../../../lambdas/admin/gateway-policy-request.js');
+    expect(GatewayPolicy.safeParse({ guardrails: { bedrockGuardrailId: 'gr-abc123' } }).success).toBe(true); // read: legacy records
     const accepted = ['abc123def456', 'abc123def456:3', 'abc123def456:DRAFT', 'arn:aws:bedrock:eu-west-1:111122223333:guardrail/abc123def456', 'arn:aws-us-gov:bedrock:us-gov-west-1:111122223333:guardrail/abc123def456:99999999'];
-    for (const bedrockGuardrailId of accepted) expect(GatewayPolicy.safeParse({ guardrails: { bedrockGuardrailId } }).success, bedrockGuardrailId).toBe(true);
+    for (const bedrockGuardrailId of accepted) expect(GatewayPolicyRequest.safeParse({ guardrails: { bedrockGuardrailId } }).success, bedrockGuardrailId).toBe(true);
     for (const bedrockGuardrailId of ['gr-123', 'abc:0', 'abc:latest', 'ABC123', 'arn:aws:bedrock:us-east-1:111122223333:guardrail/abc:v1', 'arn:aws:s3:::bucket', '']) {
-      const out = GatewayPolicy.safeParse({ guardrails: { bedrockGuardrailId } });
+      const out = GatewayPolicyRequest.safeParse({ guardrails: { bedrockGuardrailId } });
       expect(out.success, bedrockGuardrailId).toBe(false);
       expect(out.error!.issues[0].path).toEqual(['guardrails', 'bedrockGuardrailId']);
     }

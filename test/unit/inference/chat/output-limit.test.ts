@@ -51,6 +51,22 @@ describe('OutputLimiter', () => {
     expect(limiter.closing(chunk(0, ''))).toBeUndefined();
   });
 
+  it('does not end the other choices for one large chunk of one choice (n = 3): they finish as the upstream finishes them', () => {
+    const limiter = new OutputLimiter(100, 3);
+    const first: ChatCompletionChunk = { ...chunk(0, ''), choices: [chunk(0, words(1500)).choices[0], chunk(1, ' hello').choices[0], chunk(2, ' hi').choices[0]] };
+    expect(limiter.pass(first)!.choices.map((c) => c.finish_reason)).toEqual(['length', null, null]);
+    expect(limiter.over).toBe(false);
+    expect(limiter.pass(chunk(1, '', 'stop'))!.choices[0].finish_reason).toBe('stop');
+    expect(limiter.pass(chunk(2, '', 'stop'))!.choices[0].finish_reason).toBe('stop');
+    expect(limiter.over).toBe(true);
+  });
+
+  it('drops a chunk whose every choice is past the limit, usage and all (the stream keeps the usage for billing; no usage chunk mid-stream)', () => {
+    const limiter = new OutputLimiter(10, 1);
+    limiter.pass(chunk(0, words(30)));
+    expect(limiter.pass({ ...chunk(0, ' more'), usage: { prompt_tokens: 1, completion_tokens: 40, total_tokens: 41 } })).toBeUndefined();
+  });
+
   it('counts streamed reasoning (reasoning_content, reasoning) toward the limit', () => {
     const limiter = new OutputLimiter(10, 1);
     const thinking = (text: string): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { reasoning_content: text } as ChatCompletionChunk.Choice['delta'], finish_reason: null, logprobs: null }] });
