@@ -26,18 +26,8 @@ export function usableZone(z: AvailabilityZone): boolean {
 }
 
 /** The region's usable zones (usableZone), sorted by name, as Fn::GetAZs orders them. */
-export async function regionZones(ec2: EC2Client): Promise<Zone[]> {
-  const out = await ec2.send(new DescribeAvailabilityZonesCommand({
-    Filters: [
-      { Name: 'zone-type', Values: ['availability-zone'] },
-      { Name: 'state', Values: ['available'] },
-      { Name: 'opt-in-status', Values: USABLE_OPT_IN },
-    ],
-  }));
-  return (out.AvailabilityZones ?? [])
-    .filter(usableZone)
-    .map((z) => ({ zoneName: z.ZoneName!, zoneId: z.ZoneId ?? '' }))
-    .sort((a, b) => (a.zoneName < b.zoneName ? -1 : a.zoneName > b.zoneName ? 1 : 0));
+export function regionZones(ec2: EC2Client): Promise<Zone[]> {
+  return zonesByName(ec2, [{ Name: 'state', Values: ['available'] }], usableZone);
 }
 
 /**
@@ -45,12 +35,17 @@ export async function regionZones(ec2: EC2Client): Promise<Zone[]> {
  * what Fn::GetAZs gives when no zone has a default subnet ("all Availability Zones are returned";
  * an impaired zone is not left out, so neither is it here). No Local or Wavelength Zones.
  */
-export async function allRegionZones(ec2: EC2Client): Promise<Zone[]> {
+export function allRegionZones(ec2: EC2Client): Promise<Zone[]> {
+  return zonesByName(ec2, [], (z) => !!z.ZoneName && z.ZoneType === 'availability-zone' && USABLE_OPT_IN.includes(z.OptInStatus ?? 'opt-in-not-required'));
+}
+
+/** DescribeAvailabilityZones for the Availability Zones the account may use (and `filters`), those `keep` keeps, by name. */
+async function zonesByName(ec2: EC2Client, filters: Array<{ Name: string; Values: string[] }>, keep: (z: AvailabilityZone) => boolean): Promise<Zone[]> {
   const out = await ec2.send(new DescribeAvailabilityZonesCommand({
-    Filters: [{ Name: 'zone-type', Values: ['availability-zone'] }, { Name: 'opt-in-status', Values: USABLE_OPT_IN }],
+    Filters: [{ Name: 'zone-type', Values: ['availability-zone'] }, ...filters, { Name: 'opt-in-status', Values: USABLE_OPT_IN }],
   }));
   return (out.AvailabilityZones ?? [])
-    .filter((z) => !!z.ZoneName && z.ZoneType === 'availability-zone' && USABLE_OPT_IN.includes(z.OptInStatus ?? 'opt-in-not-required'))
+    .filter(keep)
     .map((z) => ({ zoneName: z.ZoneName!, zoneId: z.ZoneId ?? '' }))
     .sort((a, b) => (a.zoneName < b.zoneName ? -1 : a.zoneName > b.zoneName ? 1 : 0));
 }

@@ -183,7 +183,7 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   const reported = reportedCompletion(result.usage);
   // A report is believed within reason: not for an answer the gateway counts at more than twice the margin (0 or 5
   // reported for 8,000 tokens shown is no tokenizer difference).
-  const honoured = x.choices === 1 && reported !== undefined && reported >= 0 && reported <= x.outputLimit
+  const honoured = x.choices === 1 && reported !== undefined && reported <= x.outputLimit
     && counted - x.promptTokens <= 2 * overrunCeiling(x.outputLimit);
   let capped: ReturnType<typeof capAnswer>;
   try {
@@ -229,8 +229,6 @@ export interface StreamEnd {
   failure?: GatewayError;
   /** What was used (the upstream's report, or the gateway's count), settled. */
   usage: CompletionUsage;
-  /** Whether the upstream reported usage (else `usage` is the gateway's estimate). */
-  reported: boolean;
   model: ModelEntry;
 }
 
@@ -336,7 +334,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced + limiter.dropped);
   if (limiter.cut.size) x.overran(open.model, { counted: countCompletionTokens(relay.produced + limiter.dropped), reported: reportedCompletion(relay.usage) });
   await x.settle(open.model, usage, estimated, counted);
-  return { cancelled: r.audit.outcome === 'cancelled', failure, usage, reported: relay.usage !== undefined, model: open.model };
+  return { cancelled: r.audit.outcome === 'cancelled', failure, usage, model: open.model };
 }
 
 /** ApplyGuardrail failing mid-stream: the stream ends with an error event, the held text unsent. */

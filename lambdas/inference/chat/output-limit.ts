@@ -2,6 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionContentPart } f
 import type { CompletionUsage } from 'openai/resources/completions';
 import { countCompletionTokens } from '../token-count.js';
 import { textOfContent } from './message-texts.js';
+import { isCount } from './reported-usage.js';
 
 /**
  * The output limit of a chat request, per choice: the lower of the caller's `max_tokens` /
@@ -121,11 +122,6 @@ export class OutputLimiter {
     return { ...rest, choices: open.map((index) => ({ index, delta: {}, finish_reason: 'length' as const, logprobs: null })) };
   }
 
-  /** The gateway's count of the longest choice (for the overrun warning). */
-  get largestCount(): number {
-    return Math.max(0, ...[...this.counts.values()].map((c) => countCompletionTokens(c.text)));
-  }
-
   /** The chunk as it may be relayed (choices past the limit cut or left out), or undefined when nothing of it is. */
   pass(chunk: ChatCompletionChunk): ChatCompletionChunk | undefined {
     const choices = chunk.choices ?? [];
@@ -200,5 +196,5 @@ export function capAnswer(answer: ChatCompletion, limit: number): { answer: Chat
 
 /** The completion tokens an upstream reported, when it reported any. */
 export function reportedCompletion(usage: CompletionUsage | null | undefined): number | undefined {
-  return typeof usage?.completion_tokens === 'number' ? usage.completion_tokens : undefined;
+  return isCount(usage?.completion_tokens) ? usage.completion_tokens : undefined;
 }
