@@ -170,7 +170,7 @@ export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAM
     systemPrompt: You are Acme's assistant.   # prepended to every chat (at most 8,000 characters)
     maxTokens: 1024                           # cap on each answer's completion tokens (sent upstream as max_completion_tokens when the caller sends no limit);
                                               # the gateway counts them in o200k and cuts an answer only past the cap plus a margin for other tokenizers
-                                              # (a quarter of it, at least 16: 1,280 here), so an answer and its usage may exceed the cap by up to that margin
+                                              # (a quarter of it, at least 16: 1,280 here), so the text may exceed the cap by up to that margin; usage counts all the upstream sent
     monthlyTokenBudget: 1000000               # tokens per calendar month (the tier's daily limit applies too)
     monthlyCostBudgetUsd: 50                  # USD per calendar month, at the catalog's prices
     auditPromptText: false                    # true: keep prompt text in audit records (default: its SHA-256 only)
