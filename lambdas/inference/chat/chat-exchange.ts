@@ -230,6 +230,8 @@ export interface StreamEnd {
   /** What was used (the upstream's report, or the gateway's count), settled. */
   usage: CompletionUsage;
   model: ModelEntry;
+  /** The stream's `created` (Unix seconds), for chunks the endpoint adds (StreamRelay.created). */
+  created: number;
 }
 
 /**
@@ -319,7 +321,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
       if (guard?.blocked) {
         if (!failure) r.audit.outcome = 'guardrail_blocked_answer';
         // A failure already ends the stream with an error event: the held text is just not sent.
-        if (!failure) for (const chunk of guard.blockedChunks(id, open.model.id)) await sink.chunk(chunk);
+        if (!failure) for (const chunk of guard.blockedChunks(id, open.model.id, relay.created)) await sink.chunk(chunk);
       }
     } catch (e) {
       if (e instanceof CallerGone || r.signal.aborted) r.audit.outcome = 'cancelled';
@@ -334,7 +336,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced + limiter.dropped);
   if (limiter.cut.size) x.overran(open.model, { counted: countCompletionTokens(relay.produced + limiter.dropped), reported: reportedCompletion(relay.usage) });
   await x.settle(open.model, usage, estimated, counted);
-  return { cancelled: r.audit.outcome === 'cancelled', failure, usage, model: open.model };
+  return { cancelled: r.audit.outcome === 'cancelled', failure, usage, model: open.model, created: relay.created };
 }
 
 /** ApplyGuardrail failing mid-stream: the stream ends with an error event, the held text unsent. */

@@ -101,10 +101,9 @@ export class StreamOutputGuard {
   /**
    * After a block: the guardrail's text as the rest of each choice not finished yet (with role
    * `assistant` when none of it went out) and finish_reason `content_filter`, then the held usage
-   * chunk, if any (the caller asked for usage).
+   * chunk, if any (the caller asked for usage). `created`: the stream's (Unix seconds).
    */
-  blockedChunks(id: string, model: string): ChatCompletionChunk[] {
-    const created = Math.floor(Date.now() / 1000);
+  blockedChunks(id: string, model: string, created: number): ChatCompletionChunk[] {
     const open = [...this.seen].filter((i) => !this.finished.has(i)).sort((a, b) => a - b);
     const choices: ChatCompletionChunk.Choice[] = open.map((index) => ({
       index, delta: { ...(this.started.has(index) ? {} : { role: 'assistant' as const }), content: this.blocked ?? '' }, finish_reason: 'content_filter', logprobs: null,

@@ -32,6 +32,7 @@ export class StreamRelay {
   private readonly redactors = new Map<number, StreamRedactor>();
   /** Choices seen, and whether each has had its finish_reason. */
   private readonly finished = new Map<number, boolean>();
+  private firstCreated: number | undefined;
 
   constructor(private readonly options: StreamRelayOptions) {}
 
@@ -40,9 +41,18 @@ export class StreamRelay {
     return [...this.redactors.values()].flatMap((r) => r.found);
   }
 
+  /**
+   * The stream's `created` (Unix seconds): the upstream's first chunk's, for the chunks the gateway
+   * adds (OpenAI's chunks of one completion all carry the same `created`). @default now, before any chunk
+   */
+  get created(): number {
+    return this.firstCreated ?? Math.floor(Date.now() / 1000);
+  }
+
   /** The chunk to send for an upstream chunk, or undefined when nothing is to be sent. */
   relay(chunk: ChatCompletionChunk): ChatCompletionChunk | undefined {
     if (chunk.usage) this.usage = chunk.usage;
+    if (this.firstCreated === undefined && Number.isInteger(chunk.created)) this.firstCreated = chunk.created;
     const choices = chunk.choices ?? [];
     if (choices.length === 0 && !(this.options.includeUsage && chunk.usage)) return undefined;
     const out: ChatCompletionChunk = { ...chunk, id: this.options.id, model: this.options.model, choices: choices.map((c) => this.choice(c)) };
@@ -111,7 +121,7 @@ export class StreamRelay {
       const rest = r.flush();
       // Keys: a choice's index for its content, -1 - index for its refusal.
       const [index, delta] = key >= 0 ? [key, { content: rest }] : [-1 - key, { refusal: rest }];
-      if (rest) out.push({ id: this.options.id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: this.options.model, choices: [{ index, delta, finish_reason: null }], ...(this.options.includeUsage ? { usage: null } : {}) });
+      if (rest) out.push({ id: this.options.id, object: 'chat.completion.chunk', created: this.created, model: this.options.model, choices: [{ index, delta, finish_reason: null }], ...(this.options.includeUsage ? { usage: null } : {}) });
     }
     return out;
   }

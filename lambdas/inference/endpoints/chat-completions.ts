@@ -46,7 +46,7 @@ export async function chatCompletions(pipeline: RequestPipeline, r: PipelineRequ
     // The usage chunk OpenAI ends with when the caller asked for it: the upstream's when it sent one,
     // else this one (the gateway's count, or the usage an upstream put on its content chunks).
     if (!usageSent && includeUsage) {
-      const usageChunk: ChatCompletionChunk = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: end.model.id, choices: [], usage: end.usage };
+      const usageChunk: ChatCompletionChunk = { id, object: 'chat.completion.chunk', created: end.created, model: end.model.id, choices: [], usage: end.usage };
       await out!.write(`data: ${JSON.stringify(usageChunk)}\n\n`);
     }
     await out!.write('data: [DONE]\n\n');

@@ -156,6 +156,14 @@ describe('a misbehaving upstream through tessera serve', () => {
     expect(out.chunks!.at(-1)).toMatchObject({ choices: [], usage: usageChunk.usage });
   });
 
+
+  it('no usage chunk upstream, include_usage asked: the gateway\'s usage chunk ends the stream with the stream\'s created, as every other chunk', async () => {
+    env.upstream.script({ events: [{ data: roleChunk }, ...PIECES.map((p) => ({ data: textChunk(p) })), { data: finishChunk() }, { data: '[DONE]' }] });
+    const out = await run('node', { op: 'stream', params: ask(undefined, { stream_options: { include_usage: true } }) });
+    expect(out.error).toBeUndefined();
+    expect(out.chunks!.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: expect.any(Number) } });
+    expect(new Set(out.chunks!.map((c) => c.created))).toEqual(new Set([base.created]));
+  });
   it.each(CLIENTS)('an error event mid-stream reaches the client as an error after the chunks before it, with no made-up stop (%s client)', async (client) => {
     const error = { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: 'internal_error' };
     env.upstream.script({ events: [{ data: roleChunk }, { data: textChunk('Hei') }, { data: textChunk(' på') }, { data: { error } }] });

@@ -45,8 +45,9 @@ describe('StreamOutputGuard', () => {
     await guard.push({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } });
     expect(sent).toEqual([]);
     expect(await guard.end()).toBe(false);
-    const out = guard.blockedChunks('id', 'model');
+    const out = guard.blockedChunks('id', 'model', 1700000000);
     expect(out[0].choices).toEqual([{ index: 0, delta: { role: 'assistant', content: 'withheld' }, finish_reason: 'content_filter', logprobs: null }]);
+    expect(out[0].created).toBe(1700000000);
     expect(out[1].usage).toEqual({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 });
     expect(await guard.push(chunk('more'))).toBe(false);
   });
@@ -59,6 +60,6 @@ describe('StreamOutputGuard', () => {
     expect(sent).toHaveLength(2);
     await guard.push(chunk(' bad', 'stop', 1));
     expect(await guard.end()).toBe(false);
-    expect(guard.blockedChunks('id', 'm')[0].choices.map((c) => [c.index, c.finish_reason, c.delta.role])).toEqual([[1, 'content_filter', undefined]]);
+    expect(guard.blockedChunks('id', 'm', 1700000000)[0].choices.map((c) => [c.index, c.finish_reason, c.delta.role])).toEqual([[1, 'content_filter', undefined]]);
   });
 });
