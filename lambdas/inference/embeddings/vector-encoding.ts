@@ -32,3 +32,15 @@ export function encodeVector(vector: number[] | string, format: 'float' | 'base6
   if (!Array.isArray(vector) || vector.some((v) => typeof v !== 'number')) throw new Error('an embedding is neither an array of numbers nor a base64 string');
   return format === 'base64' ? floatsToBase64(vector) : vector;
 }
+
+/**
+ * The number of values in an upstream's vector: the array's length, or the float32 count of a
+ * base64 string (its decoded bytes ÷ 4, without decoding). Undefined for anything else (encodeVector
+ * refuses it later).
+ */
+export function vectorLength(vector: number[] | string): number | undefined {
+  if (Array.isArray(vector)) return vector.length;
+  if (typeof vector !== 'string') return undefined;
+  const padding = vector.endsWith('==') ? 2 : vector.endsWith('=') ? 1 : 0;
+  return Math.floor((Math.floor((vector.length * 3) / 4) - padding) / 4);
+}

@@ -2,7 +2,7 @@ import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import { guardEmbeddingInput } from '../embeddings/guard.js';
 import { inputPath, inputsOf } from '../embeddings/inputs.js';
 import { EmbeddingRequest, type EmbeddingRequestBody } from '../embeddings/request-schema.js';
-import { encodeVector } from '../embeddings/vector-encoding.js';
+import { encodeVector, vectorLength } from '../embeddings/vector-encoding.js';
 import type { GatewayResponder } from '../gateway.js';
 import { GatewayError, invalid, upstream } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
@@ -65,6 +65,7 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
     await pipeline.settle(reservation, promptTokens, costUsd, { model: used.id, promptTokens, completionTokens: 0, reported: !estimated, estimatedTokens: counted });
     const count = inputs.kind === 'text' ? inputs.texts.length : inputs.tokens.length;
     if (result.vectors.length !== count) throw upstream(`${used.id} answered ${result.vectors.length} embeddings for ${count} inputs`, 'upstream_invalid_answer');
+    checkDimensions(result.vectors, guarded.dimensions, used.id);
     const format = guarded.encoding_format ?? 'float';
     let data: CreateEmbeddingResponse['data'];
     try {
@@ -80,4 +81,22 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
   } finally {
     if (!settled) await pipeline.settle(reservation, 0, 0); // nothing was produced: release the reservation
   }
+}
+
+/**
+ * Every vector has the same number of values, `dimensions` when the caller asked for it: an
+ * upstream that ignores `dimensions` (Hugging Face TEI does) or answers ragged vectors would break a
+ * fixed-width vector index far from the cause, so its answer is a 502, not passed on. The gateway
+ * does not shorten vectors itself: truncating is right only for models trained for it (OpenAI's
+ * text-embedding-3 are), not for the catalog's others.
+ * @throws GatewayError 502 `upstream_invalid_answer` naming the lengths
+ */
+function checkDimensions(vectors: Array<number[] | string>, dimensions: number | undefined | null, model: string): void {
+  const lengths = vectors.map(vectorLength);
+  const want = dimensions ?? lengths[0];
+  const bad = lengths.findIndex((n) => n !== undefined && n !== want);
+  if (bad < 0) return;
+  throw upstream(dimensions != null
+    ? `${model} answered an embedding of ${lengths[bad]} dimensions for dimensions: ${dimensions} (data[${bad}]); the upstream does not honour dimensions: leave it out`
+    : `${model} answered embeddings of different lengths (${lengths[0]} and ${lengths[bad]}, data[${bad}])`, 'upstream_invalid_answer');
 }

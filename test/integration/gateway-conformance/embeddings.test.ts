@@ -48,11 +48,12 @@ const suite = useConformanceGateway(PythonEmbeddingsClient.start, {
 
 const run = (client: ClientName, op: EmbedOp, params: Record<string, unknown>, tenant = 'acme') => runEmbeddingClient(client, suite.python, suite.env.gw.url, suite.env.tokens[tenant], op, params);
 
-/** Each text's vector, float32-exact. */
+/** Each text's vector, float32-exact: 4 values, or `dimensions` (zeros after the 4th) when the request asked for them. */
 const TEXTS = ['alpha', 'beta', 'gamma'];
-const vectorOf = (text: string) => {
+const vectorOf = (text: string, dimensions?: number) => {
   const i = Math.max(0, TEXTS.indexOf(text));
-  return [(i + 1) / 8, -(i + 1) / 16, 0.5, 1.25];
+  const v = [(i + 1) / 8, -(i + 1) / 16, 0.5, 1.25];
+  return dimensions ? Array.from({ length: dimensions }, (_, k) => v[k] ?? 0) : v;
 };
 const decode = (b64: string) => {
   const buf = Buffer.from(b64, 'base64');
@@ -61,9 +62,9 @@ const decode = (b64: string) => {
 const asList = (input: unknown): string[] => (typeof input === 'string' ? [input] : (input as string[]));
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)) as never;
 
-/** An OpenAI-speaking upstream that answers floats whatever `encoding_format` asked (TEI does). */
+/** An OpenAI-speaking upstream that answers floats whatever `encoding_format` asked (TEI does), of `dimensions` values when asked. */
 const openAiAnswer = (call: UpstreamCall) => ({
-  body: { object: 'list', model: call.body.model, data: asList(call.body.input).map((t, index) => ({ object: 'embedding', index, embedding: vectorOf(t) })), usage: { prompt_tokens: 5, total_tokens: 5 } },
+  body: { object: 'list', model: call.body.model, data: asList(call.body.input).map((t, index) => ({ object: 'embedding', index, embedding: vectorOf(t, call.body.dimensions) })), usage: { prompt_tokens: 5, total_tokens: 5 } },
 });
 
 interface ProviderCase {
@@ -93,8 +94,8 @@ const PROVIDERS: ProviderCase[] = [
   {
     model: 'bedrock/amazon.titan-embed-text-v2',
     arrange: () => void bedrock.on(InvokeModelCommand).callsFake(async (input) => {
-      const { inputText } = JSON.parse(new TextDecoder().decode(input.body));
-      return { body: json({ embedding: vectorOf(inputText), inputTextTokenCount: 3, embeddingsByType: { float: vectorOf(inputText) } }), contentType: 'application/json' };
+      const { inputText, dimensions } = JSON.parse(new TextDecoder().decode(input.body));
+      return { body: json({ embedding: vectorOf(inputText, dimensions), inputTextTokenCount: 3, embeddingsByType: { float: vectorOf(inputText, dimensions) } }), contentType: 'application/json' };
     }),
     sent: () => bedrock.commandCalls(InvokeModelCommand).map((c) => ({ modelId: c.args[0].input.modelId, body: JSON.parse(new TextDecoder().decode(c.args[0].input.body as Uint8Array)) })),
     usage: (n) => 3 * n,
@@ -104,7 +105,7 @@ const PROVIDERS: ProviderCase[] = [
     model: 'bedrock/cohere.embed-english-v3',
     arrange: () => void bedrock.on(InvokeModelCommand).callsFake(async (input) => {
       const { texts } = JSON.parse(new TextDecoder().decode(input.body));
-      return { body: json({ id: 'c-1', response_type: 'embeddings_by_type', embeddings: { float: texts.map(vectorOf) }, texts }), contentType: 'application/json' };
+      return { body: json({ id: 'c-1', response_type: 'embeddings_by_type', embeddings: { float: texts.map((t: string) => vectorOf(t)) }, texts }), contentType: 'application/json' };
     }),
     sent: () => bedrock.commandCalls(InvokeModelCommand).map((c) => ({ modelId: c.args[0].input.modelId, body: JSON.parse(new TextDecoder().decode(c.args[0].input.body as Uint8Array)) })),
     usage: () => undefined,
@@ -114,7 +115,7 @@ const PROVIDERS: ProviderCase[] = [
     model: 'sagemaker/acme-e5',
     arrange: () => void sagemaker.on(InvokeEndpointCommand).callsFake(async (input) => {
       const body = JSON.parse(String(input.Body));
-      return { Body: json({ object: 'list', model: '/opt/ml/model', data: asList(body.input).map((t, index) => ({ object: 'embedding', index, embedding: vectorOf(t) })), usage: { prompt_tokens: 4, total_tokens: 4 } }), ContentType: 'application/json' };
+      return { Body: json({ object: 'list', model: '/opt/ml/model', data: asList(body.input).map((t, index) => ({ object: 'embedding', index, embedding: vectorOf(t, body.dimensions) })), usage: { prompt_tokens: 4, total_tokens: 4 } }), ContentType: 'application/json' };
     }),
     sent: () => sagemaker.commandCalls(InvokeEndpointCommand).map((c) => ({ endpoint: c.args[0].input.EndpointName, body: JSON.parse(String(c.args[0].input.Body)) })),
     usage: () => 4,
@@ -171,7 +172,20 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
       return;
     }
     expect(out.error).toBeUndefined();
+    expect(out.result.data[0].embedding).toHaveLength(256);
     provider.expectSent({ model: provider.model, input: 'alpha', dimensions: 256, encoding_format: 'float' }, provider.sent());
+  });
+
+  it.each(CLIENTS)('an upstream that ignores dimensions (TEI does), floats or base64: 502 naming dimensions, not vectors of another width (%s client)', async (client) => {
+    for (const encoding_format of ['float', 'base64'] as const) {
+      suite.env.upstream.script((call) => ({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: encoding_format === 'base64' ? floatsToBase64(vectorOf('alpha')) : vectorOf('alpha') }], usage: { prompt_tokens: 2, total_tokens: 2 } } }));
+      const out = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: 'alpha', dimensions: 3, encoding_format });
+      expect(out.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: expect.stringMatching(/4 dimensions for dimensions: 3/) } });
+    }
+    // Ragged vectors without dimensions: refused too
+    suite.env.upstream.script({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: [1, 2, 3, 4] }, { object: 'embedding', index: 1, embedding: [1, 2, 3] }], usage: { prompt_tokens: 2, total_tokens: 2 } } });
+    const ragged = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: ['alpha', 'beta'], encoding_format: 'float' });
+    expect(ragged.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: expect.stringMatching(/different lengths \(4 and 3, data\[1\]\)/) } });
   });
 
   it.each(CLIENTS)('an upstream that honours base64 is relayed as it is, and decoded by the client (%s client)', async (client) => {
