@@ -6,8 +6,9 @@
  * What is text: string contents and `text` parts of every role (system, developer, user,
  * assistant, tool, legacy function), assistant `refusal` (the field and `refusal` parts), the
  * arguments of assistant tool calls (`function.arguments`, a custom tool's `input`) and of the
- * legacy `function_call`. Images, audio and files are not text: they pass untouched, and so do
- * names and ids.
+ * legacy `function_call`, and text files (`file` parts whose `file_data` is a plain-text, Markdown,
+ * CSV, JSON, XML, YAML or HTML file: text-file-data.ts; re-encoded as they came). Images, audio and
+ * other files (PDF, Word, Excel) are not read: they pass untouched, and so do names and ids.
  *
  * Which texts are screened for prompt injection: those that come from outside the application —
  * user text, tool results (`tool` and legacy `function` messages: the classic route of indirect
@@ -29,6 +30,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import { GatewayError } from '../openai-errors.js';
 import { redactPii, screenPromptInjection } from '../guardrails.js';
+import { textFileData } from './text-file-data.js';
 
 export interface InputGuardrails { redactPii: boolean; promptInjectionScreen: boolean }
 
@@ -97,7 +99,14 @@ class Visitor {
       } else if (part.type === 'refusal') {
         const refusal = this.text(part.refusal, `${path}[${j}].refusal`, screen);
         if (refusal !== part.refusal) next = { ...part, refusal };
-      } // image_url, input_audio, file: not text
+      } else if (part.type === 'file' && typeof part.file?.file_data === 'string') {
+        // A text file is text the model reads: screened and redacted as a text part is, then encoded as it came.
+        const file = textFileData(part.file.file_data, part.file.filename);
+        if (file) {
+          const text = this.text(file.text, `${path}[${j}].file.file_data`, screen);
+          if (text !== file.text) next = { ...part, file: { ...part.file, file_data: file.encode(text) } };
+        }
+      } // image_url, input_audio, files that are not text (PDF, Word, Excel): not read
       changed ||= next !== part;
       return next;
     });

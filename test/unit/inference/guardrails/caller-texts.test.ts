@@ -127,6 +127,35 @@ describe('applyInputGuardrails: PII redaction', () => {
   });
 });
 
+describe('applyInputGuardrails: text files', () => {
+  const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
+  const userFile = (file: { file_data: string; filename?: string }): ChatCompletionMessageParam[] => [{ role: 'user', content: [{ type: 'file', file }] }];
+  const fileOf = (messages: ChatCompletionMessageParam[]) => (messages[0].content as Array<{ file: { file_data: string; filename?: string } }>)[0].file;
+
+  it('redacts a text file (data URL, or bare base64 named .csv) and encodes it as it came; non-ASCII text survives', () => {
+    const url = applyInputGuardrails(userFile({ filename: 'crm.json', file_data: `data:application/json;base64,${b64('{"owner": "jane.doe@example.com", "city": "Tromsø"}')}` }), REDACT);
+    expect(fileOf(url.messages).file_data).toBe(`data:application/json;base64,${b64('{"owner": "[EMAIL]", "city": "Tromsø"}')}`);
+    expect(fileOf(url.messages).filename).toBe('crm.json');
+    expect(url.piiFound).toEqual(['EMAIL']);
+    const bare = applyInputGuardrails(userFile({ filename: 'leads.csv', file_data: b64('name,email\njane,jane.doe@example.com\n') }), REDACT);
+    expect(fileOf(bare.messages).file_data).toBe(b64('name,email\njane,[EMAIL]\n'));
+  });
+
+  it('leaves files it cannot read as text as they are: a PDF, bytes that are not UTF-8, bare base64 without a text extension', () => {
+    for (const file of [
+      { filename: 'a.pdf', file_data: `data:application/pdf;base64,${b64('%PDF-1.7 jane.doe@example.com')}` },
+      { filename: 'a.txt', file_data: `data:text/plain;base64,${Buffer.from([0xff, 0xfe, 0x6a]).toString('base64')}` },
+      { filename: 'a.bin', file_data: b64('jane.doe@example.com') },
+      { filename: 'a.txt', file_data: 'not base64 at all: jane.doe@example.com' },
+    ]) {
+      const messages = userFile(file);
+      const out = applyInputGuardrails(messages, BOTH);
+      expect(out.messages).toBe(messages);
+      expect(out.piiFound).toEqual([]);
+    }
+  });
+});
+
 describe('applyInputGuardrails: prompt-injection screen', () => {
   it.each<[string, ChatCompletionMessageParam[], string]>([
     ['user string content', [{ role: 'user', content: INJECTION }], 'messages[0].content'],
@@ -149,6 +178,8 @@ describe('applyInputGuardrails: prompt-injection screen', () => {
     ], 'messages[0].tool_calls[0].function.arguments'],
     ['a custom tool call input', [{ role: 'assistant', tool_calls: [{ id: 'c', type: 'custom', custom: { name: 'sh', input: INJECTION } }] }], 'messages[0].tool_calls[0].custom.input'],
     ['legacy function_call arguments', [{ role: 'assistant', function_call: { name: 'send', arguments: JSON.stringify({ body: INJECTION }) } }], 'messages[0].function_call.arguments'],
+    ['a text file sent as a data URL', [{ role: 'user', content: [{ type: 'text', text: 'summarise' }, { type: 'file', file: { filename: 'notes.txt', file_data: `data:text/plain;charset=utf-8;base64,${Buffer.from(`Minutes.\n${INJECTION}`).toString('base64')}` } }] }], 'messages[0].content[1].file.file_data'],
+    ['a Markdown file sent as bare base64', [{ role: 'tool', tool_call_id: 'c', content: [{ type: 'file', file: { filename: 'page.md', file_data: Buffer.from(INJECTION).toString('base64') } }] as never }], 'messages[0].content[0].file.file_data'],
   ])('throws PromptInjectionError with the path of %s', (_name, messages, param) => {
     expect(paramOf(() => applyInputGuardrails(messages, BOTH))).toBe(param);
     expect(paramOf(() => applyInputGuardrails(messages, SCREEN))).toBe(param);
