@@ -1,5 +1,6 @@
-import { ApplyGuardrailCommand, BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { ApplyGuardrailCommand, BedrockRuntimeClient, type ApplyGuardrailResponse } from '@aws-sdk/client-bedrock-runtime';
 import { platformClient } from '../shared/aws-clients.js';
+import type { GuardrailVerdict } from './pipeline.js';
 
 /** A guardrail version: digits (1-99999999) or DRAFT (ApplyGuardrail's `guardrailVersion` pattern). */
 const VERSION = /^([1-9][0-9]{0,7}|DRAFT)$/;
@@ -19,16 +20,99 @@ export function guardrailReference(guardrailId: string): { identifier: string; v
   return at >= 0 && VERSION.test(version) ? { identifier: guardrailId.slice(0, at), version } : { identifier: guardrailId, version: 'DRAFT' };
 }
 
+/** One ApplyGuardrail answer, the parts `guardrailVerdict` reads. */
+type GuardrailAnswer = Pick<ApplyGuardrailResponse, 'action' | 'outputs' | 'assessments'>;
+
+/** Assessment keys that report no policy's action (how long it took, which guardrail ran). */
+const METADATA = new Set(['invocationMetrics', 'appliedGuardrailDetails']);
+
+/** The entries of each policy whose `action` says what the policy did, by policy and list. */
+const ENTRIES: Record<string, readonly string[]> = {
+  topicPolicy: ['topics'],
+  contentPolicy: ['filters'],
+  wordPolicy: ['customWords', 'managedWordLists'],
+  sensitiveInformationPolicy: ['piiEntities', 'regexes'],
+  contextualGroundingPolicy: ['filters'],
+};
+
+/**
+ * Why an intervention cannot pass as a masking, or undefined when every entry of `assessments`
+ * that acted says ANONYMIZED (NONE entries, a policy's detect-only mode, are ignored; so are the
+ * `detected` flags: an entry's `action` is what was done). Not a masking: any BLOCKED; an
+ * ANONYMIZED outside the sensitive information policy (only its entities can be masked); an
+ * action, list or policy this code does not know (a policy added to Bedrock after this was written,
+ * or `automatedReasoningPolicy` with findings, which carry no action); no ANONYMIZED at all (an
+ * intervention without an assessment that explains it).
+ */
+export function notMasking(assessments: GuardrailAnswer['assessments']): string | undefined {
+  let anonymized = 0;
+  for (const assessment of assessments ?? []) {
+    for (const [policy, value] of Object.entries(assessment ?? {})) {
+      if (value == null || METADATA.has(policy)) continue;
+      if (policy === 'automatedReasoningPolicy') {
+        if ((value as { findings?: unknown[] }).findings?.length) return 'automatedReasoningPolicy findings (no action to read)';
+        continue;
+      }
+      const lists = ENTRIES[policy];
+      if (!lists) return `unknown assessment ${policy}`;
+      for (const [list, entries] of Object.entries(value as Record<string, unknown>)) {
+        if (entries == null) continue;
+        if (!lists.includes(list) || !Array.isArray(entries)) return `unknown assessment ${policy}.${list}`;
+        for (const entry of entries as Array<{ action?: string }>) {
+          const action = entry?.action;
+          if (action === 'NONE') continue;
+          if (action === 'ANONYMIZED' && policy === 'sensitiveInformationPolicy') anonymized += 1;
+          else return `${policy}.${list} ${action ?? 'without an action'}`;
+        }
+      }
+    }
+  }
+  return anonymized ? undefined : 'an intervention with no ANONYMIZED assessment';
+}
+
+/**
+ * The verdict of one ApplyGuardrail answer on `texts` (sent one content block each, in order).
+ * - action NONE: not blocked, nothing masked.
+ * - GUARDRAIL_INTERVENED with only ANONYMIZED entities (`notMasking`) and one output per text:
+ *   not blocked, `masked` = the outputs' texts.
+ * - GUARDRAIL_INTERVENED otherwise: blocked, `reason` = the outputs' texts joined (the guardrail's
+ *   configured blocked message), as every intervention was before masking was honoured. An
+ *   ANONYMIZED-only answer whose outputs do not line up with the texts is blocked too (fail closed:
+ *   the gateway cannot tell which masked text belongs where, and must never pass what the
+ *   guardrail wanted hidden), with a warning in the log.
+ *
+ * Sources (Bedrock user guide and API reference): "Use the ApplyGuardrail API in your
+ * application" (guardrails-use-independent-api: `action` is GUARDRAIL_INTERVENED or NONE; the
+ * response's outputs carry the masked text when the guardrail intervened by masking);
+ * "Remove PII from conversations by using sensitive information filters" (guardrails-sensitive-filters:
+ * Block, or Mask, which replaces the entity by its type, e.g. `{NAME}` `{EMAIL}`);
+ * GuardrailPiiEntityFilter / GuardrailRegexFilter (`action` ANONYMIZED | BLOCKED | NONE, `detected`);
+ * ApplyGuardrail (`outputScope` FULL also lists non-detected entries, which this reads as NONE).
+ * Unconfirmed (not stated in what was found): that `outputs[i]` is content block i's text when
+ * several blocks are sent (LiteLLM and api7/aisix#719 rely on it; the length check guards it),
+ * and that a masking leaves `outputs` with one entry per block also when only some were masked.
+ */
+export function guardrailVerdict(out: GuardrailAnswer, texts: string[], log: Record<string, unknown> = {}): GuardrailVerdict {
+  if (out.action !== 'GUARDRAIL_INTERVENED') return { blocked: false };
+  const outputs = out.outputs ?? [];
+  const blocked = { blocked: true, reason: outputs.map((o) => o.text).filter(Boolean).join(' ') || undefined };
+  if (notMasking(out.assessments) !== undefined) return blocked;
+  if (outputs.length !== texts.length || outputs.some((o) => typeof o?.text !== 'string')) {
+    console.warn(JSON.stringify({ level: 'WARN', message: 'ApplyGuardrail masked, but its outputs do not line up with the texts sent: blocked (fail closed)', ...log, texts: texts.length, outputs: outputs.length }));
+    return blocked;
+  }
+  return { blocked: false, masked: outputs.map((o) => o.text!) };
+}
+
 /**
  * Bedrock ApplyGuardrail on a tenant's input or a model's answer (`guardrailId`: the id or ARN,
- * optionally `:version`, guardrailReference).
- * Blocked when Bedrock intervenes; the reason is the guardrail's configured output message.
+ * optionally `:version`, guardrailReference), one content block per text: `guardrailVerdict`.
  */
-export async function applyBedrockGuardrail(guardrailId: string, texts: string[], source: 'INPUT' | 'OUTPUT' = 'INPUT'): Promise<{ blocked: boolean; reason?: string }> {
+export async function applyBedrockGuardrail(guardrailId: string, texts: string[], source: 'INPUT' | 'OUTPUT' = 'INPUT'): Promise<GuardrailVerdict> {
   const { identifier, version } = guardrailReference(guardrailId);
   const out = await platformClient(BedrockRuntimeClient).send(new ApplyGuardrailCommand({
     guardrailIdentifier: identifier, guardrailVersion: version, source,
     content: texts.map((text) => ({ text: { text } })),
   }));
-  return { blocked: out.action === 'GUARDRAIL_INTERVENED', reason: out.outputs?.map((o) => o.text).filter(Boolean).join(' ') || undefined };
+  return guardrailVerdict(out, texts, { guardrailId, source });
 }

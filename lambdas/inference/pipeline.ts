@@ -9,8 +9,23 @@ import { msUntilWindowEnd, rateLimitHeaders, type RateLimitState } from './rate-
 import { BudgetExhaustedError, ModelUsageCapacityError, SubjectCapacityError, type GatewayStore, type LimitScope, type Reservation, type SettledUsage, type Subject } from './stores/gateway-store.js';
 import { UpstreamCalls } from './upstream-calls.js';
 
-/** Bedrock ApplyGuardrail: blocked or not, and the guardrail's message. */
-export type ApplyGuardrail = (guardrailId: string, texts: string[], source?: 'INPUT' | 'OUTPUT') => Promise<{ blocked: boolean; reason?: string }>;
+/**
+ * What ApplyGuardrail decided for the texts sent: `blocked` (with the guardrail's configured
+ * message as `reason`), or not; when it masked them (a sensitive information filter set to
+ * ANONYMIZE), `masked` holds one text per text sent, in order, with the entities replaced by
+ * Bedrock's tags (`{EMAIL}`, `{NAME}`, a regex's name), to use instead of the texts sent.
+ */
+export interface GuardrailVerdict {
+  blocked: boolean;
+  reason?: string;
+  masked?: string[];
+}
+
+/**
+ * Bedrock ApplyGuardrail on `texts` (one content block each): blocked or not, the guardrail's
+ * message, and, when it masked them, one masked text per text sent (bedrock-guardrail.ts guardrailVerdict).
+ */
+export type ApplyGuardrail = (guardrailId: string, texts: string[], source?: 'INPUT' | 'OUTPUT') => Promise<GuardrailVerdict>;
 
 /** Token counts in, USD out, at the catalog entry's prices per 1,000 tokens. */
 export const costOf = (m: ModelEntry, prompt: number, completion: number) => (prompt * m.inputPricePer1k + completion * m.outputPricePer1k) / 1000;

@@ -1,6 +1,6 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
@@ -40,4 +40,63 @@ describe('Bedrock guardrail', () => {
       expect(out.error!.issues[0].path).toEqual(['guardrails', 'bedrockGuardrailId']);
     }
   });
+
+  describe('tells a masking from a block by the assessments (Bedrock answers GUARDRAIL_INTERVENED for both)', () => {
+    const email = (action: string) => ({ type: 'EMAIL', match: 'bob@example.com', action, detected: true });
+    const texts = ['mail bob@example.com', 'no address here'];
+    const masked = [{ text: 'mail {EMAIL}' }, { text: 'no address here' }];
+    async function verdict(answer: Record<string, unknown>, sent = texts) {
+      const { applyBedrockGuardrail } = await import('../../../lambdas/inference/bedrock-guardrail.js');
+      const { ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+      bedrock.on(ApplyGuardrailCommand).resolves({ usage: undefined as never, ...answer } as never);
+      return applyBedrockGuardrail('abc123', sent);
+    }
+
+    it('only ANONYMIZED entities (NONE entries ignored), one output per text: not blocked, the masked texts in order', async () => {
+      const assessments = [{ sensitiveInformationPolicy: { piiEntities: [email('ANONYMIZED'), { type: 'NAME', match: 'Bob', action: 'NONE', detected: true }], regexes: [{ name: 'ticket', match: 'T-1', regex: 'T-\\d', action: 'ANONYMIZED', detected: true }] }, invocationMetrics: { guardrailProcessingLatency: 80 } }];
+      await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: masked, assessments })).resolves.toEqual({ blocked: false, masked: ['mail {EMAIL}', 'no address here'] });
+    });
+
+    it('a BLOCKED entity, or a BLOCKED policy beside an ANONYMIZED entity: blocked with the guardrail\'s message', async () => {
+      const blockedMessage = [{ text: 'Sorry, I cannot help with that.' }];
+      await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: blockedMessage, assessments: [{ sensitiveInformationPolicy: { piiEntities: [email('BLOCKED')], regexes: [] } }] })).resolves.toEqual({ blocked: true, reason: 'Sorry, I cannot help with that.' });
+      const mixed = [{ sensitiveInformationPolicy: { piiEntities: [email('ANONYMIZED')], regexes: [] }, topicPolicy: { topics: [{ name: 'Investing', type: 'DENY', action: 'BLOCKED', detected: true }] } }];
+      await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: blockedMessage, assessments: mixed })).resolves.toEqual({ blocked: true, reason: 'Sorry, I cannot help with that.' });
+      const word = [{ sensitiveInformationPolicy: { piiEntities: [email('ANONYMIZED')], regexes: [] } }, { wordPolicy: { customWords: [{ match: 'darn', action: 'BLOCKED' }], managedWordLists: [] } }];
+      await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: masked, assessments: word })).resolves.toMatchObject({ blocked: true });
+    });
+
+    it('NONE-only detections: passed when Bedrock did not intervene, blocked when it intervened with nothing to explain it', async () => {
+      const detectOnly = [{ sensitiveInformationPolicy: { piiEntities: [email('NONE')], regexes: [] }, contentPolicy: { filters: [{ type: 'INSULTS', confidence: 'LOW', action: 'NONE', detected: false }] } }];
+      await expect(verdict({ action: 'NONE', outputs: [], assessments: detectOnly })).resolves.toEqual({ blocked: false });
+      await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: masked, assessments: detectOnly })).resolves.toMatchObject({ blocked: true });
+      await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: masked, assessments: [] })).resolves.toMatchObject({ blocked: true });
+    });
+
+    it('ANONYMIZED only, but outputs that do not line up with the texts sent: blocked (fail closed), with a warning saying why', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+      try {
+        const assessments = [{ sensitiveInformationPolicy: { piiEntities: [email('ANONYMIZED')], regexes: [] } }];
+        await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'mail {EMAIL}' }], assessments })).resolves.toMatchObject({ blocked: true });
+        expect(JSON.parse(warn.mock.calls[0][0] as string)).toMatchObject({ level: 'WARN', guardrailId: 'abc123', source: 'INPUT', texts: 2, outputs: 1 });
+        await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'mail {EMAIL}' }, {}], assessments })).resolves.toMatchObject({ blocked: true });
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
+    it('an assessment it cannot classify (an unknown policy, list or action; automated reasoning findings): blocked', async () => {
+      const anonymized = { sensitiveInformationPolicy: { piiEntities: [email('ANONYMIZED')], regexes: [] } };
+      for (const extra of [
+        { futurePolicy: { items: [{ action: 'NONE' }] } },
+        { sensitiveInformationPolicy: { piiEntities: [email('ANONYMIZED')], regexes: [], futureList: [{ action: 'ANONYMIZED' }] } },
+        { contentPolicy: { filters: [{ type: 'HATE', confidence: 'HIGH', action: 'REDACTED', detected: true }] } },
+        { topicPolicy: { topics: [{ name: 'x', type: 'DENY', action: 'ANONYMIZED' }] } },
+        { automatedReasoningPolicy: { findings: [{ invalid: {} }] } },
+      ]) {
+        await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: masked, assessments: [anonymized, extra] }), JSON.stringify(extra)).resolves.toMatchObject({ blocked: true });
+      }
+    });
+  });
 });
+
