@@ -28,3 +28,62 @@ export function callerTextsOf(messages: ChatCompletionMessageParam[], roles?: Ar
   }
   return texts;
 }
+
+/**
+ * `content` with its text replaced by `text`, the inverse of `textOfContent`: a string becomes
+ * `text`; in a list of parts, the first part that carries text (a `text` part, or a `refusal`
+ * part, as textOfContent reads them) carries all of `text` and the other text-carrying parts are
+ * left out (their text is in it: a masked text cannot be split back at the old boundaries); every
+ * other part (image, audio, file) is kept in its place. A null or absent content, or a list
+ * without a text part, becomes `text` as a string.
+ */
+export function withTextOfContent<C extends Content>(content: C | undefined, text: string): C {
+  if (!Array.isArray(content)) return text as C;
+  const at = content.findIndex((p) => p.type === 'text' || p.type === 'refusal');
+  if (at < 0) return text as C;
+  const parts = content.filter((p, i) => i === at || (p.type !== 'text' && p.type !== 'refusal'));
+  return parts.map((p) => (p !== content[at] ? p : p.type === 'text' ? { ...p, text } : { ...p, refusal: text })) as C;
+}
+
+/**
+ * `messages` with the texts `callerTextsOf(messages, roles)` returned replaced by `texts` (one
+ * each, in the same order): a message's content (withTextOfContent), an assistant's refusal and
+ * its tool-call (and legacy function-call) arguments. Only a text that differs is replaced; a
+ * message with nothing replaced is the same object. Returns a new list and the number of texts
+ * replaced; `messages` is not changed.
+ * @throws Error when `texts` is not one text per caller text (a caller bug, never the guardrail's: its verdicts are checked for that)
+ */
+export function withCallerTexts(messages: ChatCompletionMessageParam[], texts: string[], roles?: Array<ChatCompletionMessageParam['role']>): { messages: ChatCompletionMessageParam[]; replaced: number } {
+  let next = 0;
+  let replaced = 0;
+  /** The next replacement for `old`, or undefined when it is the same text. */
+  const take = (old: string): string | undefined => {
+    if (next >= texts.length) throw new Error(`withCallerTexts: ${texts.length} texts for more caller texts`);
+    const text = texts[next++];
+    if (text === old) return undefined;
+    replaced += 1;
+    return text;
+  };
+  const out = messages.map((m) => {
+    if (roles && !roles.includes(m.role)) return m;
+    let message = m;
+    const text = textOfContent(m.content);
+    const content = text ? take(text) : undefined;
+    if (content !== undefined) message = { ...message, content: withTextOfContent(m.content, content) } as ChatCompletionMessageParam;
+    if (m.role === 'assistant') {
+      const refusal = m.refusal ? take(m.refusal) : undefined;
+      if (refusal !== undefined) message = { ...message, refusal } as ChatCompletionMessageParam;
+      const calls = m.tool_calls?.map((t) => {
+        if (t.type !== 'function') return t;
+        const args = take(t.function.arguments);
+        return args === undefined ? t : { ...t, function: { ...t.function, arguments: args } };
+      });
+      if (calls && calls.some((t, i) => t !== m.tool_calls![i])) message = { ...message, tool_calls: calls } as ChatCompletionMessageParam;
+      const fn = m.function_call ? take(m.function_call.arguments) : undefined;
+      if (fn !== undefined) message = { ...message, function_call: { ...m.function_call!, arguments: fn } } as ChatCompletionMessageParam;
+    }
+    return message;
+  });
+  if (next !== texts.length) throw new Error(`withCallerTexts: ${texts.length} texts for ${next} caller texts`);
+  return { messages: out, replaced };
+}
