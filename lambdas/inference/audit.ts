@@ -33,6 +33,13 @@ export interface AuditRecord {
   promptSha256?: string;
   prompt?: string;
   piiRedacted?: string[];
+  /**
+   * Texts the tenant's Bedrock guardrail masked (a sensitive information filter set to ANONYMIZE)
+   * instead of blocking: `input`, the caller's texts (chat messages, embedding inputs) sent on
+   * masked; `output`, answer texts shown masked (a whole answer's choices; a stream's choices, once
+   * per window). Counts only: never the text, before or after.
+   */
+  guardrailMasked?: { input?: number; output?: number };
   fallbackFrom?: string;
   /** What was done, for records other than a chat completion (e.g. `fine_tuning.job.created`). */
   action?: string;
@@ -47,6 +54,17 @@ export interface AuditSink {
    * `tessera serve` awaits it before it exits, so a stop loses no record. @default - every write is stored when its promise resolves
    */
   flush?(): Promise<void>;
+}
+
+/**
+ * Counts texts the tenant's Bedrock guardrail masked in the audit record's `guardrailMasked`
+ * (`input`: the caller's texts; `output`: answer texts, a streamed choice once per window). Only
+ * counts: neither the text nor what was masked is kept.
+ */
+export function noteGuardrailMasked(audit: AuditRecord, side: 'input' | 'output', count: number): void {
+  if (count <= 0) return;
+  const masked = (audit.guardrailMasked ??= {});
+  masked[side] = (masked[side] ?? 0) + count;
 }
 
 /** Last instant `isoTime` formats in full: 9999-12-31T23:59:59.999Z (later years take six digits and a sign). */

@@ -1,7 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ModelEntry } from '../../../lib/config/schema.js';
-import { sha256 } from '../audit.js';
+import { noteGuardrailMasked, sha256 } from '../audit.js';
 import { applyInputGuardrails } from '../guardrails/caller-texts.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
@@ -11,7 +11,7 @@ import type { Reservation } from '../stores/gateway-store.js';
 import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { CallerGone, callerErrorOf } from '../upstream-calls.js';
 import { normaliseFinishReason } from './finish-reason.js';
-import { callerTextsOf, textOfContent } from './message-texts.js';
+import { callerTextsOf, textOfContent, withCallerTexts, withTextOfContent } from './message-texts.js';
 import { OutputGuardrailFailed, StreamOutputGuard } from './output-guard.js';
 import { capAnswer, OutputLimiter, outputLimitOf, overrunCeiling, reportedCompletion, ToolCallsOverLimit } from './output-limit.js';
 import { billedUsage } from './reported-usage.js';
@@ -112,7 +112,11 @@ export async function runChat<T>(pipeline: RequestPipeline, r: PipelineRequest, 
 /**
  * The tenant's input guardrails on every text the caller sent (PII redaction, the injection
  * screen, Bedrock ApplyGuardrail), the tenant's system prompt first, the prompt's fingerprint
- * in the audit record. Returns a new body; the caller's is not changed. The messages keep their
+ * in the audit record. A Bedrock guardrail that blocks is a 400 `guardrail_intervened`; one that
+ * masks (a sensitive information filter set to ANONYMIZE) puts its masked texts in place of the
+ * user, tool and function texts it was sent (withCallerTexts: a message with several text parts
+ * gets the whole masked text in its first text part, the others left out), counted in the audit
+ * record's `guardrailMasked.input`. Returns a new body; the caller's is not changed. The messages keep their
  * positions (one out per one in), after the system prompt when the tenant has one.
  */
 export async function guardChat(pipeline: RequestPipeline, r: PipelineRequest, body: ChatRequestBody): Promise<ChatRequestBody> {
@@ -122,8 +126,15 @@ export async function guardChat(pipeline: RequestPipeline, r: PipelineRequest, b
   let messages: ChatCompletionMessageParam[] = screened.messages;
   if (screened.piiFound.length) r.audit.piiRedacted = [...new Set(screened.piiFound)];
   if (g.bedrockGuardrailId) {
-    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, callerTextsOf(messages, ['user', 'tool', 'function']));
+    const roles: Array<ChatCompletionMessageParam['role']> = ['user', 'tool', 'function'];
+    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, callerTextsOf(messages, roles));
     if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'messages', 'guardrail_intervened');
+    if (verdict.masked) {
+      // The guardrail masked (ANONYMIZE): the model gets the masked texts; the audit record says how many, never what.
+      const masked = withCallerTexts(messages, verdict.masked, roles);
+      messages = masked.messages;
+      noteGuardrailMasked(r.audit, 'input', masked.replaced);
+    }
   }
   let prediction = body.prediction;
   if (g.redactPii && prediction?.type === 'content') {
@@ -166,7 +177,8 @@ function answerText(result: ChatCompletion): string {
  * reported, warned as `upstream_overran_limit`: capAnswer in output-limit.ts),
  * with the gateway's `id` and the catalog model, OpenAI's finish reasons, then the tenant's output
  * guardrails: Bedrock ApplyGuardrail (a blocked answer becomes OpenAI's filtered answer: content
- * replaced, finish_reason `content_filter`) and PII redaction of every answer text.
+ * replaced, finish_reason `content_filter`; a masked one shows each choice's masked content, its
+ * finish_reason and tool calls unchanged) and PII redaction of every answer text.
  */
 export async function completeChat(x: ChatExchange, id: string): Promise<ChatCompletion> {
   const { pipeline, r } = x;
@@ -202,6 +214,16 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
       // OpenAI's convention for a filtered answer: 200, finish_reason content_filter.
       answer.choices = answer.choices.map((c) => ({ ...c, message: { ...c.message, content: verdict.reason ?? "The answer was withheld by the tenant's guardrail.", tool_calls: undefined }, finish_reason: 'content_filter' }));
       r.audit.outcome = 'guardrail_blocked_answer';
+    } else if (verdict.masked) {
+      // The guardrail masked (ANONYMIZE): each choice shows its masked text; finish_reason and tool calls stay.
+      const masked = verdict.masked;
+      let count = 0;
+      answer.choices = answer.choices.map((c, i) => {
+        if (masked[i] === textOfContent(c.message.content)) return c;
+        count += 1;
+        return { ...c, message: { ...c.message, content: withTextOfContent(c.message.content as ChatCompletionMessageParam['content'], masked[i]) as string } };
+      });
+      noteGuardrailMasked(r.audit, 'output', count);
     }
   }
   if (g.redactResponses) {
@@ -242,8 +264,8 @@ export interface StreamEnd {
  * answer when the tenant asks), through the tenant's Bedrock output guardrail when it has one
  * (`StreamOutputGuard`: text goes out in windows that passed ApplyGuardrail(OUTPUT), the rest is
  * checked before the end; a block ends each open choice with the guardrail's text and
- * finish_reason `content_filter` and closes the upstream; without a guardrail every chunk goes out
- * as it comes) into `sink`,
+ * finish_reason `content_filter` and closes the upstream; a masking shows the window masked;
+ * without a guardrail every chunk goes out as it comes) into `sink`,
  * which is opened after the first chunk (a failure before it is the caller's JSON error, with
  * retries and fallbacks). A failure after it (an upstream error event, a timeout, a stream cut
  * before every choice finished) is returned for the endpoint to report in its stream; the caller
@@ -261,7 +283,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const limiter = new OutputLimiter(overrunCeiling(x.outputLimit), x.choices);
   // With the tenant's Bedrock output guardrail, text goes out only once it passed (windows); without, chunks go out as they come.
   const guardrailId = r.policy.gateway.guardrails.bedrockGuardrailId;
-  const guard = guardrailId ? new StreamOutputGuard((texts) => pipeline.applyGuardrail(guardrailId, texts, 'OUTPUT'), (c) => sink.chunk(c)) : undefined;
+  const guard = guardrailId ? new StreamOutputGuard((texts) => pipeline.applyGuardrail(guardrailId, texts, 'OUTPUT'), (c) => sink.chunk(c), { requestId: r.audit.requestId, tenantId: r.caller.tenantId, guardrailId }) : undefined;
   /** Sends a relayed chunk (through the guard when there is one); false once the guardrail blocked the answer. */
   const send = async (chunk: ChatCompletionChunk | undefined): Promise<boolean> => {
     if (!chunk) return true;
@@ -333,6 +355,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
     }
   }
   noteResponsePii(r, relay.piiFound);
+  if (guard) noteGuardrailMasked(r.audit, 'output', guard.masked);
   const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced + limiter.dropped);
   if (limiter.cut.size) x.overran(open.model, { counted: countCompletionTokens(relay.produced + limiter.dropped), reported: reportedCompletion(relay.usage) });
   await x.settle(open.model, usage, estimated, counted);
@@ -356,3 +379,4 @@ function midStreamError(e: ProviderError, chain: ModelEntry[]): GatewayError {
 export function noteResponsePii(r: PipelineRequest, found: string[]): void {
   if (found.length) r.audit.piiRedacted = [...new Set([...(r.audit.piiRedacted ?? []), ...found.map((f) => `response:${f}`)])];
 }
+

@@ -1,5 +1,6 @@
 import type { ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
-import { textOfContent } from './message-texts.js';
+import type { GuardrailVerdict } from '../pipeline.js';
+import { textOfContent, withTextOfContent } from './message-texts.js';
 
 /**
  * Characters of a choice's new text checked at once. Bedrock bills ApplyGuardrail by text units of
@@ -23,14 +24,21 @@ export const GUARD_CONTEXT_CHARS = 250;
 export class OutputGuardrailFailed extends Error {}
 
 /** Bedrock ApplyGuardrail (OUTPUT) on one text per choice. */
-export type OutputCheck = (texts: string[]) => Promise<{ blocked: boolean; reason?: string }>;
+export type OutputCheck = (texts: string[]) => Promise<GuardrailVerdict>;
+
+/** What a blocked choice shows when the guardrail gave no message. */
+const WITHHELD = "The answer was withheld by the tenant's guardrail.";
 
 /**
  * A stream held back for the tenant's Bedrock output guardrail, as Bedrock Guardrails' synchronous
  * stream mode does: relayed chunks wait in order until ApplyGuardrail(OUTPUT) passed on the text
  * they carry (each choice's content, the texts `completeChat` checks), a window of
- * `GUARD_WINDOW_CHARS` at a time with `GUARD_CONTEXT_CHARS` of the text before it; `end` checks
- * what is left before the stream may finish. Chunks that carry no content (role, tool-call
+ * `GUARD_WINDOW_CHARS` at a time with `GUARD_CONTEXT_CHARS` of the text shown before it; `end`
+ * checks what is left before the stream may finish. A guardrail that masks (ANONYMIZE) has each
+ * choice's window shown masked: the masked text past the context goes in the window's first chunk
+ * of that choice, the later ones carry `""` (unmaskedRest, showInQueue), and the masked text is
+ * the next window's context; a masked text that no longer starts with its context (an entity cut
+ * by a window boundary, its first half already shown) blocks the answer (fail closed). Chunks that carry no content (role, tool-call
  * fragments, finish reasons, usage) keep their place in the queue: nothing goes out before the
  * text that came before it passed. A block stops the release: `blockedChunks` ends every choice not
  * yet finished with the guardrail's text and finish_reason `content_filter`, as a whole answer is
@@ -47,8 +55,15 @@ export class StreamOutputGuard {
   private readonly finished = new Set<number>();
   /** The guardrail's text once it blocked the answer. */
   blocked: string | undefined;
+  /** Windows of a choice whose text the guardrail masked (one per choice and window), for the audit record. */
+  masked = 0;
 
-  constructor(private readonly check: OutputCheck, private readonly send: (chunk: ChatCompletionChunk) => void | Promise<void>) {}
+  constructor(
+    private readonly check: OutputCheck,
+    private readonly send: (chunk: ChatCompletionChunk) => void | Promise<void>,
+    /** Fields for the log line of a fail-closed masking (request id, tenant, guardrail). @default - none */
+    private readonly log: Record<string, unknown> = {},
+  ) {}
 
   /** Queues a relayed chunk and checks a window when one is full; false once the answer is blocked. */
   async push(chunk: ChatCompletionChunk): Promise<boolean> {
@@ -80,10 +95,18 @@ export class StreamOutputGuard {
         throw new OutputGuardrailFailed((e as Error)?.message ?? String(e));
       });
       if (verdict.blocked) {
-        this.blocked = verdict.reason ?? "The answer was withheld by the tenant's guardrail.";
+        this.blocked = verdict.reason ?? WITHHELD;
         return false;
       }
-      for (const [i, text] of this.pending) this.context.set(i, ((this.context.get(i) ?? '') + text).slice(-GUARD_CONTEXT_CHARS));
+      const shown = verdict.masked ? this.unmaskedRest(verdict.masked) : new Map(this.pending);
+      if (shown === undefined) {
+        this.blocked = WITHHELD;
+        return false;
+      }
+      for (const [i, text] of shown) {
+        if (text !== this.pending.get(i)) this.showInQueue(i, text);
+        this.context.set(i, ((this.context.get(i) ?? '') + text).slice(-GUARD_CONTEXT_CHARS));
+      }
       this.pending.clear();
     }
     const out = this.queue;
@@ -96,6 +119,46 @@ export class StreamOutputGuard {
       await this.send(chunk);
     }
     return true;
+  }
+
+  /**
+   * What each pending choice shows after a masked verdict (one masked text per text checked, each
+   * the choice's context and window): the masked text past the context that was sent, which must
+   * start it (the context was shown already and cannot change). Undefined when a masked text does
+   * not start with its context: the guardrail masked into text already shown (an entity cut by the
+   * window boundary: its first half went out as it was, only the whole was recognised): blocked,
+   * fail closed, with a warning in the log.
+   */
+  private unmaskedRest(masked: string[]): Map<number, string> | undefined {
+    const shown = new Map<number, string>();
+    for (const [k, [i, text]] of [...this.pending].entries()) {
+      const context = this.context.get(i) ?? '';
+      if (!masked[k].startsWith(context)) {
+        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked text already shown (an entity across a window boundary): the answer is blocked (fail closed)', ...this.log, choice: i, contextChars: context.length }));
+        return undefined;
+      }
+      const rest = masked[k].slice(context.length);
+      if (rest !== text) this.masked += 1;
+      shown.set(i, rest);
+    }
+    return shown;
+  }
+
+  /**
+   * Choice `index`'s text in the queued chunks becomes `text`: all of it in the first queued chunk
+   * that carries text of that choice, none (`""`) in the later ones, which stay in the queue (they
+   * may carry a role, a finish reason, tool calls, logprobs). The chunks are replaced, not changed.
+   */
+  private showInQueue(index: number, text: string): void {
+    let first = true;
+    this.queue = this.queue.map((chunk) => {
+      const choice = chunk.choices?.find((c) => c.index === index);
+      const content = choice?.delta?.content as string | ChatCompletionContentPart[] | null | undefined;
+      if (!choice || !textOfContent(content)) return chunk;
+      const shown = withTextOfContent(content, first ? text : '') as string;
+      first = false;
+      return { ...chunk, choices: chunk.choices.map((c) => (c === choice ? { ...c, delta: { ...c.delta, content: shown } } : c)) };
+    });
   }
 
   /**

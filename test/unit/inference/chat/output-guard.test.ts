@@ -62,4 +62,47 @@ describe('StreamOutputGuard', () => {
     expect(await guard.end()).toBe(false);
     expect(guard.blockedChunks('id', 'm', 1700000000)[0].choices.map((c) => [c.index, c.finish_reason, c.delta.role])).toEqual([[1, 'content_filter', undefined]]);
   });
+
+  describe('with a guardrail that masks (ANONYMIZE)', () => {
+    /** Masks `secret` as `{S}` in every text; a verdict with one masked text per text checked. */
+    function masking() {
+      const sent: ChatCompletionChunk[] = [];
+      const checks: string[][] = [];
+      const guard = new StreamOutputGuard(async (texts) => {
+        checks.push(texts);
+        return texts.some((t) => t.includes('secret')) ? { blocked: false, masked: texts.map((t) => t.replaceAll('secret', '{S}')) } : { blocked: false };
+      }, (c) => void sent.push(c));
+      return { guard, sent, checks };
+    }
+
+    it('puts each choice\'s masked window in its first queued chunk, empties the later ones (kept, with their finish reason), and keeps the masked text as the next context', async () => {
+      const { guard, sent, checks } = masking();
+      await guard.push(chunk('a se', null, 0, true));
+      await guard.push(chunk('cret b', null, 0));
+      await guard.push(chunk('plain', null, 1, true));
+      await guard.push(chunk(' c', 'stop', 0));
+      await guard.push(chunk('secret'.repeat(GUARD_WINDOW_CHARS / 6), null, 1));
+      expect(checks[0]).toEqual(['a secret b c', `plain${'secret'.repeat(GUARD_WINDOW_CHARS / 6)}`]);
+      expect(sent.map((c) => [c.choices[0].index, c.choices[0].delta.content, c.choices[0].finish_reason])).toEqual([
+        [0, 'a {S} b c', null], [0, '', null], [1, `plain${'{S}'.repeat(GUARD_WINDOW_CHARS / 6)}`, null], [0, '', 'stop'], [1, '', null],
+      ]);
+      expect(sent[0].choices[0].delta.role).toBe('assistant');
+      expect(guard.masked).toBe(2);
+      await guard.push(chunk(' end', 'stop', 1));
+      expect(await guard.end()).toBe(true);
+      expect(checks[1]).toEqual([`${`plain${'{S}'.repeat(GUARD_WINDOW_CHARS / 6)}`.slice(-GUARD_CONTEXT_CHARS)} end`]);
+      expect(sent.at(-1)!.choices[0]).toMatchObject({ index: 1, delta: { content: ' end' }, finish_reason: 'stop' });
+    });
+
+    it('blocks (fail closed) when the masked text no longer starts with the context already shown', async () => {
+      const { guard, sent } = masking();
+      await guard.push(chunk(`${'x'.repeat(GUARD_WINDOW_CHARS - 3)}sec`, null, 0, true));
+      expect(sent).toHaveLength(1); // `sec` passed: nothing to mask yet
+      await guard.push(chunk('ret and more', 'stop'));
+      expect(await guard.end()).toBe(false);
+      expect(sent).toHaveLength(1);
+      expect(guard.blockedChunks('id', 'm', 1)[0].choices[0]).toMatchObject({ delta: { content: "The answer was withheld by the tenant's guardrail." }, finish_reason: 'content_filter' });
+    });
+  });
 });
+

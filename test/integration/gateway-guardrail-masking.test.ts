@@ -1,0 +1,201 @@
+// A tenant's Bedrock guardrail that masks (a sensitive information filter set to ANONYMIZE) instead
+// of blocking: Bedrock answers GUARDRAIL_INTERVENED for both, and every intervention used to be a
+// block (a request with an e-mail address refused, an answer with one replaced by the blocked message).
+import OpenAI from 'openai';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GUARD_CONTEXT_CHARS, GUARD_WINDOW_CHARS } from '../../lambdas/inference/chat/output-guard.js';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { loadTokenizer } from '../../lambdas/inference/token-count.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { serveGateway } from '../support/local-gateway.js';
+import { configWith } from '../support/config-with.js';
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+let bedrock: { restore(): void };
+/** The texts of every ApplyGuardrail call, with its source. */
+const checks: Array<{ source: string; texts: string[] }> = [];
+const BIG = 'openai-compatible/big';
+const EMBED = 'openai-compatible/embed';
+const EMAIL = /[A-Za-z0-9._]+@[A-Za-z0-9]+\.[a-z]{2,}/g;
+const mask = (text: string) => text.replace(EMAIL, '{EMAIL}');
+/** Whether the mocked guardrail masks INPUT texts too (off for answers that echo the prompt). */
+let maskInput = true;
+
+/**
+ * Bedrock ApplyGuardrail mocked as a guardrail whose EMAIL entity is set to ANONYMIZE: texts with
+ * an address come back masked, one output per content block, the assessment saying ANONYMIZED.
+ */
+async function mockMaskingGuardrail() {
+  const { BedrockRuntimeClient, ApplyGuardrailCommand } = await import('@aws-sdk/client-bedrock-runtime');
+  const { mockClient } = await import('aws-sdk-client-mock');
+  const client = mockClient(BedrockRuntimeClient);
+  client.on(ApplyGuardrailCommand).callsFake((input: { source: string; content: Array<{ text: { text: string } }> }) => {
+    const texts = input.content.map((c) => c.text.text);
+    checks.push({ source: input.source, texts });
+    const matches = input.source === 'INPUT' && !maskInput ? [] : texts.flatMap((t) => t.match(EMAIL) ?? []);
+    if (!matches.length) return { action: 'NONE', outputs: [], assessments: [] };
+    const piiEntities = matches.map((match) => ({ type: 'EMAIL', match, action: 'ANONYMIZED', detected: true }));
+    return { action: 'GUARDRAIL_INTERVENED', outputs: texts.map((t) => ({ text: mask(t) })), assessments: [{ sensitiveInformationPolicy: { piiEntities, regexes: [] } }] };
+  });
+  return client;
+}
+
+beforeAll(async () => {
+  await loadTokenizer();
+  upstream = await new FakeUpstream().start();
+  const config = configWith({
+    gateway: {
+      models: [
+        { id: BIG, upstream: 'big', inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens: 50_000 },
+        { id: EMBED, upstream: 'embed', kind: 'embedding', inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 },
+      ],
+      upstreamRetries: 0,
+      upstreamTimeoutMs: 5000,
+    },
+  });
+  const guardrails = { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'grabc123:3' };
+  gw = await serveGateway(config, upstream.url, [localTenant('masking', 'enterprise', { gateway: { fallbacks: [], guardrails, auditPromptText: false } })]);
+  bedrock = await mockMaskingGuardrail();
+});
+afterAll(async () => {
+  bedrock?.restore();
+  await gw?.stop();
+  await upstream?.stop();
+});
+afterEach(() => {
+  upstream.reset();
+  checks.length = 0;
+});
+
+const client = async () => new OpenAI({ baseURL: gw.url, apiKey: await gw.token('masking'), maxRetries: 0 });
+const audit = (id: string) => gw.audit.records.find((r) => r.requestId === id)!;
+
+describe('a Bedrock guardrail that masks the caller\'s input', () => {
+  it('sends the model the masked text of a string content, answers 200, and counts the masking in the audit record without the address', async () => {
+    const out = await (await client()).chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'write to bob@example.com please' }] });
+    expect(upstream.requests[0].messages).toEqual([{ role: 'user', content: 'write to {EMAIL} please' }]);
+    expect(out.choices[0].message.content).toBe('echo: write to {EMAIL} please');
+    const record = gw.audit.records.at(-1)!;
+    expect(record).toMatchObject({ status: 200, guardrailMasked: { input: 1 } });
+    expect(JSON.stringify(record)).not.toContain('bob@example.com');
+  });
+
+  it('puts the masked text of a message of several text parts in its first part, and replaces a single text part', async () => {
+    await (await client()).chat.completions.create({
+      model: BIG,
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'first alice@example.org, ' }, { type: 'text', text: 'second' }] },
+        { role: 'assistant', content: 'noted' },
+        { role: 'user', content: [{ type: 'text', text: 'one part carol@example.net' }] },
+        { role: 'user', content: 'nothing to mask' },
+      ],
+    });
+    expect(checks[0]).toEqual({ source: 'INPUT', texts: ['first alice@example.org, second', 'one part carol@example.net', 'nothing to mask'] });
+    expect(upstream.requests[0].messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'first {EMAIL}, second' }] },
+      { role: 'assistant', content: 'noted' },
+      { role: 'user', content: [{ type: 'text', text: 'one part {EMAIL}' }] },
+      { role: 'user', content: 'nothing to mask' },
+    ]);
+    expect(gw.audit.records.at(-1)).toMatchObject({ status: 200, guardrailMasked: { input: 2 } });
+  });
+
+  it('embeds the masked inputs (a list and a single string)', async () => {
+    const c = await client();
+    await c.embeddings.create({ model: EMBED, input: ['contact frank@example.com', 'plain'] });
+    expect(upstream.requests[0].input).toEqual(['contact {EMAIL}', 'plain']);
+    expect(gw.audit.records.at(-1)).toMatchObject({ status: 200, guardrailMasked: { input: 1 } });
+    await c.embeddings.create({ model: EMBED, input: 'grace@example.com' });
+    expect(upstream.requests[1].input).toBe('{EMAIL}');
+  });
+
+  it('masks the input of the Responses API, which runs on the same chat machinery', async () => {
+    const r = await (await client()).responses.create({ model: BIG, input: 'my address is heidi@example.com' });
+    expect(JSON.stringify(upstream.requests[0].messages)).not.toContain('heidi@example.com');
+    expect(r.output_text).toBe('echo: my address is {EMAIL}');
+  });
+});
+
+describe('a Bedrock guardrail that masks the answer', () => {
+  beforeEach(() => {
+    maskInput = false; // the echo answers the prompt: its addresses reach the output guardrail
+  });
+  afterEach(() => {
+    maskInput = true;
+  });
+
+  it('shows each choice of a whole answer masked, its finish_reason and tool calls unchanged', async () => {
+    const toolCalls = [{ id: 'call_1', type: 'function', function: { name: 'send', arguments: '{"to":"erin@example.com"}' } }];
+    upstream.script({
+      body: {
+        id: 'up', object: 'chat.completion', created: 1, model: 'big',
+        choices: [
+          { index: 0, message: { role: 'assistant', content: 'reach me at dave@example.com' }, finish_reason: 'stop' },
+          { index: 1, message: { role: 'assistant', content: null, tool_calls: toolCalls }, finish_reason: 'tool_calls' },
+        ],
+        usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 },
+      },
+    });
+    const out = await (await client()).chat.completions.create({ model: BIG, n: 2, messages: [{ role: 'user', content: 'hi' }] });
+    expect(checks.find((c) => c.source === 'OUTPUT')!.texts).toEqual(['reach me at dave@example.com', '']);
+    expect(out.choices[0].message.content).toBe('reach me at {EMAIL}');
+    expect(out.choices[0].finish_reason).toBe('stop');
+    expect(out.choices[1].message.tool_calls).toEqual(toolCalls);
+    expect(out.choices[1].finish_reason).toBe('tool_calls');
+    expect(audit(out.id)).toMatchObject({ status: 200, outcome: 'ok', guardrailMasked: { output: 1 } });
+  });
+
+  /** A stream's text, its chunks' texts in order, its finish reason and id. */
+  async function readStream(prompt: string) {
+    const stream = await (await client()).chat.completions.create({ model: BIG, stream: true, messages: [{ role: 'user', content: prompt }] });
+    const pieces: string[] = [];
+    let finish: string | null = null;
+    let id = '';
+    for await (const chunk of stream) {
+      id = chunk.id;
+      pieces.push(chunk.choices[0]?.delta?.content ?? '');
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    return { text: pieces.join(''), pieces, finish, id };
+  }
+
+  it('shows a stream masked window by window, in order, each window checked after the masked text shown before it', async () => {
+    // The echo streams `echo: ` + the prompt in pieces of 6 characters; an address in the first window and one in the second.
+    const filler = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
+    const prompt = `${filler(150)} ivan@example.com ${filler(120)} judy@example.com ${filler(60)}`; // ~646 and ~1,230: windows 1 and 2
+    const { text, pieces, finish, id } = await readStream(prompt);
+    expect(text).toBe(mask(`echo: ${prompt}`));
+    expect(finish).toBe('stop');
+    expect(pieces.some((p) => p.includes('@'))).toBe(false);
+    const windows = checks.filter((c) => c.source === 'OUTPUT').map((c) => c.texts[0]);
+    expect(windows.length).toBeGreaterThanOrEqual(2);
+    expect(windows[0]).toContain('ivan@example.com');
+    // The second window's context is what the caller saw: masked.
+    const context = mask(windows[0]).slice(-GUARD_CONTEXT_CHARS);
+    expect(context).toContain('{EMAIL}');
+    expect(windows[1].startsWith(context)).toBe(true);
+    expect(windows[1]).toContain('judy@example.com');
+    expect(audit(id)).toMatchObject({ status: 200, guardrailMasked: { output: 2 } });
+  });
+
+  it('blocks a stream whose address is cut by a window boundary (its first half already shown): fail closed, logged', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    try {
+      // The first window is the first pieces of 6 characters that reach GUARD_WINDOW_CHARS: it ends with `… bob`.
+      const first = Math.ceil(GUARD_WINDOW_CHARS / 6) * 6;
+      const head = `echo: ${'lorem ipsum '.repeat(100)}`.slice(0, first - ' bob'.length);
+      const prompt = `${head.slice('echo: '.length)} bob@example.com and then some more words`;
+      const { text, finish, id } = await readStream(prompt);
+      expect(text.startsWith(`${head} bob`)).toBe(true);
+      expect(text).not.toContain('example.com');
+      expect(text.endsWith("The answer was withheld by the tenant's guardrail.")).toBe(true);
+      expect(finish).toBe('content_filter');
+      expect(audit(id)).toMatchObject({ status: 200, outcome: 'guardrail_blocked_answer' });
+      const logged = warn.mock.calls.map((c) => String(c[0])).find((line) => line.includes('window boundary'));
+      expect(JSON.parse(logged!)).toMatchObject({ level: 'WARN', requestId: id, tenantId: 'masking', guardrailId: 'grabc123:3', choice: 0 });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
