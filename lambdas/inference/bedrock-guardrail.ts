@@ -79,18 +79,24 @@ export function notMasking(assessments: GuardrailAnswer['assessments']): string 
  *   configured blocked message), as every intervention was before masking was honoured. An
  *   ANONYMIZED-only answer whose outputs do not line up with the texts is blocked too (fail closed:
  *   the gateway cannot tell which masked text belongs where, and must never pass what the
- *   guardrail wanted hidden), with a warning in the log.
+ *   guardrail wanted hidden), without a reason (its outputs are masked texts, not a message) and
+ *   with a warning in the log.
  *
- * Sources (Bedrock user guide and API reference): "Use the ApplyGuardrail API in your
- * application" (guardrails-use-independent-api: `action` is GUARDRAIL_INTERVENED or NONE; the
- * response's outputs carry the masked text when the guardrail intervened by masking);
- * "Remove PII from conversations by using sensitive information filters" (guardrails-sensitive-filters:
- * Block, or Mask, which replaces the entity by its type, e.g. `{NAME}` `{EMAIL}`);
- * GuardrailPiiEntityFilter / GuardrailRegexFilter (`action` ANONYMIZED | BLOCKED | NONE, `detected`);
- * ApplyGuardrail (`outputScope` FULL also lists non-detected entries, which this reads as NONE).
- * Unconfirmed (not stated in what was found): that `outputs[i]` is content block i's text when
- * several blocks are sent (LiteLLM and api7/aisix#719 rely on it; the length check guards it),
- * and that a masking leaves `outputs` with one entry per block also when only some were masked.
+ * Sources (Bedrock user guide and API reference, read through the docs search): "Use the
+ * ApplyGuardrail API in your application" (guardrails-use-independent-api: `action` is
+ * GUARDRAIL_INTERVENED or NONE, whatever the policy did; its sample response lists `outputs` after
+ * a comment on what they hold when the guardrail intervened, which the copy found cuts off);
+ * "Remove PII from conversations by using sensitive information filters"
+ * (guardrails-sensitive-filters: Block, or Mask, which replaces the entity by its type, `{NAME}`
+ * `{EMAIL}`); GuardrailPiiEntityFilter and GuardrailRegexFilter (runtime: `action` ANONYMIZED |
+ * BLOCKED | NONE, and `detected`); GuardrailPiiEntity (configured action BLOCK | ANONYMIZE | NONE,
+ * NONE = "take no action but return detection information"); ApplyGuardrail (`outputScope` FULL
+ * also lists non-detected entries; the gateway sends the default, interventions only). The SDK's
+ * GuardrailAssessment: topic, content, word, sensitive information and contextual grounding
+ * policies with an `action` per entry, automated reasoning findings without one.
+ * Unconfirmed (not stated in what was found): that a masking's `outputs` hold the masked texts,
+ * one per content block sent, `outputs[i]` being block i's, also when only some blocks were masked
+ * (LiteLLM and api7/aisix#719 rely on it; the length check guards the count, not the order).
  */
 export function guardrailVerdict(out: GuardrailAnswer, texts: string[], log: Record<string, unknown> = {}): GuardrailVerdict {
   if (out.action !== 'GUARDRAIL_INTERVENED') return { blocked: false };
@@ -99,7 +105,7 @@ export function guardrailVerdict(out: GuardrailAnswer, texts: string[], log: Rec
   if (notMasking(out.assessments) !== undefined) return blocked;
   if (outputs.length !== texts.length || outputs.some((o) => typeof o?.text !== 'string')) {
     console.warn(JSON.stringify({ level: 'WARN', message: 'ApplyGuardrail masked, but its outputs do not line up with the texts sent: blocked (fail closed)', ...log, texts: texts.length, outputs: outputs.length }));
-    return blocked;
+    return { blocked: true }; // no reason: the outputs are masked texts, not a message for the caller
   }
   return { blocked: false, masked: outputs.map((o) => o.text!) };
 }

@@ -77,7 +77,7 @@ describe('Bedrock guardrail', () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
       try {
         const assessments = [{ sensitiveInformationPolicy: { piiEntities: [email('ANONYMIZED')], regexes: [] } }];
-        await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'mail {EMAIL}' }], assessments })).resolves.toMatchObject({ blocked: true });
+        await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'mail {EMAIL}' }], assessments })).resolves.toEqual({ blocked: true });
         expect(JSON.parse(warn.mock.calls[0][0] as string)).toMatchObject({ level: 'WARN', guardrailId: 'abc123', source: 'INPUT', texts: 2, outputs: 1 });
         await expect(verdict({ action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'mail {EMAIL}' }, {}], assessments })).resolves.toMatchObject({ blocked: true });
       } finally {
