@@ -179,6 +179,12 @@ describe('a Bedrock guardrail that masks the answer', () => {
     expect(audit(id)).toMatchObject({ status: 200, guardrailMasked: { output: 2 } });
   });
 
+  it('shows a Responses stream masked too (the same chat machinery)', async () => {
+    const prompt = `${'lorem ipsum '.repeat(20)}kim@example.com ${'dolor sit '.repeat(100)}leo@example.com the end`;
+    const r = await (await client()).responses.stream({ model: BIG, input: prompt }).finalResponse();
+    expect([r.status, r.output_text]).toEqual(['completed', mask(`echo: ${prompt}`)]);
+  });
+
   it('blocks a stream whose address is cut by a window boundary (its first half already shown): fail closed, logged', async () => {
     const warn = vi.spyOn(console, 'warn');
     try {
