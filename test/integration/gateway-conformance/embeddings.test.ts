@@ -178,7 +178,7 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
 
   it.each(CLIENTS)('an upstream that ignores dimensions (TEI does), floats or base64: 502 naming dimensions, not vectors of another width (%s client)', async (client) => {
     for (const encoding_format of ['float', 'base64'] as const) {
-      suite.env.upstream.script((call) => ({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: encoding_format === 'base64' ? floatsToBase64(vectorOf('alpha')) : vectorOf('alpha') }], usage: { prompt_tokens: 2, total_tokens: 2 } } }));
+      suite.env.upstream.script(() => ({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: encoding_format === 'base64' ? floatsToBase64(vectorOf('alpha')) : vectorOf('alpha') }], usage: { prompt_tokens: 2, total_tokens: 2 } } }));
       const out = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: 'alpha', dimensions: 3, encoding_format });
       expect(out.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: expect.stringMatching(/4 dimensions for dimensions: 3/) } });
     }
