@@ -10,12 +10,12 @@ import { newId, withItemIdsOf } from '../responses/ids.js';
 import { inputItemsOf, type InputItem } from '../responses/input-items.js';
 import { ItemNotFoundError, normalizeItemReferences, resolveItemReferences, withReferenceStandIns } from '../responses/item-references.js';
 import { itemsToMessages } from '../responses/items-to-messages.js';
-import { checkCallOutputs, checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
+import { checkCallOutputs, checkItemsNotInHistory, checkToolChoiceNames, checkUniqueItemIds } from '../responses/references.js';
 import { checkRequestFields } from '../responses/request-fields.js';
 import { ResponsesRequest, type ResponsesRequestBody } from '../responses/request-schema.js';
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
-import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore } from '../stores/response-store.js';
+import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
 import { storedResponse } from './responses-stored.js';
 
 const DAY_S = 86_400;
@@ -73,11 +73,13 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
     throw e;
   });
 
-  let history: ChatCompletionMessageParam[] = [];
+  let previous: StoredResponse | undefined;
   if (body.previous_response_id) {
     if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
-    history = (await storedResponse(store, r, body.previous_response_id, 'previous_response_id')).messages;
+    previous = await storedResponse(store, r, body.previous_response_id, 'previous_response_id');
   }
+  const history: ChatCompletionMessageParam[] = previous?.messages ?? [];
+  checkItemsNotInHistory(sent, previous); // sent: a reference still says it is one (resolved items keep its id)
   checkCallOutputs(items, history);
   const translated = chatRequestOf(body, history, items);
   const shell = responseShell(responseId, Math.floor(Date.now() / 1000), model.id, body, storing !== undefined);

@@ -1,5 +1,6 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { invalid } from '../openai-errors.js';
+import type { StoredResponse } from '../stores/response-store.js';
 import type { InputItem } from './input-items.js';
 
 type Item = Record<string, any>;
@@ -18,22 +19,59 @@ export function checkUniqueItemIds(items: InputItem[]): void {
 }
 
 /**
- * Each `function_call_output` answers a function call made before it: a `function_call` item
- * earlier in `input`, or a tool call of the conversation chained by `previous_response_id`. OpenAI
- * refuses an orphan output; a chat upstream would refuse the orphan tool message, or worse, answer
- * it, depending on the provider, after the request was counted and reserved.
+ * No input item is an item of the conversation chained by `previous_response_id`: the previous
+ * response's input and output items are already before the new input, and one sent again (a
+ * replayed `function_call`, an `item_reference` to the previous answer) would reach the model
+ * twice. OpenAI refuses it ("Duplicate item found with id …"); an item reference counts as the item
+ * it names (it keeps the referenced id, item-references.ts).
+ * Only the previous response's own items are known by id: the turns before it are kept as chat
+ * messages (StoredResponse.messages), which have no item ids.
+ * @param items the request's input items (references resolved or not: the ids are the same)
+ * @param previous the stored response named by `previous_response_id`, absent without one
+ * @throws GatewayError 400 `duplicate_item_id` naming `input[i].id`
+ */
+export function checkItemsNotInHistory(items: InputItem[], previous: Pick<StoredResponse, 'responseId' | 'response' | 'inputItems'> | undefined): void {
+  if (!previous) return;
+  const output = Array.isArray(previous.response.output) ? (previous.response.output as Item[]) : [];
+  const chained = new Set([...previous.inputItems, ...output].map((item) => item?.id).filter((id): id is string => typeof id === 'string'));
+  items.forEach((item, i) => {
+    if (!chained.has(item.id)) return;
+    const what = item.type === 'item_reference' ? 'an item_reference to an item' : 'an item';
+    throw invalid(`Duplicate item found with id ${item.id} (input[${i}].id): ${what} of previous_response_id ${previous.responseId}, which is already in the conversation; send only the new items (function_call_output, the next message) with previous_response_id`, `input[${i}].id`, 'duplicate_item_id');
+  });
+}
+
+/**
+ * Function calls and their outputs pair up, as OpenAI requires:
+ * - each `function_call_output` answers a function call made before it: a `function_call` item
+ *   earlier in `input`, or a tool call of the conversation chained by `previous_response_id`
+ *   (OpenAI: "No tool call found for function call output with call_id …");
+ * - each function call still unanswered (a tool call of the chained conversation with no tool
+ *   message after it, or a `function_call` item of `input`) has a `function_call_output` in
+ *   `input` (OpenAI: "No tool output found for function call …"): a chat upstream needs a tool
+ *   message for every tool call, and would refuse (or worse, answer) after the request was counted.
  * @param history the chained conversation (chat messages), empty without `previous_response_id`
- * @throws GatewayError 400 naming `input[i].call_id` (OpenAI: "No tool call found for function call output with call_id …")
+ * @throws GatewayError 400 `tool_call_not_found` naming `input[i].call_id`, or `tool_output_not_found` naming `input`
  */
 export function checkCallOutputs(items: InputItem[], history: ChatCompletionMessageParam[]): void {
   const calls = new Set<string>();
-  for (const m of history) if (m.role === 'assistant') for (const t of m.tool_calls ?? []) calls.add(t.id);
+  const unanswered = new Set<string>();
+  for (const m of history) {
+    if (m.role === 'assistant') for (const t of m.tool_calls ?? []) (calls.add(t.id), unanswered.add(t.id));
+    if (m.role === 'tool') unanswered.delete(m.tool_call_id);
+  }
   items.forEach((item: Item, i) => {
-    if (item.type === 'function_call' && typeof item.call_id === 'string') calls.add(item.call_id);
-    if (item.type === 'function_call_output' && !calls.has(item.call_id)) {
+    if (item.type === 'function_call' && typeof item.call_id === 'string') (calls.add(item.call_id), unanswered.add(item.call_id));
+    if (item.type !== 'function_call_output') return;
+    if (!calls.has(item.call_id)) {
       throw invalid(`No tool call found for function call output with call_id ${String(item.call_id).slice(0, 100)} (input[${i}].call_id): send the function_call item before it, or chain with previous_response_id from the response that made the call`, `input[${i}].call_id`, 'tool_call_not_found');
     }
+    unanswered.delete(item.call_id);
   });
+  const [missing] = unanswered;
+  if (missing !== undefined) {
+    throw invalid(`No tool output found for function call ${missing.slice(0, 100)} (input): send a function_call_output item with call_id ${missing.slice(0, 100)} for each function call${unanswered.size > 1 ? ` (${unanswered.size} calls have none)` : ''}, after its function_call item or with previous_response_id of the response that made the call`, 'input', 'tool_output_not_found');
+  }
 }
 
 /**

@@ -138,6 +138,36 @@ describe('item_reference: an item of the tenant\'s own stored response (the AI S
   });
 });
 
+describe('a tool loop chained by previous_response_id (hostile fxresp item 1)', () => {
+  const TOOLS = [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }];
+
+  it.each(CLIENTS)('the previous output\'s function_call replayed, or a call left without its output, is a 400 before anything is sent; outputs for both parallel calls go on (%s client)', async (client) => {
+    suite.env.upstream.script({ body: openAiAnswer('parallel tool calls') }, { body: openAiAnswer('tool-result turn') });
+    const first = await run(client, { op: 'create', params: { model: MODEL, input: 'Weather in Oslo and Rome?', tools: TOOLS } });
+    const calls = first.result.output.filter((o: any) => o.type === 'function_call');
+    expect(calls).toHaveLength(2);
+    const outputs = calls.map((c: any) => ({ type: 'function_call_output', call_id: c.call_id, output: '{"temp_c":3}' }));
+    const chained = (input: unknown[]) => run(client, { op: 'create', params: { model: MODEL, previous_response_id: first.result.id, input, tools: TOOLS } });
+
+    // the call sent again with its output (the Python client's fc.model_dump()), or referenced
+    const replayed = await chained([calls[0], outputs[0], outputs[1]]);
+    expect(replayed.error).toMatchObject({ status: 400, body: { param: 'input[0].id', code: 'duplicate_item_id', message: expect.stringMatching(new RegExp(`^Duplicate item found with id ${calls[0].id} `)) } });
+    const referenced = await chained([outputs[0], outputs[1], { type: 'item_reference', id: calls[1].id }]);
+    expect(referenced.error).toMatchObject({ status: 400, body: { param: 'input[2].id', code: 'duplicate_item_id' } });
+    // one of the two parallel calls answered, then a function_call in input without its output (the stateless form)
+    const half = await chained([outputs[0]]);
+    expect(half.error).toMatchObject({ status: 400, body: { param: 'input', code: 'tool_output_not_found', message: expect.stringMatching(new RegExp(`^No tool output found for function call ${calls[1].call_id} `)) } });
+    const stateless = await run(client, { op: 'create', params: { model: MODEL, input: [{ role: 'user', content: 'Weather?' }, { type: 'function_call', call_id: 'call_x', name: 'get_weather', arguments: '{}' }], tools: TOOLS } });
+    expect(stateless.error).toMatchObject({ status: 400, body: { param: 'input', code: 'tool_output_not_found' } });
+    expect(suite.env.upstream.calls).toHaveLength(1);
+
+    // both outputs, in the next request: the loop goes on
+    const done = await chained(outputs);
+    expect(done.error).toBeUndefined();
+    expect(suite.env.upstream.calls[1].body.messages.map((m: any) => m.role)).toEqual(['user', 'assistant', 'tool', 'tool']);
+  });
+});
+
 describe('the chat pipeline\'s limits and fallbacks, in Responses terms', () => {
   it.each(CLIENTS)('the tenant\'s fallback answers when the model fails; the Response names the model that answered (%s client)', async (client) => {
     const failure = { status: 503, body: { error: { message: 'overloaded', type: 'server_error' } } };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import type { InputItem } from '../../../../lambdas/inference/responses/input-items.js';
-import { checkCallOutputs, checkToolChoiceNames, checkUniqueItemIds } from '../../../../lambdas/inference/responses/references.js';
+import { checkCallOutputs, checkItemsNotInHistory, checkToolChoiceNames, checkUniqueItemIds } from '../../../../lambdas/inference/responses/references.js';
 
 const refusal = (f: () => void) => {
   try {
@@ -31,6 +31,29 @@ describe('Responses references: ids, call outputs, tool_choice names (found by t
     expect(() => checkCallOutputs([message('m'), call('call_1'), output('call_1')], [])).not.toThrow();
     const history = [{ role: 'user' as const, content: 'weather?' }, { role: 'assistant' as const, content: null, tool_calls: [{ id: 'call_9', type: 'function' as const, function: { name: 'f', arguments: '{}' } }] }];
     expect(() => checkCallOutputs([output('call_9')], history)).not.toThrow();
+  });
+
+  it('refuses an item of the previous response again, replayed or referenced (OpenAI: Duplicate item found with id …)', () => {
+    const previous = { responseId: 'resp_1', inputItems: [message('msg_in')], response: { output: [call('call_1')] } };
+    expect(() => checkItemsNotInHistory([output('call_1')], previous)).not.toThrow();
+    expect(() => checkItemsNotInHistory([call('call_1')], undefined)).not.toThrow();
+    // the previous output's function_call sent again (the Python client's fc.model_dump())
+    expect(refusal(() => checkItemsNotInHistory([call('call_1'), output('call_1')], previous))).toMatchObject({ status: 400, param: 'input[0].id', code: 'duplicate_item_id', message: expect.stringMatching(/^Duplicate item found with id fc_call_1 \(input\[0\]\.id\): an item of previous_response_id resp_1/) });
+    // a reference to the previous response's input item
+    expect(refusal(() => checkItemsNotInHistory([output('call_1'), { type: 'item_reference', id: 'msg_in' }], previous))).toMatchObject({ param: 'input[1].id', message: expect.stringContaining('an item_reference to an item of previous_response_id resp_1') });
+  });
+
+  it('refuses a function call left without its output, in input or ended by the previous response (OpenAI: No tool output found for function call …)', () => {
+    expect(refusal(() => checkCallOutputs([message('m'), call('call_1')], []))).toMatchObject({ status: 400, param: 'input', code: 'tool_output_not_found', message: expect.stringMatching(/^No tool output found for function call call_1 \(input\)/) });
+    const history = [{ role: 'user' as const, content: 'weather?' }, { role: 'assistant' as const, content: null, tool_calls: ['call_a', 'call_b'].map((id) => ({ id, type: 'function' as const, function: { name: 'f', arguments: '{}' } })) }];
+    expect(refusal(() => checkCallOutputs([message('thanks')], history))).toMatchObject({ param: 'input', code: 'tool_output_not_found', message: expect.stringContaining('call_a (input)') });
+    expect(refusal(() => checkCallOutputs([output('call_a')], history))).toMatchObject({ message: expect.stringMatching(/^No tool output found for function call call_b /) });
+    // parallel calls answered in the next request, or in the same one
+    expect(() => checkCallOutputs([output('call_b'), output('call_a')], history)).not.toThrow();
+    expect(() => checkCallOutputs([message('m'), call('call_1'), call('call_2'), output('call_2'), output('call_1')], [])).not.toThrow();
+    // a call the chained conversation answered already needs nothing more: the loop goes on
+    const answered = [...history, { role: 'tool' as const, tool_call_id: 'call_a', content: '1' }, { role: 'tool' as const, tool_call_id: 'call_b', content: '2' }, { role: 'assistant' as const, content: 'Done.' }];
+    expect(() => checkCallOutputs([message('more?')], answered)).not.toThrow();
   });
 
   it('refuses a tool_choice that names no function of tools', () => {
