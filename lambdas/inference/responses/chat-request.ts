@@ -18,11 +18,12 @@ export interface TranslatedRequest {
 
 /**
  * An error about the translated chat request (a guardrail's, an upstream's 400) in the Responses
- * request's terms: a `param` under `messages` (`messages[1].content`) becomes the field it was made
+ * request's terms: a `param` under `messages` (`messages[1].content`, or `messages.[1].content` as OpenAI
+ * writes some) becomes the field it was made
  * from (`input[1].output`), in the message too where it quotes the path; any other error is returned as it is.
  */
 export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, 'sources'>): unknown {
-  if (!(e instanceof GatewayError) || typeof e.param !== 'string' || !/^messages(\[|$)/.test(e.param)) return e;
+  if (!(e instanceof GatewayError) || typeof e.param !== 'string' || !/^messages(\.?\[|$)/.test(e.param)) return e;
   const param = chatParamToRequest(e.param, translated.sources);
   if (param === e.param) return e;
   // A path (`messages[1].content`) is rewritten where the message quotes it; the bare word `messages` is left in prose ("your messages resulted in …").

@@ -113,14 +113,15 @@ export interface MessageSource {
  * A chat request's field path (`messages[2].content[0].text`, as the guardrails and the upstreams
  * name them) as the path of the Responses request's field it was made from
  * (`input[1].content[0].text`, `input[3].output`, `input[2].arguments`, `instructions`), by the
- * messages' `sources`; `messages` alone is `input`. Any other path is returned as it is.
+ * messages' `sources`; `messages` alone is `input`. OpenAI's dotted form (`messages.[2].content`,
+ * which it uses for some errors) is read the same. Any other path is returned as it is.
  */
 export function chatParamToRequest(param: string, sources: readonly MessageSource[]): string {
   if (param === 'messages') return 'input';
-  const m = /^messages\[(\d+)\](.*)$/.exec(param);
+  const m = /^messages\.?\[(\d+)\](.*)$/.exec(param);
   const source = m ? sources[Number(m[1])] : undefined;
   if (!m || !source) return param;
-  const rest = m[2];
+  const rest = m[2].replace(/\.\[/g, '['); // OpenAI's dotted form (`messages.[1].content.[0].text`) as the usual one
   switch (source.kind) {
     case 'instructions':
       return 'instructions';

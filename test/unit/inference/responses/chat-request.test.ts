@@ -136,6 +136,13 @@ describe('errors about the chat request, in the Responses request\'s terms', () 
     if (chat !== 'messages') expect(mapped.message).toContain(`(in ${request})`); // the bare word is left in prose (below)
   });
 
+  it('OpenAI\'s dotted form (`messages.[N].field`, as in its "must be followed by tool messages" 400) is read the same (hostile fxresp item 2)', () => {
+    const upstream = new GatewayError(400, "Invalid 'messages.[4].role': tool messages missing", 'invalid_request_error', 'invalid_value', 'messages.[4].role');
+    expect(inRequestTerms(upstream, out)).toMatchObject({ status: 400, param: 'input[1].content', message: "Invalid 'input[1].content': tool messages missing" });
+    expect((inRequestTerms(new PromptInjectionError('messages.[6].content.[0].text', 'p'), out) as GatewayError).param).toBe('input[5].output[0].text');
+    expect((inRequestTerms(new PromptInjectionError('messages.[1].content', 'p'), out) as GatewayError).param).toBe('previous_response_id');
+  });
+
   it('a string input is `input` itself; other errors are left as they are', () => {
     const plain = translate({ input: 'Hi' });
     expect((inRequestTerms(new PromptInjectionError('messages[0].content', 'p'), plain) as GatewayError).param).toBe('input');
