@@ -23,8 +23,13 @@ interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall
  * own part (`response.refusal.delta`…); a delta's `annotations` (url citations, mapped by
  * `annotationOf`; an exact repeat once) go on the text part, each with
  * `response.output_text.annotation.added`; each tool call (the chunk's `tool_calls[k]`, by its
- * index) closes the message and opens a `function_call` item (`response.function_call_arguments.delta`…).
- * `finish` closes every open part and item (`…text.done`, `…content_part.done`,
+ * index) opens a `function_call` item (`response.function_call_arguments.delta`…).
+ * One item is streamed at a time, as OpenAI streams them: the open item is closed (its `.done`
+ * events and `response.output_item.done`) before the next `response.output_item.added`, when a
+ * new call starts or text resumes after a call. Chat upstreams stream parallel calls one after
+ * the other; a fragment of a call that comes after the next one started (none seen) is added to
+ * its arguments, so the final Response has them whole, but no event carries it.
+ * `finish` closes the open part and item (`…text.done`, `…content_part.done`,
  * `…function_call_arguments.done`, `response.output_item.done`) and ends with `response.completed`
  * (or `response.incomplete` for finish reasons length and content_filter); `fail` closes them as
  * incomplete and ends with `response.failed` and OpenAI's `error` event. Only the first choice is
@@ -34,7 +39,9 @@ export class ResponseEventStream {
   private seq = 0;
   private readonly output: Array<ResponseOutputMessage | ResponseFunctionToolCall> = [];
   private message: OpenMessage | undefined;
+  /** Every call of the answer by its key (callKey); `call` is the one open (streaming), if any. */
   private readonly calls = new Map<number | string, OpenCall>();
+  private call: OpenCall | undefined;
   /** The last tool call that came without an `index`. */
   private lastUnindexed: string | undefined;
   private finishReason: FinishReason | null = null;
@@ -100,16 +107,19 @@ export class ResponseEventStream {
       let call = this.calls.get(key);
       if (!call) {
         await this.closeMessage('completed');
+        await this.closeCall('completed');
         const item: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', status: 'in_progress', call_id: t.id ?? newId('fc'), name: t.function?.name ?? '', arguments: '' };
         call = { kind: 'call', index: this.output.length, item };
         this.output.push(item);
         this.calls.set(key, call);
+        this.call = call;
         await this.send({ type: 'response.output_item.added', output_index: call.index, item: { ...item } });
       } else if (t.function?.name && !call.item.name) call.item.name = t.function.name;
       const args = t.function?.arguments;
       if (args) {
         call.item.arguments += args;
-        await this.send({ type: 'response.function_call_arguments.delta', item_id: call.item.id, output_index: call.index, delta: args });
+        // A fragment of a call already closed (another started since): kept in the Response, not streamed.
+        if (call === this.call) await this.send({ type: 'response.function_call_arguments.delta', item_id: call.item.id, output_index: call.index, delta: args });
       }
     }
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
@@ -124,7 +134,7 @@ export class ResponseEventStream {
     const status = statusOf(this.finishReason);
     const itemStatus = status.status === 'completed' ? 'completed' : 'incomplete';
     await this.closeMessage(itemStatus);
-    await this.closeCalls(itemStatus);
+    await this.closeCall(itemStatus);
     const response = await keep({
       ...this.snapshot(), ...status, usage: usageOfChat(usage),
       ...(status.status === 'completed' ? { completed_at: Math.floor(Date.now() / 1000) } : {}),
@@ -137,7 +147,7 @@ export class ResponseEventStream {
   /** Closes what is open as incomplete, then `response.failed` (with the error) and the `error` event. */
   async fail(error: GatewayError, usage?: CompletionUsage): Promise<void> {
     await this.closeMessage('incomplete');
-    await this.closeCalls('incomplete');
+    await this.closeCall('incomplete');
     const response: Response = { ...this.snapshot(), status: 'failed', error: { code: 'server_error', message: error.message }, ...(usage ? { usage: usageOfChat(usage) } : {}) };
     await this.send({ type: 'response.failed', response });
     await this.send({ type: 'error', code: error.code, message: error.message, param: error.param });
@@ -150,6 +160,7 @@ export class ResponseEventStream {
   /** The open message's last part when it is of `type`; else a new part (and a new message when none is open). */
   private async openPart(type: Part['type']): Promise<Part> {
     if (!this.message) {
+      await this.closeCall('completed'); // text after a call: a new message, after the call's done events
       const item: ResponseOutputMessage = { id: newId('msg'), type: 'message', role: 'assistant', status: 'in_progress', content: [] };
       this.message = { kind: 'message', index: this.output.length, item };
       this.output.push(item);
@@ -183,12 +194,13 @@ export class ResponseEventStream {
     this.message = undefined;
   }
 
-  private async closeCalls(status: 'completed' | 'incomplete'): Promise<void> {
-    for (const call of [...this.calls.values()].sort((a, b) => a.index - b.index)) {
-      if (call.item.status !== 'in_progress') continue;
-      await this.send({ type: 'response.function_call_arguments.done', item_id: call.item.id, output_index: call.index, name: call.item.name, arguments: call.item.arguments });
-      call.item.status = status;
-      await this.send({ type: 'response.output_item.done', output_index: call.index, item: structuredClone(call.item) });
-    }
+  /** Closes the open call, if any: `response.function_call_arguments.done`, then `response.output_item.done`. */
+  private async closeCall(status: 'completed' | 'incomplete'): Promise<void> {
+    const call = this.call;
+    if (!call) return;
+    await this.send({ type: 'response.function_call_arguments.done', item_id: call.item.id, output_index: call.index, name: call.item.name, arguments: call.item.arguments });
+    call.item.status = status;
+    await this.send({ type: 'response.output_item.done', output_index: call.index, item: structuredClone(call.item) });
+    this.call = undefined;
   }
 }

@@ -46,12 +46,13 @@ describe('chat chunks → Responses stream events', () => {
     expect(events.map((e) => e.type)).toEqual([
       'response.created', 'response.in_progress',
       'response.output_item.added', 'response.function_call_arguments.delta', 'response.function_call_arguments.delta',
+      'response.function_call_arguments.done', 'response.output_item.done',
       'response.output_item.added', 'response.function_call_arguments.delta',
-      'response.function_call_arguments.done', 'response.output_item.done', 'response.function_call_arguments.done', 'response.output_item.done',
+      'response.function_call_arguments.done', 'response.output_item.done',
       'response.completed',
     ]);
     expect(events[2].item).toMatchObject({ type: 'function_call', call_id: 'call_a', name: 'f', arguments: '', status: 'in_progress' });
-    expect(events[7]).toMatchObject({ name: 'f', arguments: '{"x":1}', output_index: 0 });
+    expect(events[5]).toMatchObject({ type: 'response.function_call_arguments.done', name: 'f', arguments: '{"x":1}', output_index: 0 });
     expect(events.at(-1).response.output.map((o: any) => [o.call_id, o.arguments, o.status])).toEqual([['call_a', '{"x":1}', 'completed'], ['call_b', '{}', 'completed']]);
   });
 
@@ -60,6 +61,36 @@ describe('chat chunks → Responses stream events', () => {
     const types = events.map((e) => e.type);
     expect(types.indexOf('response.output_item.done')).toBeLessThan(types.lastIndexOf('response.output_item.added'));
     expect(events.at(-1).response.output.map((o: any) => o.type)).toEqual(['message', 'function_call']);
+  });
+
+  /** The events of each item in turn: [output_index, event type] without the response's own events. */
+  const perItem = (events: any[]) => events.filter((e) => e.output_index !== undefined).map((e) => [e.output_index, e.type.replace('response.', '')]);
+
+  it('one item at a time, as OpenAI streams them: a call is done before the next call or the text after it is added; the completed output is the items as done (hostile fxresp item 3)', async () => {
+    const events = await eventsOf([
+      chunk({ content: 'Checking.' }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'f', arguments: '{"x":' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] }),
+      chunk({ tool_calls: [{ index: 1, id: 'call_b', function: { name: 'g', arguments: '{}' } }] }),
+      chunk({ content: 'Done' }),
+      chunk({}, 'stop'),
+    ]);
+    expect(perItem(events)).toEqual([
+      [0, 'output_item.added'], [0, 'content_part.added'], [0, 'output_text.delta'], [0, 'output_text.done'], [0, 'content_part.done'], [0, 'output_item.done'],
+      [1, 'output_item.added'], [1, 'function_call_arguments.delta'], [1, 'function_call_arguments.delta'], [1, 'function_call_arguments.done'], [1, 'output_item.done'],
+      [2, 'output_item.added'], [2, 'function_call_arguments.delta'], [2, 'function_call_arguments.done'], [2, 'output_item.done'],
+      [3, 'output_item.added'], [3, 'content_part.added'], [3, 'output_text.delta'], [3, 'output_text.done'], [3, 'content_part.done'], [3, 'output_item.done'],
+    ]);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    const done = events.filter((e) => e.type === 'response.output_item.done').map((e) => e.item);
+    expect(events.at(-1).response.output).toEqual(done);
+    expect(done.map((o: any) => [o.type, o.status])).toEqual([['message', 'completed'], ['function_call', 'completed'], ['function_call', 'completed'], ['message', 'completed']]);
+  });
+
+  it('a failure after a call closes only the item still open, as incomplete', async () => {
+    const events = await eventsOf([chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'f', arguments: '{}' } }] }), chunk({ tool_calls: [{ index: 1, id: 'call_b', function: { name: 'g', arguments: '{"y"' } }] })], 'fail');
+    expect(events.filter((e) => e.type === 'response.output_item.done').map((e) => [e.output_index, e.item.status])).toEqual([[0, 'completed'], [1, 'incomplete']]);
+    expect(events.at(-2).response.output.map((o: any) => o.status)).toEqual(['completed', 'incomplete']);
   });
 
   it('a delta\'s url citations: response.output_text.annotation.added each (after the text), and the done part, item and response carry them', async () => {
