@@ -254,6 +254,8 @@ export interface StreamEnd {
   model: ModelEntry;
   /** The stream's `created` (Unix seconds), for chunks the endpoint adds (StreamRelay.created). */
   created: number;
+  /** The upstream's `service_tier` (StreamRelay.serviceTier), for the Responses API's Response; absent when it sent none. */
+  serviceTier?: string;
 }
 
 /**
@@ -359,7 +361,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced + limiter.dropped);
   if (limiter.cut.size) x.overran(open.model, { counted: countCompletionTokens(relay.produced + limiter.dropped), reported: reportedCompletion(relay.usage) });
   await x.settle(open.model, usage, estimated, counted);
-  return { cancelled: r.audit.outcome === 'cancelled', failure, usage, model: open.model, created: relay.created };
+  return { cancelled: r.audit.outcome === 'cancelled', failure, usage, model: open.model, created: relay.created, serviceTier: relay.serviceTier };
 }
 
 /** ApplyGuardrail failing mid-stream: the stream ends with an error event, the held text unsent. */

@@ -27,6 +27,11 @@ export interface StreamRelayOptions {
 export class StreamRelay {
   /** The upstream's usage, when it reported one. */
   usage: CompletionUsage | undefined;
+  /**
+   * The upstream's `service_tier`, the last a chunk carried (Bedrock's is on its usage chunk, which
+   * is not relayed without include_usage), for the Responses API's Response; undefined when none did.
+   */
+  serviceTier: string | undefined;
   /** Everything the answer produced (text, refusals, tool names and arguments, streamed reasoning: deltaText), for a usage estimate. */
   produced = '';
   private readonly redactors = new Map<number, StreamRedactor>();
@@ -52,6 +57,7 @@ export class StreamRelay {
   /** The chunk to send for an upstream chunk, or undefined when nothing is to be sent. */
   relay(chunk: ChatCompletionChunk): ChatCompletionChunk | undefined {
     if (chunk.usage) this.usage = chunk.usage;
+    if (typeof chunk.service_tier === 'string' && chunk.service_tier) this.serviceTier = chunk.service_tier;
     if (this.firstCreated === undefined && Number.isInteger(chunk.created)) this.firstCreated = chunk.created;
     const choices = chunk.choices ?? [];
     if (choices.length === 0 && !(this.options.includeUsage && chunk.usage)) return undefined;

@@ -122,8 +122,9 @@ async function streamed(x: ChatExchange, r: PipelineRequest, res: GatewayRespond
     await events!.fail(end.failure, end.usage);
     return void (await out!.end());
   }
-  // The model that answered (a fallback's catalog id when one did), as chat completions reports it.
-  await events!.finish(end.usage, (response) => keep({ ...response, model: end.model.id }));
+  // The model that answered (a fallback's catalog id when one did), as chat completions reports it;
+  // the upstream's service tier, as a whole answer's Response has it (responseOfChat).
+  await events!.finish(end.usage, (response) => keep({ ...response, model: end.model.id }), end.serviceTier);
   await out!.end();
 }
 

@@ -67,6 +67,18 @@ describe('a streamed response is stored', () => {
   });
 });
 
+describe('the upstream\'s service tier (hostile fxresp item 5)', () => {
+  it.each(CLIENTS)('a streamed Response reports the service_tier the upstream\'s chunks carry, as a whole one does, and is stored with it (%s client)', async (client) => {
+    suite.env.upstream.script({ events: [...openAiChunks('text').map((data) => ({ data: { ...data, service_tier: 'flex' } })), { data: '[DONE]' }] }, { body: { ...openAiAnswer('text'), service_tier: 'flex' } });
+    const streamed = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi' } });
+    expect(streamed.error).toBeUndefined();
+    expect(streamed.events!.at(-1).response.service_tier).toBe('flex');
+    const whole = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi' } });
+    expect(whole.result.service_tier).toBe('flex');
+    expect((await run(client, { op: 'retrieve', responseId: streamed.events!.at(-1).response.id })).result.service_tier).toBe('flex');
+  });
+});
+
 describe('what chat providers cannot do is refused, naming it', () => {
   it.each(CLIENTS)('a hosted tool (web_search) is a 400 naming tools[i].type; nothing is sent (%s client)', async (client) => {
     const out = await run(client, { op: 'create', params: { model: MODEL, input: 'News today?', tools: [{ type: 'web_search' }] } });
