@@ -144,11 +144,16 @@ export class ResponseEventStream {
     return response;
   }
 
-  /** Closes what is open as incomplete, then `response.failed` (with the error) and the `error` event. */
+  /**
+   * Closes what is open as incomplete, then `response.failed` (with the error) and the `error` event.
+   * The failed Response says `store: false`: a failed response is not stored (a GET of its id is a
+   * 404), whatever `response.created` said; the gateway cannot confirm that OpenAI keeps failed
+   * responses retrievable, so it keeps none rather than invent a stored state.
+   */
   async fail(error: GatewayError, usage?: CompletionUsage): Promise<void> {
     await this.closeMessage('incomplete');
     await this.closeCall('incomplete');
-    const response: Response = { ...this.snapshot(), status: 'failed', error: { code: 'server_error', message: error.message }, ...(usage ? { usage: usageOfChat(usage) } : {}) };
+    const response = { ...this.snapshot(), status: 'failed', store: false, error: { code: 'server_error', message: error.message }, ...(usage ? { usage: usageOfChat(usage) } : {}) } as Response;
     await this.send({ type: 'response.failed', response });
     await this.send({ type: 'error', code: error.code, message: error.message, param: error.param });
   }

@@ -43,6 +43,16 @@ describe('streams that do not complete', () => {
     expect(suite.env.gw.audit.records.at(-1)).toMatchObject({ path: '/v1/responses', stream: true, outcome: 'engine_error' });
   });
 
+  it.each(CLIENTS)('a failed stream is not stored and says so: response.failed has store: false, retrieve is a 404 (hostile fxresp item 4) (%s client)', async (client) => {
+    const head = openAiChunks('text').slice(0, 2);
+    suite.env.upstream.script({ events: [...head.map((data) => ({ data })), { data: { error: { message: 'CUDA out of memory', type: 'server_error' } } }] });
+    const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hi' } });
+    const failed = out.events!.find((e) => e.type === 'response.failed');
+    expect(failed.response).toMatchObject({ status: 'failed', store: false });
+    const got = await run(client, { op: 'retrieve', responseId: failed.response.id });
+    expect(got.error).toMatchObject({ status: 404, body: { code: 'response_not_found' } });
+  });
+
   it.each(CLIENTS)('an answer cut by the token limit is incomplete, reason max_output_tokens (%s client)', async (client) => {
     suite.env.upstream.script({ body: { ...openAiAnswer('text'), choices: [{ index: 0, message: { role: 'assistant', content: 'Hei! Hygg' }, finish_reason: 'length' }] } });
     const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', max_output_tokens: 16 } });
