@@ -42,7 +42,8 @@ export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, '
  * - `max_output_tokens` → `max_completion_tokens`; `reasoning.effort` → `reasoning_effort`;
  * - `temperature`, `top_p`, `user`, `safety_identifier`, `prompt_cache_key`,
  *   `prompt_cache_retention`, `service_tier` → the same;
- * - `top_logprobs` or `include: ['message.output_text.logprobs']` → `logprobs: true` (and `top_logprobs`).
+ * - `include: ['message.output_text.logprobs']` → `logprobs: true` (and `top_logprobs` when set); without
+ *   that include neither is sent (`top_logprobs` alone asks for nothing, as at OpenAI; it is still echoed).
  * `metadata` and `store` stay with the gateway (they describe the stored Response, not the model call).
  * @throws GatewayError 400 naming the field of the Responses request that cannot be mapped, or `input` when there is nothing to answer
  */
@@ -57,7 +58,8 @@ export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletion
   const tools = toolsToChat(req.tools as Array<Record<string, unknown>> | null | undefined);
   const toolChoice = toolChoiceToChat(req.tool_choice as string | Record<string, unknown> | null | undefined);
   const format = textFormatToChat(req.text?.format as Record<string, unknown> | null | undefined);
-  const logprobs = req.top_logprobs != null || (req.include ?? []).includes('message.output_text.logprobs');
+  // Logprobs come back only when `include` asks for them (OpenAI's Responses API): `top_logprobs` alone asks for nothing, and reasoning models refuse `logprobs`.
+  const logprobs = (req.include ?? []).includes('message.output_text.logprobs');
   const body: Record<string, unknown> = {
     model: req.model,
     messages,
@@ -70,7 +72,7 @@ export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletion
     ...(req.max_output_tokens != null ? { max_completion_tokens: req.max_output_tokens } : {}),
     ...(req.reasoning?.effort != null ? { reasoning_effort: req.reasoning.effort } : {}),
     ...(logprobs ? { logprobs: true } : {}),
-    ...(req.top_logprobs != null ? { top_logprobs: req.top_logprobs } : {}),
+    ...(logprobs && req.top_logprobs != null ? { top_logprobs: req.top_logprobs } : {}),
   };
   for (const field of ['temperature', 'top_p', 'user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'service_tier'] as const) {
     if (req[field] != null) body[field] = req[field];

@@ -38,9 +38,14 @@ describe('a Responses request → a chat-completions request', () => {
     expect(body.store).toBeUndefined();
   });
 
-  it('top_logprobs → logprobs true and top_logprobs; include output_text.logprobs → logprobs true', () => {
-    expect(translate({ input: 'Hi', top_logprobs: 3 }).body).toMatchObject({ logprobs: true, top_logprobs: 3 });
-    expect(translate({ input: 'Hi', include: ['message.output_text.logprobs'] }).body).toMatchObject({ logprobs: true });
+  it('include output_text.logprobs → logprobs true (+ top_logprobs); top_logprobs alone asks for nothing (hostile fxresp item 6: reasoning models refuse logprobs)', () => {
+    const include = ['message.output_text.logprobs'];
+    expect(translate({ input: 'Hi', include, top_logprobs: 3 }).body).toMatchObject({ logprobs: true, top_logprobs: 3 });
+    expect(translate({ input: 'Hi', include }).body).toMatchObject({ logprobs: true });
+    expect(translate({ input: 'Hi', include }).body).not.toHaveProperty('top_logprobs');
+    const alone = translate({ input: 'Hi', top_logprobs: 3 }).body;
+    expect(alone).not.toHaveProperty('logprobs');
+    expect(alone).not.toHaveProperty('top_logprobs');
   });
 
   it('parallel_tool_calls goes with tools only (chat refuses it without tools)', () => {
