@@ -1,6 +1,7 @@
 import { invalid, notFound } from '../openai-errors.js';
 import type { PipelineRequest } from '../pipeline.js';
 import { inputItemsPage } from '../responses/input-items-list.js';
+import { checkIncludeQuery } from '../responses/request-fields.js';
 import type { ResponseStore, StoredResponse } from '../stores/response-store.js';
 
 /**
@@ -18,10 +19,14 @@ export async function storedResponse(store: ResponseStore | undefined, r: Pipeli
 const responseNotFound = (store: ResponseStore | undefined, r: PipelineRequest, responseId: string, param: string | null) =>
   notFound(`no response with id '${responseId}' is stored for tenant ${r.caller.tenantId} (${store ? 'it may have expired or been deleted' : 'this gateway stores no responses'})`, param, 'response_not_found');
 
-/** `GET /v1/responses/{id}`: the Response object as it was answered. A stream (`?stream=true`) of a stored response is not served. */
+/**
+ * `GET /v1/responses/{id}`: the Response object as it was answered. A stream (`?stream=true`) of a
+ * stored response is not served; an `include` value the gateway does not honour is a 400 naming `include`, as at create.
+ */
 export async function retrieveResponse(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>): Promise<string> {
   Object.assign(r.audit, { action: 'response.retrieve', detail: { responseId } });
   if (query.stream === 'true') throw invalid('stream=true is not served for a stored response (background responses are not served); leave it out', 'stream', 'unsupported_parameter');
+  checkIncludeQuery(query);
   return JSON.stringify((await storedResponse(store, r, responseId)).response);
 }
 
@@ -32,9 +37,10 @@ export async function deleteResponse(store: ResponseStore | undefined, r: Pipeli
   return JSON.stringify({ id: responseId, object: 'response', deleted: true });
 }
 
-/** `GET /v1/responses/{id}/input_items`: a page of the request's input items (`limit`, `order`, `after`). */
+/** `GET /v1/responses/{id}/input_items`: a page of the request's input items (`limit`, `order`, `after`; `include` checked as retrieve does). */
 export async function listInputItems(store: ResponseStore | undefined, r: PipelineRequest, responseId: string, query: Record<string, string | undefined>): Promise<string> {
   Object.assign(r.audit, { action: 'response.input_items', detail: { responseId } });
+  checkIncludeQuery(query);
   const stored = await storedResponse(store, r, responseId);
   return JSON.stringify(inputItemsPage(stored.inputItems, query));
 }

@@ -6,7 +6,8 @@ import type { ResponsesRequestBody } from './request-schema.js';
 /**
  * Every top-level field of a Responses request, and what becomes of it (the README's mapping
  * table says the same). `chat`: mapped onto the chat-completions request (chat-request.ts);
- * `gateway`: the gateway's own (storage, chaining, streaming, echoed in the Response);
+ * `gateway`: the gateway's own (storage, chaining, streaming, echoed in the Response; `max_tool_calls`
+ * limits calls to built-in tools, of which the gateway serves none: accepted and echoed, a no-op);
  * `refused`: a 400 naming the field unless it is absent, null or the value that changes nothing.
  */
 export const FIELDS = {
@@ -14,7 +15,9 @@ export const FIELDS = {
   tools: 'chat', tool_choice: 'chat', parallel_tool_calls: 'chat', text: 'chat', max_output_tokens: 'chat', temperature: 'chat',
   top_p: 'chat', top_logprobs: 'chat', metadata: 'gateway', user: 'chat', safety_identifier: 'chat', prompt_cache_key: 'chat',
   prompt_cache_retention: 'chat', service_tier: 'chat', reasoning: 'chat', include: 'chat', truncation: 'gateway', stream_options: 'gateway',
+  max_tool_calls: 'gateway',
   background: 'refused', conversation: 'refused', prompt: 'refused', context_management: 'refused', moderation: 'refused', prompt_cache_options: 'refused',
+  image: 'refused', access_programs: 'refused', background_options: 'refused',
 } as const;
 
 /**
@@ -31,6 +34,9 @@ const WHY: Record<string, string> = {
   context_management: 'server-side context compaction is not served by this gateway; leave it out',
   moderation: "OpenAI's moderation of responses is not served by this gateway (the tenant's guardrails apply to every request); leave it out",
   prompt_cache_options: 'prompt-cache options are not served by this gateway; leave them out (prompt_cache_key and prompt_cache_retention are forwarded)',
+  image: "request-level image options (context_compression) are not served by this gateway: chat-completions upstreams take none; leave it out",
+  access_programs: "OpenAI's domain-specific access programs are not served by this gateway (its upstreams are chat-completions models); leave it out",
+  background_options: 'background execution options are not served by this gateway, which serves no background responses; leave them out',
 };
 
 /**
@@ -42,7 +48,7 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   const raw = body as unknown as Record<string, unknown>;
   for (const [field, value] of Object.entries(raw)) {
     const kind = (FIELDS as Record<string, string>)[field];
-    if (kind === undefined) throw invalid(`${shownKey(field)} is not a Responses API parameter this gateway knows; leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, shownKey(field), 'unsupported_parameter');
+    if (kind === undefined) throw invalid(`${shownKey(field)} is not served by this gateway's /v1/responses (not a field it maps); leave it out (provider-specific fields are not forwarded from /v1/responses: use /v1/chat/completions for them)`, shownKey(field), 'unsupported_parameter');
     if (kind === 'refused' && value != null && !(field === 'background' && value === false)) throw invalid(`${field}: ${WHY[field]}`, field, 'unsupported_parameter');
   }
   if (body.truncation === 'auto') throw invalid("truncation 'auto' is not served: the gateway does not drop items from the conversation; send truncation: 'disabled' (a conversation over the model's context window is the upstream's 400)", 'truncation', 'unsupported_parameter');
@@ -55,4 +61,18 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
   }
   if (body.stream !== true && body.stream_options != null) throw invalid('stream_options is only allowed with stream: true', 'stream_options', 'invalid_request');
   checkNestedFields(body);
+}
+
+/**
+ * The `include` of `GET /v1/responses/{id}` (and of its `input_items`), as the query names it:
+ * `include`, `include[]` or `include[0]` (only the last value of a repeated key reaches the gateway:
+ * the local server's and API Gateway's single-value query maps). Each must be a value the gateway
+ * honours, as `POST /v1/responses` requires: the others name output it never produces.
+ * @throws GatewayError 400 `unsupported_parameter` naming `include`
+ */
+export function checkIncludeQuery(query: Record<string, string | undefined>): void {
+  for (const [key, value] of Object.entries(query)) {
+    if (!/^include(\[\d*\])?$/.test(key) || value === undefined || HONOURED_INCLUDES.includes(value)) continue;
+    throw invalid(`include '${value.slice(0, 100)}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}`, 'include', 'unsupported_parameter');
+  }
 }

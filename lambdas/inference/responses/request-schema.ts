@@ -25,6 +25,8 @@ export const ResponsesRequest = z.looseObject({
   text: opt(z.looseObject({ format: opt(z.looseObject({ type: z.string() })), verbosity: opt(z.enum(['low', 'medium', 'high'])) })),
   /** OpenAI: at least 16. */
   max_output_tokens: opt(z.number().int().min(16)),
+  /** Calls to built-in tools (the gateway serves none): a count ≥ 0, accepted and echoed. */
+  max_tool_calls: opt(z.number().int().min(0)),
   temperature: opt(z.number().min(0).max(2)),
   top_p: opt(z.number().min(0).max(1)),
   top_logprobs: opt(z.number().int().min(0).max(20)),

@@ -9,7 +9,8 @@ import type { ResponsesRequestBody } from './request-schema.js';
 /**
  * The Response object before its answer: `in_progress`, no output, and the request's fields
  * echoed as OpenAI echoes them (`instructions`, `tools`, `tool_choice` (default `auto`),
- * `parallel_tool_calls` (default true), `temperature`, `top_p`, `max_output_tokens`, `text`
+ * `parallel_tool_calls` (default true), `temperature`, `top_p`, `max_output_tokens`, `max_tool_calls`
+ * (null by default; the Python SDK's `Response` has it), `text`
  * (default `{format:{type:'text'}}`), `metadata` (default {}), `previous_response_id`, `store`,
  * `reasoning`, `truncation` (`disabled`), `user`, `safety_identifier`, `prompt_cache_key`,
  * `prompt_cache_retention`, `service_tier`, `top_logprobs`, `background` false). `model` is the catalog id.
@@ -17,15 +18,25 @@ import type { ResponsesRequestBody } from './request-schema.js';
 export function responseShell(id: string, createdAt: number, model: string, req: ResponsesRequestBody, store: boolean): Response & Record<string, unknown> {
   return {
     id, object: 'response', created_at: createdAt, status: 'in_progress', background: false, error: null, incomplete_details: null,
-    instructions: req.instructions ?? null, max_output_tokens: req.max_output_tokens ?? null, model, output: [],
+    instructions: req.instructions ?? null, max_output_tokens: req.max_output_tokens ?? null, max_tool_calls: req.max_tool_calls ?? null, model, output: [],
     parallel_tool_calls: req.parallel_tool_calls ?? true, previous_response_id: req.previous_response_id ?? null,
     prompt_cache_key: req.prompt_cache_key ?? null, prompt_cache_retention: req.prompt_cache_retention ?? null, reasoning: { effort: (req.reasoning?.effort ?? null) as never, summary: null },
     safety_identifier: req.safety_identifier ?? null, service_tier: req.service_tier ?? 'auto', store,
     temperature: req.temperature ?? null, text: { format: { type: 'text' }, ...(req.text as object | undefined) } as Response['text'],
-    tool_choice: (req.tool_choice ?? 'auto') as Response['tool_choice'], tools: (req.tools ?? []) as Response['tools'],
+    tool_choice: (req.tool_choice ?? 'auto') as Response['tool_choice'], tools: echoedTools(req.tools as Array<Record<string, unknown>> | null | undefined),
     top_logprobs: req.top_logprobs ?? 0, top_p: req.top_p ?? null, truncation: 'disabled', usage: undefined, user: req.user ?? undefined,
     metadata: req.metadata ?? {},
   } as unknown as Response & Record<string, unknown>; // `output_text` is the SDKs' own convenience, not on the wire
+}
+
+/**
+ * The request's tools as the Response echoes them: as sent, a function tool sent without `strict`
+ * with `strict: null` (the `FunctionTool` type declares `strict: boolean | null`). Not `true`: the
+ * gateway does not normalise the schema to strict as OpenAI's Responses API does, so such a tool is
+ * non-strict upstream.
+ */
+function echoedTools(tools: Array<Record<string, unknown>> | null | undefined): Response['tools'] {
+  return (tools ?? []).map((t) => (t?.type === 'function' && t.strict === undefined ? { ...t, strict: null } : t)) as unknown as Response['tools'];
 }
 
 /** Chat usage as the Response's: input/output tokens with cached, cache-write and reasoning tokens (0 when the upstream does not say). */

@@ -1,6 +1,8 @@
+import OpenAI from 'openai';
 import { describe, expect, it, vi } from 'vitest';
 import { CLIENTS, type ClientName } from '../gateway-conformance/clients.js';
 import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
+import { nodeClient } from '../gateway-conformance/official-clients.js';
 import { useConformanceGateway } from '../gateway-conformance/setup.js';
 import { WEATHER_FUNCTION } from './cases.js';
 import { PythonResponsesClient, runResponses, type ResponsesCall } from './clients.js';
@@ -98,5 +100,32 @@ describe('the prompt-cache fields sent upstream are echoed on the Response, as O
     expect(got.result).toMatchObject(fields);
     const plain = await run(client, { op: 'retrieve', responseId: streamed.events!.at(-1).response.id });
     expect(plain.result.prompt_cache_retention).toBe('24h');
+  });
+});
+
+describe('the SDKs\' fields the gateway serves no tools for, and echoes (hostile fxresp items 7, 8)', () => {
+  it.each(CLIENTS)('max_tool_calls is accepted and echoed, not sent upstream; a function tool sent without strict is echoed with strict: null and sent without it; image is refused as not served (%s client)', async (client) => {
+    suite.env.upstream.script({ body: openAiAnswer('text') });
+    const { strict: _, ...loose } = WEATHER_FUNCTION;
+    const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', max_tool_calls: 2, tools: [loose] } });
+    expect(out.error).toBeUndefined();
+    expect(out.result.max_tool_calls).toBe(2);
+    expect(out.result.tools[0]).toMatchObject({ name: 'get_weather', strict: null });
+    expect(suite.env.upstream.calls[0].body).not.toHaveProperty('max_tool_calls');
+    expect(suite.env.upstream.calls[0].body.tools[0].function).not.toHaveProperty('strict');
+    const image = await run(client, { op: 'create', params: { model: MODEL, input: 'Hi', image: { context_compression: 'enabled' } } });
+    expect(image.error).toMatchObject({ status: 400, body: { param: 'image', code: 'unsupported_parameter', message: expect.stringMatching(/^image: .*not served by this gateway/) } });
+    expect(suite.env.upstream.calls).toHaveLength(1);
+  });
+
+  it('GET /v1/responses/{id} with an include the gateway does not honour is a 400 naming include, as create is (node client)', async () => {
+    suite.env.upstream.script({ body: openAiAnswer('text') });
+    const created = await run('node', { op: 'create', params: { model: MODEL, input: 'Hi' } });
+    const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme);
+    const refused = await client.responses.retrieve(created.result.id, { include: ['bogus' as never] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused.error).toMatchObject({ param: 'include', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs') });
+    const served = await client.responses.retrieve(created.result.id, { include: ['message.output_text.logprobs'] });
+    expect(served.id).toBe(created.result.id);
   });
 });

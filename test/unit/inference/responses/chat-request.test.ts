@@ -3,8 +3,8 @@ import { PromptInjectionError } from '../../../../lambdas/inference/guardrails/c
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { chatRequestOf, checkMappable, inRequestTerms } from '../../../../lambdas/inference/responses/chat-request.js';
 import { inputItemsOf } from '../../../../lambdas/inference/responses/input-items.js';
-import { checkRequestFields } from '../../../../lambdas/inference/responses/request-fields.js';
-import type { ResponsesRequestBody } from '../../../../lambdas/inference/responses/request-schema.js';
+import { checkIncludeQuery, checkRequestFields } from '../../../../lambdas/inference/responses/request-fields.js';
+import { ResponsesRequest, type ResponsesRequestBody } from '../../../../lambdas/inference/responses/request-schema.js';
 import { thrown } from './thrown.js';
 
 const req = (r: Record<string, unknown>) => ({ model: 'm', ...r }) as unknown as ResponsesRequestBody;
@@ -92,8 +92,34 @@ describe('fields the gateway refuses, each named', () => {
     [{ reasoning: { summary: 'auto' } }, 'reasoning.summary'],
     [{ stream: true, stream_options: { include_obfuscation: true } }, 'stream_options.include_obfuscation'],
     [{ top_k: 5 }, 'top_k'],
+    [{ image: { context_compression: 'enabled' } }, 'image'],
+    [{ access_programs: { cyber: 'standard' } }, 'access_programs'],
+    [{ background_options: { completion_window: '2h' } }, 'background_options'],
   ])('%j is a 400 naming %s', (fields, param) => {
     expect(thrown(() => checkRequestFields(req({ input: 'Hi', ...fields })))).toMatchObject({ status: 400, param });
+  });
+
+  it('the SDK\'s fields the gateway does not serve are refused as not served, never as unknown to the API; null is absent (hostile fxresp item 7)', () => {
+    for (const field of ['image', 'access_programs', 'background_options']) {
+      expect(thrown(() => checkRequestFields(req({ input: 'Hi', [field]: {} }))).message).toMatch(new RegExp(`^${field}: .*not served by this gateway`));
+      expect(() => checkRequestFields(req({ input: 'Hi', [field]: null }))).not.toThrow();
+    }
+    expect(thrown(() => checkRequestFields(req({ input: 'Hi', top_k: 5 }))).message).not.toMatch(/not a Responses API parameter/);
+  });
+
+  it('max_tool_calls (built-in tools only, none served) is accepted as a no-op: a count >= 0 or null; it is not sent upstream (hostile fxresp item 7)', () => {
+    for (const value of [0, 5, null]) expect(() => checkRequestFields(req({ input: 'Hi', max_tool_calls: value }))).not.toThrow();
+    for (const value of [0, 5, null]) expect(ResponsesRequest.safeParse({ model: 'm', max_tool_calls: value }).success).toBe(true);
+    for (const value of [-1, 1.5, '3', true]) expect(ResponsesRequest.safeParse({ model: 'm', max_tool_calls: value }).success).toBe(false);
+    expect(translate({ input: 'Hi', max_tool_calls: 2 }).body).not.toHaveProperty('max_tool_calls');
+  });
+
+  it('GET include values are checked as create\'s: one the gateway does not honour is a 400 naming include, with the honoured values (hostile fxresp item 7)', () => {
+    expect(() => checkIncludeQuery({ 'include[]': 'message.output_text.logprobs', stream: 'false' })).not.toThrow();
+    expect(() => checkIncludeQuery({})).not.toThrow();
+    for (const key of ['include', 'include[]', 'include[0]']) {
+      expect(thrown(() => checkIncludeQuery({ [key]: 'bogus' }))).toMatchObject({ status: 400, param: 'include', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs, message.input_image.image_url') });
+    }
   });
 
   it('their neutral values pass: background false, truncation disabled, nulls', () => {

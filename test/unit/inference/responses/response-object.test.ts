@@ -22,6 +22,15 @@ describe('the Response object', () => {
     expect(responseShell('resp_1', 100, 'm', req({}), false)).toMatchObject({ prompt_cache_key: null, prompt_cache_retention: null });
   });
 
+  it('echoes max_tool_calls (null when absent) and each function tool as sent, strict: null when it was left out (hostile fxresp items 7, 8)', () => {
+    expect(responseShell('resp_1', 100, 'm', req(), true)).toMatchObject({ max_tool_calls: null });
+    expect(responseShell('resp_1', 100, 'm', req({ max_tool_calls: 3 }), true)).toMatchObject({ max_tool_calls: 3 });
+    const f = { type: 'function', name: 'f', parameters: { type: 'object' } };
+    const shell = responseShell('resp_1', 100, 'm', req({ tools: [f, { ...f, name: 'g', strict: true }, { ...f, name: 'h', strict: false }, { ...f, name: 'k', strict: null }] }), true);
+    expect(shell.tools.map((t: any) => [t.name, t.strict])).toEqual([['f', null], ['g', true], ['h', false], ['k', null]]);
+    expect(shell.tools[0]).toEqual({ ...f, strict: null });
+  });
+
   it('a text answer is one message item with an output_text part (annotations [])', () => {
     const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'Hei' }), usage);
     expect(r.status).toBe('completed');
