@@ -20,6 +20,7 @@ import { tenantAccountCredentials } from '../shared/sessions.js';
 import { deployZones, standingZones, ZoneRefusal, type Zone } from './availability-zones.js';
 import { cloudFormationFor, compareVersions, drRegionFor, executionRoleArn, parameters, stackName, templateFacts, templateUrl, VERSION_TAG, type BlueprintKind } from './blueprints.js';
 import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } from './change-set-guard.js';
+import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
 import { latestResourceFailure, noUpdates, stackBusy } from './stack-events.js';
@@ -149,7 +150,9 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * platform's namespace deployer role. A DR stack (`dr`: `tessera-<id>-dr`) runs like the tenant
  * stack (same account, execution role, RetainExceptOnCreate) in the target tier's DR region and is
  * recorded in the registry (`disasterRecovery`, DEPLOYING); one whose create rolled back is deleted
- * and created again.
+ * and created again. A DR deploy to another region than the tenant's recorded DR stack (not REMOVED)
+ * is refused (ChangeRefused, drRegionConflict), on every path: Begin change checks changes, this
+ * checks an onboarding re-run after the tier's DR region changed in config.
  *
  * A dead tenant stack (ROLLBACK_COMPLETE, ROLLBACK_FAILED, CREATE_FAILED, DELETE_FAILED) met by an
  * onboarding is removed (removeDeadStack: protections lifted and recorded, then deleted) and
@@ -174,6 +177,10 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   const version = state.change?.blueprintVersion ?? requireEnv(ENV.blueprintVersion);
   // A DR blueprint goes to the target tier's DR region (the workflow runs this step only for a tier with one).
   const drRegion = kind === 'dr' ? drRegionFor(record, tier) : undefined;
+  // Begin change refuses a change that would move the DR stack; an onboarding re-run after the tier's DR
+  // region changed in config would create a second DR stack and forget the first (its data copies with it).
+  const drConflict = kind === 'dr' ? drRegionConflict(record, tierConfig(tier)) : undefined;
+  if (drConflict) throw new ChangeRefusedError(describeDrRegionConflict(record.tenantId, tier, drConflict));
   const cfn = await cloudFormationFor(record, kind, 'deploy', drRegion);
   const name = stackName(record.tenantId, kind);
   const token = requestToken(state, kind);

@@ -16,6 +16,7 @@ const sts = mockClient(STSClient);
 const bus = mockClient(EventBridgeClient);
 const { handler: check } = await import('../../../lambdas/lifecycle/check-stack.js');
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
+const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
 
 const drConfig = configWith({ tiers: { professional: { disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never);
 
@@ -58,5 +59,18 @@ describe('Record failure: a DR stack that never came up', () => {
     const after = records.get('acme')!;
     expect(after).toMatchObject({ tier: 'starter', disasterRecovery: { stackName: 'tessera-acme-dr', status: 'REMOVED' } });
     expect(drRegionConflict(after, { disasterRecovery: { region: 'eu-west-1', rpoHours: 1, rtoHours: 4 } } as never)).toBeUndefined();
+  });
+});
+
+describe('Deploy DR blueprint: a recorded DR stack in another region', () => {
+  it('an onboarding re-run after the tier\'s DR region changed in config is refused before any stack operation, naming both regions and the stack (a second DR stack would be left out of the registry and of offboarding)', async () => {
+    records.set('acme', leased('onboard', {
+      tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', status: 'ONBOARDING',
+      disasterRecovery: { region: 'eu-west-1', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z' },
+    }));
+    const thrown = await deploy({ ...state('acme'), blueprint: 'dr' } as never, {} as never).then(() => undefined, (e: Error) => e);
+    expect(thrown).toMatchObject({ name: 'ChangeRefused', message: expect.stringMatching(/its DR region is us-west-2, but tenant acme's DR stack tessera-acme-dr is in eu-west-1 \(ACTIVE\)/) });
+    expect(cfn.commandCalls(DescribeStacksCommand)).toEqual([]);
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ region: 'eu-west-1', status: 'ACTIVE' });
   });
 });
