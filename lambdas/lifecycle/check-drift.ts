@@ -4,6 +4,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { RegistryContentionError, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor } from './blueprints.js';
+import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { DriftDetection } from './detect-drift.js';
 import { deletedStack, driftedResources, driftRecord, notCheckable, type StackDrift } from './drift.js';
 
@@ -27,6 +28,15 @@ async function resourceDrifts(cfn: CloudFormationClient, stack: string): Promise
 }
 
 /**
+ * A lifecycle operation of the tenant that ended after `since` (the detection's start): its stack
+ * updates (a repair reverting the drift, a change, an upgrade) may postdate what was detected. A
+ * skipped upgrade run changed nothing and does not count.
+ */
+export function supersedingOperation(record: TenantRecord, since: string): TenantRecord['executions'][number] | undefined {
+  return record.executions.findLast((e) => e.status !== 'SKIPPED' && (e.endedAt ?? e.startedAt) >= since);
+}
+
+/**
  * Polls a tenant's drift detections (DescribeStackDriftDetectionStatus); `IN_PROGRESS` while any
  * runs (the workflow waits and asks again). Once all have ended, reads the drifted resources of
  * each stack, records the tenant's DriftRecord in the registry (`drift`: status, time, stacks,
@@ -37,7 +47,11 @@ async function resourceDrifts(cfn: CloudFormationClient, stack: string): Promise
  * DELETED (deletedStack) and makes the tenant DRIFTED. A DR stack's detection is read in its region.
  * A tenant that is no longer ACTIVE, or that a lifecycle operation holds (the run's tenant list was
  * made hours ago), is skipped: nothing recorded, nothing emitted (what its operation does to its
- * stacks is not drift); the write is conditional on the record being as it was read.
+ * stacks is not drift); the write is conditional on the record being as it was read. A detection
+ * taken before an operation that ended since (a repair, a change or an upgrade that finished
+ * during the wait: supersedingOperation, against the detections' `startedAt` and CloudFormation's
+ * own Timestamp) is discarded as superseded: nothing recorded, nothing emitted; the next run checks
+ * the stacks as the operation left them.
  */
 export const handler = lifecycleHandler('Check drift', async (input: CheckDriftInput) => {
   const record = await requireTenant(input.tenantId);
@@ -63,6 +77,8 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: 'UNKNOWN' as const };
   }
   const stacks: StackDrift[] = [];
+  // The earliest start of this tenant's detections: what they found may predate an operation that ended after it.
+  const starts: string[] = (input.detections ?? []).flatMap((d) => (d.startedAt ? [d.startedAt] : []));
   for (const d of input.detections ?? []) {
     if (d.deleted) {
       stacks.push(deletedStack(d.stack, `the stack does not exist${d.region ? ` in ${d.region}` : ''} (deleted outside Tessera): ${d.error ?? ''}`.slice(0, 1000)));
@@ -75,11 +91,19 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     const cfn = await cloudFormationFor(record, d.kind, 'drift', d.region);
     const status = await cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: d.detectionId }));
     if (status.DetectionStatus === 'DETECTION_IN_PROGRESS') return { tenantId: record.tenantId, detections: input.detections, state: 'IN_PROGRESS' as const };
+    if (status.Timestamp) starts.push(new Date(status.Timestamp).toISOString());
     const resources = driftedResources(d.stack, await resourceDrifts(cfn, d.stack));
     stacks.push({
       stack: d.stack, status: status.StackDriftStatus ?? 'UNKNOWN', detectionId: d.detectionId, resources,
       ...(status.DetectionStatus === 'DETECTION_FAILED' ? { reason: status.DetectionStatusReason ?? 'detection failed' } : {}),
     });
+  }
+  const since = starts.sort()[0];
+  const later = since ? supersedingOperation(record, since) : undefined;
+  if (later) {
+    const skipped = `superseded: ${later.kind} ${later.requestId} ${later.endedAt ? `ended ${later.status} at ${later.endedAt}` : `started at ${later.startedAt}`}, after this detection started (${since}); drift not recorded`;
+    logger.info('drift detection superseded', { since, operation: later });
+    return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped, superseded: true };
   }
   const drift = driftRecord(stacks, checkedAt);
   const skipped = await save(drift);

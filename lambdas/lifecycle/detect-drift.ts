@@ -16,6 +16,11 @@ export interface DriftDetection {
   error?: string;
   /** The stack does not exist (ValidationError "does not exist"): someone deleted it; *Check drift* records it DELETED, drifted. */
   deleted?: boolean;
+  /**
+   * When this step asked (before DetectStackDrift): what is found describes the stack from about
+   * then. *Check drift* discards it when a lifecycle operation ended after it (superseded).
+   */
+  startedAt?: string;
 }
 
 /** A tenant's stacks the drift check covers, each with the region of a DR stack. */
@@ -47,13 +52,14 @@ export const handler = lifecycleHandler('Detect drift', async (input: { tenantId
   for (const { stack, kind, region } of driftStacks(record)) {
     const cfn = await cloudFormationFor(record, kind, 'drift', region);
     const where = region ? { region } : {};
+    const startedAt = new Date().toISOString();
     try {
       const out = await cfn.send(new DetectStackDriftCommand({ StackName: stack }));
-      detections.push({ stack, kind, ...where, detectionId: out.StackDriftDetectionId });
+      detections.push({ stack, kind, ...where, detectionId: out.StackDriftDetectionId, startedAt });
     } catch (e) {
       if ((e as Error).name !== 'ValidationError') throw e;
       const deleted = /does not exist/.test((e as Error).message);
-      detections.push({ stack, kind, ...where, error: (e as Error).message, ...(deleted ? { deleted: true } : {}) });
+      detections.push({ stack, kind, ...where, error: (e as Error).message, ...(deleted ? { deleted: true } : {}), startedAt });
     }
   }
   return { tenantId: record.tenantId, detections };

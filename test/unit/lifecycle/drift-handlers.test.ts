@@ -46,8 +46,8 @@ describe('drift of a deleted tenant stack', () => {
     cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme' }).rejects(gone('tessera-acme'));
     const { detections, out } = await run();
     expect(detections).toEqual([
-      { stack: 'tessera-acme', kind: 'tenant', error: 'Stack with id tessera-acme does not exist', deleted: true },
-      { stack: 'tessera-acme-namespace', kind: 'namespace', detectionId: 'det-tessera-acme-namespace' },
+      { stack: 'tessera-acme', kind: 'tenant', error: 'Stack with id tessera-acme does not exist', deleted: true, startedAt: expect.any(String) },
+      { stack: 'tessera-acme-namespace', kind: 'namespace', detectionId: 'det-tessera-acme-namespace', startedAt: expect.any(String) },
     ]);
     expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', status: 'DRIFTED' });
     expect(records.get('acme')!.drift).toEqual({
@@ -119,9 +119,9 @@ describe('drift of a tenant\'s DR stack', () => {
     }] });
     const { detections, out } = await run();
     expect(detections).toEqual([
-      { stack: 'tessera-acme', kind: 'tenant', detectionId: 'det-tessera-acme' },
-      { stack: 'tessera-acme-namespace', kind: 'namespace', detectionId: 'det-tessera-acme-namespace' },
-      { stack: 'tessera-acme-dr', kind: 'dr', region: 'us-west-2', detectionId: 'det-tessera-acme-dr' },
+      { stack: 'tessera-acme', kind: 'tenant', detectionId: 'det-tessera-acme', startedAt: expect.any(String) },
+      { stack: 'tessera-acme-namespace', kind: 'namespace', detectionId: 'det-tessera-acme-namespace', startedAt: expect.any(String) },
+      { stack: 'tessera-acme-dr', kind: 'dr', region: 'us-west-2', detectionId: 'det-tessera-acme-dr', startedAt: expect.any(String) },
     ]);
     const detectCalls = cfn.commandCalls(DetectStackDriftCommand);
     expect(await Promise.all(detectCalls.map(regionOf))).toEqual(['us-east-1', 'us-east-1', 'us-west-2']);
@@ -155,5 +155,60 @@ describe('drift of a tenant\'s DR stack', () => {
     records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional' }));
     expect((await run()).detections.map((d) => d.stack)).toEqual(['tessera-acme', 'tessera-acme-namespace']);
     expect(records.get('acme')!.drift!.status).toBe('IN_SYNC');
+  });
+});
+
+/**
+ * Found by the hostile lc (s12): the daily run's *Detect drift* starts DetectStackDrift; an
+ * operator's `tessera tenants update acme --repair` (or any change or upgrade) takes the lease and
+ * completes during the 30 s wait; *Check drift* then read the record (ACTIVE, no lease: checkable)
+ * and wrote the pre-repair detection, DRIFTED, with a checkedAt after the repair.
+ */
+describe('drift of a tenant an operation changed while its detection ran', () => {
+  const drifted = () => {
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'DRIFTED' });
+    cfn.on(DescribeStackResourceDriftsCommand).resolves({ StackResourceDrifts: [{
+      StackId: 'tessera-acme', LogicalResourceId: 'Database', ResourceType: 'AWS::RDS::DBInstance', StackResourceDriftStatus: 'MODIFIED', Timestamp: new Date(),
+      PropertyDifferences: [{ PropertyPath: '/BackupRetentionPeriod', ExpectedValue: '7', ActualValue: '1', DifferenceType: 'NOT_EQUAL' }],
+    }] });
+  };
+  const repair = (startedAt: string, endedAt: string) => ({ kind: 'change' as const, requestId: 'repair-1', executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:change-acme-r', startedAt, endedAt, status: 'SUCCEEDED' as const });
+
+  it('a repair that completed between Detect drift and Check drift: the detection is discarded as superseded, the tenant not recorded DRIFTED, no Tenant Drift Detected', async () => {
+    process.env[ENV.config] = JSON.stringify(configWith());
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter' }));
+    drifted();
+    // GIVEN the drift run started its detection
+    const d = await detect({ tenantId: 'acme' }, {} as never);
+    expect(d.detections.map((x) => x.detectionId)).toContain('det-tessera-acme');
+    // WHEN a repair takes the lease, reverts the drift and completes before Check drift runs
+    const endedAt = new Date(Date.now() + 5000).toISOString();
+    records.set('acme', { ...records.get('acme')!, updatedAt: endedAt, executions: [repair(new Date(Date.now() + 1000).toISOString(), endedAt)] });
+    const out = await check({ tenantId: 'acme', detections: d.detections }, {} as never);
+    // THEN what the registry says is what is true after the repair: nothing recorded from the stale detection
+    expect(out).toMatchObject({ state: 'COMPLETE', superseded: true, skipped: expect.stringMatching(/^superseded: change repair-1 ended SUCCEEDED at .*, after this detection started/) });
+    expect(records.get('acme')!.drift).toBeUndefined();
+    expect(eventTypes()).not.toContain('Tenant Drift Detected');
+  });
+
+  it('an operation that ended before the detection started does not supersede it: the drift is recorded and announced', async () => {
+    process.env[ENV.config] = JSON.stringify(configWith());
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter', executions: [repair('2026-11-30T00:00:00.000Z', '2026-11-30T00:05:00.000Z')] }));
+    drifted();
+    const { out } = await run();
+    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', status: 'DRIFTED' });
+    expect(records.get('acme')!.drift).toMatchObject({ status: 'DRIFTED', resources: expect.arrayContaining([expect.objectContaining({ stack: 'tessera-acme', logicalId: 'Database' })]) });
+    expect(eventTypes()).toEqual(['Tenant Drift Detected']);
+  });
+
+  it('CloudFormation\'s own detection start (Timestamp) counts when the detection carries none (a run started before this field)', async () => {
+    process.env[ENV.config] = JSON.stringify(configWith());
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter', executions: [repair('2026-12-01T00:00:10.000Z', '2026-12-01T00:00:40.000Z')] }));
+    drifted();
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_COMPLETE', StackDriftStatus: 'DRIFTED', Timestamp: new Date('2026-12-01T00:00:00.000Z') });
+    const out = await check({ tenantId: 'acme', detections: [{ stack: 'tessera-acme', kind: 'tenant', detectionId: 'det-tessera-acme' }] }, {} as never);
+    expect(out).toMatchObject({ superseded: true });
+    expect(records.get('acme')!.drift).toBeUndefined();
+    expect(eventTypes()).toEqual([]);
   });
 });
