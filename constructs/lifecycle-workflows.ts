@@ -320,7 +320,15 @@ export class LifecycleWorkflows extends Construct {
     const finish = this.task(s, `${prefix}Finish change`, 'finish-change', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'change.$': '$.change', kind });
     moveKey.next(finish);
     this.catchAll([begin, ...baseline.tasks, ...drStack.tasks, ...tenantStack.tasks, ...namespaceStack.tasks, moveKey, finish, ...(refused ? [refused.record] : [])], fail);
-    begin.next(baseline.first);
+    if (kind === 'upgrade') {
+      // A tenant no longer as the upgrade listed it (another tier or version, not ACTIVE: begin-change.ts)
+      // is skipped, its history entry SKIPPED: the child SUCCEEDS with `skipped`, not counted against the tolerance.
+      const skipped = new sfn.Pass(s, `${prefix}Skip recorded`, { parameters: { 'tenantId.$': '$.request.tenantId', skipped: true, 'reason.$': '$.change.reason' } });
+      skipped.next(new sfn.Succeed(s, `${prefix}Skipped, left as it is`));
+      begin.next(new sfn.Choice(s, `${prefix}Skipped?`).when(sfn.Condition.and(sfn.Condition.isPresent('$.change.skipped'), sfn.Condition.booleanEquals('$.change.skipped', true)), skipped).otherwise(baseline.first));
+    } else {
+      begin.next(baseline.first);
+    }
     // A target tier with disaster recovery: its DR blueprint is created or updated first. A move to a
     // tier without DR leaves the tenant's DR stack (recorded RETAINED) until offboarding.
     baseline.last.next(new sfn.Choice(s, `${prefix}Has DR region?`).when(sfn.Condition.isPresent('$.change.drRegion'), drStack.first).otherwise(tenantStack.first));

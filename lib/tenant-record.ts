@@ -99,7 +99,11 @@ export const LifecycleExecution = z.object({
   executionArn: z.string().optional(),
   startedAt: z.string(),
   endedAt: z.string().optional(),
-  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED']),
+  /**
+   * SKIPPED: a rolling upgrade's run of the tenant that found it no longer where the upgrade listed
+   * it (another tier, a newer or the same version, not ACTIVE): nothing changed, `reason` says why.
+   */
+  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED']),
   failedStep: z.string().optional(),
   reason: z.string().optional(),
   /** Protections this execution lifted to remove a dead tenant stack (*Deploy blueprint*, *Record failure*). */

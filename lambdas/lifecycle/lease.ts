@@ -68,17 +68,41 @@ export function statusError(record: TenantRecord, kind: LifecycleKind): TenantCo
 }
 
 /**
+ * An operation that no longer applies to the tenant as it is now (a rolling upgrade's run of a
+ * tenant moved to another tier, version or status since the upgrade listed it): nothing was
+ * written; `record` is the record it was decided on.
+ */
+export class OperationSkippedError extends Error {
+  override readonly name = 'OperationSkipped';
+  constructor(message: string, readonly record: TenantRecord) {
+    super(message);
+  }
+}
+
+export interface LeaseOptions {
+  /**
+   * Why the operation no longer applies to `record` (undefined: it does). Asked on every read of
+   * the record before the lease is taken, and before a live holder makes it wait, so the decision
+   * is made on the record the conditional write expects: throws OperationSkippedError.
+   */
+  readonly skipIf?: (record: TenantRecord) => string | undefined;
+}
+
+/**
  * Takes the tenant's lease for `request` (see the module comment). `changes` are written in the
  * same conditional write (e.g. a corrected admin email, `currentStep`). Throws TenantNotFound,
- * TenantBusy (another live operation holds it) or TenantConflict (the status does not allow the
- * operation); none of them changes anything. A dead lease is ended first (endDeadOperation, without
- * the fence: the lease-taking steps and the admin API have no Organizations access).
+ * TenantBusy (another live operation holds it), TenantConflict (the status does not allow the
+ * operation) or OperationSkipped (`options.skipIf`); none of them changes anything. A dead lease
+ * is ended first (endDeadOperation, without the fence: the lease-taking steps and the admin API
+ * have no Organizations access).
  */
-export async function acquireLease(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}): Promise<TenantRecord> {
+export async function acquireLease(tenantId: string, request: LeaseRequest, changes: Partial<TenantRecord> = {}, options: LeaseOptions = {}): Promise<TenantRecord> {
   for (let attempt = 1; ; attempt++) {
     const record = await getTenant(tenantId);
     if (!record) throw new TenantNotFoundError(tenantId);
     if (record.lease?.executionArn === request.executionArn) return record;
+    const skip = options.skipIf?.(record);
+    if (skip) throw new OperationSkippedError(skip, record);
     if (record.lease) {
       const holder = await leaseHolderEnded(record.lease);
       if (!holder.ended) throw busyError(record, request.kind);

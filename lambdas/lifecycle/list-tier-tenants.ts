@@ -21,14 +21,47 @@ export interface UpgradeItems {
   count: number;
 }
 
-/** The work list: ACTIVE tenants of `input.tier` not yet on `input.blueprintVersion`, one change request each. */
+/**
+ * The work list: ACTIVE tenants of `input.tier` not yet on `input.blueprintVersion`, one change
+ * request each, with the version the tenant was listed on (`listedVersion`): its run checks that
+ * the tenant is still as listed (upgradeSkipReason).
+ */
 export function upgradeItems(tenants: readonly TenantRecord[], input: UpgradeInput): LifecycleState[] {
   return tenants
     .filter((t) => t.tier === input.tier && t.status === 'ACTIVE' && t.blueprintVersion !== input.blueprintVersion)
     .map((t) => ({
       request: { tenantId: t.tenantId, requestId: `${input.requestId}-${t.tenantId}`.slice(0, 80), name: t.name, tier: t.tier, adminEmail: t.adminEmail },
-      change: { tier: input.tier, blueprintVersion: input.blueprintVersion, ...(input.allowReplacement ? { allowReplacement: input.allowReplacement } : {}) },
+      change: {
+        tier: input.tier, blueprintVersion: input.blueprintVersion, ...(input.allowReplacement ? { allowReplacement: input.allowReplacement } : {}),
+        ...(t.blueprintVersion ? { listedVersion: t.blueprintVersion } : {}),
+      },
     }));
+}
+
+/** Statuses an upgrade's run waits in (an operation holds the tenant and may leave it ACTIVE): ACTIVE, UPDATING. Any other skips the tenant. */
+const UPGRADABLE = new Set(['ACTIVE', 'UPDATING']);
+
+/**
+ * Why a rolling upgrade's run of a tenant no longer applies, undefined when it does. The list was
+ * written when the upgrade started; since then an admin may have moved the tenant to another tier
+ * (the upgrade would move it back), to another version (a newer one would be undone; the upgrade's
+ * own already done), or suspended or offboarded it. Such a tenant is skipped: nothing changes, its
+ * history says SKIPPED and why, and its child execution succeeds (not a failure of the upgrade).
+ * While an operation holds the tenant (ACTIVE or UPDATING), its run waits and asks again after it.
+ */
+export function upgradeSkipReason(record: TenantRecord, change: NonNullable<LifecycleState['change']>): string | undefined {
+  const upgrade = `the upgrade of tier ${change.tier} to ${change.blueprintVersion}`;
+  if (!UPGRADABLE.has(record.status)) return `tenant "${record.tenantId}" is ${record.status}; ${upgrade} leaves it as it is (it upgrades ACTIVE tenants only)`;
+  if (change.tier !== undefined && record.tier !== change.tier) {
+    return `tenant "${record.tenantId}" is on tier ${record.tier} since ${upgrade} listed it; the upgrade leaves it there (it upgrades tenants of tier ${change.tier} only)`;
+  }
+  if (record.blueprintVersion !== undefined && record.blueprintVersion === change.blueprintVersion) {
+    return `tenant "${record.tenantId}" is already on blueprint version ${record.blueprintVersion}; ${upgrade} has nothing to do`;
+  }
+  if (change.listedVersion !== undefined && record.blueprintVersion !== change.listedVersion) {
+    return `tenant "${record.tenantId}" is on blueprint version ${record.blueprintVersion ?? '(none recorded)'} since ${upgrade} listed it on ${change.listedVersion}; the upgrade leaves the version chosen after it started`;
+  }
+  return undefined;
 }
 
 /** S3 key prefix of one rolling upgrade; the request id is the caller's idempotency key (`[A-Za-z0-9_-]`). */

@@ -17,6 +17,8 @@ export interface LifecycleState {
     allowReplacement?: { reason: string };
     /** Re-apply the blueprint through a drift-aware change set (ChangeRequest.repair). */
     repair?: boolean;
+    /** A rolling upgrade's item: the version the tenant was on when the upgrade listed it (upgradeSkipReason). */
+    listedVersion?: string;
   };
 }
 

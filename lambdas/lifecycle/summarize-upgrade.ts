@@ -17,9 +17,12 @@ export const MAX_LISTED = 200;
 export interface UpgradeSummary {
   upgraded: number;
   refused: number;
+  /** Tenants no longer as the upgrade listed them (another tier or version, not ACTIVE: begin-change.ts): left as they are; not failures of the map. */
+  skipped: number;
   failed: number;
   /** Tenants whose change set was refused (change-set-guard.ts): they stay on their version; not failures of the map. */
   refusals: Array<{ tenantId: string; reason?: string; resources?: unknown }>;
+  skips: Array<{ tenantId: string; reason?: string }>;
   failures: Array<{ tenantId: string; error?: string; cause?: string }>;
   manifest?: string;
 }
@@ -28,7 +31,7 @@ const parseJson = (s: string | undefined): any => {
   try { return s ? JSON.parse(s) : undefined; } catch { return undefined; }
 };
 
-/** Sorts a result file's children into upgraded, refused (a SUCCEEDED child whose output says `refused`) and failed. */
+/** Sorts a result file's children into upgraded, refused (a SUCCEEDED child whose output says `refused`), skipped (one whose output says `skipped`) and failed. */
 export function summarize(children: readonly ChildResult[], into: UpgradeSummary): UpgradeSummary {
   for (const c of children) {
     const input = parseJson(c.Input);
@@ -37,6 +40,9 @@ export function summarize(children: readonly ChildResult[], into: UpgradeSummary
     if (c.Status === 'SUCCEEDED' && output?.refused) {
       into.refused++;
       if (into.refusals.length < MAX_LISTED) into.refusals.push({ tenantId, reason: output.refusal?.reason, resources: output.refusal?.refusedChanges });
+    } else if (c.Status === 'SUCCEEDED' && output?.skipped) {
+      into.skipped++;
+      if (into.skips.length < MAX_LISTED) into.skips.push({ tenantId, reason: output.reason });
     } else if (c.Status === 'SUCCEEDED') {
       into.upgraded++;
     } else {
@@ -51,11 +57,12 @@ export function summarize(children: readonly ChildResult[], into: UpgradeSummary
  * The rolling upgrade's result: reads the Distributed Map's ResultWriter manifest and its result
  * files (SUCCEEDED and FAILED) from the lifecycle work bucket, and answers how many tenants were
  * upgraded, refused (their change set would have destroyed a stateful resource; they stay on
- * their version and do not count against the failure tolerance) and failed, naming the refused
- * and failed tenants.
+ * their version and do not count against the failure tolerance), skipped (moved to another tier
+ * or version, suspended or offboarded since the upgrade listed them; not counted either) and
+ * failed, naming the refused, skipped and failed tenants.
  */
 export const handler = lifecycleHandler('Summarize upgrade', async (input: { results: MapResults }): Promise<UpgradeSummary> => {
-  const summary: UpgradeSummary = { upgraded: 0, refused: 0, failed: 0, refusals: [], failures: [] };
+  const summary: UpgradeSummary = { upgraded: 0, refused: 0, skipped: 0, failed: 0, refusals: [], skips: [], failures: [] };
   const details = input.results?.ResultWriterDetails;
   if (!details) return summary;
   const s3 = platformClient(S3Client);

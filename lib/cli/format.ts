@@ -26,7 +26,7 @@ export function tenantDetails(t: TenantRecord): string {
   }
   if (t.executions.length) {
     lines.push('history');
-    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : ''}`);
+    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : ''}`);
   }
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import {
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import aslValidator from 'asl-validator';
@@ -254,10 +255,72 @@ describe('a rolling upgrade with one tenant whose change set would replace its d
     // AND the upgrade's summary (from the map's result files) lists acme as refused, not failed
     const { summarize } = await import('../../lambdas/lifecycle/summarize-upgrade.js');
     const children = [acme, hooli].map((r, i) => ({ Status: r.status, Input: JSON.stringify(itemOf(['acme', 'hooli'][i])), Output: JSON.stringify(r.output) }));
-    expect(summarize(children, { upgraded: 0, refused: 0, failed: 0, refusals: [], failures: [] })).toMatchObject({
+    expect(summarize(children, { upgraded: 0, refused: 0, skipped: 0, failed: 0, refusals: [], skips: [], failures: [] })).toMatchObject({
       upgraded: 1, refused: 1, failed: 0, refusals: [{ tenantId: 'acme', resources: [expect.objectContaining({ logicalId: 'Database' })] }],
     });
   }, 30_000);
+});
+
+/**
+ * A tenant changed while its run of the upgrade waits for the lease (found by the hostile lc, s12):
+ * the run queues behind the running operation (TenantBusy, retried) and then decides on what that
+ * operation left. A tenant moved to another tier, or offboarded, is skipped: no stack update, its
+ * history SKIPPED with the reason, the child SUCCEEDED with `skipped` (not counted against the
+ * tolerance), and the upgrade's summary lists it apart.
+ */
+describe('a rolling upgrade\'s run that waits for the lease behind another operation', () => {
+  const sfn = mockClient(SFNClient);
+  const changeArn = 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:change-acme-1';
+  const listedItem = (tenantId: string) => ({ ...itemOf(tenantId), change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0' } });
+  /** acme held by a running operation that, by the time the run asks again, has left `after`. */
+  const heldUntil = (kind: 'change' | 'offboard', after: Partial<ReturnType<typeof tenant>>) => {
+    records.set('acme', { ...records.get('acme')!, status: kind === 'change' ? 'UPDATING' : 'OFFBOARDING', lease: { kind, executionArn: changeArn, requestId: 'chg-1', acquiredAt: '2026-12-01T00:00:00.000Z', previousStatus: 'ACTIVE' } });
+    sfn.reset();
+    sfn.on(DescribeExecutionCommand).callsFake(() => {
+      // the operation ends while this run waits: its last write releases the lease
+      const { lease: _held, ...rest } = records.get('acme')!;
+      records.set('acme', { ...rest, ...after, updatedAt: new Date().toISOString() });
+      return { status: 'RUNNING' };
+    });
+  };
+
+  it('behind a tier change to professional: skipped once the change ends, nothing deployed, history SKIPPED', async () => {
+    heldUntil('change', { status: 'ACTIVE', tier: 'professional' });
+    const run = await workflows.run(item, listedItem('acme'), { waitMs: 1 });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toEqual({ tenantId: 'acme', skipped: true, reason: expect.stringMatching(/^tenant "acme" is on tier professional since the upgrade of tier starter to 2.0.0 listed it/) });
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(records.get('acme')).toMatchObject({ tier: 'professional', status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'upgrade', requestId: 'upgrade-7-acme', status: 'SKIPPED', reason: run.output.reason });
+    expect(bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).not.toContain('Tenant Lifecycle Failed');
+  });
+
+  it('behind a change to a newer version (3.0.0), or to the upgrade\'s own: skipped, not taken back to 2.0.0', async () => {
+    heldUntil('change', { status: 'ACTIVE', blueprintVersion: '3.0.0' });
+    const newer = await workflows.run(item, listedItem('acme'), { waitMs: 1 });
+    expect(newer.output).toMatchObject({ skipped: true, reason: expect.stringContaining('is on blueprint version 3.0.0 since the upgrade of tier starter to 2.0.0 listed it on 1.0.0') });
+    records.set('acme', { ...records.get('acme')!, blueprintVersion: '1.0.0' });
+    heldUntil('change', { status: 'ACTIVE', blueprintVersion: '2.0.0' });
+    const same = await workflows.run(item, listedItem('acme'), { waitMs: 1 });
+    expect(same.output).toMatchObject({ skipped: true, reason: expect.stringContaining('is already on blueprint version 2.0.0') });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(records.get('acme')!.blueprintVersion).toBe('2.0.0');
+  });
+
+  it('behind an offboarding: skipped at once (it does not wait for the offboarding), and summarized as skipped beside an upgraded tenant', async () => {
+    heldUntil('offboard', { status: 'OFFBOARDED' });
+    const [acme, hooli] = await Promise.all(['acme', 'hooli'].map((id) => workflows.run(item, listedItem(id), { waitMs: 1 })));
+    expect(acme.status).toBe('SUCCEEDED');
+    expect(acme.output).toMatchObject({ tenantId: 'acme', skipped: true, reason: expect.stringMatching(/^tenant "acme" is OFFBOARDING; the upgrade of tier starter to 2\.0\.0 leaves it as it is/) });
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+    expect(hooli.status).toBe('SUCCEEDED');
+    const { summarize } = await import('../../lambdas/lifecycle/summarize-upgrade.js');
+    const children = [acme, hooli].map((r, i) => ({ Status: r.status, Input: JSON.stringify(listedItem(['acme', 'hooli'][i])), Output: JSON.stringify(r.output) }));
+    expect(summarize(children, { upgraded: 0, refused: 0, skipped: 0, failed: 0, refusals: [], skips: [], failures: [] })).toMatchObject({
+      upgraded: 1, refused: 0, skipped: 1, failed: 0, skips: [{ tenantId: 'acme', reason: acme.output.reason }],
+    });
+  });
 });
 
 describe('the change-set guard in the change and upgrade state machines', () => {

@@ -281,14 +281,15 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     expect(put).toMatchObject({ Bucket: 'tessera-lifecycle-work', Key: 'upgrades/upgrade-1/items.json', ContentType: 'application/json' });
     expect(JSON.parse(put.Body as string)).toEqual([{
       request: { tenantId: 'a1', requestId: 'upgrade-1-a1', name: 'Acme', tier: 'starter', adminEmail: 'admin@acme.example.com' },
-      change: { tier: 'starter', blueprintVersion: '2.0.0' },
+      // the version it was listed on: its run skips it if someone moves it meanwhile (upgradeSkipReason)
+      change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0' },
     }]);
   });
   it('carries the run\'s allowReplacement into each tenant\'s change, and refuses an input it does not know (naming the field)', async () => {
     records.set('a1', tenant({ tenantId: 'a1', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
     s3.on(PutObjectCommand).resolves({});
     await list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-4', allowReplacement: { reason: 'cache moves to Valkey; rebuilt (OPS-77)' } } as never);
-    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)[0].change).toEqual({ tier: 'starter', blueprintVersion: '2.0.0', allowReplacement: { reason: 'cache moves to Valkey; rebuilt (OPS-77)' } });
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)[0].change).toEqual({ tier: 'starter', blueprintVersion: '2.0.0', allowReplacement: { reason: 'cache moves to Valkey; rebuilt (OPS-77)' }, listedVersion: '1.0.0' });
     await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-5', force: true } as never)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('force') });
     await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-6', allowReplacement: { reason: '' } } as never)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('allowReplacement.reason') });
   });

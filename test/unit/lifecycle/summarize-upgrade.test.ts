@@ -19,8 +19,8 @@ beforeEach(() => {
   s3.reset();
 });
 
-describe('Summarize upgrade: upgraded, refused and failed tenants from the Distributed Map\'s result files', () => {
-  it('reads the manifest, then each SUCCEEDED and FAILED file; a refused child (SUCCEEDED, refused) is listed apart from failures', async () => {
+describe('Summarize upgrade: upgraded, refused, skipped and failed tenants from the Distributed Map\'s result files', () => {
+  it('reads the manifest, then each SUCCEEDED and FAILED file; a refused child (SUCCEEDED, refused) and a skipped one (SUCCEEDED, skipped) are listed apart from failures and upgrades', async () => {
     // GIVEN the ResultWriter's manifest and result files (Step Functions Developer Guide, ResultWriter)
     s3.on(GetObjectCommand, { Bucket: 'work', Key: 'upgrades/u/results/run/manifest.json' }).resolves(body({
       DestinationBucket: 'work', MapRunArn: 'arn:map', ResultFiles: { FAILED: [{ Key: 'upgrades/u/results/run/FAILED_0.json', Size: 1 }], PENDING: [], SUCCEEDED: [{ Key: 'upgrades/u/results/run/SUCCEEDED_0.json', Size: 1 }] },
@@ -28,6 +28,7 @@ describe('Summarize upgrade: upgraded, refused and failed tenants from the Distr
     s3.on(GetObjectCommand, { Bucket: 'work', Key: 'upgrades/u/results/run/SUCCEEDED_0.json' }).resolves(body([
       child('hooli', 'SUCCEEDED', { result: { status: 'ACTIVE' } }),
       child('acme', 'SUCCEEDED', { tenantId: 'acme', refused: true, refusal: { reason: 'ChangeRefused: … Database …', refusedChanges: [{ logicalId: 'Database' }] } }),
+      child('vandelay', 'SUCCEEDED', { tenantId: 'vandelay', skipped: true, reason: 'tenant "vandelay" is on tier business since the upgrade of tier starter to 2.0.0 listed it; …' }),
     ]));
     s3.on(GetObjectCommand, { Bucket: 'work', Key: 'upgrades/u/results/run/FAILED_0.json' }).resolves(body([
       child('initech', 'FAILED', undefined, { Error: 'StackFailed', Cause: 'stack tessera-initech is UPDATE_ROLLBACK_COMPLETE' }),
@@ -36,15 +37,16 @@ describe('Summarize upgrade: upgraded, refused and failed tenants from the Distr
     const out = await handler({ results: { MapRunArn: 'arn:map', ResultWriterDetails: { Bucket: 'work', Key: 'upgrades/u/results/run/manifest.json' } } });
     // THEN
     expect(out).toEqual({
-      upgraded: 1, refused: 1, failed: 1,
+      upgraded: 1, refused: 1, skipped: 1, failed: 1,
       refusals: [{ tenantId: 'acme', reason: 'ChangeRefused: … Database …', resources: [{ logicalId: 'Database' }] }],
+      skips: [{ tenantId: 'vandelay', reason: 'tenant "vandelay" is on tier business since the upgrade of tier starter to 2.0.0 listed it; …' }],
       failures: [{ tenantId: 'initech', error: 'StackFailed', cause: 'stack tessera-initech is UPDATE_ROLLBACK_COMPLETE' }],
       manifest: 's3://work/upgrades/u/results/run/manifest.json',
     });
   });
 
   it('answers zeros when the map wrote nothing (no tenant to upgrade)', async () => {
-    await expect(handler({ results: {} })).resolves.toMatchObject({ upgraded: 0, refused: 0, failed: 0 });
+    await expect(handler({ results: {} })).resolves.toMatchObject({ upgraded: 0, refused: 0, skipped: 0, failed: 0 });
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
 });

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { getTenant, listTenants } from '../../lambdas/shared/registry.js';
+import { upgradeItems } from '../../lambdas/lifecycle/list-tier-tenants.js';
+import { configWithBusinessTier } from './support/business-tier.js';
+import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
+import { LocalPlatform } from './support/local-platform.js';
+import type { Definition } from './support/workflow-runner.js';
+
+/**
+ * A rolling upgrade against changes made after it listed its tenants (found by the hostile lc, s12).
+ * The upgrade's work list is written when it starts (List tier tenants), one item per ACTIVE tenant
+ * of the tier, each carrying `change: { tier: <the upgrade's tier>, blueprintVersion, listedVersion }`.
+ * A tenant an admin moves to another tier, or suspends, after the list was written (while its run
+ * waits for the lease behind that change, or simply later in a list of thousands, 5 at a time) is
+ * skipped by its run: nothing changes, its history says SKIPPED and why, and the child execution
+ * SUCCEEDS (Step Functions counts failed children against the 10% tolerance). The child is the
+ * synthesized Distributed Map's ItemProcessor, run with the real handlers on moto, as
+ * test/infra/lifecycle-definitions.test.ts runs it.
+ */
+const config = configWithBusinessTier();
+let platform: LocalPlatform;
+let quotas: FakeServiceQuotas | undefined;
+let item: Definition;
+beforeAll(async () => {
+  platform = await LocalPlatform.start(config);
+  quotas = fakeServiceQuotas({ 'L-F678F1CE': 100, 'L-A4707A72': 100, 'L-0263D0A3': 100, 'L-FE5A380F': 100 });
+  const { ProcessorConfig: _c, ...processor } = (platform.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
+  item = processor;
+});
+afterAll(async () => {
+  await platform?.settle();
+  quotas?.remove();
+  await platform?.stop();
+});
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${platform.apiUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+const settled = (executionArn: string) => platform.awaitExecution(executionArn);
+async function onboarded(tenantId: string, tier: string): Promise<TenantRecord> {
+  const res = await api('POST', '/admin/tenants', { tenantId, name: `${tenantId} Inc.`, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
+  expect(res.status).toBe(202);
+  expect((await settled(res.body.executionArn)).status).toBe('SUCCEEDED');
+  return (await getTenant(tenantId))!;
+}
+const childArn = (upgrade: string, tenantId: string) => `arn:aws:states:us-east-1:222222222222:execution:tessera-upgrade/${upgrade}:${tenantId}`;
+
+describe('a rolling upgrade skips tenants changed since it listed them', () => {
+  it('a tenant moved professional → business after the upgrade of professional listed it stays on business: its run is skipped, recorded SKIPPED, and succeeds', async () => {
+    // GIVEN vandelay on professional, on an older blueprint version than the upgrade's
+    const before = await onboarded('vandelay', 'professional');
+    const target = before.blueprintVersion === '2.0.0' ? '1.0.0' : '2.0.0';
+    // AND a rolling upgrade of professional to `target` lists it (List tier tenants' own function)
+    const [listed] = upgradeItems(await listTenants({ tier: 'professional' }), { tier: 'professional', blueprintVersion: target, requestId: 'upgrade-pro-7' }).filter((i) => i.request.tenantId === 'vandelay');
+    expect(listed.change).toMatchObject({ tier: 'professional', blueprintVersion: target, listedVersion: before.blueprintVersion });
+    // WHEN an admin moves vandelay to business (PATCH), which completes before vandelay's run
+    const patch = await api('PATCH', '/admin/tenants/vandelay', { tier: 'business' });
+    expect(patch.status).toBe(202);
+    expect((await settled(patch.body.executionArn)).status).toBe('SUCCEEDED');
+    const changed = (await getTenant('vandelay'))!;
+    expect(changed.tier).toBe('business');
+    // AND then vandelay's run of the upgrade runs
+    const executionArn = childArn('upgrade-pro-7', 'vandelay');
+    const child = await platform.workflows.run(item, listed, { executionArn });
+    // THEN the admin's tier change stands, the stack untouched by the upgrade
+    const after = (await getTenant('vandelay'))!;
+    expect(after).toMatchObject({ tier: 'business', blueprintVersion: changed.blueprintVersion, status: 'ACTIVE' });
+    expect(after.lease).toBeUndefined();
+    expect(after.failure).toBeUndefined();
+    // AND the run succeeded as skipped (not counted against the tolerance), saying why
+    expect(child.status).toBe('SUCCEEDED');
+    expect(child.states).toEqual(expect.arrayContaining(['Skipped?', 'Skip recorded']));
+    expect(child.states).not.toContain('Deploy account baseline');
+    const reason = `tenant "vandelay" is on tier business since the upgrade of tier professional to ${target} listed it; the upgrade leaves it there (it upgrades tenants of tier professional only)`;
+    expect(child.output).toEqual({ tenantId: 'vandelay', skipped: true, reason });
+    // AND the registry's history says what happened and why: SKIPPED, not FAILED
+    expect(after.executions.at(-1)).toMatchObject({ kind: 'upgrade', requestId: 'upgrade-pro-7-vandelay', executionArn, status: 'SKIPPED', reason });
+    expect(after.updatedAt >= changed.updatedAt).toBe(true);
+  }, 180_000);
+
+  it('a tenant suspended after the upgrade listed it: its run is skipped (not a FAILED child that counts against the 10% tolerance), the tenant stays SUSPENDED', async () => {
+    await onboarded('kramer', 'professional');
+    const [listed] = upgradeItems(await listTenants({ tier: 'professional' }), { tier: 'professional', blueprintVersion: '2.0.0', requestId: 'upgrade-pro-8' }).filter((i) => i.request.tenantId === 'kramer');
+    const suspend = await api('POST', '/admin/tenants/kramer/suspend');
+    expect(suspend.status).toBe(202);
+    expect((await settled(suspend.body.executionArn)).status).toBe('SUCCEEDED');
+    const child = await platform.workflows.run(item, listed, { executionArn: childArn('upgrade-pro-8', 'kramer') });
+    const after = (await getTenant('kramer'))!;
+    expect(after).toMatchObject({ status: 'SUSPENDED', blueprintVersion: '1.0.0' });
+    expect(after.failure).toBeUndefined();
+    expect(child.status).toBe('SUCCEEDED');
+    expect(child.output).toMatchObject({ tenantId: 'kramer', skipped: true, reason: expect.stringMatching(/^tenant "kramer" is SUSPENDED; the upgrade of tier professional to 2.0.0 leaves it as it is/) });
+    expect(after.executions.at(-1)).toMatchObject({ kind: 'upgrade', status: 'SKIPPED', reason: expect.stringContaining('is SUSPENDED') });
+  }, 180_000);
+});
