@@ -106,6 +106,10 @@ export const LifecycleExecution = z.object({
   status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED']),
   failedStep: z.string().optional(),
   reason: z.string().optional(),
+  /** A change's request as the admin API took it (PATCH body): what its Idempotency-Key stands for. */
+  change: z.object({
+    tier: z.string().optional(), blueprintVersion: z.string().optional(), repair: z.boolean().optional(), allowReplacement: z.object({ reason: z.string() }).optional(),
+  }).optional(),
   /** Protections this execution lifted to remove a dead tenant stack (*Deploy blueprint*, *Record failure*). */
   liftedProtections: z.array(LiftedProtection).optional(),
 });

@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCo
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ChangeRequest, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { ChangeRequest, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
@@ -25,8 +25,10 @@ import { usersRoutes } from './users-routes.js';
  * One operation per tenant: before StartExecution the API takes the tenant's lease for the
  * execution it is about to start (lambdas/lifecycle/lease.ts; its ARN is known from its name), so
  * a second request meets the lease at once: 409 `operation_in_progress` naming the running
- * operation and its execution. The same request again (POST with the same requestId, DELETE while
- * the offboarding runs) answers with the running execution instead. Execution names are unique per
+ * operation and its execution. The same request again (POST with the same requestId, PATCH with
+ * the same Idempotency-Key and body, DELETE while the offboarding runs) answers with the running
+ * execution instead, or after it ended with its result; the same requestId or Idempotency-Key with
+ * other values is a 409 naming them. Execution names are unique per
  * attempt (`<kind>-<tenant>-<time>-<random>`): Step Functions keeps a closed execution's name for
  * 90 days, so a name derived from the request could never run a second attempt.
  */
@@ -64,11 +66,11 @@ async function asApiError(e: unknown, tenantId: string, kind: LifecycleKind): Pr
  * back when Step Functions refuses the start. `changes` go into the lease write (corrections of
  * a retried onboarding).
  */
-async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}): Promise<string> {
+async function startOperation(kind: LifecycleKind, record: TenantRecord, requestId: string, input: Record<string, unknown>, changes: Partial<TenantRecord> = {}, entry?: Pick<LifecycleExecution, 'change'>): Promise<string> {
   const name = executionName(kind, record.tenantId);
   const executionArn = `${requireEnv(MACHINE_ENV[kind]).replace(':stateMachine:', ':execution:')}:${name}`;
   try {
-    await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes);
+    await acquireLease(record.tenantId, { kind, executionArn, requestId }, changes, { entry });
   } catch (e) {
     throw await asApiError(e, record.tenantId, kind);
   }
@@ -130,6 +132,63 @@ async function offboard(record: TenantRecord): Promise<APIGatewayProxyResult> {
 }
 
 const ListQuery = z.strictObject({ status: TenantStatus.optional(), tier: z.string().min(1).optional() });
+
+/** A change as asked (the PATCH body's lifecycle fields), recorded in its history entry: what its Idempotency-Key stands for. */
+type AskedChange = NonNullable<LifecycleExecution['change']>;
+const askedChange = (c: ChangeRequest): AskedChange => Object.fromEntries(
+  (['tier', 'blueprintVersion', 'repair', 'allowReplacement'] as const).filter((k) => c[k] !== undefined).map((k) => [k, c[k]]),
+) as AskedChange;
+const describeChange = (c: AskedChange) => JSON.stringify(Object.fromEntries(Object.entries(c).sort(([a], [b]) => a.localeCompare(b))));
+
+/** The request's Idempotency-Key header (any case: API Gateway passes header names as sent); a 400 naming it when unusable. */
+function idempotencyKey(event: APIGatewayProxyEvent): string | undefined {
+  const value = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1];
+  if (value === undefined || value === null) return undefined;
+  if (!/^[\x21-\x7e]{1,80}$/.test(value)) {
+    throw new ApiError(400, `Idempotency-Key = ${JSON.stringify(value.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces`, 'invalid_request_error', 'invalid_idempotency_key', 'Idempotency-Key');
+  }
+  return value;
+}
+
+/**
+ * What a PATCH with Idempotency-Key `key` answers when the key was already used for a change of
+ * this tenant (the lease it holds, or its entry in the history: the last 50): the same change →
+ * the running execution (200), or the earlier result (200, nothing started); another change →
+ * 409 `idempotency_key_reused` naming the key and both changes. Undefined: the key is new here.
+ */
+async function earlierChange(record: TenantRecord, key: string, asked: AskedChange): Promise<APIGatewayProxyResult | undefined> {
+  const lease = record.lease?.kind === 'change' && record.lease.requestId === key ? record.lease : undefined;
+  const entry = record.executions.findLast((e) => e.kind === 'change' && e.requestId === key && (!lease || e.executionArn === lease.executionArn));
+  if (!lease && !entry) return undefined;
+  if (entry?.change && describeChange(entry.change) !== describeChange(asked)) {
+    throw new ApiError(409, `Idempotency-Key "${key}" was used for another change of tenant "${record.tenantId}": ${describeChange(entry.change)} (execution ${entry.executionArn ?? '(unknown)'}, ${entry.status}); this request asks ${describeChange(asked)}; send a new key for a new change`,
+      'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
+  }
+  const base = { tenantId: record.tenantId, requestId: key, status: record.status, change: entry?.change ?? asked };
+  if (lease && !(await leaseHolderEnded(lease)).ended) return json(200, { ...base, executionArn: lease.executionArn, note: 'change already running' });
+  if (!entry) return undefined;
+  return json(200, {
+    ...base, executionArn: entry.executionArn, outcome: entry.status, ...(entry.endedAt ? { endedAt: entry.endedAt } : {}), ...(entry.reason ? { reason: entry.reason } : {}),
+    note: `this request already ran (${entry.status}); nothing started: send a new Idempotency-Key for a new change`,
+  });
+}
+
+/**
+ * Starts a change (startOperation) recording the change as asked in its history entry. With an
+ * Idempotency-Key, a request that lost the race for the lease to another request with the same key
+ * answers as that one does (earlierChange) instead of 409 `operation_in_progress`.
+ */
+async function startChange(record: TenantRecord, requestId: string, key: string | undefined, asked: AskedChange, target: Record<string, unknown>): Promise<APIGatewayProxyResult> {
+  try {
+    const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target }, {}, { change: asked });
+    return json(202, { tenantId: record.tenantId, requestId, executionArn, status: 'UPDATING', change: target });
+  } catch (e) {
+    const now = key && e instanceof ApiError && e.status === 409 ? await getTenant(record.tenantId) : undefined;
+    const earlier = now && key ? await earlierChange(now, key, asked) : undefined;
+    if (earlier) return earlier;
+    throw e;
+  }
+}
 
 
 const routes: Record<string, Route> = {
@@ -193,6 +252,13 @@ const routes: Record<string, Route> = {
   'PATCH /admin/tenants/{id}': async (event, id) => {
     const change = parse(ChangeRequest, bodyOf(event));
     const record = await tenantOr404(id!);
+    // The same Idempotency-Key again: the running execution or the earlier result, never a second change (checked
+    // before the rest: once the change is done, its request would be `nothing_to_change`).
+    const key = idempotencyKey(event);
+    const asked = askedChange(change);
+    const earlier = key ? await earlierChange(record, key, asked) : undefined;
+    if (earlier) return earlier;
+    const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
       throw new ApiError(400, `tier = "${change.tier}": does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
     }
@@ -207,10 +273,8 @@ const routes: Record<string, Route> = {
     const drConflict = change.tier ? drRegionConflict(record, platformConfig().tiers[change.tier]) : undefined;
     if (drConflict) throw new ApiError(400, describeDrRegionConflict(record.tenantId, change.tier!, drConflict), 'invalid_request_error', 'dr_region_change', 'tier');
     if (change.repair) {
-      const requestId = (event.headers?.['idempotency-key'] ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
       const target = { repair: true, ...(change.allowReplacement ? { allowReplacement: change.allowReplacement } : {}) };
-      const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target });
-      return json(202, { tenantId: record.tenantId, executionArn, status: 'UPDATING', change: target });
+      return startChange(record, requestId, key, asked, target);
     }
     if (change.name !== undefined && (change.tier !== undefined || change.blueprintVersion !== undefined)) {
       throw new ApiError(400, 'name cannot change with a tier or version change: a rename is not a lifecycle change; send the name on its own once renaming is supported, the tier or version here', 'invalid_request_error', 'invalid_request', 'name');
@@ -225,10 +289,8 @@ const routes: Record<string, Route> = {
         ? 'renaming alone is not a lifecycle change; send tier or blueprintVersion'
         : `nothing to change: ${same || 'send tier or blueprintVersion'}`, 'invalid_request_error', 'nothing_to_change', change.tier ? 'tier' : change.blueprintVersion ? 'blueprintVersion' : 'name');
     }
-    const requestId = (event.headers?.['idempotency-key'] ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
     const target = Object.fromEntries(Object.entries({ ...effective, allowReplacement: change.allowReplacement }).filter(([, v]) => v !== undefined));
-    const executionArn = await startOperation('change', record, requestId, { request: { tenantId: record.tenantId, requestId }, change: target });
-    return json(202, { tenantId: record.tenantId, executionArn, status: 'UPDATING', change: target });
+    return startChange(record, requestId, key, asked, target);
   },
   'DELETE /admin/tenants/{id}': async (_event, id) => offboard(await tenantOr404(id!)),
   'POST /admin/tenants/{id}/retry': async (event, id) => {

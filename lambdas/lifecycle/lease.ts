@@ -32,10 +32,11 @@ export interface LeaseRequest {
 /** How long a lease may name an execution Step Functions does not know yet (the admin API writes the lease just before StartExecution). */
 const STARTING_GRACE_MS = 2 * 60_000;
 
-/** A history entry for `lease`'s execution with the given outcome. */
+/** A history entry for `lease`'s execution with the given outcome (what its entry recorded when it started, such as a change's request, kept). */
 function entryFor(record: TenantRecord, request: LeaseRequest, outcome: Partial<LifecycleExecution>): LifecycleExecution {
   const started = record.executions.find((e) => e.executionArn === request.executionArn);
   return {
+    ...(started?.change ? { change: started.change } : {}),
     kind: request.kind, requestId: request.requestId, executionArn: request.executionArn,
     startedAt: started?.startedAt ?? record.lease?.acquiredAt ?? new Date().toISOString(), status: 'RUNNING', ...outcome,
   };
@@ -80,6 +81,8 @@ export class OperationSkippedError extends Error {
 }
 
 export interface LeaseOptions {
+  /** Extra fields of the history entry the lease opens (a change's request). */
+  readonly entry?: Pick<LifecycleExecution, 'change'>;
   /**
    * Why the operation no longer applies to `record` (undefined: it does). Asked on every read of
    * the record before the lease is taken, and before a live holder makes it wait, so the decision
@@ -124,7 +127,7 @@ export async function acquireLease(tenantId: string, request: LeaseRequest, chan
         ...changes,
         lease,
         status: op.during,
-        executions: withExecution(record, { kind: request.kind, requestId: request.requestId, executionArn: request.executionArn, startedAt: at, status: 'RUNNING' }),
+        executions: withExecution(record, { kind: request.kind, requestId: request.requestId, executionArn: request.executionArn, startedAt: at, status: 'RUNNING', ...options.entry }),
       }, { holder: null, expectUpdatedAt: record.updatedAt, expectStatus: [record.status] });
     } catch (e) {
       // Someone wrote the record between the read and the write: decide again on what is there now.

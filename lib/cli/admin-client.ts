@@ -24,13 +24,13 @@ export class AdminClient {
    *   DNS / the connection / TLS (status 0), API Gateway's refusal (403: IAM, a wrong URL, the
    *   signature, the credentials), or the admin API's own error (its message, code and field)
    */
-  async call<T>(method: string, path: string, body?: unknown, query: Record<string, string | undefined> = {}): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown, query: Record<string, string | undefined> = {}, headers: Record<string, string> = {}): Promise<T> {
     const url = new URL(`${this.baseUrl.replace(/\/$/, '')}${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const request = new HttpRequest({
       method, protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname,
-      query: Object.fromEntries(url.searchParams), headers: { host: url.host, 'content-type': 'application/json' }, body: payload,
+      query: Object.fromEntries(url.searchParams), headers: { ...headers, host: url.host, 'content-type': 'application/json' }, body: payload,
     });
     let signed: HttpRequest;
     try {

@@ -155,6 +155,7 @@ export function tenantsCommand(): Command {
     .option('--blueprint-version <version>', 'target blueprint version')
     .option('--repair', 're-apply the tenant\'s blueprint (same tier and version) through a drift-aware change set, bringing drifted resources back')
     .option('--allow-replacement <reason>', 'let a change replace or remove a stateful resource (database, bucket, key, cache, vault, cluster); the reason is recorded')
+    .option('--request-id <key>', 'idempotency key, sent as Idempotency-Key: the same key again answers with that change instead of starting another (default: a new one, printed)')
     .option('--watch', 'follow the change until it ends')
     .action(async (id: string, o, cmd: Command) => {
       if (o.tier === undefined && o.blueprintVersion === undefined && !o.repair) throw new CliError(`tessera tenants update ${id}: nothing to change; give --tier <tier> or --blueprint-version <version> (or both), or --repair`);
@@ -164,10 +165,11 @@ export function tenantsCommand(): Command {
         if (!checked.success) throw new CliError(`--allow-replacement: reason = ${JSON.stringify(o.allowReplacement)}: ${checked.error.issues[0].message}`);
       }
       const { api, json } = client(cmd);
-      const out = await api.call<{ executionArn: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
+      const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
+      const out = await api.call<{ executionArn: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {
         tier: o.tier, blueprintVersion: o.blueprintVersion, ...(o.repair ? { repair: true } : {}), ...(o.allowReplacement !== undefined ? { allowReplacement: { reason: o.allowReplacement } } : {}),
-      });
-      print(json ? JSON.stringify(out) : `change of ${id} started\nexecution ${out.executionArn}`);
+      }, {}, { 'idempotency-key': requestId });
+      print(json ? JSON.stringify({ ...out, requestId }) : `${out.note ? `change of ${id}: ${out.note}` : `change of ${id} started`} — request ${requestId}\nexecution ${out.executionArn}`);
       if (o.watch && (await watch(api, id, 2000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
 

@@ -78,6 +78,10 @@ describe('tessera CLI and admin API', () => {
     expect(repair.code).toBe(0);
     expect(repair.stdout).toMatch(/change succeeded in [\d.]+ s — tenant acme is ACTIVE/);
     expect(await getTenant('acme')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '1.0.0' });
+    // the CLI sent an Idempotency-Key (printed): the change's history entry carries it and what was asked
+    const sent = repair.stdout.match(/— request (cli-[0-9a-f-]{36})/)?.[1];
+    expect(sent).toBeDefined();
+    expect((await getTenant('acme'))!.executions.at(-1)).toMatchObject({ kind: 'change', requestId: sent, status: 'SUCCEEDED', change: { repair: true } });
     const change = [...platform.executions.values()].find((e) => e.executionArn.includes(':tessera-change:change-acme-'))!;
     const out = JSON.parse(change.output!);
     expect(out.change).toMatchObject({ repair: true, blueprintVersion: '1.0.0', tier: 'starter' });

@@ -11,10 +11,11 @@ const ITEM_PARAMETERS: Record<string, string> = { keys: 'keyId', users: 'userId'
  * API Gateway's proxy event for `path` (`/admin/tenants/{id}[/keys/{keyId}[/rotate]]`,
  * `/admin/tenants/{id}/users[/{userId}[/disable|/role]]`, or any other path, passed as is) as the
  * admin API's REST resources declare it: `resource` with its `{…}` placeholders, `pathParameters`
- * URL-decoded (as API Gateway gives them), the query string as `queryStringParameters`, and the IAM
+ * URL-decoded (as API Gateway gives them), the query string as `queryStringParameters`, the request's
+ * headers (Node's names, lower case; API Gateway passes them as sent), and the IAM
  * identity of the SigV4 caller in `requestContext.identity` (`userArn`).
  */
-export function adminEventOf(method: string, url: URL, body: string | null, userArn: string): APIGatewayProxyEvent {
+export function adminEventOf(method: string, url: URL, body: string | null, userArn: string, headers: Record<string, string> = {}): APIGatewayProxyEvent {
   const path = url.pathname.replace(/^\/v1/, '');
   const parts = path.split('/');
   let resource = path;
@@ -28,7 +29,7 @@ export function adminEventOf(method: string, url: URL, body: string | null, user
   return {
     httpMethod: method, resource, path, pathParameters,
     queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
-    headers: {}, body, isBase64Encoded: false,
+    headers, body, isBase64Encoded: false,
     requestContext: { requestId: `local-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, identity: { userArn, caller: 'AIDAEXAMPLE' } },
   } as unknown as APIGatewayProxyEvent;
 }
@@ -50,7 +51,7 @@ export async function startAdminApiFront(handler: AdminHandler, userArn: string)
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
-      const event = adminEventOf(req.method!, new URL(req.url!, 'http://local'), chunks.length ? Buffer.concat(chunks).toString('utf8') : null, userArn);
+      const event = adminEventOf(req.method!, new URL(req.url!, 'http://local'), chunks.length ? Buffer.concat(chunks).toString('utf8') : null, userArn, req.headers as Record<string, string>);
       const out = await handler(event);
       res.writeHead(out.statusCode, out.headers as Record<string, string>).end(out.body);
     });

@@ -256,8 +256,10 @@ describe('admin API: change', () => {
     expect(res.statusCode).toBe(202);
     expect(starts()[0]).toMatchObject({ stateMachineArn: `${MACHINE}change`, name: expect.stringMatching(NAME('change')) });
     expect(JSON.parse(starts()[0].input!)).toEqual({ request: { tenantId: 'acme', requestId: 'change-1' }, change: { tier: 'professional' } });
-    expect(body(res)).toEqual({ tenantId: 'acme', executionArn: `${EXECUTION}change:${starts()[0].name}`, status: 'UPDATING', change: { tier: 'professional' } });
+    expect(body(res)).toEqual({ tenantId: 'acme', requestId: 'change-1', executionArn: `${EXECUTION}change:${starts()[0].name}`, status: 'UPDATING', change: { tier: 'professional' } });
     expect(records.get('acme')).toMatchObject({ status: 'UPDATING', lease: { kind: 'change', requestId: 'change-1', previousStatus: 'ACTIVE' } });
+    // the history entry says what was asked: what the Idempotency-Key stands for
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'change', requestId: 'change-1', status: 'RUNNING', change: { tier: 'professional' } });
   });
 
   it('refuses a PATCH that changes nothing (400 nothing_to_change), starting nothing', async () => {
@@ -286,6 +288,74 @@ describe('admin API: change', () => {
     const gold = await call('PATCH', '/admin/tenants/{id}', { ...on(), body: JSON.stringify({ tier: 'gold' }) });
     expect(body(gold).error).toMatchObject({ code: 'unknown_tier', param: 'tier' });
     expect(starts()).toHaveLength(0);
+  });
+});
+
+/**
+ * Found by the hostile lc (s12): two PATCHes with the same Idempotency-Key at once answered 202 and
+ * 409 operation_in_progress, and after the first had finished the same key with another body ran
+ * as a second change (two history entries with one request id).
+ */
+describe('admin API: PATCH with an Idempotency-Key', () => {
+  const patch = (change: unknown, key = 'change-1', header = 'idempotency-key') => call('PATCH', '/admin/tenants/{id}', { ...on(), headers: { [header]: key }, body: JSON.stringify(change) });
+  beforeEach(() => {
+    useConfig(sameNetworkConfig);
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+  });
+
+  it('the same key and body while the change runs: the running execution (200), one change started, also for two requests at once', async () => {
+    const [a, b] = await Promise.all([patch({ tier: 'professional' }), patch({ tier: 'professional' })]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 202]);
+    const [started, again] = a.statusCode === 202 ? [a, b] : [b, a];
+    expect(starts()).toHaveLength(1);
+    expect(body(again)).toEqual({ tenantId: 'acme', requestId: 'change-1', executionArn: body(started).executionArn, status: 'UPDATING', change: { tier: 'professional' }, note: 'change already running' });
+    // and later, with the header as a client spells it (API Gateway passes names as sent)
+    const third = await patch({ tier: 'professional' }, 'change-1', 'Idempotency-Key');
+    expect(third.statusCode).toBe(200);
+    expect(body(third).executionArn).toBe(body(started).executionArn);
+    expect(starts()).toHaveLength(1);
+  });
+
+  it('the same key after the change ended: its result (200), nothing started, whatever the tenant is now', async () => {
+    const executionArn = `${EXECUTION}change:change-acme-1`;
+    records.set('acme', registered({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', executions: [
+      { kind: 'change', requestId: 'change-1', executionArn, startedAt: LEASED_AT, endedAt: '2026-11-23T00:10:00.000Z', status: 'SUCCEEDED', change: { tier: 'professional' } },
+    ] }));
+    const before = structuredClone(records.get('acme'));
+    const res = await patch({ tier: 'professional' });
+    expect(res.statusCode).toBe(200);
+    expect(body(res)).toEqual({
+      tenantId: 'acme', requestId: 'change-1', executionArn, status: 'ACTIVE', change: { tier: 'professional' }, outcome: 'SUCCEEDED', endedAt: '2026-11-23T00:10:00.000Z',
+      note: 'this request already ran (SUCCEEDED); nothing started: send a new Idempotency-Key for a new change',
+    });
+    expect(starts()).toHaveLength(0);
+    expect(records.get('acme')).toEqual(before);
+  });
+
+  it('the same key with another body: 409 idempotency_key_reused naming the key and both changes, while the change runs and after it, nothing started', async () => {
+    expect((await patch({ tier: 'professional' })).statusCode).toBe(202);
+    const running = await patch({ blueprintVersion: '2.0.0' });
+    expect(running.statusCode).toBe(409);
+    expect(body(running).error).toMatchObject({ type: 'conflict_error', code: 'idempotency_key_reused', param: 'Idempotency-Key', message: expect.stringMatching(/^Idempotency-Key "change-1" was used for another change of tenant "acme": \{"tier":"professional"\} \(execution .*, RUNNING\); this request asks \{"blueprintVersion":"2.0.0"\}/) });
+    // the change ends (its completing write keeps what was asked in the history entry)
+    const { completeOperation } = await import('../../../lambdas/lifecycle/lease.js');
+    const held = records.get('acme')!.lease!;
+    await completeOperation('acme', held, { tier: 'professional' });
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ status: 'SUCCEEDED', change: { tier: 'professional' } });
+    const after = await patch({ tier: 'starter' });
+    expect(after.statusCode).toBe(409);
+    expect(body(after).error).toMatchObject({ code: 'idempotency_key_reused', param: 'Idempotency-Key', message: expect.stringContaining('(execution ' + held.executionArn + ', SUCCEEDED)') });
+    expect(starts()).toHaveLength(1);
+    expect(records.get('acme')!.executions.filter((e) => e.requestId === 'change-1')).toHaveLength(1);
+  });
+
+  it('refuses an unusable key (400 naming the header), and a new key is a new change', async () => {
+    const bad = await patch({ tier: 'professional' }, 'has space');
+    expect(bad.statusCode).toBe(400);
+    expect(body(bad).error).toMatchObject({ code: 'invalid_idempotency_key', param: 'Idempotency-Key', message: expect.stringContaining('"has space"') });
+    expect(starts()).toHaveLength(0);
+    expect((await patch({ tier: 'professional' }, 'change-2')).statusCode).toBe(202);
   });
 });
 

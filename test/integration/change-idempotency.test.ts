@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/config-with.js';
+import { LocalPlatform } from './support/local-platform.js';
+
+/**
+ * PATCH /admin/tenants/{id} with an Idempotency-Key, end to end (the admin API, the registry on
+ * moto, the change workflow). Found by the hostile lc (s12): two PATCHes with the same key at once
+ * answered 202 and 409 operation_in_progress; after the first had finished, the same key with
+ * another body was accepted (202) and ran as a second change, two history entries with one request id.
+ */
+let platform: LocalPlatform;
+beforeAll(async () => {
+  platform = await LocalPlatform.start(configWith());
+});
+afterAll(async () => {
+  await platform?.settle();
+  await platform?.stop();
+});
+
+async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${platform.apiUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+describe('PATCH with an Idempotency-Key', () => {
+  it('the same key at once: one change, the other request answered with it; after it ended, the same key with another body is refused and the same body answers with its result', async () => {
+    const onboard = await api('POST', '/admin/tenants', { tenantId: 'oscorp', name: 'Oscorp', tier: 'starter', adminEmail: 'admin@oscorp.example.com', requestId: 'req-oscorp-0001' });
+    expect((await platform.awaitExecution(onboard.body.executionArn)).status).toBe('SUCCEEDED');
+    const version = (await getTenant('oscorp'))!.blueprintVersion!;
+    const key = { 'idempotency-key': 'oscorp-change-1' };
+    // WHEN two PATCHes with the same key and body arrive at once (a repair: the default tiers' networks differ)
+    const [p1, p2] = await Promise.all([api('PATCH', '/admin/tenants/oscorp', { repair: true }, key), api('PATCH', '/admin/tenants/oscorp', { repair: true }, key)]);
+    // THEN one started it (202), the other answers with the same execution (200)
+    expect([p1.status, p2.status].sort()).toEqual([200, 202]);
+    const [first, second] = p1.status === 202 ? [p1, p2] : [p2, p1];
+    expect(second.body).toMatchObject({ requestId: 'oscorp-change-1', executionArn: first.body.executionArn, note: 'change already running' });
+    expect((await platform.awaitExecution(first.body.executionArn)).status).toBe('SUCCEEDED');
+    // AND after it ended, the same key with another body is refused, naming the key
+    const other = await api('PATCH', '/admin/tenants/oscorp', { blueprintVersion: version }, key);
+    expect(other.status).toBe(409);
+    expect(other.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'Idempotency-Key', message: expect.stringContaining('Idempotency-Key "oscorp-change-1" was used for another change of tenant "oscorp": {"repair":true}') });
+    // AND the same body answers with the earlier result, starting nothing
+    const again = await api('PATCH', '/admin/tenants/oscorp', { repair: true }, key);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ executionArn: first.body.executionArn, outcome: 'SUCCEEDED', status: 'ACTIVE' });
+    const record = (await getTenant('oscorp'))!;
+    expect(record.executions.filter((e) => e.requestId === 'oscorp-change-1')).toEqual([expect.objectContaining({ kind: 'change', status: 'SUCCEEDED', change: { repair: true } })]);
+  }, 180_000);
+});
