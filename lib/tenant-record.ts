@@ -506,6 +506,20 @@ export const TenantRecord = z.object({
   /** Dedicated compute: whether the GPU node group could start at the tier's sizes. */
   gpuCapacity: GpuCapacity.optional(),
   offboarding: OffboardingRecord.optional(),
+  /**
+   * Account mode, after offboarding: the account closure queue's word on the tenant's account
+   * (lambdas/lifecycle/account-closure.ts). `QUEUED` with `error`: CloseAccount failed, tried again
+   * by the next run; `NEEDS_OPERATOR`: failed `attempts` times, set aside until an operator closes
+   * the account by hand; `CLOSED`, with `note` when Organizations had closed it already.
+   */
+  accountClosure: z.object({
+    accountId: z.string(),
+    state: z.enum(['QUEUED', 'CLOSED', 'NEEDS_OPERATOR']),
+    at: z.string(),
+    attempts: z.number().int().optional(),
+    error: z.string().optional(),
+    note: z.string().optional(),
+  }).optional(),
   /** The latest change set refused for destroying a stateful resource (absent: none yet). */
   changeSetRefusal: ChangeSetRefusal.optional(),
   /** Destructive changes let through with `allowReplacement` (the latest 20), each with its reason. */

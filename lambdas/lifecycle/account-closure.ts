@@ -1,8 +1,13 @@
-import { CloseAccountCommand, ListAccountsCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
-import { closures, markClosed, requeueClosure } from '../shared/control-table.js';
+import { CloseAccountCommand, DescribeAccountCommand, ListAccountsCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { closures, markAsideClosed, markClosed, requeueClosure, setClosureAside, type ClosureItem } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
+import { getTenant, updateTenant } from '../shared/registry.js';
 
 const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
+
+/** CloseAccount failures (other than the quota's refusal) after which a closure is set aside for an operator. */
+export const MAX_CLOSURE_ATTEMPTS = 5;
 
 /** Organizations lets 10% of member accounts close per rolling 30 days, never fewer than 10 nor more than 1,000. */
 export function closureQuota(memberAccounts: number): number {
@@ -20,29 +25,105 @@ async function memberAccountCount(orgs: OrganizationsClient): Promise<number> {
   return Math.max(0, count - 1); // the management account is not a member
 }
 
+const errorText = (e: unknown) => `${(e as Error).name}: ${(e as Error).message}`;
+
+/**
+ * Why an account counts as closed although CloseAccount did not say so: Organizations answered
+ * AccountAlreadyClosedException (an earlier call whose answer was lost, or an operator), or
+ * DescribeAccount shows it SUSPENDED/CLOSED (closing), or it is no longer in the organization.
+ * Undefined: it is not closed (or DescribeAccount could not tell).
+ */
+async function alreadyClosed(orgs: OrganizationsClient, accountId: string, error?: unknown): Promise<string | undefined> {
+  if ((error as Error | undefined)?.name === 'AccountAlreadyClosedException') return 'Organizations says the account is already closed';
+  try {
+    const account = (await orgs.send(new DescribeAccountCommand({ AccountId: accountId }))).Account;
+    if (account?.State === 'CLOSED' || account?.State === 'SUSPENDED' || account?.Status === 'SUSPENDED') {
+      return `the account is already ${account.State ?? account.Status} in Organizations`;
+    }
+  } catch (e) {
+    if ((e as Error).name === 'AccountNotFoundException') return 'the account is no longer in the organization';
+    logger.warn('could not describe an account whose closure failed', { accountId, error: e as Error });
+  }
+  return undefined;
+}
+
+/** The closure's word on the tenant's record (`accountClosure`): best effort, never another tenant's step's failure. */
+async function recordOnTenant(item: ClosureItem, closure: Omit<NonNullable<TenantRecord['accountClosure']>, 'accountId' | 'at'>): Promise<void> {
+  try {
+    if (!(await getTenant(item.tenantId))) return;
+    await updateTenant(item.tenantId, { accountClosure: { accountId: item.accountId, at: new Date().toISOString(), ...closure } }, { holder: null });
+  } catch (e) {
+    logger.warn('could not record the account closure on the tenant', { tenantId: item.tenantId, accountId: item.accountId, error: e as Error });
+  }
+}
+
 /**
  * Closes queued accounts, oldest first, as far as the rolling quota allows; the rest wait for
- * the next run (the daily schedule, or the next offboarding).
+ * the next run (the daily schedule, or the next offboarding). Each entry fails on its own, as the
+ * key-deletion queue's do: an account already closed (or gone from the organization) is recorded
+ * CLOSED; any other error is recorded on that entry and on its tenant (`accountClosure`) and the
+ * entry stays queued for the next run, or is set aside as `NEEDS_OPERATOR` after
+ * MAX_CLOSURE_ATTEMPTS failures. Only the quota's refusal (ConstraintViolationException) stops the
+ * run. An entry set aside is checked again each run (DescribeAccount only) and recorded CLOSED once
+ * an operator closed the account by hand.
  */
-export async function processClosureQueue(orgs: OrganizationsClient, now = Date.now()): Promise<{ closed: string[]; queued: string[]; quota: number; usedInWindow: number }> {
+export async function processClosureQueue(orgs: OrganizationsClient, now = Date.now()): Promise<{
+  closed: string[]; queued: string[]; failed: Array<{ accountId: string; tenantId: string; error: string }>; needsOperator: string[]; quota: number; usedInWindow: number;
+}> {
   const all = await closures();
   const usedInWindow = all.filter((c) => c.status === 'CLOSED' && c.closedAt && now - Date.parse(c.closedAt) < THIRTY_DAYS_MS).length;
   const quota = closureQuota(await memberAccountCount(orgs));
   const queued = all.filter((c) => c.status === 'QUEUED').sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
   const closed: string[] = [];
+  const failed: Array<{ accountId: string; tenantId: string; error: string }> = [];
+  const needsOperator: string[] = [];
+  for (const item of all.filter((c) => c.status === 'NEEDS_OPERATOR')) {
+    const why = await alreadyClosed(orgs, item.accountId);
+    if (why && (await markAsideClosed(item.accountId))) {
+      closed.push(item.accountId);
+      await recordOnTenant(item, { state: 'CLOSED', note: `${why} (closed outside Tessera)`, attempts: item.attempts });
+    } else {
+      needsOperator.push(item.accountId);
+    }
+  }
   for (const item of queued.slice(0, Math.max(0, quota - usedInWindow))) {
     if (!(await markClosed(item.accountId))) continue; // another worker took it
     try {
       await orgs.send(new CloseAccountCommand({ AccountId: item.accountId }));
       closed.push(item.accountId);
+      if (item.attempts) await recordOnTenant(item, { state: 'CLOSED', attempts: item.attempts });
     } catch (e) {
-      await requeueClosure(item.accountId);
       if ((e as Error).name === 'ConstraintViolationException') {
+        await requeueClosure(item.accountId);
         logger.warn('Organizations refused a closure (quota); it stays queued', { accountId: item.accountId, error: e as Error });
         break;
       }
-      throw e;
+      const why = await alreadyClosed(orgs, item.accountId, e);
+      if (why) {
+        closed.push(item.accountId); // markClosed recorded it CLOSED
+        await recordOnTenant(item, { state: 'CLOSED', note: why, attempts: item.attempts });
+        continue;
+      }
+      const error = errorText(e);
+      const attempts = await requeueClosure(item.accountId, error);
+      failed.push({ accountId: item.accountId, tenantId: item.tenantId, error });
+      if (attempts >= MAX_CLOSURE_ATTEMPTS) {
+        await setClosureAside(item.accountId, error);
+        needsOperator.push(item.accountId);
+        logger.error('account closure failed too often: set aside for an operator', { accountId: item.accountId, tenantId: item.tenantId, attempts, error: e as Error });
+        await recordOnTenant(item, { state: 'NEEDS_OPERATOR', attempts, error });
+      } else {
+        logger.error('account closure failed; it stays queued for the next run', { accountId: item.accountId, tenantId: item.tenantId, attempts, error: e as Error });
+        await recordOnTenant(item, { state: 'QUEUED', attempts, error });
+      }
     }
   }
-  return { closed, queued: queued.map((q) => q.accountId).filter((a) => !closed.includes(a)), quota, usedInWindow: usedInWindow + closed.length };
+  return {
+    closed,
+    queued: queued.map((q) => q.accountId).filter((a) => !closed.includes(a) && !needsOperator.includes(a)),
+    failed,
+    needsOperator,
+    quota,
+    usedInWindow: usedInWindow + closed.length,
+  };
 }

@@ -43,6 +43,8 @@ export const handler = lifecycleHandler('Retire account', async (state: Lifecycl
   }
   await enqueueClosure(accountId, record.tenantId);
   await emitLifecycleEvent(LIFECYCLE_EVENTS.accountClosureQueued, { tenantId: record.tenantId, accountId });
+  // The queue's entries fail one by one (recorded on their tenants): never this step.
   const queue = await processClosureQueue(orgs);
-  return { retired: true, accountId, closedNow: queue.closed.includes(accountId), quota: queue.quota };
+  const closureError = queue.failed.find((f) => f.accountId === accountId)?.error;
+  return { retired: true, accountId, closedNow: queue.closed.includes(accountId), quota: queue.quota, ...(closureError ? { closureError } : {}) };
 });

@@ -79,9 +79,14 @@ export interface ClosureItem {
   id: string;
   accountId: string;
   tenantId: string;
-  status: 'QUEUED' | 'CLOSED';
+  /** `NEEDS_OPERATOR`: CloseAccount failed MAX_CLOSURE_ATTEMPTS times; set aside (the daily run only checks whether it was closed by hand). */
+  status: 'QUEUED' | 'CLOSED' | 'NEEDS_OPERATOR';
   queuedAt: string;
   closedAt?: string;
+  /** CloseAccount calls that failed (other than the quota's refusal). */
+  attempts?: number;
+  /** The latest failure: `<error name>: <message>`. */
+  lastError?: string;
 }
 
 export async function enqueueClosure(accountId: string, tenantId: string): Promise<void> {
@@ -121,12 +126,42 @@ export async function markClosed(accountId: string): Promise<boolean> {
   }
 }
 
-/** Puts a claimed closure back in the queue (CloseAccount was refused). */
-export async function requeueClosure(accountId: string): Promise<void> {
-  await doc().send(new UpdateCommand({
-    TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :queued REMOVE closedAt',
-    ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':queued': 'QUEUED' },
+/**
+ * Puts a claimed closure back in the queue: refused for the quota (no `error`: it does not count as
+ * an attempt), or failed with `error` (counted; the returned number is the attempts so far).
+ */
+export async function requeueClosure(accountId: string, error?: string): Promise<number> {
+  const out = await doc().send(new UpdateCommand({
+    TableName: table(), Key: { id: `closure#${accountId}` },
+    UpdateExpression: error ? 'SET #s = :queued, lastError = :error ADD attempts :one REMOVE closedAt' : 'SET #s = :queued REMOVE closedAt',
+    ExpressionAttributeNames: { '#s': 'status' },
+    ExpressionAttributeValues: { ':queued': 'QUEUED', ...(error ? { ':error': error, ':one': 1 } : {}) },
+    ReturnValues: 'ALL_NEW',
   }));
+  return Number(out.Attributes?.attempts ?? 0);
+}
+
+/** Sets a closure aside for an operator (`NEEDS_OPERATOR`): it failed too often to be tried again by itself. */
+export async function setClosureAside(accountId: string, error: string): Promise<void> {
+  await doc().send(new UpdateCommand({
+    TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :aside, lastError = :error REMOVE closedAt',
+    ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':aside': 'NEEDS_OPERATOR', ':error': error },
+  }));
+}
+
+/** Records a closure set aside (`NEEDS_OPERATOR`) as CLOSED: the account was found closed, suspended or gone. */
+export async function markAsideClosed(accountId: string): Promise<boolean> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :closed, closedAt = :now',
+      ConditionExpression: '#s = :aside', ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':closed': 'CLOSED', ':aside': 'NEEDS_OPERATOR', ':now': new Date().toISOString() },
+    }));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
 }
 
 /**

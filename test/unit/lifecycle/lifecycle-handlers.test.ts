@@ -2,7 +2,7 @@ import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, ListSt
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import {
-  AttachPolicyCommand, CloseAccountCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListPoliciesCommand,
+  AttachPolicyCommand, CloseAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListPoliciesCommand,
   ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -25,7 +25,9 @@ const controlMock = vi.hoisted(() => ({
   enqueueClosure: vi.fn(async () => undefined),
   closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
   markClosed: vi.fn(async () => true),
-  requeueClosure: vi.fn(async () => undefined),
+  requeueClosure: vi.fn(async (_accountId: string, _error?: string) => 1),
+  setClosureAside: vi.fn(async () => undefined),
+  markAsideClosed: vi.fn(async () => true),
 }));
 
 const cfn = mockClient(CloudFormationClient);
@@ -552,5 +554,62 @@ describe('account closure quota', async () => {
     const out = await processClosureQueue(new OrganizationsClient({}));
     expect(out.closed).toEqual([]);
     expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000003');
+  });
+
+  // Hostile lc (s12): one bad entry failed every later Retire account (and the daily job), oldest first, with its own error.
+  const queued = (accountId: string, tenantId: string, queuedAt: string, extra: Record<string, unknown> = {}) => ({ id: `closure#${accountId}`, accountId, tenantId, status: 'QUEUED', queuedAt, ...extra });
+  it('counts an account Organizations says is already closed as closed (a CloseAccount whose answer was lost), and goes on to the next entry', async () => {
+    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01'), queued('111100000002', 'beta', '2026-11-02')]);
+    records.set('alpha', tenant({ tenantId: 'alpha', status: 'OFFBOARDED' }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(CloseAccountCommand, { AccountId: '111100000001' }).rejects(Object.assign(new Error('You provided an account that is already closed.'), { name: 'AccountAlreadyClosedException' }));
+    const out = await processClosureQueue(new OrganizationsClient({}));
+    expect(out).toMatchObject({ closed: ['111100000001', '111100000002'], failed: [], queued: [] });
+    expect(controlMock.requeueClosure).not.toHaveBeenCalled();
+    expect(records.get('alpha')?.accountClosure).toMatchObject({ accountId: '111100000001', state: 'CLOSED', note: expect.stringMatching(/already closed/) });
+  });
+  it('counts an account DescribeAccount shows SUSPENDED, or no longer in the organization, as closed', async () => {
+    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01'), queued('111100000002', 'beta', '2026-11-02')]);
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(CloseAccountCommand).rejects(Object.assign(new Error('refused'), { name: 'AccessDeniedException' }));
+    orgs.on(DescribeAccountCommand, { AccountId: '111100000001' }).resolves({ Account: { Id: '111100000001', State: 'SUSPENDED' } });
+    orgs.on(DescribeAccountCommand, { AccountId: '111100000002' }).rejects(Object.assign(new Error('gone'), { name: 'AccountNotFoundException' }));
+    const out = await processClosureQueue(new OrganizationsClient({}));
+    expect(out.closed).toEqual(['111100000001', '111100000002']);
+    expect(controlMock.requeueClosure).not.toHaveBeenCalled();
+  });
+  it('fails only the entry whose CloseAccount failed: recorded on it and on its tenant, kept queued, the next entry closed, nothing thrown', async () => {
+    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01'), queued('111100000002', 'beta', '2026-11-02')]);
+    records.set('alpha', tenant({ tenantId: 'alpha', status: 'OFFBOARDED' }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(CloseAccountCommand, { AccountId: '111100000001' }).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '111100000001', State: 'ACTIVE' } });
+    controlMock.requeueClosure.mockResolvedValueOnce(2);
+    const out = await processClosureQueue(new OrganizationsClient({}));
+    expect(out).toMatchObject({ closed: ['111100000002'], queued: ['111100000001'], failed: [{ accountId: '111100000001', tenantId: 'alpha', error: 'AccessDeniedException: not authorized' }] });
+    expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000001', 'AccessDeniedException: not authorized');
+    expect(controlMock.setClosureAside).not.toHaveBeenCalled();
+    expect(records.get('alpha')?.accountClosure).toMatchObject({ accountId: '111100000001', state: 'QUEUED', attempts: 2, error: 'AccessDeniedException: not authorized' });
+  });
+  it('sets an entry aside for an operator after MAX_CLOSURE_ATTEMPTS failures, and records it CLOSED once the operator closed the account by hand', async () => {
+    const { MAX_CLOSURE_ATTEMPTS } = await import('../../../lambdas/lifecycle/account-closure.js');
+    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01', { attempts: MAX_CLOSURE_ATTEMPTS - 1 })]);
+    records.set('alpha', tenant({ tenantId: 'alpha', status: 'OFFBOARDED' }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(CloseAccountCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '111100000001', State: 'ACTIVE' } });
+    controlMock.requeueClosure.mockResolvedValueOnce(MAX_CLOSURE_ATTEMPTS);
+    const out = await processClosureQueue(new OrganizationsClient({}));
+    expect(out).toMatchObject({ closed: [], queued: [], needsOperator: ['111100000001'] });
+    expect(controlMock.setClosureAside).toHaveBeenCalledWith('111100000001', 'AccessDeniedException: not authorized');
+    expect(records.get('alpha')?.accountClosure).toMatchObject({ state: 'NEEDS_OPERATOR', attempts: MAX_CLOSURE_ATTEMPTS });
+    // WHEN the operator closes it by hand: the next run finds it closed (no CloseAccount)
+    controlMock.closures.mockResolvedValue([{ ...queued('111100000001', 'alpha', '2026-11-01'), status: 'NEEDS_OPERATOR' }]);
+    orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '111100000001', State: 'SUSPENDED' } });
+    orgs.resetHistory();
+    const later = await processClosureQueue(new OrganizationsClient({}));
+    expect(later.closed).toEqual(['111100000001']);
+    expect(orgs.commandCalls(CloseAccountCommand)).toHaveLength(0);
+    expect(records.get('alpha')?.accountClosure).toMatchObject({ state: 'CLOSED', note: expect.stringMatching(/closed outside Tessera/) });
   });
 });
