@@ -27,6 +27,11 @@ export const handler = lifecycleHandler('Create account', async (state: Lifecycl
   const orgs = await organizationsClient();
   if (record.createAccountClaim) {
     const pending = await resolvePendingAccount(orgs, record);
+    if (pending.state === 'SUCCEEDED' && pending.accountId && !pending.requestId) {
+      // No request listed, but the tenant's account stands (found by name and email): adopt it.
+      await updateTenant(record.tenantId, { accountId: pending.accountId, createAccountRequestId: undefined, createAccountClaim: undefined });
+      return { state: 'SUCCEEDED', accountId: pending.accountId };
+    }
     if (pending.requestId) {
       await updateTenant(record.tenantId, { createAccountRequestId: pending.requestId });
       return { state: 'IN_PROGRESS' };

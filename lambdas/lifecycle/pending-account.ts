@@ -1,4 +1,6 @@
-import { AttachPolicyCommand, DescribeCreateAccountStatusCommand, ListPoliciesForTargetCommand, paginateListCreateAccountStatus, type CreateAccountStatus, type OrganizationsClient } from '@aws-sdk/client-organizations';
+import {
+  AttachPolicyCommand, DescribeCreateAccountStatusCommand, ListPoliciesForTargetCommand, paginateListAccounts, paginateListCreateAccountStatus, type Account, type CreateAccountStatus, type OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
 
@@ -14,25 +16,61 @@ export interface PendingAccount {
   requestId?: string;
   accountId?: string;
   failureReason?: string;
+  /** When Organizations received the request (ISO time). */
+  requestedAt?: string;
 }
 
 /**
  * The CreateAccount request of a tenant's claim, found in ListCreateAccountStatus by account name
- * among the requests made since the claim (a retried *Create account* whose first call reached
- * Organizations but not the registry); `state` and `except` narrow it to another request of the
- * tenant that succeeded (the one a refused duplicate stands behind).
+ * (`tessera-<tenant>`; tenant ids are never reused): a retried *Create account* whose first call
+ * reached Organizations but not the registry, however long ago that attempt was. A request that
+ * SUCCEEDED comes first (the tenant's account exists: adopt it), then one IN_PROGRESS (wait for it),
+ * then one that FAILED since the claim (an older failure belongs to an attempt already settled).
+ * `state` and `except` narrow it to another request of the tenant in that state (the one a refused
+ * duplicate stands behind).
  */
 export async function findClaimedRequest(
-  orgs: OrganizationsClient, record: TenantRecord, options: { state?: 'SUCCEEDED'; except?: string } = {},
+  orgs: OrganizationsClient, record: TenantRecord, options: { state?: 'SUCCEEDED' | 'IN_PROGRESS'; except?: string } = {},
 ): Promise<CreateAccountStatus | undefined> {
   const since = Date.parse(record.createAccountClaim?.at ?? record.createdAt) - 60_000;
   const states = options.state ? [options.state] : ['IN_PROGRESS' as const, 'SUCCEEDED' as const, 'FAILED' as const];
+  const found: CreateAccountStatus[] = [];
   for await (const page of paginateListCreateAccountStatus({ client: orgs }, { States: states })) {
-    const match = (page.CreateAccountStatuses ?? []).find((s) => s.AccountName === tenantAccountName(record.tenantId) && (s.RequestedTimestamp?.getTime() ?? 0) >= since
-      && (!options.state || s.State === options.state) && s.Id !== options.except);
+    found.push(...(page.CreateAccountStatuses ?? []).filter((s) => s.AccountName === tenantAccountName(record.tenantId) && s.Id !== options.except
+      && (!options.state || s.State === options.state)));
+  }
+  const newest = (a: CreateAccountStatus, b: CreateAccountStatus) => (b.RequestedTimestamp?.getTime() ?? 0) - (a.RequestedTimestamp?.getTime() ?? 0);
+  return found.filter((s) => s.State === 'SUCCEEDED').sort(newest)[0]
+    ?? found.filter((s) => s.State === 'IN_PROGRESS').sort(newest)[0]
+    ?? found.filter((s) => s.State === 'FAILED' && (s.RequestedTimestamp?.getTime() ?? 0) >= since).sort(newest)[0];
+}
+
+/**
+ * The tenant's account as ListAccounts shows it: the account named `tessera-<tenant>` with the
+ * tenant's admin email (what a CreateAccount of the tenant asked for). Finds an account whose
+ * request ListCreateAccountStatus no longer (or not yet) lists.
+ */
+export async function findTenantAccount(orgs: OrganizationsClient, record: TenantRecord): Promise<Account | undefined> {
+  for await (const page of paginateListAccounts({ client: orgs }, {})) {
+    const match = (page.Accounts ?? []).find((a) => a.Name === tenantAccountName(record.tenantId) && a.Email?.toLowerCase() === record.adminEmail.toLowerCase());
     if (match) return match;
   }
   return undefined;
+}
+
+/**
+ * What stands behind a request of the tenant that Organizations refused for its email
+ * (EMAIL_ALREADY_EXISTS: the tenant's own email): another request of the tenant that succeeded
+ * (its account) or is still in progress (wait for it), or the tenant's account found by name and
+ * email in ListAccounts. Undefined: the email belongs to someone else.
+ */
+export async function ownAccountBehind(orgs: OrganizationsClient, record: TenantRecord, refusedRequestId?: string): Promise<{ accountId: string; requestId?: string } | { inProgress: string } | undefined> {
+  const succeeded = await findClaimedRequest(orgs, record, { state: 'SUCCEEDED', except: refusedRequestId });
+  if (succeeded?.AccountId) return { accountId: succeeded.AccountId, requestId: succeeded.Id };
+  const running = await findClaimedRequest(orgs, record, { state: 'IN_PROGRESS', except: refusedRequestId });
+  if (running?.Id) return { inProgress: running.Id };
+  const account = await findTenantAccount(orgs, record);
+  return account?.Id ? { accountId: account.Id } : undefined;
 }
 
 /**
@@ -47,11 +85,18 @@ export async function resolvePendingAccount(orgs: OrganizationsClient, record: T
     status = (await orgs.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: record.createAccountRequestId }))).CreateAccountStatus;
   } else if (record.createAccountClaim) {
     status = await findClaimedRequest(orgs, record);
-    if (!status) return { state: 'CLAIMED' };
+    if (!status) {
+      // Not listed (yet, or any more): the account may exist all the same.
+      const account = await findTenantAccount(orgs, record);
+      return account?.Id ? { state: 'SUCCEEDED', accountId: account.Id } : { state: 'CLAIMED' };
+    }
   } else {
     return { state: 'NONE' };
   }
-  return { state: (status?.State ?? 'IN_PROGRESS') as PendingAccount['state'], requestId: status?.Id ?? record.createAccountRequestId, accountId: status?.AccountId, failureReason: status?.FailureReason };
+  return {
+    state: (status?.State ?? 'IN_PROGRESS') as PendingAccount['state'], requestId: status?.Id ?? record.createAccountRequestId, accountId: status?.AccountId, failureReason: status?.FailureReason,
+    ...(status?.RequestedTimestamp ? { requestedAt: status.RequestedTimestamp.toISOString() } : {}),
+  };
 }
 
 /** Attaches the quarantine SCP to `accountId` unless it is attached: nothing but Tessera's deployers may act in it. */

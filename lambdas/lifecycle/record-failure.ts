@@ -143,14 +143,15 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
       }
     }
   }
+  const notes: string[] = [];
   const changes: Partial<TenantRecord> = {
-    ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup) : {}),
+    ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
     ...(record.accountId ? await removeDeadDrStack(record, cleanup, leftBehind) : {}),
   };
 
   const liftedProtections = [...earlier, ...lifts];
   const lifted = liftedProtections.length ? { liftedProtections } : {};
-  const fullReason = leftBehind.length ? `${reason}; left behind: ${leftBehind.map(describeLeftBehind).join('; ')}` : reason;
+  const fullReason = [reason, ...(leftBehind.length ? [`left behind: ${leftBehind.map(describeLeftBehind).join('; ')}`] : []), ...notes].join('; ');
   const ended = await failOperation(record, lease, {
     step, reason: fullReason, details: { ...(leftBehind.length ? { leftBehind } : {}), ...lifted }, entry: { reason, ...lifted }, changes,
   });
@@ -168,9 +169,11 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
  * A failed onboarding whose CreateAccount request is still pending: if Organizations has finished
  * it meanwhile, the account is recorded and fenced with the quarantine SCP (offboarding then
  * retires it); a request that failed is cleared; one still in progress stays recorded, so the
- * retry, the offboarding or the next failure resolves it. Best effort: never hides the failure.
+ * retry, the offboarding or the next failure resolves it; a claim Organizations lists nothing for
+ * (a request too recent to list) stays too, and the failure's reason says an account request may be
+ * pending. Best effort: never hides the failure.
  */
-async function settlePendingAccount(record: TenantRecord, cleanup: string[]): Promise<Partial<TenantRecord>> {
+async function settlePendingAccount(record: TenantRecord, cleanup: string[], notes: string[]): Promise<Partial<TenantRecord>> {
   if (record.isolation !== 'account') return {};
   if (record.accountId) {
     // A failure after *Activate tenant* lifted the quarantine (the completing write failed): the account is fenced again.
@@ -191,7 +194,14 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[]): Pr
       cleanup.push(`account ${pending.accountId} (request ${pending.requestId}) was created meanwhile: recorded and quarantined`);
       return { accountId: pending.accountId, createAccountRequestId: undefined, createAccountClaim: undefined };
     }
-    if (pending.state === 'FAILED' || pending.state === 'CLAIMED') return { createAccountRequestId: undefined, createAccountClaim: undefined };
+    if (pending.state === 'FAILED') return { createAccountRequestId: undefined, createAccountClaim: undefined };
+    if (pending.state === 'CLAIMED') {
+      // A claim whose request Organizations does not list (yet): CreateAccount may have reached it.
+      // The claim stays, so the retry or the offboarding looks for the account again.
+      notes.push(`an account request may be pending: CreateAccount was claimed at ${record.createAccountClaim?.at} and Organizations lists no request or account for tessera-${record.tenantId} yet; `
+        + 'the claim is kept, so a retry adopts the account and DELETE retires it');
+      return {};
+    }
     if (pending.requestId) {
       cleanup.push(`account request ${pending.requestId} still in progress: kept in the record for the retry or the offboarding`);
       return { createAccountRequestId: pending.requestId };

@@ -9,7 +9,7 @@ import { requireTenant, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
 import { processClosureQueue } from './account-closure.js';
 import { ouIdByName } from './organization-lookup.js';
-import { resolvePendingAccount } from './pending-account.js';
+import { ownAccountBehind, resolvePendingAccount } from './pending-account.js';
 import type { LifecycleState } from './state.js';
 
 /**
@@ -17,20 +17,39 @@ import type { LifecycleState } from './state.js';
  * A tenant without an account id whose CreateAccount request is still recorded (an onboarding
  * that failed while Organizations was creating the account) has it resolved first: an account
  * created meanwhile is recorded and retired like any other; one still being created is waited for
- * (AccountCreationPending, retried by the state machine); a request that failed leaves nothing.
+ * (AccountCreationPending, retried by the state machine), as is a claim younger than CLAIM_SETTLE_MS
+ * that Organizations lists nothing for; a request that failed leaves nothing. An account found by
+ * name and email in ListAccounts (its request no longer listed) is retired too.
  */
+/**
+ * How long after a CreateAccount claim an account request that Organizations does not list (nor
+ * its account, in ListAccounts) is still waited for before the claim counts as never sent.
+ */
+export const CLAIM_SETTLE_MS = 15 * 60 * 1000;
+
 export const handler = lifecycleHandler('Retire account', async (state: LifecycleState) => {
   let record = await requireTenant(state.request.tenantId);
   if (record.isolation !== 'account') return { retired: false };
   const orgs = await organizationsClient();
   if (!record.accountId) {
-    const pending = await resolvePendingAccount(orgs, record);
+    let pending = await resolvePendingAccount(orgs, record);
+    if (pending.state === 'FAILED' && pending.failureReason === 'EMAIL_ALREADY_EXISTS') {
+      // Refused for the tenant's own email: its own account (an earlier request's) may stand behind it.
+      const own = await ownAccountBehind(orgs, record, pending.requestId);
+      if (own) pending = 'accountId' in own ? { state: 'SUCCEEDED', accountId: own.accountId, requestId: own.requestId } : { state: 'IN_PROGRESS', requestId: own.inProgress };
+    }
     if (pending.state === 'IN_PROGRESS') {
       throw new AccountCreationPendingError(`tenant ${record.tenantId}: Organizations is still creating its account (request ${pending.requestId}); retiring it once it exists`);
     }
+    const claimedAt = Date.parse(record.createAccountClaim?.at ?? '');
+    if (pending.state === 'CLAIMED' && Number.isFinite(claimedAt) && Date.now() - claimedAt < CLAIM_SETTLE_MS) {
+      // A claim whose request Organizations lists nothing for yet, nor an account: CreateAccount may
+      // have reached it moments ago. Waited for (retried), so no account is left standing unrecorded.
+      throw new AccountCreationPendingError(`tenant ${record.tenantId}: CreateAccount was claimed at ${record.createAccountClaim!.at} and Organizations lists no request or account for it yet; looking again`);
+    }
     if (pending.state !== 'SUCCEEDED' || !pending.accountId) {
       if (record.createAccountRequestId || record.createAccountClaim) await updateTenant(record.tenantId, { createAccountRequestId: undefined, createAccountClaim: undefined });
-      return { retired: false, accountRequest: pending.state };
+      return { retired: false, accountRequest: pending.state, ...(pending.requestId ? { requestId: pending.requestId } : {}) };
     }
     record = await updateTenant(record.tenantId, { accountId: pending.accountId, createAccountRequestId: undefined, createAccountClaim: undefined });
   }

@@ -8,6 +8,13 @@ export class InvalidRequestError extends Error {
 export class AccountCreationFailedError extends Error {
   override readonly name = 'AccountCreationFailed';
 }
+/**
+ * An account-creation wait ran past its bound (*Wait for account slot*, *Wait for account*): the
+ * message names the CreateAccount request and its state, or the tenants holding the slots.
+ */
+export class AccountWaitTimedOutError extends Error {
+  override readonly name = 'AccountWaitTimedOut';
+}
 export class StackFailedError extends Error {
   override readonly name = 'StackFailed';
 }
@@ -82,4 +89,4 @@ export const RETRYABLE_ERRORS = [
 ] as const;
 
 /** Errors no retry can fix: the execution records them and stops. */
-export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'SnapshotMissing', 'ChangeRefused'] as const;
+export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'AccountWaitTimedOut', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'SnapshotMissing', 'ChangeRefused'] as const;

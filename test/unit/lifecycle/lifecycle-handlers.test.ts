@@ -162,6 +162,30 @@ describe('Record failure', async () => {
     expect(out).toMatchObject({ status: 'OFFBOARDED', recorded: 'history' });
   });
 
+  it('keeps a CreateAccount claim Organizations lists nothing for (a request too recent to list), and says in the reason that an account request may be pending', async () => {
+    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, currentStep: 'Create account', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } }));
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    const out = await handler(failure({ error: { Error: 'Sandbox.Timedout', Cause: JSON.stringify({ errorMessage: 'Task timed out after 30.00 seconds' }) }, failedStep: 'Create account' }));
+    const record = records.get('acme')!;
+    expect(record).toMatchObject({ status: 'FAILED', createAccountClaim: { at: '2026-11-30T10:00:00.000Z' } });
+    expect(record.failure?.reason).toBe('Sandbox.Timedout: Task timed out after 30.00 seconds; an account request may be pending: CreateAccount was claimed at 2026-11-30T10:00:00.000Z '
+      + 'and Organizations lists no request or account for tessera-acme yet; the claim is kept, so a retry adopts the account and DELETE retires it');
+    expect(out.reason).toBe(record.failure?.reason);
+  });
+  it('records and fences the tenant\'s account that ListAccounts shows when its claimed request is not listed', async () => {
+    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, currentStep: 'Create account', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } }));
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '444444444444', Name: 'tessera-acme', Email: 'ADMIN@acme.example.com' }] });
+    orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
+    orgs.on(ListPoliciesCommand).resolves({ Policies: [{ Id: 'p-quarantine', Name: 'tessera-quarantine' }] });
+    orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
+    await handler(failure({ failedStep: 'Create account' }));
+    expect(records.get('acme')).toMatchObject({ status: 'FAILED', accountId: '444444444444' });
+    expect(records.get('acme')?.createAccountClaim).toBeUndefined();
+    expect(orgs.commandCalls(AttachPolicyCommand).map((c) => c.args[0].input)).toEqual([{ PolicyId: 'p-quarantine', TargetId: '444444444444' }]);
+  });
+
   it('records and fences an account Organizations finished creating while the onboarding failed', async () => {
     // GIVEN an onboarding failed at Check account while its CreateAccount request was still pending
     records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, vpcCidr: undefined, currentStep: 'Check account',
@@ -496,9 +520,32 @@ describe('offboarding steps', async () => {
     await expect(retire(state())).rejects.toMatchObject({ name: 'AccountCreationPending', message: expect.stringContaining('request car-1') });
     expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
     orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
-    await expect(retire(state())).resolves.toEqual({ retired: false, accountRequest: 'FAILED' });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '555555555555', Name: 'someone-else', Email: 'admin@acme.example.com' }] });
+    await expect(retire(state())).resolves.toEqual({ retired: false, accountRequest: 'FAILED', requestId: 'car-1' });
     expect(records.get('acme')?.createAccountRequestId).toBeUndefined();
     expect(controlMock.enqueueClosure).not.toHaveBeenCalled();
+  });
+
+  // Hostile lc (s12): a claim whose CreateAccount reached Organizations unlisted; DELETE ended OFFBOARDED with the account standing unrecorded.
+  it('retires the tenant\'s own account behind an EMAIL_ALREADY_EXISTS request (found by name and email), and waits for a fresh claim Organizations lists nothing for yet', async () => {
+    records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountRequestId: 'car-2' }));
+    organization();
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '444444444444', Name: 'tessera-acme', Email: 'admin@acme.example.com', State: 'ACTIVE' }] });
+    await expect(retire(state())).resolves.toMatchObject({ retired: true, accountId: '444444444444' });
+    expect(records.get('acme')).toMatchObject({ accountId: '444444444444' });
+    expect(controlMock.enqueueClosure).toHaveBeenCalledWith('444444444444', 'acme');
+
+    records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountClaim: { at: new Date().toISOString() } }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    await expect(retire(state())).rejects.toMatchObject({ name: 'AccountCreationPending', message: expect.stringMatching(/claimed at .* lists no request or account/) });
+    expect(records.get('acme')?.createAccountClaim).toBeDefined();
+    // an old claim with nothing behind it was never sent: forgotten
+    records.set('acme', offboarding({ isolation: 'account', accountId: undefined, createAccountClaim: { at: new Date(Date.now() - 3600_000).toISOString() } }));
+    await expect(retire(state())).resolves.toEqual({ retired: false, accountRequest: 'CLAIMED' });
+    expect(records.get('acme')?.createAccountClaim).toBeUndefined();
   });
 
   it('leaves a VPC tenant\'s shared workload account alone', async () => {

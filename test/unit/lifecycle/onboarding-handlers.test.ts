@@ -2,7 +2,7 @@ import { CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, Delet
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
-  AttachPolicyCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
+  AttachPolicyCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
   ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -30,6 +30,7 @@ const controlMock = vi.hoisted(() => ({
   claimCidr: vi.fn(async () => true),
   cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
   releaseCidr: vi.fn(async () => undefined),
+  slotHolders: vi.fn(async (): Promise<string[]> => []),
 }));
 
 const orgs = mockClient(OrganizationsClient);
@@ -161,12 +162,26 @@ describe('account slots', async () => {
   const acquire = (await import('../../../lambdas/lifecycle/acquire-account-slot.js')).handler;
   const release = (await import('../../../lambdas/lifecycle/release-account-slot.js')).handler;
   it('reports whether a slot under the cap was taken', async () => {
-    records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined }));
+    const waiting = leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined });
+    records.set('acme', { ...waiting, lease: { ...waiting.lease!, acquiredAt: new Date().toISOString() } });
     controlMock.acquireSlot.mockResolvedValueOnce(false);
     await expect(acquire(state())).resolves.toEqual({ acquired: false, cap: 5 });
     expect(controlMock.acquireSlot).toHaveBeenCalledWith('acme', 5);
     await expect(release(state())).resolves.toEqual({ released: true });
     expect(controlMock.releaseSlot).toHaveBeenCalledWith('acme');
+  });
+
+  // Hostile lc (s12): the wait for a slot had no limit (until the execution history's 25,000 events) and named no cause.
+  it('fails the onboarding after ACCOUNT_SLOT_WAIT_MS without a slot, naming the tenants holding the slots and their requests', async () => {
+    const { ACCOUNT_SLOT_WAIT_MS } = await import('../../../lambdas/lifecycle/acquire-account-slot.js');
+    const waiting = leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined });
+    records.set('acme', { ...waiting, lease: { ...waiting.lease!, acquiredAt: new Date(Date.now() - ACCOUNT_SLOT_WAIT_MS - 60_000).toISOString() } });
+    records.set('globex', tenant({ tenantId: 'globex', status: 'PROVISIONING', accountId: undefined, createAccountRequestId: 'car-stuck' }));
+    controlMock.acquireSlot.mockResolvedValueOnce(false);
+    controlMock.slotHolders.mockResolvedValueOnce(['globex', 'gone']);
+    await expect(acquire(state())).rejects.toMatchObject({
+      name: 'AccountWaitTimedOut', message: expect.stringMatching(/^tenant acme waited 48\d minutes \(limit 480\) for one of 5 account-creation slots; held by globex \(CreateAccount request car-stuck\), gone \(no tenant record\)$/),
+    });
   });
 });
 
@@ -222,9 +237,31 @@ describe('Create account / Check account', async () => {
     expect(records.get('acme')).toMatchObject({ createAccountRequestId: 'car-1', createAccountClaim: { at, executionArn: EXECUTION_ARN } });
   });
 
+  // Hostile lc (s12): the search looked back only 60 s before the claim, so a retry minutes later made a second CreateAccount (refused for the email) and orphaned the account.
+  it('finds the request of an earlier attempt however long before the claim it was made, and waits for it while IN_PROGRESS', async () => {
+    vending({ createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [
+      { Id: 'car-failed', AccountName: 'tessera-acme', State: 'FAILED', RequestedTimestamp: new Date('2026-11-29T00:00:00.000Z') },
+      { Id: 'car-1', AccountName: 'tessera-acme', State: 'IN_PROGRESS', RequestedTimestamp: new Date('2026-11-30T09:00:00.000Z') },
+    ] });
+    await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
+    expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(0);
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
+  });
+  it('adopts the tenant\'s account found by name and email in ListAccounts when no request of its claim is listed', async () => {
+    vending({ createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '555555555555', Name: 'tessera-acme', Email: 'other@acme.example.com' }, { Id: '444444444444', Name: 'tessera-acme', Email: 'admin@acme.example.com' }] });
+    await expect(create(state())).resolves.toEqual({ state: 'SUCCEEDED', accountId: '444444444444' });
+    expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(0);
+    expect(records.get('acme')).toMatchObject({ accountId: '444444444444' });
+    expect(records.get('acme')?.createAccountClaim).toBeUndefined();
+  });
+
   it('claims anew and asks once when Organizations has no request for an earlier claim (the call never reached it)', async () => {
     vending({ createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
     orgs.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'IN_PROGRESS' } });
     await expect(create(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
     expect(orgs.commandCalls(CreateAccountCommand)).toHaveLength(1);
@@ -267,6 +304,7 @@ describe('Create account / Check account', async () => {
       vending({ createAccountRequestId: 'car-1', createAccountClaim: { at: 't', executionArn: EXECUTION_ARN } });
       orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'FAILED', FailureReason: reason as 'EMAIL_ALREADY_EXISTS' } });
       orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] }); // no account of this tenant holds the email
+      orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '555555555555', Name: 'someone', Email: 'admin@acme.example.com' }] });
       await expect(check(state())).rejects.toMatchObject({
         name: 'AccountCreationFailed', message: `Organizations could not create the account for tenant acme (admin@acme.example.com): ${reason}`,
       });
@@ -288,10 +326,39 @@ describe('Create account / Check account', async () => {
     expect(records.get('acme')?.createAccountClaim).toBeUndefined();
   });
 
+  it('on EMAIL_ALREADY_EXISTS waits for the tenant\'s earlier request still IN_PROGRESS instead of failing', async () => {
+    vending({ createAccountRequestId: 'car-2', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    orgs.on(ListCreateAccountStatusCommand, { States: ['SUCCEEDED'] }).resolves({ CreateAccountStatuses: [] });
+    orgs.on(ListCreateAccountStatusCommand, { States: ['IN_PROGRESS'] }).resolves({ CreateAccountStatuses: [{ Id: 'car-1', AccountName: 'tessera-acme', State: 'IN_PROGRESS', RequestedTimestamp: new Date('2026-11-30T09:00:00Z') }] });
+    await expect(check(state())).resolves.toEqual({ state: 'IN_PROGRESS' });
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
+  });
+  it('on EMAIL_ALREADY_EXISTS adopts the tenant\'s account found by name and email in ListAccounts (its request no longer listed)', async () => {
+    vending({ createAccountRequestId: 'car-2', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '444444444444', Name: 'tessera-acme', Email: 'admin@acme.example.com' }] });
+    await expect(check(state())).resolves.toEqual({ state: 'SUCCEEDED', accountId: '444444444444' });
+    expect(records.get('acme')).toMatchObject({ accountId: '444444444444' });
+  });
+
+  // Hostile lc (s12): Wait for account polled a stuck request until the history limit, naming nothing.
+  it('fails when a request is still IN_PROGRESS ACCOUNT_REQUEST_WAIT_MS after it was made, naming the request and its state, and keeps it recorded', async () => {
+    const { ACCOUNT_REQUEST_WAIT_MS } = await import('../../../lambdas/lifecycle/check-account-status.js');
+    vending({ createAccountRequestId: 'car-1' });
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-1', State: 'IN_PROGRESS', RequestedTimestamp: new Date(Date.now() - ACCOUNT_REQUEST_WAIT_MS - 120_000) } });
+    await expect(check(state())).rejects.toMatchObject({
+      name: 'AccountWaitTimedOut', message: expect.stringMatching(/^CreateAccount request car-1 for tenant acme is still IN_PROGRESS 24\d minutes after it was made \(limit 240\)$/),
+    });
+    expect(records.get('acme')?.createAccountRequestId).toBe('car-1');
+  });
+
   it('never adopts the refused request itself as the tenant\'s own account', async () => {
     vending({ createAccountRequestId: 'car-2', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } });
     orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-2', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [{ Id: 'car-2', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '444444444444', RequestedTimestamp: new Date('2026-11-30T10:00:01Z') }] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
     await expect(check(state())).rejects.toMatchObject({ name: 'AccountCreationFailed' });
     expect(records.get('acme')?.accountId).toBeUndefined();
   });
