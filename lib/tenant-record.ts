@@ -520,6 +520,21 @@ export const TenantRecord = z.object({
     error: z.string().optional(),
     note: z.string().optional(),
   }).optional(),
+  /**
+   * Announcements owed on the bus, oldest first: written with the registry write that completes an
+   * operation (*Activate tenant*, *Finish change*, *Finish offboarding*) and removed once PutEvents
+   * took them, so one whose PutEvents failed is sent again by a retry of the step, by *Record
+   * failure*, or by `tessera tenants retry` (lambdas/lifecycle/announcements.ts).
+   */
+  owedAnnouncements: z.array(z.object({
+    detailType: z.string(),
+    detail: z.record(z.string(), z.unknown()),
+    /** The execution whose completion it announces. */
+    executionArn: z.string().optional(),
+    at: z.string(),
+    /** The latest PutEvents failure. */
+    error: z.string().optional(),
+  })).optional(),
   /** The latest change set refused for destroying a stateful resource (absent: none yet). */
   changeSetRefusal: ChangeSetRefusal.optional(),
   /** Destructive changes let through with `allowReplacement` (the latest 20), each with its reason. */

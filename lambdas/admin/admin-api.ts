@@ -8,6 +8,7 @@ import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
+import { sendOwed } from '../lifecycle/announcements.js';
 import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
@@ -298,6 +299,14 @@ const routes: Record<string, Route> = {
     const record = await tenantOr404(id!);
     if (record.lease && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, 'onboard');
     if (record.status === 'FAILED' || record.status === 'REQUESTED' || record.status === 'PROVISIONING') return retryOnboarding(record, corrections);
+    if (record.owedAnnouncements?.length && !record.lease && (record.status === 'ACTIVE' || record.status === 'SUSPENDED' || record.status === 'OFFBOARDED')) {
+      // An operation completed but its announcement failed (lambdas/lifecycle/announcements.ts): send it now.
+      try {
+        return json(200, { tenantId: record.tenantId, status: record.status, announced: await sendOwed(record) });
+      } catch (e) {
+        throw new ApiError(503, `tenant "${record.tenantId}": the owed announcement ${record.owedAnnouncements[0].detailType} could not be sent: ${(e as Error).name}: ${(e as Error).message}; it stays owed, retry later`, 'api_error', 'announcement_failed', 'owedAnnouncements');
+      }
+    }
     if (record.status === 'OFFBOARDING') {
       if (corrections.adminEmail || corrections.name) throw new ApiError(400, 'an offboarding is retried as it is; adminEmail and name apply to a failed onboarding only', 'invalid_request_error', 'invalid_request', corrections.adminEmail ? 'adminEmail' : 'name');
       return offboard(record);

@@ -1,10 +1,10 @@
 import { DetachPolicyCommand, ListPoliciesForTargetCommand } from '@aws-sdk/client-organizations';
 import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
-import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { getTenant, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { organizationsClient } from '../shared/sessions.js';
+import { owe, sendOwed } from './announcements.js';
 import { completeOperation } from './lease.js';
 import { fenceAccount } from './pending-account.js';
 import { QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
@@ -16,8 +16,8 @@ import type { LifecycleState } from './state.js';
  * 1. the record says ACTIVE (conditional: PROVISIONING, this execution holds the lease; the lease is kept);
  * 2. account mode: the quarantine SCP comes off the account — never before the record says ACTIVE,
  *    so a failure leaves an account that is fenced under a tenant that is not served;
- * 3. the history entry says SUCCEEDED and the lease is released, in one write;
- * 4. `Tenant Activated` on the bus.
+ * 3. the history entry says SUCCEEDED, the lease is released and `Tenant Activated` is owed, in one write;
+ * 4. `Tenant Activated` on the bus, then no longer owed (announcements.ts: a retry sends it if still owed).
  * Run twice for the same execution (Step Functions' at-least-once Tasks), the second finds step 1
  * done by its execution and goes on. When step 3 fails after step 2 lifted the quarantine (the
  * lease was ended meanwhile), the quarantine goes back on before the error is rethrown.
@@ -47,7 +47,9 @@ export const handler = lifecycleHandler('Activate tenant', async (state: Lifecyc
   }
   let active;
   try {
-    active = await completeOperation(record.tenantId, request);
+    active = await completeOperation(record.tenantId, request, owe(record, LIFECYCLE_EVENTS.activated, {
+      tenantId: record.tenantId, tier: record.tier, isolation: record.isolation, accountId: record.accountId, blueprintVersion: record.blueprintVersion, executionArn: state.executionArn,
+    }, state.executionArn));
   } catch (e) {
     // The operation did not complete (its lease was ended meanwhile: a duplicate invocation failed
     // and Record failure ran): the account gets its quarantine back unless this execution did
@@ -60,9 +62,7 @@ export const handler = lifecycleHandler('Activate tenant', async (state: Lifecyc
     }
     throw e;
   }
-  await emitLifecycleEvent(LIFECYCLE_EVENTS.activated, {
-    tenantId: active.tenantId, tier: active.tier, isolation: active.isolation, accountId: active.accountId, blueprintVersion: active.blueprintVersion, executionArn: state.executionArn,
-  });
+  await sendOwed(active);
   return { status: active.status };
 }, { trackStep: false }); // its first write names the step; a retry after step 3 must not need the lease
 

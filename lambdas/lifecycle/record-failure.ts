@@ -8,6 +8,7 @@ import { cloudFormationFor, executionRoleArn, stackName, type BlueprintKind } fr
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { describeStack } from './deploy-blueprint.js';
 import { describeLeftBehind, leftBehindFrom, stackEvents } from './stack-events.js';
+import { sendOwed } from './announcements.js';
 import { failOperation } from './lease.js';
 import { fenceAccount, resolvePendingAccount } from './pending-account.js';
 import { ownershipProblem } from './stack-ownership.js';
@@ -45,12 +46,16 @@ function reasonOf(error: FailureInput['error']): string {
  * An execution that failed without holding the tenant's lease. Refused before it took it (another
  * request's tenant, another operation running, a status its operation does not start from): the
  * record is not touched, the refusal goes on the bus. Failed after its last registry write had
- * released the lease (the announcement on the bus failed): its history entry is corrected to
- * FAILED — the registry never reports success for a failed execution — and nothing else changes.
+ * released the lease: an announcement it owes is sent again (announceOwed: the history stays
+ * SUCCEEDED, the operation took effect); otherwise its history entry is corrected to FAILED — the
+ * registry never reports success for a failed execution — and nothing else changes.
  */
 async function recordWithoutLease(input: FailureInput, record: TenantRecord | undefined, step: string, reason: string) {
   const tenantId = input.request.tenantId;
   const own = record?.executions.find((e) => e.executionArn === input.executionArn);
+  if (record && own?.status === 'SUCCEEDED' && record.owedAnnouncements?.some((a) => a.executionArn === input.executionArn)) {
+    return announceOwed(input, record, step, reason);
+  }
   if (record && own && own.status !== 'FAILED') {
     const at = new Date().toISOString();
     await updateTenant(tenantId, { executions: withExecution(record, { ...own, status: 'FAILED', endedAt: at, failedStep: step, reason }) }, { holder: null, expectUpdatedAt: record.updatedAt });
@@ -61,6 +66,28 @@ async function recordWithoutLease(input: FailureInput, record: TenantRecord | un
     tenantId, kind: input.kind, step, reason, requestId: input.request.requestId, executionArn: input.executionArn, refused: true, ...(record ? { status: record.status } : {}),
   });
   return { status: 'REFUSED' as const, step, reason };
+}
+
+/**
+ * An execution whose operation completed (history SUCCEEDED, lease released) but whose
+ * announcement failed after that write: the operation took effect, so the history stays SUCCEEDED.
+ * The owed announcement is sent again; if it still fails it stays owed on the record (sent by
+ * `tessera tenants retry`) and the history entry says which announcement failed and why.
+ */
+async function announceOwed(input: FailureInput, record: TenantRecord, step: string, reason: string) {
+  try {
+    const announced = await sendOwed(record);
+    return { status: record.status, step, announced, recorded: 'announced' as const };
+  } catch (e) {
+    const owed = record.owedAnnouncements!.filter((a) => a.executionArn === input.executionArn).map((a) => a.detailType).join(', ');
+    const note = `the ${input.kind} took effect; its announcement ${owed} was not sent (${reason}; again: ${(e as Error).name}: ${(e as Error).message}): `
+      + `owed on the record (owedAnnouncements), sent by tessera tenants retry ${record.tenantId}`;
+    const now = await getTenant(record.tenantId);
+    const entry = now?.executions.find((x) => x.executionArn === input.executionArn);
+    if (now && entry) await updateTenant(record.tenantId, { executions: withExecution(now, { ...entry, reason: note }) }, { holder: null, expectUpdatedAt: now.updatedAt }).catch(() => undefined);
+    logger.error('announcement owed after a completed operation', { tenantId: record.tenantId, executionArn: input.executionArn, error: e as Error });
+    return { status: record.status, step, reason: note, recorded: 'announcement-owed' as const };
+  }
 }
 
 /**

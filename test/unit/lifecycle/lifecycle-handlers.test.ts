@@ -162,6 +162,28 @@ describe('Record failure', async () => {
     expect(out).toMatchObject({ status: 'OFFBOARDED', recorded: 'history' });
   });
 
+  // Hostile lc (s12): a change that took effect was recorded FAILED and its announcement never sent.
+  const owedOffboarded = { detailType: 'Tenant Offboarded', detail: { tenantId: 'acme', executionArn: EXECUTION_ARN }, executionArn: EXECUTION_ARN, at: 't' };
+  it('sends an announcement the completed operation still owes, and keeps its history SUCCEEDED', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDED', executions: [own('SUCCEEDED', 'offboard')], owedAnnouncements: [owedOffboarded] }));
+    const out = await handler(failure({ kind: 'offboard', error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'EventBridge rejected "Tenant Offboarded"' }) }, failedStep: 'Finish offboarding' }));
+    expect(out).toMatchObject({ status: 'OFFBOARDED', recorded: 'announced', announced: ['Tenant Offboarded'] });
+    expect(eventTypes()).toEqual(['Tenant Offboarded']);
+    const after = records.get('acme')!;
+    expect(after.owedAnnouncements).toBeUndefined();
+    expect(after.executions).toEqual([expect.objectContaining({ status: 'SUCCEEDED' })]);
+  });
+  it('keeps an announcement that fails again owed, the history SUCCEEDED naming it, and announces no failure', async () => {
+    records.set('acme', tenant({ status: 'OFFBOARDED', executions: [own('SUCCEEDED', 'offboard')], owedAnnouncements: [owedOffboarded] }));
+    events.on(PutEventsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const out = await handler(failure({ kind: 'offboard', error: { Error: 'AccessDeniedException', Cause: JSON.stringify({ errorMessage: 'denied' }) }, failedStep: 'Finish offboarding' }));
+    expect(out).toMatchObject({ status: 'OFFBOARDED', recorded: 'announcement-owed' });
+    const after = records.get('acme')!;
+    expect(after.owedAnnouncements).toEqual([{ ...owedOffboarded, error: 'AccessDeniedException: denied' }]);
+    expect(after.executions).toEqual([expect.objectContaining({ status: 'SUCCEEDED', reason: expect.stringMatching(/^the offboard took effect; its announcement Tenant Offboarded was not sent .*tessera tenants retry acme$/) })]);
+    expect(eventTypes().filter((t) => t === 'Tenant Lifecycle Failed')).toEqual([]);
+  });
+
   it('keeps a CreateAccount claim Organizations lists nothing for (a request too recent to list), and says in the reason that an account request may be pending', async () => {
     records.set('acme', leased('onboard', { isolation: 'account', tier: 'enterprise', accountId: undefined, currentStep: 'Create account', createAccountClaim: { at: '2026-11-30T10:00:00.000Z', executionArn: EXECUTION_ARN } }));
     orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [] });

@@ -42,6 +42,7 @@ const ec2 = mockClient(EC2Client);
 const events = mockClient(EventBridgeClient);
 const sfn = mockClient(SFNClient);
 const eventTypes = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType);
+const eventDetails = () => events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!));
 
 beforeEach(() => {
   setLifecycleEnv();
@@ -597,12 +598,17 @@ describe('Activate tenant', async () => {
     expect(orgs.commandCalls(DetachPolicyCommand)).toHaveLength(1);
     expect(atDetach).toMatchObject({ status: 'ACTIVE', currentStep: 'Activate tenant', lease: { executionArn: EXECUTION_ARN } });
     expect(atDetach?.executions).toEqual([expect.objectContaining({ executionArn: EXECUTION_ARN, status: 'RUNNING' })]);
-    // two writes: ACTIVE (conditional on PROVISIONING), then the end of the operation (history SUCCEEDED, lease released)
+    // writes: ACTIVE (conditional on PROVISIONING), then the end of the operation (history SUCCEEDED, lease released, Tenant Activated owed), then the announcement no longer owed
     expect(registryMock.updateTenant.mock.calls.map((c) => c.slice(1))).toEqual([
       [{ status: 'ACTIVE', currentStep: 'Activate tenant' }, { expectStatus: ['PROVISIONING'] }],
-      [expect.objectContaining({ status: 'ACTIVE', lease: undefined, executions: [expect.objectContaining({ status: 'SUCCEEDED' })] }), { holder: EXECUTION_ARN }],
+      [expect.objectContaining({
+        status: 'ACTIVE', lease: undefined, executions: [expect.objectContaining({ status: 'SUCCEEDED' })],
+        owedAnnouncements: [expect.objectContaining({ detailType: 'Tenant Activated', executionArn: EXECUTION_ARN })],
+      }), { holder: EXECUTION_ARN }],
+      [{ owedAnnouncements: undefined }, { holder: null, expectUpdatedAt: expect.any(String) }],
     ]);
     expect(records.get('acme')?.lease).toBeUndefined();
+    expect(records.get('acme')?.owedAnnouncements).toBeUndefined();
   });
 
   it('leaves the quarantine SCP attached when the ACTIVE write fails', async () => {
@@ -664,15 +670,28 @@ describe('Activate tenant', async () => {
     expect(eventTypes()).toEqual([]);
   });
 
-  it('only announces on a retry after the operation ended (the lease already released)', async () => {
+  it('only announces on a retry after the operation ended (the lease already released): the owed announcement, then no longer owed', async () => {
     // GIVEN the first attempt wrote everything and the announcement failed
-    records.set('acme', tenant({ status: 'ACTIVE', isolation: 'account', accountId: '444444444444', executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, endedAt: 't', status: 'SUCCEEDED' }] }));
+    const owed = { detailType: 'Tenant Activated', detail: { tenantId: 'acme', executionArn: EXECUTION_ARN }, executionArn: EXECUTION_ARN, at: 't' };
+    records.set('acme', tenant({ status: 'ACTIVE', isolation: 'account', accountId: '444444444444', owedAnnouncements: [owed], executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: EXECUTION_ARN, startedAt: LEASED_AT, endedAt: 't', status: 'SUCCEEDED' }] }));
     orgs.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
     // WHEN / THEN
     await expect(handler(state())).resolves.toEqual({ status: 'ACTIVE' });
-    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(registryMock.updateTenant.mock.calls.map((c) => c[1])).toEqual([{ owedAnnouncements: undefined }]);
     expect(orgs.commandCalls(DetachPolicyCommand)).toHaveLength(0);
     expect(eventTypes()).toEqual(['Tenant Activated']);
+    expect(eventDetails()).toEqual([owed.detail]);
+    // a second retry finds nothing owed: sent once
+    await handler(state());
+    expect(eventTypes()).toEqual(['Tenant Activated']);
+  });
+
+  it('keeps Tenant Activated owed on the record when EventBridge rejects it', async () => {
+    records.set('acme', leased('onboard'));
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] });
+    await expect(handler(state())).rejects.toThrow(/EventBridge rejected "Tenant Activated": InternalFailure boom/);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', owedAnnouncements: [{ detailType: 'Tenant Activated', executionArn: EXECUTION_ARN, error: 'Error: EventBridge rejected "Tenant Activated": InternalFailure boom' }] });
+    expect(records.get('acme')?.lease).toBeUndefined();
   });
 
   it('fails when EventBridge rejects the event', async () => {

@@ -1,0 +1,57 @@
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { emitLifecycleEvent } from '../shared/events.js';
+import { logger } from '../shared/handler.js';
+import { getTenant, updateTenant } from '../shared/registry.js';
+
+export type OwedAnnouncement = NonNullable<TenantRecord['owedAnnouncements']>[number];
+
+/**
+ * The outbox of the steps that complete an operation (*Activate tenant*, *Finish change*, *Finish
+ * offboarding*): the announcement is written as owed with the registry write that completes the
+ * step (`owe`, passed to completeOperation), then sent and removed (`sendOwed`). An announcement
+ * whose PutEvents failed stays on the record: a retry of the step, *Record failure* or
+ * `tessera tenants retry` sends it again, so a change that took effect is never left unannounced.
+ */
+export function owe(record: TenantRecord, detailType: string, detail: Record<string, unknown>, executionArn?: string): Pick<TenantRecord, 'owedAnnouncements'> {
+  const earlier = (record.owedAnnouncements ?? []).filter((a) => !(a.executionArn === executionArn && a.detailType === detailType));
+  return { owedAnnouncements: [...earlier, { detailType, detail, ...(executionArn ? { executionArn } : {}), at: new Date().toISOString() }] };
+}
+
+const same = (a: OwedAnnouncement, b: OwedAnnouncement) => a.detailType === b.detailType && a.executionArn === b.executionArn && a.at === b.at;
+
+/** Writes the outbox after `sent` left it and `failed` (if any) failed with `error`: from a fresh read, conditional on it. */
+async function settle(tenantId: string, sent: OwedAnnouncement[], failed?: { item: OwedAnnouncement; error: string }): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const now = await getTenant(tenantId);
+    if (!now) return;
+    const left = (now.owedAnnouncements ?? []).filter((a) => !sent.some((s) => same(a, s))).map((a) => (failed && same(a, failed.item) ? { ...a, error: failed.error } : a));
+    try {
+      await updateTenant(tenantId, { owedAnnouncements: left.length ? left : undefined }, { holder: null, expectUpdatedAt: now.updatedAt });
+      return;
+    } catch (e) {
+      if ((e as Error).name !== 'TenantConflict' && (e as Error).name !== 'RegistryContention') throw e;
+    }
+  }
+}
+
+/**
+ * Sends the record's owed announcements, oldest first, and removes each one sent. A PutEvents
+ * failure is recorded on that announcement (`error`) and rethrown: it and the ones after it stay owed.
+ */
+export async function sendOwed(record: TenantRecord): Promise<string[]> {
+  const owed = record.owedAnnouncements ?? [];
+  const sent: OwedAnnouncement[] = [];
+  for (const item of owed) {
+    try {
+      await emitLifecycleEvent(item.detailType, item.detail);
+    } catch (e) {
+      const error = `${(e as Error).name}: ${(e as Error).message}`;
+      logger.error('announcement not sent; it stays owed on the tenant record', { tenantId: record.tenantId, detailType: item.detailType, error: e as Error });
+      await settle(record.tenantId, sent, { item, error }).catch((w) => logger.warn('could not record the owed announcement\'s failure', { error: w as Error }));
+      throw e;
+    }
+    sent.push(item);
+  }
+  if (sent.length) await settle(record.tenantId, sent).catch((w) => logger.warn('announcements sent but still listed as owed (sent again later)', { tenantId: record.tenantId, error: w as Error }));
+  return sent.map((s) => s.detailType);
+}

@@ -1,0 +1,112 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { configWithBusinessTier } from './support/business-tier.js';
+import { inject } from './support/faults.js';
+import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
+import { LocalPlatform } from './support/local-platform.js';
+
+/**
+ * Announcements owed after a completed operation (lambdas/lifecycle/announcements.ts): PutEvents
+ * failing after the registry write that completes a change or an offboarding (found by the hostile
+ * lc, s12: Tenant Changed was never sent, and the history said FAILED for a change that took effect).
+ */
+const config = configWithBusinessTier();
+let platform: LocalPlatform;
+let quotas: FakeServiceQuotas | undefined;
+const cleanups: Array<() => void> = [];
+beforeAll(async () => {
+  platform = await LocalPlatform.start(config);
+  quotas = fakeServiceQuotas({ 'L-F678F1CE': 100, 'L-A4707A72': 100, 'L-0263D0A3': 100, 'L-FE5A380F': 100 });
+  const { handler } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
+  platform.onStatusChange.push((detail) => handler({ detail } as never));
+});
+afterEach(() => {
+  cleanups.splice(0).forEach((undo) => undo());
+  platform.workflows.wrap = undefined;
+});
+afterAll(async () => {
+  await platform?.settle();
+  quotas?.remove();
+  await platform?.stop();
+});
+
+async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${platform.apiUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+const onboarding = (tenantId: string, tier: string, extra: Record<string, unknown> = {}) => ({
+  tenantId, name: `${tenantId} Inc.`, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001`, ...extra,
+});
+const settled = (executionArn: string) => platform.awaitExecution(executionArn);
+const events = async (tenantId: string) => (await platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId);
+async function onboarded(tenantId: string, tier: string): Promise<TenantRecord> {
+  const res = await api('POST', '/admin/tenants', onboarding(tenantId, tier));
+  expect(res.status).toBe(202);
+  expect((await settled(res.body.executionArn)).status).toBe('SUCCEEDED');
+  return (await getTenant(tenantId))!;
+}
+function failing(command: string, matches: (input: Record<string, any>) => boolean, name = 'AccessDeniedException', times = Infinity) {
+  let thrown = 0;
+  const removed = inject(`fail-${command}-${Math.random()}`, (next, context) => async (args) => {
+    if (context.commandName === command && thrown < times && matches(args.input)) {
+      thrown += 1;
+      throw Object.assign(new Error(`injected: ${command} refused`), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    }
+    return next(args);
+  });
+  cleanups.push(removed);
+  return { removed };
+}
+
+describe('owed announcements', () => {
+  it('a tier change whose Tenant Changed fails after its last write: the history says SUCCEEDED and names the owed announcement, no Tenant Lifecycle Failed, and tessera tenants retry sends Tenant Changed once', async () => {
+    await onboarded('umbrella', 'professional');
+    // GIVEN the bus refuses Tenant Changed for umbrella (Tenant Lifecycle Failed would still go out)
+    const outage = failing('PutEventsCommand', (input) => input.Entries?.[0]?.DetailType === 'Tenant Changed' && JSON.parse(input.Entries[0].Detail).tenantId === 'umbrella');
+    // WHEN it is moved to business
+    const change = await api('PATCH', '/admin/tenants/umbrella', { tier: 'business' });
+    expect(change.status).toBe(202);
+    await settled(change.body.executionArn);
+    // THEN the change stands, the history says SUCCEEDED with the announcement owed
+    const record = (await getTenant('umbrella'))!;
+    expect(record).toMatchObject({ tier: 'business', status: 'ACTIVE' });
+    expect(record.lease).toBeUndefined();
+    expect(record.executions.at(-1)).toMatchObject({ kind: 'change', status: 'SUCCEEDED', reason: expect.stringMatching(/change took effect; its announcement Tenant Changed was not sent.*injected/) });
+    expect(record.owedAnnouncements).toMatchObject([{ detailType: 'Tenant Changed', detail: { tier: 'business', previousTier: 'professional' } }]);
+    expect((await events('umbrella')).map((e) => e.detailType)).not.toContain('Tenant Lifecycle Failed');
+    // WHEN the bus is back and the operator runs the documented command
+    outage.removed();
+    const retry = await api('POST', '/admin/tenants/umbrella/retry', {});
+    expect(retry).toMatchObject({ status: 200, body: { announced: ['Tenant Changed'] } });
+    // THEN Tenant Changed went out exactly once, and nothing is owed any more
+    const changed = (await events('umbrella')).filter((e) => e.detailType === 'Tenant Changed');
+    expect(changed).toHaveLength(1);
+    expect(changed[0].detail).toMatchObject({ tier: 'business', previousTier: 'professional', executionArn: change.body.executionArn });
+    expect((await getTenant('umbrella'))!.owedAnnouncements).toBeUndefined();
+  });
+
+  it('a Tenant Changed refused once is sent by the step\'s own retry (Step Functions retries a throttled PutEvents): nothing stays owed', async () => {
+    await onboarded('soylent', 'professional');
+    failing('PutEventsCommand', (input) => input.Entries?.[0]?.DetailType === 'Tenant Changed' && JSON.parse(input.Entries[0].Detail).tenantId === 'soylent', 'ThrottlingException', 4);
+    const change = await api('PATCH', '/admin/tenants/soylent', { tier: 'business' });
+    expect((await settled(change.body.executionArn)).status).toBe('SUCCEEDED');
+    const record = (await getTenant('soylent'))!;
+    expect(record.owedAnnouncements).toBeUndefined();
+    expect((await events('soylent')).filter((e) => e.detailType === 'Tenant Changed')).toHaveLength(1);
+  });
+
+  it('an offboarding whose Tenant Offboarded fails after its last write: OFFBOARDED, the announcement owed, and tessera tenants retry sends it', async () => {
+    await onboarded('cyberdyne', 'starter');
+    const outage = failing('PutEventsCommand', (input) => input.Entries?.[0]?.DetailType === 'Tenant Offboarded' && JSON.parse(input.Entries[0].Detail).tenantId === 'cyberdyne');
+    const off = await api('DELETE', '/admin/tenants/cyberdyne');
+    await settled(off.body.executionArn);
+    const record = (await getTenant('cyberdyne'))!;
+    expect(record.status).toBe('OFFBOARDED');
+    expect(record.executions.at(-1)).toMatchObject({ kind: 'offboard', status: 'SUCCEEDED', reason: expect.stringMatching(/Tenant Offboarded was not sent/) });
+    expect(record.owedAnnouncements?.map((a) => a.detailType)).toEqual(['Tenant Offboarded']);
+    outage.removed();
+    expect(await api('POST', '/admin/tenants/cyberdyne/retry', {})).toMatchObject({ status: 200, body: { status: 'OFFBOARDED', announced: ['Tenant Offboarded'] } });
+    expect((await events('cyberdyne')).filter((e) => e.detailType === 'Tenant Offboarded')).toHaveLength(1);
+  });
+});
