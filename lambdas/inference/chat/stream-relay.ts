@@ -47,8 +47,9 @@ export class StreamRelay {
   }
 
   /**
-   * The stream's `created` (Unix seconds): the upstream's first chunk's, for the chunks the gateway
-   * adds (OpenAI's chunks of one completion all carry the same `created`). @default now, before any chunk
+   * The stream's `created` (Unix seconds), on every chunk relayed and every chunk the gateway adds
+   * (OpenAI's chunks of one completion all carry the same `created`): the upstream's first chunk's,
+   * or the time of the first chunk when it had none (or not a whole number). @default now, before any chunk
    */
   get created(): number {
     return this.firstCreated ?? Math.floor(Date.now() / 1000);
@@ -58,10 +59,12 @@ export class StreamRelay {
   relay(chunk: ChatCompletionChunk): ChatCompletionChunk | undefined {
     if (chunk.usage) this.usage = chunk.usage;
     if (typeof chunk.service_tier === 'string' && chunk.service_tier) this.serviceTier = chunk.service_tier;
-    if (this.firstCreated === undefined && Number.isInteger(chunk.created)) this.firstCreated = chunk.created;
+    // One `created` for the whole stream (a number, as ChatCompletionChunk requires): the upstream's first, or now when it
+    // sent none or not a whole number (llama.cpp stamps each chunk with its own time; some servers send none).
+    this.firstCreated ??= Number.isSafeInteger(chunk.created) && chunk.created >= 0 ? chunk.created : Math.floor(Date.now() / 1000);
     const choices = chunk.choices ?? [];
     if (choices.length === 0 && !(this.options.includeUsage && chunk.usage)) return undefined;
-    const out: ChatCompletionChunk = { ...chunk, id: this.options.id, model: this.options.model, choices: choices.map((c) => this.choice(c)) };
+    const out: ChatCompletionChunk = { ...chunk, id: this.options.id, created: this.firstCreated, model: this.options.model, choices: choices.map((c) => this.choice(c)) };
     if (!this.options.includeUsage) delete out.usage;
     // OpenAI's contract with include_usage: every chunk says `usage: null` but the usage chunk
     // (`choices: []`); an upstream that puts usage on every chunk (vLLM's continuous usage stats)

@@ -7,6 +7,20 @@ const usage = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7, prompt_
 const relay = (extra: Partial<ConstructorParameters<typeof StreamRelay>[0]> = {}) => new StreamRelay({ id: 'chatcmpl-gw', model: 'openai-compatible/default', includeUsage: false, redactAnswers: false, ...extra });
 
 describe('relaying an upstream stream to the caller', () => {
+  it('gives every chunk the stream\'s one created (the first chunk\'s; now when the upstream sent none or not a whole number)', () => {
+    const stamped = relay();
+    expect([100, 101, 102].map((created) => stamped.relay(chunk([{ index: 0, delta: { content: 'x' }, finish_reason: null }], { created }))!.created)).toEqual([100, 100, 100]);
+    expect(stamped.created).toBe(100);
+    for (const created of [undefined, '100', -1, 1.5]) {
+      const r = relay();
+      const before = Math.floor(Date.now() / 1000);
+      const out = [r.relay(chunk([{ index: 0, delta: { content: 'x' }, finish_reason: null }], { created }))!, r.relay(chunk([{ index: 0, delta: {}, finish_reason: 'stop' }], { created: 7 }))!];
+      expect(typeof out[0].created).toBe('number');
+      expect(out[0].created).toBeGreaterThanOrEqual(before);
+      expect(out[1].created).toBe(out[0].created);
+    }
+  });
+
   it('puts the gateway\'s id and model on each chunk and keeps everything else', () => {
     const up = chunk([{ index: 0, delta: { role: 'assistant', tool_calls: [{ index: 1, id: 'call_2', type: 'function', function: { name: 'f', arguments: '{"a"' } }] }, finish_reason: null, logprobs: { content: [] } }], { system_fingerprint: 'fp_1' });
     expect(relay().relay(up)).toEqual({ ...up, id: 'chatcmpl-gw', model: 'openai-compatible/default' });
