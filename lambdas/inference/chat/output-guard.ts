@@ -68,6 +68,10 @@ export class StreamOutputGuard {
   /** Queues a relayed chunk and checks a window when one is full; false once the answer is blocked. */
   async push(chunk: ChatCompletionChunk): Promise<boolean> {
     if (this.blocked !== undefined) return false;
+    // A window also ends where a choice's held text is followed by a tool call: its text, masked or
+    // not, then goes out before the call, never moved past it (showInQueue puts a masked window in
+    // the window's first chunk).
+    if ((chunk.choices ?? []).some((c) => c.delta?.tool_calls?.length && this.pending.has(c.index)) && !(await this.release())) return false;
     this.queue.push(chunk);
     let full = false;
     for (const c of chunk.choices ?? []) {

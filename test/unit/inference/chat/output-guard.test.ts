@@ -94,6 +94,19 @@ describe('StreamOutputGuard', () => {
       expect(sent.at(-1)!.choices[0]).toMatchObject({ index: 1, delta: { content: ' end' }, finish_reason: 'stop' });
     });
 
+    it('ends a window where a tool call follows a choice\'s text: the masked text stays before the call, the text after it after it', async () => {
+      const { guard, sent, checks } = masking();
+      const call = (id: string): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id, type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: null, logprobs: null }] });
+      await guard.push(chunk('Before, mail ', null, 0, true));
+      await guard.push(chunk('secret.', null, 0));
+      await guard.push(call('call_1'));
+      await guard.push(chunk(' After, mail secret.', null, 0));
+      await guard.push(chunk(undefined, 'tool_calls', 0));
+      expect(await guard.end()).toBe(true);
+      expect(checks).toEqual([['Before, mail secret.'], ['Before, mail {S}. After, mail secret.']]);
+      expect(sent.map((c) => c.choices[0].delta.tool_calls ? 'call' : c.choices[0].delta.content ?? c.choices[0].finish_reason)).toEqual(['Before, mail {S}.', '', 'call', ' After, mail {S}.', 'tool_calls']);
+    });
+
     it('blocks (fail closed) when the masked text no longer starts with the context already shown', async () => {
       const { guard, sent } = masking();
       await guard.push(chunk(`${'x'.repeat(GUARD_WINDOW_CHARS - 3)}sec`, null, 0, true));
