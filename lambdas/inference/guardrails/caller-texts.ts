@@ -103,7 +103,7 @@ class Visitor {
         // A text file is text the model reads: screened and redacted as a text part is, then encoded as it came.
         const file = textFileData(part.file.file_data, part.file.filename);
         if (file) {
-          const text = this.text(file.text, `${path}[${j}].file.file_data`, screen);
+          const text = file.json ? this.json(file.text, `${path}[${j}].file.file_data`, screen) : this.text(file.text, `${path}[${j}].file.file_data`, screen);
           if (text !== file.text) next = { ...part, file: { ...part.file, file_data: file.encode(text) } };
         }
       } // image_url, input_audio, files that are not text (PDF, Word, Excel): not read

@@ -141,6 +141,26 @@ describe('applyInputGuardrails: text files', () => {
     expect(fileOf(bare.messages).file_data).toBe(b64('name,email\njane,[EMAIL]\n'));
   });
 
+  it('reads text files in the other forms they come in, and writes each back in its own form', () => {
+    const cases: Array<[{ file_data: string; filename?: string }, string]> = [
+      [{ filename: 'notes.txt', file_data: `data:application/octet-stream;base64,${b64('mail jane.doe@example.com')}` }, `data:application/octet-stream;base64,${b64('mail [EMAIL]')}`],
+      [{ filename: 'notes.txt', file_data: `data:;base64,${b64('mail jane.doe@example.com')}` }, `data:;base64,${b64('mail [EMAIL]')}`],
+      [{ filename: 'n.txt', file_data: `data:text/plain,${encodeURIComponent('mail jane.doe@example.com')}` }, `data:text/plain,${encodeURIComponent('mail [EMAIL]')}`],
+      [{ filename: 'job.py', file_data: b64('# mail jane.doe@example.com') }, b64('# mail [EMAIL]')],
+      [{ filename: 'w.txt', file_data: `data:text/plain;base64,${Buffer.from('\ufeffmail jane.doe@example.com', 'utf16le').toString('base64')}` }, `data:text/plain;base64,${Buffer.from('\ufeffmail [EMAIL]', 'utf16le').toString('base64')}`],
+      [{ filename: 'w.txt', file_data: Buffer.from('mail jane.doe@example.com', 'utf16le').toString('base64') }, Buffer.from('mail [EMAIL]', 'utf16le').toString('base64')],
+      [{ filename: 'u.txt', file_data: b64('\ufeffmail jane.doe@example.com') }, b64('\ufeffmail [EMAIL]')],
+      [{ filename: 'crm.json', file_data: `data:application/json;base64,${b64('{"card": 4111111111111111, "mail": "jane.doe@example.com"}')}` }, `data:application/json;base64,${b64('{"card": "[CREDIT_CARD]", "mail": "[EMAIL]"}')}`],
+    ];
+    for (const [file, expected] of cases) {
+      const out = applyInputGuardrails(userFile(file), REDACT);
+      expect(fileOf(out.messages).file_data, file.filename).toBe(expected);
+    }
+    const json = JSON.parse(Buffer.from(fileOf(applyInputGuardrails(userFile(cases.at(-1)![0]), REDACT).messages).file_data.split(',')[1], 'base64').toString());
+    expect(json).toEqual({ card: '[CREDIT_CARD]', mail: '[EMAIL]' }); // still JSON
+    expect(paramOf(() => applyInputGuardrails(userFile({ filename: 'w.txt', file_data: Buffer.from(`\ufeff${INJECTION}`, 'utf16le').toString('base64') }), SCREEN))).toBe('messages[0].content[0].file.file_data');
+  });
+
   it('leaves files it cannot read as text as they are: a PDF, bytes that are not UTF-8, bare base64 without a text extension', () => {
     for (const file of [
       { filename: 'a.pdf', file_data: `data:application/pdf;base64,${b64('%PDF-1.7 jane.doe@example.com')}` },
