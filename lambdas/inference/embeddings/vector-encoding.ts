@@ -35,12 +35,13 @@ export function encodeVector(vector: number[] | string, format: 'float' | 'base6
 
 /**
  * The number of values in an upstream's vector: the array's length, or the float32 count of a
- * base64 string (its decoded bytes ÷ 4, without decoding). Undefined for anything else (encodeVector
- * refuses it later).
+ * base64 string (its decoded bytes ÷ 4, without decoding). Undefined for anything else: not an
+ * array or a string, or base64 whose bytes are not a whole number of float32 values.
  */
 export function vectorLength(vector: number[] | string): number | undefined {
   if (Array.isArray(vector)) return vector.length;
   if (typeof vector !== 'string') return undefined;
   const padding = vector.endsWith('==') ? 2 : vector.endsWith('=') ? 1 : 0;
-  return Math.floor((Math.floor((vector.length * 3) / 4) - padding) / 4);
+  const bytes = Math.floor((vector.length * 3) / 4) - padding;
+  return bytes % 4 === 0 ? bytes / 4 : undefined;
 }

@@ -89,12 +89,14 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
  * fixed-width vector index far from the cause, so its answer is a 502, not passed on. The gateway
  * does not shorten vectors itself: truncating is right only for models trained for it (OpenAI's
  * text-embedding-3 are), not for the catalog's others.
- * @throws GatewayError 502 `upstream_invalid_answer` naming the lengths
+ * @throws GatewayError 502 `upstream_invalid_answer` naming the lengths, or the vector that is not one
  */
 function checkDimensions(vectors: Array<number[] | string>, dimensions: number | undefined | null, model: string): void {
   const lengths = vectors.map(vectorLength);
+  const unreadable = lengths.indexOf(undefined);
+  if (unreadable >= 0) throw upstream(`${model} answered an embedding that is neither an array of numbers nor base64 of float32 values (data[${unreadable}])`, 'upstream_invalid_answer');
   const want = dimensions ?? lengths[0];
-  const bad = lengths.findIndex((n) => n !== undefined && n !== want);
+  const bad = lengths.findIndex((n) => n !== want);
   if (bad < 0) return;
   throw upstream(dimensions != null
     ? `${model} answered an embedding of ${lengths[bad]} dimensions for dimensions: ${dimensions} (data[${bad}]); the upstream does not honour dimensions: leave it out`

@@ -72,7 +72,8 @@ export function checkRequestFields(body: ResponsesRequestBody): void {
  */
 export function checkIncludeQuery(query: Record<string, string | undefined>): void {
   for (const [key, value] of Object.entries(query)) {
-    if (!/^include(\[\d*\])?$/.test(key) || value === undefined || HONOURED_INCLUDES.includes(value)) continue;
+    // An empty value (`?include=`, `?include[]=`) asks for nothing, as no include does.
+    if (!/^include(\[\d*\])?$/.test(key) || value === undefined || value === '' || HONOURED_INCLUDES.includes(value)) continue;
     throw invalid(`include '${value.slice(0, 100)}' cannot be honoured: it names output of OpenAI's hosted tools or encrypted reasoning, which chat-completions upstreams do not produce; this gateway honours ${HONOURED_INCLUDES.join(', ')}`, 'include', 'unsupported_parameter');
   }
 }

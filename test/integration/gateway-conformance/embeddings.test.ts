@@ -186,6 +186,12 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
     suite.env.upstream.script({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: [1, 2, 3, 4] }, { object: 'embedding', index: 1, embedding: [1, 2, 3] }], usage: { prompt_tokens: 2, total_tokens: 2 } } });
     const ragged = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: ['alpha', 'beta'], encoding_format: 'float' });
     expect(ragged.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: expect.stringMatching(/different lengths \(4 and 3, data\[1\]\)/) } });
+    // base64 that is not whole float32 values (10 bytes), asked as base64 too; a null vector
+    for (const embedding of [Buffer.alloc(10).toString('base64'), null]) {
+      suite.env.upstream.script({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding }], usage: { prompt_tokens: 2, total_tokens: 2 } } });
+      const bad = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: 'alpha', encoding_format: 'base64' });
+      expect(bad.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: expect.stringMatching(/neither an array of numbers nor base64 of float32 values \(data\[0\]\)/) } });
+    }
   });
 
   it.each(CLIENTS)('an upstream that honours base64 is relayed as it is, and decoded by the client (%s client)', async (client) => {

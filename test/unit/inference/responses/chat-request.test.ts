@@ -117,6 +117,7 @@ describe('fields the gateway refuses, each named', () => {
   it('GET include values are checked as create\'s: one the gateway does not honour is a 400 naming include, with the honoured values (hostile fxresp item 7)', () => {
     expect(() => checkIncludeQuery({ 'include[]': 'message.output_text.logprobs', stream: 'false' })).not.toThrow();
     expect(() => checkIncludeQuery({})).not.toThrow();
+    expect(() => checkIncludeQuery({ include: '', 'include[]': '' })).not.toThrow(); // an empty value asks for nothing
     for (const key of ['include', 'include[]', 'include[0]']) {
       expect(thrown(() => checkIncludeQuery({ [key]: 'bogus' }))).toMatchObject({ status: 400, param: 'include', code: 'unsupported_parameter', message: expect.stringContaining('message.output_text.logprobs, message.input_image.image_url') });
     }
