@@ -1,9 +1,8 @@
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { ENV, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
 import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
-import { lifecycleHandler } from '../shared/handler.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { logger } from '../shared/handler.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, RegistryContentionError, requireTenant, updateTenant, withExecution } from '../shared/registry.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { acquireLease, OperationSkippedError } from './lease.js';

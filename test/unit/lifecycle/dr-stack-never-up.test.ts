@@ -65,7 +65,7 @@ describe('Record failure: a DR stack that never came up', () => {
 describe('Deploy DR blueprint: a recorded DR stack in another region', () => {
   it('an onboarding re-run after the tier\'s DR region changed in config is refused before any stack operation, naming both regions and the stack (a second DR stack would be left out of the registry and of offboarding)', async () => {
     records.set('acme', leased('onboard', {
-      tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', status: 'ONBOARDING',
+      tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', status: 'PROVISIONING',
       disasterRecovery: { region: 'eu-west-1', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: '2026-12-02T00:00:00.000Z' },
     }));
     const thrown = await deploy({ ...state('acme'), blueprint: 'dr' } as never, {} as never).then(() => undefined, (e: Error) => e);
