@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/config-with.js';
 import { LocalPlatform } from './support/local-platform.js';
+import { adminCall } from './support/admin-calls.js';
 
 /**
  * PATCH /admin/tenants/{id} with an Idempotency-Key, end to end (the admin API, the registry on
@@ -18,10 +19,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${platform.apiUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
-}
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
 
 describe('PATCH with an Idempotency-Key', () => {
   it('the same key at once: one change, the other request answered with it; after it ended, the same key with another body is refused and the same body answers with its result', async () => {

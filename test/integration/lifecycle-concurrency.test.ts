@@ -13,6 +13,7 @@ import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
 import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
 import { LocalPlatform } from './support/local-platform.js';
+import { adminCall, onboardingRequest, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
 
 /**
  * The lifecycle under conflicting requests, replays and faults (issue 10), through the admin API
@@ -30,7 +31,7 @@ const cleanups: Array<() => void> = [];
 beforeAll(async () => {
   platform = await LocalPlatform.start(config);
   // The shared workload account of a platform team that raised its VPC quotas (this file onboards a dozen VPC tenants).
-  quotas = fakeServiceQuotas({ 'L-F678F1CE': 100, 'L-A4707A72': 100, 'L-0263D0A3': 100, 'L-FE5A380F': 100 });
+  quotas = fakeServiceQuotas(RAISED_VPC_QUOTAS);
   const { handler } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
   platform.onStatusChange.push((detail) => handler({ detail } as never));
 });
@@ -63,14 +64,9 @@ const tenantOf = (input: string) => {
 };
 
 /** The admin API as a client sees it (LocalPlatform serves the real handler on loopback). */
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${platform.apiUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
-}
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
 
-const onboarding = (tenantId: string, tier: string, extra: Record<string, unknown> = {}) => ({
-  tenantId, name: `${tenantId} Inc.`, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001`, ...extra,
-});
+const onboarding = onboardingRequest;
 
 /** Waits until `check` holds for the tenant's record (the workflows run in this process). */
 async function until(tenantId: string, check: (r: TenantRecord | undefined) => boolean, what: string): Promise<TenantRecord> {

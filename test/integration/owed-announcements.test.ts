@@ -5,6 +5,7 @@ import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
 import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
 import { LocalPlatform } from './support/local-platform.js';
+import { adminCall, onboardingRequest, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
 
 /**
  * Announcements owed after a completed operation (lambdas/lifecycle/announcements.ts): PutEvents
@@ -17,7 +18,7 @@ let quotas: FakeServiceQuotas | undefined;
 const cleanups: Array<() => void> = [];
 beforeAll(async () => {
   platform = await LocalPlatform.start(config);
-  quotas = fakeServiceQuotas({ 'L-F678F1CE': 100, 'L-A4707A72': 100, 'L-0263D0A3': 100, 'L-FE5A380F': 100 });
+  quotas = fakeServiceQuotas(RAISED_VPC_QUOTAS);
   const { handler } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
   platform.onStatusChange.push((detail) => handler({ detail } as never));
 });
@@ -31,13 +32,8 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${platform.apiUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
-}
-const onboarding = (tenantId: string, tier: string, extra: Record<string, unknown> = {}) => ({
-  tenantId, name: `${tenantId} Inc.`, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001`, ...extra,
-});
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
+const onboarding = onboardingRequest;
 const settled = (executionArn: string) => platform.awaitExecution(executionArn);
 const events = async (tenantId: string) => (await platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId);
 async function onboarded(tenantId: string, tier: string): Promise<TenantRecord> {

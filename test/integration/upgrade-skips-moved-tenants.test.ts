@@ -6,6 +6,7 @@ import { configWithBusinessTier } from './support/business-tier.js';
 import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
 import { LocalPlatform } from './support/local-platform.js';
 import type { Definition } from './support/workflow-runner.js';
+import { adminCall, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
 
 /**
  * A rolling upgrade against changes made after it listed its tenants (found by the hostile lc, s12).
@@ -24,7 +25,7 @@ let quotas: FakeServiceQuotas | undefined;
 let item: Definition;
 beforeAll(async () => {
   platform = await LocalPlatform.start(config);
-  quotas = fakeServiceQuotas({ 'L-F678F1CE': 100, 'L-A4707A72': 100, 'L-0263D0A3': 100, 'L-FE5A380F': 100 });
+  quotas = fakeServiceQuotas(RAISED_VPC_QUOTAS);
   const { ProcessorConfig: _c, ...processor } = (platform.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
   item = processor;
 });
@@ -34,10 +35,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${platform.apiUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
-}
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
 const settled = (executionArn: string) => platform.awaitExecution(executionArn);
 async function onboarded(tenantId: string, tier: string): Promise<TenantRecord> {
   const res = await api('POST', '/admin/tenants', { tenantId, name: `${tenantId} Inc.`, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
