@@ -13,7 +13,9 @@ type Emit = (event: ResponseStreamEvent) => void | Promise<void>;
 type Part = ResponseOutputText | ResponseOutputRefusal;
 
 interface OpenMessage { kind: 'message'; index: number; item: ResponseOutputMessage; part?: Part }
-interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall }
+interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall; done?: boolean }
+/** An output item's events not sent yet (it waits behind the item streaming) and whether it is done. */
+interface Slot { held: Array<Record<string, unknown>>; done: boolean }
 
 /**
  * Chat chunks (already relayed: the gateway's finish reasons, redacted text) as the Responses
@@ -24,12 +26,17 @@ interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall
  * `annotationOf`; an exact repeat once) go on the text part, each with
  * `response.output_text.annotation.added`; each tool call (the chunk's `tool_calls[k]`, by its
  * index) opens a `function_call` item (`response.function_call_arguments.delta`…).
- * One item is streamed at a time, as OpenAI streams them: the open item is closed (its `.done`
- * events and `response.output_item.done`) before the next `response.output_item.added`, when a
- * new call starts or text resumes after a call. Chat upstreams stream parallel calls one after
- * the other; a fragment of a call that comes after the next one started (none seen) is added to
- * its arguments, so the final Response has them whole, but no event carries it.
- * `finish` closes the open part and item (`…text.done`, `…content_part.done`,
+ * One item is streamed at a time, as OpenAI streams them: an item's `.done` events and
+ * `response.output_item.done` come before the next item's `response.output_item.added`, and every
+ * done event carries the item whole, as `response.completed` has it. A message is done when a call
+ * starts (text after it is a new message). A call is done only when the choice finishes: a chat
+ * upstream may send a fragment of a call after the next call started (interleaved arguments) or
+ * after text resumed, so no earlier point is sure. The first item streams live; an item started
+ * while a call streams (the next parallel call, or text after a call) is held, its events kept in
+ * order, and sent when the items before it are done: at the finish for items after a call (so
+ * calls after the first, and text after a call, come in one burst at the end; their events and
+ * order are unchanged).
+ * `finish` closes the open items (`…text.done`, `…content_part.done`,
  * `…function_call_arguments.done`, `response.output_item.done`) and ends with `response.completed`
  * (or `response.incomplete` for finish reasons length and content_filter); `fail` closes them as
  * incomplete and ends with `response.failed` and OpenAI's `error` event. Only the first choice is
@@ -38,10 +45,13 @@ interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall
 export class ResponseEventStream {
   private seq = 0;
   private readonly output: Array<ResponseOutputMessage | ResponseFunctionToolCall> = [];
+  /** By output index: the item's held events and whether it is done. */
+  private readonly slots: Slot[] = [];
+  /** The output index of the item whose events are sent as they come (the items before it are done). */
+  private live = 0;
   private message: OpenMessage | undefined;
-  /** Every call of the answer by its key (callKey); `call` is the one open (streaming), if any. */
+  /** Every call of the answer by its key (callKey); all stay open until the choice finishes. */
   private readonly calls = new Map<number | string, OpenCall>();
-  private call: OpenCall | undefined;
   /** The last tool call that came without an `index`. */
   private lastUnindexed: string | undefined;
   private finishReason: FinishReason | null = null;
@@ -50,6 +60,30 @@ export class ResponseEventStream {
 
   private send(event: Record<string, unknown>): void | Promise<void> {
     return this.emit({ ...event, sequence_number: this.seq++ } as unknown as ResponseStreamEvent);
+  }
+
+  /** A new output item at the next index: its events go out live when every item before it is done, else are held. */
+  private addItem(item: ResponseOutputMessage | ResponseFunctionToolCall): number {
+    this.output.push(item);
+    this.slots.push({ held: [], done: false });
+    return this.output.length - 1;
+  }
+
+  /** An event of the item at `index`: sent if it is the live item, else held until it is. */
+  private async post(index: number, event: Record<string, unknown>): Promise<void> {
+    if (index === this.live) await this.send(event);
+    else this.slots[index].held.push(event);
+  }
+
+  /** The item at `index` is done (its done events posted): the next items' held events go out until one not done. */
+  private async done(index: number): Promise<void> {
+    this.slots[index].done = true;
+    while (this.live < this.slots.length) {
+      const slot = this.slots[this.live];
+      for (const event of slot.held.splice(0)) await this.send(event);
+      if (!slot.done) return;
+      this.live++;
+    }
   }
 
   /**
@@ -81,7 +115,7 @@ export class ResponseEventStream {
       (part as ResponseOutputText).text += text;
       const logprobs = logprobsOf(choice.logprobs?.content);
       if (logprobs?.length) (part as ResponseOutputText).logprobs = [...((part as ResponseOutputText).logprobs ?? []), ...logprobs];
-      await this.send({ type: 'response.output_text.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: text, logprobs: logprobs ?? [] });
+      await this.post(this.message!.index, { type: 'response.output_text.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: text, logprobs: logprobs ?? [] });
     }
     const annotations = annotationsOf((d as { annotations?: unknown }).annotations);
     if (annotations.length) {
@@ -94,32 +128,29 @@ export class ResponseEventStream {
         if (seen.has(key)) continue;
         seen.add(key);
         part.annotations.push(annotation);
-        await this.send({ type: 'response.output_text.annotation.added', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, annotation_index: part.annotations.length - 1, annotation });
+        await this.post(this.message!.index, { type: 'response.output_text.annotation.added', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, annotation_index: part.annotations.length - 1, annotation });
       }
     }
     if (typeof d.refusal === 'string' && d.refusal) {
       const part = (await this.openPart('refusal')) as ResponseOutputRefusal;
       part.refusal += d.refusal;
-      await this.send({ type: 'response.refusal.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: d.refusal });
+      await this.post(this.message!.index, { type: 'response.refusal.delta', item_id: this.message!.item.id, output_index: this.message!.index, content_index: this.message!.item.content.length - 1, delta: d.refusal });
     }
     for (const t of d.tool_calls ?? []) {
       const key = this.callKey(t);
       let call = this.calls.get(key);
       if (!call) {
         await this.closeMessage('completed');
-        await this.closeCall('completed');
         const item: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', status: 'in_progress', call_id: t.id ?? newId('fc'), name: t.function?.name ?? '', arguments: '' };
-        call = { kind: 'call', index: this.output.length, item };
-        this.output.push(item);
+        call = { kind: 'call', index: this.addItem(item), item };
         this.calls.set(key, call);
-        this.call = call;
-        await this.send({ type: 'response.output_item.added', output_index: call.index, item: { ...item } });
+        await this.post(call.index, { type: 'response.output_item.added', output_index: call.index, item: { ...item } });
       } else if (t.function?.name && !call.item.name) call.item.name = t.function.name;
       const args = t.function?.arguments;
       if (args) {
         call.item.arguments += args;
-        // A fragment of a call already closed (another started since): kept in the Response, not streamed.
-        if (call === this.call) await this.send({ type: 'response.function_call_arguments.delta', item_id: call.item.id, output_index: call.index, delta: args });
+        // Live, or held behind the call streaming (a fragment of an earlier call may still come: interleaved).
+        await this.post(call.index, { type: 'response.function_call_arguments.delta', item_id: call.item.id, output_index: call.index, delta: args });
       }
     }
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
@@ -133,8 +164,7 @@ export class ResponseEventStream {
   async finish(usage: CompletionUsage, keep: (response: Response) => Promise<Response> = async (x) => x, serviceTier?: string | null): Promise<Response> {
     const status = statusOf(this.finishReason);
     const itemStatus = status.status === 'completed' ? 'completed' : 'incomplete';
-    await this.closeMessage(itemStatus);
-    await this.closeCall(itemStatus);
+    await this.closeAll(itemStatus);
     const response = await keep({
       ...this.snapshot(), ...status, usage: usageOfChat(usage),
       ...(status.status === 'completed' ? { completed_at: Math.floor(Date.now() / 1000) } : {}),
@@ -151,8 +181,7 @@ export class ResponseEventStream {
    * responses retrievable, so it keeps none rather than invent a stored state.
    */
   async fail(error: GatewayError, usage?: CompletionUsage): Promise<void> {
-    await this.closeMessage('incomplete');
-    await this.closeCall('incomplete');
+    await this.closeAll('incomplete');
     const response = { ...this.snapshot(), status: 'failed', store: false, error: { code: 'server_error', message: error.message }, ...(usage ? { usage: usageOfChat(usage) } : {}) } as Response;
     await this.send({ type: 'response.failed', response });
     await this.send({ type: 'error', code: error.code, message: error.message, param: error.param });
@@ -165,11 +194,10 @@ export class ResponseEventStream {
   /** The open message's last part when it is of `type`; else a new part (and a new message when none is open). */
   private async openPart(type: Part['type']): Promise<Part> {
     if (!this.message) {
-      await this.closeCall('completed'); // text after a call: a new message, after the call's done events
+      // Text after a call: a new message, held until the calls before it are done (at the finish).
       const item: ResponseOutputMessage = { id: newId('msg'), type: 'message', role: 'assistant', status: 'in_progress', content: [] };
-      this.message = { kind: 'message', index: this.output.length, item };
-      this.output.push(item);
-      await this.send({ type: 'response.output_item.added', output_index: this.message.index, item: { ...item, content: [] } });
+      this.message = { kind: 'message', index: this.addItem(item), item };
+      await this.post(this.message.index, { type: 'response.output_item.added', output_index: this.message.index, item: { ...item, content: [] } });
     }
     const m = this.message;
     if (m.part?.type === type) return m.part;
@@ -177,16 +205,16 @@ export class ResponseEventStream {
     const part: Part = type === 'output_text' ? { type: 'output_text', text: '', annotations: [], logprobs: [] } : { type: 'refusal', refusal: '' };
     m.item.content.push(part);
     m.part = part;
-    await this.send({ type: 'response.content_part.added', item_id: m.item.id, output_index: m.index, content_index: m.item.content.length - 1, part: structuredClone(part) });
+    await this.post(m.index, { type: 'response.content_part.added', item_id: m.item.id, output_index: m.index, content_index: m.item.content.length - 1, part: structuredClone(part) });
     return part;
   }
 
   private async closePart(m: OpenMessage): Promise<void> {
     const part = m.part!;
     const at = { item_id: m.item.id, output_index: m.index, content_index: m.item.content.indexOf(part) };
-    if (part.type === 'output_text') await this.send({ type: 'response.output_text.done', ...at, text: part.text, logprobs: part.logprobs ?? [] });
-    else await this.send({ type: 'response.refusal.done', ...at, refusal: part.refusal });
-    await this.send({ type: 'response.content_part.done', ...at, part: structuredClone(part) });
+    if (part.type === 'output_text') await this.post(m.index, { type: 'response.output_text.done', ...at, text: part.text, logprobs: part.logprobs ?? [] });
+    else await this.post(m.index, { type: 'response.refusal.done', ...at, refusal: part.refusal });
+    await this.post(m.index, { type: 'response.content_part.done', ...at, part: structuredClone(part) });
     m.part = undefined;
   }
 
@@ -195,17 +223,32 @@ export class ResponseEventStream {
     if (!m) return;
     if (m.part) await this.closePart(m);
     m.item.status = status;
-    await this.send({ type: 'response.output_item.done', output_index: m.index, item: structuredClone(m.item) });
+    await this.post(m.index, { type: 'response.output_item.done', output_index: m.index, item: structuredClone(m.item) });
     this.message = undefined;
+    await this.done(m.index);
   }
 
-  /** Closes the open call, if any: `response.function_call_arguments.done`, then `response.output_item.done`. */
-  private async closeCall(status: 'completed' | 'incomplete'): Promise<void> {
-    const call = this.call;
-    if (!call) return;
-    await this.send({ type: 'response.function_call_arguments.done', item_id: call.item.id, output_index: call.index, name: call.item.name, arguments: call.item.arguments });
+  /**
+   * Closes the items still open (the open message and every call), in output order: the last item
+   * gets `status` (the one a cut or failure left unfinished), the ones before it `completed`.
+   */
+  private async closeAll(status: 'completed' | 'incomplete'): Promise<void> {
+    const last = this.output.length - 1;
+    const open = [...this.calls.values()].filter((c) => !c.done).map((c) => c.index);
+    if (this.message) open.push(this.message.index);
+    for (const index of open.sort((a, b) => a - b)) {
+      const s = index === last ? status : 'completed';
+      if (this.message?.index === index) await this.closeMessage(s);
+      else await this.closeCall([...this.calls.values()].find((c) => c.index === index)!, s);
+    }
+  }
+
+  /** Closes a call: `response.function_call_arguments.done`, then `response.output_item.done`. */
+  private async closeCall(call: OpenCall, status: 'completed' | 'incomplete'): Promise<void> {
+    await this.post(call.index, { type: 'response.function_call_arguments.done', item_id: call.item.id, output_index: call.index, name: call.item.name, arguments: call.item.arguments });
     call.item.status = status;
-    await this.send({ type: 'response.output_item.done', output_index: call.index, item: structuredClone(call.item) });
-    this.call = undefined;
+    await this.post(call.index, { type: 'response.output_item.done', output_index: call.index, item: structuredClone(call.item) });
+    call.done = true;
+    await this.done(call.index);
   }
 }

@@ -19,6 +19,9 @@ async function eventsOf(chunks: ChatCompletionChunk[], end: 'finish' | 'fail' = 
   return events;
 }
 
+/** The events of each item in turn: [output_index, event type] without the response's own events. */
+const perItem = (events: any[]) => events.filter((e) => e.output_index !== undefined).map((e) => [e.output_index, e.type.replace('response.', '')]);
+
 describe('chat chunks → Responses stream events', () => {
   it('text: created, in_progress, item added, part added, deltas, text done, part done, item done, completed; sequence numbers 0…n', async () => {
     const events = await eventsOf([chunk({ role: 'assistant', content: '' }), chunk({ content: 'Hei' }), chunk({ content: ' du' }), chunk({}, 'stop')]);
@@ -62,9 +65,6 @@ describe('chat chunks → Responses stream events', () => {
     expect(types.indexOf('response.output_item.done')).toBeLessThan(types.lastIndexOf('response.output_item.added'));
     expect(events.at(-1).response.output.map((o: any) => o.type)).toEqual(['message', 'function_call']);
   });
-
-  /** The events of each item in turn: [output_index, event type] without the response's own events. */
-  const perItem = (events: any[]) => events.filter((e) => e.output_index !== undefined).map((e) => [e.output_index, e.type.replace('response.', '')]);
 
   it('one item at a time, as OpenAI streams them: a call is done before the next call or the text after it is added; the completed output is the items as done (hostile fxresp item 3)', async () => {
     const events = await eventsOf([
@@ -129,5 +129,120 @@ describe('chat chunks → Responses stream events', () => {
     expect(events.at(-3).item.status).toBe('incomplete');
     expect(events.at(-2).response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'idle timeout' } });
     expect(events.at(-1)).toMatchObject({ type: 'error', code: 'upstream_timeout', message: 'idle timeout', param: null });
+  });
+});
+
+/**
+ * What every client may rely on, whatever the upstream's order: one item at a time (an item's events
+ * together, `output_item.added` first and `output_item.done` last, items in output order), and each
+ * item's done events whole: a call's deltas, its `function_call_arguments.done`, its
+ * `output_item.done` and the final response all carry the same arguments (a message's text likewise).
+ */
+function expectItemsWhole(events: any[]) {
+  const itemEvents = events.filter((e) => e.output_index !== undefined);
+  expect(itemEvents.map((e) => e.output_index)).toEqual([...itemEvents.map((e) => e.output_index)].sort((a, b) => a - b));
+  const final = events.at(-1).response.output;
+  final.forEach((item: any, i: number) => {
+    const own = itemEvents.filter((e) => e.output_index === i);
+    expect(own[0].type).toBe('response.output_item.added');
+    expect(own.at(-1)).toMatchObject({ type: 'response.output_item.done', item });
+    if (item.type === 'function_call') {
+      expect(own.filter((e) => e.type === 'response.function_call_arguments.delta').map((e) => e.delta).join('')).toBe(item.arguments);
+      expect(own.find((e) => e.type === 'response.function_call_arguments.done').arguments).toBe(item.arguments);
+    } else {
+      expect(own.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('')).toBe(item.content[0].text);
+      expect(own.find((e) => e.type === 'response.output_text.done').text).toBe(item.content[0].text);
+    }
+  });
+}
+
+describe('a call\'s done events carry its whole arguments, whatever order the upstream sends fragments in (gw5 item 4)', () => {
+  it('interleaved fragments of two calls: call 0 streams live, call 1 is held; call 0 is done at the finish with its whole arguments, then call 1 follows', async () => {
+    const chunks = [
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'weather', arguments: '{"city":' } }] }),
+      chunk({ tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'time', arguments: '{"tz":' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }),
+      chunk({ tool_calls: [{ index: 1, function: { arguments: '"CET"}' } }] }),
+      chunk({}, 'tool_calls'),
+    ];
+    // Live: what has been sent after each chunk (call 1 nothing until the finish, call 0's late fragment as it comes).
+    const events: any[] = [];
+    const s = new ResponseEventStream(responseShell('resp_1', 1, 'm', { model: 'm', input: 'Hi' } as unknown as ResponsesRequestBody, true), (e) => void events.push(e));
+    await s.start();
+    const sentAfter: string[][] = [];
+    for (const c of chunks.slice(0, 4)) {
+      await s.chunk(c);
+      sentAfter.push(perItem(events).map(([i, t]) => `${i} ${t}`));
+    }
+    expect(sentAfter[1]).toEqual(['0 output_item.added', '0 function_call_arguments.delta']);
+    expect(sentAfter[2]).toEqual(['0 output_item.added', '0 function_call_arguments.delta', '0 function_call_arguments.delta']);
+    expect(sentAfter[3]).toEqual(sentAfter[2]);
+    await s.chunk(chunks[4]);
+    await s.finish(usage);
+    expect(perItem(events)).toEqual([
+      [0, 'output_item.added'], [0, 'function_call_arguments.delta'], [0, 'function_call_arguments.delta'], [0, 'function_call_arguments.done'], [0, 'output_item.done'],
+      [1, 'output_item.added'], [1, 'function_call_arguments.delta'], [1, 'function_call_arguments.delta'], [1, 'function_call_arguments.done'], [1, 'output_item.done'],
+    ]);
+    expect(events.filter((e) => e.type === 'response.function_call_arguments.done').map((e) => [e.name, e.arguments])).toEqual([['weather', '{"city":"Paris"}'], ['time', '{"tz":"CET"}']]);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expectItemsWhole(events);
+  });
+
+  it('text → call → text with a fragment of the call after the text resumed: the call is done whole at the finish, the second message after it', async () => {
+    const events = await eventsOf([
+      chunk({ content: 'Checking.' }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'f', arguments: '{"x":' } }] }),
+      chunk({ content: 'Still ' }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] }),
+      chunk({ content: 'here.' }),
+      chunk({}, 'tool_calls'),
+    ]);
+    expect(perItem(events)).toEqual([
+      [0, 'output_item.added'], [0, 'content_part.added'], [0, 'output_text.delta'], [0, 'output_text.done'], [0, 'content_part.done'], [0, 'output_item.done'],
+      [1, 'output_item.added'], [1, 'function_call_arguments.delta'], [1, 'function_call_arguments.delta'], [1, 'function_call_arguments.done'], [1, 'output_item.done'],
+      [2, 'output_item.added'], [2, 'content_part.added'], [2, 'output_text.delta'], [2, 'output_text.delta'], [2, 'output_text.done'], [2, 'content_part.done'], [2, 'output_item.done'],
+    ]);
+    expect(events.find((e) => e.type === 'response.function_call_arguments.done').arguments).toBe('{"x":1}');
+    expect(events.at(-1).response.output.map((o: any) => o.type)).toEqual(['message', 'function_call', 'message']);
+    expectItemsWhole(events);
+  });
+
+  it('parallel calls not interleaved (as chat upstreams send them): the same events in the same order as before, each done whole', async () => {
+    const events = await eventsOf([
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'f', arguments: '' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"x":1}' } }] }),
+      chunk({ tool_calls: [{ index: 1, id: 'call_b', function: { name: 'g', arguments: '' } }] }),
+      chunk({ tool_calls: [{ index: 1, function: { arguments: '{"y":' } }] }),
+      chunk({ tool_calls: [{ index: 1, function: { arguments: '2}' } }] }),
+      chunk({ tool_calls: [{ index: 2, id: 'call_c', function: { name: 'h', arguments: '{}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    expect(perItem(events)).toEqual([
+      [0, 'output_item.added'], [0, 'function_call_arguments.delta'], [0, 'function_call_arguments.done'], [0, 'output_item.done'],
+      [1, 'output_item.added'], [1, 'function_call_arguments.delta'], [1, 'function_call_arguments.delta'], [1, 'function_call_arguments.done'], [1, 'output_item.done'],
+      [2, 'output_item.added'], [2, 'function_call_arguments.delta'], [2, 'function_call_arguments.done'], [2, 'output_item.done'],
+    ]);
+    expect(events.at(-1).response.output.map((o: any) => [o.call_id, o.arguments, o.status])).toEqual([['call_a', '{"x":1}', 'completed'], ['call_b', '{"y":2}', 'completed'], ['call_c', '{}', 'completed']]);
+    expectItemsWhole(events);
+  });
+
+  it('calls without an index (whole, several in one delta, as Gemini sends them) are each done in turn', async () => {
+    const events = await eventsOf([
+      chunk({ tool_calls: [{ id: 'g1', function: { name: 'f', arguments: '{"a":1}' } }, { id: 'g2', function: { name: 'f', arguments: '{"a":2}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    expect(events.filter((e) => e.type === 'response.function_call_arguments.done').map((e) => [e.output_index, e.arguments])).toEqual([[0, '{"a":1}'], [1, '{"a":2}']]);
+    expectItemsWhole(events);
+  });
+
+  it('a failure while a call streams and another is held: the held call follows, the last one incomplete', async () => {
+    const events = await eventsOf([
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'f', arguments: '{"x":' } }] }),
+      chunk({ tool_calls: [{ index: 1, id: 'call_b', function: { name: 'g', arguments: '{}' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] }),
+    ], 'fail');
+    expect(perItem(events).map(([i]) => i)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1]);
+    expect(events.filter((e) => e.type === 'response.output_item.done').map((e) => [e.item.arguments, e.item.status])).toEqual([['{"x":1}', 'completed'], ['{}', 'incomplete']]);
+    expect(events.slice(-2).map((e) => e.type)).toEqual(['response.failed', 'error']);
   });
 });
