@@ -12,7 +12,8 @@ vi.setConfig({ testTimeout: 30_000 });
  * upstream breaks (response.failed and the error event, as the SDKs surface them), an answer cut
  * by the token limit (incomplete), a streamed response stored and retrieved, hosted tools and
  * background responses refused with a 400 naming them, before any upstream call; item references
- * resolved from the tenant's own stored responses (and only from them).
+ * resolved from the tenant's own stored responses (and only from them); function calls whose
+ * argument fragments come out of order, each call's done events whole.
  */
 const suite = useConformanceGateway(PythonResponsesClient.start, {
   tenants: [plainTenant('acme'), plainTenant('hedged', { fallbacks: ['openai-compatible/backup'] }), plainTenant('capped', { maxTokens: 32 })],
@@ -222,5 +223,76 @@ describe('OpenAI\'s POST endpoints beside the response ids that the gateway does
     expect(compacted.error).toMatchObject({ code: 'route_not_found', message: expect.stringMatching(/compacting a conversation .* is not served/) });
     expect(compacted.headers.get('allow')).toBeNull();
     expect(suite.env.upstream.calls).toHaveLength(0);
+  });
+});
+
+describe('function calls streamed with fragments out of order (gw5 item 4)', () => {
+  /** The upstream's chunks: each delta of choice 0 in turn, then the finish reason. */
+  const chunksOf = (deltas: Array<Record<string, unknown>>, finish: string) => {
+    const [head] = openAiChunks('text');
+    const choice = (delta: Record<string, unknown>, finishReason: string | null = null) => ({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
+    return [...deltas.map((d) => ({ data: choice(d) })), { data: choice({}, finish) }, { data: '[DONE]' }];
+  };
+  /** One item at a time, and each call's done events whole: as the final response (the client's stream helper's) has it. */
+  const expectWhole = (events: any[], final: any) => {
+    const itemEvents = events.filter((e) => e.output_index !== undefined);
+    const order = itemEvents.map((e) => e.output_index);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    final.output.forEach((item: any, i: number) => {
+      const own = itemEvents.filter((e) => e.output_index === i);
+      expect(own[0].type).toBe('response.output_item.added');
+      expect(own.at(-1)).toMatchObject({ type: 'response.output_item.done', item: { id: item.id, status: 'completed' } });
+      if (item.type !== 'function_call') return;
+      expect(own.at(-1).item.arguments).toBe(item.arguments);
+      expect(own.find((e) => e.type === 'response.function_call_arguments.done').arguments).toBe(item.arguments);
+      expect(own.filter((e) => e.type === 'response.function_call_arguments.delta').map((e) => e.delta).join('')).toBe(item.arguments);
+    });
+  };
+
+  it.each(CLIENTS)('interleaved fragments of two calls: each call\'s function_call_arguments.done and output_item.done carry its whole arguments, as the final response does (%s client)', async (client) => {
+    suite.env.upstream.script({ events: chunksOf([
+      { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_paris', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] },
+      { tool_calls: [{ index: 1, id: 'call_oslo', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] },
+      { tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] },
+      { tool_calls: [{ index: 1, function: { arguments: '"Oslo"}' } }] },
+    ], 'tool_calls') });
+    const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Weather in Paris and Oslo?' } });
+    expect(out.error).toBeUndefined();
+    expect(out.result.output.map((o: any) => [o.call_id, o.arguments])).toEqual([['call_paris', '{"city":"Paris"}'], ['call_oslo', '{"city":"Oslo"}']]);
+    expect(out.events!.filter((e) => e.type === 'response.function_call_arguments.done').map((e) => e.arguments)).toEqual(['{"city":"Paris"}', '{"city":"Oslo"}']);
+    expectWhole(out.events!, out.result);
+  });
+
+  it.each(CLIENTS)('text, a call, text again and then the rest of the call: the call is done whole, the second message after it (%s client)', async (client) => {
+    suite.env.upstream.script({ events: chunksOf([
+      { role: 'assistant', content: 'Checking.' },
+      { tool_calls: [{ index: 0, id: 'call_paris', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] },
+      { content: 'One moment.' },
+      { tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] },
+    ], 'tool_calls') });
+    const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Weather in Paris?' } });
+    expect(out.error).toBeUndefined();
+    expect(out.result.output.map((o: any) => o.type)).toEqual(['message', 'function_call', 'message']);
+    expect(out.result.output[1].arguments).toBe('{"city":"Paris"}');
+    expect(out.result.output[2].content[0].text).toBe('One moment.');
+    expectWhole(out.events!, out.result);
+  });
+
+  it.each(CLIENTS)('parallel calls one after the other (as chat upstreams send them): the same events in the same order, each done whole (%s client)', async (client) => {
+    suite.env.upstream.script({ events: chunksOf([
+      { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_paris', type: 'function', function: { name: 'get_weather', arguments: '' } }] },
+      { tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] },
+      { tool_calls: [{ index: 1, id: 'call_oslo', type: 'function', function: { name: 'get_weather', arguments: '' } }] },
+      { tool_calls: [{ index: 1, function: { arguments: '{"city":' } }] },
+      { tool_calls: [{ index: 1, function: { arguments: '"Oslo"}' } }] },
+    ], 'tool_calls') });
+    const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Weather in Paris and Oslo?' } });
+    expect(out.error).toBeUndefined();
+    expect(out.events!.filter((e) => e.output_index !== undefined).map((e) => `${e.output_index} ${e.type}`)).toEqual([
+      '0 response.output_item.added', '0 response.function_call_arguments.delta', '0 response.function_call_arguments.done', '0 response.output_item.done',
+      '1 response.output_item.added', '1 response.function_call_arguments.delta', '1 response.function_call_arguments.delta', '1 response.function_call_arguments.done', '1 response.output_item.done',
+    ]);
+    expect(out.result.output.map((o: any) => [o.call_id, o.arguments])).toEqual([['call_paris', '{"city":"Paris"}'], ['call_oslo', '{"city":"Oslo"}']]);
+    expectWhole(out.events!, out.result);
   });
 });
