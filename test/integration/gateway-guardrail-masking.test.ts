@@ -21,6 +21,8 @@ const EMAIL = /[A-Za-z0-9._]+@[A-Za-z0-9]+\.[a-z]{2,}/g;
 const mask = (text: string) => text.replace(EMAIL, '{EMAIL}');
 /** Whether the mocked guardrail masks INPUT texts too (off for answers that echo the prompt). */
 let maskInput = true;
+/** A test's own ApplyGuardrail answer, in place of the masking one. */
+let override: ((texts: string[], source: string) => unknown) | undefined;
 
 /**
  * Bedrock ApplyGuardrail mocked as a guardrail whose EMAIL entity is set to ANONYMIZE: texts with
@@ -33,6 +35,7 @@ async function mockMaskingGuardrail() {
   client.on(ApplyGuardrailCommand).callsFake((input: { source: string; content: Array<{ text: { text: string } }> }) => {
     const texts = input.content.map((c) => c.text.text);
     checks.push({ source: input.source, texts });
+    if (override) return override(texts, input.source);
     const matches = input.source === 'INPUT' && !maskInput ? [] : texts.flatMap((t) => t.match(EMAIL) ?? []);
     if (!matches.length) return { action: 'NONE', outputs: [], assessments: [] };
     const piiEntities = matches.map((match) => ({ type: 'EMAIL', match, action: 'ANONYMIZED', detected: true }));
@@ -55,7 +58,12 @@ beforeAll(async () => {
     },
   });
   const guardrails = { redactPii: false, redactResponses: false, promptInjectionScreen: false, bedrockGuardrailId: 'grabc123:3' };
-  gw = await serveGateway(config, upstream.url, [localTenant('masking', 'enterprise', { gateway: { fallbacks: [], guardrails, auditPromptText: false } })]);
+  // A tenant without a Bedrock guardrail that redacts answers (redactResponses).
+  const redacting = { redactPii: false, redactResponses: true, promptInjectionScreen: false };
+  gw = await serveGateway(config, upstream.url, [
+    localTenant('masking', 'enterprise', { gateway: { fallbacks: [], guardrails, auditPromptText: false } }),
+    localTenant('redacting', 'enterprise', { gateway: { fallbacks: [], guardrails: redacting, auditPromptText: false } }),
+  ]);
   bedrock = await mockMaskingGuardrail();
 });
 afterAll(async () => {
@@ -66,9 +74,10 @@ afterAll(async () => {
 afterEach(() => {
   upstream.reset();
   checks.length = 0;
+  override = undefined;
 });
 
-const client = async () => new OpenAI({ baseURL: gw.url, apiKey: await gw.token('masking'), maxRetries: 0 });
+const client = async (tenant = 'masking') => new OpenAI({ baseURL: gw.url, apiKey: await gw.token(tenant), maxRetries: 0 });
 const audit = (id: string) => gw.audit.records.find((r) => r.requestId === id)!;
 
 describe('a Bedrock guardrail that masks the caller\'s input', () => {
@@ -203,5 +212,67 @@ describe('a Bedrock guardrail that masks the answer', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('the input guardrail sees text files and the predicted output', () => {
+  const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
+  const fileText = (data: string) => Buffer.from(data.slice(data.indexOf(',') + 1), 'base64').toString('utf8');
+
+  it('sends a chat text file\'s decoded text as a text of its own, and the model gets it masked, encoded as it came', async () => {
+    await (await client()).chat.completions.create({
+      model: BIG,
+      messages: [{ role: 'user', content: [
+        { type: 'text', text: 'read this' },
+        { type: 'file', file: { filename: 'notes.txt', file_data: `data:text/plain;base64,${b64('contact eve@example.com')}` } },
+        { type: 'file', file: { filename: 'plain.md', file_data: b64('é nothing') } },
+        { type: 'file', file: { filename: 'bare.md', file_data: b64('or éve@example.com') } },
+      ] }],
+    });
+    expect(checks[0]).toEqual({ source: 'INPUT', texts: ['read this', 'contact eve@example.com', 'é nothing', 'or éve@example.com'] });
+    const parts = upstream.requests[0].messages[0].content;
+    expect(parts[0]).toEqual({ type: 'text', text: 'read this' });
+    expect(parts[1].file.file_data.startsWith('data:text/plain;base64,')).toBe(true);
+    expect(fileText(parts[1].file.file_data)).toBe('contact {EMAIL}');
+    expect(parts[2].file.file_data).toBe(b64('é nothing'));
+    expect(Buffer.from(parts[3].file.file_data, 'base64').toString('utf8')).toBe('or é{EMAIL}');
+    expect(gw.audit.records.at(-1)).toMatchObject({ status: 200, guardrailMasked: { input: 2 } });
+  });
+
+  it('masks a text file whose message text is masked too, the parts in place', async () => {
+    await (await client()).chat.completions.create({
+      model: BIG,
+      messages: [{ role: 'user', content: [
+        { type: 'text', text: 'a@example.com ' }, { type: 'file', file: { filename: 'n.json', file_data: `data:application/json;base64,${b64('{"m":"b@example.com"}')}` } }, { type: 'text', text: 'end' },
+      ] }],
+    });
+    const parts = upstream.requests[0].messages[0].content;
+    expect(parts.map((p: { type: string }) => p.type)).toEqual(['text', 'file']);
+    expect(parts[0].text).toBe('{EMAIL} end');
+    expect(fileText(parts[1].file.file_data)).toBe('{"m":"{EMAIL}"}');
+  });
+
+  it('masks a Responses input_file of text', async () => {
+    await (await client()).responses.create({ model: BIG, input: [{ role: 'user', content: [{ type: 'input_text', text: 'read' }, { type: 'input_file', filename: 'n.txt', file_data: `data:text/plain;base64,${b64('contact eve@example.com')}` }] }] });
+    expect(checks[0].texts).toContain('contact eve@example.com');
+    expect(JSON.stringify(upstream.requests[0].messages)).not.toContain(b64('contact eve@example.com'));
+    expect(JSON.stringify(upstream.requests[0].messages)).toContain(b64('contact {EMAIL}'));
+  });
+
+  it('blocks a request whose text file the guardrail blocks', async () => {
+    override = (texts) => (texts.some((t) => t.includes('forbidden')) ? { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'no' }], assessments: [{ topicPolicy: { topics: [{ name: 'x', type: 'DENY', action: 'BLOCKED' }] } }] } : { action: 'NONE', outputs: [], assessments: [] });
+    const e = await (await client()).chat.completions.create({ model: BIG, messages: [{ role: 'user', content: [{ type: 'text', text: 'read' }, { type: 'file', file: { filename: 'n.txt', file_data: `data:text/plain;base64,${b64('forbidden plan')}` } }] }] }).catch((x) => x);
+    expect([e.status, e.code]).toEqual([400, 'guardrail_intervened']);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('sends the predicted output (prediction.content) to the input guardrail, and the model gets it masked', async () => {
+    const c = await client();
+    await c.chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'edit this' }], prediction: { type: 'content', content: 'send to zed@example.com' } });
+    expect(checks[0]).toEqual({ source: 'INPUT', texts: ['edit this', 'send to zed@example.com'] });
+    expect(upstream.requests[0].prediction).toEqual({ type: 'content', content: 'send to {EMAIL}' });
+    expect(gw.audit.records.at(-1)).toMatchObject({ status: 200, guardrailMasked: { input: 1 } });
+    await c.chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'edit' }], prediction: { type: 'content', content: [{ type: 'text', text: 'to ' }, { type: 'text', text: 'amy@example.com' }] } });
+    expect(upstream.requests[1].prediction).toEqual({ type: 'content', content: [{ type: 'text', text: 'to {EMAIL}' }] });
   });
 });

@@ -115,7 +115,8 @@ export async function runChat<T>(pipeline: RequestPipeline, r: PipelineRequest, 
  * in the audit record. A Bedrock guardrail that blocks is a 400 `guardrail_intervened`; one that
  * masks (a sensitive information filter set to ANONYMIZE) puts its masked texts in place of the
  * user, tool and function texts it was sent (withCallerTexts: a message with several text parts
- * gets the whole masked text in its first text part, the others left out), counted in the audit
+ * gets the whole masked text in its first text part, the others left out; a text file's decoded
+ * text is a text of its own, encoded back as it came) and of the predicted output's text, counted in the audit
  * record's `guardrailMasked.input`. Returns a new body; the caller's is not changed. The messages keep their
  * positions (one out per one in), after the system prompt when the tenant has one.
  */
@@ -125,17 +126,6 @@ export async function guardChat(pipeline: RequestPipeline, r: PipelineRequest, b
   const screened = applyInputGuardrails(body.messages, { redactPii: g.redactPii, promptInjectionScreen: g.promptInjectionScreen });
   let messages: ChatCompletionMessageParam[] = screened.messages;
   if (screened.piiFound.length) r.audit.piiRedacted = [...new Set(screened.piiFound)];
-  if (g.bedrockGuardrailId) {
-    const roles: Array<ChatCompletionMessageParam['role']> = ['user', 'tool', 'function'];
-    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, callerTextsOf(messages, roles));
-    if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'messages', 'guardrail_intervened');
-    if (verdict.masked) {
-      // The guardrail masked (ANONYMIZE): the model gets the masked texts; the audit record says how many, never what.
-      const masked = withCallerTexts(messages, verdict.masked, roles);
-      messages = masked.messages;
-      noteGuardrailMasked(r.audit, 'input', masked.replaced);
-    }
-  }
   let prediction = body.prediction;
   if (g.redactPii && prediction?.type === 'content') {
     // A predicted output is the caller's text too (usually a file it is editing).
@@ -143,6 +133,25 @@ export async function guardChat(pipeline: RequestPipeline, r: PipelineRequest, b
     if (red.piiFound.length) {
       prediction = { ...prediction, content: red.messages[0].content as typeof prediction.content };
       r.audit.piiRedacted = [...new Set([...(r.audit.piiRedacted ?? []), ...red.piiFound])];
+    }
+  }
+  if (g.bedrockGuardrailId) {
+    const roles: Array<ChatCompletionMessageParam['role']> = ['user', 'tool', 'function'];
+    // The user and tool texts, their text files' decoded texts, then the predicted output's text (the caller's too).
+    const texts = callerTextsOf(messages, roles, { files: true });
+    const predicted = prediction?.type === 'content' ? textOfContent(prediction.content) : '';
+    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, predicted ? [...texts, predicted] : texts);
+    if (verdict.blocked) throw invalid(`the request was blocked by the tenant's Bedrock guardrail${verdict.reason ? `: ${verdict.reason}` : ''}`, 'messages', 'guardrail_intervened');
+    if (verdict.masked) {
+      // The guardrail masked (ANONYMIZE): the model gets the masked texts; the audit record says how many, never what.
+      const masked = withCallerTexts(messages, verdict.masked.slice(0, texts.length), roles, { files: true });
+      messages = masked.messages;
+      let replaced = masked.replaced;
+      if (predicted && prediction?.type === 'content' && verdict.masked[texts.length] !== predicted) {
+        prediction = { ...prediction, content: withTextOfContent(prediction.content, verdict.masked[texts.length]) };
+        replaced += 1;
+      }
+      noteGuardrailMasked(r.audit, 'input', replaced);
     }
   }
   if (r.policy.gateway.systemPrompt) messages = [{ role: 'system', content: r.policy.gateway.systemPrompt }, ...messages];

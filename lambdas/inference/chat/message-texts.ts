@@ -1,4 +1,5 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { textFileData } from '../guardrails/text-file-data.js';
 
 type Content = ChatCompletionMessageParam['content'];
 
@@ -9,17 +10,40 @@ export function textOfContent(content: Content | undefined): string {
   return content.map((p) => (p.type === 'text' ? p.text : p.type === 'refusal' ? p.refusal : '')).join('');
 }
 
+/** Options of callerTextsOf and withCallerTexts (both must be given the same). */
+export interface CallerTextOptions {
+  /**
+   * The decoded text of each text file (`file` parts whose `file_data` textFileData reads) counts
+   * as a text of its own, after the message's content text, in part order; withCallerTexts writes
+   * a changed one back encoded as it came. @default false
+   */
+  files?: boolean;
+}
+
+/** The text files of a content (parts whose file_data textFileData reads, non-empty), with their part index. */
+function textFilesOf(content: ChatCompletionMessageParam['content'] | undefined): Array<{ at: number; file: NonNullable<ReturnType<typeof textFileData>> }> {
+  if (!Array.isArray(content)) return [];
+  const files: Array<{ at: number; file: NonNullable<ReturnType<typeof textFileData>> }> = [];
+  content.forEach((p, at) => {
+    if (p.type !== 'file' || typeof p.file?.file_data !== 'string') return;
+    const file = textFileData(p.file.file_data, p.file.filename);
+    if (file?.text) files.push({ at, file });
+  });
+  return files;
+}
+
 /**
- * Every text of the messages, in order: contents and text parts, refusals, tool results, and
- * tool-call (and legacy function-call) arguments. `roles` narrows it (e.g. what the user and
- * tools said, for Bedrock ApplyGuardrail's INPUT source). @default every role
+ * Every text of the messages, in order: contents and text parts, text files (with `files`),
+ * refusals, tool results, and tool-call (and legacy function-call) arguments. `roles` narrows it
+ * (e.g. what the user and tools said, for Bedrock ApplyGuardrail's INPUT source). @default every role
  */
-export function callerTextsOf(messages: ChatCompletionMessageParam[], roles?: Array<ChatCompletionMessageParam['role']>): string[] {
+export function callerTextsOf(messages: ChatCompletionMessageParam[], roles?: Array<ChatCompletionMessageParam['role']>, options: CallerTextOptions = {}): string[] {
   const texts: string[] = [];
   for (const m of messages) {
     if (roles && !roles.includes(m.role)) continue;
     const text = textOfContent(m.content);
     if (text) texts.push(text);
+    if (options.files) for (const { file } of textFilesOf(m.content)) texts.push(file.text);
     if (m.role === 'assistant') {
       if (m.refusal) texts.push(m.refusal);
       for (const t of m.tool_calls ?? []) if (t.type === 'function') texts.push(t.function.arguments);
@@ -53,7 +77,7 @@ export function withTextOfContent<C extends Content>(content: C | undefined, tex
  * replaced; `messages` is not changed.
  * @throws Error when `texts` is not one text per caller text (a caller bug, never the guardrail's: its verdicts are checked for that)
  */
-export function withCallerTexts(messages: ChatCompletionMessageParam[], texts: string[], roles?: Array<ChatCompletionMessageParam['role']>): { messages: ChatCompletionMessageParam[]; replaced: number } {
+export function withCallerTexts(messages: ChatCompletionMessageParam[], texts: string[], roles?: Array<ChatCompletionMessageParam['role']>, options: CallerTextOptions = {}): { messages: ChatCompletionMessageParam[]; replaced: number } {
   let next = 0;
   let replaced = 0;
   /** The next replacement for `old`, or undefined when it is the same text. */
@@ -69,7 +93,19 @@ export function withCallerTexts(messages: ChatCompletionMessageParam[], texts: s
     let message = m;
     const text = textOfContent(m.content);
     const content = text ? take(text) : undefined;
-    if (content !== undefined) message = { ...message, content: withTextOfContent(m.content, content) } as ChatCompletionMessageParam;
+    // Text files first (their part indexes are the caller's), then the content text, which may drop parts.
+    let parts = m.content;
+    if (options.files) {
+      for (const { at, file } of textFilesOf(m.content)) {
+        const masked = take(file.text);
+        if (masked === undefined) continue;
+        const list = [...(parts as Exclude<typeof parts, string | null | undefined>)] as Array<{ type: string; file?: object }>;
+        list[at] = { ...list[at], file: { ...list[at].file, file_data: file.encode(masked) } };
+        parts = list as typeof parts;
+      }
+    }
+    if (content !== undefined) message = { ...message, content: withTextOfContent(parts, content) } as ChatCompletionMessageParam;
+    else if (parts !== m.content) message = { ...message, content: parts } as ChatCompletionMessageParam;
     if (m.role === 'assistant') {
       const refusal = m.refusal ? take(m.refusal) : undefined;
       if (refusal !== undefined) message = { ...message, refusal } as ChatCompletionMessageParam;

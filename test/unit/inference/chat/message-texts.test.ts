@@ -43,4 +43,28 @@ describe('withCallerTexts: the caller texts put back (a guardrail\'s masked text
     expect(withTextOfContent([image], 'b')).toBe('b');
     expect(withTextOfContent([image, { type: 'text', text: 'x' }, { type: 'text', text: 'y' }], 'b')).toEqual([image, { type: 'text', text: 'b' }]);
   });
+
+  it('with files: each text file\'s decoded text after its message\'s content text, in part order, put back encoded as it came', () => {
+    const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
+    const url = (t: string) => `data:text/csv;charset=utf-8;base64,${b64(t)}`;
+    const pdf = { type: 'file' as const, file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0=' } };
+    const withFiles: ChatCompletionMessageParam[] = [
+      { role: 'user', content: [{ type: 'file', file: { filename: 'a.csv', file_data: url('x,a@b.co') } }, { type: 'text', text: 'see ' }, pdf, { type: 'text', text: 'both' }, { type: 'file', file: { filename: 'b.md', file_data: b64('ok') } }] },
+      { role: 'assistant', content: 'noted' },
+      { role: 'user', content: [{ type: 'file', file: { filename: 'empty.txt', file_data: '' } }, { type: 'file', file: { filename: 'c.txt', file_data: b64('c a@b.co') } }] },
+    ];
+    const roles: Array<ChatCompletionMessageParam['role']> = ['user'];
+    expect(callerTextsOf(withFiles, roles)).toEqual(['see both']);
+    expect(callerTextsOf(withFiles, roles, { files: true })).toEqual(['see both', 'x,a@b.co', 'ok', 'c a@b.co']);
+    const out = withCallerTexts(withFiles, ['SEE both', 'x,{EMAIL}', 'ok', 'c {EMAIL}'], roles, { files: true });
+    expect(out.replaced).toBe(3);
+    expect(out.messages[0].content).toEqual([{ type: 'file', file: { filename: 'a.csv', file_data: url('x,{EMAIL}') } }, { type: 'text', text: 'SEE both' }, pdf, { type: 'file', file: { filename: 'b.md', file_data: b64('ok') } }]);
+    expect(out.messages[1]).toBe(withFiles[1]);
+    expect(out.messages[2].content).toEqual([{ type: 'file', file: { filename: 'empty.txt', file_data: '' } }, { type: 'file', file: { filename: 'c.txt', file_data: b64('c {EMAIL}') } }]);
+    // A file alone changed: the content text stays as it was (its parts not merged).
+    const fileOnly = withCallerTexts(withFiles, ['see both', 'x,{EMAIL}', 'ok', 'c a@b.co'], roles, { files: true });
+    expect((fileOnly.messages[0].content as Array<{ type: string }>).map((p) => p.type)).toEqual(['file', 'text', 'file', 'text', 'file']);
+    expect(fileOnly.messages[2]).toBe(withFiles[2]);
+    expect(() => withCallerTexts(withFiles, ['see both', 'x', 'ok'], roles, { files: true })).toThrow(/3 texts/);
+  });
 });
