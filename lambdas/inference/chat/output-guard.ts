@@ -151,17 +151,22 @@ export class StreamOutputGuard {
   /**
    * Choice `index`'s text in the queued chunks becomes `text`: all of it in the first queued chunk
    * that carries text of that choice, none (`""`) in the later ones, which stay in the queue (they
-   * may carry a role, a finish reason, tool calls, logprobs). The chunks are replaced, not changed.
+   * may carry a role, a finish reason, tool calls). The choice's logprobs in the queued chunks
+   * become null: they spell the tokens as the model wrote them, the masked text too. The chunks are
+   * replaced, not changed.
    */
   private showInQueue(index: number, text: string): void {
     let first = true;
     this.queue = this.queue.map((chunk) => {
       const choice = chunk.choices?.find((c) => c.index === index);
-      const content = choice?.delta?.content as string | ChatCompletionContentPart[] | null | undefined;
-      if (!choice || !textOfContent(content)) return chunk;
-      const shown = withTextOfContent(content, first ? text : '') as string;
-      first = false;
-      return { ...chunk, choices: chunk.choices.map((c) => (c === choice ? { ...c, delta: { ...c.delta, content: shown } } : c)) };
+      if (!choice) return chunk;
+      const content = choice.delta?.content as string | ChatCompletionContentPart[] | null | undefined;
+      const carries = Boolean(textOfContent(content));
+      if (!carries && choice.logprobs == null) return chunk;
+      const shown = carries ? (withTextOfContent(content, first ? text : '') as string) : undefined;
+      if (carries) first = false;
+      const next = { ...choice, ...(carries ? { delta: { ...choice.delta, content: shown } } : {}), logprobs: null };
+      return { ...chunk, choices: chunk.choices.map((c) => (c === choice ? next : c)) };
     });
   }
 

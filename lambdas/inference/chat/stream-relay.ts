@@ -22,7 +22,7 @@ export interface StreamRelayOptions {
  * list) and refusal that never splits a pattern across chunks (streamed tool-call argument fragments are not redacted: a redacted JSON
  * number would break the arguments' JSON; whole answers redact them).
  * Everything else in a chunk (tool-call deltas, refusal, logprobs, system_fingerprint) is relayed
- * as it came. Keeps what the answer said, to estimate usage when the upstream reports none.
+ * as it came, but logprobs under redaction: null on every chunk (they would spell what was redacted). Keeps what the answer said, to estimate usage when the upstream reports none.
  */
 export class StreamRelay {
   /** The upstream's usage, when it reported one. */
@@ -106,7 +106,10 @@ export class StreamRelay {
     const out = same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}) };
     // OpenAI's first delta of a choice carries role "assistant"; the openai SDK's stream helper
     // (ChatCompletionStream) throws "missing role for choice" without it, and some servers omit it.
-    return { ...c, delta: first && out.role === undefined ? { role: 'assistant', ...out } : out, finish_reason: finish };
+    // Under redaction a choice's logprobs go, every chunk's: the redactor holds text across chunks, so a
+    // chunk's tokens may be redacted in a later chunk's text, after their logprobs went out.
+    const logprobs = this.options.redactAnswers && c.logprobs != null ? { logprobs: null } : {};
+    return { ...c, delta: first && out.role === undefined ? { role: 'assistant', ...out } : out, finish_reason: finish, ...logprobs };
   }
 
   private redactorFor(index: number): StreamRedactor {

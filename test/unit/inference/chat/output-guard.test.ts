@@ -117,5 +117,20 @@ describe('StreamOutputGuard', () => {
       expect(guard.blockedChunks('id', 'm', 1)[0].choices[0]).toMatchObject({ delta: { content: "The answer was withheld by the tenant's guardrail." }, finish_reason: 'content_filter' });
     });
   });
-});
 
+  it('nulls the logprobs of a masked window\'s chunks of that choice, and keeps those of a window that passed and of other choices', async () => {
+    const sent: ChatCompletionChunk[] = [];
+    const guard = new StreamOutputGuard(async (texts) => (texts.some((t) => t.includes('@')) ? { blocked: false, masked: texts.map((t) => t.replace(/\S+@\S+/g, '{EMAIL}')) } : { blocked: false }), (c) => void sent.push(c));
+    const lp = (token: string) => ({ content: [{ token, logprob: -1, bytes: null, top_logprobs: [] }], refusal: null });
+    const withLp = (c: ChatCompletionChunk, token: string) => ({ ...c, choices: c.choices.map((x) => ({ ...x, logprobs: lp(token) })) });
+    await guard.push(withLp(chunk('plain ', null, 1), 'plain '));
+    await guard.push(withLp(chunk('mail a@b.co '), 'mail a@b.co '));
+    await guard.push(withLp(chunk(''), ''));
+    await guard.push(withLp(chunk(undefined, 'stop'), ''));
+    await guard.end();
+    expect(sent.map((c) => [c.choices[0].index, c.choices[0].delta.content, c.choices[0].logprobs?.content?.[0].token ?? null])).toEqual([
+      [1, 'plain ', 'plain '], [0, 'mail {EMAIL} ', null], [0, '', null], [0, undefined, null],
+    ]);
+    expect(JSON.stringify(sent)).not.toContain('a@b.co');
+  });
+});

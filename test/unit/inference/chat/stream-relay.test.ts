@@ -68,3 +68,15 @@ describe('relaying an upstream stream to the caller', () => {
     expect(r.produced).toBe('abf{}');
   });
 });
+
+describe('logprobs under redactResponses', () => {
+  it('are null on every chunk of a redacted stream (the redactor holds text across chunks), and kept without redaction', () => {
+    const lp = (token: string) => ({ content: [{ token, logprob: -1, bytes: null, top_logprobs: [] }], refusal: null });
+    const up = [chunk([{ index: 0, delta: { content: 'mail a@exa' }, finish_reason: null, logprobs: lp('mail a@exa') }]), chunk([{ index: 0, delta: { content: 'mple.com' }, finish_reason: 'stop', logprobs: lp('mple.com') }])];
+    const r = relay({ redactAnswers: true });
+    const out = up.map((c) => r.relay(c)!);
+    expect(out.map((c) => c.choices[0].delta.content).join('')).toBe('mail [EMAIL]');
+    expect(out.map((c) => c.choices[0].logprobs)).toEqual([null, null]);
+    expect(relay().relay(up[0])!.choices[0].logprobs).toEqual(lp('mail a@exa'));
+  });
+});
