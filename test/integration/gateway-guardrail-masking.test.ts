@@ -134,7 +134,7 @@ describe('a Bedrock guardrail that masks the answer', () => {
     maskInput = true;
   });
 
-  it('shows each choice of a whole answer masked, its finish_reason and tool calls unchanged', async () => {
+  it('shows each choice of a whole answer masked (content and tool-call arguments, still JSON), its finish_reason unchanged', async () => {
     const toolCalls = [{ id: 'call_1', type: 'function', function: { name: 'send', arguments: '{"to":"erin@example.com"}' } }];
     upstream.script({
       body: {
@@ -147,12 +147,12 @@ describe('a Bedrock guardrail that masks the answer', () => {
       },
     });
     const out = await (await client()).chat.completions.create({ model: BIG, n: 2, messages: [{ role: 'user', content: 'hi' }] });
-    expect(checks.find((c) => c.source === 'OUTPUT')!.texts).toEqual(['reach me at dave@example.com', '']);
+    expect(checks.find((c) => c.source === 'OUTPUT')!.texts).toEqual(['reach me at dave@example.com', '', '{"to":"erin@example.com"}']);
     expect(out.choices[0].message.content).toBe('reach me at {EMAIL}');
     expect(out.choices[0].finish_reason).toBe('stop');
-    expect(out.choices[1].message.tool_calls).toEqual(toolCalls);
+    expect(out.choices[1].message.tool_calls).toEqual([{ ...toolCalls[0], function: { name: 'send', arguments: '{"to":"{EMAIL}"}' } }]);
     expect(out.choices[1].finish_reason).toBe('tool_calls');
-    expect(audit(out.id)).toMatchObject({ status: 200, outcome: 'ok', guardrailMasked: { output: 1 } });
+    expect(audit(out.id)).toMatchObject({ status: 200, outcome: 'ok', guardrailMasked: { output: 2 } });
   });
 
   /** A stream's text, its chunks' texts in order, its finish reason and id. */
@@ -215,6 +215,70 @@ describe('a Bedrock guardrail that masks the answer', () => {
   });
 });
 
+/** Chat logprobs of a text, one token per word. */
+const logprobsOf = (s: string) => ({ content: s.split(' ').map((t) => ({ token: `${t} `, logprob: -0.1, bytes: [...Buffer.from(`${t} `)], top_logprobs: [] })), refusal: null });
+/** A whole answer of one choice. */
+const answer = (message: object, extra: object = {}) => ({
+  body: { id: 'up', object: 'chat.completion', created: 1, model: 'big', choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: 'stop', ...extra }], usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 } },
+});
+/** A stream chunk of choice 0. */
+const chunk = (delta: object, finish: string | null = null, logprobs: unknown = null) => ({ data: { id: 'up', object: 'chat.completion.chunk', created: 1, model: 'big', choices: [{ index: 0, delta, logprobs, finish_reason: finish }] } });
+
+describe('logprobs never show what was masked, blocked or redacted', () => {
+  it('drops the logprobs of a whole answer\'s choice the guardrail masked', async () => {
+    upstream.script(answer({ content: 'reach me at dave@example.com' }, { logprobs: logprobsOf('reach me at dave@example.com') }));
+    const out = await (await client()).chat.completions.create({ model: BIG, logprobs: true, messages: [{ role: 'user', content: 'hi' }] });
+    expect(out.choices[0].message.content).toBe('reach me at {EMAIL}');
+    expect(out.choices[0].logprobs).toBeNull();
+    expect(JSON.stringify(out)).not.toContain('dave@example.com');
+  });
+
+  it('keeps the logprobs of an answer the guardrail passed', async () => {
+    upstream.script(answer({ content: 'nothing here' }, { logprobs: logprobsOf('nothing here') }));
+    const out = await (await client()).chat.completions.create({ model: BIG, logprobs: true, messages: [{ role: 'user', content: 'hi' }] });
+    expect(out.choices[0].logprobs?.content?.map((t) => t.token)).toEqual(['nothing ', 'here ']);
+  });
+
+  it('drops the logprobs of a blocked whole answer', async () => {
+    override = (_texts, source) => (source === 'INPUT' ? { action: 'NONE', outputs: [], assessments: [] } : { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'Sorry, blocked.' }], assessments: [{ topicPolicy: { topics: [{ name: 'x', type: 'DENY', action: 'BLOCKED' }] } }] });
+    upstream.script(answer({ content: 'secret plan alpha' }, { logprobs: logprobsOf('secret plan alpha') }));
+    const out = await (await client()).chat.completions.create({ model: BIG, logprobs: true, messages: [{ role: 'user', content: 'hi' }] });
+    expect([out.choices[0].message.content, out.choices[0].finish_reason, out.choices[0].logprobs]).toEqual(['Sorry, blocked.', 'content_filter', null]);
+    expect(JSON.stringify(out)).not.toContain('secret');
+  });
+
+  it('drops the logprobs of a stream\'s masked window', async () => {
+    upstream.script({ events: [chunk({ role: 'assistant', content: '' }), chunk({ content: 'mail dave@example.com ' }, null, logprobsOf('mail dave@example.com')), chunk({}, 'stop'), { data: '[DONE]' }] });
+    const stream = await (await client()).chat.completions.create({ model: BIG, stream: true, logprobs: true, messages: [{ role: 'user', content: 'hi' }] });
+    const all: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of stream) all.push(c);
+    expect(all.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('mail {EMAIL} ');
+    expect(all.every((c) => (c.choices[0]?.logprobs ?? null) === null)).toBe(true);
+    expect(JSON.stringify(all)).not.toContain('dave@example.com');
+  });
+
+  it('gives a Responses output_text no logprobs when its text was masked (they come from the chat choice)', async () => {
+    upstream.script(answer({ content: 'reach me at dave@example.com' }, { logprobs: logprobsOf('reach me at dave@example.com') }));
+    const r = await (await client()).responses.create({ model: BIG, input: 'hi', include: ['message.output_text.logprobs'] });
+    expect(r.output_text).toBe('reach me at {EMAIL}');
+    expect(JSON.stringify(r)).not.toContain('dave@example.com');
+  });
+
+  it('drops the logprobs of a choice redactResponses redacted, whole; and of every chunk of a redacted stream', async () => {
+    upstream.script(answer({ content: 'reach me at dave@example.com' }, { logprobs: logprobsOf('reach me at dave@example.com') }));
+    const c = await client('redacting');
+    const out = await c.chat.completions.create({ model: BIG, logprobs: true, messages: [{ role: 'user', content: 'hi' }] });
+    expect(out.choices[0].message.content).toBe('reach me at [EMAIL]');
+    expect(out.choices[0].logprobs).toBeNull();
+    expect(JSON.stringify(out)).not.toContain('dave@example.com');
+    upstream.script({ events: [chunk({ role: 'assistant', content: '' }, null, logprobsOf('')), chunk({ content: 'mail dave@exa' }, null, logprobsOf('mail dave@exa')), chunk({ content: 'mple.com ok' }, null, logprobsOf('mple.com ok')), chunk({}, 'stop'), { data: '[DONE]' }] });
+    const all: OpenAI.ChatCompletionChunk[] = [];
+    for await (const x of await c.chat.completions.create({ model: BIG, stream: true, logprobs: true, messages: [{ role: 'user', content: 'hi' }] })) all.push(x);
+    expect(all.map((x) => x.choices[0]?.delta?.content ?? '').join('')).toBe('mail [EMAIL] ok');
+    expect(all.every((x) => (x.choices[0]?.logprobs ?? null) === null)).toBe(true);
+  });
+});
+
 describe('the input guardrail sees text files and the predicted output', () => {
   const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
   const fileText = (data: string) => Buffer.from(data.slice(data.indexOf(',') + 1), 'base64').toString('utf8');
@@ -274,5 +338,38 @@ describe('the input guardrail sees text files and the predicted output', () => {
     expect(gw.audit.records.at(-1)).toMatchObject({ status: 200, guardrailMasked: { input: 1 } });
     await c.chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'edit' }], prediction: { type: 'content', content: [{ type: 'text', text: 'to ' }, { type: 'text', text: 'amy@example.com' }] } });
     expect(upstream.requests[1].prediction).toEqual({ type: 'content', content: [{ type: 'text', text: 'to {EMAIL}' }] });
+  });
+});
+
+describe('the output guardrail checks a whole answer\'s refusal, audio transcript and tool-call arguments', () => {
+  beforeEach(() => {
+    maskInput = false;
+  });
+  afterEach(() => {
+    maskInput = true;
+  });
+
+  it('masks a refusal and an audio transcript, each a text of its own', async () => {
+    upstream.script(answer({ content: null, refusal: 'I cannot email dave@example.com' }));
+    const c = await client();
+    const out = await c.chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'hi' }] });
+    expect(checks.find((x) => x.source === 'OUTPUT')!.texts).toEqual(['', 'I cannot email dave@example.com']);
+    expect(out.choices[0].message).toMatchObject({ content: null, refusal: 'I cannot email {EMAIL}' });
+    upstream.script(answer({ content: null, audio: { id: 'a1', data: 'AAAA', expires_at: 9999999999, transcript: 'write to dave@example.com' } }));
+    const spoken = await c.chat.completions.create({ model: BIG, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [{ role: 'user', content: 'hi' }] });
+    expect(spoken.choices[0].message.audio).toEqual({ id: 'a1', data: 'AAAA', expires_at: 9999999999, transcript: 'write to {EMAIL}' });
+  });
+
+  it('blocks an answer whose masked tool-call arguments are no longer JSON (fail closed)', async () => {
+    override = (texts, source) => (source === 'INPUT' ? { action: 'NONE', outputs: [], assessments: [] } : {
+      action: 'GUARDRAIL_INTERVENED', outputs: texts.map((t) => ({ text: t.replace(/"[^"]*@[^"]*"/g, '{EMAIL}') })),
+      assessments: [{ sensitiveInformationPolicy: { piiEntities: [{ type: 'EMAIL', match: 'q@example.com', action: 'ANONYMIZED', detected: true }], regexes: [] } }],
+    });
+    upstream.script({ body: { ...answer({ content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"to":"q@example.com"}' } }] }).body, choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"to":"q@example.com"}' } }] }, finish_reason: 'tool_calls' }] } });
+    const out = await (await client()).chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'hi' }] });
+    expect(out.choices[0]).toMatchObject({ finish_reason: 'content_filter', message: { content: "The answer was withheld by the tenant's guardrail." } });
+    expect(out.choices[0].message.tool_calls).toBeUndefined();
+    expect(JSON.stringify(out)).not.toContain('q@example.com');
+    expect(audit(out.id)).toMatchObject({ status: 200, outcome: 'guardrail_blocked_answer' });
   });
 });

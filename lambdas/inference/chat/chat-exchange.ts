@@ -185,9 +185,12 @@ function answerText(result: ChatCompletion): string {
  * the limit with finish_reason `length`, tool calls over it a 502 `upstream_overrun`; billed as
  * reported, warned as `upstream_overran_limit`: capAnswer in output-limit.ts),
  * with the gateway's `id` and the catalog model, OpenAI's finish reasons, then the tenant's output
- * guardrails: Bedrock ApplyGuardrail (a blocked answer becomes OpenAI's filtered answer: content
- * replaced, finish_reason `content_filter`; a masked one shows each choice's masked content, its
- * finish_reason and tool calls unchanged) and PII redaction of every answer text.
+ * guardrails: Bedrock ApplyGuardrail on each choice's content, refusal, audio transcript and
+ * tool-call arguments (a blocked answer becomes OpenAI's filtered answer: content replaced,
+ * finish_reason `content_filter`, as does a masking that leaves arguments that are not JSON; a
+ * masked one shows each choice's masked texts, its finish_reason unchanged) and PII redaction of
+ * every answer text. A choice masked, blocked or redacted loses its logprobs (null): they spell
+ * the text as the model wrote it.
  */
 export async function completeChat(x: ChatExchange, id: string): Promise<ChatCompletion> {
   const { pipeline, r } = x;
@@ -218,19 +221,34 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   const answer: ChatCompletion = { ...capped.answer, id, model: model.id, usage, choices: (capped.answer.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
   const g = r.policy.gateway.guardrails;
   if (g.bedrockGuardrailId) {
-    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, answer.choices.map((c) => textOfContent(c.message.content)), 'OUTPUT');
-    if (verdict.blocked) {
-      // OpenAI's convention for a filtered answer: 200, finish_reason content_filter.
-      answer.choices = answer.choices.map((c) => ({ ...c, message: { ...c.message, content: verdict.reason ?? "The answer was withheld by the tenant's guardrail.", tool_calls: undefined }, finish_reason: 'content_filter' }));
+    // One text per choice (its content), then each choice's refusal, audio transcript and tool-call arguments as texts of their own.
+    const extras = answerExtras(answer.choices);
+    const texts = [...answer.choices.map((c) => textOfContent(c.message.content)), ...extras.map((e) => e.text)];
+    const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, texts, 'OUTPUT');
+    // A masked tool call whose arguments are no longer JSON cannot be shown: the answer is blocked (fail closed).
+    const brokenArgs = verdict.masked !== undefined && extras.some((e, k) => e.kind === 'arguments' && verdict.masked![answer.choices.length + k] !== e.text && !isJson(verdict.masked![answer.choices.length + k]));
+    if (verdict.blocked || brokenArgs) {
+      // OpenAI's convention for a filtered answer: 200, finish_reason content_filter; nothing of the answer stays (logprobs, refusal, audio).
+      const withheld = (verdict.blocked ? verdict.reason : undefined) ?? "The answer was withheld by the tenant's guardrail.";
+      answer.choices = answer.choices.map((c) => ({ ...c, message: { ...c.message, content: withheld, tool_calls: undefined, refusal: null, audio: undefined }, logprobs: null, finish_reason: 'content_filter' }));
       r.audit.outcome = 'guardrail_blocked_answer';
     } else if (verdict.masked) {
-      // The guardrail masked (ANONYMIZE): each choice shows its masked text; finish_reason and tool calls stay.
+      // The guardrail masked (ANONYMIZE): each choice shows its masked texts; finish_reason stays; its logprobs (the unmasked tokens) go.
       const masked = verdict.masked;
       let count = 0;
       answer.choices = answer.choices.map((c, i) => {
-        if (masked[i] === textOfContent(c.message.content)) return c;
+        let message = c.message;
+        if (masked[i] !== textOfContent(c.message.content)) message = { ...message, content: withTextOfContent(c.message.content as ChatCompletionMessageParam['content'], masked[i]) as string };
+        extras.forEach((e, k) => {
+          const text = masked[answer.choices.length + k];
+          if (e.choice !== i || text === e.text) return;
+          if (e.kind === 'refusal') message = { ...message, refusal: text };
+          else if (e.kind === 'transcript') message = { ...message, audio: { ...message.audio!, transcript: text } };
+          else message = { ...message, tool_calls: message.tool_calls!.map((t, j) => (j === e.call && t.type === 'function' ? { ...t, function: { ...t.function, arguments: text } } : t)) };
+        });
+        if (message === c.message) return c;
         count += 1;
-        return { ...c, message: { ...c.message, content: withTextOfContent(c.message.content as ChatCompletionMessageParam['content'], masked[i]) as string } };
+        return { ...c, message, logprobs: null };
       });
       noteGuardrailMasked(r.audit, 'output', count);
     }
@@ -241,11 +259,34 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
     answer.choices = answer.choices.map((c) => {
       const red = applyInputGuardrails([c.message as ChatCompletionMessageParam], { redactPii: true, promptInjectionScreen: false });
       found.push(...red.piiFound);
-      return red.piiFound.length ? { ...c, message: red.messages[0] as ChatCompletion.Choice['message'] } : c;
+      // A redacted choice's logprobs would spell what was redacted: they go.
+      return red.piiFound.length ? { ...c, message: red.messages[0] as ChatCompletion.Choice['message'], logprobs: null } : c;
     });
     noteResponsePii(r, found);
   }
   return answer;
+}
+
+/** A whole answer's texts beside each choice's content that the output guardrail checks: refusal, audio transcript, tool-call arguments. */
+function answerExtras(choices: ChatCompletion.Choice[]): Array<{ choice: number; kind: 'refusal' | 'transcript' | 'arguments'; text: string; call?: number }> {
+  const extras: Array<{ choice: number; kind: 'refusal' | 'transcript' | 'arguments'; text: string; call?: number }> = [];
+  choices.forEach((c, choice) => {
+    if (c.message.refusal) extras.push({ choice, kind: 'refusal', text: c.message.refusal });
+    if (c.message.audio?.transcript) extras.push({ choice, kind: 'transcript', text: c.message.audio.transcript });
+    (c.message.tool_calls ?? []).forEach((t, call) => {
+      if (t.type === 'function' && t.function.arguments) extras.push({ choice, kind: 'arguments', text: t.function.arguments, call });
+    });
+  });
+  return extras;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Where a streamed answer goes: opened once the upstream's first chunk is in, then chunk by chunk. */
