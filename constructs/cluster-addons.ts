@@ -9,6 +9,18 @@ export interface ClusterAddonsProps {
  * The managed add-ons tenant isolation relies on: the VPC CNI with its network policy agent on
  * (without it a Kubernetes NetworkPolicy is accepted and silently not enforced) and the Pod
  * Identity agent (tenant pods get AWS credentials only through Pod Identity).
+ *
+ * No `AddonVersion`: each add-on is created at EKS's default version for the cluster's Kubernetes
+ * version at that time. On a later cluster version change the add-ons' properties are unchanged,
+ * so CloudFormation does not touch them and they keep their version: "Amazon EKS doesn't
+ * automatically update an add-on when new versions are released or after you update your cluster
+ * to a new Kubernetes minor version" (https://docs.aws.amazon.com/eks/latest/userguide/updating-an-add-on.html).
+ * A version of vpc-cni or eks-pod-identity-agent supports a range of Kubernetes versions, so one
+ * minor step keeps working, but after a few steps the add-on can fall outside its range; the
+ * operator updates them after a cluster upgrade (`aws eks describe-addon-versions --addon-name
+ * <name> --kubernetes-version <new>`, then `aws eks update-addon`), as the README's upgrade
+ * procedure says. Pinning a version here is not done: it would have to be chosen per Kubernetes
+ * version from describe-addon-versions, which this code cannot call at synth time.
  */
 export class ClusterAddons extends Construct {
   constructor(scope: Construct, id: string, props: ClusterAddonsProps) {

@@ -8,6 +8,11 @@ import { GPU_LABELS, GPU_TAINT_KEY, GPU_TAINT_VALUE } from '../lib/gpu-schedulin
 
 export interface GpuNodeGroupProps extends GpuNodeGroupConfig {
   readonly cluster: eks.ICluster;
+  /**
+   * Kubernetes minor version of the nodes: the cluster's, so that a version change of the cluster's
+   * blueprint also moves the nodes (see {@link pinNodegroupVersion}).
+   */
+  readonly kubernetesVersion: string;
   /** Subnets of the nodes; private. */
   readonly subnets: ec2.SubnetSelection;
   /**
@@ -58,5 +63,32 @@ export class GpuNodeGroup extends Construct {
       enableNodeAutoRepair: true,
       nodeRole: props.nodeRole,
     });
+    pinNodegroupVersion(this.nodegroup, props.kubernetesVersion);
   }
+}
+
+/**
+ * Sets a managed node group's `Version` (aws-eks-v2's Nodegroup has no prop for it) to the cluster's
+ * Kubernetes version.
+ *
+ * Without it the node group is created at the cluster's version but never follows it: CloudFormation
+ * sees no change on the node group when the cluster's version changes, and EKS's UpdateNodegroupVersion
+ * documents "If no version is specified, then the Kubernetes version of the node group does not change".
+ * The next cluster upgrade is then refused: "If your cluster has managed node groups attached to it, all
+ * of your node groups' Kubernetes versions must match the cluster's Kubernetes version in order to update
+ * the cluster to a new Kubernetes version" (UpdateClusterVersion,
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterVersion.html).
+ * With it, a blueprint that changes the version updates the cluster first (the node group refers to it)
+ * and then the node group (a rolling node replacement; forceUpdateEnabled is aws-eks-v2's default).
+ *
+ * No `ReleaseVersion` and no launch template with a custom AMI are set here, so nothing pins the AMI:
+ * EKS takes "the latest available AMI version for the node group's current Kubernetes version"
+ * (CreateNodegroup/UpdateNodegroupVersion releaseVersion,
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateNodegroupVersion.html). Whoever adds
+ * a custom-AMI launch template must drop `Version`: EKS refuses both together ("don't specify version,
+ * or the node group deployment will fail"). The only value EKS accepts for `Version` at creation is
+ * the cluster's (CreateNodegroup version).
+ */
+export function pinNodegroupVersion(nodegroup: eks.Nodegroup, kubernetesVersion: string): void {
+  (nodegroup.node.defaultChild as eks.CfnNodegroup).version = kubernetesVersion;
 }

@@ -10,7 +10,7 @@ import { acknowledge } from '../lib/compliance.js';
 import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
 import type { GpuNodeGroupConfig } from '../lib/config/schema.js';
 import { ClusterAddons } from './cluster-addons.js';
-import { GpuNodeGroup } from './gpu-node-group.js';
+import { GpuNodeGroup, pinNodegroupVersion } from './gpu-node-group.js';
 
 export interface KubernetesClusterProps {
   /** Cluster name; also names the control-plane log group `/aws/eks/<name>/cluster`. */
@@ -132,7 +132,7 @@ export class KubernetesCluster extends Construct {
 
     new ClusterAddons(this, 'Addons', { cluster: this.cluster });
 
-    this.cluster.addNodegroupCapacity('SystemNodes', {
+    const systemNodes = this.cluster.addNodegroupCapacity('SystemNodes', {
       subnets: props.subnets,
       // x86_64 only: the config refuses Graviton system nodes (systemNodeInstanceTypeProblem, lib/config/instance-catalog.ts).
       amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
@@ -144,7 +144,11 @@ export class KubernetesCluster extends Construct {
       nodeRole,
       enableNodeAutoRepair: true,
     });
+    // Both node groups follow the cluster's version (see pinNodegroupVersion).
+    pinNodegroupVersion(systemNodes, props.kubernetesVersion);
 
-    this.gpuNodes = new GpuNodeGroup(this, 'GpuNodes', { ...props.gpu, cluster: this.cluster, subnets: props.subnets, nodeRole });
+    this.gpuNodes = new GpuNodeGroup(this, 'GpuNodes', {
+      ...props.gpu, cluster: this.cluster, kubernetesVersion: props.kubernetesVersion, subnets: props.subnets, nodeRole,
+    });
   }
 }

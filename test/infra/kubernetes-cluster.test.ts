@@ -4,13 +4,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { GpuNodeGroup } from '../../constructs/gpu-node-group.js';
 import { KubernetesCluster } from '../../constructs/kubernetes-cluster.js';
+import { defaultAppTemplates } from '../support/default-app.js';
 import { newStack, template } from '../support/synth.js';
 
-function build(gpu = { amiType: 'BOTTLEROCKET_x86_64_NVIDIA' as const, instanceTypes: ['g5.2xlarge', 'p4d.24xlarge'], minSize: 1, maxSize: 5, diskSizeGiB: 200 }) {
+function build(gpu = { amiType: 'BOTTLEROCKET_x86_64_NVIDIA' as const, instanceTypes: ['g5.2xlarge', 'p4d.24xlarge'], minSize: 1, maxSize: 5, diskSizeGiB: 200 }, kubernetesVersion = '1.34') {
   const stack = newStack();
   const vpc = new ec2.Vpc(stack, 'Vpc', { restrictDefaultSecurityGroup: false, subnetConfiguration: [{ name: 'compute', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   new KubernetesCluster(stack, 'Compute', {
-    clusterName: 'tessera-acme', kubernetesVersion: '1.34', vpc, subnets: { subnetGroupName: 'compute' },
+    clusterName: 'tessera-acme', kubernetesVersion, vpc, subnets: { subnetGroupName: 'compute' },
     encryptionKey: new kms.Key(stack, 'TenantKey'),
     systemNodes: { instanceType: 'm7i.xlarge', minSize: 2, maxSize: 6 }, gpu,
     adminRoleArns: ['arn:aws:iam::123456789012:role/tessera-acme-admin'],
@@ -66,6 +67,22 @@ describe('KubernetesCluster', () => {
     });
   });
 
+  it("sets both node groups' Kubernetes version to the cluster's, so they follow a cluster upgrade", () => {
+    // GIVEN a cluster of another version than the default
+    const t = build(undefined, '1.33');
+    // THEN the cluster and every node group carry it (without Version a node group stays behind and
+    // EKS refuses the next cluster upgrade)
+    t.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.33' });
+    const nodegroups = Object.values(t.findResources('AWS::EKS::Nodegroup')) as Array<{ Properties: Record<string, unknown> }>;
+    expect(nodegroups).toHaveLength(2);
+    for (const ng of nodegroups) {
+      expect(ng.Properties.Version).toBe('1.33');
+      // nothing pins the AMI: EKS takes the latest AMI of that version
+      expect(ng.Properties.ReleaseVersion).toBeUndefined();
+      expect(ng.Properties.LaunchTemplate).toBeUndefined();
+    }
+  });
+
   it('needs no kubectl Lambda unless asked', () => {
     const t = build();
     t.resourceCountIs('AWS::Lambda::Function', 0);
@@ -76,7 +93,26 @@ describe('GpuNodeGroup', () => {
   it('refuses min > max with both values in the message', () => {
     const stack = newStack();
     expect(() => new GpuNodeGroup(stack, 'G', {
-      cluster: {} as never, subnets: {}, amiType: 'BOTTLEROCKET_x86_64_NVIDIA', instanceTypes: ['g5.2xlarge'], minSize: 4, maxSize: 2, diskSizeGiB: 200,
+      cluster: {} as never, kubernetesVersion: '1.34', subnets: {}, amiType: 'BOTTLEROCKET_x86_64_NVIDIA', instanceTypes: ['g5.2xlarge'], minSize: 4, maxSize: 2, diskSizeGiB: 200,
     })).toThrow(/minSize \(4\) must not exceed maxSize \(2\)/);
+  });
+});
+
+describe('node group versions in the synthesized app', () => {
+  it("every node group of every template (tiers, failover variants, the platform's shared cluster) has its cluster's version", () => {
+    const app = defaultAppTemplates();
+    const templates = { platform: app.platform, ...app.blueprints, ...Object.fromEntries(Object.entries(app.failoverBlueprints).map(([k, v]) => [`failover-${k}`, v])) };
+    let checked = 0;
+    for (const [name, t] of Object.entries(templates)) {
+      const clusters = Object.values(t.findResources('AWS::EKS::Cluster')) as Array<{ Properties: { Version: string } }>;
+      const nodegroups = Object.values(t.findResources('AWS::EKS::Nodegroup')) as Array<{ Properties: { Version?: string } }>;
+      if (nodegroups.length === 0) continue;
+      expect(clusters, name).toHaveLength(1);
+      for (const ng of nodegroups) expect(ng.Properties.Version, name).toBe(clusters[0].Properties.Version);
+      checked += nodegroups.length;
+    }
+    // enterprise and the platform's shared cluster: a system and a GPU node group each (the default
+    // config has no DR tier; a failover blueprint is a TenantStack too, with the same cluster construct)
+    expect(checked).toBe(4);
   });
 });
