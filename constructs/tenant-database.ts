@@ -199,6 +199,15 @@ export class TenantDatabase extends Construct {
       copyTagsToSnapshot: true,
       deletionProtection: props.deletionProtection ?? true,
       autoMinorVersionUpgrade: true,
+      // engineMajorVersion is tier config (16 | 17) and the README presents a major upgrade as a config
+      // change: ModifyDBInstance refuses an EngineVersion of another major version unless "Major version
+      // upgrades must be allowed" (AllowMajorVersionUpgrade; "Changing this parameter doesn't result in an
+      // outage"), https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html.
+      // The same ModifyDBInstance gets the new parameter group RDS asks for on a major upgrade ("a new DB
+      // parameter group in the DB parameter group family for the new engine version must be specified"):
+      // its Family follows engineMajorVersion, so CloudFormation creates a new one first. A downgrade is
+      // refused by RDS and, before any stack update, by the lifecycle (lambdas/lifecycle/tier-migration.ts).
+      allowMajorVersionUpgrade: true,
       enableCloudwatchLogsExports: PG_LOG_TYPES,
       monitoringInterval: (props.monitoringInterval ?? Duration.seconds(60)).toSeconds(),
       monitoringRoleArn: monitoringRole.roleArn,

@@ -36,6 +36,16 @@ describe('TenantDatabase', () => {
     });
   });
 
+  it('allows the major version upgrade its engineMajorVersion can ask for (16 -> 17 is a config change)', () => {
+    // GIVEN a database on 16, WHEN the tier moves to 17, THEN ModifyDBInstance needs AllowMajorVersionUpgrade
+    // with the new EngineVersion and a parameter group of the new family
+    for (const engineMajorVersion of ['16', '17'] as const) {
+      const t = build({ engineMajorVersion });
+      t.hasResourceProperties('AWS::RDS::DBInstance', { EngineVersion: engineMajorVersion, AllowMajorVersionUpgrade: true, DBParameterGroupName: { Ref: Match.stringLikeRegexp('^DatabaseParameters') } });
+      t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: `postgres${engineMajorVersion}` });
+    }
+  });
+
   it('forces TLS through its parameter group', () => {
     build().hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres17', Parameters: Match.objectLike({ 'rds.force_ssl': '1' }) });
   });
