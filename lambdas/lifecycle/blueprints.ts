@@ -6,6 +6,7 @@ import type { TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, partition, platformConfig, requireEnv, tierConfig } from '../shared/environment.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
+import type { DeployedVersions } from './version-change.js';
 
 /** Where a tenant's blueprints run, what they are called and where their templates are. */
 
@@ -60,6 +61,8 @@ export interface TemplateFacts {
   readonly parameters: string[];
   /** How many zones it places subnets in (zoneCountOf); undefined when it has no subnet placed by zone index. */
   readonly zoneCount?: number;
+  /** The versions its resources fix (versionsOf): the EKS cluster's Kubernetes version, the RDS engine version. */
+  readonly versions: DeployedVersions;
 }
 
 /**
@@ -76,7 +79,22 @@ export async function templateFacts(tier: string, kind: BlueprintKind, version =
   if (!body) throw new Error(`blueprint catalog object ${key} is empty`);
   const template = JSON.parse(body) as { Parameters?: Record<string, unknown>; Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> };
   const zoneCount = zoneCountOf(template);
-  return { parameters: Object.keys(template.Parameters ?? {}), ...(zoneCount !== undefined ? { zoneCount } : {}) };
+  return { parameters: Object.keys(template.Parameters ?? {}), ...(zoneCount !== undefined ? { zoneCount } : {}), versions: versionsOf(template) };
+}
+
+/**
+ * The versions a tenant template fixes: `Version` of its AWS::EKS::Cluster (a dedicated cluster) and
+ * `EngineVersion` of its AWS::RDS::DBInstance, when they are plain strings (version-change.ts compares
+ * them between the template a stack was deployed from and the one deployed next).
+ */
+export function versionsOf(template: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }): DeployedVersions {
+  const out: DeployedVersions = {};
+  for (const r of Object.values(template.Resources ?? {})) {
+    const value = (key: string) => (typeof r?.Properties?.[key] === 'string' ? r.Properties[key] as string : undefined);
+    if (r?.Type === 'AWS::EKS::Cluster' && value('Version')) out.kubernetesVersion = value('Version');
+    if (r?.Type === 'AWS::RDS::DBInstance' && value('EngineVersion')) out.engineVersion = value('EngineVersion');
+  }
+  return out;
 }
 
 /** The names of the parameters a blueprint's published template declares (templateFacts). */

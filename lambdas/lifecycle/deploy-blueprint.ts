@@ -13,7 +13,7 @@ import { AVAILABILITY_ZONES_PARAMETER, DATABASE_DELETION_PROTECTION_PARAMETER } 
 import type { DisasterRecoveryRecord, LifecycleKind, LiftedProtection, TenantRecord } from '../../lib/tenant-record.js';
 import { clientWith } from '../shared/aws-clients.js';
 import { ENV, requireEnv, tierConfig } from '../shared/environment.js';
-import { ChangeRefusedError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
+import { ChangeRefusedError, InvalidRequestError, StackBusyError, StackFailedError, StackNotOwnedError } from '../shared/errors.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { recordExecution, requireTenant, sameExecution, updateTenant } from '../shared/registry.js';
 import { tenantAccountCredentials } from '../shared/sessions.js';
@@ -26,6 +26,7 @@ import { completeFailedRollbacks } from './failed-rollbacks.js';
 import { latestResourceFailure, noUpdates, stackBusy } from './stack-events.js';
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
+import { describeVersionRefusals, versionRefusals } from './version-change.js';
 
 export async function describeStack(cfn: CloudFormationClient, name: string): Promise<Stack | undefined> {
   try {
@@ -196,6 +197,7 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   // stack is busy, nor for a dead stack an onboarding deletes): an AvailabilityZones value only for a
   // template that declares the parameter.
   const deploys = kind === 'tenant' && !status.endsWith('_IN_PROGRESS') && !DEAD_STACK_STATUSES.has(status) && status !== 'ROLLBACK_COMPLETE';
+  if (deploys && existing) await assertReachableVersions(record, { tier, version });
   const zones = deploys ? await tenantZones(cfn, record, { tier, version, stack: existing ? name : undefined }) : undefined;
   const input = {
     StackName: name,
@@ -250,6 +252,32 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   if (drRegion) await recordDrStack(record, name, drRegion, { tier, blueprintVersion: version, executionArn: state.executionArn });
   return { stackName: name, kind, ...(drRegion ? { region: drRegion } : {}), ...(remnantsRemoved.length ? { remnantsRemoved } : {}) };
 });
+
+/**
+ * Refuses (InvalidRequest, terminal, before any stack operation) an update of a standing tenant stack
+ * to a template whose EKS cluster version is lower or more than one minor version higher, or whose
+ * PostgreSQL major version is lower, than the template the stack was deployed from (the tenant's
+ * recorded tier and blueprint version, read from the catalog, which keeps every version): the update
+ * would fail and roll back (version-change.ts). This covers what the tier check (tier-migration.ts)
+ * cannot see: a version change within the tenant's own tier, after the platform config changed the
+ * tier's `kubernetesVersion` or `engineMajorVersion` (a rolling upgrade, a pinned older version). Not
+ * checked when the tenant has no recorded version, or its template is not in the catalog (logged).
+ */
+async function assertReachableVersions(record: TenantRecord, target: { tier: string; version: string }): Promise<void> {
+  if (!record.blueprintVersion || (record.tier === target.tier && record.blueprintVersion === target.version)) return;
+  const [from, to] = await Promise.all([
+    templateFacts(record.tier, 'tenant', record.blueprintVersion).catch((e: Error) => {
+      logger.warn('the template the tenant stack was deployed from is not readable: versions not compared', { tier: record.tier, version: record.blueprintVersion, error: e.message });
+      return undefined;
+    }),
+    templateFacts(target.tier, 'tenant', target.version),
+  ]);
+  if (!from) return;
+  const refusals = versionRefusals(from.versions, to.versions);
+  if (refusals.length) {
+    throw new InvalidRequestError(describeVersionRefusals(record.tenantId, `tier ${target.tier} at blueprint version ${target.version} (the stack is on tier ${record.tier} at ${record.blueprintVersion})`, refusals));
+  }
+}
 
 /**
  * The tenant VPC's zones for this deploy (deployZones, in the tenant's account and the region its stack

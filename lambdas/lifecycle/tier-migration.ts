@@ -2,6 +2,7 @@ import { parseCidr } from '../../lib/config/cidr.js';
 import type { TierConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { recordedZoneRefusal } from './availability-zones.js';
+import { describeVersionRefusals, versionRefusals, type DeployedVersions } from './version-change.js';
 
 /**
  * Tier changes that are migrations, not stack updates: refused up front by the admin API (400)
@@ -29,6 +30,12 @@ import { recordedZoneRefusal } from './availability-zones.js';
  * - A tier with a dedicated cluster for a tenant whose recorded zone IDs include one EKS does not
  *   support (availability-zones.ts recordedZoneRefusal): the cluster cannot be created there, and
  *   other zones would replace every subnet.
+ * - A version AWS cannot reach in place (version-change.ts): a target tier whose dedicated cluster's
+ *   `kubernetesVersion` is lower than the tenant's tier's, or more than one minor version higher, or
+ *   whose `database.engineMajorVersion` is lower. Compared between the two tiers' config (the registry
+ *   does not record versions): a version change within the tenant's own tier (the platform config
+ *   changed it) is checked by *Deploy blueprint*, which compares the template the stack was deployed
+ *   from with the one it deploys.
  */
 
 /** The fields of `tiers.<tier>.network` a tenant's VPC and subnets are cut from. */
@@ -87,7 +94,7 @@ export function describeNetworkChange(record: Pick<TenantRecord, 'tenantId' | 'v
 
 /** Why moving a tenant to a tier is a migration; the admin API's error code with it. */
 export interface MigrationRefusal {
-  code: 'isolation_change' | 'network_change' | 'unsupported_zone';
+  code: 'isolation_change' | 'network_change' | 'unsupported_zone' | 'version_change';
   message: string;
 }
 
@@ -96,12 +103,13 @@ export interface MigrationRefusal {
  * migration rather than a stack update: another isolation mode, another subnet layout
  * (networkDifferences, with the recorded zone count as the tenant's `maxAzs`; the zone count only for
  * another tier: for its own, *Deploy blueprint* checks it against the template deployed), or a dedicated
- * cluster in recorded zones EKS does not support. Undefined when the change can go through.
+ * cluster in recorded zones EKS does not support, or a Kubernetes or PostgreSQL version the tenant's
+ * stack cannot reach from its tier's (another tier only). Undefined when the change can go through.
  */
 export function migrationRefusal(
   record: Pick<TenantRecord, 'tenantId' | 'tier' | 'isolation' | 'vpcCidr'> & Partial<Pick<TenantRecord, 'accountId' | 'availabilityZones' | 'availabilityZoneIds'>>,
   targetTier: string,
-  tiers: Record<string, Pick<TierConfig, 'isolation' | 'network'> & Partial<Pick<TierConfig, 'compute'>>>,
+  tiers: Record<string, Pick<TierConfig, 'isolation' | 'network'> & Partial<Pick<TierConfig, 'compute' | 'database'>>>,
   region = process.env.AWS_REGION ?? '',
 ): MigrationRefusal | undefined {
   const target = tiers[targetTier];
@@ -119,5 +127,16 @@ export function migrationRefusal(
   if (differences.length) return { code: 'network_change', message: describeNetworkChange(record, targetTier, differences, target.network) };
   const zones = recordedZoneRefusal(record, targetTier, target.compute?.mode === 'dedicated', region);
   if (zones) return { code: 'unsupported_zone', message: zones };
+  const current = tiers[record.tier];
+  const versions = current && targetTier !== record.tier ? versionRefusals(tierVersions(current), tierVersions(target)) : [];
+  if (versions.length) return { code: 'version_change', message: describeVersionRefusals(record.tenantId, `tier = "${targetTier}"`, versions) };
   return undefined;
+}
+
+/** The versions a tier's blueprint fixes (a cluster version only for a dedicated cluster). */
+function tierVersions(tier: Partial<Pick<TierConfig, 'compute' | 'database'>>): DeployedVersions {
+  return {
+    ...(tier.compute?.mode === 'dedicated' ? { kubernetesVersion: tier.compute.kubernetesVersion } : {}),
+    ...(tier.database ? { engineVersion: tier.database.engineMajorVersion } : {}),
+  };
 }

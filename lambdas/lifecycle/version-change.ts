@@ -1,0 +1,81 @@
+/**
+ * Version changes AWS refuses in a stack update, found before the update starts (a refused update
+ * fails and rolls back, after the lease, the change set and minutes of CloudFormation):
+ *
+ * - the EKS cluster's Kubernetes version going down: "Once you upgrade a cluster, you can't downgrade
+ *   to a previous version" (https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html);
+ * - the EKS cluster's Kubernetes version going up by more than one minor version: "Control plane
+ *   version upgrades must be done for one minor version at a time"; the only versions accepted are
+ *   "the current version of the cluster or one version higher"
+ *   (https://docs.aws.amazon.com/eks/latest/eksctl/cluster-upgrade.html);
+ * - the RDS PostgreSQL major version going down: ModifyDBInstance upgrades only ("The version number
+ *   of the database engine to upgrade to"; RDS has no in-place downgrade: a lower major version is a
+ *   restore of a dump into a new instance,
+ *   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.PostgreSQL.html).
+ *   A major upgrade (16 -> 17) goes through: the blueprint sets AllowMajorVersionUpgrade.
+ *
+ * Two callers: tier-migration.ts compares the tiers' config (a tier change, refused by the admin API
+ * with a 400 and by *Begin change* with InvalidRequest), and *Deploy blueprint* compares the template
+ * the tenant's stack was deployed from with the one it is about to deploy (also a version change of
+ * the tenant's own tier: a rolling upgrade after the platform config changed a tier's version).
+ */
+
+/** The versions a tenant blueprint fixes: what its stack runs. Undefined: it has none (no dedicated cluster). */
+export interface DeployedVersions {
+  /** The dedicated EKS cluster's Kubernetes version (`1.34`). */
+  kubernetesVersion?: string;
+  /** The RDS PostgreSQL engine version (`17`, or a full `17.2`): its major version is compared. */
+  engineVersion?: string;
+}
+
+export type VersionField = 'compute.kubernetesVersion' | 'database.engineMajorVersion';
+
+/** One version change AWS refuses in place. */
+export interface VersionRefusal {
+  field: VersionField;
+  from: string;
+  to: string;
+  why: string;
+}
+
+const minorOf = (v: string): [number, number] | undefined => {
+  const m = /^(\d+)\.(\d+)/.exec(v);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+};
+const majorOf = (v: string): number | undefined => {
+  const m = /^(\d+)/.exec(v);
+  return m ? Number(m[1]) : undefined;
+};
+
+/** The version changes from `from` to `to` that AWS refuses (empty: none, or nothing comparable). */
+export function versionRefusals(from: DeployedVersions, to: DeployedVersions): VersionRefusal[] {
+  const out: VersionRefusal[] = [];
+  const k8sFrom = from.kubernetesVersion && minorOf(from.kubernetesVersion);
+  const k8sTo = to.kubernetesVersion && minorOf(to.kubernetesVersion);
+  if (k8sFrom && k8sTo && from.kubernetesVersion !== to.kubernetesVersion) {
+    const [fromMajor, fromMinor] = k8sFrom;
+    const [toMajor, toMinor] = k8sTo;
+    const field = 'compute.kubernetesVersion' as const;
+    if (toMajor < fromMajor || (toMajor === fromMajor && toMinor < fromMinor)) {
+      out.push({ field, from: from.kubernetesVersion!, to: to.kubernetesVersion!, why: 'EKS cannot downgrade a cluster ("Once you upgrade a cluster, you can\'t downgrade to a previous version")' });
+    } else if (toMajor !== fromMajor || toMinor - fromMinor > 1) {
+      out.push({ field, from: from.kubernetesVersion!, to: to.kubernetesVersion!, why: `EKS updates a cluster one minor version at a time: go through ${fromMajor}.${fromMinor + 1} first (a tier or blueprint version with it)` });
+    }
+  }
+  const pgFrom = from.engineVersion ? majorOf(from.engineVersion) : undefined;
+  const pgTo = to.engineVersion ? majorOf(to.engineVersion) : undefined;
+  if (pgFrom !== undefined && pgTo !== undefined && pgTo < pgFrom) {
+    out.push({
+      field: 'database.engineMajorVersion', from: String(pgFrom), to: String(pgTo),
+      why: 'RDS cannot downgrade a PostgreSQL major version in place (only a dump restored into a new instance goes back)',
+    });
+  }
+  return out;
+}
+
+/** The refusal in words: each field with both values and why, and what the operator can do instead. */
+export function describeVersionRefusals(tenantId: string, target: string, refusals: readonly VersionRefusal[]): string {
+  const each = refusals.map((r) => `${r.field} would go from ${r.from} to ${r.to}: ${r.why}`);
+  return `${target}: tenant ${tenantId}'s stack cannot take it in place: ${each.join('; ')}. `
+    + 'The stack update would fail and roll back; choose a tier or blueprint version with a version the tenant can reach from where it is';
+}

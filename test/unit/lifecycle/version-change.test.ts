@@ -1,0 +1,84 @@
+import {
+  CloudFormationClient, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, ListStackResourcesCommand,
+} from '@aws-sdk/client-cloudformation';
+import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { blueprintObject, credentials, leased, ownedTags, setLifecycleEnv, standingSubnets, state } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+
+/**
+ * *Deploy blueprint* compares the template the tenant's stack was deployed from (its recorded tier and
+ * blueprint version, from the catalog) with the one it deploys: a Kubernetes downgrade or a jump of more
+ * than one minor version, or a PostgreSQL major downgrade, is refused before the change set. This is what
+ * the tier check cannot see: the platform config changed the tenant's own tier's version and the rolling
+ * upgrade (or a pinned version) would deploy it.
+ */
+const cfn = mockClient(CloudFormationClient);
+const ec2 = mockClient(EC2Client);
+const sts = mockClient(STSClient);
+const s3 = mockClient(S3Client);
+const catalog = (key: string, versions: { kubernetesVersion?: string; engineVersion?: string }) =>
+  s3.on(GetObjectCommand, { Key: key }).resolves(blueprintObject(undefined, 2, versions));
+
+beforeEach(() => {
+  setLifecycleEnv();
+  records.clear();
+  vi.clearAllMocks();
+  for (const m of [cfn, ec2, sts, s3]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: ['a', 'b'].map((l, i) => ({ ZoneName: `us-east-1${l}`, ZoneId: `use1-az${i + 1}`, ZoneType: 'availability-zone', State: 'available', RegionName: 'us-east-1' })) });
+  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{
+    StackName: 'tessera-acme', StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/1', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Tags: ownedTags(), Parameters: [],
+  }] });
+  const { resources, subnets } = standingSubnets(['us-east-1a', 'us-east-1b']);
+  cfn.on(ListStackResourcesCommand).resolves(resources);
+  ec2.on(DescribeSubnetsCommand).resolves(subnets);
+  cfn.on(CreateChangeSetCommand).resolves({ Id: 'cs' });
+  cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
+  cfn.on(ExecuteChangeSetCommand).resolves({});
+  records.set('acme', leased('upgrade', { blueprintVersion: '1.0.0', availabilityZones: ['us-east-1a', 'us-east-1b'], availabilityZoneIds: ['use1-az1', 'use1-az2'] }));
+});
+
+describe('Deploy blueprint: versions the stack cannot reach', async () => {
+  const deploy = (await import('../../../lambdas/lifecycle/deploy-blueprint.js')).handler;
+  const upgradeTo = (version: string) => deploy(state('acme', { blueprint: 'tenant', change: { blueprintVersion: version } }));
+
+  it('refuses a Kubernetes downgrade (the tier\'s version lowered in the config, then a rolling upgrade) before any stack operation', async () => {
+    catalog('blueprints/1.0.0/starter.template.json', { kubernetesVersion: '1.34', engineVersion: '17' });
+    catalog('blueprints/2.0.0/starter.template.json', { kubernetesVersion: '1.33', engineVersion: '17' });
+    await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringMatching(/^tier starter at blueprint version 2\.0\.0 \(the stack is on tier starter at 1\.0\.0\): tenant acme's stack cannot take it in place: compute\.kubernetesVersion would go from 1\.34 to 1\.33: EKS cannot downgrade/),
+    });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+
+  it('refuses a jump of two minor versions and a PostgreSQL major downgrade, naming both', async () => {
+    catalog('blueprints/1.0.0/starter.template.json', { kubernetesVersion: '1.32', engineVersion: '17' });
+    catalog('blueprints/2.0.0/starter.template.json', { kubernetesVersion: '1.34', engineVersion: '16' });
+    await expect(upgradeTo('2.0.0')).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringMatching(/1\.32 to 1\.34: EKS updates a cluster one minor version at a time: go through 1\.33 first.*; database\.engineMajorVersion would go from 17 to 16/),
+    });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+
+  it('lets one minor version up and a PostgreSQL major upgrade through to the change set', async () => {
+    catalog('blueprints/1.0.0/starter.template.json', { kubernetesVersion: '1.33', engineVersion: '16' });
+    catalog('blueprints/2.0.0/starter.template.json', { kubernetesVersion: '1.34', engineVersion: '17' });
+    await upgradeTo('2.0.0');
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+  });
+
+  it('compares nothing when the template the stack came from is not in the catalog (logged), and goes on', async () => {
+    s3.on(GetObjectCommand, { Key: 'blueprints/1.0.0/starter.template.json' }).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+    catalog('blueprints/2.0.0/starter.template.json', { kubernetesVersion: '1.33', engineVersion: '16' });
+    await upgradeTo('2.0.0');
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+  });
+});
