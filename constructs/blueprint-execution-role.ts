@@ -240,7 +240,9 @@ function policyGroups(regions: readonly string[]): Record<string, iam.PolicyStat
         { StringEquals: { 'kms:ViaService': viaServices } }),
       ...regional('TesseraLogGroups', LOG_ACTIONS, [
         ...at('logs', 'log-group:/tessera/*'), ...at('logs', 'log-group:/aws/eks/tessera-*'), ...at('logs', 'log-group:/aws/rds/instance/tessera-*'),
+        ...at('logs', 'log-group:/aws/vendedlogs/tessera/*'),
         ...at('logs', 'log-group:/tessera/*:log-stream:*'), ...at('logs', 'log-group:/aws/eks/tessera-*:log-stream:*'),
+        ...at('logs', 'log-group:/aws/vendedlogs/tessera/*:log-stream:*'),
       ]),
       ...statements('TesseraBuckets', BUCKET_ACTIONS, [`arn:${Aws.PARTITION}:s3:::tessera-*`, `arn:${Aws.PARTITION}:s3:::tessera-*/*`]),
     ],

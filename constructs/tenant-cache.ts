@@ -31,7 +31,11 @@ export interface TenantCacheProps {
   /** Peers allowed to connect on `port`. */
   /** Peers allowed to connect on `port`, by a name that is stable across tiers (it names the rule). */
   readonly allowedPeers: Record<string, ec2.IPeer>;
-  /** Name prefix of the engine and slow log groups. */
+  /**
+   * Name prefix of the engine and slow log groups. ElastiCache delivers them as vended logs: give a
+   * prefix under `/aws/vendedlogs/`, or each group takes room in the account's 5,120-character
+   * CloudWatch Logs resource policy (lib/tenant-naming.ts tenantVendedLogGroupPrefix).
+   */
   readonly logGroupPrefix: string;
   /**
    * Engine version.

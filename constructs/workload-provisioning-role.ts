@@ -90,7 +90,7 @@ export class WorkloadProvisioningRole extends Construct {
     const stacks = here('cloudformation', 'stack/tessera-*/*');
     const executionRole = iamHere(`role/${props.blueprintExecutionRoleName}`);
     const executionPolicies = iamHere(`policy/${props.blueprintExecutionRoleName}-*`);
-    const logGroups = ['log-group:/tessera/*', 'log-group:/aws/rds/instance/tessera-*', 'log-group:/aws/eks/tessera-*'].map((r) => here('logs', r));
+    const logGroups = ['log-group:/tessera/*', 'log-group:/aws/vendedlogs/tessera/*', 'log-group:/aws/rds/instance/tessera-*', 'log-group:/aws/eks/tessera-*'].map((r) => here('logs', r));
 
     const groups: Record<string, { statements: iam.PolicyStatement[]; reason: string }> = {
       Stacks: {

@@ -45,6 +45,21 @@ export function tenantLogGroupPrefix(tenantId: string): string {
   return `/tessera/${tenantId}`;
 }
 
+/**
+ * Prefix of the tenant's log groups that AWS services write to through vended log delivery (the
+ * ElastiCache engine and slow logs): `/aws/vendedlogs/tessera/<id>`. Vended delivery to CloudWatch
+ * Logs adds each log group to the account's CloudWatch Logs resource policy, which is limited to
+ * 5,120 characters, unless the group's name starts with `/aws/vendedlogs/` (then one wildcard entry
+ * covers them all): "When CloudWatch Logs detects that a policy approaches this size limit, it
+ * automatically enables log groups that start with /aws/vendedlogs/"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html).
+ * With `/tessera/<id>/cache/…` two entries per tenant filled it at about 20-25 VPC tenants of the
+ * shared workload account, and the next tenant's cache log delivery failed.
+ */
+export function tenantVendedLogGroupPrefix(tenantId: string): string {
+  return `/aws/vendedlogs${tenantLogGroupPrefix(tenantId)}`;
+}
+
 /** The tenant database's instance identifier (fixed, so its log groups can be created under the tenant key first). */
 export function databaseInstanceIdentifier(tenantId: string): string {
   return `tessera-${tenantId}`;

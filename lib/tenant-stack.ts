@@ -43,6 +43,7 @@ import {
   TENANT_ID_PATTERN,
   TENANT_ID_TAG,
   tenantLogGroupPrefix,
+  tenantVendedLogGroupPrefix,
   tenantNamespace,
   TIER_TAG,
 } from './tenant-naming.js';
@@ -123,6 +124,7 @@ export class TenantStack extends Stack {
     const provisioningRoleArn = roleArn(Aws.PARTITION, Aws.ACCOUNT_ID, config.roles.provisioningRoleName);
     const deployerRoleArn = roleArn(Aws.PARTITION, Aws.ACCOUNT_ID, config.roles.blueprintExecutionRoleName);
     const logPrefix = tenantLogGroupPrefix(tenantId);
+    const vendedLogPrefix = tenantVendedLogGroupPrefix(tenantId);
     const clusterName = dedicatedClusterName(tenantId);
 
     const workloadTrust: WorkloadTrust =
@@ -158,7 +160,7 @@ export class TenantStack extends Stack {
       provisioningRoleArn,
       deployerRoleArn,
       deployerServices: KEY_USING_SERVICES,
-      logGroupPrefixes: [`${logPrefix}/`, `/aws/eks/${clusterName}/`, `/aws/rds/instance/${databaseInstanceIdentifier(tenantId)}/`],
+      logGroupPrefixes: [`${logPrefix}/`, `${vendedLogPrefix}/`, `/aws/eks/${clusterName}/`, `/aws/rds/instance/${databaseInstanceIdentifier(tenantId)}/`],
     });
     for (const role of roles.roleResources) key.node.defaultChild?.node.addDependency(role);
 
@@ -307,7 +309,8 @@ export class TenantStack extends Stack {
       snapshotRetentionDays: tier.cache.snapshotRetentionDays,
       port: tier.cache.port,
       allowedPeers: peers,
-      logGroupPrefix: `${logPrefix}/cache`,
+      // Under /aws/vendedlogs/: ElastiCache delivers them as vended logs (tenantVendedLogGroupPrefix says why).
+      logGroupPrefix: `${vendedLogPrefix}/cache`,
     });
 
     const computeSubnetIds = network.vpc.selectSubnets(network.computeSubnets).subnetIds;

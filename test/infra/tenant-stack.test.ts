@@ -112,6 +112,20 @@ describe('TenantStack sizing by tier', () => {
     pro.resourceCountIs('AWS::EC2::NatGateway', 2);
   });
 
+  it('the cache logs are vended log groups under /aws/vendedlogs/tessera/<id>/cache/ (out of the account\'s 5,120-character Logs resource policy), admitted by the tenant key', () => {
+    for (const tier of ['starter', 'professional', 'enterprise']) {
+      const template = t(tier);
+      const cacheLogs = ['engine-log', 'slow-log'].map((type) => ({ 'Fn::Join': ['', ['/aws/vendedlogs/tessera/', { Ref: 'TenantId' }, `/cache/${type}`]] }));
+      for (const name of cacheLogs) template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: name, KmsKeyId: Match.anyValue() });
+      const names = Object.values(template.findResources('AWS::Logs::LogGroup')).map((g) => JSON.stringify(g.Properties.LogGroupName));
+      expect(names.filter((n) => n.includes('cache')), tier).toHaveLength(2);
+      // the key's statement for CloudWatch Logs admits the vended prefix
+      const [key] = Object.values(template.findResources('AWS::KMS::Key')) as any[];
+      const logsStatement = key.Properties.KeyPolicy.Statement.find((s: { Sid?: string }) => s.Sid === 'CloudWatchLogsEncryptsTenantLogGroups');
+      expect(JSON.stringify(logsStatement.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']), tier).toContain(':log-group:/aws/vendedlogs/tessera/');
+    }
+  });
+
   it('enterprise: dedicated private cluster with a GPU node group, Pod Identity for the workload role', () => {
     const ent = t('enterprise');
     ent.hasResourceProperties('AWS::EKS::Cluster', { ResourcesVpcConfig: Match.objectLike({ EndpointPublicAccess: false }) });

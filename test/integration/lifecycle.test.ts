@@ -157,7 +157,7 @@ describe('offboarding', () => {
     const logGroups = stores.filter((s) => s.store === 'log-group');
     expect(logGroups.map((s) => s.id).sort()).toEqual([
       '/aws/rds/instance/tessera-hooli/iam-db-auth-error', '/aws/rds/instance/tessera-hooli/postgresql', '/aws/rds/instance/tessera-hooli/upgrade',
-      '/tessera/hooli/cache/engine-log', '/tessera/hooli/cache/slow-log', '/tessera/hooli/vpc-flow-logs',
+      '/aws/vendedlogs/tessera/hooli/cache/engine-log', '/aws/vendedlogs/tessera/hooli/cache/slow-log', '/tessera/hooli/vpc-flow-logs',
     ]);
     for (const g of logGroups) expect(g).toMatchObject({ keyArn: tenantKey, holdsKey: true, disposition: 'expires' });
     expect(stores.filter((x) => x.store === 'db-snapshot' || x.id === bucket).length).toBeGreaterThanOrEqual(2);
