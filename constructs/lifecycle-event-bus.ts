@@ -1,4 +1,4 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -34,11 +34,29 @@ export class LifecycleEventBus extends Construct {
       kmsKey: props.encryptionKey,
       description: 'Tessera tenant lifecycle: requests and state changes',
     });
-    this.bus.archive('Archive', {
+    // The archive holds the same events as the bus, so the same key: without one EventBridge encrypts
+    // it with an AWS owned key (KmsKeyIdentifier ""). The key policy EventBridge's archive encryption
+    // page gives: kms:DescribeKey, and kms:GenerateDataKey, kms:Decrypt, kms:ReEncrypt* only with the
+    // encryption context kms:EncryptionContext:aws:events:event-bus:arn = this bus
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html).
+    // Not through the Archive's kmsKey prop: aws-cdk-lib 2.276's EventBus.archive() drops it, and an
+    // Archive given it writes the bus's Fn::GetAtt Arn into the key policy, a cycle (the bus names the
+    // key). The bus's ARN is known from its name instead.
+    const archive = this.bus.archive('Archive', {
       description: 'Every Tessera lifecycle event, for audit and replay',
       eventPattern: { source: [LIFECYCLE_EVENT_SOURCE] },
       retention: props.archiveRetention ?? Duration.days(365),
     });
+    (archive.node.defaultChild as events.CfnArchive).kmsKeyIdentifier = props.encryptionKey.keyArn;
+    const busArn = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: props.eventBusName ?? PLATFORM_EVENT_BUS_NAME });
+    const eventBridge = new iam.ServicePrincipal('events.amazonaws.com');
+    props.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'EventBridgeDescribesKeyForLifecycleArchive', principals: [eventBridge], actions: ['kms:DescribeKey'], resources: ['*'],
+    }));
+    props.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'EventBridgeEncryptsLifecycleArchive', principals: [eventBridge], actions: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:ReEncrypt*'], resources: ['*'],
+      conditions: { StringEquals: { 'kms:EncryptionContext:aws:events:event-bus:arn': busArn } },
+    }));
   }
 }
 

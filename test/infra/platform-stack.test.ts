@@ -35,6 +35,23 @@ describe('PlatformStack', () => {
     platform.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365, EventPattern: { source: ['tessera.lifecycle'] } });
   });
 
+  it('encrypts the lifecycle archive with the bus\'s platform key, which lets EventBridge use it for that bus only', () => {
+    const [[busId, bus]] = Object.entries(platform.findResources('AWS::Events::EventBus', { Properties: { Name: 'tessera-lifecycle' } })) as Array<[string, any]>;
+    const [archive] = Object.values(platform.findResources('AWS::Events::Archive', { Properties: { EventPattern: { source: ['tessera.lifecycle'] } } })) as any[];
+    // the same key as the bus, not "" (an AWS owned key)
+    expect(archive.Properties.KmsKeyIdentifier).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PlatformKey/), 'Arn'] });
+    expect(archive.Properties.KmsKeyIdentifier).toEqual(bus.Properties.KmsKeyIdentifier);
+    const keyId = archive.Properties.KmsKeyIdentifier['Fn::GetAtt'][0];
+    const statements = platform.toJSON().Resources[keyId].Properties.KeyPolicy.Statement as any[];
+    const events = statements.filter((s) => s.Principal?.Service === 'events.amazonaws.com');
+    const use = events.find((s) => s.Sid === 'EventBridgeEncryptsLifecycleArchive');
+    expect([use.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*']);
+    // the bus's ARN from its name (the bus names the key: a Fn::GetAtt here would be a cycle)
+    expect(use.Condition).toEqual({ StringEquals: { 'kms:EncryptionContext:aws:events:event-bus:arn': expect.stringMatching(/^arn:aws:events:[a-z0-9-]+:\d{12}:event-bus\/tessera-lifecycle$/) } });
+    expect(archive.Properties.SourceArn).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+    expect(events.find((s) => s.Sid === 'EventBridgeDescribesKeyForLifecycleArchive')?.Action).toBe('kms:DescribeKey');
+  });
+
   it('has an audit bucket with Object Lock in compliance mode, versioning, KMS and access logs', () => {
     platform.hasResource('AWS::S3::Bucket', {
       Properties: Match.objectLike({
