@@ -276,7 +276,11 @@ export class TenantDatabase extends Construct {
         new backup.BackupPlanRule({
           ruleName: 'monthly',
           scheduleExpression: events.Schedule.cron({ day: '1', hour: '4', minute: '0' }),
-          moveToColdStorageAfter: Duration.days(30),
+          // No moveToColdStorageAfter: RDS recovery points have no cold storage ("Resource types that can
+          // transition to cold storage are listed in the Feature availability by resource table. AWS Backup
+          // ignores this expression for other resource types",
+          // https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Lifecycle.html): they stay warm
+          // (and are billed warm) for the whole year whatever the rule says.
           deleteAfter: Duration.days(365),
           recoveryPointTags,
         }),

@@ -187,6 +187,10 @@ export const SERVICE_RULES: readonly ServiceRule[] = [
     check: ({ inst }) => of(inst, 'AWS::EKS::Nodegroup').filter((n) => ((n.props.InstanceTypes as string[] | undefined) ?? []).some((t) => /^(g|p)\d/.test(t)) && !/NVIDIA/.test(String(n.props.AmiType ?? ''))).map((n) => `${n.logicalId} runs ${(n.props.InstanceTypes as string[]).join(', ')} with AmiType ${String(n.props.AmiType ?? '(default)')}`),
   },
   {
+    // Kept although no Tessera plan moves anything to cold storage (the tenant plans back up RDS only, which
+    // has none: constructs/tenant-database.ts): the 90-day minimum is CreateBackupPlan's constraint on the
+    // Lifecycle whatever the resource type, so a plan that sets MoveToColdStorageAfterDays again is checked.
+    // It finds nothing to report in the blueprints today; it does not say that cold storage applies.
     id: 'backup-cold-storage-90-days',
     statement: 'A Backup plan rule that moves recovery points to cold storage keeps them at least 90 days there (DeleteAfterDays ≥ MoveToColdStorageAfterDays + 90).',
     source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Lifecycle.html',

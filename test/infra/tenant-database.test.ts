@@ -58,6 +58,12 @@ describe('TenantDatabase', () => {
     const t = build();
     t.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: tenantKeyArn, BackupVaultName: 'tessera-acme-database' });
     t.hasResourceProperties('AWS::Backup::BackupPlan', { BackupPlan: Match.objectLike({ BackupPlanName: 'tessera-acme-database' }) });
+    // RDS recovery points have no cold storage (AWS Backup ignores MoveToColdStorageAfterDays for them): no rule asks for it
+    const [plan] = Object.values(t.findResources('AWS::Backup::BackupPlan')) as any[];
+    const rules = plan.Properties.BackupPlan.BackupPlanRule as Array<{ RuleName: string; Lifecycle?: Record<string, unknown> }>;
+    expect(rules.map((r) => r.RuleName)).toContain('monthly');
+    for (const r of rules) expect(r.Lifecycle?.MoveToColdStorageAfterDays, r.RuleName).toBeUndefined();
+    expect(rules.find((r) => r.RuleName === 'monthly')?.Lifecycle).toEqual({ DeleteAfterDays: 365 });
     t.hasResourceProperties('AWS::IAM::Role', {
       Path: '/tessera/service-role/',
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'backup.amazonaws.com' } })], Version: '2012-10-17' },
