@@ -160,7 +160,13 @@ export class InferenceApi extends Construct {
       // the email, named here so no later attribute leaks into tokens. `cognito:groups` (the role)
       // is always in Cognito's ID and access tokens.
       const readAttributes = new cognito.ClientAttributes().withStandardAttributes({ email: true, emailVerified: true }).withCustomAttributes('tenant_id');
-      const client = this.userPool.addClient('GatewayClient', { authFlows: { userSrp: true }, generateSecret: false, idTokenValidity: Duration.hours(1), accessTokenValidity: Duration.hours(1), readAttributes });
+      // Users sign in with SRP only (InitiateAuth USER_SRP_AUTH: `tessera login`, lib/cli/users/sign-in.ts, and
+      // any SDK), never through OAuth: the pool has no domain, so no /oauth2/authorize endpoint exists. Without
+      // disableOAuth, aws-cdk-lib fills in its placeholders (implicit and code grant, callback
+      // https://example.com): an implicit flow to an unowned URL the day someone adds a domain.
+      const client = this.userPool.addClient('GatewayClient', {
+        authFlows: { userSrp: true }, disableOAuth: true, generateSecret: false, idTokenValidity: Duration.hours(1), accessTokenValidity: Duration.hours(1), readAttributes,
+      });
       // One group per role (lib/identity/roles.ts groupOf): membership is the role (roleOfClaims
       // reads `cognito:groups`). Precedence admin 0 … viewer 3 orders the groups for Cognito
       // (`cognito:preferred_role`, the console); the gateway ignores it: a user in two groups gets

@@ -183,6 +183,14 @@ describe('the platform pool\'s role groups', () => {
     expect(others).toEqual([]);
     expect(client.Properties.ReadAttributes).toEqual(expect.arrayContaining(['custom:tenant_id', 'email']));
   });
+
+  it('signs users in with SRP only: no OAuth flow, callback or scope (aws-cdk-lib\'s implicit flow to https://example.com is off)', () => {
+    const [[, client]] = byType('AWS::Cognito::UserPoolClient');
+    expect(client.Properties.ExplicitAuthFlows).toEqual(expect.arrayContaining(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']));
+    for (const p of ['AllowedOAuthFlows', 'CallbackURLs', 'LogoutURLs', 'AllowedOAuthScopes']) expect(client.Properties[p], p).toBeUndefined();
+    expect(client.Properties.AllowedOAuthFlowsUserPoolClient).not.toBe(true);
+    expect(byType('AWS::Cognito::UserPoolDomain')).toEqual([]);
+  });
 });
 
 describe('the routes', () => {
