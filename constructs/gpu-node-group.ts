@@ -36,6 +36,11 @@ export { GPU_LABELS };
  * for GPU instances is the end-of-life AL2 GPU AMI), nodes are tainted `nvidia.com/gpu:NoSchedule`,
  * labelled, with a large root disk for model weights and container images. A group whose
  * `maxSize` is 0 is a tier without GPUs: no node group is created.
+ *
+ * `instanceTypes` is a priority list, not a set of classes offered side by side: with On-Demand
+ * capacity EKS "use[s] the order of instance types passed in the API to determine which instance
+ * type to use first" (https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html),
+ * so the later types are launched only when the earlier ones have no capacity.
  */
 export class GpuNodeGroup extends Construct {
   /** The managed node group; absent when `maxSize` is 0 (no GPUs). */
