@@ -31,7 +31,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   platformDisasterRecovery: 'none',
   platformNetwork: { cidr: '10.0.0.0/16', maxAzs: 2 },
   sharedCluster: {
-    kubernetesVersion: '1.34',
+    kubernetesVersion: '1.35',
     systemNodes: { instanceType: 'm7i.xlarge', minSize: 2, maxSize: 6 },
     gpu: { amiType: 'BOTTLEROCKET_x86_64_NVIDIA', instanceTypes: ['g5.2xlarge', 'g6.2xlarge'], minSize: 0, maxSize: 4, diskSizeGiB: 200 },
   },
@@ -111,7 +111,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
       cache: { nodeType: 'cache.r7g.large', replicasPerShard: 2, multiAz: true, snapshotRetentionDays: 35, port: 6390 },
       compute: {
         mode: 'dedicated',
-        kubernetesVersion: '1.34',
+        kubernetesVersion: '1.35',
         systemNodes: { instanceType: 'm7i.xlarge', minSize: 2, maxSize: 6 },
         gpu: { amiType: 'BOTTLEROCKET_x86_64_NVIDIA', instanceTypes: ['g5.2xlarge', 'g5.4xlarge', 'p4d.24xlarge'], minSize: 1, maxSize: 5, diskSizeGiB: 200 },
       },

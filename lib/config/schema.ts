@@ -113,7 +113,16 @@ const systemNodesSchema = z
   })
   .superRefine(checkScaling);
 
-const kubernetesVersion = z.enum(['1.33', '1.34']);
+/**
+ * EKS Kubernetes versions a cluster may run. 1.35 is the default: EKS released it on 2026-01-28 and its
+ * standard support runs to 2027-03-27 (14 months); 1.34's ended 2026-12-02 and 1.33's 2026-07-29, and a
+ * cluster past standard support is billed extended support
+ * (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html). 1.36 is not offered: the
+ * shared cluster's kubectl layer is @aws-cdk/lambda-layer-kubectl-v34 (the only one installed), and
+ * kubectl is supported within one minor version of the API server, so 1.35 is as far as it reaches.
+ * A running cluster moves one minor version per deploy (lambdas/lifecycle/version-change.ts).
+ */
+const kubernetesVersion = z.enum(['1.33', '1.34', '1.35']);
 
 const computeSchema = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('none') }),

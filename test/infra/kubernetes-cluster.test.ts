@@ -4,6 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { GpuNodeGroup } from '../../constructs/gpu-node-group.js';
 import { KubernetesCluster } from '../../constructs/kubernetes-cluster.js';
+import { configErrorOf } from '../support/config-errors.js';
+import { configWith } from '../support/config-with.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 import { newStack, template } from '../support/synth.js';
 
@@ -111,8 +113,22 @@ describe('node group versions in the synthesized app', () => {
       for (const ng of nodegroups) expect(ng.Properties.Version, name).toBe(clusters[0].Properties.Version);
       checked += nodegroups.length;
     }
+    // every cluster of the default app runs 1.35, the version still in EKS standard support (1.34's ended 2026-12-02)
+    for (const t of [app.platform, app.blueprints.enterprise]) {
+      for (const c of Object.values(t.findResources('AWS::EKS::Cluster')) as Array<{ Properties: { Version: string } }>) expect(c.Properties.Version).toBe('1.35');
+    }
     // enterprise and the platform's shared cluster: a system and a GPU node group each (the default
     // config has no DR tier; a failover blueprint is a TenantStack too, with the same cluster construct)
     expect(checked).toBe(4);
+  });
+});
+
+describe('Kubernetes versions the config allows', () => {
+  it('defaults to 1.35, allows 1.33-1.35, refuses 1.36 (past what the installed kubectl v34 layer supports)', () => {
+    expect(configWith().sharedCluster.kubernetesVersion).toBe('1.35');
+    const enterprise = configWith().tiers.enterprise.compute;
+    expect(enterprise.mode === 'dedicated' && enterprise.kubernetesVersion).toBe('1.35');
+    for (const v of ['1.33', '1.34', '1.35']) expect(configWith({ sharedCluster: { kubernetesVersion: v } }).sharedCluster.kubernetesVersion).toBe(v);
+    expect(configErrorOf({ sharedCluster: { kubernetesVersion: '1.36' } })).toMatch(/sharedCluster\.kubernetesVersion/);
   });
 });

@@ -214,12 +214,16 @@ const enterpriseTenant = () => zonedTenant('enterprise', { availabilityZoneIds: 
 
 describe('version changes AWS cannot make in place', () => {
   it('refuses a tier change that lowers the Kubernetes version, jumps more than one minor version, or lowers the PostgreSQL major version, naming each', () => {
-    // enterprise: 1.34, PostgreSQL 17 (the defaults)
-    const down = migrationRefusal(enterpriseTenant(), 'gold', goldConfig({ kubernetesVersion: '1.33' }, { engineMajorVersion: '17' }).tiers, 'us-east-1');
+    // enterprise: 1.34, PostgreSQL 17
+    const on134 = { kubernetesVersion: '1.34' };
+    const down = migrationRefusal(enterpriseTenant(), 'gold', goldConfig({ kubernetesVersion: '1.33' }, { engineMajorVersion: '17' }, on134).tiers, 'us-east-1');
     expect(down).toEqual({ code: 'version_change', message: expect.stringMatching(/^tier = "gold": tenant acme's stack cannot take it in place: compute\.kubernetesVersion would go from 1\.34 to 1\.33: EKS cannot downgrade a cluster/) });
-    const pg = migrationRefusal(enterpriseTenant(), 'gold', goldConfig({ kubernetesVersion: '1.34' }, { engineMajorVersion: '16' }).tiers, 'us-east-1');
+    const pg = migrationRefusal(enterpriseTenant(), 'gold', goldConfig({ kubernetesVersion: '1.34' }, { engineMajorVersion: '16' }, on134).tiers, 'us-east-1');
     expect(pg?.message).toMatch(/database\.engineMajorVersion would go from 17 to 16: RDS cannot downgrade a PostgreSQL major version in place/);
-    const both = migrationRefusal(enterpriseTenant(), 'gold', goldConfig({ kubernetesVersion: '1.33' }, { engineMajorVersion: '16' }).tiers, 'us-east-1');
+    const both = migrationRefusal(enterpriseTenant(), 'gold', goldConfig({ kubernetesVersion: '1.33' }, { engineMajorVersion: '16' }, on134).tiers, 'us-east-1');
+    // a jump of two minor versions (1.33 -> 1.35)
+    const jump = migrationRefusal(enterpriseTenant(), 'gold', goldConfig({ kubernetesVersion: '1.35' }, { engineMajorVersion: '17' }, { kubernetesVersion: '1.33' }).tiers, 'us-east-1');
+    expect(jump?.message).toMatch(/compute\.kubernetesVersion would go from 1\.33 to 1\.35: EKS updates a cluster one minor version at a time: go through 1\.34 first/);
     expect(both?.message).toMatch(/1\.34 to 1\.33: .*; database\.engineMajorVersion would go from 17 to 16/);
     expect(both?.message).toMatch(/would fail and roll back/);
   });
@@ -228,7 +232,6 @@ describe('version changes AWS cannot make in place', () => {
     const up = goldConfig({ kubernetesVersion: '1.34' }, { engineMajorVersion: '17' }, { kubernetesVersion: '1.33', engineMajorVersion: '16' });
     const tenant133 = enterpriseTenant();
     expect(migrationRefusal(tenant133, 'gold', up.tiers, 'us-east-1')).toBeUndefined();
-    // the schema allows 1.33 and 1.34 only, so a two-minor jump is shown on the function itself
     const { versionRefusals } = await import('../../../lambdas/lifecycle/version-change.js');
     expect(versionRefusals({ kubernetesVersion: '1.32' }, { kubernetesVersion: '1.34' })).toEqual([
       { field: 'compute.kubernetesVersion', from: '1.32', to: '1.34', why: expect.stringMatching(/one minor version at a time: go through 1\.33 first/) },
@@ -240,7 +243,7 @@ describe('version changes AWS cannot make in place', () => {
   });
 
   it('the admin API answers 400 version_change and Begin change InvalidRequest before the lease; nothing starts', async () => {
-    const config = goldConfig({ kubernetesVersion: '1.33' }, { engineMajorVersion: '17' });
+    const config = goldConfig({ kubernetesVersion: '1.33' }, { engineMajorVersion: '17' }, { kubernetesVersion: '1.34' });
     useConfig(config);
     const { handler } = await import('../../../lambdas/admin/admin-api.js');
     process.env[ENV.changeStateMachineArn] = 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-change';
