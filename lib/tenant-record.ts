@@ -557,6 +557,13 @@ export const OnboardRequest = z.strictObject({
 });
 export type OnboardRequest = z.infer<typeof OnboardRequest>;
 
+/**
+ * The admin API's `Idempotency-Key` header on a change (PATCH): 1-80 printable ASCII characters, no
+ * spaces; a request id of the tenant's history when the change starts. Checked by the admin API
+ * (400 `invalid_idempotency_key`) and by `tessera tenants update --request-id` before it calls.
+ */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,80}$/;
+
 /** `allowReplacement`: why replacing or removing a stateful resource is acceptable (8-500 characters, printable, at least 8 letters or digits). */
 export const AllowReplacement = z.strictObject({
   reason: z.string().trim().min(8, 'must say why (at least 8 characters)').max(500).regex(/^[^\p{Cc}\p{Cf}]*$/u, 'must not contain control or format characters (e.g. zero-width spaces)')

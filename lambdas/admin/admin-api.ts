@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCo
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ChangeRequest, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { ChangeRequest, IDEMPOTENCY_KEY, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
@@ -145,7 +145,7 @@ const describeChange = (c: AskedChange) => JSON.stringify(Object.fromEntries(Obj
 function idempotencyKey(event: APIGatewayProxyEvent): string | undefined {
   const value = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1];
   if (value === undefined || value === null) return undefined;
-  if (!/^[\x21-\x7e]{1,80}$/.test(value)) {
+  if (!IDEMPOTENCY_KEY.test(value)) {
     throw new ApiError(400, `Idempotency-Key = ${JSON.stringify(value.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces`, 'invalid_request_error', 'invalid_idempotency_key', 'Idempotency-Key');
   }
   return value;

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { AllowReplacement, TENANT_STATUSES, type GatewayPolicy, type TenantRecord } from '../tenant-record.js';
+import { AllowReplacement, IDEMPOTENCY_KEY, TENANT_STATUSES, type GatewayPolicy, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { table, tenantDetails } from './format.js';
@@ -164,6 +164,7 @@ export function tenantsCommand(): Command {
         const checked = AllowReplacement.safeParse({ reason: o.allowReplacement });
         if (!checked.success) throw new CliError(`--allow-replacement: reason = ${JSON.stringify(o.allowReplacement)}: ${checked.error.issues[0].message}`);
       }
+      if (o.requestId !== undefined && !IDEMPOTENCY_KEY.test(o.requestId)) throw new CliError(`--request-id = ${JSON.stringify(o.requestId.slice(0, 100))}: must be 1-80 printable ASCII characters without spaces (it is sent as the Idempotency-Key header)`);
       const { api, json } = client(cmd);
       const requestId: string = o.requestId ?? `cli-${randomUUID()}`;
       const out = await api.call<{ executionArn: string; note?: string }>('PATCH', `/admin/tenants/${encodeURIComponent(id)}`, {

@@ -173,6 +173,8 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
   it('tenants update with nothing to change, tenants delete without --yes', async () => {
     expectPolite(await tessera(['tenants', 'update', 'acme', '--api-url', refusedUrl]), 2, /^error: tessera tenants update acme: nothing to change; give --tier <tier> or --blueprint-version <version>/);
     expectPolite(await tessera(['tenants', 'delete', 'acme', '--api-url', refusedUrl]), 2, /^error: offboarding acme cannot be undone after the key deletion window: repeat with --yes$/m);
+    // refused before any call (the admin API would answer 400 invalid_idempotency_key)
+    expectPolite(await tessera(['tenants', 'update', 'acme', '--tier', 'business', '--request-id', 'bad key', '--api-url', refusedUrl]), 2, /^error: --request-id = "bad key": must be 1-80 printable ASCII characters without spaces/);
   });
 
   it('help still exits 0', async () => {
