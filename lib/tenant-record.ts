@@ -9,7 +9,7 @@ import { TENANT_ID_PATTERN, tenantIdReservation } from './tenant-naming.js';
 
 export const TenantId = z
   .string()
-  .regex(new RegExp(TENANT_ID_PATTERN), 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, without two hyphens in a row')
+  .regex(new RegExp(TENANT_ID_PATTERN), 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, ending with a letter or digit, without two hyphens in a row')
   // Ids whose names would be the platform's own (lib/tenant-naming.ts RESERVED_TENANT_IDS and the reserved prefixes and words).
   .superRefine((id, ctx) => {
     const reason = new RegExp(TENANT_ID_PATTERN).test(id) ? tenantIdReservation(id) : undefined;

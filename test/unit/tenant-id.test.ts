@@ -6,7 +6,7 @@ import {
 import { OnboardRequest, TenantId } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 
-const PATTERN_MESSAGE = 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, without two hyphens in a row';
+const PATTERN_MESSAGE = 'must be a lower-case DNS label of 3-24 characters (a-z, 0-9, -), starting with a letter, ending with a letter or digit, without two hyphens in a row';
 
 /** The messages the schema gives for `id` (empty: accepted). */
 function messages(id: unknown): string[] {
