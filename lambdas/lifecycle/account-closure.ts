@@ -37,9 +37,11 @@ async function alreadyClosed(orgs: OrganizationsClient, accountId: string, error
   if ((error as Error | undefined)?.name === 'AccountAlreadyClosedException') return 'Organizations says the account is already closed';
   try {
     const account = (await orgs.send(new DescribeAccountCommand({ AccountId: accountId }))).Account;
-    if (account?.State === 'CLOSED' || account?.State === 'SUSPENDED' || account?.Status === 'SUSPENDED') {
-      return `the account is already ${account.State ?? account.Status} in Organizations`;
-    }
+    // State (Organizations' account lifecycle): CLOSED, or PENDING_CLOSURE while closing; SUSPENDED there means AWS
+    // restricted the account ("Monitor the state of your AWS accounts"), not that it was closed. The older Status field
+    // said SUSPENDED for a closed account: read only when State is absent.
+    const closed = account?.State ? account.State === 'CLOSED' || account.State === 'PENDING_CLOSURE' : account?.Status === 'SUSPENDED';
+    if (closed) return `the account is already ${account!.State ?? account!.Status} in Organizations`;
   } catch (e) {
     if ((e as Error).name === 'AccountNotFoundException') return 'the account is no longer in the organization';
     logger.warn('could not describe an account whose closure failed', { accountId, error: e as Error });

@@ -637,15 +637,20 @@ describe('account closure quota', async () => {
     expect(controlMock.requeueClosure).not.toHaveBeenCalled();
     expect(records.get('alpha')?.accountClosure).toMatchObject({ accountId: '111100000001', state: 'CLOSED', note: expect.stringMatching(/already closed/) });
   });
-  it('counts an account DescribeAccount shows SUSPENDED, or no longer in the organization, as closed', async () => {
-    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01'), queued('111100000002', 'beta', '2026-11-02')]);
+  it('counts an account DescribeAccount shows CLOSED or PENDING_CLOSURE (State; the older Status SUSPENDED when State is absent), or no longer in the organization, as closed; not one AWS suspended (State SUSPENDED: access restricted)', async () => {
+    const ids = ['111100000001', '111100000002', '111100000003', '111100000004', '111100000005'];
+    controlMock.closures.mockResolvedValue(ids.map((id, i) => queued(id, `t${i}`, `2026-11-0${i + 1}`)));
     orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
     orgs.on(CloseAccountCommand).rejects(Object.assign(new Error('refused'), { name: 'AccessDeniedException' }));
-    orgs.on(DescribeAccountCommand, { AccountId: '111100000001' }).resolves({ Account: { Id: '111100000001', State: 'SUSPENDED' } });
-    orgs.on(DescribeAccountCommand, { AccountId: '111100000002' }).rejects(Object.assign(new Error('gone'), { name: 'AccountNotFoundException' }));
+    orgs.on(DescribeAccountCommand, { AccountId: ids[0] }).resolves({ Account: { Id: ids[0], State: 'CLOSED' } });
+    orgs.on(DescribeAccountCommand, { AccountId: ids[1] }).rejects(Object.assign(new Error('gone'), { name: 'AccountNotFoundException' }));
+    orgs.on(DescribeAccountCommand, { AccountId: ids[2] }).resolves({ Account: { Id: ids[2], State: 'PENDING_CLOSURE' } } as never);
+    orgs.on(DescribeAccountCommand, { AccountId: ids[3] }).resolves({ Account: { Id: ids[3], Status: 'SUSPENDED' } });
+    orgs.on(DescribeAccountCommand, { AccountId: ids[4] }).resolves({ Account: { Id: ids[4], State: 'SUSPENDED', Status: 'SUSPENDED' } } as never);
     const out = await processClosureQueue(new OrganizationsClient({}));
-    expect(out.closed).toEqual(['111100000001', '111100000002']);
-    expect(controlMock.requeueClosure).not.toHaveBeenCalled();
+    expect(out.closed).toEqual(ids.slice(0, 4));
+    expect(out.queued).toEqual([ids[4]]);
+    expect(controlMock.requeueClosure).toHaveBeenCalledTimes(1);
   });
   it('fails only the entry whose CloseAccount failed: recorded on it and on its tenant, kept queued, the next entry closed, nothing thrown', async () => {
     controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01'), queued('111100000002', 'beta', '2026-11-02')]);
@@ -674,7 +679,7 @@ describe('account closure quota', async () => {
     expect(records.get('alpha')?.accountClosure).toMatchObject({ state: 'NEEDS_OPERATOR', attempts: MAX_CLOSURE_ATTEMPTS });
     // WHEN the operator closes it by hand: the next run finds it closed (no CloseAccount)
     controlMock.closures.mockResolvedValue([{ ...queued('111100000001', 'alpha', '2026-11-01'), status: 'NEEDS_OPERATOR' }]);
-    orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '111100000001', State: 'SUSPENDED' } });
+    orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '111100000001', State: 'CLOSED' } });
     orgs.resetHistory();
     const later = await processClosureQueue(new OrganizationsClient({}));
     expect(later.closed).toEqual(['111100000001']);
