@@ -1,5 +1,5 @@
 import {
-  AttachPolicyCommand, DescribeCreateAccountStatusCommand, ListPoliciesForTargetCommand, paginateListAccounts, paginateListCreateAccountStatus, type Account, type CreateAccountStatus, type OrganizationsClient,
+  AttachPolicyCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, ListPoliciesForTargetCommand, paginateListAccounts, paginateListCreateAccountStatus, type Account, type CreateAccountStatus, type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { QUARANTINE_SCP, scpIdByName } from './organization-lookup.js';
@@ -24,7 +24,9 @@ export interface PendingAccount {
  * The CreateAccount request of a tenant's claim, found in ListCreateAccountStatus by account name
  * (`tessera-<tenant>`; tenant ids are never reused): a retried *Create account* whose first call
  * reached Organizations but not the registry, however long ago that attempt was. A request that
- * SUCCEEDED comes first (the tenant's account exists: adopt it), then one IN_PROGRESS (wait for it),
+ * SUCCEEDED comes first (the tenant's account exists: adopt it) when its account has the tenant's
+ * admin email (DescribeAccount: an account someone else made under that name is never adopted, nor
+ * later retired and closed), then one IN_PROGRESS (wait for it),
  * then one that FAILED since the claim (an older failure belongs to an attempt already settled).
  * `state` and `except` narrow it to another request of the tenant in that state (the one a refused
  * duplicate stands behind).
@@ -40,9 +42,21 @@ export async function findClaimedRequest(
       && (!options.state || s.State === options.state)));
   }
   const newest = (a: CreateAccountStatus, b: CreateAccountStatus) => (b.RequestedTimestamp?.getTime() ?? 0) - (a.RequestedTimestamp?.getTime() ?? 0);
-  return found.filter((s) => s.State === 'SUCCEEDED').sort(newest)[0]
+  // A request listed by name alone may be anyone's (an account an operator made under that name, another
+  // deployment's): adopted only when its account has the tenant's admin email, as Tessera's CreateAccount gives it.
+  const succeeded: CreateAccountStatus[] = [];
+  for (const s of found.filter((f) => f.State === 'SUCCEEDED').sort(newest)) {
+    if (s.AccountId && (await hasAdminEmail(orgs, s.AccountId, record))) succeeded.push(s);
+  }
+  return succeeded[0]
     ?? found.filter((s) => s.State === 'IN_PROGRESS').sort(newest)[0]
     ?? found.filter((s) => s.State === 'FAILED' && (s.RequestedTimestamp?.getTime() ?? 0) >= since).sort(newest)[0];
+}
+
+/** Whether account `accountId` has the tenant's admin email (DescribeAccount; an error is thrown, never read as yes). */
+async function hasAdminEmail(orgs: OrganizationsClient, accountId: string, record: TenantRecord): Promise<boolean> {
+  const account = (await orgs.send(new DescribeAccountCommand({ AccountId: accountId }))).Account;
+  return account?.Email?.toLowerCase() === record.adminEmail.toLowerCase();
 }
 
 /**

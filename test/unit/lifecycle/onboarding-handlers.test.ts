@@ -2,7 +2,7 @@ import { CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, Delet
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
-  AttachPolicyCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
+  AttachPolicyCommand, CreateAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand, DetachPolicyCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand,
   ListParentsCommand, ListPoliciesCommand, ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -322,6 +322,9 @@ describe('Create account / Check account', async () => {
       { Id: 'car-old', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '999999999999', RequestedTimestamp: new Date('2026-01-01T00:00:00Z') },
       { Id: 'car-1', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '444444444444', RequestedTimestamp: new Date('2026-11-30T10:00:01Z') },
     ] });
+    // Adopted only with the tenant's admin email (an account someone else made under the name is not: account-adoption-*.test.ts)
+    orgs.on(DescribeAccountCommand, { AccountId: '444444444444' }).resolves({ Account: { Id: '444444444444', Email: 'admin@acme.example.com' } });
+    orgs.on(DescribeAccountCommand, { AccountId: '999999999999' }).resolves({ Account: { Id: '999999999999', Email: 'ops@platform.example' } });
     await expect(check(state())).resolves.toEqual({ state: 'SUCCEEDED', accountId: '444444444444' });
     expect(records.get('acme')).toMatchObject({ accountId: '444444444444' });
     expect(records.get('acme')?.createAccountClaim).toBeUndefined();

@@ -1,0 +1,60 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeCreateAccountStatusCommand, DescribeAccountCommand, ListAccountsCommand, ListCreateAccountStatusCommand, ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient, CloseAccountCommand,
+} from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { credentials, leased, setLifecycleEnv, state } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
+const controlMock = vi.hoisted(() => ({
+  releaseSlot: vi.fn(async () => undefined),
+  enqueueClosure: vi.fn(async () => undefined),
+  closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
+  markClosed: vi.fn(async () => true),
+  requeueClosure: vi.fn(async () => 1),
+  setClosureAside: vi.fn(async () => undefined),
+  markAsideClosed: vi.fn(async () => true),
+}));
+const orgs = mockClient(OrganizationsClient);
+const events = mockClient(EventBridgeClient);
+const sts = mockClient(STSClient);
+
+beforeEach(() => {
+  setLifecycleEnv(); records.clear(); vi.clearAllMocks();
+  for (const m of [orgs, events, sts]) m.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+});
+
+/**
+ * hostile lc2: the classic EMAIL_ALREADY_EXISTS — the admin email already belongs to an AWS account that is
+ * not the tenant's (the customer's own) — and an account an operator made by hand named tessera-acme (other
+ * email; e.g. as a workaround for that very failure). DELETE of the FAILED onboarding: Retire account asks
+ * ownAccountBehind, which finds the operator's SUCCEEDED request by AccountName alone, records it as the
+ * tenant's account, moves it to Suspended and queues (and runs) its closure.
+ */
+describe('lc2: Retire account closes an account found by name only', () => {
+  it('does not retire the operator-made tessera-acme account behind an EMAIL_ALREADY_EXISTS that is not the tenant\'s', async () => {
+    const { handler: retire } = await import('../../../lambdas/lifecycle/retire-account.js');
+    records.set('acme', leased('offboard', { isolation: 'account', accountId: undefined, adminEmail: 'it@acme.example', createAccountRequestId: 'car-tenant' } as never));
+    orgs.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-tenant', AccountName: 'tessera-acme', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+    orgs.on(ListCreateAccountStatusCommand).resolves({ CreateAccountStatuses: [
+      { Id: 'car-operator', AccountName: 'tessera-acme', State: 'SUCCEEDED', AccountId: '999999999999', RequestedTimestamp: new Date('2026-11-21T00:00:00Z') },
+    ] });
+    orgs.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-root' }] });
+    orgs.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [{ Id: 'ou-susp', Name: 'Suspended' }] });
+    orgs.on(ListParentsCommand).resolves({ Parents: [{ Id: 'ou-ops' }] });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '999999999999', Name: 'tessera-acme', Email: 'ops+acme@platform.example', State: 'ACTIVE' }] });
+    orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '999999999999', Name: 'tessera-acme', Email: 'ops+acme@platform.example' } });
+    orgs.on(CloseAccountCommand).resolves({});
+    controlMock.closures.mockResolvedValue([]);
+    const out = await retire(state());
+    console.log('retire ->', JSON.stringify(out), 'moved:', orgs.commandCalls(MoveAccountCommand).map((c) => c.args[0].input.AccountId), 'queued:', controlMock.enqueueClosure.mock.calls, 'record.accountId:', records.get('acme')?.accountId);
+    expect(controlMock.enqueueClosure).not.toHaveBeenCalled();
+    expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(0);
+  });
+});
