@@ -2,7 +2,6 @@ import { parseCidr } from '../../lib/config/cidr.js';
 import type { TierConfig } from '../../lib/config/schema.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { recordedZoneRefusal } from './availability-zones.js';
-import { describeVersionRefusals, versionRefusals, type DeployedVersions } from './version-change.js';
 
 /**
  * Tier changes that are migrations, not stack updates: refused up front by the admin API (400)
@@ -30,12 +29,10 @@ import { describeVersionRefusals, versionRefusals, type DeployedVersions } from 
  * - A tier with a dedicated cluster for a tenant whose recorded zone IDs include one EKS does not
  *   support (availability-zones.ts recordedZoneRefusal): the cluster cannot be created there, and
  *   other zones would replace every subnet.
- * - A version AWS cannot reach in place (version-change.ts): a target tier whose dedicated cluster's
- *   `kubernetesVersion` is lower than the tenant's tier's, or more than one minor version higher, or
- *   whose `database.engineMajorVersion` is lower. Compared between the two tiers' config (the registry
- *   does not record versions): a version change within the tenant's own tier (the platform config
- *   changed it) is checked by *Deploy blueprint*, which compares the template the stack was deployed
- *   from with the one it deploys.
+ * Versions AWS cannot reach in place (version-change.ts) are not judged here: the tiers' config says
+ * nothing certain about the tenant's stack (a stack left on 1.33 while its tier's config moved to 1.35
+ * must be able to go to a tier on 1.34), so *Deploy blueprint* compares the template the stack was
+ * deployed from with the one it deploys, for every change, upgrade and repair, before the change set.
  */
 
 /** The fields of `tiers.<tier>.network` a tenant's VPC and subnets are cut from. */
@@ -94,7 +91,7 @@ export function describeNetworkChange(record: Pick<TenantRecord, 'tenantId' | 'v
 
 /** Why moving a tenant to a tier is a migration; the admin API's error code with it. */
 export interface MigrationRefusal {
-  code: 'isolation_change' | 'network_change' | 'unsupported_zone' | 'version_change';
+  code: 'isolation_change' | 'network_change' | 'unsupported_zone';
   message: string;
 }
 
@@ -127,16 +124,5 @@ export function migrationRefusal(
   if (differences.length) return { code: 'network_change', message: describeNetworkChange(record, targetTier, differences, target.network) };
   const zones = recordedZoneRefusal(record, targetTier, target.compute?.mode === 'dedicated', region);
   if (zones) return { code: 'unsupported_zone', message: zones };
-  const current = tiers[record.tier];
-  const versions = current && targetTier !== record.tier ? versionRefusals(tierVersions(current), tierVersions(target)) : [];
-  if (versions.length) return { code: 'version_change', message: describeVersionRefusals(record.tenantId, `tier = "${targetTier}"`, versions) };
   return undefined;
-}
-
-/** The versions a tier's blueprint fixes (a cluster version only for a dedicated cluster). */
-function tierVersions(tier: Partial<Pick<TierConfig, 'compute' | 'database'>>): DeployedVersions {
-  return {
-    ...(tier.compute?.mode === 'dedicated' ? { kubernetesVersion: tier.compute.kubernetesVersion } : {}),
-    ...(tier.database ? { engineVersion: tier.database.engineMajorVersion } : {}),
-  };
 }
