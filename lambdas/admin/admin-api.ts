@@ -299,7 +299,8 @@ const routes: Record<string, Route> = {
     const record = await tenantOr404(id!);
     if (record.lease && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, 'onboard');
     if (record.status === 'FAILED' || record.status === 'REQUESTED' || record.status === 'PROVISIONING') return retryOnboarding(record, corrections);
-    if (record.owedAnnouncements?.length && !record.lease && (record.status === 'ACTIVE' || record.status === 'SUSPENDED' || record.status === 'OFFBOARDED')) {
+    // A lease still on the record has ended (checked above): a stopped operation does not keep an owed announcement unsent.
+    if (record.owedAnnouncements?.length && (record.status === 'ACTIVE' || record.status === 'SUSPENDED' || record.status === 'OFFBOARDED')) {
       // An operation completed but its announcement failed (lambdas/lifecycle/announcements.ts): send it now.
       try {
         return json(200, { tenantId: record.tenantId, status: record.status, announced: await sendOwed(record) });

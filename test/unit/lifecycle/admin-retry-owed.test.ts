@@ -1,0 +1,42 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../lambdas/shared/environment.js';
+import { records, registryMock } from './registry-mock.js';
+import { leased, OTHER_EXECUTION_ARN, sameNetworkConfig, setLifecycleEnv, useConfig } from './support.js';
+
+vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
+vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+const sfn = mockClient(SFNClient);
+const events = mockClient(EventBridgeClient);
+const { handler } = await import('../../../lambdas/admin/admin-api.js');
+const call = (httpMethod: string, resource: string, extra: Partial<APIGatewayProxyEvent> = {}) =>
+  handler({ httpMethod, resource, headers: {}, requestContext: { requestId: 'api-req-1' }, pathParameters: { id: 'acme' }, ...extra } as unknown as APIGatewayProxyEvent);
+const MACHINE = 'arn:aws:states:us-east-1:222222222222:stateMachine:tessera-';
+
+beforeEach(() => {
+  setLifecycleEnv();
+  Object.assign(process.env, { [ENV.onboardStateMachineArn]: `${MACHINE}onboard`, [ENV.statusStateMachineArn]: `${MACHINE}status`, [ENV.offboardStateMachineArn]: `${MACHINE}offboard`, [ENV.changeStateMachineArn]: `${MACHINE}change` });
+  records.clear(); vi.clearAllMocks(); sfn.reset(); events.reset();
+  sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}` }));
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  useConfig(sameNetworkConfig);
+});
+
+const owed = { detailType: 'Tenant Changed', detail: { tenantId: 'acme', tier: 'professional' }, executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-change:old', at: '2026-11-20T00:00:00.000Z', error: 'AccessDeniedException: denied' };
+
+/** POST /retry sends an owed announcement (announcements.ts) also when the record still carries a lease whose execution ended (found by the hostile lc2). */
+describe('admin API: POST /retry of an owed announcement', () => {
+  it('POST /retry of an ACTIVE tenant owing an announcement, whose record still carries a dead lease (a later execution stopped), sends it', async () => {
+    // a suspend (during ACTIVE) whose execution was stopped; end-stopped-execution has not run (or went to the DLQ)
+    records.set('acme', leased('suspend', { status: 'ACTIVE', owedAnnouncements: [owed] } as never, OTHER_EXECUTION_ARN));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
+    const res = await call('POST', '/admin/tenants/{id}/retry', { body: '{}' });
+    // was 409 invalid_status "nothing to retry"
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ announced: ['Tenant Changed'] });
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
+  });
+});
