@@ -1,6 +1,6 @@
 import { CloseAccountCommand, DescribeAccountCommand, ListAccountsCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { TenantRecord } from '../../lib/tenant-record.js';
-import { closures, markAsideClosed, markClosed, requeueClosure, setClosureAside, type ClosureItem } from '../shared/control-table.js';
+import { claimClosure, closures, recordClosed, requeueClosure, setClosureAside, type ClosureItem } from '../shared/control-table.js';
 import { logger } from '../shared/handler.js';
 import { getTenant, updateTenant } from '../shared/registry.js';
 
@@ -8,6 +8,12 @@ const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
 
 /** CloseAccount failures (other than the quota's refusal) after which a closure is set aside for an operator. */
 export const MAX_CLOSURE_ATTEMPTS = 5;
+
+/**
+ * After this long a `CLOSING` claim belongs to a run that has ended: AWS Lambda's maximum timeout
+ * (15 minutes, "Lambda quotas"), which every function that works the queue is below.
+ */
+export const CLOSURE_CLAIM_EXPIRY_MS = 15 * 60 * 1000;
 
 /** Organizations lets 10% of member accounts close per rolling 30 days, never fewer than 10 nor more than 1,000. */
 export function closureQuota(memberAccounts: number): number {
@@ -59,6 +65,20 @@ async function recordOnTenant(item: ClosureItem, closure: Omit<NonNullable<Tenan
   }
 }
 
+/** A CloseAccount failure of `item`: queued again with the error, or set aside once it failed MAX_CLOSURE_ATTEMPTS times. */
+async function recordFailure(item: ClosureItem, error: string, cause: unknown): Promise<'QUEUED' | 'NEEDS_OPERATOR'> {
+  const attempts = await requeueClosure(item.accountId, error);
+  if (attempts >= MAX_CLOSURE_ATTEMPTS) {
+    await setClosureAside(item.accountId, error);
+    logger.error('account closure failed too often: set aside for an operator', { accountId: item.accountId, tenantId: item.tenantId, attempts, error: cause as Error });
+    await recordOnTenant(item, { state: 'NEEDS_OPERATOR', attempts, error });
+    return 'NEEDS_OPERATOR';
+  }
+  logger.error('account closure failed; it stays queued for the next run', { accountId: item.accountId, tenantId: item.tenantId, attempts, error: cause as Error });
+  await recordOnTenant(item, { state: 'QUEUED', attempts, error });
+  return 'QUEUED';
+}
+
 /**
  * Closes queued accounts, oldest first, as far as the rolling quota allows; the rest wait for
  * the next run (the daily schedule, or the next offboarding). Each entry fails on its own, as the
@@ -68,31 +88,61 @@ async function recordOnTenant(item: ClosureItem, closure: Omit<NonNullable<Tenan
  * MAX_CLOSURE_ATTEMPTS failures. Only the quota's refusal (ConstraintViolationException) stops the
  * run. An entry set aside is checked again each run (DescribeAccount only) and recorded CLOSED once
  * an operator closed the account by hand.
+ *
+ * An entry is claimed (`CLOSING`) before its CloseAccount and recorded `CLOSED` only after
+ * Organizations answered. A claim older than CLOSURE_CLAIM_EXPIRY_MS belongs to a run that ended
+ * in between (a timeout, a crash, a failed write): it is recorded CLOSED if DescribeAccount shows
+ * the account closed or closing, else counted as a failed attempt and queued again (the account was
+ * never left standing in a queue that says it is closed). Younger claims belong to a run still at
+ * work: left alone, counted against the quota.
  */
 export async function processClosureQueue(orgs: OrganizationsClient, now = Date.now()): Promise<{
   closed: string[]; queued: string[]; failed: Array<{ accountId: string; tenantId: string; error: string }>; needsOperator: string[]; quota: number; usedInWindow: number;
 }> {
   const all = await closures();
-  const usedInWindow = all.filter((c) => c.status === 'CLOSED' && c.closedAt && now - Date.parse(c.closedAt) < THIRTY_DAYS_MS).length;
-  const quota = closureQuota(await memberAccountCount(orgs));
-  const queued = all.filter((c) => c.status === 'QUEUED').sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
   const closed: string[] = [];
   const failed: Array<{ accountId: string; tenantId: string; error: string }> = [];
   const needsOperator: string[] = [];
+  const claimedAt = (c: ClosureItem) => Date.parse(c.claimedAt ?? c.closedAt ?? c.queuedAt);
+  const expired = all.filter((c) => c.status === 'CLOSING' && !(now - claimedAt(c) < CLOSURE_CLAIM_EXPIRY_MS));
+  const requeued: ClosureItem[] = [];
+  for (const item of expired) {
+    const why = await alreadyClosed(orgs, item.accountId);
+    if (why) {
+      if (await recordClosed(item.accountId, 'CLOSING')) {
+        closed.push(item.accountId);
+        await recordOnTenant(item, { state: 'CLOSED', note: why, attempts: item.attempts });
+      }
+      continue;
+    }
+    const error = `ClosureInterrupted: the run that claimed this closure at ${item.claimedAt ?? '(unknown)'} ended before it recorded CloseAccount's answer, and the account is not closed`;
+    failed.push({ accountId: item.accountId, tenantId: item.tenantId, error });
+    if ((await recordFailure(item, error, new Error(error))) === 'NEEDS_OPERATOR') needsOperator.push(item.accountId);
+    else requeued.push({ ...item, status: 'QUEUED' });
+  }
+  const counts = (c: ClosureItem) => (c.status === 'CLOSED' && c.closedAt && now - Date.parse(c.closedAt) < THIRTY_DAYS_MS)
+    || (c.status === 'CLOSING' && !expired.includes(c));
+  const usedInWindow = all.filter(counts).length + closed.length;
+  const quota = closureQuota(await memberAccountCount(orgs));
+  const queued = [...all.filter((c) => c.status === 'QUEUED'), ...requeued].sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
+  let closedNow = 0;
   for (const item of all.filter((c) => c.status === 'NEEDS_OPERATOR')) {
     const why = await alreadyClosed(orgs, item.accountId);
-    if (why && (await markAsideClosed(item.accountId))) {
+    if (why && (await recordClosed(item.accountId, 'NEEDS_OPERATOR'))) {
       closed.push(item.accountId);
+      closedNow += 1;
       await recordOnTenant(item, { state: 'CLOSED', note: `${why} (closed outside Tessera)`, attempts: item.attempts });
     } else {
       needsOperator.push(item.accountId);
     }
   }
   for (const item of queued.slice(0, Math.max(0, quota - usedInWindow))) {
-    if (!(await markClosed(item.accountId))) continue; // another worker took it
+    if (!(await claimClosure(item.accountId, new Date(now)))) continue; // another worker took it
     try {
       await orgs.send(new CloseAccountCommand({ AccountId: item.accountId }));
+      await recordClosed(item.accountId, 'CLOSING');
       closed.push(item.accountId);
+      closedNow += 1;
       if (item.attempts) await recordOnTenant(item, { state: 'CLOSED', attempts: item.attempts });
     } catch (e) {
       if ((e as Error).name === 'ConstraintViolationException') {
@@ -102,22 +152,15 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
       }
       const why = await alreadyClosed(orgs, item.accountId, e);
       if (why) {
-        closed.push(item.accountId); // markClosed recorded it CLOSED
+        await recordClosed(item.accountId, 'CLOSING');
+        closed.push(item.accountId);
+        closedNow += 1;
         await recordOnTenant(item, { state: 'CLOSED', note: why, attempts: item.attempts });
         continue;
       }
       const error = errorText(e);
-      const attempts = await requeueClosure(item.accountId, error);
       failed.push({ accountId: item.accountId, tenantId: item.tenantId, error });
-      if (attempts >= MAX_CLOSURE_ATTEMPTS) {
-        await setClosureAside(item.accountId, error);
-        needsOperator.push(item.accountId);
-        logger.error('account closure failed too often: set aside for an operator', { accountId: item.accountId, tenantId: item.tenantId, attempts, error: e as Error });
-        await recordOnTenant(item, { state: 'NEEDS_OPERATOR', attempts, error });
-      } else {
-        logger.error('account closure failed; it stays queued for the next run', { accountId: item.accountId, tenantId: item.tenantId, attempts, error: e as Error });
-        await recordOnTenant(item, { state: 'QUEUED', attempts, error });
-      }
+      if ((await recordFailure(item, error, e)) === 'NEEDS_OPERATOR') needsOperator.push(item.accountId);
     }
   }
   return {
@@ -126,6 +169,6 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
     failed,
     needsOperator,
     quota,
-    usedInWindow: usedInWindow + closed.length,
+    usedInWindow: usedInWindow + closedNow,
   };
 }

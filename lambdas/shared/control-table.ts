@@ -79,11 +79,17 @@ export interface ClosureItem {
   id: string;
   accountId: string;
   tenantId: string;
-  /** `NEEDS_OPERATOR`: CloseAccount failed MAX_CLOSURE_ATTEMPTS times; set aside (the daily run only checks whether it was closed by hand). */
-  status: 'QUEUED' | 'CLOSED' | 'NEEDS_OPERATOR';
+  /**
+   * `CLOSING`: claimed by a run that calls CloseAccount (counts against the quota from `claimedAt`);
+   * a claim older than CLOSURE_CLAIM_EXPIRY_MS (lifecycle/account-closure.ts) is one whose run ended before it recorded the answer.
+   * `NEEDS_OPERATOR`: CloseAccount failed MAX_CLOSURE_ATTEMPTS times; set aside (the daily run only checks whether it was closed by hand).
+   */
+  status: 'QUEUED' | 'CLOSING' | 'CLOSED' | 'NEEDS_OPERATOR';
   queuedAt: string;
+  /** When a run claimed it (`CLOSING`). */
+  claimedAt?: string;
   closedAt?: string;
-  /** CloseAccount calls that failed (other than the quota's refusal). */
+  /** CloseAccount calls that failed (other than the quota's refusal), and runs that ended holding the claim. */
   attempts?: number;
   /** The latest failure: `<error name>: <message>`. */
   lastError?: string;
@@ -111,13 +117,37 @@ async function itemsWithPrefix<T>(prefix: string): Promise<T[]> {
 
 export const closures = () => itemsWithPrefix<ClosureItem>('closure#');
 
-/** Claims a queued closure (it counts against the quota from now on); false when another worker got it first. */
-export async function markClosed(accountId: string): Promise<boolean> {
+/**
+ * Claims a queued closure (`CLOSING`; it counts against the quota from now on) before its
+ * CloseAccount call; false when another worker got it first. Not recorded `CLOSED` until
+ * Organizations answered (recordClosed): a run that dies in between leaves a claim that the next
+ * run finds expired and settles.
+ */
+export async function claimClosure(accountId: string, now = new Date()): Promise<boolean> {
   try {
     await doc().send(new UpdateCommand({
-      TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :closed, closedAt = :now',
+      TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :closing, claimedAt = :now',
       ConditionExpression: '#s = :queued', ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':closed': 'CLOSED', ':queued': 'QUEUED', ':now': new Date().toISOString() },
+      ExpressionAttributeValues: { ':closing': 'CLOSING', ':queued': 'QUEUED', ':now': now.toISOString() },
+    }));
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
+}
+
+/**
+ * Records a closure `CLOSED` (closedAt now) if it is still in status `from`: claimed (`CLOSING`)
+ * and answered by Organizations, or set aside (`NEEDS_OPERATOR`) and found closed, suspended or
+ * gone. False when it was not in `from` (another run settled it).
+ */
+export async function recordClosed(accountId: string, from: 'CLOSING' | 'NEEDS_OPERATOR'): Promise<boolean> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :closed, closedAt = :now REMOVE claimedAt',
+      ConditionExpression: '#s = :from', ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':closed': 'CLOSED', ':from': from, ':now': new Date().toISOString() },
     }));
     return true;
   } catch (e) {
@@ -133,7 +163,7 @@ export async function markClosed(accountId: string): Promise<boolean> {
 export async function requeueClosure(accountId: string, error?: string): Promise<number> {
   const out = await doc().send(new UpdateCommand({
     TableName: table(), Key: { id: `closure#${accountId}` },
-    UpdateExpression: error ? 'SET #s = :queued, lastError = :error ADD attempts :one REMOVE closedAt' : 'SET #s = :queued REMOVE closedAt',
+    UpdateExpression: error ? 'SET #s = :queued, lastError = :error ADD attempts :one REMOVE closedAt, claimedAt' : 'SET #s = :queued REMOVE closedAt, claimedAt',
     ExpressionAttributeNames: { '#s': 'status' },
     ExpressionAttributeValues: { ':queued': 'QUEUED', ...(error ? { ':error': error, ':one': 1 } : {}) },
     ReturnValues: 'ALL_NEW',
@@ -144,24 +174,9 @@ export async function requeueClosure(accountId: string, error?: string): Promise
 /** Sets a closure aside for an operator (`NEEDS_OPERATOR`): it failed too often to be tried again by itself. */
 export async function setClosureAside(accountId: string, error: string): Promise<void> {
   await doc().send(new UpdateCommand({
-    TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :aside, lastError = :error REMOVE closedAt',
+    TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :aside, lastError = :error REMOVE closedAt, claimedAt',
     ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':aside': 'NEEDS_OPERATOR', ':error': error },
   }));
-}
-
-/** Records a closure set aside (`NEEDS_OPERATOR`) as CLOSED: the account was found closed, suspended or gone. */
-export async function markAsideClosed(accountId: string): Promise<boolean> {
-  try {
-    await doc().send(new UpdateCommand({
-      TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :closed, closedAt = :now',
-      ConditionExpression: '#s = :aside', ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':closed': 'CLOSED', ':aside': 'NEEDS_OPERATOR', ':now': new Date().toISOString() },
-    }));
-    return true;
-  } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) return false;
-    throw e;
-  }
 }
 
 /**

@@ -193,10 +193,15 @@ describe('offboarding', () => {
     expect((await orgs.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: parent.Id! }))).OrganizationalUnit!.Name).toBe('Suspended');
     expect((await closures()).find((c) => c.accountId === accountId)?.status).toBe('QUEUED');
     expect((await orgs.send(new DescribeAccountCommand({ AccountId: accountId }))).Account!.Status).toBe('ACTIVE');
-    // WHEN the window has moved on (31 days later), THEN the queue closes it
+    // AND a claim left by a run that died before it recorded CloseAccount's answer, for an account no longer in the organization
+    const deadClaim = '999999999990';
+    await doc.send(new PutCommand({ TableName: 'tessera-lifecycle-control', Item: { id: `closure#${deadClaim}`, accountId: deadClaim, tenantId: 'gone', status: 'CLOSING', queuedAt: recently, claimedAt: recently } }));
+    // WHEN the window has moved on (31 days later), THEN the queue closes it (claimed, then recorded) and settles the dead claim
     const later = await processClosureQueue(orgs, Date.now() + 31 * 24 * 3600 * 1000);
-    expect(later.closed).toEqual([accountId]);
-    expect((await closures()).find((c) => c.accountId === accountId)?.status).toBe('CLOSED');
+    expect(later.closed).toEqual([deadClaim, accountId]);
+    expect((await closures()).find((c) => c.accountId === accountId)).toMatchObject({ status: 'CLOSED', closedAt: expect.any(String) });
+    expect((await closures()).find((c) => c.accountId === accountId)?.claimedAt).toBeUndefined();
+    expect((await closures()).find((c) => c.accountId === deadClaim)?.status).toBe('CLOSED');
     expect((await orgs.send(new DescribeAccountCommand({ AccountId: accountId }))).Account!.Status).not.toBe('ACTIVE');
   });
 });

@@ -14,10 +14,10 @@ const controlMock = vi.hoisted(() => ({
   releaseSlot: vi.fn(async () => undefined),
   enqueueClosure: vi.fn(async () => undefined),
   closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
-  markClosed: vi.fn(async () => true),
+  claimClosure: vi.fn(async () => true),
   requeueClosure: vi.fn(async () => 1),
   setClosureAside: vi.fn(async () => undefined),
-  markAsideClosed: vi.fn(async () => true),
+  recordClosed: vi.fn(async () => true),
 }));
 const orgs = mockClient(OrganizationsClient);
 const events = mockClient(EventBridgeClient);

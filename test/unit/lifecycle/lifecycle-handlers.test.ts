@@ -24,10 +24,10 @@ const controlMock = vi.hoisted(() => ({
   releaseSlot: vi.fn(async () => undefined),
   enqueueClosure: vi.fn(async () => undefined),
   closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
-  markClosed: vi.fn(async () => true),
+  claimClosure: vi.fn(async () => true),
   requeueClosure: vi.fn(async (_accountId: string, _error?: string) => 1),
   setClosureAside: vi.fn(async () => undefined),
-  markAsideClosed: vi.fn(async () => true),
+  recordClosed: vi.fn(async () => true),
 }));
 
 const cfn = mockClient(CloudFormationClient);
@@ -664,6 +664,55 @@ describe('account closure quota', async () => {
     expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000001', 'AccessDeniedException: not authorized');
     expect(controlMock.setClosureAside).not.toHaveBeenCalled();
     expect(records.get('alpha')?.accountClosure).toMatchObject({ accountId: '111100000001', state: 'QUEUED', attempts: 2, error: 'AccessDeniedException: not authorized' });
+  });
+  // lc2 (s12) left: the entry was recorded CLOSED before CloseAccount was sent, so a run that died in between (a
+  // timeout, a failed write after a failed CloseAccount) left an account standing in a queue that said it was closed.
+  it('records an entry CLOSED only after CloseAccount answered: claimed CLOSING first, then recorded from CLOSING', async () => {
+    controlMock.closures.mockResolvedValue([queued('111100000001', 'alpha', '2026-11-01')]);
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    const order: string[] = [];
+    controlMock.claimClosure.mockImplementationOnce(async () => { order.push('claim'); return true; });
+    controlMock.recordClosed.mockImplementationOnce(async () => { order.push('recorded'); return true; });
+    orgs.on(CloseAccountCommand).callsFake(async () => { order.push('CloseAccount'); return {}; });
+    const out = await processClosureQueue(new OrganizationsClient({}));
+    expect(out.closed).toEqual(['111100000001']);
+    expect(order).toEqual(['claim', 'CloseAccount', 'recorded']);
+    expect(controlMock.recordClosed).toHaveBeenCalledWith('111100000001', 'CLOSING');
+  });
+  it('settles a claim whose run ended before it recorded the answer: CLOSED if Organizations shows the account closing, else queued again with the interruption counted; a young claim is left alone and counts against the quota', async () => {
+    const { CLOSURE_CLAIM_EXPIRY_MS } = await import('../../../lambdas/lifecycle/account-closure.js');
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    const old = new Date(now - CLOSURE_CLAIM_EXPIRY_MS - 1000).toISOString();
+    const young = new Date(now - 60_000).toISOString();
+    controlMock.closures.mockResolvedValue([
+      queued('111100000001', 'alpha', '2026-11-01', { status: 'CLOSING', claimedAt: old }),
+      queued('111100000002', 'beta', '2026-11-02', { status: 'CLOSING', claimedAt: old, attempts: 1 }),
+      queued('111100000003', 'gamma', '2026-11-03', { status: 'CLOSING', claimedAt: young }),
+      ...Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, accountId: `old${i}`, tenantId: 't', status: 'CLOSED', queuedAt: 'x', closedAt: new Date(now - 3600_000).toISOString() })),
+    ]);
+    records.set('beta', tenant({ tenantId: 'beta', status: 'OFFBOARDED' }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(DescribeAccountCommand, { AccountId: '111100000001' }).resolves({ Account: { Id: '111100000001', State: 'PENDING_CLOSURE' } } as never);
+    orgs.on(DescribeAccountCommand, { AccountId: '111100000002' }).resolves({ Account: { Id: '111100000002', State: 'ACTIVE' } });
+    controlMock.requeueClosure.mockResolvedValueOnce(2);
+    const out = await processClosureQueue(new OrganizationsClient({}), now);
+    expect(controlMock.recordClosed).toHaveBeenCalledWith('111100000001', 'CLOSING');
+    expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000002', expect.stringMatching(/^ClosureInterrupted: .*not closed/));
+    // quota 10: 8 closed in the window, the young claim, and the claim found closing: nothing left for beta this run
+    expect(out).toMatchObject({ closed: ['111100000001'], queued: ['111100000002'], usedInWindow: 10, failed: [{ accountId: '111100000002', tenantId: 'beta' }] });
+    expect(orgs.commandCalls(CloseAccountCommand)).toHaveLength(0);
+    expect(orgs.commandCalls(DescribeAccountCommand).map((c) => c.args[0].input.AccountId)).toEqual(['111100000001', '111100000002']);
+    expect(records.get('beta')?.accountClosure).toMatchObject({ state: 'QUEUED', attempts: 2, error: expect.stringMatching(/ClosureInterrupted/) });
+  });
+  it('closes a claim it queued again in the same run when the quota allows', async () => {
+    const { CLOSURE_CLAIM_EXPIRY_MS } = await import('../../../lambdas/lifecycle/account-closure.js');
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    controlMock.closures.mockResolvedValue([queued('111100000002', 'beta', '2026-11-02', { status: 'CLOSING', claimedAt: new Date(now - CLOSURE_CLAIM_EXPIRY_MS - 1).toISOString() })]);
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '111100000002', State: 'ACTIVE' } });
+    const out = await processClosureQueue(new OrganizationsClient({}), now);
+    expect(orgs.commandCalls(CloseAccountCommand).map((c) => c.args[0].input.AccountId)).toEqual(['111100000002']);
+    expect(out.closed).toEqual(['111100000002']);
   });
   it('sets an entry aside for an operator after MAX_CLOSURE_ATTEMPTS failures, and records it CLOSED once the operator closed the account by hand', async () => {
     const { MAX_CLOSURE_ATTEMPTS } = await import('../../../lambdas/lifecycle/account-closure.js');
