@@ -21,14 +21,19 @@ export interface UpgradeItems {
   count: number;
 }
 
+/** Statuses an upgrade's run waits in (an operation holds the tenant and may leave it ACTIVE): ACTIVE, UPDATING. Any other skips the tenant. */
+const UPGRADABLE = new Set(['ACTIVE', 'UPDATING']);
+
 /**
- * The work list: ACTIVE tenants of `input.tier` not yet on `input.blueprintVersion`, one change
- * request each, with the version the tenant was listed on (`listedVersion`): its run checks that
- * the tenant is still as listed (upgradeSkipReason).
+ * The work list: tenants of `input.tier` not yet on `input.blueprintVersion` that are ACTIVE or
+ * UPDATING (an operation holds them: a repair of the old version, a change to it; their run waits
+ * for it and then decides), one change request each, with the version the tenant was listed on
+ * (`listedVersion`): its run checks that the tenant is still as listed (upgradeSkipReason), so one
+ * whose operation moved it to another tier or version is skipped, not changed back.
  */
 export function upgradeItems(tenants: readonly TenantRecord[], input: UpgradeInput): LifecycleState[] {
   return tenants
-    .filter((t) => t.tier === input.tier && t.status === 'ACTIVE' && t.blueprintVersion !== input.blueprintVersion)
+    .filter((t) => t.tier === input.tier && UPGRADABLE.has(t.status) && t.blueprintVersion !== input.blueprintVersion)
     .map((t) => ({
       request: { tenantId: t.tenantId, requestId: `${input.requestId}-${t.tenantId}`.slice(0, 80), name: t.name, tier: t.tier, adminEmail: t.adminEmail },
       change: {
@@ -37,9 +42,6 @@ export function upgradeItems(tenants: readonly TenantRecord[], input: UpgradeInp
       },
     }));
 }
-
-/** Statuses an upgrade's run waits in (an operation holds the tenant and may leave it ACTIVE): ACTIVE, UPDATING. Any other skips the tenant. */
-const UPGRADABLE = new Set(['ACTIVE', 'UPDATING']);
 
 /**
  * Why a rolling upgrade's run of a tenant no longer applies, undefined when it does. The list was

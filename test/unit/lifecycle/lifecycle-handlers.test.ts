@@ -333,6 +333,19 @@ describe('Begin change / Finish change / List tier tenants', async () => {
       change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0' },
     }]);
   });
+  // lc2 (s12) left: a tenant UPDATING when the list was written (a repair of its old version, say) was never listed,
+  // so it stayed on the old version once that operation ended and the upgrade's summary did not name it.
+  it('lists a tenant an operation holds (UPDATING) too: its run waits for the lease and then decides on what that operation left', async () => {
+    records.set('u1', tenant({ tenantId: 'u1', status: 'UPDATING', blueprintVersion: '1.0.0' }));
+    records.set('p1', tenant({ tenantId: 'p1', status: 'PROVISIONING', blueprintVersion: '1.0.0' }));
+    records.set('o1', tenant({ tenantId: 'o1', status: 'OFFBOARDING', blueprintVersion: '1.0.0' }));
+    s3.on(PutObjectCommand).resolves({});
+    const out = await list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-7' });
+    expect(out.count).toBe(1);
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toEqual([
+      expect.objectContaining({ request: expect.objectContaining({ tenantId: 'u1' }), change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0' } }),
+    ]);
+  });
   it('carries the run\'s allowReplacement into each tenant\'s change, and refuses an input it does not know (naming the field)', async () => {
     records.set('a1', tenant({ tenantId: 'a1', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
     s3.on(PutObjectCommand).resolves({});
