@@ -166,11 +166,15 @@ async function earlierChange(record: TenantRecord, key: string, asked: AskedChan
       'conflict_error', 'idempotency_key_reused', 'Idempotency-Key');
   }
   const base = { tenantId: record.tenantId, requestId: key, status: record.status, change: entry?.change ?? asked };
-  if (lease && !(await leaseHolderEnded(lease)).ended) return json(200, { ...base, executionArn: lease.executionArn, note: 'change already running' });
+  const holder = lease ? await leaseHolderEnded(lease) : undefined;
+  if (lease && !holder!.ended) return json(200, { ...base, executionArn: lease.executionArn, note: 'change already running' });
   if (!entry) return undefined;
+  // The holder ended without its last write (stopped, timed out; end-stopped-execution has not run yet): its entry
+  // still says RUNNING; Step Functions' status is the outcome.
+  const outcome = entry.status === 'RUNNING' && holder?.status ? holder.status : entry.status;
   return json(200, {
-    ...base, executionArn: entry.executionArn, outcome: entry.status, ...(entry.endedAt ? { endedAt: entry.endedAt } : {}), ...(entry.reason ? { reason: entry.reason } : {}),
-    note: `this request already ran (${entry.status}); nothing started: send a new Idempotency-Key for a new change`,
+    ...base, executionArn: entry.executionArn, outcome, ...(entry.endedAt ? { endedAt: entry.endedAt } : {}), ...(entry.reason ? { reason: entry.reason } : {}),
+    note: `this request already ran (${outcome}${outcome !== entry.status ? ' in Step Functions, not yet recorded on the tenant' : ''}); nothing started: send a new Idempotency-Key for a new change`,
   });
 }
 

@@ -317,6 +317,19 @@ describe('admin API: PATCH with an Idempotency-Key', () => {
     expect(starts()).toHaveLength(1);
   });
 
+  // lc2 (s12) left: a change stopped in Step Functions before its last write answered "already ran (RUNNING)".
+  it('the same key after the change was stopped (its lease and RUNNING entry not yet ended on the record): Step Functions\' outcome, nothing started', async () => {
+    const executionArn = `${EXECUTION}change:change-acme-1`;
+    records.set('acme', registered({ status: 'UPDATING', blueprintVersion: '1.0.0',
+      lease: { kind: 'change', requestId: 'change-1', executionArn, acquiredAt: LEASED_AT, previousStatus: 'ACTIVE' },
+      executions: [{ kind: 'change', requestId: 'change-1', executionArn, startedAt: LEASED_AT, status: 'RUNNING', change: { tier: 'professional' } }] }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
+    const res = await patch({ tier: 'professional' });
+    expect(res.statusCode).toBe(200);
+    expect(body(res)).toMatchObject({ executionArn, outcome: 'ABORTED', note: 'this request already ran (ABORTED in Step Functions, not yet recorded on the tenant); nothing started: send a new Idempotency-Key for a new change' });
+    expect(starts()).toHaveLength(0);
+  });
+
   it('the same key after the change ended: its result (200), nothing started, whatever the tenant is now', async () => {
     const executionArn = `${EXECUTION}change:change-acme-1`;
     records.set('acme', registered({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '1.0.0', executions: [
