@@ -1,12 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantRecord } from '../../lib/tenant-record.js';
+import { describe, expect, it } from 'vitest';
 import { closures } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
-import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
-import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
-import { LocalPlatform } from './support/local-platform.js';
-import { adminCall, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
+import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
 
 /**
  * The account-closure queue after a CloseAccount whose answer was lost (it took effect; the Lambda
@@ -14,31 +10,8 @@ import { adminCall, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
  * then answers AccountAlreadyClosedException for that account. Found by the hostile lc (s12): the
  * entry was requeued and its error rethrown by every later Retire account, oldest first.
  */
-const config = configWithBusinessTier();
-let platform: LocalPlatform;
-let quotas: FakeServiceQuotas | undefined;
-const cleanups: Array<() => void> = [];
-beforeAll(async () => {
-  platform = await LocalPlatform.start(config);
-  quotas = fakeServiceQuotas(RAISED_VPC_QUOTAS);
-  const { handler } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
-  platform.onStatusChange.push((detail) => handler({ detail } as never));
-});
-afterEach(() => cleanups.splice(0).forEach((undo) => undo()));
-afterAll(async () => {
-  await platform?.settle();
-  quotas?.remove();
-  await platform?.stop();
-});
-const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
-const settled = (executionArn: string) => platform.awaitExecution(executionArn);
-async function onboarded(tenantId: string, tier: string): Promise<TenantRecord> {
-  const res = await api('POST', '/admin/tenants', { tenantId, name: `${tenantId} Inc.`, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
-  expect(res.status).toBe(202);
-  expect((await settled(res.body.executionArn)).status).toBe('SUCCEEDED');
-  return (await getTenant(tenantId))!;
-}
-
+const lifecycle = useLifecyclePlatform();
+const { cleanups, api, settled, onboarded } = lifecycle;
 describe('account closure queue', () => {
   it('a CloseAccount that took effect but whose answer was lost: the offboarding finishes, and it does not block the next tenant\'s offboarding', async () => {
     const alpha = await onboarded('alphaco', 'enterprise');

@@ -4,16 +4,15 @@ import { ListParentsCommand, ListPoliciesForTargetCommand, OrganizationsClient, 
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../../lambdas/shared/aws-clients.js';
 import { closures, slotHolders } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
-import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
-import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
-import { LocalPlatform } from './support/local-platform.js';
-import { adminCall, onboardingRequest, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
+import { configWithBusinessTier } from './support/business-tier.js';
+import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
+import { onboardingRequest } from './support/admin-calls.js';
 
 /**
  * The lifecycle under conflicting requests, replays and faults (issue 10), through the admin API
@@ -25,25 +24,11 @@ import { adminCall, onboardingRequest, RAISED_VPC_QUOTAS } from './support/admin
 
 // `business`: professional's network under another name (business-tier.ts): a change between the two keeps the tenant's VPC.
 const config = configWithBusinessTier();
-let platform: LocalPlatform;
-let quotas: FakeServiceQuotas | undefined;
-const cleanups: Array<() => void> = [];
-beforeAll(async () => {
-  platform = await LocalPlatform.start(config);
-  // The shared workload account of a platform team that raised its VPC quotas (this file onboards a dozen VPC tenants).
-  quotas = fakeServiceQuotas(RAISED_VPC_QUOTAS);
-  const { handler } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
-  platform.onStatusChange.push((detail) => handler({ detail } as never));
-});
-afterEach(() => {
-  cleanups.splice(0).forEach((undo) => undo());
-  platform.workflows.wrap = undefined;
-});
-afterAll(async () => {
+const lifecycle = useLifecyclePlatform({
+  config,
   // Across every execution of this file: the registry never reports success for a failed execution
   // (but one whose operation took effect and only its announcement failed: SUCCEEDED, naming the owed announcement).
-  await platform?.settle();
-  if (platform) {
+  beforeStop: async (platform) => {
     for (const execution of platform.executions.values()) {
       if (execution.status === 'SUCCEEDED') continue;
       const tenantId = tenantOf(execution.input);
@@ -53,18 +38,14 @@ afterAll(async () => {
       expect(entry?.status, `${execution.executionArn} ended ${execution.status}`).not.toBe('SUCCEEDED');
       expect(record?.lease?.executionArn, `${execution.executionArn} ended ${execution.status} but holds the lease`).not.toBe(execution.executionArn);
     }
-  }
-  quotas?.remove();
-  await platform?.stop();
+  },
 });
+const { cleanups, api, settled, onboarded } = lifecycle;
 
 const tenantOf = (input: string) => {
   const parsed = JSON.parse(input) as { tenantId?: string; request?: { tenantId?: string } };
   return parsed.request?.tenantId ?? parsed.tenantId;
 };
-
-/** The admin API as a client sees it (LocalPlatform serves the real handler on loopback). */
-const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
 
 const onboarding = onboardingRequest;
 
@@ -78,29 +59,20 @@ async function until(tenantId: string, check: (r: TenantRecord | undefined) => b
   throw new Error(`tenant ${tenantId} never reached: ${what}`);
 }
 
-const settled = (executionArn: string) => platform.awaitExecution(executionArn);
-
-async function onboarded(tenantId: string, tier: string): Promise<TenantRecord> {
-  const res = await api('POST', '/admin/tenants', onboarding(tenantId, tier));
-  expect(res.status).toBe(202);
-  expect((await settled(res.body.executionArn)).status).toBe('SUCCEEDED');
-  return (await getTenant(tenantId))!;
-}
-
-const events = async (tenantId: string) => (await platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId);
-const orgs = () => new OrganizationsClient({ credentials: platform.fixture.management });
+const events = async (tenantId: string) => (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId);
+const orgs = () => new OrganizationsClient({ credentials: lifecycle.platform.fixture.management });
 const quarantined = async (accountId: string) =>
   ((await orgs().send(new ListPoliciesForTargetCommand({ TargetId: accountId, Filter: 'SERVICE_CONTROL_POLICY' }))).Policies ?? []).some((p) => p.Name === 'tessera-quarantine');
 
 /** The API Gateway keys named as Tessera names a tenant's usage key. */
-const apiKeysOf = async (tenantId: string) => ((await new APIGatewayClient({ credentials: platform.fixture.platform }).send(new GetApiKeysCommand({ nameQuery: `tessera-${tenantId}`, limit: 500 }))).items ?? [])
+const apiKeysOf = async (tenantId: string) => ((await new APIGatewayClient({ credentials: lifecycle.platform.fixture.platform }).send(new GetApiKeysCommand({ nameQuery: `tessera-${tenantId}`, limit: 500 }))).items ?? [])
   .filter((k) => k.name === `tessera-${tenantId}`).map((k) => k.id);
 
 /** Runs the real `tessera` CLI against the local admin API. */
 function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs'), ...args], {
-      env: { ...process.env, TESSERA_API_URL: platform.apiUrl, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' },
+      env: { ...process.env, TESSERA_API_URL: lifecycle.platform.apiUrl, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' },
     }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -122,7 +94,7 @@ function failing(command: string, matches: (input: Record<string, any>) => boole
 describe('one operation per tenant', () => {
   it('refuses an offboarding while the onboarding waits on CreateAccount; the record stays PROVISIONING, then the onboarding finishes', async () => {
     // GIVEN an account-mode onboarding waiting on Organizations
-    platform.fixture.organizations.hold();
+    lifecycle.platform.fixture.organizations.hold();
     const start = await api('POST', '/admin/tenants', onboarding('waystar', 'enterprise'));
     expect(start.status).toBe(202);
     const waiting = await until('waystar', (r) => Boolean(r?.createAccountRequestId), 'a CreateAccount request');
@@ -130,7 +102,7 @@ describe('one operation per tenant', () => {
 
     // WHEN an offboarding is requested through the API, and started directly (console, StartExecution)
     const viaApi = await api('DELETE', '/admin/tenants/waystar');
-    const direct = await platform.startExecution('offboard', { request: { tenantId: 'waystar', requestId: 'console-offboard-1' } });
+    const direct = await lifecycle.platform.startExecution('offboard', { request: { tenantId: 'waystar', requestId: 'console-offboard-1' } });
     const directEnd = await settled(direct.executionArn);
 
     // THEN both are refused, naming the running onboarding; the record still says PROVISIONING under the onboarding's lease
@@ -144,7 +116,7 @@ describe('one operation per tenant', () => {
     expect((await events('waystar')).find((e) => e.detail.executionArn === direct.executionArn)?.detail).toMatchObject({ refused: true, kind: 'offboard' });
 
     // AND the onboarding finishes once Organizations does
-    await platform.fixture.organizations.release();
+    await lifecycle.platform.fixture.organizations.release();
     expect((await settled(start.body.executionArn)).status).toBe('SUCCEEDED');
     const active = (await getTenant('waystar'))!;
     expect(active.status).toBe('ACTIVE');
@@ -157,7 +129,7 @@ describe('one operation per tenant', () => {
     await onboarded('pied-piper', 'professional');
     let releaseDeploy!: () => void;
     const deployHeld = new Promise<void>((r) => (releaseDeploy = r));
-    platform.workflows.wrap = (name, handler) => async (event: any) => {
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event: any) => {
       if (name === 'deploy-blueprint' && event.blueprint === 'tenant' && event.request?.tenantId === 'pied-piper') await deployHeld;
       return handler(event);
     };
@@ -166,7 +138,7 @@ describe('one operation per tenant', () => {
 
     // WHEN a second change is requested, through the API and directly
     const second = await api('PATCH', '/admin/tenants/pied-piper', { tier: 'professional', blueprintVersion: '2.0.0' });
-    const direct = await platform.startExecution('change', { request: { tenantId: 'pied-piper', requestId: 'console-change-1' }, change: { blueprintVersion: '2.0.0' } });
+    const direct = await lifecycle.platform.startExecution('change', { request: { tenantId: 'pied-piper', requestId: 'console-change-1' }, change: { blueprintVersion: '2.0.0' } });
     const directEnd = await settled(direct.executionArn);
     const during = (await getTenant('pied-piper'))!;
     releaseDeploy();
@@ -181,7 +153,7 @@ describe('one operation per tenant', () => {
     const after = (await getTenant('pied-piper'))!;
     expect(after).toMatchObject({ status: 'ACTIVE', tier: 'business' });
     expect(after.lease).toBeUndefined();
-    const cfn = new CloudFormationClient({ credentials: await platform.fixture.as(config.workloadAccountId) });
+    const cfn = new CloudFormationClient({ credentials: await lifecycle.platform.fixture.as(config.workloadAccountId) });
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-pied-piper' }))).Stacks![0];
     expect(stack.Tags).toEqual(expect.arrayContaining([{ Key: 'tessera:tier', Value: 'business' }]));
     const changed = (await events('pied-piper')).filter((e) => e.detailType === 'Tenant Changed');
@@ -194,7 +166,7 @@ describe('one operation per tenant', () => {
     // GIVEN a suspension accepted (its lease taken) and the offboarding requested while it runs
     let releaseSuspend!: () => void;
     const suspendHeld = new Promise<void>((r) => (releaseSuspend = r));
-    platform.workflows.wrap = (name, handler) => async (event: any) => {
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event: any) => {
       if (name === 'set-status' && event.request?.tenantId === 'hooli-xyz') await suspendHeld;
       return handler(event);
     };
@@ -209,7 +181,7 @@ describe('one operation per tenant', () => {
     // WHEN the offboarding is requested again, and a suspension started directly races it
     const offboard = await api('DELETE', '/admin/tenants/hooli-xyz');
     expect(offboard.status).toBe(202);
-    const racing = await platform.startExecution('status', { request: { tenantId: 'hooli-xyz', requestId: 'console-suspend-2' }, action: 'suspend' });
+    const racing = await lifecycle.platform.startExecution('status', { request: { tenantId: 'hooli-xyz', requestId: 'console-suspend-2' }, action: 'suspend' });
     await settled(racing.executionArn);
     expect((await settled(offboard.body.executionArn)).status).toBe('SUCCEEDED');
 
@@ -223,7 +195,7 @@ describe('one operation per tenant', () => {
     const resume = await api('POST', '/admin/tenants/hooli-xyz/resume');
     expect(resume.status).toBe(409);
     expect(resume.body.error.message).toBe('tenant "hooli-xyz" is OFFBOARDED; resume needs SUSPENDED');
-    const directResume = await platform.startExecution('status', { request: { tenantId: 'hooli-xyz', requestId: 'console-resume-1' }, action: 'resume' });
+    const directResume = await lifecycle.platform.startExecution('status', { request: { tenantId: 'hooli-xyz', requestId: 'console-resume-1' }, action: 'resume' });
     expect((await settled(directResume.executionArn)).status).toBe('FAILED');
     expect(await getTenant('hooli-xyz')).toEqual(offboarded);
   });
@@ -237,18 +209,18 @@ describe('replays and re-runs', () => {
     expect((await settled(off.body.executionArn)).status).toBe('SUCCEEDED');
     const offboarded = (await getTenant('dunder'))!;
     const queued = await closures();
-    const requests = platform.fixture.organizations.requests().length;
+    const requests = lifecycle.platform.fixture.organizations.requests().length;
 
     // WHEN the original request is replayed twice through the API and twice as a bus replay (StartExecution with the request as input)
     const replays = [await api('POST', '/admin/tenants', onboarding('dunder', 'enterprise')), await api('POST', '/admin/tenants', onboarding('dunder', 'enterprise'))];
     const busReplays = [];
-    for (let i = 0; i < 2; i++) busReplays.push(await settled((await platform.startExecution('onboard', onboarding('dunder', 'enterprise'))).executionArn));
+    for (let i = 0; i < 2; i++) busReplays.push(await settled((await lifecycle.platform.startExecution('onboard', onboarding('dunder', 'enterprise'))).executionArn));
 
     // THEN nothing starts, nothing is written, no account is requested, the closure queue is as it was
     for (const r of replays) expect(r).toMatchObject({ status: 200, body: { status: 'OFFBOARDED' } });
     expect(busReplays.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(await getTenant('dunder')).toEqual(offboarded);
-    expect(platform.fixture.organizations.requests()).toHaveLength(requests);
+    expect(lifecycle.platform.fixture.organizations.requests()).toHaveLength(requests);
     expect(await closures()).toEqual(queued);
     const active = await Promise.all(queued.map(async (c) => (await getTenant(c.tenantId))?.status));
     expect(active).not.toContain('ACTIVE');
@@ -309,7 +281,7 @@ describe('replays and re-runs', () => {
 
   it('resumes an onboarding whose execution was stopped (StopExecution): the status-change rule ends its operation, and a retry finishes it', async () => {
     // GIVEN an onboarding stopped while it waits on Organizations
-    platform.fixture.organizations.hold();
+    lifecycle.platform.fixture.organizations.hold();
     const start = await api('POST', '/admin/tenants', onboarding('prestige', 'enterprise'));
     await until('prestige', (r) => Boolean(r?.createAccountRequestId), 'a CreateAccount request');
     await platformClient(SFNClient).send(new StopExecutionCommand({ executionArn: start.body.executionArn, error: 'Operator', cause: 'stopped by hand' }));
@@ -320,11 +292,11 @@ describe('replays and re-runs', () => {
     expect(failed.createAccountRequestId).toBeDefined();
     expect(await slotHolders()).not.toContain('prestige');
     // WHEN Organizations finishes and the onboarding is retried: the pending request is picked up, not made twice
-    await platform.fixture.organizations.release();
-    const requests = platform.fixture.organizations.requests().length;
+    await lifecycle.platform.fixture.organizations.release();
+    const requests = lifecycle.platform.fixture.organizations.requests().length;
     const retry = await api('POST', '/admin/tenants/prestige/retry', {});
     expect((await settled(retry.body.executionArn)).status).toBe('SUCCEEDED');
-    expect(platform.fixture.organizations.requests()).toHaveLength(requests);
+    expect(lifecycle.platform.fixture.organizations.requests()).toHaveLength(requests);
     expect(await getTenant('prestige')).toMatchObject({ status: 'ACTIVE' });
   });
 });
@@ -332,8 +304,8 @@ describe('replays and re-runs', () => {
 describe('at-least-once steps and dead leases (hostile lc1)', () => {
   it('an onboarding stopped after its quarantine came off, its status-change event missed: the next request that ends the lease records FAILED saying the account may be open (it cannot check); a retry ends ACTIVE', async () => {
     // GIVEN the status-change rule misses this stop (no event delivered)
-    const rule = platform.onStatusChange.splice(0);
-    cleanups.push(() => void platform.onStatusChange.push(...rule));
+    const rule = lifecycle.platform.onStatusChange.splice(0);
+    cleanups.push(() => void lifecycle.platform.onStatusChange.push(...rule));
     let detached = false;
     cleanups.push(inject('hang-after-detach', (next, context) => async (args) => {
       const out = await next(args);
@@ -368,7 +340,7 @@ describe('at-least-once steps and dead leases (hostile lc1)', () => {
   it('Activate tenant run twice for one execution (Step Functions\' at-least-once Tasks): the tenant ends ACTIVE, its account open, the execution SUCCEEDED', async () => {
     // GIVEN the invocation Step Functions keeps is held at its ACTIVE write while a second one writes ACTIVE and reaches the quarantine
     let event: Record<string, unknown> | undefined;
-    platform.workflows.wrap = (name, handler) => async (input: any) => {
+    lifecycle.platform.workflows.wrap = (name, handler) => async (input: any) => {
       if (name === 'activate-tenant' && input.request?.tenantId === 'hooli' && !event) event = input;
       return handler(input);
     };
@@ -445,23 +417,23 @@ describe('concurrent requests', () => {
     expect(a.body.executionArn).toBe(b.body.executionArn);
     expect(other).toMatchObject({ status: 409, body: { error: { code: 'tenant_exists', param: 'tenantId' } } });
     expect((await settled(a.body.executionArn)).status).toBe('SUCCEEDED');
-    expect([...platform.executions.values()].filter((e) => e.workflow === 'onboard' && tenantOf(e.input) === 'globex')).toHaveLength(1);
+    expect([...lifecycle.platform.executions.values()].filter((e) => e.workflow === 'onboard' && tenantOf(e.input) === 'globex')).toHaveLength(1);
   });
 
   it('makes one CreateAccount and claims one VPC range when a step runs twice at once for the same execution (a Lambda retried after a timeout)', async () => {
     // GIVEN an account onboarding held at Create account, its lease taken
-    platform.fixture.organizations.hold();
+    lifecycle.platform.fixture.organizations.hold();
     let releaseCreate!: () => void;
     const createHeld = new Promise<void>((r) => (releaseCreate = r));
     let createEvent: any;
-    platform.workflows.wrap = (name, handler) => async (event: any) => {
+    lifecycle.platform.workflows.wrap = (name, handler) => async (event: any) => {
       if (name === 'create-account' && event.request?.tenantId === 'massive-dyn' && !createEvent) {
         createEvent = event;
         await createHeld;
       }
       return handler(event);
     };
-    const requestsBefore = platform.fixture.organizations.requests().length;
+    const requestsBefore = lifecycle.platform.fixture.organizations.requests().length;
     const start = await api('POST', '/admin/tenants', onboarding('massive-dyn', 'enterprise'));
     await until('massive-dyn', () => Boolean(createEvent), 'Create account');
     // WHEN the step runs twice at once for the same execution
@@ -469,11 +441,11 @@ describe('concurrent requests', () => {
     const twice = await Promise.allSettled([createAccount(createEvent), createAccount(createEvent)]);
     releaseCreate();
     await until('massive-dyn', (r) => Boolean(r?.createAccountRequestId), 'a CreateAccount request');
-    await platform.fixture.organizations.release();
+    await lifecycle.platform.fixture.organizations.release();
     expect((await settled(start.body.executionArn)).status).toBe('SUCCEEDED');
     // THEN one account request was made, and the execution ended with one account
     expect(twice.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
-    expect(platform.fixture.organizations.requests().length - requestsBefore).toBe(1);
+    expect(lifecycle.platform.fixture.organizations.requests().length - requestsBefore).toBe(1);
     // AND allocating the network again, twice at once, keeps the one range it has
     const active = (await getTenant('massive-dyn'))!;
     await Promise.all([allocate({ ...createEvent, request: { ...createEvent.request } }).catch(() => undefined), allocate({ ...createEvent }).catch(() => undefined)]);
@@ -525,7 +497,7 @@ describe('concurrent requests', () => {
     expect((await closures()).filter((c) => c.accountId === accountId)).toHaveLength(1);
     // one export in the archive (one manifest), not a second copy of the bucket
     const { ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
-    const listed = await new S3Client({ credentials: platform.fixture.platform, forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'dundee/' }));
+    const listed = await new S3Client({ credentials: lifecycle.platform.fixture.platform, forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'dundee/' }));
     expect((listed.Contents ?? []).filter((o) => o.Key!.endsWith('/manifest.json')).map((o) => o.Key)).toEqual([`${exported!.prefix}manifest.json`]);
   });
 
@@ -547,7 +519,7 @@ describe('concurrent requests', () => {
   });
 
   it('refuses what the admin API can refuse before anything starts: unknown fields, control characters, reserved and unusable ids, a PATCH that changes nothing', async () => {
-    const executions = platform.executions.size;
+    const executions = lifecycle.platform.executions.size;
     const unknown = await api('POST', '/admin/tenants', { ...onboarding('wonka', 'starter'), isolation: 'account' });
     expect(unknown).toMatchObject({ status: 400, body: { error: { code: 'unknown_parameter', param: 'isolation' } } });
     const control = await api('POST', '/admin/tenants', onboarding('wonka', 'starter', { name: 'Wonka\nIndustries' }));
@@ -562,11 +534,11 @@ describe('concurrent requests', () => {
     expect(await api('PATCH', '/admin/tenants/wonka', { name: 'Wonka Ltd' })).toMatchObject({ status: 400, body: { error: { code: 'nothing_to_change' } } });
     expect(await api('PATCH', '/admin/tenants/wonka', { tier: 'enterprise' })).toMatchObject({ status: 400, body: { error: { code: 'isolation_change', param: 'tier' } } });
     expect(await api('PATCH', '/admin/tenants/wonka', { tier: 'professional', color: 'red' })).toMatchObject({ status: 400, body: { error: { code: 'unknown_parameter', param: 'color' } } });
-    expect(platform.executions.size).toBe(executions + 1); // only the onboarding of wonka
+    expect(lifecycle.platform.executions.size).toBe(executions + 1); // only the onboarding of wonka
     // The status workflow started directly with an action that is not a status change: refused, nothing written.
     const before = await getTenant('wonka');
     for (const action of ['offboard', 'onboard']) {
-      const direct = await platform.startExecution('status', { request: { tenantId: 'wonka', requestId: `console-${action}` }, action });
+      const direct = await lifecycle.platform.startExecution('status', { request: { tenantId: 'wonka', requestId: `console-${action}` }, action });
       expect((await settled(direct.executionArn)).status).toBe('FAILED');
     }
     expect(await getTenant('wonka')).toEqual(before);
@@ -576,7 +548,7 @@ describe('concurrent requests', () => {
 describe('nothing orphaned', () => {
   it('finds the account Organizations finished after the onboarding was marked FAILED, retires it and queues its closure on DELETE', async () => {
     // GIVEN an onboarding that fails while Organizations is still creating its account
-    platform.fixture.organizations.hold();
+    lifecycle.platform.fixture.organizations.hold();
     failing('DescribeCreateAccountStatusCommand', () => true, 'AccessDeniedException', 1);
     const start = await api('POST', '/admin/tenants', onboarding('soylent', 'enterprise'));
     expect((await settled(start.body.executionArn)).status).toBe('FAILED');
@@ -585,7 +557,7 @@ describe('nothing orphaned', () => {
     expect(failed.accountId).toBeUndefined();
     const requestId = failed.createAccountRequestId!;
     expect(requestId).toMatch(/^car-/);
-    await platform.fixture.organizations.release();
+    await lifecycle.platform.fixture.organizations.release();
 
     // WHEN
     const off = await api('DELETE', '/admin/tenants/soylent');
@@ -604,7 +576,7 @@ describe('nothing orphaned', () => {
 
   it('refuses a stack with the tenant\'s name created by hand, and leaves that stack untouched', async () => {
     // GIVEN a stack tessera-umbrella made by someone else in the workload account
-    const cfn = new CloudFormationClient({ credentials: await platform.fixture.as(config.workloadAccountId) });
+    const cfn = new CloudFormationClient({ credentials: await lifecycle.platform.fixture.as(config.workloadAccountId) });
     const handMade = await cfn.send(new CreateStackCommand({
       StackName: 'tessera-umbrella', EnableTerminationProtection: true,
       TemplateBody: JSON.stringify({ Resources: { Marker: { Type: 'AWS::SSM::Parameter', Properties: { Name: '/hand-made/umbrella', Type: 'String', Value: 'mine' } } } }),

@@ -1,13 +1,11 @@
 import { ListAccountsCommand, ListParentsCommand, ListTagsForResourceCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { closures } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
-import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
-import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
-import { LocalPlatform } from './support/local-platform.js';
-import { adminCall, onboardingRequest, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
+import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
+import { onboardingRequest } from './support/admin-calls.js';
 
 /**
  * A CreateAccount that reached Organizations from an attempt that then died (Lambda timeout after
@@ -17,30 +15,10 @@ import { adminCall, onboardingRequest, RAISED_VPC_QUOTAS } from './support/admin
  * was cleared, the retry failed with EMAIL_ALREADY_EXISTS and DELETE left the account standing
  * unrecorded.
  */
-const config = configWithBusinessTier();
-let platform: LocalPlatform;
-let quotas: FakeServiceQuotas | undefined;
-const cleanups: Array<() => void> = [];
-beforeAll(async () => {
-  platform = await LocalPlatform.start(config);
-  quotas = fakeServiceQuotas(RAISED_VPC_QUOTAS);
-  const { handler } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
-  platform.onStatusChange.push((detail) => handler({ detail } as never));
-});
-afterEach(() => {
-  cleanups.splice(0).forEach((undo) => undo());
-  platform.workflows.wrap = undefined;
-});
-afterAll(async () => {
-  await platform?.settle();
-  quotas?.remove();
-  await platform?.stop();
-});
-
-const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
+const lifecycle = useLifecyclePlatform();
+const { cleanups, api, settled } = lifecycle;
 const onboarding = onboardingRequest;
-const settled = (executionArn: string) => platform.awaitExecution(executionArn);
-const orgs = () => new OrganizationsClient({ credentials: platform.fixture.management });
+const orgs = () => new OrganizationsClient({ credentials: lifecycle.platform.fixture.management });
 
 /** Every account of the organization tagged for `tenantId` (what CreateAccount's Tags say). */
 async function accountsTaggedFor(tenantId: string): Promise<string[]> {

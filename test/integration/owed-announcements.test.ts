@@ -1,47 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantRecord } from '../../lib/tenant-record.js';
+import { describe, expect, it } from 'vitest';
 import { getTenant } from '../../lambdas/shared/registry.js';
-import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
-import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
-import { LocalPlatform } from './support/local-platform.js';
-import { adminCall, onboardingRequest, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
+import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
 
 /**
  * Announcements owed after a completed operation (lambdas/lifecycle/announcements.ts): PutEvents
  * failing after the registry write that completes a change or an offboarding (found by the hostile
  * lc, s12: Tenant Changed was never sent, and the history said FAILED for a change that took effect).
  */
-const config = configWithBusinessTier();
-let platform: LocalPlatform;
-let quotas: FakeServiceQuotas | undefined;
-const cleanups: Array<() => void> = [];
-beforeAll(async () => {
-  platform = await LocalPlatform.start(config);
-  quotas = fakeServiceQuotas(RAISED_VPC_QUOTAS);
-  const { handler } = await import('../../lambdas/lifecycle/end-stopped-execution.js');
-  platform.onStatusChange.push((detail) => handler({ detail } as never));
-});
-afterEach(() => {
-  cleanups.splice(0).forEach((undo) => undo());
-  platform.workflows.wrap = undefined;
-});
-afterAll(async () => {
-  await platform?.settle();
-  quotas?.remove();
-  await platform?.stop();
-});
-
-const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
-const onboarding = onboardingRequest;
-const settled = (executionArn: string) => platform.awaitExecution(executionArn);
-const events = async (tenantId: string) => (await platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId);
-async function onboarded(tenantId: string, tier: string): Promise<TenantRecord> {
-  const res = await api('POST', '/admin/tenants', onboarding(tenantId, tier));
-  expect(res.status).toBe(202);
-  expect((await settled(res.body.executionArn)).status).toBe('SUCCEEDED');
-  return (await getTenant(tenantId))!;
-}
+const lifecycle = useLifecyclePlatform();
+const { cleanups, api, settled, onboarded } = lifecycle;
+const events = async (tenantId: string) => (await lifecycle.platform.fixture.events()).filter((e) => e.detail.tenantId === tenantId);
 function failing(command: string, matches: (input: Record<string, any>) => boolean, name = 'AccessDeniedException', times = Infinity) {
   let thrown = 0;
   const removed = inject(`fail-${command}-${Math.random()}`, (next, context) => async (args) => {

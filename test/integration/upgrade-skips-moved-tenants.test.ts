@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantRecord } from '../../lib/tenant-record.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getTenant, listTenants } from '../../lambdas/shared/registry.js';
 import { upgradeItems } from '../../lambdas/lifecycle/list-tier-tenants.js';
-import { configWithBusinessTier } from './support/business-tier.js';
-import { fakeServiceQuotas, type FakeServiceQuotas } from './support/fake-service-quotas.js';
-import { LocalPlatform } from './support/local-platform.js';
+import { useLifecyclePlatform } from './support/lifecycle-platform-hooks.js';
 import type { Definition } from './support/workflow-runner.js';
-import { adminCall, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
 
 /**
  * A rolling upgrade against changes made after it listed its tenants (found by the hostile lc, s12).
@@ -19,30 +15,14 @@ import { adminCall, RAISED_VPC_QUOTAS } from './support/admin-calls.js';
  * synthesized Distributed Map's ItemProcessor, run with the real handlers on moto, as
  * test/infra/lifecycle-definitions.test.ts runs it.
  */
-const config = configWithBusinessTier();
-let platform: LocalPlatform;
-let quotas: FakeServiceQuotas | undefined;
+const lifecycle = useLifecyclePlatform();
+const { api, settled, onboarded } = lifecycle;
 let item: Definition;
-beforeAll(async () => {
-  platform = await LocalPlatform.start(config);
-  quotas = fakeServiceQuotas(RAISED_VPC_QUOTAS);
-  const { ProcessorConfig: _c, ...processor } = (platform.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
+beforeAll(() => {
+  const { ProcessorConfig: _c, ...processor } = (lifecycle.platform.workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: Definition & { ProcessorConfig?: unknown } }).ItemProcessor;
   item = processor;
 });
-afterAll(async () => {
-  await platform?.settle();
-  quotas?.remove();
-  await platform?.stop();
-});
 
-const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
-const settled = (executionArn: string) => platform.awaitExecution(executionArn);
-async function onboarded(tenantId: string, tier: string): Promise<TenantRecord> {
-  const res = await api('POST', '/admin/tenants', { tenantId, name: `${tenantId} Inc.`, tier, adminEmail: `admin@${tenantId}.example.com`, requestId: `req-${tenantId}-0001` });
-  expect(res.status).toBe(202);
-  expect((await settled(res.body.executionArn)).status).toBe('SUCCEEDED');
-  return (await getTenant(tenantId))!;
-}
 const childArn = (upgrade: string, tenantId: string) => `arn:aws:states:us-east-1:222222222222:execution:tessera-upgrade/${upgrade}:${tenantId}`;
 
 describe('a rolling upgrade skips tenants changed since it listed them', () => {
@@ -61,7 +41,7 @@ describe('a rolling upgrade skips tenants changed since it listed them', () => {
     expect(changed.tier).toBe('business');
     // AND then vandelay's run of the upgrade runs
     const executionArn = childArn('upgrade-pro-7', 'vandelay');
-    const child = await platform.workflows.run(item, listed, { executionArn });
+    const child = await lifecycle.platform.workflows.run(item, listed, { executionArn });
     // THEN the admin's tier change stands, the stack untouched by the upgrade
     const after = (await getTenant('vandelay'))!;
     expect(after).toMatchObject({ tier: 'business', blueprintVersion: changed.blueprintVersion, status: 'ACTIVE' });
@@ -84,7 +64,7 @@ describe('a rolling upgrade skips tenants changed since it listed them', () => {
     const suspend = await api('POST', '/admin/tenants/kramer/suspend');
     expect(suspend.status).toBe(202);
     expect((await settled(suspend.body.executionArn)).status).toBe('SUCCEEDED');
-    const child = await platform.workflows.run(item, listed, { executionArn: childArn('upgrade-pro-8', 'kramer') });
+    const child = await lifecycle.platform.workflows.run(item, listed, { executionArn: childArn('upgrade-pro-8', 'kramer') });
     const after = (await getTenant('kramer'))!;
     expect(after).toMatchObject({ status: 'SUSPENDED', blueprintVersion: '1.0.0' });
     expect(after.failure).toBeUndefined();
