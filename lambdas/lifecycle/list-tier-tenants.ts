@@ -1,5 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { UpgradeRequest, type TenantRecord } from '../../lib/tenant-record.js';
+import { LIFECYCLE_OPERATIONS, UpgradeRequest, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -49,11 +49,14 @@ export function upgradeItems(tenants: readonly TenantRecord[], input: UpgradeInp
  * (the upgrade would move it back), to another version (a newer one would be undone; the upgrade's
  * own already done), or suspended or offboarded it. Such a tenant is skipped: nothing changes, its
  * history says SKIPPED and why, and its child execution succeeds (not a failure of the upgrade).
- * While an operation holds the tenant (ACTIVE or UPDATING), its run waits and asks again after it.
+ * While an operation holds the tenant (ACTIVE or UPDATING, or one that ends ACTIVE: a resume), its run
+ * waits and asks again after it.
  */
 export function upgradeSkipReason(record: TenantRecord, change: NonNullable<LifecycleState['change']>): string | undefined {
   const upgrade = `the upgrade of tier ${change.tier} to ${change.blueprintVersion}`;
-  if (!UPGRADABLE.has(record.status)) return `tenant "${record.tenantId}" is ${record.status}; ${upgrade} leaves it as it is (it upgrades ACTIVE tenants only)`;
+  // An operation that ends ACTIVE when it succeeds (a resume of a SUSPENDED tenant) is waited for like any other holder.
+  const endsUpgradable = record.lease !== undefined && UPGRADABLE.has(LIFECYCLE_OPERATIONS[record.lease.kind].success);
+  if (!UPGRADABLE.has(record.status) && !endsUpgradable) return `tenant "${record.tenantId}" is ${record.status}; ${upgrade} leaves it as it is (it upgrades ACTIVE tenants only)`;
   if (change.tier !== undefined && record.tier !== change.tier) {
     return `tenant "${record.tenantId}" is on tier ${record.tier} since ${upgrade} listed it; the upgrade leaves it there (it upgrades tenants of tier ${change.tier} only)`;
   }

@@ -311,6 +311,17 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     await expect(begin({ ...state(), change: { blueprintVersion: '2.0.0' } })).rejects.toMatchObject({ name: 'TenantBusy' });
     expect(records.get('acme')).toEqual(busy);
   });
+  // lc2 (s12) left: a tenant being resumed (SUSPENDED under a resume's lease) was skipped at once; the resume ends ACTIVE.
+  it('waits for a resume that holds a SUSPENDED tenant (the upgrade\'s run is refused busy and retried), and skips a SUSPENDED tenant nobody holds', async () => {
+    const resuming = leased('resume', { blueprintVersion: '1.0.0' }, OTHER_EXECUTION_ARN);
+    records.set('acme', resuming);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const upgrade = { ...state(), kind: 'upgrade' as const, change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '1.0.0' } };
+    await expect(begin(upgrade)).rejects.toMatchObject({ name: 'TenantBusy' });
+    expect(records.get('acme')).toEqual(resuming);
+    records.set('acme', tenant({ status: 'SUSPENDED', blueprintVersion: '1.0.0' }));
+    await expect(begin(upgrade)).resolves.toMatchObject({ skipped: true, reason: expect.stringContaining('is SUSPENDED') });
+  });
   it('refuses a change of isolation, naming both modes', async () => {
     records.set('acme', tenant({ status: 'ACTIVE' }));
     await expect(begin({ ...state(), change: { tier: 'enterprise' } })).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/isolates by account, tenant acme by vpc/) });
