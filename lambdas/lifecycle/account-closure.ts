@@ -31,6 +31,13 @@ async function memberAccountCount(orgs: OrganizationsClient): Promise<number> {
   return Math.max(0, count - 1); // the management account is not a member
 }
 
+/**
+ * CloseAccount errors that stop the run without counting against the entry: ConstraintViolationException
+ * (the closure quota) and TooManyRequestsException (Organizations' throttling; AWS Organizations API
+ * Reference, CloseAccount "Errors").
+ */
+const NOT_AN_ATTEMPT = new Set(['ConstraintViolationException', 'TooManyRequestsException']);
+
 const errorText = (e: unknown) => `${(e as Error).name}: ${(e as Error).message}`;
 
 /**
@@ -85,9 +92,10 @@ async function recordFailure(item: ClosureItem, error: string, cause: unknown): 
  * key-deletion queue's do: an account already closed (or gone from the organization) is recorded
  * CLOSED; any other error is recorded on that entry and on its tenant (`accountClosure`) and the
  * entry stays queued for the next run, or is set aside as `NEEDS_OPERATOR` after
- * MAX_CLOSURE_ATTEMPTS failures. Only the quota's refusal (ConstraintViolationException) stops the
- * run. An entry set aside is checked again each run (DescribeAccount only) and recorded CLOSED once
- * an operator closed the account by hand.
+ * MAX_CLOSURE_ATTEMPTS failures. Only the quota's refusal (ConstraintViolationException) and
+ * throttling (TooManyRequestsException) stop the run, without counting against the entry. An entry
+ * set aside is checked again each run (DescribeAccount only) and recorded CLOSED once an operator
+ * closed the account by hand.
  *
  * An entry is claimed (`CLOSING`) before its CloseAccount and recorded `CLOSED` only after
  * Organizations answered. A claim older than CLOSURE_CLAIM_EXPIRY_MS belongs to a run that ended
@@ -145,9 +153,11 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
       closedNow += 1;
       if (item.attempts) await recordOnTenant(item, { state: 'CLOSED', attempts: item.attempts });
     } catch (e) {
-      if ((e as Error).name === 'ConstraintViolationException') {
+      // The quota's refusal, and throttling (after the SDK's own retries): not the entry's fault, not counted
+      // as attempts (5 throttled runs would set a closable account aside); the rest waits for the next run.
+      if (NOT_AN_ATTEMPT.has((e as Error).name)) {
         await requeueClosure(item.accountId);
-        logger.warn('Organizations refused a closure (quota); it stays queued', { accountId: item.accountId, error: e as Error });
+        logger.warn('Organizations refused a closure (quota or throttling); it stays queued, and the rest waits for the next run', { accountId: item.accountId, error: e as Error });
         break;
       }
       const why = await alreadyClosed(orgs, item.accountId, e);

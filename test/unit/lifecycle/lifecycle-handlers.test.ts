@@ -649,6 +649,19 @@ describe('account closure quota', async () => {
     expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000003');
   });
 
+  it('puts a throttled closure back without counting it as an attempt, and leaves the rest for the next run', async () => {
+    controlMock.closures.mockResolvedValue([
+      { id: 'q', accountId: '111100000003', tenantId: 'c', status: 'QUEUED', queuedAt: '2026-11-01', attempts: 4 },
+      { id: 'r', accountId: '111100000004', tenantId: 'd', status: 'QUEUED', queuedAt: '2026-11-02' },
+    ]);
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
+    orgs.on(CloseAccountCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    const out = await processClosureQueue(new OrganizationsClient({}));
+    expect(out).toMatchObject({ closed: [], failed: [], needsOperator: [], queued: ['111100000003', '111100000004'] });
+    expect(controlMock.requeueClosure).toHaveBeenCalledExactlyOnceWith('111100000003');
+    expect(controlMock.setClosureAside).not.toHaveBeenCalled();
+    expect(orgs.commandCalls(CloseAccountCommand)).toHaveLength(1);
+  });
   // Hostile lc (s12): one bad entry failed every later Retire account (and the daily job), oldest first, with its own error.
   const queued = (accountId: string, tenantId: string, queuedAt: string, extra: Record<string, unknown> = {}) => ({ id: `closure#${accountId}`, accountId, tenantId, status: 'QUEUED', queuedAt, ...extra });
   it('counts an account Organizations says is already closed as closed (a CloseAccount whose answer was lost), and goes on to the next entry', async () => {
