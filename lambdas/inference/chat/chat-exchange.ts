@@ -10,6 +10,7 @@ import { ProviderError } from '../providers/provider.js';
 import type { Reservation } from '../stores/gateway-store.js';
 import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { CallerGone, callerErrorOf } from '../upstream-calls.js';
+import { answerExtras, isJson } from './answer-texts.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent, withCallerTexts, withTextOfContent } from './message-texts.js';
 import { OutputGuardrailFailed, StreamOutputGuard } from './output-guard.js';
@@ -265,28 +266,6 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
     noteResponsePii(r, found);
   }
   return answer;
-}
-
-/** A whole answer's texts beside each choice's content that the output guardrail checks: refusal, audio transcript, tool-call arguments. */
-function answerExtras(choices: ChatCompletion.Choice[]): Array<{ choice: number; kind: 'refusal' | 'transcript' | 'arguments'; text: string; call?: number }> {
-  const extras: Array<{ choice: number; kind: 'refusal' | 'transcript' | 'arguments'; text: string; call?: number }> = [];
-  choices.forEach((c, choice) => {
-    if (c.message.refusal) extras.push({ choice, kind: 'refusal', text: c.message.refusal });
-    if (c.message.audio?.transcript) extras.push({ choice, kind: 'transcript', text: c.message.audio.transcript });
-    (c.message.tool_calls ?? []).forEach((t, call) => {
-      if (t.type === 'function' && t.function.arguments) extras.push({ choice, kind: 'arguments', text: t.function.arguments, call });
-    });
-  });
-  return extras;
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Where a streamed answer goes: opened once the upstream's first chunk is in, then chunk by chunk. */

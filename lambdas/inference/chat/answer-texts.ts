@@ -1,0 +1,39 @@
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+
+/** A text of an answer beside each choice's content that the output guardrail checks as a text of its own. */
+export interface AnswerExtra {
+  /** The choice's position in the list given (a whole answer's choice, a stream's choice being released). */
+  choice: number;
+  kind: 'refusal' | 'transcript' | 'arguments';
+  text: string;
+  /** For `arguments`: the call's position in the message's `tool_calls`. */
+  call?: number;
+}
+
+/**
+ * An answer's texts beside each choice's content that the output guardrail checks: refusal, audio
+ * transcript, tool-call arguments (non-empty), in that order per choice. Used for a whole answer
+ * (completeChat) and for a stream's choice whose tool calls or refusal were held until complete
+ * (StreamOutputGuard), so both check the same texts.
+ */
+export function answerExtras(choices: Array<{ message: Pick<ChatCompletion.Choice['message'], 'refusal' | 'audio' | 'tool_calls'> }>): AnswerExtra[] {
+  const extras: AnswerExtra[] = [];
+  choices.forEach((c, choice) => {
+    if (c.message.refusal) extras.push({ choice, kind: 'refusal', text: c.message.refusal });
+    if (c.message.audio?.transcript) extras.push({ choice, kind: 'transcript', text: c.message.audio.transcript });
+    (c.message.tool_calls ?? []).forEach((t, call) => {
+      if (t.type === 'function' && t.function.arguments) extras.push({ choice, kind: 'arguments', text: t.function.arguments, call });
+    });
+  });
+  return extras;
+}
+
+/** Whether a text parses as JSON (masked tool-call arguments must: else the answer is blocked, fail closed). */
+export function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
