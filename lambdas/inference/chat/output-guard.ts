@@ -1,5 +1,6 @@
-import type { ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import type { GuardrailVerdict } from '../pipeline.js';
+import { answerExtras, isJson } from './answer-texts.js';
 import { textOfContent, withTextOfContent } from './message-texts.js';
 
 /**
@@ -38,24 +39,48 @@ const WITHHELD = "The answer was withheld by the tenant's guardrail.";
  * choice's window shown masked: the masked text past the context goes in the window's first chunk
  * of that choice, the later ones carry `""` (unmaskedRest, showInQueue), and the masked text is
  * the next window's context; a masked text that no longer starts with its context (an entity cut
- * by a window boundary, its first half already shown) blocks the answer (fail closed). Chunks that carry no content (role, tool-call
- * fragments, finish reasons, usage) keep their place in the queue: nothing goes out before the
- * text that came before it passed. A block stops the release: `blockedChunks` ends every choice not
- * yet finished with the guardrail's text and finish_reason `content_filter`, as a whole answer is
- * blocked.
+ * by a window boundary, its first half already shown) blocks the answer (fail closed).
+ *
+ * A choice's tool calls and refusal are checked whole, as a whole answer's are (answerExtras: each
+ * call's arguments and the refusal a text of its own): from the choice's first tool-call fragment
+ * or refusal delta until it finishes (its finish_reason, or `end`), its chunks, and every chunk
+ * after them, stay in the queue (a call's arguments can be masked, and kept JSON, only when
+ * complete; a client acts on a call only once it is complete). Its text before the call still goes
+ * out in windows (a window ends where a call follows text); text after it waits with the call.
+ * The choice's finish then releases with one ApplyGuardrail call: the pending windows, then each
+ * complete choice's refusal and arguments. Masked: a call's masked arguments go in its first
+ * fragment that carries arguments, `""` in its later ones (showHeld), the refusal likewise; masked
+ * arguments that are no longer JSON block the answer (fail closed, as a whole answer).
+ *
+ * Chunks that carry nothing checked (role, finish reasons, usage) keep their place in the queue:
+ * nothing goes out before what came before it passed. A block stops the release: `blockedChunks`
+ * ends every choice not yet finished with the guardrail's text and finish_reason `content_filter`,
+ * as a whole answer is blocked.
  */
 export class StreamOutputGuard {
   private queue: ChatCompletionChunk[] = [];
   private readonly pending = new Map<number, string>();
   /** The last `GUARD_CONTEXT_CHARS` checked characters of each choice. */
   private readonly context = new Map<number, string>();
+  /**
+   * Where each choice's unchecked chunks begin in the queue (0 when absent): a window checked while
+   * a tool call ahead of it is held stays queued, and the next window is shown from here.
+   */
+  private readonly checkedTo = new Map<number, number>();
+  /** Choices whose tool calls or refusal are held: where in the queue the hold began (their first fragment). */
+  private readonly holdFrom = new Map<number, number>();
+  /** Held choices that finished (their finish_reason is queued): checked at the next release. */
+  private readonly complete = new Set<number>();
   /** Choices seen, and those whose first delta (role) and finish reason went out. */
   private readonly seen = new Set<number>();
   private readonly started = new Set<number>();
   private readonly finished = new Set<number>();
   /** The guardrail's text once it blocked the answer. */
   blocked: string | undefined;
-  /** Windows of a choice whose text the guardrail masked (one per choice and window), for the audit record. */
+  /**
+   * For the audit record: windows of a choice whose text the guardrail masked (one per choice and
+   * window), and held choices whose refusal or tool-call arguments it masked (one per choice).
+   */
   masked = 0;
 
   constructor(
@@ -65,36 +90,53 @@ export class StreamOutputGuard {
     private readonly log: Record<string, unknown> = {},
   ) {}
 
-  /** Queues a relayed chunk and checks a window when one is full; false once the answer is blocked. */
+  /** Queues a relayed chunk and checks a window when one is full or a held choice finished; false once the answer is blocked. */
   async push(chunk: ChatCompletionChunk): Promise<boolean> {
     if (this.blocked !== undefined) return false;
     // A window also ends where a choice's held text is followed by a tool call: its text, masked or
     // not, then goes out before the call, never moved past it (showInQueue puts a masked window in
-    // the window's first chunk).
-    if ((chunk.choices ?? []).some((c) => c.delta?.tool_calls?.length && this.pending.has(c.index)) && !(await this.release())) return false;
+    // the window's first chunk). Text after the call waits with it (checked with it at the finish).
+    if ((chunk.choices ?? []).some((c) => c.delta?.tool_calls?.length && this.pending.has(c.index) && !this.holdFrom.has(c.index)) && !(await this.release())) return false;
+    const at = this.queue.length;
     this.queue.push(chunk);
     let full = false;
+    let finished = false;
     for (const c of chunk.choices ?? []) {
       this.seen.add(c.index);
+      // The choice's first tool-call fragment or refusal delta: it is held from here until it finishes.
+      if (!this.holdFrom.has(c.index) && (c.delta?.tool_calls?.length || (typeof c.delta?.refusal === 'string' && c.delta.refusal))) this.holdFrom.set(c.index, at);
+      if (c.finish_reason && this.holdFrom.has(c.index)) {
+        this.complete.add(c.index);
+        finished = true;
+      }
       const text = textOfContent(c.delta?.content as string | ChatCompletionContentPart[] | null | undefined);
       if (!text) continue;
       const pending = (this.pending.get(c.index) ?? '') + text;
       this.pending.set(c.index, pending);
       if (pending.length >= GUARD_WINDOW_CHARS) full = true;
     }
-    // Nothing unchecked: the chunk goes out as it came (no added latency for what need not be checked).
-    if (full || this.pending.size === 0) return this.release();
+    // Nothing unchecked: the chunk goes out as it came (no added latency for what need not be checked),
+    // unless a held choice is ahead of it.
+    if (full || finished || this.pending.size === 0) return this.release();
     return true;
   }
 
-  /** Checks what is left and releases it; false when it was blocked. */
+  /** Checks what is left (every held choice too, finished or not) and releases it; false when it was blocked. */
   end(): Promise<boolean> {
-    return this.blocked !== undefined ? Promise.resolve(false) : this.release();
+    return this.blocked !== undefined ? Promise.resolve(false) : this.release(true);
   }
 
-  private async release(): Promise<boolean> {
-    if (this.pending.size) {
-      const texts = [...this.pending].map(([i, text]) => (this.context.get(i) ?? '') + text);
+  /**
+   * One ApplyGuardrail call on the pending windows and the held choices that are complete (all of
+   * them at the `end`), then the queue goes out up to the first chunk of a choice still held.
+   */
+  private async release(final = false): Promise<boolean> {
+    const ready = [...this.holdFrom.keys()].filter((i) => final || this.complete.has(i)).sort((a, b) => a - b);
+    const held = ready.map((i) => this.heldOf(i));
+    // Each ready choice's refusal and call arguments, a text of its own (`choice`: the position in `ready`).
+    const extras = answerExtras(held.map((h) => ({ message: h.message })));
+    if (this.pending.size || extras.length) {
+      const texts = [...[...this.pending].map(([i, text]) => (this.context.get(i) ?? '') + text), ...extras.map((e) => e.text)];
       const verdict = await this.check(texts).catch((e: unknown) => {
         throw new OutputGuardrailFailed((e as Error)?.message ?? String(e));
       });
@@ -102,19 +144,49 @@ export class StreamOutputGuard {
         this.blocked = verdict.reason ?? WITHHELD;
         return false;
       }
-      const shown = verdict.masked ? this.unmaskedRest(verdict.masked) : new Map(this.pending);
+      const masked = verdict.masked;
+      const windows = this.pending.size; // the verdict's texts: the windows, then the extras
+      const maskedExtra = (k: number) => masked?.[windows + k] ?? extras[k].text;
+      // Masked arguments that are no longer JSON cannot be shown: the answer is blocked (fail closed), as a whole answer's.
+      const broken = extras.findIndex((e, k) => e.kind === 'arguments' && maskedExtra(k) !== e.text && !isJson(maskedExtra(k)));
+      if (broken >= 0) {
+        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked streamed tool-call arguments into text that is not JSON: the answer is blocked (fail closed)', ...this.log, choice: ready[extras[broken].choice] }));
+        this.blocked = WITHHELD;
+        return false;
+      }
+      const shown = masked ? this.unmaskedRest(masked) : new Map(this.pending);
       if (shown === undefined) {
         this.blocked = WITHHELD;
         return false;
       }
+      const checked = this.queue.length;
       for (const [i, text] of shown) {
         if (text !== this.pending.get(i)) this.showInQueue(i, text);
         this.context.set(i, ((this.context.get(i) ?? '') + text).slice(-GUARD_CONTEXT_CHARS));
+        this.checkedTo.set(i, checked);
       }
       this.pending.clear();
+      ready.forEach((i, p) => {
+        let refusal: string | undefined;
+        const args = new Map<number | string, string>();
+        extras.forEach((e, k) => {
+          if (e.choice !== p || maskedExtra(k) === e.text) return;
+          if (e.kind === 'refusal') refusal = maskedExtra(k);
+          else if (e.kind === 'arguments') args.set(held[p].keys[e.call!], maskedExtra(k));
+        });
+        if (refusal === undefined && !args.size) return;
+        this.showHeld(i, refusal, args);
+        this.masked += 1;
+      });
     }
-    const out = this.queue;
-    this.queue = [];
+    for (const i of ready) {
+      this.holdFrom.delete(i);
+      this.complete.delete(i);
+    }
+    // What a choice still held (and everything after its first held chunk) waits for its finish.
+    const out = this.queue.splice(0, Math.min(this.queue.length, ...this.holdFrom.values()));
+    for (const [i, n] of this.checkedTo) n > out.length ? this.checkedTo.set(i, n - out.length) : this.checkedTo.delete(i);
+    for (const [i, n] of this.holdFrom) this.holdFrom.set(i, n - out.length);
     for (const chunk of out) {
       for (const c of chunk.choices ?? []) {
         this.started.add(c.index);
@@ -123,6 +195,63 @@ export class StreamOutputGuard {
       await this.send(chunk);
     }
     return true;
+  }
+
+  /**
+   * Choice `index`'s held refusal and tool calls, read from its queued chunks since the hold began:
+   * as a message for answerExtras, and each call's key (by position in `tool_calls`).
+   */
+  private heldOf(index: number): { message: Pick<ChatCompletion.Choice['message'], 'refusal' | 'tool_calls'>; keys: Array<number | string> } {
+    const key = callKeyer();
+    let refusal = '';
+    const calls = new Map<number | string, string>();
+    for (const chunk of this.queue.slice(this.holdFrom.get(index))) {
+      const c = chunk.choices?.find((x) => x.index === index);
+      if (!c) continue;
+      if (typeof c.delta?.refusal === 'string') refusal += c.delta.refusal;
+      for (const t of c.delta?.tool_calls ?? []) {
+        const k = key(t);
+        calls.set(k, (calls.get(k) ?? '') + (t.function?.arguments ?? ''));
+      }
+    }
+    const toolCalls = [...calls.values()].map((args, n) => ({ id: String(n), type: 'function' as const, function: { name: '', arguments: args } }));
+    return { message: { refusal: refusal || null, tool_calls: toolCalls }, keys: [...calls.keys()] };
+  }
+
+  /**
+   * Choice `index`'s held chunks show its masked refusal and call arguments: each in the first
+   * queued fragment that carries it (a call's by its key), `""` in the later ones; the choice's
+   * logprobs in the held chunks become null (as showInQueue). The chunks are replaced, not changed.
+   */
+  private showHeld(index: number, refusal: string | undefined, args: Map<number | string, string>): void {
+    const from = this.holdFrom.get(index) ?? 0;
+    const key = callKeyer();
+    const shown = new Set<number | string>();
+    let refused = false;
+    this.queue = this.queue.map((chunk, n) => {
+      const choice = n < from ? undefined : chunk.choices?.find((c) => c.index === index);
+      if (!choice) return chunk;
+      let delta = choice.delta ?? {};
+      if (refusal !== undefined && typeof delta.refusal === 'string' && delta.refusal) {
+        delta = { ...delta, refusal: refused ? '' : refusal };
+        refused = true;
+      }
+      if (delta.tool_calls?.length) {
+        delta = {
+          ...delta,
+          tool_calls: delta.tool_calls.map((t) => {
+            const k = key(t);
+            const masked = args.get(k);
+            if (masked === undefined || !t.function?.arguments) return t;
+            const first = !shown.has(k);
+            shown.add(k);
+            return { ...t, function: { ...t.function, arguments: first ? masked : '' } };
+          }),
+        };
+      }
+      const next = { ...choice, delta, logprobs: null };
+      return { ...chunk, choices: chunk.choices.map((c) => (c === choice ? next : c)) };
+    });
   }
 
   /**
@@ -149,16 +278,17 @@ export class StreamOutputGuard {
   }
 
   /**
-   * Choice `index`'s text in the queued chunks becomes `text`: all of it in the first queued chunk
-   * that carries text of that choice, none (`""`) in the later ones, which stay in the queue (they
+   * Choice `index`'s text in the queued chunks not checked before (checkedTo) becomes `text`: all of
+   * it in the first such chunk that carries text of that choice, none (`""`) in the later ones, which stay in the queue (they
    * may carry a role, a finish reason, tool calls). The choice's logprobs in the queued chunks
    * become null: they spell the tokens as the model wrote them, the masked text too. The chunks are
    * replaced, not changed.
    */
   private showInQueue(index: number, text: string): void {
     let first = true;
-    this.queue = this.queue.map((chunk) => {
-      const choice = chunk.choices?.find((c) => c.index === index);
+    const from = this.checkedTo.get(index) ?? 0;
+    this.queue = this.queue.map((chunk, n) => {
+      const choice = n < from ? undefined : chunk.choices?.find((c) => c.index === index);
       if (!choice) return chunk;
       const content = choice.delta?.content as string | ChatCompletionContentPart[] | null | undefined;
       const carries = Boolean(textOfContent(content));
@@ -184,4 +314,18 @@ export class StreamOutputGuard {
     this.queue = [];
     return [...(choices.length ? [{ id, object: 'chat.completion.chunk' as const, created, model, choices }] : []), ...usage];
   }
+}
+
+/**
+ * Which call a tool-call fragment continues, for one choice's fragments read in order: its `index`;
+ * without one (Gemini's OpenAI endpoint sends whole calls without it), a fragment with a new `id`
+ * is a new call and one without an id continues the last (as the Responses stream reads them).
+ */
+function callKeyer(): (t: { index?: number | null; id?: string | null }) => number | string {
+  let last: string | undefined;
+  return (t) => {
+    if (typeof t.index === 'number') return t.index;
+    if (t.id) last = `id:${t.id}`;
+    return (last ??= 'id:');
+  };
 }

@@ -103,7 +103,8 @@ describe('StreamOutputGuard', () => {
       await guard.push(chunk(' After, mail secret.', null, 0));
       await guard.push(chunk(undefined, 'tool_calls', 0));
       expect(await guard.end()).toBe(true);
-      expect(checks).toEqual([['Before, mail secret.'], ['Before, mail {S}. After, mail secret.']]);
+      // The text after the call waits with it: checked with its arguments when the choice finishes.
+      expect(checks).toEqual([['Before, mail secret.'], ['Before, mail {S}. After, mail secret.', '{}']]);
       expect(sent.map((c) => c.choices[0].delta.tool_calls ? 'call' : c.choices[0].delta.content ?? c.choices[0].finish_reason)).toEqual(['Before, mail {S}.', '', 'call', ' After, mail {S}.', 'tool_calls']);
     });
 
@@ -132,5 +133,149 @@ describe('StreamOutputGuard', () => {
       [1, 'plain ', 'plain '], [0, 'mail {EMAIL} ', null], [0, '', null], [0, undefined, null],
     ]);
     expect(JSON.stringify(sent)).not.toContain('a@b.co');
+  });
+
+  describe('a streamed tool call or refusal is held until its choice finishes, then checked whole', () => {
+    const EMAIL = /[a-z]+@[a-z]+\.[a-z]+/g;
+    /** A guardrail that masks e-mail addresses (`masker` may change the masked text), records each check. */
+    function guard(verdict: (texts: string[]) => { blocked: boolean; reason?: string; masked?: string[] } = (texts) => (texts.some((t) => t.includes('@')) ? { blocked: false, masked: texts.map((t) => t.replace(EMAIL, '{EMAIL}')) } : { blocked: false })) {
+      const sent: ChatCompletionChunk[] = [];
+      const checks: string[][] = [];
+      const g = new StreamOutputGuard(async (texts) => {
+        checks.push(texts);
+        return verdict(texts);
+      }, (c) => void sent.push(c));
+      return { guard: g, sent, checks };
+    }
+    type Frag = { index: number; id?: string; name?: string; args?: string };
+    /** A chunk of choice `choice` carrying tool-call fragments. */
+    const calls = (frags: Frag[], finish: ChatCompletionChunk.Choice['finish_reason'] = null, choice = 0, logprobs = false): ChatCompletionChunk => ({
+      id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm',
+      choices: [{
+        index: choice,
+        delta: { tool_calls: frags.map((f) => ({ index: f.index, ...(f.id ? { id: f.id, type: 'function' as const } : {}), function: { ...(f.name ? { name: f.name } : {}), arguments: f.args ?? '' } })) },
+        finish_reason: finish, logprobs: logprobs ? { content: [{ token: 'x', logprob: -1, bytes: null, top_logprobs: [] }], refusal: null } : null,
+      }],
+    });
+    const finishChunk = (finish: ChatCompletionChunk.Choice['finish_reason'], choice = 0) => chunk(undefined, finish, choice);
+    /** Each call's arguments as a client assembles them (by index), and the fragments each carried. */
+    const assembled = (sent: ChatCompletionChunk[], choice = 0) => {
+      const args: Record<number, string> = {};
+      const frags: Array<[number, string]> = [];
+      for (const c of sent) for (const t of c.choices.find((x) => x.index === choice)?.delta.tool_calls ?? []) {
+        args[t.index] = (args[t.index] ?? '') + (t.function?.arguments ?? '');
+        frags.push([t.index, t.function?.arguments ?? '']);
+      }
+      return { args, frags };
+    };
+
+    it('masks the e-mail in a call\'s arguments: the masked JSON in the call\'s first fragment with arguments, "" in the later ones, logprobs null', async () => {
+      const { guard: g, sent, checks } = guard();
+      await g.push(chunk('', null, 0, true));
+      expect(sent).toHaveLength(1);
+      await g.push(calls([{ index: 0, id: 'call_1', name: 'send' }]));
+      await g.push(calls([{ index: 0, args: '{"to":"bo' }], null, 0, true));
+      await g.push(calls([{ index: 0, args: 'b@example.com",' }], null, 0, true));
+      await g.push(calls([{ index: 0, args: '"n":1}' }]));
+      expect(sent).toHaveLength(1); // the call is held until the choice finishes
+      expect(checks).toEqual([]);
+      await g.push(finishChunk('tool_calls'));
+      expect(checks).toEqual([['{"to":"bob@example.com","n":1}']]);
+      const { args, frags } = assembled(sent);
+      expect(args[0]).toBe('{"to":"{EMAIL}","n":1}');
+      expect(JSON.parse(args[0])).toEqual({ to: '{EMAIL}', n: 1 });
+      expect(frags).toEqual([[0, ''], [0, '{"to":"{EMAIL}","n":1}'], [0, ''], [0, '']]);
+      expect(sent[1].choices[0].delta.tool_calls![0]).toMatchObject({ id: 'call_1', function: { name: 'send' } });
+      expect(sent.map((c) => c.choices[0].logprobs)).toEqual([null, null, null, null, null, null]);
+      expect(sent.at(-1)!.choices[0].finish_reason).toBe('tool_calls');
+      expect(JSON.stringify(sent)).not.toContain('example.com');
+      expect(g.masked).toBe(1);
+      expect(await g.end()).toBe(true);
+      expect(checks).toHaveLength(1);
+    });
+
+    it('blocks on a blocking verdict: nothing of the call goes out, the choice ends with content_filter', async () => {
+      const { guard: g, sent } = guard((texts) => (texts.some((t) => t.includes('plan')) ? { blocked: true, reason: 'Denied topic.' } : { blocked: false }));
+      await g.push(chunk('', null, 0, true));
+      await g.push(calls([{ index: 0, id: 'call_1', name: 'f', args: '{"q":"the secret ' }]));
+      await g.push(calls([{ index: 0, args: 'plan"}' }]));
+      expect(await g.push(finishChunk('tool_calls'))).toBe(false);
+      expect(sent).toHaveLength(1);
+      expect(sent.some((c) => c.choices[0].delta.tool_calls)).toBe(false);
+      expect(g.blockedChunks('id', 'm', 1)[0].choices).toEqual([{ index: 0, delta: { content: 'Denied topic.' }, finish_reason: 'content_filter', logprobs: null }]);
+    });
+
+    it('blocks (fail closed) when the masked arguments are no longer JSON', async () => {
+      const { guard: g, sent } = guard((texts) => ({ blocked: false, masked: texts.map((t) => t.replace(/"[^"]*@[^"]*"/g, '{EMAIL}')) }));
+      await g.push(calls([{ index: 0, id: 'call_1', name: 'f', args: '{"to":"q@example.com"}' }]));
+      expect(await g.push(finishChunk('tool_calls'))).toBe(false);
+      expect(sent).toEqual([]);
+      expect(g.blocked).toBe("The answer was withheld by the tenant's guardrail.");
+      expect(g.blockedChunks('id', 'm', 1)[0].choices[0]).toMatchObject({ delta: { role: 'assistant' }, finish_reason: 'content_filter' });
+    });
+
+    it('checks two parallel calls in one ApplyGuardrail call, each a text of its own, and masks each in its own first fragment (interleaved)', async () => {
+      const { guard: g, sent, checks } = guard();
+      await g.push(calls([{ index: 0, id: 'a', name: 'send', args: '{"to":' }]));
+      await g.push(calls([{ index: 1, id: 'b', name: 'lookup', args: '{"q":"plain"}' }]));
+      await g.push(calls([{ index: 0, args: '"ann@example.com"}' }]));
+      await g.push(finishChunk('tool_calls'));
+      expect(checks).toEqual([['{"to":"ann@example.com"}', '{"q":"plain"}']]);
+      const { args, frags } = assembled(sent);
+      expect(args).toEqual({ 0: '{"to":"{EMAIL}"}', 1: '{"q":"plain"}' });
+      expect(frags).toEqual([[0, '{"to":"{EMAIL}"}'], [1, '{"q":"plain"}'], [0, '']]);
+      expect(g.masked).toBe(1);
+    });
+
+    it('holds and masks a refusal, its masked text in its first delta', async () => {
+      const { guard: g, sent, checks } = guard();
+      const refusal = (text: string, finish: ChatCompletionChunk.Choice['finish_reason'] = null): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { refusal: text }, finish_reason: finish, logprobs: null }] });
+      await g.push(chunk('', null, 0, true));
+      await g.push(refusal('I cannot write to '));
+      await g.push(refusal('dan@example.com.'));
+      expect(sent).toHaveLength(1);
+      await g.push(finishChunk('stop'));
+      expect(checks).toEqual([['I cannot write to dan@example.com.']]);
+      expect(sent.map((c) => c.choices[0].delta.refusal)).toEqual([undefined, 'I cannot write to {EMAIL}.', '', undefined]);
+    });
+
+    it('sends the text before a call in its window, before the call, and holds text after the call with it (order kept)', async () => {
+      const { guard: g, sent, checks } = guard();
+      await g.push(chunk('Writing to eve@example.com now.', null, 0, true));
+      await g.push(calls([{ index: 0, id: 'a', name: 'send', args: '{"to":"eve@example.com"}' }]));
+      expect(checks).toEqual([['Writing to eve@example.com now.']]); // the window ended at the call
+      expect(sent.map((c) => c.choices[0].delta.content)).toEqual(['Writing to {EMAIL} now.']);
+      await g.push(chunk(' Done with ', null, 0));
+      await g.push(chunk('eve@example.com.', null, 0));
+      expect(sent).toHaveLength(1);
+      await g.push(finishChunk('tool_calls'));
+      expect(checks[1]).toEqual(['Writing to {EMAIL} now. Done with eve@example.com.', '{"to":"eve@example.com"}']);
+      expect(sent.map((c) => (c.choices[0].delta.tool_calls ? `call ${c.choices[0].delta.tool_calls[0].function?.arguments}` : c.choices[0].delta.content ?? c.choices[0].finish_reason))).toEqual([
+        'Writing to {EMAIL} now.', 'call {"to":"{EMAIL}"}', ' Done with {EMAIL}.', '', 'tool_calls',
+      ]);
+      expect(g.masked).toBe(3);
+    });
+
+    it('keeps other choices\' chunks in order behind a held call, and checks a call cut before its finish at the end', async () => {
+      const { guard: g, sent, checks } = guard();
+      await g.push(calls([{ index: 0, id: 'a', name: 'send', args: '{"to":"fay@example.com"}' }], null, 0));
+      await g.push(chunk('x'.repeat(GUARD_WINDOW_CHARS), null, 1, true)); // a full window of choice 1, behind the held call
+      expect(checks).toEqual([['x'.repeat(GUARD_WINDOW_CHARS)]]);
+      expect(sent).toEqual([]);
+      expect(await g.end()).toBe(true);
+      expect(checks[1]).toEqual(['{"to":"fay@example.com"}']);
+      expect(sent.map((c) => c.choices[0].index)).toEqual([0, 1]);
+      expect(sent[0].choices[0].delta.tool_calls![0].function!.arguments).toBe('{"to":"{EMAIL}"}');
+    });
+
+    it('sends a call whose arguments pass unchanged, at its finish, after one check', async () => {
+      const { guard: g, sent, checks } = guard();
+      await g.push(calls([{ index: 0, id: 'a', name: 'f', args: '{"q":' }]));
+      await g.push(calls([{ index: 0, args: '"plain"}' }]));
+      await g.push(finishChunk('tool_calls'));
+      expect(checks).toEqual([['{"q":"plain"}']]);
+      expect(assembled(sent).frags).toEqual([[0, '{"q":'], [0, '"plain"}']]); // fragments unchanged
+      expect(g.masked).toBe(0);
+    });
   });
 });
