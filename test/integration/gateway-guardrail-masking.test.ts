@@ -9,6 +9,8 @@ import { loadTokenizer } from '../../lambdas/inference/token-count.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { configWith } from '../support/config-with.js';
+import { PythonClient } from './gateway-conformance/clients.js';
+import { nodeResponsesCall, PythonResponsesClient } from './responses-conformance/clients.js';
 
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
@@ -371,5 +373,164 @@ describe('the output guardrail checks a whole answer\'s refusal, audio transcrip
     expect(out.choices[0].message.tool_calls).toBeUndefined();
     expect(JSON.stringify(out)).not.toContain('q@example.com');
     expect(audit(out.id)).toMatchObject({ status: 200, outcome: 'guardrail_blocked_answer' });
+  });
+});
+
+describe('the output guardrail checks a streamed answer\'s tool-call arguments and refusal (held until the choice finishes)', () => {
+  let python: PythonClient;
+  let pythonResponses: PythonResponsesClient;
+  beforeAll(async () => {
+    [python, pythonResponses] = await Promise.all([PythonClient.start(), PythonResponsesClient.start()]);
+  });
+  afterAll(async () => {
+    await Promise.all([python?.stop(), pythonResponses?.stop()]);
+  });
+  beforeEach(() => {
+    maskInput = false;
+  });
+  afterEach(() => {
+    maskInput = true;
+  });
+
+  const usageChunk = { data: { id: 'up', object: 'chat.completion.chunk', created: 1, model: 'big', choices: [], usage: { prompt_tokens: 5, completion_tokens: 30, total_tokens: 35 } } };
+  /** A tool-call fragment of choice 0 (`id` and type on a call's first fragment). */
+  const frag = (index: number, fn: { name?: string; arguments?: string }, id?: string) => chunk({ tool_calls: [{ index, ...(id ? { id, type: 'function' } : {}), function: fn }] });
+  /** Text, then two parallel calls streamed in fragments: `send_mail` with `args` (cut in two), `lookup` plain. */
+  const toolStream = (args = '{"to":"ivy@example.com","subject":"hi"}') => ({
+    events: [
+      chunk({ role: 'assistant', content: '' }), chunk({ content: 'Sending it now.' }),
+      frag(0, { name: 'send_mail', arguments: '' }, 'call_a'), frag(0, { arguments: args.slice(0, 10) }), frag(0, { arguments: args.slice(10) }),
+      frag(1, { name: 'lookup', arguments: '{"q":' }, 'call_b'), frag(1, { arguments: '"weather"}' }),
+      chunk({}, 'tool_calls'), usageChunk, { data: '[DONE]' },
+    ],
+  });
+  const tools = [
+    { type: 'function' as const, function: { name: 'send_mail', parameters: { type: 'object', properties: { to: { type: 'string' }, subject: { type: 'string' } } } } },
+    { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
+  ];
+  const responsesTools = tools.map((t) => ({ type: 'function' as const, name: t.function.name, parameters: t.function.parameters, strict: false }));
+  const params = { model: BIG, messages: [{ role: 'user' as const, content: 'mail ivy' }], tools, stream_options: { include_usage: true } };
+  /** Each call's id, name and arguments, assembled from chat chunks by the call's index, as a client does. */
+  const assemble = (chunks: Array<{ choices: Array<{ delta?: { tool_calls?: Array<{ index: number; id?: string | null; function?: { name?: string | null; arguments?: string | null } | null }> | null } }> }>) => {
+    const calls: Array<{ id: string; name: string; arguments: string }> = [];
+    for (const c of chunks) for (const t of c.choices[0]?.delta?.tool_calls ?? []) {
+      const call = (calls[t.index] ??= { id: '', name: '', arguments: '' });
+      call.id += t.id ?? '';
+      call.name += t.function?.name ?? '';
+      call.arguments += t.function?.arguments ?? '';
+    }
+    return calls;
+  };
+  const outputChecks = () => checks.filter((c) => c.source === 'OUTPUT').map((c) => c.texts);
+  const masked = [{ id: 'call_a', name: 'send_mail', arguments: '{"to":"{EMAIL}","subject":"hi"}' }, { id: 'call_b', name: 'lookup', arguments: '{"q":"weather"}' }];
+
+  it('masks the arguments of calls the Node client assembles with its stream helper: valid JSON, one ApplyGuardrail call for both calls', async () => {
+    upstream.script(toolStream());
+    const stream = (await client()).chat.completions.stream(params);
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    const deltas: string[] = [];
+    stream.on('tool_calls.function.arguments.delta', (e) => deltas.push(e.arguments_delta));
+    for await (const c of stream) chunks.push(c);
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0].message.content).toBe('Sending it now.');
+    expect(final.choices[0].message.tool_calls!.map((t) => ({ id: t.id, name: t.type === 'function' ? t.function.name : '', arguments: t.type === 'function' ? t.function.arguments : '' }))).toEqual(masked);
+    expect(JSON.parse((final.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall).function.arguments)).toEqual({ to: '{EMAIL}', subject: 'hi' });
+    expect(final.choices[0].finish_reason).toBe('tool_calls');
+    expect(assemble(chunks)).toEqual(masked);
+    expect(JSON.stringify(chunks)).not.toContain('example.com');
+    expect(deltas.join('')).not.toContain('example.com');
+    // The text before the calls in its window; then both calls' arguments, each a text of its own, in one call.
+    expect(outputChecks()).toEqual([['Sending it now.'], ['{"to":"ivy@example.com","subject":"hi"}', '{"q":"weather"}']]);
+    expect(audit(chunks[0].id)).toMatchObject({ status: 200, outcome: 'ok', guardrailMasked: { output: 1 } });
+  });
+
+  it('masks the arguments the Python client streams (assembled by hand)', async () => {
+    upstream.script(toolStream());
+    const out = await python.call(gw.url, await gw.token('masking'), { op: 'stream', params });
+    expect(out.ok).toBe(true);
+    expect(assemble(out.chunks!)).toEqual(masked);
+    expect(out.chunks!.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['tool_calls']);
+    expect(JSON.stringify(out.chunks)).not.toContain('example.com');
+  });
+
+  it('ends the stream with content_filter when the guardrail blocks a call\'s arguments: no call goes out', async () => {
+    override = (texts, source) => (source === 'OUTPUT' && texts.some((t) => t.includes('forbidden'))
+      ? { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'Sorry, blocked.' }], assessments: [{ topicPolicy: { topics: [{ name: 'x', type: 'DENY', action: 'BLOCKED' }] } }] }
+      : { action: 'NONE', outputs: [], assessments: [] });
+    upstream.script(toolStream('{"q":"the forbidden plan"}'));
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of await (await client()).chat.completions.create({ ...params, stream: true })) chunks.push(c);
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Sending it now.Sorry, blocked.');
+    expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['content_filter']);
+    expect(chunks.some((c) => c.choices[0]?.delta?.tool_calls)).toBe(false);
+    expect(JSON.stringify(chunks)).not.toContain('forbidden');
+    expect(audit(chunks[0].id)).toMatchObject({ status: 200, outcome: 'guardrail_blocked_answer' });
+  });
+
+  it('blocks a stream whose masked arguments are no longer JSON (fail closed)', async () => {
+    override = (texts, source) => (source === 'INPUT' ? { action: 'NONE', outputs: [], assessments: [] } : {
+      action: 'GUARDRAIL_INTERVENED', outputs: texts.map((t) => ({ text: t.replace(/"[^"]*@[^"]*"/g, '{EMAIL}') })),
+      assessments: [{ sensitiveInformationPolicy: { piiEntities: [{ type: 'EMAIL', match: 'ivy@example.com', action: 'ANONYMIZED', detected: true }], regexes: [] } }],
+    });
+    upstream.script(toolStream());
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of await (await client()).chat.completions.create({ ...params, stream: true })) chunks.push(c);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['content_filter']);
+    expect(chunks.some((c) => c.choices[0]?.delta?.tool_calls)).toBe(false);
+    expect(JSON.stringify(chunks)).not.toContain('example.com');
+  });
+
+  it('masks a streamed refusal', async () => {
+    upstream.script({ events: [chunk({ role: 'assistant', content: null, refusal: '' }), chunk({ refusal: 'I will not email ' }), chunk({ refusal: 'ivy@example.com.' }), chunk({}, 'stop'), { data: '[DONE]' }] });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of await (await client()).chat.completions.create({ ...params, stream: true })) chunks.push(c);
+    expect(chunks.map((c) => c.choices[0]?.delta?.refusal ?? '').join('')).toBe('I will not email {EMAIL}.');
+    expect(outputChecks()).toEqual([['I will not email ivy@example.com.']]);
+  });
+
+  it('masks a Responses stream\'s function_call items (arguments delta and done, the final response), in order, for the Node and Python clients', async () => {
+    const rparams = { model: BIG, input: 'mail ivy', tools: responsesTools };
+    for (const run of [
+      async () => nodeResponsesCall(gw.url, await gw.token('masking'), { op: 'stream', params: rparams }),
+      async () => pythonResponses.call(gw.url, await gw.token('masking'), { op: 'stream', params: rparams }),
+    ]) {
+      upstream.script(toolStream());
+      const out = await run();
+      expect(out.ok).toBe(true);
+      const events = out.events!;
+      expect(JSON.stringify(out)).not.toContain('example.com');
+      const calls = out.result.output.filter((o: { type: string }) => o.type === 'function_call');
+      expect(calls.map((c: { name: string; arguments: string; status: string }) => [c.name, c.arguments, c.status])).toEqual([['send_mail', '{"to":"{EMAIL}","subject":"hi"}', 'completed'], ['lookup', '{"q":"weather"}', 'completed']]);
+      const outIndex = (name: string) => out.result.output.findIndex((o: { name?: string }) => o.name === name);
+      const deltas = (i: number) => events.filter((e) => e.type === 'response.function_call_arguments.delta' && e.output_index === i).map((e) => e.delta).join('');
+      const done = (i: number) => events.find((e) => e.type === 'response.function_call_arguments.done' && e.output_index === i)?.arguments;
+      expect([deltas(outIndex('send_mail')), done(outIndex('send_mail'))]).toEqual(['{"to":"{EMAIL}","subject":"hi"}', '{"to":"{EMAIL}","subject":"hi"}']);
+      expect([deltas(outIndex('lookup')), done(outIndex('lookup'))]).toEqual(['{"q":"weather"}', '{"q":"weather"}']);
+      // One item at a time: each item's done before the next is added.
+      const order = events.filter((e) => e.type === 'response.output_item.added' || e.type === 'response.output_item.done').map((e) => `${e.type.slice('response.output_item.'.length)} ${e.output_index}`);
+      expect(order).toEqual(['added 0', 'done 0', 'added 1', 'done 1', 'added 2', 'done 2']);
+      expect(out.result.status).toBe('completed');
+    }
+  });
+
+  it('ends a Responses stream as incomplete (content_filter) with no function_call item when the arguments are blocked', async () => {
+    override = (texts, source) => (source === 'OUTPUT' && texts.some((t) => t.includes('forbidden'))
+      ? { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'Sorry, blocked.' }], assessments: [{ topicPolicy: { topics: [{ name: 'x', type: 'DENY', action: 'BLOCKED' }] } }] }
+      : { action: 'NONE', outputs: [], assessments: [] });
+    upstream.script(toolStream('{"q":"the forbidden plan"}'));
+    const out = await nodeResponsesCall(gw.url, await gw.token('masking'), { op: 'stream', params: { model: BIG, input: 'mail ivy', tools: responsesTools } });
+    expect(out.ok).toBe(true);
+    expect([out.result.status, out.result.incomplete_details?.reason]).toEqual(['incomplete', 'content_filter']);
+    expect(out.result.output.some((o: { type: string }) => o.type === 'function_call')).toBe(false);
+    expect(out.events!.some((e) => String(e.type).startsWith('response.function_call'))).toBe(false);
+    expect(JSON.stringify(out)).not.toContain('forbidden');
+  });
+
+  it('holds nothing for a tenant without a Bedrock guardrail: each fragment goes out as it came, no ApplyGuardrail call', async () => {
+    upstream.script(toolStream('{"to":"a friend","subject":"hi"}'));
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of await (await client('redacting')).chat.completions.create({ ...params, stream: true })) chunks.push(c);
+    expect(chunks.filter((c) => c.choices[0]?.delta?.tool_calls).map((c) => c.choices[0].delta.tool_calls![0].function?.arguments)).toEqual(['', '{"to":"a f', 'riend","subject":"hi"}', '{"q":', '"weather"}']);
+    expect(checks).toEqual([]);
   });
 });
