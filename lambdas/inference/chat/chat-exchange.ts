@@ -294,8 +294,10 @@ export interface StreamEnd {
  * `StreamRelay` (gateway id and catalog model, OpenAI's finish reasons, PII redaction of the
  * answer when the tenant asks), through the tenant's Bedrock output guardrail when it has one
  * (`StreamOutputGuard`: text goes out in windows that passed ApplyGuardrail(OUTPUT), the rest is
- * checked before the end; a block ends each open choice with the guardrail's text and
- * finish_reason `content_filter` and closes the upstream; a masking shows the window masked;
+ * checked before the end; a choice's tool calls and refusal are held until it finishes and checked
+ * whole, as a whole answer's; a block ends each open choice with the guardrail's text and
+ * finish_reason `content_filter` and closes the upstream; a masking shows the window (the
+ * arguments, the refusal) masked;
  * without a guardrail every chunk goes out as it comes) into `sink`,
  * which is opened after the first chunk (a failure before it is the caller's JSON error, with
  * retries and fallbacks). A failure after it (an upstream error event, a timeout, a stream cut
