@@ -256,6 +256,19 @@ describe('StreamOutputGuard', () => {
       expect(g.masked).toBe(3);
     });
 
+    it('shows each window of text after a held call masked in its own chunks, the windows checked while the call waits staying queued', async () => {
+      const { guard: g, sent, checks } = guard();
+      const long = `a@b.co ${'x'.repeat(GUARD_WINDOW_CHARS)}`;
+      await g.push(calls([{ index: 0, id: 'a', name: 'f', args: '{}' }]));
+      await g.push(chunk(long, null, 0)); // a full window after the call: checked, masked, still held
+      expect(checks).toHaveLength(1);
+      expect(sent).toEqual([]);
+      await g.push(chunk(' then c@d.co', null, 0));
+      await g.push(finishChunk('tool_calls'));
+      expect(checks[1]).toEqual([`${long.replace('a@b.co', '{EMAIL}').slice(-GUARD_CONTEXT_CHARS)} then c@d.co`, '{}']);
+      expect(sent.map((c) => c.choices[0].delta.content ?? (c.choices[0].delta.tool_calls ? 'call' : c.choices[0].finish_reason))).toEqual(['call', long.replace('a@b.co', '{EMAIL}'), ' then {EMAIL}', 'tool_calls']);
+    });
+
     it('keeps other choices\' chunks in order behind a held call, and checks a call cut before its finish at the end', async () => {
       const { guard: g, sent, checks } = guard();
       await g.push(calls([{ index: 0, id: 'a', name: 'send', args: '{"to":"fay@example.com"}' }], null, 0));
