@@ -18,6 +18,10 @@ import { completionUsage } from './usage.js';
  *       where n is the ordinal of this tool call in the answer (0, 1, ...), remembered for block b
  *   contentBlockDelta {delta:{toolUse:{input: fragment}}, contentBlockIndex: b}
  *     → delta {tool_calls:[{index: n of block b, function:{arguments: fragment}}]}
+ *   contentBlockStop {contentBlockIndex: b} of a toolUse block that streamed no input (a tool
+ *   without arguments: Bedrock sends no input delta, or an empty one, for `{}`)
+ *     → delta {tool_calls:[{index: n of block b, function:{arguments: '{}'}}]}, as the whole
+ *       answer's `{}` input; so the SDKs' stream helpers and runTools can JSON.parse it
  *   messageStop {stopReason}                      → delta {}, finish_reason (stop-reason.ts)
  *   metadata {usage, serviceTier?}                → choices: [], usage (usage.ts), service_tier?
  *   internalServerException, modelStreamErrorException, throttlingException,
@@ -51,6 +55,14 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
   const chunk = (delta: ChatCompletionChunk.Choice.Delta, finish: FinishReason | null = null): ChatCompletionChunk =>
     ({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
   const toolIndex = new Map<number, number>();
+  /** Tool blocks relayed whose input has not streamed yet (their arguments go out as `{}` when they stop). */
+  const noInput = new Set<number>();
+  const flushNoInput = function* (block?: number) {
+    for (const b of block === undefined ? [...noInput] : noInput.has(block) ? [block] : []) {
+      noInput.delete(b);
+      yield chunk({ tool_calls: [{ index: toolIndex.get(b)!, function: { arguments: '{}' } }] });
+    }
+  };
   /** Content blocks of tool calls not relayed (`oneToolCall`), and the name of the one that is. */
   const dropped = new Set<number>();
   let kept: string | undefined;
@@ -80,6 +92,7 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
         yield* start(null);
         kept ??= name;
         toolIndex.set(block, index);
+        noInput.add(block);
         yield chunk({ tool_calls: [{ index, id: toolUseId, type: 'function', function: { name, arguments: '' } }] });
       } else if (event.contentBlockDelta?.delta) {
         const { delta, contentBlockIndex } = event.contentBlockDelta;
@@ -92,9 +105,13 @@ export async function* chatCompletionChunks(events: AsyncIterable<ConverseStream
           if (dropped.has(contentBlockIndex ?? -1)) continue;
           const index = toolIndex.get(contentBlockIndex ?? -1);
           if (index === undefined) throw new ProviderError(`Bedrock streamed tool input for content block ${contentBlockIndex}, which started no tool call`, 502, true, { type: 'upstream_error', code: 'malformed_stream' });
+          noInput.delete(contentBlockIndex ?? -1);
           yield chunk({ tool_calls: [{ index, function: { arguments: delta.toolUse.input } }] });
         }
+      } else if (event.contentBlockStop) {
+        yield* flushNoInput(event.contentBlockStop.contentBlockIndex ?? -1);
       } else if (event.messageStop) {
+        yield* flushNoInput();
         logDroppedToolCalls(meta.model, kept, dropped.size);
         yield* start();
         yield chunk({}, finishReason(event.messageStop.stopReason));

@@ -101,6 +101,33 @@ describe('chatCompletionChunks', () => {
     }
   });
 
+  it('gives a tool call without arguments "{}" as its arguments, whether Bedrock streamed no input delta or an empty one (as the whole answer\'s {} input)', async () => {
+    for (const noInput of [[], [{ contentBlockDelta: { contentBlockIndex: 0, delta: { toolUse: { input: '' } } } }]]) {
+      const { chunks } = await collect([
+        { messageStart: { role: 'assistant' } },
+        { contentBlockStart: { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tooluse_A', name: 'now' } } } },
+        ...noInput,
+        { contentBlockStop: { contentBlockIndex: 0 } },
+        { contentBlockStart: { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tooluse_B', name: 'weather' } } } },
+        { contentBlockDelta: { contentBlockIndex: 1, delta: { toolUse: { input: '{"city":"Oslo"}' } } } },
+        { contentBlockStop: { contentBlockIndex: 1 } },
+        { contentBlockStart: { contentBlockIndex: 2, start: { toolUse: { toolUseId: 'tooluse_C', name: 'today' } } } },
+        { messageStop: { stopReason: 'tool_use' } },
+      ]);
+      expect(chunks).toEqual([
+        delta({ role: 'assistant', content: null }),
+        delta({ tool_calls: [{ index: 0, id: 'tooluse_A', type: 'function', function: { name: 'now', arguments: '' } }] }),
+        delta({ tool_calls: [{ index: 0, function: { arguments: '{}' } }] }),
+        delta({ tool_calls: [{ index: 1, id: 'tooluse_B', type: 'function', function: { name: 'weather', arguments: '' } }] }),
+        delta({ tool_calls: [{ index: 1, function: { arguments: '{"city":"Oslo"}' } }] }),
+        delta({ tool_calls: [{ index: 2, id: 'tooluse_C', type: 'function', function: { name: 'today', arguments: '' } }] }),
+        // a block the stream never stopped is completed when the message stops
+        delta({ tool_calls: [{ index: 2, function: { arguments: '{}' } }] }),
+        delta({}, 'tool_calls'),
+      ]);
+    }
+  });
+
   it('opens a turn that starts with a tool call as OpenAI does: role with content null, in the same step as the tool call (nothing held back)', async () => {
     const order: string[] = [];
     async function* traced(): AsyncIterable<ConverseStreamOutput> {
