@@ -72,15 +72,21 @@ async function recordOnTenant(item: ClosureItem, closure: Omit<NonNullable<Tenan
   }
 }
 
-/** A CloseAccount failure of `item`: queued again with the error, or set aside once it failed MAX_CLOSURE_ATTEMPTS times. */
-async function recordFailure(item: ClosureItem, error: string, cause: unknown): Promise<'QUEUED' | 'NEEDS_OPERATOR'> {
-  const attempts = await requeueClosure(item.accountId, error);
-  if (attempts >= MAX_CLOSURE_ATTEMPTS) {
-    await setClosureAside(item.accountId, error);
+/**
+ * A CloseAccount failure of `item`, claimed at `claimedAt`: queued again with the error, or set aside
+ * when this is its MAX_CLOSURE_ATTEMPTS-th failure; each write only while the entry is still that
+ * claim. `SETTLED_ELSEWHERE`: another run settled the claim first (nothing written, nothing recorded).
+ */
+async function recordFailure(item: ClosureItem, claimedAt: string | undefined, error: string, cause: unknown): Promise<'QUEUED' | 'NEEDS_OPERATOR' | 'SETTLED_ELSEWHERE'> {
+  if ((item.attempts ?? 0) + 1 >= MAX_CLOSURE_ATTEMPTS) {
+    const attempts = await setClosureAside(item.accountId, claimedAt, error);
+    if (attempts === undefined) return 'SETTLED_ELSEWHERE';
     logger.error('account closure failed too often: set aside for an operator', { accountId: item.accountId, tenantId: item.tenantId, attempts, error: cause as Error });
     await recordOnTenant(item, { state: 'NEEDS_OPERATOR', attempts, error });
     return 'NEEDS_OPERATOR';
   }
+  const attempts = await requeueClosure(item.accountId, claimedAt, error);
+  if (attempts === undefined) return 'SETTLED_ELSEWHERE';
   logger.error('account closure failed; it stays queued for the next run', { accountId: item.accountId, tenantId: item.tenantId, attempts, error: cause as Error });
   await recordOnTenant(item, { state: 'QUEUED', attempts, error });
   return 'QUEUED';
@@ -124,9 +130,11 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
       continue;
     }
     const error = `ClosureInterrupted: the run that claimed this closure at ${item.claimedAt ?? '(unknown)'} ended before it recorded CloseAccount's answer, and the account is not closed`;
+    const outcome = await recordFailure(item, item.claimedAt, error, new Error(error));
+    if (outcome === 'SETTLED_ELSEWHERE') continue; // another run settled this claim first
     failed.push({ accountId: item.accountId, tenantId: item.tenantId, error });
-    if ((await recordFailure(item, error, new Error(error))) === 'NEEDS_OPERATOR') needsOperator.push(item.accountId);
-    else requeued.push({ ...item, status: 'QUEUED' });
+    if (outcome === 'NEEDS_OPERATOR') needsOperator.push(item.accountId);
+    else requeued.push({ ...item, status: 'QUEUED', attempts: (item.attempts ?? 0) + 1 });
   }
   const counts = (c: ClosureItem) => (c.status === 'CLOSED' && c.closedAt && now - Date.parse(c.closedAt) < THIRTY_DAYS_MS)
     || (c.status === 'CLOSING' && !expired.includes(c));
@@ -145,33 +153,42 @@ export async function processClosureQueue(orgs: OrganizationsClient, now = Date.
     }
   }
   for (const item of queued.slice(0, Math.max(0, quota - usedInWindow))) {
+    const claimedAt = new Date(now).toISOString();
     if (!(await claimClosure(item.accountId, new Date(now)))) continue; // another worker took it
-    try {
-      await orgs.send(new CloseAccountCommand({ AccountId: item.accountId }));
-      await recordClosed(item.accountId, 'CLOSING');
+    // Recorded closed only by the run whose claim it still is (recordClosed from CLOSING): a run whose claim
+    // another run settled meanwhile counts nothing twice.
+    const closedBy = async (note?: string) => {
+      if (!(await recordClosed(item.accountId, 'CLOSING'))) {
+        logger.warn('another run settled this closure while CloseAccount ran; not counted again', { accountId: item.accountId, tenantId: item.tenantId });
+        return;
+      }
       closed.push(item.accountId);
       closedNow += 1;
-      if (item.attempts) await recordOnTenant(item, { state: 'CLOSED', attempts: item.attempts });
+      if (note || item.attempts) await recordOnTenant(item, { state: 'CLOSED', ...(note ? { note } : {}), attempts: item.attempts });
+    };
+    try {
+      await orgs.send(new CloseAccountCommand({ AccountId: item.accountId }));
     } catch (e) {
       // The quota's refusal, and throttling (after the SDK's own retries): not the entry's fault, not counted
       // as attempts (5 throttled runs would set a closable account aside); the rest waits for the next run.
       if (NOT_AN_ATTEMPT.has((e as Error).name)) {
-        await requeueClosure(item.accountId);
+        await requeueClosure(item.accountId, claimedAt);
         logger.warn('Organizations refused a closure (quota or throttling); it stays queued, and the rest waits for the next run', { accountId: item.accountId, error: e as Error });
         break;
       }
       const why = await alreadyClosed(orgs, item.accountId, e);
       if (why) {
-        await recordClosed(item.accountId, 'CLOSING');
-        closed.push(item.accountId);
-        closedNow += 1;
-        await recordOnTenant(item, { state: 'CLOSED', note: why, attempts: item.attempts });
+        await closedBy(why);
         continue;
       }
       const error = errorText(e);
+      const outcome = await recordFailure(item, claimedAt, error, e);
+      if (outcome === 'SETTLED_ELSEWHERE') continue;
       failed.push({ accountId: item.accountId, tenantId: item.tenantId, error });
-      if ((await recordFailure(item, error, e)) === 'NEEDS_OPERATOR') needsOperator.push(item.accountId);
+      if (outcome === 'NEEDS_OPERATOR') needsOperator.push(item.accountId);
+      continue;
     }
+    await closedBy();
   }
   return {
     closed,

@@ -156,27 +156,56 @@ export async function recordClosed(accountId: string, from: 'CLOSING' | 'NEEDS_O
   }
 }
 
-/**
- * Puts a claimed closure back in the queue: refused for the quota (no `error`: it does not count as
- * an attempt), or failed with `error` (counted; the returned number is the attempts so far).
- */
-export async function requeueClosure(accountId: string, error?: string): Promise<number> {
-  const out = await doc().send(new UpdateCommand({
-    TableName: table(), Key: { id: `closure#${accountId}` },
-    UpdateExpression: error ? 'SET #s = :queued, lastError = :error ADD attempts :one REMOVE closedAt, claimedAt' : 'SET #s = :queued REMOVE closedAt, claimedAt',
-    ExpressionAttributeNames: { '#s': 'status' },
-    ExpressionAttributeValues: { ':queued': 'QUEUED', ...(error ? { ':error': error, ':one': 1 } : {}) },
-    ReturnValues: 'ALL_NEW',
-  }));
-  return Number(out.Attributes?.attempts ?? 0);
+/** The condition that a closure is still the claim a run read: `CLOSING` with that `claimedAt` (absent on an entry claimed before claims were dated). */
+function stillClaimed(claimedAt: string | undefined) {
+  return claimedAt === undefined
+    ? { ConditionExpression: '#s = :closing AND attribute_not_exists(claimedAt)', values: { ':closing': 'CLOSING' } }
+    : { ConditionExpression: '#s = :closing AND claimedAt = :claimedAt', values: { ':closing': 'CLOSING', ':claimedAt': claimedAt } };
 }
 
-/** Sets a closure aside for an operator (`NEEDS_OPERATOR`): it failed too often to be tried again by itself. */
-export async function setClosureAside(accountId: string, error: string): Promise<void> {
-  await doc().send(new UpdateCommand({
-    TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :aside, lastError = :error REMOVE closedAt, claimedAt',
-    ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':aside': 'NEEDS_OPERATOR', ':error': error },
-  }));
+/**
+ * Puts a claimed closure back in the queue, only while it is still the claim made (or read) at
+ * `claimedAt`: refused for the quota or throttled (no `error`: it does not count as an attempt), or
+ * failed with `error` (counted). Answers the attempts so far, or undefined when the entry is no
+ * longer that claim (another run settled it: nothing written).
+ */
+export async function requeueClosure(accountId: string, claimedAt: string | undefined, error?: string): Promise<number | undefined> {
+  const claim = stillClaimed(claimedAt);
+  try {
+    const out = await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `closure#${accountId}` },
+      UpdateExpression: error ? 'SET #s = :queued, lastError = :error ADD attempts :one REMOVE closedAt, claimedAt' : 'SET #s = :queued REMOVE closedAt, claimedAt',
+      ConditionExpression: claim.ConditionExpression,
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':queued': 'QUEUED', ...claim.values, ...(error ? { ':error': error, ':one': 1 } : {}) },
+      ReturnValues: 'ALL_NEW',
+    }));
+    return Number(out.Attributes?.attempts ?? 0);
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Sets a claimed closure aside for an operator (`NEEDS_OPERATOR`, the failure counted), only while
+ * it is still the claim made at `claimedAt`: it failed too often to be tried again by itself.
+ * Answers the attempts so far, or undefined when another run settled it (nothing written).
+ */
+export async function setClosureAside(accountId: string, claimedAt: string | undefined, error: string): Promise<number | undefined> {
+  const claim = stillClaimed(claimedAt);
+  try {
+    const out = await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `closure#${accountId}` }, UpdateExpression: 'SET #s = :aside, lastError = :error ADD attempts :one REMOVE closedAt, claimedAt',
+      ConditionExpression: claim.ConditionExpression,
+      ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':aside': 'NEEDS_OPERATOR', ':error': error, ':one': 1, ...claim.values },
+      ReturnValues: 'ALL_NEW',
+    }));
+    return Number(out.Attributes?.attempts ?? 0);
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return undefined;
+    throw e;
+  }
 }
 
 /**

@@ -16,7 +16,7 @@ const controlMock = vi.hoisted(() => ({
   closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
   claimClosure: vi.fn(async () => true),
   requeueClosure: vi.fn(async () => 1),
-  setClosureAside: vi.fn(async () => undefined),
+  setClosureAside: vi.fn(async (): Promise<number | undefined> => 1),
   recordClosed: vi.fn(async () => true),
 }));
 const orgs = mockClient(OrganizationsClient);

@@ -25,8 +25,8 @@ const controlMock = vi.hoisted(() => ({
   enqueueClosure: vi.fn(async () => undefined),
   closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
   claimClosure: vi.fn(async () => true),
-  requeueClosure: vi.fn(async (_accountId: string, _error?: string) => 1),
-  setClosureAside: vi.fn(async () => undefined),
+  requeueClosure: vi.fn(async (_accountId: string, _claimedAt?: string, _error?: string): Promise<number | undefined> => 1),
+  setClosureAside: vi.fn(async (): Promise<number | undefined> => 1),
   recordClosed: vi.fn(async () => true),
 }));
 
@@ -646,7 +646,7 @@ describe('account closure quota', async () => {
     orgs.on(CloseAccountCommand).rejects(Object.assign(new Error('quota'), { name: 'ConstraintViolationException' }));
     const out = await processClosureQueue(new OrganizationsClient({}));
     expect(out.closed).toEqual([]);
-    expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000003');
+    expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000003', expect.any(String));
   });
 
   it('puts a throttled closure back without counting it as an attempt, and leaves the rest for the next run', async () => {
@@ -658,7 +658,7 @@ describe('account closure quota', async () => {
     orgs.on(CloseAccountCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
     const out = await processClosureQueue(new OrganizationsClient({}));
     expect(out).toMatchObject({ closed: [], failed: [], needsOperator: [], queued: ['111100000003', '111100000004'] });
-    expect(controlMock.requeueClosure).toHaveBeenCalledExactlyOnceWith('111100000003');
+    expect(controlMock.requeueClosure).toHaveBeenCalledExactlyOnceWith('111100000003', expect.any(String));
     expect(controlMock.setClosureAside).not.toHaveBeenCalled();
     expect(orgs.commandCalls(CloseAccountCommand)).toHaveLength(1);
   });
@@ -698,7 +698,7 @@ describe('account closure quota', async () => {
     controlMock.requeueClosure.mockResolvedValueOnce(2);
     const out = await processClosureQueue(new OrganizationsClient({}));
     expect(out).toMatchObject({ closed: ['111100000002'], queued: ['111100000001'], failed: [{ accountId: '111100000001', tenantId: 'alpha', error: 'AccessDeniedException: not authorized' }] });
-    expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000001', 'AccessDeniedException: not authorized');
+    expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000001', expect.any(String), 'AccessDeniedException: not authorized');
     expect(controlMock.setClosureAside).not.toHaveBeenCalled();
     expect(records.get('alpha')?.accountClosure).toMatchObject({ accountId: '111100000001', state: 'QUEUED', attempts: 2, error: 'AccessDeniedException: not authorized' });
   });
@@ -734,7 +734,7 @@ describe('account closure quota', async () => {
     controlMock.requeueClosure.mockResolvedValueOnce(2);
     const out = await processClosureQueue(new OrganizationsClient({}), now);
     expect(controlMock.recordClosed).toHaveBeenCalledWith('111100000001', 'CLOSING');
-    expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000002', expect.stringMatching(/^ClosureInterrupted: .*not closed/));
+    expect(controlMock.requeueClosure).toHaveBeenCalledWith('111100000002', old, expect.stringMatching(/^ClosureInterrupted: .*not closed/));
     // quota 10: 8 closed in the window, the young claim, and the claim found closing: nothing left for beta this run
     expect(out).toMatchObject({ closed: ['111100000001'], queued: ['111100000002'], usedInWindow: 10, failed: [{ accountId: '111100000002', tenantId: 'beta' }] });
     expect(orgs.commandCalls(CloseAccountCommand)).toHaveLength(0);
@@ -758,10 +758,11 @@ describe('account closure quota', async () => {
     orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
     orgs.on(CloseAccountCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
     orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '111100000001', State: 'ACTIVE' } });
-    controlMock.requeueClosure.mockResolvedValueOnce(MAX_CLOSURE_ATTEMPTS);
+    controlMock.setClosureAside.mockResolvedValueOnce(MAX_CLOSURE_ATTEMPTS as never);
     const out = await processClosureQueue(new OrganizationsClient({}));
     expect(out).toMatchObject({ closed: [], queued: [], needsOperator: ['111100000001'] });
-    expect(controlMock.setClosureAside).toHaveBeenCalledWith('111100000001', 'AccessDeniedException: not authorized');
+    expect(controlMock.setClosureAside).toHaveBeenCalledWith('111100000001', expect.any(String), 'AccessDeniedException: not authorized');
+    expect(controlMock.requeueClosure).not.toHaveBeenCalled();
     expect(records.get('alpha')?.accountClosure).toMatchObject({ state: 'NEEDS_OPERATOR', attempts: MAX_CLOSURE_ATTEMPTS });
     // WHEN the operator closes it by hand: the next run finds it closed (no CloseAccount)
     controlMock.closures.mockResolvedValue([{ ...queued('111100000001', 'alpha', '2026-11-01'), status: 'NEEDS_OPERATOR' }]);
