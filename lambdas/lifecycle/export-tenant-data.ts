@@ -114,15 +114,36 @@ const stamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/
  * The prefix carries the export's start time to the second, so that an offboarding run again
  * after a failed export writes beside the failed one's immutable objects rather than over them.
  * A verified export is recorded in the registry (`offboarding.export`); an offboarding resumed
- * after a later step failed answers it as done instead of copying the bucket again.
+ * after a later step failed verifies it again against the bucket and answers it as done when it
+ * still matches, else exports the bucket again under a new prefix.
  */
 export const handler = lifecycleHandler('Export tenant data', async (state: ExportState, context?: Context): Promise<ExportProgress> => {
   const record = await requireTenant(state.request.tenantId);
-  // An offboarding resumed after a later step failed: the bucket was exported and verified already.
-  const exported = record.offboarding?.export;
-  if (exported && !state.export?.prefix) return { ...exported, listed: true, done: true };
   const bucket = record.stackOutputs.BucketName;
   const archive = requireEnv(ENV.archiveBucket);
+  // An offboarding resumed after a later step failed: the bucket was exported and verified already. The tenant's
+  // workloads run until its stacks are deleted and may have written since: the recorded export is verified again
+  // against the bucket as it is now, and only a match answers done; a bucket that changed is exported again under
+  // a new prefix (the earlier export stays, immutable, beside it).
+  const exported = record.offboarding?.export;
+  if (exported && !state.export?.prefix) {
+    if (!bucket) return { ...exported, listed: true, done: true };
+    // The break-glass role goes with the tenant stack, and the workloads with it: refused, the stacks are gone
+    // (a run resumed after Delete tenant stacks) and nothing can have been written since.
+    const source = await tenantBreakGlassCredentials(record.accountId!, record.tenantId).catch((e: Error) => {
+      if (e.name === 'AccessDenied' || e.name === 'AccessDeniedException') return undefined;
+      throw e;
+    });
+    if (!source) return { ...exported, listed: true, done: true };
+    try {
+      const again: Io = { source: clientWith(S3Client, source), target: platformClient(S3Client), bucket, archive, prefix: exported.prefix };
+      await verify(again, Array.from({ length: exported.manifestParts ?? 0 }, (_, i) => manifestPartKey(exported.prefix, i)));
+      return { ...exported, listed: true, done: true };
+    } catch (e) {
+      if (!(e instanceof ExportIncompleteError)) throw e;
+      logger.warn('the bucket changed since its verified export: exported again under a new prefix', { tenantId: record.tenantId, earlier: exported.prefix, difference: (e as Error).message.slice(0, 500) });
+    }
+  }
   // A progress without manifestParts is from the previous export (current versions only) of an
   // execution that ran across a deployment: start over under its prefix, whose copies it rewrites.
   const progress: ExportProgress = state.export?.prefix && typeof state.export.manifestParts === 'number'

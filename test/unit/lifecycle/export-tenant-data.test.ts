@@ -364,6 +364,36 @@ describe('Export tenant data', () => {
     expect((error as Error).message).toMatch(/c\.txt@v0003: 9 bytes in the manifest, 8 in the archive/);
   });
 
+  // lc3 (s13): a resumed offboarding answered the recorded export as done without looking at the bucket, while the
+  // tenant's workloads (running until the stacks are deleted) had written to it since.
+  it('an offboarding resumed after a later step failed: the recorded export is done while the bucket still matches it; a bucket written to since is exported again under a new prefix', async () => {
+    fake.put('a.txt', 'a one');
+    fake.put('b.txt', 'b one');
+    const first = (await runExport()).at(-1)!;
+    const recorded = records.get('acme')!.offboarding?.export;
+    expect(recorded).toMatchObject({ prefix: first.prefix, versions: 2 });
+    // WHEN resumed with nothing written since: done, the same export, nothing copied again
+    const copies = s3.commandCalls(PutObjectCommand).length;
+    await expect(exportData({ ...state(), export: {} } as never)).resolves.toMatchObject({ done: true, prefix: first.prefix, versions: 2 });
+    expect(s3.commandCalls(PutObjectCommand).length).toBe(copies);
+    // WHEN the workloads wrote a new object before the offboarding was resumed (a second later: a new prefix)
+    fake.put('late/results.json', 'written after the export was verified');
+    vi.useFakeTimers({ now: Date.now() + 2_000, toFake: ['Date'] });
+    try {
+      const again = (await runExport()).at(-1)!;
+      // THEN it is exported again, whole, under a new prefix, verified, and recorded
+      expect(again).toMatchObject({ done: true, versions: 3 });
+      expect(again.prefix).not.toBe(first.prefix);
+      expect(fake.archive.has(`${again.prefix}s3/late/results.json`)).toBe(true);
+      expect(records.get('acme')!.offboarding?.export).toMatchObject({ prefix: again.prefix, versions: 3 });
+    } finally {
+      vi.useRealTimers();
+    }
+    // AND resumed after the stacks were deleted (the break-glass role went with them, and the workloads): done as recorded
+    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' }));
+    await expect(exportData({ ...state(), export: {} } as never)).resolves.toMatchObject({ done: true, versions: 3 });
+  });
+
   it('answers done at once for a tenant without a bucket', async () => {
     records.set('acme', offboarding({ stackOutputs: {} }));
     await expect(exportData({ ...state(), export: {} } as never)).resolves.toMatchObject({ done: true });
