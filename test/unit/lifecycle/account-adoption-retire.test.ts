@@ -6,19 +6,12 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { credentials, leased, setLifecycleEnv, state } from './support.js';
+import { controlMock } from './control-table-mock.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
-const controlMock = vi.hoisted(() => ({
-  releaseSlot: vi.fn(async () => undefined),
-  enqueueClosure: vi.fn(async () => undefined),
-  closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
-  claimClosure: vi.fn(async () => true),
-  requeueClosure: vi.fn(async () => 1),
-  setClosureAside: vi.fn(async (): Promise<number | undefined> => 1),
-  recordClosed: vi.fn(async () => true),
-}));
+
 const orgs = mockClient(OrganizationsClient);
 const events = mockClient(EventBridgeClient);
 const sts = mockClient(STSClient);

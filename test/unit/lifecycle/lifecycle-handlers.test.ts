@@ -16,19 +16,12 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
 import { credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, sameNetworkConfig, setLifecycleEnv, state, tenant, useConfig } from './support.js';
+import { controlMock } from './control-table-mock.js';
 import { records, registryMock } from './registry-mock.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
 vi.mock('../../../lambdas/shared/control-table.js', () => controlMock);
-const controlMock = vi.hoisted(() => ({
-  releaseSlot: vi.fn(async () => undefined),
-  enqueueClosure: vi.fn(async () => undefined),
-  closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
-  claimClosure: vi.fn(async () => true),
-  requeueClosure: vi.fn(async (_accountId: string, _claimedAt?: string, _error?: string): Promise<number | undefined> => 1),
-  setClosureAside: vi.fn(async (): Promise<number | undefined> => 1),
-  recordClosed: vi.fn(async () => true),
-}));
+
 
 const cfn = mockClient(CloudFormationClient);
 const events = mockClient(EventBridgeClient);

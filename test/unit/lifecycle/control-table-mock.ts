@@ -1,0 +1,16 @@
+import { vi } from 'vitest';
+
+/**
+ * Stand-ins for lambdas/shared/control-table.ts (which has its moto tests: lifecycle.test.ts,
+ * closure-claim-race.test.ts): the account-slot release and the account-closure queue's writes,
+ * each answering as for a write that went through. A test sets `closures` to the queue it needs.
+ */
+export const controlMock = {
+  releaseSlot: vi.fn(async () => undefined),
+  enqueueClosure: vi.fn(async () => undefined),
+  closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
+  claimClosure: vi.fn(async () => true),
+  requeueClosure: vi.fn(async (_accountId: string, _claimedAt?: string, _error?: string): Promise<number | undefined> => 1),
+  setClosureAside: vi.fn(async (_accountId: string, _claimedAt?: string, _error?: string): Promise<number | undefined> => 1),
+  recordClosed: vi.fn(async (_accountId: string, _from: 'CLOSING' | 'NEEDS_OPERATOR') => true),
+};
