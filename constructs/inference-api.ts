@@ -17,6 +17,7 @@ import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
 import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
+import { GATEWAY_RESPONSES, gatewayResponseTemplate } from '../lambdas/inference/gateway-responses.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
@@ -294,6 +295,16 @@ export class InferenceApi extends Construct {
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
       },
     });
+    // API Gateway's own errors (refused credentials, usage-plan throttle and quota, WAF, unknown
+    // routes, its payload limit and timeouts) in OpenAI's error shape, as the router answers its own.
+    for (const spec of GATEWAY_RESPONSES) {
+      this.api.addGatewayResponse(`Error-${spec.type}`, {
+        type: apigw.ResponseType.of(spec.type),
+        statusCode: spec.statusCode === undefined ? undefined : String(spec.statusCode),
+        responseHeaders: spec.headers && Object.fromEntries(Object.entries(spec.headers).map(([name, value]) => [name, `'${value}'`])),
+        templates: { 'application/json': gatewayResponseTemplate(spec) },
+      });
+    }
     const authorizer = new apigw.RequestAuthorizer(this, 'JwtAuthorizer', {
       handler: authorizerFn.function,
       identitySources: [apigw.IdentitySource.header('Authorization')],
@@ -336,6 +347,7 @@ export class InferenceApi extends Construct {
     const methods = [
       keys.addMethod('GET', integration, options),
       keys.addMethod('POST', integration, options),
+      key.addMethod('GET', integration, options),
       key.addMethod('DELETE', integration, options),
       rotate.addMethod('POST', integration, options),
       users.addMethod('GET', usersIntegration, options),

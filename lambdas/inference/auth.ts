@@ -137,7 +137,8 @@ export class Authorizer {
    * The caller behind an `Authorization` header value.
    * @throws GatewayError 401 (`missing_token`, `malformed_token`, `invalid_token`, `token_expired`,
    *   `missing_tenant_claim`, `token_revoked`, `malformed_api_key`, `invalid_api_key`, `api_key_revoked`,
-   *   `api_key_expired`, `api_keys_not_enabled`) or 403 (`unknown_tenant`, `tenant_not_active`, `unknown_role`)
+   *   `api_key_expired`, `api_keys_not_enabled`), 403 (`unknown_tenant`, `tenant_not_active`, `unknown_role`)
+   *   or 503 `identity_provider_unavailable` (the issuer's JWKS could not be fetched or read: not the token's fault)
    */
   async authorize(header: string | undefined): Promise<Caller> {
     if (!header) throw unauthorized('missing Authorization header: send "Authorization: Bearer <token>"', 'missing_token');
@@ -164,6 +165,7 @@ export class Authorizer {
       ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.settings.issuer, audience: this.settings.audience, clockTolerance: 5 }));
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'invalid_token';
+      if (keySetUnavailable(e)) throw identityProviderUnavailable(e, this.settings.jwks);
       const reason = code === 'ERR_JWT_EXPIRED' ? 'token expired'
         : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `token claim rejected: ${(e as Error).message}`
         : code === 'ERR_JWKS_NO_MATCHING_KEY' ? `no key in this gateway's key set matches the token's kid ${headerValue(token, 'kid')} and alg ${headerValue(token, 'alg')}${this.hint()}`
@@ -297,6 +299,25 @@ export class Authorizer {
   get cacheSize(): number {
     return this.cache.size;
   }
+}
+
+/**
+ * Whether jwtVerify failed because the key set could not be had, not because of the token: the
+ * remote JWKS timed out (ERR_JWKS_TIMEOUT), answered other than 200 or not JSON (jose's generic
+ * JOSEError, which only the remote key set throws), answered no key set (ERR_JWKS_INVALID), or
+ * the fetch itself failed (no jose code: DNS, connection, TLS).
+ */
+function keySetUnavailable(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC' || code === 'ERR_JWKS_INVALID' || typeof code !== 'string' || !code.startsWith('ERR_J');
+}
+
+/** 503 `identity_provider_unavailable`: the SDKs retry it, where a 401 would call a good token bad. */
+function identityProviderUnavailable(e: unknown, jwks: JwtSettings['jwks']): GatewayError {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const detail = `${(e as Error).message ?? String(e)}${cause?.code ? ` (${cause.code})` : ''}`.slice(0, 300);
+  const where = typeof jwks === 'string' ? ` ${jwks}` : '';
+  return new GatewayError(503, `the identity provider's key set (JWKS${where}) could not be read to verify the token: ${detail}; retry`, 'server_error', 'identity_provider_unavailable');
 }
 
 /** A member of a JWT's protected header for a message: JSON, at most 64 characters, or `none` when absent or unreadable. */

@@ -1,5 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { Authorizer } from './auth.js';
+import { authorizerDenyContext } from './gateway-responses.js';
 import { GatewayError } from './openai-errors.js';
 import { lambdaAuthorizer } from './lambda-deps.js';
 
@@ -8,9 +9,14 @@ import { lambdaAuthorizer } from './lambda-deps.js';
  * tenant's status (auth.ts Authorizer); its answer is cached by API Gateway per Authorization
  * header for the authorizer's TTL (at most 60 s, the documented revocation delay). principalId is
  * `<tenant>/<user sub or key id>`; the context carries tenantId, userId, role and, for a key,
- * keyId. A bad token or key is 401 ("Unauthorized"), a known caller of a tenant not served or
- * with a role claim naming no role is 403 (an explicit Deny). The role check per route is the
- * router's (gateway.ts), which sees the method and path.
+ * keyId. A bad token or key is 401 ("Unauthorized"; the reason, with API Gateway's request id,
+ * goes to the function's log), a known caller of a tenant not served or
+ * with a role claim naming no role is 403 (an explicit Deny whose context carries the refusal's
+ * `reason` and `message` for the ACCESS_DENIED gateway response, gateway-responses.ts). A check
+ * that could not be made (the JWKS or DynamoDB unreachable) throws another error, which API
+ * Gateway answers 500 (AUTHORIZER_FAILURE): the SDKs retry it, where a 401 would tell the caller
+ * its valid credential is bad. The role check per route is the router's (gateway.ts), which sees
+ * the method and path.
  */
 export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const header = event.headers?.authorization ?? event.headers?.Authorization;
@@ -26,10 +32,16 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
       usageIdentifierKey: caller.tenant.usageKey?.value,
     };
   } catch (e) {
-    if (e instanceof GatewayError && e.status === 403) {
-      return { principalId: 'refused', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: event.methodArn }] }, context: { reason: e.code } };
+    // API Gateway's answer cannot carry a 401's reason: the log line, found by API Gateway's request id (in the answer's message), does.
+    if (e instanceof GatewayError && (e.status === 401 || e.status === 403)) {
+      console.log(JSON.stringify({ level: 'INFO', message: 'credentials refused', requestId: event.requestContext?.requestId, status: e.status, code: e.code, reason: e.message, ...e.audit }));
     }
-    throw new Error('Unauthorized');
+    if (e instanceof GatewayError && e.status === 403) {
+      return { principalId: 'refused', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: event.methodArn }] }, context: authorizerDenyContext(e) };
+    }
+    if (e instanceof GatewayError && e.status === 401) throw new Error('Unauthorized');
+    console.error(JSON.stringify({ level: 'ERROR', message: 'authorizer could not check the credentials', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }));
+    throw new Error('AuthorizerFailure: the credentials could not be checked', { cause: e });
   } finally {
     // A key's lastUsedAt write, done before the answer: a frozen environment would hold it.
     await authorizer?.settled();

@@ -3,9 +3,10 @@
  * `Access-Control-Allow-Methods` and a plain `OPTIONS` in `Allow` (RFC 9110 §9.3.7). Paths are
  * as the gateway sees them (`/v1/...`, no trailing slash, still percent-encoded).
  */
-type Route = readonly [pattern: RegExp, methods: readonly string[]];
+export type Route = readonly [pattern: RegExp, methods: readonly string[]];
 
-const OPENAI_ROUTES: readonly Route[] = [
+/** The routes the router serves (constructs/inference-api.ts declares each method on the API: test/infra/inference-api.test.ts). */
+export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/chat\/completions$/, ['POST']],
   [/^\/v1\/embeddings$/, ['POST']],
   [/^\/v1\/responses$/, ['POST']],
@@ -24,7 +25,8 @@ const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/tenant\/users\/[^/]+\/role$/, ['PUT']],
 ];
 
-const FINE_TUNING_ROUTES: readonly Route[] = [
+/** The routes the fine-tuning Lambda serves (constructs/fine-tuning.ts). */
+export const FINE_TUNING_ROUTES: readonly Route[] = [
   [/^\/v1\/fine_tuning\/jobs$/, ['GET', 'POST']],
   [/^\/v1\/fine_tuning\/jobs\/[^/]+$/, ['GET']],
   [/^\/v1\/fine_tuning\/jobs\/[^/]+\/cancel$/, ['POST']],

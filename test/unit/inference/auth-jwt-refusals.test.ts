@@ -66,3 +66,36 @@ describe('Authorizer: a JWT the gateway\'s keys do not verify says which and whe
     expect(caller.tenantId).toBe('acme');
   });
 });
+
+describe('Authorizer: an issuer key set that cannot be read is the gateway\'s failure (503), not the token\'s (401)', () => {
+  /** A loopback JWKS endpoint answering `status` with `body` (@default the trusted key set). */
+  async function jwksServer(status: number, body = JSON.stringify({ keys: [trusted.publicJwk] })) {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => void res.writeHead(status, { 'content-type': 'application/json' }).end(body));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+  const refused = { url: 'http://127.0.0.1:9/jwks.json', close: async () => {} }; // the discard port: nothing listens
+
+  it('a JWKS endpoint answering 503, answering no JSON, or refusing connections: 503 identity_provider_unavailable naming it; a good key set then verifies', async () => {
+    for (const endpoint of [await jwksServer(503, 'down'), await jwksServer(200, '<html>'), refused]) {
+      const e = await refusal({ jwks: endpoint.url }, await sign(trusted.privateKey, 'tessera-dev'));
+      await endpoint.close();
+      expect([e.status, e.code, e.type], endpoint.url).toEqual([503, 'identity_provider_unavailable', 'server_error']);
+      expect(e.message, endpoint.url).toContain(`key set (JWKS ${endpoint.url}) could not be read to verify the token`);
+    }
+    const good = await jwksServer(200);
+    const store = new MemoryStore();
+    store.putTenant(localTenant('acme', 'starter'));
+    const caller = await new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: good.url }, store).authorize(`Bearer ${await sign(trusted.privateKey, 'tessera-dev')}`);
+    await good.close();
+    expect(caller.tenantId).toBe('acme');
+  });
+
+  it('a token a reachable key set does not verify stays a 401', async () => {
+    const good = await jwksServer(200);
+    const e = await refusal({ jwks: good.url }, await sign(other, 'tessera-dev'));
+    await good.close();
+    expect([e.status, e.code]).toEqual([401, 'invalid_token']);
+  });
+});

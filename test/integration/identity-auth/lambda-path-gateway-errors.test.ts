@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintApiKey } from '../../../lib/identity/api-key.js';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { gatewayConfig } from '../../support/gateway-config.js';
+import { CLIENTS, PythonClient, runClient, type ClientCall } from '../gateway-conformance/clients.js';
+import { startApiGatewayEmulator } from '../support/api-gateway-emulator.js';
+
+// The errors API Gateway answers itself, through the emulated deployed path with the API's
+// gateway responses (lambdas/inference/gateway-responses.ts), as the official Node and Python
+// clients see them: the class each raises, OpenAI's `code` and `type`, the request id in the
+// message, and what each retries. Without the gateway responses these were `{"message":
+// "Unauthorized"}` and the like: no code, no type, 429s without retry-after.
+
+let upstream: FakeUpstream;
+let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
+let python: PythonClient;
+const chat = (maxRetries = 0): ClientCall => ({ op: 'create', params: { model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hi' }] }, maxRetries });
+const REQUEST_ID = /\(request [0-9a-f-]{36}\)/;
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  [apigw, python] = await Promise.all([
+    startApiGatewayEmulator(gatewayConfig(), upstream.url, [localTenant('acme', 'enterprise'), localTenant('sleepy', 'enterprise', { status: 'SUSPENDED' })]),
+    PythonClient.start(),
+  ]);
+}, 120_000);
+afterAll(async () => {
+  await python?.stop();
+  await apigw?.stop();
+  await upstream?.stop();
+});
+
+describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shape', () => {
+  // First in the file: the authorizer's key set is fetched once it is up, then cached.
+  it('the issuer\'s key set unreachable: 500 authorizer_failed, which both clients retry (not a 401 for a good token); then it serves', async () => {
+    apigw.setJwksStatus(503);
+    const token = await apigw.token('acme');
+    for (const client of CLIENTS) {
+      const before = apigw.authorizerCalls();
+      const out = await runClient(client, python, apigw.url, token, chat(1));
+      expect(out.error, client).toMatchObject({ status: 500, type: 'InternalServerError', body: { type: 'server_error', code: 'authorizer_failed' } });
+      expect(out.error!.body.message, client).toMatch(REQUEST_ID);
+      expect(apigw.authorizerCalls() - before, `${client} retried once`).toBe(2);
+    }
+    apigw.setJwksStatus(200);
+    expect((await runClient('node', python, apigw.url, token, chat())).ok).toBe(true);
+  });
+
+  it('a refused credential: 401 AuthenticationError, code invalid_api_key, WWW-Authenticate Bearer; no header at all the same, without calling the authorizer', async () => {
+    for (const client of CLIENTS) {
+      for (const key of [mintApiKey('acme').key, 'not-a-token']) {
+        const out = await runClient(client, python, apigw.url, key, chat(2));
+        expect(out.error, `${client} ${key}`).toMatchObject({ status: 401, type: 'AuthenticationError', body: { type: 'authentication_error', code: 'invalid_api_key', param: null } });
+        expect(out.error!.body.message).toMatch(REQUEST_ID);
+      }
+    }
+    const before = apigw.authorizerCalls();
+    const res = await fetch(`${apigw.url}/chat/completions`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect([res.status, res.headers.get('www-authenticate'), ((await res.json()) as { error: { code: string } }).error.code]).toEqual([401, 'Bearer', 'invalid_api_key']);
+    expect(apigw.authorizerCalls()).toBe(before);
+  });
+
+  it('a suspended tenant (the authorizer\'s Deny): 403 PermissionDeniedError with the authorizer\'s code and message', async () => {
+    const token = await apigw.token('sleepy');
+    for (const client of CLIENTS) {
+      const out = await runClient(client, python, apigw.url, token, chat());
+      expect(out.error, client).toMatchObject({ status: 403, type: 'PermissionDeniedError', body: { type: 'permission_error', code: 'tenant_not_active' } });
+      expect(out.error!.body.message, client).toMatch(/^tenant "sleepy" is SUSPENDED; .* \(request [0-9a-f-]{36}\)$/);
+    }
+  });
+
+  it('a route the API does not have: 404 NotFoundError, route_not_found, before any authorizer', async () => {
+    const token = await apigw.token('acme');
+    const before = apigw.authorizerCalls();
+    for (const [method, path] of [['POST', '/completions'], ['GET', '/chat/completions'], ['POST', '/assistants']]) {
+      const res = await fetch(`${apigw.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
+      expect([res.status, ((await res.json()) as { error: unknown }).error], `${method} ${path}`).toEqual([404, expect.objectContaining({ type: 'invalid_request_error', code: 'route_not_found' })]);
+    }
+    expect(apigw.authorizerCalls()).toBe(before);
+  });
+
+  it('the usage plan\'s throttle: 429 RateLimitError with retry-after 1, retried by both clients; its daily quota: x-should-retry false, not retried', async () => {
+    const token = await apigw.token('acme');
+    for (const client of CLIENTS) {
+      let refused = 0;
+      apigw.refuseAtEdge(() => (refused++ < 1 ? 'THROTTLED' : undefined));
+      const throttledOnce = await runClient(client, python, apigw.url, token, chat(1));
+      expect(throttledOnce.ok, `${client} succeeds on its retry after the throttle`).toBe(true);
+      apigw.refuseAtEdge(() => 'THROTTLED');
+      const throttled = await runClient(client, python, apigw.url, token, chat(0));
+      expect(throttled.error, client).toMatchObject({ status: 429, type: 'RateLimitError', body: { type: 'rate_limit_error', code: 'rate_limit_exceeded' }, headers: { 'retry-after': '1' } });
+      let quota = 0;
+      apigw.refuseAtEdge(() => { quota++; return 'QUOTA_EXCEEDED'; });
+      const exhausted = await runClient(client, python, apigw.url, token, chat(2));
+      expect(exhausted.error, client).toMatchObject({ status: 429, type: 'RateLimitError', body: { code: 'rate_limit_exceeded' }, headers: { 'x-should-retry': 'false' } });
+      expect(exhausted.error!.body.message).toContain('renews at 00:00 UTC');
+      expect(quota, `${client} did not retry the quota`).toBe(1);
+    }
+    apigw.refuseAtEdge();
+  });
+
+  it('the WAF, the payload limit and an integration timeout: 403 request_blocked, 413 request_too_large, 504 gateway_timeout', async () => {
+    const token = await apigw.token('acme');
+    const cases = [['WAF_FILTERED', 403, 'PermissionDeniedError', 'request_blocked'], ['REQUEST_TOO_LARGE', 413, 'APIError', 'request_too_large'], ['INTEGRATION_TIMEOUT', 504, 'InternalServerError', 'gateway_timeout']] as const;
+    for (const [type, status, errorClass, code] of cases) {
+      apigw.refuseAtEdge(() => type);
+      const out = await runClient('node', python, apigw.url, token, chat());
+      expect(out.error, type).toMatchObject({ status, type: errorClass, body: { code } });
+    }
+    apigw.refuseAtEdge();
+  });
+});
