@@ -51,6 +51,16 @@ const WITHHELD = "The answer was withheld by the tenant's guardrail.";
  * complete choice's refusal and arguments. Masked: a call's masked arguments go in its first
  * fragment that carries arguments, `""` in its later ones (showHeld), the refusal likewise; masked
  * arguments that are no longer JSON block the answer (fail closed, as a whole answer).
+ * A streamed audio answer (`modalities: ["text", "audio"]`: `delta.audio` with transcript and
+ * base64 audio data in pieces) is held the same way from the choice's first audio delta, and its
+ * transcript checked whole as a text of its own (as a whole answer's `message.audio.transcript`);
+ * a transcript the guardrail masks blocks the answer (fail closed: the audio data says what the
+ * transcript would mask, and no audio of it goes out).
+ *
+ * A held choice holds back only its own chunks: other choices' chunks (with `n` > 1, each choice a
+ * stream of its own, interleaved by index) go out once their text passed, unless a chunk also
+ * carries a held choice (then that chunk and every later one of its choices wait); a chunk
+ * without choices (the usage chunk) waits behind anything held before it.
  *
  * Chunks that carry nothing checked (role, finish reasons, usage) keep their place in the queue:
  * nothing goes out before what came before it passed. A block stops the release: `blockedChunks`
@@ -67,7 +77,7 @@ export class StreamOutputGuard {
    * a tool call ahead of it is held stays queued, and the next window is shown from here.
    */
   private readonly checkedTo = new Map<number, number>();
-  /** Choices whose tool calls or refusal are held: where in the queue the hold began (their first fragment). */
+  /** Choices whose tool calls, refusal or audio are held: where in the queue the hold began (their first fragment). */
   private readonly holdFrom = new Map<number, number>();
   /** Held choices that finished (their finish_reason is queued): checked at the next release. */
   private readonly complete = new Set<number>();
@@ -103,8 +113,8 @@ export class StreamOutputGuard {
     let finished = false;
     for (const c of chunk.choices ?? []) {
       this.seen.add(c.index);
-      // The choice's first tool-call fragment or refusal delta: it is held from here until it finishes.
-      if (!this.holdFrom.has(c.index) && (c.delta?.tool_calls?.length || (typeof c.delta?.refusal === 'string' && c.delta.refusal))) this.holdFrom.set(c.index, at);
+      // The choice's first tool-call fragment, refusal delta or audio delta (transcript or audio data): it is held from here until it finishes.
+      if (!this.holdFrom.has(c.index) && (c.delta?.tool_calls?.length || (typeof c.delta?.refusal === 'string' && c.delta.refusal) || audioOf(c.delta))) this.holdFrom.set(c.index, at);
       if (c.finish_reason && this.holdFrom.has(c.index)) {
         this.complete.add(c.index);
         finished = true;
@@ -154,6 +164,13 @@ export class StreamOutputGuard {
         this.blocked = WITHHELD;
         return false;
       }
+      // A masked audio transcript cannot un-say the audio that speaks it: the answer is blocked (fail closed), as a whole answer's.
+      const spoken = extras.findIndex((e, k) => e.kind === 'transcript' && maskedExtra(k) !== e.text);
+      if (spoken >= 0) {
+        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked a streamed audio transcript: the audio says what was masked, the answer is blocked (fail closed)', ...this.log, choice: ready[extras[spoken].choice] }));
+        this.blocked = WITHHELD;
+        return false;
+      }
       const shown = masked ? this.unmaskedRest(masked) : new Map(this.pending);
       if (shown === undefined) {
         this.blocked = WITHHELD;
@@ -183,10 +200,24 @@ export class StreamOutputGuard {
       this.holdFrom.delete(i);
       this.complete.delete(i);
     }
-    // What a choice still held (and everything after its first held chunk) waits for its finish.
-    const out = this.queue.splice(0, Math.min(this.queue.length, ...this.holdFrom.values()));
-    for (const [i, n] of this.checkedTo) n > out.length ? this.checkedTo.set(i, n - out.length) : this.checkedTo.delete(i);
-    for (const [i, n] of this.holdFrom) this.holdFrom.set(i, n - out.length);
+    // A choice still held waits for its finish from its first held chunk on; other choices' chunks go out (each
+    // choice is a stream of its own, interleaved by index). A chunk waits when it carries a held choice there, or a
+    // choice of which an earlier chunk waits (each choice keeps its order); a chunk without choices (the usage chunk)
+    // when anything before it waits.
+    const stuck = new Set<number>();
+    const waits = this.queue.map((chunk, n) => {
+      const choices = chunk.choices ?? [];
+      const wait = choices.length === 0 ? stuck.size > 0 : choices.some((c) => stuck.has(c.index) || n >= (this.holdFrom.get(c.index) ?? Infinity));
+      if (wait) for (const c of choices) stuck.add(c.index);
+      if (wait && choices.length === 0) stuck.add(-1);
+      return wait;
+    });
+    const out = this.queue.filter((_, n) => !waits[n]);
+    this.queue = this.queue.filter((_, n) => waits[n]);
+    // Positions in the queue move back by the chunks sent before them.
+    const sentBefore = (p: number) => waits.slice(0, p).filter((w) => !w).length;
+    for (const [i, n] of this.checkedTo) n - sentBefore(n) > 0 ? this.checkedTo.set(i, n - sentBefore(n)) : this.checkedTo.delete(i);
+    for (const [i, n] of this.holdFrom) this.holdFrom.set(i, n - sentBefore(n));
     for (const chunk of out) {
       for (const c of chunk.choices ?? []) {
         this.started.add(c.index);
@@ -201,21 +232,25 @@ export class StreamOutputGuard {
    * Choice `index`'s held refusal and tool calls, read from its queued chunks since the hold began:
    * as a message for answerExtras, and each call's key (by position in `tool_calls`).
    */
-  private heldOf(index: number): { message: Pick<ChatCompletion.Choice['message'], 'refusal' | 'tool_calls'>; keys: Array<number | string> } {
+  private heldOf(index: number): { message: Pick<ChatCompletion.Choice['message'], 'refusal' | 'audio' | 'tool_calls'>; keys: Array<number | string> } {
     const key = callKeyer();
     let refusal = '';
+    let transcript = '';
     const calls = new Map<number | string, string>();
     for (const chunk of this.queue.slice(this.holdFrom.get(index))) {
       const c = chunk.choices?.find((x) => x.index === index);
       if (!c) continue;
       if (typeof c.delta?.refusal === 'string') refusal += c.delta.refusal;
+      const audio = audioOf(c.delta);
+      if (typeof audio?.transcript === 'string') transcript += audio.transcript;
       for (const t of c.delta?.tool_calls ?? []) {
         const k = key(t);
         calls.set(k, (calls.get(k) ?? '') + (t.function?.arguments ?? ''));
       }
     }
     const toolCalls = [...calls.values()].map((args, n) => ({ id: String(n), type: 'function' as const, function: { name: '', arguments: args } }));
-    return { message: { refusal: refusal || null, tool_calls: toolCalls }, keys: [...calls.keys()] };
+    const audio = transcript ? { audio: { id: '', data: '', expires_at: 0, transcript } } : {};
+    return { message: { refusal: refusal || null, ...audio, tool_calls: toolCalls }, keys: [...calls.keys()] };
   }
 
   /**
@@ -316,12 +351,18 @@ export class StreamOutputGuard {
   }
 }
 
+/** A streamed delta's audio (chat completions with `modalities: ["text", "audio"]`: `id`, base64 `data`, `transcript`, `expires_at` in pieces), which OpenAI's chunk type does not declare. */
+export function audioOf(delta: unknown): { id?: string; data?: string; transcript?: string; expires_at?: number } | undefined {
+  const audio = (delta as { audio?: unknown } | null | undefined)?.audio;
+  return audio && typeof audio === 'object' ? (audio as { transcript?: string }) : undefined;
+}
+
 /**
  * Which call a tool-call fragment continues, for one choice's fragments read in order: its `index`;
  * without one (Gemini's OpenAI endpoint sends whole calls without it), a fragment with a new `id`
  * is a new call and one without an id continues the last (as the Responses stream reads them).
  */
-function callKeyer(): (t: { index?: number | null; id?: string | null }) => number | string {
+export function callKeyer(): (t: { index?: number | null; id?: string | null }) => number | string {
   let last: string | undefined;
   return (t) => {
     if (typeof t.index === 'number') return t.index;

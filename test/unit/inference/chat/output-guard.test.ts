@@ -269,16 +269,61 @@ describe('StreamOutputGuard', () => {
       expect(sent.map((c) => c.choices[0].delta.content ?? (c.choices[0].delta.tool_calls ? 'call' : c.choices[0].finish_reason))).toEqual(['call', long.replace('a@b.co', '{EMAIL}'), ' then {EMAIL}', 'tool_calls']);
     });
 
-    it('keeps other choices\' chunks in order behind a held call, and checks a call cut before its finish at the end', async () => {
+    it('sends other choices\' checked chunks past a held call (choices are streams of their own), and checks a call cut before its finish at the end', async () => {
       const { guard: g, sent, checks } = guard();
       await g.push(calls([{ index: 0, id: 'a', name: 'send', args: '{"to":"fay@example.com"}' }], null, 0));
-      await g.push(chunk('x'.repeat(GUARD_WINDOW_CHARS), null, 1, true)); // a full window of choice 1, behind the held call
+      await g.push(chunk('x'.repeat(GUARD_WINDOW_CHARS), null, 1, true)); // a full window of choice 1, beside the held call
       expect(checks).toEqual([['x'.repeat(GUARD_WINDOW_CHARS)]]);
-      expect(sent).toEqual([]);
+      expect(sent.map((c) => c.choices[0].index)).toEqual([1]); // not behind choice 0's call
+      await g.push(chunk(undefined, 'stop', 1));
+      expect(sent.map((c) => [c.choices[0].index, c.choices[0].finish_reason])).toEqual([[1, null], [1, 'stop']]);
       expect(await g.end()).toBe(true);
       expect(checks[1]).toEqual(['{"to":"fay@example.com"}']);
-      expect(sent.map((c) => c.choices[0].index)).toEqual([0, 1]);
-      expect(sent[0].choices[0].delta.tool_calls![0].function!.arguments).toBe('{"to":"{EMAIL}"}');
+      expect(sent.map((c) => c.choices[0].index)).toEqual([1, 1, 0]);
+      expect(sent[2].choices[0].delta.tool_calls![0].function!.arguments).toBe('{"to":"{EMAIL}"}');
+    });
+
+    it('keeps a choice\'s order when a chunk carries it beside a held choice, and the usage chunk last', async () => {
+      const { guard: g, sent } = guard();
+      const both: ChatCompletionChunk = { ...calls([{ index: 0, id: 'a', name: 'f', args: '{}' }]), choices: [calls([{ index: 0, id: 'a', name: 'f', args: '{}' }]).choices[0], chunk('one ', null, 1, true).choices[0]] };
+      await g.push(both); // choice 1's first chunk rides with choice 0's held call
+      await g.push(chunk('two', 'stop', 1));
+      await g.push({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } });
+      expect(await g.end()).toBe(true);
+      expect(sent.map((c) => c.choices.map((x) => x.index).join(',') || 'usage')).toEqual(['0,1', '1', 'usage']);
+    });
+
+    describe('a streamed audio answer (modalities ["text", "audio"]): its transcript is held with its audio until the choice finishes', () => {
+      const audio = (a: Record<string, unknown>, finish: ChatCompletionChunk.Choice['finish_reason'] = null): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { audio: a } as ChatCompletionChunk.Choice['delta'], finish_reason: finish, logprobs: null }] });
+      const stream = [audio({ id: 'audio_1', transcript: 'Write to ' }), audio({ data: 'AAAA' }), audio({ transcript: 'gus@example.com.' }), audio({ data: 'BBBB' }), audio({ id: 'audio_1', expires_at: 9 }), finishChunk('stop')];
+
+      it('checks the transcript whole as a text of its own, then sends the audio as it came', async () => {
+        const { guard: g, sent, checks } = guard(() => ({ blocked: false }));
+        await g.push(chunk('', null, 0, true));
+        for (const c of stream.slice(0, -1)) await g.push(c);
+        expect(sent).toHaveLength(1); // the transcript and the audio data wait
+        expect(checks).toEqual([]);
+        await g.push(stream.at(-1)!);
+        expect(checks).toEqual([['Write to gus@example.com.']]);
+        expect(sent.slice(1)).toEqual(stream);
+      });
+
+      it('blocks on a blocking verdict: no audio data goes out', async () => {
+        const { guard: g, sent } = guard((texts) => (texts.some((t) => t.includes('gus@')) ? { blocked: true, reason: 'Denied.' } : { blocked: false }));
+        await g.push(chunk('', null, 0, true));
+        for (const c of stream) await g.push(c);
+        expect(await g.end()).toBe(false);
+        expect(JSON.stringify(sent)).not.toContain('AAAA');
+        expect(g.blockedChunks('id', 'm', 1)[0].choices[0]).toMatchObject({ delta: { content: 'Denied.' }, finish_reason: 'content_filter' });
+      });
+
+      it('blocks (fail closed) when the guardrail masks the transcript: the audio would still say it', async () => {
+        const { guard: g, sent } = guard();
+        for (const c of stream) await g.push(c);
+        expect(await g.end()).toBe(false);
+        expect(sent).toEqual([]);
+        expect(g.blocked).toBe("The answer was withheld by the tenant's guardrail.");
+      });
     });
 
     it('sends a call whose arguments pass unchanged, at its finish, after one check', async () => {
