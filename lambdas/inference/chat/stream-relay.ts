@@ -1,9 +1,13 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { StreamRedactor } from '../guardrails.js';
+import { applyInputGuardrails } from '../guardrails/caller-texts.js';
+import { audioOf, callKeyer } from './output-guard.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { deltaText } from './output-limit.js';
 import { billedUsage } from './reported-usage.js';
+
+type ToolCallDelta = ChatCompletionChunk.Choice.Delta.ToolCall;
 
 export interface StreamRelayOptions {
   /** The gateway's id for the answer (`chatcmpl-…`) and the catalog id of the model that answers. */
@@ -19,9 +23,13 @@ export interface StreamRelayOptions {
  * An upstream's chunks as the caller gets them: the gateway's id and model, OpenAI's finish
  * reasons, the usage chunk only when the caller asked for it (so `chunk.choices[0]` exists in
  * every chunk otherwise), PII redaction of each choice's content (a string or the text parts of a
- * list) and refusal that never splits a pattern across chunks (streamed tool-call argument fragments are not redacted: a redacted JSON
- * number would break the arguments' JSON; whole answers redact them).
- * Everything else in a chunk (tool-call deltas, refusal, logprobs, system_fingerprint) is relayed
+ * list), refusal and audio transcript that never splits a pattern across chunks, and of its
+ * tool calls: under redaction a choice's tool-call fragments are held until the choice finishes
+ * (its finish_reason, or `drain`) and each call goes out whole in that chunk, one fragment per
+ * call, its arguments redacted as a whole answer's are (inside JSON strings, a card number a
+ * string "[CREDIT_CARD]": still JSON); a fragment redacted alone could miss a pattern split across
+ * fragments or break the JSON. A chunk left with nothing to carry (a held fragment only) is not sent.
+ * Everything else in a chunk (tool-call deltas without redaction, logprobs, audio data, system_fingerprint) is relayed
  * as it came, but logprobs under redaction: null on every chunk (they would spell what was redacted). Keeps what the answer said, to estimate usage when the upstream reports none.
  */
 export class StreamRelay {
@@ -35,6 +43,11 @@ export class StreamRelay {
   /** Everything the answer produced (text, refusals, tool names and arguments, streamed reasoning: deltaText), for a usage estimate. */
   produced = '';
   private readonly redactors = new Map<number, StreamRedactor>();
+  /** Under redaction, each choice's audio transcript redactor. */
+  private readonly transcripts = new Map<number, StreamRedactor>();
+  /** Under redaction, each choice's tool calls held until it finishes (by call key, in order), and the PII found in them. */
+  private readonly calls = new Map<number, { key: ReturnType<typeof callKeyer>; calls: Map<number | string, ToolCallDelta> }>();
+  private readonly callPii: string[] = [];
   /** Choices seen, and whether each has had its finish_reason. */
   private readonly finished = new Map<number, boolean>();
   private firstCreated: number | undefined;
@@ -43,7 +56,7 @@ export class StreamRelay {
 
   /** PII kinds found in the answer so far. */
   get piiFound(): string[] {
-    return [...this.redactors.values()].flatMap((r) => r.found);
+    return [...[...this.redactors.values(), ...this.transcripts.values()].flatMap((r) => r.found), ...this.callPii];
   }
 
   /**
@@ -64,7 +77,10 @@ export class StreamRelay {
     this.firstCreated ??= Number.isSafeInteger(chunk.created) && chunk.created >= 0 ? chunk.created : Math.floor(Date.now() / 1000);
     const choices = chunk.choices ?? [];
     if (choices.length === 0 && !(this.options.includeUsage && chunk.usage)) return undefined;
-    const out: ChatCompletionChunk = { ...chunk, id: this.options.id, created: this.firstCreated, model: this.options.model, choices: choices.map((c) => this.choice(c)) };
+    // A choice whose chunk carried only tool-call fragments, held under redaction, has nothing to send.
+    const shown = choices.map((c) => this.choice(c)).filter((c, k) => !(choices[k].delta?.tool_calls?.length && c.finish_reason === null && Object.keys(c.delta).length === 0));
+    if (choices.length > 0 && shown.length === 0) return undefined;
+    const out: ChatCompletionChunk = { ...chunk, id: this.options.id, created: this.firstCreated, model: this.options.model, choices: shown };
     if (!this.options.includeUsage) delete out.usage;
     // OpenAI's contract with include_usage: every chunk says `usage: null` but the usage chunk
     // (`choices: []`); an upstream that puts usage on every chunk (vLLM's continuous usage stats)
@@ -84,7 +100,14 @@ export class StreamRelay {
     if (!this.finished.get(c.index)) this.finished.set(c.index, finish !== null);
     let content = delta.content;
     let refusal = delta.refusal;
+    let toolCalls = delta.tool_calls;
+    let audio = audioOf(delta);
     if (this.options.redactAnswers) {
+      if (toolCalls?.length) {
+        this.holdCalls(c.index, toolCalls);
+        toolCalls = undefined;
+      }
+      if (typeof audio?.transcript === 'string') audio = { ...audio, transcript: this.transcriptRedactor(c.index).push(audio.transcript) };
       const redactor = this.redactorFor(c.index);
       const refusals = this.redactorFor(-1 - c.index);
       if (typeof content === 'string') content = redactor.push(content);
@@ -100,16 +123,68 @@ export class StreamRelay {
         else content = (content ?? '') + held;
         const rest = refusals.flush();
         if (rest) refusal = (refusal ?? '') + rest;
+        const spoken = this.transcripts.get(c.index)?.flush();
+        if (spoken) audio = { ...audio, transcript: (audio?.transcript ?? '') + spoken };
+        const calls = this.wholeCalls(c.index);
+        if (calls.length) toolCalls = calls;
       }
     }
-    const same = content === delta.content && refusal === delta.refusal;
-    const out = same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}) };
+    const same = content === delta.content && refusal === delta.refusal && toolCalls === delta.tool_calls && audio === audioOf(delta);
+    let out = same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}), ...(audio !== undefined ? { audio } : {}), tool_calls: toolCalls };
+    if (!same) {
+      if (out.tool_calls === undefined) delete out.tool_calls;
+      if (out.content === undefined && delta.content === undefined) delete out.content;
+      out = out as typeof delta;
+    }
     // OpenAI's first delta of a choice carries role "assistant"; the openai SDK's stream helper
     // (ChatCompletionStream) throws "missing role for choice" without it, and some servers omit it.
     // Under redaction a choice's logprobs go, every chunk's: the redactor holds text across chunks, so a
     // chunk's tokens may be redacted in a later chunk's text, after their logprobs went out.
     const logprobs = this.options.redactAnswers && c.logprobs != null ? { logprobs: null } : {};
     return { ...c, delta: first && out.role === undefined ? { role: 'assistant', ...out } : out, finish_reason: finish, ...logprobs };
+  }
+
+  private transcriptRedactor(index: number): StreamRedactor {
+    let r = this.transcripts.get(index);
+    if (!r) this.transcripts.set(index, (r = new StreamRedactor()));
+    return r;
+  }
+
+  /** Keeps choice `index`'s tool-call fragments, each call's merged as the openai SDK assembles them (arguments appended, other fields the latest given). */
+  private holdCalls(index: number, fragments: ToolCallDelta[]): void {
+    let held = this.calls.get(index);
+    if (!held) this.calls.set(index, (held = { key: callKeyer(), calls: new Map() }));
+    for (const t of fragments) {
+      const k = held.key(t);
+      const call = held.calls.get(k);
+      if (!call) {
+        held.calls.set(k, { ...t, ...(t.function ? { function: { ...t.function } } : {}) });
+        continue;
+      }
+      const { function: fn, ...rest } = t;
+      for (const [field, value] of Object.entries(rest)) if (value != null) (call as unknown as Record<string, unknown>)[field] = value;
+      if (fn) {
+        call.function ??= {};
+        if (fn.name) call.function.name = fn.name;
+        if (fn.arguments) call.function.arguments = (call.function.arguments ?? '') + fn.arguments;
+        for (const [field, value] of Object.entries(fn)) if (field !== 'name' && field !== 'arguments' && value != null) (call.function as Record<string, unknown>)[field] = value;
+      }
+    }
+  }
+
+  /** Choice `index`'s held tool calls, whole, their arguments redacted as a whole answer's (valid JSON stays valid JSON); none held after. */
+  private wholeCalls(index: number): ToolCallDelta[] {
+    const held = this.calls.get(index);
+    this.calls.delete(index);
+    return [...(held?.calls.values() ?? [])].map((call) => {
+      const args = call.function?.arguments;
+      if (!args) return call;
+      const red = applyInputGuardrails([{ role: 'assistant', tool_calls: [{ id: '', type: 'function', function: { name: '', arguments: args } }] }], { redactPii: true, promptInjectionScreen: false });
+      if (!red.piiFound.length) return call;
+      this.callPii.push(...red.piiFound);
+      const redacted = (red.messages[0] as { tool_calls: Array<{ function: { arguments: string } }> }).tool_calls[0].function.arguments;
+      return { ...call, function: { ...call.function, arguments: redacted } };
+    });
   }
 
   private redactorFor(index: number): StreamRedactor {
@@ -124,7 +199,7 @@ export class StreamRelay {
   }
 
   /**
-   * Chunks that release text still held by the redactors when the upstream ended without a
+   * Chunks that release text still held by the redactors (and tool calls held, redacted) when the upstream ended without a
    * finish reason for a choice (e.g. an error mid-stream), so nothing the caller was due is lost.
    */
   drain(): ChatCompletionChunk[] {
@@ -133,9 +208,21 @@ export class StreamRelay {
       const rest = r.flush();
       // Keys: a choice's index for its content, -1 - index for its refusal.
       const [index, delta] = key >= 0 ? [key, { content: rest }] : [-1 - key, { refusal: rest }];
-      if (rest) out.push({ id: this.options.id, object: 'chat.completion.chunk', created: this.created, model: this.options.model, choices: [{ index, delta, finish_reason: null }], ...(this.options.includeUsage ? { usage: null } : {}) });
+      if (rest) out.push(this.drained(index, delta));
+    }
+    for (const [index, r] of this.transcripts) {
+      const rest = r.flush();
+      if (rest) out.push(this.drained(index, { audio: { transcript: rest } } as ChatCompletionChunk.Choice['delta']));
+    }
+    for (const index of [...this.calls.keys()]) {
+      const calls = this.wholeCalls(index);
+      if (calls.length) out.push(this.drained(index, { tool_calls: calls }));
     }
     return out;
+  }
+
+  private drained(index: number, delta: ChatCompletionChunk.Choice['delta']): ChatCompletionChunk {
+    return { id: this.options.id, object: 'chat.completion.chunk', created: this.created, model: this.options.model, choices: [{ index, delta, finish_reason: null }], ...(this.options.includeUsage ? { usage: null } : {}) };
   }
 }
 

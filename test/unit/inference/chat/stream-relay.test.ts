@@ -80,3 +80,61 @@ describe('logprobs under redactResponses', () => {
     expect(relay().relay(up[0])!.choices[0].logprobs).toEqual(lp('mail a@exa'));
   });
 });
+
+describe('tool calls, refusal and audio transcript under redactResponses', () => {
+  const call = (frags: Array<Record<string, unknown>>, finish: string | null = null, index = 0, extra: Record<string, unknown> = {}) => chunk([{ index, delta: { ...extra, tool_calls: frags }, finish_reason: finish }]);
+
+  it('holds a choice\'s tool-call fragments until it finishes, then sends each call whole with its arguments redacted inside the JSON (still JSON)', () => {
+    const r = relay({ redactAnswers: true });
+    const up = [
+      call([{ index: 0, id: 'call_1', type: 'function', function: { name: 'send', arguments: '' } }], null, 0, { role: 'assistant', content: null }),
+      call([{ index: 0, function: { arguments: '{"to":"jo' } }]),
+      call([{ index: 0, function: { arguments: 'e@example.com"}' } }]),
+      call([{ index: 1, id: 'call_2', type: 'function', function: { name: 'f', arguments: '{"n":4111111111111111}' } }]),
+      chunk([{ index: 0, delta: {}, finish_reason: 'tool_calls' }]),
+    ];
+    const out = up.map((c) => r.relay(c));
+    expect(out[0]!.choices[0].delta).toEqual({ role: 'assistant', content: null }); // the role goes out, the fragment is held
+    expect(out.slice(1, 4)).toEqual([undefined, undefined, undefined]); // nothing but held fragments: not sent
+    const calls = out[4]!.choices[0].delta.tool_calls!;
+    expect(out[4]!.choices[0].finish_reason).toBe('tool_calls');
+    expect(calls.map((t) => [t.index, t.id, t.type, t.function?.name])).toEqual([[0, 'call_1', 'function', 'send'], [1, 'call_2', 'function', 'f']]);
+    expect(calls[0].function!.arguments).toBe('{"to":"[EMAIL]"}');
+    expect(calls[1].function!.arguments).toBe('{"n":"[CREDIT_CARD]"}');
+    expect(JSON.parse(calls[1].function!.arguments!)).toEqual({ n: '[CREDIT_CARD]' });
+    expect(JSON.stringify(out)).not.toContain('example.com');
+    expect(r.piiFound.sort()).toEqual(['CREDIT_CARD', 'EMAIL']);
+  });
+
+  it('finds a pattern split across fragments, and releases calls held when the upstream ended without a finish (drain)', () => {
+    const r = relay({ redactAnswers: true });
+    r.relay(call([{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{"ip":"10.0.' } }]));
+    r.relay(call([{ index: 0, function: { arguments: '0.12"}' } }]));
+    const drained = r.drain();
+    expect(drained.map((c) => c.choices[0].delta.tool_calls?.[0].function?.arguments)).toEqual(['{"ip":"[IPV4]"}']);
+    expect(r.drain()).toEqual([]);
+  });
+
+  it('leaves tool-call fragments as they come without redaction', () => {
+    const r = relay();
+    const up = call([{ index: 0, function: { arguments: '{"to":"jo' } }]);
+    expect(r.relay(up)!.choices[0].delta.tool_calls).toEqual(up.choices[0].delta.tool_calls);
+  });
+
+  it('redacts a streamed audio transcript (a pattern split across deltas too) and relays the audio data as it came', () => {
+    const r = relay({ redactAnswers: true });
+    const audio = (a: Record<string, unknown>, finish: string | null = null) => chunk([{ index: 0, delta: { audio: a }, finish_reason: finish }]);
+    const out = [audio({ id: 'au_1', transcript: 'Mail ann@exa' }), audio({ data: 'AAAA' }), audio({ transcript: 'mple.com' }), audio({ id: 'au_1', expires_at: 9 }, 'stop')].map((c) => r.relay(c)!);
+    const deltas = out.map((c) => (c.choices[0].delta as { audio?: { transcript?: string; data?: string } }).audio);
+    expect(deltas.map((a) => a?.transcript ?? '').join('')).toBe('Mail [EMAIL]');
+    expect(deltas[1]).toEqual({ data: 'AAAA' });
+    expect(deltas[3]).toMatchObject({ id: 'au_1', expires_at: 9 });
+    expect(r.piiFound).toEqual(['EMAIL']);
+  });
+
+  it('redacts a streamed refusal (a pattern split across deltas too)', () => {
+    const r = relay({ redactAnswers: true });
+    const out = [chunk([{ index: 0, delta: { refusal: 'I will not mail bo@exa' }, finish_reason: null }]), chunk([{ index: 0, delta: { refusal: 'mple.com' }, finish_reason: 'stop' }])].map((c) => r.relay(c)!);
+    expect(out.map((c) => c.choices[0].delta.refusal).join('')).toBe('I will not mail [EMAIL]');
+  });
+});
