@@ -65,6 +65,7 @@ beforeAll(async () => {
   gw = await serveGateway(config, upstream.url, [
     localTenant('masking', 'enterprise', { gateway: { fallbacks: [], guardrails, auditPromptText: false } }),
     localTenant('redacting', 'enterprise', { gateway: { fallbacks: [], guardrails: redacting, auditPromptText: false } }),
+    localTenant('plain', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } }),
   ]);
   bedrock = await mockMaskingGuardrail();
 });
@@ -351,7 +352,7 @@ describe('the output guardrail checks a whole answer\'s refusal, audio transcrip
     maskInput = true;
   });
 
-  it('masks a refusal and an audio transcript, each a text of its own', async () => {
+  it('masks a refusal, and blocks (fail closed) an answer whose audio transcript it masks: the audio would still say it', async () => {
     upstream.script(answer({ content: null, refusal: 'I cannot email dave@example.com' }));
     const c = await client();
     const out = await c.chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'hi' }] });
@@ -359,7 +360,20 @@ describe('the output guardrail checks a whole answer\'s refusal, audio transcrip
     expect(out.choices[0].message).toMatchObject({ content: null, refusal: 'I cannot email {EMAIL}' });
     upstream.script(answer({ content: null, audio: { id: 'a1', data: 'AAAA', expires_at: 9999999999, transcript: 'write to dave@example.com' } }));
     const spoken = await c.chat.completions.create({ model: BIG, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [{ role: 'user', content: 'hi' }] });
-    expect(spoken.choices[0].message.audio).toEqual({ id: 'a1', data: 'AAAA', expires_at: 9999999999, transcript: 'write to {EMAIL}' });
+    expect(checks.filter((x) => x.source === 'OUTPUT')[1].texts).toEqual(['', 'write to dave@example.com']);
+    expect(spoken.choices[0]).toMatchObject({ finish_reason: 'content_filter', message: { content: "The answer was withheld by the tenant's guardrail." } });
+    expect(spoken.choices[0].message.audio).toBeUndefined();
+    expect(audit(spoken.id)).toMatchObject({ outcome: 'guardrail_blocked_answer' });
+    upstream.script(answer({ content: null, audio: { id: 'a2', data: 'BBBB', expires_at: 9999999999, transcript: 'nothing to mask' } }));
+    const plain = await c.chat.completions.create({ model: BIG, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [{ role: 'user', content: 'hi' }] });
+    expect(plain.choices[0].message.audio).toEqual({ id: 'a2', data: 'BBBB', expires_at: 9999999999, transcript: 'nothing to mask' });
+  });
+
+  it('redacts a whole answer\'s audio transcript under redactResponses', async () => {
+    upstream.script(answer({ content: null, audio: { id: 'a1', data: 'AAAA', expires_at: 9999999999, transcript: 'write to dave@example.com' } }));
+    const out = await (await client('redacting')).chat.completions.create({ model: BIG, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [{ role: 'user', content: 'hi' }] });
+    expect(out.choices[0].message.audio).toEqual({ id: 'a1', data: 'AAAA', expires_at: 9999999999, transcript: 'write to [EMAIL]' });
+    expect(audit(out.id).piiRedacted).toEqual(['response:EMAIL']);
   });
 
   it('blocks an answer whose masked tool-call arguments are no longer JSON (fail closed)', async () => {
@@ -526,11 +540,128 @@ describe('the output guardrail checks a streamed answer\'s tool-call arguments a
     expect(JSON.stringify(out)).not.toContain('forbidden');
   });
 
-  it('holds nothing for a tenant without a Bedrock guardrail: each fragment goes out as it came, no ApplyGuardrail call', async () => {
+  it('holds nothing for a tenant without a Bedrock guardrail nor redactResponses: each fragment goes out as it came, no ApplyGuardrail call', async () => {
     upstream.script(toolStream('{"to":"a friend","subject":"hi"}'));
     const chunks: OpenAI.ChatCompletionChunk[] = [];
-    for await (const c of await (await client('redacting')).chat.completions.create({ ...params, stream: true })) chunks.push(c);
+    for await (const c of await (await client('plain')).chat.completions.create({ ...params, stream: true })) chunks.push(c);
     expect(chunks.filter((c) => c.choices[0]?.delta?.tool_calls).map((c) => c.choices[0].delta.tool_calls![0].function?.arguments)).toEqual(['', '{"to":"a f', 'riend","subject":"hi"}', '{"q":', '"weather"}']);
     expect(checks).toEqual([]);
+  });
+});
+
+describe('a streamed answer\'s audio transcript, tool calls and other choices (n > 1) through the guardrail and redactResponses', () => {
+  let python: PythonClient;
+  beforeAll(async () => {
+    python = await PythonClient.start();
+  });
+  afterAll(async () => {
+    await python?.stop();
+  });
+  beforeEach(() => {
+    maskInput = false;
+  });
+  afterEach(() => {
+    maskInput = true;
+  });
+
+  /** An audio answer streamed as OpenAI does: transcript and base64 data in pieces, then the id and expiry, then the finish. */
+  const audioStream = (transcript: [string, string]) => ({
+    events: [
+      chunk({ role: 'assistant', content: null }),
+      chunk({ audio: { id: 'audio_1', transcript: transcript[0] } }), chunk({ audio: { data: 'QUFBQQ==' } }),
+      chunk({ audio: { transcript: transcript[1] } }), chunk({ audio: { data: 'QkJCQg==' } }),
+      chunk({ audio: { id: 'audio_1', expires_at: 9999999999 } }), chunk({}, 'stop'), { data: '[DONE]' },
+    ],
+  });
+  const audioParams = { model: BIG, modalities: ['text' as const, 'audio' as const], audio: { voice: 'alloy' as const, format: 'pcm16' as const }, messages: [{ role: 'user' as const, content: 'say it' }] };
+  type AudioDelta = { audio?: { transcript?: string; data?: string } };
+  const transcriptOf = (chunks: Array<{ choices: Array<{ delta?: unknown }> }>) => chunks.map((c) => (c.choices[0]?.delta as AudioDelta | undefined)?.audio?.transcript ?? '').join('');
+  const dataOf = (chunks: Array<{ choices: Array<{ delta?: unknown }> }>) => chunks.map((c) => (c.choices[0]?.delta as AudioDelta | undefined)?.audio?.data ?? '').join('');
+
+  it('checks a streamed audio transcript whole (the Node client\'s stream helper): a transcript that passes goes out with its audio', async () => {
+    upstream.script(audioStream(['It is ', 'sunny.']));
+    const stream = (await client()).chat.completions.stream(audioParams);
+    for await (const _ of stream) void _;
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0].message.audio).toMatchObject({ id: 'audio_1', transcript: 'It is sunny.', data: 'QUFBQQ==QkJCQg==' });
+    expect(checks.filter((c) => c.source === 'OUTPUT').map((c) => c.texts)).toEqual([['It is sunny.']]);
+  });
+
+  it('blocks (fail closed) a streamed answer whose transcript the guardrail masks: no transcript, no audio data, content_filter (Node and Python clients)', async () => {
+    upstream.script(audioStream(['Write to ', 'kim@example.com.']));
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of await (await client()).chat.completions.create({ ...audioParams, stream: true })) chunks.push(c);
+    expect(checks.filter((c) => c.source === 'OUTPUT').map((c) => c.texts)).toEqual([['Write to kim@example.com.']]);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['content_filter']);
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe("The answer was withheld by the tenant's guardrail.");
+    expect([transcriptOf(chunks), dataOf(chunks)]).toEqual(['', '']);
+    expect(audit(chunks[0].id)).toMatchObject({ status: 200, outcome: 'guardrail_blocked_answer' });
+    upstream.script(audioStream(['Write to ', 'kim@example.com.']));
+    const out = await python.call(gw.url, await gw.token('masking'), { op: 'stream', params: audioParams });
+    expect(out.ok).toBe(true);
+    expect(out.chunks!.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['content_filter']);
+    expect(JSON.stringify(out.chunks)).not.toContain('kim@');
+    expect(dataOf(out.chunks!)).toBe('');
+  });
+
+  it('redacts a streamed audio transcript under redactResponses (the Node and Python clients)', async () => {
+    upstream.script(audioStream(['Write to kim@exa', 'mple.com now.']));
+    const stream = (await client('redacting')).chat.completions.stream(audioParams);
+    for await (const _ of stream) void _;
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0].message.audio).toMatchObject({ transcript: 'Write to [EMAIL] now.', data: 'QUFBQQ==QkJCQg==' });
+    expect(audit(final.id).piiRedacted).toEqual(['response:EMAIL']);
+    upstream.script(audioStream(['Write to kim@exa', 'mple.com now.']));
+    const out = await python.call(gw.url, await gw.token('redacting'), { op: 'stream', params: audioParams });
+    expect(out.ok).toBe(true);
+    expect(transcriptOf(out.chunks!)).toBe('Write to [EMAIL] now.');
+  });
+
+  const frag = (index: number, fn: { name?: string; arguments?: string }, id?: string) => chunk({ tool_calls: [{ index, ...(id ? { id, type: 'function' } : {}), function: fn }] });
+  const toolStream = {
+    events: [
+      chunk({ role: 'assistant', content: null }),
+      frag(0, { name: 'send_mail', arguments: '' }, 'call_a'), frag(0, { arguments: '{"to":"ivy@exa' }), frag(0, { arguments: 'mple.com","card":4111111111111111}' }),
+      frag(1, { name: 'lookup', arguments: '{"q":"weather"}' }, 'call_b'),
+      chunk({}, 'tool_calls'), { data: '[DONE]' },
+    ],
+  };
+  const tools = ['send_mail', 'lookup'].map((name) => ({ type: 'function' as const, function: { name, parameters: { type: 'object', properties: {} } } }));
+  const redactedArgs = ['{"to":"[EMAIL]","card":"[CREDIT_CARD]"}', '{"q":"weather"}'];
+
+  it('redacts streamed tool-call arguments under redactResponses, valid JSON, each call whole at the finish (the Node client\'s stream helper and the Python client)', async () => {
+    upstream.script(toolStream);
+    const stream = (await client('redacting')).chat.completions.stream({ model: BIG, tools, messages: [{ role: 'user', content: 'mail ivy' }] });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of stream) chunks.push(c);
+    const final = await stream.finalChatCompletion();
+    const calls = final.choices[0].message.tool_calls as OpenAI.ChatCompletionMessageFunctionToolCall[];
+    expect(calls.map((t) => [t.id, t.function.name, t.function.arguments])).toEqual([['call_a', 'send_mail', redactedArgs[0]], ['call_b', 'lookup', redactedArgs[1]]]);
+    expect(JSON.parse(calls[0].function.arguments)).toEqual({ to: '[EMAIL]', card: '[CREDIT_CARD]' });
+    expect(final.choices[0].finish_reason).toBe('tool_calls');
+    expect(JSON.stringify(chunks)).not.toContain('mple.com');
+    expect(audit(final.id).piiRedacted!.sort()).toEqual(['response:CREDIT_CARD', 'response:EMAIL']);
+    upstream.script(toolStream);
+    const out = await python.call(gw.url, await gw.token('redacting'), { op: 'stream', params: { model: BIG, tools, messages: [{ role: 'user', content: 'mail ivy' }] } });
+    expect(out.ok).toBe(true);
+    const args = out.chunks!.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []).reduce((a: string[], t: { index: number; function?: { arguments?: string | null } | null }) => ((a[t.index] = (a[t.index] ?? '') + (t.function?.arguments ?? '')), a), []);
+    expect(args).toEqual(redactedArgs);
+  });
+
+  it('sends another choice\'s text while a choice\'s tool call is held for the guardrail (n = 2)', async () => {
+    const sunny = 'It is sunny. '.repeat(Math.ceil(GUARD_WINDOW_CHARS / 13)); // a full window: checked at once
+    const of = (index: number, delta: object, finish: string | null = null) => ({ data: { id: 'up', object: 'chat.completion.chunk', created: 1, model: 'big', choices: [{ index, delta, logprobs: null, finish_reason: finish }] } });
+    upstream.script({
+      events: [
+        of(0, { role: 'assistant', content: null }), of(0, { tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'lookup', arguments: '{"q":"weather"}' } }] }),
+        of(1, { role: 'assistant', content: sunny }), of(0, {}, 'tool_calls'), of(1, {}, 'stop'), { data: '[DONE]' },
+      ],
+    });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of await (await client()).chat.completions.create({ model: BIG, n: 2, tools, stream: true, messages: [{ role: 'user', content: 'weather?' }] })) chunks.push(c);
+    // Choice 1's window comes before choice 0's held call, which goes out at its own finish.
+    const order = chunks.map((c) => `${c.choices[0].index}:${c.choices[0].delta.tool_calls ? 'call' : c.choices[0].delta.content ? 'text' : ''}:${c.choices[0].finish_reason ?? ''}`);
+    expect(order).toEqual(['0::', '1:text:', '0:call:', '0::tool_calls', '1::stop']);
+    expect(checks.filter((c) => c.source === 'OUTPUT').map((c) => c.texts)).toEqual([[sunny], ['{"q":"weather"}']]);
   });
 });

@@ -3,6 +3,7 @@ import type { CompletionUsage } from 'openai/resources/completions';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 import { noteGuardrailMasked, sha256 } from '../audit.js';
 import { applyInputGuardrails } from '../guardrails/caller-texts.js';
+import { redactPii } from '../guardrails.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
 import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
@@ -188,8 +189,9 @@ function answerText(result: ChatCompletion): string {
  * with the gateway's `id` and the catalog model, OpenAI's finish reasons, then the tenant's output
  * guardrails: Bedrock ApplyGuardrail on each choice's content, refusal, audio transcript and
  * tool-call arguments (a blocked answer becomes OpenAI's filtered answer: content replaced,
- * finish_reason `content_filter`, as does a masking that leaves arguments that are not JSON; a
- * masked one shows each choice's masked texts, its finish_reason unchanged) and PII redaction of
+ * finish_reason `content_filter`, as does a masking that leaves arguments that are not JSON or
+ * masks an audio transcript, whose audio still says it; a masked one shows each choice's masked
+ * texts, its finish_reason unchanged) and PII redaction of
  * every answer text. A choice masked, blocked or redacted loses its logprobs (null): they spell
  * the text as the model wrote it.
  */
@@ -228,7 +230,9 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
     const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, texts, 'OUTPUT');
     // A masked tool call whose arguments are no longer JSON cannot be shown: the answer is blocked (fail closed).
     const brokenArgs = verdict.masked !== undefined && extras.some((e, k) => e.kind === 'arguments' && verdict.masked![answer.choices.length + k] !== e.text && !isJson(verdict.masked![answer.choices.length + k]));
-    if (verdict.blocked || brokenArgs) {
+    // A masked audio transcript cannot un-say the audio that speaks it: blocked too (fail closed), as a stream's.
+    const spoken = verdict.masked !== undefined && extras.some((e, k) => e.kind === 'transcript' && verdict.masked![answer.choices.length + k] !== e.text);
+    if (verdict.blocked || brokenArgs || spoken) {
       // OpenAI's convention for a filtered answer: 200, finish_reason content_filter; nothing of the answer stays (logprobs, refusal, audio).
       const withheld = (verdict.blocked ? verdict.reason : undefined) ?? "The answer was withheld by the tenant's guardrail.";
       answer.choices = answer.choices.map((c) => ({ ...c, message: { ...c.message, content: withheld, tool_calls: undefined, refusal: null, audio: undefined }, logprobs: null, finish_reason: 'content_filter' }));
@@ -244,7 +248,6 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
           const text = masked[answer.choices.length + k];
           if (e.choice !== i || text === e.text) return;
           if (e.kind === 'refusal') message = { ...message, refusal: text };
-          else if (e.kind === 'transcript') message = { ...message, audio: { ...message.audio!, transcript: text } };
           else message = { ...message, tool_calls: message.tool_calls!.map((t, j) => (j === e.call && t.type === 'function' ? { ...t, function: { ...t.function, arguments: text } } : t)) };
         });
         if (message === c.message) return c;
@@ -260,8 +263,15 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
     answer.choices = answer.choices.map((c) => {
       const red = applyInputGuardrails([c.message as ChatCompletionMessageParam], { redactPii: true, promptInjectionScreen: false });
       found.push(...red.piiFound);
+      let message = red.messages[0] as ChatCompletion.Choice['message'];
+      // The audio transcript is answer text too (the audio itself is not redacted: README).
+      const transcript = c.message.audio?.transcript ? redactPii(c.message.audio.transcript) : undefined;
+      if (transcript?.found.length) {
+        found.push(...transcript.found);
+        message = { ...message, audio: { ...c.message.audio!, transcript: transcript.text } };
+      }
       // A redacted choice's logprobs would spell what was redacted: they go.
-      return red.piiFound.length ? { ...c, message: red.messages[0] as ChatCompletion.Choice['message'], logprobs: null } : c;
+      return red.piiFound.length || transcript?.found.length ? { ...c, message, logprobs: null } : c;
     });
     noteResponsePii(r, found);
   }
