@@ -302,10 +302,11 @@ export interface StreamEnd {
  * a choice that passes it ends with finish_reason `length`, and once every choice has ended the
  * upstream is closed; billed as counted, warned as `upstream_overran_limit`), through a
  * `StreamRelay` (gateway id and catalog model, OpenAI's finish reasons, PII redaction of the
- * answer when the tenant asks), through the tenant's Bedrock output guardrail when it has one
+ * answer when the tenant asks: content, refusal, audio transcript, and tool calls held until the
+ * choice finishes, then sent whole with their arguments redacted), through the tenant's Bedrock output guardrail when it has one
  * (`StreamOutputGuard`: text goes out in windows that passed ApplyGuardrail(OUTPUT), the rest is
- * checked before the end; a choice's tool calls and refusal are held until it finishes and checked
- * whole, as a whole answer's; a block ends each open choice with the guardrail's text and
+ * checked before the end; a choice's tool calls, refusal and audio (its transcript checked) are
+ * held until it finishes and checked whole, as a whole answer's, the other choices going on; a block ends each open choice with the guardrail's text and
  * finish_reason `content_filter` and closes the upstream; a masking shows the window (the
  * arguments, the refusal) masked;
  * without a guardrail every chunk goes out as it comes) into `sink`,
