@@ -1,10 +1,12 @@
 """Loaded at start by the Python of the tests' moto servers (moto-server.ts puts this directory on
-their PYTHONPATH). Four things, none of which changes an answer of moto's:
+their PYTHONPATH). Four things, none of which changes an answer of moto's but where said:
 - JSON templates are parsed as JSON, as CloudFormation itself does (below);
 - tessera_moto_patches.py: CPU patches of moto's hot paths (response serializer lookups, backend
   dispatch, DynamoDB transaction rollback copies, KMS private keys made on first use, S3 version listings without
   copies of the bucket), each checked against moto's own code
-  (tools/check_patches.py, test/integration/moto-patches.test.ts), for the pinned moto only;
+  (tools/check_patches.py, test/integration/moto-patches.test.ts), for the pinned moto only; and
+  the answers it changes on purpose where moto's differ from AWS's (`CHANGED`: an unimplemented
+  action's 501, Organizations' CloseAccount; test/integration/moto-aws-answers.test.ts);
 - tessera_moto_parse_patches.py: the second set (request dispatch, DynamoDB expression parsing),
   checked the same way (tools/check_parse_patches.py); both use tessera_moto_verify.py for their
   verify mode (the mismatch error, the counts, the log);

@@ -7,10 +7,14 @@ written and checked against (`PATCHED_FOR`, the pin in requirements-dev.txt): an
 runs moto's own code, untouched. `TESSERA_MOTO_PATCHES=off` turns them all off (for comparing
 answers with and without, see tools/ in this directory). `APPLIED` names the patches in force.
 
-One answer is changed on purpose, and only where the server's environment asks for it
-(`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by the lifecycle harness: harness-moto.ts): an
-action moto does not implement answers HTTP 501 instead of Flask's 500 page (answer_not_implemented;
-not a CPU patch, not in `PATCHES`, not compared by the tools).
+Two answers are changed on purpose (`CHANGED`; not CPU patches, not in `PATCHES`, not compared by
+the tools), each where moto answers otherwise than AWS:
+- only where the server's environment asks for it (`TESSERA_MOTO_NOT_IMPLEMENTED_STATUS=501`, set by
+  the lifecycle harness: harness-moto.ts): an action moto does not implement answers HTTP 501
+  instead of Flask's 500 page (answer_not_implemented);
+- always: an account Organizations' CloseAccount closed is `State` PENDING_CLOSURE, not moto's
+  SUSPENDED (an account AWS restricted), and closing it again answers AccountAlreadyClosedException
+  (close_account_as_aws; tested in test/integration/moto-aws-answers.test.ts).
 
 `TESSERA_MOTO_VERIFY=1` (checking, never on in a normal run) computes every patched result with
 moto's own code as well (each serialized answer, each dispatcher backend, the items of each
@@ -31,7 +35,7 @@ from tessera_moto_verify import PatchMismatch, count, verify_failed  # noqa: F40
 
 PATCHED_FOR = "5.2.5"
 APPLIED: list[str] = []
-CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented), apart from the CPU patches
+CHANGED: list[str] = []  # applied changes of an answer (answer_not_implemented, close_account_as_aws), apart from the CPU patches
 VERIFY = os.environ.get("TESSERA_MOTO_VERIFY") == "1"
 _bypass = threading.local()  # VERIFY: moto's own code on this thread while set
 VERIFIED = {"answers": 0, "clock": 0, "hosts": 0, "rollbacks": 0, "kmsKeys": 0, "listings": 0}  # VERIFY: comparisons made (each equal, or PatchMismatch)
@@ -641,6 +645,46 @@ def answer_not_implemented() -> None:
     utils.convert_to_flask_response.__call__ = call_patched
 
 
+CLOSING_STATES = ("PENDING_CLOSURE", "CLOSED")  # close_account_as_aws: State of an account closed or closing
+
+
+def close_account_as_aws() -> None:
+    """Organizations' CloseAccount as AWS answers it (AWS Organizations API Reference, CloseAccount and
+    the Account data type; Organizations User Guide, "Monitor the state of your AWS accounts").
+
+    moto 5.2.5 (`FakeAccount.close`, moto/organizations/models.py; its own TODO says AWS passes
+    through PENDING_CLOSURE) sets both `State` and `Status` to SUSPENDED at once. In AWS `State`
+    SUSPENDED is an account AWS restricted, not one closed: an account whose closure was requested
+    is `State` PENDING_CLOSURE (CLOSED once AWS finished, for the 90 days it stays listed), and the
+    older `Status` field is PENDING_CLOSURE while the request is in progress, SUSPENDED once closed.
+    Code that reads `State` (lambdas/lifecycle/account-closure.ts) took moto's closed account for a
+    suspended one.
+
+    After this patch, CloseAccount leaves the account `State` PENDING_CLOSURE and `Status`
+    PENDING_CLOSURE (what DescribeAccount, ListAccounts and ListAccountsForParent answer in the
+    minutes after a CloseAccount; moto has no clock to move it on to CLOSED/SUSPENDED), and a
+    CloseAccount of an account already closing or closed (`State` PENDING_CLOSURE or CLOSED, or moto's
+    own `Status` SUSPENDED) answers AccountAlreadyClosedException, as AWS does (moto 5.2.5 checks
+    `Status` SUSPENDED only, so an account closing would be closed again). Everything else of moto's
+    Organizations is unchanged. Not a CPU patch: an answer changed on purpose (`CHANGED`), tested in
+    test/integration/moto-aws-answers.test.ts.
+    """
+    from moto.organizations import models
+    from moto.organizations.exceptions import AccountAlreadyClosedException
+
+    account_cls = models.FakeAccount
+    original = account_cls.close
+
+    def close_patched(self: Any) -> None:
+        if self.state in CLOSING_STATES or self.status in ("PENDING_CLOSURE", "SUSPENDED"):
+            raise AccountAlreadyClosedException
+        self.state = "PENDING_CLOSURE"
+        self.status = "PENDING_CLOSURE"
+
+    close_patched.__wrapped__ = original  # type: ignore[attr-defined]
+    account_cls.close = close_patched
+
+
 def apply() -> None:
     """Applies every patch, once, if moto is the version they were written for."""
     if APPLIED or os.environ.get("TESSERA_MOTO_PATCHES") == "off" or moto.__version__ != PATCHED_FOR:
@@ -648,8 +692,9 @@ def apply() -> None:
     for patch in PATCHES:
         patch()
         APPLIED.append(patch.__name__)
-    answer_not_implemented()
-    CHANGED.append(answer_not_implemented.__name__)
+    for change in (answer_not_implemented, close_account_as_aws):
+        change()
+        CHANGED.append(change.__name__)
 
 
 apply()
