@@ -1,6 +1,6 @@
-import { CreateAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
+import { CloseAccountCommand, CreateAccountCommand, DescribeAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { claimClosure, closures, enqueueClosure, requeueClosure } from '../../lambdas/shared/control-table.js';
+import { claimClosure, closures, enqueueClosure, requeueClosure, setClosureAside } from '../../lambdas/shared/control-table.js';
 import { organizationsClient } from '../../lambdas/shared/sessions.js';
 import { configWithBusinessTier } from './support/business-tier.js';
 import { inject } from './support/faults.js';
@@ -12,8 +12,9 @@ import { LocalPlatform } from './support/local-platform.js';
  * conditional (requeueClosure set QUEUED whatever the entry's status was by then, and a run whose
  * claim was settled still counted the account closed): now each write is conditional on the claim
  * the run read (CLOSING with its claimedAt), and only the run whose claim it still is counts it.
- * CloseAccount on a closed account answers AccountAlreadyClosedException in AWS (moto closes it
- * again): mocked here.
+ * CloseAccount on an account closing or closed answers AccountAlreadyClosedException, and
+ * DescribeAccount shows it State PENDING_CLOSURE, in AWS and in the tests' moto
+ * (support/moto-python/tessera_moto_patches.py close_account_as_aws).
  */
 let platform: LocalPlatform;
 const cleanups: Array<() => void> = [];
@@ -55,9 +56,7 @@ describe('closure queue: an expired CLOSING claim settled by two runs at once', 
         return next(args);
       }
       if (context.commandName === 'CloseAccountCommand' && args.input.AccountId === accountId) {
-        closeCalls += 1;
-        // AWS: CloseAccount on an account already PENDING_CLOSURE/CLOSED answers AccountAlreadyClosedException
-        if (closeCalls > 1) throw Object.assign(new Error('You provided an account that is already closed.'), { name: 'AccountAlreadyClosedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        closeCalls += 1; // a second call reaches moto, which answers AccountAlreadyClosedException as AWS does (tessera_moto_patches.py close_account_as_aws)
       }
       return next(args);
     }));
@@ -107,7 +106,6 @@ describe('closure queue: an expired CLOSING claim settled by two runs at once', 
       }
       if (context.commandName === 'CloseAccountCommand' && args.input.AccountId === accountId) {
         closeCalls += 1;
-        if (closeCalls > 1) throw Object.assign(new Error('You provided an account that is already closed.'), { name: 'AccountAlreadyClosedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
         closeEntered();
         await closeHeld;
       }
@@ -125,5 +123,59 @@ describe('closure queue: an expired CLOSING claim settled by two runs at once', 
     expect(closeCalls).toBe(1);
     expect(end.status).toBe('CLOSED');
     expect([...r1.needsOperator, ...r2.needsOperator]).not.toContain(accountId);
+  }, 120_000);
+});
+
+describe('closure queue: accounts closed outside the run, as Organizations shows them (State PENDING_CLOSURE)', () => {
+  /** Counts the queue's CloseAccount calls for `accountId` (the test's own CloseAccount is made before). */
+  const countCloses = (name: string, accountId: string) => {
+    const calls = { n: 0 };
+    cleanups.push(inject(name, (next, context) => async (args) => {
+      if (context.commandName === 'CloseAccountCommand' && args.input.AccountId === accountId) calls.n += 1;
+      return next(args);
+    }));
+    return calls;
+  };
+
+  it('an expired claim whose CloseAccount took effect (the run died before recording it) is recorded CLOSED from DescribeAccount: no second CloseAccount, no attempt counted', async () => {
+    const { processClosureQueue } = await import('../../lambdas/lifecycle/account-closure.js');
+    const orgs = await organizationsClient();
+    const accountId = await memberAccount('lc-expired-closed');
+    await enqueueClosure(accountId, 'expiredco');
+    // GIVEN a run claimed the entry 20 minutes ago, called CloseAccount (which took effect) and died before recording it
+    expect(await claimClosure(accountId, new Date(Date.now() - 20 * 60 * 1000))).toBe(true);
+    await orgs.send(new CloseAccountCommand({ AccountId: accountId }));
+    const closes = countCloses('lc-expired-closed', accountId);
+    // WHEN the next run settles the expired claim
+    const run = await processClosureQueue(orgs);
+    // THEN it is closed from Organizations' word (State PENDING_CLOSURE), not closed again nor counted as an interrupted attempt
+    expect(run.closed).toEqual([accountId]);
+    expect(run.failed).toEqual([]);
+    expect(closes.n).toBe(0);
+    const entry = (await closures()).find((c) => c.accountId === accountId)!;
+    expect(entry).toMatchObject({ status: 'CLOSED', closedAt: expect.any(String) });
+    expect(entry.attempts ?? 0).toBe(0);
+    expect(entry.lastError).toBeUndefined();
+  }, 120_000);
+
+  it('an entry set aside for an operator (NEEDS_OPERATOR) whose account the operator closed by hand is recorded CLOSED by the next run', async () => {
+    const { processClosureQueue } = await import('../../lambdas/lifecycle/account-closure.js');
+    const orgs = await organizationsClient();
+    const accountId = await memberAccount('lc-aside-closed');
+    await enqueueClosure(accountId, 'asidehandco');
+    // GIVEN the entry was set aside after a failed CloseAccount
+    const claimedAt = new Date();
+    expect(await claimClosure(accountId, claimedAt)).toBe(true);
+    expect(await setClosureAside(accountId, claimedAt.toISOString(), 'AccessDeniedException: not authorized')).toBe(1);
+    // AND the operator closed the account by hand (aws organizations close-account)
+    await orgs.send(new CloseAccountCommand({ AccountId: accountId }));
+    const closes = countCloses('lc-aside-closed', accountId);
+    // WHEN the daily run looks at it
+    const run = await processClosureQueue(orgs);
+    // THEN it is recorded CLOSED (DescribeAccount only), no longer waiting for an operator
+    expect(run.closed).toContain(accountId);
+    expect(run.needsOperator).not.toContain(accountId);
+    expect(closes.n).toBe(0);
+    expect((await closures()).find((c) => c.accountId === accountId)).toMatchObject({ status: 'CLOSED', closedAt: expect.any(String) });
   }, 120_000);
 });
