@@ -178,6 +178,10 @@ export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAM
       redactPii: true                         # redact e-mail addresses, phone numbers... before the upstream sees them
       redactResponses: false                  # redact answers as well
       promptInjectionScreen: true             # 400 prompt_injection_detected for "ignore all previous instructions..."
+      # bedrockGuardrailId: arn:aws:bedrock:us-east-1:111122223333:guardrail/abcd1234efgh:1   # a Bedrock guardrail (id or ARN, optional :version, else DRAFT)
+                                              # applied to prompts and answers; calls AWS: needs AWS credentials and AWS_REGION, else every request is a 502 guardrail_unavailable
+    # bedrockInferenceProfiles:               # catalog model id -> the tenant's Bedrock application inference profile (its usage billed to it); calls AWS
+    #   bedrock/anthropic.claude-3-5-haiku: arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6
     allowedOrigins: [https://app.acme.example, http://localhost:5173]   # browser origins (CORS); default none
     storeResponses: true                      # Responses API answers may be stored (store: true, previous_response_id)
     userLimits:                               # limits of each user of the tenant, on top of the tenant's (a key's are on its record)

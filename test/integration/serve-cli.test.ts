@@ -153,6 +153,13 @@ describe('tessera serve: the tenants file and what it serves', () => {
     expect(tenants.map((t) => [t.tenantId, t.tier, t.status])).toEqual([['acme', 'enterprise', 'ACTIVE'], ['globex', 'starter', 'ACTIVE'], ['initech', 'starter', 'SUSPENDED']]);
     expect(tenants[0]!.gateway).toMatchObject({ monthlyTokenBudget: 1_000_000, guardrails: { redactPii: true } });
     expect(tenants[0]!.isolation).toBe('account'); // the tier's isolation
+    // the two fields that call AWS are shown commented; uncommented as written they validate
+    const uncommented = run.stdout.replace('      # bedrockGuardrailId:', '      bedrockGuardrailId:').replace('    # bedrockInferenceProfiles:', '    bedrockInferenceProfiles:').replace('    #   bedrock/', '      bedrock/');
+    expect(uncommented).not.toBe(run.stdout);
+    expect(readTenantsFile(file('example-aws.yaml', uncommented), loadConfig())[0]!.gateway).toMatchObject({
+      guardrails: { bedrockGuardrailId: expect.stringMatching(/^arn:aws:bedrock:/) },
+      bedrockInferenceProfiles: { 'bedrock/anthropic.claude-3-5-haiku': expect.stringMatching(/:application-inference-profile\//) },
+    });
   });
 
   it('starts with the example file and says which providers it reroutes and which it cannot serve; stops on SIGINT', async () => {
