@@ -84,7 +84,11 @@ describe('closure queue: an expired CLOSING claim settled by two runs at once', 
     const accountId = await memberAccount('lc3-race-aside');
     await enqueueClosure(accountId, 'asideco');
     // GIVEN three earlier CloseAccount failures (AccessDenied, since fixed), then a run that claimed it 20 minutes ago and died
-    for (let i = 0; i < 3; i++) await requeueClosure(accountId, 'AccessDeniedException: not authorized');
+    for (let i = 0; i < 3; i++) {
+      const at = new Date(Date.now() - (60 - i) * 60 * 1000);
+      expect(await claimClosure(accountId, at)).toBe(true);
+      expect(await requeueClosure(accountId, at.toISOString(), 'AccessDeniedException: not authorized')).toBe(i + 1);
+    }
     expect(await claimClosure(accountId, new Date(Date.now() - 20 * 60 * 1000))).toBe(true);
     // AND two runs: run 1 settles the claim, claims again and calls CloseAccount (which takes effect);
     // run 2's DescribeAccount (ACTIVE when asked) answers while run 1 waits for CloseAccount's answer
@@ -122,6 +126,7 @@ describe('closure queue: an expired CLOSING claim settled by two runs at once', 
     console.log(`run ${second} ended first; entry then: ${mid.status} attempts=${mid.attempts}; at the end: ${end.status} attempts=${end.attempts} lastError=${end.lastError}`, '\nrun1', JSON.stringify(r1), '\nrun2', JSON.stringify(r2), '\ncloseCalls', closeCalls);
     expect(closeCalls).toBe(1);
     expect(end.status).toBe('CLOSED');
+    expect(end.attempts).toBe(4); // the three failures, and the interruption counted once
     expect([...r1.needsOperator, ...r2.needsOperator]).not.toContain(accountId);
   }, 120_000);
 });
