@@ -633,6 +633,15 @@ describe('account closure quota', async () => {
     expect(out).toMatchObject({ quota: 10, closed: ['111100000001'], queued: ['111100000002'], usedInWindow: 10 });
     expect(orgs.commandCalls(CloseAccountCommand).map((c) => c.args[0].input.AccountId)).toEqual(['111100000001']);
   });
+  it('counts as members only accounts neither closed, closing nor restricted (State and the legacy Status), less the management account', async () => {
+    controlMock.closures.mockResolvedValue([]);
+    const accounts = (n: number, a: Record<string, string>) => Array.from({ length: n }, (_, i) => ({ Id: `${a.State ?? a.Status}${i}`, ...a }));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [
+      ...accounts(251, { State: 'ACTIVE' }), ...accounts(40, { State: 'PENDING_CLOSURE' }), ...accounts(30, { State: 'CLOSED' }),
+      ...accounts(20, { State: 'SUSPENDED' }), ...accounts(15, { Status: 'PENDING_CLOSURE' }), ...accounts(10, { Status: 'SUSPENDED' }),
+    ] });
+    expect((await processClosureQueue(new OrganizationsClient({}))).quota).toBe(25);
+  });
   it('puts a closure back in the queue when Organizations refuses it', async () => {
     controlMock.closures.mockResolvedValue([{ id: 'q', accountId: '111100000003', tenantId: 'c', status: 'QUEUED', queuedAt: '2026-11-01' }]);
     orgs.on(ListAccountsCommand).resolves({ Accounts: [] });
