@@ -111,12 +111,22 @@ export function guardrailVerdict(out: GuardrailAnswer, texts: string[], log: Rec
 }
 
 /**
+ * The SDK's attempts per ApplyGuardrail call: its default 3, with its backoff (throttling waits
+ * from 500 ms), on purpose. Unlike Converse (BedrockProvider: 1 attempt), ApplyGuardrail has no
+ * retry layer of the gateway around it (UpstreamCalls retries models, not the guardrail) and no
+ * first-byte timeout that the SDK's retries could outlast, and a guardrail that cannot be applied
+ * fails the request (502 `guardrail_unavailable`, never an answer let through unchecked): the
+ * SDK's retries are all that absorb a short throttle. A separate cached client from the provider's.
+ */
+export const GUARDRAIL_SDK_ATTEMPTS = 3;
+
+/**
  * Bedrock ApplyGuardrail on a tenant's input or a model's answer (`guardrailId`: the id or ARN,
  * optionally `:version`, guardrailReference), one content block per text: `guardrailVerdict`.
  */
 export async function applyBedrockGuardrail(guardrailId: string, texts: string[], source: 'INPUT' | 'OUTPUT' = 'INPUT'): Promise<GuardrailVerdict> {
   const { identifier, version } = guardrailReference(guardrailId);
-  const out = await platformClient(BedrockRuntimeClient).send(new ApplyGuardrailCommand({
+  const out = await platformClient(BedrockRuntimeClient, 'guardrail', { maxAttempts: GUARDRAIL_SDK_ATTEMPTS }).send(new ApplyGuardrailCommand({
     guardrailIdentifier: identifier, guardrailVersion: version, source,
     content: texts.map((text) => ({ text: { text } })),
   }));

@@ -134,16 +134,20 @@ function build<C>(ctor: Ctor<C>, credentials?: AwsCredentialIdentity, maxAttempt
 }
 
 /**
- * A client with the Lambda's own credentials, cached per class and `variant`.
+ * A client with the Lambda's own credentials, cached per class, `variant` and `maxAttempts`.
  * @param variant keeps this client apart from the class's other cached clients: a client whose
  *   config another object writes to (a DynamoDB document client's marshalling options:
  *   document-clients.ts) gets one of its own. @default '' (the class's shared client)
+ * @param options.maxAttempts the SDK's attempts per call: 1 where a caller has a retry layer of
+ *   its own (the inference gateway's UpstreamCalls for Bedrock: the SDK's hidden retries would
+ *   outlast its timeout and multiply its retries). @default 3
  */
-export function platformClient<C>(ctor: Ctor<C>, variant = ''): C {
+export function platformClient<C>(ctor: Ctor<C>, variant = '', options: { maxAttempts?: number } = {}): C {
   let byVariant = cache.get(ctor);
   if (!byVariant) cache.set(ctor, (byVariant = new Map()));
-  if (!byVariant.has(variant)) byVariant.set(variant, build(ctor));
-  return byVariant.get(variant) as C;
+  const key = options.maxAttempts === undefined ? variant : `${variant}\u0000${options.maxAttempts}`;
+  if (!byVariant.has(key)) byVariant.set(key, build(ctor, undefined, options.maxAttempts));
+  return byVariant.get(key) as C;
 }
 
 /** A client made on first call and reused after: `lazy(() => clientWith(EC2Client, credentials))`. */

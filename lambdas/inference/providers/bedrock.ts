@@ -18,7 +18,15 @@ import type { EmbeddingAnswer, EmbeddingProviderRequest, Provider, ProviderReque
  * InvokeModel (Converse has none): bedrock/embeddings.ts.
  */
 export class BedrockProvider implements Provider {
-  private readonly client = platformClient(BedrockRuntimeClient);
+  /**
+   * One SDK attempt per call (Converse, ConverseStream, InvokeModel): the gateway's UpstreamCalls
+   * owns retries (the tier's `retries`, backoff, `Retry-After`, the fallback chain) and the
+   * first-byte timeout. With the SDK's default 3 attempts and its backoff inside each gateway
+   * attempt, a throttled Bedrock outlasted a short first-byte timeout (the caller got a 504
+   * `upstream_timeout` instead of a 429) and retries multiplied (3 × the gateway's).
+   * sdk-errors.ts says what is retryable, as sagemaker.ts's RETRYABLE does for SageMaker.
+   */
+  private readonly client = platformClient(BedrockRuntimeClient, 'gateway', { maxAttempts: BEDROCK_SDK_ATTEMPTS });
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
     const input = converseRequest(r.body, r.model.upstream);
@@ -47,6 +55,9 @@ export class BedrockProvider implements Provider {
     return bedrockEmbeddings(this.client, r);
   }
 }
+
+/** The SDK's attempts per Bedrock call: one, the gateway retries (see BedrockProvider.client). */
+export const BEDROCK_SDK_ATTEMPTS = 1;
 
 /** Placeholders the gateway replaces: Bedrock's request id as the completion id, the upstream model. */
 function meta(r: ProviderRequest, requestId: string | undefined): AnswerMeta {
