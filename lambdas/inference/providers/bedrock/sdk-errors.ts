@@ -2,27 +2,43 @@ import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { ProviderError } from '../provider.js';
 
 /**
- * Bedrock's errors → `ProviderError`, keeping Bedrock's message and status so the caller reads
- * what Bedrock said (a ValidationException stays the caller's 400).
+ * Bedrock's errors → `ProviderError`, keeping Bedrock's message so the caller reads what Bedrock
+ * said (a ValidationException stays the caller's 400), with the status, type and code an OpenAI
+ * client expects for it.
  *
  *   SDK exception {name, message, $metadata.httpStatusCode}
- *     → ProviderError(message, httpStatusCode, retryable, {type, code: name, retryAfterMs?})
+ *     → ProviderError(message, status, retryable, {type, code, retryAfterMs?, timedOut?})
  *   stream exception event {throttlingException: {message}} (or the same thrown mid-stream)
- *     → ProviderError(message, 429, true, {type:'rate_limit_error', code:'ThrottlingException'})
+ *     → the same mapping as the exception of that name
  *
+ * What the caller gets (upstream-calls.ts callerErrorOf, after the gateway's retries and fallbacks):
+ * - ThrottlingException (429), ServiceQuotaExceededException (Bedrock's 400, "resubmit your request
+ *   later": a quota of the platform's account, not the caller's request) → 429 `rate_limit_error`
+ *   `rate_limit_exceeded`, the shape of the gateway's own rate limits (OpenAI's code for a rate
+ *   limit), with `retry-after` when Bedrock sent `Retry-After` / `retry-after-ms`. The message is
+ *   `Bedrock <exception>: <Bedrock's message>`. The OpenAI SDKs retry a 429 honouring
+ *   `retry-after`; without one the gateway adds `x-should-retry: false` (it has retried already).
+ *   Throttling is retried by the gateway; a service quota is not (the same model, milliseconds
+ *   later, is over it still): the next model of the fallback chain is tried.
+ * - ModelNotReadyException (Bedrock's 429: the model is loading, not the caller's rate) → 503, as
+ *   sagemaker.ts answers SageMaker's: retried, then 502 `upstream_error` `bedrock_model_not_ready`.
+ * - ModelTimeoutException (408) → `timedOut`: retried, then 504 `timeout_error` `upstream_timeout`
+ *   as any upstream that did not answer in time (SageMaker's ModelInvocationTimeExceeded too).
+ * - ServiceUnavailableException (503), InternalServerException (500) → retried, then 502
+ *   `upstream_error` `bedrock_unavailable` / `bedrock_internal_error`.
  * - retryable: ThrottlingException, ServiceUnavailableException, InternalServerException,
- *   ModelNotReadyException, ModelTimeoutException; nothing else.
- * - status: the HTTP status Bedrock answered with, else the one its API model gives the exception
- *   (stream events carry none): Validation 400, AccessDenied 403, ResourceNotFound 404,
- *   ModelTimeout 408, Throttling and ModelNotReady 429, ModelStreamError and ModelError 424,
- *   InternalServer 500, ServiceUnavailable 503, ServiceQuotaExceeded 400.
+ *   ModelNotReadyException, ModelTimeoutException, and the network failures below; nothing else.
+ *   The SDK makes one attempt per call (bedrock.ts BEDROCK_SDK_ATTEMPTS): these are the gateway's retries.
+ * - status: the HTTP status Bedrock answered with (but for the three remapped above), else the
+ *   one its API model gives the exception (stream events carry none): Validation 400,
+ *   AccessDenied 403, ResourceNotFound 404, ModelTimeout 408, Throttling 429, ModelStreamError and
+ *   ModelError 424, InternalServer 500, ServiceUnavailable 503.
  * - type: OpenAI's error type for that status (400 invalid_request_error, 403 permission_error,
  *   404 invalid_request_error as OpenAI's own 404s, 408 timeout_error, 429 rate_limit_error, others
  *   upstream_error).
- * - retryAfterMs: from a `Retry-After` response header, when Bedrock sent one.
- * - code: Bedrock's exception name for what stays the caller's 4xx or a 429 (ValidationException,
- *   ThrottlingException...: what Bedrock said, relayed); for what the gateway answers with 502/504
- *   (Bedrock's 5xx and 424, its 408, and failures before Bedrock answered) an OpenAI-shaped
+ * - code: Bedrock's exception name for what stays the caller's 4xx (ValidationException...: what
+ *   Bedrock said, relayed); `rate_limit_exceeded` for a 429; for what the gateway answers with
+ *   502/504 (Bedrock's 5xx and 424, its 408, and failures before Bedrock answered) an OpenAI-shaped
  *   snake_case code naming the cause instead (BEDROCK_FAILURE_CODES): `bedrock_unavailable`,
  *   `bedrock_model_error`, `bedrock_no_credentials`, `bedrock_unreachable`..., never `Error`.
  *   Failures before an answer: the SDK's CredentialsProviderError (not retryable), a missing
@@ -35,11 +51,19 @@ export function providerErrorFromSdk(e: unknown): ProviderError {
   if (e instanceof ProviderError) return e;
   const err = e as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string | undefined> } };
   const name = err.name ?? 'Error';
-  const status = err.$metadata?.httpStatusCode ?? STATUS[name];
+  const status = REMAPPED[name] ?? err.$metadata?.httpStatusCode ?? STATUS[name];
   if (status === undefined) return failureBeforeAnswer(err, name);
-  const retryAfterMs = retryAfter(err.$response?.headers?.['retry-after']);
-  return new ProviderError(err.message || `Bedrock ${name}`, status, RETRYABLE.has(name), {
-    type: errorType(status), code: codeOf(name, status), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  return bedrockError(name, err.message, status, retryAfter(err.$response?.headers ?? {}));
+}
+
+/** The ProviderError for Bedrock's exception `name` answered with `status` (see providerErrorFromSdk). */
+function bedrockError(name: string, message: string | undefined, status: number, retryAfterMs?: number): ProviderError {
+  const said = message || `Bedrock ${name}`;
+  const rateLimited = status === 429;
+  return new ProviderError(rateLimited ? `Bedrock ${name}: ${said}` : said, status, RETRYABLE.has(name), {
+    type: errorType(status), code: codeOf(name, status),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(name === 'ModelTimeoutException' ? { timedOut: true } : {}),
   });
 }
 
@@ -54,14 +78,16 @@ export const BEDROCK_FAILURE_CODES: Readonly<Record<string, string>> = {
   ModelErrorException: 'bedrock_model_error',
   ModelStreamErrorException: 'bedrock_model_stream_error',
   ModelTimeoutException: 'bedrock_model_timeout',
+  ModelNotReadyException: 'bedrock_model_not_ready',
   CredentialsProviderError: 'bedrock_no_credentials',
 };
 
 /** Node's network error codes: Bedrock's endpoint could not be reached (DNS, connection, TLS). */
 const NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
 
-/** The caller's 4xx and 429 keep Bedrock's exception name; what becomes a 502/504 gets an OpenAI-shaped code. */
+/** The caller's 4xx keep Bedrock's exception name, a 429 is OpenAI's `rate_limit_exceeded`; what becomes a 502/504 gets an OpenAI-shaped code. */
 function codeOf(name: string, status: number): string {
+  if (status === 429) return 'rate_limit_exceeded';
   if (status < 500 && status !== 424 && status !== 408) return name;
   return BEDROCK_FAILURE_CODES[name] ?? `bedrock_${snakeCase(name.replace(/Exception$/, ''))}`;
 }
@@ -89,18 +115,28 @@ function failureBeforeAnswer(err: { name?: string; message?: string; code?: stri
 export function streamExceptionError(event: ConverseStreamOutput): ProviderError | undefined {
   for (const [member, name] of Object.entries(STREAM_EXCEPTIONS)) {
     const payload = (event as unknown as Record<string, { message?: string } | undefined>)[member];
-    if (payload) return new ProviderError(payload.message || `Bedrock ${name}`, STATUS[name], RETRYABLE.has(name), { type: errorType(STATUS[name]), code: codeOf(name, STATUS[name]!) });
+    if (payload) return bedrockError(name, payload.message, REMAPPED[name] ?? STATUS[name]!);
   }
   return undefined;
 }
 
 const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalServerException', 'ModelNotReadyException', 'ModelTimeoutException']);
 
+/** Bedrock's status for each exception of the Converse "Errors" list, when the SDK gives none (a stream event). */
 const STATUS: Record<string, number> = {
   ValidationException: 400, ServiceQuotaExceededException: 400, AccessDeniedException: 403, ResourceNotFoundException: 404,
   ModelTimeoutException: 408, ThrottlingException: 429, ModelNotReadyException: 429,
   ModelStreamErrorException: 424, ModelErrorException: 424, InternalServerException: 500, ServiceUnavailableException: 503,
 };
+
+/**
+ * Exceptions whose Bedrock status would tell an OpenAI client the wrong thing, with the status
+ * they are answered with (whatever Bedrock's): a service quota is a rate limit of the platform's
+ * account (429, not the caller's 400: the SDKs would never retry it and the fallback chain would
+ * stop); a model not ready yet is an upstream that cannot answer now (503 → the gateway's 502),
+ * not the caller's rate limit.
+ */
+const REMAPPED: Record<string, number> = { ServiceQuotaExceededException: 429, ModelNotReadyException: 503 };
 
 const STREAM_EXCEPTIONS: Record<string, string> = {
   internalServerException: 'InternalServerException',
@@ -120,7 +156,14 @@ function errorType(status: number | undefined): string {
   }
 }
 
-function retryAfter(header: string | undefined): number | undefined {
+/**
+ * A `Retry-After` hint of Bedrock's answer in ms: `retry-after-ms` (OpenAI's), else `retry-after` in
+ * seconds or as an HTTP date (as http-openai-compatible.ts reads an OpenAI-compatible upstream's).
+ */
+function retryAfter(headers: Record<string, string | undefined>): number | undefined {
+  const ms = headers['retry-after-ms'];
+  if (ms !== undefined && ms.trim() !== '' && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms);
+  const header = headers['retry-after']?.trim();
   if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);

@@ -1,9 +1,10 @@
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ThrottlingException, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BedrockProvider } from '../../../../lambdas/inference/providers/bedrock.js';
 import { UnsupportedFieldError, type ProviderRequest } from '../../../../lambdas/inference/providers/provider.js';
+import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { UpstreamCalls } from '../../../../lambdas/inference/upstream-calls.js';
 
 process.env.AWS_REGION = 'us-east-1';
@@ -121,8 +122,40 @@ describe('BedrockProvider.complete', () => {
     bedrock.on(ConverseCommand)
       .rejectsOnce(Object.assign(new Error('Too many requests'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }))
       .rejectsOnce(Object.assign(new Error('messages.0: blank text'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }));
-    await expect(new BedrockProvider().complete(request({}))).rejects.toMatchObject({ message: 'Too many requests', status: 429, retryable: true, details: { type: 'rate_limit_error', code: 'ThrottlingException' } });
+    await expect(new BedrockProvider().complete(request({}))).rejects.toMatchObject({ message: 'Bedrock ThrottlingException: Too many requests', status: 429, retryable: true, details: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } });
     await expect(new BedrockProvider().complete(request({}))).rejects.toMatchObject({ message: 'messages.0: blank text', status: 400, retryable: false, details: { type: 'invalid_request_error', code: 'ValidationException' } });
+  });
+});
+
+describe('Bedrock throttling as an OpenAI client expects it (aws-sdk-client-mock; sdk-attempts.test.ts counts the SDK\'s own attempts)', () => {
+  const model = { id: 'bedrock/claude', upstream: 'us.anthropic.claude-sonnet-4-5-v1:0', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 100 };
+  const throttled = () => new ThrottlingException({ message: 'Too many tokens, please wait before trying again.', $metadata: { httpStatusCode: 429 } });
+  const gateway = () => {
+    const provider = new BedrockProvider();
+    return new UpstreamCalls(async () => provider, { firstByteMs: 5_000, idleMs: 5_000, retries: 2 });
+  };
+  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as GatewayError);
+  const OPENAI_429 = { error: { message: expect.stringMatching(/rate limited: Bedrock ThrottlingException: Too many tokens, please wait before trying again\.$/), type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } };
+
+  it('Converse: a ThrottlingException is a 429 rate_limit_exceeded, after one call per gateway attempt (retries 2: 3 calls)', async () => {
+    bedrock.on(ConverseCommand).rejects(throttled());
+    const e = await failure(gateway().complete([model], { body: request({}).body, tenantId: 'acme' }, new AbortController().signal));
+    expect(e).toBeInstanceOf(GatewayError);
+    expect(e!.status).toBe(429);
+    expect(JSON.parse(e!.body())).toEqual(OPENAI_429);
+    expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(3);
+  });
+
+  it('ConverseStream: the same before the first chunk, and Bedrock\'s Retry-After reaches the caller', async () => {
+    bedrock.on(ConverseStreamCommand).rejects(Object.assign(throttled(), { $response: { statusCode: 429, headers: { 'retry-after': '1' } } }));
+    const e = await failure(gateway().stream([model], { body: request({ stream: true }).body, tenantId: 'acme' }, new AbortController().signal));
+    expect(e).toBeInstanceOf(GatewayError);
+    expect(e!.status).toBe(429);
+    expect(JSON.parse(e!.body())).toEqual(OPENAI_429);
+    expect(e!.headers['retry-after']).toBe('1');
+    expect(e!.headers['x-should-retry']).toBeUndefined(); // the SDK waits the second and retries
+    // The Retry-After is waited out once (it fits the first-byte timeout), then the model is still limited: 2 calls.
+    expect(bedrock.commandCalls(ConverseStreamCommand)).toHaveLength(2);
   });
 });
 

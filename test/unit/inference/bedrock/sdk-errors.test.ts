@@ -8,10 +8,8 @@ const sdkError = (name: string, message: string, status?: number, headers?: Reco
 
 describe('Bedrock errors', () => {
   it.each([
-    ['ThrottlingException', 429, true, 'rate_limit_error', 'ThrottlingException'],
     ['ServiceUnavailableException', 503, true, 'upstream_error', 'bedrock_unavailable'],
     ['InternalServerException', 500, true, 'upstream_error', 'bedrock_internal_error'],
-    ['ModelNotReadyException', 429, true, 'rate_limit_error', 'ModelNotReadyException'],
     ['ModelTimeoutException', 408, true, 'timeout_error', 'bedrock_model_timeout'],
     ['ValidationException', 400, false, 'invalid_request_error', 'ValidationException'],
     ['AccessDeniedException', 403, false, 'permission_error', 'AccessDeniedException'],
@@ -43,6 +41,33 @@ describe('Bedrock errors', () => {
     expect(noCredentials).toMatchObject({ status: 502, type: 'upstream_error', code: 'bedrock_no_credentials' });
   });
 
+  // Each as Bedrock throws it (its HTTP status in $metadata), and what the OpenAI client then gets.
+  it.each([
+    ['ThrottlingException', 429, 429, true, 'rate_limit_error', 'rate_limit_exceeded', 429, 'rate_limit_error', 'rate_limit_exceeded'],
+    ['ServiceQuotaExceededException', 400, 429, false, 'rate_limit_error', 'rate_limit_exceeded', 429, 'rate_limit_error', 'rate_limit_exceeded'],
+    ['ServiceUnavailableException', 503, 503, true, 'upstream_error', 'bedrock_unavailable', 502, 'upstream_error', 'bedrock_unavailable'],
+    ['ModelNotReadyException', 429, 503, true, 'upstream_error', 'bedrock_model_not_ready', 502, 'upstream_error', 'bedrock_model_not_ready'],
+    ['ModelTimeoutException', 408, 408, true, 'timeout_error', 'bedrock_model_timeout', 504, 'timeout_error', 'upstream_timeout'],
+  ])('%s (Bedrock %i) → ProviderError %i, retryable %s, %s/%s → the caller gets %i %s/%s with Bedrock\'s message', (name, bedrockStatus, status, retryable, type, code, callerStatus, callerType, callerCode) => {
+    const e = providerErrorFromSdk(sdkError(name, `${name} said this`, bedrockStatus));
+    expect(e).toMatchObject({ status, retryable, details: { type, code } });
+    const chain = [{ id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0, outputPricePer1k: 0 }] as never;
+    const caller = callerErrorOf(e, chain);
+    expect(caller.status).toBe(callerStatus);
+    expect(JSON.parse(caller.body())).toEqual({ error: { message: expect.stringContaining(`${name} said this`), type: callerType, param: null, code: callerCode } });
+  });
+
+  it('a throttle with Retry-After / retry-after-ms reaches the caller as a 429 with retry-after (the SDK waits and retries), without one as x-should-retry: false', () => {
+    const chain = [{ id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0, outputPricePer1k: 0 }] as never;
+    const withHint = callerErrorOf(providerErrorFromSdk(sdkError('ThrottlingException', 'Too many requests', 429, { 'retry-after': '2' })), chain);
+    expect(withHint).toMatchObject({ status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', headers: { 'retry-after': '2' } });
+    expect(withHint.headers['x-should-retry']).toBeUndefined();
+    expect(providerErrorFromSdk(sdkError('ThrottlingException', 'x', 429, { 'retry-after-ms': '1500' })).details.retryAfterMs).toBe(1500);
+    const withoutHint = callerErrorOf(providerErrorFromSdk(sdkError('ThrottlingException', 'Too many requests', 429)), chain);
+    expect(withoutHint).toMatchObject({ status: 429, code: 'rate_limit_exceeded', headers: { 'x-should-retry': 'false' } });
+    expect(withoutHint.message).toMatch(/bedrock\/amazon\.nova-lite is rate limited: Bedrock ThrottlingException: Too many requests/);
+  });
+
   it('knows the status of an exception without HTTP metadata, and reads Retry-After', () => {
     expect(providerErrorFromSdk(sdkError('ThrottlingException', 'slow down'))).toMatchObject({ status: 429, retryable: true });
     expect(providerErrorFromSdk(sdkError('ThrottlingException', 'slow down', 429, { 'retry-after': '3' })).details.retryAfterMs).toBe(3000);
@@ -55,7 +80,7 @@ describe('Bedrock errors', () => {
 
   it('reads stream exception events, and nothing from other events', () => {
     expect(streamExceptionError({ throttlingException: { message: 'slow', name: 'ThrottlingException' } } as never))
-      .toMatchObject({ message: 'slow', status: 429, retryable: true, details: { type: 'rate_limit_error', code: 'ThrottlingException' } });
+      .toMatchObject({ message: 'Bedrock ThrottlingException: slow', status: 429, retryable: true, details: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } });
     expect(streamExceptionError({ modelStreamErrorException: { message: 'model failed' } } as never))
       .toMatchObject({ message: 'model failed', status: 424, retryable: false, details: { code: 'bedrock_model_stream_error' } });
     expect(streamExceptionError({ messageStop: { stopReason: 'end_turn' } })).toBeUndefined();

@@ -177,10 +177,10 @@ describe('chatCompletionChunks', () => {
   });
 
   it.each([
-    // Bedrock's name where the caller gets Bedrock's 4xx/429, an OpenAI-shaped code where it gets a 502.
+    // Bedrock's name where the caller gets Bedrock's 4xx, OpenAI's rate_limit_exceeded for a 429, an OpenAI-shaped code where it gets a 502.
     ['internalServerException', 'bedrock_internal_error', 500, true],
     ['modelStreamErrorException', 'bedrock_model_stream_error', 424, false],
-    ['throttlingException', 'ThrottlingException', 429, true],
+    ['throttlingException', 'rate_limit_exceeded', 429, true],
     ['validationException', 'ValidationException', 400, false],
     ['serviceUnavailableException', 'bedrock_unavailable', 503, true],
   ])('throws the %s event as a ProviderError with Bedrock’s message, with no finish', async (member, code, status, retryable) => {
@@ -191,7 +191,8 @@ describe('chatCompletionChunks', () => {
       { messageStop: { stopReason: 'end_turn' } },
     ]);
     expect(chunks).toEqual([delta({ role: 'assistant', content: '' }), delta({ content: 'par' })]);
-    expect(error).toMatchObject({ message: 'Bedrock says no', status, retryable, details: { code } });
+    expect(error).toMatchObject({ message: expect.stringMatching(/Bedrock says no$/), status, retryable, details: { code } });
+    if (status === 429) expect((error as Error).message).toBe('Bedrock ThrottlingException: Bedrock says no');
   });
 
   it('turns an exception the SDK throws mid-stream into a ProviderError', async () => {
@@ -201,7 +202,7 @@ describe('chatCompletionChunks', () => {
     }
     const chunks: ChatCompletionChunk[] = [];
     await expect((async () => { for await (const c of chatCompletionChunks(failing(), meta)) chunks.push(c); })())
-      .rejects.toMatchObject({ message: 'Too many tokens, please wait', status: 429, retryable: true, details: { type: 'rate_limit_error', code: 'ThrottlingException' } });
+      .rejects.toMatchObject({ message: 'Bedrock ThrottlingException: Too many tokens, please wait', status: 429, retryable: true, details: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } });
     expect(chunks).toEqual([]); // the role chunk waits for the first block: nothing was sent, so the gateway may still retry
   });
 
