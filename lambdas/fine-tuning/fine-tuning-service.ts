@@ -13,6 +13,7 @@ import { forbidden, GatewayError, invalid, limited, notFound, upstream } from '.
 import { createTrainingJobInput, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { resolveTrainingFile } from './training-file.js';
 import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
+import { errorCause } from '../shared/error-cause.js';
 
 export interface FineTuningDeps {
   config: PlatformConfig;
@@ -116,7 +117,7 @@ export class FineTuningService {
       await this.deps.jobs.update(failed, 'validating_files');
       audit.outcome = 'training_job_not_created';
       if (name === 'ResourceLimitExceeded') throw limited(`SageMaker has no capacity left for ${instanceType} in tenant ${caller.tenantId}'s account (ResourceLimitExceeded); job ${id} failed`, 'training_capacity_exceeded');
-      throw upstream(`SageMaker refused training job for ${id} (${name}); the job is recorded as failed`, 'training_job_not_created');
+      throw upstream(`SageMaker refused training job for ${id} (${errorCause(e)}); the job is recorded as failed`, 'training_job_not_created');
     }
     const queued: FineTuningJob = { ...job, status: 'queued', events: [jobEvent('info', `Training job ${job.trainingJobName} submitted on ${instanceType}${job.spot ? ' (managed spot)' : ''}`), ...job.events] };
     await this.deps.jobs.update(queued, 'validating_files');

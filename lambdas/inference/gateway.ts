@@ -28,6 +28,7 @@ import { ApiKeyService } from '../identity/api-keys.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
+import { errorCause } from '../shared/error-cause.js';
 
 export interface GatewayRequest {
   method: string;
@@ -277,9 +278,11 @@ export async function answerOptions(req: { path: string; headers: Record<string,
 
 /**
  * ApplyGuardrail failing (AccessDenied, a guardrail that does not exist, throttling, no
- * credentials) is the platform's problem, not a defect of the gateway: the caller gets a 502
- * `guardrail_unavailable` naming the tenant's guardrail and the AWS error's name (not its message,
- * which names platform roles and accounts); the whole error goes to the log.
+ * credentials, no region) is the platform's problem, not a defect of the gateway: the caller gets
+ * a 502 `guardrail_unavailable` naming the tenant's guardrail and the cause, the error's name and
+ * message (`Error: Region is missing`, not just `Error`), with the ARNs, account ids and access
+ * key ids AWS's messages carry masked (errorCause: they name platform roles and accounts); the
+ * whole error goes to the log.
  */
 function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
   return async (guardrailId, texts, source) => {
@@ -289,7 +292,7 @@ function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
       if (e instanceof GatewayError) throw e;
       const name = (e as Error)?.name || 'Error';
       console.error(JSON.stringify({ level: 'ERROR', message: 'ApplyGuardrail failed', guardrailId, source: source ?? 'INPUT', error: name, detail: (e as Error)?.message ?? String(e) }));
-      throw new GatewayError(502, `the tenant's Bedrock guardrail ${JSON.stringify(guardrailId)} could not be applied (${name}); the platform team must check the guardrail and the gateway's access to it`, 'upstream_error', 'guardrail_unavailable');
+      throw new GatewayError(502, `the tenant's Bedrock guardrail ${JSON.stringify(guardrailId)} could not be applied (${errorCause(e)}); the platform team must check the guardrail and the gateway's access to it`, 'upstream_error', 'guardrail_unavailable');
     }
   };
 }
