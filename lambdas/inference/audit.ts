@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { PendingWork } from '../shared/pending-work.js';
+import { MICRO } from './stores/model-usage.js';
 
 /** One structured record per gateway request: who, what, how much, how it ended; no prompt text unless opted in. */
 export interface AuditRecord {
@@ -23,6 +24,12 @@ export interface AuditRecord {
   promptTokens?: number;
   completionTokens?: number;
   usageEstimated?: boolean;
+  /**
+   * The request's cost at the answering model's catalog prices, in dollars rounded to the
+   * micro-dollar (6 decimals: auditCostUsd), the figure the usage ledger adds for it (ledgerDelta's
+   * `costMicros`), never a float's tail (0.00030000000000000003). Budgets reserve and settle the
+   * unrounded cost, as before.
+   */
   costUsd?: number;
   latencyMs: number;
   /** Milliseconds the upstream took to answer (a whole answer, or a stream's first chunk), retries and fallbacks included; absent when no upstream was called or none answered. */
@@ -46,6 +53,14 @@ export interface AuditRecord {
   /** Identifiers the action touched (job id, training job, S3 URIs, endpoint); never data. */
   detail?: Record<string, string | number | boolean>;
 }
+
+/**
+ * A cost in dollars as the audit record keeps it: rounded to the micro-dollar (6 decimals), as
+ * the usage ledger counts it (stores/model-usage.ts: `Math.round(costUsd * MICRO)`) and the
+ * statements show it. `-0` is 0.
+ * @example auditCostUsd(0.00030000000000000003) → 0.0003
+ */
+export const auditCostUsd = (usd: number): number => Math.round(usd * MICRO) / MICRO || 0;
 
 export interface AuditSink {
   write(record: AuditRecord): Promise<void>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ModelEntry, PlatformConfig } from '../../lib/config/schema.js';
 import { PERMISSIONS, can } from '../../lib/identity/roles.js';
 import { permissionFor } from '../../lib/identity/route-permissions.js';
-import { isoTime, type AuditRecord, type AuditSink } from './audit.js';
+import { auditCostUsd, isoTime, type AuditRecord, type AuditSink } from './audit.js';
 import type { Authorizer, Caller } from './auth.js';
 import { actualResponseCors, answerPreflight } from './cors.js';
 import { CorsResponder } from './cors-responder.js';
@@ -211,6 +211,8 @@ export class Gateway {
       }
     } finally {
       audit.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+      // Micro-dollars, as the ledger counts it: no float tail in .tessera/audit.jsonl, S3 or the metrics (budgets settled the exact figure).
+      if (audit.costUsd !== undefined) audit.costUsd = auditCostUsd(audit.costUsd);
       const written = this.deps.audit.write(audit).catch((e) => console.error(JSON.stringify({ level: 'ERROR', message: 'audit write failed', error: (e as Error).message })));
       try {
         if (this.deps.awaitAudit) await written;
