@@ -207,7 +207,9 @@ export function toProviderError(e: unknown, endpoint: string): ProviderError {
   }
   const status = name === 'ThrottlingException' || name === 'Throttling' ? 429 : name === 'ModelNotReadyException' ? 503 : err?.$metadata?.httpStatusCode;
   const retryable = RETRYABLE.has(name) || status === undefined || status === 429 || status >= 500;
-  return new ProviderError(`SageMaker ${name} for endpoint ${endpoint}: ${message}`, status, retryable, { code: name });
+  // A throttle is OpenAI's rate-limit 429 (`rate_limit_exceeded`, as the gateway's own and Bedrock's), the exception named in the message.
+  const details: UpstreamErrorDetails = status === 429 ? { type: 'rate_limit_error', code: 'rate_limit_exceeded' } : { code: name };
+  return new ProviderError(`SageMaker ${name} for endpoint ${endpoint}: ${message}`, status, retryable, details);
 }
 
 /**

@@ -159,7 +159,7 @@ describe('SageMaker provider: errors', () => {
       .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }))
       .rejectsOnce(new ServiceUnavailable({ message: 'unavailable', $metadata: { httpStatusCode: 503 } }))
       .rejectsOnce(new InternalFailure({ message: 'internal', $metadata: { httpStatusCode: 500 } }));
-    await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: 429, retryable: true });
+    await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: 429, retryable: true, details: { type: 'rate_limit_error', code: 'rate_limit_exceeded' }, message: expect.stringContaining('SageMaker ThrottlingException for endpoint') });
     await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: 503, retryable: true });
     await expect(new SageMakerProvider().complete(request())).rejects.toMatchObject({ status: 500, retryable: true });
   });
