@@ -205,8 +205,18 @@ describe('bedrock errors keep their meaning', () => {
     const out = await run('node', { op: 'create', params: ask });
     expect(out.error!.status).toBe(429);
     expect(out.error!.body.message).toContain('Too many requests, please wait before trying again.');
+    // OpenAI's rate-limit shape (the gateway's own 429s), not Bedrock's exception name as the code.
+    expect(out.error!.body).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded', message: expect.stringContaining('Bedrock ThrottlingException: ') });
     expectRateHeaders(out.error!.headers);
     expect(bedrock.commandCalls(ConverseCommand).length).toBeLessThanOrEqual(2); // one retry at most (upstreamRetries: 1)
+  });
+
+  it.each(CLIENTS)('a ThrottlingException on ConverseStream: the %s client gets 429 rate_limit_exceeded', async (client) => {
+    bedrock.on(ConverseStreamCommand).rejects(new ThrottlingException({ message: 'Too many tokens, please wait before trying again.', $metadata: { httpStatusCode: 429 } }));
+    const out = await run(client, { op: 'stream', params: ask });
+    expect(out.ok).toBe(false);
+    expect(out.error).toMatchObject({ status: 429, body: { type: 'rate_limit_error', code: 'rate_limit_exceeded', message: expect.stringContaining('Bedrock ThrottlingException: Too many tokens, please wait before trying again.') } });
+    expect(bedrock.commandCalls(ConverseStreamCommand)).toHaveLength(2); // upstreamRetries: 1, and x-should-retry: false keeps the SDK from multiplying them
   });
 
   it('a ThrottlingException with a fallback to another provider: the fallback\'s answer', async () => {
