@@ -23,11 +23,11 @@ async function ask(applyGuardrail?: GatewayDeps['applyGuardrail']) {
     providers: new ProviderRegistry(config, async () => 'k'),
     ...(applyGuardrail ? { applyGuardrail } : {}),
   });
-  const answers: Array<{ status: number; body: string }> = [];
-  const res: GatewayResponder = { json: (status, body) => void answers.push({ status, body }), stream: () => ({ write: () => undefined, end: () => undefined }) };
+  const answers: Array<{ status: number; body: string; headers?: Record<string, string> }> = [];
+  const res: GatewayResponder = { json: (status, body, headers) => void answers.push({ status, body, headers }), stream: () => ({ write: () => undefined, end: () => undefined }) };
   await gateway.handle({ method: 'POST', path: '/v1/chat/completions', headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'hello' }] }) }, res);
   expect(answers).toHaveLength(1);
-  return { status: answers[0].status, error: (JSON.parse(answers[0].body) as { error: { message: string; type: string; code: string } }).error, records };
+  return { status: answers[0].status, headers: answers[0].headers ?? {}, error: (JSON.parse(answers[0].body) as { error: { message: string; type: string; code: string } }).error, records };
 }
 
 describe('502 guardrail_unavailable names the cause', () => {
@@ -49,8 +49,9 @@ describe('502 guardrail_unavailable names the cause', () => {
     process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/tessera-unit-aws-credentials';
     process.env.AWS_ACCESS_KEY_ID = 'unit';
     process.env.AWS_SECRET_ACCESS_KEY = 'unit';
-    const { status, error, records } = await ask();
+    const { status, error, records, headers } = await ask();
     expect(status).toBe(502);
+    expect(headers['x-should-retry']).toBe('false'); // the SDK made its attempts; a missing region does not heal on a client retry
     expect(error).toMatchObject({ type: 'upstream_error', code: 'guardrail_unavailable' });
     expect(error.message).toBe(`the tenant's Bedrock guardrail "grabc123:3" could not be applied (Error: Region is missing); the platform team must check the guardrail and the gateway's access to it`);
     expect(records[0]).toMatchObject({ status: 502, outcome: 'guardrail_unavailable' });
