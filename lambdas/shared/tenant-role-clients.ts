@@ -12,11 +12,14 @@ const byRole = new Map<string, TenantCredentials>();
  * tenant and role: it carries the tenant's tag, so it is never handed to another tenant's request.
  * Sessions last 15 minutes and are renewed a minute early, so a warm Lambda does not call STS per
  * request; concurrent first calls share one AssumeRole.
+ * @param options.maxAttempts the SDK's attempts per call: 1 where the caller retries itself (the
+ *   inference gateway's UpstreamCalls for SageMaker endpoints). @default 3
  * @throws InvalidTenantIdError for a string that is not a tenant id (STS is not called)
  */
-export async function tenantRoleClient<C>(ctor: Ctor<C>, roleArn: string, tenantId: string, purpose: string): Promise<C> {
+export async function tenantRoleClient<C>(ctor: Ctor<C>, roleArn: string, tenantId: string, purpose: string, options: { maxAttempts?: number } = {}): Promise<C> {
   const key = `${roleArn}#${purpose}`;
   let sessions = byRole.get(key);
   if (!sessions) byRole.set(key, (sessions = new TenantCredentials({ roleArn, sessionName: (t) => `tessera-${t}-${purpose}`, durationSeconds: 900, refreshMarginMs: 60_000 })));
-  return sessions.clientFor(tenantId, ctor.name, (credentials) => clientWith(ctor, credentials));
+  const clientKey = options.maxAttempts === undefined ? ctor.name : `${ctor.name}#${options.maxAttempts}`;
+  return sessions.clientFor(tenantId, clientKey, (credentials) => clientWith(ctor, credentials, { maxAttempts: options.maxAttempts }));
 }

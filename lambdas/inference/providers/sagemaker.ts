@@ -30,7 +30,10 @@ import { sseChunks } from './sse-chunks.js';
 export class SageMakerProvider implements Provider {
   private client(r: Pick<ProviderRequest, 'model' | 'tenantId'>): Promise<SageMakerRuntimeClient> | SageMakerRuntimeClient {
     // A tenant's fine-tuned model runs in the tenant's account: invoked as its model-invoker role.
-    return r.model.invokeRoleArn ? tenantRoleClient(SageMakerRuntimeClient, r.model.invokeRoleArn, r.tenantId, 'invoke') : platformClient(SageMakerRuntimeClient);
+    const options = { maxAttempts: SAGEMAKER_SDK_ATTEMPTS };
+    return r.model.invokeRoleArn
+      ? tenantRoleClient(SageMakerRuntimeClient, r.model.invokeRoleArn, r.tenantId, 'invoke', options)
+      : platformClient(SageMakerRuntimeClient, 'gateway', options);
   }
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
@@ -179,6 +182,14 @@ function streamError(name: string, e: { Message?: string; message?: string; Erro
     ...(code === 'ModelInvocationTimeExceeded' ? { timedOut: true } : {}),
   });
 }
+
+/**
+ * The SDK's attempts per InvokeEndpoint call: one. The gateway's UpstreamCalls owns retries, backoff
+ * and the first-byte timeout (RETRYABLE below); the SDK's own 3 attempts with backoff inside each
+ * gateway attempt made a throttle outlast a short timeout (a 504 instead of a 429) and multiplied
+ * the calls (as bedrock.ts BEDROCK_SDK_ATTEMPTS).
+ */
+export const SAGEMAKER_SDK_ATTEMPTS = 1;
 
 const RETRYABLE = new Set(['ThrottlingException', 'Throttling', 'ServiceUnavailable', 'InternalFailure', 'InternalDependencyException', 'ModelNotReadyException']);
 

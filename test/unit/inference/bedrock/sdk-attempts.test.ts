@@ -75,11 +75,10 @@ describe('Bedrock throttling through the gateway: one SDK attempt per gateway at
   });
 
   it('a throttle is a 429 at once, not a 504 upstream_timeout after the SDK\'s hidden backoff outlasted a short first-byte timeout', async () => {
-    const started = performance.now();
+    // The caller's status says it: the 504 came from the first-byte timer running out during the SDK's backoff (no timing assert: shared machines).
     const e = await callerError(gateway({ firstByteMs: 300, retries: 0 }).complete([MODEL], { body: BODY, tenantId: 'acme' }, new AbortController().signal));
     expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
     expect(attempts).toEqual({ ConverseCommand: 1 });
-    expect(performance.now() - started).toBeLessThan(300);
   });
 
   it('InvokeModel (embeddings) makes one SDK attempt per gateway attempt too', async () => {
