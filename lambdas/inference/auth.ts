@@ -6,7 +6,7 @@ import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js'
 import { keyUsable } from '../identity/api-keys.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
-import { forbidden, GatewayError, unauthorized } from './openai-errors.js';
+import { forbidden, GatewayError, unauthorized, wellFormedPrefix } from './openai-errors.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { PendingWork } from '../shared/pending-work.js';
 
@@ -180,7 +180,7 @@ export class Authorizer {
       throw forbidden(`the token's role groups (${role.ambiguous.map((r) => `tenant-${r}`).join(', ')}) make no single role: neither holds all of the other's permissions; ask your tenant admin to set your role (it leaves one group)`, 'ambiguous_role');
     }
     if (typeof role === 'object') {
-      throw forbidden(`the token's role claim "${role.unknown.slice(0, 64)}" names no role; roles are ${ROLES.join(', ')} (ask your tenant admin to set yours)`, 'unknown_role');
+      throw forbidden(`the token's role claim "${wellFormedPrefix(role.unknown, 64)}" names no role; roles are ${ROLES.join(', ')} (ask your tenant admin to set yours)`, 'unknown_role');
     }
     const tenant = servedStatus(await this.store.getTenant(tenantId), tenantId);
     const caller: Caller = { tenantId, tenant, userId: String(payload.sub ?? 'unknown'), role: role ?? 'member' };

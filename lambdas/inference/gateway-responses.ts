@@ -1,4 +1,4 @@
-import type { ErrorType, GatewayError } from './openai-errors.js';
+import { wellFormedPrefix, type ErrorType, type GatewayError } from './openai-errors.js';
 
 /**
  * The errors API Gateway answers itself on the deployed path (a refused credential, a usage-plan
@@ -112,8 +112,8 @@ const jsonStringContent = (text: string) => JSON.stringify(text).slice(1, -1);
 /**
  * The context of the authorizer's Deny, which the ACCESS_DENIED response shows: `reason` (the
  * GatewayError's code) and `message`, both escaped for the template's JSON strings; the message
- * at most 1,024 characters.
+ * at most 1,024 UTF-16 units, cut between characters (wellFormedPrefix).
  */
 export function authorizerDenyContext(refusal: GatewayError): { reason: string; message: string } {
-  return { reason: jsonStringContent(refusal.code), message: jsonStringContent(refusal.message.slice(0, 1024)) };
+  return { reason: jsonStringContent(refusal.code), message: jsonStringContent(wellFormedPrefix(refusal.message, 1024)) };
 }

@@ -44,6 +44,17 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * At most `max` UTF-16 units of `text`, never ending in half of a surrogate pair, with any lone
+ * surrogate replaced by U+FFFD: a message a client can decode, print and log (a lone `\ud83d` is
+ * valid JSON, but Python's `str(error).encode()` raises on it).
+ */
+export function wellFormedPrefix(text: string, max: number): string {
+  let cut = text.length > max ? text.slice(0, max) : text;
+  if (cut.length < text.length && /[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return cut.replace(/\p{Cs}/gu, '\ufffd');
+}
+
 export const invalid = (message: string, param: string | null = null, code = 'invalid_request') => new GatewayError(400, message, 'invalid_request_error', code, param);
 /** 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3). */
 export const unauthorized = (message: string, code = 'invalid_token') =>

@@ -197,7 +197,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`,
-    token: (tenantId: string) => mintDevToken(keysFile, { tenantId }),
+    token: (tenantId: string, claims: { sub?: string; role?: string } = {}) => mintDevToken(keysFile, { tenantId, ...claims }),
     /** How many requests reached the authorizer so far. */
     authorizerCalls: () => authorizerCalls,
     /**
