@@ -14,7 +14,8 @@ import { lambdaAuthorizer } from './lambda-deps.js';
  * with a role claim naming no role is 403 (an explicit Deny whose context carries the refusal's
  * `reason` and `message` for the ACCESS_DENIED gateway response, gateway-responses.ts). A check
  * that could not be made (the JWKS or DynamoDB unreachable) throws another error, which API
- * Gateway answers 500 (AUTHORIZER_FAILURE): the SDKs retry it, where a 401 would tell the caller
+ * Gateway answers 500 (AUTHORIZER_CONFIGURATION_ERROR, `x-amzn-ErrorType: AuthorizerConfigurationException`;
+ * the same body as AUTHORIZER_FAILURE): the SDKs retry it, where a 401 would tell the caller
  * its valid credential is bad. The role check per route is the router's (gateway.ts), which sees
  * the method and path.
  */

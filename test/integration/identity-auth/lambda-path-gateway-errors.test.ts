@@ -41,6 +41,8 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
       const out = await runClient(client, python, apigw.url, token, chat(1));
       expect(out.error, client).toMatchObject({ status: 500, type: 'InternalServerError', body: { type: 'server_error', code: 'authorizer_failed' } });
       expect(out.error!.body.message, client).toMatch(REQUEST_ID);
+      // An authorizer that throws anything but "Unauthorized" is AuthorizerConfigurationException in AWS.
+      expect(out.error!.body.message, client).toContain('(its authorizer failed: AUTHORIZER_CONFIGURATION_ERROR)');
       expect(apigw.authorizerCalls() - before, `${client} retried once`).toBe(2);
     }
     apigw.setJwksStatus(200);

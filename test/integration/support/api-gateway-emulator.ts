@@ -103,7 +103,7 @@ export function renderGatewayResponse(type: Exclude<GatewayResponseType, 'DEFAUL
  * audit bucket, the tenant's provider key in Secrets Manager, and the JWKS served over HTTP. As
  * API Gateway does: a method the API does not have is MISSING_AUTHENTICATION_TOKEN; the
  * authorizer runs first (no `Authorization` header, or an `Unauthorized` throw, is UNAUTHORIZED, a
- * Deny ACCESS_DENIED with the Deny's context, another throw AUTHORIZER_FAILURE, each answered with
+ * Deny ACCESS_DENIED with the Deny's context, another throw AUTHORIZER_CONFIGURATION_ERROR, each answered with
  * the API's gateway responses: renderGatewayResponse), then the router streams its answer through
  * `awslambda.HttpResponseStream`; a client that disconnects closes the Lambda's response stream.
  * `OPTIONS` goes to the router without the authorizer, as API Gateway does for OPTIONS methods
@@ -168,7 +168,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
         const event = { type: 'REQUEST', methodArn, headers, httpMethod: req.method, path: url.pathname } as unknown as APIGatewayRequestAuthorizerEvent;
         verdict = await authorizer(event);
       } catch (e) {
-        return answer((e as Error).message === 'Unauthorized' ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE');
+        // Any other throw is AUTHORIZER_CONFIGURATION_ERROR in AWS (`x-amzn-ErrorType: AuthorizerConfigurationException`).
+        return answer((e as Error).message === 'Unauthorized' ? 'UNAUTHORIZED' : 'AUTHORIZER_CONFIGURATION_ERROR');
       }
       if (verdict.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return answer('ACCESS_DENIED', verdict.context as Record<string, string>);
       context = verdict.context as Record<string, string>;
