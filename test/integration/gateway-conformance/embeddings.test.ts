@@ -1,7 +1,7 @@
 import { InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { describe, expect, it, vi } from 'vitest';
-import { sha256 } from '../../../lambdas/inference/audit.js';
+import { auditCostUsd, sha256 } from '../../../lambdas/inference/audit.js';
 import { floatsToBase64 } from '../../../lambdas/inference/embeddings/vector-encoding.js';
 import type { UpstreamCall } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
@@ -219,7 +219,7 @@ describe('conformance: model kinds, guardrails, audit, fallbacks', () => {
     const record = suite.env.gw.audit.records.filter((a) => a.tenantId === 'guarded' && a.path === '/v1/embeddings').at(-1)!;
     expect(record).toMatchObject({
       status: 200, model: 'openai-compatible/embeddings', provider: 'openai-compatible', piiRedacted: ['EMAIL'],
-      promptSha256: sha256(JSON.stringify(sent)), promptTokens: 5, completionTokens: 0, usageEstimated: false, costUsd: (5 * 0.0001) / 1000,
+      promptSha256: sha256(JSON.stringify(sent)), promptTokens: 5, completionTokens: 0, usageEstimated: false, costUsd: auditCostUsd((5 * 0.0001) / 1000), // 0.0000005 to the micro-dollar
     });
   });
 
