@@ -4,19 +4,26 @@ import type { ChatCompletion } from 'openai/resources/chat/completions';
 export interface AnswerExtra {
   /** The choice's position in the list given (a whole answer's choice, a stream's choice being released). */
   choice: number;
-  kind: 'refusal' | 'transcript' | 'arguments';
+  /** `arguments`: a tool call's; `function_call`: the deprecated legacy `function_call`'s (the answer to a request with `functions`). */
+  kind: 'refusal' | 'transcript' | 'arguments' | 'function_call';
   text: string;
   /** For `arguments`: the call's position in the message's `tool_calls`. */
   call?: number;
 }
 
+/** Whether an extra is a call's arguments (a tool call's or the legacy `function_call`'s): masked, they must still be JSON. */
+export function isCallArguments(e: AnswerExtra): boolean {
+  return e.kind === 'arguments' || e.kind === 'function_call';
+}
+
 /**
  * An answer's texts beside each choice's content that the output guardrail checks: refusal, audio
- * transcript, tool-call arguments (non-empty), in that order per choice. Used for a whole answer
+ * transcript, tool-call arguments (non-empty), the legacy `function_call`'s arguments (non-empty;
+ * an OpenAI-compatible upstream asked with the deprecated `functions`), in that order per choice. Used for a whole answer
  * (completeChat) and for a stream's choice whose tool calls or refusal were held until complete
  * (StreamOutputGuard), so both check the same texts.
  */
-export function answerExtras(choices: Array<{ message: Pick<ChatCompletion.Choice['message'], 'refusal' | 'audio' | 'tool_calls'> }>): AnswerExtra[] {
+export function answerExtras(choices: Array<{ message: Pick<ChatCompletion.Choice['message'], 'refusal' | 'audio' | 'tool_calls' | 'function_call'> }>): AnswerExtra[] {
   const extras: AnswerExtra[] = [];
   choices.forEach((c, choice) => {
     if (c.message.refusal) extras.push({ choice, kind: 'refusal', text: c.message.refusal });
@@ -24,11 +31,12 @@ export function answerExtras(choices: Array<{ message: Pick<ChatCompletion.Choic
     (c.message.tool_calls ?? []).forEach((t, call) => {
       if (t.type === 'function' && t.function.arguments) extras.push({ choice, kind: 'arguments', text: t.function.arguments, call });
     });
+    if (c.message.function_call?.arguments) extras.push({ choice, kind: 'function_call', text: c.message.function_call.arguments });
   });
   return extras;
 }
 
-/** Whether a text parses as JSON (masked tool-call arguments must: else the answer is blocked, fail closed). */
+/** Whether a text parses as JSON (masked tool-call and function_call arguments must: else the answer is blocked, fail closed). */
 export function isJson(text: string): boolean {
   try {
     JSON.parse(text);

@@ -11,7 +11,7 @@ import { ProviderError } from '../providers/provider.js';
 import type { Reservation } from '../stores/gateway-store.js';
 import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { CallerGone, callerErrorOf } from '../upstream-calls.js';
-import { answerExtras, isJson } from './answer-texts.js';
+import { answerExtras, isCallArguments, isJson } from './answer-texts.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent, withCallerTexts, withTextOfContent } from './message-texts.js';
 import { OutputGuardrailFailed, StreamOutputGuard } from './output-guard.js';
@@ -224,18 +224,19 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   const answer: ChatCompletion = { ...capped.answer, id, model: model.id, usage, choices: (capped.answer.choices ?? []).map((c) => ({ ...c, finish_reason: normaliseFinishReason(c.finish_reason) ?? 'stop' })) };
   const g = r.policy.gateway.guardrails;
   if (g.bedrockGuardrailId) {
-    // One text per choice (its content), then each choice's refusal, audio transcript and tool-call arguments as texts of their own.
+    // One text per choice (its content), then each choice's refusal, audio transcript, tool-call arguments and legacy
+    // function_call arguments (an upstream asked with the deprecated `functions`) as texts of their own.
     const extras = answerExtras(answer.choices);
     const texts = [...answer.choices.map((c) => textOfContent(c.message.content)), ...extras.map((e) => e.text)];
     const verdict = await pipeline.applyGuardrail(g.bedrockGuardrailId, texts, 'OUTPUT');
-    // A masked tool call whose arguments are no longer JSON cannot be shown: the answer is blocked (fail closed).
-    const brokenArgs = verdict.masked !== undefined && extras.some((e, k) => e.kind === 'arguments' && verdict.masked![answer.choices.length + k] !== e.text && !isJson(verdict.masked![answer.choices.length + k]));
+    // A masked tool call (or function_call) whose arguments are no longer JSON cannot be shown: the answer is blocked (fail closed).
+    const brokenArgs = verdict.masked !== undefined && extras.some((e, k) => isCallArguments(e) && verdict.masked![answer.choices.length + k] !== e.text && !isJson(verdict.masked![answer.choices.length + k]));
     // A masked audio transcript cannot un-say the audio that speaks it: blocked too (fail closed), as a stream's.
     const spoken = verdict.masked !== undefined && extras.some((e, k) => e.kind === 'transcript' && verdict.masked![answer.choices.length + k] !== e.text);
     if (verdict.blocked || brokenArgs || spoken) {
-      // OpenAI's convention for a filtered answer: 200, finish_reason content_filter; nothing of the answer stays (logprobs, refusal, audio).
+      // OpenAI's convention for a filtered answer: 200, finish_reason content_filter; nothing of the answer stays (logprobs, refusal, audio, calls).
       const withheld = (verdict.blocked ? verdict.reason : undefined) ?? "The answer was withheld by the tenant's guardrail.";
-      answer.choices = answer.choices.map((c) => ({ ...c, message: { ...c.message, content: withheld, tool_calls: undefined, refusal: null, audio: undefined }, logprobs: null, finish_reason: 'content_filter' }));
+      answer.choices = answer.choices.map((c) => ({ ...c, message: { ...c.message, content: withheld, tool_calls: undefined, function_call: undefined, refusal: null, audio: undefined }, logprobs: null, finish_reason: 'content_filter' }));
       r.audit.outcome = 'guardrail_blocked_answer';
     } else if (verdict.masked) {
       // The guardrail masked (ANONYMIZE): each choice shows its masked texts; finish_reason stays; its logprobs (the unmasked tokens) go.
@@ -248,6 +249,7 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
           const text = masked[answer.choices.length + k];
           if (e.choice !== i || text === e.text) return;
           if (e.kind === 'refusal') message = { ...message, refusal: text };
+          else if (e.kind === 'function_call') message = { ...message, function_call: { ...message.function_call!, arguments: text } };
           else message = { ...message, tool_calls: message.tool_calls!.map((t, j) => (j === e.call && t.type === 'function' ? { ...t, function: { ...t.function, arguments: text } } : t)) };
         });
         if (message === c.message) return c;
@@ -258,7 +260,7 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
     }
   }
   if (g.redactResponses) {
-    // The same walk as the caller's texts: content, refusal, tool-call arguments (kept valid JSON).
+    // The same walk as the caller's texts: content, refusal, tool-call and legacy function_call arguments (kept valid JSON).
     const found: string[] = [];
     answer.choices = answer.choices.map((c) => {
       const red = applyInputGuardrails([c.message as ChatCompletionMessageParam], { redactPii: true, promptInjectionScreen: false });

@@ -1,6 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import type { GuardrailVerdict } from '../pipeline.js';
-import { answerExtras, isJson } from './answer-texts.js';
+import { answerExtras, isCallArguments, isJson } from './answer-texts.js';
 import { textOfContent, withTextOfContent } from './message-texts.js';
 
 /**
@@ -51,6 +51,8 @@ const WITHHELD = "The answer was withheld by the tenant's guardrail.";
  * complete choice's refusal and arguments. Masked: a call's masked arguments go in its first
  * fragment that carries arguments, `""` in its later ones (showHeld), the refusal likewise; masked
  * arguments that are no longer JSON block the answer (fail closed, as a whole answer).
+ * The deprecated legacy `delta.function_call` fragments (`{name?, arguments}`: an OpenAI-compatible
+ * upstream asked with `functions`) are held and checked the same way, as one call of their own.
  * A streamed audio answer (`modalities: ["text", "audio"]`: `delta.audio` with transcript and
  * base64 audio data in pieces) is held the same way from the choice's first audio delta, and its
  * transcript checked whole as a text of its own (as a whole answer's `message.audio.transcript`);
@@ -106,15 +108,15 @@ export class StreamOutputGuard {
     // A window also ends where a choice's held text is followed by a tool call: its text, masked or
     // not, then goes out before the call, never moved past it (showInQueue puts a masked window in
     // the window's first chunk). Text after the call waits with it (checked with it at the finish).
-    if ((chunk.choices ?? []).some((c) => c.delta?.tool_calls?.length && this.pending.has(c.index) && !this.holdFrom.has(c.index)) && !(await this.release())) return false;
+    if ((chunk.choices ?? []).some((c) => callOf(c.delta) && this.pending.has(c.index) && !this.holdFrom.has(c.index)) && !(await this.release())) return false;
     const at = this.queue.length;
     this.queue.push(chunk);
     let full = false;
     let finished = false;
     for (const c of chunk.choices ?? []) {
       this.seen.add(c.index);
-      // The choice's first tool-call fragment, refusal delta or audio delta (transcript or audio data): it is held from here until it finishes.
-      if (!this.holdFrom.has(c.index) && (c.delta?.tool_calls?.length || (typeof c.delta?.refusal === 'string' && c.delta.refusal) || audioOf(c.delta))) this.holdFrom.set(c.index, at);
+      // The choice's first tool-call (or legacy function_call) fragment, refusal delta or audio delta (transcript or audio data): it is held from here until it finishes.
+      if (!this.holdFrom.has(c.index) && (callOf(c.delta) || (typeof c.delta?.refusal === 'string' && c.delta.refusal) || audioOf(c.delta))) this.holdFrom.set(c.index, at);
       if (c.finish_reason && this.holdFrom.has(c.index)) {
         this.complete.add(c.index);
         finished = true;
@@ -158,7 +160,7 @@ export class StreamOutputGuard {
       const windows = this.pending.size; // the verdict's texts: the windows, then the extras
       const maskedExtra = (k: number) => masked?.[windows + k] ?? extras[k].text;
       // Masked arguments that are no longer JSON cannot be shown: the answer is blocked (fail closed), as a whole answer's.
-      const broken = extras.findIndex((e, k) => e.kind === 'arguments' && maskedExtra(k) !== e.text && !isJson(maskedExtra(k)));
+      const broken = extras.findIndex((e, k) => isCallArguments(e) && maskedExtra(k) !== e.text && !isJson(maskedExtra(k)));
       if (broken >= 0) {
         console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked streamed tool-call arguments into text that is not JSON: the answer is blocked (fail closed)', ...this.log, choice: ready[extras[broken].choice] }));
         this.blocked = WITHHELD;
@@ -185,14 +187,16 @@ export class StreamOutputGuard {
       this.pending.clear();
       ready.forEach((i, p) => {
         let refusal: string | undefined;
+        let fn: string | undefined;
         const args = new Map<number | string, string>();
         extras.forEach((e, k) => {
           if (e.choice !== p || maskedExtra(k) === e.text) return;
           if (e.kind === 'refusal') refusal = maskedExtra(k);
           else if (e.kind === 'arguments') args.set(held[p].keys[e.call!], maskedExtra(k));
+          else if (e.kind === 'function_call') fn = maskedExtra(k);
         });
-        if (refusal === undefined && !args.size) return;
-        this.showHeld(i, refusal, args);
+        if (refusal === undefined && fn === undefined && !args.size) return;
+        this.showHeld(i, refusal, args, fn);
         this.masked += 1;
       });
     }
@@ -229,13 +233,14 @@ export class StreamOutputGuard {
   }
 
   /**
-   * Choice `index`'s held refusal and tool calls, read from its queued chunks since the hold began:
+   * Choice `index`'s held refusal, tool calls and legacy function_call, read from its queued chunks since the hold began:
    * as a message for answerExtras, and each call's key (by position in `tool_calls`).
    */
-  private heldOf(index: number): { message: Pick<ChatCompletion.Choice['message'], 'refusal' | 'audio' | 'tool_calls'>; keys: Array<number | string> } {
+  private heldOf(index: number): { message: Pick<ChatCompletion.Choice['message'], 'refusal' | 'audio' | 'tool_calls' | 'function_call'>; keys: Array<number | string> } {
     const key = callKeyer();
     let refusal = '';
     let transcript = '';
+    let fn: string | undefined;
     const calls = new Map<number | string, string>();
     for (const chunk of this.queue.slice(this.holdFrom.get(index))) {
       const c = chunk.choices?.find((x) => x.index === index);
@@ -247,22 +252,25 @@ export class StreamOutputGuard {
         const k = key(t);
         calls.set(k, (calls.get(k) ?? '') + (t.function?.arguments ?? ''));
       }
+      if (c.delta?.function_call) fn = (fn ?? '') + (c.delta.function_call.arguments ?? '');
     }
     const toolCalls = [...calls.values()].map((args, n) => ({ id: String(n), type: 'function' as const, function: { name: '', arguments: args } }));
     const audio = transcript ? { audio: { id: '', data: '', expires_at: 0, transcript } } : {};
-    return { message: { refusal: refusal || null, ...audio, tool_calls: toolCalls }, keys: [...calls.keys()] };
+    const functionCall = fn !== undefined ? { function_call: { name: '', arguments: fn } } : {};
+    return { message: { refusal: refusal || null, ...audio, tool_calls: toolCalls, ...functionCall }, keys: [...calls.keys()] };
   }
 
   /**
-   * Choice `index`'s held chunks show its masked refusal and call arguments: each in the first
+   * Choice `index`'s held chunks show its masked refusal and call arguments (the legacy function_call's: `fn`): each in the first
    * queued fragment that carries it (a call's by its key), `""` in the later ones; the choice's
    * logprobs in the held chunks become null (as showInQueue). The chunks are replaced, not changed.
    */
-  private showHeld(index: number, refusal: string | undefined, args: Map<number | string, string>): void {
+  private showHeld(index: number, refusal: string | undefined, args: Map<number | string, string>, fn?: string): void {
     const from = this.holdFrom.get(index) ?? 0;
     const key = callKeyer();
     const shown = new Set<number | string>();
     let refused = false;
+    let called = false;
     this.queue = this.queue.map((chunk, n) => {
       const choice = n < from ? undefined : chunk.choices?.find((c) => c.index === index);
       if (!choice) return chunk;
@@ -270,6 +278,10 @@ export class StreamOutputGuard {
       if (refusal !== undefined && typeof delta.refusal === 'string' && delta.refusal) {
         delta = { ...delta, refusal: refused ? '' : refusal };
         refused = true;
+      }
+      if (fn !== undefined && delta.function_call?.arguments) {
+        delta = { ...delta, function_call: { ...delta.function_call, arguments: called ? '' : fn } };
+        called = true;
       }
       if (delta.tool_calls?.length) {
         delta = {
@@ -349,6 +361,11 @@ export class StreamOutputGuard {
     this.queue = [];
     return [...(choices.length ? [{ id, object: 'chat.completion.chunk' as const, created, model, choices }] : []), ...usage];
   }
+}
+
+/** Whether a delta carries a call: tool-call fragments or a legacy `function_call` fragment (an upstream asked with the deprecated `functions`). */
+export function callOf(delta: ChatCompletionChunk.Choice['delta'] | null | undefined): boolean {
+  return Boolean(delta?.tool_calls?.length || (delta?.function_call && typeof delta.function_call === 'object'));
 }
 
 /** A streamed delta's audio (chat completions with `modalities: ["text", "audio"]`: `id`, base64 `data`, `transcript`, `expires_at` in pieces), which OpenAI's chunk type does not declare. */

@@ -2,12 +2,13 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { StreamRedactor } from '../guardrails.js';
 import { applyInputGuardrails } from '../guardrails/caller-texts.js';
-import { audioOf, callKeyer } from './output-guard.js';
+import { audioOf, callKeyer, callOf } from './output-guard.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { deltaText } from './output-limit.js';
 import { billedUsage } from './reported-usage.js';
 
 type ToolCallDelta = ChatCompletionChunk.Choice.Delta.ToolCall;
+type FunctionCallDelta = ChatCompletionChunk.Choice.Delta.FunctionCall;
 
 export interface StreamRelayOptions {
   /** The gateway's id for the answer (`chatcmpl-…`) and the catalog id of the model that answers. */
@@ -28,7 +29,9 @@ export interface StreamRelayOptions {
  * (its finish_reason, or `drain`) and each call goes out whole in that chunk, one fragment per
  * call, its arguments redacted as a whole answer's are (inside JSON strings, a card number a
  * string "[CREDIT_CARD]": still JSON); a fragment redacted alone could miss a pattern split across
- * fragments or break the JSON. A chunk left with nothing to carry (a held fragment only) is not sent.
+ * fragments or break the JSON. The deprecated legacy `delta.function_call` fragments (an upstream
+ * asked with `functions`) are held the same way and go out whole, redacted, in the finishing chunk.
+ * A chunk left with nothing to carry (a held fragment only) is not sent.
  * Everything else in a chunk (tool-call deltas without redaction, logprobs, audio data, system_fingerprint) is relayed
  * as it came, but logprobs under redaction: null on every chunk (they would spell what was redacted). Keeps what the answer said, to estimate usage when the upstream reports none.
  */
@@ -48,6 +51,8 @@ export class StreamRelay {
   /** Under redaction, each choice's tool calls held until it finishes (by call key, in order), and the PII found in them. */
   private readonly calls = new Map<number, { key: ReturnType<typeof callKeyer>; calls: Map<number | string, ToolCallDelta> }>();
   private readonly callPii: string[] = [];
+  /** Under redaction, each choice's legacy function_call fragments merged (name the latest given, arguments appended) until it finishes. */
+  private readonly functionCalls = new Map<number, FunctionCallDelta>();
   /** Choices seen, and whether each has had its finish_reason. */
   private readonly finished = new Map<number, boolean>();
   private firstCreated: number | undefined;
@@ -77,8 +82,8 @@ export class StreamRelay {
     this.firstCreated ??= Number.isSafeInteger(chunk.created) && chunk.created >= 0 ? chunk.created : Math.floor(Date.now() / 1000);
     const choices = chunk.choices ?? [];
     if (choices.length === 0 && !(this.options.includeUsage && chunk.usage)) return undefined;
-    // A choice whose chunk carried only tool-call fragments, held under redaction, has nothing to send.
-    const shown = choices.map((c) => this.choice(c)).filter((c, k) => !(choices[k].delta?.tool_calls?.length && c.finish_reason === null && Object.keys(c.delta).length === 0));
+    // A choice whose chunk carried only tool-call (or function_call) fragments, held under redaction, has nothing to send.
+    const shown = choices.map((c) => this.choice(c)).filter((c, k) => !(callOf(choices[k].delta) && c.finish_reason === null && Object.keys(c.delta).length === 0));
     if (choices.length > 0 && shown.length === 0) return undefined;
     const out: ChatCompletionChunk = { ...chunk, id: this.options.id, created: this.firstCreated, model: this.options.model, choices: shown };
     if (!this.options.includeUsage) delete out.usage;
@@ -101,11 +106,16 @@ export class StreamRelay {
     let content = delta.content;
     let refusal = delta.refusal;
     let toolCalls = delta.tool_calls;
+    let functionCall = delta.function_call;
     let audio = audioOf(delta);
     if (this.options.redactAnswers) {
       if (toolCalls?.length) {
         this.holdCalls(c.index, toolCalls);
         toolCalls = undefined;
+      }
+      if (functionCall && typeof functionCall === 'object') {
+        this.holdFunctionCall(c.index, functionCall);
+        functionCall = undefined;
       }
       if (typeof audio?.transcript === 'string') audio = { ...audio, transcript: this.transcriptRedactor(c.index).push(audio.transcript) };
       const redactor = this.redactorFor(c.index);
@@ -127,12 +137,14 @@ export class StreamRelay {
         if (spoken) audio = { ...audio, transcript: (audio?.transcript ?? '') + spoken };
         const calls = this.wholeCalls(c.index);
         if (calls.length) toolCalls = calls;
+        functionCall = this.wholeFunctionCall(c.index) ?? functionCall;
       }
     }
-    const same = content === delta.content && refusal === delta.refusal && toolCalls === delta.tool_calls && audio === audioOf(delta);
-    let out = same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}), ...(audio !== undefined ? { audio } : {}), tool_calls: toolCalls };
+    const same = content === delta.content && refusal === delta.refusal && toolCalls === delta.tool_calls && functionCall === delta.function_call && audio === audioOf(delta);
+    let out = same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}), ...(audio !== undefined ? { audio } : {}), tool_calls: toolCalls, function_call: functionCall };
     if (!same) {
       if (out.tool_calls === undefined) delete out.tool_calls;
+      if (out.function_call === undefined) delete out.function_call;
       if (out.content === undefined && delta.content === undefined) delete out.content;
       out = out as typeof delta;
     }
@@ -187,6 +199,30 @@ export class StreamRelay {
     });
   }
 
+  /** Keeps choice `index`'s legacy function_call fragments, merged as the openai SDK assembles them (arguments appended, the name the latest given). */
+  private holdFunctionCall(index: number, fragment: FunctionCallDelta): void {
+    const held = this.functionCalls.get(index);
+    if (!held) {
+      this.functionCalls.set(index, { ...fragment });
+      return;
+    }
+    for (const [field, value] of Object.entries(fragment)) {
+      if (field === 'arguments') held.arguments = (held.arguments ?? '') + (value ?? '');
+      else if (value != null && value !== '') (held as Record<string, unknown>)[field] = value;
+    }
+  }
+
+  /** Choice `index`'s held legacy function_call, whole, its arguments redacted as a whole answer's (valid JSON stays valid JSON); none held after. */
+  private wholeFunctionCall(index: number): FunctionCallDelta | undefined {
+    const call = this.functionCalls.get(index);
+    this.functionCalls.delete(index);
+    if (!call?.arguments) return call;
+    const red = applyInputGuardrails([{ role: 'assistant', function_call: { name: call.name ?? '', arguments: call.arguments } }], { redactPii: true, promptInjectionScreen: false });
+    if (!red.piiFound.length) return call;
+    this.callPii.push(...red.piiFound);
+    return { ...call, arguments: (red.messages[0] as { function_call: { arguments: string } }).function_call.arguments };
+  }
+
   private redactorFor(index: number): StreamRedactor {
     let r = this.redactors.get(index);
     if (!r) this.redactors.set(index, (r = new StreamRedactor()));
@@ -199,7 +235,7 @@ export class StreamRelay {
   }
 
   /**
-   * Chunks that release text still held by the redactors (and tool calls held, redacted) when the upstream ended without a
+   * Chunks that release text still held by the redactors (and tool calls and function_call held, redacted) when the upstream ended without a
    * finish reason for a choice (e.g. an error mid-stream), so nothing the caller was due is lost.
    */
   drain(): ChatCompletionChunk[] {
@@ -217,6 +253,10 @@ export class StreamRelay {
     for (const index of [...this.calls.keys()]) {
       const calls = this.wholeCalls(index);
       if (calls.length) out.push(this.drained(index, { tool_calls: calls }));
+    }
+    for (const index of [...this.functionCalls.keys()]) {
+      const call = this.wholeFunctionCall(index);
+      if (call) out.push(this.drained(index, { function_call: call }));
     }
     return out;
   }
