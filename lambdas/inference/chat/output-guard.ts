@@ -162,7 +162,7 @@ export class StreamOutputGuard {
       // Masked arguments that are no longer JSON cannot be shown: the answer is blocked (fail closed), as a whole answer's.
       const broken = extras.findIndex((e, k) => isCallArguments(e) && maskedExtra(k) !== e.text && !isJson(maskedExtra(k)));
       if (broken >= 0) {
-        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked streamed tool-call arguments into text that is not JSON: the answer is blocked (fail closed)', ...this.log, choice: ready[extras[broken].choice] }));
+        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked streamed tool-call (or function_call) arguments into text that is not JSON: the answer is blocked (fail closed)', ...this.log, choice: ready[extras[broken].choice] }));
         this.blocked = WITHHELD;
         return false;
       }

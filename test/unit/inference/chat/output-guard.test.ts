@@ -335,5 +335,63 @@ describe('StreamOutputGuard', () => {
       expect(assembled(sent).frags).toEqual([[0, '{"q":'], [0, '"plain"}']]); // fragments unchanged
       expect(g.masked).toBe(0);
     });
+
+    describe('a legacy function_call (an upstream asked with the deprecated `functions`) is held and checked as a call', () => {
+      /** A chunk of choice 0 carrying a `delta.function_call` fragment. */
+      const fn = (f: { name?: string; arguments: string }, finish: ChatCompletionChunk.Choice['finish_reason'] = null, logprobs = false): ChatCompletionChunk => ({
+        id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm',
+        choices: [{ index: 0, delta: { function_call: f }, finish_reason: finish, logprobs: logprobs ? { content: [{ token: 'x', logprob: -1, bytes: null, top_logprobs: [] }], refusal: null } : null }],
+      });
+      const fnArgs = (sent: ChatCompletionChunk[]) => sent.map((c) => c.choices[0]?.delta.function_call?.arguments).filter((a) => a !== undefined);
+
+      it('holds the fragments until the finish, checks the arguments whole, and shows them masked in the first fragment with arguments (still JSON)', async () => {
+        const { guard: g, sent, checks } = guard();
+        await g.push(chunk('', null, 0, true));
+        await g.push(fn({ name: 'send', arguments: '' }));
+        await g.push(fn({ arguments: '{"to":"bo' }, null, true));
+        await g.push(fn({ arguments: 'b@example.com"}' }));
+        expect(sent).toHaveLength(1); // held until the choice finishes
+        expect(checks).toEqual([]);
+        await g.push(finishChunk('function_call'));
+        expect(checks).toEqual([['{"to":"bob@example.com"}']]);
+        expect(fnArgs(sent)).toEqual(['', '{"to":"{EMAIL}"}', '']);
+        expect(JSON.parse(fnArgs(sent).join(''))).toEqual({ to: '{EMAIL}' });
+        expect(sent[1].choices[0].delta.function_call!.name).toBe('send');
+        expect(sent.map((c) => c.choices[0].logprobs)).toEqual([null, null, null, null, null]);
+        expect(sent.at(-1)!.choices[0].finish_reason).toBe('function_call');
+        expect(JSON.stringify(sent)).not.toContain('example.com');
+        expect(g.masked).toBe(1);
+      });
+
+      it('blocks on a blocking verdict: nothing of the function_call goes out', async () => {
+        const { guard: g, sent } = guard((texts) => (texts.some((t) => t.includes('plan')) ? { blocked: true, reason: 'Denied topic.' } : { blocked: false }));
+        await g.push(chunk('', null, 0, true));
+        await g.push(fn({ name: 'f', arguments: '{"q":"the secret ' }));
+        await g.push(fn({ arguments: 'plan"}' }));
+        expect(await g.push(finishChunk('function_call'))).toBe(false);
+        expect(sent).toHaveLength(1);
+        expect(sent.some((c) => c.choices[0].delta.function_call)).toBe(false);
+        expect(g.blockedChunks('id', 'm', 1)[0].choices).toEqual([{ index: 0, delta: { content: 'Denied topic.' }, finish_reason: 'content_filter', logprobs: null }]);
+      });
+
+      it('blocks (fail closed) when the masked arguments are no longer JSON', async () => {
+        const { guard: g, sent } = guard((texts) => ({ blocked: false, masked: texts.map((t) => t.replace(/"[^"]*@[^"]*"/g, '{EMAIL}')) }));
+        await g.push(fn({ name: 'f', arguments: '{"to":"q@example.com"}' }));
+        expect(await g.push(finishChunk('function_call'))).toBe(false);
+        expect(sent).toEqual([]);
+        expect(g.blocked).toBe("The answer was withheld by the tenant's guardrail.");
+      });
+
+      it('sends the text before a function_call in its window, before it, and checks a function_call cut before its finish at the end', async () => {
+        const { guard: g, sent, checks } = guard();
+        await g.push(chunk('Mail ', null, 0, true));
+        await g.push(fn({ name: 'f', arguments: '{"to":"eve@example.com"}' }));
+        expect(checks).toEqual([['Mail ']]);
+        expect(sent.map((c) => c.choices[0].delta.content)).toEqual(['Mail ']);
+        expect(await g.end()).toBe(true);
+        expect(checks[1]).toEqual(['{"to":"eve@example.com"}']);
+        expect(fnArgs(sent)).toEqual(['{"to":"{EMAIL}"}']);
+      });
+    });
   });
 });

@@ -115,6 +115,34 @@ describe('tool calls, refusal and audio transcript under redactResponses', () =>
     expect(r.drain()).toEqual([]);
   });
 
+  it('holds a legacy function_call\'s fragments (an upstream asked with `functions`) until the choice finishes, then sends it whole, its arguments redacted inside the JSON', () => {
+    const r = relay({ redactAnswers: true });
+    const fn = (f: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) => chunk([{ index: 0, delta: { ...extra, function_call: f }, finish_reason: finish }]);
+    const out = [
+      fn({ name: 'send', arguments: '' }, null, { role: 'assistant', content: null }),
+      fn({ arguments: '{"to":"jo' }),
+      fn({ arguments: 'e@example.com","n":4111111111111111}' }),
+      chunk([{ index: 0, delta: {}, finish_reason: 'function_call' }]),
+    ].map((c) => r.relay(c));
+    expect(out[0]!.choices[0].delta).toEqual({ role: 'assistant', content: null }); // the role goes out, the fragment is held
+    expect(out.slice(1, 3)).toEqual([undefined, undefined]);
+    expect(out[3]!.choices[0]).toMatchObject({ finish_reason: 'function_call', delta: { function_call: { name: 'send', arguments: '{"to":"[EMAIL]","n":"[CREDIT_CARD]"}' } } });
+    expect(JSON.parse(out[3]!.choices[0].delta.function_call!.arguments!)).toEqual({ to: '[EMAIL]', n: '[CREDIT_CARD]' });
+    expect(JSON.stringify(out)).not.toContain('example.com');
+    expect(r.piiFound.sort()).toEqual(['CREDIT_CARD', 'EMAIL']);
+    // Cut before its finish: released whole, redacted, by drain.
+    const cut = relay({ redactAnswers: true });
+    cut.relay(fn({ name: 'f', arguments: '{"ip":"10.0.' }));
+    cut.relay(fn({ arguments: '0.12"}' }));
+    expect(cut.drain().map((c) => c.choices[0].delta.function_call)).toEqual([{ name: 'f', arguments: '{"ip":"[IPV4]"}' }]);
+    expect(cut.drain()).toEqual([]);
+  });
+
+  it('leaves legacy function_call fragments as they come without redaction', () => {
+    const up = chunk([{ index: 0, delta: { function_call: { arguments: '{"to":"jo' } }, finish_reason: null }]);
+    expect(relay().relay(up)!.choices[0].delta.function_call).toEqual({ arguments: '{"to":"jo' });
+  });
+
   it('leaves tool-call fragments as they come without redaction', () => {
     const r = relay();
     const up = call([{ index: 0, function: { arguments: '{"to":"jo' } }]);

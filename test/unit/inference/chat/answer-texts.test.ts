@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { answerExtras, isCallArguments } from '../../../../lambdas/inference/chat/answer-texts.js';
+
+describe('answerExtras: the texts of an answer beside its content that the output guardrail checks', () => {
+  it('takes a legacy function_call\'s arguments (an upstream asked with the deprecated `functions`) as a text of its own, after the tool calls', () => {
+    const extras = answerExtras([
+      { message: { refusal: null, function_call: { name: 'send', arguments: '{"to":"a@example.com"}' } } },
+      { message: { refusal: 'no', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }], function_call: { name: 'g', arguments: '' } } },
+    ]);
+    expect(extras).toEqual([
+      { choice: 0, kind: 'function_call', text: '{"to":"a@example.com"}' },
+      { choice: 1, kind: 'refusal', text: 'no' },
+      { choice: 1, kind: 'arguments', text: '{}', call: 0 },
+    ]);
+    // Both kinds of call arguments must stay JSON once masked.
+    expect(extras.map(isCallArguments)).toEqual([true, false, true]);
+  });
+});
