@@ -665,3 +665,129 @@ describe('a streamed answer\'s audio transcript, tool calls and other choices (n
     expect(checks.filter((c) => c.source === 'OUTPUT').map((c) => c.texts)).toEqual([[sunny], ['{"q":"weather"}']]);
   });
 });
+
+describe('the deprecated legacy function calling (`functions`, answered with function_call) through the guardrail and redactResponses', () => {
+  let python: PythonClient;
+  beforeAll(async () => {
+    python = await PythonClient.start();
+  });
+  afterAll(async () => {
+    await python?.stop();
+  });
+  beforeEach(() => {
+    maskInput = false;
+  });
+  afterEach(() => {
+    maskInput = true;
+  });
+
+  const functions = [{ name: 'send_mail', parameters: { type: 'object', properties: { to: { type: 'string' }, card: { type: 'number' } } } }];
+  const params = { model: BIG, functions, messages: [{ role: 'user' as const, content: 'mail ivy' }] };
+  const ARGS = '{"to":"ivy@example.com","card":4111111111111111}';
+  /** A whole answer calling send_mail the legacy way (finish_reason function_call). */
+  const fnAnswer = (args = ARGS) => ({ body: { ...answer({}).body, choices: [{ index: 0, message: { role: 'assistant', content: null, function_call: { name: 'send_mail', arguments: args } }, finish_reason: 'function_call' }] } });
+  /** The same call streamed: the name first, the arguments in fragments (an address cut in two). */
+  const fnStream = (args = ARGS) => ({
+    events: [
+      chunk({ role: 'assistant', content: null, function_call: { name: 'send_mail', arguments: '' } }),
+      chunk({ function_call: { arguments: args.slice(0, 14) } }), chunk({ function_call: { arguments: args.slice(14) } }),
+      chunk({}, 'function_call'), { data: '[DONE]' },
+    ],
+  });
+  /** A guardrail whose masking breaks the JSON (the quoted address becomes a bare {EMAIL}). */
+  const breakingJson = (texts: string[], source: string) => (source === 'INPUT' ? { action: 'NONE', outputs: [], assessments: [] } : {
+    action: 'GUARDRAIL_INTERVENED', outputs: texts.map((t) => ({ text: t.replace(/"[^"]*@[^"]*"/g, '{EMAIL}') })),
+    assessments: [{ sensitiveInformationPolicy: { piiEntities: [{ type: 'EMAIL', match: 'ivy@example.com', action: 'ANONYMIZED', detected: true }], regexes: [] } }],
+  });
+  const outputChecks = () => checks.filter((c) => c.source === 'OUTPUT').map((c) => c.texts);
+  /** The function_call a client assembles from chat chunks (name and arguments appended). */
+  const assembled = (chunks: Array<{ choices: Array<{ delta?: { function_call?: { name?: string | null; arguments?: string | null } | null } }> }>) =>
+    chunks.reduce((f, c) => ({ name: f.name + (c.choices[0]?.delta?.function_call?.name ?? ''), arguments: f.arguments + (c.choices[0]?.delta?.function_call?.arguments ?? '') }), { name: '', arguments: '' });
+  const MASKED = '{"to":"{EMAIL}","card":4111111111111111}';
+  const WITHHELD = "The answer was withheld by the tenant's guardrail.";
+
+  it('masks a whole answer\'s function_call arguments (still JSON, finish_reason function_call), for the Node and Python clients', async () => {
+    upstream.script(fnAnswer());
+    const out = await (await client()).chat.completions.create(params);
+    expect(outputChecks()).toEqual([['', ARGS]]);
+    expect(out.choices[0].message.function_call).toEqual({ name: 'send_mail', arguments: MASKED });
+    expect(JSON.parse(out.choices[0].message.function_call!.arguments)).toEqual({ to: '{EMAIL}', card: 4111111111111111 });
+    expect(out.choices[0].finish_reason).toBe('function_call');
+    expect(audit(out.id)).toMatchObject({ status: 200, outcome: 'ok', guardrailMasked: { output: 1 } });
+    upstream.script(fnAnswer());
+    const py = await python.call(gw.url, await gw.token('masking'), { op: 'create', params });
+    expect(py.ok).toBe(true);
+    expect(py.result.choices[0].message.function_call).toEqual({ name: 'send_mail', arguments: MASKED });
+  });
+
+  it('blocks a whole answer whose masked function_call arguments are no longer JSON (fail closed), and one the guardrail blocks: no function_call goes out', async () => {
+    override = breakingJson;
+    upstream.script(fnAnswer());
+    const c = await client();
+    const out = await c.chat.completions.create(params);
+    expect(out.choices[0]).toMatchObject({ finish_reason: 'content_filter', message: { content: WITHHELD } });
+    expect(out.choices[0].message.function_call).toBeUndefined();
+    expect(JSON.stringify(out)).not.toContain('example.com');
+    expect(audit(out.id)).toMatchObject({ status: 200, outcome: 'guardrail_blocked_answer' });
+    override = (texts, source) => (source === 'OUTPUT' && texts.some((t) => t.includes('forbidden'))
+      ? { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: 'Sorry, blocked.' }], assessments: [{ topicPolicy: { topics: [{ name: 'x', type: 'DENY', action: 'BLOCKED' }] } }] }
+      : { action: 'NONE', outputs: [], assessments: [] });
+    upstream.script(fnAnswer('{"q":"the forbidden plan"}'));
+    const blocked = await c.chat.completions.create(params);
+    expect(blocked.choices[0]).toMatchObject({ finish_reason: 'content_filter', message: { content: 'Sorry, blocked.' } });
+    expect(blocked.choices[0].message.function_call).toBeUndefined();
+    expect(JSON.stringify(blocked)).not.toContain('forbidden');
+  });
+
+  it('masks a streamed function_call held until the choice finishes: one check of the whole arguments (the Node stream helper and the Python client)', async () => {
+    upstream.script(fnStream());
+    const stream = (await client()).chat.completions.stream(params);
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of stream) chunks.push(c);
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0].message.function_call).toEqual({ name: 'send_mail', arguments: MASKED });
+    expect(final.choices[0].finish_reason).toBe('function_call');
+    expect(JSON.stringify(chunks)).not.toContain('example.com');
+    expect(outputChecks()).toEqual([[ARGS]]);
+    expect(audit(chunks[0].id)).toMatchObject({ status: 200, outcome: 'ok', guardrailMasked: { output: 1 } });
+    upstream.script(fnStream());
+    const py = await python.call(gw.url, await gw.token('masking'), { op: 'stream', params });
+    expect(py.ok).toBe(true);
+    expect(assembled(py.chunks!)).toEqual({ name: 'send_mail', arguments: MASKED });
+    expect(JSON.stringify(py.chunks)).not.toContain('example.com');
+  });
+
+  it('blocks a stream whose masked function_call arguments are no longer JSON (fail closed): no function_call goes out, content_filter', async () => {
+    override = breakingJson;
+    upstream.script(fnStream());
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const c of await (await client()).chat.completions.create({ ...params, stream: true })) chunks.push(c);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['content_filter']);
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(WITHHELD);
+    expect(chunks.some((c) => c.choices[0]?.delta?.function_call)).toBe(false);
+    expect(JSON.stringify(chunks)).not.toContain('example.com');
+    expect(audit(chunks[0].id)).toMatchObject({ status: 200, outcome: 'guardrail_blocked_answer' });
+  });
+
+  it('redacts function_call arguments under redactResponses, whole and streamed (held, sent whole at the finish), still JSON (Node and Python clients)', async () => {
+    const REDACTED = '{"to":"[EMAIL]","card":"[CREDIT_CARD]"}';
+    upstream.script(fnAnswer());
+    const c = await client('redacting');
+    const whole = await c.chat.completions.create(params);
+    expect(whole.choices[0].message.function_call).toEqual({ name: 'send_mail', arguments: REDACTED });
+    expect(audit(whole.id).piiRedacted!.sort()).toEqual(['response:CREDIT_CARD', 'response:EMAIL']);
+    upstream.script(fnStream());
+    const stream = c.chat.completions.stream(params);
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const x of stream) chunks.push(x);
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0].message.function_call).toEqual({ name: 'send_mail', arguments: REDACTED });
+    expect(final.choices[0].finish_reason).toBe('function_call');
+    expect(JSON.stringify(chunks)).not.toContain('example.com');
+    expect(audit(final.id).piiRedacted!.sort()).toEqual(['response:CREDIT_CARD', 'response:EMAIL']);
+    upstream.script(fnStream());
+    const py = await python.call(gw.url, await gw.token('redacting'), { op: 'stream', params });
+    expect(py.ok).toBe(true);
+    expect(assembled(py.chunks!)).toEqual({ name: 'send_mail', arguments: REDACTED });
+  });
+});
