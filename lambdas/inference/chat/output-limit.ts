@@ -29,7 +29,7 @@ export function overrunCeiling(limit: number): number {
   return Number.isFinite(limit) ? limit + Math.max(16, Math.ceil(limit / 4)) : limit;
 }
 
-/** What a delta says, for the counts (the limit's, the usage estimate's): content (a string or its text parts), refusal, tool names and arguments, streamed reasoning. */
+/** What a delta says, for the counts (the limit's, the usage estimate's): content (a string or its text parts), refusal, tool names and arguments (the legacy function_call's too), streamed reasoning. */
 export function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined): string {
   if (!delta) return '';
   // reasoning_content / reasoning: what vLLM, DeepSeek and OpenRouter stream of a model's thinking (not OpenAI's type; billed as output)
@@ -37,6 +37,7 @@ export function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined
   let text = textOfContent(delta.content as string | ChatCompletionContentPart[] | null | undefined) + (delta.refusal ?? '');
   for (const t of [thinking.reasoning_content, thinking.reasoning]) if (typeof t === 'string') text += t;
   for (const t of delta.tool_calls ?? []) text += (t.function?.name ?? '') + (t.function?.arguments ?? '');
+  if (delta.function_call) text += (delta.function_call.name ?? '') + (delta.function_call.arguments ?? '');
   return text;
 }
 
@@ -74,8 +75,8 @@ const DROPPED_BEFORE_CLOSING = 1024;
 /**
  * Enforces a request's output limit on an upstream's chunks, before they are relayed: each choice's
  * output is counted as it comes (o200k, the tokenizer that settles usage the upstream does not
- * report); the delta that passes the limit is cut to what fits (its text; a tool-call fragment in
- * it is left out) and ends its choice with finish_reason `length`, as OpenAI ends a length-limited
+ * report); the delta that passes the limit is cut to what fits (its text; a tool-call or legacy
+ * function_call fragment in it is left out) and ends its choice with finish_reason `length`, as OpenAI ends a length-limited
  * choice. Later deltas of that choice are dropped (their text is kept in `dropped`: the upstream
  * produced it, the usage estimate counts it). `over` says when the stream is to end: every choice
  * of the request has ended and at least one was cut, or the text dropped past the limit is more
@@ -160,7 +161,7 @@ export class OutputLimiter {
     this.dropped += piece.slice(content.length);
     this.cut.add(c.index);
     this.ended.add(c.index);
-    const { tool_calls: _calls, refusal: _refusal, content: _content, ...rest } = c.delta ?? {};
+    const { tool_calls: _calls, function_call: _function, refusal: _refusal, content: _content, ...rest } = c.delta ?? {};
     return { ...c, delta: { ...rest, ...(content ? { content } : {}) }, finish_reason: 'length' };
   }
 }
@@ -169,10 +170,10 @@ export class OutputLimiter {
 export class ToolCallsOverLimit extends Error {}
 
 /**
- * A whole answer held to the output limit per choice (o200k counts of content, refusal and tool
- * calls): a choice over it has its content cut to what fits after its refusal and finish_reason
+ * A whole answer held to the output limit per choice (o200k counts of content, refusal, tool
+ * calls and the legacy function_call): a choice over it has its content cut to what fits after its refusal and finish_reason
  * `length`. Returns the answer unchanged when every choice is within the limit.
- * @throws ToolCallsOverLimit when a choice over the limit has tool calls (the endpoint answers 502
+ * @throws ToolCallsOverLimit when a choice over the limit has tool calls or a function_call (the endpoint answers 502
  *   `upstream_overrun`: truncated JSON arguments would be an unusable call, and a call dropped from
  *   a tool_calls answer would change what the caller does next)
  */
@@ -182,11 +183,12 @@ export function capAnswer(answer: ChatCompletion, limit: number): { answer: Chat
   const choices = (answer.choices ?? []).map((c) => {
     const m = c.message;
     const content = textOfContent(m?.content as string | ChatCompletionContentPart[] | null | undefined);
-    const calls = (m?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('');
+    const calls = (m?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')
+      + (m?.function_call ? `${m.function_call.name ?? ''}${m.function_call.arguments ?? ''}` : '');
     const tokens = countCompletionTokens(`${content}${m?.refusal ?? ''}${calls}`);
     largest = Math.max(largest, tokens);
     if (tokens <= limit) return c;
-    if (m?.tool_calls?.length) throw new ToolCallsOverLimit(`choice ${c.index} has tool calls and ${tokens} completion tokens, over the limit of ${limit}`);
+    if (m?.tool_calls?.length || m?.function_call) throw new ToolCallsOverLimit(`choice ${c.index} has ${m.function_call ? 'a function_call' : 'tool calls'} and ${tokens} completion tokens, over the limit of ${limit}`);
     cut = true;
     const room = Math.max(0, limit - (m?.refusal ? countCompletionTokens(m.refusal) : 0));
     return { ...c, message: { ...m, content: prefixWithin(content, room) }, finish_reason: 'length' as const };

@@ -31,6 +31,16 @@ describe('OutputLimiter', () => {
     expect(limiter.dropped.endsWith(' more')).toBe(true);
   });
 
+  it('counts legacy function_call fragments toward the limit and leaves the fragment that passes it out (finish_reason length)', () => {
+    const limiter = new OutputLimiter(20, 1);
+    const fn = (args: string): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { function_call: { arguments: args } }, finish_reason: null, logprobs: null }] });
+    expect(limiter.pass(fn('{"a":1}'))!.choices[0].delta.function_call).toEqual({ arguments: '{"a":1}' });
+    const crossing = limiter.pass(fn(words(40)))!;
+    expect(crossing.choices[0]).toMatchObject({ finish_reason: 'length', delta: {} });
+    expect(crossing.choices[0].delta.function_call).toBeUndefined();
+    expect(limiter.over).toBe(true);
+  });
+
   it('with n choices, ends only the one over the limit and says over once every choice has ended', () => {
     const limiter = new OutputLimiter(10, 2);
     const out = limiter.pass({ ...chunk(0, words(30)), choices: [chunk(0, words(30)).choices[0], chunk(1, ' short').choices[0]] })!;
@@ -97,5 +107,11 @@ describe('capAnswer and prefixWithin', () => {
     const within = answer({ role: 'assistant', content: 'short', refusal: null });
     expect(capAnswer(within, 12).answer).toBe(within);
     expect(() => capAnswer(answer({ role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: JSON.stringify({ t: words(100) }) } }] }), 12)).toThrow(ToolCallsOverLimit);
+  });
+
+  it('counts a legacy function_call (an upstream asked with `functions`) and refuses one over the limit, as tool calls', () => {
+    expect(() => capAnswer(answer({ role: 'assistant', content: null, refusal: null, function_call: { name: 'f', arguments: JSON.stringify({ t: words(100) }) } }), 12)).toThrow(ToolCallsOverLimit);
+    const within = answer({ role: 'assistant', content: null, refusal: null, function_call: { name: 'f', arguments: '{}' } });
+    expect(capAnswer(within, 12)).toMatchObject({ answer: within, cut: false, largest: countCompletionTokens('f{}') });
   });
 });

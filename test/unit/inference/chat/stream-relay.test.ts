@@ -67,6 +67,13 @@ describe('relaying an upstream stream to the caller', () => {
     r.relay(chunk([{ index: 0, delta: { content: 'ab', tool_calls: [{ index: 0, function: { name: 'f', arguments: '{}' } }] }, finish_reason: null }]));
     expect(r.produced).toBe('abf{}');
   });
+
+  it('counts a legacy function_call\'s name and arguments as produced, for an estimate', () => {
+    const r = relay();
+    r.relay(chunk([{ index: 0, delta: { function_call: { name: 'f', arguments: '{"a"' } }, finish_reason: null }]));
+    r.relay(chunk([{ index: 0, delta: { function_call: { arguments: ':1}' } }, finish_reason: 'function_call' }]));
+    expect(r.produced).toBe('f{"a":1}');
+  });
 });
 
 describe('logprobs under redactResponses', () => {
