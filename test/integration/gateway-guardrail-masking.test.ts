@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GUARD_CONTEXT_CHARS, GUARD_WINDOW_CHARS } from '../../lambdas/inference/chat/output-guard.js';
 import { localTenant } from '../../lambdas/inference/local-gateway.js';
-import { loadTokenizer } from '../../lambdas/inference/token-count.js';
+import { countCompletionTokens, loadTokenizer } from '../../lambdas/inference/token-count.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { serveGateway } from '../support/local-gateway.js';
 import { configWith } from '../support/config-with.js';
@@ -767,6 +767,19 @@ describe('the deprecated legacy function calling (`functions`, answered with fun
     expect(chunks.some((c) => c.choices[0]?.delta?.function_call)).toBe(false);
     expect(JSON.stringify(chunks)).not.toContain('example.com');
     expect(audit(chunks[0].id)).toMatchObject({ status: 200, outcome: 'guardrail_blocked_answer' });
+  });
+
+  it('counts a function_call toward the usage estimate of a whole answer and of a stream when the upstream reports none', async () => {
+    const c = await client('plain');
+    const { usage: _usage, ...unreported } = fnAnswer().body;
+    upstream.script({ body: unreported });
+    const whole = await c.chat.completions.create(params);
+    expect(whole.choices[0].message.function_call).toEqual({ name: 'send_mail', arguments: ARGS }); // no guardrail, no redaction: as it came
+    expect(whole.usage!.completion_tokens).toBe(countCompletionTokens(`send_mail${ARGS}`));
+    upstream.script(fnStream());
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const x of await c.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } })) chunks.push(x);
+    expect(chunks.at(-1)!.usage!.completion_tokens).toBe(countCompletionTokens(`send_mail${ARGS}`));
   });
 
   it('redacts function_call arguments under redactResponses, whole and streamed (held, sent whole at the finish), still JSON (Node and Python clients)', async () => {

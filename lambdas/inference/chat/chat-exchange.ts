@@ -176,9 +176,12 @@ export function usageOf(reported: CompletionUsage | undefined | null, promptToke
   return { usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: counted }, estimated: true, counted };
 }
 
-/** What a whole answer said, every choice: text, refusal and tool calls (name and arguments), for the o200k count. */
+/** What a whole answer said, every choice: text, refusal, tool calls and the legacy function_call (name and arguments), for the o200k count. */
 function answerText(result: ChatCompletion): string {
-  return (result.choices ?? []).map((c) => `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}`).join('');
+  return (result.choices ?? []).map((c) => {
+    const fn = c.message?.function_call ? `${c.message.function_call.name ?? ''}${c.message.function_call.arguments ?? ''}` : '';
+    return `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}${fn}`;
+  }).join('');
 }
 
 /**
