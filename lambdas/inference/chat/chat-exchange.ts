@@ -187,11 +187,11 @@ function answerText(result: ChatCompletion): string {
 /**
  * The whole answer: the upstream's, settled (the tokens were spent whether or not it is shown),
  * held to the request's output limit (an upstream that ignored it: each choice's content cut to
- * the limit with finish_reason `length`, tool calls over it a 502 `upstream_overrun`; billed as
+ * the limit with finish_reason `length`, tool calls (or a legacy function_call) over it a 502 `upstream_overrun`; billed as
  * reported, warned as `upstream_overran_limit`: capAnswer in output-limit.ts),
  * with the gateway's `id` and the catalog model, OpenAI's finish reasons, then the tenant's output
- * guardrails: Bedrock ApplyGuardrail on each choice's content, refusal, audio transcript and
- * tool-call arguments (a blocked answer becomes OpenAI's filtered answer: content replaced,
+ * guardrails: Bedrock ApplyGuardrail on each choice's content, refusal, audio transcript,
+ * tool-call arguments and legacy function_call arguments (a blocked answer becomes OpenAI's filtered answer: content replaced,
  * finish_reason `content_filter`, as does a masking that leaves arguments that are not JSON or
  * masks an audio transcript, whose audio still says it; a masked one shows each choice's masked
  * texts, its finish_reason unchanged) and PII redaction of
