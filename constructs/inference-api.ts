@@ -17,7 +17,7 @@ import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
 import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
-import { GATEWAY_RESPONSES, gatewayResponseTemplate } from '../lambdas/inference/gateway-responses.js';
+import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemplate } from '../lambdas/inference/gateway-responses.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
@@ -301,7 +301,7 @@ export class InferenceApi extends Construct {
       this.api.addGatewayResponse(`Error-${spec.type}`, {
         type: apigw.ResponseType.of(spec.type),
         statusCode: spec.statusCode === undefined ? undefined : String(spec.statusCode),
-        responseHeaders: spec.headers && Object.fromEntries(Object.entries(spec.headers).map(([name, value]) => [name, `'${value}'`])),
+        responseHeaders: { ...Object.fromEntries(Object.entries(spec.headers ?? {}).map(([name, value]) => [name, `'${value}'`])), ...GATEWAY_RESPONSE_MAPPED_HEADERS },
         templates: { 'application/json': gatewayResponseTemplate(spec) },
       });
     }

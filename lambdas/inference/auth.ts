@@ -2,6 +2,7 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify
 import { parseApiKey, looksLikeApiKey } from '../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
 import { ROLES, roleOfClaims, type Role } from '../../lib/identity/roles.js';
+import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { SERVING_STATUSES, type TenantRecord } from '../../lib/tenant-record.js';
 import { keyUsable } from '../identity/api-keys.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
@@ -9,6 +10,8 @@ import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import { forbidden, GatewayError, unauthorized, wellFormedPrefix } from './openai-errors.js';
 import type { GatewayStore } from './stores/gateway-store.js';
 import { PendingWork } from '../shared/pending-work.js';
+
+const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
 
 /** Where a tenant's identity comes from: only these verified claims, never the request body. */
 export const TENANT_CLAIM = 'tessera:tenant-id';
@@ -51,6 +54,13 @@ export interface JwtSettings {
 export const AUTH_CACHE_MS = 30_000;
 /** Most tokens and keys remembered at once; the least recently used is forgotten first (random keys cannot grow memory). */
 export const AUTH_CACHE_ENTRIES = 10_000;
+/**
+ * After the issuer's key set could not be read, how long JWTs that need it are refused at once
+ * with the same 503 instead of each waiting on the JWKS endpoint again (jose's fetch timeout is
+ * 5 s): during an outage every SDK retry would otherwise hold an authorizer Lambda (reserved
+ * concurrency 50) for the timeout. Tokens verified before, and API keys, are not affected.
+ */
+export const KEY_SET_RETRY_MS = 5_000;
 
 export interface AuthorizerOptions {
   /** Tenant API keys (`tsk_…`), read once per cache miss by hash. @default - none: a `tsk_` bearer is 401 `api_keys_not_enabled` */
@@ -122,6 +132,8 @@ export class Authorizer {
   private readonly now: () => number;
   /** `lastUsedAt` writes started and not yet ended (settled()). */
   private readonly writes = new PendingWork();
+  /** The key set's last read failure, answered again until `until` (KEY_SET_RETRY_MS). */
+  private keySetDown: { refusal: GatewayError; until: number } | undefined;
 
   constructor(private readonly settings: JwtSettings, private readonly store: GatewayStore, options: AuthorizerOptions | number = {}) {
     const o = typeof options === 'number' ? { cacheMs: options } : options;
@@ -161,11 +173,17 @@ export class Authorizer {
     const cached = this.cached(token);
     if (cached) return await this.serve(cached.tenantId, cached);
     let payload: Record<string, unknown>;
+    if (this.keySetDown && this.keySetDown.until > this.now()) throw this.keySetDown.refusal;
     try {
       ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.settings.issuer, audience: this.settings.audience, clockTolerance: 5 }));
+      this.keySetDown = undefined;
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'invalid_token';
-      if (keySetUnavailable(e)) throw identityProviderUnavailable(e, this.settings.jwks);
+      if (keySetUnavailable(e)) {
+        const refusal = identityProviderUnavailable(e, this.settings.jwks);
+        this.keySetDown = { refusal, until: this.now() + KEY_SET_RETRY_MS };
+        throw refusal;
+      }
       const reason = code === 'ERR_JWT_EXPIRED' ? 'token expired'
         : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `token claim rejected: ${(e as Error).message}`
         : code === 'ERR_JWKS_NO_MATCHING_KEY' ? `no key in this gateway's key set matches the token's kid ${headerValue(token, 'kid')} and alg ${headerValue(token, 'alg')}${this.hint()}`
@@ -175,6 +193,9 @@ export class Authorizer {
     }
     const tenantId = payload[TENANT_CLAIM] ?? payload['custom:tenant_id'];
     if (typeof tenantId !== 'string' || !tenantId) throw unauthorized(`token has no ${TENANT_CLAIM} claim`, 'missing_tenant_claim');
+    // No registered tenant has another form (lib/tenant-record.ts); looking one up would fail inside
+    // the tenant-scoped session (or DynamoDB's 2,048-byte key limit) as the gateway's error, not the token's.
+    if (!TENANT_ID.test(tenantId)) throw forbidden(`tenant "${wellFormedPrefix(tenantId, 40)}" is not registered`, 'unknown_tenant');
     const role = roleOfClaims(payload);
     if (typeof role === 'object' && 'ambiguous' in role) {
       throw forbidden(`the token's role groups (${role.ambiguous.map((r) => `tenant-${r}`).join(', ')}) make no single role: neither holds all of the other's permissions; ask your tenant admin to set your role (it leaves one group)`, 'ambiguous_role');

@@ -27,7 +27,7 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
     const caller = await authorizer.authorize(header);
     return {
       principalId: `${caller.tenantId}/${caller.userId}`,
-      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn.replace(/\/[^/]+\/[^/]+\/.*$/, '/*/*/v1/*') }] },
+      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: apiMethods(event.methodArn) }] },
       context: { tenantId: caller.tenantId, userId: caller.userId, role: caller.role, ...(caller.keyId ? { keyId: caller.keyId } : {}) },
       // The tenant's key in its tier's usage plan (API key source AUTHORIZER): the tier's edge limits.
       usageIdentifierKey: caller.tenant.usageKey?.value,
@@ -38,7 +38,9 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
       console.log(JSON.stringify({ level: 'INFO', message: 'credentials refused', requestId: event.requestContext?.requestId, status: e.status, code: e.code, reason: e.message, ...e.audit }));
     }
     if (e instanceof GatewayError && e.status === 403) {
-      return { principalId: 'refused', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: event.methodArn }] }, context: authorizerDenyContext(e) };
+      // The refusal is the caller's, whatever the method: the Deny covers the API's methods as the Allow does, so a
+      // cached Deny answers another method with the same ACCESS_DENIED and context.
+      return { principalId: 'refused', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: apiMethods(event.methodArn) }] }, context: authorizerDenyContext(e) };
     }
     if (e instanceof GatewayError && e.status === 401) throw new Error('Unauthorized');
     console.error(JSON.stringify({ level: 'ERROR', message: 'authorizer could not check the credentials', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }));
@@ -48,3 +50,11 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
     await authorizer?.settled();
   }
 };
+
+// Every `/v1` method of every stage of the API of `methodArn` (`arn:…:<api>/<stage>/<verb>/v1/…` becomes
+// `arn:…:<api>/*/*/v1/*`): API Gateway caches the authorizer's answer per Authorization header and reuses
+// it for any method, so the policy names them all.
+
+function apiMethods(methodArn: string): string {
+  return methodArn.replace(/\/[^/]+\/[^/]+\/.*$/, '/*/*/v1/*');
+}

@@ -34,6 +34,14 @@ export interface GatewayResponseSpec {
   readonly error: { readonly message: string; readonly type: ErrorType; readonly code: string };
 }
 
+/**
+ * Headers every gateway response maps from the request's context (API Gateway's parameter-mapping
+ * sources, `context.<name>`, unquoted; static values are quoted): `x-request-id`, which the OpenAI
+ * SDKs read as the error's request id (openai-node `requestID`, openai-python `request_id`), as the
+ * router's own answers send it.
+ */
+export const GATEWAY_RESPONSE_MAPPED_HEADERS: Readonly<Record<string, string>> = { 'x-request-id': 'context.requestId' };
+
 /** The only `$context` variables the templates use: each is substituted as is, so each must be JSON-string safe. */
 export const GATEWAY_RESPONSE_VARIABLES = ['$context.requestId', '$context.error.responseType', '$context.authorizer.message', '$context.authorizer.reason'] as const;
 
@@ -43,7 +51,7 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   {
     // The authorizer threw "Unauthorized", or the Authorization header is missing (API Gateway does
     // not call the authorizer then). API Gateway carries no reason for a 401, so the message lists
-    // them; the authorizer's own code (token_expired, api_key_revoked…) is in its audit record.
+    // them; the authorizer's own code (token_expired, api_key_revoked…) is in its log under the request id.
     type: 'UNAUTHORIZED', headers: { 'www-authenticate': 'Bearer' },
     error: {
       type: 'authentication_error', code: 'invalid_api_key',
@@ -55,8 +63,10 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
     type: 'ACCESS_DENIED',
     error: { type: 'permission_error', code: '$context.authorizer.reason', message: `$context.authorizer.message ${REQUEST}` },
   },
+  // The authorizer threw something other than "Unauthorized" (AWS answers AUTHORIZER_CONFIGURATION_ERROR for that).
+  // retry-after spreads the SDKs' retries during an outage (the authorizer's concurrency is reserved: 50).
   ...(['AUTHORIZER_FAILURE', 'AUTHORIZER_CONFIGURATION_ERROR'] as const).map((type): GatewayResponseSpec => ({
-    type,
+    type, headers: { 'retry-after': '2' },
     error: { type: 'server_error', code: 'authorizer_failed', message: `The gateway could not check the credentials (its authorizer failed: $context.error.responseType); retry, and report ${REQUEST} if it persists` },
   })),
   {

@@ -218,7 +218,10 @@ describe('API Gateway\'s own errors (gateway responses)', () => {
       const body = JSON.parse(template.replace(/\$context\.[A-Za-z.]+/g, (v) => values[v as keyof typeof values]));
       expect(Object.keys(body.error).sort(), spec.type).toEqual(['code', 'message', 'param', 'type']);
       expect(body.error.message, spec.type).toContain('(request c0ffee00-1111-2222-3333-444455556666)');
-      expect(r.Properties.ResponseParameters ?? {}, spec.type).toEqual(Object.fromEntries(Object.entries(spec.headers ?? {}).map(([k, v]) => [`gatewayresponse.header.${k}`, `'${v}'`])));
+      expect(r.Properties.ResponseParameters, spec.type).toEqual({
+        ...Object.fromEntries(Object.entries(spec.headers ?? {}).map(([k, v]) => [`gatewayresponse.header.${k}`, `'${v}'`])),
+        'gatewayresponse.header.x-request-id': 'context.requestId', // mapped, unquoted: the SDKs' request id
+      });
     }
     const denied = JSON.parse(responses().find(([, x]) => x.Properties.ResponseType === 'ACCESS_DENIED')![1].Properties.ResponseTemplates['application/json'].replace(/\$context\.[A-Za-z.]+/g, (v: string) => values[v as keyof typeof values]));
     expect(denied.error).toMatchObject({ type: 'permission_error', code: 'tenant_not_active', message: expect.stringContaining('tenant "a\\b" is SUSPENDED:\n\t</script>') });

@@ -59,12 +59,12 @@ describe('hostile claims in the authorizer\'s Deny (ACCESS_DENIED) through the d
     });
   }
 
-  it('a tenant claim crafted as JSON, over 1,024 characters: unknown_tenant, the message cut, valid JSON', async () => {
+  it('a tenant claim crafted as JSON, over 1,024 characters: unknown_tenant without a lookup, its first 40 characters named, valid JSON', async () => {
     const tenantId = `"},"x":1,"y":"${'é'.repeat(601)}${'😀'.repeat(300)}`;
     const res = await fetch(`${apigw.url}/models`, { headers: { authorization: `Bearer ${await apigw.token(tenantId)}` } });
     const body = JSON.parse(await res.text()) as { error: { message: string; code: string } };
     expect([res.status, Object.keys(body.error), body.error.code]).toEqual([403, ['message', 'type', 'param', 'code'], 'unknown_tenant']);
     expect(wellFormed(body.error.message)).toBe(true);
-    expect(body.error.message).toMatch(/^tenant ""\},"x":1,"y":"é{601}(?:😀){200} \(request [0-9a-f-]{36}\)$/u);
+    expect(body.error.message).toMatch(/^tenant ""\},"x":1,"y":"é{26}" is not registered \(request [0-9a-f-]{36}\)$/u);
   });
 });

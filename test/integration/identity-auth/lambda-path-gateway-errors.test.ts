@@ -43,10 +43,12 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
       expect(out.error!.body.message, client).toMatch(REQUEST_ID);
       // An authorizer that throws anything but "Unauthorized" is AuthorizerConfigurationException in AWS.
       expect(out.error!.body.message, client).toContain('(its authorizer failed: AUTHORIZER_CONFIGURATION_ERROR)');
+      expect(out.error!.headers['retry-after'], client).toBe('2');
       expect(apigw.authorizerCalls() - before, `${client} retried once`).toBe(2);
     }
+    // The authorizer answers a key set that failed again at once for KEY_SET_RETRY_MS (5 s), then reads it again.
     apigw.setJwksStatus(200);
-    expect((await runClient('node', python, apigw.url, token, chat())).ok).toBe(true);
+    await expect.poll(async () => (await runClient('node', python, apigw.url, token, chat())).ok, { timeout: 20_000, interval: 1_000 }).toBe(true);
   });
 
   it('a refused credential: 401 AuthenticationError, code invalid_api_key, WWW-Authenticate Bearer; no header at all the same, without calling the authorizer', async () => {
@@ -55,6 +57,8 @@ describe('API Gateway\'s own errors reach the official clients in OpenAI\'s shap
         const out = await runClient(client, python, apigw.url, key, chat(2));
         expect(out.error, `${client} ${key}`).toMatchObject({ status: 401, type: 'AuthenticationError', body: { type: 'authentication_error', code: 'invalid_api_key', param: null } });
         expect(out.error!.body.message).toMatch(REQUEST_ID);
+        // The SDKs' request id (x-request-id) is API Gateway's, the one the message names.
+        expect(out.error!.body.message).toContain(`(request ${out.error!.headers['x-request-id']})`);
       }
     }
     const before = apigw.authorizerCalls();

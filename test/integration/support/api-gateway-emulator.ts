@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys, mintDevToken } from '../../../lambdas/inference/dev-keys.js';
-import { GATEWAY_RESPONSES, gatewayResponseTemplate, type GatewayResponseType } from '../../../lambdas/inference/gateway-responses.js';
+import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemplate, type GatewayResponseType } from '../../../lambdas/inference/gateway-responses.js';
 import { routeMethods } from '../../../lambdas/inference/routes.js';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -93,7 +93,11 @@ export function renderGatewayResponse(type: Exclude<GatewayResponseType, 'DEFAUL
     if (variable.startsWith('$context.authorizer.')) return authorizer[variable.slice('$context.authorizer.'.length)] ?? '';
     throw new Error(`gateway response ${spec.type} uses ${variable}, which the emulator does not substitute`);
   });
-  return { status: spec.statusCode ?? status, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...spec.headers }, body };
+  const mapped = Object.fromEntries(Object.entries(GATEWAY_RESPONSE_MAPPED_HEADERS).map(([name, source]) => {
+    if (source !== 'context.requestId') throw new Error(`gateway response header ${name} maps ${source}, which the emulator does not know`);
+    return [name, requestId];
+  }));
+  return { status: spec.statusCode ?? status, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...spec.headers, ...mapped }, body };
 }
 
 /**

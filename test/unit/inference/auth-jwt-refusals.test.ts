@@ -92,10 +92,49 @@ describe('Authorizer: an issuer key set that cannot be read is the gateway\'s fa
     expect(caller.tenantId).toBe('acme');
   });
 
+  it('a key set that failed is answered again at once for KEY_SET_RETRY_MS, without waiting on the endpoint, then read again', async () => {
+    const { KEY_SET_RETRY_MS } = await import('../../../lambdas/inference/auth.js');
+    const { createServer } = await import('node:http');
+    let requests = 0;
+    let up = false;
+    const server = createServer((_req, res) => { requests++; void (up ? res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [trusted.publicJwk] })) : res.writeHead(503).end('down')); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    let now = 1_000_000;
+    const store = new MemoryStore();
+    store.putTenant(localTenant('acme', 'starter'));
+    const authorizer = new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json` }, store, { now: () => now });
+    const token = await sign(trusted.privateKey, 'tessera-dev');
+    const first = await authorizer.authorize(`Bearer ${token}`).catch((e: GatewayError) => e);
+    const again = await authorizer.authorize(`Bearer ${token}`).catch((e: GatewayError) => e);
+    expect([first, again].map((e) => (e as GatewayError).code)).toEqual(['identity_provider_unavailable', 'identity_provider_unavailable']);
+    expect(requests).toBe(1);
+    up = true;
+    now += KEY_SET_RETRY_MS;
+    expect((await authorizer.authorize(`Bearer ${token}`)).tenantId).toBe('acme');
+    expect(requests).toBe(2);
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
   it('a token a reachable key set does not verify stays a 401', async () => {
     const good = await jwksServer(200);
     const e = await refusal({ jwks: good.url }, await sign(other, 'tessera-dev'));
     await good.close();
     expect([e.status, e.code]).toEqual([401, 'invalid_token']);
+  });
+});
+
+describe('Authorizer: a tenant claim no registered tenant can have', () => {
+  it('is 403 unknown_tenant without a lookup (a 3 KB claim, upper case, a path), its first 40 characters named', async () => {
+    for (const claim of ['a'.repeat(3000), 'ACME', '../acme', 'acme--x']) {
+      const store = new MemoryStore();
+      let lookups = 0;
+      const getTenant = store.getTenant.bind(store);
+      store.getTenant = async (id: string) => { lookups++; return getTenant(id); };
+      const token = await new SignJWT({ 'tessera:tenant-id': claim }).setProtectedHeader({ alg: 'ES256', kid: 'tessera-dev' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(trusted.privateKey);
+      const e = await new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [trusted.publicJwk] } }, store).authorize(`Bearer ${token}`).catch((err: GatewayError) => err);
+      expect([(e as GatewayError).status, (e as GatewayError).code], claim.slice(0, 10)).toEqual([403, 'unknown_tenant']);
+      expect((e as GatewayError).message).toBe(`tenant "${claim.slice(0, 40)}" is not registered`);
+      expect(lookups).toBe(0);
+    }
   });
 });

@@ -15,7 +15,8 @@ describe('the authorizer Lambda\'s refusals', () => {
     vi.spyOn(console, 'log').mockImplementationOnce(() => {});
     fake.authorize.mockRejectedValueOnce(forbidden('tenant "acme" is SUSPENDED\n(since \\ today)', 'tenant_not_active'));
     const answer = await handler(event);
-    expect(answer.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: event.methodArn }]);
+    // Every /v1 method, as the Allow: API Gateway reuses a cached answer for any method of the same Authorization header.
+    expect(answer.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: 'arn:aws:execute-api:us-east-1:111111111111:abc123/*/*/v1/*' }]);
     expect(answer.context).toEqual({ reason: 'tenant_not_active', message: 'tenant \\"acme\\" is SUSPENDED\\n(since \\\\ today)' });
     expect(JSON.parse(`"${answer.context!.message}"`)).toBe('tenant "acme" is SUSPENDED\n(since \\ today)');
   });
