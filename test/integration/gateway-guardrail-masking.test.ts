@@ -13,6 +13,8 @@ import { PythonClient } from './gateway-conformance/clients.js';
 import { nodeResponsesCall, PythonResponsesClient } from './responses-conformance/clients.js';
 
 let upstream: FakeUpstream;
+/** The Python client's driver, one for the file (the stream describes below use it). */
+let python: PythonClient;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
 let bedrock: { restore(): void };
 /** The texts of every ApplyGuardrail call, with its source. */
@@ -68,8 +70,10 @@ beforeAll(async () => {
     localTenant('plain', 'enterprise', { gateway: { fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false } }),
   ]);
   bedrock = await mockMaskingGuardrail();
+  python = await PythonClient.start();
 });
 afterAll(async () => {
+  await python?.stop();
   bedrock?.restore();
   await gw?.stop();
   await upstream?.stop();
@@ -390,21 +394,25 @@ describe('the output guardrail checks a whole answer\'s refusal, audio transcrip
   });
 });
 
-describe('the output guardrail checks a streamed answer\'s tool-call arguments and refusal (held until the choice finishes)', () => {
-  let python: PythonClient;
-  let pythonResponses: PythonResponsesClient;
-  beforeAll(async () => {
-    [python, pythonResponses] = await Promise.all([PythonClient.start(), PythonResponsesClient.start()]);
-  });
-  afterAll(async () => {
-    await Promise.all([python?.stop(), pythonResponses?.stop()]);
-  });
+/** Within a describe: the mocked guardrail masks answers only (its INPUT checks pass), as the stream tests need. */
+function withoutInputMasking(): void {
   beforeEach(() => {
     maskInput = false;
   });
   afterEach(() => {
     maskInput = true;
   });
+}
+
+describe('the output guardrail checks a streamed answer\'s tool-call arguments and refusal (held until the choice finishes)', () => {
+  let pythonResponses: PythonResponsesClient;
+  beforeAll(async () => {
+    pythonResponses = await PythonResponsesClient.start();
+  });
+  afterAll(async () => {
+    await pythonResponses?.stop();
+  });
+  withoutInputMasking();
 
   const usageChunk = { data: { id: 'up', object: 'chat.completion.chunk', created: 1, model: 'big', choices: [], usage: { prompt_tokens: 5, completion_tokens: 30, total_tokens: 35 } } };
   /** A tool-call fragment of choice 0 (`id` and type on a call's first fragment). */
@@ -550,19 +558,7 @@ describe('the output guardrail checks a streamed answer\'s tool-call arguments a
 });
 
 describe('a streamed answer\'s audio transcript, tool calls and other choices (n > 1) through the guardrail and redactResponses', () => {
-  let python: PythonClient;
-  beforeAll(async () => {
-    python = await PythonClient.start();
-  });
-  afterAll(async () => {
-    await python?.stop();
-  });
-  beforeEach(() => {
-    maskInput = false;
-  });
-  afterEach(() => {
-    maskInput = true;
-  });
+  withoutInputMasking();
 
   /** An audio answer streamed as OpenAI does: transcript and base64 data in pieces, then the id and expiry, then the finish. */
   const audioStream = (transcript: [string, string]) => ({
@@ -667,19 +663,7 @@ describe('a streamed answer\'s audio transcript, tool calls and other choices (n
 });
 
 describe('the deprecated legacy function calling (`functions`, answered with function_call) through the guardrail and redactResponses', () => {
-  let python: PythonClient;
-  beforeAll(async () => {
-    python = await PythonClient.start();
-  });
-  afterAll(async () => {
-    await python?.stop();
-  });
-  beforeEach(() => {
-    maskInput = false;
-  });
-  afterEach(() => {
-    maskInput = true;
-  });
+  withoutInputMasking();
 
   const functions = [{ name: 'send_mail', parameters: { type: 'object', properties: { to: { type: 'string' }, card: { type: 'number' } } } }];
   const params = { model: BIG, functions, messages: [{ role: 'user' as const, content: 'mail ivy' }] };

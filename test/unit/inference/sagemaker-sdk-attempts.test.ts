@@ -1,12 +1,10 @@
-import { HttpResponse } from '@smithy/protocol-http';
-import { Readable } from 'node:stream';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { SageMakerProvider } from '../../../lambdas/inference/providers/sagemaker.js';
 import { UpstreamCalls } from '../../../lambdas/inference/upstream-calls.js';
-import { registerClientPlugin } from '../../../lambdas/shared/aws-clients.js';
+import { stubSdkHttp, type StubbedAnswer } from '../../support/sdk-http-stub.js';
 
 /**
  * The SDK's own retries of InvokeEndpoint, which aws-sdk-client-mock cannot show (it replaces
@@ -24,28 +22,10 @@ const ASSUMED = '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-0
   + '<AssumedRoleUser><Arn>arn:aws:sts::222233334444:assumed-role/tessera-acme-model-invoker/tessera-acme-invoke</Arn><AssumedRoleId>AROAUNIT:tessera-acme-invoke</AssumedRoleId></AssumedRoleUser>'
   + '</AssumeRoleResult><ResponseMetadata><RequestId>unit</RequestId></ResponseMetadata></AssumeRoleResponse>';
 
-let attempts: Record<string, number>;
-let unregister: () => void;
-type Middleware = (next: unknown, context: { commandName?: string }) => () => Promise<{ response: HttpResponse }>;
-
-beforeEach(() => {
-  attempts = {};
-  unregister = registerClientPlugin((client) => {
-    (client.middlewareStack as unknown as { add(m: Middleware, o: object): void }).add((_next, context) => async () => {
-      const command = context.commandName!;
-      attempts[command] = (attempts[command] ?? 0) + 1;
-      if (command === 'AssumeRoleCommand') return { response: new HttpResponse({ statusCode: 200, headers: { 'content-type': 'text/xml' }, body: Readable.from([Buffer.from(ASSUMED)]) }) };
-      return {
-        response: new HttpResponse({
-          statusCode: 503,
-          headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceUnavailable', 'x-amzn-requestid': 'req-unavailable' },
-          body: Readable.from([Buffer.from(JSON.stringify({ message: 'Service is unavailable' }))]),
-        }),
-      };
-    }, { step: 'deserialize', priority: 'low', name: 'unitSageMakerUnavailable' });
-  });
-});
-afterEach(() => unregister());
+/** HTTP requests per command: STS's AssumeRole answered with a session, every InvokeEndpoint as an unavailable endpoint. */
+const http = stubSdkHttp((command): StubbedAnswer => (command === 'AssumeRoleCommand'
+  ? { statusCode: 200, headers: { 'content-type': 'text/xml' }, body: ASSUMED }
+  : { statusCode: 503, headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceUnavailable', 'x-amzn-requestid': 'req-unavailable' }, body: JSON.stringify({ message: 'Service is unavailable' }) }));
 
 const model = (invokeRoleArn?: string): ModelEntry => ({ id: 'sagemaker/acme-support', upstream: 'acme-support', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 100, ...(invokeRoleArn ? { invokeRoleArn } : {}) });
 const BODY = { model: 'sagemaker/acme-support', messages: [{ role: 'user', content: 'hi' }] } as ChatCompletionCreateParams;
@@ -62,7 +42,7 @@ describe('SageMaker endpoints through the gateway: one SDK attempt per gateway a
       expect((whole as GatewayError).status).toBeGreaterThanOrEqual(500);
       const streamed = await gateway().stream([model(role)], { body: { ...BODY, stream: true }, tenantId: 'acme' }, new AbortController().signal).catch((e: unknown) => e);
       expect(streamed).toBeInstanceOf(GatewayError);
-      const { AssumeRoleCommand: _sts, ...calls } = attempts;
+      const { AssumeRoleCommand: _sts, ...calls } = http.attempts;
       expect(calls).toEqual({ InvokeEndpointCommand: 2, InvokeEndpointWithResponseStreamCommand: 2 });
     });
   }

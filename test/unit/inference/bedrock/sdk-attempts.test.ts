@@ -1,12 +1,10 @@
-import { HttpResponse } from '@smithy/protocol-http';
-import { Readable } from 'node:stream';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../../../lib/config/schema.js';
 import { GatewayError } from '../../../../lambdas/inference/openai-errors.js';
 import { BedrockProvider } from '../../../../lambdas/inference/providers/bedrock.js';
 import { UpstreamCalls, type UpstreamTimeouts } from '../../../../lambdas/inference/upstream-calls.js';
-import { registerClientPlugin } from '../../../../lambdas/shared/aws-clients.js';
+import { stubSdkHttp } from '../../../support/sdk-http-stub.js';
 
 /**
  * The SDK's own retries, which aws-sdk-client-mock cannot show (it replaces `send`, so the retry
@@ -22,28 +20,12 @@ process.env.AWS_SECRET_ACCESS_KEY = 'unit';
 const MODEL: ModelEntry = { id: 'bedrock/amazon.nova-lite', upstream: 'amazon.nova-lite-v1:0', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 100 };
 const BODY = { model: MODEL.id, messages: [{ role: 'user', content: 'hi' }] } as ChatCompletionCreateParams;
 
-/** HTTP requests that reached the "network", per command. */
-let attempts: Record<string, number>;
-let unregister: () => void;
-
-type Middleware = (next: unknown, context: { commandName?: string }) => () => Promise<{ response: HttpResponse }>;
-
-beforeEach(() => {
-  attempts = {};
-  unregister = registerClientPlugin((client) => {
-    (client.middlewareStack as unknown as { add(m: Middleware, o: object): void }).add((_next, context) => async () => {
-      attempts[context.commandName!] = (attempts[context.commandName!] ?? 0) + 1;
-      return {
-        response: new HttpResponse({
-          statusCode: 429,
-          headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/', 'x-amzn-requestid': 'req-throttled' },
-          body: Readable.from([Buffer.from(JSON.stringify({ message: 'Too many requests, please wait before trying again.' }))]),
-        }),
-      };
-    }, { step: 'deserialize', priority: 'low', name: 'unitBedrockThrottled' });
-  });
-});
-afterEach(() => unregister());
+/** HTTP requests that reached the "network", per command: Bedrock's throttled answer to each. */
+const http = stubSdkHttp(() => ({
+  statusCode: 429,
+  headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/', 'x-amzn-requestid': 'req-throttled' },
+  body: JSON.stringify({ message: 'Too many requests, please wait before trying again.' }),
+}));
 
 const gateway = (timeouts: Partial<UpstreamTimeouts> = {}) => {
   const provider = new BedrockProvider();
@@ -59,7 +41,7 @@ async function callerError(call: Promise<unknown>): Promise<GatewayError> {
 describe('Bedrock throttling through the gateway: one SDK attempt per gateway attempt', () => {
   it('Converse: 2 gateway attempts (retries: 1) are 2 HTTP requests, and the caller gets OpenAI\'s 429 rate_limit_exceeded', async () => {
     const e = await callerError(gateway().complete([MODEL], { body: BODY, tenantId: 'acme' }, new AbortController().signal));
-    expect(attempts).toEqual({ ConverseCommand: 2 });
+    expect(http.attempts).toEqual({ ConverseCommand: 2 });
     expect(e.status).toBe(429);
     expect(JSON.parse(e.body())).toEqual({ error: {
       message: 'the upstream of bedrock/amazon.nova-lite is rate limited: Bedrock ThrottlingException: Too many requests, please wait before trying again.',
@@ -70,7 +52,7 @@ describe('Bedrock throttling through the gateway: one SDK attempt per gateway at
 
   it('ConverseStream: the same, before the first chunk', async () => {
     const e = await callerError(gateway().stream([MODEL], { body: { ...BODY, stream: true }, tenantId: 'acme' }, new AbortController().signal));
-    expect(attempts).toEqual({ ConverseStreamCommand: 2 });
+    expect(http.attempts).toEqual({ ConverseStreamCommand: 2 });
     expect(e).toMatchObject({ status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' });
   });
 
@@ -78,13 +60,13 @@ describe('Bedrock throttling through the gateway: one SDK attempt per gateway at
     // The caller's status says it: the 504 came from the first-byte timer running out during the SDK's backoff (no timing assert: shared machines).
     const e = await callerError(gateway({ firstByteMs: 300, retries: 0 }).complete([MODEL], { body: BODY, tenantId: 'acme' }, new AbortController().signal));
     expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
-    expect(attempts).toEqual({ ConverseCommand: 1 });
+    expect(http.attempts).toEqual({ ConverseCommand: 1 });
   });
 
   it('InvokeModel (embeddings) makes one SDK attempt per gateway attempt too', async () => {
     const titan: ModelEntry = { id: 'bedrock/amazon.titan-embed-text-v2', upstream: 'amazon.titan-embed-text-v2:0', kind: 'embedding', inputPricePer1k: 0, outputPricePer1k: 0, maxOutputTokens: 8192 };
     const e = await callerError(gateway().embed([titan], { body: { model: titan.id, input: 'hi' }, tenantId: 'acme' }, new AbortController().signal));
-    expect(attempts).toEqual({ InvokeModelCommand: 2 });
+    expect(http.attempts).toEqual({ InvokeModelCommand: 2 });
     expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
   });
 });
