@@ -1,4 +1,4 @@
-// A fake OpenAI-compatible upstream in its own process, for the gateway benchmark.
+// A fake OpenAI-compatible upstream in its own process, for the gateway benchmark and for trying `tessera serve` (README).
 import { FakeUpstream } from '../support/fake-upstream.js';
 
 const upstream = new FakeUpstream();
@@ -8,6 +8,8 @@ upstream.requests.push = () => 0;
 // CPU shares the two cores with the gateway measured (Tessera's or Portkey's alike).
 // TESSERA_BENCH_UPSTREAM_MEMO=0 parses every request, as the bench did before 2026-12-01 afternoon.
 upstream.memoize = process.env.TESSERA_BENCH_UPSTREAM_MEMO !== '0';
+// --tools: calls a tool when a request offers some (FakeUpstream.callTools), to try agents locally (README: tessera serve).
+upstream.callTools = process.argv.includes('--tools');
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);
 // Its pid, for `kill`: started through npx, it outlives npx (README: `tessera serve`).

@@ -88,11 +88,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * is), with usage. It never answers with a tool call or honours `response_format`: a test that needs
  * those scripts the answer (`FakeUpstream.script`).
  */
-function echoAnswer(body: any): { headers: Record<string, string>; payload?: string; events?: string[] } {
+function echoAnswer(body: any, callTools = false): { headers: Record<string, string>; payload?: string; events?: string[] } {
+  const call = callTools ? toolCallOf(body) : undefined;
+  if (call) return toolCallAnswer(body, call);
+  const lastMessage = (body.messages ?? []).at(-1);
+  if (callTools && lastMessage?.role === 'tool') return textAnswer(body, `echo: the tool answered ${typeof lastMessage.content === 'string' ? lastMessage.content : JSON.stringify(lastMessage.content)}`);
   const last = [...(body.messages ?? [])].reverse().find((m: any) => m.role === 'user');
   // Content parts: their texts, one after another (an image part adds nothing).
   const content = Array.isArray(last?.content) ? last.content.filter((p: any) => p?.type === 'text').map((p: any) => p.text).join('') : last?.content;
-  const text = `echo: ${content ?? ''}`;
+  return textAnswer(body, `echo: ${content ?? ''}`);
+}
+
+/** `text` as a chat answer, whole or streamed in pieces of up to 6 characters, with usage. */
+function textAnswer(body: any, text: string): { headers: Record<string, string>; payload?: string; events?: string[] } {
   const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
   const base = { id: 'up-1', created: 1, model: body.model };
   if (body.stream) {
@@ -103,6 +111,44 @@ function echoAnswer(body: any): { headers: Record<string, string>; payload?: str
     return { headers: { 'content-type': 'text/event-stream' }, events };
   }
   const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
+  return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
+}
+
+/**
+ * The tool-calling mode's call for a request (FakeUpstream.callTools): when the request offers
+ * function tools, `tool_choice` is not `none` and the last message is the user's, a call of the
+ * tool `tool_choice` names or else the first, its arguments each required (else each declared)
+ * property of its schema: a string gets the user's last message, a number or integer 1, a boolean
+ * true, an array [], an object {}. Undefined otherwise (the answer is text).
+ */
+function toolCallOf(body: any): { name: string; arguments: string } | undefined {
+  const tools = (body.tools ?? []).filter((t: any) => t?.type === 'function' && t.function?.name);
+  const last = (body.messages ?? []).at(-1);
+  if (!tools.length || body.tool_choice === 'none' || last?.role !== 'user') return undefined;
+  const named = body.tool_choice?.function?.name;
+  const tool = (named && tools.find((t: any) => t.function.name === named)) ?? tools[0];
+  const schema = tool.function.parameters ?? {};
+  const text = Array.isArray(last.content) ? last.content.filter((p: any) => p?.type === 'text').map((p: any) => p.text).join('') : String(last.content ?? '');
+  const example: Record<string, unknown> = { string: text, number: 1, integer: 1, boolean: true, array: [], object: {} };
+  const names: string[] = schema.required ?? Object.keys(schema.properties ?? {});
+  const args = Object.fromEntries(names.map((n) => [n, example[schema.properties?.[n]?.type] ?? text]));
+  return { name: tool.function.name, arguments: JSON.stringify(args) };
+}
+
+/** One tool call as OpenAI answers it: whole, or streamed (id and name first, the arguments in pieces), finish_reason tool_calls, with usage. */
+function toolCallAnswer(body: any, call: { name: string; arguments: string }): { headers: Record<string, string>; payload?: string; events?: string[] } {
+  const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+  const base = { id: 'up-1', created: 1, model: body.model };
+  const id = 'call_fake_1';
+  if (body.stream) {
+    const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const events = [chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id, type: 'function', function: { name: call.name, arguments: '' } }] })];
+    for (const piece of call.arguments.match(/.{1,8}/gsu) ?? []) events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+    events.push(chunk({}, 'tool_calls'), `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`, 'data: [DONE]\n\n');
+    return { headers: { 'content-type': 'text/event-stream' }, events };
+  }
+  const message = { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: call }] };
+  const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: 'tool_calls' }], usage });
   return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
 }
 
@@ -142,6 +188,13 @@ export class FakeUpstream {
   readonly calls: UpstreamCall[] = [];
   /** Answer only from the script: an unscripted chat request is recorded and gets a 500. */
   scriptOnly = false;
+  /**
+   * Tool-calling mode, for trying agents locally (fake-upstream-main.ts --tools): a non-scripted
+   * request that offers function tools and ends with the user's message is answered with a call of
+   * one (toolCallOf); one that ends with a `tool` message with "echo: the tool answered <its content>".
+   * @default false (text only: the echo)
+   */
+  callTools = false;
   private readonly queue: Scripted[] = [];
   private server!: Server;
   url = '';
@@ -202,7 +255,7 @@ export class FakeUpstream {
         }
         if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
         if (this.ignoreLimits) return void (await this.overrun(body, this.ignoreLimits, res));
-        const answer = echoAnswer(body);
+        const answer = echoAnswer(body, this.callTools);
         if (this.memoize && !this.failures.size) this.memo(`${req.url}\n${rawBody}`, answer);
         if (answer.events) {
           res.writeHead(200, answer.headers);

@@ -1,0 +1,57 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTenant } from '../../lambdas/inference/local-gateway.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { serveGateway } from '../support/local-gateway.js';
+
+// The fake upstream's tool-calling mode (`npx tsx test/bench/fake-upstream-main.ts --tools`, README
+// "tessera serve"), which lets a tenant developer try an agent loop locally: the official Node
+// client's runTools helper, whole and streamed, and the Responses API's function_call round trip
+// through `tessera serve`.
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+let client: OpenAI;
+const model = 'openai-compatible/default';
+type RunnableTool = Parameters<OpenAI['chat']['completions']['runTools']>[0]['tools'][number];
+const weather = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } }, required: ['city', 'days'] } } };
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  upstream.callTools = true;
+  gw = await serveGateway(gatewayConfig(), upstream.url, [localTenant('acme', 'enterprise')]);
+  client = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('acme', { 'tessera:role': 'developer' }), maxRetries: 0 });
+}, 60_000);
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+
+describe('the fake upstream with --tools through tessera serve', () => {
+  it('calls the offered tool with arguments from its schema, then answers the tool\'s result: runTools, whole and streamed', async () => {
+    for (const stream of [false, true]) {
+      const calls: Array<{ city: string; days: number }> = [];
+      const tool: RunnableTool = { type: 'function', function: { ...weather.function, description: 'The weather in a city for some days', parse: JSON.parse, function: (args: { city: string; days: number }) => { calls.push(args); return 'sunny'; } } };
+      const runner = stream
+        ? client.chat.completions.runTools({ model, stream: true, tools: [tool], messages: [{ role: 'user', content: 'Paris' }] })
+        : client.chat.completions.runTools({ model, tools: [tool], messages: [{ role: 'user', content: 'Paris' }] });
+      expect(await runner.finalContent(), `stream ${stream}`).toBe('echo: the tool answered sunny');
+      expect(calls, `stream ${stream}`).toEqual([{ city: 'Paris', days: 1 }]);
+    }
+  });
+
+  it('answers text when no tool is offered, or tool_choice is none', async () => {
+    const plain = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+    const none = await client.chat.completions.create({ model, tools: [weather], tool_choice: 'none', messages: [{ role: 'user', content: 'hi' }] });
+    expect([plain.choices[0]!.message.content, none.choices[0]!.message.content]).toEqual(['echo: hi', 'echo: hi']);
+  });
+
+  it('a Responses API function_call, then its function_call_output, through the gateway', async () => {
+    const first = await client.responses.create({ model, input: 'Oslo', tools: [{ type: 'function', name: 'get_weather', parameters: weather.function.parameters, strict: false }] });
+    const call = first.output.find((o) => o.type === 'function_call');
+    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', arguments: '{"city":"Oslo","days":1}' });
+    const second = await client.responses.create({ model, previous_response_id: first.id, input: [{ type: 'function_call_output', call_id: (call as { call_id: string }).call_id, output: 'snow' }] });
+    expect(second.output_text).toBe('echo: the tool answered snow');
+  });
+});
