@@ -25,7 +25,7 @@ beforeAll(async () => {
       plainTenant('capped', { maxTokens: 50 }),
       plainTenant('budget', { monthlyTokenBudget: 1000 }),
       plainTenant('redacting', { guardrails: { ...quiet, redactResponses: true } }),
-      plainTenant('redactingInput', { guardrails: { ...quiet, redactPii: true } }),
+      plainTenant('redacting-input', { guardrails: { ...quiet, redactPii: true } }),
       plainTenant('screening', { guardrails: { ...quiet, promptInjectionScreen: true } }),
       plainTenant('guarded', { guardrails: { ...quiet, redactPii: true, promptInjectionScreen: true } }),
       plainTenant('falling', { fallbacks: ['openai-compatible/backup'] }),
@@ -135,7 +135,7 @@ describe('the injection screen reads as a model reads', () => {
 describe('PII redaction covers the predicted output', () => {
   it('an email in prediction.content reaches the upstream as [EMAIL]', async () => {
     env.upstream.script({ body: answer({}) });
-    await client('redactingInput').chat.completions.create({ ...ask(), prediction: { type: 'content', content: 'to: jane@example.com' } });
+    await client('redacting-input').chat.completions.create({ ...ask(), prediction: { type: 'content', content: 'to: jane@example.com' } });
     expect(env.upstream.calls[0].body.prediction).toEqual({ type: 'content', content: 'to: [EMAIL]' });
   });
 });
