@@ -81,6 +81,8 @@ export class StreamOutputGuard {
   private readonly checkedTo = new Map<number, number>();
   /** Choices whose tool calls, refusal or audio are held: where in the queue the hold began (their first fragment). */
   private readonly holdFrom = new Map<number, number>();
+  /** Choices with a chunk that waits in the queue, as the last release left it (and chunks queued after it that wait: waitsBehind). */
+  private stuck = new Set<number>();
   /** Held choices that finished (their finish_reason is queued): checked at the next release. */
   private readonly complete = new Set<number>();
   /** Choices seen, and those whose first delta (role) and finish reason went out. */
@@ -127,10 +129,26 @@ export class StreamOutputGuard {
       this.pending.set(c.index, pending);
       if (pending.length >= GUARD_WINDOW_CHARS) full = true;
     }
+    if (full || finished) return this.release();
+    if (this.pending.size > 0) return true;
     // Nothing unchecked: the chunk goes out as it came (no added latency for what need not be checked),
-    // unless a held choice is ahead of it.
-    if (full || finished || this.pending.size === 0) return this.release();
-    return true;
+    // unless a held choice is ahead of it. With nothing pending, the queue holds only chunks that wait (the last
+    // release left them); a chunk that waits too (it carries a held or stuck choice, or it is the usage chunk behind
+    // them) changes nothing another release would see: it just joins them (a release walks the whole queue, once per
+    // chunk of a held answer would be quadratic: 40,000 held audio or tool-call chunks took minutes).
+    if (this.waitsBehind(chunk)) return true;
+    return this.release();
+  }
+
+  /** Whether a chunk queued last waits, every chunk before it waiting (nothing pending): it carries a held choice or one queued before it, or it has no choices and follows a waiting chunk. */
+  private waitsBehind(chunk: ChatCompletionChunk): boolean {
+    const choices = chunk.choices ?? [];
+    const before = this.queue.length - 1;
+    if (before === 0) return choices.some((c) => this.holdFrom.has(c.index));
+    if (choices.length === 0) return true;
+    const wait = choices.some((c) => this.holdFrom.has(c.index) || this.stuck.has(c.index));
+    if (wait) for (const c of choices) this.stuck.add(c.index);
+    return wait;
   }
 
   /** Checks what is left (every held choice too, finished or not) and releases it; false when it was blocked. */
@@ -216,6 +234,7 @@ export class StreamOutputGuard {
       if (wait && choices.length === 0) stuck.add(-1);
       return wait;
     });
+    this.stuck = stuck;
     const out = this.queue.filter((_, n) => !waits[n]);
     this.queue = this.queue.filter((_, n) => waits[n]);
     // Positions in the queue move back by the chunks sent before them.
