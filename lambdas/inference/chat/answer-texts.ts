@@ -5,7 +5,7 @@ export interface AnswerExtra {
   /** The choice's position in the list given (a whole answer's choice, a stream's choice being released). */
   choice: number;
   /** `arguments`: a tool call's; `function_call`: the deprecated legacy `function_call`'s (the answer to a request with `functions`). */
-  kind: 'refusal' | 'transcript' | 'arguments' | 'function_call';
+  kind: 'refusal' | 'transcript' | 'arguments' | 'function_call' | 'reasoning';
   text: string;
   /** For `arguments`: the call's position in the message's `tool_calls`. */
   call?: number;
@@ -32,6 +32,9 @@ export function answerExtras(choices: Array<{ message: Pick<ChatCompletion.Choic
       if (t.type === 'function' && t.function.arguments) extras.push({ choice, kind: 'arguments', text: t.function.arguments, call });
     });
     if (c.message.function_call?.arguments) extras.push({ choice, kind: 'function_call', text: c.message.function_call.arguments });
+    // A reasoning model's thinking as vLLM, DeepSeek and OpenRouter send it (not OpenAI's type): the caller sees it too.
+    const thinking = reasoningOf(c.message);
+    if (thinking) extras.push({ choice, kind: 'reasoning', text: thinking });
   });
   return extras;
 }
@@ -44,4 +47,10 @@ export function isJson(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A message's or delta's reasoning text (`reasoning_content`: vLLM, DeepSeek; `reasoning`: OpenRouter), not OpenAI's type; '' when none. */
+export function reasoningOf(m: unknown): string {
+  const r = m as { reasoning_content?: unknown; reasoning?: unknown } | null | undefined;
+  return [r?.reasoning_content, r?.reasoning].filter((t): t is string => typeof t === 'string').join('');
 }

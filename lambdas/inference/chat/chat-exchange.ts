@@ -235,11 +235,12 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
     // A masked tool call (or function_call) whose arguments are no longer JSON cannot be shown: the answer is blocked (fail closed).
     const brokenArgs = verdict.masked !== undefined && extras.some((e, k) => isCallArguments(e) && verdict.masked![answer.choices.length + k] !== e.text && !isJson(verdict.masked![answer.choices.length + k]));
     // A masked audio transcript cannot un-say the audio that speaks it: blocked too (fail closed), as a stream's.
-    const spoken = verdict.masked !== undefined && extras.some((e, k) => e.kind === 'transcript' && verdict.masked![answer.choices.length + k] !== e.text);
+    // Masked reasoning (reasoning_content / reasoning, not OpenAI's type) likewise: it is not shown masked, the answer is blocked.
+    const spoken = verdict.masked !== undefined && extras.some((e, k) => (e.kind === 'transcript' || e.kind === 'reasoning') && verdict.masked![answer.choices.length + k] !== e.text);
     if (verdict.blocked || brokenArgs || spoken) {
       // OpenAI's convention for a filtered answer: 200, finish_reason content_filter; nothing of the answer stays (logprobs, refusal, audio, calls).
       const withheld = (verdict.blocked ? verdict.reason : undefined) ?? "The answer was withheld by the tenant's guardrail.";
-      answer.choices = answer.choices.map((c) => ({ ...c, message: { ...c.message, content: withheld, tool_calls: undefined, function_call: undefined, refusal: null, audio: undefined }, logprobs: null, finish_reason: 'content_filter' }));
+      answer.choices = answer.choices.map((c) => ({ ...c, message: { ...withoutReasoning(c.message), content: withheld, tool_calls: undefined, function_call: undefined, refusal: null, audio: undefined }, logprobs: null, finish_reason: 'content_filter' }));
       r.audit.outcome = 'guardrail_blocked_answer';
     } else if (verdict.masked) {
       // The guardrail masked (ANONYMIZE): each choice shows its masked texts; finish_reason stays; its logprobs (the unmasked tokens) go.
@@ -275,12 +276,29 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
         found.push(...transcript.found);
         message = { ...message, audio: { ...c.message.audio!, transcript: transcript.text } };
       }
+      // A reasoning model's thinking (reasoning_content / reasoning) is answer text the caller sees too.
+      let thought = false;
+      for (const field of ['reasoning_content', 'reasoning'] as const) {
+        const text = (c.message as unknown as Record<string, unknown>)[field];
+        if (typeof text !== 'string') continue;
+        const r = redactPii(text);
+        if (!r.found.length) continue;
+        found.push(...r.found);
+        thought = true;
+        message = { ...message, [field]: r.text } as typeof message;
+      }
       // A redacted choice's logprobs would spell what was redacted: they go.
-      return red.piiFound.length || transcript?.found.length ? { ...c, message, logprobs: null } : c;
+      return red.piiFound.length || transcript?.found.length || thought ? { ...c, message, logprobs: null } : c;
     });
     noteResponsePii(r, found);
   }
   return answer;
+}
+
+/** A message without a reasoning model's thinking (reasoning_content / reasoning): a blocked answer keeps none of what it said. */
+function withoutReasoning<M extends object>(message: M): M {
+  const { reasoning_content: _rc, reasoning: _r, ...rest } = message as M & { reasoning_content?: unknown; reasoning?: unknown };
+  return rest as M;
 }
 
 /** Where a streamed answer goes: opened once the upstream's first chunk is in, then chunk by chunk. */

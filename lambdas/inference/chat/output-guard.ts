@@ -1,6 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import type { GuardrailVerdict } from '../pipeline.js';
-import { answerExtras, isCallArguments, isJson } from './answer-texts.js';
+import { answerExtras, isCallArguments, isJson, reasoningOf } from './answer-texts.js';
 import { textOfContent, withTextOfContent } from './message-texts.js';
 
 /**
@@ -72,6 +72,8 @@ const WITHHELD = "The answer was withheld by the tenant's guardrail.";
 export class StreamOutputGuard {
   private queue: ChatCompletionChunk[] = [];
   private readonly pending = new Map<number, string>();
+  /** Each choice's streamed reasoning (reasoning_content / reasoning) not checked yet: a text of its own per choice, checked with the windows; masked, it blocks (fail closed: it cannot be shown masked). */
+  private readonly thinking = new Map<number, string>();
   /** The last `GUARD_CONTEXT_CHARS` checked characters of each choice. */
   private readonly context = new Map<number, string>();
   /**
@@ -123,6 +125,12 @@ export class StreamOutputGuard {
         this.complete.add(c.index);
         finished = true;
       }
+      const thought = reasoningOf(c.delta);
+      if (thought) {
+        const all = (this.thinking.get(c.index) ?? '') + thought;
+        this.thinking.set(c.index, all);
+        if (all.length >= GUARD_WINDOW_CHARS) full = true;
+      }
       const text = textOfContent(c.delta?.content as string | ChatCompletionContentPart[] | null | undefined);
       if (!text) continue;
       const pending = (this.pending.get(c.index) ?? '') + text;
@@ -130,7 +138,7 @@ export class StreamOutputGuard {
       if (pending.length >= GUARD_WINDOW_CHARS) full = true;
     }
     if (full || finished) return this.release();
-    if (this.pending.size > 0) return true;
+    if (this.pending.size > 0 || this.thinking.size > 0) return true;
     // Nothing unchecked: the chunk goes out as it came (no added latency for what need not be checked),
     // unless a held choice is ahead of it. With nothing pending, the queue holds only chunks that wait (the last
     // release left them); a chunk that waits too (it carries a held or stuck choice, or it is the usage chunk behind
@@ -165,8 +173,9 @@ export class StreamOutputGuard {
     const held = ready.map((i) => this.heldOf(i));
     // Each ready choice's refusal and call arguments, a text of its own (`choice`: the position in `ready`).
     const extras = answerExtras(held.map((h) => ({ message: h.message })));
-    if (this.pending.size || extras.length) {
-      const texts = [...[...this.pending].map(([i, text]) => (this.context.get(i) ?? '') + text), ...extras.map((e) => e.text)];
+    if (this.pending.size || this.thinking.size || extras.length) {
+      const thoughts = [...this.thinking];
+      const texts = [...[...this.pending].map(([i, text]) => (this.context.get(i) ?? '') + text), ...thoughts.map(([, t]) => t), ...extras.map((e) => e.text)];
       const verdict = await this.check(texts).catch((e: unknown) => {
         throw new OutputGuardrailFailed((e as Error)?.message ?? String(e));
       });
@@ -175,7 +184,14 @@ export class StreamOutputGuard {
         return false;
       }
       const masked = verdict.masked;
-      const windows = this.pending.size; // the verdict's texts: the windows, then the extras
+      const windows = this.pending.size + thoughts.length; // the verdict's texts: the windows, the reasoning, then the extras
+      // Masked reasoning cannot be shown masked (its chunks are relayed as they came): the answer is blocked (fail closed).
+      const thoughtMasked = thoughts.findIndex(([, t], k) => masked !== undefined && masked[this.pending.size + k] !== t);
+      if (thoughtMasked >= 0) {
+        console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked streamed reasoning: the answer is blocked (fail closed)', ...this.log, choice: thoughts[thoughtMasked][0] }));
+        this.blocked = WITHHELD;
+        return false;
+      }
       const maskedExtra = (k: number) => masked?.[windows + k] ?? extras[k].text;
       // Masked arguments that are no longer JSON cannot be shown: the answer is blocked (fail closed), as a whole answer's.
       const broken = extras.findIndex((e, k) => isCallArguments(e) && maskedExtra(k) !== e.text && !isJson(maskedExtra(k)));
@@ -203,6 +219,7 @@ export class StreamOutputGuard {
         this.checkedTo.set(i, checked);
       }
       this.pending.clear();
+      this.thinking.clear();
       ready.forEach((i, p) => {
         let refusal: string | undefined;
         let fn: string | undefined;

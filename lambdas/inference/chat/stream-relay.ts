@@ -8,6 +8,8 @@ import { deltaText } from './output-limit.js';
 import { billedUsage } from './reported-usage.js';
 
 type ToolCallDelta = ChatCompletionChunk.Choice.Delta.ToolCall;
+/** A reasoning model's streamed thinking (not OpenAI's type): vLLM's and DeepSeek's `reasoning_content`, OpenRouter's `reasoning`. */
+const REASONING_FIELDS = ['reasoning_content', 'reasoning'] as const;
 type FunctionCallDelta = ChatCompletionChunk.Choice.Delta.FunctionCall;
 
 export interface StreamRelayOptions {
@@ -48,6 +50,8 @@ export class StreamRelay {
   private readonly redactors = new Map<number, StreamRedactor>();
   /** Under redaction, each choice's audio transcript redactor. */
   private readonly transcripts = new Map<number, StreamRedactor>();
+  /** Under redaction, each choice's reasoning redactors (by `field:index`). */
+  private readonly reasonings = new Map<string, StreamRedactor>();
   /** Under redaction, each choice's tool calls held until it finishes (by call key, in order), and the PII found in them. */
   private readonly calls = new Map<number, { key: ReturnType<typeof callKeyer>; calls: Map<number | string, ToolCallDelta> }>();
   private readonly callPii: string[] = [];
@@ -61,7 +65,7 @@ export class StreamRelay {
 
   /** PII kinds found in the answer so far. */
   get piiFound(): string[] {
-    return [...[...this.redactors.values(), ...this.transcripts.values()].flatMap((r) => r.found), ...this.callPii];
+    return [...[...this.redactors.values(), ...this.transcripts.values(), ...this.reasonings.values()].flatMap((r) => r.found), ...this.callPii];
   }
 
   /**
@@ -108,6 +112,7 @@ export class StreamRelay {
     let toolCalls = delta.tool_calls;
     let functionCall = delta.function_call;
     let audio = audioOf(delta);
+    const thoughts: Record<string, string> = {};
     if (this.options.redactAnswers) {
       if (toolCalls?.length) {
         this.holdCalls(c.index, toolCalls);
@@ -126,6 +131,11 @@ export class StreamRelay {
       // each delta has); other parts (a model's thinking) are relayed as sent, as in whole answers.
       else if (Array.isArray(content)) content = redactedParts(content as unknown[], redactor, refusals) as unknown as string;
       if (typeof refusal === 'string') refusal = refusals.push(refusal);
+      // A reasoning model's thinking (reasoning_content / reasoning: vLLM, DeepSeek, OpenRouter) is answer text the caller sees: redacted as content, its own redactor per field.
+      for (const field of REASONING_FIELDS) {
+        const text = (delta as Record<string, unknown>)[field];
+        if (typeof text === 'string') thoughts[field] = this.reasoningRedactor(c.index, field).push(text);
+      }
       // The choice ends here: what the redactors still hold goes out with this chunk.
       if (finish !== null) {
         const held = redactor.flush();
@@ -133,6 +143,10 @@ export class StreamRelay {
         else content = (content ?? '') + held;
         const rest = refusals.flush();
         if (rest) refusal = (refusal ?? '') + rest;
+        for (const field of REASONING_FIELDS) {
+          const rest = this.reasonings.get(`${field}:${c.index}`)?.flush();
+          if (rest) thoughts[field] = (thoughts[field] ?? '') + rest;
+        }
         const spoken = this.transcripts.get(c.index)?.flush();
         if (spoken) audio = { ...audio, transcript: (audio?.transcript ?? '') + spoken };
         const calls = this.wholeCalls(c.index);
@@ -140,8 +154,9 @@ export class StreamRelay {
         functionCall = this.wholeFunctionCall(c.index) ?? functionCall;
       }
     }
-    const same = content === delta.content && refusal === delta.refusal && toolCalls === delta.tool_calls && functionCall === delta.function_call && audio === audioOf(delta);
-    let out = same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}), ...(audio !== undefined ? { audio } : {}), tool_calls: toolCalls, function_call: functionCall };
+    const thought = Object.keys(thoughts).length > 0;
+    const same = !thought && content === delta.content && refusal === delta.refusal && toolCalls === delta.tool_calls && functionCall === delta.function_call && audio === audioOf(delta);
+    let out = same ? delta : { ...delta, content, ...(refusal !== undefined ? { refusal } : {}), ...(audio !== undefined ? { audio } : {}), ...thoughts, tool_calls: toolCalls, function_call: functionCall };
     if (!same) {
       if (out.tool_calls === undefined) delete out.tool_calls;
       if (out.function_call === undefined) delete out.function_call;
@@ -154,6 +169,13 @@ export class StreamRelay {
     // chunk's tokens may be redacted in a later chunk's text, after their logprobs went out.
     const logprobs = this.options.redactAnswers && c.logprobs != null ? { logprobs: null } : {};
     return { ...c, delta: first && out.role === undefined ? { role: 'assistant', ...out } : out, finish_reason: finish, ...logprobs };
+  }
+
+  private reasoningRedactor(index: number, field: string): StreamRedactor {
+    const key = `${field}:${index}`;
+    let r = this.reasonings.get(key);
+    if (!r) this.reasonings.set(key, (r = new StreamRedactor()));
+    return r;
   }
 
   private transcriptRedactor(index: number): StreamRedactor {
@@ -249,6 +271,11 @@ export class StreamRelay {
     for (const [index, r] of this.transcripts) {
       const rest = r.flush();
       if (rest) out.push(this.drained(index, { audio: { transcript: rest } } as ChatCompletionChunk.Choice['delta']));
+    }
+    for (const [key, r] of this.reasonings) {
+      const rest = r.flush();
+      const [field, index] = key.split(':');
+      if (rest) out.push(this.drained(Number(index), { [field]: rest } as ChatCompletionChunk.Choice['delta']));
     }
     for (const index of [...this.calls.keys()]) {
       const calls = this.wholeCalls(index);
