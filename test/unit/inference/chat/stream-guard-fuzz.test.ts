@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { callKeyer, StreamOutputGuard } from '../../../../lambdas/inference/chat/output-guard.js';
 import { StreamRelay } from '../../../../lambdas/inference/chat/stream-relay.js';
 
-// Hostile-tester fuzz (hst): random n=1..3 streams with interleaved content, tool calls, legacy function_call,
+// Fuzz: random n=1..3 streams with interleaved content, tool calls, legacy function_call,
 // refusals and audio, multi-choice chunks, finish in the same chunk as a fragment, index-less calls, usage chunk
 // anywhere. The relay (with and without redaction) and the guard (pass-all) must give the client, choice by
 // choice, what the upstream said: content in order once, calls whole, role first, finish once.
@@ -128,7 +128,7 @@ async function through(chunks: ChatCompletionChunk[], redact: boolean, guardOn: 
 
 const strip = (m: Map<number, Message>) => [...m].sort(([a], [b]) => a - b).map(([i, x]) => ({ i, content: x.content, refusal: x.refusal, calls: [...x.calls.values()], fn: x.fn, transcript: x.transcript, data: x.data, audioId: x.audioId, finishes: x.finishes }));
 
-describe('hst: random streams through a masking guardrail', () => {
+describe('random streams through a masking guardrail', () => {
   for (const indexless of [false, true]) {
     it(`indexless=${indexless}: each choice assembles as the masked whole answer would`, async () => {
       const failures: string[] = [];
@@ -147,7 +147,7 @@ describe('hst: random streams through a masking guardrail', () => {
   }
 });
 
-describe('hst: random interleaved streams through StreamRelay and StreamOutputGuard', () => {
+describe('random interleaved streams through StreamRelay and StreamOutputGuard', () => {
   for (const redact of [false, true]) {
     for (const guardOn of [false, true]) {
       for (const indexless of [false, true]) {

@@ -1,4 +1,4 @@
-// Hostile tester hst: attacks on the streamed output guardrail and redaction through the served gateway
+// Reasoning the caller sees (reasoning_content, reasoning) and n=2 streams through the output guardrail and redaction, through the served gateway
 // with the official Node client.
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ const client = async (tenant: string) => new OpenAI({ baseURL: gw.url, apiKey: a
 const chunk = (choices: unknown[]) => ({ data: { id: 'up', object: 'chat.completion.chunk', created: 1, model: 'big', choices } });
 const c = (index: number, delta: Record<string, unknown>, finish: string | null = null) => ({ index, delta, finish_reason: finish, logprobs: null });
 
-describe('hst: reasoning the caller sees, past the output guardrail and redaction', () => {
+describe('reasoning the caller sees, past the output guardrail and redaction', () => {
   for (const tenant of ['guarded', 'redacting']) {
     it(`${tenant}: a streamed reasoning_content with FORBIDDEN and an address is not shown as it came`, async () => {
       upstream.script({ events: [chunk([c(0, { role: 'assistant', content: '', reasoning_content: 'FORBIDDEN plan; write to bob@example.com ' })]), chunk([c(0, { content: 'fine' }, 'stop')]), { data: '[DONE]' }] });
@@ -73,7 +73,7 @@ describe('hst: reasoning the caller sees, past the output guardrail and redactio
   }
 });
 
-describe('hst: n=2 through the Node stream helper', () => {
+describe('n=2 through the Node stream helper', () => {
   it('a tool call in one choice and masked content in the other, in shared chunks, assemble as the whole answer would', async () => {
     upstream.script({ events: [
       chunk([c(0, { role: 'assistant', content: '' }), c(1, { role: 'assistant', content: 'mail dave@' })]),
@@ -91,7 +91,7 @@ describe('hst: n=2 through the Node stream helper', () => {
   });
 });
 
-describe('hst: masked reasoning', () => {
+describe('masked reasoning', () => {
   it('a guardrail that masks streamed reasoning blocks the answer (it cannot be shown masked)', async () => {
     upstream.script({ events: [chunk([c(0, { role: 'assistant', content: '', reasoning_content: 'think of bob@example.com ' })]), chunk([c(0, { content: 'fine' }, 'stop')]), { data: '[DONE]' }] });
     const raw: OpenAI.ChatCompletionChunk[] = [];
