@@ -160,8 +160,27 @@ export class StreamOutputGuard {
   }
 
   /** Checks what is left (every held choice too, finished or not) and releases it; false when it was blocked. */
-  end(): Promise<boolean> {
-    return this.blocked !== undefined ? Promise.resolve(false) : this.release(true);
+  end(options: { cut?: boolean } = {}): Promise<boolean> {
+    if (this.blocked !== undefined) return Promise.resolve(false);
+    if (options.cut) this.dropUnfinishedCalls();
+    return this.release(true);
+  }
+
+  /**
+   * The stream was cut (an upstream error, a timeout) before a held choice finished: its tool calls,
+   * function_call and audio are incomplete and go nowhere (a client acts on a call once it is
+   * whole, which it never will be); its text (content, refusal) is still checked and sent.
+   */
+  private dropUnfinishedCalls(): void {
+    const open = new Set([...this.holdFrom.keys()].filter((i) => !this.complete.has(i)));
+    if (!open.size) return;
+    this.queue = this.queue.map((chunk) => (chunk.choices?.some((c) => open.has(c.index))
+      ? { ...chunk, choices: chunk.choices.map((c) => {
+        if (!open.has(c.index)) return c;
+        const { tool_calls: _calls, function_call: _fn, audio: _audio, ...delta } = c.delta as ChatCompletionChunk.Choice['delta'] & { audio?: unknown };
+        return { ...c, delta };
+      }) }
+      : chunk));
   }
 
   /**

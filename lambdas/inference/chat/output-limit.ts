@@ -29,7 +29,7 @@ export function overrunCeiling(limit: number): number {
   return Number.isFinite(limit) ? limit + Math.max(16, Math.ceil(limit / 4)) : limit;
 }
 
-/** What a delta says, for the counts (the limit's, the usage estimate's): content (a string or its text parts), refusal, tool names and arguments (the legacy function_call's too), streamed reasoning. */
+/** What a delta says, for the counts (the limit's, the usage estimate's): content (a string or its text parts), refusal, tool names and arguments (the legacy function_call's too), streamed reasoning, an audio answer's transcript (its audio is spoken text: the transcript is the count's stand-in). */
 export function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined): string {
   if (!delta) return '';
   // reasoning_content / reasoning: what vLLM, DeepSeek and OpenRouter stream of a model's thinking (not OpenAI's type; billed as output)
@@ -38,6 +38,8 @@ export function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined
   for (const t of [thinking.reasoning_content, thinking.reasoning]) if (typeof t === 'string') text += t;
   for (const t of delta.tool_calls ?? []) text += (t.function?.name ?? '') + (t.function?.arguments ?? '');
   if (delta.function_call) text += (delta.function_call.name ?? '') + (delta.function_call.arguments ?? '');
+  const transcript = (delta as { audio?: { transcript?: unknown } }).audio?.transcript;
+  if (typeof transcript === 'string') text += transcript;
   return text;
 }
 
@@ -161,7 +163,7 @@ export class OutputLimiter {
     this.dropped += piece.slice(content.length);
     this.cut.add(c.index);
     this.ended.add(c.index);
-    const { tool_calls: _calls, function_call: _function, refusal: _refusal, content: _content, ...rest } = c.delta ?? {};
+    const { tool_calls: _calls, function_call: _function, refusal: _refusal, content: _content, audio: _audio, ...rest } = (c.delta ?? {}) as ChatCompletionChunk.Choice['delta'] & { audio?: unknown };
     return { ...c, delta: { ...rest, ...(content ? { content } : {}) }, finish_reason: 'length' };
   }
 }

@@ -257,8 +257,9 @@ export class StreamRelay {
   }
 
   /**
-   * Chunks that release text still held by the redactors (and tool calls and function_call held, redacted) when the upstream ended without a
-   * finish reason for a choice (e.g. an error mid-stream), so nothing the caller was due is lost.
+   * Chunks that release text still held by the redactors when the upstream ended without a finish
+   * reason for a choice (e.g. an error mid-stream), so no text the caller was due is lost. Tool calls
+   * and function_calls held for such a choice are dropped: cut off, they are incomplete.
    */
   drain(): ChatCompletionChunk[] {
     const out: ChatCompletionChunk[] = [];
@@ -277,14 +278,10 @@ export class StreamRelay {
       const [field, index] = key.split(':');
       if (rest) out.push(this.drained(Number(index), { [field]: rest } as ChatCompletionChunk.Choice['delta']));
     }
-    for (const index of [...this.calls.keys()]) {
-      const calls = this.wholeCalls(index);
-      if (calls.length) out.push(this.drained(index, { tool_calls: calls }));
-    }
-    for (const index of [...this.functionCalls.keys()]) {
-      const call = this.wholeFunctionCall(index);
-      if (call) out.push(this.drained(index, { function_call: call }));
-    }
+    // Tool calls and function_calls still held belong to a choice without its finish_reason: cut off, incomplete,
+    // they go nowhere (a client acts on a whole call only); a whole answer never has half a call either.
+    this.calls.clear();
+    this.functionCalls.clear();
     return out;
   }
 

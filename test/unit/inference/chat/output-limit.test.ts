@@ -77,6 +77,16 @@ describe('OutputLimiter', () => {
     expect(limiter.pass({ ...chunk(0, ' more'), usage: { prompt_tokens: 1, completion_tokens: 40, total_tokens: 41 } })).toBeUndefined();
   });
 
+  it('counts an audio answer\'s transcript toward the limit, and the chunk that passes it carries no audio (finish_reason length)', () => {
+    const limiter = new OutputLimiter(20, 1);
+    const spoken = (transcript: string): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { audio: { data: 'AAAA'.repeat(2_500), transcript } } as ChatCompletionChunk.Choice['delta'], finish_reason: null, logprobs: null }] });
+    expect(limiter.pass(spoken(words(5)))!.choices[0].finish_reason).toBeNull();
+    const crossing = limiter.pass(spoken(words(40, 5)))!;
+    expect(crossing.choices[0].finish_reason).toBe('length');
+    expect((crossing.choices[0].delta as { audio?: unknown }).audio).toBeUndefined();
+    expect(limiter.pass(spoken(' more'))).toBeUndefined();
+  });
+
   it('counts streamed reasoning (reasoning_content, reasoning) toward the limit', () => {
     const limiter = new OutputLimiter(10, 1);
     const thinking = (text: string): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { reasoning_content: text } as ChatCompletionChunk.Choice['delta'], finish_reason: null, logprobs: null }] });

@@ -113,13 +113,15 @@ describe('tool calls, refusal and audio transcript under redactResponses', () =>
     expect(r.piiFound.sort()).toEqual(['CREDIT_CARD', 'EMAIL']);
   });
 
-  it('finds a pattern split across fragments, and releases calls held when the upstream ended without a finish (drain)', () => {
-    const r = relay({ redactAnswers: true });
-    r.relay(call([{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{"ip":"10.0.' } }]));
-    r.relay(call([{ index: 0, function: { arguments: '0.12"}' } }]));
-    const drained = r.drain();
-    expect(drained.map((c) => c.choices[0].delta.tool_calls?.[0].function?.arguments)).toEqual(['{"ip":"[IPV4]"}']);
-    expect(r.drain()).toEqual([]);
+  it('finds a pattern split across fragments; drops calls held when the upstream ended without a finish (drain: cut off, incomplete)', () => {
+    const whole = relay({ redactAnswers: true });
+    whole.relay(call([{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{"ip":"10.0.' } }]));
+    whole.relay(call([{ index: 0, function: { arguments: '0.12"}' } }]));
+    const finished = whole.relay(chunk([{ index: 0, delta: {}, finish_reason: 'tool_calls' }]));
+    expect(finished!.choices[0].delta.tool_calls?.[0].function?.arguments).toBe('{"ip":"[IPV4]"}');
+    const cut = relay({ redactAnswers: true });
+    cut.relay(call([{ index: 0, id: 'a', type: 'function', function: { name: 'send', arguments: '{"to":"x' } }]));
+    expect(cut.drain()).toEqual([]);
   });
 
   it('holds a legacy function_call\'s fragments (an upstream asked with `functions`) until the choice finishes, then sends it whole, its arguments redacted inside the JSON', () => {
@@ -137,11 +139,10 @@ describe('tool calls, refusal and audio transcript under redactResponses', () =>
     expect(JSON.parse(out[3]!.choices[0].delta.function_call!.arguments!)).toEqual({ to: '[EMAIL]', n: '[CREDIT_CARD]' });
     expect(JSON.stringify(out)).not.toContain('example.com');
     expect(r.piiFound.sort()).toEqual(['CREDIT_CARD', 'EMAIL']);
-    // Cut before its finish: released whole, redacted, by drain.
+    // Cut before its finish: incomplete, dropped by drain (never half a call).
     const cut = relay({ redactAnswers: true });
     cut.relay(fn({ name: 'f', arguments: '{"ip":"10.0.' }));
     cut.relay(fn({ arguments: '0.12"}' }));
-    expect(cut.drain().map((c) => c.choices[0].delta.function_call)).toEqual([{ name: 'f', arguments: '{"ip":"[IPV4]"}' }]);
     expect(cut.drain()).toEqual([]);
   });
 
