@@ -48,6 +48,8 @@ export class StreamRelay {
   /** Everything the answer produced (text, refusals, tool names and arguments, streamed reasoning: deltaText), for a usage estimate. */
   produced = '';
   private readonly redactors = new Map<number, StreamRedactor>();
+  /** Each choice's numbering of tool calls an upstream sent without `index` (indexed). */
+  private readonly callNumbers = new Map<number, { key: ReturnType<typeof callKeyer>; numbers: Map<number | string, number> }>();
   /** Under redaction, each choice's audio transcript redactor. */
   private readonly transcripts = new Map<number, StreamRedactor>();
   /** Under redaction, each choice's reasoning redactors (by `field:index`). */
@@ -109,7 +111,7 @@ export class StreamRelay {
     if (!this.finished.get(c.index)) this.finished.set(c.index, finish !== null);
     let content = delta.content;
     let refusal = delta.refusal;
-    let toolCalls = delta.tool_calls;
+    let toolCalls = delta.tool_calls && this.indexed(c.index, delta.tool_calls);
     let functionCall = delta.function_call;
     let audio = audioOf(delta);
     const thoughts: Record<string, string> = {};
@@ -176,6 +178,26 @@ export class StreamRelay {
     let r = this.reasonings.get(key);
     if (!r) this.reasonings.set(key, (r = new StreamRedactor()));
     return r;
+  }
+
+  /**
+   * Choice `choice`'s tool-call fragments, each with its `index` (OpenAI's chunk type requires it; the
+   * SDKs' stream helpers assemble calls by it): an upstream that sends calls without one (Gemini's
+   * OpenAI endpoint sends whole calls, several in one delta) has them numbered in order of first
+   * appearance, a fragment with a new `id` a new call and one without continuing the last
+   * (callKeyer). Fragments that carry an index are passed as they came.
+   */
+  private indexed(choice: number, calls: ToolCallDelta[]): ToolCallDelta[] {
+    if (calls.every((t) => typeof t.index === 'number')) return calls;
+    let numbering = this.callNumbers.get(choice);
+    if (!numbering) this.callNumbers.set(choice, (numbering = { key: callKeyer(), numbers: new Map() }));
+    const { key, numbers } = numbering;
+    return calls.map((t) => {
+      if (typeof t.index === 'number') return t;
+      const k = key(t);
+      if (!numbers.has(k)) numbers.set(k, numbers.size);
+      return { ...t, index: numbers.get(k)! };
+    });
   }
 
   private transcriptRedactor(index: number): StreamRedactor {

@@ -422,6 +422,22 @@ describe('tool calls in shapes some servers send', () => {
     expect(call.type === 'function' && call.function).toEqual({ name: 'ping', arguments: '' });
   });
 
+  it('calls without index, two in one delta (Gemini\'s OpenAI endpoint), reach a chat stream numbered 0 and 1: the Node stream helper assembles two calls', async () => {
+    env.upstream.script({ events: [
+      { data: chunk({ role: 'assistant', tool_calls: [
+        { id: 'function-call-1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+        { id: 'function-call-2', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
+      ] }) },
+      { data: chunk({}, 'tool_calls') }, { data: '[DONE]' },
+    ] });
+    const stream = client('acme').chat.completions.stream({ ...ask(), tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }] });
+    const indexes: number[] = [];
+    for await (const c of stream) for (const t of c.choices[0]?.delta.tool_calls ?? []) indexes.push(t.index);
+    expect(indexes).toEqual([0, 1]);
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]!.message.tool_calls!.map((t) => t.type === 'function' && [t.id, t.function.arguments])).toEqual([['function-call-1', '{"city":"Paris"}'], ['function-call-2', '{"city":"Rome"}']]);
+  });
+
   it('calls without index, two in one delta (Gemini\'s OpenAI endpoint), are two function calls on a /v1/responses stream', async () => {
     env.upstream.script({ events: [
       { data: chunk({ role: 'assistant', tool_calls: [
