@@ -162,6 +162,18 @@ describe('a Bedrock guardrail that masks the answer', () => {
     expect(audit(out.id)).toMatchObject({ status: 200, outcome: 'ok', guardrailMasked: { output: 2 } });
   });
 
+  it('masks an address the tool-call arguments spell with a JSON escape (bob\\u0040…): the guardrail reads them as the tool will', async () => {
+    upstream.script({ body: {
+      id: 'up', object: 'chat.completion', created: 1, model: 'big',
+      choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'send', arguments: '{"to": "bob\\u0040example.com"}' } }] }, finish_reason: 'tool_calls' }],
+      usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 },
+    } });
+    const out = await (await client()).chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'hi' }] });
+    expect(checks.find((c) => c.source === 'OUTPUT')!.texts).toEqual(['', '{"to":"bob@example.com"}']);
+    const call = out.choices[0].message.tool_calls![0];
+    expect(call.type === 'function' && JSON.parse(call.function.arguments)).toEqual({ to: '{EMAIL}' });
+  });
+
   /** A stream's text, its chunks' texts in order, its finish reason and id. */
   async function readStream(prompt: string) {
     const stream = await (await client()).chat.completions.create({ model: BIG, stream: true, messages: [{ role: 'user', content: prompt }] });

@@ -29,14 +29,28 @@ export function answerExtras(choices: Array<{ message: Pick<ChatCompletion.Choic
     if (c.message.refusal) extras.push({ choice, kind: 'refusal', text: c.message.refusal });
     if (c.message.audio?.transcript) extras.push({ choice, kind: 'transcript', text: c.message.audio.transcript });
     (c.message.tool_calls ?? []).forEach((t, call) => {
-      if (t.type === 'function' && t.function.arguments) extras.push({ choice, kind: 'arguments', text: t.function.arguments, call });
+      if (t.type === 'function' && t.function.arguments) extras.push({ choice, kind: 'arguments', text: argumentsAsRead(t.function.arguments), call });
     });
-    if (c.message.function_call?.arguments) extras.push({ choice, kind: 'function_call', text: c.message.function_call.arguments });
+    if (c.message.function_call?.arguments) extras.push({ choice, kind: 'function_call', text: argumentsAsRead(c.message.function_call.arguments) });
     // A reasoning model's thinking as vLLM, DeepSeek and OpenRouter send it (not OpenAI's type): the caller sees it too.
     const thinking = reasoningOf(c.message);
     if (thinking) extras.push({ choice, kind: 'reasoning', text: thinking });
   });
   return extras;
+}
+
+/**
+ * A call's arguments as the tool will read them, for the guardrail: JSON parsed and written again,
+ * so its escapes are decoded (`"bob\u0040example.com"` is `"bob@example.com"`: a guardrail's PII
+ * and word filters read text, and would miss what the client decodes) and its spacing is JSON's
+ * own; arguments that are not JSON as they are. Masked, this form is what the caller gets.
+ */
+export function argumentsAsRead(args: string): string {
+  try {
+    return JSON.stringify(JSON.parse(args));
+  } catch {
+    return args;
+  }
 }
 
 /** Whether a text parses as JSON (masked tool-call and function_call arguments must: else the answer is blocked, fail closed). */

@@ -15,4 +15,12 @@ describe('answerExtras: the texts of an answer beside its content that the outpu
     // Both kinds of call arguments must stay JSON once masked.
     expect(extras.map(isCallArguments)).toEqual([true, false, true]);
   });
+
+  it('gives the guardrail a call\'s arguments as the tool reads them: JSON escapes decoded (an address written bob\\u0040…), JSON\'s own spacing; not JSON, as they are', () => {
+    const extras = answerExtras([{ message: { refusal: null, tool_calls: [
+      { id: 'a', type: 'function', function: { name: 'send', arguments: '{ "to" : "bob\\u0040example.com", "n": 1 }' } },
+      { id: 'b', type: 'function', function: { name: 'send', arguments: '{"to": "half' } },
+    ], function_call: { name: 'g', arguments: '{"w":"b\\u006fmb"}' } } }]);
+    expect(extras.map((e) => e.text)).toEqual(['{"to":"bob@example.com","n":1}', '{"to": "half', '{"w":"bomb"}']);
+  });
 });
