@@ -85,6 +85,8 @@ export class StreamOutputGuard {
   private readonly holdFrom = new Map<number, number>();
   /** Choices with a chunk that waits in the queue, as the last release left it (and chunks queued after it that wait: waitsBehind). */
   private stuck = new Set<number>();
+  /** Characters each held choice holds (heldSize), bounded by maxHeldChars. */
+  private readonly heldChars = new Map<number, number>();
   /** Held choices that finished (their finish_reason is queued): checked at the next release. */
   private readonly complete = new Set<number>();
   /** Choices seen, and those whose first delta (role) and finish reason went out. */
@@ -104,6 +106,8 @@ export class StreamOutputGuard {
     private readonly send: (chunk: ChatCompletionChunk) => void | Promise<void>,
     /** Fields for the log line of a fail-closed masking (request id, tenant, guardrail). @default - none */
     private readonly log: Record<string, unknown> = {},
+    /** Most characters one choice may hold (tool-call arguments, refusal, audio data and transcript) before it is blocked. @default MAX_HELD_CHARS */
+    private readonly maxHeldChars = MAX_HELD_CHARS,
   ) {}
 
   /** Queues a relayed chunk and checks a window when one is full or a held choice finished; false once the answer is blocked. */
@@ -121,6 +125,16 @@ export class StreamOutputGuard {
       this.seen.add(c.index);
       // The choice's first tool-call (or legacy function_call) fragment, refusal delta or audio delta (transcript or audio data): it is held from here until it finishes.
       if (!this.holdFrom.has(c.index) && (callOf(c.delta) || (typeof c.delta?.refusal === 'string' && c.delta.refusal) || audioOf(c.delta))) this.holdFrom.set(c.index, at);
+      if (this.holdFrom.has(c.index)) {
+        const held = (this.heldChars.get(c.index) ?? 0) + heldSize(c.delta);
+        this.heldChars.set(c.index, held);
+        if (held > this.maxHeldChars) {
+          // Held whole until the choice finishes, an answer the upstream never ends would fill the process: fail closed.
+          console.warn(JSON.stringify({ level: 'WARN', message: `a guarded stream's choice held more than ${this.maxHeldChars} characters (tool calls, refusal, audio) before it finished: the answer is blocked (fail closed)`, ...this.log, choice: c.index }));
+          this.blocked = WITHHELD;
+          return false;
+        }
+      }
       if (c.finish_reason && this.holdFrom.has(c.index)) {
         this.complete.add(c.index);
         finished = true;
@@ -257,6 +271,7 @@ export class StreamOutputGuard {
     for (const i of ready) {
       this.holdFrom.delete(i);
       this.complete.delete(i);
+      this.heldChars.delete(i);
     }
     // A choice still held waits for its finish from its first held chunk on; other choices' chunks go out (each
     // choice is a stream of its own, interleaved by index). A chunk waits when it carries a held choice there, or a
@@ -421,6 +436,24 @@ export class StreamOutputGuard {
 /** Whether a delta carries a call: tool-call fragments or a legacy `function_call` fragment (an upstream asked with the deprecated `functions`). */
 export function callOf(delta: ChatCompletionChunk.Choice['delta'] | null | undefined): boolean {
   return Boolean(delta?.tool_calls?.length || (delta?.function_call && typeof delta.function_call === 'object'));
+}
+
+/**
+ * Most characters a guarded stream holds for one choice until it finishes (its tool-call arguments,
+ * refusal, audio data and transcript): 32 Mi, about 8 minutes of base64 PCM16 audio at 24 kHz, far
+ * past any tool call, and far under the router Lambda's 1,024 MB.
+ */
+export const MAX_HELD_CHARS = 32 * 1024 * 1024;
+
+/** The characters of what a held choice's delta adds to its hold: tool-call names and arguments, function_call, refusal, audio data and transcript. */
+function heldSize(delta: ChatCompletionChunk.Choice['delta'] | undefined): number {
+  if (!delta) return 0;
+  let n = typeof delta.refusal === 'string' ? delta.refusal.length : 0;
+  for (const t of delta.tool_calls ?? []) n += (t.function?.name?.length ?? 0) + (t.function?.arguments?.length ?? 0);
+  if (delta.function_call) n += (delta.function_call.name?.length ?? 0) + (delta.function_call.arguments?.length ?? 0);
+  const audio = audioOf(delta);
+  if (audio) n += (typeof audio.data === 'string' ? audio.data.length : 0) + (typeof audio.transcript === 'string' ? audio.transcript.length : 0);
+  return n;
 }
 
 /** A streamed delta's audio (chat completions with `modalities: ["text", "audio"]`: `id`, base64 `data`, `transcript`, `expires_at` in pieces), which OpenAI's chunk type does not declare. */

@@ -411,3 +411,22 @@ describe('StreamOutputGuard: a long held answer', () => {
     expect(sent).toHaveLength(2_002);
   });
 });
+
+describe('StreamOutputGuard: a held choice that never ends', () => {
+  it('blocks (fail closed) once a choice holds more than maxHeldChars, nothing of it sent; a choice that finishes within it passes', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const audio = (data: string, finish: ChatCompletionChunk.Choice['finish_reason'] = null): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { audio: { data } } as ChatCompletionChunk.Choice['delta'], finish_reason: finish, logprobs: null }] });
+    const sent: ChatCompletionChunk[] = [];
+    const within = new StreamOutputGuard(async () => ({ blocked: false }), (c) => void sent.push(c), {}, 1_000);
+    expect([await within.push(audio('A'.repeat(600))), await within.push(audio('B'.repeat(400), 'stop'))]).toEqual([true, true]);
+    expect(sent).toHaveLength(2);
+    sent.length = 0;
+    const guard = new StreamOutputGuard(async () => ({ blocked: false }), (c) => void sent.push(c), { requestId: 'r1' }, 1_000);
+    expect(await guard.push(audio('A'.repeat(600)))).toBe(true);
+    expect(await guard.push(audio('B'.repeat(600)))).toBe(false);
+    expect(sent).toEqual([]);
+    expect(guard.blockedChunks('id', 'm', 1)[0].choices[0]).toMatchObject({ finish_reason: 'content_filter' });
+    expect(JSON.parse(warn.mock.calls[0]![0] as string)).toMatchObject({ level: 'WARN', requestId: 'r1', choice: 0 });
+    warn.mockRestore();
+  });
+});
