@@ -9,6 +9,7 @@ import type { UserTokenRevocations } from '../identity/stores/user-token-revocat
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import { forbidden, GatewayError, unauthorized, wellFormedPrefix } from './openai-errors.js';
 import type { GatewayStore } from './stores/gateway-store.js';
+import { errorCause } from '../shared/error-cause.js';
 import { PendingWork } from '../shared/pending-work.js';
 
 const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
@@ -335,8 +336,8 @@ function keySetUnavailable(e: unknown): boolean {
 
 /** 503 `identity_provider_unavailable`: the SDKs retry it, where a 401 would call a good token bad. */
 function identityProviderUnavailable(e: unknown, jwks: JwtSettings['jwks']): GatewayError {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  const detail = `${(e as Error).message ?? String(e)}${cause?.code ? ` (${cause.code})` : ''}`.slice(0, 300);
+  const cause = (e as { cause?: { code?: string } }).cause;
+  const detail = `${errorCause(e)}${cause?.code ? ` (${cause.code})` : ''}`;
   const where = typeof jwks === 'string' ? ` ${jwks}` : '';
   return new GatewayError(503, `the identity provider's key set (JWKS${where}) could not be read to verify the token: ${detail}; retry`, 'server_error', 'identity_provider_unavailable');
 }

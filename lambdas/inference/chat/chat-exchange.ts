@@ -370,8 +370,6 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
     return false;
   };
   let failure: GatewayError | undefined;
-  /** The output guardrail failed (ApplyGuardrail): it is not asked again at the end. */
-  let guardFailed = false;
   let opened = false;
   try {
     // Inside the try: a caller gone before the first chunk (the responder throws CallerGone) still
@@ -391,7 +389,6 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
       if (!opened) r.audit.status = 499; // no answer began (a stream cut later keeps the 200 its headers said)
     } else {
       failure = e instanceof ProviderError ? midStreamError(e, chain) : e instanceof OutputGuardrailFailed ? guardrailFailure(e) : new GatewayError(502, `upstream stream interrupted: ${(e as Error).message}`, 'upstream_error', 'upstream_stream_interrupted');
-      guardFailed = e instanceof OutputGuardrailFailed;
       r.audit.outcome = failure.code;
     }
   } finally {
@@ -405,7 +402,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   // What the relay held back goes out, unless nobody is there to read it (the sink may not even be open).
   if (r.audit.outcome !== 'cancelled') {
     try {
-      if (!guard?.blocked && !guardFailed) {
+      if (!guard?.blocked) {
         // Held text goes out; tool calls held for an unfinished choice do not (incomplete: a client acts on a whole call only).
         for (const chunk of relay.drain()) if (!(await send(chunk))) break;
         // The rest of the answer is checked before the stream may end; after a failure, a held choice's unfinished

@@ -85,6 +85,8 @@ export class StreamOutputGuard {
   private readonly holdFrom = new Map<number, number>();
   /** Choices with a chunk that waits in the queue, as the last release left it (and chunks queued after it that wait: waitsBehind). */
   private stuck = new Set<number>();
+  /** An ApplyGuardrail call failed (OutputGuardrailFailed thrown): nothing more is checked or sent. */
+  private failed = false;
   /** Characters each held choice holds (heldSize), bounded by maxHeldChars. */
   private readonly heldChars = new Map<number, number>();
   /** Held choices that finished (their finish_reason is queued): checked at the next release. */
@@ -112,7 +114,7 @@ export class StreamOutputGuard {
 
   /** Queues a relayed chunk and checks a window when one is full or a held choice finished; false once the answer is blocked. */
   async push(chunk: ChatCompletionChunk): Promise<boolean> {
-    if (this.blocked !== undefined) return false;
+    if (this.blocked !== undefined || this.failed) return false;
     // A window also ends where a choice's held text is followed by a tool call: its text, masked or
     // not, then goes out before the call, never moved past it (showInQueue puts a masked window in
     // the window's first chunk). Text after the call waits with it (checked with it at the finish).
@@ -175,7 +177,8 @@ export class StreamOutputGuard {
 
   /** Checks what is left (every held choice too, finished or not) and releases it; false when it was blocked. */
   end(options: { cut?: boolean } = {}): Promise<boolean> {
-    if (this.blocked !== undefined) return Promise.resolve(false);
+    // After a failed check nothing more is checked or released: the stream ends with that failure's error event.
+    if (this.blocked !== undefined || this.failed) return Promise.resolve(false);
     if (options.cut) this.dropUnfinishedCalls();
     return this.release(true);
   }
@@ -210,6 +213,7 @@ export class StreamOutputGuard {
       const thoughts = [...this.thinking];
       const texts = [...[...this.pending].map(([i, text]) => (this.context.get(i) ?? '') + text), ...thoughts.map(([, t]) => t), ...extras.map((e) => e.text)];
       const verdict = await this.check(texts).catch((e: unknown) => {
+        this.failed = true;
         throw new OutputGuardrailFailed((e as Error)?.message ?? String(e));
       });
       if (verdict.blocked) {
