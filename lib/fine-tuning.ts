@@ -14,6 +14,26 @@ export const MODEL_ARTIFACTS_PREFIX = 'models/';
 export const CHECKPOINTS_PREFIX = 'checkpoints/';
 
 /**
+ * Files uploaded through OpenAI's Files API (`POST /v1/files`, purpose `fine-tune`): each at
+ * `training-data/files/<file id>/<filename, percent-encoded>` of the tenant bucket, written and read
+ * only by the tenant's `training-files` role (assumed by the fine-tuning API Lambda). Inside
+ * `training-data/`, so the training role reads them and the bucket's lifecycle rule expires them.
+ */
+export const TRAINING_FILES_PREFIX = `${TRAINING_DATA_PREFIX}files/`;
+
+/**
+ * The largest file `POST /v1/files` takes: 4 MiB. API Gateway hands a multipart body to Lambda
+ * base64-encoded, and Lambda takes at most 6 MB per synchronous invocation (Lambda quotas,
+ * "Invocation payload"): 4 MiB is 5.59 MB as base64, which leaves room for the multipart framing
+ * and the request's headers. OpenAI's own limit is 512 MB; larger training data goes into the
+ * bucket's `training-data/` prefix directly and is named by its key.
+ */
+export const MAX_TRAINING_FILE_BYTES = 4 * 1024 * 1024;
+
+/** File ids: `file-` and 24 hex digits, time-ordered (milliseconds, then random), so sorting by id sorts by creation. */
+export const TRAINING_FILE_ID = /^file-[a-f0-9]{24}$/;
+
+/**
  * SageMaker resource names of a tenant's fine-tuning: `<tenant>-ft-<24 hex>` for the training
  * job, the model, the endpoint config and the endpoint alike. IAM scopes them with
  * `sageMakerNamePattern`: the prefix plus exactly 24 single-character wildcards, so tenant `acme`

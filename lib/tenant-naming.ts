@@ -29,7 +29,7 @@ export const TENANT_ID_PATTERN = '^(?!.*--)[a-z][a-z0-9-]{1,22}[a-z0-9]$';
 export const TENANT_DATA_ROLE_NAME = 'tessera-tenant-data';
 
 /** The tenant roles a blueprint names (`tessera-<tenant>-<purpose>`). */
-export const TENANT_ROLE_PURPOSES = ['workload', 'admin', 'training', 'training-launcher', 'model-invoker', 'break-glass', 'pod-bridge'] as const;
+export const TENANT_ROLE_PURPOSES = ['workload', 'admin', 'training', 'training-launcher', 'training-files', 'model-invoker', 'break-glass', 'pod-bridge'] as const;
 export type TenantRolePurpose = (typeof TENANT_ROLE_PURPOSES)[number];
 
 export function tenantRoleName(tenantId: string, purpose: TenantRolePurpose): string {

@@ -25,12 +25,16 @@ export const OPENAI_ROUTES: readonly Route[] = [
   [/^\/v1\/tenant\/users\/[^/]+\/role$/, ['PUT']],
 ];
 
-/** The routes the fine-tuning Lambda serves (constructs/fine-tuning.ts). */
+/** The routes the fine-tuning Lambda serves (constructs/fine-tuning.ts): jobs, and the files they train on. */
 export const FINE_TUNING_ROUTES: readonly Route[] = [
   [/^\/v1\/fine_tuning\/jobs$/, ['GET', 'POST']],
   [/^\/v1\/fine_tuning\/jobs\/[^/]+$/, ['GET']],
   [/^\/v1\/fine_tuning\/jobs\/[^/]+\/cancel$/, ['POST']],
   [/^\/v1\/fine_tuning\/jobs\/[^/]+\/events$/, ['GET']],
+  // OpenAI's Files API, for fine-tuning files only (lambdas/fine-tuning/files-service.ts).
+  [/^\/v1\/files$/, ['GET', 'POST']],
+  [/^\/v1\/files\/[^/]+$/, ['GET', 'DELETE']],
+  [/^\/v1\/files\/[^/]+\/content$/, ['GET']],
 ];
 
 /**
