@@ -83,7 +83,7 @@ export const PLATFORM_CHOSEN_FIELDS = [
 export const CreateFineTuningJobRequest = z.object({
   /** A base model id of the platform catalog. */
   model: z.string().min(1).max(100),
-  /** `s3://<tenant bucket>/training-data/...` or a key under `training-data/` of the tenant bucket. */
+  /** A file id of `POST /v1/files`, `s3://<tenant bucket>/training-data/...` or a key under `training-data/` of the tenant bucket. */
   training_file: z.string().min(1).max(1024),
   validation_file: z.string().min(1).max(1024).nullish(),
   hyperparameters: Hyperparameters.default({ n_epochs: 'auto', batch_size: 'auto', learning_rate_multiplier: 'auto' }),
@@ -114,8 +114,12 @@ export const FineTuningJob = z.object({
   tenantId: TenantId,
   userId: z.string(),
   model: z.string(),
+  /** Where the job reads its training data: an S3 URI (a file, or an uploaded file's folder). */
   trainingFile: z.string(),
   validationFile: z.string().optional(),
+  /** The file ids the caller named, when it named uploaded files (`POST /v1/files`): what the API answers as `training_file`. */
+  trainingFileId: z.string().optional(),
+  validationFileId: z.string().optional(),
   hyperparameters: z.object({ n_epochs: z.number(), batch_size: z.number(), learning_rate_multiplier: z.number() }),
   suffix: z.string(),
   instanceType: z.string(),
@@ -140,7 +144,7 @@ export function toOpenAiJob(job: FineTuningJob) {
   return {
     object: 'fine_tuning.job', id: job.id, model: job.model, created_at: job.createdAt, finished_at: job.finishedAt ?? null,
     fine_tuned_model: job.fineTunedModel ?? null, organization_id: job.tenantId, result_files: [], status: job.status,
-    training_file: job.trainingFile, validation_file: job.validationFile ?? null, hyperparameters: job.hyperparameters,
+    training_file: job.trainingFileId ?? job.trainingFile, validation_file: job.validationFileId ?? job.validationFile ?? null, hyperparameters: job.hyperparameters,
     trained_tokens: job.trainedTokens ?? null, error: job.error ?? null, seed: 0, estimated_finish: null, integrations: null,
     user_provided_suffix: job.suffix, metadata: null,
     method: { type: 'supervised', supervised: { hyperparameters: job.hyperparameters } },

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import {
-  ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, trainingJobName,
+  ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, TRAINING_FILES_PREFIX, trainingJobName,
   type FineTuningJob,
 } from '../../lib/fine-tuning.js';
 import { parseJson, parseWith } from '../inference/request-body.js';
@@ -14,17 +14,29 @@ import { createTrainingJobInput, trainingTarget, type TrainingTarget } from './s
 import { resolveTrainingFile } from './training-file.js';
 import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
 import { errorCause } from '../shared/error-cause.js';
+import { TrainingFilesService, type FilesResponse } from './files-service.js';
+import { MemoryFileStore, type TrainingFileStore } from './stores/file-store.js';
 
 export interface FineTuningDeps {
   config: PlatformConfig;
   jobs: FineTuningStore;
   /** SageMaker acting as the tenant's training launcher role, in the tenant's account. */
   sageMaker: (target: TrainingTarget) => Promise<SageMakerClient>;
+  /** Files uploaded with `POST /v1/files`. @default - in memory (`tessera serve` without S3) */
+  files?: TrainingFileStore;
 }
 
-export interface FineTuningResponse {
-  status: number;
-  body: string;
+/** An answer: JSON, or a file's content when `contentType` is set. */
+export type FineTuningResponse = FilesResponse;
+
+/** One request to the fine-tuning Lambda's routes. `bytes`: the body as received, for `POST /v1/files` (multipart). */
+export interface FineTuningRequest {
+  method: string;
+  path: string;
+  query: Record<string, string | undefined>;
+  body?: string;
+  bytes?: Uint8Array;
+  contentType?: string;
 }
 
 /** The audit action of each route. */
@@ -42,9 +54,20 @@ const JOB_PATH = /^\/v1\/fine_tuning\/jobs(?:\/(?<id>[^/]+)(?:\/(?<action>cancel
  * is a 4xx in OpenAI's shape, and the gateway audits it with the action set here.
  */
 export class FineTuningService {
-  constructor(private readonly deps: FineTuningDeps) {}
+  private readonly files: TrainingFilesService;
 
-  async handle(method: string, path: string, query: Record<string, string | undefined>, body: string | undefined, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
+  constructor(private readonly deps: FineTuningDeps) {
+    this.files = new TrainingFilesService({ config: deps.config, files: deps.files ?? new MemoryFileStore(TRAINING_FILES_PREFIX) });
+  }
+
+  /** Whether `path` is one of this service's routes (jobs and files). */
+  static serves(path: string): boolean {
+    return path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/') || TrainingFilesService.serves(path);
+  }
+
+  async handle(req: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
+    const { method, path, query, body } = req;
+    if (TrainingFilesService.serves(path)) return this.files.handle(method, path, query, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
     const m = JOB_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
     const { id, action } = m.groups ?? {};
@@ -75,8 +98,11 @@ export class FineTuningService {
       throw invalid(`instance_type "${instanceType}" is not allowed on tier "${caller.tenant.tier}" (allowed: ${tier.training.instanceTypes.join(', ')})`, 'instance_type', 'instance_type_not_allowed');
     }
     const target = trainingTarget(caller.tenant);
-    const trainingFile = resolveTrainingFile(request.training_file, target.bucket);
-    const validationFile = request.validation_file ? resolveTrainingFile(request.validation_file, target.bucket, 'validation_file') : undefined;
+    // A file id (POST /v1/files) or a key / s3:// URI inside the tenant's training prefix.
+    const trainingUpload = await this.files.resolve(caller, request.training_file, 'training_file');
+    const validationUpload = request.validation_file ? await this.files.resolve(caller, request.validation_file, 'validation_file') : undefined;
+    const trainingFile = trainingUpload ? folderOf(trainingUpload.s3Uri) : resolveTrainingFile(request.training_file, target.bucket);
+    const validationFile = !request.validation_file ? undefined : validationUpload ? folderOf(validationUpload.s3Uri) : resolveTrainingFile(request.validation_file, target.bucket, 'validation_file');
 
     const id = newJobId();
     const suffix = request.suffix ?? id.slice(-8);
@@ -88,6 +114,7 @@ export class FineTuningService {
     const hp = request.hyperparameters;
     const job: FineTuningJob = {
       id, tenantId: caller.tenantId, userId: caller.userId, model: base.id, trainingFile, validationFile,
+      ...(trainingUpload ? { trainingFileId: trainingUpload.id } : {}), ...(validationUpload ? { validationFileId: validationUpload.id } : {}),
       hyperparameters: {
         n_epochs: hp.n_epochs === 'auto' ? HYPERPARAMETER_DEFAULTS.n_epochs : hp.n_epochs,
         batch_size: hp.batch_size === 'auto' ? HYPERPARAMETER_DEFAULTS.batch_size : hp.batch_size,
@@ -165,6 +192,9 @@ export class FineTuningService {
     return ok({ object: 'list', data: events.slice(0, limit).map((e) => ({ object: 'fine_tuning.job.event', type: 'message', data: null, ...e })), has_more: events.length > limit });
   }
 }
+
+/** The S3 prefix of an uploaded file's own folder (`.../files/<id>/`): the training channel reads that one file. */
+const folderOf = (s3Uri: string) => s3Uri.slice(0, s3Uri.lastIndexOf('/') + 1);
 
 /** Time-ordered ids (milliseconds, then random): sorting by id lists newest first, as OpenAI does. */
 const newJobId = () => `ftjob-${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;

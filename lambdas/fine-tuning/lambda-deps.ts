@@ -1,4 +1,8 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
+import { S3FileStore } from './stores/s3-file-store.js';
+import type { FileLocation } from './stores/file-store.js';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
 import { lambdaTenantClients } from '../inference/lambda-deps.js';
 import { requireEnv } from '../shared/environment.js';
@@ -20,3 +24,14 @@ export const launcherSageMaker = (target: TrainingTarget): Promise<SageMakerClie
 let jobs: DynamoDbJobStore | undefined;
 /** The jobs table, each call as its tenant (a session of the tenant-data role). */
 export const lambdaJobStore = () => (jobs ??= new DynamoDbJobStore(requireEnv(FINE_TUNING_ENV.jobsTable), async (tenantId) => (await lambdaTenantClients()).jobDocuments(tenantId)));
+
+/**
+ * S3 on the tenant's bucket as the tenant's training-files role, which may touch only
+ * `training-data/files/` of that bucket and use the tenant key only through S3 (the blueprint's IAM).
+ */
+const filesS3 = (at: FileLocation): Promise<S3Client> =>
+  tenantRoleClient(S3Client, roleArn('aws', at.accountId, tenantRoleName(at.tenantId, 'training-files')), at.tenantId, 'fine-tuning-files');
+
+let files: S3FileStore | undefined;
+/** The Files API's files, in each tenant's own bucket. */
+export const lambdaFileStore = () => (files ??= new S3FileStore(TRAINING_FILES_PREFIX, filesS3));

@@ -12,10 +12,12 @@ export class CorsResponder implements GatewayResponder {
   cors: Record<string, string> = {};
   readonly signal: AbortSignal | undefined;
   readonly empty: GatewayResponder['empty'];
+  readonly content: GatewayResponder['content'];
 
   constructor(private readonly raw: GatewayResponder) {
     this.signal = raw.signal;
     this.empty = raw.empty ? this.emptyWithCors : undefined;
+    this.content = raw.content ? this.contentWithCors : undefined;
   }
 
   private withCors(headers?: Record<string, string>): Record<string, string> {
@@ -38,6 +40,10 @@ export class CorsResponder implements GatewayResponder {
 
   stream(headers?: Record<string, string>): ReturnType<GatewayResponder['stream']> {
     return this.raw.stream(this.withCors(headers));
+  }
+
+  private contentWithCors(status: number, body: string, contentType: string, headers?: Record<string, string>): void | Promise<void> {
+    return this.raw.content!(status, body, contentType, this.withCors(headers));
   }
 
   private emptyWithCors(status: number, headers?: Record<string, string>): void | Promise<void> {

@@ -27,7 +27,7 @@ import { CallerGone } from './upstream-calls.js';
 import { ApiKeyService } from '../identity/api-keys.js';
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
-import type { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
+import { FineTuningService } from '../fine-tuning/fine-tuning-service.js';
 import { errorCause } from '../shared/error-cause.js';
 
 export interface GatewayRequest {
@@ -36,6 +36,8 @@ export interface GatewayRequest {
   /** Header names in lower case (HTTP field names are case-insensitive, RFC 9110 §5.1). */
   headers: Record<string, string | undefined>;
   body?: string;
+  /** The body as received, where the transport has it (multipart uploads: `POST /v1/files`). @default - `body` as UTF-8 */
+  bytes?: Uint8Array;
   query?: Record<string, string | undefined>;
 }
 
@@ -45,6 +47,8 @@ export interface GatewayResponder {
   stream(headers?: Record<string, string>): { write(event: string): void | Promise<void>; end(): void | Promise<void> };
   /** An answer without content (204, RFC 9110 §15.3.5: no body, no Content-Type or Content-Length). @default - `json` with an empty body */
   empty?(status: number, headers?: Record<string, string>): void | Promise<void>;
+  /** A whole answer that is not JSON (a file's content: `GET /v1/files/{id}/content`), its text sent as UTF-8. @default - not served (500) */
+  content?(status: number, body: string, contentType: string, headers?: Record<string, string>): void | Promise<void>;
   /** Aborted when the caller closes the connection before the answer has ended. @default - never */
   signal?: AbortSignal;
 }
@@ -142,10 +146,12 @@ export class Gateway {
     this.active++;
     try {
       const route = `${req.method} ${path}`;
-      const fineTuning = path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/');
+      const fineTuning = FineTuningService.serves(path);
+      // A file upload has its own limit (files-service.ts); every other body gateway.maxRequestBytes.
+      const upload = fineTuning && req.method === 'POST' && path === '/v1/files';
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.
       const body = req.body ?? '';
-      if (body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
+      if (!upload && body.length * 3 > this.deps.config.gateway.maxRequestBytes && Buffer.byteLength(body) > this.deps.config.gateway.maxRequestBytes) {
         throw tooLarge(`request body is over the limit of ${this.deps.config.gateway.maxRequestBytes} bytes (gateway.maxRequestBytes)`);
       }
       const caller = await this.deps.authorizer.authorize(req.headers.authorization);
@@ -158,8 +164,10 @@ export class Gateway {
       if (permission && !can(caller.role, permission)) throw permissionDenied(caller.role, permission, PERMISSIONS[permission]);
       if (fineTuning) {
         if (!this.deps.fineTuning) throw notFound(`fine-tuning is not served on this endpoint (${req.method} ${req.path})`, null, 'route_not_found');
-        const answer = await this.deps.fineTuning.handle(req.method, path, req.query ?? {}, req.body, caller, audit);
-        return await res.json(answer.status, answer.body);
+        const answer = await this.deps.fineTuning.handle({ method: req.method, path, query: req.query ?? {}, body: req.body, bytes: req.bytes, contentType: req.headers['content-type'] }, caller, audit);
+        if (answer.contentType === undefined) return await res.json(answer.status, answer.body);
+        if (!res.content) throw new Error(`this transport cannot answer ${answer.contentType}`);
+        return await res.content(answer.status, answer.body, answer.contentType);
       }
       if (path === '/v1/tenant/keys' || path.startsWith('/v1/tenant/keys/')) {
         if (!this.keyService) throw notFound(`tenant API keys are not served on this endpoint (no keys table configured here): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');

@@ -57,7 +57,7 @@ export interface LocalGatewayOptions {
    * Serve the fine-tuning API with this SageMaker (e.g. a client pointed at moto); jobs kept in
    * memory unless a store is given. @default - fine-tuning answers 404
    */
-  fineTuning?: { sageMaker: FineTuningDeps['sageMaker']; jobs?: FineTuningStore };
+  fineTuning?: { sageMaker: FineTuningDeps['sageMaker']; jobs?: FineTuningStore; files?: FineTuningDeps['files'] };
   /**
    * Stored Responses API answers (`store`, `previous_response_id`), e.g. a MemoryResponseStore or
    * a DynamoDbResponseStore on a responses table; `false`: none kept (every response is `store: false`).
@@ -121,7 +121,7 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const keyService = options.keyService;
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
-  const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker });
+  const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker, files: options.fineTuning!.files });
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
   // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
   const corsOrigins = tenantOrigins(options.tenants ?? []);

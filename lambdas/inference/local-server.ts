@@ -3,6 +3,7 @@ import type { GatewayResponder } from './gateway.js';
 import type { Gateway } from './gateway.js';
 import { SseWriter } from './sse-writer.js';
 import { CallerGone } from './upstream-calls.js';
+import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
 
 /**
  * The gateway on a loopback HTTP server (`tessera serve`): the same authorizer and router code as
@@ -13,14 +14,16 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
+    const { path, query } = target(req.url);
+    // A file upload (POST /v1/files) has its own, larger limit, checked by the Files API.
+    const maxBytes = req.method === 'POST' && path.replace(/\/+$/, '') === '/v1/files' ? Math.max(options.maxBytes, MAX_UPLOAD_BODY_BYTES) : options.maxBytes;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > options.maxBytes + 1) tooBig = true;
+      if (size > maxBytes + 1) tooBig = true;
       else chunks.push(c);
     });
     req.on('end', () => {
       const responder = new LocalResponder(res);
-      const { path, query } = target(req.url);
       const headers: Record<string, string | undefined> = {};
       for (const k in req.headers) {
         const v = req.headers[k];
@@ -29,8 +32,9 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
         else headers[k] = Array.isArray(v) ? v.join(',') : v;
       }
       // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
-      const body = tooBig ? ' '.repeat(options.maxBytes + 1) : (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
-      gateway.handle({ method: req.method ?? 'GET', path, query, headers, body }, responder).catch((e) => {
+      const bytes = tooBig ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const body = bytes ? bytes.toString('utf8') : ' '.repeat(maxBytes + 1);
+      gateway.handle({ method: req.method ?? 'GET', path, query, headers, body, bytes }, responder).catch((e) => {
         if (e instanceof CallerGone) return; // a preflight whose caller left: nothing to answer
         if (!res.headersSent) res.writeHead(502).end();
         console.error(e);
@@ -75,6 +79,12 @@ class LocalResponder implements GatewayResponder {
     if (res.headersSent) return void res.end(); // an error after a stream began: the stream carried it
     if (this.callerGone()) throw new CallerGone();
     res.writeHead(status, withHeaders(headers, 'application/json', Buffer.byteLength(body))).end(body);
+  }
+
+  /** @throws CallerGone when nobody is there to answer */
+  content(status: number, body: string, contentType: string, headers?: Record<string, string>): void {
+    if (this.callerGone()) throw new CallerGone();
+    this.res.writeHead(status, withHeaders(headers, contentType, Buffer.byteLength(body))).end(body);
   }
 
   /** @throws CallerGone when nobody is there to answer */

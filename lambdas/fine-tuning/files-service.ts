@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import type { PlatformConfig } from '../../lib/config/schema.js';
+import { MAX_TRAINING_FILE_BYTES, TRAINING_FILE_ID } from '../../lib/fine-tuning.js';
+import type { AuditRecord } from '../inference/audit.js';
+import type { Caller } from '../inference/auth.js';
+import { forbidden, GatewayError, invalid, notFound, tooLarge } from '../inference/openai-errors.js';
+import { trainingTarget } from './sagemaker-requests.js';
+import { checkFineTuningFile } from './training-file-format.js';
+import type { FileLocation, StoredFile, TrainingFileStore } from './stores/file-store.js';
+
+/** An answer of the fine-tuning Lambda: JSON unless `contentType` says otherwise (a file's content). */
+export interface FilesResponse {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+/** The purposes OpenAI's Files API knows (openai `FilePurpose`); this gateway stores `fine-tune` files only. */
+const OPENAI_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'];
+/** Form fields of `POST /v1/files` (OpenAI API reference, "Upload file"). */
+const FORM_FIELDS = new Set(['file', 'purpose', 'expires_after[anchor]', 'expires_after[seconds]']);
+const FILE_PATH = /^\/v1\/files(?:\/(?<id>[^/]+)(?:\/(?<action>content))?)?$/;
+/** The most files one list answers (OpenAI's `limit` for files: 1 to 10,000, default 10,000). */
+const MAX_LIST = 10_000;
+/** A filename's most UTF-8 bytes (most filesystems' limit; its encoded form stays well within S3's 1,024-byte keys). */
+const MAX_FILENAME_BYTES = 255;
+
+/** Time-ordered ids (milliseconds, then random), as job ids: sorting by id sorts by creation. */
+export const newFileId = () => `file-${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
+/** Seconds since the epoch at which a file was created, from its id. */
+const createdAt = (id: string) => Math.floor(parseInt(id.slice(5, 17), 16) / 1000);
+
+/**
+ * OpenAI's Files API for fine-tuning files (`client.files.create / list / retrieve / content /
+ * delete` with purpose `fine-tune`): each file is checked as a fine-tuning file (JSON Lines in one
+ * of OpenAI's training formats) and stored in the caller's own tenant bucket under
+ * `training-data/files/`, encrypted with its key, where `POST /v1/fine_tuning/jobs` finds it by id
+ * and the training role reads it. Expiry: the bucket's `training-data/` lifecycle rule (the tier's
+ * `training.dataRetentionDays`), reported as `expires_at`. Another tenant's file id reads exactly
+ * like an unknown one (404). Every refusal is a 4xx in OpenAI's shape naming the field and value.
+ */
+export class TrainingFilesService {
+  constructor(private readonly deps: { config: PlatformConfig; files: TrainingFileStore }) {}
+
+  /** Whether `path` is a Files API route (`/v1/files...`). */
+  static serves(path: string): boolean {
+    return path === '/v1/files' || path.startsWith('/v1/files/');
+  }
+
+  async handle(method: string, path: string, query: Record<string, string | undefined>, body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
+    const m = FILE_PATH.exec(path);
+    if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
+    const { id, action } = m.groups ?? {};
+    const route = `${method} ${id ? `files/:id${action ? '/content' : ''}` : 'files'}`;
+    audit.action = `fine_tuning.${FILE_ACTIONS[route] ?? 'file.unknown'}`;
+    if (id) audit.detail = { fileId: id };
+    switch (route) {
+      case 'POST files': return this.upload(body, contentType, caller, audit);
+      case 'GET files': return this.list(caller, query);
+      case 'GET files/:id': return json(this.toOpenAiFile(caller, await this.file(caller, id!)));
+      case 'GET files/:id/content': return this.content(caller, id!);
+      case 'DELETE files/:id': return this.delete(caller, id!);
+      default: throw new GatewayError(405, `${method} is not supported on ${path}`, 'invalid_request_error', 'method_not_allowed');
+    }
+  }
+
+  /** The caller's stored file `value` (a file id), for `training_file` / `validation_file`; undefined when `value` is no file id. */
+  async resolve(caller: Caller, value: string, field: string): Promise<StoredFile | undefined> {
+    if (!value.startsWith('file-')) return undefined;
+    const file = TRAINING_FILE_ID.test(value) ? await this.deps.files.get(this.location(caller), value) : undefined;
+    if (!file) throw invalid(`${field} "${value}" is not a file of yours (upload it with POST /v1/files, purpose "fine-tune")`, field, 'invalid_training_file');
+    return file;
+  }
+
+  private location(caller: Caller): FileLocation {
+    const tier = this.deps.config.tiers[caller.tenant.tier];
+    if (!tier?.training.enabled) throw forbidden(`tier "${caller.tenant.tier}" of tenant ${caller.tenantId} does not include fine-tuning, so it stores no fine-tuning files`, 'fine_tuning_not_allowed');
+    const target = trainingTarget(caller.tenant);
+    return { tenantId: target.tenantId, accountId: target.accountId, bucket: target.bucket, keyArn: target.keyArn };
+  }
+
+  private async upload(body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
+    if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
+      throw invalid(`POST /v1/files takes multipart/form-data with the fields file and purpose, not ${contentType ? `"${contentType.slice(0, 100)}"` : 'a body without Content-Type'}`, null, 'invalid_content_type');
+    }
+    if (body && body.byteLength > MAX_UPLOAD_BODY_BYTES) throw tooLarge(fileTooLarge(body.byteLength, 'the request body'));
+    let form: FormData;
+    try {
+      form = await new Request('http://gateway/v1/files', { method: 'POST', headers: { 'content-type': contentType }, body: body ?? new Uint8Array() }).formData();
+    } catch (e) {
+      throw invalid(`the multipart/form-data body could not be read (${(e as Error).message})`, null, 'invalid_multipart');
+    }
+    const names = [...new Set(form.keys())];
+    const unknown = names.find((n) => !FORM_FIELDS.has(n));
+    if (unknown) throw invalid(`unknown field "${unknown.slice(0, 100)}" (POST /v1/files takes ${[...FORM_FIELDS].join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
+    const repeated = names.find((n) => form.getAll(n).length > 1);
+    if (repeated) throw invalid(`field "${repeated}" is given ${form.getAll(repeated).length} times; give it once`, repeated, 'invalid_value');
+
+    const purpose = form.get('purpose');
+    if (typeof purpose !== 'string') throw invalid(`purpose is required${purpose ? ' as a text field' : ''}: "fine-tune"`, 'purpose', purpose ? 'invalid_value' : 'missing_required_parameter');
+    if (purpose !== 'fine-tune') {
+      throw invalid(OPENAI_PURPOSES.includes(purpose)
+        ? `purpose "${purpose}" is not served: this gateway stores files for fine-tuning only (purpose "fine-tune")`
+        : `purpose "${purpose.slice(0, 100)}" is not one of ${OPENAI_PURPOSES.join(', ')}; this gateway stores "fine-tune" files`, 'purpose', 'unsupported_value');
+    }
+    if (form.has('expires_after[anchor]') || form.has('expires_after[seconds]')) {
+      const days = this.deps.config.tiers[caller.tenant.tier]?.training.dataRetentionDays;
+      throw invalid(`expires_after is not supported: fine-tuning files expire with your tenant's training data${days ? ` ${days} days after upload` : ''} (the tier's training.dataRetentionDays); delete one sooner with DELETE /v1/files/{file_id}`, 'expires_after', 'unsupported_parameter');
+    }
+    const file = form.get('file');
+    if (!(file instanceof File)) throw invalid(`file is required${file !== null ? ' as a file part (with a filename), not a text field' : ''}`, 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
+    const filename = file.name;
+    if (!filename || Buffer.byteLength(filename) > MAX_FILENAME_BYTES || /[\u0000-\u001f\u007f/\\]/.test(filename)) {
+      throw invalid(`file's filename ${JSON.stringify(filename.slice(0, 300))} must be 1 to ${MAX_FILENAME_BYTES} bytes without "/", "\\" or control characters`, 'file', 'invalid_filename');
+    }
+    if (!/\.jsonl$/i.test(filename)) throw invalid(`file "${filename}": fine-tuning files must be JSON Lines named *.jsonl`, 'file', 'invalid_file_format');
+    if (file.size > MAX_TRAINING_FILE_BYTES) throw tooLarge(fileTooLarge(file.size, `file "${filename}"`));
+    const content = new Uint8Array(await file.arrayBuffer());
+    const examples = checkFineTuningFile(filename, content);
+
+    const at = this.location(caller);
+    const stored = await this.deps.files.put(at, { id: newFileId(), filename, content });
+    audit.detail = { fileId: stored.id, filename, bytes: stored.bytes, examples };
+    return json(this.toOpenAiFile(caller, stored));
+  }
+
+  private async list(caller: Caller, query: Record<string, string | undefined>): Promise<FilesResponse> {
+    const limit = query.limit === undefined ? MAX_LIST : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw invalid(`limit "${query.limit}" must be an integer from 1 to ${MAX_LIST}`, 'limit', 'invalid_limit');
+    const order = query.order ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') throw invalid(`order "${order}" must be "asc" or "desc"`, 'order', 'invalid_value');
+    // Only fine-tune files are stored: another purpose lists nothing, as OpenAI's filter would.
+    if (query.purpose !== undefined && query.purpose !== 'fine-tune') return json({ object: 'list', data: [], first_id: null, last_id: null, has_more: false });
+    let files = await this.deps.files.list(this.location(caller));
+    if (order === 'desc') files.reverse();
+    if (query.after !== undefined) {
+      const at = files.findIndex((f) => f.id === query.after);
+      if (at < 0) throw notFound(`file "${query.after.slice(0, 100)}" (after) does not exist`, 'after', 'file_not_found');
+      files = files.slice(at + 1);
+    }
+    const data = files.slice(0, limit).map((f) => this.toOpenAiFile(caller, f));
+    return json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: files.length > limit });
+  }
+
+  private async file(caller: Caller, id: string): Promise<StoredFile> {
+    // Another tenant's file id reads exactly like an unknown one: the lookup is in the caller's own bucket.
+    const file = TRAINING_FILE_ID.test(id) ? await this.deps.files.get(this.location(caller), id) : undefined;
+    if (!file) throw notFound(`No such File object: ${id.slice(0, 100)}`, 'file_id', 'file_not_found');
+    return file;
+  }
+
+  private async content(caller: Caller, id: string): Promise<FilesResponse> {
+    const file = await this.file(caller, id);
+    const bytes = await this.deps.files.content(this.location(caller), file.id);
+    if (!bytes) throw notFound(`No such File object: ${id}`, 'file_id', 'file_not_found');
+    // Stored files are UTF-8 (checked on upload): as text, the answer is byte for byte the upload.
+    return { status: 200, body: Buffer.from(bytes).toString('utf8'), contentType: 'application/octet-stream' };
+  }
+
+  private async delete(caller: Caller, id: string): Promise<FilesResponse> {
+    const file = await this.file(caller, id);
+    await this.deps.files.delete(this.location(caller), file.id);
+    return json({ id: file.id, object: 'file', deleted: true });
+  }
+
+  /** OpenAI's `FileObject`; `expires_at` is when the bucket's lifecycle rule removes it (S3 rounds to the next midnight UTC). */
+  private toOpenAiFile(caller: Caller, file: StoredFile) {
+    const created = createdAt(file.id);
+    const days = this.deps.config.tiers[caller.tenant.tier]?.training.dataRetentionDays;
+    const expires = days === undefined ? undefined : Math.ceil((created + days * 86_400) / 86_400) * 86_400;
+    return { id: file.id, object: 'file' as const, bytes: file.bytes, created_at: created, filename: file.filename, purpose: 'fine-tune' as const, status: 'processed' as const, status_details: null, ...(expires ? { expires_at: expires } : {}) };
+  }
+}
+
+/** The audit action of each route. */
+const FILE_ACTIONS: Record<string, string> = {
+  'POST files': 'file.create', 'GET files': 'file.list', 'GET files/:id': 'file.read', 'GET files/:id/content': 'file.content', 'DELETE files/:id': 'file.delete',
+};
+
+/** Room for the multipart framing around a file of the largest size (boundaries, part headers, the purpose field). */
+const FORM_OVERHEAD = 64 * 1024;
+/** The largest body `POST /v1/files` reads: the largest file and its multipart framing (transports buffer up to this much for that route). */
+export const MAX_UPLOAD_BODY_BYTES = MAX_TRAINING_FILE_BYTES + FORM_OVERHEAD;
+
+const fileTooLarge = (bytes: number, what: string) =>
+  `${what} is ${bytes} bytes, over the ${MAX_TRAINING_FILE_BYTES}-byte (4 MiB) limit of POST /v1/files on this gateway (a Lambda invocation takes at most 6 MB); put larger training data into your bucket's training-data/ prefix and name it by key in training_file`;
+
+const json = (body: unknown): FilesResponse => ({ status: 200, body: JSON.stringify(body) });

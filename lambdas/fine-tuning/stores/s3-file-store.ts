@@ -1,0 +1,76 @@
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { fileKey, type FileLocation, type StoredFile, type TrainingFileStore } from './file-store.js';
+
+/**
+ * A tenant's Files API files in its own bucket (`training-data/files/<id>/<encoded filename>`),
+ * encrypted with its key. The bucket is the only record: a file's size and name come from its
+ * listing, its creation time from its id. Each call goes through `s3(at)`, a client acting as the
+ * tenant's `training-files` role, which may touch only that prefix of that bucket
+ * (constructs/training-policies.ts). `ExpectedBucketOwner` on every call: a bucket name that ever
+ * pointed elsewhere is refused by S3 (403) instead of being written.
+ */
+export class S3FileStore implements TrainingFileStore {
+  /**
+   * @param prefix the files' prefix in the bucket (lib/fine-tuning.ts TRAINING_FILES_PREFIX)
+   * @param s3 an S3 client acting as the tenant's files role for that location
+   */
+  constructor(private readonly prefix: string, private readonly s3: (at: FileLocation) => Promise<S3Client>) {}
+
+  async put(at: FileLocation, file: { id: string; filename: string; content: Uint8Array }): Promise<StoredFile> {
+    const key = fileKey(this.prefix, file.id, file.filename);
+    await (await this.s3(at)).send(new PutObjectCommand({
+      Bucket: at.bucket, Key: key, Body: file.content, ContentType: 'application/jsonl', ExpectedBucketOwner: at.accountId,
+      // Named rather than left to the bucket's default: the bucket policy refuses any other key.
+      ...(at.keyArn ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: at.keyArn, BucketKeyEnabled: true } : {}),
+    }));
+    return { id: file.id, filename: file.filename, bytes: file.content.byteLength, s3Uri: `s3://${at.bucket}/${key}` };
+  }
+
+  async get(at: FileLocation, id: string): Promise<StoredFile | undefined> {
+    const answer = await (await this.s3(at)).send(new ListObjectsV2Command({ Bucket: at.bucket, Prefix: `${this.prefix}${id}/`, MaxKeys: 2, ExpectedBucketOwner: at.accountId }));
+    return (answer.Contents ?? []).map((o) => this.file(at, o.Key, o.Size)).find((f) => f?.id === id);
+  }
+
+  async list(at: FileLocation): Promise<StoredFile[]> {
+    const s3 = await this.s3(at);
+    const files: StoredFile[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: at.bucket, Prefix: this.prefix, ContinuationToken: token, ExpectedBucketOwner: at.accountId }));
+      for (const o of page.Contents ?? []) {
+        const file = this.file(at, o.Key, o.Size);
+        if (file) files.push(file);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return files.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async content(at: FileLocation, id: string): Promise<Uint8Array | undefined> {
+    const file = await this.get(at, id);
+    if (!file) return undefined;
+    const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: file.s3Uri.slice(`s3://${at.bucket}/`.length), ExpectedBucketOwner: at.accountId }));
+    return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array();
+  }
+
+  async delete(at: FileLocation, id: string): Promise<boolean> {
+    const file = await this.get(at, id);
+    if (!file) return false;
+    // The bucket is versioned: this adds a delete marker; the bytes stay as a noncurrent version until the bucket's noncurrent-version expiry.
+    await (await this.s3(at)).send(new DeleteObjectCommand({ Bucket: at.bucket, Key: file.s3Uri.slice(`s3://${at.bucket}/`.length), ExpectedBucketOwner: at.accountId }));
+    return true;
+  }
+
+  /** The file an object key stands for, or undefined for any other object under the prefix. */
+  private file(at: FileLocation, key: string | undefined, size: number | undefined): StoredFile | undefined {
+    const m = key?.startsWith(this.prefix) ? /^(file-[a-f0-9]{24})\/([^/]+)$/.exec(key.slice(this.prefix.length)) : null;
+    if (!m) return undefined;
+    let filename: string;
+    try {
+      filename = decodeURIComponent(m[2]!);
+    } catch {
+      return undefined;
+    }
+    return { id: m[1]!, filename, bytes: size ?? 0, s3Uri: `s3://${at.bucket}/${key}` };
+  }
+}

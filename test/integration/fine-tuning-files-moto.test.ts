@@ -1,0 +1,96 @@
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import OpenAI, { toFile } from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
+import { S3FileStore } from '../../lambdas/fine-tuning/stores/s3-file-store.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { trainedTenant } from '../support/fine-tuning-tenants.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { serveGateway } from '../support/local-gateway.js';
+import { startMoto, type MotoServer, pointSdkAtMoto } from './support/moto-server.js';
+
+/**
+ * The Files API's S3 store against moto: files land in the tenant's own versioned bucket under
+ * `training-data/files/<id>/<encoded filename>`, encrypted with the tenant's key (SSE-KMS, bucket
+ * key), are listed and read back from the bucket alone, and a delete leaves a delete marker (the
+ * bytes stay a noncurrent version until the bucket's noncurrent expiry). moto enforces no IAM: the
+ * training-files role's limits are checked in test/isolation and test/infra.
+ */
+const ACCOUNT = '123456789012'; // moto's account
+let moto: MotoServer;
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+let s3: S3Client;
+let keyArn: string;
+const bucket = `tessera-acme-data-${ACCOUNT}`;
+const JSONL = '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n';
+const locations: string[] = [];
+
+beforeAll(async () => {
+  moto = await startMoto();
+  pointSdkAtMoto(moto);
+  s3 = new S3Client({ forcePathStyle: true });
+  keyArn = (await new KMSClient({}).send(new CreateKeyCommand({ Description: 'acme tenant key' }))).KeyMetadata!.Arn!;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  await s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn }, BucketKeyEnabled: true }] } }));
+  const acme = trainedTenant('acme', 'enterprise', ACCOUNT);
+  acme.stackOutputs.KeyArn = keyArn;
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(gatewayConfig(), upstream.url, [acme], {
+    fineTuning: {
+      sageMaker: async () => new SageMakerClient({}),
+      files: new S3FileStore(TRAINING_FILES_PREFIX, async (at) => {
+        locations.push(`${at.tenantId} ${at.accountId} ${at.bucket}`);
+        return s3;
+      }),
+    },
+  });
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+  await moto?.stop();
+});
+
+const client = async () => new OpenAI({ baseURL: gw.url, apiKey: await gw.token('acme', { role: 'developer' }), maxRetries: 0 });
+
+describe('fine-tuning files in the tenant bucket (moto S3)', () => {
+  it('stores an upload encrypted with the tenant key, in its own folder, named as uploaded', async () => {
+    const file = await (await client()).files.create({ file: await toFile(Buffer.from(JSONL), 'ventes été 2026.jsonl'), purpose: 'fine-tune' });
+    const key = `training-data/files/${file.id}/ventes%20%C3%A9t%C3%A9%202026.jsonl`;
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect(head).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn, BucketKeyEnabled: true, ContentType: 'application/jsonl', ContentLength: Buffer.byteLength(JSONL) });
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()).toBe(JSONL);
+    expect(locations.every((l) => l === `acme ${ACCOUNT} ${bucket}`)).toBe(true);
+
+    const c = await client();
+    expect(await c.files.retrieve(file.id)).toMatchObject({ id: file.id, filename: 'ventes été 2026.jsonl', bytes: Buffer.byteLength(JSONL) });
+    expect(await (await c.files.content(file.id)).text()).toBe(JSONL);
+  });
+
+  it('lists only the Files API\'s files: other training data and stray keys under the prefix are not files', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'training-data/by-hand.jsonl', Body: JSONL }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'training-data/files/not-an-id/x.jsonl', Body: JSONL }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'training-data/files/file-000000000000000000000001/a/b.jsonl', Body: JSONL }));
+    const c = await client();
+    const second = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'two.jsonl'), purpose: 'fine-tune' });
+    const listed = (await c.files.list()).data;
+    expect(listed.map((f) => f.filename)).toEqual(['two.jsonl', 'ventes été 2026.jsonl']);
+    expect(listed[0]!.id).toBe(second.id);
+  });
+
+  it('deletes with a delete marker: gone from the API, the bytes kept as a noncurrent version', async () => {
+    const c = await client();
+    const file = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'gone.jsonl'), purpose: 'fine-tune' });
+    expect(await c.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+    expect((await c.files.list()).data.map((f) => f.id)).not.toContain(file.id);
+    const e = await c.files.retrieve(file.id).catch((x) => x);
+    expect([e.status, e.code]).toEqual([404, 'file_not_found']);
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `training-data/files/${file.id}/` }));
+    expect(versions.DeleteMarkers?.map((m) => m.IsLatest)).toEqual([true]);
+    expect(versions.Versions?.map((v) => v.IsLatest)).toEqual([false]);
+  });
+});

@@ -1,0 +1,179 @@
+import { CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mockClient } from 'aws-sdk-client-mock';
+import OpenAI, { toFile } from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_TRAINING_FILE_BYTES } from '../../lib/fine-tuning.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { trainedTenant } from '../support/fine-tuning-tenants.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { serveGateway } from '../support/local-gateway.js';
+
+/**
+ * OpenAI's Files API for fine-tuning files through the official clients against `tessera serve`
+ * (files in memory; the S3 store against moto is in fine-tuning-moto.test.ts): upload, list,
+ * retrieve, content, delete, a job trained on an uploaded file, and every refusal in OpenAI's shape.
+ */
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID = 'unit';
+process.env.AWS_SECRET_ACCESS_KEY = 'unit';
+
+const sageMaker = mockClient(SageMakerClient);
+const ACME = '444444444444';
+const GLOBEX = '555555555555';
+const EXAMPLES = [
+  { messages: [{ role: 'system', content: 'You answer support questions.' }, { role: 'user', content: 'Where is my order?' }, { role: 'assistant', content: 'Let me check — café ☕ orders ship in 2 days.' }] },
+  { messages: [{ role: 'user', content: 'Refund?' }, { role: 'assistant', content: 'Within 30 days.' }] },
+];
+const JSONL = `${EXAMPLES.map((e) => JSON.stringify(e)).join('\n')}\n`;
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+const tokens: Record<string, string> = {};
+const client = (who: string) => new OpenAI({ baseURL: gw.url, apiKey: tokens[who], maxRetries: 0 });
+const config = gatewayConfig();
+const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a refusal'); }, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(config, upstream.url, [trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'professional', GLOBEX), trainedTenant('starterco', 'starter', '666666666666')],
+    { fineTuning: { sageMaker: async () => new SageMakerClient({}) } });
+  for (const t of ['acme', 'globex', 'starterco']) tokens[t] = await gw.token(t, { role: 'developer' });
+  tokens.member = await gw.token('acme');
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => {
+  sageMaker.reset();
+  sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:444444444444:training-job/x' });
+});
+
+describe('the Files API with the official Node client', () => {
+  it('uploads a fine-tuning file, lists, retrieves, reads back byte for byte and deletes it', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const file = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'support.jsonl'), purpose: 'fine-tune' });
+    expect(file).toMatchObject({ object: 'file', bytes: Buffer.byteLength(JSONL), filename: 'support.jsonl', purpose: 'fine-tune', status: 'processed' });
+    expect(file.id).toMatch(/^file-[0-9a-f]{24}$/);
+    expect(file.created_at).toBeGreaterThanOrEqual(before);
+    // enterprise keeps training data 30 days (training.dataRetentionDays); S3's lifecycle rule rounds to the next midnight UTC
+    expect(file.expires_at).toBe(Math.ceil((file.created_at + config.tiers.enterprise!.training.dataRetentionDays * 86_400) / 86_400) * 86_400);
+    expect(await client('acme').files.retrieve(file.id)).toEqual(file);
+    expect(await (await client('acme').files.content(file.id)).text()).toBe(JSONL);
+
+    const second = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'more.jsonl'), purpose: 'fine-tune' });
+    const newestFirst = await client('acme').files.list();
+    expect(newestFirst.data.map((f) => f.id)).toEqual([second.id, file.id]);
+    const page = await client('acme').files.list({ limit: 1, order: 'asc' });
+    expect(page.data.map((f) => f.id)).toEqual([file.id]);
+    expect(page.hasNextPage()).toBe(true);
+    expect((await page.getNextPage()).data.map((f) => f.id)).toEqual([second.id]);
+    expect((await client('acme').files.list({ purpose: 'batch' })).data).toEqual([]);
+
+    expect(await client('acme').files.delete(second.id)).toEqual({ id: second.id, object: 'file', deleted: true });
+    expect((await refusal(client('acme').files.retrieve(second.id))).status).toBe(404);
+    expect((await client('acme').files.list()).data.map((f) => f.id)).toEqual([file.id]);
+    expect(gw.audit.records.findLast((r) => r.action === 'fine_tuning.file.create')).toMatchObject({ tenantId: 'acme', status: 200, detail: { fileId: second.id, filename: 'more.jsonl', examples: 2 } });
+  });
+
+  it('trains on an uploaded file: the job reads that file\'s own folder and answers its id as training_file', async () => {
+    const train = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'train.jsonl'), purpose: 'fine-tune' });
+    const valid = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'valid.jsonl'), purpose: 'fine-tune' });
+    const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: train.id, validation_file: valid.id });
+    expect(job).toMatchObject({ training_file: train.id, validation_file: valid.id, status: 'queued' });
+    expect(await client('acme').fineTuning.jobs.retrieve(job.id)).toMatchObject({ training_file: train.id, validation_file: valid.id });
+    const channels = sageMaker.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input.InputDataConfig!.map((c) => [c.ChannelName, c.DataSource!.S3DataSource!.S3Uri]);
+    expect(channels.slice(0, 2)).toEqual([['train', `s3://tessera-acme-data-${ACME}/training-data/files/${train.id}/`], ['validation', `s3://tessera-acme-data-${ACME}/training-data/files/${valid.id}/`]]);
+    await client('acme').fineTuning.jobs.cancel(job.id).catch(() => undefined);
+  });
+
+  it('keeps each tenant\'s files its own: another tenant\'s id is not found anywhere, and cannot be trained on', async () => {
+    const mine = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'secret.jsonl'), purpose: 'fine-tune' });
+    for (const attempt of [client('globex').files.retrieve(mine.id), client('globex').files.content(mine.id), client('globex').files.delete(mine.id)]) {
+      const e = await refusal(attempt);
+      expect([e.status, e.code]).toEqual([404, 'file_not_found']);
+    }
+    expect((await client('globex').files.list()).data.map((f) => f.id)).not.toContain(mine.id);
+    const e = await refusal(client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: mine.id }));
+    expect([e.status, e.code, e.param]).toEqual([400, 'invalid_training_file', 'training_file']);
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+    expect(await (await client('acme').files.content(mine.id)).text()).toBe(JSONL);
+  });
+
+  it('refuses what it does not store, naming the field and value, and stores nothing', async () => {
+    const count = async () => (await client('acme').files.list()).data.length;
+    const before = await count();
+    const cases: Array<[string, () => Promise<unknown>, number, string, string | null, RegExp]> = [
+      ['another purpose', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'a.jsonl'), purpose: 'batch' }), 400, 'unsupported_value', 'purpose', /purpose "batch" is not served/],
+      ['not JSON Lines by name', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'a.csv'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /a\.csv.*\*\.jsonl/],
+      ['a line that is not JSON', async () => client('acme').files.create({ file: await toFile(Buffer.from(`${JSON.stringify(EXAMPLES[0])}\n{"messages": [\n`), 'a.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /line 2 is not JSON/],
+      ['an example of no format', async () => client('acme').files.create({ file: await toFile(Buffer.from('{"text": "hi"}\n'), 'a.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /line 1 is none of the fine-tuning formats/],
+      ['a message without a role', async () => client('acme').files.create({ file: await toFile(Buffer.from('{"messages": [{"content": "hi"}]}\n'), 'a.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /messages\[0\]/],
+      ['not UTF-8', async () => client('acme').files.create({ file: await toFile(Buffer.from([0x7b, 0x22, 0x70, 0xe9, 0x22, 0x7d, 0x0a]), 'a.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /not UTF-8/],
+      ['empty', async () => client('acme').files.create({ file: await toFile(Buffer.from('\n\n'), 'a.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /no examples/],
+      ['expires_after', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'a.jsonl'), purpose: 'fine-tune', expires_after: { anchor: 'created_at', seconds: 3600 } }), 400, 'unsupported_parameter', 'expires_after', new RegExp(`expire with your tenant's training data ${config.tiers.enterprise!.training.dataRetentionDays} days after upload`)],
+      ['over 4 MiB', async () => client('acme').files.create({ file: await toFile(Buffer.alloc(MAX_TRAINING_FILE_BYTES + 1, 0x0a), 'big.jsonl'), purpose: 'fine-tune' }), 413, 'request_too_large', null, /is 4194305 bytes, over the 4194304-byte \(4 MiB\) limit/],
+      ['a tier without training', async () => client('starterco').files.create({ file: await toFile(Buffer.from(JSONL), 'a.jsonl'), purpose: 'fine-tune' }), 403, 'fine_tuning_not_allowed', null, /does not include fine-tuning/],
+      ['a member (no fine_tuning.write)', async () => client('member').files.create({ file: await toFile(Buffer.from(JSONL), 'a.jsonl'), purpose: 'fine-tune' }), 403, 'permission_denied', null, /fine_tuning\.write/],
+      ['an unknown file id', async () => client('acme').files.retrieve('file-000000000000000000000000'), 404, 'file_not_found', 'file_id', /No such File object/],
+    ];
+    for (const [what, call, status, code, param, message] of cases) {
+      const e = await refusal(call());
+      expect([what, e.status, e.code, e.param], String(e.message)).toEqual([what, status, code, param]);
+      expect(e.message, what).toMatch(message);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it('answers a body that is no form, and a form without its parts, with 400s naming them', async () => {
+    type Refusal = { error: { code: string; param: string | null } };
+    const post = (body: string, type: string) => fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}`, 'content-type': type }, body });
+    const json = await post(JSON.stringify({ file: JSONL, purpose: 'fine-tune' }), 'application/json');
+    expect([json.status, ((await json.json()) as Refusal).error.code]).toEqual([400, 'invalid_content_type']);
+    const noFile = new FormData();
+    noFile.set('purpose', 'fine-tune');
+    let r = await fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}` }, body: noFile });
+    expect([r.status, ((await r.json()) as Refusal).error]).toMatchObject([400, { code: 'missing_required_parameter', param: 'file' }]);
+    const textFile = new FormData();
+    textFile.set('purpose', 'fine-tune');
+    textFile.set('file', JSONL);
+    r = await fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}` }, body: textFile });
+    expect([r.status, ((await r.json()) as Refusal).error]).toMatchObject([400, { code: 'invalid_value', param: 'file' }]);
+    const extra = new FormData();
+    extra.set('purpose', 'fine-tune');
+    extra.set('file', new Blob([JSONL]), 'a.jsonl');
+    extra.set('bucket', 'tessera-globex-data-555555555555');
+    r = await fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens.acme}` }, body: extra });
+    expect([r.status, ((await r.json()) as Refusal).error]).toMatchObject([400, { code: 'unknown_parameter', param: 'bucket' }]);
+    r = await post('--x\r\nnot a form', 'multipart/form-data; boundary=x');
+    expect([r.status, ((await r.json()) as Refusal).error.code]).toEqual([400, 'invalid_multipart']);
+  });
+});
+
+describe('the Files API with the official Python client', () => {
+  it('uploads with files.create, trains on it, reads it back with files.content and deletes it', async () => {
+    const script = `
+import json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+f = c.files.create(file=("support.jsonl", sys.argv[3].encode("utf-8")), purpose="fine-tune")
+job = c.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file=f.id)
+content = c.files.content(f.id).read().decode("utf-8")
+listed = [x.id for x in c.files.list()]
+deleted = c.files.delete(f.id)
+try:
+    c.files.retrieve(f.id)
+    gone = None
+except openai.NotFoundError as e:
+    gone = e.code
+print(json.dumps({"file": f.model_dump(), "job_training_file": job.training_file, "content": content, "listed": f.id in listed, "deleted": deleted.deleted, "gone": gone}))
+`;
+    const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', script, gw.url, tokens.globex!, JSONL]);
+    const out = JSON.parse(stdout);
+    expect(out.file).toMatchObject({ object: 'file', filename: 'support.jsonl', purpose: 'fine-tune', status: 'processed', bytes: Buffer.byteLength(JSONL) });
+    expect(out).toMatchObject({ job_training_file: out.file.id, content: JSONL, listed: true, deleted: true, gone: 'file_not_found' });
+    const channel = sageMaker.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input.InputDataConfig![0]!.DataSource!.S3DataSource!.S3Uri;
+    expect(channel).toBe(`s3://tessera-globex-data-${GLOBEX}/training-data/files/${out.file.id}/`);
+  });
+});

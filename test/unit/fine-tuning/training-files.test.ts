@@ -1,0 +1,56 @@
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { TRAINING_FILES_PREFIX } from '../../../lib/fine-tuning.js';
+import { checkFineTuningFile } from '../../../lambdas/fine-tuning/training-file-format.js';
+import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
+import { S3FileStore } from '../../../lambdas/fine-tuning/stores/s3-file-store.js';
+import { fileKey } from '../../../lambdas/fine-tuning/stores/file-store.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const refusal = (text: string | Uint8Array) => {
+  try {
+    checkFineTuningFile('t.jsonl', typeof text === 'string' ? bytes(text) : text);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GatewayError);
+    return (e as GatewayError).message;
+  }
+  throw new Error('accepted');
+};
+
+describe('checkFineTuningFile (OpenAI fine-tuning input formats)', () => {
+  it('counts the examples of each format, CRLF lines and blank lines included', () => {
+    const chat = JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }], tools: [] });
+    const preference = JSON.stringify({ input: { messages: [{ role: 'user', content: 'q' }] }, preferred_output: [{ role: 'assistant', content: 'a' }], non_preferred_output: [{ role: 'assistant', content: 'b' }] });
+    const completion = JSON.stringify({ prompt: 'q', completion: 'a' });
+    expect(checkFineTuningFile('t.jsonl', bytes(`${chat}\r\n\n${preference}\r\n${completion}`))).toBe(3);
+    expect(checkFineTuningFile('t.jsonl', bytes(`\uFEFF${chat}\n`))).toBe(1); // a UTF-8 byte order mark is not part of the first line
+  });
+
+  it('refuses, naming the file and the line', () => {
+    expect(refusal('{"messages": []}')).toMatch(/file "t\.jsonl" is not a fine-tuning file: line 1 has no messages/);
+    expect(refusal('{"prompt": "q", "completion": 3}')).toMatch(/line 1 is a completions example whose "prompt" and "completion" are not both strings/);
+    expect(refusal('{"input": {"messages": [{"role": "user"}]}, "preferred_output": []}')).toMatch(/preferred_output/);
+    expect(refusal('{"preferred_output": [{}], "non_preferred_output": [{}]}')).toMatch(/without "input"/);
+    expect(refusal('[1, 2]')).toMatch(/line 1 is not a JSON object/);
+    expect(refusal('{"messages": [{"role": "user"}]}\n{"messages": "hi"}')).toMatch(/line 2 has no messages/);
+    expect(refusal(new Uint8Array([0xff, 0xfe, 0x7b, 0x7d]))).toMatch(/not UTF-8/);
+    expect(refusal(' \n\t\n')).toMatch(/no examples/);
+  });
+});
+
+describe('S3FileStore', () => {
+  const at = { tenantId: 'acme', accountId: '111122223333', bucket: 'tessera-acme-data-111122223333' };
+
+  it('lists every page of the prefix, as the bucket owner expects, oldest id first', async () => {
+    const s3 = mockClient(S3Client);
+    const key = (id: string, name: string) => fileKey(TRAINING_FILES_PREFIX, id, name);
+    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({ IsTruncated: true, NextContinuationToken: 'p2', Contents: [{ Key: key('file-000000000002aaaaaaaaaaaa', 'b c.jsonl'), Size: 5 }, { Key: 'training-data/files/x/y', Size: 1 }] })
+      .on(ListObjectsV2Command, { ContinuationToken: 'p2' }).resolves({ IsTruncated: false, Contents: [{ Key: key('file-000000000001aaaaaaaaaaaa', 'a%.jsonl'), Size: 7 }, { Key: 'training-data/files/file-000000000003aaaaaaaaaaaa/%E0%A4.jsonl', Size: 1 }] });
+    const store = new S3FileStore(TRAINING_FILES_PREFIX, async () => new S3Client({ region: 'us-east-1' }));
+    const files = await store.list(at);
+    expect(files.map((f) => [f.id, f.filename, f.bytes])).toEqual([['file-000000000001aaaaaaaaaaaa', 'a%.jsonl', 7], ['file-000000000002aaaaaaaaaaaa', 'b c.jsonl', 5]]);
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Prefix, c.args[0].input.ExpectedBucketOwner])).toEqual([[TRAINING_FILES_PREFIX, at.accountId], [TRAINING_FILES_PREFIX, at.accountId]]);
+    s3.restore();
+  });
+});
