@@ -38,6 +38,13 @@ export const FINE_TUNING_ROUTES: readonly Route[] = [
 ];
 
 /**
+ * Request media types API Gateway hands to the Lambdas as bytes (base64, `isBase64Encoded`), not
+ * as text (the inference RestApi's `binaryMediaTypes`): multipart uploads (`POST /v1/files`) must
+ * arrive byte for byte.
+ */
+export const BINARY_MEDIA_TYPES = ['multipart/form-data'] as const;
+
+/**
  * The methods served on `path`, or undefined when no route matches.
  * @param path `/v1/...` without a trailing slash
  * @param fineTuning whether this gateway serves `/v1/fine_tuning/jobs...` @default false

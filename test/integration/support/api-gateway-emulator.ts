@@ -10,7 +10,8 @@ import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys, mintDevToken } from '../../../lambdas/inference/dev-keys.js';
 import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemplate, type GatewayResponseType } from '../../../lambdas/inference/gateway-responses.js';
-import { routeMethods } from '../../../lambdas/inference/routes.js';
+import { BINARY_MEDIA_TYPES, FINE_TUNING_ROUTES, routeMethods } from '../../../lambdas/inference/routes.js';
+import { FINE_TUNING_ENV } from '../../../lambdas/fine-tuning/fine-tuning-env.js';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { tempDir } from '../../support/temp-dirs.js';
 import { createGatewayTables } from './gateway-tables.js';
@@ -39,11 +40,14 @@ function installLambdaStreamingGlobal(): () => void {
   };
 }
 
-const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
+const read = (req: IncomingMessage) => new Promise<Buffer>((resolve) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  req.on('end', () => resolve(Buffer.concat(chunks)));
 });
+
+/** Whether API Gateway passes a body of this Content-Type to Lambda base64-encoded (the API's binaryMediaTypes, routes.ts). */
+const isBinary = (contentType: string | undefined) => BINARY_MEDIA_TYPES.some((t) => contentType?.split(';')[0]!.trim().toLowerCase() === t);
 
 /**
  * The CORS origin index (GATEWAY_ENV.corsOriginsTable) in moto, as the registry-stream Lambda
@@ -114,8 +118,11 @@ export function renderGatewayResponse(type: Exclude<GatewayResponseType, 'DEFAUL
  * that have none (browser preflights carry no credentials); the origin index is a moto table.
  * The router's event is REST's: `path` as the client sent it (percent-encoding kept),
  * `pathParameters` decoded (`{proxy+}` of `/v1/models/{proxy+}` holds `bedrock/anthropic...`).
+ * With `options.fineTuning`, the fine-tuning routes (routes.ts FINE_TUNING_ROUTES) go to the
+ * fine-tuning API Lambda's handler (whole answers), its jobs table in moto; a body whose
+ * Content-Type is one of the API's binaryMediaTypes reaches it base64-encoded, as in AWS.
  */
-export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[]) {
+export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUrl: string, tenants: TenantRecord[], options: { fineTuning?: boolean } = {}) {
   const moto: MotoServer = await startMoto({ serial: true });
   pointSdkAtMoto(moto);
   await createGatewayTables(tenants);
@@ -143,6 +150,15 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     [GATEWAY_ENV.tenantDataRole]: 'arn:aws:iam::123456789012:role/tessera-tenant-data',
     [GATEWAY_ENV.jwtIssuer]: DEV_ISSUER, [GATEWAY_ENV.jwtAudience]: DEV_AUDIENCE, [GATEWAY_ENV.jwksUri]: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
   });
+  if (options.fineTuning) {
+    await new DynamoDBClient({}).send(new CreateTableCommand({
+      TableName: 'tessera-fine-tuning-jobs', BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'jobId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'jobId', KeyType: 'RANGE' }],
+    }));
+    process.env[FINE_TUNING_ENV.jobsTable] = 'tessera-fine-tuning-jobs';
+  }
+  const fineTuning = options.fineTuning ? (await import('../../../lambdas/fine-tuning/api-handler.js')).handler : undefined;
   const removeLambdaStreamingGlobal = installLambdaStreamingGlobal();
   const authorizer = (await import('../../../lambdas/inference/authorizer-handler.js')).handler;
   const router = (await import('../../../lambdas/inference/router-handler.js')).handler as unknown as (event: APIGatewayProxyEvent, stream: Writable) => Promise<void>;
@@ -161,7 +177,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       res.writeHead(out.status, out.headers).end(out.body);
     };
     // The API's methods: each route's own, and OPTIONS on each (the router answers preflights).
-    const methods = routeMethods(url.pathname.replace(/\/+$/, ''));
+    const methods = routeMethods(url.pathname.replace(/\/+$/, ''), Boolean(fineTuning));
     if (!methods || (req.method !== 'OPTIONS' && !methods.includes(req.method ?? ''))) return answer('MISSING_AUTHENTICATION_TOKEN');
     let context: Record<string, string> = {};
     if (req.method !== 'OPTIONS') {
@@ -180,6 +196,18 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       const refusal = edgeRefusal?.({ method: req.method ?? '', path: url.pathname });
       if (refusal) return answer(refusal);
     }
+    const binary = isBinary(headers['content-type']);
+    const event = {
+      httpMethod: req.method, path: url.pathname, ...resourceOf(url.pathname.replace(/^\/prod(?=\/)/, '')), headers,
+      body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null, isBase64Encoded: binary && body.length > 0,
+      queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
+      requestContext: { authorizer: context, stage: 'prod' },
+    } as unknown as APIGatewayProxyEvent;
+    if (fineTuning && FINE_TUNING_ROUTES.some(([pattern]) => pattern.test(url.pathname.replace(/\/+$/, '')))) {
+      const out = await fineTuning(event);
+      res.writeHead(out.statusCode, out.headers as Record<string, string>).end(out.isBase64Encoded ? Buffer.from(out.body, 'base64') : out.body);
+      return;
+    }
     const stream = Object.assign(new Writable({
       write(chunk, _enc, cb) { res.write(chunk, cb); },
       final(cb) { res.end(cb); },
@@ -190,11 +218,6 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       },
     });
     res.once('close', () => { if (!res.writableFinished) stream.destroy(); });
-    const event = {
-      httpMethod: req.method, path: url.pathname, ...resourceOf(url.pathname.replace(/^\/prod(?=\/)/, '')), headers, body: body || null, isBase64Encoded: false,
-      queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
-      requestContext: { authorizer: context, stage: 'prod' },
-    } as unknown as APIGatewayProxyEvent;
     await router(event, stream).catch((e) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: (e as Error).message }));
     });

@@ -1,0 +1,77 @@
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import OpenAI, { toFile } from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { trainedTenant } from '../support/fine-tuning-tenants.js';
+import { gatewayConfig } from '../support/gateway-config.js';
+import { startApiGatewayEmulator } from './support/api-gateway-emulator.js';
+
+/**
+ * The Files API on the deployed path: API Gateway (multipart bodies base64-encoded, as the API's
+ * binaryMediaTypes make it), the authorizer Lambda, then the fine-tuning API Lambda's handler,
+ * which reaches the tenant bucket as the tenant's training-files role (moto's STS) and starts the
+ * training job as its training-launcher role (moto's SageMaker). Official Node and Python clients.
+ */
+const ACCOUNT = '123456789012'; // moto's default account: the roles assumed in it see the bucket made here
+const bucket = `tessera-acme-data-${ACCOUNT}`;
+// Bytes that text decoding would change if API Gateway passed the body as text: multi-byte characters across the framing.
+const JSONL = `${JSON.stringify({ messages: [{ role: 'user', content: 'Grüße 👋 — ça va?' }, { role: 'assistant', content: '日本語で答えます' }] })}\n`;
+let upstream: FakeUpstream;
+let apigw: Awaited<ReturnType<typeof startApiGatewayEmulator>>;
+let client: OpenAI;
+let token: string;
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  apigw = await startApiGatewayEmulator(gatewayConfig(), upstream.url, [trainedTenant('acme', 'enterprise', ACCOUNT)], { fineTuning: true });
+  await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: bucket }));
+  token = await apigw.token('acme', { role: 'developer' });
+  client = new OpenAI({ baseURL: apigw.url, apiKey: token, maxRetries: 0, timeout: 20_000 });
+}, 120_000);
+afterAll(async () => {
+  await apigw?.stop();
+  await upstream?.stop();
+});
+
+describe('fine-tuning files through API Gateway and the fine-tuning Lambda (moto)', () => {
+  it('uploads byte for byte, lists, reads back and trains on the file as the tenant\'s own roles', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(JSONL), 'grüße.jsonl'), purpose: 'fine-tune' });
+    expect(file).toMatchObject({ object: 'file', filename: 'grüße.jsonl', bytes: Buffer.byteLength(JSONL), purpose: 'fine-tune', status: 'processed' });
+    const head = await new S3Client({ forcePathStyle: true }).send(new HeadObjectCommand({ Bucket: bucket, Key: `training-data/files/${file.id}/gr%C3%BC%C3%9Fe.jsonl` }));
+    expect(head.ContentLength).toBe(Buffer.byteLength(JSONL));
+    const content = await client.files.content(file.id);
+    expect(content.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Buffer.from(await content.arrayBuffer()).equals(Buffer.from(JSONL))).toBe(true);
+    expect((await client.files.list()).data.map((f) => f.id)).toEqual([file.id]);
+
+    const job = await client.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: file.id });
+    expect(job.training_file).toBe(file.id);
+    const described = await new SageMakerClient({}).send(new DescribeTrainingJobCommand({ TrainingJobName: `acme-ft-${job.id.slice(6)}` }));
+    expect(described.InputDataConfig?.[0]?.DataSource?.S3DataSource?.S3Uri).toBe(`s3://${bucket}/training-data/files/${file.id}/`);
+    expect(await client.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+  });
+
+  it('refuses a member, a JSON body and a bad line in OpenAI\'s shape through the Lambda', async () => {
+    const member = new OpenAI({ baseURL: apigw.url, apiKey: await apigw.token('acme'), maxRetries: 0 });
+    const denied = await member.files.create({ file: await toFile(Buffer.from(JSONL), 'a.jsonl'), purpose: 'fine-tune' }).catch((e: unknown) => e);
+    expect(denied).toMatchObject({ status: 403, code: 'permission_denied' });
+    const bad = await client.files.create({ file: await toFile(Buffer.from('{"messages": 1}\n'), 'a.jsonl'), purpose: 'fine-tune' }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ status: 400, code: 'invalid_file_format', param: 'file' });
+    const json = await fetch(`${apigw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    expect([json.status, ((await json.json()) as { error: { code: string } }).error.code]).toEqual([400, 'invalid_content_type']);
+  });
+
+  it('the Python client uploads and reads back the same bytes', async () => {
+    const script = `
+import json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+f = c.files.create(file=("py.jsonl", sys.argv[3].encode("utf-8")), purpose="fine-tune")
+print(json.dumps({"id": f.id, "bytes": f.bytes, "same": c.files.content(f.id).read() == sys.argv[3].encode("utf-8")}))
+`;
+    const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', script, apigw.url, token, JSONL]);
+    expect(JSON.parse(stdout)).toMatchObject({ bytes: Buffer.byteLength(JSONL), same: true });
+  });
+});
