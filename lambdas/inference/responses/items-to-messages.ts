@@ -17,7 +17,7 @@ const str = (v: unknown, path: string): string => {
  * `input_text` → `text`; `input_image` with `image_url` (a data URL or https URL) → `image_url`
  * with its `detail` (`original` is refused: chat has auto, low and high); `input_file` with
  * `file_data` → `file` (`file_data`, `filename`). A `file_id` (OpenAI's Files API) and a
- * `file_url` cannot be served: the gateway holds no files and fetches no URLs for the upstream.
+ * `file_url` cannot be served: the gateway keeps no files as model input and fetches no URLs for the upstream.
  * @throws GatewayError 400 naming the part's path
  */
 export function inputPartToChat(part: Item, path: string): ChatCompletionContentPart {

@@ -499,7 +499,7 @@ describe('what would be kept at the provider, in the platform\'s organisation, i
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
     expect(e.param).toBe('messages[1].content[1].file.file_id');
     expect(e.code).toBe('unsupported_parameter');
-    expect(e.message).toMatch(/OpenAI file ids are not served by this gateway .*send the file inline as file_data/);
+    expect(e.message).toMatch(/OpenAI file ids are not served as model input by this gateway .*send the file inline as file_data/);
     expect(env.upstream.calls).toHaveLength(0);
 
     env.upstream.script({ body: answer({}) });
