@@ -80,17 +80,38 @@ export const PLATFORM_CHOSEN_FIELDS = [
   'security_group_ids', 'vpc_config', 'tenant', 'tenant_id', 'bucket',
 ] as const;
 
-export const CreateFineTuningJobRequest = z.object({
+/**
+ * `POST /v1/fine_tuning/jobs` (openai `JobCreateParams`). Every field is read, mapped or refused by
+ * name; an unknown field is a 400 naming it (there is no upstream to pass it on to).
+ * - `method` (`{type: "supervised", supervised: {hyperparameters}}`) is the current form of the
+ *   deprecated top-level `hyperparameters`; either may be given, not both. Only `supervised` is
+ *   trained here (the catalog's training images): `dpo` and `reinforcement` are refused.
+ * - `integrations` (Weights & Biases) are refused when given: training runs network-isolated.
+ * - `metadata`: kept and answered, as OpenAI's (at most 16 pairs, keys of at most 64 and values of
+ *   at most 512 characters: OpenAI API reference, "Metadata").
+ * - `seed`: passed to the training job as the hyperparameter `seed`; one is drawn when none is given,
+ *   as OpenAI does, and answered either way.
+ */
+export const CreateFineTuningJobRequest = z.strictObject({
   /** A base model id of the platform catalog. */
   model: z.string().min(1).max(100),
   /** A file id of `POST /v1/files`, `s3://<tenant bucket>/training-data/...` or a key under `training-data/` of the tenant bucket. */
   training_file: z.string().min(1).max(1024),
   validation_file: z.string().min(1).max(1024).nullish(),
-  hyperparameters: Hyperparameters.default({ n_epochs: 'auto', batch_size: 'auto', learning_rate_multiplier: 'auto' }),
+  /** Deprecated by OpenAI in favour of `method.supervised.hyperparameters`. */
+  hyperparameters: Hyperparameters.optional(),
+  method: z.strictObject({
+    type: z.enum(['supervised', 'dpo', 'reinforcement']),
+    supervised: z.strictObject({ hyperparameters: Hyperparameters.optional() }).nullish(),
+    dpo: z.unknown().optional(),
+    reinforcement: z.unknown().optional(),
+  }).nullish(),
+  integrations: z.array(z.unknown()).nullish(),
+  metadata: z.record(z.string().max(64), z.string().max(512)).refine((m) => Object.keys(m).length <= 16, 'at most 16 key-value pairs').nullish(),
   suffix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,17}$/, 'must be 1-18 characters of a-z, 0-9 and -, starting with a letter or digit').nullish(),
   /** Tessera extension: one of the tier's training instance types. @default - the tier's first */
   instance_type: z.string().min(1).max(40).nullish(),
-  seed: z.number().int().nullish(),
+  seed: z.number().int().min(0).max(2_147_483_647).nullish(),
 });
 export type CreateFineTuningJobRequest = z.infer<typeof CreateFineTuningJobRequest>;
 
@@ -120,6 +141,10 @@ export const FineTuningJob = z.object({
   /** The file ids the caller named, when it named uploaded files (`POST /v1/files`): what the API answers as `training_file`. */
   trainingFileId: z.string().optional(),
   validationFileId: z.string().optional(),
+  /** The training job's `seed` hyperparameter: the caller's, or drawn at creation. @default - 0 for jobs recorded before seeds were kept */
+  seed: z.number().int().optional(),
+  /** The caller's `metadata`, answered as given. */
+  metadata: z.record(z.string(), z.string()).optional(),
   hyperparameters: z.object({ n_epochs: z.number(), batch_size: z.number(), learning_rate_multiplier: z.number() }),
   suffix: z.string(),
   instanceType: z.string(),
@@ -145,8 +170,8 @@ export function toOpenAiJob(job: FineTuningJob) {
     object: 'fine_tuning.job', id: job.id, model: job.model, created_at: job.createdAt, finished_at: job.finishedAt ?? null,
     fine_tuned_model: job.fineTunedModel ?? null, organization_id: job.tenantId, result_files: [], status: job.status,
     training_file: job.trainingFileId ?? job.trainingFile, validation_file: job.validationFileId ?? job.validationFile ?? null, hyperparameters: job.hyperparameters,
-    trained_tokens: job.trainedTokens ?? null, error: job.error ?? null, seed: 0, estimated_finish: null, integrations: null,
-    user_provided_suffix: job.suffix, metadata: null,
+    trained_tokens: job.trainedTokens ?? null, error: job.error ?? null, seed: job.seed ?? 0, estimated_finish: null, integrations: null,
+    user_provided_suffix: job.suffix, metadata: job.metadata ?? null,
     method: { type: 'supervised', supervised: { hyperparameters: job.hyperparameters } },
   };
 }

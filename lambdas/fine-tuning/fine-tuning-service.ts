@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
 import {
-  ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, TRAINING_FILES_PREFIX, trainingJobName,
+  ACTIVE_STATUSES, CreateFineTuningJobRequest, fineTunedModelId, HYPERPARAMETER_DEFAULTS, Hyperparameters, PLATFORM_CHOSEN_FIELDS, toOpenAiJob, TRAINING_FILES_PREFIX, trainingJobName,
   type FineTuningJob,
 } from '../../lib/fine-tuning.js';
 import { parseJson, parseWith } from '../inference/request-body.js';
@@ -111,7 +111,7 @@ export class FineTuningService {
     if (existing.some((j) => j.model === base.id && j.suffix === suffix && j.status !== 'failed' && j.status !== 'cancelled')) {
       throw invalid(`suffix "${suffix}" is already used by another job of ${base.id} (model ${modelId}); choose another`, 'suffix', 'suffix_in_use');
     }
-    const hp = request.hyperparameters;
+    const hp = hyperparametersOf(request);
     const job: FineTuningJob = {
       id, tenantId: caller.tenantId, userId: caller.userId, model: base.id, trainingFile, validationFile,
       ...(trainingUpload ? { trainingFileId: trainingUpload.id } : {}), ...(validationUpload ? { validationFileId: validationUpload.id } : {}),
@@ -121,6 +121,7 @@ export class FineTuningService {
         learning_rate_multiplier: hp.learning_rate_multiplier === 'auto' ? HYPERPARAMETER_DEFAULTS.learning_rate_multiplier : hp.learning_rate_multiplier,
       },
       suffix, instanceType, spot: tier.training.spot, trainingJobName: trainingJobName(caller.tenantId, id),
+      seed: request.seed ?? randomBytes(4).readUInt32BE() % 2_147_483_648, ...(request.metadata ? { metadata: request.metadata } : {}),
       status: 'validating_files', createdAt: nowSeconds(), events: [jobEvent('info', `Created fine-tuning job ${id}`)],
     };
     try {
@@ -213,6 +214,26 @@ function parseRequest(body: string | undefined): CreateFineTuningJobRequest {
   if (typeof raw === 'object' && raw !== null) {
     const named = PLATFORM_CHOSEN_FIELDS.find((f) => f in raw);
     if (named) throw invalid(`${named} may not be set: the role, key, network and storage of a job are your tenant's own, chosen by the platform`, named, 'field_not_allowed');
+    const unknown = Object.keys(raw).find((k) => !(k in CreateFineTuningJobRequest.shape));
+    if (unknown) throw invalid(`unknown field "${unknown.slice(0, 100)}" (POST /v1/fine_tuning/jobs takes ${Object.keys(CreateFineTuningJobRequest.shape).join(', ')})`, unknown.slice(0, 100), 'unknown_parameter');
   }
-  return parseWith(CreateFineTuningJobRequest, raw);
+  const request = parseWith(CreateFineTuningJobRequest, raw);
+  const method = request.method;
+  if (method && method.type !== 'supervised') {
+    throw invalid(`method.type "${method.type}" is not trained on this platform: its base models' training images train supervised only (method.type "supervised")`, 'method.type', 'unsupported_value');
+  }
+  const other = method && (['dpo', 'reinforcement'] as const).find((k) => method[k] !== undefined && method[k] !== null);
+  if (other) throw invalid(`method.${other} does not go with method.type "supervised"`, `method.${other}`, 'invalid_value');
+  if (method?.supervised?.hyperparameters && request.hyperparameters) {
+    throw invalid('hyperparameters and method.supervised.hyperparameters are both set; give one (OpenAI deprecates the first)', 'hyperparameters', 'invalid_value');
+  }
+  if (request.integrations?.length) {
+    throw invalid('integrations are not supported: training runs network-isolated in your tenant\'s VPC and cannot report to Weights & Biases; follow a job with GET /v1/fine_tuning/jobs/{id}/events', 'integrations', 'unsupported_parameter');
+  }
+  return request;
+}
+
+/** The job's hyperparameters, from `method.supervised.hyperparameters` or the deprecated top-level field; 'auto' where absent. */
+function hyperparametersOf(request: CreateFineTuningJobRequest): Hyperparameters {
+  return Hyperparameters.parse(request.method?.supervised?.hyperparameters ?? request.hyperparameters ?? {});
 }

@@ -50,6 +50,7 @@ export function createTrainingJobInput(job: FineTuningJob, base: BaseModel, tier
       n_epochs: String(job.hyperparameters.n_epochs),
       batch_size: String(job.hyperparameters.batch_size),
       learning_rate_multiplier: String(job.hyperparameters.learning_rate_multiplier),
+      ...(job.seed !== undefined ? { seed: String(job.seed) } : {}),
     },
     InputDataConfig: [
       channel('train', job.trainingFile),

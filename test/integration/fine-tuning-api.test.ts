@@ -94,6 +94,21 @@ describe('fine-tuning through the official openai client against tessera serve',
     expect(events.data[0]).toMatchObject({ object: 'fine_tuning.job.event', level: 'info' });
   });
 
+  it('takes hyperparameters in OpenAI\'s current form (method.supervised), a seed and metadata, and answers them', async () => {
+    const job = await client('acme').fineTuning.jobs.create({
+      model: 'llama-3.1-8b-instruct', training_file: 'training-data/method.jsonl', seed: 42, metadata: { team: 'support', ticket: 'FT-7' },
+      method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 4, batch_size: 'auto' } } },
+    });
+    expect(job).toMatchObject({ seed: 42, metadata: { team: 'support', ticket: 'FT-7' }, hyperparameters: { n_epochs: 4, batch_size: 8, learning_rate_multiplier: 1 }, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 4 } } } });
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input.HyperParameters).toMatchObject({ n_epochs: '4', batch_size: '8', seed: '42' });
+    expect(await client('acme').fineTuning.jobs.retrieve(job.id)).toMatchObject({ seed: 42, metadata: { team: 'support', ticket: 'FT-7' } });
+    // Without a seed, one is drawn (as OpenAI does), passed on and answered.
+    const drawn = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/method.jsonl', suffix: 'drawn' });
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)[1]!.args[0].input.HyperParameters!.seed).toBe(String(drawn.seed));
+    expect(drawn.metadata).toBeNull();
+    await Promise.all([job, drawn].map((j) => client('acme').fineTuning.jobs.cancel(j.id).catch(() => undefined)));
+  });
+
   it('cancels a job: StopTrainingJob in the tenant account, the slot given back', async () => {
     sageMaker.on(StopTrainingJobCommand).resolves({});
     const first = await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: `training-data/a.jsonl` });
@@ -188,6 +203,15 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['an unknown hyperparameter', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { warmup: 3 } }, 400, 'invalid_request', 'hyperparameters'],
     ['a suffix with upper case', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'Support' }, 400, 'invalid_request', 'suffix'],
     ['no training file', 'acme', { model: 'llama-3.1-8b-instruct' }, 400, 'invalid_request', 'training_file'],
+    ['a field OpenAI does not define', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', epochs: 3 }, 400, 'unknown_parameter', 'epochs'],
+    ['preference (DPO) training', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'dpo', dpo: { hyperparameters: { beta: 0.1 } } } }, 400, 'unsupported_value', 'method.type'],
+    ['reinforcement training', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'reinforcement' } }, 400, 'unsupported_value', 'method.type'],
+    ['a DPO section under supervised', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'supervised', dpo: {} } }, 400, 'invalid_value', 'method.dpo'],
+    ['both forms of hyperparameters', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { n_epochs: 2 }, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 3 } } } }, 400, 'invalid_value', 'hyperparameters'],
+    ['supervised epochs out of range', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 0 } } } }, 400, 'invalid_request', 'method.supervised.hyperparameters.n_epochs'],
+    ['a Weights & Biases integration', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', integrations: [{ type: 'wandb', wandb: { project: 'p' } }] }, 400, 'unsupported_parameter', 'integrations'],
+    ['17 metadata pairs', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 400, 'invalid_request', 'metadata'],
+    ['a negative seed', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', seed: -1 }, 400, 'invalid_request', 'seed'],
   ];
   it.each(cases)('refuses %s', async (_, tenant, body, status, code, param) => {
     const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;
