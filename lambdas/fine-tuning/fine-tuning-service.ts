@@ -155,6 +155,11 @@ export class FineTuningService {
   private async list(caller: Caller, query: Record<string, string | undefined>): Promise<FineTuningResponse> {
     const limit = pageLimit(query.limit);
     let jobs = await this.deps.jobs.list(caller.tenantId);
+    // OpenAI's `metadata` filter (`metadata[key]=value`, every pair must match; `metadata=` as the SDKs send null, or `null`: jobs without metadata).
+    const wanted = Object.entries(query).flatMap(([k, v]) => { const m = /^metadata\[(.+)\]$/.exec(k); return m && v !== undefined ? [[m[1]!, v] as const] : []; });
+    if (wanted.length) jobs = jobs.filter((j) => wanted.every(([k, v]) => j.metadata?.[k] === v));
+    if (query.metadata === '' || query.metadata === 'null') jobs = jobs.filter((j) => !j.metadata || Object.keys(j.metadata).length === 0);
+    else if (query.metadata !== undefined) throw invalid(`metadata "${query.metadata.slice(0, 100)}" filters as metadata[<key>]=<value> or metadata=null`, 'metadata', 'invalid_value');
     if (query.after) {
       const at = jobs.findIndex((j) => j.id === query.after);
       if (at < 0) throw notFound(`fine-tuning job "${query.after}" (after) does not exist`, 'after', 'job_not_found');

@@ -106,6 +106,10 @@ describe('fine-tuning through the official openai client against tessera serve',
     const drawn = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/method.jsonl', suffix: 'drawn' });
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)[1]!.args[0].input.HyperParameters!.seed).toBe(String(drawn.seed));
     expect(drawn.metadata).toBeNull();
+    // jobs.list's metadata filter, as the SDK sends it (metadata[team]=support).
+    expect((await client('acme').fineTuning.jobs.list({ metadata: { team: 'support' } })).data.map((j) => j.id)).toEqual([job.id]);
+    expect((await client('acme').fineTuning.jobs.list({ metadata: { team: 'support', ticket: 'FT-8' } })).data).toEqual([]);
+    expect((await client('acme').fineTuning.jobs.list({ metadata: null })).data.map((j) => j.id)).not.toContain(job.id);
     await Promise.all([job, drawn].map((j) => client('acme').fineTuning.jobs.cancel(j.id).catch(() => undefined)));
   });
 
