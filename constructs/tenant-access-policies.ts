@@ -94,9 +94,11 @@ export class TenantAccessPolicies extends Construct {
     const admin = this.policy('Admin', roles.admin, adminStatements);
     acknowledge(admin, [objectsFinding], objectsReason('The tenant admin role'));
 
-    if (roles.training && roles.trainingLauncher && roles.modelInvoker) {
+    if (roles.training && roles.trainingLauncher && roles.modelInvoker && roles.trainingFiles) {
       if (!props.training) throw new Error('TenantAccessPolicies: training roles exist but props.training is missing');
-      new TrainingPolicies(this, 'Training', { ...props.training, roles: { training: roles.training, launcher: roles.trainingLauncher, invoker: roles.modelInvoker }, bucket });
+      new TrainingPolicies(this, 'Training', {
+        ...props.training, roles: { training: roles.training, launcher: roles.trainingLauncher, invoker: roles.modelInvoker, files: roles.trainingFiles }, bucket,
+      });
     }
 
     const breakGlass = this.policy('BreakGlass', roles.breakGlass, [

@@ -147,6 +147,20 @@ export class TenantKey extends Construct {
     this.keyArn = cfnKey.attrArn;
   }
 
+  /**
+   * Lets one role use the key only as far as its identity policies also allow it: the statement names
+   * the account (which makes KMS require an identity policy allowing the request too) and only `role`
+   * (`aws:PrincipalArn`), so no other principal of the account gains anything. For a condition the key
+   * policy cannot state, such as one naming a resource created after the key (the bucket it encrypts).
+   * Source: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
+   */
+  allowThroughIdentityPolicy(sid: string, role: iam.IRole, actions: string[], conditions: Record<string, Record<string, unknown>> = {}): void {
+    this.policy.addStatements(new iam.PolicyStatement({
+      sid, principals: [new iam.AccountRootPrincipal()], actions, resources: ['*'],
+      conditions: { ...conditions, ArnEquals: { ...(conditions.ArnEquals ?? {}), 'aws:PrincipalArn': role.roleArn } },
+    }));
+  }
+
   /** Lets an AWS service role of the tenant (e.g. the EKS cluster role) use the key. */
   allowServiceRole(sid: string, role: iam.IRole, actions: string[] = USE_ACTIONS, conditions?: Record<string, unknown>): void {
     this.policy.addStatements(new iam.PolicyStatement({ sid, principals: [new iam.ArnPrincipal(role.roleArn)], actions, resources: ['*'], conditions }));

@@ -1,7 +1,7 @@
 import { Aws, CfnResource, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
+import { PLATFORM_ROLE_NAMES, TRAINING_FILES_PREFIX } from '../lib/fine-tuning.js';
 import { roleArn, tenantNamespace, tenantRoleName, TENANT_ID_TAG } from '../lib/tenant-naming.js';
 
 export type WorkloadTrust =
@@ -61,6 +61,11 @@ export class TenantRoles extends Construct {
   readonly training?: iam.IRole;
   /** Assumed by the platform's fine-tuning Lambdas to start, stop and deploy this tenant's jobs; reads no data. */
   readonly trainingLauncher?: iam.IRole;
+  /**
+   * Assumed by the fine-tuning API Lambda to serve OpenAI's Files API: reads, writes, lists and deletes
+   * the objects under `training-data/files/` of the tenant bucket, and nothing else of the tenant's data.
+   */
+  readonly trainingFiles?: iam.IRole;
   /** Assumed by the gateway's router to invoke this tenant's fine-tuned model endpoints. */
   readonly modelInvoker?: iam.IRole;
   /** Audited break-glass path for platform admins. */
@@ -116,6 +121,13 @@ export class TenantRoles extends Construct {
         assumedBy: new iam.SessionTagsPrincipal(platformRole(PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents)),
         maxSessionDuration: Duration.hours(1),
       });
+      // The Files API (POST/GET/DELETE /v1/files): the API Lambda only; the events Lambda never touches files.
+      this.trainingFiles = role('TrainingFiles', {
+        roleName: name('training-files'),
+        description: 'Tessera fine-tuning API Lambda: the Files API\'s objects under training-data/files/ of this tenant\'s bucket, nothing else',
+        assumedBy: new iam.SessionTagsPrincipal(platformRole(PLATFORM_ROLE_NAMES.fineTuningApi)),
+        maxSessionDuration: Duration.hours(1),
+      });
       this.modelInvoker = role('ModelInvoker', {
         roleName: name('model-invoker'),
         description: 'Tessera gateway router: invokes this tenant\'s fine-tuned model endpoints',
@@ -159,12 +171,21 @@ export class TenantRoles extends Construct {
 
   /** Every role of the tenant, for the key and bucket policies. */
   get all(): iam.IRole[] {
-    return [this.workload, this.admin, this.training, this.trainingLauncher, this.modelInvoker, this.breakGlass].filter((r): r is iam.IRole => r !== undefined);
+    return [this.workload, this.admin, this.training, this.trainingLauncher, this.trainingFiles, this.modelInvoker, this.breakGlass].filter((r): r is iam.IRole => r !== undefined);
   }
 
   /** Tenant roles that use the tenant's data and key (not break-glass, not the platform's launcher and invoker). */
   get tenantUseRoles(): iam.IRole[] {
     return [this.workload, this.admin, this.training].filter((r): r is iam.IRole => r !== undefined);
+  }
+
+  /**
+   * Roles the bucket policy admits to one prefix of the tenant bucket only, with the prefix (the bucket
+   * policy denies them every other key and listing; the key policy lets them use the key only through S3,
+   * for that bucket): the training-files role on `training-data/files/`.
+   */
+  get prefixRoles(): Array<{ readonly role: iam.IRole; readonly prefix: string; readonly sid: string }> {
+    return this.trainingFiles ? [{ role: this.trainingFiles, prefix: TRAINING_FILES_PREFIX, sid: 'TrainingFiles' }] : [];
   }
 
   /** Role resources, so that the key can be created after them (KMS rejects policies naming missing principals); none when imported. */

@@ -12,6 +12,12 @@ export interface TenantStorageProps {
   readonly encryptionKey: kms.IKey;
   /** ARNs of the tenant's roles: with the break-glass role, the only principals that may touch objects. */
   readonly tenantRoleArns: string[];
+  /**
+   * Tenant roles admitted to one prefix of the bucket only: the bucket policy denies them every other
+   * key, bucket-level object actions, and any listing whose `s3:prefix` is not under theirs.
+   * @default - none
+   */
+  readonly prefixRoles?: readonly PrefixRole[];
   /** ARN of the audited break-glass role. */
   readonly breakGlassRoleArn: string;
   /** ARN of the provisioning role: may manage the bucket's configuration, never its objects. */
@@ -53,10 +59,24 @@ export interface TenantBucketReplication {
   readonly rule: s3.CfnBucket.ReplicationRuleProperty;
 }
 
+/** A tenant role the bucket admits to the objects under one prefix only (the training-files role: `training-data/files/`). */
+export interface PrefixRole {
+  readonly roleArn: string;
+  /** Key prefix, ending in `/`. */
+  readonly prefix: string;
+  /** Names its two bucket policy statements: `Deny<sid>OutsideItsPrefix`, `Deny<sid>ListingOutsideItsPrefix`. */
+  readonly sid: string;
+}
+
 /** Who may do what to a tenant bucket (the primary's, and the DR bucket with the same isolation). */
 export interface TenantBucketIsolation {
   /** ARNs of the tenant's roles: with the break-glass role (and `objectReaderArns`), the only principals that may touch objects. */
   readonly tenantRoleArns: string[];
+  /**
+   * Roles admitted to the objects under one prefix only (they join the data principals, fenced to their prefix).
+   * @default - none
+   */
+  readonly prefixRoles?: readonly PrefixRole[];
   readonly breakGlassRoleArn: string;
   readonly provisioningRoleArn: string;
   readonly deployerRoleArn: string;
@@ -114,6 +134,7 @@ export class TenantStorage extends Construct {
     }
     isolateTenantBucket(this.bucket, {
       tenantRoleArns: props.tenantRoleArns,
+      prefixRoles: props.prefixRoles,
       breakGlassRoleArn: props.breakGlassRoleArn,
       provisioningRoleArn: props.provisioningRoleArn,
       deployerRoleArn: props.deployerRoleArn,
@@ -145,7 +166,11 @@ export function tenantBucketLifecycleRules(trainingPrefix: string, trainingDataE
  * no object written under another key.
  */
 export function isolateTenantBucket(bucket: s3.IBucket, props: TenantBucketIsolation): void {
-  const dataPrincipals = [...props.tenantRoleArns, props.breakGlassRoleArn, ...(props.serviceRoleArns ?? [])];
+  const prefixRoles = props.prefixRoles ?? [];
+  for (const r of prefixRoles) {
+    if (!r.prefix.endsWith('/')) throw new Error(`isolateTenantBucket prefixRoles[${r.sid}].prefix must end with "/", got "${r.prefix}"`);
+  }
+  const dataPrincipals = [...props.tenantRoleArns, ...prefixRoles.map((r) => r.roleArn), props.breakGlassRoleArn, ...(props.serviceRoleArns ?? [])];
   bucket.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'DenyObjectAccessToAllButTenantRoles',
@@ -167,6 +192,31 @@ export function isolateTenantBucket(bucket: s3.IBucket, props: TenantBucketIsola
       conditions: { ArnNotLike: { 'aws:PrincipalArn': [...dataPrincipals, props.deployerRoleArn] } },
     }),
   );
+  // A prefix role is a data principal for its prefix only: every object action elsewhere (and on the
+  // bucket: versions, uploads) is denied, and a listing unless its s3:prefix is under the prefix (a
+  // listing without one lists everything: StringNotLike holds when the key is absent).
+  for (const r of prefixRoles) {
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `Deny${r.sid}OutsideItsPrefix`,
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: OBJECT_ACTIONS,
+        notResources: [bucket.arnForObjects(`${r.prefix}*`)],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': r.roleArn } },
+      }),
+    );
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `Deny${r.sid}ListingOutsideItsPrefix`,
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': r.roleArn }, StringNotLike: { 's3:prefix': `${r.prefix}*` } },
+      }),
+    );
+  }
   bucket.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'DenyDataSettingsToAllButDeployer',

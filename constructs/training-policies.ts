@@ -4,17 +4,17 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
 import { acceptsVolumeKmsKey } from '../lib/config/instance-catalog.js';
-import { CHECKPOINTS_PREFIX, ENDPOINT_LOG_GROUP_PREFIX, MODEL_ARTIFACTS_PREFIX, sageMakerNamePattern, TRAINING_DATA_PREFIX, TRAINING_LOG_GROUP } from '../lib/fine-tuning.js';
+import { CHECKPOINTS_PREFIX, ENDPOINT_LOG_GROUP_PREFIX, MODEL_ARTIFACTS_PREFIX, sageMakerNamePattern, TRAINING_DATA_PREFIX, TRAINING_FILES_PREFIX, TRAINING_LOG_GROUP } from '../lib/fine-tuning.js';
 import { TENANT_ID_TAG } from '../lib/tenant-naming.js';
 import type { TrainingAccess } from './tenant-access-policies.js';
 
 export interface TrainingPoliciesProps extends TrainingAccess {
-  readonly roles: { readonly training: iam.IRole; readonly launcher: iam.IRole; readonly invoker: iam.IRole };
+  readonly roles: { readonly training: iam.IRole; readonly launcher: iam.IRole; readonly invoker: iam.IRole; readonly files: iam.IRole };
   readonly bucket: s3.IBucket;
 }
 
 /**
- * The three training roles' permissions. The launcher (assumed by the platform's fine-tuning
+ * The four training roles' permissions. The launcher (assumed by the platform's fine-tuning
  * Lambdas) can create SageMaker resources only under the tenant's name pattern, only with network
  * isolation, inter-container encryption, the tenant's subnets, security group and key, tagged with
  * the tenant id, and can pass only the tenant's training role, only to SageMaker. So even a
@@ -154,6 +154,28 @@ export class TrainingPolicies extends Construct {
         new iam.PolicyStatement({ sid: 'DescribeTenantKey', actions: ['kms:DescribeKey'], resources: [props.keyArn] }),
       ],
     });
+
+    // The Files API (lambdas/fine-tuning/, as this role): PutObject, GetObject, DeleteObject on training-data/files/*
+    // and ListObjectsV2 with a Prefix under it; the tenant key only through S3 and for this bucket's encryption
+    // context (with an S3 bucket key, S3 asks KMS with the bucket's ARN, not the object's:
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html). The key policy defers to this
+    // statement (TenantKey.allowThroughIdentityPolicy), so the context condition holds.
+    const files = new iam.ManagedPolicy(this, 'Files', {
+      description: 'Tessera tenant TrainingFiles access', roles: [roles.files],
+      statements: [
+        new iam.PolicyStatement({ sid: 'TrainingFilesObjects', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [bucket.arnForObjects(`${TRAINING_FILES_PREFIX}*`)] }),
+        new iam.PolicyStatement({
+          sid: 'ListTrainingFiles', actions: ['s3:ListBucket'], resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${TRAINING_FILES_PREFIX}*` } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'TenantKeyThroughS3ForTheBucket', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': bucket.bucketArn } },
+        }),
+      ],
+    });
+    acknowledge(files, [`AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/${TRAINING_FILES_PREFIX}*]`],
+      'The Files API stores each upload at training-data/files/<file id>/<name> of the tenant\'s own bucket, with ids chosen at upload time; the wildcard is that one prefix of that one bucket (its bucket policy denies this role every other key).');
 
     new iam.ManagedPolicy(this, 'Invoker', {
       description: 'Tessera tenant ModelInvoker access', roles: [roles.invoker],

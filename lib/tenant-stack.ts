@@ -201,6 +201,8 @@ export class TenantStack extends Stack {
       trainingDataPrefix: TRAINING_DATA_PREFIX,
       trainingDataExpiration: Duration.days(tier.training.dataRetentionDays),
       tenantRoleArns: roles.tenantUseRoles.map((r) => r.roleArn),
+      // The training-files role: a data principal of training-data/files/ only (TenantRoles.prefixRoles).
+      prefixRoles: roles.prefixRoles.map((r) => ({ roleArn: r.role.roleArn, prefix: r.prefix, sid: r.sid })),
       breakGlassRoleArn: roles.breakGlass.roleArn,
       provisioningRoleArn,
       deployerRoleArn,
@@ -349,6 +351,13 @@ export class TenantStack extends Stack {
       // kms:GrantIsForAWSResource exists on the grant operations only: a DescribeKey request never carries it.
       key.allowServiceRole('TrainingLauncherDescribesKey', roles.trainingLauncher, ['kms:DescribeKey']);
       new TrainingEventsForwarder(this, 'TrainingEvents', { tenantId, platformEventBusArn: platformEventBusArn(config.platformAccountId, platformBusRegion, PLATFORM_EVENT_BUS_NAME) });
+    }
+    if (roles.trainingFiles) {
+      // The Files API's S3 calls (SSE-KMS with the bucket key): data keys and decrypt through S3 in this Region only.
+      // The key policy cannot name the bucket (the bucket's encryption names the key: a cycle), so it defers to the
+      // role's identity policy (TrainingPolicies), which requires the bucket's encryption context as well.
+      key.allowThroughIdentityPolicy('TrainingFilesThroughS3', roles.trainingFiles, ['kms:GenerateDataKey', 'kms:Decrypt'],
+        { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } });
     }
 
     const outputs: Partial<Record<TenantStackOutput, string>> = {

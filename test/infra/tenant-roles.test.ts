@@ -18,7 +18,25 @@ describe('TenantRoles', () => {
   it('names every role after the tenant so policies can name them before they exist', () => {
     const { t } = build({ kind: 'pod-identity' }, true);
     const names = Object.values(t.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).sort();
-    expect(names).toEqual(['tessera-acme-admin', 'tessera-acme-break-glass', 'tessera-acme-model-invoker', 'tessera-acme-training', 'tessera-acme-training-launcher', 'tessera-acme-workload']);
+    expect(names).toEqual(['tessera-acme-admin', 'tessera-acme-break-glass', 'tessera-acme-model-invoker', 'tessera-acme-training', 'tessera-acme-training-files', 'tessera-acme-training-launcher', 'tessera-acme-workload']);
+  });
+
+  it('lets only the platform\'s fine-tuning API Lambda assume the training-files role, its session tagged with the tenant, for at most an hour', () => {
+    const { roles, t } = build({ kind: 'none' }, true);
+    const [role] = Object.values(t.findResources('AWS::IAM::Role', { Properties: { RoleName: 'tessera-acme-training-files' } })) as any[];
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Principal: { AWS: 'arn:aws:iam::222222222222:root' },
+      Condition: {
+        ArnEquals: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/tessera-fine-tuning-api']] }] },
+        StringEquals: { 'aws:RequestTag/tessera:tenant-id': 'acme' },
+      },
+    }]);
+    // A data principal of training-data/files/ only, never a user of the key (tenantUseRoles).
+    expect(roles.all).toContain(roles.trainingFiles);
+    expect(roles.tenantUseRoles).not.toContain(roles.trainingFiles);
+    expect(roles.prefixRoles).toEqual([{ role: roles.trainingFiles, prefix: 'training-data/files/', sid: 'TrainingFiles' }]);
+    expect(build({ kind: 'none' }).roles.prefixRoles).toEqual([]);
   });
 
   it('lets EKS Pod Identity in the same account assume the workload role of a dedicated cluster', () => {
