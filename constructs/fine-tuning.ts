@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES, TRAINING_STATE_CHANGE } from '../lib/fine-tuning.js';
-import { SERVICE_ROLE_PATH } from '../lib/tenant-naming.js';
+import { SERVICE_ROLE_PATH, tenantRoleName } from '../lib/tenant-naming.js';
 import { FINE_TUNING_ENV } from '../lambdas/fine-tuning/fine-tuning-env.js';
 import { acknowledgeJwtAuthorizer, addPreflightMethod, type InferenceApi } from './inference-api.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
@@ -29,9 +29,11 @@ export interface FineTuningProps {
 }
 
 /**
- * OpenAI's fine-tuning API on the inference API (same JWT authorizer and usage plans), the jobs
- * table, and the Lambda that follows SageMaker's state changes. Both Lambdas reach tenant accounts
- * only through each tenant's training-launcher role, whose IAM conditions pin the isolation settings.
+ * OpenAI's fine-tuning API and its Files API on the inference API (same JWT authorizer and usage
+ * plans), the jobs table, and the Lambda that follows SageMaker's state changes. Both Lambdas reach
+ * tenant accounts only through each tenant's training-launcher role, whose IAM conditions pin the
+ * isolation settings; the API Lambda reaches the tenant's uploaded files only through its
+ * training-files role (training-data/files/ of the tenant bucket).
  */
 export class FineTuning extends Construct {
   readonly jobsTable: dynamodb.TableV2;
@@ -91,6 +93,15 @@ export class FineTuning extends Construct {
       acknowledge(fn.managedPolicy, [auditRecords, launchers].map((arn) => wildcardResourceFinding(this, arn)),
         'Audit records are keyed per job action; each tenant account holds one training-launcher role named tessera-<tenant>-training-launcher, in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
     }
+    // The Files API (/v1/files): the API Lambda alone reaches a tenant's training-data/files/ objects, as the
+    // tenant's training-files role (the events Lambda never touches files).
+    const filesRoles = `arn:${stack.partition}:iam::*:role/${tenantRoleName('*', 'training-files')}`;
+    api.addToPolicy(new iam.PolicyStatement({
+      sid: 'TenantTrainingFiles', actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [filesRoles],
+      conditions: { StringEquals: { 'aws:ResourceOrgID': props.config.organization.organizationId } },
+    }));
+    acknowledge(api.managedPolicy, [wildcardResourceFinding(this, filesRoles)],
+      'Each tenant account holds one training-files role named tessera-<tenant>-training-files (its bucket\'s training-data/files/ only), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
     this.tenantDataFunctions = [api, stateChanges];
 
     // Tenant accounts of this organization forward their SageMaker training events here, through
@@ -130,12 +141,23 @@ export class FineTuning extends Construct {
     const cancel = job.addResource('cancel');
     const jobEvents = job.addResource('events');
     for (const resource of [jobs, job, cancel, jobEvents]) addPreflightMethod(resource, integration, 'the fine-tuning API Lambda');
+    // OpenAI's Files API (lambdas/inference/routes.ts FINE_TUNING_ROUTES): /v1/files (GET, POST) and, under one
+    // greedy resource, /v1/files/{file_id} (GET, DELETE) and /v1/files/{file_id}/content (GET). Two resources and
+    // six methods instead of three and eight (the platform stack is close to CloudFormation's 500 resources): API
+    // Gateway forwards GET and DELETE of any deeper path too, which the Lambda answers as an unknown route (404).
+    const files = props.inference.v1.addResource('files');
+    const file = files.addResource('{proxy+}');
+    for (const resource of [files, file]) addPreflightMethod(resource, integration, 'the fine-tuning API Lambda');
     for (const method of [
       jobs.addMethod('POST', integration, props.inference.methodOptions),
       jobs.addMethod('GET', integration, props.inference.methodOptions),
       job.addMethod('GET', integration, props.inference.methodOptions),
       cancel.addMethod('POST', integration, props.inference.methodOptions),
       jobEvents.addMethod('GET', integration, props.inference.methodOptions),
+      files.addMethod('POST', integration, props.inference.methodOptions),
+      files.addMethod('GET', integration, props.inference.methodOptions),
+      file.addMethod('GET', integration, props.inference.methodOptions),
+      file.addMethod('DELETE', integration, props.inference.methodOptions),
     ]) acknowledgeJwtAuthorizer(method);
   }
 }

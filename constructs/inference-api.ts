@@ -60,6 +60,9 @@ export interface InferenceApiProps {
  */
 export const KEY_REVOCATION_WINDOW_SECONDS = 60;
 
+/** Request media types the inference API passes to its Lambdas base64-encoded, byte-exact (the Files API's uploads). */
+export const INFERENCE_BINARY_MEDIA_TYPES = ['multipart/form-data'] as const;
+
 /** Role of the function behind `/v1/tenant/users` (in the reserved `tessera-gateway-` family). */
 export const TENANT_USERS_ROLE_NAME = 'tessera-gateway-tenant-users';
 
@@ -284,6 +287,12 @@ export class InferenceApi extends Construct {
       endpointTypes: [apigw.EndpointType.REGIONAL],
       // The authorizer names the tenant's usage key, which sits in its tier's usage plan.
       apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER,
+      // POST /v1/files (OpenAI's Files API) uploads multipart/form-data: API Gateway hands a body of a type
+      // listed here to Lambda byte-exact, base64-encoded (isBase64Encoded), and any other as text. Every
+      // Lambda behind this API decodes isBase64Encoded; no route answers a multipart media type, so no
+      // response is converted (API Gateway converts a Lambda proxy response only when it is base64 and
+      // the request's Accept names a type listed here).
+      binaryMediaTypes: [...INFERENCE_BINARY_MEDIA_TYPES],
       cloudWatchRole: false,
       deployOptions: {
         stageName: 'prod',

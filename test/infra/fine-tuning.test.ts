@@ -75,6 +75,62 @@ describe('fine-tuning in the tenant blueprint', () => {
     expect(key.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'TrainingLauncherDescribesKey').Condition).toBeUndefined();
   });
 
+  it('gives the training-files role exactly the Files API\'s objects, listing and key use: training-data/files/ of its own bucket, through S3, for that bucket', () => {
+    const bucket = Object.keys(enterprise.findResources('AWS::S3::Bucket')).find((id) => /^StorageBucket[0-9A-F]+$/.test(id))!;
+    const key = { 'Fn::GetAtt': [expect.stringMatching(/^Key[0-9A-F]+$/), 'Arn'] };
+    const policy = Object.values(enterprise.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: 'Tessera tenant TrainingFiles access' } })) as any[];
+    expect(policy).toHaveLength(1);
+    expect(policy[0].Properties.Roles).toEqual([{ Ref: expect.stringMatching(/^RolesTrainingFiles[0-9A-F]+$/) }]);
+    expect(policy[0].Properties.PolicyDocument.Statement).toEqual([
+      { Sid: 'TrainingFilesObjects', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/training-data/files/*']] } },
+      { Sid: 'ListTrainingFiles', Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'training-data/files/*' } } },
+      {
+        Sid: 'TenantKeyThroughS3ForTheBucket', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: key,
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }, 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [bucket, 'Arn'] } } },
+      },
+    ]);
+    // No other policy names the role.
+    const others = Object.values(enterprise.findResources('AWS::IAM::ManagedPolicy')).filter((p: any) => p !== policy[0] && JSON.stringify(p.Properties.Roles ?? []).includes('RolesTrainingFiles'));
+    expect(others).toEqual([]);
+  });
+
+  it('admits the training-files role to the bucket (a data principal) and fences it to training-data/files/ in the bucket policy', () => {
+    const [bucketPolicy] = Object.values(enterprise.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: Match.stringLikeRegexp('^StorageBucket') } } })) as any[];
+    const statements = bucketPolicy.Properties.PolicyDocument.Statement as any[];
+    const role = { 'Fn::GetAtt': [expect.stringMatching(/^RolesTrainingFiles[0-9A-F]+$/), 'Arn'] };
+    const bySid = (sid: string) => statements.find((st) => st.Sid === sid);
+    expect(bySid('DenyObjectAccessToAllButTenantRoles').Condition.ArnNotLike['aws:PrincipalArn']).toContainEqual(role);
+    expect(bySid('DenyListingToAllButTenantRolesAndDeployer').Condition.ArnNotLike['aws:PrincipalArn']).toContainEqual(role);
+    const bucket = bucketPolicy.Properties.Bucket.Ref;
+    expect(bySid('DenyTrainingFilesOutsideItsPrefix')).toEqual({
+      Sid: 'DenyTrainingFilesOutsideItsPrefix', Effect: 'Deny', Principal: { AWS: '*' }, Action: expect.arrayContaining(['s3:GetObject*', 's3:PutObject*', 's3:DeleteObject*', 's3:ListBucketVersions']),
+      NotResource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/training-data/files/*']] }, Condition: { ArnEquals: { 'aws:PrincipalArn': role } },
+    });
+    expect(bySid('DenyTrainingFilesListingOutsideItsPrefix')).toEqual({
+      Sid: 'DenyTrainingFilesListingOutsideItsPrefix', Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] },
+      Condition: { ArnEquals: { 'aws:PrincipalArn': role }, StringNotLike: { 's3:prefix': 'training-data/files/*' } },
+    });
+    // A tier without training has neither the role nor its fence.
+    expect(JSON.stringify(Object.values(starter.findResources('AWS::S3::BucketPolicy')))).not.toMatch(/TrainingFiles/);
+  });
+
+  it('lets the training-files role use the key only through S3, and only as its identity policy also allows (which names the bucket)', () => {
+    const key = Object.values(enterprise.findResources('AWS::KMS::Key'))[0] as any;
+    const statements = key.Properties.KeyPolicy.Statement as any[];
+    expect(statements.find((st) => st.Sid === 'TrainingFilesThroughS3')).toEqual({
+      Sid: 'TrainingFilesThroughS3', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: '*',
+      Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+      Condition: {
+        StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+        ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [expect.stringMatching(/^RolesTrainingFiles[0-9A-F]+$/), 'Arn'] } },
+      },
+    });
+    // The account (root) appears in no other statement: nobody else is deferred to identity policies.
+    expect(statements.filter((st) => JSON.stringify(st.Principal).includes(':root'))).toHaveLength(1);
+    // Not a key user: the full-use statement does not name it.
+    expect(JSON.stringify(statements.find((st) => st.Sid === 'TenantRolesUseKey'))).not.toMatch(/RolesTrainingFiles/);
+  });
+
   it('expires training data after the tier\'s retention and forwards the tenant\'s training events to the platform bus', () => {
     enterprise.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-training-data', Prefix: 'training-data/', ExpirationInDays: 90 })]) } });
     enterprise.hasResourceProperties('AWS::Events::Rule', {
@@ -91,6 +147,18 @@ describe('fine-tuning in the tenant blueprint', () => {
 });
 
 describe('fine-tuning in the platform stack', () => {
+  it('lets only the fine-tuning API Lambda assume tenant training-files roles, inside the organization', () => {
+    const policies = Object.values(platform.findResources('AWS::IAM::ManagedPolicy')) as any[];
+    const assumers = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('-training-files'));
+    expect(assumers).toHaveLength(1);
+    expect(JSON.stringify(assumers[0].Properties.Roles)).toMatch(/FineTuningApi/);
+    expect(assumers[0].Properties.PolicyDocument.Statement.find((x: any) => x.Sid === 'TenantTrainingFiles')).toEqual({
+      Sid: 'TenantTrainingFiles', Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Resource: 'arn:aws:iam::*:role/tessera-*-training-files',
+      Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-exampleorg1' } },
+    });
+  });
+
   it('lets only the fine-tuning Lambdas assume tenant training launchers, inside the organization', () => {
     const policies = Object.values(platform.findResources('AWS::IAM::ManagedPolicy')) as any[];
     const assumers = policies.filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('-training-launcher'));

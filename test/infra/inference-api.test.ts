@@ -66,8 +66,8 @@ describe('InferenceApi: routes', () => {
 
   it('answers a CORS preflight (OPTIONS) on every resource the router serves, with no authorizer and no API key, through the router', () => {
     const methods = methodsOf(/^InferenceApi/);
-    // The fine-tuning routes' preflights go to the fine-tuning Lambda (test/infra/platform-stack.test.ts).
-    const preflights = [...methods.keys()].filter((k) => k.startsWith('OPTIONS ') && !k.includes('/fine_tuning/')).map((k) => k.slice('OPTIONS '.length)).sort();
+    // The fine-tuning routes' preflights (jobs and files) go to the fine-tuning Lambda (below, and test/infra/platform-stack.test.ts).
+    const preflights = [...methods.keys()].filter((k) => k.startsWith('OPTIONS ') && !/^OPTIONS \/v1\/(fine_tuning|files)(\/|$)/.test(k)).map((k) => k.slice('OPTIONS '.length)).sort();
     expect(preflights).toEqual([...ROUTER_RESOURCES].sort());
     for (const path of ROUTER_RESOURCES) {
       const m = methods.get(`OPTIONS ${path}`)!;
@@ -97,11 +97,45 @@ describe('InferenceApi: routes', () => {
 
   it('declares every method the router and the fine-tuning Lambda serve (routes.ts), and no other', () => {
     // A route served but not declared is API Gateway's 404 on the deployed path only (GET /v1/tenant/keys/{keyId} was).
-    const sample = (path: string) => path.replace('{proxy+}', 'bedrock/anthropic.claude').replace(/\{[^}]+\}/g, 'x1');
-    const declared = [...methodsOf(/^InferenceApi/).keys()].filter((k) => !k.startsWith('OPTIONS ')).map((k) => { const [verb, path] = k.split(' '); return { verb, path: sample(path!) }; });
+    // A greedy `{proxy+}` stands for one or more segments: it is sampled with each shape it forwards (a model id
+    // with a `/`, one id, an id and a sub-resource), so a served route under it is found whatever its depth.
+    const PROXY_SAMPLES = ['bedrock/anthropic.claude', 'x1', 'x1/content'];
+    const samples = (path: string) => (path.includes('{proxy+}') ? PROXY_SAMPLES.map((p) => path.replace('{proxy+}', p)) : [path]).map((p) => p.replace(/\{[^}]+\}/g, 'x1'));
+    const declared = [...methodsOf(/^InferenceApi/).keys()].filter((k) => !k.startsWith('OPTIONS ')).map((k) => { const [verb, path] = k.split(' '); return { verb, path: path!, paths: samples(path!) }; });
     const served = [...OPENAI_ROUTES, ...FINE_TUNING_ROUTES].flatMap(([pattern, verbs]) => verbs.map((verb) => ({ verb, pattern })));
-    for (const { verb, pattern } of served) expect(declared.some((d) => d.verb === verb && pattern.test(d.path)), `${verb} ${pattern}`).toBe(true);
-    for (const { verb, path } of declared) expect(served.some((r) => r.verb === verb && r.pattern.test(path)), `${verb} ${path}`).toBe(true);
+    // Every served route is declared: some declared method of its verb forwards a path it matches.
+    for (const { verb, pattern } of served) expect(declared.some((d) => d.verb === verb && d.paths.some((p) => pattern.test(p))), `${verb} ${pattern}`).toBe(true);
+    // Every declared method serves something: a plain path matches a route of its verb; a greedy one forwards some path a route of its verb matches.
+    for (const { verb, path, paths } of declared) expect(paths.some((p) => served.some((r) => r.verb === verb && r.pattern.test(p))), `${verb} ${path}`).toBe(true);
+    // And a greedy method's verbs are exactly the verbs served under it (no POST or PUT forwarded to /v1/files/{proxy+}).
+    for (const proxy of new Set(declared.filter((d) => d.path.endsWith('/{proxy+}')).map((d) => d.path))) {
+      const under = proxy.slice(0, -'{proxy+}'.length);
+      const verbsServed = [...new Set(served.filter((r) => PROXY_SAMPLES.some((p) => r.pattern.test(`${under}${p}`))).map((r) => r.verb))].sort();
+      expect(declared.filter((d) => d.path === proxy).map((d) => d.verb).sort(), proxy).toEqual(verbsServed);
+    }
+  });
+
+  it('serves OpenAI\'s Files API through the fine-tuning Lambda: /v1/files and one greedy resource under it, with preflights', () => {
+    const methods = methodsOf(/^InferenceApi/);
+    const files = [...methods.keys()].filter((k) => / \/v1\/files(\/|$)/.test(k)).sort();
+    expect(files).toEqual(['DELETE /v1/files/{proxy+}', 'GET /v1/files', 'GET /v1/files/{proxy+}', 'OPTIONS /v1/files', 'OPTIONS /v1/files/{proxy+}', 'POST /v1/files']);
+    const authorizerId = logicalIdOf('AWS::ApiGateway::Authorizer', (r) => r.Properties.Type === 'REQUEST');
+    for (const route of files) {
+      const m = methods.get(route)!;
+      expect(JSON.stringify(m.Integration.Uri), route).toMatch(/FineTuningApiFunction/);
+      expect(m.Integration, route).toMatchObject({ Type: 'AWS_PROXY' });
+      expect(m.Integration.ResponseTransferMode, route).not.toBe('STREAM');
+      if (route.startsWith('OPTIONS ')) expect(m, route).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
+      else expect(m, route).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, ApiKeyRequired: true });
+    }
+  });
+
+  it('passes multipart/form-data bodies (POST /v1/files) to the Lambdas base64-encoded, and no other type', () => {
+    const api = byType('AWS::ApiGateway::RestApi').find(([, r]) => r.Properties.Name === 'tessera-inference')![1];
+    expect(api.Properties.BinaryMediaTypes).toEqual(['multipart/form-data']);
+    // The admin API takes JSON only.
+    const admin = byType('AWS::ApiGateway::RestApi').filter(([, r]) => r.Properties.Name !== 'tessera-inference');
+    for (const [, r] of admin) expect(r.Properties.BinaryMediaTypes).toBeUndefined();
   });
 
   it('adds PUT /admin/tenants/{id}/gateway to the admin API, IAM-authenticated', () => {

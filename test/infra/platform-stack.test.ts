@@ -200,10 +200,11 @@ describe('PlatformStack inference API', () => {
     expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'PUT']);
     // The fine-tuning API: same authorizer and usage key, its own Lambda, answered whole.
     const fineTuning = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM' && m.Properties.HttpMethod !== 'OPTIONS');
-    expect(fineTuning.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST']);
-    // Its four resources answer their own preflights (the fine-tuning Lambda reads the origin index), without authorizer or key.
+    // Jobs: GET, POST /jobs, GET /jobs/{id}, POST cancel, GET events; files: GET, POST /files, GET, DELETE /files/{proxy+}.
+    expect(fineTuning.map((m) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST']);
+    // Its six resources (four of jobs, two of files) answer their own preflights (the fine-tuning Lambda reads the origin index), without authorizer or key.
     const fineTuningPreflights = all.filter((m) => m.Properties.Integration.ResponseTransferMode !== 'STREAM' && m.Properties.HttpMethod === 'OPTIONS');
-    expect(fineTuningPreflights).toHaveLength(4);
+    expect(fineTuningPreflights).toHaveLength(6);
     for (const m of fineTuningPreflights) {
       expect(m.Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false, Integration: { Type: 'AWS_PROXY' } });
       expect(JSON.stringify(m.Properties.Integration.Uri)).toMatch(/FineTuningApiFunction/);
