@@ -8,7 +8,7 @@
  * names in a create call) the value most likely to get through.
  */
 import { createTrainingJobInput, deploymentInputs } from '../../../lambdas/fine-tuning/sagemaker-requests.js';
-import { TRAINING_STATE_CHANGE, type FineTuningJob } from '../../fine-tuning.js';
+import { TRAINING_FILES_PREFIX, TRAINING_STATE_CHANGE, type FineTuningJob } from '../../fine-tuning.js';
 import { LIFECYCLE_EVENT_SOURCE, LIFECYCLE_EVENTS } from '../../tenant-record.js';
 import type { PolicyJson } from '../iam-eval.js';
 import { resourceTagContext, tagsOf } from '../tags.js';
@@ -33,6 +33,9 @@ export interface Attempt {
    */
   readonly alsoOn?: ReadonlyArray<{ readonly resource: string; readonly context: Record<string, string | string[]> }>;
 }
+
+/** The victim's Files API upload tried by every principal (`training-data/files/<file id>/<filename>`). */
+const VICTIM_FILE = 'file-0196f3a2b4c8d0e1f2a3b4c6/train.jsonl';
 
 /** Services that use a tenant key on a caller's behalf (kms:ViaService values tried on every key action). */
 const KEY_SERVICES = ['s3', 'rds', 'secretsmanager', 'elasticache', 'eks', 'backup', 'sagemaker', 'logs', 'dynamodb', 'ec2', 'ebs'];
@@ -70,6 +73,8 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
   const region = victim.region;
   const res = Object.values(victim.tenant.resources);
   const bucketPolicies = res.filter((r) => r.type === 'AWS::S3::BucketPolicy');
+  const dataBucket = (e: TenantEstate) => Object.values(e.tenant.resources).find((r) => r.type === 'AWS::S3::Bucket' && r.logicalId.startsWith('StorageBucket'))?.arn;
+  const [victimBucket, attackerBucket] = [dataBucket(victim), dataBucket(attacker)];
 
   for (const r of res) {
     const tags = resourceTags(victim, r);
@@ -78,10 +83,14 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
         const policy = bucketPolicies.find((p) => p.props.Bucket === r.physicalId)?.props.PolicyDocument as PolicyJson | undefined;
         // The requester sends whatever encryption headers the policy asks for: the victim's own key.
         const ctx = { ...tags, 's3:TlsVersion': '1.3', 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': victim.keyArn ?? '' };
-        for (const key of ['data/report.parquet', 'training-data/train.jsonl', 'models/model.tar.gz', 'checkpoints/step-1', 'tessera-export/archive.tar']) {
+        for (const key of ['data/report.parquet', 'training-data/train.jsonl', `${TRAINING_FILES_PREFIX}${VICTIM_FILE}`, 'models/model.tar.gz', 'checkpoints/step-1', 'tessera-export/archive.tar']) {
           add(S3_OBJECT_ACTIONS, `${r.arn}/${key}`, { policy, context: ctx });
         }
         add(S3_BUCKET_ACTIONS, r.arn, { policy, context: ctx });
+        // Listings as the Files API makes them (ListObjectsV2 with a Prefix): its prefix, and one file's.
+        for (const prefix of [TRAINING_FILES_PREFIX, `${TRAINING_FILES_PREFIX}${VICTIM_FILE.split('/')[0]}/`]) {
+          add(['s3:ListBucket'], r.arn, { policy, context: { ...ctx, 's3:prefix': prefix }, variant: `prefix ${prefix}` });
+        }
         break;
       }
       case 'AWS::KMS::Key': {
@@ -89,6 +98,12 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
         add([...KMS_USE, ...KMS_ADMIN], r.arn, { policy, context: tags, variant: 'direct' });
         for (const s of KEY_SERVICES) {
           add(KMS_USE, r.arn, { policy, context: { ...tags, 'kms:ViaService': `${s}.${region}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true', 'kms:CallerAccount': attacker.account }, variant: `via ${s}` });
+        }
+        // Through S3 as S3 asks for an object of a bucket under the key (with a bucket key, the encryption
+        // context is the bucket's ARN): the victim's bucket, and the attacker's own (its context, the victim's key).
+        for (const b of [victimBucket, attackerBucket]) {
+          if (!b) continue;
+          add(KMS_USE, r.arn, { policy, context: { ...tags, 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:CallerAccount': attacker.account, 'kms:EncryptionContext:aws:s3:arn': b }, variant: `via s3 for ${b}` });
         }
         break;
       }

@@ -3,7 +3,7 @@
  * An evaluator that denies everything would pass the cross-tenant check; these must all be allowed.
  * Every role of a blueprint needs an entry here (a new role without one fails the check).
  */
-import { TRAINING_STATE_CHANGE } from '../../fine-tuning.js';
+import { TRAINING_FILES_PREFIX, TRAINING_STATE_CHANGE } from '../../fine-tuning.js';
 import type { PolicyJson } from '../iam-eval.js';
 import type { InstantiatedResource } from '../instantiate.js';
 import { TENANT_DATA_ROLE_NAME, TENANT_ID_TAG, tenantNamespace, tenantRoleName } from '../../tenant-naming.js';
@@ -13,6 +13,9 @@ import { platformTables, sageMakerCreateRequests } from './attempts.js';
 import type { TenantEstate, TenantPrincipal } from './estate.js';
 
 type Control = (e: TenantEstate, p: TenantPrincipal) => Attempt[];
+
+/** A Files API upload under `training-data/files/`: `<file id>/<filename>` (lib/fine-tuning.ts TRAINING_FILE_ID). */
+export const OWN_FILE = 'file-0196f3a2b4c8d0e1f2a3b4c5/train.jsonl';
 
 function one(action: string, resource: string, e: TenantEstate, opts: { account?: string; policy?: PolicyJson; context?: Record<string, string | string[]> } = {}): Attempt {
   return { action, resource, resourceAccount: opts.account ?? e.account, resourcePolicy: opts.policy, context: opts.context ?? {}, label: `${action} ${resource}` };
@@ -92,6 +95,22 @@ const BY_PURPOSE: Record<string, Control> = {
       one('iam:PassRole', trainingRole.arn, e, { context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }),
       one('sagemaker:DescribeTrainingJob', e.runtime.trainingJobArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } }),
       one('sagemaker:StopTrainingJob', e.runtime.trainingJobArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } }),
+    ];
+  },
+  // The Files API as the fine-tuning API Lambda's session of the role (lambdas/fine-tuning/): its own uploads
+  // (PutObject, GetObject, DeleteObject, ListObjectsV2 under training-data/files/) and the key through S3 with the
+  // bucket's encryption context (an S3 bucket key: the bucket's ARN). test/isolation/training-files-pairs.test.ts
+  // holds what it must not do on its own tenant (the rest of training-data/, models/, a listing without the prefix).
+  'training-files': (e) => {
+    const b = bucket(e);
+    const k = key(e);
+    const file = `${b.arn}/${TRAINING_FILES_PREFIX}${OWN_FILE}`;
+    const viaS3 = { 'kms:ViaService': `s3.${e.region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': b.arn };
+    return [
+      ...['s3:PutObject', 's3:GetObject', 's3:DeleteObject'].map((action) => one(action, file, e, { policy: b.policy, context: b.ctx })),
+      ...[TRAINING_FILES_PREFIX, `${TRAINING_FILES_PREFIX}${OWN_FILE.split('/')[0]}/`].map((prefix) => one('s3:ListBucket', b.arn, e, { policy: b.policy, context: { ...b.ctx, 's3:prefix': prefix } })),
+      one('kms:GenerateDataKey', k.arn, e, { policy: k.policy, context: viaS3 }),
+      one('kms:Decrypt', k.arn, e, { policy: k.policy, context: viaS3 }),
     ];
   },
   'model-invoker': (e) => [one('sagemaker:InvokeEndpoint', e.runtime.endpointArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } })],

@@ -170,9 +170,36 @@ function principalsOf(inst: InstantiatedTemplate, tenantId: string, stackTags: R
     Object.assign(tags, sessionTagsOf(role), podIdentityTagsOf(inst, role));
     return {
       tenantId, logicalId: role.logicalId, roleName: role.physicalId, arn: role.arn, account: inst.env.account,
-      identityPolicies: identityOf(inst, role).policies, tags, services: trustedServices(role), scps, resource: role, inst,
+      identityPolicies: identityOf(inst, role).policies.map((p) => ({ ...p, policy: withoutEncryptionContextInAllows(p.policy) })), tags, services: trustedServices(role), scps, resource: role, inst,
     };
   });
+}
+
+/**
+ * An identity policy with the `kms:EncryptionContext:<key>` conditions of its Allow statements dropped.
+ * The simulator cannot evaluate those keys (it finds no value for them in the request context, whatever
+ * the key: test/isolation/platform-data.test.ts), so as written they would deny every request, the
+ * cross-tenant attempts and the positive controls alike. Dropped from Allow statements only, the policy
+ * allows at least as much as the real one: an attempt allowed without them is reported (the check
+ * errs towards finding), and the conditions themselves are held as written by the pairs tests
+ * (test/isolation/training-files-pairs.test.ts, platform-data.test.ts). Deny statements keep them.
+ */
+export function withoutEncryptionContextInAllows(doc: unknown): unknown {
+  type St = { Effect?: string; Condition?: Record<string, Record<string, unknown>> };
+  const d = doc as { Statement?: St | St[] } | undefined;
+  if (!d?.Statement) return doc;
+  const strip = (st: St): St => {
+    if (st.Effect !== 'Allow' || !st.Condition) return st;
+    const ops = Object.entries(st.Condition).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).filter(([k]) => !k.startsWith('kms:EncryptionContext:')))] as const);
+    const kept = ops.filter(([, keys]) => Object.keys(keys).length > 0);
+    if (kept.length === ops.length && kept.every(([op, keys]) => Object.keys(keys).length === Object.keys(st.Condition![op]!).length)) return st;
+    const { Condition: _dropped, ...rest } = st;
+    return kept.length ? { ...rest, Condition: Object.fromEntries(kept) } : rest;
+  };
+  const before = [d.Statement].flat();
+  const after = before.map(strip);
+  if (after.every((st, i) => st === before[i])) return doc;
+  return { ...d, Statement: Array.isArray(d.Statement) ? after : after[0] };
 }
 
 /**
