@@ -144,7 +144,8 @@ export class FineTuning extends Construct {
     // OpenAI's Files API (lambdas/inference/routes.ts FINE_TUNING_ROUTES): /v1/files (GET, POST) and, under one
     // greedy resource, /v1/files/{file_id} (GET, DELETE) and /v1/files/{file_id}/content (GET). Two resources and
     // six methods instead of three and eight (the platform stack is close to CloudFormation's 500 resources): API
-    // Gateway forwards GET and DELETE of any deeper path too, which the Lambda answers as an unknown route (404).
+    // Gateway forwards GET and DELETE of any deeper path (and DELETE of .../content) to the Lambda, which refuses
+    // what it does not serve as the gateway does any route (404 route_not_found, or 405 with Allow).
     const files = props.inference.v1.addResource('files');
     const file = files.addResource('{proxy+}');
     for (const resource of [files, file]) addPreflightMethod(resource, integration, 'the fine-tuning API Lambda');

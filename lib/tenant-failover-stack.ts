@@ -13,9 +13,9 @@ export interface TenantFailoverStackProps extends TenantStackProps {
  * deploys as stack `tessera-<id>` in the tier's DR region when the home region is lost. It is the tier
  * blueprint (same construct ids and outputs, its parameters and three more) with these differences:
  * - The tenant's IAM roles (`tessera-<id>-workload`, `-admin`, `-training`, `-training-launcher`,
- *   `-model-invoker`, `-break-glass`) are imported by name, not created. IAM is global: the home stack's
- *   roles survive the regional outage, under the names the platform's code, key policies and trusts use
- *   (the gateway's model-invoker, the fine-tuning launcher, break-glass sessions). Their permissions for
+ *   `-training-files`, `-model-invoker`, `-break-glass`) are imported by name, not created. IAM is global: the
+ *   home stack's roles survive the regional outage, under the names the platform's code, key policies and trusts
+ *   use (the gateway's model-invoker, the fine-tuning launcher and Files API, break-glass sessions). Their permissions for
  *   the DR region's resources come from customer-managed policies this stack owns (generated names),
  *   beside the home stack's.
  * - No DR of its own: no S3 replication, no AWS Backup copy rule, no restore test (the DR service roles

@@ -107,6 +107,8 @@ describe('the failover variant of a DR tier\'s blueprint', () => {
     expect(policyFor('AccessAdmin').Roles).toEqual([tenantName('-admin')]);
     expect(policyFor('AccessTraining').Roles).toEqual([tenantName('-training')]);
     expect(policyFor('AccessTrainingLauncher').Roles).toEqual([tenantName('-training-launcher')]);
+    expect(policyFor('AccessTrainingFiles').Roles).toEqual([tenantName('-training-files')]);
+    expect(JSON.stringify(policyFor('AccessTrainingFiles').PolicyDocument)).toContain('StorageBucket');
     expect(policyFor('AccessTrainingInvoker').Roles).toEqual([tenantName('-model-invoker')]);
     expect(policyFor('AccessBreakGlass').Roles).toEqual([tenantName('-break-glass')]);
     // the grants name this stack's resources (its bucket, its cluster), never a home-region ARN

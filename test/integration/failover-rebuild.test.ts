@@ -42,7 +42,7 @@ const parameters = { TenantId: TENANT, VpcCidr: '10.80.0.0/20', DatabaseDeletion
 /** The VPC's zones in `region` (the blueprint's AvailabilityZones: zone names are per region; the runbook passes the DR region's). */
 const zonesIn = (region: string) => ({ AvailabilityZones: `${region}a,${region}b` });
 /** The tier's tenant roles (professional: shared compute, training). */
-const TENANT_ROLES = ['workload', 'admin', 'training', 'training-launcher', 'model-invoker', 'break-glass'].map((p) => `tessera-${TENANT}-${p}`);
+const TENANT_ROLES = ['workload', 'admin', 'training', 'training-launcher', 'training-files', 'model-invoker', 'break-glass'].map((p) => `tessera-${TENANT}-${p}`);
 
 let moto: MotoServer;
 let plain: CfnTemplate;
@@ -156,6 +156,7 @@ describe('rebuilding a tenant in its DR region while the home stack owns its rol
       [`tessera-${TENANT}-admin`]: [...byId('AccessAdmin'), ...byId('FailoverAccessReadReplica')],
       [`tessera-${TENANT}-training`]: byId('AccessTraining'),
       [`tessera-${TENANT}-training-launcher`]: byId('AccessTrainingLauncher'),
+      [`tessera-${TENANT}-training-files`]: byId('AccessTrainingFiles'),
       [`tessera-${TENANT}-model-invoker`]: byId('AccessTrainingInvoker'),
       [`tessera-${TENANT}-break-glass`]: [...byId('AccessBreakGlass'), ...byId('FailoverAccessReadReplica')],
     };
