@@ -19,6 +19,7 @@ import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemplate } from '../lambdas/inference/gateway-responses.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
+import { BINARY_MEDIA_TYPES } from '../lambdas/inference/routes.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
 import { secureTableProps } from './secure-table-props.js';
@@ -59,9 +60,6 @@ export interface InferenceApiProps {
  * the authorizer's answer (`resultsCacheTtl`); their sum stays within the window.
  */
 export const KEY_REVOCATION_WINDOW_SECONDS = 60;
-
-/** Request media types the inference API passes to its Lambdas base64-encoded, byte-exact (the Files API's uploads). */
-export const INFERENCE_BINARY_MEDIA_TYPES = ['multipart/form-data'] as const;
 
 /** Role of the function behind `/v1/tenant/users` (in the reserved `tessera-gateway-` family). */
 export const TENANT_USERS_ROLE_NAME = 'tessera-gateway-tenant-users';
@@ -292,7 +290,7 @@ export class InferenceApi extends Construct {
       // Lambda behind this API decodes isBase64Encoded; no route answers a multipart media type, so no
       // response is converted (API Gateway converts a Lambda proxy response only when it is base64 and
       // the request's Accept names a type listed here).
-      binaryMediaTypes: [...INFERENCE_BINARY_MEDIA_TYPES],
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       cloudWatchRole: false,
       deployOptions: {
         stageName: 'prod',
