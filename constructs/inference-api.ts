@@ -61,6 +61,13 @@ export interface InferenceApiProps {
  */
 export const KEY_REVOCATION_WINDOW_SECONDS = 60;
 
+/**
+ * The rules of AWS's core rule set (AWSManagedRulesCommonRuleSet) that inspect the request body,
+ * counted instead of blocking on the inference API (AWS WAF Developer Guide, "Core rule set (CRS)
+ * managed rule group"): prompts and training data are text about code, paths and URLs.
+ */
+export const WAF_COUNTED_BODY_RULES = ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY', 'GenericLFI_BODY', 'GenericRFI_BODY', 'EC2MetaDataSSRF_BODY'] as const;
+
 /** Role of the function behind `/v1/tenant/users` (in the reserved `tessera-gateway-` family). */
 export const TENANT_USERS_ROLE_NAME = 'tessera-gateway-tenant-users';
 
@@ -393,8 +400,13 @@ export class InferenceApi extends Construct {
       rules: [
         {
           name: 'common', priority: 0, overrideAction: { none: {} },
-          // The 8 KB body rule would block ordinary prompts; the gateway enforces its own body limit.
-          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet', ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }] } },
+          // The body rules count instead of blocking (their URI, query, cookie and header variants still
+          // block): a body here is a prompt, an answer to be checked or training data, text the gateway
+          // only parses as JSON (Lines), never renders, resolves or fetches. Blocked, an app asking about
+          // an HTML page (`<script>`), a path (`../`) or the instance metadata address failed with a 403,
+          // and so did a fine-tuning file of such examples. The 8 KB rule would block ordinary prompts;
+          // the gateway enforces its own body limits. Counted matches stay in the WAF's metrics and logs.
+          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet', ruleActionOverrides: WAF_COUNTED_BODY_RULES.map((name) => ({ name, actionToUse: { count: {} } })) } },
           visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'common', sampledRequestsEnabled: true },
         },
         {

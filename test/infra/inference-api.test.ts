@@ -95,6 +95,16 @@ describe('InferenceApi: routes', () => {
     }
   });
 
+  it('lets prompts and training data about HTML, paths and URLs through the WAF: the core rule set\'s body rules count, the others block', () => {
+    const [, acl] = byType('AWS::WAFv2::WebACL')[0]!;
+    const common = acl.Properties.Rules.find((r: { Name: string }) => r.Name === 'common');
+    expect(common.Statement.ManagedRuleGroupStatement).toMatchObject({ VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' });
+    const overrides = common.Statement.ManagedRuleGroupStatement.RuleActionOverrides as Array<{ Name: string; ActionToUse: object }>;
+    expect(overrides.map((o) => o.Name).sort()).toEqual(['CrossSiteScripting_BODY', 'EC2MetaDataSSRF_BODY', 'GenericLFI_BODY', 'GenericRFI_BODY', 'SizeRestrictions_BODY']);
+    expect(overrides.every((o) => JSON.stringify(o.ActionToUse) === '{"Count":{}}')).toBe(true);
+    expect(common.OverrideAction).toEqual({ None: {} });
+  });
+
   it('declares every method the router and the fine-tuning Lambda serve (routes.ts), and no other', () => {
     // A route served but not declared is API Gateway's 404 on the deployed path only (GET /v1/tenant/keys/{keyId} was).
     // A greedy `{proxy+}` stands for one or more segments: it is sampled with each shape it forwards (a model id
