@@ -134,9 +134,11 @@ export class TrainingFilesService {
     let files = await this.deps.files.list(this.location(caller));
     if (order === 'desc') files.reverse();
     if (query.after !== undefined) {
-      const at = files.findIndex((f) => f.id === query.after);
-      if (at < 0) throw notFound(`file "${query.after.slice(0, 100)}" (after) does not exist`, 'after', 'file_not_found');
-      files = files.slice(at + 1);
+      // A cursor is a position in id order (ids are time-ordered), not a file that must still exist:
+      // a client that deletes the files of a page before asking for the next one goes on from there.
+      const after = query.after;
+      if (!TRAINING_FILE_ID.test(after)) throw notFound(`file "${after.slice(0, 100)}" (after) does not exist`, 'after', 'file_not_found');
+      files = files.filter((f) => (order === 'desc' ? f.id < after : f.id > after));
     }
     const data = files.slice(0, limit).map((f) => this.toOpenAiFile(caller, f));
     return json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: files.length > limit });

@@ -37,9 +37,9 @@ const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error('expecte
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  gw = await serveGateway(config, upstream.url, [trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'professional', GLOBEX), trainedTenant('starterco', 'starter', '666666666666')],
+  gw = await serveGateway(config, upstream.url, [trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'professional', GLOBEX), trainedTenant('starterco', 'starter', '666666666666'), trainedTenant('initech', 'enterprise', '777777777777')],
     { fineTuning: { sageMaker: async () => new SageMakerClient({}) } });
-  for (const t of ['acme', 'globex', 'starterco']) tokens[t] = await gw.token(t, { role: 'developer' });
+  for (const t of ['acme', 'globex', 'starterco', 'initech']) tokens[t] = await gw.token(t, { role: 'developer' });
   tokens.member = await gw.token('acme');
 });
 afterAll(async () => {
@@ -149,6 +149,32 @@ describe('the Files API with the official Node client', () => {
     expect([r.status, ((await r.json()) as Refusal).error]).toMatchObject([400, { code: 'unknown_parameter', param: 'bucket' }]);
     r = await post('--x\r\nnot a form', 'multipart/form-data; boundary=x');
     expect([r.status, ((await r.json()) as Refusal).error.code]).toEqual([400, 'invalid_multipart']);
+  });
+});
+
+describe('the Files API under a careless or hostile caller', () => {
+  it('pages on from a file deleted since the last page: deleting each listed file while iterating deletes them all', async () => {
+    const c = client('initech');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await c.files.create({ file: await toFile(Buffer.from(JSONL), `n${i}.jsonl`), purpose: 'fine-tune' })).id);
+    const newestFirst = [...ids].sort().reverse();
+    const deleted: string[] = [];
+    // The client asks for each next page with after = the last id of the page it just had (now deleted).
+    for await (const f of c.files.list({ limit: 2 })) {
+      await c.files.delete(f.id);
+      deleted.push(f.id);
+    }
+    expect(deleted).toEqual(newestFirst);
+    expect((await c.files.list()).data).toEqual([]);
+
+    const [a, b, d] = await Promise.all(['a', 'b', 'd'].map(async (n) => (await c.files.create({ file: await toFile(Buffer.from(JSONL), `${n}.jsonl`), purpose: 'fine-tune' })).id));
+    const [first, middle, last] = [a!, b!, d!].sort();
+    await c.files.delete(middle!);
+    expect((await c.files.list({ after: middle, order: 'asc' })).data.map((f) => f.id)).toEqual([last]);
+    expect((await c.files.list({ after: middle })).data.map((f) => f.id)).toEqual([first]);
+    const e = await refusal(c.files.list({ after: 'file-../x' }));
+    expect([e.status, e.code, e.param]).toEqual([404, 'file_not_found', 'after']);
+    for (const id of [first, last]) await c.files.delete(id!);
   });
 });
 
