@@ -22,6 +22,8 @@ const FORM_FIELDS = new Set(['file', 'purpose', 'expires_after[anchor]', 'expire
 const FILE_PATH = /^\/v1\/files(?:\/(?<id>[^/]+)(?:\/(?<action>content))?)?$/;
 /** The most files one list answers (OpenAI's `limit` for files: 1 to 10,000, default 10,000). */
 const MAX_LIST = 10_000;
+/** The most characters of a caller's file id an audit record keeps (a file id has 29). */
+const MAX_AUDIT_ID = 100;
 /** A filename's most UTF-8 bytes (most filesystems' limit; its encoded form stays well within S3's 1,024-byte keys). */
 const MAX_FILENAME_BYTES = 255;
 
@@ -53,7 +55,8 @@ export class TrainingFilesService {
     const { id, action } = m.groups ?? {};
     const route = `${method} ${id ? `files/:id${action ? '/content' : ''}` : 'files'}`;
     audit.action = `fine_tuning.${FILE_ACTIONS[route] ?? 'file.unknown'}`;
-    if (id) audit.detail = { fileId: id };
+    // The id is the caller's text (up to a whole URL): the audit record keeps at most MAX_AUDIT_ID characters of it, as of the path.
+    if (id) audit.detail = { fileId: id.length > MAX_AUDIT_ID ? `${id.slice(0, MAX_AUDIT_ID)}…` : id };
     switch (route) {
       case 'POST files': return this.upload(body, contentType, caller, audit);
       case 'GET files': return this.list(caller, query);

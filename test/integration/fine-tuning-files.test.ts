@@ -176,6 +176,15 @@ describe('the Files API under a careless or hostile caller', () => {
     expect([e.status, e.code, e.param]).toEqual([404, 'file_not_found', 'after']);
     for (const id of [first, last]) await c.files.delete(id!);
   });
+
+  it('keeps at most 100 characters of a made-up file id in the audit record, as it bounds the path', async () => {
+    const id = `file-${'x'.repeat(5000)}`;
+    const e = await refusal(client('initech').files.retrieve(id));
+    expect([e.status, e.code]).toEqual([404, 'file_not_found']);
+    const record = gw.audit.records.findLast((r) => r.action === 'fine_tuning.file.read')!;
+    expect(record.status).toBe(404);
+    expect(String((record.detail as { fileId: string }).fileId)).toBe(`${id.slice(0, 100)}…`);
+  });
 });
 
 describe('the Files API with the official Python client', () => {
