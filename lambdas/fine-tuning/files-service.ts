@@ -22,6 +22,13 @@ const FORM_FIELDS = new Set(['file', 'purpose', 'expires_after[anchor]', 'expire
 const FILE_PATH = /^\/v1\/files(?:\/(?<id>[^/]+)(?:\/(?<action>content))?)?$/;
 /** The most files one list answers (OpenAI's `limit` for files: 1 to 10,000, default 10,000). */
 const MAX_LIST = 10_000;
+/**
+ * Characters a filename may not hold: path separators; C0 controls, DEL and C1 controls (U+0085
+ * NEL is a line break to many tools); U+2028/U+2029 (line breaks to JavaScript and Python's
+ * splitlines); bidirectional formatting characters (U+202E, RIGHT-TO-LEFT OVERRIDE, displays the
+ * rest of a name reversed: a name that reads as another in a listing or a console).
+ */
+const FILENAME_REFUSED = /[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 /** The most characters of a caller's file id an audit record keeps (a file id has 29). */
 const MAX_AUDIT_ID = 100;
 /** A filename's most UTF-8 bytes (most filesystems' limit; its encoded form stays well within S3's 1,024-byte keys). */
@@ -113,8 +120,8 @@ export class TrainingFilesService {
     const file = form.get('file');
     if (!(file instanceof File)) throw invalid(`file is required${file !== null ? ' as a file part (with a filename), not a text field' : ''}`, 'file', file === null ? 'missing_required_parameter' : 'invalid_value');
     const filename = file.name;
-    if (!filename || Buffer.byteLength(filename) > MAX_FILENAME_BYTES || /[\u0000-\u001f\u007f/\\]/.test(filename)) {
-      throw invalid(`file's filename ${JSON.stringify(filename.slice(0, 300))} must be 1 to ${MAX_FILENAME_BYTES} bytes without "/", "\\" or control characters`, 'file', 'invalid_filename');
+    if (!filename || Buffer.byteLength(filename) > MAX_FILENAME_BYTES || FILENAME_REFUSED.test(filename)) {
+      throw invalid(`file's filename ${JSON.stringify(filename.slice(0, 300))} must be 1 to ${MAX_FILENAME_BYTES} bytes without "/", "\\", control characters (C0, DEL, C1), line or paragraph separators or bidirectional formatting characters`, 'file', 'invalid_filename');
     }
     if (!/\.jsonl$/i.test(filename)) throw invalid(`file "${filename}": fine-tuning files must be JSON Lines named *.jsonl`, 'file', 'invalid_file_format');
     if (file.size > MAX_TRAINING_FILE_BYTES) throw tooLarge(fileTooLarge(file.size, `file "${filename}"`));

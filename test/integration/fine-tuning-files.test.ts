@@ -177,6 +177,25 @@ describe('the Files API under a careless or hostile caller', () => {
     for (const id of [first, last]) await c.files.delete(id!);
   });
 
+  it('refuses filenames with C1 controls, line separators or bidirectional overrides, as it refuses C0 controls and paths', async () => {
+    const before = (await client('initech').files.list()).data.length;
+    for (const name of ['a\u0085b.jsonl', 'a\u009bb.jsonl', 'a\u2028b.jsonl', 'invoice\u202Egpj.jsonl', 'x\u2066y\u2069.jsonl', 'a\u0000b.jsonl']) {
+      const e = await refusal(client('initech').files.create({ file: await toFile(Buffer.from(JSONL), name), purpose: 'fine-tune' }).then((f) => { throw new Error(`accepted ${JSON.stringify(name)} as ${JSON.stringify(f.filename)}`); }));
+      expect([JSON.stringify(name), e.status, e.code, e.param], e.message).toEqual([JSON.stringify(name), 400, 'invalid_filename', 'file']);
+    }
+    for (const name of ['../x.jsonl', '..\\x.jsonl']) { // the official clients send a basename: sent as a browser's FormData would
+      const form = new FormData();
+      form.set('purpose', 'fine-tune');
+      form.set('file', new Blob([JSONL]), name);
+      const r = await fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens.initech}` }, body: form });
+      expect([name, r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([name, 400, 'invalid_filename']);
+    }
+    expect((await client('initech').files.list()).data.length).toBe(before);
+    const ok = await client('initech').files.create({ file: await toFile(Buffer.from(JSONL), 'ventes d\u2019été ☕ 日本.jsonl'), purpose: 'fine-tune' });
+    expect(ok.filename).toBe('ventes d\u2019été ☕ 日本.jsonl');
+    await client('initech').files.delete(ok.id);
+  });
+
   it('keeps at most 100 characters of a made-up file id in the audit record, as it bounds the path', async () => {
     const id = `file-${'x'.repeat(5000)}`;
     const e = await refusal(client('initech').files.retrieve(id));
