@@ -90,6 +90,8 @@ export class TrainingFilesService {
   }
 
   private async upload(body: Uint8Array | undefined, contentType: string | undefined, caller: Caller, audit: AuditRecord): Promise<FilesResponse> {
+    // Whether the tenant stores files at all, before its body is read: a tier without training never has its uploads parsed.
+    const at = this.location(caller);
     if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
       throw invalid(`POST /v1/files takes multipart/form-data with the fields file and purpose, not ${contentType ? `"${contentType.slice(0, 100)}"` : 'a body without Content-Type'}`, null, 'invalid_content_type');
     }
@@ -128,7 +130,6 @@ export class TrainingFilesService {
     const content = new Uint8Array(await file.arrayBuffer());
     const examples = checkFineTuningFile(filename, content);
 
-    const at = this.location(caller);
     const stored = await this.deps.files.put(at, { id: newFileId(), filename, content });
     audit.detail = { fileId: stored.id, filename, bytes: stored.bytes, examples };
     return json(this.toOpenAiFile(caller, stored));

@@ -37,9 +37,10 @@ const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error('expecte
 
 beforeAll(async () => {
   upstream = await new FakeUpstream().start();
-  gw = await serveGateway(config, upstream.url, [trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'professional', GLOBEX), trainedTenant('starterco', 'starter', '666666666666'), trainedTenant('initech', 'enterprise', '777777777777')],
+  gw = await serveGateway(config, upstream.url, [trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'professional', GLOBEX), trainedTenant('starterco', 'starter', '666666666666'), trainedTenant('initech', 'enterprise', '777777777777'),
+    trainedTenant('hollow', 'enterprise', '888888888888', { stackOutputs: {} })],
     { fineTuning: { sageMaker: async () => new SageMakerClient({}) } });
-  for (const t of ['acme', 'globex', 'starterco', 'initech']) tokens[t] = await gw.token(t, { role: 'developer' });
+  for (const t of ['acme', 'globex', 'starterco', 'initech', 'hollow']) tokens[t] = await gw.token(t, { role: 'developer' });
   tokens.member = await gw.token('acme');
 });
 afterAll(async () => {
@@ -194,6 +195,17 @@ describe('the Files API under a careless or hostile caller', () => {
     const ok = await client('initech').files.create({ file: await toFile(Buffer.from(JSONL), 'ventes d\u2019été ☕ 日本.jsonl'), purpose: 'fine-tune' });
     expect(ok.filename).toBe('ventes d\u2019été ☕ 日本.jsonl');
     await client('initech').files.delete(ok.id);
+  });
+
+  it('answers a tenant that stores no files 403 before reading its upload, whatever the upload holds', async () => {
+    for (const [who, code] of [['starterco', 'fine_tuning_not_allowed'], ['hollow', 'fine_tuning_not_provisioned']] as const) {
+      for (const [name, text] of [['a.csv', JSONL], ['a.jsonl', 'not json\n'], ['a.jsonl', JSONL]]) {
+        const e = await refusal(client(who).files.create({ file: await toFile(Buffer.from(text!), name!), purpose: 'fine-tune' }));
+        expect([who, name, e.status, e.code]).toEqual([who, name, 403, code]);
+      }
+      const e = await refusal(client(who).files.list());
+      expect([who, e.status, e.code]).toEqual([who, 403, code]);
+    }
   });
 
   it('keeps at most 100 characters of a made-up file id in the audit record, as it bounds the path', async () => {
