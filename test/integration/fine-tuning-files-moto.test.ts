@@ -82,6 +82,27 @@ describe('fine-tuning files in the tenant bucket (moto S3)', () => {
     expect(listed[0]!.id).toBe(second.id);
   });
 
+  it('lists past S3\'s 1,000 keys a page, and names each file once whatever else is put into its folder by hand', async () => {
+    const c = await client();
+    const mine = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'mine.jsonl'), purpose: 'fine-tune' });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `training-data/files/${mine.id}/zz-by-hand.jsonl`, Body: JSONL }));
+    const before = (await c.files.list()).data.length;
+    const byHand = Array.from({ length: 1_005 }, (_, i) => `file-0000000000aa${i.toString(16).padStart(12, '0')}`);
+    for (let i = 0; i < byHand.length; i += 50) {
+      await Promise.all(byHand.slice(i, i + 50).map((id) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `training-data/files/${id}/n.jsonl`, Body: JSONL }))));
+    }
+    const all = await c.files.list();
+    const ids = all.data.map((f) => f.id);
+    expect(ids).toHaveLength(before + byHand.length);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.filter((id) => id === mine.id)).toEqual([mine.id]);
+    expect(all.data.find((f) => f.id === mine.id)!.filename).toBe('mine.jsonl');
+    expect(ids.slice(-byHand.length)).toEqual([...byHand].reverse()); // the oldest ids last
+    const page = await c.files.list({ order: 'asc', limit: 1_000 });
+    expect([page.data.length, page.has_more]).toEqual([1_000, true]);
+    expect((await page.getNextPage()).data.map((f) => f.id)).toEqual(ids.slice(0, ids.length - 1_000).reverse());
+  }, 120_000);
+
   it('deletes with a delete marker: gone from the API, the bytes kept as a noncurrent version', async () => {
     const c = await client();
     const file = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'gone.jsonl'), purpose: 'fine-tune' });

@@ -33,17 +33,19 @@ export class S3FileStore implements TrainingFileStore {
 
   async list(at: FileLocation): Promise<StoredFile[]> {
     const s3 = await this.s3(at);
-    const files: StoredFile[] = [];
+    const files = new Map<string, StoredFile>();
     let token: string | undefined;
     do {
       const page = await s3.send(new ListObjectsV2Command({ Bucket: at.bucket, Prefix: this.prefix, ContinuationToken: token, ExpectedBucketOwner: at.accountId }));
       for (const o of page.Contents ?? []) {
         const file = this.file(at, o.Key, o.Size);
-        if (file) files.push(file);
+        // One file per id: an object put into a file's folder by other means is not another file of that id
+        // (keys come in order, so the one kept is the one get() finds).
+        if (file && !files.has(file.id)) files.set(file.id, file);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return files.sort((a, b) => a.id.localeCompare(b.id));
+    return [...files.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
   async content(at: FileLocation, id: string): Promise<Uint8Array | undefined> {
