@@ -95,7 +95,10 @@ export class TrainingFilesService {
     if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
       throw invalid(`POST /v1/files takes multipart/form-data with the fields file and purpose, not ${contentType ? `"${contentType.slice(0, 100)}"` : 'a body without Content-Type'}`, null, 'invalid_content_type');
     }
-    if (body && body.byteLength > MAX_UPLOAD_BODY_BYTES) throw tooLarge(fileTooLarge(body.byteLength, 'the request body'));
+    // The body's size is not named: a transport that stopped reading at the limit (tessera serve) knows only that it is over.
+    if (body && body.byteLength > MAX_UPLOAD_BODY_BYTES) {
+      throw tooLarge(`the request body is over ${MAX_UPLOAD_BODY_BYTES} bytes, the most POST /v1/files reads (a file of up to ${MAX_TRAINING_FILE_BYTES} bytes, 4 MiB, and ${FORM_OVERHEAD} bytes of multipart framing)${LARGER_DATA}`);
+    }
     let form: FormData;
     try {
       form = await new Request('http://gateway/v1/files', { method: 'POST', headers: { 'content-type': contentType }, body: body ?? new Uint8Array() }).formData();
@@ -195,7 +198,8 @@ const FORM_OVERHEAD = 64 * 1024;
 /** The largest body `POST /v1/files` reads: the largest file and its multipart framing (transports buffer up to this much for that route). */
 export const MAX_UPLOAD_BODY_BYTES = MAX_TRAINING_FILE_BYTES + FORM_OVERHEAD;
 
+const LARGER_DATA = `; put larger training data into your bucket's training-data/ prefix and name it by key in training_file`;
 const fileTooLarge = (bytes: number, what: string) =>
-  `${what} is ${bytes} bytes, over the ${MAX_TRAINING_FILE_BYTES}-byte (4 MiB) limit of POST /v1/files on this gateway (a Lambda invocation takes at most 6 MB); put larger training data into your bucket's training-data/ prefix and name it by key in training_file`;
+  `${what} is ${bytes} bytes, over the ${MAX_TRAINING_FILE_BYTES}-byte (4 MiB) limit of POST /v1/files on this gateway (a Lambda invocation takes at most 6 MB)${LARGER_DATA}`;
 
 const json = (body: unknown): FilesResponse => ({ status: 200, body: JSON.stringify(body) });

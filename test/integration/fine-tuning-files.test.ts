@@ -208,6 +208,17 @@ describe('the Files API under a careless or hostile caller', () => {
     }
   });
 
+  it('answers a body over what an upload may be 413 without naming a size it never read', async () => {
+    const form = new FormData();
+    form.set('purpose', 'fine-tune');
+    form.set('file', new Blob([Buffer.alloc(MAX_TRAINING_FILE_BYTES + 200 * 1024, 0x0a)]), 'big.jsonl');
+    const r = await fetch(`${gw.url}/files`, { method: 'POST', headers: { authorization: `Bearer ${tokens.initech}` }, body: form });
+    const { error } = (await r.json()) as { error: { code: string; message: string } };
+    expect([r.status, error.code]).toEqual([413, 'request_too_large']);
+    expect(error.message).toMatch(new RegExp(`^the request body is over ${MAX_TRAINING_FILE_BYTES + 64 * 1024} bytes, the most POST /v1/files reads`));
+    expect(error.message).toMatch(/training-data\/ prefix/);
+  });
+
   it('keeps at most 100 characters of a made-up file id in the audit record, as it bounds the path', async () => {
     const id = `file-${'x'.repeat(5000)}`;
     const e = await refusal(client('initech').files.retrieve(id));
