@@ -2,9 +2,14 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Gateway } from '../inference/gateway.js';
 import { buildLambdaGateway, lambdaConfig } from '../inference/lambda-deps.js';
 import { FineTuningService } from './fine-tuning-service.js';
+import { GatewayError } from '../inference/openai-errors.js';
+import { isBinaryMediaType } from '../inference/routes.js';
 import { lambdaFileStore, lambdaJobStore, launcherSageMaker } from './lambda-deps.js';
 
 let gateway: Promise<Gateway> | undefined;
+
+/** The most a text answer's body may take in Lambda's answer: its 6,291,456-byte payload limit (Lambda quotas) less room for the status and headers. */
+const MAX_TEXT_ANSWER_BYTES = 6_291_456 - 16 * 1024;
 
 /**
  * The fine-tuning API Lambda (`/v1/fine_tuning/jobs...` and `/v1/files...` on the inference API, same authorizer):
@@ -24,9 +29,19 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       json(status, text, extra = {}) {
         answer = { statusCode: status, headers: { ...extra, 'content-type': 'application/json' }, body: text };
       },
-      // A file's content: UTF-8 text (files are checked to be UTF-8 on upload), so the body goes as text.
+      // A file's content: as bytes (base64, which API Gateway decodes) when the caller accepts a binary
+      // media type, as the official clients' files.content do; else as text, inside the JSON of
+      // Lambda's answer, where escaping can double it: past Lambda's limit that is a 406 saying what to accept.
       content(status, text, contentType, extra = {}) {
-        answer = { statusCode: status, headers: { ...extra, 'content-type': contentType }, body: text };
+        const headersOut = { ...extra, 'content-type': contentType };
+        if (isBinaryMediaType(headers.accept)) {
+          answer = { statusCode: status, headers: headersOut, body: Buffer.from(text, 'utf8').toString('base64'), isBase64Encoded: true };
+          return;
+        }
+        if (Buffer.byteLength(JSON.stringify(text)) > MAX_TEXT_ANSWER_BYTES) {
+          throw new GatewayError(406, `this file's content is larger than a text answer of this API can be (Lambda answers at most 6 MB, and JSON escaping grows it); send Accept: application/binary, as the official clients' files.content do`, 'invalid_request_error', 'not_acceptable', 'accept');
+        }
+        answer = { statusCode: status, headers: headersOut, body: text };
       },
       empty(status, extra = {}) {
         answer = { statusCode: status, headers: extra, body: '' };

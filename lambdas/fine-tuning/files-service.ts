@@ -129,6 +129,8 @@ export class TrainingFilesService {
       throw invalid(`file's filename ${JSON.stringify(filename.slice(0, 300))} must be 1 to ${MAX_FILENAME_BYTES} bytes without "/", "\\", control characters (C0, DEL, C1), line or paragraph separators or bidirectional formatting characters`, 'file', 'invalid_filename');
     }
     if (!/\.jsonl$/i.test(filename)) throw invalid(`file "${filename}": fine-tuning files must be JSON Lines named *.jsonl`, 'file', 'invalid_file_format');
+    // A name starting with "." is a hidden file to the training job's `*.jsonl` glob: it would train on nothing.
+    if (filename.startsWith('.')) throw invalid(`file "${filename}": a name starting with "." is hidden from the training job; give it a name before .jsonl`, 'file', 'invalid_filename');
     if (file.size > MAX_TRAINING_FILE_BYTES) throw tooLarge(fileTooLarge(file.size, `file "${filename}"`));
     const content = new Uint8Array(await file.arrayBuffer());
     const examples = checkFineTuningFile(filename, content);

@@ -15,10 +15,14 @@ export function checkFineTuningFile(filename: string, bytes: Uint8Array): number
   const refuse = (why: string): GatewayError => invalid(`file "${filename}" is not a fine-tuning file: ${why}`, 'file', 'invalid_file_format');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    // ignoreBOM: a byte order mark stays in the text, where the check below finds it.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw refuse('it is not UTF-8 text (JSON Lines must be UTF-8)');
   }
+  // Stored as uploaded, a BOM would reach the training job, whose JSON reader refuses it (Python's
+  // json.loads: "Unexpected UTF-8 BOM"); refused here rather than removed from the caller's bytes.
+  if (text.startsWith('\uFEFF')) throw refuse('it starts with a UTF-8 byte order mark, which JSON Lines readers refuse; save it as UTF-8 without BOM');
   let examples = 0;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -40,19 +44,27 @@ export function checkFineTuningFile(filename: string, bytes: Uint8Array): number
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function messagesProblem(messages: unknown, at: string): string | undefined {
+/** The roles of OpenAI's chat format (`function` is the legacy tool role). */
+const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
+
+function messagesProblem(messages: unknown, at: string, needsAssistant: boolean): string | undefined {
   if (!Array.isArray(messages) || messages.length === 0) return `has no messages (${at} must be a non-empty array)`;
   const bad = messages.findIndex((m) => !isObject(m) || typeof m.role !== 'string');
-  return bad >= 0 ? `has a message without a role (${at}[${bad}] must be an object with a string "role")` : undefined;
+  if (bad >= 0) return `has a message without a role (${at}[${bad}] must be an object with a string "role")`;
+  const unknown = messages.findIndex((m) => !ROLES.includes((m as { role: string }).role));
+  if (unknown >= 0) return `has a message of role ${JSON.stringify((messages[unknown] as { role: string }).role).slice(0, 60)} (${at}[${unknown}].role must be one of ${ROLES.join(', ')})`;
+  // A chat example teaches the assistant's turns: without one it teaches nothing (OpenAI refuses such a file too).
+  if (needsAssistant && !messages.some((m) => (m as { role: string }).role === 'assistant')) return `has no assistant message (${at} must hold at least one, the answer to learn)`;
+  return undefined;
 }
 
 /** What is wrong with one example, or undefined. */
 function exampleProblem(value: unknown): string | undefined {
   if (!isObject(value)) return 'is not a JSON object';
-  if ('messages' in value) return messagesProblem(value.messages, 'messages');
+  if ('messages' in value) return messagesProblem(value.messages, 'messages', true);
   if ('preferred_output' in value || 'non_preferred_output' in value || 'input' in value) {
     if (!isObject(value.input)) return 'is a preference example without "input" (an object with "messages")';
-    const problem = messagesProblem(value.input.messages, 'input.messages');
+    const problem = messagesProblem(value.input.messages, 'input.messages', false);
     if (problem) return problem;
     for (const field of ['preferred_output', 'non_preferred_output'] as const) {
       if (!Array.isArray(value[field]) || value[field].length === 0) return `is a preference example without "${field}" (a non-empty array of messages)`;

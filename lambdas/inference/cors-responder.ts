@@ -10,6 +10,12 @@ import type { GatewayResponder } from './gateway.js';
 export class CorsResponder implements GatewayResponder {
   /** The CORS headers of the answer (cors.ts actualResponseCors); none until the tenant is known. */
   cors: Record<string, string> = {};
+  /**
+   * The request's id, sent as `x-request-id` on every answer that does not set one itself (models,
+   * usage, files, fine-tuning jobs, tenant keys and users, as chat and embeddings do), as OpenAI's
+   * API does: the SDKs' `request_id` / `_request_id` of a successful answer. @default - none
+   */
+  requestId?: string;
   readonly signal: AbortSignal | undefined;
   readonly empty: GatewayResponder['empty'];
   readonly content: GatewayResponder['content'];
@@ -28,6 +34,7 @@ export class CorsResponder implements GatewayResponder {
       if (vary === undefined && k.length === 4 && k.toLowerCase() === 'vary') vary = k;
     }
     for (const k in this.cors) out[k] = this.cors[k];
+    if (this.requestId !== undefined && out['x-request-id'] === undefined) out['x-request-id'] = this.requestId;
     // withVary on the copy made here (no second copy): Origin added unless listed (or `*`).
     if (vary === undefined) out.vary = 'Origin';
     else return withVary(out, 'Origin');

@@ -143,6 +143,7 @@ export class Gateway {
     const requestId = `${path === '/v1/chat/completions' ? 'chatcmpl-' : 'req_'}${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     // A path is the caller's text: the audit record keeps at most MAX_AUDIT_PATH characters of it.
     const audit: AuditRecord = { requestId, at: isoTime(), method: req.method, path: shorten(path, MAX_AUDIT_PATH), latencyMs: 0, status: 200, outcome: 'ok' };
+    res.requestId = requestId;
     this.active++;
     try {
       const route = `${req.method} ${path}`;

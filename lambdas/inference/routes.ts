@@ -38,11 +38,18 @@ export const FINE_TUNING_ROUTES: readonly Route[] = [
 ];
 
 /**
- * Request media types API Gateway hands to the Lambdas as bytes (base64, `isBase64Encoded`), not
- * as text (the inference RestApi's `binaryMediaTypes`): multipart uploads (`POST /v1/files`) must
- * arrive byte for byte.
+ * The inference RestApi's `binaryMediaTypes`. A request body of one of these types reaches the
+ * Lambdas as bytes (base64, `isBase64Encoded`), not as text: multipart uploads (`POST /v1/files`)
+ * arrive byte for byte. A response a Lambda answers base64-encoded goes out as bytes when the
+ * request's first `Accept` type is one of these (API Gateway Developer Guide, "Binary media types
+ * for REST APIs"): `application/binary` is what the official clients' `files.content` accept, so a
+ * file's content leaves as its bytes, not as an escaped JSON string up to twice its size.
  */
-export const BINARY_MEDIA_TYPES = ['multipart/form-data'] as const;
+export const BINARY_MEDIA_TYPES = ['multipart/form-data', 'application/binary'] as const;
+
+/** Whether a Content-Type or Accept value's (first) media type is one of BINARY_MEDIA_TYPES. */
+export const isBinaryMediaType = (value: string | undefined): boolean =>
+  BINARY_MEDIA_TYPES.some((t) => value?.split(',')[0]!.split(';')[0]!.trim().toLowerCase() === t);
 
 /**
  * The methods served on `path`, or undefined when no route matches.

@@ -16,8 +16,8 @@ export const PERMISSIONS = {
   'usage.read_own': 'read the caller\'s own usage (its user or key)',
   'usage.read': 'read the tenant\'s usage',
   'usage.read_by_caller': 'read the tenant\'s usage grouped by user or key',
-  'fine_tuning.read': 'list and read fine-tuning jobs and their events',
-  'fine_tuning.write': 'create and cancel fine-tuning jobs',
+  'fine_tuning.read': 'list and read fine-tuning jobs, their events and the fine-tuning files\' names and sizes',
+  'fine_tuning.write': 'create and cancel fine-tuning jobs; upload, download and delete fine-tuning files',
   'keys.manage': 'create, list, rotate and revoke the tenant\'s API keys',
   'users.manage': 'invite, list, disable and re-role the tenant\'s users',
 } as const;

@@ -16,8 +16,10 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   ['GET', /^\/v1\/usage$/, 'usage.read_own'],
   ['GET', /^\/v1\/fine_tuning\/jobs(\/[^/]+(\/events)?)?$/, 'fine_tuning.read'],
   ['POST', /^\/v1\/fine_tuning\/jobs(\/[^/]+\/cancel)?$/, 'fine_tuning.write'],
-  // OpenAI's Files API, for fine-tuning files: reading them is reading training data, as a job's events are.
-  ['GET', /^\/v1\/files(\/[^/]+(\/content)?)?$/, 'fine_tuning.read'],
+  // OpenAI's Files API, for fine-tuning files: names and sizes are read as jobs are; the content is the
+  // training data itself, downloaded only by those who may upload it (a viewer sees that a file exists).
+  ['GET', /^\/v1\/files\/[^/]+\/content$/, 'fine_tuning.write'],
+  ['GET', /^\/v1\/files(\/[^/]+)?$/, 'fine_tuning.read'],
   ['POST', /^\/v1\/files$/, 'fine_tuning.write'],
   ['DELETE', /^\/v1\/files\/[^/]+$/, 'fine_tuning.write'],
   ['GET', /^\/v1\/tenant\/keys(\/[^/]+)?$/, 'keys.manage'],

@@ -140,9 +140,9 @@ describe('InferenceApi: routes', () => {
     }
   });
 
-  it('passes multipart/form-data bodies (POST /v1/files) to the Lambdas base64-encoded, and no other type', () => {
+  it('passes multipart/form-data bodies (POST /v1/files) to the Lambdas base64-encoded, and answers application/binary (files.content) as bytes; no other type', () => {
     const api = byType('AWS::ApiGateway::RestApi').find(([, r]) => r.Properties.Name === 'tessera-inference')![1];
-    expect(api.Properties.BinaryMediaTypes).toEqual(['multipart/form-data']);
+    expect(api.Properties.BinaryMediaTypes).toEqual(['multipart/form-data', 'application/binary']);
     // The admin API takes JSON only.
     const admin = byType('AWS::ApiGateway::RestApi').filter(([, r]) => r.Properties.Name !== 'tessera-inference');
     for (const [, r] of admin) expect(r.Properties.BinaryMediaTypes).toBeUndefined();

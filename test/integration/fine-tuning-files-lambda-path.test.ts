@@ -64,6 +64,24 @@ describe('fine-tuning files through API Gateway and the fine-tuning Lambda (moto
     expect([json.status, ((await json.json()) as { error: { code: string } }).error.code]).toEqual([400, 'invalid_content_type']);
   });
 
+  it('answers a file\'s content as bytes to the clients (Accept: application/binary), as text to others, and 406 where text would pass Lambda\'s 6 MB', async () => {
+    // 4 MiB of backslashes in a JSON string: each is two bytes of JSON in Lambda's answer, past its 6 MB as text.
+    const big = `{"prompt":"${'\\\\'.repeat(2_096_000)}","completion":""}\n`;
+    const file = await client.files.create({ file: await toFile(Buffer.from(big), 'escapes.jsonl'), purpose: 'fine-tune' });
+    const bytes = Buffer.from(await (await client.files.content(file.id)).arrayBuffer());
+    expect(bytes.equals(Buffer.from(big))).toBe(true);
+    const asText = await fetch(`${apigw.url}/files/${file.id}/content`, { headers: { authorization: `Bearer ${token}`, accept: '*/*' } });
+    expect(asText.status).toBe(406);
+    expect(((await asText.json()) as { error: { code: string; param: string } }).error).toMatchObject({ code: 'not_acceptable', param: 'accept' });
+    const small = await client.files.create({ file: await toFile(Buffer.from(JSONL), 'small.jsonl'), purpose: 'fine-tune' });
+    const text = await fetch(`${apigw.url}/files/${small.id}/content`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await text.text()).toBe(JSONL);
+    // The training data itself is for those who may upload it: a viewer sees the file, not its content.
+    const viewer = new OpenAI({ baseURL: apigw.url, apiKey: await apigw.token('acme', { role: 'viewer' }), maxRetries: 0 });
+    expect((await viewer.files.retrieve(small.id)).bytes).toBe(Buffer.byteLength(JSONL));
+    expect(await viewer.files.content(small.id).catch((e: unknown) => e)).toMatchObject({ status: 403, code: 'permission_denied' });
+  });
+
   it('the Python client uploads and reads back the same bytes', async () => {
     const script = `
 import json, sys, openai

@@ -64,7 +64,11 @@ describe('the Files API with the official Node client', () => {
     expect(await client('acme').files.retrieve(file.id)).toEqual(file);
     expect(await (await client('acme').files.content(file.id)).text()).toBe(JSONL);
 
-    const second = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'more.jsonl'), purpose: 'fine-tune' });
+    // Every answer carries its request id, as OpenAI's do (the SDK's request_id of a successful call), and the audit record has it.
+    const { data: second, request_id: createdId } = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'more.jsonl'), purpose: 'fine-tune' }).withResponse();
+    expect(createdId).toMatch(/^req_[0-9a-f]{24}$/);
+    expect(gw.audit.records.find((r) => r.requestId === createdId)).toMatchObject({ action: 'fine_tuning.file.create', detail: { fileId: second.id } });
+    expect((await client('acme').models.list().withResponse()).request_id).toMatch(/^req_[0-9a-f]{24}$/);
     const newestFirst = await client('acme').files.list();
     expect(newestFirst.data.map((f) => f.id)).toEqual([second.id, file.id]);
     const page = await client('acme').files.list({ limit: 1, order: 'asc' });
@@ -92,8 +96,9 @@ describe('the Files API with the official Node client', () => {
 
   it('keeps each tenant\'s files its own: another tenant\'s id is not found anywhere, and cannot be trained on', async () => {
     const mine = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'secret.jsonl'), purpose: 'fine-tune' });
-    for (const attempt of [client('globex').files.retrieve(mine.id), client('globex').files.content(mine.id), client('globex').files.delete(mine.id)]) {
-      const e = await refusal(attempt);
+    // Each call made when it is awaited: a rejection nobody awaits yet is an unhandled one.
+    for (const attempt of [() => client('globex').files.retrieve(mine.id), () => client('globex').files.content(mine.id), () => client('globex').files.delete(mine.id)]) {
+      const e = await refusal(attempt());
       expect([e.status, e.code]).toEqual([404, 'file_not_found']);
     }
     expect((await client('globex').files.list()).data.map((f) => f.id)).not.toContain(mine.id);
@@ -108,6 +113,7 @@ describe('the Files API with the official Node client', () => {
     const before = await count();
     const cases: Array<[string, () => Promise<unknown>, number, string, string | null, RegExp]> = [
       ['another purpose', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'a.jsonl'), purpose: 'batch' }), 400, 'unsupported_value', 'purpose', /purpose "batch" is not served/],
+      ['a hidden name', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), '.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_filename', 'file', /hidden from the training job/],
       ['not JSON Lines by name', async () => client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'a.csv'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /a\.csv.*\*\.jsonl/],
       ['a line that is not JSON', async () => client('acme').files.create({ file: await toFile(Buffer.from(`${JSON.stringify(EXAMPLES[0])}\n{"messages": [\n`), 'a.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /line 2 is not JSON/],
       ['an example of no format', async () => client('acme').files.create({ file: await toFile(Buffer.from('{"text": "hi"}\n'), 'a.jsonl'), purpose: 'fine-tune' }), 400, 'invalid_file_format', 'file', /line 1 is none of the fine-tuning formats/],

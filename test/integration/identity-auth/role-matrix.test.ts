@@ -40,6 +40,12 @@ const SAMPLES: Sample[] = [
   { method: 'GET', path: '/v1/fine_tuning/jobs/ftjob-abc/events', permission: 'fine_tuning.read' },
   { method: 'POST', path: '/v1/fine_tuning/jobs', permission: 'fine_tuning.write', body: () => ({ model: 'llama-3.1-8b-instruct', training_file: `s3://tessera-acme-data-${ACME}/training-data/t.jsonl` }) },
   { method: 'POST', path: '/v1/fine_tuning/jobs/ftjob-abc/cancel', permission: 'fine_tuning.write' },
+  { method: 'GET', path: '/v1/files', permission: 'fine_tuning.read' },
+  { method: 'GET', path: '/v1/files/file-000000000000000000000000', permission: 'fine_tuning.read' },
+  // Allowed roles get a 404 (no such file) or a 400 (a JSON body is no upload): past the role check either way.
+  { method: 'GET', path: '/v1/files/file-000000000000000000000000/content', permission: 'fine_tuning.write' },
+  { method: 'POST', path: '/v1/files', permission: 'fine_tuning.write', body: () => ({ purpose: 'fine-tune' }) },
+  { method: 'DELETE', path: '/v1/files/file-000000000000000000000000', permission: 'fine_tuning.write' },
   { method: 'GET', path: '/v1/tenant/keys', permission: 'keys.manage' },
   { method: 'GET', path: '/v1/tenant/keys/key_0123456789abcdef', permission: 'keys.manage' },
   { method: 'POST', path: '/v1/tenant/keys', permission: 'keys.manage', body: (i) => ({ name: `matrix ${i}` }) },

@@ -10,7 +10,7 @@ import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys, mintDevToken } from '../../../lambdas/inference/dev-keys.js';
 import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemplate, type GatewayResponseType } from '../../../lambdas/inference/gateway-responses.js';
-import { BINARY_MEDIA_TYPES, FINE_TUNING_ROUTES, routeMethods } from '../../../lambdas/inference/routes.js';
+import { FINE_TUNING_ROUTES, isBinaryMediaType, routeMethods } from '../../../lambdas/inference/routes.js';
 import { FINE_TUNING_ENV } from '../../../lambdas/fine-tuning/fine-tuning-env.js';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -46,8 +46,7 @@ const read = (req: IncomingMessage) => new Promise<Buffer>((resolve) => {
   req.on('end', () => resolve(Buffer.concat(chunks)));
 });
 
-/** Whether API Gateway passes a body of this Content-Type to Lambda base64-encoded (the API's binaryMediaTypes, routes.ts). */
-const isBinary = (contentType: string | undefined) => BINARY_MEDIA_TYPES.some((t) => contentType?.split(';')[0]!.trim().toLowerCase() === t);
+
 
 /**
  * The CORS origin index (GATEWAY_ENV.corsOriginsTable) in moto, as the registry-stream Lambda
@@ -196,7 +195,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       const refusal = edgeRefusal?.({ method: req.method ?? '', path: url.pathname });
       if (refusal) return answer(refusal);
     }
-    const binary = isBinary(headers['content-type']);
+    const binary = isBinaryMediaType(headers['content-type']);
     const event = {
       httpMethod: req.method, path: url.pathname, ...resourceOf(url.pathname.replace(/^\/prod(?=\/)/, '')), headers,
       body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null, isBase64Encoded: binary && body.length > 0,
@@ -205,7 +204,9 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     } as unknown as APIGatewayProxyEvent;
     if (fineTuning && FINE_TUNING_ROUTES.some(([pattern]) => pattern.test(url.pathname.replace(/\/+$/, '')))) {
       const out = await fineTuning(event);
-      res.writeHead(out.statusCode, out.headers as Record<string, string>).end(out.isBase64Encoded ? Buffer.from(out.body, 'base64') : out.body);
+      // A base64 answer leaves as bytes only when the request's first Accept type is a binary media type; else as the base64 text (as API Gateway does).
+      const asBytes = out.isBase64Encoded && isBinaryMediaType(headers.accept);
+      res.writeHead(out.statusCode, out.headers as Record<string, string>).end(asBytes ? Buffer.from(out.body, 'base64') : out.body);
       return;
     }
     const stream = Object.assign(new Writable({

@@ -24,7 +24,6 @@ describe('checkFineTuningFile (OpenAI fine-tuning input formats)', () => {
     const preference = JSON.stringify({ input: { messages: [{ role: 'user', content: 'q' }] }, preferred_output: [{ role: 'assistant', content: 'a' }], non_preferred_output: [{ role: 'assistant', content: 'b' }] });
     const completion = JSON.stringify({ prompt: 'q', completion: 'a' });
     expect(checkFineTuningFile('t.jsonl', bytes(`${chat}\r\n\n${preference}\r\n${completion}`))).toBe(3);
-    expect(checkFineTuningFile('t.jsonl', bytes(`\uFEFF${chat}\n`))).toBe(1); // a UTF-8 byte order mark is not part of the first line
   });
 
   it('refuses, naming the file and the line', () => {
@@ -33,9 +32,13 @@ describe('checkFineTuningFile (OpenAI fine-tuning input formats)', () => {
     expect(refusal('{"input": {"messages": [{"role": "user"}]}, "preferred_output": []}')).toMatch(/preferred_output/);
     expect(refusal('{"preferred_output": [{}], "non_preferred_output": [{}]}')).toMatch(/without "input"/);
     expect(refusal('[1, 2]')).toMatch(/line 1 is not a JSON object/);
-    expect(refusal('{"messages": [{"role": "user"}]}\n{"messages": "hi"}')).toMatch(/line 2 has no messages/);
+    expect(refusal('{"messages": [{"role": "user"}, {"role": "assistant"}]}\n{"messages": "hi"}')).toMatch(/line 2 has no messages/);
     expect(refusal(new Uint8Array([0xff, 0xfe, 0x7b, 0x7d]))).toMatch(/not UTF-8/);
     expect(refusal(' \n\t\n')).toMatch(/no examples/);
+    // A BOM would reach the training job's JSON reader (Python's json.loads refuses it): refused, not removed.
+    expect(refusal(`\uFEFF{"prompt": "q", "completion": "a"}`)).toMatch(/byte order mark/);
+    expect(refusal('{"messages": [{"role": "user", "content": "q"}]}')).toMatch(/line 1 has no assistant message/);
+    expect(refusal('{"messages": [{"role": "bot", "content": "q"}, {"role": "assistant", "content": "a"}]}')).toMatch(/messages\[0\]\.role must be one of system, developer, user, assistant, tool, function/);
   });
 });
 
