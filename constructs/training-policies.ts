@@ -142,6 +142,16 @@ export class TrainingPolicies extends Construct {
           sid: 'ManageOwnJobs', actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], resources: [trainingJobs],
           conditions: { StringEquals: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: props.tenantId } },
         }),
+        // Offboarding retires what the tenant's fine-tuning left running (lambdas/fine-tuning/
+        // retire-fine-tuned-models.ts): its endpoints, endpoint configs and models, by name
+        // pattern and tenant tag. The Service Authorization Reference lists no action-specific
+        // condition key for these four actions; aws:ResourceTag/${TagKey} is a key of the
+        // endpoint, endpoint-config and model resource types, so SageMaker evaluates it for each.
+        new iam.PolicyStatement({
+          sid: 'RetireOwnModels', actions: ['sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'],
+          resources: [endpoints, endpointConfigs, models],
+          conditions: { StringEquals: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: props.tenantId } },
+        }),
         new iam.PolicyStatement({
           sid: 'PassOnlyTheTenantTrainingRole', actions: ['iam:PassRole'], resources: [roles.training.roleArn],
           conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },

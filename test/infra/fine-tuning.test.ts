@@ -45,6 +45,23 @@ describe('fine-tuning in the tenant blueprint', () => {
     });
   });
 
+  it('lets the launcher retire (describe, delete) only its own tenant\'s endpoints, endpoint configs and models: by name pattern and tenant tag', () => {
+    // Offboarding's *Retire fine-tuned models* (lambdas/fine-tuning/retire-fine-tuned-models.ts).
+    for (const t of [enterprise]) {
+      const s = statement(t, 'Tessera tenant TrainingLauncher access', 'RetireOwnModels');
+      expect([...s.Action].sort()).toEqual(['sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel', 'sagemaker:DescribeEndpoint']);
+      const tails = s.Resource.map((r: any) => r['Fn::Join'][1].slice(-3));
+      expect(tails).toHaveLength(3);
+      expect(tails).toEqual(expect.arrayContaining(['endpoint', 'endpoint-config', 'model'].map((type) => [`:${type}/`, { Ref: 'TenantId' }, '-ft-????????????????????????'])));
+      // aws:ResourceTag is a key of the three resource types (Service Authorization Reference); no action-specific key exists for these actions.
+      expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/tessera:tenant-id': { Ref: 'TenantId' } } });
+    }
+    // Nothing else of the launcher deletes: no wildcard action, no other statement naming a Delete.
+    const launcher = Object.values(enterprise.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: 'Tessera tenant TrainingLauncher access' } }))[0] as any;
+    const deletes = launcher.Properties.PolicyDocument.Statement.filter((x: any) => [x.Action].flat().some((a: string) => /Delete|\*/.test(a)));
+    expect(deletes.map((x: any) => x.Sid)).toEqual(['RetireOwnModels']);
+  });
+
   it('lets the launcher pass only the tenant\'s training role, only to SageMaker', () => {
     const s = statement(enterprise, 'Tessera tenant TrainingLauncher access', 'PassOnlyTheTenantTrainingRole');
     expect(s).toMatchObject({ Action: 'iam:PassRole', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RolesTraining[0-9A-F]+$/), 'Arn'] }, Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } });

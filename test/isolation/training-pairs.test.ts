@@ -284,6 +284,25 @@ describe.each([
     await expectDenied({ who: a.launcher, action: 'sagemaker:CreateEndpointConfig', resource: sageMakerArn('endpoint-config', bModel), context: createEndpointConfigContext(config, modelArn) });
   });
 
+  it('A\'s launcher retires its own endpoint, endpoint config and model (offboarding); never B\'s (B\'s names start with A\'s prefix), nor one of its names tagged with another tenant', async () => {
+    const RETIRE = [['sagemaker:DescribeEndpoint', 'endpoint'], ['sagemaker:DeleteEndpoint', 'endpoint'], ['sagemaker:DeleteEndpointConfig', 'endpoint-config'], ['sagemaker:DeleteModel', 'model']] as const;
+    const tagged = (tenantId: string): Context => ({ 'aws:ResourceTag/tessera:tenant-id': tenantId });
+    const tags = { principalTags: { 'tessera:tenant-id': a.tenantId } };
+    for (const [action, type] of RETIRE) {
+      // Positive control: what lambdas/fine-tuning/retire-fine-tuned-models.ts calls for A's own model.
+      await expectAllowed({ who: a.launcher, action, resource: sageMakerArn(type, a.job().trainingJobName), context: tagged(A), ...tags });
+      // B's resource, tagged B: its name (acme-ft-ft-<24 hex>) is outside A's exact-length pattern.
+      await expectDenied({ who: a.launcher, action, resource: sageMakerArn(type, b.job().trainingJobName), context: tagged(B), ...tags });
+      // B's resource even if it carried A's tag: the name pattern alone refuses it.
+      await expectDenied({ who: a.launcher, action, resource: sageMakerArn(type, b.job().trainingJobName), context: tagged(A), ...tags });
+      // A resource under A's name pattern that is not A's (tagged B, or untagged): the tag condition refuses it.
+      await expectDenied({ who: a.launcher, action, resource: sageMakerArn(type, a.job().trainingJobName), context: tagged(B), ...tags });
+      await expectDenied({ who: a.launcher, action, resource: sageMakerArn(type, a.job().trainingJobName), ...tags });
+      // And B's launcher on A's.
+      await expectDenied({ who: b.launcher, action, resource: sageMakerArn(type, a.job().trainingJobName), context: tagged(A), principalTags: { 'tessera:tenant-id': B } });
+    }
+  });
+
   afterAll(() => {
     console.log(`[training pairs] ${_label}: ${tally.denied} cross-tenant attempts denied, ${tally.allowed} own-tenant controls allowed`);
   });

@@ -171,7 +171,7 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
   const rt = victim.runtime;
   const tenantTag = { [`aws:ResourceTag/${TENANT_ID_TAG}`]: victim.tenantId };
   add(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:AddTags', 'sagemaker:DeleteTags'], rt.trainingJobArn, { context: tenantTag });
-  add(['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream', 'sagemaker:UpdateEndpoint', 'sagemaker:DeleteEndpoint'], rt.endpointArn, { context: tenantTag });
+  add(['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream', 'sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'], rt.endpointArn, { context: tenantTag });
   add(['sagemaker:DeleteModel', 'sagemaker:DescribeModel'], rt.modelArn, { context: tenantTag });
   add(['sagemaker:DeleteEndpointConfig'], rt.endpointConfigArn, { context: tenantTag });
   add(LOG_STREAM_ACTIONS, rt.trainingLogStreamArn);

@@ -95,6 +95,11 @@ const BY_PURPOSE: Record<string, Control> = {
       one('iam:PassRole', trainingRole.arn, e, { context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }),
       one('sagemaker:DescribeTrainingJob', e.runtime.trainingJobArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } }),
       one('sagemaker:StopTrainingJob', e.runtime.trainingJobArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } }),
+      // Offboarding retires the tenant's fine-tuned models (lambdas/fine-tuning/retire-fine-tuned-models.ts).
+      ...([
+        ['sagemaker:DescribeEndpoint', e.runtime.endpointArn], ['sagemaker:DeleteEndpoint', e.runtime.endpointArn],
+        ['sagemaker:DeleteEndpointConfig', e.runtime.endpointConfigArn], ['sagemaker:DeleteModel', e.runtime.modelArn],
+      ] as const).map(([action, arn]) => one(action, arn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } })),
     ];
   },
   // The Files API as the fine-tuning API Lambda's session of the role (lambdas/fine-tuning/): its own uploads
