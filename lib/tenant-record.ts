@@ -296,6 +296,18 @@ export const OffboardingDatabaseSnapshot = z.object({
 });
 export type OffboardingDatabaseSnapshot = z.infer<typeof OffboardingDatabaseSnapshot>;
 
+/**
+ * What offboarding's *Retire fine-tuned models* stopped and deleted in the tenant's account
+ * (lambdas/fine-tuning/retire-fine-tuned-models.ts): the training jobs an offboarding cancelled,
+ * and the fine-tuned models whose endpoint, endpoint config and model (each named after the job's
+ * training job) are deleted.
+ */
+export const RetiredFineTuning = z.object({
+  cancelledJobs: z.array(z.object({ jobId: z.string(), trainingJobName: z.string() })),
+  retiredModels: z.array(z.object({ id: z.string(), endpointName: z.string() })),
+});
+export type RetiredFineTuning = z.infer<typeof RetiredFineTuning>;
+
 /** What offboarding did and left: the export and final snapshot, protections lifted, stores kept, the fate of the tenant key. */
 export const OffboardingRecord = z.object({
   /** Stack id of the tenant stack (ListStackResources of a deleted stack needs the id, not the name). */
@@ -303,6 +315,8 @@ export const OffboardingRecord = z.object({
   export: OffboardingExport.optional(),
   databaseSnapshot: OffboardingDatabaseSnapshot.optional(),
   liftedProtections: z.array(LiftedProtection).default([]),
+  /** Fine-tuning retired before anything else was destroyed (every SageMaker endpoint deleted, every job stopped), and when it was recorded. */
+  fineTuning: RetiredFineTuning.extend({ at: z.string() }).optional(),
   retainedStores: z.array(RetainedStore).optional(),
   keyDeletion: z.object({
     /**

@@ -4,24 +4,54 @@ import { S3AuditSink } from '../inference/s3-audit-sink.js';
 import { GATEWAY_ENV, lambdaConfig, lambdaStore, lambdaTenantClients } from '../inference/lambda-deps.js';
 import { requireEnv } from '../shared/environment.js';
 import { lambdaJobStore, launcherSageMaker } from './lambda-deps.js';
+import { RETIRE_ACTION, retireFineTunedModels, type RetireProgress, type RetireRequest } from './retire-fine-tuned-models.js';
 import { countTrainingState } from './training-state-metric.js';
-import { dynamoDbTenantModels } from './stores/tenant-models.js';
+import { dynamoDbTenantModels, type TenantModels } from './stores/tenant-models.js';
 import { TrainingEvents, type TrainingStateChange } from './training-events.js';
 
+let tenants: Promise<TenantModels> | undefined;
 let events: Promise<TrainingEvents> | undefined;
+const audit = () => new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), 'tessera-audit/fine-tuning/');
+const lambdaTenantModels = () => (tenants ??= Promise.all([lambdaStore(), lambdaTenantClients()])
+  .then(([store, clients]) => dynamoDbTenantModels(requireEnv(GATEWAY_ENV.registryTable), store, clients.documents)));
+
+type TrainingStateChangeEvent = EventBridgeEvent<typeof TRAINING_STATE_CHANGE, TrainingStateChange>;
+
+/** The offboarding workflow's direct invocation (Step Functions LambdaInvoke): exactly these fields, a tenant id. */
+function retireRequest(event: unknown): RetireRequest | undefined {
+  const e = event as Partial<RetireRequest> & { source?: unknown; detail?: unknown };
+  if (e?.action !== RETIRE_ACTION) return undefined;
+  if (e.source !== undefined || e.detail !== undefined || typeof e.tenantId !== 'string') {
+    throw Object.assign(new Error(`${RETIRE_ACTION} takes { action, tenantId, executionArn?, requestId? }`), { name: 'InvalidRequest' });
+  }
+  return { action: RETIRE_ACTION, tenantId: e.tenantId, executionArn: e.executionArn, requestId: e.requestId };
+}
 
 /**
  * SageMaker training job state changes, forwarded from tenant accounts to the platform bus by each
  * blueprint's rule. `event.account` is the account the job ran in (EventBridge keeps it across
  * buses), which the handler checks against the job's tenant.
+ *
+ * Also, invoked directly by the offboarding workflow with `{ action: "retire-fine-tuned-models",
+ * tenantId }`: retires the tenant's fine-tuning (retire-fine-tuned-models.ts) as its
+ * training-launcher role, which trusts this function's role. No EventBridge event has a top-level
+ * `action` (EventBridge sets the envelope; tenants choose only `detail`), so the two never mix.
  */
-export const handler = async (event: EventBridgeEvent<typeof TRAINING_STATE_CHANGE, TrainingStateChange>): Promise<{ outcome: string }> => {
-  events ??= Promise.all([lambdaStore(), lambdaTenantClients()]).then(([store, clients]) => new TrainingEvents({
-    config: lambdaConfig(), jobs: lambdaJobStore(), tenants: dynamoDbTenantModels(requireEnv(GATEWAY_ENV.registryTable), store, clients.documents),
-    audit: new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), 'tessera-audit/fine-tuning/'), sageMaker: launcherSageMaker,
+export async function handler(event: TrainingStateChangeEvent): Promise<{ outcome: string }>;
+export async function handler(event: RetireRequest): Promise<RetireProgress>;
+export async function handler(event: TrainingStateChangeEvent | RetireRequest): Promise<{ outcome: string } | RetireProgress> {
+  const retire = retireRequest(event);
+  if (retire) {
+    const progress = await retireFineTunedModels({ jobs: lambdaJobStore(), tenants: await lambdaTenantModels(), sageMaker: launcherSageMaker, audit: audit() }, retire);
+    console.log(JSON.stringify({ level: 'INFO', message: 'fine-tuning retired for offboarding', tenantId: retire.tenantId, executionArn: retire.executionArn, state: progress.state, stopped: progress.stopped, deleted: progress.deleted, deleting: progress.deleting }));
+    return progress;
+  }
+  const stateChange = event as TrainingStateChangeEvent;
+  events ??= lambdaTenantModels().then((models) => new TrainingEvents({
+    config: lambdaConfig(), jobs: lambdaJobStore(), tenants: models, audit: audit(), sageMaker: launcherSageMaker,
   }));
-  const outcome = await (await events).handle(event.detail, event.account);
-  console.log(JSON.stringify({ level: 'INFO', message: 'training state change', trainingJobName: event.detail.TrainingJobName, status: event.detail.TrainingJobStatus, account: event.account, outcome }));
-  countTrainingState(event.detail.TrainingJobStatus); // the platform dashboard's fine-tuning jobs by state
+  const outcome = await (await events).handle(stateChange.detail, stateChange.account);
+  console.log(JSON.stringify({ level: 'INFO', message: 'training state change', trainingJobName: stateChange.detail.TrainingJobName, status: stateChange.detail.TrainingJobStatus, account: stateChange.account, outcome }));
+  countTrainingState(stateChange.detail.TrainingJobStatus); // the platform dashboard's fine-tuning jobs by state
   return { outcome };
-};
+}

@@ -2,7 +2,7 @@
 // AssumeRole on its STS mock in 3 of 5 whole-project runs with 3 workers (it followed
 // admins-command.test.ts in its worker each time), never alone or in a single worker; cause not
 // found, so it keeps a process of its own.
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -140,5 +140,35 @@ describe('training state-change Lambda', () => {
     expect(put[0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:faq' }, ExpressionAttributeValues: { ':expected': 'running' } });
     expect(put[1].Update).toMatchObject({ Key: { tenantId: 'acme', jobId: '#active' }, ExpressionAttributeValues: { ':minus': -1 } });
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.model.deployed', tenantId: 'acme' });
+  });
+});
+
+describe('training state-change Lambda: offboarding\'s direct invocation', () => {
+  const retire = { action: 'retire-fine-tuned-models', tenantId: 'acme', executionArn: 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:x' };
+
+  it('retires the tenant\'s fine-tuned models as its training launcher and answers the progress', async () => {
+    const name = `acme-ft-${'c'.repeat(24)}`;
+    doc.on(GetCommand, { TableName: 'registry' }).resolves({ Item: { ...tenant, fineTunedModels: [{ id: 'ft:llama-3.1-8b-instruct:acme:faq', baseModel: 'llama-3.1-8b-instruct', jobId: `ftjob-${'c'.repeat(24)}`, endpointName: name, createdAt: '2026-11-01T00:00:00.000Z' }] } });
+    sageMaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' } as never).on(DeleteEndpointCommand).resolves({}).on(DeleteEndpointConfigCommand).resolves({}).on(DeleteModelCommand).resolves({});
+    const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
+    const out = await handler(retire as never);
+    expect(out).toMatchObject({ state: 'IN_PROGRESS', deleted: [`endpoint/${name}`, `endpoint-config/${name}`, `model/${name}`], deleting: [name] });
+    // (the launcher session, tenantRoleClient's, is the one the earlier tests of this file assumed: cached per tenant and role)
+    expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.model.retired', tenantId: 'acme', detail: { executionArn: retire.executionArn } });
+  });
+
+  it('answers a tenant without fine-tuning COMPLETE without assuming its launcher', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
+    expect(await handler(retire as never)).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [] });
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).not.toContainEqual(expect.stringMatching(/training-launcher$/));
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  it('refuses an event that carries an action beside an EventBridge envelope, and takes an EventBridge event as before', async () => {
+    const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
+    await expect(handler({ ...retire, source: 'aws.sagemaker', detail: {} } as never)).rejects.toMatchObject({ name: 'InvalidRequest' });
+    const unknownJob = { account: ACCOUNT, source: 'aws.sagemaker', 'detail-type': 'SageMaker Training Job State Change', detail: { TrainingJobName: 'acme-ft-nothex', TrainingJobStatus: 'Completed' } };
+    expect(await handler(unknownJob as never)).toEqual({ outcome: 'ignored' });
+    expect(sageMaker.calls()).toHaveLength(0);
   });
 });

@@ -1,0 +1,148 @@
+import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, StopTrainingJobCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { randomBytes } from 'node:crypto';
+import type { FineTuningJob } from '../../lib/fine-tuning.js';
+import type { RetiredFineTuning } from '../../lib/tenant-record.js';
+import type { AuditRecord, AuditSink } from '../inference/audit.js';
+import { jobEvent, nowSeconds } from './job-events.js';
+import type { TrainingTarget } from './sagemaker-requests.js';
+import { isActive, type FineTuningStore } from './stores/job-store.js';
+import type { TenantModels } from './stores/tenant-models.js';
+
+/** The direct invocation of the fine-tuning events Lambda by the offboarding workflow (*Retire fine-tuned models*). */
+export const RETIRE_ACTION = 'retire-fine-tuned-models';
+
+export interface RetireRequest {
+  action: typeof RETIRE_ACTION;
+  tenantId: string;
+  /** The offboarding execution: named in the cancelled jobs' events and the audit records. */
+  executionArn?: string;
+  requestId?: string;
+}
+
+/** The start of the event a job cancelled by an offboarding carries (how a later run recognises them). */
+export const OFFBOARDING_CANCEL_EVENT = 'Job cancelled: the tenant is being offboarded';
+
+export interface RetireProgress extends RetiredFineTuning {
+  /** `COMPLETE` once a run found no active job and every endpoint, endpoint config and model gone; else call again after a pause. */
+  state: 'COMPLETE' | 'IN_PROGRESS';
+  /** What this run deleted, as `endpoint/<name>`, `endpoint-config/<name>`, `model/<name>`. */
+  deleted: string[];
+  /** Endpoints SageMaker is still deleting (DescribeEndpoint `Deleting`): their network interfaces are still in the tenant's subnets. */
+  deleting: string[];
+  /** Training jobs this run stopped. */
+  stopped: string[];
+}
+
+export interface RetireDeps {
+  jobs: FineTuningStore;
+  tenants: Pick<TenantModels, 'getTenant'>;
+  /** SageMaker in the tenant's account as its training-launcher role (only `<tenant>-ft-*` names, only with its tag). */
+  sageMaker: (target: Pick<TrainingTarget, 'tenantId' | 'accountId'>) => Promise<SageMakerClient>;
+  audit: AuditSink;
+}
+
+/** SageMaker's answer for a name it does not know (DescribeEndpoint, Delete*): "Could not find endpoint ...". */
+const isGone = (e: unknown) => (e as Error).name === 'ValidationException' && /could not find/i.test((e as Error).message);
+
+/**
+ * Retires what a tenant's fine-tuning left running in its account, for its offboarding: stops its
+ * active training jobs (StopTrainingJob; the job cancelled in the jobs table with an event naming
+ * the offboarding) and deletes the endpoint, endpoint config and model of each of its fine-tuned
+ * models (all three are named after the job's training job: training-events.ts). The endpoint's
+ * network interfaces sit in the tenant's compute subnets with its workload security group, so the
+ * blueprint stack cannot delete those until SageMaker has deleted the endpoint: the caller waits
+ * and calls again until `COMPLETE`.
+ *
+ * Names come from the registry (`fineTunedModels[].endpointName`) and from the jobs table (every
+ * job that was active, succeeded, failed while deploying, or was cancelled by an offboarding): a
+ * job whose deployment crashed before the registry write, or whose completion raced this
+ * retirement, is covered too. Idempotent: a resource already gone is success, a job no longer
+ * active is left as it is, and a crash at any point is resumed by the next call. `COMPLETE` only
+ * from a run that found nothing left to do, so the last call verifies the earlier ones' work.
+ * A tenant without fine-tuning (no job, no model) is answered `COMPLETE` without calling SageMaker.
+ * Once the offboarding has recorded the retirement (registry `offboarding.fineTuning`), the
+ * recorded result is answered as it is: a run resumed after the tenant's stack (and its launcher
+ * role) was deleted must not need the launcher.
+ */
+export async function retireFineTunedModels(deps: RetireDeps, request: RetireRequest): Promise<RetireProgress> {
+  const tenant = await deps.tenants.getTenant(request.tenantId);
+  if (!tenant) throw Object.assign(new Error(`tenant "${request.tenantId}" is not in the registry`), { name: 'TenantNotFound' });
+  const recorded = tenant.offboarding?.fineTuning;
+  if (recorded) return { state: 'COMPLETE', cancelledJobs: recorded.cancelledJobs, retiredModels: recorded.retiredModels, deleted: [], deleting: [], stopped: [] };
+
+  const jobs = await deps.jobs.list(tenant.tenantId);
+  const byOffboarding = (j: FineTuningJob) => j.status === 'cancelled' && j.events.some((e) => e.message.startsWith(OFFBOARDING_CANCEL_EVENT));
+  const deployed = (j: FineTuningJob) => isActive(j.status) || j.status === 'succeeded' || (j.status === 'failed' && j.error?.code === 'deployment_failed') || byOffboarding(j);
+  const names = [...new Set([...(tenant.fineTunedModels ?? []).map((m) => m.endpointName), ...jobs.filter(deployed).map((j) => j.trainingJobName)])].sort();
+  const active = jobs.filter((j) => isActive(j.status));
+  const progress: RetireProgress = {
+    state: 'COMPLETE', cancelledJobs: [], retiredModels: (tenant.fineTunedModels ?? []).map((m) => ({ id: m.id, endpointName: m.endpointName })),
+    deleted: [], deleting: [], stopped: [],
+  };
+  const settle = async () => {
+    progress.cancelledJobs = (await deps.jobs.list(tenant.tenantId)).filter(byOffboarding).map((j) => ({ jobId: j.id, trainingJobName: j.trainingJobName })).sort((a, b) => a.jobId.localeCompare(b.jobId));
+    if (progress.stopped.length || progress.deleted.length || progress.deleting.length) progress.state = 'IN_PROGRESS';
+    return progress;
+  };
+  if (!names.length && !active.length) return settle();
+  if (!tenant.accountId) throw Object.assign(new Error(`tenant "${tenant.tenantId}" has fine-tuning jobs or models but no account in its registry record`), { name: 'InvalidTenantRecord' });
+
+  const sageMaker = await deps.sageMaker({ tenantId: tenant.tenantId, accountId: tenant.accountId });
+  const audit = (action: string, detail: AuditRecord['detail']) => deps.audit.write({
+    requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: tenant.tenantId, userId: 'tessera-offboarding',
+    provider: 'sagemaker', latencyMs: 0, status: 200, outcome: 'offboarding', action,
+    detail: { ...detail, ...(request.executionArn ? { executionArn: request.executionArn } : {}), ...(request.requestId ? { requestId: request.requestId } : {}) },
+  });
+
+  for (const job of active) {
+    try {
+      await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
+    } catch (e) {
+      // Finished, stopped or never started at SageMaker: nothing runs; the job is cancelled all the same.
+      if ((e as Error).name !== 'ValidationException') throw e;
+    }
+    const cancelled: FineTuningJob = {
+      ...job, status: 'cancelled', finishedAt: nowSeconds(),
+      events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}${request.executionArn ? ` (${request.executionArn})` : ''}`), ...job.events],
+    };
+    // A job whose status moved meanwhile (a state-change event) is not overwritten: the next run sees it again.
+    if (await deps.jobs.update(cancelled, job.status)) await audit('fine_tuning.job.cancelled', { jobId: job.id, trainingJobName: job.trainingJobName });
+    progress.stopped.push(job.trainingJobName);
+  }
+
+  for (const name of names) {
+    let status: string | undefined;
+    try {
+      status = (await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).EndpointStatus ?? 'Unknown';
+    } catch (e) {
+      if (!isGone(e)) throw e;
+    }
+    const removed: string[] = [];
+    if (status && status !== 'Deleting') {
+      try {
+        await sageMaker.send(new DeleteEndpointCommand({ EndpointName: name }));
+        removed.push(`endpoint/${name}`);
+        status = 'Deleting';
+      } catch (e) {
+        if (!isGone(e)) throw e;
+        status = undefined;
+      }
+    }
+    // The config and the model are not in use by anything else (each endpoint has its own, of the same name).
+    for (const [type, command] of [['endpoint-config', new DeleteEndpointConfigCommand({ EndpointConfigName: name })], ['model', new DeleteModelCommand({ ModelName: name })]] as const) {
+      try {
+        await sageMaker.send(command as never);
+        removed.push(`${type}/${name}`);
+      } catch (e) {
+        if (!isGone(e)) throw e;
+      }
+    }
+    if (removed.length) {
+      progress.deleted.push(...removed);
+      const model = progress.retiredModels.find((m) => m.endpointName === name);
+      await audit('fine_tuning.model.retired', { endpointName: name, deleted: removed.join(','), ...(model ? { fineTunedModel: model.id } : {}) });
+    }
+    if (status === 'Deleting') progress.deleting.push(name);
+  }
+  return settle();
+}

@@ -1,0 +1,193 @@
+import {
+  DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, SageMakerClient, StopTrainingJobCommand,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { trainingJobName, type FineTuningJob, type FineTuningStatus } from '../../../lib/fine-tuning.js';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
+import { OFFBOARDING_CANCEL_EVENT, RETIRE_ACTION, retireFineTunedModels, type RetireDeps } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
+import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
+import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+
+/**
+ * Offboarding's *Retire fine-tuned models* (lambdas/fine-tuning/retire-fine-tuned-models.ts), its
+ * SageMaker calls answered by aws-sdk-client-mock: active jobs stopped and cancelled, each
+ * fine-tuned model's endpoint, endpoint config and model deleted, a resource already gone taken as
+ * success, an endpoint still deleting reported, a failure in the middle resumed by the next run.
+ */
+const ACCOUNT = '444444444444';
+const EXECUTION = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:req-1';
+const sageMaker = mockClient(SageMakerClient);
+const notFound = (what: string) => Object.assign(new Error(`Could not find ${what}.`), { name: 'ValidationException' });
+
+const jobId = (c: string) => `ftjob-${c.repeat(24)}`;
+function job(c: string, status: FineTuningStatus, extra: Partial<FineTuningJob> = {}): FineTuningJob {
+  const id = jobId(c);
+  return {
+    id, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: 's3://b/training-data/a.jsonl',
+    hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix: c, instanceType: 'ml.g5.2xlarge', spot: false,
+    trainingJobName: trainingJobName('acme', id), status, createdAt: 1, events: [], ...extra,
+  };
+}
+
+let jobs: MemoryJobStore;
+let tenant: TenantRecord;
+let audit: MemoryAuditSink;
+let launcherCalls: number;
+const deps = (): RetireDeps => ({
+  jobs, audit,
+  tenants: { getTenant: async (id) => (id === tenant.tenantId ? structuredClone(tenant) : undefined) },
+  sageMaker: async (target) => {
+    expect(target).toEqual({ tenantId: 'acme', accountId: ACCOUNT });
+    launcherCalls += 1;
+    return new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  },
+});
+const request = { action: RETIRE_ACTION, tenantId: 'acme', executionArn: EXECUTION, requestId: 'req-1' } as const;
+
+const running = job('a', 'running');
+const deployed = job('b', 'succeeded', { fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:b', endpointName: trainingJobName('acme', jobId('b')) });
+const endpointOf = (j: FineTuningJob) => j.trainingJobName;
+
+beforeEach(async () => {
+  sageMaker.reset();
+  jobs = new MemoryJobStore();
+  audit = new MemoryAuditSink();
+  launcherCalls = 0;
+  tenant = trainedTenant('acme', 'enterprise', ACCOUNT, {
+    fineTunedModels: [{ id: deployed.fineTunedModel!, baseModel: deployed.model, jobId: deployed.id, endpointName: endpointOf(deployed), createdAt: '2026-11-01T00:00:00.000Z' }],
+  });
+  for (const j of [running, deployed]) await jobs.create(j, 10);
+  // Every name unknown unless a test says otherwise.
+  sageMaker.on(DescribeEndpointCommand).rejects(notFound('endpoint'));
+  sageMaker.on(DeleteEndpointCommand).rejects(notFound('endpoint'));
+  sageMaker.on(DeleteEndpointConfigCommand).rejects(notFound('endpoint configuration'));
+  sageMaker.on(DeleteModelCommand).rejects(notFound('model'));
+  sageMaker.on(StopTrainingJobCommand).resolves({});
+});
+
+const calls = (command: Parameters<typeof sageMaker.commandCalls>[0]) => sageMaker.commandCalls(command).map((c) => c.args[0].input);
+
+describe('retire fine-tuned models (offboarding)', () => {
+  it('stops the active job (cancelled, naming the offboarding) and deletes the deployed model\'s endpoint, endpoint config and model', async () => {
+    // GIVEN the deployed model's endpoint in service
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({ EndpointStatus: 'InService' } as never);
+    sageMaker.on(DeleteEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({});
+    sageMaker.on(DeleteEndpointConfigCommand, { EndpointConfigName: endpointOf(deployed) }).resolves({});
+    sageMaker.on(DeleteModelCommand, { ModelName: endpointOf(deployed) }).resolves({});
+
+    // WHEN
+    const out = await retireFineTunedModels(deps(), request);
+
+    // THEN the running job is stopped at SageMaker and cancelled in the jobs table, its slot given back
+    expect(calls(StopTrainingJobCommand)).toEqual([{ TrainingJobName: running.trainingJobName }]);
+    const cancelled = (await jobs.get('acme', running.id))!;
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.finishedAt).toBeGreaterThan(0);
+    expect(cancelled.events[0]).toMatchObject({ level: 'warn', message: `${OFFBOARDING_CANCEL_EVENT} (${EXECUTION})` });
+    // the deployed model's three resources are deleted; the running job's names (never deployed) are looked at too
+    expect(calls(DeleteEndpointCommand)).toEqual([{ EndpointName: endpointOf(deployed) }]);
+    expect(calls(DeleteEndpointConfigCommand).map((i) => i.EndpointConfigName).sort()).toEqual([endpointOf(running), endpointOf(deployed)].sort());
+    expect(calls(DeleteModelCommand).map((i) => i.ModelName).sort()).toEqual([endpointOf(running), endpointOf(deployed)].sort());
+    expect(out).toEqual({
+      state: 'IN_PROGRESS',
+      stopped: [running.trainingJobName],
+      deleted: [`endpoint/${endpointOf(deployed)}`, `endpoint-config/${endpointOf(deployed)}`, `model/${endpointOf(deployed)}`],
+      deleting: [endpointOf(deployed)],
+      cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }],
+      retiredModels: [{ id: deployed.fineTunedModel, endpointName: endpointOf(deployed) }],
+    });
+    // each action audited under the fine-tuning trail, naming the offboarding execution
+    expect(audit.records.map((r) => [r.action, r.tenantId, r.outcome, r.detail?.executionArn])).toEqual([
+      ['fine_tuning.job.cancelled', 'acme', 'offboarding', EXECUTION],
+      ['fine_tuning.model.retired', 'acme', 'offboarding', EXECUTION],
+    ]);
+    expect(audit.records[1].detail).toMatchObject({ endpointName: endpointOf(deployed), fineTunedModel: deployed.fineTunedModel, deleted: out.deleted.join(',') });
+  });
+
+  it('reports an endpoint SageMaker is still deleting without deleting it again, and COMPLETE once it is gone', async () => {
+    await jobs.update({ ...running, status: 'failed' }, 'running');
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).resolvesOnce({ EndpointStatus: 'Deleting' } as never).rejects(notFound('endpoint'));
+
+    const first = await retireFineTunedModels(deps(), request);
+    expect(first).toMatchObject({ state: 'IN_PROGRESS', deleting: [endpointOf(deployed)], deleted: [], stopped: [] });
+    expect(calls(DeleteEndpointCommand)).toEqual([]);
+
+    const second = await retireFineTunedModels(deps(), request);
+    expect(second).toMatchObject({ state: 'COMPLETE', deleting: [], deleted: [], stopped: [] });
+    expect(calls(StopTrainingJobCommand)).toEqual([]);
+  });
+
+  it('takes what is already gone as success: every resource unknown to SageMaker, a job already finished there', async () => {
+    sageMaker.on(StopTrainingJobCommand).rejects(Object.assign(new Error('The job status is Completed'), { name: 'ValidationException' }));
+
+    const first = await retireFineTunedModels(deps(), request);
+    // the job is cancelled all the same (it no longer runs); the run did work, so one more run verifies
+    expect((await jobs.get('acme', running.id))!.status).toBe('cancelled');
+    expect(first).toMatchObject({ state: 'IN_PROGRESS', stopped: [running.trainingJobName], deleted: [], deleting: [] });
+
+    const second = await retireFineTunedModels(deps(), request);
+    expect(second).toEqual({
+      state: 'COMPLETE', stopped: [], deleted: [], deleting: [],
+      cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }],
+      retiredModels: [{ id: deployed.fineTunedModel, endpointName: endpointOf(deployed) }],
+    });
+    expect(calls(StopTrainingJobCommand)).toHaveLength(1);
+  });
+
+  it('resumes after a failure in the middle: what was deleted stays deleted, the rest is deleted by the next run', async () => {
+    await jobs.update({ ...running, status: 'failed' }, 'running');
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).resolvesOnce({ EndpointStatus: 'InService' } as never).resolves({ EndpointStatus: 'Deleting' } as never);
+    sageMaker.on(DeleteEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({});
+    sageMaker.on(DeleteEndpointConfigCommand, { EndpointConfigName: endpointOf(deployed) })
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })).resolves({});
+    sageMaker.on(DeleteModelCommand, { ModelName: endpointOf(deployed) }).resolves({});
+
+    // WHEN the first run fails after the endpoint's deletion
+    await expect(retireFineTunedModels(deps(), request)).rejects.toThrow(/Rate exceeded/);
+    expect(calls(DeleteEndpointCommand)).toHaveLength(1);
+    expect(calls(DeleteModelCommand)).toEqual([]);
+
+    // THEN the re-run does not delete the endpoint again (it is Deleting) and deletes the config and the model
+    const again = await retireFineTunedModels(deps(), request);
+    expect(calls(DeleteEndpointCommand)).toHaveLength(1);
+    expect(again).toMatchObject({ state: 'IN_PROGRESS', deleted: [`endpoint-config/${endpointOf(deployed)}`, `model/${endpointOf(deployed)}`], deleting: [endpointOf(deployed)] });
+
+    // and once SageMaker has deleted the endpoint, a run finds nothing left
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).rejects(notFound('endpoint'));
+    sageMaker.on(DeleteEndpointConfigCommand, { EndpointConfigName: endpointOf(deployed) }).rejects(notFound('endpoint configuration'));
+    sageMaker.on(DeleteModelCommand, { ModelName: endpointOf(deployed) }).rejects(notFound('model'));
+    expect(await retireFineTunedModels(deps(), request)).toMatchObject({ state: 'COMPLETE', deleted: [], deleting: [] });
+  });
+
+  it('also deletes what a job left that never reached the registry (a deployment that crashed before recording the model)', async () => {
+    tenant = { ...tenant, fineTunedModels: [] };
+    const half = job('d', 'failed', { error: { code: 'deployment_failed', message: 'could not deploy', param: null } });
+    await jobs.create(half, 10);
+    sageMaker.on(DeleteModelCommand, { ModelName: endpointOf(half) }).resolves({});
+
+    const out = await retireFineTunedModels(deps(), request);
+    expect(out.deleted).toEqual([`model/${endpointOf(half)}`]);
+    expect(calls(DescribeEndpointCommand).map((i) => i.EndpointName)).toContain(endpointOf(half));
+  });
+
+  it('leaves a tenant without fine-tuning alone: COMPLETE without calling SageMaker or assuming its launcher', async () => {
+    tenant = trainedTenant('acme', 'starter', ACCOUNT);
+    jobs = new MemoryJobStore();
+    expect(await retireFineTunedModels(deps(), request)).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [] });
+    expect(launcherCalls).toBe(0);
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  it('answers the retirement the offboarding recorded without SageMaker (its launcher may have gone with the stack)', async () => {
+    const recorded = { cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }], retiredModels: [{ id: deployed.fineTunedModel!, endpointName: endpointOf(deployed) }] };
+    tenant = { ...tenant, offboarding: { liftedProtections: [], fineTuning: { ...recorded, at: '2026-12-01T00:00:00.000Z' } } };
+    expect(await retireFineTunedModels(deps(), request)).toEqual({ state: 'COMPLETE', ...recorded, deleted: [], deleting: [], stopped: [] });
+    expect(launcherCalls).toBe(0);
+  });
+
+  it('refuses a tenant the registry does not know', async () => {
+    await expect(retireFineTunedModels(deps(), { ...request, tenantId: 'nobody' })).rejects.toMatchObject({ name: 'TenantNotFound' });
+  });
+});
