@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
@@ -41,6 +42,11 @@ export class FineTuning extends Construct {
   readonly tenantDataFunctions: LambdaFunction[];
   /** Training state changes that EventBridge could not deliver or the events Lambda failed to record. */
   readonly deadLetterQueue: DeadLetterQueue;
+  /**
+   * The events Lambda: SageMaker's state changes (EventBridge), and offboarding's direct invocation
+   * that retires a tenant's fine-tuned models (the lifecycle's offboarding state machine).
+   */
+  readonly eventsFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: FineTuningProps) {
     super(scope, id);
@@ -76,9 +82,11 @@ export class FineTuning extends Construct {
     const stateChanges = new LambdaFunction(this, 'Events', {
       handlerFile: 'fine-tuning/training-events-handler', roleName: PLATFORM_ROLE_NAMES.fineTuningEvents, encryptionKey: props.encryptionKey,
       environment, define, memorySize: 512, timeout: Duration.minutes(1), reservedConcurrency: 10,
-      invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API', outsideVpcReason,
+      invocation: 'by EventBridge, which retries it for up to 6 hours; a job whose events never arrive stays visibly queued or running in the API (and synchronously by the offboarding state machine, whose Retry and Catch handle every error)', outsideVpcReason,
       asyncInvocation: { deadLetterQueue: deadLetters, retryAttempts: 2, maxEventAge: Duration.hours(6), reason: 'recording a state change is idempotent (the job item is keyed by job); six hours matches EventBridge\'s delivery window' },
     });
+
+    this.eventsFunction = stateChanges.function;
 
     const auditRecords = props.auditBucket.arnForObjects('tessera-audit/fine-tuning/*');
     const launchers = `arn:${stack.partition}:iam::*:role/tessera-*-training-launcher`;

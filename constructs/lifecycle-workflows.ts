@@ -14,6 +14,13 @@ import { RETRYABLE_ERRORS } from '../lambdas/shared/errors.js';
 
 export interface LifecycleWorkflowsProps {
   readonly functions: Record<LifecycleHandlerName, lambda.IFunction>;
+  /**
+   * The fine-tuning events Lambda (constructs/fine-tuning.ts), which every tenant's
+   * training-launcher role trusts: offboarding invokes it directly (`{ action:
+   * "retire-fine-tuned-models", tenantId }`) to stop the tenant's training jobs and delete its
+   * fine-tuned models' endpoints before the stack deletion (lambdas/fine-tuning/retire-fine-tuned-models.ts).
+   */
+  readonly fineTuningEvents: lambda.IFunction;
   /** Encrypts the execution logs (and the work bucket, whose objects the upgrade reads and writes). */
   readonly encryptionKey: kms.IKey;
   /**
@@ -62,11 +69,13 @@ export class LifecycleWorkflows extends Construct {
   /** The drift workflow: DetectStackDrift on every ACTIVE tenant's stacks, recorded in the registry. */
   readonly drift: sfn.StateMachine;
   private readonly fns: Record<LifecycleHandlerName, lambda.IFunction>;
+  private readonly fineTuningEvents: lambda.IFunction;
   private readonly poll: Duration;
 
   constructor(scope: Construct, id: string, props: LifecycleWorkflowsProps) {
     super(scope, id);
     this.fns = props.functions;
+    this.fineTuningEvents = props.fineTuningEvents;
     this.poll = props.pollInterval ?? Duration.seconds(30);
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
@@ -76,6 +85,8 @@ export class LifecycleWorkflows extends Construct {
       roles: [role],
       statements: [
         new iam.PolicyStatement({ sid: 'InvokeLifecycleFunctions', actions: ['lambda:InvokeFunction'], resources: Object.values(this.fns).map((f) => f.functionArn) }),
+        // Offboarding's *Retire fine-tuned models*: this one function of the fine-tuning construct, nothing else of it.
+        new iam.PolicyStatement({ sid: 'InvokeFineTuningRetirement', actions: ['lambda:InvokeFunction'], resources: [props.fineTuningEvents.functionArn] }),
         new iam.PolicyStatement({
           sid: 'ExecutionLogs',
           actions: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
@@ -155,9 +166,9 @@ export class LifecycleWorkflows extends Construct {
    * CloudFormation 5 to 20 minutes. With `waitForLease`, TenantBusy (another operation holds the
    * tenant's lease) is retried for about an hour: the operation queues.
    */
-  private task(scope: Construct, name: string, handler: LifecycleHandlerName, resultPath: string, payload?: Record<string, unknown>, options: { waitWhileBusy?: boolean; waitForLease?: boolean } = {}): tasks.LambdaInvoke {
+  private task(scope: Construct, name: string, handler: LifecycleHandlerName | lambda.IFunction, resultPath: string, payload?: Record<string, unknown>, options: { waitWhileBusy?: boolean; waitForLease?: boolean } = {}): tasks.LambdaInvoke {
     const t = new tasks.LambdaInvoke(scope, name, {
-      lambdaFunction: this.fns[handler],
+      lambdaFunction: typeof handler === 'string' ? this.fns[handler] : handler,
       payloadResponseOnly: true,
       payload: payload ? sfn.TaskInput.fromObject(payload) : undefined,
       resultPath,
@@ -377,7 +388,15 @@ export class LifecycleWorkflows extends Construct {
     // Keys and users stop first (keys within the authorizer's revocation window), before any data moves.
     const revokeIdentities = this.task(s, 'Revoke tenant identities', 'revoke-tenant-identities', '$.identities', { 'request.$': '$.request', 'executionArn.$': '$.executionArn' });
     const revokeKey = this.task(s, 'Revoke usage key', 'manage-usage-key', '$.usageKeyResult', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', usageKey: 'revoke' });
-    const exportData = this.task(s, 'Export tenant data', 'export-tenant-data', '$.export', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
+    // Before anything is destroyed: the tenant's training jobs stopped and its fine-tuned models'
+    // endpoints deleted (their network interfaces hold the tenant's subnets and security group, which
+    // the stack deletion could not delete). In the fine-tuning events Lambda, which the tenant's
+    // launcher role trusts; polled (Wait) until SageMaker has deleted every endpoint.
+    const retireFineTuning = this.task(s, 'Retire fine-tuned models', this.fineTuningEvents, '$.fineTuning', {
+      action: 'retire-fine-tuned-models', 'tenantId.$': '$.request.tenantId', 'requestId.$': '$.request.requestId', 'executionArn.$': '$.executionArn',
+    });
+    // Export records what the retirement reported (registry offboarding.fineTuning, audit): the fine-tuning Lambda's role may not write either.
+    const exportData = this.task(s, 'Export tenant data', 'export-tenant-data', '$.export', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export', 'fineTuning.$': '$.fineTuning' });
     const snapshot = this.task(s, 'Snapshot database', 'snapshot-database', '$.snapshot', {
       'request.$': '$.request', 'executionArn.$': '$.executionArn', 'snapshot.$': '$.snapshot', 'export.$': '$.export',
     });
@@ -387,11 +406,13 @@ export class LifecycleWorkflows extends Construct {
     const scheduleKey = this.task(s, 'Schedule key deletion', 'schedule-key-deletion', '$.key');
     const retire = this.task(s, 'Retire account', 'retire-account', '$.retirement', undefined, { waitWhileBusy: true });
     const finish = this.task(s, 'Finish offboarding', 'finish-offboarding', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export' });
-    this.catchAll([begin, revokeIdentities, revokeKey, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, finish], fail);
+    this.catchAll([begin, revokeIdentities, revokeKey, retireFineTuning, exportData, snapshot, liftProtections, deleteStacks, inventory, scheduleKey, retire, finish], fail);
 
     const waitSnapshot = this.wait(s, 'Wait for snapshot', 60);
     const waitDeletion = this.wait(s, 'Wait for deletion');
     const waitProtections = this.wait(s, 'Wait for protections', 20);
+    const waitFineTuning = this.wait(s, 'Wait for fine-tuned models', 30);
+    retireFineTuning.next(new sfn.Choice(s, 'Fine-tuned models retired?').when(sfn.Condition.stringEquals('$.fineTuning.state', 'COMPLETE'), exportData).otherwise(waitFineTuning.next(retireFineTuning)));
     exportData.next(new sfn.Choice(s, 'Export done?').when(sfn.Condition.booleanEquals('$.export.done', true), snapshot).otherwise(exportData));
     snapshot.next(new sfn.Choice(s, 'Snapshot archived?').when(sfn.Condition.booleanEquals('$.snapshot.done', true), liftProtections).otherwise(waitSnapshot.next(snapshot)));
     liftProtections.next(new sfn.Choice(s, 'Protections lifted?').when(sfn.Condition.stringEquals('$.protections.state', 'COMPLETE'), deleteStacks).otherwise(waitProtections.next(liftProtections)));
@@ -401,7 +422,7 @@ export class LifecycleWorkflows extends Construct {
     // `export` and `snapshot` start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {
       parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {} },
-    }).next(begin).next(revokeIdentities).next(revokeKey).next(exportData);
+    }).next(begin).next(revokeIdentities).next(revokeKey).next(retireFineTuning);
   }
 
   private upgradeDefinition(options: { maxConcurrency: number; toleratedFailurePercentage: number }, props: LifecycleWorkflowsProps): sfn.IChainable {

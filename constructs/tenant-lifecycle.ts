@@ -69,6 +69,11 @@ export interface TenantLifecycleProps {
    * @default - daily at 03:00 UTC
    */
   readonly driftSchedule?: events.Schedule;
+  /**
+   * The fine-tuning events Lambda (constructs/fine-tuning.ts FineTuning.eventsFunction): offboarding
+   * invokes it to retire the tenant's fine-tuned models and training jobs before its stacks are deleted.
+   */
+  readonly fineTuningEvents: lambda.IFunction;
 }
 
 type Capability = 'registry' | 'control' | 'events' | 'organizations' | 'tenantAccounts' | 'namespaceStacks' | 'archive' | 'archiveExport' | 'templates' | 'usageKeys' | 'upgradeItems' | 'audit' | 'startChange' | 'leases' | 'identities' | 'upgradeResults' | 'namespaceDrift';
@@ -265,6 +270,7 @@ export class TenantLifecycle extends Construct {
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, v]) => [k, v.function])) as unknown as Record<LifecycleHandlerName, lambda.IFunction>,
       encryptionKey: props.encryptionKey,
       workBucket: this.workBucket,
+      fineTuningEvents: props.fineTuningEvents,
     });
 
     new events.Rule(this, 'OnboardingRequested', {

@@ -125,6 +125,8 @@ export class PlatformStack extends Stack {
     // at most an hour back instead of from zero.
     this.registry.copyToDrRegion('Usage', inference.usageTable);
 
+    // Before the lifecycle (offboarding invokes its events Lambda) and the admin API (its statement route reads the jobs table).
+    const fineTuning = this.fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
     this.lifecycle = new TenantLifecycle(this, 'Lifecycle', {
       config,
       blueprintVersion: props.blueprintVersion,
@@ -137,10 +139,9 @@ export class PlatformStack extends Stack {
       auditBucket: this.audit.bucket,
       apiKeysTable: apiKeys.table,
       userPool: inference.userPool,
+      fineTuningEvents: fineTuning.eventsFunction,
     });
 
-    // Before the admin API: its statement route reads the fine-tuning jobs table.
-    const fineTuning = this.fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
     const admin = this.admin = new AdminApi(this, 'Admin', {
       config, encryptionKey: key, registry: this.registry.table, controlTable: this.lifecycle.controlTable, workflows: this.lifecycle.workflows,
       apiKeysTable: apiKeys.table, usageTable: inference.usageTable, userPool: inference.userPool, eventBus: this.events.bus, jobsTable: fineTuning.jobsTable,

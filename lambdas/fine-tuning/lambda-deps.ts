@@ -18,7 +18,7 @@ export { FINE_TUNING_ENV };
  * tenant's training role, use only that tenant's key, and create only `<tenant>-ft-*` resources
  * with the isolation settings on (the blueprint's IAM conditions), whatever this Lambda asks.
  */
-export const launcherSageMaker = (target: TrainingTarget): Promise<SageMakerClient> =>
+export const launcherSageMaker = (target: Pick<TrainingTarget, 'tenantId' | 'accountId'>): Promise<SageMakerClient> =>
   tenantRoleClient(SageMakerClient, roleArn('aws', target.accountId, tenantRoleName(target.tenantId, 'training-launcher')), target.tenantId, 'fine-tuning');
 
 let jobs: DynamoDbJobStore | undefined;

@@ -42,7 +42,8 @@ export async function handler(event: RetireRequest): Promise<RetireProgress>;
 export async function handler(event: TrainingStateChangeEvent | RetireRequest): Promise<{ outcome: string } | RetireProgress> {
   const retire = retireRequest(event);
   if (retire) {
-    const progress = await retireFineTunedModels({ jobs: lambdaJobStore(), tenants: await lambdaTenantModels(), sageMaker: launcherSageMaker, audit: audit() }, retire);
+    // The audit sink is made when a record is written: a tenant without fine-tuning writes none.
+    const progress = await retireFineTunedModels({ jobs: lambdaJobStore(), tenants: await lambdaTenantModels(), sageMaker: launcherSageMaker, audit: { write: (r) => audit().write(r) } }, retire);
     console.log(JSON.stringify({ level: 'INFO', message: 'fine-tuning retired for offboarding', tenantId: retire.tenantId, executionArn: retire.executionArn, state: progress.state, stopped: progress.stopped, deleted: progress.deleted, deleting: progress.deleting }));
     return progress;
   }

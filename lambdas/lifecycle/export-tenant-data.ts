@@ -13,6 +13,7 @@ import {
   compareExport, DATA_AREAS, describeMismatch, entriesOf, manifestLineOf, manifestPartKey, MULTIPART_THRESHOLD, partCount, partRange, partSizeFor,
   type ManifestLine, type SourceEntry,
 } from './export-manifest.js';
+import { recordRetiredFineTuning } from './retired-fine-tuning.js';
 import type { LifecycleState } from './state.js';
 
 export { MULTIPART_THRESHOLD, PART_SIZE } from './export-manifest.js';
@@ -66,7 +67,8 @@ export interface ExportProgress {
   done: boolean;
 }
 
-type ExportState = LifecycleState & { export?: Partial<ExportProgress> };
+/** `fineTuning`: what *Retire fine-tuned models* reported (recorded by this step: retired-fine-tuning.ts). */
+type ExportState = LifecycleState & { export?: Partial<ExportProgress>; fineTuning?: unknown };
 
 /** Key-safe UTC time: 2026-11-23T142507Z. */
 const stamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '');
@@ -118,7 +120,8 @@ const stamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/
  * still matches, else exports the bucket again under a new prefix.
  */
 export const handler = lifecycleHandler('Export tenant data', async (state: ExportState, context?: Context): Promise<ExportProgress> => {
-  const record = await requireTenant(state.request.tenantId);
+  // What *Retire fine-tuned models* reported, recorded first (retired-fine-tuning.ts).
+  const record = await recordRetiredFineTuning(await requireTenant(state.request.tenantId), state.fineTuning, { requestId: state.request.requestId, executionArn: state.executionArn });
   const bucket = record.stackOutputs.BucketName;
   const archive = requireEnv(ENV.archiveBucket);
   // An offboarding resumed after a later step failed: the bucket was exported and verified already. The tenant's

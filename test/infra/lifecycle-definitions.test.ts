@@ -148,6 +148,35 @@ describe('the offboarding state machine', () => {
   });
 });
 
+describe('the offboarding state machine and fine-tuning', () => {
+  type Next = { States: Record<string, State & { Next?: string; Default?: string; Choices?: Array<{ Next: string; Variable?: string; StringEquals?: string }>; Resource?: string; Parameters?: Record<string, unknown>; ResultPath?: string; Seconds?: number }> };
+  it('retires fine-tuned models after the usage key is revoked and before the export, polling from a Wait state until nothing is deleting', () => {
+    const d = workflows.definitions.offboard as unknown as Next;
+    expect(d.States['Revoke usage key'].Next).toBe('Retire fine-tuned models');
+    const retire = d.States['Retire fine-tuned models'];
+    // the fine-tuning events Lambda (rendered by its handler file), invoked synchronously with the direct-invocation payload
+    expect(retire).toMatchObject({
+      Type: 'Task', Resource: expect.stringMatching(/:function:fine-tuning\/training-events-handler$/), ResultPath: '$.fineTuning', Next: 'Fine-tuned models retired?',
+      Parameters: { action: 'retire-fine-tuned-models', 'tenantId.$': '$.request.tenantId', 'requestId.$': '$.request.requestId', 'executionArn.$': '$.executionArn' },
+    });
+    expect(retire.Catch?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Failed at Retire fine-tuned models' });
+    expect(d.States['Failed at Retire fine-tuned models']).toMatchObject({ Type: 'Pass', Result: 'Retire fine-tuned models', ResultPath: '$.failedStep', Next: 'Record failure' });
+    expect(d.States['Fine-tuned models retired?']).toMatchObject({ Choices: [{ Variable: '$.fineTuning.state', StringEquals: 'COMPLETE', Next: 'Export tenant data' }], Default: 'Wait for fine-tuned models' });
+    expect(d.States['Wait for fine-tuned models']).toMatchObject({ Type: 'Wait', Seconds: 30, Next: 'Retire fine-tuned models' });
+    // the export records what was retired (registry offboarding.fineTuning, lifecycle audit)
+    expect(d.States['Export tenant data'].Parameters).toMatchObject({ 'fineTuning.$': '$.fineTuning' });
+  });
+
+  it('lets the state machine role invoke that one fine-tuning function, and no other of the fine-tuning construct', () => {
+    const policy = platform.template.toJSON().Resources[platform.workflowsPolicy];
+    const statement = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'InvokeFineTuningRetirement');
+    const events = defaultAppTemplates().logicalIdAt('TesseraPlatform/FineTuning/Events/Function/Resource');
+    expect(statement).toEqual({ Sid: 'InvokeFineTuningRetirement', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [events, 'Arn'] } });
+    const api = defaultAppTemplates().logicalIdAt('TesseraPlatform/FineTuning/Api/Function/Resource');
+    expect(JSON.stringify(policy.Properties.PolicyDocument)).not.toContain(api);
+  });
+});
+
 describe('account vending', () => {
   it('requests the compute quotas as soon as the account is reachable, before the network is allocated', () => {
     const d = workflows.definitions.onboard as unknown as { States: Record<string, State & { Next?: string }> };

@@ -133,6 +133,11 @@ describe('offboarding', () => {
     expect(await keyHashesOf('hooli')).toEqual([]);
     expect(await keyHashesOf('initech')).toEqual(['3'.repeat(64)]);
     expect(run.output.identities).toMatchObject({ tenantId: 'hooli', apiKeys: { deleted: 2 }, users: { skipped: expect.stringContaining('TESSERA_USER_POOL_ID') } });
+    // a tenant that never fine-tuned: *Retire fine-tuned models* found nothing (one call, no SageMaker), nothing recorded for it
+    expect(run.states.filter((s) => s === 'Retire fine-tuned models')).toHaveLength(1);
+    expect(run.states[run.states.indexOf('Retire fine-tuned models') + 2]).toBe('Export tenant data');
+    expect(run.output.fineTuning).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [] });
+    expect(offboarded!.offboarding?.fineTuning).toBeUndefined();
 
     const archive = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
     const keys = ((await archive.send(new ListObjectsV2Command({ Bucket: 'tessera-archive', Prefix: 'hooli/' }))).Contents ?? []).map((o) => o.Key!.split('/').slice(2).join('/'));

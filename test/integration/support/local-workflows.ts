@@ -3,23 +3,26 @@ import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { LifecycleHandlerName } from '../../../lib/lifecycle-handlers.js';
 import { buildApp } from '../../support/synth.js';
 import { cachedJson } from './disk-cache.js';
-import { WorkflowRunner, type Definition, type WorkflowName } from './workflow-runner.js';
+import { FINE_TUNING_EVENTS_HANDLER, WorkflowRunner, type Definition, type WorkflowName } from './workflow-runner.js';
 
 export { WorkflowRunner, workflowDefinitions, type Definition, type WorkflowEvent, type WorkflowName } from './workflow-runner.js';
 
 /**
  * The six lifecycle state machines of `config`'s platform stack as `npx cdk synth` writes them
  * (test context, no bundling), each Lambda ARN rendered as `arn:aws:lambda:us-east-1:<account>:function:<handler name>`
- * (the handler file the function bundles: lib/lifecycle-handlers.ts) and any other `Ref` as `<logicalId>`.
+ * (the handler file the function bundles: lib/lifecycle-handlers.ts; the fine-tuning events Lambda, which
+ * offboarding invokes, as `fine-tuning/training-events-handler`) and any other `Ref` as `<logicalId>`.
  */
 export function synthesizeDefinitions(config: PlatformConfig): Record<WorkflowName, Definition> {
   const built = buildApp(config);
   const stack = built.platform;
   const lifecycle = built.platform.lifecycle;
-  const handlerOf = new Map<string, LifecycleHandlerName>();
+  const handlerOf = new Map<string, string>();
   for (const [name, fn] of Object.entries(lifecycle.functions)) {
     handlerOf.set(stack.getLogicalId(fn.function.node.defaultChild as never), name as LifecycleHandlerName);
   }
+  // Offboarding's *Retire fine-tuned models* invokes the fine-tuning events Lambda: rendered by its handler file (FINE_TUNING_EVENTS_HANDLER).
+  handlerOf.set(stack.getLogicalId(built.platform.fineTuning.eventsFunction.node.defaultChild as never), FINE_TUNING_EVENTS_HANDLER);
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
   const machines = lifecycle.workflows;
   const render = (v: unknown): string => {

@@ -13,6 +13,7 @@ import { LIFECYCLE_EVENT_SOURCE } from '../../../lib/lifecycle-constants.js';
 import { ORGANIZATION_ACCESS_ROLE_NAME } from '../../../lib/lifecycle-handlers.js';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
+import { FINE_TUNING_ENV } from '../../../lambdas/fine-tuning/fine-tuning-env.js';
 import { SHARED_CLUSTER_PARAMETERS } from '../../../lib/shared-cluster-parameters.js';
 import { deriveCatalog, publishCatalog, readTemplateUrl, type PublishedBlueprint } from './blueprint-catalog.js';
 import { emulateCloudFormation, type CloudFormationEmulation } from './cloudformation-emulation.js';
@@ -22,6 +23,8 @@ import { emulateOrganizations, type OrganizationsEmulation } from './organizatio
 export const BLUEPRINT_VERSION = '1.0.0';
 /** The keys table, named as the platform stack names it (constructs/api-keys-table.ts). */
 export const API_KEYS_TABLE = 'tessera-gateway-api-keys';
+/** The fine-tuning jobs table (constructs/fine-tuning.ts names it so). */
+export const FINE_TUNING_JOBS_TABLE = 'tessera-fine-tuning-jobs';
 
 export interface PlatformFixture {
   readonly env: Record<string, string>;
@@ -91,6 +94,13 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
     KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'keyHash', KeyType: 'RANGE' }],
   }));
 
+  // Fine-tuning jobs (constructs/fine-tuning.ts): offboarding's *Retire fine-tuned models* reads a tenant's, as the tenant.
+  await ddb.send(new CreateTableCommand({
+    TableName: FINE_TUNING_JOBS_TABLE, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }, { AttributeName: 'jobId', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'jobId', KeyType: 'RANGE' }],
+  }));
+
   const s3 = new S3Client({ credentials: platform, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-blueprints' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'tessera-archive', ObjectLockEnabledForBucket: true }));
@@ -152,6 +162,11 @@ export async function createPlatformFixture(endpoint: string, config: PlatformCo
       [ENV.keyDeletionWindowDays]: '7',
       // No TESSERA_USER_POOL_ID: moto's Cognito is not part of this harness, so offboarding revokes keys only (as with an external IdP).
       [GATEWAY_ENV.apiKeysTable]: API_KEYS_TABLE,
+      // The fine-tuning events Lambda's (offboarding's *Retire fine-tuned models*): jobs and registry as the tenant, through
+      // sessions of the tenant-data role (moto's STS); the usage table is named only because its store requires it.
+      [FINE_TUNING_ENV.jobsTable]: FINE_TUNING_JOBS_TABLE,
+      [GATEWAY_ENV.tenantDataRole]: `arn:aws:iam::${config.platformAccountId}:role/tessera-tenant-data`,
+      [GATEWAY_ENV.usageTable]: 'tessera-usage',
     },
     async events() {
       for (;;) {

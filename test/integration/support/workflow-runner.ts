@@ -49,6 +49,14 @@ export function validateDefinition(definition: Definition): void {
   });
 }
 
+/**
+ * The one function outside the lifecycle's that a workflow invokes: the fine-tuning events Lambda
+ * (offboarding's *Retire fine-tuned models*), rendered as its handler file under lambdas/.
+ */
+export const FINE_TUNING_EVENTS_HANDLER = 'fine-tuning/training-events-handler' as const;
+/** What a Task state of a lifecycle workflow invokes: a lifecycle handler, or the fine-tuning events Lambda. */
+type TaskHandlerName = LifecycleHandlerName | typeof FINE_TUNING_EVENTS_HANDLER;
+
 /** The handler an onboarding polls for an account-creation slot (`Wait for account slot` → `Acquire account slot`). */
 const SLOT_POLL: LifecycleHandlerName = 'acquire-account-slot';
 /**
@@ -97,7 +105,7 @@ const SLOT_RECHECK_MS = 1_000;
  * definitions themselves are not edited.
  */
 export class WorkflowRunner {
-  private readonly modules = new Map<LifecycleHandlerName, Handler>();
+  private readonly modules = new Map<TaskHandlerName, Handler>();
   private readonly machines = new WeakMap<Definition, StateMachine>();
   /** Wraps handlers, e.g. to observe them (concurrency tests). */
   wrap?: (name: LifecycleHandlerName, handler: Handler) => Handler;
@@ -150,13 +158,13 @@ export class WorkflowRunner {
     return machine;
   }
 
-  private async handler(name: LifecycleHandlerName): Promise<Handler> {
+  private async handler(name: TaskHandlerName): Promise<Handler> {
     if (!this.modules.has(name)) {
-      const mod = (await import(`../../../lambdas/lifecycle/${name}.ts`)) as { handler: Handler };
+      const mod = (await import(name === FINE_TUNING_EVENTS_HANDLER ? `../../../lambdas/${name}.ts` : `../../../lambdas/lifecycle/${name}.ts`)) as { handler: Handler };
       this.modules.set(name, mod.handler);
     }
     const h = this.modules.get(name)!;
-    return this.wrap ? this.wrap(name, h) : h;
+    return this.wrap ? this.wrap(name as LifecycleHandlerName, h) : h;
   }
 
   /**

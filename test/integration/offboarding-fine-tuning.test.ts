@@ -1,0 +1,138 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, ListObjectsV2Command, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand,
+  SageMakerClient, StopTrainingJobCommand,
+} from '@aws-sdk/client-sagemaker';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { trainingJobName, type FineTuningJob } from '../../lib/fine-tuning.js';
+import { FineTunedModel } from '../../lib/tenant-record.js';
+import { OFFBOARDING_CANCEL_EVENT } from '../../lambdas/fine-tuning/retire-fine-tuned-models.js';
+import { deploymentInputs, trainingTarget } from '../../lambdas/fine-tuning/sagemaker-requests.js';
+import { DynamoDbJobStore } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
+import { GATEWAY_ENV } from '../../lambdas/inference/gateway-env.js';
+import { getTenant } from '../../lambdas/shared/registry.js';
+import { onboardRequest, useLocalLifecycle } from './support/local-lifecycle.js';
+import { FINE_TUNING_JOBS_TABLE } from './support/platform-fixture.js';
+
+/**
+ * Offboarding a tenant that fine-tuned a model, through the real offboarding workflow on moto:
+ * *Retire fine-tuned models* (the fine-tuning events Lambda's handler, invoked as the state machine
+ * invokes it) stops the active training job and deletes the fine-tuned model's endpoint, endpoint
+ * config and model, as the tenant's training-launcher role, before the export and the stack
+ * deletion; the registry and the audit trail record it.
+ *
+ * moto gaps: moto has no StopTrainingJob, so that one call is answered here (a spy on
+ * SageMakerClient's send; every other SageMaker call goes to moto); moto deletes an endpoint at
+ * once (no `Deleting` state: the poll is exercised by the unit tests) and models no network
+ * interfaces, so the DependencyViolation a live endpoint causes in the stack deletion is not
+ * reproduced here (the workflow's order is: the retirement completes before the stacks are deleted).
+ */
+const local = useLocalLifecycle();
+const AUDIT = 'tessera-audit';
+
+/** A job of `tenantId` as the fine-tuning API records it. */
+function job(tenantId: string, hex: string, extra: Partial<FineTuningJob> = {}): FineTuningJob {
+  const id = `ftjob-${hex.repeat(24)}`;
+  return {
+    id, tenantId, userId: 'dev@tuned', model: 'llama-3.1-8b-instruct', trainingFile: 's3://b/training-data/a.jsonl',
+    hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix: hex, instanceType: 'ml.g5.2xlarge', spot: true,
+    trainingJobName: trainingJobName(tenantId, id), status: 'validating_files', createdAt: 1, events: [], ...extra,
+  };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('offboarding a tenant that fine-tuned a model', () => {
+  it('stops its running job and deletes its fine-tuned model\'s endpoint, endpoint config and model before the export and the stacks, and records them', async () => {
+    // GIVEN a professional tenant (VPC isolation, training on), onboarded on its real blueprint
+    process.env[GATEWAY_ENV.auditBucket] = AUDIT;
+    const platformS3 = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
+    await platformS3.send(new CreateBucketCommand({ Bucket: AUDIT, ObjectLockEnabledForBucket: true }));
+    const onboarded = await local.workflows.run('onboard', onboardRequest('tuned', 'professional'));
+    expect(onboarded.error).toBeUndefined();
+    const record = (await getTenant('tuned'))!;
+    const tenantSageMaker = new SageMakerClient({ credentials: await local.fixture.as(record.accountId!) });
+
+    // and in the jobs table a finished job whose model is deployed, and a running one
+    const platformDoc = DynamoDBDocumentClient.from(new DynamoDBClient({ credentials: local.fixture.platform }), { marshallOptions: { removeUndefinedValues: true } });
+    const jobs = new DynamoDbJobStore(FINE_TUNING_JOBS_TABLE, async () => platformDoc);
+    const deployed = job('tuned', 'd');
+    const running = job('tuned', 'e');
+    for (const j of [deployed, running]) await jobs.create(j, 10);
+    expect(await jobs.update({ ...running, status: 'running' }, 'validating_files')).toBe(true);
+    const modelId = 'ft:llama-3.1-8b-instruct:tuned:d';
+    expect(await jobs.update({ ...deployed, status: 'succeeded', fineTunedModel: modelId, endpointName: deployed.trainingJobName }, 'validating_files')).toBe(true);
+    // its model, endpoint config and endpoint in the tenant's account, made as training-events.ts makes them
+    // (on ml.m5.xlarge: moto's instance-type enum has no ml.g5, the professional tier's endpoint type)
+    const professional = local.config.tiers.professional;
+    const tier = { ...professional, training: { ...professional.training, endpointInstanceTypes: ['ml.m5.xlarge'] } };
+    const base = local.config.fineTuning.baseModels.find((b) => b.id === deployed.model)!;
+    const target = trainingTarget(record);
+    const inputs = deploymentInputs(deployed, base, tier, target, `s3://${target.bucket}/models/${deployed.trainingJobName}/output/model.tar.gz`);
+    await tenantSageMaker.send(new CreateModelCommand(inputs.model));
+    await tenantSageMaker.send(new CreateEndpointConfigCommand(inputs.endpointConfig));
+    await tenantSageMaker.send(new CreateEndpointCommand(inputs.endpoint));
+    expect((await tenantSageMaker.send(new DescribeEndpointCommand({ EndpointName: deployed.trainingJobName }))).EndpointStatus).toBeDefined();
+    // and in the registry, as the events Lambda adds it
+    await platformDoc.send(new UpdateCommand({
+      TableName: 'tessera-tenants', Key: { tenantId: 'tuned' }, UpdateExpression: 'SET fineTunedModels = :m',
+      ExpressionAttributeValues: { ':m': [FineTunedModel.parse({ id: modelId, baseModel: deployed.model, jobId: deployed.id, endpointName: deployed.trainingJobName, createdAt: new Date().toISOString() })] },
+    }));
+    // moto has no StopTrainingJob: answered here, every other SageMaker call goes to moto.
+    const stopped: string[] = [];
+    const send = SageMakerClient.prototype.send;
+    vi.spyOn(SageMakerClient.prototype, 'send').mockImplementation(function (this: SageMakerClient, command: any, ...rest: any[]) {
+      if (command instanceof StopTrainingJobCommand) {
+        stopped.push(command.input.TrainingJobName!);
+        return Promise.resolve({ $metadata: {} });
+      }
+      return (send as any).call(this, command, ...rest);
+    } as never);
+
+    // WHEN
+    const run = await local.workflows.run('offboard', { request: { tenantId: 'tuned', requestId: 'req-offboard-tuned' } });
+
+    // THEN the offboarding finished, retiring the fine-tuning after the usage key and before the export
+    expect(run.error).toBeUndefined();
+    const retire = run.states.indexOf('Retire fine-tuned models');
+    expect(run.states.slice(run.states.indexOf('Revoke usage key'), retire + 1)).toEqual(['Revoke usage key', 'Retire fine-tuned models']);
+    expect(run.states.indexOf('Export tenant data')).toBeGreaterThan(run.states.lastIndexOf('Retire fine-tuned models'));
+    // twice: the run that stopped and deleted, then the one that found nothing left
+    expect(run.states.filter((s) => s === 'Retire fine-tuned models')).toHaveLength(2);
+    expect(run.states).toContain('Wait for fine-tuned models');
+    expect(run.output.fineTuning).toMatchObject({ state: 'COMPLETE', deleted: [], deleting: [], stopped: [] });
+
+    // the running job was stopped at SageMaker and is cancelled, naming the offboarding
+    expect(stopped).toEqual([running.trainingJobName]);
+    const cancelled = (await jobs.get('tuned', running.id))!;
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.events[0].message).toContain(OFFBOARDING_CANCEL_EVENT);
+    expect(cancelled.events[0].message).toContain(run.output.executionArn);
+    expect((await jobs.get('tuned', deployed.id))!.status).toBe('succeeded');
+
+    // the endpoint, its config and the model are gone from the tenant's account
+    vi.restoreAllMocks();
+    await expect(tenantSageMaker.send(new DescribeEndpointCommand({ EndpointName: deployed.trainingJobName }))).rejects.toThrow(/Could not find endpoint/);
+    await expect(tenantSageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: deployed.trainingJobName }))).rejects.toThrow(/Could not find/);
+    await expect(tenantSageMaker.send(new DescribeModelCommand({ ModelName: deployed.trainingJobName }))).rejects.toThrow(/Could not find model/);
+
+    // recorded in the registry's offboarding record and in the audit trail (lifecycle and fine-tuning)
+    const offboarded = (await getTenant('tuned'))!;
+    expect(offboarded.status).toBe('OFFBOARDED');
+    expect(offboarded.offboarding?.fineTuning).toEqual({
+      cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }],
+      retiredModels: [{ id: modelId, endpointName: deployed.trainingJobName }],
+      at: expect.any(String),
+    });
+    const audit = ((await platformS3.send(new ListObjectsV2Command({ Bucket: AUDIT, Prefix: 'tessera-audit/' }))).Contents ?? []).map((o) => o.Key!);
+    const lifecycleRecord = audit.find((k) => k.startsWith('tessera-audit/lifecycle/tuned/') && k.includes('-fine-tuning-retired-'))!;
+    expect(lifecycleRecord).toBeDefined();
+    const body = JSON.parse(await (await platformS3.send(new GetObjectCommand({ Bucket: AUDIT, Key: lifecycleRecord }))).Body!.transformToString());
+    expect(body).toMatchObject({ tenantId: 'tuned', action: 'fine-tuning-retired', requestId: 'req-offboard-tuned', retiredModels: [{ id: modelId }], cancelledJobs: [{ jobId: running.id }] });
+    const fineTuningRecords = await Promise.all(audit.filter((k) => k.startsWith('tessera-audit/fine-tuning/tuned/'))
+      .map(async (Key) => JSON.parse(await (await platformS3.send(new GetObjectCommand({ Bucket: AUDIT, Key }))).Body!.transformToString())));
+    expect(fineTuningRecords.map((r) => r.action).sort()).toEqual(['fine_tuning.job.cancelled', 'fine_tuning.model.retired']);
+  });
+});
