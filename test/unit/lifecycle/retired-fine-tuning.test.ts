@@ -1,0 +1,59 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { EXECUTION_ARN, setLifecycleEnv, tenant } from './support.js';
+import { records, registryMock } from './registry-mock.js';
+
+vi.mock('../../../lambdas/shared/registry.js', async (importOriginal) => ({ ...(await importOriginal<object>()), ...registryMock }));
+
+/**
+ * The export step records what *Retire fine-tuned models* reported (lambdas/lifecycle/retired-fine-tuning.ts):
+ * once, in the registry's offboarding record and the lifecycle audit trail; nothing for a tenant that had nothing to retire.
+ */
+const s3 = mockClient(S3Client);
+const reported = {
+  state: 'COMPLETE', deleted: [], deleting: [], stopped: [],
+  cancelledJobs: [{ jobId: `ftjob-${'e'.repeat(24)}`, trainingJobName: `acme-ft-${'e'.repeat(24)}` }],
+  retiredModels: [{ id: 'ft:llama-3.1-8b-instruct:acme:d', endpointName: `acme-ft-${'d'.repeat(24)}` }],
+};
+const context = { requestId: 'req-offboard', executionArn: EXECUTION_ARN };
+// Imported after vi.mock has replaced the registry.
+const recordRetiredFineTuning = async (record: TenantRecord, report: unknown, ctx: typeof context) =>
+  (await import('../../../lambdas/lifecycle/retired-fine-tuning.js')).recordRetiredFineTuning(record, report, ctx);
+
+beforeEach(() => {
+  setLifecycleEnv();
+  s3.reset();
+  s3.on(PutObjectCommand).resolves({});
+  records.clear();
+  records.set('acme', tenant({ status: 'OFFBOARDING', offboarding: { liftedProtections: [], stackId: 'stack-1' } }));
+});
+
+describe('recording retired fine-tuning (offboarding)', () => {
+  it('records the jobs cancelled and the models retired in offboarding.fineTuning, beside what is there, and in the lifecycle audit trail', async () => {
+    const out = await recordRetiredFineTuning(records.get('acme')!, reported, context);
+    expect(out.offboarding).toEqual({ liftedProtections: [], stackId: 'stack-1', fineTuning: { cancelledJobs: reported.cancelledJobs, retiredModels: reported.retiredModels, at: expect.any(String) } });
+    expect(records.get('acme')!.offboarding?.fineTuning).toEqual(out.offboarding!.fineTuning);
+    const put = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(put).toHaveLength(1);
+    expect(put[0].Key).toMatch(/^tessera-audit\/lifecycle\/acme\/\d{4}-\d{2}-\d{2}\/.+-fine-tuning-retired-fine-tuning\.json$/);
+    expect(JSON.parse(put[0].Body as string)).toMatchObject({ tenantId: 'acme', action: 'fine-tuning-retired', step: 'Retire fine-tuned models', requestId: 'req-offboard', executionArn: EXECUTION_ARN, retiredModels: reported.retiredModels });
+  });
+
+  it('records once: a record that has it is returned as it is (the export step runs many times)', async () => {
+    const first = await recordRetiredFineTuning(records.get('acme')!, reported, context);
+    const again = await recordRetiredFineTuning(first, { ...reported, retiredModels: [] }, context);
+    expect(again).toEqual(first);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  it('records nothing for a tenant that had nothing to retire, or when the state carries no report', async () => {
+    const before = records.get('acme')!;
+    for (const r of [{ ...reported, cancelledJobs: [], retiredModels: [] }, undefined, { state: 'COMPLETE' }]) {
+      expect(await recordRetiredFineTuning(before, r, context)).toBe(before);
+    }
+    expect(records.get('acme')).toEqual(before);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});
