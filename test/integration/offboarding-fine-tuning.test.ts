@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, ListObjectsV2Command, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
-  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand,
+  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointConfigCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand,
   SageMakerClient, StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { trainingJobName, type FineTuningJob } from '../../lib/fine-tuning.js';
@@ -134,5 +135,60 @@ describe('offboarding a tenant that fine-tuned a model', () => {
     const fineTuningRecords = await Promise.all(audit.filter((k) => k.startsWith('tessera-audit/fine-tuning/tuned/'))
       .map(async (Key) => JSON.parse(await (await platformS3.send(new GetObjectCommand({ Bucket: AUDIT, Key }))).Body!.transformToString())));
     expect(fineTuningRecords.map((r) => r.action).sort()).toEqual(['fine_tuning.job.cancelled', 'fine_tuning.model.retired']);
+  });
+
+  it('stops before anything is destroyed when the retirement fails, the registry naming the step; run again, it finishes what was left', async () => {
+    // GIVEN a tenant with a deployed model
+    const onboarded = await local.workflows.run('onboard', onboardRequest('tuned2', 'professional'));
+    expect(onboarded.error).toBeUndefined();
+    const record = (await getTenant('tuned2'))!;
+    const credentials = await local.fixture.as(record.accountId!);
+    const tenantSageMaker = new SageMakerClient({ credentials });
+    const platformDoc = DynamoDBDocumentClient.from(new DynamoDBClient({ credentials: local.fixture.platform }), { marshallOptions: { removeUndefinedValues: true } });
+    const jobs = new DynamoDbJobStore(FINE_TUNING_JOBS_TABLE, async () => platformDoc);
+    const deployed = job('tuned2', 'f');
+    await jobs.create(deployed, 10);
+    const modelId = 'ft:llama-3.1-8b-instruct:tuned2:f';
+    await jobs.update({ ...deployed, status: 'succeeded', fineTunedModel: modelId, endpointName: deployed.trainingJobName }, 'validating_files');
+    const professional = local.config.tiers.professional;
+    const tier = { ...professional, training: { ...professional.training, endpointInstanceTypes: ['ml.m5.xlarge'] } };
+    const base = local.config.fineTuning.baseModels.find((b) => b.id === deployed.model)!;
+    const target = trainingTarget(record);
+    const inputs = deploymentInputs(deployed, base, tier, target, `s3://${target.bucket}/models/${deployed.trainingJobName}/output/model.tar.gz`);
+    for (const command of [new CreateModelCommand(inputs.model), new CreateEndpointConfigCommand(inputs.endpointConfig), new CreateEndpointCommand(inputs.endpoint)]) await tenantSageMaker.send(command as never);
+    await platformDoc.send(new UpdateCommand({
+      TableName: 'tessera-tenants', Key: { tenantId: 'tuned2' }, UpdateExpression: 'SET fineTunedModels = :m',
+      ExpressionAttributeValues: { ':m': [FineTunedModel.parse({ id: modelId, baseModel: deployed.model, jobId: deployed.id, endpointName: deployed.trainingJobName, createdAt: new Date().toISOString() })] },
+    }));
+    // AND SageMaker refusing the endpoint config's deletion (after the endpoint's): a failure in the middle of the step
+    const send = SageMakerClient.prototype.send;
+    vi.spyOn(SageMakerClient.prototype, 'send').mockImplementation(function (this: SageMakerClient, command: any, ...rest: any[]) {
+      if (command instanceof DeleteEndpointConfigCommand) return Promise.reject(Object.assign(new Error('User is not authorized to perform: sagemaker:DeleteEndpointConfig'), { name: 'AccessDeniedException' }));
+      return (send as any).call(this, command, ...rest);
+    } as never);
+
+    // WHEN
+    const failed = await local.workflows.run('offboard', { request: { tenantId: 'tuned2', requestId: 'req-offboard-tuned2' } });
+
+    // THEN the offboarding failed at the step, before the export and the stack deletion; the registry says so
+    expect(failed.status).toBe('FAILED');
+    expect(failed.states).toContain('Failed at Retire fine-tuned models');
+    expect(failed.states).not.toContain('Export tenant data');
+    const stopped = (await getTenant('tuned2'))!;
+    expect(stopped.status).toBe('OFFBOARDING');
+    expect(stopped.failure).toMatchObject({ step: 'Retire fine-tuned models', reason: expect.stringContaining('AccessDeniedException') });
+    const cfn = new CloudFormationClient({ credentials });
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'tessera-tuned2' }))).Stacks![0].StackStatus).not.toMatch(/DELETE/);
+    vi.restoreAllMocks();
+    await expect(tenantSageMaker.send(new DescribeEndpointCommand({ EndpointName: deployed.trainingJobName }))).rejects.toThrow(/Could not find endpoint/);
+    expect((await tenantSageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: deployed.trainingJobName }))).EndpointConfigName).toBe(deployed.trainingJobName);
+
+    // WHEN the offboarding is run again, THEN it deletes what was left and finishes
+    const again = await local.workflows.run('offboard', { request: { tenantId: 'tuned2', requestId: 'req-offboard-tuned2' } });
+    expect(again.error).toBeUndefined();
+    expect((await getTenant('tuned2'))!.status).toBe('OFFBOARDED');
+    await expect(tenantSageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: deployed.trainingJobName }))).rejects.toThrow(/Could not find/);
+    await expect(tenantSageMaker.send(new DescribeModelCommand({ ModelName: deployed.trainingJobName }))).rejects.toThrow(/Could not find model/);
+    expect((await getTenant('tuned2'))!.offboarding?.fineTuning).toMatchObject({ cancelledJobs: [], retiredModels: [{ id: modelId, endpointName: deployed.trainingJobName }] });
   });
 });
