@@ -127,7 +127,7 @@ export class FineTuningService {
     try {
       await this.deps.jobs.create(job, tier.training.maxConcurrentJobs);
     } catch (e) {
-      if (e instanceof ConcurrentJobLimitError) throw limited(`tenant ${caller.tenantId} already runs ${e.limit} fine-tuning job(s), the limit of tier "${caller.tenant.tier}"; wait for one to finish or cancel one`, 'concurrent_job_limit');
+      if (e instanceof ConcurrentJobLimitError) throw limited(`tenant ${caller.tenantId} already runs ${e.limit} fine-tuning job(s), the limit of tier "${caller.tenant.tier}"; wait for one to finish or cancel one`, 'concurrent_job_limit', NO_RETRY);
       throw e;
     }
     audit.detail = { jobId: id, trainingJobName: job.trainingJobName, trainingFile, model: base.id, instanceType };
@@ -144,8 +144,8 @@ export class FineTuningService {
       };
       await this.deps.jobs.update(failed, 'validating_files');
       audit.outcome = 'training_job_not_created';
-      if (name === 'ResourceLimitExceeded') throw limited(`SageMaker has no capacity left for ${instanceType} in tenant ${caller.tenantId}'s account (ResourceLimitExceeded); job ${id} failed`, 'training_capacity_exceeded');
-      throw upstream(`SageMaker refused training job for ${id} (${errorCause(e)}); the job is recorded as failed`, 'training_job_not_created');
+      if (name === 'ResourceLimitExceeded') throw limited(`SageMaker has no capacity left for ${instanceType} in tenant ${caller.tenantId}'s account (ResourceLimitExceeded); job ${id} failed`, 'training_capacity_exceeded', NO_RETRY);
+      throw new GatewayError(502, `SageMaker refused training job for ${id} (${errorCause(e)}); the job is recorded as failed`, 'upstream_error', 'training_job_not_created', null, NO_RETRY);
     }
     const queued: FineTuningJob = { ...job, status: 'queued', events: [jobEvent('info', `Training job ${job.trainingJobName} submitted on ${instanceType}${job.spot ? ' (managed spot)' : ''}`), ...job.events] };
     await this.deps.jobs.update(queued, 'validating_files');
@@ -198,6 +198,15 @@ export class FineTuningService {
     return ok({ object: 'list', data: events.slice(0, limit).map((e) => ({ object: 'fine_tuning.job.event', type: 'message', data: null, ...e })), has_more: events.length > limit });
   }
 }
+
+/**
+ * `x-should-retry: false` on the refusals of `POST /v1/fine_tuning/jobs` that the SDKs would retry
+ * (429, 5xx): a retried create is a new job, so one call left three failed jobs and three
+ * CreateTrainingJob calls; and none of these clears within the SDKs' retry window (a job runs for
+ * hours, a SageMaker quota or refusal stays). The SDKs honour it before the status (openai-node,
+ * openai-python `_should_retry`).
+ */
+const NO_RETRY = { 'x-should-retry': 'false' };
 
 /** The S3 prefix of an uploaded file's own folder (`.../files/<id>/`): the training channel reads that one file. */
 const folderOf = (s3Uri: string) => s3Uri.slice(0, s3Uri.lastIndexOf('/') + 1);

@@ -4,9 +4,11 @@ import { invalid, type GatewayError } from '../inference/openai-errors.js';
  * Checks an uploaded fine-tuning file as OpenAI's fine-tuning input formats define it, before it is
  * stored: UTF-8 (strict: a byte sequence that is not UTF-8 is refused, never replaced), JSON Lines,
  * every non-blank line one JSON object of one of the formats
- * - chat (supervised, reinforcement): `{"messages": [{"role": "...", ...}, ...], ...}`
- * - preference (DPO): `{"input": {"messages": [...]}, "preferred_output": [...], "non_preferred_output": [...]}`
+ * - chat (supervised): `{"messages": [{"role": "...", ...}, ...], ...}`
  * - completions (legacy): `{"prompt": "...", "completion": "..."}`
+ * A preference (DPO) example (`input`, `preferred_output`, `non_preferred_output`) is refused:
+ * only supervised jobs are trained here (`method.type` `dpo` is refused too), and a supervised job
+ * on preference data would fail in its training container hours later.
  * Source: OpenAI API reference, "Fine-tuning: training format for chat / preference / completions models".
  * @returns the number of examples (non-blank lines)
  * @throws GatewayError 400 `invalid_file_format` (param `file`) naming the file, the line and what is wrong
@@ -47,32 +49,26 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** The roles of OpenAI's chat format (`function` is the legacy tool role). */
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
 
-function messagesProblem(messages: unknown, at: string, needsAssistant: boolean): string | undefined {
+function messagesProblem(messages: unknown, at: string): string | undefined {
   if (!Array.isArray(messages) || messages.length === 0) return `has no messages (${at} must be a non-empty array)`;
   const bad = messages.findIndex((m) => !isObject(m) || typeof m.role !== 'string');
   if (bad >= 0) return `has a message without a role (${at}[${bad}] must be an object with a string "role")`;
   const unknown = messages.findIndex((m) => !ROLES.includes((m as { role: string }).role));
   if (unknown >= 0) return `has a message of role ${JSON.stringify((messages[unknown] as { role: string }).role).slice(0, 60)} (${at}[${unknown}].role must be one of ${ROLES.join(', ')})`;
   // A chat example teaches the assistant's turns: without one it teaches nothing (OpenAI refuses such a file too).
-  if (needsAssistant && !messages.some((m) => (m as { role: string }).role === 'assistant')) return `has no assistant message (${at} must hold at least one, the answer to learn)`;
+  if (!messages.some((m) => (m as { role: string }).role === 'assistant')) return `has no assistant message (${at} must hold at least one, the answer to learn)`;
   return undefined;
 }
 
 /** What is wrong with one example, or undefined. */
 function exampleProblem(value: unknown): string | undefined {
   if (!isObject(value)) return 'is not a JSON object';
-  if ('messages' in value) return messagesProblem(value.messages, 'messages', true);
+  if ('messages' in value) return messagesProblem(value.messages, 'messages');
   if ('preferred_output' in value || 'non_preferred_output' in value || 'input' in value) {
-    if (!isObject(value.input)) return 'is a preference example without "input" (an object with "messages")';
-    const problem = messagesProblem(value.input.messages, 'input.messages', false);
-    if (problem) return problem;
-    for (const field of ['preferred_output', 'non_preferred_output'] as const) {
-      if (!Array.isArray(value[field]) || value[field].length === 0) return `is a preference example without "${field}" (a non-empty array of messages)`;
-    }
-    return undefined;
+    return 'is a preference (DPO) example ("input", "preferred_output", "non_preferred_output"): only supervised fine-tuning is trained on this platform (chat "messages" or "prompt"/"completion" examples)';
   }
   if ('prompt' in value || 'completion' in value) {
     return typeof value.prompt === 'string' && typeof value.completion === 'string' ? undefined : 'is a completions example whose "prompt" and "completion" are not both strings';
   }
-  return 'is none of the fine-tuning formats (chat: "messages"; preference: "input", "preferred_output", "non_preferred_output"; completions: "prompt", "completion")';
+  return 'is none of the fine-tuning formats (chat: "messages"; completions: "prompt", "completion")';
 }

@@ -133,6 +133,27 @@ describe('fine-tuning through the official openai client against tessera serve',
     await client('globex').fineTuning.jobs.cancel(next.id);
   });
 
+  it('tells the SDKs not to retry a refused create: one call, one CreateTrainingJob, one failed job (a retry is a new job)', async () => {
+    const retrying = new OpenAI({ baseURL: gw.url, apiKey: tokens.globex, maxRetries: 2 }); // the SDK's default
+    const jobsBefore = (await client('globex').fineTuning.jobs.list()).data.length;
+    sageMaker.on(CreateTrainingJobCommand).rejects(Object.assign(new Error('No capacity'), { name: 'ResourceLimitExceeded' }));
+    const capacity = await retrying.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/r.jsonl' }).catch((e) => e);
+    expect([capacity.status, capacity.code, capacity.headers.get('x-should-retry')]).toEqual([429, 'training_capacity_exceeded', 'false']);
+    sageMaker.on(CreateTrainingJobCommand).rejects(Object.assign(new Error('Could not assume role'), { name: 'ValidationException' }));
+    const refused = await retrying.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/r.jsonl' }).catch((e) => e);
+    expect([refused.status, refused.code, refused.headers.get('x-should-retry')]).toEqual([502, 'training_job_not_created', 'false']);
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(2);
+    expect((await client('globex').fineTuning.jobs.list()).data.length).toBe(jobsBefore + 2);
+    // The tier's limit: a job runs for hours, so no retry either.
+    sageMaker.on(CreateTrainingJobCommand).resolves({});
+    const running = await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/r.jsonl' });
+    const limited = await retrying.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/r2.jsonl' }).catch((e) => e);
+    expect([limited.status, limited.code, limited.headers.get('x-should-retry')]).toEqual([429, 'concurrent_job_limit', 'false']);
+    expect(gw.audit.records.filter((r) => r.outcome === 'concurrent_job_limit' && r.tenantId === 'globex').length).toBeGreaterThanOrEqual(1);
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(3);
+    await client('globex').fineTuning.jobs.cancel(running.id);
+  });
+
   it('records SageMaker\'s refusal on the job and answers 502, releasing the slot', async () => {
     sageMaker.on(CreateTrainingJobCommand).rejects(Object.assign(new Error('Could not assume role'), { name: 'ValidationException' }));
     const e = await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/c.jsonl' }).catch((x) => x);

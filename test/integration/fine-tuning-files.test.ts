@@ -12,7 +12,8 @@ import { serveGateway } from '../support/local-gateway.js';
 
 /**
  * OpenAI's Files API for fine-tuning files through the official clients against `tessera serve`
- * (files in memory; the S3 store against moto is in fine-tuning-moto.test.ts): upload, list,
+ * (files in memory; the S3 store against moto is in fine-tuning-files-moto.test.ts, the deployed
+ * path in fine-tuning-files-lambda-path.test.ts): upload, list,
  * retrieve, content, delete, a job trained on an uploaded file, and every refusal in OpenAI's shape.
  */
 process.env.AWS_REGION = 'us-east-1';
@@ -59,7 +60,7 @@ describe('the Files API with the official Node client', () => {
     expect(file).toMatchObject({ object: 'file', bytes: Buffer.byteLength(JSONL), filename: 'support.jsonl', purpose: 'fine-tune', status: 'processed' });
     expect(file.id).toMatch(/^file-[0-9a-f]{24}$/);
     expect(file.created_at).toBeGreaterThanOrEqual(before);
-    // enterprise keeps training data 30 days (training.dataRetentionDays); S3's lifecycle rule rounds to the next midnight UTC
+    // the tier keeps training data training.dataRetentionDays (enterprise: 90); S3's lifecycle rule rounds to the next midnight UTC
     expect(file.expires_at).toBe(Math.ceil((file.created_at + config.tiers.enterprise!.training.dataRetentionDays * 86_400) / 86_400) * 86_400);
     expect(await client('acme').files.retrieve(file.id)).toEqual(file);
     expect(await (await client('acme').files.content(file.id)).text()).toBe(JSONL);

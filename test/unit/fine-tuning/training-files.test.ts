@@ -23,14 +23,14 @@ describe('checkFineTuningFile (OpenAI fine-tuning input formats)', () => {
     const chat = JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }], tools: [] });
     const preference = JSON.stringify({ input: { messages: [{ role: 'user', content: 'q' }] }, preferred_output: [{ role: 'assistant', content: 'a' }], non_preferred_output: [{ role: 'assistant', content: 'b' }] });
     const completion = JSON.stringify({ prompt: 'q', completion: 'a' });
-    expect(checkFineTuningFile('t.jsonl', bytes(`${chat}\r\n\n${preference}\r\n${completion}`))).toBe(3);
+    expect(checkFineTuningFile('t.jsonl', bytes(`${chat}\r\n\n${completion}\r\n${completion}`))).toBe(3);
+    // Preference (DPO) examples: only supervised jobs are trained here (method.type dpo is refused too).
+    expect(refusal(`${chat}\n${preference}`)).toMatch(/line 2 is a preference \(DPO\) example/);
   });
 
   it('refuses, naming the file and the line', () => {
     expect(refusal('{"messages": []}')).toMatch(/file "t\.jsonl" is not a fine-tuning file: line 1 has no messages/);
     expect(refusal('{"prompt": "q", "completion": 3}')).toMatch(/line 1 is a completions example whose "prompt" and "completion" are not both strings/);
-    expect(refusal('{"input": {"messages": [{"role": "user"}]}, "preferred_output": []}')).toMatch(/preferred_output/);
-    expect(refusal('{"preferred_output": [{}], "non_preferred_output": [{}]}')).toMatch(/without "input"/);
     expect(refusal('[1, 2]')).toMatch(/line 1 is not a JSON object/);
     expect(refusal('{"messages": [{"role": "user"}, {"role": "assistant"}]}\n{"messages": "hi"}')).toMatch(/line 2 has no messages/);
     expect(refusal(new Uint8Array([0xff, 0xfe, 0x7b, 0x7d]))).toMatch(/not UTF-8/);
