@@ -147,6 +147,8 @@ export const FineTuningJob = z.object({
   metadata: z.record(z.string(), z.string()).optional(),
   hyperparameters: z.object({ n_epochs: z.number(), batch_size: z.number(), learning_rate_multiplier: z.number() }),
   suffix: z.string(),
+  /** False when the platform chose `suffix` (the caller sent none): answered as `user_provided_suffix: null`, as OpenAI does. @default - true (jobs recorded before this was kept) */
+  suffixProvided: z.boolean().optional(),
   instanceType: z.string(),
   spot: z.boolean(),
   trainingJobName: z.string(),
@@ -171,7 +173,7 @@ export function toOpenAiJob(job: FineTuningJob) {
     fine_tuned_model: job.fineTunedModel ?? null, organization_id: job.tenantId, result_files: [], status: job.status,
     training_file: job.trainingFileId ?? job.trainingFile, validation_file: job.validationFileId ?? job.validationFile ?? null, hyperparameters: job.hyperparameters,
     trained_tokens: job.trainedTokens ?? null, error: job.error ?? null, seed: job.seed ?? 0, estimated_finish: null, integrations: null,
-    user_provided_suffix: job.suffix, metadata: job.metadata ?? null,
+    user_provided_suffix: job.suffixProvided === false ? null : job.suffix, metadata: job.metadata ?? null,
     method: { type: 'supervised', supervised: { hyperparameters: job.hyperparameters } },
   };
 }

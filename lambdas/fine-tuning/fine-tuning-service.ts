@@ -120,7 +120,7 @@ export class FineTuningService {
         batch_size: hp.batch_size === 'auto' ? HYPERPARAMETER_DEFAULTS.batch_size : hp.batch_size,
         learning_rate_multiplier: hp.learning_rate_multiplier === 'auto' ? HYPERPARAMETER_DEFAULTS.learning_rate_multiplier : hp.learning_rate_multiplier,
       },
-      suffix, instanceType, spot: tier.training.spot, trainingJobName: trainingJobName(caller.tenantId, id),
+      suffix, suffixProvided: request.suffix != null, instanceType, spot: tier.training.spot, trainingJobName: trainingJobName(caller.tenantId, id),
       seed: request.seed ?? randomBytes(4).readUInt32BE() % 2_147_483_648, ...(request.metadata ? { metadata: request.metadata } : {}),
       status: 'validating_files', createdAt: nowSeconds(), events: [jobEvent('info', `Created fine-tuning job ${id}`)],
     };

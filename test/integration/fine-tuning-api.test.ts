@@ -106,11 +106,18 @@ describe('fine-tuning through the official openai client against tessera serve',
     const drawn = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/method.jsonl', suffix: 'drawn' });
     expect(sageMaker.commandCalls(CreateTrainingJobCommand)[1]!.args[0].input.HyperParameters!.seed).toBe(String(drawn.seed));
     expect(drawn.metadata).toBeNull();
+    await Promise.all([job, drawn].map((j) => client('acme').fineTuning.jobs.cancel(j.id).catch(() => undefined)));
+    // No suffix given: the model's name gets one of the platform's, and the job answers user_provided_suffix null, as OpenAI's.
+    const unnamed = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/method.jsonl' });
+    // Not in the SDK's type, in OpenAI's answers.
+    const suffixOf = (j: object) => (j as { user_provided_suffix?: string | null }).user_provided_suffix;
+    expect(suffixOf(unnamed)).toBeNull();
+    expect(suffixOf(drawn)).toBe('drawn');
+    await client('acme').fineTuning.jobs.cancel(unnamed.id);
     // jobs.list's metadata filter, as the SDK sends it (metadata[team]=support).
     expect((await client('acme').fineTuning.jobs.list({ metadata: { team: 'support' } })).data.map((j) => j.id)).toEqual([job.id]);
     expect((await client('acme').fineTuning.jobs.list({ metadata: { team: 'support', ticket: 'FT-8' } })).data).toEqual([]);
     expect((await client('acme').fineTuning.jobs.list({ metadata: null })).data.map((j) => j.id)).not.toContain(job.id);
-    await Promise.all([job, drawn].map((j) => client('acme').fineTuning.jobs.cancel(j.id).catch(() => undefined)));
   });
 
   it('cancels a job: StopTrainingJob in the tenant account, the slot given back', async () => {
