@@ -95,6 +95,9 @@ export function gatewayMetricsOf(record: AuditRecord): Record<string, unknown> {
   return line;
 }
 
+/** Powertools' switch for metrics output (`POWERTOOLS_METRICS_DISABLED`), read as its Metrics read it: `true` or `1`. */
+const metricsDisabled = () => /^(true|1)$/i.test(process.env.POWERTOOLS_METRICS_DISABLED ?? '');
+
 /**
  * Writes each audit record to `inner` (the immutable audit bucket) and prints its metrics as one
  * EMF line on stdout, which Lambda ships to the function's log group, where CloudWatch extracts
@@ -104,8 +107,11 @@ export function gatewayMetricsOf(record: AuditRecord): Record<string, unknown> {
 export class MetricsAuditSink implements AuditSink {
   constructor(
     private readonly inner: AuditSink,
-    /** Where lines go. @default - process.stdout */
-    private readonly print: (line: string) => void = (line) => void process.stdout.write(line),
+    /**
+     * Where lines go. @default - process.stdout, unless `POWERTOOLS_METRICS_DISABLED` is `true` (or `1`):
+     * then nowhere, as Powertools' own Metrics emit nothing then (Powertools for AWS Lambda, "Environment variables")
+     */
+    private readonly print: (line: string) => void = metricsDisabled() ? () => undefined : (line) => void process.stdout.write(line),
   ) {}
 
   write(record: AuditRecord): Promise<void> {

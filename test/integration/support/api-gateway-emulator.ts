@@ -147,6 +147,8 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
     [GATEWAY_ENV.corsOriginsTable]: 'tessera-cors-origins',
     // The handlers read and write each tenant's items as that tenant: sessions of the tenant-data role from moto's STS.
     [GATEWAY_ENV.tenantDataRole]: 'arn:aws:iam::123456789012:role/tessera-tenant-data',
+    // The handlers' CloudWatch metric lines (EMF on stdout) would fill the test output: off, as Powertools' switch turns them off.
+    POWERTOOLS_METRICS_DISABLED: 'true',
     [GATEWAY_ENV.jwtIssuer]: DEV_ISSUER, [GATEWAY_ENV.jwtAudience]: DEV_AUDIENCE, [GATEWAY_ENV.jwksUri]: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`,
   });
   if (options.fineTuning) {

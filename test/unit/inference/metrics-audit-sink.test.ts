@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryAuditSink, type AuditRecord } from '../../../lambdas/inference/audit.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { GATEWAY_METRICS_NAMESPACE, MetricsAuditSink, gatewayMetricsOf } from '../../../lambdas/inference/metrics-audit-sink.js';
@@ -100,6 +100,23 @@ describe('MetricsAuditSink', () => {
     expect(lines[0].endsWith('\n')).toBe(true);
     expect(lines[0].indexOf('\n')).toBe(lines[0].length - 1);
     expect(JSON.parse(lines[0])).toEqual(gatewayMetricsOf(served));
+  });
+
+  it('prints to stdout by default, and nothing when POWERTOOLS_METRICS_DISABLED is true, as Powertools\' Metrics', async () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      vi.stubEnv('POWERTOOLS_METRICS_DISABLED', '');
+      await new MetricsAuditSink(new MemoryAuditSink()).write(served);
+      expect(write).toHaveBeenCalledTimes(1);
+      vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+      const inner = new MemoryAuditSink();
+      await new MetricsAuditSink(inner).write(served);
+      expect(write).toHaveBeenCalledTimes(1);
+      expect(inner.records).toEqual([served]);
+    } finally {
+      write.mockRestore();
+      vi.unstubAllEnvs();
+    }
   });
 
   it('still writes the audit record when printing fails, and passes on the wrapped sink\'s failure', async () => {
