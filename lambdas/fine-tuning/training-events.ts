@@ -6,8 +6,9 @@ import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningJob, type Fine
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { AuditRecord, AuditSink } from '../inference/audit.js';
+import { OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
 import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
-import type { FineTuningStore } from './stores/job-store.js';
+import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
 
 /** The part of SageMaker's "Training Job State Change" event detail this handler reads. */
@@ -63,6 +64,9 @@ export class TrainingEvents {
         return 'running';
       }
       case 'Failed': {
+        // A job that ended already (cancelled by its user or an offboarding, succeeded) keeps its end:
+        // a late or repeated Failed event would hide an offboarding's cancellation from its retirement.
+        if (!isActive(job.status)) return 'stale';
         const failed: FineTuningJob = {
           ...job, status: 'failed', finishedAt: nowSeconds(),
           error: { code: 'training_failed', message: detail.FailureReason ?? 'SageMaker reported the training job as failed without a reason', param: null },
@@ -86,6 +90,18 @@ export class TrainingEvents {
 
   private async deploy(job: FineTuningJob, detail: TrainingStateChange, tenant: TenantRecord, audit: (a: string, o: string, d: AuditRecord['detail']) => Promise<void>): Promise<TrainingEventOutcome> {
     if (job.status !== 'running' && job.status !== 'queued') return 'stale';
+    // A tenant being offboarded gets no new endpoint: offboarding's *Retire fine-tuned models* may have
+    // run already (nothing would delete it, and its network interfaces would hold the tenant's subnets
+    // at the stack deletion). The job is cancelled as the retirement cancels one, which then records it.
+    if (tenant.status === 'OFFBOARDING' || tenant.status === 'OFFBOARDED') {
+      const cancelled: FineTuningJob = {
+        ...job, status: 'cancelled', finishedAt: nowSeconds(),
+        events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}: training completed, the model was not deployed`), ...job.events],
+      };
+      if (!(await this.deps.jobs.update(cancelled, job.status))) return 'stale';
+      await audit('fine_tuning.job.cancelled', 'offboarding', { reason: 'the tenant is being offboarded: the model was not deployed' });
+      return 'cancelled';
+    }
     const base = this.deps.config.fineTuning.baseModels.find((b) => b.id === job.model);
     const tier = this.deps.config.tiers[tenant.tier];
     const target = trainingTarget(tenant);

@@ -7,6 +7,7 @@ import type { FineTuningJob } from '../../../lib/fine-tuning.js';
 import { sageMakerNamePattern, trainingJobName } from '../../../lib/fine-tuning.js';
 import { createTrainingJobInput, trainingTarget } from '../../../lambdas/fine-tuning/sagemaker-requests.js';
 import { resolveTrainingFile } from '../../../lambdas/fine-tuning/training-file.js';
+import { OFFBOARDING_CANCEL_EVENT } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
 import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
 import { ConcurrentJobLimitError, MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
 import { memoryTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
@@ -99,11 +100,12 @@ describe('training state changes', () => {
   let jobs: MemoryJobStore;
   let events: TrainingEvents;
   let audit: MemoryAuditSink;
+  let registry: MemoryStore;
   beforeEach(() => {
     sageMaker.reset();
     jobs = new MemoryJobStore();
     audit = new MemoryAuditSink();
-    const registry = new MemoryStore();
+    registry = new MemoryStore();
     registry.putTenant(trainedTenant('acme', 'enterprise', '444444444444'));
     events = new TrainingEvents({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit, sageMaker: async () => new SageMakerClient({}) });
   });
@@ -134,6 +136,33 @@ describe('training state changes', () => {
     expect(await events.handle({ TrainingJobName: j.trainingJobName, TrainingJobStatus: 'Stopped' }, '444444444444')).toBe('cancelled');
     expect(await events.handle({ TrainingJobName: j.trainingJobName, TrainingJobStatus: 'InProgress' }, '444444444444')).toBe('stale');
     expect((await jobs.get('acme', j.id))?.status).toBe('cancelled');
+  });
+
+  it('deploys nothing for a tenant being offboarded: the job is cancelled as the retirement cancels one (no endpoint after the retirement)', async () => {
+    registry.putTenant(trainedTenant('acme', 'enterprise', '444444444444', { status: 'OFFBOARDING' }));
+    const j = job({ status: 'running' });
+    await jobs.create(j, 5);
+    sageMaker.on(CreateModelCommand).resolves({});
+    sageMaker.on(CreateEndpointConfigCommand).resolves({});
+    sageMaker.on(CreateEndpointCommand).resolves({});
+    expect(await events.handle({ TrainingJobName: j.trainingJobName, TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://${BUCKET}/models/${j.trainingJobName}/output/model.tar.gz` } }, '444444444444')).toBe('cancelled');
+    expect(sageMaker.commandCalls(CreateModelCommand)).toHaveLength(0);
+    expect(sageMaker.commandCalls(CreateEndpointCommand)).toHaveLength(0);
+    const after = (await jobs.get('acme', j.id))!;
+    expect(after.status).toBe('cancelled');
+    expect(after.events[0].message.startsWith(OFFBOARDING_CANCEL_EVENT)).toBe(true);
+    expect((await registry.getTenant('acme'))?.fineTunedModels ?? []).toEqual([]);
+  });
+
+  it('keeps a job that ended as it ended: a late or repeated Failed event does not turn a cancelled or succeeded job into a failed one', async () => {
+    const cancelled = job({ status: 'cancelled', events: [{ id: 'ftevent-1', created_at: 1, level: 'warn', message: `${OFFBOARDING_CANCEL_EVENT} (x)` }] });
+    const succeeded = job({ status: 'succeeded' });
+    for (const j of [cancelled, succeeded]) await jobs.create(j, 5);
+    for (const j of [cancelled, succeeded]) {
+      expect(await events.handle({ TrainingJobName: j.trainingJobName, TrainingJobStatus: 'Failed', FailureReason: 'late' }, '444444444444')).toBe('stale');
+      expect((await jobs.get('acme', j.id))?.status).toBe(j.status);
+    }
+    expect(audit.records).toEqual([]);
   });
 });
 
