@@ -27,8 +27,19 @@ export interface RetireProgress extends RetiredFineTuning {
   state: 'COMPLETE' | 'IN_PROGRESS';
   /** What this run deleted, as `endpoint/<name>`, `endpoint-config/<name>`, `model/<name>`. */
   deleted: string[];
-  /** Endpoints SageMaker is still deleting (DescribeEndpoint `Deleting`): their network interfaces are still in the tenant's subnets. */
+  /**
+   * Endpoints still there: SageMaker is deleting them (DescribeEndpoint `Deleting`), or is still
+   * creating or updating them (`Creating`, `Updating`, `SystemUpdating`, `RollingBack`: SageMaker
+   * refuses their deletion until they are in service or failed; a later run deletes them). Their
+   * network interfaces are still in the tenant's subnets.
+   */
   deleting: string[];
+  /**
+   * Every name (endpoint, endpoint config and model) this run made sure of, from the registry and
+   * the jobs table: a retirement that had any records itself (the export step), so that a resumed
+   * offboarding does not need the launcher after the stack deletion.
+   */
+  checkedNames: string[];
   /** Training jobs this run stopped. */
   stopped: string[];
 }
@@ -40,6 +51,9 @@ export interface RetireDeps {
   sageMaker: (target: Pick<TrainingTarget, 'tenantId' | 'accountId'>) => Promise<SageMakerClient>;
   audit: AuditSink;
 }
+
+/** Endpoint states SageMaker refuses DeleteEndpoint in until they end (in service or failed). */
+const BUSY = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
 
 /** SageMaker's answer for a name it does not know (DescribeEndpoint, Delete*): "Could not find endpoint ...". */
 const isGone = (e: unknown) => (e as Error).name === 'ValidationException' && /could not find/i.test((e as Error).message);
@@ -54,9 +68,10 @@ const isGone = (e: unknown) => (e as Error).name === 'ValidationException' && /c
  * and calls again until `COMPLETE`.
  *
  * Names come from the registry (`fineTunedModels[].endpointName`) and from the jobs table (every
- * job that was active, succeeded, failed while deploying, or was cancelled by an offboarding): a
- * job whose deployment crashed before the registry write, or whose completion raced this
- * retirement, is covered too. Idempotent: a resource already gone is success, a job no longer
+ * job that was active, succeeded, failed while deploying, or was cancelled): a job whose
+ * deployment crashed before the registry write, or whose completion raced this retirement or its
+ * user's cancellation, is covered too. An endpoint SageMaker is still creating or updating is not
+ * deletable yet: reported in `deleting`, deleted by a later call. Idempotent: a resource already gone is success, a job no longer
  * active is left as it is, and a crash at any point is resumed by the next call. `COMPLETE` only
  * from a run that found nothing left to do, so the last call verifies the earlier ones' work.
  * A tenant without fine-tuning (no job, no model) is answered `COMPLETE` without calling SageMaker.
@@ -68,16 +83,18 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   const tenant = await deps.tenants.getTenant(request.tenantId);
   if (!tenant) throw Object.assign(new Error(`tenant "${request.tenantId}" is not in the registry`), { name: 'TenantNotFound' });
   const recorded = tenant.offboarding?.fineTuning;
-  if (recorded) return { state: 'COMPLETE', cancelledJobs: recorded.cancelledJobs, retiredModels: recorded.retiredModels, deleted: [], deleting: [], stopped: [] };
+  if (recorded) return { state: 'COMPLETE', cancelledJobs: recorded.cancelledJobs, retiredModels: recorded.retiredModels, deleted: [], deleting: [], stopped: [], checkedNames: [] };
 
   const jobs = await deps.jobs.list(tenant.tenantId);
   const byOffboarding = (j: FineTuningJob) => j.status === 'cancelled' && j.events.some((e) => e.message.startsWith(OFFBOARDING_CANCEL_EVENT));
-  const deployed = (j: FineTuningJob) => isActive(j.status) || j.status === 'succeeded' || (j.status === 'failed' && j.error?.code === 'deployment_failed') || byOffboarding(j);
+  // Every cancelled job, not only the offboarding's: a job cancelled (by its user too) while its
+  // Completed event was deploying it has the endpoint that deployment made and no registry entry.
+  const deployed = (j: FineTuningJob) => isActive(j.status) || j.status === 'succeeded' || (j.status === 'failed' && j.error?.code === 'deployment_failed') || j.status === 'cancelled';
   const names = [...new Set([...(tenant.fineTunedModels ?? []).map((m) => m.endpointName), ...jobs.filter(deployed).map((j) => j.trainingJobName)])].sort();
   const active = jobs.filter((j) => isActive(j.status));
   const progress: RetireProgress = {
     state: 'COMPLETE', cancelledJobs: [], retiredModels: (tenant.fineTunedModels ?? []).map((m) => ({ id: m.id, endpointName: m.endpointName })),
-    deleted: [], deleting: [], stopped: [],
+    deleted: [], deleting: [], stopped: [], checkedNames: names,
   };
   const settle = async () => {
     progress.cancelledJobs = (await deps.jobs.list(tenant.tenantId)).filter(byOffboarding).map((j) => ({ jobId: j.id, trainingJobName: j.trainingJobName })).sort((a, b) => a.jobId.localeCompare(b.jobId));
@@ -118,7 +135,7 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
       if (!isGone(e)) throw e;
     }
     const removed: string[] = [];
-    if (status && status !== 'Deleting') {
+    if (status && status !== 'Deleting' && !BUSY.has(status)) {
       try {
         await sageMaker.send(new DeleteEndpointCommand({ EndpointName: name }));
         removed.push(`endpoint/${name}`);
@@ -142,7 +159,7 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
       const model = progress.retiredModels.find((m) => m.endpointName === name);
       await audit('fine_tuning.model.retired', { endpointName: name, deleted: removed.join(','), ...(model ? { fineTunedModel: model.id } : {}) });
     }
-    if (status === 'Deleting') progress.deleting.push(name);
+    if (status === 'Deleting' || (status && BUSY.has(status))) progress.deleting.push(name);
   }
   return settle();
 }

@@ -97,6 +97,7 @@ describe('retire fine-tuned models (offboarding)', () => {
       deleting: [endpointOf(deployed)],
       cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }],
       retiredModels: [{ id: deployed.fineTunedModel, endpointName: endpointOf(deployed) }],
+      checkedNames: [endpointOf(running), endpointOf(deployed)].sort(),
     });
     // each action audited under the fine-tuning trail, naming the offboarding execution
     expect(audit.records.map((r) => [r.action, r.tenantId, r.outcome, r.detail?.executionArn])).toEqual([
@@ -132,6 +133,7 @@ describe('retire fine-tuned models (offboarding)', () => {
       state: 'COMPLETE', stopped: [], deleted: [], deleting: [],
       cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }],
       retiredModels: [{ id: deployed.fineTunedModel, endpointName: endpointOf(deployed) }],
+      checkedNames: [endpointOf(running), endpointOf(deployed)].sort(),
     });
     expect(calls(StopTrainingJobCommand)).toHaveLength(1);
   });
@@ -172,10 +174,41 @@ describe('retire fine-tuned models (offboarding)', () => {
     expect(calls(DescribeEndpointCommand).map((i) => i.EndpointName)).toContain(endpointOf(half));
   });
 
+  it('waits for an endpoint SageMaker is still creating or updating (which it refuses to delete) and deletes it once it can', async () => {
+    await jobs.update({ ...running, status: 'failed' }, 'running');
+    // SageMaker refuses DeleteEndpoint on an endpoint in Creating (it is deletable once InService or Failed)
+    sageMaker.on(DeleteEndpointCommand, { EndpointName: endpointOf(deployed) })
+      .rejects(Object.assign(new Error(`Cannot delete endpoint "${endpointOf(deployed)}" while it is in Creating status`), { name: 'ValidationException' }));
+    for (const busy of ['Creating', 'Updating', 'SystemUpdating', 'RollingBack']) {
+      sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({ EndpointStatus: busy } as never);
+      const out = await retireFineTunedModels(deps(), request);
+      expect(out).toMatchObject({ state: 'IN_PROGRESS', deleting: [endpointOf(deployed)] });
+    }
+    expect(calls(DeleteEndpointCommand)).toEqual([]);
+
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({ EndpointStatus: 'InService' } as never);
+    sageMaker.on(DeleteEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({});
+    expect(await retireFineTunedModels(deps(), request)).toMatchObject({ state: 'IN_PROGRESS', deleted: [`endpoint/${endpointOf(deployed)}`], deleting: [endpointOf(deployed)] });
+  });
+
+  it('also deletes what a deployment left for a job its user cancelled meanwhile (the Completed event raced the cancellation)', async () => {
+    tenant = { ...tenant, fineTunedModels: [] };
+    const raced = job('c', 'cancelled', { finishedAt: 5, events: [{ id: 'ftevent-1', created_at: 5, level: 'warn', message: 'Job cancelled by the user' }] });
+    await jobs.create(raced, 10);
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(raced) }).resolves({ EndpointStatus: 'InService' } as never);
+    sageMaker.on(DeleteEndpointCommand, { EndpointName: endpointOf(raced) }).resolves({});
+    sageMaker.on(DeleteEndpointConfigCommand, { EndpointConfigName: endpointOf(raced) }).resolves({});
+    sageMaker.on(DeleteModelCommand, { ModelName: endpointOf(raced) }).resolves({});
+
+    const out = await retireFineTunedModels(deps(), request);
+    expect(out.deleted).toEqual([`endpoint/${endpointOf(raced)}`, `endpoint-config/${endpointOf(raced)}`, `model/${endpointOf(raced)}`]);
+    expect(out.state).toBe('IN_PROGRESS');
+  });
+
   it('leaves a tenant without fine-tuning alone: COMPLETE without calling SageMaker or assuming its launcher', async () => {
     tenant = trainedTenant('acme', 'starter', ACCOUNT);
     jobs = new MemoryJobStore();
-    expect(await retireFineTunedModels(deps(), request)).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [] });
+    expect(await retireFineTunedModels(deps(), request)).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [], checkedNames: [] });
     expect(launcherCalls).toBe(0);
     expect(sageMaker.calls()).toHaveLength(0);
   });
@@ -183,7 +216,7 @@ describe('retire fine-tuned models (offboarding)', () => {
   it('answers the retirement the offboarding recorded without SageMaker (its launcher may have gone with the stack)', async () => {
     const recorded = { cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }], retiredModels: [{ id: deployed.fineTunedModel!, endpointName: endpointOf(deployed) }] };
     tenant = { ...tenant, offboarding: { liftedProtections: [], fineTuning: { ...recorded, at: '2026-12-01T00:00:00.000Z' } } };
-    expect(await retireFineTunedModels(deps(), request)).toEqual({ state: 'COMPLETE', ...recorded, deleted: [], deleting: [], stopped: [] });
+    expect(await retireFineTunedModels(deps(), request)).toEqual({ state: 'COMPLETE', ...recorded, deleted: [], deleting: [], stopped: [], checkedNames: [] });
     expect(launcherCalls).toBe(0);
   });
 
