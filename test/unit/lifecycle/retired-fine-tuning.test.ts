@@ -48,9 +48,18 @@ describe('recording retired fine-tuning (offboarding)', () => {
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
   });
 
+  it('records a retirement that looked in the tenant\'s account even with no job cancelled and no model retired (a resumed offboarding must not need the launcher after the stack deletion)', async () => {
+    // a tenant whose one job failed deploying: its names were looked at (and anything left deleted), nothing to list
+    const looked = { ...reported, cancelledJobs: [], retiredModels: [], checkedNames: [`acme-ft-${'f'.repeat(24)}`] };
+    const out = await recordRetiredFineTuning(records.get('acme')!, looked, context);
+    expect(out.offboarding?.fineTuning).toEqual({ cancelledJobs: [], retiredModels: [], at: expect.any(String) });
+    expect(records.get('acme')!.offboarding?.fineTuning).toEqual(out.offboarding!.fineTuning);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
   it('records nothing for a tenant that had nothing to retire, or when the state carries no report', async () => {
     const before = records.get('acme')!;
-    for (const r of [{ ...reported, cancelledJobs: [], retiredModels: [] }, undefined, { state: 'COMPLETE' }]) {
+    for (const r of [{ ...reported, cancelledJobs: [], retiredModels: [] }, { ...reported, cancelledJobs: [], retiredModels: [], checkedNames: [] }, undefined, { state: 'COMPLETE' }]) {
       expect(await recordRetiredFineTuning(before, r, context)).toBe(before);
     }
     expect(records.get('acme')).toEqual(before);
