@@ -52,6 +52,9 @@ export interface RetireDeps {
   audit: AuditSink;
 }
 
+/** Names handled at once by a run (SageMaker's per-account request rates are in the tens per second; each name is up to four calls). */
+export const NAME_CONCURRENCY = 8;
+
 /** Endpoint states SageMaker refuses DeleteEndpoint in until they end (in service or failed). */
 const BUSY = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
 
@@ -127,7 +130,11 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
     progress.stopped.push(job.trainingJobName);
   }
 
-  for (const name of names) {
+  // One name at a time took at least three calls each (DescribeEndpoint, DeleteEndpointConfig,
+  // DeleteModel), even for names long gone, on every run: a tenant with a few hundred jobs over its
+  // life outlasted the Lambda's minute on every run, and the offboarding could never finish.
+  // NAME_CONCURRENCY names at once; results kept in the names' order.
+  const retireName = async (name: string): Promise<{ removed: string[]; present: boolean }> => {
     let status: string | undefined;
     try {
       status = (await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).EndpointStatus ?? 'Unknown';
@@ -155,11 +162,30 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
       }
     }
     if (removed.length) {
-      progress.deleted.push(...removed);
       const model = progress.retiredModels.find((m) => m.endpointName === name);
       await audit('fine_tuning.model.retired', { endpointName: name, deleted: removed.join(','), ...(model ? { fineTunedModel: model.id } : {}) });
     }
-    if (status === 'Deleting' || (status && BUSY.has(status))) progress.deleting.push(name);
-  }
+    return { removed, present: status === 'Deleting' || (status !== undefined && BUSY.has(status)) };
+  };
+  const results: Array<{ removed: string[]; present: boolean }> = [];
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  // A failure stops the workers taking more names; the ones in flight finish before the run answers.
+  const worker = async () => {
+    while (!failure && next < names.length) {
+      const i = next++;
+      try {
+        results[i] = await retireName(names[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(NAME_CONCURRENCY, names.length) }, worker));
+  if (failure) throw failure.error;
+  names.forEach((name, i) => {
+    progress.deleted.push(...results[i]!.removed);
+    if (results[i]!.present) progress.deleting.push(name);
+  });
   return settle();
 }

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { trainingJobName, type FineTuningJob, type FineTuningStatus } from '../../../lib/fine-tuning.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
-import { OFFBOARDING_CANCEL_EVENT, RETIRE_ACTION, retireFineTunedModels, type RetireDeps } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
+import { NAME_CONCURRENCY, OFFBOARDING_CANCEL_EVENT, RETIRE_ACTION, retireFineTunedModels, type RetireDeps } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
 import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
 import { trainedTenant } from '../../support/fine-tuning-tenants.js';
 
@@ -203,6 +203,34 @@ describe('retire fine-tuned models (offboarding)', () => {
     const out = await retireFineTunedModels(deps(), request);
     expect(out.deleted).toEqual([`endpoint/${endpointOf(raced)}`, `endpoint-config/${endpointOf(raced)}`, `model/${endpointOf(raced)}`]);
     expect(out.state).toBe('IN_PROGRESS');
+  });
+
+  it('handles a tenant with hundreds of jobs behind it several names at once (one at a time outlasted the Lambda\'s minute on every run), in the names\' order', async () => {
+    await jobs.update({ ...running, status: 'failed' }, 'running');
+    const hexes = Array.from({ length: 300 }, (_, i) => i.toString(16).padStart(24, '0'));
+    for (const h of hexes) await jobs.create({ ...job('c', 'succeeded'), id: `ftjob-${h}`, trainingJobName: trainingJobName('acme', `ftjob-${h}`) }, 10_000);
+    let inFlight = 0;
+    let most = 0;
+    const slow = (what: string) => async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      inFlight -= 1;
+      throw notFound(what);
+    };
+    sageMaker.on(DescribeEndpointCommand).callsFake(slow('endpoint'));
+    sageMaker.on(DeleteEndpointConfigCommand).callsFake(slow('endpoint configuration'));
+    sageMaker.on(DeleteModelCommand).callsFake(slow('model'));
+    // the registry's model still in service: deleted, reported in its place among the names
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({ EndpointStatus: 'InService' } as never);
+    sageMaker.on(DeleteEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({});
+
+    const out = await retireFineTunedModels(deps(), request);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(NAME_CONCURRENCY);
+    expect(calls(DescribeEndpointCommand)).toHaveLength(301);
+    expect(out).toMatchObject({ state: 'IN_PROGRESS', deleted: [`endpoint/${endpointOf(deployed)}`], deleting: [endpointOf(deployed)] });
+    expect(out.checkedNames).toHaveLength(301);
   });
 
   it('leaves a tenant without fine-tuning alone: COMPLETE without calling SageMaker or assuming its launcher', async () => {
