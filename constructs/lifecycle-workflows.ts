@@ -394,6 +394,8 @@ export class LifecycleWorkflows extends Construct {
     // launcher role trusts; polled (Wait) until SageMaker has deleted every endpoint.
     const retireFineTuning = this.task(s, 'Retire fine-tuned models', this.fineTuningEvents, '$.fineTuning', {
       action: 'retire-fine-tuned-models', 'tenantId.$': '$.request.tenantId', 'requestId.$': '$.request.requestId', 'executionArn.$': '$.executionArn',
+      // The previous run's answer (`{}` before the first): its waitingSince bounds the wait (MAX_WAIT_SECONDS).
+      'previous.$': '$.fineTuning',
     });
     // Export records what the retirement reported (registry offboarding.fineTuning, audit): the fine-tuning Lambda's role may not write either.
     const exportData = this.task(s, 'Export tenant data', 'export-tenant-data', '$.export', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'export.$': '$.export', 'fineTuning.$': '$.fineTuning' });
@@ -419,9 +421,9 @@ export class LifecycleWorkflows extends Construct {
     deleteStacks.next(new sfn.Choice(s, 'Stacks deleted?').when(sfn.Condition.stringEquals('$.deletion.state', 'COMPLETE'), inventory).otherwise(waitDeletion.next(deleteStacks)));
     inventory.next(scheduleKey).next(retire).next(finish).next(new sfn.Succeed(s, 'Tenant offboarded'));
 
-    // `export` and `snapshot` start empty: the handlers keep their progress there between loops.
+    // `export`, `snapshot` and `fineTuning` start empty: the handlers keep their progress there between loops.
     return new sfn.Pass(s, 'Start offboarding', {
-      parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {} },
+      parameters: { 'request.$': '$.request', 'executionArn.$': '$$.Execution.Id', export: {}, snapshot: {}, fineTuning: {} },
     }).next(begin).next(revokeIdentities).next(revokeKey).next(retireFineTuning);
   }
 

@@ -17,7 +17,16 @@ export interface RetireRequest {
   /** The offboarding execution: named in the cancelled jobs' events and the audit records. */
   executionArn?: string;
   requestId?: string;
+  /** The previous run's answer in this execution (`$.fineTuning`; `{}` before the first): carries `waitingSince`. */
+  previous?: { waitingSince?: string };
 }
+
+/**
+ * How long an offboarding waits for SageMaker (endpoints deleting, or still creating: one stuck in
+ * `Creating` turns `Failed` after about an hour) before it stops, naming what is left, instead of
+ * polling until the state machine's two-day timeout.
+ */
+export const MAX_WAIT_SECONDS = 3 * 60 * 60;
 
 /** The start of the event a job cancelled by an offboarding carries (how a later run recognises them). */
 export const OFFBOARDING_CANCEL_EVENT = 'Job cancelled: the tenant is being offboarded';
@@ -42,6 +51,8 @@ export interface RetireProgress extends RetiredFineTuning {
   checkedNames: string[];
   /** Training jobs this run stopped. */
   stopped: string[];
+  /** When this execution's runs first answered `IN_PROGRESS` (ISO time), while they do. */
+  waitingSince?: string;
 }
 
 export interface RetireDeps {
@@ -101,7 +112,15 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   };
   const settle = async () => {
     progress.cancelledJobs = (await deps.jobs.list(tenant.tenantId)).filter(byOffboarding).map((j) => ({ jobId: j.id, trainingJobName: j.trainingJobName })).sort((a, b) => a.jobId.localeCompare(b.jobId));
-    if (progress.stopped.length || progress.deleted.length || progress.deleting.length) progress.state = 'IN_PROGRESS';
+    if (progress.stopped.length || progress.deleted.length || progress.deleting.length) {
+      progress.state = 'IN_PROGRESS';
+      const since = request.previous?.waitingSince && !Number.isNaN(Date.parse(request.previous.waitingSince)) ? request.previous.waitingSince : new Date().toISOString();
+      progress.waitingSince = since;
+      // Bounded: an endpoint SageMaker never finishes deleting (or creating) stops the offboarding, named, before anything is destroyed.
+      if (progress.deleting.length && Date.now() - Date.parse(since) > MAX_WAIT_SECONDS * 1000) {
+        throw Object.assign(new Error(`SageMaker has not deleted endpoint(s) ${progress.deleting.join(', ')} of tenant "${tenant.tenantId}" in ${MAX_WAIT_SECONDS / 3600} h (waiting since ${since}); delete them in its account, then offboard again`), { name: 'FineTuningRetirementStuck' });
+      }
+    }
     return progress;
   };
   if (!names.length && !active.length) return settle();

@@ -21,10 +21,12 @@ type TrainingStateChangeEvent = EventBridgeEvent<typeof TRAINING_STATE_CHANGE, T
 function retireRequest(event: unknown): RetireRequest | undefined {
   const e = event as Partial<RetireRequest> & { source?: unknown; detail?: unknown };
   if (e?.action !== RETIRE_ACTION) return undefined;
-  if (e.source !== undefined || e.detail !== undefined || typeof e.tenantId !== 'string') {
-    throw Object.assign(new Error(`${RETIRE_ACTION} takes { action, tenantId, executionArn?, requestId? }`), { name: 'InvalidRequest' });
+  const previous = e.previous as { waitingSince?: unknown } | undefined;
+  if (e.source !== undefined || e.detail !== undefined || typeof e.tenantId !== 'string'
+    || (previous !== undefined && (typeof previous !== 'object' || previous === null || (previous.waitingSince !== undefined && typeof previous.waitingSince !== 'string')))) {
+    throw Object.assign(new Error(`${RETIRE_ACTION} takes { action, tenantId, executionArn?, requestId?, previous? }`), { name: 'InvalidRequest' });
   }
-  return { action: RETIRE_ACTION, tenantId: e.tenantId, executionArn: e.executionArn, requestId: e.requestId };
+  return { action: RETIRE_ACTION, tenantId: e.tenantId, executionArn: e.executionArn, requestId: e.requestId, ...(previous ? { previous: { waitingSince: previous.waitingSince as string | undefined } } : {}) };
 }
 
 /**

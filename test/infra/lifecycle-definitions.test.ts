@@ -159,6 +159,9 @@ describe('the offboarding state machine and fine-tuning', () => {
       Type: 'Task', Resource: expect.stringMatching(/:function:fine-tuning\/training-events-handler$/), ResultPath: '$.fineTuning', Next: 'Fine-tuned models retired?',
       Parameters: { action: 'retire-fine-tuned-models', 'tenantId.$': '$.request.tenantId', 'requestId.$': '$.request.requestId', 'executionArn.$': '$.executionArn' },
     });
+    // bounded: each run gets the previous one's answer (its waitingSince), which starts empty
+    expect(retire.Parameters).toMatchObject({ 'previous.$': '$.fineTuning' });
+    expect((d.States['Start offboarding'] as { Parameters?: Record<string, unknown> }).Parameters).toMatchObject({ fineTuning: {} });
     expect(retire.Catch?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Failed at Retire fine-tuned models' });
     expect(d.States['Failed at Retire fine-tuned models']).toMatchObject({ Type: 'Pass', Result: 'Retire fine-tuned models', ResultPath: '$.failedStep', Next: 'Record failure' });
     expect(d.States['Fine-tuned models retired?']).toMatchObject({ Choices: [{ Variable: '$.fineTuning.state', StringEquals: 'COMPLETE', Next: 'Export tenant data' }], Default: 'Wait for fine-tuned models' });

@@ -151,15 +151,15 @@ describe('training state-change Lambda: offboarding\'s direct invocation', () =>
     doc.on(GetCommand, { TableName: 'registry' }).resolves({ Item: { ...tenant, fineTunedModels: [{ id: 'ft:llama-3.1-8b-instruct:acme:faq', baseModel: 'llama-3.1-8b-instruct', jobId: `ftjob-${'c'.repeat(24)}`, endpointName: name, createdAt: '2026-11-01T00:00:00.000Z' }] } });
     sageMaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' } as never).on(DeleteEndpointCommand).resolves({}).on(DeleteEndpointConfigCommand).resolves({}).on(DeleteModelCommand).resolves({});
     const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
-    const out = await handler(retire as never);
-    expect(out).toMatchObject({ state: 'IN_PROGRESS', deleted: [`endpoint/${name}`, `endpoint-config/${name}`, `model/${name}`], deleting: [name] });
+    const out = await handler({ ...retire, previous: {} } as never);
+    expect(out).toMatchObject({ state: 'IN_PROGRESS', deleted: [`endpoint/${name}`, `endpoint-config/${name}`, `model/${name}`], deleting: [name], waitingSince: expect.any(String) });
     // (the launcher session, tenantRoleClient's, is the one the earlier tests of this file assumed: cached per tenant and role)
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.model.retired', tenantId: 'acme', detail: { executionArn: retire.executionArn } });
   });
 
   it('answers a tenant without fine-tuning COMPLETE without assuming its launcher', async () => {
     const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
-    expect(await handler(retire as never)).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [] });
+    expect(await handler(retire as never)).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [], checkedNames: [] });
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).not.toContainEqual(expect.stringMatching(/training-launcher$/));
     expect(sageMaker.calls()).toHaveLength(0);
   });
@@ -167,6 +167,8 @@ describe('training state-change Lambda: offboarding\'s direct invocation', () =>
   it('refuses an event that carries an action beside an EventBridge envelope, and takes an EventBridge event as before', async () => {
     const { handler } = await import('../../../lambdas/fine-tuning/training-events-handler.js');
     await expect(handler({ ...retire, source: 'aws.sagemaker', detail: {} } as never)).rejects.toMatchObject({ name: 'InvalidRequest' });
+    // the previous run's answer, when there is one, is an object whose waitingSince is a string
+    for (const previous of ['x', null, { waitingSince: 5 }]) await expect(handler({ ...retire, previous } as never)).rejects.toMatchObject({ name: 'InvalidRequest' });
     const unknownJob = { account: ACCOUNT, source: 'aws.sagemaker', 'detail-type': 'SageMaker Training Job State Change', detail: { TrainingJobName: 'acme-ft-nothex', TrainingJobStatus: 'Completed' } };
     expect(await handler(unknownJob as never)).toEqual({ outcome: 'ignored' });
     expect(sageMaker.calls()).toHaveLength(0);

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { trainingJobName, type FineTuningJob, type FineTuningStatus } from '../../../lib/fine-tuning.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
-import { NAME_CONCURRENCY, OFFBOARDING_CANCEL_EVENT, RETIRE_ACTION, retireFineTunedModels, type RetireDeps } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
+import { MAX_WAIT_SECONDS, NAME_CONCURRENCY, OFFBOARDING_CANCEL_EVENT, RETIRE_ACTION, retireFineTunedModels, type RetireDeps } from '../../../lambdas/fine-tuning/retire-fine-tuned-models.js';
 import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
 import { trainedTenant } from '../../support/fine-tuning-tenants.js';
 
@@ -98,6 +98,7 @@ describe('retire fine-tuned models (offboarding)', () => {
       cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }],
       retiredModels: [{ id: deployed.fineTunedModel, endpointName: endpointOf(deployed) }],
       checkedNames: [endpointOf(running), endpointOf(deployed)].sort(),
+      waitingSince: expect.any(String),
     });
     // each action audited under the fine-tuning trail, naming the offboarding execution
     expect(audit.records.map((r) => [r.action, r.tenantId, r.outcome, r.detail?.executionArn])).toEqual([
@@ -231,6 +232,25 @@ describe('retire fine-tuned models (offboarding)', () => {
     expect(calls(DescribeEndpointCommand)).toHaveLength(301);
     expect(out).toMatchObject({ state: 'IN_PROGRESS', deleted: [`endpoint/${endpointOf(deployed)}`], deleting: [endpointOf(deployed)] });
     expect(out.checkedNames).toHaveLength(301);
+  });
+
+  it('stops the offboarding, naming the endpoints, when SageMaker has not deleted them within MAX_WAIT_SECONDS of the first run that waited (no polling until the two-day timeout)', async () => {
+    await jobs.update({ ...running, status: 'failed' }, 'running');
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({ EndpointStatus: 'Deleting' } as never);
+    // the first run that waits says since when; the next ones carry it forward (the state machine passes $.fineTuning back)
+    const first = await retireFineTunedModels(deps(), { ...request, previous: {} });
+    expect(first).toMatchObject({ state: 'IN_PROGRESS', waitingSince: expect.any(String) });
+    const second = await retireFineTunedModels(deps(), { ...request, previous: first });
+    expect(second.waitingSince).toBe(first.waitingSince);
+    // an hour on: still waiting
+    const anHourAgo = new Date(Date.now() - 3600_000).toISOString();
+    expect(await retireFineTunedModels(deps(), { ...request, previous: { waitingSince: anHourAgo } })).toMatchObject({ state: 'IN_PROGRESS', waitingSince: anHourAgo });
+    // past the bound: the run fails, naming the endpoint (the workflow's Catch records it in the registry)
+    const long = new Date(Date.now() - (MAX_WAIT_SECONDS + 60) * 1000).toISOString();
+    await expect(retireFineTunedModels(deps(), { ...request, previous: { waitingSince: long } })).rejects.toMatchObject({ name: 'FineTuningRetirementStuck', message: expect.stringContaining(endpointOf(deployed)) });
+    // a run that finds nothing left is COMPLETE whatever the time
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).rejects(notFound('endpoint'));
+    expect(await retireFineTunedModels(deps(), { ...request, previous: { waitingSince: long } })).toMatchObject({ state: 'COMPLETE' });
   });
 
   it('leaves a tenant without fine-tuning alone: COMPLETE without calling SageMaker or assuming its launcher', async () => {
