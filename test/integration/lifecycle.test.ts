@@ -136,7 +136,7 @@ describe('offboarding', () => {
     // a tenant that never fine-tuned: *Retire fine-tuned models* found nothing (one call, no SageMaker), nothing recorded for it
     expect(run.states.filter((s) => s === 'Retire fine-tuned models')).toHaveLength(1);
     expect(run.states[run.states.indexOf('Retire fine-tuned models') + 2]).toBe('Export tenant data');
-    expect(run.output.fineTuning).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [] });
+    expect(run.output.fineTuning).toEqual({ state: 'COMPLETE', cancelledJobs: [], retiredModels: [], deleted: [], deleting: [], stopped: [], checkedNames: [] });
     expect(offboarded!.offboarding?.fineTuning).toBeUndefined();
 
     const archive = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
