@@ -139,7 +139,7 @@ export class TrainingPolicies extends Construct {
         new iam.PolicyStatement({ sid: 'CreateEndpoints', actions: ['sagemaker:CreateEndpoint'], resources: [endpoints, endpointConfigs], conditions: tagged }),
         new iam.PolicyStatement({ sid: 'TagOwnResources', actions: ['sagemaker:AddTags'], resources: [trainingJobs, models, endpointConfigs, endpoints], conditions: tagged }),
         new iam.PolicyStatement({
-          sid: 'ManageOwnJobs', actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], resources: [trainingJobs],
+          sid: 'ManageOwnJobs', actions: ['sagemaker:StopTrainingJob'], resources: [trainingJobs],
           conditions: { StringEquals: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: props.tenantId } },
         }),
         // Offboarding retires what the tenant's fine-tuning left running (lambdas/fine-tuning/
@@ -148,9 +148,19 @@ export class TrainingPolicies extends Construct {
         // condition key for these four actions; aws:ResourceTag/${TagKey} is a key of the
         // endpoint, endpoint-config and model resource types, so SageMaker evaluates it for each.
         new iam.PolicyStatement({
-          sid: 'RetireOwnModels', actions: ['sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'],
+          sid: 'RetireOwnModels', actions: ['sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'],
           resources: [endpoints, endpointConfigs, models],
           conditions: { StringEquals: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: props.tenantId } },
+        }),
+        // Describing its own names, untagged: a name that does not exist carries no tag, so under a
+        // tag condition IAM would answer AccessDenied where SageMaker answers "Could not find", and the
+        // retirement (which describes before it stops or deletes) could never tell gone from refused.
+        // The exact-length name pattern keeps them to the tenant's names, which only its launcher can
+        // create (the Create statements require its tag); Describe reads metadata, no data.
+        new iam.PolicyStatement({
+          sid: 'DescribeOwnNames',
+          actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeEndpoint', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeModel'],
+          resources: [trainingJobs, endpoints, endpointConfigs, models],
         }),
         new iam.PolicyStatement({
           sid: 'PassOnlyTheTenantTrainingRole', actions: ['iam:PassRole'], resources: [roles.training.roleArn],

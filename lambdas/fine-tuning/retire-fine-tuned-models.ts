@@ -1,4 +1,7 @@
-import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, StopTrainingJobCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand,
+  DescribeTrainingJobCommand, StopTrainingJobCommand, type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { randomBytes } from 'node:crypto';
 import type { FineTuningJob } from '../../lib/fine-tuning.js';
 import type { RetiredFineTuning } from '../../lib/tenant-record.js';
@@ -72,6 +75,17 @@ const BUSY = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
 /** SageMaker's answer for a name it does not know (DescribeEndpoint, Delete*): "Could not find endpoint ...". */
 const isGone = (e: unknown) => (e as Error).name === 'ValidationException' && /could not find/i.test((e as Error).message);
 
+/** Whether a Describe call finds its resource: false on SageMaker's "Could not find", any other error thrown. */
+async function exists(describe: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await describe();
+    return true;
+  } catch (e) {
+    if (isGone(e)) return false;
+    throw e;
+  }
+}
+
 /**
  * Retires what a tenant's fine-tuning left running in its account, for its offboarding: stops its
  * active training jobs (StopTrainingJob; the job cancelled in the jobs table with an event naming
@@ -134,11 +148,17 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   });
 
   for (const job of active) {
-    try {
-      await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
-    } catch (e) {
-      // Finished, stopped or never started at SageMaker: nothing runs; the job is cancelled all the same.
-      if ((e as Error).name !== 'ValidationException') throw e;
+    // Described first, and stopped only if SageMaker has it: the launcher may stop only its tenant's
+    // tagged jobs (aws:ResourceTag), and a job SageMaker never created carries no tag, so IAM would
+    // answer AccessDenied where SageMaker answers "Could not find" (the launcher describes its names
+    // untagged: constructs/training-policies.ts DescribeOwnNames).
+    if (await exists(() => sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.trainingJobName })))) {
+      try {
+        await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
+      } catch (e) {
+        // Finished or stopped at SageMaker: nothing runs; the job is cancelled all the same.
+        if ((e as Error).name !== 'ValidationException') throw e;
+      }
     }
     const cancelled: FineTuningJob = {
       ...job, status: 'cancelled', finishedAt: nowSeconds(),
@@ -172,9 +192,16 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
       }
     }
     // The config and the model are not in use by anything else (each endpoint has its own, of the same name).
-    for (const [type, command] of [['endpoint-config', new DeleteEndpointConfigCommand({ EndpointConfigName: name })], ['model', new DeleteModelCommand({ ModelName: name })]] as const) {
+    // Each described first and deleted only if SageMaker has it: the Delete actions are allowed on the
+    // tenant's tagged resources only, and a name that does not exist has no tag (AccessDenied, not "Could not find").
+    const parts = [
+      ['endpoint-config', () => sageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name })), () => sageMaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }))],
+      ['model', () => sageMaker.send(new DescribeModelCommand({ ModelName: name })), () => sageMaker.send(new DeleteModelCommand({ ModelName: name }))],
+    ] as const;
+    for (const [type, describe, remove] of parts) {
+      if (!(await exists(describe))) continue;
       try {
-        await sageMaker.send(command as never);
+        await remove();
         removed.push(`${type}/${name}`);
       } catch (e) {
         if (!isGone(e)) throw e;

@@ -49,7 +49,12 @@ describe('fine-tuning in the tenant blueprint', () => {
     // Offboarding's *Retire fine-tuned models* (lambdas/fine-tuning/retire-fine-tuned-models.ts).
     for (const t of [enterprise]) {
       const s = statement(t, 'Tessera tenant TrainingLauncher access', 'RetireOwnModels');
-      expect([...s.Action].sort()).toEqual(['sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel', 'sagemaker:DescribeEndpoint']);
+      expect([...s.Action].sort()).toEqual(['sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel']);
+      // Describe without a tag condition (a name that does not exist has no tag), on the same exact-length names.
+      const d = statement(t, 'Tessera tenant TrainingLauncher access', 'DescribeOwnNames');
+      expect([...d.Action].sort()).toEqual(['sagemaker:DescribeEndpoint', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeModel', 'sagemaker:DescribeTrainingJob']);
+      expect(d.Condition).toBeUndefined();
+      expect(d.Resource.map((r: any) => r['Fn::Join'][1].slice(-3))).toEqual(expect.arrayContaining(['training-job', 'endpoint', 'endpoint-config', 'model'].map((type) => [`:${type}/`, { Ref: 'TenantId' }, '-ft-????????????????????????'])));
       const tails = s.Resource.map((r: any) => r['Fn::Join'][1].slice(-3));
       expect(tails).toHaveLength(3);
       expect(tails).toEqual(expect.arrayContaining(['endpoint', 'endpoint-config', 'model'].map((type) => [`:${type}/`, { Ref: 'TenantId' }, '-ft-????????????????????????'])));

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, ListObjectsV2Command, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
-  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointConfigCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand,
+  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointConfigCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand,
   SageMakerClient, StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { trainingJobName, type FineTuningJob } from '../../lib/fine-tuning.js';
 import { FineTunedModel } from '../../lib/tenant-record.js';
 import { OFFBOARDING_CANCEL_EVENT } from '../../lambdas/fine-tuning/retire-fine-tuned-models.js';
-import { deploymentInputs, trainingTarget } from '../../lambdas/fine-tuning/sagemaker-requests.js';
+import { createTrainingJobInput, deploymentInputs, trainingTarget } from '../../lambdas/fine-tuning/sagemaker-requests.js';
 import { DynamoDbJobStore } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
 import { GATEWAY_ENV } from '../../lambdas/inference/gateway-env.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
@@ -75,6 +75,8 @@ describe('offboarding a tenant that fine-tuned a model', () => {
     await tenantSageMaker.send(new CreateModelCommand(inputs.model));
     await tenantSageMaker.send(new CreateEndpointConfigCommand(inputs.endpointConfig));
     await tenantSageMaker.send(new CreateEndpointCommand(inputs.endpoint));
+    // the running job's training job at SageMaker (the retirement describes it before it stops it)
+    await tenantSageMaker.send(new CreateTrainingJobCommand(createTrainingJobInput(running, base, tier, target)));
     expect((await tenantSageMaker.send(new DescribeEndpointCommand({ EndpointName: deployed.trainingJobName }))).EndpointStatus).toBeDefined();
     // and in the registry, as the events Lambda adds it
     await platformDoc.send(new UpdateCommand({

@@ -285,7 +285,7 @@ describe.each([
   });
 
   it('A\'s launcher retires its own endpoint, endpoint config and model (offboarding); never B\'s (B\'s names start with A\'s prefix), nor one of its names tagged with another tenant', async () => {
-    const RETIRE = [['sagemaker:DescribeEndpoint', 'endpoint'], ['sagemaker:DeleteEndpoint', 'endpoint'], ['sagemaker:DeleteEndpointConfig', 'endpoint-config'], ['sagemaker:DeleteModel', 'model']] as const;
+    const RETIRE = [['sagemaker:DeleteEndpoint', 'endpoint'], ['sagemaker:DeleteEndpointConfig', 'endpoint-config'], ['sagemaker:DeleteModel', 'model']] as const;
     const tagged = (tenantId: string): Context => ({ 'aws:ResourceTag/tessera:tenant-id': tenantId });
     const tags = { principalTags: { 'tessera:tenant-id': a.tenantId } };
     for (const [action, type] of RETIRE) {
@@ -300,6 +300,16 @@ describe.each([
       await expectDenied({ who: a.launcher, action, resource: sageMakerArn(type, a.job().trainingJobName), ...tags });
       // And B's launcher on A's.
       await expectDenied({ who: b.launcher, action, resource: sageMakerArn(type, a.job().trainingJobName), context: tagged(A), principalTags: { 'tessera:tenant-id': B } });
+    }
+  });
+
+  it('A\'s launcher describes its own names without a tag (a name that does not exist has none: SageMaker then answers "Could not find", not AccessDenied); never B\'s', async () => {
+    const DESCRIBE = [['sagemaker:DescribeTrainingJob', 'training-job'], ['sagemaker:DescribeEndpoint', 'endpoint'], ['sagemaker:DescribeEndpointConfig', 'endpoint-config'], ['sagemaker:DescribeModel', 'model']] as const;
+    const tags = { principalTags: { 'tessera:tenant-id': a.tenantId } };
+    for (const [action, type] of DESCRIBE) {
+      await expectAllowed({ who: a.launcher, action, resource: sageMakerArn(type, a.job().trainingJobName), ...tags });
+      await expectDenied({ who: a.launcher, action, resource: sageMakerArn(type, b.job().trainingJobName), context: { 'aws:ResourceTag/tessera:tenant-id': A }, ...tags });
+      await expectDenied({ who: b.launcher, action, resource: sageMakerArn(type, a.job().trainingJobName), principalTags: { 'tessera:tenant-id': B } });
     }
   });
 

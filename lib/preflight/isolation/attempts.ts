@@ -173,7 +173,7 @@ export function attemptsOn(victim: TenantEstate, attacker: TenantEstate): Attemp
   add(['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:AddTags', 'sagemaker:DeleteTags'], rt.trainingJobArn, { context: tenantTag });
   add(['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream', 'sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'], rt.endpointArn, { context: tenantTag });
   add(['sagemaker:DeleteModel', 'sagemaker:DescribeModel'], rt.modelArn, { context: tenantTag });
-  add(['sagemaker:DeleteEndpointConfig'], rt.endpointConfigArn, { context: tenantTag });
+  add(['sagemaker:DeleteEndpointConfig', 'sagemaker:DescribeEndpointConfig'], rt.endpointConfigArn, { context: tenantTag });
   add(LOG_STREAM_ACTIONS, rt.trainingLogStreamArn);
   add(['logs:PutLogEvents', 'logs:GetLogEvents'], rt.endpointLogStreamArn);
   if (rt.rdsMetricsStreamArn) add(LOG_STREAM_ACTIONS, rt.rdsMetricsStreamArn);

@@ -93,13 +93,16 @@ const BY_PURPOSE: Record<string, Control> = {
     return [
       ...sageMakerCreateRequests(e).map((r) => one(r.action, r.resource, e, { context: r.context })),
       one('iam:PassRole', trainingRole.arn, e, { context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }),
-      one('sagemaker:DescribeTrainingJob', e.runtime.trainingJobArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } }),
+      one('sagemaker:DescribeTrainingJob', e.runtime.trainingJobArn, e),
       one('sagemaker:StopTrainingJob', e.runtime.trainingJobArn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } }),
       // Offboarding retires the tenant's fine-tuned models (lambdas/fine-tuning/retire-fine-tuned-models.ts).
       ...([
-        ['sagemaker:DescribeEndpoint', e.runtime.endpointArn], ['sagemaker:DeleteEndpoint', e.runtime.endpointArn],
-        ['sagemaker:DeleteEndpointConfig', e.runtime.endpointConfigArn], ['sagemaker:DeleteModel', e.runtime.modelArn],
+        ['sagemaker:DeleteEndpoint', e.runtime.endpointArn], ['sagemaker:DeleteEndpointConfig', e.runtime.endpointConfigArn], ['sagemaker:DeleteModel', e.runtime.modelArn],
       ] as const).map(([action, arn]) => one(action, arn, e, { context: { [`aws:ResourceTag/${TENANT_ID_TAG}`]: e.tenantId } })),
+      // Described before they are stopped or deleted, without a tag (a name that does not exist has none).
+      ...([
+        ['sagemaker:DescribeEndpoint', e.runtime.endpointArn], ['sagemaker:DescribeEndpointConfig', e.runtime.endpointConfigArn], ['sagemaker:DescribeModel', e.runtime.modelArn],
+      ] as const).map(([action, arn]) => one(action, arn, e)),
     ];
   },
   // The Files API as the fine-tuning API Lambda's session of the role (lambdas/fine-tuning/): its own uploads

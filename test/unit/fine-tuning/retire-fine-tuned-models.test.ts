@@ -1,5 +1,6 @@
 import {
-  DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, SageMakerClient, StopTrainingJobCommand,
+  DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand,
+  DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -270,5 +271,30 @@ describe('retire fine-tuned models (offboarding)', () => {
 
   it('refuses a tenant the registry does not know', async () => {
     await expect(retireFineTunedModels(deps(), { ...request, tenantId: 'nobody' })).rejects.toMatchObject({ name: 'TenantNotFound' });
+  });
+});
+
+describe('what SageMaker does not have is never stopped or deleted (IAM would refuse it: a missing name has no tag)', () => {
+  it('describes each job, endpoint config and model first, and sends no Stop or Delete for one SageMaker cannot find', async () => {
+    // GIVEN an active job SageMaker never created (its CreateTrainingJob still in flight) and a model whose deployment never got far
+    await jobs.create(running, 10);
+    await jobs.update(running, 'validating_files');
+    sageMaker.on(DescribeTrainingJobCommand).rejects(notFound('training job'))
+      .on(DescribeEndpointCommand).rejects(notFound('endpoint'))
+      .on(DescribeEndpointConfigCommand).rejects(notFound('endpoint configuration'))
+      .on(DescribeModelCommand).rejects(notFound('model'))
+      // under the launcher's tag condition, a Stop or Delete of a name that does not exist is AccessDenied
+      .on(StopTrainingJobCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }))
+      .on(DeleteEndpointCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }))
+      .on(DeleteEndpointConfigCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }))
+      .on(DeleteModelCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    // WHEN
+    const progress = await retireFineTunedModels(deps(), request);
+    // THEN nothing was stopped or deleted, the job is cancelled all the same, and nothing is left
+    for (const command of [StopTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand]) expect(sageMaker.commandCalls(command as never)).toHaveLength(0);
+    expect(sageMaker.commandCalls(DescribeTrainingJobCommand)).toHaveLength(1);
+    expect((await jobs.get('acme', running.id))!.status).toBe('cancelled');
+    expect(progress.deleted).toEqual([]);
+    expect(progress.deleting).toEqual([]);
   });
 });
