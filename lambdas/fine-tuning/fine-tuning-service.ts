@@ -148,7 +148,19 @@ export class FineTuningService {
       throw new GatewayError(502, `SageMaker refused training job for ${id} (${errorCause(e)}); the job is recorded as failed`, 'upstream_error', 'training_job_not_created', null, NO_RETRY);
     }
     const queued: FineTuningJob = { ...job, status: 'queued', events: [jobEvent('info', `Training job ${job.trainingJobName} submitted on ${instanceType}${job.spot ? ' (managed spot)' : ''}`), ...job.events] };
-    await this.deps.jobs.update(queued, 'validating_files');
+    if (!(await this.deps.jobs.update(queued, 'validating_files'))) {
+      // The job left validating_files while SageMaker was creating it: cancelled (by its user, or by an
+      // offboarding's retirement, which could not stop a training job that did not exist yet). What the
+      // record says wins: the training job just created is stopped, not left running in the tenant's subnets.
+      const now = await this.deps.jobs.get(caller.tenantId, id);
+      if (now && !ACTIVE_STATUSES.includes(now.status)) {
+        const sageMaker = await this.deps.sageMaker(target);
+        await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName })).catch((e: Error) => {
+          if (e.name !== 'ValidationException') throw upstream(`job ${id} was ${now.status} while SageMaker created ${job.trainingJobName}, which could not be stopped (${errorCause(e)}); cancel it again`);
+        });
+      }
+      return ok(toOpenAiJob(now ?? queued));
+    }
     return ok(toOpenAiJob(queued));
   }
 

@@ -161,6 +161,21 @@ describe('fine-tuning through the official openai client against tessera serve',
     await client('globex').fineTuning.jobs.cancel(running.id);
   });
 
+  it('stops the training job it just created when the job was cancelled meanwhile (by its user, or an offboarding\'s retirement)', async () => {
+    const store = gw.jobs as FineTuningStore;
+    sageMaker.on(StopTrainingJobCommand).resolves({});
+    // The cancellation lands while CreateTrainingJob is in flight (the job still validating_files).
+    sageMaker.on(CreateTrainingJobCommand).callsFake(async (input: { TrainingJobName: string }) => {
+      const pending = (await store.findByTrainingJobName(input.TrainingJobName))!;
+      expect(await store.update({ ...pending, status: 'cancelled', finishedAt: 1 }, 'validating_files')).toBe(true);
+      return {};
+    });
+    const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/race.jsonl', suffix: 'race' });
+    expect(job.status).toBe('cancelled');
+    expect(sageMaker.commandCalls(StopTrainingJobCommand).map((c) => c.args[0].input.TrainingJobName)).toEqual([`acme-ft-${job.id.slice(6)}`]);
+    expect((await client('acme').fineTuning.jobs.retrieve(job.id)).status).toBe('cancelled');
+  });
+
   it('records SageMaker\'s refusal on the job and answers 502, releasing the slot', async () => {
     sageMaker.on(CreateTrainingJobCommand).rejects(Object.assign(new Error('Could not assume role'), { name: 'ValidationException' }));
     const e = await client('globex').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/c.jsonl' }).catch((x) => x);
