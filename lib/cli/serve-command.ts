@@ -35,6 +35,7 @@ export function serveCommand(): Command {
     .option('--jwt-audience <client id>', "the tokens' aud: for Cognito ID tokens, the app client id (TenantUserPoolClientId)")
     .option('--jwks-url <url>', 'where the signing keys are published, e.g. <issuer>/.well-known/jwks.json')
     .option('--workers <n>', 'event loops (worker threads on one port, budgets exact across them through shared memory; Linux)', '1')
+    .option('--fine-tuning', 'also serve /v1/fine_tuning/jobs and /v1/files: jobs started on SageMaker with your AWS credentials and endpoint (AWS_ENDPOINT_URL: a moto server), jobs and files kept in memory; the tenants need accountId and stackOutputs (--example-tenants)')
     .option(...stateDirOption)
     .action(async (o: ServeOptions, command: Command) => {
       try {
@@ -61,7 +62,7 @@ function asServeError(e: unknown, debug: boolean): unknown {
 
 interface ServeOptions {
   port: string; upstream?: string; upstreamKey?: string; tenant?: string[]; tenantsFile?: string; exampleTenants?: boolean;
-  dynamodb?: string; config?: string; workers: string; stateDir: string;
+  dynamodb?: string; config?: string; workers: string; stateDir: string; fineTuning?: boolean;
   jwtIssuer?: string; jwtAudience?: string; jwksUrl?: string;
 }
 
@@ -82,6 +83,7 @@ async function serve(o: ServeOptions): Promise<void> {
   const dynamodb = parseDynamoDb(o.dynamodb);
   const jwt = parseJwt(o);
   if (workers > 1 && dynamodb) throw new ServeError('--workers with --dynamodb: not supported; run one process per core against the tables instead');
+  if (workers > 1 && o.fineTuning) throw new ServeError('--workers with --fine-tuning: not supported (jobs and files are kept in one process\'s memory); leave out --workers');
   if (dynamodb && (o.tenant?.length || o.tenantsFile)) throw new ServeError('--tenant and --tenants-file fill the embedded registry; with --dynamodb the tenants come from the table: leave them out');
   const platform = config(o.config);
   const configName = o.config ? `--config ${o.config}` : 'the embedded default config';
@@ -102,7 +104,13 @@ async function serve(o: ServeOptions): Promise<void> {
     ? `tokens: verified as the deployed authorizer does, against ${jwt.jwks} (issuer ${jwt.issuer}, audience ${jwt.audience}); tessera dev-token tokens are refused\n`
     : `tokens: tessera dev-token --state-dir ${o.stateDir} (dev key ${resolve(o.stateDir, 'dev-keys.json')}); --jwt-issuer, --jwt-audience and --jwks-url verify your identity provider's tokens instead\n`;
   const identity = `API keys (tsk_…): ${resolve(o.stateDir, 'api-keys')} (tessera dev-key --tenant <id> --role <role> --state-dir ${o.stateDir}, or POST /v1/tenant/keys with an admin's token); /v1/tenant/users: not served (no Cognito pool here)\n`;
-  const providers = `${tokens}${identity}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
+  if (o.fineTuning && !(await awsCredentialsFound())) {
+    throw new ServeError('--fine-tuning starts SageMaker training jobs with your AWS credentials, and none were found: set AWS_PROFILE or AWS_ACCESS_KEY_ID (and AWS_ENDPOINT_URL for a moto server)');
+  }
+  const fineTuning = o.fineTuning
+    ? `fine-tuning: /v1/fine_tuning/jobs and /v1/files served; SageMaker with your AWS credentials (${process.env.AWS_ENDPOINT_URL ? `endpoint ${process.env.AWS_ENDPOINT_URL}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
+    : 'fine-tuning: not served (--fine-tuning)\n';
+  const providers = `${tokens}${identity}${fineTuning}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
   await checkPortFree(port, workers > 1); // a busy port refused before the gateways are built
   const { closeGateway, stopCleanly, stopWorkers } = await import('./serve-shutdown.js');
   if (workers > 1) {
@@ -128,8 +136,11 @@ async function serve(o: ServeOptions): Promise<void> {
     return;
   }
   const [{ createLocalGateway }, { startLocalServer }] = await Promise.all([import('../../lambdas/inference/local-gateway.js'), import('../../lambdas/inference/local-server.js')]);
+  // With --fine-tuning, SageMaker as the caller's own credentials (a developer's, or a moto server's): a local loop, not the deployed launcher roles.
+  const sageMaker = o.fineTuning ? new (await import('@aws-sdk/client-sagemaker')).SageMakerClient({}) : undefined;
   const { gateway } = await createLocalGateway({
     config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, tenants, dynamodb, providers: routes.served, jwt,
+    ...(sageMaker ? { fineTuning: { sageMaker: async () => sageMaker } } : {}),
   });
   let server: Server;
   try {

@@ -193,4 +193,13 @@ export const EXAMPLE_TENANTS = `# tessera serve --tenants-file tenants.yaml (YAM
 - tenantId: initech
   tier: starter
   status: SUSPENDED                           # registered but refused (only ACTIVE and UPDATING are served)
+- tenantId: tuned                             # fine-tuning (tessera serve --fine-tuning): a tier with training, and what
+  tier: professional                          # its deployed blueprint would have put in the registry
+  accountId: "123456789012"                   # moto's account
+  stackOutputs:
+    BucketName: tessera-tuned-data-123456789012
+    KeyArn: arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000
+    TrainingRoleArn: arn:aws:iam::123456789012:role/tessera-tuned-training
+    ComputeSubnetIds: subnet-00000001,subnet-00000002
+    WorkloadSecurityGroupId: sg-00000001
 `;

@@ -150,7 +150,9 @@ describe('tessera serve: the tenants file and what it serves', () => {
     expect(run.stdout).toBe(EXAMPLE_TENANTS);
     expect(parseYaml(run.stdout)).toBeInstanceOf(Array);
     const tenants = readTenantsFile(file('example.yaml', run.stdout), loadConfig());
-    expect(tenants.map((t) => [t.tenantId, t.tier, t.status])).toEqual([['acme', 'enterprise', 'ACTIVE'], ['globex', 'starter', 'ACTIVE'], ['initech', 'starter', 'SUSPENDED']]);
+    expect(tenants.map((t) => [t.tenantId, t.tier, t.status])).toEqual([['acme', 'enterprise', 'ACTIVE'], ['globex', 'starter', 'ACTIVE'], ['initech', 'starter', 'SUSPENDED'], ['tuned', 'professional', 'ACTIVE']]);
+    // the fine-tuning tenant (--fine-tuning) carries what its blueprint would have put in the registry
+    expect(tenants[3]).toMatchObject({ accountId: '123456789012', stackOutputs: { BucketName: 'tessera-tuned-data-123456789012', TrainingRoleArn: expect.stringMatching(/:role\/tessera-tuned-training$/) } });
     expect(tenants[0]!.gateway).toMatchObject({ monthlyTokenBudget: 1_000_000, guardrails: { redactPii: true } });
     expect(tenants[0]!.isolation).toBe('account'); // the tier's isolation
     // the two fields that call AWS are shown commented; uncommented as written they validate
@@ -174,7 +176,8 @@ describe('tessera serve: the tenants file and what it serves', () => {
       child.stdout!.on('data', (d) => { out += String(d); if (/^ {2}sagemaker /m.test(out)) ok(); });
       void exited.then((code) => fail(new Error(`serve exited ${code}: ${out}${err}`)));
     });
-    expect(out).toMatch(/^tessera gateway on http:\/\/127\.0\.0\.1:\d+\/v1 \(embedded registry: acme:enterprise, globex:starter, initech:starter; audit /);
+    expect(out).toMatch(/^tessera gateway on http:\/\/127\.0\.0\.1:\d+\/v1 \(embedded registry: acme:enterprise, globex:starter, initech:starter, tuned:professional; audit /);
+    expect(out).toMatch(/^fine-tuning: not served \(--fine-tuning\)$/m);
     expect(out).toMatch(/^ {2}openai \(openai\/gpt-4o-mini, openai\/text-embedding-3-small\): rerouted to --upstream http:\/\/127\.0\.0\.1:9\/v1 \(no key sent; give --upstream-key if it needs one\)$/m);
     expect(out).toMatch(/^ {2}huggingface \(huggingface\/meta-llama\/Llama-3\.1-8B-Instruct\): rerouted to --upstream /m);
     expect(out).toMatch(/^ {2}openai-compatible \(openai-compatible\/default, openai-compatible\/embeddings\): rerouted to --upstream /m);
