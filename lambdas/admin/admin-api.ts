@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -324,7 +324,9 @@ const routes: Record<string, Route> = {
   'GET /admin/tenants/{id}/execution': async (event, id) => {
     // Right after a create the record may not exist yet; the execution does.
     const record = await getTenant(id!);
-    const executionArn = event.queryStringParameters?.executionArn ?? record?.executions.at(-1)?.executionArn;
+    const asked = event.queryStringParameters?.executionArn;
+    if (asked !== undefined) tenantExecution(id!, record, asked);
+    const executionArn = asked ?? record?.executions.at(-1)?.executionArn;
     if (!executionArn && !record) throw new ApiError(404, `tenant "${id}" does not exist`, 'not_found_error', 'tenant_not_found', 'id');
     return json(200, await executionProgress(id!, record, executionArn));
   },
@@ -365,11 +367,41 @@ async function statusChange(event: APIGatewayProxyEvent, id: string, action: 'su
   return json(202, { tenantId: record.tenantId, executionArn, status: action === 'suspend' ? 'SUSPENDED' : 'ACTIVE' });
 }
 
+/** A Step Functions execution ARN: `arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>`. */
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/;
+
+/**
+ * Checks the `executionArn` asked for on `GET /admin/tenants/{id}/execution`: an execution ARN
+ * (else 400 naming it) of one of the lifecycle state machines, of this tenant: recorded in its
+ * history or lease, or named `<kind>-<tenant>-<time>-<random>` as the admin API names them (a
+ * request sent before the record exists); else 404 naming it. Without the check the answer showed
+ * another tenant's execution under this tenant's id and status, and a malformed or unknown ARN
+ * was a 500.
+ */
+function tenantExecution(tenantId: string, record: TenantRecord | undefined, executionArn: string): void {
+  const shown = JSON.stringify(executionArn.length > 200 ? `${executionArn.slice(0, 197)}...` : executionArn);
+  if (!EXECUTION_ARN.test(executionArn)) {
+    throw new ApiError(400, `executionArn = ${shown}: not a Step Functions execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<name>)`, 'invalid_request_error', 'invalid_request', 'executionArn');
+  }
+  const machine = executionArn.slice(0, executionArn.lastIndexOf(':')).replace(':execution:', ':stateMachine:');
+  const lifecycle = [...new Set(Object.values(MACHINE_ENV))].map((env) => process.env[env]).filter(Boolean);
+  const name = executionArn.slice(executionArn.lastIndexOf(':') + 1);
+  const kinds = Object.keys(MACHINE_ENV).join('|');
+  const recorded = record?.lease?.executionArn === executionArn || !!record?.executions.some((e) => e.executionArn === executionArn);
+  const named = new RegExp(`^(${kinds})-${tenantId.replace(/[^a-z0-9-]/g, '')}-[0-9a-z]+-[0-9a-f]{8}$`).test(name);
+  if (!lifecycle.includes(machine) || !(recorded || named)) {
+    throw new ApiError(404, `executionArn = ${shown}: not a lifecycle execution of tenant "${tenantId}"`, 'not_found_error', 'execution_not_found', 'executionArn');
+  }
+}
+
 /** One execution of a tenant (the latest unless named), step by step with durations, from its Step Functions history. */
 export async function executionProgress(tenantId: string, record: TenantRecord | undefined, executionArn: string | undefined) {
   if (!executionArn) return { tenantId, status: record?.status, currentStep: record?.currentStep, failure: record?.failure, steps: [] };
   const sfn = platformClient(SFNClient);
-  const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const execution = await sfn.send(new DescribeExecutionCommand({ executionArn })).catch((e: unknown) => {
+    if (e instanceof ExecutionDoesNotExist) throw new ApiError(404, `executionArn = ${JSON.stringify(executionArn)}: Step Functions has no such execution (it keeps a closed one for 90 days)`, 'not_found_error', 'execution_not_found', 'executionArn');
+    throw e;
+  });
   const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
   const steps: Array<{ name: string; startedAt: string; endedAt?: string; seconds?: number; status: 'RUNNING' | 'DONE' | 'FAILED' }> = [];
   for (const e of history.events ?? []) {

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configWith } from '../support/config-with.js';
+import { LocalPlatform } from './support/local-platform.js';
+import { adminCall, onboardingRequest } from './support/admin-calls.js';
+
+/**
+ * The admin API against replayed, conflicting and malformed requests, end to end (the admin API,
+ * the registry on moto, the lifecycle workflows). Found by the hostile hadm (s15).
+ */
+let platform: LocalPlatform;
+beforeAll(async () => {
+  platform = await LocalPlatform.start(configWith());
+});
+afterAll(async () => {
+  await platform?.settle();
+  await platform?.stop();
+});
+
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => adminCall(platform, method, path, body, headers);
+const progressOf = (id: string, executionArn: string) => api('GET', `/admin/tenants/${id}/execution?executionArn=${encodeURIComponent(executionArn)}`);
+
+describe('the admin API against hostile requests', () => {
+  let alpha: string;
+  let bravo: string;
+  beforeAll(async () => {
+    alpha = (await api('POST', '/admin/tenants', onboardingRequest('alpha', 'starter'))).body.executionArn;
+    expect((await platform.awaitExecution(alpha)).status).toBe('SUCCEEDED');
+    bravo = (await api('POST', '/admin/tenants', onboardingRequest('bravo', 'starter'))).body.executionArn;
+    expect((await platform.awaitExecution(bravo)).status).toBe('SUCCEEDED');
+  }, 120_000);
+
+  it('GET …/execution answers only the tenant\'s own executions: another tenant\'s is a 404, a malformed or unknown ARN a 4xx naming executionArn (not a 500)', async () => {
+    // its own: as before
+    expect((await progressOf('alpha', alpha))).toMatchObject({ status: 200, body: { tenantId: 'alpha', executionArn: alpha, executionStatus: 'SUCCEEDED' } });
+    // another tenant's execution: was 200 with bravo's steps under alpha's id and status
+    const foreign = await progressOf('alpha', bravo);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error).toMatchObject({ code: 'execution_not_found', param: 'executionArn', message: expect.stringContaining(`executionArn = "${bravo}": not a lifecycle execution of tenant "alpha"`) });
+    // a tenant that does not exist, with an execution of another: was 200
+    expect((await progressOf('nosuch', bravo)).status).toBe(404);
+    // not an ARN: was a 500 internal_error
+    const garbage = await progressOf('alpha', 'garbage');
+    expect(garbage.status).toBe(400);
+    expect(garbage.body.error).toMatchObject({ param: 'executionArn', message: expect.stringContaining('executionArn = "garbage": not a Step Functions execution ARN') });
+    // named as the tenant's, on a lifecycle machine, but never started: was a 500
+    const unknown = await progressOf('alpha', alpha.replace(/-[0-9a-f]{8}$/, '-00000000'));
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'execution_not_found', param: 'executionArn' });
+  });
+});
