@@ -45,6 +45,9 @@ const MACHINE_ENV: Record<LifecycleKind, string> = {
   resume: ENV.statusStateMachineArn, offboard: ENV.offboardStateMachineArn, upgrade: ENV.changeStateMachineArn,
 };
 
+/** A tier name from a request as an error message shows it: JSON-quoted, cut at 120 characters (as lib/zod-issues.ts shows a value): a request's 6 MB tier is not echoed whole. */
+const shownTier = (tier: string): string => { const shown = JSON.stringify(tier); return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown; };
+
 /** 409 for a tenant another operation holds, naming it and its execution. */
 function busy(record: TenantRecord, kind: LifecycleKind): ApiError {
   const lease = record.lease!;
@@ -204,7 +207,7 @@ const routes: Record<string, Route> = {
   'POST /admin/tenants': async (event) => {
     const request = parse(OnboardRequest, bodyOf(event));
     if (!Object.hasOwn(platformConfig().tiers, request.tier)) {
-      throw new ApiError(400, `tier = "${request.tier}": does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
+      throw new ApiError(400, `tier = ${shownTier(request.tier)}: does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
     }
     if (Object.hasOwn(platformConfig().tiers, request.tenantId)) {
       throw new ApiError(400, `tenantId = "${request.tenantId}": is reserved: it would name the stack tessera-${request.tenantId}, the name of that tier's OU and usage plan`, 'invalid_request_error', 'reserved_tenant_id', 'tenantId');
@@ -250,7 +253,7 @@ const routes: Record<string, Route> = {
   },
   'GET /admin/tenants': async (event) => {
     const q = parse(ListQuery, event.queryStringParameters ?? {});
-    if (q.tier && !Object.hasOwn(platformConfig().tiers, q.tier)) throw new ApiError(400, `tier = "${q.tier}": does not exist`, 'invalid_request_error', 'unknown_tier', 'tier');
+    if (q.tier && !Object.hasOwn(platformConfig().tiers, q.tier)) throw new ApiError(400, `tier = ${shownTier(q.tier)}: does not exist`, 'invalid_request_error', 'unknown_tier', 'tier');
     return json(200, { tenants: await listTenants(q) });
   },
   'GET /admin/tenants/{id}': async (_e, id) => json(200, await tenantOr404(id!)),
@@ -265,7 +268,7 @@ const routes: Record<string, Route> = {
     if (earlier) return earlier;
     const requestId = (key ?? event.requestContext?.requestId ?? `${Date.now()}`).slice(0, 80);
     if (change.tier && !Object.hasOwn(platformConfig().tiers, change.tier)) {
-      throw new ApiError(400, `tier = "${change.tier}": does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
+      throw new ApiError(400, `tier = ${shownTier(change.tier)}: does not exist (tiers: ${Object.keys(platformConfig().tiers).join(', ')})`, 'invalid_request_error', 'unknown_tier', 'tier');
     }
     if (change.repair && (change.tier !== undefined || change.blueprintVersion !== undefined || change.name !== undefined)) {
       throw new ApiError(400, 'repair re-applies the tenant\'s current tier and blueprint version; send it alone (with allowReplacement if needed), not with tier, blueprintVersion or name', 'invalid_request_error', 'invalid_request', 'repair');

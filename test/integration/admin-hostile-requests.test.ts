@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/config-with.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { adminCall, onboardingRequest } from './support/admin-calls.js';
@@ -46,5 +47,15 @@ describe('the admin API against hostile requests', () => {
     const unknown = await progressOf('alpha', alpha.replace(/-[0-9a-f]{8}$/, '-00000000'));
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toMatchObject({ code: 'execution_not_found', param: 'executionArn' });
+  });
+
+  it('an unknown tier is a 400 that shows the value cut short, not echoed whole', async () => {
+    const huge = 'x'.repeat(100_000);
+    for (const r of [await api('POST', '/admin/tenants', onboardingRequest('delta', huge)), await api('PATCH', '/admin/tenants/alpha', { tier: huge })]) {
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'unknown_tier', param: 'tier' });
+      expect(r.body.error.message.length).toBeLessThan(400);
+    }
+    expect(await getTenant('delta')).toBeUndefined();
   });
 });
