@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ChangeRequest, IDEMPOTENCY_KEY, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
+import { ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
@@ -244,9 +244,12 @@ const routes: Record<string, Route> = {
       if (existing.lease?.kind === 'onboard' && !(await leaseHolderEnded(existing.lease)).ended) {
         return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, executionArn: existing.lease.executionArn, status: existing.status, note: 'onboarding already running' });
       }
-      if (existing.lease && existing.lease.kind !== 'onboard') throw busy(existing, 'onboard');
-      if (existing.status === 'FAILED' || (existing.status === 'REQUESTED' || existing.status === 'PROVISIONING')) return retryOnboarding(existing, {});
-      // Past onboarding (ACTIVE and later, OFFBOARDED included): the same request again is a no-op.
+      // Past onboarding (ACTIVE and later, OFFBOARDED included): the same request again is a no-op, also while
+      // another operation (a change, an offboarding) holds the lease: that operation is not this request's business.
+      if ((LIFECYCLE_OPERATIONS.onboard.from as readonly TenantStatus[]).includes(existing.status)) {
+        if (existing.lease && existing.lease.kind !== 'onboard') throw busy(existing, 'onboard');
+        return retryOnboarding(existing, {});
+      }
       return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, status: existing.status, note: 'already onboarded by this request; nothing started' });
     }
     throw new ApiError(409, `tenant id "${request.tenantId}" is being registered concurrently; send the request again`, 'conflict_error', 'tenant_exists', 'tenantId');
@@ -304,6 +307,11 @@ const routes: Record<string, Route> = {
   'POST /admin/tenants/{id}/retry': async (event, id) => {
     const corrections = parse(RetryRequest, bodyOf(event));
     const record = await tenantOr404(id!);
+    if (record.status === 'OFFBOARDING') {
+      // Before the lease check: a retry while the offboarding runs answers with it, as a DELETE does (not a 409 naming an onboarding).
+      if (corrections.adminEmail || corrections.name) throw new ApiError(400, 'an offboarding is retried as it is; adminEmail and name apply to a failed onboarding only', 'invalid_request_error', 'invalid_request', corrections.adminEmail ? 'adminEmail' : 'name');
+      return offboard(record);
+    }
     if (record.lease && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, 'onboard');
     if (record.status === 'FAILED' || record.status === 'REQUESTED' || record.status === 'PROVISIONING') return retryOnboarding(record, corrections);
     // A lease still on the record has ended (checked above): a stopped operation does not keep an owed announcement unsent.
@@ -314,10 +322,6 @@ const routes: Record<string, Route> = {
       } catch (e) {
         throw new ApiError(503, `tenant "${record.tenantId}": the owed announcement ${record.owedAnnouncements[0].detailType} could not be sent: ${(e as Error).name}: ${(e as Error).message}; it stays owed, retry later`, 'api_error', 'announcement_failed', 'owedAnnouncements');
       }
-    }
-    if (record.status === 'OFFBOARDING') {
-      if (corrections.adminEmail || corrections.name) throw new ApiError(400, 'an offboarding is retried as it is; adminEmail and name apply to a failed onboarding only', 'invalid_request_error', 'invalid_request', corrections.adminEmail ? 'adminEmail' : 'name');
-      return offboard(record);
     }
     throw new ApiError(409, `tenant "${record.tenantId}" is ${record.status}: nothing to retry (retry resumes a FAILED onboarding or a stopped offboarding)`, 'conflict_error', 'invalid_status', 'status');
   },

@@ -58,4 +58,23 @@ describe('the admin API against hostile requests', () => {
     }
     expect(await getTenant('delta')).toBeUndefined();
   });
+
+  it('the onboarding request replayed while another operation holds the tenant is the no-op the README promises (200), not a 409; retry while the offboarding runs answers with it as DELETE does', async () => {
+    // WHEN bravo is being offboarded
+    const offboard = await api('DELETE', '/admin/tenants/bravo');
+    expect(offboard.status).toBe(202);
+    // THEN the onboarding request again is a no-op (was 409 operation_in_progress "onboard is refused")
+    const replay = await api('POST', '/admin/tenants', onboardingRequest('bravo', 'starter'));
+    expect(replay).toMatchObject({ status: 200, body: { tenantId: 'bravo', requestId: 'req-bravo-0001', note: 'already onboarded by this request; nothing started' } });
+    // AND retry answers with the running offboarding (was 409 operation_in_progress naming "onboard")
+    const retry = await api('POST', '/admin/tenants/bravo/retry', {});
+    expect(retry).toMatchObject({ status: 200, body: { executionArn: offboard.body.executionArn, note: 'offboarding already running' } });
+    // AND a retry with corrections is still refused naming the field
+    expect((await api('POST', '/admin/tenants/bravo/retry', { name: 'Bravo' })).body.error).toMatchObject({ param: 'name' });
+    expect((await platform.awaitExecution(offboard.body.executionArn)).status).toBe('SUCCEEDED');
+    const record = (await getTenant('bravo'))!;
+    expect(record.status).toBe('OFFBOARDED');
+    expect(record.executions.map((e) => e.kind)).toEqual(['onboard', 'offboard']);
+    expect([...platform.executions.keys()].filter((k) => k.includes('-bravo-'))).toHaveLength(2);
+  }, 120_000);
 });
