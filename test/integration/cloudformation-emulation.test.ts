@@ -223,4 +223,16 @@ describe('CloudFormation over moto, as AWS behaves', () => {
     await cfn.send(new DeleteStackCommand({ StackName: 'guarded' }));
     await expect(cfn.send(new DescribeStacksCommand({ StackName: 'guarded' }))).rejects.toThrow(/does not exist/);
   });
+
+  it('answers two creates of one stack name at once as AWS does: one creates it, the other is AlreadyExistsException (the race the shared account baseline handles), not a failure of the emulation', async () => {
+    // Found by the hostile hadm (s15): two first onboardings into the shared workload account at once; the second
+    // failed at Deploy account baseline with "moto refused the create of tessera-account-baseline ("Stack … already
+    // exists") and the emulation cannot tell which resource" instead of AlreadyExistsException, which it waits on.
+    const cfn = await cfnIn();
+    const body = JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' } } });
+    const answers = await Promise.allSettled([1, 2, 3].map(() => cfn.send(new CreateStackCommand({ StackName: 'raced', TemplateBody: body }))));
+    expect(answers.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+    for (const a of answers.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) expect(a.reason).toMatchObject({ name: 'AlreadyExistsException', message: 'Stack [raced] already exists' });
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'raced' }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
+  });
 });

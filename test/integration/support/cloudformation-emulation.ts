@@ -342,6 +342,9 @@ export function emulateCloudFormation(options: { readTemplate(url: string): Prom
       await c.cfn.send(new CreateStackCommand({ ...input, TemplateURL: undefined, TemplateBody: JSON.stringify(templateForMoto(template, parameters)) }));
     } catch (e) {
       refusal = motoMessage(e);
+      // Another create of this name won the race since the check above (two onboardings deploying the shared
+      // account baseline at once): AWS's answer, before any resource, and nothing of the winner's stack overwritten.
+      if (refusal === `Stack ${name} already exists`) throw awsError('AlreadyExistsException', `Stack [${name}] already exists`);
     }
     const stackId = (await c.cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0].StackId!;
     tokens.set(stackId, { create: token });
