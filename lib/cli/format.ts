@@ -19,6 +19,9 @@ export function tenantDetails(t: TenantRecord): string {
     `admin       ${t.adminEmail}`,
     `created     ${t.createdAt}`,
   ];
+  // The operation holding the tenant (the one a 409 operation_in_progress names): without it, a tenant held by a stopped
+  // execution showed nothing of what refuses every other request.
+  if (t.lease) lines.push(`operation   ${t.lease.kind} since ${t.lease.acquiredAt} (request ${t.lease.requestId}; execution ${t.lease.executionArn})`);
   if (t.failure) lines.push(`failure     ${t.failure.step}: ${t.failure.reason}`);
   if (Object.keys(t.stackOutputs).length) {
     lines.push('outputs');
