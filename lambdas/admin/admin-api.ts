@@ -307,13 +307,15 @@ const routes: Record<string, Route> = {
   'POST /admin/tenants/{id}/retry': async (event, id) => {
     const corrections = parse(RetryRequest, bodyOf(event));
     const record = await tenantOr404(id!);
-    if (record.status === 'OFFBOARDING') {
-      // Before the lease check: a retry while the offboarding runs answers with it, as a DELETE does (not a 409 naming an onboarding).
-      if (corrections.adminEmail || corrections.name) throw new ApiError(400, 'an offboarding is retried as it is; adminEmail and name apply to a failed onboarding only', 'invalid_request_error', 'invalid_request', corrections.adminEmail ? 'adminEmail' : 'name');
-      return offboard(record);
+    const onboarding = record.status === 'FAILED' || record.status === 'REQUESTED' || record.status === 'PROVISIONING';
+    // Corrections apply to an onboarding only: past it (an offboarding, an owed announcement) they are refused, never dropped.
+    if (!onboarding && (corrections.adminEmail || corrections.name)) {
+      throw new ApiError(400, `tenant "${record.tenantId}" is ${record.status}: ${record.status === 'OFFBOARDING' ? 'an offboarding is retried as it is; ' : ''}adminEmail and name apply to a failed onboarding only`, 'invalid_request_error', 'invalid_request', corrections.adminEmail ? 'adminEmail' : 'name');
     }
+    // Before the lease check: a retry while the offboarding runs answers with it, as a DELETE does (not a 409 naming an onboarding).
+    if (record.status === 'OFFBOARDING') return offboard(record);
     if (record.lease && !(await leaseHolderEnded(record.lease)).ended) throw busy(record, 'onboard');
-    if (record.status === 'FAILED' || record.status === 'REQUESTED' || record.status === 'PROVISIONING') return retryOnboarding(record, corrections);
+    if (onboarding) return retryOnboarding(record, corrections);
     // A lease still on the record has ended (checked above): a stopped operation does not keep an owed announcement unsent.
     if (record.owedAnnouncements?.length && (record.status === 'ACTIVE' || record.status === 'SUSPENDED' || record.status === 'OFFBOARDED')) {
       // An operation completed but its announcement failed (lambdas/lifecycle/announcements.ts): send it now.

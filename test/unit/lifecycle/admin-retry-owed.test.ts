@@ -39,4 +39,16 @@ describe('admin API: POST /retry of an owed announcement', () => {
     expect(JSON.parse(res.body)).toMatchObject({ announced: ['Tenant Changed'] });
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
   });
+
+  it('POST /retry with corrections (adminEmail, name) of a tenant past onboarding owing an announcement is a 400 naming the field, nothing sent (found by the hostile hadm, s15: the corrections were dropped silently and the answer was 200)', async () => {
+    records.set('acme', { ...leased('suspend', { status: 'ACTIVE', owedAnnouncements: [owed] } as never, OTHER_EXECUTION_ARN), lease: undefined } as never);
+    for (const [body, param] of [[{ adminEmail: 'new@acme.example.com' }, 'adminEmail'], [{ name: 'Acme 2' }, 'name']] as const) {
+      const res = await call('POST', '/admin/tenants/{id}/retry', { body: JSON.stringify(body) });
+      expect(res.statusCode).toBe(400);
+      expect(JSON.parse(res.body).error).toMatchObject({ param, message: expect.stringContaining('apply to a failed onboarding only') });
+    }
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+    expect(records.get('acme')!.owedAnnouncements).toHaveLength(1);
+  });
 });
+
