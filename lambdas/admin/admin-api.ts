@@ -430,11 +430,20 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
   };
 }
 
+/** The longest path id looked up in the registry (bytes): far above any tenant id, far below DynamoDB's 2,048-byte partition key. */
+const MAX_PATH_ID_BYTES = 256;
+
 export const handler = lifecycleHandler('Admin API', async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const route = routes[`${event.httpMethod} ${event.resource}`];
   try {
     if (!route) throw new ApiError(404, `no route ${event.httpMethod} ${event.resource}`, 'not_found_error', 'no_route');
-    return await route(event, event.pathParameters?.id);
+    const id = event.pathParameters?.id;
+    // No tenant id is that long (TENANT_ID_PATTERN: 24 characters), and DynamoDB refuses a partition key over
+    // 2,048 bytes with a ValidationException (a 500 here): answered without a lookup, the id cut in the message.
+    if (id !== undefined && Buffer.byteLength(id) > MAX_PATH_ID_BYTES) {
+      throw new ApiError(404, `tenant ${JSON.stringify(id.slice(0, 64))}… (${Buffer.byteLength(id)} bytes) does not exist: a tenant id is at most 24 characters`, 'not_found_error', 'tenant_not_found', 'id');
+    }
+    return await route(event, id);
   } catch (e) {
     if (e instanceof ApiError) return { statusCode: e.status, headers: { 'content-type': 'application/json' }, body: errorBody(e) };
     if ((e as Error).name === 'TenantConflict') return { statusCode: 409, headers: { 'content-type': 'application/json' }, body: errorBody(new ApiError(409, (e as Error).message, 'conflict_error', 'invalid_status')) };

@@ -499,3 +499,15 @@ describe('admin API: reads', () => {
     expect((await call('PUT', '/nowhere')).statusCode).toBe(404);
   });
 });
+
+describe('admin API: path ids', () => {
+  it('answers an id longer than any tenant id 404 without a registry lookup (DynamoDB refuses keys over 2,048 bytes: a 500)', async () => {
+    const { getTenant } = await import('../../../lambdas/shared/registry.js');
+    for (const [method, resource] of [['GET', '/admin/tenants/{id}'], ['DELETE', '/admin/tenants/{id}'], ['GET', '/admin/tenants/{id}/execution']] as const) {
+      const res = await call(method, resource, on('a'.repeat(3000)));
+      expect(res.statusCode).toBe(404);
+      expect(body(res).error).toMatchObject({ code: 'tenant_not_found', param: 'id', message: expect.stringMatching(/^tenant "a{64}"… \(3000 bytes\) does not exist/) });
+    }
+    expect(getTenant).not.toHaveBeenCalled();
+  });
+});
