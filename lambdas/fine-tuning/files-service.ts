@@ -169,7 +169,7 @@ export class TrainingFilesService {
 
   private async content(caller: Caller, id: string): Promise<FilesResponse> {
     const file = await this.file(caller, id);
-    const bytes = await this.deps.files.content(this.location(caller), file.id);
+    const bytes = await this.deps.files.content(this.location(caller), file);
     if (!bytes) throw notFound(`No such File object: ${id}`, 'file_id', 'file_not_found');
     // Stored files are UTF-8 (checked on upload): as text, the answer is byte for byte the upload.
     return { status: 200, body: Buffer.from(bytes).toString('utf8'), contentType: 'application/octet-stream' };
@@ -177,7 +177,7 @@ export class TrainingFilesService {
 
   private async delete(caller: Caller, id: string): Promise<FilesResponse> {
     const file = await this.file(caller, id);
-    await this.deps.files.delete(this.location(caller), file.id);
+    await this.deps.files.delete(this.location(caller), file);
     return json({ id: file.id, object: 'file', deleted: true });
   }
 

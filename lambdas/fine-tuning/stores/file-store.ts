@@ -28,9 +28,10 @@ export interface TrainingFileStore {
   get(at: FileLocation, id: string): Promise<StoredFile | undefined>;
   /** The tenant's files, oldest first (ids are time-ordered). */
   list(at: FileLocation): Promise<StoredFile[]>;
-  content(at: FileLocation, id: string): Promise<Uint8Array | undefined>;
-  /** False when there was no such file. */
-  delete(at: FileLocation, id: string): Promise<boolean>;
+  /** The bytes of a file `get` or `list` found (no second lookup); undefined when it is gone since. */
+  content(at: FileLocation, file: StoredFile): Promise<Uint8Array | undefined>;
+  /** Deletes a file `get` or `list` found. */
+  delete(at: FileLocation, file: StoredFile): Promise<void>;
 }
 
 /** The object key of a file: `training-data/files/<id>/<filename, percent-encoded>` (lib/fine-tuning.ts TRAINING_FILES_PREFIX). */
@@ -59,12 +60,12 @@ export class MemoryFileStore implements TrainingFileStore {
     return [...this.files].filter(([k]) => k.startsWith(mine)).map(([, v]) => ({ ...v.file })).sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  async content(at: FileLocation, id: string): Promise<Uint8Array | undefined> {
-    const found = this.files.get(this.key(at, id));
+  async content(at: FileLocation, file: StoredFile): Promise<Uint8Array | undefined> {
+    const found = this.files.get(this.key(at, file.id));
     return found && new Uint8Array(found.content);
   }
 
-  async delete(at: FileLocation, id: string): Promise<boolean> {
-    return this.files.delete(this.key(at, id));
+  async delete(at: FileLocation, file: StoredFile): Promise<void> {
+    this.files.delete(this.key(at, file.id));
   }
 }

@@ -48,19 +48,19 @@ export class S3FileStore implements TrainingFileStore {
     return [...files.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  async content(at: FileLocation, id: string): Promise<Uint8Array | undefined> {
-    const file = await this.get(at, id);
-    if (!file) return undefined;
-    const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: file.s3Uri.slice(`s3://${at.bucket}/`.length), ExpectedBucketOwner: at.accountId }));
-    return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array();
+  async content(at: FileLocation, file: StoredFile): Promise<Uint8Array | undefined> {
+    try {
+      const answer = await (await this.s3(at)).send(new GetObjectCommand({ Bucket: at.bucket, Key: keyOf(at, file), ExpectedBucketOwner: at.accountId }));
+      return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array();
+    } catch (e) {
+      if ((e as Error).name === 'NoSuchKey') return undefined; // deleted since it was listed
+      throw e;
+    }
   }
 
-  async delete(at: FileLocation, id: string): Promise<boolean> {
-    const file = await this.get(at, id);
-    if (!file) return false;
+  async delete(at: FileLocation, file: StoredFile): Promise<void> {
     // The bucket is versioned: this adds a delete marker; the bytes stay as a noncurrent version until the bucket's noncurrent-version expiry.
-    await (await this.s3(at)).send(new DeleteObjectCommand({ Bucket: at.bucket, Key: file.s3Uri.slice(`s3://${at.bucket}/`.length), ExpectedBucketOwner: at.accountId }));
-    return true;
+    await (await this.s3(at)).send(new DeleteObjectCommand({ Bucket: at.bucket, Key: keyOf(at, file), ExpectedBucketOwner: at.accountId }));
   }
 
   /** The file an object key stands for, or undefined for any other object under the prefix. */
@@ -76,3 +76,6 @@ export class S3FileStore implements TrainingFileStore {
     return { id: m[1]!, filename, bytes: size ?? 0, s3Uri: `s3://${at.bucket}/${key}` };
   }
 }
+
+/** A stored file's object key in its bucket (from its `s3://<bucket>/<key>` URI). */
+const keyOf = (at: FileLocation, file: StoredFile) => file.s3Uri.slice(`s3://${at.bucket}/`.length);
