@@ -9,7 +9,7 @@ import {
 import { parseJson, parseWith } from '../inference/request-body.js';
 import type { AuditRecord } from '../inference/audit.js';
 import type { Caller } from '../inference/auth.js';
-import { forbidden, GatewayError, invalid, limited, notFound, upstream } from '../inference/openai-errors.js';
+import { forbidden, GatewayError, invalid, limited, notFound } from '../inference/openai-errors.js';
 import { createTrainingJobInput, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { resolveTrainingFile } from './training-file.js';
 import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-store.js';
@@ -156,7 +156,7 @@ export class FineTuningService {
       if (now && !ACTIVE_STATUSES.includes(now.status)) {
         const sageMaker = await this.deps.sageMaker(target);
         await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName })).catch((e: Error) => {
-          if (e.name !== 'ValidationException') throw upstream(`job ${id} was ${now.status} while SageMaker created ${job.trainingJobName}, which could not be stopped (${errorCause(e)}); cancel it again`);
+          if (e.name !== 'ValidationException') throw new GatewayError(502, `job ${id} was ${now.status} while SageMaker created ${job.trainingJobName}, which could not be stopped (${errorCause(e)}); cancel it again`, 'upstream_error', 'upstream_error', null, NO_RETRY);
         });
       }
       return ok(toOpenAiJob(now ?? queued));
@@ -195,7 +195,8 @@ export class FineTuningService {
       await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
     } catch (e) {
       // Already finished at SageMaker: its state-change event settles the job.
-      if ((e as Error).name !== 'ValidationException') throw upstream(`SageMaker did not stop ${job.trainingJobName}: ${(e as Error).name}`);
+      // Said not to be retried, as the gateway's other 502s: the SDKs' retries only multiply the refused calls.
+      if ((e as Error).name !== 'ValidationException') throw new GatewayError(502, `SageMaker did not stop ${job.trainingJobName} (${errorCause(e)}); the job is still ${job.status}: cancel it again later`, 'upstream_error', 'upstream_error', null, NO_RETRY);
     }
     const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: nowSeconds(), events: [jobEvent('info', `Job cancelled by ${caller.userId}`), ...job.events] };
     if (!(await this.deps.jobs.update(cancelled, job.status))) return ok(toOpenAiJob(await this.job(caller, id)));

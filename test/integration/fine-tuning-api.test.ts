@@ -161,6 +161,19 @@ describe('fine-tuning through the official openai client against tessera serve',
     await client('globex').fineTuning.jobs.cancel(running.id);
   });
 
+  it('answers a cancel SageMaker refused 502 naming the cause, not to be retried (one StopTrainingJob per call), the job still active', async () => {
+    const retrying = new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, maxRetries: 2 }); // the SDK's default
+    const job = await client('acme').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/stop.jsonl', suffix: 'stopfail' });
+    sageMaker.on(StopTrainingJobCommand).rejects(Object.assign(new Error('SageMaker is unavailable'), { name: 'ServiceUnavailable' }));
+    const refused = await retrying.fineTuning.jobs.cancel(job.id).catch((e) => e);
+    expect([refused.status, refused.code, refused.headers.get('x-should-retry')]).toEqual([502, 'upstream_error', 'false']);
+    expect(refused.message).toMatch(/SageMaker did not stop acme-ft-[0-9a-f]{24} \(ServiceUnavailable: SageMaker is unavailable\); the job is still queued/);
+    expect(sageMaker.commandCalls(StopTrainingJobCommand)).toHaveLength(1);
+    expect((await client('acme').fineTuning.jobs.retrieve(job.id)).status).toBe('queued');
+    sageMaker.on(StopTrainingJobCommand).resolves({});
+    await client('acme').fineTuning.jobs.cancel(job.id);
+  });
+
   it('stops the training job it just created when the job was cancelled meanwhile (by its user, or an offboarding\'s retirement)', async () => {
     const store = gw.jobs as FineTuningStore;
     sageMaker.on(StopTrainingJobCommand).resolves({});
