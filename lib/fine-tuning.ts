@@ -157,6 +157,11 @@ export const FineTuningJob = z.object({
   finishedAt: z.number().int().optional(),
   fineTunedModel: z.string().optional(),
   endpointName: z.string().optional(),
+  /**
+   * When the job's model was deleted (`DELETE /v1/models/{model}`, epoch seconds): `fineTunedModel` is
+   * still answered (as OpenAI does), and a `Completed` event delivered again deploys nothing.
+   */
+  modelDeletedAt: z.number().int().optional(),
   trainedTokens: z.number().int().optional(),
   error: z.object({ code: z.string(), message: z.string(), param: z.string().nullable() }).optional(),
   events: z.array(FineTuningEvent).default([]),

@@ -4,7 +4,7 @@ import { buildLambdaGateway, lambdaConfig } from '../inference/lambda-deps.js';
 import { FineTuningService } from './fine-tuning-service.js';
 import { GatewayError } from '../inference/openai-errors.js';
 import { isBinaryMediaType } from '../inference/routes.js';
-import { lambdaFileStore, lambdaJobStore, launcherSageMaker } from './lambda-deps.js';
+import { lambdaFileStore, lambdaJobStore, lambdaTenantModels, launcherSageMaker } from './lambda-deps.js';
 
 let gateway: Promise<Gateway> | undefined;
 
@@ -16,7 +16,11 @@ const MAX_TEXT_ANSWER_BYTES = 6_291_456 - 16 * 1024;
  * the gateway's request path with the fine-tuning service attached, answered whole (no streaming).
  */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-  gateway ??= buildLambdaGateway({ fineTuning: new FineTuningService({ config: lambdaConfig(), jobs: lambdaJobStore(), sageMaker: launcherSageMaker, files: lambdaFileStore() }) });
+  gateway ??= buildLambdaGateway({ fineTuning: new FineTuningService({
+    config: lambdaConfig(), jobs: lambdaJobStore(), sageMaker: launcherSageMaker, files: lambdaFileStore(),
+    // DELETE /v1/models/{model}: the registry's fineTunedModels, as the tenant (the tenant-data role).
+    models: { removeFineTunedModel: async (tenantId, id) => (await lambdaTenantModels()).removeFineTunedModel(tenantId, id) },
+  }) });
   // A multipart upload arrives base64-encoded (the API's binaryMediaTypes): its bytes go on as they came.
   const bytes = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
   const body = bytes ? bytes.toString('utf8') : (event.body ?? undefined);

@@ -16,14 +16,20 @@ import { ConcurrentJobLimitError, type FineTuningStore } from './stores/job-stor
 import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
 import { MemoryFileStore, type TrainingFileStore } from './stores/file-store.js';
+import { deleteFineTunedModel, type ModelDeletionDeps } from './model-deletion.js';
 
 export interface FineTuningDeps {
   config: PlatformConfig;
   jobs: FineTuningStore;
-  /** SageMaker acting as the tenant's training launcher role, in the tenant's account. */
-  sageMaker: (target: TrainingTarget) => Promise<SageMakerClient>;
+  /** SageMaker acting as the tenant's training launcher role, in the tenant's account (the role is named by the tenant and account only). */
+  sageMaker: (target: Pick<TrainingTarget, 'tenantId' | 'accountId'>) => Promise<SageMakerClient>;
   /** Files uploaded with `POST /v1/files`. @default - in memory (`tessera serve` without S3) */
   files?: TrainingFileStore;
+  /**
+   * The registry's `fineTunedModels`, for `DELETE /v1/models/{model}` (model-deletion.ts).
+   * @default - none: that route answers 404 `route_not_found`
+   */
+  models?: ModelDeletionDeps['models'];
 }
 
 /** An answer: JSON, or a file's content when `contentType` is set. */
@@ -60,13 +66,21 @@ export class FineTuningService {
     this.files = new TrainingFilesService({ config: deps.config, files: deps.files ?? new MemoryFileStore(TRAINING_FILES_PREFIX) });
   }
 
-  /** Whether `path` is one of this service's routes (jobs and files). */
-  static serves(path: string): boolean {
-    return path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/') || TrainingFilesService.serves(path);
+  /**
+   * Whether `method path` is one of this service's routes: jobs, files, and `DELETE /v1/models/{model}`
+   * (a fine-tuned model; every other method of `/v1/models...` is the router's).
+   */
+  static serves(path: string, method?: string): boolean {
+    return path === '/v1/fine_tuning/jobs' || path.startsWith('/v1/fine_tuning/jobs/') || TrainingFilesService.serves(path)
+      || (method === 'DELETE' && path.startsWith('/v1/models/'));
   }
 
   async handle(req: FineTuningRequest, caller: Caller, audit: AuditRecord): Promise<FineTuningResponse> {
     const { method, path, query, body } = req;
+    if (method === 'DELETE' && path.startsWith('/v1/models/')) {
+      if (!this.deps.models) throw notFound(`no route ${method} /v1/models/{model}: model deletion is not served on this endpoint`, null, 'route_not_found');
+      return ok(await deleteFineTunedModel({ config: this.deps.config, jobs: this.deps.jobs, models: this.deps.models, sageMaker: this.deps.sageMaker }, caller, path.slice('/v1/models/'.length), audit));
+    }
     if (TrainingFilesService.serves(path)) return this.files.handle(method, path, query, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
     const m = JOB_PATH.exec(path);
     if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');

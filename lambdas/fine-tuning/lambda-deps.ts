@@ -4,7 +4,8 @@ import { TRAINING_FILES_PREFIX } from '../../lib/fine-tuning.js';
 import { S3FileStore } from './stores/s3-file-store.js';
 import type { FileLocation } from './stores/file-store.js';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
-import { lambdaTenantClients } from '../inference/lambda-deps.js';
+import { GATEWAY_ENV, lambdaStore, lambdaTenantClients } from '../inference/lambda-deps.js';
+import { dynamoDbTenantModels, type TenantModels } from './stores/tenant-models.js';
 import { requireEnv } from '../shared/environment.js';
 import { FINE_TUNING_ENV } from './fine-tuning-env.js';
 import { tenantRoleClient } from '../shared/tenant-role-clients.js';
@@ -35,3 +36,8 @@ const filesS3 = (at: FileLocation): Promise<S3Client> =>
 let files: S3FileStore | undefined;
 /** The Files API's files, in each tenant's own bucket. */
 export const lambdaFileStore = () => (files ??= new S3FileStore(TRAINING_FILES_PREFIX, filesS3));
+
+let tenantModels: Promise<TenantModels> | undefined;
+/** The registry's `fineTunedModels`, changed as the tenant (a session of the tenant-data role: `fineTunedModels` and `updatedAt` only). */
+export const lambdaTenantModels = () => (tenantModels ??= Promise.all([lambdaStore(), lambdaTenantClients()])
+  .then(([store, clients]) => dynamoDbTenantModels(requireEnv(GATEWAY_ENV.registryTable), store, clients.documents)));

@@ -70,7 +70,7 @@ export interface RetireDeps {
 export const NAME_CONCURRENCY = 8;
 
 /** Endpoint states SageMaker refuses DeleteEndpoint in until they end (in service or failed). */
-const BUSY = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
+export const BUSY_ENDPOINT_STATES: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
 
 /** SageMaker's answer for a name it does not know (DescribeEndpoint, Delete*): "Could not find endpoint ...". */
 const isGone = (e: unknown) => (e as Error).name === 'ValidationException' && /could not find/i.test((e as Error).message);
@@ -84,6 +84,64 @@ async function exists(describe: () => Promise<unknown>): Promise<boolean> {
     if (isGone(e)) return false;
     throw e;
   }
+}
+
+/** What deleteEndpointResources did with one name. */
+export interface EndpointDeletion {
+  /** What it deleted, as `endpoint/<name>`, `endpoint-config/<name>`, `model/<name>`. */
+  removed: string[];
+  /**
+   * The endpoint's status when it is still there afterwards: `Deleting` (SageMaker is deleting it, its
+   * instance and network interfaces going), or one of BUSY_ENDPOINT_STATES (not deletable yet); undefined when gone.
+   */
+  endpointStatus?: string;
+}
+
+/**
+ * Deletes the endpoint, endpoint config and model of one fine-tuned model's name (all three are
+ * named after its training job: training-events.ts), as the tenant's training-launcher role. Each is
+ * described first and deleted only if SageMaker has it: the launcher's Delete actions are allowed on
+ * the tenant's tagged resources only, and a name that does not exist has no tag (AccessDenied on AWS,
+ * not "Could not find"; the launcher describes its own names untagged: constructs/training-policies.ts
+ * DescribeOwnNames). An endpoint SageMaker is still creating or updating is left (SageMaker refuses its
+ * deletion); with `onlyIfEndpointDeletable`, so are its config and model, and nothing is deleted.
+ * A resource already gone is success: a call run again after a crash goes on.
+ * Used by the offboarding's retirement and by `DELETE /v1/models/{model}` (model-deletion.ts).
+ */
+export async function deleteEndpointResources(sageMaker: SageMakerClient, name: string, options: { onlyIfEndpointDeletable?: boolean } = {}): Promise<EndpointDeletion> {
+  let status: string | undefined;
+  try {
+    status = (await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).EndpointStatus ?? 'Unknown';
+  } catch (e) {
+    if (!isGone(e)) throw e;
+  }
+  const removed: string[] = [];
+  if (status && BUSY_ENDPOINT_STATES.has(status) && options.onlyIfEndpointDeletable) return { removed, endpointStatus: status };
+  if (status && status !== 'Deleting' && !BUSY_ENDPOINT_STATES.has(status)) {
+    try {
+      await sageMaker.send(new DeleteEndpointCommand({ EndpointName: name }));
+      removed.push(`endpoint/${name}`);
+      status = 'Deleting';
+    } catch (e) {
+      if (!isGone(e)) throw e;
+      status = undefined;
+    }
+  }
+  // The config and the model are not in use by anything else (each endpoint has its own, of the same name).
+  const parts = [
+    ['endpoint-config', () => sageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name })), () => sageMaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }))],
+    ['model', () => sageMaker.send(new DescribeModelCommand({ ModelName: name })), () => sageMaker.send(new DeleteModelCommand({ ModelName: name }))],
+  ] as const;
+  for (const [type, describe, remove] of parts) {
+    if (!(await exists(describe))) continue;
+    try {
+      await remove();
+      removed.push(`${type}/${name}`);
+    } catch (e) {
+      if (!isGone(e)) throw e;
+    }
+  }
+  return { removed, ...(status === 'Deleting' || (status !== undefined && BUSY_ENDPOINT_STATES.has(status)) ? { endpointStatus: status } : {}) };
 }
 
 /**
@@ -174,44 +232,12 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   // life outlasted the Lambda's minute on every run, and the offboarding could never finish.
   // NAME_CONCURRENCY names at once; results kept in the names' order.
   const retireName = async (name: string): Promise<{ removed: string[]; present: boolean }> => {
-    let status: string | undefined;
-    try {
-      status = (await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).EndpointStatus ?? 'Unknown';
-    } catch (e) {
-      if (!isGone(e)) throw e;
-    }
-    const removed: string[] = [];
-    if (status && status !== 'Deleting' && !BUSY.has(status)) {
-      try {
-        await sageMaker.send(new DeleteEndpointCommand({ EndpointName: name }));
-        removed.push(`endpoint/${name}`);
-        status = 'Deleting';
-      } catch (e) {
-        if (!isGone(e)) throw e;
-        status = undefined;
-      }
-    }
-    // The config and the model are not in use by anything else (each endpoint has its own, of the same name).
-    // Each described first and deleted only if SageMaker has it: the Delete actions are allowed on the
-    // tenant's tagged resources only, and a name that does not exist has no tag (AccessDenied, not "Could not find").
-    const parts = [
-      ['endpoint-config', () => sageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name })), () => sageMaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }))],
-      ['model', () => sageMaker.send(new DescribeModelCommand({ ModelName: name })), () => sageMaker.send(new DeleteModelCommand({ ModelName: name }))],
-    ] as const;
-    for (const [type, describe, remove] of parts) {
-      if (!(await exists(describe))) continue;
-      try {
-        await remove();
-        removed.push(`${type}/${name}`);
-      } catch (e) {
-        if (!isGone(e)) throw e;
-      }
-    }
+    const { removed, endpointStatus } = await deleteEndpointResources(sageMaker, name);
     if (removed.length) {
       const model = progress.retiredModels.find((m) => m.endpointName === name);
       await audit('fine_tuning.model.retired', { endpointName: name, deleted: removed.join(','), ...(model ? { fineTunedModel: model.id } : {}) });
     }
-    return { removed, present: status === 'Deleting' || (status !== undefined && BUSY.has(status)) };
+    return { removed, present: endpointStatus !== undefined };
   };
   const results: Array<{ removed: string[]; present: boolean }> = [];
   let next = 0;

@@ -1,19 +1,15 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { TRAINING_STATE_CHANGE } from '../../lib/fine-tuning.js';
 import { S3AuditSink } from '../inference/s3-audit-sink.js';
-import { GATEWAY_ENV, lambdaConfig, lambdaStore, lambdaTenantClients } from '../inference/lambda-deps.js';
+import { GATEWAY_ENV, lambdaConfig } from '../inference/lambda-deps.js';
 import { requireEnv } from '../shared/environment.js';
-import { lambdaJobStore, launcherSageMaker } from './lambda-deps.js';
+import { lambdaJobStore, lambdaTenantModels, launcherSageMaker } from './lambda-deps.js';
 import { RETIRE_ACTION, retireFineTunedModels, type RetireProgress, type RetireRequest } from './retire-fine-tuned-models.js';
 import { countTrainingState } from './training-state-metric.js';
-import { dynamoDbTenantModels, type TenantModels } from './stores/tenant-models.js';
 import { TrainingEvents, type TrainingStateChange } from './training-events.js';
 
-let tenants: Promise<TenantModels> | undefined;
 let events: Promise<TrainingEvents> | undefined;
 const audit = () => new S3AuditSink(requireEnv(GATEWAY_ENV.auditBucket), 'tessera-audit/fine-tuning/');
-const lambdaTenantModels = () => (tenants ??= Promise.all([lambdaStore(), lambdaTenantClients()])
-  .then(([store, clients]) => dynamoDbTenantModels(requireEnv(GATEWAY_ENV.registryTable), store, clients.documents)));
 
 type TrainingStateChangeEvent = EventBridgeEvent<typeof TRAINING_STATE_CHANGE, TrainingStateChange>;
 

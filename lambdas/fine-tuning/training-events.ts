@@ -89,7 +89,8 @@ export class TrainingEvents {
   }
 
   private async deploy(job: FineTuningJob, detail: TrainingStateChange, tenant: TenantRecord, audit: (a: string, o: string, d: AuditRecord['detail']) => Promise<void>): Promise<TrainingEventOutcome> {
-    if (job.status !== 'running' && job.status !== 'queued') return 'stale';
+    // A job whose model was deleted (DELETE /v1/models/{model}) is not deployed again, whatever its status says.
+    if ((job.status !== 'running' && job.status !== 'queued') || job.modelDeletedAt !== undefined) return 'stale';
     // A tenant being offboarded gets no new endpoint: offboarding's *Retire fine-tuned models* may have
     // run already (nothing would delete it, and its network interfaces would hold the tenant's subnets
     // at the stack deletion). The job is cancelled as the retirement cancels one, which then records it.

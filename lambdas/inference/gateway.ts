@@ -147,7 +147,7 @@ export class Gateway {
     this.active++;
     try {
       const route = `${req.method} ${path}`;
-      const fineTuning = FineTuningService.serves(path);
+      const fineTuning = FineTuningService.serves(path, req.method);
       // A file upload has its own limit (files-service.ts); every other body gateway.maxRequestBytes.
       const upload = fineTuning && req.method === 'POST' && path === '/v1/files';
       // UTF-8 takes at most 3 bytes per UTF-16 unit: a body of at most a third of the limit in units is not counted.

@@ -20,6 +20,7 @@ import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { TenantKeyService } from './endpoints/tenant-keys.js';
 import { FineTuningService, type FineTuningDeps } from '../fine-tuning/fine-tuning-service.js';
 import { MemoryJobStore, type FineTuningStore } from '../fine-tuning/stores/job-store.js';
+import { dynamoDbTenantModels, memoryTenantModels } from '../fine-tuning/stores/tenant-models.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import { BudgetAlerts } from './budget-alerts/budget-alerts.js';
 import { fileEvents, memoryEvents, type LocalEvent } from './budget-alerts/local-events.js';
@@ -57,7 +58,7 @@ export interface LocalGatewayOptions {
    * Serve the fine-tuning API with this SageMaker (e.g. a client pointed at moto); jobs kept in
    * memory unless a store is given. @default - fine-tuning answers 404
    */
-  fineTuning?: { sageMaker: FineTuningDeps['sageMaker']; jobs?: FineTuningStore; files?: FineTuningDeps['files'] };
+  fineTuning?: { sageMaker: FineTuningDeps['sageMaker']; jobs?: FineTuningStore; files?: FineTuningDeps['files']; models?: FineTuningDeps['models'] };
   /**
    * Stored Responses API answers (`store`, `previous_response_id`), e.g. a MemoryResponseStore or
    * a DynamoDbResponseStore on a responses table; `false`: none kept (every response is `store: false`).
@@ -121,7 +122,10 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   const keyService = options.keyService;
   const providers = new ProviderRegistry(config, async () => options.upstreamKey ?? 'local');
   const jobs = options.fineTuning && (options.fineTuning.jobs ?? new MemoryJobStore());
-  const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker, files: options.fineTuning!.files });
+  // DELETE /v1/models/{model} takes the model out of the registry this gateway reads: the embedded one, or the tables of --dynamodb.
+  const models = options.fineTuning?.models ?? (store instanceof MemoryStore ? memoryTenantModels(store)
+    : options.dynamodb ? dynamoDbTenantModels(options.dynamodb.registryTable, store, unscopedDocumentClient()) : undefined);
+  const fineTuning = jobs && new FineTuningService({ config, jobs, sageMaker: options.fineTuning!.sageMaker, files: options.fineTuning!.files, models });
   const responses = options.responses === false ? undefined : (options.responses ?? new FileResponseStore(join(options.stateDir, 'responses')));
   // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
   const corsOrigins = tenantOrigins(options.tenants ?? []);

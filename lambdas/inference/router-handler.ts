@@ -57,7 +57,9 @@ export const gatewayPath = (event: Pick<APIGatewayProxyEvent, 'path'>) => event.
 export const handler = awslambda.streamifyResponse(async (event, raw) => {
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? undefined]));
   // A preflight (API Gateway's OPTIONS methods have no authorizer) is answered from the origin index alone.
-  if (event.httpMethod === 'OPTIONS') return answerOptions({ path: gatewayPath(event), headers }, responderFor(raw), lambdaCorsOrigins());
+  // The router answers the preflights of its resources; on /v1/models/{proxy+} the fine-tuning Lambda (always deployed
+  // beside it: lib/platform-stack.ts) serves DELETE, so the preflight lists it too (routes.ts FINE_TUNING_ROUTES).
+  if (event.httpMethod === 'OPTIONS') return answerOptions({ path: gatewayPath(event), headers }, responderFor(raw), lambdaCorsOrigins(), true);
   const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? undefined);
   const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? undefined]));
   await (await lambdaGateway()).handle({ method: event.httpMethod, path: gatewayPath(event), headers, body, query }, responderFor(raw));

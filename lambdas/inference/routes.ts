@@ -35,6 +35,8 @@ export const FINE_TUNING_ROUTES: readonly Route[] = [
   [/^\/v1\/files$/, ['GET', 'POST']],
   [/^\/v1\/files\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/files\/[^/]+\/content$/, ['GET']],
+  // OpenAI's `client.models.delete` of a fine-tuned model (model-deletion.ts), on the router's /v1/models/{proxy+}.
+  [/^\/v1\/models\/.+$/, ['DELETE']],
 ];
 
 /**
@@ -58,5 +60,7 @@ export const isBinaryMediaType = (value: string | undefined): boolean =>
  */
 export function routeMethods(path: string, fineTuning = false): readonly string[] | undefined {
   const routes = fineTuning ? [...OPENAI_ROUTES, ...FINE_TUNING_ROUTES] : OPENAI_ROUTES;
-  return routes.find(([pattern]) => pattern.test(path))?.[1];
+  // A path two routes serve (/v1/models/{model}: GET by the router, DELETE by the fine-tuning Lambda) takes both's methods.
+  const methods = routes.filter(([pattern]) => pattern.test(path)).flatMap(([, m]) => m);
+  return methods.length ? [...new Set(methods)] : undefined;
 }

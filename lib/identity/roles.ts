@@ -18,6 +18,7 @@ export const PERMISSIONS = {
   'usage.read_by_caller': 'read the tenant\'s usage grouped by user or key',
   'fine_tuning.read': 'list and read fine-tuning jobs, their events and the fine-tuning files\' names and sizes',
   'fine_tuning.write': 'create and cancel fine-tuning jobs; upload, download and delete fine-tuning files',
+  'models.delete': 'delete the tenant\'s fine-tuned models (their endpoints stop; OpenAI asks the Owner role)',
   'keys.manage': 'create, list, rotate and revoke the tenant\'s API keys',
   'users.manage': 'invite, list, disable and re-role the tenant\'s users',
 } as const;

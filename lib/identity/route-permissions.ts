@@ -13,6 +13,9 @@ const ROUTE_PERMISSIONS: ReadonlyArray<readonly [method: string, pattern: RegExp
   ['POST', /^\/v1\/responses\/[^/]+\/cancel$/, 'inference'],
   ['DELETE', /^\/v1\/responses\/[^/]+$/, 'inference'],
   ['GET', /^\/v1\/models(\/.+)?$/, 'models.read'],
+  // A fine-tuned model is the tenant's, called by all its apps: deleting it stops its endpoint for all of them.
+  // OpenAI asks its Owner role (API reference, "Delete a fine-tuned model"): here admin only.
+  ['DELETE', /^\/v1\/models\/.+$/, 'models.delete'],
   ['GET', /^\/v1\/usage$/, 'usage.read_own'],
   ['GET', /^\/v1\/fine_tuning\/jobs(\/[^/]+(\/events)?)?$/, 'fine_tuning.read'],
   ['POST', /^\/v1\/fine_tuning\/jobs(\/[^/]+\/cancel)?$/, 'fine_tuning.write'],

@@ -9,7 +9,15 @@ export interface TenantModels {
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
   /** `tenant` is the record the caller just read: a model it already lists is not added again. */
   addFineTunedModel(tenant: TenantRecord, model: FineTunedModel): Promise<void>;
+  /**
+   * Takes model `id` out of the tenant's `fineTunedModels` (`DELETE /v1/models/{model}`): the gateway
+   * no longer lists nor routes it. @returns false when the record does not list it (any more).
+   */
+  removeFineTunedModel(tenantId: string, id: string): Promise<boolean>;
 }
+
+/** Tries of a removal whose list moved under it (another removal shifted the positions). */
+const REMOVE_TRIES = 5;
 
 export function memoryTenantModels(store: MemoryStore): TenantModels {
   return {
@@ -19,6 +27,12 @@ export function memoryTenantModels(store: MemoryStore): TenantModels {
       const t = await store.getTenant(tenant.tenantId);
       if (!t) throw new Error(`tenant "${tenant.tenantId}" is not in the registry`);
       store.putTenant({ ...t, fineTunedModels: [...(t.fineTunedModels ?? []), model], updatedAt: new Date().toISOString() });
+    },
+    async removeFineTunedModel(tenantId, id) {
+      const t = await store.getTenant(tenantId);
+      if (!t || !(t.fineTunedModels ?? []).some((m) => m.id === id)) return false;
+      store.putTenant({ ...t, fineTunedModels: t.fineTunedModels!.filter((m) => m.id !== id), updatedAt: new Date().toISOString() });
+      return true;
     },
   };
 }
@@ -38,6 +52,28 @@ export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore
         ConditionExpression: 'attribute_exists(tenantId)',
         ExpressionAttributeValues: { ':none': [], ':m': [FineTunedModel.parse(model)], ':at': new Date().toISOString() },
       }));
+    },
+    async removeFineTunedModel(tenantId, id) {
+      // REMOVE of the model's position, on the condition that the position still holds that model: a
+      // concurrent append (a deployment) keeps positions; a concurrent removal shifts them, and the
+      // condition fails: read again and retry. No ReturnValues (the tenant-data role allows NONE only).
+      for (let attempt = 0; attempt < REMOVE_TRIES; attempt++) {
+        const tenant = await reader.getTenant(tenantId);
+        const at = (tenant?.fineTunedModels ?? []).findIndex((m) => m.id === id);
+        if (at < 0) return false;
+        try {
+          await (await docFor(tenantId)).send(new UpdateCommand({
+            TableName: registryTable, Key: { tenantId },
+            UpdateExpression: `REMOVE fineTunedModels[${at}] SET updatedAt = :at`,
+            ConditionExpression: `attribute_exists(tenantId) AND fineTunedModels[${at}].id = :id`,
+            ExpressionAttributeValues: { ':id': id, ':at': new Date().toISOString() },
+          }));
+          return true;
+        } catch (e) {
+          if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+        }
+      }
+      throw new Error(`the registry record of tenant "${tenantId}" kept changing while model ${id} was removed from it (${REMOVE_TRIES} tries); delete it again`);
     },
   };
 }

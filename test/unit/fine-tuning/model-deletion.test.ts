@@ -1,0 +1,269 @@
+import {
+  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointCommand, DeleteEndpointConfigCommand,
+  DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { MemoryAuditSink } from '../../../lambdas/inference/audit.js';
+import type { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+import { TrainingEvents } from '../../../lambdas/fine-tuning/training-events.js';
+import { memoryTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
+import type { FineTuningStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+import { gatewayConfig } from '../../support/gateway-config.js';
+import { serveGateway } from '../../support/local-gateway.js';
+
+/**
+ * `DELETE /v1/models/{model}` (lambdas/fine-tuning/model-deletion.ts) through the official Node client
+ * against the gateway in this process, SageMaker answered by aws-sdk-client-mock: what a delete
+ * deletes, its refusals, replays and races with the training events.
+ */
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID = 'unit';
+process.env.AWS_SECRET_ACCESS_KEY = 'unit';
+
+const sageMaker = mockClient(SageMakerClient);
+const ACME = '444444444444';
+const GLOBEX = '555555555555';
+const notFound = (what: string) => Object.assign(new Error(`Could not find ${what}.`), { name: 'ValidationException' });
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+const tokens: Record<string, string> = {};
+const client = (who: string) => new OpenAI({ baseURL: gw.url, apiKey: tokens[who], maxRetries: 0 });
+const config = gatewayConfig();
+const events = () => new TrainingEvents({ config, jobs: gw.jobs as FineTuningStore, tenants: memoryTenantModels(gw.store as MemoryStore), audit: gw.audit as MemoryAuditSink, sageMaker: async () => new SageMakerClient({}) });
+const calls = (command: Parameters<typeof sageMaker.commandCalls>[0]) => sageMaker.commandCalls(command).map((c) => c.args[0].input);
+const deletes = () => [DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand].flatMap((c) => calls(c));
+const fineTuned = async (tenantId: string) => ((await gw.store.getTenant(tenantId))!.fineTunedModels ?? []).map((m) => m.id);
+
+/** SageMaker as it is once an endpoint, its config and its model exist (`status` of the endpoint), and after each is deleted. */
+function sageMakerHas(name: string, status = 'InService') {
+  const gone = new Set<string>();
+  sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).callsFake(() => { if (gone.has('endpoint')) throw notFound('endpoint'); return { EndpointStatus: status }; });
+  sageMaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: name }).callsFake(() => { if (gone.has('config')) throw notFound('endpoint configuration'); return {}; });
+  sageMaker.on(DescribeModelCommand, { ModelName: name }).callsFake(() => { if (gone.has('model')) throw notFound('model'); return {}; });
+  sageMaker.on(DeleteEndpointCommand, { EndpointName: name }).callsFake(() => { gone.add('endpoint'); return {}; });
+  sageMaker.on(DeleteEndpointConfigCommand, { EndpointConfigName: name }).callsFake(() => { gone.add('config'); return {}; });
+  sageMaker.on(DeleteModelCommand, { ModelName: name }).callsFake(() => { gone.add('model'); return {}; });
+}
+
+/** A job of `tenant` trained and deployed by its Completed event: its model in the registry. */
+async function deployedModel(tenant: 'acme' | 'globex', suffix: string) {
+  const job = await client(`${tenant}-developer`).fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix });
+  const name = `${tenant}-ft-${job.id.slice(6)}`;
+  const account = tenant === 'acme' ? ACME : GLOBEX;
+  const completed = { TrainingJobName: name, TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-${tenant}-data-${account}/models/${name}/output/model.tar.gz` } };
+  expect(await events().handle(completed, account)).toBe('succeeded');
+  return { job, name, model: `ft:llama-3.1-8b-instruct:${tenant}:${suffix}`, completed, account };
+}
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(config, upstream.url, [trainedTenant('acme', 'enterprise', ACME), trainedTenant('globex', 'enterprise', GLOBEX)], { fineTuning: { sageMaker: async () => new SageMakerClient({}) } });
+  for (const t of ['acme', 'globex']) for (const role of ['admin', 'developer', 'member', 'viewer']) tokens[`${t}-${role}`] = await gw.token(t, { role });
+  tokens.acme = tokens['acme-admin']!;
+  tokens.globex = tokens['globex-admin']!;
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => {
+  sageMaker.reset();
+  sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:444444444444:training-job/x' });
+  for (const c of [CreateModelCommand, CreateEndpointConfigCommand, CreateEndpointCommand]) sageMaker.on(c).resolves({});
+  // Every name unknown unless a test says otherwise.
+  sageMaker.on(DescribeEndpointCommand).rejects(notFound('endpoint'));
+  sageMaker.on(DescribeEndpointConfigCommand).rejects(notFound('endpoint configuration'));
+  sageMaker.on(DescribeModelCommand).rejects(notFound('model'));
+  // A Delete of a name SageMaker does not have: AccessDenied under the launcher's tag condition on AWS.
+  for (const c of [DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand]) sageMaker.on(c).rejects(Object.assign(new Error('not authorized: no tessera:tenant-id tag'), { name: 'AccessDeniedException' }));
+});
+
+const lastAuditOf = (action: string) => gw.audit.records.findLast((r) => r.action === action);
+
+describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model', () => {
+  it('answers OpenAI\'s ModelDeleted, deletes the endpoint, its config and model (each described first), unlists and unroutes the model; the job keeps fine_tuned_model', async () => {
+    // GIVEN acme's deployed model, listed and routed
+    const { job, name, model } = await deployedModel('acme', 'del1');
+    sageMakerHas(name);
+    expect((await client('acme').models.list()).data.map((m) => m.id)).toContain(model);
+
+    // WHEN its admin deletes it
+    const answer = await client('acme').models.delete(model);
+
+    // THEN OpenAI's ModelDeleted, exactly
+    expect(answer).toEqual({ id: model, object: 'model', deleted: true });
+    expect(calls(DescribeEndpointCommand)).toEqual([{ EndpointName: name }]);
+    expect(calls(DeleteEndpointCommand)).toEqual([{ EndpointName: name }]);
+    expect(calls(DeleteEndpointConfigCommand)).toEqual([{ EndpointConfigName: name }]);
+    expect(calls(DeleteModelCommand)).toEqual([{ ModelName: name }]);
+    // ...gone from the registry, the list, retrieve and chat (OpenAI's 404 for an unknown model)
+    expect(await fineTuned('acme')).not.toContain(model);
+    expect((await client('acme').models.list()).data.map((m) => m.id)).not.toContain(model);
+    const retrieved = await client('acme').models.retrieve(model).catch((e) => e);
+    expect(retrieved).toBeInstanceOf(OpenAI.NotFoundError);
+    const chat = await client('acme').chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    expect(chat).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(chat.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    // ...the job still names its model, as OpenAI's does, and says it was deleted
+    const read = await client('acme').fineTuning.jobs.retrieve(job.id);
+    expect(read).toMatchObject({ status: 'succeeded', fine_tuned_model: model });
+    expect((await client('acme').fineTuning.jobs.listEvents(job.id)).data[0]!.message).toMatch(new RegExp(`^Model ${model} deleted by `));
+    // ...and audited as the other fine-tuning actions are
+    expect(lastAuditOf('fine_tuning.model.delete')).toMatchObject({
+      tenantId: 'acme', role: 'admin', status: 200, outcome: 'ok', method: 'DELETE',
+      detail: { fineTunedModel: model, endpointName: name, jobId: job.id, deleted: `endpoint/${name},endpoint-config/${name},model/${name}` },
+    });
+  });
+
+  it('answers a replayed delete with OpenAI\'s 404 for a model that does not exist, calling SageMaker no more', async () => {
+    const { name, model } = await deployedModel('acme', 'replay');
+    sageMakerHas(name);
+    await client('acme').models.delete(model);
+    sageMaker.resetHistory();
+
+    const again = await client('acme').models.delete(model).catch((e) => e);
+    expect(again).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(again.error).toEqual({ message: `The model '${model}' does not exist or you do not have access to it; GET /v1/models lists yours`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(lastAuditOf('fine_tuning.model.delete')).toMatchObject({ status: 404, outcome: 'model_not_found', detail: { fineTunedModel: model } });
+  });
+
+  it('refuses to delete while the endpoint is still Creating (409 model_not_ready, not retried): nothing deleted, the model still listed; deleted once in service', async () => {
+    const { name, model } = await deployedModel('acme', 'creating');
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: name }).resolves({ EndpointStatus: 'Creating' } as never);
+    sageMaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: name }).resolves({} as never);
+    sageMaker.on(DescribeModelCommand, { ModelName: name }).resolves({} as never);
+
+    const refused = await new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, maxRetries: 2 }).models.delete(model).catch((e) => e);
+    expect(refused).toBeInstanceOf(OpenAI.ConflictError);
+    expect(refused.error).toMatchObject({ type: 'invalid_request_error', param: 'model', code: 'model_not_ready' });
+    expect(refused.error.message).toMatch(/endpoint is Creating/);
+    expect(refused.headers.get('x-should-retry')).toBe('false');
+    expect(calls(DescribeEndpointCommand)).toHaveLength(1); // the SDK did not retry
+    expect(deletes()).toEqual([]);
+    expect(await fineTuned('acme')).toContain(model);
+
+    // ...and once SageMaker has it in service, the delete goes through
+    sageMakerHas(name);
+    expect(await client('acme').models.delete(model)).toEqual({ id: model, object: 'model', deleted: true });
+    expect(await fineTuned('acme')).not.toContain(model);
+  });
+
+  it('a Completed event delivered again after the delete deploys nothing and puts nothing back in the registry', async () => {
+    const { name, model, completed, account } = await deployedModel('acme', 'redeliver');
+    sageMakerHas(name);
+    await client('acme').models.delete(model);
+    sageMaker.resetHistory();
+
+    expect(await events().handle(completed, account)).toBe('stale');
+    expect(calls(CreateModelCommand)).toEqual([]);
+    expect(calls(CreateEndpointCommand)).toEqual([]);
+    expect(await fineTuned('acme')).not.toContain(model);
+  });
+
+  it('a deployment that crashed after its registry write (job still running): the delete records the job succeeded and deleted, so the event\'s retry deploys nothing', async () => {
+    // GIVEN a job whose Completed handling wrote the registry, then crashed before recording the job's end
+    const job = await client('acme-developer').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'crashed' });
+    const name = `acme-ft-${job.id.slice(6)}`;
+    const model = 'ft:llama-3.1-8b-instruct:acme:crashed';
+    expect(await events().handle({ TrainingJobName: name, TrainingJobStatus: 'InProgress' }, ACME)).toBe('running');
+    await memoryTenantModels(gw.store as MemoryStore).addFineTunedModel((await gw.store.getTenant('acme'))!, { id: model, baseModel: 'llama-3.1-8b-instruct', jobId: job.id, endpointName: name, createdAt: new Date().toISOString() });
+    sageMakerHas(name);
+
+    // WHEN the admin deletes it, then EventBridge retries the Completed event
+    await client('acme').models.delete(model);
+    const completed = { TrainingJobName: name, TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACME}/models/${name}/output/model.tar.gz` } };
+    sageMaker.resetHistory();
+    expect(await events().handle(completed, ACME)).toBe('stale');
+
+    // THEN nothing was deployed again, and the job reads as OpenAI's would
+    expect(calls(CreateEndpointCommand)).toEqual([]);
+    expect(await fineTuned('acme')).not.toContain(model);
+    expect(await client('acme').fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'succeeded', fine_tuned_model: model });
+  });
+
+  it('a job still running has no model yet: 404, no SageMaker call', async () => {
+    const job = await client('acme-developer').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'running' });
+    await events().handle({ TrainingJobName: `acme-ft-${job.id.slice(6)}`, TrainingJobStatus: 'InProgress' }, ACME);
+    sageMaker.resetHistory();
+    const refused = await client('acme').models.delete('ft:llama-3.1-8b-instruct:acme:running').catch((e) => e);
+    expect(refused).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(refused.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  it('another tenant\'s model reads exactly like an unknown one (no existence oracle), and is left running', async () => {
+    const { name, model } = await deployedModel('globex', 'theirs');
+    sageMakerHas(name);
+    sageMaker.resetHistory();
+    const theirs = await client('acme').models.delete(model).catch((e) => e);
+    const unknown = await client('acme').models.delete('ft:llama-3.1-8b-instruct:globex:nosuch').catch((e) => e);
+    expect(theirs).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(theirs.status).toBe(unknown.status);
+    expect(theirs.error).toEqual({ ...unknown.error, message: unknown.error.message.replace('ft:llama-3.1-8b-instruct:globex:nosuch', model) });
+    // The same id with acme's name in it is not globex's model either.
+    expect(await client('acme').models.delete(model.replace(':globex:', ':acme:')).catch((e) => e.status)).toBe(404);
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(await fineTuned('globex')).toContain(model);
+  });
+
+  it('a catalog or base model is a 403 model_not_deletable naming model; look-alike ft: ids and odd ids are 404s', async () => {
+    for (const base of ['openai/gpt-4o-mini', 'llama-3.1-8b-instruct']) {
+      const refused = await client('acme').models.delete(base).catch((e) => e);
+      expect(refused, base).toBeInstanceOf(OpenAI.PermissionDeniedError);
+      expect(refused.error, base).toMatchObject({ type: 'permission_error', param: 'model', code: 'model_not_deletable' });
+      expect(refused.error.message, base).toContain(`'${base}'`);
+    }
+    const long = `ft:llama-3.1-8b-instruct:acme:${'x'.repeat(5000)}`;
+    for (const id of ['ft:llama-3.1-8b-instruct', 'ft:llama-3.1-8b-instruct:acme', 'ft:llama-3.1-8b-instruct:acme:', 'ft:openai/gpt-4o-mini:acme:x', 'FT:llama-3.1-8b-instruct:acme:del1', long, '%E0%A4%A', '..%2F..%2Fv1%2Ffiles']) {
+      const refused = await client('acme').models.delete(id).catch((e) => e);
+      expect(refused, id.slice(0, 60)).toBeInstanceOf(OpenAI.NotFoundError);
+      expect(refused.error, id.slice(0, 60)).toMatchObject({ code: 'model_not_found', param: 'model' });
+      expect(refused.error.message.length, id.slice(0, 60)).toBeLessThan(300);
+    }
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  it('decodes a percent-encoded id (`:` as %3A): the model is deleted once', async () => {
+    const { name, model } = await deployedModel('acme', 'encoded');
+    sageMakerHas(name);
+    const res = await fetch(`${gw.url}/models/${encodeURIComponent(model)}`, { method: 'DELETE', headers: { authorization: `Bearer ${tokens.acme}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ id: model, object: 'model', deleted: true });
+    expect(await fineTuned('acme')).not.toContain(model);
+  });
+
+  it('needs models.delete (admin only, as OpenAI asks its Owner role): developer, member and viewer get 403 before any lookup', async () => {
+    const { name, model } = await deployedModel('acme', 'roles');
+    sageMakerHas(name);
+    sageMaker.resetHistory();
+    for (const role of ['developer', 'member', 'viewer']) {
+      for (const id of [model, 'ft:llama-3.1-8b-instruct:globex:theirs', 'nosuch']) {
+        const refused = await client(`acme-${role}`).models.delete(id).catch((e) => e);
+        expect(refused, `${role} ${id}`).toBeInstanceOf(OpenAI.PermissionDeniedError);
+        expect(refused.error, `${role} ${id}`).toMatchObject({ code: 'permission_denied' });
+        expect(refused.error.message).toContain('models.delete');
+      }
+    }
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(await fineTuned('acme')).toContain(model);
+  });
+
+  it('a SageMaker failure is a 502 naming the cause, not retried; the model stays listed and a later delete finishes', async () => {
+    const { name, model } = await deployedModel('acme', 'throttled');
+    sageMakerHas(name);
+    sageMaker.on(DeleteEndpointCommand, { EndpointName: name }).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const failed = await new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, maxRetries: 2 }).models.delete(model).catch((e) => e);
+    expect(failed).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(failed.status).toBe(502);
+    expect(failed.error.message).toMatch(/ThrottlingException/);
+    expect(calls(DeleteEndpointCommand)).toHaveLength(1);
+    expect(await fineTuned('acme')).toContain(model);
+    expect(await client('acme').models.delete(model)).toEqual({ id: model, object: 'model', deleted: true });
+  });
+});
