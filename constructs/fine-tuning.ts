@@ -167,6 +167,11 @@ export class FineTuning extends Construct {
       files.addMethod('GET', integration, props.inference.methodOptions),
       file.addMethod('GET', integration, props.inference.methodOptions),
       file.addMethod('DELETE', integration, props.inference.methodOptions),
+      // OpenAI's client.models.delete of a fine-tuned model (lambdas/fine-tuning/model-deletion.ts), on the router's
+      // /v1/models/{proxy+}: one method, no resource (the platform stack is at CloudFormation's 500-resource limit).
+      // Its preflight is the router's (it lists DELETE there). The API-scoped invoke permission above covers it, and
+      // the launcher role the Lambda assumes already describes and deletes the tenant's endpoints (retirement).
+      props.inference.modelResource.addMethod('DELETE', integration, props.inference.methodOptions),
     ]) acknowledgeJwtAuthorizer(method);
   }
 }

@@ -110,6 +110,11 @@ export class InferenceApi extends Construct {
   readonly v1: apigw.Resource;
   /** The JWT authorizer, request validator and usage-key requirement every `/v1` method uses. */
   readonly methodOptions: apigw.MethodOptions;
+  /**
+   * `/v1/models/{proxy+}` (a model id, `/` and `:` included): GET is the router's; the fine-tuning
+   * construct adds DELETE (a tenant's fine-tuned model) integrated with its own Lambda.
+   */
+  readonly modelResource: apigw.Resource;
   /** Environment the gateway code needs (tables, audit bucket, JWT issuer, tenant-data role). */
   readonly gatewayEnvironment: Record<string, string>;
   /** The functions that read and write a tenant's pooled items as that tenant (TenantDataAccessRole). */
@@ -340,7 +345,7 @@ export class InferenceApi extends Construct {
     const embeddings = v1.addResource('embeddings');
     const models = v1.addResource('models');
     // Model ids hold `/` and `:` (`bedrock/anthropic.claude-3-5-haiku`): a greedy path variable.
-    const model = models.addResource('{proxy+}');
+    const model = this.modelResource = models.addResource('{proxy+}');
     const usage = v1.addResource('usage');
     const responses = v1.addResource('responses');
     const response = responses.addResource('{id}');

@@ -140,6 +140,30 @@ describe('InferenceApi: routes', () => {
     }
   });
 
+  it('serves client.models.delete through the fine-tuning Lambda: one DELETE method on the router\'s /v1/models/{proxy+}, no new resource; GET and OPTIONS stay the router\'s', () => {
+    const methods = methodsOf(/^InferenceApi/);
+    const onModel = [...methods.keys()].filter((k) => k.endsWith(' /v1/models/{proxy+}')).sort();
+    expect(onModel).toEqual(['DELETE /v1/models/{proxy+}', 'GET /v1/models/{proxy+}', 'OPTIONS /v1/models/{proxy+}']);
+    const authorizerId = logicalIdOf('AWS::ApiGateway::Authorizer', (r) => r.Properties.Type === 'REQUEST');
+    const del = methods.get('DELETE /v1/models/{proxy+}')!;
+    expect(JSON.stringify(del.Integration.Uri)).toMatch(/FineTuningApiFunction/);
+    expect(del).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
+    expect(del.Integration.ResponseTransferMode).not.toBe('STREAM');
+    for (const verb of ['GET', 'OPTIONS']) expect(JSON.stringify(methods.get(`${verb} /v1/models/{proxy+}`)!.Integration.Uri), verb).toMatch(/InferenceRouterFunction/);
+    // The same resource: DELETE sits on the router's {proxy+} (the stack is at CloudFormation's 500-resource limit).
+    expect(del.ResourceId).toEqual(methods.get('GET /v1/models/{proxy+}')!.ResourceId);
+    expect(byType('AWS::ApiGateway::Resource').filter(([, r]) => r.Properties.PathPart === '{proxy+}').map(([id]) => pathOf(id)).sort()).toEqual(['/v1/files/{proxy+}', '/v1/models/{proxy+}']);
+    // No invoke permission of its own: the fine-tuning Lambda's one API-scoped permission covers it.
+    const ftInvokes = byType('AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes('FineTuningApiFunction'));
+    expect(ftInvokes).toHaveLength(1);
+    expect(JSON.stringify(ftInvokes[0]![1].Properties.SourceArn)).toContain('/*/*/*');
+    // The deletion runs as the tenant's launcher (which describes and deletes only the tenant's tagged endpoints: test/infra/fine-tuning.test.ts),
+    // and the registry change as the tenant-data role: the API Lambda's own policy names no SageMaker action and no registry write.
+    const api = statementsOfRole(PLATFORM_ROLE_NAMES.fineTuningApi);
+    expect(api.find((s) => s.Sid === 'TenantTrainingLaunchers')).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: expect.stringContaining('training-launcher') });
+    expect(JSON.stringify(api)).not.toMatch(/sagemaker:|dynamodb:UpdateItem/);
+  });
+
   it('passes multipart/form-data bodies (POST /v1/files) to the Lambdas base64-encoded, and answers application/binary (files.content) as bytes; no other type', () => {
     const api = byType('AWS::ApiGateway::RestApi').find(([, r]) => r.Properties.Name === 'tessera-inference')![1];
     expect(api.Properties.BinaryMediaTypes).toEqual(['multipart/form-data', 'application/binary']);

@@ -46,6 +46,8 @@ const SAMPLES: Sample[] = [
   { method: 'GET', path: '/v1/files/file-000000000000000000000000/content', permission: 'fine_tuning.write' },
   { method: 'POST', path: '/v1/files', permission: 'fine_tuning.write', body: () => ({ purpose: 'fine-tune' }) },
   { method: 'DELETE', path: '/v1/files/file-000000000000000000000000', permission: 'fine_tuning.write' },
+  // OpenAI asks its Owner role to delete a fine-tuned model: admin only (an unknown model: 404 for the admin).
+  { method: 'DELETE', path: '/v1/models/ft:llama-3.1-8b-instruct:acme:nosuch', permission: 'models.delete' },
   { method: 'GET', path: '/v1/tenant/keys', permission: 'keys.manage' },
   { method: 'GET', path: '/v1/tenant/keys/key_0123456789abcdef', permission: 'keys.manage' },
   { method: 'POST', path: '/v1/tenant/keys', permission: 'keys.manage', body: (i) => ({ name: `matrix ${i}` }) },
@@ -148,6 +150,7 @@ describe('the role matrix: every route x every role, JWT and key callers', () =>
     ['developer', 'POST', '/v1/fine_tuning/jobs', 'allowed'],
     ['developer', 'POST', '/v1/tenant/keys', 'keys.manage'],
     ['developer', 'POST', '/v1/tenant/users', 'users.manage'],
+    ['developer', 'DELETE', '/v1/models/ft:llama-3.1-8b-instruct:acme:nosuch', 'models.delete'],
     ['admin', 'POST', '/v1/tenant/keys', 'allowed'],
     ['admin', 'PUT', '/v1/tenant/users/user-1/role', 'allowed'],
     ['admin', 'POST', '/v1/chat/completions', 'allowed'],

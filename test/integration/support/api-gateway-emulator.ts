@@ -10,7 +10,7 @@ import type { PlatformConfig } from '../../../lib/config/schema.js';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys, mintDevToken } from '../../../lambdas/inference/dev-keys.js';
 import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemplate, type GatewayResponseType } from '../../../lambdas/inference/gateway-responses.js';
-import { FINE_TUNING_ROUTES, isBinaryMediaType, routeMethods } from '../../../lambdas/inference/routes.js';
+import { FINE_TUNING_ROUTES, isBinaryMediaType, OPENAI_ROUTES, routeMethods } from '../../../lambdas/inference/routes.js';
 import { FINE_TUNING_ENV } from '../../../lambdas/fine-tuning/fine-tuning-env.js';
 import { GATEWAY_ENV } from '../../../lambdas/inference/lambda-deps.js';
 import { tempDir } from '../../support/temp-dirs.js';
@@ -204,7 +204,11 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
       requestContext: { authorizer: context, stage: 'prod' },
     } as unknown as APIGatewayProxyEvent;
-    if (fineTuning && FINE_TUNING_ROUTES.some(([pattern]) => pattern.test(url.pathname.replace(/\/+$/, '')))) {
+    // The fine-tuning Lambda's methods: its routes' (DELETE /v1/models/{proxy+} too, whose GET and OPTIONS stay the router's).
+    const route = url.pathname.replace(/\/+$/, '');
+    const toFineTuning = FINE_TUNING_ROUTES.some(([pattern, verbs]) => pattern.test(route)
+      && (req.method === 'OPTIONS' ? !OPENAI_ROUTES.some(([p]) => p.test(route)) : verbs.includes(req.method ?? '')));
+    if (fineTuning && toFineTuning) {
       const out = await fineTuning(event);
       // A base64 answer leaves as bytes only when the request's first Accept type is a binary media type; else as the base64 text (as API Gateway does).
       const asBytes = out.isBase64Encoded && isBinaryMediaType(headers.accept);

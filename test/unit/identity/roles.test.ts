@@ -4,7 +4,7 @@ import { permissionFor, routePermissions } from '../../../lib/identity/route-per
 
 // The issue's table, written out by hand so a wrong ROLE_PERMISSIONS fails here.
 const ISSUE_TABLE: Record<Role, Permission[]> = {
-  admin: ['inference', 'models.read', 'usage.read_own', 'usage.read', 'usage.read_by_caller', 'fine_tuning.read', 'fine_tuning.write', 'keys.manage', 'users.manage'],
+  admin: ['inference', 'models.read', 'usage.read_own', 'usage.read', 'usage.read_by_caller', 'fine_tuning.read', 'fine_tuning.write', 'models.delete', 'keys.manage', 'users.manage'],
   developer: ['inference', 'models.read', 'usage.read_own', 'usage.read', 'fine_tuning.read', 'fine_tuning.write'],
   member: ['inference', 'models.read', 'usage.read_own'],
   viewer: ['usage.read_own', 'usage.read', 'usage.read_by_caller', 'fine_tuning.read'],
@@ -63,6 +63,7 @@ describe('route permissions', () => {
     ['DELETE', '/v1/responses/resp_1', 'inference'],
     ['GET', '/v1/models', 'models.read'],
     ['GET', '/v1/models/bedrock%2Fanthropic.claude', 'models.read'],
+    ['DELETE', '/v1/models/ft:llama-3.1-8b-instruct:acme:support', 'models.delete'],
     ['GET', '/v1/usage', 'usage.read_own'],
     ['GET', '/v1/fine_tuning/jobs', 'fine_tuning.read'],
     ['GET', '/v1/fine_tuning/jobs/ftjob-1/events', 'fine_tuning.read'],

@@ -159,6 +159,9 @@ describe('preflight answers', () => {
     expect((await answerPreflight({ ...preflight(APP), path: '/v1/responses/resp_1' }, routeMethods('/v1/responses/resp_1'), index(APP))).headers['access-control-allow-methods']).toBe('GET, DELETE');
     expect(routeMethods('/v1/models/bedrock%2Fanthropic.claude-3-5-haiku')).toEqual(['GET']);
     expect(routeMethods('/v1/models/huggingface/meta-llama/Llama-3.1-8B-Instruct')).toEqual(['GET']);
+    // With the fine-tuning Lambda beside it (the deployed router's preflights), a model also takes DELETE (client.models.delete).
+    expect(routeMethods('/v1/models/ft:llama-3.1-8b-instruct:acme:support', true)).toEqual(['GET', 'DELETE']);
+    expect(routeMethods('/v1/models', true)).toEqual(['GET']);
     expect(routeMethods('/v1/responses/resp_1/input_items')).toEqual(['GET']);
     expect(routeMethods('/v1/embeddings')).toEqual(['POST']);
   });
