@@ -35,7 +35,7 @@ export function serveCommand(): Command {
     .option('--jwt-audience <client id>', "the tokens' aud: for Cognito ID tokens, the app client id (TenantUserPoolClientId)")
     .option('--jwks-url <url>', 'where the signing keys are published, e.g. <issuer>/.well-known/jwks.json')
     .option('--workers <n>', 'event loops (worker threads on one port, budgets exact across them through shared memory; Linux)', '1')
-    .option('--fine-tuning', 'also serve /v1/fine_tuning/jobs and /v1/files: jobs started on SageMaker with your AWS credentials and endpoint (AWS_ENDPOINT_URL: a moto server), jobs and files kept in memory; the tenants need accountId and stackOutputs (--example-tenants)')
+    .option('--fine-tuning', 'also serve /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} (a fine-tuned model): jobs started on SageMaker with your AWS credentials and endpoint (AWS_ENDPOINT_URL: a moto server), jobs and files kept in memory; the tenants need accountId and stackOutputs (--example-tenants)')
     .option(...stateDirOption)
     .action(async (o: ServeOptions, command: Command) => {
       try {
@@ -108,7 +108,7 @@ async function serve(o: ServeOptions): Promise<void> {
     throw new ServeError('--fine-tuning starts SageMaker training jobs with your AWS credentials, and none were found: set AWS_PROFILE or AWS_ACCESS_KEY_ID (and AWS_ENDPOINT_URL for a moto server)');
   }
   const fineTuning = o.fineTuning
-    ? `fine-tuning: /v1/fine_tuning/jobs and /v1/files served; SageMaker with your AWS credentials (${process.env.AWS_ENDPOINT_URL ? `endpoint ${process.env.AWS_ENDPOINT_URL}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
+    ? `fine-tuning: /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/{model} served; SageMaker with your AWS credentials (${process.env.AWS_ENDPOINT_URL ? `endpoint ${process.env.AWS_ENDPOINT_URL}` : 'AWS'}), not the tenant's launcher role; jobs and files in memory\n`
     : 'fine-tuning: not served (--fine-tuning)\n';
   const providers = `${tokens}${identity}${fineTuning}providers:\n${routes.report.map((l) => `  ${l}\n`).join('')}`;
   await checkPortFree(port, workers > 1); // a busy port refused before the gateways are built

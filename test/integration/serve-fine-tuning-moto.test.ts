@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXAMPLE_TENANTS } from '../../lib/cli/serve-tenants.js';
 import { mintDevToken } from '../../lambdas/inference/dev-keys.js';
 import { tesseraBundle } from '../support/cli-bundle.js';
@@ -23,6 +25,15 @@ let child: ChildProcess | undefined;
 let url: string;
 const aws = (endpoint: string) => ({ AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' });
 
+const sageMakerOf = (endpoint: string) => new SageMakerClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const DEPLOYED = [{ id: 'ft:llama-3.1-8b-instruct:tuned:node', name: 'tuned-ft-0000000000000000000000a1' }, { id: 'ft:llama-3.1-8b-instruct:tuned:python', name: 'tuned-ft-0000000000000000000000b2' }];
+const gone = async (sm: SageMakerClient, name: string) => {
+  const found = await Promise.all([
+    sm.send(new DescribeEndpointCommand({ EndpointName: name })), sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name })), sm.send(new DescribeModelCommand({ ModelName: name })),
+  ].map((p) => p.then(() => true, (e: Error) => { if (/could not find/i.test(e.message)) return false; throw e; })));
+  return found.every((f) => !f);
+};
+
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [cli, 'serve', '--state-dir', dir, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,7 +49,14 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
 beforeAll(async () => {
   moto = await startMoto();
   dir = tempDir('tessera-test-serve-ft-');
-  writeFileSync(join(dir, 'tenants.yaml'), EXAMPLE_TENANTS);
+  // The `tuned` tenant with two deployed models (as the training events would have put them in its record), for client.models.delete.
+  writeFileSync(join(dir, 'tenants.yaml'), `${EXAMPLE_TENANTS}  fineTunedModels:\n${DEPLOYED.map((d) => `    - { id: "${d.id}", baseModel: llama-3.1-8b-instruct, jobId: ftjob-${d.name.slice(-24)}, endpointName: ${d.name}, createdAt: "2026-12-01T00:00:00.000Z" }\n`).join('')}`);
+  const sm = sageMakerOf(moto.endpoint);
+  for (const { name } of DEPLOYED) {
+    await sm.send(new CreateModelCommand({ ModelName: name, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/tessera-tuned-training', PrimaryContainer: { Image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1', ModelDataUrl: `s3://tessera-tuned-data-123456789012/models/${name}/output/model.tar.gz` } }));
+    await sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: name, InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 }] }));
+    await sm.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name }));
+  }
   child = spawn(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', '0', '--tenants-file', join(dir, 'tenants.yaml'), '--fine-tuning'], { cwd: dir, env: { ...process.env, ...aws(moto.endpoint) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   url = await new Promise<string>((ok, fail) => {
@@ -49,7 +67,7 @@ beforeAll(async () => {
     });
     child!.once('exit', (code) => fail(new Error(`serve exited ${code}: ${out}`)));
   });
-  expect(out).toMatch(new RegExp(`^fine-tuning: /v1/fine_tuning/jobs and /v1/files served; SageMaker with your AWS credentials \\(endpoint ${moto.endpoint.replace(/[.]/g, '\\.')}\\), not the tenant's launcher role; jobs and files in memory$`, 'm'));
+  expect(out).toMatch(new RegExp(`^fine-tuning: /v1/fine_tuning/jobs, /v1/files and DELETE /v1/models/\\{model\\} served; SageMaker with your AWS credentials \\(endpoint ${moto.endpoint.replace(/[.]/g, '\\.')}\\), not the tenant's launcher role; jobs and files in memory$`, 'm'));
 }, 120_000);
 afterAll(async () => {
   if (child && child.exitCode === null) {
@@ -71,6 +89,56 @@ describe('tessera serve --fine-tuning (SageMaker: moto)', () => {
       .send(new DescribeTrainingJobCommand({ TrainingJobName: `tuned-ft-${job.id.slice(6)}` }));
     expect(described.InputDataConfig?.[0]?.DataSource?.S3DataSource?.S3Uri).toBe(`s3://tessera-tuned-data-123456789012/training-data/files/${file.id}/`);
     expect(described.RoleArn).toBe('arn:aws:iam::123456789012:role/tessera-tuned-training');
+  });
+
+  it('deletes a fine-tuned model with the official Node client (admin): OpenAI\'s ModelDeleted, moto\'s endpoint, config and model gone, no longer listed; again: 404', async () => {
+    const token = await mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'tuned', role: 'admin' });
+    const client = new OpenAI({ baseURL: url, apiKey: token, maxRetries: 0 });
+    const [node] = DEPLOYED;
+    expect((await client.models.list()).data.map((m) => m.id)).toContain(node!.id);
+    expect(await client.models.delete(node!.id)).toEqual({ id: node!.id, object: 'model', deleted: true });
+    expect(await gone(sageMakerOf(moto.endpoint), node!.name)).toBe(true);
+    expect((await client.models.list()).data.map((m) => m.id)).not.toContain(node!.id);
+    const again = await client.models.delete(node!.id).catch((e) => e);
+    expect(again).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(again.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    // A developer may not (OpenAI asks its Owner role): 403 naming models.delete, the other model untouched.
+    const developer = new OpenAI({ baseURL: url, apiKey: await mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'tuned', role: 'developer' }), maxRetries: 0 });
+    expect(await developer.models.delete(DEPLOYED[1]!.id).catch((e) => [e.status, e.error.code])).toEqual([403, 'permission_denied']);
+    expect(await gone(sageMakerOf(moto.endpoint), DEPLOYED[1]!.name)).toBe(false);
+    // The deletion is in serve's audit trail, as the other fine-tuning actions are.
+    // (serve appends each record after its answer: waited for)
+    await vi.waitFor(() => {
+      const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action?: string; status: number; detail?: Record<string, string> });
+      expect(audit.filter((r) => r.action === 'fine_tuning.model.delete').map((r) => [r.status, r.detail?.fineTunedModel])).toEqual([[200, node!.id], [404, node!.id]]);
+    });
+  });
+
+  it('deletes a fine-tuned model with the official Python client (client.models.delete): ModelDeleted, then NotFoundError', async () => {
+    const token = await mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'tuned', role: 'admin' });
+    const script = `
+import json, sys, openai
+c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+d = c.models.delete(sys.argv[3])
+out = {"deleted": d.model_dump(), "type": type(d).__name__}
+try:
+    c.models.delete(sys.argv[3])
+except openai.NotFoundError as e:
+    out["again"] = [e.status_code, e.body]
+try:
+    c.models.delete("llama-3.1-8b-instruct")
+except openai.PermissionDeniedError as e:
+    out["base"] = [e.status_code, e.body]
+print(json.dumps(out))
+`;
+    const python = DEPLOYED[1]!;
+    const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', script, url, token, python.id]);
+    const out = JSON.parse(stdout);
+    expect(out.type).toBe('ModelDeleted');
+    expect(out.deleted).toEqual({ id: python.id, object: 'model', deleted: true });
+    expect(out.again).toEqual([404, expect.objectContaining({ code: 'model_not_found', param: 'model' })]);
+    expect(out.base).toEqual([403, expect.objectContaining({ code: 'model_not_deletable', param: 'model' })]);
+    expect(await gone(sageMakerOf(moto.endpoint), python.name)).toBe(true);
   });
 
   it('refuses to start without AWS credentials, and with --workers, saying why', async () => {
