@@ -68,9 +68,11 @@ export async function deleteFineTunedModel(deps: ModelDeletionDeps, caller: Call
   const shown = id.length > MAX_MODEL_ID ? `${wellFormedPrefix(id, 64)}…` : id;
   audit.detail = { fineTunedModel: shown };
   const tenant = caller.tenant;
-  const model = id.length <= MAX_MODEL_ID && id.split(':')[2] === tenant.tenantId ? (tenant.fineTunedModels ?? []).find((m) => m.id === id) : undefined;
+  // An API key narrowed to some models (`models`) sees no other: a model outside its subset reads as unknown, as on every other route.
+  const visible = !caller.key?.models || caller.key.models.includes(id);
+  const model = visible && id.length <= MAX_MODEL_ID && id.split(':')[2] === tenant.tenantId ? (tenant.fineTunedModels ?? []).find((m) => m.id === id) : undefined;
   if (!model) {
-    const catalog = !id.startsWith('ft:') && (resolvePolicy(deps.config, tenant).models.has(id) || deps.config.fineTuning.baseModels.some((b) => b.id === id));
+    const catalog = visible && !id.startsWith('ft:') && (resolvePolicy(deps.config, tenant).models.has(id) || deps.config.fineTuning.baseModels.some((b) => b.id === id));
     if (catalog) {
       throw new GatewayError(403, `The model '${id}' is a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:${tenant.tenantId}:<suffix>) can be deleted`, 'permission_error', 'model_not_deletable', 'model');
     }

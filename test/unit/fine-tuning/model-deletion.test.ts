@@ -74,13 +74,18 @@ afterAll(async () => {
 beforeEach(() => {
   sageMaker.reset();
   sageMaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:444444444444:training-job/x' });
-  for (const c of [CreateModelCommand, CreateEndpointConfigCommand, CreateEndpointCommand]) sageMaker.on(c).resolves({});
+  sageMaker.on(CreateModelCommand).resolves({});
+  sageMaker.on(CreateEndpointConfigCommand).resolves({});
+  sageMaker.on(CreateEndpointCommand).resolves({});
   // Every name unknown unless a test says otherwise.
   sageMaker.on(DescribeEndpointCommand).rejects(notFound('endpoint'));
   sageMaker.on(DescribeEndpointConfigCommand).rejects(notFound('endpoint configuration'));
   sageMaker.on(DescribeModelCommand).rejects(notFound('model'));
   // A Delete of a name SageMaker does not have: AccessDenied under the launcher's tag condition on AWS.
-  for (const c of [DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand]) sageMaker.on(c).rejects(Object.assign(new Error('not authorized: no tessera:tenant-id tag'), { name: 'AccessDeniedException' }));
+  const untagged = Object.assign(new Error('not authorized: no tessera:tenant-id tag'), { name: 'AccessDeniedException' });
+  sageMaker.on(DeleteEndpointCommand).rejects(untagged);
+  sageMaker.on(DeleteEndpointConfigCommand).rejects(untagged);
+  sageMaker.on(DeleteModelCommand).rejects(untagged);
 });
 
 const lastAuditOf = (action: string) => gw.audit.records.findLast((r) => r.action === action);
@@ -252,6 +257,30 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     }
     expect(sageMaker.calls()).toHaveLength(0);
     expect(await fineTuned('acme')).toContain(model);
+  });
+
+  it('an admin API key narrowed to some models deletes only those: another model of the tenant reads as unknown (404)', async () => {
+    const { name, model } = await deployedModel('acme', 'keyed');
+    sageMakerHas(name);
+    sageMaker.resetHistory();
+    const narrowed = await gw.apiKey('acme', { role: 'admin', models: ['openai/gpt-4o-mini'] });
+    const refused = await new OpenAI({ baseURL: gw.url, apiKey: narrowed.key, maxRetries: 0 }).models.delete(model).catch((e) => e);
+    expect(refused).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(refused.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(await fineTuned('acme')).toContain(model);
+    const allowed = await gw.apiKey('acme', { role: 'admin', models: [model] });
+    expect(await new OpenAI({ baseURL: gw.url, apiKey: allowed.key, maxRetries: 0 }).models.delete(model)).toEqual({ id: model, object: 'model', deleted: true });
+  });
+
+  it('two deletes at once: one answers deleted, the other 404; SageMaker deletes each resource once', async () => {
+    const { name, model } = await deployedModel('acme', 'twice');
+    sageMakerHas(name);
+    sageMaker.resetHistory();
+    const answers = await Promise.all([0, 1].map(() => client('acme').models.delete(model).then((d) => d.deleted, (e) => e.status)));
+    expect(answers.sort()).toEqual([404, true].sort());
+    expect(deletes()).toHaveLength(3);
+    expect(await fineTuned('acme')).not.toContain(model);
   });
 
   it('a SageMaker failure is a 502 naming the cause, not retried; the model stays listed and a later delete finishes', async () => {
