@@ -51,10 +51,12 @@ export function describeCors(label: string, start: () => Promise<CorsTarget>): v
       expect(authorize).not.toHaveBeenCalled();
     });
 
-    it('a preflight for GET of a model id holding / and : lists GET; http://localhost:5173 (a port) is matched exactly', async () => {
+    it('a preflight for GET of a model id holding / and : lists GET (and DELETE where fine-tuning is served); http://localhost:5173 (a port) is matched exactly', async () => {
       const res = await preflight(`/models/${encodeURIComponent(IDS.configuredFineTuned)}`, { ...sdkPreflight(GLOBEX_APP, 'GET'), 'access-control-request-headers': 'authorization' });
       expect(res.status).toBe(204);
-      expect(corsHeadersOf(res.headers)).toMatchObject({ 'access-control-allow-origin': GLOBEX_APP, 'access-control-allow-methods': 'GET', 'access-control-allow-headers': 'authorization' });
+      // Deployed, the fine-tuning Lambda serves DELETE on the same resource (client.models.delete): the router's preflight lists it; serve without --fine-tuning does not.
+      const methods = label.includes('API Gateway') ? 'GET, DELETE' : 'GET';
+      expect(corsHeadersOf(res.headers)).toMatchObject({ 'access-control-allow-origin': GLOBEX_APP, 'access-control-allow-methods': methods, 'access-control-allow-headers': 'authorization' });
       const otherPort = await preflight('/models', sdkPreflight('http://localhost:5174', 'GET'));
       expect(corsHeadersOf(otherPort.headers)).toEqual({});
     });
