@@ -211,7 +211,8 @@ export class Gateway {
         if (permission) audit.detail = { ...audit.detail, permission };
       }
       // A 405 names what the path takes (RFC 9110 §15.5.6: `Allow` MUST be sent), from the route table OPTIONS answers from.
-      const methods = err.status === 405 ? routeMethods(path, true) : undefined;
+      // With this gateway's routes: /v1/models/{model} takes DELETE only where fine-tuning is served (client.models.delete).
+      const methods = err.status === 405 ? routeMethods(path, Boolean(this.deps.fineTuning)) : undefined;
       try {
         await res.json(err.status, err.body(), { ...err.headers, ...(methods ? { allow: [...methods, 'OPTIONS'].join(', ') } : {}), 'x-request-id': audit.requestId });
       } catch (gone) {

@@ -243,6 +243,13 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     expect(await fineTuned('acme')).not.toContain(model);
   });
 
+  it('names DELETE beside GET where fine-tuning is served: a 405\'s Allow and the preflight\'s methods', async () => {
+    const res = await fetch(`${gw.url}/models/ft:llama-3.1-8b-instruct:acme:x`, { method: 'PUT', headers: { authorization: `Bearer ${tokens.acme}` }, body: '{}' });
+    expect([res.status, res.headers.get('allow')]).toEqual([405, 'GET, DELETE, OPTIONS']);
+    const options = await fetch(`${gw.url}/models/ft:llama-3.1-8b-instruct:acme:x`, { method: 'OPTIONS' });
+    expect(options.headers.get('allow')).toBe('GET, DELETE, OPTIONS');
+  });
+
   it('needs models.delete (admin only, as OpenAI asks its Owner role): developer, member and viewer get 403 before any lookup', async () => {
     const { name, model } = await deployedModel('acme', 'roles');
     sageMakerHas(name);
