@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
+import { claimOnboardingRequest } from '../shared/control-table.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
@@ -47,6 +48,12 @@ const MACHINE_ENV: Record<LifecycleKind, string> = {
 
 /** A tier name from a request as an error message shows it: JSON-quoted, cut at 120 characters (as lib/zod-issues.ts shows a value): a request's 6 MB tier is not echoed whole. */
 const shownTier = (tier: string): string => { const shown = JSON.stringify(tier); return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown; };
+
+/** 409 for an onboarding request id already used for another tenant (control-table.ts claimOnboardingRequest). */
+function requestIdReused(requestId: string, holder: string, tenantId: string): ApiError {
+  return new ApiError(409, `requestId "${requestId}" was used for the onboarding of tenant "${holder}"; a request id names one request: send a new requestId to onboard "${tenantId}"`,
+    'conflict_error', 'idempotency_key_reused', 'requestId');
+}
 
 /** 409 for a tenant another operation holds, naming it and its execution. */
 function busy(record: TenantRecord, kind: LifecycleKind): ApiError {
@@ -216,6 +223,9 @@ const routes: Record<string, Route> = {
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await getTenant(request.tenantId);
       if (!existing) {
+        // A request id names one request (an idempotency key): sent again for another tenant it is refused, not a second onboarding.
+        const holder = await claimOnboardingRequest(request.requestId, request.tenantId);
+        if (holder !== undefined) throw requestIdReused(request.requestId, holder, request.tenantId);
         const name = executionName('onboard', request.tenantId);
         const executionArn = `${requireEnv(ENV.onboardStateMachineArn).replace(':stateMachine:', ':execution:')}:${name}`;
         const now = new Date().toISOString();

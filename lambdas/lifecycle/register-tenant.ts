@@ -1,4 +1,5 @@
 import { LIFECYCLE_OPERATIONS, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
+import { claimOnboardingRequest } from '../shared/control-table.js';
 import { platformConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
@@ -27,7 +28,9 @@ export function requestDifferences(record: TenantRecord, request: LifecycleState
 
 /**
  * Takes the tenant's lease for this onboarding and writes the record (PROVISIONING):
- * - no record: a conditional put creates it, lease included (a tenant id is registered once);
+ * - no record: the request id is claimed for the tenant (refused with InvalidRequest, nothing
+ *   written, when another tenant's onboarding used it), then a conditional put creates the record,
+ *   lease included (a tenant id is registered once);
  * - the record of another request: refused (TenantConflict), nothing written;
  * - the same request with other values (tier, email, name): refused naming the differences,
  *   nothing written; a corrected email goes through `POST /admin/tenants/{id}/retry`;
@@ -41,6 +44,11 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
   const lease: LeaseRequest = { kind: 'onboard', executionArn: state.executionArn!, requestId: request.requestId };
   const existing = await getTenant(request.tenantId);
   if (!existing) {
+    // The admin API claimed it already; an execution started elsewhere (a bus event, StartExecution) claims it here.
+    const holder = await claimOnboardingRequest(request.requestId, request.tenantId);
+    if (holder !== undefined) {
+      throw new InvalidRequestError(`request ${request.requestId} was used for the onboarding of tenant ${holder}; a request id names one request: send a new requestId to onboard ${request.tenantId}`);
+    }
     const now = new Date().toISOString();
     const record: TenantRecord = {
       tenantId: request.tenantId,

@@ -4,8 +4,8 @@ import { DROP_UNDEFINED, platformDocumentClient } from './document-clients.js';
 import { ENV, requireEnv } from './environment.js';
 
 /**
- * The lifecycle control table: the account-creation semaphore, CIDR allocations and the
- * account-closure queue. Separate from the registry so that tenant listings never see it.
+ * The lifecycle control table: the account-creation semaphore, CIDR allocations, the
+ * account-closure queue and the onboarding request ids' claims. Separate from the registry so that tenant listings never see it.
  */
 export const doc = () => platformDocumentClient(DROP_UNDEFINED);
 const table = () => requireEnv(ENV.controlTable);
@@ -73,6 +73,31 @@ export async function releaseCidr(cidr: string, tenantId: string): Promise<void>
 export async function cidrClaimsOf(tenantId: string): Promise<string[]> {
   const claims = await itemsWithPrefix<{ id: string; tenantId: string }>('cidr#');
   return claims.filter((c) => c.tenantId === tenantId).map((c) => c.id.slice('cidr#'.length)).sort();
+}
+
+/**
+ * Claims onboarding request id `requestId` for `tenantId` (`onboard-request#<requestId>`): one
+ * conditional write, no lookup across tenants. A request id names one onboarding request, as an
+ * idempotency key does: the same id again for the same tenant is that request (its claim is
+ * found as its own, also after the tenant was offboarded); for another tenant it is refused.
+ * Answers undefined when the claim is the tenant's, else the tenant that holds it. Records
+ * onboarded before the claim existed hold none: their ids are claimed by the next request that
+ * uses one.
+ */
+export async function claimOnboardingRequest(requestId: string, tenantId: string): Promise<string | undefined> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `onboard-request#${requestId}` },
+      UpdateExpression: 'SET tenantId = :t, claimedAt = if_not_exists(claimedAt, :now)',
+      ConditionExpression: 'attribute_not_exists(id) OR tenantId = :t',
+      ExpressionAttributeValues: { ':t': tenantId, ':now': new Date().toISOString() },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }));
+    return undefined;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return (e.Item?.tenantId as { S?: string } | undefined)?.S ?? '(another tenant)';
+    throw e;
+  }
 }
 
 export interface ClosureItem {

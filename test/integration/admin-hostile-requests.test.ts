@@ -77,4 +77,22 @@ describe('the admin API against hostile requests', () => {
     expect(record.executions.map((e) => e.kind)).toEqual(['onboard', 'offboard']);
     expect([...platform.executions.keys()].filter((k) => k.includes('-bravo-'))).toHaveLength(2);
   }, 120_000);
+
+  it('an onboarding request id is one request: reused for another tenant it is refused (the admin API 409, a StartExecution refused), by one conditional write; the same request again is still its own', async () => {
+    // WHEN charlie is onboarded with alpha's request id (was 202: a second onboarding under one idempotency key)
+    const reused = await api('POST', '/admin/tenants', onboardingRequest('charlie', 'starter', { requestId: 'req-alpha-0001' }));
+    // THEN
+    expect(reused.status).toBe(409);
+    expect(reused.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'requestId', message: expect.stringContaining('requestId "req-alpha-0001" was used for the onboarding of tenant "alpha"') });
+    expect(await getTenant('charlie')).toBeUndefined();
+    // AND started outside the admin API (a bus event, StartExecution): refused at Register tenant, nothing registered
+    const direct = await platform.startExecution('onboard', onboardingRequest('charlie', 'starter', { requestId: 'req-alpha-0001' }));
+    expect((await platform.awaitExecution(direct.executionArn)).status).toBe('FAILED');
+    expect(await getTenant('charlie')).toBeUndefined();
+    // AND alpha's own request again is still the no-op, and charlie with a request id of its own onboards
+    expect(await api('POST', '/admin/tenants', onboardingRequest('alpha', 'starter'))).toMatchObject({ status: 200, body: { tenantId: 'alpha', note: 'already onboarded by this request; nothing started' } });
+    const own = await api('POST', '/admin/tenants', onboardingRequest('charlie', 'starter'));
+    expect(own.status).toBe(202);
+    expect((await platform.awaitExecution(own.body.executionArn)).status).toBe('SUCCEEDED');
+  }, 120_000);
 });

@@ -8,7 +8,7 @@ import { records, registryMock } from './registry-mock.js';
 import { LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, sameNetworkConfig, setLifecycleEnv, tenant, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
-vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(async () => undefined) }));
+vi.mock('../../../lambdas/shared/control-table.js', async () => ({ releaseSlot: vi.fn(async () => undefined), claimOnboardingRequest: (await import('./control-table-mock.js')).claimOnboardingRequest }));
 const sfn = mockClient(SFNClient);
 const { handler, executionName } = await import('../../../lambdas/admin/admin-api.js');
 
@@ -138,6 +138,21 @@ describe('admin API: onboarding', () => {
     expect(taken.statusCode).toBe(409);
     expect(body(taken).error.code).toBe('tenant_exists');
     expect(starts()).toHaveLength(0);
+  });
+
+  it('refuses an onboarding request id already used for another tenant (409 idempotency_key_reused naming both tenants), registering and starting nothing', async () => {
+    // GIVEN acme onboarded by req-acme-0001
+    expect((await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) })).statusCode).toBe(202);
+    // WHEN the same request id comes for another tenant (was 202: a second onboarding under one idempotency key)
+    const reused = await call('POST', '/admin/tenants', { body: JSON.stringify({ ...onboard, tenantId: 'globex', name: 'Globex', adminEmail: 'ops@globex.example.com' }) });
+    // THEN
+    expect(reused.statusCode).toBe(409);
+    expect(body(reused).error).toMatchObject({
+      type: 'conflict_error', code: 'idempotency_key_reused', param: 'requestId',
+      message: 'requestId "req-acme-0001" was used for the onboarding of tenant "acme"; a request id names one request: send a new requestId to onboard "globex"',
+    });
+    expect(records.has('globex')).toBe(false);
+    expect(starts()).toHaveLength(1);
   });
 
   it('maps a name clash to 409 and removes the record it had put for that execution', async () => {

@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import { records } from './registry-mock.js';
 
 /**
  * Stand-ins for lambdas/shared/control-table.ts (which has its moto tests: lifecycle.test.ts,
@@ -7,6 +8,7 @@ import { vi } from 'vitest';
  */
 export const controlMock = {
   releaseSlot: vi.fn(async () => undefined),
+  claimOnboardingRequest,
   enqueueClosure: vi.fn(async () => undefined),
   closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
   claimClosure: vi.fn(async () => true),
@@ -14,3 +16,11 @@ export const controlMock = {
   setClosureAside: vi.fn(async (_accountId: string, _claimedAt?: string, _error?: string): Promise<number | undefined> => 1),
   recordClosed: vi.fn(async (_accountId: string, _from: 'CLOSING' | 'NEEDS_OPERATOR') => true),
 };
+
+/**
+ * `claimOnboardingRequest` as the control table answers it, read off the registry mock's records:
+ * the tenant whose onboarding used `requestId`, when it is not `tenantId` (cleared with the records).
+ */
+export async function claimOnboardingRequest(requestId: string, tenantId: string): Promise<string | undefined> {
+  return [...records.values()].find((r) => r.requestId === requestId && r.tenantId !== tenantId)?.tenantId;
+}

@@ -31,6 +31,7 @@ const controlMock = vi.hoisted(() => ({
   cidrClaimsOf: vi.fn(async (): Promise<string[]> => []),
   releaseCidr: vi.fn(async () => undefined),
   slotHolders: vi.fn(async (): Promise<string[]> => []),
+  claimOnboardingRequest: vi.fn(async (requestId: string, tenantId: string) => (await import('./control-table-mock.js')).claimOnboardingRequest(requestId, tenantId)),
 }));
 
 const orgs = mockClient(OrganizationsClient);
@@ -112,6 +113,19 @@ describe('Register tenant', async () => {
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
     expect(registryMock.putNewTenant).not.toHaveBeenCalled();
     expect(records.get('acme')).toEqual(before);
+  });
+
+  it('refuses a request id another tenant\'s onboarding used (an execution started outside the admin API), writing nothing', async () => {
+    // GIVEN globex onboarded by req-acme-0001
+    records.set('globex', tenant({ tenantId: 'globex', status: 'ACTIVE', requestId: 'req-acme-0001' }));
+    // WHEN acme's onboarding comes with that request id (a bus event, a StartExecution): was registered as a second onboarding
+    await expect(handler(state())).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: 'request req-acme-0001 was used for the onboarding of tenant globex; a request id names one request: send a new requestId to onboard acme',
+    });
+    // THEN
+    expect(registryMock.putNewTenant).not.toHaveBeenCalled();
+    expect(records.has('acme')).toBe(false);
   });
 
   it('refuses the same request with another tier, email or name, naming each difference, and writes nothing', async () => {
