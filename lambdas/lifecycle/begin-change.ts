@@ -4,6 +4,7 @@ import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, RegistryContentionError, requireTenant, updateTenant, withExecution } from '../shared/registry.js';
+import { compareVersions } from './blueprints.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { acquireLease, OperationSkippedError } from './lease.js';
 import { upgradeSkipReason } from './list-tier-tenants.js';
@@ -41,6 +42,9 @@ async function recordSkip(state: LifecycleState, first: TenantRecord, reason: st
   logger.info('upgrade run skipped', { reason });
   return { skipped: true, tenantId, reason };
 }
+
+/** The platform's version for a change that asks for none, or the tenant's own when that is newer (a change never downgrades by default). */
+const notOlder = (platform: string, tenant: string | undefined) => (tenant !== undefined && compareVersions(tenant, platform) > 0 ? tenant : platform);
 
 /**
  * Starts a tier change or blueprint upgrade: checks the target, then takes the tenant's lease,
@@ -90,8 +94,9 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
     tier, previousTier: record.tier, computeMode: target.compute.mode,
     // A target tier with disaster recovery: its DR stack is deployed (or updated) before the primary.
     ...(drRegionOf(target) ? { drRegion: drRegionOf(target) } : {}),
-    // A repair re-applies the version the tenant is on; a change goes to the one asked for, or the platform's.
-    blueprintVersion: state.change?.blueprintVersion ?? (state.change?.repair ? record.blueprintVersion : undefined) ?? requireEnv(ENV.blueprintVersion),
+    // A repair re-applies the version the tenant is on; a change goes to the one asked for, or the platform's, never an older
+    // one than the tenant is on unless asked for (a tenant moved past a platform that was rolled back keeps its version).
+    blueprintVersion: state.change?.blueprintVersion ?? (state.change?.repair ? record.blueprintVersion : undefined) ?? notOlder(requireEnv(ENV.blueprintVersion), held.blueprintVersion),
     // Carried to *Deploy blueprint*: the change-set guard's allowance and the drift repair.
     ...(state.change?.allowReplacement ? { allowReplacement: state.change.allowReplacement } : {}),
     ...(state.change?.repair ? { repair: true } : {}),

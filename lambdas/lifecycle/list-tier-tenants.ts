@@ -6,6 +6,7 @@ import { ENV, requireEnv } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { listTenants } from '../shared/registry.js';
+import { compareVersions } from './blueprints.js';
 import type { LifecycleState } from './state.js';
 
 /** The upgrade's execution input (lib/tenant-record.ts UpgradeRequest). */
@@ -62,6 +63,13 @@ export function upgradeSkipReason(record: TenantRecord, change: NonNullable<Life
   }
   if (record.blueprintVersion !== undefined && record.blueprintVersion === change.blueprintVersion) {
     return `tenant "${record.tenantId}" is already on blueprint version ${record.blueprintVersion}; ${upgrade} has nothing to do`;
+  }
+  // An item without the version it was listed on (written before listedVersion existed, or for a tenant with no version
+  // recorded then) cannot tell a version chosen since from the one listed: it never moves a tenant back to an older version.
+  // A rollback of the tier lists its tenants on their newer version (listedVersion), which is the operator's explicit ask.
+  if (change.listedVersion === undefined && record.blueprintVersion !== undefined && change.blueprintVersion !== undefined && compareVersions(record.blueprintVersion, change.blueprintVersion) > 0) {
+    return `tenant "${record.tenantId}" is on blueprint version ${record.blueprintVersion}, newer than ${change.blueprintVersion}, and ${upgrade} did not list the version it was on; `
+      + `the upgrade never takes a tenant back to an older version it did not list (to roll it back: tessera tenants update ${record.tenantId} --blueprint-version ${change.blueprintVersion})`;
   }
   if (change.listedVersion !== undefined && record.blueprintVersion !== change.listedVersion) {
     return `tenant "${record.tenantId}" is on blueprint version ${record.blueprintVersion ?? '(none recorded)'} since ${upgrade} listed it on ${change.listedVersion}; the upgrade leaves the version chosen after it started`;

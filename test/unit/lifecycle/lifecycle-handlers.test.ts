@@ -315,6 +315,31 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     records.set('acme', tenant({ status: 'SUSPENDED', blueprintVersion: '1.0.0' }));
     await expect(begin(upgrade)).resolves.toMatchObject({ skipped: true, reason: expect.stringContaining('is SUSPENDED') });
   });
+  // lcleft (s16): an upgrade's item written before listedVersion existed (or for a tenant with no version recorded then) took
+  // a tenant another upgrade had moved forward back to the older version.
+  it('never takes a tenant back to an older version from a run whose item does not say the version it was listed on; a rollback the upgrade listed goes on', async () => {
+    // GIVEN acme moved to 3.0.0 by a later upgrade, and the late run of an upgrade to 2.0.0 whose item has no listedVersion
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '3.0.0' }));
+    const late = { ...state(), kind: 'upgrade' as const, change: { tier: 'starter', blueprintVersion: '2.0.0' } };
+    // WHEN / THEN skipped (was: the lease taken and 2.0.0 deployed), nothing but the SKIPPED entry written
+    await expect(begin(late)).resolves.toMatchObject({ skipped: true, tenantId: 'acme', reason: expect.stringContaining('is on blueprint version 3.0.0, newer than 2.0.0') });
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '3.0.0', executions: [{ kind: 'upgrade', status: 'SKIPPED' }] });
+    expect(records.get('acme')?.lease).toBeUndefined();
+    // AND a rollback of the tier that listed acme on 3.0.0 (the operator's explicit ask) takes it to 2.0.0
+    const rollback = { ...state(), kind: 'upgrade' as const, change: { tier: 'starter', blueprintVersion: '2.0.0', listedVersion: '3.0.0' } };
+    await expect(begin(rollback)).resolves.toMatchObject({ blueprintVersion: '2.0.0' });
+    expect(records.get('acme')?.lease).toMatchObject({ kind: 'upgrade', executionArn: EXECUTION_ARN });
+  });
+  it('keeps a tenant\'s newer version on a change that names none (the platform rolled back to an older one); a version asked for is deployed as asked', async () => {
+    // GIVEN acme on 3.0.0 and a platform whose current version is 1.0.0
+    useConfig(sameNetworkConfig);
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '3.0.0' }));
+    // WHEN a tier change asks for no version (was: 1.0.0, a downgrade nobody asked for)
+    await expect(begin({ ...state(), change: { tier: 'professional' } })).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '3.0.0' });
+    // AND an explicit older version is what the operator asked for
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '3.0.0' }));
+    await expect(begin({ ...state(), change: { blueprintVersion: '2.0.0' } })).resolves.toMatchObject({ blueprintVersion: '2.0.0' });
+  });
   it('refuses a change of isolation, naming both modes', async () => {
     records.set('acme', tenant({ status: 'ACTIVE' }));
     await expect(begin({ ...state(), change: { tier: 'enterprise' } })).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/isolates by account, tenant acme by vpc/) });
