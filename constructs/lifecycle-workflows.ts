@@ -190,12 +190,23 @@ export class LifecycleWorkflows extends Construct {
     return new sfn.Wait(scope, name, { time: sfn.WaitTime.duration(seconds ? Duration.seconds(seconds) : this.poll) });
   }
 
-  /** `Record failure` then a Fail state; every task of `kind`'s machine is caught into it. */
+  /**
+   * `Record failure` then a Fail state; every task of `kind`'s machine is caught into it. An
+   * execution whose operation took effect (its completing write made, history SUCCEEDED) and only
+   * its announcement failed after that write (record-failure.ts `recorded`: `announced`, sent by
+   * Record failure; `announcement-owed`, still owed on the record for `tessera tenants retry`) ends
+   * SUCCEEDED, as the registry records it, in a state that says which: the tenant's work is done,
+   * and the announcement is the registry's outbox's business (announcements.ts).
+   */
   private failure(scope: Construct, kind: LifecycleKind, prefix = ''): sfn.IChainable {
     const record = this.task(scope, `${prefix}Record failure`, 'record-failure', '$.failure', {
       'request.$': '$.request', 'executionArn.$': '$.executionArn', kind, 'error.$': '$.error', 'failedStep.$': '$.failedStep',
     });
-    return record.next(new sfn.Fail(scope, `${prefix}${kind[0].toUpperCase()}${kind.slice(1)} failed`, { errorPath: '$.error.Error', causePath: '$.failure.reason' }));
+    const recorded = (value: string) => sfn.Condition.and(sfn.Condition.isPresent('$.failure.recorded'), sfn.Condition.stringEquals('$.failure.recorded', value));
+    return record.next(new sfn.Choice(scope, `${prefix}Took effect?`)
+      .when(recorded('announced'), new sfn.Succeed(scope, `${prefix}Took effect, announced late`))
+      .when(recorded('announcement-owed'), new sfn.Succeed(scope, `${prefix}Took effect, announcement owed`))
+      .otherwise(new sfn.Fail(scope, `${prefix}${kind[0].toUpperCase()}${kind.slice(1)} failed`, { errorPath: '$.error.Error', causePath: '$.failure.reason' })));
   }
 
   /**

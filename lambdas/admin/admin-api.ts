@@ -434,9 +434,12 @@ export async function executionProgress(tenantId: string, record: TenantRecord |
   }
   const kind = executionArn.split(':execution:')[1]?.split(':')[0]?.replace(/^tessera-/, '');
   const current = record ?? (await getTenant(tenantId));
+  // An operation that took effect and whose announcement failed after it ends SUCCEEDED (lifecycle-workflows.ts failure()): what is still owed is named.
+  const owed = (current?.owedAnnouncements ?? []).filter((a) => a.executionArn === executionArn).map((a) => ({ detailType: a.detailType, ...(a.error ? { error: a.error } : {}) }));
   return {
     tenantId, status: current?.status, kind, executionArn, executionStatus: execution.status,
     currentStep: current?.currentStep, failure: execution.status === 'FAILED' ? current?.failure : undefined, steps,
+    ...(owed.length ? { owedAnnouncements: owed } : {}),
   };
 }
 

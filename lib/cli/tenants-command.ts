@@ -18,6 +18,8 @@ interface Progress {
   executionStatus?: string;
   currentStep?: string;
   failure?: { step: string; reason: string };
+  /** Announcements of this execution still owed (its operation took effect; PutEvents failed after it). */
+  owedAnnouncements?: Array<{ detailType: string; error?: string }>;
   steps: Array<{ name: string; seconds?: number; status: string }>;
 }
 
@@ -46,6 +48,7 @@ export async function watch(api: AdminClient, id: string, intervalMs: number, js
       if (!json) {
         print(`${p.kind ?? 'execution'} ${p.executionStatus.toLowerCase()} in ${((Date.now() - started) / 1000).toFixed(1)} s — tenant ${id} is ${p.status}`);
         if (p.failure) print(`failed at "${p.failure.step}": ${p.failure.reason}`);
+        for (const a of p.owedAnnouncements ?? []) print(`announcement ${a.detailType} not sent${a.error ? ` (${a.error})` : ''}: owed; send it with tessera tenants retry ${id}`);
       }
       return p;
     }

@@ -355,6 +355,62 @@ describe('a rolling upgrade\'s run that waits for the lease behind another opera
   });
 });
 
+/**
+ * lcleft (s16): a tenant's operation that took effect (its completing write made, history SUCCEEDED)
+ * and whose announcement then failed ended its execution FAILED in Step Functions while the registry
+ * said SUCCEEDED: an upgrade counted the upgraded tenant as failed against its tolerance, and
+ * `--watch` said "failed" of an ACTIVE tenant. Now the execution ends SUCCEEDED, as recorded, in a
+ * state that names what happened to the announcement.
+ */
+describe('an operation that took effect and whose announcement failed after it', () => {
+  const changed = (e: { DetailType?: string }) => e.DetailType === 'Tenant Changed';
+  it('ends the child SUCCEEDED (Took effect, announcement owed), history SUCCEEDED naming the owed announcement, counted upgraded; sent by Record failure: Took effect, announced late', async () => {
+    // GIVEN the bus refuses Tenant Changed (not a retryable error: Finish change fails at once)
+    bus.on(PutEventsCommand).callsFake((input: { Entries: Array<{ DetailType?: string }> }) => {
+      if (changed(input.Entries[0])) throw Object.assign(new Error('not authorized to perform events:PutEvents'), { name: 'AccessDeniedException' });
+      return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
+    });
+    // WHEN hooli's run of the upgrade (an in-place change) completes its write and fails to announce
+    const owed = await workflows.run(item, itemOf('hooli'), { waitMs: 1 });
+    // THEN (was FAILED at "Upgrade failed")
+    expect(owed.status).toBe('SUCCEEDED');
+    expect(owed.states).toEqual(expect.arrayContaining(['Finish change', 'Record failure', 'Took effect, announcement owed']));
+    expect(owed.states).not.toContain('Upgrade failed');
+    const record = records.get('hooli')!;
+    expect(record).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.0.0', owedAnnouncements: [{ detailType: 'Tenant Changed' }] });
+    expect(record.executions.at(-1)).toMatchObject({ kind: 'upgrade', status: 'SUCCEEDED', reason: expect.stringContaining('its announcement Tenant Changed was not sent') });
+    const { summarize } = await import('../../lambdas/lifecycle/summarize-upgrade.js');
+    expect(summarize([{ Status: owed.status, Input: JSON.stringify(itemOf('hooli')), Output: JSON.stringify(owed.output) }], { upgraded: 0, refused: 0, skipped: 0, failed: 0, refusals: [], skips: [], failures: [] }))
+      .toMatchObject({ upgraded: 1, failed: 0 });
+
+    // GIVEN acme, whose Tenant Changed the bus refuses once only
+    let refusals = 0;
+    bus.on(PutEventsCommand).callsFake((input: { Entries: Array<{ DetailType?: string }> }) => {
+      if (changed(input.Entries[0]) && refusals++ === 0) throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+      return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
+    });
+    cfn.on(DescribeChangeSetCommand, { StackName: 'tessera-acme' }).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
+    // WHEN its run completes and Record failure sends the announcement
+    const late = await workflows.run(item, itemOf('acme'), { waitMs: 1 });
+    // THEN
+    expect(late.status).toBe('SUCCEEDED');
+    expect(late.states).toEqual(expect.arrayContaining(['Record failure', 'Took effect, announced late']));
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '2.0.0' });
+    expect(records.get('acme')!.owedAnnouncements).toBeUndefined();
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'upgrade', status: 'SUCCEEDED' });
+  }, 30_000);
+
+  it('in every workflow whose operation announces: Record failure chooses, and anything else still fails the execution', () => {
+    for (const [name, fail] of [['onboard', 'Onboard failed'], ['change', 'Change failed'], ['offboard', 'Offboard failed']] as const) {
+      const states = workflows.definitions[name].States as unknown as Record<string, { Type: string; Next?: string; Default?: string; Choices?: Array<{ Next: string }> }>;
+      expect(states['Record failure'].Next).toBe('Took effect?');
+      expect(states['Took effect?']).toMatchObject({ Type: 'Choice', Default: fail });
+      expect(states['Took effect?'].Choices!.map((c) => c.Next)).toEqual(['Took effect, announced late', 'Took effect, announcement owed']);
+      expect(states[fail].Type).toBe('Fail');
+    }
+  });
+});
+
 describe('the change-set guard in the change and upgrade state machines', () => {
   type Task = State & { Next?: string; Parameters?: Record<string, unknown>; Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number }>; Catch?: Array<{ ErrorEquals: string[]; Next: string }> };
   const upgradeItem = () => (workflows.definitions.upgrade.States['Upgrade each tenant'] as unknown as { ItemProcessor: { States: Record<string, Task> } }).ItemProcessor.States;
