@@ -332,6 +332,21 @@ describe('admin API: PATCH with an Idempotency-Key', () => {
     expect(starts()).toHaveLength(1);
   });
 
+  // lcleft (s16), checked and kept: a key equal to the tenant's onboarding request id names a change, not the onboarding.
+  // Keys are looked up among the tenant's changes only, and every later match (Record failure, the lease, the history) is by
+  // execution ARN, or by request id and kind: the onboarding's entry and the change's stay apart.
+  it('a key equal to the onboarding\'s request id starts a change, and the same key again answers with that change, never with the onboarding', async () => {
+    records.set('acme', registered({ status: 'ACTIVE', blueprintVersion: '1.0.0',
+      executions: [{ kind: 'onboard', requestId: 'req-acme-0001', executionArn: `${EXECUTION}onboard:onboard-acme-1`, startedAt: LEASED_AT, endedAt: LEASED_AT, status: 'SUCCEEDED' }] }));
+    const first = await patch({ tier: 'professional' }, 'req-acme-0001');
+    expect(first.statusCode).toBe(202);
+    const again = await patch({ tier: 'professional' }, 'req-acme-0001');
+    expect(body(again)).toMatchObject({ executionArn: body(first).executionArn, note: 'change already running' });
+    expect(starts()).toHaveLength(1);
+    expect(records.get('acme')!.executions.map((e) => [e.kind, e.requestId, e.status])).toEqual([['onboard', 'req-acme-0001', 'SUCCEEDED'], ['change', 'req-acme-0001', 'RUNNING']]);
+    expect(records.get('acme')!.requestId).toBe('req-acme-0001');
+  });
+
   // lc2 (s12) left: a change stopped in Step Functions before its last write answered "already ran (RUNNING)".
   it('the same key after the change was stopped (its lease and RUNNING entry not yet ended on the record): Step Functions\' outcome, nothing started', async () => {
     const executionArn = `${EXECUTION}change:change-acme-1`;
