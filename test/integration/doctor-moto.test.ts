@@ -84,7 +84,7 @@ describe('tessera doctor against moto', () => {
       'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',
       'provider-secret:openai', 'provider-secret:huggingface',
       'base-model-weights:llama-3.1-8b-instruct', `base-model-image:${TRAIN_IMAGE}`, `base-model-image:${SERVE_IMAGE}`,
-      'platform-zones', 'cognito-user-pool', 'platform-admins',
+      'platform-zones', 'shared-cluster-version', 'cognito-user-pool', 'platform-admins',
     ]);
     expect(line(report, 'cognito-user-pool').detail).toBe(`${estate.poolId} (${POOL_NAME}) has custom:tenant_id`);
     // moto's default VPC has a default subnet in every zone: Fn::GetAZs's first two by name

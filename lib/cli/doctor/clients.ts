@@ -2,6 +2,7 @@ import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -25,6 +26,7 @@ export interface AwsClients {
   readonly serviceQuotas: ServiceQuotasClient;
   readonly cloudFormation: CloudFormationClient;
   readonly ec2: EC2Client;
+  readonly eks: EKSClient;
   readonly cognito: CognitoIdentityProviderClient;
   readonly ssoAdmin: SSOAdminClient;
   /** ECR in `region` (an image URI names its registry's Region). */
@@ -66,6 +68,7 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
       serviceQuotas: new ServiceQuotasClient(common),
       cloudFormation: new CloudFormationClient(common),
       ec2: new EC2Client(common),
+      eks: new EKSClient(common),
       cognito: new CognitoIdentityProviderClient(common),
       ssoAdmin: new SSOAdminClient(common),
       ecr(r: string) {

@@ -16,6 +16,7 @@ import { providerSecretChecks } from './provider-secret-checks.js';
 import { provisioningRoleChecks } from './provisioning-role-checks.js';
 import { result } from './results.js';
 import { platformZoneChecks } from './zone-checks.js';
+import { sharedClusterVersionChecks } from './cluster-version-checks.js';
 import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './types.js';
 
 /** Every check group, in report order (README "tessera doctor" lists them). */
@@ -29,6 +30,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'base-models', run: baseModelChecks },
   { name: 'gpu-quotas', run: gpuQuotaChecks },
   { name: 'platform-zones', run: platformZoneChecks },
+  { name: 'shared-cluster-version', run: sharedClusterVersionChecks },
   { name: 'cognito', run: userPoolChecks },
   { name: 'platform-admins', run: platformAdminChecks },
 ];
