@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
-import { claimOnboardingRequest } from '../shared/control-table.js';
+import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
 import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { describeDrRegionConflict, drRegionConflict } from '../lifecycle/dr-region-change.js';
@@ -239,6 +239,8 @@ const routes: Record<string, Route> = {
           await startExecution(ENV.onboardStateMachineArn, name, request);
         } catch (e) {
           await deleteHeldTenant(request.tenantId, executionArn, 'REQUESTED');
+          // Nothing started: the request id is free again (for this tenant or another).
+          await releaseOnboardingRequest(request.requestId, request.tenantId).catch((w: unknown) => logger.warn('could not release the onboarding request id', { requestId: request.requestId, error: w as Error }));
           throw e;
         }
         return json(202, { tenantId: request.tenantId, requestId: request.requestId, executionArn, status: 'REQUESTED' });

@@ -89,7 +89,7 @@ export async function claimOnboardingRequest(requestId: string, tenantId: string
     await doc().send(new UpdateCommand({
       TableName: table(), Key: { id: `onboard-request#${requestId}` },
       UpdateExpression: 'SET tenantId = :t, claimedAt = if_not_exists(claimedAt, :now)',
-      ConditionExpression: 'attribute_not_exists(id) OR tenantId = :t',
+      ConditionExpression: 'attribute_not_exists(tenantId) OR tenantId = :t',
       ExpressionAttributeValues: { ':t': tenantId, ':now': new Date().toISOString() },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
@@ -97,6 +97,22 @@ export async function claimOnboardingRequest(requestId: string, tenantId: string
   } catch (e) {
     if (e instanceof ConditionalCheckFailedException) return (e.Item?.tenantId as { S?: string } | undefined)?.S ?? '(another tenant)';
     throw e;
+  }
+}
+
+/**
+ * Gives back `tenantId`'s claim of `requestId` when its onboarding never started (Step Functions
+ * refused the start and the record was removed): the request did not run, so the id is free again.
+ * An UpdateItem (REMOVE) conditional on the claim being the tenant's; a no-op otherwise.
+ */
+export async function releaseOnboardingRequest(requestId: string, tenantId: string): Promise<void> {
+  try {
+    await doc().send(new UpdateCommand({
+      TableName: table(), Key: { id: `onboard-request#${requestId}` }, UpdateExpression: 'REMOVE tenantId, claimedAt',
+      ConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId },
+    }));
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
   }
 }
 

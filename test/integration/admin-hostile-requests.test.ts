@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimOnboardingRequest, releaseOnboardingRequest } from '../../lambdas/shared/control-table.js';
 import { getTenant } from '../../lambdas/shared/registry.js';
 import { configWith } from '../support/config-with.js';
 import { LocalPlatform } from './support/local-platform.js';
@@ -95,4 +96,14 @@ describe('the admin API against hostile requests', () => {
     expect(own.status).toBe(202);
     expect((await platform.awaitExecution(own.body.executionArn)).status).toBe('SUCCEEDED');
   }, 120_000);
+
+  it('the request id claim is one conditional write each way: the first tenant holds it, another is told whose it is, and only the holder gives it back', async () => {
+    expect(await claimOnboardingRequest('req-zulu-0001', 'zulu')).toBeUndefined();
+    expect(await claimOnboardingRequest('req-zulu-0001', 'zulu')).toBeUndefined(); // the same request again
+    expect(await claimOnboardingRequest('req-zulu-0001', 'yankee')).toBe('zulu');
+    await releaseOnboardingRequest('req-zulu-0001', 'yankee'); // not its claim: nothing happens
+    expect(await claimOnboardingRequest('req-zulu-0001', 'yankee')).toBe('zulu');
+    await releaseOnboardingRequest('req-zulu-0001', 'zulu'); // its onboarding never started
+    expect(await claimOnboardingRequest('req-zulu-0001', 'yankee')).toBeUndefined();
+  });
 });

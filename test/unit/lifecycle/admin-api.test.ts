@@ -5,10 +5,14 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { ENV } from '../../../lambdas/shared/environment.js';
 import { records, registryMock } from './registry-mock.js';
+import { controlMock } from './control-table-mock.js';
 import { LEASED_AT, lease, leased, OTHER_EXECUTION_ARN, sameNetworkConfig, setLifecycleEnv, tenant, useConfig } from './support.js';
 
 vi.mock('../../../lambdas/shared/registry.js', () => registryMock);
-vi.mock('../../../lambdas/shared/control-table.js', async () => ({ releaseSlot: vi.fn(async () => undefined), claimOnboardingRequest: (await import('./control-table-mock.js')).claimOnboardingRequest }));
+vi.mock('../../../lambdas/shared/control-table.js', async () => {
+  const { claimOnboardingRequest, controlMock } = await import('./control-table-mock.js');
+  return { releaseSlot: vi.fn(async () => undefined), claimOnboardingRequest, releaseOnboardingRequest: controlMock.releaseOnboardingRequest };
+});
 const sfn = mockClient(SFNClient);
 const { handler, executionName } = await import('../../../lambdas/admin/admin-api.js');
 
@@ -171,6 +175,8 @@ describe('admin API: onboarding', () => {
     expect(body(res).error).toMatchObject({ code: 'internal_error', type: 'api_error' });
     expect(registryMock.deleteHeldTenant).toHaveBeenCalledWith('acme', expect.stringMatching(/:execution:tessera-onboard:onboard-acme-/), 'REQUESTED');
     expect(records.has('acme')).toBe(false);
+    // nothing started: the request id is given back (lcleft), free for this tenant or another
+    expect(controlMock.releaseOnboardingRequest).toHaveBeenCalledWith('req-acme-0001', 'acme');
     expect((await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) })).statusCode).toBe(202);
   });
 

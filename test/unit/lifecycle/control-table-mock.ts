@@ -9,6 +9,7 @@ import { records } from './registry-mock.js';
 export const controlMock = {
   releaseSlot: vi.fn(async () => undefined),
   claimOnboardingRequest,
+  releaseOnboardingRequest: vi.fn(async () => undefined),
   enqueueClosure: vi.fn(async () => undefined),
   closures: vi.fn(async () => [] as Array<Record<string, unknown>>),
   claimClosure: vi.fn(async () => true),
