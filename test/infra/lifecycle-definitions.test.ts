@@ -340,6 +340,17 @@ describe('a rolling upgrade\'s run that waits for the lease behind another opera
     expect(records.get('acme')!.blueprintVersion).toBe('2.0.0');
   });
 
+  // lcleft (s16): two upgrades, the older one's run late, its item written before listedVersion existed (itemOf: no listedVersion).
+  it('an item without listedVersion, behind an upgrade to a newer version (3.0.0): skipped, not taken back to 2.0.0', async () => {
+    heldUntil('change', { status: 'ACTIVE', blueprintVersion: '3.0.0' });
+    const late = await workflows.run(item, itemOf('acme'), { waitMs: 1 });
+    expect(late.status).toBe('SUCCEEDED');
+    expect(late.output).toMatchObject({ tenantId: 'acme', skipped: true, reason: expect.stringContaining('is on blueprint version 3.0.0, newer than 2.0.0') });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', blueprintVersion: '3.0.0' });
+    expect(records.get('acme')!.lease).toBeUndefined();
+  });
+
   it('behind an offboarding: skipped at once (it does not wait for the offboarding), and summarized as skipped beside an upgraded tenant', async () => {
     heldUntil('offboard', { status: 'OFFBOARDED' });
     const [acme, hooli] = await Promise.all(['acme', 'hooli'].map((id) => workflows.run(item, listedItem(id), { waitMs: 1 })));
