@@ -4,7 +4,7 @@ import { DLQ_NAME_PREFIX } from '../dead-letters.js';
 import { CliError } from './cli-error.js';
 import type { DeadLetterQueueInfo } from './dlq/queues.js';
 import type { PurgeReport } from './dlq/purge.js';
-import type { Delivery, RedriveClients, RedriveReport } from './dlq/redrive.js';
+import type { Delivery, MessageOutcome, RedriveClients, RedriveReport } from './dlq/redrive.js';
 import { table } from './format.js';
 import { numberIn } from './option-parsers.js';
 
@@ -102,19 +102,30 @@ export function messageLines(m: Message): string[] {
   return lines;
 }
 
-/** A redrive's outcome for a terminal, one line per message and a summary. */
-export function redriveLines(r: RedriveReport): string[] {
+/** One redriven (or planned) message for a terminal: id, where it goes, what happened. */
+export function redriveMessageLine(m: MessageOutcome, dryRun: boolean): string {
+  return `${m.messageId}  ${describeDelivery(m.delivery)}  ${m.error ? `FAILED: ${m.error}` : dryRun ? 'would redrive' : 'redriven, deleted'}`;
+}
+
+/** A redrive's outcome for a terminal, one line per message (unless `withMessages` is false: they were printed as they came) and a summary. */
+export function redriveLines(r: RedriveReport, withMessages = true): string[] {
   if (r.moveTask) {
     return [r.dryRun
       ? `${r.queue}: would start an SQS message move task back to its source queue(s) ${r.moveTask.sources.join(', ')} (nothing changed: --dry-run)`
       : `${r.queue}: SQS message move task ${r.moveTask.taskHandle ?? ''} started, back to ${r.moveTask.sources.join(', ')}`];
   }
-  if (!r.messages.length) return [`${r.queue}: no messages${r.dryRun ? ' seen by the peek' : ''}`];
-  const lines = r.messages.map((m) => `${m.messageId}  ${describeDelivery(m.delivery)}  ${m.error ? `FAILED: ${m.error}` : r.dryRun ? 'would redrive' : 'redriven, deleted'}`);
+  const inFlight = r.inFlight ? `; ${r.inFlight} in flight, hidden by a redrive (another one running, or replays that failed: visible again within their 300 s visibility timeout): tessera dlq list shows them, run again once they are visible` : '';
+  if (!r.messages.length && !r.stopped) return [`${r.queue}: no messages${r.dryRun ? ' seen by the peek' : ''}${inFlight}`];
+  const lines = withMessages ? r.messages.map((m) => redriveMessageLine(m, r.dryRun)) : [];
   const failed = r.messages.filter((m) => m.error).length;
-  lines.push(r.dryRun
-    ? `${r.queue}: ${r.messages.length - failed} message(s) would be redriven, ${failed} could not be (nothing changed: --dry-run)`
-    : `${r.queue}: ${r.messages.filter((m) => m.redriven).length} of ${r.messages.length} redriven${failed ? `; ${failed} failed and stay in the queue (visible again after the visibility timeout)` : ''}`);
+  if (r.dryRun) {
+    lines.push(`${r.queue}: ${r.messages.length - failed} message(s) would be redriven, ${failed} could not be (nothing changed: --dry-run)`);
+    return lines;
+  }
+  const stopped = r.stopped === 'max' ? `; stopped at --max ${r.messages.length}: more messages may wait (tessera dlq list shows them; run again, or raise --max)`
+    : r.stopped === 'interrupted' ? '; interrupted: the messages received and not replayed are visible again, run again for them'
+      : r.stopped ? `; stopped: ${r.stopped.error}; the messages not yet received stay in the queue, run again for them` : '';
+  lines.push(`${r.queue}: ${r.messages.filter((m) => m.redriven).length} of ${r.messages.length} redriven${failed ? `; ${failed} failed and stay in the queue (visible again after the visibility timeout)` : ''}${stopped}`);
   return lines;
 }
 
@@ -179,9 +190,29 @@ export function dlqCommand(io: DlqIo = processIo): Command {
       const { listDeadLetterQueues, redriveQueue } = await dlqModules();
       const clients = await io.clients(g.region, g.profile);
       const queue = findQueue(await listDeadLetterQueues(clients.sqs, g.prefix), name, g.prefix);
-      const report = await redriveQueue(clients, queue, { dryRun: Boolean(o.dryRun), max: o.max });
-      io.out(g.json ? JSON.stringify(report, null, 2) : redriveLines(report).join('\n'));
-      if (report.messages.some((m) => m.error)) process.exitCode = 1;
+      // Ctrl-C once: finish the message being replayed, make the received rest visible again, print the summary.
+      // A second Ctrl-C ends the process at once (Node's default).
+      const interrupt = new AbortController();
+      const onSigint = () => {
+        process.stderr.write(`interrupted: finishing the message being replayed, then stopping (Ctrl-C again to quit at once)\n`);
+        interrupt.abort();
+        process.off('SIGINT', onSigint);
+      };
+      process.on('SIGINT', onSigint);
+      let report: RedriveReport;
+      try {
+        report = await redriveQueue(clients, queue, {
+          dryRun: Boolean(o.dryRun), max: o.max, signal: interrupt.signal,
+          // Each message's line as soon as it is done: a crash or a kill still leaves on the terminal what was replayed.
+          ...(g.json ? {} : { onMessage: (m: MessageOutcome) => io.out(redriveMessageLine(m, Boolean(o.dryRun))) }),
+        });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      io.out(g.json ? JSON.stringify(report, null, 2) : redriveLines(report, false).join('\n'));
+      // 130 after Ctrl-C, as a shell reports a SIGINT; 1 when a message failed or a receive did.
+      if (report.stopped === 'interrupted') process.exitCode = 130;
+      else if (report.messages.some((m) => m.error) || (report.stopped && report.stopped !== 'max')) process.exitCode = 1;
     });
 
   common(dlq.command('purge'))

@@ -1,7 +1,7 @@
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { execFile } from 'node:child_process';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_SOURCE_TAG, EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../lib/dead-letters.js';
@@ -149,4 +149,70 @@ describe('tessera dlq against moto (SQS, EventBridge)', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('no dead-letter queue "not-a-tessera-dlq" (names starting tessera-dlq-): there are tessera-dlq-onboarding-requested, tessera-dlq-process-closure-queue');
   }, 60_000);
+
+  it('many messages: --max stops and says more may wait; Ctrl-C half way prints what was replayed, leaves the rest visible at once; every event reaches the target exactly once (hops)', async () => {
+    // GIVEN a second DLQ and target of the same rule, and 45 dead-lettered events (more than one receive batch)
+    const config = { endpoint: moto.endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+    const manyUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'tessera-dlq-many', tags: { [DLQ_SOURCE_TAG]: 'rule OnboardingRequested (second target)' } }))).QueueUrl!;
+    const manyArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: manyUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const target2Url = (await sqs.send(new CreateQueueCommand({ QueueName: 'tessera-test-many-target' }))).QueueUrl!;
+    const target2Arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: target2Url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    await new EventBridgeClient(config).send(new PutTargetsCommand({ Rule: 'OnboardingRequested', EventBusName: 'tessera-lifecycle', Targets: [{ Id: 'Target1', Arn: target2Arn, InputPath: '$.detail', DeadLetterConfig: { Arn: manyArn } }] }));
+    const attributes = { [A.ruleArn]: ruleArn, [A.targetArn]: target2Arn, [A.errorCode]: 'SDK_CLIENT_ERROR', [A.errorMessage]: 'Failed to send message to target' };
+    for (let i = 0; i < 45; i += 10) {
+      await sqs.send(new SendMessageBatchCommand({
+        QueueUrl: manyUrl,
+        Entries: Array.from({ length: Math.min(10, 45 - i) }, (_, j) => ({
+          Id: `e${i + j}`, MessageBody: JSON.stringify(onboardingEvent(`t-${i + j}`)),
+          MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+        })),
+      }));
+    }
+    const counts = async () => {
+      const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: manyUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes!;
+      return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible) };
+    };
+
+    // WHEN the operator redrives at most 15: 15 lines and a summary that says more may wait
+    const capped = await tessera(['dlq', 'redrive', 'many', '--max', '15']);
+    expect(capped.code).toBe(0);
+    expect(capped.stdout.split('\n').filter((l) => l.endsWith('redriven, deleted'))).toHaveLength(15);
+    expect(capped.stdout).toContain('tessera-dlq-many: 15 of 15 redriven; stopped at --max 15: more messages may wait');
+    expect(await counts()).toEqual({ visible: 30, inFlight: 0 });
+
+    // WHEN it redrives the rest and presses Ctrl-C once the first message is done
+    const interrupted = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, 'dlq', 'redrive', 'many'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('redriven, deleted') && !child.killed) child.kill('SIGINT');
+      });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    // THEN each message replayed was printed as it went, the summary says interrupted (exit 130), and
+    // the messages received but not replayed are visible again at once (not hidden for 300 s)
+    const done = interrupted.stdout.split('\n').filter((l) => l.endsWith('redriven, deleted')).length;
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toContain('interrupted: finishing the message being replayed');
+    expect(done).toBeGreaterThanOrEqual(1);
+    expect(done).toBeLessThan(30);
+    expect(interrupted.stdout).toContain(`tessera-dlq-many: ${done} of ${done} redriven; interrupted: the messages received and not replayed are visible again, run again for them`);
+    expect(await counts()).toEqual({ visible: 30 - done, inFlight: 0 });
+
+    // WHEN it runs again: the rest goes, and the target got every event exactly once
+    const rest = await tessera(['dlq', 'redrive', 'many']);
+    expect(rest.code).toBe(0);
+    expect(rest.stdout).toContain(`tessera-dlq-many: ${30 - done} of ${30 - done} redriven`);
+    const tenants: string[] = [];
+    for (;;) {
+      const got = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: target2Url, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 1 }))).Messages ?? [];
+      if (!got.length) break;
+      tenants.push(...got.map((m) => (JSON.parse(m.Body!) as { tenantId: string }).tenantId));
+    }
+    expect(tenants.sort()).toEqual(Array.from({ length: 45 }, (_, i) => `t-${i}`).sort());
+    expect(await counts()).toEqual({ visible: 0, inFlight: 0 });
+  }, 120_000);
 });

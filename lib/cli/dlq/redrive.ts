@@ -2,7 +2,7 @@ import { ListTargetsByRuleCommand, PutEventsCommand, type EventBridgeClient, typ
 import { InvokeCommand, ListFunctionsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import {
-  DeleteMessageCommand, GetQueueUrlCommand, ListDeadLetterSourceQueuesCommand, ReceiveMessageCommand, SendMessageCommand, StartMessageMoveTaskCommand,
+  ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueUrlCommand, ListDeadLetterSourceQueuesCommand, ReceiveMessageCommand, SendMessageCommand, StartMessageMoveTaskCommand,
   type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES } from '../../dead-letters.js';
@@ -41,6 +41,14 @@ export interface RedriveReport {
   /** When the queue is the dead-letter target of SQS queues: SQS moves every message back to them. */
   readonly moveTask?: { readonly sources: string[]; readonly taskHandle?: string };
   readonly messages: MessageOutcome[];
+  /**
+   * Why the run ended before the queue answered empty: `max` (--max reached: more messages may
+   * wait), `interrupted` (Ctrl-C: the messages received and not yet replayed were made visible
+   * again), or a receive that failed after some messages were done (its error, naming the call).
+   */
+  readonly stopped?: 'max' | 'interrupted' | { readonly error: string };
+  /** ApproximateNumberOfMessagesNotVisible when the run began (from the queue's listing): messages another redrive (or a failed replay's visibility timeout) hides. */
+  readonly inFlight?: number;
 }
 
 export interface RedriveOptions {
@@ -50,7 +58,14 @@ export interface RedriveOptions {
   readonly max: number;
   /** Seconds a received message stays hidden while it is replayed; a failed one reappears after it. @default 300 */
   readonly visibilityTimeout?: number;
+  /** Called with each message's outcome as soon as it is known (the CLI prints it at once: a Ctrl-C or a crash still leaves what was done on the terminal). */
+  readonly onMessage?: (outcome: MessageOutcome) => void;
+  /** Aborted (Ctrl-C): the message being replayed is finished (replayed and deleted, or failed), the received rest made visible again, and the run ends. */
+  readonly signal?: AbortSignal;
 }
+
+/** Seconds a redrive's receive waits for messages: long polling asks every SQS server, where a short poll (0) samples some and can answer empty while messages wait. */
+export const REDRIVE_RECEIVE_WAIT_SECONDS = 1;
 
 /**
  * Redrives one dead-letter queue (`tessera dlq redrive`):
@@ -67,8 +82,13 @@ export interface RedriveOptions {
  *   asynchronously on the function whose DeadLetterConfig names this queue (ListFunctions).
  *   Each message is deleted only after its replay succeeded; a failed one stays (hidden for
  *   `visibilityTimeout`, then visible again) and its error names the queue and the call.
+ * The run receives with long polling (REDRIVE_RECEIVE_WAIT_SECONDS: a short poll samples SQS's
+ * servers and may answer empty while messages wait) until the queue answers empty, `max` messages
+ * are done, or `signal` aborts (the received rest made visible again); a receive that fails after
+ * some messages were done ends the run with what was done (`stopped`). Each outcome goes to
+ * `onMessage` as it is known. A message delivered twice in one run is replayed once.
  */
-export async function redriveQueue(clients: RedriveClients, queue: { name: string; url: string; arn: string }, options: RedriveOptions): Promise<RedriveReport> {
+export async function redriveQueue(clients: RedriveClients, queue: { name: string; url: string; arn: string; inFlight?: number }, options: RedriveOptions): Promise<RedriveReport> {
   const sources = (await call(`sqs:ListDeadLetterSourceQueues on ${queue.name}`, () => clients.sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queue.url })))).queueUrls ?? [];
   if (sources.length) {
     const names = sources.map(queueNameOf);
@@ -79,19 +99,66 @@ export async function redriveQueue(clients: RedriveClients, queue: { name: strin
 
   const planner = new Planner(clients, queue);
   const messages: MessageOutcome[] = [];
+  const inFlight = queue.inFlight ? { inFlight: queue.inFlight } : {};
+  const done = (o: MessageOutcome) => {
+    messages.push(o);
+    options.onMessage?.(o);
+  };
   if (options.dryRun) {
-    for (const m of await peekMessages(clients.sqs, queue.url, options.max)) messages.push(await planner.outcome(m, false));
-    return { queue: queue.name, dryRun: true, messages };
+    for (const m of await peekMessages(clients.sqs, queue.url, options.max)) done(await planner.outcome(m, false));
+    return { queue: queue.name, dryRun: true, messages, ...inFlight };
   }
-  while (messages.length < options.max) {
-    const got = await call(`sqs:ReceiveMessage on ${queue.name}`, () => clients.sqs.send(new ReceiveMessageCommand({
-      QueueUrl: queue.url, MaxNumberOfMessages: Math.min(10, options.max - messages.length), VisibilityTimeout: options.visibilityTimeout ?? 300,
-      WaitTimeSeconds: 0, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
-    })));
-    if (!got.Messages?.length) break;
-    for (const m of got.Messages) messages.push(await planner.outcome(m, true));
+  // Standard queues deliver at least once: a message received again in the same run is not replayed again.
+  const seen = new Map<string, boolean>();
+  let stopped: RedriveReport['stopped'];
+  while (!stopped) {
+    if (messages.length >= options.max) {
+      stopped = 'max';
+      break;
+    }
+    if (options.signal?.aborted) {
+      stopped = 'interrupted';
+      break;
+    }
+    let got: Message[];
+    try {
+      got = (await call(`sqs:ReceiveMessage on ${queue.name}`, () => clients.sqs.send(new ReceiveMessageCommand({
+        QueueUrl: queue.url, MaxNumberOfMessages: Math.min(10, options.max - messages.length), VisibilityTimeout: options.visibilityTimeout ?? 300,
+        WaitTimeSeconds: REDRIVE_RECEIVE_WAIT_SECONDS, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
+      })))).Messages ?? [];
+    } catch (e) {
+      // Nothing done yet: the failure is the command's. Otherwise keep the report of what was replayed.
+      if (!messages.length) throw e;
+      stopped = { error: (e as Error).message };
+      break;
+    }
+    if (!got.length) break;
+    for (const [i, m] of got.entries()) {
+      if (options.signal?.aborted) {
+        stopped = 'interrupted';
+        await release(clients, queue, got.slice(i));
+        break;
+      }
+      const id = m.MessageId ?? '?';
+      if (seen.has(id)) {
+        // A duplicate delivery of a message this run replayed: delete this copy too, replay nothing.
+        if (seen.get(id)) await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle })).catch(() => undefined);
+        continue;
+      }
+      const outcome = await planner.outcome(m, true);
+      seen.set(id, outcome.redriven);
+      done(outcome);
+    }
   }
-  return { queue: queue.name, dryRun: false, messages };
+  return { queue: queue.name, dryRun: false, messages, ...(stopped ? { stopped } : {}), ...inFlight };
+}
+
+/** Makes received messages visible again at once (ChangeMessageVisibility 0, 10 a call); a failure leaves them to their visibility timeout. */
+async function release(clients: RedriveClients, queue: { url: string }, messages: readonly Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const entries = messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
+    await clients.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queue.url, Entries: entries })).catch(() => undefined);
+  }
 }
 
 /** Why an AWS service's event cannot be redriven, and what to do instead. */

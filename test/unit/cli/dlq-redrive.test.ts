@@ -2,14 +2,14 @@ import { EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand } from '@
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
-  DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message,
+  ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand, type Message,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dlqCommand, formatAge, listHints, purgeLines, redriveLines, sameQueuesOptions } from '../../../lib/cli/dlq-command.js';
 import { purgeQueue } from '../../../lib/cli/dlq/purge.js';
 import { awsServiceEventSource, peekMessages, type DeadLetterQueueInfo } from '../../../lib/cli/dlq/queues.js';
-import { jsonPath, redriveQueue } from '../../../lib/cli/dlq/redrive.js';
+import { jsonPath, REDRIVE_RECEIVE_WAIT_SECONDS, redriveQueue } from '../../../lib/cli/dlq/redrive.js';
 import { EVENTBRIDGE_DLQ_ATTRIBUTES as A } from '../../../lib/dead-letters.js';
 
 const sqsMock = mockClient(SQSClient);
@@ -139,6 +139,79 @@ describe('redriveQueue', () => {
     expect(sqsMock.commandCalls(ReceiveMessageCommand).every((c) => c.args[0].input.VisibilityTimeout === 0)).toBe(true);
     expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
     expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+  });
+});
+
+describe('redriveQueue: many messages, interruptions, failures half way (hops)', () => {
+  const closure = (id: string) => ebMessage(id, `arn:aws:events:us-east-1:${ACCOUNT}:rule/DailyClosureQueue`, fnArn);
+  beforeEach(() => {
+    eventsMock.on(ListTargetsByRuleCommand).resolves({ Targets: [{ Id: 'Target0', Arn: fnArn }] });
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
+    sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+
+  it('receives with long polling: a short poll (WaitTimeSeconds 0) samples SQS\'s servers and may answer empty while messages wait, ending the run early', async () => {
+    queueHolds(closure('m1'));
+    await redriveQueue(clients, queue, { dryRun: false, max: 10 });
+    const receives = sqsMock.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input);
+    expect(REDRIVE_RECEIVE_WAIT_SECONDS).toBeGreaterThan(0);
+    expect(receives.every((r) => r.WaitTimeSeconds === REDRIVE_RECEIVE_WAIT_SECONDS && r.VisibilityTimeout === 300)).toBe(true);
+  });
+
+  it('a receive that fails after a first batch keeps the report of what was replayed and deleted (it used to throw it away)', async () => {
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [closure('m1'), closure('m2')] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'RequestThrottled' }));
+    const seen: string[] = [];
+    const report = await redriveQueue(clients, queue, { dryRun: false, max: 100, onMessage: (m) => seen.push(m.messageId) });
+    expect(report.messages.map((m) => [m.messageId, m.redriven])).toEqual([['m1', true], ['m2', true]]);
+    expect(report.stopped).toEqual({ error: expect.stringMatching(/^sqs:ReceiveMessage on tessera-dlq-x.*Rate exceeded/) });
+    expect(seen).toEqual(['m1', 'm2']);
+    expect(redriveLines(report, false)).toEqual([expect.stringMatching(/^tessera-dlq-x: 2 of 2 redriven; stopped: sqs:ReceiveMessage on tessera-dlq-x.*Rate exceeded.*run again for them$/)]);
+    // Nothing done yet: the failure is the command's, as before.
+    sqsMock.on(ReceiveMessageCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'RequestThrottled' }));
+    await expect(redriveQueue(clients, queue, { dryRun: false, max: 100 })).rejects.toThrow(/sqs:ReceiveMessage on tessera-dlq-x/);
+  });
+
+  it('Ctrl-C (the signal) finishes the message being replayed, makes the received rest visible again at once, and reports the run as interrupted', async () => {
+    queueHolds(closure('m1'), closure('m2'), closure('m3'));
+    const interrupt = new AbortController();
+    lambdaMock.on(InvokeCommand).callsFake(() => {
+      interrupt.abort();
+      return { StatusCode: 202 };
+    });
+    const report = await redriveQueue(clients, queue, { dryRun: false, max: 100, signal: interrupt.signal });
+    expect(report.messages.map((m) => [m.messageId, m.redriven])).toEqual([['m1', true]]);
+    expect(report.stopped).toBe('interrupted');
+    expect(sqsMock.commandCalls(DeleteMessageCommand).map((c) => c.args[0].input.ReceiptHandle)).toEqual(['rh-m1']);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input.Entries)).toEqual([[
+      { Id: '0', ReceiptHandle: 'rh-m2', VisibilityTimeout: 0 }, { Id: '1', ReceiptHandle: 'rh-m3', VisibilityTimeout: 0 },
+    ]]);
+    expect(redriveLines(report).at(-1)).toBe('tessera-dlq-x: 1 of 1 redriven; interrupted: the messages received and not replayed are visible again, run again for them');
+  });
+
+  it('says when --max ended the run (more may wait), instead of a summary that reads like an empty queue', async () => {
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [closure('m1'), closure('m2')] }).resolves({ Messages: [closure('m3')] });
+    const report = await redriveQueue(clients, queue, { dryRun: false, max: 3 });
+    expect(sqsMock.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.MaxNumberOfMessages)).toEqual([3, 1]);
+    expect(report.messages).toHaveLength(3);
+    expect(report.stopped).toBe('max');
+    expect(redriveLines(report).at(-1)).toBe('tessera-dlq-x: 3 of 3 redriven; stopped at --max 3: more messages may wait (tessera dlq list shows them; run again, or raise --max)');
+  });
+
+  it('replays a message SQS delivers twice in one run once, and deletes the second copy', async () => {
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [closure('m1')] })
+      .resolvesOnce({ Messages: [{ ...closure('m1'), ReceiptHandle: 'rh-m1-again' }] }).resolves({});
+    const report = await redriveQueue(clients, queue, { dryRun: false, max: 10 });
+    expect(report.messages).toHaveLength(1);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(1);
+    expect(sqsMock.commandCalls(DeleteMessageCommand).map((c) => c.args[0].input.ReceiptHandle)).toEqual(['rh-m1', 'rh-m1-again']);
+  });
+
+  it('an empty receive with messages in flight (failed replays hidden 300 s, or another redrive) says so, not just "no messages"', async () => {
+    sqsMock.on(ReceiveMessageCommand).resolves({});
+    const report = await redriveQueue(clients, { ...queue, inFlight: 2 }, { dryRun: false, max: 10 });
+    expect(redriveLines(report)).toEqual(['tessera-dlq-x: no messages; 2 in flight, hidden by a redrive (another one running, or replays that failed: visible again within their 300 s visibility timeout): tessera dlq list shows them, run again once they are visible']);
+    expect(redriveLines(await redriveQueue(clients, queue, { dryRun: false, max: 10 }))).toEqual(['tessera-dlq-x: no messages']);
   });
 });
 
