@@ -42,7 +42,8 @@ export function supersedingOperation(record: TenantRecord, since: string): Tenan
  * each stack, records the tenant's DriftRecord in the registry (`drift`: status, time, stacks,
  * resources with their property paths; no lease needed: it changes nothing a lifecycle operation
  * reads) and, when anything drifted, emits `Tenant Drift Detected`. A detection that failed
- * (DETECTION_FAILED) still reports what it checked; with an `error` from the workflow's Catch the
+ * (DETECTION_FAILED) still reports what it checked: the drifted resources it found, and the stack
+ * `UNKNOWN` unless one drifted (its IN_SYNC covers only the resources it could check); with an `error` from the workflow's Catch the
  * tenant is recorded UNKNOWN with it. A stack *Detect drift* found missing (`deleted`) is recorded
  * DELETED (deletedStack) and makes the tenant DRIFTED. A DR stack's detection is read in its region.
  * A tenant that is no longer ACTIVE, or that a lifecycle operation holds (the run's tenant list was
@@ -93,9 +94,13 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     if (status.DetectionStatus === 'DETECTION_IN_PROGRESS') return { tenantId: record.tenantId, detections: input.detections, state: 'IN_PROGRESS' as const };
     if (status.Timestamp) starts.push(new Date(status.Timestamp).toISOString());
     const resources = driftedResources(d.stack, await resourceDrifts(cfn, d.stack));
+    const failed = status.DetectionStatus === 'DETECTION_FAILED';
+    // DETECTION_FAILED: "failed for at least one resource in the stack" (DescribeStackDriftDetectionStatus); its
+    // StackDriftStatus speaks only for the resources it could check. IN_SYNC there is no verdict on the stack: UNKNOWN.
+    const partial = failed && status.StackDriftStatus !== 'DRIFTED';
     stacks.push({
-      stack: d.stack, status: status.StackDriftStatus ?? 'UNKNOWN', detectionId: d.detectionId, resources,
-      ...(status.DetectionStatus === 'DETECTION_FAILED' ? { reason: status.DetectionStatusReason ?? 'detection failed' } : {}),
+      stack: d.stack, status: partial ? 'UNKNOWN' : status.StackDriftStatus ?? 'UNKNOWN', detectionId: d.detectionId, resources,
+      ...(failed ? { reason: `${partial ? `detection failed for some resources (CloudFormation's StackDriftStatus ${status.StackDriftStatus ?? 'none'} covers only those it could check): ` : ''}${status.DetectionStatusReason ?? 'detection failed'}` } : {}),
     });
   }
   const since = starts.sort()[0];

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { DriftRecord } from '../tenant-record.js';
+import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
 import { adminTarget } from './admin-target.js';
 import { table } from './format.js';
 
@@ -20,11 +20,31 @@ export function driftListLines(out: DriftList): string {
   return `${table(rows, ['tenant', 'tier', 'status', 'drift', 'resources', 'checked'])}\n${drifted} of ${out.tenants.length} tenant${out.tenants.length === 1 ? '' : 's'} drifted`;
 }
 
-/** One tenant's drift: status, time, each stack, then each drifted resource with its property paths. */
-export function tenantDriftLines(out: TenantDrift): string {
+/**
+ * The tenant's lifecycle operations that ended (or started) after its drift was checked, newest
+ * last: a repair, a change or an upgrade since then may have changed what the check found. A
+ * skipped upgrade run changed nothing and does not count (as check-drift's supersedingOperation).
+ */
+export function operationsSinceCheck(drift: DriftRecord, executions: readonly LifecycleExecution[]): LifecycleExecution[] {
+  return executions.filter((e) => e.status !== 'SKIPPED' && (e.endedAt ?? e.startedAt) > drift.checkedAt);
+}
+
+const describeOperation = (e: LifecycleExecution) => `${e.kind}${e.change?.repair ? ' (repair)' : ''} ${e.requestId} ${e.status === 'RUNNING' ? `running since ${e.startedAt}` : `${e.status} at ${e.endedAt ?? e.startedAt}`}`;
+
+/**
+ * One tenant's drift: status, time, each stack, then each drifted resource with its property paths.
+ * With the tenant's `executions` (its registry record), an operation since the check is named: the
+ * record is the check's, from before it, and a repair that succeeded is not offered again.
+ */
+export function tenantDriftLines(out: TenantDrift, executions?: readonly LifecycleExecution[]): string {
   const d = out.drift;
   if (!d) return `tenant ${out.tenantId}: drift not checked yet (the drift workflow runs daily; ACTIVE tenants only)`;
   const lines = [`tenant ${out.tenantId}: ${d.status} (checked ${d.checkedAt})`];
+  const since = executions ? operationsSinceCheck(d, executions) : [];
+  if (since.length) {
+    const others = since.length - 1;
+    lines.push(`  since this check: ${describeOperation(since.at(-1)!)}${others ? ` (and ${others} earlier operation${others === 1 ? '' : 's'})` : ''}; what follows is what the check found before ${since.length === 1 ? 'it' : 'them'}: the next drift run (daily, 03:00 UTC) checks the stacks as they are now`);
+  }
   for (const s of d.stacks) lines.push(`  stack ${s.stack}: ${s.status}${s.reason ? ` — ${s.reason}` : ''}`);
   if (d.error) lines.push(`  error: ${d.error}`);
   if (d.resources.length) {
@@ -34,7 +54,9 @@ export function tenantDriftLines(out: TenantDrift): string {
     })), ['resource', 'type', 'drift', 'stack', 'differences']));
   }
   if (d.truncated) lines.push(`… and ${d.truncated} more drifted resource${d.truncated === 1 ? '' : 's'} (the registry keeps 100; see the stack's drift in the CloudFormation console)`);
-  if (d.status === 'DRIFTED') lines.push(`repair: tessera tenants update ${out.tenantId} --repair (a drift-aware change set brings the resources back to the blueprint)`);
+  const repaired = since.some((e) => e.change?.repair && e.status === 'SUCCEEDED');
+  const running = since.some((e) => e.status === 'RUNNING');
+  if (d.status === 'DRIFTED' && !repaired && !running) lines.push(`repair: tessera tenants update ${out.tenantId} --repair (a drift-aware change set brings the resources back to the blueprint)`);
   return lines.join('\n');
 }
 
@@ -51,7 +73,13 @@ export function tenantsDriftCommand(): Command {
       const { api, json } = adminTarget(cmd);
       if (id) {
         const out = await api.call<TenantDrift>('GET', `/admin/tenants/${encodeURIComponent(id)}/drift`);
-        print(json ? JSON.stringify(out, null, 2) : tenantDriftLines(out));
+        if (json || !out.drift) {
+          print(json ? JSON.stringify(out, null, 2) : tenantDriftLines(out));
+          return;
+        }
+        // The tenant's operations since the check (a repair, a change, an upgrade): the record predates them.
+        const record = await api.call<{ executions?: LifecycleExecution[] }>('GET', `/admin/tenants/${encodeURIComponent(id)}`);
+        print(tenantDriftLines(out, record.executions ?? []));
         return;
       }
       const out = await api.call<DriftList>('GET', '/admin/drift', undefined, { status: o.status });

@@ -86,6 +86,11 @@ describe('tessera CLI and admin API', () => {
     const out = JSON.parse(change.output!);
     expect(out.change).toMatchObject({ repair: true, blueprintVersion: '1.0.0', tier: 'starter' });
     expect(out.deploy).toMatchObject({ changeSet: { outcome: expect.stringMatching(/^(UNCHANGED|EXECUTED)$/) } });
+    // AND the drift view no longer reads as current: it names the repair since the check and does not offer it again (hops)
+    const after = await tessera('tenants', 'drift', 'acme');
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(new RegExp(`since this check: change \\(repair\\) ${sent} SUCCEEDED at \\S+ \\(and 3 earlier operations\\); what follows is what the check found before them`));
+    expect(after.stdout).not.toContain('--repair');
     const both = await tessera('tenants', 'update', 'acme', '--repair', '--tier', 'professional');
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--repair re-applies the current tier and version/);

@@ -116,6 +116,36 @@ describe('tessera tenants drift: what it prints', () => {
   });
 });
 
+describe('tessera tenants drift <id> after a repair (hops)', () => {
+  const repair = (status: 'SUCCEEDED' | 'RUNNING' | 'FAILED', endedAt?: string) => ({ kind: 'change' as const, requestId: 'cli-r1', startedAt: '2026-12-01T09:00:00.000Z', ...(endedAt ? { endedAt } : {}), status, change: { repair: true } });
+
+  it('names a repair that succeeded since the check, says the resources are what the check found before it, and does not offer the repair again', () => {
+    const text = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: drifted }, [repair('SUCCEEDED', '2026-12-01T09:05:00.000Z')]);
+    expect(text).toContain('tenant acme: DRIFTED (checked 2026-12-01T03:04:05.000Z)');
+    expect(text).toContain('  since this check: change (repair) cli-r1 SUCCEEDED at 2026-12-01T09:05:00.000Z; what follows is what the check found before it: the next drift run (daily, 03:00 UTC) checks the stacks as they are now');
+    expect(text).not.toContain('--repair');
+  });
+
+  it('a repair still running is named and not offered again; a failed one is named and the repair offered; operations before the check and skipped runs are not named', () => {
+    expect(tenantDriftLines({ tenantId: 'acme', status: 'UPDATING', drift: drifted }, [repair('RUNNING')])).toMatch(/since this check: change \(repair\) cli-r1 running since 2026-12-01T09:00:00.000Z;[^]*$/);
+    expect(tenantDriftLines({ tenantId: 'acme', status: 'UPDATING', drift: drifted }, [repair('RUNNING')])).not.toContain('--repair');
+    const failed = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: drifted }, [repair('FAILED', '2026-12-01T09:05:00.000Z')]);
+    expect(failed).toContain('since this check: change (repair) cli-r1 FAILED at 2026-12-01T09:05:00.000Z');
+    expect(failed).toContain('tessera tenants update acme --repair');
+    const before = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: drifted }, [
+      { kind: 'change', requestId: 'old', startedAt: '2026-11-30T00:00:00.000Z', endedAt: '2026-11-30T00:05:00.000Z', status: 'SUCCEEDED', change: { repair: true } },
+      { kind: 'upgrade', requestId: 'up', startedAt: '2026-12-01T10:00:00.000Z', endedAt: '2026-12-01T10:00:01.000Z', status: 'SKIPPED' },
+    ]);
+    expect(before).not.toContain('since this check');
+    expect(before).toContain('tessera tenants update acme --repair');
+    // several since the check: the latest is named, the others counted
+    expect(tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: drifted }, [
+      { kind: 'suspend', requestId: 's1', startedAt: '2026-12-01T08:00:00.000Z', endedAt: '2026-12-01T08:01:00.000Z', status: 'SUCCEEDED' },
+      repair('SUCCEEDED', '2026-12-01T09:05:00.000Z'),
+    ])).toContain('  since this check: change (repair) cli-r1 SUCCEEDED at 2026-12-01T09:05:00.000Z (and 1 earlier operation); what follows is what the check found before them:');
+  });
+});
+
 describe('tessera tenants drift and update: the commands', () => {
   it('registers drift [id] --status, and update --repair / --allow-replacement <reason>', async () => {
     const { tenantsCommand } = await import('../../../lib/cli/tenants-command.js');

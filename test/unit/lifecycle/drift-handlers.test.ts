@@ -212,3 +212,32 @@ describe('drift of a tenant an operation changed while its detection ran', () =>
     expect(eventTypes()).toEqual([]);
   });
 });
+
+describe('a detection that failed for some resources (hops)', () => {
+  it('DETECTION_FAILED with StackDriftStatus IN_SYNC is no verdict: the stack and the tenant are UNKNOWN with the reason, not IN_SYNC', async () => {
+    // GIVEN a detection CloudFormation could not finish for one resource (the role cannot read it), nothing drifted among the rest
+    process.env[ENV.config] = JSON.stringify(configWith());
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter' }));
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({
+      DetectionStatus: 'DETECTION_FAILED', StackDriftStatus: 'IN_SYNC', DetectionStatusReason: 'Failed to detect drift on resource [CacheReplicationGroup]: AccessDenied',
+    });
+    const { out } = await run();
+    // THEN the registry does not say IN_SYNC: `tessera tenants drift --status IN_SYNC` must not list a tenant whose check did not cover every resource
+    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', status: 'UNKNOWN' });
+    expect(records.get('acme')!.drift).toMatchObject({
+      status: 'UNKNOWN',
+      stacks: expect.arrayContaining([{ stack: 'tessera-acme', status: 'UNKNOWN', detectionId: 'det-tessera-acme', reason: expect.stringMatching(/^detection failed for some resources \(CloudFormation's StackDriftStatus IN_SYNC covers only those it could check\): Failed to detect drift on resource \[CacheReplicationGroup\]: AccessDenied$/) }]),
+    });
+    expect(eventTypes()).toEqual([]);
+  });
+
+  it('DETECTION_FAILED with a drifted resource found is still DRIFTED (what it found is drift), with the reason', async () => {
+    process.env[ENV.config] = JSON.stringify(configWith());
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter' }));
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_FAILED', StackDriftStatus: 'DRIFTED', DetectionStatusReason: 'Failed to detect drift on resource [X]' });
+    cfn.on(DescribeStackResourceDriftsCommand).resolves({ StackResourceDrifts: [{ StackId: 's', LogicalResourceId: 'Key', ResourceType: 'AWS::KMS::Key', StackResourceDriftStatus: 'MODIFIED', Timestamp: new Date(), PropertyDifferences: [{ PropertyPath: '/EnableKeyRotation', ExpectedValue: 'true', ActualValue: 'false', DifferenceType: 'NOT_EQUAL' }] }] });
+    const { out } = await run();
+    expect(out.status).toBe('DRIFTED');
+    expect(records.get('acme')!.drift!.stacks).toContainEqual({ stack: 'tessera-acme', status: 'DRIFTED', detectionId: 'det-tessera-acme', reason: 'Failed to detect drift on resource [X]' });
+  });
+});
