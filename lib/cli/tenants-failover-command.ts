@@ -30,6 +30,8 @@ export interface FailoverInput {
   accountId: string;
   /** The registry's DR record, when the record was read (absent offline). */
   disasterRecovery?: TenantRecord['disasterRecovery'];
+  /** The tenant's status in the registry, when the record was read (absent offline): an offboarded or offboarding tenant is refused. */
+  status?: TenantRecord['status'];
   config: PlatformConfig;
   /** The DR vault's recovery points, or why they could not be listed. */
   recoveryPoints: { points: PlanRecoveryPoint[] } | { error: string };
@@ -50,6 +52,8 @@ export interface FailoverPlan {
   accountId: string;
   homeRegion: string;
   drRegion: string;
+  /** The tier's DR region in the config when it is not the region of the tenant's recorded DR stack (the plan follows the record). */
+  configDrRegion?: string;
   rpoHours: number;
   rtoHours: number;
   drStack: { name: string; status: string };
@@ -103,6 +107,31 @@ function partitionOf(region: string): string {
 export const PLAN_RECOVERY_POINTS = 5;
 
 /**
+ * The region of the tenant's DR stack and recovery points: the registry's DR record when there is one
+ * (not REMOVED), else the tier's configured DR region (offline, or before the first DR deploy).
+ */
+export function drRegionOf(tierRegion: string | undefined, dr: TenantRecord['disasterRecovery']): string | undefined {
+  return (dr && dr.status !== 'REMOVED' ? dr.region : undefined) ?? tierRegion;
+}
+
+/** A recovery point the plan may restore the database from: COMPLETED, with a creation time, of the database (RDS; the type unknown counts). */
+const restorable = (p: PlanRecoveryPoint) => p.status === 'COMPLETED' && !!p.createdAt && (p.resourceType === undefined || p.resourceType === 'RDS');
+
+/**
+ * Refuses the plan of a tenant that is offboarded or being offboarded, or whose DR stack its
+ * offboarding removed: following it would rebuild, from the DR vault's remaining recovery points,
+ * a tenant its offboarding deleted on purpose (its stacks, its account closed or queued for
+ * closure, its data exported to the admin archive).
+ * @throws CliError (exit 1) naming the tenant, its status and why
+ */
+function refuseOffboarded(tenantId: string, status: TenantRecord['status'] | undefined, dr: TenantRecord['disasterRecovery']): void {
+  const why = 'a failover would rebuild, from the DR vault\'s remaining recovery points, a tenant its offboarding deletes on purpose (its stacks, its data exported to the admin archive, its account queued for closure); no plan is printed';
+  if (status === 'OFFBOARDED') throw new CliError(`tenant ${tenantId} is OFFBOARDED: ${why}`, 1);
+  if (status === 'OFFBOARDING') throw new CliError(`tenant ${tenantId} is OFFBOARDING: ${why}. If the offboarding must be undone, that is a decision for the tenant's owner, not a failover (tessera tenants show ${tenantId} shows where it stands)`, 1);
+  if (dr?.status === 'REMOVED') throw new CliError(`tenant ${tenantId}: its DR stack ${dr.stackName} was REMOVED by its offboarding (status ${status ?? 'unknown'}): ${why}`, 1);
+}
+
+/**
  * Builds the failover plan of a tenant for the loss of its home region: its DR region, stack,
  * bucket, vault and key alias (the DR contract's deterministic names), its tier's RPO/RTO, the
  * newest recovery points, and the steps in order: extend the lifecycle of the recovery point restored
@@ -119,13 +148,21 @@ export const PLAN_RECOVERY_POINTS = 5;
  * step 7 imports the restored instance into stack `tessera-<id>-restored` and updates it (./failover-restored-database.ts).
  * Every command is an AWS CLI v2 command as documented in https://docs.aws.amazon.com/cli/latest/reference/
  * (placeholders in `<...>` name the earlier command's output to fill in). Pure: every AWS answer is in `input`.
- * @throws CliError (exit 2) when the tenant's tier has no disaster recovery and the registry records no DR stack
+ * The DR region is the registry's (drRegionOf); the one restored from is the newest COMPLETED database recovery
+ * point, never one still being copied or PARTIAL.
+ * @throws CliError (exit 2) when the tenant's tier has no disaster recovery and the registry records no DR stack;
+ *   (exit 1) when the tenant is OFFBOARDED or OFFBOARDING, or its DR stack REMOVED (refuseOffboarded)
  */
 export function failoverPlan(input: FailoverInput): FailoverPlan {
   const { config, tenantId, accountId } = input;
+  refuseOffboarded(tenantId, input.status, input.disasterRecovery);
   const tier = config.tiers[input.tier];
   const target = tier ? disasterRecoveryOf(tier) : undefined;
-  const drRegion = target?.region ?? input.disasterRecovery?.region;
+  // Where the tenant's DR stack and recovery points are: the registry's record. The config's region for the tier may have
+  // changed since (the change workflow then refuses to move the tenant: lambdas/lifecycle/dr-region-change.ts), and
+  // following it would rebuild the tenant in a region that holds none of its data.
+  const drRegion = drRegionOf(target?.region, input.disasterRecovery);
+  const configDrRegion = target && target.region !== drRegion ? target.region : undefined;
   if (!drRegion) {
     throw new CliError(`tenant ${tenantId}: tier ${input.tier} has disasterRecovery none${tier ? '' : ' (or is not in this config)'} and no DR stack is recorded: its data lives in ${config.homeRegion} only, there is nothing to fail over to`);
   }
@@ -133,7 +170,8 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   const rpoHours = target?.rpoHours ?? Number.NaN;
   const rtoHours = target?.rtoHours ?? Number.NaN;
   const points = 'points' in input.recoveryPoints ? [...input.recoveryPoints.points].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '')) : [];
-  const newest = points.find((p) => p.status === 'COMPLETED' && p.createdAt);
+  // The one the plan restores from: the newest COMPLETED database recovery point (the DR vault holds the database's copies).
+  const newest = points.find(restorable);
   const ageHours = newest ? Math.round(((input.now.getTime() - Date.parse(newest.createdAt!)) / 3_600_000) * 10) / 10 : undefined;
   const vault = drBackupVaultName(tenantId);
   const bucket = drBucketName(tenantId, accountId, drRegion);
@@ -141,7 +179,8 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   const platformRegion = platformDrRegion(config);
   const registryVault = platformRegion ? PLATFORM_DR_VAULT_NAME : undefined;
   const auditReplica = platformRegion ? auditReplicaBucketName(config.platformAccountId, platformRegion) : undefined;
-  const database = newest ?? points.find((p) => p.resourceType === 'RDS');
+  // Only a COMPLETED point is restored from: a CREATING, PARTIAL or EXPIRED one is never offered in its place.
+  const database = newest;
   const pointArn = database?.arn ?? '<newest COMPLETED recovery point ARN, from the list above>';
   const restoreRole = drRestoreRoleArn(partitionOf(drRegion), accountId, tenantId);
   const primaryStack = tenantStackName(tenantId);
@@ -234,7 +273,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
       title: 'Rebuild the tenant from the failover blueprint in the DR region',
       detail: `The lifecycle workflow and the blueprint catalog run in ${config.homeRegion}, so \`tessera tenants update\` cannot do this (and with its own tier it is refused: nothing_to_change). Synthesize the blueprints from this config and deploy the ${input.tier} tier's failover blueprint (${failoverBlueprintStackId(input.tier)}) as stack ${primaryStack} in ${drRegion} of account ${accountId}, ${runAs} (the tenant's break-glass role only reads data). The failover blueprint is the tier blueprint without its IAM roles: IAM is global, so the tenant's roles (${tenantRoleName(tenantId, 'admin')}, ${tenantRoleName(tenantId, 'break-glass')} and the tier's others) still exist under the home stack ${primaryStack} and are imported by name; the failover stack attaches its own customer-managed policies to them (for the ${drRegion} resources) and creates only regional resources, without DR replication, copies or restore tests of its own. A template rule refuses any region but ${drRegion}. It creates customer-managed policies and service roles, which need IAM's control plane (in us-east-1 for the commercial regions): if that is what is lost, this step waits for it. Parameters: TenantId=${tenantId}, VpcCidr (the tenant's, so peers and allow-lists keep working), AvailabilityZones (below), DatabaseDeletionProtection=false for the create${config.tiers[input.tier]?.compute.mode === 'dedicated' ? '; GpuNodesMinSize and GpuNodesDesiredSize keep the tier\'s defaults (0 if the DR region\'s GPU quota is lower)' : ''}. --s3-bucket: any bucket of yours in ${drRegion} (the template is over CloudFormation's 51,200-byte inline limit). CAPABILITY_IAM: it creates IAM resources, none with a name of its own. This gives the network (VPC, data subnets, DB subnet group and database security group), an empty cache, the cluster and an empty database ${emptyInstance}; the data comes back in the next steps.${zonesDetail}${vpcCidrSource}${workloadRoleNote}${target ? '' : ` Tier ${input.tier} has disasterRecovery none now, so its failover blueprint is only synthesized from a copy of the config that gives the tier its former DR region ${drRegion} (the RPO and RTO values do not change the failover blueprint).`}`,
       commands: [
-        `npx cdk synth --quiet -c tessera:configFile=${target ? input.configFile ?? '<this config file>' : `<a copy of this config with tiers.${input.tier}.disasterRecovery set to { region: ${drRegion}, rpoHours: 24, rtoHours: 168 }>`}`,
+        `npx cdk synth --quiet -c tessera:configFile=${target && !configDrRegion ? input.configFile ?? '<this config file>' : `<a copy of this config with tiers.${input.tier}.disasterRecovery set to { region: ${drRegion}, rpoHours: ${target?.rpoHours ?? 24}, rtoHours: ${target?.rtoHours ?? 168} }>`}`,
         zoneLookup,
         `aws cloudformation deploy --region ${drRegion} --stack-name ${primaryStack} --template-file cdk.out/assembly-Blueprints/${failoverTemplateGlob(input.tier)} --s3-bucket <your bucket in ${drRegion}> --parameter-overrides TenantId=${tenantId} VpcCidr=${vpcCidr} AvailabilityZones=${zones} DatabaseDeletionProtection=false --capabilities CAPABILITY_IAM --role-arn ${executionRoleArn}`,
         `aws cloudformation describe-stacks --region ${drRegion} --stack-name ${primaryStack} --query "Stacks[0].Outputs"`,
@@ -244,7 +283,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
       title: 'Restore the tenant database from the DR vault',
       detail: database
         ? `Restore recovery point ${database.arn} of vault ${vault} in ${drRegion} (account ${accountId}) as DB instance ${restored}, into the rebuilt stack's DB subnet group and the database security group (read from its empty instance ${emptyInstance}); it stays encrypted with ${drKeyAlias(tenantId)}. AWS Backup restores as the DR blueprint's role ${drRestoreRoleName(tenantId)} (from this vault, into this instance name, under the DR key only); you need backup:StartRestoreJob and iam:PassRole on it.`
-        : `List the recovery points of vault ${vault} in ${drRegion} (account ${accountId}) and restore the newest COMPLETED one (none could be listed now) as DB instance ${restored}, into the rebuilt stack's DB subnet group and security group, as the DR blueprint's role ${drRestoreRoleName(tenantId)}.`,
+        : `List the recovery points of vault ${vault} in ${drRegion} (account ${accountId}) and restore the newest COMPLETED one (none COMPLETED could be listed now) as DB instance ${restored}, into the rebuilt stack's DB subnet group and security group, as the DR blueprint's role ${drRestoreRoleName(tenantId)}.`,
       commands: [
         `aws backup list-recovery-points-by-backup-vault --region ${drRegion} --backup-vault-name ${vault}`,
         `aws backup get-recovery-point-restore-metadata --region ${drRegion} --backup-vault-name ${vault} --recovery-point-arn ${pointArn}`,
@@ -295,10 +334,11 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     },
   ];
   return {
-    tenantId, tier: input.tier, accountId, homeRegion: config.homeRegion, drRegion, rpoHours, rtoHours,
+    tenantId, tier: input.tier, accountId, homeRegion: config.homeRegion, drRegion, ...(configDrRegion ? { configDrRegion } : {}), rpoHours, rtoHours,
     drStack: { name: stack, status: input.disasterRecovery?.status ?? 'UNKNOWN (registry not read)' },
     drBucket: bucket, drVault: vault, drKeyAlias: drKeyAlias(tenantId),
-    recoveryPoints: points.slice(0, PLAN_RECOVERY_POINTS),
+    // The newest few, and the one restored from when it is older than them (newer ones not COMPLETED).
+    recoveryPoints: newest && !points.slice(0, PLAN_RECOVERY_POINTS).includes(newest) ? [...points.slice(0, PLAN_RECOVERY_POINTS), newest] : points.slice(0, PLAN_RECOVERY_POINTS),
     ...('error' in input.recoveryPoints ? { recoveryPointsError: input.recoveryPoints.error } : {}),
     newestRecoveryPointAgeHours: ageHours,
     withinRpo: ageHours === undefined || Number.isNaN(rpoHours) ? undefined : ageHours <= rpoHours,
@@ -314,6 +354,7 @@ export function failoverPlanLines(p: FailoverPlan): string {
   const lines = [
     `failover plan for tenant ${p.tenantId} (tier ${p.tier}, account ${p.accountId}): ${p.homeRegion} -> ${p.drRegion}`,
     `  RPO ${hours(p.rpoHours)}, RTO ${hours(p.rtoHours)}`,
+    ...(p.configDrRegion ? [`  the config now gives tier ${p.tier} the DR region ${p.configDrRegion}, but this tenant's DR stack and recovery points are in ${p.drRegion} (its registry record): the plan fails over to ${p.drRegion}`] : []),
     `  DR stack ${p.drStack.name} (${p.drStack.status}) in ${p.drRegion}; bucket ${p.drBucket}; vault ${p.drVault}; key ${p.drKeyAlias}`,
   ];
   const t = p.latestRestoreTest;
@@ -321,7 +362,9 @@ export function failoverPlanLines(p: FailoverPlan): string {
   if (p.recoveryPointsError) lines.push(`  recovery points: not listed (${p.recoveryPointsError})`);
   else if (!p.recoveryPoints.length) lines.push(`  recovery points: none in ${p.drVault} yet`);
   else {
-    lines.push(`  newest recovery points (${p.newestRecoveryPointAgeHours ?? '?'} h old${p.withinRpo === undefined ? '' : p.withinRpo ? ', within RPO' : ', OLDER THAN THE RPO'}):`);
+    lines.push(p.newestRecoveryPointAgeHours === undefined
+      ? '  newest recovery points (none COMPLETED: the database cannot be restored from any of these yet):'
+      : `  newest recovery points (${p.newestRecoveryPointAgeHours} h old${p.withinRpo === undefined ? '' : p.withinRpo ? ', within RPO' : ', OLDER THAN THE RPO'}):`);
     for (const r of p.recoveryPoints) lines.push(`    ${r.createdAt ?? '?'}  ${r.status ?? '?'}  ${r.resourceType ?? '?'}  ${r.arn}`);
   }
   p.steps.forEach((s, i) => {
@@ -354,8 +397,9 @@ const processIo: FailoverIo = {
 };
 
 /**
- * Recovery points of `vault` in `region`, newest first (at most PLAN_RECOVERY_POINTS), or why they
- * could not be listed: the plan is printed either way.
+ * Recovery points of `vault` in `region`, newest first (at most PLAN_RECOVERY_POINTS, and the newest
+ * COMPLETED one after them when none of those is), or why they could not be listed: the plan is
+ * printed either way.
  */
 export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vault: string): Promise<{ points: PlanRecoveryPoint[] } | { error: string }> {
   const { paginateListRecoveryPointsByBackupVault } = await import('@aws-sdk/client-backup');
@@ -366,7 +410,11 @@ export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vau
         points.push({ arn: r.RecoveryPointArn!, resourceType: r.ResourceType, resourceArn: r.ResourceArn, createdAt: r.CreationDate?.toISOString(), status: r.Status });
       }
     }
-    return { points: points.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '')).slice(0, PLAN_RECOVERY_POINTS) };
+    points.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+    const newest = points.find(restorable);
+    const shown = points.slice(0, PLAN_RECOVERY_POINTS);
+    // The newest COMPLETED one too when the newest few are not COMPLETED (copies still being made, PARTIAL, EXPIRED): the plan restores from it.
+    return { points: newest && !shown.includes(newest) ? [...shown, newest] : shown };
   } catch (e) {
     return { error: `${(e as Error).name}: ${(e as Error).message}` };
   }
@@ -431,7 +479,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
       if (o.roleArn !== undefined && !ROLE_ARN.test(o.roleArn)) throw new CliError(`--role-arn ${o.roleArn}: expected an IAM role ARN, arn:<partition>:iam::<12-digit account>:role/<name>`);
       const config = loadConfig(o.config);
       if (o.tier !== undefined && !config.tiers[o.tier]) throw new CliError(`--tier ${o.tier}: not a tier of --config ${o.config} (${Object.keys(config.tiers).join(', ')})`);
-      let record: Pick<TenantRecord, 'tenantId' | 'tier' | 'accountId' | 'disasterRecovery' | 'vpcCidr'>;
+      let record: Pick<TenantRecord, 'tenantId' | 'tier' | 'accountId' | 'disasterRecovery' | 'vpcCidr'> & { status?: TenantRecord['status'] };
       let json = Boolean(cmd.optsWithGlobals<AdminGlobals>().json);
       if (o.account) {
         record = { tenantId: id, tier: o.tier!, accountId: o.account };
@@ -446,11 +494,13 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
         }
         json = target.json;
         record = await target.api.call<TenantRecord>('GET', `/admin/tenants/${encodeURIComponent(id)}`);
-        if (!record.accountId) throw new CliError(`tenant ${id} has no account yet (status ${(record as TenantRecord).status}): nothing was deployed, nothing to fail over`, 1);
+        if (!record.accountId) throw new CliError(`tenant ${id} has no account yet (status ${record.status}): nothing was deployed, nothing to fail over`, 1);
+        // Before listing the vault: an offboarded tenant gets no plan at all.
+        refuseOffboarded(id, record.status, record.disasterRecovery);
       }
       const tier = config.tiers[record.tier];
       if (o.vpcCidr !== undefined && tier) checkVpcCidr(o.vpcCidr, tier);
-      const drRegion = (tier ? disasterRecoveryOf(tier)?.region : undefined) ?? record.disasterRecovery?.region;
+      const drRegion = drRegionOf(tier ? disasterRecoveryOf(tier)?.region : undefined, record.disasterRecovery);
       let recoveryPoints: FailoverInput['recoveryPoints'] = { points: [] };
       if (drRegion) {
         let credentials: AwsCredentialIdentity | undefined;
@@ -463,7 +513,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
         }
         if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(await io.backup(drRegion, credentials), drBackupVaultName(id));
       }
-      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, vpcCidr: o.vpcCidr ?? record.vpcCidr, config, configFile: o.config, recoveryPoints, now: io.now() });
+      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, status: record.status, vpcCidr: o.vpcCidr ?? record.vpcCidr, config, configFile: o.config, recoveryPoints, now: io.now() });
       process.stdout.write(`${json ? JSON.stringify(plan, null, 2) : failoverPlanLines(plan)}\n`);
     });
 }

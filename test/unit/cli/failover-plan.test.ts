@@ -324,6 +324,50 @@ describe('failoverPlan', () => {
   });
 });
 
+describe('failoverPlan: tenants it must not rebuild, recovery points it must not restore, the region the data is in (hops)', () => {
+  const dr = (status: 'ACTIVE' | 'RETAINED' | 'REMOVED', region = 'us-west-2') => ({ region, stackName: 'tessera-acme-dr', status, updatedAt: now.toISOString() });
+
+  it('refuses an OFFBOARDED or OFFBOARDING tenant, or one whose DR stack its offboarding REMOVED (exit 1): the plan would rebuild it from the vault\'s remaining copies', () => {
+    for (const [status, drStatus] of [['OFFBOARDED', 'REMOVED'], ['OFFBOARDING', 'ACTIVE'], ['FAILED', 'REMOVED']] as const) {
+      let error: unknown;
+      try {
+        failoverPlan({ ...base, status, disasterRecovery: dr(drStatus), recoveryPoints: { points: [point(1)] } });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, status).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^tenant acme( is OFFBOARD(ED|ING)|: its DR stack tessera-acme-dr was REMOVED by its offboarding \(status FAILED\)): a failover would rebuild, from the DR vault's remaining recovery points, a tenant its offboarding deletes on purpose/) });
+    }
+    // an ACTIVE or SUSPENDED tenant still gets its plan
+    expect(failoverPlan({ ...base, status: 'SUSPENDED', disasterRecovery: dr('ACTIVE'), recoveryPoints: { points: [point(1)] } }).drRegion).toBe('us-west-2');
+  });
+
+  it('restores only a COMPLETED recovery point: with none, it names no point (it used to offer a copy still being made)', () => {
+    const plan = failoverPlan({ ...base, recoveryPoints: { points: [point(0.5, 'RDS', 'CREATING'), point(1, 'RDS', 'PARTIAL')] } });
+    const restore = plan.steps[5].commands.find((c) => c.includes('start-restore-job'))!;
+    expect(restore).toContain('--recovery-point-arn <newest COMPLETED recovery point ARN, from the list above>');
+    expect(plan.steps[0].commands.join('\n')).not.toContain('recovery-point:RDS-');
+    expect(failoverPlanLines(plan)).toContain('  newest recovery points (none COMPLETED: the database cannot be restored from any of these yet):');
+  });
+
+  it('shows the COMPLETED point it restores from even when newer ones that are not COMPLETED fill the list', () => {
+    const newer = Array.from({ length: PLAN_RECOVERY_POINTS }, (_, i) => point(0.1 * (i + 1), 'RDS', 'CREATING'));
+    const plan = failoverPlan({ ...base, recoveryPoints: { points: [...newer, point(3)] } });
+    expect(plan.recoveryPoints.map((p) => p.arn)).toEqual([...newer.map((p) => p.arn), point(3).arn]);
+    expect(plan.steps[5].commands.find((c) => c.includes('start-restore-job'))).toContain(`--recovery-point-arn ${point(3).arn}`);
+  });
+
+  it('follows the registry\'s DR region when the config moved the tier\'s DR region since: the tenant\'s stack and copies stay where they were', () => {
+    const plan = failoverPlan({ ...base, disasterRecovery: dr('ACTIVE', 'eu-west-1'), recoveryPoints: { points: [point(1)] } });
+    expect(plan).toMatchObject({ drRegion: 'eu-west-1', configDrRegion: 'us-west-2', drVault: 'tessera-acme-dr', rpoHours: 2 });
+    const text = failoverPlanLines(plan);
+    expect(text).toContain('  the config now gives tier starter the DR region us-west-2, but this tenant\'s DR stack and recovery points are in eu-west-1 (its registry record): the plan fails over to eu-west-1');
+    expect(text).toContain('aws backup start-restore-job --region eu-west-1');
+    expect(text).not.toMatch(/--region us-west-2 --(stack-name tessera-acme|backup-vault-name tessera-acme-dr)/);
+    // the failover blueprint's template rule admits only the tier's DR region: synthesize from a copy giving it the tenant's
+    expect(plan.steps[4].commands[0]).toBe('npx cdk synth --quiet -c tessera:configFile=<a copy of this config with tiers.starter.disasterRecovery set to { region: eu-west-1, rpoHours: 2, rtoHours: 4 }>');
+  });
+});
+
 describe('tessera tenants failover-plan', () => {
   const backup = mockClient(BackupClient);
   let out: string[];
@@ -461,5 +505,55 @@ describe('tessera tenants failover-plan', () => {
     expect(text).toMatch(/failover plan for tenant acme \(tier starter, account 210987654321\): us-east-1 -> us-west-2/);
     expect(text).toMatch(/recovery points: not listed \(AccessDeniedException: User is not authorized\)/);
     expect(text).toMatch(/6\. Restore the tenant database from the DR vault/);
+  });
+  it('lists the DR vault of the recorded region, and keeps the newest COMPLETED point when the newest few are not (hops)', async () => {
+    const creating = Array.from({ length: 6 }, (_, i) => ({ RecoveryPointArn: `arn:aws:backup:eu-west-1:210987654321:recovery-point:c${i}`, ResourceType: 'RDS', Status: 'CREATING' as const, CreationDate: new Date(Date.now() - (i + 1) * 60_000) }));
+    const completed = { RecoveryPointArn: 'arn:aws:backup:eu-west-1:210987654321:recovery-point:done', ResourceType: 'RDS', Status: 'COMPLETED' as const, CreationDate: new Date(Date.now() - 3_600_000) };
+    backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [...creating, completed] });
+    const regions: string[] = [];
+    const { tenantsFailoverCommand } = await import('../../../lib/cli/tenants-failover-command.js');
+    const io = { backup: async (region: string) => (regions.push(region), new BackupClient({ region })), assumeRole: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }), now: () => new Date() };
+    const record = { tenantId: 'acme', tier: 'starter', status: 'ACTIVE', accountId: '210987654321', disasterRecovery: { region: 'eu-west-1', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: now.toISOString() } };
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(record), { status: 200 })));
+    const env = { TESSERA_API_URL: process.env.TESSERA_API_URL, AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY, AWS_REGION: process.env.AWS_REGION };
+    Object.assign(process.env, { TESSERA_API_URL: 'https://admin.example.com/prod', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
+    try {
+      const { Command } = await import('commander');
+      const program = new Command().option('--json').option('--api-url <url>').option('--region <region>').exitOverride();
+      program.addCommand(tenantsFailoverCommand(io));
+      await program.parseAsync(['node', 'tessera', '--json', 'failover-plan', 'acme', '--config', file]);
+    } finally {
+      vi.unstubAllGlobals();
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+    expect(regions).toEqual(['eu-west-1']);
+    const plan = JSON.parse(out.join(''));
+    expect(plan).toMatchObject({ drRegion: 'eu-west-1', configDrRegion: 'us-west-2', newestRecoveryPointAgeHours: 1, withinRpo: true });
+    expect(plan.recoveryPoints.map((p: { arn: string }) => p.arn.split(':').at(-1))).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'done']);
+  });
+
+  it('refuses an OFFBOARDING tenant read from the registry before listing its vault (exit 1) (hops)', async () => {
+    const { tenantsFailoverCommand } = await import('../../../lib/cli/tenants-failover-command.js');
+    const listed: string[] = [];
+    const io = { backup: async (region: string) => (listed.push(region), new BackupClient({ region })), assumeRole: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }), now: () => new Date() };
+    const record = { tenantId: 'acme', tier: 'starter', status: 'OFFBOARDING', accountId: '210987654321', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'ACTIVE', updatedAt: now.toISOString() } };
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(record), { status: 200 })));
+    const env = { TESSERA_API_URL: process.env.TESSERA_API_URL, AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY, AWS_REGION: process.env.AWS_REGION };
+    Object.assign(process.env, { TESSERA_API_URL: 'https://admin.example.com/prod', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
+    let error: unknown;
+    try {
+      const { Command } = await import('commander');
+      const program = new Command().option('--json').option('--api-url <url>').option('--region <region>').exitOverride();
+      program.addCommand(tenantsFailoverCommand(io));
+      await program.parseAsync(['node', 'tessera', 'failover-plan', 'acme', '--config', file]);
+    } catch (e) {
+      error = e;
+    } finally {
+      vi.unstubAllGlobals();
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+    expect(error).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^tenant acme is OFFBOARDING: a failover would rebuild/) });
+    expect(listed).toEqual([]);
+    expect(out.join('')).toBe('');
   });
 });
