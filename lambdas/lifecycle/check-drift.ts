@@ -15,6 +15,13 @@ export interface CheckDriftInput {
   error?: { Error: string; Cause?: string };
 }
 
+/**
+ * How long *Check drift* waits for a detection still in progress before it records the stack UNKNOWN:
+ * 30 minutes. DetectStackDrift "can take up to several minutes"; AWS Config's
+ * cloudformation-stack-drift-detection-check warns it may time out at 15.
+ */
+export const MAX_DRIFT_DETECTION_WAIT_MS = 30 * 60_000;
+
 /** Every MODIFIED or DELETED resource of a stack (DescribeStackResourceDrifts, 100 a page, NextToken). */
 async function resourceDrifts(cfn: CloudFormationClient, stack: string): Promise<StackResourceDrift[]> {
   const drifts: StackResourceDrift[] = [];
@@ -38,7 +45,8 @@ export function supersedingOperation(record: TenantRecord, since: string): Tenan
 
 /**
  * Polls a tenant's drift detections (DescribeStackDriftDetectionStatus); `IN_PROGRESS` while any
- * runs (the workflow waits and asks again). Once all have ended, reads the drifted resources of
+ * runs (the workflow waits and asks again), for at most MAX_DRIFT_DETECTION_WAIT_MS from the
+ * detection's start: past that the stack is recorded UNKNOWN with the reason. Once all have ended, reads the drifted resources of
  * each stack, records the tenant's DriftRecord in the registry (`drift`: status, time, stacks,
  * resources with their property paths; no lease needed: it changes nothing a lifecycle operation
  * reads) and, when anything drifted, emits `Tenant Drift Detected`. A detection that failed
@@ -91,7 +99,14 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     }
     const cfn = await cloudFormationFor(record, d.kind, 'drift', d.region);
     const status = await cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: d.detectionId }));
-    if (status.DetectionStatus === 'DETECTION_IN_PROGRESS') return { tenantId: record.tenantId, detections: input.detections, state: 'IN_PROGRESS' as const };
+    if (status.DetectionStatus === 'DETECTION_IN_PROGRESS') {
+      // Waited for long enough: the workflow's Wait/Check loop has no end of its own, and a tenant in it holds one of the
+      // run's few Map slots until the run's 12 h timeout (a few stuck detections would leave the other tenants unchecked).
+      const since = d.startedAt ?? (status.Timestamp ? new Date(status.Timestamp).toISOString() : undefined);
+      if (!since || Date.now() - Date.parse(since) < MAX_DRIFT_DETECTION_WAIT_MS) return { tenantId: record.tenantId, detections: input.detections, state: 'IN_PROGRESS' as const };
+      stacks.push({ stack: d.stack, status: 'UNKNOWN', detectionId: d.detectionId, reason: `detection still in progress ${Math.round((Date.now() - Date.parse(since)) / 60_000)} min after it started (${since}): not waited for longer (${MAX_DRIFT_DETECTION_WAIT_MS / 60_000} min); the next run checks again`, resources: [] });
+      continue;
+    }
     if (status.Timestamp) starts.push(new Date(status.Timestamp).toISOString());
     const resources = driftedResources(d.stack, await resourceDrifts(cfn, d.stack));
     const failed = status.DetectionStatus === 'DETECTION_FAILED';

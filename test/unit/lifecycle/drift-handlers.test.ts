@@ -241,3 +241,18 @@ describe('a detection that failed for some resources (hops)', () => {
     expect(records.get('acme')!.drift!.stacks).toContainEqual({ stack: 'tessera-acme', status: 'DRIFTED', detectionId: 'det-tessera-acme', reason: 'Failed to detect drift on resource [X]' });
   });
 });
+
+describe('a detection that never ends (hops)', () => {
+  it('is waited for 30 minutes, then the stack is recorded UNKNOWN with the reason instead of holding a Map slot until the run times out', async () => {
+    process.env[ENV.config] = JSON.stringify(configWith());
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'starter' }));
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves({ DetectionStatus: 'DETECTION_IN_PROGRESS' });
+    const detection = (minutesAgo: number) => [{ stack: 'tessera-acme', kind: 'tenant' as const, detectionId: 'det-1', startedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString() }];
+    // a detection 5 minutes old: still waited for
+    expect(await check({ tenantId: 'acme', detections: detection(5) }, {} as never)).toMatchObject({ state: 'IN_PROGRESS' });
+    // 31 minutes old: recorded UNKNOWN, the loop ends
+    const out = await check({ tenantId: 'acme', detections: detection(31) }, {} as never);
+    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', status: 'UNKNOWN' });
+    expect(records.get('acme')!.drift!.stacks).toEqual([{ stack: 'tessera-acme', status: 'UNKNOWN', detectionId: 'det-1', reason: expect.stringMatching(/^detection still in progress 31 min after it started \(.*\): not waited for longer \(30 min\); the next run checks again$/) }]);
+  });
+});
