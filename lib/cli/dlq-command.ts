@@ -126,6 +126,10 @@ export function redriveLines(r: RedriveReport, withMessages = true): string[] {
     : r.stopped === 'interrupted' ? '; interrupted: the messages received and not replayed are visible again, run again for them'
       : r.stopped ? `; stopped: ${r.stopped.error}; the messages not yet received stay in the queue, run again for them` : '';
   lines.push(`${r.queue}: ${r.messages.filter((m) => m.redriven).length} of ${r.messages.length} redriven${failed ? `; ${failed} failed and stay in the queue (visible again after the visibility timeout)` : ''}${stopped}`);
+  // "Redriven" is the target's acceptance, not its run's outcome: say where a second failure shows.
+  const kinds = new Set(r.messages.filter((m) => m.redriven).map((m) => m.delivery?.kind));
+  if (kinds.has('lambda')) lines.push(`  a function invoked asynchronously may fail again: after its own retries its event lands in this queue again (tessera dlq list ${r.queue} --peek 5 in a few minutes)`);
+  if (kinds.has('state-machine')) lines.push('  an execution started may fail later: the failed-execution alarm of its state machine and the registry record it (not this queue)');
   return lines;
 }
 
