@@ -155,6 +155,9 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
  * is refused (ChangeRefused, drRegionConflict), on every path: Begin change checks changes, this
  * checks an onboarding re-run after the tier's DR region changed in config.
  *
+ * A change, upgrade or repair that finds no tenant stack (deleted outside Tessera) is refused
+ * (ChangeRefused): it would create the stack again with empty data stores, without the guard.
+ *
  * A dead tenant stack (ROLLBACK_COMPLETE, ROLLBACK_FAILED, CREATE_FAILED, DELETE_FAILED) met by an
  * onboarding is removed (removeDeadStack: protections lifted and recorded, then deleted) and
  * answered with StackBusy. Once it is gone, a re-run of a failed onboarding first completes what a
@@ -192,6 +195,13 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   }
   const existing = await describeStack(cfn, name);
   if (existing) assertOwned(existing, record, kind);
+  // A live tenant's stack that is gone was deleted outside Tessera (drift records it DELETED). A change, an upgrade or a
+  // repair would CreateStack it: a new database and bucket, empty, under a new key, past the change-set guard (a create
+  // has no change set), and the tenant ACTIVE on them. Only an onboarding creates a tenant stack.
+  if (!existing && kind === 'tenant' && state.change) {
+    const what = state.change.repair ? 'repair' : state.change.tier ? 'tier change' : 'blueprint change';
+    throw new ChangeRefusedError(`stack ${name} does not exist (deleted outside Tessera): a ${what} does not create a live tenant's stack again, since a new one would start with an empty database and bucket under a new key, past the change-set guard; restore the tenant's data stores from their backups and snapshots (what its stack retained), or offboard it (README: Drift, Repairing it)`);
+  }
   const status = existing?.StackStatus ?? '';
   // The tenant VPC's zones, checked on every deploy of a tier blueprint (create or update; not while the
   // stack is busy, nor for a dead stack an onboarding deletes): an AvailabilityZones value only for a

@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
   UpdateStackCommand, type Change, type Stack, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -181,6 +181,19 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
     cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'EXECUTE_IN_PROGRESS', Changes: [] });
     await expect(deploy(upgrade())).resolves.toMatchObject({ changeSet: { outcome: 'ALREADY_EXECUTED' } });
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
+  });
+
+  it('never creates a live tenant\'s stack again when it was deleted outside Tessera: a repair, a change or an upgrade is refused (ChangeRefused), no CreateStack (hops)', async () => {
+    // GIVEN the tenant stack deleted by hand (drift recorded it DELETED; the drift view offered --repair)
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id tessera-acme does not exist'), { name: 'ValidationError' }));
+    cfn.on(CreateStackCommand).resolves({ StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/tessera-acme/2' });
+    for (const change of [{ repair: true, blueprintVersion: '1.0.0' }, { blueprintVersion: '2.0.0' }]) {
+      // WHEN
+      const error = await deploy(upgrade(change)).catch((e: Error) => e);
+      // THEN refused, naming the stack and why: a new stack would start with an empty database and bucket under a new key, past the change-set guard
+      expect(error, JSON.stringify(change)).toMatchObject({ name: 'ChangeRefused', message: expect.stringMatching(/^stack tessera-acme does not exist \(deleted outside Tessera\): a (repair|blueprint change) does not create a live tenant's stack again/) });
+    }
+    expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
   });
 
   it('repairs drift through a drift-aware change set (DeploymentMode REVERT_DRIFT), still guarded', async () => {

@@ -146,6 +146,19 @@ describe('tessera tenants drift <id> after a repair (hops)', () => {
   });
 });
 
+describe('tessera tenants drift <id> of a tenant whose stack was deleted (hops)', () => {
+  it('does not offer --repair, which refuses to create the stack again, and says what to do instead', () => {
+    const deleted: DriftRecord = {
+      status: 'DRIFTED', checkedAt: '2026-12-01T03:04:05.000Z',
+      stacks: [{ stack: 'tessera-acme', status: 'DELETED', reason: 'the stack does not exist (deleted outside Tessera): Stack with id tessera-acme does not exist' }],
+      resources: [{ stack: 'tessera-acme', logicalId: 'tessera-acme', type: 'AWS::CloudFormation::Stack', status: 'DELETED', differences: [] }],
+    };
+    const text = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: deleted });
+    expect(text).not.toContain('--repair (a drift-aware change set');
+    expect(text).toContain('stack tessera-acme was deleted outside Tessera: --repair cannot bring it back');
+  });
+});
+
 describe('tessera tenants drift and update: the commands', () => {
   it('registers drift [id] --status, and update --repair / --allow-replacement <reason>', async () => {
     const { tenantsCommand } = await import('../../../lib/cli/tenants-command.js');
