@@ -78,6 +78,18 @@ export interface FailoverPlan {
  */
 export const KEEP_RECOVERY_POINT_DAYS = 35;
 
+/** Days from now the recovery point restored from stays at least, whatever its age (DeleteAfterDays counts from its creation). */
+export const KEEP_RECOVERY_POINT_MIN_DAYS_LEFT = 14;
+
+/**
+ * DeleteAfterDays for the recovery point restored from: KEEP_RECOVERY_POINT_DAYS, or more for an old point, so that it
+ * stays at least KEEP_RECOVERY_POINT_MIN_DAYS_LEFT days from now (35 for a point 30 days old would leave 5; for one 36
+ * days old, none).
+ */
+export function keepRecoveryPointDays(ageHours: number | undefined): number {
+  return ageHours === undefined ? KEEP_RECOVERY_POINT_DAYS : Math.max(KEEP_RECOVERY_POINT_DAYS, Math.ceil(ageHours / 24) + KEEP_RECOVERY_POINT_MIN_DAYS_LEFT);
+}
+
 /** Days the primary's daily DR copies are kept (README, "Disaster recovery by tier"). */
 const DAILY_COPY_DAYS = 35;
 
@@ -181,6 +193,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   const auditReplica = platformRegion ? auditReplicaBucketName(config.platformAccountId, platformRegion) : undefined;
   // Only a COMPLETED point is restored from: a CREATING, PARTIAL or EXPIRED one is never offered in its place.
   const database = newest;
+  const keepDays = keepRecoveryPointDays(ageHours);
   const pointArn = database?.arn ?? '<newest COMPLETED recovery point ARN, from the list above>';
   const restoreRole = drRestoreRoleArn(partitionOf(drRegion), accountId, tenantId);
   const primaryStack = tenantStackName(tenantId);
@@ -229,10 +242,10 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   const steps: FailoverPlan['steps'] = [
     {
       title: 'Keep the DR recovery point',
-      detail: `First, before it can expire: the frequent DR copies of the database expire ${Number.isNaN(rtoHours) ? 'on their rule\'s lifecycle' : `after ceil(${rtoHours} h / 24) = ${Math.ceil(rtoHours / 24)} day(s)`} (the daily ones after ${DAILY_COPY_DAYS}). Extend the lifecycle of the recovery point you restore from (vault ${vault} in ${drRegion}, account ${accountId}) to ${KEEP_RECOVERY_POINT_DAYS} days after its creation; raise DeleteAfterDays if the home region stays lost longer.`,
+      detail: `First, before it can expire: the frequent DR copies of the database expire ${Number.isNaN(rtoHours) ? 'on their rule\'s lifecycle' : `after ceil(${rtoHours} h / 24) = ${Math.ceil(rtoHours / 24)} day(s)`} (the daily ones after ${DAILY_COPY_DAYS}). Extend the lifecycle of the recovery point you restore from (vault ${vault} in ${drRegion}, account ${accountId}) to ${keepDays} days after its creation (${KEEP_RECOVERY_POINT_DAYS}, or ${KEEP_RECOVERY_POINT_MIN_DAYS_LEFT} days from now for an older point); raise DeleteAfterDays if the home region stays lost longer.`,
       commands: [
         ...(database ? [] : [`aws backup list-recovery-points-by-backup-vault --region ${drRegion} --backup-vault-name ${vault} --by-resource-type RDS`]),
-        `aws backup update-recovery-point-lifecycle --region ${drRegion} --backup-vault-name ${vault} --recovery-point-arn ${pointArn} --lifecycle DeleteAfterDays=${KEEP_RECOVERY_POINT_DAYS}`,
+        `aws backup update-recovery-point-lifecycle --region ${drRegion} --backup-vault-name ${vault} --recovery-point-arn ${pointArn} --lifecycle DeleteAfterDays=${keepDays}`,
       ],
     },
     {

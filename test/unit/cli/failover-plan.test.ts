@@ -356,6 +356,13 @@ describe('failoverPlan: tenants it must not rebuild, recovery points it must not
     expect(plan.steps[5].commands.find((c) => c.includes('start-restore-job'))).toContain(`--recovery-point-arn ${point(3).arn}`);
   });
 
+  it('keeps an old recovery point at least 14 days from now (DeleteAfterDays counts from its creation: 35 would leave a 30-day-old point 5 days)', () => {
+    const old = failoverPlan({ ...base, recoveryPoints: { points: [point(30 * 24)] } });
+    expect(old.steps[0].commands).toContain(`aws backup update-recovery-point-lifecycle --region us-west-2 --backup-vault-name tessera-acme-dr --recovery-point-arn ${point(30 * 24).arn} --lifecycle DeleteAfterDays=44`);
+    const fresh = failoverPlan({ ...base, recoveryPoints: { points: [point(1)] } });
+    expect(fresh.steps[0].commands.at(-1)).toMatch(/DeleteAfterDays=35$/);
+  });
+
   it('follows the registry\'s DR region when the config moved the tier\'s DR region since: the tenant\'s stack and copies stay where they were', () => {
     const plan = failoverPlan({ ...base, disasterRecovery: dr('ACTIVE', 'eu-west-1'), recoveryPoints: { points: [point(1)] } });
     expect(plan).toMatchObject({ drRegion: 'eu-west-1', configDrRegion: 'us-west-2', drVault: 'tessera-acme-dr', rpoHours: 2 });
