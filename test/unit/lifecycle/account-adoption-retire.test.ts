@@ -46,7 +46,6 @@ describe('lc2: Retire account closes an account found by name only', () => {
     orgs.on(CloseAccountCommand).resolves({});
     controlMock.closures.mockResolvedValue([]);
     const out = await retire(state());
-    console.log('retire ->', JSON.stringify(out), 'moved:', orgs.commandCalls(MoveAccountCommand).map((c) => c.args[0].input.AccountId), 'queued:', controlMock.enqueueClosure.mock.calls, 'record.accountId:', records.get('acme')?.accountId);
     expect(controlMock.enqueueClosure).not.toHaveBeenCalled();
     expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(0);
   });
