@@ -10,6 +10,9 @@ upstream.requests.push = () => 0;
 upstream.memoize = process.env.TESSERA_BENCH_UPSTREAM_MEMO !== '0';
 // --tools: calls a tool when a request offers some (FakeUpstream.callTools), to try agents locally (README: tessera serve).
 upstream.callTools = process.argv.includes('--tools');
+// --follow-format: answers response_format json_schema with an instance of the schema, json_object with
+// {"echo": ...}, and embeddings' dimensions (FakeUpstream.followFormat), to try structured output locally (README: tessera serve).
+upstream.followFormat = process.argv.includes('--follow-format');
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);
 // Its pid, for `kill`: started through npx, it outlives npx (README: `tessera serve`).

@@ -88,15 +88,43 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * is), with usage. It never answers with a tool call or honours `response_format`: a test that needs
  * those scripts the answer (`FakeUpstream.script`).
  */
-function echoAnswer(body: any, callTools = false): { headers: Record<string, string>; payload?: string; events?: string[] } {
+function echoAnswer(body: any, callTools = false, followFormat = false): { headers: Record<string, string>; payload?: string; events?: string[] } {
   const call = callTools ? toolCallOf(body) : undefined;
   if (call) return toolCallAnswer(body, call);
   const lastMessage = (body.messages ?? []).at(-1);
-  if (callTools && lastMessage?.role === 'tool') return textAnswer(body, `echo: the tool answered ${typeof lastMessage.content === 'string' ? lastMessage.content : JSON.stringify(lastMessage.content)}`);
   const last = [...(body.messages ?? [])].reverse().find((m: any) => m.role === 'user');
   // Content parts: their texts, one after another (an image part adds nothing).
   const content = Array.isArray(last?.content) ? last.content.filter((p: any) => p?.type === 'text').map((p: any) => p.text).join('') : last?.content;
+  const format = followFormat ? body.response_format : undefined;
+  if (format?.type === 'json_schema') return textAnswer(body, JSON.stringify(instanceOf(format.json_schema?.schema, String(content ?? ''))));
+  if (format?.type === 'json_object') return textAnswer(body, JSON.stringify({ echo: String(content ?? '') }));
+  if (callTools && lastMessage?.role === 'tool') return textAnswer(body, `echo: the tool answered ${typeof lastMessage.content === 'string' ? lastMessage.content : JSON.stringify(lastMessage.content)}`);
   return textAnswer(body, `echo: ${content ?? ''}`);
+}
+
+/**
+ * The follow-format mode's answer to `response_format: json_schema` (FakeUpstream.followFormat):
+ * an instance of the schema, as a model under structured outputs makes one. Every property of an
+ * object (required or not); a string gets `text` (the user's last message), a number or integer
+ * 1, a boolean true, an array one item; `const` and `enum` their (first) value, `anyOf`/`oneOf`
+ * their first branch that is not `null`, `$ref` its definition in the root's `$defs` or
+ * `definitions` (what zod and pydantic write). Nesting deeper than 16 levels (a recursive schema)
+ * ends with `text`.
+ */
+function instanceOf(schema: any, text: string, root: any = schema, depth = 0): unknown {
+  if (!schema || typeof schema !== 'object' || depth > 16) return text;
+  if (typeof schema.$ref === 'string') return instanceOf((root?.$defs ?? root?.definitions ?? {})[schema.$ref.split('/').at(-1)], text, root, depth + 1);
+  if (schema.const !== undefined) return schema.const;
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
+  const branches = schema.anyOf ?? schema.oneOf;
+  if (Array.isArray(branches) && branches.length) return instanceOf(branches.find((b: any) => b?.type !== 'null') ?? branches[0], text, root, depth + 1);
+  const type = Array.isArray(schema.type) ? schema.type.find((t: unknown) => t !== 'null') : schema.type;
+  if (type === 'object' || schema.properties) return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, instanceOf(v, text, root, depth + 1)]));
+  if (type === 'array') return [instanceOf(schema.items, text, root, depth + 1)];
+  if (type === 'number' || type === 'integer') return 1;
+  if (type === 'boolean') return true;
+  if (type === 'null') return null;
+  return text;
 }
 
 /** `text` as a chat answer, whole or streamed in pieces of up to 6 characters, with usage. */
@@ -195,6 +223,16 @@ export class FakeUpstream {
    * @default false (text only: the echo)
    */
   callTools = false;
+  /**
+   * Follow-format mode, for trying structured output and embeddings frameworks locally
+   * (fake-upstream-main.ts --follow-format): a non-scripted chat request with `response_format`
+   * `json_schema` is answered with an instance of the schema (instanceOf), one with `json_object`
+   * with `{"echo": <the user's last message>}`; an embeddings request with `dimensions` gets vectors
+   * that wide. Without it the fake echoes text whatever `response_format` asks and answers
+   * `EMBEDDING_DIMENSIONS` floats whatever `dimensions` asks (the conformance tests script those).
+   * @default false
+   */
+  followFormat = false;
   private readonly queue: Scripted[] = [];
   private server!: Server;
   url = '';
@@ -255,7 +293,7 @@ export class FakeUpstream {
         }
         if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
         if (this.ignoreLimits) return void (await this.overrun(body, this.ignoreLimits, res));
-        const answer = echoAnswer(body, this.callTools);
+        const answer = echoAnswer(body, this.callTools, this.followFormat);
         if (this.memoize && !this.failures.size) this.memo(`${req.url}\n${rawBody}`, answer);
         if (answer.events) {
           res.writeHead(200, answer.headers);
@@ -307,12 +345,15 @@ export class FakeUpstream {
 
   /**
    * An embeddings answer (non-scripted mode): one `EMBEDDING_DIMENSIONS`-wide float vector per
-   * input, as floats whatever `encoding_format` asked (TEI's way), usage 8 tokens per input.
+   * input, as floats whatever `encoding_format` asked (TEI's way), usage 8 tokens per input; in
+   * follow-format mode, `dimensions` wide when the request asks (its first values).
    */
-  private async embeddings(body: { model?: string; input?: unknown }, res: ServerResponse, key?: string): Promise<void> {
+  private async embeddings(body: { model?: string; input?: unknown; dimensions?: unknown }, res: ServerResponse, key?: string): Promise<void> {
     if (this.delayMs) await sleep(this.delayMs);
     const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
-    const payload = JSON.stringify({ object: 'list', model: body.model, data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: FAKE_EMBEDDING })), usage: { prompt_tokens: 8 * inputs.length, total_tokens: 8 * inputs.length } });
+    const width = this.followFormat && Number.isInteger(body.dimensions) && (body.dimensions as number) > 0 ? Math.min(body.dimensions as number, EMBEDDING_DIMENSIONS) : EMBEDDING_DIMENSIONS;
+    const embedding = width === EMBEDDING_DIMENSIONS ? FAKE_EMBEDDING : FAKE_EMBEDDING.slice(0, width);
+    const payload = JSON.stringify({ object: 'list', model: body.model, data: inputs.map((_, index) => ({ object: 'embedding', index, embedding })), usage: { prompt_tokens: 8 * inputs.length, total_tokens: 8 * inputs.length } });
     const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
     if (this.memoize && !this.failures.size && key !== undefined) this.memo(key, { headers, payload });
     res.writeHead(200, headers).end(payload);
