@@ -22,8 +22,11 @@ type Part = ChatCompletionContentPart | ChatCompletionContentPartRefusal;
  *   `<field>[j]`.
  * - A refusal the assistant gave earlier is history the model should see as what it said, so it
  *   becomes text in the assistant turn (Converse has no refusal block).
- * - Empty text carries nothing and Converse refuses blank text blocks ("The text field in the
- *   ContentBlock object is blank"), so `""` parts are left out.
+ * - Empty or whitespace-only text carries nothing and Converse refuses blank text blocks ("The
+ *   text field in the ContentBlock object is blank", "text content blocks must contain
+ *   non-whitespace text"), so such parts are left out (other text goes as sent, its spaces kept).
+ *   Frameworks replay such text: an assistant turn that opened with "\n\n" before its tool call
+ *   (vLLM's hermes tool parser answers so), a tool's empty output with its newline.
  * - `prompt_cache_breakpoint` on a part is a 400 at `<field>[j].prompt_cache_breakpoint`:
  *   Converse cache points have other TTLs (5m, 1h) than OpenAI's breakpoints (30m minimum).
  *
@@ -32,7 +35,7 @@ type Part = ChatCompletionContentPart | ChatCompletionContentPartRefusal;
  */
 export function contentBlocks(content: string | Part[] | null | undefined, field: string, allowed: readonly Part['type'][], names: DocumentNamer): ContentBlock[] {
   if (!given(content)) return [];
-  if (typeof content === 'string') return content ? [{ text: content }] : [];
+  if (typeof content === 'string') return hasText(content) ? [{ text: content }] : [];
   return content.flatMap((part, j): ContentBlock[] => {
     const at = `${field}[${j}]`;
     if (!allowed.includes(part.type)) throw unsupported(at, `a ${String(part.type)} part has no place in this message`);
@@ -40,14 +43,17 @@ export function contentBlocks(content: string | Part[] | null | undefined, field
       throw unsupported(`${at}.prompt_cache_breakpoint`, "Converse cache points have other TTLs (5m, 1h) than OpenAI's prompt cache breakpoints");
     }
     switch (part.type) {
-      case 'text': return part.text ? [{ text: part.text }] : [];
-      case 'refusal': return part.refusal ? [{ text: part.refusal }] : [];
+      case 'text': return hasText(part.text) ? [{ text: part.text }] : [];
+      case 'refusal': return hasText(part.refusal) ? [{ text: part.refusal }] : [];
       case 'image_url': return [imageBlock(part, at)];
       case 'file': return [documentBlock(part, at, names)];
       case 'input_audio': return [audioBlock(part, at)];
     }
   });
 }
+
+/** Whether `text` holds more than whitespace: what Converse takes as a text block. */
+const hasText = (text: string | null | undefined): text is string => typeof text === 'string' && text.trim() !== '';
 
 /** The text of a text-only content (system, developer, tool), as Converse text blocks. */
 export function textBlocks(content: string | ChatCompletionContentPartText[] | null | undefined, field: string): { text: string }[] {

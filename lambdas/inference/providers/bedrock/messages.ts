@@ -25,8 +25,8 @@ import { legacyFunctionCallId, toolResult, toolResultBlock, toolUse, toolUseBloc
  * - `tool` (and legacy `function`) messages become toolResult blocks in a user turn.
  * - Converse wants turns to alternate: consecutive turns of one role (tool results then the next
  *   user message, two assistant messages...) are merged into one turn, blocks in order.
- * - A message left with no blocks (only empty text) carries nothing and Converse refuses blank
- *   text, so it adds no turn.
+ * - A message left with no blocks (only empty or whitespace-only text) carries nothing and
+ *   Converse refuses blank text, so it adds no turn.
  * - A `tool` message's `name` (@langchain/openai sends it on every tool message) repeats the
  *   function name of the call its `tool_call_id` answers: accepted when it is that call's name (from
  *   an earlier assistant message's `tool_calls` in this request), a 400 at `messages[i].name`
@@ -70,7 +70,7 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
         return;
       case 'assistant': {
         const blocks = contentBlocks(message.content, `${at}.content`, ['text', 'refusal'], names);
-        if (message.refusal) blocks.push({ text: message.refusal });
+        if (message.refusal?.trim()) blocks.push({ text: message.refusal });
         blocks.push(...toolUseBlocks(message.tool_calls ?? [], at));
         for (const call of message.tool_calls ?? []) if (call.type === 'function') callNames.set(call.id, call.function.name);
         if (given(message.function_call)) {
@@ -89,7 +89,7 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
         const k = legacyCalls.findLastIndex((c) => c.name === message.name);
         if (k < 0) throw invalidField(`${at}.name`, `names ${message.name}, but no earlier assistant function_call called it`);
         const [call] = legacyCalls.splice(k, 1);
-        add('user', [toolResult(call.id, message.content ? [{ text: message.content }] : [])]);
+        add('user', [toolResult(call.id, message.content?.trim() ? [{ text: message.content }] : [])]);
         return;
       }
       default:

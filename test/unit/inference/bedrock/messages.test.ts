@@ -67,6 +67,27 @@ describe('converseMessages', () => {
     ]);
   });
 
+  it('leaves out whitespace-only text as it leaves out empty text (Converse refuses it: "text content blocks must contain non-whitespace text"), keeping other text as sent', () => {
+    // What frameworks replay: an assistant turn that opened with "\n\n" before its tool call (as vLLM's
+    // hermes tool parser answers; LangChain and the AI SDK send it back as the message's content), a
+    // shell tool's empty stdout with its newline, a blank system prompt and a text part of one space.
+    const out = converseMessages(msgs([
+      { role: 'system', content: ' \n' },
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'create the file' }, { type: 'text', text: ' ' }] },
+      { role: 'assistant', content: '\n\n', tool_calls: [{ id: 't', type: 'function', function: { name: 'sh', arguments: '{"cmd":"touch f"}' } }] },
+      { role: 'tool', tool_call_id: 't', content: '\n' },
+      { role: 'assistant', content: [{ type: 'text', text: '\t' }] },
+      { role: 'user', content: '  done?\n' },
+    ]));
+    expect(out.system).toEqual([{ text: 'Be brief.' }]);
+    expect(out.messages).toEqual([
+      { role: 'user', content: [{ text: 'create the file' }] },
+      { role: 'assistant', content: [{ toolUse: { toolUseId: 't', name: 'sh', input: { cmd: 'touch f' } } }] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 't', content: [] } }, { text: '  done?\n' }] },
+    ]);
+  });
+
   it('pairs a legacy function_call with the function message answering it', () => {
     expect(converseMessages(msgs([
       { role: 'user', content: 'time?' },
