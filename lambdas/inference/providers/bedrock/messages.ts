@@ -27,6 +27,10 @@ import { legacyFunctionCallId, toolResult, toolResultBlock, toolUse, toolUseBloc
  *   user message, two assistant messages...) are merged into one turn, blocks in order.
  * - A message left with no blocks (only empty or whitespace-only text) carries nothing and
  *   Converse refuses blank text, so it adds no turn.
+ * - Converse requires the conversation to start with a user turn and to hold one: an assistant
+ *   message before any user content (a chat UI's greeting, a trimmed history) is a 400 naming it,
+ *   and a request with no turn at all (system instructions only) a 400 naming `messages`, before
+ *   anything is sent (Converse's own "A conversation must start with a user message").
  * - A `tool` message's `name` (@langchain/openai sends it on every tool message) repeats the
  *   function name of the call its `tool_call_id` answers: accepted when it is that call's name (from
  *   an earlier assistant message's `tool_calls` in this request), a 400 at `messages[i].name`
@@ -48,10 +52,14 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
   /** The function name of each assistant tool call so far, by its id: what a tool message's `name` must repeat. */
   const callNames = new Map<string, string>();
   let hasToolBlocks = false;
+  /** The index in `input` of the message being mapped, and of the one that opened the first turn. */
+  let current = 0;
+  let firstTurnAt = -1;
 
   const add = (role: ConversationRole, blocks: ContentBlock[]) => {
     if (!blocks.length) return;
     if (blocks.some((b) => b.toolUse || b.toolResult)) hasToolBlocks = true;
+    if (firstTurnAt < 0) firstTurnAt = current;
     const last = messages.at(-1);
     if (last?.role === role) last.content = [...(last.content ?? []), ...blocks];
     else messages.push({ role, content: blocks });
@@ -59,6 +67,7 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
 
   input.forEach((message, i) => {
     const at = `messages[${i}]`;
+    current = i;
     checkFields(message, at);
     switch (message.role) {
       case 'system':
@@ -96,6 +105,10 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
         throw invalidField(`${at}.role`, `is ${String((message as { role: unknown }).role)}, not a chat-completions role`);
     }
   });
+  if (!messages.length) throw unsupported('messages', 'Converse needs a conversation, and this request holds no user message with content (only system or developer instructions, or empty messages): send the prompt as a user message');
+  if (messages[0].role === 'assistant') {
+    throw unsupported(`messages[${firstTurnAt}]`, 'Converse requires a conversation to start with a user message, and this assistant message comes before any (a chat UI\'s greeting, or a history trimmed to its last turns: LangChain\'s trim_messages with start_on="human" keeps a user message first): leave it out, or send it as a system message');
+  }
   return { system, messages, hasToolBlocks };
 }
 

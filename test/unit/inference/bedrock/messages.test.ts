@@ -88,6 +88,23 @@ describe('converseMessages', () => {
     ]);
   });
 
+  it('refuses, naming the message, a conversation Converse cannot take: one that opens with an assistant turn, or has no turn at all', () => {
+    // A chat UI's greeting sent as the first message (useChat's initial messages), a history trimmed to its
+    // last turns (LangChain's trim_messages without start_on="human"), a prompt sent as system only: OpenAI
+    // takes them; Converse answers "A conversation must start with a user message" (or needs a message).
+    const greeting = expectUnsupported(() => converseMessages(msgs([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'assistant', content: 'Hi! How can I help?' },
+      { role: 'user', content: 'hello' },
+    ])), 'messages[1]');
+    expect(greeting.message).toMatch(/start with a user message/);
+    expect(greeting.message).toMatch(/leave it out, or send it as a system message/);
+    // The first turn is what counts: an empty assistant message before the user's adds no turn.
+    expect(converseMessages(msgs([{ role: 'assistant', content: ' ' }, { role: 'user', content: 'hello' }])).messages).toEqual([{ role: 'user', content: [{ text: 'hello' }] }]);
+    const onlySystem = expectUnsupported(() => converseMessages(msgs([{ role: 'system', content: 'Summarize the news.' }])), 'messages');
+    expect(onlySystem.message).toMatch(/no user message/);
+  });
+
   it('pairs a legacy function_call with the function message answering it', () => {
     expect(converseMessages(msgs([
       { role: 'user', content: 'time?' },
