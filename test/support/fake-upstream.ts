@@ -85,8 +85,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The non-scripted chat answer: the last user message echoed (the text of its parts, line breaks
  * kept), whole (`payload`) or as stream events of up to 6 characters (`events`, each written as it
- * is), with usage. It never answers with a tool call or honours `response_format`: a test that needs
- * those scripts the answer (`FakeUpstream.script`).
+ * is), with usage. It answers with a tool call only in tool-calling mode (`callTools`) and honours
+ * `response_format` only in follow-format mode (`followFormat`): a test that needs those otherwise
+ * scripts the answer (`FakeUpstream.script`).
  */
 function echoAnswer(body: any, callTools = false, followFormat = false): { headers: Record<string, string>; payload?: string; events?: string[] } {
   const call = callTools ? toolCallOf(body) : undefined;
