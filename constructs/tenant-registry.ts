@@ -1,8 +1,7 @@
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/compliance.js';
@@ -48,8 +47,8 @@ export const REGISTRY_INDEXES = { byStatus: 'by-status', byTier: 'by-tier' } as 
  */
 export class TenantRegistry extends Construct {
   readonly table: dynamodb.TableV2;
-  private readonly plan: backup.BackupPlan;
-  private readonly selectionRole: iam.IRole;
+  /** Tables backed up and copied to the DR region with the registry, in its selection (copyToDrRegion). */
+  private readonly drCopies: dynamodb.ITableV2[] = [];
   private readonly drRegion?: string;
 
   constructor(scope: Construct, id: string, props: TenantRegistryProps) {
@@ -73,21 +72,23 @@ export class TenantRegistry extends Construct {
     const selection = plan.addSelection('Registry', { resources: [backup.BackupResource.fromDynamoDbTable(this.table)] });
     acknowledge(selection.grantPrincipal as unknown as Construct, ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]'],
       'AWS Backup\'s documented service-role policy for backing up the tenant registry table; AWS keeps it current with the services Backup supports.');
-    this.plan = plan;
-    this.selectionRole = selection.grantPrincipal as iam.IRole;
+    // The tables copyToDrRegion adds go into this selection (a BackupSelection takes a list of
+    // resources): one resource for all of them, not one each (TesseraPlatform is at CloudFormation's
+    // 500-resource limit with a platform DR region).
+    (selection.node.defaultChild as backup.CfnBackupSelection).addPropertyOverride('BackupSelection.Resources',
+      Lazy.list({ produce: () => [this.table.tableArn, ...this.drCopies.map((t) => t.tableArn)] }));
     this.drRegion = props.drRegion;
   }
 
   /**
    * With a DR region, another platform table rides on the registry's plan: backed up hourly and
-   * copied to `tessera-platform-dr` with it (one `AWS::Backup::BackupSelection`, the registry
-   * selection's role), so a failover restores it like the registry. Without one, nothing: the
-   * table keeps its own PITR.
-   * @param id construct id of the selection, e.g. `ApiKeys`
+   * copied to `tessera-platform-dr` with it (listed in the registry's `AWS::Backup::BackupSelection`,
+   * under its role), so a failover restores it like the registry. Without one, nothing: the table
+   * keeps its own PITR.
    */
-  copyToDrRegion(id: string, table: dynamodb.ITableV2): void {
+  copyToDrRegion(table: dynamodb.ITableV2): void {
     if (!this.drRegion) return;
-    this.plan.addSelection(id, { resources: [backup.BackupResource.fromDynamoDbTable(table)], role: this.selectionRole });
+    this.drCopies.push(table);
   }
 
   /** Hourly backups kept 35 days, each copied to `tessera-platform-dr` in `region`, kept there 35 days too. */

@@ -112,7 +112,7 @@ export class PlatformStack extends Stack {
     // Tenant API keys: the gateway (as the tenant), the admin API and offboarding reach them.
     const apiKeys = this.apiKeys = new ApiKeysTable(this, 'ApiKeys', { encryptionKey: key });
     // A failover keeps the tenants' keys: the table's hourly copies go to the DR region with the registry's.
-    this.registry.copyToDrRegion('ApiKeys', apiKeys.table);
+    this.registry.copyToDrRegion(apiKeys.table);
     const responses = this.responses = new ResponsesTable(this, 'Responses', { encryptionKey: key });
     const corsOrigins = this.corsOrigins = new CorsOriginIndex(this, 'CorsOrigins', { encryptionKey: key, registry: this.registry.table });
     const inference = this.inference = new InferenceApi(this, 'Inference', {
@@ -123,7 +123,7 @@ export class PlatformStack extends Stack {
     // Budgets survive a failover: the usage ledger's hourly copies go to the DR region with the
     // registry's (restored with it: tessera tenants failover-plan step 3), so spending counts from
     // at most an hour back instead of from zero.
-    this.registry.copyToDrRegion('Usage', inference.usageTable);
+    this.registry.copyToDrRegion(inference.usageTable);
 
     // Before the lifecycle (offboarding invokes its events Lambda) and the admin API (its statement route reads the jobs table).
     const fineTuning = this.fineTuning = new FineTuning(this, 'FineTuning', { config, encryptionKey: key, inference, eventBus: this.events.bus, auditBucket: this.audit.bucket });
