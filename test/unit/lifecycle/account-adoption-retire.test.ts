@@ -45,7 +45,7 @@ describe('lc2: Retire account closes an account found by name only', () => {
     orgs.on(DescribeAccountCommand).resolves({ Account: { Id: '999999999999', Name: 'tessera-acme', Email: 'ops+acme@platform.example' } });
     orgs.on(CloseAccountCommand).resolves({});
     controlMock.closures.mockResolvedValue([]);
-    const out = await retire(state());
+    await retire(state());
     expect(controlMock.enqueueClosure).not.toHaveBeenCalled();
     expect(orgs.commandCalls(MoveAccountCommand)).toHaveLength(0);
   });
