@@ -23,7 +23,7 @@ import { describeDestructive, updateThroughChangeSet, type ChangeSetOutcome } fr
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { completeFailedRollbacks } from './failed-rollbacks.js';
-import { latestResourceFailure, noUpdates, stackBusy } from './stack-events.js';
+import { latestResourceFailure, noUpdates, runningOperation, stackBusy, type RunningOperation } from './stack-events.js';
 import { assertOwned, COMPONENT_TAG, ownershipProblem, tenantStackTags } from './stack-ownership.js';
 import type { LifecycleState } from './state.js';
 import { describeVersionRefusals, versionRefusals } from './version-change.js';
@@ -140,7 +140,13 @@ async function removeDeadStack(cfn: CloudFormationClient, record: TenantRecord &
 /**
  * Creates the tenant's stack from the tier blueprint's template URL, or updates it to the target
  * tier/version; for `baseline`, deploys the account baseline first (see deployBaseline).
- * Idempotent: a stack already being created or updated is left to finish.
+ * Idempotent: a stack this execution is already creating or updating (its events carry this
+ * execution's request token: a retry after CreateStack or ExecuteChangeSet went through) is left to
+ * finish, for *Check blueprint*. A stack being created or updated by anyone else (the console, another
+ * tool, another execution: another token, or none) is not taken for ours: StackBusy, so the state
+ * machine waits for that operation to end (StackBusy retries, about 55 minutes) and this step then runs
+ * our own change set, inspected against the stack as that operation left it; before, the change (a
+ * `--repair` too) went on to succeed with no change set of ours run.
  *
  * Tenant stacks run as the account's blueprint execution role (`RoleARN`, see executionRoleArn)
  * with `RetainExceptOnCreate`: a rolled-back create removes even the resources whose policy is
@@ -228,7 +234,10 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
     await cfn.send(new CreateStackCommand({ ...input, Parameters: [...input.Parameters, ...protection(false)], EnableTerminationProtection: true, OnFailure: 'ROLLBACK', ClientRequestToken: token }));
   } else if (status.endsWith('_IN_PROGRESS')) {
     if (status.startsWith('DELETE')) throw new StackBusyError(`stack ${name} is being deleted; deploying again once it is gone`);
-    // already being created or updated: the check step waits for it
+    // A retry of this step after its own CreateStack or ExecuteChangeSet went through: the check step waits for it. Anything
+    // else (the console, another tool, another execution) is not this execution's operation: waited for, then ours runs.
+    const operation = await runningOperation(cfn, existing);
+    if (operation?.token !== token) throw new StackBusyError(describeForeignOperation(name, status, operation));
   } else if (kind === 'tenant' && DEAD_STACK_STATUSES.has(status)) {
     if (state.change) {
       throw new StackFailedError(`stack ${name} is ${status}: ${existing.StackStatusReason ?? 'no reason reported'}; a ${state.change.tier ? 'tier change' : 'blueprint change'} does not delete a tenant's stack, an operator must repair or offboard it`);
@@ -342,6 +351,20 @@ async function tenantZones(cfn: CloudFormationClient, record: TenantRecord, targ
     if (e instanceof ZoneRefusal) await remember({ zones: e.found.zones, source: e.found.source });
     throw e;
   }
+}
+
+/**
+ * Why *Deploy blueprint* waits for an operation it did not start (runningOperation; `undefined`: the
+ * stack's events do not show it yet).
+ */
+export function describeForeignOperation(name: string, status: string, operation: RunningOperation | undefined): string {
+  const whose = !operation ? 'an operation whose stack events are not readable yet'
+    : !operation.token ? 'an operation started without a ClientRequestToken (not by Tessera: the AWS CLI or an SDK)'
+      : operation.token.startsWith('Console-') ? `an operation started from the AWS console (ClientRequestToken ${operation.token})`
+        : operation.token.startsWith('tessera-') ? `another Tessera execution's operation (ClientRequestToken ${operation.token})`
+          : `an operation started by another tool (ClientRequestToken ${operation.token})`;
+  const since = operation?.at ? ` since ${new Date(operation.at).toISOString()}` : '';
+  return `stack ${name} is ${status}${since}: ${whose}, not this execution's; waiting for it to end, then this execution's own change set runs (inspected against the stack as that operation left it)`;
 }
 
 /** Records the tenant's DR stack as DEPLOYING (*Check DR blueprint* makes it ACTIVE) with what it is deployed with, keeping its latest restore test. */

@@ -1,4 +1,4 @@
-import { DescribeStackEventsCommand, paginateDescribeStackEvents, type CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
+import { DescribeStackEventsCommand, paginateDescribeStackEvents, type CloudFormationClient, type Stack, type StackEvent } from '@aws-sdk/client-cloudformation';
 import type { LeftBehindResource } from '../../lib/tenant-record.js';
 
 /**
@@ -35,6 +35,44 @@ export async function stackEvents(cfn: CloudFormationClient, stackName: string, 
     if (++pages >= maxPages) break;
   }
   return events;
+}
+
+/** The operation a stack is in, as its own newest event tells it (runningOperation). */
+export interface RunningOperation {
+  /** The event's ClientRequestToken: the token of the call that started the operation; absent when that call gave none. */
+  token?: string;
+  /** The stack's status the event records (the stack's StackStatus now). */
+  status: string;
+  at?: Date;
+  reason?: string;
+}
+
+/**
+ * The operation a stack is in (StackStatus `*_IN_PROGRESS`), from the stack's own newest event
+ * (logical id = the stack's name, not one of its resources' and not a nested stack's), read newest
+ * first through DescribeStackEvents' pages (NextToken; a large update writes hundreds of resource
+ * events after its first) up to `maxPages`. CloudFormation gives every event of one operation the
+ * ClientRequestToken of the call that started it: CreateStack's, UpdateStack's, ExecuteChangeSet's
+ * (not CreateChangeSet's ClientToken), and the automatic rollback of a failed create or update
+ * carries that same token; a RollbackStack, ContinueUpdateRollback or CancelUpdateStack is a call
+ * of its own with its own token; the console's look like `Console-UpdateStack-<uuid>`; a call
+ * without one leaves the events without. Undefined when the stack's newest own event is not of its
+ * current status (events lag behind DescribeStacks) or none is found: the operation is not known.
+ */
+export async function runningOperation(cfn: CloudFormationClient, stack: Stack, maxPages = 10): Promise<RunningOperation | undefined> {
+  let next: string | undefined;
+  let pages = 0;
+  do {
+    const page = await cfn.send(new DescribeStackEventsCommand({ StackName: stack.StackName, NextToken: next }));
+    const own = (page.StackEvents ?? []).find((e) => e.LogicalResourceId === stack.StackName && (!e.ResourceType || e.ResourceType === 'AWS::CloudFormation::Stack')
+      && (!e.PhysicalResourceId || !stack.StackId || e.PhysicalResourceId === stack.StackId));
+    if (own) {
+      if (own.ResourceStatus !== stack.StackStatus) return undefined;
+      return { token: own.ClientRequestToken || undefined, status: own.ResourceStatus!, ...(own.Timestamp ? { at: own.Timestamp } : {}), ...(own.ResourceStatusReason ? { reason: own.ResourceStatusReason } : {}) };
+    }
+    next = page.NextToken;
+  } while (next && ++pages < maxPages);
+  return undefined;
 }
 
 /** The failed events with a reason on the stack's latest page of events (newest first). */

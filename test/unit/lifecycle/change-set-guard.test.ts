@@ -1,6 +1,6 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
-  UpdateStackCommand, type Change, type Stack, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
+  UpdateStackCommand, type Change, type Stack, type StackEvent, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -232,5 +232,80 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
     const out = await recordFailure({ ...state('acme', { blueprint: 'tenant' }), kind: 'onboard', error: { Error: 'ChangeRefused', Cause: JSON.stringify({ errorType: 'ChangeRefused', errorMessage: (error as Error).message }) }, failedStep: 'Deploy blueprint' });
     expect(out).toMatchObject({ status: 'FAILED', changeSetRefused: true, refusedChanges: [{ logicalId: 'Database' }] });
     expect(records.get('acme')).toMatchObject({ status: 'FAILED', failure: { step: 'Deploy blueprint', reason: expect.stringContaining('Database (AWS::RDS::DBInstance)') } });
+  });
+  /**
+   * Found by the drift review (s16): a stack update started by someone else (the console, another tool), still
+   * UPDATE_IN_PROGRESS when a `--repair` or a change ran, was taken by *Deploy blueprint* for its own retry ("already
+   * being created or updated"): no change set of ours ran, and the repair was recorded SUCCEEDED. Ours and theirs are
+   * told apart by the ClientRequestToken CloudFormation puts on every event of an operation (DescribeStackEvents).
+   */
+  describe('a stack operation in progress: ours (a retry of the step) or someone else\'s', () => {
+    const TOKEN = requestToken({ executionArn: UPGRADE_ARN, request: { requestId: 'req-acme-0001' } as never }, 'tenant');
+    const STACK_ID = stack().Stacks[0].StackId!;
+    const own = (ResourceStatus: string, ClientRequestToken: string | undefined, minute = 5): StackEvent => ({
+      StackId: STACK_ID, StackName: 'tessera-acme', EventId: `stack-${ResourceStatus}-${minute}`, LogicalResourceId: 'tessera-acme', PhysicalResourceId: STACK_ID,
+      ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus, ResourceStatusReason: 'User Initiated', Timestamp: new Date(`2026-12-03T08:0${minute}:00.000Z`), ...(ClientRequestToken ? { ClientRequestToken } : {}),
+    });
+    /** A resource's event of the same operation, and a nested stack's (type AWS::CloudFormation::Stack, another logical id). */
+    const resource = (i: number, ClientRequestToken?: string): StackEvent => ({
+      StackId: STACK_ID, StackName: 'tessera-acme', EventId: `r-${i}`, LogicalResourceId: i % 2 ? 'Nested' : `Resource${i}`, ResourceType: i % 2 ? 'AWS::CloudFormation::Stack' : 'AWS::IAM::Role',
+      ResourceStatus: 'UPDATE_IN_PROGRESS', Timestamp: new Date('2026-12-03T08:06:00.000Z'), ...(ClientRequestToken ? { ClientRequestToken } : {}),
+    });
+    const inProgress = (StackStatus: string) => cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...stack().Stacks[0], StackStatus }] });
+    /** Events newest first in two pages: the operation's resources on page 1, the stack's own event that started it on page 2. */
+    const events = (first: StackEvent[], second: StackEvent[]) => {
+      cfn.on(DescribeStackEventsCommand, { NextToken: undefined }).resolves({ StackEvents: first, NextToken: 'events-2' });
+      cfn.on(DescribeStackEventsCommand, { NextToken: 'events-2' }).resolves({ StackEvents: second });
+    };
+    const repair = () => upgrade({ repair: true, blueprintVersion: '1.0.0' });
+
+    it('waits for an update started from the console (StackBusy naming it), then runs its own drift-aware change set; never succeeds with none of ours run', async () => {
+      // GIVEN someone updates acme's stack from the console; its first event (with the token) is on the second page
+      inProgress('UPDATE_IN_PROGRESS');
+      events([resource(1, 'Console-UpdateStack-7f59c3cf-00d3-40c7-b2ff-e75db0987002'), resource(2, 'Console-UpdateStack-7f59c3cf-00d3-40c7-b2ff-e75db0987002')],
+        [own('UPDATE_IN_PROGRESS', 'Console-UpdateStack-7f59c3cf-00d3-40c7-b2ff-e75db0987002'), own('UPDATE_COMPLETE', 'tessera-deploy-tenant-earlier', 1)]);
+      // WHEN the repair's Deploy blueprint runs
+      const error = await deploy(repair()).catch((e: Error) => e);
+      // THEN it is not taken for ours: StackBusy (retried by the state machine), naming the console's operation; nothing created or executed
+      expect(error).toMatchObject({ name: 'StackBusy', message: expect.stringMatching(/^stack tessera-acme is UPDATE_IN_PROGRESS since 2026-12-03T08:05:00.000Z: an operation started from the AWS console \(ClientRequestToken Console-UpdateStack-7f59c3cf-[^)]*\), not this execution's; waiting for it to end/) });
+      expect(cfn.commandCalls(DescribeStackEventsCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'events-2']);
+      expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+      expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+
+      // AND WHEN the retry finds the console's update done, its own repair runs through the guard
+      inProgress('UPDATE_COMPLETE');
+      changeSet([[modify('DataBucket', 'AWS::S3::Bucket', 'False', 'LifecycleConfiguration')]]);
+      await expect(deploy(repair())).resolves.toMatchObject({ changeSet: { name: NAME, outcome: 'EXECUTED' } });
+      expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ DeploymentMode: 'REVERT_DRIFT' });
+      expect(cfn.commandCalls(ExecuteChangeSetCommand).map((c) => c.args[0].input.ClientRequestToken)).toEqual([TOKEN]);
+    });
+
+    it('takes an operation without a token, another execution\'s or a rollback someone else asked for as foreign; events that do not show the operation yet as well', async () => {
+      for (const [status, first, why] of [
+        ['UPDATE_IN_PROGRESS', own('UPDATE_IN_PROGRESS', undefined), /an operation started without a ClientRequestToken/],
+        ['UPDATE_IN_PROGRESS', own('UPDATE_IN_PROGRESS', 'tessera-deploy-tenant-0123456789abcdef01234567'), /another Tessera execution's operation \(ClientRequestToken tessera-deploy-tenant-0123/],
+        // ContinueUpdateRollback or RollbackStack by an operator: a call of its own, with its own token
+        ['UPDATE_ROLLBACK_IN_PROGRESS', own('UPDATE_ROLLBACK_IN_PROGRESS', 'sceptre-rollback-42'), /an operation started by another tool \(ClientRequestToken sceptre-rollback-42\)/],
+        // DescribeStacks already says UPDATE_IN_PROGRESS, the newest event of the stack is still the last update's end (ours)
+        ['UPDATE_IN_PROGRESS', own('UPDATE_COMPLETE', TOKEN), /an operation whose stack events are not readable yet/],
+      ] as const) {
+        cfn.resetHistory();
+        inProgress(status);
+        events([resource(2, first.ClientRequestToken)], [first]);
+        await expect(deploy(repair()), why.source).rejects.toMatchObject({ name: 'StackBusy', message: expect.stringMatching(why) });
+        expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+      }
+    });
+
+    it('leaves its own operation to finish (a retry of the step after ExecuteChangeSet went through), its rollback too: the check step waits for it', async () => {
+      for (const status of ['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']) {
+        cfn.resetHistory();
+        inProgress(status);
+        events([resource(1, TOKEN), resource(2, TOKEN)], [own(status, TOKEN), own('UPDATE_IN_PROGRESS', TOKEN, 4)]);
+        await expect(deploy(repair()), status).resolves.toEqual({ stackName: 'tessera-acme', kind: 'tenant' });
+        expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+        expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+      }
+    });
   });
 });
