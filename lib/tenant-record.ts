@@ -411,7 +411,14 @@ export const DriftRecord = z.object({
   resources: z.array(DriftedResource).default([]),
   /** Drifted resources beyond the recorded ones (the record keeps at most 100). */
   truncated: z.number().int().optional(),
+  /** Why this check has no verdict (UNKNOWN): its detection failed before any stack was checked. */
   error: z.string().optional(),
+  /**
+   * The latest check of the tenant failed after its retries (throttling, access denied) after this
+   * record's check ran: the record keeps that check's verdict, time and resources, and this says
+   * when the later one failed and why. A check that succeeds replaces the whole record.
+   */
+  failedCheck: z.object({ at: z.string(), error: z.string() }).optional(),
 });
 export type DriftRecord = z.infer<typeof DriftRecord>;
 

@@ -14,12 +14,15 @@ export interface DriftRow {
   drift: DriftRecord['status'] | 'NOT_CHECKED';
   checkedAt?: string;
   driftedResources: number;
+  /** The latest check failed after `checkedAt` (DriftRecord.failedCheck): `drift`, `checkedAt` and the resources are the check before it. */
+  failedCheck?: { at: string; error: string };
 }
 
 /**
  * The admin API's drift answers (recorded by the daily drift workflow, lambdas/lifecycle/check-drift.ts):
  * - `GET /admin/drift[?status=DRIFTED|IN_SYNC|UNKNOWN|NOT_CHECKED]`: `{ tenants: DriftRow[] }`, every
- *   tenant that is not OFFBOARDED, sorted by id;
+ *   tenant that is not OFFBOARDED, sorted by id; a tenant whose latest check failed is listed under the
+ *   status of its last check that ran (with `failedCheck`);
  * - `GET /admin/tenants/{id}/drift`: `{ tenantId, status, drift?: DriftRecord }` (no `drift`: never checked).
  * @throws ApiError 400 naming an unknown query parameter or status; 404 for an unknown tenant
  */
@@ -32,6 +35,7 @@ export const driftRoutes: Record<string, Route> = {
         tenantId: t.tenantId, tier: t.tier, status: t.status, drift: t.drift?.status ?? 'NOT_CHECKED',
         ...(t.drift ? { checkedAt: t.drift.checkedAt } : {}),
         driftedResources: (t.drift?.resources.length ?? 0) + (t.drift?.truncated ?? 0),
+        ...(t.drift?.failedCheck ? { failedCheck: t.drift.failedCheck } : {}),
       }))
       .filter((r) => !q.status || r.drift === q.status);
     return json(200, { tenants: rows });

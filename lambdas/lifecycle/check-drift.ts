@@ -6,7 +6,7 @@ import { RegistryContentionError, requireTenant, TenantConflictError, updateTena
 import { cloudFormationFor } from './blueprints.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { DriftDetection } from './detect-drift.js';
-import { deletedStack, driftedResources, driftRecord, notCheckable, type StackDrift } from './drift.js';
+import { deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, type StackDrift } from './drift.js';
 
 export interface CheckDriftInput {
   tenantId: string;
@@ -52,7 +52,8 @@ export function supersedingOperation(record: TenantRecord, since: string): Tenan
  * reads) and, when anything drifted, emits `Tenant Drift Detected`. A detection that failed
  * (DETECTION_FAILED) still reports what it checked: the drifted resources it found, and the stack
  * `UNKNOWN` unless one drifted (its IN_SYNC covers only the resources it could check); with an `error` from the workflow's Catch the
- * tenant is recorded UNKNOWN with it. A stack *Detect drift* found missing (`deleted`) is recorded
+ * tenant's last check that ran is kept with `failedCheck` beside it (failedCheckRecord), or it is
+ * recorded UNKNOWN with the error when none ran. A stack *Detect drift* found missing (`deleted`) is recorded
  * DELETED (deletedStack) and makes the tenant DRIFTED. A DR stack's detection is read in its region.
  * A tenant that is no longer ACTIVE, or that a lifecycle operation holds (the run's tenant list was
  * made hours ago), is skipped: nothing recorded, nothing emitted (what its operation does to its
@@ -81,9 +82,11 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   };
   if (input.error) {
     const error = `${input.error.Error}: ${input.error.Cause ?? ''}`.slice(0, 1000);
-    const skipped = await save(driftRecord([], checkedAt, error));
+    // The last check that ran stays (its verdict, time, resources) beside this failure (failedCheckRecord).
+    const drift = failedCheckRecord(record.drift, checkedAt, error);
+    const skipped = await save(drift);
     if (skipped) return { tenantId: record.tenantId, state: 'COMPLETE' as const, skipped };
-    return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: 'UNKNOWN' as const };
+    return { tenantId: record.tenantId, state: 'COMPLETE' as const, status: drift.status, checkFailed: true };
   }
   const stacks: StackDrift[] = [];
   // The earliest start of this tenant's detections: what they found may predate an operation that ended after it.

@@ -71,6 +71,19 @@ export function driftRecord(stacks: readonly StackDrift[], checkedAt: string, er
   };
 }
 
+/**
+ * What a check that failed after its retries (the workflow's Catch: throttling, access denied)
+ * records: the tenant's previous check that ran (IN_SYNC, DRIFTED, or UNKNOWN from a detection
+ * without a verdict) stays, with its time and drifted resources, and `failedCheck` says when and why
+ * the later one failed; a tenant whose drift was never read (no record, or only a failed check) is
+ * UNKNOWN with the error. Before, a DRIFTED tenant became UNKNOWN with no resources and dropped out of
+ * `tessera tenants drift --status DRIFTED` until a check succeeded.
+ */
+export function failedCheckRecord(previous: DriftRecord | undefined, at: string, error: string): DriftRecord {
+  if (previous && !previous.error) return { ...previous, failedCheck: { at, error } };
+  return driftRecord([], at, error);
+}
+
 /** Why a tenant's drift is not checked or recorded now, or undefined: it must be ACTIVE and held by no operation. */
 export function notCheckable(record: TenantRecord): string | undefined {
   if (record.status !== 'ACTIVE') return `tenant is ${record.status}: drift not checked`;

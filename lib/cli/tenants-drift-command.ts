@@ -5,7 +5,7 @@ import { table } from './format.js';
 
 /** `GET /admin/drift` (lambdas/admin/drift-routes.ts). */
 interface DriftList {
-  tenants: Array<{ tenantId: string; tier: string; status: string; drift: string; checkedAt?: string; driftedResources: number }>;
+  tenants: Array<{ tenantId: string; tier: string; status: string; drift: string; checkedAt?: string; driftedResources: number; failedCheck?: { at: string; error: string } }>;
 }
 /** `GET /admin/tenants/{id}/drift`. */
 interface TenantDrift { tenantId: string; status: string; drift?: DriftRecord }
@@ -16,7 +16,11 @@ const print = (s: string) => process.stdout.write(`${s}\n`);
 export function driftListLines(out: DriftList): string {
   if (!out.tenants.length) return 'no tenants';
   const drifted = out.tenants.filter((t) => t.drift === 'DRIFTED').length;
-  const rows = out.tenants.map((t) => ({ tenant: t.tenantId, tier: t.tier, status: t.status, drift: t.drift, resources: t.driftedResources, checked: t.checkedAt ?? 'never' }));
+  // A failed latest check leaves the check before it in place: said beside its time.
+  const rows = out.tenants.map((t) => ({
+    tenant: t.tenantId, tier: t.tier, status: t.status, drift: t.drift, resources: t.driftedResources,
+    checked: `${t.checkedAt ?? 'never'}${t.failedCheck ? ` (check of ${t.failedCheck.at} failed)` : ''}`,
+  }));
   return `${table(rows, ['tenant', 'tier', 'status', 'drift', 'resources', 'checked'])}\n${drifted} of ${out.tenants.length} tenant${out.tenants.length === 1 ? '' : 's'} drifted`;
 }
 
@@ -40,6 +44,7 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
   const d = out.drift;
   if (!d) return `tenant ${out.tenantId}: drift not checked yet (the drift workflow runs daily; ACTIVE tenants only)`;
   const lines = [`tenant ${out.tenantId}: ${d.status} (checked ${d.checkedAt})`];
+  if (d.failedCheck) lines.push(`  the latest check, at ${d.failedCheck.at}, failed: ${d.failedCheck.error}; what follows is the check of ${d.checkedAt}, the last that ran`);
   const since = executions ? operationsSinceCheck(d, executions) : [];
   if (since.length) {
     const others = since.length - 1;

@@ -189,3 +189,41 @@ describe('driftRecord: the registry\'s drift record from each stack\'s detection
     expect(record.truncated).toBe(30);
   });
 });
+
+/**
+ * Found by the drift review (s16): a check that failed after its retries (throttling) replaced a DRIFTED record, drifted
+ * resources included, with UNKNOWN: the tenant dropped out of `tessera tenants drift --status DRIFTED` until a check succeeded.
+ */
+describe('a drift check that fails after its retries keeps the last verdict beside it', async () => {
+  const { handler: check } = await import('../../../lambdas/lifecycle/check-drift.js');
+  const throttled = { Error: 'Throttling', Cause: 'Rate exceeded' };
+
+  it('keeps acme DRIFTED with its resources and time, the failed check beside it; still listed by --status DRIFTED; the CLI says which check it shows', async () => {
+    // WHEN the next run's check of acme fails (the workflow's Catch hands Check drift the error)
+    const out = await check({ tenantId: 'acme', error: throttled }, {} as never);
+    // THEN the verdict of 2026-12-01 stays, with the failure beside it
+    expect(out).toEqual({ tenantId: 'acme', state: 'COMPLETE', status: 'DRIFTED', checkFailed: true });
+    const kept = records.get('acme')!.drift!;
+    expect(kept).toEqual({ ...drifted, failedCheck: { at: expect.any(String), error: 'Throttling: Rate exceeded' } });
+    expect(kept.failedCheck!.at > drifted.checkedAt).toBe(true);
+    const listed = body(await call('GET', '/admin/drift', { queryStringParameters: { status: 'DRIFTED' } })).tenants;
+    expect(listed).toEqual([{ tenantId: 'acme', tier: 'starter', status: 'ACTIVE', drift: 'DRIFTED', checkedAt: drifted.checkedAt, driftedResources: 2, failedCheck: kept.failedCheck }]);
+    expect(driftListLines({ tenants: listed })).toContain(`${drifted.checkedAt} (check of ${kept.failedCheck!.at} failed)`);
+    const lines = tenantDriftLines({ tenantId: 'acme', status: 'ACTIVE', drift: kept }, []);
+    expect(lines).toContain(`the latest check, at ${kept.failedCheck!.at}, failed: Throttling: Rate exceeded; what follows is the check of ${drifted.checkedAt}, the last that ran`);
+    expect(lines).toMatch(/Database .*\/BackupRetentionPeriod NOT_EQUAL/);
+
+    // AND the next check that runs replaces the record, failure included (here: CloudFormation would not check the busy stack)
+    await check({ tenantId: 'acme', detections: [{ stack: 'tessera-acme', kind: 'tenant', error: 'stack is UPDATE_IN_PROGRESS', startedAt: new Date().toISOString() }] }, {} as never);
+    expect(records.get('acme')!.drift).toEqual({ status: 'UNKNOWN', checkedAt: expect.any(String), stacks: [{ stack: 'tessera-acme', status: 'UNKNOWN', reason: 'stack is UPDATE_IN_PROGRESS' }], resources: [] });
+  });
+
+  it('records a tenant never checked, or whose only record is a failed check, UNKNOWN with the error as before', async () => {
+    records.set('initech', tenant({ tenantId: 'initech', status: 'ACTIVE' }));
+    await check({ tenantId: 'initech', error: throttled }, {} as never);
+    expect(records.get('initech')!.drift).toEqual({ status: 'UNKNOWN', checkedAt: expect.any(String), stacks: [], resources: [], error: 'Throttling: Rate exceeded' });
+    await check({ tenantId: 'initech', error: { Error: 'AccessDenied', Cause: 'not authorized' } }, {} as never);
+    expect(records.get('initech')!.drift).toMatchObject({ status: 'UNKNOWN', error: 'AccessDenied: not authorized' });
+    expect(records.get('initech')!.drift!.failedCheck).toBeUndefined();
+  });
+});
