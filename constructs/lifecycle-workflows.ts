@@ -476,7 +476,10 @@ export class LifecycleWorkflows extends Construct {
     const s = new Construct(this, 'DriftStates');
     const list = this.task(s, 'List active tenants', 'list-drift-tenants', '$.tenants', { 'executionName.$': '$$.Execution.Name' });
     const item = new Construct(s, 'Item');
-    const detect = this.task(item, 'Detect drift', 'detect-drift', '$.detection', { 'tenantId.$': '$.tenantId' });
+    // The detections started so far ride in the state (seeded empty by the map's ItemSelector): a throttled attempt returns
+    // them with the stacks still pending, and the next attempt starts only those (detect-drift.ts).
+    const detect = this.task(item, 'Detect drift', 'detect-drift', '$.detection', { 'tenantId.$': '$.tenantId', 'detections.$': '$.detection.detections', 'attempt.$': '$.detection.attempt' });
+    const waitThrottled = new sfn.Wait(item, 'Wait before detecting again', { time: sfn.WaitTime.secondsPath('$.detection.waitSeconds') });
     const wait = this.wait(item, 'Wait for drift detection', 30);
     const check = this.task(item, 'Check drift', 'check-drift', '$.check', { 'tenantId.$': '$.tenantId', 'detections.$': '$.detection.detections' });
     const done = new sfn.Succeed(item, 'Drift recorded');
@@ -485,7 +488,10 @@ export class LifecycleWorkflows extends Construct {
     for (const t of [detect, check]) t.addCatch(recordError, { errors: ['States.ALL'], resultPath: '$.error' });
     recordError.addCatch(gaveUp, { errors: ['States.ALL'], resultPath: '$.error' });
     recordError.next(done);
-    detect.next(wait).next(check).next(new sfn.Choice(item, 'Detection finished?')
+    detect.next(new sfn.Choice(item, 'Detections started?')
+      .when(sfn.Condition.isPresent('$.detection.pending'), waitThrottled.next(detect))
+      .otherwise(wait));
+    wait.next(check).next(new sfn.Choice(item, 'Detection finished?')
       .when(sfn.Condition.stringEquals('$.check.state', 'COMPLETE'), done)
       .otherwise(wait));
     // A distributed Map: each tenant is a child execution with its own history. An inline Map would
@@ -497,7 +503,7 @@ export class LifecycleWorkflows extends Construct {
       mapExecutionType: sfn.StateMachineType.STANDARD,
       // Each tenant catches its own errors (recorded UNKNOWN); nothing of one tenant stops the run.
       toleratedFailurePercentage: 100,
-      itemSelector: { 'tenantId.$': '$$.Map.Item.Value.tenantId' },
+      itemSelector: { 'tenantId.$': '$$.Map.Item.Value.tenantId', detection: { detections: [], attempt: 0 } },
       resultWriterV2: new sfn.ResultWriterV2({ bucket: workBucket, prefix: sfn.JsonPath.stringAt('$.tenants.resultsPrefix') }),
       resultPath: '$.checked',
     });

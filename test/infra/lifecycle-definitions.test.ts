@@ -474,7 +474,12 @@ describe('the drift state machine', () => {
     expect(drift()['List active tenants']).toMatchObject({ Parameters: { 'executionName.$': '$$.Execution.Name' } });
     const inner = map.ItemProcessor!.States;
     expect(map.ItemProcessor!.StartAt).toBe('Detect drift');
-    expect(inner['Detect drift'].Next).toBe('Wait for drift detection');
+    expect(inner['Detect drift'].Next).toBe('Detections started?');
+    // A throttled attempt's detections ride in the state (seeded empty): the next attempt starts only the pending stacks
+    expect(map.ItemSelector).toEqual({ 'tenantId.$': '$$.Map.Item.Value.tenantId', detection: { detections: [], attempt: 0 } });
+    expect((inner['Detect drift'] as { Parameters?: unknown }).Parameters).toEqual({ 'tenantId.$': '$.tenantId', 'detections.$': '$.detection.detections', 'attempt.$': '$.detection.attempt' });
+    expect(inner['Detections started?']).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.detection.pending', IsPresent: true, Next: 'Wait before detecting again' }], Default: 'Wait for drift detection' });
+    expect(inner['Wait before detecting again']).toMatchObject({ Type: 'Wait', SecondsPath: '$.detection.waitSeconds', Next: 'Detect drift' });
     expect(inner['Wait for drift detection'].Next).toBe('Check drift');
     expect(inner['Detection finished?'].Type).toBe('Choice');
     // One tenant's failure is recorded (UNKNOWN, with the error) and the others go on.
@@ -528,6 +533,21 @@ describe('a drift run over two ACTIVE tenants, one drifted by hand', () => {
     expect(records.get('hooli')!.drift).toMatchObject({ status: 'IN_SYNC', resources: [] });
     const events = bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).filter((e) => e.DetailType === 'Tenant Drift Detected');
     expect(events.map((e) => JSON.parse(e.Detail!))).toEqual([expect.objectContaining({ tenantId: 'acme', driftedCount: 2 })]);
+  }, 30_000);
+
+  /**
+   * Found by the drift review (s16): a Detect drift retried after throttling ran again on its first input and started
+   * DetectStackDrift a second time on the stacks it had already started, adding calls while the account was throttled.
+   */
+  it('starts each stack\'s detection once when the account throttles: the retry starts only the stack still pending', async () => {
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme-namespace' })
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }))
+      .resolves({ StackDriftDetectionId: 'det-tessera-acme-namespace' });
+    const run = await workflows.run('drift', {}, { waitMs: 1 });
+    expect(run.status).toBe('SUCCEEDED');
+    const started = cfn.commandCalls(DetectStackDriftCommand).map((c) => c.args[0].input.StackName).filter((n) => n!.startsWith('tessera-acme'));
+    expect(started.sort()).toEqual(['tessera-acme', 'tessera-acme-namespace', 'tessera-acme-namespace']);
+    expect(records.get('acme')!.drift).toMatchObject({ status: 'DRIFTED', stacks: [{ stack: 'tessera-acme', detectionId: 'det-tessera-acme' }, { stack: 'tessera-acme-namespace', detectionId: 'det-tessera-acme-namespace' }] });
   }, 30_000);
 
   it('records a tenant whose detection cannot run as UNKNOWN with the error, and checks the others', async () => {

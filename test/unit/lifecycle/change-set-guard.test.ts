@@ -242,16 +242,16 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
   describe('a stack operation in progress: ours (a retry of the step) or someone else\'s', () => {
     const TOKEN = requestToken({ executionArn: UPGRADE_ARN, request: { requestId: 'req-acme-0001' } as never }, 'tenant');
     const STACK_ID = stack().Stacks[0].StackId!;
-    const own = (ResourceStatus: string, ClientRequestToken: string | undefined, minute = 5): StackEvent => ({
-      StackId: STACK_ID, StackName: 'tessera-acme', EventId: `stack-${ResourceStatus}-${minute}`, LogicalResourceId: 'tessera-acme', PhysicalResourceId: STACK_ID,
-      ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus, ResourceStatusReason: 'User Initiated', Timestamp: new Date(`2026-12-03T08:0${minute}:00.000Z`), ...(ClientRequestToken ? { ClientRequestToken } : {}),
+    const own = (status: string, ClientRequestToken: string | undefined, minute = 5): StackEvent => ({
+      StackId: STACK_ID, StackName: 'tessera-acme', EventId: `stack-${status}-${minute}`, LogicalResourceId: 'tessera-acme', PhysicalResourceId: STACK_ID,
+      ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: status as StackEvent['ResourceStatus'], ResourceStatusReason: 'User Initiated', Timestamp: new Date(`2026-12-03T08:0${minute}:00.000Z`), ...(ClientRequestToken ? { ClientRequestToken } : {}),
     });
     /** A resource's event of the same operation, and a nested stack's (type AWS::CloudFormation::Stack, another logical id). */
     const resource = (i: number, ClientRequestToken?: string): StackEvent => ({
       StackId: STACK_ID, StackName: 'tessera-acme', EventId: `r-${i}`, LogicalResourceId: i % 2 ? 'Nested' : `Resource${i}`, ResourceType: i % 2 ? 'AWS::CloudFormation::Stack' : 'AWS::IAM::Role',
       ResourceStatus: 'UPDATE_IN_PROGRESS', Timestamp: new Date('2026-12-03T08:06:00.000Z'), ...(ClientRequestToken ? { ClientRequestToken } : {}),
     });
-    const inProgress = (StackStatus: string) => cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...stack().Stacks[0], StackStatus }] });
+    const inProgress = (status: string) => cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...stack().Stacks[0], StackStatus: status as Stack['StackStatus'] }] });
     /** Events newest first in two pages: the operation's resources on page 1, the stack's own event that started it on page 2. */
     const events = (first: StackEvent[], second: StackEvent[]) => {
       cfn.on(DescribeStackEventsCommand, { NextToken: undefined }).resolves({ StackEvents: first, NextToken: 'events-2' });

@@ -256,3 +256,51 @@ describe('a detection that never ends (hops)', () => {
     expect(records.get('acme')!.drift!.stacks).toEqual([{ stack: 'tessera-acme', status: 'UNKNOWN', detectionId: 'det-1', reason: expect.stringMatching(/^detection still in progress 31 min after it started \(.*\): not waited for longer \(30 min\); the next run checks again$/) }]);
   });
 });
+
+/**
+ * Found by the drift review (s16): a Detect drift retried after throttling started DetectStackDrift again on the stacks
+ * it had already started (the state machine's retry runs the step on its first input). The detections started so far
+ * now ride in the state: a throttled attempt returns them with the stacks still pending, the next starts only those.
+ */
+describe('Detect drift while the account throttles', () => {
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+  const starts = () => cfn.commandCalls(DetectStackDriftCommand).map((c) => c.args[0].input.StackName);
+
+  it('returns what it started with the throttled stack and those after it pending; the next attempt starts only those', async () => {
+    // GIVEN professional with a DR stack: three stacks; the namespace stack's DetectStackDrift is throttled once
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional', disasterRecovery: drStack() }));
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme-namespace' }).rejectsOnce(throttled()).resolves({ StackDriftDetectionId: 'det-ns' });
+    // WHEN
+    const first = await detect({ tenantId: 'acme' }, {} as never);
+    // THEN no more calls after the throttled one: the tenant stack's detection is kept, the rest pending
+    expect(first).toMatchObject({ attempt: 1, pending: ['tessera-acme-namespace', 'tessera-acme-dr'], detections: [{ stack: 'tessera-acme', detectionId: 'det-tessera-acme' }] });
+    expect(first.waitSeconds).toBeGreaterThanOrEqual(2);
+    expect(first.waitSeconds).toBeLessThanOrEqual(4);
+    expect(starts()).toEqual(['tessera-acme', 'tessera-acme-namespace']);
+    // AND WHEN the workflow calls it again with the state (detections, attempt)
+    const second = await detect({ tenantId: 'acme', detections: first.detections, attempt: first.attempt }, {} as never);
+    // THEN the tenant stack is not started again; its detection (and its startedAt) is reused
+    expect(starts()).toEqual(['tessera-acme', 'tessera-acme-namespace', 'tessera-acme-namespace', 'tessera-acme-dr']);
+    expect(second).toEqual({ tenantId: 'acme', attempt: 2, detections: [
+      first.detections[0],
+      { stack: 'tessera-acme-namespace', kind: 'namespace', detectionId: 'det-ns', startedAt: expect.any(String) },
+      { stack: 'tessera-acme-dr', kind: 'dr', region: 'us-west-2', detectionId: 'det-tessera-acme-dr', startedAt: expect.any(String) },
+    ] });
+    // AND Check drift reads the three
+    await check({ tenantId: 'acme', detections: second.detections }, {} as never);
+    expect(records.get('acme')!.drift!.stacks.map((s) => s.detectionId)).toEqual(['det-tessera-acme', 'det-ns', 'det-tessera-acme-dr']);
+  });
+
+  it('keeps a later stack it had started when an earlier one is throttled on a later attempt, and fails the step after the last attempt', async () => {
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0', tier: 'professional', disasterRecovery: drStack() }));
+    cfn.on(DetectStackDriftCommand, { StackName: 'tessera-acme-namespace' }).rejects(throttled());
+    const earlier = [{ stack: 'tessera-acme', kind: 'tenant' as const, detectionId: 'det-1', startedAt: '2026-12-03T03:00:00.000Z' }, { stack: 'tessera-acme-dr', kind: 'dr' as const, region: 'us-west-2', detectionId: 'det-3', startedAt: '2026-12-03T03:00:01.000Z' }];
+    const out = await detect({ tenantId: 'acme', detections: earlier, attempt: 2 }, {} as never);
+    expect(out).toMatchObject({ attempt: 3, pending: ['tessera-acme-namespace'], detections: earlier });
+    expect(out.waitSeconds).toBeGreaterThanOrEqual(8);
+    expect(out.waitSeconds).toBeLessThanOrEqual(16);
+    expect(starts()).toEqual(['tessera-acme-namespace']);
+    // the sixth attempt gives up: the step fails (the workflow's Catch records the failure beside the last verdict)
+    await expect(detect({ tenantId: 'acme', detections: earlier, attempt: 5 }, {} as never)).rejects.toMatchObject({ name: 'Throttling' });
+  });
+});
