@@ -162,6 +162,13 @@ export const FineTuningJob = z.object({
    * still answered (as OpenAI does), and a `Completed` event delivered again deploys nothing.
    */
   modelDeletedAt: z.number().int().optional(),
+  /**
+   * A deployment in flight (training-events.ts): the token (the `Completed` event's id) of the
+   * deployment that claimed the job before its SageMaker creates, removed once they are done or
+   * given up. An offboarding's retirement does not finish while a job carries one
+   * (retire-fine-tuned-models.ts): the claim is how it sees a deployment that passed the tenant check.
+   */
+  deploying: z.string().optional(),
   trainedTokens: z.number().int().optional(),
   error: z.object({ code: z.string(), message: z.string(), param: z.string().nullable() }).optional(),
   events: z.array(FineTuningEvent).default([]),

@@ -316,7 +316,17 @@ export const OffboardingRecord = z.object({
   databaseSnapshot: OffboardingDatabaseSnapshot.optional(),
   liftedProtections: z.array(LiftedProtection).default([]),
   /** Fine-tuning retired before anything else was destroyed (every SageMaker endpoint deleted, every job stopped), and when it was recorded. */
-  fineTuning: RetiredFineTuning.extend({ at: z.string() }).optional(),
+  fineTuning: RetiredFineTuning.extend({
+    at: z.string(),
+    /** The offboarding execution that recorded it. @default - absent on records written before it was kept */
+    executionArn: z.string().optional(),
+    /**
+     * Each later offboarding execution's retirement (a re-run looks again): when, whether it could
+     * look (`lookedAgain: false`: the launcher had gone with the stack), and the jobs cancelled and
+     * models retired it found that the record did not list (also added to the lists above).
+     */
+    rechecks: z.array(RetiredFineTuning.extend({ at: z.string(), executionArn: z.string().optional(), lookedAgain: z.boolean() })).optional(),
+  }).optional(),
   retainedStores: z.array(RetainedStore).optional(),
   keyDeletion: z.object({
     /**

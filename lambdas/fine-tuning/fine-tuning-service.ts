@@ -17,6 +17,7 @@ import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
 import { MemoryFileStore, type TrainingFileStore } from './stores/file-store.js';
 import { deleteFineTunedModel, type ModelDeletionDeps } from './model-deletion.js';
+import { SERVING_STATUSES, type TenantStatus } from '../../lib/tenant-record.js';
 
 export interface FineTuningDeps {
   config: PlatformConfig;
@@ -30,6 +31,13 @@ export interface FineTuningDeps {
    * @default - none: that route answers 404 `route_not_found`
    */
   models?: ModelDeletionDeps['models'];
+  /**
+   * The tenant's registry status read strongly consistent (stores/tenant-models.ts consistentTenantStatus):
+   * checked after a job is recorded and before its CreateTrainingJob, the fence against an offboarding's
+   * retirement (retire-fine-tuned-models.ts). @default - `caller.tenant.status` (the request's own read:
+   * in memory, `tessera serve`, that read is current)
+   */
+  tenantStatus?: (tenantId: string) => Promise<TenantStatus | undefined>;
 }
 
 /** An answer: JSON, or a file's content when `contentType` is set. */
@@ -145,6 +153,24 @@ export class FineTuningService {
       throw e;
     }
     audit.detail = { jobId: id, trainingJobName: job.trainingJobName, trainingFile, model: base.id, instanceType };
+
+    // The fence against an offboarding (retire-fine-tuned-models.ts): the job is recorded (above), then the
+    // tenant's status is read strongly consistent. The caller passed the gateway with a record (and an
+    // authorizer verdict) that may be minutes old: a tenant no longer served gets no training job. One still
+    // served at this read became OFFBOARDING after the job was recorded, so the retirement, which lists
+    // the jobs after that, sees this one and cancels it; a CreateTrainingJob landing after that is stopped
+    // below (the record wins).
+    const status = this.deps.tenantStatus ? await this.deps.tenantStatus(caller.tenantId) : caller.tenant.status;
+    if (!status || !SERVING_STATUSES.includes(status)) {
+      const refused: FineTuningJob = {
+        ...job, status: 'failed', finishedAt: nowSeconds(),
+        error: { code: 'tenant_not_active', message: `tenant ${caller.tenantId} is ${status ?? 'not registered'}: no training job was started`, param: null },
+        events: [jobEvent('error', `Tenant ${status ?? 'not registered'}: no training job started`), ...job.events],
+      };
+      await this.deps.jobs.update(refused, 'validating_files');
+      audit.outcome = 'tenant_not_active';
+      throw forbidden(`tenant "${caller.tenantId}" is ${status ?? 'not registered'}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only (job ${id} failed, nothing started)`, 'tenant_not_active');
+    }
 
     try {
       const sageMaker = await this.deps.sageMaker(target);

@@ -54,6 +54,18 @@ export interface RetireProgress extends RetiredFineTuning {
   checkedNames: string[];
   /** Training jobs this run stopped. */
   stopped: string[];
+  /**
+   * Training job names of jobs a deployment has claimed (training-events.ts: `deploying`): its
+   * SageMaker creates may still land, so the run is `IN_PROGRESS` until the claim is gone and a
+   * later run has looked at what it made. Absent when none.
+   */
+  deployments?: string[];
+  /**
+   * false: the offboarding had recorded this retirement already and the tenant's launcher role could
+   * not be assumed (gone with the stack): the record is answered without looking again. Absent: this
+   * run looked (a re-run too).
+   */
+  lookedAgain?: false;
   /** When this execution's runs first answered `IN_PROGRESS` (ISO time), while they do. */
   waitingSince?: string;
 }
@@ -74,6 +86,19 @@ export const BUSY_ENDPOINT_STATES: ReadonlySet<string> = new Set(['Creating', 'U
 
 /** SageMaker's answer for a name it does not know (DescribeEndpoint, Delete*): "Could not find endpoint ...". */
 const isGone = (e: unknown) => (e as Error).name === 'ValidationException' && /could not find/i.test((e as Error).message);
+
+/** IAM's refusal (STS AssumeRole of a role that no longer exists; a Delete of an untagged, i.e. missing, name under the launcher's tag condition). */
+const isAccessDenied = (e: unknown) => ['AccessDenied', 'AccessDeniedException'].includes((e as Error).name);
+
+/** A training job's status at SageMaker, undefined when it has none of that name. */
+async function describeTrainingJobStatus(sageMaker: SageMakerClient, name: string): Promise<string | undefined> {
+  try {
+    return (await sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name })))?.TrainingJobStatus;
+  } catch (e) {
+    if (isGone(e)) return undefined;
+    throw e;
+  }
+}
 
 /** Whether a Describe call finds its resource: false on SageMaker's "Could not find", any other error thrown. */
 async function exists(describe: () => Promise<unknown>): Promise<boolean> {
@@ -123,8 +148,21 @@ export async function deleteEndpointResources(sageMaker: SageMakerClient, name: 
       removed.push(`endpoint/${name}`);
       status = 'Deleting';
     } catch (e) {
-      if (!isGone(e)) throw e;
-      status = undefined;
+      if (isGone(e)) {
+        status = undefined;
+      } else {
+        // Deleted by someone else between the describe and the delete (DELETE /v1/models/{model} during an
+        // offboarding's retirement, or the other way round): SageMaker refuses a delete of an endpoint already
+        // Deleting, and IAM one of a name gone (no tag left): looked at again, that is success.
+        let now: string | undefined;
+        try {
+          now = (await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).EndpointStatus ?? 'Unknown';
+        } catch (again) {
+          if (!isGone(again)) throw e;
+        }
+        if (now !== undefined && now !== 'Deleting') throw e;
+        status = now;
+      }
     }
   }
   // The config and the model are not in use by anything else (each endpoint has its own, of the same name).
@@ -138,7 +176,8 @@ export async function deleteEndpointResources(sageMaker: SageMakerClient, name: 
       await remove();
       removed.push(`${type}/${name}`);
     } catch (e) {
-      if (!isGone(e)) throw e;
+      // Gone meanwhile (a concurrent deletion): IAM answers AccessDenied for the untagged missing name; described again, that is success.
+      if (!isGone(e) && (await exists(describe))) throw e;
     }
   }
   return { removed, ...(status === 'Deleting' || (status !== undefined && BUSY_ENDPOINT_STATES.has(status)) ? { endpointStatus: status } : {}) };
@@ -161,16 +200,28 @@ export async function deleteEndpointResources(sageMaker: SageMakerClient, name: 
  * active is left as it is, and a crash at any point is resumed by the next call. `COMPLETE` only
  * from a run that found nothing left to do, so the last call verifies the earlier ones' work.
  * A tenant without fine-tuning (no job, no model) is answered `COMPLETE` without calling SageMaker.
- * Once the offboarding has recorded the retirement (registry `offboarding.fineTuning`), the
- * recorded result is answered as it is: a run resumed after the tenant's stack (and its launcher
- * role) was deleted must not need the launcher.
+ * A re-run of an offboarding that recorded the retirement (registry `offboarding.fineTuning`) looks
+ * again, as the first did (what a late create left, or a stack deletion that failed on its network
+ * interfaces, is found and deleted); only when the launcher cannot be assumed any more (gone with the
+ * tenant's stack) is the recorded result answered, `lookedAgain: false`.
+ *
+ * The fence against the create paths (no timing assumed; DynamoDB strongly consistent reads and
+ * conditional writes): the offboarding writes the tenant `OFFBOARDING` before this step, and this
+ * step lists the jobs strongly consistent after it. A job creation (fine-tuning-service.ts) records
+ * its job, then reads the status consistent before CreateTrainingJob; a deployment
+ * (training-events.ts) claims its job (`deploying`), then reads the status consistent before its
+ * creates. So either the creator sees `OFFBOARDING` and creates nothing, or its job (and claim) was
+ * written before this listing: an active job is stopped and cancelled (a CreateTrainingJob landing
+ * after that is stopped by its creator, whose job is no longer validating_files; if the creator
+ * died, a cancelled job's training job is looked at on every run), and a claimed job keeps the
+ * retirement `IN_PROGRESS` until its deployment ended, after which a run describes what it made.
  */
 export async function retireFineTunedModels(deps: RetireDeps, request: RetireRequest): Promise<RetireProgress> {
   const tenant = await deps.tenants.getTenant(request.tenantId);
   if (!tenant) throw Object.assign(new Error(`tenant "${request.tenantId}" is not in the registry`), { name: 'TenantNotFound' });
   const recorded = tenant.offboarding?.fineTuning;
-  if (recorded) return { state: 'COMPLETE', cancelledJobs: recorded.cancelledJobs, retiredModels: recorded.retiredModels, deleted: [], deleting: [], stopped: [], checkedNames: [] };
 
+  // Strongly consistent (the job store's list): every job recorded before the tenant became OFFBOARDING is here.
   const jobs = await deps.jobs.list(tenant.tenantId);
   const byOffboarding = (j: FineTuningJob) => j.status === 'cancelled' && j.events.some((e) => e.message.startsWith(OFFBOARDING_CANCEL_EVENT));
   // Every cancelled job, not only the offboarding's: a job cancelled (by its user too) while its
@@ -178,13 +229,18 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   const deployed = (j: FineTuningJob) => isActive(j.status) || j.status === 'succeeded' || (j.status === 'failed' && j.error?.code === 'deployment_failed') || j.status === 'cancelled';
   const names = [...new Set([...(tenant.fineTunedModels ?? []).map((m) => m.endpointName), ...jobs.filter(deployed).map((j) => j.trainingJobName)])].sort();
   const active = jobs.filter((j) => isActive(j.status));
+  // A cancelled job's training job is looked at again: one whose CreateTrainingJob landed after its job
+  // was cancelled, and whose creator did not live to stop it (fine-tuning-service.ts), is still running.
+  const cancelledNames = new Set(jobs.filter((j) => j.status === 'cancelled').map((j) => j.trainingJobName));
   const progress: RetireProgress = {
     state: 'COMPLETE', cancelledJobs: [], retiredModels: (tenant.fineTunedModels ?? []).map((m) => ({ id: m.id, endpointName: m.endpointName })),
     deleted: [], deleting: [], stopped: [], checkedNames: names,
   };
+  const deployments = jobs.filter((j) => j.deploying !== undefined).map((j) => j.trainingJobName).sort();
+  if (deployments.length) progress.deployments = deployments;
   const settle = async () => {
     progress.cancelledJobs = (await deps.jobs.list(tenant.tenantId)).filter(byOffboarding).map((j) => ({ jobId: j.id, trainingJobName: j.trainingJobName })).sort((a, b) => a.jobId.localeCompare(b.jobId));
-    if (progress.stopped.length || progress.deleted.length || progress.deleting.length) {
+    if (progress.stopped.length || progress.deleted.length || progress.deleting.length || progress.deployments?.length) {
       progress.state = 'IN_PROGRESS';
       const since = request.previous?.waitingSince && !Number.isNaN(Date.parse(request.previous.waitingSince)) ? request.previous.waitingSince : new Date().toISOString();
       progress.waitingSince = since;
@@ -192,13 +248,28 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
       if (progress.deleting.length && Date.now() - Date.parse(since) > MAX_WAIT_SECONDS * 1000) {
         throw Object.assign(new Error(`SageMaker has not deleted endpoint(s) ${progress.deleting.join(', ')} of tenant "${tenant.tenantId}" in ${MAX_WAIT_SECONDS / 3600} h (waiting since ${since}); delete them in its account, then offboard again`), { name: 'FineTuningRetirementStuck' });
       }
+      // A deployment that claimed a job and never let go (its event's deliveries all failed: the events Lambda's failure queue holds it).
+      if (progress.deployments?.length && Date.now() - Date.parse(since) > MAX_WAIT_SECONDS * 1000) {
+        throw Object.assign(new Error(`the deployment of job(s) ${progress.deployments.join(', ')} of tenant "${tenant.tenantId}" claimed them and has not ended in ${MAX_WAIT_SECONDS / 3600} h (waiting since ${since}); redrive its Completed event from the fine-tuning events Lambda's failure queue (or, once no delivery of it can run, remove the job's "deploying" attribute), then offboard again`), { name: 'FineTuningRetirementStuck' });
+      }
     }
     return progress;
   };
   if (!names.length && !active.length) return settle();
   if (!tenant.accountId) throw Object.assign(new Error(`tenant "${tenant.tenantId}" has fine-tuning jobs or models but no account in its registry record`), { name: 'InvalidTenantRecord' });
 
-  const sageMaker = await deps.sageMaker({ tenantId: tenant.tenantId, accountId: tenant.accountId });
+  let sageMaker: SageMakerClient;
+  try {
+    sageMaker = await deps.sageMaker({ tenantId: tenant.tenantId, accountId: tenant.accountId });
+  } catch (e) {
+    // A re-run looks again (what a late deployment or job creation left is found, or a run that failed
+    // after recording), unless the launcher went with the tenant's stack: then nothing of the tenant's can run
+    // in its subnets either, and the recorded retirement is answered.
+    if (recorded && isAccessDenied(e)) {
+      return { state: 'COMPLETE', cancelledJobs: recorded.cancelledJobs, retiredModels: recorded.retiredModels, deleted: [], deleting: [], stopped: [], checkedNames: [], lookedAgain: false };
+    }
+    throw e;
+  }
   const audit = (action: string, detail: AuditRecord['detail']) => deps.audit.write({
     requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: tenant.tenantId, userId: 'tessera-offboarding',
     provider: 'sagemaker', latencyMs: 0, status: 200, outcome: 'offboarding', action,
@@ -231,15 +302,24 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   // DeleteModel), even for names long gone, on every run: a tenant with a few hundred jobs over its
   // life outlasted the Lambda's minute on every run, and the offboarding could never finish.
   // NAME_CONCURRENCY names at once; results kept in the names' order.
-  const retireName = async (name: string): Promise<{ removed: string[]; present: boolean }> => {
+  const retireName = async (name: string): Promise<{ removed: string[]; present: boolean; stopped?: boolean }> => {
+    let stopped = false;
+    if (cancelledNames.has(name)) {
+      const status = await describeTrainingJobStatus(sageMaker, name);
+      if (status === 'InProgress') {
+        await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: name })).catch((e: Error) => { if (e.name !== 'ValidationException') throw e; });
+        await audit('fine_tuning.job.stopped', { trainingJobName: name, reason: 'running although its job was cancelled' });
+        stopped = true;
+      }
+    }
     const { removed, endpointStatus } = await deleteEndpointResources(sageMaker, name);
     if (removed.length) {
       const model = progress.retiredModels.find((m) => m.endpointName === name);
       await audit('fine_tuning.model.retired', { endpointName: name, deleted: removed.join(','), ...(model ? { fineTunedModel: model.id } : {}) });
     }
-    return { removed, present: endpointStatus !== undefined };
+    return { removed, present: endpointStatus !== undefined, stopped };
   };
-  const results: Array<{ removed: string[]; present: boolean }> = [];
+  const results: Array<{ removed: string[]; present: boolean; stopped?: boolean }> = [];
   let next = 0;
   let failure: { error: unknown } | undefined;
   // A failure stops the workers taking more names; the ones in flight finish before the run answers.
@@ -258,6 +338,7 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   names.forEach((name, i) => {
     progress.deleted.push(...results[i]!.removed);
     if (results[i]!.present) progress.deleting.push(name);
+    if (results[i]!.stopped && !progress.stopped.includes(name)) progress.stopped.push(name);
   });
   return settle();
 }

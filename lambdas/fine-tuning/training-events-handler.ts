@@ -49,7 +49,7 @@ export async function handler(event: TrainingStateChangeEvent | RetireRequest): 
   events ??= lambdaTenantModels().then((models) => new TrainingEvents({
     config: lambdaConfig(), jobs: lambdaJobStore(), tenants: models, audit: audit(), sageMaker: launcherSageMaker,
   }));
-  const outcome = await (await events).handle(stateChange.detail, stateChange.account);
+  const outcome = await (await events).handle(stateChange.detail, stateChange.account, stateChange.id);
   console.log(JSON.stringify({ level: 'INFO', message: 'training state change', trainingJobName: stateChange.detail.TrainingJobName, status: stateChange.detail.TrainingJobStatus, account: stateChange.account, outcome }));
   countTrainingState(stateChange.detail.TrainingJobStatus); // the platform dashboard's fine-tuning jobs by state
   return { outcome };

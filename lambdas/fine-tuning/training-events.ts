@@ -42,7 +42,8 @@ export type TrainingEventOutcome = 'ignored' | 'stale' | FineTuningStatus;
 export class TrainingEvents {
   constructor(private readonly deps: TrainingEventsDeps) {}
 
-  async handle(detail: TrainingStateChange, sourceAccount: string): Promise<TrainingEventOutcome> {
+  /** @param eventId the EventBridge event's id: a redelivery (Lambda's retries of an asynchronous invocation) carries the same one. @default - a fresh token */
+  async handle(detail: TrainingStateChange, sourceAccount: string, eventId?: string): Promise<TrainingEventOutcome> {
     const job = await this.deps.jobs.findByTrainingJobName(detail.TrainingJobName);
     if (!job) return 'ignored';
     const tenant = await this.deps.tenants.getTenant(job.tenantId);
@@ -82,24 +83,52 @@ export class TrainingEvents {
         return (await this.deps.jobs.update(cancelled, job.status)) ? 'cancelled' : 'stale';
       }
       case 'Completed':
-        return this.deploy(job, detail, tenant, audit);
+        return this.deploy(job, detail, tenant, audit, eventId ?? `deploy-${randomBytes(12).toString('hex')}`);
       default:
         return 'stale';
     }
   }
 
-  private async deploy(job: FineTuningJob, detail: TrainingStateChange, tenant: TenantRecord, audit: (a: string, o: string, d: AuditRecord['detail']) => Promise<void>): Promise<TrainingEventOutcome> {
-    // A job whose model was deleted (DELETE /v1/models/{model}) is not deployed again, whatever its status says.
-    if ((job.status !== 'running' && job.status !== 'queued') || job.modelDeletedAt !== undefined) return 'stale';
+  /**
+   * Deploys a completed job's model, fenced against an offboarding's retirement
+   * (retire-fine-tuned-models.ts) without timing assumptions: (1) the job is claimed for this
+   * deployment (`deploying` = the event's id, a conditional write on the job, the item the
+   * retirement cancels with a conditional write too), then (2) the tenant's status is read strongly
+   * consistent. The offboarding writes `OFFBOARDING` before its retirement begins and the retirement
+   * lists the jobs (consistent) after: so either this read sees `OFFBOARDING` (nothing is created,
+   * the job is cancelled as the retirement cancels one) or the claim was written before the
+   * retirement's listing, which then sees it and does not finish while it is held. The claim is
+   * removed only after the SageMaker creates were answered (or given up), so the retirement's next
+   * look finds what they made. A redelivered event (same id) resumes its own claim.
+   */
+  private async deploy(job: FineTuningJob, detail: TrainingStateChange, tenant: TenantRecord, audit: (a: string, o: string, d: AuditRecord['detail']) => Promise<void>, token: string): Promise<TrainingEventOutcome> {
+    const deployable = (job.status === 'running' || job.status === 'queued') && job.modelDeletedAt === undefined;
+    if (!deployable) {
+      // This event's own claim, from a delivery that crashed after claiming: the job ended meanwhile
+      // (an offboarding cancelled it), so nothing of this deployment goes on; the retirement looks at its name.
+      if (job.deploying === token) await this.deps.jobs.releaseDeployment(job.tenantId, job.id, token);
+      return 'stale';
+    }
+    // (1) The claim. A job that moved, or that another deployment holds (a duplicate delivery), is not deployed here.
+    if (!(await this.deps.jobs.claimDeployment(job.tenantId, job.id, job.status, token))) return 'stale';
+    const claimed: FineTuningJob = { ...job, deploying: token };
+    /** The job's next state, written only if still `job.status` and still claimed by this deployment; the claim goes with it (or alone when the job moved). */
+    const settle = async (next: FineTuningJob): Promise<boolean> => {
+      if (await this.deps.jobs.update({ ...next, deploying: undefined }, job.status, token)) return true;
+      await this.deps.jobs.releaseDeployment(job.tenantId, job.id, token);
+      return false;
+    };
+    // (2) The tenant's status, read strongly consistent (the record `tenant` came from the gateway's eventually consistent read).
     // A tenant being offboarded gets no new endpoint: offboarding's *Retire fine-tuned models* may have
     // run already (nothing would delete it, and its network interfaces would hold the tenant's subnets
     // at the stack deletion). The job is cancelled as the retirement cancels one, which then records it.
-    if (tenant.status === 'OFFBOARDING' || tenant.status === 'OFFBOARDED') {
+    const status = await this.deps.tenants.tenantStatus(job.tenantId);
+    if (status === undefined || status === 'OFFBOARDING' || status === 'OFFBOARDED') {
       const cancelled: FineTuningJob = {
-        ...job, status: 'cancelled', finishedAt: nowSeconds(),
+        ...claimed, status: 'cancelled', finishedAt: nowSeconds(),
         events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}: training completed, the model was not deployed`), ...job.events],
       };
-      if (!(await this.deps.jobs.update(cancelled, job.status))) return 'stale';
+      if (!(await settle(cancelled))) return 'stale';
       await audit('fine_tuning.job.cancelled', 'offboarding', { reason: 'the tenant is being offboarded: the model was not deployed' });
       return 'cancelled';
     }
@@ -108,8 +137,8 @@ export class TrainingEvents {
     const target = trainingTarget(tenant);
     const artifacts = detail.ModelArtifacts?.S3ModelArtifacts ?? '';
     const fail = async (message: string) => {
-      const failed: FineTuningJob = { ...job, status: 'failed', finishedAt: nowSeconds(), error: { code: 'deployment_failed', message, param: null }, events: [jobEvent('error', message), ...job.events] };
-      await this.deps.jobs.update(failed, job.status);
+      const failed: FineTuningJob = { ...claimed, status: 'failed', finishedAt: nowSeconds(), error: { code: 'deployment_failed', message, param: null }, events: [jobEvent('error', message), ...job.events] };
+      await settle(failed);
       await audit('fine_tuning.model.deployment_failed', 'deployment_failed', { reason: message });
       return 'failed' as const;
     };
@@ -136,10 +165,11 @@ export class TrainingEvents {
       invokeRoleArn: roleArn('aws', target.accountId, tenantRoleName(job.tenantId, 'model-invoker')), createdAt: new Date().toISOString(),
     });
     const succeeded: FineTuningJob = {
-      ...job, status: 'succeeded', finishedAt: nowSeconds(), fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName,
+      ...claimed, status: 'succeeded', finishedAt: nowSeconds(), fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName,
       events: [jobEvent('info', `Model ${modelId} deployed to endpoint ${inputs.endpoint.EndpointName} (${tier.training.endpointInstanceTypes[0]})`), jobEvent('info', 'Training completed'), ...job.events],
     };
-    if (!(await this.deps.jobs.update(succeeded, job.status))) return 'stale';
+    // A job cancelled meanwhile (by its user, or an offboarding's retirement, which waited for this claim): the claim goes, and the retirement's next look deletes what was made.
+    if (!(await settle(succeeded))) return 'stale';
     await audit('fine_tuning.model.deployed', 'ok', { fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName!, artifacts });
     return 'succeeded';
   }

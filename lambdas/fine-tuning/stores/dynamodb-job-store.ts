@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { FineTuningJob, parseTrainingJobName, type FineTuningStatus } from '../../../lib/fine-tuning.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import { ConcurrentJobLimitError, isActive, type FineTuningStore } from './job-store.js';
@@ -57,7 +57,8 @@ export class DynamoDbJobStore implements FineTuningStore {
     let start: Record<string, unknown> | undefined;
     do {
       const out = await doc.send(new QueryCommand({
-        TableName: this.table, KeyConditionExpression: 'tenantId = :t AND begins_with(jobId, :p)',
+        // Strongly consistent: an offboarding's retirement must see every job recorded before it began (retire-fine-tuned-models.ts).
+        TableName: this.table, KeyConditionExpression: 'tenantId = :t AND begins_with(jobId, :p)', ConsistentRead: true,
         ExpressionAttributeValues: { ':t': tenantId, ':p': 'ftjob-' }, ExclusiveStartKey: start,
       }));
       items.push(...(out.Items ?? []));
@@ -73,11 +74,13 @@ export class DynamoDbJobStore implements FineTuningStore {
     return job?.trainingJobName === trainingJobName ? job : undefined;
   }
 
-  async update(job: FineTuningJob, expected: FineTuningStatus): Promise<boolean> {
+  async update(job: FineTuningJob, expected: FineTuningStatus, claim: string | undefined = job.deploying): Promise<boolean> {
     const items: TransactItem[] = [{
       Put: {
         TableName: this.table, Item: item(job),
-        ConditionExpression: '#s = :expected', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':expected': expected },
+        ConditionExpression: `#s = :expected AND ${claim === undefined ? 'attribute_not_exists(#d)' : '#d = :claim'}`,
+        ExpressionAttributeNames: { '#s': 'status', '#d': 'deploying' },
+        ExpressionAttributeValues: { ':expected': expected, ...(claim === undefined ? {} : { ':claim': claim }) },
       },
     }];
     if (isActive(expected) && !isActive(job.status)) {
@@ -89,6 +92,31 @@ export class DynamoDbJobStore implements FineTuningStore {
     } catch (e) {
       if (e instanceof TransactionCanceledException && e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw e;
+    }
+  }
+
+  async claimDeployment(tenantId: string, jobId: string, expected: FineTuningStatus, token: string): Promise<boolean> {
+    try {
+      await (await this.docFor(tenantId)).send(new UpdateCommand({
+        TableName: this.table, Key: { tenantId, jobId }, UpdateExpression: 'SET #d = :token',
+        ConditionExpression: '#s = :expected AND attribute_not_exists(modelDeletedAt) AND (attribute_not_exists(#d) OR #d = :token)',
+        ExpressionAttributeNames: { '#s': 'status', '#d': 'deploying' }, ExpressionAttributeValues: { ':expected': expected, ':token': token },
+      }));
+      return true;
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
+  }
+
+  async releaseDeployment(tenantId: string, jobId: string, token: string): Promise<void> {
+    try {
+      await (await this.docFor(tenantId)).send(new UpdateCommand({
+        TableName: this.table, Key: { tenantId, jobId }, UpdateExpression: 'REMOVE #d', ConditionExpression: '#d = :token',
+        ExpressionAttributeNames: { '#d': 'deploying' }, ExpressionAttributeValues: { ':token': token },
+      }));
+    } catch (e) {
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
     }
   }
 

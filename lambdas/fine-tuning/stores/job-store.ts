@@ -19,8 +19,20 @@ export interface FineTuningStore {
   /** The tenant's jobs, newest first. */
   list(tenantId: string): Promise<FineTuningJob[]>;
   findByTrainingJobName(trainingJobName: string): Promise<FineTuningJob | undefined>;
-  /** Replaces the job when its stored status is still `expected`; false (and nothing written) otherwise. */
-  update(job: FineTuningJob, expected: FineTuningStatus): Promise<boolean>;
+  /**
+   * Replaces the job when its stored status is still `expected` and its stored deployment claim
+   * (`deploying`) is still `claim` (by default the one `job` carries, as read: a writer that read the
+   * job before a deployment claimed it cannot drop the claim); false (and nothing written) otherwise.
+   */
+  update(job: FineTuningJob, expected: FineTuningStatus, claim?: string): Promise<boolean>;
+  /**
+   * Claims the job for a deployment (`deploying` = `token`) when its status is still `expected`, its
+   * model was not deleted, and no other deployment holds it (the same token again: a redelivered
+   * event resumes its own claim). False (nothing written) otherwise.
+   */
+  claimDeployment(tenantId: string, jobId: string, expected: FineTuningStatus, token: string): Promise<boolean>;
+  /** Removes deployment claim `token` (nothing when the job carries another or none). */
+  releaseDeployment(tenantId: string, jobId: string, token: string): Promise<void>;
 }
 
 export const isActive = (status: FineTuningStatus) => ACTIVE_STATUSES.includes(status);
@@ -50,11 +62,24 @@ export class MemoryJobStore implements FineTuningStore {
     return job && structuredClone(job);
   }
 
-  async update(job: FineTuningJob, expected: FineTuningStatus): Promise<boolean> {
+  async update(job: FineTuningJob, expected: FineTuningStatus, claim: string | undefined = job.deploying): Promise<boolean> {
     const current = this.jobs.get(job.id);
-    if (!current || current.status !== expected) return false;
+    if (!current || current.status !== expected || current.deploying !== claim) return false;
     if (isActive(expected) && !isActive(job.status)) this.active.set(job.tenantId, (this.active.get(job.tenantId) ?? 1) - 1);
     this.jobs.set(job.id, structuredClone(job));
     return true;
+  }
+
+  async claimDeployment(tenantId: string, jobId: string, expected: FineTuningStatus, token: string): Promise<boolean> {
+    const current = this.jobs.get(jobId);
+    if (!current || current.tenantId !== tenantId || current.status !== expected || current.modelDeletedAt !== undefined) return false;
+    if (current.deploying !== undefined && current.deploying !== token) return false;
+    current.deploying = token;
+    return true;
+  }
+
+  async releaseDeployment(tenantId: string, jobId: string, token: string): Promise<void> {
+    const current = this.jobs.get(jobId);
+    if (current?.tenantId === tenantId && current.deploying === token) delete current.deploying;
   }
 }

@@ -1,5 +1,5 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { FineTunedModel, type TenantRecord } from '../../../lib/tenant-record.js';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { FineTunedModel, TenantStatus, type TenantRecord } from '../../../lib/tenant-record.js';
 import type { TenantDocumentClient } from '../../shared/tenant-credentials.js';
 import type { GatewayStore } from '../../inference/stores/gateway-store.js';
 import type { MemoryStore } from '../../inference/stores/memory-store.js';
@@ -7,6 +7,12 @@ import type { MemoryStore } from '../../inference/stores/memory-store.js';
 /** Adds a finished job's model to its tenant's registry record, where the gateway's policy picks it up. */
 export interface TenantModels {
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
+  /**
+   * The tenant's status, read strongly consistent: a write acknowledged before the read (the
+   * offboarding's `OFFBOARDING`) is seen. The fence of the fine-tuning create paths against an
+   * offboarding's retirement (retire-fine-tuned-models.ts). undefined: no record.
+   */
+  tenantStatus(tenantId: string): Promise<TenantStatus | undefined>;
   /** `tenant` is the record the caller just read: a model it already lists is not added again. */
   addFineTunedModel(tenant: TenantRecord, model: FineTunedModel): Promise<void>;
   /**
@@ -22,6 +28,7 @@ const REMOVE_TRIES = 5;
 export function memoryTenantModels(store: MemoryStore): TenantModels {
   return {
     getTenant: (id) => store.getTenant(id),
+    tenantStatus: async (id) => (await store.getTenant(id))?.status,
     async addFineTunedModel(tenant, model) {
       if ((tenant.fineTunedModels ?? []).some((m) => m.id === model.id)) return;
       const t = await store.getTenant(tenant.tenantId);
@@ -44,6 +51,7 @@ export function memoryTenantModels(store: MemoryStore): TenantModels {
 export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore, docFor: TenantDocumentClient): TenantModels {
   return {
     getTenant: (id) => reader.getTenant(id),
+    tenantStatus: (id) => consistentTenantStatus(registryTable, docFor, id),
     async addFineTunedModel(tenant, model) {
       if ((tenant.fineTunedModels ?? []).some((m) => m.id === model.id)) return; // the same event delivered twice
       await (await docFor(tenant.tenantId)).send(new UpdateCommand({
@@ -76,4 +84,15 @@ export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore
       throw new Error(`the registry record of tenant "${tenantId}" kept changing while model ${id} was removed from it (${REMOVE_TRIES} tries); delete it again`);
     },
   };
+}
+
+/**
+ * A tenant's registry status, read strongly consistent (`ConsistentRead`: the gateway's reads are
+ * eventually consistent and cached) as the tenant (the tenant-data role: GetItem of its own record).
+ */
+export async function consistentTenantStatus(registryTable: string, docFor: TenantDocumentClient, tenantId: string): Promise<TenantStatus | undefined> {
+  const out = await (await docFor(tenantId)).send(new GetCommand({
+    TableName: registryTable, Key: { tenantId }, ConsistentRead: true, ProjectionExpression: '#s', ExpressionAttributeNames: { '#s': 'status' },
+  }));
+  return out.Item ? TenantStatus.parse(out.Item.status) : undefined;
 }

@@ -134,10 +134,15 @@ describe('training state-change Lambda', () => {
     } as unknown as EventBridgeEvent<'SageMaker Training Job State Change', never>;
     expect(await handler(event)).toEqual({ outcome: 'succeeded' });
     expect(sageMaker.commandCalls(CreateEndpointCommand)[0].args[0].input).toMatchObject({ EndpointName: name, EndpointConfigName: name });
-    const added = doc.commandCalls(UpdateCommand)[0].args[0].input;
+    // The deployment claimed the job first, then read the tenant's status strongly consistent (the fence against an offboarding)
+    const updates = doc.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(updates[0]).toMatchObject({ TableName: 'jobs', Key: { tenantId: 'acme', jobId }, UpdateExpression: 'SET #d = :token', ExpressionAttributeValues: { ':expected': 'running' } });
+    expect(doc.commandCalls(GetCommand).map((c) => c.args[0].input)).toContainEqual(expect.objectContaining({ TableName: 'registry', Key: { tenantId: 'acme' }, ConsistentRead: true }));
+    const added = updates.find((u) => u.TableName === 'registry')!;
     expect(added).toMatchObject({ TableName: 'registry', Key: { tenantId: 'acme' }, ExpressionAttributeValues: { ':m': [expect.objectContaining({ id: 'ft:llama-3.1-8b-instruct:acme:faq', endpointName: name, invokeRoleArn: `arn:aws:iam::${ACCOUNT}:role/tessera-acme-model-invoker` })] } });
     const put = doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems!;
-    expect(put[0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:faq' }, ExpressionAttributeValues: { ':expected': 'running' } });
+    expect(put[0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:faq' }, ExpressionAttributeValues: { ':expected': 'running', ':claim': updates[0].ExpressionAttributeValues![':token'] } });
+    expect(put[0].Put!.Item!.deploying).toBeUndefined(); // the claim goes with the job's end (the client drops undefined values)
     expect(put[1].Update).toMatchObject({ Key: { tenantId: 'acme', jobId: '#active' }, ExpressionAttributeValues: { ':minus': -1 } });
     expect(JSON.parse(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string)).toMatchObject({ action: 'fine_tuning.model.deployed', tenantId: 'acme' });
   });

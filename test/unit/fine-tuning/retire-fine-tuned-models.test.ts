@@ -262,11 +262,33 @@ describe('retire fine-tuned models (offboarding)', () => {
     expect(sageMaker.calls()).toHaveLength(0);
   });
 
-  it('answers the retirement the offboarding recorded without SageMaker (its launcher may have gone with the stack)', async () => {
+  it('a re-run looks again though the retirement was recorded: what was left after it (an endpoint a late deployment made) is found and deleted', async () => {
+    // GIVEN a recorded retirement (the job cancelled by it, the model retired), and the deployed model's endpoint back in service since
     const recorded = { cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }], retiredModels: [{ id: deployed.fineTunedModel!, endpointName: endpointOf(deployed) }] };
     tenant = { ...tenant, offboarding: { liftedProtections: [], fineTuning: { ...recorded, at: '2026-12-01T00:00:00.000Z' } } };
-    expect(await retireFineTunedModels(deps(), request)).toEqual({ state: 'COMPLETE', ...recorded, deleted: [], deleting: [], stopped: [], checkedNames: [] });
-    expect(launcherCalls).toBe(0);
+    const cancelled = { ...running, status: 'cancelled' as const, events: [{ id: 'e', created_at: 1, level: 'warn' as const, message: `${OFFBOARDING_CANCEL_EVENT} (${EXECUTION})` }] };
+    expect(await jobs.update(cancelled, 'running')).toBe(true);
+    sageMaker.on(DescribeEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({ EndpointStatus: 'InService' } as never);
+    sageMaker.on(DeleteEndpointCommand, { EndpointName: endpointOf(deployed) }).resolves({});
+    // WHEN the offboarding runs again
+    const out = await retireFineTunedModels(deps(), request);
+    // THEN it assumed the launcher, looked, and deleted the endpoint: not COMPLETE until SageMaker has
+    expect(launcherCalls).toBe(1);
+    expect(calls(DeleteEndpointCommand)).toEqual([{ EndpointName: endpointOf(deployed) }]);
+    expect(out).toMatchObject({ state: 'IN_PROGRESS', deleted: [`endpoint/${endpointOf(deployed)}`], deleting: [endpointOf(deployed)], ...recorded });
+    expect(out.lookedAgain).toBeUndefined();
+  });
+
+  it('answers the recorded retirement, saying it did not look, when the launcher cannot be assumed any more (gone with the stack)', async () => {
+    const recorded = { cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }], retiredModels: [{ id: deployed.fineTunedModel!, endpointName: endpointOf(deployed) }] };
+    tenant = { ...tenant, offboarding: { liftedProtections: [], fineTuning: { ...recorded, at: '2026-12-01T00:00:00.000Z' } } };
+    const gone: RetireDeps = { ...deps(), sageMaker: async () => { launcherCalls += 1; throw Object.assign(new Error('not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }); } };
+    expect(await retireFineTunedModels(gone, request)).toEqual({ state: 'COMPLETE', ...recorded, deleted: [], deleting: [], stopped: [], checkedNames: [], lookedAgain: false });
+    expect(launcherCalls).toBe(1);
+    expect(sageMaker.calls()).toHaveLength(0);
+    // Not recorded: the same refusal is an error (a launcher that should be there)
+    tenant = { ...tenant, offboarding: { liftedProtections: [] } };
+    await expect(retireFineTunedModels(gone, request)).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 
   it('refuses a tenant the registry does not know', async () => {

@@ -33,12 +33,32 @@ beforeEach(() => {
 describe('recording retired fine-tuning (offboarding)', () => {
   it('records the jobs cancelled and the models retired in offboarding.fineTuning, beside what is there, and in the lifecycle audit trail', async () => {
     const out = await recordRetiredFineTuning(records.get('acme')!, reported, context);
-    expect(out.offboarding).toEqual({ liftedProtections: [], stackId: 'stack-1', fineTuning: { cancelledJobs: reported.cancelledJobs, retiredModels: reported.retiredModels, at: expect.any(String) } });
+    expect(out.offboarding).toEqual({ liftedProtections: [], stackId: 'stack-1', fineTuning: { cancelledJobs: reported.cancelledJobs, retiredModels: reported.retiredModels, at: expect.any(String), executionArn: EXECUTION_ARN } });
     expect(records.get('acme')!.offboarding?.fineTuning).toEqual(out.offboarding!.fineTuning);
     const put = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
     expect(put).toHaveLength(1);
     expect(put[0].Key).toMatch(/^tessera-audit\/lifecycle\/acme\/\d{4}-\d{2}-\d{2}\/.+-fine-tuning-retired-fine-tuning\.json$/);
     expect(JSON.parse(put[0].Body as string)).toMatchObject({ tenantId: 'acme', action: 'fine-tuning-retired', step: 'Retire fine-tuned models', requestId: 'req-offboard', executionArn: EXECUTION_ARN, retiredModels: reported.retiredModels });
+  });
+
+  it('a later execution (a re-run, whose retirement looked again) adds what it found that the record did not list, once, with a recheck entry and an audit record', async () => {
+    const first = await recordRetiredFineTuning(records.get('acme')!, reported, context);
+    const late = { jobId: `ftjob-${'f'.repeat(24)}`, trainingJobName: `acme-ft-${'f'.repeat(24)}` };
+    const lateModel = { id: 'ft:llama-3.1-8b-instruct:acme:f', endpointName: `acme-ft-${'f'.repeat(24)}` };
+    const rerun = { requestId: 'req-offboard-2', executionArn: `${EXECUTION_ARN}-2` };
+    const again = await recordRetiredFineTuning(first, { ...reported, cancelledJobs: [...reported.cancelledJobs, late], retiredModels: [...reported.retiredModels, lateModel] }, rerun);
+    expect(again.offboarding?.fineTuning).toEqual({
+      cancelledJobs: [...reported.cancelledJobs, late], retiredModels: [...reported.retiredModels, lateModel], at: first.offboarding!.fineTuning!.at, executionArn: EXECUTION_ARN,
+      rechecks: [{ cancelledJobs: [late], retiredModels: [lateModel], at: expect.any(String), executionArn: rerun.executionArn, lookedAgain: true }],
+    });
+    // the export step runs many times in that execution: recorded once
+    expect(await recordRetiredFineTuning(again, reported, rerun)).toBe(again);
+    // a re-run that could not look (the launcher gone with the stack) says so
+    const third = await recordRetiredFineTuning(again, { ...reported, lookedAgain: false }, { requestId: 'req-3', executionArn: `${EXECUTION_ARN}-3` });
+    expect(third.offboarding?.fineTuning?.rechecks?.[1]).toMatchObject({ cancelledJobs: [], retiredModels: [], lookedAgain: false });
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+      expect.stringMatching(/-fine-tuning-retired-fine-tuning\.json$/), expect.stringMatching(/-fine-tuning-retired-again-fine-tuning\.json$/), expect.stringMatching(/-fine-tuning-retired-again-fine-tuning\.json$/),
+    ]);
   });
 
   it('records once: a record that has it is returned as it is (the export step runs many times)', async () => {
@@ -52,7 +72,7 @@ describe('recording retired fine-tuning (offboarding)', () => {
     // a tenant whose one job failed deploying: its names were looked at (and anything left deleted), nothing to list
     const looked = { ...reported, cancelledJobs: [], retiredModels: [], checkedNames: [`acme-ft-${'f'.repeat(24)}`] };
     const out = await recordRetiredFineTuning(records.get('acme')!, looked, context);
-    expect(out.offboarding?.fineTuning).toEqual({ cancelledJobs: [], retiredModels: [], at: expect.any(String) });
+    expect(out.offboarding?.fineTuning).toEqual({ cancelledJobs: [], retiredModels: [], at: expect.any(String), executionArn: EXECUTION_ARN });
     expect(records.get('acme')!.offboarding?.fineTuning).toEqual(out.offboarding!.fineTuning);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
   });
