@@ -4,7 +4,7 @@ import {
   CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DeleteEndpointConfigCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand,
   SageMakerClient, StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { trainingJobName, type FineTuningJob } from '../../lib/fine-tuning.js';
@@ -127,7 +127,7 @@ describe('offboarding a tenant that fine-tuned a model', () => {
     expect(offboarded.offboarding?.fineTuning).toEqual({
       cancelledJobs: [{ jobId: running.id, trainingJobName: running.trainingJobName }],
       retiredModels: [{ id: modelId, endpointName: deployed.trainingJobName }],
-      at: expect.any(String),
+      at: expect.any(String), executionArn: run.output.executionArn,
     });
     const audit = ((await platformS3.send(new ListObjectsV2Command({ Bucket: AUDIT, Prefix: 'tessera-audit/' }))).Contents ?? []).map((o) => o.Key!);
     const lifecycleRecord = audit.find((k) => k.startsWith('tessera-audit/lifecycle/tuned/') && k.includes('-fine-tuning-retired-'))!;
@@ -192,5 +192,64 @@ describe('offboarding a tenant that fine-tuned a model', () => {
     await expect(tenantSageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: deployed.trainingJobName }))).rejects.toThrow(/Could not find/);
     await expect(tenantSageMaker.send(new DescribeModelCommand({ ModelName: deployed.trainingJobName }))).rejects.toThrow(/Could not find model/);
     expect((await getTenant('tuned2'))!.offboarding?.fineTuning).toMatchObject({ cancelledJobs: [], retiredModels: [{ id: modelId, endpointName: deployed.trainingJobName }] });
+  });
+
+  it('a re-run after the stack deletion failed looks again: an endpoint made after the retirement was recorded is found, deleted and recorded', async () => {
+    // GIVEN a tenant that fine-tuned (one cancelled job), offboarded up to the stack deletion, which fails
+    process.env[GATEWAY_ENV.auditBucket] = AUDIT;
+    const platformS3 = new S3Client({ credentials: local.fixture.platform, forcePathStyle: true });
+    await platformS3.send(new CreateBucketCommand({ Bucket: AUDIT, ObjectLockEnabledForBucket: true })).catch(() => undefined);
+    const onboarded = await local.workflows.run('onboard', onboardRequest('tuned3', 'professional'));
+    expect(onboarded.error).toBeUndefined();
+    const record = (await getTenant('tuned3'))!;
+    const tenantSageMaker = new SageMakerClient({ credentials: await local.fixture.as(record.accountId!) });
+    const platformDoc = DynamoDBDocumentClient.from(new DynamoDBClient({ credentials: local.fixture.platform }), { marshallOptions: { removeUndefinedValues: true } });
+    const jobs = new DynamoDbJobStore(FINE_TUNING_JOBS_TABLE, async () => platformDoc);
+    const late = job('tuned3', 'a');
+    await jobs.create(late, 10);
+    expect(await jobs.update({ ...late, status: 'cancelled' }, 'validating_files')).toBe(true);
+    const send = CloudFormationClient.prototype.send;
+    vi.spyOn(CloudFormationClient.prototype, 'send').mockImplementation(function (this: CloudFormationClient, command: any, ...rest: any[]) {
+      // (on AWS: the subnets' deletion fails on a late endpoint's network interfaces, DependencyViolation)
+      if (command instanceof DeleteStackCommand) return Promise.reject(Object.assign(new Error('Stack deletion failed: DependencyViolation on subnet'), { name: 'ValidationError' }));
+      return (send as any).call(this, command, ...rest);
+    } as never);
+    const failed = await local.workflows.run('offboard', { request: { tenantId: 'tuned3', requestId: 'req-offboard-tuned3' } });
+    vi.restoreAllMocks();
+    expect(failed.status).toBe('FAILED');
+    expect(failed.states).toContain('Export tenant data');
+    const recorded = (await getTenant('tuned3'))!.offboarding?.fineTuning;
+    expect(recorded).toMatchObject({ cancelledJobs: [], retiredModels: [] });
+    // AND an endpoint that landed after the retirement's last call (what race C left before the fence), its model in the registry
+    const professional = local.config.tiers.professional;
+    const tier = { ...professional, training: { ...professional.training, endpointInstanceTypes: ['ml.m5.xlarge'] } };
+    const base = local.config.fineTuning.baseModels.find((b) => b.id === late.model)!;
+    const target = trainingTarget(record);
+    const inputs = deploymentInputs(late, base, tier, target, `s3://${target.bucket}/models/${late.trainingJobName}/output/model.tar.gz`);
+    for (const command of [new CreateModelCommand(inputs.model), new CreateEndpointConfigCommand(inputs.endpointConfig), new CreateEndpointCommand(inputs.endpoint)]) await tenantSageMaker.send(command as never);
+    const modelId = 'ft:llama-3.1-8b-instruct:tuned3:a';
+    await platformDoc.send(new UpdateCommand({
+      TableName: 'tessera-tenants', Key: { tenantId: 'tuned3' }, UpdateExpression: 'SET fineTunedModels = :m',
+      ExpressionAttributeValues: { ':m': [FineTunedModel.parse({ id: modelId, baseModel: late.model, jobId: late.id, endpointName: late.trainingJobName, createdAt: new Date().toISOString() })] },
+    }));
+
+    // WHEN the offboarding is run again
+    const again = await local.workflows.run('offboard', { request: { tenantId: 'tuned3', requestId: 'req-offboard-tuned3-2' } });
+
+    // THEN its retirement looked again (it did not answer the record): the endpoint, its config and model are gone, the tenant OFFBOARDED
+    expect(again.error).toBeUndefined();
+    expect(again.states.filter((s) => s === 'Retire fine-tuned models')).toHaveLength(2);
+    await expect(tenantSageMaker.send(new DescribeEndpointCommand({ EndpointName: late.trainingJobName }))).rejects.toThrow(/Could not find endpoint/);
+    await expect(tenantSageMaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: late.trainingJobName }))).rejects.toThrow(/Could not find/);
+    await expect(tenantSageMaker.send(new DescribeModelCommand({ ModelName: late.trainingJobName }))).rejects.toThrow(/Could not find model/);
+    const offboarded = (await getTenant('tuned3'))!;
+    expect(offboarded.status).toBe('OFFBOARDED');
+    // and recorded what it found: the record's first entry kept, the re-run's a recheck
+    expect(offboarded.offboarding?.fineTuning).toEqual({
+      cancelledJobs: [], retiredModels: [{ id: modelId, endpointName: late.trainingJobName }], at: recorded!.at, executionArn: failed.output?.executionArn ?? expect.any(String),
+      rechecks: [{ cancelledJobs: [], retiredModels: [{ id: modelId, endpointName: late.trainingJobName }], at: expect.any(String), executionArn: again.output.executionArn, lookedAgain: true }],
+    });
+    const audit = ((await platformS3.send(new ListObjectsV2Command({ Bucket: AUDIT, Prefix: 'tessera-audit/lifecycle/tuned3/' }))).Contents ?? []).map((o) => o.Key!);
+    expect(audit.filter((k) => k.includes('-fine-tuning-retired-again-'))).toHaveLength(1);
   });
 });
