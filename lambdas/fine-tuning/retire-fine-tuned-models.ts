@@ -61,6 +61,11 @@ export interface RetireProgress extends RetiredFineTuning {
    */
   deployments?: string[];
   /**
+   * Training jobs SageMaker is still stopping (`Stopping`: their instances and network interfaces are
+   * still in the tenant's subnets): the run is `IN_PROGRESS` until they are stopped. Absent when none.
+   */
+  stopping?: string[];
+  /**
    * false: the offboarding had recorded this retirement already and the tenant's launcher role could
    * not be assumed (gone with the stack): the record is answered without looking again. Absent: this
    * run looked (a re-run too).
@@ -240,13 +245,16 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   if (deployments.length) progress.deployments = deployments;
   const settle = async () => {
     progress.cancelledJobs = (await deps.jobs.list(tenant.tenantId)).filter(byOffboarding).map((j) => ({ jobId: j.id, trainingJobName: j.trainingJobName })).sort((a, b) => a.jobId.localeCompare(b.jobId));
-    if (progress.stopped.length || progress.deleted.length || progress.deleting.length || progress.deployments?.length) {
+    if (progress.stopped.length || progress.deleted.length || progress.deleting.length || progress.deployments?.length || progress.stopping?.length) {
       progress.state = 'IN_PROGRESS';
       const since = request.previous?.waitingSince && !Number.isNaN(Date.parse(request.previous.waitingSince)) ? request.previous.waitingSince : new Date().toISOString();
       progress.waitingSince = since;
       // Bounded: an endpoint SageMaker never finishes deleting (or creating) stops the offboarding, named, before anything is destroyed.
       if (progress.deleting.length && Date.now() - Date.parse(since) > MAX_WAIT_SECONDS * 1000) {
         throw Object.assign(new Error(`SageMaker has not deleted endpoint(s) ${progress.deleting.join(', ')} of tenant "${tenant.tenantId}" in ${MAX_WAIT_SECONDS / 3600} h (waiting since ${since}); delete them in its account, then offboard again`), { name: 'FineTuningRetirementStuck' });
+      }
+      if (progress.stopping?.length && Date.now() - Date.parse(since) > MAX_WAIT_SECONDS * 1000) {
+        throw Object.assign(new Error(`SageMaker has not stopped training job(s) ${progress.stopping.join(', ')} of tenant "${tenant.tenantId}" in ${MAX_WAIT_SECONDS / 3600} h (waiting since ${since}); stop them in its account, then offboard again`), { name: 'FineTuningRetirementStuck' });
       }
       // A deployment that claimed a job and never let go (its event's deliveries all failed: the events Lambda's failure queue holds it).
       if (progress.deployments?.length && Date.now() - Date.parse(since) > MAX_WAIT_SECONDS * 1000) {
@@ -302,10 +310,12 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   // DeleteModel), even for names long gone, on every run: a tenant with a few hundred jobs over its
   // life outlasted the Lambda's minute on every run, and the offboarding could never finish.
   // NAME_CONCURRENCY names at once; results kept in the names' order.
-  const retireName = async (name: string): Promise<{ removed: string[]; present: boolean; stopped?: boolean }> => {
+  const retireName = async (name: string): Promise<{ removed: string[]; present: boolean; stopped?: boolean; stopping?: boolean }> => {
     let stopped = false;
+    let stopping = false;
     if (cancelledNames.has(name)) {
       const status = await describeTrainingJobStatus(sageMaker, name);
+      stopping = status === 'Stopping';
       if (status === 'InProgress') {
         await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: name })).catch((e: Error) => { if (e.name !== 'ValidationException') throw e; });
         await audit('fine_tuning.job.stopped', { trainingJobName: name, reason: 'running although its job was cancelled' });
@@ -317,9 +327,9 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
       const model = progress.retiredModels.find((m) => m.endpointName === name);
       await audit('fine_tuning.model.retired', { endpointName: name, deleted: removed.join(','), ...(model ? { fineTunedModel: model.id } : {}) });
     }
-    return { removed, present: endpointStatus !== undefined, stopped };
+    return { removed, present: endpointStatus !== undefined, stopped, stopping };
   };
-  const results: Array<{ removed: string[]; present: boolean; stopped?: boolean }> = [];
+  const results: Array<{ removed: string[]; present: boolean; stopped?: boolean; stopping?: boolean }> = [];
   let next = 0;
   let failure: { error: unknown } | undefined;
   // A failure stops the workers taking more names; the ones in flight finish before the run answers.
@@ -339,6 +349,7 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
     progress.deleted.push(...results[i]!.removed);
     if (results[i]!.present) progress.deleting.push(name);
     if (results[i]!.stopped && !progress.stopped.includes(name)) progress.stopped.push(name);
+    if (results[i]!.stopping) (progress.stopping ??= []).push(name);
   });
   return settle();
 }

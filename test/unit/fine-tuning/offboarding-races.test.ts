@@ -277,6 +277,8 @@ describe('race D: a job created through an authorizer verdict cached before the 
     const answers = await offboard();
     paused.release();
     await request;
+    // the retirement had answered COMPLETE before the create landed; the creator stopped it (Stopping, then Stopped)
+    expect(trainingJobs.get(answers[0].cancelledJobs[0]!.trainingJobName)).toBe('Stopping');
     advance();
     expect(answers[0].cancelledJobs).toHaveLength(1);
     expect(left()).toEqual(nothingLeft);

@@ -291,6 +291,24 @@ describe('retire fine-tuned models (offboarding)', () => {
     await expect(retireFineTunedModels(gone, request)).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 
+  it('looks at a cancelled job\'s training job on every run: one still running is stopped, one SageMaker is still stopping is waited for', async () => {
+    // GIVEN the running job cancelled (by an earlier run), its training job still InProgress at SageMaker (its creator's CreateTrainingJob landed late)
+    expect(await jobs.update({ ...running, status: 'cancelled' }, 'running')).toBe(true);
+    const states = ['InProgress', 'Stopping', 'Stopped'];
+    sageMaker.on(DescribeTrainingJobCommand, { TrainingJobName: running.trainingJobName }).callsFake(async () => ({ TrainingJobStatus: states[0] }));
+    sageMaker.on(StopTrainingJobCommand).callsFake(async () => { states.shift(); return {}; });
+    // WHEN the retirement runs: stopped; then: still stopping; then: stopped
+    const first = await retireFineTunedModels(deps(), request);
+    expect(first).toMatchObject({ state: 'IN_PROGRESS', stopped: [running.trainingJobName] });
+    expect(calls(StopTrainingJobCommand)).toEqual([{ TrainingJobName: running.trainingJobName }]);
+    const second = await retireFineTunedModels(deps(), { ...request, previous: first });
+    expect(second).toMatchObject({ state: 'IN_PROGRESS', stopped: [], stopping: [running.trainingJobName] });
+    states.shift();
+    expect(await retireFineTunedModels(deps(), { ...request, previous: second })).toMatchObject({ state: 'COMPLETE', stopped: [] });
+    expect(calls(StopTrainingJobCommand)).toHaveLength(1);
+    expect(audit.records.map((r) => r.action)).toContain('fine_tuning.job.stopped');
+  });
+
   it('refuses a tenant the registry does not know', async () => {
     await expect(retireFineTunedModels(deps(), { ...request, tenantId: 'nobody' })).rejects.toMatchObject({ name: 'TenantNotFound' });
   });
