@@ -256,9 +256,9 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
       if (progress.stopping?.length && Date.now() - Date.parse(since) > MAX_WAIT_SECONDS * 1000) {
         throw Object.assign(new Error(`SageMaker has not stopped training job(s) ${progress.stopping.join(', ')} of tenant "${tenant.tenantId}" in ${MAX_WAIT_SECONDS / 3600} h (waiting since ${since}); stop them in its account, then offboard again`), { name: 'FineTuningRetirementStuck' });
       }
-      // A deployment that claimed a job and never let go (its event's deliveries all failed: the events Lambda's failure queue holds it).
+      // A deployment that claimed a job and never let go (its event's deliveries all failed: the events Lambda's dead-letter queue holds it).
       if (progress.deployments?.length && Date.now() - Date.parse(since) > MAX_WAIT_SECONDS * 1000) {
-        throw Object.assign(new Error(`the deployment of job(s) ${progress.deployments.join(', ')} of tenant "${tenant.tenantId}" claimed them and has not ended in ${MAX_WAIT_SECONDS / 3600} h (waiting since ${since}); redrive its Completed event from the fine-tuning events Lambda's failure queue (or, once no delivery of it can run, remove the job's "deploying" attribute), then offboard again`), { name: 'FineTuningRetirementStuck' });
+        throw Object.assign(new Error(`the deployment of job(s) ${progress.deployments.join(', ')} of tenant "${tenant.tenantId}" claimed them and has not ended in ${MAX_WAIT_SECONDS / 3600} h (waiting since ${since}); redrive its Completed event from the fine-tuning events Lambda's dead-letter queue (or, once no delivery of it can run, remove the job's "deploying" attribute), then offboard again`), { name: 'FineTuningRetirementStuck' });
       }
     }
     return progress;
