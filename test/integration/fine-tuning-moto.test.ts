@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/default-config.js';
 import { TrainingEvents, type TrainingStateChange } from '../../lambdas/fine-tuning/training-events.js';
 import { DynamoDbJobStore } from '../../lambdas/fine-tuning/stores/dynamodb-job-store.js';
-import { dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
+import { consistentTenantStatus, dynamoDbTenantModels } from '../../lambdas/fine-tuning/stores/tenant-models.js';
+import { trainingJobName, type FineTuningJob } from '../../lib/fine-tuning.js';
 import { MemoryAuditSink } from '../../lambdas/inference/audit.js';
 import { TenantCredentials, tenantDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
@@ -126,5 +127,39 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(r.reason.error.code).toBe('concurrent_job_limit');
     expect((await acme.fineTuning.jobs.list({ limit: 100 })).data).toHaveLength(4);
+  });
+
+  it('the offboarding fence\'s writes on DynamoDB: a deployment\'s claim, a writer that read the job before it refused, the claim kept by one that read it, released only by its token; the status read strongly consistent', async () => {
+    const jobs = jobStore();
+    const id = `ftjob-${'9'.repeat(24)}`;
+    const job: FineTuningJob = {
+      id, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: 's3://b/training-data/a.jsonl', hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 },
+      suffix: 'fence', instanceType: 'ml.g5.2xlarge', spot: false, trainingJobName: trainingJobName('acme', id), status: 'running', createdAt: 1, events: [],
+    };
+    await jobs.create({ ...job, status: 'validating_files' }, 100);
+    expect(await jobs.update(job, 'validating_files')).toBe(true);
+    const before = (await jobs.get('acme', id))!;
+    // a deployment claims it (only while running, only one token at a time; its own token again: a redelivery)
+    expect(await jobs.claimDeployment('acme', id, 'queued', 'event-1')).toBe(false);
+    expect(await jobs.claimDeployment('acme', id, 'running', 'event-1')).toBe(true);
+    expect(await jobs.claimDeployment('acme', id, 'running', 'event-2')).toBe(false);
+    expect(await jobs.claimDeployment('acme', id, 'running', 'event-1')).toBe(true);
+    // a cancel made from a copy read before the claim is refused (it would drop the claim); from a copy read after, it keeps it
+    expect(await jobs.update({ ...before, status: 'cancelled' }, 'running')).toBe(false);
+    const claimed = (await jobs.get('acme', id))!;
+    expect(claimed.deploying).toBe('event-1');
+    expect(await jobs.update({ ...claimed, status: 'cancelled' }, 'running')).toBe(true);
+    expect((await jobs.get('acme', id))!).toMatchObject({ status: 'cancelled', deploying: 'event-1' });
+    // the retirement's listing (strongly consistent) sees the claim
+    expect((await jobs.list('acme')).find((j) => j.id === id)?.deploying).toBe('event-1');
+    // the deployment's own end, expecting the job running, is refused; its release removes the claim, another token's does not
+    expect(await jobs.update({ ...claimed, deploying: undefined, status: 'succeeded' }, 'running', 'event-1')).toBe(false);
+    await jobs.releaseDeployment('acme', id, 'event-2');
+    expect((await jobs.get('acme', id))!.deploying).toBe('event-1');
+    await jobs.releaseDeployment('acme', id, 'event-1');
+    expect((await jobs.get('acme', id))!.deploying).toBeUndefined();
+    // the status, as the create paths read it (the tenant-data session, ConsistentRead, the status only)
+    expect(await consistentTenantStatus('tessera-tenants', tenantDocumentClient(tenantCredentials), 'acme')).toBe('ACTIVE');
+    expect(await consistentTenantStatus('tessera-tenants', tenantDocumentClient(tenantCredentials), 'nobody')).toBeUndefined();
   });
 });
