@@ -266,18 +266,30 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   if (!names.length && !active.length) return settle();
   if (!tenant.accountId) throw Object.assign(new Error(`tenant "${tenant.tenantId}" has fine-tuning jobs or models but no account in its registry record`), { name: 'InvalidTenantRecord' });
 
+  // A re-run looks again (what a late deployment or job creation left is found, or what a run that failed
+  // after recording left), unless the launcher cannot: assumed no more (gone with the tenant's stack) or
+  // refused (its policies deleted before it by a stack deletion that then failed). Then the recorded
+  // retirement is answered, saying it did not look: an operator deletes what is left, as before.
+  const cannotLook = (e: unknown): RetireProgress | undefined => (recorded && isAccessDenied(e)
+    ? { state: 'COMPLETE', cancelledJobs: recorded.cancelledJobs, retiredModels: recorded.retiredModels, deleted: [], deleting: [], stopped: [], checkedNames: [], lookedAgain: false }
+    : undefined);
   let sageMaker: SageMakerClient;
   try {
     sageMaker = await deps.sageMaker({ tenantId: tenant.tenantId, accountId: tenant.accountId });
   } catch (e) {
-    // A re-run looks again (what a late deployment or job creation left is found, or a run that failed
-    // after recording), unless the launcher went with the tenant's stack: then nothing of the tenant's can run
-    // in its subnets either, and the recorded retirement is answered.
-    if (recorded && isAccessDenied(e)) {
-      return { state: 'COMPLETE', cancelledJobs: recorded.cancelledJobs, retiredModels: recorded.retiredModels, deleted: [], deleting: [], stopped: [], checkedNames: [], lookedAgain: false };
-    }
+    const answer = cannotLook(e);
+    if (answer) return answer;
     throw e;
   }
+  try {
+    return await look(sageMaker, tenant);
+  } catch (e) {
+    const answer = cannotLook(e);
+    if (answer) return answer;
+    throw e;
+  }
+
+  async function look(sageMaker: SageMakerClient, tenant: NonNullable<Awaited<ReturnType<RetireDeps['tenants']['getTenant']>>>): Promise<RetireProgress> {
   const audit = (action: string, detail: AuditRecord['detail']) => deps.audit.write({
     requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: tenant.tenantId, userId: 'tessera-offboarding',
     provider: 'sagemaker', latencyMs: 0, status: 200, outcome: 'offboarding', action,
@@ -352,4 +364,5 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
     if (results[i]!.stopping) (progress.stopping ??= []).push(name);
   });
   return settle();
+  }
 }

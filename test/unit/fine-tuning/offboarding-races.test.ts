@@ -311,6 +311,32 @@ describe('race D: a job created through an authorizer verdict cached before the 
 });
 
 describe('a model deletion during the retirement', () => {
+  it('both deleting the endpoint at once: the one refused because the other\'s made it Deleting takes that as success', async () => {
+    const j = job('f', { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:f', endpointName: trainingJobName('acme', jobId('f')) });
+    await jobs.create(j, 4);
+    const name = j.trainingJobName;
+    registry.putTenant({ ...(await tenant()), fineTunedModels: [{ id: j.fineTunedModel!, baseModel: j.model, jobId: j.id, endpointName: name, createdAt: '2026-12-01T00:00:00.000Z' }] });
+    endpoints.set(name, 'InService');
+    configs.add(name);
+    models.add(name);
+    const cached = await tenant();
+    // WHEN the retirement described the endpoint InService and is paused before its DeleteEndpoint, while the admin's deletion runs
+    gates.DeleteEndpoint = gate();
+    const paused = gates.DeleteEndpoint;
+    await setStatus('OFFBOARDING');
+    const first = retire({});
+    await paused.reached;
+    const deleted = await deleteFineTunedModel({ config: DEFAULT_CONFIG, jobs, models: memoryTenantModels(registry), sageMaker }, { tenantId: 'acme', userId: 'admin@acme', role: 'admin', tenant: cached }, j.fineTunedModel!, {} as AuditRecord);
+    paused.release();
+    // THEN SageMaker's "Cannot update in-progress endpoint" to the retirement is success (the endpoint is Deleting): it waits, then COMPLETE
+    expect(deleted).toMatchObject({ deleted: true });
+    const out = await first;
+    expect(out).toMatchObject({ state: 'IN_PROGRESS', deleting: [name] });
+    advance();
+    expect(await retire(out)).toMatchObject({ state: 'COMPLETE' });
+    expect(left()).toEqual(nothingLeft);
+  });
+
   it('neither fails the retirement nor leaves anything: a name the other deleted between a describe and a delete is success', async () => {
     // GIVEN a deployed model, in service
     const j = job('e', { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:e', endpointName: trainingJobName('acme', jobId('e')) });

@@ -286,6 +286,10 @@ describe('retire fine-tuned models (offboarding)', () => {
     expect(await retireFineTunedModels(gone, request)).toEqual({ state: 'COMPLETE', ...recorded, deleted: [], deleting: [], stopped: [], checkedNames: [], lookedAgain: false });
     expect(launcherCalls).toBe(1);
     expect(sageMaker.calls()).toHaveLength(0);
+    // the launcher assumed, but refused (its policies deleted before it by a stack deletion that then failed): the same answer
+    const refused: RetireDeps = { ...deps(), sageMaker: async () => { launcherCalls += 1; return new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }); } };
+    sageMaker.on(DescribeTrainingJobCommand).rejects(Object.assign(new Error('not authorized to perform: sagemaker:DescribeTrainingJob'), { name: 'AccessDeniedException' }));
+    expect(await retireFineTunedModels(refused, request)).toMatchObject({ state: 'COMPLETE', ...recorded, lookedAgain: false });
     // Not recorded: the same refusal is an error (a launcher that should be there)
     tenant = { ...tenant, offboarding: { liftedProtections: [] } };
     await expect(retireFineTunedModels(gone, request)).rejects.toMatchObject({ name: 'AccessDenied' });
