@@ -290,79 +290,79 @@ export async function retireFineTunedModels(deps: RetireDeps, request: RetireReq
   }
 
   async function look(sageMaker: SageMakerClient, tenant: NonNullable<Awaited<ReturnType<RetireDeps['tenants']['getTenant']>>>): Promise<RetireProgress> {
-  const audit = (action: string, detail: AuditRecord['detail']) => deps.audit.write({
-    requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: tenant.tenantId, userId: 'tessera-offboarding',
-    provider: 'sagemaker', latencyMs: 0, status: 200, outcome: 'offboarding', action,
-    detail: { ...detail, ...(request.executionArn ? { executionArn: request.executionArn } : {}), ...(request.requestId ? { requestId: request.requestId } : {}) },
-  });
+    const audit = (action: string, detail: AuditRecord['detail']) => deps.audit.write({
+      requestId: `ftaudit-${randomBytes(12).toString('hex')}`, at: new Date().toISOString(), tenantId: tenant.tenantId, userId: 'tessera-offboarding',
+      provider: 'sagemaker', latencyMs: 0, status: 200, outcome: 'offboarding', action,
+      detail: { ...detail, ...(request.executionArn ? { executionArn: request.executionArn } : {}), ...(request.requestId ? { requestId: request.requestId } : {}) },
+    });
 
-  for (const job of active) {
-    // Described first, and stopped only if SageMaker has it: the launcher may stop only its tenant's
-    // tagged jobs (aws:ResourceTag), and a job SageMaker never created carries no tag, so IAM would
-    // answer AccessDenied where SageMaker answers "Could not find" (the launcher describes its names
-    // untagged: constructs/training-policies.ts DescribeOwnNames).
-    if (await exists(() => sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.trainingJobName })))) {
-      try {
-        await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
-      } catch (e) {
-        // Finished or stopped at SageMaker: nothing runs; the job is cancelled all the same.
-        if ((e as Error).name !== 'ValidationException') throw e;
+    for (const job of active) {
+      // Described first, and stopped only if SageMaker has it: the launcher may stop only its tenant's
+      // tagged jobs (aws:ResourceTag), and a job SageMaker never created carries no tag, so IAM would
+      // answer AccessDenied where SageMaker answers "Could not find" (the launcher describes its names
+      // untagged: constructs/training-policies.ts DescribeOwnNames).
+      if (await exists(() => sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.trainingJobName })))) {
+        try {
+          await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
+        } catch (e) {
+          // Finished or stopped at SageMaker: nothing runs; the job is cancelled all the same.
+          if ((e as Error).name !== 'ValidationException') throw e;
+        }
       }
+      const cancelled: FineTuningJob = {
+        ...job, status: 'cancelled', finishedAt: nowSeconds(),
+        events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}${request.executionArn ? ` (${request.executionArn})` : ''}`), ...job.events],
+      };
+      // A job whose status moved meanwhile (a state-change event) is not overwritten: the next run sees it again.
+      if (await deps.jobs.update(cancelled, job.status)) await audit('fine_tuning.job.cancelled', { jobId: job.id, trainingJobName: job.trainingJobName });
+      progress.stopped.push(job.trainingJobName);
     }
-    const cancelled: FineTuningJob = {
-      ...job, status: 'cancelled', finishedAt: nowSeconds(),
-      events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}${request.executionArn ? ` (${request.executionArn})` : ''}`), ...job.events],
+
+    // One name at a time took at least three calls each (DescribeEndpoint, DeleteEndpointConfig,
+    // DeleteModel), even for names long gone, on every run: a tenant with a few hundred jobs over its
+    // life outlasted the Lambda's minute on every run, and the offboarding could never finish.
+    // NAME_CONCURRENCY names at once; results kept in the names' order.
+    const retireName = async (name: string): Promise<{ removed: string[]; present: boolean; stopped?: boolean; stopping?: boolean }> => {
+      let stopped = false;
+      let stopping = false;
+      if (cancelledNames.has(name)) {
+        const status = await describeTrainingJobStatus(sageMaker, name);
+        stopping = status === 'Stopping';
+        if (status === 'InProgress') {
+          await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: name })).catch((e: Error) => { if (e.name !== 'ValidationException') throw e; });
+          await audit('fine_tuning.job.stopped', { trainingJobName: name, reason: 'running although its job was cancelled' });
+          stopped = true;
+        }
+      }
+      const { removed, endpointStatus } = await deleteEndpointResources(sageMaker, name);
+      if (removed.length) {
+        const model = progress.retiredModels.find((m) => m.endpointName === name);
+        await audit('fine_tuning.model.retired', { endpointName: name, deleted: removed.join(','), ...(model ? { fineTunedModel: model.id } : {}) });
+      }
+      return { removed, present: endpointStatus !== undefined, stopped, stopping };
     };
-    // A job whose status moved meanwhile (a state-change event) is not overwritten: the next run sees it again.
-    if (await deps.jobs.update(cancelled, job.status)) await audit('fine_tuning.job.cancelled', { jobId: job.id, trainingJobName: job.trainingJobName });
-    progress.stopped.push(job.trainingJobName);
-  }
-
-  // One name at a time took at least three calls each (DescribeEndpoint, DeleteEndpointConfig,
-  // DeleteModel), even for names long gone, on every run: a tenant with a few hundred jobs over its
-  // life outlasted the Lambda's minute on every run, and the offboarding could never finish.
-  // NAME_CONCURRENCY names at once; results kept in the names' order.
-  const retireName = async (name: string): Promise<{ removed: string[]; present: boolean; stopped?: boolean; stopping?: boolean }> => {
-    let stopped = false;
-    let stopping = false;
-    if (cancelledNames.has(name)) {
-      const status = await describeTrainingJobStatus(sageMaker, name);
-      stopping = status === 'Stopping';
-      if (status === 'InProgress') {
-        await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: name })).catch((e: Error) => { if (e.name !== 'ValidationException') throw e; });
-        await audit('fine_tuning.job.stopped', { trainingJobName: name, reason: 'running although its job was cancelled' });
-        stopped = true;
+    const results: Array<{ removed: string[]; present: boolean; stopped?: boolean; stopping?: boolean }> = [];
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    // A failure stops the workers taking more names; the ones in flight finish before the run answers.
+    const worker = async () => {
+      while (!failure && next < names.length) {
+        const i = next++;
+        try {
+          results[i] = await retireName(names[i]!);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
-    }
-    const { removed, endpointStatus } = await deleteEndpointResources(sageMaker, name);
-    if (removed.length) {
-      const model = progress.retiredModels.find((m) => m.endpointName === name);
-      await audit('fine_tuning.model.retired', { endpointName: name, deleted: removed.join(','), ...(model ? { fineTunedModel: model.id } : {}) });
-    }
-    return { removed, present: endpointStatus !== undefined, stopped, stopping };
-  };
-  const results: Array<{ removed: string[]; present: boolean; stopped?: boolean; stopping?: boolean }> = [];
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  // A failure stops the workers taking more names; the ones in flight finish before the run answers.
-  const worker = async () => {
-    while (!failure && next < names.length) {
-      const i = next++;
-      try {
-        results[i] = await retireName(names[i]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(NAME_CONCURRENCY, names.length) }, worker));
-  if (failure) throw failure.error;
-  names.forEach((name, i) => {
-    progress.deleted.push(...results[i]!.removed);
-    if (results[i]!.present) progress.deleting.push(name);
-    if (results[i]!.stopped && !progress.stopped.includes(name)) progress.stopped.push(name);
-    if (results[i]!.stopping) (progress.stopping ??= []).push(name);
-  });
-  return settle();
+    };
+    await Promise.all(Array.from({ length: Math.min(NAME_CONCURRENCY, names.length) }, worker));
+    if (failure) throw failure.error;
+    names.forEach((name, i) => {
+      progress.deleted.push(...results[i]!.removed);
+      if (results[i]!.present) progress.deleting.push(name);
+      if (results[i]!.stopped && !progress.stopped.includes(name)) progress.stopped.push(name);
+      if (results[i]!.stopping) (progress.stopping ??= []).push(name);
+    });
+    return settle();
   }
 }
