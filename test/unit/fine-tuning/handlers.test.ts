@@ -72,6 +72,19 @@ describe('fine-tuning API Lambda', () => {
     expect(JSON.parse(audit.Body as string)).toMatchObject({ action: 'fine_tuning.job.create', tenantId: 'acme', status: 200 });
   });
 
+  it('reads the tenant\'s status strongly consistent before CreateTrainingJob: a tenant offboarding since its token was checked gets a 403 tenant_not_active, nothing started (the fence)', async () => {
+    // the gateway's (eventually consistent, cached) read still says ACTIVE; the strongly consistent one OFFBOARDING
+    doc.on(GetCommand, { TableName: 'registry', ConsistentRead: true }).resolves({ Item: { status: 'OFFBOARDING' } });
+    const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
+    const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme', 'tessera:role': 'developer' }), { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }));
+    expect(out.statusCode).toBe(403);
+    expect(JSON.parse(out.body).error).toMatchObject({ code: 'tenant_not_active' });
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(0);
+    expect(doc.commandCalls(GetCommand, { TableName: 'registry', ConsistentRead: true })[0].args[0].input).toMatchObject({ Key: { tenantId: 'acme' }, ProjectionExpression: '#s' });
+    // the job recorded, then failed (its slot given back): the last write
+    expect(doc.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems![0].Put).toMatchObject({ TableName: 'jobs', Item: { status: 'failed', error: { code: 'tenant_not_active' } } });
+  });
+
   it('answers another tenant\'s bucket with a 400 in OpenAI\'s shape, starts nothing, audits the refusal', async () => {
     const { handler } = await import('../../../lambdas/fine-tuning/api-handler.js');
     const out = await handler(apiEvent('POST', '/v1/fine_tuning/jobs', await sign({ 'tessera:tenant-id': 'acme', 'tessera:role': 'developer' }), { model: 'llama-3.1-8b-instruct', training_file: 's3://tessera-globex-data-555555555555/training-data/a.jsonl' }));
