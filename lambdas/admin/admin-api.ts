@@ -238,9 +238,11 @@ const routes: Record<string, Route> = {
         try {
           await startExecution(ENV.onboardStateMachineArn, name, request);
         } catch (e) {
-          await deleteHeldTenant(request.tenantId, executionArn, 'REQUESTED');
-          // Nothing started: the request id is free again (for this tenant or another).
-          await releaseOnboardingRequest(request.requestId, request.tenantId).catch((w: unknown) => logger.warn('could not release the onboarding request id', { requestId: request.requestId, error: w as Error }));
+          // Nothing started: the record goes, and the request id is free again (for this tenant or another). Only when
+          // the record was still as put: an error that came after Step Functions started the execution (a timeout) finds
+          // it taken by its Register tenant, and that onboarding runs under the id, which stays claimed.
+          const removed = await deleteHeldTenant(request.tenantId, executionArn, 'REQUESTED');
+          if (removed) await releaseOnboardingRequest(request.requestId, request.tenantId).catch((w: unknown) => logger.warn('could not release the onboarding request id', { requestId: request.requestId, error: w as Error }));
           throw e;
         }
         return json(202, { tenantId: request.tenantId, requestId: request.requestId, executionArn, status: 'REQUESTED' });

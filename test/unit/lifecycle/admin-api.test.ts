@@ -180,6 +180,23 @@ describe('admin API: onboarding', () => {
     expect((await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) })).statusCode).toBe(202);
   });
 
+  it('keeps the request id claimed when the start\'s error came after the execution started (its Register tenant already took the record): only a record it removed gives the id back', async () => {
+    // GIVEN StartExecution starts the execution, whose Register tenant moves acme to PROVISIONING, and then
+    // answers with an error (a timeout after Step Functions accepted the call: the SDK cannot tell)
+    sfn.on(StartExecutionCommand).callsFake(() => {
+      const r = records.get('acme')!;
+      records.set('acme', { ...r, status: 'PROVISIONING', currentStep: 'Register tenant' });
+      throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    });
+    // WHEN
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    // THEN the record stays (the onboarding runs), and so does its claim of the request id (hlc4: it was given back,
+    // so the same id could onboard another tenant beside the running onboarding)
+    expect(res.statusCode).toBe(500);
+    expect(records.get('acme')).toMatchObject({ status: 'PROVISIONING', requestId: 'req-acme-0001' });
+    expect(controlMock.releaseOnboardingRequest).not.toHaveBeenCalled();
+  });
+
   it('names executions within Step Functions\' 80 characters, differently on every attempt', () => {
     const at = Date.parse('2026-11-30T00:00:00.000Z');
     const long = 'a'.repeat(24);
