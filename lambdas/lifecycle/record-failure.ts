@@ -45,7 +45,8 @@ function reasonOf(error: FailureInput['error']): string {
 /**
  * An execution that failed without holding the tenant's lease. Refused before it took it (another
  * request's tenant, another operation running, a status its operation does not start from): the
- * record is not touched, the refusal goes on the bus. Failed after its last registry write had
+ * record is not touched, the refusal goes on the bus. Run again after its own failure was recorded
+ * (the announcement of it failed): that failure is announced again, not as a refusal. Failed after its last registry write had
  * released the lease: an announcement it owes is sent again (announceOwed: the history stays
  * SUCCEEDED, the operation took effect); otherwise its history entry is corrected to FAILED — the
  * registry never reports success for a failed execution — and nothing else changes.
@@ -61,6 +62,15 @@ async function recordWithoutLease(input: FailureInput, record: TenantRecord | un
     await updateTenant(tenantId, { executions: withExecution(record, { ...own, status: 'FAILED', endedAt: at, failedStep: step, reason }) }, { holder: null, expectUpdatedAt: record.updatedAt });
     await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step, reason, executionArn: input.executionArn, status: record.status });
     return { status: record.status, step, reason, recorded: 'history' as const };
+  }
+  if (record && own?.status === 'FAILED') {
+    // Its failure is recorded already (an earlier attempt of this task made its write, then PutEvents failed and Step
+    // Functions ran it again): announced again as that failure, never as a refusal (it held the lease), nothing written.
+    const recorded = record.failure?.executionArn === input.executionArn ? record.failure : undefined;
+    const failedStep = recorded?.step ?? own.failedStep ?? step;
+    const failedReason = recorded?.reason ?? own.reason ?? reason;
+    await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, { tenantId, kind: input.kind, step: failedStep, reason: failedReason, executionArn: input.executionArn, status: record.status });
+    return { status: record.status, step: failedStep, reason: failedReason };
   }
   await emitLifecycleEvent(LIFECYCLE_EVENTS.failed, {
     tenantId, kind: input.kind, step, reason, requestId: input.request.requestId, executionArn: input.executionArn, refused: true, ...(record ? { status: record.status } : {}),

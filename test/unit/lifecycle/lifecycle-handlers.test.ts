@@ -132,6 +132,22 @@ describe('Record failure', async () => {
     expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'onboard', step: 'Activate tenant', reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
   });
 
+  it('run again after its own write (the Tenant Lifecycle Failed it then sent was throttled): announces the execution\'s failure again, never as a refusal, writing nothing', async () => {
+    // GIVEN an earlier attempt of Record failure ended this change (ACTIVE, failure recorded, lease released, history
+    // FAILED), then PutEvents failed and Step Functions ran the task again
+    const failed = { step: 'Check blueprint', reason: `${REASON}; left behind: x`, at: 't1', kind: 'change' as const, executionArn: EXECUTION_ARN };
+    const before = tenant({ status: 'ACTIVE', failure: failed, executions: [{ ...own('FAILED', 'change'), failedStep: 'Check blueprint', reason: REASON }] });
+    records.set('acme', before);
+    // WHEN
+    const out = await handler(failure({ kind: 'change', failedStep: 'Check blueprint' }));
+    // THEN (hlc4: it answered REFUSED and sent `refused: true`, which says the execution never took the lease: a
+    // consumer would read a failed change as one refused before it started)
+    expect(out).toEqual({ status: 'ACTIVE', step: 'Check blueprint', reason: failed.reason });
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(records.get('acme')).toEqual(before);
+    expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'change', step: 'Check blueprint', reason: failed.reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
+  });
+
   it('never touches an OFFBOARDED record: a replayed request is refused without a write', async () => {
     const before = tenant({ status: 'OFFBOARDED', executions: [{ kind: 'offboard', requestId: 'req-off', executionArn: 'arn:off', startedAt: 't', endedAt: 't', status: 'SUCCEEDED' }] });
     records.set('acme', before);
