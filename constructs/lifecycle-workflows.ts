@@ -202,11 +202,16 @@ export class LifecycleWorkflows extends Construct {
     const record = this.task(scope, `${prefix}Record failure`, 'record-failure', '$.failure', {
       'request.$': '$.request', 'executionArn.$': '$.executionArn', kind, 'error.$': '$.error', 'failedStep.$': '$.failedStep',
     });
+    return record.next(this.tookEffect(scope, prefix, new sfn.Fail(scope, `${prefix}${kind[0].toUpperCase()}${kind.slice(1)} failed`, { errorPath: '$.error.Error', causePath: '$.failure.reason' })));
+  }
+
+  /** The Choice after a failure recorder (`$.failure.recorded`): an operation that took effect ends SUCCEEDED, anything else in `failed`. */
+  private tookEffect(scope: Construct, prefix: string, failed: sfn.Fail): sfn.Choice {
     const recorded = (value: string) => sfn.Condition.and(sfn.Condition.isPresent('$.failure.recorded'), sfn.Condition.stringEquals('$.failure.recorded', value));
-    return record.next(new sfn.Choice(scope, `${prefix}Took effect?`)
+    return new sfn.Choice(scope, `${prefix}Took effect?`)
       .when(recorded('announced'), new sfn.Succeed(scope, `${prefix}Took effect, announced late`))
       .when(recorded('announcement-owed'), new sfn.Succeed(scope, `${prefix}Took effect, announcement owed`))
-      .otherwise(new sfn.Fail(scope, `${prefix}${kind[0].toUpperCase()}${kind.slice(1)} failed`, { errorPath: '$.error.Error', causePath: '$.failure.reason' })));
+      .otherwise(failed);
   }
 
   /**
@@ -383,9 +388,10 @@ export class LifecycleWorkflows extends Construct {
   private statusDefinition(): sfn.IChainable {
     const s = new Construct(this, 'StatusStates');
     const set = this.task(s, 'Set status', 'set-status', '$.result', { 'request.$': '$.request', 'executionArn.$': '$.executionArn', 'action.$': '$.action' });
+    // As failure(): a status write made whose announcement then failed ends SUCCEEDED, as the registry records it.
     const fail = this.task(s, 'Record status failure', 'record-failure', '$.failure', {
       'request.$': '$.request', 'executionArn.$': '$.executionArn', 'kind.$': '$.action', 'error.$': '$.error', 'failedStep.$': '$.failedStep',
-    }).next(new sfn.Fail(s, 'Status change failed', { errorPath: '$.error.Error', causePath: '$.failure.reason' }));
+    }).next(this.tookEffect(s, '', new sfn.Fail(s, 'Status change failed', { errorPath: '$.error.Error', causePath: '$.failure.reason' })));
     this.catchAll([set], fail);
     return new sfn.Pass(s, 'Start status change', {
       parameters: { 'request.$': '$.request', 'action.$': '$.action', 'executionArn.$': '$$.Execution.Id' },

@@ -1,8 +1,9 @@
-import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
+import { LIFECYCLE_EVENTS, LIFECYCLE_OPERATIONS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { requireTenant } from '../shared/registry.js';
+import { owe, sendOwed } from './announcements.js';
 import { acquireLease, completeOperation } from './lease.js';
 import type { LifecycleState } from './state.js';
 
@@ -11,19 +12,30 @@ const EVENTS = { suspend: LIFECYCLE_EVENTS.suspended, resume: LIFECYCLE_EVENTS.r
 /**
  * Suspend or resume: takes the tenant's lease (refused while another operation runs, or when the
  * status does not allow it: suspend needs ACTIVE, resume SUSPENDED), then one conditional write
- * sets the status the gateway reads on every request, so access stops (or returns) at once, and
- * releases the lease. Every resource is kept.
+ * sets the status the gateway reads on every request, so access stops (or returns) at once,
+ * releases the lease and writes `Tenant Suspended` / `Tenant Resumed` owed (announcements.ts), which
+ * it then sends. Every resource is kept. A PutEvents failure after that write leaves the
+ * announcement owed and the history SUCCEEDED: *Record status failure* sends it again (the
+ * execution ends SUCCEEDED, *Took effect, …*), or `tessera tenants retry` does.
  */
 export const handler = lifecycleHandler('Set status', async (state: LifecycleState & { action: 'suspend' | 'resume' }) => {
   // The status machine's input names the action: anything but these two is refused before the lease.
   if (state.action !== 'suspend' && state.action !== 'resume') throw new InvalidRequestError(`action = ${JSON.stringify(state.action)}: must be "suspend" or "resume"`);
   const request = { kind: state.action, executionArn: state.executionArn!, requestId: state.request.requestId };
   const record = await requireTenant(state.request.tenantId);
-  // A retry after the status write (the announcement failed) only announces.
-  const done = record.executions.some((e) => e.executionArn === request.executionArn && e.status === 'SUCCEEDED');
-  const held = done ? record : await acquireLease(state.request.tenantId, request, { currentStep: 'Set status' });
+  // A retry after the status write (the announcement failed) only announces: what is still owed, or, for a write that
+  // owed nothing (made before the outbox), the announcement itself.
+  if (record.executions.some((e) => e.executionArn === request.executionArn && e.status === 'SUCCEEDED')) {
+    if (record.owedAnnouncements?.some((a) => a.executionArn === request.executionArn)) await sendOwed(record);
+    else await emitLifecycleEvent(EVENTS[state.action], { tenantId: record.tenantId, previousStatus: undefined, status: record.status, executionArn: state.executionArn });
+    return { status: record.status };
+  }
+  const held = await acquireLease(state.request.tenantId, request, { currentStep: 'Set status' });
   const previousStatus = held.lease?.executionArn === request.executionArn ? held.lease.previousStatus : undefined;
-  const updated = done ? record : await completeOperation(state.request.tenantId, request);
-  await emitLifecycleEvent(EVENTS[state.action], { tenantId: updated.tenantId, previousStatus, status: updated.status, executionArn: state.executionArn });
+  const status = LIFECYCLE_OPERATIONS[state.action].success;
+  const updated = await completeOperation(state.request.tenantId, request, owe(held, EVENTS[state.action], {
+    tenantId: held.tenantId, previousStatus, status, executionArn: state.executionArn,
+  }, state.executionArn));
+  await sendOwed(updated);
   return { status: updated.status };
 }, { trackStep: false });

@@ -411,6 +411,43 @@ describe('an operation that took effect and whose announcement failed after it',
     expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'upgrade', status: 'SUCCEEDED' });
   }, 30_000);
 
+  it('a suspension whose Tenant Suspended fails after its status write: SUCCEEDED (Took effect, announcement owed), the history SUCCEEDED and the announcement owed; sent by Record status failure: announced late', async () => {
+    // GIVEN the bus refuses Tenant Suspended (not retryable)
+    const suspended = (e: { DetailType?: string }) => e.DetailType === 'Tenant Suspended';
+    bus.on(PutEventsCommand).callsFake((input: { Entries: Array<{ DetailType?: string }> }) => {
+      if (suspended(input.Entries[0])) throw Object.assign(new Error('not authorized to perform events:PutEvents'), { name: 'AccessDeniedException' });
+      return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
+    });
+    // WHEN hooli is suspended
+    const suspend = (id: string) => ({ request: { tenantId: id, requestId: `suspend-${id}-1` }, action: 'suspend' });
+    const owed = await workflows.run('status', suspend('hooli'), { waitMs: 1 });
+    // THEN (hlc4: was FAILED at "Status change failed", the history corrected to FAILED while hooli was SUSPENDED, and
+    // Tenant Suspended neither sent nor owed: the registry said the suspension failed, the gateway refused hooli)
+    expect(owed.status).toBe('SUCCEEDED');
+    expect(owed.states).toEqual(expect.arrayContaining(['Set status', 'Record status failure', 'Took effect, announcement owed']));
+    expect(owed.states).not.toContain('Status change failed');
+    const record = records.get('hooli')!;
+    expect(record).toMatchObject({ status: 'SUSPENDED', owedAnnouncements: [{ detailType: 'Tenant Suspended', detail: { tenantId: 'hooli', previousStatus: 'ACTIVE', status: 'SUSPENDED' } }] });
+    expect(record.executions.at(-1)).toMatchObject({ kind: 'suspend', status: 'SUCCEEDED', reason: expect.stringContaining('its announcement Tenant Suspended was not sent') });
+    expect(record.lease).toBeUndefined();
+
+    // GIVEN acme, whose Tenant Suspended the bus refuses once only
+    let refusals = 0;
+    bus.on(PutEventsCommand).callsFake((input: { Entries: Array<{ DetailType?: string }> }) => {
+      if (suspended(input.Entries[0]) && refusals++ === 0) throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+      return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
+    });
+    // WHEN
+    const late = await workflows.run('status', suspend('acme'), { waitMs: 1 });
+    // THEN
+    expect(late.status).toBe('SUCCEEDED');
+    expect(late.states).toEqual(expect.arrayContaining(['Record status failure', 'Took effect, announced late']));
+    expect(records.get('acme')).toMatchObject({ status: 'SUSPENDED' });
+    expect(records.get('acme')!.owedAnnouncements).toBeUndefined();
+    expect(records.get('acme')!.executions.at(-1)).toMatchObject({ kind: 'suspend', status: 'SUCCEEDED' });
+    expect(bus.commandCalls(PutEventsCommand).filter((c) => c.args[0].input.Entries![0].DetailType === 'Tenant Lifecycle Failed')).toHaveLength(0);
+  }, 30_000);
+
   it('in every workflow whose operation announces: Record failure chooses, and anything else still fails the execution', () => {
     for (const [name, fail] of [['onboard', 'Onboard failed'], ['change', 'Change failed'], ['offboard', 'Offboard failed']] as const) {
       const states = workflows.definitions[name].States as unknown as Record<string, { Type: string; Next?: string; Default?: string; Choices?: Array<{ Next: string }> }>;
