@@ -204,9 +204,20 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   // A live tenant's stack that is gone was deleted outside Tessera (drift records it DELETED). A change, an upgrade or a
   // repair would CreateStack it: a new database and bucket, empty, under a new key, past the change-set guard (a create
   // has no change set), and the tenant ACTIVE on them. Only an onboarding creates a tenant stack.
+  // Begin change always names the tier: a change to another tier is a tier change, anything else a version change.
+  const what = state.change?.repair ? 'repair' : state.change?.tier !== undefined && state.change.tier !== record.tier ? 'tier change' : 'blueprint change';
   if (!existing && kind === 'tenant' && state.change) {
-    const what = state.change.repair ? 'repair' : state.change.tier ? 'tier change' : 'blueprint change';
     throw new ChangeRefusedError(`stack ${name} does not exist (deleted outside Tessera): a ${what} does not create a live tenant's stack again, since a new one would start with an empty database and bucket under a new key, past the change-set guard; restore the tenant's data stores from their backups and snapshots (what its stack retained), or offboard it (README: Drift, Repairing it)`);
+  }
+  // The same for a DR stack the registry records (not REMOVED: a first move to a DR tier creates it): deleted outside
+  // Tessera, it left its key alias, replica bucket and vault (RETAIN, fixed names) behind, so a create would roll back
+  // on them, and Record failure would then record the stack REMOVED while the DR stores still hold the tenant's copies
+  // (no DR region pinned any more, no drift check, and `tessera tenants failover-plan` refuses a REMOVED DR stack).
+  const recordedDr = record.disasterRecovery;
+  if (!existing && kind === 'dr' && state.change && recordedDr && recordedDr.status !== 'REMOVED' && recordedDr.stackName === name) {
+    throw new ChangeRefusedError(`DR stack ${name} (${recordedDr.region}) is recorded ${recordedDr.status} but does not exist (deleted outside Tessera): a ${what} does not create it again, `
+      + `since its retained key alias, replica bucket and backup vault (with the tenant's recovery point copies) keep their names and a new stack would fail on them; `
+      + `bring the stack back over them (CloudFormation resource import into ${name}) or offboard the tenant`);
   }
   const status = existing?.StackStatus ?? '';
   // The tenant VPC's zones, checked on every deploy of a tier blueprint (create or update; not while the

@@ -194,6 +194,10 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
       expect(error, JSON.stringify(change)).toMatchObject({ name: 'ChangeRefused', message: expect.stringMatching(/^stack tessera-acme does not exist \(deleted outside Tessera\): a (repair|blueprint change) does not create a live tenant's stack again/) });
     }
     expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(0);
+    // hlc4: Begin change names the tier in every change, an upgrade's too (its own): the refusal called each one a tier change
+    const named = (change: Record<string, unknown>) => deploy(upgrade(change)).catch((e: Error) => e.message.match(/: a ([a-z ]+?) does not create/)?.[1]);
+    expect(await named({ tier: 'starter', previousTier: 'starter' })).toBe('blueprint change');
+    expect(await named({ tier: 'professional', previousTier: 'starter' })).toBe('tier change');
   });
 
   it('repairs drift through a drift-aware change set (DeploymentMode REVERT_DRIFT), still guarded', async () => {

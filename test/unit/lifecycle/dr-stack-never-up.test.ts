@@ -1,4 +1,4 @@
-import { CloudFormationClient, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -72,5 +72,42 @@ describe('Deploy DR blueprint: a recorded DR stack in another region', () => {
     expect(thrown).toMatchObject({ name: 'ChangeRefused', message: expect.stringMatching(/its DR region is us-west-2, but tenant acme's DR stack tessera-acme-dr is in eu-west-1 \(ACTIVE\)/) });
     expect(cfn.commandCalls(DescribeStacksCommand)).toEqual([]);
     expect(records.get('acme')!.disasterRecovery).toMatchObject({ region: 'eu-west-1', status: 'ACTIVE' });
+  });
+});
+
+/**
+ * hlc4 (s16): hops's refusal of a change that finds no tenant stack left the DR stack out. A tenant
+ * whose registry records a DR stack (ACTIVE, DEPLOYING or RETAINED) that was deleted outside Tessera
+ * had it created again by the next change, upgrade or repair: on AWS that create meets the DR key
+ * alias, bucket and vault the deleted stack retained (fixed names) and rolls back, and *Record
+ * failure* then deleted the dead stack and recorded the DR stack REMOVED, so the registry said the
+ * tenant had no DR stack while its retained DR key, replica bucket and recovery point copies stayed in
+ * the DR region: no longer pinning the DR region or checked for drift, and refused by failover-plan.
+ */
+describe('Deploy DR blueprint: a recorded DR stack that no longer exists', () => {
+  const upgrade = { tier: 'professional', previousTier: 'professional', blueprintVersion: '2.0.0', drRegion: 'us-west-2', computeMode: 'shared' };
+  it('is refused for a change, an upgrade or a repair (ChangeRefused, no CreateStack, the registry unchanged); a first move to a DR tier creates it', async () => {
+    cfn.on(CreateStackCommand).resolves({ StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/2' });
+    for (const status of ['ACTIVE', 'RETAINED', 'DEPLOYING'] as const) {
+      // GIVEN acme on the DR tier, its DR stack recorded but deleted by hand
+      const dr = { region: 'us-west-2', stackName: 'tessera-acme-dr', status, updatedAt: '2026-12-02T00:00:00.000Z' };
+      records.set('acme', leased('upgrade', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: dr }));
+      for (const change of [upgrade, { ...upgrade, blueprintVersion: '1.0.0', repair: true }]) {
+        // WHEN
+        const thrown = await deploy({ ...state('acme'), blueprint: 'dr', change } as never, {} as never).then(() => undefined, (e: Error) => e);
+        // THEN
+        expect(thrown, `${status} ${JSON.stringify(change)}`).toMatchObject({ name: 'ChangeRefused', message: expect.stringMatching(/^DR stack tessera-acme-dr \(us-west-2\) is recorded .* but does not exist \(deleted outside Tessera\)/) });
+        expect(records.get('acme')!.disasterRecovery).toEqual(dr);
+      }
+    }
+    expect(cfn.commandCalls(CreateStackCommand)).toEqual([]);
+    // GIVEN a tenant moving to the DR tier for the first time (no DR stack recorded), or after its DR stack was removed
+    for (const disasterRecovery of [undefined, { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'REMOVED' as const, updatedAt: '2026-12-02T00:00:00.000Z' }]) {
+      records.set('acme', leased('change', { tier: 'starter', blueprintVersion: '1.0.0', accountId: '333333333333', ...(disasterRecovery ? { disasterRecovery } : {}) }));
+      // WHEN / THEN its DR stack is created
+      await deploy({ ...state('acme'), blueprint: 'dr', change: { ...upgrade, previousTier: 'starter' } } as never, {} as never);
+      expect(records.get('acme')!.disasterRecovery).toMatchObject({ region: 'us-west-2', status: 'DEPLOYING' });
+    }
+    expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(2);
   });
 });
