@@ -213,8 +213,10 @@ export const handler = lifecycleHandler('Deploy blueprint', async (state: Lifecy
   // Tessera, it left its key alias, replica bucket and vault (RETAIN, fixed names) behind, so a create would roll back
   // on them, and Record failure would then record the stack REMOVED while the DR stores still hold the tenant's copies
   // (no DR region pinned any more, no drift check, and `tessera tenants failover-plan` refuses a REMOVED DR stack).
+  // Not this execution's own create (DEPLOYING by it), which rolled back and was deleted below: that one is made again.
   const recordedDr = record.disasterRecovery;
-  if (!existing && kind === 'dr' && state.change && recordedDr && recordedDr.status !== 'REMOVED' && recordedDr.stackName === name) {
+  const ownCreate = recordedDr?.status === 'DEPLOYING' && recordedDr.deployedWith?.executionArn === state.executionArn;
+  if (!existing && kind === 'dr' && state.change && recordedDr && recordedDr.status !== 'REMOVED' && recordedDr.stackName === name && !ownCreate) {
     throw new ChangeRefusedError(`DR stack ${name} (${recordedDr.region}) is recorded ${recordedDr.status} but does not exist (deleted outside Tessera): a ${what} does not create it again, `
       + `since its retained key alias, replica bucket and backup vault (with the tenant's recovery point copies) keep their names and a new stack would fail on them; `
       + `bring the stack back over them (CloudFormation resource import into ${name}) or offboard the tenant`);

@@ -109,5 +109,11 @@ describe('Deploy DR blueprint: a recorded DR stack that no longer exists', () =>
       expect(records.get('acme')!.disasterRecovery).toMatchObject({ region: 'us-west-2', status: 'DEPLOYING' });
     }
     expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(2);
+    // GIVEN this execution's own create rolled back, and Deploy DR blueprint deleted it (StackBusy until it is gone)
+    const own = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING' as const, updatedAt: 't', deployedWith: { tier: 'professional', blueprintVersion: '2.0.0', executionArn: state('acme').executionArn } };
+    records.set('acme', leased('change', { tier: 'starter', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: own }));
+    // WHEN / THEN it is created again, as before
+    await deploy({ ...state('acme'), blueprint: 'dr', change: { ...upgrade, previousTier: 'starter' } } as never, {} as never);
+    expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(3);
   });
 });
