@@ -183,19 +183,31 @@ export async function cloudFormationFor(record: TenantRecord, kind: BlueprintKin
 }
 
 /**
- * Orders blueprint versions (`1.10.0` > `1.9.2`; numeric parts compared as numbers, others as
- * strings). Negative when `a` is older than `b`.
+ * Orders blueprint versions (package.json's `version`) by semver precedence: `1.10.0` > `1.9.2`
+ * (numeric parts compared as numbers, others as strings, a missing part is 0), a pre-release before
+ * its release (`2.0.0-rc.1` < `2.0.0`; pre-release identifiers numeric before alphanumeric, more of
+ * them after fewer), build metadata (`+…`) ignored. Negative when `a` is older than `b`.
  */
 export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/);
-  const pb = b.split(/[.-]/);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? '0';
-    const y = pb[i] ?? '0';
-    const nx = Number(x);
-    const ny = Number(y);
-    const c = Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : x.localeCompare(y);
-    if (c !== 0) return Math.sign(c);
+  const split = (v: string) => {
+    const plain = v.split('+')[0];
+    const dash = plain.indexOf('-');
+    return dash < 0 ? { core: plain.split('.'), pre: undefined } : { core: plain.slice(0, dash).split('.'), pre: plain.slice(dash + 1).split('.') };
+  };
+  const numeric = (x: string) => /^\d+$/.test(x);
+  const part = (x: string, y: string) => (numeric(x) && numeric(y) ? Math.sign(Number(x) - Number(y)) : numeric(x) ? -1 : numeric(y) ? 1 : Math.sign(x < y ? -1 : x > y ? 1 : 0));
+  const va = split(a);
+  const vb = split(b);
+  for (let i = 0; i < Math.max(va.core.length, vb.core.length); i++) {
+    const c = part(va.core[i] ?? '0', vb.core[i] ?? '0');
+    if (c !== 0) return c;
+  }
+  if (!va.pre || !vb.pre) return va.pre ? -1 : vb.pre ? 1 : 0;
+  for (let i = 0; i < Math.max(va.pre.length, vb.pre.length); i++) {
+    if (va.pre[i] === undefined) return -1;
+    if (vb.pre[i] === undefined) return 1;
+    const c = part(va.pre[i], vb.pre[i]);
+    if (c !== 0) return c;
   }
   return 0;
 }

@@ -356,6 +356,20 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '3.0.0' }));
     await expect(begin({ ...state(), change: { blueprintVersion: '2.0.0' } })).resolves.toMatchObject({ blueprintVersion: '2.0.0' });
   });
+  it('orders a pre-release before its release (semver; package.json\'s version is the blueprint version): a tenant on 1.0.0-rc.1 goes to the platform\'s 1.0.0, and a late run without listedVersion takes it there', async () => {
+    const { compareVersions } = await import('../../../lambdas/lifecycle/blueprints.js');
+    // hlc4: compareVersions split "1.0.0-rc.1" into 1,0,0,rc,1 and found "rc" after "0": the pre-release was newer than its release
+    expect([compareVersions('1.0.0-rc.1', '1.0.0'), compareVersions('1.0.0', '1.0.0-rc.1'), compareVersions('1.0.0-rc.2', '1.0.0-rc.10'), compareVersions('1.0.0-alpha', '1.0.0-alpha.1'), compareVersions('1.0.0-1', '1.0.0-alpha'), compareVersions('1.10.0', '1.9.2'), compareVersions('1.0.0+build.5', '1.0.0'), compareVersions('1.0', '1.0.0')])
+      .toEqual([-1, 1, -1, -1, -1, 1, 0, 0]);
+    // GIVEN acme on a release candidate of the platform's current 1.0.0
+    useConfig(sameNetworkConfig);
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0-rc.1' }));
+    // WHEN a tier change asks for no version THEN the release, not the candidate kept as "newer"
+    await expect(begin({ ...state(), change: { tier: 'professional' } })).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '1.0.0' });
+    // AND the late run of an upgrade to 1.0.0 whose item has no listedVersion upgrades it instead of skipping it as newer
+    records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '1.0.0-rc.1' }));
+    await expect(begin({ ...state(), kind: 'upgrade' as const, change: { tier: 'starter', blueprintVersion: '1.0.0' } })).resolves.toMatchObject({ blueprintVersion: '1.0.0' });
+  });
   it('refuses a change of isolation, naming both modes', async () => {
     records.set('acme', tenant({ status: 'ACTIVE' }));
     await expect(begin({ ...state(), change: { tier: 'enterprise' } })).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/isolates by account, tenant acme by vpc/) });
