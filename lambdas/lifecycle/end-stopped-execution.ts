@@ -2,6 +2,7 @@ import { LIFECYCLE_EVENTS } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant } from '../shared/registry.js';
+import { sendOwed } from './announcements.js';
 import { endDeadOperation } from './lease.js';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event (default bus). */
@@ -31,7 +32,8 @@ export function tenantOfInput(input: string | null | undefined): string | undefi
  * tenant's lease, the failure is recorded as Record failure would (the status its kind leaves on
  * failure, the step it was at, the lease released) and announced. Triggered by EventBridge's
  * execution status change events of the tessera-* state machines; a no-op for executions that
- * released their lease (every normal end).
+ * released their lease (every normal end), except that it sends the announcements such an execution
+ * still owes (stopped after its completing write, before PutEvents).
  */
 export const handler = lifecycleHandler('End stopped execution', async (event: { detail: ExecutionStatusChange }) => {
   const detail = event.detail;
@@ -39,7 +41,18 @@ export const handler = lifecycleHandler('End stopped execution', async (event: {
   if (!tenantId) return { ended: false, reason: 'no tenant in the execution input' };
   const record = await getTenant(tenantId);
   const lease = record?.lease;
-  if (!record || lease?.executionArn !== detail.executionArn) return { ended: false, reason: 'the execution holds no lease' };
+  if (!record || lease?.executionArn !== detail.executionArn) {
+    // Stopped after its completing write (lease released) but before its announcement went out: no Catch ran, so
+    // neither a retry of the step nor Record failure sends it. Sent here; one that fails again stays owed, with its error.
+    const owed = (record?.owedAnnouncements ?? []).filter((a) => a.executionArn === detail.executionArn);
+    if (!record || !owed.length) return { ended: false, reason: 'the execution holds no lease' };
+    try {
+      return { ended: false, reason: 'the execution holds no lease', announced: await sendOwed({ ...record, owedAnnouncements: owed }) };
+    } catch (e) {
+      logger.error('announcement owed by a stopped execution not sent; it stays owed (tessera tenants retry)', { tenantId, executionArn: detail.executionArn, error: e as Error });
+      return { ended: false, reason: 'the execution holds no lease', owed: owed.map((a) => a.detailType) };
+    }
+  }
   const step = record.currentStep ?? 'unknown';
   const reason = `execution ${detail.status}${detail.error ? `: ${detail.error}` : ''}${detail.cause ? ` (${detail.cause})` : ''} at "${step}" without recording its outcome`;
   // An onboarding stopped between lifting the quarantine and its completing write: fenced again first.

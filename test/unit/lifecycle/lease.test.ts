@@ -350,6 +350,21 @@ describe('End stopped execution', async () => {
     expect(failedEvents()).toEqual([]);
   });
 
+  it('sends what an execution stopped after its completing write still owes (it holds no lease: nothing else is done)', async () => {
+    // GIVEN an onboarding whose Activate tenant wrote ACTIVE with Tenant Activated owed, and the execution was stopped
+    // (or timed out) before the announcement went out: no Catch ran, so neither a retry of the step nor Record failure sends it
+    const owed = { detailType: 'Tenant Activated', detail: { tenantId: 'acme', executionArn: EXECUTION_ARN }, executionArn: EXECUTION_ARN, at: 't1' };
+    const other = { detailType: 'Tenant Changed', detail: { tenantId: 'acme' }, executionArn: 'arn:other', at: 't0' };
+    records.set('acme', tenant({ status: 'ACTIVE', executions: [{ ...onboarded, executionArn: EXECUTION_ARN }], owedAnnouncements: [other, owed] }));
+    // WHEN
+    const out = await handler(stopped('ABORTED'));
+    // THEN (hlc4: it stayed owed until someone ran tessera tenants retry; nothing told anyone it was)
+    expect(out).toEqual({ ended: false, reason: 'the execution holds no lease', announced: ['Tenant Activated'] });
+    expect(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].DetailType)).toEqual(['Tenant Activated']);
+    expect(records.get('acme')).toMatchObject({ status: 'ACTIVE', owedAnnouncements: [other] });
+    expect(failedEvents()).toEqual([]);
+  });
+
   it('finds the tenant in a request input or a bus request, and nowhere else', () => {
     expect(tenantOfInput(JSON.stringify({ request: { tenantId: 'acme' } }))).toBe('acme');
     expect(tenantOfInput(JSON.stringify({ tenantId: 'globex', requestId: 'r' }))).toBe('globex');
