@@ -220,12 +220,19 @@ const routes: Record<string, Route> = {
       throw new ApiError(400, `tenantId = "${request.tenantId}": is reserved: it would name the stack tessera-${request.tenantId}, the name of that tier's OU and usage plan`, 'invalid_request_error', 'reserved_tenant_id', 'tenantId');
     }
     const isolation = platformConfig().tiers[request.tier].isolation;
+    // Whether this request claimed its id (for its tenant) and then found the tenant registered by another request:
+    // it did nothing, so the id is given back (control-table.ts releaseOnboardingRequest: only this tenant's claim).
+    let claimed = false;
+    const giveBack = async () => {
+      if (claimed) await releaseOnboardingRequest(request.requestId, request.tenantId).catch((w: unknown) => logger.warn('could not release the onboarding request id', { requestId: request.requestId, error: w as Error }));
+    };
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await getTenant(request.tenantId);
       if (!existing) {
         // A request id names one request (an idempotency key): sent again for another tenant it is refused, not a second onboarding.
         const holder = await claimOnboardingRequest(request.requestId, request.tenantId);
         if (holder !== undefined) throw requestIdReused(request.requestId, holder, request.tenantId);
+        claimed = true;
         const name = executionName('onboard', request.tenantId);
         const executionArn = `${requireEnv(ENV.onboardStateMachineArn).replace(':stateMachine:', ':execution:')}:${name}`;
         const now = new Date().toISOString();
@@ -248,6 +255,8 @@ const routes: Record<string, Route> = {
         return json(202, { tenantId: request.tenantId, requestId: request.requestId, executionArn, status: 'REQUESTED' });
       }
       if (existing.requestId !== request.requestId) {
+        // Registered by another request: this one never onboarded the tenant (a tenant id is registered once).
+        await giveBack();
         throw new ApiError(409, `tenant id "${request.tenantId}" is already registered (status ${existing.status})`, 'conflict_error', 'tenant_exists', 'tenantId');
       }
       const differences = requestDifferences(existing, { ...request, isolation });

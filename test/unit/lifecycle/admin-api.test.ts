@@ -197,6 +197,20 @@ describe('admin API: onboarding', () => {
     expect(controlMock.releaseOnboardingRequest).not.toHaveBeenCalled();
   });
 
+  it('gives the request id back when the tenant id was registered by another request a moment after it claimed the id (409 tenant_exists): the request did nothing', async () => {
+    // GIVEN acme registered by another request between this request's read and its registration
+    records.set('acme', registered({ requestId: 'req-other-0001' }));
+    registryMock.getTenant.mockImplementationOnce(async () => undefined);
+    // WHEN
+    const res = await call('POST', '/admin/tenants', { body: JSON.stringify(onboard) });
+    // THEN refused, and (hlc4) its claim released: it was kept, so the id sent for another tenant was a 409 saying it
+    // "was used for the onboarding of tenant acme", which no request of that id ever onboarded
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error.code).toBe('tenant_exists');
+    expect(controlMock.releaseOnboardingRequest).toHaveBeenCalledWith('req-acme-0001', 'acme');
+    expect(starts()).toHaveLength(0);
+  });
+
   it('names executions within Step Functions\' 80 characters, differently on every attempt', () => {
     const at = Date.parse('2026-11-30T00:00:00.000Z');
     const long = 'a'.repeat(24);
