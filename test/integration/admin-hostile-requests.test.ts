@@ -107,3 +107,27 @@ describe('the admin API against hostile requests', () => {
     expect(await claimOnboardingRequest('req-zulu-0001', 'yankee')).toBeUndefined();
   });
 });
+
+/**
+ * hlc4 (s16): the claim left behind by an admin API that stopped between the claim and the
+ * registration (a crash, a timeout), and the control table's queues beside the claims.
+ */
+describe('an onboarding request id claimed by a request that never registered its tenant', () => {
+  it('leaves the tenant free to onboard, with that id (its own claim) or a new one; the queues that scan the control table never see a claim', async () => {
+    // GIVEN two requests that claimed their ids and stopped before registering their tenants
+    expect(await claimOnboardingRequest('req-xray-0001', 'xray')).toBeUndefined();
+    expect(await claimOnboardingRequest('req-yank-0001', 'yank')).toBeUndefined();
+    // WHEN xray is onboarded with the same request again, yank with a new request id
+    const xray = await api('POST', '/admin/tenants', onboardingRequest('xray', 'starter'));
+    const yank = await api('POST', '/admin/tenants', onboardingRequest('yank', 'starter', { requestId: 'req-yank-0002' }));
+    // THEN both onboard
+    expect([xray.status, yank.status]).toEqual([202, 202]);
+    expect((await platform.awaitExecution(xray.body.executionArn)).status).toBe('SUCCEEDED');
+    expect((await platform.awaitExecution(yank.body.executionArn)).status).toBe('SUCCEEDED');
+    expect(await getTenant('yank')).toMatchObject({ status: 'ACTIVE', requestId: 'req-yank-0002' });
+    // AND the closure and key-deletion queues and the CIDR claims (prefix scans of the same table) hold none of the claims
+    const { closures, keyDeletions, cidrClaimsOf } = await import('../../lambdas/shared/control-table.js');
+    for (const item of [...await closures(), ...await keyDeletions()]) expect(item.id).not.toMatch(/^onboard-request#/);
+    for (const id of ['xray', 'yank']) expect((await cidrClaimsOf(id)).every((c) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c))).toBe(true);
+  }, 120_000);
+});
