@@ -1,8 +1,8 @@
 import { LIFECYCLE_OPERATIONS, type TenantRecord, type TenantStatus } from '../../lib/tenant-record.js';
-import { claimOnboardingRequest } from '../shared/control-table.js';
+import { claimOnboardingRequest, releaseOnboardingRequest } from '../shared/control-table.js';
 import { platformConfig } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
-import { lifecycleHandler } from '../shared/handler.js';
+import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, putNewTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { acquireLease, type LeaseRequest } from './lease.js';
 import type { LifecycleState } from './state.js';
@@ -67,7 +67,13 @@ export const handler = lifecycleHandler('Register tenant', async (state: Lifecyc
       executions: [{ ...lease, startedAt: now, status: 'RUNNING' }],
     };
     if (await putNewTenant(record)) return { action: 'proceed' };
-    return handler({ ...state }); // lost a race with the same id: decide against the winner's record
+    // Lost a race with the same tenant id. To another request: this one registered nothing, so its id is given back
+    // (only this tenant's claim). Then decide against the winner's record.
+    const winner = await getTenant(request.tenantId);
+    if (winner && winner.requestId !== request.requestId) {
+      await releaseOnboardingRequest(request.requestId, request.tenantId).catch((e: unknown) => logger.warn('could not release the onboarding request id', { requestId: request.requestId, error: e as Error }));
+    }
+    return handler({ ...state });
   }
   if (existing.requestId !== request.requestId) {
     throw new TenantConflictError(`tenant id "${request.tenantId}" is already registered by request ${existing.requestId} (status ${existing.status}); choose another id`);

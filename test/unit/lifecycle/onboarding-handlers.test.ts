@@ -32,6 +32,7 @@ const controlMock = vi.hoisted(() => ({
   releaseCidr: vi.fn(async () => undefined),
   slotHolders: vi.fn(async (): Promise<string[]> => []),
   claimOnboardingRequest: vi.fn(async (requestId: string, tenantId: string) => (await import('./control-table-mock.js')).claimOnboardingRequest(requestId, tenantId)),
+  releaseOnboardingRequest: vi.fn(async () => undefined),
 }));
 
 const orgs = mockClient(OrganizationsClient);
@@ -126,6 +127,17 @@ describe('Register tenant', async () => {
     // THEN
     expect(registryMock.putNewTenant).not.toHaveBeenCalled();
     expect(records.has('acme')).toBe(false);
+  });
+
+  it('gives its request id back when it lost the registration to another request (TenantConflict): it registered nothing', async () => {
+    // GIVEN acme registered by another request between this step's read and its conditional put
+    records.set('acme', tenant({ status: 'PROVISIONING', requestId: 'req-other-0001' }));
+    registryMock.getTenant.mockImplementationOnce(async () => undefined);
+    // WHEN / THEN refused as before, and (hlc4) the claim it made is released: it was kept, so the id sent for another
+    // tenant was refused as "used for the onboarding of tenant acme", which no request of that id onboarded
+    await expect(handler(state())).rejects.toMatchObject({ name: 'TenantConflict' });
+    expect(controlMock.releaseOnboardingRequest).toHaveBeenCalledWith('req-acme-0001', 'acme');
+    expect(records.get('acme')).toMatchObject({ requestId: 'req-other-0001' });
   });
 
   it('refuses the same request with another tier, email or name, naming each difference, and writes nothing', async () => {
