@@ -4,7 +4,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ConfigError, configSourcesFromContext, loadConfig } from '../config/load-config.js';
+import type { PlatformConfig } from '../config/schema.js';
+import type { TenantRecord } from '../tenant-record.js';
+import type { AuditSink } from '../../lambdas/inference/audit.js';
+import type { GatewayStore } from '../../lambdas/inference/stores/gateway-store.js';
+import type { FineTuningStore } from '../../lambdas/fine-tuning/stores/job-store.js';
 import { ROLES, type Role } from '../identity/roles.js';
 import { TENANT_ID_PATTERN } from '../tenant-naming.js';
 import type { ServeWorkerData, ServeWorkerMessage } from './serve-worker.js';
@@ -138,10 +144,12 @@ async function serve(o: ServeOptions): Promise<void> {
   const [{ createLocalGateway }, { startLocalServer }] = await Promise.all([import('../../lambdas/inference/local-gateway.js'), import('../../lambdas/inference/local-server.js')]);
   // With --fine-tuning, SageMaker as the caller's own credentials (a developer's, or a moto server's): a local loop, not the deployed launcher roles.
   const sageMaker = o.fineTuning ? new (await import('@aws-sdk/client-sagemaker')).SageMakerClient({}) : undefined;
-  const { gateway } = await createLocalGateway({
+  const { gateway, jobs, store, audit } = await createLocalGateway({
     config: platform, stateDir: o.stateDir, upstreamUrl: upstream, upstreamKey: o.upstreamKey, tenants, dynamodb, providers: routes.served, jwt,
     ...(sageMaker ? { fineTuning: { sageMaker: async () => sageMaker } } : {}),
   });
+  // No SageMaker state-change events reach a local gateway: the embedded tenants' jobs are followed by looking every 2 s.
+  if (sageMaker && jobs && !dynamodb) await followTrainingJobs({ platform, jobs, store, audit, sageMaker, tenants });
   let server: Server;
   try {
     server = await startLocalServer(gateway, { port, maxBytes: platform.gateway.maxRequestBytes });
@@ -151,6 +159,21 @@ async function serve(o: ServeOptions): Promise<void> {
   const bound = (server.address() as AddressInfo).port;
   stopCleanly(() => closeGateway(server, gateway));
   process.stdout.write(`tessera gateway on http://127.0.0.1:${bound}/v1 (${registry}; audit ${resolve(o.stateDir, 'audit.jsonl')})\n${providers}`);
+}
+
+/**
+ * `serve --fine-tuning` with the embedded registry: the jobs of its tenants followed as the
+ * training-events Lambda follows them on AWS (lambdas/fine-tuning/local-training-poller.ts), so a
+ * job ends, its model is deployed on the SageMaker serve reaches and listed, as it would be deployed.
+ */
+async function followTrainingJobs(p: { platform: PlatformConfig; jobs: FineTuningStore; store: GatewayStore; audit: AuditSink; sageMaker: SageMakerClient; tenants: TenantRecord[] }): Promise<void> {
+  const [{ TrainingEvents }, { memoryTenantModels }, { localTrainingPoller }, { MemoryStore }] = await Promise.all([
+    import('../../lambdas/fine-tuning/training-events.js'), import('../../lambdas/fine-tuning/stores/tenant-models.js'),
+    import('../../lambdas/fine-tuning/local-training-poller.js'), import('../../lambdas/inference/stores/memory-store.js'),
+  ]);
+  if (!(p.store instanceof MemoryStore)) return;
+  const events = new TrainingEvents({ config: p.platform, jobs: p.jobs, tenants: memoryTenantModels(p.store), audit: p.audit, sageMaker: async () => p.sageMaker });
+  localTrainingPoller({ jobs: p.jobs, tenants: async () => p.tenants, events, sageMaker: p.sageMaker, warn: (m) => process.stderr.write(`${m}\n`) }).start(2_000);
 }
 
 /**

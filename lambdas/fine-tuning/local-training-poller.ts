@@ -1,0 +1,62 @@
+import { DescribeTrainingJobCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { TenantRecord } from '../../lib/tenant-record.js';
+import { isActive, type FineTuningStore } from './stores/job-store.js';
+import type { TrainingEvents, TrainingStateChange } from './training-events.js';
+
+export interface LocalTrainingPollerDeps {
+  jobs: FineTuningStore;
+  /** The tenants whose jobs are followed (serve's embedded registry). */
+  tenants: () => Promise<TenantRecord[]>;
+  events: Pick<TrainingEvents, 'handle'>;
+  /** SageMaker as serve reaches it (the developer's credentials, or a moto server). */
+  sageMaker: SageMakerClient;
+  /** Where a failed look is reported (one line each). @default - nowhere */
+  warn?: (message: string) => void;
+}
+
+const FORWARDED = new Set<TrainingStateChange['TrainingJobStatus']>(['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped']);
+
+/**
+ * `tessera serve --fine-tuning`'s stand-in for the "SageMaker Training Job State Change" events a
+ * deployed platform receives on its bus (each blueprint's rule forwards them): one look describes the
+ * training job of every active job of every tenant (`DescribeTrainingJob`) and hands a status it has
+ * not handed on yet to TrainingEvents, as the events Lambda does with an event. So a job moves to
+ * `running`, `succeeded` (its model deployed and listed), `failed` or `cancelled` locally too; against
+ * moto, which marks a training job Completed at once, within one look.
+ * @returns a look (for tests) and `stop` for the interval
+ */
+export function localTrainingPoller(deps: LocalTrainingPollerDeps): { look(): Promise<void>; start(intervalMs: number): { stop(): void } } {
+  // The status last handed on per training job: a status is handed on once, as EventBridge sends one event per change.
+  const handed = new Map<string, string>();
+  let looking: Promise<void> | undefined;
+  const lookOnce = async () => {
+    for (const tenant of await deps.tenants()) {
+      if (!tenant.accountId) continue;
+      for (const job of await deps.jobs.list(tenant.tenantId)) {
+        if (!isActive(job.status) || !job.trainingJobName) continue;
+        try {
+          const d = await deps.sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
+          const status = d.TrainingJobStatus as TrainingStateChange['TrainingJobStatus'] | undefined;
+          if (!status || !FORWARDED.has(status) || handed.get(job.trainingJobName) === status) continue;
+          await deps.events.handle({
+            TrainingJobName: job.trainingJobName, TrainingJobStatus: status, SecondaryStatus: d.SecondaryStatus,
+            FailureReason: d.FailureReason, ModelArtifacts: d.ModelArtifacts, BillableTimeInSeconds: d.BillableTimeInSeconds,
+          }, tenant.accountId, `local-${job.trainingJobName}-${status}`);
+          handed.set(job.trainingJobName, status);
+        } catch (e) {
+          deps.warn?.(`fine-tuning: could not follow training job ${job.trainingJobName} of ${tenant.tenantId}: ${(e as Error).name}: ${(e as Error).message}`);
+        }
+      }
+    }
+  };
+  // One look at a time: a slow SageMaker never has two looks hand on the same change.
+  const look = () => (looking ??= lookOnce().finally(() => { looking = undefined; }));
+  return {
+    look,
+    start(intervalMs) {
+      const timer = setInterval(() => { void look(); }, intervalMs);
+      timer.unref(); // serve stops on its signals; the timer never keeps it running
+      return { stop: () => clearInterval(timer) };
+    },
+  };
+}
