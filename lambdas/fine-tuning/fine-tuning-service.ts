@@ -130,7 +130,10 @@ export class FineTuningService {
     const suffix = request.suffix ?? id.slice(-8);
     const modelId = fineTunedModelId(base.id, caller.tenantId, suffix);
     const existing = await this.deps.jobs.list(caller.tenantId);
-    if (existing.some((j) => j.model === base.id && j.suffix === suffix && j.status !== 'failed' && j.status !== 'cancelled')) {
+    // A model the registry lists keeps its suffix used whatever its job says (a job cancelled while its deployment went through is
+    // `cancelled` beside its listed model): a second job of the id would deploy an endpoint no model lists (training-events.ts).
+    if (existing.some((j) => j.model === base.id && j.suffix === suffix && j.status !== 'failed' && j.status !== 'cancelled')
+      || (caller.tenant.fineTunedModels ?? []).some((m) => m.id === modelId)) {
       throw invalid(`suffix "${suffix}" is already used by another job of ${base.id} (model ${modelId}); choose another`, 'suffix', 'suffix_in_use');
     }
     const hp = hyperparametersOf(request);

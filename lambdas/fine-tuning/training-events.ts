@@ -56,6 +56,12 @@ export class TrainingEvents {
       model: job.model, provider: 'sagemaker', latencyMs: 0, status: 200, outcome, action, detail: { jobId: job.id, trainingJobName: job.trainingJobName, ...detailFields },
     });
 
+    // A job a deployment holds (`deploying`: SageMaker said Completed, and a training job ends once) is
+    // that deployment's to end. An InProgress, Failed or Stopped event handled meanwhile (EventBridge keeps
+    // no order between events, each is its own invocation) would keep the claim and change the status the
+    // deployment's last write is conditional on: that write refused, the job stayed `running` with no claim,
+    // its slot held for good, beside the model the deployment listed.
+    if (detail.TrainingJobStatus !== 'Completed' && job.deploying !== undefined) return 'stale';
     switch (detail.TrainingJobStatus) {
       case 'InProgress': {
         if (job.status !== 'queued' && job.status !== 'validating_files') return 'stale';
@@ -142,6 +148,12 @@ export class TrainingEvents {
       await audit('fine_tuning.model.deployment_failed', 'deployment_failed', { reason: message });
       return 'failed' as const;
     };
+    const modelId = fineTunedModelId(job.model, job.tenantId, job.suffix);
+    // One model id, one endpoint: the registry lists a model once (addFineTunedModel skips an id it lists), so an
+    // endpoint made for a second job of the id would run, billed, behind no model (a job cancelled while its
+    // deployment went through leaves its model listed, and its suffix was free again before the create path checked the registry).
+    const holder = (tenant.fineTunedModels ?? []).find((m) => m.id === modelId && m.jobId !== job.id);
+    if (holder) return fail(`the registry already lists model ${modelId} for job ${holder.jobId} (endpoint ${holder.endpointName}); this job's model was not deployed: train again with another suffix`);
     if (!base || !tier) return fail(`base model ${job.model} or tier ${tenant.tier} is no longer configured`);
     if (!artifacts.startsWith(`s3://${target.bucket}/${MODEL_ARTIFACTS_PREFIX}`)) return fail(`model artifacts "${artifacts}" are not in the tenant bucket's ${MODEL_ARTIFACTS_PREFIX} prefix; not deployed`);
 
@@ -159,7 +171,6 @@ export class TrainingEvents {
     } catch (e) {
       return fail(`could not deploy the model: ${(e as Error).name}: ${(e as Error).message}`);
     }
-    const modelId = fineTunedModelId(job.model, job.tenantId, job.suffix);
     await this.deps.tenants.addFineTunedModel(tenant, {
       id: modelId, baseModel: job.model, jobId: job.id, endpointName: inputs.endpoint.EndpointName!,
       invokeRoleArn: roleArn('aws', target.accountId, tenantRoleName(job.tenantId, 'model-invoker')), createdAt: new Date().toISOString(),

@@ -1,0 +1,166 @@
+import {
+  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTrainingJobCommand, DescribeEndpointCommand, SageMakerClient, StopTrainingJobCommand,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
+import { fineTunedModelId, trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
+import type { TenantRecord } from '../../../lib/tenant-record.js';
+import { FineTuningService } from '../../../lambdas/fine-tuning/fine-tuning-service.js';
+import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
+import { memoryTenantModels } from '../../../lambdas/fine-tuning/stores/tenant-models.js';
+import { TrainingEvents, type TrainingStateChange } from '../../../lambdas/fine-tuning/training-events.js';
+import { MemoryAuditSink, type AuditRecord } from '../../../lambdas/inference/audit.js';
+import type { Caller } from '../../../lambdas/inference/auth.js';
+import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
+import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+
+/**
+ * A deployment's claim (`deploying`, training-events.ts) against the other writers of a job outside
+ * any offboarding: SageMaker's other state-change events (EventBridge delivers them in no guaranteed
+ * order, each to its own invocation) and the tenant's own cancel, then a job reusing the suffix.
+ * SageMaker is a small stateful fake behind aws-sdk-client-mock; its CreateModel pauses on a gate the
+ * test releases (no sleeps); jobs and registry are the in-memory stores (every read current).
+ */
+const ACCOUNT = '444444444444';
+const sm = mockClient(SageMakerClient);
+
+let endpoints: Map<string, string>;
+let trainingJobs: Map<string, string>;
+let createModelGate: { wait: () => Promise<void>; release: () => void; reached: Promise<void> } | undefined;
+function gate() {
+  let release!: () => void;
+  let reached!: () => void;
+  const open = new Promise<void>((r) => { release = r; });
+  const arrived = new Promise<void>((r) => { reached = r; });
+  return { wait: async () => { reached(); await open; }, release: () => release(), reached: arrived };
+}
+
+let jobs: MemoryJobStore;
+let registry: MemoryStore;
+const sageMaker = async () => new SageMakerClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+const tenant = () => registry.getTenant('acme') as Promise<TenantRecord>;
+const events = () => new TrainingEvents({ config: DEFAULT_CONFIG, jobs, tenants: memoryTenantModels(registry), audit: new MemoryAuditSink(), sageMaker });
+
+const jobId = (c: string) => `ftjob-${c.repeat(24)}`;
+function job(c: string, extra: Partial<FineTuningJob> = {}): FineTuningJob {
+  const id = jobId(c);
+  return {
+    id, tenantId: 'acme', userId: 'dev@acme', model: 'llama-3.1-8b-instruct', trainingFile: `s3://tessera-acme-data-${ACCOUNT}/training-data/a.jsonl`,
+    hyperparameters: { n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 }, suffix: 'support', instanceType: 'ml.g5.2xlarge', spot: false,
+    trainingJobName: trainingJobName('acme', id), status: 'running', createdAt: 1, events: [], ...extra,
+  };
+}
+const change = (j: FineTuningJob, status: TrainingStateChange['TrainingJobStatus']): TrainingStateChange => ({
+  TrainingJobName: j.trainingJobName, TrainingJobStatus: status,
+  ...(status === 'Completed' ? { ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACCOUNT}/models/${j.trainingJobName}/output/model.tar.gz` } } : {}),
+  ...(status === 'Failed' ? { FailureReason: 'late' } : {}),
+});
+
+/** Handles a Completed event up to its CreateModel, paused there (the claim written, the tenant read ACTIVE). */
+async function deploymentPausedAtCreateModel(j: FineTuningJob, eventId: string) {
+  createModelGate = gate();
+  const paused = createModelGate;
+  const deployment = events().handle(change(j, 'Completed'), ACCOUNT, eventId);
+  await paused.reached;
+  expect((await jobs.get('acme', j.id))!.deploying).toBe(eventId);
+  return { deployment, release: () => paused.release() };
+}
+
+beforeEach(() => {
+  sm.reset();
+  endpoints = new Map();
+  trainingJobs = new Map();
+  createModelGate = undefined;
+  jobs = new MemoryJobStore();
+  registry = new MemoryStore();
+  registry.putTenant(trainedTenant('acme', 'enterprise', ACCOUNT));
+  sm.on(CreateTrainingJobCommand).callsFake(async (input) => { trainingJobs.set(input.TrainingJobName, 'InProgress'); return { TrainingJobArn: `arn:${input.TrainingJobName}` }; });
+  sm.on(StopTrainingJobCommand).callsFake(async (input) => {
+    const s = trainingJobs.get(input.TrainingJobName);
+    if (s !== 'InProgress') throw Object.assign(new Error(`The request was rejected because the training job is in status ${s}.`), { name: 'ValidationException' });
+    trainingJobs.set(input.TrainingJobName, 'Stopping');
+    return {};
+  });
+  sm.on(CreateModelCommand).callsFake(async () => { const g = createModelGate; createModelGate = undefined; if (g) await g.wait(); return {}; });
+  sm.on(CreateEndpointConfigCommand).resolves({});
+  sm.on(CreateEndpointCommand).callsFake(async (input) => { endpoints.set(input.EndpointName!, 'Creating'); return {}; });
+  sm.on(DescribeEndpointCommand).callsFake(async (input) => {
+    const s = endpoints.get(input.EndpointName!);
+    if (!s) throw Object.assign(new Error('Could not find endpoint.'), { name: 'ValidationException' });
+    return { EndpointName: input.EndpointName, EndpointStatus: s };
+  });
+});
+
+describe('a state-change event handled while a deployment holds its job', () => {
+  it('a late InProgress event (delivered after Completed) does not move the claimed job: the deployment ends it succeeded and its slot is given back', async () => {
+    // GIVEN a job still queued (its first InProgress event not handled yet) whose Completed event is deploying it, paused at CreateModel
+    const j = job('a', { status: 'queued' });
+    await jobs.create(j, 1);
+    const { deployment, release } = await deploymentPausedAtCreateModel(j, 'event-completed');
+    // WHEN the InProgress event is handled now (EventBridge keeps no order), then the deployment goes on
+    const late = await events().handle(change(j, 'InProgress'), ACCOUNT, 'event-in-progress');
+    release();
+    await deployment;
+    // THEN the job is succeeded with its model (the old code: left running with no claim, forever, holding the tier's one slot)
+    expect(late).toBe('stale');
+    const after = await jobs.get('acme', j.id);
+    expect(after).toMatchObject({ status: 'succeeded', fineTunedModel: fineTunedModelId(j.model, 'acme', 'support') });
+    expect(after!.deploying).toBeUndefined();
+    await expect(jobs.create(job('b', { status: 'validating_files' }), 1)).resolves.toBeUndefined();
+  });
+
+  it.each(['Failed', 'Stopped'] as const)('a %s event for a claimed job leaves it to its deployment (the job does not end failed or cancelled beside a listed, billed model)', async (status) => {
+    const j = job('c');
+    await jobs.create(j, 1);
+    const { deployment, release } = await deploymentPausedAtCreateModel(j, 'event-completed');
+    expect(await events().handle(change(j, status), ACCOUNT, `event-${status}`)).toBe('stale');
+    release();
+    expect(await deployment).toBe('succeeded');
+    expect(await jobs.get('acme', j.id)).toMatchObject({ status: 'succeeded' });
+    expect((await tenant()).fineTunedModels?.map((m) => m.id)).toEqual([fineTunedModelId(j.model, 'acme', 'support')]);
+  });
+});
+
+describe('the tenant\'s cancel racing a deployment, then a job reusing the suffix', () => {
+  const caller = async (role: Caller['role'] = 'developer'): Promise<Caller> => ({ tenantId: 'acme', userId: 'dev@acme', role, tenant: await tenant() });
+  const service = () => new FineTuningService({ config: DEFAULT_CONFIG, jobs, sageMaker, models: memoryTenantModels(registry) });
+  const call = async (method: string, path: string, body?: unknown) => service().handle({ method, path, query: {}, body: body === undefined ? undefined : JSON.stringify(body) }, await caller(), {} as AuditRecord)
+    .then((r) => JSON.parse(r.body as string), (e: { status: number; code: string }) => ({ status: e.status, code: e.code }));
+
+  it('a model listed for a job cancelled while it was deploying keeps its suffix used: no second endpoint runs unlisted behind the same model id', async () => {
+    // GIVEN job A's Completed event deploying it (claimed), and the tenant's cancel of job A handled meanwhile
+    const a = job('d');
+    await jobs.create(a, 4);
+    trainingJobs.set(a.trainingJobName, 'Completed');
+    const { deployment, release } = await deploymentPausedAtCreateModel(a, 'event-a');
+    await call('POST', `/v1/fine_tuning/jobs/${a.id}/cancel`);
+    release();
+    await deployment;
+    // the deployment went through: model A is listed and its endpoint runs (billed), whatever the job says
+    expect((await tenant()).fineTunedModels?.map((m) => m.endpointName)).toEqual([a.trainingJobName]);
+    expect([...endpoints.keys()]).toEqual([a.trainingJobName]);
+    // WHEN the tenant creates a job with the same suffix
+    const b = await call('POST', '/v1/fine_tuning/jobs', { model: a.model, training_file: 'training-data/a.jsonl', suffix: 'support' });
+    // THEN refused: the suffix names a listed model (the old code started job B; its deployment made a second endpoint
+    // the registry never listed, as the model id already named job A's, billed until the tenant's offboarding)
+    expect(b).toEqual({ status: 400, code: 'suffix_in_use' });
+    expect([...endpoints.keys()]).toEqual([a.trainingJobName]);
+  });
+
+  it('a deployment whose model id the registry already lists for another job creates nothing (fails, named) instead of an endpoint nothing lists', async () => {
+    // GIVEN the registry lists model ft:...:support for job A (its endpoint A), and job B of the same suffix completes
+    const a = job('e', { status: 'cancelled' });
+    const b = job('f');
+    await jobs.create(a, 4);
+    await jobs.create(b, 4);
+    registry.putTenant({ ...(await tenant()), fineTunedModels: [{ id: fineTunedModelId(a.model, 'acme', 'support'), baseModel: a.model, jobId: a.id, endpointName: a.trainingJobName, createdAt: '2026-12-01T00:00:00.000Z' }] });
+    // WHEN B's Completed event is handled
+    const outcome = await events().handle(change(b, 'Completed'), ACCOUNT, 'event-b');
+    // THEN nothing created for B; the job failed, saying why; the registry unchanged
+    expect(outcome).toBe('failed');
+    expect(sm.commandCalls(CreateEndpointCommand)).toHaveLength(0);
+    expect(await jobs.get('acme', b.id)).toMatchObject({ status: 'failed', error: { code: 'deployment_failed', message: expect.stringMatching(/already lists .*ft:llama-3.1-8b-instruct:acme:support.* job ftjob-e/) } });
+    expect((await tenant()).fineTunedModels).toHaveLength(1);
+  });
+});
