@@ -65,9 +65,14 @@ export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore
       // REMOVE of the model's position, on the condition that the position still holds that model: a
       // concurrent append (a deployment) keeps positions; a concurrent removal shifts them, and the
       // condition fails: read again and retry. No ReturnValues (the tenant-data role allows NONE only).
+      // The list is read strongly consistent (the gateway's read is not): a lagging replica could show a
+      // removal's positions before a concurrent one (every try refused: a 500) or the list before the model
+      // (false: a 404), each after SageMaker had deleted the endpoint, the model left listed.
       for (let attempt = 0; attempt < REMOVE_TRIES; attempt++) {
-        const tenant = await reader.getTenant(tenantId);
-        const at = (tenant?.fineTunedModels ?? []).findIndex((m) => m.id === id);
+        const out = await (await docFor(tenantId)).send(new GetCommand({
+          TableName: registryTable, Key: { tenantId }, ConsistentRead: true, ProjectionExpression: 'fineTunedModels',
+        }));
+        const at = ((out.Item?.fineTunedModels ?? []) as Array<{ id?: unknown }>).findIndex((m) => m.id === id);
         if (at < 0) return false;
         try {
           await (await docFor(tenantId)).send(new UpdateCommand({
