@@ -1,4 +1,4 @@
-import { type SageMakerClient, CreateTrainingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { type SageMakerClient, CreateTrainingJobCommand, DescribeTrainingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
@@ -163,7 +163,21 @@ export class FineTuningService {
     // served at this read became OFFBOARDING after the job was recorded, so the retirement, which lists
     // the jobs after that, sees this one and cancels it; a CreateTrainingJob landing after that is stopped
     // below (the record wins).
-    const status = this.deps.tenantStatus ? await this.deps.tenantStatus(caller.tenantId) : caller.tenant.status;
+    let status: TenantStatus | undefined;
+    try {
+      status = this.deps.tenantStatus ? await this.deps.tenantStatus(caller.tenantId) : caller.tenant.status;
+    } catch (e) {
+      // The job is recorded (its slot taken) and no training job will ever report on it: failed here, or it
+      // would stay validating_files for good, holding the slot (a Stop of its missing name is refused).
+      const unread: FineTuningJob = {
+        ...job, status: 'failed', finishedAt: nowSeconds(),
+        error: { code: 'tenant_status_unavailable', message: `the tenant's status could not be read (${(e as Error).name}): no training job was started`, param: null },
+        events: [jobEvent('error', 'Tenant status unavailable: no training job started'), ...job.events],
+      };
+      await this.deps.jobs.update(unread, 'validating_files');
+      audit.outcome = 'tenant_status_unavailable';
+      throw new GatewayError(503, `tenant ${caller.tenantId}'s status could not be read (${errorCause(e)}); job ${id} failed, nothing started: create it again`, 'server_error', 'tenant_status_unavailable', null, NO_RETRY);
+    }
     if (!status || !SERVING_STATUSES.includes(status)) {
       const refused: FineTuningJob = {
         ...job, status: 'failed', finishedAt: nowSeconds(),
@@ -235,7 +249,11 @@ export class FineTuningService {
     if (!ACTIVE_STATUSES.includes(job.status)) throw invalid(`fine-tuning job ${id} is ${job.status} and cannot be cancelled`, 'fine_tuning_job_id', 'job_not_cancellable');
     const sageMaker = await this.deps.sageMaker(trainingTarget(caller.tenant));
     try {
-      await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
+      // Described first, as the offboarding's retirement does: a job whose creator died before its CreateTrainingJob
+      // has no training job, and a Stop of that untagged name is AccessDenied under the launcher's aws:ResourceTag
+      // condition (a 502 on every try: the job never cancellable, its slot held for good). A CreateTrainingJob still
+      // in flight finds the job cancelled and stops what it made (create above: the record wins).
+      if (await trainingJobExists(sageMaker, job.trainingJobName)) await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
     } catch (e) {
       // Already finished at SageMaker: its state-change event settles the job.
       // Said not to be retried, as the gateway's other 502s: the SDKs' retries only multiply the refused calls.
@@ -263,6 +281,17 @@ export class FineTuningService {
  * openai-python `_should_retry`).
  */
 const NO_RETRY = { 'x-should-retry': 'false' };
+
+/** Whether SageMaker has a training job of this name (DescribeTrainingJob: the launcher's untagged DescribeOwnNames); its "Could not find" is false. */
+async function trainingJobExists(sageMaker: SageMakerClient, name: string): Promise<boolean> {
+  try {
+    await sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
+    return true;
+  } catch (e) {
+    if ((e as Error).name === 'ValidationException' && /could not find/i.test((e as Error).message)) return false;
+    throw e;
+  }
+}
 
 /** The S3 prefix of an uploaded file's own folder (`.../files/<id>/`): the training channel reads that one file. */
 const folderOf = (s3Uri: string) => s3Uri.slice(0, s3Uri.lastIndexOf('/') + 1);
