@@ -16,7 +16,7 @@ export interface TenantModels {
   /** `tenant` is the record the caller just read: a model it already lists is not added again. */
   addFineTunedModel(tenant: TenantRecord, model: FineTunedModel): Promise<void>;
   /**
-   * Takes model `id` out of the tenant's `fineTunedModels` (`DELETE /v1/models/{model}`): the gateway
+   * Takes model `id` (every entry of it) out of the tenant's `fineTunedModels` (`DELETE /v1/models/{model}`): the gateway
    * no longer lists nor routes it. @returns false when the record does not list it (any more).
    */
   removeFineTunedModel(tenantId: string, id: string): Promise<boolean>;
@@ -68,12 +68,15 @@ export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore
       // The list is read strongly consistent (the gateway's read is not): a lagging replica could show a
       // removal's positions before a concurrent one (every try refused: a 500) or the list before the model
       // (false: a 404), each after SageMaker had deleted the endpoint, the model left listed.
-      for (let attempt = 0; attempt < REMOVE_TRIES; attempt++) {
+      // Every entry of the id goes, as in memory: two deliveries of one Completed event at once each read the
+      // record without the model and appended it (addFineTunedModel), and removing the first only left it listed.
+      let removed = false;
+      for (let refused = 0; refused < REMOVE_TRIES;) {
         const out = await (await docFor(tenantId)).send(new GetCommand({
           TableName: registryTable, Key: { tenantId }, ConsistentRead: true, ProjectionExpression: 'fineTunedModels',
         }));
         const at = ((out.Item?.fineTunedModels ?? []) as Array<{ id?: unknown }>).findIndex((m) => m.id === id);
-        if (at < 0) return false;
+        if (at < 0) return removed;
         try {
           await (await docFor(tenantId)).send(new UpdateCommand({
             TableName: registryTable, Key: { tenantId },
@@ -81,9 +84,10 @@ export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore
             ConditionExpression: `attribute_exists(tenantId) AND fineTunedModels[${at}].id = :id`,
             ExpressionAttributeValues: { ':id': id, ':at': new Date().toISOString() },
           }));
-          return true;
+          removed = true;
         } catch (e) {
           if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+          refused++;
         }
       }
       throw new Error(`the registry record of tenant "${tenantId}" kept changing while model ${id} was removed from it (${REMOVE_TRIES} tries); delete it again`);

@@ -51,6 +51,14 @@ describe('dynamoDbTenantModels.removeFineTunedModel reads the record strongly co
     expect(current.fineTunedModels).toEqual([]);
   });
 
+  it('a model listed twice (two deliveries of one Completed event each appended it, each having read the record without it) leaves the record entirely, as in memory (serve)', async () => {
+    current = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: [model('f'), model('g'), model('f')] });
+    lagging = current;
+    // the old code removed the first only: the model stayed listed and routed to the endpoint just deleted
+    await expect(models().removeFineTunedModel('acme', model('f').id)).resolves.toBe(true);
+    expect(current.fineTunedModels).toEqual([model('g')]);
+  });
+
   it('a model the record does not list is false, without an update', async () => {
     current = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: [model('d')] });
     lagging = current;
