@@ -247,6 +247,7 @@ export class FineTuningService {
   private async cancel(caller: Caller, id: string): Promise<FineTuningResponse> {
     const job = await this.job(caller, id);
     if (!ACTIVE_STATUSES.includes(job.status)) throw invalid(`fine-tuning job ${id} is ${job.status} and cannot be cancelled`, 'fine_tuning_job_id', 'job_not_cancellable');
+    if (job.deploying !== undefined) throw deploying(id);
     const sageMaker = await this.deps.sageMaker(trainingTarget(caller.tenant));
     try {
       // Described first, as the offboarding's retirement does: a job whose creator died before its CreateTrainingJob
@@ -260,7 +261,11 @@ export class FineTuningService {
       if ((e as Error).name !== 'ValidationException') throw new GatewayError(502, `SageMaker did not stop ${job.trainingJobName} (${errorCause(e)}); the job is still ${job.status}: cancel it again later`, 'upstream_error', 'upstream_error', null, NO_RETRY);
     }
     const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: nowSeconds(), events: [jobEvent('info', `Job cancelled by ${caller.userId}`), ...job.events] };
-    if (!(await this.deps.jobs.update(cancelled, job.status))) return ok(toOpenAiJob(await this.job(caller, id)));
+    if (!(await this.deps.jobs.update(cancelled, job.status))) {
+      const now = await this.job(caller, id);
+      if (now.deploying !== undefined && ACTIVE_STATUSES.includes(now.status)) throw deploying(id);
+      return ok(toOpenAiJob(now));
+    }
     return ok(toOpenAiJob(cancelled));
   }
 
@@ -281,6 +286,13 @@ export class FineTuningService {
  * openai-python `_should_retry`).
  */
 const NO_RETRY = { 'x-should-retry': 'false' };
+
+/**
+ * A job a deployment holds (training-events.ts, `deploying`): SageMaker said Completed and its model is being
+ * deployed. Cancelled then, the job read `cancelled` while its deployment went on: the model listed, its endpoint
+ * billed, the suffix free again.
+ */
+const deploying = (id: string) => invalid(`fine-tuning job ${id} has finished training and its model is being deployed: it cannot be cancelled; delete the model once it is listed (DELETE /v1/models/{model})`, 'fine_tuning_job_id', 'job_not_cancellable');
 
 /** Whether SageMaker has a training job of this name (DescribeTrainingJob: the launcher's untagged DescribeOwnNames); its "Could not find" is false. */
 async function trainingJobExists(sageMaker: SageMakerClient, name: string): Promise<boolean> {

@@ -128,15 +128,41 @@ describe('the tenant\'s cancel racing a deployment, then a job reusing the suffi
   const call = async (method: string, path: string, body?: unknown) => service().handle({ method, path, query: {}, body: body === undefined ? undefined : JSON.stringify(body) }, await caller(), {} as AuditRecord)
     .then((r) => JSON.parse(r.body as string), (e: { status: number; code: string }) => ({ status: e.status, code: e.code }));
 
-  it('a model listed for a job cancelled while it was deploying keeps its suffix used: no second endpoint runs unlisted behind the same model id', async () => {
-    // GIVEN job A's Completed event deploying it (claimed), and the tenant's cancel of job A handled meanwhile
-    const a = job('d');
+  it('the tenant\'s cancel of a job its deployment holds is refused (400 job_not_cancellable): the job ends succeeded with its listed model, not cancelled beside it', async () => {
+    const a = job('9');
     await jobs.create(a, 4);
     trainingJobs.set(a.trainingJobName, 'Completed');
-    const { deployment, release } = await deploymentPausedAtCreateModel(a, 'event-a');
-    await call('POST', `/v1/fine_tuning/jobs/${a.id}/cancel`);
+    const { deployment, release } = await deploymentPausedAtCreateModel(a, 'event-9');
+    // WHEN the tenant cancels it meanwhile (the old code: 200 cancelled, and the deployment listed the model all the same)
+    expect(await call('POST', `/v1/fine_tuning/jobs/${a.id}/cancel`)).toEqual({ status: 400, code: 'job_not_cancellable' });
     release();
-    await deployment;
+    expect(await deployment).toBe('succeeded');
+    expect(await jobs.get('acme', a.id)).toMatchObject({ status: 'succeeded', fineTunedModel: fineTunedModelId(a.model, 'acme', 'support') });
+  });
+
+  it('a cancel that read the job before the claim and wrote after it is refused as well (not a 200 with the job still running)', async () => {
+    const a = job('8');
+    await jobs.create(a, 4);
+    trainingJobs.set(a.trainingJobName, 'Completed');
+    // the cancel's StopTrainingJob is answered after the deployment claimed the job
+    let claimed!: Promise<unknown>;
+    sm.on(StopTrainingJobCommand).callsFake(async () => {
+      const { deployment, release } = await deploymentPausedAtCreateModel(a, 'event-8');
+      claimed = deployment;
+      release();
+      throw Object.assign(new Error('The request was rejected because the training job is in status Completed.'), { name: 'ValidationException' });
+    });
+    expect(await call('POST', `/v1/fine_tuning/jobs/${a.id}/cancel`)).toEqual({ status: 400, code: 'job_not_cancellable' });
+    expect(await claimed).toBe('succeeded');
+  });
+
+  it('a model listed for a job cancelled while it was deploying keeps its suffix used: no second endpoint runs unlisted behind the same model id', async () => {
+    // GIVEN job A cancelled while its deployment went through (a cancel answered before the cancel refused a claimed job;
+    // or the offboarding's retirement), its model listed and its endpoint running
+    const a = job('d', { status: 'cancelled' });
+    await jobs.create(a, 4);
+    registry.putTenant({ ...(await tenant()), fineTunedModels: [{ id: fineTunedModelId(a.model, 'acme', 'support'), baseModel: a.model, jobId: a.id, endpointName: a.trainingJobName, createdAt: '2026-12-01T00:00:00.000Z' }] });
+    endpoints.set(a.trainingJobName, 'InService');
     // the deployment went through: model A is listed and its endpoint runs (billed), whatever the job says
     expect((await tenant()).fineTunedModels?.map((m) => m.endpointName)).toEqual([a.trainingJobName]);
     expect([...endpoints.keys()]).toEqual([a.trainingJobName]);
