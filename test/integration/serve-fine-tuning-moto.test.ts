@@ -57,7 +57,9 @@ beforeAll(async () => {
     await sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: name, InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 }] }));
     await sm.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name }));
   }
-  child = spawn(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', '0', '--tenants-file', join(dir, 'tenants.yaml'), '--fine-tuning'], { cwd: dir, env: { ...process.env, ...aws(moto.endpoint) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // moto's CreateEndpointConfig knows no g5 instance types (its enum predates them): the README's local config gives the tier one it knows.
+  writeFileSync(join(dir, 'local.yaml'), 'tiers:\n  professional:\n    training:\n      endpointInstanceTypes: [ml.g4dn.xlarge]\n');
+  child = spawn(process.execPath, [cli, 'serve', '--state-dir', dir, '--port', '0', '--config', join(dir, 'local.yaml'), '--tenants-file', join(dir, 'tenants.yaml'), '--fine-tuning'], { cwd: dir, env: { ...process.env, ...aws(moto.endpoint) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   url = await new Promise<string>((ok, fail) => {
     child!.stdout!.on('data', (d) => {
@@ -91,6 +93,30 @@ describe('tessera serve --fine-tuning (SageMaker: moto)', () => {
     expect(described.RoleArn).toBe('arn:aws:iam::123456789012:role/tessera-tuned-training');
   });
 
+  it('follows the job to its end as the events would (moto marks it Completed at once): succeeded, its model deployed on moto, listed, retrieved and deleted by the official client', async () => {
+    const token = (role: 'developer' | 'admin') => mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'tuned', role });
+    const developer = new OpenAI({ baseURL: url, apiKey: await token('developer'), maxRetries: 0 });
+    const admin = new OpenAI({ baseURL: url, apiKey: await token('admin'), maxRetries: 0 });
+    const jsonl = `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`;
+    const file = await developer.files.create({ file: await toFile(Buffer.from(jsonl), 'loop.jsonl'), purpose: 'fine-tune' });
+    // The enterprise-free `tuned` tenant runs one job at a time: the first test's job must have ended for this one to start.
+    const created = await vi.waitFor(() => developer.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: file.id, suffix: 'loop' }), { timeout: 20_000, interval: 500 });
+    const done = await vi.waitFor(async () => {
+      const j = await developer.fineTuning.jobs.retrieve(created.id);
+      if (j.status === 'queued' || j.status === 'running') throw new Error(`still ${j.status}`);
+      return j;
+    }, { timeout: 20_000, interval: 250 });
+    expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:llama-3.1-8b-instruct:tuned:loop', error: null } as object);
+    const name = `tuned-ft-${created.id.slice(6)}`;
+    const sm = sageMakerOf(moto.endpoint);
+    expect((await sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }))).ProductionVariants?.[0]?.InstanceType).toBe('ml.g4dn.xlarge');
+    expect((await developer.models.list()).data.map((m) => m.id)).toContain('ft:llama-3.1-8b-instruct:tuned:loop');
+    expect((await developer.models.retrieve('ft:llama-3.1-8b-instruct:tuned:loop')).id).toBe('ft:llama-3.1-8b-instruct:tuned:loop');
+    expect(await admin.models.delete('ft:llama-3.1-8b-instruct:tuned:loop')).toEqual({ id: 'ft:llama-3.1-8b-instruct:tuned:loop', object: 'model', deleted: true });
+    expect(await gone(sm, name)).toBe(true);
+    expect((await developer.models.list()).data.map((m) => m.id)).not.toContain('ft:llama-3.1-8b-instruct:tuned:loop');
+  }, 90_000);
+
   it('deletes a fine-tuned model with the official Node client (admin): OpenAI\'s ModelDeleted, moto\'s endpoint, config and model gone, no longer listed; again: 404', async () => {
     const token = await mintDevToken(join(dir, 'dev-keys.json'), { tenantId: 'tuned', role: 'admin' });
     const client = new OpenAI({ baseURL: url, apiKey: token, maxRetries: 0 });
@@ -110,7 +136,7 @@ describe('tessera serve --fine-tuning (SageMaker: moto)', () => {
     // (serve appends each record after its answer: waited for)
     await vi.waitFor(() => {
       const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action?: string; status: number; detail?: Record<string, string> });
-      expect(audit.filter((r) => r.action === 'fine_tuning.model.delete').map((r) => [r.status, r.detail?.fineTunedModel])).toEqual([[200, node!.id], [404, node!.id]]);
+      expect(audit.filter((r) => r.action === 'fine_tuning.model.delete' && r.detail?.fineTunedModel === node!.id).map((r) => [r.status, r.detail?.fineTunedModel])).toEqual([[200, node!.id], [404, node!.id]]);
     });
   });
 
