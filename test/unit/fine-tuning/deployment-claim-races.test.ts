@@ -14,6 +14,7 @@ import { MemoryAuditSink, type AuditRecord } from '../../../lambdas/inference/au
 import type { Caller } from '../../../lambdas/inference/auth.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+import { gate, type Gate } from '../../support/gate.js';
 
 /**
  * A deployment's claim (`deploying`, training-events.ts) against the other writers of a job outside
@@ -27,14 +28,7 @@ const sm = mockClient(SageMakerClient);
 
 let endpoints: Map<string, string>;
 let trainingJobs: Map<string, string>;
-let createModelGate: { wait: () => Promise<void>; release: () => void; reached: Promise<void> } | undefined;
-function gate() {
-  let release!: () => void;
-  let reached!: () => void;
-  const open = new Promise<void>((r) => { release = r; });
-  const arrived = new Promise<void>((r) => { reached = r; });
-  return { wait: async () => { reached(); await open; }, release: () => release(), reached: arrived };
-}
+let createModelGate: Gate | undefined;
 
 let jobs: MemoryJobStore;
 let registry: MemoryStore;

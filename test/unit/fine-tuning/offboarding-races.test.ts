@@ -17,6 +17,7 @@ import { MemoryAuditSink, type AuditRecord } from '../../../lambdas/inference/au
 import type { Caller } from '../../../lambdas/inference/auth.js';
 import { MemoryStore } from '../../../lambdas/inference/stores/memory-store.js';
 import { trainedTenant } from '../../support/fine-tuning-tenants.js';
+import { gate, type Gate } from '../../support/gate.js';
 
 /**
  * The open races of the offboarding's *Retire fine-tuned models* with the fine-tuning create paths
@@ -46,15 +47,7 @@ function advance() {
   for (const [n, s] of trainingJobs) if (s === 'Stopping') trainingJobs.set(n, 'Stopped');
 }
 
-/** A gate: `wait()` pauses the handler that reaches it (and says so) until the test calls `release()`. */
-function gate() {
-  let release!: () => void;
-  let reached!: () => void;
-  const open = new Promise<void>((r) => { release = r; });
-  const arrived = new Promise<void>((r) => { reached = r; });
-  return { wait: async () => { reached(); await open; }, release: () => release(), reached: arrived };
-}
-let gates: Partial<Record<string, ReturnType<typeof gate>>>;
+let gates: Partial<Record<string, Gate>>;
 const pause = async (command: string) => {
   const g = gates[command];
   if (g) {
