@@ -16,6 +16,11 @@ export interface TenantPolicy {
    * @default - none (every provider served)
    */
   unserved?: Map<string, ProviderName>;
+  /**
+   * The tenant's fine-tuned models' creation times (Unix seconds, from the registry's `createdAt`),
+   * by id: OpenAI's `Model.created` for them (catalog models have none). @default - none
+   */
+  fineTunedCreated?: Map<string, number>;
   limits: BudgetLimits;
   rate: { minute: number; hour: number; day: number };
 }
@@ -76,6 +81,7 @@ export function resolvePolicy(config: PlatformConfig, tenant: TenantRecord, serv
     gateway,
     models,
     ...(unserved?.size ? { unserved } : {}),
+    ...(tenant.fineTunedModels?.length ? { fineTunedCreated: new Map(tenant.fineTunedModels.map((m) => [m.id, Math.floor(Date.parse(m.createdAt) / 1000) || 0])) } : {}),
     limits: { dayTokens: tier.limits.tokensPerDay, monthTokens: gateway.monthlyTokenBudget, monthCostUsd: gateway.monthlyCostBudgetUsd },
     rate: { minute: tier.limits.requestsPerMinute, hour: tier.limits.requestsPerHour, day: tier.limits.requestsPerDay },
   };

@@ -101,7 +101,7 @@ describe('DELETE /v1/models/{model} through API Gateway and the fine-tuning Lamb
 
   it('keeps GET /v1/models/{model} the router\'s, refuses a developer, and answers the preflight with GET and DELETE', async () => {
     const { model } = await deployed('kept');
-    expect(await admin.models.retrieve(model)).toMatchObject({ id: model, object: 'model', owned_by: 'sagemaker' });
+    expect(await admin.models.retrieve(model)).toMatchObject({ id: model, object: 'model', owned_by: 'acme' });
     const developer = new OpenAI({ baseURL: apigw.url, apiKey: await apigw.token('acme', { role: 'developer' }), maxRetries: 0 });
     const refused = await developer.models.delete(model).catch((e) => e);
     expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);

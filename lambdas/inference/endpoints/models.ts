@@ -2,12 +2,19 @@ import { modelNotFound } from '../openai-errors.js';
 import { modelsWithProvider, providerOf, type TenantPolicy } from '../policy.js';
 import type { ModelEntry } from '../../../lib/config/schema.js';
 
-/** OpenAI's `Model` object (`openai`'s `Model`): `created` is 0, the catalog has no creation time. */
-const modelObject = (m: ModelEntry) => ({ id: m.id, object: 'model', created: 0, owned_by: providerOf(m) });
+/**
+ * OpenAI's `Model` object (`openai`'s `Model`). A catalog model: `created` 0 (the catalog has no
+ * creation time), `owned_by` its provider. A tenant's fine-tuned model, as OpenAI answers for one:
+ * `created` its deployment time (Unix seconds), `owned_by` the tenant (OpenAI: the organization).
+ */
+const modelObject = (policy: Pick<TenantPolicy, 'tenantId' | 'fineTunedCreated'>, m: ModelEntry) => {
+  const created = policy.fineTunedCreated?.get(m.id);
+  return created === undefined ? { id: m.id, object: 'model', created: 0, owned_by: providerOf(m) } : { id: m.id, object: 'model', created, owned_by: policy.tenantId };
+};
 
 /** `GET /v1/models`: the caller's models (chat and embedding), in OpenAI's list shape. */
 export function listModels(policy: TenantPolicy): string {
-  return JSON.stringify({ object: 'list', data: [...policy.models.values()].map(modelObject) });
+  return JSON.stringify({ object: 'list', data: [...policy.models.values()].map((m) => modelObject(policy, m)) });
 }
 
 /**
@@ -27,5 +34,5 @@ export function retrieveModel(policy: TenantPolicy, encodedId: string): string {
   }
   const model = policy.models.get(id);
   if (!model) throw modelNotFound(id, policy.unserved?.get(id), modelsWithProvider(policy, id));
-  return JSON.stringify(modelObject(model));
+  return JSON.stringify(modelObject(policy, model));
 }

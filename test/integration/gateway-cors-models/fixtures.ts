@@ -52,6 +52,9 @@ const policy = (allowedOrigins?: string[]) => GatewayPolicy.parse({
   fallbacks: [], guardrails: { redactPii: false, redactResponses: false, promptInjectionScreen: false }, auditPromptText: false, ...(allowedOrigins ? { allowedOrigins } : {}),
 });
 
+/** When acme's fine-tuned model of its registry record was deployed: its `Model.created`. */
+export const RECORD_FINE_TUNED_CREATED_AT = '2026-12-01T00:00:00.000Z';
+
 /**
  * acme (enterprise) allows ACME_APP and owns a fine-tuned model in its record; globex
  * (enterprise) allows GLOBEX_APP; initech (starter: bedrock and openai only) allows none.
@@ -60,7 +63,7 @@ export function corsModelsTenants(): TenantRecord[] {
   return [
     localTenant('acme', 'enterprise', {
       gateway: policy([ACME_APP]),
-      fineTunedModels: [{ id: IDS.recordFineTuned, baseModel: 'llama-3.1-8b-instruct', jobId: 'ftjob-1', endpointName: 'acme-support-v2', createdAt: new Date().toISOString() }],
+      fineTunedModels: [{ id: IDS.recordFineTuned, baseModel: 'llama-3.1-8b-instruct', jobId: 'ftjob-1', endpointName: 'acme-support-v2', createdAt: RECORD_FINE_TUNED_CREATED_AT }],
     }),
     localTenant('globex', 'enterprise', { gateway: policy([GLOBEX_APP]) }),
     localTenant('initech', 'starter', { gateway: policy() }),

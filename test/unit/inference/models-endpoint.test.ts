@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retrieveModel } from '../../../lambdas/inference/endpoints/models.js';
+import { listModels, retrieveModel } from '../../../lambdas/inference/endpoints/models.js';
 import { GatewayError } from '../../../lambdas/inference/openai-errors.js';
 import { modelsWithProvider, resolvePolicy } from '../../../lambdas/inference/policy.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -36,6 +36,14 @@ describe('models of providers the gateway cannot reach (tessera serve without AW
   const base = config.fineTuning.baseModels[0]!;
   const trained = localTenant('bravo', 'enterprise', {
     fineTunedModels: [{ id: `ft:${base.id}:bravo:v1`, baseModel: base.id, jobId: 'ftjob-1', endpointName: 'bravo-ep', createdAt: '2026-12-01T00:00:00Z' }],
+  });
+
+  it('answers a fine-tuned model as OpenAI answers one: created its deployment time (Unix seconds), owned_by the tenant; catalog models keep created 0 and their provider (new user 26)', () => {
+    const policy = resolvePolicy(config, trained);
+    expect(JSON.parse(retrieveModel(policy, `ft:${base.id}:bravo:v1`))).toEqual({ id: `ft:${base.id}:bravo:v1`, object: 'model', created: Date.parse('2026-12-01T00:00:00Z') / 1000, owned_by: 'bravo' });
+    const listed = JSON.parse(listModels(policy)).data as Array<{ id: string; created: number; owned_by: string }>;
+    expect(listed.find((m) => m.id === `ft:${base.id}:bravo:v1`)).toMatchObject({ created: Date.parse('2026-12-01T00:00:00Z') / 1000, owned_by: 'bravo' });
+    expect(listed.filter((m) => !m.id.startsWith('ft:')).every((m) => m.created === 0 && m.owned_by === m.id.split('/')[0])).toBe(true);
   });
 
   it('leaves out every model of an unserved provider, the tenant\'s fine-tuned SageMaker models included (found by the hostile test)', () => {
