@@ -50,7 +50,11 @@ export function describeAwsError(call: string, e: unknown): string {
   const message = firstLine(e);
   const head = `${call} failed: ${name}${message && message !== name ? `: ${message}` : ''}`;
   if (isConnectionError(e)) return `${head} (the endpoint cannot be reached: check the network, proxy and AWS_ENDPOINT_URL)`;
-  if (isCredentialsError(e)) return `${head} (no credentials: set AWS_PROFILE or pass --profile)`;
+  if (isCredentialsError(e)) {
+    // The SDK names a profile it could not use ("Could not resolve credentials using profile: [name] …"): that one is the cause, not a missing profile.
+    const profile = /profile: \[([^\]]+)\]/.exec(message)?.[1];
+    return `${head} (${profile ? `profile ${profile} has no usable credentials: check its name in ~/.aws/config and ~/.aws/credentials, or run aws sso login --profile ${profile}` : 'no credentials: set AWS_PROFILE or pass --profile'})`;
+  }
   if (isAccessDenied(e)) return `${head} (your credentials may not make this call: grant ${call} or use ReadOnlyAccess)`;
   return head;
 }

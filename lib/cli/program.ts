@@ -56,7 +56,7 @@ export async function tesseraProgram(only?: string): Promise<Command> {
   const program = new Command('tessera')
     .description('Tessera platform CLI: the tenant lifecycle, through the admin API (SigV4, your AWS credentials)')
     .option('--api-url <url>', 'admin API base URL (default: $TESSERA_API_URL)')
-    .option('--region <region>', 'AWS region of the admin API (default: $AWS_REGION)')
+    .option('--region <region>', 'AWS region: the admin API\'s, or for tessera dlq the queues\' (default: $AWS_REGION)')
     .option('--json', 'print JSON instead of text')
     .option('--debug', 'print the stack trace of an error');
   const commands = await Promise.all(COMMANDS.filter((c) => only === undefined || c.name === only).map((c) => c.load()));
