@@ -117,3 +117,51 @@ describe('Deploy DR blueprint: a recorded DR stack that no longer exists', () =>
     expect(cfn.commandCalls(CreateStackCommand)).toHaveLength(3);
   });
 });
+
+/**
+ * drdead (s16): Record failure recorded REMOVED any DEPLOYING DR stack it found missing, whoever's
+ * DEPLOYING that was. A DR stack an earlier change recorded DEPLOYING (it came up, or was being
+ * updated) and then deleted outside Tessera left its DR key alias, replica bucket and vault (RETAIN,
+ * fixed names) in the DR region; the next change is refused by Deploy DR blueprint, and its Record
+ * failure then said REMOVED: no DR region pinned, no drift check, failover-plan refusing the tenant,
+ * while those stores still held the tenant's copies. Only this execution's own create, which rolled
+ * back (RetainExceptOnCreate: nothing retained) and was deleted, is gone with nothing left.
+ */
+describe('Record failure: a DEPLOYING DR stack that no longer exists', () => {
+  const upgrade = { tier: 'professional', previousTier: 'professional', blueprintVersion: '2.0.0', drRegion: 'us-west-2', computeMode: 'shared' };
+  const failWith = async (st: ReturnType<typeof state>, thrown: Error) => recordFailure({
+    request: st.request, executionArn: st.executionArn, kind: 'upgrade', error: { Error: thrown.name, Cause: JSON.stringify({ errorMessage: thrown.message }) }, failedStep: 'Deploy DR blueprint',
+  } as never, {} as never) as Promise<{ reason: string; cleanup: string[] }>;
+
+  it('recorded DEPLOYING by an earlier execution (or by none recorded): kept as recorded, the failure naming the missing stack and the stores it retained', async () => {
+    for (const deployedWith of [{ tier: 'professional', blueprintVersion: '1.0.0', executionArn: 'arn:aws:states:us-east-1:111111111111:execution:tessera-change:earlier' }, undefined]) {
+      // GIVEN acme's DR stack recorded DEPLOYING by an earlier change, then deleted outside Tessera
+      const dr = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING' as const, updatedAt: '2026-12-02T00:00:00.000Z', ...(deployedWith ? { deployedWith } : {}) };
+      records.set('acme', leased('upgrade', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: dr }));
+      const st = { ...state('acme'), blueprint: 'dr', change: upgrade };
+      // WHEN the next upgrade is refused by Deploy DR blueprint and Record failure runs
+      const thrown = await deploy(st as never, {} as never).then(() => undefined, (e: Error) => e);
+      expect(thrown).toMatchObject({ name: 'ChangeRefused' });
+      const out = await failWith(st, thrown!);
+      // THEN the DR stack is not recorded REMOVED: it still pins the DR region
+      const after = records.get('acme')!;
+      expect(after.disasterRecovery, JSON.stringify(deployedWith)).toEqual(dr);
+      expect(drRegionConflict(after, { disasterRecovery: { region: 'eu-west-1', rpoHours: 1, rtoHours: 4 } } as never)).toBeDefined();
+      // AND the failure says the stack is missing and what it retained
+      const says = /DR stack tessera-acme-dr \(us-west-2\) is recorded DEPLOYING .*but does not exist.*DR key alias, replica bucket and backup vault.*stay in us-west-2.*kept recorded DEPLOYING/;
+      expect(out.reason).toMatch(says);
+      expect(after.failure?.reason).toMatch(says);
+      expect(out.cleanup.join('; ')).not.toMatch(/REMOVED/);
+    }
+    expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+  });
+
+  it('recorded DEPLOYING by this execution (its own create rolled back and was deleted): recorded REMOVED, as before', async () => {
+    const own = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING' as const, updatedAt: 't', deployedWith: { tier: 'professional', blueprintVersion: '2.0.0', executionArn: state('acme').executionArn } };
+    records.set('acme', leased('change', { tier: 'starter', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: own }));
+    const st = { ...state('acme'), blueprint: 'dr', change: { ...upgrade, previousTier: 'starter' } };
+    const out = await failWith(st, Object.assign(new Error('States.Timeout'), { name: 'States.Timeout' }));
+    expect(out.cleanup).toEqual(['DR stack tessera-acme-dr (us-west-2) does not exist: recorded REMOVED']);
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
+  });
+});
