@@ -183,7 +183,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const notes: string[] = [];
   const changes: Partial<TenantRecord> = {
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
-    ...(record.accountId ? await removeDeadDrStack(record, cleanup, leftBehind) : {}),
+    ...(record.accountId ? await removeDeadDrStack(record, input.executionArn, cleanup, leftBehind, notes) : {}),
   };
 
   const liftedProtections = [...earlier, ...lifts];
@@ -254,9 +254,17 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[], not
  * ROLLBACK_COMPLETE, ROLLBACK_FAILED or CREATE_FAILED in CloudFormation) is deleted like a dead
  * namespace stack, and recorded REMOVED: otherwise it would pin the tenant's DR region (a later
  * move to another DR region is refused while a DR stack is recorded) and be checked for drift.
- * One that no longer exists is recorded REMOVED. Best effort: never hides the failure.
+ *
+ * One that no longer exists is recorded REMOVED only when this execution recorded it DEPLOYING
+ * (deployedWith.executionArn): its own create, which rolled back (RetainExceptOnCreate: nothing
+ * retained) and was deleted by *Deploy DR blueprint*. One recorded DEPLOYING by an earlier
+ * execution (or by none recorded) may have come up before it was deleted outside Tessera: its DR key
+ * alias, replica bucket and backup vault (RETAIN, fixed names) then still hold the tenant's copies in
+ * the DR region, so it stays recorded as it is (pinning the DR region, checked for drift, planned by
+ * failover-plan; only an offboarding records a DR stack REMOVED with its stores inventoried), and the
+ * failure's reason says the stack is missing and what it retained. Best effort: never hides the failure.
  */
-async function removeDeadDrStack(record: TenantRecord, cleanup: string[], leftBehind: LeftBehindResource[]): Promise<Partial<TenantRecord>> {
+async function removeDeadDrStack(record: TenantRecord, executionArn: string, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
   const dr = record.disasterRecovery;
   if (!dr || dr.status !== 'DEPLOYING') return {};
   const removed = { disasterRecovery: { ...dr, status: 'REMOVED' as const, updatedAt: new Date().toISOString() } };
@@ -264,6 +272,14 @@ async function removeDeadDrStack(record: TenantRecord, cleanup: string[], leftBe
     const cfn = await cloudFormationFor(record, 'dr', 'cleanup', dr.region);
     const stack = await describeStack(cfn, dr.stackName);
     if (!stack || stack.StackStatus === 'DELETE_COMPLETE') {
+      if (dr.deployedWith?.executionArn !== executionArn) {
+        const by = dr.deployedWith?.executionArn ? `by an earlier execution (${dr.deployedWith.executionArn})` : 'by an execution not recorded';
+        notes.push(`DR stack ${dr.stackName} (${dr.region}) is recorded DEPLOYING ${by} but does not exist (deleted outside Tessera): `
+          + `its retained DR key alias, replica bucket and backup vault (with the tenant's recovery point copies) stay in ${dr.region}, so it is kept recorded DEPLOYING, not REMOVED; `
+          + `bring the stack back over them (CloudFormation resource import into ${dr.stackName}) or offboard the tenant`);
+        cleanup.push(`left DR stack ${dr.stackName} (${dr.region}) recorded DEPLOYING: it does not exist, and was not this execution's create`);
+        return {};
+      }
       cleanup.push(`DR stack ${dr.stackName} (${dr.region}) does not exist: recorded REMOVED`);
       return removed;
     }
