@@ -1,4 +1,4 @@
-import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { DeleteStackCommand, UpdateTerminationProtectionCommand, paginateListStacks, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LIFECYCLE_EVENTS, type LeftBehindResource, type LifecycleKind, type LiftedProtection, type TenantRecord } from '../../lib/tenant-record.js';
 import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
@@ -183,7 +183,7 @@ export const handler = lifecycleHandler('Record failure', async (input: FailureI
   const notes: string[] = [];
   const changes: Partial<TenantRecord> = {
     ...(lease.kind === 'onboard' ? await settlePendingAccount(record, cleanup, notes) : {}),
-    ...(record.accountId ? await removeDeadDrStack(record, input.executionArn, cleanup, leftBehind, notes) : {}),
+    ...(record.accountId ? await removeDeadDrStack(record, input.executionArn, lease.acquiredAt, cleanup, leftBehind, notes) : {}),
   };
 
   const liftedProtections = [...earlier, ...lifts];
@@ -256,15 +256,16 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[], not
  * move to another DR region is refused while a DR stack is recorded) and be checked for drift.
  *
  * One that no longer exists is recorded REMOVED only when this execution recorded it DEPLOYING
- * (deployedWith.executionArn): its own create, which rolled back (RetainExceptOnCreate: nothing
- * retained) and was deleted by *Deploy DR blueprint*. One recorded DEPLOYING by an earlier
+ * (deployedWith.executionArn) and no DR stack of that name stood before its lease (stackBefore): its
+ * own create, which rolled back (RetainExceptOnCreate: nothing retained) and was deleted by *Deploy
+ * DR blueprint*. Its update of a stack deleted meanwhile stays recorded, as below. One recorded DEPLOYING by an earlier
  * execution (or by none recorded) may have come up before it was deleted outside Tessera: its DR key
  * alias, replica bucket and backup vault (RETAIN, fixed names) then still hold the tenant's copies in
  * the DR region, so it stays recorded as it is (pinning the DR region, checked for drift, planned by
  * failover-plan; only an offboarding records a DR stack REMOVED with its stores inventoried), and the
  * failure's reason says the stack is missing and what it retained. Best effort: never hides the failure.
  */
-async function removeDeadDrStack(record: TenantRecord, executionArn: string, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
+async function removeDeadDrStack(record: TenantRecord, executionArn: string, since: string, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
   const dr = record.disasterRecovery;
   if (!dr || dr.status !== 'DEPLOYING') return {};
   const removed = { disasterRecovery: { ...dr, status: 'REMOVED' as const, updatedAt: new Date().toISOString() } };
@@ -272,12 +273,15 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, cle
     const cfn = await cloudFormationFor(record, 'dr', 'cleanup', dr.region);
     const stack = await describeStack(cfn, dr.stackName);
     if (!stack || stack.StackStatus === 'DELETE_COMPLETE') {
-      if (dr.deployedWith?.executionArn !== executionArn) {
-        const by = dr.deployedWith?.executionArn ? `by an earlier execution (${dr.deployedWith.executionArn})` : 'by an execution not recorded';
+      const own = dr.deployedWith?.executionArn === executionArn;
+      const before = own ? await stackBefore(cfn, dr.stackName, since) : undefined;
+      if (!own || before) {
+        const by = !own ? (dr.deployedWith?.executionArn ? `by an earlier execution (${dr.deployedWith.executionArn})` : 'by an execution not recorded')
+          : `by this execution's update of a stack that stood before it (${before})`;
         notes.push(`DR stack ${dr.stackName} (${dr.region}) is recorded DEPLOYING ${by} but does not exist (deleted outside Tessera): `
           + `its retained DR key alias, replica bucket and backup vault (with the tenant's recovery point copies) stay in ${dr.region}, so it is kept recorded DEPLOYING, not REMOVED; `
           + `bring the stack back over them (CloudFormation resource import into ${dr.stackName}) or offboard the tenant`);
-        cleanup.push(`left DR stack ${dr.stackName} (${dr.region}) recorded DEPLOYING: it does not exist, and was not this execution's create`);
+        cleanup.push(`left DR stack ${dr.stackName} (${dr.region}) recorded DEPLOYING: it does not exist, and was not this execution's create alone`);
         return {};
       }
       cleanup.push(`DR stack ${dr.stackName} (${dr.region}) does not exist: recorded REMOVED`);
@@ -302,5 +306,23 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, cle
   } catch (e) {
     logger.warn('cleanup of the DR stack failed; a re-run retries it', { error: e as Error });
     return {};
+  }
+}
+
+/**
+ * Whether a DR stack named `name` stood before `since` (the lease's start) and is deleted now: this
+ * execution's DEPLOYING was then an update of it, not a create of its own, and its retained stores may
+ * remain. A deleted stack is listed for 90 days. Unanswerable: assumed so (named as unknown).
+ */
+async function stackBefore(cfn: CloudFormationClient, name: string, since: string): Promise<string | undefined> {
+  try {
+    for await (const page of paginateListStacks({ client: cfn }, { StackStatusFilter: ['DELETE_COMPLETE'] })) {
+      const earlier = (page.StackSummaries ?? []).find((s) => s.StackName === name && s.CreationTime && s.CreationTime.getTime() < Date.parse(since));
+      if (earlier) return `${earlier.StackId ?? name}, created ${earlier.CreationTime!.toISOString()}`;
+    }
+    return undefined;
+  } catch (e) {
+    logger.warn('could not list the deleted DR stacks', { stack: name, error: e as Error });
+    return `deleted stacks not listable: ${(e as Error).name}`;
   }
 }

@@ -1,4 +1,4 @@
-import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -160,8 +160,23 @@ describe('Record failure: a DEPLOYING DR stack that no longer exists', () => {
     const own = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING' as const, updatedAt: 't', deployedWith: { tier: 'professional', blueprintVersion: '2.0.0', executionArn: state('acme').executionArn } };
     records.set('acme', leased('change', { tier: 'starter', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: own }));
     const st = { ...state('acme'), blueprint: 'dr', change: { ...upgrade, previousTier: 'starter' } };
+    // its own create, listed deleted, created after the lease was taken
+    cfn.on(ListStacksCommand).resolves({ StackSummaries: [{ StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/9', StackStatus: 'DELETE_COMPLETE', CreationTime: new Date('2099-01-01T00:00:00.000Z') }] });
     const out = await failWith(st, Object.assign(new Error('States.Timeout'), { name: 'States.Timeout' }));
     expect(out.cleanup).toEqual(['DR stack tessera-acme-dr (us-west-2) does not exist: recorded REMOVED']);
     expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
+  });
+
+  it('recorded DEPLOYING by this execution\'s update of a DR stack that stood before it (deleted meanwhile), or the deleted stacks not listable: kept as recorded', async () => {
+    const own = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING' as const, updatedAt: 't', deployedWith: { tier: 'professional', blueprintVersion: '2.0.0', executionArn: state('acme').executionArn } };
+    const st = { ...state('acme'), blueprint: 'dr', change: upgrade };
+    for (const listed of [true, false]) {
+      records.set('acme', leased('upgrade', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: own }));
+      if (listed) cfn.on(ListStacksCommand).resolves({ StackSummaries: [{ StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', StackStatus: 'DELETE_COMPLETE', CreationTime: new Date('2020-01-01T00:00:00.000Z') }] });
+      else cfn.on(ListStacksCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+      const out = await failWith(st, Object.assign(new Error('States.Timeout'), { name: 'States.Timeout' }));
+      expect(records.get('acme')!.disasterRecovery, String(listed)).toEqual(own);
+      expect(out.reason).toMatch(/is recorded DEPLOYING by this execution's update of a stack that stood before it .*stay in us-west-2/);
+    }
   });
 });
