@@ -304,15 +304,20 @@ describe('race D: a job created through an authorizer verdict cached before the 
 });
 
 describe('a model deletion during the retirement', () => {
-  it('both deleting the endpoint at once: the one refused because the other\'s made it Deleting takes that as success', async () => {
-    const j = job('f', { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:f', endpointName: trainingJobName('acme', jobId('f')) });
+  /** A job of acme whose model is deployed and in service (its endpoint, config and model exist), and acme's record as the deletion's caller read it. */
+  async function deployedInService(c: string) {
+    const j = job(c, { status: 'succeeded', fineTunedModel: `ft:llama-3.1-8b-instruct:acme:${c}`, endpointName: trainingJobName('acme', jobId(c)) });
     await jobs.create(j, 4);
     const name = j.trainingJobName;
     registry.putTenant({ ...(await tenant()), fineTunedModels: [{ id: j.fineTunedModel!, baseModel: j.model, jobId: j.id, endpointName: name, createdAt: '2026-12-01T00:00:00.000Z' }] });
     endpoints.set(name, 'InService');
     configs.add(name);
     models.add(name);
-    const cached = await tenant();
+    return { j, name, cached: await tenant() };
+  }
+
+  it('both deleting the endpoint at once: the one refused because the other\'s made it Deleting takes that as success', async () => {
+    const { j, name, cached } = await deployedInService('f');
     // WHEN the retirement described the endpoint InService and is paused before its DeleteEndpoint, while the admin's deletion runs
     gates.DeleteEndpoint = gate();
     const paused = gates.DeleteEndpoint;
@@ -332,14 +337,7 @@ describe('a model deletion during the retirement', () => {
 
   it('neither fails the retirement nor leaves anything: a name the other deleted between a describe and a delete is success', async () => {
     // GIVEN a deployed model, in service
-    const j = job('e', { status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:e', endpointName: trainingJobName('acme', jobId('e')) });
-    await jobs.create(j, 4);
-    const name = j.trainingJobName;
-    registry.putTenant({ ...(await tenant()), fineTunedModels: [{ id: j.fineTunedModel!, baseModel: j.model, jobId: j.id, endpointName: name, createdAt: '2026-12-01T00:00:00.000Z' }] });
-    endpoints.set(name, 'InService');
-    configs.add(name);
-    models.add(name);
-    const cached = await tenant();
+    const { j, name, cached } = await deployedInService('e');
     // WHEN the retirement's call is paused between its describe of the endpoint config and its delete, and the tenant's admin deletes the model then
     gates.DeleteEndpointConfig = gate();
     const paused = gates.DeleteEndpointConfig;
