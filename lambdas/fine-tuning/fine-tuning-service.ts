@@ -17,6 +17,7 @@ import { errorCause } from '../shared/error-cause.js';
 import { TrainingFilesService, type FilesResponse } from './files-service.js';
 import { MemoryFileStore, type TrainingFileStore } from './stores/file-store.js';
 import { deleteFineTunedModel, type ModelDeletionDeps } from './model-deletion.js';
+import { exists } from './retire-fine-tuned-models.js';
 import { SERVING_STATUSES, type TenantStatus } from '../../lib/tenant-record.js';
 
 export interface FineTuningDeps {
@@ -169,22 +170,12 @@ export class FineTuningService {
     } catch (e) {
       // The job is recorded (its slot taken) and no training job will ever report on it: failed here, or it
       // would stay validating_files for good, holding the slot (a Stop of its missing name is refused).
-      const unread: FineTuningJob = {
-        ...job, status: 'failed', finishedAt: nowSeconds(),
-        error: { code: 'tenant_status_unavailable', message: `the tenant's status could not be read (${(e as Error).name}): no training job was started`, param: null },
-        events: [jobEvent('error', 'Tenant status unavailable: no training job started'), ...job.events],
-      };
-      await this.deps.jobs.update(unread, 'validating_files');
+      await this.failBeforeStart(job, 'tenant_status_unavailable', `the tenant's status could not be read (${(e as Error).name}): no training job was started`, 'Tenant status unavailable: no training job started');
       audit.outcome = 'tenant_status_unavailable';
       throw new GatewayError(503, `tenant ${caller.tenantId}'s status could not be read (${errorCause(e)}); job ${id} failed, nothing started: create it again`, 'server_error', 'tenant_status_unavailable', null, NO_RETRY);
     }
     if (!status || !SERVING_STATUSES.includes(status)) {
-      const refused: FineTuningJob = {
-        ...job, status: 'failed', finishedAt: nowSeconds(),
-        error: { code: 'tenant_not_active', message: `tenant ${caller.tenantId} is ${status ?? 'not registered'}: no training job was started`, param: null },
-        events: [jobEvent('error', `Tenant ${status ?? 'not registered'}: no training job started`), ...job.events],
-      };
-      await this.deps.jobs.update(refused, 'validating_files');
+      await this.failBeforeStart(job, 'tenant_not_active', `tenant ${caller.tenantId} is ${status ?? 'not registered'}: no training job was started`, `Tenant ${status ?? 'not registered'}: no training job started`);
       audit.outcome = 'tenant_not_active';
       throw forbidden(`tenant "${caller.tenantId}" is ${status ?? 'not registered'}; the gateway serves ${SERVING_STATUSES.join(' and ')} tenants only (job ${id} failed, nothing started)`, 'tenant_not_active');
     }
@@ -194,12 +185,7 @@ export class FineTuningService {
       await sageMaker.send(new CreateTrainingJobCommand(createTrainingJobInput(job, base, tier, target)));
     } catch (e) {
       const name = (e as Error).name;
-      const failed: FineTuningJob = {
-        ...job, status: 'failed', finishedAt: nowSeconds(),
-        error: { code: 'training_job_not_created', message: `SageMaker refused the training job: ${name}: ${(e as Error).message}`, param: null },
-        events: [jobEvent('error', `SageMaker refused the training job (${name})`), ...job.events],
-      };
-      await this.deps.jobs.update(failed, 'validating_files');
+      await this.failBeforeStart(job, 'training_job_not_created', `SageMaker refused the training job: ${name}: ${(e as Error).message}`, `SageMaker refused the training job (${name})`);
       audit.outcome = 'training_job_not_created';
       if (name === 'ResourceLimitExceeded') throw limited(`SageMaker has no capacity left for ${instanceType} in tenant ${caller.tenantId}'s account (ResourceLimitExceeded); job ${id} failed`, 'training_capacity_exceeded', NO_RETRY);
       throw new GatewayError(502, `SageMaker refused training job for ${id} (${errorCause(e)}); the job is recorded as failed`, 'upstream_error', 'training_job_not_created', null, NO_RETRY);
@@ -244,6 +230,12 @@ export class FineTuningService {
     return job;
   }
 
+  /** Records a job no training job runs for (refused before or by CreateTrainingJob) as failed (its slot given back): `code` and `message` its error, `event` its last event. */
+  private async failBeforeStart(job: FineTuningJob, code: string, message: string, event: string): Promise<void> {
+    const failed: FineTuningJob = { ...job, status: 'failed', finishedAt: nowSeconds(), error: { code, message, param: null }, events: [jobEvent('error', event), ...job.events] };
+    await this.deps.jobs.update(failed, 'validating_files');
+  }
+
   private async cancel(caller: Caller, id: string): Promise<FineTuningResponse> {
     const job = await this.job(caller, id);
     if (!ACTIVE_STATUSES.includes(job.status)) throw invalid(`fine-tuning job ${id} is ${job.status} and cannot be cancelled`, 'fine_tuning_job_id', 'job_not_cancellable');
@@ -254,7 +246,7 @@ export class FineTuningService {
       // has no training job, and a Stop of that untagged name is AccessDenied under the launcher's aws:ResourceTag
       // condition (a 502 on every try: the job never cancellable, its slot held for good). A CreateTrainingJob still
       // in flight finds the job cancelled and stops what it made (create above: the record wins).
-      if (await trainingJobExists(sageMaker, job.trainingJobName)) await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
+      if (await exists(() => sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.trainingJobName })))) await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName }));
     } catch (e) {
       // Already finished at SageMaker: its state-change event settles the job.
       // Said not to be retried, as the gateway's other 502s: the SDKs' retries only multiply the refused calls.
@@ -293,17 +285,6 @@ const NO_RETRY = { 'x-should-retry': 'false' };
  * billed, the suffix free again.
  */
 const deploying = (id: string) => invalid(`fine-tuning job ${id} has finished training and its model is being deployed: it cannot be cancelled; delete the model once it is listed (DELETE /v1/models/{model})`, 'fine_tuning_job_id', 'job_not_cancellable');
-
-/** Whether SageMaker has a training job of this name (DescribeTrainingJob: the launcher's untagged DescribeOwnNames); its "Could not find" is false. */
-async function trainingJobExists(sageMaker: SageMakerClient, name: string): Promise<boolean> {
-  try {
-    await sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
-    return true;
-  } catch (e) {
-    if ((e as Error).name === 'ValidationException' && /could not find/i.test((e as Error).message)) return false;
-    throw e;
-  }
-}
 
 /** The S3 prefix of an uploaded file's own folder (`.../files/<id>/`): the training channel reads that one file. */
 const folderOf = (s3Uri: string) => s3Uri.slice(0, s3Uri.lastIndexOf('/') + 1);

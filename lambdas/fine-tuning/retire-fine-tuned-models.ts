@@ -106,7 +106,7 @@ async function describeTrainingJobStatus(sageMaker: SageMakerClient, name: strin
 }
 
 /** Whether a Describe call finds its resource: false on SageMaker's "Could not find", any other error thrown. */
-async function exists(describe: () => Promise<unknown>): Promise<boolean> {
+export async function exists(describe: () => Promise<unknown>): Promise<boolean> {
   try {
     await describe();
     return true;
