@@ -1,8 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Gateway } from '../inference/gateway.js';
-import { buildLambdaGateway, GATEWAY_ENV, lambdaConfig, lambdaTenantClients } from '../inference/lambda-deps.js';
-import { requireEnv } from '../shared/environment.js';
-import { consistentTenantStatus } from './stores/tenant-models.js';
+import { buildLambdaGateway, lambdaConfig } from '../inference/lambda-deps.js';
 import { FineTuningService } from './fine-tuning-service.js';
 import { GatewayError } from '../inference/openai-errors.js';
 import { isBinaryMediaType } from '../inference/routes.js';
@@ -23,7 +21,7 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
     // DELETE /v1/models/{model}: the registry's fineTunedModels, as the tenant (the tenant-data role).
     models: { removeFineTunedModel: async (tenantId, id) => (await lambdaTenantModels()).removeFineTunedModel(tenantId, id) },
     // The fence against an offboarding's retirement: the status read strongly consistent, as the tenant (GetItem of its own record).
-    tenantStatus: async (tenantId) => consistentTenantStatus(requireEnv(GATEWAY_ENV.registryTable), (await lambdaTenantClients()).documents, tenantId),
+    tenantStatus: async (tenantId) => (await lambdaTenantModels()).tenantStatus(tenantId),
   }) });
   // A multipart upload arrives base64-encoded (the API's binaryMediaTypes): its bytes go on as they came.
   const bytes = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
