@@ -95,9 +95,18 @@ export async function deleteFineTunedModel(deps: ModelDeletionDeps, caller: Call
     // The model stays listed and routed: nothing was taken out of the registry. Said not to be retried, as the other fine-tuning 502s.
     throw new GatewayError(502, `SageMaker did not delete the endpoint of model '${id}' (${errorCause(e)}); it is still listed: delete it again later`, 'upstream_error', 'upstream_error', 'model', NO_RETRY);
   }
-  await markJob(deps.jobs, tenant.tenantId, model.jobId, id, model.endpointName, caller.userId);
-  const taken = await deps.models.removeFineTunedModel(tenant.tenantId, id);
   audit.detail = { ...audit.detail, deleted: removed.join(',') || 'none (already gone)' };
+  let taken: boolean;
+  try {
+    await markJob(deps.jobs, tenant.tenantId, model.jobId, id, model.endpointName, caller.userId);
+    taken = await deps.models.removeFineTunedModel(tenant.tenantId, id);
+  } catch (e) {
+    // SageMaker has deleted (or is deleting) the endpoint, and the registry still lists the model: a delete
+    // run again finds the model listed, its SageMaker resources gone (success), and finishes the job mark and the
+    // removal. So a 5xx the SDKs retry (no x-should-retry: false), saying what happened; before, a generic 500.
+    console.error(JSON.stringify({ level: 'ERROR', message: 'model deletion incomplete', tenantId: tenant.tenantId, model: id, error: (e as Error).message }));
+    throw new GatewayError(503, `The endpoint of model '${id}' was deleted, but the model could not be taken out of your model list (${errorCause(e)}); it is still listed: delete it again to finish`, 'server_error', 'model_deletion_incomplete', 'model');
+  }
   // A concurrent delete of the same model took it out first: that one answered `deleted: true`.
   if (!taken) throw modelNotFound(id);
   return { id, object: 'model', deleted: true };

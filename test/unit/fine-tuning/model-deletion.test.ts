@@ -290,6 +290,41 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     expect(await fineTuned('acme')).not.toContain(model);
   });
 
+  it('the job or registry write failing after SageMaker deleted the endpoint: a 503 saying so, which the SDK retries and the retry finishes (no opaque 500)', async () => {
+    // GIVEN a deployed model, and a jobs table that refuses the job's write (a DynamoDB transaction conflict, past the store's own retries)
+    const { job, name, model } = await deployedModel('acme', 'conflict');
+    sageMakerHas(name);
+    const jobs = gw.jobs as FineTuningStore;
+    const update = jobs.update.bind(jobs);
+    const conflict = Object.assign(new Error('Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]'), { name: 'TransactionCanceledException' });
+    let refusals = 1;
+    jobs.update = async (...args) => { if (refusals-- > 0) throw conflict; return update(...args); };
+    try {
+      // WHEN the admin deletes it without retries
+      const failed = await client('acme').models.delete(model).catch((e) => e);
+
+      // THEN a 503 naming what happened (the endpoint deleted, the model still listed), that the SDKs retry
+      expect(failed).toBeInstanceOf(OpenAI.InternalServerError);
+      expect(failed.status).toBe(503);
+      expect(failed.error).toMatchObject({ type: 'server_error', code: 'model_deletion_incomplete', param: 'model' });
+      expect(failed.error.message).toMatch(/endpoint of model .* was deleted.*still listed: delete it again/);
+      expect(failed.headers.get('x-should-retry')).toBeNull();
+      expect(await fineTuned('acme')).toContain(model);
+      expect(lastAuditOf('fine_tuning.model.delete')).toMatchObject({ status: 503, outcome: 'model_deletion_incomplete', detail: { fineTunedModel: model, deleted: `endpoint/${name},endpoint-config/${name},model/${name}` } });
+
+      // ...and the retry (what an SDK with its default retries sends) finishes: deleted, unlisted, the job marked
+      refusals = 1;
+      const answered = await new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, maxRetries: 2 }).models.delete(model);
+      expect(answered).toEqual({ id: model, object: 'model', deleted: true });
+    } finally {
+      jobs.update = update;
+    }
+    expect(await fineTuned('acme')).not.toContain(model);
+    expect(deletes()).toHaveLength(3); // SageMaker deleted each resource once; the retries described them gone
+    expect((await client('acme').fineTuning.jobs.retrieve(job.id))).toMatchObject({ status: 'succeeded', fine_tuned_model: model });
+    expect((await client('acme').fineTuning.jobs.listEvents(job.id)).data[0]!.message).toMatch(new RegExp(`^Model ${model} deleted by `));
+  });
+
   it('a SageMaker failure is a 502 naming the cause, not retried; the model stays listed and a later delete finishes', async () => {
     const { name, model } = await deployedModel('acme', 'throttled');
     sageMakerHas(name);
