@@ -1,12 +1,13 @@
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { errorCause } from '../shared/error-cause.js';
 import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
 import type { PlatformConfig } from '../../lib/config/schema.js';
-import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningJob, type FineTuningStatus } from '../../lib/fine-tuning.js';
+import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningEvent, type FineTuningJob, type FineTuningStatus } from '../../lib/fine-tuning.js';
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { AuditRecord, AuditSink } from '../inference/audit.js';
-import { OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
+import { deleteEndpointResources, OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
 import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
@@ -30,6 +31,9 @@ export interface TrainingEventsDeps {
 }
 
 export type TrainingEventOutcome = 'ignored' | 'stale' | FineTuningStatus;
+
+/** The event of a job whose training job SageMaker reported `Completed` (deployed or not: its training ran, and was billed). */
+export const TRAINING_COMPLETED = 'Training completed';
 
 
 /**
@@ -95,6 +99,19 @@ export class TrainingEvents {
     }
   }
 
+  /** Deletes what a failed deployment created of `name`: an event for the job, and the audit record's fields. */
+  private async removeLeftovers(sageMaker: SageMakerClient, name: string): Promise<{ event: FineTuningEvent; detail: AuditRecord['detail'] }> {
+    try {
+      const { removed, endpointStatus } = await deleteEndpointResources(sageMaker, name, { onlyIfEndpointDeletable: true });
+      if (endpointStatus) {
+        return { event: jobEvent('warn', `Endpoint ${name} is ${endpointStatus}: it, its configuration and its model are left; delete them in the account (the offboarding's retirement deletes them)`), detail: { leftOver: name } };
+      }
+      return { event: jobEvent('info', removed.length ? `Deleted what the deployment had created: ${removed.join(', ')}` : 'The deployment had created nothing'), detail: { cleanedUp: removed.join(',') || 'none' } };
+    } catch (e) {
+      return { event: jobEvent('warn', `What the deployment created of ${name} could not be deleted (${errorCause(e)}); it stays until the tenant's offboarding deletes it`), detail: { leftOver: name, cleanupError: errorCause(e) } };
+    }
+  }
+
   /**
    * Deploys a completed job's model, fenced against an offboarding's retirement
    * (retire-fine-tuned-models.ts) without timing assumptions: (1) the job is claimed for this
@@ -142,10 +159,17 @@ export class TrainingEvents {
     const tier = this.deps.config.tiers[tenant.tier];
     const target = trainingTarget(tenant);
     const artifacts = detail.ModelArtifacts?.S3ModelArtifacts ?? '';
-    const fail = async (message: string) => {
-      const failed: FineTuningJob = { ...claimed, status: 'failed', finishedAt: nowSeconds(), error: { code: 'deployment_failed', message, param: null }, events: [jobEvent('error', message), ...job.events] };
+    /**
+     * The job failed at its deployment: its training completed (SageMaker said so, and billed it), so its events say
+     * that first, then the failure, then what was done with what the deployment had created (`cleanup`), in that order.
+     */
+    const fail = async (message: string, cleanup?: { event: FineTuningEvent; detail: AuditRecord['detail'] }) => {
+      const failed: FineTuningJob = {
+        ...claimed, status: 'failed', finishedAt: nowSeconds(), error: { code: 'deployment_failed', message, param: null },
+        events: [...(cleanup ? [cleanup.event] : []), jobEvent('error', message), jobEvent('info', TRAINING_COMPLETED), ...job.events],
+      };
       await settle(failed);
-      await audit('fine_tuning.model.deployment_failed', 'deployment_failed', { reason: message });
+      await audit('fine_tuning.model.deployment_failed', 'deployment_failed', { reason: message, ...cleanup?.detail });
       return 'failed' as const;
     };
     const modelId = fineTunedModelId(job.model, job.tenantId, job.suffix);
@@ -158,8 +182,11 @@ export class TrainingEvents {
     if (!artifacts.startsWith(`s3://${target.bucket}/${MODEL_ARTIFACTS_PREFIX}`)) return fail(`model artifacts "${artifacts}" are not in the tenant bucket's ${MODEL_ARTIFACTS_PREFIX} prefix; not deployed`);
 
     const inputs = deploymentInputs(job, base, tier, target, artifacts);
+    let sageMaker: SageMakerClient | undefined;
+    /** Whether a create of this deployment (or of an earlier delivery of its event) was answered: something of its name exists. */
+    let created = false;
     try {
-      const sageMaker = await this.deps.sageMaker(target);
+      sageMaker = await this.deps.sageMaker(target);
       for (const command of [new CreateModelCommand(inputs.model), new CreateEndpointConfigCommand(inputs.endpointConfig), new CreateEndpointCommand(inputs.endpoint)]) {
         try {
           await sageMaker.send(command as never);
@@ -167,9 +194,15 @@ export class TrainingEvents {
           // The same event delivered twice: what exists already is ours (same name, same tenant).
           if (!/already exist/i.test((e as Error).message)) throw e;
         }
+        created = true;
       }
     } catch (e) {
-      return fail(`could not deploy the model: ${(e as Error).name}: ${(e as Error).message}`);
+      const message = `could not deploy the model: ${(e as Error).name}: ${(e as Error).message}`;
+      // What this deployment created (the model, when CreateEndpointConfig was refused; its config too, when CreateEndpoint
+      // was) is deleted now, while the claim holds the offboarding's retirement off: no model lists it, so nothing else would
+      // (models.delete cannot name it) until the tenant is offboarded. As the launcher, described first, tag-conditioned, as
+      // every deletion (deleteEndpointResources); an endpoint still being created is left with its config and model, for the retirement.
+      return fail(message, sageMaker && created ? await this.removeLeftovers(sageMaker, inputs.endpoint.EndpointName!) : undefined);
     }
     await this.deps.tenants.addFineTunedModel(tenant, {
       id: modelId, baseModel: job.model, jobId: job.id, endpointName: inputs.endpoint.EndpointName!,
@@ -177,7 +210,7 @@ export class TrainingEvents {
     });
     const succeeded: FineTuningJob = {
       ...claimed, status: 'succeeded', finishedAt: nowSeconds(), fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName,
-      events: [jobEvent('info', `Model ${modelId} deployed to endpoint ${inputs.endpoint.EndpointName} (${tier.training.endpointInstanceTypes[0]})`), jobEvent('info', 'Training completed'), ...job.events],
+      events: [jobEvent('info', `Model ${modelId} deployed to endpoint ${inputs.endpoint.EndpointName} (${tier.training.endpointInstanceTypes[0]})`), jobEvent('info', TRAINING_COMPLETED), ...job.events],
     };
     // A job cancelled meanwhile (by its user, or an offboarding's retirement, which waited for this claim): the claim goes, and the retirement's next look deletes what was made.
     if (!(await settle(succeeded))) return 'stale';
