@@ -74,6 +74,8 @@ export async function deleteFineTunedModel(deps: ModelDeletionDeps, caller: Call
   if (!model) {
     const catalog = visible && !id.startsWith('ft:') && (resolvePolicy(deps.config, tenant).models.has(id) || deps.config.fineTuning.baseModels.some((b) => b.id === id));
     if (catalog) {
+      // Named as what it is: a model of the platform's catalog (the gateway's, or a fine-tuning base model), not a fine-tuned one.
+      audit.detail = { catalogModel: id };
       throw new GatewayError(403, `The model '${id}' is a model of the platform's catalog, not one of your fine-tuned models; only fine-tuned models (ft:<base>:${tenant.tenantId}:<suffix>) can be deleted`, 'permission_error', 'model_not_deletable', 'model');
     }
     throw modelNotFound(shown);

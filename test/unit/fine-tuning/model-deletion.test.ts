@@ -223,6 +223,9 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
       expect(refused, base).toBeInstanceOf(OpenAI.PermissionDeniedError);
       expect(refused.error, base).toMatchObject({ type: 'permission_error', param: 'model', code: 'model_not_deletable' });
       expect(refused.error.message, base).toContain(`'${base}'`);
+      // ...audited as what it is, a catalog model, not as a fine-tuned one
+      const record = lastAuditOf('fine_tuning.model.delete')!;
+      expect([record.status, record.outcome, record.detail], base).toEqual([403, 'model_not_deletable', { catalogModel: base }]);
     }
     const long = `ft:llama-3.1-8b-instruct:acme:${'x'.repeat(5000)}`;
     for (const id of ['ft:llama-3.1-8b-instruct', 'ft:llama-3.1-8b-instruct:acme', 'ft:llama-3.1-8b-instruct:acme:', 'ft:openai/gpt-4o-mini:acme:x', 'FT:llama-3.1-8b-instruct:acme:del1', long, '%E0%A4%A', '..%2F..%2Fv1%2Ffiles']) {
