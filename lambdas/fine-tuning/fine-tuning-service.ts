@@ -36,7 +36,8 @@ export interface FineTuningDeps {
    * The tenant's registry status read strongly consistent (stores/tenant-models.ts consistentTenantStatus):
    * checked after a job is recorded and before its CreateTrainingJob, the fence against an offboarding's
    * retirement (retire-fine-tuned-models.ts). @default - `caller.tenant.status` (the request's own read:
-   * in memory, `tessera serve`, that read is current)
+   * in memory, `tessera serve`, that read is current; with `serve --dynamodb` it is the table's eventually
+   * consistent read, which is enough there: serve's jobs are in its memory, seen by no retirement, so no fence applies)
    */
   tenantStatus?: (tenantId: string) => Promise<TenantStatus | undefined>;
 }
