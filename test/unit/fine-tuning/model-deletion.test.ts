@@ -192,6 +192,18 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     expect(await client('acme').fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'succeeded', fine_tuned_model: model });
   });
 
+  it('a model whose job was cancelled while its deployment went through (listed beside a cancelled job): deleted; the job stays cancelled, marked', async () => {
+    const { job, name, model } = await deployedModel('acme', 'wascancelled');
+    const jobs = gw.jobs as FineTuningStore;
+    const stored = (await jobs.get('acme', job.id))!;
+    expect(await jobs.update({ ...stored, status: 'cancelled' }, 'succeeded')).toBe(true);
+    sageMakerHas(name);
+    expect(await client('acme').models.delete(model)).toEqual({ id: model, object: 'model', deleted: true });
+    expect(deletes()).toHaveLength(3);
+    expect(await fineTuned('acme')).not.toContain(model);
+    expect(await jobs.get('acme', job.id)).toMatchObject({ status: 'cancelled', modelDeletedAt: expect.any(Number) });
+  });
+
   it('a job still running has no model yet: 404, no SageMaker call', async () => {
     const job = await client('acme-developer').fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', suffix: 'running' });
     await events().handle({ TrainingJobName: `acme-ft-${job.id.slice(6)}`, TrainingJobStatus: 'InProgress' }, ACME);
