@@ -7,7 +7,7 @@ import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningEvent, type Fi
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { AuditRecord, AuditSink } from '../inference/audit.js';
-import { deleteEndpointResources, OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
+import { BUSY_ENDPOINT_STATES, deleteEndpointResources, OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
 import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
@@ -103,8 +103,8 @@ export class TrainingEvents {
   private async removeLeftovers(sageMaker: SageMakerClient, name: string): Promise<{ event: FineTuningEvent; detail: AuditRecord['detail'] }> {
     try {
       const { removed, endpointStatus } = await deleteEndpointResources(sageMaker, name, { onlyIfEndpointDeletable: true });
-      if (endpointStatus) {
-        return { event: jobEvent('warn', `Endpoint ${name} is ${endpointStatus}: it, its configuration and its model are left; delete them in the account (the offboarding's retirement deletes them)`), detail: { leftOver: name } };
+      if (endpointStatus && BUSY_ENDPOINT_STATES.has(endpointStatus)) {
+        return { event: jobEvent('warn', `Endpoint ${name} is ${endpointStatus}: it, its configuration and its model are left (SageMaker deletes an endpoint only once it is in service or failed); the tenant's offboarding deletes them`), detail: { leftOver: name } };
       }
       return { event: jobEvent('info', removed.length ? `Deleted what the deployment had created: ${removed.join(', ')}` : 'The deployment had created nothing'), detail: { cleanedUp: removed.join(',') || 'none' } };
     } catch (e) {

@@ -104,6 +104,15 @@ describe('a deployment refused after CreateModel', () => {
     expect((await jobs.get('acme', id))!.events[0]!.message).toBe(`Deleted what the deployment had created: endpoint-config/${name}, model/${name}`);
   });
 
+  it('CreateEndpoint\'s answer lost (the endpoint exists, Creating): nothing is deleted under it, and the events say what is left', async () => {
+    sm.on(CreateEndpointCommand).callsFake((input) => { has.set(`endpoint/${input.EndpointName}`, 'Creating'); throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }); });
+    expect(await events().handle(completed, ACCOUNT, 'evt-6')).toBe('failed');
+    expect([...has.keys()].sort()).toEqual([`endpoint-config/${name}`, `endpoint/${name}`, `model/${name}`]);
+    expect([DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand].flatMap((c) => calls(c))).toEqual([]);
+    expect((await jobs.get('acme', id))!.events[0]).toMatchObject({ level: 'warn', message: expect.stringMatching(new RegExp(`^Endpoint ${name} is Creating: it, its configuration and its model are left`)) });
+    expect(audit.records.at(-1)).toMatchObject({ detail: { leftOver: name } });
+  });
+
   it('CreateModel refused: nothing was created, nothing is deleted; the events still say the training completed', async () => {
     sm.on(CreateModelCommand).rejects(Object.assign(new Error('not authorized to perform: iam:PassRole'), { name: 'AccessDeniedException' }));
     expect(await events().handle(completed, ACCOUNT, 'evt-3')).toBe('failed');
