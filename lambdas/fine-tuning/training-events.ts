@@ -149,7 +149,7 @@ export class TrainingEvents {
     if (status === undefined || status === 'OFFBOARDING' || status === 'OFFBOARDED') {
       const cancelled: FineTuningJob = {
         ...claimed, status: 'cancelled', finishedAt: nowSeconds(),
-        events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}: training completed, the model was not deployed`), ...job.events],
+        events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}: training completed, the model was not deployed`), jobEvent('info', TRAINING_COMPLETED), ...job.events],
       };
       if (!(await settle(cancelled))) return 'stale';
       await audit('fine_tuning.job.cancelled', 'offboarding', { reason: 'the tenant is being offboarded: the model was not deployed' });

@@ -126,6 +126,17 @@ describe('a deployment refused after CreateModel', () => {
     expect((await jobs.get('acme', id))!.events[1]!.message).toBe('Training completed');
   });
 
+  it('a tenant being offboarded: nothing is deployed, the job cancelled; its events too say the training completed, then the cancellation', async () => {
+    registry.putTenant({ ...(await registry.getTenant('acme'))!, status: 'OFFBOARDING' });
+    expect(await events().handle(completed, ACCOUNT, 'evt-7')).toBe('cancelled');
+    expect(sm.commandCalls(CreateModelCommand)).toHaveLength(0);
+    expect((await jobs.get('acme', id))!.events.map((e) => [e.level, e.message])).toEqual([
+      ['warn', 'Job cancelled: the tenant is being offboarded: training completed, the model was not deployed'],
+      ['info', 'Training completed'],
+      ['info', 'Training started (Starting)'],
+    ]);
+  });
+
   it('a cleanup SageMaker refuses is said in the events and the audit record; the job still fails with the deployment\'s own error', async () => {
     sm.on(CreateEndpointConfigCommand).rejects(refused('instance type not supported'));
     sm.on(DeleteModelCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
