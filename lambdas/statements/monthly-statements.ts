@@ -3,7 +3,7 @@ import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sd
 import { createHash } from 'node:crypto';
 import { statementCsv } from '../../lib/statements/csv.js';
 import { monthBounds, monthProblem, previousMonth, type TenantStatement } from '../../lib/statements/schema.js';
-import { STATEMENTS_EVENT_SOURCE, statementKeys, TENANT_USAGE_REPORTED, usageReported } from '../../lib/statements/usage-event.js';
+import { STATEMENTS_EVENT_SOURCE, statementKeys, TENANT_USAGE_REPORTED, usageReported, type EarlierReports } from '../../lib/statements/usage-event.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -18,6 +18,27 @@ import { tenantStatement, type StatementSources } from './statement-sources.js';
 const HASH_META = 'statement-sha256';
 const REVISION_META = 'statement-revision';
 const TOTAL_META = 'statement-total-usd';
+/** Whether the stored revision's figures were estimated (`true`/`false`; absent on objects written before it was recorded). */
+const ESTIMATED_META = 'statement-estimated';
+/** The latest revision (so far) whose figures were final, and its total: what a consumer that bills final figures only has billed. */
+const FINAL_REVISION_META = 'statement-final-revision';
+const FINAL_TOTAL_META = 'statement-final-total-usd';
+
+/**
+ * The month's earlier reports, from the stored JSON's metadata: the previous revision's total and
+ * whether it was estimated, and the latest final report. An object without `statement-estimated`
+ * (written before it was recorded) counts as final, as consumers were told then.
+ */
+function earlierReports(stored: Record<string, string> | undefined): EarlierReports & { revision: number } {
+  if (!stored) return { revision: 0 };
+  const revision = Number(stored[REVISION_META] ?? 0);
+  const previousTotalUsd = stored[TOTAL_META] !== undefined ? Number(stored[TOTAL_META]) : undefined;
+  const previousEstimated = stored[ESTIMATED_META] === undefined ? undefined : stored[ESTIMATED_META] === 'true';
+  const previousFinal = previousEstimated !== true && previousTotalUsd !== undefined ? { revision, meterValue: previousTotalUsd }
+    : stored[FINAL_REVISION_META] !== undefined && stored[FINAL_TOTAL_META] !== undefined ? { revision: Number(stored[FINAL_REVISION_META]), meterValue: Number(stored[FINAL_TOTAL_META]) }
+      : undefined;
+  return { revision, previousTotalUsd, previousEstimated, previousFinal };
+}
 
 /** Hex SHA-256 of the statement's figures (everything but `generatedAt`). */
 export const statementHash = (s: TenantStatement) => createHash('sha256').update(JSON.stringify({ ...s, generatedAt: undefined })).digest('hex');
@@ -73,12 +94,17 @@ export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, n
         outcome.unchanged.push(tenant.tenantId);
         continue;
       }
-      const revision = Number(stored?.[REVISION_META] ?? 0) + 1;
-      const previousTotal = stored?.[TOTAL_META] !== undefined ? Number(stored[TOTAL_META]) : undefined;
-      const detail = usageReported(statement, deps.bucket, hash, revision, previousTotal);
+      const earlier = earlierReports(stored);
+      const revision = earlier.revision + 1;
+      const detail = usageReported(statement, deps.bucket, hash, revision, earlier);
       const out = await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.eventBus, Source: STATEMENTS_EVENT_SOURCE, DetailType: TENANT_USAGE_REPORTED, Detail: JSON.stringify(detail), Resources: [] }] }));
       if (out.FailedEntryCount) throw new Error(`EventBridge rejected ${TENANT_USAGE_REPORTED}: ${out.Entries?.[0]?.ErrorCode} ${out.Entries?.[0]?.ErrorMessage}`);
-      const metadata = { [HASH_META]: hash, [REVISION_META]: String(revision), [TOTAL_META]: String(statement.totalUsd) };
+      // The latest final report, carried forward while later revisions are estimated.
+      const final = !statement.infrastructure.estimated ? { revision, meterValue: statement.totalUsd } : earlier.previousFinal;
+      const metadata = {
+        [HASH_META]: hash, [REVISION_META]: String(revision), [TOTAL_META]: String(statement.totalUsd), [ESTIMATED_META]: String(statement.infrastructure.estimated),
+        ...(final ? { [FINAL_REVISION_META]: String(final.revision), [FINAL_TOTAL_META]: String(final.meterValue) } : {}),
+      };
       // The CSV first: the JSON's hash is what a re-run compares, so it is written last, once both are.
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.csv, Body: statementCsv(statement), ContentType: 'text/csv; charset=utf-8; header=present', Metadata: metadata }));
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.json, Body: `${JSON.stringify(statement, null, 2)}\n`, ContentType: 'application/json', Metadata: metadata }));

@@ -42,16 +42,35 @@ export interface TenantUsageReported {
   idempotencyKey: string;
   /** 1 for the month's first report, then +1 each time its figures change. */
   revision: number;
-  /** The month's previous report (revision > 1): a consumer that adds up usage (Stripe meters sum) sends the difference. */
-  previous?: { revision: number; meterValue: number };
+  /**
+   * The month's previous report (revision > 1): a consumer that adds up usage (Stripe meters sum)
+   * sends the difference. `estimated`: whether that report's figures were estimated (absent for a
+   * report written before the statements recorded it).
+   */
+  previous?: { revision: number; meterValue: number; estimated?: boolean };
+  /**
+   * The latest earlier report whose figures were final (`estimated` false), absent when there is
+   * none. A consumer that skips estimated reports (bills final figures only) sends
+   * `meterValue - previousFinal.meterValue` (or all of `meterValue` without it): subtracting
+   * `previous` instead would take off an estimated total it never billed.
+   */
+  previousFinal?: { revision: number; meterValue: number };
   statement: { bucket: string; json: string; csv: string };
 }
 
 /** Object keys of a tenant's month in the statements bucket. */
 export const statementKeys = (month: string, tenantId: string) => ({ json: `statements/${month}/${tenantId}.json`, csv: `statements/${month}/${tenantId}.csv` });
 
-/** The event detail for a statement (`hash`: hex SHA-256 of the statement without generatedAt; `previousTotalUsd`: the stored revision's total). */
-export function usageReported(s: TenantStatement, bucket: string, hash: string, revision: number, previousTotalUsd?: number): TenantUsageReported {
+/** What the month's earlier reports said: the stored revision's total (and whether it was estimated), and the latest final one. */
+export interface EarlierReports {
+  previousTotalUsd?: number;
+  previousEstimated?: boolean;
+  previousFinal?: { revision: number; meterValue: number };
+}
+
+/** The event detail for a statement (`hash`: hex SHA-256 of the statement without generatedAt; `earlier`: the month's stored reports). */
+export function usageReported(s: TenantStatement, bucket: string, hash: string, revision: number, earlier: EarlierReports = {}): TenantUsageReported {
+  const { previousTotalUsd, previousEstimated, previousFinal } = earlier;
   return {
     tenantId: s.tenantId, meterApiName: USAGE_METERS.totalUsd, meterValue: s.totalUsd, month: s.month, currency: 'USD', estimated: s.infrastructure.estimated,
     usage: [
@@ -63,7 +82,8 @@ export function usageReported(s: TenantStatement, bucket: string, hash: string, 
       { meterApiName: USAGE_METERS.totalUsd, meterValue: s.totalUsd },
     ],
     idempotencyKey: `${s.tenantId}:${s.month}:${hash.slice(0, 16)}`, revision,
-    ...(revision > 1 && previousTotalUsd !== undefined ? { previous: { revision: revision - 1, meterValue: previousTotalUsd } } : {}),
+    ...(revision > 1 && previousTotalUsd !== undefined ? { previous: { revision: revision - 1, meterValue: previousTotalUsd, ...(previousEstimated !== undefined ? { estimated: previousEstimated } : {}) } } : {}),
+    ...(revision > 1 && previousFinal ? { previousFinal } : {}),
     statement: { bucket, ...statementKeys(s.month, s.tenantId) },
   };
 }

@@ -38,7 +38,7 @@ describe('writeMonthlyStatements', () => {
     expect(order).toEqual(['event acme', 'put statements/2026-10/acme.csv', 'put statements/2026-10/acme.json', 'event zeta', 'put statements/2026-10/zeta.csv', 'put statements/2026-10/zeta.json']);
     const detail = JSON.parse(eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!);
     expect(detail).toMatchObject({ tenantId: 'acme', meterApiName: 'tessera.total_usd', meterValue: 0.00257, revision: 1 });
-    expect(s3.commandCalls(PutObjectCommand)[0].args[0].input.Metadata).toEqual({ 'statement-sha256': expect.stringMatching(/^[0-9a-f]{64}$/), 'statement-revision': '1', 'statement-total-usd': '0.00257' });
+    expect(s3.commandCalls(PutObjectCommand)[0].args[0].input.Metadata).toEqual({ 'statement-sha256': expect.stringMatching(/^[0-9a-f]{64}$/), 'statement-revision': '1', 'statement-total-usd': '0.00257', 'statement-estimated': 'false', 'statement-final-revision': '1', 'statement-final-total-usd': '0.00257' });
     expect(detail.previous).toBeUndefined();
   });
 
