@@ -1,9 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { statementCsv } from '../../lib/statements/csv.js';
 import { monthBounds, monthProblem, previousMonth, type TenantStatement } from '../../lib/statements/schema.js';
-import { STATEMENTS_EVENT_SOURCE, statementKeys, TENANT_USAGE_REPORTED, usageReported, type EarlierReports } from '../../lib/statements/usage-event.js';
+import { STATEMENTS_EVENT_SOURCE, statementKeys, TENANT_USAGE_REPORTED, usageReported, type EarlierReports, type TenantUsageReported } from '../../lib/statements/usage-event.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -77,10 +77,14 @@ export interface MonthlyDeps {
  *
  * Idempotent: a tenant whose stored statement has the same figures (its `statement-sha256`
  * metadata) is left alone, no object written and no event; changed figures are written as a new
- * object version with the next revision. The event goes out before the objects are written, and
- * the CSV before the JSON (whose hash marks the statement done), so a failure in between repeats
- * the event with the same idempotencyKey and both objects on the next run, never loses either. One tenant's failure does not stop the others; the run fails at the end (EventBridge
- * retries it) naming them.
+ * object version with the next revision. The event is first kept in `<tenantId>.event.json`
+ * (before it is put, so a run that dies after putting it still finds it), then put, then the CSV
+ * and last the JSON (whose hash marks the statement done) are written. A run that finds a kept
+ * event newer than the JSON does not know whether it went out: it puts that event again as it was
+ * (same idempotencyKey, which consumers drop as a duplicate) before anything else, so a report of
+ * changed figures never repeats a revision with another key, nor names as `previous` a report no
+ * consumer received. One tenant's failure does not stop the others; the run fails at the end
+ * (EventBridge retries it) naming them.
  */
 export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, now: Date): Promise<MonthlyOutcome> {
   const outcome: MonthlyOutcome = { month, reported: [], unchanged: [], failed: [] };
@@ -90,21 +94,38 @@ export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, n
       const hash = statementHash(statement);
       const keys = statementKeys(month, tenant.tenantId);
       const stored = await head(deps.s3, deps.bucket, keys.json);
-      if (stored?.[HASH_META] === hash) {
+      const kept = await head(deps.s3, deps.bucket, keys.event);
+      // An event kept for a revision the JSON does not have yet: it may have gone out.
+      const unfinished = kept && Number(kept[REVISION_META] ?? 0) > Number(stored?.[REVISION_META] ?? 0) ? kept : undefined;
+      if (!unfinished && stored?.[HASH_META] === hash) {
         outcome.unchanged.push(tenant.tenantId);
         continue;
       }
-      const earlier = earlierReports(stored);
-      const revision = earlier.revision + 1;
-      const detail = usageReported(statement, deps.bucket, hash, revision, earlier);
-      const out = await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.eventBus, Source: STATEMENTS_EVENT_SOURCE, DetailType: TENANT_USAGE_REPORTED, Detail: JSON.stringify(detail), Resources: [] }] }));
-      if (out.FailedEntryCount) throw new Error(`EventBridge rejected ${TENANT_USAGE_REPORTED}: ${out.Entries?.[0]?.ErrorCode} ${out.Entries?.[0]?.ErrorMessage}`);
-      // The latest final report, carried forward while later revisions are estimated.
-      const final = !statement.infrastructure.estimated ? { revision, meterValue: statement.totalUsd } : earlier.previousFinal;
-      const metadata = {
-        [HASH_META]: hash, [REVISION_META]: String(revision), [TOTAL_META]: String(statement.totalUsd), [ESTIMATED_META]: String(statement.infrastructure.estimated),
-        ...(final ? { [FINAL_REVISION_META]: String(final.revision), [FINAL_TOTAL_META]: String(final.meterValue) } : {}),
+      const put = async (detail: TenantUsageReported) => {
+        const out = await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.eventBus, Source: STATEMENTS_EVENT_SOURCE, DetailType: TENANT_USAGE_REPORTED, Detail: JSON.stringify(detail), Resources: [] }] }));
+        if (out.FailedEntryCount) throw new Error(`EventBridge rejected ${TENANT_USAGE_REPORTED}: ${out.Entries?.[0]?.ErrorCode} ${out.Entries?.[0]?.ErrorMessage}`);
       };
+      let detail: TenantUsageReported;
+      let metadata: Record<string, string>;
+      if (unfinished?.[HASH_META] === hash) {
+        // The same figures as the kept event: the same event again (same revision and idempotencyKey).
+        detail = await keptEvent(deps.s3, deps.bucket, keys.event);
+        metadata = unfinished;
+      } else {
+        // Put the kept event (if any) again first: the consumer then surely has it, and the new revision follows it.
+        if (unfinished) await put(await keptEvent(deps.s3, deps.bucket, keys.event));
+        const earlier = earlierReports(unfinished ?? stored);
+        const revision = earlier.revision + 1;
+        detail = usageReported(statement, deps.bucket, hash, revision, earlier);
+        // The latest final report, carried forward while later revisions are estimated.
+        const final = !statement.infrastructure.estimated ? { revision, meterValue: statement.totalUsd } : earlier.previousFinal;
+        metadata = {
+          [HASH_META]: hash, [REVISION_META]: String(revision), [TOTAL_META]: String(statement.totalUsd), [ESTIMATED_META]: String(statement.infrastructure.estimated),
+          ...(final ? { [FINAL_REVISION_META]: String(final.revision), [FINAL_TOTAL_META]: String(final.meterValue) } : {}),
+        };
+        await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.event, Body: `${JSON.stringify(detail, null, 2)}\n`, ContentType: 'application/json', Metadata: metadata }));
+      }
+      await put(detail);
       // The CSV first: the JSON's hash is what a re-run compares, so it is written last, once both are.
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.csv, Body: statementCsv(statement), ContentType: 'text/csv; charset=utf-8; header=present', Metadata: metadata }));
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: keys.json, Body: `${JSON.stringify(statement, null, 2)}\n`, ContentType: 'application/json', Metadata: metadata }));
@@ -115,6 +136,12 @@ export async function writeMonthlyStatements(deps: MonthlyDeps, month: string, n
     }
   }
   return outcome;
+}
+
+/** The event kept in `<tenantId>.event.json`, as it was put. */
+async function keptEvent(s3: S3Client, bucket: string, key: string): Promise<TenantUsageReported> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse(await out.Body!.transformToString()) as TenantUsageReported;
 }
 
 async function head(s3: S3Client, bucket: string, key: string): Promise<Record<string, string> | undefined> {

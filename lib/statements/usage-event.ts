@@ -58,8 +58,11 @@ export interface TenantUsageReported {
   statement: { bucket: string; json: string; csv: string };
 }
 
-/** Object keys of a tenant's month in the statements bucket. */
-export const statementKeys = (month: string, tenantId: string) => ({ json: `statements/${month}/${tenantId}.json`, csv: `statements/${month}/${tenantId}.csv` });
+/**
+ * Object keys of a tenant's month in the statements bucket: the statement (JSON, CSV) and the last
+ * `Tenant Usage Reported` detail put for it (`event`, kept before it is put: monthly-statements.ts).
+ */
+export const statementKeys = (month: string, tenantId: string) => ({ json: `statements/${month}/${tenantId}.json`, csv: `statements/${month}/${tenantId}.csv`, event: `statements/${month}/${tenantId}.event.json` });
 
 /** What the month's earlier reports said: the stored revision's total (and whether it was estimated), and the latest final one. */
 export interface EarlierReports {
@@ -84,6 +87,6 @@ export function usageReported(s: TenantStatement, bucket: string, hash: string, 
     idempotencyKey: `${s.tenantId}:${s.month}:${hash.slice(0, 16)}`, revision,
     ...(revision > 1 && previousTotalUsd !== undefined ? { previous: { revision: revision - 1, meterValue: previousTotalUsd, ...(previousEstimated !== undefined ? { estimated: previousEstimated } : {}) } } : {}),
     ...(revision > 1 && previousFinal ? { previousFinal } : {}),
-    statement: { bucket, ...statementKeys(s.month, s.tenantId) },
+    statement: { bucket, json: statementKeys(s.month, s.tenantId).json, csv: statementKeys(s.month, s.tenantId).csv },
   };
 }

@@ -262,6 +262,8 @@ describe('the monthly statements job', () => {
     expect(again).toMatchObject({ reported: [], unchanged: ['acme'], failed: [] });
     expect(await received()).toEqual([]);
     const versions = await s3().send(new ListObjectVersionsCommand({ Bucket: 'tessera-statements', Prefix: 'statements/2026-10/' }));
-    expect(versions.Versions).toHaveLength(2);
+    expect(versions.Versions?.map((v) => v.Key).sort()).toEqual(['statements/2026-10/acme.csv', 'statements/2026-10/acme.event.json', 'statements/2026-10/acme.json']);
+    // The event kept beside the statement is the one put.
+    expect(JSON.parse(await read('statements/2026-10/acme.event.json'))).toEqual(events[0].detail);
   });
 });

@@ -1,6 +1,6 @@
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -15,15 +15,33 @@ afterEach(() => { s3.reset(); eb.reset(); ce.reset(); });
 
 /** A bucket of object metadata (HeadObject / PutObject) and the events put, in order. */
 function world() {
-  const objects = new Map<string, Record<string, string>>();
+  const objects = new Map<string, { metadata: Record<string, string>; body: string }>();
   const events: TenantUsageReported[] = [];
+  /** Puts of these keys fail once each (an S3 error, or the Lambda timing out there). */
+  const failPut = new Set<string>();
+  /** Puts of events fail while set (EventBridge refusing the entry). */
+  const failEvents = { on: false };
+  const notFound = () => new NotFound({ message: 'not found', $metadata: { httpStatusCode: 404 } });
   s3.on(HeadObjectCommand).callsFake((i) => {
-    const m = objects.get(i.Key);
-    if (!m) throw new NotFound({ message: 'not found', $metadata: { httpStatusCode: 404 } });
-    return { Metadata: m };
+    const o = objects.get(i.Key);
+    if (!o) throw notFound();
+    return { Metadata: o.metadata };
   });
-  s3.on(PutObjectCommand).callsFake((i) => { objects.set(i.Key, i.Metadata); return {}; });
-  eb.on(PutEventsCommand).callsFake((i) => { events.push(JSON.parse(i.Entries[0].Detail)); return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] }; });
+  s3.on(GetObjectCommand).callsFake((i) => {
+    const o = objects.get(i.Key);
+    if (!o) throw notFound();
+    return { Body: { transformToString: async () => o.body } };
+  });
+  s3.on(PutObjectCommand).callsFake((i) => {
+    if (failPut.delete(i.Key)) throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
+    objects.set(i.Key, { metadata: i.Metadata, body: String(i.Body) });
+    return {};
+  });
+  eb.on(PutEventsCommand).callsFake((i) => {
+    if (failEvents.on) return { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] };
+    events.push(JSON.parse(i.Entries[0].Detail));
+    return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
+  });
   const deps: MonthlyDeps = {
     sources: { modelUsage: async () => [], usageBy: async () => ({ subjects: [], incomplete: false }), jobs: async () => [], costExplorer: new CostExplorerClient({ region: 'us-east-1' }) },
     s3: new S3Client({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), bucket: 'statements', eventBus: 'bus',
@@ -35,15 +53,16 @@ function world() {
     ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Estimated: estimated, Groups: [{ Keys: ['tessera:tenant-id$acme'], Metrics: { UnblendedCost: { Amount: amount, Unit: 'USD' } } }] }] });
     return writeMonthlyStatements(deps, MONTH, AS_OF);
   };
-  return { events, run };
+  return { events, run, failPut, failEvents };
 }
 
 /**
  * The README's Stripe consumer (*Worked example: Stripe meter events*): it bills final figures only,
  * each report the difference to what it billed before.
  */
-const stripeCents = (events: TenantUsageReported[]) => events.reduce((billed, d) => {
+const stripeCents = (events: TenantUsageReported[]) => events.reduce((billed, d, i) => {
   if (d.estimated) return billed;
+  if (events.slice(0, i).some((e) => e.idempotencyKey === d.idempotencyKey)) return billed; // Stripe drops a repeated identifier
   return billed + Math.round(d.meterValue * 100) - Math.round((d.previousFinal?.meterValue ?? 0) * 100);
 }, 0);
 
@@ -76,5 +95,38 @@ describe('Tenant Usage Reported across revisions: a consumer that bills final fi
     await run('120', false);
     expect(events[1]).toMatchObject({ revision: 2, previous: { revision: 1, meterValue: 100 }, previousFinal: { revision: 1, meterValue: 100 } });
     expect(events[1].previous).not.toHaveProperty('estimated');
+  });
+
+  it('an event put whose statement was not written, then changed figures: the next report follows it (revision 2, previousFinal), never a second revision 1 billed again', async () => {
+    const { events, run, failPut } = world();
+    failPut.add(`statements/${MONTH}/acme.csv`); // the event went out; the objects were not written
+    expect((await run('100', false)).failed.map((f) => f.tenantId)).toEqual(['acme']);
+    await run('120', false); // a later run: Cost Explorer's figures changed meanwhile
+    expect(events.map((e) => [e.revision, e.meterValue])).toEqual([[1, 100], [1, 100], [2, 120]]);
+    expect(events[0].idempotencyKey).toBe(events[1].idempotencyKey); // the first one again: a consumer drops it
+    expect(events[2].previousFinal).toEqual({ revision: 1, meterValue: 100 });
+    expect(stripeCents(events)).toBe(12_000);
+  });
+
+  it('an event refused by EventBridge, then changed figures: the refused report is put first, so the consumer never subtracts a total it did not get', async () => {
+    const { events, run, failEvents } = world();
+    failEvents.on = true;
+    expect((await run('100', false)).failed.map((f) => f.tenantId)).toEqual(['acme']);
+    failEvents.on = false;
+    await run('120', false);
+    expect(events.map((e) => [e.revision, e.meterValue])).toEqual([[1, 100], [2, 120]]);
+    expect(stripeCents(events)).toBe(12_000);
+  });
+
+  it('an event put whose statement was not written, same figures next time: the same event again, then the objects; a third run changes nothing', async () => {
+    const { events, run, failPut } = world();
+    failPut.add(`statements/${MONTH}/acme.json`);
+    await run('100', false);
+    expect((await run('100', false)).reported).toEqual(['acme']);
+    expect(events).toHaveLength(2);
+    expect(events[1]).toEqual(events[0]);
+    expect(await run('100', false)).toMatchObject({ reported: [], unchanged: ['acme'] });
+    expect(events).toHaveLength(2);
+    expect(stripeCents(events)).toBe(10_000);
   });
 });

@@ -1,6 +1,6 @@
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
@@ -24,9 +24,12 @@ describe('the monthly statements job recovers and reports the right tenants (hos
       if (!m) throw new NotFound({ message: 'not found', $metadata: { httpStatusCode: 404 } });
       return { Metadata: m };
     });
+    const bodies = new Map<string, string>();
+    s3.on(GetObjectCommand).callsFake((i) => ({ Body: { transformToString: async () => bodies.get(i.Key)! } }));
     s3.on(PutObjectCommand).callsFake((i) => {
       if (i.Key.endsWith('.csv') && failCsv) { failCsv = false; throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' }); }
       objects.set(i.Key, i.Metadata);
+      bodies.set(i.Key, String(i.Body));
       return {};
     });
     const deps: MonthlyDeps = {
@@ -39,7 +42,11 @@ describe('the monthly statements job recovers and reports the right tenants (hos
     expect(objects.has(`statements/${MONTH}/acme.json`)).toBe(false);
     const second = await writeMonthlyStatements(deps, MONTH, AS_OF); // EventBridge's retry of the failed run
     expect(second.reported).toEqual(['acme']);
-    expect([...objects.keys()].sort()).toEqual([`statements/${MONTH}/acme.csv`, `statements/${MONTH}/acme.json`]);
+    expect([...objects.keys()].sort()).toEqual([`statements/${MONTH}/acme.csv`, `statements/${MONTH}/acme.event.json`, `statements/${MONTH}/acme.json`]);
+    // The event went out on the first run and again, the same, on the second (a consumer drops the repeat by its idempotencyKey).
+    const sent = eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0].Detail);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toBe(sent[0]);
   });
 
   it('an offboarded tenant is reportable up to the month its offboarding ended, whatever later writes touched its record', () => {

@@ -35,21 +35,24 @@ describe('writeMonthlyStatements', () => {
     s3.on(PutObjectCommand).callsFake((i) => { order.push(`put ${i.Key}`); return {}; });
     const out = await writeMonthlyStatements(deps(), MONTH, AS_OF);
     expect(out).toEqual({ month: MONTH, reported: ['acme', 'zeta'], unchanged: [], failed: [] });
-    expect(order).toEqual(['event acme', 'put statements/2026-10/acme.csv', 'put statements/2026-10/acme.json', 'event zeta', 'put statements/2026-10/zeta.csv', 'put statements/2026-10/zeta.json']);
+    expect(order).toEqual([
+      'put statements/2026-10/acme.event.json', 'event acme', 'put statements/2026-10/acme.csv', 'put statements/2026-10/acme.json',
+      'put statements/2026-10/zeta.event.json', 'event zeta', 'put statements/2026-10/zeta.csv', 'put statements/2026-10/zeta.json',
+    ]);
     const detail = JSON.parse(eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Detail!);
     expect(detail).toMatchObject({ tenantId: 'acme', meterApiName: 'tessera.total_usd', meterValue: 0.00257, revision: 1 });
-    expect(s3.commandCalls(PutObjectCommand)[0].args[0].input.Metadata).toEqual({ 'statement-sha256': expect.stringMatching(/^[0-9a-f]{64}$/), 'statement-revision': '1', 'statement-total-usd': '0.00257', 'statement-estimated': 'false', 'statement-final-revision': '1', 'statement-final-total-usd': '0.00257' });
+    expect(s3.commandCalls(PutObjectCommand)[1].args[0].input.Metadata).toEqual({ 'statement-sha256': expect.stringMatching(/^[0-9a-f]{64}$/), 'statement-revision': '1', 'statement-total-usd': '0.00257', 'statement-estimated': 'false', 'statement-final-revision': '1', 'statement-final-total-usd': '0.00257' });
     expect(detail.previous).toBeUndefined();
   });
 
-  it('writes no object when EventBridge refuses the event, and goes on with the next tenant', async () => {
+  it('writes no statement object when EventBridge refuses the event (only the event kept before it is put), and goes on with the next tenant', async () => {
     ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
     s3.on(HeadObjectCommand).rejects(notFound);
     eb.on(PutEventsCommand).resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] }).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
     const out = await writeMonthlyStatements(deps(), MONTH, AS_OF);
     expect(out.failed).toEqual([{ tenantId: 'acme', error: 'EventBridge rejected Tenant Usage Reported: InternalFailure boom' }]);
     expect(out.reported).toEqual(['zeta']);
-    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['statements/2026-10/zeta.csv', 'statements/2026-10/zeta.json']);
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['statements/2026-10/acme.event.json', 'statements/2026-10/zeta.event.json', 'statements/2026-10/zeta.csv', 'statements/2026-10/zeta.json']);
   });
 
   it('reports changed figures with the next revision, and records a Cost Explorer failure against its tenant', async () => {
