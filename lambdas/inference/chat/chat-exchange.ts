@@ -16,7 +16,7 @@ import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent, withCallerTexts, withTextOfContent } from './message-texts.js';
 import { OutputGuardrailFailed, StreamOutputGuard } from './output-guard.js';
 import { capAnswer, OutputLimiter, outputLimitOf, overrunCeiling, reportedCompletion, ToolCallsOverLimit } from './output-limit.js';
-import { billedUsage } from './reported-usage.js';
+import { billedUsage, isCount } from './reported-usage.js';
 import type { ChatRequestBody } from './request-schema.js';
 import { StreamRelay } from './stream-relay.js';
 
@@ -67,14 +67,19 @@ export class ChatExchange {
   /**
    * Replaces the reservation by the usage of the model that answered, and notes it in the audit
    * record and the usage ledger.
-   * @param counted the gateway's own o200k count of the prompt and the answer (usageOf), kept beside a reported usage for reconciliation
+   * @param counted the gateway's own o200k count of the prompt and the answer (usageOf), kept beside a reported usage for
+   *   reconciliation, with the reasoning tokens the provider reported added (hidden output, which no count of the answer sees)
    */
   async settle(used: ModelEntry, usage: CompletionUsage, estimated: boolean, counted: number): Promise<void> {
     this.settled = true;
     const costUsd = costOf(used, usage.prompt_tokens, usage.completion_tokens);
     Object.assign(this.r.audit, { model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: estimated, costUsd });
     if (used.id !== this.model.id) this.r.audit.fallbackFrom = this.model.id;
-    const ledger = { model: used.id, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, reported: !estimated, estimatedTokens: counted };
+    // A reported usage's reasoning tokens are output the answer never shows, so the gateway cannot count them: they join its
+    // count for the reconciliation, which would otherwise flag every month of a reasoning model (its report many times the count).
+    const reasoning = estimated ? 0 : usage.completion_tokens_details?.reasoning_tokens;
+    const hidden = isCount(reasoning) ? Math.min(reasoning, usage.completion_tokens) : 0;
+    const ledger = { model: used.id, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, reported: !estimated, estimatedTokens: counted + hidden };
     await this.pipeline.settle(this.reservation, usage.total_tokens, costUsd, ledger);
   }
 
