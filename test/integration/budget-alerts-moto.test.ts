@@ -89,7 +89,7 @@ describe('budget alerts on DynamoDB and EventBridge (moto)', () => {
     const eighty = events.find((e) => e.detail.thresholdPercent === 80)!.detail;
     expect(eighty).toMatchObject({ tenantId: 'acme', tier: 'starter', budgetId: 'day-tokens', budget: 'daily token budget', unit: 'tokens', limit: 1000, period: 'day', periodId: '2026-12-14', periodEndsAt: '2026-12-15T00:00:00.000Z' });
     expect(eighty.used as number).toBeGreaterThanOrEqual(800);
-    expect(eighty.used as number).toBeLessThanOrEqual(960); // the counter holds other requests' reservations still in flight (2 tokens over each)
+    expect(eighty.used as number).toBeLessThanOrEqual(900); // settled usage: what other requests' reservations still in flight hold is not counted
     expect((await store.usage('acme', now)).day.tokens).toBe(900);
     // The marker: an item under the tenant's usage prefix, kept until a day after the period ends.
     const marker = (await (await documents('acme')).send(new GetCommand({ TableName: USAGE, Key: { id: 'usage#acme#alert#tenant#day-tokens#2026-12-14#1000#80' } }))).Item;
@@ -115,6 +115,25 @@ describe('budget alerts on DynamoDB and EventBridge (moto)', () => {
       ['keyed', 'key', 'key_0123456789abcdef', 'day-tokens', 80],
     ]);
     expect((await store.usage('keyed', now, key)).day.tokens).toBe(180);
+  }, 60_000);
+
+  it('reservations in flight are not spending: 5 concurrent chats reserving 16,484 tokens each and using 300 send nothing on a 100,000-token day (hostile review)', async () => {
+    const store = new DynamoDbStore('tessera-tenants', USAGE, documents);
+    const now = new Date('2026-12-16T10:00:00Z');
+    const r = request('inflight', { dayTokens: 100_000 });
+    const fleet = lambdas(5, store);
+    // Each reserves its prompt and the model's whole output (no max_tokens: 16,384 for gpt-4o-mini) and uses 300.
+    // Four are in flight while the fifth settles: counted with their reservations, it read 66,236 tokens (50% reached).
+    const inFlight = await Promise.all(Array.from({ length: 4 }, () => store.reserve('inflight', 16_484, 0, r.policy.limits, now)));
+    await call(fleet[4]!, store, r, 300, now, undefined, 16_184);
+    await Promise.all(inFlight.map(async (x, i) => {
+      fleet[i]!.watch(x, r);
+      await store.settle(x, 300, 0);
+      await fleet[i]!.afterSettle(x, 300);
+    }));
+    expect(await delivered('inflight', 0)).toEqual([]);
+    const used = await store.usage('inflight', now);
+    expect([used.day.tokens, used.held?.day.tokens]).toEqual([1_500, 0]);
   }, 60_000);
 
   it('an event EventBridge refuses is not lost: the marker is released and the next request sends it', async () => {

@@ -195,7 +195,15 @@ export class BudgetAlerts {
   }
 }
 
+/**
+ * The budget's settled usage: its counter less what reservations in flight hold (UsageSummary.held).
+ * A request reserves its whole possible output (the model's maximum without max_tokens), so a
+ * burst of concurrent requests holds far more than it will use; judged on the counter, the first
+ * settle of such a burst sent thresholds that settled usage never reached, and claimed their markers.
+ */
 const usedOf = (u: UsageSummary, b: WatchedBudget) => {
   const window = b.period === 'day' ? u.day : u.month;
-  return b.unit === 'USD' ? window.costUsd : window.tokens;
+  const held = u.held?.[b.period];
+  const used = b.unit === 'USD' ? window.costUsd - (held?.costUsd ?? 0) : window.tokens - (held?.tokens ?? 0);
+  return b.unit === 'USD' ? Math.max(0, Math.round(used * 1e6) / 1e6) : Math.max(0, used);
 };

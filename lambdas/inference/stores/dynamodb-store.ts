@@ -150,13 +150,13 @@ export class DynamoDbStore implements GatewayStore {
    * a transaction would cost twice the write capacity and hold the tenant's hottest items longer.
    */
   async settle(r: Reservation, tokens: number, costUsd: number, usage?: SettledUsage): Promise<void> {
-    const delta = { ':t': tokens - r.tokens, ':c': Math.round(costUsd * MICRO) - Math.round(r.costUsd * MICRO) };
-    const correct = delta[':t'] !== 0 || delta[':c'] !== 0;
-    if (!correct && !usage) return;
-    const ids = !correct ? [] : [usageIds.tenantUsage(r.tenantId, r.day), usageIds.tenantUsage(r.tenantId, r.month)];
-    if (correct && r.subject) ids.push(usageIds.subjectUsage(r.tenantId, r.subject, r.day), usageIds.subjectUsage(r.tenantId, r.subject, r.month));
+    const reserved = Math.round(r.costUsd * MICRO);
+    // The correction, and the reservation no longer held (UsageSummary.held: budget alerts judge settled usage).
+    const delta = { ':t': tokens - r.tokens, ':c': Math.round(costUsd * MICRO) - reserved, ':ht': -r.tokens, ':hc': -reserved };
+    const ids = [usageIds.tenantUsage(r.tenantId, r.day), usageIds.tenantUsage(r.tenantId, r.month)];
+    if (r.subject) ids.push(usageIds.subjectUsage(r.tenantId, r.subject, r.day), usageIds.subjectUsage(r.tenantId, r.subject, r.month));
     const doc = await this.docFor(r.tenantId);
-    const writes = ids.map((id) => doc.send(new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costMicros :c', ExpressionAttributeValues: delta })));
+    const writes = ids.map((id) => doc.send(new UpdateCommand({ TableName: this.usageTable, Key: { id }, UpdateExpression: 'ADD tokens :t, costMicros :c, heldTokens :ht, heldMicros :hc', ExpressionAttributeValues: delta })));
     if (usage) writes.push(doc.send(this.ledgerUpdate(r, usage, costUsd)));
     await Promise.all(writes);
   }
@@ -210,7 +210,7 @@ export class DynamoDbStore implements GatewayStore {
     const doc = await this.docFor(tenantId);
     const id = (period: string) => (subject ? usageIds.subjectUsage(tenantId, subject, period) : usageIds.tenantUsage(tenantId, period));
     const [d, m] = await Promise.all([this.read(doc, id(day)), this.read(doc, id(month))]);
-    return { day: counters(d), month: counters(m) };
+    return { day: counters(d), month: counters(m), held: { day: held(d), month: held(m) } };
   }
 
   async usageBy(tenantId: string, now: Date, kind: Subject['kind']): Promise<SubjectUsageList> {
@@ -234,7 +234,7 @@ export class DynamoDbStore implements GatewayStore {
     const items = checks.map((c, i) => ({
       Update: {
         TableName: this.usageTable, Key: { id: c.id },
-        UpdateExpression: `ADD tokens :t, costMicros :c, requests :one${i === 1 && listed ? ', subjects :s' : ''}`,
+        UpdateExpression: `ADD tokens :t, costMicros :c, requests :one, heldTokens :t, heldMicros :c${i === 1 && listed ? ', subjects :s' : ''}`,
         ConditionExpression: c.conditions.length ? c.conditions.join(' AND ') : undefined,
         ExpressionAttributeValues: { ':t': tokens, ':c': cost, ':one': 1, ...(i === 1 && listed ? { ':s': listed } : {}), ...c.values },
       },
@@ -319,6 +319,12 @@ async function transact(doc: DynamoDBDocumentClient, command: TransactWriteComma
     }
   }
 }
+
+/**
+ * What reservations not yet settled hold of an item (none below 0: an item of reservations made
+ * before `heldTokens` was kept, settled after, goes below it).
+ */
+const held = (item: Record<string, unknown> | undefined) => ({ tokens: Math.max(0, Number(item?.heldTokens ?? 0)), costUsd: Math.max(0, Number(item?.heldMicros ?? 0)) / MICRO });
 
 const counters = (item: Record<string, unknown> | undefined) => ({ tokens: Number(item?.tokens ?? 0), costUsd: Number(item?.costMicros ?? 0) / MICRO, requests: Number(item?.requests ?? 0) });
 

@@ -45,7 +45,17 @@ export interface Reservation {
 export interface UsageSummary {
   day: { tokens: number; costUsd: number; requests: number };
   month: { tokens: number; costUsd: number; requests: number };
+  /**
+   * What reservations not yet settled hold of `day` and `month` (included in their counters, which
+   * budgets are checked against): the counters less these are what settled. Budget alerts judge
+   * thresholds on that (budget-alerts.ts), so a burst of requests each reserving its whole output
+   * does not read as spending. Absent from `usageBy`'s subjects.
+   */
+  held?: { day: HeldUsage; month: HeldUsage };
 }
+
+/** Tokens and cost held by reservations in flight. */
+export interface HeldUsage { tokens: number; costUsd: number }
 
 /** One user's or key's usage today and this month (`usageBy`). */
 export interface SubjectUsage extends UsageSummary {

@@ -1,7 +1,7 @@
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type ModelDayUsage, type Reservation, type SettledUsage, type Subject,
-  type SubjectUsageList, type UsageSummary,
+  type SubjectUsageList, type UsageSummary, type HeldUsage,
 } from './gateway-store.js';
 import { byDayThenModel, checkMonth, emptyModelDay, ledgerDelta, MICRO } from './model-usage.js';
 
@@ -23,6 +23,8 @@ export class MemoryStore implements GatewayStore {
   private readonly requests = new Map<string, number>();
   /** Per tenant, its users' and its keys' counters by id (two maps: a user id may look like a key id). */
   private readonly subjects = new Map<string, { user: Map<string, SubjectCounters>; key: Map<string, SubjectCounters> }>();
+  /** Tokens and cost held by reservations not yet settled, by the counter keys of `counters` and of subjects (heldKey). */
+  private readonly held = new Map<string, HeldUsage>();
   /** Per tenant, its usage ledger by `<day>\n<model>`, costs in micro-dollars (summed exactly, as DynamoDB does). */
   private readonly ledger = new Map<string, Map<string, { row: ModelDayUsage; costMicros: number }>>();
 
@@ -102,6 +104,7 @@ export class MemoryStore implements GatewayStore {
       c.costUsd += costUsd;
       c.requests += 1;
     }
+    this.hold(heldKeys(tenantId, day, month, subject), tokens, costUsd);
     return subject ? { tenantId, subject: { kind: subject.kind, id: subject.id }, day, month, tokens, costUsd } : { tenantId, day, month, tokens, costUsd };
   }
 
@@ -114,6 +117,22 @@ export class MemoryStore implements GatewayStore {
       c.tokens += tokens - r.tokens;
       c.costUsd += costUsd - r.costUsd;
     }
+    this.hold(heldKeys(r.tenantId, r.day, r.month, r.subject), -r.tokens, -r.costUsd);
+  }
+
+  private hold(keys: string[], tokens: number, costUsd: number): void {
+    for (const k of keys) {
+      const h = this.held.get(k) ?? { tokens: 0, costUsd: 0 };
+      h.tokens += tokens;
+      h.costUsd += costUsd;
+      if (h.tokens === 0 && Math.abs(h.costUsd) < 1e-12) this.held.delete(k);
+      else this.held.set(k, h);
+    }
+  }
+
+  private heldOf(key: string): HeldUsage {
+    const h = this.held.get(key);
+    return h ? { tokens: Math.max(0, h.tokens), costUsd: Math.max(0, h.costUsd) } : { tokens: 0, costUsd: 0 };
   }
 
   async modelUsage(tenantId: string, month: string): Promise<ModelDayUsage[]> {
@@ -138,11 +157,13 @@ export class MemoryStore implements GatewayStore {
 
   async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {
     const { day, month } = periods(now);
+    const [hd, hm] = heldKeys(tenantId, day, month, subject).slice(subject ? 2 : 0);
+    const held = { day: this.heldOf(hd), month: this.heldOf(hm) };
     if (subject) {
       const s = this.subject(tenantId, subject, false);
-      return { day: { ...(s?.days.get(day) ?? ZERO) }, month: { ...(s?.months.get(month) ?? ZERO) } };
+      return { day: { ...(s?.days.get(day) ?? ZERO) }, month: { ...(s?.months.get(month) ?? ZERO) }, held };
     }
-    return { day: { ...this.counter(`${tenantId}#${day}`) }, month: { ...this.counter(`${tenantId}#${month}`) } };
+    return { day: { ...this.counter(`${tenantId}#${day}`) }, month: { ...this.counter(`${tenantId}#${month}`) }, held };
   }
 
   async usageBy(tenantId: string, now: Date, kind: Subject['kind']): Promise<SubjectUsageList> {
@@ -152,6 +173,13 @@ export class MemoryStore implements GatewayStore {
       .map(([id, s]) => ({ kind, id, day: { ...(s.days.get(day) ?? ZERO) }, month: { ...s.months.get(month)! } }));
     return { subjects: subjects.sort(byId), incomplete: false };
   }
+}
+
+/** The held-usage keys of a reservation: the tenant's day and month, then (with a subject) the subject's. */
+function heldKeys(tenantId: string, day: string, month: string, subject?: Pick<Subject, 'kind' | 'id'>): string[] {
+  const keys = [`${tenantId}#${day}`, `${tenantId}#${month}`];
+  if (subject) keys.push(`${tenantId}\n${subject.kind}\n${subject.id}\n${day}`, `${tenantId}\n${subject.kind}\n${subject.id}\n${month}`);
+  return keys;
 }
 
 function periodCounter(map: Map<string, Counter>, period: string): Counter {

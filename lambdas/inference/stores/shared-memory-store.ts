@@ -7,14 +7,16 @@ import {
 import { byDayThenModel, checkMonth, ledgerDelta, MICRO } from './model-usage.js';
 
 // Per tenant: Int32 [lock, minute id, count, hour id, count, day id, count]; Float64, for the day
-// and the month, a current and a previous period of [period id, tokens, costUsd, requests].
+// and the month, a current and a previous period of [period id, tokens, costUsd, requests,
+// held tokens, held costUsd] (held: by reservations not yet settled, UsageSummary.held).
 const INTS = 7;
-const NUMS = 16;
+const PERIOD = 6;
+const NUMS = 4 * PERIOD;
 const DAY = 0;
-const MONTH = 8;
+const MONTH = 2 * PERIOD;
 // Per subject slot (a tenant's users and keys, `capacity` slots per tenant, open addressing):
 // Int32 [state (0 free, 1 used), kind (1 user, 2 key), id length, minute id, count, last month id],
-// the same 16 Float64 as a tenant's, and the id as up to ID_UNITS UTF-16 code units.
+// the same NUMS Float64 as a tenant's, and the id as up to ID_UNITS UTF-16 code units.
 const SINTS = 6;
 const ID_UNITS = 64;
 const SLOT_BYTES = NUMS * 8 + SINTS * 4 + ID_UNITS * 2;
@@ -185,11 +187,11 @@ export class SharedMemoryStore implements GatewayStore {
         const own = subject.limits;
         if (own?.tokensPerDay !== undefined && snums[sd + 1] + tokens > own.tokensPerDay) throw new BudgetExhaustedError('daily token budget', own.tokensPerDay, subject.kind);
         if (own?.monthlyCostUsd !== undefined && snums[sm + 2] + costUsd > own.monthlyCostUsd) throw new BudgetExhaustedError('monthly cost budget', own.monthlyCostUsd, subject.kind);
-        add(snums, sd, tokens, costUsd, 1);
-        add(snums, sm, tokens, costUsd, 1);
+        add(snums, sd, tokens, costUsd, 1, tokens, costUsd);
+        add(snums, sm, tokens, costUsd, 1, tokens, costUsd);
       }
-      add(nums, d, tokens, costUsd, 1);
-      add(nums, m, tokens, costUsd, 1);
+      add(nums, d, tokens, costUsd, 1, tokens, costUsd);
+      add(nums, m, tokens, costUsd, 1, tokens, costUsd);
       return reservation;
     }, reservation);
   }
@@ -201,12 +203,12 @@ export class SharedMemoryStore implements GatewayStore {
       const refused = usage && this.record(i, r, usage, costUsd);
       // A period two rollovers old is not found: nothing left to correct.
       for (const at of [this.period(this.nums, i * NUMS + DAY, dayId(r.day), false), this.period(this.nums, i * NUMS + MONTH, monthId(r.month), false)]) {
-        if (at !== undefined) add(this.nums, at, t, c, 0);
+        if (at !== undefined) add(this.nums, at, t, c, 0, -r.tokens, -r.costUsd);
       }
       const s = r.subject ? this.subjectSlot(i, r.subject, 0, false) : undefined;
       if (s === undefined) return refused;
       for (const at of [this.period(this.snums, s * NUMS + DAY, dayId(r.day), false), this.period(this.snums, s * NUMS + MONTH, monthId(r.month), false)]) {
-        if (at !== undefined) add(this.snums, at, t, c, 0);
+        if (at !== undefined) add(this.snums, at, t, c, 0, -r.tokens, -r.costUsd);
       }
       return refused;
     }, undefined);
@@ -283,11 +285,13 @@ export class SharedMemoryStore implements GatewayStore {
   async usage(tenantId: string, now: Date, subject?: Pick<Subject, 'kind' | 'id'>): Promise<UsageSummary> {
     const { day, month } = periods(now);
     const zero = { tokens: 0, costUsd: 0, requests: 0 };
-    return this.locked(tenantId, (i) => {
-      if (!subject) return this.read(this.nums, i * NUMS, dayId(day), monthId(month));
+    const none = () => ({ day: { tokens: 0, costUsd: 0 }, month: { tokens: 0, costUsd: 0 } });
+    return this.locked(tenantId, (i): UsageSummary => {
+      if (!subject) return { ...this.read(this.nums, i * NUMS, dayId(day), monthId(month)), held: this.readHeld(this.nums, i * NUMS, dayId(day), monthId(month)) };
       const s = this.subjectSlot(i, subject, 0, false);
-      return s === undefined ? { day: { ...zero }, month: { ...zero } } : this.read(this.snums, s * NUMS, dayId(day), monthId(month));
-    }, { day: { ...zero }, month: { ...zero } });
+      return s === undefined ? { day: { ...zero }, month: { ...zero }, held: none() }
+        : { ...this.read(this.snums, s * NUMS, dayId(day), monthId(month)), held: this.readHeld(this.snums, s * NUMS, dayId(day), monthId(month)) };
+    }, { day: { ...zero }, month: { ...zero }, held: none() });
   }
 
   async usageBy(tenantId: string, now: Date, kind: Subject['kind']): Promise<SubjectUsageList> {
@@ -308,19 +312,24 @@ export class SharedMemoryStore implements GatewayStore {
     return { subjects: subjects.sort(byId), incomplete: false };
   }
 
-  /** Day and month usage of the 16-number block at `base`. */
+  /** Day and month usage of the NUMS-number block at `base`. */
   private read(nums: Float64Array, base: number, day: number, month: number): UsageSummary {
     return { day: counterAt(nums, this.period(nums, base + DAY, day, false)), month: counterAt(nums, this.period(nums, base + MONTH, month, false)) };
   }
 
+  /** What reservations in flight hold of the day and month of the block at `base`. */
+  private readHeld(nums: Float64Array, base: number, day: number, month: number): NonNullable<UsageSummary['held']> {
+    return { day: heldAt(nums, this.period(nums, base + DAY, day, false)), month: heldAt(nums, this.period(nums, base + MONTH, month, false)) };
+  }
+
   /** The index in `nums` of the period `id` (current or previous) of the block at `current`; with `roll`, a newer id starts a new current period. */
   private period(nums: Float64Array, current: number, id: number, roll: boolean): number | undefined {
-    const previous = current + 4;
+    const previous = current + PERIOD;
     if (nums[current] === id) return current;
     if (nums[previous] === id) return previous;
     if (!roll || nums[current] > id) return undefined;
-    nums.copyWithin(previous, current, current + 4);
-    nums.fill(0, current, current + 4);
+    nums.copyWithin(previous, current, current + PERIOD);
+    nums.fill(0, current, current + PERIOD);
     nums[current] = id;
     return current;
   }
@@ -383,11 +392,18 @@ export class SharedMemoryStore implements GatewayStore {
   }
 }
 
-/** Adds to the [id, tokens, costUsd, requests] period at `at`. */
-function add(nums: Float64Array, at: number, tokens: number, costUsd: number, requests: number): void {
+/** Adds to the [id, tokens, costUsd, requests, held tokens, held costUsd] period at `at`. */
+function add(nums: Float64Array, at: number, tokens: number, costUsd: number, requests: number, heldTokens: number, heldCostUsd: number): void {
   nums[at + 1] += tokens;
   nums[at + 2] += costUsd;
   nums[at + 3] += requests;
+  nums[at + 4] += heldTokens;
+  nums[at + 5] += heldCostUsd;
+}
+
+/** What reservations in flight hold of the period at index `p` (none below 0: a float's last bit). */
+function heldAt(nums: Float64Array, p: number | undefined): { tokens: number; costUsd: number } {
+  return p === undefined ? { tokens: 0, costUsd: 0 } : { tokens: Math.max(0, nums[p + 4]), costUsd: Math.max(0, nums[p + 5]) };
 }
 
 /** The counters of the period at index `p` of `nums` (zeros when it has none). */

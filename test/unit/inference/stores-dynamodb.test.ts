@@ -27,7 +27,7 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     expect(r).toEqual({ tenantId: 'acme', subject: { kind: 'key', id: key.id }, day: '2026-11-23', month: '2026-11', tokens: 10, costUsd: 0.25 });
     const [items] = transactions();
     expect(items.map((i) => i.Key!.id)).toEqual(['usage#acme#2026-11-23', 'usage#acme#2026-11', `usage#acme#key#${key.id}#2026-11-23`, `usage#acme#key#${key.id}#2026-11`]);
-    expect(items[1]).toMatchObject({ UpdateExpression: 'ADD tokens :t, costMicros :c, requests :one, subjects :s', ExpressionAttributeValues: { ':s': new Set([`key#${key.id}`]), ':maxCost': 5_000_000 - 250_000 } });
+    expect(items[1]).toMatchObject({ UpdateExpression: 'ADD tokens :t, costMicros :c, requests :one, heldTokens :t, heldMicros :c, subjects :s', ExpressionAttributeValues: { ':s': new Set([`key#${key.id}`]), ':maxCost': 5_000_000 - 250_000 } });
     expect(items[2]).toMatchObject({ ConditionExpression: '(attribute_not_exists(tokens) OR tokens <= :maxTokens)', ExpressionAttributeValues: { ':t': 10, ':c': 250_000, ':one': 1, ':maxTokens': 90 } });
     expect(items[3]).toMatchObject({ ConditionExpression: '(attribute_not_exists(costMicros) OR costMicros <= :maxCost)', ExpressionAttributeValues: { ':maxCost': 750_000 } });
     for (const i of items) expect(i.Key!.id).toMatch(/^usage#acme#/); // the tenant-data role's LeadingKeys pattern
@@ -85,20 +85,25 @@ describe('DynamoDbStore: the tenant and the subject in one transaction', () => {
     await store.reserve('acme', 10, 0, { dayTokens: 1000 }, now, key);
     const [, retry] = transactions();
     expect(retry.map((i) => i.Key!.id)).toEqual(['usage#acme#2026-11-23', 'usage#acme#2026-11', `usage#acme#key#${key.id}#2026-11-23`, `usage#acme#key#${key.id}#2026-11`, 'usage#acme#unlisted#2026-11']);
-    expect(retry[1].UpdateExpression).toBe('ADD tokens :t, costMicros :c, requests :one');
+    expect(retry[1].UpdateExpression).toBe('ADD tokens :t, costMicros :c, requests :one, heldTokens :t, heldMicros :c');
     expect(retry[2].ConditionExpression).toContain(':maxTokens'); // the limits hold all the same
   });
 
-  it('settles the subject\'s day and month with the tenant\'s, and sends nothing when the estimate was right', async () => {
+  it('settles the subject\'s day and month with the tenant\'s, releasing what the reservation held; a right estimate releases only that', async () => {
     ddb.on(UpdateCommand).resolves({});
     const r = { tenantId: 'acme', subject: { kind: 'key' as const, id: key.id }, day: '2026-11-23', month: '2026-11', tokens: 50, costUsd: 0.5 };
     await store.settle(r, 20, 0.1);
     const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(updates.map((u) => u.Key!.id).sort()).toEqual(['usage#acme#2026-11', 'usage#acme#2026-11-23', `usage#acme#key#${key.id}#2026-11`, `usage#acme#key#${key.id}#2026-11-23`]);
-    for (const u of updates) expect(u.ExpressionAttributeValues).toEqual({ ':t': -30, ':c': -400_000 });
+    for (const u of updates) expect(u.ExpressionAttributeValues).toEqual({ ':t': -30, ':c': -400_000, ':ht': -50, ':hc': -500_000 });
+    for (const u of updates) expect(u.UpdateExpression).toBe('ADD tokens :t, costMicros :c, heldTokens :ht, heldMicros :hc');
     ddb.reset();
+    ddb.on(UpdateCommand).resolves({});
     await store.settle(r, 50, 0.5);
-    expect(ddb.calls()).toHaveLength(0);
+    // No correction: the four items only stop holding the reservation (UsageSummary.held, for budget alerts).
+    const exact = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(exact).toHaveLength(4);
+    for (const u of exact) expect(u.ExpressionAttributeValues).toEqual({ ':t': 0, ':c': 0, ':ht': -50, ':hc': -500_000 });
   });
 
   it('lists the month\'s keys from the month item\'s subjects set and reads each one\'s day and month (no Scan)', async () => {
@@ -162,11 +167,13 @@ describe('DynamoDbStore: the usage ledger by model and day', () => {
     for (const u of updates) expect(u.Key!.id).toMatch(/^usage#acme#/); // the tenant-data role's LeadingKeys pattern
   });
 
-  it('writes the ledger item alone when the reservation was right, keeps an estimate out of the reconciliation, and a release out of the ledger', async () => {
+  it('writes the ledger item beside the release of what the reservation held when it was right, keeps an estimate out of the reconciliation, and a release out of the ledger', async () => {
     ddb.on(UpdateCommand).resolves({});
     await store.settle(r, 50, 0.5, { model: 'bedrock/amazon.nova-lite', promptTokens: 40, completionTokens: 10, reported: false, estimatedTokens: 50 });
-    const [only, ...rest] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
-    expect(rest).toEqual([]);
+    const written = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    const only = written.find((u) => String(u.Key!.id).includes('#model#'))!;
+    // Besides the ledger item: the tenant's (and subject's) items, with no correction, only releasing what was held.
+    for (const u of written.filter((w) => w !== only)) expect(u.ExpressionAttributeValues).toMatchObject({ ':t': 0, ':c': 0 });
     expect(only.Key!.id).toBe('usage#acme#model#2026-11-23#bedrock/amazon.nova-lite');
     expect(ledger(only)).toMatchObject({ requests: 1, reportedRequests: 0, reportedTokens: 0, estimatedTokens: 0 });
     ddb.reset();

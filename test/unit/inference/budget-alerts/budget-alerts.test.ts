@@ -106,6 +106,7 @@ describe('BudgetAlerts', () => {
     const alerts = new BudgetAlerts({ store, markers: new MemoryAlertMarkers(), emit: async (_t, d) => { await gate; sent.push(d); } });
     const r = request({ dayTokens: 10 });
     const reservation = await store.reserve('acme', 10, 0, r.policy.limits, NOW);
+    await store.settle(reservation, 10, 0); // as the pipeline does: afterSettle follows the settle
     alerts.watch(reservation, r);
     void alerts.afterSettle(reservation, 10);
     let idle = false;
