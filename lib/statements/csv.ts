@@ -22,14 +22,14 @@ const TEXT_COLUMNS: ReadonlySet<string> = new Set(['tenant_id', 'month', 'sectio
 type Row = Partial<Record<(typeof STATEMENT_CSV_COLUMNS)[number], string | number | undefined>>;
 
 /**
- * One RFC 4180 field. A text value starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`
- * so that a spreadsheet shows it instead of evaluating it (OWASP "CSV Injection"): user ids come
+ * One RFC 4180 field. A text value starting with `=`, `+`, `-`, `@`, tab, CR, LF or NUL gets a leading `'`
+ * so that a spreadsheet shows it instead of evaluating it (OWASP "CSV Injection", ASVS 5.0 1.2.10): user ids come
  * from the tenant's identity provider (a JWT `sub`), which Tessera does not choose. Numbers (and
  * amounts formatted as text: pass `text` false) are written as they are, so a credit stays `-25.500000`.
  */
 export function csvField(value: string | number | undefined, text = typeof value === 'string'): string {
   const raw = value === undefined ? '' : String(value);
-  const s = text && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+  const s = text && /^[=+\-@\t\r\n\0]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -47,6 +47,9 @@ describe('statement CSV', () => {
     expect(csvField('-2+3')).toBe("'-2+3");
     expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
     expect(csvField('\tcmd')).toBe("'\tcmd");
+    // OWASP ASVS 5.0 1.2.10 names the null character too; a leading line break is guarded with CR.
+    expect(csvField('\0=1+1')).toBe("'\0=1+1");
+    expect(csvField('\n=1+1')).toBe('"\'\n=1+1"');
     expect(csvField(-1.5)).toBe('-1.5');
     expect(csvField('2026-10-03')).toBe('2026-10-03');
     expect(csvField('-25.500000', false)).toBe('-25.500000');
