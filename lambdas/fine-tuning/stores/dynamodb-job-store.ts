@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { FineTuningJob, parseTrainingJobName, type FineTuningStatus } from '../../../lib/fine-tuning.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { sendTransaction } from '../../shared/transactions.js';
 import { ConcurrentJobLimitError, isActive, type FineTuningStore } from './job-store.js';
 
 /** Item key of a tenant's active-job counter, beside its jobs (`jobId` of jobs is `ftjob-...`). */
@@ -11,32 +12,6 @@ const ACTIVE_COUNTER = '#active';
 const item = (job: FineTuningJob) => ({ ...FineTuningJob.parse(job), jobId: job.id });
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-/** Retries of a transaction DynamoDB cancelled only for conflicts with another one on the same items; backoff 10, 20, 40, 80 ms plus jitter. */
-const CONFLICT_RETRIES = 4;
-
-/**
- * Sends a transaction, again after a short backoff when DynamoDB cancelled it only for conflicts
- * (reason `TransactionConflict`: another transaction on the job item or the tenant's counter was in
- * flight; nothing was written, and no condition was evaluated against it). Every job creation and
- * every job end writes the counter, and a deployment's claim, a cancel and a model deletion write the
- * job: thrown, such a conflict made `DELETE /v1/models/{model}` a 500 after SageMaker had deleted the
- * endpoint. The same rule as the gateway's usage transactions (inference/stores/dynamodb-store.ts).
- * @throws the last TransactionCanceledException after CONFLICT_RETRIES retries; any other error at once
- */
-async function transact(doc: { send(command: TransactWriteCommand): Promise<unknown> }, command: TransactWriteCommand): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await doc.send(command);
-      return;
-    } catch (e) {
-      const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
-      const conflict = reasons.some((r) => r.Code === 'TransactionConflict') && reasons.every((r) => r.Code === 'TransactionConflict' || r.Code === 'None' || r.Code === undefined);
-      if (!conflict || attempt >= CONFLICT_RETRIES) throw e;
-      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 10));
-    }
-  }
-}
 
 /**
  * Jobs in DynamoDB (partition `tenantId`, sort `jobId`). Create is one transaction: the job put
@@ -53,7 +28,7 @@ export class DynamoDbJobStore implements FineTuningStore {
   async create(job: FineTuningJob, maxActive: number): Promise<void> {
     const doc = await this.docFor(job.tenantId);
     try {
-      await transact(doc, new TransactWriteCommand({
+      await sendTransaction(doc, new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName: this.table, Item: item(job), ConditionExpression: 'attribute_not_exists(jobId)' } },
           {
@@ -113,7 +88,7 @@ export class DynamoDbJobStore implements FineTuningStore {
       items.push({ Update: { TableName: this.table, Key: { tenantId: job.tenantId, jobId: ACTIVE_COUNTER }, UpdateExpression: 'ADD #n :minus', ExpressionAttributeNames: { '#n': 'count' }, ExpressionAttributeValues: { ':minus': -1 } } });
     }
     try {
-      await transact(await this.docFor(job.tenantId), new TransactWriteCommand({ TransactItems: items }));
+      await sendTransaction(await this.docFor(job.tenantId), new TransactWriteCommand({ TransactItems: items }));
       return true;
     } catch (e) {
       if (e instanceof TransactionCanceledException && e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;

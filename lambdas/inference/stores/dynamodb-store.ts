@@ -3,6 +3,7 @@ import { hash } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TenantRecord } from '../../../lib/tenant-record.js';
 import { isTenantId, type TenantDocumentClient } from '../../shared/tenant-credentials.js';
+import { sendTransaction } from '../../shared/transactions.js';
 import {
   BudgetExhaustedError, byId, periods, windows, type BudgetLimits, type CountResult, type GatewayStore, type LimitScope, type ModelDayUsage, type Reservation,
   type SettledUsage, type Subject, type SubjectUsage, type SubjectUsageList, type UsageSummary,
@@ -11,9 +12,6 @@ import { byDayThenModel, checkMonth, ledgerDelta, MICRO, MODEL_USAGE_INDEX } fro
 // costs are counted in micro-dollars (MICRO): DynamoDB adds integers exactly
 /** GetItem calls in flight at once when listing a tenant's users or keys. */
 const LIST_CONCURRENCY = 16;
-/** Retries of a transaction DynamoDB cancelled for a conflict with another one on the same items (TransactionConflict); its backoff is 10, 20, 40, 80 ms plus jitter. */
-const CONFLICT_RETRIES = 4;
-
 /**
  * Usage table item ids. All start `rate#<tenant>#` or `usage#<tenant>#` (the tenant-data role's
  * `dynamodb:LeadingKeys` patterns, constructs/tenant-data-access-role.ts; a tenant id holds no `#`).
@@ -90,7 +88,7 @@ export class DynamoDbStore implements GatewayStore {
     const ttl = Math.floor(now.getTime() / 1000) + 2 * 86400;
     const doc = await this.docFor(tenantId);
     try {
-      await transact(doc, new TransactWriteCommand({
+      await sendTransaction(doc, new TransactWriteCommand({
         TransactItems: items.map((i) => ({
           Update: {
             TableName: this.usageTable, Key: { id: i.id },
@@ -131,7 +129,7 @@ export class DynamoDbStore implements GatewayStore {
     const doc = await this.docFor(tenantId);
     const listed = subject && new Set([`${subject.kind}#${storedSubjectId(subject.id)}`]);
     try {
-      await transact(doc, this.reservation(checks, tokens, cost, listed));
+      await sendTransaction(doc, this.reservation(checks, tokens, cost, listed));
     } catch (e) {
       if (listed && tooLarge(e)) {
         // The month item's subject set is full (400 KB): the same reservation, counted as unlisted.
@@ -245,7 +243,7 @@ export class DynamoDbStore implements GatewayStore {
 
   private async sendReservation(doc: DynamoDBDocumentClient, tenantId: string, checks: Check[], tokens: number, cost: number, unlistedId: string): Promise<void> {
     try {
-      await transact(doc, this.reservation(checks, tokens, cost, undefined, unlistedId));
+      await sendTransaction(doc, this.reservation(checks, tokens, cost, undefined, unlistedId));
     } catch (e) {
       await this.refusal(e, tenantId, checks, tokens, cost);
     }
@@ -298,26 +296,6 @@ function budgetCheck(id: string, dayTokens: number | undefined, monthTokens: num
     c.budgets.push(new BudgetExhaustedError('monthly cost budget', monthCostUsd, scope));
   }
   return c;
-}
-
-/**
- * Sends a transaction, again after a short backoff when DynamoDB cancelled it only for conflicts
- * with concurrent transactions on the same items (reason `TransactionConflict`, nothing written):
- * every request of a tenant writes its day and month items, so concurrent Lambdas meet there.
- * @throws the last TransactionCanceledException after CONFLICT_RETRIES retries; any other error at once
- */
-async function transact(doc: DynamoDBDocumentClient, command: TransactWriteCommand): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await doc.send(command);
-      return;
-    } catch (e) {
-      const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
-      const conflict = reasons.some((r) => r.Code === 'TransactionConflict') && reasons.every((r) => r.Code === 'TransactionConflict' || r.Code === 'None' || r.Code === undefined);
-      if (!conflict || attempt >= CONFLICT_RETRIES) throw e;
-      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 10));
-    }
-  }
 }
 
 /**

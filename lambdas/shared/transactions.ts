@@ -1,0 +1,29 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+
+/** Retries of a transaction DynamoDB cancelled only for conflicts; backoff 10, 20, 40, 80 ms plus up to 10 ms of jitter. */
+export const CONFLICT_RETRIES = 4;
+
+/**
+ * Sends a transaction, again after a short backoff when DynamoDB cancelled it only for conflicts with
+ * other transactions in flight on the same items (every reason `TransactionConflict`, `None` or absent:
+ * nothing was written and no condition was evaluated against them). The gateway's usage items (every
+ * request of a tenant writes its day and month items) and the fine-tuning jobs table (every job
+ * creation and end writes the tenant's counter; a deployment's claim, a cancel and a model deletion
+ * write the job) meet such conflicts under concurrent Lambdas.
+ * Source: DynamoDB API reference, TransactWriteItems, "TransactionCanceledException" reasons.
+ * @throws the last TransactionCanceledException after CONFLICT_RETRIES retries; any other error (a failed condition among them) at once
+ */
+export async function sendTransaction(doc: { send(command: TransactWriteCommand): Promise<unknown> }, command: TransactWriteCommand): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await doc.send(command);
+      return;
+    } catch (e) {
+      const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
+      const conflict = reasons.some((r) => r.Code === 'TransactionConflict') && reasons.every((r) => r.Code === 'TransactionConflict' || r.Code === 'None' || r.Code === undefined);
+      if (!conflict || attempt >= CONFLICT_RETRIES) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 10));
+    }
+  }
+}
