@@ -48,14 +48,25 @@ function reasonOf(error: FailureInput['error']): string {
  * record is not touched, the refusal goes on the bus. Run again after its own failure was recorded
  * (the announcement of it failed): that failure is announced again, not as a refusal. Failed after its last registry write had
  * released the lease: an announcement it owes is sent again (announceOwed: the history stays
- * SUCCEEDED, the operation took effect); otherwise its history entry is corrected to FAILED — the
- * registry never reports success for a failed execution — and nothing else changes.
+ * SUCCEEDED, the operation took effect); one that owes nothing (its announcement was sent and cleared
+ * before the failure, or since) took effect and was announced: nothing is written, its history stays
+ * SUCCEEDED (before, it was rewritten FAILED and a failure announced for a change that stands). A
+ * history entry still RUNNING (its operation's lease was ended by someone else) is corrected to FAILED
+ * — the registry never reports success for a failed execution — and nothing else changes.
  */
 async function recordWithoutLease(input: FailureInput, record: TenantRecord | undefined, step: string, reason: string) {
   const tenantId = input.request.tenantId;
   const own = record?.executions.find((e) => e.executionArn === input.executionArn);
   if (record && own?.status === 'SUCCEEDED' && record.owedAnnouncements?.some((a) => a.executionArn === input.executionArn)) {
     return announceOwed(input, record, step, reason);
+  }
+  if (record && own?.status === 'SUCCEEDED') {
+    // Its completing write was made (history SUCCEEDED, lease released) and it owes nothing: the announcement was sent and
+    // cleared (by this step before it failed — a timeout after PutEvents —, by an earlier attempt of Record failure whose
+    // answer was lost, or by `tessera tenants retry`). The operation took effect and was announced: the history stays
+    // SUCCEEDED, nothing is written, no failure is announced, and the execution ends SUCCEEDED as the registry records it.
+    logger.warn('an operation that took effect and was announced failed after its completing write; its history stays SUCCEEDED', { tenantId, executionArn: input.executionArn, step, reason });
+    return { status: record.status, step, reason, announced: [] as string[], recorded: 'announced' as const };
   }
   if (record && own && own.status !== 'FAILED') {
     const at = new Date().toISOString();

@@ -113,23 +113,54 @@ describe('Record failure', async () => {
     expect(eventDetails()).toEqual([expect.objectContaining({ kind: 'change', refused: true, status: 'OFFBOARDING', executionArn: EXECUTION_ARN })]);
   });
 
-  it('corrects only its own history entry to FAILED when its last write had already released the lease (the announcement failed)', async () => {
-    // GIVEN Activate tenant wrote ACTIVE and SUCCEEDED, then EventBridge refused "Tenant Activated"
+  // lcleft2: an execution whose completing write was made and whose announcement was sent (nothing owed) had its history
+  // rewritten FAILED and a failure announced, for an operation that took effect and was announced. The test's scenario
+  // (SUCCEEDED, the announcement refused, nothing owed) no longer occurs: the completing write owes the announcement, and a
+  // refused one stays owed (the tests below); nothing owed means it was sent.
+  it('keeps the history SUCCEEDED, writes nothing and announces no failure when the completed operation owes nothing (its announcement was sent before the step failed)', async () => {
+    // GIVEN Finish change wrote ACTIVE, SUCCEEDED and the owed Tenant Changed, sent and cleared it, then timed out
     const earlier = { kind: 'change' as const, requestId: 'req-old', executionArn: 'arn:old', startedAt: 't', endedAt: 't', status: 'SUCCEEDED' as const };
-    const before = tenant({ status: 'ACTIVE', executions: [earlier, own('SUCCEEDED')] });
+    const before = tenant({ status: 'ACTIVE', executions: [earlier, own('SUCCEEDED', 'change')] });
     records.set('acme', before);
     // WHEN
-    const out = await handler(failure({ error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'EventBridge rejected "Tenant Activated": InternalFailure boom' }) }, failedStep: 'Activate tenant' }));
+    const out = await handler(failure({ kind: 'change', error: { Error: 'States.Timeout', Cause: '' }, failedStep: 'Finish change' }));
+    // THEN the execution ends SUCCEEDED (the workflow's *Took effect?* choice), as its history says
+    expect(out).toMatchObject({ status: 'ACTIVE', step: 'Finish change', recorded: 'announced', announced: [] });
+    expect(registryMock.updateTenant).not.toHaveBeenCalled();
+    expect(records.get('acme')).toEqual(before);
+    expect(eventTypes()).toEqual([]);
+  });
+
+  it('run again after it sent the owed announcement (its first answer lost): keeps the history SUCCEEDED, announces nothing twice and no failure', async () => {
+    // GIVEN the offboarding's completing write owed Tenant Offboarded, PutEvents failed, Record failure sent it and cleared it
+    records.set('acme', tenant({ status: 'OFFBOARDED', executions: [own('SUCCEEDED', 'offboard')], owedAnnouncements: [{ detailType: 'Tenant Offboarded', detail: { tenantId: 'acme', executionArn: EXECUTION_ARN }, executionArn: EXECUTION_ARN, at: 't' }] }));
+    const input = failure({ kind: 'offboard', error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'EventBridge rejected "Tenant Offboarded"' }) }, failedStep: 'Finish offboarding' });
+    await handler(input);
+    // WHEN Step Functions runs Record failure again (Lambda.ServiceException on its answer)
+    const again = await handler(input);
     // THEN
-    const reason = 'Error: EventBridge rejected "Tenant Activated": InternalFailure boom';
-    expect(out).toEqual({ status: 'ACTIVE', step: 'Activate tenant', reason, recorded: 'history' });
+    expect(again).toMatchObject({ status: 'OFFBOARDED', recorded: 'announced' });
+    expect(records.get('acme')!.executions).toEqual([expect.objectContaining({ status: 'SUCCEEDED' })]);
+    expect(eventTypes()).toEqual(['Tenant Offboarded']);
+  });
+
+  it('corrects only its own history entry to FAILED when it is still RUNNING and the lease is gone (ended by someone else)', async () => {
+    // GIVEN another execution took over the dead lease of this one, which then failed
+    const earlier = { kind: 'change' as const, requestId: 'req-old', executionArn: 'arn:old', startedAt: 't', endedAt: 't', status: 'SUCCEEDED' as const };
+    const before = tenant({ status: 'ACTIVE', executions: [earlier, own('RUNNING', 'change')] });
+    records.set('acme', before);
+    // WHEN
+    const out = await handler(failure({ kind: 'change', error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'boom' }) }, failedStep: 'Check blueprint' }));
+    // THEN
+    const reason = 'Error: boom';
+    expect(out).toEqual({ status: 'ACTIVE', step: 'Check blueprint', reason, recorded: 'history' });
     expect(records.get('acme')).toEqual({
       ...before, updatedAt: expect.any(String),
-      executions: [earlier, { ...own('SUCCEEDED'), status: 'FAILED', endedAt: expect.any(String), failedStep: 'Activate tenant', reason }],
+      executions: [earlier, { ...own('RUNNING', 'change'), status: 'FAILED', endedAt: expect.any(String), failedStep: 'Check blueprint', reason }],
     });
     expect(registryMock.updateTenant.mock.calls[0][2]).toEqual({ holder: null, expectUpdatedAt: before.updatedAt });
     expect(controlMock.releaseSlot).not.toHaveBeenCalled();
-    expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'onboard', step: 'Activate tenant', reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
+    expect(eventDetails()).toEqual([{ tenantId: 'acme', kind: 'change', step: 'Check blueprint', reason, executionArn: EXECUTION_ARN, status: 'ACTIVE' }]);
   });
 
   it('run again after its own write (the Tenant Lifecycle Failed it then sent was throttled): announces the execution\'s failure again, never as a refusal, writing nothing', async () => {
@@ -157,18 +188,17 @@ describe('Record failure', async () => {
     expect(registryMock.updateTenant).not.toHaveBeenCalled();
   });
 
-  it('keeps an OFFBOARDED status when the offboarding failed after its last write (the announcement), and corrects only that execution\'s history entry', async () => {
-    // GIVEN the offboarding's last write made the tenant OFFBOARDED and released the lease, then "Tenant Offboarded" was refused
+  it('keeps an OFFBOARDED status and its SUCCEEDED history when the offboarding failed after its last write and owes nothing', async () => {
+    // GIVEN the offboarding's last write made the tenant OFFBOARDED and released the lease; Tenant Offboarded was sent (nothing owed), then the step failed
     const before = tenant({ status: 'OFFBOARDED', executions: [own('SUCCEEDED', 'offboard')] });
     records.set('acme', before);
     // WHEN
-    const out = await handler(failure({ kind: 'offboard', error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'EventBridge rejected "Tenant Offboarded"' }) }, failedStep: 'Finish offboarding' }));
-    // THEN the status stays OFFBOARDED (true: everything was offboarded), and the history no longer reports success for a failed execution
+    const out = await handler(failure({ kind: 'offboard', error: { Error: 'Sandbox.Timedout', Cause: JSON.stringify({ errorMessage: 'Task timed out after 30.00 seconds' }) }, failedStep: 'Finish offboarding' }));
+    // THEN the status stays OFFBOARDED and the history SUCCEEDED (true: everything was offboarded and announced); before, FAILED
     const after = records.get('acme')!;
-    expect(after.status).toBe('OFFBOARDED');
-    expect(after.failure).toBeUndefined();
-    expect(after.executions).toEqual([expect.objectContaining({ status: 'FAILED', failedStep: 'Finish offboarding', reason: expect.stringMatching(/EventBridge rejected/) })]);
-    expect(out).toMatchObject({ status: 'OFFBOARDED', recorded: 'history' });
+    expect(after).toEqual(before);
+    expect(out).toMatchObject({ status: 'OFFBOARDED', recorded: 'announced' });
+    expect(eventTypes()).toEqual([]);
   });
 
   // Hostile lc (s12): a change that took effect was recorded FAILED and its announcement never sent.
