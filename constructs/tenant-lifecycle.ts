@@ -97,7 +97,8 @@ const CAPABILITIES: Record<LifecycleHandlerName, Capability[]> = {
   'activate-tenant': ['registry', 'organizations', 'events'],
   'record-failure': ['registry', 'control', 'organizations', 'tenantAccounts', 'namespaceStacks', 'events', 'audit'],
   'set-status': ['registry', 'events', 'leases'],
-  'begin-change': ['registry', 'leases'],
+  // Templates: whether the target tier is published at the version the change deploys (HeadObject).
+  'begin-change': ['registry', 'leases', 'templates'],
   'finish-change': ['registry', 'events'],
   'list-tier-tenants': ['registry', 'upgradeItems'],
   'begin-offboarding': ['registry', 'leases'],

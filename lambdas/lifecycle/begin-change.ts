@@ -4,7 +4,7 @@ import { ChangeRefusedError, InvalidRequestError } from '../shared/errors.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { getTenant, RegistryContentionError, requireTenant, updateTenant, withExecution } from '../shared/registry.js';
-import { compareVersions } from './blueprints.js';
+import { compareVersions, unpublishedTemplates, type BlueprintKind } from './blueprints.js';
 import { describeDrRegionConflict, drRegionConflict } from './dr-region-change.js';
 import { acquireLease, OperationSkippedError } from './lease.js';
 import { upgradeSkipReason } from './list-tier-tenants.js';
@@ -47,6 +47,37 @@ async function recordSkip(state: LifecycleState, first: TenantRecord, reason: st
 const notOlder = (platform: string, tenant: string | undefined) => (tenant !== undefined && compareVersions(tenant, platform) > 0 ? tenant : platform);
 
 /**
+ * The blueprint version a change deploys: the one asked for; a repair's, the tenant's own; else the
+ * platform's, or the tenant's own when that is newer (`record`'s version: the record read, then the one the lease returned).
+ */
+function versionOf(state: LifecycleState, record: TenantRecord): string {
+  return state.change?.blueprintVersion ?? (state.change?.repair ? record.blueprintVersion : undefined) ?? notOlder(requireEnv(ENV.blueprintVersion), record.blueprintVersion);
+}
+
+/**
+ * Why a change of `record` to `tier` at `version` cannot be deployed: a template it would deploy (the
+ * account baseline, the DR blueprint of a tier with DR, the tier blueprint, the namespace blueprint of
+ * shared compute) is not in the blueprint catalog at that version. Undefined when all are, or when the
+ * tenant's stacks already run that tier at that version (a repair re-applies what they were deployed from).
+ * Before, the change took the lease and went on: the account baseline was updated, then *Deploy
+ * blueprint* failed on S3's `NoSuchKey` (`AccessDenied` in AWS, without s3:ListBucket), naming
+ * neither the tier nor the version, or CloudFormation refused the DR blueprint's TemplateURL.
+ */
+async function unpublishedRefusal(record: TenantRecord, tier: string, version: string): Promise<string | undefined> {
+  if (tier === record.tier && version === record.blueprintVersion) return undefined;
+  const target = tierConfig(tier);
+  const kinds: BlueprintKind[] = ['baseline', ...(drRegionOf(target) ? ['dr' as const] : []), 'tenant', ...(target.compute.mode === 'shared' ? ['namespace' as const] : [])];
+  const missing = await unpublishedTemplates(tier, kinds, version);
+  if (!missing.length) return undefined;
+  const platform = requireEnv(ENV.blueprintVersion);
+  const why = version === record.blueprintVersion && version !== platform
+    ? `: tenant ${record.tenantId} is on blueprint version ${version}, newer than the platform's ${platform}, and a change keeps it (never a downgrade nobody asked for)`
+    : '';
+  return `tier ${tier} is not published at blueprint version ${version}${why}; the blueprint catalog lacks ${missing.map((m) => `${m.key} (${m.error})`).join(', ')}. `
+    + `Nothing was changed. Ask for a version that publishes tier ${tier} (blueprintVersion, e.g. the platform's ${platform}), or deploy a platform version whose config has tier ${tier}`;
+}
+
+/**
  * Starts a tier change or blueprint upgrade: checks the target, then takes the tenant's lease,
  * which moves it ACTIVE → UPDATING (still served) in the same conditional write. A change meets
  * a running operation with TenantBusy (refused, nothing written); the rolling upgrade's run of a
@@ -62,6 +93,11 @@ const notOlder = (platform: string, tenant: string | undefined) => (tenant !== u
  * refused. The admin API refuses the same request with a 400; this check stops a StartExecution
  * from the console or the CLI as well. The check reads the record as the lease returned it, so an
  * operation that changed the DR stack before it is seen.
+ *
+ * A change whose tier is not published at the version it deploys (the tenant's own, newer than the
+ * platform's after a platform rollback, for a tier the newer version's config lacked; or a version asked
+ * for) is refused with InvalidRequest before the lease is taken, naming the tier, the version and the
+ * catalog keys missing (unpublishedRefusal); ChangeRefused if it shows only after the lease.
  *
  * A rolling upgrade's run of a tenant first checks that the tenant is still as the upgrade listed
  * it (upgradeSkipReason: the upgrade's tier, the version it was listed on, ACTIVE): one an admin
@@ -81,6 +117,10 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   const target = tierConfig(tier);
   const migration = migrationRefusal(record, tier, platformConfig().tiers);
   if (migration) throw new InvalidRequestError(migration.message);
+  // The version this change deploys (as below, from the record read now): the target tier must be published at it.
+  const planned = versionOf(state, record);
+  const unpublished = await unpublishedRefusal(record, tier, planned);
+  if (unpublished) throw new InvalidRequestError(unpublished);
   let held: TenantRecord;
   try {
     held = await acquireLease(record.tenantId, { kind: state.kind ?? 'change', executionArn: state.executionArn!, requestId: state.request.requestId }, { currentStep: 'Begin change' }, { skipIf });
@@ -90,13 +130,19 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   }
   const conflict = drRegionConflict(held, target);
   if (conflict) throw new ChangeRefusedError(describeDrRegionConflict(record.tenantId, tier, conflict));
+  // An operation that changed the tenant's version between the read and the lease: checked again for that version.
+  const version = versionOf(state, held);
+  if (version !== planned) {
+    const late = await unpublishedRefusal(held, tier, version);
+    if (late) throw new ChangeRefusedError(late);
+  }
   return {
     tier, previousTier: record.tier, computeMode: target.compute.mode,
     // A target tier with disaster recovery: its DR stack is deployed (or updated) before the primary.
     ...(drRegionOf(target) ? { drRegion: drRegionOf(target) } : {}),
     // A repair re-applies the version the tenant is on; a change goes to the one asked for, or the platform's, never an older
     // one than the tenant is on unless asked for (a tenant moved past a platform that was rolled back keeps its version).
-    blueprintVersion: state.change?.blueprintVersion ?? (state.change?.repair ? record.blueprintVersion : undefined) ?? notOlder(requireEnv(ENV.blueprintVersion), held.blueprintVersion),
+    blueprintVersion: version,
     // Carried to *Deploy blueprint*: the change-set guard's allowance and the drift repair.
     ...(state.change?.allowReplacement ? { allowReplacement: state.change.allowReplacement } : {}),
     ...(state.change?.repair ? { repair: true } : {}),

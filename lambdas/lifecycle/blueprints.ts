@@ -1,5 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { drRegionOf } from '../../lib/config/disaster-recovery.js';
 import { ACCOUNT_BASELINE_FILE_NAME, ACCOUNT_BASELINE_STACK_NAME, AVAILABILITY_ZONES_PARAMETER, roleArn } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
@@ -53,6 +53,39 @@ export function templateUrl(tier: string, kind: BlueprintKind, version = require
   const bucket = requireEnv(ENV.blueprintBucket);
   const region = process.env.AWS_REGION ?? platformConfig().homeRegion;
   return `https://${bucket}.s3.${region}.amazonaws.com/${templateKey(tier, kind, version)}`;
+}
+
+/** One blueprint template a change would deploy that the catalog does not hold (unpublishedTemplates). */
+export interface UnpublishedTemplate {
+  kind: BlueprintKind;
+  key: string;
+  /** S3's answer: `NotFound`, or `AccessDenied` (S3 answers 403 for a missing key to a caller without s3:ListBucket). */
+  error: string;
+}
+
+/**
+ * The templates of `kinds` for `tier` at `version` that the blueprint catalog does not hold (HeadObject
+ * on each key: a 404, or the 403 S3 gives a missing key without s3:ListBucket; any other error is
+ * rethrown). A version is published with the tiers of the config it was synthesized from, so a tier
+ * added or renamed since is not published at an older (or a newer, rolled-back) version.
+ */
+export async function unpublishedTemplates(tier: string, kinds: readonly BlueprintKind[], version: string): Promise<UnpublishedTemplate[]> {
+  const s3 = platformClient(S3Client);
+  const bucket = requireEnv(ENV.blueprintBucket);
+  const missing: UnpublishedTemplate[] = [];
+  for (const kind of kinds) {
+    const key = templateKey(tier, kind, version);
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (e) {
+      const err = e as Error & { $metadata?: { httpStatusCode?: number } };
+      const status = err.$metadata?.httpStatusCode;
+      if (err.name === 'NotFound' || err.name === 'NoSuchKey' || status === 404) missing.push({ kind, key, error: 'NotFound' });
+      else if (err.name === 'AccessDenied' || err.name === 'Forbidden' || status === 403) missing.push({ kind, key, error: 'AccessDenied' });
+      else throw e;
+    }
+  }
+  return missing;
 }
 
 /** What Deploy blueprint needs to know of the template it deploys (templateFacts). */

@@ -3,6 +3,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
@@ -20,6 +21,8 @@ const cfn = mockClient(CloudFormationClient);
 const events = mockClient(EventBridgeClient);
 const sfn = mockClient(SFNClient);
 const sts = mockClient(STSClient);
+// Begin change asks the blueprint catalog whether the target tier is published at the version (HeadObject): it is.
+mockClient(S3Client).on(HeadObjectCommand).resolves({});
 
 /**
  * A tier change between two DR tiers whose DR regions differ would leave the first DR stack out of

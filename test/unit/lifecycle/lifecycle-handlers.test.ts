@@ -6,7 +6,7 @@ import {
   ListPoliciesForTargetCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { CopyDBSnapshotCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ModifyDBSnapshotAttributeCommand, RDSClient } from '@aws-sdk/client-rds';
-import { GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { sdkStreamMixin } from '@smithy/util-stream';
@@ -385,6 +385,27 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     // AND an explicit older version is what the operator asked for
     records.set('acme', tenant({ status: 'ACTIVE', blueprintVersion: '3.0.0' }));
     await expect(begin({ ...state(), change: { blueprintVersion: '2.0.0' } })).resolves.toMatchObject({ blueprintVersion: '2.0.0' });
+  });
+  // lcleft2: the tier is not published at the tenant's newer version (a platform rolled back past the version, whose config
+  // lacked the tier): the change took the lease and failed at Deploy blueprint on S3's NoSuchKey, naming neither.
+  it('refuses a tier change that keeps the tenant\'s newer version when the target tier is not published at it, naming tier, version and keys, before the lease', async () => {
+    // GIVEN acme on 3.0.0 (the platform is on 1.0.0) and a catalog whose 3.0.0 has no professional blueprint
+    useConfig(sameNetworkConfig);
+    const before = tenant({ status: 'ACTIVE', blueprintVersion: '3.0.0' });
+    records.set('acme', before);
+    const notFound = Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    s3.on(HeadObjectCommand).resolves({});
+    s3.on(HeadObjectCommand, { Key: 'blueprints/3.0.0/professional.template.json' }).rejects(notFound);
+    s3.on(HeadObjectCommand, { Key: 'blueprints/3.0.0/professional-namespace.template.json' }).rejects(notFound);
+    // WHEN / THEN refused, terminal, nothing written (was: the lease taken, the baseline updated, then NoSuchKey at Deploy blueprint)
+    await expect(begin({ ...state(), change: { tier: 'professional' } })).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringMatching(/^tier professional is not published at blueprint version 3\.0\.0: tenant acme is on blueprint version 3\.0\.0, newer than the platform's 1\.0\.0.*blueprints\/3\.0\.0\/professional\.template\.json \(NotFound\), blueprints\/3\.0\.0\/professional-namespace\.template\.json \(NotFound\)\. Nothing was changed/),
+    });
+    expect(records.get('acme')).toEqual(before);
+    // AND the version asked for, which publishes the tier, goes on
+    await expect(begin({ ...state(), change: { tier: 'professional', blueprintVersion: '1.0.0' } })).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '1.0.0' });
+    expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Key)).toContain('blueprints/1.0.0/professional.template.json');
   });
   it('orders a pre-release before its release (semver; package.json\'s version is the blueprint version): a tenant on 1.0.0-rc.1 goes to the platform\'s 1.0.0, and a late run without listedVersion takes it there', async () => {
     const { compareVersions } = await import('../../../lambdas/lifecycle/blueprints.js');

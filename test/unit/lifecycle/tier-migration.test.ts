@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../../lambdas/shared/environment.js';
@@ -14,6 +15,8 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(
 
 const events = mockClient(EventBridgeClient);
 const sfn = mockClient(SFNClient);
+// Begin change asks the blueprint catalog whether the target tier is published at the version (HeadObject): it is.
+mockClient(S3Client).on(HeadObjectCommand).resolves({});
 
 /**
  * A tenant keeps its VPC range across a tier change; a target tier whose network cuts the VPC
