@@ -9,6 +9,7 @@ import { DEAD_STACK_STATUSES, removeDeadTenantStack } from './dead-stack.js';
 import { describeStack } from './deploy-blueprint.js';
 import { describeLeftBehind, leftBehindFrom, stackEvents } from './stack-events.js';
 import { sendOwed } from './announcements.js';
+import { checkDrStores, describeDrStores } from './dr-stores.js';
 import { failOperation } from './lease.js';
 import { fenceAccount, resolvePendingAccount } from './pending-account.js';
 import { ownershipProblem } from './stack-ownership.js';
@@ -261,41 +262,56 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[], not
 }
 
 /**
- * A DR stack this tenant's operation created that never came up (DEPLOYING in the registry, and
- * ROLLBACK_COMPLETE, ROLLBACK_FAILED or CREATE_FAILED in CloudFormation) is deleted like a dead
- * namespace stack, and recorded REMOVED: otherwise it would pin the tenant's DR region (a later
- * move to another DR region is refused while a DR stack is recorded) and be checked for drift.
+ * A DR stack recorded DEPLOYING that never came up (ROLLBACK_COMPLETE, ROLLBACK_FAILED or CREATE_FAILED in
+ * CloudFormation) is deleted like a dead namespace stack: a create that rolled back holds nothing
+ * (RetainExceptOnCreate), and the stack's name must be free for a create or an import. One that no longer
+ * exists is not touched. Either is recorded REMOVED — it would otherwise pin the tenant's DR region (a later
+ * move to another DR region is refused while a DR stack is recorded) and be checked for drift — only when
+ * nothing of a DR stack remains in the DR region:
  *
- * One that no longer exists is recorded REMOVED only when this execution recorded it DEPLOYING
- * (deployedWith.executionArn) and no DR stack of that name stood before its lease (stackBefore): its
- * own create, which rolled back (RetainExceptOnCreate: nothing retained) and was deleted by *Deploy
- * DR blueprint*. Its update of a stack deleted meanwhile stays recorded, as below. One recorded DEPLOYING by an earlier
- * execution (or by none recorded) may have come up before it was deleted outside Tessera: its DR key
- * alias, replica bucket and backup vault (RETAIN, fixed names) then still hold the tenant's copies in
- * the DR region, so it stays recorded as it is (pinning the DR region, checked for drift, planned by
+ * - the DR key alias, replica bucket and backup vault (RETAIN, fixed names: an earlier stack of that name
+ *   that came up and was deleted outside Tessera left them, and a create then fails on them) are checked
+ *   (checkDrStores: KMS, S3, AWS Backup, as the provisioning session may); none may be found;
+ * - and the DEPLOYING is this execution's own create (deployedWith.executionArn; for a missing stack also
+ *   no DR stack of that name stood before its lease: stackBefore), or every store was checked absent. One
+ *   recorded DEPLOYING by an earlier execution (or by none recorded), or this one's update of a stack
+ *   that stood before, may have come up: a store that could not be checked may hold the tenant's copies.
+ *
+ * Otherwise the DR stack stays recorded as it is (pinning the DR region, checked for drift, planned by
  * failover-plan; only an offboarding records a DR stack REMOVED with its stores inventoried), and the
- * failure's reason says the stack is missing and what it retained. Best effort: never hides the failure.
+ * failure's reason names each store found, each one not checked and why, and each one gone. Before, a
+ * ROLLBACK_COMPLETE stack recorded DEPLOYING by an earlier execution was recorded REMOVED unchecked, and
+ * the reason for a missing one said the stores remain without asking. Best effort: never hides the failure.
  */
 async function removeDeadDrStack(record: TenantRecord, executionArn: string, since: string, cleanup: string[], leftBehind: LeftBehindResource[], notes: string[]): Promise<Partial<TenantRecord>> {
   const dr = record.disasterRecovery;
   if (!dr || dr.status !== 'DEPLOYING') return {};
   const removed = { disasterRecovery: { ...dr, status: 'REMOVED' as const, updatedAt: new Date().toISOString() } };
+  const own = dr.deployedWith?.executionArn === executionArn;
+  const by = (before?: string) => (!own ? (dr.deployedWith?.executionArn ? `by an earlier execution (${dr.deployedWith.executionArn})` : 'by an execution not recorded')
+    : before ? `by this execution's update of a stack that stood before it (${before})` : 'by this execution\'s create');
+  /** Whether nothing of a DR stack remains (see above), and the stores in words. */
+  const storesGone = async (ownCreate: boolean) => {
+    const checks = await checkDrStores(record.tenantId, record.accountId!, dr.region, 'cleanup');
+    const gone = !checks.some((c) => c.state === 'present') && (ownCreate || checks.every((c) => c.state === 'absent'));
+    return { gone, stores: describeDrStores(checks, dr.region) };
+  };
+  const keep = (what: string, stores: string) => {
+    notes.push(`DR stack ${dr.stackName} (${dr.region}) is recorded DEPLOYING ${what}: ${stores}, so it is kept recorded DEPLOYING, not REMOVED; `
+      + `bring the stack back over them (CloudFormation resource import into ${dr.stackName}) or offboard the tenant`);
+  };
   try {
     const cfn = await cloudFormationFor(record, 'dr', 'cleanup', dr.region);
     const stack = await describeStack(cfn, dr.stackName);
     if (!stack || stack.StackStatus === 'DELETE_COMPLETE') {
-      const own = dr.deployedWith?.executionArn === executionArn;
       const before = own ? await stackBefore(cfn, dr.stackName, since) : undefined;
-      if (!own || before) {
-        const by = !own ? (dr.deployedWith?.executionArn ? `by an earlier execution (${dr.deployedWith.executionArn})` : 'by an execution not recorded')
-          : `by this execution's update of a stack that stood before it (${before})`;
-        notes.push(`DR stack ${dr.stackName} (${dr.region}) is recorded DEPLOYING ${by} but does not exist (deleted outside Tessera): `
-          + `its retained DR key alias, replica bucket and backup vault (with the tenant's recovery point copies) stay in ${dr.region}, so it is kept recorded DEPLOYING, not REMOVED; `
-          + `bring the stack back over them (CloudFormation resource import into ${dr.stackName}) or offboard the tenant`);
-        cleanup.push(`left DR stack ${dr.stackName} (${dr.region}) recorded DEPLOYING: it does not exist, and was not this execution's create alone`);
+      const { gone, stores } = await storesGone(own && !before);
+      if (!gone) {
+        keep(`${by(before)} but does not exist (deleted outside Tessera)`, stores);
+        cleanup.push(`left DR stack ${dr.stackName} (${dr.region}) recorded DEPLOYING: it does not exist, and ${own && !before ? 'a store of an earlier DR stack remains' : 'was not this execution\'s create alone'}`);
         return {};
       }
-      cleanup.push(`DR stack ${dr.stackName} (${dr.region}) does not exist: recorded REMOVED`);
+      cleanup.push(`DR stack ${dr.stackName} (${dr.region}) does not exist: recorded REMOVED${own && !before ? '' : ` (recorded DEPLOYING ${by(before)}; ${stores})`}`);
       return removed;
     }
     const status = stack.StackStatus ?? '';
@@ -312,7 +328,13 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, sin
     }
     await cfn.send(new UpdateTerminationProtectionCommand({ StackName: dr.stackName, EnableTerminationProtection: false }));
     await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!) }));
-    cleanup.push(`deleted ${status} DR stack ${dr.stackName} (${dr.region})`);
+    const { gone, stores } = await storesGone(own);
+    if (!gone) {
+      keep(`${by()} and its stack was ${status} (deleted now: a create that rolled back holds nothing)`, stores);
+      cleanup.push(`deleted ${status} DR stack ${dr.stackName} (${dr.region}); left it recorded DEPLOYING: ${own ? 'a store of an earlier DR stack remains' : 'not this execution\'s create, and its stores not all checked absent'}`);
+      return {};
+    }
+    cleanup.push(`deleted ${status} DR stack ${dr.stackName} (${dr.region})${own ? '' : ` (recorded DEPLOYING ${by()}; ${stores})`}`);
     return removed;
   } catch (e) {
     logger.warn('cleanup of the DR stack failed; a re-run retries it', { error: e as Error });

@@ -1,5 +1,8 @@
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, ListStacksCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { BackupClient, DescribeBackupVaultCommand } from '@aws-sdk/client-backup';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,6 +17,20 @@ vi.mock('../../../lambdas/shared/control-table.js', () => ({ releaseSlot: vi.fn(
 const cfn = mockClient(CloudFormationClient);
 const sts = mockClient(STSClient);
 const bus = mockClient(EventBridgeClient);
+const kms = mockClient(KMSClient);
+const s3 = mockClient(S3Client);
+const backup = mockClient(BackupClient);
+const named = (name: string, message = name) => Object.assign(new Error(message), { name });
+/** The DR stores (key alias, replica bucket, vault: RETAIN, fixed names) in the DR region: absent unless a test says so. */
+function drStores(present: { key?: boolean; bucket?: boolean; vault?: boolean; keyDenied?: boolean } = {}) {
+  if (present.keyDenied) kms.on(DescribeKeyCommand).rejects(named('AccessDeniedException', 'User is not authorized to perform: kms:DescribeKey'));
+  else if (present.key) kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k-1', KeyState: 'Enabled' } as never });
+  else kms.on(DescribeKeyCommand).rejects(named('NotFoundException', 'Alias alias/tessera-acme-dr is not found.'));
+  if (present.bucket) s3.on(GetBucketEncryptionCommand).resolves({});
+  else s3.on(GetBucketEncryptionCommand).rejects(named('NoSuchBucket', 'The specified bucket does not exist'));
+  if (present.vault) backup.on(DescribeBackupVaultCommand).resolves({ BackupVaultName: 'tessera-acme-dr', NumberOfRecoveryPoints: 3 });
+  else backup.on(DescribeBackupVaultCommand).rejects(named('ResourceNotFoundException', 'Backup vault tessera-acme-dr does not exist'));
+}
 const { handler: check } = await import('../../../lambdas/lifecycle/check-stack.js');
 const { handler: recordFailure } = await import('../../../lambdas/lifecycle/record-failure.js');
 const { handler: deploy } = await import('../../../lambdas/lifecycle/deploy-blueprint.js');
@@ -24,7 +41,8 @@ beforeEach(() => {
   setLifecycleEnv();
   process.env[ENV.config] = JSON.stringify(drConfig);
   records.clear();
-  for (const m of [cfn, sts, bus]) m.reset();
+  for (const m of [cfn, sts, bus, kms, s3, backup]) m.reset();
+  drStores();
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
@@ -42,7 +60,7 @@ describe('Record failure: a DR stack that never came up', () => {
   it('is deleted (as the execution role, in its region) and recorded REMOVED; a later move to another DR region is no conflict', async () => {
     records.set('acme', leased('change', {
       tier: 'starter', blueprintVersion: '1.0.0', accountId: '333333333333',
-      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z' },
+      disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING', updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: state('acme').executionArn } },
     }));
     cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{
       StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(),
@@ -59,6 +77,64 @@ describe('Record failure: a DR stack that never came up', () => {
     const after = records.get('acme')!;
     expect(after).toMatchObject({ tier: 'starter', disasterRecovery: { stackName: 'tessera-acme-dr', status: 'REMOVED' } });
     expect(drRegionConflict(after, { disasterRecovery: { region: 'eu-west-1', rpoHours: 1, rtoHours: 4 } } as never)).toBeUndefined();
+  });
+});
+
+/**
+ * lcleft2: a DR stack in ROLLBACK_COMPLETE that an earlier execution recorded DEPLOYING was deleted and recorded
+ * REMOVED unchecked. Its create rolled back (RetainExceptOnCreate: it holds nothing, so it is deleted), but what
+ * made it roll back may be the DR key alias, replica bucket and vault an earlier DR stack of that name retained
+ * (fixed names) after it came up and was deleted outside Tessera: those still hold the tenant's copies.
+ */
+describe('Record failure: a ROLLBACK_COMPLETE DR stack an earlier execution recorded DEPLOYING', () => {
+  const earlier = { tier: 'professional', blueprintVersion: '1.0.0', executionArn: 'arn:aws:states:us-east-1:111111111111:execution:tessera-change:earlier' };
+  const dr = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING' as const, updatedAt: '2026-12-02T00:00:00.000Z', deployedWith: earlier };
+  const run = async () => {
+    records.set('acme', leased('change', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: dr }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{
+      StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/2', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Tags: ownedTags(),
+    }] });
+    const st = state('acme');
+    return recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'change', error: { Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: 'stack tessera-acme is UPDATE_ROLLBACK_COMPLETE' }) }, failedStep: 'Check blueprint' } as never, {} as never) as Promise<{ reason: string; cleanup: string[] }>;
+  };
+
+  it('with its stores found (the earlier DR stack\'s, retained): the dead stack is deleted, the DR stack kept recorded DEPLOYING, the reason naming each store found', async () => {
+    drStores({ key: true, bucket: true, vault: true });
+    const out = await run();
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual(['tessera-acme-dr']);
+    const after = records.get('acme')!;
+    expect(after.disasterRecovery).toEqual(dr);
+    expect(drRegionConflict(after, { disasterRecovery: { region: 'eu-west-1', rpoHours: 1, rtoHours: 4 } } as never)).toBeDefined();
+    const says = /DR stack tessera-acme-dr \(us-west-2\) is recorded DEPLOYING by an earlier execution \(arn:.*:earlier\) and its stack was ROLLBACK_COMPLETE .*: its retained DR key alias alias\/tessera-acme-dr \(key k-1, Enabled\), replica bucket tessera-acme-dr-333333333333-us-west-2, backup vault tessera-acme-dr \(3 recovery points\) stay in us-west-2 \(checked\), so it is kept recorded DEPLOYING, not REMOVED/;
+    expect(out.reason).toMatch(says);
+    expect(after.failure?.reason).toMatch(says);
+    expect(out.cleanup).toEqual(['deleted ROLLBACK_COMPLETE DR stack tessera-acme-dr (us-west-2); left it recorded DEPLOYING: not this execution\'s create, and its stores not all checked absent']);
+  });
+
+  it('with a store that cannot be checked (the workload account\'s provisioning role may not describe the tenant\'s key): kept, the reason saying what was not checked and why', async () => {
+    drStores({ keyDenied: true });
+    const out = await run();
+    expect(records.get('acme')!.disasterRecovery).toEqual(dr);
+    expect(out.reason).toMatch(/DR key alias alias\/tessera-acme-dr \(AccessDeniedException: User is not authorized to perform: kms:DescribeKey\) not checked: it may remain in us-west-2; DR replica bucket tessera-acme-dr-333333333333-us-west-2, backup vault tessera-acme-dr do not exist \(checked\), so it is kept recorded DEPLOYING/);
+  });
+
+  it('with every store checked absent: nothing of a DR stack remains, recorded REMOVED, the cleanup saying what was checked', async () => {
+    const out = await run();
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
+    expect(out.cleanup).toEqual([expect.stringMatching(/^deleted ROLLBACK_COMPLETE DR stack tessera-acme-dr \(us-west-2\) \(recorded DEPLOYING by an earlier execution .*; DR key alias alias\/tessera-acme-dr, replica bucket .*, backup vault tessera-acme-dr do not exist \(checked\)\)$/)]);
+    // asked in the DR region
+    expect(await (kms.commandCalls(DescribeKeyCommand)[0].thisValue as KMSClient).config.region()).toBe('us-west-2');
+    expect(backup.commandCalls(DescribeBackupVaultCommand)[0].args[0].input).toEqual({ BackupVaultName: 'tessera-acme-dr' });
+  });
+
+  it('this execution\'s own create, rolled back on a store an earlier DR stack left: kept, naming it', async () => {
+    drStores({ bucket: true });
+    records.set('acme', leased('change', { tier: 'starter', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: { ...dr, deployedWith: { ...earlier, executionArn: state('acme').executionArn } } }));
+    cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{ StackName: 'tessera-acme-dr', StackId: 'x', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
+    const st = state('acme');
+    const out = await recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'change', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never) as { reason: string };
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'DEPLOYING' });
+    expect(out.reason).toMatch(/by this execution's create and its stack was ROLLBACK_COMPLETE .*: its retained DR replica bucket tessera-acme-dr-333333333333-us-west-2 stay in us-west-2 \(checked\)/);
   });
 });
 
@@ -138,6 +214,7 @@ describe('Record failure: a DEPLOYING DR stack that no longer exists', () => {
       // GIVEN acme's DR stack recorded DEPLOYING by an earlier change, then deleted outside Tessera
       const dr = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING' as const, updatedAt: '2026-12-02T00:00:00.000Z', ...(deployedWith ? { deployedWith } : {}) };
       records.set('acme', leased('upgrade', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: dr }));
+      drStores({ key: true, bucket: true, vault: true });
       const st = { ...state('acme'), blueprint: 'dr', change: upgrade };
       // WHEN the next upgrade is refused by Deploy DR blueprint and Record failure runs
       const thrown = await deploy(st as never, {} as never).then(() => undefined, (e: Error) => e);
@@ -148,12 +225,21 @@ describe('Record failure: a DEPLOYING DR stack that no longer exists', () => {
       expect(after.disasterRecovery, JSON.stringify(deployedWith)).toEqual(dr);
       expect(drRegionConflict(after, { disasterRecovery: { region: 'eu-west-1', rpoHours: 1, rtoHours: 4 } } as never)).toBeDefined();
       // AND the failure says the stack is missing and what it retained
-      const says = /DR stack tessera-acme-dr \(us-west-2\) is recorded DEPLOYING .*but does not exist.*DR key alias, replica bucket and backup vault.*stay in us-west-2.*kept recorded DEPLOYING/;
+      // (lcleft2: checked, each named; before, they were said to remain without asking)
+      const says = /DR stack tessera-acme-dr \(us-west-2\) is recorded DEPLOYING .*but does not exist \(deleted outside Tessera\): its retained DR key alias alias\/tessera-acme-dr \(key k-1, Enabled\), replica bucket tessera-acme-dr-333333333333-us-west-2, backup vault tessera-acme-dr \(3 recovery points\) stay in us-west-2 \(checked\), so it is kept recorded DEPLOYING/;
       expect(out.reason).toMatch(says);
       expect(after.failure?.reason).toMatch(says);
       expect(out.cleanup.join('; ')).not.toMatch(/REMOVED/);
     }
     expect(cfn.commandCalls(DeleteStackCommand)).toEqual([]);
+  });
+
+  it('recorded DEPLOYING by an earlier execution, and its key alias, replica bucket and vault all checked absent: nothing of it remains, recorded REMOVED', async () => {
+    const dr = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING' as const, updatedAt: 't', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: 'arn:aws:states:us-east-1:111111111111:execution:tessera-change:earlier' } };
+    records.set('acme', leased('upgrade', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: dr }));
+    const out = await failWith({ ...state('acme') }, Object.assign(new Error('States.Timeout'), { name: 'States.Timeout' }));
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
+    expect(out.cleanup).toEqual([expect.stringMatching(/^DR stack tessera-acme-dr \(us-west-2\) does not exist: recorded REMOVED \(recorded DEPLOYING by an earlier execution .*do not exist \(checked\)\)$/)]);
   });
 
   it('recorded DEPLOYING by this execution (its own create rolled back and was deleted): recorded REMOVED, as before', async () => {
@@ -172,6 +258,7 @@ describe('Record failure: a DEPLOYING DR stack that no longer exists', () => {
     const st = { ...state('acme'), blueprint: 'dr', change: upgrade };
     for (const listed of [true, false]) {
       records.set('acme', leased('upgrade', { tier: 'professional', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: own }));
+      drStores({ key: true, bucket: true, vault: true });
       if (listed) cfn.on(ListStacksCommand).resolves({ StackSummaries: [{ StackName: 'tessera-acme-dr', StackId: 'arn:aws:cloudformation:us-west-2:333333333333:stack/tessera-acme-dr/1', StackStatus: 'DELETE_COMPLETE', CreationTime: new Date('2020-01-01T00:00:00.000Z') }] });
       else cfn.on(ListStacksCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
       const out = await failWith(st, Object.assign(new Error('States.Timeout'), { name: 'States.Timeout' }));
