@@ -39,6 +39,11 @@ export interface FailoverInput {
   /** The tenant's VPC range from its registry record (absent offline): the rebuilt blueprint's VpcCidr. */
   vpcCidr?: string;
   /**
+   * The region of the tenant's DR stack given offline (`--dr-region`): the registry's record, when read, names it.
+   * @default - the tier's DR region in the config
+   */
+  drRegion?: string;
+  /**
    * The config file the plan was made from (`--config`), named in the synth command of step 5.
    * @default - `<this config file>`
    */
@@ -54,6 +59,8 @@ export interface FailoverPlan {
   drRegion: string;
   /** The tier's DR region in the config when it is not the region of the tenant's recorded DR stack (the plan follows the record). */
   configDrRegion?: string;
+  /** Where drRegion comes from: the registry's DR record, `--dr-region` (offline), or the tier's config (offline, or no DR stack recorded). */
+  drRegionFrom: 'registry' | '--dr-region' | 'config';
   rpoHours: number;
   rtoHours: number;
   drStack: { name: string; status: string };
@@ -122,8 +129,8 @@ export const PLAN_RECOVERY_POINTS = 5;
  * The region of the tenant's DR stack and recovery points: the registry's DR record when there is one
  * (not REMOVED), else the tier's configured DR region (offline, or before the first DR deploy).
  */
-export function drRegionOf(tierRegion: string | undefined, dr: TenantRecord['disasterRecovery']): string | undefined {
-  return (dr && dr.status !== 'REMOVED' ? dr.region : undefined) ?? tierRegion;
+export function drRegionOf(tierRegion: string | undefined, dr: TenantRecord['disasterRecovery'], given?: string): string | undefined {
+  return (dr && dr.status !== 'REMOVED' ? dr.region : undefined) ?? given ?? tierRegion;
 }
 
 /** A recovery point the plan may restore the database from: COMPLETED, with a creation time, of the database (RDS; the type unknown counts). */
@@ -173,8 +180,9 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   // Where the tenant's DR stack and recovery points are: the registry's record. The config's region for the tier may have
   // changed since (the change workflow then refuses to move the tenant: lambdas/lifecycle/dr-region-change.ts), and
   // following it would rebuild the tenant in a region that holds none of its data.
-  const drRegion = drRegionOf(target?.region, input.disasterRecovery);
+  const drRegion = drRegionOf(target?.region, input.disasterRecovery, input.drRegion);
   const configDrRegion = target && target.region !== drRegion ? target.region : undefined;
+  const drRegionFrom = input.disasterRecovery && input.disasterRecovery.status !== 'REMOVED' ? 'registry' as const : input.drRegion ? '--dr-region' as const : 'config' as const;
   if (!drRegion) {
     throw new CliError(`tenant ${tenantId}: tier ${input.tier} has disasterRecovery none${tier ? '' : ' (or is not in this config)'} and no DR stack is recorded: its data lives in ${config.homeRegion} only, there is nothing to fail over to`);
   }
@@ -347,7 +355,7 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     },
   ];
   return {
-    tenantId, tier: input.tier, accountId, homeRegion: config.homeRegion, drRegion, ...(configDrRegion ? { configDrRegion } : {}), rpoHours, rtoHours,
+    tenantId, tier: input.tier, accountId, homeRegion: config.homeRegion, drRegion, ...(configDrRegion ? { configDrRegion } : {}), drRegionFrom, rpoHours, rtoHours,
     drStack: { name: stack, status: input.disasterRecovery?.status ?? 'UNKNOWN (registry not read)' },
     drBucket: bucket, drVault: vault, drKeyAlias: drKeyAlias(tenantId),
     // The newest few, and the one restored from when it is older than them (newer ones not COMPLETED).
@@ -367,7 +375,8 @@ export function failoverPlanLines(p: FailoverPlan): string {
   const lines = [
     `failover plan for tenant ${p.tenantId} (tier ${p.tier}, account ${p.accountId}): ${p.homeRegion} -> ${p.drRegion}`,
     `  RPO ${hours(p.rpoHours)}, RTO ${hours(p.rtoHours)}`,
-    ...(p.configDrRegion ? [`  the config now gives tier ${p.tier} the DR region ${p.configDrRegion}, but this tenant's DR stack and recovery points are in ${p.drRegion} (its registry record): the plan fails over to ${p.drRegion}`] : []),
+    ...(p.configDrRegion ? [`  the config now gives tier ${p.tier} the DR region ${p.configDrRegion}, but this tenant's DR stack and recovery points are in ${p.drRegion} (${p.drRegionFrom === 'registry' ? 'its registry record' : '--dr-region'}): the plan fails over to ${p.drRegion}`] : []),
+    ...(p.drRegionFrom === 'config' && p.drStack.status.startsWith('UNKNOWN') ? [`  DR region ${p.drRegion}: tier ${p.tier}'s in the config; the registry was not read, so where this tenant's DR stack is was not checked: if the tier's DR region changed after its DR stack was deployed, pass --dr-region <that region> (the registry record's disasterRecovery.region)`] : []),
     `  DR stack ${p.drStack.name} (${p.drStack.status}) in ${p.drRegion}; bucket ${p.drBucket}; vault ${p.drVault}; key ${p.drKeyAlias}`,
   ];
   const t = p.latestRestoreTest;
@@ -414,7 +423,7 @@ const processIo: FailoverIo = {
  * COMPLETED one after them when none of those is), or why they could not be listed: the plan is
  * printed either way.
  */
-export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vault: string): Promise<{ points: PlanRecoveryPoint[] } | { error: string }> {
+export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vault: string, where?: { region: string; accountId: string }): Promise<{ points: PlanRecoveryPoint[] } | { error: string }> {
   const { paginateListRecoveryPointsByBackupVault } = await import('@aws-sdk/client-backup');
   try {
     const points: PlanRecoveryPoint[] = [];
@@ -429,8 +438,26 @@ export async function listRecoveryPoints(client: Pick<BackupClient, 'send'>, vau
     // The newest COMPLETED one too when the newest few are not COMPLETED (copies still being made, PARTIAL, EXPIRED): the plan restores from it.
     return { points: newest && !shown.includes(newest) ? [...shown, newest] : shown };
   } catch (e) {
-    return { error: `${(e as Error).name}: ${(e as Error).message}` };
+    const call = `ListRecoveryPointsByBackupVault of vault ${vault}${where ? ` in ${where.region} (account ${where.accountId})` : ''}`;
+    return { error: `${call}: ${describeListingError(e as Error & { $metadata?: { httpStatusCode?: number } })}` };
   }
+}
+
+/**
+ * Why the vault could not be listed, in words. An answer the SDK cannot parse (a body that is not AWS
+ * Backup's JSON: the SDK's `SyntaxError` with "Deserialization error: to see the raw response, inspect the
+ * hidden field {error}.$response") comes from an endpoint that is not AWS Backup's API — an emulator
+ * without the call (moto answers it with a 404 page), an endpoint override, a proxy: its HTTP status and
+ * the endpoint are named instead of the parser's message.
+ */
+export function describeListingError(e: Error & { $metadata?: { httpStatusCode?: number } }): string {
+  const status = e.$metadata?.httpStatusCode;
+  if (e.name === 'SyntaxError' || /Deserialization error/.test(e.message)) {
+    const override = process.env.AWS_ENDPOINT_URL_BACKUP ?? process.env.AWS_ENDPOINT_URL;
+    return `the endpoint${override ? ` ${override} (AWS_ENDPOINT_URL${process.env.AWS_ENDPOINT_URL_BACKUP ? '_BACKUP' : ''})` : ''} answered HTTP ${status ?? '?'} with a body that is not AWS Backup's JSON: `
+      + 'not AWS Backup\'s answer (an emulator without this call, such as moto, an endpoint override or a proxy); list the vault in the AWS console or with the list command of step 1';
+  }
+  return `${e.name}: ${e.message.split('\n')[0]}${status ? ` (HTTP ${status})` : ''}`;
 }
 
 /** An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<path/><name>` (IAM role names: [\w+=,.@-], paths of them and `/`). */
@@ -484,13 +511,17 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
     .option('--tier <tier>', 'the tenant\'s tier, with --account')
     .option('--role-arn <arn>', 'a role of the tenant\'s account to assume for listing its DR vault (default: your current credentials)')
     .option('--vpc-cidr <cidr>', 'the tenant\'s VPC range (registry vpcCidr), for steps 5 and 8 when the registry cannot be read')
-    .action(async (id: string, o: { config?: string; account?: string; tier?: string; roleArn?: string; vpcCidr?: string }, cmd: Command) => {
+    .option('--dr-region <region>', 'with --account: the region of the tenant\'s DR stack (registry disasterRecovery.region) when the tier\'s DR region in --config changed since, or the tier has none now (default: the tier\'s in --config)')
+    .action(async (id: string, o: { config?: string; account?: string; tier?: string; roleArn?: string; vpcCidr?: string; drRegion?: string }, cmd: Command) => {
       const parsedId = TenantId.safeParse(id);
       if (!parsedId.success) throw new CliError(`<id> ${JSON.stringify(id)}: ${parsedId.error.issues[0].message}`);
       if ((o.account === undefined) !== (o.tier === undefined)) throw new CliError('--account and --tier go together: both (offline, without the registry) or neither (the registry through the admin API)');
       if (o.account !== undefined && !/^\d{12}$/.test(o.account)) throw new CliError(`--account ${o.account}: expected a 12-digit AWS account id`);
       if (o.roleArn !== undefined && !ROLE_ARN.test(o.roleArn)) throw new CliError(`--role-arn ${o.roleArn}: expected an IAM role ARN, arn:<partition>:iam::<12-digit account>:role/<name>`);
+      if (o.drRegion !== undefined && o.account === undefined) throw new CliError('--dr-region goes with --account and --tier (offline): otherwise the registry record names the region of the tenant\'s DR stack');
+      if (o.drRegion !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(o.drRegion)) throw new CliError(`--dr-region ${o.drRegion}: expected an AWS region name, e.g. us-west-2`);
       const config = loadConfig(o.config);
+      if (o.drRegion !== undefined && o.drRegion === config.homeRegion) throw new CliError(`--dr-region ${o.drRegion}: is the config's homeRegion, the region a failover leaves; the DR region is another`);
       if (o.tier !== undefined && !config.tiers[o.tier]) throw new CliError(`--tier ${o.tier}: not a tier of --config ${o.config} (${Object.keys(config.tiers).join(', ')})`);
       let record: Pick<TenantRecord, 'tenantId' | 'tier' | 'accountId' | 'disasterRecovery' | 'vpcCidr'> & { status?: TenantRecord['status'] };
       let json = Boolean(cmd.optsWithGlobals<AdminGlobals>().json);
@@ -513,7 +544,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
       }
       const tier = config.tiers[record.tier];
       if (o.vpcCidr !== undefined && tier) checkVpcCidr(o.vpcCidr, tier);
-      const drRegion = drRegionOf(tier ? disasterRecoveryOf(tier)?.region : undefined, record.disasterRecovery);
+      const drRegion = drRegionOf(tier ? disasterRecoveryOf(tier)?.region : undefined, record.disasterRecovery, o.drRegion);
       let recoveryPoints: FailoverInput['recoveryPoints'] = { points: [] };
       if (drRegion) {
         let credentials: AwsCredentialIdentity | undefined;
@@ -524,9 +555,9 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
           credentials = undefined;
           recoveryPoints = { error: `assuming --role-arn ${o.roleArn} in ${drRegion}: ${(e as Error).name}: ${(e as Error).message}` };
         }
-        if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(await io.backup(drRegion, credentials), drBackupVaultName(id));
+        if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(await io.backup(drRegion, credentials), drBackupVaultName(id), { region: drRegion, accountId: record.accountId! });
       }
-      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, status: record.status, vpcCidr: o.vpcCidr ?? record.vpcCidr, config, configFile: o.config, recoveryPoints, now: io.now() });
+      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, status: record.status, vpcCidr: o.vpcCidr ?? record.vpcCidr, ...(o.drRegion ? { drRegion: o.drRegion } : {}), config, configFile: o.config, recoveryPoints, now: io.now() });
       process.stdout.write(`${json ? JSON.stringify(plan, null, 2) : failoverPlanLines(plan)}\n`);
     });
 }

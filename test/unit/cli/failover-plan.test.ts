@@ -395,10 +395,10 @@ describe('tessera tenants failover-plan', () => {
     process.exitCode = undefined;
   });
 
-  it('is registered under tenants with --config, --account, --tier and --role-arn', () => {
+  it('is registered under tenants with --config, --account, --tier, --role-arn, --vpc-cidr and --dr-region', () => {
     const cmd = tenantsCommand().commands.find((c) => c.name() === 'failover-plan')!;
     expect(cmd.registeredArguments.map((a) => [a.name(), a.required])).toEqual([['id', true]]);
-    expect(cmd.options.map((o) => o.long)).toEqual(['--config', '--account', '--tier', '--role-arn', '--vpc-cidr']);
+    expect(cmd.options.map((o) => o.long)).toEqual(['--config', '--account', '--tier', '--role-arn', '--vpc-cidr', '--dr-region']);
   });
 
   it('offline (--account, --tier): lists the DR vault in the DR region and prints the plan as JSON', async () => {
@@ -510,8 +510,46 @@ describe('tessera tenants failover-plan', () => {
     expect(code).toBe(0);
     const text = out.join('');
     expect(text).toMatch(/failover plan for tenant acme \(tier starter, account 210987654321\): us-east-1 -> us-west-2/);
-    expect(text).toMatch(/recovery points: not listed \(AccessDeniedException: User is not authorized\)/);
+    // (lcleft2: which call, which vault, which region and account)
+    expect(text).toContain('recovery points: not listed (ListRecoveryPointsByBackupVault of vault tessera-acme-dr in us-west-2 (account 210987654321): AccessDeniedException: User is not authorized)');
     expect(text).toMatch(/6\. Restore the tenant database from the DR vault/);
+  });
+
+  // lcleft2: against moto (no ListRecoveryPointsByBackupVault: a 404 HTML page) the reason was the SDK's parser message,
+  // `SyntaxError: Unexpected token '<', "<!doctype "... is not valid JSON  Deserialization error: to see the raw response,
+  // inspect the hidden field {error}.$response on this object.`
+  it('names the call, the vault, the region and the HTTP status when the endpoint\'s answer is not AWS Backup\'s (an emulator, a proxy)', async () => {
+    backup.on(ListRecoveryPointsByBackupVaultCommand).rejects(Object.assign(new Error('Unexpected token \'<\', "<!doctype "... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), { name: 'SyntaxError', $metadata: { httpStatusCode: 404 } }));
+    const code = await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter']);
+    expect(code).toBe(0);
+    const text = out.join('');
+    expect(text).toMatch(/recovery points: not listed \(ListRecoveryPointsByBackupVault of vault tessera-acme-dr in us-west-2 \(account 210987654321\): the endpoint( \S+ \(AWS_ENDPOINT_URL(_BACKUP)?\))? answered HTTP 404 with a body that is not AWS Backup's JSON: not AWS Backup's answer \(an emulator without this call, such as moto, an endpoint override or a proxy\)/);
+    expect(text).not.toMatch(/Deserialization error|\$response/);
+  });
+
+  // lcleft2: offline, the plan knew only the config's region; a tenant whose DR stack stayed in the tier's former DR region
+  // got a plan (and a vault listing) for a region holding none of its data, without a word.
+  it('offline: --dr-region gives the region of the tenant\'s DR stack (listed there, named as such); without it the plan says the region is the config\'s, unchecked', async () => {
+    backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [] });
+    expect(await runTesseraProgram(['--json', 'tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter', '--dr-region', 'eu-west-1'])).toBe(0);
+    expect(JSON.parse(out.join(''))).toMatchObject({ drRegion: 'eu-west-1', configDrRegion: 'us-west-2', drRegionFrom: '--dr-region' });
+    expect(await (backup.call(0).thisValue as BackupClient).config.region()).toBe('eu-west-1');
+    out.length = 0;
+    expect(await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter', '--dr-region', 'eu-west-1'])).toBe(0);
+    expect(out.join('')).toContain('the config now gives tier starter the DR region us-west-2, but this tenant\'s DR stack and recovery points are in eu-west-1 (--dr-region): the plan fails over to eu-west-1');
+    out.length = 0;
+    expect(await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter'])).toBe(0);
+    expect(out.join('')).toContain('DR region us-west-2: tier starter\'s in the config; the registry was not read, so where this tenant\'s DR stack is was not checked: if the tier\'s DR region changed after its DR stack was deployed, pass --dr-region <that region>');
+    // refused: without --account (the registry names it), not a region, the home region
+    for (const [args, says] of [
+      [['--dr-region', 'eu-west-1'], /--dr-region goes with --account and --tier/],
+      [['--account', '210987654321', '--tier', 'starter', '--dr-region', 'Europe'], /--dr-region Europe: expected an AWS region name/],
+      [['--account', '210987654321', '--tier', 'starter', '--dr-region', 'us-east-1'], /--dr-region us-east-1: is the config's homeRegion/],
+    ] as const) {
+      err.length = 0;
+      expect(await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, ...args])).toBe(2);
+      expect(err.join('')).toMatch(says);
+    }
   });
   it('lists the DR vault of the recorded region, and keeps the newest COMPLETED point when the newest few are not (hops)', async () => {
     const creating = Array.from({ length: 6 }, (_, i) => ({ RecoveryPointArn: `arn:aws:backup:eu-west-1:210987654321:recovery-point:c${i}`, ResourceType: 'RDS', Status: 'CREATING' as const, CreationDate: new Date(Date.now() - (i + 1) * 60_000) }));
