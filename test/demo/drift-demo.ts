@@ -1,0 +1,56 @@
+/**
+ * `tessera tenants drift` on this machine, as the onboarding demo runs the other tenant commands: moto plays
+ * AWS, the synthesized state machines (the daily drift workflow among them) run in aws-local-stepfunctions
+ * with the real Lambda handlers, and the admin API handler answers on loopback. moto has no
+ * DetectStackDrift, so the drift workflow's real run records the tenant UNKNOWN with moto's answer; the
+ * drifted resource that follows is written to the registry as *Check drift* writes one (the workflow's
+ * detection itself is tested on mocks: test/infra/lifecycle-definitions.test.ts, test/unit/lifecycle/).
+ * Prints the transcript quoted in the README (Drift, Seeing it).
+ * Usage: npm run demo:drift (installs moto into .venv first when it is missing, as `npm test` does)
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { updateTenant } from '../../lambdas/shared/registry.js';
+import { configWith } from '../support/synth.js';
+import { LocalPlatform } from '../integration/support/local-platform.js';
+
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+if (!process.env.MOTO_SERVER) execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'scripts', 'ensure-moto.mjs')], { stdio: ['ignore', 2, 2] });
+const platform = await LocalPlatform.start(configWith());
+const cli = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+
+async function tessera(...args: string[]): Promise<void> {
+  process.stdout.write(`$ tessera ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}\n`);
+  await new Promise<void>((resolve) => {
+    const child = execFile(process.execPath, [cli, ...args], {
+      env: { ...process.env, TESSERA_API_URL: platform.apiUrl, AWS_ACCESS_KEY_ID: 'demo', AWS_SECRET_ACCESS_KEY: 'demo', AWS_SESSION_TOKEN: '' },
+    }, () => resolve());
+    child.stdout?.pipe(process.stdout);
+    child.stderr?.pipe(process.stderr);
+  });
+  process.stdout.write('\n');
+}
+
+try {
+  await tessera('tenants', 'create', '--id', 'acme', '--name', 'Acme Corp', '--tier', 'starter', '--admin-email', 'platform+acme@example.com', '--request-id', 'acme-2026-11-23', '--watch', '--interval', '0.5');
+  await tessera('tenants', 'drift');
+  // The daily drift workflow (tessera-drift), run now: on moto its DetectStackDrift fails, so acme is recorded UNKNOWN with the error.
+  process.stdout.write('# the drift workflow (tessera-drift), run now instead of at 03:00 UTC\n');
+  const run = await platform.startExecution('drift', {}, 'drift-demo');
+  const ended = await platform.awaitExecution(run.executionArn);
+  process.stdout.write(`# ${run.executionArn}: ${ended.status}\n\n`);
+  await tessera('tenants', 'drift');
+  await tessera('tenants', 'drift', 'acme');
+  // What a check that found drift records (check-drift.ts), written as it writes it: moto cannot detect drift.
+  process.stdout.write('# moto has no DetectStackDrift: acme\'s record is written as Check drift writes a drifted database\n\n');
+  await updateTenant('acme', { drift: {
+    status: 'DRIFTED', checkedAt: new Date().toISOString(), stacks: [{ stack: 'tessera-acme', status: 'DRIFTED', detectionId: 'det-1' }],
+    resources: [{ stack: 'tessera-acme', logicalId: 'Database', type: 'AWS::RDS::DBInstance', physicalId: 'tessera-acme', status: 'MODIFIED', differences: [{ path: '/BackupRetentionPeriod', type: 'NOT_EQUAL' }] }],
+  } }, { holder: null });
+  await tessera('tenants', 'drift', '--status', 'DRIFTED');
+  await tessera('tenants', 'drift', 'acme');
+  await tessera('tenants', 'update', 'acme', '--repair', '--watch');
+  await tessera('tenants', 'drift', 'acme');
+} finally {
+  await platform.stop();
+}
