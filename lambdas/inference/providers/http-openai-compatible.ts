@@ -4,6 +4,7 @@ import { createPool, poolRequest, poolText, type TextResponse } from './undici-p
 import { chatAnswerOf } from './chat-answer.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
+import { refuseToolMessageMedia } from './tool-message-parts.js';
 
 /**
  * An upstream that speaks OpenAI's chat completions: OpenAI itself, HuggingFace's router, vLLM or
@@ -25,6 +26,7 @@ export class HttpOpenAiCompatibleProvider implements Provider {
   }
 
   private body(r: ProviderRequest, stream: boolean): string {
+    refuseToolMessageMedia(r.body, this.name);
     const body: Record<string, unknown> = { ...r.body, model: r.model.upstream };
     if (stream) {
       body.stream = true;
@@ -43,12 +45,13 @@ export class HttpOpenAiCompatibleProvider implements Provider {
   }
 
   private async post(r: ProviderRequest, stream: boolean): Promise<Dispatcher.ResponseData> {
+    const body = this.body(r, stream);
     let res: Dispatcher.ResponseData;
     try {
       res = await poolRequest(this.pool, {
         method: 'POST', path: `${this.basePath}/chat/completions`, signal: r.signal,
         headers: this.headers(stream ? 'text/event-stream' : 'application/json'),
-        body: this.body(r, stream),
+        body,
       });
     } catch (e) {
       throw new ProviderError(`${this.name} unreachable: ${(e as Error).message}`, undefined, true);

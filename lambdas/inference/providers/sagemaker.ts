@@ -5,6 +5,7 @@ import { tenantRoleClient } from '../../shared/tenant-role-clients.js';
 import { readableChatAnswer } from './chat-answer.js';
 import { ProviderError, type EmbeddingAnswer, type EmbeddingProviderRequest, type Provider, type ProviderRequest, type UpstreamErrorDetails } from './provider.js';
 import { sseChunks } from './sse-chunks.js';
+import { refuseToolMessageMedia } from './tool-message-parts.js';
 
 /**
  * A model on a SageMaker endpoint whose container (LMI, TGI, vLLM) serves OpenAI's chat-completions
@@ -38,10 +39,11 @@ export class SageMakerProvider implements Provider {
 
   async complete(r: ProviderRequest): Promise<ChatCompletion> {
     const endpoint = r.model.upstream;
+    const body = containerBody(r, false);
     let bytes: Uint8Array | undefined;
     try {
       const out = await (await this.client(r)).send(
-        new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'application/json', Accept: 'application/json', Body: containerBody(r, false) }),
+        new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'application/json', Accept: 'application/json', Body: body }),
         { abortSignal: r.signal },
       );
       bytes = out.Body;
@@ -106,10 +108,11 @@ export class SageMakerProvider implements Provider {
 
   async *stream(r: ProviderRequest): AsyncGenerator<ChatCompletionChunk> {
     const endpoint = r.model.upstream;
+    const body = containerBody(r, true);
     let events: AsyncIterable<ResponseStream> | undefined;
     try {
       const out = await (await this.client(r)).send(
-        new InvokeEndpointWithResponseStreamCommand({ EndpointName: endpoint, ContentType: 'application/json', Body: containerBody(r, true) }),
+        new InvokeEndpointWithResponseStreamCommand({ EndpointName: endpoint, ContentType: 'application/json', Body: body }),
         { abortSignal: r.signal },
       );
       events = out.Body;
@@ -123,6 +126,7 @@ export class SageMakerProvider implements Provider {
 
 /** The caller's body for the container: without `model`, with the provider's own stream flags. */
 function containerBody(r: ProviderRequest, stream: boolean): string {
+  refuseToolMessageMedia(r.body, 'sagemaker');
   const { model: _model, stream: _stream, stream_options: _options, ...rest } = r.body as unknown as Record<string, unknown>;
   return JSON.stringify(stream ? { ...rest, stream: true, stream_options: { include_usage: true } } : rest);
 }

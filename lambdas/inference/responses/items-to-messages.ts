@@ -66,21 +66,28 @@ function assistantMessage(content: Item[], path: string): ChatCompletionAssistan
   return { role: 'assistant', content: texts.length ? texts.join('') : null, ...(refusals.length ? { refusal: refusals.join('') } : {}) };
 }
 
+/** The parts a function call's output may hold (OpenAI's `ResponseFunctionCallOutputItem`). */
+const OUTPUT_PART_TYPES = ['input_text', 'input_image', 'input_file'];
+
 /**
- * A function call's output as a tool message: a string, or `input_text` parts (images and files
- * cannot go in a chat tool message).
+ * A function call's output as a tool message: a string, or a list of `input_text`, `input_image`
+ * and `input_file` parts (OpenAI's `ResponseFunctionCallOutputItem`), mapped as a user message's
+ * parts are (`inputPartToChat`: text, `image_url`, `file`). A chat tool message carries text only,
+ * so a message holding an image or a file goes only where the provider can take it: Bedrock maps
+ * it to a toolResult with image and document blocks; the OpenAI-compatible relay and SageMaker
+ * refuse it with a 400 naming `input[i].output[j]` (providers/tool-message-parts.ts). Never dropped.
  */
 function toolMessage(item: Item, path: string): ChatCompletionMessageParam {
   const callId = str(item.call_id, `${path}.call_id`);
   if (typeof item.output === 'string') return { role: 'tool', tool_call_id: callId, content: item.output };
-  if (!Array.isArray(item.output)) throw invalid(`${path}.output must be a string or a list of input_text parts`, `${path}.output`);
+  if (!Array.isArray(item.output)) throw invalid(`${path}.output must be a string or a list of input_text, input_image and input_file parts`, `${path}.output`);
   return {
     role: 'tool', tool_call_id: callId,
     content: item.output.map((p: Item, j: number) => {
-      if (p?.type !== 'input_text') throw invalid(`${path}.output[${j}].type '${p?.type}': a chat tool message carries text only; send the output as text`, `${path}.output[${j}].type`, 'unsupported_parameter');
-      return { type: 'text' as const, text: str(p.text, `${path}.output[${j}].text`) };
+      if (!OUTPUT_PART_TYPES.includes(p?.type)) throw invalid(`${path}.output[${j}].type '${p?.type}' is not a part of a function call's output (input_text, input_image, input_file)`, `${path}.output[${j}].type`);
+      return inputPartToChat(p, `${path}.output[${j}]`);
     }),
-  };
+  } as ChatCompletionMessageParam; // image and file parts: see above
 }
 
 /** Why custom tool-call items are refused: a request cannot declare a custom tool here, so none can be answered. */
@@ -147,7 +154,7 @@ export function chatParamToRequest(param: string, sources: readonly MessageSourc
  *   assistant → an assistant message (`output_text` → content, `refusal` → refusal);
  * - `function_call` → an assistant `tool_calls` entry (id = `call_id`); consecutive calls, and the
  *   assistant message right before them, form one assistant turn, as chat completions answered it;
- * - `function_call_output` → a `tool` message for its `call_id`;
+ * - `function_call_output` → a `tool` message for its `call_id` (text, image and file parts: `toolMessage`);
  * - anything else (reasoning, hosted-tool calls) → 400 naming `input[i].type` (an `item_reference` is
  *   resolved to its item before: ./item-references.ts).
  * @param base the path of the items in the request (`input`)

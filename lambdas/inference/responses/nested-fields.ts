@@ -80,9 +80,11 @@ const PARTS: Record<string, Shape> = {
   output_text: { name: 'ResponseOutputText', carried: ['type', 'text', 'annotations', 'logprobs'] },
   refusal: { name: 'ResponseOutputRefusal', carried: ['type', 'refusal'] },
 };
-/** A function call output's parts (ResponseFunctionCallOutputItem): only input_text maps to a chat tool message; the mapping refuses the others by type. */
+/** A function call output's parts (ResponseFunctionCallOutputItem): text, image and file, mapped as a message's parts are. */
 const OUTPUT_PARTS: Record<string, Shape> = {
   input_text: { name: 'ResponseInputTextContent', carried: ['type', 'text'], notServed: { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT } },
+  input_image: { name: 'ResponseInputImageContent', carried: PARTS.input_image.carried, notServed: PARTS.input_image.notServed },
+  input_file: { name: 'ResponseInputFileContent', carried: PARTS.input_file.carried, notServed: PARTS.input_file.notServed },
 };
 
 const isObject = (v: unknown): v is Item => v !== null && typeof v === 'object' && !Array.isArray(v);

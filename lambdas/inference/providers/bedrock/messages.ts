@@ -92,7 +92,7 @@ export function converseMessages(input: ChatCompletionMessageParam[]): { system:
       }
       case 'tool':
         checkToolName(message, callNames, at);
-        add('user', [toolResultBlock(message, at)]);
+        add('user', [toolResultBlock(message, at, names)]);
         return;
       case 'function': {
         const k = legacyCalls.findLastIndex((c) => c.name === message.name);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { ContentBlock } from '@aws-sdk/client-bedrock-runtime';
+import type { ContentBlock, ToolResultContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import type { DocumentType } from '@smithy/types';
 import type { ChatCompletionMessageToolCall, ChatCompletionToolMessageParam } from 'openai/resources/chat/completions';
-import { textBlocks } from './content-parts.js';
+import { contentBlocks } from './content-parts.js';
+import { documentNamer, type DocumentNamer } from './file-part.js';
 import { invalidField, unsupported } from './refuse.js';
 
 /**
@@ -11,7 +12,7 @@ import { invalidField, unsupported } from './refuse.js';
  *   assistant tool_calls[k] {id, type:'function', function:{name, arguments:'{"city":"Oslo"}'}}
  *     → {toolUse:{toolUseId: id, name, input:{city:'Oslo'}}}
  *   tool message {tool_call_id, content}
- *     → {toolResult:{toolUseId: tool_call_id, content:[{text}...]}}   (goes in a user turn)
+ *     → {toolResult:{toolUseId: tool_call_id, content:[{text}|{image}|{document}...]}}   (goes in a user turn)
  *   legacy assistant function_call {name, arguments} and role 'function' {name, content}
  *     → the same blocks, paired by an id made from the assistant message's index
  *
@@ -21,6 +22,10 @@ import { invalidField, unsupported } from './refuse.js';
  * - Ids are opaque pairing tokens. Converse allows 1-64 characters of `[a-zA-Z0-9_.:-]`; an id
  *   outside that becomes `h_` + 40 hex of its SHA-256, the same on both sides, so pairs still match.
  * - An empty tool result is an empty content list: Converse refuses blank text blocks.
+ * - A tool message's `image_url` and `file` parts (only /v1/responses makes them: a
+ *   `function_call_output` returning `input_image` / `input_file`; chat's tool messages are text)
+ *   become the toolResult's image and document blocks, mapped as a user message's are
+ *   (content-parts.ts); Converse's ToolResultContentBlock takes both.
  *
  * AWS references: ToolUseBlock, ToolResultBlock, ToolUseId pattern in the Bedrock runtime API model
  * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolUseBlock.html).
@@ -42,11 +47,12 @@ export function toolUse(id: string, name: string, args: string, field: string): 
   return { toolUse: { toolUseId: id, name, input } };
 }
 
-export function toolResultBlock(message: ChatCompletionToolMessageParam, field: string): ContentBlock {
-  return toolResult(toolUseId(message.tool_call_id), textBlocks(message.content, `${field}.content`));
+export function toolResultBlock(message: ChatCompletionToolMessageParam, field: string, names: DocumentNamer = documentNamer()): ContentBlock {
+  const content = message.content as Parameters<typeof contentBlocks>[0]; // image and file parts: see above
+  return toolResult(toolUseId(message.tool_call_id), contentBlocks(content, `${field}.content`, ['text', 'image_url', 'file'], names) as ToolResultContentBlock[]);
 }
 
-export function toolResult(id: string, content: { text: string }[]): ContentBlock {
+export function toolResult(id: string, content: ToolResultContentBlock[]): ContentBlock {
   return { toolResult: { toolUseId: id, content } };
 }
 

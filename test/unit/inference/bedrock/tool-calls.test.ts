@@ -29,6 +29,16 @@ describe('tool calls and results', () => {
     expect(toolResultBlock({ role: 'tool', tool_call_id: 'call_1', content: '' }, 'messages[2]')).toEqual({ toolResult: { toolUseId: 'call_1', content: [] } });
   });
 
+  it('maps a tool message\'s image and file parts (a /v1/responses function_call_output) to the toolResult\'s image and document blocks', () => {
+    const png = Buffer.from('iVBORw0KGgo=', 'base64');
+    const block = toolResultBlock({
+      role: 'tool', tool_call_id: 'call_1',
+      content: [{ type: 'text', text: 'Chart:' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }, { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERg==', filename: 'c.pdf' } }] as never,
+    }, 'messages[2]');
+    expect(block.toolResult?.content).toEqual([{ text: 'Chart:' }, { image: { format: 'png', source: { bytes: new Uint8Array(png) } } }, { document: { format: 'pdf', name: 'c', source: { bytes: expect.any(Uint8Array) } } }]);
+    expectUnsupported(() => toolResultBlock({ role: 'tool', tool_call_id: 'call_1', content: [{ type: 'image_url', image_url: { url: 'https://example.org/a.png' } }] as never }, 'messages[2]'), 'messages[2].content[0].image_url');
+  });
+
   it('keeps ids Converse accepts and maps others to the same stable id on both sides', () => {
     expect(toolUseId('call_abc-1.2:3')).toBe('call_abc-1.2:3');
     const odd = toolUseId('call/with spaces');

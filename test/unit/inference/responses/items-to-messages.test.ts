@@ -93,8 +93,21 @@ describe('input items → chat messages', () => {
     expect(out.map((m) => m.role)).toEqual(['assistant', 'tool', 'assistant']);
   });
 
-  it('a function_call_output with an image is a 400 (chat tool messages carry text only)', () => {
-    expect(refusal(() => messagesOf([{ type: 'function_call_output', call_id: 'a', output: [{ type: 'input_image', image_url: PNG }] }])).param).toBe('input[0].output[0].type');
+  it('a function_call_output with text, an image and a file is a tool message with those parts (the provider decides: providers/tool-message-parts.ts)', () => {
+    const output = [{ type: 'input_text', text: 'Chart:' }, { type: 'input_image', image_url: PNG, detail: 'high' }, { type: 'input_file', file_data: 'data:application/pdf;base64,JVBERg==', filename: 'c.pdf' }];
+    expect(messagesOf([{ type: 'function_call_output', call_id: 'a', output }])).toEqual([{
+      role: 'tool', tool_call_id: 'a',
+      content: [{ type: 'text', text: 'Chart:' }, { type: 'image_url', image_url: { url: PNG, detail: 'high' } }, { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERg==', filename: 'c.pdf' } }],
+    }]);
+  });
+
+  it.each([
+    [{ type: 'input_image', file_id: 'file-1' }, 'input[0].output[0].file_id'],
+    [{ type: 'input_image', image_url: 'http://169.254.169.254/latest' }, 'input[0].output[0].image_url'],
+    [{ type: 'input_file', file_url: 'https://example.org/a.pdf' }, 'input[0].output[0].file_url'],
+    [{ type: 'output_text', text: 'x' }, 'input[0].output[0].type'],
+  ])('a function_call_output part the mapping refuses is a 400 naming it: %j', (part, param) => {
+    expect(refusal(() => messagesOf([{ type: 'function_call_output', call_id: 'a', output: [part] }])).param).toBe(param);
   });
 
   it.each([

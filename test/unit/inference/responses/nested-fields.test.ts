@@ -40,6 +40,8 @@ describe('keys inside the request objects: refused, each by its path', () => {
     ['input[1].foo', { input: [{ role: 'user', content: 'Hi' }, { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}', foo: 1 }] }, 'ResponseFunctionToolCall'],
     ['input[1].foo', { input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' }, { type: 'function_call_output', call_id: 'c', output: 'x', foo: 1 }] }, 'FunctionCallOutput'],
     ['input[1].output[0].foo', { input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' }, { type: 'function_call_output', call_id: 'c', output: [{ type: 'input_text', text: 'x', foo: 1 }] }] }, 'ResponseInputTextContent'],
+    ['input[1].output[0].foo', { input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' }, { type: 'function_call_output', call_id: 'c', output: [{ type: 'input_image', image_url: PNG, foo: 1 }] }] }, 'ResponseInputImageContent'],
+    ['input[1].output[0].foo', { input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' }, { type: 'function_call_output', call_id: 'c', output: [{ type: 'input_file', file_data: 'x', foo: 1 }] }] }, 'ResponseInputFileContent'],
     ['tool_choice.foo', { tools: [FN], tool_choice: { type: 'function', name: 'get_weather', foo: 1 } }, 'ToolChoiceFunction'],
     ['tool_choice.tools[0].foo', { tools: [FN], tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'get_weather', foo: 1 }] } }, 'allowed_tools function entry'],
     ['stream_options.foo', { stream: true, stream_options: { foo: 1 } }, 'StreamOptions'],
