@@ -93,9 +93,8 @@ function toolMessage(item: Item, path: string): ChatCompletionMessageParam {
 /** Why custom tool-call items are refused: a request cannot declare a custom tool here, so none can be answered. */
 const CUSTOM_ITEMS = 'custom tools are not mapped by /v1/responses here (a request cannot declare one, so no custom tool call can be answered); /v1/chat/completions passes custom tools on';
 
-/** Input item types that only OpenAI's hosted tools, reasoning or stored items produce. */
+/** Input item types that only custom tools produce (hosted-tool items are refused by their suffix below). */
 const NOT_SERVED: Record<string, string> = {
-  reasoning: 'reasoning items cannot be sent to a chat-completions upstream (and this gateway never returns them); leave them out',
   custom_tool_call: CUSTOM_ITEMS,
   custom_tool_call_output: CUSTOM_ITEMS,
 };
@@ -155,7 +154,8 @@ export function chatParamToRequest(param: string, sources: readonly MessageSourc
  * - `function_call` → an assistant `tool_calls` entry (id = `call_id`); consecutive calls, and the
  *   assistant message right before them, form one assistant turn, as chat completions answered it;
  * - `function_call_output` → a `tool` message for its `call_id` (text, image and file parts: `toolMessage`);
- * - anything else (reasoning, hosted-tool calls) → 400 naming `input[i].type` (an `item_reference` is
+ * - `reasoning` (the gateway's own reasoning items, replayed) → no message (see below);
+ * - anything else (hosted-tool calls, custom tool calls) → 400 naming `input[i].type` (an `item_reference` is
  *   resolved to its item before: ./item-references.ts).
  * @param base the path of the items in the request (`input`)
  * @param plain the indexes of the items whose content the caller sent as a string (`inputItemsOf`
@@ -214,6 +214,10 @@ export function itemsToMessages(items: InputItem[], base = 'input', plain: Reado
       turnSource?.calls!.push(path);
       return;
     }
+    // The model's earlier reasoning, sent back as the SDKs replay output: not a chat message (chat upstreams take none back:
+    // DeepSeek refuses reasoning_content in input, vLLM's templates drop it), so it is left out, as OpenAI leaves earlier
+    // turns' reasoning out of the model's context; it stays among the request's input items. It does not end an assistant turn.
+    if (item.type === 'reasoning') return;
     if (item.type === 'function_call_output') {
       out.push(toolMessage(item, path));
       from({ kind: 'tool', path });

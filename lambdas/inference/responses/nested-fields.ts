@@ -36,7 +36,7 @@ const REASONING: Shape = {
   // summary and generate_summary: refused with their own message (request-fields.ts).
   carried: ['effort', 'summary', 'generate_summary'],
   notServed: {
-    context: always('chat-completions upstreams take no reasoning context (this gateway neither returns nor replays reasoning items); reasoning.effort is forwarded as reasoning_effort'),
+    context: always('chat-completions upstreams take no reasoning context (replayed reasoning items are left out of what the upstream gets); reasoning.effort is forwarded as reasoning_effort'),
     mode: always('chat completions has no reasoning mode; reasoning.effort is forwarded as reasoning_effort'),
   },
 };
@@ -65,6 +65,12 @@ const ITEMS: Record<string, Shape> = {
     notServed: { caller: CALLER },
   },
   item_reference: { name: 'ResponseInputItem.ItemReference', carried: ['type', 'id'] },
+  // Replayed reasoning is left out of the chat messages (items-to-messages.ts), as it comes.
+  reasoning: {
+    name: 'ResponseReasoningItem',
+    carried: ['type', 'id', 'summary', 'content', 'status'],
+    notServed: { encrypted_content: always("encrypted reasoning is OpenAI's own, which no upstream of this gateway can read (and this gateway's reasoning items carry none); leave it out") },
+  },
 };
 const PARTS: Record<string, Shape> = {
   input_text: { name: 'ResponseInputText', carried: ['type', 'text'], notServed: { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT } },
@@ -131,7 +137,7 @@ function checkItems(input: unknown): void {
  * allowed functions), each input item and its content parts. A key the `openai` package's types
  * define but the chat mapping does not carry gets a 400 saying it is not served and why; a key the
  * types do not define gets a 400 saying it is not a field of the type. Objects of a type the
- * mapping refuses anyway (a hosted tool, a reasoning item) are left to that refusal.
+ * mapping refuses anyway (a hosted tool) are left to that refusal.
  * @throws GatewayError 400 `unsupported_parameter` naming the key's path (`input[0].content[1].foo`)
  */
 export function checkNestedFields(body: ResponsesRequestBody): void {

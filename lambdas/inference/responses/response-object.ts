@@ -1,6 +1,7 @@
 import type { ChatCompletion, ChatCompletionContentPart, ChatCompletionMessage, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { Response, ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseOutputText, ResponseUsage } from 'openai/resources/responses/responses';
+import type { Response, ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseOutputText, ResponseReasoningItem, ResponseUsage } from 'openai/resources/responses/responses';
+import { reasoningOf } from '../chat/answer-texts.js';
 import type { FinishReason } from '../chat/finish-reason.js';
 import { textOfContent } from '../chat/message-texts.js';
 import { newId } from './ids.js';
@@ -89,13 +90,25 @@ export const annotationsOf = (list: unknown): ResponseOutputText['annotations'] 
   (Array.isArray(list) ? list.filter((a) => a !== null && typeof a === 'object' && !Array.isArray(a)).flatMap((a) => annotationOf(a) ?? []) : []);
 
 /**
- * A chat answer's message as output items: a `message` (id `msg_…`) with an `output_text` part
+ * The upstream's reasoning as a Responses `reasoning` item (id `rs_…`): its text as one
+ * `reasoning_text` content part (what OpenAI's Responses API returns for open-weight reasoning
+ * models), `summary` empty (the upstream made none). A chat upstream's reasoning is
+ * `reasoning_content` (vLLM, DeepSeek, SGLang) or `reasoning` (OpenRouter, Ollama): not OpenAI's
+ * chat types, which have no reasoning text. No `encrypted_content`: nothing is encrypted.
+ */
+export const reasoningItem = (text: string): ResponseReasoningItem => ({ id: newId('rs'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text }] });
+
+/**
+ * A chat answer's message as output items: a `reasoning` item (`reasoningItem`) when the upstream
+ * returned its reasoning, then a `message` (id `msg_…`) with an `output_text` part
  * (the answer's annotations, url citations mapped by `annotationOf`, and logprobs) and/or a
  * `refusal` part, then one `function_call` item per tool call (id `fc_…`, `call_id` = the chat
  * tool call's id, status completed).
  */
 export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: ResponseOutputMessage['status']): ResponseOutputItem[] {
   const m = choice.message;
+  const thinking = reasoningOf(m);
+  const reasoning: ResponseOutputItem[] = thinking ? [reasoningItem(thinking)] : [];
   const content: ResponseOutputMessage['content'] = [];
   // Content answered as a list of parts (some servers' thinking models): its text parts are the text.
   const text = Array.isArray(m.content) ? textOfContent(m.content as ChatCompletionContentPart[]) : m.content;
@@ -103,7 +116,7 @@ export function outputOfChoice(choice: ChatCompletion.Choice, itemStatus: Respon
     content.push({ type: 'output_text', text, annotations: annotationsOf(m.annotations), logprobs: logprobsOf(choice.logprobs?.content) });
   }
   if (m.refusal) content.push({ type: 'refusal', refusal: m.refusal });
-  const out: ResponseOutputItem[] = content.length ? [{ id: newId('msg'), type: 'message', role: 'assistant', status: itemStatus, content }] : [];
+  const out: ResponseOutputItem[] = [...reasoning, ...(content.length ? [{ id: newId('msg'), type: 'message' as const, role: 'assistant' as const, status: itemStatus, content }] : [])];
   for (const t of m.tool_calls ?? []) {
     if (t.type !== 'function') continue; // a chat upstream calls only the function tools it was given
     const call: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', call_id: t.id, name: t.function.name, arguments: t.function.arguments, status: 'completed' };

@@ -1,26 +1,34 @@
 import type { ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type {
-  Response, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputRefusal, ResponseOutputText, ResponseStreamEvent,
+  Response, ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputRefusal, ResponseOutputText, ResponseReasoningItem, ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
+import { reasoningOf } from '../chat/answer-texts.js';
 import type { FinishReason } from '../chat/finish-reason.js';
 import { textOfContent } from '../chat/message-texts.js';
 import type { GatewayError } from '../openai-errors.js';
 import { newId } from './ids.js';
-import { annotationsOf, logprobsOf, statusOf, usageOfChat } from './response-object.js';
+import { annotationsOf, logprobsOf, reasoningItem, statusOf, usageOfChat } from './response-object.js';
 
 type Emit = (event: ResponseStreamEvent) => void | Promise<void>;
 type Part = ResponseOutputText | ResponseOutputRefusal;
 
 interface OpenMessage { kind: 'message'; index: number; item: ResponseOutputMessage; part?: Part }
 interface OpenCall { kind: 'call'; index: number; item: ResponseFunctionToolCall; done?: boolean }
+interface OpenReasoning { kind: 'reasoning'; index: number; item: ResponseReasoningItem & { content: ResponseReasoningItem.Content[] } }
+type OutputItem = ResponseOutputMessage | ResponseFunctionToolCall | ResponseReasoningItem;
 /** An output item's events not sent yet (it waits behind the item streaming) and whether it is done. */
 interface Slot { held: Array<Record<string, unknown>>; done: boolean }
 
 /**
  * Chat chunks (already relayed: the gateway's finish reasons, redacted text) as the Responses
  * API's typed stream events, each with its `sequence_number` (0, 1, 2, … in order):
- * `response.created`, `response.in_progress`; for text `response.output_item.added` (a message),
+ * `response.created`, `response.in_progress`; for the upstream's reasoning (`reasoning_content` /
+ * `reasoning` deltas: vLLM, DeepSeek, OpenRouter) `response.output_item.added` (a `reasoning` item),
+ * `response.content_part.added` (`reasoning_text`), `response.reasoning_text.delta`…, closed by
+ * `response.reasoning_text.done`, `response.content_part.done` and `response.output_item.done` when
+ * the text or a call starts (reasoning after text is a new reasoning item); for text
+ * `response.output_item.added` (a message),
  * `response.content_part.added` (`output_text`), `response.output_text.delta`…; a refusal gets its
  * own part (`response.refusal.delta`…); a delta's `annotations` (url citations, mapped by
  * `annotationOf`; an exact repeat once) go on the text part, each with
@@ -44,12 +52,14 @@ interface Slot { held: Array<Record<string, unknown>>; done: boolean }
  */
 export class ResponseEventStream {
   private seq = 0;
-  private readonly output: Array<ResponseOutputMessage | ResponseFunctionToolCall> = [];
+  private readonly output: OutputItem[] = [];
   /** By output index: the item's held events and whether it is done. */
   private readonly slots: Slot[] = [];
   /** The output index of the item whose events are sent as they come (the items before it are done). */
   private live = 0;
   private message: OpenMessage | undefined;
+  /** The reasoning item streaming, until text or a call starts. */
+  private reasoning: OpenReasoning | undefined;
   /** Every call of the answer by its key (callKey); all stay open until the choice finishes. */
   private readonly calls = new Map<number | string, OpenCall>();
   /** The last tool call that came without an `index`. */
@@ -63,7 +73,7 @@ export class ResponseEventStream {
   }
 
   /** A new output item at the next index: its events go out live when every item before it is done, else are held. */
-  private addItem(item: ResponseOutputMessage | ResponseFunctionToolCall): number {
+  private addItem(item: OutputItem): number {
     this.output.push(item);
     this.slots.push({ held: [], done: false });
     return this.output.length - 1;
@@ -108,6 +118,8 @@ export class ResponseEventStream {
     const choice = chunk.choices?.find((c) => c.index === 0);
     if (!choice) return;
     const d = choice.delta ?? {};
+    const thinking = reasoningOf(d);
+    if (thinking) await this.reasoningDelta(thinking);
     // Content streamed as a list of parts (some servers' thinking models): its text parts are the text.
     const text = Array.isArray(d.content) ? textOfContent(d.content as ChatCompletionContentPart[]) : d.content;
     if (typeof text === 'string' && text) {
@@ -140,6 +152,7 @@ export class ResponseEventStream {
       const key = this.callKey(t);
       let call = this.calls.get(key);
       if (!call) {
+        await this.closeReasoning();
         await this.closeMessage('completed');
         const item: ResponseFunctionToolCall = { id: newId('fc'), type: 'function_call', status: 'in_progress', call_id: t.id ?? newId('fc'), name: t.function?.name ?? '', arguments: '' };
         call = { kind: 'call', index: this.addItem(item), item };
@@ -194,6 +207,7 @@ export class ResponseEventStream {
   /** The open message's last part when it is of `type`; else a new part (and a new message when none is open). */
   private async openPart(type: Part['type']): Promise<Part> {
     if (!this.message) {
+      await this.closeReasoning();
       // Text after a call: a new message, held until the calls before it are done (at the finish).
       const item: ResponseOutputMessage = { id: newId('msg'), type: 'message', role: 'assistant', status: 'in_progress', content: [] };
       this.message = { kind: 'message', index: this.addItem(item), item };
@@ -207,6 +221,35 @@ export class ResponseEventStream {
     m.part = part;
     await this.post(m.index, { type: 'response.content_part.added', item_id: m.item.id, output_index: m.index, content_index: m.item.content.length - 1, part: structuredClone(part) });
     return part;
+  }
+
+  /** A reasoning delta: on the open reasoning item, or a new one (after the message open, which it closes). */
+  private async reasoningDelta(text: string): Promise<void> {
+    if (!this.reasoning) {
+      await this.closeMessage('completed');
+      const item = { ...reasoningItem(''), content: [] as ResponseReasoningItem.Content[] };
+      const r: OpenReasoning = { kind: 'reasoning', index: this.addItem(item), item };
+      this.reasoning = r;
+      await this.post(r.index, { type: 'response.output_item.added', output_index: r.index, item: structuredClone(item) });
+      item.content.push({ type: 'reasoning_text', text: '' });
+      await this.post(r.index, { type: 'response.content_part.added', item_id: item.id, output_index: r.index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+    }
+    const r = this.reasoning;
+    r.item.content[0].text += text;
+    await this.post(r.index, { type: 'response.reasoning_text.delta', item_id: r.item.id, output_index: r.index, content_index: 0, delta: text });
+  }
+
+  /** Closes the reasoning item streaming: `response.reasoning_text.done`, `response.content_part.done`, `response.output_item.done`. */
+  private async closeReasoning(): Promise<void> {
+    const r = this.reasoning;
+    if (!r) return;
+    const at = { item_id: r.item.id, output_index: r.index, content_index: 0 };
+    const text = r.item.content[0].text;
+    await this.post(r.index, { type: 'response.reasoning_text.done', ...at, text });
+    await this.post(r.index, { type: 'response.content_part.done', ...at, part: { type: 'reasoning_text', text } });
+    await this.post(r.index, { type: 'response.output_item.done', output_index: r.index, item: structuredClone(r.item) });
+    this.reasoning = undefined;
+    await this.done(r.index);
   }
 
   private async closePart(m: OpenMessage): Promise<void> {
@@ -236,9 +279,11 @@ export class ResponseEventStream {
     const last = this.output.length - 1;
     const open = [...this.calls.values()].filter((c) => !c.done).map((c) => c.index);
     if (this.message) open.push(this.message.index);
+    if (this.reasoning) open.push(this.reasoning.index);
     for (const index of open.sort((a, b) => a - b)) {
       const s = index === last ? status : 'completed';
-      if (this.message?.index === index) await this.closeMessage(s);
+      if (this.reasoning?.index === index) await this.closeReasoning();
+      else if (this.message?.index === index) await this.closeMessage(s);
       else await this.closeCall([...this.calls.values()].find((c) => c.index === index)!, s);
     }
   }

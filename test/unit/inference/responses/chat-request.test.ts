@@ -133,7 +133,7 @@ describe('checkMappable', () => {
     expect(() => checkMappable(req({ previous_response_id: 'resp_1' }), [])).not.toThrow();
     expect(thrown(() => checkMappable(req({ tools: [{ type: 'file_search' }] }), inputItemsOf('Hi')))).toMatchObject({ param: 'tools[0].type' });
     expect(thrown(() => checkMappable(req({ text: { format: { type: 'grammar' } } }), []))).toMatchObject({ param: 'text.format.type' });
-    expect(thrown(() => checkMappable(req({}), inputItemsOf([{ type: 'reasoning', id: 'rs_1' }])))).toMatchObject({ param: 'input[0].type' });
+    expect(thrown(() => checkMappable(req({}), inputItemsOf([{ type: 'web_search_call', id: 'ws_1' }])))).toMatchObject({ param: 'input[0].type' });
   });
 });
 

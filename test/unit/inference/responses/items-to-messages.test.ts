@@ -110,8 +110,20 @@ describe('input items → chat messages', () => {
     expect(refusal(() => messagesOf([{ type: 'function_call_output', call_id: 'a', output: [part] }])).param).toBe(param);
   });
 
+  it('a reasoning item (the gateway\'s own output, replayed) makes no message and does not split the assistant turn around it', () => {
+    expect(messagesOf([
+      { role: 'user', content: 'Weather?' },
+      { type: 'reasoning', id: 'rs_1', summary: [], content: [{ type: 'reasoning_text', text: 'I should call the tool.' }] },
+      { role: 'assistant', content: 'Checking.' },
+      { type: 'reasoning', id: 'rs_2', summary: [] },
+      { type: 'function_call', call_id: 'a', name: 'f', arguments: '{}' },
+    ])).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Weather?' }] },
+      { role: 'assistant', content: 'Checking.', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+    ]);
+  });
+
   it.each([
-    ['reasoning', { type: 'reasoning', id: 'rs_1', summary: [] }],
     ['item_reference', { type: 'item_reference', id: 'msg_1' }],
     ['web_search_call', { type: 'web_search_call', id: 'ws_1', status: 'completed' }],
   ])('a %s item is a 400 naming input[i].type', (_type, item) => {

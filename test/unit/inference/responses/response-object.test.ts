@@ -78,3 +78,18 @@ describe('the Response object', () => {
     });
   });
 });
+
+describe('the upstream\'s reasoning in a whole answer', () => {
+  it.each(['reasoning_content', 'reasoning'])('message.%s → a reasoning item (reasoning_text) before the message', (field) => {
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'Hei', [field]: 'Norwegian: Hei.' }), usage);
+    expect(r.output).toHaveLength(2);
+    expect(r.output[0]).toEqual({ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Norwegian: Hei.' }] });
+    expect(r.output[1]).toMatchObject({ type: 'message', content: [{ type: 'output_text', text: 'Hei' }] });
+  });
+
+  it('no reasoning (absent, null or empty): no reasoning item', () => {
+    for (const extra of [{}, { reasoning_content: null }, { reasoning_content: '' }]) {
+      expect(responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'Hei', ...extra }), usage).output.map((o) => o.type)).toEqual(['message']);
+    }
+  });
+});

@@ -246,3 +246,40 @@ describe('a call\'s done events carry its whole arguments, whatever order the up
     expect(events.slice(-2).map((e) => e.type)).toEqual(['response.failed', 'error']);
   });
 });
+
+describe('the upstream\'s reasoning (reasoning_content / reasoning) as a reasoning item', () => {
+  it('streamed: a reasoning item with a reasoning_text part and its deltas, done before the text and the calls', async () => {
+    const events = await eventsOf([
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ reasoning_content: 'The user wants ' }),
+      chunk({ reasoning_content: 'the weather.' }),
+      chunk({ content: 'Checking.' }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '{}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    expect(perItem(events)).toEqual([
+      [0, 'output_item.added'], [0, 'content_part.added'], [0, 'reasoning_text.delta'], [0, 'reasoning_text.delta'], [0, 'reasoning_text.done'], [0, 'content_part.done'], [0, 'output_item.done'],
+      [1, 'output_item.added'], [1, 'content_part.added'], [1, 'output_text.delta'], [1, 'output_text.done'], [1, 'content_part.done'], [1, 'output_item.done'],
+      [2, 'output_item.added'], [2, 'function_call_arguments.delta'], [2, 'function_call_arguments.done'], [2, 'output_item.done'],
+    ]);
+    const added = events.find((e) => e.type === 'response.output_item.added');
+    expect(added.item).toEqual({ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [], content: [] });
+    expect(events.find((e) => e.type === 'response.content_part.added')).toMatchObject({ item_id: added.item.id, output_index: 0, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+    expect(events.find((e) => e.type === 'response.reasoning_text.delta')).toMatchObject({ item_id: added.item.id, output_index: 0, content_index: 0, delta: 'The user wants ' });
+    expect(events.find((e) => e.type === 'response.reasoning_text.done')).toMatchObject({ item_id: added.item.id, text: 'The user wants the weather.' });
+    const reasoning = { id: added.item.id, type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'The user wants the weather.' }] };
+    expect(events.filter((e) => e.type === 'response.output_item.done')[0].item).toEqual(reasoning);
+    expect(events.at(-1).response.output.map((o: any) => o.type)).toEqual(['reasoning', 'message', 'function_call']);
+    expect(events.at(-1).response.output[0]).toEqual(reasoning);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+  });
+
+  it('streamed: OpenRouter\'s `reasoning` field too; a stream cut while thinking closes the reasoning item before response.failed', async () => {
+    const events = await eventsOf([chunk({ reasoning: 'Hmm' })], 'fail');
+    expect(events.map((e) => e.type)).toEqual([
+      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added', 'response.reasoning_text.delta',
+      'response.reasoning_text.done', 'response.content_part.done', 'response.output_item.done', 'response.failed', 'error',
+    ]);
+    expect(events.at(-2).response.output).toEqual([{ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Hmm' }] }]);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it, vi } from 'vitest';
+import { CLIENTS } from '../gateway-conformance/clients.js';
+import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
+import { useConformanceGateway } from '../gateway-conformance/setup.js';
+import { PythonResponsesClient, runResponses } from './clients.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+/**
+ * A reasoning model behind a chat upstream (vLLM's and DeepSeek's `reasoning_content`,
+ * OpenRouter's `reasoning`) reaches `/v1/responses` callers in OpenAI's shape: a `reasoning`
+ * output item with a `reasoning_text` part, streamed as `response.reasoning_text.delta` events,
+ * through the official clients' accumulators (Node `stream.finalResponse()`, Python
+ * `get_final_response()`) and the Agents SDK, which sends the item back next turn: it is left out
+ * of the chat messages (chat upstreams take no reasoning back), as is a chained turn's.
+ */
+const suite = useConformanceGateway(PythonResponsesClient.start);
+const run = (client: 'node' | 'python', call: Parameters<typeof runResponses>[4]) => runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, call);
+const MODEL = 'openai-compatible/default';
+const THOUGHT = 'The user greets in Norwegian; answer in kind.';
+
+/** The fake upstream's text answer, with the reasoning a vLLM reasoning parser adds. */
+function thinkingAnswer(field = 'reasoning_content'): Record<string, any> {
+  const a = openAiAnswer('text');
+  a.choices[0].message[field] = THOUGHT;
+  return a;
+}
+function thinkingChunks(): Array<{ data: unknown }> {
+  const chunks: Array<Record<string, any>> = openAiChunks('text');
+  const thinking = ['The user greets in Norwegian;', ' answer in kind.'].map((t) => ({ ...chunks[1], choices: [{ index: 0, delta: { reasoning_content: t }, logprobs: null, finish_reason: null }] }));
+  return [...[chunks[0], ...thinking, ...chunks.slice(1)].map((data) => ({ data })), { data: '[DONE]' }];
+}
+const REASONING = { id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: THOUGHT }] };
+
+describe('the upstream\'s reasoning as a reasoning item', () => {
+  it.each(CLIENTS)('whole (reasoning_content and OpenRouter\'s reasoning): output [reasoning, message]; output_text is the answer alone (%s client)', async (client) => {
+    for (const field of ['reasoning_content', 'reasoning']) {
+      suite.env.upstream.script({ body: thinkingAnswer(field) });
+      const out = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!' } });
+      expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+      expect(out.result.output.map((o: any) => o.type)).toEqual(['reasoning', 'message']);
+      expect(out.result.output[0]).toMatchObject(REASONING);
+      expect(out.result.output_text).toBe(out.result.output[1].content[0].text);
+      expect(out.result.output_text).not.toContain(THOUGHT);
+    }
+  });
+
+  it.each(CLIENTS)('streamed: reasoning_text events before the text; the SDK\'s stream helper accumulates the final Response with the reasoning item (%s client)', async (client) => {
+    suite.env.upstream.script({ events: thinkingChunks() });
+    const out = await run(client, { op: 'stream', params: { model: MODEL, input: 'Hei!' } });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    const types = out.events!.map((e) => e.type);
+    expect(types.slice(0, 9)).toEqual([
+      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
+      'response.reasoning_text.delta', 'response.reasoning_text.delta', 'response.reasoning_text.done', 'response.content_part.done', 'response.output_item.done',
+    ]);
+    expect(out.events!.find((e) => e.type === 'response.reasoning_text.done').text).toBe(THOUGHT);
+    expect(out.result.output.map((o: any) => o.type)).toEqual(['reasoning', 'message']);
+    expect(out.result.output[0]).toMatchObject(REASONING);
+    expect(out.result.output_text).toBe(out.result.output[1].content[0].text);
+  });
+
+  it.each(CLIENTS)('the output sent back as input (store: false) passes, its reasoning left out of the chat messages; a chained turn carries none either (%s client)', async (client) => {
+    suite.env.upstream.script({ body: thinkingAnswer() }, { body: openAiAnswer('text') }, { body: openAiAnswer('text') }, { body: openAiAnswer('text') });
+    const first = await run(client, { op: 'create', params: { model: MODEL, input: 'Hei!' } });
+    const replayed = await run(client, { op: 'create', params: { model: MODEL, store: false, input: [{ role: 'user', content: 'Hei!' }, ...first.result.output, { role: 'user', content: 'Igjen' }] } });
+    expect(replayed.error, JSON.stringify(replayed.error)).toBeUndefined();
+    const answer = first.result.output[1].content[0].text;
+    expect(suite.env.upstream.calls[1].body.messages).toEqual([{ role: 'user', content: 'Hei!' }, { role: 'assistant', content: answer }, { role: 'user', content: 'Igjen' }]);
+    const chained = await run(client, { op: 'create', params: { model: MODEL, previous_response_id: first.result.id, input: 'Igjen' } });
+    expect(chained.error, JSON.stringify(chained.error)).toBeUndefined();
+    expect(suite.env.upstream.calls[2].body.messages).toEqual([{ role: 'user', content: 'Hei!' }, { role: 'assistant', content: answer }, { role: 'user', content: 'Igjen' }]);
+    // The reasoning item is the response's, retrievable and referenceable like its other items
+    const referenced = await run(client, { op: 'create', params: { model: MODEL, store: false, input: [{ type: 'item_reference', id: first.result.output[0].id }, { role: 'user', content: 'Hei!' }] } });
+    expect(referenced.error, JSON.stringify(referenced.error)).toBeUndefined();
+    expect(suite.env.upstream.calls[3].body.messages).toEqual([{ role: 'user', content: 'Hei!' }]);
+  });
+
+  it('the Agents SDK: a reasoning model\'s tool call, the tool, the answer; the SDK sends the reasoning item back and the run completes (python, whole and streamed)', async () => {
+    for (const stream of [false, true]) {
+      suite.env.upstream.calls.length = 0;
+      const call = openAiAnswer('one tool call');
+      call.choices[0].message.reasoning_content = 'I need the weather tool.';
+      if (!stream) suite.env.upstream.script({ body: call }, { body: openAiAnswer('tool-result turn') });
+      else {
+        const chunks = openAiChunks('one tool call');
+        chunks.splice(1, 0, { ...chunks[1], choices: [{ index: 0, delta: { reasoning_content: 'I need the weather tool.' }, logprobs: null, finish_reason: null }] });
+        suite.env.upstream.script(...[chunks, openAiChunks('tool-result turn')].map((c) => ({ events: [...c.map((data) => ({ data })), { data: '[DONE]' }] })));
+      }
+      const out = await suite.python.call(suite.env.gw.url, suite.env.tokens.acme, { op: 'agent', params: { model: MODEL, input: 'What is the weather in Oslo?', stream } });
+      expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+      expect(out.result.final_output).toBe('It is 3 °C and sunny in Oslo.');
+      const second = suite.env.upstream.calls[1].body.messages;
+      expect(second.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ id: 'call_oslo' }] });
+      expect(JSON.stringify(second)).not.toContain('I need the weather tool.');
+    }
+  });
+});
