@@ -283,3 +283,29 @@ describe('the upstream\'s reasoning (reasoning_content / reasoning) as a reasoni
     expect(events.at(-2).response.output).toEqual([{ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Hmm' }] }]);
   });
 });
+
+describe('reasoning between calls (interleaved thinking: a model that thinks again after each call)', () => {
+  it('a reasoning item started while a call streams is held, then sent whole after the call, each item done before the next', async () => {
+    const events = await eventsOf([
+      chunk({ reasoning_content: 'First Oslo.' }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '{"city":"Oslo"}' } }] }),
+      chunk({ reasoning_content: 'Then Rome.' }),
+      chunk({ tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'f', arguments: '{"city":"Rome"}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    expect(perItem(events)).toEqual([
+      [0, 'output_item.added'], [0, 'content_part.added'], [0, 'reasoning_text.delta'], [0, 'reasoning_text.done'], [0, 'content_part.done'], [0, 'output_item.done'],
+      [1, 'output_item.added'], [1, 'function_call_arguments.delta'], [1, 'function_call_arguments.done'], [1, 'output_item.done'],
+      [2, 'output_item.added'], [2, 'content_part.added'], [2, 'reasoning_text.delta'], [2, 'reasoning_text.done'], [2, 'content_part.done'], [2, 'output_item.done'],
+      [3, 'output_item.added'], [3, 'function_call_arguments.delta'], [3, 'function_call_arguments.done'], [3, 'output_item.done'],
+    ]);
+    expect(events.at(-1).response.output.map((o: any) => o.type === 'reasoning' ? o.content[0].text : o.call_id)).toEqual(['First Oslo.', 'call_a', 'Then Rome.', 'call_b']);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+  });
+
+  it('reasoning after text closes the message and opens a new reasoning item', async () => {
+    const events = await eventsOf([chunk({ content: 'Hm.' }), chunk({ reasoning_content: 'Think more.' }), chunk({ content: 'Done.' }), chunk({}, 'stop')]);
+    expect(events.at(-1).response.output.map((o: any) => o.type)).toEqual(['message', 'reasoning', 'message']);
+    expect(events.at(-1).response.output[2].content[0].text).toBe('Done.');
+  });
+});
