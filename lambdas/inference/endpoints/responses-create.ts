@@ -2,7 +2,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { Response } from 'openai/resources/responses/responses';
 import { completeChat, runChat, streamChat, type ChatExchange } from '../chat/chat-exchange.js';
 import type { GatewayResponder } from '../gateway.js';
-import { invalid } from '../openai-errors.js';
+import { GatewayError, invalid } from '../openai-errors.js';
 import type { PipelineRequest, RequestPipeline } from '../pipeline.js';
 import { parseJson, parseWith } from '../request-body.js';
 import { chatRequestOf, checkMappable, inRequestTerms } from '../responses/chat-request.js';
@@ -16,7 +16,6 @@ import { ResponsesRequest, type ResponsesRequestBody } from '../responses/reques
 import { responseOfChat, responseShell } from '../responses/response-object.js';
 import { ResponseEventStream } from '../responses/stream-events.js';
 import { encodeStoredBody, MAX_STORED_BYTES, ResponseTooLargeError, type ResponseStore, type StoredResponse } from '../stores/response-store.js';
-import { storedResponse } from './responses-stored.js';
 
 const DAY_S = 86_400;
 
@@ -76,7 +75,8 @@ async function create(pipeline: RequestPipeline, r: PipelineRequest, body: Respo
   let previous: StoredResponse | undefined;
   if (body.previous_response_id) {
     if (!store) throw invalid('previous_response_id cannot be served: this gateway stores no responses; send the whole conversation as input', 'previous_response_id', 'unsupported_parameter');
-    previous = await storedResponse(store, r, body.previous_response_id, 'previous_response_id');
+    previous = await store.get(r.caller.tenantId, body.previous_response_id);
+    if (!previous) throw previousResponseNotFound(r.caller.tenantId, body.previous_response_id);
   }
   const history: ChatCompletionMessageParam[] = previous?.messages ?? [];
   checkItemsNotInHistory(sent, previous); // sent: a reference still says it is one (resolved items keep its id)
@@ -153,4 +153,14 @@ function storageOf(pipeline: RequestPipeline, r: PipelineRequest, body: Response
       return { ...response, store: false } as Response;
     }
   };
+}
+
+/**
+ * OpenAI's answer to a `previous_response_id` it does not hold: 400 `previous_response_not_found`,
+ * "Previous response with id '…' not found." (a retrieve or delete of such an id is a 404; a chain
+ * is a 400, and clients that restart a conversation whose chain expired catch that code). One
+ * answer for an unknown, expired, deleted, unstored (`store: false`) or another tenant's id.
+ */
+export function previousResponseNotFound(tenantId: string, responseId: string): GatewayError {
+  return invalid(`Previous response with id '${responseId.slice(0, 100)}' not found (previous_response_id): no response with that id is stored for tenant ${tenantId} (it may have expired or been deleted, or been sent with store: false); send the conversation as input, or chain from a stored response`, 'previous_response_id', 'previous_response_not_found');
 }

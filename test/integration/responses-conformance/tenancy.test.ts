@@ -71,7 +71,7 @@ describe.each(STORES)('tenant isolation of stored responses: $name', ({ make }) 
   afterAll(async () => gw?.stop());
   const run = (client: ClientName, tenant: string, call: ResponsesCall) => runResponses(client, python, gw.url, tokens[tenant], call);
 
-  it.each(CLIENTS)('tenant A cannot retrieve, chain from, list or delete tenant B\'s response: 404s, each audited (%s client)', async (client) => {
+  it.each(CLIENTS)('tenant A cannot retrieve, chain from, list or delete tenant B\'s response: 404s (the chain OpenAI\'s 400 previous_response_not_found), each audited (%s client)', async (client) => {
     // GIVEN a response globex stored
     upstream.script({ body: openAiAnswer('text') });
     const theirs = await run(client, 'globex', { op: 'create', params: { model: 'openai-compatible/default', input: 'Our Q3 numbers are secret.' } });
@@ -87,15 +87,19 @@ describe.each(STORES)('tenant isolation of stored responses: $name', ({ make }) 
       run(client, 'acme', { op: 'delete', responseId: id }),
     ]);
 
-    // THEN each is OpenAI's 404, and nothing reached the upstream
-    for (const a of attempts) expect(a.error).toMatchObject({ status: 404, body: { type: 'invalid_request_error', code: 'response_not_found' } });
-    expect(attempts[1].error!.body.param).toBe('previous_response_id');
+    // THEN each is OpenAI's 404, the chain OpenAI's 400 (as OpenAI answers an unknown previous_response_id), and nothing reached the upstream
+    for (const a of [attempts[0], attempts[2], attempts[3]]) expect(a.error).toMatchObject({ status: 404, body: { type: 'invalid_request_error', code: 'response_not_found' } });
+    expect(attempts[1].error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', code: 'previous_response_not_found', param: 'previous_response_id' } });
+    expect(attempts[1].error!.body.message).toMatch(/^Previous response with id 'resp_[0-9a-f]{48}' not found/);
     expect(upstream.calls).toHaveLength(1);
 
     // AND each attempt is audited as acme's, with the outcome and the id it asked for
     const records = gw.audit.records.slice(audited).filter((r) => r.tenantId === 'acme');
     expect(records).toHaveLength(4);
-    for (const r of records) expect(r).toMatchObject({ status: 404, outcome: 'response_not_found', detail: expect.objectContaining({}) });
+    for (const r of records) {
+      if (r.action === 'response.create') expect(r).toMatchObject({ status: 400, outcome: 'previous_response_not_found', detail: expect.objectContaining({ previousResponseId: id }) });
+      else expect(r).toMatchObject({ status: 404, outcome: 'response_not_found', detail: expect.objectContaining({}) });
+    }
     expect(records.map((r) => r.action).sort()).toEqual(['response.create', 'response.delete', 'response.input_items', 'response.retrieve']);
     expect(records.every((r) => JSON.stringify(r.detail).includes(id))).toBe(true);
 
@@ -133,7 +137,7 @@ describe('the tenant\'s policy, budgets and guardrails apply to /v1/responses', 
     expect(out.result.store).toBe(false);
     expect(gw.audit.records.at(-1)).toMatchObject({ action: 'response.create', detail: { responseId: out.result.id, stored: false } });
     const chained = await run(client, 'acme', { op: 'create', params: { model: 'openai-compatible/default', input: 'Again', previous_response_id: out.result.id } });
-    expect(chained.error).toMatchObject({ status: 404, body: { param: 'previous_response_id', code: 'response_not_found' } });
+    expect(chained.error).toMatchObject({ status: 400, body: { param: 'previous_response_id', code: 'previous_response_not_found' } });
   });
 
   it.each(CLIENTS)('a request larger than the whole budget is a 429 budget_exceeded in OpenAI\'s shape with the rate headers, naming max_output_tokens, never to retry, before any upstream call (%s client)', async (client) => {
