@@ -32,7 +32,7 @@ const DAY_S = 86_400;
  * 400 naming `store` when it asks for `store: true`. Without a response store (a gateway built
  * without one) every response is `store: false` and `previous_response_id` is a 400.
  * `previous_response_id` puts the stored conversation before the new input (its `instructions`
- * are not carried over, as at OpenAI); another tenant's or an unknown id is a 404 `response_not_found`.
+ * are not carried over, as at OpenAI); another tenant's or an unknown id is OpenAI's 400 `previous_response_not_found`.
  *
  * Item ids: the ids made for this response's items (input items sent without one, output items)
  * are derived from its id (../responses/ids.ts), so an `item_reference` to one of them leads to its
