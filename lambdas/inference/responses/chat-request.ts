@@ -14,16 +14,56 @@ export interface TranslatedRequest {
   leading: number;
   /** Where each of `body.messages` comes from in the Responses request (chatParamToRequest). */
   sources: MessageSource[];
+  /** The Responses field that `logprobs` (and `top_logprobs`) came from: the `include` entry that asked for them. */
+  logprobsFrom?: string;
 }
 
 /**
- * An error about the translated chat request (a guardrail's, an upstream's 400) in the Responses
- * request's terms: a `param` under `messages` (`messages[1].content`, or `messages.[1].content` as OpenAI
- * writes some) becomes the field it was made
- * from (`input[1].output`), in the message too where it quotes the path; any other error is returned as it is.
+ * A chat request field (outside `messages`) as the Responses request's field it was made from, or
+ * undefined when it has the same name (`temperature`, `top_p`, `user`, `tool_choice`, …):
+ * `max_completion_tokens` → `max_output_tokens`, `reasoning_effort` → `reasoning.effort`,
+ * `verbosity` → `text.verbosity`, `response_format[.type|.json_schema.X]` → `text.format[.type|.X]`,
+ * `tools[i].function.X` → `tools[i].X`, `tool_choice.function.name` → `tool_choice.name`,
+ * `tool_choice.allowed_tools.tools[i]…` → `tool_choice.tools[i]`, `logprobs` → the `include` entry
+ * that asked for it (`logprobsFrom`).
  */
-export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, 'sources'>): unknown {
-  if (!(e instanceof GatewayError) || typeof e.param !== 'string' || !/^messages(\.?\[|$)/.test(e.param)) return e;
+function fieldToRequest(param: string, logprobsFrom: string | undefined): string | undefined {
+  const rules: Array<[RegExp, string | ((m: RegExpExecArray) => string)]> = [
+    [/^max_completion_tokens$/, 'max_output_tokens'],
+    [/^reasoning_effort$/, 'reasoning.effort'],
+    [/^verbosity$/, 'text.verbosity'],
+    [/^response_format\.json_schema(.*)$/, (m) => `text.format${m[1]}`],
+    [/^response_format(.*)$/, (m) => `text.format${m[1]}`],
+    [/^tools\[(\d+)\]\.function(.*)$/, (m) => `tools[${m[1]}]${m[2]}`],
+    [/^tool_choice\.function\.name$/, 'tool_choice.name'],
+    [/^tool_choice\.allowed_tools\.tools(.*)$/, (m) => `tool_choice.tools${m[1]}`],
+    [/^logprobs$/, logprobsFrom ?? 'include'],
+  ];
+  for (const [pattern, to] of rules) {
+    const m = pattern.exec(param);
+    if (m) return typeof to === 'string' ? to : to(m);
+  }
+  return undefined;
+}
+
+/**
+ * An error about the translated chat request (a guardrail's, an upstream's 400, a provider's
+ * refusal) in the Responses request's terms: a `param` under `messages` (`messages[1].content`, or
+ * `messages.[1].content` as OpenAI writes some) becomes the field it was made from
+ * (`input[1].output`), in the message too where it quotes the path; a field the translation renamed
+ * (`max_completion_tokens`, `response_format.json_schema.schema`, `verbosity`, `logprobs`, …:
+ * `fieldToRequest`) becomes the field the caller sent (`max_output_tokens`, `text.format.schema`,
+ * `text.verbosity`, `include[0]`), in the message where it opens it; any other error is returned as it is.
+ */
+export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, 'sources' | 'logprobsFrom'>): unknown {
+  if (!(e instanceof GatewayError) || typeof e.param !== 'string') return e;
+  if (!/^messages(\.?\[|$)/.test(e.param)) {
+    const field = fieldToRequest(e.param, translated.logprobsFrom);
+    if (field === undefined) return e;
+    // Only where the message opens with the field (the gateway's and the providers' refusals: `<field> is not supported …`): an upstream's prose is left as it is.
+    const message = e.message.startsWith(e.param) ? `${field}${e.message.slice(e.param.length)}` : e.message;
+    return Object.assign(new GatewayError(e.status, message, e.type, e.code, field, e.headers), { audit: e.audit });
+  }
   const param = chatParamToRequest(e.param, translated.sources);
   if (param === e.param) return e;
   // A path (`messages[1].content`) is rewritten where the message quotes it; the bare word `messages` is left in prose ("your messages resulted in …").
@@ -77,7 +117,8 @@ export function chatRequestOf(req: ResponsesRequestBody, history: ChatCompletion
   for (const field of ['temperature', 'top_p', 'user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'service_tier'] as const) {
     if (req[field] != null) body[field] = req[field];
   }
-  return { body: body as unknown as ChatRequestBody, leading: leading.length, sources };
+  const at = (req.include ?? []).indexOf('message.output_text.logprobs');
+  return { body: body as unknown as ChatRequestBody, leading: leading.length, sources, ...(at >= 0 ? { logprobsFrom: `include[${at}]` } : {}) };
 }
 
 /**

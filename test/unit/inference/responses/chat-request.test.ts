@@ -175,6 +175,26 @@ describe('errors about the chat request, in the Responses request\'s terms', () 
     expect((inRequestTerms(new PromptInjectionError('messages.[1].content', 'p'), out) as GatewayError).param).toBe('previous_response_id');
   });
 
+  it.each([
+    ['max_completion_tokens', 'max_output_tokens'],
+    ['reasoning_effort', 'reasoning.effort'],
+    ['verbosity', 'text.verbosity'],
+    ['response_format', 'text.format'],
+    ['response_format.type', 'text.format.type'],
+    ['response_format.json_schema.schema', 'text.format.schema'],
+    ['tools[2].function.parameters', 'tools[2].parameters'],
+    ['tool_choice.function.name', 'tool_choice.name'],
+    ['tool_choice.allowed_tools.tools[1]', 'tool_choice.tools[1]'],
+    ['logprobs', 'include[1]'],
+    ['temperature', 'temperature'],
+  ])('a renamed chat field: %s → %s, in the message where it opens it', (chat, request) => {
+    const t = translate({ input: 'Hi', include: ['message.input_image.image_url', 'message.output_text.logprobs'] });
+    const e = new GatewayError(400, `${chat} is not supported by the bedrock provider: why`, 'invalid_request_error', 'unsupported_parameter', chat);
+    expect(inRequestTerms(e, t)).toMatchObject({ status: 400, param: request, code: 'unsupported_parameter', message: `${request} is not supported by the bedrock provider: why` });
+    // An upstream's prose that does not open with the field keeps its words; the param is the caller's.
+    expect(inRequestTerms(new GatewayError(400, `Unsupported value: '${chat}'`, 'invalid_request_error', 'x', chat), t)).toMatchObject({ param: request, message: `Unsupported value: '${chat}'` });
+  });
+
   it('a string input is `input` itself; other errors are left as they are', () => {
     const plain = translate({ input: 'Hi' });
     expect((inRequestTerms(new PromptInjectionError('messages[0].content', 'p'), plain) as GatewayError).param).toBe('input');

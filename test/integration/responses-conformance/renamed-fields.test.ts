@@ -1,0 +1,33 @@
+import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import { describe, expect, it, vi } from 'vitest';
+import { CLIENTS } from '../gateway-conformance/clients.js';
+import { mockProviderSdks, useConformanceGateway } from '../gateway-conformance/setup.js';
+import { PythonResponsesClient, runResponses } from './clients.js';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+/**
+ * A provider's refusal of a field the translation renamed names the field the caller sent: on
+ * Bedrock, `include: ["message.output_text.logprobs"]` (sent to chat as `logprobs`) is refused as
+ * `include[i]`, `text.verbosity` (chat's `verbosity`) as `text.verbosity`, a `text.format`
+ * json_object (chat's `response_format`) as `text.format`; never a chat field the caller did not send.
+ */
+const { bedrock } = mockProviderSdks();
+const suite = useConformanceGateway(PythonResponsesClient.start);
+const MODEL = 'bedrock/amazon.nova-lite';
+
+const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
+  ['include[1]', { include: ['message.input_image.image_url', 'message.output_text.logprobs'] }, /^include\[1\] is not supported by the bedrock provider: .*log probabilities/],
+  ['text.verbosity', { text: { verbosity: 'low' } }, /^text\.verbosity is not supported by the bedrock provider/],
+  ['text.format', { text: { format: { type: 'json_object' } } }, /^text\.format is not supported by the bedrock provider: JSON mode/],
+];
+
+describe('a provider refusing a renamed field names the Responses field', () => {
+  const cells = CASES.flatMap(([param, fields, message]) => CLIENTS.map((client) => ({ param, fields, message, client })));
+  it.each(cells)('$param ($client client)', async ({ param, fields, message, client }) => {
+    const out = await runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'create', params: { model: MODEL, input: 'Hi', ...fields } });
+    expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', code: 'unsupported_parameter', param } });
+    expect(out.error!.body.message).toMatch(message);
+    expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
+  });
+});
