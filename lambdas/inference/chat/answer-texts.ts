@@ -63,8 +63,15 @@ export function isJson(text: string): boolean {
   }
 }
 
-/** A message's or delta's reasoning text (`reasoning_content`: vLLM, DeepSeek; `reasoning`: OpenRouter), not OpenAI's type; '' when none. */
+/**
+ * A message's or delta's reasoning text (`reasoning_content`: vLLM before 0.9, DeepSeek;
+ * `reasoning`: OpenRouter, vLLM since), not OpenAI's type; '' when none. A server that sends both
+ * with the same text (vLLM while it kept `reasoning_content` as an alias of `reasoning`, mlx-vlm)
+ * said it once: it counts once.
+ */
 export function reasoningOf(m: unknown): string {
   const r = m as { reasoning_content?: unknown; reasoning?: unknown } | null | undefined;
-  return [r?.reasoning_content, r?.reasoning].filter((t): t is string => typeof t === 'string').join('');
+  const legacy = typeof r?.reasoning_content === 'string' ? r.reasoning_content : '';
+  const current = typeof r?.reasoning === 'string' ? r.reasoning : '';
+  return legacy === current ? legacy : legacy + current;
 }

@@ -1,6 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { countCompletionTokens } from '../token-count.js';
+import { reasoningOf } from './answer-texts.js';
 import { textOfContent } from './message-texts.js';
 import { isCount } from './reported-usage.js';
 
@@ -32,10 +33,8 @@ export function overrunCeiling(limit: number): number {
 /** What a delta says, for the counts (the limit's, the usage estimate's): content (a string or its text parts), refusal, tool names and arguments (the legacy function_call's too), streamed reasoning, an audio answer's transcript (its audio is spoken text: the transcript is the count's stand-in). */
 export function deltaText(delta: ChatCompletionChunk.Choice['delta'] | undefined): string {
   if (!delta) return '';
-  // reasoning_content / reasoning: what vLLM, DeepSeek and OpenRouter stream of a model's thinking (not OpenAI's type; billed as output)
-  const thinking = delta as { reasoning_content?: unknown; reasoning?: unknown };
-  let text = textOfContent(delta.content as string | ChatCompletionContentPart[] | null | undefined) + (delta.refusal ?? '');
-  for (const t of [thinking.reasoning_content, thinking.reasoning]) if (typeof t === 'string') text += t;
+  // reasoning_content / reasoning: what vLLM, DeepSeek and OpenRouter stream of a model's thinking (not OpenAI's type; billed as output; once when a server sends both with one text)
+  let text = textOfContent(delta.content as string | ChatCompletionContentPart[] | null | undefined) + (delta.refusal ?? '') + reasoningOf(delta);
   for (const t of delta.tool_calls ?? []) text += (t.function?.name ?? '') + (t.function?.arguments ?? '');
   if (delta.function_call) text += (delta.function_call.name ?? '') + (delta.function_call.arguments ?? '');
   const transcript = (delta as { audio?: { transcript?: unknown } }).audio?.transcript;

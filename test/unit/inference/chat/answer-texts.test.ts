@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerExtras, isCallArguments } from '../../../../lambdas/inference/chat/answer-texts.js';
+import { answerExtras, isCallArguments, reasoningOf } from '../../../../lambdas/inference/chat/answer-texts.js';
 
 describe('answerExtras: the texts of an answer beside its content that the output guardrail checks', () => {
   it('takes a legacy function_call\'s arguments (an upstream asked with the deprecated `functions`) as a text of its own, after the tool calls', () => {
@@ -22,5 +22,16 @@ describe('answerExtras: the texts of an answer beside its content that the outpu
       { id: 'b', type: 'function', function: { name: 'send', arguments: '{"to": "half' } },
     ], function_call: { name: 'g', arguments: '{"w":"b\\u006fmb"}' } } }]);
     expect(extras.map((e) => e.text)).toEqual(['{"to":"bob@example.com","n":1}', '{"to": "half', '{"w":"bomb"}']);
+  });
+});
+
+describe('reasoningOf: a reasoning model\'s thinking, said once', () => {
+  it('reads reasoning_content (vLLM before 0.9, DeepSeek) or reasoning (OpenRouter, vLLM since); the same text in both (vLLM\'s alias, mlx-vlm) counts once', () => {
+    expect(reasoningOf({ reasoning_content: 'Hmm.' })).toBe('Hmm.');
+    expect(reasoningOf({ reasoning: 'Hmm.' })).toBe('Hmm.');
+    expect(reasoningOf({ reasoning_content: 'Hmm.', reasoning: 'Hmm.' })).toBe('Hmm.');
+    expect(reasoningOf({ reasoning_content: 'A', reasoning: 'B' })).toBe('AB');
+    expect(reasoningOf({ reasoning_content: null, reasoning: 5 })).toBe('');
+    expect(reasoningOf(undefined)).toBe('');
   });
 });

@@ -1,6 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { capAnswer, OutputLimiter, outputLimitOf, prefixWithin, ToolCallsOverLimit } from '../../../../lambdas/inference/chat/output-limit.js';
+import { capAnswer, deltaText, OutputLimiter, outputLimitOf, prefixWithin, ToolCallsOverLimit } from '../../../../lambdas/inference/chat/output-limit.js';
 import { countCompletionTokens, loadTokenizer } from '../../../../lambdas/inference/token-count.js';
 
 beforeAll(async () => void (await loadTokenizer()));
@@ -123,5 +123,12 @@ describe('capAnswer and prefixWithin', () => {
     expect(() => capAnswer(answer({ role: 'assistant', content: null, refusal: null, function_call: { name: 'f', arguments: JSON.stringify({ t: words(100) }) } }), 12)).toThrow(ToolCallsOverLimit);
     const within = answer({ role: 'assistant', content: null, refusal: null, function_call: { name: 'f', arguments: '{}' } });
     expect(capAnswer(within, 12)).toMatchObject({ answer: within, cut: false, largest: countCompletionTokens('f{}') });
+  });
+});
+
+describe('deltaText: the thinking a server sends under both names is counted once', () => {
+  it('reasoning_content and reasoning with one text: once; different texts: both', () => {
+    expect(deltaText({ reasoning_content: 'Let me think.', reasoning: 'Let me think.' } as never)).toBe('Let me think.');
+    expect(deltaText({ content: 'Hi', reasoning_content: 'A', reasoning: 'B' } as never)).toBe('HiAB');
   });
 });

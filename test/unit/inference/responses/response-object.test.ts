@@ -93,3 +93,10 @@ describe('the upstream\'s reasoning in a whole answer', () => {
     }
   });
 });
+
+describe('a server that sends its thinking under both names (vLLM\'s reasoning_content alias of reasoning, mlx-vlm)', () => {
+  it('is one reasoning text, whole', () => {
+    const r = responseOfChat(responseShell('resp_1', 1, 'm', req(), true), answer({ content: 'Hei', reasoning_content: 'Norwegian.', reasoning: 'Norwegian.' }), usage);
+    expect((r.output[0] as any).content).toEqual([{ type: 'reasoning_text', text: 'Norwegian.' }]);
+  });
+});

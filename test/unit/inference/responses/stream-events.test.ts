@@ -309,3 +309,11 @@ describe('reasoning between calls (interleaved thinking: a model that thinks aga
     expect(events.at(-1).response.output[2].content[0].text).toBe('Done.');
   });
 });
+
+describe('a server that streams its thinking under both names', () => {
+  it('is one reasoning text, one delta per chunk', async () => {
+    const events = await eventsOf([chunk({ reasoning_content: 'Hm', reasoning: 'Hm' }), chunk({ reasoning_content: 'm.', reasoning: 'm.' }), chunk({ content: 'Hei' }), chunk({}, 'stop')]);
+    expect(events.filter((e) => e.type === 'response.reasoning_text.delta').map((e) => e.delta)).toEqual(['Hm', 'm.']);
+    expect(events.at(-1).response.output[0].content).toEqual([{ type: 'reasoning_text', text: 'Hmm.' }]);
+  });
+});
