@@ -116,6 +116,20 @@ export interface MessageSource {
 }
 
 /**
+ * A path inside a chat content part as the Responses part's field: chat nests an image's and a
+ * file's fields (`image_url.url`, `image_url.detail`, `file.file_data`, `file.filename`, `file.file_id`),
+ * the Responses `input_image` / `input_file` part has them flat (`image_url`, `detail`, `file_data`, …);
+ * `…[j].file` (the file as a whole) is the part itself. Other paths are returned as they are.
+ */
+function partField(rest: string): string {
+  return rest
+    .replace(/^(\.content\[\d+\])\.image_url\.url$/, '$1.image_url')
+    .replace(/^(\.content\[\d+\])\.image_url\.detail$/, '$1.detail')
+    .replace(/^(\.content\[\d+\])\.file\.(file_data|filename|file_id)$/, '$1.$2')
+    .replace(/^(\.content\[\d+\])\.file$/, '$1');
+}
+
+/**
  * A chat request's field path (`messages[2].content[0].text`, as the guardrails and the upstreams
  * name them) as the path of the Responses request's field it was made from
  * (`input[1].content[0].text`, `input[3].output`, `input[2].arguments`, `instructions`), by the
@@ -136,9 +150,9 @@ export function chatParamToRequest(param: string, sources: readonly MessageSourc
     case 'input':
       return 'input';
     case 'message':
-      return `${source.path}${rest}`;
+      return `${source.path}${partField(rest)}`;
     case 'tool':
-      return `${source.path}${rest.replace(/^\.content/, '.output')}`;
+      return `${source.path}${partField(rest).replace(/^\.content/, '.output')}`;
     case 'turn': {
       const call = /^\.tool_calls\[(\d+)\]/.exec(rest);
       if (call && source.calls![Number(call[1])]) return `${source.calls![Number(call[1])]}${/\.function\.arguments/.test(rest) ? '.arguments' : ''}`;

@@ -20,12 +20,16 @@ const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ['include[1]', { include: ['message.input_image.image_url', 'message.output_text.logprobs'] }, /^include\[1\] is not supported by the bedrock provider: .*log probabilities/],
   ['text.verbosity', { text: { verbosity: 'low' } }, /^text\.verbosity is not supported by the bedrock provider/],
   ['text.format', { text: { format: { type: 'json_object' } } }, /^text\.format is not supported by the bedrock provider: JSON mode/],
+  // chat nests an image's detail (`image_url.detail`); the Responses input_image has it flat
+  ['input[0].content[1].detail', { input: [{ role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'high' }] }] }, /^input\[0\]\.content\[1\]\.detail is not supported by the bedrock provider: Converse has no image detail setting/],
+  ['input[0].content[0].image_url', { input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.org/cat.png' }] }] }, /^input\[0\]\.content\[0\]\.image_url is not supported by the bedrock provider: Converse takes images inline/],
 ];
 
 describe('a provider refusing a renamed field names the Responses field', () => {
   const cells = CASES.flatMap(([param, fields, message]) => CLIENTS.map((client) => ({ param, fields, message, client })));
   it.each(cells)('$param ($client client)', async ({ param, fields, message, client }) => {
     const out = await runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, { op: 'create', params: { model: MODEL, input: 'Hi', ...fields } });
+    expect(out.error, JSON.stringify(out.result)).toBeDefined();
     expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', code: 'unsupported_parameter', param } });
     expect(out.error!.body.message).toMatch(message);
     expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
