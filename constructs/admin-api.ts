@@ -60,6 +60,7 @@ export class AdminApi extends Construct {
       handlerFile: 'admin/admin-api',
       roleName: 'tessera-admin-api',
       encryptionKey: props.encryptionKey,
+      policyBesideRole: 'it may start the lifecycle state machines, which invoke the lifecycle Lambdas: a policy of the nested stack naming them would make the nested stack depend on Lambdas that depend on it',
       invocation: 'by API Gateway, which returns every error to the caller',
       environment: {
         [ENV.registryTable]: props.registry.tableName,

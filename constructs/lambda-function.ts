@@ -32,6 +32,22 @@ export function bundlingLogLevel(scope: Construct): nodejs.LogLevel {
   return asked as nodejs.LogLevel;
 }
 
+/** Stack → the construct (a nested stack of it) where its LambdaFunctions' managed policies live: {@link placeFunctionPoliciesIn}. */
+const policyHomes = new WeakMap<Stack, Construct>();
+
+/**
+ * Every {@link LambdaFunction} created in `stack` from now on puts its managed policy in `home` (a
+ * nested stack of `stack`), under `<function's path in the stack, '/' as '--'>/Policy`, instead of
+ * beside its role. The policy is unnamed (CloudFormation names it), so moving it is a create in the
+ * nested stack and a delete in the parent: the role has both for a moment, never neither. Its
+ * references to the parent's resources (the role, the log group, tables, keys...) become the nested
+ * stack's parameters, and the function depends on the nested stack (its permissions exist before it).
+ */
+export function placeFunctionPoliciesIn(stack: Stack, home: Construct): void {
+  if (Stack.of(home) === stack) throw new Error(`placeFunctionPoliciesIn: ${home.node.path} is in ${stack.node.path} itself; give a nested stack of it`);
+  policyHomes.set(stack, home);
+}
+
 export interface LambdaFunctionProps {
   /** Handler file under lambdas/, without extension, e.g. `lifecycle/create-account`. */
   readonly handlerFile: string;
@@ -74,6 +90,13 @@ export interface LambdaFunctionProps {
    * @default - none
    */
   readonly assets?: Array<{ from: string; name: string }>;
+  /**
+   * Why the function's managed policy stays beside its role, in its own stack, when the stack puts
+   * its functions' policies in a nested stack ({@link placeFunctionPoliciesIn}): e.g. the policy
+   * names a resource that depends on a function whose policy is there (a dependency cycle).
+   * @default - the policy goes where the stack puts its functions' policies (beside the role when nowhere)
+   */
+  readonly policyBesideRole?: string;
   /**
    * Why the function runs outside a VPC.
    * @default - it calls only AWS control-plane APIs
@@ -118,7 +141,9 @@ export class LambdaFunction extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
       description: `Tessera ${props.handlerFile}`,
     });
-    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+    const home = props.policyBesideRole === undefined ? policyHomes.get(stack) : undefined;
+    const policyScope = home ? new Construct(home, this.node.path.split('/').slice(stack.node.path.split('/').length).join('--')) : this;
+    this.policy = new iam.ManagedPolicy(policyScope, 'Policy', {
       roles: [this.role],
       statements: [
         new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),

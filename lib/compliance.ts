@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Names, NestedStack, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -17,7 +17,31 @@ export function acknowledge(construct: IConstruct, ruleIds: string[], reason: st
   // Construct annotations (warnings CDK attaches to the L2 itself) stay on the L2.
   const isAnnotation = ruleIds.every((id) => id.startsWith('Annotation::'));
   const target = isAnnotation ? construct : (construct.node.defaultChild ?? construct);
-  Validations.of(target).acknowledge(...ruleIds.map((id) => ({ id, reason })));
+  Validations.of(target).acknowledge(...ruleIds.map((id) => ({ id: asNestedStackFinding(target, id), reason })));
+}
+
+/**
+ * A finding id written with the parent stack's logical ids (`<AuditBucket061C3377.Arn>`, as
+ * {@link wildcardResourceFinding} renders them from the construct that grants), as cdk-nag reports
+ * it on a resource of a nested stack, where that reference is one of the nested stack's parameters
+ * (`<referencetoTesseraPlatformAuditBucket061C3377Arn>`, aws-cdk-lib's name for it). Unchanged
+ * outside a nested stack, and for a token of the nested stack itself or a pseudo parameter.
+ */
+function asNestedStackFinding(target: IConstruct, id: string): string {
+  const stack = Stack.of(target);
+  if (!NestedStack.isNestedStack(stack) || !id.includes('<')) return id;
+  const parent = stack.nestedStackParent;
+  if (!parent) return id;
+  return id.replace(/<([A-Za-z0-9]+)(?:\.([A-Za-z0-9.]+))?>/g, (whole, logicalId: string, attr: string | undefined) => {
+    if (elementOf(stack, logicalId)) return whole;
+    const element = elementOf(parent, logicalId);
+    return element ? `<referenceto${Names.nodeUniqueId(element.node)}${attr ?? 'Ref'}>` : whole;
+  });
+}
+
+/** The CloudFormation element of `stack` (not of its nested stacks) with logical id `logicalId`. */
+function elementOf(stack: Stack, logicalId: string): CfnElement | undefined {
+  return stack.node.findAll().find((c): c is CfnElement => CfnElement.isCfnElement(c) && Stack.of(c) === stack && stack.resolve(c.logicalId) === logicalId);
 }
 
 export interface DeployTimeFunctionFindings {

@@ -11,6 +11,7 @@ import { AuditTrail } from '../constructs/audit-trail.js';
 import { BlueprintCatalog } from '../constructs/blueprint-catalog.js';
 import { BreakGlassRole } from '../constructs/break-glass-role.js';
 import { CorsOriginIndex } from '../constructs/cors-origin-index.js';
+import { placeFunctionPoliciesIn } from '../constructs/lambda-function.js';
 import { LifecycleEventBus } from '../constructs/lifecycle-event-bus.js';
 import { PlatformAdminAccess } from '../constructs/platform-admin-access.js';
 import { PlatformKey } from '../constructs/platform-key.js';
@@ -56,6 +57,11 @@ export class PlatformStack extends Stack {
    * its parent as parameters (no cross-stack exports that would pin the platform's resources).
    */
   readonly operations: NestedStack;
+  /**
+   * The managed policy of every Lambda of this stack (LambdaFunction), in a nested stack: their
+   * permissions, one unnamed policy per function (README "Room in TesseraPlatform").
+   */
+  readonly functionPolicies: NestedStack;
   /** Monthly tenant statements (bucket, job, dead-letter queue), in the operations stack. */
   readonly statements: TenantStatements;
   private zones: string[] = [];
@@ -69,6 +75,8 @@ export class PlatformStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.zones = stackZones(config, config.homeRegion);
+    this.functionPolicies = new NestedStack(this, 'FunctionPolicies', { description: 'Tessera: the managed policy of each platform Lambda (its permissions)' });
+    placeFunctionPoliciesIn(this, this.functionPolicies);
     const key = this.key = new PlatformKey(this, 'PlatformKey', {
       archiveCopiers: { organizationId: config.organization.organizationId, provisioningRoleName: config.roles.provisioningRoleName },
     }).key;
