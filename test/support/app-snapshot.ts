@@ -15,6 +15,8 @@ export interface AppSnapshot {
   platform: Json;
   /** The platform's Operations nested stack. */
   operations: Json;
+  /** The platform's FunctionPolicies nested stack (the managed policy of each platform Lambda but the admin API's). */
+  functionPolicies: Json;
   /** `TesseraPlatformDr`, with `platformDisasterRecovery: { region }` only. */
   platformDr?: Json;
   accountBaseline: Json;
@@ -46,6 +48,7 @@ export interface StackPaths {
   organization: string;
   platform: string;
   operations: string;
+  functionPolicies: string;
   platformDr?: string;
   accountBaseline: string;
   workloadProvisioning: string;
@@ -72,6 +75,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
     platform: json(built.platform),
     organization: json(built.organization),
     operations: json(built.platform.operations),
+    functionPolicies: json(built.platform.functionPolicies),
     ...(built.platformDr ? { platformDr: json(built.platformDr) } : {}),
     accountBaseline: json(built.accountBaseline),
     workloadProvisioning: json(built.workloadProvisioning),
@@ -88,6 +92,7 @@ export function snapshotOf(built: TesseraApp & { app: App }): AppSnapshot {
       organization: built.organization.node.path,
       platform: built.platform.node.path,
       operations: built.platform.operations.node.path,
+      functionPolicies: built.platform.functionPolicies.node.path,
       ...(built.platformDr ? { platformDr: built.platformDr.node.path } : {}),
       accountBaseline: built.accountBaseline.node.path,
       workloadProvisioning: built.workloadProvisioning.node.path,

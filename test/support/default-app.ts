@@ -44,6 +44,8 @@ export interface AppTemplates {
   readonly platform: Template;
   /** The platform's Operations nested stack. */
   readonly operations: Template;
+  /** The platform's FunctionPolicies nested stack: the managed policy of each platform Lambda (but the admin API's). */
+  readonly functionPolicies: Template;
   /** `TesseraPlatformDr` (with `platformDisasterRecovery: { region }` only). */
   readonly platformDr: Template | undefined;
   readonly accountBaseline: Template;
@@ -451,6 +453,7 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get organization() { return t(c.organization); },
     get platform() { return t(c.platform); },
     get operations() { return t(c.operations); },
+    get functionPolicies() { return t(c.functionPolicies); },
     get platformDr() { return c.platformDr ? t(c.platformDr) : undefined; },
     get accountBaseline() { return t(c.accountBaseline); },
     get workloadProvisioning() { return t(c.workloadProvisioning); },

@@ -1,0 +1,76 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { appTemplates, defaultAppTemplates, type AppTemplates } from '../support/default-app.js';
+
+/**
+ * CloudFormation refuses a template of more than 500 resources or 200 parameters (CloudFormation
+ * quotas), and aws-cdk-lib stops synth at 500. `cdk synth` adds one resource of its own to each
+ * top-level stack (`AWS::CDK::Metadata`, version reporting; the test apps have none), so the
+ * platform stack's own resources may be 499.
+ */
+const RESOURCE_LIMIT = 500;
+const PARAMETER_LIMIT = 200;
+const CDK_METADATA = 1;
+/**
+ * Headroom every platform template must keep, in resources and parameters, with the largest
+ * config below: a platform feature has added 1 to 13 resources so far (a route 2-3, the budget
+ * mail 9, the DR restore-test recorder 13 in Operations), and each tier beyond the three adds 1 to
+ * TesseraPlatform (its usage plan) and 4 to Operations (its dashboard and Contributor Insights
+ * rules). 25 is two features of the largest kind, or 25 more tiers, before a change must make room
+ * (README "Room in TesseraPlatform").
+ */
+const HEADROOM = 25;
+
+/**
+ * The largest config the schema accepts with the default tiers: every key that adds platform
+ * resources set. Platform DR (registry copy role and policy), DR on every tier (the restore-test
+ * recorder in Operations), budget alert mail on every tier (rule, Lambda, dead-letter queue), alarm
+ * emails (one subscription each: two here), the OpenAI-compatible provider. Tiers are not bounded
+ * by the schema: more of them cost what HEADROOM says.
+ */
+export const LARGEST_CONFIG = {
+  platformDisasterRecovery: { region: 'us-west-2' },
+  operations: { alarmEmails: ['ops@example.com', 'oncall@example.com'] },
+  gateway: { providers: { 'openai-compatible': { baseUrl: 'https://llm.example.com/v1', apiKeySecretId: 'tessera/providers/openai-compatible' } } },
+  tiers: Object.fromEntries(['starter', 'professional', 'enterprise'].map((tier) => [tier, {
+    budgetAlerts: { emailTenantAdmins: true, senderEmail: 'alerts@example.com' },
+    disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 },
+  }])),
+};
+
+/** Resources and parameters of each platform template, with the one `cdk synth` adds to the top-level stack. */
+function platformCounts(built: AppTemplates): Record<string, { resources: number; parameters: number }> {
+  const count = (t: Template, extra = 0) => {
+    const json = t.toJSON() as { Resources?: object; Parameters?: object };
+    return { resources: Object.keys(json.Resources ?? {}).length + extra, parameters: Object.keys(json.Parameters ?? {}).length };
+  };
+  return {
+    TesseraPlatform: count(built.platform, CDK_METADATA),
+    'TesseraPlatform/Operations': count(built.operations),
+    'TesseraPlatform/FunctionPolicies': count(built.functionPolicies),
+  };
+}
+
+function shortOfHeadroom(built: AppTemplates, config: string): string[] {
+  return Object.entries(platformCounts(built)).flatMap(([stack, { resources, parameters }]) => [
+    ...(RESOURCE_LIMIT - resources < HEADROOM ? [`${stack} (${config}): ${resources} resources, ${RESOURCE_LIMIT - resources} below CloudFormation's limit of ${RESOURCE_LIMIT}; keep at least ${HEADROOM} free: put the new resources in a nested stack (README "Room in TesseraPlatform")`] : []),
+    ...(PARAMETER_LIMIT - parameters < HEADROOM ? [`${stack} (${config}): ${parameters} parameters, ${PARAMETER_LIMIT - parameters} below CloudFormation's limit of ${PARAMETER_LIMIT}; keep at least ${HEADROOM} free`] : []),
+  ]);
+}
+
+describe('room in the platform templates (CloudFormation: 500 resources, 200 parameters per template)', () => {
+  it(`keeps ${HEADROOM} resources and parameters free in each platform template with the default config`, () => {
+    // GIVEN the default app, synthesized once for every file that reads it
+    const built = defaultAppTemplates();
+    // THEN
+    expect(shortOfHeadroom(built, 'default config')).toEqual([]);
+  });
+
+  it(`keeps ${HEADROOM} free with the largest config (every key that adds platform resources set)`, async () => {
+    // GIVEN the largest config (budget alert mail alone took the old TesseraPlatform to 505)
+    // WHEN it is synthesized (compliance packs and CloudFormation validation included)
+    const built = await appTemplates(LARGEST_CONFIG);
+    // THEN
+    expect(shortOfHeadroom(built, 'largest config')).toEqual([]);
+  });
+});
