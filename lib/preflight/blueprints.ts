@@ -93,7 +93,7 @@ function build(config: PlatformConfig, blueprintVersion: string, outdir: string,
     tiers,
     baseline: baselineStack ? templateOf(baselineStack) : undefined,
     namespaceDeployer: namespaceDeployerOf(built.platform),
-    platform: renderStack(built.platform),
+    platform: renderStack(built.platform, [built.platform.functionPolicies]),
     blueprintVersion,
     buildMs: Date.now() - started,
   };
@@ -113,11 +113,17 @@ function cfnJson(resource: CfnResource): Record<string, unknown> {
   return Object.values(resolved.Resources)[0];
 }
 
-/** Every CloudFormation element of `stack` (resources, conditions, parameters, mappings) rendered and resolved, as a template. */
-function renderStack(stack: Stack): CfnTemplate {
+/**
+ * Every CloudFormation element of `stack` (resources, conditions, parameters, mappings) rendered and
+ * resolved, as a template; with `alsoFrom`'s (nested stacks of it), whose references to `stack`'s
+ * resources, unsynthesized, resolve to `stack`'s logical ids: the platform's Lambda policies
+ * (its FunctionPolicies nested stack) stand beside the roles they are attached to.
+ */
+function renderStack(stack: Stack, alsoFrom: readonly Stack[] = []): CfnTemplate {
   const template: Record<string, Record<string, unknown>> = { Resources: {} };
+  const stacks = new Set<Stack>([stack, ...alsoFrom]);
   for (const c of stack.node.findAll()) {
-    if (!CfnElement.isCfnElement(c) || Stack.of(c) !== stack) continue;
+    if (!CfnElement.isCfnElement(c) || !stacks.has(Stack.of(c))) continue;
     const rendered = stack.resolve((c as unknown as { _toCloudFormation(): object })._toCloudFormation()) as Record<string, Record<string, unknown>>;
     for (const [section, entries] of Object.entries(rendered ?? {})) Object.assign((template[section] ??= {}), entries);
   }

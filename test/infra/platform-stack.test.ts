@@ -210,7 +210,7 @@ describe('PlatformStack inference API', () => {
       expect(m.Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false, Integration: { Type: 'AWS_PROXY' } });
       expect(JSON.stringify(m.Properties.Integration.Uri)).toMatch(/FineTuningApiFunction/);
     }
-    const queries = Object.values(platform.findResources('AWS::IAM::ManagedPolicy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement.filter((st: any) => st.Sid === 'CorsOriginIndex').map((st: any) => ({ roles: JSON.stringify(p.Properties.Roles), st })));
+    const queries = Object.values(defaultAppTemplates().platformWithPolicies.findResources('AWS::IAM::ManagedPolicy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement.filter((st: any) => st.Sid === 'CorsOriginIndex').map((st: any) => ({ roles: JSON.stringify(p.Properties.Roles), st })));
     expect(queries.map((q) => q.roles).join(' ')).toMatch(/FineTuningApi/);
     for (const q of queries) expect(q.st).toMatchObject({ Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^InferenceCorsOrigins|CorsOrigins/), 'Arn'] } });
     for (const m of fineTuning) expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });

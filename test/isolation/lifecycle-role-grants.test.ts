@@ -24,7 +24,7 @@ beforeAll(() => {
   account = config.platformAccountId;
   region = config.homeRegion;
   management = config.organization.managementAccountId;
-  inst = instantiate(defaultAppTemplates().platform.toJSON() as CfnTemplate, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account, region, partition: PARTITION, stackName: 'TesseraPlatform', lenient: true });
+  inst = instantiate(defaultAppTemplates().platformWithPolicies.toJSON() as CfnTemplate, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account, region, partition: PARTITION, stackName: 'TesseraPlatform', lenient: true });
 }, 240_000);
 
 async function allowed(handler: Parameters<typeof lifecycleRoleName>[0], action: string, resource: string, resourceAccount = account): Promise<boolean> {

@@ -54,7 +54,7 @@ beforeAll(() => {
   const config = configWith();
   account = config.platformAccountId;
   region = config.homeRegion;
-  const template = defaultAppTemplates().platform.toJSON() as CfnTemplate;
+  const template = defaultAppTemplates().platformWithPolicies.toJSON() as CfnTemplate;
   inst = instantiate(template, { tenantId: 'platform', vpcCidr: '10.0.0.0/16', account, region, partition: PARTITION, stackName: 'TesseraPlatform', lenient: true });
   const role = findRole(inst, TENANT_DATA_ROLE_NAME);
   if (!role) throw new Error(`the platform stack has no role ${TENANT_DATA_ROLE_NAME}`);

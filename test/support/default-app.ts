@@ -8,6 +8,7 @@ import type { PlaceholderFinding } from '../../lib/config/placeholders.js';
 import type { AppSnapshot, StackPaths } from './app-snapshot.js';
 import { processAlive } from '../../lib/process-alive.js';
 import { withoutTypeOnlyImports } from './type-only-imports.js';
+import { platformWithFunctionPolicies } from './platform-with-policies.js';
 
 /**
  * The templates of the app, for test files that only read them. Building and synthesizing the app
@@ -46,6 +47,11 @@ export interface AppTemplates {
   readonly operations: Template;
   /** The platform's FunctionPolicies nested stack: the managed policy of each platform Lambda (but the admin API's). */
   readonly functionPolicies: Template;
+  /**
+   * TesseraPlatform with the FunctionPolicies nested stack's policies in it, their parameters replaced
+   * by the platform's values (test/support/platform-with-policies.ts): what each platform role may do.
+   */
+  readonly platformWithPolicies: Template;
   /** `TesseraPlatformDr` (with `platformDisasterRecovery: { region }` only). */
   readonly platformDr: Template | undefined;
   readonly accountBaseline: Template;
@@ -454,6 +460,7 @@ function toTemplates(c: AppSnapshot): AppTemplates {
     get platform() { return t(c.platform); },
     get operations() { return t(c.operations); },
     get functionPolicies() { return t(c.functionPolicies); },
+    get platformWithPolicies() { return Template.fromJSON(platformWithFunctionPolicies(c.platform, c.functionPolicies)); },
     get platformDr() { return c.platformDr ? t(c.platformDr) : undefined; },
     get accountBaseline() { return t(c.accountBaseline); },
     get workloadProvisioning() { return t(c.workloadProvisioning); },
