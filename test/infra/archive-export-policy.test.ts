@@ -6,16 +6,17 @@ let app: DefaultAppTemplates;
 let platform: Template;
 beforeAll(() => {
   app = defaultAppTemplates(); // the default app's templates, shared across files
-  platform = app.platform;
+  platform = app.platformWithPolicies; // the Lambdas' policies are in the FunctionPolicies nested stack
 });
 
 /**
  * The statements of a lifecycle function's managed policy, by handler name: the policy construct
- * of `platform.lifecycle.functions[handler].managedPolicy`, found by its path
- * (constructs/lambda-function.ts: a function's managed policy is its child `Policy`).
+ * of `platform.lifecycle.functions[handler].managedPolicy`, found by its path (the platform's
+ * Lambdas keep their managed policies in its FunctionPolicies nested stack, under the function's
+ * path in the platform with `--` for `/`: constructs/lambda-function.ts placeFunctionPoliciesIn).
  */
 function statementsOf(handler: string): Array<Record<string, any>> {
-  const id = app.logicalIdAt(`TesseraPlatform/Lifecycle/${handler}/Policy/Resource`);
+  const id = app.logicalIdAt(`TesseraPlatform/FunctionPolicies/Lifecycle--${handler}/Policy/Resource`);
   expect(platform.toJSON().Resources[id].Type).toBe('AWS::IAM::ManagedPolicy');
   return platform.toJSON().Resources[id].Properties.PolicyDocument.Statement;
 }

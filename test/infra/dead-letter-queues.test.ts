@@ -18,9 +18,12 @@ const FOURTEEN_DAYS = 14 * 24 * 3600;
 let app: DefaultAppTemplates;
 let platform: Resources;
 let ops: Resources;
+/** The platform with its Lambdas' managed policies (in its FunctionPolicies nested stack), parameters replaced. */
+let platformWithPolicies: Resources;
 beforeAll(() => {
   app = defaultAppTemplates();
   platform = app.platform.toJSON().Resources;
+  platformWithPolicies = app.platformWithPolicies.toJSON().Resources;
   ops = app.operations.toJSON().Resources;
 });
 
@@ -97,7 +100,7 @@ describe('dead-letter queues of the platform (default app)', () => {
         expect(invokeConfigs, fnId).toHaveLength(1);
         expect(invokeConfigs[0]![1].Properties).toMatchObject({ MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) });
         const role = refOf(fn.Role?.['Fn::GetAtt'] ? fn.Role : fn.Role);
-        const policies = ofType(resources, 'AWS::IAM::ManagedPolicy').filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => refOf(r) === role));
+        const policies = ofType(resources === platform ? platformWithPolicies : resources, 'AWS::IAM::ManagedPolicy').filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => refOf(r) === role));
         const sends = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as any[]).filter((s) => s.Sid === 'DeadLetters');
         expect(sends.map((s) => refOf(s.Resource)), fnId).toEqual([refOf(target.DeadLetterConfig.Arn)]);
       }
@@ -106,7 +109,7 @@ describe('dead-letter queues of the platform (default app)', () => {
 
   it('alarms (Critical, composite) on one visible message in every DLQ, the platform stack\'s ones included', () => {
     // The platform stack's queues reach the nested stack as parameters (their names).
-    const nested = ofType(platform, 'AWS::CloudFormation::Stack')[0]![1].Properties.Parameters as Record<string, any>;
+    const nested = ofType(platform, 'AWS::CloudFormation::Stack').find(([id]) => id.startsWith('OperationsNestedStack'))![1].Properties.Parameters as Record<string, any>;
     // An alarm's metric is stated directly or as the one MetricStat of its Metrics.
     const metricOf = (a: any) => a.Metrics?.find((m: any) => m.MetricStat)?.MetricStat.Metric ?? a;
     const alarms = ofType(ops, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties).filter((a) => metricOf(a).MetricName === 'ApproximateNumberOfMessagesVisible');

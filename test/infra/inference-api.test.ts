@@ -18,7 +18,8 @@ let resources: Record<string, Resource>;
 
 beforeAll(() => {
   platform = defaultAppTemplates().platform;
-  resources = platform.toJSON().Resources as Record<string, Resource>;
+  // With the Lambdas' managed policies, which live in the platform's FunctionPolicies nested stack.
+  resources = defaultAppTemplates().platformWithPolicies.toJSON().Resources as Record<string, Resource>;
 }, 240_000);
 
 const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);

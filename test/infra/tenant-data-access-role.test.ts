@@ -8,7 +8,7 @@ import { newStack } from '../support/synth.js';
 
 let platform: Template;
 beforeAll(() => {
-  platform = defaultAppTemplates().platform;
+  platform = defaultAppTemplates().platformWithPolicies; // its Lambdas' policies are in the FunctionPolicies nested stack
 }, 240_000);
 
 const policiesOfRole = (roleName: string) => {
