@@ -13,7 +13,7 @@ beforeAll(() => {
   expect(built.deprecatedApisRefused).toBe(true);
   enterprise = built.blueprints.enterprise;
   starter = built.blueprints.starter;
-  platform = built.platform;
+  platform = built.platformWithPolicies; // with its Lambdas' managed policies (in the FunctionPolicies nested stack)
 });
 
 const tenantJoin = (...parts: unknown[]) => ({ 'Fn::Join': ['', Match.arrayWith(parts.flatMap((p) => (typeof p === 'string' ? [Match.stringLikeRegexp(p)] : [p])))] });

@@ -19,8 +19,9 @@ type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 let resources: Record<string, Resource>;
 
+// The platform with its Lambdas' managed policies, which live in its FunctionPolicies nested stack.
 beforeAll(() => {
-  resources = defaultAppTemplates().platform.toJSON().Resources as Record<string, Resource>;
+  resources = defaultAppTemplates().platformWithPolicies.toJSON().Resources as Record<string, Resource>;
 }, 240_000);
 
 const byType = (type: string, within = () => resources) => Object.entries(within()).filter(([, r]) => r.Type === type);
@@ -269,7 +270,7 @@ describe('with an external identity provider (gateway.jwt)', () => {
   let external: Record<string, Resource>;
   beforeAll(async () => {
     const built = await appTemplates({ gateway: { jwt: { issuer: 'https://idp.example.com/', jwksUri: 'https://idp.example.com/.well-known/jwks.json', audience: 'tessera' } } });
-    external = built.platform.toJSON().Resources as Record<string, Resource>;
+    external = built.platformWithPolicies.toJSON().Resources as Record<string, Resource>;
   }, 240_000);
 
   it('has no pool, no groups, no tenant-users function and no Cognito grant anywhere; the users routes go to the router', () => {
