@@ -121,7 +121,7 @@ describe('PlatformMonitoring: the tier dashboards', () => {
   it('reads the router\'s and the fine-tuning API\'s log groups, handed over from the platform stack', () => {
     const rule = Object.values(ops.findResources('AWS::CloudWatch::InsightRule'))[0] as any;
     const refs = text(rule.Properties.RuleBody).match(/\{"Ref":"([^"]+)"\}/g)!.map((r) => JSON.parse(r).Ref);
-    const nested = Object.values(platform.findResources('AWS::CloudFormation::Stack'))[0] as any;
+    const nested = Object.entries(platform.findResources('AWS::CloudFormation::Stack')).find(([id]) => id.startsWith('OperationsNestedStack'))![1] as any;
     expect(refs.map((p: string) => nested.Properties.Parameters[p]).map((v: any) => v.Ref).sort()).toEqual([expect.stringMatching(/^FineTuningApiLogs/), expect.stringMatching(/^InferenceRouterLogs/)]);
   });
 });
@@ -178,7 +178,7 @@ describe('PlatformMonitoring: alarms', () => {
   it('encrypts the topic with the platform key, whose policy lets CloudWatch use it for Tessera alarms only', () => {
     const [topicId, topic] = Object.entries(ops.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'Tessera platform alarms' } }))[0] as [string, any];
     const keyParam = topic.Properties.KmsMasterKeyId.Ref;
-    const nested = Object.values(platform.findResources('AWS::CloudFormation::Stack'))[0] as any;
+    const nested = Object.entries(platform.findResources('AWS::CloudFormation::Stack')).find(([id]) => id.startsWith('OperationsNestedStack'))![1] as any;
     expect(nested.Properties.Parameters[keyParam]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PlatformKey/), 'Arn'] });
     ops.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: topicId }],

@@ -281,7 +281,7 @@ beforeAll(async () => {
     ...Object.entries(built.namespaceBlueprints).map(([tier, s]) => ({ name: `${tier}-namespace.template.json`, template: json(s) })),
   ].map((b) => ({ ...b, derived: derivedProperties(b.name, b.template) }));
   platformTemplates = [
-    { name: 'platform', template: json(built.platform) },
+    { name: 'platform', template: json(built.platformWithPolicies) }, // its Lambdas' grants (patterns) live in its FunctionPolicies nested stack
     { name: 'organization', template: json(built.organization) },
     { name: 'account baseline', template: json(built.accountBaseline) },
   ];
