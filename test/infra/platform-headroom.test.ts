@@ -5,8 +5,8 @@ import { appTemplates, defaultAppTemplates, type AppTemplates } from '../support
 /**
  * CloudFormation refuses a template of more than 500 resources or 200 parameters (CloudFormation
  * quotas), and aws-cdk-lib stops synth at 500. `cdk synth` adds one resource of its own to each
- * top-level stack (`AWS::CDK::Metadata`, version reporting; the test apps have none), so the
- * platform stack's own resources may be 499.
+ * stack, nested stacks included (`AWS::CDK::Metadata`, version reporting; the test apps have none),
+ * so a stack's own resources may be 499.
  */
 const RESOURCE_LIMIT = 500;
 const PARAMETER_LIMIT = 200;
@@ -38,7 +38,7 @@ export const LARGEST_CONFIG = {
   }])),
 };
 
-/** Resources and parameters of each platform template, with the one `cdk synth` adds to the top-level stack. */
+/** Resources and parameters of each platform template, with the one `cdk synth` adds to each. */
 function platformCounts(built: AppTemplates): Record<string, { resources: number; parameters: number }> {
   const count = (t: Template, extra = 0) => {
     const json = t.toJSON() as { Resources?: object; Parameters?: object };
@@ -46,8 +46,8 @@ function platformCounts(built: AppTemplates): Record<string, { resources: number
   };
   return {
     TesseraPlatform: count(built.platform, CDK_METADATA),
-    'TesseraPlatform/Operations': count(built.operations),
-    'TesseraPlatform/FunctionPolicies': count(built.functionPolicies),
+    'TesseraPlatform/Operations': count(built.operations, CDK_METADATA),
+    'TesseraPlatform/FunctionPolicies': count(built.functionPolicies, CDK_METADATA),
   };
 }
 
