@@ -55,7 +55,11 @@ const RUNNING: readonly string[] = ['running'];
  *   training request's InstanceCount); GPU-hours = instance-hours × the type's GPUs; cost =
  *   instance-hours (rounded to 4 decimals) × the dated on-demand price. The span includes
  *   SageMaker's queue and start-up (not billed), so it is an upper bound of the billed time.
+ *   An estimate, not added to the total: the training jobs are tagged `tessera:tenant-id` (vpc mode)
+ *   or run in the tenant's account (account mode), so Cost Explorer's infrastructure figure already
+ *   holds what AWS billed for them (`fineTuning.includedIn: 'infrastructure'`).
  * - Infrastructure: Cost Explorer's UnblendedCost for the tenant's tag or linked account.
+ * - Total: gateway + infrastructure (fine-tuning counted once, inside infrastructure).
  * - Reconciliation: a model is flagged when, over the requests whose provider reported usage,
  *   the gateway's estimate differs from the report by more than 10%.
  * Rounding: lib/statements/schema.ts ROUNDING.
@@ -114,7 +118,10 @@ export function buildStatement(input: StatementInputs): TenantStatement {
   // Infrastructure and total.
   const infrastructureUsd = roundUsd(input.infrastructure.costUsd);
   if (input.infrastructure.estimated) notes.push('infrastructure cost is Cost Explorer\'s estimate: the month is not finalised yet');
-  const totalMicros = toMicros(total.costUsd) + fineTuningMicros + toMicros(infrastructureUsd);
+  // Fine-tuning is not added: SageMaker bills its training jobs (and a fine-tuned model's endpoint) to the
+  // tenant's `tessera:tenant-id` tag or its own account (sagemaker-requests.ts tags both), so Cost Explorer's
+  // figure holds them already. The jobs' hours and their estimate are shown as a part of it.
+  const totalMicros = toMicros(total.costUsd) + toMicros(infrastructureUsd);
 
   return {
     tenantId: input.tenant.tenantId, tenantName: input.tenant.name, tier: input.tenant.tier, isolation: input.tenant.isolation,
@@ -125,6 +132,7 @@ export function buildStatement(input: StatementInputs): TenantStatement {
       jobs, instanceHours: round4(sum(jobs.map((j) => j.instanceHours))), gpuHours: round4(sum(jobs.map((j) => j.gpuHours))), costUsd: fromMicros(fineTuningMicros),
       prices: { region: prices.region, date: prices.date, source: prices.source },
       basis: 'wall-clock from job creation to finish (or now, while running), clipped to the month: includes SageMaker\'s queue and start-up',
+      includedIn: 'infrastructure',
     },
     infrastructure: { costUsd: infrastructureUsd, metric: 'UnblendedCost', source: input.infrastructure.source, estimated: input.infrastructure.estimated },
     totalUsd: fromMicros(totalMicros),

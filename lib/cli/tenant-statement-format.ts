@@ -28,8 +28,9 @@ export function statementLines(s: TenantStatement): string {
     `statement of tenant ${s.tenantId} (${s.tenantName}, ${s.tier}, ${s.isolation} mode) for ${s.month} (UTC, ${s.period.start} to ${s.period.end} exclusive)`,
     table([
       { part: 'gateway', 'cost usd': usd6(s.gateway.costUsd), detail: `${s.gateway.totalTokens} tokens, ${s.gateway.requests} requests` },
-      { part: 'fine-tuning', 'cost usd': usd6(s.fineTuning.costUsd), detail: `${s.fineTuning.gpuHours} GPU-hours (${s.fineTuning.instanceHours} instance-hours)` },
       { part: 'infrastructure', 'cost usd': usd6(s.infrastructure.costUsd), detail: `Cost Explorer, ${src.groupBy === 'tag' ? `tag ${src.key}=${src.value}` : `linked account ${src.value}`}${s.infrastructure.estimated ? ', estimated' : ''}` },
+      // Inside infrastructure (SageMaker bills the tenant's tagged jobs): shown, never added to the total.
+      { part: '  of which fine-tuning', 'cost usd': `~${usd6(s.fineTuning.costUsd)}`, detail: `estimate: ${s.fineTuning.gpuHours} GPU-hours (${s.fineTuning.instanceHours} instance-hours), in infrastructure, not added again` },
       { part: 'total', 'cost usd': usd6(s.totalUsd), detail: usd(s.totalUsd) },
     ], ['part', 'cost usd', 'detail']),
   ];
@@ -39,7 +40,7 @@ export function statementLines(s: TenantStatement): string {
   section('gateway by day', s.gateway.byDay.map((d) => ({ day: d.day, ...tokenRow(d) })), ['day', 'requests', 'prompt', 'completion', 'tokens', 'cost usd']);
   section('gateway by user', s.gateway.byUser.map((u) => ({ user: u.id, requests: u.requests, tokens: u.tokens, 'cost usd': usd6(u.costUsd) })), ['user', 'requests', 'tokens', 'cost usd']);
   section('gateway by key', s.gateway.byKey.map((k) => ({ key: k.id, requests: k.requests, tokens: k.tokens, 'cost usd': usd6(k.costUsd) })), ['key', 'requests', 'tokens', 'cost usd']);
-  section(`fine-tuning (prices: ${s.fineTuning.prices.region}, ${s.fineTuning.prices.date})`, s.fineTuning.jobs.map((j) => ({ job: j.jobId, instance: j.instanceType, hours: j.instanceHours, 'gpu hours': j.gpuHours, 'usd/h': j.usdPerHour, 'cost usd': usd6(j.costUsd) })), ['job', 'instance', 'hours', 'gpu hours', 'usd/h', 'cost usd']);
+  section(`fine-tuning, estimated (prices: ${s.fineTuning.prices.region}, ${s.fineTuning.prices.date}; billed inside infrastructure)`, s.fineTuning.jobs.map((j) => ({ job: j.jobId, instance: j.instanceType, hours: j.instanceHours, 'gpu hours': j.gpuHours, 'usd/h': j.usdPerHour, 'cost usd': usd6(j.costUsd) })), ['job', 'instance', 'hours', 'gpu hours', 'usd/h', 'cost usd']);
   if (s.reconciliation.flags.length) lines.push('', `reconciliation (estimate vs provider report, more than ${s.reconciliation.thresholdPercent}%):`, ...s.reconciliation.flags.map((f) => `  ${f.message}`));
   if (s.notes.length) lines.push('', ...s.notes.map((n) => `note: ${n}`));
   return lines.join('\n');

@@ -9,10 +9,11 @@ import type { TenantStatement } from './schema.js';
  *
  * Sections, in this order: `gateway.model` (key: model), `gateway.day` (key: YYYY-MM-DD),
  * `gateway.user` and `gateway.key` (key: user or key id; their tokens go in total_tokens),
- * `gateway.total`, `fine_tuning.job` (key: job id; note: instance type), `fine_tuning.total`,
- * `infrastructure.total` (key: the cost-allocation tag or linked account; note: `estimated`
+ * `gateway.total`, `fine_tuning.job` (key: job id; note: instance type), `fine_tuning.total`
+ * (note: an estimate included in infrastructure.total), `infrastructure.total` (key: the cost-allocation tag or linked account; note: `estimated`
  * while Cost Explorer's figures are), `total`, then `reconciliation.flag` (key: model; note: the
- * figures). Amounts are US dollars with 6 decimals, hours with 4.
+ * figures). Amounts are US dollars with 6 decimals, hours with 4. `total` = gateway.total +
+ * infrastructure.total: the fine_tuning rows are not added (their cost is in infrastructure).
  */
 export const STATEMENT_CSV_COLUMNS = ['tenant_id', 'month', 'section', 'key', 'requests', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'instance_hours', 'gpu_hours', 'cost_usd', 'note'] as const;
 
@@ -34,6 +35,8 @@ export function csvField(value: string | number | undefined, text = typeof value
 }
 
 const usd = (v: number) => v.toFixed(6);
+/** fine_tuning.total's note: its cost is an estimate inside infrastructure.total, not a part of total. */
+export const FINE_TUNING_NOTE = 'estimate; included in infrastructure.total, not added to total';
 const hours = (v: number) => v.toFixed(4);
 
 /** The statement in the layout above, ending with CRLF. */
@@ -46,7 +49,7 @@ export function statementCsv(s: TenantStatement): string {
   for (const k of g.byKey) rows.push({ section: 'gateway.key', key: k.id, requests: k.requests, total_tokens: k.tokens, cost_usd: usd(k.costUsd) });
   rows.push({ section: 'gateway.total', requests: g.requests, prompt_tokens: g.promptTokens, completion_tokens: g.completionTokens, total_tokens: g.totalTokens, cost_usd: usd(g.costUsd), note: g.subjectsIncomplete ? 'some users or keys could not be listed' : undefined });
   for (const j of s.fineTuning.jobs) rows.push({ section: 'fine_tuning.job', key: j.jobId, instance_hours: hours(j.instanceHours), gpu_hours: hours(j.gpuHours), cost_usd: usd(j.costUsd), note: `${j.instanceType}${j.spot ? ' (spot, priced on-demand)' : ''}` });
-  rows.push({ section: 'fine_tuning.total', instance_hours: hours(s.fineTuning.instanceHours), gpu_hours: hours(s.fineTuning.gpuHours), cost_usd: usd(s.fineTuning.costUsd) });
+  rows.push({ section: 'fine_tuning.total', instance_hours: hours(s.fineTuning.instanceHours), gpu_hours: hours(s.fineTuning.gpuHours), cost_usd: usd(s.fineTuning.costUsd), note: FINE_TUNING_NOTE });
   const src = s.infrastructure.source;
   rows.push({ section: 'infrastructure.total', key: src.groupBy === 'tag' ? `${src.key}=${src.value}` : `linked-account=${src.value}`, cost_usd: usd(s.infrastructure.costUsd), note: s.infrastructure.estimated ? 'estimated' : undefined });
   rows.push({ section: 'total', cost_usd: usd(s.totalUsd), note: s.infrastructure.estimated ? 'includes estimated infrastructure cost' : undefined });

@@ -125,6 +125,11 @@ export const TenantStatement = z.object({
     prices: z.object({ region: z.string(), date: z.string(), source: z.string() }),
     /** How instance-hours were measured. */
     basis: z.string(),
+    /**
+     * Where fine-tuning's cost is in the total: inside `infrastructure` (Cost Explorer bills the tenant's tagged
+     * training jobs and endpoints, or its account's). `costUsd` above is an estimate shown for the reader, never added.
+     */
+    includedIn: z.literal('infrastructure'),
   }),
   infrastructure: z.object({
     costUsd: Usd,
@@ -133,6 +138,7 @@ export const TenantStatement = z.object({
     /** true while Cost Explorer marks the month's figures as estimated (the current month, and until AWS finalises it). */
     estimated: z.boolean(),
   }),
+  /** gateway.costUsd + infrastructure.costUsd (fine-tuning is inside infrastructure: `fineTuning.includedIn`). */
   totalUsd: Usd,
   reconciliation: z.object({ thresholdPercent: z.number(), flags: z.array(ReconciliationFlag) }),
   /** Things the reader must know (unpriced instance types, …). */

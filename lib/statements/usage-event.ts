@@ -10,8 +10,8 @@ export const USAGE_METERS = {
   totalUsd: 'tessera.total_usd',
   gatewayTokens: 'tessera.gateway.tokens',
   gatewayCostUsd: 'tessera.gateway.cost_usd',
+  /** A quantity for information: its cost is in `tessera.infrastructure.cost_usd` (no fine-tuning cost meter: it would count it twice). */
   fineTuningGpuHours: 'tessera.fine_tuning.gpu_hours',
-  fineTuningCostUsd: 'tessera.fine_tuning.cost_usd',
   infrastructureCostUsd: 'tessera.infrastructure.cost_usd',
 } as const;
 
@@ -21,7 +21,10 @@ export const USAGE_METERS = {
  * values as dimensions: awslabs/sbt-aws src/utils/event-manager.ts and the SBT Amberflo metering
  * docs, "Ingest Usage Events"): the top level is the month's total in USD, so an SBT metering
  * provider ingests it unchanged; `usage` carries one `{ meterApiName, meterValue }` per meter
- * for billing systems that price them separately.
+ * for billing systems that price them separately. The cost meters other than the total,
+ * `tessera.gateway.cost_usd` and `tessera.infrastructure.cost_usd`, add up to it: fine-tuning has
+ * no cost meter of its own, since SageMaker bills the tenant's training jobs inside infrastructure
+ * (its GPU hours are a quantity for information, not to be priced again).
  *
  * `idempotencyKey` (`<tenant>:<month>:<first 16 hex of the statement's SHA-256>`) is the same
  * for the same figures: a re-run that finds the statement unchanged emits nothing; a re-run whose
@@ -80,7 +83,6 @@ export function usageReported(s: TenantStatement, bucket: string, hash: string, 
       { meterApiName: USAGE_METERS.gatewayTokens, meterValue: s.gateway.totalTokens },
       { meterApiName: USAGE_METERS.gatewayCostUsd, meterValue: s.gateway.costUsd },
       { meterApiName: USAGE_METERS.fineTuningGpuHours, meterValue: s.fineTuning.gpuHours },
-      { meterApiName: USAGE_METERS.fineTuningCostUsd, meterValue: s.fineTuning.costUsd },
       { meterApiName: USAGE_METERS.infrastructureCostUsd, meterValue: s.infrastructure.costUsd },
       { meterApiName: USAGE_METERS.totalUsd, meterValue: s.totalUsd },
     ],

@@ -47,7 +47,8 @@ const USER = '3f1c9a6e-5a43-4d2e-9a7b-1c2d3e4f5a6b';
  * - fine-tuning: 2.5 h × $1.515 = $3.7875 (ml.g5.2xlarge, 1 GPU) + 1 h of a 2 h job across 30 Sep/1 Oct × $7.09 (ml.g5.12xlarge, 4 GPUs)
  *   = $10.8775, 3.5 instance-hours, 2.5 + 4 = 6.5 GPU-hours; the queued job has none
  * - infrastructure: Cost Explorer pages $100.0000001 + $23.456789 = $123.456789 (micro-dollars)
- * - total: $0.00272 + $10.8775 + $123.456789 = $134.337009
+ * - total: $0.00272 + $123.456789 = $123.459509: the fine-tuning estimate is not added (SageMaker bills the tagged
+ *   training jobs to the tenant's tag, so Cost Explorer's $123.456789 holds them; adding it counted them twice: $134.337009)
  */
 const GOLDEN = {
   tenantId: 'acme', tenantName: 'acme', tier: 'professional', isolation: 'vpc', accountId: '111111111111', month: '2026-10',
@@ -75,9 +76,10 @@ const GOLDEN = {
     instanceHours: 3.5, gpuHours: 6.5, costUsd: 10.8775,
     prices: { region: 'us-east-1', date: '2026-11-01', source: 'https://aws.amazon.com/sagemaker/pricing/ (Training, On-Demand, US East (N. Virginia))' },
     basis: 'wall-clock from job creation to finish (or now, while running), clipped to the month: includes SageMaker\'s queue and start-up',
+    includedIn: 'infrastructure',
   },
   infrastructure: { costUsd: 123.456789, metric: 'UnblendedCost', source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' }, estimated: false },
-  totalUsd: 134.337009,
+  totalUsd: 123.459509,
   reconciliation: {
     thresholdPercent: 10,
     flags: [{ model: 'llama-3.1-8b-instruct', reportedRequests: 1, estimatedTokens: 1150, reportedTokens: 1000, deviationPercent: 15, thresholdPercent: 10, message: 'llama-3.1-8b-instruct: estimated 1150 tokens, providers reported 1000 over 1 requests (+15%, more than 10%)' }],
@@ -96,9 +98,9 @@ const GOLDEN_CSV = [
   'acme,2026-10,gateway.total,,3,2100,800,2900,,,0.002720,',
   'acme,2026-10,fine_tuning.job,ftjob-aaaaaaaaaaaaaaaaaaaaaaaa,,,,,2.5000,2.5000,3.787500,ml.g5.2xlarge',
   'acme,2026-10,fine_tuning.job,ftjob-bbbbbbbbbbbbbbbbbbbbbbbb,,,,,1.0000,4.0000,7.090000,ml.g5.12xlarge',
-  'acme,2026-10,fine_tuning.total,,,,,,3.5000,6.5000,10.877500,',
+  'acme,2026-10,fine_tuning.total,,,,,,3.5000,6.5000,10.877500,"estimate; included in infrastructure.total, not added to total"',
   'acme,2026-10,infrastructure.total,tessera:tenant-id=acme,,,,,,,123.456789,',
-  'acme,2026-10,total,,,,,,,,134.337009,',
+  'acme,2026-10,total,,,,,,,,123.459509,',
   'acme,2026-10,reconciliation.flag,llama-3.1-8b-instruct,1,,,,,,,"llama-3.1-8b-instruct: estimated 1150 tokens, providers reported 1000 over 1 requests (+15%, more than 10%)"',
 ].join('\r\n') + '\r\n';
 
@@ -185,7 +187,8 @@ describe('tessera tenants usage --month', () => {
     expect(csv.code).toBe(0);
     expect(csv.stdout).toBe(`${GOLDEN_CSV.replace(/\r\n$/, '')}\n`);
     const text = await tessera('tenants', 'usage', 'acme', '--month', '2026-10');
-    expect(text.stdout).toMatch(/^total\s+134\.337009\s+\$134\.34$/m);
+    expect(text.stdout).toMatch(/^total\s+123\.459509\s+\$123\.46$/m);
+    expect(text.stdout).toMatch(/^ {2}of which fine-tuning\s+~10\.877500\s+estimate: 6\.5 GPU-hours \(3\.5 instance-hours\), in infrastructure, not added again$/m);
     expect(text.stdout).toContain('llama-3.1-8b-instruct: estimated 1150 tokens, providers reported 1000');
   });
 
@@ -244,14 +247,13 @@ describe('the monthly statements job', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ source: 'tessera.statements', 'detail-type': 'Tenant Usage Reported' });
     expect(events[0].detail).toEqual({
-      tenantId: 'acme', meterApiName: 'tessera.total_usd', meterValue: 134.337009, month: '2026-10', currency: 'USD', estimated: false,
+      tenantId: 'acme', meterApiName: 'tessera.total_usd', meterValue: 123.459509, month: '2026-10', currency: 'USD', estimated: false,
       usage: [
         { meterApiName: 'tessera.gateway.tokens', meterValue: 2900 },
         { meterApiName: 'tessera.gateway.cost_usd', meterValue: 0.00272 },
         { meterApiName: 'tessera.fine_tuning.gpu_hours', meterValue: 6.5 },
-        { meterApiName: 'tessera.fine_tuning.cost_usd', meterValue: 10.8775 },
         { meterApiName: 'tessera.infrastructure.cost_usd', meterValue: 123.456789 },
-        { meterApiName: 'tessera.total_usd', meterValue: 134.337009 },
+        { meterApiName: 'tessera.total_usd', meterValue: 123.459509 },
       ],
       idempotencyKey: expect.stringMatching(/^acme:2026-10:[0-9a-f]{16}$/), revision: 1,
       statement: { bucket: 'tessera-statements', json: 'statements/2026-10/acme.json', csv: 'statements/2026-10/acme.csv' },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TenantStatement } from '../../../lib/statements/schema.js';
 import { buildStatement, reconcile } from '../../../lambdas/statements/build-statement.js';
+import { usageReported } from '../../../lib/statements/usage-event.js';
 import { AS_OF, INFRASTRUCTURE_AMOUNT, JOBS, KEY_ID, MODEL_USAGE, MONTH, USER_ID } from './fixture.js';
 
 const tenant = { tenantId: 'acme', name: 'Acme', tier: 'professional', isolation: 'vpc' as const };
@@ -41,12 +42,22 @@ describe('buildStatement', () => {
     expect(s.fineTuning).toMatchObject({ instanceHours: 3.5, gpuHours: 6.5, costUsd: 10.8775, prices: { region: 'us-east-1', date: '2026-11-01' } });
   });
 
-  it('totals gateway + fine-tuning + infrastructure in micro-dollars: 0.00257 + 10.8775 + 123.456789 = 134.336859', () => {
+  it('totals gateway + infrastructure in micro-dollars: 0.00257 + 123.456789 = 123.459359; fine-tuning (tagged, billed by SageMaker) is inside infrastructure, not added again', () => {
     const s = build();
     expect(s.infrastructure).toEqual({ costUsd: 123.456789, metric: 'UnblendedCost', source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' }, estimated: false });
-    expect(s.totalUsd).toBe(134.336859);
+    // Cost Explorer's figure for the tag holds the tagged training jobs: adding the 10.8775 estimate on top counted them twice (134.336859).
+    expect(s.totalUsd).toBe(123.459359);
+    expect(s.fineTuning).toMatchObject({ costUsd: 10.8775, includedIn: 'infrastructure' });
     expect(s.period).toEqual({ start: '2026-10-01', end: '2026-11-01' });
     expect(s.notes).toEqual([]);
+  });
+
+  it('Tenant Usage Reported: the cost meters besides the total add up to it (no fine-tuning cost meter to count twice)', () => {
+    const d = usageReported(build(), 'bucket', 'a'.repeat(64), 1);
+    const costs = d.usage.filter((u) => u.meterApiName.endsWith('_usd') && u.meterApiName !== 'tessera.total_usd');
+    expect(costs).toEqual([{ meterApiName: 'tessera.gateway.cost_usd', meterValue: 0.00257 }, { meterApiName: 'tessera.infrastructure.cost_usd', meterValue: 123.456789 }]);
+    expect(Math.round(costs.reduce((a, u) => a + u.meterValue * 1e6, 0))).toBe(Math.round(d.meterValue * 1e6));
+    expect(d.usage).toContainEqual({ meterApiName: 'tessera.fine_tuning.gpu_hours', meterValue: 6.5 });
   });
 
   it('flags the model whose estimate is more than 10% off the providers\' report, naming the figures', () => {

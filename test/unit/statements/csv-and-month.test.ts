@@ -16,9 +16,9 @@ export const GOLDEN_CSV = [
   'acme,2026-10,gateway.total,,19,2100,800,2900,,,0.002570,',
   'acme,2026-10,fine_tuning.job,ftjob-aaaaaaaaaaaaaaaaaaaaaaaa,,,,,2.5000,2.5000,3.787500,ml.g5.2xlarge',
   'acme,2026-10,fine_tuning.job,ftjob-bbbbbbbbbbbbbbbbbbbbbbbb,,,,,1.0000,4.0000,7.090000,ml.g5.12xlarge',
-  'acme,2026-10,fine_tuning.total,,,,,,3.5000,6.5000,10.877500,',
+  'acme,2026-10,fine_tuning.total,,,,,,3.5000,6.5000,10.877500,"estimate; included in infrastructure.total, not added to total"',
   'acme,2026-10,infrastructure.total,tessera:tenant-id=acme,,,,,,,123.456789,',
-  'acme,2026-10,total,,,,,,,,134.336859,',
+  'acme,2026-10,total,,,,,,,,123.459359,', // 0.002570 + 123.456789: the fine-tuning rows are inside infrastructure
   'acme,2026-10,reconciliation.flag,llama-3.1-8b-instruct,4,,,,,,,"llama-3.1-8b-instruct: estimated 1150 tokens, providers reported 1000 over 4 requests (+15%, more than 10%)"',
 ].join('\r\n') + '\r\n';
 
