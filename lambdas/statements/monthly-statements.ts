@@ -51,8 +51,16 @@ export const statementHash = (s: TenantStatement) => createHash('sha256').update
 const offboardedAt = (t: TenantRecord) =>
   t.executions.filter((e) => e.kind === 'offboard' && e.status === 'SUCCEEDED' && e.endedAt).map((e) => e.endedAt!).sort().at(-1) ?? t.updatedAt;
 
-/** Tenants with a statement for `month`: all in the registry but those offboarded before it began. */
-export const reportable = (t: TenantRecord, month: string) => !(t.status === 'OFFBOARDED' && offboardedAt(t) < `${monthBounds(month).start}T00:00:00Z`);
+/**
+ * Tenants with a statement for `month`: all in the registry but those offboarded before it began
+ * and those created after it ended (a tenant onboarded on 2 November has no October: without this
+ * the 3rd's run sent it a $0 statement and a revision-1 `Tenant Usage Reported`).
+ */
+export const reportable = (t: TenantRecord, month: string) => {
+  const { start, end } = monthBounds(month);
+  if (Date.parse(t.createdAt) >= Date.parse(`${end}T00:00:00Z`)) return false;
+  return !(t.status === 'OFFBOARDED' && offboardedAt(t) < `${start}T00:00:00Z`);
+};
 
 export interface MonthlyOutcome {
   month: string;

@@ -141,7 +141,7 @@ beforeAll(async () => {
   await eb.send(new PutTargetsCommand({ Rule: 'billing', EventBusName: process.env[ENV.eventBus], Targets: [{ Id: 'queue', Arn: queueArn }] }));
 
   await DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } })
-    .send(new PutCommand({ TableName: process.env[ENV.registryTable], Item: localTenant('acme', 'professional', { accountId: '111111111111' }) }));
+    .send(new PutCommand({ TableName: process.env[ENV.registryTable], Item: localTenant('acme', 'professional', { accountId: '111111111111', createdAt: '2026-09-01T00:00:00.000Z' }) }));
   // The gateway's own writes: reserve, then settle with what the model used.
   const store = new DynamoDbStore(process.env[ENV.registryTable]!, 'tessera-usage', unscopedDocumentClient());
   const call = async (at: string, subject: { kind: 'user' | 'key'; id: string }, model: string, prompt: number, completion: number, costUsd: number, reported: boolean, estimatedTokens: number) => {

@@ -35,7 +35,7 @@ describe('the monthly statements job recovers and reports the right tenants (hos
     const deps: MonthlyDeps = {
       sources: { modelUsage: async () => MODEL_USAGE, usageBy: async () => ({ subjects: [], incomplete: false }), jobs: async () => [], costExplorer: new CostExplorerClient({ region: 'us-east-1' }) },
       s3: new S3Client({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), bucket: 'statements', eventBus: 'bus',
-      tenants: async () => [localTenant('acme', 'professional')],
+      tenants: async () => [localTenant('acme', 'professional', { createdAt: '2026-01-05T00:00:00.000Z' })],
     };
     const first = await writeMonthlyStatements(deps, MONTH, AS_OF);
     expect(first.failed.map((f) => f.tenantId)).toEqual(['acme']);
@@ -52,11 +52,11 @@ describe('the monthly statements job recovers and reports the right tenants (hos
   it('an offboarded tenant is reportable up to the month its offboarding ended, whatever later writes touched its record', () => {
     // Offboarded 2026-10-28; the daily key-deletion job wrote the record on 2026-11-04.
     const t = tenant({
-      status: 'OFFBOARDED', updatedAt: '2026-11-04T10:00:00.000Z',
+      createdAt: '2026-01-05T00:00:00.000Z', status: 'OFFBOARDED', updatedAt: '2026-11-04T10:00:00.000Z',
       executions: [{ kind: 'offboard', requestId: 'req-offboard-1', startedAt: '2026-10-28T09:00:00.000Z', endedAt: '2026-10-28T09:40:00.000Z', status: 'SUCCEEDED' }],
     });
     expect(reportable(t, '2026-10')).toBe(true);
     expect(reportable(t, '2026-11')).toBe(false);
-    expect(reportable(tenant({ status: 'ACTIVE', updatedAt: '2026-01-01T00:00:00.000Z' }), '2026-11')).toBe(true);
+    expect(reportable(tenant({ createdAt: '2026-01-01T00:00:00.000Z', status: 'ACTIVE', updatedAt: '2026-01-01T00:00:00.000Z' }), '2026-11')).toBe(true);
   });
 });

@@ -22,8 +22,10 @@ const deps = (over: Partial<MonthlyDeps['sources']> = {}): MonthlyDeps => ({
     ...over,
   },
   s3: new S3Client({ region: 'us-east-1' }), events: new EventBridgeClient({ region: 'us-east-1' }), bucket: 'statements', eventBus: 'tessera-lifecycle',
-  tenants: async () => [localTenant('zeta', 'starter'), localTenant('acme', 'professional')],
+  tenants: async () => [localTenant('zeta', 'starter', { createdAt: ONBOARDED }), localTenant('acme', 'professional', { createdAt: ONBOARDED })],
 });
+/** Before the fixture's month: a tenant has a statement only for months it existed in (localTenant stamps now). */
+const ONBOARDED = '2026-01-05T00:00:00.000Z';
 const notFound = new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } });
 
 describe('writeMonthlyStatements', () => {
@@ -66,8 +68,20 @@ describe('writeMonthlyStatements', () => {
   });
 
   it('leaves out tenants offboarded before the month began', () => {
-    expect(reportable(localTenant('gone', 'starter', { status: 'OFFBOARDED', updatedAt: '2026-09-30T12:00:00Z' }), MONTH)).toBe(false);
-    expect(reportable(localTenant('left', 'starter', { status: 'OFFBOARDED', updatedAt: '2026-10-15T12:00:00Z' }), MONTH)).toBe(true);
-    expect(reportable(localTenant('live', 'starter'), MONTH)).toBe(true);
+    expect(reportable(localTenant('gone', 'starter', { createdAt: ONBOARDED, status: 'OFFBOARDED', updatedAt: '2026-09-30T12:00:00Z' }), MONTH)).toBe(false);
+    expect(reportable(localTenant('left', 'starter', { createdAt: ONBOARDED, status: 'OFFBOARDED', updatedAt: '2026-10-15T12:00:00Z' }), MONTH)).toBe(true);
+    expect(reportable(localTenant('live', 'starter', { createdAt: ONBOARDED }), MONTH)).toBe(true);
+  });
+
+  it('leaves out tenants created after the month ended: no $0 statement, no revision-1 Tenant Usage Reported', async () => {
+    expect(reportable(localTenant('late', 'starter', { createdAt: '2026-11-01T00:00:00.000Z' }), MONTH)).toBe(false);
+    expect(reportable(localTenant('new', 'starter', { createdAt: '2026-10-31T23:59:59.999Z' }), MONTH)).toBe(true);
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [{ Groups: [] }] });
+    s3.on(HeadObjectCommand).rejects(notFound);
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const out = await writeMonthlyStatements({ ...deps(), tenants: async () => [localTenant('acme', 'professional', { createdAt: ONBOARDED }), localTenant('late', 'starter', { createdAt: '2026-11-02T09:00:00.000Z' })] }, MONTH, AS_OF);
+    expect(out).toEqual({ month: MONTH, reported: ['acme'], unchanged: [], failed: [] });
+    expect(eb.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries![0].Detail!).tenantId)).toEqual(['acme']);
+    expect(s3.commandCalls(PutObjectCommand).some((c) => c.args[0].input.Key!.includes('late'))).toBe(false);
   });
 });
