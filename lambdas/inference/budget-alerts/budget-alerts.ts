@@ -152,7 +152,7 @@ export class BudgetAlerts {
       const key = this.seenKey(w.tenantId, b, period);
       const before = this.seen.get(key) ?? 0;
       let all = true;
-      for (const percent of crossedThresholds(before, used, b.limit, w.thresholds)) {
+      for (const percent of crossedThresholds(before, used, b.limit, w.thresholds, b.unit)) {
         all = (await this.once(w, b, percent, used, period, markerId(w.tenantId, b, period, percent, storedId))) && all;
       }
       if (all && used > before) this.remember(key, used);

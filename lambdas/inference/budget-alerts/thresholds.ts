@@ -52,25 +52,37 @@ function budget(scope: BudgetScope, subjectId: string | undefined, id: WatchedBu
 }
 
 /**
- * The thresholds (percent of `limit`) that `used` has reached: `used >= limit × p / 100`, in the
- * order given. None when the limit is 0 or less.
+ * An amount in the integer unit thresholds are compared in: tokens as they are, USD in
+ * micro-dollars (the unit the gateway's stores count cost in). In floats, 80% of a USD 0.11 budget
+ * (`0.11 × 80` = 8.8) was not reached by usage of exactly USD 0.088 (`0.088 × 100` = 8.799999999999999).
  */
-export function thresholdsReached(used: number, limit: number, thresholdsPercent: readonly number[]): number[] {
+const units = (amount: number, unit: WatchedBudget['unit']) => (unit === 'USD' ? Math.round(amount * 1e6) : amount);
+
+/**
+ * The thresholds (percent of `limit`) that `used` has reached: `used >= limit × p / 100`, in the
+ * order given, compared in integers (`units`: tokens, or micro-dollars for `USD`; percents are
+ * whole). None when the limit is 0 or less.
+ */
+export function thresholdsReached(used: number, limit: number, thresholdsPercent: readonly number[], unit: WatchedBudget['unit'] = 'tokens'): number[] {
   if (!(limit > 0)) return [];
-  // Compared in integers of limit/100 units where possible: 80% of 1,000 is 800 exactly.
-  return thresholdsPercent.filter((p) => used * 100 >= limit * p);
+  const u = units(used, unit);
+  const l = units(limit, unit);
+  return thresholdsPercent.filter((p) => u * 100 >= l * p);
 }
 
 /**
  * The thresholds a usage moving from `before` to `after` crosses: reached at `after` and not at
  * `before` (several at once when one step passes more than one). None when usage went down, the
- * limit is 0 or less, or no threshold lies in between.
+ * limit is 0 or less, or no threshold lies in between. Compared in integers as thresholdsReached.
  */
-export function crossedThresholds(before: number, after: number, limit: number, thresholdsPercent: readonly number[]): number[] {
+export function crossedThresholds(before: number, after: number, limit: number, thresholdsPercent: readonly number[], unit: WatchedBudget['unit'] = 'tokens'): number[] {
   const crossed: number[] = [];
   if (!(limit > 0)) return crossed;
+  const b = units(before, unit);
+  const a = units(after, unit);
+  const l = units(limit, unit);
   // thresholdsReached(after) less thresholdsReached(before), without building either (checked after every settle).
-  for (const p of thresholdsPercent) if (after * 100 >= limit * p && !(before * 100 >= limit * p)) crossed.push(p);
+  for (const p of thresholdsPercent) if (a * 100 >= l * p && !(b * 100 >= l * p)) crossed.push(p);
   return crossed;
 }
 

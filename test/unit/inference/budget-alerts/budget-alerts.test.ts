@@ -49,6 +49,15 @@ describe('BudgetAlerts', () => {
     ]);
   });
 
+  it('a cost budget\'s threshold is reached at its exact micro-dollar: USD 0.088 of a USD 0.11 budget is 80%', async () => {
+    const store = new MemoryStore();
+    const { emit, events } = memoryEvents();
+    const alerts = new BudgetAlerts({ store, markers: new MemoryAlertMarkers(), emit, now: () => NOW });
+    const key: Subject = { kind: 'key', id: 'key_0123456789abcdef', limits: { monthlyCostUsd: 0.11 } };
+    await call(store, alerts, request({ dayTokens: 1_000_000 }), 10, key, 0.088);
+    expect(events.map((e) => [e.detail.budgetId, e.detail.thresholdPercent, e.detail.used])).toEqual([['month-cost', 50, 0.088], ['month-cost', 80, 0.088]]);
+  });
+
   it('the tier\'s own thresholds; none ([]) sends nothing; no budget sends nothing', async () => {
     const store = new MemoryStore();
     const { emit, events } = memoryEvents();

@@ -28,6 +28,13 @@ describe('budget thresholds: which a usage reaches and which a step crosses', ()
     expect(thresholdsReached(0.1 + 0.2, 0.3, T)).toEqual([50, 80, 100]); // 0.30000000000000004
   });
 
+  it('USD budgets compare in integer micro-dollars: 80% of USD 0.11 is reached at exactly USD 0.088 (0.088 × 100 = 8.799999999999999 in floats)', () => {
+    expect(thresholdsReached(0.088, 0.11, T, 'USD')).toEqual([50, 80]);
+    expect(crossedThresholds(0.087999, 0.088, 0.11, T, 'USD')).toEqual([80]);
+    expect(crossedThresholds(0, 0.087999, 0.11, T, 'USD')).toEqual([50]); // one micro-dollar short
+    expect(crossedThresholds(0.088, 0.11, 0.11, T, 'USD')).toEqual([100]);
+  });
+
   it('a tier with other thresholds, or none', () => {
     expect(crossedThresholds(0, 950, 1000, [25, 90, 95])).toEqual([25, 90, 95]);
     expect(crossedThresholds(0, 950, 1000, [])).toEqual([]);
