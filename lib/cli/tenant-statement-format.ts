@@ -1,7 +1,7 @@
 import { statementCsv } from '../statements/csv.js';
 import { TenantStatement } from '../statements/schema.js';
 import { CliError } from './cli-error.js';
-import { table } from './format.js';
+import { printable, table } from './format.js';
 
 const usd = (v: number) => `$${v.toFixed(2)}`;
 const usd6 = (v: number) => v.toFixed(6);
@@ -25,7 +25,7 @@ export function formatStatement(answer: unknown, format: 'json' | 'csv' | 'text'
 export function statementLines(s: TenantStatement): string {
   const src = s.infrastructure.source;
   const lines = [
-    `statement of tenant ${s.tenantId} (${s.tenantName}, ${s.tier}, ${s.isolation} mode) for ${s.month} (UTC, ${s.period.start} to ${s.period.end} exclusive)`,
+    `statement of tenant ${s.tenantId} (${printable(s.tenantName)}, ${s.tier}, ${s.isolation} mode) for ${s.month} (UTC, ${s.period.start} to ${s.period.end} exclusive)`,
     table([
       { part: 'gateway', 'cost usd': usd6(s.gateway.costUsd), detail: `${s.gateway.totalTokens} tokens, ${s.gateway.requests} requests` },
       { part: 'infrastructure', 'cost usd': usd6(s.infrastructure.costUsd), detail: `Cost Explorer, ${src.groupBy === 'tag' ? `tag ${src.key}=${src.value}` : `linked account ${src.value}`}${s.infrastructure.estimated ? ', estimated' : ''}` },
@@ -41,7 +41,7 @@ export function statementLines(s: TenantStatement): string {
   section('gateway by user', s.gateway.byUser.map((u) => ({ user: u.id, requests: u.requests, tokens: u.tokens, 'cost usd': usd6(u.costUsd) })), ['user', 'requests', 'tokens', 'cost usd']);
   section('gateway by key', s.gateway.byKey.map((k) => ({ key: k.id, requests: k.requests, tokens: k.tokens, 'cost usd': usd6(k.costUsd) })), ['key', 'requests', 'tokens', 'cost usd']);
   section(`fine-tuning, estimated (prices: ${s.fineTuning.prices.region}, ${s.fineTuning.prices.date}; billed inside infrastructure)`, s.fineTuning.jobs.map((j) => ({ job: j.jobId, instance: j.instanceType, hours: j.instanceHours, 'gpu hours': j.gpuHours, 'usd/h': j.usdPerHour, 'cost usd': usd6(j.costUsd) })), ['job', 'instance', 'hours', 'gpu hours', 'usd/h', 'cost usd']);
-  if (s.reconciliation.flags.length) lines.push('', `reconciliation (estimate vs provider report, more than ${s.reconciliation.thresholdPercent}%):`, ...s.reconciliation.flags.map((f) => `  ${f.message}`));
-  if (s.notes.length) lines.push('', ...s.notes.map((n) => `note: ${n}`));
+  if (s.reconciliation.flags.length) lines.push('', `reconciliation (estimate vs provider report, more than ${s.reconciliation.thresholdPercent}%):`, ...s.reconciliation.flags.map((f) => `  ${printable(f.message)}`));
+  if (s.notes.length) lines.push('', ...s.notes.map((n) => `note: ${printable(n)}`));
   return lines.join('\n');
 }

@@ -96,4 +96,24 @@ describe('tessera tenants usage --month rendering', () => {
     }
     expect(error).toMatchObject({ name: 'CliError', exitCode: 1 });
   });
+
+  it('escapes control characters of ids in the terminal lines: a user id with \\r cannot hide its row, nor an escape sequence clear the screen', async () => {
+    const { statementLines } = await import('../../../lib/cli/tenant-statement-format.js');
+    const { usageLines } = await import('../../../lib/cli/tenants-command.js');
+    const hidden = 'ok-user\rkey_0123456789abcdef  2  1400';
+    const s = buildStatement({
+      tenant: { tenantId: 'acme', name: 'Acme', tier: 'professional', isolation: 'vpc' }, month: MONTH, asOf: AS_OF,
+      modelUsage: [{ ...MODEL_USAGE[0]!, model: 'evil\u001b[2Jmodel' }],
+      users: { subjects: [{ id: hidden, month: { tokens: 2000, costUsd: 0.0019, requests: 12 } }], incomplete: false },
+      keys: { subjects: [], incomplete: false },
+      jobs: [], infrastructure: { costUsd: 1, estimated: false, source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' } },
+    });
+    const text = statementLines(s);
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/); // only the lines' own \n
+    expect(text).toContain('ok-user\\rkey_0123456789abcdef  2  1400');
+    expect(text).toContain('evil\\u001b[2Jmodel');
+    const by = usageLines({ tenantId: 'acme', day: '2026-10-03', month: '2026-10', by: 'user', subjects: [{ id: hidden, day: { tokens: 1, costUsd: 0, requests: 1 }, month: { tokens: 1, costUsd: 0, requests: 1 } }] } as never);
+    expect(by).not.toContain('\r');
+    expect(by).toContain('ok-user\\rkey_0123456789abcdef');
+  });
 });
