@@ -155,6 +155,19 @@ export const FineTuningJob = z.object({
   status: FineTuningStatus,
   createdAt: z.number().int(),
   finishedAt: z.number().int().optional(),
+  /**
+   * The training job's StoppingCondition.MaxRuntimeInSeconds (the tier's `training.maxRuntimeHours` at
+   * creation): SageMaker bills no more training time than this. @default - absent on jobs recorded before it was kept
+   */
+  maxRuntimeSeconds: z.number().int().positive().optional(),
+  /**
+   * When training began and ended (epoch seconds): SageMaker's TrainingStartTime and TrainingEndTime from the
+   * state-change event (AWS bills the interval between them), or when the training events handler saw the job
+   * running and ended. What the statements bill (lambdas/statements/build-statement.ts); the deployment of the
+   * model after it is no training. @default - absent until seen (and on jobs recorded before they were kept)
+   */
+  trainingStartedAt: z.number().int().optional(),
+  trainingEndedAt: z.number().int().optional(),
   fineTunedModel: z.string().optional(),
   endpointName: z.string().optional(),
   /**

@@ -41,6 +41,7 @@ export function localTrainingPoller(deps: LocalTrainingPollerDeps): { look(): Pr
           await deps.events.handle({
             TrainingJobName: job.trainingJobName, TrainingJobStatus: status, SecondaryStatus: d.SecondaryStatus,
             FailureReason: d.FailureReason, ModelArtifacts: d.ModelArtifacts, BillableTimeInSeconds: d.BillableTimeInSeconds,
+            TrainingStartTime: d.TrainingStartTime, TrainingEndTime: d.TrainingEndTime,
           }, tenant.accountId, `local-${job.trainingJobName}-${status}`);
           handed.set(job.trainingJobName, status);
         } catch (e) {

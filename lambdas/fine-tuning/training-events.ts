@@ -20,6 +20,16 @@ export interface TrainingStateChange {
   FailureReason?: string;
   ModelArtifacts?: { S3ModelArtifacts?: string };
   BillableTimeInSeconds?: number;
+  /** When training began and ended on SageMaker's instances (AWS bills the interval): epoch milliseconds or ISO text in an event, a Date from DescribeTrainingJob. */
+  TrainingStartTime?: number | string | Date;
+  TrainingEndTime?: number | string | Date;
+}
+
+/** An event's timestamp as epoch seconds: a Date, ISO text, or epoch milliseconds (or seconds, below 10^11); undefined when absent or unreadable. */
+export function epochSeconds(t: number | string | Date | undefined): number | undefined {
+  if (t === undefined || t === null) return undefined;
+  const ms = t instanceof Date ? t.getTime() : typeof t === 'number' ? (t < 1e11 ? t * 1000 : t) : /^\d+(\.\d+)?$/.test(t) ? Number(t) * (Number(t) < 1e11 ? 1000 : 1) : Date.parse(t);
+  return Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : undefined;
 }
 
 export interface TrainingEventsDeps {
@@ -69,7 +79,7 @@ export class TrainingEvents {
     switch (detail.TrainingJobStatus) {
       case 'InProgress': {
         if (job.status !== 'queued' && job.status !== 'validating_files') return 'stale';
-        const running: FineTuningJob = { ...job, status: 'running', events: [jobEvent('info', `Training started (${detail.SecondaryStatus ?? 'Starting'})`), ...job.events] };
+        const running: FineTuningJob = { ...job, status: 'running', trainingStartedAt: epochSeconds(detail.TrainingStartTime) ?? nowSeconds(), events: [jobEvent('info', `Training started (${detail.SecondaryStatus ?? 'Starting'})`), ...job.events] };
         if (!(await this.deps.jobs.update(running, job.status))) return 'stale';
         await audit('fine_tuning.data.read', 'ok', { trainingFile: job.trainingFile, ...(job.validationFile ? { validationFile: job.validationFile } : {}), readBy: tenantRoleName(job.tenantId, 'training') });
         return 'running';
@@ -78,8 +88,9 @@ export class TrainingEvents {
         // A job that ended already (cancelled by its user or an offboarding, succeeded) keeps its end:
         // a late or repeated Failed event would hide an offboarding's cancellation from its retirement.
         if (!isActive(job.status)) return 'stale';
+        const finishedAt = nowSeconds();
         const failed: FineTuningJob = {
-          ...job, status: 'failed', finishedAt: nowSeconds(),
+          ...job, ...trainingSpan(job, detail, finishedAt), status: 'failed', finishedAt,
           error: { code: 'training_failed', message: detail.FailureReason ?? 'SageMaker reported the training job as failed without a reason', param: null },
           events: [jobEvent('error', `Training failed: ${detail.FailureReason ?? 'no reason given'}`), ...job.events],
         };
@@ -89,7 +100,8 @@ export class TrainingEvents {
       }
       case 'Stopped': {
         if (job.status === 'cancelled') return 'stale';
-        const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: nowSeconds(), events: [jobEvent('warn', 'Training job stopped'), ...job.events] };
+        const finishedAt = nowSeconds();
+        const cancelled: FineTuningJob = { ...job, ...trainingSpan(job, detail, finishedAt), status: 'cancelled', finishedAt, events: [jobEvent('warn', 'Training job stopped'), ...job.events] };
         return (await this.deps.jobs.update(cancelled, job.status)) ? 'cancelled' : 'stale';
       }
       case 'Completed':
@@ -134,7 +146,8 @@ export class TrainingEvents {
     }
     // (1) The claim. A job that moved, or that another deployment holds (a duplicate delivery), is not deployed here.
     if (!(await this.deps.jobs.claimDeployment(job.tenantId, job.id, job.status, token))) return 'stale';
-    const claimed: FineTuningJob = { ...job, deploying: token };
+    // Training ended when SageMaker says (TrainingEndTime) or, without it, now: the deployment that follows is not training.
+    const claimed: FineTuningJob = { ...job, ...trainingSpan(job, detail, nowSeconds()), deploying: token };
     /** The job's next state, written only if still `job.status` and still claimed by this deployment; the claim goes with it (or alone when the job moved). */
     const settle = async (next: FineTuningJob): Promise<boolean> => {
       if (await this.deps.jobs.update({ ...next, deploying: undefined }, job.status, token)) return true;
@@ -217,4 +230,14 @@ export class TrainingEvents {
     await audit('fine_tuning.model.deployed', 'ok', { fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName!, artifacts });
     return 'succeeded';
   }
+}
+
+/**
+ * What a terminal event tells of the training's own span: its start (kept from the InProgress event, else the
+ * event's TrainingStartTime) and its end (the event's TrainingEndTime, else `fallbackEnd`: when it was seen).
+ * A job whose training never began (stopped while queued) gets an end only.
+ */
+function trainingSpan(job: FineTuningJob, detail: TrainingStateChange, fallbackEnd: number): Pick<FineTuningJob, 'trainingStartedAt' | 'trainingEndedAt'> {
+  const start = job.trainingStartedAt ?? epochSeconds(detail.TrainingStartTime);
+  return { ...(start !== undefined ? { trainingStartedAt: start } : {}), trainingEndedAt: epochSeconds(detail.TrainingEndTime) ?? fallbackEnd };
 }

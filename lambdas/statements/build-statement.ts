@@ -37,6 +37,9 @@ export interface StatementInputs {
   prices?: TrainingPriceTable;
 }
 
+/** How the statement measures training hours (`fineTuning.basis`). */
+export const TRAINING_BASIS = 'wall-clock of training: from its start (SageMaker\'s TrainingStartTime, or when the job was seen running; its creation for older records) to its end (TrainingEndTime, or when it was seen ending; now while running), at most the job\'s max runtime, clipped to the month';
+
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
@@ -45,16 +48,44 @@ const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -
 const RUNNING: readonly string[] = ['running'];
 
 /**
+ * SageMaker's ceiling of MaxRuntimeInSeconds, 28 days (and the config's `training.maxRuntimeHours` maximum, 672):
+ * the cap of a job recorded before its own `maxRuntimeSeconds` was kept.
+ */
+export const MAX_TRAINING_RUNTIME_SECONDS = 672 * 3600;
+
+/** The event the training events handler writes when it first sees a job running (training-events.ts). */
+const TRAINING_STARTED_EVENT = /^Training started\b/;
+
+/**
+ * The wall-clock span (epoch ms) of a job's training, as far as its record knows it, or undefined when it has
+ * none (queued, validating, or ended before it began):
+ * - start: `trainingStartedAt` (SageMaker's TrainingStartTime, or when the job was seen running), else the
+ *   "Training started" event's time, else `createdAt` (records from before either was kept);
+ * - end: `trainingEndedAt` (TrainingEndTime, or when the training was seen ending: a deployment after it is
+ *   not training), else `finishedAt`, else, while `running`, `asOf`;
+ * - at most the job's max runtime (`maxRuntimeSeconds`, the StoppingCondition; SageMaker's 28 days for older
+ *   records) after its start: a job left `running` by a lost state event is not billed to the month's end.
+ */
+export function trainingSpan(job: FineTuningJob, asOf: Date): { start: number; end: number } | undefined {
+  const started = job.trainingStartedAt ?? job.events.filter((e) => TRAINING_STARTED_EVENT.test(e.message)).map((e) => e.created_at).sort((a, b) => a - b)[0] ?? job.createdAt;
+  const ended = job.trainingEndedAt ?? job.finishedAt ?? (RUNNING.includes(job.status) ? Math.floor(asOf.getTime() / 1000) : undefined);
+  if (ended === undefined) return undefined;
+  const start = started * 1000;
+  const end = Math.min(ended * 1000, start + (job.maxRuntimeSeconds ?? MAX_TRAINING_RUNTIME_SECONDS) * 1000);
+  return end > start ? { start, end } : undefined;
+}
+
+/**
  * Builds the month's statement of one tenant (lib/statements/schema.ts TenantStatement).
  *
  * - Gateway: tokens and cost by model and by day (summed from the model-day usage), by user and
  *   by key (the subjects' month counters, which count every admitted request: when their requests
  *   outnumber the ledger's, a note says how many produced no usage).
- * - Fine-tuning: each job's instance-hours inside the month, from its `createdAt` to its
- *   `finishedAt` (a running job: to `asOf`), clipped to the month; one instance per job (the
- *   training request's InstanceCount); GPU-hours = instance-hours × the type's GPUs; cost =
- *   instance-hours (rounded to 4 decimals) × the dated on-demand price. The span includes
- *   SageMaker's queue and start-up (not billed), so it is an upper bound of the billed time.
+ * - Fine-tuning: each job's instance-hours inside the month, over its training's own span
+ *   (trainingSpan: start to end as recorded, a running job to `asOf`, at most its max runtime),
+ *   clipped to the month; one instance per job (the training request's InstanceCount); GPU-hours =
+ *   instance-hours × the type's GPUs; cost = instance-hours (rounded to 4 decimals) × the dated
+ *   on-demand price. An upper bound of the billed time where the start or end is when it was seen.
  *   An estimate, not added to the total: the training jobs are tagged `tessera:tenant-id` (vpc mode)
  *   or run in the tenant's account (account mode), so Cost Explorer's infrastructure figure already
  *   holds what AWS billed for them (`fineTuning.includedIn: 'infrastructure'`).
@@ -98,10 +129,10 @@ export function buildStatement(input: StatementInputs): TenantStatement {
   const monthStart = Date.parse(`${start}T00:00:00Z`);
   const monthEnd = Math.min(Date.parse(`${end}T00:00:00Z`), input.asOf.getTime());
   const jobs = [...input.jobs].sort(byKey((j) => j.id)).flatMap((job) => {
-    const until = job.finishedAt !== undefined ? job.finishedAt * 1000 : RUNNING.includes(job.status) ? input.asOf.getTime() : undefined;
-    if (until === undefined) return [];
-    const from = Math.max(job.createdAt * 1000, monthStart);
-    const to = Math.min(until, monthEnd);
+    const span = trainingSpan(job, input.asOf);
+    if (!span) return [];
+    const from = Math.max(span.start, monthStart);
+    const to = Math.min(span.end, monthEnd);
     if (to <= from) return [];
     const price = prices.instances[job.instanceType];
     if (!price) notes.push(`fine-tuning job ${job.id}: no ${prices.region} price for ${job.instanceType} in the ${prices.date} table; counted at $0`);
@@ -131,7 +162,7 @@ export function buildStatement(input: StatementInputs): TenantStatement {
     fineTuning: {
       jobs, instanceHours: round4(sum(jobs.map((j) => j.instanceHours))), gpuHours: round4(sum(jobs.map((j) => j.gpuHours))), costUsd: fromMicros(fineTuningMicros),
       prices: { region: prices.region, date: prices.date, source: prices.source },
-      basis: 'wall-clock from job creation to finish (or now, while running), clipped to the month: includes SageMaker\'s queue and start-up',
+      basis: TRAINING_BASIS,
       includedIn: 'infrastructure',
     },
     infrastructure: { costUsd: infrastructureUsd, metric: 'UnblendedCost', source: input.infrastructure.source, estimated: input.infrastructure.estimated },

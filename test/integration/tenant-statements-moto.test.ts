@@ -75,7 +75,7 @@ const GOLDEN = {
     ],
     instanceHours: 3.5, gpuHours: 6.5, costUsd: 10.8775,
     prices: { region: 'us-east-1', date: '2026-11-01', source: 'https://aws.amazon.com/sagemaker/pricing/ (Training, On-Demand, US East (N. Virginia))' },
-    basis: 'wall-clock from job creation to finish (or now, while running), clipped to the month: includes SageMaker\'s queue and start-up',
+    basis: 'wall-clock of training: from its start (SageMaker\'s TrainingStartTime, or when the job was seen running; its creation for older records) to its end (TrainingEndTime, or when it was seen ending; now while running), at most the job\'s max runtime, clipped to the month',
     includedIn: 'infrastructure',
   },
   infrastructure: { costUsd: 123.456789, metric: 'UnblendedCost', source: { groupBy: 'tag', key: 'tessera:tenant-id', value: 'acme' }, estimated: false },

@@ -154,6 +154,24 @@ describe('training state changes', () => {
     expect((await registry.getTenant('acme'))?.fineTunedModels ?? []).toEqual([]);
   });
 
+  it('records the training\'s own span for the statements: SageMaker\'s TrainingStartTime and TrainingEndTime (or when seen), not the deployment after it', async () => {
+    const queued = job({ status: 'queued' });
+    await jobs.create(queued, 5);
+    // An event's times as epoch milliseconds; DescribeTrainingJob's (the local poller) as Dates.
+    expect(await events.handle({ TrainingJobName: queued.trainingJobName, TrainingJobStatus: 'InProgress', TrainingStartTime: Date.parse('2026-10-05T00:30:00Z') }, '444444444444')).toBe('running');
+    expect(await jobs.get('acme', queued.id)).toMatchObject({ status: 'running', trainingStartedAt: Date.parse('2026-10-05T00:30:00Z') / 1000 });
+    registry.putTenant(trainedTenant('acme', 'enterprise', '444444444444', { status: 'OFFBOARDING' })); // ends at the deployment's tenant check: no SageMaker call here
+    expect(await events.handle({ TrainingJobName: queued.trainingJobName, TrainingJobStatus: 'Completed', TrainingEndTime: new Date('2026-10-05T02:30:00Z') }, '444444444444')).toBe('cancelled');
+    const ended = (await jobs.get('acme', queued.id))!;
+    expect(ended).toMatchObject({ trainingStartedAt: Date.parse('2026-10-05T00:30:00Z') / 1000, trainingEndedAt: Date.parse('2026-10-05T02:30:00Z') / 1000 });
+    // Without SageMaker's times: when the handler saw it.
+    const other = job({ status: 'running' });
+    await jobs.create(other, 5);
+    const before = Math.floor(Date.now() / 1000);
+    expect(await events.handle({ TrainingJobName: other.trainingJobName, TrainingJobStatus: 'Failed', FailureReason: 'x' }, '444444444444')).toBe('failed');
+    expect((await jobs.get('acme', other.id))!.trainingEndedAt).toBeGreaterThanOrEqual(before);
+  });
+
   it('keeps a job that ended as it ended: a late or repeated Failed event does not turn a cancelled or succeeded job into a failed one', async () => {
     const cancelled = job({ status: 'cancelled', events: [{ id: 'ftevent-1', created_at: 1, level: 'warn', message: `${OFFBOARDING_CANCEL_EVENT} (x)` }] });
     const succeeded = job({ status: 'succeeded' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { FineTuningJob } from '../../../lib/fine-tuning.js';
 import { TenantStatement } from '../../../lib/statements/schema.js';
-import { buildStatement, reconcile } from '../../../lambdas/statements/build-statement.js';
+import { buildStatement, reconcile, trainingSpan } from '../../../lambdas/statements/build-statement.js';
 import { usageReported } from '../../../lib/statements/usage-event.js';
 import { AS_OF, INFRASTRUCTURE_AMOUNT, JOBS, KEY_ID, MODEL_USAGE, MONTH, USER_ID } from './fixture.js';
 
@@ -84,5 +85,32 @@ describe('buildStatement', () => {
     expect(s.notes.join('\n')).toMatch(/no us-east-1 price for ml\.x9\.huge/);
     expect(s.notes.join('\n')).toMatch(/estimate/);
     expect(s.infrastructure.estimated).toBe(true);
+  });
+
+  describe('training hours: the training\'s own span, at most its max runtime', () => {
+    const at = (iso: string) => Date.parse(iso) / 1000;
+    const base: FineTuningJob = { ...JOBS[0]!, createdAt: at('2026-10-05T00:00:00Z'), finishedAt: undefined, events: [] };
+    const hours = (job: FineTuningJob, month = MONTH) => build({ month, jobs: [job] }).fineTuning.jobs.map((j) => [j.instanceHours, j.from, j.to]);
+
+    it('a job left running by a lost state event is billed at most its max runtime (12 h), not to the month\'s end (648 h)', () => {
+      const stuck = { ...base, status: 'running' as const, maxRuntimeSeconds: 12 * 3600, trainingStartedAt: at('2026-10-05T00:10:00Z') };
+      expect(hours(stuck)).toEqual([[12, '2026-10-05T00:10:00.000Z', '2026-10-05T12:10:00.000Z']]);
+    });
+
+    it('a record from before maxRuntimeSeconds was kept: SageMaker\'s 28 days (672 h) at most, from its "Training started" event', () => {
+      const old = { ...base, status: 'running' as const, createdAt: at('2026-09-30T22:00:00Z'), events: [{ id: 'ftevent-1', created_at: at('2026-10-01T00:00:00Z'), level: 'info' as const, message: 'Training started (Starting)' }] };
+      expect(hours(old)).toEqual([[672, '2026-10-01T00:00:00.000Z', '2026-10-29T00:00:00.000Z']]); // October has 744 h
+    });
+
+    it('training ends at its recorded end, not when the endpoint deployment finished the job', () => {
+      const deployed = { ...base, status: 'succeeded' as const, maxRuntimeSeconds: 12 * 3600, trainingStartedAt: at('2026-10-05T00:30:00Z'), trainingEndedAt: at('2026-10-05T02:30:00Z'), finishedAt: at('2026-10-05T03:30:00Z') };
+      expect(hours(deployed)).toEqual([[2, '2026-10-05T00:30:00.000Z', '2026-10-05T02:30:00.000Z']]);
+      expect(build({ jobs: [deployed] }).fineTuning.costUsd).toBe(3.03); // 2 h × $1.515
+    });
+
+    it('a queued job has no span; one ended before it began has none either', () => {
+      expect(trainingSpan({ ...base, status: 'queued' }, AS_OF)).toBeUndefined();
+      expect(trainingSpan({ ...base, status: 'cancelled', trainingEndedAt: base.createdAt, finishedAt: base.createdAt }, AS_OF)).toBeUndefined();
+    });
   });
 });
