@@ -1,7 +1,8 @@
 import { statementCsv } from '../statements/csv.js';
 import { TenantStatement } from '../statements/schema.js';
 import { CliError } from './cli-error.js';
-import { printable, table } from './format.js';
+import { printable } from '../printable.js';
+import { table } from './format.js';
 
 const usd = (v: number) => `$${v.toFixed(2)}`;
 const usd6 = (v: number) => v.toFixed(6);

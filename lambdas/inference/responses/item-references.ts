@@ -1,3 +1,4 @@
+import { printable } from '../../../lib/printable.js';
 import { shownKey } from '../../../lib/zod-issues.js';
 import { GatewayError, invalid } from '../openai-errors.js';
 import type { StoredResponse } from '../stores/response-store.js';
@@ -143,5 +144,3 @@ export class ItemNotFoundError extends GatewayError {
   }
 }
 
-/** `text` with control characters written as JSON escapes (`\n`, `\u0000`), for a message that quotes a caller's id. */
-const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\u007f' ? '\\u007f' : JSON.stringify(c).slice(1, -1)));
