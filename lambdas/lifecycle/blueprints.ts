@@ -65,8 +65,8 @@ export interface UnpublishedTemplate {
 
 /**
  * The templates of `kinds` for `tier` at `version` that the blueprint catalog does not hold (HeadObject
- * on each key: a 404, or the 403 S3 gives a missing key without s3:ListBucket; any other error is
- * rethrown). A version is published with the tiers of the config it was synthesized from, so a tier
+ * on each key: a 404, or the 403 S3 gives a missing key without s3:ListBucket, when a key that must exist
+ * is readable (checkCatalogReadable, else BlueprintCatalogUnreadable); any other error is rethrown). A version is published with the tiers of the config it was synthesized from, so a tier
  * added or renamed since is not published at an older (or a newer, rolled-back) version.
  */
 export async function unpublishedTemplates(tier: string, kinds: readonly BlueprintKind[], version: string): Promise<UnpublishedTemplate[]> {
@@ -85,7 +85,28 @@ export async function unpublishedTemplates(tier: string, kinds: readonly Bluepri
       else throw e;
     }
   }
+  if (missing.some((m) => m.error === 'AccessDenied')) await checkCatalogReadable(s3, bucket);
   return missing;
+}
+
+/**
+ * S3 answers 403 both for a missing key (the caller has no s3:ListBucket, and needs none) and for a read
+ * that is denied (a bucket policy, an SCP, a key policy, a wrong bucket): a 403 means "not published"
+ * only when a key that must exist is readable, the account baseline of the platform's own version
+ * (published by the deployment that runs this code). When it is not, the catalog cannot be read and
+ * nothing can be said of the version: an error naming both answers, never an InvalidRequest that calls
+ * the tier unpublished.
+ */
+async function checkCatalogReadable(s3: S3Client, bucket: string): Promise<void> {
+  const key = templateKey('', 'baseline', requireEnv(ENV.blueprintVersion));
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (e) {
+    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
+    const answer = `${err.name}${err.$metadata?.httpStatusCode ? ` (HTTP ${err.$metadata.httpStatusCode})` : ''}`;
+    throw Object.assign(new Error(`the blueprint catalog s3://${bucket}/blueprints/ cannot be read: HeadObject of ${key}, which the platform's own version publishes, `
+      + `was answered ${answer} too, so an AccessDenied does not say a template is missing (check the bucket policy, the SCPs and this role's s3:GetObject on blueprints/*)`), { name: 'BlueprintCatalogUnreadable' });
+  }
 }
 
 /** What Deploy blueprint needs to know of the template it deploys (templateFacts). */

@@ -407,6 +407,32 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     await expect(begin({ ...state(), change: { tier: 'professional', blueprintVersion: '1.0.0' } })).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '1.0.0' });
     expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Key)).toContain('blueprints/1.0.0/professional.template.json');
   });
+  // hlc5: without s3:ListBucket (not granted, and not needed) S3 answers 403 for a missing key and for a denied read alike;
+  // every 403 was reported as "tier … is not published", an InvalidRequest blaming the version, when the catalog could not be read.
+  it('tells a denied catalog read from a missing template: a 403 is "not published" only when the platform\'s own baseline is readable', async () => {
+    useConfig(sameNetworkConfig);
+    const before = tenant({ status: 'ACTIVE', blueprintVersion: '3.0.0' });
+    records.set('acme', before);
+    const forbidden = () => Object.assign(new Error('Forbidden'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } });
+    // GIVEN every read of the catalog denied (a bucket policy, an SCP), the platform's own templates included
+    s3.on(HeadObjectCommand).rejects(forbidden());
+    // WHEN / THEN not an InvalidRequest calling the tier unpublished: the catalog cannot be read, the answers named
+    const denied = await begin({ ...state(), change: { tier: 'professional' } }).then(() => undefined, (e: Error) => e);
+    expect(denied).toMatchObject({
+      name: 'BlueprintCatalogUnreadable',
+      message: expect.stringContaining('HeadObject of blueprints/1.0.0/account-baseline.template.json, which the platform\'s own version publishes, was answered Forbidden (HTTP 403) too'),
+    });
+    expect(denied!.message).not.toMatch(/is not published/);
+    expect(records.get('acme')).toEqual(before);
+    // AND with the platform's baseline readable, a 403 for the target's keys is the missing key S3 hides: refused as unpublished
+    s3.reset();
+    s3.on(HeadObjectCommand).rejects(forbidden());
+    s3.on(HeadObjectCommand, { Key: 'blueprints/1.0.0/account-baseline.template.json' }).resolves({});
+    await expect(begin({ ...state(), change: { tier: 'professional' } })).rejects.toMatchObject({
+      name: 'InvalidRequest', message: expect.stringMatching(/^tier professional is not published at blueprint version 3\.0\.0.*blueprints\/3\.0\.0\/professional\.template\.json \(AccessDenied\)/),
+    });
+    expect(records.get('acme')).toEqual(before);
+  });
   it('orders a pre-release before its release (semver; package.json\'s version is the blueprint version): a tenant on 1.0.0-rc.1 goes to the platform\'s 1.0.0, and a late run without listedVersion takes it there', async () => {
     const { compareVersions } = await import('../../../lambdas/lifecycle/blueprints.js');
     // hlc4: compareVersions split "1.0.0-rc.1" into 1,0,0,rc,1 and found "rc" after "0": the pre-release was newer than its release
