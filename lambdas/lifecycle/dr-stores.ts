@@ -33,9 +33,11 @@ async function check(store: DrStoreCheck['store'], name: string, call: () => Pro
  * Whether the DR key alias, replica bucket and backup vault of `tenantId`'s DR stack (RETAIN, fixed
  * names: lib/tenant-naming.ts) exist in `region` of `accountId`, asked with the provisioning session of
  * `step`: KMS DescribeKey of the alias, S3 GetBucketEncryption of the bucket, AWS Backup
- * DescribeBackupVault of the vault. In the shared workload account the provisioning role may read the
- * bucket (s3:GetEncryptionConfiguration on tessera-*) and the DR vault (backup:DescribeBackupVault), not
- * the tenant's key: that one comes back `unchecked` with the refusal. Never throws.
+ * DescribeBackupVault of the vault. The provisioning role reads the bucket and the DR vault through its own
+ * policy (in the shared workload account: s3:GetEncryptionConfiguration on tessera-*, backup:DescribeBackupVault
+ * on tessera-*-dr in the DR regions) and the DR key through the key's policy (ProvisioningRoleAdministersOnly,
+ * kms:Describe*); a refusal (a key policy changed by hand, an SCP), throttling or an unreachable region comes
+ * back `unchecked` with the error, never `absent`. Never throws.
  */
 export async function checkDrStores(tenantId: string, accountId: string, region: string, step: string): Promise<DrStoreCheck[]> {
   let credentials;

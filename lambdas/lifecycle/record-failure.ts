@@ -271,11 +271,12 @@ async function settlePendingAccount(record: TenantRecord, cleanup: string[], not
  *
  * - the DR key alias, replica bucket and backup vault (RETAIN, fixed names: an earlier stack of that name
  *   that came up and was deleted outside Tessera left them, and a create then fails on them) are checked
- *   (checkDrStores: KMS, S3, AWS Backup, as the provisioning session may); none may be found;
- * - and the DEPLOYING is this execution's own create (deployedWith.executionArn; for a missing stack also
- *   no DR stack of that name stood before its lease: stackBefore), or every store was checked absent. One
- *   recorded DEPLOYING by an earlier execution (or by none recorded), or this one's update of a stack
- *   that stood before, may have come up: a store that could not be checked may hold the tenant's copies.
+ *   (checkDrStores: KMS, S3, AWS Backup, as the provisioning session may); every one must be checked
+ *   absent. One recorded DEPLOYING by an earlier execution (or by none recorded), or this one's update of a
+ *   stack that stood before (stackBefore), may have come up; and this execution's own create may have rolled
+ *   back on the stores an earlier stack left: a store that could not be checked (throttled, the DR region
+ *   unreachable, no session) may hold the tenant's copies, whoever's DEPLOYING it is. (Before, an own
+ *   create was recorded REMOVED with its stores unchecked.)
  *
  * Otherwise the DR stack stays recorded as it is (pinning the DR region, checked for drift, planned by
  * failover-plan; only an offboarding records a DR stack REMOVED with its stores inventoried), and the
@@ -291,10 +292,13 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, sin
   const by = (before?: string) => (!own ? (dr.deployedWith?.executionArn ? `by an earlier execution (${dr.deployedWith.executionArn})` : 'by an execution not recorded')
     : before ? `by this execution's update of a stack that stood before it (${before})` : 'by this execution\'s create');
   /** Whether nothing of a DR stack remains (see above), and the stores in words. */
-  const storesGone = async (ownCreate: boolean) => {
+  const storesGone = async () => {
     const checks = await checkDrStores(record.tenantId, record.accountId!, dr.region, 'cleanup');
-    const gone = !checks.some((c) => c.state === 'present') && (ownCreate || checks.every((c) => c.state === 'absent'));
-    return { gone, stores: describeDrStores(checks, dr.region) };
+    // Every store checked absent, whoever's DEPLOYING it is: a store that could not be checked (throttled, the DR region
+    // unreachable, no session) may be one an earlier DR stack retained, on which this execution's own create rolled back.
+    const gone = checks.every((c) => c.state === 'absent');
+    const why = checks.some((c) => c.state === 'present') ? 'a store of an earlier DR stack remains' : 'a store could not be checked (it may remain)';
+    return { gone, why, stores: describeDrStores(checks, dr.region) };
   };
   const keep = (what: string, stores: string) => {
     notes.push(`DR stack ${dr.stackName} (${dr.region}) is recorded DEPLOYING ${what}: ${stores}, so it is kept recorded DEPLOYING, not REMOVED; `
@@ -305,10 +309,10 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, sin
     const stack = await describeStack(cfn, dr.stackName);
     if (!stack || stack.StackStatus === 'DELETE_COMPLETE') {
       const before = own ? await stackBefore(cfn, dr.stackName, since) : undefined;
-      const { gone, stores } = await storesGone(own && !before);
+      const { gone, why, stores } = await storesGone();
       if (!gone) {
         keep(`${by(before)} but does not exist (deleted outside Tessera)`, stores);
-        cleanup.push(`left DR stack ${dr.stackName} (${dr.region}) recorded DEPLOYING: it does not exist, and ${own && !before ? 'a store of an earlier DR stack remains' : 'was not this execution\'s create alone'}`);
+        cleanup.push(`left DR stack ${dr.stackName} (${dr.region}) recorded DEPLOYING: it does not exist, and ${own && !before ? why : 'was not this execution\'s create alone'}`);
         return {};
       }
       cleanup.push(`DR stack ${dr.stackName} (${dr.region}) does not exist: recorded REMOVED${own && !before ? '' : ` (recorded DEPLOYING ${by(before)}; ${stores})`}`);
@@ -328,10 +332,10 @@ async function removeDeadDrStack(record: TenantRecord, executionArn: string, sin
     }
     await cfn.send(new UpdateTerminationProtectionCommand({ StackName: dr.stackName, EnableTerminationProtection: false }));
     await cfn.send(new DeleteStackCommand({ StackName: dr.stackName, RoleARN: executionRoleArn(record.accountId!) }));
-    const { gone, stores } = await storesGone(own);
+    const { gone, why, stores } = await storesGone();
     if (!gone) {
       keep(`${by()} and its stack was ${status} (deleted now: a create that rolled back holds nothing)`, stores);
-      cleanup.push(`deleted ${status} DR stack ${dr.stackName} (${dr.region}); left it recorded DEPLOYING: ${own ? 'a store of an earlier DR stack remains' : 'not this execution\'s create, and its stores not all checked absent'}`);
+      cleanup.push(`deleted ${status} DR stack ${dr.stackName} (${dr.region}); left it recorded DEPLOYING: ${own ? why : 'not this execution\'s create, and its stores not all checked absent'}`);
       return {};
     }
     cleanup.push(`deleted ${status} DR stack ${dr.stackName} (${dr.region})${own ? '' : ` (recorded DEPLOYING ${by()}; ${stores})`}`);

@@ -138,6 +138,37 @@ describe('Record failure: a ROLLBACK_COMPLETE DR stack an earlier execution reco
   });
 });
 
+/**
+ * hlc5: an own create's DR stack was recorded REMOVED whenever no store was *found*: a store that could not be checked
+ * (KMS throttled, S3 or AWS Backup unreachable in the DR region, no session) counted as gone, though the create may have
+ * rolled back on exactly the stores an earlier DR stack of that name retained (the case the check exists for).
+ */
+describe('Record failure: this execution\'s own DR create, its stores not checkable', () => {
+  it('keeps it recorded DEPLOYING (not REMOVED) when a store could not be checked, naming it; a re-run that checks them all absent records REMOVED', async () => {
+    const own = { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'DEPLOYING' as const, updatedAt: 't', deployedWith: { tier: 'professional', blueprintVersion: '1.0.0', executionArn: state('acme').executionArn } };
+    const fail = async () => {
+      records.set('acme', leased('change', { tier: 'starter', blueprintVersion: '1.0.0', accountId: '333333333333', disasterRecovery: own }));
+      cfn.on(DescribeStacksCommand, { StackName: 'tessera-acme-dr' }).resolves({ Stacks: [{ StackName: 'tessera-acme-dr', StackId: 'x', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Tags: ownedTags() }] });
+      const st = state('acme');
+      return recordFailure({ request: st.request, executionArn: st.executionArn, kind: 'change', error: { Error: 'StackFailed', Cause: '{}' }, failedStep: 'Check DR blueprint' } as never, {} as never) as Promise<{ reason: string; cleanup: string[] }>;
+    };
+    // GIVEN KMS throttled and S3 unreachable in the DR region (the vault answers: absent)
+    kms.on(DescribeKeyCommand).rejects(named('ThrottlingException', 'Rate exceeded'));
+    s3.on(GetBucketEncryptionCommand).rejects(named('TimeoutError', 'connect ETIMEDOUT s3.us-west-2.amazonaws.com'));
+    // WHEN its own create rolled back
+    const out = await fail();
+    // THEN the dead stack is deleted, but the DR stack stays DEPLOYING (pinning us-west-2), the reason naming what was not checked
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual(['tessera-acme-dr']);
+    expect(records.get('acme')!.disasterRecovery).toEqual(own);
+    expect(out.reason).toMatch(/by this execution's create and its stack was ROLLBACK_COMPLETE .*: DR key alias alias\/tessera-acme-dr \(ThrottlingException: Rate exceeded\), replica bucket tessera-acme-dr-333333333333-us-west-2 \(TimeoutError: .*\) not checked: they may remain in us-west-2; DR backup vault tessera-acme-dr does not exist \(checked\), so it is kept recorded DEPLOYING/);
+    expect(out.cleanup).toEqual(['deleted ROLLBACK_COMPLETE DR stack tessera-acme-dr (us-west-2); left it recorded DEPLOYING: a store could not be checked (it may remain)']);
+    // AND a later run that checks every store absent records it REMOVED
+    drStores();
+    await fail();
+    expect(records.get('acme')!.disasterRecovery).toMatchObject({ status: 'REMOVED' });
+  });
+});
+
 describe('Deploy DR blueprint: a recorded DR stack in another region', () => {
   it('an onboarding re-run after the tier\'s DR region changed in config is refused before any stack operation, naming both regions and the stack (a second DR stack would be left out of the registry and of offboarding)', async () => {
     records.set('acme', leased('onboard', {
