@@ -522,6 +522,12 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
       if (o.drRegion !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(o.drRegion)) throw new CliError(`--dr-region ${o.drRegion}: expected an AWS region name, e.g. us-west-2`);
       const config = loadConfig(o.config);
       if (o.drRegion !== undefined && o.drRegion === config.homeRegion) throw new CliError(`--dr-region ${o.drRegion}: is the config's homeRegion, the region a failover leaves; the DR region is another`);
+      // A region outside allowedRegions: the region guardrail (SCP) denies the vault listing and every step there, and step 5's
+      // synth refuses the config copy that gives the tier that DR region: the plan could not be followed.
+      if (o.drRegion !== undefined && !config.allowedRegions.includes(o.drRegion)) {
+        throw new CliError(`--dr-region ${o.drRegion}: not in the config's allowedRegions (${config.allowedRegions.join(', ')}): the region guardrail denies it and step 5's synth refuses a DR region outside them; `
+          + `if the tenant's DR stack is there, add ${o.drRegion} to allowedRegions in --config (and deploy TesseraOrganization) first`);
+      }
       if (o.tier !== undefined && !config.tiers[o.tier]) throw new CliError(`--tier ${o.tier}: not a tier of --config ${o.config} (${Object.keys(config.tiers).join(', ')})`);
       let record: Pick<TenantRecord, 'tenantId' | 'tier' | 'accountId' | 'disasterRecovery' | 'vpcCidr'> & { status?: TenantRecord['status'] };
       let json = Boolean(cmd.optsWithGlobals<AdminGlobals>().json);

@@ -531,6 +531,11 @@ describe('tessera tenants failover-plan', () => {
   // got a plan (and a vault listing) for a region holding none of its data, without a word.
   it('offline: --dr-region gives the region of the tenant\'s DR stack (listed there, named as such); without it the plan says the region is the config\'s, unchecked', async () => {
     backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({ RecoveryPoints: [] });
+    // (eu-west-1, the tier's DR region before the config moved it to us-west-2, is still an allowed region)
+    const allowed = join(tempDir('failover-'), 'tessera.config.json');
+    writeFileSync(allowed, JSON.stringify({ ...COMPLETE, allowedRegions: ['us-east-1', 'us-west-2', 'eu-west-1'], tiers: DR }));
+    const offline = file;
+    file = allowed;
     expect(await runTesseraProgram(['--json', 'tenants', 'failover-plan', 'acme', '--config', file, '--account', '210987654321', '--tier', 'starter', '--dr-region', 'eu-west-1'])).toBe(0);
     expect(JSON.parse(out.join(''))).toMatchObject({ drRegion: 'eu-west-1', configDrRegion: 'us-west-2', drRegionFrom: '--dr-region' });
     expect(await (backup.call(0).thisValue as BackupClient).config.region()).toBe('eu-west-1');
@@ -545,6 +550,16 @@ describe('tessera tenants failover-plan', () => {
       [['--dr-region', 'eu-west-1'], /--dr-region goes with --account and --tier/],
       [['--account', '210987654321', '--tier', 'starter', '--dr-region', 'Europe'], /--dr-region Europe: expected an AWS region name/],
       [['--account', '210987654321', '--tier', 'starter', '--dr-region', 'us-east-1'], /--dr-region us-east-1: is the config's homeRegion/],
+    ] as const) {
+      err.length = 0;
+      expect(await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, ...args])).toBe(2);
+      expect(err.join('')).toMatch(says);
+    }
+    // hlc5: a region outside allowedRegions got a plan (exit 0) that could not be followed: the region guardrail denies the
+    // listing and every step there, and step 5's synth refuses the config copy giving the tier that DR region
+    file = offline;
+    for (const [args, says] of [
+      [['--account', '210987654321', '--tier', 'starter', '--dr-region', 'eu-west-1'], /--dr-region eu-west-1: not in the config's allowedRegions \(us-east-1, us-west-2\): the region guardrail denies it .*add eu-west-1 to allowedRegions in --config \(and deploy TesseraOrganization\) first/],
     ] as const) {
       err.length = 0;
       expect(await runTesseraProgram(['tenants', 'failover-plan', 'acme', '--config', file, ...args])).toBe(2);
