@@ -60,7 +60,8 @@ export async function checkDrStores(tenantId: string, accountId: string, region:
       return out.KeyMetadata?.KeyState ? `key ${out.KeyMetadata.KeyId ?? '?'}, ${out.KeyMetadata.KeyState}` : undefined;
     }),
     check('replica bucket', bucket, async () => {
-      await clientWith(S3Client, credentials, { region }).send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+      // With its owner: S3 names are global, and a bucket of this name in another account is not the tenant's (403: unchecked).
+      await clientWith(S3Client, credentials, { region }).send(new GetBucketEncryptionCommand({ Bucket: bucket, ExpectedBucketOwner: accountId }));
       return undefined;
     }),
     check('backup vault', vault, async () => {

@@ -77,6 +77,9 @@ describe('Record failure: a DR stack that never came up', () => {
     const after = records.get('acme')!;
     expect(after).toMatchObject({ tier: 'starter', disasterRecovery: { stackName: 'tessera-acme-dr', status: 'REMOVED' } });
     expect(drRegionConflict(after, { disasterRecovery: { region: 'eu-west-1', rpoHours: 1, rtoHours: 4 } } as never)).toBeUndefined();
+    // hlc5: the replica bucket asked with its owner (S3 names are global: a bucket of that name in another account answers
+    // 403, not found as the tenant's — were its policy to let anyone read its encryption, it counted as the tenant's store)
+    expect(s3.commandCalls(GetBucketEncryptionCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'tessera-acme-dr-333333333333-us-west-2', ExpectedBucketOwner: '333333333333' }]);
   });
 });
 
