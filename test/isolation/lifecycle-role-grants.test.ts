@@ -64,3 +64,26 @@ describe('the lease-taking steps and Organizations', () => {
     expect(await allowed('create-account', 'sts:AssumeRole', `arn:${PARTITION}:iam::${management}:role/${ORGANIZATION_ACCESS_ROLE_NAME}`)).toBe(true);
   });
 });
+
+// Begin change reads the blueprint catalog (HeadObject: s3:GetObject) to refuse a tier not published at the version a change
+// deploys: the blueprint templates only, and no s3:ListBucket (a 403 for a missing key is told apart without it: blueprints.ts).
+describe('Begin change reads the blueprint catalog, nothing more', () => {
+  it('s3:GetObject on blueprints/*, not on the bucket\'s other keys, and no s3:ListBucket', async () => {
+    const bucketArn = findBucketArn();
+    expect(await allowed('begin-change', 's3:GetObject', `${bucketArn}/blueprints/1.0.0/professional.template.json`)).toBe(true);
+    expect(await allowed('begin-change', 's3:GetObject', `${bucketArn}/other/professional.template.json`)).toBe(false);
+    expect(await allowed('begin-change', 's3:ListBucket', bucketArn)).toBe(false);
+    expect(await allowed('begin-change', 's3:PutObject', `${bucketArn}/blueprints/1.0.0/professional.template.json`)).toBe(false);
+  });
+});
+
+/** The ARN of the bucket Begin change's templates grant names (the blueprint catalog). */
+function findBucketArn(): string {
+  const role = findRole(inst, lifecycleRoleName('begin-change'))!;
+  const statements = identityOf(inst, role).policies.flatMap((p) => ((p.policy as { Statement: Array<{ Sid?: string; Resource: string | string[] }> }).Statement));
+  const read = statements.find((s) => s.Sid === 'ReadBlueprintTemplates');
+  if (!read) throw new Error('no ReadBlueprintTemplates statement');
+  const resource = ([] as string[]).concat(read.Resource)[0];
+  return resource.replace(/\/blueprints\/\*$/, '');
+}
+
