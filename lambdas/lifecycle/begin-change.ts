@@ -57,14 +57,17 @@ function versionOf(state: LifecycleState, record: TenantRecord): string {
 /**
  * Why a change of `record` to `tier` at `version` cannot be deployed: a template it would deploy (the
  * account baseline, the DR blueprint of a tier with DR, the tier blueprint, the namespace blueprint of
- * shared compute) is not in the blueprint catalog at that version. Undefined when all are, or when the
- * tenant's stacks already run that tier at that version (a repair re-applies what they were deployed from).
+ * shared compute) is not in the blueprint catalog at that version. Undefined when all are. A repair is
+ * checked as well (before, it was not: its tier and version are the tenant's, but the tier may have gained
+ * disaster recovery since that version, and the repair then created the DR stack from a template the
+ * version never published).
  * Before, the change took the lease and went on: the account baseline was updated, then *Deploy
  * blueprint* failed on S3's `NoSuchKey` (`AccessDenied` in AWS, without s3:ListBucket), naming
  * neither the tier nor the version, or CloudFormation refused the DR blueprint's TemplateURL.
  */
-async function unpublishedRefusal(record: TenantRecord, tier: string, version: string): Promise<string | undefined> {
-  if (tier === record.tier && version === record.blueprintVersion) return undefined;
+async function unpublishedRefusal(record: TenantRecord, tier: string, version: string, repair = false): Promise<string | undefined> {
+  // A repair (the tenant's own tier and version) is checked too: the tier's config may have gained disaster recovery (or shared
+  // compute) since that version, whose catalog then has no DR (or namespace) blueprint the repair would create its stack from.
   const target = tierConfig(tier);
   const kinds: BlueprintKind[] = ['baseline', ...(drRegionOf(target) ? ['dr' as const] : []), 'tenant', ...(target.compute.mode === 'shared' ? ['namespace' as const] : [])];
   const missing = await unpublishedTemplates(tier, kinds, version);
@@ -73,8 +76,13 @@ async function unpublishedRefusal(record: TenantRecord, tier: string, version: s
   const why = version === record.blueprintVersion && version !== platform
     ? `: tenant ${record.tenantId} is on blueprint version ${version}, newer than the platform's ${platform}, and a change keeps it (never a downgrade nobody asked for)`
     : '';
-  return `tier ${tier} is not published at blueprint version ${version}${why}; the blueprint catalog lacks ${missing.map((m) => `${m.key} (${m.error})`).join(', ')}. `
-    + `Nothing was changed. Ask for a version that publishes tier ${tier} (blueprintVersion, e.g. the platform's ${platform}), or deploy a platform version whose config has tier ${tier}`;
+  const lacks = `the blueprint catalog lacks ${missing.map((m) => `${m.key} (${m.error})`).join(', ')}. Nothing was changed.`;
+  if (repair) {
+    return `a repair re-applies tenant ${record.tenantId}'s tier ${tier} at its blueprint version ${version}, which does not publish all the tier now deploys `
+      + `(its config has changed since: ${missing.map((m) => m.kind).join(', ')}); ${lacks} Move the tenant to a version that does (tessera tenants update ${record.tenantId} --blueprint-version ${platform}), which deploys them`;
+  }
+  return `tier ${tier} is not published at blueprint version ${version}${why}; ${lacks} `
+    + `Ask for a version that publishes tier ${tier} (blueprintVersion, e.g. the platform's ${platform}), or deploy a platform version whose config has tier ${tier}`;
 }
 
 /**
@@ -119,7 +127,7 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   if (migration) throw new InvalidRequestError(migration.message);
   // The version this change deploys (as below, from the record read now): the target tier must be published at it.
   const planned = versionOf(state, record);
-  const unpublished = await unpublishedRefusal(record, tier, planned);
+  const unpublished = await unpublishedRefusal(record, tier, planned, Boolean(state.change?.repair));
   if (unpublished) throw new InvalidRequestError(unpublished);
   let held: TenantRecord;
   try {
@@ -133,7 +141,7 @@ export const handler = lifecycleHandler('Begin change', async (state: LifecycleS
   // An operation that changed the tenant's version between the read and the lease: checked again for that version.
   const version = versionOf(state, held);
   if (version !== planned) {
-    const late = await unpublishedRefusal(held, tier, version);
+    const late = await unpublishedRefusal(held, tier, version, Boolean(state.change?.repair));
     if (late) throw new ChangeRefusedError(late);
   }
   return {

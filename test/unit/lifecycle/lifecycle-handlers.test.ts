@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LifecycleExecution, TenantRecord } from '../../../lib/tenant-record.js';
+import { configWith } from '../../support/config-with.js';
 import { credentials, EXECUTION_ARN, LEASED_AT, leased, OTHER_EXECUTION_ARN, ownedTags, sameNetworkConfig, setLifecycleEnv, state, tenant, useConfig } from './support.js';
 import { controlMock } from './control-table-mock.js';
 import { records, registryMock } from './registry-mock.js';
@@ -406,6 +407,27 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     // AND the version asked for, which publishes the tier, goes on
     await expect(begin({ ...state(), change: { tier: 'professional', blueprintVersion: '1.0.0' } })).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '1.0.0' });
     expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Key)).toContain('blueprints/1.0.0/professional.template.json');
+  });
+  // hlc5: the check skipped a repair (the tenant's own tier and version): a tier that gained disaster recovery after that version
+  // made the repair take the lease, update the baseline and fail creating the DR stack from a template the version never published.
+  it('refuses a repair whose tier now deploys a blueprint its version does not publish (DR added to the tier since), before the lease', async () => {
+    // GIVEN acme on professional at 0.9.0, published before the config gave professional a DR region
+    useConfig(configWith({ tiers: { professional: { network: { tenantVpcPrefixLength: 22, internetEgress: false }, disasterRecovery: { region: 'us-west-2', rpoHours: 1, rtoHours: 4 } } } } as never));
+    const before = tenant({ status: 'ACTIVE', tier: 'professional', blueprintVersion: '0.9.0' });
+    records.set('acme', before);
+    const notFound = Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    s3.on(HeadObjectCommand).resolves({});
+    s3.on(HeadObjectCommand, { Key: 'blueprints/0.9.0/professional-dr.template.json' }).rejects(notFound);
+    // WHEN / THEN refused before the lease, naming the DR template and the way out
+    await expect(begin({ ...state(), change: { repair: true } })).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message: expect.stringMatching(/^a repair re-applies tenant acme's tier professional at its blueprint version 0\.9\.0, which does not publish all the tier now deploys \(its config has changed since: dr\); the blueprint catalog lacks blueprints\/0\.9\.0\/professional-dr\.template\.json \(NotFound\)\. Nothing was changed\. Move the tenant to a version that does \(tessera tenants update acme --blueprint-version 1\.0\.0\)/),
+    });
+    expect(records.get('acme')).toEqual(before);
+    // AND a repair whose version publishes every template the tier deploys goes on
+    s3.reset();
+    s3.on(HeadObjectCommand).resolves({});
+    await expect(begin({ ...state(), change: { repair: true } })).resolves.toMatchObject({ tier: 'professional', blueprintVersion: '0.9.0', repair: true, drRegion: 'us-west-2' });
   });
   // hlc5: without s3:ListBucket (not granted, and not needed) S3 answers 403 for a missing key and for a denied read alike;
   // every 403 was reported as "tier … is not published", an InvalidRequest blaming the version, when the catalog could not be read.
