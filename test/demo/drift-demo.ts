@@ -8,28 +8,10 @@
  * Prints the transcript quoted in the README (Drift, Seeing it).
  * Usage: npm run demo:drift (installs moto into .venv first when it is missing, as `npm test` does)
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { updateTenant } from '../../lambdas/shared/registry.js';
-import { configWith } from '../support/synth.js';
-import { LocalPlatform } from '../integration/support/local-platform.js';
+import { startDemoPlatform } from './demo-platform.js';
 
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-if (!process.env.MOTO_SERVER) execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'scripts', 'ensure-moto.mjs')], { stdio: ['ignore', 2, 2] });
-const platform = await LocalPlatform.start(configWith());
-const cli = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
-
-async function tessera(...args: string[]): Promise<void> {
-  process.stdout.write(`$ tessera ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}\n`);
-  await new Promise<void>((resolve) => {
-    const child = execFile(process.execPath, [cli, ...args], {
-      env: { ...process.env, TESSERA_API_URL: platform.apiUrl, AWS_ACCESS_KEY_ID: 'demo', AWS_SECRET_ACCESS_KEY: 'demo', AWS_SESSION_TOKEN: '' },
-    }, () => resolve());
-    child.stdout?.pipe(process.stdout);
-    child.stderr?.pipe(process.stderr);
-  });
-  process.stdout.write('\n');
-}
+const { platform, tessera } = await startDemoPlatform();
 
 try {
   await tessera('tenants', 'create', '--id', 'acme', '--name', 'Acme Corp', '--tier', 'starter', '--admin-email', 'platform+acme@example.com', '--request-id', 'acme-2026-11-23', '--watch', '--interval', '0.5');

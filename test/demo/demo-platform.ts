@@ -1,0 +1,37 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { configWith } from '../support/synth.js';
+import { LocalPlatform } from '../integration/support/local-platform.js';
+
+/** A running demo platform and a `tessera` CLI pointed at it. */
+export interface DemoPlatform {
+  platform: LocalPlatform;
+  /** Runs `tessera <args>` against the platform, printing `$ tessera …`, then its stdout and stderr, then a blank line. Never throws on a non-zero exit: the transcript shows it. */
+  tessera(...args: string[]): Promise<void>;
+}
+
+/**
+ * The demos' platform on this machine: moto plays AWS, the synthesized state machines run in
+ * aws-local-stepfunctions with the real Lambda handlers, and the admin API handler answers on loopback
+ * (test/integration/support/local-platform.ts), with the default config.
+ * moto is installed into .venv unless it is there (or MOTO_SERVER names one), as `npm test`'s pretest
+ * does; its messages go to stderr, so stdout stays the transcript. The caller stops `platform`.
+ */
+export async function startDemoPlatform(): Promise<DemoPlatform> {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  if (!process.env.MOTO_SERVER) execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'scripts', 'ensure-moto.mjs')], { stdio: ['ignore', 2, 2] });
+  const platform = await LocalPlatform.start(configWith());
+  const cli = join(import.meta.dirname, '..', '..', 'bin', 'tessera.mjs');
+  const tessera = async (...args: string[]): Promise<void> => {
+    process.stdout.write(`$ tessera ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}\n`);
+    await new Promise<void>((resolve) => {
+      const child = execFile(process.execPath, [cli, ...args], {
+        env: { ...process.env, TESSERA_API_URL: platform.apiUrl, AWS_ACCESS_KEY_ID: 'demo', AWS_SECRET_ACCESS_KEY: 'demo', AWS_SESSION_TOKEN: '' },
+      }, () => resolve());
+      child.stdout?.pipe(process.stdout);
+      child.stderr?.pipe(process.stderr);
+    });
+    process.stdout.write('\n');
+  };
+  return { platform, tessera };
+}
