@@ -11,7 +11,7 @@ import { ProviderError } from '../providers/provider.js';
 import type { Reservation } from '../stores/gateway-store.js';
 import { countCompletionTokens, countPromptTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { CallerGone, callerErrorOf } from '../upstream-calls.js';
-import { answerExtras, isCallArguments, isJson } from './answer-texts.js';
+import { answerExtras, isCallArguments, isJson, reasoningOf } from './answer-texts.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { callerTextsOf, textOfContent, withCallerTexts, withTextOfContent } from './message-texts.js';
 import { OutputGuardrailFailed, StreamOutputGuard } from './output-guard.js';
@@ -181,11 +181,12 @@ export function usageOf(reported: CompletionUsage | undefined | null, promptToke
   return { usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: counted }, estimated: true, counted };
 }
 
-/** What a whole answer said, every choice: text, refusal, tool calls and the legacy function_call (name and arguments), for the o200k count. */
+/** What a whole answer said, every choice: reasoning, text, refusal, tool calls and the legacy function_call (name and arguments), for the o200k count. */
 function answerText(result: ChatCompletion): string {
   return (result.choices ?? []).map((c) => {
     const fn = c.message?.function_call ? `${c.message.function_call.name ?? ''}${c.message.function_call.arguments ?? ''}` : '';
-    return `${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}${fn}`;
+    // A reasoning model's thinking (reasoning_content / reasoning, once when both say one text) is output, as a stream's is (deltaText).
+    return `${reasoningOf(c.message)}${textOfContent(c.message?.content)}${c.message?.refusal ?? ''}${(c.message?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')}${fn}`;
   }).join('');
 }
 

@@ -155,25 +155,51 @@ export class OutputLimiter {
       if (c.finish_reason) this.ended.add(c.index);
       return c;
     }
-    // Past the limit: what fits of this delta's text goes out, and the choice ends with `length`.
-    const content = typeof c.delta?.content === 'string' ? prefixWithin(c.delta.content, this.limit, before) : '';
-    n.text = before + content;
+    // Past the limit: what fits of this delta's text goes out, and the choice ends with `length`: its
+    // reasoning first (a reasoning model thinks before it answers; /v1/responses shows it first), then its content.
+    const thought = reasoningOf(c.delta);
+    const keptThought = thought ? prefixWithin(thought, this.limit, before) : '';
+    const fullContent = typeof c.delta?.content === 'string' ? c.delta.content : '';
+    const content = fullContent ? prefixWithin(fullContent, this.limit, before + keptThought) : '';
+    n.text = before + keptThought + content;
     // Counted for billing, not toward closing: one large chunk must not end the other choices (only what comes after it does).
-    this.dropped += piece.slice(content.length);
+    // What was not relayed of it, once (the relay counts what it relays).
+    // (piece is the content's text, the refusal, the reasoning, then the calls' and the transcript's: deltaText)
+    const contentText = textOfContent(c.delta?.content as string | ChatCompletionContentPart[] | null | undefined);
+    const refusal = c.delta?.refusal ?? '';
+    this.dropped += contentText.slice(content.length) + refusal + thought.slice(keptThought.length) + piece.slice(contentText.length + refusal.length + thought.length);
     this.cut.add(c.index);
     this.ended.add(c.index);
     const { tool_calls: _calls, function_call: _function, refusal: _refusal, content: _content, audio: _audio, ...rest } = (c.delta ?? {}) as ChatCompletionChunk.Choice['delta'] & { audio?: unknown };
-    return { ...c, delta: { ...rest, ...(content ? { content } : {}) }, finish_reason: 'length' };
+    return { ...c, delta: { ...rest, ...cutReasoning(c.delta, keptThought), ...(content ? { content } : {}) }, finish_reason: 'length' };
   }
+}
+
+/**
+ * A delta's or message's reasoning fields (`reasoning_content` / `reasoning`, as `reasoningOf` reads them)
+ * holding only `kept`, a prefix of their text: the same text under both names stays so; different texts
+ * (one text, the first then the second) are cut where `kept` ends. Fields that are not strings stay as they are.
+ */
+function cutReasoning(m: unknown, kept: string): Record<string, unknown> {
+  const r = (m ?? {}) as { reasoning_content?: unknown; reasoning?: unknown };
+  const legacy = typeof r.reasoning_content === 'string' ? r.reasoning_content : undefined;
+  const current = typeof r.reasoning === 'string' ? r.reasoning : undefined;
+  if (legacy === undefined && current === undefined) return {};
+  if (legacy !== undefined && legacy === current) return { reasoning_content: kept, reasoning: kept };
+  const first = (legacy ?? '').slice(0, kept.length);
+  return {
+    ...(legacy !== undefined ? { reasoning_content: first } : {}),
+    ...(current !== undefined ? { reasoning: kept.slice(first.length) } : {}),
+  };
 }
 
 /** Thrown for a whole answer whose tool calls pass the output limit: cut arguments would not be JSON. */
 export class ToolCallsOverLimit extends Error {}
 
 /**
- * A whole answer held to the output limit per choice (o200k counts of content, refusal, tool
- * calls and the legacy function_call): a choice over it has its content cut to what fits after its refusal and finish_reason
- * `length`. Returns the answer unchanged when every choice is within the limit.
+ * A whole answer held to the output limit per choice (o200k counts of reasoning, content, refusal, tool
+ * calls and the legacy function_call): a choice over it has its reasoning, then its content, cut to what fits after its
+ * refusal, and finish_reason `length`. Returns the answer unchanged when every choice is within the limit.
  * @throws ToolCallsOverLimit when a choice over the limit has tool calls or a function_call (the endpoint answers 502
  *   `upstream_overrun`: truncated JSON arguments would be an unusable call, and a call dropped from
  *   a tool_calls answer would change what the caller does next)
@@ -186,13 +212,16 @@ export function capAnswer(answer: ChatCompletion, limit: number): { answer: Chat
     const content = textOfContent(m?.content as string | ChatCompletionContentPart[] | null | undefined);
     const calls = (m?.tool_calls ?? []).map((t) => ('function' in t ? `${t.function.name}${t.function.arguments}` : '')).join('')
       + (m?.function_call ? `${m.function_call.name ?? ''}${m.function_call.arguments ?? ''}` : '');
-    const tokens = countCompletionTokens(`${content}${m?.refusal ?? ''}${calls}`);
+    // A reasoning model's thinking (reasoning_content / reasoning, once when both say one text) is output too, shown before the answer.
+    const thought = reasoningOf(m);
+    const tokens = countCompletionTokens(`${thought}${content}${m?.refusal ?? ''}${calls}`);
     largest = Math.max(largest, tokens);
     if (tokens <= limit) return c;
     if (m?.tool_calls?.length || m?.function_call) throw new ToolCallsOverLimit(`choice ${c.index} has ${m.function_call ? 'a function_call' : 'tool calls'} and ${tokens} completion tokens, over the limit of ${limit}`);
     cut = true;
     const room = Math.max(0, limit - (m?.refusal ? countCompletionTokens(m.refusal) : 0));
-    return { ...c, message: { ...m, content: prefixWithin(content, room) }, finish_reason: 'length' as const };
+    const keptThought = thought ? prefixWithin(thought, room) : '';
+    return { ...c, message: { ...m, ...cutReasoning(m, keptThought), content: prefixWithin(content, room, keptThought) }, finish_reason: 'length' as const };
   });
   return { answer: cut ? { ...answer, choices } : answer, cut, largest };
 }

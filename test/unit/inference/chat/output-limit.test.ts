@@ -94,6 +94,22 @@ describe('OutputLimiter', () => {
     expect(limiter.pass(thinking(words(30, 3)))!.choices[0].finish_reason).toBe('length');
   });
 
+  it('cuts the reasoning of the delta that passes the limit (both names alike) and counts what it dropped once', () => {
+    const limiter = new OutputLimiter(10, 1);
+    const thinking = (delta: Record<string, string>): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: delta as ChatCompletionChunk.Choice['delta'], finish_reason: null, logprobs: null }] });
+    expect(limiter.pass(thinking({ reasoning_content: words(3) }))).toBeDefined();
+    const long = words(60, 3);
+    const crossing = limiter.pass(thinking({ reasoning_content: long, reasoning: long, content: ' answer' }))!;
+    const delta = crossing.choices[0].delta as Record<string, string>;
+    expect(crossing.choices[0].finish_reason).toBe('length');
+    expect(delta.reasoning).toBe(delta.reasoning_content);
+    expect(long.startsWith(delta.reasoning_content)).toBe(true);
+    expect(countCompletionTokens(words(3) + delta.reasoning_content)).toBeLessThanOrEqual(10);
+    expect(delta.content).toBeUndefined();
+    // Relayed + dropped is what the upstream said, once: the usage estimate counts the relayed text beside `dropped`.
+    expect(limiter.dropped).toBe(' answer' + long.slice(delta.reasoning_content.length));
+  });
+
   it('never cuts an answer that ends within its limit', () => {
     const limiter = new OutputLimiter(1000, 1);
     for (let i = 0; i < 100; i++) expect(limiter.pass(chunk(0, ` w${i}`))!.choices[0].finish_reason).toBeNull();
@@ -117,6 +133,19 @@ describe('capAnswer and prefixWithin', () => {
     const within = answer({ role: 'assistant', content: 'short', refusal: null });
     expect(capAnswer(within, 12).answer).toBe(within);
     expect(() => capAnswer(answer({ role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: JSON.stringify({ t: words(100) }) } }] }), 12)).toThrow(ToolCallsOverLimit);
+  });
+
+  it('counts a reasoning model\'s thinking (reasoning_content / reasoning) and cuts it, then the content, to the limit', () => {
+    const thought = words(100);
+    const { answer: out, cut, largest } = capAnswer(answer({ role: 'assistant', content: 'The answer.', refusal: null, reasoning_content: thought, reasoning: thought } as never), 12);
+    expect(cut).toBe(true);
+    expect(largest).toBe(countCompletionTokens(thought + 'The answer.'));
+    const m = out.choices[0].message as unknown as Record<string, string>;
+    expect(out.choices[0].finish_reason).toBe('length');
+    expect(thought.startsWith(m.reasoning_content)).toBe(true);
+    expect(m.reasoning).toBe(m.reasoning_content);
+    expect(countCompletionTokens(m.reasoning_content + m.content)).toBeLessThanOrEqual(12);
+    expect(m.content).toBe('');
   });
 
   it('counts a legacy function_call (an upstream asked with `functions`) and refuses one over the limit, as tool calls', () => {
