@@ -134,9 +134,15 @@ export class StreamRelay {
       else if (Array.isArray(content)) content = redactedParts(content as unknown[], redactor, refusals) as unknown as string;
       if (typeof refusal === 'string') refusal = refusals.push(refusal);
       // A reasoning model's thinking (reasoning_content / reasoning: vLLM, DeepSeek, OpenRouter) is answer text the caller sees: redacted as content, its own redactor per field.
+      // The thinking ends where the answer starts (text, a refusal, a call): what its redactor holds goes out with this delta, before
+      // the answer, not at the finish after it (/v1/responses would make a second reasoning item of it, after the message).
+      const answering = (typeof delta.content === 'string' && delta.content !== '') || (Array.isArray(delta.content) && delta.content.length > 0)
+        || (typeof delta.refusal === 'string' && delta.refusal !== '') || (delta.tool_calls?.length ?? 0) > 0 || delta.function_call != null;
       for (const field of REASONING_FIELDS) {
         const text = (delta as Record<string, unknown>)[field];
         if (typeof text === 'string') thoughts[field] = this.reasoningRedactor(c.index, field).push(text);
+        const rest = answering ? this.reasonings.get(`${field}:${c.index}`)?.flush() : '';
+        if (rest) thoughts[field] = (thoughts[field] ?? '') + rest;
       }
       // The choice ends here: what the redactors still hold goes out with this chunk.
       if (finish !== null) {
