@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CLIENTS } from '../gateway-conformance/clients.js';
 import { openAiAnswer, openAiChunks } from '../gateway-conformance/matrix.js';
-import { useConformanceGateway } from '../gateway-conformance/setup.js';
+import { plainTenant, useConformanceGateway } from '../gateway-conformance/setup.js';
+import { countCompletionTokens, loadTokenizer } from '../../../lambdas/inference/token-count.js';
 import { PythonResponsesClient, runResponses } from './clients.js';
 
 vi.setConfig({ testTimeout: 60_000 });
@@ -14,7 +15,13 @@ vi.setConfig({ testTimeout: 60_000 });
  * `get_final_response()`) and the Agents SDK, which sends the item back next turn: it is left out
  * of the chat messages (chat upstreams take no reasoning back), as is a chained turn's.
  */
-const suite = useConformanceGateway(PythonResponsesClient.start);
+const suite = useConformanceGateway(PythonResponsesClient.start, {
+  tenants: [
+    plainTenant('acme'),
+    plainTenant('capped', { maxTokens: 16 }),
+    plainTenant('redacting', { guardrails: { redactPii: false, redactResponses: true, promptInjectionScreen: false } }),
+  ],
+});
 const run = (client: 'node' | 'python', call: Parameters<typeof runResponses>[4]) => runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens.acme, call);
 const MODEL = 'openai-compatible/default';
 const THOUGHT = 'The user greets in Norwegian; answer in kind.';
@@ -94,5 +101,60 @@ describe('the upstream\'s reasoning as a reasoning item', () => {
       expect(second.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ id: 'call_oslo' }] });
       expect(JSON.stringify(second)).not.toContain('I need the weather tool.');
     }
+  });
+});
+
+describe('reasoning under the tenant\'s output limit and output redaction', () => {
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ ...openAiChunks('text')[0], choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+  const stream = (...deltas: Array<ReturnType<typeof chunk>>) => [...deltas.map((data) => ({ data })), { data: '[DONE]' }];
+  /** 200 words of thinking, about 400 o200k tokens: far past the capped tenant's 16 (cut at 32, overrunCeiling). */
+  const LONG = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
+  const runAs = (client: 'node' | 'python', tenant: string, call: Parameters<typeof runResponses>[4]) => runResponses(client, suite.python, suite.env.gw.url, suite.env.tokens[tenant], call);
+  const incompleteOf = (out: { events?: any[]; result?: any }) => out.events!.find((e) => e.type === 'response.incomplete')?.response;
+
+  it.each(CLIENTS)('an upstream that ignores the limit while it thinks: the reasoning is cut at the limit (incomplete, max_output_tokens) and billed once, streamed and whole (%s client)', async (client) => {
+    await loadTokenizer();
+    suite.env.upstream.script({ events: stream(chunk({ role: 'assistant', reasoning_content: 'short ' }), chunk({ reasoning_content: LONG }), chunk({ content: 'answer' }), chunk({}, 'stop')) });
+    const streamed = await runAs(client, 'capped', { op: 'stream', params: { model: MODEL, input: 'Hi' } });
+    // (Python's get_final_response() raises on response.incomplete, as documented: the event's response is read)
+    const response = incompleteOf(streamed);
+    expect(response, JSON.stringify(streamed.error)).toBeDefined();
+    expect(response.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+    expect(response.output.map((o: any) => o.type)).toEqual(['reasoning']);
+    const shown = response.output[0].content[0].text;
+    expect(('short ' + LONG).startsWith(shown)).toBe(true);
+    expect(countCompletionTokens(shown)).toBeLessThanOrEqual(32);
+    // Billed as produced (no usage reported: the gateway's count), not the cut delta twice (relayed and dropped)
+    const produced = countCompletionTokens('short ' + LONG + 'answer');
+    expect(response.usage.output_tokens).toBeLessThan(produced * 1.1);
+    expect(response.usage.output_tokens).toBeGreaterThanOrEqual(produced - 5);
+
+    const answer = openAiAnswer('text');
+    answer.choices[0].message.reasoning_content = LONG;
+    delete answer.usage; // counted by the gateway
+    suite.env.upstream.script({ body: answer });
+    const whole = await runAs(client, 'capped', { op: 'create', params: { model: MODEL, input: 'Hi' } });
+    expect(whole.error, JSON.stringify(whole.error)).toBeUndefined();
+    expect(whole.result.status).toBe('incomplete');
+    expect(whole.result.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+    const thought = whole.result.output.find((o: any) => o.type === 'reasoning').content[0].text;
+    expect(LONG.startsWith(thought)).toBe(true);
+    expect(countCompletionTokens(thought)).toBeLessThanOrEqual(32);
+    expect(whole.result.usage.output_tokens).toBeGreaterThanOrEqual(countCompletionTokens(LONG));
+  });
+
+  it.each(CLIENTS)('a redacting tenant\'s stream: the thinking\'s held tail ends its reasoning item before the text, one reasoning item then one message, as the whole answer has them (%s client)', async (client) => {
+    suite.env.upstream.script({ events: stream(
+      chunk({ role: 'assistant', reasoning_content: 'The user wrote to bob@exa' }), chunk({ reasoning_content: 'mple.com; answer in kind.' }),
+      chunk({ content: 'Hello there' }), chunk({ content: ' friend' }), chunk({}, 'stop'),
+    ) });
+    const out = await runAs(client, 'redacting', { op: 'stream', params: { model: MODEL, input: 'Hi' } });
+    expect(out.error, JSON.stringify(out.error)).toBeUndefined();
+    expect(out.result.output.map((o: any) => o.type)).toEqual(['reasoning', 'message']);
+    expect(out.result.output[0].content[0].text).toBe('The user wrote to [EMAIL]; answer in kind.');
+    expect(out.result.output_text).toBe('Hello there friend');
+    const types = out.events!.map((e) => e.type);
+    expect(types.filter((t) => t === 'response.output_item.added')).toHaveLength(2);
+    expect(out.events!.find((e) => e.type === 'response.reasoning_text.done').text).toBe('The user wrote to [EMAIL]; answer in kind.');
   });
 });
