@@ -74,6 +74,8 @@ export class StreamOutputGuard {
   private readonly pending = new Map<number, string>();
   /** Each choice's streamed reasoning (reasoning_content / reasoning) not checked yet: a text of its own per choice, checked with the windows; masked, it blocks (fail closed: it cannot be shown masked). */
   private readonly thinking = new Map<number, string>();
+  /** The last `GUARD_CONTEXT_CHARS` checked characters of each choice's reasoning, sent before its next window as a text's context is (a phrase or an entity cut by a window boundary is judged whole). */
+  private readonly thinkingContext = new Map<number, string>();
   /** The last `GUARD_CONTEXT_CHARS` checked characters of each choice. */
   private readonly context = new Map<number, string>();
   /**
@@ -211,7 +213,8 @@ export class StreamOutputGuard {
     const extras = answerExtras(held.map((h) => ({ message: h.message })));
     if (this.pending.size || this.thinking.size || extras.length) {
       const thoughts = [...this.thinking];
-      const texts = [...[...this.pending].map(([i, text]) => (this.context.get(i) ?? '') + text), ...thoughts.map(([, t]) => t), ...extras.map((e) => e.text)];
+      const thoughtTexts = thoughts.map(([i, t]) => (this.thinkingContext.get(i) ?? '') + t);
+      const texts = [...[...this.pending].map(([i, text]) => (this.context.get(i) ?? '') + text), ...thoughtTexts, ...extras.map((e) => e.text)];
       const verdict = await this.check(texts).catch((e: unknown) => {
         this.failed = true;
         throw new OutputGuardrailFailed((e as Error)?.message ?? String(e));
@@ -223,7 +226,7 @@ export class StreamOutputGuard {
       const masked = verdict.masked;
       const windows = this.pending.size + thoughts.length; // the verdict's texts: the windows, the reasoning, then the extras
       // Masked reasoning cannot be shown masked (its chunks are relayed as they came): the answer is blocked (fail closed).
-      const thoughtMasked = thoughts.findIndex(([, t], k) => masked !== undefined && masked[this.pending.size + k] !== t);
+      const thoughtMasked = thoughts.findIndex((_, k) => masked !== undefined && masked[this.pending.size + k] !== thoughtTexts[k]);
       if (thoughtMasked >= 0) {
         console.warn(JSON.stringify({ level: 'WARN', message: 'the output guardrail masked streamed reasoning: the answer is blocked (fail closed)', ...this.log, choice: thoughts[thoughtMasked][0] }));
         this.blocked = WITHHELD;
@@ -256,6 +259,7 @@ export class StreamOutputGuard {
         this.checkedTo.set(i, checked);
       }
       this.pending.clear();
+      for (const [k, [i]] of thoughts.entries()) this.thinkingContext.set(i, thoughtTexts[k].slice(-GUARD_CONTEXT_CHARS));
       this.thinking.clear();
       ready.forEach((i, p) => {
         let refusal: string | undefined;

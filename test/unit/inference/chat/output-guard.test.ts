@@ -18,6 +18,21 @@ function guarded(block: (text: string) => boolean) {
 }
 
 describe('StreamOutputGuard', () => {
+  it('checks each window of streamed reasoning with the reasoning checked before it, so an entity cut by the window boundary is judged whole', async () => {
+    const { guard, sent, checks } = guarded((t) => t.includes('bob@example.com'));
+    const thinking = (text: string): ChatCompletionChunk => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { reasoning_content: text } as ChatCompletionChunk.Choice['delta'], finish_reason: null, logprobs: null }] });
+    // A first window of thinking that ends in the middle of an address, the rest in the next window
+    await guard.push(thinking(`${'x '.repeat((GUARD_WINDOW_CHARS - 6) / 2)}bob@exa`));
+    expect(checks).toHaveLength(1);
+    const shown = sent.length;
+    await guard.push(thinking('mple.com is the user.'));
+    await guard.push(chunk('The answer.', 'stop'));
+    expect(await guard.end()).toBe(false);
+    expect(checks[1][1]).toMatch(/bob@example\.com is the user\.$/);
+    expect(guard.blocked).toBe('withheld');
+    expect(sent).toHaveLength(shown); // nothing of the second window went out
+  });
+
   it('holds text until a window is full, then releases it in order after one check', async () => {
     const { guard, sent, checks } = guarded(() => false);
     await guard.push(chunk('', null, 0, true));
