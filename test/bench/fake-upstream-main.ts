@@ -13,6 +13,8 @@ upstream.callTools = process.argv.includes('--tools');
 // --follow-format: answers response_format json_schema with an instance of the schema, json_object with
 // {"echo": ...}, and embeddings' dimensions (FakeUpstream.followFormat), to try structured output locally (README: tessera serve).
 upstream.followFormat = process.argv.includes('--follow-format');
+// --reasoning: the echo comes with reasoning_content (FakeUpstream.reasoning), to try /v1/responses' reasoning items locally (README: Reasoning).
+upstream.reasoning = process.argv.includes('--reasoning');
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);
 // Its pid, for `kill`: started through npx, it outlives npx (README: `tessera serve`).

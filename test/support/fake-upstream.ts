@@ -89,7 +89,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `response_format` only in follow-format mode (`followFormat`): a test that needs those otherwise
  * scripts the answer (`FakeUpstream.script`).
  */
-function echoAnswer(body: any, callTools = false, followFormat = false): { headers: Record<string, string>; payload?: string; events?: string[] } {
+function echoAnswer(body: any, callTools = false, followFormat = false, reasoning = false): { headers: Record<string, string>; payload?: string; events?: string[] } {
   const call = callTools ? toolCallOf(body) : undefined;
   if (call) return toolCallAnswer(body, call);
   const lastMessage = (body.messages ?? []).at(-1);
@@ -100,7 +100,8 @@ function echoAnswer(body: any, callTools = false, followFormat = false): { heade
   if (format?.type === 'json_schema') return textAnswer(body, JSON.stringify(instanceOf(format.json_schema?.schema, String(content ?? ''))));
   if (format?.type === 'json_object') return textAnswer(body, JSON.stringify({ echo: String(content ?? '') }));
   if (callTools && lastMessage?.role === 'tool') return textAnswer(body, `echo: the tool answered ${typeof lastMessage.content === 'string' ? lastMessage.content : JSON.stringify(lastMessage.content)}`);
-  return textAnswer(body, `echo: ${content ?? ''}`);
+  // Reasoning mode: the echo comes with a model's thinking, as vLLM's and DeepSeek's reasoning_content (whole, or streamed before the text).
+  return textAnswer(body, `echo: ${content ?? ''}`, reasoning ? `The user wrote ${JSON.stringify(String(content ?? ''))}; echo it.` : undefined);
 }
 
 /**
@@ -129,17 +130,18 @@ function instanceOf(schema: any, text: string, root: any = schema, depth = 0): u
 }
 
 /** `text` as a chat answer, whole or streamed in pieces of up to 6 characters, with usage. */
-function textAnswer(body: any, text: string): { headers: Record<string, string>; payload?: string; events?: string[] } {
+function textAnswer(body: any, text: string, thinking?: string): { headers: Record<string, string>; payload?: string; events?: string[] } {
   const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
   const base = { id: 'up-1', created: 1, model: body.model };
   if (body.stream) {
-    const events = (text.match(/.{1,6}/gsu) ?? []).map((piece) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+    const pieces = (field: string, t: string) => (t.match(/.{1,6}/gsu) ?? []).map((piece) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { [field]: piece }, finish_reason: null }] })}\n\n`);
+    const events = [...(thinking ? pieces('reasoning_content', thinking) : []), ...pieces('content', text)];
     events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
     events.push(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`);
     events.push('data: [DONE]\n\n');
     return { headers: { 'content-type': 'text/event-stream' }, events };
   }
-  const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
+  const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text, ...(thinking ? { reasoning_content: thinking } : {}) }, finish_reason: 'stop' }], usage });
   return { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, payload };
 }
 
@@ -234,6 +236,13 @@ export class FakeUpstream {
    * @default false
    */
   followFormat = false;
+  /**
+   * Reasoning mode, for trying /v1/responses' reasoning items locally (fake-upstream-main.ts --reasoning): the
+   * non-scripted text answer (the echo) comes with `reasoning_content` ("The user wrote \"…\"; echo it."), on the
+   * message or as deltas before the text, as vLLM's reasoning parsers and DeepSeek answer.
+   * @default false
+   */
+  reasoning = false;
   private readonly queue: Scripted[] = [];
   private server!: Server;
   url = '';
@@ -294,7 +303,7 @@ export class FakeUpstream {
         }
         if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
         if (this.ignoreLimits) return void (await this.overrun(body, this.ignoreLimits, res));
-        const answer = echoAnswer(body, this.callTools, this.followFormat);
+        const answer = echoAnswer(body, this.callTools, this.followFormat, this.reasoning);
         if (this.memoize && !this.failures.size) this.memo(`${req.url}\n${rawBody}`, answer);
         if (answer.events) {
           res.writeHead(200, answer.headers);
