@@ -233,11 +233,13 @@ export class TrainingEvents {
 }
 
 /**
- * What a terminal event tells of the training's own span: its start (kept from the InProgress event, else the
- * event's TrainingStartTime) and its end (the event's TrainingEndTime, else `fallbackEnd`: when it was seen).
+ * What a terminal event tells of the training's own span: its start (the event's TrainingStartTime, else the one
+ * kept from the InProgress event) and its end (the event's TrainingEndTime, else `fallbackEnd`: when it was seen).
+ * The terminal event's TrainingStartTime wins: the first InProgress (SecondaryStatus Starting) comes before
+ * SageMaker sets it, so what that kept is when the job was seen, with the instances' start-up in it.
  * A job whose training never began (stopped while queued) gets an end only.
  */
 function trainingSpan(job: FineTuningJob, detail: TrainingStateChange, fallbackEnd: number): Pick<FineTuningJob, 'trainingStartedAt' | 'trainingEndedAt'> {
-  const start = job.trainingStartedAt ?? epochSeconds(detail.TrainingStartTime);
+  const start = epochSeconds(detail.TrainingStartTime) ?? job.trainingStartedAt;
   return { ...(start !== undefined ? { trainingStartedAt: start } : {}), trainingEndedAt: epochSeconds(detail.TrainingEndTime) ?? fallbackEnd };
 }

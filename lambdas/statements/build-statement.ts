@@ -55,10 +55,12 @@ export const MAX_TRAINING_RUNTIME_SECONDS = 672 * 3600;
 
 /** The event the training events handler writes when it first sees a job running (training-events.ts). */
 const TRAINING_STARTED_EVENT = /^Training started\b/;
+/** The event a completed training gets (training-events.ts TRAINING_COMPLETED). */
+const TRAINING_COMPLETED_EVENT = 'Training completed';
 
 /**
  * The wall-clock span (epoch ms) of a job's training, as far as its record knows it, or undefined when it has
- * none (queued, validating, or ended before it began):
+ * none (queued, validating, or ended before it began: an end recorded with no start and no "Training completed"):
  * - start: `trainingStartedAt` (SageMaker's TrainingStartTime, or when the job was seen running), else the
  *   "Training started" event's time, else `createdAt` (records from before either was kept);
  * - end: `trainingEndedAt` (TrainingEndTime, or when the training was seen ending: a deployment after it is
@@ -67,7 +69,12 @@ const TRAINING_STARTED_EVENT = /^Training started\b/;
  *   records) after its start: a job left `running` by a lost state event is not billed to the month's end.
  */
 export function trainingSpan(job: FineTuningJob, asOf: Date): { start: number; end: number } | undefined {
-  const started = job.trainingStartedAt ?? job.events.filter((e) => TRAINING_STARTED_EVENT.test(e.message)).map((e) => e.created_at).sort((a, b) => a - b)[0] ?? job.createdAt;
+  const seen = job.trainingStartedAt ?? job.events.filter((e) => TRAINING_STARTED_EVENT.test(e.message)).map((e) => e.created_at).sort((a, b) => a - b)[0];
+  // A recorded end without any start: the job stopped or failed before its training began (the training events
+  // handler records TrainingStartTime, or when it saw the job running, whenever it did), unless it completed
+  // (an out-of-order Completed without TrainingStartTime: from its creation, an upper bound).
+  if (seen === undefined && job.trainingEndedAt !== undefined && !job.events.some((e) => e.message === TRAINING_COMPLETED_EVENT)) return undefined;
+  const started = seen ?? job.createdAt;
   const ended = job.trainingEndedAt ?? job.finishedAt ?? (RUNNING.includes(job.status) ? Math.floor(asOf.getTime() / 1000) : undefined);
   if (ended === undefined) return undefined;
   const start = started * 1000;

@@ -172,6 +172,17 @@ describe('training state changes', () => {
     expect((await jobs.get('acme', other.id))!.trainingEndedAt).toBeGreaterThanOrEqual(before);
   });
 
+  it('a terminal event\'s TrainingStartTime replaces the start kept from an InProgress that had none (when it was seen, before the instances started)', async () => {
+    const queued = job({ status: 'queued' });
+    await jobs.create(queued, 5);
+    const seen = Math.floor(Date.now() / 1000);
+    expect(await events.handle({ TrainingJobName: queued.trainingJobName, TrainingJobStatus: 'InProgress', SecondaryStatus: 'Starting' }, '444444444444')).toBe('running');
+    expect((await jobs.get('acme', queued.id))!.trainingStartedAt).toBeGreaterThanOrEqual(seen);
+    const start = seen + 600;
+    expect(await events.handle({ TrainingJobName: queued.trainingJobName, TrainingJobStatus: 'Stopped', TrainingStartTime: start * 1000, TrainingEndTime: (start + 3600) * 1000 }, '444444444444')).toBe('cancelled');
+    expect(await jobs.get('acme', queued.id)).toMatchObject({ status: 'cancelled', trainingStartedAt: start, trainingEndedAt: start + 3600 });
+  });
+
   it('keeps a job that ended as it ended: a late or repeated Failed event does not turn a cancelled or succeeded job into a failed one', async () => {
     const cancelled = job({ status: 'cancelled', events: [{ id: 'ftevent-1', created_at: 1, level: 'warn', message: `${OFFBOARDING_CANCEL_EVENT} (x)` }] });
     const succeeded = job({ status: 'succeeded' });

@@ -112,5 +112,22 @@ describe('buildStatement', () => {
       expect(trainingSpan({ ...base, status: 'queued' }, AS_OF)).toBeUndefined();
       expect(trainingSpan({ ...base, status: 'cancelled', trainingEndedAt: base.createdAt, finishedAt: base.createdAt }, AS_OF)).toBeUndefined();
     });
+
+    it('a job stopped (or failed) while queued, 3 h after its creation, trained not at all: no hours (not its 3 h in the queue)', () => {
+      const end = base.createdAt + 3 * 3600;
+      const stopped = { ...base, status: 'cancelled' as const, maxRuntimeSeconds: 12 * 3600, trainingEndedAt: end, finishedAt: end, events: [{ id: 'ftevent-1', created_at: end, level: 'warn' as const, message: 'Training job stopped' }] };
+      expect(trainingSpan(stopped, AS_OF)).toBeUndefined();
+      expect(hours(stopped)).toEqual([]);
+      expect(hours({ ...stopped, status: 'failed' as const })).toEqual([]);
+      // Completed with no start known (its InProgress lost, no TrainingStartTime): from its creation, an upper bound.
+      const completed = { ...stopped, status: 'succeeded' as const, events: [{ id: 'ftevent-2', created_at: end, level: 'info' as const, message: 'Training completed' }] };
+      expect(hours(completed)).toEqual([[3, '2026-10-05T00:00:00.000Z', '2026-10-05T03:00:00.000Z']]);
+    });
+
+    it('training across the month\'s end is billed in each month, each its part', () => {
+      const across = { ...base, status: 'succeeded' as const, maxRuntimeSeconds: 12 * 3600, trainingStartedAt: at('2026-10-31T22:00:00Z'), trainingEndedAt: at('2026-11-01T03:00:00Z'), finishedAt: at('2026-11-01T04:00:00Z') };
+      expect(hours(across, '2026-10')).toEqual([[2, '2026-10-31T22:00:00.000Z', '2026-11-01T00:00:00.000Z']]);
+      expect(build({ month: '2026-11', jobs: [across], asOf: new Date('2026-12-03T00:00:00Z') }).fineTuning.jobs.map((j) => [j.instanceHours, j.from, j.to])).toEqual([[3, '2026-11-01T00:00:00.000Z', '2026-11-01T03:00:00.000Z']]);
+    });
   });
 });
