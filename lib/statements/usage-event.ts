@@ -26,12 +26,14 @@ export const USAGE_METERS = {
  * no cost meter of its own, since SageMaker bills the tenant's training jobs inside infrastructure
  * (its GPU hours are a quantity for information, not to be priced again).
  *
- * `idempotencyKey` (`<tenant>:<month>:<first 16 hex of the statement's SHA-256>`) is the same
- * for the same figures: a re-run that finds the statement unchanged emits nothing; a re-run whose
- * event went out but whose objects were not written emits the same key again, which a consumer
- * uses to drop the duplicate (Stripe's meter event `identifier`, Marketplace's idempotent
- * MeterUsage). Changed figures (Cost Explorer finalising late) carry a new key and
- * `revision` > 1: the consumer replaces the month's figures.
+ * `idempotencyKey` (`<tenant>:<month>:<revision>:<first 16 hex of the statement's SHA-256>`) is one
+ * report's: a re-run that finds the statement unchanged emits nothing; a re-run whose event went out
+ * but whose objects were not written emits that event again, same key, which a consumer uses to drop
+ * the duplicate (Stripe's meter event `identifier`, Marketplace's idempotent MeterUsage). Changed
+ * figures (Cost Explorer finalising late) carry a new key and `revision` > 1: the consumer replaces
+ * the month's figures. The revision is in the key because figures can change back: with the hash
+ * alone, a third report equal to the first (100, 120, 100) had the first's key and was dropped as
+ * its repeat, leaving 120 billed.
  */
 export interface TenantUsageReported {
   tenantId: string;
@@ -86,7 +88,7 @@ export function usageReported(s: TenantStatement, bucket: string, hash: string, 
       { meterApiName: USAGE_METERS.infrastructureCostUsd, meterValue: s.infrastructure.costUsd },
       { meterApiName: USAGE_METERS.totalUsd, meterValue: s.totalUsd },
     ],
-    idempotencyKey: `${s.tenantId}:${s.month}:${hash.slice(0, 16)}`, revision,
+    idempotencyKey: `${s.tenantId}:${s.month}:${revision}:${hash.slice(0, 16)}`, revision,
     ...(revision > 1 && previousTotalUsd !== undefined ? { previous: { revision: revision - 1, meterValue: previousTotalUsd, ...(previousEstimated !== undefined ? { estimated: previousEstimated } : {}) } } : {}),
     ...(revision > 1 && previousFinal ? { previousFinal } : {}),
     statement: { bucket, json: statementKeys(s.month, s.tenantId).json, csv: statementKeys(s.month, s.tenantId).csv },

@@ -255,7 +255,7 @@ describe('the monthly statements job', () => {
         { meterApiName: 'tessera.infrastructure.cost_usd', meterValue: 123.456789 },
         { meterApiName: 'tessera.total_usd', meterValue: 123.459509 },
       ],
-      idempotencyKey: expect.stringMatching(/^acme:2026-10:[0-9a-f]{16}$/), revision: 1,
+      idempotencyKey: expect.stringMatching(/^acme:2026-10:1:[0-9a-f]{16}$/), revision: 1,
       statement: { bucket: 'tessera-statements', json: 'statements/2026-10/acme.json', csv: 'statements/2026-10/acme.csv' },
     });
 

@@ -88,6 +88,17 @@ describe('Tenant Usage Reported across revisions: a consumer that bills final fi
     expect(stripeCents(events)).toBe(13_000);
   });
 
+  it('figures that change and change back (final 100, final 120, final 100 again): the third report is billed, not dropped as a repeat of the first', async () => {
+    const { events, run } = world();
+    await run('100', false);
+    await run('120', false);
+    await run('100', false); // Cost Explorer back to the first figure (a charge reversed): the same statement as revision 1's
+    expect(events.map((e) => [e.revision, e.meterValue])).toEqual([[1, 100], [2, 120], [3, 100]]);
+    expect(new Set(events.map((e) => e.idempotencyKey)).size).toBe(3); // one key per report: a consumer drops only a repeat of the same report
+    expect(events[2].previousFinal).toEqual({ revision: 2, meterValue: 120 });
+    expect(stripeCents(events)).toBe(10_000);
+  });
+
   it('a statement stored before its metadata said whether it was estimated counts as final (what consumers were told then)', async () => {
     const { events, run } = world();
     await run('100', false);
