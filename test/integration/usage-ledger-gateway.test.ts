@@ -19,7 +19,9 @@ const TEXT = 'Quarterly revenue grew in every region except the north.';
 
 function withEmbeddings(config: PlatformConfig): PlatformConfig {
   const model = { id: 'openai-compatible/embeddings', upstream: 'bge', kind: 'embedding' as const, inputPricePer1k: 0.0001, outputPricePer1k: 0, maxOutputTokens: 4096 };
-  return { ...config, gateway: { ...config.gateway, models: [...config.gateway.models, model] } };
+  // A reasoning model answering at length (the default models' 100-token limit would cut its reasoning).
+  const thinker = { id: 'openai-compatible/thinker', upstream: 'thinker', inputPricePer1k: 0.001, outputPricePer1k: 0.002, maxOutputTokens: 4096 };
+  return { ...config, gateway: { ...config.gateway, models: [...config.gateway.models, model, thinker] } };
 }
 
 /** The gateway's count of a one-message chat and its echoed answer (the fake upstream answers `echo: <text>`, and reports 11 + 7 tokens). */
@@ -111,6 +113,54 @@ describe.each([['the embedded store', 0], ['DynamoDB (moto)', 1]])('the gateway 
     const seen = countPromptTokens({ model: 'openai-compatible/primary', messages: [{ role: 'user', content: 'two plus two?' }] }) + countCompletionTokens('It is four.');
     expect(row).toMatchObject({ requests: 1, promptTokens: 12, completionTokens: 505, reportedRequests: 1, reportedTokens: 517, estimatedTokens: seen + 500 });
     // Without the reasoning tokens the estimate (about 20 tokens) would be 96% under the report: a flag every month for every reasoning model.
+    expect(reconcile(row)).toEqual([]);
+  });
+
+  it('reasoning the upstream streams (vLLM\'s, DeepSeek\'s reasoning_content) and also reports as reasoning_tokens is in the estimate once, not twice (hostile review)', async () => {
+    const gw = gateways[index];
+    const client = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('ledger'), maxRetries: 0 });
+    const thinking = 'Two plus two: add the units, carry nothing, the sum is four, so the answer is four. '.repeat(10);
+    const model = 'openai-compatible/thinker';
+    const reported = countCompletionTokens(thinking) + countCompletionTokens('It is four.');
+    const usage = { prompt_tokens: 12, completion_tokens: reported, total_tokens: 12 + reported, completion_tokens_details: { reasoning_tokens: countCompletionTokens(thinking) } };
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ data: { id: 'up-s', object: 'chat.completion.chunk', created: 1, model: 'r-model', choices: [{ index: 0, delta, finish_reason: finish }] } });
+    upstream.script({ events: [chunk({ role: 'assistant', content: '' }), chunk({ reasoning_content: thinking }), chunk({ content: 'It is four.' }), chunk({}, 'stop'), { data: { id: 'up-s', object: 'chat.completion.chunk', created: 1, model: 'r-model', choices: [], usage } }, { data: '[DONE]' }] });
+    const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'two plus two?' }], stream: true, stream_options: { include_usage: true } });
+    for await (const _ of stream) { /* drain */ }
+    const month = new Date().toISOString().slice(0, 7);
+    const rows = await eventually(() => gw.store.modelUsage('ledger', month), (r) => r.some((x) => x.model === model));
+    const row = rows.find((x) => x.model === model)!;
+    const seen = countPromptTokens({ model, messages: [{ role: 'user', content: 'two plus two?' }] }) + countCompletionTokens(thinking + 'It is four.');
+    expect(row).toMatchObject({ requests: 1, reportedTokens: 12 + reported });
+    expect(row.estimatedTokens).toBeGreaterThanOrEqual(seen - 2);
+    expect(row.estimatedTokens).toBeLessThanOrEqual(seen + 2); // the shown reasoning counted once (twice: about 2 × its ~400 tokens)
+    expect(reconcile(row)).toEqual([]);
+  });
+
+  it('reasoning shown in a whole answer (reasoning_content) is output like a stream\'s: counted when the upstream reports no usage, once when it reports it (hostile review)', async () => {
+    const gw = gateways[index];
+    const client = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('ledger'), maxRetries: 0 });
+    const thinking = 'Three times three: nine, since three threes make nine. '.repeat(10);
+    const model = 'openai-compatible/thinker';
+    const month = new Date().toISOString().slice(0, 7);
+    const before = (await gw.store.modelUsage('ledger', month)).find((x) => x.model === model);
+    const messages = [{ role: 'user' as const, content: 'three times three?' }];
+    const message = { role: 'assistant', content: 'Nine.', reasoning_content: thinking };
+    // No usage reported: the estimate (billed) counts the reasoning shown, as a stream's does (the reasoning first, as it comes).
+    upstream.script({ body: { id: 'up-n', object: 'chat.completion', created: 1, model: 'r-model', choices: [{ index: 0, message, finish_reason: 'stop' }] } });
+    const unreported = await client.chat.completions.create({ model, messages });
+    expect(unreported.usage?.completion_tokens).toBe(countCompletionTokens(thinking + 'Nine.'));
+    // Reported with its reasoning_tokens: the shown reasoning is in the count once.
+    const reported = countCompletionTokens(thinking) + countCompletionTokens('Nine.');
+    upstream.script({ body: { id: 'up-n2', object: 'chat.completion', created: 1, model: 'r-model', choices: [{ index: 0, message, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: reported, total_tokens: 12 + reported, completion_tokens_details: { reasoning_tokens: countCompletionTokens(thinking) } } } });
+    await client.chat.completions.create({ model, messages });
+    const rows = await eventually(() => gw.store.modelUsage('ledger', month), (r) => (r.find((x) => x.model === model)?.requests ?? 0) >= (before?.requests ?? 0) + 2);
+    const row = rows.find((x) => x.model === model)!;
+    const seen = countPromptTokens({ model, messages }) + countCompletionTokens(thinking + 'Nine.');
+    // The ledger's count is kept for reported requests only: the second one's, its reasoning once.
+    const added = row.estimatedTokens - (before?.estimatedTokens ?? 0);
+    expect(added).toBeGreaterThanOrEqual(seen - 2);
+    expect(added).toBeLessThanOrEqual(seen + 2);
     expect(reconcile(row)).toEqual([]);
   });
 });

@@ -69,8 +69,10 @@ export class ChatExchange {
    * record and the usage ledger.
    * @param counted the gateway's own o200k count of the prompt and the answer (usageOf), kept beside a reported usage for
    *   reconciliation, with the reasoning tokens the provider reported added (hidden output, which no count of the answer sees)
+   * @param shownReasoning the o200k count of the reasoning text the answer showed (reasoning_content / reasoning), which `counted`
+   *   holds: taken off the reported reasoning tokens, so that reasoning both shown and reported is counted once
    */
-  async settle(used: ModelEntry, usage: CompletionUsage, estimated: boolean, counted: number): Promise<void> {
+  async settle(used: ModelEntry, usage: CompletionUsage, estimated: boolean, counted: number, shownReasoning = 0): Promise<void> {
     this.settled = true;
     const costUsd = costOf(used, usage.prompt_tokens, usage.completion_tokens);
     Object.assign(this.r.audit, { model: used.id, provider: providerOf(used), promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageEstimated: estimated, costUsd });
@@ -78,7 +80,8 @@ export class ChatExchange {
     // A reported usage's reasoning tokens are output the answer never shows, so the gateway cannot count them: they join its
     // count for the reconciliation, which would otherwise flag every month of a reasoning model (its report many times the count).
     const reasoning = estimated ? 0 : usage.completion_tokens_details?.reasoning_tokens;
-    const hidden = isCount(reasoning) ? Math.min(reasoning, usage.completion_tokens) : 0;
+    // Reasoning the upstream also sent as text (vLLM's, DeepSeek's reasoning_content) is in `counted` already: only the rest was hidden.
+    const hidden = isCount(reasoning) ? Math.max(0, Math.min(reasoning, usage.completion_tokens) - shownReasoning) : 0;
     const ledger = { model: used.id, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, reported: !estimated, estimatedTokens: counted + hidden };
     await this.pipeline.settle(this.reservation, usage.total_tokens, costUsd, ledger);
   }
@@ -212,7 +215,7 @@ export async function completeChat(x: ChatExchange, id: string): Promise<ChatCom
   // What the answer said: counted with o200k on every answer (the billed usage when the upstream
   // reported none, and the usage ledger's reconciliation count when it did).
   const { usage, estimated, counted } = usageOf(result.usage, x.promptTokens, () => answerText(result));
-  await x.settle(model, usage, estimated, counted);
+  await x.settle(model, usage, estimated, counted, countCompletionTokens((result.choices ?? []).map((c) => reasoningOf(c.message)).join('')));
   // An upstream that ignored the limit: billed as it reported (or as counted), shown up to the limit.
   // An upstream whose own count is within the limit honoured it (in its tokenizer): nothing is cut.
   // Only for one choice: a reported total over `n` choices says nothing of each one.
@@ -433,7 +436,7 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
   if (guard) noteGuardrailMasked(r.audit, 'output', guard.masked);
   const { usage, estimated, counted } = usageOf(relay.usage, x.promptTokens, () => relay.produced + limiter.dropped);
   if (limiter.cut.size) x.overran(open.model, { counted: countCompletionTokens(relay.produced + limiter.dropped), reported: reportedCompletion(relay.usage) });
-  await x.settle(open.model, usage, estimated, counted);
+  await x.settle(open.model, usage, estimated, counted, countCompletionTokens(relay.reasoningShown));
   return { cancelled: r.audit.outcome === 'cancelled', failure, usage, model: open.model, created: relay.created, serviceTier: relay.serviceTier };
 }
 

@@ -5,6 +5,7 @@ import { applyInputGuardrails } from '../guardrails/caller-texts.js';
 import { audioOf, callKeyer, callOf } from './output-guard.js';
 import { normaliseFinishReason } from './finish-reason.js';
 import { deltaText } from './output-limit.js';
+import { reasoningOf } from './answer-texts.js';
 import { billedUsage } from './reported-usage.js';
 
 type ToolCallDelta = ChatCompletionChunk.Choice.Delta.ToolCall;
@@ -47,6 +48,8 @@ export class StreamRelay {
   serviceTier: string | undefined;
   /** Everything the answer produced (text, refusals, tool names and arguments, streamed reasoning: deltaText), for a usage estimate. */
   produced = '';
+  /** The reasoning text streamed (reasoning_content / reasoning, in `produced` too): what of a reported reasoning_tokens the count saw. */
+  reasoningShown = '';
   private readonly redactors = new Map<number, StreamRedactor>();
   /** Each choice's numbering of tool calls an upstream sent without `index` (indexed). */
   private readonly callNumbers = new Map<number, { key: ReturnType<typeof callKeyer>; numbers: Map<number | string, number> }>();
@@ -106,6 +109,7 @@ export class StreamRelay {
     const delta = c.delta ?? {};
     // a list of parts (some servers' thinking models) counts its text parts; streamed reasoning is output too
     this.produced += deltaText(delta);
+    this.reasoningShown += reasoningOf(delta);
     const finish = normaliseFinishReason(c.finish_reason);
     const first = !this.finished.has(c.index);
     if (!this.finished.get(c.index)) this.finished.set(c.index, finish !== null);
