@@ -60,7 +60,7 @@ const TRAINING_COMPLETED_EVENT = 'Training completed';
 
 /**
  * The wall-clock span (epoch ms) of a job's training, as far as its record knows it, or undefined when it has
- * none (queued, validating, or ended before it began: an end recorded with no start and no "Training completed"):
+ * none (queued, validating, or ended before it began: no start on a record with an end or `maxRuntimeSeconds`, and no "Training completed"):
  * - start: `trainingStartedAt` (SageMaker's TrainingStartTime, or when the job was seen running), else the
  *   "Training started" event's time, else `createdAt` (records from before either was kept);
  * - end: `trainingEndedAt` (TrainingEndTime, or when the training was seen ending: a deployment after it is
@@ -70,10 +70,11 @@ const TRAINING_COMPLETED_EVENT = 'Training completed';
  */
 export function trainingSpan(job: FineTuningJob, asOf: Date): { start: number; end: number } | undefined {
   const seen = job.trainingStartedAt ?? job.events.filter((e) => TRAINING_STARTED_EVENT.test(e.message)).map((e) => e.created_at).sort((a, b) => a - b)[0];
-  // A recorded end without any start: the job stopped or failed before its training began (the training events
-  // handler records TrainingStartTime, or when it saw the job running, whenever it did), unless it completed
-  // (an out-of-order Completed without TrainingStartTime: from its creation, an upper bound).
-  if (seen === undefined && job.trainingEndedAt !== undefined && !job.events.some((e) => e.message === TRAINING_COMPLETED_EVENT)) return undefined;
+  // No start on a record that would have one had training begun (a recorded end, or `maxRuntimeSeconds`: kept since
+  // starts are, the training events handler recording TrainingStartTime, or when it saw the job running, whenever it
+  // did): the job stopped, failed (its files refused, CreateTrainingJob refused) or was cancelled before its training
+  // began, unless it completed (an out-of-order Completed without TrainingStartTime: from its creation, an upper bound).
+  if (seen === undefined && (job.trainingEndedAt !== undefined || job.maxRuntimeSeconds !== undefined) && !job.events.some((e) => e.message === TRAINING_COMPLETED_EVENT)) return undefined;
   const started = seen ?? job.createdAt;
   const ended = job.trainingEndedAt ?? job.finishedAt ?? (RUNNING.includes(job.status) ? Math.floor(asOf.getTime() / 1000) : undefined);
   if (ended === undefined) return undefined;

@@ -119,6 +119,10 @@ describe('buildStatement', () => {
       expect(trainingSpan(stopped, AS_OF)).toBeUndefined();
       expect(hours(stopped)).toEqual([]);
       expect(hours({ ...stopped, status: 'failed' as const })).toEqual([]);
+      // Its files refused, or cancelled by its user while queued: no training end recorded, and no training either.
+      const refused = { ...base, status: 'failed' as const, maxRuntimeSeconds: 12 * 3600, finishedAt: end, events: [{ id: 'ftevent-1', created_at: end, level: 'error' as const, message: 'Training file invalid' }] };
+      expect(hours(refused)).toEqual([]);
+      expect(hours({ ...refused, status: 'cancelled' as const })).toEqual([]);
       // Completed with no start known (its InProgress lost, no TrainingStartTime): from its creation, an upper bound.
       const completed = { ...stopped, status: 'succeeded' as const, events: [{ id: 'ftevent-2', created_at: end, level: 'info' as const, message: 'Training completed' }] };
       expect(hours(completed)).toEqual([[3, '2026-10-05T00:00:00.000Z', '2026-10-05T03:00:00.000Z']]);
