@@ -42,6 +42,19 @@ export interface TrainingEventsDeps {
 
 export type TrainingEventOutcome = 'ignored' | 'stale' | FineTuningStatus;
 
+/**
+ * Whether a SageMaker create that failed may have been carried out all the same: no answer came (a timeout, a
+ * connection reset), SageMaker failed on its side (5xx), or the error came after the SDK's own retries (an earlier
+ * attempt may have landed; its retry's refusal, a throttling say, says nothing about it). A refusal of a single
+ * attempt (4xx: validation, AccessDenied, a quota) created nothing.
+ */
+export function mayHaveLanded(e: unknown): boolean {
+  const err = e as { name?: string; code?: string; $fault?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
+  return err.$fault === 'server' || (err.$metadata?.httpStatusCode ?? 0) >= 500 || (err.$metadata?.attempts ?? 1) > 1
+    || ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError'].includes(err.name ?? '')
+    || ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? '');
+}
+
 /** The event of a job whose training job SageMaker reported `Completed` (deployed or not: its training ran, and was billed). */
 export const TRAINING_COMPLETED = 'Training completed';
 
@@ -196,7 +209,7 @@ export class TrainingEvents {
 
     const inputs = deploymentInputs(job, base, tier, target, artifacts);
     let sageMaker: SageMakerClient | undefined;
-    /** Whether a create of this deployment (or of an earlier delivery of its event) was answered: something of its name exists. */
+    /** Whether a create of this deployment (or of an earlier delivery of its event) was answered, or may have landed (mayHaveLanded): something of its name may exist. */
     let created = false;
     try {
       sageMaker = await this.deps.sageMaker(target);
@@ -205,7 +218,12 @@ export class TrainingEvents {
           await sageMaker.send(command as never);
         } catch (e) {
           // The same event delivered twice: what exists already is ours (same name, same tenant).
-          if (!/already exist/i.test((e as Error).message)) throw e;
+          if (!/already exist/i.test((e as Error).message)) {
+            // No answer, a 5xx, or a refusal after the SDK's own retries: this create may have landed all the same
+            // (before, a CreateModel whose answer was lost left its model, listed nowhere, until the offboarding).
+            if (mayHaveLanded(e)) created = true;
+            throw e;
+          }
         }
         created = true;
       }

@@ -113,6 +113,25 @@ describe('a deployment refused after CreateModel', () => {
     expect(audit.records.at(-1)).toMatchObject({ detail: { leftOver: name } });
   });
 
+  it('CreateModel\'s answer lost (a timeout; a throttling after the SDK\'s retries, an earlier attempt landed): the model it may have created is looked for and deleted', async () => {
+    const lost = [
+      Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }),
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400, attempts: 3 } }),
+      Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalFailure', $fault: 'server', $metadata: { httpStatusCode: 500, attempts: 1 } }),
+    ];
+    for (const [i, error] of lost.entries()) {
+      sm.on(CreateModelCommand).callsFake((input) => { has.set(`model/${input.ModelName}`, 'x'); throw error; });
+      if (i > 0) await jobs.update({ ...(await jobs.get('acme', id))!, ...job, status: 'running', error: undefined, finishedAt: undefined }, 'failed');
+      expect(await events().handle(completed, ACCOUNT, `evt-lost-${i}`)).toBe('failed');
+      // THEN SageMaker has nothing of the name left: the model was described and deleted, and the events say so
+      expect([...has.keys()]).toEqual([]);
+      expect(sm.commandCalls(DeleteModelCommand)).toHaveLength(i + 1);
+      const stored = (await jobs.get('acme', id))!;
+      expect(stored.events[0]!.message).toBe(`Deleted what the deployment had created: model/${name}`);
+      expect(stored.deploying).toBeUndefined();
+    }
+  });
+
   it('CreateModel refused: nothing was created, nothing is deleted; the events still say the training completed', async () => {
     sm.on(CreateModelCommand).rejects(Object.assign(new Error('not authorized to perform: iam:PassRole'), { name: 'AccessDeniedException' }));
     expect(await events().handle(completed, ACCOUNT, 'evt-3')).toBe('failed');
