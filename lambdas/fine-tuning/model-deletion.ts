@@ -98,16 +98,32 @@ export async function deleteFineTunedModel(deps: ModelDeletionDeps, caller: Call
     throw new GatewayError(502, `SageMaker did not delete the endpoint of model '${id}' (${errorCause(e)}); it is still listed: delete it again later`, 'upstream_error', 'upstream_error', 'model', NO_RETRY);
   }
   audit.detail = { ...audit.detail, deleted: removed.join(',') || 'none (already gone)' };
-  let taken: boolean;
+  // SageMaker has deleted (or is deleting) the endpoint, and the registry still lists the model: a delete
+  // run again finds the model listed, its SageMaker resources gone (success), and finishes the job mark and the
+  // removal. So a 5xx the SDKs retry (no x-should-retry: false), saying what happened; before, a generic 500.
+  const incomplete = (e: unknown) => {
+    console.error(JSON.stringify({ level: 'ERROR', message: 'model deletion incomplete', tenantId: tenant.tenantId, model: id, error: (e as Error).message }));
+    return new GatewayError(503, `The endpoint of model '${id}' was deleted, but the model could not be taken out of your model list (${errorCause(e)}); it is still listed: delete it again to finish`, 'server_error', 'model_deletion_incomplete', 'model');
+  };
   try {
     await markJob(deps.jobs, tenant.tenantId, model.jobId, id, model.endpointName, caller.userId);
+  } catch (e) {
+    throw incomplete(e);
+  }
+  let taken: boolean;
+  try {
     taken = await deps.models.removeFineTunedModel(tenant.tenantId, id);
   } catch (e) {
-    // SageMaker has deleted (or is deleting) the endpoint, and the registry still lists the model: a delete
-    // run again finds the model listed, its SageMaker resources gone (success), and finishes the job mark and the
-    // removal. So a 5xx the SDKs retry (no x-should-retry: false), saying what happened; before, a generic 500.
-    console.error(JSON.stringify({ level: 'ERROR', message: 'model deletion incomplete', tenantId: tenant.tenantId, model: id, error: (e as Error).message }));
-    throw new GatewayError(503, `The endpoint of model '${id}' was deleted, but the model could not be taken out of your model list (${errorCause(e)}); it is still listed: delete it again to finish`, 'server_error', 'model_deletion_incomplete', 'model');
+    // The write's outcome is unknown: DynamoDB may have carried it out and the answer been lost (a 500, a reset
+    // connection). Looked at again (the removal reads the record strongly consistent): a model no longer listed was
+    // taken out (by this request, or a concurrent delete), and this request deleted its endpoint: `deleted: true`. Before,
+    // a 503 here, for a model already unlisted, whose retry by the SDK then found no model: a 404.
+    try {
+      await deps.models.removeFineTunedModel(tenant.tenantId, id);
+    } catch {
+      throw incomplete(e);
+    }
+    taken = true;
   }
   // A concurrent delete of the same model took it out first: that one answered `deleted: true`.
   if (!taken) throw modelNotFound(id);

@@ -87,6 +87,10 @@ export function dynamoDbTenantModels(registryTable: string, reader: GatewayStore
           removed = true;
         } catch (e) {
           if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+          // Refused on the SDK's own retry (attempt 2 or later): an earlier attempt may have been carried out, its answer
+          // lost (a 500, a reset connection), and this condition then fails on its own write. Read again: a model no longer
+          // listed was taken out by this call (before, false: the delete that removed it answered 404).
+          if (((e as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1) removed = true;
           refused++;
         }
       }

@@ -340,6 +340,31 @@ describe('DELETE /v1/models/{model}: client.models.delete of a fine-tuned model'
     expect((await client('acme').fineTuning.jobs.listEvents(job.id)).data[0]!.message).toMatch(new RegExp(`^Model ${model} deleted by `));
   });
 
+  it('the registry write landed but its answer was lost (an error after the write): deleted: true, not a 503 whose retry would be a 404', async () => {
+    // GIVEN a deployed model, and a registry whose next write is carried out and then answered with an error
+    const { job, name, model } = await deployedModel('acme', 'lostanswer');
+    sageMakerHas(name);
+    const store = gw.store as MemoryStore;
+    const put = store.putTenant.bind(store);
+    let lost = 1;
+    store.putTenant = (record) => {
+      put(record);
+      if (lost-- > 0) throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServerError' });
+    };
+    try {
+      // WHEN the admin deletes it, with the SDK's default retries
+      const answered = await new OpenAI({ baseURL: gw.url, apiKey: tokens.acme, maxRetries: 2 }).models.delete(model).catch((e) => e);
+
+      // THEN the model is deleted, and the answer says so (the model is no longer listed: a 503 retried would find it unknown, a 404)
+      expect(answered).toEqual({ id: model, object: 'model', deleted: true });
+    } finally {
+      store.putTenant = put;
+    }
+    expect(await fineTuned('acme')).not.toContain(model);
+    expect(deletes()).toHaveLength(3);
+    expect(lastAuditOf('fine_tuning.model.delete')).toMatchObject({ status: 200, detail: { fineTunedModel: model, jobId: job.id } });
+  });
+
   it('a SageMaker failure is a 502 naming the cause, not retried; the model stays listed and a later delete finishes', async () => {
     const { name, model } = await deployedModel('acme', 'throttled');
     sageMakerHas(name);

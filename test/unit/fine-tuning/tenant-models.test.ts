@@ -59,6 +59,32 @@ describe('dynamoDbTenantModels.removeFineTunedModel reads the record strongly co
     expect(current.fineTunedModels).toEqual([model('g')]);
   });
 
+  it('the SDK\'s own retry of the removal refused by its condition, after the first attempt took the model out (its answer lost): true, not "not listed" (a 404 for the delete that removed it)', async () => {
+    current = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: [model('h'), model('i')] });
+    lagging = current;
+    // The next removal is carried out and answered with the condition's refusal after `attempts` attempts: attempt 2 is
+    // the SDK's own retry of a first attempt whose answer was lost (a 500, a reset connection); attempt 1 a concurrent removal.
+    let attempts: number | undefined = 2;
+    doc.on(UpdateCommand).callsFake(async (input) => {
+      const at = Number(/REMOVE fineTunedModels\[(\d+)\]/.exec(input.UpdateExpression!)![1]);
+      const refused = current.fineTunedModels?.[at]?.id !== input.ExpressionAttributeValues![':id'];
+      if (!refused) current = { ...current, fineTunedModels: current.fineTunedModels!.filter((_, i) => i !== at) };
+      if (refused || attempts !== undefined) {
+        const error = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', $fault: 'client', $metadata: { httpStatusCode: 400, attempts: attempts ?? 1 } });
+        attempts = undefined;
+        throw error;
+      }
+      return {};
+    });
+    await expect(models().removeFineTunedModel('acme', model('h').id)).resolves.toBe(true);
+    expect(current.fineTunedModels).toEqual([model('i')]);
+
+    // ...while a first attempt refused (a concurrent removal took it out) is still "not listed by this call": false
+    attempts = 1;
+    await expect(models().removeFineTunedModel('acme', model('i').id)).resolves.toBe(false);
+    expect(current.fineTunedModels).toEqual([]);
+  });
+
   it('a model the record does not list is false, without an update', async () => {
     current = trainedTenant('acme', 'enterprise', '444444444444', { fineTunedModels: [model('d')] });
     lagging = current;
