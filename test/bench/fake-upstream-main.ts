@@ -1,6 +1,30 @@
 // A fake OpenAI-compatible upstream in its own process, for the gateway benchmark and for trying `tessera serve` (README).
 import { FakeUpstream } from '../support/fake-upstream.js';
 
+// Its flags, each with what it does (printed by --help). An unknown flag is refused (exit 2) rather than
+// ignored: a typo (--tool) would otherwise start a server in the wrong mode.
+const FLAGS: Record<string, string> = {
+  '--tools': 'call a tool when a request offers some, to try agents locally',
+  '--follow-format': 'answer response_format json_schema with an instance of the schema, json_object with {"echo": ...}, and follow embeddings\' dimensions',
+  '--reasoning': 'answer the echo with reasoning_content, to try /v1/responses\' reasoning items locally',
+  '--help': 'print this usage and exit',
+};
+const usage = `usage: npx tsx test/bench/fake-upstream-main.ts [${Object.keys(FLAGS).join('] [')}]\n`
+  + 'Starts a fake OpenAI-compatible upstream on 127.0.0.1, prints its base URL on stdout and its pid on stderr.\n'
+  + Object.entries(FLAGS).map(([flag, what]) => `  ${flag.padEnd(16)} ${what}\n`).join('')
+  + 'Environment: TESSERA_BENCH_UPSTREAM_MEMO=0 parses every request (no memo of requests seen before).\n';
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+const unknown = args.filter((a) => !Object.hasOwn(FLAGS, a));
+if (unknown.length > 0) {
+  process.stderr.write(`fake-upstream-main: unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known flags: ${Object.keys(FLAGS).join(', ')}\n${usage}`);
+  process.exit(2);
+}
+
+
 const upstream = new FakeUpstream();
 // Keep no request log: the benchmark sends hundreds of thousands.
 upstream.requests.push = () => 0;
@@ -9,12 +33,12 @@ upstream.requests.push = () => 0;
 // TESSERA_BENCH_UPSTREAM_MEMO=0 parses every request, as the bench did before 2026-12-01 afternoon.
 upstream.memoize = process.env.TESSERA_BENCH_UPSTREAM_MEMO !== '0';
 // --tools: calls a tool when a request offers some (FakeUpstream.callTools), to try agents locally (README: tessera serve).
-upstream.callTools = process.argv.includes('--tools');
+upstream.callTools = args.includes('--tools');
 // --follow-format: answers response_format json_schema with an instance of the schema, json_object with
 // {"echo": ...}, and embeddings' dimensions (FakeUpstream.followFormat), to try structured output locally (README: tessera serve).
-upstream.followFormat = process.argv.includes('--follow-format');
+upstream.followFormat = args.includes('--follow-format');
 // --reasoning: the echo comes with reasoning_content (FakeUpstream.reasoning), to try /v1/responses' reasoning items locally (README: Reasoning).
-upstream.reasoning = process.argv.includes('--reasoning');
+upstream.reasoning = args.includes('--reasoning');
 await upstream.start();
 process.stdout.write(`${upstream.url}\n`);
 // Its pid, for `kill`: started through npx, it outlives npx (README: `tessera serve`).
