@@ -48,6 +48,12 @@ export interface FailoverInput {
    * @default - `<this config file>`
    */
   configFile?: string;
+  /**
+   * The plan is made without reading the registry (`--account` and `--tier`): whether the tenant has a DR stack, where,
+   * and its latest restore test are unknown rather than absent.
+   * @default false
+   */
+  offline?: boolean;
 }
 
 /** The failover plan of one tenant: where its copies are, how fresh, what the tier promises, and the steps in order. */
@@ -183,6 +189,11 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
   const drRegion = drRegionOf(target?.region, input.disasterRecovery, input.drRegion);
   const configDrRegion = target && target.region !== drRegion ? target.region : undefined;
   const drRegionFrom = input.disasterRecovery && input.disasterRecovery.status !== 'REMOVED' ? 'registry' as const : input.drRegion ? '--dr-region' as const : 'config' as const;
+  if (!drRegion && input.offline) {
+    // Offline the registry, which records the tenant's DR stack, was not read: the tenant may have one from before its tier lost DR.
+    throw new CliError(`tenant ${tenantId}: tier ${input.tier} has disasterRecovery none in --config${tier ? '' : ' (or is not in this config)'}, and the registry was not read (--account and --tier), so whether the tenant has a DR stack is unknown: `
+      + `if its DR stack exists (deployed while its tier had DR), pass --dr-region <its region> (the registry record's disasterRecovery.region); if not, its data lives in ${config.homeRegion} only and there is nothing to fail over to`);
+  }
   if (!drRegion) {
     throw new CliError(`tenant ${tenantId}: tier ${input.tier} has disasterRecovery none${tier ? '' : ' (or is not in this config)'} and no DR stack is recorded: its data lives in ${config.homeRegion} only, there is nothing to fail over to`);
   }
@@ -345,18 +356,19 @@ export function failoverPlan(input: FailoverInput): FailoverPlan {
     },
     {
       title: 'DNS and gateway',
-      detail: `Point the gateway's custom domain (or clients' base URL) at the platform's inference API in ${platformRegion ?? drRegion}; ${platformRegion ? `the tenant's API keys are the copy restored in step 3, up to about an hour old: a key revoked in the last hour before the loss is active again there (revoke it again: the audit replica records each revocation), and a key created in that hour is missing (reissue it: \`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in ${platformRegion})` : `the platform in ${drRegion} has an empty API keys table (platformDisasterRecovery is none: no table is copied out of ${config.homeRegion}), so reissue the tenant's API keys there (\`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in the DR region) and hand them to the tenant`}; ${platformRegion ? `budgets count from the usage ledger restored in step 3 (up to about an hour of usage uncounted: watch the tenant's spending for that margin)` : `the platform in ${drRegion} starts with an empty usage ledger (no table is copied out of ${config.homeRegion}): budgets and rate counts start from zero there, so lower the tenant's budget for the rest of the period if it must hold, against the admin API in ${drRegion}: \`tessera tenants gateway ${tenantId} --file <policy.json>\` replaces the whole gateway policy, so start from the tenant's current one (\`tessera --json tenants show ${tenantId} | jq '.gateway // {}' > policy.json\`), lower monthlyTokenBudget or monthlyCostBudgetUsd in it and PUT it back; a file with the budget alone would drop the rest (maxTokens, fallbacks, the guardrails with bedrockGuardrailId and redactResponses) to their defaults)`}.`,
+      detail: `Point the gateway's custom domain (or clients' base URL) at the platform's inference API in ${platformRegion ?? drRegion}; ${platformRegion ? `the tenant's API keys are the copy restored in step 3, up to about an hour old: a key revoked in the last hour before the loss is active again there (revoke it again: the audit replica records each revocation), and a key created in that hour is missing (reissue it: \`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in ${platformRegion})` : `the platform in ${drRegion} has an empty API keys table (platformDisasterRecovery is none: no table is copied out of ${config.homeRegion}), so reissue the tenant's API keys there (\`tessera keys create --tenant ${tenantId} --name <name>\` against the admin API in the DR region) and hand them to the tenant`}; ${platformRegion ? `budgets count from the usage ledger restored in step 3 (up to about an hour of usage uncounted: watch the tenant's spending for that margin)` : `the platform in ${drRegion} starts with an empty usage ledger (no table is copied out of ${config.homeRegion}): budgets and rate counts start from zero there, so lower the tenant's budget for the rest of the period if it must hold, against the admin API in ${drRegion}: \`tessera tenants gateway ${tenantId} --file <policy.json>\` replaces the whole gateway policy, so start from the tenant's current one (\`tessera --json tenants show ${tenantId} | jq '.gateway // {}' > policy.json\`), lower monthlyTokenBudget or monthlyCostBudgetUsd in it and PUT it back (a file with the budget alone would drop the rest, maxTokens, fallbacks and the guardrails with bedrockGuardrailId and redactResponses, to their defaults)`}.`,
       commands: [],
     },
     {
       title: 'Record the recovery',
-      detail: `Measured RPO = now - the restored recovery point's creation time${ageHours !== undefined ? ` (${ageHours} h for the newest now)` : ''}; measured RTO = the time from declaring to serving. Record both against the tier's ${Number.isNaN(rpoHours) ? 'former' : `${rpoHours} h / ${rtoHours} h`}.`,
+      detail: `Measured RPO = now - the restored recovery point's creation time${ageHours !== undefined ? ` (${ageHours} h for the newest now)` : ''}; measured RTO = the time from declaring to serving. Record both against ${Number.isNaN(rpoHours) ? 'the RPO and RTO the tier promised before it lost disaster recovery (its config has none now)' : `the tier's RPO ${rpoHours} h / RTO ${rtoHours} h`}.`,
       commands: [],
     },
   ];
   return {
     tenantId, tier: input.tier, accountId, homeRegion: config.homeRegion, drRegion, ...(configDrRegion ? { configDrRegion } : {}), drRegionFrom, rpoHours, rtoHours,
-    drStack: { name: stack, status: input.disasterRecovery?.status ?? 'UNKNOWN (registry not read)' },
+    // Read, a record without disasterRecovery: none deployed yet (the tier's DR region in the config); offline: unknown.
+    drStack: { name: stack, status: input.disasterRecovery?.status ?? (input.offline === false ? 'NOT RECORDED (none in the registry record)' : 'UNKNOWN (registry not read)') },
     drBucket: bucket, drVault: vault, drKeyAlias: drKeyAlias(tenantId),
     // The newest few, and the one restored from when it is older than them (newer ones not COMPLETED).
     recoveryPoints: newest && !points.slice(0, PLAN_RECOVERY_POINTS).includes(newest) ? [...points.slice(0, PLAN_RECOVERY_POINTS), newest] : points.slice(0, PLAN_RECOVERY_POINTS),
@@ -377,10 +389,10 @@ export function failoverPlanLines(p: FailoverPlan): string {
     `  RPO ${hours(p.rpoHours)}, RTO ${hours(p.rtoHours)}`,
     ...(p.configDrRegion ? [`  the config now gives tier ${p.tier} the DR region ${p.configDrRegion}, but this tenant's DR stack and recovery points are in ${p.drRegion} (${p.drRegionFrom === 'registry' ? 'its registry record' : '--dr-region'}): the plan fails over to ${p.drRegion}`] : []),
     ...(p.drRegionFrom === 'config' && p.drStack.status.startsWith('UNKNOWN') ? [`  DR region ${p.drRegion}: tier ${p.tier}'s in the config; the registry was not read, so where this tenant's DR stack is was not checked: if the tier's DR region changed after its DR stack was deployed, pass --dr-region <that region> (the registry record's disasterRecovery.region)`] : []),
-    `  DR stack ${p.drStack.name} (${p.drStack.status}) in ${p.drRegion}; bucket ${p.drBucket}; vault ${p.drVault}; key ${p.drKeyAlias}`,
+    `  DR stack ${p.drStack.name} in ${p.drRegion}, status ${p.drStack.status}; bucket ${p.drBucket}; vault ${p.drVault}; key ${p.drKeyAlias}`,
   ];
   const t = p.latestRestoreTest;
-  lines.push(t ? `  latest restore test: ${t.status}${t.validationStatus ? `, validation ${t.validationStatus}` : ''} at ${t.at} (job ${t.restoreJobId})${t.message ? `: ${t.message}` : ''}` : '  latest restore test: none recorded');
+  lines.push(t ? `  latest restore test: ${t.status}${t.validationStatus ? `, validation ${t.validationStatus}` : ''} at ${t.at} (job ${t.restoreJobId})${t.message ? `: ${t.message}` : ''}` : p.drStack.status.startsWith('UNKNOWN') ? '  latest restore test: unknown (registry not read)' : '  latest restore test: none recorded');
   if (p.recoveryPointsError) lines.push(`  recovery points: not listed (${p.recoveryPointsError})`);
   else if (!p.recoveryPoints.length) lines.push(`  recovery points: none in ${p.drVault} yet`);
   else {
@@ -472,9 +484,13 @@ export function checkVpcCidr(value: string, tier: PlatformConfig['tiers'][string
   const range = parseCidr(value);
   const { tenantCidrPool, tenantVpcPrefixLength } = tier.network;
   if (!range) throw new CliError(`--vpc-cidr ${value}: must be an IPv4 network in CIDR form such as 10.0.0.0/16 (no host bits set)`);
-  if (range.prefix !== tenantVpcPrefixLength) throw new CliError(`--vpc-cidr ${value}: must be a /${tenantVpcPrefixLength} (the tier's network.tenantVpcPrefixLength; the failover blueprint's VpcCidr refuses others)`);
+  // Both problems at once: a value with the wrong length and outside the pool is told what it must be in one go.
   const pool = parseCidr(tenantCidrPool);
-  if (pool && (range.first < pool.first || range.last > pool.last)) throw new CliError(`--vpc-cidr ${value}: not inside the tier's network.tenantCidrPool ${tenantCidrPool}, where the onboarding allocated it`);
+  const badPrefix = range.prefix !== tenantVpcPrefixLength;
+  const outside = pool !== undefined && (range.first < pool.first || range.last > pool.last);
+  if (badPrefix && outside) throw new CliError(`--vpc-cidr ${value}: must be a /${tenantVpcPrefixLength} inside the tier's network.tenantCidrPool ${tenantCidrPool} (a /${range.prefix} outside it): the tier's network.tenantVpcPrefixLength (the failover blueprint's VpcCidr refuses others), in the pool where the onboarding allocated it`);
+  if (badPrefix) throw new CliError(`--vpc-cidr ${value}: must be a /${tenantVpcPrefixLength} (the tier's network.tenantVpcPrefixLength; the failover blueprint's VpcCidr refuses others)`);
+  if (outside) throw new CliError(`--vpc-cidr ${value}: not inside the tier's network.tenantCidrPool ${tenantCidrPool}, where the onboarding allocated it`);
 }
 
 function loadConfig(file: string | undefined): PlatformConfig {
@@ -563,7 +579,7 @@ export function tenantsFailoverCommand(io: FailoverIo = processIo): Command {
         }
         if (!('error' in recoveryPoints)) recoveryPoints = await listRecoveryPoints(await io.backup(drRegion, credentials), drBackupVaultName(id), { region: drRegion, accountId: record.accountId! });
       }
-      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, status: record.status, vpcCidr: o.vpcCidr ?? record.vpcCidr, ...(o.drRegion ? { drRegion: o.drRegion } : {}), config, configFile: o.config, recoveryPoints, now: io.now() });
+      const plan = failoverPlan({ tenantId: id, tier: record.tier, accountId: record.accountId!, disasterRecovery: record.disasterRecovery, status: record.status, vpcCidr: o.vpcCidr ?? record.vpcCidr, ...(o.drRegion ? { drRegion: o.drRegion } : {}), config, configFile: o.config, recoveryPoints, now: io.now(), offline: o.account !== undefined });
       process.stdout.write(`${json ? JSON.stringify(plan, null, 2) : failoverPlanLines(plan)}\n`);
     });
 }

@@ -248,6 +248,9 @@ describe('failoverPlan', () => {
     const plan = failoverPlan({ ...base, tier: 'professional', disasterRecovery: { region: 'us-west-2', stackName: 'tessera-acme-dr', status: 'RETAINED', updatedAt: now.toISOString() }, recoveryPoints: { points: [point(1)] } });
     expect(plan).toMatchObject({ drRegion: 'us-west-2', drStack: { status: 'RETAINED' }, withinRpo: undefined });
     expect(Number.isNaN(plan.rpoHours)).toBe(true);
+    // the last step names what to record the measured RPO/RTO against: the promise the tier had before
+    expect(plan.steps[10].detail).toMatch(/Record both against the RPO and RTO the tier promised before it lost disaster recovery \(its config has none now\)\.$/);
+    expect(failoverPlan({ ...base, recoveryPoints: { points: [point(1)] } }).steps[10].detail).toMatch(/Record both against the tier's RPO 2 h \/ RTO 4 h\.$/);
   });
 
   it('step 3 (registry, API keys, usage ledger): deploys the platform in the DR region from a changed config first, restores the newest COMPLETED copy of each table into another table as a named role, then copies its items', () => {
@@ -295,7 +298,9 @@ describe('failoverPlan', () => {
     const noPlatformDr = failoverPlan({ ...base, config: configWith({ tiers: DR }), recoveryPoints: { points: [] } });
     expect(noPlatformDr.steps[9].detail).toMatch(/empty API keys table \(platformDisasterRecovery is none: no table is copied out of us-east-1\), so reissue .*tessera keys create --tenant acme/);
     expect(noPlatformDr.steps[9].detail).toMatch(/starts with an empty usage ledger \(no table is copied out of us-east-1\): budgets and rate counts start from zero there/);    // the gateway policy is replaced whole: the step starts from the current one, so the guardrail and the rest stay
-    expect(noPlatformDr.steps[9].detail).toContain("replaces the whole gateway policy, so start from the tenant's current one (`tessera --json tenants show acme | jq '.gateway // {}' > policy.json`), lower monthlyTokenBudget or monthlyCostBudgetUsd in it and PUT it back");
+    expect(noPlatformDr.steps[9].detail).toContain("replaces the whole gateway policy, so start from the tenant's current one (`tessera --json tenants show acme | jq '.gateway // {}' > policy.json`), lower monthlyTokenBudget or monthlyCostBudgetUsd in it and PUT it back (a file with the budget alone would drop the rest, maxTokens, fallbacks and the guardrails with bedrockGuardrailId and redactResponses, to their defaults).");
+    // every step's text closes the parentheses it opens
+    for (const p of [plan, noPlatformDr]) for (const step of p.steps) expect(step.detail.split('(').length, step.title).toBe(step.detail.split(')').length);
   });
 
   it('the README lists exactly the AWS CLI commands the plan runs', () => {
@@ -320,7 +325,28 @@ describe('failoverPlan', () => {
   });
 
   it('refuses a tenant whose tier has no DR and that has no DR stack', () => {
-    expect(() => failoverPlan({ ...base, tier: 'professional', recoveryPoints: { points: [] } })).toThrow(/tier professional has disasterRecovery none .* nothing to fail over to/);
+    expect(() => failoverPlan({ ...base, tier: 'professional', recoveryPoints: { points: [] } })).toThrow(/tier professional has disasterRecovery none and no DR stack is recorded: .* nothing to fail over to/);
+    expect(() => failoverPlan({ ...base, tier: 'professional', offline: false, recoveryPoints: { points: [] } })).toThrow(/no DR stack is recorded/);
+  });
+
+  it('offline, a tier without DR: says the registry was not read and to pass --dr-region if the tenant\'s DR stack exists', () => {
+    const refusal = (() => { try { failoverPlan({ ...base, tier: 'professional', offline: true, recoveryPoints: { points: [] } }); } catch (e) { return (e as Error).message; } return ''; })();
+    expect(refusal).toBe('tenant acme: tier professional has disasterRecovery none in --config, and the registry was not read (--account and --tier), so whether the tenant has a DR stack is unknown: '
+      + 'if its DR stack exists (deployed while its tier had DR), pass --dr-region <its region> (the registry record\'s disasterRecovery.region); if not, its data lives in us-east-1 only and there is nothing to fail over to');
+    expect(refusal).not.toContain('no DR stack is recorded');
+    // with --dr-region it is planned
+    expect(failoverPlan({ ...base, tier: 'professional', offline: true, drRegion: 'us-west-2', recoveryPoints: { points: [] } }).drRegion).toBe('us-west-2');
+  });
+
+  it('offline, the DR stack\'s status and the latest restore test are unknown (registry not read); read without a DR record, not recorded', () => {
+    const lines = failoverPlanLines(failoverPlan({ ...base, offline: true, recoveryPoints: { points: [] } }));
+    expect(lines).toContain('  DR stack tessera-acme-dr in us-west-2, status UNKNOWN (registry not read); bucket tessera-acme-dr-210987654321-us-west-2;');
+    expect(lines).toContain('  latest restore test: unknown (registry not read)\n');
+    expect(lines).not.toContain('none recorded');
+    expect(lines).not.toContain('))');
+    const read = failoverPlan({ ...base, offline: false, status: 'ACTIVE', recoveryPoints: { points: [] } });
+    expect(read.drStack.status).toBe('NOT RECORDED (none in the registry record)');
+    expect(failoverPlanLines(read)).toContain('  latest restore test: none recorded\n');
   });
 });
 
@@ -467,6 +493,8 @@ describe('tessera tenants failover-plan', () => {
       ['10.64.4.1/22', /--vpc-cidr 10\.64\.4\.1\/22: must be an IPv4 network in CIDR form/],
       ['10.64.0.0/16', /--vpc-cidr 10\.64\.0\.0\/16: must be a \/22 \(the tier's network\.tenantVpcPrefixLength/],
       ['10.200.0.0/22', /--vpc-cidr 10\.200\.0\.0\/22: not inside the tier's network\.tenantCidrPool 10\.64\.0\.0\/12/],
+      // both problems in one message
+      ['10.200.0.0/16', /--vpc-cidr 10\.200\.0\.0\/16: must be a \/22 inside the tier's network\.tenantCidrPool 10\.64\.0\.0\/12 \(a \/16 outside it\)/],
     ];
     for (const [bad, message] of cidrs) {
       err.length = 0;
