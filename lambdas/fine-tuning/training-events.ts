@@ -1,4 +1,4 @@
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { errorCause } from '../shared/error-cause.js';
 import { randomBytes } from 'node:crypto';
 import { jobEvent, nowSeconds } from './job-events.js';
@@ -7,7 +7,7 @@ import { fineTunedModelId, MODEL_ARTIFACTS_PREFIX, type FineTuningEvent, type Fi
 import { roleArn, tenantRoleName } from '../../lib/tenant-naming.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { AuditRecord, AuditSink } from '../inference/audit.js';
-import { BUSY_ENDPOINT_STATES, deleteEndpointResources, OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
+import { BUSY_ENDPOINT_STATES, deleteEndpointResources, exists, OFFBOARDING_CANCEL_EVENT } from './retire-fine-tuned-models.js';
 import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
@@ -55,8 +55,41 @@ export function mayHaveLanded(e: unknown): boolean {
     || ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? '');
 }
 
+/** The error names the SDK's retry strategy treats as throttling (@smithy/service-error-classification's THROTTLING_ERROR_CODES, less `LimitExceededException`, which SageMaker does not send for a rate). */
+const THROTTLING_NAMES = new Set([
+  'BandwidthLimitExceeded', 'EC2ThrottledException', 'PriorRequestNotComplete', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded',
+  'RequestThrottled', 'RequestThrottledException', 'SlowDown', 'ThrottledException', 'Throttling', 'ThrottlingException', 'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+
+/**
+ * Whether a failed call may succeed if made again, as the SDK's own retry strategy classifies it
+ * (@smithy/service-error-classification: `$retryable`, throttling, transient and server errors): a
+ * throttling, a 5xx or SageMaker's server fault, a timeout or a broken connection. A refusal (validation,
+ * AccessDenied, a quota such as ResourceLimitExceeded) is not: made again, it is refused again.
+ */
+export function isTransient(e: unknown): boolean {
+  const err = e as { name?: string; code?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (typeof err !== 'object' || err === null) return false;
+  const status = err.$metadata?.httpStatusCode ?? 0;
+  return err.$retryable !== undefined || err.$fault === 'server' || status === 429 || status >= 500
+    || THROTTLING_NAMES.has(err.name ?? '')
+    || ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError'].includes(err.name ?? '')
+    || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? '');
+}
+
 /** The event of a job whose training job SageMaker reported `Completed` (deployed or not: its training ran, and was billed). */
 export const TRAINING_COMPLETED = 'Training completed';
+
+/** The event of a deployment interrupted by a transient error, kept for a retry of its delivery (the rest of the message names the error). */
+export const DEPLOYMENT_INTERRUPTED = 'Deploying the model was interrupted';
+
+/** `events` under a `Training completed` event, added unless an interrupted delivery of the deployment wrote it already. */
+const afterTraining = (events: FineTuningEvent[]): FineTuningEvent[] =>
+  events.some((e) => e.message === TRAINING_COMPLETED) ? events : [jobEvent('info', TRAINING_COMPLETED), ...events];
+
+/** SageMaker's endpoint states a deployment cannot go on from: the endpoint is not coming up. */
+const DEAD_ENDPOINT_STATES: ReadonlySet<string> = new Set(['Failed', 'Deleting', 'OutOfService']);
 
 
 /**
@@ -175,7 +208,7 @@ export class TrainingEvents {
     if (status === undefined || status === 'OFFBOARDING' || status === 'OFFBOARDED') {
       const cancelled: FineTuningJob = {
         ...claimed, status: 'cancelled', finishedAt: nowSeconds(),
-        events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}: training completed, the model was not deployed`), jobEvent('info', TRAINING_COMPLETED), ...job.events],
+        events: [jobEvent('warn', `${OFFBOARDING_CANCEL_EVENT}: training completed, the model was not deployed`), ...afterTraining(job.events)],
       };
       if (!(await settle(cancelled))) return 'stale';
       await audit('fine_tuning.job.cancelled', 'offboarding', { reason: 'the tenant is being offboarded: the model was not deployed' });
@@ -192,7 +225,7 @@ export class TrainingEvents {
     const fail = async (message: string, cleanup?: { event: FineTuningEvent; detail: AuditRecord['detail'] }) => {
       const failed: FineTuningJob = {
         ...claimed, status: 'failed', finishedAt: nowSeconds(), error: { code: 'deployment_failed', message, param: null },
-        events: [...(cleanup ? [cleanup.event] : []), jobEvent('error', message), jobEvent('info', TRAINING_COMPLETED), ...job.events],
+        events: [...(cleanup ? [cleanup.event] : []), jobEvent('error', message), ...afterTraining(job.events)],
       };
       await settle(failed);
       await audit('fine_tuning.model.deployment_failed', 'deployment_failed', { reason: message, ...cleanup?.detail });
@@ -209,31 +242,70 @@ export class TrainingEvents {
 
     const inputs = deploymentInputs(job, base, tier, target, artifacts);
     let sageMaker: SageMakerClient | undefined;
+    const endpointName = inputs.endpoint.EndpointName!;
+    // A redelivery of this event (Lambda's retry, a redrive from the dead-letter queue) resumes its own claim: an earlier
+    // delivery may have created any of the three, whatever it recorded (its answer may have been lost).
+    const resumed = job.deploying === token;
     /** Whether a create of this deployment (or of an earlier delivery of its event) was answered, or may have landed (mayHaveLanded): something of its name may exist. */
-    let created = false;
+    let created = resumed;
+    /**
+     * The endpoint of this name, if SageMaker has one: it is this deployment's (names are one per job, the launcher's
+     * tag condition keeps them to the tenant), made by an earlier delivery whose answer was lost. One that is coming up
+     * or in service is followed, not created twice; one that failed (or is going) ends the deployment.
+     */
+    const existingEndpoint = async (): Promise<boolean> => {
+      let status: string | undefined;
+      if (!(await exists(async () => { status = (await sageMaker!.send(new DescribeEndpointCommand({ EndpointName: endpointName })))?.EndpointStatus; }))) return false;
+      if (status !== undefined && DEAD_ENDPOINT_STATES.has(status)) {
+        throw Object.assign(new Error(`endpoint ${endpointName}, created by an earlier delivery of this deployment, is ${status}`), { name: 'EndpointNotUsable' });
+      }
+      return true;
+    };
     try {
       sageMaker = await this.deps.sageMaker(target);
       for (const command of [new CreateModelCommand(inputs.model), new CreateEndpointConfigCommand(inputs.endpointConfig), new CreateEndpointCommand(inputs.endpoint)]) {
+        if (command instanceof CreateEndpointCommand && resumed && (await existingEndpoint())) break;
         try {
           await sageMaker.send(command as never);
         } catch (e) {
-          // The same event delivered twice: what exists already is ours (same name, same tenant).
+          // An earlier delivery of this event created it (same name, same tenant): what exists is this deployment's, and
+          // reused (the endpoint is described first: one that failed is not listed).
           if (!/already exist/i.test((e as Error).message)) {
             // No answer, a 5xx, or a refusal after the SDK's own retries: this create may have landed all the same
             // (before, a CreateModel whose answer was lost left its model, listed nowhere, until the offboarding).
             if (mayHaveLanded(e)) created = true;
             throw e;
           }
+          created = true;
+          if (command instanceof CreateEndpointCommand && !(await existingEndpoint())) throw e;
         }
         created = true;
       }
     } catch (e) {
       const message = `could not deploy the model: ${(e as Error).name}: ${(e as Error).message}`;
+      if (isTransient(e)) {
+        // A transient error (a throttling, a 5xx, a timeout) ends no job: its training completed and was billed. The job
+        // keeps its claim (and so its slot, and the offboarding's retirement waits for it) and what was created; the event
+        // goes back to Lambda, whose retry (the same event id) resumes the claim and the deployment where it stopped. When
+        // every retry fails the event waits in the events Lambda's dead-letter queue, and `tessera dlq redrive` resumes it
+        // the same way. The job's events say why it is still `running`.
+        const interrupted: FineTuningJob = {
+          ...claimed,
+          events: [jobEvent('warn', `${DEPLOYMENT_INTERRUPTED} (${(e as Error).name}: ${(e as Error).message}); the training completed and what was created is kept: the deployment is retried`), ...afterTraining(job.events)],
+        };
+        if (!(await this.deps.jobs.update(interrupted, job.status, token))) {
+          // The job moved meanwhile (the offboarding's retirement cancelled it): the claim goes, the retirement's next look deletes what exists.
+          await this.deps.jobs.releaseDeployment(job.tenantId, job.id, token);
+          return 'stale';
+        }
+        await audit('fine_tuning.model.deployment_interrupted', 'retrying', { reason: message, endpointName });
+        throw e;
+      }
       // What this deployment created (the model, when CreateEndpointConfig was refused; its config too, when CreateEndpoint
       // was) is deleted now, while the claim holds the offboarding's retirement off: no model lists it, so nothing else would
       // (models.delete cannot name it) until the tenant is offboarded. As the launcher, described first, tag-conditioned, as
       // every deletion (deleteEndpointResources); an endpoint still being created is left with its config and model, for the retirement.
-      return fail(message, sageMaker && created ? await this.removeLeftovers(sageMaker, inputs.endpoint.EndpointName!) : undefined);
+      return fail(message, sageMaker && created ? await this.removeLeftovers(sageMaker, endpointName) : undefined);
     }
     await this.deps.tenants.addFineTunedModel(tenant, {
       id: modelId, baseModel: job.model, jobId: job.id, endpointName: inputs.endpoint.EndpointName!,
@@ -241,7 +313,7 @@ export class TrainingEvents {
     });
     const succeeded: FineTuningJob = {
       ...claimed, status: 'succeeded', finishedAt: nowSeconds(), fineTunedModel: modelId, endpointName: inputs.endpoint.EndpointName,
-      events: [jobEvent('info', `Model ${modelId} deployed to endpoint ${inputs.endpoint.EndpointName} (${tier.training.endpointInstanceTypes[0]})`), jobEvent('info', TRAINING_COMPLETED), ...job.events],
+      events: [jobEvent('info', `Model ${modelId} deployed to endpoint ${inputs.endpoint.EndpointName} (${tier.training.endpointInstanceTypes[0]})`), ...afterTraining(job.events)],
     };
     // A job cancelled meanwhile (by its user, or an offboarding's retirement, which waited for this claim): the claim goes, and the retirement's next look deletes what was made.
     if (!(await settle(succeeded))) return 'stale';
