@@ -40,6 +40,8 @@ const job: FineTuningJob = {
 };
 const completed = { TrainingJobName: name, TrainingJobStatus: 'Completed' as const, ModelArtifacts: { S3ModelArtifacts: `s3://tessera-acme-data-${ACCOUNT}/models/${name}/output/model.tar.gz` } };
 const refused = (message: string) => Object.assign(new Error(message), { name: 'ValidationException' });
+/** The name field of each create's input, by SageMaker resource type. */
+const NAME_FIELD: Record<string, string> = { model: 'ModelName', 'endpoint-config': 'EndpointConfigName', endpoint: 'EndpointName' };
 
 beforeEach(async () => {
   sm.reset();
@@ -60,9 +62,16 @@ beforeEach(async () => {
     if (!has.delete(key)) throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
     return {};
   };
-  sm.on(CreateModelCommand).callsFake((input) => { has.set(`model/${input.ModelName}`, 'x'); return {}; });
-  sm.on(CreateEndpointConfigCommand).callsFake((input) => { has.set(`endpoint-config/${input.EndpointConfigName}`, 'x'); return {}; });
-  sm.on(CreateEndpointCommand).callsFake((input) => { has.set(`endpoint/${input.EndpointName}`, 'Creating'); return {}; });
+  // SageMaker refuses a second create of a name: "Cannot create already existing model ..." (a ValidationException).
+  const create = (type: string, status: string) => (input: Record<string, unknown>) => {
+    const key = `${type}/${String(input[NAME_FIELD[type]!])}`;
+    if (has.has(key)) throw refused(`Cannot create already existing ${type.replace('-', ' ')} "arn:aws:sagemaker:us-east-1:${ACCOUNT}:${key}".`);
+    has.set(key, status);
+    return {};
+  };
+  sm.on(CreateModelCommand).callsFake(create('model', 'x'));
+  sm.on(CreateEndpointConfigCommand).callsFake(create('endpoint-config', 'x'));
+  sm.on(CreateEndpointCommand).callsFake(create('endpoint', 'Creating'));
   sm.on(DescribeEndpointCommand).callsFake(describe('endpoint'));
   sm.on(DescribeEndpointConfigCommand).callsFake(describe('endpoint-config'));
   sm.on(DescribeModelCommand).callsFake(describe('model'));
@@ -104,34 +113,17 @@ describe('a deployment refused after CreateModel', () => {
     expect((await jobs.get('acme', id))!.events[0]!.message).toBe(`Deleted what the deployment had created: endpoint-config/${name}, model/${name}`);
   });
 
-  it('CreateEndpoint\'s answer lost (the endpoint exists, Creating): nothing is deleted under it, and the events say what is left', async () => {
-    sm.on(CreateEndpointCommand).callsFake((input) => { has.set(`endpoint/${input.EndpointName}`, 'Creating'); throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }); });
-    expect(await events().handle(completed, ACCOUNT, 'evt-6')).toBe('failed');
-    expect([...has.keys()].sort()).toEqual([`endpoint-config/${name}`, `endpoint/${name}`, `model/${name}`]);
-    expect([DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand].flatMap((c) => calls(c))).toEqual([]);
-    expect((await jobs.get('acme', id))!.events[0]).toMatchObject({ level: 'warn', message: expect.stringMatching(new RegExp(`^Endpoint ${name} is Creating: it, its configuration and its model are left`)) });
-    expect(audit.records.at(-1)).toMatchObject({ detail: { leftOver: name } });
+  it('a permanent refusal after the SDK\'s own retries (an earlier attempt may have landed): the model it may have created is looked for and deleted', async () => {
+    sm.on(CreateModelCommand).callsFake((input) => {
+      has.set(`model/${input.ModelName}`, 'x');
+      throw Object.assign(new Error('not authorized to perform: iam:PassRole'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400, attempts: 2 } });
+    });
+    expect(await events().handle(completed, ACCOUNT, 'evt-lost-p')).toBe('failed');
+    expect([...has.keys()]).toEqual([]);
+    const stored = (await jobs.get('acme', id))!;
+    expect(stored.events[0]!.message).toBe(`Deleted what the deployment had created: model/${name}`);
+    expect(stored.deploying).toBeUndefined();
   });
-
-  it('CreateModel\'s answer lost (a timeout; a throttling after the SDK\'s retries, an earlier attempt landed): the model it may have created is looked for and deleted', async () => {
-    const lost = [
-      Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }),
-      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400, attempts: 3 } }),
-      Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalFailure', $fault: 'server', $metadata: { httpStatusCode: 500, attempts: 1 } }),
-    ];
-    for (const [i, error] of lost.entries()) {
-      sm.on(CreateModelCommand).callsFake((input) => { has.set(`model/${input.ModelName}`, 'x'); throw error; });
-      if (i > 0) await jobs.update({ ...(await jobs.get('acme', id))!, ...job, status: 'running', error: undefined, finishedAt: undefined }, 'failed');
-      expect(await events().handle(completed, ACCOUNT, `evt-lost-${i}`)).toBe('failed');
-      // THEN SageMaker has nothing of the name left: the model was described and deleted, and the events say so
-      expect([...has.keys()]).toEqual([]);
-      expect(sm.commandCalls(DeleteModelCommand)).toHaveLength(i + 1);
-      const stored = (await jobs.get('acme', id))!;
-      expect(stored.events[0]!.message).toBe(`Deleted what the deployment had created: model/${name}`);
-      expect(stored.deploying).toBeUndefined();
-    }
-  });
-
   it('CreateModel refused: nothing was created, nothing is deleted; the events still say the training completed', async () => {
     sm.on(CreateModelCommand).rejects(Object.assign(new Error('not authorized to perform: iam:PassRole'), { name: 'AccessDeniedException' }));
     expect(await events().handle(completed, ACCOUNT, 'evt-3')).toBe('failed');
@@ -164,5 +156,165 @@ describe('a deployment refused after CreateModel', () => {
     expect(stored.error!.message).toBe('could not deploy the model: ValidationException: instance type not supported');
     expect(stored.events[0]).toMatchObject({ level: 'warn', message: expect.stringMatching(new RegExp(`^What the deployment created of ${name} could not be deleted \\(ThrottlingException: Rate exceeded\\)`)) });
     expect(audit.records.at(-1)).toMatchObject({ detail: { leftOver: name, cleanupError: 'ThrottlingException: Rate exceeded' } });
+  });
+});
+
+/**
+ * A transient error (a throttling, a 5xx, a timeout) at the deployment ends no job: its training completed and was billed.
+ * The job keeps its claim and what was created, the error goes back to Lambda (rethrown), and its retry of the same event
+ * (or a redrive from the dead-letter queue: the same event, the same id) resumes the deployment where it stopped.
+ */
+describe('a transient error at the deployment', () => {
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400, attempts: 3 } });
+  const timedOut = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+  const serverFault = () => Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalFailure', $fault: 'server', $metadata: { httpStatusCode: 500, attempts: 1 } });
+  /** The create fails once with `error` (after doing its work when `lands`), then behaves as SageMaker does. */
+  const once = (command: typeof CreateModelCommand | typeof CreateEndpointConfigCommand | typeof CreateEndpointCommand, type: string, status: string, error: () => Error, lands: boolean) => {
+    let failed = false;
+    sm.on(command as typeof CreateModelCommand).callsFake((input: Record<string, unknown>) => {
+      const key = `${type}/${String(input[NAME_FIELD[type]!])}`;
+      if (!failed) { failed = true; if (lands) has.set(key, status); throw error(); }
+      if (has.has(key)) throw refused(`Cannot create already existing ${type.replace('-', ' ')} "arn:aws:sagemaker:us-east-1:${ACCOUNT}:${key}".`);
+      has.set(key, status);
+      return {};
+    });
+  };
+  const timeline = async () => (await jobs.get('acme', id))!.events.map((e) => [e.level, e.message.replace(/ \(.*/s, '')]);
+
+  it('CreateModel\'s answer lost (a timeout, a throttling after the SDK\'s retries, a 5xx): the job stays running with its claim, nothing is deleted; the retry reuses the model and deploys', async () => {
+    for (const [i, error] of [timedOut, throttled, serverFault].entries()) {
+      if (i > 0) {
+        // A fresh job of the same name for each error
+        sm.reset(); has.clear(); jobs = new MemoryJobStore(); registry = new MemoryStore(); audit = new MemoryAuditSink();
+        registry.putTenant(trainedTenant('acme', 'enterprise', ACCOUNT));
+        await jobs.create(job, 5);
+        sm.on(CreateEndpointConfigCommand).callsFake((input) => { has.set(`endpoint-config/${input.EndpointConfigName}`, 'x'); return {}; });
+        sm.on(CreateEndpointCommand).callsFake((input) => { has.set(`endpoint/${input.EndpointName}`, 'Creating'); return {}; });
+        sm.on(DescribeEndpointCommand).callsFake((input) => { const s = has.get(`endpoint/${input.EndpointName}`); if (!s) throw notFound('endpoint'); return { EndpointStatus: s }; });
+      }
+      once(CreateModelCommand, 'model', 'x', error, true);
+      const token = `evt-transient-${i}`;
+
+      // WHEN the first delivery meets the transient error THEN it is rethrown (Lambda retries the event), the job kept
+      await expect(events().handle(completed, ACCOUNT, token)).rejects.toMatchObject({ name: error().name });
+      let stored = (await jobs.get('acme', id))!;
+      expect(stored).toMatchObject({ status: 'running', deploying: token });
+      expect(stored.error).toBeUndefined();
+      expect([...has.keys()]).toEqual([`model/${name}`]);
+      expect(sm.commandCalls(DeleteModelCommand)).toHaveLength(0);
+      // ...and the tenant reads why it is still running
+      expect(await timeline()).toEqual([['warn', 'Deploying the model was interrupted'], ['info', 'Training completed'], ['info', 'Training started']]);
+      expect(stored.events[0]!.message).toContain(`${error().name}: ${error().message}`);
+      expect(audit.records.at(-1)).toMatchObject({ action: 'fine_tuning.model.deployment_interrupted', outcome: 'retrying' });
+
+      // WHEN Lambda retries the same event THEN the claim is resumed, the model reused (not failed on), the model deployed
+      expect(await events().handle(completed, ACCOUNT, token)).toBe('succeeded');
+      stored = (await jobs.get('acme', id))!;
+      expect(stored).toMatchObject({ status: 'succeeded', fineTunedModel: 'ft:llama-3.1-8b-instruct:acme:support', endpointName: name });
+      expect(stored.deploying).toBeUndefined();
+      expect([...has.keys()].sort()).toEqual([`endpoint-config/${name}`, `endpoint/${name}`, `model/${name}`]);
+      expect(await timeline()).toEqual([['info', `Model ft:llama-3.1-8b-instruct:acme:support deployed to endpoint ${name}`], ['warn', 'Deploying the model was interrupted'], ['info', 'Training completed'], ['info', 'Training started']]);
+      expect((await registry.getTenant('acme'))!.fineTunedModels!.map((m) => m.endpointName)).toEqual([name]);
+    }
+  });
+
+  it('CreateEndpoint\'s answer lost (the endpoint exists, Creating): the retry finds it (DescribeEndpoint) and follows it, not created twice, and lists the model', async () => {
+    once(CreateEndpointCommand, 'endpoint', 'Creating', timedOut, true);
+    await expect(events().handle(completed, ACCOUNT, 'evt-ep')).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect((await jobs.get('acme', id))!).toMatchObject({ status: 'running', deploying: 'evt-ep' });
+    expect([DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand].flatMap((c) => calls(c))).toEqual([]);
+
+    expect(await events().handle(completed, ACCOUNT, 'evt-ep')).toBe('succeeded');
+    // THEN one CreateEndpoint in all: the retry described the endpoint and followed it
+    expect(calls(CreateEndpointCommand)).toHaveLength(1);
+    expect(calls(DescribeEndpointCommand)).toEqual([{ EndpointName: name }]);
+    expect((await registry.getTenant('acme'))!.fineTunedModels!.map((m) => m.endpointName)).toEqual([name]);
+    expect((await jobs.get('acme', id))!.deploying).toBeUndefined();
+  });
+
+  it('a throttled CreateEndpointConfig: the retry reuses the model ("already exists" is its own), creates the rest once', async () => {
+    once(CreateEndpointConfigCommand, 'endpoint-config', 'x', throttled, false);
+    await expect(events().handle(completed, ACCOUNT, 'evt-cfg')).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect(await events().handle(completed, ACCOUNT, 'evt-cfg')).toBe('succeeded');
+    expect(calls(CreateModelCommand)).toHaveLength(2); // the second answered "already exists": reused
+    expect(calls(CreateEndpointConfigCommand)).toHaveLength(2);
+    expect(calls(CreateEndpointCommand)).toHaveLength(1);
+    expect([DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand].flatMap((c) => calls(c))).toEqual([]);
+  });
+
+  it('the endpoint an earlier delivery created failed: the retry fails the job and deletes the endpoint, its config and its model', async () => {
+    once(CreateEndpointCommand, 'endpoint', 'Creating', timedOut, true);
+    await expect(events().handle(completed, ACCOUNT, 'evt-epf')).rejects.toMatchObject({ name: 'TimeoutError' });
+    has.set(`endpoint/${name}`, 'Failed');
+    expect(await events().handle(completed, ACCOUNT, 'evt-epf')).toBe('failed');
+    const stored = (await jobs.get('acme', id))!;
+    expect(stored.error!.message).toBe(`could not deploy the model: EndpointNotUsable: endpoint ${name}, created by an earlier delivery of this deployment, is Failed`);
+    expect([...has.keys()]).toEqual([]);
+    expect(calls(CreateEndpointCommand)).toHaveLength(1);
+    expect(await timeline()).toEqual([
+      ['info', `Deleted what the deployment had created: endpoint/${name}, endpoint-config/${name}, model/${name}`],
+      ['error', 'could not deploy the model: EndpointNotUsable: endpoint ' + name + ', created by an earlier delivery of this deployment, is Failed'],
+      ['warn', 'Deploying the model was interrupted'], ['info', 'Training completed'], ['info', 'Training started'],
+    ]);
+  });
+
+  it('a permanent refusal on the retry still fails the job and deletes what the earlier delivery created', async () => {
+    once(CreateEndpointConfigCommand, 'endpoint-config', 'x', serverFault, false);
+    await expect(events().handle(completed, ACCOUNT, 'evt-perm')).rejects.toMatchObject({ name: 'InternalFailure' });
+    sm.on(CreateEndpointConfigCommand).rejects(Object.assign(new Error('The account-level service limit is 0'), { name: 'ResourceLimitExceeded', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    expect(await events().handle(completed, ACCOUNT, 'evt-perm')).toBe('failed');
+    const stored = (await jobs.get('acme', id))!;
+    expect(stored).toMatchObject({ status: 'failed', error: { code: 'deployment_failed' } });
+    expect(stored.deploying).toBeUndefined();
+    expect([...has.keys()]).toEqual([]);
+    expect(stored.events.map((e) => e.message.replace(/[:(].*/s, '').trim())).toEqual(['Deleted what the deployment had created', 'could not deploy the model', 'Deploying the model was interrupted', 'Training completed', 'Training started']);
+  });
+
+  it('the offboarding\'s retirement cancels the job between two deliveries: the retry creates nothing more and lets go of its claim', async () => {
+    once(CreateEndpointConfigCommand, 'endpoint-config', 'x', throttled, false);
+    await expect(events().handle(completed, ACCOUNT, 'evt-off')).rejects.toMatchObject({ name: 'ThrottlingException' });
+    // The retirement waits on the claim and cancels the job as it cancels an active one (a write conditional on the claim it read)
+    const held = (await jobs.get('acme', id))!;
+    expect(held.deploying).toBe('evt-off');
+    expect(await jobs.update({ ...held, status: 'cancelled', finishedAt: 2, events: [{ id: 'ftevent-x', created_at: 2, level: 'warn', message: 'Job cancelled: the tenant is being offboarded (x)' }, ...held.events] }, 'running')).toBe(true);
+    registry.putTenant({ ...(await registry.getTenant('acme'))!, status: 'OFFBOARDING' });
+
+    expect(await events().handle(completed, ACCOUNT, 'evt-off')).toBe('stale');
+    expect((await jobs.get('acme', id))!).toMatchObject({ status: 'cancelled' });
+    expect((await jobs.get('acme', id))!.deploying).toBeUndefined(); // the retirement's next look finds no claim, and deletes the model
+    expect(calls(CreateEndpointConfigCommand)).toHaveLength(1);
+    expect([...has.keys()]).toEqual([`model/${name}`]);
+  });
+
+  it('the tenant is being offboarded at the retry: nothing more is created, the job cancelled with the offboarding\'s event (the retirement deletes the model)', async () => {
+    once(CreateEndpointConfigCommand, 'endpoint-config', 'x', throttled, false);
+    await expect(events().handle(completed, ACCOUNT, 'evt-off2')).rejects.toMatchObject({ name: 'ThrottlingException' });
+    registry.putTenant({ ...(await registry.getTenant('acme'))!, status: 'OFFBOARDING' });
+    expect(await events().handle(completed, ACCOUNT, 'evt-off2')).toBe('cancelled');
+    const stored = (await jobs.get('acme', id))!;
+    expect(stored.deploying).toBeUndefined();
+    expect(stored.events.map((e) => e.message.replace(/ \(.*/s, ''))).toEqual(['Job cancelled: the tenant is being offboarded: training completed, the model was not deployed', 'Deploying the model was interrupted', 'Training completed', 'Training started']);
+  });
+
+  it('the job cancelled while the interrupted delivery ran: no error goes back, the claim goes', async () => {
+    sm.on(CreateEndpointConfigCommand).callsFake(async () => {
+      const current = (await jobs.get('acme', id))!;
+      await jobs.update({ ...current, status: 'cancelled', finishedAt: 2 }, 'running');
+      throw throttled();
+    });
+    expect(await events().handle(completed, ACCOUNT, 'evt-race')).toBe('stale');
+    expect((await jobs.get('acme', id))!).toMatchObject({ status: 'cancelled' });
+    expect((await jobs.get('acme', id))!.deploying).toBeUndefined();
+  });
+});
+
+describe('isTransient (the SDK\'s own classification)', () => {
+  it('throttling, 5xx and server faults, timeouts and broken connections are transient; refusals are not', async () => {
+    const { isTransient } = await import('../../../lambdas/fine-tuning/training-events.js');
+    const e = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, ...extra });
+    for (const t of [e('ThrottlingException'), e('X', { $retryable: { throttling: true } }), e('InternalFailure', { $fault: 'server' }), e('ServiceUnavailable', { $metadata: { httpStatusCode: 503 } }),
+      e('X', { $metadata: { httpStatusCode: 429 } }), e('TimeoutError'), e('Error', { code: 'ECONNRESET' })]) expect(isTransient(t), t.name).toBe(true);
+    for (const p of [e('ValidationException', { $fault: 'client', $metadata: { httpStatusCode: 400 } }), e('AccessDeniedException', { $fault: 'client' }), e('ResourceLimitExceeded', { $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+      e('ResourceInUse'), undefined, 'text']) expect(isTransient(p)).toBe(false);
   });
 });
