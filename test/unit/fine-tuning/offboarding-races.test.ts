@@ -225,13 +225,30 @@ describe('race C: a deployment (Completed event) that read the tenant before the
     sm.on(CreateEndpointConfigCommand).rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })).callsFake(async (input) => { configs.add(input.EndpointConfigName!); return {}; });
     const failed = jobs.update.bind(jobs);
     let crash = true;
-    jobs.update = async (...args) => { if (crash && args[0].status === 'failed') { crash = false; throw new Error('Lambda timed out'); } return failed(...args); };
+    // (the delivery's next job write, which records the interruption on the job since a transient error keeps it: it dies before it)
+    jobs.update = async (...args) => { if (crash) { crash = false; throw new Error('Lambda timed out'); } return failed(...args); };
     await expect(events().handle(completed(j), ACCOUNT, 'event-4')).rejects.toThrow(/timed out/);
     expect((await jobs.get('acme', j.id))!.deploying).toBe('event-4');
     // WHEN the offboarding runs, and Lambda redelivers the event after its first call
     let outcome: string | undefined;
     const answers = await offboard(async (i) => { if (i === 0) outcome = await events().handle(completed(j), ACCOUNT, 'event-4'); });
     // THEN the retirement waited for the claim, the redelivery (the job cancelled meanwhile) let go of it, and what the first delivery made is gone
+    expect(answers[0]).toMatchObject({ state: 'IN_PROGRESS', deployments: [j.trainingJobName] });
+    expect(outcome).toBe('stale');
+    expect(answers.at(-1)!.state).toBe('COMPLETE');
+    expect(left()).toEqual(nothingLeft);
+  });
+
+  it('a delivery interrupted by a transient error (throttled) keeps its claim: the retirement waits for it, the retry lets go of it, what was made is deleted', async () => {
+    const j = job('e');
+    await jobs.create(j, 4);
+    trainingJobs.set(j.trainingJobName, 'Completed');
+    sm.on(CreateEndpointConfigCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400, attempts: 3 } }))
+      .callsFake(async (input) => { configs.add(input.EndpointConfigName!); return {}; });
+    await expect(events().handle(completed(j), ACCOUNT, 'event-5')).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect((await jobs.get('acme', j.id))!).toMatchObject({ status: 'running', deploying: 'event-5' });
+    let outcome: string | undefined;
+    const answers = await offboard(async (i) => { if (i === 0) outcome = await events().handle(completed(j), ACCOUNT, 'event-5'); });
     expect(answers[0]).toMatchObject({ state: 'IN_PROGRESS', deployments: [j.trainingJobName] });
     expect(outcome).toBe('stale');
     expect(answers.at(-1)!.state).toBe('COMPLETE');
