@@ -162,4 +162,39 @@ describe('fine-tuning on SageMaker and DynamoDB (moto)', () => {
     expect(await consistentTenantStatus('tessera-tenants', tenantDocumentClient(tenantCredentials), 'acme')).toBe('ACTIVE');
     expect(await consistentTenantStatus('tessera-tenants', tenantDocumentClient(tenantCredentials), 'nobody')).toBeUndefined();
   });
+  it('a deployment whose answers are lost (a timeout after SageMaker did the work) is retried with the same event: what exists is reused, the endpoint found and followed, one of each', async () => {
+    const job = await (await client('cpuco')).fineTuning.jobs.create({ model: 'mistral-7b-instruct', training_file: 'training-data/tickets.jsonl', suffix: 'lost' });
+    const name = `cpuco-ft-${job.id.slice(6)}`;
+    const described = await sageMaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
+    // A client whose answer is lost once for CreateEndpointConfig, then once for CreateEndpoint: moto did the work, the caller sees a timeout
+    const lossy = new SageMakerClient({ maxAttempts: 1 });
+    const lose = new Set(['CreateEndpointConfigCommand', 'CreateEndpointCommand']);
+    const creates: string[] = [];
+    lossy.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName!.startsWith('Create')) creates.push(context.commandName!);
+      const answer = await next(args);
+      if (lose.delete(context.commandName!)) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      return answer;
+    }, { step: 'initialize' });
+    const events = new TrainingEvents({ config, jobs: jobStore(), tenants: dynamoDbTenantModels('tessera-tenants', gw.store, tenantDocumentClient(tenantCredentials)), audit: new MemoryAuditSink(), sageMaker: async () => lossy });
+    expect(await events.handle({ ...(described as unknown as TrainingStateChange), TrainingJobStatus: 'InProgress' }, ACCOUNT)).toBe('running');
+
+    // Lambda's first try and its two retries, the same event id each time
+    await expect(events.handle(described as unknown as TrainingStateChange, ACCOUNT, 'evt-lost')).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(await (await client('cpuco')).fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'running', error: null });
+    await expect(events.handle(described as unknown as TrainingStateChange, ACCOUNT, 'evt-lost')).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(await events.handle(described as unknown as TrainingStateChange, ACCOUNT, 'evt-lost')).toBe('succeeded');
+
+    // THEN one endpoint, created once (the third delivery described it and followed it); each delivery sends CreateModel and
+    // CreateEndpointConfig again, which SageMaker answers "already exists" (reused: moto overwrites instead); the model listed
+    const [cm, cc, ce] = ['CreateModelCommand', 'CreateEndpointConfigCommand', 'CreateEndpointCommand'];
+    expect(creates).toEqual([cm, cc, cm, cc, ce, cm, cc]);
+    expect(await sageMaker.send(new DescribeEndpointCommand({ EndpointName: name }))).toMatchObject({ EndpointName: name, EndpointConfigName: name });
+    expect((await (await client('cpuco')).fineTuning.jobs.retrieve(job.id))).toMatchObject({ status: 'succeeded', fine_tuned_model: 'ft:mistral-7b-instruct:cpuco:lost' });
+    expect((await jobStore().get('cpuco', job.id))!.deploying).toBeUndefined();
+    expect((await gw.store.getTenant('cpuco'))?.fineTunedModels?.map((m) => m.endpointName)).toContain(name);
+    const listed = await (await client('cpuco')).fineTuning.jobs.listEvents(job.id);
+    expect(listed.data.filter((e) => e.message.startsWith('Deploying the model was interrupted'))).toHaveLength(2);
+    expect(listed.data.filter((e) => e.message === 'Training completed')).toHaveLength(1);
+  });
 });
