@@ -193,7 +193,8 @@ export class TrainingEvents {
     // (1) The claim. A job that moved, or that another deployment holds (a duplicate delivery), is not deployed here.
     if (!(await this.deps.jobs.claimDeployment(job.tenantId, job.id, job.status, token))) return 'stale';
     // Training ended when SageMaker says (TrainingEndTime) or, without it, now: the deployment that follows is not training.
-    const claimed: FineTuningJob = { ...job, ...trainingSpan(job, detail, nowSeconds()), deploying: token };
+    // (A redelivery after an interrupted delivery keeps the end that one recorded.)
+    const claimed: FineTuningJob = { ...job, ...trainingSpan(job, detail, job.trainingEndedAt ?? nowSeconds()), deploying: token };
     /** The job's next state, written only if still `job.status` and still claimed by this deployment; the claim goes with it (or alone when the job moved). */
     const settle = async (next: FineTuningJob): Promise<boolean> => {
       if (await this.deps.jobs.update({ ...next, deploying: undefined }, job.status, token)) return true;

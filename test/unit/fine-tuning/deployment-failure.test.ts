@@ -3,7 +3,7 @@ import {
   DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config/default-config.js';
 import { trainingJobName, type FineTuningJob } from '../../../lib/fine-tuning.js';
 import { MemoryJobStore } from '../../../lambdas/fine-tuning/stores/job-store.js';
@@ -215,6 +215,22 @@ describe('a transient error at the deployment', () => {
       expect([...has.keys()].sort()).toEqual([`endpoint-config/${name}`, `endpoint/${name}`, `model/${name}`]);
       expect(await timeline()).toEqual([['info', `Model ft:llama-3.1-8b-instruct:acme:support deployed to endpoint ${name}`], ['warn', 'Deploying the model was interrupted'], ['info', 'Training completed'], ['info', 'Training started']]);
       expect((await registry.getTenant('acme'))!.fineTunedModels!.map((m) => m.endpointName)).toEqual([name]);
+    }
+  });
+
+  it('the retry keeps the training\'s end the interrupted delivery recorded (an event without TrainingEndTime: when it was seen), not its own later time', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-12-03T10:00:00Z'));
+      once(CreateEndpointConfigCommand, 'endpoint-config', 'x', throttled, false);
+      await expect(events().handle(completed, ACCOUNT, 'evt-end')).rejects.toMatchObject({ name: 'ThrottlingException' });
+      const end = Date.parse('2026-12-03T10:00:00Z') / 1000;
+      expect((await jobs.get('acme', id))!.trainingEndedAt).toBe(end);
+      vi.setSystemTime(new Date('2026-12-03T10:03:00Z')); // Lambda's second retry, three minutes on
+      expect(await events().handle(completed, ACCOUNT, 'evt-end')).toBe('succeeded');
+      expect((await jobs.get('acme', id))!.trainingEndedAt).toBe(end);
+    } finally {
+      vi.useRealTimers();
     }
   });
 
