@@ -11,6 +11,7 @@ import { BUSY_ENDPOINT_STATES, deleteEndpointResources, exists, OFFBOARDING_CANC
 import { deploymentInputs, trainingTarget, type TrainingTarget } from './sagemaker-requests.js';
 import { isActive, type FineTuningStore } from './stores/job-store.js';
 import type { TenantModels } from './stores/tenant-models.js';
+import { isTransientError } from '../shared/errors.js';
 
 /** The part of SageMaker's "Training Job State Change" event detail this handler reads. */
 export interface TrainingStateChange {
@@ -53,29 +54,6 @@ export function mayHaveLanded(e: unknown): boolean {
   return err.$fault === 'server' || (err.$metadata?.httpStatusCode ?? 0) >= 500 || (err.$metadata?.attempts ?? 1) > 1
     || ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError'].includes(err.name ?? '')
     || ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? '');
-}
-
-/** The error names the SDK's retry strategy treats as throttling (@smithy/service-error-classification's THROTTLING_ERROR_CODES, less `LimitExceededException`, which SageMaker does not send for a rate). */
-const THROTTLING_NAMES = new Set([
-  'BandwidthLimitExceeded', 'EC2ThrottledException', 'PriorRequestNotComplete', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded',
-  'RequestThrottled', 'RequestThrottledException', 'SlowDown', 'ThrottledException', 'Throttling', 'ThrottlingException', 'TooManyRequestsException',
-  'TransactionInProgressException',
-]);
-
-/**
- * Whether a failed call may succeed if made again, as the SDK's own retry strategy classifies it
- * (@smithy/service-error-classification: `$retryable`, throttling, transient and server errors): a
- * throttling, a 5xx or SageMaker's server fault, a timeout or a broken connection. A refusal (validation,
- * AccessDenied, a quota such as ResourceLimitExceeded) is not: made again, it is refused again.
- */
-export function isTransient(e: unknown): boolean {
-  const err = e as { name?: string; code?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  if (typeof err !== 'object' || err === null) return false;
-  const status = err.$metadata?.httpStatusCode ?? 0;
-  return err.$retryable !== undefined || err.$fault === 'server' || status === 429 || status >= 500
-    || THROTTLING_NAMES.has(err.name ?? '')
-    || ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError'].includes(err.name ?? '')
-    || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? '');
 }
 
 /** The event of a job whose training job SageMaker reported `Completed` (deployed or not: its training ran, and was billed). */
@@ -284,7 +262,7 @@ export class TrainingEvents {
       }
     } catch (e) {
       const message = `could not deploy the model: ${(e as Error).name}: ${(e as Error).message}`;
-      if (isTransient(e)) {
+      if (isTransientError(e)) {
         // A transient error (a throttling, a 5xx, a timeout) ends no job: its training completed and was billed. The job
         // keeps its claim (and so its slot, and the offboarding's retirement waits for it) and what was created; the event
         // goes back to Lambda, whose retry (the same event id) resumes the claim and the deployment where it stopped. When

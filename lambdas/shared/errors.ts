@@ -90,3 +90,19 @@ export const RETRYABLE_ERRORS = [
 
 /** Errors no retry can fix: the execution records them and stops. */
 export const TERMINAL_ERRORS = ['InvalidRequest', 'TenantConflict', 'TenantBusy', 'TenantNotFound', 'StackNotOwned', 'AccountCreationFailed', 'AccountWaitTimedOut', 'StackFailed', 'NetworkPoolExhausted', 'QuotaExceeded', 'ExportIncomplete', 'SnapshotMissing', 'ChangeRefused'] as const;
+
+/**
+ * Whether a failed AWS call may succeed if made again, as the SDK's own retry strategy classifies errors
+ * (@smithy/service-error-classification): the retryable trait (`$retryable`), a server fault (`$fault:
+ * 'server'`, any 5xx) or a 429, one of RETRYABLE_ERRORS' names (throttling, transient, contention), or a
+ * broken connection (`ECONNRESET`, `ECONNREFUSED`, `EPIPE`, `ETIMEDOUT`; `AbortError`). A refusal
+ * (validation, AccessDenied, a quota such as SageMaker's ResourceLimitExceeded) is not: made again, it is refused again.
+ */
+export function isTransientError(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { name?: string; code?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const status = err.$metadata?.httpStatusCode ?? 0;
+  return err.$retryable !== undefined || err.$fault === 'server' || status === 429 || status >= 500
+    || (RETRYABLE_ERRORS as readonly string[]).includes(err.name ?? '') || err.name === 'AbortError'
+    || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? '');
+}

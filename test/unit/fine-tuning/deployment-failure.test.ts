@@ -324,9 +324,9 @@ describe('a transient error at the deployment', () => {
   });
 });
 
-describe('isTransient (the SDK\'s own classification)', () => {
+describe('isTransientError (the SDK\'s own classification, lambdas/shared/errors.ts)', () => {
   it('throttling, 5xx and server faults, timeouts and broken connections are transient; refusals are not', async () => {
-    const { isTransient } = await import('../../../lambdas/fine-tuning/training-events.js');
+    const { isTransientError: isTransient } = await import('../../../lambdas/shared/errors.js');
     const e = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, ...extra });
     for (const t of [e('ThrottlingException'), e('X', { $retryable: { throttling: true } }), e('InternalFailure', { $fault: 'server' }), e('ServiceUnavailable', { $metadata: { httpStatusCode: 503 } }),
       e('X', { $metadata: { httpStatusCode: 429 } }), e('TimeoutError'), e('Error', { code: 'ECONNRESET' })]) expect(isTransient(t), t.name).toBe(true);
