@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/load-config.js';
-import type { PlatformConfig } from '../config/schema.js';
+import { ConfigError, loadConfigReport, type LoadedConfig } from '../config/load-config.js';
 import { CliError } from './cli-error.js';
 import { awsClientFactory, type ClientFactory } from './doctor/clients.js';
 import { exitCodeOf, formatJson, formatReport } from './doctor/format.js';
@@ -21,9 +20,15 @@ export function parseAccountProfiles(values: readonly string[]): Record<string, 
   return out;
 }
 
-function readConfig(file: string | undefined): PlatformConfig {
+/**
+ * The config as synth loads it (lib/config loadConfigReport), with the embedded default's
+ * placeholders still in force: synth refuses a file that keeps any (`refusePlaceholders`), so
+ * doctor reports them on its config line instead of a pass.
+ * @throws CliError (exit 2) for an invalid config
+ */
+export function readDoctorConfig(file: string | undefined): LoadedConfig {
   try {
-    return loadConfig({ file });
+    return loadConfigReport({ file });
   } catch (e) {
     if (e instanceof ConfigError) throw new CliError(`tessera doctor: ${e.message}\n  fix the config file named above`, 2);
     throw e;
@@ -36,9 +41,9 @@ function readConfig(file: string | undefined): PlatformConfig {
  */
 export async function doctor(flags: DoctorFlags, out: (text: string) => void = (t) => process.stdout.write(`${t}\n`), factory: ClientFactory = awsClientFactory()): Promise<0 | 1> {
   const accountProfiles = parseAccountProfiles(flags.accountProfile);
-  const config = readConfig(flags.config);
+  const { config, placeholders } = readDoctorConfig(flags.config);
   const report = await runDoctor({
-    config, configFile: flags.config, region: flags.region, profile: flags.profile, accountProfiles, identityCenterRegion: flags.identityCenterRegion, factory,
+    config, configFile: flags.config, placeholders, region: flags.region, profile: flags.profile, accountProfiles, identityCenterRegion: flags.identityCenterRegion, factory,
   });
   out(flags.json ? formatJson(report) : formatReport(report));
   return exitCodeOf(report);

@@ -1,6 +1,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { DEFAULT_CONFIG } from '../../config/default-config.js';
+import { describePlaceholders, type PlaceholderFinding } from '../../config/placeholders.js';
 import type { PlatformConfig } from '../../config/schema.js';
 import { CliError } from '../cli-error.js';
 import { accountAccess } from './account-access.js';
@@ -40,6 +41,12 @@ export interface DoctorOptions {
   readonly config: PlatformConfig;
   /** The file it came from; absent means the embedded default (reported: its placeholder ids cannot pass). */
   readonly configFile?: string;
+  /**
+   * The embedded default's placeholders still in force in `configFile` (loadConfigReport's
+   * `placeholders`): synth refuses the file while any remains (`refusePlaceholders`), so the config
+   * line fails naming each key and value. @default - none
+   */
+  readonly placeholders?: readonly PlaceholderFinding[];
   /** Region of every call. @default - config.homeRegion */
   readonly region?: string;
   /** Named profile of the engineer's credentials. @default - the default provider chain */
@@ -114,9 +121,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   if (!options.configFile) {
     head.push(result('config', 'Config', 'fail', `embedded default config: its placeholder ids (${placeholders.join(', ')}) cannot pass; no other check was run`, { fix: 'write your config (npx tessera init) and run npx tessera doctor --config tessera.config.yaml' }));
   } else {
+    const refused = options.placeholders ?? [];
     head.push(placeholders.length
       ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholder ids of the embedded default: ${placeholders.join(', ')}; no other check was run`, { fix: `set them in ${options.configFile}` })
-      : result('config', 'Config', 'pass', options.configFile));
+      : refused.length
+        // Synth refuses the file (loadConfigReport with refusePlaceholders): not a pass, though its accounts are real and the checks run.
+        ? result('config', 'Config', 'fail', `${options.configFile} keeps placeholders of the embedded default, which synth refuses: ${refused.map((f) => `${f.path} ${JSON.stringify(f.value)}`).join(', ')}`, { fix: describePlaceholders(refused, options.configFile).join('; ') })
+        : result('config', 'Config', 'pass', options.configFile));
   }
   head.push(callerAccount === management
     ? result('credentials', 'Credentials', 'pass', `${identity.Arn} (management account)`, { account: callerAccount })

@@ -1,7 +1,11 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseAccountProfiles } from '../../../lib/cli/doctor-command.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseAccountProfiles, readDoctorConfig } from '../../../lib/cli/doctor-command.js';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { awsClientFactory } from '../../../lib/cli/doctor/clients.js';
 import { exitCodeOf, formatJson, formatReport } from '../../../lib/cli/doctor/format.js';
@@ -38,6 +42,23 @@ describe('runDoctor', () => {
     // no call into accounts that may belong to someone else
     expect(report.checks.map((c) => c.id)).toEqual(['config', 'credentials']);
     expect(exitCodeOf(report)).toBe(1);
+  });
+
+  it('fails the config line for a file synth refuses (a placeholder sender email), naming the key and the value, and still runs the checks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-config-'));
+    const file = join(dir, 'acme.yaml');
+    const config = testConfig();
+    writeFileSync(file, stringify({
+      organization: config.organization, platformAccountId: config.platformAccountId, workloadAccountId: config.workloadAccountId,
+      fineTuning: { baseModels: config.fineTuning.baseModels },
+      tiers: { starter: { budgetAlerts: { emailTenantAdmins: true, senderEmail: 'alerts@example.com' } } },
+    }));
+    const loaded = readDoctorConfig(file);
+    expect(loaded.placeholders.map((f) => f.path)).toEqual(['tiers.starter.budgetAlerts.senderEmail']);
+    const report = await runDoctor({ config: loaded.config, configFile: file, placeholders: loaded.placeholders, factory, groups: [okGroup] });
+    expect(report.checks[0]).toMatchObject({ id: 'config', status: 'fail', detail: `${file} keeps placeholders of the embedded default, which synth refuses: tiers.starter.budgetAlerts.senderEmail "alerts@example.com"` });
+    expect(report.checks[0].fix).toContain('tiers.starter.budgetAlerts.senderEmail');
+    expect(report.checks.map((c) => c.id)).toEqual(['config', 'credentials', 'ok']);
   });
 
   it('fails credentials of another account than the management account', async () => {
