@@ -89,7 +89,7 @@ export function initCommand(): Command {
     .option('--workload-account-id <id>', 'the account of VPC-isolated tenants (12 digits)')
     .option('--home-region <region>', 'the region the platform runs in, e.g. us-east-1')
     .option('--allowed-regions <regions>', 'regions tenants may use, comma-separated, including the home region, e.g. us-east-1,us-west-2')
-    .option('--availability-zones <region=zones>', 'zones of a region, e.g. us-east-1=us-east-1a,us-east-1b,us-east-1c (repeatable; default <region>a,b,c)', collect)
+    .option('--availability-zones <region=zones>', 'zones of a region, e.g. us-east-1=us-east-1a,us-east-1b,us-east-1c (repeatable; default: none pinned, the platform VPC takes the first zones Fn::GetAZs returns at deploy time)', collect)
     .option('--tiers <tiers>', 'default tiers to keep, comma-separated (default starter,professional,enterprise)')
     .option('--base-models-bucket <name>', 'S3 bucket of the base-model weights (default tessera-base-models-<platform account id>)')
     .option('--provider-secret <provider=secret>', 'Secrets Manager secret of a provider\'s API key, e.g. openai=prod/openai (repeatable; default tessera/providers/<provider>)', collect)

@@ -34,7 +34,7 @@ export interface InitAnswers {
   workloadAccountId: string;
   homeRegion: string;
   allowedRegions: string[];
-  /** Zones of every allowed region (given, or `<region>a,b,c`). */
+  /** Zones of the allowed regions the engineer named (flag or answer); a region without is absent (Fn::GetAZs at deploy time). */
   availabilityZones: Record<string, string[]>;
   /** Default tiers kept, in the default's order; the others are removed. */
   tiers: string[];
