@@ -44,6 +44,23 @@ import { freshTotp } from '../test/unit/users/support.js';
 import { buildEstate, estateClient, MANAGEMENT, PLATFORM, REGION, WORKLOAD, BUCKET, TRAIN_IMAGE, SERVE_IMAGE, POOL_NAME } from '../test/integration/support/doctor-estate.js';
 import { startMoto, type MotoServer } from '../test/integration/support/moto-server.js';
 
+/**
+ * The script takes no arguments: it writes its own config (the made-up organization's, in a temp
+ * dir) and starts its own moto. `--help` prints the usage (exit 0); anything else is refused with
+ * the usage (exit 2), before moto or any process is started.
+ */
+const USAGE = 'usage: npm run rehearse:deploy-guide (no arguments): rehearses the README\'s "Deploying into a real organization" against a local moto server, with a config of its own (a made-up organization, written by its `tessera init` step; never your tessera.config.yaml) and no AWS account; exit 0 when every step did what the guide says, 1 otherwise';
+{
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  if (args.length > 0) {
+    process.stderr.write(`npm run rehearse:deploy-guide: unknown argument${args.length > 1 ? 's' : ''} ${args.join(' ')}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
 const ROOT = join(import.meta.dirname, '..');
 /**
  * The entry point every `tessera` command of the rehearsal runs: bin/tessera.mjs, what `npx tessera`
