@@ -118,11 +118,30 @@ export function kindOf(type: string): string {
   return type;
 }
 
-/** USD per month by kind of charge, largest first. */
+/**
+ * USD per month by kind of charge, largest first, in whole cents that add up to the rounded total
+ * of the same lines (`sum`, what the report prints beside them): each kind gets its floor in cents,
+ * and the cents left go one each to the kinds with the largest remainders (largest-remainder
+ * rounding). Each kind rounded on its own would not add up: 50.275 and 268.805 (binary floats
+ * just under the half) both went down while the total went up, a cent apart.
+ */
 export function byKind(lines: readonly CostLine[]): Array<{ kind: string; monthlyUsd: number }> {
   const totals = new Map<string, number>();
   for (const l of lines) totals.set(kindOf(l.type), (totals.get(kindOf(l.type)) ?? 0) + l.monthlyUsd);
-  return [...totals].map(([kind, usd]) => ({ kind, monthlyUsd: round(usd) })).sort((a, b) => b.monthlyUsd - a.monthlyUsd);
+  // 1e-6 of a cent: a float just under a whole cent (0.29 * 100 = 28.999999999999996) is that cent.
+  const kinds = [...totals].map(([kind, usd]) => {
+    const cents = usd * 100;
+    const floor = Math.floor(cents + 1e-6);
+    return { kind, cents: floor, remainder: Math.max(0, cents - floor) };
+  });
+  let left = Math.round(sum(lines) * 100) - kinds.reduce((n, k) => n + k.cents, 0);
+  for (const k of [...kinds].sort((a, b) => b.remainder - a.remainder || b.cents - a.cents)) {
+    if (left <= 0) break;
+    if (k.remainder <= 1e-6) continue; // a whole amount keeps its cents
+    k.cents += 1;
+    left -= 1;
+  }
+  return kinds.map((k) => ({ kind: k.kind, monthlyUsd: k.cents / 100 })).sort((a, b) => b.monthlyUsd - a.monthlyUsd);
 }
 
 export const sum = (lines: readonly { monthlyUsd: number }[]) => round(lines.reduce((n, l) => n + l.monthlyUsd, 0));

@@ -90,11 +90,14 @@ describe('priceTemplate', () => {
     // Total: 94.90 + 4.60 + 0.125 + 0.40 + 37.376 + 73 + 294.336 + 8 + 32.85 + 4.50 + 3.65 + 14.60 + 0.01 + 1 + 1 + 0.72 + 0.25 + 0.18 + 1.90 = 573.397
     expect(cost.monthlyUsd).toBe(573.4);
     // Where the money goes, by kind: nodes 294.336 + 8; database 94.90 + 4.60 + 0.125 + 0.40; NAT 32.85 + 4.50 + 3.65; ...
+    // in whole cents adding up to the total's 573.40: floors 302.33, 100.02, ..., 37.37 sum to 573.38, and the two cents
+    // left go to the largest remainders (nodes .6, cache .6), not the database's .5 (each rounded alone: 573.41)
     expect(byKind(l)).toEqual([
-      { kind: 'EKS nodes', monthlyUsd: 302.34 }, { kind: 'database', monthlyUsd: 100.03 }, { kind: 'EKS control plane', monthlyUsd: 73 },
+      { kind: 'EKS nodes', monthlyUsd: 302.34 }, { kind: 'database', monthlyUsd: 100.02 }, { kind: 'EKS control plane', monthlyUsd: 73 },
       { kind: 'NAT', monthlyUsd: 41 }, { kind: 'cache', monthlyUsd: 37.38 }, { kind: 'VPC endpoints', monthlyUsd: 14.61 },
       { kind: 'logs', monthlyUsd: 2.15 }, { kind: 'backup', monthlyUsd: 1.9 }, { kind: 'KMS', monthlyUsd: 1 },
     ]);
+    expect(Math.round(byKind(l).reduce((n, k) => n + k.monthlyUsd, 0) * 100)).toBe(Math.round(cost.monthlyUsd * 100));
     // The SNS topic is a type the pricer does not know: reported, not silently free
     expect(cost.unpriced).toEqual([{ resource: 'Topic', type: 'AWS::SNS::Topic' }]);
   });
