@@ -40,20 +40,16 @@ async function check(store: DrStoreCheck['store'], name: string, call: () => Pro
  * back `unchecked` with the error, never `absent`. Never throws.
  */
 export async function checkDrStores(tenantId: string, accountId: string, region: string, step: string): Promise<DrStoreCheck[]> {
+  const alias = drKeyAlias(tenantId);
+  const bucket = drBucketName(tenantId, accountId, region);
+  const vault = drBackupVaultName(tenantId);
   let credentials;
   try {
     credentials = await tenantAccountCredentials(accountId, tenantId, step);
   } catch (e) {
     const detail = `no session in account ${accountId}: ${(e as Error).name}: ${(e as Error).message}`;
-    return [
-      { store: 'key alias', name: drKeyAlias(tenantId), state: 'unchecked', detail },
-      { store: 'replica bucket', name: drBucketName(tenantId, accountId, region), state: 'unchecked', detail },
-      { store: 'backup vault', name: drBackupVaultName(tenantId), state: 'unchecked', detail },
-    ];
+    return ([['key alias', alias], ['replica bucket', bucket], ['backup vault', vault]] as const).map(([store, name]) => ({ store, name, state: 'unchecked', detail }));
   }
-  const alias = drKeyAlias(tenantId);
-  const bucket = drBucketName(tenantId, accountId, region);
-  const vault = drBackupVaultName(tenantId);
   return Promise.all([
     check('key alias', alias, async () => {
       const out = await clientWith(KMSClient, credentials, { region }).send(new DescribeKeyCommand({ KeyId: alias }));
