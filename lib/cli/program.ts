@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { politeCommander, reportError } from './report-error.js';
 
 /**
@@ -86,10 +86,25 @@ export async function runTesseraProgram(args: string[]): Promise<number> {
   }
 }
 
-/** Each subcommand's help lists the global options it accepts (commander's `showGlobalOptions`; addCommand does not pass help settings on). */
+/**
+ * Each subcommand's help lists the global options it accepts (commander's `showGlobalOptions`;
+ * addCommand does not pass help settings on), but not one the subcommand declares itself
+ * (`tessera doctor --region`, `--json`, `--debug`; `tessera dev-key --json`): commander lists an
+ * ancestor's options whatever the command declares, so each such flag was listed twice, under
+ * Options with the command's meaning and under Global Options with the program's. The program
+ * parses the flag either way (its options are read after the command name too) and the command
+ * reads it with `optsWithGlobals()`, so the command's own line is the one that holds.
+ */
 function showGlobalOptions(command: Command): void {
   for (const sub of command.commands) {
-    sub.configureHelp({ ...sub.configureHelp(), showGlobalOptions: true });
+    sub.configureHelp({
+      ...sub.configureHelp(),
+      showGlobalOptions: true,
+      visibleGlobalOptions(this: Help, cmd: Command) {
+        const own = new Set(cmd.options.map((o) => o.long));
+        return Help.prototype.visibleGlobalOptions.call(this, cmd).filter((o) => !own.has(o.long));
+      },
+    });
     showGlobalOptions(sub);
   }
 }

@@ -46,3 +46,24 @@ describe('the tessera program loads only the command a run names', () => {
     expect(commandOf(['--debug', 'tenants', '--help'])).toBe('tenants');
   });
 });
+
+describe('help lists each option once', () => {
+  /** The long flags of a help text's option lines (`  -h, --help  ...`, `  --region <region>  ...`), in order. */
+  const flagsOf = (help: string) => [...help.matchAll(/^ {2}(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]!);
+
+  it('every command and subcommand: no flag twice (a command\'s own option hides the global one of the same name)', async () => {
+    for (const [path, text] of Object.entries(helps(await tesseraProgram()))) {
+      const flags = flagsOf(text);
+      expect(flags.filter((f, i) => flags.indexOf(f) !== i), path).toEqual([]);
+    }
+  });
+
+  it('tessera doctor --help: --region, --json and --debug once each, with doctor\'s meaning; the other globals still listed', async () => {
+    const program = await tesseraProgram('doctor');
+    const help = program.commands[0]!.helpInformation();
+    for (const flag of ['--region', '--json', '--debug']) expect(flagsOf(help).filter((f) => f === flag), flag).toHaveLength(1);
+    expect(help).toMatch(/--region <region> +Region to check \(default: the config's/);
+    expect(help).not.toContain('the admin API\'s, or for');
+    expect(help).toMatch(/Global Options:\n {2}--api-url <url>/);
+  });
+});
