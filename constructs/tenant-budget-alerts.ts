@@ -8,7 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALERT_EMAIL_ENV, BUDGET_ALERTS_ENV } from '../lambdas/inference/budget-alerts/environment.js';
 import { BUDGET_THRESHOLD_EVENT } from '../lambdas/inference/budget-alerts/thresholds.js';
-import { budgetAlertsOf } from '../lib/config/budget-alerts-config.js';
+import { alertMailSenders } from '../lib/config/budget-alerts-config.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { LIFECYCLE_EVENT_SOURCE } from '../lib/lifecycle-constants.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
@@ -67,10 +67,7 @@ export class TenantBudgetAlerts extends Construct {
       }));
     }
 
-    const senders = Object.fromEntries(Object.entries(props.config.tiers).flatMap(([tier, t]) => {
-      const b = budgetAlertsOf(t);
-      return b.emailTenantAdmins ? [[tier, b.senderEmail!]] : [];
-    }));
+    const senders = alertMailSenders(props.config.tiers);
     const tiers = Object.keys(senders);
     if (!tiers.length) return;
     if (!props.userPool) {

@@ -36,3 +36,15 @@ export type BudgetAlertsConfig = z.infer<typeof BudgetAlertsConfigSchema>;
 /** A tier's budget alerts with the defaults filled in (the tier's `budgetAlerts` may be absent). */
 export const budgetAlertsOf = (tier: { budgetAlerts?: BudgetAlertsConfig }): BudgetAlertsConfig =>
   tier.budgetAlerts ?? { thresholdsPercent: [...DEFAULT_BUDGET_ALERT_THRESHOLDS], emailTenantAdmins: false };
+
+/**
+ * The tiers that mail their tenant admins, each with its sender (`budgetAlerts.senderEmail`, which
+ * the schema requires with `emailTenantAdmins`): tier name → address, in config order; empty when no
+ * tier mails. Read by the mail construct (constructs/tenant-budget-alerts.ts) and `tessera doctor`.
+ */
+export function alertMailSenders(tiers: Readonly<Record<string, { budgetAlerts?: BudgetAlertsConfig }>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tiers).flatMap(([tier, t]) => {
+    const b = budgetAlertsOf(t);
+    return b.emailTenantAdmins && b.senderEmail ? [[tier, b.senderEmail]] : [];
+  }));
+}

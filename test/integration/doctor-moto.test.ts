@@ -8,6 +8,7 @@ import { DeleteRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aw
 import { DisableAWSServiceAccessCommand, DisablePolicyTypeCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteAccountAssignmentCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { AwsCredentialIdentity } from '@smithy/types';
@@ -30,6 +31,9 @@ import { buildEstate as buildEstateIn, configFileBody, estateClient, estateConfi
  * - Bedrock GetFoundationModelAvailability (moto's bedrock has no such route);
  * - Service Quotas for EC2: moto answers GetServiceQuota / GetAWSDefaultServiceQuota for the `vpc`
  *   service only (NoSuchResourceException for L-DB2E81BA and L-417A185B).
+ * - SES v2: GetEmailIdentity is answered but never verified (VerifiedForSendingStatus false) and
+ *   GetAccount is not implemented, so the healthy estate mails nobody (one `budget-alert-mail`
+ *   line, no SES call); a mailing tier's missing and unverified senders are asserted below.
  * moto's STS also assumes any role without reading its trust policy, so "the lookup role cannot be
  * assumed" (bootstrap or --trust missing) is a unit test; here a missing bootstrap shows as the
  * missing version parameter. moto's ECR answers BatchGetImage only for its own account's
@@ -84,8 +88,9 @@ describe('tessera doctor against moto', () => {
       'cdk-bootstrap:management', 'cdk-bootstrap:platform', 'provisioning-role',
       'provider-secret:openai', 'provider-secret:huggingface',
       'base-model-weights:llama-3.1-8b-instruct', `base-model-image:${TRAIN_IMAGE}`, `base-model-image:${SERVE_IMAGE}`,
-      'platform-zones', 'shared-cluster-version', 'cognito-user-pool', 'platform-admins',
+      'platform-zones', 'shared-cluster-version', 'cognito-user-pool', 'platform-admins', 'budget-alert-mail',
     ]);
+    expect(line(report, 'budget-alert-mail').detail).toBe('no tier sets budgetAlerts.emailTenantAdmins: true: nothing is mailed, no SES call made');
     expect(line(report, 'cognito-user-pool').detail).toBe(`${estate.poolId} (${POOL_NAME}) has custom:tenant_id`);
     // moto's default VPC has a default subnet in every zone: Fn::GetAZs's first two by name
     expect(line(report, 'platform-zones').detail).toBe('us-east-1a (use1-az6), us-east-1b (use1-az1) from Fn::GetAZs (availabilityZones.us-east-1 not set): none is a zone ID EKS refuses');
@@ -180,6 +185,35 @@ describe('tessera doctor against moto: an organization trail', () => {
     expect(line(await run(), 'trusted-access:cloudtrail.amazonaws.com').status).toBe('pass');
     await client(OrganizationsClient, estate.creds.management).send(new DisableAWSServiceAccessCommand({ ServicePrincipal: 'cloudtrail.amazonaws.com' }));
     expect(line(await run(), 'trusted-access:cloudtrail.amazonaws.com')).toMatchObject({ status: 'fail', fix: 'aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com' });
+  });
+});
+
+describe('tessera doctor against moto: budget alert mail', () => {
+  // moto 5.2 answers GetEmailIdentity (VerifiedForSendingStatus always false: it never verifies) but
+  // not GetAccount (not implemented): a verified sender and the sandbox state are unit tests.
+  it('reads the sender and its domain in the platform account: no identity, then an unverified domain', async () => {
+    await moto.reset();
+    const sender = 'alerts@mail.acme.example';
+    const estate = await buildEstate({ tiers: { starter: { budgetAlerts: { emailTenantAdmins: true, senderEmail: sender } } } });
+    const mail = CHECK_GROUPS.filter((g) => g.name === 'budget-alert-mail');
+    process.env.AWS_ACCESS_KEY_ID = estate.creds.management.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = estate.creds.management.secretAccessKey;
+    process.env.AWS_SESSION_TOKEN = estate.creds.management.sessionToken!;
+    const run = () => runDoctor({ config: estate.config, configFile: estate.configFile, factory: awsClientFactory({ endpoint: moto.endpoint, maxAttempts: 1 }), groups: mail });
+
+    const none = await run();
+    expect(line(none, `ses-sender:${sender}`)).toMatchObject({ status: 'fail', account: PLATFORM, detail: `${sender} is not an SES identity and mail.acme.example is not an SES identity: SES refuses SendEmail from it (senderEmail of tier starter)` });
+    expect(line(none, 'ses-account')).toMatchObject({ status: 'fail', account: PLATFORM });
+    expect(line(none, 'ses-account').detail).toMatch(/^ses:GetAccount failed: /);
+
+    // the domain made in the management account is not the platform account's: still none
+    await client(SESv2Client, estate.creds.management).send(new CreateEmailIdentityCommand({ EmailIdentity: 'mail.acme.example' }));
+    expect(line(await run(), `ses-sender:${sender}`).detail).toContain('mail.acme.example is not an SES identity');
+    await client(SESv2Client, estate.creds.platform).send(new CreateEmailIdentityCommand({ EmailIdentity: 'mail.acme.example' }));
+    const unverified = line(await run(), `ses-sender:${sender}`);
+    expect(unverified.status).toBe('fail');
+    expect(unverified.detail).toMatch(/ and mail\.acme\.example is \w+, not verified for sending: /);
+    expect(unverified.fix).toMatch(/^publish the DKIM CNAME records of mail\.acme\.example/);
   });
 });
 

@@ -8,6 +8,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
@@ -29,6 +30,8 @@ export interface AwsClients {
   readonly eks: EKSClient;
   readonly cognito: CognitoIdentityProviderClient;
   readonly ssoAdmin: SSOAdminClient;
+  /** SES v2 (the budget alert mail's sender identities and sandbox state). */
+  readonly sesv2: SESv2Client;
   /** ECR in `region` (an image URI names its registry's Region). */
   ecr(region: string): ECRClient;
 }
@@ -71,6 +74,7 @@ export function awsClientFactory(options: ClientFactoryOptions = {}): ClientFact
       eks: new EKSClient(common),
       cognito: new CognitoIdentityProviderClient(common),
       ssoAdmin: new SSOAdminClient(common),
+      sesv2: new SESv2Client(common),
       ecr(r: string) {
         if (!ecr.has(r)) ecr.set(r, new ECRClient({ ...common, region: r }));
         return ecr.get(r)!;

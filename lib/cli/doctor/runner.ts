@@ -16,6 +16,7 @@ import { organizationChecks, trustedAccessChecks } from './organization-checks.j
 import { providerSecretChecks } from './provider-secret-checks.js';
 import { provisioningRoleChecks } from './provisioning-role-checks.js';
 import { result } from './results.js';
+import { sesChecks } from './ses-checks.js';
 import { platformZoneChecks } from './zone-checks.js';
 import { sharedClusterVersionChecks } from './cluster-version-checks.js';
 import type { CheckGroup, CheckResult, DoctorContext, DoctorReport } from './types.js';
@@ -34,6 +35,7 @@ export const CHECK_GROUPS: ReadonlyArray<{ readonly name: string; readonly run: 
   { name: 'shared-cluster-version', run: sharedClusterVersionChecks },
   { name: 'cognito', run: userPoolChecks },
   { name: 'platform-admins', run: platformAdminChecks },
+  { name: 'budget-alert-mail', run: sesChecks },
 ];
 
 export interface DoctorOptions {
