@@ -4,7 +4,7 @@ import { inputPath, inputsOf } from '../embeddings/inputs.js';
 import { EmbeddingRequest, type EmbeddingRequestBody } from '../embeddings/request-schema.js';
 import { encodeVector, vectorLength } from '../embeddings/vector-encoding.js';
 import type { GatewayResponder } from '../gateway.js';
-import { GatewayError, invalid, upstream } from '../openai-errors.js';
+import { GatewayError, invalid } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
 import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { parseJson, parseWith } from '../request-body.js';
@@ -64,14 +64,14 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
     // The tokens were spent whether or not the answer is shown; the ledger keeps the o200k count beside a reported one.
     await pipeline.settle(reservation, promptTokens, costUsd, { model: used.id, promptTokens, completionTokens: 0, reported: !estimated, estimatedTokens: counted });
     const count = inputs.kind === 'text' ? inputs.texts.length : inputs.tokens.length;
-    if (result.vectors.length !== count) throw upstream(`${used.id} answered ${result.vectors.length} embeddings for ${count} inputs`, 'upstream_invalid_answer');
+    if (result.vectors.length !== count) throw invalidAnswer(`${used.id} answered ${result.vectors.length} embeddings for ${count} inputs`);
     checkDimensions(result.vectors, guarded.dimensions, used.id);
     const format = guarded.encoding_format ?? 'float';
     let data: CreateEmbeddingResponse['data'];
     try {
       data = result.vectors.map((v, index) => ({ object: 'embedding' as const, index, embedding: encodeVector(v, format) as number[] }));
     } catch (e) {
-      throw upstream(`${used.id} answered an embedding the gateway cannot read: ${(e as Error).message}`, 'upstream_invalid_answer');
+      throw invalidAnswer(`${used.id} answered an embedding the gateway cannot read: ${(e as Error).message}`);
     }
     const answer: CreateEmbeddingResponse = { object: 'list', data, model: used.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
     await res.json(200, JSON.stringify(answer), { 'x-request-id': r.audit.requestId });
@@ -94,11 +94,21 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
 function checkDimensions(vectors: Array<number[] | string>, dimensions: number | undefined | null, model: string): void {
   const lengths = vectors.map(vectorLength);
   const unreadable = lengths.indexOf(undefined);
-  if (unreadable >= 0) throw upstream(`${model} answered an embedding that is neither an array of numbers nor base64 of float32 values (data[${unreadable}])`, 'upstream_invalid_answer');
+  if (unreadable >= 0) throw invalidAnswer(`${model} answered an embedding that is neither an array of numbers nor base64 of float32 values (data[${unreadable}])`);
   const want = dimensions ?? lengths[0];
   const bad = lengths.findIndex((n) => n !== want);
   if (bad < 0) return;
-  throw upstream(dimensions != null
+  throw invalidAnswer(dimensions != null
     ? `${model} answered an embedding of ${lengths[bad]} dimensions for dimensions: ${dimensions} (data[${bad}]); the upstream does not honour dimensions: leave it out`
-    : `${model} answered embeddings of different lengths (${lengths[0]} and ${lengths[bad]}, data[${bad}])`, 'upstream_invalid_answer');
+    : `${model} answered embeddings of different lengths (${lengths[0]} and ${lengths[bad]}, data[${bad}])`);
+}
+
+/**
+ * A 502 `upstream_invalid_answer`: the upstream answered, and the gateway refuses what it answered.
+ * With `x-should-retry: false`, as the gateway's other 502s (upstream-calls.ts callerErrorOf): the
+ * same request gets the same answer, and each attempt is settled (the upstream billed its tokens),
+ * so the OpenAI SDKs' 2 default retries would bill the tenant three times for nothing.
+ */
+function invalidAnswer(message: string): GatewayError {
+  return new GatewayError(502, message, 'upstream_error', 'upstream_invalid_answer', null, { 'x-should-retry': 'false' });
 }

@@ -7,6 +7,7 @@ import type { UpstreamCall } from '../../support/fake-upstream.js';
 import { conformanceConfig } from '../../support/gateway-config.js';
 import { CLIENTS, type ClientName } from './clients.js';
 import { PythonEmbeddingsClient, runEmbeddingClient, type EmbedOp } from './embedding-clients.js';
+import { nodeClient, nodeError } from './official-clients.js';
 import { mockProviderSdks, plainTenant, useConformanceGateway } from './setup.js';
 
 // A gateway that hangs fails a test in seconds, not at the global limit.
@@ -192,6 +193,20 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
       const bad = await run(client, 'embed', { model: 'openai-compatible/embeddings', input: 'alpha', encoding_format: 'base64' });
       expect(bad.error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer', message: expect.stringMatching(/neither an array of numbers nor base64 of float32 values \(data\[0\]\)/) } });
     }
+  });
+
+  it('an answer the gateway refuses (502 upstream_invalid_answer) says x-should-retry: false: a client with the SDK\'s default retries calls the upstream once, not three times, each billed', async () => {
+    // The answer is the same on every attempt (the upstream ignores dimensions), and each call is settled
+    const ignoring = () => ({ body: { object: 'list', model: 'bge', data: [{ object: 'embedding', index: 0, embedding: vectorOf('alpha') }], usage: { prompt_tokens: 2, total_tokens: 2 } } });
+    suite.env.upstream.script(ignoring, ignoring, ignoring);
+    const client = nodeClient(suite.env.gw.url, suite.env.tokens.acme, 2); // openai-node's default maxRetries
+    const error = await client.embeddings.create({ model: 'openai-compatible/embeddings', input: 'alpha', dimensions: 3 }).then(() => undefined, nodeError);
+    expect(error).toMatchObject({ status: 502, body: { code: 'upstream_invalid_answer' }, headers: { 'x-should-retry': 'false' } });
+    expect(suite.env.upstream.calls).toHaveLength(1);
+    // The Python client reads the same header (it has no retries in the driver: the header is what it would honour)
+    suite.env.upstream.script(ignoring);
+    const py = await run('python', 'embed', { model: 'openai-compatible/embeddings', input: 'alpha', dimensions: 3 });
+    expect(py.error).toMatchObject({ status: 502, headers: { 'x-should-retry': 'false' } });
   });
 
   it.each(CLIENTS)('an upstream that honours base64 is relayed as it is, and decoded by the client (%s client)', async (client) => {
