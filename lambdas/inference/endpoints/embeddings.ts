@@ -10,6 +10,7 @@ import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.
 import { parseJson, parseWith } from '../request-body.js';
 import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../token-count.js';
 import { reservationTokens } from '../embeddings/reservation.js';
+import { asksTruncation } from '../embeddings/truncation.js';
 
 /**
  * `POST /v1/embeddings`, OpenAI's contract (`EmbeddingCreateParams` in, `CreateEmbeddingResponse`
@@ -23,7 +24,8 @@ import { reservationTokens } from '../embeddings/reservation.js';
  *
  * Input tokens: texts are counted in o200k (token-count.ts), a token-id input counts its length;
  * that count is checked against the catalog entry's `maxInputTokens` per input (400 naming
- * `input[i]`) and billed when the upstream reports no usage. The reservation is an upper bound of
+ * `input[i]`), unless the caller asked the model to truncate (embeddings/truncation.ts: then each
+ * counts at most `maxInputTokens`), and billed when the upstream reports no usage. The reservation is an upper bound of
  * any upstream's count (embeddings/reservation.ts), so concurrent calls cannot spend past a budget.
  */
 export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, rawBody: string | undefined, res: GatewayResponder): Promise<void> {
@@ -38,8 +40,11 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
   const guarded = await guardEmbeddingInput(pipeline, r, body);
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
   const inputs = inputsOf(guarded.input);
-  const perInput = inputs.kind === 'text' ? inputs.texts.map(countTextTokens) : inputs.tokens.map((t) => t.length);
-  if (model.maxInputTokens !== undefined) {
+  const counts = inputs.kind === 'text' ? inputs.texts.map(countTextTokens) : inputs.tokens.map((t) => t.length);
+  // An input the model is asked to cut (Cohere's truncate START|END) is not refused, and counts at most the model's length.
+  const truncating = asksTruncation(guarded) && model.maxInputTokens !== undefined;
+  const perInput = truncating ? counts.map((n) => Math.min(n, model.maxInputTokens!)) : counts;
+  if (model.maxInputTokens !== undefined && !truncating) {
     const over = perInput.findIndex((n) => n > model.maxInputTokens!);
     if (over >= 0) throw invalid(`${inputPath(guarded.input, over)} is ${perInput[over]} tokens; ${model.id} takes at most ${model.maxInputTokens} tokens per input: split it`, inputPath(guarded.input, over), 'input_too_long');
   }

@@ -23,13 +23,13 @@ vi.setConfig({ testTimeout: 20_000 });
  */
 const { bedrock, sagemaker } = mockProviderSdks();
 
-const embedding = (id: string, upstream: string, inputPricePer1k = 0.0001) => ({ id, upstream, kind: 'embedding' as const, inputPricePer1k, outputPricePer1k: 0, maxOutputTokens: 4096 });
+const embedding = (id: string, upstream: string, inputPricePer1k = 0.0001, maxInputTokens?: number) => ({ id, upstream, kind: 'embedding' as const, inputPricePer1k, outputPricePer1k: 0, maxOutputTokens: 4096, ...(maxInputTokens ? { maxInputTokens } : {}) });
 const MODELS = [
   embedding('openai-compatible/embeddings', 'bge'),
   embedding('openai/text-embedding-3-small', 'text-embedding-3-small', 0.00002),
   embedding('huggingface/bge-small', 'BAAI/bge-small-en-v1.5'),
   embedding('bedrock/amazon.titan-embed-text-v2', 'amazon.titan-embed-text-v2:0', 0.00002),
-  embedding('bedrock/cohere.embed-english-v3', 'cohere.embed-english-v3'),
+  embedding('bedrock/cohere.embed-english-v3', 'cohere.embed-english-v3', 0.0001, 512), // as the default catalog's
   embedding('sagemaker/acme-e5', 'acme-e5-endpoint'),
 ];
 const config = () => {
@@ -207,6 +207,24 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
     suite.env.upstream.script(ignoring);
     const py = await run('python', 'embed', { model: 'openai-compatible/embeddings', input: 'alpha', dimensions: 3 });
     expect(py.error).toMatchObject({ status: 502, headers: { 'x-should-retry': 'false' } });
+  });
+
+  it.each(CLIENTS)('an input over the model\'s maxInputTokens: 400 input_too_long, unless the caller asks Cohere to truncate it (truncate START or END: Bedrock cuts it to the model\'s length) (%s client)', async (client) => {
+    const cohere = PROVIDERS.find((c) => c.model.includes('cohere'))!;
+    cohere.arrange();
+    const long = 'a '.repeat(600); // 601 o200k tokens, 1,200 characters: under Cohere's 2,048, over its 512 tokens
+    const refused = await run(client, 'embed', { model: cohere.model, input: long, encoding_format: 'float' });
+    expect(refused.error).toMatchObject({ status: 400, body: { code: 'input_too_long', param: 'input' } });
+    expect(cohere.sent()).toEqual([]);
+    for (const truncate of ['END', 'START']) {
+      const out = await run(client, 'embed', { model: cohere.model, input: [long, 'beta'], truncate, encoding_format: 'float' });
+      expect(out.error).toBeUndefined();
+      expect(out.result.data).toHaveLength(2);
+    }
+    expect(cohere.sent().map((s) => s.body)).toEqual(['END', 'START'].map((truncate) => ({ texts: [long, 'beta'], input_type: 'search_document', truncate, embedding_types: ['float'] })));
+    // truncate NONE is Cohere's default: an error for a long input, so the gateway's 400 stands
+    const none = await run(client, 'embed', { model: cohere.model, input: long, truncate: 'NONE', encoding_format: 'float' });
+    expect(none.error).toMatchObject({ status: 400, body: { code: 'input_too_long', param: 'input' } });
   });
 
   it.each(CLIENTS)('an upstream that honours base64 is relayed as it is, and decoded by the client (%s client)', async (client) => {
