@@ -172,11 +172,11 @@ export class Gateway {
       }
       if (path === '/v1/tenant/keys' || path.startsWith('/v1/tenant/keys/')) {
         if (!this.keyService) throw notFound(`tenant API keys are not served on this endpoint (no keys table configured here): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
-        return await answer(res, await tenantKeys(this.keyService, caller, req.method, path, req.body));
+        return await answer(res, audit, await tenantKeys(this.keyService, caller, req.method, path, req.body));
       }
       if (path === '/v1/tenant/users' || path.startsWith('/v1/tenant/users/')) {
         if (!this.deps.users) throw notFound(`tenant users are not served on this endpoint (no Cognito user pool configured here; tessera serve has none): ${req.method} ${shorten(req.path, 200)}`, null, 'route_not_found');
-        return await answer(res, await tenantUsers(this.deps.users, caller, req.method, path, req.body));
+        return await answer(res, audit, await tenantUsers(this.deps.users, caller, req.method, path, req.body));
       }
       const policy = this.policyOf(caller);
       const request = { caller, policy, audit, signal: res.signal ?? NEVER };
@@ -272,7 +272,11 @@ export class Gateway {
   }
 }
 
-const answer = (res: GatewayResponder, a: TenantAnswer) => res.json(a.status, a.body);
+/** Answers a `/v1/tenant/...` request; its audit record gets the status answered (201 for a created key or user), the action and the key or user acted on. */
+const answer = (res: GatewayResponder, audit: AuditRecord, a: TenantAnswer) => {
+  Object.assign(audit, { status: a.status, action: a.action }, a.detail ? { detail: { ...audit.detail, ...a.detail } } : {});
+  return res.json(a.status, a.body);
+};
 
 /**
  * Answers an `OPTIONS` request (a CORS preflight or a plain `OPTIONS`) from the route table and

@@ -12,8 +12,11 @@ export interface TenantKeyService {
   rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now?: Date): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }>;
 }
 
-/** An answer: HTTP status and JSON body. */
-export interface TenantAnswer { status: number; body: string }
+/**
+ * An answer: HTTP status and JSON body, and what the request's audit record says was done
+ * (`action`, e.g. `tenant.key.created`) to which key or user (`detail`: ids only, never a key).
+ */
+export interface TenantAnswer { status: number; body: string; action: string; detail?: Record<string, string> }
 
 /**
  * `/v1/tenant/keys` (Tessera's own route; the gateway has checked `keys.manage`), always on the
@@ -37,23 +40,24 @@ export async function tenantKeys(service: TenantKeyService, caller: Caller, meth
   try {
     if (id === undefined && method === 'POST') {
       const { key, record } = await service.create(caller.tenant, tenantBody(body), actorOf(caller));
-      return { status: 201, body: JSON.stringify({ ...publicKey(record), key }) };
+      return { status: 201, body: JSON.stringify({ ...publicKey(record), key }), action: 'tenant.key.created', detail: { keyId: record.keyId } };
     }
     if (id === undefined && method === 'GET') {
-      return { status: 200, body: JSON.stringify({ object: 'list', data: (await service.list(caller.tenantId)).map(publicKey) }) };
+      return { status: 200, body: JSON.stringify({ object: 'list', data: (await service.list(caller.tenantId)).map(publicKey) }), action: 'tenant.key.listed' };
     }
     if (id !== undefined && action === undefined && method === 'GET') {
       const record = (await service.list(caller.tenantId)).find((r) => r.keyId === id);
       if (!record) throw notFound(`no API key ${id.slice(0, 64)} in tenant ${caller.tenantId}`, 'keyId', 'key_not_found');
-      return { status: 200, body: JSON.stringify(publicKey(record)) };
+      return { status: 200, body: JSON.stringify(publicKey(record)), action: 'tenant.key.read', detail: { keyId: record.keyId } };
     }
     if (id !== undefined && action === undefined && method === 'DELETE') {
       tenantBody(body);
-      return { status: 200, body: JSON.stringify(publicKey(await service.revoke(caller.tenantId, id))) };
+      const revoked = await service.revoke(caller.tenantId, id);
+      return { status: 200, body: JSON.stringify(publicKey(revoked)), action: 'tenant.key.revoked', detail: { keyId: revoked.keyId } };
     }
     if (id !== undefined && action === 'rotate' && method === 'POST') {
       const { key, record, previous } = await service.rotate(caller.tenant, id, tenantBody(body), actorOf(caller));
-      return { status: 201, body: JSON.stringify({ ...publicKey(record), key, previous: publicKey(previous) }) };
+      return { status: 201, body: JSON.stringify({ ...publicKey(record), key, previous: publicKey(previous) }), action: 'tenant.key.rotated', detail: { keyId: record.keyId, rotatedFrom: previous.keyId } };
     }
   } catch (e) {
     throw asGatewayError(e);

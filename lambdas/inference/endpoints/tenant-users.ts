@@ -32,19 +32,22 @@ export async function tenantUsers(users: TenantUserDirectory, caller: Caller, me
   const by = `tenant-${actorOf(caller)}`;
   try {
     if (userId === undefined && path === '/v1/tenant/users' && method === 'GET') {
-      return { status: 200, body: JSON.stringify({ object: 'list', data: await users.list(caller.tenantId) }) };
+      return { status: 200, body: JSON.stringify({ object: 'list', data: await users.list(caller.tenantId) }), action: 'tenant.user.listed' };
     }
     if (userId === undefined && path === '/v1/tenant/users' && method === 'POST') {
       const input = parseWith(InviteRequest, tenantBody(body));
-      return { status: 201, body: JSON.stringify(await users.invite(caller.tenantId, input, by)) };
+      const invited = await users.invite(caller.tenantId, input, by);
+      return { status: 201, body: JSON.stringify(invited), action: 'tenant.user.invited', detail: { user: invited.id, role: input.role } };
     }
     if (userId !== undefined && action === 'disable' && method === 'POST') {
       parseWith(z.strictObject({}), tenantBody(body));
-      return { status: 200, body: JSON.stringify(await users.disable(caller.tenantId, userId, by)) };
+      const disabled = await users.disable(caller.tenantId, userId, by);
+      return { status: 200, body: JSON.stringify(disabled), action: 'tenant.user.disabled', detail: { user: disabled.id } };
     }
     if (userId !== undefined && action === 'role' && method === 'PUT') {
       const { role } = parseWith(SetRoleRequest, tenantBody(body));
-      return { status: 200, body: JSON.stringify(await users.setRole(caller.tenantId, userId, role, by)) };
+      const changed = await users.setRole(caller.tenantId, userId, role, by);
+      return { status: 200, body: JSON.stringify(changed), action: 'tenant.user.role_changed', detail: { user: changed.id, role } };
     }
   } catch (e) {
     throw asGatewayError(e);
