@@ -261,8 +261,17 @@ export class Authorizer {
     const usable = keyUsable(record, new Date(now));
     const refusal = usable.ok ? undefined : usable.reason;
     const who = { tenantId, keyId: record.keyId, userId: record.keyId };
-    if (refusal === 'revoked') throw unauthorized(`API key ${record.keyId} was revoked at ${record.revokedAt}; ask your tenant admin for a new key`, 'api_key_revoked').withAudit(who);
-    if (refusal === 'expired') throw unauthorized(`API key ${record.keyId} expired at ${record.expiresAt}; ask your tenant admin for a new key (or rotate it before it expires)`, 'api_key_expired').withAudit(who);
+    // A key rotated away names its successor (the key its clients should have moved to). An expired key is not told to
+    // rotate: a rotation keeps the expiry instant (api-keys.ts rotate), so only a new key lives longer.
+    const successor = record.rotatedTo ? `API key ${record.keyId} was rotated into ${record.rotatedTo}` : undefined;
+    if (refusal === 'revoked') {
+      const why = successor ? `${successor} and revoked at ${record.revokedAt}; use the new key` : `API key ${record.keyId} was revoked at ${record.revokedAt}; ask your tenant admin for a new key`;
+      throw unauthorized(why, 'api_key_revoked').withAudit(who);
+    }
+    if (refusal === 'expired') {
+      const why = successor ? `${successor}; its grace period ended at ${record.expiresAt}: use the new key` : `API key ${record.keyId} expired at ${record.expiresAt}; ask your tenant admin for a new key`;
+      throw unauthorized(why, 'api_key_expired').withAudit(who);
+    }
     void this.writes.track(this.keys!.update(tenantId, keyHash, { lastUsedAt: new Date(now).toISOString() })
       .then(() => undefined, (e) => console.error(JSON.stringify({ level: 'ERROR', message: 'API key lastUsedAt not written', tenantId, keyId: record.keyId, error: (e as Error).message }))));
     return { tenantId, tenant, userId: record.keyId, role: record.role, keyId: record.keyId, key: record };

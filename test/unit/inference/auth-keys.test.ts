@@ -98,6 +98,22 @@ describe('Authorizer: tenant API keys (tsk_…)', () => {
     expect([x.status, x.code]).toEqual([401, 'api_key_expired']);
   });
 
+  it('an expired key is not told to rotate (a rotation keeps the expiry instant); a rotated key past its grace, or revoked by it, names its successor', async () => {
+    const expired = await keyOf('acme', { expiresAt: new Date(T0).toISOString() });
+    const x = await refusal(authorizer.authorize(`Bearer ${expired.key}`));
+    expect(x.code).toBe('api_key_expired');
+    expect(x.message).not.toMatch(/rotate/);
+    expect(x.message).toContain('new key');
+    const graceOver = await keyOf('acme', { expiresAt: new Date(T0).toISOString(), rotatedTo: 'key_00000000000000aa' });
+    const g = await refusal(authorizer.authorize(`Bearer ${graceOver.key}`));
+    expect(g.code).toBe('api_key_expired');
+    expect(g.message).toContain(`API key ${graceOver.record.keyId} was rotated into key_00000000000000aa`);
+    const cutShort = await keyOf('acme', { revokedAt: new Date(T0 - 1).toISOString(), rotatedTo: 'key_00000000000000bb' });
+    const c = await refusal(authorizer.authorize(`Bearer ${cutShort.key}`));
+    expect(c.code).toBe('api_key_revoked');
+    expect(c.message).toContain(`API key ${cutShort.record.keyId} was rotated into key_00000000000000bb`);
+  });
+
   it('reads a key once per cache TTL: a revoked key works until the TTL ends (AUTH_CACHE_MS, 30 s), then stops', async () => {
     const { key, record } = await keyOf('acme');
     const get = vi.spyOn(keys, 'get');
