@@ -23,6 +23,45 @@ export const MAX_LIVE_KEYS = 100;
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
+/** What bounds the keys a key creates (the creating key's record). */
+export type CreatorKey = Pick<ApiKeyRecord, 'keyId' | 'models' | 'limits' | 'expiresAt'>;
+
+const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerDay', 'monthlyCostUsd'] as const;
+
+/**
+ * A key made by a key stays within the creating key's bounds: its models among the creator's
+ * (when the creator has a subset, `models` must be given), each of the creator's limits given and
+ * at most the creator's, and (when the creator expires) an expiry no later than the creator's.
+ * Without this, an admin key made for one model and a small budget could mint itself a successor
+ * with every model, no budget and no expiry.
+ * @throws IdentityError 403 `exceeds_creating_key` naming the field (`models`, `models[i]`, `limits.<field>`, `expiresInDays`)
+ */
+function checkWithinCreator(creator: CreatorKey, body: z.infer<typeof CreateApiKeyRequest>, now: Date): void {
+  const refuse = (param: string, what: string) => {
+    throw new IdentityError(403, `${what}: a key created with API key ${creator.keyId} stays within that key's own models, limits and expiry (a tenant admin signed in as a user, or the platform admin, can create wider keys)`, 'exceeds_creating_key', param);
+  };
+  if (creator.models) {
+    const own = creator.models.join(', ');
+    if (!body.models) refuse('models', `models: not given, which means all of the tenant's models, but key ${creator.keyId} may call only ${own}`);
+    body.models!.forEach((model, i) => {
+      if (!creator.models!.includes(model)) refuse(`models[${i}]`, `models[${i}] = "${model.slice(0, 120)}": not one of key ${creator.keyId}'s models (${own})`);
+    });
+  }
+  for (const field of LIMIT_FIELDS) {
+    const ceiling = creator.limits?.[field];
+    if (ceiling === undefined) continue;
+    const value = body.limits?.[field];
+    if (value === undefined) refuse(`limits.${field}`, `limits.${field}: not given, which means no limit of the key's own, but key ${creator.keyId} has ${ceiling}`);
+    if (value! > ceiling) refuse(`limits.${field}`, `limits.${field} = ${value}: above key ${creator.keyId}'s own ${ceiling}`);
+  }
+  if (creator.expiresAt !== undefined) {
+    const days = Math.floor((Date.parse(creator.expiresAt) - now.getTime()) / DAY_MS);
+    const most = days >= 1 ? `give expiresInDays at most ${days}` : 'it expires in less than a day, so it can create no key';
+    if (body.expiresInDays === undefined) refuse('expiresInDays', `expiresInDays: not given, which means never, but key ${creator.keyId} expires at ${creator.expiresAt}; ${most}`);
+    if (body.expiresInDays! > days) refuse('expiresInDays', `expiresInDays = ${body.expiresInDays}: past key ${creator.keyId}'s own expiry at ${creator.expiresAt}; ${most}`);
+  }
+}
+
 /** Whether a key may be used at `now`: not revoked, not past `expiresAt`. For the authorizer. */
 export function keyUsable(record: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>, now: Date = new Date()): { ok: true } | { ok: false; reason: 'revoked' | 'expired' } {
   if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
@@ -66,15 +105,18 @@ export class ApiKeyService {
    * - each of `models` is one of the tenant's (its tier's and its fine-tuned models, as GET /v1/models lists them), else 400 `unknown_model`, param `models[i]`;
    * - `limits` are within the tenant's own: requestsPerMinute and tokensPerDay within the tier's,
    *   monthlyCostUsd within the gateway policy's monthlyCostBudgetUsd when it has one, else 400 `limit_above_tenant`, param `limits.<field>`;
+   * - with `creatorKey` (a tenant admin calling with a key): the new key within that key's bounds, else 403 `exceeds_creating_key` (checkWithinCreator);
    * - fewer than MAX_LIVE_KEYS live keys, else 409 `too_many_keys`.
    * @param createdBy `admin:<principal>`, `user:<sub>` or `key:<keyId>`
+   * @param creatorKey the record of the key making the request, when a key makes it. @default - none: a user or the platform admin, bounded by the tenant only
    * @returns the key (show it once) and the stored record
    */
-  async create(tenant: TenantRecord, request: unknown, createdBy: string, now: Date = new Date()): Promise<{ key: string; record: ApiKeyRecord }> {
+  async create(tenant: TenantRecord, request: unknown, createdBy: string, now: Date = new Date(), creatorKey?: CreatorKey): Promise<{ key: string; record: ApiKeyRecord }> {
     const body = parseRequest(CreateApiKeyRequest, request);
     this.requireServed(tenant, 'create a key');
     const models = body.models && this.checkModels(tenant, [...new Set(body.models)]);
     if (body.limits) this.checkLimits(tenant, body.limits);
+    if (creatorKey) checkWithinCreator(creatorKey, body, now);
     const live = (await this.store.list(tenant.tenantId)).filter((r) => keyUsable(r, now).ok).length;
     if (live >= MAX_LIVE_KEYS) {
       throw new IdentityError(409, `tenant ${tenant.tenantId} has ${live} live API keys, the most a tenant may have (${MAX_LIVE_KEYS}); revoke keys it no longer uses (tessera keys list / revoke)`, 'too_many_keys');

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTenant } from '../../../lambdas/inference/local-gateway.js';
+import { FakeUpstream } from '../../support/fake-upstream.js';
+import { gatewayConfig } from '../../support/gateway-config.js';
+import { serveGateway } from '../../support/local-gateway.js';
+
+// An admin key narrowed to some models, with limits of its own or an expiry, may manage the
+// tenant's keys; the keys it creates stay inside its own bounds, or a key made for one model and
+// a small budget could mint itself an unbounded successor. A user admin (no such bounds) is not limited.
+
+let upstream: FakeUpstream;
+let gw: Awaited<ReturnType<typeof serveGateway>>;
+
+beforeAll(async () => {
+  upstream = await new FakeUpstream().start();
+  gw = await serveGateway(gatewayConfig(), upstream.url, [localTenant('acme', 'enterprise')]);
+});
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+
+const create = (bearer: string, body: unknown) => fetch(`${gw.url}/tenant/keys`, {
+  method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+});
+type Refusal = { error: { type: string; code: string; param: string | null; message: string } };
+
+describe('a key creating keys stays within its own models, limits and expiry', () => {
+  const MODEL = 'openai/gpt-4o-mini';
+  const in10Days = () => new Date(Date.now() + 10 * 86_400_000).toISOString();
+
+  it('refuses a key wider than the creating key, naming the field, and creates nothing', async () => {
+    const { key } = await gw.apiKey('acme', { role: 'admin', models: [MODEL], limits: { requestsPerMinute: 5, tokensPerDay: 1000, monthlyCostUsd: 2 }, expiresAt: in10Days() });
+    const before = (await gw.apiKeys.list('acme')).length;
+    const within = { models: [MODEL], limits: { requestsPerMinute: 5, tokensPerDay: 1000, monthlyCostUsd: 2 }, expiresInDays: 9 };
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ ...within, models: undefined }, 'models'],
+      [{ ...within, models: [MODEL, 'openai-compatible/default'] }, 'models[1]'],
+      [{ ...within, limits: { ...within.limits, requestsPerMinute: undefined } }, 'limits.requestsPerMinute'],
+      [{ ...within, limits: { ...within.limits, tokensPerDay: 1001 } }, 'limits.tokensPerDay'],
+      [{ ...within, limits: { ...within.limits, monthlyCostUsd: 3 } }, 'limits.monthlyCostUsd'],
+      [{ ...within, expiresInDays: undefined }, 'expiresInDays'],
+      [{ ...within, expiresInDays: 11 }, 'expiresInDays'],
+    ];
+    for (const [body, param] of cases) {
+      const res = await create(key, { name: 'wider', ...body });
+      const refusal = await res.json() as Refusal;
+      expect([res.status, refusal.error.type, refusal.error.code, refusal.error.param], param).toEqual([403, 'permission_error', 'exceeds_creating_key', param]);
+    }
+    expect((await gw.apiKeys.list('acme')).length).toBe(before);
+    const ok = await create(key, { name: 'within', ...within });
+    expect(ok.status).toBe(201);
+  });
+
+  it('a user admin and an unbounded admin key are not limited', async () => {
+    const admin = await gw.token('acme', { role: 'admin', sub: 'ada' });
+    expect((await create(admin, { name: 'any' })).status).toBe(201);
+    const { key } = await gw.apiKey('acme', { role: 'admin' });
+    expect((await create(key, { name: 'any' })).status).toBe(201);
+  });
+});
