@@ -154,8 +154,9 @@ export class ApiKeyService {
    * 24; its `expiresAt` becomes now + grace, never later than it was) or is revoked at once when
    * the grace is 0. The new key is stored before the old one is cut short, so a failure between
    * the two leaves both working, never neither. A key is rotated once (`rotatedTo` names its
-   * successor); two rotations at the same instant can both pass that check (the store's update is
-   * not conditional), which at worst leaves one extra key for the grace period.
+   * successor): the old key is claimed with one atomic check-and-set (ApiKeyStore.claimRotation), so
+   * of rotations racing on one key exactly one returns a key; each other one's new key is revoked
+   * before it is shown and the caller gets 409 `key_rotated` (or `key_revoked` when a revocation won).
    * @throws IdentityError 400 for a bad request, 404 `key_not_found`, 409 `invalid_status` for a
    *   tenant not served, 409 `key_revoked` / `key_expired` for a key that no longer works,
    *   409 `key_rotated` for a key rotated already
@@ -187,7 +188,16 @@ export class ApiKeyService {
       const graceEnd = now.getTime() + gracePeriodHours * HOUR_MS;
       changes = { expiresAt: new Date(old.expiresAt === undefined ? graceEnd : Math.min(graceEnd, Date.parse(old.expiresAt))).toISOString(), rotatedTo: record.keyId };
     }
-    await this.store.update(tenant.tenantId, old.keyHash, changes);
+    // Atomic: of rotations (or a revocation) racing on the old key, one wins. A loser's new key, never
+    // shown to anyone, is revoked at once and the caller told who won, as a later rotation would be.
+    if (!(await this.store.claimRotation(tenant.tenantId, old.keyHash, changes))) {
+      await this.store.update(tenant.tenantId, record.keyHash, { revokedAt: now.toISOString() });
+      const current = await this.find(tenant.tenantId, keyId);
+      if (current.rotatedTo) {
+        throw new IdentityError(409, `key ${keyId} was rotated already, into ${current.rotatedTo}, by a rotation made at the same time: rotate ${current.rotatedTo} instead, or revoke ${keyId} now`, 'key_rotated', 'keyId');
+      }
+      throw new IdentityError(409, `key ${keyId} was revoked at ${current.revokedAt} while it was being rotated: create a new key instead (POST /v1/tenant/keys, or tessera keys create)`, 'key_revoked', 'keyId');
+    }
     return { key: minted.key, record, previous: { ...old, ...changes } };
   }
 

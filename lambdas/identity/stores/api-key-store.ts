@@ -17,6 +17,13 @@ export interface ApiKeyStore {
   put(record: ApiKeyRecord): Promise<void>;
   /** Sets these fields of an existing record (`revokedAt`, `expiresAt`, `lastUsedAt`, `rotatedTo`); a missing record is left missing. */
   update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void>;
+  /**
+   * Sets `changes` (the rotated key's `rotatedTo` and its grace `expiresAt` or `revokedAt`) only when
+   * the record is neither rotated (`rotatedTo`) nor revoked (`revokedAt`): one atomic check-and-set,
+   * so of rotations racing on one key exactly one wins.
+   * @returns whether the changes were set (false: the record is rotated or revoked already, or missing)
+   */
+  claimRotation(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'rotatedTo'>>): Promise<boolean>;
   /** Deletes every record of the tenant (offboarding). @returns how many were deleted */
   deleteAll(tenantId: string): Promise<number>;
 }

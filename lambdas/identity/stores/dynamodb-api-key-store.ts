@@ -104,6 +104,26 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
     }
   }
 
+  /** UpdateItem SET of the given fields, conditioned on the item existing with neither `rotatedTo` nor `revokedAt`. */
+  async claimRotation(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'rotatedTo'>>): Promise<boolean> {
+    const set = Object.entries(withoutUndefined(changes));
+    if (!set.length || !isTenantId(tenantId) || !isKeyHash(keyHash)) return false;
+    const doc = await this.docFor(tenantId);
+    try {
+      await doc.send(new UpdateCommand({
+        TableName: this.table, Key: { tenantId, keyHash },
+        UpdateExpression: `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(keyHash) AND attribute_not_exists(rotatedTo) AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
+        ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
+      }));
+      return true;
+    } catch (e) {
+      if (conditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
   /**
    * Query of the tenant's items (key records and users' token revocations; key attributes only), then BatchWriteItem deletes, 25 a call;
    * UnprocessedItems are sent again with exponential backoff (50 ms doubling, 8 attempts).

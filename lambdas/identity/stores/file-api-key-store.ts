@@ -105,15 +105,28 @@ export class FileApiKeyStore implements ApiKeyStore {
   }
 
   async update(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'rotatedTo'>>): Promise<void> {
+    await this.updateIf(tenantId, keyHash, changes, () => true);
+  }
+
+  /** Under the record's lock: sets `changes` when the record is neither rotated nor revoked. */
+  async claimRotation(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'rotatedTo'>>): Promise<boolean> {
+    return this.updateIf(tenantId, keyHash, changes, (r) => r.rotatedTo === undefined && r.revokedAt === undefined);
+  }
+
+  /** Read-modify-write under the record's lock when `when(record)` holds. @returns whether it wrote */
+  private async updateIf(tenantId: string, keyHash: string, changes: Partial<ApiKeyRecord>, when: (record: ApiKeyRecord) => boolean): Promise<boolean> {
     const file = this.file(tenantId, keyHash);
-    if (!file) return;
-    if (!(await stat(file).catch(() => undefined))) return; // a missing record stays missing (and its folder may not exist)
+    if (!file) return false;
+    if (!(await stat(file).catch(() => undefined))) return false; // a missing record stays missing (and its folder may not exist)
+    let wrote = false;
     await this.locked(file, async () => {
       const record = await this.read(file);
-      if (!record) return; // a missing record stays missing
+      if (!record || !when(record)) return; // a missing record stays missing
       const temp = await this.writeTemp(file, { ...record, ...withoutUndefined(changes) });
       await rename(temp, file);
+      wrote = true;
     });
+    return wrote;
   }
 
   async deleteAll(tenantId: string): Promise<number> {

@@ -43,6 +43,13 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     if (record) Object.assign(record, withoutUndefined(changes));
   }
 
+  async claimRotation(tenantId: string, keyHash: string, changes: Partial<Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt' | 'rotatedTo'>>): Promise<boolean> {
+    const record = this.of(tenantId)?.get(keyHash);
+    if (!record || record.rotatedTo !== undefined || record.revokedAt !== undefined) return false;
+    Object.assign(record, withoutUndefined(changes));
+    return true;
+  }
+
   async deleteAll(tenantId: string): Promise<number> {
     const count = this.of(tenantId)?.size ?? 0;
     this.tenants.delete(tenantId);

@@ -159,6 +159,18 @@ describe('ApiKeyService.list and revoke', () => {
 });
 
 describe('ApiKeyService.rotate', () => {
+  it('rotations racing on one key: exactly one returns a key, the others 409 key_rotated and leave no live key behind', async () => {
+    const { store, keys } = setup();
+    const old = await keys.create(tenant(), { name: 'ci' }, ADMIN, NOW);
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => keys.rotate(tenant(), old.record.keyId, { gracePeriodHours: 1 }, ADMIN, hours(1)).then((r) => r, (e: unknown) => e)));
+    const won = outcomes.filter((o): o is Awaited<ReturnType<typeof keys.rotate>> => !(o instanceof Error));
+    expect(won).toHaveLength(1);
+    for (const lost of outcomes.filter((o) => o instanceof Error)) expect([(lost as IdentityError).status, (lost as IdentityError).code]).toEqual([409, 'key_rotated']);
+    const live = (await store.list('acme')).filter((r) => keyUsable(r, hours(1)).ok).map((r) => r.keyId).sort();
+    expect(live).toEqual([old.record.keyId, won[0]!.record.keyId].sort());
+    expect((await store.get('acme', old.record.keyHash))!.rotatedTo).toBe(won[0]!.record.keyId);
+  });
+
   it('mints a new key with the same name, role, models, limits and expiry instant; the old one works for the grace period', async () => {
     const { store, keys } = setup();
     const old = await keys.create(tenant(), { name: 'ci', role: 'developer', models: ['openai/gpt-4o-mini'], limits: { tokensPerDay: 1000 }, expiresInDays: 10 }, ADMIN, NOW);

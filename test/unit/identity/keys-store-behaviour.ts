@@ -80,6 +80,24 @@ export function apiKeyStoreBehaviour(name: string, make: () => ApiKeyStore | Pro
       expect(await store.list('acme')).toHaveLength(1);
     });
 
+    it('claimRotation sets the changes once: not on a rotated, revoked or missing record', async () => {
+      const store = await make();
+      const r = keyRecord('acme');
+      await store.put(r);
+      const grace = { rotatedTo: 'key_00000000000000aa', expiresAt: '2026-12-02T00:00:00.000Z' };
+      const results = await Promise.all([grace, { ...grace, rotatedTo: 'key_00000000000000bb' }, { ...grace, rotatedTo: 'key_00000000000000cc' }]
+        .map((changes) => store.claimRotation('acme', r.keyHash, changes)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const won = (await store.get('acme', r.keyHash))!.rotatedTo;
+      expect(['key_00000000000000aa', 'key_00000000000000bb', 'key_00000000000000cc'][results.indexOf(true)]).toBe(won);
+      const revoked = keyRecord('acme', '2026-12-01T10:00:00.000Z', { revokedAt: '2026-12-01T11:00:00.000Z' });
+      await store.put(revoked);
+      expect(await store.claimRotation('acme', revoked.keyHash, grace)).toBe(false);
+      expect((await store.get('acme', revoked.keyHash))!.rotatedTo).toBeUndefined();
+      expect(await store.claimRotation('acme', keyRecord('acme').keyHash, grace)).toBe(false);
+      expect(await store.list('acme')).toHaveLength(2);
+    });
+
     it('a returned record is a copy: changing it changes nothing stored', async () => {
       const store = await make();
       const r = keyRecord('acme', '2026-12-01T10:00:00.000Z', { models: ['openai/gpt-4o-mini'] });

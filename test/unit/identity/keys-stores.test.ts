@@ -50,6 +50,8 @@ function fakeKeysTable(): { asked: string[] } {
   ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
     const item = items.get(id(input.Key as never));
     if (!item) throw conditionFailed();
+    // claimRotation's condition: attribute_not_exists(rotatedTo) AND attribute_not_exists(revokedAt)
+    for (const attr of ['rotatedTo', 'revokedAt']) if (input.ConditionExpression?.includes(`attribute_not_exists(${attr})`) && item[attr] !== undefined) throw conditionFailed();
     for (const [name, attr] of Object.entries(input.ExpressionAttributeNames!)) item[attr] = input.ExpressionAttributeValues![`:${name.slice(1)}`];
     return {};
   });
