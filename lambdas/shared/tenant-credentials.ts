@@ -12,8 +12,9 @@ import { documentClientWith, documentOptionsKey, platformDocumentClient } from '
  * (`dynamodb:LeadingKeys`) and only secrets tagged with that tenant, so code that asks for tenant
  * A's item with tenant B's credentials gets AccessDenied from AWS, whatever the code does.
  *
- * One session per tenant, kept until `refreshMarginMs` before it expires; concurrent first calls
- * for a tenant share one AssumeRole; a failed AssumeRole is not cached. Clients made from a
+ * One session per tenant, kept until `refreshMarginMs` before it expires, at most `maxSessions`
+ * (least recently used dropped first); concurrent first calls for a tenant share one AssumeRole;
+ * a failed AssumeRole is not cached. Clients made from a
  * session are kept with it (a warm request costs a map lookup).
  */
 
@@ -43,7 +44,17 @@ export interface TenantCredentialsOptions {
   readonly now?: () => number;
   /** STS AssumeRole. @default assumeRole of ./aws-clients.ts with the Lambda's own credentials */
   readonly assume?: (input: AssumeRoleInput) => Promise<AwsCredentialIdentity>;
+  /**
+   * Most sessions kept at once; past it the least recently used is dropped (assumed again when its
+   * tenant comes back). A tenant API key's prefix is an unauthenticated caller's text, so without a
+   * bound every new prefix kept a session and its clients (about 39 KiB) until it expired.
+   * @default 1000 (MAX_SESSIONS)
+   */
+  readonly maxSessions?: number;
 }
+
+/** Sessions kept per process by default (about 39 MiB with a document client each). */
+export const MAX_SESSIONS = 1_000;
 
 interface Session {
   readonly credentials: AwsCredentialIdentity;
@@ -54,6 +65,8 @@ interface Session {
 export class TenantCredentials {
   private readonly sessions = new Map<string, Session>();
   private readonly pending = new Map<string, Promise<Session>>();
+  /** The tenant of the most recently used session (moving it again is skipped: a tenant's next request). */
+  private newest: string | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: TenantCredentialsOptions) {
@@ -73,9 +86,22 @@ export class TenantCredentials {
     return client;
   }
 
+  /** Sessions kept now (tests: the bound holds). */
+  get size(): number {
+    return this.sessions.size;
+  }
+
   private session(tenantId: string): Promise<Session> {
     const hit = this.sessions.get(tenantId);
-    if (hit && hit.renewAt > this.now()) return Promise.resolve(hit);
+    if (hit && hit.renewAt > this.now()) {
+      // Map iterates in insertion order: moved to the end, the first entry is the least recently used.
+      if (this.newest !== tenantId) {
+        this.sessions.delete(tenantId);
+        this.sessions.set(tenantId, hit);
+        this.newest = tenantId;
+      }
+      return Promise.resolve(hit);
+    }
     let pending = this.pending.get(tenantId);
     if (!pending) {
       pending = this.assume(tenantId).finally(() => this.pending.delete(tenantId));
@@ -92,9 +118,10 @@ export class TenantCredentials {
     });
     const expires = credentials.expiration?.getTime() ?? this.now() + durationSeconds * 1000;
     const session: Session = { credentials, renewAt: expires - (this.options.refreshMarginMs ?? 300_000), clients: new Map() };
-    // Expired sessions of tenants no longer seen are dropped when new ones arrive.
-    if (this.sessions.size >= 1000) for (const [t, s] of this.sessions) if (s.renewAt <= this.now()) this.sessions.delete(t);
+    this.sessions.delete(tenantId);
     this.sessions.set(tenantId, session);
+    this.newest = tenantId;
+    while (this.sessions.size > (this.options.maxSessions ?? MAX_SESSIONS)) this.sessions.delete(this.sessions.keys().next().value!);
     return session;
   }
 }

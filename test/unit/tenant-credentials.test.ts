@@ -56,6 +56,28 @@ describe('tenant-scoped credentials (the tenant-data role, tagged with the tenan
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
 
+  it('keeps at most maxSessions sessions (least recently used dropped first): tsk_ keys with random tenant prefixes cannot grow memory', async () => {
+    // A key's tenant prefix is the unauthenticated caller's text: each new one costs a session (about
+    // 39 KiB with its document client). Unbounded, 5,000 such requests kept 193 MiB for 55 minutes.
+    answerAssumeRole();
+    const creds = new TenantCredentials({ roleArn: ROLE, now });
+    const docs = tenantDocumentClient(creds);
+    await docs('acme');
+    for (let i = 0; i < 1_500; i++) {
+      await docs(`t${i.toString(36).padStart(3, 'a')}x`);
+      if (i % 100 === 0) await docs('acme'); // kept in use: never the least recently used
+    }
+    expect(creds.size).toBe(1_000);
+    const before = sts.commandCalls(AssumeRoleCommand).length;
+    await docs('acme');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(before);
+    await docs('taaax'); // the first random one: dropped, assumed again
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(before + 1);
+    const small = new TenantCredentials({ roleArn: ROLE, now, maxSessions: 2 });
+    for (const t of ['acme', 'globex', 'initech']) await small.credentials(t);
+    expect(small.size).toBe(2);
+  });
+
   it('coalesces concurrent first calls for a tenant into one AssumeRole', async () => {
     answerAssumeRole(20);
     const creds = new TenantCredentials({ roleArn: ROLE, now });
