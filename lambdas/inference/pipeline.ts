@@ -67,8 +67,17 @@ function tooLargeForBudget(r: PipelineRequest, budget: string, unit: string, sco
     + `The request alone is over the whole budget and cannot succeed after any wait; ${lower}`;
 }
 
-/** The scope and id a 429 names: `tenant acme`, `user 3f1c…`, `key key_0123456789abcdef`. */
-const whose = (r: PipelineRequest, scope: LimitScope) => (scope === 'tenant' ? `tenant ${r.caller.tenantId}` : `${scope} ${subjectOf(r).id}`);
+/**
+ * The scope and id a 429 names: `tenant acme`, `user 3f1c…`, `key key_0123456789abcdef`; a rotated
+ * key, whose limits count under its chain's first key (usageKeyId), names itself first:
+ * `key key_<caller> (counted with its rotation chain as key_<first>)`.
+ */
+const whose = (r: PipelineRequest, scope: LimitScope) => {
+  if (scope === 'tenant') return `tenant ${r.caller.tenantId}`;
+  const { id } = subjectOf(r);
+  const own = r.caller.keyId;
+  return scope === 'key' && own && own !== id ? `key ${own} (counted with its rotation chain as ${id})` : `${scope} ${id}`;
+};
 
 /** 503 for a request the embedded multi-thread store's usage ledger has no room for (settled all the same; shared-memory-store.ts). */
 const ledgerFull = (e: unknown): never => {
