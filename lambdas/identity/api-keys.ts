@@ -62,6 +62,26 @@ function checkWithinCreator(creator: CreatorKey, body: z.infer<typeof CreateApiK
   }
 }
 
+/**
+ * Why `key` (a stored record) is wider than `creator`, or undefined when it is within: a model
+ * subset it lacks or exceeds, a limit of the creator's it lacks or exceeds, an expiry it lacks or
+ * passes. For rotations by a key: the successor is as wide as the rotated key and goes to the caller.
+ */
+function widerThan(creator: CreatorKey, key: Pick<ApiKeyRecord, 'keyId' | 'models' | 'limits' | 'expiresAt'>): string | undefined {
+  if (creator.models && (!key.models || key.models.some((m) => !creator.models!.includes(m)))) {
+    return `models: key ${key.keyId} may call ${key.models?.join(', ') ?? 'all of the tenant\'s models'}, key ${creator.keyId} only ${creator.models.join(', ')}`;
+  }
+  for (const field of LIMIT_FIELDS) {
+    const ceiling = creator.limits?.[field];
+    const value = key.limits?.[field];
+    if (ceiling !== undefined && (value === undefined || value > ceiling)) return `limits.${field}: key ${key.keyId} has ${value ?? 'none of its own'}, key ${creator.keyId} ${ceiling}`;
+  }
+  if (creator.expiresAt !== undefined && (key.expiresAt === undefined || Date.parse(key.expiresAt) > Date.parse(creator.expiresAt))) {
+    return `expiresAt: key ${key.keyId} expires ${key.expiresAt ?? 'never'}, key ${creator.keyId} at ${creator.expiresAt}`;
+  }
+  return undefined;
+}
+
 /** Whether a key may be used at `now`: not revoked, not past `expiresAt`. For the authorizer. */
 export function keyUsable(record: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>, now: Date = new Date()): { ok: true } | { ok: false; reason: 'revoked' | 'expired' } {
   if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
@@ -157,14 +177,19 @@ export class ApiKeyService {
    * successor): the old key is claimed with one atomic check-and-set (ApiKeyStore.claimRotation), so
    * of rotations racing on one key exactly one returns a key; each other one's new key is revoked
    * before it is shown and the caller gets 409 `key_rotated` (or `key_revoked` when a revocation won).
-   * @throws IdentityError 400 for a bad request, 404 `key_not_found`, 409 `invalid_status` for a
+   * @param creatorKey the record of the key making the request, when a key makes it: the rotated key must be within its bounds. @default - none
+   * @throws IdentityError 400 for a bad request, 404 `key_not_found`, 403 `exceeds_creating_key` (a key wider than `creatorKey`), 409 `invalid_status` for a
    *   tenant not served, 409 `key_revoked` / `key_expired` for a key that no longer works,
    *   409 `key_rotated` for a key rotated already
    */
-  async rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now: Date = new Date()): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }> {
+  async rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now: Date = new Date(), creatorKey?: CreatorKey): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }> {
     const { gracePeriodHours } = parseRequest(RotateApiKeyRequest, request);
     this.requireServed(tenant, 'rotate a key');
     const old = await this.find(tenant.tenantId, keyId);
+    const wider = creatorKey && widerThan(creatorKey, old);
+    if (wider) {
+      throw new IdentityError(403, `key ${keyId} is wider than API key ${creatorKey!.keyId}, which asks to rotate it (${wider}): a key rotates only keys within its own models, limits and expiry, since the rotation hands it the successor; a tenant admin signed in as a user, or the platform admin, can rotate it`, 'exceeds_creating_key', 'keyId');
+    }
     const usable = keyUsable(old, now);
     if (!usable.ok) {
       const when = usable.reason === 'revoked' ? old.revokedAt : old.expiresAt;

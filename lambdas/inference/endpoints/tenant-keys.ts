@@ -9,7 +9,7 @@ export interface TenantKeyService {
   create(tenant: TenantRecord, request: unknown, createdBy: string, now?: Date, creatorKey?: ApiKeyRecord): Promise<{ key: string; record: ApiKeyRecord }>;
   list(tenantId: string): Promise<ApiKeyRecord[]>;
   revoke(tenantId: string, keyId: string, now?: Date): Promise<ApiKeyRecord>;
-  rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now?: Date): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }>;
+  rotate(tenant: TenantRecord, keyId: string, request: unknown, createdBy: string, now?: Date, creatorKey?: ApiKeyRecord): Promise<{ key: string; record: ApiKeyRecord; previous: ApiKeyRecord }>;
 }
 
 /**
@@ -28,8 +28,8 @@ export interface TenantAnswer { status: number; body: string; action: string; de
  *   (200, the record with `revokedAt`);
  * - `POST /v1/tenant/keys/{keyId}/rotate` `{ gracePeriodHours? }` (0-168, default 24) → 201 the
  *   new key as for create, plus `previous`: the old record, valid until its new `expiresAt`.
- * `createdBy` is `user:<sub>` or `key:<keyId>`; a key caller creates keys only within its own models, limits
- * and expiry (403 `exceeds_creating_key`). A body naming a tenant is a 400; the service's
+ * `createdBy` is `user:<sub>` or `key:<keyId>`; a key caller creates and rotates keys only within its own
+ * models, limits and expiry (403 `exceeds_creating_key`). A body naming a tenant is a 400; the service's
  * refusals keep their status, code and param (unknown model, limit above the tenant's: 400;
  * another tenant's or no such key: 404 `key_not_found`).
  * @param path `/v1/tenant/keys...` without a trailing slash
@@ -58,7 +58,7 @@ export async function tenantKeys(service: TenantKeyService, caller: Caller, meth
       return { status: 200, body: JSON.stringify(publicKey(revoked)), action: 'tenant.key.revoked', detail: { keyId: revoked.keyId } };
     }
     if (id !== undefined && action === 'rotate' && method === 'POST') {
-      const { key, record, previous } = await service.rotate(caller.tenant, id, tenantBody(body), actorOf(caller));
+      const { key, record, previous } = await service.rotate(caller.tenant, id, tenantBody(body), actorOf(caller), undefined, caller.key);
       return { status: 201, body: JSON.stringify({ ...publicKey(record), key, previous: publicKey(previous) }), action: 'tenant.key.rotated', detail: { keyId: record.keyId, rotatedFrom: previous.keyId } };
     }
   } catch (e) {

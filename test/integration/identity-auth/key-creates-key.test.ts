@@ -5,8 +5,9 @@ import { gatewayConfig } from '../../support/gateway-config.js';
 import { serveGateway } from '../../support/local-gateway.js';
 
 // An admin key narrowed to some models, with limits of its own or an expiry, may manage the
-// tenant's keys; the keys it creates stay inside its own bounds, or a key made for one model and
-// a small budget could mint itself an unbounded successor. A user admin (no such bounds) is not limited.
+// tenant's keys; the keys it creates or rotates (a rotation hands it the successor) stay inside its
+// own bounds, or a key made for one model and a small budget could get itself an unbounded key.
+// A user admin (no such bounds) is not limited.
 
 let upstream: FakeUpstream;
 let gw: Awaited<ReturnType<typeof serveGateway>>;
@@ -50,6 +51,28 @@ describe('a key creating keys stays within its own models, limits and expiry', (
     expect((await gw.apiKeys.list('acme')).length).toBe(before);
     const ok = await create(key, { name: 'within', ...within });
     expect(ok.status).toBe(201);
+  });
+
+  it('a bounded key cannot rotate a wider key (the rotation would hand it the wider successor); it can rotate keys within its bounds', async () => {
+    const { key } = await gw.apiKey('acme', { role: 'admin', models: [MODEL], limits: { tokensPerDay: 1000 }, expiresAt: in10Days() });
+    const rotate = (keyId: string) => fetch(`${gw.url}/tenant/keys/${keyId}/rotate`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"gracePeriodHours":0}',
+    });
+    const wider = [
+      [(await gw.apiKey('acme', {})).record, 'models'],
+      [(await gw.apiKey('acme', { models: [MODEL], expiresAt: in10Days() })).record, 'limits.tokensPerDay'],
+      [(await gw.apiKey('acme', { models: [MODEL], limits: { tokensPerDay: 1000 } })).record, 'expiresAt'],
+    ] as const;
+    for (const [record, field] of wider) {
+      const res = await rotate(record.keyId);
+      const refusal = await res.json() as Refusal;
+      expect([res.status, refusal.error.code, refusal.error.param], field).toEqual([403, 'exceeds_creating_key', 'keyId']);
+      expect(refusal.error.message, field).toContain(field);
+      const stored = (await gw.apiKeys.get('acme', record.keyHash))!;
+      expect([stored.revokedAt, stored.rotatedTo], field).toEqual([undefined, undefined]);
+    }
+    const within = await gw.apiKey('acme', { models: [MODEL], limits: { tokensPerDay: 999 }, expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
+    expect((await rotate(within.record.keyId)).status).toBe(201);
   });
 
   it('a user admin and an unbounded admin key are not limited', async () => {
