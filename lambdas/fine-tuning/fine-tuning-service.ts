@@ -115,7 +115,7 @@ export class FineTuningService {
     const base = this.deps.config.fineTuning.baseModels.find((b) => b.id === request.model);
     if (!base) throw notFound(`model "${request.model}" is not a base model of this platform (${this.deps.config.fineTuning.baseModels.map((b) => b.id).join(', ')})`, 'model', 'model_not_found');
     if (!tier.training.baseModels.includes('*') && !tier.training.baseModels.includes(base.id)) {
-      throw forbidden(`model "${base.id}" may not be fine-tuned on tier "${caller.tenant.tier}" (allowed: ${tier.training.baseModels.join(', ') || 'none'})`, 'model_not_allowed');
+      throw forbidden(`model "${base.id}" may not be fine-tuned on tier "${caller.tenant.tier}" (allowed: ${tier.training.baseModels.join(', ') || 'none'})`, 'model_not_allowed', 'model');
     }
     const instanceType = request.instance_type ?? tier.training.instanceTypes[0];
     if (!tier.training.instanceTypes.includes(instanceType)) {
@@ -267,7 +267,13 @@ export class FineTuningService {
     const job = await this.job(caller, id);
     const limit = pageLimit(query.limit);
     let events = job.events;
-    if (query.after) events = events.slice(events.findIndex((e) => e.id === query.after) + 1);
+    if (query.after) {
+      // An event id the job does not have is refused, as jobs.list refuses an unknown job: answering from the newest
+      // event (what findIndex's -1 made of it) silently dropped the cursor, the page the caller asked for never sent.
+      const at = events.findIndex((e) => e.id === query.after);
+      if (at < 0) throw notFound(`event "${query.after.slice(0, 100)}" (after) is not an event of fine-tuning job ${id}`, 'after', 'event_not_found');
+      events = events.slice(at + 1);
+    }
     return ok({ object: 'list', data: events.slice(0, limit).map((e) => ({ object: 'fine_tuning.job.event', type: 'message', data: null, ...e })), has_more: events.length > limit });
   }
 }

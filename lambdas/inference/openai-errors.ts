@@ -59,7 +59,8 @@ export const invalid = (message: string, param: string | null = null, code = 'in
 /** 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3). */
 export const unauthorized = (message: string, code = 'invalid_token') =>
   new GatewayError(401, message, 'authentication_error', code, null, { 'www-authenticate': code === 'missing_token' ? 'Bearer' : `Bearer error="invalid_token"` });
-export const forbidden = (message: string, code: string) => new GatewayError(403, message, 'permission_error', code);
+/** 403 `permission_error` with `code`; `param` names the request field refused, when one is (e.g. `model`). @default param null */
+export const forbidden = (message: string, code: string, param: string | null = null) => new GatewayError(403, message, 'permission_error', code, param);
 /**
  * 403 `permission_denied`: the caller's role (lib/identity/roles.ts) lacks the permission a route
  * needs; the message names both and what the permission allows, e.g.

@@ -92,6 +92,12 @@ describe('fine-tuning through the official openai client against tessera serve',
     const events = await client('acme').fineTuning.jobs.listEvents(second.id);
     expect(events.data.map((e) => e.message)).toEqual([expect.stringMatching(/^Training job acme-ft-[0-9a-f]{24} submitted on ml\.g5\.2xlarge$/), `Created fine-tuning job ${second.id}`]);
     expect(events.data[0]).toMatchObject({ object: 'fine_tuning.job.event', level: 'info' });
+    const after = await client('acme').fineTuning.jobs.listEvents(second.id, { after: events.data[0].id });
+    expect(after.data.map((e) => e.id)).toEqual([events.data[1].id]);
+    // An event id the job does not have: refused naming `after`, as jobs.list refuses an unknown job (it answered the first page).
+    const unknown = await client('acme').fineTuning.jobs.listEvents(second.id, { after: 'ftevent-000000000000000000000000' }).catch((e) => e);
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(unknown.error).toMatchObject({ code: 'event_not_found', param: 'after' });
   });
 
   it('takes hyperparameters in OpenAI\'s current form (method.supervised), a seed and metadata, and answers them', async () => {
@@ -255,7 +261,7 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     ['another tenant\'s key', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', kms_key_id: `arn:aws:kms:us-east-1:${ACME}:key/x` }, 400, 'field_not_allowed', 'kms_key_id'],
     ['another tenant\'s subnets', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', subnets: ['subnet-acmea'] }, 400, 'field_not_allowed', 'subnets'],
     ['an unknown base model', 'acme', { model: 'gpt-4o', training_file: 'training-data/a.jsonl' }, 404, 'model_not_found', 'model'],
-    ['a base model the tier does not allow', 'globex', { model: 'mistral-7b-instruct', training_file: 'training-data/a.jsonl' }, 403, 'model_not_allowed', null],
+    ['a base model the tier does not allow', 'globex', { model: 'mistral-7b-instruct', training_file: 'training-data/a.jsonl' }, 403, 'model_not_allowed', 'model'],
     ['a tier without training', 'starterco', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }, 403, 'fine_tuning_not_allowed', null],
     ['an instance type the tier does not allow', 'globex', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', instance_type: 'ml.p4d.24xlarge' }, 400, 'instance_type_not_allowed', 'instance_type'],
     ['epochs out of range', 'acme', { model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl', hyperparameters: { n_epochs: 50 } }, 400, 'invalid_request', 'hyperparameters.n_epochs'],
