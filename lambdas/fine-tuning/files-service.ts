@@ -49,7 +49,11 @@ const createdAt = (id: string) => Math.floor(parseInt(id.slice(5, 17), 16) / 100
  * like an unknown one (404). Every refusal is a 4xx in OpenAI's shape naming the field and value.
  */
 export class TrainingFilesService {
-  constructor(private readonly deps: { config: PlatformConfig; files: TrainingFileStore }) {}
+  /**
+   * @param deps.readers the caller's active jobs (`validating_files`, `queued`, `running`) that read `file`: their
+   *   ids and statuses, newest first. @default - none: every delete goes through (a store of files without jobs)
+   */
+  constructor(private readonly deps: { config: PlatformConfig; files: TrainingFileStore; readers?: (caller: Caller, file: StoredFile) => Promise<Array<{ id: string; status: string }>> }) {}
 
   /** Whether `path` is a Files API route (`/v1/files...`). */
   static serves(path: string): boolean {
@@ -177,6 +181,15 @@ export class TrainingFilesService {
 
   private async delete(caller: Caller, id: string): Promise<FilesResponse> {
     const file = await this.file(caller, id);
+    // SageMaker reads a job's channel when its training instance starts (File mode: the data is downloaded then),
+    // which for a queued or spot job can be hours after the create, and a restarted spot instance reads it again:
+    // a delete marker before that fails the training ("no S3 objects found"), so an OpenAI script that deletes its
+    // file once the job is created lost the job on AWS (on moto, which reads no data, it went through). OpenAI keeps
+    // the job going; here the bytes are the job's input, so the delete is refused and nothing changes.
+    const readers = (await this.deps.readers?.(caller, file)) ?? [];
+    if (readers.length) {
+      throw invalid(`file ${file.id} is read by fine-tuning job${readers.length > 1 ? 's' : ''} ${readers.map((j) => `${j.id} (${j.status})`).join(', ')}: SageMaker reads it when the training starts, so deleting it now would fail the job; delete it once the job has ended, or cancel the job first`, 'file_id', 'file_in_use');
+    }
     await this.deps.files.delete(this.location(caller), file);
     return json({ id: file.id, object: 'file', deleted: true });
   }

@@ -73,7 +73,14 @@ export class FineTuningService {
   private readonly files: TrainingFilesService;
 
   constructor(private readonly deps: FineTuningDeps) {
-    this.files = new TrainingFilesService({ config: deps.config, files: deps.files ?? new MemoryFileStore(TRAINING_FILES_PREFIX) });
+    this.files = new TrainingFilesService({
+      config: deps.config, files: deps.files ?? new MemoryFileStore(TRAINING_FILES_PREFIX),
+      // A file is read by a job named on its id, or on a key inside its folder (a job's channel is the folder).
+      readers: async (caller, file) => (await deps.jobs.list(caller.tenantId))
+        .filter((j) => ACTIVE_STATUSES.includes(j.status)
+          && ([j.trainingFileId, j.validationFileId].includes(file.id) || [j.trainingFile, j.validationFile].some((uri) => uri?.startsWith(folderOf(file.s3Uri)))))
+        .map((j) => ({ id: j.id, status: j.status })),
+    });
   }
 
   /**

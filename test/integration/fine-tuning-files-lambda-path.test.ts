@@ -51,7 +51,11 @@ describe('fine-tuning files through API Gateway and the fine-tuning Lambda (moto
     expect(job.training_file).toBe(file.id);
     const described = await new SageMakerClient({}).send(new DescribeTrainingJobCommand({ TrainingJobName: `acme-ft-${job.id.slice(6)}` }));
     expect(described.InputDataConfig?.[0]?.DataSource?.S3DataSource?.S3Uri).toBe(`s3://${bucket}/training-data/files/${file.id}/`);
-    expect(await client.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+    // The job is queued (moto delivers no state change): the jobs table says it reads the file, so the delete is refused.
+    const inUse = await client.files.delete(file.id).catch((e: unknown) => e);
+    expect(inUse).toMatchObject({ status: 400, code: 'file_in_use', param: 'file_id' });
+    expect((inUse as Error).message).toContain(`read by fine-tuning job ${job.id}`);
+    expect((await client.files.retrieve(file.id)).id).toBe(file.id);
   });
 
   it('refuses a member, a JSON body and a bad line in OpenAI\'s shape through the Lambda', async () => {

@@ -95,6 +95,26 @@ describe('the Files API with the official Node client', () => {
     await client('acme').fineTuning.jobs.cancel(job.id).catch(() => undefined);
   });
 
+  it('refuses to delete a file an active job reads (by id or by a key in its folder), naming the job, and deletes it once the job has ended', async () => {
+    // SageMaker reads the channel when the training instance starts: a delete before that failed the job on AWS.
+    const c = client('acme');
+    const train = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'train.jsonl'), purpose: 'fine-tune' });
+    const valid = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'valid.jsonl'), purpose: 'fine-tune' });
+    const byKey = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'key.jsonl'), purpose: 'fine-tune' });
+    const job = await c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: train.id, validation_file: valid.id });
+    const other = await c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: `training-data/files/${byKey.id}/key.jsonl` });
+    for (const [file, reader] of [[train, job], [valid, job], [byKey, other]] as const) {
+      const e = await refusal(c.files.delete(file.id));
+      expect([e.status, e.code, e.param]).toEqual([400, 'file_in_use', 'file_id']);
+      expect(e.message).toContain(`read by fine-tuning job ${reader.id} (queued)`);
+      expect(await (await c.files.content(file.id)).text()).toBe(JSONL);
+    }
+    await c.fineTuning.jobs.cancel(job.id);
+    await c.fineTuning.jobs.cancel(other.id);
+    for (const file of [train, valid, byKey]) expect(await c.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+    expect(await c.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'cancelled', training_file: train.id, validation_file: valid.id });
+  });
+
   it('keeps each tenant\'s files its own: another tenant\'s id is not found anywhere, and cannot be trained on', async () => {
     const mine = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'secret.jsonl'), purpose: 'fine-tune' });
     // Each call made when it is awaited: a rejection nobody awaits yet is an unhandled one.
@@ -237,7 +257,7 @@ describe('the Files API under a careless or hostile caller', () => {
 });
 
 describe('the Files API with the official Python client', () => {
-  it('uploads with files.create, trains on it, reads it back with files.content and deletes it', async () => {
+  it('uploads with files.create, trains on it, reads it back with files.content and deletes it once the job is cancelled', async () => {
     const script = `
 import json, sys, openai
 c = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
@@ -245,18 +265,24 @@ f = c.files.create(file=("support.jsonl", sys.argv[3].encode("utf-8")), purpose=
 job = c.fine_tuning.jobs.create(model="llama-3.1-8b-instruct", training_file=f.id)
 content = c.files.content(f.id).read().decode("utf-8")
 listed = [x.id for x in c.files.list()]
+try:
+    c.files.delete(f.id)
+    in_use = None
+except openai.BadRequestError as e:
+    in_use = [e.code, e.param]
+c.fine_tuning.jobs.cancel(job.id)
 deleted = c.files.delete(f.id)
 try:
     c.files.retrieve(f.id)
     gone = None
 except openai.NotFoundError as e:
     gone = e.code
-print(json.dumps({"file": f.model_dump(), "job_training_file": job.training_file, "content": content, "listed": f.id in listed, "deleted": deleted.deleted, "gone": gone}))
+print(json.dumps({"file": f.model_dump(), "job_training_file": job.training_file, "content": content, "listed": f.id in listed, "in_use": in_use, "deleted": deleted.deleted, "gone": gone}))
 `;
     const { stdout } = await promisify(execFile)('.venv/bin/python', ['-c', script, gw.url, tokens.globex!, JSONL]);
     const out = JSON.parse(stdout);
     expect(out.file).toMatchObject({ object: 'file', filename: 'support.jsonl', purpose: 'fine-tune', status: 'processed', bytes: Buffer.byteLength(JSONL) });
-    expect(out).toMatchObject({ job_training_file: out.file.id, content: JSONL, listed: true, deleted: true, gone: 'file_not_found' });
+    expect(out).toMatchObject({ job_training_file: out.file.id, content: JSONL, listed: true, in_use: ['file_in_use', 'file_id'], deleted: true, gone: 'file_not_found' });
     const channel = sageMaker.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input.InputDataConfig![0]!.DataSource!.S3DataSource!.S3Uri;
     expect(channel).toBe(`s3://tessera-globex-data-${GLOBEX}/training-data/files/${out.file.id}/`);
   });
