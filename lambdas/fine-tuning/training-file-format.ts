@@ -6,6 +6,7 @@ import { invalid, type GatewayError } from '../inference/openai-errors.js';
  * every non-blank line one JSON object of one of the formats
  * - chat (supervised): `{"messages": [{"role": "...", ...}, ...], ...}`
  * - completions (legacy): `{"prompt": "...", "completion": "..."}`
+ * An image given by URL rather than inline (`data:`) is refused: the training job cannot fetch it.
  * A preference (DPO) example (`input`, `preferred_output`, `non_preferred_output`) is refused:
  * only supervised jobs are trained here (`method.type` `dpo` is refused too), and a supervised job
  * on preference data would fail in its training container hours later.
@@ -57,6 +58,25 @@ function messagesProblem(messages: unknown, at: string): string | undefined {
   if (unknown >= 0) return `has a message of role ${JSON.stringify((messages[unknown] as { role: string }).role).slice(0, 60)} (${at}[${unknown}].role must be one of ${ROLES.join(', ')})`;
   // A chat example teaches the assistant's turns: without one it teaches nothing (OpenAI refuses such a file too).
   if (!messages.some((m) => (m as { role: string }).role === 'assistant')) return `has no assistant message (${at} must hold at least one, the answer to learn)`;
+  return imageUrlProblem(messages as Array<Record<string, unknown>>, at);
+}
+
+/**
+ * An image given by URL (`{"type": "image_url", "image_url": {"url": "https://..."}}`, OpenAI's vision fine-tuning
+ * format) rather than inline as a `data:` URL: the training job runs with network isolation (no internet,
+ * fine-tuning-service.ts `EnableNetworkIsolation`), so it can never fetch it, and the job would fail or train
+ * without the image, after the upload was answered `processed`. Inline images pass (a vision base model trains them).
+ */
+function imageUrlProblem(messages: Array<Record<string, unknown>>, at: string): string | undefined {
+  for (const [i, m] of messages.entries()) {
+    if (!Array.isArray(m.content)) continue;
+    for (const [j, part] of m.content.entries()) {
+      if (!isObject(part) || part.type !== 'image_url') continue;
+      const url = isObject(part.image_url) ? part.image_url.url : undefined;
+      if (typeof url === 'string' && /^data:/i.test(url)) continue;
+      return `has an image by URL (${at}[${i}].content[${j}].image_url.url = ${JSON.stringify(typeof url === 'string' ? url.slice(0, 80) : url ?? null)}): training runs without network access and cannot fetch it; embed the image as a data: URL (base64)`;
+    }
+  }
   return undefined;
 }
 

@@ -40,6 +40,14 @@ describe('checkFineTuningFile (OpenAI fine-tuning input formats)', () => {
     expect(refusal('{"messages": [{"role": "user", "content": "q"}]}')).toMatch(/line 1 has no assistant message/);
     expect(refusal('{"messages": [{"role": "bot", "content": "q"}, {"role": "assistant", "content": "a"}]}')).toMatch(/messages\[0\]\.role must be one of system, developer, user, assistant, tool, function/);
   });
+
+  it('refuses an image given by URL (training runs without network access), and takes one inline as a data: URL', () => {
+    const example = (url: unknown) => JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'what is it?' }, { type: 'image_url', image_url: { url } }] }, { role: 'assistant', content: 'a cat' }] });
+    const text = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }] }, { role: 'assistant', content: 'a' }] });
+    expect(refusal(`${text}\n${example('https://example.com/cat.png')}`)).toMatch(/line 2 has an image by URL \(messages\[0\]\.content\[1\]\.image_url\.url = "https:\/\/example\.com\/cat\.png"\): training runs without network access/);
+    expect(refusal(example(undefined))).toMatch(/line 1 has an image by URL \(messages\[0\]\.content\[1\]\.image_url\.url = null\)/);
+    expect(checkFineTuningFile('t.jsonl', bytes(`${text}\n${example('data:image/png;base64,iVBORw0KGgo=')}\n`))).toBe(2);
+  });
 });
 
 describe('S3FileStore', () => {
