@@ -197,7 +197,7 @@ export class FineTuningService {
       await this.failBeforeStart(job, 'training_job_not_created', `SageMaker refused the training job: ${name}: ${(e as Error).message}`, `SageMaker refused the training job (${name})`);
       audit.outcome = 'training_job_not_created';
       if (name === 'ResourceLimitExceeded') throw limited(`SageMaker has no capacity left for ${instanceType} in tenant ${caller.tenantId}'s account (ResourceLimitExceeded); job ${id} failed`, 'training_capacity_exceeded', NO_RETRY);
-      throw new GatewayError(502, `SageMaker refused training job for ${id} (${errorCause(e)}); the job is recorded as failed`, 'upstream_error', 'training_job_not_created', null, NO_RETRY);
+      throw new GatewayError(502, `SageMaker refused training job for ${id} (${errorCause(e)}); the job is recorded as failed`, 'upstream_error', 'training_job_not_created');
     }
     const queued: FineTuningJob = { ...job, status: 'queued', events: [jobEvent('info', `Training job ${job.trainingJobName} submitted on ${instanceType}${job.spot ? ' (managed spot)' : ''}`), ...job.events] };
     if (!(await this.deps.jobs.update(queued, 'validating_files'))) {
@@ -208,7 +208,7 @@ export class FineTuningService {
       if (now && !ACTIVE_STATUSES.includes(now.status)) {
         const sageMaker = await this.deps.sageMaker(target);
         await sageMaker.send(new StopTrainingJobCommand({ TrainingJobName: job.trainingJobName })).catch((e: Error) => {
-          if (e.name !== 'ValidationException') throw new GatewayError(502, `job ${id} was ${now.status} while SageMaker created ${job.trainingJobName}, which could not be stopped (${errorCause(e)}); cancel it again`, 'upstream_error', 'upstream_error', null, NO_RETRY);
+          if (e.name !== 'ValidationException') throw new GatewayError(502, `job ${id} was ${now.status} while SageMaker created ${job.trainingJobName}, which could not be stopped (${errorCause(e)}); cancel it again`, 'upstream_error', 'upstream_error');
         });
       }
       return ok(toOpenAiJob(now ?? queued));
@@ -259,7 +259,7 @@ export class FineTuningService {
     } catch (e) {
       // Already finished at SageMaker: its state-change event settles the job.
       // Said not to be retried, as the gateway's other 502s: the SDKs' retries only multiply the refused calls.
-      if ((e as Error).name !== 'ValidationException') throw new GatewayError(502, `SageMaker did not stop ${job.trainingJobName} (${errorCause(e)}); the job is still ${job.status}: cancel it again later`, 'upstream_error', 'upstream_error', null, NO_RETRY);
+      if ((e as Error).name !== 'ValidationException') throw new GatewayError(502, `SageMaker did not stop ${job.trainingJobName} (${errorCause(e)}); the job is still ${job.status}: cancel it again later`, 'upstream_error', 'upstream_error');
     }
     const cancelled: FineTuningJob = { ...job, status: 'cancelled', finishedAt: nowSeconds(), events: [jobEvent('info', `Job cancelled by ${caller.userId}`), ...job.events] };
     if (!(await this.deps.jobs.update(cancelled, job.status))) {
@@ -287,7 +287,7 @@ export class FineTuningService {
 
 /**
  * `x-should-retry: false` on the refusals of `POST /v1/fine_tuning/jobs` that the SDKs would retry
- * (429, 5xx): a retried create is a new job, so one call left three failed jobs and three
+ * (429, 503; a 502 says it by itself, openai-errors.ts NO_SDK_RETRY_STATUSES): a retried create is a new job, so one call left three failed jobs and three
  * CreateTrainingJob calls; and none of these clears within the SDKs' retry window (a job runs for
  * hours, a SageMaker quota or refusal stays). The SDKs honour it before the status (openai-node,
  * openai-python `_should_retry`).

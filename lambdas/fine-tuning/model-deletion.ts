@@ -94,8 +94,8 @@ export async function deleteFineTunedModel(deps: ModelDeletionDeps, caller: Call
     removed = deletion.removed;
   } catch (e) {
     if (e instanceof GatewayError) throw e;
-    // The model stays listed and routed: nothing was taken out of the registry. Said not to be retried, as the other fine-tuning 502s.
-    throw new GatewayError(502, `SageMaker did not delete the endpoint of model '${id}' (${errorCause(e)}); it is still listed: delete it again later`, 'upstream_error', 'upstream_error', 'model', NO_RETRY);
+    // The model stays listed and routed: nothing was taken out of the registry. Not retried by the SDKs, as every 502 (GatewayError).
+    throw new GatewayError(502, `SageMaker did not delete the endpoint of model '${id}' (${errorCause(e)}); it is still listed: delete it again later`, 'upstream_error', 'upstream_error', 'model');
   }
   audit.detail = { ...audit.detail, deleted: removed.join(',') || 'none (already gone)' };
   // SageMaker has deleted (or is deleting) the endpoint, and the registry still lists the model: a delete

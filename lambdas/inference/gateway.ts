@@ -298,7 +298,7 @@ export async function answerOptions(req: { path: string; headers: Record<string,
  * a 502 `guardrail_unavailable` naming the tenant's guardrail and the cause, the error's name and
  * message (`Error: Region is missing`, not just `Error`), with the ARNs, account ids and access
  * key ids AWS's messages carry masked (errorCause: they name platform roles and accounts); the
- * whole error goes to the log. With `x-should-retry: false`, as the gateway's other 502s: the SDK
+ * whole error goes to the log. With `x-should-retry: false`, as every 502 (GatewayError): the SDK
  * already made its 3 attempts with backoff (bedrock-guardrail.ts GUARDRAIL_SDK_ATTEMPTS), and a
  * missing region, credentials or permission does not heal on a retry (the OpenAI SDKs' 2 retries
  * made each such request 3 × 3 ApplyGuardrail calls).
@@ -311,7 +311,7 @@ function guardrailFailuresNamed(apply: ApplyGuardrail): ApplyGuardrail {
       if (e instanceof GatewayError) throw e;
       const name = (e as Error)?.name || 'Error';
       console.error(JSON.stringify({ level: 'ERROR', message: 'ApplyGuardrail failed', guardrailId, source: source ?? 'INPUT', error: name, detail: (e as Error)?.message ?? String(e) }));
-      throw new GatewayError(502, `the tenant's Bedrock guardrail ${JSON.stringify(guardrailId)} could not be applied (${errorCause(e)}); the platform team must check the guardrail and the gateway's access to it`, 'upstream_error', 'guardrail_unavailable', null, { 'x-should-retry': 'false' });
+      throw new GatewayError(502, `the tenant's Bedrock guardrail ${JSON.stringify(guardrailId)} could not be applied (${errorCause(e)}); the platform team must check the guardrail and the gateway's access to it`, 'upstream_error', 'guardrail_unavailable');
     }
   };
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayResponder } from './gateway.js';
 import type { Gateway } from './gateway.js';
+import { GatewayError } from './openai-errors.js';
 import { SseWriter } from './sse-writer.js';
 import { CallerGone } from './upstream-calls.js';
 import { MAX_UPLOAD_BODY_BYTES } from '../fine-tuning/files-service.js';
@@ -36,7 +37,12 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
       const body = bytes ? bytes.toString('utf8') : ' '.repeat(maxBytes + 1);
       gateway.handle({ method: req.method ?? 'GET', path, query, headers, body, bytes }, responder).catch((e) => {
         if (e instanceof CallerGone) return; // a preflight whose caller left: nothing to answer
-        if (!res.headersSent) res.writeHead(502).end();
+        // A failure of the gateway itself (a defect): a 500 `internal_error`, as the gateway answers its
+        // own defects (openai-errors.ts internalError), not a 502, which says an upstream failed.
+        if (!res.headersSent) {
+          const body = new GatewayError(500, 'internal error (tessera serve could not answer the request; its log has the cause)', 'server_error', 'internal_error').body();
+          res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+        }
         console.error(e);
       });
     });

@@ -7,17 +7,35 @@
 /** OpenAI's error types, plus whatever type an upstream sent (relayed as it was). */
 export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'rate_limit_error' | 'request_too_large' | 'server_error' | 'upstream_error' | 'timeout_error' | (string & {});
 
+/**
+ * The statuses whose every answer says `x-should-retry: false`: 502 (an upstream failed or answered
+ * what the gateway refuses) and 504 (no answer in time). The gateway has already retried the
+ * upstream and tried the fallback chain, or the upstream would answer the same again, each call
+ * billed: the OpenAI SDKs, which honour the header before the status, would make one client call 3
+ * SDK attempts × the gateway's attempts. A 500 (a gateway defect) and a 503 are retried unless the
+ * error itself says otherwise (README, "Errors at a glance").
+ */
+export const NO_SDK_RETRY_STATUSES: ReadonlySet<number> = new Set([502, 504]);
+
 export class GatewayError extends Error {
+  /**
+   * Response headers that go with the error (`retry-after`, `x-ratelimit-*`, `www-authenticate`),
+   * with `x-should-retry: false` on a status of NO_SDK_RETRY_STATUSES whatever was passed.
+   */
+  readonly headers: Record<string, string>;
+
   constructor(
     readonly status: number,
     message: string,
     readonly type: ErrorType,
     readonly code: string,
     readonly param: string | null = null,
-    /** Response headers that go with the error (`retry-after`, `x-ratelimit-*`, `www-authenticate`). */
-    readonly headers: Record<string, string> = {},
+    /** Response headers that go with the error. @default - none (but `x-should-retry: false` on a 502 or 504) */
+    headers: Record<string, string> = {},
   ) {
     super(message);
+    // The one place the rule is kept: every 502 and 504 of the gateway, whichever route throws it.
+    this.headers = NO_SDK_RETRY_STATUSES.has(status) ? { ...headers, 'x-should-retry': 'false' } : headers;
   }
 
   /**

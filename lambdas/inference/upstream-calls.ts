@@ -228,11 +228,11 @@ export function callerErrorOf(e: ProviderError | undefined, chain: ModelEntry[])
   const err = callerError(e, chain);
   // The gateway has made its retries and tried the fallbacks: the OpenAI SDKs, which honour
   // `x-should-retry`, do not multiply them (3 SDK attempts × 3 gateway attempts = 9 upstream calls).
-  // Except a 429 carrying the upstream's Retry-After: the upstream said when to come back, and
-  // the SDK waits exactly that before its retry (as it would against the upstream itself), so a
-  // short throttle is survived; without Retry-After the SDK would retry at once, so no retry.
-  const waitable = err.status === 429 && err.headers['retry-after'] !== undefined;
-  return !waitable && (err.status === 429 || err.status >= 500) ? new GatewayError(err.status, err.message, err.type, err.code, err.param, { ...err.headers, 'x-should-retry': 'false' }) : err;
+  // A 502 or 504 says so by itself (GatewayError: NO_SDK_RETRY_STATUSES); a 429 without the
+  // upstream's Retry-After is told here (the SDK would retry at once). A 429 carrying Retry-After
+  // is not: the upstream said when to come back, and the SDK waits exactly that before its retry
+  // (as it would against the upstream itself), so a short throttle is survived.
+  return err.status === 429 && err.headers['retry-after'] === undefined ? new GatewayError(429, err.message, err.type, err.code, err.param, { ...err.headers, 'x-should-retry': 'false' }) : err;
 }
 
 function callerError(e: ProviderError | undefined, chain: ModelEntry[]): GatewayError {

@@ -238,6 +238,15 @@ describe('the output limit, held by the gateway against an upstream that ignores
     expect(record).toMatchObject({ status: 502, completionTokens: 3000, detail: { warning: 'upstream_overran_limit' } });
   });
 
+  it('a 502 upstream_overrun says x-should-retry: false: the Node client with its default retries calls the upstream once, not three times, each billed', async () => {
+    upstream.ignoreLimits = { words: 3000, usage: true, toolCall: true };
+    const sdk = new OpenAI({ baseURL: gw.url, apiKey: await gw.token('capped'), maxRetries: 2 }); // openai-node's default
+    const err = await sdk.chat.completions.create({ model: BIG, messages: [{ role: 'user', content: 'go' }], tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] }).catch((e) => e);
+    expect(err).toMatchObject({ status: 502, code: 'upstream_overrun' });
+    expect(err.headers.get('x-should-retry')).toBe('false');
+    expect(upstream.requests).toHaveLength(1);
+  });
+
   it('ends a streamed tool call at the limit with finish_reason length', async () => {
     upstream.ignoreLimits = { words: 3000, usage: false, toolCall: true };
     const stream = await (await client('capped')).chat.completions.create({ model: BIG, stream: true, messages: [{ role: 'user', content: 'go' }], tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] });

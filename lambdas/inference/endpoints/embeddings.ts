@@ -4,7 +4,7 @@ import { inputPath, inputsOf } from '../embeddings/inputs.js';
 import { EmbeddingRequest, type EmbeddingRequestBody } from '../embeddings/request-schema.js';
 import { encodeVector, vectorLength } from '../embeddings/vector-encoding.js';
 import type { GatewayResponder } from '../gateway.js';
-import { GatewayError, invalid } from '../openai-errors.js';
+import { GatewayError, invalid, upstream } from '../openai-errors.js';
 import { providerOf } from '../policy.js';
 import { costOf, type PipelineRequest, type RequestPipeline } from '../pipeline.js';
 import { parseJson, parseWith } from '../request-body.js';
@@ -110,10 +110,8 @@ function checkDimensions(vectors: Array<number[] | string>, dimensions: number |
 
 /**
  * A 502 `upstream_invalid_answer`: the upstream answered, and the gateway refuses what it answered.
- * With `x-should-retry: false`, as the gateway's other 502s (upstream-calls.ts callerErrorOf): the
- * same request gets the same answer, and each attempt is settled (the upstream billed its tokens),
- * so the OpenAI SDKs' 2 default retries would bill the tenant three times for nothing.
+ * With `x-should-retry: false`, as every 502 (openai-errors.ts NO_SDK_RETRY_STATUSES): the same
+ * request gets the same answer, and each attempt is settled (the upstream billed its tokens), so
+ * the OpenAI SDKs' 2 default retries would bill the tenant three times for nothing.
  */
-function invalidAnswer(message: string): GatewayError {
-  return new GatewayError(502, message, 'upstream_error', 'upstream_invalid_answer', null, { 'x-should-retry': 'false' });
-}
+const invalidAnswer = (message: string): GatewayError => upstream(message, 'upstream_invalid_answer');

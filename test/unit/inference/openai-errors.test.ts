@@ -1,0 +1,30 @@
+// The rule of the README's error table, kept where every gateway error is built (GatewayError):
+// every 502 and 504 says x-should-retry: false; 500 and 503 are retried unless the error says otherwise.
+import { describe, expect, it } from 'vitest';
+import { GatewayError, internalError, limited, NO_SDK_RETRY_STATUSES, upstream, upstreamTimeout } from '../../../lambdas/inference/openai-errors.js';
+
+describe('GatewayError: x-should-retry on 5xx', () => {
+  it('every 502 and 504 says x-should-retry: false, however it is built and whatever headers it was given', () => {
+    expect([...NO_SDK_RETRY_STATUSES].sort()).toEqual([502, 504]);
+    const built = [
+      upstream('the upstream failed'),
+      upstream('bad answer', 'upstream_invalid_answer'),
+      upstreamTimeout('no answer in time'),
+      new GatewayError(502, 'overrun', 'upstream_error', 'upstream_overrun'),
+      new GatewayError(502, 'with headers', 'upstream_error', 'upstream_error', 'model', { 'retry-after': '3' }),
+      new GatewayError(502, 'says retry', 'upstream_error', 'upstream_error', null, { 'x-should-retry': 'true' }),
+      new GatewayError(504, 'idle', 'timeout_error', 'upstream_timeout'),
+    ];
+    for (const e of built) expect(e.headers['x-should-retry'], `${e.status} ${e.code}`).toBe('false');
+    // The headers it was given are kept beside it
+    expect(built[4].headers).toEqual({ 'retry-after': '3', 'x-should-retry': 'false' });
+  });
+
+  it('a 500 (a gateway defect), a 503 and the other statuses carry no x-should-retry unless the error sets it', () => {
+    expect(internalError('req_1').headers).toEqual({});
+    expect(new GatewayError(503, 'key set unreadable', 'server_error', 'identity_provider_unavailable').headers).toEqual({});
+    expect(new GatewayError(503, 'status unreadable', 'server_error', 'tenant_status_unavailable', null, { 'x-should-retry': 'false' }).headers).toEqual({ 'x-should-retry': 'false' });
+    expect(limited('slow down', 'rate_limit_exceeded', { 'retry-after': '1' }).headers).toEqual({ 'retry-after': '1' });
+    expect(new GatewayError(400, 'bad', 'invalid_request_error', 'invalid_request').headers).toEqual({});
+  });
+});
