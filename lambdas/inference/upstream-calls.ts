@@ -223,6 +223,9 @@ const isCallersError = (e: ProviderError) => e.status !== undefined && e.status 
  * code and param (SDKs do not retry what cannot succeed). 401 and 403 are the platform's
  * credentials, not the caller's: 502. 429 keeps the upstream's `Retry-After` (the gateway adds its
  * `x-ratelimit-*` headers). No answer in time is 504; anything else 502.
+ * @param chain the models that were tried, in order: one for embeddings (never a fallback), for a
+ *   tenant without fallbacks and for a stream that failed after its first chunk; the message speaks
+ *   of "the chain" only when there was one
  */
 export function callerErrorOf(e: ProviderError | undefined, chain: ModelEntry[]): GatewayError {
   const err = callerError(e, chain);
@@ -237,7 +240,8 @@ export function callerErrorOf(e: ProviderError | undefined, chain: ModelEntry[])
 
 function callerError(e: ProviderError | undefined, chain: ModelEntry[]): GatewayError {
   const ids = chain.map((m) => m.id).join(', ');
-  if (!e) return upstream(`no model of the chain (${ids}) answered`);
+  const single = chain.length === 1;
+  if (!e) return upstream(single ? `${ids} did not answer` : `no model of the chain (${ids}) answered`);
   const { status, details } = e;
   if (status === 429) {
     const after = details.retryAfterMs;
@@ -252,5 +256,5 @@ function callerError(e: ProviderError | undefined, chain: ModelEntry[]): Gateway
     return err;
   }
   if (details.timedOut) return upstreamTimeout(`no answer from ${ids} in time: ${e.message}`);
-  return upstream(`upstream failed for every model of the chain (${ids}): ${e.message}`, details.code ?? 'upstream_error');
+  return upstream(single ? `the upstream of ${ids} failed: ${e.message}` : `upstream failed for every model of the chain (${ids}): ${e.message}`, details.code ?? 'upstream_error');
 }

@@ -397,7 +397,8 @@ export async function streamChat(x: ChatExchange, id: string, sink: ChunkSink, i
       r.audit.outcome = 'cancelled';
       if (!opened) r.audit.status = 499; // no answer began (a stream cut later keeps the 200 its headers said)
     } else {
-      failure = e instanceof ProviderError ? midStreamError(e, chain) : e instanceof OutputGuardrailFailed ? guardrailFailure(e) : new GatewayError(502, `upstream stream interrupted: ${(e as Error).message}`, 'upstream_error', 'upstream_stream_interrupted');
+      // Past the first chunk only the model that streamed was called: no fallback follows.
+      failure = e instanceof ProviderError ? midStreamError(e, open.model) : e instanceof OutputGuardrailFailed ? guardrailFailure(e) : new GatewayError(502, `upstream stream interrupted: ${(e as Error).message}`, 'upstream_error', 'upstream_stream_interrupted');
       r.audit.outcome = failure.code;
     }
   } finally {
@@ -447,9 +448,9 @@ function guardrailFailure(e: OutputGuardrailFailed): GatewayError {
 }
 
 /** An upstream's mid-stream error as the caller's error event: its own message and code, a timeout as 504. */
-function midStreamError(e: ProviderError, chain: ModelEntry[]): GatewayError {
+function midStreamError(e: ProviderError, model: ModelEntry): GatewayError {
   if (e.details.timedOut) return new GatewayError(504, `the upstream sent nothing for longer than the idle timeout: ${e.message}`, 'timeout_error', 'upstream_timeout');
-  if (e.status !== undefined) return callerErrorOf(e, chain);
+  if (e.status !== undefined) return callerErrorOf(e, [model]);
   return new GatewayError(502, e.message, e.details.type ?? 'upstream_error', e.details.code ?? 'upstream_stream_error', e.details.param ?? null);
 }
 

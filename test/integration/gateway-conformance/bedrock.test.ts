@@ -243,6 +243,20 @@ describe('bedrock errors keep their meaning', () => {
     expect(out.error).toMatchObject({ status: null, body: { message: 'The model stream failed.' } });
   });
 
+  it('an internalServerException mid-stream names the model that streamed, not a chain: no fallback follows a first chunk', async () => {
+    bedrock.on(ConverseStreamCommand).callsFake(() => ({
+      stream: eventStream([
+        { messageStart: { role: 'assistant' } },
+        { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Hei' } } },
+        { internalServerException: { message: 'The server failed.' } },
+      ]),
+    }));
+    const out = await run('node', { op: 'stream', params: ask }, 'hedged'); // a tenant with a fallback
+    expect(out.ok).toBe(false);
+    expect(out.error!.body.message).toBe(`the upstream of ${MODEL} failed: The server failed.`);
+    expect(suite.env.upstream.calls).toHaveLength(0); // the fallback was never called
+  });
+
   it('a client that leaves mid-stream aborts the ConverseStream call; the audit says cancelled', async () => {
     // Like the SDK's, the mocked event stream fails with an AbortError once the call's abortSignal is aborted.
     const signal = () => ((bedrock.commandCalls(ConverseStreamCommand).at(-1)?.args as unknown[] | undefined)?.[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal;

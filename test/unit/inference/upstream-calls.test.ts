@@ -49,6 +49,21 @@ describe('upstream calls: retries, Retry-After, fallbacks, timeouts, a caller th
     expect(err.headers).not.toHaveProperty('x-should-retry');
   });
 
+  it('says what happened to the one model when there was no chain (embeddings never fall back), and to every model of a chain', async () => {
+    const provider: Provider = {
+      complete: async () => { throw new ProviderError('boom', 500, true); },
+      stream: () => { throw new Error('not streamed'); },
+      embed: async () => { throw new ProviderError('boom', 500, true); },
+    };
+    const calls = new UpstreamCalls(async () => provider, timeouts);
+    const one = await calls.embed([model('embed')], { body: { model: 'm', input: 'hi' }, tenantId: 'acme' }, never).catch((e) => e);
+    expect(one).toMatchObject({ status: 502, code: 'upstream_error', message: 'the upstream of openai-compatible/embed failed: boom' });
+    const alone = await calls.complete([model('a')], base, never).catch((e) => e);
+    expect(alone.message).toBe('the upstream of openai-compatible/a failed: boom');
+    const chain = await calls.complete([model('a'), model('b')], base, never).catch((e) => e);
+    expect(chain).toMatchObject({ status: 502, message: 'upstream failed for every model of the chain (openai-compatible/a, openai-compatible/b): boom' });
+  });
+
   it('tells the SDKs not to multiply the calls after a 429 without Retry-After and after a 5xx', async () => {
     const limited = scripted([async () => { throw new ProviderError('slow down', 429, true); }]);
     const err429 = await new UpstreamCalls(limited.lookup, timeouts).complete([model('a')], base, never).catch((e) => e);
