@@ -15,7 +15,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
-    const { path, query } = target(req.url);
+    const { path, query } = requestTarget(req.url);
     // A file upload (POST /v1/files) has its own, larger limit, checked by the Files API.
     const maxBytes = req.method === 'POST' && path.replace(/\/+$/, '') === '/v1/files' ? Math.max(options.maxBytes, MAX_UPLOAD_BODY_BYTES) : options.maxBytes;
     req.on('data', (c: Buffer) => {
@@ -130,13 +130,25 @@ function withHeaders(headers: Record<string, string> | undefined, type: string, 
 }
 
 /**
- * The request target's path and query, as WHATWG URL parsing against `http://local` gives them.
- * A plain path (letters, digits, `_`, `-` and single-leading `/`: nothing URL parsing would
- * normalise, decode or read as an authority) is taken as it is, without building a URL.
+ * The request target's path and query as the deployed router gets them: API Gateway REST passes
+ * `event.path` as the client sent it (percent-encoding kept, so `%2e%2e` is text of the segment,
+ * and under `/v1/models/{proxy+}` part of the model id) and `queryStringParameters` decoded (the
+ * last value of a repeated name). WHATWG URL parsing, which this used, resolves dot segments and
+ * their encodings (`%2e%2e`, `.%2e`, `%2e`), reads `\` as `/` and a leading `//` as an authority:
+ * `GET /v1/models/%2e%2e/usage` was routed as `/v1/usage`, where the router Lambda answers 404
+ * `model_not_found`. An absolute-form target (`http://host/v1/models`, RFC 9112 §3.2.2) keeps the
+ * path after its authority. No URL object is built: the path is a slice of `url`.
+ * @param url the request target of node:http's `req.url` @default '/'
  */
-function target(url = '/'): { path: string; query: Record<string, string> } {
-  if (PLAIN_PATH.test(url)) return { path: url, query: {} };
-  const parsed = new URL(url, 'http://local');
-  return { path: parsed.pathname, query: Object.fromEntries(parsed.searchParams) };
+export function requestTarget(url = '/'): { path: string; query: Record<string, string> } {
+  const end = url.search(/[?#]/);
+  let path = end < 0 ? url : url.slice(0, end);
+  const authority = ABSOLUTE_FORM.exec(path);
+  if (authority) path = path.slice(authority[0].length) || '/';
+  if (end < 0 || url[end] === '#') return { path, query: {} };
+  const hash = url.indexOf('#', end);
+  const search = url.slice(end + 1, hash < 0 ? undefined : hash);
+  return { path, query: search ? Object.fromEntries(new URLSearchParams(search)) : {} };
 }
-const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_\/-]*$/;
+/** The scheme and authority of an absolute-form request target (RFC 3986 §3: `scheme://authority`). */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/;

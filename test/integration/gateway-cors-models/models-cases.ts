@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CorsTarget } from './cors-cases.js';
 import { IDS, nodeRetrieve, PythonRetriever, RECORD_FINE_TUNED_CREATED_AT, type Retrieved } from './fixtures.js';
@@ -78,5 +79,27 @@ export function describeModelRetrieval(label: string, start: () => Promise<CorsT
       expect(list.data.map((m) => m.id)).toEqual(expect.arrayContaining(mine.map(([id]) => id)));
       expect(list.data.map((m) => m.id)).not.toContain(IDS.othersFineTuned);
     });
+
+    it('an encoded dot segment stays in the model id, as API Gateway passes it: GET /v1/models/%2e%2e/usage is 404 model_not_found, not the caller\'s usage', async () => {
+      // node:http sends the path as written (fetch would resolve %2e%2e itself, as WHATWG URL parsing does)
+      const prefix = new URL(target.url).pathname; // /v1, after the stage on the deployed path
+      for (const segment of ['%2e%2e', '%2E%2E', '.%2e', '%2e']) {
+        const out = await rawGet(target.url, `${prefix}/models/${segment}/usage`, tokens.acme);
+        const id = `${decodeURIComponent(segment)}/usage`;
+        expect(out, segment).toMatchObject({ status: 404, body: { error: { code: 'model_not_found', param: 'model' } } });
+        expect(out.body.error.message, segment).toContain(`'${id}'`);
+      }
+    });
+  });
+}
+
+/** GET `path` on `base`'s host with node:http, which sends the path as it is written (no dot-segment resolution). */
+function rawGet(base: string, path: string, token: string): Promise<{ status: number; body: { error: { code: string; message: string } } }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    get({ hostname, port, path, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) })).on('error', reject);
+    }).on('error', reject);
   });
 }

@@ -170,15 +170,18 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const body = await read(req);
     const url = new URL(req.url ?? '/', 'http://apigw');
+    // The path as the client sent it: API Gateway REST routes on it and passes it on with its percent-encoding
+    // and dot segments as they are (`/v1/models/%2e%2e/usage` is the model id `../usage`); `url.pathname` resolves them.
+    const pathname = (req.url ?? '/').split(/[?#]/)[0];
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])) as Record<string, string>;
-    const methodArn = `arn:aws:execute-api:us-east-1:111111111111:api0000001/prod/${req.method}${url.pathname}`;
+    const methodArn = `arn:aws:execute-api:us-east-1:111111111111:api0000001/prod/${req.method}${pathname}`;
     const requestId = randomUUID();
     const answer = (type: Parameters<typeof renderGatewayResponse>[0], authorizerContext?: Record<string, string>) => {
       const out = renderGatewayResponse(type, requestId, authorizerContext);
       res.writeHead(out.status, out.headers).end(out.body);
     };
     // The API's methods: each route's own, and OPTIONS on each (the router answers preflights).
-    const methods = routeMethods(url.pathname.replace(/\/+$/, ''), Boolean(fineTuning));
+    const methods = routeMethods(pathname.replace(/\/+$/, ''), Boolean(fineTuning));
     if (!methods || (req.method !== 'OPTIONS' && !methods.includes(req.method ?? ''))) return answer('MISSING_AUTHENTICATION_TOKEN');
     let context: Record<string, string> = {};
     if (req.method !== 'OPTIONS') {
@@ -186,7 +189,7 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       let verdict: Awaited<ReturnType<typeof authorizer>>;
       try {
         authorizerCalls++;
-        const event = { type: 'REQUEST', methodArn, headers, httpMethod: req.method, path: url.pathname } as unknown as APIGatewayRequestAuthorizerEvent;
+        const event = { type: 'REQUEST', methodArn, headers, httpMethod: req.method, path: pathname } as unknown as APIGatewayRequestAuthorizerEvent;
         verdict = await authorizer(event);
       } catch (e) {
         // Any other throw is AUTHORIZER_CONFIGURATION_ERROR in AWS (`x-amzn-ErrorType: AuthorizerConfigurationException`).
@@ -194,18 +197,18 @@ export async function startApiGatewayEmulator(config: PlatformConfig, upstreamUr
       }
       if (verdict.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return answer('ACCESS_DENIED', verdict.context as Record<string, string>);
       context = verdict.context as Record<string, string>;
-      const refusal = edgeRefusal?.({ method: req.method ?? '', path: url.pathname });
+      const refusal = edgeRefusal?.({ method: req.method ?? '', path: pathname });
       if (refusal) return answer(refusal);
     }
     const binary = isBinaryMediaType(headers['content-type']);
     const event = {
-      httpMethod: req.method, path: url.pathname, ...resourceOf(url.pathname.replace(/^\/prod(?=\/)/, '')), headers,
+      httpMethod: req.method, path: pathname, ...resourceOf(pathname.replace(/^\/prod(?=\/)/, '')), headers,
       body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null, isBase64Encoded: binary && body.length > 0,
       queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
       requestContext: { authorizer: context, stage: 'prod' },
     } as unknown as APIGatewayProxyEvent;
     // The fine-tuning Lambda's methods: its routes' (DELETE /v1/models/{proxy+} too, whose GET and OPTIONS stay the router's).
-    const route = url.pathname.replace(/\/+$/, '');
+    const route = pathname.replace(/\/+$/, '');
     const toFineTuning = FINE_TUNING_ROUTES.some(([pattern, verbs]) => pattern.test(route)
       && (req.method === 'OPTIONS' ? !OPENAI_ROUTES.some(([p]) => p.test(route)) : verbs.includes(req.method ?? '')));
     if (fineTuning && toFineTuning) {

@@ -1,9 +1,16 @@
-// tessera serve's HTTP front: a failure of the gateway itself answered as a 500.
+// tessera serve's HTTP front: the request target as API Gateway REST passes it to the router
+// Lambda (no dot-segment resolution), and a failure of the gateway itself answered as a 500.
 import { get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Gateway } from '../../../lambdas/inference/gateway.js';
-import { startLocalServer } from '../../../lambdas/inference/local-server.js';
+import type { Gateway, GatewayRequest } from '../../../lambdas/inference/gateway.js';
+import { gatewayPath } from '../../../lambdas/inference/router-handler.js';
+import { requestTarget, startLocalServer } from '../../../lambdas/inference/local-server.js';
+
+vi.hoisted(() => {
+  // router-handler.ts wraps its handler with the Lambda Node.js runtime's global at import
+  (globalThis as Record<string, unknown>).awslambda ??= { streamifyResponse: (f: unknown) => f, HttpResponseStream: { from: (s: unknown) => s } };
+});
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -26,6 +33,35 @@ async function serve(handle: Gateway['handle']): Promise<number> {
   vi.spyOn(console, 'error').mockImplementation(() => undefined);
   return (server.address() as AddressInfo).port;
 }
+
+describe('tessera serve: the request target', () => {
+  it.each([
+    ['/v1/models/%2e%2e/usage', '/v1/models/%2e%2e/usage'],
+    ['/v1/models/.%2E/usage', '/v1/models/.%2E/usage'],
+    ['/v1/models/%2e/usage', '/v1/models/%2e/usage'],
+    ['/v1/models/../usage', '/v1/models/../usage'],
+    ['/v1/models/a\\b', '/v1/models/a\\b'],
+    ['/v1/models/huggingface%2Fmeta-llama%2FLlama-3.1-8B-Instruct', '/v1/models/huggingface%2Fmeta-llama%2FLlama-3.1-8B-Instruct'],
+  ])('routes %s on the path as sent, as the router Lambda gets it from API Gateway REST', async (sent, routed) => {
+    const seen: GatewayRequest[] = [];
+    const port = await serve(async (req, res) => {
+      seen.push(req);
+      await res.json(200, '{}');
+    });
+    await rawGet(port, sent);
+    expect(seen[0].path).toBe(routed);
+    // The router Lambda's own path from that event (stage prefix cut, nothing else)
+    expect(gatewayPath({ path: `/prod${sent}` })).toBe(routed);
+  });
+
+  it('keeps the query decoded (the last value of a repeated name), and an absolute-form target\'s path', () => {
+    expect(requestTarget('/v1/usage?scope=tenant&x=a%20b&x=c')).toEqual({ path: '/v1/usage', query: { scope: 'tenant', x: 'c' } });
+    expect(requestTarget('/v1/models?')).toEqual({ path: '/v1/models', query: {} });
+    expect(requestTarget('/v1/models#frag')).toEqual({ path: '/v1/models', query: {} });
+    expect(requestTarget('http://127.0.0.1:8787/v1/models/%2e%2e/usage?a=1')).toEqual({ path: '/v1/models/%2e%2e/usage', query: { a: '1' } });
+    expect(requestTarget('http://127.0.0.1:8787')).toEqual({ path: '/', query: {} });
+  });
+});
 
 describe('tessera serve: a failure of the gateway itself', () => {
   it('is a 500 internal_error in OpenAI\'s shape (retried by the SDKs), not a bare 502, which says an upstream failed', async () => {
