@@ -19,6 +19,7 @@ import { roleArn, TENANT_DATA_ROLE_NAME } from '../lib/tenant-naming.js';
 import { GATEWAY_ENV } from '../lambdas/inference/gateway-env.js';
 import { GATEWAY_RESPONSE_MAPPED_HEADERS, GATEWAY_RESPONSES, gatewayResponseTemplate } from '../lambdas/inference/gateway-responses.js';
 import { MODEL_USAGE_INDEX } from '../lambdas/inference/stores/model-usage.js';
+import { EXISTENCE_ATTRIBUTES } from '../lambdas/inference/stores/tenant-existence.js';
 import { BINARY_MEDIA_TYPES } from '../lambdas/inference/routes.js';
 import { LambdaFunction } from './lambda-function.js';
 import { TenantBudgetAlerts } from './tenant-budget-alerts.js';
@@ -211,7 +212,23 @@ export class InferenceApi extends Construct {
       invocation: 'by API Gateway as a REQUEST authorizer, which answers 401/403 itself',
       outsideVpcReason: 'verifies tokens against the issuer\'s public JWKS and reads the registry (DynamoDB); it reaches no resource inside a VPC.',
     });
-    // The authorizer reads the caller's tenant record as that tenant only (TenantDataAccessRole): no grant of its own on the registry.
+    // The authorizer reads the caller's tenant record as that tenant only (TenantDataAccessRole). Its own
+    // grant on the registry answers one question, whether a tenant id is registered, before it reads a
+    // key as the key prefix's tenant (a random prefix would cost an STS AssumeRole each): GetItem of the
+    // key attribute only (the documented attribute-level pattern, IAM User Guide "Amazon DynamoDB: Allows
+    // access to specific attributes"; Null makes ForAllValues fail when no attribute list is sent).
+    authorizerFn.addToPolicy(new iam.PolicyStatement({
+      sid: 'RegistryTenantExists', actions: ['dynamodb:GetItem'], resources: [props.registry.tableArn],
+      conditions: {
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...EXISTENCE_ATTRIBUTES] },
+        Null: { 'dynamodb:Attributes': 'false' },
+        StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+      },
+    }));
+    authorizerFn.addToPolicy(new iam.PolicyStatement({
+      sid: 'RegistryKeyThroughDynamoDB', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [props.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
+    }));
 
     const router = new LambdaFunction(this, 'Router', {
       handlerFile: 'inference/router-handler', roleName: PLATFORM_ROLE_NAMES.router, encryptionKey: props.encryptionKey,

@@ -9,6 +9,7 @@ import type { UserTokenRevocations } from '../identity/stores/user-token-revocat
 import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import { forbidden, GatewayError, unauthorized, wellFormedPrefix } from './openai-errors.js';
 import type { GatewayStore } from './stores/gateway-store.js';
+import type { TenantExistence } from './stores/tenant-existence.js';
 import { errorCause } from '../shared/error-cause.js';
 import { PendingWork } from '../shared/pending-work.js';
 
@@ -78,6 +79,14 @@ export interface AuthorizerOptions {
    * @default - none: a JWT counts until it expires
    */
   userRevocations?: UserTokenRevocations;
+  /**
+   * Asked before a key is read as its prefix's tenant: a prefix no registered tenant has is 401
+   * `invalid_api_key` (the same answer as a wrong key of a known tenant) without a tenant-scoped
+   * read, so without an STS AssumeRole (lambdas/shared/tenant-credentials.ts). The authorizer
+   * Lambda passes the registry's, cached (tenant-existence-cache.ts).
+   * @default - none: the key is read as its prefix's tenant whatever the prefix (local stores, no STS)
+   */
+  tenants?: TenantExistence;
 }
 
 /** A cached verdict: the caller (its tenant re-read on every use) or the refusal. */
@@ -105,8 +114,8 @@ function servedStatus(tenant: TenantRecord | undefined, tenantId = tenant?.tenan
  *   `tessera:tenant-id` or Cognito's `custom:tenant_id`, role from `tessera:role` or
  *   `cognito:groups` (roleOfClaims). A token with no role claim at all is a `member` (users
  *   invited before roles existed keep inference); a role claim naming no role is 403 `unknown_role`.
- * - a tenant API key `tsk_<tenant>_<secret>`: the tenant from its prefix, then ONE read by
- *   SHA-256 hash from the keys store (as that tenant). A key that names no record is 401
+ * - a tenant API key `tsk_<tenant>_<secret>`: the tenant from its prefix (with `tenants`, refused
+ *   unless the registry has it), then ONE read by SHA-256 hash from the keys store (as that tenant). A key that names no record is 401
  *   `invalid_api_key` whatever its prefix (the message never says whether the tenant exists),
  *   revoked 401 `api_key_revoked`, expired 401 `api_key_expired`, mis-shaped 401 `malformed_api_key`.
  *   The role and model subset are the record's; the caller's `userId` is the key id.
@@ -128,6 +137,7 @@ export class Authorizer {
   private lastJwt: string | undefined;
   private readonly keys?: ApiKeyStore;
   private readonly userRevocations?: UserTokenRevocations;
+  private readonly tenants?: TenantExistence;
   private readonly cacheMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -140,6 +150,7 @@ export class Authorizer {
     const o = typeof options === 'number' ? { cacheMs: options } : options;
     this.keys = o.keys;
     this.userRevocations = o.userRevocations;
+    this.tenants = o.tenants;
     this.cacheMs = o.cacheMs ?? AUTH_CACHE_MS;
     this.maxEntries = o.maxEntries ?? AUTH_CACHE_ENTRIES;
     this.now = o.now ?? Date.now;
@@ -248,11 +259,14 @@ export class Authorizer {
   }
 
   /**
-   * The key's record as a caller (tenant as read now), or the 401 that refuses it. The key is read
-   * first, then the tenant: a key that names no record costs one read whether its tenant exists or
-   * not, so neither the answer nor its time tells an unknown tenant from a known one.
+   * The key's record as a caller (tenant as read now), or the 401 that refuses it. With `tenants`,
+   * a prefix naming no registered tenant is refused first, with the platform's own (cached) read:
+   * it never reaches the tenant-scoped session, whose first use costs an STS AssumeRole. Its answer
+   * is the same 401 `invalid_api_key` as a wrong key of a known tenant; only its time differs (no
+   * key read: README "API keys", Lookup), and tenant ids are no secret (every key's prefix holds one).
    */
   private async readKey(tenantId: string, keyHash: string): Promise<Caller> {
+    if (this.tenants && !(await this.tenants.exists(tenantId))) throw noSuchKey();
     const record = await this.keys!.get(tenantId, keyHash);
     if (!record || record.tenantId !== tenantId || record.keyHash !== keyHash) throw noSuchKey();
     const tenant = await this.store.getTenant(tenantId);

@@ -5,8 +5,9 @@ import { GatewayError } from './openai-errors.js';
 import { lambdaAuthorizer } from './lambda-deps.js';
 
 /**
- * The API Gateway REQUEST authorizer: verifies the bearer JWT or tenant API key (`tsk_…`) and the
- * tenant's status (auth.ts Authorizer); its answer is cached by API Gateway per Authorization
+ * The API Gateway REQUEST authorizer: verifies the bearer JWT or tenant API key (`tsk_…`; a key
+ * whose prefix names no registered tenant is refused before any tenant-scoped read, so it costs
+ * no STS AssumeRole: lambda-deps.ts lambdaAuthorizer `checkTenantExists`) and the tenant's status (auth.ts Authorizer); its answer is cached by API Gateway per Authorization
  * header for the authorizer's TTL (at most 60 s, the documented revocation delay). principalId is
  * `<tenant>/<user sub or key id>`; the context carries tenantId, userId, role and, for a key,
  * keyId. A bad token or key is 401 ("Unauthorized"; the reason, with API Gateway's request id,
@@ -23,7 +24,7 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
   const header = event.headers?.authorization ?? event.headers?.Authorization;
   let authorizer: Authorizer | undefined;
   try {
-    authorizer = await lambdaAuthorizer();
+    authorizer = await lambdaAuthorizer({ checkTenantExists: true });
     const caller = await authorizer.authorize(header);
     return {
       principalId: `${caller.tenantId}/${caller.userId}`,

@@ -10,6 +10,7 @@ import type { ApiKeyStore } from '../identity/stores/api-key-store.js';
 import type { TenantUserDirectory } from '../identity/tenant-users.js';
 import type { UserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import type { ResponseStore } from './stores/response-store.js';
+import type { TenantExistence } from './stores/tenant-existence.js';
 
 export { GATEWAY_ENV };
 
@@ -17,6 +18,7 @@ let config: PlatformConfig | undefined;
 let tenantClients: Promise<LambdaTenantClients> | undefined;
 let store: Promise<GatewayStore> | undefined;
 let authorizer: Promise<Authorizer> | undefined;
+let requestAuthorizer: Promise<Authorizer> | undefined;
 let userRevocations: Promise<UserTokenRevocations | undefined> | undefined;
 let apiKeys: Promise<ApiKeyStore | undefined> | undefined;
 let gateway: Promise<Gateway> | undefined;
@@ -115,8 +117,29 @@ async function lambdaTenantUsers(): Promise<TenantUserDirectory | undefined> {
   return new CognitoTenantUsers(platformClient(CognitoIdentityProviderClient), pool, emit, undefined, await lambdaUserRevocations());
 }
 
-export function lambdaAuthorizer(): Promise<Authorizer> {
-  return (authorizer ??= Promise.all([lambdaStore(), lambdaApiKeyStore(), lambdaUserRevocations()]).then(([s, keys, userRevocations]) => new Authorizer({ issuer: requireEnv(GATEWAY_ENV.jwtIssuer), audience: requireEnv(GATEWAY_ENV.jwtAudience), jwks: requireEnv(GATEWAY_ENV.jwksUri) }, s, { keys, userRevocations })));
+/**
+ * The registry's existence check with the Lambda's own role (GetItem of `tenantId` only), cached
+ * 30 s found or not (tenant-existence-cache.ts): only the authorizer Lambda's role holds the grant.
+ */
+async function lambdaTenantExistence(): Promise<TenantExistence> {
+  const [{ DynamoDbTenantExistence }, { CachedTenantExistence }, { platformDocumentClient }] = await Promise.all([
+    import('./stores/tenant-existence.js'), import('./tenant-existence-cache.js'), import('../shared/document-clients.js'),
+  ]);
+  return new CachedTenantExistence(new DynamoDbTenantExistence(requireEnv(GATEWAY_ENV.registryTable), platformDocumentClient()));
+}
+
+/**
+ * The authorizer of this execution environment, built once.
+ * @param options.checkTenantExists the API Gateway authorizer Lambda's: a key whose prefix names no
+ *   registered tenant is refused before any tenant-scoped read (no STS AssumeRole for random
+ *   prefixes). The router and the fine-tuning API see only callers that authorizer let through,
+ *   and their roles hold no grant on the registry. @default false
+ */
+export function lambdaAuthorizer(options: { checkTenantExists?: boolean } = {}): Promise<Authorizer> {
+  const build = (tenants?: TenantExistence) => Promise.all([lambdaStore(), lambdaApiKeyStore(), lambdaUserRevocations()]).then(([s, keys, userRevocations]) =>
+    new Authorizer({ issuer: requireEnv(GATEWAY_ENV.jwtIssuer), audience: requireEnv(GATEWAY_ENV.jwtAudience), jwks: requireEnv(GATEWAY_ENV.jwksUri) }, s, { keys, userRevocations, tenants }));
+  if (options.checkTenantExists) return (requestAuthorizer ??= lambdaTenantExistence().then(build));
+  return (authorizer ??= build());
 }
 
 export function lambdaGateway(): Promise<Gateway> {

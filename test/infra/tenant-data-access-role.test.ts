@@ -31,7 +31,7 @@ describe('TenantDataAccessRole', () => {
     expect((statement.Principal as { AWS: unknown[] }).AWS).toHaveLength(5);
   });
 
-  it('leaves the Lambdas that act for a tenant no permission of their own on tenant items or tenant secrets', () => {
+  it('leaves the Lambdas that act for a tenant no permission of their own on tenant items or tenant secrets (the authorizer: whether a tenant id is registered)', () => {
     for (const name of [PLATFORM_ROLE_NAMES.router, 'tessera-gateway-authorizer', TENANT_USERS_ROLE_NAME, PLATFORM_ROLE_NAMES.fineTuningApi, PLATFORM_ROLE_NAMES.fineTuningEvents]) {
       const statements = policiesOfRole(name);
       const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action as string));
@@ -39,7 +39,11 @@ describe('TenantDataAccessRole', () => {
       // Query on the CORS origin index, which holds no tenant data (test/infra/inference-api.test.ts).
       // The tenant-users function answers browsers' actual requests (CORS headers) from the same index.
       const answersPreflights = name === PLATFORM_ROLE_NAMES.router || name === PLATFORM_ROLE_NAMES.fineTuningApi || name === TENANT_USERS_ROLE_NAME;
-      expect(actions.filter((a) => a.startsWith('dynamodb:')), name).toEqual(answersPreflights ? ['dynamodb:Query'] : []);
+      // The authorizer's: GetItem of a registry record's tenantId only, whether a key prefix's tenant is registered
+      // (test/infra/tenant-identity.test.ts, test/isolation/platform-data.test.ts): not the tenant's data.
+      const existenceCheck = name === 'tessera-gateway-authorizer';
+      expect(actions.filter((a) => a.startsWith('dynamodb:')), name).toEqual(answersPreflights ? ['dynamodb:Query'] : existenceCheck ? ['dynamodb:GetItem'] : []);
+      if (existenceCheck) expect(statements.find((s) => s.Action === 'dynamodb:GetItem'), name).toMatchObject({ Sid: 'RegistryTenantExists', Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['tenantId'] } } });
       if (answersPreflights) expect(statements.find((s) => s.Action === 'dynamodb:Query'), name).toMatchObject({ Sid: 'CorsOriginIndex', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^CorsOriginsTable/), 'Arn'] } });
       expect(JSON.stringify(statements), name).not.toContain('tessera/tenants/');
       expect(statements.find((s) => s.Sid === 'ActForOneTenant'), name).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'] });

@@ -120,6 +120,20 @@ describe('the Lambdas\' environment and grants', () => {
     }
   });
 
+  it('lets the authorizer alone GetItem the registry with its own role, the tenantId attribute only (no AssumeRole for a key prefix no tenant has)', () => {
+    const registryId = tableId('tessera-tenants');
+    const onRegistry = (name: string) => statementsOfRole(name).filter((s) => JSON.stringify(s.Resource).includes(`"${registryId}"`));
+    expect(onRegistry('tessera-gateway-authorizer')).toEqual([{
+      Sid: 'RegistryTenantExists', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [registryId, 'Arn'] },
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['tenantId'] }, Null: { 'dynamodb:Attributes': 'false' }, StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' } },
+    }]);
+    expect(statementsOfRole('tessera-gateway-authorizer').find((s) => s.Sid === 'RegistryKeyThroughDynamoDB')).toMatchObject({
+      Action: ['kms:Decrypt', 'kms:DescribeKey'], Condition: { StringEquals: { 'kms:ViaService': expect.stringMatching(/^dynamodb\.[a-z0-9-]+\.amazonaws\.com$/) } },
+    });
+    expect(functionOfRole('tessera-gateway-authorizer').Properties.Environment.Variables[GATEWAY_ENV.registryTable]).toEqual({ Ref: registryId });
+    for (const name of [PLATFORM_ROLE_NAMES.router, TENANT_USERS_ROLE_NAME, PLATFORM_ROLE_NAMES.fineTuningApi]) expect(onRegistry(name), name).toEqual([]);
+  });
+
   it('gives Cognito\'s user actions to the tenant-users function only, each by name, on the platform pool; the router has none', () => {
     const users = statementsOfRole(TENANT_USERS_ROLE_NAME);
     expect(users.find((s) => s.Sid === 'TenantUserPool')).toEqual({ Sid: 'TenantUserPool', Effect: 'Allow', Action: [...TENANT_USER_POOL_ACTIONS].sort(), Resource: poolArn() });

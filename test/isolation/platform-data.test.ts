@@ -44,6 +44,8 @@ function withoutEncryptionContext(doc: PolicyJson): PolicyJson {
   return { ...doc, Statement: ([] as Statement[]).concat(doc.Statement as Statement[]).map(strip) };
 }
 let trust: PolicyJson;
+const AUTHORIZER_ROLE = 'tessera-gateway-authorizer';
+let authorizerPolicies: SimulationIdentityPolicy[];
 let keyArn: string;
 let keyPolicy: PolicyJson;
 const table = (name: string) => `arn:${PARTITION}:dynamodb:${region}:${account}:table/${name}`;
@@ -71,6 +73,9 @@ beforeAll(() => {
   // statements are evaluated without their encryption-context conditions, which the last test
   // checks as written instead.
   policies = resolved.map((p) => ({ ...p, policy: withoutEncryptionContext(p.policy) }));
+  const authorizerRole = findRole(inst, AUTHORIZER_ROLE);
+  if (!authorizerRole) throw new Error(`the platform stack has no role ${AUTHORIZER_ROLE}`);
+  authorizerPolicies = identityOf(inst, authorizerRole).policies.map((p) => ({ ...p, policy: withoutEncryptionContext(resolveTables(p.policy) as PolicyJson) }));
   const unresolved = JSON.stringify(policies).match(/"[A-Za-z0-9]+\.Arn"/g);
   if (unresolved) throw new Error(`unresolved ARNs in the tenant-data role's policies: ${unresolved.join(', ')}`);
   trust = role.props.AssumeRolePolicyDocument as PolicyJson;
@@ -280,6 +285,37 @@ describe('platform data: a session tagged with one tenant reaches none of anothe
       context: { 'aws:PrincipalArn': `arn:${PARTITION}:iam::${account}:role/${TENANT_DATA_ROLE_NAME}`, ...keys('acme') }, identityPolicies: policies, scps: [],
     });
     expect(r.allowed).toBe(false);
+  });
+});
+
+describe('platform data: the authorizer Lambda\'s own grant on the registry (whether a tenant id is registered)', () => {
+  /** A request of the authorizer Lambda's role itself (no tenant session). */
+  const asAuthorizer = async (action: string, resource: string, context: Record<string, string | string[]> = {}) => {
+    const roleArn = `arn:${PARTITION}:iam::${account}:role/${AUTHORIZER_ROLE}`;
+    const r = await evaluate({
+      principalArn: `arn:${PARTITION}:sts::${account}:assumed-role/${AUTHORIZER_ROLE}/fn`, action, resource, resourceAccount: account,
+      context: { 'aws:PrincipalArn': roleArn, 'aws:PrincipalAccount': account, 'aws:PrincipalType': 'AssumedRole', 'aws:RequestedRegion': region, 'aws:SecureTransport': 'true', 'aws:ResourceAccount': account, ...context },
+      identityPolicies: authorizerPolicies, scps: [],
+    });
+    expect(r.result, `${action} ${JSON.stringify(context)}: ${r.result}`).not.toMatch(/^error/);
+    return r.allowed;
+  };
+
+  it('reads a record\'s tenantId (GetItem, ProjectionExpression tenantId) of any tenant: nothing else of it, and nothing of any other table', async () => {
+    const projected = (...attributes: string[]) => ({ ...keys('acme'), 'dynamodb:Attributes': attributes, 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' });
+    expect(await asAuthorizer('dynamodb:GetItem', table(REGISTRY), projected('tenantId'))).toBe(true);
+    expect(await asAuthorizer('dynamodb:GetItem', table(REGISTRY), { ...projected('tenantId'), ...keys('acme-2') })).toBe(true);
+    const allowed: string[] = [];
+    const attempts: Array<[string, string, string, Record<string, string | string[]>]> = [
+      ['the whole record (no projection)', 'dynamodb:GetItem', table(REGISTRY), { ...keys('acme'), 'dynamodb:Select': 'ALL_ATTRIBUTES' }],
+      ['the whole record (no attribute context at all)', 'dynamodb:GetItem', table(REGISTRY), keys('acme')],
+      ...['status', 'usageKey', 'tier', 'gateway'].map((a) => [`tenantId and ${a}`, 'dynamodb:GetItem', table(REGISTRY), projected('tenantId', a)] as [string, string, string, Record<string, string | string[]>]),
+      ...['Query', 'Scan', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'].map((action) => [action, `dynamodb:${action}`, table(REGISTRY), projected('tenantId')] as [string, string, string, Record<string, string | string[]>]),
+      ['the by-status index', 'dynamodb:Query', `${table(REGISTRY)}/index/by-status`, projected('tenantId')],
+      ...[API_KEYS, USAGE, RESPONSES, JOBS].map((t) => [`GetItem ${t}`, 'dynamodb:GetItem', table(t), projected('tenantId')] as [string, string, string, Record<string, string | string[]>]),
+    ];
+    for (const [what, action, resource, context] of attempts) if (await asAuthorizer(action, resource, context)) allowed.push(what);
+    expect(allowed).toEqual([]);
   });
 });
 
