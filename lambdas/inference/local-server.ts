@@ -25,13 +25,7 @@ export function startLocalServer(gateway: Gateway, options: { port: number; host
     });
     req.on('end', () => {
       const responder = new LocalResponder(res);
-      const headers: Record<string, string | undefined> = {};
-      for (const k in req.headers) {
-        const v = req.headers[k];
-        // A header named __proto__ stays a header, as Object.fromEntries kept it.
-        if (k === '__proto__') Object.defineProperty(headers, k, { value: Array.isArray(v) ? v.join(',') : v, enumerable: true, writable: true, configurable: true });
-        else headers[k] = Array.isArray(v) ? v.join(',') : v;
-      }
+      const headers = singleValueHeaders(req.headersDistinct);
       // A body past the limit is passed on as an over-limit placeholder: the gateway answers 413.
       const bytes = tooBig ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       const body = bytes ? bytes.toString('utf8') : ' '.repeat(maxBytes + 1);
@@ -152,3 +146,27 @@ export function requestTarget(url = '/'): { path: string; query: Record<string, 
 }
 /** The scheme and authority of an absolute-form request target (RFC 3986 §3: `scheme://authority`). */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/;
+
+
+/**
+ * A request's headers as API Gateway REST hands them to a Lambda proxy integration and a REQUEST
+ * authorizer in `headers`: names in lower case, one value each, the LAST of a repeated header (all
+ * values go to `multiValueHeaders`, which the gateway does not read). Node's `req.headers` keeps the
+ * FIRST `Authorization` (and drops the others) and joins most other repeated headers with ", ", so a
+ * request with two `Authorization` headers was authorized with one key by `tessera serve` and with the
+ * other in AWS. Sources: AWS's "Lambda proxy integrations" (single-value `headers` beside
+ * `multiValueHeaders`); observed `headers` = the last value (AWS Compute Blog "Support for multi-value
+ * parameters in Amazon API Gateway", 2018, and the REST API event captured in
+ * https://gist.github.com/metaskills/55f9e3c7e205f6dc9db2f2a1bcd3d289).
+ * @param distinct `IncomingMessage.headersDistinct`: every value of every header, in order
+ */
+export function singleValueHeaders(distinct: Record<string, string[] | undefined>): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const k in distinct) {
+    const v = distinct[k]?.at(-1);
+    // A header named __proto__ stays a header, as Object.fromEntries kept it.
+    if (k === '__proto__') Object.defineProperty(headers, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else headers[k] = v;
+  }
+  return headers;
+}
