@@ -2,6 +2,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { Role } from '../../lib/identity/roles.js';
+import { SERVING_STATUSES } from '../../lib/tenant-record.js';
 import { CognitoCallError, CognitoTenantUsers } from '../identity/cognito-tenant-users.js';
 import { DynamoDbUserTokenRevocations } from '../identity/stores/user-token-revocations.js';
 import { unscopedDocumentClient } from '../shared/tenant-credentials.js';
@@ -24,8 +25,6 @@ export const ListUsersQuery = z.strictObject({ emailPrefix: z.string().min(1).ma
 /** `PUT /admin/tenants/{id}/users/{userId}/role`. */
 export const SetRoleRequest = z.strictObject({ role: Role });
 
-/** Tenants whose users can no longer be invited: being or already offboarded. */
-const CLOSED = ['OFFBOARDING', 'OFFBOARDED'];
 
 let directory: CognitoTenantUsers | undefined;
 let directoryPool: string | undefined;
@@ -91,7 +90,13 @@ async function invite(event: APIGatewayProxyEvent, id: string): Promise<APIGatew
   const { email, role, resend } = parse(InviteUserRequest, bodyOf(event));
   if (resend && role !== undefined) throw new ApiError(400, 'role cannot be given with resend: a resend only mails a new temporary password; change the role with PUT /admin/tenants/{id}/users/{userId}/role', 'invalid_request_error', 'invalid_request', 'role');
   const tenant = await tenantOr404(id);
-  if (CLOSED.includes(tenant.status)) throw new ApiError(409, `tenant "${id}" is ${tenant.status}: no user can be invited to it`, 'conflict_error', 'invalid_status', 'id');
+  // Users are invited (and invitations resent) to a served tenant only, as keys are made (api-keys.ts): a tenant's
+  // first admin is invited once onboarding has made it ACTIVE (README "How a tenant gets its first admin"); before,
+  // or while it is suspended or offboarded, every call of the user would be refused, and the mailed temporary
+  // password (7 days) could run out before the tenant is served. The CLI checks the same before it calls.
+  if (!SERVING_STATUSES.includes(tenant.status)) {
+    throw new ApiError(409, `tenant "${id}" is ${tenant.status}: users are invited only to a tenant the gateway serves (${SERVING_STATUSES.join(' or ')}), since all its users' calls would be refused; invite them once it is ACTIVE (tessera tenants watch ${id})`, 'conflict_error', 'invalid_status', 'id');
+  }
   if (resend) return json(200, await users().resend(id, email));
   return json(201, await users().invite(id, { email, role: role ?? 'member' }, callerOf(event)));
 }
@@ -102,6 +107,7 @@ async function invite(event: APIGatewayProxyEvent, id: string): Promise<APIGatew
  * user of another tenant, with no change:
  * - `POST /admin/tenants/{id}/users` {email, role = member} → 201 the user (Cognito mails the invitation);
  *   {email, resend: true} → 200 the user (a new temporary password mailed; 409 `user_signed_in` once signed in);
+ *   either is 409 `invalid_status` (param `id`) unless the tenant is served (ACTIVE, UPDATING);
  * - `GET /admin/tenants/{id}/users[?emailPrefix=…]` → 200 `{ tenantId, users }`, sorted by email;
  * - `{userId}` is the user's id (Cognito's username, its `sub`) or its email (the pool signs in by
  *   email, so AdminGetUser takes either);

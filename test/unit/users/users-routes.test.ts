@@ -78,10 +78,21 @@ describe('admin API: tenant users', () => {
     expect(cognito.calls()).toHaveLength(0);
   });
 
-  it('an offboarded tenant gets no new users (409)', async () => {
-    records.set('acme', tenant({ status: 'OFFBOARDED' }));
-    const [status, error] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com' }));
-    expect([status, error.error.code]).toEqual([409, 'invalid_status']);
+  it.each(['REQUESTED', 'PROVISIONING', 'FAILED', 'SUSPENDED', 'OFFBOARDING', 'OFFBOARDED'])('a %s tenant gets no new users nor resent invitations (409 naming its status): the gateway serves ACTIVE and UPDATING only', async (state) => {
+    records.set('acme', tenant({ status: state as never }));
+    for (const body of [{ email: 'dev@acme.example.com', role: 'admin' }, { email: 'dev@acme.example.com', resend: true }]) {
+      const [status, error] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, body));
+      expect([status, error.error.code, error.error.param]).toEqual([409, 'invalid_status', 'id']);
+      expect(error.error.message).toContain(`is ${state}: users are invited only to a tenant the gateway serves (ACTIVE or UPDATING)`);
+    }
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('an UPDATING tenant (served) gets its users invited', async () => {
+    records.set('acme', tenant({ status: 'UPDATING' }));
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: 'sub-1', Attributes: attrs('dev@acme.example.com', 'acme') } });
+    const [status] = answer(await call('POST', '/admin/tenants/{id}/users', { id: 'acme' }, { email: 'dev@acme.example.com' }));
+    expect(status).toBe(201);
   });
 
   it('GET /users lists the tenant\'s users with their roles', async () => {
