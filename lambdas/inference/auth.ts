@@ -262,8 +262,9 @@ export class Authorizer {
    * The key's record as a caller (tenant as read now), or the 401 that refuses it. With `tenants`,
    * a prefix naming no registered tenant is refused first, with the platform's own (cached) read:
    * it never reaches the tenant-scoped session, whose first use costs an STS AssumeRole. Its answer
-   * is the same 401 `invalid_api_key` as a wrong key of a known tenant; only its time differs (no
-   * key read: README "API keys", Lookup), and tenant ids are no secret (every key's prefix holds one).
+   * is the same 401 `invalid_api_key` as a wrong key of a known tenant; only its time may differ
+   * (a registry read instead of a key read: README "API keys", Lookup), and tenant ids are no
+   * secret (every key's prefix holds one).
    */
   private async readKey(tenantId: string, keyHash: string): Promise<Caller> {
     if (this.tenants && !(await this.tenants.exists(tenantId))) throw noSuchKey();
