@@ -121,6 +121,12 @@ export class FineTuningService {
     if (!tier?.training.enabled) throw forbidden(`tier "${caller.tenant.tier}" of tenant ${caller.tenantId} does not include fine-tuning`, 'fine_tuning_not_allowed');
     const base = this.deps.config.fineTuning.baseModels.find((b) => b.id === request.model);
     if (!base) throw notFound(`model "${request.model}" is not a base model of this platform (${this.deps.config.fineTuning.baseModels.map((b) => b.id).join(', ')})`, 'model', 'model_not_found');
+    // A key narrowed to some models (`models`, an optional subset of the tenant's models) uses no other: a job
+    // trains on, and pays for, its base model, which is outside every subset (a key's models are the tenant's
+    // inference models; base models are not among them), and its fine-tuned model would be outside it too.
+    if (caller.key?.models && !caller.key.models.includes(base.id)) {
+      throw new GatewayError(403, `model "${base.id}" is outside the models of API key ${caller.keyId} (${caller.key.models.join(', ')}): a key with a models subset uses only those models, and fine-tuning uses its base model; start fine-tuning jobs with a user's token or a key without a models subset`, 'permission_error', 'model_not_allowed', 'model');
+    }
     if (!tier.training.baseModels.includes('*') && !tier.training.baseModels.includes(base.id)) {
       throw forbidden(`model "${base.id}" may not be fine-tuned on tier "${caller.tenant.tier}" (allowed: ${tier.training.baseModels.join(', ') || 'none'})`, 'model_not_allowed', 'model');
     }

@@ -290,6 +290,20 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     expect(lastAudit()).toMatchObject({ tenantId: tenant, action: 'fine_tuning.job.create', status, outcome: code });
   });
 
+  it('refuses a job from a key with a models subset (its base model is outside it) with 403 naming model; a key without one starts it', async () => {
+    const narrowed = await gw.apiKey('acme', { role: 'developer', models: ['openai/gpt-4o-mini'] });
+    const before = sageMaker.commandCalls(CreateTrainingJobCommand).length;
+    const e = await new OpenAI({ baseURL: gw.url, apiKey: narrowed.key, maxRetries: 0 }).fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' }).catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(e).toMatchObject({ status: 403, code: 'model_not_allowed', param: 'model' });
+    expect(e.message).toContain(`API key ${narrowed.record.keyId} (openai/gpt-4o-mini)`);
+    expect(sageMaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(before);
+    expect(lastAudit()).toMatchObject({ tenantId: 'acme', keyId: narrowed.record.keyId, action: 'fine_tuning.job.create', status: 403, outcome: 'model_not_allowed' });
+    const whole = await gw.apiKey('acme', { role: 'developer' });
+    const job = await new OpenAI({ baseURL: gw.url, apiKey: whole.key, maxRetries: 0 }).fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: 'training-data/a.jsonl' });
+    expect(job).toMatchObject({ model: 'llama-3.1-8b-instruct', status: expect.any(String) });
+  });
+
   it('answers another tenant\'s job id exactly like an unknown one, for read, cancel and events, and audits the attempt', async () => {
     const acmeJob = (await client('acme').fineTuning.jobs.list()).data[0];
     for (const attempt of [() => client('globex').fineTuning.jobs.retrieve(acmeJob.id), () => client('globex').fineTuning.jobs.cancel(acmeJob.id), () => client('globex').fineTuning.jobs.listEvents(acmeJob.id)]) {
