@@ -4,6 +4,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { RegistryContentionError, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor } from './blueprints.js';
+import { catchReason } from './catch-reason.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { DriftDetection } from './detect-drift.js';
 import { deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, type StackDrift } from './drift.js';
@@ -11,7 +12,7 @@ import { deletedStack, driftedResources, driftRecord, failedCheckRecord, notChec
 export interface CheckDriftInput {
   tenantId: string;
   detections?: DriftDetection[];
-  /** Set by the workflow's Catch: the tenant's detection failed; recorded as UNKNOWN with this error. */
+  /** Set by the workflow's Catch: the tenant's detection failed; recorded as UNKNOWN with this error (catchReason: the Lambda's errorMessage, not its JSON and trace). */
   error?: { Error: string; Cause?: string };
 }
 
@@ -81,7 +82,7 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     }
   };
   if (input.error) {
-    const error = `${input.error.Error}: ${input.error.Cause ?? ''}`.slice(0, 1000);
+    const error = catchReason(input.error).slice(0, 1000);
     // The last check that ran stays (its verdict, time, resources) beside this failure (failedCheckRecord).
     const drift = failedCheckRecord(record.drift, checkedAt, error);
     const skipped = await save(drift);

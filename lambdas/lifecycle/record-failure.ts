@@ -10,6 +10,7 @@ import { describeStack } from './deploy-blueprint.js';
 import { describeLeftBehind, leftBehindFrom, stackEvents } from './stack-events.js';
 import { sendOwed } from './announcements.js';
 import { checkDrStores, describeDrStores } from './dr-stores.js';
+import { catchReason } from './catch-reason.js';
 import { failOperation } from './lease.js';
 import { fenceAccount, resolvePendingAccount } from './pending-account.js';
 import { ownershipProblem } from './stack-ownership.js';
@@ -32,15 +33,6 @@ export interface FailureInput extends LifecycleState {
   error: { Error: string; Cause?: string };
   /** The state that failed, set by the Catch's own Pass state (the registry's currentStep is the fallback). */
   failedStep?: string;
-}
-
-function reasonOf(error: FailureInput['error']): string {
-  try {
-    const cause = JSON.parse(error.Cause ?? '{}') as { errorMessage?: string; errorType?: string };
-    return cause.errorMessage ? `${error.Error}: ${cause.errorMessage}` : error.Error;
-  } catch {
-    return `${error.Error}: ${error.Cause}`;
-  }
 }
 
 /**
@@ -135,7 +127,7 @@ async function announceOwed(input: FailureInput, record: TenantRecord, step: str
  */
 export const handler = lifecycleHandler('Record failure', async (input: FailureInput) => {
   const tenantId = input.request.tenantId;
-  const reason = reasonOf(input.error);
+  const reason = catchReason(input.error);
   const record = await getTenant(tenantId);
   const step = input.failedStep ?? record?.currentStep ?? 'unknown';
   const lease = record?.lease;

@@ -226,4 +226,18 @@ describe('a drift check that fails after its retries keeps the last verdict besi
     expect(records.get('initech')!.drift).toMatchObject({ status: 'UNKNOWN', error: 'AccessDenied: not authorized' });
     expect(records.get('initech')!.drift!.failedCheck).toBeUndefined();
   });
+
+  /**
+   * Found by the day-2 walk-through (s18): in AWS a Lambda task's Catch gives `Cause` as the runtime's JSON error
+   * (errorType, errorMessage, trace), which the local runner does not; the drift record (and `tessera tenants drift <id>`)
+   * showed that JSON, the stack trace included and cut at 1,000 characters, instead of the message.
+   */
+  it('records the Lambda error\'s message from the JSON Cause Step Functions gives in AWS, not the JSON and its trace', async () => {
+    records.set('initech', tenant({ tenantId: 'initech', status: 'ACTIVE' }));
+    const message = 'User: arn:aws:sts::210987654321:assumed-role/TesseraProvisioning/drift-initech is not authorized to perform: cloudformation:DetectStackDrift on resource: arn:aws:cloudformation:us-east-1:210987654321:stack/tessera-initech/*';
+    const cause = JSON.stringify({ errorType: 'AccessDenied', errorMessage: message, trace: [`AccessDenied: ${message}`, '    at throwDefaultError (/var/task/index.mjs:2:1)'] });
+    await check({ tenantId: 'initech', error: { Error: 'AccessDenied', Cause: cause } }, {} as never);
+    expect(records.get('initech')!.drift).toMatchObject({ status: 'UNKNOWN', error: `AccessDenied: ${message}` });
+    expect(tenantDriftLines({ tenantId: 'initech', status: 'ACTIVE', drift: records.get('initech')!.drift! }, [])).toContain(`  error: AccessDenied: ${message}`);
+  });
 });
