@@ -10,6 +10,7 @@ import { adminTarget } from './admin-target.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
+import { offboardLines, retryLines, type OffboardAnswer, type RetryAnswer } from './lifecycle-answers.js';
 import { monthProblem } from '../statements/schema.js';
 
 interface Progress {
@@ -225,9 +226,10 @@ export function tenantsCommand(): Command {
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);
       if (!o.yes) throw new CliError(`offboarding ${id} cannot be undone after the key deletion window: repeat with --yes`);
-      const out = await api.call<{ executionArn: string }>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`);
-      print(json ? JSON.stringify(out) : `offboarding ${id} started\nexecution ${out.executionArn}`);
-      if (o.watch && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
+      const out = await api.call<OffboardAnswer>('DELETE', `/admin/tenants/${encodeURIComponent(id)}`);
+      print(json ? JSON.stringify(out) : offboardLines(id, out));
+      // An OFFBOARDED tenant's answer names no execution: nothing to follow.
+      if (o.watch && out.executionArn && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
 
   tenants.command('retry').description('run a FAILED onboarding again (or resume a stopped offboarding) as a new execution; steps already done are skipped')
@@ -239,9 +241,8 @@ export function tenantsCommand(): Command {
     .action(async (id: string, o, cmd: Command) => {
       const { api, json } = client(cmd);
       const body = Object.fromEntries(Object.entries({ adminEmail: o.adminEmail, name: o.name }).filter(([, v]) => v !== undefined));
-      const out = await api.call<{ executionArn?: string; status: string; corrected?: string[] }>('POST', `/admin/tenants/${encodeURIComponent(id)}/retry`, body);
-      if (json) print(JSON.stringify(out));
-      else print(`${id}: ${out.status === 'OFFBOARDING' ? 'offboarding resumed' : 'onboarding retried'}${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}\nexecution ${out.executionArn}`);
+      const out = await api.call<RetryAnswer>('POST', `/admin/tenants/${encodeURIComponent(id)}/retry`, body);
+      print(json ? JSON.stringify(out) : retryLines(id, out));
       if (o.watch && out.executionArn && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
     });
 

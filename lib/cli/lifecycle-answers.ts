@@ -1,0 +1,37 @@
+/**
+ * The lines `tessera tenants delete` and `tessera tenants retry` print for each answer the admin API
+ * gives them (lambdas/admin/admin-api.ts `offboard`, the retry route). Each answer says whether
+ * something started: the CLI says so, and names the execution only when there is one.
+ */
+
+/** `DELETE /admin/tenants/{id}`: 202 `{ executionArn, status, resumed? }` (started; `resumed`: the step a stopped offboarding had failed at), or 200 `{ note, executionArn? }` (an offboarding already running, or the tenant already OFFBOARDED: nothing started). */
+export interface OffboardAnswer { executionArn?: string; status?: string; note?: string; resumed?: string }
+
+/** `POST /admin/tenants/{id}/retry`: 202 `{ executionArn, status, corrected }` (an onboarding or offboarding started), 200 `{ executionArn, note }` (the offboarding running), or 200 `{ status, announced }` (owed announcements sent, no execution). */
+export interface RetryAnswer { executionArn?: string; status: string; corrected?: string[]; note?: string; announced?: string[] }
+
+const executionLine = (arn: string | undefined) => (arn ? `\nexecution ${arn}` : '');
+
+/**
+ * What `tessera tenants delete <id> --yes` prints: `offboarding <id> started`, `offboarding <id> resumed (it had
+ * stopped at "<step>")`, or `offboarding <id>: <note>` when nothing started; then `execution <arn>` when the
+ * answer names one (none for a tenant already offboarded).
+ */
+export function offboardLines(id: string, out: OffboardAnswer): string {
+  if (out.note) return `offboarding ${id}: ${out.note}${executionLine(out.executionArn)}`;
+  const resumed = out.resumed !== undefined ? ` (it had stopped at "${out.resumed}")` : '';
+  return `offboarding ${id} ${resumed ? 'resumed' : 'started'}${resumed}${executionLine(out.executionArn)}`;
+}
+
+/**
+ * What `tessera tenants retry <id>` prints: `<id>: onboarding retried [with corrected …]`, `<id>: offboarding
+ * resumed`, `<id>: <note>` (the offboarding already running), or `<id>: owed announcement(s) sent: …` (an
+ * operation that took effect and whose announcement was owed: nothing started); then `execution <arn>` when
+ * the answer names one.
+ */
+export function retryLines(id: string, out: RetryAnswer): string {
+  if (out.announced) return `${id}: ${out.status}; owed announcement(s) sent: ${out.announced.join(', ') || 'none'} (nothing started)`;
+  if (out.note) return `${id}: ${out.note}${executionLine(out.executionArn)}`;
+  const what = out.status === 'OFFBOARDING' ? 'offboarding resumed' : 'onboarding retried';
+  return `${id}: ${what}${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}${executionLine(out.executionArn)}`;
+}

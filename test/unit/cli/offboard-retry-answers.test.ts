@@ -1,0 +1,66 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
+
+/**
+ * Found by the day-2 walk-through (s18): `tessera tenants delete acme --yes` of an OFFBOARDED tenant printed
+ * `offboarding acme started` and `execution undefined`, though the admin API answers 200 "already offboarded; nothing
+ * started" (README, the lease table: "DELETE of an OFFBOARDED tenant is a no-op"); a DELETE meeting a running
+ * offboarding also said "started"; `retry` that only sent an owed announcement printed `onboarding retried` and
+ * `execution undefined`. The CLI now prints what the answer says. The answers below are the admin API's
+ * (lambdas/admin/admin-api.ts `offboard` and the retry route), served on loopback.
+ */
+const ARN = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:offboard-acme-mx7mvqcv-b1070bea';
+let answer: { status: number; body: unknown } = { status: 500, body: {} };
+const calls: string[] = [];
+let server: Server;
+let api: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    calls.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  api = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+async function run(status: number, body: unknown, ...args: string[]) {
+  answer = { status, body };
+  calls.length = 0;
+  return runTesseraInProcess(api, ...args);
+}
+
+describe('tessera tenants delete and retry print what the admin API answered', () => {
+  it('delete of an OFFBOARDED tenant: nothing started, no execution line, --watch follows nothing', async () => {
+    const out = await run(200, { tenantId: 'acme', status: 'OFFBOARDED', note: 'already offboarded; nothing started' }, 'tenants', 'delete', 'acme', '--yes', '--watch');
+    expect(out).toEqual({ code: 0, stdout: 'offboarding acme: already offboarded; nothing started\n', stderr: '' });
+    expect(calls).toEqual(['DELETE /v1/admin/tenants/acme']);
+  });
+
+  it('delete while an offboarding runs names it as running, not started', async () => {
+    const out = await run(200, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING', note: 'offboarding already running' }, 'tenants', 'delete', 'acme', '--yes');
+    expect(out.stdout).toBe(`offboarding acme: offboarding already running\nexecution ${ARN}\n`);
+  });
+
+  it('delete that starts or resumes an offboarding says which', async () => {
+    expect((await run(202, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING' }, 'tenants', 'delete', 'acme', '--yes')).stdout)
+      .toBe(`offboarding acme started\nexecution ${ARN}\n`);
+    expect((await run(202, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING', resumed: 'Delete tenant stacks' }, 'tenants', 'delete', 'acme', '--yes')).stdout)
+      .toBe(`offboarding acme resumed (it had stopped at "Delete tenant stacks")\nexecution ${ARN}\n`);
+  });
+
+  it('retry that only sends an owed announcement says so, with no execution line', async () => {
+    const out = await run(200, { tenantId: 'acme', status: 'ACTIVE', announced: ['Tenant Activated'] }, 'tenants', 'retry', 'acme');
+    expect(out).toEqual({ code: 0, stdout: 'acme: ACTIVE; owed announcement(s) sent: Tenant Activated (nothing started)\n', stderr: '' });
+  });
+
+  it('retry while the offboarding runs names it as running; a retried onboarding as before', async () => {
+    expect((await run(200, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING', note: 'offboarding already running' }, 'tenants', 'retry', 'acme')).stdout)
+      .toBe(`acme: offboarding already running\nexecution ${ARN}\n`);
+    expect((await run(202, { tenantId: 'acme', executionArn: ARN, status: 'PROVISIONING', corrected: ['adminEmail'] }, 'tenants', 'retry', 'acme', '--admin-email', 'ops@example.com')).stdout)
+      .toBe(`acme: onboarding retried with corrected adminEmail\nexecution ${ARN}\n`);
+  });
+});
