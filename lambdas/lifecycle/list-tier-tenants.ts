@@ -2,7 +2,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LIFECYCLE_OPERATIONS, UpgradeRequest, type TenantRecord } from '../../lib/tenant-record.js';
 import { describeIssues } from '../../lib/zod-issues.js';
 import { platformClient } from '../shared/aws-clients.js';
-import { ENV, requireEnv } from '../shared/environment.js';
+import { ENV, platformConfig, requireEnv } from '../shared/environment.js';
 import { InvalidRequestError } from '../shared/errors.js';
 import { lifecycleHandler } from '../shared/handler.js';
 import { listTenants } from '../shared/registry.js';
@@ -85,11 +85,16 @@ export const upgradePrefix = (requestId: string) => `upgrades/${requestId.replac
  * the Distributed Map reads it with an S3 JSON ItemReader, so a tier of thousands of tenants never
  * passes through the 256 KiB state payload. Writing the same request again overwrites the list
  * (the bucket is versioned).
+ * @throws InvalidRequest for an input that is not an UpgradeRequest (naming the field), or a tier the platform config
+ *   does not have (naming it and the tiers): nothing is written
  */
 export const handler = lifecycleHandler('List tier tenants', async (raw: unknown): Promise<UpgradeItems> => {
   const parsed = UpgradeRequest.safeParse(raw);
   if (!parsed.success) throw new InvalidRequestError(`upgrade input: ${describeIssues(parsed.error, raw).join('; ')}`);
   const input = parsed.data;
+  // A tier the config does not have lists no tenant: the upgrade would end SUCCEEDED, 0 upgraded, for a typo.
+  const tiers = Object.keys(platformConfig().tiers);
+  if (!tiers.includes(input.tier)) throw new InvalidRequestError(`upgrade input: tier = ${JSON.stringify(input.tier)}: does not exist (tiers: ${tiers.join(', ')}); nothing listed, no tenant changed`);
   const items = upgradeItems(await listTenants({ tier: input.tier }), input);
   const bucket = requireEnv(ENV.workBucket);
   const prefix = upgradePrefix(input.requestId);

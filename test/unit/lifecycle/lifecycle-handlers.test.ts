@@ -512,6 +512,16 @@ describe('Begin change / Finish change / List tier tenants', async () => {
     await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-5', force: true } as never)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('force') });
     await expect(list({ tier: 'starter', blueprintVersion: '2.0.0', requestId: 'upgrade-6', allowReplacement: { reason: '' } } as never)).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('allowReplacement.reason') });
   });
+  // Found by the day-2 walk-through (s18): a typo in the tier of the README's start-execution input listed no tenant, and the
+  // upgrade ended SUCCEEDED with 0 upgraded, as if the tier were done.
+  it('refuses a tier the config does not have, naming it and the tiers, and writes no list', async () => {
+    records.set('a1', tenant({ tenantId: 'a1', status: 'ACTIVE', blueprintVersion: '1.0.0' }));
+    s3.on(PutObjectCommand).resolves({});
+    await expect(list({ tier: 'startr', blueprintVersion: '2.0.0', requestId: 'upgrade-8' })).rejects.toMatchObject({
+      name: 'InvalidRequest', message: 'upgrade input: tier = "startr": does not exist (tiers: starter, professional, enterprise); nothing listed, no tenant changed',
+    });
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
   it('writes an empty list when every tenant is on the target version', async () => {
     records.set('a2', tenant({ tenantId: 'a2', status: 'ACTIVE', blueprintVersion: '2.0.0' }));
     s3.on(PutObjectCommand).resolves({});
