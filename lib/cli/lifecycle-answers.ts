@@ -1,5 +1,5 @@
 /**
- * The lines `tessera tenants delete` and `tessera tenants retry` print for each answer the admin API
+ * The lines `tessera tenants suspend|resume`, `delete` and `retry` print for each answer the admin API
  * gives them (lambdas/admin/admin-api.ts `offboard`, the retry route). Each answer says whether
  * something started: the CLI says so, and names the execution only when there is one.
  */
@@ -34,4 +34,13 @@ export function retryLines(id: string, out: RetryAnswer): string {
   if (out.note) return `${id}: ${out.note}${executionLine(out.executionArn)}`;
   const what = out.status === 'OFFBOARDING' ? 'offboarding resumed' : 'onboarding retried';
   return `${id}: ${what}${out.corrected?.length ? ` with corrected ${out.corrected.join(', ')}` : ''}${executionLine(out.executionArn)}`;
+}
+
+/**
+ * What `tessera tenants suspend|resume <id>` prints for the admin API's 202 `{ executionArn, status }`, whose status is
+ * the one the execution writes when it ends (the tenant is served as before until then): `acme: suspend started (SUSPENDED
+ * once it ends: tessera tenants watch acme, or --watch)`, then `execution <arn>`.
+ */
+export function statusChangeLines(id: string, action: 'suspend' | 'resume', out: { status: string; executionArn?: string }): string {
+  return `${id}: ${action} started (${out.status} once it ends: tessera tenants watch ${id}, or --watch)${executionLine(out.executionArn)}`;
 }

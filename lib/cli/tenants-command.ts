@@ -10,7 +10,7 @@ import { adminTarget } from './admin-target.js';
 import { tenantsDriftCommand } from './tenants-drift-command.js';
 import { tenantsFailoverCommand } from './tenants-failover-command.js';
 import { formatStatement } from './tenant-statement-format.js';
-import { offboardLines, retryLines, type OffboardAnswer, type RetryAnswer } from './lifecycle-answers.js';
+import { offboardLines, retryLines, statusChangeLines, type OffboardAnswer, type RetryAnswer } from './lifecycle-answers.js';
 import { monthProblem } from '../statements/schema.js';
 
 interface Progress {
@@ -212,10 +212,14 @@ export function tenantsCommand(): Command {
 
   for (const action of ['suspend', 'resume'] as const) {
     tenants.command(action).description(action === 'suspend' ? 'stop serving a tenant at once; keep every resource' : 'serve a suspended tenant again').argument('<id>')
-      .action(async (id: string, _o, cmd: Command) => {
+      .option('--watch', `follow the ${action} until it ends (the tenant is ${action === 'suspend' ? 'SUSPENDED' : 'ACTIVE'} once it succeeds)`)
+      .option('--interval <seconds>', 'watch poll interval', pollSeconds, 2)
+      .action(async (id: string, o, cmd: Command) => {
         const { api, json } = client(cmd);
         const out = await api.call<{ status: string; executionArn: string }>('POST', `/admin/tenants/${encodeURIComponent(id)}/${action}`);
-        print(json ? JSON.stringify(out) : `${id}: ${action} requested (${out.status})`);
+        // The 202's status is the one the execution writes when it ends, not the tenant's yet: said so, with the execution.
+        print(json ? JSON.stringify(out) : statusChangeLines(id, action, out));
+        if (o.watch && (await watch(api, id, o.interval * 1000, json, out.executionArn)).executionStatus !== 'SUCCEEDED') process.exitCode = 1;
       });
   }
 

@@ -48,14 +48,16 @@ describe('tessera CLI and admin API', () => {
   });
 
   it('suspends and resumes', async () => {
-    expect((await tessera('tenants', 'suspend', 'acme')).stdout).toMatch(/acme: suspend requested/);
+    expect((await tessera('tenants', 'suspend', 'acme')).stdout).toMatch(/^acme: suspend started \(SUSPENDED once it ends: tessera tenants watch acme, or --watch\)\nexecution arn:aws:states:us-east-1:\d{12}:execution:tessera-status:suspend-acme-/);
     await platform.settle();
     expect((await getTenant('acme'))?.status).toBe('SUSPENDED');
     const twice = await tessera('tenants', 'suspend', 'acme');
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/error: tenant "acme" is SUSPENDED; suspend needs ACTIVE \(invalid_status, field status\)/);
-    await tessera('tenants', 'resume', 'acme');
-    await platform.settle();
+    // --watch follows the resume to its end: ACTIVE when the command returns
+    const resumed = await tessera('tenants', 'resume', 'acme', '--watch', '--interval', '0.2');
+    expect([resumed.code, resumed.stderr]).toEqual([0, '']);
+    expect(resumed.stdout).toMatch(/✓ Set status .*\n.*\nstatus succeeded in [\d.]+ s — tenant acme is ACTIVE\n$/);
     expect((await getTenant('acme'))?.status).toBe('ACTIVE');
   });
 

@@ -12,6 +12,8 @@ import { runTesseraInProcess } from '../../integration/support/tessera-cli.js';
  */
 const ARN = 'arn:aws:states:us-east-1:222222222222:execution:tessera-offboard:offboard-acme-mx7mvqcv-b1070bea';
 let answer: { status: number; body: unknown } = { status: 500, body: {} };
+/** Answers by method, over `answer` (the watch's GETs of the execution beside the command's POST). */
+let byMethod: Record<string, { status: number; body: unknown }> = {};
 const calls: string[] = [];
 let server: Server;
 let api: string;
@@ -20,7 +22,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     calls.push(`${req.method} ${req.url}`);
     req.resume();
-    req.on('end', () => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body)));
+    const a = byMethod[req.method!] ?? answer;
+    req.on('end', () => res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   api = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
@@ -29,11 +32,12 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 async function run(status: number, body: unknown, ...args: string[]) {
   answer = { status, body };
+  byMethod = {};
   calls.length = 0;
   return runTesseraInProcess(api, ...args);
 }
 
-describe('tessera tenants delete and retry print what the admin API answered', () => {
+describe('tessera tenants suspend, resume, delete and retry print what the admin API answered', () => {
   it('delete of an OFFBOARDED tenant: nothing started, no execution line, --watch follows nothing', async () => {
     const out = await run(200, { tenantId: 'acme', status: 'OFFBOARDED', note: 'already offboarded; nothing started' }, 'tenants', 'delete', 'acme', '--yes', '--watch');
     expect(out).toEqual({ code: 0, stdout: 'offboarding acme: already offboarded; nothing started\n', stderr: '' });
@@ -50,6 +54,26 @@ describe('tessera tenants delete and retry print what the admin API answered', (
       .toBe(`offboarding acme started\nexecution ${ARN}\n`);
     expect((await run(202, { tenantId: 'acme', executionArn: ARN, status: 'OFFBOARDING', resumed: 'Delete tenant stacks' }, 'tenants', 'delete', 'acme', '--yes')).stdout)
       .toBe(`offboarding acme resumed (it had stopped at "Delete tenant stacks")\nexecution ${ARN}\n`);
+  });
+
+  // Same walk-through: `suspend` printed `acme: suspend requested (SUSPENDED)` at once, while the tenant was still ACTIVE
+  // and served until the status workflow's write; no execution, no --watch.
+  it('suspend and resume say the status comes when the execution ends, name it, and --watch follows it', async () => {
+    const SUSPEND = 'arn:aws:states:us-east-1:222222222222:execution:tessera-status:suspend-acme-mx7n4q2c-6a555a2b';
+    const out = await run(202, { tenantId: 'acme', executionArn: SUSPEND, status: 'SUSPENDED' }, 'tenants', 'suspend', 'acme');
+    expect(out).toEqual({ code: 0, stdout: `acme: suspend started (SUSPENDED once it ends: tessera tenants watch acme, or --watch)\nexecution ${SUSPEND}\n`, stderr: '' });
+    expect((await run(202, { tenantId: 'acme', executionArn: SUSPEND, status: 'ACTIVE' }, 'tenants', 'resume', 'acme')).stdout)
+      .toBe(`acme: resume started (ACTIVE once it ends: tessera tenants watch acme, or --watch)\nexecution ${SUSPEND}\n`);
+    // --watch follows that execution (the admin API's execution route answers its progress)
+    const progress = { tenantId: 'acme', executionArn: SUSPEND, kind: 'status', status: 'SUSPENDED', executionStatus: 'SUCCEEDED', steps: [{ name: 'Set status', status: 'SUCCEEDED', seconds: 0.1 }] };
+    answer = { status: 202, body: { tenantId: 'acme', executionArn: SUSPEND, status: 'SUSPENDED' } };
+    byMethod = { GET: { status: 200, body: progress } };
+    calls.length = 0;
+    const w = await runTesseraInProcess(api, 'tenants', 'suspend', 'acme', '--watch', '--interval', '0.1');
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toBe('POST /v1/admin/tenants/acme/suspend');
+    expect(calls.slice(1).every((c) => c.startsWith(`GET /v1/admin/tenants/acme/execution?executionArn=${encodeURIComponent(SUSPEND)}`))).toBe(true);
+    expect(w.stdout).toMatch(/✓ Set status +0\.1 s\nstatus succeeded in [\d.]+ s — tenant acme is SUSPENDED\n$/);
   });
 
   it('retry that only sends an owed announcement says so, with no execution line', async () => {
