@@ -1,5 +1,5 @@
 import { printable } from '../printable.js';
-import type { TenantRecord } from '../tenant-record.js';
+import type { LifecycleExecution, TenantRecord } from '../tenant-record.js';
 
 /** Plain-text tables for a terminal (every cell `printable`); `--json` prints the API's JSON instead. */
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
@@ -9,6 +9,21 @@ export function table(rows: Array<Record<string, unknown>>, columns: string[]): 
   return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
 }
 
+/**
+ * What a change's history entry asked (its `change`, as the admin API took the PATCH), with its request id (the
+ * Idempotency-Key `--request-id` sends again): ` (tier professional, blueprint 2.0.0; request cli-…)`, ` (repair,
+ * allow-replacement "…"; request …)`. Empty for an entry without one (onboard, suspend, resume, offboard).
+ */
+function askedLine(change: LifecycleExecution['change'], requestId: string): string {
+  if (!change) return '';
+  const asked = [
+    change.tier !== undefined ? `tier ${change.tier}` : '', change.blueprintVersion !== undefined ? `blueprint ${change.blueprintVersion}` : '',
+    change.repair ? 'repair' : '', change.allowReplacement ? `allow-replacement ${JSON.stringify(change.allowReplacement.reason)}` : '',
+  ].filter(Boolean);
+  return ` (${printable(asked.join(', '))}; request ${printable(requestId)})`;
+}
+
+/** `tessera tenants show`'s text: the record's fields, the operation holding it, its failure, stack outputs and history (a change's entry with what it asked and its request id). */
 export function tenantDetails(t: TenantRecord): string {
   const lines = [
     `tenant      ${t.tenantId} (${t.name})`,
@@ -30,7 +45,7 @@ export function tenantDetails(t: TenantRecord): string {
   }
   if (t.executions.length) {
     lines.push('history');
-    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : ''}`);
+    for (const e of t.executions) lines.push(`  ${e.startedAt}  ${e.kind.padEnd(9)}${e.status}${askedLine(e.change, e.requestId)}${e.failedStep ? ` at "${e.failedStep}": ${e.reason}` : e.reason ? `: ${e.reason}` : ''}`);
   }
   return lines.join('\n');
 }

@@ -15,6 +15,24 @@ describe('tenantDetails', () => {
     expect(text).toContain(`operation   change since 2026-12-03T06:01:00.000Z (request k1; execution ${executionArn})`);
   });
 
+  // Found by the day-2 walk-through (s18): after a tier change and a version change, the history read `change   SUCCEEDED`
+  // twice, though each entry records what was asked and its request id (the key `--request-id` sends again).
+  it('prints what each change asked and its request id; other entries as before', () => {
+    const text = tenantDetails(record({ status: 'ACTIVE', executions: [
+      { kind: 'onboard', requestId: 'req-acme-0001', startedAt: '2026-12-03T06:00:00.000Z', status: 'SUCCEEDED' },
+      { kind: 'change', requestId: 'cli-95bb', startedAt: '2026-12-03T06:01:00.000Z', status: 'SUCCEEDED', change: { tier: 'professional' } },
+      { kind: 'change', requestId: 'ops-77', startedAt: '2026-12-03T06:02:00.000Z', status: 'FAILED', failedStep: 'Deploy blueprint', reason: 'ChangeRefused: …',
+        change: { blueprintVersion: '2.0.0', allowReplacement: { reason: 'cache moves to Valkey (OPS-77)' } } },
+      { kind: 'change', requestId: 'cli-07952061', startedAt: '2026-12-03T06:03:00.000Z', status: 'SUCCEEDED', change: { repair: true } },
+    ] }));
+    expect(text.split('\n').slice(-4)).toEqual([
+      '  2026-12-03T06:00:00.000Z  onboard  SUCCEEDED',
+      '  2026-12-03T06:01:00.000Z  change   SUCCEEDED (tier professional; request cli-95bb)',
+      '  2026-12-03T06:02:00.000Z  change   FAILED (blueprint 2.0.0, allow-replacement "cache moves to Valkey (OPS-77)"; request ops-77) at "Deploy blueprint": ChangeRefused: …',
+      '  2026-12-03T06:03:00.000Z  change   SUCCEEDED (repair; request cli-07952061)',
+    ]);
+  });
+
   it('prints no operation line for a tenant no operation holds', () => {
     expect(tenantDetails(record({ status: 'ACTIVE' }))).not.toMatch(/^operation/m);
   });
