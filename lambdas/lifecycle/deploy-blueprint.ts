@@ -399,6 +399,22 @@ function drAlreadyMoved(record: TenantRecord, executionArn: string | undefined):
 }
 
 /**
+ * The way on after a refused change set, as the operator runs it: the same change again with `--allow-replacement`
+ * (a change, a repair), the rolling upgrade's `allowReplacement` (or the one tenant's change), and for an onboarding
+ * re-run, which cannot be let through (a retry takes no allowReplacement; a change needs an ACTIVE tenant), the offboarding.
+ */
+function letThrough(tenantId: string, kind: LifecycleKind, change: LifecycleState['change']): string {
+  const reason = '--allow-replacement "<reason>"';
+  if (kind === 'onboard') {
+    return `an onboarding cannot let it through (tessera tenants retry takes no allowReplacement, and a change needs an ACTIVE tenant): to start again, offboard the tenant (tessera tenants delete ${tenantId} --yes: its bucket exported, its database snapshotted) and onboard it anew`;
+  }
+  const flags = change?.repair ? '--repair' : [change?.tier !== undefined && kind === 'change' ? `--tier ${change.tier}` : '', change?.blueprintVersion !== undefined ? `--blueprint-version ${change.blueprintVersion}` : ''].filter(Boolean).join(' ');
+  const one = `tessera tenants update ${tenantId} ${flags} ${reason}`;
+  if (kind === 'upgrade') return `to let it through, start the rolling upgrade again with "allowReplacement": { "reason": "<reason>" } in its input (for every tenant of the run), or change this tenant alone: ${one}`;
+  return `to let it through, send the change again with a reason: ${one} (admin API: "allowReplacement": { "reason": "<reason>" })`;
+}
+
+/**
  * Records what the change-set guard decided: a refusal (ChangeSetRefusal: the resources, the
  * reason; the change set is already deleted) then ChangeRefusedError, which *Record failure* turns
  * into the failure and the `Tenant Lifecycle Failed` event; or the destructive changes an
@@ -410,7 +426,7 @@ async function recordChangeSet(record: TenantRecord, state: LifecycleState & { k
   const at = new Date().toISOString();
   const common = { at, kind, executionArn: state.executionArn, requestId: state.request.requestId, stack, changeSetName: outcome.changeSetName };
   if (outcome.outcome === 'REFUSED') {
-    const reason = `change set ${outcome.changeSetName} would replace or remove ${outcome.refused.length} stateful resource${outcome.refused.length === 1 ? '' : 's'} of stack ${stack}: ${outcome.refused.map(describeDestructive).join('; ')}; refused (the change set is deleted, the stack untouched)${target.kind === 'dr' ? '' : drAlreadyMoved(record, state.executionArn)}; send allowReplacement with a reason to let it through`;
+    const reason = `change set ${outcome.changeSetName} would replace or remove ${outcome.refused.length} stateful resource${outcome.refused.length === 1 ? '' : 's'} of stack ${stack}: ${outcome.refused.map(describeDestructive).join('; ')}; refused (the change set is deleted, the stack untouched)${target.kind === 'dr' ? '' : drAlreadyMoved(record, state.executionArn)}; ${letThrough(record.tenantId, kind, state.change)}`;
     await updateTenant(record.tenantId, { changeSetRefusal: { ...common, tier: target.tier, blueprintVersion: target.version, reason, resources: outcome.refused } });
     logger.warn('change set refused', { stack, resources: outcome.refused });
     throw new ChangeRefusedError(reason);

@@ -121,6 +121,8 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
     const error = await deploy(upgrade()).catch((e: Error) => e);
     // THEN the step fails with ChangeRefused naming the database
     expect(error).toMatchObject({ name: 'ChangeRefused', message: expect.stringContaining('Database (AWS::RDS::DBInstance): Modify, replacement True (DBInstanceIdentifier)') });
+    // and says how to let it through, as the operator starts it (s18: it said "send allowReplacement with a reason", whatever the operation)
+    expect((error as Error).message).toMatch(/; to let it through, start the rolling upgrade again with "allowReplacement": \{ "reason": "<reason>" \} in its input \(for every tenant of the run\), or change this tenant alone: tessera tenants update acme --blueprint-version 2\.0\.0 --allow-replacement "<reason>"$/);
     expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input).toMatchObject({ StackName: 'tessera-acme', ChangeSetName: NAME, ChangeSetType: 'UPDATE', TemplateURL: expect.stringContaining('/blueprints/2.0.0/starter.template.json') });
     expect(cfn.commandCalls(DeleteChangeSetCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'tessera-acme', ChangeSetName: NAME }]);
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
@@ -138,6 +140,15 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
     expect(after.lease).toBeUndefined();
     const event = bus.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).find((e) => e.DetailType === 'Tenant Lifecycle Failed')!;
     expect(JSON.parse(event.Detail!)).toMatchObject({ tenantId: 'acme', kind: 'upgrade', changeSetRefused: true, refusedChanges: [{ logicalId: 'Database', type: 'AWS::RDS::DBInstance', replacement: 'True' }] });
+  });
+
+  it('names the command that lets a refused change or repair through: the same flags with --allow-replacement', async () => {
+    changeSet([[modify('Database', 'AWS::RDS::DBInstance', 'True')]]);
+    records.set('acme', leased('change', { blueprintVersion: '1.0.0' }, EXECUTION_ARN));
+    const change = await deploy(state('acme', { blueprint: 'tenant', change: { tier: 'starter', blueprintVersion: '2.0.0' } })).catch((e: Error) => e);
+    expect(change).toMatchObject({ name: 'ChangeRefused', message: expect.stringMatching(/; to let it through, send the change again with a reason: tessera tenants update acme --tier starter --blueprint-version 2\.0\.0 --allow-replacement "<reason>" \(admin API: "allowReplacement": \{ "reason": "<reason>" \}\)$/) });
+    const repair = await deploy(state('acme', { blueprint: 'tenant', change: { repair: true, blueprintVersion: '1.0.0' } })).catch((e: Error) => e);
+    expect(repair).toMatchObject({ name: 'ChangeRefused', message: expect.stringContaining('send the change again with a reason: tessera tenants update acme --repair --allow-replacement "<reason>"') });
   });
 
   it('executes a harmless change set with the execution\'s token (a replay is the same operation) and RetainExceptOnCreate', async () => {
@@ -230,6 +241,9 @@ describe('Deploy blueprint updates a tenant stack through an inspected change se
     changeSet([[modify('Database', 'AWS::RDS::DBInstance', 'True')]]);
     const error = await deploy(state('acme', { blueprint: 'tenant' })).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'ChangeRefused', message: expect.stringContaining('Database (AWS::RDS::DBInstance): Modify, replacement True') });
+    // an onboarding has no allowReplacement: the reason does not offer one (s18: it said "send allowReplacement with a reason")
+    expect((error as Error).message).not.toContain('--allow-replacement');
+    expect((error as Error).message).toMatch(/; an onboarding cannot let it through \(tessera tenants retry takes no allowReplacement, and a change needs an ACTIVE tenant\): to start again, offboard the tenant \(tessera tenants delete acme --yes: its bucket exported, its database snapshotted\) and onboard it anew$/);
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
     expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
     expect(records.get('acme')!.changeSetRefusal).toMatchObject({ kind: 'onboard', executionArn: EXECUTION_ARN, stack: 'tessera-acme', blueprintVersion: '2.0.0', resources: [{ logicalId: 'Database' }] });
