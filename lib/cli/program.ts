@@ -75,7 +75,7 @@ export async function tesseraProgram(only?: string): Promise<Command> {
 export async function runTesseraProgram(args: string[]): Promise<number> {
   const program = await tesseraProgram(commandOf(args));
   try {
-    await program.parseAsync(['node', 'tessera', ...args]);
+    await program.parseAsync(['node', 'tessera', ...withoutHelpOfUnknownSubcommand(program, args)]);
     // A command that finished but failed (tessera tenants ... --watch of a FAILED execution) sets exitCode.
     return Number(process.exitCode ?? 0);
   } catch (e) {
@@ -84,6 +84,28 @@ export async function runTesseraProgram(args: string[]): Promise<number> {
     process.stderr.write(report.text);
     return report.exitCode;
   }
+}
+
+const HELP_FLAGS = new Set(['--help', '-h']);
+
+/**
+ * `args` without its help flags when they ask for the help of a subcommand the named command group does not have
+ * (`tessera tenants upgrade --help`): commander answers a group's help flag before it looks at the word after the
+ * group, so it printed the group's help and exited 0, never saying that `upgrade` is no command of it. Without the
+ * flag commander refuses the word in house style (`unknown command 'upgrade' (Did you mean update?)`, exit 2).
+ * Any other `args` are returned as they are (a known subcommand's help, the group's own help, `help <command>`).
+ */
+export function withoutHelpOfUnknownSubcommand(program: Command, args: readonly string[]): string[] {
+  const name = commandOf(args);
+  const group = name === undefined ? undefined : program.commands.find((c) => c.name() === name);
+  if (!group?.commands.length || !args.some((a) => HELP_FLAGS.has(a))) return [...args];
+  let word: string | undefined;
+  for (let i = args.indexOf(name!) + 1; i < args.length && word === undefined; i++) {
+    if (VALUED_GLOBALS.has(args[i])) i++;
+    else if (!args[i].startsWith('-')) word = args[i];
+  }
+  const known = word === undefined || word === 'help' || group.commands.some((c) => c.name() === word || c.aliases().includes(word!));
+  return known ? [...args] : args.filter((a) => !HELP_FLAGS.has(a));
 }
 
 /**

@@ -182,6 +182,19 @@ describe.concurrent('tessera: usage errors in house style (exit 2, one line and 
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Usage: tessera tenants list/);
   });
+
+  // Found by the day-2 walk-through (s18): `tessera tenants upgrade --help` printed the tenants group's help and exited 0,
+  // never saying that upgrade is no command (the rolling upgrade is a Step Functions execution, README Upgrading Tessera).
+  it('the help of a subcommand that does not exist is refused as the unknown command it is, naming the nearest', async () => {
+    expectPolite(await tessera(['tenants', 'upgrade', '--help']), 2, /^error: unknown command 'upgrade' \(Did you mean update\?\)\n {2}see `tessera tenants --help` for the options$/m, 2);
+    expectPolite(await tessera(['--json', 'tenants', '-h', 'statment']), 2, /^error: unknown command 'statment'/m, 2);
+    // the group's own help, a known subcommand's, and help <subcommand> are still help (exit 0)
+    for (const args of [['tenants', '--help'], ['tenants', 'update', '--help'], ['tenants', 'help', 'update'], ['--region', 'eu-west-1', 'dlq', '--help']]) {
+      const r = await tessera(args);
+      expect([r.code, r.stderr], args.join(' ')).toEqual([0, '']);
+      expect(r.stdout, args.join(' ')).toMatch(/^Usage: tessera /);
+    }
+  });
 });
 
 describe.concurrent('tessera fine-tuning job-manifest: each bad flag named', () => {
