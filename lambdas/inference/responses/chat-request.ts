@@ -47,13 +47,23 @@ function fieldToRequest(param: string, logprobsFrom: string | undefined): string
 }
 
 /**
+ * Every occurrence of a chat field's path in prose, as a whole path: `logprobs`, not the one inside
+ * `top_logprobs`; `response_format`, not the head of `response_format.type`; a sentence's full stop
+ * after it is not part of a path. (Escaped by hand: `RegExp.escape` is ES2025, past the ES2023 lib of tsconfig.json.)
+ */
+function fieldPattern(param: string): RegExp {
+  const escaped = param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\w.\\]])${escaped}(?!\\w|\\.\\w|\\[)`, 'g');
+}
+
+/**
  * An error about the translated chat request (a guardrail's, an upstream's 400, a provider's
  * refusal) in the Responses request's terms: a `param` under `messages` (`messages[1].content`, or
  * `messages.[1].content` as OpenAI writes some) becomes the field it was made from
  * (`input[1].output`), in the message too where it quotes the path; a field the translation renamed
  * (`max_completion_tokens`, `response_format.json_schema.schema`, `verbosity`, `logprobs`, …:
  * `fieldToRequest`) becomes the field the caller sent (`max_output_tokens`, `text.format.schema`,
- * `text.verbosity`, `include[0]`), in the message where it opens it; any other error is returned as it is.
+ * `text.verbosity`, `include[0]`) wherever a message that opens with it names it; any other error is returned as it is.
  */
 export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, 'sources' | 'logprobsFrom'>): unknown {
   if (!(e instanceof GatewayError) || typeof e.param !== 'string') return e;
@@ -61,7 +71,8 @@ export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, '
     const field = fieldToRequest(e.param, translated.logprobsFrom);
     if (field === undefined) return e;
     // Only where the message opens with the field (the gateway's and the providers' refusals: `<field> is not supported …`): an upstream's prose is left as it is.
-    const message = e.message.startsWith(e.param) ? `${field}${e.message.slice(e.param.length)}` : e.message;
+    // There the field is renamed wherever the refusal names it, its advice too (Bedrock's json_object refusal ends "send response_format json_schema").
+    const message = e.message.startsWith(e.param) ? e.message.replace(fieldPattern(e.param), field) : e.message;
     return Object.assign(new GatewayError(e.status, message, e.type, e.code, field, e.headers), { audit: e.audit });
   }
   const param = chatParamToRequest(e.param, translated.sources);

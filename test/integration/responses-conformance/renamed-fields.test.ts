@@ -10,7 +10,7 @@ vi.setConfig({ testTimeout: 30_000 });
  * A provider's refusal of a field the translation renamed names the field the caller sent: on
  * Bedrock, `include: ["message.output_text.logprobs"]` (sent to chat as `logprobs`) is refused as
  * `include[i]`, `text.verbosity` (chat's `verbosity`) as `text.verbosity`, a `text.format`
- * json_object (chat's `response_format`) as `text.format`; never a chat field the caller did not send.
+ * json_object (chat's `response_format`) as `text.format`, in its advice too; never a chat field the caller did not send.
  */
 const { bedrock } = mockProviderSdks();
 const suite = useConformanceGateway(PythonResponsesClient.start);
@@ -19,7 +19,8 @@ const MODEL = 'bedrock/amazon.nova-lite';
 const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
   ['include[1]', { include: ['message.input_image.image_url', 'message.output_text.logprobs'] }, /^include\[1\] is not supported by the bedrock provider: .*log probabilities/],
   ['text.verbosity', { text: { verbosity: 'low' } }, /^text\.verbosity is not supported by the bedrock provider/],
-  ['text.format', { text: { format: { type: 'json_object' } } }, /^text\.format is not supported by the bedrock provider: JSON mode/],
+  // LangChain's with_structured_output(method="json_mode") with use_responses_api=True sends exactly this; the refusal's advice names text.format too
+  ['text.format', { text: { format: { type: 'json_object' } } }, /^text\.format is not supported by the bedrock provider: JSON mode.*; send text\.format json_schema$/],
   // chat nests an image's detail (`image_url.detail`); the Responses input_image has it flat
   ['input[0].content[1].detail', { input: [{ role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'high' }] }] }, /^input\[0\]\.content\[1\]\.detail is not supported by the bedrock provider: Converse has no image detail setting/],
   ['input[0].content[0].image_url', { input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.org/cat.png' }] }] }, /^input\[0\]\.content\[0\]\.image_url is not supported by the bedrock provider: Converse takes images inline/],
@@ -32,6 +33,7 @@ describe('a provider refusing a renamed field names the Responses field', () => 
     expect(out.error, JSON.stringify(out.result)).toBeDefined();
     expect(out.error).toMatchObject({ status: 400, body: { type: 'invalid_request_error', code: 'unsupported_parameter', param } });
     expect(out.error!.body.message).toMatch(message);
+    expect(out.error!.body.message).not.toMatch(/response_format|max_completion_tokens|reasoning_effort/);
     expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
   });
 });

@@ -203,6 +203,16 @@ describe('errors about the chat request, in the Responses request\'s terms', () 
     expect(inRequestTerms(new GatewayError(400, `Unsupported value: '${chat}'`, 'invalid_request_error', 'x', chat), t)).toMatchObject({ param: request, message: `Unsupported value: '${chat}'` });
   });
 
+  it('a renamed field is renamed wherever the refusal names it, and only as a whole path', () => {
+    const t = translate({ input: 'Hi', include: ['message.output_text.logprobs'] });
+    const format = new GatewayError(400, 'response_format is not supported by the bedrock provider: JSON mode has no Converse equivalent; send response_format json_schema', 'invalid_request_error', 'unsupported_parameter', 'response_format');
+    expect((inRequestTerms(format, t) as GatewayError).message).toBe('text.format is not supported by the bedrock provider: JSON mode has no Converse equivalent; send text.format json_schema');
+    const sentence = new GatewayError(400, 'response_format is not supported: use response_format.type json_schema, or leave out response_format.', 'invalid_request_error', 'x', 'response_format');
+    expect((inRequestTerms(sentence, t) as GatewayError).message).toBe('text.format is not supported: use response_format.type json_schema, or leave out text.format.');
+    const logprobs = new GatewayError(400, 'logprobs is not supported here, nor top_logprobs without logprobs', 'invalid_request_error', 'x', 'logprobs');
+    expect((inRequestTerms(logprobs, t) as GatewayError).message).toBe('include[0] is not supported here, nor top_logprobs without include[0]');
+  });
+
   it('a string input is `input` itself; other errors are left as they are', () => {
     const plain = translate({ input: 'Hi' });
     expect((inRequestTerms(new PromptInjectionError('messages[0].content', 'p'), plain) as GatewayError).param).toBe('input');
