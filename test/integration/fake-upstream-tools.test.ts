@@ -41,6 +41,20 @@ describe('the fake upstream with --tools through tessera serve', () => {
     }
   });
 
+  it('arguments valid under a nested schema: enums, objects, arrays of objects, $ref (what zod and pydantic write)', async () => {
+    // The Vercel AI SDK's tool of z.object({ a: z.object({ b: z.string() }), list: z.array(z.object({ c: z.number() })), unit: z.enum(['c', 'f']) }),
+    // and LangChain's of a pydantic model with a nested one ($defs): before, the fake called them with {a: {}, list: [], unit: "<text>"}, which the SDK's validation refused.
+    const zod = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } }, required: ['b'], additionalProperties: false }, list: { type: 'array', items: { type: 'object', properties: { c: { type: 'number' } }, required: ['c'], additionalProperties: false } }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['a', 'list', 'unit'], additionalProperties: false };
+    const pydantic = { $defs: { Place: { properties: { city: { title: 'City', type: 'string' } }, required: ['city'], title: 'Place', type: 'object' } }, properties: { place: { $ref: '#/$defs/Place' }, days: { anyOf: [{ type: 'integer' }, { type: 'null' }], default: null } }, required: ['place'], type: 'object' };
+    const argsOf = async (parameters: Record<string, unknown>) => {
+      const r = await client.chat.completions.create({ model, tools: [{ type: 'function', function: { name: 't', parameters } }], tool_choice: 'auto', messages: [{ role: 'user', content: 'x' }] });
+      const call = r.choices[0]!.message.tool_calls?.[0];
+      return JSON.parse(call?.type === 'function' ? call.function.arguments : 'null') as unknown;
+    };
+    expect(await argsOf(zod)).toEqual({ a: { b: 'x' }, list: [{ c: 1 }], unit: 'c' });
+    expect(await argsOf(pydantic)).toEqual({ place: { city: 'x' } });
+  });
+
   it('answers text when no tool is offered, or tool_choice is none', async () => {
     const plain = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
     const none = await client.chat.completions.create({ model, tools: [weather], tool_choice: 'none', messages: [{ role: 'user', content: 'hi' }] });

@@ -149,8 +149,10 @@ function textAnswer(body: any, text: string, thinking?: string): { headers: Reco
  * The tool-calling mode's call for a request (FakeUpstream.callTools): when the request offers
  * function tools, `tool_choice` is not `none` and the last message is the user's, a call of the
  * tool `tool_choice` names or else the first, its arguments each required (else each declared)
- * property of its schema: a string gets the user's last message, a number or integer 1, a boolean
- * true, an array [], an object {}. Undefined otherwise (the answer is text).
+ * property of its schema, valued as the follow-format mode values a schema (instanceOf: a string
+ * gets the user's last message, a number or integer 1, a boolean true, an enum its first value, an
+ * array one item, an object each of its properties, a `$ref` its definition in the parameters'
+ * `$defs`). Undefined otherwise (the answer is text).
  */
 function toolCallOf(body: any): { name: string; arguments: string } | undefined {
   const tools = (body.tools ?? []).filter((t: any) => t?.type === 'function' && t.function?.name);
@@ -160,9 +162,8 @@ function toolCallOf(body: any): { name: string; arguments: string } | undefined 
   const tool = (named && tools.find((t: any) => t.function.name === named)) ?? tools[0];
   const schema = tool.function.parameters ?? {};
   const text = Array.isArray(last.content) ? last.content.filter((p: any) => p?.type === 'text').map((p: any) => p.text).join('') : String(last.content ?? '');
-  const example: Record<string, unknown> = { string: text, number: 1, integer: 1, boolean: true, array: [], object: {} };
   const names: string[] = schema.required ?? Object.keys(schema.properties ?? {});
-  const args = Object.fromEntries(names.map((n) => [n, example[schema.properties?.[n]?.type] ?? text]));
+  const args = Object.fromEntries(names.map((n) => [n, instanceOf(schema.properties?.[n], text, schema, 1)]));
   return { name: tool.function.name, arguments: JSON.stringify(args) };
 }
 
