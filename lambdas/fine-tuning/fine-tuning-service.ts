@@ -75,10 +75,11 @@ export class FineTuningService {
   constructor(private readonly deps: FineTuningDeps) {
     this.files = new TrainingFilesService({
       config: deps.config, files: deps.files ?? new MemoryFileStore(TRAINING_FILES_PREFIX),
-      // A file is read by a job named on its id, or on a key inside its folder (a job's channel is the folder).
+      // A file is read by a job named on its id, or on a key whose S3Prefix channel overlaps the file's folder: a key
+      // inside it, or a prefix it starts with (`training-data/files/<id>` without the slash reads every object under it).
       readers: async (caller, file) => (await deps.jobs.list(caller.tenantId))
         .filter((j) => ACTIVE_STATUSES.includes(j.status)
-          && ([j.trainingFileId, j.validationFileId].includes(file.id) || [j.trainingFile, j.validationFile].some((uri) => uri?.startsWith(folderOf(file.s3Uri)))))
+          && ([j.trainingFileId, j.validationFileId].includes(file.id) || [j.trainingFile, j.validationFile].some((uri) => uri !== undefined && prefixesOverlap(uri, folderOf(file.s3Uri)))))
         .map((j) => ({ id: j.id, status: j.status })),
     });
   }
@@ -309,6 +310,8 @@ const deploying = (id: string) => invalid(`fine-tuning job ${id} has finished tr
 
 /** The S3 prefix of an uploaded file's own folder (`.../files/<id>/`): the training channel reads that one file. */
 const folderOf = (s3Uri: string) => s3Uri.slice(0, s3Uri.lastIndexOf('/') + 1);
+/** Whether two S3 prefixes (s3:// URIs) match a common object: one starts with the other (S3Prefix channels match by string prefix). */
+const prefixesOverlap = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
 
 /** Time-ordered ids (milliseconds, then random): sorting by id lists newest first, as OpenAI does. */
 const newJobId = () => `ftjob-${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;

@@ -115,6 +115,19 @@ describe('the Files API with the official Node client', () => {
     expect(await c.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: 'cancelled', training_file: train.id, validation_file: valid.id });
   });
 
+  it('refuses to delete a file under the key prefix an active job reads (a folder named without its slash): SageMaker\'s S3Prefix channel reads every object under it', async () => {
+    // training_file "training-data/files/<id>" passes as a key (no trailing slash), and the channel's S3Prefix matches
+    // every object whose key starts with it: the file's own object among them.
+    const c = client('acme');
+    const file = await c.files.create({ file: await toFile(Buffer.from(JSONL), 'prefixed.jsonl'), purpose: 'fine-tune' });
+    const job = await c.fineTuning.jobs.create({ model: 'llama-3.1-8b-instruct', training_file: `training-data/files/${file.id}` });
+    const e = await refusal(c.files.delete(file.id));
+    expect([e.status, e.code, e.param]).toEqual([400, 'file_in_use', 'file_id']);
+    expect(e.message).toContain(`read by fine-tuning job ${job.id} (queued)`);
+    await c.fineTuning.jobs.cancel(job.id);
+    expect(await c.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+  });
+
   it('keeps each tenant\'s files its own: another tenant\'s id is not found anywhere, and cannot be trained on', async () => {
     const mine = await client('acme').files.create({ file: await toFile(Buffer.from(JSONL), 'secret.jsonl'), purpose: 'fine-tune' });
     // Each call made when it is awaited: a rejection nobody awaits yet is an unhandled one.
