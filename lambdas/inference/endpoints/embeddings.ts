@@ -24,7 +24,7 @@ import { asksTruncation } from '../embeddings/truncation.js';
  *
  * Input tokens: texts are counted in o200k (token-count.ts), a token-id input counts its length;
  * that count is checked against the catalog entry's `maxInputTokens` per input (400 naming
- * `input[i]`), unless the caller asked the model to truncate (embeddings/truncation.ts: then each
+ * `input[i]`), unless the caller asked a Bedrock model to truncate (embeddings/truncation.ts: then each
  * counts at most `maxInputTokens`), and billed when the upstream reports no usage. The reservation is an upper bound of
  * any upstream's count (embeddings/reservation.ts), so concurrent calls cannot spend past a budget.
  */
@@ -41,8 +41,8 @@ export async function embeddings(pipeline: RequestPipeline, r: PipelineRequest, 
   if (!tokenizerLoaded()) await loadTokenizer().catch(() => undefined); // without it, counts are the byte bound: larger, never smaller
   const inputs = inputsOf(guarded.input);
   const counts = inputs.kind === 'text' ? inputs.texts.map(countTextTokens) : inputs.tokens.map((t) => t.length);
-  // An input the model is asked to cut (Cohere's truncate START|END) is not refused, and counts at most the model's length.
-  const truncating = asksTruncation(guarded) && model.maxInputTokens !== undefined;
+  // An input a Bedrock model is asked to cut (Cohere's truncate START|END; Titan refuses the field by name) is not refused, and counts at most the model's length.
+  const truncating = asksTruncation(guarded, model) && model.maxInputTokens !== undefined;
   const perInput = truncating ? counts.map((n) => Math.min(n, model.maxInputTokens!)) : counts;
   if (model.maxInputTokens !== undefined && !truncating) {
     const over = perInput.findIndex((n) => n > model.maxInputTokens!);

@@ -27,7 +27,7 @@ const embedding = (id: string, upstream: string, inputPricePer1k = 0.0001, maxIn
 const MODELS = [
   embedding('openai-compatible/embeddings', 'bge'),
   embedding('openai/text-embedding-3-small', 'text-embedding-3-small', 0.00002),
-  embedding('huggingface/bge-small', 'BAAI/bge-small-en-v1.5'),
+  embedding('huggingface/bge-small', 'BAAI/bge-small-en-v1.5', 0.0001, 512), // BGE small takes 512 tokens
   embedding('bedrock/amazon.titan-embed-text-v2', 'amazon.titan-embed-text-v2:0', 0.00002),
   embedding('bedrock/cohere.embed-english-v3', 'cohere.embed-english-v3', 0.0001, 512), // as the default catalog's
   embedding('sagemaker/acme-e5', 'acme-e5-endpoint'),
@@ -225,6 +225,20 @@ describe('conformance: POST /v1/embeddings on every provider, both official clie
     // truncate NONE is Cohere's default: an error for a long input, so the gateway's 400 stands
     const none = await run(client, 'embed', { model: cohere.model, input: long, truncate: 'NONE', encoding_format: 'float' });
     expect(none.error).toMatchObject({ status: 400, body: { code: 'input_too_long', param: 'input' } });
+  });
+
+  it.each(CLIENTS)('truncate is honoured only where the model cuts: an OpenAI-compatible upstream keeps the gateway\'s 400 input_too_long (its count is the bill when the upstream reports none), Titan refuses truncate by name (%s client)', async (client) => {
+    // An upstream that ignores fields it does not know and reports no usage: the gateway's count is what is billed.
+    suite.env.upstream.script((call) => ({ body: { object: 'list', model: call.body.model, data: asList(call.body.input).map((t, index) => ({ object: 'embedding', index, embedding: vectorOf(t) })) } }));
+    const long = 'a '.repeat(600); // 601 o200k tokens: over bge-small's 512
+    for (const truncate of ['END', 'START']) {
+      const out = await run(client, 'embed', { model: 'huggingface/bge-small', input: long, truncate, encoding_format: 'float' });
+      expect(out.error, truncate).toMatchObject({ status: 400, body: { code: 'input_too_long', param: 'input' } });
+    }
+    expect(suite.env.upstream.calls).toEqual([]);
+    const titan = await run(client, 'embed', { model: 'bedrock/amazon.titan-embed-text-v2', input: long.repeat(20), truncate: 'END', encoding_format: 'float' });
+    expect(titan.error).toMatchObject({ status: 400, body: { param: 'truncate' } });
+    expect(bedrock.commandCalls(InvokeModelCommand)).toEqual([]);
   });
 
   it.each(CLIENTS)('an upstream that honours base64 is relayed as it is, and decoded by the client (%s client)', async (client) => {
