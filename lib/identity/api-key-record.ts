@@ -49,12 +49,14 @@ export const MAX_ROTATION_GRACE_HOURS = 168;
 
 /** `POST /admin/tenants/{id}/keys` and `POST /v1/tenant/keys`. */
 /**
- * A key's name: 1-128 characters, not only spaces, no control characters and no bidirectional
- * controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069: they reorder what a terminal
- * shows, so a name could pass for another in `tessera keys list`); it is printed in lists and audit records.
+ * A key's name: 1-128 characters, not only spaces, no control characters, no line or paragraph
+ * separators (U+2028, U+2029: line breaks to JavaScript and Python's splitlines, refused in display
+ * names and file names too) and no bidirectional controls (U+061C, U+200E-U+200F, U+202A-U+202E,
+ * U+2066-U+2069: they reorder what a terminal shows, so a name could pass for another in
+ * `tessera keys list`); it is printed in lists and audit records.
  */
 const KeyName = z.string().min(1).max(128)
-  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters (newlines, tabs, NUL)')
+  .regex(/^[^\p{Cc}\u2028\u2029]*$/u, 'must not contain control characters (newlines, tabs, NUL) or line separators (U+2028, U+2029)')
   .regex(/^[^\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$/u, 'must not contain bidirectional controls (U+202E and the like: they reorder how the name is shown)')
   .refine((name) => name.trim().length > 0, 'must not be blank');
 

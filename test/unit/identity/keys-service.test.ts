@@ -285,7 +285,7 @@ describe('rotation happens once per key (hostile review)', () => {
   });
 
   // Bidirectional controls reorder what a terminal shows (`tessera keys list`, audit lines): a name could pass for another key's.
-  it.each([['a\u0000b'], ['line\nbreak'], ['   '], ['batch\u202Eyek'], ['\u2066prod\u2069'], ['a\u200Fb']])('refuses the key name %j (control characters, bidirectional controls, blank)', async (name) => {
+  it.each([['a\u0000b'], ['line\nbreak'], ['   '], ['batch\u202Eyek'], ['\u2066prod\u2069'], ['a\u200Fb'], ['line\u2028break'], ['para\u2029break']])('refuses the key name %j (control characters, line separators, bidirectional controls, blank)', async (name) => {
     const { ApiKeyService } = await import('../../../lambdas/identity/api-keys.js');
     const { MemoryApiKeyStore } = await import('../../../lambdas/identity/stores/memory-api-key-store.js');
     const { localTenant } = await import('../../../lambdas/inference/local-gateway.js');
