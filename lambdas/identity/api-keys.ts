@@ -30,15 +30,25 @@ const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerDay', 'monthlyCostUsd'] as 
 
 /**
  * A key made by a key stays within the creating key's bounds: its models among the creator's
- * (when the creator has a subset, `models` must be given), each of the creator's limits given and
- * at most the creator's, and (when the creator expires) an expiry no later than the creator's.
- * Without this, an admin key made for one model and a small budget could mint itself a successor
- * with every model, no budget and no expiry.
- * @throws IdentityError 403 `exceeds_creating_key` naming the field (`models`, `models[i]`, `limits.<field>`, `expiresInDays`)
+ * (when the creator has a subset, `models` must be given) and (when the creator expires) an expiry
+ * no later than the creator's. A key with limits creates no keys: limits are counted per key, so
+ * keys it made, each within its limits, would together spend past them. Without this, an admin key
+ * made for one model and a small budget could mint itself a successor with every model, no budget
+ * and no expiry, or 99 keys of its own budget.
+ * @throws IdentityError 403 `creating_key_has_limits` (no param) when the creator has any limit
+ * @throws IdentityError 403 `exceeds_creating_key` naming the field (`models`, `models[i]`, `expiresInDays`)
  */
 function checkWithinCreator(creator: CreatorKey, body: z.infer<typeof CreateApiKeyRequest>, now: Date): void {
+  // Limits are counted per key: each key it created, however small its own limits, would spend on
+  // counters of its own beside the creator's (99 keys within a $2 budget are $198 more), so a key
+  // with limits creates none. Rotation stays allowed: a successor counts on its chain's counters.
+  const limited = LIMIT_FIELDS.filter((f) => creator.limits?.[f] !== undefined);
+  if (limited.length > 0) {
+    const own = limited.map((f) => `${f} ${creator.limits![f]}`).join(', ');
+    throw new IdentityError(403, `API key ${creator.keyId} has limits of its own (${own}), so it creates no keys: each key it created would count on counters of its own and together spend past them. A tenant admin signed in as a user, or an admin key without limits, creates keys`, 'creating_key_has_limits');
+  }
   const refuse = (param: string, what: string) => {
-    throw new IdentityError(403, `${what}: a key created with API key ${creator.keyId} stays within that key's own models, limits and expiry (a tenant admin signed in as a user, or the platform admin, can create wider keys)`, 'exceeds_creating_key', param);
+    throw new IdentityError(403, `${what}: a key created with API key ${creator.keyId} stays within that key's own models and expiry (a tenant admin signed in as a user, or the platform admin, can create wider keys)`, 'exceeds_creating_key', param);
   };
   if (creator.models) {
     const own = creator.models.join(', ');
@@ -46,13 +56,6 @@ function checkWithinCreator(creator: CreatorKey, body: z.infer<typeof CreateApiK
     body.models!.forEach((model, i) => {
       if (!creator.models!.includes(model)) refuse(`models[${i}]`, `models[${i}] = "${model.slice(0, 120)}": not one of key ${creator.keyId}'s models (${own})`);
     });
-  }
-  for (const field of LIMIT_FIELDS) {
-    const ceiling = creator.limits?.[field];
-    if (ceiling === undefined) continue;
-    const value = body.limits?.[field];
-    if (value === undefined) refuse(`limits.${field}`, `limits.${field}: not given, which means no limit of the key's own, but key ${creator.keyId} has ${ceiling}`);
-    if (value! > ceiling) refuse(`limits.${field}`, `limits.${field} = ${value}: above key ${creator.keyId}'s own ${ceiling}`);
   }
   if (creator.expiresAt !== undefined) {
     const days = Math.floor((Date.parse(creator.expiresAt) - now.getTime()) / DAY_MS);
@@ -125,7 +128,7 @@ export class ApiKeyService {
    * - each of `models` is one of the tenant's (its tier's and its fine-tuned models, as GET /v1/models lists them), else 400 `unknown_model`, param `models[i]`;
    * - `limits` are within the tenant's own: requestsPerMinute and tokensPerDay within the tier's,
    *   monthlyCostUsd within the gateway policy's monthlyCostBudgetUsd when it has one, else 400 `limit_above_tenant`, param `limits.<field>`;
-   * - with `creatorKey` (a tenant admin calling with a key): the new key within that key's bounds, else 403 `exceeds_creating_key` (checkWithinCreator);
+   * - with `creatorKey` (a tenant admin calling with a key): none when that key has limits (403 `creating_key_has_limits`), else the new key within that key's models and expiry, else 403 `exceeds_creating_key` (checkWithinCreator);
    * - fewer than MAX_LIVE_KEYS live keys, else 409 `too_many_keys`.
    * @param createdBy `admin:<principal>`, `user:<sub>` or `key:<keyId>`
    * @param creatorKey the record of the key making the request, when a key makes it. @default - none: a user or the platform admin, bounded by the tenant only

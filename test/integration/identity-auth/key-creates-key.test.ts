@@ -6,7 +6,8 @@ import { serveGateway } from '../../support/local-gateway.js';
 
 // An admin key narrowed to some models, with limits of its own or an expiry, may manage the
 // tenant's keys; the keys it creates or rotates (a rotation hands it the successor) stay inside its
-// own bounds, or a key made for one model and a small budget could get itself an unbounded key.
+// own bounds, or a key made for one model and a small budget could get itself an unbounded key. A
+// key with limits creates none: limits count per key, so its keys would add up past its own.
 // A user admin (no such bounds) is not limited.
 
 let upstream: FakeUpstream;
@@ -31,15 +32,12 @@ describe('a key creating keys stays within its own models, limits and expiry', (
   const in10Days = () => new Date(Date.now() + 10 * 86_400_000).toISOString();
 
   it('refuses a key wider than the creating key, naming the field, and creates nothing', async () => {
-    const { key } = await gw.apiKey('acme', { role: 'admin', models: [MODEL], limits: { requestsPerMinute: 5, tokensPerDay: 1000, monthlyCostUsd: 2 }, expiresAt: in10Days() });
+    const { key } = await gw.apiKey('acme', { role: 'admin', models: [MODEL], expiresAt: in10Days() });
     const before = (await gw.apiKeys.list('acme')).length;
-    const within = { models: [MODEL], limits: { requestsPerMinute: 5, tokensPerDay: 1000, monthlyCostUsd: 2 }, expiresInDays: 9 };
+    const within = { models: [MODEL], limits: { tokensPerDay: 1000 }, expiresInDays: 9 };
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ ...within, models: undefined }, 'models'],
       [{ ...within, models: [MODEL, 'openai-compatible/default'] }, 'models[1]'],
-      [{ ...within, limits: { ...within.limits, requestsPerMinute: undefined } }, 'limits.requestsPerMinute'],
-      [{ ...within, limits: { ...within.limits, tokensPerDay: 1001 } }, 'limits.tokensPerDay'],
-      [{ ...within, limits: { ...within.limits, monthlyCostUsd: 3 } }, 'limits.monthlyCostUsd'],
       [{ ...within, expiresInDays: undefined }, 'expiresInDays'],
       [{ ...within, expiresInDays: 11 }, 'expiresInDays'],
     ];
@@ -51,6 +49,19 @@ describe('a key creating keys stays within its own models, limits and expiry', (
     expect((await gw.apiKeys.list('acme')).length).toBe(before);
     const ok = await create(key, { name: 'within', ...within });
     expect(ok.status).toBe(201);
+  });
+
+  it('a key with limits creates no keys, not even one within them: each would spend on counters of its own', async () => {
+    const limits = { requestsPerMinute: 5, tokensPerDay: 1000, monthlyCostUsd: 2 };
+    const { key, record } = await gw.apiKey('acme', { role: 'admin', models: [MODEL], limits, expiresAt: in10Days() });
+    const before = (await gw.apiKeys.list('acme')).length;
+    for (const body of [{ models: [MODEL], limits, expiresInDays: 9 }, { models: [MODEL], limits: { requestsPerMinute: 1, tokensPerDay: 10, monthlyCostUsd: 0.01 }, expiresInDays: 1 }]) {
+      const res = await create(key, { name: 'child', ...body });
+      const refusal = await res.json() as Refusal;
+      expect([res.status, refusal.error.type, refusal.error.code, refusal.error.param]).toEqual([403, 'permission_error', 'creating_key_has_limits', null]);
+      expect(refusal.error.message).toContain(`API key ${record.keyId} has limits of its own (requestsPerMinute 5, tokensPerDay 1000, monthlyCostUsd 2)`);
+    }
+    expect((await gw.apiKeys.list('acme')).length).toBe(before);
   });
 
   it('a bounded key cannot rotate a wider key (the rotation would hand it the wider successor); it can rotate keys within its bounds', async () => {
