@@ -61,6 +61,13 @@ const ROUTE_ACTIONS: Record<string, string> = {
 };
 
 const JOB_PATH = /^\/v1\/fine_tuning\/jobs(?:\/(?<id>[^/]+)(?:\/(?<action>cancel|events))?)?$/;
+/** OpenAI's job routes this gateway does not serve, and why (the README's *Not done* under fine-tuning). */
+const UNSERVED_JOB_ROUTE = /^\/v1\/fine_tuning\/jobs\/[^/]+\/(?<route>checkpoints|pause|resume)$/;
+const UNSERVED_JOB_ROUTES = {
+  checkpoints: 'fine-tuning checkpoints are not served (a SageMaker training job keeps its checkpoints in the tenant bucket, not as models you can call); the job\'s fine_tuned_model is its result',
+  pause: 'a SageMaker training job cannot be paused; cancel it (POST /v1/fine_tuning/jobs/{id}/cancel) and create a new job',
+  resume: 'a SageMaker training job cannot be paused, so there is nothing to resume; create a new job',
+} as const;
 
 /**
  * OpenAI's fine-tuning API for one authenticated caller: create, list, retrieve, cancel, events.
@@ -101,7 +108,10 @@ export class FineTuningService {
     }
     if (TrainingFilesService.serves(path)) return this.files.handle(method, path, query, req.bytes ?? (body === undefined ? undefined : Buffer.from(body)), req.contentType, caller, audit);
     const m = JOB_PATH.exec(path);
-    if (!m) throw notFound(`no route ${method} ${path}`, null, 'route_not_found');
+    if (!m) {
+      const unserved = UNSERVED_JOB_ROUTE.exec(path)?.groups?.route as keyof typeof UNSERVED_JOB_ROUTES | undefined;
+      throw notFound(`no route ${method} ${path}${unserved ? `: ${UNSERVED_JOB_ROUTES[unserved]}` : ''}`, null, 'route_not_found');
+    }
     const { id, action } = m.groups ?? {};
     const route = `${method} ${id ? `jobs/:id${action ? `/${action}` : ''}` : 'jobs'}`;
     audit.action = `fine_tuning.${ROUTE_ACTIONS[route] ?? 'unknown'}`;

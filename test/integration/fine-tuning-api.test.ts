@@ -304,6 +304,21 @@ describe('fine-tuning refusals: a 4xx in OpenAI\'s shape, nothing started, every
     expect(job).toMatchObject({ model: 'llama-3.1-8b-instruct', status: expect.any(String) });
   });
 
+  it('answers OpenAI\'s checkpoints, pause and resume (official client) with 404 route_not_found saying why and what to do instead', async () => {
+    const job = { id: 'ftjob-0123456789abcdef' };
+    const cases = [
+      [() => client('acme').fineTuning.jobs.checkpoints.list(job.id), 'checkpoints are not served'],
+      [() => client('acme').fineTuning.jobs.pause(job.id), 'cannot be paused; cancel it'],
+      [() => client('acme').fineTuning.jobs.resume(job.id), 'nothing to resume; create a new job'],
+    ] as const;
+    for (const [call, why] of cases) {
+      const e = await call().catch((x) => x);
+      expect(e).toBeInstanceOf(OpenAI.NotFoundError);
+      expect([e.code, e.param]).toEqual(['route_not_found', null]);
+      expect(e.message).toContain(why);
+    }
+  });
+
   it('answers another tenant\'s job id exactly like an unknown one, for read, cancel and events, and audits the attempt', async () => {
     const acmeJob = (await client('acme').fineTuning.jobs.list()).data[0];
     for (const attempt of [() => client('globex').fineTuning.jobs.retrieve(acmeJob.id), () => client('globex').fineTuning.jobs.cancel(acmeJob.id), () => client('globex').fineTuning.jobs.listEvents(acmeJob.id)]) {
