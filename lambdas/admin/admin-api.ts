@@ -1,7 +1,6 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { ChangeRequest, IDEMPOTENCY_KEY, LIFECYCLE_OPERATIONS, OnboardRequest, RetryRequest, TenantStatus, type GatewayPolicy, type LifecycleExecution, type LifecycleKind, type TenantRecord } from '../../lib/tenant-record.js';
 import { ApiError, errorBody } from '../shared/api-errors.js';
 import { platformClient } from '../shared/aws-clients.js';
@@ -13,11 +12,12 @@ import { sendOwed } from '../lifecycle/announcements.js';
 import { abandonLease, acquireLease, leaseHolderEnded } from '../lifecycle/lease.js';
 import { requestDifferences } from '../lifecycle/register-tenant.js';
 import { migrationRefusal } from '../lifecycle/tier-migration.js';
-import { deleteHeldTenant, describeLease, getTenant, listTenants, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
+import { deleteHeldTenant, describeLease, getTenant, putNewTenant, TenantBusyError, TenantConflictError, TenantNotFoundError, updateTenant } from '../shared/registry.js';
 import { bodyOf, json, parse, tenantOr404, type Route } from './admin-http.js';
 import { parseGatewayPolicy } from './gateway-policy-request.js';
 import { keysRoutes } from './keys-routes.js';
 import { driftRoutes } from './drift-routes.js';
+import { tenantListRoutes } from './tenant-list-routes.js';
 import { usageRoutes } from './usage-routes.js';
 import { usersRoutes } from './users-routes.js';
 
@@ -142,8 +142,6 @@ async function offboard(record: TenantRecord): Promise<APIGatewayProxyResult> {
   return json(202, { tenantId: record.tenantId, executionArn, status: 'OFFBOARDING', ...(record.status === 'OFFBOARDING' ? { resumed: record.failure?.step } : {}) });
 }
 
-const ListQuery = z.strictObject({ status: TenantStatus.optional(), tier: z.string().min(1).optional() });
-
 /** A change as asked (the PATCH body's lifecycle fields), recorded in its history entry: what its Idempotency-Key stands for. */
 type AskedChange = NonNullable<LifecycleExecution['change']>;
 const askedChange = (c: ChangeRequest): AskedChange => Object.fromEntries(
@@ -211,6 +209,7 @@ const routes: Record<string, Route> = {
   ...usersRoutes,
   ...usageRoutes,
   ...driftRoutes,
+  ...tenantListRoutes,
   'POST /admin/tenants': async (event) => {
     const request = parse(OnboardRequest, bodyOf(event));
     if (!Object.hasOwn(platformConfig().tiers, request.tier)) {
@@ -276,11 +275,6 @@ const routes: Record<string, Route> = {
       return json(200, { tenantId: existing.tenantId, requestId: existing.requestId, status: existing.status, note: 'already onboarded by this request; nothing started' });
     }
     throw new ApiError(409, `tenant id "${request.tenantId}" is being registered concurrently; send the request again`, 'conflict_error', 'tenant_exists', 'tenantId');
-  },
-  'GET /admin/tenants': async (event) => {
-    const q = parse(ListQuery, event.queryStringParameters ?? {});
-    if (q.tier && !Object.hasOwn(platformConfig().tiers, q.tier)) throw new ApiError(400, `tier = ${shownTier(q.tier)}: does not exist`, 'invalid_request_error', 'unknown_tier', 'tier');
-    return json(200, { tenants: await listTenants(q) });
   },
   'GET /admin/tenants/{id}': async (_e, id) => json(200, await tenantOr404(id!)),
   'PATCH /admin/tenants/{id}': async (event, id) => {

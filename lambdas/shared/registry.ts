@@ -226,24 +226,85 @@ export async function deleteHeldTenant(tenantId: string, holder: string, status:
   }
 }
 
-export async function listTenants(filter: { status?: TenantStatus; tier?: string } = {}): Promise<TenantRecord[]> {
+/** Which tenants a list reads: all of them (a Scan), or one status or tier (a Query of its index, the other one a filter). */
+export interface TenantFilter {
+  readonly status?: TenantStatus;
+  readonly tier?: string;
+}
+
+/** One DynamoDB call of a list: at most `limit` items evaluated from the key after `after` (a tenant id), 1 MB read at most. */
+function listCommand(filter: TenantFilter, after: string | undefined, limit?: number): QueryCommand | ScanCommand {
+  if (!filter.status && !filter.tier) {
+    return new ScanCommand({ TableName: table(), Limit: limit, ExclusiveStartKey: after === undefined ? undefined : { tenantId: after } });
+  }
+  // The index's key is the status (or tier) and the tenant id: a key after which to go on is the tenant id with the filter's value.
+  const key = filter.status ? 'status' : 'tier';
+  const value = filter.status ?? filter.tier;
+  const both = !!(filter.status && filter.tier);
+  return new QueryCommand({
+    TableName: table(),
+    IndexName: filter.status ? INDEX.byStatus : INDEX.byTier,
+    KeyConditionExpression: '#k = :v',
+    ...(both ? { FilterExpression: '#t = :t' } : {}),
+    ExpressionAttributeNames: { '#k': key, ...(both ? { '#t': 'tier' } : {}) },
+    ExpressionAttributeValues: { ':v': value, ...(both ? { ':t': filter.tier } : {}) },
+    Limit: limit,
+    ExclusiveStartKey: after === undefined ? undefined : { tenantId: after, [key]: value },
+  });
+}
+
+/** How one page of tenants is cut: its count, where it starts, and how many bytes its records may take. */
+export interface TenantPageOptions {
+  /** The most records in the page (1 or more). */
+  readonly limit: number;
+  /** The tenant id after which the page starts (a previous page's `after`); absent: the first page. */
+  readonly after?: string;
+  /**
+   * A budget in bytes for the page's records, each weighed by `sizeOf`: a record that would take
+   * the page over it ends the page before it (the first record is always in). @default no budget
+   */
+  readonly maxBytes?: number;
+  /** A record's weight against `maxBytes` (bytes). */
+  readonly sizeOf?: (record: TenantRecord) => number;
+}
+
+/**
+ * One page of the registry's tenants, filtered by `status` and/or `tier`, in DynamoDB's order:
+ * without a filter a Scan's (the partition key's hash order: not sorted, stable while the table
+ * does not change); with one, the index's (`by-status` or `by-tier`), sorted by tenant id. Reads
+ * with as many DynamoDB calls as it takes to fill `limit` (each reads at most 1 MB; with both
+ * filters the tier is a FilterExpression, so a call may find none), fewer when `maxBytes` cuts it.
+ * @returns the records and `after`: the tenant id to pass as `after` for the next page, absent
+ *   when DynamoDB has no more (a last page may then still come back empty once: DynamoDB answers
+ *   LastEvaluatedKey when a page ends exactly at the last item)
+ */
+export async function listTenantPage(filter: TenantFilter, options: TenantPageOptions): Promise<{ tenants: TenantRecord[]; after?: string }> {
+  const tenants: TenantRecord[] = [];
+  let bytes = 0;
+  let after = options.after;
+  for (;;) {
+    const out = await doc().send(listCommand(filter, after, options.limit - tenants.length));
+    for (const item of out.Items ?? []) {
+      const record = TenantRecord.parse(item);
+      const size = options.sizeOf?.(record) ?? 0;
+      if (tenants.length && options.maxBytes !== undefined && bytes + size > options.maxBytes) return { tenants, after: tenants.at(-1)!.tenantId };
+      tenants.push(record);
+      bytes += size;
+    }
+    if (!out.LastEvaluatedKey) return { tenants };
+    after = String(out.LastEvaluatedKey.tenantId);
+    if (tenants.length >= options.limit) return { tenants, after };
+  }
+}
+
+/** Every tenant of the registry (with `status` and/or `tier`: those only), sorted by tenant id: for the workflows and daily jobs, not for an HTTP answer (see listTenantPage). */
+export async function listTenants(filter: TenantFilter = {}): Promise<TenantRecord[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const out = filter.status || filter.tier
-      ? await doc().send(new QueryCommand({
-          TableName: table(),
-          IndexName: filter.status ? INDEX.byStatus : INDEX.byTier,
-          KeyConditionExpression: '#k = :v',
-          ExpressionAttributeNames: { '#k': filter.status ? 'status' : 'tier' },
-          ExpressionAttributeValues: { ':v': filter.status ?? filter.tier },
-          ExclusiveStartKey: start,
-        }))
-      : await doc().send(new ScanCommand({ TableName: table(), ExclusiveStartKey: start }));
+    const out = await doc().send(listCommand(filter, start === undefined ? undefined : String(start.tenantId)));
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
-  const records = items.map((i) => TenantRecord.parse(i));
-  const filtered = records.filter((r) => (!filter.status || r.status === filter.status) && (!filter.tier || r.tier === filter.tier));
-  return filtered.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+  return items.map((i) => TenantRecord.parse(i)).sort((a, b) => a.tenantId.localeCompare(b.tenantId));
 }

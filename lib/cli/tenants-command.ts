@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { AllowReplacement, IDEMPOTENCY_KEY, TENANT_STATUSES, type GatewayPolicy, type TenantRecord } from '../tenant-record.js';
 import { AdminClient } from './admin-client.js';
+import { allTenants } from './all-tenants.js';
 import { CliError } from './cli-error.js';
 import { table, tenantDetails } from './format.js';
 import { pollSeconds } from './option-parsers.js';
@@ -142,9 +143,9 @@ export function tenantsCommand(): Command {
     .option('--tier <tier>', 'only this tier')
     .action(async (o, cmd: Command) => {
       const { api, json } = client(cmd);
-      const out = await api.call<{ tenants: TenantRecord[] }>('GET', '/admin/tenants', undefined, { status: o.status, tier: o.tier });
-      if (json) print(JSON.stringify(out.tenants, null, 2));
-      else print(out.tenants.length ? table(out.tenants as never, ['tenantId', 'tier', 'status', 'isolation', 'accountId', 'blueprintVersion', 'currentStep']) : 'no tenants');
+      const tenants = await allTenants(api, { status: o.status, tier: o.tier });
+      if (json) print(JSON.stringify(tenants, null, 2));
+      else print(tenants.length ? table(tenants as never, ['tenantId', 'tier', 'status', 'isolation', 'accountId', 'blueprintVersion', 'currentStep']) : 'no tenants');
     });
 
   tenants.command('show').description('show a tenant: status, resources, history').argument('<id>')

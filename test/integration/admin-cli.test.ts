@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getTenant, updateTenant } from '../../lambdas/shared/registry.js';
+import { getTenant, putNewTenant, updateTenant } from '../../lambdas/shared/registry.js';
+import { TenantRecord } from '../../lib/tenant-record.js';
 import { configWith } from '../support/config-with.js';
+import { adminCall } from './support/admin-calls.js';
 import { LocalPlatform } from './support/local-platform.js';
 import { runTessera, runTesseraInProcess } from './support/tessera-cli.js';
 
@@ -129,4 +131,45 @@ describe('tessera CLI and admin API', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/offboard succeeded in [\d.]+ s — tenant acme is OFFBOARDED/);
   });
+
+  it('lists more tenants than one page: the API in pages with a nextToken, the CLI following every page', async () => {
+    // GIVEN 105 more tenants (acme, offboarded, makes 106): more than the API's default page of 100
+    const ids = Array.from({ length: 105 }, (_, i) => `fleet-${String(i).padStart(3, '0')}`);
+    for (const [i, tenantId] of ids.entries()) {
+      await putNewTenant(TenantRecord.parse({
+        tenantId, name: `Fleet ${i}`, tier: i % 2 ? 'professional' : 'starter', isolation: 'vpc', adminEmail: `ops@${tenantId}.example.com`, status: i % 5 ? 'ACTIVE' : 'SUSPENDED',
+        requestId: `req-${tenantId}-0001`, createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', executions: [{ kind: 'onboard', requestId: `req-${tenantId}-0001`, startedAt: '2026-12-01T00:00:00.000Z', status: 'SUCCEEDED' }],
+      }));
+    }
+    const all = ['acme', ...ids];
+    const activeProfessional = ids.filter((_, i) => i % 2 && i % 5);
+    // WHEN the admin API is read page by page (moto's Scan and index Query), THEN every tenant once, the filters on every page
+    const read = async (query: string) => {
+      const pages: string[][] = [];
+      let nextToken: string | undefined;
+      do {
+        const res = await adminCall(platform, 'GET', `/admin/tenants?${query}${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`);
+        expect(res.status).toBe(200);
+        pages.push(res.body.tenants.map((t: TenantRecord) => t.tenantId));
+        nextToken = res.body.nextToken;
+      } while (nextToken && pages.length < 200);
+      return pages;
+    };
+    const unfiltered = await read('limit=40');
+    expect(unfiltered.map((p) => p.length)).toEqual([40, 40, 26]);
+    expect(unfiltered.flat().sort()).toEqual(all);
+    const filtered = await read('status=ACTIVE&tier=professional&limit=10');
+    expect(filtered.slice(0, -1).every((p) => p.length === 10)).toBe(true);
+    expect(filtered.flat()).toEqual(activeProfessional); // the index's order: by tenant id
+    // AND a token of another list is a 400 naming it
+    const first = await adminCall(platform, 'GET', '/admin/tenants?status=ACTIVE&limit=5');
+    const foreign = await adminCall(platform, 'GET', `/admin/tenants?nextToken=${encodeURIComponent(first.body.nextToken)}`);
+    expect(foreign).toMatchObject({ status: 400, body: { error: { param: 'nextToken', code: 'invalid_next_token' } } });
+    // AND the CLI's list (and --json, the teardown loop's input) has every tenant, not the first page
+    const json = await tessera('--json', 'tenants', 'list');
+    expect([json.code, json.stderr]).toEqual([0, '']);
+    expect(JSON.parse(json.stdout).map((t: TenantRecord) => t.tenantId)).toEqual(all);
+    expect(JSON.parse((await tessera('--json', 'tenants', 'list', '--status', 'ACTIVE', '--tier', 'professional')).stdout).map((t: TenantRecord) => t.tenantId)).toEqual(activeProfessional);
+    expect((await tessera('tenants', 'list')).stdout.trim().split('\n')).toHaveLength(1 + all.length);
+  }, 120_000);
 });

@@ -74,4 +74,6 @@ export const registryMock = {
     return records.delete(id);
   }),
   listTenants: vi.fn(async (filter: { tier?: string } = {}) => [...records.values()].filter((r) => !filter.tier || r.tier === filter.tier)),
+  /** As registry.ts, in one page: the records of the filter (the paging itself is tested on DynamoDB's mock, test/unit/lifecycle/tenant-list.test.ts). */
+  listTenantPage: vi.fn(async (filter: { status?: string; tier?: string } = {}) => ({ tenants: [...records.values()].filter((r) => (!filter.status || r.status === filter.status) && (!filter.tier || r.tier === filter.tier)) })),
 };

@@ -1,0 +1,29 @@
+import type { TenantRecord } from './tenant-record.js';
+
+/**
+ * `GET /admin/tenants`' page size (`limit`): 100 records unless asked, at most 1,000. A page is
+ * also cut at 4 MiB of records (TENANT_PAGE_BYTES), so the limit bounds the count only: 100 is
+ * some 1.4 MB of tenants with a year of history (test/bench/tenant-list-size.ts), well under
+ * Lambda's 6 MB answer; 1,000 (as S3 ListObjectsV2's MaxKeys) lets a caller of small records make
+ * few calls.
+ */
+export const TENANT_PAGE_LIMIT = { default: 100, max: 1000 } as const;
+
+/**
+ * The most bytes one page's records take in the Lambda answer (each record's JSON escaped once
+ * more in the proxy integration's string `body`): 4 MiB, under Lambda's 6 MB synchronous response
+ * quota (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html) with room for
+ * the envelope; a record (at most DynamoDB's 400 KB item) always fits alone.
+ */
+export const TENANT_PAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The answer of `GET /admin/tenants` (lambdas/admin/tenant-list-routes.ts), read by the CLI:
+ * one page of full tenant records and, when more follow, the token of the next page (absent on
+ * the last). A page may hold fewer than `limit` records and still have a `nextToken`: only its
+ * absence means the end.
+ */
+export interface TenantPage {
+  tenants: TenantRecord[];
+  nextToken?: string;
+}
