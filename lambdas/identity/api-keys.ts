@@ -24,9 +24,18 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 /** What bounds the keys a key creates (the creating key's record). */
-export type CreatorKey = Pick<ApiKeyRecord, 'keyId' | 'models' | 'limits' | 'expiresAt'>;
+export type CreatorKey = Pick<ApiKeyRecord, 'keyId' | 'models' | 'limits' | 'expiresAt' | 'usageKeyId'>;
 
 const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerDay', 'monthlyCostUsd'] as const;
+
+/** A key's own limits as prose (`requestsPerMinute 5, monthlyCostUsd 2`), or undefined when it has none. */
+function ownLimits(key: CreatorKey): string | undefined {
+  const limited = LIMIT_FIELDS.filter((f) => key.limits?.[f] !== undefined);
+  return limited.length ? limited.map((f) => `${f} ${key.limits![f]}`).join(', ') : undefined;
+}
+
+/** The rotation chain a key's usage counts under (lib/identity/api-key-record.ts `usageKeyId`): its first key's id. */
+const chainOf = (key: Pick<ApiKeyRecord, 'keyId' | 'usageKeyId'>) => key.usageKeyId ?? key.keyId;
 
 /**
  * A key made by a key stays within the creating key's bounds: its models among the creator's
@@ -41,10 +50,9 @@ const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerDay', 'monthlyCostUsd'] as 
 function checkWithinCreator(creator: CreatorKey, body: z.infer<typeof CreateApiKeyRequest>, now: Date): void {
   // Limits are counted per key: each key it created, however small its own limits, would spend on
   // counters of its own beside the creator's (99 keys within a $2 budget are $198 more), so a key
-  // with limits creates none. Rotation stays allowed: a successor counts on its chain's counters.
-  const limited = LIMIT_FIELDS.filter((f) => creator.limits?.[f] !== undefined);
-  if (limited.length > 0) {
-    const own = limited.map((f) => `${f} ${creator.limits![f]}`).join(', ');
+  // with limits creates none. It rotates itself only (rotate): its successor counts on its own chain's counters.
+  const own = ownLimits(creator);
+  if (own) {
     throw new IdentityError(403, `API key ${creator.keyId} has limits of its own (${own}), so it creates no keys: each key it created would count on counters of its own and together spend past them. A tenant admin signed in as a user, or an admin key without limits, creates keys`, 'creating_key_has_limits');
   }
   const refuse = (param: string, what: string) => {
@@ -181,7 +189,8 @@ export class ApiKeyService {
    * of rotations racing on one key exactly one returns a key; each other one's new key is revoked
    * before it is shown and the caller gets 409 `key_rotated` (or `key_revoked` when a revocation won).
    * @param creatorKey the record of the key making the request, when a key makes it: the rotated key must be within its bounds. @default - none
-   * @throws IdentityError 400 for a bad request, 404 `key_not_found`, 403 `exceeds_creating_key` (a key wider than `creatorKey`), 409 `invalid_status` for a
+   * @throws IdentityError 400 for a bad request, 404 `key_not_found`, 403 `creating_key_has_limits` (param `keyId`: `creatorKey` has limits and
+   *   the key is not of its own rotation chain), 403 `exceeds_creating_key` (a key wider than `creatorKey`), 409 `invalid_status` for a
    *   tenant not served, 409 `key_revoked` / `key_expired` for a key that no longer works,
    *   409 `key_rotated` for a key rotated already
    */
@@ -189,6 +198,12 @@ export class ApiKeyService {
     const { gracePeriodHours } = parseRequest(RotateApiKeyRequest, request);
     this.requireServed(tenant, 'rotate a key');
     const old = await this.find(tenant.tenantId, keyId);
+    // A key with limits rotates only its own chain: another key's successor, however small its limits, would spend on
+    // that key's counters beside the caller's own (as a key it created would: checkWithinCreator).
+    const own = creatorKey && chainOf(old) !== chainOf(creatorKey) ? ownLimits(creatorKey) : undefined;
+    if (own) {
+      throw new IdentityError(403, `API key ${creatorKey!.keyId} has limits of its own (${own}), so it rotates only itself (its rotation chain), not key ${keyId}: the rotation would hand it ${keyId}'s successor, which counts on counters of its own beside them. A tenant admin signed in as a user, or an admin key without limits, can rotate it`, 'creating_key_has_limits', 'keyId');
+    }
     const wider = creatorKey && widerThan(creatorKey, old);
     if (wider) {
       throw new IdentityError(403, `key ${keyId} is wider than API key ${creatorKey!.keyId}, which asks to rotate it (${wider}): a key rotates only keys within its own models, limits and expiry, since the rotation hands it the successor; a tenant admin signed in as a user, or the platform admin, can rotate it`, 'exceeds_creating_key', 'keyId');

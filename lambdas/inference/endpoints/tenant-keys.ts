@@ -29,8 +29,8 @@ export interface TenantAnswer { status: number; body: string; action: string; de
  * - `POST /v1/tenant/keys/{keyId}/rotate` `{ gracePeriodHours? }` (0-168, default 24) → 201 the
  *   new key as for create, plus `previous`: the old record, valid until its new `expiresAt`.
  * `createdBy` is `user:<sub>` or `key:<keyId>`; a key caller creates and rotates keys only within its own
- * models, limits and expiry (403 `exceeds_creating_key`), and creates none when it has limits (403
- * `creating_key_has_limits`). A body naming a tenant is a 400; the service's
+ * models, limits and expiry (403 `exceeds_creating_key`), and creates none, and rotates none but itself, when it has
+ * limits (403 `creating_key_has_limits`). A body naming a tenant is a 400; the service's
  * refusals keep their status, code and param (unknown model, limit above the tenant's: 400;
  * another tenant's or no such key: 404 `key_not_found`).
  * @param path `/v1/tenant/keys...` without a trailing slash

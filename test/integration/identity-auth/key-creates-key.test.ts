@@ -65,13 +65,12 @@ describe('a key creating keys stays within its own models, limits and expiry', (
   });
 
   it('a bounded key cannot rotate a wider key (the rotation would hand it the wider successor); it can rotate keys within its bounds', async () => {
-    const { key } = await gw.apiKey('acme', { role: 'admin', models: [MODEL], limits: { tokensPerDay: 1000 }, expiresAt: in10Days() });
+    const { key } = await gw.apiKey('acme', { role: 'admin', models: [MODEL], expiresAt: in10Days() });
     const rotate = (keyId: string) => fetch(`${gw.url}/tenant/keys/${keyId}/rotate`, {
       method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"gracePeriodHours":0}',
     });
     const wider = [
       [(await gw.apiKey('acme', {})).record, 'models'],
-      [(await gw.apiKey('acme', { models: [MODEL], expiresAt: in10Days() })).record, 'limits.tokensPerDay'],
       [(await gw.apiKey('acme', { models: [MODEL], limits: { tokensPerDay: 1000 } })).record, 'expiresAt'],
     ] as const;
     for (const [record, field] of wider) {
@@ -84,6 +83,28 @@ describe('a key creating keys stays within its own models, limits and expiry', (
     }
     const within = await gw.apiKey('acme', { models: [MODEL], limits: { tokensPerDay: 999 }, expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
     expect((await rotate(within.record.keyId)).status).toBe(201);
+  });
+
+  // hmerge2: with limits counted per key, a limited key that rotated another key within its limits was handed that key's
+  // successor, whose budget counts on that key's chain beside the caller's own: N such keys, N budgets.
+  it('a key with limits rotates itself only: another key\'s successor, however small its limits, would spend beside its own', async () => {
+    const limits = { tokensPerDay: 1000, monthlyCostUsd: 2 };
+    const limited = await gw.apiKey('acme', { role: 'admin', models: [MODEL], limits, expiresAt: in10Days() });
+    const rotate = (keyId: string) => fetch(`${gw.url}/tenant/keys/${keyId}/rotate`, {
+      method: 'POST', headers: { authorization: `Bearer ${limited.key}`, 'content-type': 'application/json' }, body: '{"gracePeriodHours":0}',
+    });
+    const other = (await gw.apiKey('acme', { models: [MODEL], limits: { tokensPerDay: 10, monthlyCostUsd: 0.01 }, expiresAt: in10Days() })).record;
+    const res = await rotate(other.keyId);
+    const refusal = await res.json() as Refusal;
+    expect([res.status, refusal.error.type, refusal.error.code, refusal.error.param]).toEqual([403, 'permission_error', 'creating_key_has_limits', 'keyId']);
+    expect(refusal.error.message).toContain(`API key ${limited.record.keyId} has limits of its own (tokensPerDay 1000, monthlyCostUsd 2), so it rotates only itself`);
+    const stored = (await gw.apiKeys.get('acme', other.keyHash))!;
+    expect([stored.revokedAt, stored.rotatedTo]).toEqual([undefined, undefined]);
+    // its own rotation: the successor counts on its own chain
+    const self = await rotate(limited.record.keyId);
+    expect(self.status).toBe(201);
+    const successor = (await gw.apiKeys.get('acme', limited.record.keyHash))!.rotatedTo!;
+    expect((await gw.apiKeys.list('acme')).find((k) => k.keyId === successor)?.usageKeyId).toBe(limited.record.keyId);
   });
 
   it('a user admin and an unbounded admin key are not limited', async () => {
