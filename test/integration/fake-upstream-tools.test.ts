@@ -29,6 +29,12 @@ afterAll(async () => {
 });
 
 describe('the fake upstream with --tools through tessera serve', () => {
+  /** The arguments of the fake's call of a tool `t` with these parameters, asked with the message `x`. */
+  const argsOf = async (parameters: Record<string, unknown>) => {
+    const r = await client.chat.completions.create({ model, tools: [{ type: 'function', function: { name: 't', parameters } }], tool_choice: 'auto', messages: [{ role: 'user', content: 'x' }] });
+    const call = r.choices[0]!.message.tool_calls?.[0];
+    return JSON.parse(call?.type === 'function' ? call.function.arguments : 'null') as unknown;
+  };
   it('calls the offered tool with arguments from its schema, then answers the tool\'s result: runTools, whole and streamed', async () => {
     for (const stream of [false, true]) {
       const calls: Array<{ city: string; days: number }> = [];
@@ -46,13 +52,21 @@ describe('the fake upstream with --tools through tessera serve', () => {
     // and LangChain's of a pydantic model with a nested one ($defs): before, the fake called them with {a: {}, list: [], unit: "<text>"}, which the SDK's validation refused.
     const zod = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } }, required: ['b'], additionalProperties: false }, list: { type: 'array', items: { type: 'object', properties: { c: { type: 'number' } }, required: ['c'], additionalProperties: false } }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['a', 'list', 'unit'], additionalProperties: false };
     const pydantic = { $defs: { Place: { properties: { city: { title: 'City', type: 'string' } }, required: ['city'], title: 'Place', type: 'object' } }, properties: { place: { $ref: '#/$defs/Place' }, days: { anyOf: [{ type: 'integer' }, { type: 'null' }], default: null } }, required: ['place'], type: 'object' };
-    const argsOf = async (parameters: Record<string, unknown>) => {
-      const r = await client.chat.completions.create({ model, tools: [{ type: 'function', function: { name: 't', parameters } }], tool_choice: 'auto', messages: [{ role: 'user', content: 'x' }] });
-      const call = r.choices[0]!.message.tool_calls?.[0];
-      return JSON.parse(call?.type === 'function' ? call.function.arguments : 'null') as unknown;
-    };
     expect(await argsOf(zod)).toEqual({ a: { b: 'x' }, list: [{ c: 1 }], unit: 'c' });
     expect(await argsOf(pydantic)).toEqual({ place: { city: 'x' } });
+  });
+
+  // hmerge2: a recursive schema was valued 16 levels deep and then ended with the user's text where an object or array
+  // belonged; pydantic v1's allOf-wrapped $ref, bounds and string formats were ignored: arguments the tool's own validation refused.
+  it('arguments valid under recursive schemas, allOf, bounds and string formats', async () => {
+    const zodTree = { type: 'object', properties: { name: { type: 'string' }, sub: { type: 'array', items: { $ref: '#' } } }, required: ['name', 'sub'] };
+    const pydanticNode = { $defs: { Node: { type: 'object', properties: { v: { type: 'integer' }, child: { anyOf: [{ $ref: '#/$defs/Node' }, { type: 'null' }] } }, required: ['v', 'child'] } }, type: 'object', properties: { root: { $ref: '#/$defs/Node' } }, required: ['root'] };
+    const pydanticV1 = { definitions: { P: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }, type: 'object', properties: { p: { allOf: [{ $ref: '#/definitions/P' }], description: 'where' } }, required: ['p'] };
+    const bounded = { type: 'object', properties: { k: { type: 'integer', minimum: 5, maximum: 10 }, f: { type: 'number', exclusiveMaximum: 0 }, l: { type: 'array', items: { type: 'string' }, minItems: 2 }, at: { type: 'string', format: 'date-time' }, s: { type: 'string', minLength: 3 } }, required: ['k', 'f', 'l', 'at', 's'] };
+    expect(await argsOf(zodTree)).toEqual({ name: 'x', sub: [{ name: 'x', sub: [] }] });
+    expect(await argsOf(pydanticNode)).toEqual({ root: { v: 1, child: null } });
+    expect(await argsOf(pydanticV1)).toEqual({ p: { city: 'x' } });
+    expect(await argsOf(bounded)).toEqual({ k: 5, f: -1, l: ['x', 'x'], at: '2026-01-01T00:00:00Z', s: 'xxx' });
   });
 
   it('answers text when no tool is offered, or tool_choice is none', async () => {

@@ -107,26 +107,98 @@ function echoAnswer(body: any, callTools = false, followFormat = false, reasonin
 /**
  * The follow-format mode's answer to `response_format: json_schema` (FakeUpstream.followFormat):
  * an instance of the schema, as a model under structured outputs makes one. Every property of an
- * object (required or not); a string gets `text` (the user's last message), a number or integer
- * 1, a boolean true, an array one item; `const` and `enum` their (first) value, `anyOf`/`oneOf`
- * their first branch that is not `null`, `$ref` its definition in the root's `$defs` or
- * `definitions` (what zod and pydantic write). Nesting deeper than 16 levels (a recursive schema)
- * ends with `text`.
+ * object (required or not, but a property left out rather than recursing forever: see below); a
+ * string gets `text` (the user's last message; a sample of its `format`: date-time, date, time,
+ * email, uri, uuid, ipv4, ipv6, hostname; padded or cut to `minLength`/`maxLength`), a number or
+ * integer 1 (or the nearest value within `minimum`/`maximum` and their exclusive forms), a boolean
+ * true, an array one item (`minItems` of them); `const` and `enum` their (first) value, `anyOf`/`oneOf`
+ * their first branch that is not `null` and does not recurse, `allOf` its branches' objects merged
+ * (pydantic v1 wraps a described `$ref` in one), `$ref` the JSON pointer it names in the root (`#`
+ * itself, `#/$defs/X`, `#/definitions/X`: what zod and pydantic write).
+ * A recursive schema (a `$ref` met again inside itself) ends where the schema lets it: an array
+ * empty, an `anyOf` its `null` branch, a property not required left out; where it cannot, `text`.
+ * Not honoured: `pattern` (a string is `text` whatever it asks), `multipleOf`, `uniqueItems`.
  */
-function instanceOf(schema: any, text: string, root: any = schema, depth = 0): unknown {
-  if (!schema || typeof schema !== 'object' || depth > 16) return text;
-  if (typeof schema.$ref === 'string') return instanceOf((root?.$defs ?? root?.definitions ?? {})[schema.$ref.split('/').at(-1)], text, root, depth + 1);
+function instanceOf(schema: any, text: string): unknown {
+  const value = valueOf(schema, text, schema, []);
+  return value === RECURSES ? text : value;
+}
+
+/** What valueOf answers for a schema that can only be met by recursing past a `$ref` already being valued. */
+const RECURSES = Symbol('recurses');
+/** Samples of the string formats of JSON Schema 2020-12 §7.3 that zod and pydantic write. */
+const FORMAT_SAMPLES: Record<string, string> = {
+  'date-time': '2026-01-01T00:00:00Z', date: '2026-01-01', time: '00:00:00Z', duration: 'P1D', email: 'user@example.com',
+  uri: 'https://example.com/', url: 'https://example.com/', uuid: '00000000-0000-4000-8000-000000000000',
+  ipv4: '127.0.0.1', ipv6: '::1', hostname: 'example.com',
+};
+
+/** The schema at a `$ref`'s JSON pointer (RFC 6901) in `root`: `#` is the root; undefined when it names nothing. */
+function atPointer(root: any, ref: string): any {
+  if (!ref.startsWith('#')) return undefined;
+  return ref.slice(1).split('/').slice(1).map((t) => decodeURIComponent(t).replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((node, token) => (node && typeof node === 'object' ? node[token] : undefined), root);
+}
+
+/** A number within the schema's bounds: 1, else the bound nearest it (an integer for `integer`). */
+function numberWithin(schema: any, integer: boolean): number {
+  const exMin = typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum : undefined;
+  const exMax = typeof schema.exclusiveMaximum === 'number' ? schema.exclusiveMaximum : undefined;
+  const lo = Math.max(schema.minimum ?? -Infinity, exMin === undefined ? -Infinity : exMin + 1);
+  const hi = Math.min(schema.maximum ?? Infinity, exMax === undefined ? Infinity : exMax - 1);
+  // A range narrower than the exclusive bounds' 1 (exclusiveMinimum 0, exclusiveMaximum 1): its middle.
+  const n = lo > hi ? ((exMin ?? schema.minimum) + (exMax ?? schema.maximum)) / 2 : Math.min(Math.max(1, lo), hi);
+  return integer && Math.ceil(n) <= hi ? Math.ceil(n) : integer ? Math.floor(n) : n;
+}
+
+/** instanceOf's walk: `refs` are the `$ref`s being valued on the way here (a cycle's guard). */
+function valueOf(schema: any, text: string, root: any, refs: readonly string[]): unknown {
+  if (!schema || typeof schema !== 'object') return text;
+  if (typeof schema.$ref === 'string') {
+    if (refs.includes(schema.$ref) || refs.length > 32) return RECURSES;
+    return valueOf(atPointer(root, schema.$ref), text, root, [...refs, schema.$ref]);
+  }
   if (schema.const !== undefined) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
+  if (Array.isArray(schema.allOf) && schema.allOf.length) {
+    const parts = schema.allOf.map((b: any) => valueOf(b, text, root, refs));
+    if (parts.includes(RECURSES)) return RECURSES;
+    return parts.every((v: unknown) => v && typeof v === 'object' && !Array.isArray(v)) ? Object.assign({}, ...parts) : parts[0];
+  }
   const branches = schema.anyOf ?? schema.oneOf;
-  if (Array.isArray(branches) && branches.length) return instanceOf(branches.find((b: any) => b?.type !== 'null') ?? branches[0], text, root, depth + 1);
+  if (Array.isArray(branches) && branches.length) {
+    const ordered = [...branches.filter((b: any) => b?.type !== 'null'), ...branches.filter((b: any) => b?.type === 'null')];
+    for (const b of ordered) {
+      const v = valueOf(b, text, root, refs);
+      if (v !== RECURSES) return v;
+    }
+    return RECURSES;
+  }
   const type = Array.isArray(schema.type) ? schema.type.find((t: unknown) => t !== 'null') : schema.type;
-  if (type === 'object' || schema.properties) return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, instanceOf(v, text, root, depth + 1)]));
-  if (type === 'array') return [instanceOf(schema.items, text, root, depth + 1)];
-  if (type === 'number' || type === 'integer') return 1;
+  if (type === 'object' || schema.properties) {
+    const required: string[] = Array.isArray(schema.required) ? schema.required : [];
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(schema.properties ?? {})) {
+      const value = valueOf(v, text, root, refs);
+      if (value === RECURSES && required.includes(k)) return RECURSES;
+      if (value !== RECURSES) out[k] = value;
+    }
+    return out;
+  }
+  if (type === 'array') {
+    const item = valueOf(schema.items, text, root, refs);
+    const count = Math.max(1, Number.isInteger(schema.minItems) ? schema.minItems : 1);
+    if (item === RECURSES) return (schema.minItems ?? 0) > 0 ? RECURSES : [];
+    return Array.from({ length: Number.isInteger(schema.maxItems) ? Math.min(count, schema.maxItems) : count }, () => item);
+  }
+  if (type === 'number' || type === 'integer') return numberWithin(schema, type === 'integer');
   if (type === 'boolean') return true;
   if (type === 'null') return null;
-  return text;
+  const sample = FORMAT_SAMPLES[schema.format] ?? text;
+  const chars = [...sample];
+  if (Number.isInteger(schema.maxLength) && chars.length > schema.maxLength) return chars.slice(0, schema.maxLength).join('');
+  if (Number.isInteger(schema.minLength) && chars.length < schema.minLength) return sample + 'x'.repeat(schema.minLength - chars.length);
+  return sample;
 }
 
 /** `text` as a chat answer, whole or streamed in pieces of up to 6 characters, with usage. */
@@ -150,9 +222,10 @@ function textAnswer(body: any, text: string, thinking?: string): { headers: Reco
  * function tools, `tool_choice` is not `none` and the last message is the user's, a call of the
  * tool `tool_choice` names or else the first, its arguments each required (else each declared)
  * property of its schema, valued as the follow-format mode values a schema (instanceOf: a string
- * gets the user's last message, a number or integer 1, a boolean true, an enum its first value, an
- * array one item, an object each of its properties, a `$ref` its definition in the parameters'
- * `$defs`). Undefined otherwise (the answer is text).
+ * gets the user's last message or a sample of its format, a number or integer 1 or the nearest
+ * within its bounds, a boolean true, an enum its first value, an array one item, an object each of
+ * its properties, a `$ref` the definition it points at, a recursive schema ended where it allows).
+ * Undefined otherwise (the answer is text).
  */
 function toolCallOf(body: any): { name: string; arguments: string } | undefined {
   const tools = (body.tools ?? []).filter((t: any) => t?.type === 'function' && t.function?.name);
@@ -163,7 +236,13 @@ function toolCallOf(body: any): { name: string; arguments: string } | undefined 
   const schema = tool.function.parameters ?? {};
   const text = Array.isArray(last.content) ? last.content.filter((p: any) => p?.type === 'text').map((p: any) => p.text).join('') : String(last.content ?? '');
   const names: string[] = schema.required ?? Object.keys(schema.properties ?? {});
-  const args = Object.fromEntries(names.map((n) => [n, instanceOf(schema.properties?.[n], text, schema, 1)]));
+  const args: Record<string, unknown> = {};
+  for (const n of names) {
+    const value = valueOf(schema.properties?.[n], text, schema, []);
+    // A property that only recursion could value: left out unless required (then `text`, as instanceOf).
+    if (value !== RECURSES) args[n] = value;
+    else if (schema.required) args[n] = text;
+  }
   return { name: tool.function.name, arguments: JSON.stringify(args) };
 }
 
