@@ -47,13 +47,14 @@ function fieldToRequest(param: string, logprobsFrom: string | undefined): string
 }
 
 /**
- * Every occurrence of a chat field's path in prose, as a whole path: `logprobs`, not the one inside
- * `top_logprobs`; `response_format`, not the head of `response_format.type`; a sentence's full stop
- * after it is not part of a path. (Escaped by hand: `RegExp.escape` is ES2025, past the ES2023 lib of tsconfig.json.)
+ * Every path in prose that starts with the chat field `root` (`response_format`, `response_format.type`,
+ * `tools[0].function.name`), as a whole path: `logprobs`, not the one inside `top_logprobs`; not one
+ * inside a model id or another name (`gpt-logprobs`, `org/verbosity`); a sentence's full stop after
+ * it is not part of a path. (Escaped by hand: `RegExp.escape` is ES2025, past the ES2023 lib of tsconfig.json.)
  */
-function fieldPattern(param: string): RegExp {
-  const escaped = param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\w.\\]])${escaped}(?!\\w|\\.\\w|\\[)`, 'g');
+function pathsFrom(root: string): RegExp {
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\w.\\]/:-])${escaped}(?:\\.\\w+|\\[\\d+\\])*(?![\\w/[-]|\\.\\w)`, 'g');
 }
 
 /**
@@ -72,7 +73,9 @@ export function inRequestTerms(e: unknown, translated: Pick<TranslatedRequest, '
     if (field === undefined) return e;
     // Only where the message opens with the field (the gateway's and the providers' refusals: `<field> is not supported …`): an upstream's prose is left as it is.
     // There the field is renamed wherever the refusal names it, its advice too (Bedrock's json_object refusal ends "send response_format json_schema").
-    const message = e.message.startsWith(e.param) ? e.message.replace(fieldPattern(e.param), field) : e.message;
+    // Each path from the same chat field is renamed as a whole (`response_format.type` → `text.format.type`, not `text.format.type`'s head only).
+    const root = /^[A-Za-z_]\w*/.exec(e.param)?.[0] ?? e.param;
+    const message = e.message.startsWith(e.param) ? e.message.replace(pathsFrom(root), (path) => fieldToRequest(path, translated.logprobsFrom) ?? path) : e.message;
     return Object.assign(new GatewayError(e.status, message, e.type, e.code, field, e.headers), { audit: e.audit });
   }
   const param = chatParamToRequest(e.param, translated.sources);

@@ -208,9 +208,15 @@ describe('errors about the chat request, in the Responses request\'s terms', () 
     const format = new GatewayError(400, 'response_format is not supported by the bedrock provider: JSON mode has no Converse equivalent; send response_format json_schema', 'invalid_request_error', 'unsupported_parameter', 'response_format');
     expect((inRequestTerms(format, t) as GatewayError).message).toBe('text.format is not supported by the bedrock provider: JSON mode has no Converse equivalent; send text.format json_schema');
     const sentence = new GatewayError(400, 'response_format is not supported: use response_format.type json_schema, or leave out response_format.', 'invalid_request_error', 'x', 'response_format');
-    expect((inRequestTerms(sentence, t) as GatewayError).message).toBe('text.format is not supported: use response_format.type json_schema, or leave out text.format.');
+    // hmerge2: a longer path from the same field is renamed whole (it stayed `response_format.type`, no Responses field)
+    expect((inRequestTerms(sentence, t) as GatewayError).message).toBe('text.format is not supported: use text.format.type json_schema, or leave out text.format.');
     const logprobs = new GatewayError(400, 'logprobs is not supported here, nor top_logprobs without logprobs', 'invalid_request_error', 'x', 'logprobs');
     expect((inRequestTerms(logprobs, t) as GatewayError).message).toBe('include[0] is not supported here, nor top_logprobs without include[0]');
+    // hmerge2: not inside a model id or another name (it became `gpt-include[0]`)
+    const model = new GatewayError(400, 'logprobs is not supported by gpt-logprobs or bedrock:logprobs', 'invalid_request_error', 'x', 'logprobs');
+    expect((inRequestTerms(model, t) as GatewayError).message).toBe('include[0] is not supported by gpt-logprobs or bedrock:logprobs');
+    const tool = new GatewayError(400, 'tools[0].function.parameters is invalid: tools[0].function.name must be set', 'invalid_request_error', 'x', 'tools[0].function.parameters');
+    expect((inRequestTerms(tool, t) as GatewayError).message).toBe('tools[0].parameters is invalid: tools[0].name must be set');
   });
 
   it('a string input is `input` itself; other errors are left as they are', () => {
