@@ -6,11 +6,38 @@
  * ErrorObject; Step Functions Developer Guide, "Handling errors"): the line keeps `errorMessage` and
  * drops the stack trace. Any other Cause (a plain string, as a Fail state or a local runner gives
  * it) is kept as it is.
+ *
+ * The line is at most MAX_REASON_CHARS characters: a Cause may hold 32,768 (Step Functions quotas),
+ * the registry keeps 50 history entries in one item and DynamoDB's item limit is 400 KB, so 50 long
+ * causes would make the record unwritable and the failure unrecorded. The execution's own history
+ * keeps the whole cause.
  * @param error `{ Error, Cause? }` of the Catch
  * @returns `<Error>: <errorMessage>` for a Lambda's JSON error, `<Error>: <Cause>` for a plain Cause,
- *   `<Error>` alone when there is no Cause or the JSON carries no message
+ *   `<Error>` alone when there is no Cause or the JSON carries no message; clipped (clipReason)
  */
 export function catchReason(error: { Error: string; Cause?: string }): string {
+  return clipReason(fullCatchReason(error), MAX_REASON_CHARS);
+}
+
+/** The most characters of a Catch's reason the registry keeps (catchReason). */
+export const MAX_REASON_CHARS = 2_000;
+
+/**
+ * `text` cut to at most `max` UTF-16 code units without splitting a surrogate pair (String#slice
+ * would leave half an emoji, which DynamoDB stores as U+FFFD on the way back), with what was cut
+ * said at the end.
+ * @param max the most UTF-16 code units of the answer, marker included (at least 80)
+ */
+export function clipReason(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const marker = ` … (${text.length} characters; the rest is in the execution's history)`;
+  let end = Math.max(0, max - marker.length);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1; // a high surrogate whose low half would be cut off
+  return text.slice(0, end) + marker;
+}
+
+function fullCatchReason(error: { Error: string; Cause?: string }): string {
   if (!error.Cause) return error.Error;
   let cause: unknown;
   try {

@@ -4,7 +4,7 @@ import { emitLifecycleEvent } from '../shared/events.js';
 import { lifecycleHandler, logger } from '../shared/handler.js';
 import { RegistryContentionError, requireTenant, TenantConflictError, updateTenant } from '../shared/registry.js';
 import { cloudFormationFor } from './blueprints.js';
-import { catchReason } from './catch-reason.js';
+import { catchReason, clipReason } from './catch-reason.js';
 import type { TenantRecord } from '../../lib/tenant-record.js';
 import type { DriftDetection } from './detect-drift.js';
 import { deletedStack, driftedResources, driftRecord, failedCheckRecord, notCheckable, type StackDrift } from './drift.js';
@@ -82,7 +82,7 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     }
   };
   if (input.error) {
-    const error = catchReason(input.error).slice(0, 1000);
+    const error = clipReason(catchReason(input.error), 1000);
     // The last check that ran stays (its verdict, time, resources) beside this failure (failedCheckRecord).
     const drift = failedCheckRecord(record.drift, checkedAt, error);
     const skipped = await save(drift);
@@ -94,7 +94,7 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
   const starts: string[] = (input.detections ?? []).flatMap((d) => (d.startedAt ? [d.startedAt] : []));
   for (const d of input.detections ?? []) {
     if (d.deleted) {
-      stacks.push(deletedStack(d.stack, `the stack does not exist${d.region ? ` in ${d.region}` : ''} (deleted outside Tessera): ${d.error ?? ''}`.slice(0, 1000)));
+      stacks.push(deletedStack(d.stack, clipReason(`the stack does not exist${d.region ? ` in ${d.region}` : ''} (deleted outside Tessera): ${d.error ?? ''}`, 1000)));
       continue;
     }
     if (!d.detectionId) {

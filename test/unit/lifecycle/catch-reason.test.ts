@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { catchReason, clipReason, MAX_REASON_CHARS } from '../../../lambdas/lifecycle/catch-reason.js';
+
+describe('catchReason: the line a Catch\'s error leaves in the registry', () => {
+  it('keeps a Lambda error\'s errorMessage, a plain Cause as it is, and the Error alone without a Cause', () => {
+    expect(catchReason({ Error: 'StackFailed', Cause: JSON.stringify({ errorType: 'StackFailed', errorMessage: 'stack tessera-acme is ROLLBACK_COMPLETE', trace: ['at x'] }) }))
+      .toBe('StackFailed: stack tessera-acme is ROLLBACK_COMPLETE');
+    expect(catchReason({ Error: 'States.Timeout', Cause: 'the task timed out' })).toBe('States.Timeout: the task timed out');
+    expect(catchReason({ Error: 'States.TaskFailed' })).toBe('States.TaskFailed');
+  });
+
+  it('clips a Cause of Step Functions\' largest size (32,768 characters) to MAX_REASON_CHARS, saying how long it was: 50 history entries of it would pass DynamoDB\'s 400 KB item', () => {
+    const message = 'x'.repeat(32_768 - 40);
+    const reason = catchReason({ Error: 'StackFailed', Cause: JSON.stringify({ errorMessage: message }) });
+    expect(reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    expect(reason).toMatch(/^StackFailed: x+ … \(32741 characters; the rest is in the execution's history\)$/);
+    // 50 entries (the history's length) of such reasons stay far below 400 KB
+    expect(Buffer.byteLength(JSON.stringify(Array.from({ length: 50 }, () => ({ reason }))))).toBeLessThan(200_000);
+  });
+
+  it('never cuts a surrogate pair in two, and leaves a text within the limit untouched', () => {
+    const text = 'a'.repeat(50) + '😀'.repeat(100);
+    for (let max = 120; max < 140; max++) {
+      const clipped = clipReason(text, max);
+      expect(clipped.length).toBeLessThanOrEqual(max);
+      expect(clipped).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+      expect(clipped.isWellFormed()).toBe(true);
+    }
+    expect(clipReason('short', 100)).toBe('short');
+  });
+});
