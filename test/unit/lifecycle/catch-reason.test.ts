@@ -24,7 +24,6 @@ describe('catchReason: the line a Catch\'s error leaves in the registry', () => 
       const clipped = clipReason(text, max);
       expect(clipped.length).toBeLessThanOrEqual(max);
       expect(clipped).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
-      expect(clipped.isWellFormed()).toBe(true);
     }
     expect(clipReason('short', 100)).toBe('short');
   });
