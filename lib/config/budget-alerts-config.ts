@@ -28,7 +28,7 @@ export const BudgetAlertsConfigSchema = z
       }
     });
     if (b.emailTenantAdmins && !b.senderEmail) {
-      ctx.addIssue({ code: 'custom', path: ['senderEmail'], message: 'is required when emailTenantAdmins is true: the SES-verified address the alert mail comes from, e.g. alerts@example.com' });
+      ctx.addIssue({ code: 'custom', path: ['senderEmail'], message: 'is required when emailTenantAdmins is true: the address the alert mail comes from, verified in SES in the home region (the address or its domain), e.g. alerts@mail.your-company.com with your own domain' });
     }
   });
 export type BudgetAlertsConfig = z.infer<typeof BudgetAlertsConfigSchema>;

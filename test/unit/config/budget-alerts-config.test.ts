@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { budgetAlertsOf } from '../../../lib/config/budget-alerts-config.js';
 import { loadConfig } from '../../../lib/config/load-config.js';
+import { findPlaceholders } from '../../../lib/config/placeholders.js';
 import { configErrorOf } from '../../support/config-errors.js';
 
 describe('tiers.<tier>.budgetAlerts', () => {
@@ -24,5 +25,15 @@ describe('tiers.<tier>.budgetAlerts', () => {
     ['an unknown key', { thresholds: [50] }, /tiers\.starter\.budgetAlerts/],
   ])('refuses %s, naming the path', (_name, budgetAlerts, expected) => {
     expect(configErrorOf({ tiers: { starter: { budgetAlerts } } })).toMatch(expected);
+  });
+
+  it('suggests, for a missing sender, an address that synth takes, not a placeholder it refuses', () => {
+    const message = configErrorOf({ tiers: { starter: { budgetAlerts: { emailTenantAdmins: true } } } });
+    const suggested = /e\.g\. (\S+@[^\s,;)]+)/.exec(message)?.[1];
+    expect(suggested, message).toBeDefined();
+    const layer = { tiers: { starter: { budgetAlerts: { emailTenantAdmins: true, senderEmail: suggested } } } };
+    const config = loadConfig({ overrides: layer });
+    expect(config.tiers.starter!.budgetAlerts!.senderEmail).toBe(suggested);
+    expect(findPlaceholders(layer, [{ name: 'embedded default', value: {} }, { name: 'tessera.config.yaml', value: layer }])).toEqual([]);
   });
 });
