@@ -130,7 +130,9 @@ export async function createLocalGateway(options: LocalGatewayOptions): Promise<
   // Browser preflights: the origins the embedded tenants allow (none with --dynamodb, which has no origin index here).
   const corsOrigins = tenantOrigins(options.tenants ?? []);
   // Budget alerts as in AWS; the events go beside the audit log (or into memory for tests).
-  const events = options.memoryAudit ? memoryEvents() : { emit: fileEvents(join(options.stateDir, 'events.jsonl')), events: undefined };
+  // Stamped as EventBridge stamps the gateway's PutEvents: the platform account, the home Region.
+  const origin = { account: config.platformAccountId, region: config.homeRegion };
+  const events = options.memoryAudit ? memoryEvents(origin) : { emit: fileEvents(join(options.stateDir, 'events.jsonl'), origin), events: undefined };
   const budgetAlerts = options.alertMarkers === false ? undefined : new BudgetAlerts({ store, markers: options.alertMarkers ?? new MemoryAlertMarkers(), emit: events.emit });
   const gateway = new Gateway({ config, store, authorizer, providers, audit, fineTuning, responses, corsOrigins, servedProviders: options.providers, withheldModels: withheld, keys: apiKeys, keyService, users: options.users, budgetAlerts });
   return { gateway, store, audit, keysFile, jobs, responses, apiKeys, budgetAlerts, events: events.events };

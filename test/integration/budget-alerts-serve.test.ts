@@ -22,11 +22,12 @@ const guardrails = { redactPii: false, redactResponses: false, promptInjectionSc
 async function serve(memory: boolean) {
   const stateDir = tempDir('tessera-budget-alerts-');
   const tenants = [localTenant('acme', 'enterprise', { gateway: { monthlyTokenBudget: 180, fallbacks: [], guardrails, auditPromptText: false } }), localTenant('keyed', 'enterprise', { gateway: { fallbacks: [], guardrails, auditPromptText: false } })];
-  const local = await createLocalGateway({ config: gatewayConfig(), stateDir, upstreamUrl: upstream.url, tenants, memoryAudit: memory });
+  const config = gatewayConfig();
+  const local = await createLocalGateway({ config, stateDir, upstreamUrl: upstream.url, tenants, memoryAudit: memory });
   const server = await startLocalServer(local.gateway, { port: 0, maxBytes: 1_000_000 });
   servers.push(server);
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
-  return { ...local, stateDir, url, token: (tenantId: string) => mintDevToken(local.keysFile, { tenantId }) };
+  return { ...local, config, stateDir, url, token: (tenantId: string) => mintDevToken(local.keysFile, { tenantId }) };
 }
 
 const thresholds = (events: LocalEvent[]) => events.map((e) => [e.detail.tenantId, e.detail.scope, e.detail.budgetId, e.detail.thresholdPercent]).sort();
@@ -73,5 +74,9 @@ describe('budget alerts under tessera serve', () => {
       ['key', minted.keyId, 'day-tokens', 50, 36], ['key', minted.keyId, 'day-tokens', 80, 54],
     ]);
     expect(lines[0]).toMatchObject({ version: '0', id: expect.any(String), source: 'tessera.lifecycle', 'detail-type': 'Tenant Budget Threshold Reached', time: expect.stringMatching(/Z$/) });
+    // EventBridge delivers every event with the account and Region it was put in (the gateway's:
+    // the platform account, the home Region) and its resources; a rule target reads them.
+    expect(Object.keys(lines[0]!).sort()).toEqual(['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version']);
+    expect(lines[0]).toMatchObject({ account: gw.config.platformAccountId, region: gw.config.homeRegion, resources: [] });
   });
 });
