@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { mintApiKey } from '../../lib/identity/api-key.js';
@@ -20,6 +20,17 @@ export async function devKeys(file: string): Promise<DevKeys> {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
   return keys;
+}
+
+/**
+ * The seconds from now until a token minted with `expiresIn` expires, as jose reads it (jose's
+ * duration format: `15m`, `8h`, `2 days`, units s, m, h, d, w, y; `-5m` and `1h ago` are in the
+ * past: 0 or less). Read from a throwaway HS256 token, so the format is exactly jose's.
+ * @throws TypeError (jose's "Invalid time period format") when `expiresIn` is no duration
+ */
+export async function tokenLifetimeSeconds(expiresIn: string): Promise<number> {
+  const probe = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(expiresIn).sign(new Uint8Array(32));
+  return decodeJwt(probe).exp! - Math.floor(Date.now() / 1000);
 }
 
 export async function mintDevToken(file: string, claims: { tenantId: string; sub?: string; role?: string; expiresIn?: string; issuer?: string; audience?: string }): Promise<string> {

@@ -207,7 +207,13 @@ export function devTokenCommand(): Command {
     .option('--expires <duration>', 'lifetime, e.g. 15m, 1h', '1h')
     .option(...stateDirOption)
     .action(async (o) => {
-      const { mintDevToken } = await import('../../lambdas/inference/dev-keys.js');
+      // Refused here rather than minted for serve to refuse (401): checked before a dev key is made.
+      if (!new RegExp(TENANT_ID_PATTERN).test(o.tenant)) throw new CliError(`--tenant ${o.tenant}: not a tenant id (3 to 24 lowercase letters, digits and single hyphens, starting with a letter: the id given to tessera serve --tenant <id:tier>)`);
+      const { mintDevToken, tokenLifetimeSeconds } = await import('../../lambdas/inference/dev-keys.js');
+      const lifetime = await tokenLifetimeSeconds(o.expires).catch(() => {
+        throw new CliError(`--expires ${o.expires}: not a duration; expected a number and a unit, e.g. 15m, 1h, 8h or 2d (units s, m, h, d, w, y)`);
+      });
+      if (lifetime < 1) throw new CliError(`--expires ${o.expires}: not a lifetime: the token would be expired when minted (serve answers 401); give one ahead, e.g. 1h or 8h`);
       const keys = resolve(o.stateDir, 'dev-keys.json');
       const made = !existsSync(keys);
       process.stdout.write(`${await mintDevToken(keys, { tenantId: o.tenant, role: o.role, sub: o.sub, expiresIn: o.expires })}\n`);

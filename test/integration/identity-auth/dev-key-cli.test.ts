@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { devKeyCommand } from '../../../lib/cli/serve-command.js';
+import { devKeyCommand, devTokenCommand } from '../../../lib/cli/serve-command.js';
 import { CliError } from '../../../lib/cli/cli-error.js';
 import { localTenant } from '../../../lambdas/inference/local-gateway.js';
 import { FakeUpstream } from '../../support/fake-upstream.js';
@@ -8,6 +8,7 @@ import { serveGateway } from '../../support/local-gateway.js';
 import { runTessera, runTesseraEntry } from '../support/tessera-cli.js';
 import { tesseraBundle } from '../../support/cli-bundle.js';
 import { tempDir } from '../../support/temp-dirs.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 // `tessera dev-key` writes a key where a running `tessera serve --state-dir` reads it, and
@@ -101,5 +102,31 @@ describe('tessera dev-token --role', () => {
     const res = await fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${run.stdout.trim()}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai-compatible/default', messages: [{ role: 'user', content: 'x' }] }) });
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('role "viewer" lacks permission "inference"');
+  });
+});
+
+describe('tessera dev-token refuses what serve would refuse, before it mints or makes a dev key', () => {
+  it.each([
+    [['--tenant', 'Acme'], /^--tenant Acme: not a tenant id/],
+    [['--tenant', 'acme', '--expires', '99x'], /^--expires 99x: not a duration; expected a number and a unit, e\.g\. 15m, 1h, 8h or 2d/],
+    [['--tenant', 'acme', '--expires', '1h ago'], /^--expires 1h ago: not a lifetime: the token would be expired when minted/],
+    [['--tenant', 'acme', '--expires', '-5m'], /^--expires -5m: not a lifetime/],
+    [['--tenant', 'acme', '--expires', '0s'], /^--expires 0s: not a lifetime/],
+  ])('refuses %j with a one-line CliError (exit 2)', async (args, message) => {
+    const dir = tempDir('tessera-test-dev-token-refused-');
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const e = await devTokenCommand().exitOverride().parseAsync([...args, '--state-dir', dir], { from: 'user' }).then(() => undefined, (err: unknown) => err).finally(() => out.mockRestore());
+    expect(e).toBeInstanceOf(CliError);
+    expect((e as CliError).exitCode).toBe(2);
+    expect((e as CliError).message).toMatch(message);
+    expect(existsSync(join(dir, 'dev-keys.json'))).toBe(false);
+  });
+
+  it('takes the lifetimes jose takes: 15m, 8h, 2 days', async () => {
+    const dir = tempDir('tessera-test-dev-token-lifetimes-');
+    for (const expires of ['15m', '8h', '2 days']) {
+      const run = await devToken('--tenant', 'acme', '--expires', expires, '--state-dir', dir);
+      expect(run.code, run.stderr).toBe(0);
+    }
   });
 });
