@@ -150,7 +150,7 @@ export class ApiKeyService {
     if (creatorKey) checkWithinCreator(creatorKey, body, now);
     const live = (await this.store.list(tenant.tenantId)).filter((r) => keyUsable(r, now).ok).length;
     if (live >= MAX_LIVE_KEYS) {
-      throw new IdentityError(409, `tenant ${tenant.tenantId} has ${live} live API keys, the most a tenant may have (${MAX_LIVE_KEYS}); revoke keys it no longer uses (tessera keys list / revoke)`, 'too_many_keys');
+      throw new IdentityError(409, `tenant ${tenant.tenantId} has ${live} live API keys, the most a tenant may have (${MAX_LIVE_KEYS}); revoke keys it no longer uses (DELETE /v1/tenant/keys/{keyId}, or tessera keys revoke <keyId> --tenant ${tenant.tenantId}; GET /v1/tenant/keys and tessera keys list show when each was last used)`, 'too_many_keys');
     }
     const minted = mintApiKey(tenant.tenantId);
     const record = ApiKeyRecord.parse({
