@@ -60,13 +60,17 @@ export const WILDCARD_ONLY_ACTIONS: ReadonlySet<string> = new Set([
   'rds:DescribeEvents', 'vpc-lattice:CreateServiceNetworkVpcEndpointAssociation',
 ]);
 
-/** One statement for the actions that have a resource type (on `resources`), one on "*" for those that have none. */
-function statements(sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>): iam.PolicyStatement[] {
+/**
+ * One statement for the actions that have a resource type (on `resources`), one on "*" for those that have none.
+ * `wildcardConditions` replaces `conditions` on the "*" statement, for a region the typed ARNs name but "*" cannot.
+ * @default wildcardConditions - `conditions`
+ */
+function statements(sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>, wildcardConditions = conditions): iam.PolicyStatement[] {
   const wildcard = actions.filter((a) => WILDCARD_ONLY_ACTIONS.has(a));
   const typed = actions.filter((a) => !WILDCARD_ONLY_ACTIONS.has(a));
   return [
     ...(typed.length ? [new iam.PolicyStatement({ sid, actions: typed, resources, conditions })] : []),
-    ...(wildcard.length ? [new iam.PolicyStatement({ sid: `${sid}NoResourceType`, actions: wildcard, resources: ['*'], conditions })] : []),
+    ...(wildcard.length ? [new iam.PolicyStatement({ sid: `${sid}NoResourceType`, actions: wildcard, resources: ['*'], conditions: wildcardConditions })] : []),
   ];
 }
 
@@ -255,11 +259,14 @@ function policyGroups(regions: readonly string[]): Record<string, iam.PolicyStat
  * Backup of that region, and manage the DR vaults `tessera-<id>-dr`.
  */
 function drStatements(regions: readonly string[]): iam.PolicyStatement[] {
+  // kms:CreateKey and backup-storage:MountCapsule have no resource type: the DR region their
+  // statements' ARNs name is said by aws:RequestedRegion instead (else "*" means every region).
+  const inDrRegions = { StringEquals: { 'aws:RequestedRegion': [...regions] } };
   return [
-    ...statements('AdministerDrKeys', KEY_ADMIN_ACTIONS, regions.flatMap((r) => [arn('kms', 'key/*', r), arn('kms', 'alias/tessera-*-dr', r)])),
+    ...statements('AdministerDrKeys', KEY_ADMIN_ACTIONS, regions.flatMap((r) => [arn('kms', 'key/*', r), arn('kms', 'alias/tessera-*-dr', r)]), undefined, inDrRegions),
     ...statements('UseDrKeysOnlyThroughServices', ['kms:CreateGrant', 'kms:RetireGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'], regions.map((r) => arn('kms', 'key/*', r)),
       { StringEquals: { 'kms:ViaService': regions.flatMap((r) => [`s3.${r}.amazonaws.com`, `backup.${r}.amazonaws.com`]) } }),
-    ...statements('DrBackupVaults', BACKUP_ACTIONS, regions.map((r) => arn('backup', 'backup-vault:tessera-*-dr', r))),
+    ...statements('DrBackupVaults', BACKUP_ACTIONS, regions.map((r) => arn('backup', 'backup-vault:tessera-*-dr', r)), undefined, inDrRegions),
     // In the home region, the primary blueprint of a DR tier: its bucket's replication role goes to
     // S3 (PutBucketReplication passes it), and its monthly restore test is a Backup restore-testing
     // plan (tessera_<id>_database) with a selection (found missing by `npm run preflight` on a DR tier).

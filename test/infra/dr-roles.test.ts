@@ -2,6 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { BlueprintExecutionRole } from '../../constructs/blueprint-execution-role.js';
 import { WorkloadProvisioningRole } from '../../constructs/workload-provisioning-role.js';
+import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import { newStack } from '../support/synth.js';
 
 /** A policy resource as a readable ARN: `arn:<Partition>:kms:us-west-2:<AccountId>:key/*`, sorted. */
@@ -25,6 +26,40 @@ describe('the roles that deploy DR stacks act in the tiers\' DR regions', () => 
     expect(bySid.UseDrKeysOnlyThroughServices.Condition).toEqual({ StringEquals: { 'kms:ViaService': ['s3.us-west-2.amazonaws.com', 'backup.us-west-2.amazonaws.com'] } });
     expect(arns(bySid.DrBackupVaults.Resource)).toEqual(['arn:<Partition>:backup:us-west-2:<AccountId>:backup-vault:tessera-*-dr']);
     expect(JSON.stringify(dr)).not.toContain('us-east-1');
+  });
+
+  it('blueprint execution role: CreateKey and MountCapsule (no resource type, so "*") only in its own and the DR regions (aws:RequestedRegion)', async () => {
+    // GIVEN the role of an account in us-east-1 with a DR region us-west-2, its policies as CloudFormation resolves them
+    const stack = newStack();
+    new BlueprintExecutionRole(stack, 'Exec', { roleName: 'TesseraBlueprintExecution', drRegions: ['us-west-2'] });
+    const values: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' };
+    const resolve = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(resolve);
+      if (!v || typeof v !== 'object') return v;
+      const o = v as Record<string, unknown>;
+      if (typeof o.Ref === 'string' && values[o.Ref] !== undefined) return values[o.Ref];
+      if ('Fn::Join' in o) return (o['Fn::Join'] as [string, unknown[]])[1].map(resolve).join((o['Fn::Join'] as [string])[0]);
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+    };
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'))
+      .map((p) => ({ name: p.Properties.ManagedPolicyName as string, policy: resolve(p.Properties.PolicyDocument) as PolicyJson }));
+    const role = 'arn:aws:iam::123456789012:role/TesseraBlueprintExecution';
+    const allowedIn = async (action: string, region: string) => (await evaluate({
+      principalArn: role, action, resource: '*', resourceAccount: '123456789012',
+      context: { 'aws:PrincipalArn': role, 'aws:PrincipalAccount': '123456789012', 'aws:RequestedRegion': region }, identityPolicies: policies, scps: [],
+    })).allowed;
+    // THEN (Service Authorization Reference: neither action has a resource type)
+    for (const action of ['kms:CreateKey', 'backup-storage:MountCapsule']) {
+      expect(await allowedIn(action, 'us-east-1'), `${action} in the home region`).toBe(true);
+      expect(await allowedIn(action, 'us-west-2'), `${action} in the DR region`).toBe(true);
+      expect(await allowedIn(action, 'eu-central-1'), `${action} in a region of no tier`).toBe(false);
+    }
+    // AND the DisasterRecovery policy's "*" statements say the DR region they are for
+    const dr = statementsOf(Template.fromStack(stack), /TesseraBlueprintExecution-DisasterRecovery/).filter((s) => s.Resource === '*');
+    expect(dr.map((s) => [s.Sid, s.Condition])).toEqual([
+      ['AdministerDrKeysNoResourceType', { StringEquals: { 'aws:RequestedRegion': ['us-west-2'] } }],
+      ['DrBackupVaultsNoResourceType', { StringEquals: { 'aws:RequestedRegion': ['us-west-2'] } }],
+    ]);
   });
 
   it('blueprint execution role without DR regions: no DisasterRecovery policy', () => {
