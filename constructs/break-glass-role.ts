@@ -7,6 +7,8 @@ import { tenantRoleName } from '../lib/tenant-naming.js';
 export interface BreakGlassRoleProps {
   /** Role name; tenant break-glass roles trust exactly this name in the platform account. */
   readonly roleName: string;
+  /** The organization (`config.organization.organizationId`): tenant break-glass roles of its accounts only (aws:ResourceOrgID). */
+  readonly organizationId: string;
 }
 
 /**
@@ -40,9 +42,11 @@ export class BreakGlassRole extends Construct {
         sid: 'AssumeTenantBreakGlassRoles',
         actions: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
         resources: [tenantBreakGlass],
+        // The account part is "*" (tenant accounts are vended at run time): only roles of this organization's accounts.
+        conditions: { StringEquals: { 'aws:ResourceOrgID': props.organizationId } },
       })],
     });
     acknowledge(policy, [`AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${tenantRoleName('*', 'break-glass')}]`],
-      'Tenants live in accounts created at run time; the pattern admits only tenant break-glass roles, each of which trusts this role alone and demands the SourceIdentity it passes on.');
+      'Tenants live in accounts created at run time; the pattern admits only tenant break-glass roles of this organization\'s accounts (aws:ResourceOrgID), each of which trusts this role alone and demands the SourceIdentity it passes on.');
   }
 }

@@ -10,6 +10,7 @@ export interface OrganizationAccessRoleProps {
   readonly platformAccountId: string;
   /** Name of the provisioning role in member accounts (reached by chaining from here). */
   readonly provisioningRoleName: string;
+  /** The organization (`config.organization.organizationId`): its accounts' provisioning roles only (aws:ResourceOrgID). */
   readonly organizationId: string;
 }
 
@@ -41,12 +42,14 @@ export class OrganizationAccessRole extends Construct {
           sid: 'IntoMemberAccounts',
           actions: ['sts:AssumeRole'],
           resources: [provisioningRoles],
+          // The account part is "*" (accounts are vended at run time): only roles of this organization's accounts.
+          conditions: { StringEquals: { 'aws:ResourceOrgID': props.organizationId } },
         }),
       ],
     });
     acknowledge(policy, ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
       'CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListRoots, ListPolicies and ListAccounts have no resource type; every other Organizations action is scoped to this organization.');
-    acknowledge(policy, [...organizationResourceArns(stack.account, props.organizationId), provisioningRoles].map((arn) => wildcardResourceFinding(this, arn)), 'Accounts, OUs and the quarantine SCP are addressed within this organization only; member accounts are created at run time, so their provisioning roles are named by pattern.');
+    acknowledge(policy, [...organizationResourceArns(stack.account, props.organizationId), provisioningRoles].map((arn) => wildcardResourceFinding(this, arn)), 'Accounts, OUs and the quarantine SCP are addressed within this organization only; member accounts are created at run time, so their provisioning roles are named by pattern, limited to this organization\'s accounts (aws:ResourceOrgID).');
   }
 }
 

@@ -95,7 +95,7 @@ export class PlatformStack extends Stack {
       organizationId: config.organization.organizationId,
       replicationRegion: drRegion,
     });
-    const breakGlass = new BreakGlassRole(this, 'BreakGlass', { roleName: config.roles.breakGlassRoleName });
+    const breakGlass = new BreakGlassRole(this, 'BreakGlass', { roleName: config.roles.breakGlassRoleName, organizationId: config.organization.organizationId });
 
     let shared: SharedCluster | undefined;
     if (Object.values(config.tiers).some((t) => t.compute.mode === 'shared')) {

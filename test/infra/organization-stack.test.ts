@@ -1,6 +1,9 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { PolicyJson } from '../../lib/preflight/iam-eval.js';
+import { mayAssume } from '../support/assume-role-eval.js';
 import { defaultAppTemplates } from '../support/default-app.js';
+import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
 
 let org: Template;
 beforeAll(() => {
@@ -32,5 +35,17 @@ describe('OrganizationStack', () => {
       Effect: 'Deny', Action: '*',
       Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/TesseraProvisioning', 'arn:aws:iam::*:role/TesseraBlueprintExecution', 'arn:aws:iam::*:role/tessera/service-role/tessera-*'] } },
     });
+  });
+
+  it('chains only into the provisioning roles of this organization\'s accounts (aws:ResourceOrgID): member accounts are vended at run time, so the ARN says account "*"', async () => {
+    // GIVEN the management account's platform-access policy, as CloudFormation resolves it (default config: management 111111111111, o-exampleorg1)
+    const policies = Object.values(org.findResources('AWS::IAM::ManagedPolicy'))
+      .map((p: any) => ({ name: 'PlatformAccess', policy: resolveIntrinsics(p.Properties.PolicyDocument, { 'AWS::Partition': 'aws', 'AWS::AccountId': '111111111111', 'AWS::Region': 'us-east-1' }) as PolicyJson }));
+    const access = 'arn:aws:iam::111111111111:role/TesseraOrganizationAccess';
+    const provisioning = 'arn:aws:iam::444455556666:role/TesseraProvisioning';
+    // THEN a member account's provisioning role, and no other organization's
+    expect(await mayAssume(access, policies, provisioning, 'o-exampleorg1')).toBe(true);
+    expect(await mayAssume(access, policies, provisioning, 'o-otherorg99')).toBe(false);
+    expect(await mayAssume(access, policies, 'arn:aws:iam::444455556666:role/OtherRole', 'o-exampleorg1')).toBe(false);
   });
 });
