@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BlueprintExecutionRole } from '../../constructs/blueprint-execution-role.js';
 import { WorkloadProvisioningRole } from '../../constructs/workload-provisioning-role.js';
 import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
+import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
 import { newStack } from '../support/synth.js';
 
 /** A policy resource as a readable ARN: `arn:<Partition>:kms:us-west-2:<AccountId>:key/*`, sorted. */
@@ -32,17 +33,9 @@ describe('the roles that deploy DR stacks act in the tiers\' DR regions', () => 
     // GIVEN the role of an account in us-east-1 with a DR region us-west-2, its policies as CloudFormation resolves them
     const stack = newStack();
     new BlueprintExecutionRole(stack, 'Exec', { roleName: 'TesseraBlueprintExecution', drRegions: ['us-west-2'] });
-    const values: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' };
-    const resolve = (v: unknown): unknown => {
-      if (Array.isArray(v)) return v.map(resolve);
-      if (!v || typeof v !== 'object') return v;
-      const o = v as Record<string, unknown>;
-      if (typeof o.Ref === 'string' && values[o.Ref] !== undefined) return values[o.Ref];
-      if ('Fn::Join' in o) return (o['Fn::Join'] as [string, unknown[]])[1].map(resolve).join((o['Fn::Join'] as [string])[0]);
-      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
-    };
+    const values = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' };
     const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'))
-      .map((p) => ({ name: p.Properties.ManagedPolicyName as string, policy: resolve(p.Properties.PolicyDocument) as PolicyJson }));
+      .map((p) => ({ name: p.Properties.ManagedPolicyName as string, policy: resolveIntrinsics(p.Properties.PolicyDocument, values) as PolicyJson }));
     const role = 'arn:aws:iam::123456789012:role/TesseraBlueprintExecution';
     const allowedIn = async (action: string, region: string) => (await evaluate({
       principalArn: role, action, resource: '*', resourceAccount: '123456789012',
