@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { LIFECYCLE_ROLE_PREFIX, ORGANIZATION_ACCESS_ROLE_NAME } from '../lib/lifecycle-handlers.js';
+import { QUOTA_RULES } from '../lib/quotas.js';
 import { roleArn, tenantRoleName } from '../lib/tenant-naming.js';
 
 export interface WorkloadProvisioningRoleProps {
@@ -48,6 +49,15 @@ export const PROVISIONING_WILDCARD_ONLY_ACTIONS = [
   // Deploy blueprint chooses and checks the tenant VPC's zones (availability-zones.ts).
   'ec2:DescribeAvailabilityZones',
 ];
+
+/**
+ * Service codes whose quotas the lifecycle reads and asks to raise with this role: every rule of
+ * the quota check (lib/quotas.ts `QUOTA_RULES`), and `ec2` for the GPU and on-demand vCPU quotas of
+ * *Request compute quotas* and the daily quota job (lambdas/lifecycle/request-compute-quotas.ts,
+ * process-quota-requests.ts). A quota's ARN is `arn:<partition>:servicequotas:<region>:<account>:<service code>/<quota code>`
+ * (Service Authorization Reference, Service Quotas: resource type `quota`).
+ */
+export const PROVISIONING_QUOTA_SERVICES: readonly string[] = [...new Set([...QUOTA_RULES.map((r) => r.serviceCode), 'ec2'])].sort();
 
 /**
  * The provisioning role of the shared workload account (`TesseraProvisioning`), as a template the
@@ -151,7 +161,7 @@ export class WorkloadProvisioningRole extends Construct {
         ],
       },
       Operations: {
-        reason: 'Data stores, clusters, log groups, snapshots and vaults carry tessera-<tenant> names created at run time (RDS tessera-<tenant>, EKS tessera-<tenant>, vaults tessera-<tenant>-database, log groups /tessera/<tenant>, /aws/rds/instance/tessera-<tenant>, /aws/eks/tessera-<tenant>); the default security group and quotas get ids only from AWS, so they are limited to this account and region; the archive key is the platform account\'s, used only through RDS.',
+        reason: 'Data stores, clusters, log groups, snapshots and vaults carry tessera-<tenant> names created at run time (RDS tessera-<tenant>, EKS tessera-<tenant>, vaults tessera-<tenant>-database, log groups /tessera/<tenant>, /aws/rds/instance/tessera-<tenant>, /aws/eks/tessera-<tenant>); the default security group gets its id only from AWS, so it is limited to this account and region; quotas are those of the services the quota check and compute requests name, any quota code of each (codes of rules without one are found at run time); the archive key is the platform account\'s, used only through RDS.',
         statements: [
           new iam.PolicyStatement({
             sid: 'QuotaUsageAndListings',
@@ -167,7 +177,7 @@ export class WorkloadProvisioningRole extends Construct {
             // Check quotas, Request compute quotas, the daily quota job (lambdas/lifecycle/service-quotas.ts).
             sid: 'ServiceQuotas',
             actions: ['servicequotas:GetServiceQuota', 'servicequotas:ListRequestedServiceQuotaChangeHistoryByQuota', 'servicequotas:RequestServiceQuotaIncrease'],
-            resources: [here('servicequotas', '*')],
+            resources: PROVISIONING_QUOTA_SERVICES.map((service) => here('servicequotas', `${service}/*`)),
           }),
           new iam.PolicyStatement({
             // Wire tenant: empties the VPC's default security group (its id comes from the stack outputs).

@@ -147,6 +147,10 @@ describe('the workload-account provisioning role template', () => {
     ['iam:AttachRolePolicy', `arn:aws:iam::${WORKLOAD}:role/TesseraBlueprintExecution`, { 'iam:PolicyARN': `arn:aws:iam::${WORKLOAD}:policy/TesseraBlueprintExecution-Network` }],
     ['servicequotas:RequestServiceQuotaIncrease', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:ec2/L-1216C47A`],
     ['servicequotas:GetServiceQuota', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:vpc/L-F678F1CE`],
+    // the quota check's other services (lib/quotas.ts): RDS DB instances, IAM roles, a quota code found at run time
+    ['servicequotas:GetServiceQuota', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:rds/L-7B6409FD`],
+    ['servicequotas:RequestServiceQuotaIncrease', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:iam/L-FE177D64`],
+    ['servicequotas:ListRequestedServiceQuotaChangeHistoryByQuota', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:ec2/L-DB2E81BA`],
     ['elasticache:DescribeCacheClusters', `arn:aws:elasticache:${REGION}:${WORKLOAD}:cluster:tessera-acme-001`],
     ['ec2:RevokeSecurityGroupIngress', `arn:aws:ec2:${REGION}:${WORKLOAD}:security-group/sg-0123456789abcdef0`],
     ['rds:ModifyDBInstance', `arn:aws:rds:${REGION}:${WORKLOAD}:db:tessera-acme`],
@@ -193,6 +197,9 @@ describe('the workload-account provisioning role template', () => {
     ['sts:AssumeRole', `arn:aws:iam::${WORKLOAD}:role/tessera-acme-admin`],
     ['kms:Decrypt', `arn:aws:kms:${REGION}:${WORKLOAD}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
     ['s3:GetObject', 'arn:aws:s3:::tessera-acme-data-333333333333/secret.txt'],
+    // quotas of services Tessera never checks nor raises (SageMaker training instances, Lambda concurrency)
+    ['servicequotas:RequestServiceQuotaIncrease', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:sagemaker/L-2F2B8D9A`],
+    ['servicequotas:RequestServiceQuotaIncrease', `arn:aws:servicequotas:${REGION}:${WORKLOAD}:lambda/L-B99A9384`],
   ];
   it.each(REFUSED)('refuses %s on %s', async (action, resource, context) => {
     expect(await allowed(action, resource, context)).toBe(false);
