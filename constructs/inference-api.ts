@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { AUTH_CACHE_MS } from '../lambdas/inference/auth.js';
 import { O200K_RANKS_ASSET, o200kRanksModulePath } from '../lambdas/inference/token-count.js';
 import { ROLE_PERMISSIONS, ROLES, groupOf, type Role } from '../lib/identity/roles.js';
+import { catalogFoundationModelArns } from '../lib/bedrock-models.js';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import type { PlatformConfig } from '../lib/config/schema.js';
 import { PLATFORM_ROLE_NAMES } from '../lib/fine-tuning.js';
@@ -251,8 +252,11 @@ export class InferenceApi extends Construct {
     router.addToPolicy(new iam.PolicyStatement({ sid: 'CorsOriginIndex', actions: ['dynamodb:Query'], resources: [props.corsOriginsTable.tableArn] }));
     const auditRecords = props.auditBucket.arnForObjects('tessera-audit/inference/*');
     router.addToPolicy(new iam.PolicyStatement({ sid: 'AuditRecords', actions: ['s3:PutObject'], resources: [auditRecords] }));
+    // The catalog's foundation models only (config at synth; no Bedrock model is added at run time): IAM
+    // authorizes an invocation on the foundation model also when it names an inference profile, so the
+    // profiles (tenants' application profiles, recorded at run time) reach no model outside the catalog.
     const bedrock = [
-      stack.formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: '*' }),
+      ...catalogFoundationModelArns(config.gateway.models, stack.partition, stack.region),
       stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: '*' }),
       stack.formatArn({ service: 'bedrock', resource: 'application-inference-profile', resourceName: '*' }),
     ];
@@ -271,7 +275,7 @@ export class InferenceApi extends Construct {
     }));
     acknowledge(router.managedPolicy, [wildcardResourceFinding(this, invokers)],
       'Each tenant account holds one model-invoker role named tessera-<tenant>-model-invoker (invoke-only on that tenant\'s endpoints), in accounts created at run time and limited to this organization (aws:ResourceOrgID).');
-    acknowledge(router.managedPolicy, [auditRecords, ...bedrock, guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
+    acknowledge(router.managedPolicy, [auditRecords, ...bedrock.filter((arn) => arn.includes('*')), guardrails, endpoints, ...secrets].map((arn) => wildcardResourceFinding(this, arn)),
       'Audit records are keyed per request; models, inference profiles and tenant endpoints are chosen per request from the platform catalog and tenant policy; the platform\'s provider keys are named per provider. Each pattern is confined to its Tessera prefix or to Bedrock model ARNs.');
 
     // `/v1/tenant/users` calls Cognito's admin API on the platform pool. Cognito has no condition

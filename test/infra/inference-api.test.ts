@@ -7,7 +7,9 @@ import { authorizerDenyContext, GATEWAY_RESPONSE_VARIABLES, GATEWAY_RESPONSES } 
 import { forbidden } from '../../lambdas/inference/openai-errors.js';
 import { FINE_TUNING_ROUTES, OPENAI_ROUTES } from '../../lambdas/inference/routes.js';
 import { PLATFORM_ROLE_NAMES } from '../../lib/fine-tuning.js';
+import { evaluate, type PolicyJson } from '../../lib/preflight/iam-eval.js';
 import { defaultAppTemplates } from '../support/default-app.js';
+import { resolveIntrinsics } from '../support/resolve-intrinsics.js';
 
 // Issue 14, item 5: the inference API's new routes, the responses table, the CORS origin index and
 // its maintainer, in the synthesized platform stack.
@@ -302,3 +304,38 @@ describe('API Gateway\'s own errors (gateway responses)', () => {
     for (const [id] of responses()) expect(dependsOn, id).toContain(id);
   });
 });
+
+describe('the router\'s Bedrock grant (InferenceRouterPolicy, default config)', () => {
+  const PLATFORM = '222222222222';
+  const ROUTER = `arn:aws:iam::${PLATFORM}:role/TesseraPlatform-InferenceRouterRole`;
+  const model = (id: string) => `arn:aws:bedrock:us-east-1::foundation-model/${id}`;
+  const invoke = async (action: string, resource: string) => {
+    const [, policy] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && id.startsWith('InferenceRouterPolicy'))!;
+    // Its Bedrock statements: the others name the platform stack's resources through nested-stack parameters (Ref referenceto…), which the simulator refuses as ARNs
+    const statements = (policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).filter((st) => [st.Action].flat().some((a) => a.startsWith('bedrock:')));
+    const document = resolveIntrinsics({ Version: '2012-10-17', Statement: statements }, { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': PLATFORM }) as PolicyJson;
+    const r = (await evaluate({
+      principalArn: ROUTER, action, resource, resourceAccount: resource.split(':')[4] || PLATFORM,
+      context: { 'aws:PrincipalArn': ROUTER, 'aws:PrincipalAccount': PLATFORM, 'aws:RequestedRegion': 'us-east-1' },
+      identityPolicies: [{ name: 'InferenceRouterPolicy', policy: document }], scps: [],
+    }));
+    expect(r.result).not.toMatch(/^error/);
+    return r.allowed;
+  };
+
+  it('invokes the catalog\'s foundation models (gateway.models, bedrock/) and no other: a tenant\'s inference profile reaches no model outside the catalog', async () => {
+    // the default catalog's Bedrock models, chat and embedding, streamed or not
+    for (const id of ['anthropic.claude-3-5-haiku-20241022-v1:0', 'amazon.nova-lite-v1:0', 'amazon.titan-embed-text-v2:0', 'cohere.embed-english-v3']) {
+      expect(await invoke('bedrock:InvokeModel', model(id)), id).toBe(true);
+      expect(await invoke('bedrock:InvokeModelWithResponseStream', model(id)), id).toBe(true);
+    }
+    // a tenant's application inference profile (recorded at run time) is allowed as a resource, its model only if in the catalog
+    expect(await invoke('bedrock:InvokeModel', `arn:aws:bedrock:us-east-1:${PLATFORM}:application-inference-profile/abc123def456`)).toBe(true);
+    // models the catalog does not list
+    for (const id of ['anthropic.claude-3-opus-20240229-v1:0', 'amazon.nova-premier-v1:0', 'meta.llama3-1-405b-instruct-v1:0']) {
+      expect(await invoke('bedrock:InvokeModel', model(id)), id).toBe(false);
+      expect(await invoke('bedrock:InvokeModelWithResponseStream', model(id)), id).toBe(false);
+    }
+  });
+});
+

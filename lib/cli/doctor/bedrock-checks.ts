@@ -1,20 +1,10 @@
 import { GetFoundationModelAvailabilityCommand, type GetFoundationModelAvailabilityCommandOutput } from '@aws-sdk/client-bedrock';
+import { foundationModelId } from '../../bedrock-models.js';
 import { describeAwsError, isNotFound } from '../aws-errors.js';
 import { result, unreadable } from './results.js';
 import type { CheckResult, DoctorContext } from './types.js';
 
-/**
- * Geographic prefixes of Bedrock cross-region inference profiles (`us.`, `eu.`, `apac.`, ...):
- * a profile id is `<geo>.<foundation model id>`; model access is granted on the foundation model.
- * Source: Bedrock user guide, "Supported Regions and models for inference profiles".
- */
-const INFERENCE_PROFILE_PREFIX = /^(us|us-gov|eu|apac|jp|au|ca|global)\.(?=[a-z0-9-]+\.)/;
-
-/** The foundation model id of an `upstream` (an inference profile's prefix removed) and the prefix removed. */
-export function foundationModelId(upstream: string): { modelId: string; profilePrefix?: string } {
-  const m = INFERENCE_PROFILE_PREFIX.exec(upstream);
-  return m ? { modelId: upstream.slice(m[0].length), profilePrefix: m[1] } : { modelId: upstream };
-}
+export { foundationModelId };
 
 /** The console page where model access is requested, for the Region. */
 export const modelAccessPage = (region: string) => `https://${region}.console.aws.amazon.com/bedrock/home?region=${region}#/modelaccess`;
