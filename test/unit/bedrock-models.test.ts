@@ -17,14 +17,16 @@ describe('catalogFoundationModelArns: the foundation models the gateway catalog 
     ]);
   });
 
-  it('reads a cross-region profile id, a foundation-model ARN and a system profile ARN as their foundation model', () => {
+  it('reads a cross-region profile (id or system profile ARN) as its foundation model in every Region, where Bedrock may route it; a foundation-model ARN as itself', () => {
     expect(catalogFoundationModelArns([
       entry('bedrock/a', 'us.anthropic.claude-3-5-haiku-20241022-v1:0'),
       entry('bedrock/b', 'arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-pro-v1:0'),
       entry('bedrock/c', 'arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.meta.llama3-2-3b-instruct-v1:0'),
+      entry('bedrock/d', 'global.anthropic.claude-sonnet-4-20250514-v1:0'),
     ], 'aws', 'us-east-1')).toEqual([
-      'arn:aws:bedrock:eu-west-1::foundation-model/meta.llama3-2-3b-instruct-v1:0',
-      'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0',
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0',
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0',
+      'arn:aws:bedrock:*::foundation-model/meta.llama3-2-3b-instruct-v1:0',
       'arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-pro-v1:0',
     ]);
   });
