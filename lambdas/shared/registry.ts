@@ -273,7 +273,8 @@ export interface TenantPageOptions {
  * without a filter a Scan's (the partition key's hash order: not sorted, stable while the table
  * does not change); with one, the index's (`by-status` or `by-tier`), sorted by tenant id. Reads
  * with as many DynamoDB calls as it takes to fill `limit` (each reads at most 1 MB; with both
- * filters the tier is a FilterExpression, so a call may find none), fewer when `maxBytes` cuts it.
+ * filters the tier is a FilterExpression, so a call may find none: such calls have no Limit and
+ * read 1 MB each, the page cut at `limit` here), fewer when `maxBytes` cuts it.
  * @returns the records and `after`: the tenant id to pass as `after` for the next page, absent
  *   when DynamoDB has no more (a last page may then still come back empty once: DynamoDB answers
  *   LastEvaluatedKey when a page ends exactly at the last item)
@@ -283,11 +284,16 @@ export async function listTenantPage(filter: TenantFilter, options: TenantPageOp
   let bytes = 0;
   let after = options.after;
   for (;;) {
-    const out = await doc().send(listCommand(filter, after, options.limit - tenants.length));
+    // With both filters the tier is a FilterExpression applied after DynamoDB's Limit: a Limit of the
+    // records still missing (1 near the end of a page) read one item a call, thousands of calls where
+    // the tier is rare. Such a call reads up to 1 MB instead and the page is cut here at `limit`.
+    const both = !!(filter.status && filter.tier);
+    const out = await doc().send(listCommand(filter, after, both ? undefined : options.limit - tenants.length));
     for (const item of out.Items ?? []) {
       const record = TenantRecord.parse(item);
       const size = options.sizeOf?.(record) ?? 0;
-      if (tenants.length && options.maxBytes !== undefined && bytes + size > options.maxBytes) return { tenants, after: tenants.at(-1)!.tenantId };
+      const full = tenants.length >= options.limit || (tenants.length > 0 && options.maxBytes !== undefined && bytes + size > options.maxBytes);
+      if (full) return { tenants, after: tenants.at(-1)!.tenantId };
       tenants.push(record);
       bytes += size;
     }
