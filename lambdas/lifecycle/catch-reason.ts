@@ -12,11 +12,13 @@
  * causes would make the record unwritable and the failure unrecorded. The execution's own history
  * keeps the whole cause.
  * @param error `{ Error, Cause? }` of the Catch
+ * @param max the most characters of the line (clipReason; at least 80) @default MAX_REASON_CHARS
  * @returns `<Error>: <errorMessage>` for a Lambda's JSON error, `<Error>: <Cause>` for a plain Cause,
- *   `<Error>` alone when there is no Cause or the JSON carries no message; clipped (clipReason)
+ *   `<Error>` alone when there is no Cause or the JSON carries no message; clipped (clipReason),
+ *   the marker naming the length of the whole line
  */
-export function catchReason(error: { Error: string; Cause?: string }): string {
-  return clipReason(fullCatchReason(error), MAX_REASON_CHARS);
+export function catchReason(error: { Error: string; Cause?: string }, max: number = MAX_REASON_CHARS): string {
+  return clipReason(fullCatchReason(error), max);
 }
 
 /** The most characters of a Catch's reason the registry keeps (catchReason). */

@@ -82,7 +82,7 @@ export const handler = lifecycleHandler('Check drift', async (input: CheckDriftI
     }
   };
   if (input.error) {
-    const error = clipReason(catchReason(input.error), 1000);
+    const error = catchReason(input.error, 1000);
     // The last check that ran stays (its verdict, time, resources) beside this failure (failedCheckRecord).
     const drift = failedCheckRecord(record.drift, checkedAt, error);
     const skipped = await save(drift);

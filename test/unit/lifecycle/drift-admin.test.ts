@@ -227,6 +227,15 @@ describe('a drift check that fails after its retries keeps the last verdict besi
     expect(records.get('initech')!.drift!.failedCheck).toBeUndefined();
   });
 
+  it('clips a long failure to 1,000 characters naming the whole length of the error, not the 2,000 of a first clip', async () => {
+    records.set('initech', tenant({ tenantId: 'initech', status: 'ACTIVE' }));
+    // A Cause of Step Functions' largest size (32,768 characters): catchReason alone clipped it to 2,000, then the drift record to 1,000
+    await check({ tenantId: 'initech', error: { Error: 'AccessDenied', Cause: 'x'.repeat(32_768) } }, {} as never);
+    const error = records.get('initech')!.drift!.error!;
+    expect(error.length).toBeLessThanOrEqual(1000);
+    expect(error).toMatch(/^AccessDenied: x+ … \(32782 characters; the rest is in the execution's history\)$/);
+  });
+
   /**
    * Found by the day-2 walk-through (s18): in AWS a Lambda task's Catch gives `Cause` as the runtime's JSON error
    * (errorType, errorMessage, trace), which the local runner does not; the drift record (and `tessera tenants drift <id>`)
