@@ -20,7 +20,7 @@ export const TENANT_PAGE_BYTES = 4 * 1024 * 1024;
 /**
  * The answer of `GET /admin/tenants` (lambdas/admin/tenant-list-routes.ts), read by the CLI:
  * one page of full tenant records and, when more follow, the token of the next page (absent on
- * the last). A page may hold fewer than `limit` records and still have a `nextToken`: only its
+ * the last). A page may hold fewer than `limit` records (none, with both filters) and still have a `nextToken`: only its
  * absence means the end.
  */
 export interface TenantPage {

@@ -56,7 +56,9 @@ const answerBytes = (record: TenantRecord): number => Buffer.byteLength(JSON.str
  * (not sorted by id; the CLI sorts the whole list), with `status` or `tier` the index's, sorted by
  * tenant id. A page holds at most `limit` records (default 100, at most 1,000: TENANT_PAGE_LIMIT)
  * and at most 4 MiB of them (TENANT_PAGE_BYTES; before pages, every record in one body passed
- * Lambda's 6 MB answer from some 440 tenants with a year of history); `nextToken` continues the
+ * Lambda's 6 MB answer from some 440 tenants with a year of history); with both `status` and
+ * `tier` a page also ends after 10 DynamoDB reads of the status index (MAX_PAGE_READS), short or even
+ * empty, with a `nextToken` (a rare tier: the rest of the index is not read in one answer); `nextToken` continues the
  * same list (same `status` and `tier`; `limit` may change). A tenant written between pages may or
  * may not appear; none appears twice (every page starts after the previous one's last key).
  * @throws ApiError 400 naming an unknown parameter, a bad `status`, an unknown `tier`, a `limit`

@@ -269,12 +269,20 @@ export interface TenantPageOptions {
 }
 
 /**
+ * The most DynamoDB calls one page of listTenantPage makes (each reads at most 1 MB): only a list
+ * with both `status` and `tier` (the tier a FilterExpression) comes near it, whose page then ends
+ * short, even empty, with the place to go on from.
+ */
+export const MAX_PAGE_READS = 10;
+
+/**
  * One page of the registry's tenants, filtered by `status` and/or `tier`, in DynamoDB's order:
  * without a filter a Scan's (the partition key's hash order: not sorted, stable while the table
  * does not change); with one, the index's (`by-status` or `by-tier`), sorted by tenant id. Reads
  * with as many DynamoDB calls as it takes to fill `limit` (each reads at most 1 MB; with both
  * filters the tier is a FilterExpression, so a call may find none: such calls have no Limit and
- * read 1 MB each, the page cut at `limit` here), fewer when `maxBytes` cuts it.
+ * read 1 MB each, the page cut at `limit` here), fewer when `maxBytes` cuts it or after
+ * MAX_PAGE_READS calls (then short, even empty, with `after`).
  * @returns the records and `after`: the tenant id to pass as `after` for the next page, absent
  *   when DynamoDB has no more (a last page may then still come back empty once: DynamoDB answers
  *   LastEvaluatedKey when a page ends exactly at the last item)
@@ -283,7 +291,7 @@ export async function listTenantPage(filter: TenantFilter, options: TenantPageOp
   const tenants: TenantRecord[] = [];
   let bytes = 0;
   let after = options.after;
-  for (;;) {
+  for (let reads = 1; ; reads++) {
     // With both filters the tier is a FilterExpression applied after DynamoDB's Limit: a Limit of the
     // records still missing (1 near the end of a page) read one item a call, thousands of calls where
     // the tier is rare. Such a call reads up to 1 MB instead and the page is cut here at `limit`.
@@ -299,7 +307,9 @@ export async function listTenantPage(filter: TenantFilter, options: TenantPageOp
     }
     if (!out.LastEvaluatedKey) return { tenants };
     after = String(out.LastEvaluatedKey.tenantId);
-    if (tenants.length >= options.limit) return { tenants, after };
+    // A page that read MAX_PAGE_READS calls (both filters, a rare tier) ends here, short or empty, with
+    // its place: reading the rest of a large status index in one answer would pass API Gateway's 29 s.
+    if (tenants.length >= options.limit || reads >= MAX_PAGE_READS) return { tenants, after };
   }
 }
 

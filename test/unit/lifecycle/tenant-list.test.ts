@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { handler } from '../../../lambdas/admin/admin-api.js';
+import { MAX_PAGE_READS } from '../../../lambdas/shared/registry.js';
 import { setLifecycleEnv, tenant } from './support.js';
 
 /**
@@ -97,6 +98,29 @@ describe('GET /admin/tenants in pages', () => {
     ddb.resetHistory();
     expect((await pages({ status: 'ACTIVE', tier: 'professional', limit: '2' })).flat()).toEqual(['tenant-0000', 'tenant-0300', 'tenant-0599']);
     expect(ddb.commandCalls(QueryCommand).length).toBeLessThanOrEqual(2);
+  });
+
+  it('ends a page after MAX_PAGE_READS calls when a rare tier leaves it short, with a token to go on (even empty)', async () => {
+    // DynamoDB stops a call at 1 MB: here at 20 records a call
+    ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+      const inIndex = table.filter((r) => r.status === input.ExpressionAttributeValues![':v']).sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+      return answer(inIndex, { ...input, Limit: Math.min(input.Limit ?? 20, 20) }, (r) => !input.FilterExpression || r.tier === input.ExpressionAttributeValues![':t']);
+    });
+    put(...ids(600).map((tenantId, i) => tenant({ tenantId, status: 'ACTIVE', tier: i === 599 ? 'professional' : 'starter' })));
+    const perAnswer: number[] = [];
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      ddb.resetHistory();
+      const res = await get({ status: 'ACTIVE', tier: 'professional', ...(nextToken ? { nextToken } : {}) });
+      expect(res.statusCode).toBe(200);
+      perAnswer.push(ddb.commandCalls(QueryCommand).length);
+      seen.push(...body(res).tenants.map((t: TenantRecord) => t.tenantId));
+      nextToken = body(res).nextToken;
+    } while (nextToken && perAnswer.length < 10);
+    expect(seen).toEqual(['tenant-0599']);
+    // 30 calls of 20: three answers of at most 10 calls, the first two empty with a token
+    expect(perAnswer).toEqual([MAX_PAGE_READS, MAX_PAGE_READS, MAX_PAGE_READS]);
   });
 
   it('refuses a malformed or another list\'s nextToken with a 400 naming it, reading nothing', async () => {
