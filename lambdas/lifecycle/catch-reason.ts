@@ -41,13 +41,23 @@ export function clipReason(text: string, max: number): string {
 
 function fullCatchReason(error: { Error: string; Cause?: string }): string {
   if (!error.Cause) return error.Error;
-  let cause: unknown;
+  const message = causeMessage(error.Cause);
+  return message ? `${error.Error}: ${message}` : error.Error;
+}
+
+/**
+ * The message of a Step Functions `Cause`: a Lambda runtime's JSON error gives its `errorMessage`
+ * (the stack trace dropped), any other Cause is itself.
+ * @returns '' for a JSON object without an `errorMessage`
+ */
+export function causeMessage(cause: string): string {
+  let parsed: unknown;
   try {
-    cause = JSON.parse(error.Cause);
+    parsed = JSON.parse(cause);
   } catch {
-    return `${error.Error}: ${error.Cause}`;
+    return cause;
   }
-  if (typeof cause !== 'object' || cause === null) return `${error.Error}: ${error.Cause}`;
-  const message = (cause as { errorMessage?: unknown }).errorMessage;
-  return typeof message === 'string' && message ? `${error.Error}: ${message}` : error.Error;
+  if (typeof parsed !== 'object' || parsed === null) return cause;
+  const message = (parsed as { errorMessage?: unknown }).errorMessage;
+  return typeof message === 'string' ? message : '';
 }

@@ -1,6 +1,7 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { platformClient } from '../shared/aws-clients.js';
 import { lifecycleHandler } from '../shared/handler.js';
+import { causeMessage, clipReason } from './catch-reason.js';
 
 /** What the Distributed Map's ResultWriter reports (`$.results`): where its manifest is. */
 export interface MapResults {
@@ -47,7 +48,7 @@ export function summarize(children: readonly ChildResult[], into: UpgradeSummary
       into.upgraded++;
     } else {
       into.failed++;
-      if (into.failures.length < MAX_LISTED) into.failures.push({ tenantId, error: c.Error, cause: c.Cause?.slice(0, 500) });
+      if (into.failures.length < MAX_LISTED) into.failures.push({ tenantId, error: c.Error, cause: c.Cause === undefined ? undefined : clipReason(causeMessage(c.Cause), 500) });
     }
   }
   return into;

@@ -32,15 +32,20 @@ describe('Summarize upgrade: upgraded, refused, skipped and failed tenants from 
     ]));
     s3.on(GetObjectCommand, { Bucket: 'work', Key: 'upgrades/u/results/run/FAILED_0.json' }).resolves(body([
       child('initech', 'FAILED', undefined, { Error: 'StackFailed', Cause: 'stack tessera-initech is UPDATE_ROLLBACK_COMPLETE' }),
+      child('globex', 'FAILED', undefined, { Error: 'States.TaskFailed', Cause: JSON.stringify({ errorType: 'Error', errorMessage: '😀'.repeat(300), trace: ['at handler (/var/task/index.mjs:1:1)'] }) }),
     ]));
     // WHEN
     const out = await handler({ results: { MapRunArn: 'arn:map', ResultWriterDetails: { Bucket: 'work', Key: 'upgrades/u/results/run/manifest.json' } } });
     // THEN
     expect(out).toEqual({
-      upgraded: 1, refused: 1, skipped: 1, failed: 1,
+      upgraded: 1, refused: 1, skipped: 1, failed: 2,
       refusals: [{ tenantId: 'acme', reason: 'ChangeRefused: … Database …', resources: [{ logicalId: 'Database' }] }],
       skips: [{ tenantId: 'vandelay', reason: 'tenant "vandelay" is on tier business since the upgrade of tier starter to 2.0.0 listed it; …' }],
-      failures: [{ tenantId: 'initech', error: 'StackFailed', cause: 'stack tessera-initech is UPDATE_ROLLBACK_COMPLETE' }],
+      // a Lambda's JSON Cause: its message without the stack trace, at most 500 characters, no half emoji
+      failures: [
+        { tenantId: 'initech', error: 'StackFailed', cause: 'stack tessera-initech is UPDATE_ROLLBACK_COMPLETE' },
+        { tenantId: 'globex', error: 'States.TaskFailed', cause: expect.stringMatching(/^(😀)+ … \(600 characters; the rest is in the execution's history\)$/) },
+      ],
       manifest: 's3://work/upgrades/u/results/run/manifest.json',
     });
   });
