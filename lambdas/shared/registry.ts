@@ -232,10 +232,29 @@ export interface TenantFilter {
   readonly tier?: string;
 }
 
+/**
+ * The attributes a list reads of each record (DynamoDB's ProjectionExpression) and how a projected
+ * item is parsed: a list that needs a few fields reads those, not whole records of up to 400 KB.
+ * `names` are the expression's attribute names (`#x`: every attribute name, reserved words such as
+ * `status` among them); they must not use `#k` or `#t`, the list's own.
+ */
+export interface TenantProjection<T extends { tenantId: string }> {
+  /** The ProjectionExpression, e.g. `#id, #s, #d.#ds` (it must include `tenantId`: a page goes on after its last). */
+  readonly expression: string;
+  /** ExpressionAttributeNames of `expression`. */
+  readonly names: Readonly<Record<string, string>>;
+  /** A projected item as the list's type. @throws when the item is not one */
+  readonly parse: (item: Record<string, unknown>) => T;
+}
+
 /** One DynamoDB call of a list: at most `limit` items evaluated from the key after `after` (a tenant id), 1 MB read at most. */
-function listCommand(filter: TenantFilter, after: string | undefined, limit?: number): QueryCommand | ScanCommand {
+function listCommand(filter: TenantFilter, after: string | undefined, limit?: number, projection?: { expression: string; names: Readonly<Record<string, string>> }): QueryCommand | ScanCommand {
+  const projected = projection ? { ProjectionExpression: projection.expression } : {};
   if (!filter.status && !filter.tier) {
-    return new ScanCommand({ TableName: table(), Limit: limit, ExclusiveStartKey: after === undefined ? undefined : { tenantId: after } });
+    return new ScanCommand({
+      TableName: table(), Limit: limit, ExclusiveStartKey: after === undefined ? undefined : { tenantId: after },
+      ...projected, ...(projection ? { ExpressionAttributeNames: { ...projection.names } } : {}),
+    });
   }
   // The index's key is the status (or tier) and the tenant id: a key after which to go on is the tenant id with the filter's value.
   const key = filter.status ? 'status' : 'tier';
@@ -246,7 +265,8 @@ function listCommand(filter: TenantFilter, after: string | undefined, limit?: nu
     IndexName: filter.status ? INDEX.byStatus : INDEX.byTier,
     KeyConditionExpression: '#k = :v',
     ...(both ? { FilterExpression: '#t = :t' } : {}),
-    ExpressionAttributeNames: { '#k': key, ...(both ? { '#t': 'tier' } : {}) },
+    ...projected,
+    ExpressionAttributeNames: { ...projection?.names, '#k': key, ...(both ? { '#t': 'tier' } : {}) },
     ExpressionAttributeValues: { ':v': value, ...(both ? { ':t': filter.tier } : {}) },
     Limit: limit,
     ExclusiveStartKey: after === undefined ? undefined : { tenantId: after, [key]: value },
@@ -254,7 +274,7 @@ function listCommand(filter: TenantFilter, after: string | undefined, limit?: nu
 }
 
 /** How one page of tenants is cut: its count, where it starts, and how many bytes its records may take. */
-export interface TenantPageOptions {
+export interface TenantPageOptions<T = TenantRecord> {
   /** The most records in the page (1 or more). */
   readonly limit: number;
   /** The tenant id after which the page starts (a previous page's `after`); absent: the first page. */
@@ -265,7 +285,7 @@ export interface TenantPageOptions {
    */
   readonly maxBytes?: number;
   /** A record's weight against `maxBytes` (bytes). */
-  readonly sizeOf?: (record: TenantRecord) => number;
+  readonly sizeOf?: (record: T) => number;
 }
 
 /**
@@ -288,7 +308,17 @@ export const MAX_PAGE_READS = 10;
  *   LastEvaluatedKey when a page ends exactly at the last item)
  */
 export async function listTenantPage(filter: TenantFilter, options: TenantPageOptions): Promise<{ tenants: TenantRecord[]; after?: string }> {
-  const tenants: TenantRecord[] = [];
+  return listProjectedPage(filter, options, { parse: (item) => TenantRecord.parse(item) });
+}
+
+/**
+ * listTenantPage reading only `projection`'s attributes of each record (DynamoDB still counts the
+ * whole item against a call's 1 MB and its read capacity: a projection cuts what reaches the Lambda,
+ * not what DynamoDB reads), each parsed by `projection.parse`. Same pages, order and `after`.
+ */
+export async function listProjectedPage<T extends { tenantId: string }>(filter: TenantFilter, options: TenantPageOptions<T>, projection: TenantProjection<T> | Pick<TenantProjection<T>, 'parse'>): Promise<{ tenants: T[]; after?: string }> {
+  const read = 'expression' in projection ? projection : undefined;
+  const tenants: T[] = [];
   let bytes = 0;
   let after = options.after;
   for (let reads = 1; ; reads++) {
@@ -296,9 +326,9 @@ export async function listTenantPage(filter: TenantFilter, options: TenantPageOp
     // records still missing (1 near the end of a page) read one item a call, thousands of calls where
     // the tier is rare. Such a call reads up to 1 MB instead and the page is cut here at `limit`.
     const both = !!(filter.status && filter.tier);
-    const out = await doc().send(listCommand(filter, after, both ? undefined : options.limit - tenants.length));
+    const out = await doc().send(listCommand(filter, after, both ? undefined : options.limit - tenants.length, read));
     for (const item of out.Items ?? []) {
-      const record = TenantRecord.parse(item);
+      const record = projection.parse(item);
       const size = options.sizeOf?.(record) ?? 0;
       const full = tenants.length >= options.limit || (tenants.length > 0 && options.maxBytes !== undefined && bytes + size > options.maxBytes);
       if (full) return { tenants, after: tenants.at(-1)!.tenantId };
