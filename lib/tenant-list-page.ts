@@ -1,4 +1,4 @@
-import type { TenantRecord } from './tenant-record.js';
+import type { DriftRecord, TenantRecord } from './tenant-record.js';
 
 /**
  * `GET /admin/tenants`' page size (`limit`): 100 records unless asked, at most 1,000. A page is
@@ -25,5 +25,29 @@ export const TENANT_PAGE_BYTES = 4 * 1024 * 1024;
  */
 export interface TenantPage {
   tenants: TenantRecord[];
+  nextToken?: string;
+}
+
+/** One tenant's row in `GET /admin/drift` (lambdas/admin/drift-routes.ts). */
+export interface DriftRow {
+  tenantId: string;
+  tier: string;
+  status: string;
+  /** DriftRecord.status, or `NOT_CHECKED` before the first drift run reached the tenant. */
+  drift: DriftRecord['status'] | 'NOT_CHECKED';
+  checkedAt?: string;
+  driftedResources: number;
+  /** The latest check failed after `checkedAt` (DriftRecord.failedCheck): `drift`, `checkedAt` and the resources are the check before it. */
+  failedCheck?: { at: string; error: string };
+}
+
+/**
+ * The answer of `GET /admin/drift`, read by the CLI: one page of drift rows and, when more follow,
+ * the token of the next page. A page may hold fewer than `limit` rows, even none (OFFBOARDED tenants
+ * and other drift statuses are left out of the records it read), and still have a `nextToken`: only
+ * its absence means the end.
+ */
+export interface DriftPage {
+  tenants: DriftRow[];
   nextToken?: string;
 }

@@ -14,6 +14,7 @@
  * (6,291,456 bytes of the proxy integration's JSON answer, the body escaped inside it).
  */
 import { TenantRecord } from '../../lib/tenant-record.js';
+import { DRIFT_ROW_PROJECTION, driftRow } from '../../lambdas/admin/drift-routes.js';
 import { TENANT_STACK_OUTPUTS } from '../../lib/tenant-stack.js';
 
 const LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024;
@@ -113,4 +114,25 @@ for (const [name, record] of rows) {
   const breaksAt = Math.floor((LAMBDA_RESPONSE_LIMIT - (one - per)) / per) + 1;
   const json = Buffer.byteLength(JSON.stringify(record));
   console.log(`${name.padEnd(9)} record ${json.toLocaleString('en')} B JSON, ~${itemBytes(record).toLocaleString('en')} B DynamoDB item; ${per.toLocaleString('en')} B per tenant in the Lambda answer; over 6 MB from ${breaksAt.toLocaleString('en')} tenants; 100 of them: ${answerBytes(record, 100).toLocaleString('en')} B`);
+}
+
+/** The record as `GET /admin/drift` reads it: DRIFT_ROW_PROJECTION's paths (names resolved), nothing else. */
+function projected(record: TenantRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of DRIFT_ROW_PROJECTION.expression.split(',').map((p) => p.trim().split('.').map((n) => DRIFT_ROW_PROJECTION.names[n]))) {
+    let from: unknown = record;
+    for (const n of path) from = (from as Record<string, unknown> | undefined)?.[n];
+    if (from === undefined) continue;
+    let to = out;
+    for (const n of path.slice(0, -1)) to = (to[n] ??= {}) as Record<string, unknown>;
+    to[path.at(-1)!] = from;
+  }
+  return out;
+}
+
+// GET /admin/drift: what reaches the Lambda per record (before: the whole record; now: the projection), and a row's bytes in the answer.
+for (const [name, record] of rows) {
+  const part = projected(record);
+  const row = Buffer.byteLength(JSON.stringify(JSON.stringify(driftRow(DRIFT_ROW_PROJECTION.parse(part))))) - 1;
+  console.log(`${name.padEnd(9)} drift list: reads ${Buffer.byteLength(JSON.stringify(record)).toLocaleString('en')} B JSON (~${itemBytes(record).toLocaleString('en')} B item) before, ${Buffer.byteLength(JSON.stringify(part)).toLocaleString('en')} B JSON (~${itemBytes(part).toLocaleString('en')} B) projected; a row is ${row.toLocaleString('en')} B in the answer (+1 comma); 100 rows: ${(100 * (row + 1)).toLocaleString('en')} B`);
 }
