@@ -1,11 +1,13 @@
 import { Command, Option } from 'commander';
+import type { DriftRow } from '../tenant-list-page.js';
 import type { DriftRecord, LifecycleExecution } from '../tenant-record.js';
 import { adminTarget } from './admin-target.js';
+import { allDriftRows } from './all-tenants.js';
 import { table } from './format.js';
 
-/** `GET /admin/drift` (lambdas/admin/drift-routes.ts). */
+/** Every page of `GET /admin/drift` (lambdas/admin/drift-routes.ts), the rows together. */
 interface DriftList {
-  tenants: Array<{ tenantId: string; tier: string; status: string; drift: string; checkedAt?: string; driftedResources: number; failedCheck?: { at: string; error: string } }>;
+  tenants: DriftRow[];
 }
 /** `GET /admin/tenants/{id}/drift`. */
 interface TenantDrift { tenantId: string; status: string; drift?: DriftRecord }
@@ -70,7 +72,7 @@ export function tenantDriftLines(out: TenantDrift, executions?: readonly Lifecyc
 
 /**
  * `tessera tenants drift [<id>]`: without an id, every tenant with its drift status (`--status`
- * filters); with one, that tenant's drifted resources. Through the admin API, like the other
+ * filters; every page of the list, sorted by id); with one, that tenant's drifted resources. Through the admin API, like the other
  * tenant commands; `--json` prints the API's answer.
  */
 export function tenantsDriftCommand(): Command {
@@ -90,7 +92,8 @@ export function tenantsDriftCommand(): Command {
         print(tenantDriftLines(out, record.executions ?? []));
         return;
       }
-      const out = await api.call<DriftList>('GET', '/admin/drift', undefined, { status: o.status });
-      print(json ? JSON.stringify(out.tenants, null, 2) : driftListLines(out));
+      // Every page (the API answers 100 rows a page), sorted by tenant id.
+      const tenants = await allDriftRows(api, o.status);
+      print(json ? JSON.stringify(tenants, null, 2) : driftListLines({ tenants }));
     });
 }

@@ -1,0 +1,49 @@
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AdminClient } from '../../../lib/cli/admin-client.js';
+import { tenantsDriftCommand } from '../../../lib/cli/tenants-drift-command.js';
+import type { DriftPage, DriftRow } from '../../../lib/tenant-list-page.js';
+
+const row = (tenantId: string, drift: DriftRow['drift'] = 'IN_SYNC'): DriftRow => ({ tenantId, tier: 'starter', status: 'ACTIVE', drift, driftedResources: drift === 'DRIFTED' ? 1 : 0 });
+
+/** `tessera tenants drift` with the admin client's `GET /admin/drift` answering `pages`, keyed by the nextToken sent; what it printed. */
+async function run(args: string[], pages: Record<string, DriftPage>) {
+  const call = vi.spyOn(AdminClient.prototype, 'call').mockImplementation(async (_method, _path, _body, query = {}) => {
+    if (call.mock.calls.length > 20) throw new Error('called GET /admin/drift more than 20 times');
+    return pages[query.nextToken ?? ''];
+  });
+  const out: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  vi.stubEnv('TESSERA_API_URL', 'https://abc.execute-api.us-east-1.amazonaws.com/prod');
+  // --json is a program-wide option (bin/tessera-cli.ts)
+  const json = args[0] === '--json';
+  await new Command().option('--json').addCommand(tenantsDriftCommand()).parseAsync(['node', 'tessera', ...(json ? ['--json'] : []), 'drift', ...args.slice(json ? 1 : 0)]);
+  return { call, out: out.join('') };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+describe('tessera tenants drift: every page of GET /admin/drift', () => {
+  it('follows nextToken to the last page with the status on every call, and prints every row sorted by id', async () => {
+    const { call, out } = await run(['--status', 'DRIFTED'], {
+      '': { tenants: [row('zeta', 'DRIFTED')], nextToken: 't1' }, t1: { tenants: [], nextToken: 't2' }, t2: { tenants: [row('acme', 'DRIFTED')] },
+    });
+    expect(call.mock.calls.map((c) => [c[1], c[3]])).toEqual([
+      ['/admin/drift', { status: 'DRIFTED', nextToken: undefined }], ['/admin/drift', { status: 'DRIFTED', nextToken: 't1' }], ['/admin/drift', { status: 'DRIFTED', nextToken: 't2' }],
+    ]);
+    expect(out.indexOf('acme')).toBeLessThan(out.indexOf('zeta'));
+    expect(out).toContain('2 of 2 tenants drifted');
+  });
+
+  it('--json prints the rows of every page as one array', async () => {
+    const { out } = await run(['--json'], { '': { tenants: [row('mango')], nextToken: 'a' }, a: { tenants: [row('acme')] } });
+    expect(JSON.parse(out).map((r: DriftRow) => r.tenantId)).toEqual(['acme', 'mango']);
+  });
+
+  it('stops with an error when the API hands back a token it handed before (a loop of pages)', async () => {
+    await expect(run([], { '': { tenants: [row('acme')], nextToken: 'a' }, a: { tenants: [], nextToken: 'a' } })).rejects.toThrow(/GET \/admin\/drift answered the nextToken it was sent \(a\); the list would never end/);
+  });
+});
