@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from '../lib/compliance.js';
 import { LIFECYCLE_ROLE_PREFIX, ORGANIZATION_ACCESS_ROLE_NAME } from '../lib/lifecycle-handlers.js';
-import { QUOTA_RULES } from '../lib/quotas.js';
+import { QUOTA_RULES, quotaRegion } from '../lib/quotas.js';
 import { roleArn, tenantRoleName } from '../lib/tenant-naming.js';
 
 export interface WorkloadProvisioningRoleProps {
@@ -15,6 +15,11 @@ export interface WorkloadProvisioningRoleProps {
   readonly platformAccountId: string;
   /** The platform's home region (`config.homeRegion`), where the archive key lives. */
   readonly homeRegion: string;
+  /**
+   * The config's `allowedRegions` (the region guardrail's): a global quota (IAM) is granted in us-east-1 when it is one
+   * of them, where the quota check reads it (lib/quotas.ts quotaRegion), else in this stack's Region.
+   */
+  readonly allowedRegions: readonly string[];
   /** Name of the execution role the account baseline creates (`config.roles.blueprintExecutionRoleName`). */
   readonly blueprintExecutionRoleName: string;
   /** Name of the blueprint catalog bucket (a token: the template parameter `BlueprintBucketName`). */
@@ -96,6 +101,8 @@ export class WorkloadProvisioningRole extends Construct {
       }),
     });
     const here = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+    // A global quota's Region is us-east-1 (when in allowedRegions); any other's is the stack's (lib/quotas.ts quotaRegion).
+    const quotaArn = (service: string) => `arn:${Aws.PARTITION}:servicequotas:${quotaRegion(service, Aws.REGION, props.allowedRegions)}:${Aws.ACCOUNT_ID}:${service}/*`;
     const iamHere = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
     const stacks = here('cloudformation', 'stack/tessera-*/*');
     const executionRole = iamHere(`role/${props.blueprintExecutionRoleName}`);
@@ -174,10 +181,11 @@ export class WorkloadProvisioningRole extends Construct {
             resources: [here('elasticache', 'cluster:*'), here('elasticache', 'snapshot:*')],
           }),
           new iam.PolicyStatement({
-            // Check quotas, Request compute quotas, the daily quota job (lambdas/lifecycle/service-quotas.ts).
+            // Check quotas, Request compute quotas, the daily quota job (lambdas/lifecycle/service-quotas.ts): in this stack's
+            // Region (the home Region, where the lifecycle runs); a global quota (IAM) in us-east-1, the only Region that serves it, when allowed.
             sid: 'ServiceQuotas',
             actions: ['servicequotas:GetServiceQuota', 'servicequotas:ListRequestedServiceQuotaChangeHistoryByQuota', 'servicequotas:RequestServiceQuotaIncrease'],
-            resources: PROVISIONING_QUOTA_SERVICES.map((service) => here('servicequotas', `${service}/*`)),
+            resources: PROVISIONING_QUOTA_SERVICES.map((service) => quotaArn(service)),
           }),
           new iam.PolicyStatement({
             // Wire tenant: empties the VPC's default security group (its id comes from the stack outputs).

@@ -110,6 +110,32 @@ function networkInterfaces(t: CfnTemplate): number {
   return endpointEnis + count('AWS::EC2::NatGateway')(t) + dbEnis + cacheNodes(t) + 2 * count('AWS::EKS::Cluster')(t) + nodeEnis;
 }
 
+/**
+ * Service codes of the rules below whose quotas are global (one value per account, for every
+ * Region): Service Quotas answers for them only in us-east-1 in the aws partition; in any other
+ * Region it refuses with NoSuchResourceException ("the specified service does not exist"), so
+ * the lifecycle reads and raises them there (quotaRegion). Source: the Terraform AWS provider's
+ * Service Quotas pages (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/servicequotas_service_quota:
+ * "Global quotas apply to all AWS regions, but can only be accessed in us-east-1 in the
+ * Commercial partition"), and the IAM quotas being per account (IAM User Guide, IAM and AWS STS quotas).
+ */
+export const GLOBAL_QUOTA_SERVICES: readonly string[] = ['iam'];
+
+/** The Region in which Service Quotas serves global quotas in the aws partition (the config refuses GovCloud Regions). */
+export const GLOBAL_QUOTA_REGION = 'us-east-1';
+
+/**
+ * The Region in which to read and raise a quota of `serviceCode` for a tenant in `region` (a
+ * Region name, or a token such as `Aws.REGION` in a template): GLOBAL_QUOTA_REGION for a global
+ * quota (GLOBAL_QUOTA_SERVICES) when it is one of `allowedRegions`, else `region` itself. Outside
+ * allowedRegions the region guardrail (SCP `DenyOutsideAllowedRegions`, lib/guardrail-policies.ts)
+ * denies Service Quotas calls, so the quota is asked in `region` as before: Service Quotas has no
+ * such quota there (NoSuchResourceException) and the check uses the rule's documented default.
+ */
+export function quotaRegion(serviceCode: string, region: string, allowedRegions: readonly string[]): string {
+  return GLOBAL_QUOTA_SERVICES.includes(serviceCode) && allowedRegions.includes(GLOBAL_QUOTA_REGION) ? GLOBAL_QUOTA_REGION : region;
+}
+
 export const QUOTA_RULES: readonly QuotaRule[] = [
   {
     key: 'vpcs-per-region', serviceCode: 'vpc', quotaCode: 'L-F678F1CE', name: 'VPCs per Region', scope: 'region',

@@ -44,6 +44,7 @@ export class WorkloadProvisioningStack extends Stack {
       managementAccountId: config.organization.managementAccountId,
       platformAccountId: config.platformAccountId,
       homeRegion: config.homeRegion,
+      allowedRegions: config.allowedRegions,
       drRegions: [...new Set(Object.values(config.tiers).map(drRegionOf).filter((r): r is string => Boolean(r)))],
       blueprintExecutionRoleName: config.roles.blueprintExecutionRoleName,
       blueprintBucketName: bucket.valueAsString,

@@ -21,7 +21,7 @@ async function assertQuotas(record: TenantRecord): Promise<{ checked: number; un
   const region = process.env.AWS_REGION ?? platformConfig().homeRegion;
   const template = await tierTemplate(record.tier);
   const credentials = await tenantAccountCredentials(record.accountId!, record.tenantId, 'quotas');
-  const result = await checkQuotas(template, { accountId: record.accountId!, region, credentials });
+  const result = await checkQuotas(template, { accountId: record.accountId!, region, allowedRegions: platformConfig().allowedRegions, credentials });
   if (result.unchecked.length) logger.info('quotas not checked', { unchecked: result.unchecked });
   if (result.shortfalls.length) {
     const requests = result.shortfalls.flatMap((s) => (s.request ? [(({ alreadyOpen: _, ...r }) => r)(s.request)] : []));

@@ -1,7 +1,7 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { quotaNeeds, type CfnTemplate, type QuotaRule } from '../../lib/quotas.js';
+import { quotaNeeds, quotaRegion, type CfnTemplate, type QuotaRule } from '../../lib/quotas.js';
 import type { QuotaRequest } from '../../lib/tenant-record.js';
 import { clientWith, platformClient } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/environment.js';
@@ -71,13 +71,20 @@ export interface QuotaCheckResult {
  * an increase (usage + need) for each that one more tenant would exceed, unless one is open.
  * Throttling is rethrown (the state machine retries the step); any other failure to measure a
  * quota leaves that quota unchecked rather than blocking the onboarding on the checker itself.
+ * Each quota is read and raised in lib/quotas.ts `quotaRegion`: `target.region`, or us-east-1 for a
+ * global quota (IAM), which Service Quotas serves only there, when `target.allowedRegions` (the
+ * config's `allowedRegions`, the region guardrail's) has it; its request records that Region.
+ * `clients.sq`: the Service Quotas client of a Region. @default - the target credentials' client in that Region
  */
 export async function checkQuotas(
   template: CfnTemplate,
-  target: { accountId: string; region: string; credentials: AwsCredentialIdentity },
-  clients: { sq?: ServiceQuotasClient; usage?: UsageClients } = {},
+  target: { accountId: string; region: string; allowedRegions: readonly string[]; credentials: AwsCredentialIdentity },
+  clients: { sq?: (region: string) => ServiceQuotasClient; usage?: UsageClients } = {},
 ): Promise<QuotaCheckResult> {
-  const sq = clients.sq ?? clientWith(ServiceQuotasClient, target.credentials);
+  const sqIn = (serviceCode: string) => {
+    const region = quotaRegion(serviceCode, target.region, target.allowedRegions);
+    return { region, sq: clients.sq?.(region) ?? clientWith(ServiceQuotasClient, target.credentials, { region }) };
+  };
   const usage = clients.usage ?? usageClients(target.credentials);
   const result: QuotaCheckResult = { findings: [], unchecked: [], shortfalls: [] };
   const listings = quotaListings();
@@ -90,7 +97,7 @@ export async function checkQuotas(
     }
     try {
       const used = rule.scope === 'vpc' ? 0 : await measure!(usage);
-      const applied = await appliedQuota(sq, rule, rule.defaultValue, listings);
+      const applied = await appliedQuota(sqIn(rule.serviceCode).sq, rule, rule.defaultValue, listings);
       result.findings.push({ rule, need, usage: used, applied });
     } catch (e) {
       if (retryable(e)) throw e;
@@ -109,8 +116,9 @@ export async function checkQuotas(
       continue;
     }
     try {
+      const { sq, region } = sqIn(finding.rule.serviceCode);
       const request = await requestIncrease(sq, {
-        serviceCode: finding.rule.serviceCode, quotaCode: code, name: finding.rule.name, applied: finding.applied.value, desired: desiredValue(finding), region: target.region,
+        serviceCode: finding.rule.serviceCode, quotaCode: code, name: finding.rule.name, applied: finding.applied.value, desired: desiredValue(finding), region,
       });
       result.shortfalls.push({ finding, request });
     } catch (e) {

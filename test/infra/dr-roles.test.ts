@@ -64,7 +64,7 @@ describe('the roles that deploy DR stacks act in the tiers\' DR regions', () => 
   it('workload provisioning role: the DR stacks tessera-*-dr and their vaults in each DR region', () => {
     const stack = newStack();
     new WorkloadProvisioningRole(stack, 'Prov', {
-      roleName: 'TesseraProvisioning', managementAccountId: '111111111111', platformAccountId: '222222222222', homeRegion: 'us-east-1',
+      roleName: 'TesseraProvisioning', managementAccountId: '111111111111', platformAccountId: '222222222222', homeRegion: 'us-east-1', allowedRegions: ['us-east-1', 'us-west-2'],
       blueprintExecutionRoleName: 'TesseraBlueprintExecution', blueprintBucketName: 'tessera-blueprints', drRegions: ['us-west-2'],
     });
     const t = Template.fromStack(stack);
