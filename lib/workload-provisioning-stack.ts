@@ -1,5 +1,5 @@
 import { drRegionOf } from './config/disaster-recovery.js';
-import { CfnOutput, CfnParameter, DefaultStackSynthesizer, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnParameter, CfnRule, DefaultStackSynthesizer, Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { WorkloadProvisioningRole } from '../constructs/workload-provisioning-role.js';
 import type { PlatformConfig } from './config/schema.js';
@@ -39,6 +39,14 @@ export class WorkloadProvisioningStack extends Stack {
       constraintDescription: 'a bucket name: the TesseraPlatform stack output BlueprintBucketName',
     });
     const { config } = props;
+    // The role's ARNs name the stack's Region (stacks, quotas, data stores of the lifecycle, which runs in the home Region):
+    // deployed in another Region, every lifecycle call in the home Region would be refused. CloudFormation refuses that deploy.
+    new CfnRule(this, 'DeployedInHomeRegion', {
+      assertions: [{
+        assert: Fn.conditionEquals(Aws.REGION, config.homeRegion),
+        assertDescription: `Deploy this template in the home Region ${config.homeRegion}: the role's ARNs name the stack's Region, and the lifecycle calls the workload account from the home Region.`,
+      }],
+    });
     this.provisioning = new WorkloadProvisioningRole(this, 'Provisioning', {
       roleName: config.roles.provisioningRoleName,
       managementAccountId: config.organization.managementAccountId,

@@ -33,7 +33,7 @@ function policiesIn(allowedRegions: string[], region: string) {
     return v;
   };
   const policies = Object.values(template(stack).findResources('AWS::IAM::ManagedPolicy')) as Array<{ Properties: { ManagedPolicyName: string; PolicyDocument: unknown } }>;
-  return { config, policies: policies.map((p) => ({ name: p.Properties.ManagedPolicyName, policy: resolve(p.Properties.PolicyDocument) as { Version: string; Statement: unknown[] } })) };
+  return { config, stack, policies: policies.map((p) => ({ name: p.Properties.ManagedPolicyName, policy: resolve(p.Properties.PolicyDocument) as { Version: string; Statement: unknown[] } })) };
 }
 
 const allowed = async (allowedRegions: string[], action: string, quotaRegion: string, quota: string) => {
@@ -69,5 +69,16 @@ describe('the provisioning role grants Service Quotas where the quota check call
   it('keeps the IAM quota grant in the home Region when the region guardrail denies us-east-1 (the check then asks there)', async () => {
     expect(await allowed([HOME, 'eu-west-1'], 'servicequotas:GetServiceQuota', HOME, 'iam/L-FE177D64')).toBe(true);
     expect(await allowed([HOME, 'eu-west-1'], 'servicequotas:GetServiceQuota', 'us-east-1', 'iam/L-FE177D64')).toBe(false);
+  });
+});
+
+describe('the provisioning role template is deployable only in the home Region', () => {
+  it('carries a CloudFormation rule that refuses any other Region (its ARNs name the stack\'s Region)', () => {
+    const { stack } = policiesIn([HOME, 'us-east-1'], HOME);
+    const rules = template(stack).toJSON().Rules as Record<string, { Assertions: Array<{ Assert: unknown; AssertDescription: string }> }>;
+    expect(rules.DeployedInHomeRegion.Assertions).toEqual([{
+      Assert: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, HOME] },
+      AssertDescription: expect.stringContaining(`home Region ${HOME}`),
+    }]);
   });
 });
