@@ -13,6 +13,25 @@ const InviteRequest = z.strictObject({ email: z.string().email().max(254), role:
 const SetRoleRequest = z.strictObject({ role: Role });
 
 /**
+ * A key narrowed by a model subset, limits or an expiry invites no users and changes no roles: a
+ * user has none of those bounds (the tenant's models, the tenant's `userLimits`, no expiry), so an
+ * admin it invited, or a user it made admin, would create the unbounded keys the key itself may not
+ * (api-keys.ts checkWithinCreator). Disabling a user and listing them stay allowed.
+ * @throws GatewayError 403 `permission_error` `key_is_bounded`, naming the key's bounds
+ */
+function refuseBoundedKey(caller: Caller, what: string): void {
+  const key = caller.key;
+  if (!key) return;
+  const bounds = [
+    key.models && `models ${key.models.join(', ')}`,
+    key.limits && Object.keys(key.limits).length > 0 && `limits ${Object.entries(key.limits).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    key.expiresAt && `expiry ${key.expiresAt}`,
+  ].filter(Boolean);
+  if (bounds.length === 0) return;
+  throw new GatewayError(403, `API key ${caller.keyId} is bounded (${bounds.join('; ')}), so it cannot ${what}: a user has none of those bounds, and an admin it invited or promoted could create the wider keys the key itself may not. A tenant admin signed in as a user, or an admin key without a models subset, limits or expiry, can`, 'permission_error', 'key_is_bounded');
+}
+
+/**
  * `/v1/tenant/users` (Tessera's own route; the gateway has checked `users.manage`), always on the
  * caller's own tenant, on the platform's Cognito pool (TenantUserDirectory):
  * - `GET /v1/tenant/users` → `{ object: 'list', data: [TenantUser...] }`;
@@ -20,7 +39,8 @@ const SetRoleRequest = z.strictObject({ role: Role });
  *   (Cognito mails the temporary password; the bus gets `Tenant User Created`);
  * - `POST /v1/tenant/users/{userId}/disable` → 200 the user, disabled and signed out everywhere;
  * - `PUT /v1/tenant/users/{userId}/role` `{ role }` → 200 the user in its new role group.
- * A body naming a tenant or any other unknown field is a 400; a user of another tenant is 404, as
+ * A key with a model subset, limits or an expiry may list and disable users but not invite them or
+ * change their roles (403 `key_is_bounded`, refuseBoundedKey). A body naming a tenant or any other unknown field is a 400; a user of another tenant is 404, as
  * one that does not exist (the directory's IdentityError, same status, code and param).
  * @param path `/v1/tenant/users...` without a trailing slash
  * @throws GatewayError (OpenAI's shape)
@@ -35,6 +55,7 @@ export async function tenantUsers(users: TenantUserDirectory, caller: Caller, me
       return { status: 200, body: JSON.stringify({ object: 'list', data: await users.list(caller.tenantId) }), action: 'tenant.user.listed' };
     }
     if (userId === undefined && path === '/v1/tenant/users' && method === 'POST') {
+      refuseBoundedKey(caller, 'invite users');
       const input = parseWith(InviteRequest, tenantBody(body));
       const invited = await users.invite(caller.tenantId, input, by);
       return { status: 201, body: JSON.stringify(invited), action: 'tenant.user.invited', detail: { user: invited.id, role: input.role } };
@@ -45,6 +66,7 @@ export async function tenantUsers(users: TenantUserDirectory, caller: Caller, me
       return { status: 200, body: JSON.stringify(disabled), action: 'tenant.user.disabled', detail: { user: disabled.id } };
     }
     if (userId !== undefined && action === 'role' && method === 'PUT') {
+      refuseBoundedKey(caller, 'change user roles');
       const { role } = parseWith(SetRoleRequest, tenantBody(body));
       const changed = await users.setRole(caller.tenantId, userId, role, by);
       return { status: 200, body: JSON.stringify(changed), action: 'tenant.user.role_changed', detail: { user: changed.id, role } };
