@@ -1,9 +1,9 @@
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DriftRecord, TenantRecord } from '../../../lib/tenant-record.js';
-import { handler } from '../../../lambdas/admin/admin-api.js';
+import { getList, listPages } from './admin-list-pages.js';
 import { setLifecycleEnv, tenant } from './support.js';
 
 /**
@@ -49,8 +49,7 @@ beforeEach(() => {
   });
 });
 
-const get = (query: Record<string, string> = {}) =>
-  handler({ httpMethod: 'GET', resource: '/admin/drift', headers: {}, queryStringParameters: query, requestContext: { requestId: 'r' } } as unknown as APIGatewayProxyEvent) as Promise<APIGatewayProxyResult>;
+const get = (query: Record<string, string> = {}) => getList('/admin/drift', query);
 const body = (r: APIGatewayProxyResult) => JSON.parse(r.body);
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `tenant-${String(i).padStart(4, '0')}`);
 const drifted = (n: number): DriftRecord => ({
@@ -58,18 +57,7 @@ const drifted = (n: number): DriftRecord => ({
   resources: Array.from({ length: n }, (_, i) => ({ stack: 'tessera-x', logicalId: `Role${i}`, type: 'AWS::IAM::Role', status: 'MODIFIED' as const, differences: [{ path: '/MaxSessionDuration', type: 'NOT_EQUAL' }] })),
 });
 
-/** Every page of the drift list with `query`, following nextToken; the ids per page. */
-async function pages(query: Record<string, string>): Promise<string[][]> {
-  const out: string[][] = [];
-  let nextToken: string | undefined;
-  do {
-    const res = await get({ ...query, ...(nextToken ? { nextToken } : {}) });
-    expect(res.statusCode).toBe(200);
-    out.push(body(res).tenants.map((t: { tenantId: string }) => t.tenantId));
-    nextToken = body(res).nextToken;
-  } while (nextToken && out.length < 100);
-  return out;
-}
+const pages = (query: Record<string, string>) => listPages('/admin/drift', query);
 
 describe('GET /admin/drift in pages of projected rows', () => {
   it('answers `limit` records a page with a nextToken, every tenant not offboarded once, in Scan order', async () => {

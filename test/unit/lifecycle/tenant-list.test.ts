@@ -1,9 +1,9 @@
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
-import { handler } from '../../../lambdas/admin/admin-api.js';
+import { getList, listPages } from './admin-list-pages.js';
 import { MAX_PAGE_READS } from '../../../lambdas/shared/registry.js';
 import { setLifecycleEnv, tenant } from './support.js';
 
@@ -38,25 +38,12 @@ beforeEach(() => {
   });
 });
 
-const get = (query: Record<string, string> = {}) =>
-  handler({ httpMethod: 'GET', resource: '/admin/tenants', headers: {}, queryStringParameters: query, requestContext: { requestId: 'r' } } as unknown as APIGatewayProxyEvent) as Promise<APIGatewayProxyResult>;
+const get = (query: Record<string, string> = {}) => getList('/admin/tenants', query);
 const body = (r: APIGatewayProxyResult) => JSON.parse(r.body);
 const ids = (n: number, prefix = 'tenant') => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
 const put = (...records: TenantRecord[]) => table.push(...records);
 
-/** Every page of the list with `query`, following nextToken; the ids per page. */
-async function pages(query: Record<string, string>): Promise<string[][]> {
-  const out: string[][] = [];
-  let nextToken: string | undefined;
-  do {
-    const res = await get({ ...query, ...(nextToken ? { nextToken } : {}) });
-    expect(res.statusCode).toBe(200);
-    const page = body(res);
-    out.push(page.tenants.map((t: TenantRecord) => t.tenantId));
-    nextToken = page.nextToken;
-  } while (nextToken && out.length < 100);
-  return out;
-}
+const pages = (query: Record<string, string>) => listPages('/admin/tenants', query);
 
 describe('GET /admin/tenants in pages', () => {
   it('answers `limit` records a page with an opaque nextToken, every tenant once, in Scan order', async () => {
