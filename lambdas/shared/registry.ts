@@ -321,11 +321,11 @@ export async function listProjectedPage<T extends { tenantId: string }>(filter: 
   const tenants: T[] = [];
   let bytes = 0;
   let after = options.after;
+  // With both filters the tier is a FilterExpression applied after DynamoDB's Limit: a Limit of the
+  // records still missing (1 near the end of a page) read one item a call, thousands of calls where
+  // the tier is rare. Such a call reads up to 1 MB instead and the page is cut here at `limit`.
+  const both = !!(filter.status && filter.tier);
   for (let reads = 1; ; reads++) {
-    // With both filters the tier is a FilterExpression applied after DynamoDB's Limit: a Limit of the
-    // records still missing (1 near the end of a page) read one item a call, thousands of calls where
-    // the tier is rare. Such a call reads up to 1 MB instead and the page is cut here at `limit`.
-    const both = !!(filter.status && filter.tier);
     const out = await doc().send(listCommand(filter, after, both ? undefined : options.limit - tenants.length, read));
     for (const item of out.Items ?? []) {
       const record = projection.parse(item);
