@@ -8,14 +8,17 @@
 export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'rate_limit_error' | 'request_too_large' | 'server_error' | 'upstream_error' | 'timeout_error' | (string & {});
 
 /**
- * The statuses whose every answer says `x-should-retry: false`: 502 (an upstream failed or answered
- * what the gateway refuses) and 504 (no answer in time). The gateway has already retried the
- * upstream and tried the fallback chain, or the upstream would answer the same again, each call
- * billed: the OpenAI SDKs, which honour the header before the status, would make one client call 3
- * SDK attempts × the gateway's attempts. A 500 (a gateway defect) and a 503 are retried unless the
- * error itself says otherwise (README, "Errors at a glance").
+ * The statuses whose every answer says `x-should-retry: false`: 409 (a conflict with the state of
+ * a key, user, tenant or model: a rotated or revoked key, the key cap, a user that exists, a model
+ * whose endpoint is still being created; the same request answers the same until someone changes
+ * that state, while the OpenAI SDKs retry a 409 twice by default), 502 (an upstream failed or
+ * answered what the gateway refuses) and 504 (no answer in time). For 502 and 504 the gateway has
+ * already retried the upstream and tried the fallback chain, or the upstream would answer the same
+ * again, each call billed: the SDKs, which honour the header before the status, would make one
+ * client call 3 SDK attempts × the gateway's attempts. A 500 (a gateway defect) and a 503 are
+ * retried unless the error itself says otherwise (README, "Errors at a glance").
  */
-export const NO_SDK_RETRY_STATUSES: ReadonlySet<number> = new Set([502, 504]);
+export const NO_SDK_RETRY_STATUSES: ReadonlySet<number> = new Set([409, 502, 504]);
 
 export class GatewayError extends Error {
   /**
@@ -30,11 +33,11 @@ export class GatewayError extends Error {
     readonly type: ErrorType,
     readonly code: string,
     readonly param: string | null = null,
-    /** Response headers that go with the error. @default - none (but `x-should-retry: false` on a 502 or 504) */
+    /** Response headers that go with the error. @default - none (but `x-should-retry: false` on a 409, 502 or 504) */
     headers: Record<string, string> = {},
   ) {
     super(message);
-    // The one place the rule is kept: every 502 and 504 of the gateway, whichever route throws it.
+    // The one place the rule is kept: every 409, 502 and 504 of the gateway, whichever route throws it.
     this.headers = NO_SDK_RETRY_STATUSES.has(status) ? { ...headers, 'x-should-retry': 'false' } : headers;
   }
 

@@ -5,7 +5,7 @@ import { GatewayError, internalError, limited, NO_SDK_RETRY_STATUSES, upstream, 
 
 describe('GatewayError: x-should-retry on 5xx', () => {
   it('every 502 and 504 says x-should-retry: false, however it is built and whatever headers it was given', () => {
-    expect([...NO_SDK_RETRY_STATUSES].sort()).toEqual([502, 504]);
+    expect([...NO_SDK_RETRY_STATUSES].sort()).toEqual([409, 502, 504]);
     const built = [
       upstream('the upstream failed'),
       upstream('bad answer', 'upstream_invalid_answer'),
@@ -18,6 +18,12 @@ describe('GatewayError: x-should-retry on 5xx', () => {
     for (const e of built) expect(e.headers['x-should-retry'], `${e.status} ${e.code}`).toBe('false');
     // The headers it was given are kept beside it
     expect(built[4].headers).toEqual({ 'retry-after': '3', 'x-should-retry': 'false' });
+  });
+
+  it('every 409 says x-should-retry: false (the SDKs retry a 409 twice by default; a rotated or revoked key, the key cap, a user that exists answer the same again)', () => {
+    for (const code of ['key_rotated', 'key_revoked', 'too_many_keys', 'user_exists', 'invalid_status']) {
+      expect(new GatewayError(409, 'conflict', 'invalid_request_error', code, 'keyId').headers, code).toEqual({ 'x-should-retry': 'false' });
+    }
   });
 
   it('a 500 (a gateway defect), a 503 and the other statuses carry no x-should-retry unless the error sets it', () => {
