@@ -33,7 +33,7 @@ beforeAll(async () => {
   // their CPU). bin/tessera.mjs itself, the entry `npx tessera` starts, is run by serve-cli and
   // cli-failures; `npm run rehearse:deploy-guide` runs the script and the CLI through tsx.
   const [script, cli] = await Promise.all([
-    bundledEntry('scripts/rehearse-deploy-guide.ts', ['scripts/rehearse-deploy-guide.ts', 'test/support', 'test/integration/support', 'test/unit/users/support.ts']),
+    bundledEntry('scripts/rehearse-deploy-guide.ts', ['scripts/rehearse-deploy-guide.ts', 'scripts/deploy-guide-rehearsal.ts', 'test/support', 'test/integration/support', 'test/unit/users/support.ts']),
     tesseraBundle(),
   ]);
   // The script in a process group of its own: a timeout ends it and every process it started (its
