@@ -1,4 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { parseApiKey, looksLikeApiKey } from '../../lib/identity/api-key.js';
 import type { ApiKeyRecord } from '../../lib/identity/api-key-record.js';
 import { ROLES, roleOfClaims, type Role } from '../../lib/identity/roles.js';
@@ -12,6 +13,7 @@ import type { GatewayStore } from './stores/gateway-store.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 import { errorCause } from '../shared/error-cause.js';
 import { PendingWork } from '../shared/pending-work.js';
+import { lruOptions, staleFrom } from '../shared/lru-deadline.js';
 
 const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
 
@@ -69,7 +71,7 @@ export interface AuthorizerOptions {
   keys?: ApiKeyStore;
   /** Milliseconds a verdict (accepted or refused) is reused, never past a token's or key's expiry. @default 30000 (AUTH_CACHE_MS) */
   cacheMs?: number;
-  /** Most verdicts cached. @default 10000 (AUTH_CACHE_ENTRIES) */
+  /** Most verdicts cached (a positive integer; RangeError otherwise). @default 10000 (AUTH_CACHE_ENTRIES) */
   maxEntries?: number;
   /** The clock, in epoch milliseconds (tests). @default Date.now */
   now?: () => number;
@@ -89,8 +91,8 @@ export interface AuthorizerOptions {
   tenants?: TenantExistence;
 }
 
-/** A cached verdict: the caller (its tenant re-read on every use) or the refusal. */
-type Verdict = { caller: Caller; until: number } | { refusal: GatewayError; until: number };
+/** A cached verdict: the caller (its tenant re-read on every use) or the refusal; its deadline is the entry's TTL. */
+type Verdict = { caller: Caller } | { refusal: GatewayError };
 
 /** What the authorizer answers for every key that names no key record: never whether the tenant exists. */
 const noSuchKey = () => unauthorized('invalid API key: no such key (check that you copied the whole tsk_… key; keys are shown once, at creation)', 'invalid_api_key');
@@ -124,14 +126,14 @@ function servedStatus(tenant: TenantRecord | undefined, tenantId = tenant?.tenan
  *
  * Verdicts, accepted and refused, are cached per token / key hash for at most `cacheMs` and never
  * past the token's or key's expiry, so a revoked key stops within `cacheMs` (30 s by default; 60 s is the documented bound in AWS); the tenant's
- * status is re-read on every request. A key's `lastUsedAt` is written on a cache miss only, off
- * the request's path (a failure is logged, not answered).
+ * status is re-read on every request. The cache is an lru-cache LRUCache (at most `maxEntries`,
+ * the least recently used forgotten first; each verdict's TTL is its deadline: ../shared/lru-deadline.ts).
+ * A key's `lastUsedAt` is written on a cache miss only, off the request's path (a failure is logged, not answered).
  */
 export class Authorizer {
   private readonly jwks: JWTVerifyGetKey;
-  private readonly cache = new Map<string, Verdict>();
-  /** The cache's last key (its most recently used entry), if known. */
-  private newest: string | undefined;
+  /** Verdicts by token / `key:<hash>`, each stale from its deadline on. */
+  private readonly cache: LRUCache<string, Verdict>;
   /** The last Authorization header that held a JWT, and that JWT (what the header patterns gave). */
   private lastJwtHeader: string | undefined;
   private lastJwt: string | undefined;
@@ -139,7 +141,6 @@ export class Authorizer {
   private readonly userRevocations?: UserTokenRevocations;
   private readonly tenants?: TenantExistence;
   private readonly cacheMs: number;
-  private readonly maxEntries: number;
   private readonly now: () => number;
   /** `lastUsedAt` writes started and not yet ended (settled()). */
   private readonly writes = new PendingWork();
@@ -152,8 +153,8 @@ export class Authorizer {
     this.userRevocations = o.userRevocations;
     this.tenants = o.tenants;
     this.cacheMs = o.cacheMs ?? AUTH_CACHE_MS;
-    this.maxEntries = o.maxEntries ?? AUTH_CACHE_ENTRIES;
     this.now = o.now ?? Date.now;
+    this.cache = new LRUCache<string, Verdict>(lruOptions(o.maxEntries ?? AUTH_CACHE_ENTRIES, this.now, 'maxEntries'));
     this.jwks = typeof settings.jwks === 'string' ? createRemoteJWKSet(new URL(settings.jwks)) : createLocalJWKSet(settings.jwks as never);
   }
 
@@ -219,7 +220,7 @@ export class Authorizer {
     const caller: Caller = { tenantId, tenant, userId: String(payload.sub ?? 'unknown'), role: role ?? 'member' };
     await this.checkNotRevoked(caller, payload);
     const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : this.now();
-    this.remember(token, { caller, until: Math.min(exp, this.now() + this.cacheMs) });
+    this.remember(token, { caller }, Math.min(exp, this.now() + this.cacheMs));
     return caller;
   }
 
@@ -250,10 +251,10 @@ export class Authorizer {
     try {
       const caller = await this.readKey(parsed.tenantId, parsed.keyHash);
       const expires = caller.key?.expiresAt ? Date.parse(caller.key.expiresAt) : Infinity;
-      this.remember(entry, { caller, until: Math.min(expires, this.now() + this.cacheMs) });
+      this.remember(entry, { caller }, Math.min(expires, this.now() + this.cacheMs));
       return { ...caller, tenant: servedStatus(caller.tenant) };
     } catch (e) {
-      if (e instanceof GatewayError && e.status === 401) this.remember(entry, { refusal: e, until: this.now() + this.cacheMs });
+      if (e instanceof GatewayError && e.status === 401) this.remember(entry, { refusal: e }, this.now() + this.cacheMs);
       throw e;
     }
   }
@@ -312,36 +313,19 @@ export class Authorizer {
     return hit && 'caller' in hit ? hit.caller : undefined;
   }
 
-  /**
-   * A live cache entry, moved to the most recently used end (unless it is there already: the same
-   * caller's next request moves nothing); an expired one is dropped.
-   */
+  /** A live cache entry, made the most recently used; an expired one is dropped (LRUCache.get). */
   private cacheHit(entry: string): Verdict | undefined {
-    const hit = this.cache.get(entry);
-    if (!hit) return undefined;
-    if (hit.until <= this.now()) {
-      this.cache.delete(entry);
-      if (entry === this.newest) this.newest = undefined;
-      return undefined;
-    }
-    if (entry !== this.newest) {
-      this.cache.delete(entry);
-      this.cache.set(entry, hit);
-      this.newest = entry;
-    }
-    return hit;
+    return this.cache.get(entry);
   }
 
-  private remember(entry: string, verdict: Verdict): void {
-    if (verdict.until <= this.now()) return;
-    this.cache.delete(entry);
-    this.cache.set(entry, verdict);
-    this.newest = entry;
-    // Map iterates in insertion order: the first entry is the least recently used.
-    while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+  /** Caches `verdict` until `until` (epoch ms, exclusive); nothing when that is not in the future (`cacheMs` 0). */
+  private remember(entry: string, verdict: Verdict, until: number): void {
+    const now = this.now();
+    if (until <= now) return;
+    this.cache.set(entry, verdict, staleFrom(until, now));
   }
 
-  /** Entries cached now (tests: the bound holds). */
+  /** Entries cached now, expired ones not yet read or evicted included (tests: the bound holds). */
   get cacheSize(): number {
     return this.cache.size;
   }

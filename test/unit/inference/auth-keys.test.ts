@@ -153,6 +153,30 @@ describe('Authorizer: tenant API keys (tsk_…)', () => {
     expect(get).not.toHaveBeenCalled();
   });
 
+  it('forgets the least recently used verdict first: a verdict read again outlives one stored after it', async () => {
+    const two = new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [publicJwk] } }, store, { keys, maxEntries: 2, now: () => clock });
+    const [a, b, c] = [await keyOf('acme'), await keyOf('acme'), await keyOf('globex')];
+    const get = vi.spyOn(keys, 'get');
+    const reads = (k: { record: ApiKeyRecord }) => get.mock.calls.filter(([, hash]) => hash === k.record.keyHash).length;
+    await two.authorize(`Bearer ${a.key}`);
+    await two.authorize(`Bearer ${b.key}`);
+    await two.authorize(`Bearer ${a.key}`); // a is now the most recently used: b goes first
+    await two.authorize(`Bearer ${c.key}`);
+    expect(two.cacheSize).toBe(2);
+    await two.authorize(`Bearer ${a.key}`);
+    await two.authorize(`Bearer ${c.key}`);
+    expect([reads(a), reads(b), reads(c)]).toEqual([1, 1, 1]);
+    await two.authorize(`Bearer ${b.key}`); // forgotten: read again (and now a, the least recently used, goes)
+    await two.authorize(`Bearer ${a.key}`);
+    expect([reads(a), reads(b), reads(c)]).toEqual([2, 2, 1]);
+  });
+
+  it('refuses a cache bound that is not a positive integer, naming the option', () => {
+    for (const maxEntries of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new Authorizer({ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [publicJwk] } }, store, { keys, maxEntries })).toThrow(new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`));
+    }
+  });
+
   it('stops a suspended tenant\'s keys at once (403 tenant_not_active), cached or not', async () => {
     const { key } = await keyOf('acme');
     await authorizer.authorize(`Bearer ${key}`);
