@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+import { lruOptions, staleFrom } from '../shared/lru-deadline.js';
 import type { TenantExistence } from './stores/tenant-existence.js';
 
 /**
@@ -12,53 +14,51 @@ export const TENANT_EXISTENCE_ENTRIES = 10_000;
 export interface CachedTenantExistenceOptions {
   /** Milliseconds an answer is reused. @default 30000 (TENANT_EXISTENCE_CACHE_MS) */
   readonly cacheMs?: number;
-  /** Most answers kept. @default 10000 (TENANT_EXISTENCE_ENTRIES) */
+  /** Most answers kept (a positive integer; RangeError otherwise). @default 10000 (TENANT_EXISTENCE_ENTRIES) */
   readonly maxEntries?: number;
   /** The clock, in epoch milliseconds (tests). @default Date.now */
   readonly now?: () => number;
 }
 
 /**
- * A TenantExistence whose answers (found and not found) are kept `cacheMs` in a bounded LRU;
- * concurrent first asks of one tenant share one read; a failed read is not kept (the next request
- * asks again). A Map in insertion order is the LRU (as auth.ts's verdict cache): a dependency for
- * a dozen lines would buy nothing.
+ * A TenantExistence whose answers (found and not found) are kept `cacheMs` (from the read's end)
+ * in an lru-cache LRUCache of at most `maxEntries`, the least recently used forgotten first.
+ * Concurrent first asks of one tenant share one read (LRUCache.fetch); a failed read is not kept:
+ * the fetch's rejection removes its entry and reaches every caller that shares it, and the next
+ * ask reads again. A read in flight holds one of the `maxEntries` places; evicted before it ends,
+ * it still answers its callers (`ignoreFetchAbort`), uncached.
  */
 export class CachedTenantExistence implements TenantExistence {
-  private readonly answers = new Map<string, { exists: boolean; until: number }>();
-  private readonly pending = new Map<string, Promise<boolean>>();
+  private readonly answers: LRUCache<string, boolean>;
   private readonly cacheMs: number;
-  private readonly maxEntries: number;
   private readonly now: () => number;
 
   constructor(private readonly inner: TenantExistence, options: CachedTenantExistenceOptions = {}) {
     this.cacheMs = options.cacheMs ?? TENANT_EXISTENCE_CACHE_MS;
-    this.maxEntries = options.maxEntries ?? TENANT_EXISTENCE_ENTRIES;
     this.now = options.now ?? Date.now;
-  }
-
-  /** The cached answer while it is younger than `cacheMs`, else the inner store's (then cached). */
-  async exists(tenantId: string): Promise<boolean> {
-    const hit = this.answers.get(tenantId);
-    if (hit && hit.until > this.now()) {
-      this.answers.delete(tenantId);
-      this.answers.set(tenantId, hit);
-      return hit.exists;
-    }
-    let pending = this.pending.get(tenantId);
-    if (!pending) {
-      pending = this.inner.exists(tenantId).then((exists) => {
-        this.answers.delete(tenantId);
-        this.answers.set(tenantId, { exists, until: this.now() + this.cacheMs });
-        while (this.answers.size > this.maxEntries) this.answers.delete(this.answers.keys().next().value!);
+    this.answers = new LRUCache<string, boolean>({
+      ...lruOptions(options.maxEntries ?? TENANT_EXISTENCE_ENTRIES, this.now, 'maxEntries'),
+      ignoreFetchAbort: true,
+      fetchMethod: async (tenantId, _stale, { options: stored }) => {
+        const exists = await this.inner.exists(tenantId);
+        const now = this.now();
+        // FetcherFetchOptions are the set options of the answer ("any of these may be modified"); `start` is one of SetOptions.
+        Object.assign(stored as LRUCache.SetOptions<string, boolean, unknown>, staleFrom(now + this.cacheMs, now));
         return exists;
-      }).finally(() => this.pending.delete(tenantId));
-      this.pending.set(tenantId, pending);
-    }
-    return await pending;
+      },
+    });
   }
 
-  /** Answers kept now (tests: the bound holds). */
+  /**
+   * The cached answer while it is younger than `cacheMs`, else the inner store's (then cached).
+   * @throws what the inner store's read throws (not cached)
+   */
+  exists(tenantId: string): Promise<boolean> {
+    // Never undefined: fetchMethod returns a boolean, and an eviction in flight is ignored (ignoreFetchAbort).
+    return this.answers.fetch(tenantId) as Promise<boolean>;
+  }
+
+  /** Answers kept now, reads in flight and expired answers not yet read or evicted included (tests: the bound holds). */
   get size(): number {
     return this.answers.size;
   }

@@ -132,6 +132,67 @@ describe('tsk_ keys with a prefix no tenant has: no STS AssumeRole', () => {
     await expect(cache.exists('fff')).rejects.toThrow(/Throughput/);
     expect(await cache.exists('fff')).toBe(false);
   });
+
+  it('forgets the least recently used answer first', async () => {
+    const inner = { exists: vi.fn(async (t: string) => t === 'acme') };
+    const cache = new CachedTenantExistence(inner, { maxEntries: 2, now: () => clock });
+    const reads = (t: string) => inner.exists.mock.calls.filter(([x]) => x === t).length;
+    for (const t of ['acme', 'bbb', 'acme', 'ccc']) await cache.exists(t); // acme read again after bbb: bbb goes first
+    expect(await cache.exists('acme')).toBe(true);
+    expect(await cache.exists('ccc')).toBe(false);
+    expect([reads('acme'), reads('bbb'), reads('ccc')]).toEqual([1, 1, 1]);
+    expect(await cache.exists('bbb')).toBe(false);
+    expect([reads('acme'), reads('bbb'), reads('ccc')]).toEqual([1, 2, 1]);
+    expect(cache.size).toBe(2);
+  });
+
+  it('keeps an answer cacheMs from the end of its read, to the millisecond; then reads again', async () => {
+    const inner = { exists: vi.fn(async (t: string) => { clock += 700; return t === 'acme'; }) }; // each read takes 700 ms
+    const cache = new CachedTenantExistence(inner, { cacheMs: 10_000, now: () => clock });
+    expect(await cache.exists('acme')).toBe(true);
+    const read = clock;
+    clock = read + 10_000 - 1;
+    expect(await cache.exists('acme')).toBe(true);
+    expect(inner.exists).toHaveBeenCalledTimes(1);
+    clock = read + 10_000;
+    expect(await cache.exists('acme')).toBe(true);
+    expect(inner.exists).toHaveBeenCalledTimes(2);
+    const zero = new CachedTenantExistence(inner, { cacheMs: 0, now: () => clock });
+    await zero.exists('acme');
+    await zero.exists('acme');
+    expect(inner.exists).toHaveBeenCalledTimes(4); // cacheMs 0: nothing reused (lru-cache's ttl 0 would mean "forever")
+  });
+
+  it('a failed read reaches every caller waiting on it, and a failed refresh does not serve the expired answer', async () => {
+    let fail: ((e: Error) => void) | undefined;
+    const inner = { exists: vi.fn((t: string) => (t === 'slow' ? new Promise<boolean>((_, reject) => { fail = reject; }) : Promise.resolve(true))) };
+    const cache = new CachedTenantExistence(inner, { now: () => clock });
+    const both = Promise.allSettled([cache.exists('slow'), cache.exists('slow')]);
+    await vi.waitFor(() => expect(fail).toBeDefined());
+    fail!(new Error('ProvisionedThroughputExceededException'));
+    expect((await both).map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(inner.exists).toHaveBeenCalledTimes(1);
+    expect(cache.size).toBe(0);
+    expect(await cache.exists('acme')).toBe(true);
+    clock += TENANT_EXISTENCE_CACHE_MS;
+    inner.exists.mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
+    await expect(cache.exists('acme')).rejects.toThrow(/Throughput/);
+    expect(await cache.exists('acme')).toBe(true);
+    expect(inner.exists.mock.calls.filter(([t]) => t === 'acme')).toHaveLength(3);
+  });
+
+  it('answers the callers of a read that was evicted while in flight (uncached), not with an eviction error', async () => {
+    let answer: ((exists: boolean) => void) | undefined;
+    const inner = { exists: vi.fn((t: string) => (t === 'slow' ? new Promise<boolean>((resolve) => { answer = resolve; }) : Promise.resolve(false))) };
+    const cache = new CachedTenantExistence(inner, { maxEntries: 1, now: () => clock });
+    const slow = cache.exists('slow');
+    await vi.waitFor(() => expect(answer).toBeDefined());
+    expect(await cache.exists('bbb')).toBe(false); // takes the only place
+    answer!(true);
+    expect(await slow).toBe(true);
+    expect(await cache.exists('bbb')).toBe(false);
+    expect(inner.exists.mock.calls.filter(([t]) => t === 'bbb')).toHaveLength(1);
+  });
 });
 
 describe('the authorizer Lambda (environment as the stack sets it)', () => {
