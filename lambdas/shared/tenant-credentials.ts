@@ -1,9 +1,11 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient, TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { LRUCache } from 'lru-cache';
 import { TENANT_ID_PATTERN } from '../../lib/tenant-naming.js';
 import { assumeRole, clientWith, platformClient, type AssumeRoleInput } from './aws-clients.js';
 import { documentClientWith, documentOptionsKey, platformDocumentClient } from './document-clients.js';
+import { lruOptions, staleFrom } from './lru-deadline.js';
 
 /**
  * Tenant-scoped credentials (AWS SaaS Lens "token vending"): the platform's tenant-data role
@@ -13,9 +15,9 @@ import { documentClientWith, documentOptionsKey, platformDocumentClient } from '
  * A's item with tenant B's credentials gets AccessDenied from AWS, whatever the code does.
  *
  * One session per tenant, kept until `refreshMarginMs` before it expires, at most `maxSessions`
- * (least recently used dropped first); concurrent first calls for a tenant share one AssumeRole;
- * a failed AssumeRole is not cached. Clients made from a
- * session are kept with it (a warm request costs a map lookup).
+ * (least recently used dropped first) in an lru-cache LRUCache; concurrent first calls for a tenant
+ * share one AssumeRole (LRUCache.fetch); a failed AssumeRole is not cached (the fetch's rejection
+ * removes its entry). Clients made from a session are kept with it (a warm request costs a map lookup).
  */
 
 const TENANT_ID = new RegExp(TENANT_ID_PATTERN);
@@ -47,7 +49,9 @@ export interface TenantCredentialsOptions {
   /**
    * Most sessions kept at once; past it the least recently used is dropped (assumed again when its
    * tenant comes back). A tenant API key's prefix is an unauthenticated caller's text, so without a
-   * bound every new prefix kept a session and its clients (about 39 KiB) until it expired.
+   * bound every new prefix kept a session and its clients (about 39 KiB) until it expired. An
+   * AssumeRole in flight holds one of the places; evicted before it ends, it still answers its
+   * callers (`ignoreFetchAbort`), uncached. A positive integer (RangeError otherwise).
    * @default 1000 (MAX_SESSIONS)
    */
   readonly maxSessions?: number;
@@ -58,19 +62,27 @@ export const MAX_SESSIONS = 1_000;
 
 interface Session {
   readonly credentials: AwsCredentialIdentity;
-  readonly renewAt: number;
   readonly clients: Map<string, unknown>;
 }
 
 export class TenantCredentials {
-  private readonly sessions = new Map<string, Session>();
-  private readonly pending = new Map<string, Promise<Session>>();
-  /** The tenant of the most recently used session (moving it again is skipped: a tenant's next request). */
-  private newest: string | undefined;
+  /** Sessions by tenant, each stale from `refreshMarginMs` before its credentials expire. */
+  private readonly sessions: LRUCache<string, Session>;
   private readonly now: () => number;
 
+  /** @throws RangeError when `maxSessions` is not a positive integer */
   constructor(private readonly options: TenantCredentialsOptions) {
     this.now = options.now ?? Date.now;
+    this.sessions = new LRUCache<string, Session>({
+      ...lruOptions(options.maxSessions ?? MAX_SESSIONS, this.now, 'maxSessions'),
+      ignoreFetchAbort: true,
+      fetchMethod: async (tenantId, _stale, { options: stored }) => {
+        const { session, renewAt } = await this.assume(tenantId);
+        // FetcherFetchOptions are the set options of the session ("any of these may be modified"); `start` is one of SetOptions.
+        Object.assign(stored as LRUCache.SetOptions<string, Session, unknown>, staleFrom(renewAt, this.now()));
+        return session;
+      },
+    });
   }
 
   /** Credentials of `tenantId`'s session (assumed on first use, renewed before expiry). */
@@ -86,43 +98,26 @@ export class TenantCredentials {
     return client;
   }
 
-  /** Sessions kept now (tests: the bound holds). */
+  /** Sessions kept now, AssumeRoles in flight and sessions due for renewal not yet read or evicted included (tests: the bound holds). */
   get size(): number {
     return this.sessions.size;
   }
 
+  /** The tenant's live session (made the most recently used), else one assumed now. An invalid id is refused before the cache: it takes no place. */
   private session(tenantId: string): Promise<Session> {
-    const hit = this.sessions.get(tenantId);
-    if (hit && hit.renewAt > this.now()) {
-      // Map iterates in insertion order: moved to the end, the first entry is the least recently used.
-      if (this.newest !== tenantId) {
-        this.sessions.delete(tenantId);
-        this.sessions.set(tenantId, hit);
-        this.newest = tenantId;
-      }
-      return Promise.resolve(hit);
-    }
-    let pending = this.pending.get(tenantId);
-    if (!pending) {
-      pending = this.assume(tenantId).finally(() => this.pending.delete(tenantId));
-      this.pending.set(tenantId, pending);
-    }
-    return pending;
+    if (!isTenantId(tenantId)) return Promise.reject(new InvalidTenantIdError(tenantId));
+    // Never undefined: fetchMethod returns a session, and an eviction in flight is ignored (ignoreFetchAbort).
+    return this.sessions.fetch(tenantId) as Promise<Session>;
   }
 
-  private async assume(tenantId: string): Promise<Session> {
-    if (!isTenantId(tenantId)) throw new InvalidTenantIdError(tenantId);
+  /** A new session of the tenant and when to renew it (epoch ms: `refreshMarginMs` before its credentials expire). */
+  private async assume(tenantId: string): Promise<{ session: Session; renewAt: number }> {
     const durationSeconds = this.options.durationSeconds ?? 3600;
     const credentials = await (this.options.assume ?? assumeRole)({
       roleArn: this.options.roleArn, sessionName: this.options.sessionName?.(tenantId) ?? `${this.options.sessionPrefix ?? 'tenant'}-${tenantId}`, tenantId, durationSeconds,
     });
     const expires = credentials.expiration?.getTime() ?? this.now() + durationSeconds * 1000;
-    const session: Session = { credentials, renewAt: expires - (this.options.refreshMarginMs ?? 300_000), clients: new Map() };
-    this.sessions.delete(tenantId);
-    this.sessions.set(tenantId, session);
-    this.newest = tenantId;
-    while (this.sessions.size > (this.options.maxSessions ?? MAX_SESSIONS)) this.sessions.delete(this.sessions.keys().next().value!);
-    return session;
+    return { session: { credentials, clients: new Map() }, renewAt: expires - (this.options.refreshMarginMs ?? 300_000) };
   }
 }
 

@@ -1,7 +1,7 @@
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidTenantIdError, TenantCredentials, tenantDocumentClient } from '../../lambdas/shared/tenant-credentials.js';
 
 process.env.AWS_REGION = 'us-east-1';
@@ -100,6 +100,48 @@ describe('tenant-scoped credentials (the tenant-data role, tagged with the tenan
     await expect(creds.credentials('acme')).rejects.toThrow(/Rate exceeded/);
     expect((await creds.credentials('acme')).sessionToken).toBe('token-2');
     expect(attempts).toBe(2);
+  });
+
+  it('renews a session at its renewal instant (expiry minus refreshMarginMs), to the millisecond', async () => {
+    answerAssumeRole();
+    const creds = new TenantCredentials({ roleArn: ROLE, now, durationSeconds: 900, refreshMarginMs: 60_000 });
+    const renewAt = clock + 900_000 - 60_000;
+    await creds.credentials('acme');
+    clock = renewAt - 1;
+    expect((await creds.credentials('acme')).sessionToken).toBe('token-1');
+    clock = renewAt;
+    expect((await creds.credentials('acme')).sessionToken).toBe('token-2');
+    expect((await creds.credentials('acme')).sessionToken).toBe('token-2');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('never reuses a session whose credentials expire within refreshMarginMs (each call assumes again)', async () => {
+    let n = 0;
+    const creds = new TenantCredentials({ roleArn: ROLE, now, refreshMarginMs: 300_000, assume: async () => ({ accessKeyId: 'ASIA', secretAccessKey: 's', sessionToken: `token-${++n}`, expiration: new Date(clock + 300_000) }) });
+    expect((await creds.credentials('acme')).sessionToken).toBe('token-1');
+    expect((await creds.credentials('acme')).sessionToken).toBe('token-2');
+  });
+
+  it('answers the callers of an AssumeRole whose place was taken while in flight (uncached), and refused ids take no place', async () => {
+    let release: (() => void) | undefined;
+    const creds = new TenantCredentials({
+      roleArn: ROLE, now, maxSessions: 1,
+      assume: async ({ tenantId }) => {
+        if (tenantId === 'slow') await new Promise<void>((r) => { release = r; });
+        return { accessKeyId: 'ASIA', secretAccessKey: 's', sessionToken: `token-${tenantId}`, expiration: new Date(clock + 3600_000) };
+      },
+    });
+    const slow = creds.credentials('slow');
+    await vi.waitFor(() => expect(release).toBeDefined());
+    expect((await creds.credentials('acme')).sessionToken).toBe('token-acme'); // takes the only place
+    release!();
+    expect((await slow).sessionToken).toBe('token-slow');
+    await expect(creds.credentials('Not-A-Tenant')).rejects.toBeInstanceOf(InvalidTenantIdError);
+    expect(creds.size).toBe(1);
+  });
+
+  it('refuses a maxSessions that is not a positive integer, naming it', () => {
+    expect(() => new TenantCredentials({ roleArn: ROLE, maxSessions: 0 })).toThrow(new RangeError('maxSessions must be a positive integer, got 0'));
   });
 
   it('never asks STS for an id that is not a tenant id', async () => {
