@@ -1,5 +1,7 @@
+import { LRUCache } from 'lru-cache';
 import type { TenantRecord } from '../../../lib/tenant-record.js';
 import { canonicalOrigin } from '../cors.js';
+import { lruOptions, staleFrom } from '../../shared/lru-deadline.js';
 
 /**
  * The origin index: "does some tenant allow this browser origin?". A CORS preflight carries no
@@ -37,28 +39,42 @@ export function tenantOrigins(tenants: Iterable<TenantRecord>): CorsOrigins {
 }
 
 /**
- * `inner` with its answers kept for `ttlMs` (positive and negative; a failed lookup is not kept),
- * one lookup in flight per origin, at most `maxEntries` origins (the oldest go first: a caller can
- * send any `Origin` it likes, so the cache must not grow without bound).
+ * `inner` with its answers kept for `ttlMs` from the lookup's end (positive and negative) in an
+ * lru-cache LRUCache of at most `maxEntries` origins, the least recently used forgotten first (a
+ * caller can send any `Origin` it likes, so the cache must not grow without bound). Concurrent
+ * first asks of one origin share one lookup (LRUCache.fetch); a failed lookup is not kept: its
+ * rejection removes the entry and reaches every caller that shares it, and the next ask looks
+ * again. A lookup in flight holds one of the places; evicted before it ends, it still answers its
+ * callers (`ignoreFetchAbort`), uncached.
  */
 export class CachedCorsOrigins implements CorsOrigins {
-  private readonly entries = new Map<string, { answer: Promise<boolean>; until: number }>();
+  private readonly answers: LRUCache<string, boolean>;
 
   /**
    * @param ttlMs how long an answer is reused @default 60 000 ms
-   * @param maxEntries origins kept @default 1000
-   * @param now the clock (tests) @default Date.now
+   * @param maxEntries origins kept, a positive integer (RangeError otherwise) @default 1000
+   * @param now the clock, epoch milliseconds (tests) @default Date.now
    */
-  constructor(private readonly inner: CorsOrigins, private readonly ttlMs = 60_000, private readonly maxEntries = 1000, private readonly now: () => number = Date.now) {}
+  constructor(private readonly inner: CorsOrigins, private readonly ttlMs = 60_000, maxEntries = 1000, private readonly now: () => number = Date.now) {
+    this.answers = new LRUCache<string, boolean>({
+      ...lruOptions(maxEntries, now, 'maxEntries'),
+      ignoreFetchAbort: true,
+      fetchMethod: async (origin, _stale, { options: stored }) => {
+        const allowed = await this.inner.allows(origin);
+        const at = this.now();
+        // FetcherFetchOptions are the set options of the answer ("any of these may be modified"); `start` is one of SetOptions.
+        Object.assign(stored as LRUCache.SetOptions<string, boolean, unknown>, staleFrom(at + this.ttlMs, at));
+        return allowed;
+      },
+    });
+  }
 
+  /**
+   * The cached answer while it is younger than `ttlMs`, else the inner index's (then cached).
+   * @throws what the inner index's lookup throws (not cached)
+   */
   allows(origin: string): Promise<boolean> {
-    const hit = this.entries.get(origin);
-    if (hit && hit.until > this.now()) return hit.answer;
-    this.entries.delete(origin);
-    const answer = this.inner.allows(origin);
-    this.entries.set(origin, { answer, until: this.now() + this.ttlMs });
-    answer.catch(() => { if (this.entries.get(origin)?.answer === answer) this.entries.delete(origin); });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    return answer;
+    // Never undefined: fetchMethod returns a boolean, and an eviction in flight is ignored (ignoreFetchAbort).
+    return this.answers.fetch(origin) as Promise<boolean>;
   }
 }

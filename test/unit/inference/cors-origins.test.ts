@@ -83,6 +83,21 @@ describe('CachedCorsOrigins', () => {
     await cache.allows('https://a.test');
     expect(calls).toEqual(['https://a.test', 'https://b.test', 'https://c.test', 'https://a.test']);
   });
+  it('forgets the least recently used origin first: an origin asked again stays', async () => {
+    const { inner, calls } = counting(async () => false);
+    const cache = new CachedCorsOrigins(inner, 60_000, 2);
+    await cache.allows('https://a.test');
+    await cache.allows('https://b.test');
+    await cache.allows('https://a.test'); // a is now the most recently used
+    await cache.allows('https://c.test'); // b goes
+    await cache.allows('https://a.test');
+    await cache.allows('https://b.test');
+    expect(calls).toEqual(['https://a.test', 'https://b.test', 'https://c.test', 'https://b.test']);
+  });
+
+  it('refuses a maxEntries that is no positive integer, naming it', () => {
+    expect(() => new CachedCorsOrigins(NO_ORIGINS, 60_000, 0)).toThrow(new RangeError('maxEntries must be a positive integer, got 0'));
+  });
 });
 
 describe('DynamoDbCorsOrigins (the platform index: partition key origin, sort key tenantId)', () => {
