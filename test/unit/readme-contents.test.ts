@@ -1,0 +1,62 @@
+// README.md's Contents stays true: every link in it names a heading, every `##` and `###` heading
+// is in it, and every in-page link of the README (`[text](#anchor)`) reaches a heading. A failure
+// prints the lines to add or fix.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { anchorLinks, githubSlug, markdownHeadings, sectionLinks } from '../support/readme-headings.js';
+
+const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+describe('README.md: Contents and in-page links', () => {
+  const headings = markdownHeadings(README);
+  const anchors = new Set(headings.map((h) => h.anchor));
+  const contents = sectionLinks(README, 'Contents');
+
+  it('lists every ## and ### heading in Contents, as a link to its anchor', () => {
+    const listed = new Set(contents.map((link) => link.anchor));
+    const missing = headings
+      .filter((h) => (h.level === 2 || h.level === 3) && h.text !== 'Contents' && !listed.has(h.anchor))
+      .map((h) => `line ${h.line}: ${h.level === 3 ? '  ' : ''}- [${h.text}](#${h.anchor})`);
+    expect(missing, 'headings missing from Contents (add these lines)').toEqual([]);
+  });
+
+  it('links only to ## and ### headings from Contents, each once', () => {
+    const byAnchor = new Map(headings.map((h) => [h.anchor, h]));
+    const wrong = contents
+      .filter((link) => ![2, 3].includes(byAnchor.get(link.anchor)?.level ?? 0))
+      .map((link) => `line ${link.line}: [${link.text}](#${link.anchor})`);
+    expect(wrong, 'Contents links that name no ## or ### heading').toEqual([]);
+    const anchorsListed = contents.map((link) => link.anchor);
+    expect(anchorsListed.filter((a, i) => anchorsListed.indexOf(a) !== i), 'listed twice').toEqual([]);
+  });
+
+  it('resolves every [text](#anchor) link of the README to a heading', () => {
+    const broken = anchorLinks(README)
+      .filter((link) => !anchors.has(link.anchor))
+      .map((link) => `line ${link.line}: [${link.text}](#${link.anchor})`);
+    expect(broken, 'in-page links whose anchor no heading has').toEqual([]);
+  });
+});
+
+describe('GitHub anchors of headings', () => {
+  it('lower-cases, drops punctuation and backticks, and makes each space a hyphen', () => {
+    expect(githubSlug('`tessera serve`')).toBe('tessera-serve');
+    expect(githubSlug("Room in TesseraPlatform (CloudFormation's 500 resources)")).toBe('room-in-tesseraplatform-cloudformations-500-resources');
+    expect(githubSlug('Embeddings: `POST /v1/embeddings`')).toBe('embeddings-post-v1embeddings');
+    expect(githubSlug('3. Organization, then platform')).toBe('3-organization-then-platform');
+    expect(githubSlug('Upgrades that cannot destroy data — and drift')).toBe('upgrades-that-cannot-destroy-data--and-drift');
+    expect(githubSlug('A tenant admin\'s own keys: `/v1/tenant/keys`')).toBe('a-tenant-admins-own-keys-v1tenantkeys');
+    expect(githubSlug('snake_case [a link](https://example.com)')).toBe('snake_case-a-link');
+  });
+
+  it('suffixes repeated headings -1, -2 in document order, and skips headings inside code blocks', () => {
+    const doc = ['# T', '## Tests', '```bash', '## Tests', '```', '### Tests', '#### Tests', '~~~', '# not a heading', '~~~'].join('\n');
+    expect(markdownHeadings(doc).map((h) => h.anchor)).toEqual(['t', 'tests', 'tests-1', 'tests-2']);
+  });
+
+  it('reads the links of one ## section only', () => {
+    const doc = ['## Contents', '- [A](#a)', '  - [B](#b)', '## A', 'see [B](#b)', '### B'].join('\n');
+    expect(sectionLinks(doc, 'Contents').map((l) => l.anchor)).toEqual(['a', 'b']);
+    expect(anchorLinks(doc).map((l) => l.anchor)).toEqual(['a', 'b', 'b']);
+  });
+});
