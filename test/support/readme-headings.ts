@@ -62,6 +62,25 @@ function proseLines(markdown: string): Array<{ text: string; line: number }> {
   return out;
 }
 
+/**
+ * Lines inside a fenced code block that look like the opening fence of another (a fence with an
+ * info string, such as ```ts): the sign of a stray or missing fence before them, which turns the
+ * rest of the document inside out (prose rendered as code, headings lost).
+ */
+export function fencesInsideBlocks(markdown: string): Array<{ text: string; line: number }> {
+  const found: Array<{ text: string; line: number }> = [];
+  let fence: string | undefined;
+  markdown.split('\n').forEach((text, index) => {
+    const match = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(text);
+    if (!match) return;
+    const [, marker, info] = match as unknown as [string, string, string];
+    if (!fence) fence = marker;
+    else if (marker[0] === fence[0] && marker.length >= fence.length && info.trim() === '') fence = undefined;
+    else if (info.trim() !== '') found.push({ text, line: index + 1 });
+  });
+  return found;
+}
+
 /** Every ATX heading of `markdown` outside code blocks, in order, with GitHub's anchors. */
 export function markdownHeadings(markdown: string): Heading[] {
   const seen = new Map<string, number>();

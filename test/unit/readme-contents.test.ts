@@ -3,7 +3,7 @@
 // prints the lines to add or fix.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { anchorLinks, githubSlug, markdownHeadings, sectionLinks } from '../support/readme-headings.js';
+import { anchorLinks, fencesInsideBlocks, githubSlug, markdownHeadings, sectionLinks } from '../support/readme-headings.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -38,6 +38,13 @@ describe('README.md: Contents and in-page links', () => {
   });
 });
 
+describe('README.md: code fences', () => {
+  it('pairs them up: no fence with an info string (```ts) inside a code block', () => {
+    const stray = fencesInsideBlocks(README).map((f) => `line ${f.line}: ${f.text}`);
+    expect(stray, 'a code block opened here is inside another: a fence before it is missing or stray').toEqual([]);
+  });
+});
+
 describe('GitHub anchors of headings', () => {
   it('lower-cases, drops punctuation and backticks, and makes each space a hyphen', () => {
     expect(githubSlug('`tessera serve`')).toBe('tessera-serve');
@@ -52,6 +59,11 @@ describe('GitHub anchors of headings', () => {
   it('suffixes repeated headings -1, -2 in document order, and skips headings inside code blocks', () => {
     const doc = ['# T', '## Tests', '```bash', '## Tests', '```', '### Tests', '#### Tests', '~~~', '# not a heading', '~~~'].join('\n');
     expect(markdownHeadings(doc).map((h) => h.anchor)).toEqual(['t', 'tests', 'tests-1', 'tests-2']);
+  });
+
+  it('finds an opening fence inside a block, and none in balanced blocks', () => {
+    expect(fencesInsideBlocks(['```bash', 'a', '```', '```ts', 'b', '```'].join('\n'))).toEqual([]);
+    expect(fencesInsideBlocks(['text', '```', '```ts', 'b', '```'].join('\n')).map((f) => f.line)).toEqual([3]);
   });
 
   it('reads the links of one ## section only', () => {
