@@ -25,7 +25,7 @@
  *
  * Equivalence: with `TESSERA_IAM_SIMULATE_VERIFY=1` every request is also run through
  * `runSimulation` and the two outputs compared in full (their JSON, key order included); a difference throws.
- * Checked over the whole cross-tenant isolation test (see the README's test-speed section).
+ * Checked over the whole cross-tenant isolation test (docs/performance-history.md, *Second pass* and *Seventh pass*).
  *
  * License: this file follows the structure of iam-simulate's `runSimulation` and calls its internal
  * modules and `@cloud-copilot/iam-policy`'s validators, both AGPL-3.0-or-later. Like the rest of

@@ -1,6 +1,6 @@
 /**
  * Counts the AWS requests a test run sends, by test file, action and the project code that sent them
- * (the first frame under lambdas/, else under test/): how the fifth pass of *`npm test` time* found
+ * (the first frame under lambdas/, else under test/): how the fifth pass (docs/performance-history.md, *Fifth pass*) found
  * its repeated AssumeRole, GetItem and quota reads.
  *
  * Record (a preload in every vitest worker; each request's action from `X-Amz-Target`, a query

@@ -5,7 +5,7 @@ import { fastSimulation, runStrictSimulation } from '../../lib/preflight/simulat
 // lib/preflight/simulation-runner.ts must answer exactly as the library's runSimulation (Strict):
 // one request of each path it reproduces or hands back, compared in full (JSON, key order
 // included). The whole cross-tenant run was compared once the same way (TESSERA_IAM_SIMULATE_VERIFY=1,
-// README); this keeps each path checked on every run.
+// docs/performance-history.md); this keeps each path checked on every run.
 const ACCOUNT = '111111111111';
 const role = `arn:aws:iam::${ACCOUNT}:role/tessera-acme-workload`;
 const bucket = 'arn:aws:s3:::tessera-acme-storage';

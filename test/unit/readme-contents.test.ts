@@ -1,7 +1,7 @@
 // README.md's Contents stays true: every link in it names a heading, every `##` and `###` heading
 // is in it, and every in-page link of the README (`[text](#anchor)`) reaches a heading. A failure
 // prints the lines to add or fix.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { anchorLinks, fencesInsideBlocks, githubSlug, markdownHeadings, sectionLinks } from '../support/readme-headings.js';
 
@@ -35,6 +35,16 @@ describe('README.md: Contents and in-page links', () => {
       .filter((link) => !anchors.has(link.anchor))
       .map((link) => `line ${link.line}: [${link.text}](#${link.anchor})`);
     expect(broken, 'in-page links whose anchor no heading has').toEqual([]);
+  });
+
+  it('resolves every [text](<file>.md#anchor) link of the README to a heading of that file', () => {
+    const broken = [...README.matchAll(/\]\(([\w./-]+\.md)(?:#([^)\s]*))?\)/g)].flatMap(([link, file, anchor]) => {
+      const url = new URL(`../../${file}`, import.meta.url);
+      if (!existsSync(url)) return [`${link}: no file ${file}`];
+      const fileAnchors = new Set(markdownHeadings(readFileSync(url, 'utf8')).map((h) => h.anchor));
+      return anchor === undefined || fileAnchors.has(anchor) ? [] : [`${link}: no heading of ${file} has the anchor ${anchor}`];
+    });
+    expect(broken, 'links to other Markdown files of the repository').toEqual([]);
   });
 });
 

@@ -17,7 +17,7 @@ file and the counts of comparisons written next to it (`<file>.parse-counts-<pid
 tools/check_parse_patches.py checks the answers of a DynamoDB and dispatch scenario with and
 without these patches (test/integration/moto-patches.test.ts).
 
-Measured on test/integration/lifecycle.test.ts (`TESSERA_MOTO_PROBE`; README, *`npm test` time*):
+Measured on test/integration/lifecycle.test.ts (`TESSERA_MOTO_PROBE`; docs/performance-history.md, *Fourth pass*):
 see each patch's docstring.
 """
 
