@@ -37,6 +37,15 @@ describe('README.md: Contents and in-page links', () => {
     expect(broken, 'in-page links whose anchor no heading has').toEqual([]);
   });
 
+  it('resolves every [text](#anchor) link of docs/performance-history.md to one of its headings', () => {
+    const history = readFileSync(new URL('../../docs/performance-history.md', import.meta.url), 'utf8');
+    const historyAnchors = new Set(markdownHeadings(history).map((h) => h.anchor));
+    const broken = anchorLinks(history)
+      .filter((link) => !historyAnchors.has(link.anchor))
+      .map((link) => `line ${link.line}: [${link.text}](#${link.anchor})`);
+    expect(broken, 'in-page links of docs/performance-history.md whose anchor no heading has').toEqual([]);
+  });
+
   it('resolves every [text](<file>.md#anchor) link of the README to a heading of that file', () => {
     const broken = [...README.matchAll(/\]\(([\w./-]+\.md)(?:#([^)\s]*))?\)/g)].flatMap(([link, file, anchor]) => {
       const url = new URL(`../../${file}`, import.meta.url);
